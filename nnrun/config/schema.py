@@ -1,0 +1,77 @@
+"""The config language: one Pydantic model per YAML section.
+
+Every polymorphic block is a discriminated union on ``type`` whose members come from
+the registries (layers, losses, optimizers, sources, preprocessing steps), and every
+model forbids unknown keys. Blocks that need no options accept a bare string
+(``loss: mse``, ``optimizer: adam``). Field descriptions are the user-facing help shown
+by ``nnrun schema`` and editors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..data.preprocess import StepSpec
+from ..data.sources import SourceSpec
+from ..data.split import SplitConfig
+from ..layers import LayerSpec
+from ..losses import LossSpec
+from ..metrics import MetricName
+from ..optimizers import Adam, OptimizerSpec
+
+RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+def _short_form(value):
+    """``adam`` means ``{type: adam}``."""
+    return {"type": value} if isinstance(value, str) else value
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(Section):
+    source: SourceSpec = Field(description="Where the samples come from.")
+    split: SplitConfig = Field(default_factory=SplitConfig, description="Validation and test hold-outs.")
+    preprocess: list[StepSpec] = Field(
+        default_factory=list, description="Steps fitted on the training split, applied to every split."
+    )
+
+
+class ModelConfig(Section):
+    layers: list[LayerSpec] = Field(min_length=1, description="Layers, input to output.")
+
+
+class EarlyStopping(Section):
+    monitor: str = Field("val_loss", description="Quantity watched: 'loss', a metric, or either with 'val_'.")
+    patience: int = Field(10, ge=0, description="Epochs without improvement before stopping.")
+    min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
+    restore_best: bool = Field(True, description="End with the weights of the best epoch.")
+
+
+class TrainingConfig(Section):
+    epochs: int = Field(10, ge=1, le=1_000_000, description="Passes over the training split.")
+    batch_size: int = Field(32, ge=1, description="Samples per gradient step.")
+    shuffle: bool = Field(True, description="Reshuffle the training split every epoch.")
+    early_stopping: EarlyStopping | None = Field(None, description="Stop when the monitored quantity stalls.")
+
+
+class Config(Section):
+    name: str | None = Field(
+        None,
+        pattern=RUN_NAME_PATTERN,
+        max_length=100,
+        description="Run name, used for the run directory. Default: the config file's name.",
+    )
+    seed: int = Field(42, ge=0, lt=2**63, description="Seed of every random choice: split, init, shuffle, dropout.")
+    data: DataConfig = Field(description="Data source, split and preprocessing.")
+    model: ModelConfig = Field(description="The network.")
+    loss: Annotated[LossSpec, BeforeValidator(_short_form)] = Field(description="Loss to minimise.")
+    optimizer: Annotated[OptimizerSpec, BeforeValidator(_short_form)] = Field(
+        default_factory=Adam, description="Update rule."
+    )
+    metrics: list[MetricName] = Field(default_factory=list, description="Metrics reported every epoch.")
+    training: TrainingConfig = Field(default_factory=TrainingConfig, description="Epochs, batches, stopping.")

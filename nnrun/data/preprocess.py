@@ -1,0 +1,99 @@
+"""Preprocessing steps, fitted on the training split only and saved as plain JSON.
+
+Each step is a spec with ``fit(x) -> state`` (JSON-able numbers) and
+``apply(x, state) -> x``. Statistics are per feature position, so images keep their
+(H, W, C) shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+State = dict[str, list]
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def fit(self, x: np.ndarray) -> State:
+        return {}
+
+    def apply(self, x: np.ndarray, state: State) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _array(values: list, like: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=like.dtype)
+
+
+class Standardize(Step):
+    """``(x - mean) / std`` per feature; constant features are only centred."""
+
+    type: Literal["standardize"] = "standardize"
+
+    def fit(self, x):
+        std = x.std(axis=0, dtype=np.float64)
+        std[std == 0] = 1.0
+        return {"mean": x.mean(axis=0, dtype=np.float64).astype(x.dtype).tolist(),
+                "std": std.astype(x.dtype).tolist()}
+
+    def apply(self, x, state):
+        return (x - _array(state["mean"], x)) / _array(state["std"], x)
+
+
+class MinMax(Step):
+    """``(x - min) / (max - min)`` per feature, mapping the training range to [0, 1]."""
+
+    type: Literal["minmax"] = "minmax"
+
+    def fit(self, x):
+        low, high = x.min(axis=0), x.max(axis=0)
+        span = (high - low).astype(np.float64)
+        span[span == 0] = 1.0
+        return {"min": low.tolist(), "span": span.astype(x.dtype).tolist()}
+
+    def apply(self, x, state):
+        return (x - _array(state["min"], x)) / _array(state["span"], x)
+
+
+class Scale(Step):
+    """``x * factor``, e.g. 1/255 for 8-bit images."""
+
+    type: Literal["scale"] = "scale"
+    factor: float = Field(description="Multiplier applied to every value.")
+
+    def apply(self, x, state):
+        return x * x.dtype.type(self.factor)
+
+
+STEPS: tuple[type[Step], ...] = (Standardize, MinMax, Scale)
+
+
+def _short_form(value):
+    return {"type": value} if isinstance(value, str) else value
+
+
+StepSpec = Annotated[
+    Union[STEPS],  # type: ignore[valid-type]
+    Field(discriminator="type"),
+    BeforeValidator(_short_form),
+]
+
+
+def fit_pipeline(steps: list[Step], x: np.ndarray) -> list[State]:
+    """Fit each step on the output of the previous ones; returns their states."""
+    states = []
+    for step in steps:
+        state = step.fit(x)
+        x = step.apply(x, state)
+        states.append(state)
+    return states
+
+
+def apply_pipeline(steps: list[Step], states: list[State], x: np.ndarray) -> np.ndarray:
+    for step, state in zip(steps, states):
+        x = step.apply(x, state)
+    return np.ascontiguousarray(x, dtype=np.float32)

@@ -1,0 +1,63 @@
+"""Errors that reach the user.
+
+Every mistake a user can make (config, data, run directory, command line) raises a
+:class:`UserError`; the CLI prints its message and exits with code 2, without a
+traceback. A training run that fails on its own (non-finite loss) raises
+:class:`TrainingFailed` and exits with code 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NnrunError(Exception):
+    """Base of every error nnrun reports to people instead of a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class UserError(NnrunError):
+    """Bad input: a config, a data file, a run directory, a command-line value."""
+
+
+class TrainingFailed(NnrunError):
+    """Training stopped on its own, e.g. on a non-finite loss."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located mistake in a config file."""
+
+    path: str  # dotted key path, e.g. "model.layers.0.units"
+    message: str
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+
+    def render(self, source: str) -> str:
+        where = source
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        return f"{where}: {self.path or '<root>'}: {self.message}"
+
+
+class ConfigError(UserError):
+    """One or more mistakes in a config, reported together."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        count = len(problems)
+        header = f"{source}: {count} problem{'s' if count != 1 else ''} in the config"
+        lines = [header] + ["  " + p.render(source) for p in problems]
+        super().__init__("\n".join(lines))

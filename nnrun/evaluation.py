@@ -1,0 +1,63 @@
+"""Scoring a trained graph on a split, and ``nnrun evaluate`` on a run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import rundir
+from .config import Config
+from .config.loader import LoadedConfig, validate
+from .data import Dataset
+from .errors import UserError
+from .graph import Graph
+from .metrics import METRICS
+
+
+def evaluate_split(graph: Graph, config: Config, data: Dataset, batch_size: int = 1024) -> dict[str, float]:
+    """Loss and metrics of the graph in inference mode over a whole split."""
+    raw = np.empty((len(data), *graph.output_shape), graph.dtype)
+    for start in range(0, len(data), batch_size):
+        out, _ = graph.forward(data.x[start : start + batch_size], training=False)
+        raw[start : start + batch_size] = out
+    loss, _ = config.loss(raw, data.y, graph.output_activation is not None)
+    probs = graph.activate(raw)
+    scores = {"loss": loss}
+    scores.update({name: METRICS[name].fn(data.y, probs) for name in config.metrics})
+    return scores
+
+
+def load_run(run_dir: str | Path):
+    """Rebuild a finished run: its config, split, saved preprocessing and weights."""
+    from .experiment import build
+
+    path = rundir.open_existing(run_dir)
+    loaded = _load_saved_config(path)
+    saved = rundir.read_json(path / "preprocess.json")
+    states = saved.get("states") if isinstance(saved, dict) else None
+    if not isinstance(states, list) or len(states) != len(loaded.config.data.preprocess):
+        raise UserError(f"{path / 'preprocess.json'}: does not match the run's config.yaml")
+    experiment = build(loaded, preprocess_states=states)
+    weights = rundir.load_weights(path / "model.safetensors")
+    experiment.graph.load_state(weights, str(path / "model.safetensors"))
+    return path, experiment
+
+
+def _load_saved_config(path: Path) -> LoadedConfig:
+    from .config import load_config
+
+    return load_config(path / "config.yaml")
+
+
+def evaluate(run_dir: str | Path, split: str = "test") -> dict[str, float]:
+    """Score a run's final weights on one of its splits; writes ``eval.json``."""
+    path, experiment = load_run(run_dir)
+    if split not in experiment.splits:
+        available = ", ".join(experiment.splits)
+        raise UserError(f"{path}: the run has no {split} split (it has: {available})",
+                        hint="choose one with --split, or hold one out with data.split in the config")
+    scores = evaluate_split(experiment.graph, experiment.config, experiment.splits[split])
+    report = {"split": split, "samples": len(experiment.splits[split]), "metrics": scores}
+    rundir.write_json(path / "eval.json", report)
+    return report

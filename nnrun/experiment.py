@@ -1,0 +1,130 @@
+"""Everything a run needs before its first step: config -> data -> preprocessing -> graph.
+
+``train``, ``evaluate`` and ``validate`` all start here, so they see the same split,
+the same preprocessing and the same model. Problems that need both the config and the
+data (output width against the classes, loss against the task) are found here,
+before any training.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config, LoadedConfig, load_config
+from .config.loader import apply_overrides, validate
+from .data import Dataset, load_splits
+from .data.preprocess import apply_pipeline, fit_pipeline
+from .errors import ConfigError, Problem
+from .graph import Graph, compile_graph
+
+
+@dataclass
+class Experiment:
+    loaded: LoadedConfig
+    splits: dict[str, Dataset]  # preprocessed; "train" always, "validation"/"test" if held out
+    fingerprint: str  # of the raw training split
+    preprocess_states: list[dict]
+    graph: Graph
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+
+def as_loaded(config, overrides=()) -> LoadedConfig:
+    """Accept a path, a plain dict, a Config or an already loaded config."""
+    if isinstance(config, LoadedConfig):
+        return config
+    if isinstance(config, (str, Path)):
+        return load_config(config, overrides)
+    if isinstance(config, Config):
+        config = config.model_dump(mode="json")
+    if isinstance(config, dict):
+        data = copy.deepcopy(config)
+        applied = apply_overrides(data, overrides)
+        data.setdefault("name", "run")
+        loaded = LoadedConfig(None, "<config>", overrides=applied)  # type: ignore[arg-type]
+        loaded.config = validate(data, loaded)
+        return loaded
+    raise TypeError(f"expected a config path, dict or Config, got {type(config).__name__}")
+
+
+def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None) -> Experiment:
+    """Load and split the data, fit (or reuse) preprocessing, compile the graph."""
+    config = loaded.config
+    splits = load_splits(config.data, config.seed)
+    raw_train = splits.parts["train"]
+    steps = config.data.preprocess
+    if preprocess_states is None:
+        preprocess_states = fit_pipeline(steps, raw_train.x)
+    parts = {
+        name: part.with_x(apply_pipeline(steps, preprocess_states, part.x)) for name, part in splits.parts.items()
+    }
+    try:
+        graph = compile_graph(
+            config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init")
+        )
+        check_against_data(config, graph, raw_train, parts)
+    except ConfigError as exc:
+        raise loaded.locate(exc) from None
+    return Experiment(loaded, parts, raw_train.fingerprint(), preprocess_states, graph)
+
+
+STREAMS = {"split": 1, "init": 2, "shuffle": 3, "dropout": 4}
+
+
+def stream(seed: int, purpose: str) -> np.random.Generator:
+    """An independent generator per purpose, so e.g. adding dropout leaves the split
+    and the initial weights unchanged."""
+    return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[purpose]]))
+
+
+def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict) -> None:
+    problems: list[Problem] = []
+    loss = config.loss
+    width = int(np.prod(graph.output_shape))
+    last = f"model.layers.{len(config.model.layers) - 1}"
+    if loss.task == "classification" and data.task != "classification":
+        problems.append(Problem("loss", f"'{loss.type}' needs class labels, but the data is a regression task; use mse"))
+    elif loss.type == "categorical_crossentropy" and width != data.num_classes:
+        problems.append(Problem(last, f"the output has {width} units but the data has {data.num_classes} classes"))
+    elif loss.type == "binary_crossentropy" and data.task == "classification":
+        if data.num_classes != 2 or width != 1:
+            problems.append(
+                Problem(
+                    "loss",
+                    f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here {data.num_classes} "
+                    f"classes and {width} units: use categorical_crossentropy with softmax",
+                )
+            )
+    elif data.task == "regression" and width != data.target_width:
+        problems.append(Problem(last, f"the output has {width} units but the data has {data.target_width} targets"))
+    for metric in config.metrics:
+        if metric == "accuracy" and data.task != "classification":
+            problems.append(Problem("metrics", "accuracy needs a classification task"))
+    if config.training.early_stopping:
+        problems += _check_monitor(config, parts)
+    if problems:
+        raise ConfigError("", problems)
+
+
+def _check_monitor(config: Config, parts: dict) -> list[Problem]:
+    monitor = config.training.early_stopping.monitor
+    known = ["loss", *config.metrics]
+    name = monitor.removeprefix("val_")
+    if name not in known:
+        options = ", ".join(k for m in known for k in (m, f"val_{m}"))
+        return [Problem("training.early_stopping.monitor", f"'{monitor}' is not reported; choose one of {options}")]
+    if monitor.startswith("val_") and "validation" not in parts:
+        return [
+            Problem(
+                "training.early_stopping.monitor",
+                f"'{monitor}' needs a validation split, but data.split.validation is 0",
+            )
+        ]
+    return []
+

@@ -1,0 +1,227 @@
+"""Compile a layer list into a graph: order, shapes, parameters, forward and backward.
+
+    graph = compile_graph(layers, input_shape, loss, rng)
+    out, tape = graph.forward(x, training=True, rng=rng)   # out: (N, *output_shape)
+    graph.backward(tape, d_loss / d_out)                   # fills graph.grad_buffer
+
+Every parameter lives in one flat buffer (``weight_buffer``) and every gradient in
+another of the same layout; ``params`` and ``grads`` are named views into them,
+``"<layer name>.<param>"``. Optimizers update the flat buffers in one pass.
+
+When the loss folds the output activation into its gradient (softmax with
+cross-entropy), the output layer is compiled without it: ``forward`` returns logits and
+``predict`` applies ``output_activation``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .errors import ConfigError, Problem, UserError
+from .layers import Layer
+
+INPUT = "input"
+Shape = tuple[int, ...]
+
+
+@dataclass
+class Node:
+    name: str
+    index: int  # position in model.layers, for error paths
+    layer: Layer
+    inputs: list[str]
+    output_shape: Shape
+    params: dict[str, np.ndarray] = field(default_factory=dict)  # views, local names
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    reads_model_input: bool = False
+
+
+class Graph:
+    def __init__(self, nodes: list[Node], output: Node, input_shape: Shape, dtype: Any, output_activation: str | None):
+        self.nodes = nodes  # topological order
+        self.input_shape = input_shape
+        self.output_shape = output.output_shape
+        self.output_name = output.name
+        self.dtype = np.dtype(dtype)
+        self.output_activation = output_activation
+        self._allocate()
+
+    def _allocate(self) -> None:
+        sizes = [int(np.prod(p.shape)) for node in self.nodes for p in node.params.values()]
+        self.weight_buffer = np.empty(sum(sizes), self.dtype)
+        self.grad_buffer = np.zeros(sum(sizes), self.dtype)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        offset = 0
+        for node in self.nodes:
+            for local, initial in list(node.params.items()):
+                stop = offset + initial.size
+                view = self.weight_buffer[offset:stop].reshape(initial.shape)
+                view[...] = initial
+                node.params[local] = self.params[f"{node.name}.{local}"] = view
+                node.grads[local] = self.grads[f"{node.name}.{local}"] = self.grad_buffer[offset:stop].reshape(
+                    initial.shape
+                )
+                offset = stop
+
+    @property
+    def parameter_count(self) -> int:
+        return self.weight_buffer.size
+
+    def forward(self, x: np.ndarray, training: bool, rng: np.random.Generator | None = None):
+        """Returns the output (logits when the activation is fused) and the tape of caches."""
+        values = {INPUT: x}
+        tape = []
+        for node in self.nodes:
+            inputs = [values[n] for n in node.inputs] if node.layer.merges else values[node.inputs[0]]
+            y, cache = node.layer.forward(node.params, inputs, training, rng)
+            values[node.name] = y
+            tape.append(cache)
+        return values[self.output_name], tape
+
+    def backward(self, tape: list, d_out: np.ndarray) -> None:
+        """Back-propagates ``d_out``; gradients of a layer that feeds several others add up."""
+        pending = {self.output_name: d_out}
+        for node, cache in zip(reversed(self.nodes), reversed(tape)):
+            dy = pending.pop(node.name, None)
+            if dy is None:  # the layer does not reach the output
+                for grad in node.grads.values():
+                    grad.fill(0)
+                continue
+            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=not node.reads_model_input)
+            for local, grad in grads.items():
+                np.copyto(node.grads[local], grad)
+            if node.reads_model_input and not node.layer.merges:
+                continue
+            for source, d in zip(node.inputs, dx if node.layer.merges else [dx]):
+                if source != INPUT:
+                    pending[source] = d if source not in pending else pending[source] + d
+
+    def activate(self, out: np.ndarray) -> np.ndarray:
+        """Apply the fused output activation, turning logits into predictions."""
+        return ACTIVATIONS[self.output_activation].forward(out) if self.output_activation else out
+
+    def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Inference-mode outputs, after the output activation, in batches."""
+        result = np.empty((x.shape[0], *self.output_shape), self.dtype)
+        for start in range(0, x.shape[0], batch_size):
+            out, _ = self.forward(x[start : start + batch_size], training=False)
+            result[start : start + batch_size] = out
+        return self.activate(result)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return dict(self.params)
+
+    def load_state(self, weights: dict[str, np.ndarray], origin: str) -> None:
+        """Copy named weights in; names and shapes must match exactly."""
+        missing = sorted(set(self.params) - set(weights))
+        extra = sorted(set(weights) - set(self.params))
+        problems = [f"missing parameter '{n}'" for n in missing] + [f"unexpected parameter '{n}'" for n in extra]
+        for name in sorted(set(self.params) & set(weights)):
+            if weights[name].shape != self.params[name].shape:
+                problems.append(
+                    f"parameter '{name}' has shape {weights[name].shape}, the model needs {self.params[name].shape}"
+                )
+        if problems:
+            raise UserError(f"{origin}: weights do not fit the model: " + "; ".join(problems))
+        for name, value in weights.items():
+            np.copyto(self.params[name], value, casting="same_kind")
+
+
+def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, dtype: Any = np.float32) -> Graph:
+    """Resolve names, order and shapes, initialise parameters, fuse the output activation.
+
+    Problems are collected and raised together as a :class:`ConfigError` whose paths
+    point into ``model.layers``.
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
+    inputs = [list(layer.inputs) if layer.inputs else [names[i - 1] if i else INPUT] for i, layer in enumerate(layers)]
+    problems = _check_names(layers, names, inputs)
+    if problems:
+        raise ConfigError("", problems)
+    order = _topological_order(names, inputs)
+    if isinstance(order, Problem):
+        raise ConfigError("", [order])
+
+    shapes: dict[str, Shape] = {INPUT: tuple(input_shape)}
+    nodes = []
+    for i in order:
+        layer = layers[i]
+        in_shapes = [shapes[n] for n in inputs[i]]
+        if len(in_shapes) > 1 and not layer.merges:
+            problems.append(Problem(f"model.layers.{i}.inputs", f"a '{layer.type}' layer takes one input, got {len(in_shapes)}"))
+            continue
+        in_shape = in_shapes if layer.merges else in_shapes[0]
+        try:
+            shapes[names[i]] = tuple(layer.output_shape(in_shape))
+        except ValueError as exc:
+            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {exc}"))
+            continue
+        node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i])
+        node.params = layer.init(in_shape, rng, dtype)
+        nodes.append(node)
+    if problems:
+        raise ConfigError("", problems)
+    # The last layer listed is the model's output, wherever the order puts it.
+    output = next(node for node in nodes if node.index == len(layers) - 1)
+    return Graph(nodes, output, tuple(input_shape), dtype, _fuse_output_activation(output, loss))
+
+
+def _check_names(layers, names, inputs) -> list[Problem]:
+    problems, seen = [], {}
+    for i, name in enumerate(names):
+        if name == INPUT:
+            problems.append(Problem(f"model.layers.{i}.name", f"'{INPUT}' is reserved for the model input"))
+        elif name in seen:
+            problems.append(Problem(f"model.layers.{i}.name", f"duplicate layer name '{name}' (also layer {seen[name]})"))
+        seen.setdefault(name, i)
+    known = set(names) | {INPUT}
+    for i, refs in enumerate(inputs):
+        for j, ref in enumerate(refs):
+            if ref not in known:
+                close = difflib.get_close_matches(ref, sorted(known), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known layers: {', '.join(names)}"
+                problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"unknown layer '{ref}'{hint}"))
+            elif ref == names[i]:
+                problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"layer '{ref}' cannot read its own output"))
+    return problems
+
+
+def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] | Problem:
+    """Kahn's algorithm, breaking ties by position so a plain stack keeps its order."""
+    index = {name: i for i, name in enumerate(names)}
+    waiting = [sum(1 for ref in refs if ref != INPUT) for refs in inputs]
+    readers: dict[int, list[int]] = {i: [] for i in range(len(names))}
+    for i, refs in enumerate(inputs):
+        for ref in refs:
+            if ref != INPUT:
+                readers[index[ref]].append(i)
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    order = []
+    while ready:
+        ready.sort()
+        i = ready.pop(0)
+        order.append(i)
+        for reader in readers[i]:
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                ready.append(reader)
+    if len(order) < len(names):
+        stuck = [names[i] for i in range(len(names)) if i not in order]
+        first = min(i for i in range(len(names)) if i not in order)
+        return Problem(f"model.layers.{first}.inputs", f"the layers {', '.join(stuck)} form a cycle")
+    return order
+
+
+def _fuse_output_activation(output: Node, loss) -> str | None:
+    fused = getattr(loss, "fuses", None)
+    if fused and getattr(output.layer, "activation", None) == fused:
+        output.layer = output.layer.model_copy(update={"activation": "linear"})
+        return fused
+    return None

@@ -1,0 +1,22 @@
+"""The layer registry: the one place a layer is added.
+
+Add a class to ``LAYERS`` and it becomes a YAML ``type``, part of the JSON Schema, and
+gradient-checked by the test suite (through its ``check_cases``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from .base import Layer
+from .core import Activation, Dense, Dropout
+
+LAYERS: tuple[type[Layer], ...] = (Dense, Activation, Dropout)
+
+LayerSpec = Annotated[Union[LAYERS], Field(discriminator="type")]  # type: ignore[valid-type]
+
+LAYER_TYPES: dict[str, type[Layer]] = {cls.model_fields["type"].default: cls for cls in LAYERS}
+
+__all__ = ["LAYERS", "LAYER_TYPES", "Layer", "LayerSpec"]

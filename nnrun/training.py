@@ -1,0 +1,172 @@
+"""Training: config -> experiment -> epochs of mini-batches -> run directory.
+
+    result = train("configs/iris.yaml")
+
+The loop keeps Python work per batch small: the batch is gathered into a reused
+buffer, the loss returns its gradient in the same pass, the optimizer updates one
+flat buffer, and progress is redrawn at a bounded rate by the reporter.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import rundir
+from .data import Dataset
+from .errors import TrainingFailed
+from .evaluation import evaluate_split
+from .experiment import Experiment, as_loaded, build, stream
+from .metrics import higher_is_better
+from .report import Reporter, make_reporter
+from .runrecord import RunRecord
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    history: list[dict]  # one row per epoch, as in metrics.csv
+    final: dict[str, dict[str, float]]  # split -> metrics of the final weights
+    best_epoch: int | None
+    stopped_early: bool
+    seconds: float
+    parameters: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, reporter: Reporter | None = None,
+          command: str | None = None) -> TrainResult:
+    """Train from a config (path, dict or Config) and write a run directory.
+
+    Returns plain results; raises :class:`~nnrun.errors.UserError` on bad input and
+    :class:`~nnrun.errors.TrainingFailed` when training diverges.
+    """
+    started = time.perf_counter()
+    loaded = as_loaded(config, overrides)
+    experiment = build(loaded)
+    record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
+    reporter = reporter or make_reporter(quiet=quiet)
+    reporter.start(experiment, record.path)
+    try:
+        history, best_epoch, stopped = fit(experiment, record, reporter)
+    except BaseException as exc:
+        record.fail(exc)
+        raise
+    final = {name: evaluate_split(experiment.graph, experiment.config, part) for name, part in experiment.splits.items()}
+    record.complete(experiment.graph, final, best_epoch, stopped)
+    result = TrainResult(record.path, history, final, best_epoch, stopped, time.perf_counter() - started,
+                         experiment.graph.parameter_count)
+    reporter.finish(result)
+    return result
+
+
+def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[list[dict], int | None, bool]:
+    config, graph = experiment.config, experiment.graph
+    training = config.training
+    train_set = experiment.splits["train"]
+    optimizer, loss = config.optimizer, config.loss
+    slots = optimizer.slots(graph.weight_buffer.size, graph.dtype)
+    stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
+    shuffle_rng, dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
+    batches = Batches(train_set, training.batch_size, graph.output_shape if config.metrics else None)
+    from_logits = graph.output_activation is not None
+    history: list[dict] = []
+    step = 0
+    for epoch in range(1, training.epochs + 1):
+        epoch_start = time.perf_counter()
+        order = shuffle_rng.permutation(len(train_set)) if training.shuffle else np.arange(len(train_set))
+        reporter.epoch_start(epoch, training.epochs, batches.count)
+        loss_sum = 0.0
+        for index, (x, y, out_slot) in enumerate(batches.iterate(order)):
+            out, tape = graph.forward(x, True, dropout_rng)
+            value, d_out = loss(out, y, from_logits)
+            if not math.isfinite(value):
+                raise TrainingFailed(
+                    f"the loss became {value} in epoch {epoch}, batch {index + 1}; training stopped",
+                    hint="lower optimizer.learning_rate, or standardize the inputs (data.preprocess)",
+                )
+            graph.backward(tape, d_out)
+            step += 1
+            optimizer.step(graph.weight_buffer, graph.grad_buffer, slots, optimizer.learning_rate, step)
+            loss_sum += value * len(x)
+            if out_slot is not None:
+                out_slot[...] = out
+            reporter.batch(index + 1, value)
+        row = {"epoch": epoch, "loss": loss_sum / len(train_set)}
+        row.update(batches.epoch_metrics(config, graph, order))
+        if "validation" in experiment.splits:
+            scores = evaluate_split(graph, config, experiment.splits["validation"])
+            row.update({f"val_{k}": v for k, v in scores.items()})
+        row["lr"] = optimizer.learning_rate
+        row["seconds"] = time.perf_counter() - epoch_start
+        history.append(row)
+        record.append_metrics(row)
+        reporter.epoch_end(row)
+        if stopper and stopper.update(epoch, row):
+            break
+    if stopper:
+        stopper.restore()
+    return history, (stopper.best_epoch if stopper else None), bool(stopper and stopper.stopped)
+
+
+class Batches:
+    """Mini-batches gathered into reused buffers, plus the epoch's outputs in the
+    shuffled order so training metrics are computed once per epoch on every sample."""
+
+    def __init__(self, data: Dataset, batch_size: int, output_shape: tuple | None):
+        self.data = data
+        self.size = min(batch_size, len(data))
+        self.count = math.ceil(len(data) / self.size)
+        self.x_buffer = np.empty((self.size, *data.x.shape[1:]), data.x.dtype)
+        self.y_buffer = np.empty((self.size, *data.y.shape[1:]), data.y.dtype)
+        self.outputs = np.empty((len(data), *output_shape), data.x.dtype) if output_shape else None
+
+    def iterate(self, order: np.ndarray):
+        for start in range(0, len(order), self.size):
+            indices = order[start : start + self.size]
+            n = len(indices)
+            x = np.take(self.data.x, indices, axis=0, out=self.x_buffer[:n], mode="clip")
+            y = np.take(self.data.y, indices, axis=0, out=self.y_buffer[:n], mode="clip")
+            yield x, y, (self.outputs[start : start + n] if self.outputs is not None else None)
+
+    def epoch_metrics(self, config, graph, order: np.ndarray) -> dict[str, float]:
+        from .metrics import METRICS
+
+        if self.outputs is None:
+            return {}
+        probs = graph.activate(self.outputs)
+        target = self.data.y[order]
+        return {name: METRICS[name].fn(target, probs) for name in config.metrics}
+
+
+class EarlyStopper:
+    """Stops when the monitored quantity has not improved by ``min_delta`` for
+    ``patience`` epochs; keeps a copy of the best weights to restore."""
+
+    def __init__(self, settings, graph):
+        self.settings, self.graph = settings, graph
+        self.sign = -1.0 if higher_is_better(settings.monitor) else 1.0
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.best_weights = None
+        self.wait = 0
+        self.stopped = False
+
+    def update(self, epoch: int, row: dict) -> bool:
+        value = self.sign * row[self.settings.monitor]
+        if value < self.best - self.settings.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.settings.restore_best:
+                self.best_weights = self.graph.weight_buffer.copy()
+            return False
+        self.wait += 1
+        self.stopped = self.wait >= max(self.settings.patience, 1)
+        return self.stopped
+
+    def restore(self) -> None:
+        if self.settings.restore_best and self.best_weights is not None:
+            np.copyto(self.graph.weight_buffer, self.best_weights)
