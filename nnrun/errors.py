@@ -56,8 +56,9 @@ class ConfigError(UserError):
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
-        self.problems = problems
+        # In file order, so the message reads top to bottom like the config.
+        self.problems = sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
         count = len(problems)
         header = f"{source}: {count} problem{'s' if count != 1 else ''} in the config"
-        lines = [header] + ["  " + p.render(source) for p in problems]
+        lines = [header] + ["  " + p.render(source) for p in self.problems]
         super().__init__("\n".join(lines))

@@ -30,6 +30,11 @@ class Loss(BaseModel):
     def __call__(self, out: np.ndarray, target: np.ndarray, from_logits: bool = False):
         raise NotImplementedError
 
+    @classmethod
+    def check_cases(cls, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+        """(out, target, from_logits) triples the registry's gradient check runs."""
+        raise NotImplementedError
+
 
 def one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
     encoded = np.zeros((labels.shape[0], classes), dtype=dtype)
@@ -60,12 +65,21 @@ class CategoricalCrossentropy(Loss):
                 grad = grad * total - target
             grad /= n
             return float(value), grad
+
         probs = np.clip(out, EPSILON, 1 - EPSILON)
         if target.ndim == 1:
             target = one_hot(target, out.shape[-1], out.dtype)
         value = -np.mean((target * np.log(probs)).sum(axis=-1))
         grad = -(target / probs) * ((out >= EPSILON) & (out <= 1 - EPSILON)) / n
         return float(value), grad.astype(out.dtype, copy=False)
+
+    @classmethod
+    def check_cases(cls, rng):
+        logits = rng.normal(size=(5, 4))
+        probs = softmax(logits)
+        labels = rng.integers(0, 4, 5)
+        soft = softmax(rng.normal(size=(5, 4)))
+        return [(logits, labels, True), (logits, soft, True), (probs, labels, False), (probs, soft, False)]
 
 
 class BinaryCrossentropy(Loss):
@@ -91,6 +105,18 @@ class BinaryCrossentropy(Loss):
         grad = (probs - target) / (probs * (1 - probs)) * inside / size
         return float(value), grad.astype(out.dtype, copy=False)
 
+    @classmethod
+    def check_cases(cls, rng):
+        logits = rng.normal(size=(6, 1)) * 3
+        labels = rng.integers(0, 2, 6)
+        multi = rng.integers(0, 2, (6, 3)).astype(float)
+        return [
+            (logits, labels, True),
+            (1 / (1 + np.exp(-logits)), labels, False),
+            (rng.normal(size=(6, 3)), multi, True),
+            (rng.uniform(0.05, 0.95, (6, 3)), multi, False),
+        ]
+
 
 class MeanSquaredError(Loss):
     """``mean((out - y)^2)`` over every output."""
@@ -100,6 +126,10 @@ class MeanSquaredError(Loss):
     def __call__(self, out, target, from_logits=False):
         diff = out - target.reshape(out.shape)
         return float(np.mean(diff * diff)), (2 / out.size) * diff
+
+    @classmethod
+    def check_cases(cls, rng):
+        return [(rng.normal(size=(5, 1)), rng.normal(size=5), False), (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), False)]
 
 
 LOSSES: tuple[type[Loss], ...] = (CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError)

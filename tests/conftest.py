@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for gradcheck
+
+
+@pytest.fixture
+def configs() -> Path:
+    return ROOT / "configs"
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write a YAML text to a file and return its path."""
+
+    def write(text: str, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_cli(monkeypatch, tmp_path):
+    """Run `nnrun ARGS...` in tmp_path through Typer's CliRunner; returns the result."""
+    from typer.testing import CliRunner
+
+    from nnrun.cli import app
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str):
+        return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return run

@@ -1,0 +1,129 @@
+"""The whole path as a user types it: train, then evaluate."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from nnrun.rundir import load_weights
+
+IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
+RUN_FILES = {"config.yaml", "meta.json", "metrics.csv", "preprocess.json", "model.safetensors"}
+
+
+def test_train_then_evaluate_iris(run_cli, tmp_path):
+    result = run_cli("train", IRIS, "--run-dir", "runs/iris")
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "runs" / "iris"
+    assert RUN_FILES <= {p.name for p in run.iterdir()}
+    assert "next: nnrun evaluate runs/iris" in result.output
+
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "completed" and meta["epochs_completed"] == 100
+    assert meta["final"]["test"]["accuracy"] >= 0.9
+
+    result = run_cli("evaluate", "runs/iris")
+    assert result.exit_code == 0, result.output
+    report = json.loads((run / "eval.json").read_text())
+    assert report["split"] == "test" and report["samples"] == 30
+    assert report["metrics"]["accuracy"] >= 0.9
+    assert report["metrics"]["accuracy"] == meta["final"]["test"]["accuracy"]
+    assert "accuracy" in result.output
+
+
+def test_run_directory_contract(run_cli, tmp_path):
+    assert run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r").exit_code == 0
+    run = tmp_path / "r"
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    # Resolved: every default written out, the override included.
+    assert saved["training"] == {"epochs": 3, "batch_size": 32, "shuffle": True, "early_stopping": None}
+    assert saved["optimizer"]["beta_1"] == 0.9
+    # The saved config trains again as it is.
+    assert run_cli("train", run / "config.yaml", "--run-dir", "again").exit_code == 0
+    assert (run / "model.safetensors").read_bytes() == (tmp_path / "again" / "model.safetensors").read_bytes()
+
+    weights = load_weights(run / "model.safetensors")
+    assert sorted(weights) == ["dense_0.bias", "dense_0.kernel", "dense_1.bias", "dense_1.kernel"]
+    assert weights["dense_0.kernel"].shape == (4, 64) and weights["dense_0.kernel"].dtype == np.float32
+
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
+
+    prep = json.loads((run / "preprocess.json").read_text())
+    assert prep["class_names"] == ["setosa", "versicolor", "virginica"]
+    assert prep["steps"] == ["standardize"] and len(prep["states"][0]["mean"]) == 4
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_same_seed_gives_identical_weights(run_cli, tmp_path):
+    for name in ("a", "b"):
+        assert run_cli("train", IRIS, "--run-dir", name, "--set", "training.epochs=5").exit_code == 0
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+    assert run_cli("train", IRIS, "--run-dir", "c", "--set", "training.epochs=5", "--set", "seed=7").exit_code == 0
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() != (tmp_path / "c" / "model.safetensors").read_bytes()
+
+
+def test_default_run_directory_is_timestamped_and_never_reused(run_cli, tmp_path):
+    for _ in range(2):
+        assert run_cli("train", IRIS, "--set", "training.epochs=1", "--quiet").exit_code == 0
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and all(name.startswith("iris-") for name in runs)
+
+
+def test_existing_run_dir_is_not_overwritten(run_cli, tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    result = run_cli("train", IRIS, "--run-dir", "taken")
+    assert result.exit_code == 2
+    assert "taken: already exists; nnrun never overwrites a run" in result.output
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
+
+
+def test_bad_config_exits_2_with_located_message(run_cli, write_config):
+    path = write_config(IRIS.read_text().replace("units: 64", "unit: 64"))
+    result = run_cli("train", path)
+    assert result.exit_code == 2
+    assert f"{path}:12:" in result.output
+    assert "model.layers.0.unit: unknown key 'unit'; did you mean 'units'?" in result.output
+    assert "model.layers.0.units: required key is missing" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_wrong_output_width_is_reported_before_training(run_cli, write_config, tmp_path):
+    path = write_config(IRIS.read_text().replace("units: 3,", "units: 4,"))
+    result = run_cli("train", path)
+    assert result.exit_code == 2
+    assert "model.layers.1: the output has 4 units but the data has 3 classes" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_evaluate_missing_run_dir(run_cli):
+    result = run_cli("evaluate", "runs/nothing-here")
+    assert result.exit_code == 2
+    assert "runs/nothing-here: no such run directory" in result.output
+
+
+def test_evaluate_other_splits(run_cli):
+    assert run_cli("train", IRIS, "--run-dir", "r", "--set", "training.epochs=2", "-q").exit_code == 0
+    result = run_cli("evaluate", "r", "--split", "validation")
+    assert result.exit_code == 0 and "validation split, 15 samples" in result.output
+    result = run_cli("evaluate", "r", "--split", "everything")
+    assert result.exit_code == 2 and "'everything' is not a split" in result.output
+
+
+def test_python_api(tmp_path):
+    import nnrun
+
+    config = yaml.safe_load(IRIS.read_text())
+    config["training"]["epochs"] = 2
+    result = nnrun.train(config, run_dir=tmp_path / "api")
+    assert result.run_dir == tmp_path / "api" and len(result.history) == 2
+    assert set(result.final) == {"train", "validation", "test"}
+    report = nnrun.evaluate(result.run_dir)
+    assert report["metrics"]["loss"] == result.final["test"]["loss"]
