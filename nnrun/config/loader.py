@@ -79,31 +79,31 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            path, exists = user_path(err["loc"], data)
-            problem = Problem(".".join(map(str, path)), describe(err, path, exists))
+            path, node = user_path(err["loc"], data)
+            if err["type"] == "union_tag_invalid" and isinstance(node, dict):
+                path += ("type",)  # point at the misspelled type itself
+            problem = Problem(".".join(map(str, path)), describe(err, path))
             problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
         raise ConfigError(loaded.source, problems) from None
 
 
-def user_path(loc: tuple, data: Any) -> tuple[tuple, bool]:
+def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
     """Map a Pydantic error location to the path of keys in the YAML, dropping union
-    tags (``layers.0.dense.units`` -> ``layers.0.units``). ``exists`` is False when the
-    last key is missing from the file."""
+    tags (``layers.0.dense.units`` -> ``layers.0.units``); also returns the node there
+    (None when the last key is missing from the file)."""
     path: list = []
     node = data
-    for part in loc:
+    for depth, part in enumerate(loc):
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif isinstance(node, dict) and node.get("type") == part or isinstance(part, str) and "[" in part:
+        elif depth < len(loc) - 1 or isinstance(part, str) and "[" in part:
             continue  # a discriminator tag or a validator wrapper, not a key
-        elif isinstance(node, str) and part == node:
-            continue  # the tag of a short form such as `loss: mse`
         else:
-            return tuple(path) + (part,), False
+            return tuple(path) + (part,), None
         path.append(part)
-    return tuple(path), True
+    return tuple(path), node
 
 
 def read_yaml(path: Path) -> tuple[Any, dict, dict]:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 
-def describe(error: dict, path: tuple, exists: bool) -> str:
+def describe(error: dict, path: tuple) -> str:
     kind, message, received = error["type"], error["msg"], error.get("input")
     if kind == "extra_forbidden":
         key = path[-1]

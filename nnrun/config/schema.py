@@ -29,6 +29,12 @@ def _short_form(value):
     return {"type": value} if isinstance(value, str) else value
 
 
+def _default_optimizer(value):
+    """Options without a type (``optimizer: {learning_rate: 0.01}``) tune the default, Adam."""
+    value = _short_form(value)
+    return {"type": "adam", **value} if isinstance(value, dict) and "type" not in value else value
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,7 +76,7 @@ class Config(Section):
     data: DataConfig = Field(description="Data source, split and preprocessing.")
     model: ModelConfig = Field(description="The network.")
     loss: Annotated[LossSpec, BeforeValidator(_short_form)] = Field(description="Loss to minimise.")
-    optimizer: Annotated[OptimizerSpec, BeforeValidator(_short_form)] = Field(
+    optimizer: Annotated[OptimizerSpec, BeforeValidator(_default_optimizer)] = Field(
         default_factory=Adam, description="Update rule."
     )
     metrics: list[MetricName] = Field(default_factory=list, description="Metrics reported every epoch.")

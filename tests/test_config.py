@@ -1,0 +1,83 @@
+"""Config loading: short forms, defaults, overrides, safe YAML, located messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from nnrun.config import load_config, resolved
+from nnrun.errors import ConfigError, UserError
+
+MINIMAL = """\
+data:
+  source: {type: builtin, name: iris}
+model:
+  layers:
+    - {type: dense, units: 3, activation: softmax}
+loss: categorical_crossentropy
+"""
+
+
+def test_short_forms_and_defaults(write_config):
+    config = load_config(write_config(MINIMAL + "optimizer: sgd\n", "my-exp.yaml")).config
+    assert config.name == "my-exp"
+    assert config.optimizer.type == "sgd" and config.optimizer.learning_rate == 0.01
+    assert config.loss.type == "categorical_crossentropy"
+    full = resolved(config)
+    assert list(full) == ["name", "seed", "data", "model", "loss", "optimizer", "metrics", "training"]
+    assert full["model"]["layers"][0]["type"] == "dense"
+
+
+def test_overrides_set_nested_values_and_list_items(write_config):
+    loaded = load_config(write_config(MINIMAL), [
+        "training.epochs=7", "model.layers.0.units=5", "optimizer.learning_rate=0.5", "metrics=[accuracy]",
+    ])
+    config = loaded.config
+    assert config.training.epochs == 7 and config.model.layers[0].units == 5
+    assert config.optimizer.type == "adam" and config.optimizer.learning_rate == 0.5
+    assert config.metrics == ["accuracy"]
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("training.epochs", "expected KEY.PATH=VALUE"),
+        ("model.layers.3.units=2", "'model.layers.3' needs an index from 0 to 0"),
+        ("training.epochs=-1", "training.epochs: Input should be greater than or equal to 1, got -1 "
+                               "(from --set training.epochs=-1)"),
+        ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
+    ],
+)
+def test_bad_overrides_name_the_set(write_config, override, message):
+    with pytest.raises(UserError) as info:
+        load_config(write_config(MINIMAL), [override])
+    assert message in info.value.render()
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "the config must be a mapping of sections, got nothing"),
+        ("- 1\n- 2\n", "the config must be a mapping of sections, got list"),
+        (MINIMAL + "loss: mse\n", ":7:1: duplicate key 'loss' (first at line 6)"),
+        (MINIMAL + "x: !!python/object/apply:os.system ['true']\n", "the YAML tag"),
+        ("a: &x [1]\nb: *x\n", "anchors and aliases"),
+        ("data:\n\tsource: 1\n", "invalid YAML"),
+        (MINIMAL.replace("name: iris", "name: irs"), ":2:33: data.source.name: 'irs' is not one of"),
+    ],
+)
+def test_unsafe_or_broken_yaml_is_refused(write_config, text, fragment):
+    with pytest.raises(UserError) as info:
+        load_config(write_config(text))
+    assert fragment in info.value.render()
+
+
+def test_schema_errors_are_located_and_collected(write_config):
+    text = MINIMAL.replace("units: 3", "units: -3").replace("type: builtin", "type: bultin") + "optimizer: adamm\n"
+    path = write_config(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    rendered = info.value.render()
+    assert f"{path}:2:18: data.source.type: unknown type 'bultin'; did you mean 'builtin'?" in rendered
+    assert f"{path}:5:28: model.layers.0.units: Input should be greater than 0, got -3" in rendered
+    assert f"{path}:7:12: optimizer: unknown type 'adamm'; did you mean 'adam'?" in rendered
+    assert "3 problems" in rendered

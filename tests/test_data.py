@@ -1,0 +1,64 @@
+"""Bundled data, seeded stratified splits, preprocessing fitted on training data only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnrun.data import BUILTIN, load_splits
+from nnrun.data.preprocess import MinMax, Scale, Standardize, apply_pipeline, fit_pipeline
+from nnrun.data.sources import BuiltinSource, SyntheticSource
+from nnrun.errors import UserError
+from nnrun.config.schema import DataConfig
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_builtin_data_sets_load(name):
+    data = BuiltinSource(name=name).load(0)
+    expected = {"iris": (150, (4,), 3), "wine": (178, (13,), 3), "breast_cancer": (569, (30,), 2),
+                "digits": (1797, (8, 8, 1), 10), "diabetes": (442, (10,), 0)}[name]
+    assert (len(data), data.input_shape, data.num_classes) == expected
+    assert data.x.dtype == np.float32
+
+
+def test_iris_split_is_stratified_and_seeded():
+    config = DataConfig(source={"type": "builtin", "name": "iris"}, split={"validation": 0.1, "test": 0.2})
+    splits = load_splits(config, seed=42).parts
+    assert {k: len(v) for k, v in splits.items()} == {"train": 105, "validation": 15, "test": 30}
+    for part, per_class in (("train", 35), ("validation", 5), ("test", 10)):
+        assert np.bincount(splits[part].y).tolist() == [per_class] * 3
+    again = load_splits(config, seed=42).parts
+    assert np.array_equal(again["test"].x, splits["test"].x)
+    other = load_splits(config, seed=1).parts
+    assert not np.array_equal(other["test"].x, splits["test"].x)
+    # The splits are disjoint and cover the data set.
+    rows = np.concatenate([p.x for p in splits.values()])
+    assert len(np.unique(rows, axis=0)) == len(np.unique(BuiltinSource(name="iris").load(0).x, axis=0))
+
+
+def test_empty_split_is_an_error():
+    config = DataConfig(source={"type": "synthetic", "samples": 5}, split={"validation": 0.05, "test": 0.2})
+    with pytest.raises(UserError, match="the validation split would be empty"):
+        load_splits(config, seed=0)
+
+
+def test_standardize_uses_training_statistics_only():
+    train = np.array([[0.0, 5.0], [2.0, 5.0]], np.float32)
+    states = fit_pipeline([Standardize()], train)
+    assert states == [{"mean": [1.0, 5.0], "std": [1.0, 1.0]}]  # constant column: std 1
+    test = np.array([[4.0, 7.0]], np.float32)
+    assert apply_pipeline([Standardize()], states, test).tolist() == [[3.0, 2.0]]
+
+
+def test_minmax_and_scale():
+    x = np.array([[0.0], [10.0]], np.float32)
+    steps = [MinMax(), Scale(factor=2.0)]
+    states = fit_pipeline(steps, x)
+    assert apply_pipeline(steps, states, np.array([[5.0]], np.float32)).tolist() == [[1.0]]
+
+
+def test_synthetic_is_seeded():
+    a = SyntheticSource(samples=50, features=3).load(1)
+    b = SyntheticSource(samples=50, features=3).load(1)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y)
+    assert not np.array_equal(a.x, SyntheticSource(samples=50, features=3).load(2).x)

@@ -1,0 +1,96 @@
+"""The training loop: early stopping, the NaN guard, dropout at inference."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import nnrun
+from nnrun.errors import TrainingFailed
+
+BASE = {
+    "name": "t",
+    "data": {"source": {"type": "builtin", "name": "iris"}, "preprocess": ["standardize"]},
+    "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"},
+                         {"type": "dense", "units": 3, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "metrics": ["accuracy"],
+    "training": {"epochs": 5},
+}
+
+
+def test_early_stopping_stops_and_restores_best(tmp_path):
+    config = {**BASE, "optimizer": {"type": "sgd", "learning_rate": 5.0},
+              "training": {"epochs": 200, "early_stopping": {"monitor": "val_loss", "patience": 3}}}
+    result = nnrun.train(config, run_dir=tmp_path / "r")
+    assert result.stopped_early and len(result.history) < 200
+    best = min(result.history, key=lambda row: row["val_loss"])
+    assert result.best_epoch == best["epoch"]
+    assert len(result.history) == result.best_epoch + 3  # patience epochs after the best
+    # The saved weights are the best epoch's: evaluating them gives its validation loss.
+    report = nnrun.evaluate(result.run_dir, split="validation")
+    assert report["metrics"]["loss"] == pytest.approx(best["val_loss"], rel=1e-6)
+    assert json.loads((result.run_dir / "meta.json").read_text())["best_epoch"] == best["epoch"]
+
+
+def test_early_stopping_on_a_metric_maximises_it(tmp_path):
+    config = {**BASE, "training": {"epochs": 30, "early_stopping": {"monitor": "val_accuracy", "patience": 2}}}
+    result = nnrun.train(config, run_dir=tmp_path / "r")
+    best = max(result.history, key=lambda row: row["val_accuracy"])
+    assert result.history[result.best_epoch - 1]["val_accuracy"] == best["val_accuracy"]
+
+
+def test_non_finite_loss_stops_training_and_marks_the_run_failed(tmp_path):
+    config = {**BASE, "loss": "mse", "metrics": [],
+              "data": {"source": {"type": "builtin", "name": "diabetes"}},  # raw, unscaled
+              "model": {"layers": [{"type": "dense", "units": 1}]},
+              "optimizer": {"type": "sgd", "learning_rate": 10.0}}
+    with pytest.raises(TrainingFailed, match=r"the loss became (nan|inf) in epoch 1, batch \d+"):
+        nnrun.train(config, run_dir=tmp_path / "r")
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    assert meta["status"] == "failed" and "loss became" in meta["failure"]["message"]
+    assert not (tmp_path / "r" / "model.safetensors").exists()
+
+
+def test_nan_exits_with_code_1_and_a_remedy(run_cli, write_config):
+    path = write_config(
+        "data: {source: {type: builtin, name: diabetes}}\n"
+        "model: {layers: [{type: dense, units: 1}]}\n"
+        "loss: mse\noptimizer: {type: sgd, learning_rate: 10.0}\n"
+    )
+    result = run_cli("train", path, "--run-dir", "r")
+    assert result.exit_code == 1
+    assert "lower optimizer.learning_rate" in result.output
+
+
+def test_metrics_csv_has_a_row_per_epoch_and_learning_rate(tmp_path):
+    result = nnrun.train({**BASE, "training": {"epochs": 4}}, run_dir=tmp_path / "r")
+    rows = list(csv.DictReader((result.run_dir / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert all(float(r["lr"]) == 0.001 for r in rows)
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+
+
+def test_dropout_is_identity_at_inference_and_scaled_in_training():
+    from nnrun.layers.core import Dropout
+
+    layer = Dropout(rate=0.5)
+    x = np.ones((200, 50), np.float32)
+    assert layer.forward({}, x, False, None)[0] is x
+    y, _ = layer.forward({}, x, True, np.random.default_rng(0))
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert abs(y.mean() - 1.0) < 0.05
+
+
+def test_float32_end_to_end(tmp_path):
+    from nnrun.experiment import as_loaded, build
+
+    experiment = build(as_loaded(BASE))
+    graph = experiment.graph
+    assert graph.weight_buffer.dtype == np.float32
+    assert experiment.splits["train"].x.dtype == np.float32
+    out, _ = graph.forward(experiment.splits["train"].x[:8], True, np.random.default_rng(0))
+    assert out.dtype == np.float32
