@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rundir
 from .data import Dataset
 from .errors import TrainingFailed
 from .evaluation import evaluate_split
@@ -52,7 +51,10 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, r
     reporter = reporter or make_reporter(quiet=quiet)
     reporter.start(experiment, record.path)
     try:
-        history, best_epoch, stopped = fit(experiment, record, reporter)
+        # Overflow shows up as a non-finite loss, which stops training with a clear
+        # message; numpy's own warnings would only repeat it less clearly.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history, best_epoch, stopped = fit(experiment, record, reporter)
     except BaseException as exc:
         record.fail(exc)
         raise
