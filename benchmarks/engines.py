@@ -1,0 +1,136 @@
+"""The engines the benchmark compares, each training the same MLP on the same arrays.
+
+Every engine exposes ``epoch_seconds(x, y, batch_size) -> float``: the wall time of one
+epoch of shuffled mini-batches with Adam (learning rate 0.001), softmax cross-entropy,
+784-256-256-10 with ReLU. Engines that are not installed are skipped.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+HIDDEN = (256, 256)
+
+
+def mlp_parameters(features: int, classes: int) -> int:
+    widths = (features, *HIDDEN, classes)
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+
+
+class Nnrun:
+    """The real trainer through the public API; the epoch time is the one it records
+    in metrics.csv (gathering batches, forward, loss, backward, Adam, bookkeeping)."""
+
+    name = "nnrun"
+
+    def __init__(self, source: dict):
+        self.source = source
+        self.workdir = tempfile.TemporaryDirectory()
+        self.runs = 0
+
+    def epoch_seconds(self, x, y, batch_size: int) -> float:
+        import nnrun
+
+        self.runs += 1
+        config = {
+            "name": "bench",
+            "data": {"source": self.source, "split": {"validation": 0, "test": 0, "stratify": False}},
+            "model": {"layers": [{"type": "dense", "units": HIDDEN[0], "activation": "relu"},
+                                 {"type": "dense", "units": HIDDEN[1], "activation": "relu"},
+                                 {"type": "dense", "units": 10, "activation": "softmax"}]},
+            "loss": "categorical_crossentropy",
+            "optimizer": {"type": "adam", "learning_rate": 0.001},
+            "training": {"epochs": 1, "batch_size": batch_size},
+        }
+        result = nnrun.train(config, run_dir=f"{self.workdir.name}/run{self.runs}")
+        return result.history[0]["seconds"]
+
+
+class Torch:
+    """PyTorch CPU, default Adam, the classic loop: permute, index, step."""
+
+    name = "pytorch"
+
+    def __init__(self, threads: int):
+        import torch
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+
+    def epoch_seconds(self, x, y, batch_size: int) -> float:
+        torch = self.torch
+        torch.manual_seed(0)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        layers, width = [], x.shape[1]
+        for units in HIDDEN:
+            layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
+            width = units
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        start = time.perf_counter()
+        order = torch.randperm(len(xt))
+        for begin in range(0, len(xt), batch_size):
+            index = order[begin : begin + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(xt[index]), yt[index]).backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+
+class Sklearn:
+    """scikit-learn's MLPClassifier, one epoch of its Adam solver (float32 input)."""
+
+    name = "sklearn"
+
+    def __init__(self):
+        from sklearn.neural_network import MLPClassifier
+
+        self.model_class = MLPClassifier
+
+    def epoch_seconds(self, x, y, batch_size: int) -> float:
+        from sklearn.exceptions import ConvergenceWarning
+
+        model = self.model_class(hidden_layer_sizes=HIDDEN, solver="adam", alpha=0.0, batch_size=batch_size,
+                                 learning_rate_init=0.001, max_iter=1, shuffle=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(x.reshape(len(x), -1), y)
+            return time.perf_counter() - start
+
+
+def available_engines(source: dict, threads: int) -> list:
+    engines: list = [Nnrun(source)]
+    for factory in (lambda: Torch(threads), Sklearn):
+        try:
+            engines.append(factory())
+        except ImportError:
+            pass
+    return engines
+
+
+def gemm_gflops(batch_size: int, features: int, repeats: int = 5) -> dict[str, float]:
+    """float32 GEMM throughput of numpy on the MLP's own shapes and on a square 1024."""
+    rng = np.random.default_rng(0)
+    shapes = {"mlp layer 1": (batch_size, features, HIDDEN[0]), "mlp layer 2": (batch_size, *HIDDEN),
+              "square 1024": (1024, 1024, 1024)}
+    results = {}
+    for label, (n, k, m) in shapes.items():
+        a = rng.standard_normal((n, k), dtype=np.float32)
+        b = rng.standard_normal((k, m), dtype=np.float32)
+        a @ b
+        best = min(_timed(lambda: a @ b, 10) for _ in range(repeats))
+        results[label] = 2 * n * k * m / best / 1e9
+    return results
+
+
+def _timed(fn, count: int) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        fn()
+    return (time.perf_counter() - start) / count
