@@ -11,9 +11,14 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from .base import Layer
+from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Dropout
+from .pooling import AveragePool2D, GlobalAveragePool2D, MaxPool1D, MaxPool2D
 
-LAYERS: tuple[type[Layer], ...] = (Dense, Activation, Dropout)
+LAYERS: tuple[type[Layer], ...] = (
+    Dense, Activation, Dropout,
+    Conv2D, Conv1D, MaxPool2D, AveragePool2D, GlobalAveragePool2D, MaxPool1D,
+)
 
 LayerSpec = Annotated[Union[LAYERS], Field(discriminator="type")]  # type: ignore[valid-type]
 

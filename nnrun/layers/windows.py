@@ -1,0 +1,74 @@
+"""Sliding windows over NHWC images, shared by convolution and pooling.
+
+Padding follows Keras: ``valid`` uses no padding; ``same`` gives
+``ceil(size / stride)`` outputs and splits the padding with the extra pixel after.
+A window view is a strided view (no copy) of shape (N, OH, OW, KH, KW, C).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def output_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
+    """Returns (outputs, pad_before, pad_after) along one axis."""
+    span = (kernel - 1) * dilation + 1
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + span - size, 0)
+        return out, total // 2, total - total // 2
+    out = (size - span) // stride + 1
+    return out, 0, 0
+
+
+def geometry(shape, kernel, strides, dilation, padding):
+    """Output height, width and the (before, after) padding of H and W."""
+    (h, w) = shape[:2]
+    oh, top, bottom = output_size(h, kernel[0], strides[0], dilation[0], padding)
+    ow, left, right = output_size(w, kernel[1], strides[1], dilation[1], padding)
+    return oh, ow, ((top, bottom), (left, right))
+
+
+def pad(x: np.ndarray, pads, value: float = 0.0) -> np.ndarray:
+    (top, bottom), (left, right) = pads
+    if not (top or bottom or left or right):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def windows(xp: np.ndarray, out_hw, kernel, strides, dilation) -> np.ndarray:
+    """Strided view (N, OH, OW, KH, KW, C) of a padded input; no data is copied."""
+    n, _, _, c = xp.shape
+    sn, sh, sw, sc = xp.strides
+    shape = (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c)
+    strides_ = (sn, sh * strides[0], sw * strides[1], sh * dilation[0], sw * dilation[1], sc)
+    return as_strided(xp, shape=shape, strides=strides_, writeable=False)
+
+
+def scatter_windows(dwin: np.ndarray, dxp: np.ndarray, kernel, strides, dilation) -> np.ndarray:
+    """Adjoint of :func:`windows`: add each window's gradient (N, OH, OW, KH, KW, C)
+    back onto the padded input gradient ``dxp`` (N, HP, WP, C), in place.
+
+    Loops over the KH * KW kernel offsets only; each step is one vectorised add over
+    the whole batch and every output pixel.
+    """
+    oh, ow = dwin.shape[1:3]
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            top, left = i * dilation[0], j * dilation[1]
+            dxp[:, top : top + strides[0] * (oh - 1) + 1 : strides[0],
+                left : left + strides[1] * (ow - 1) + 1 : strides[1], :] += dwin[:, :, :, i, j, :]
+    return dxp
+
+
+def unpad(dxp: np.ndarray, pads) -> np.ndarray:
+    (top, bottom), (left, right) = pads
+    h, w = dxp.shape[1:3]
+    return dxp[:, top : h - bottom, left : w - right, :]
+
+
+def pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)

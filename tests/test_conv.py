@@ -1,0 +1,118 @@
+"""Convolution and pooling forward passes against direct loops, and their edge cases.
+(Their gradients are checked with every other layer in test_gradients.py.)"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nnrun.layers.conv import COLUMN_BUDGET, Conv1D, Conv2D
+from nnrun.layers.pooling import AveragePool2D, GlobalAveragePool2D, MaxPool1D, MaxPool2D
+
+
+def naive_conv2d(x, kernel, bias, stride, dilation, padding):
+    """Keras semantics by direct summation: y[n,i,j,f] = sum x[n, i*s+a*d, j*s+b*d, c] k[a,b,c,f]."""
+    n, h, w, c = x.shape
+    kh, kw, _, f = kernel.shape
+    span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    if padding == "same":
+        oh, ow = math.ceil(h / stride[0]), math.ceil(w / stride[1])
+        ph = max((oh - 1) * stride[0] + span[0] - h, 0)
+        pw = max((ow - 1) * stride[1] + span[1] - w, 0)
+        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
+    else:
+        oh, ow = (h - span[0]) // stride[0] + 1, (w - span[1]) // stride[1] + 1
+    y = np.zeros((n, oh, ow, f))
+    for i in range(oh):
+        for j in range(ow):
+            for a in range(kh):
+                for b in range(kw):
+                    pixel = x[:, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1], :]
+                    y[:, i, j, :] += pixel @ kernel[a, b]
+    return y + bias
+
+
+@pytest.mark.parametrize("spec", [
+    {"kernel_size": 3},
+    {"kernel_size": 3, "strides": 2, "padding": "same"},
+    {"kernel_size": (2, 3), "dilation_rate": (2, 1), "padding": "same"},
+    {"kernel_size": 1, "strides": (1, 2)},
+])
+def test_conv2d_matches_direct_summation(spec):
+    rng = np.random.default_rng(0)
+    layer = Conv2D(filters=4, **spec)
+    x = rng.standard_normal((2, 7, 6, 3))
+    params = layer.init((7, 6, 3), rng, np.float64)
+    params["bias"] = rng.standard_normal(4)
+    y, _ = layer.forward(params, x, False, None)
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    expected = naive_conv2d(x, params["kernel"], params["bias"], pair(layer.strides), pair(layer.dilation_rate),
+                            layer.padding)
+    assert y.shape == expected.shape == (2, *layer.output_shape((7, 6, 3)))
+    np.testing.assert_allclose(y, expected, rtol=1e-10)
+
+
+def test_conv1d_is_conv2d_of_height_one():
+    rng = np.random.default_rng(1)
+    layer = Conv1D(filters=2, kernel_size=3, strides=2, padding="same")
+    params = layer.init((9, 2), rng, np.float64)
+    assert params["kernel"].shape == (3, 2, 2)  # Keras layout (kernel, in, out)
+    x = rng.standard_normal((3, 9, 2))
+    y, _ = layer.forward(params, x, False, None)
+    expected = naive_conv2d(x[:, None], params["kernel"][None], params["bias"], (1, 2), (1, 1), "same")[:, 0]
+    np.testing.assert_allclose(y, expected, rtol=1e-10)
+
+
+def test_large_batches_are_processed_in_bounded_chunks():
+    """A batch whose columns exceed the budget gives the same result in chunks."""
+    rng = np.random.default_rng(2)
+    layer = Conv2D(filters=2, kernel_size=3, padding="same")
+    per_sample = 16 * 16 * 9 * 4 * 4  # column bytes of one float32 sample
+    n = COLUMN_BUDGET // per_sample + 3
+    x = rng.standard_normal((n, 16, 16, 4), dtype=np.float32)
+    params = layer.init((16, 16, 4), rng, np.float32)
+    y, cache = layer.forward(params, x, True, None)
+    assert cache[0][2] is None  # columns were not kept for the whole batch
+    y_small, _ = layer.forward(params, x[:5], True, None)
+    np.testing.assert_allclose(y[:5], y_small, rtol=1e-5)
+    dx, grads = layer.backward(params, cache, np.ones_like(y))
+    dx_small, _ = layer.backward(params, layer.forward(params, x[:5], True, None)[1], np.ones_like(y_small))
+    np.testing.assert_allclose(dx[:5], dx_small, rtol=1e-4, atol=1e-5)
+
+
+def test_max_pool_matches_window_maxima_and_breaks_ties_once():
+    x = np.zeros((1, 4, 4, 1))
+    x[0, 1, 1, 0] = 5.0
+    layer = MaxPool2D()
+    y, cache = layer.forward({}, x, True, None)
+    assert y[0, :, :, 0].tolist() == [[5.0, 0.0], [0.0, 0.0]]
+    dx, _ = layer.backward({}, cache, np.ones_like(y))
+    # The all-zero windows send their gradient to one tap each, not to all four.
+    assert dx.sum() == 4.0 and dx[0, 1, 1, 0] == 1.0 and dx[0, 2, 2, 0] == 1.0 and dx[0, 3, 3, 0] == 0.0
+
+
+def test_average_pool_same_padding_counts_only_real_pixels():
+    x = np.ones((1, 3, 3, 1))
+    y, _ = AveragePool2D(pool_size=2, padding="same").forward({}, x, False, None)
+    assert y.shape == (1, 2, 2, 1) and np.allclose(y, 1.0)
+
+
+def test_pooling_shapes_and_global_average():
+    assert MaxPool2D(pool_size=3, strides=2, padding="same").output_shape((28, 28, 8)) == (14, 14, 8)
+    assert MaxPool1D(pool_size=2).output_shape((9, 3)) == (4, 3)
+    x = np.arange(12.0).reshape(1, 2, 3, 2)
+    y, _ = GlobalAveragePool2D().forward({}, x, False, None)
+    assert y.tolist() == [[5.0, 6.0]]
+
+
+@pytest.mark.parametrize("layer, shape, fragment", [
+    (Conv2D(filters=1, kernel_size=5), (3, 3, 1), "does not fit"),
+    (Conv2D(filters=1, kernel_size=3), (10,), "expects images"),
+    (MaxPool2D(pool_size=4), (3, 3, 1), "does not fit"),
+    (Conv1D(filters=1, kernel_size=3), (8, 8, 1), "expects sequences"),
+])
+def test_impossible_shapes_are_compile_errors(layer, shape, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        layer.output_shape(shape)
