@@ -8,7 +8,7 @@ import numpy as np
 
 from . import rundir
 from .config import Config
-from .config.loader import LoadedConfig, validate
+from .config.loader import LoadedConfig
 from .data import Dataset
 from .errors import UserError
 from .graph import Graph
