@@ -60,6 +60,17 @@ class BuiltinSource(SourceBase):
         return Dataset(x, y.astype(np.int64), info.task, header[:-1], [str(c) for c in class_names])
 
 
+def describe_builtin() -> list[dict]:
+    """One row per bundled data set, counted from the data itself."""
+    rows = []
+    for name, info in BUILTIN.items():
+        data = BuiltinSource(name=name).load(0)
+        features = "x".join(map(str, data.input_shape))
+        rows.append({"name": name, "samples": len(data), "features": features, "task": info.task,
+                     "classes": data.num_classes or None, "description": info.description})
+    return rows
+
+
 class SyntheticSource(SourceBase):
     """Generated data, seeded by ``seed`` or else by the config's seed.
 
