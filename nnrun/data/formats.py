@@ -20,6 +20,8 @@ def read_npz(path: Path, names: list[str]) -> dict[str, np.ndarray]:
 
     ``allow_pickle=False``: an object array, which only pickle could restore, is
     refused with a message instead of being executed."""
+    if not zipfile.is_zipfile(path) and path.exists():
+        raise UserError(f"{path}: not a valid .npz file (not a zip archive)", hint="write it with numpy.savez")
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in names if name in archive.files}
