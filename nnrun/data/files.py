@@ -21,6 +21,7 @@ from .dataset import Dataset
 from .formats import npz_keys, read_idx, read_npz
 from .table import Table, build_table, check_no_missing, is_missing, parse_number, read_csv
 
+RELATIVE_HINT = "a relative path in a config is read from the config file's folder"
 TaskName = Literal["classification", "regression"]
 
 
@@ -75,7 +76,7 @@ class CsvSource(SourceBase):
         for path, code in files:
             if path is None:
                 continue
-            header, rows = read_csv(Path(path))
+            header, rows = read_csv(Path(path), hint=RELATIVE_HINT)
             names = names or self.feature_columns(header, path)
             check_columns([self.target, *names], header, path, "column")
             lines = np.arange(2, len(rows) + 2)

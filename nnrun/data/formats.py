@@ -26,7 +26,7 @@ def read_npz(path: Path, names: list[str]) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in names if name in archive.files}
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file", hint="a relative path is read from the config file's folder") from None
+        raise UserError(f"{path}: no such file") from None
     except ValueError as exc:
         if "pickle" in str(exc):
             raise UserError(f"{path}: holds object arrays, which need pickle; nnrun never unpickles data",
@@ -51,7 +51,7 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file", hint="a relative path is read from the config file's folder") from None
+        raise UserError(f"{path}: no such file") from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)

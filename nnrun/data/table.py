@@ -45,15 +45,18 @@ class Table:
         return [self.numeric, np.char.encode(self.strings.astype(str), "utf-8")]
 
 
-def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV file; ragged rows and unreadable files are user errors."""
+def read_csv(path: Path, hint: str | None = None) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV file; ragged rows and unreadable files are user errors
+    (``hint`` is added when the file does not exist)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
             header = [name.strip() for name in next(reader, [])]
             rows = [row for row in reader if row]
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file", hint="a relative path is read from the config file's folder") from None
+        raise UserError(f"{path}: no such file", hint=hint) from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
     except csv.Error as exc:
