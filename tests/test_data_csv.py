@@ -49,7 +49,12 @@ def test_csv_trains_with_string_labels_and_categories(run_cli, tmp_path):
     assert [c["kind"] for c in saved["columns"]["columns"]] == ["numeric", "categorical"]
     # The saved config finds the data wherever it is run from.
     assert str(tmp_path / "data" / "table.csv") in (tmp_path / "run" / "config.yaml").read_text()
+    # evaluate rebuilds the split and reapplies the saved encoding: same test score.
     assert run_cli("evaluate", tmp_path / "run").exit_code == 0
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    report = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert report["metrics"]["accuracy"] == pytest.approx(meta["final"]["test"]["accuracy"])
+    assert report["metrics"]["loss"] == pytest.approx(meta["final"]["test"]["loss"], rel=1e-5)
 
 
 def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from nnrun.config.schema import DataConfig
 from nnrun.data import load_splits
 from nnrun.data.formats import read_idx, write_idx
+from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.sources import SyntheticSource
 
 
@@ -158,3 +159,13 @@ def test_datasets_command_lists_the_bundled_sets(run_cli):
     assert "1797" in lines["digits"] and "8x8x1" in lines["digits"] and "10" in lines["digits"]
     assert "442" in lines["diabetes"] and "regression" in lines["diabetes"]
     assert "569" in lines["breast_cancer"] and "│       2 │" in lines["breast_cancer"]
+
+
+def test_images_keep_their_shape_through_preprocessing():
+    data = DataConfig(source={"type": "builtin", "name": "digits"}, preprocess=["standardize", "minmax"])
+    train = load_splits(data, seed=0).parts["train"]
+    states = fit_pipeline(data.preprocess, train.x)
+    x = apply_pipeline(data.preprocess, states, train.x)
+    assert x.shape == (len(train), 8, 8, 1) and x.dtype == np.float32
+    assert np.array(states[0]["mean"]).shape == (8, 8, 1)  # one statistic per pixel
+    assert x.min() == 0.0 and x.max() == 1.0
