@@ -59,7 +59,10 @@ def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None, col
     """Load and split the data, fit (or reuse) the column encoding and preprocessing,
     compile the graph."""
     config = resolve_data_paths(loaded)
-    splits = load_splits(config.data, config.seed, columns)
+    try:
+        splits = load_splits(config.data, config.seed, columns)
+    except ConfigError as exc:
+        raise loaded.locate(exc) from None
     raw_train = splits.parts["train"]
     steps = config.data.preprocess
     if preprocess_states is None:

@@ -85,11 +85,11 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "table.csv, line 3, column 'label': the target is missing"),
         (["size,shade,label", "1,dark,cat", "2,light"], SOURCE, "table.csv, line 3: 2 cells, but the header has 3"),
         (ROWS, "{type: csv, path: data/table.csv, target: lable}",
-         "data.source.target 'lable' is not a column; did you mean 'label'?"),
+         "csv.yaml:3:53: data.source.target: 'lable' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, features: [sise]}",
-         "'sise' is not a column; did you mean 'size'?"),
+         "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",
-         "data.source.categorical: 'shad' is not a feature column; did you mean 'shade'?"),
+         "data.source.categorical: 'shad' is not one of the feature columns; did you mean 'shade'?"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file"),
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
         (ROWS[:5], SOURCE, "data.split: the test split would be empty"),
@@ -125,7 +125,7 @@ def test_explicit_test_file_and_test_fraction_conflict(run_cli, tmp_path):
     (tmp_path / "data" / "test.csv").write_text("size,shade,label\n3,dark,cat\n")
     result = train(run_cli, config)
     assert result.exit_code == 2
-    assert "data.split.test: the test split comes from a file named in data.source" in result.output
+    assert "csv.yaml:4:17: data.split.test: the test split comes from a file named in data.source" in result.output
 
 
 def test_regression_target(tmp_path):

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from ..errors import UserError
+from ..errors import ConfigError, Problem, UserError
 from .base import (ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, concatenate,
                    label_classes, suggestion)
 from .dataset import Dataset
@@ -25,11 +25,12 @@ RELATIVE_HINT = "a relative path in a config is read from the config file's fold
 TaskName = Literal["classification", "regression"]
 
 
-def check_columns(wanted: list[str], header: list[str], origin: str, what: str) -> None:
-    """Every name in ``wanted`` is a column of ``header``, or a did-you-mean error."""
+def check_columns(wanted: list[str], header: list[str], where: str, key: str) -> None:
+    """Every name in ``wanted`` is a column of ``header``, or a located config error
+    with a did-you-mean (``key`` is the config key that names the columns)."""
     for name in wanted:
         if name not in header:
-            raise UserError(f"{origin}: {what} '{name}' is not a column{suggestion(name, header, 'column')}")
+            raise ConfigError("", [Problem(key, f"'{name}' is not {where}{suggestion(name, header, 'column')}")])
 
 
 class CsvSource(SourceBase):
@@ -56,15 +57,12 @@ class CsvSource(SourceBase):
                                        for key in ("path", "validation_path", "test_path")})
 
     def feature_columns(self, header: list[str], origin: str) -> list[str]:
-        check_columns([self.target], header, origin, "data.source.target")
+        check_columns([self.target], header, f"a column of {origin}", "data.source.target")
         names = self.features if self.features is not None else [c for c in header if c != self.target]
-        check_columns(names, header, origin, "data.source.features:")
+        check_columns(names, header, f"a column of {origin}", "data.source.features")
+        check_columns(self.categorical, names, "one of the feature columns", "data.source.categorical")
         if self.target in names:
-            raise UserError(f"{origin}: data.source.features lists the target column '{self.target}'")
-        for name in self.categorical:
-            if name not in names:
-                raise UserError(f"{origin}: data.source.categorical: '{name}' is not a feature column"
-                                f"{suggestion(name, names, 'column')}")
+            raise ConfigError("", [Problem("data.source.features", f"lists the target column '{self.target}'")])
         if not names:
             raise UserError(f"{origin}: no feature columns besides the target '{self.target}'")
         return names
@@ -78,7 +76,7 @@ class CsvSource(SourceBase):
                 continue
             header, rows = read_csv(Path(path), hint=RELATIVE_HINT)
             names = names or self.feature_columns(header, path)
-            check_columns([self.target, *names], header, path, "column")
+            check_columns([self.target, *names], header, f"a column of {path}", "data.source")
             lines = np.arange(2, len(rows) + 2)
             table = build_table(path, header, rows, names, self.categorical, lines)
             if self.missing == "error":

@@ -99,6 +99,8 @@ class SyntheticSource(SourceBase):
         values = dict(values)
         if values.get("task") == "regression":
             values.setdefault("pattern", "linear")
+        if values.get("pattern") == "linear":
+            values.setdefault("task", "regression")
         if values.get("pattern") in ("moons", "spirals"):
             values.setdefault("features", 2)
             values.setdefault("noise", 0.1)

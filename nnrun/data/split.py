@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import UserError
+from ..errors import ConfigError, Problem, UserError
 from .base import ANYWHERE, TEST, VALIDATION
 from .dataset import Dataset
 
@@ -41,8 +41,8 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
     fractions = {name: 0.0 if len(fixed[name]) else getattr(config, name) for name in fixed}
     for name in fixed:
         if len(fixed[name]) and name in config.model_fields_set and getattr(config, name) > 0:
-            raise UserError(f"data.split.{name}: the {name} split comes from a file named in data.source",
-                            hint=f"set data.split.{name} to 0 or leave it out")
+            raise ConfigError("", [Problem(f"data.split.{name}", f"the {name} split comes from a file named in "
+                                                   f"data.source; set this to 0 or leave it out")])
     pool = np.flatnonzero(assigned == ANYWHERE)
     if config.stratify and data.task == "classification":
         groups = [pool[data.y[pool] == c] for c in range(data.num_classes)]
