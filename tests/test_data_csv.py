@@ -93,6 +93,8 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file"),
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
         (ROWS[:5], SOURCE, "data.split: the test split would be empty"),
+        (["size,size,label", "1,2,cat"], "{type: csv, path: data/table.csv, target: label}",
+         "table.csv: the header names 'size' more than once"),
     ],
 )
 def test_bad_csv_data_is_a_clear_error(run_cli, tmp_path, lines, source, fragment):
@@ -111,13 +113,15 @@ def test_class_missing_from_training_split(run_cli, tmp_path):
     assert "class 'dog' has no samples in the training split" in result.output
 
 
-def test_explicit_test_file(run_cli, tmp_path):
-    config = csv_config(tmp_path, SOURCE.replace("}", ", test_path: data/test.csv}"), split="{validation: 0.1}")
+def test_explicit_validation_and_test_files(run_cli, tmp_path):
+    source = SOURCE.replace("}", ", validation_path: data/val.csv, test_path: data/test.csv}")
+    config = csv_config(tmp_path, source, split="{}")
     (tmp_path / "data" / "test.csv").write_text("label,size,shade\ncat,3,dark\ndog,1,light\ncat,2,dark\n")
+    (tmp_path / "data" / "val.csv").write_text("size,shade,label\n3,dark,cat\n4,light,dog\n")
     result = train(run_cli, config)
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
-    assert meta["samples"] == {"train": 27, "validation": 3, "test": 3}
+    assert meta["samples"] == {"train": 30, "validation": 2, "test": 3}
 
 
 def test_explicit_test_file_and_test_fraction_conflict(run_cli, tmp_path):

@@ -14,7 +14,7 @@ import numpy as np
 def clusters(rng: np.random.Generator, samples: int, features: int, classes: int, noise: float):
     """Gaussian blobs of standard deviation ``noise`` around random class centres
     placed, on average, two units apart whatever the width. Fast enough for a
-    60,000 x 784 set in well under a second: one normal draw, one gather, one add."""
+    60,000 x 784 set in about two seconds: one normal draw, one gather, one add."""
     x = rng.standard_normal((samples, features), dtype=np.float32)
     x *= np.float32(noise)
     centres = rng.standard_normal((classes, features), dtype=np.float32)

@@ -63,6 +63,9 @@ def read_csv(path: Path, hint: str | None = None) -> tuple[list[str], list[list[
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
         raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
     for number, row in enumerate(rows, start=2):
         if len(row) != len(header):
             raise UserError(f"{path}, line {number}: {len(row)} cells, but the header has {len(header)} columns")
