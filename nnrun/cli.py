@@ -113,7 +113,9 @@ def predict(
     run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
                                       show_default=False),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv)."
+    ),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.

@@ -55,7 +55,9 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
     raise TypeError(f"expected a config path, dict or Config, got {type(config).__name__}")
 
 
-def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None) -> Experiment:
+def build(
+    loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None
+) -> Experiment:
     """Load and split the data, fit (or reuse) the column encoding and preprocessing,
     compile the graph."""
     config = resolve_data_paths(loaded)

@@ -66,7 +66,8 @@ def test_npz_source_with_named_arrays_and_test_arrays(run_cli, tmp_path):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "xy.npz", features=rng.normal(size=(40, 3)), labels=np.arange(40) % 2,
              x_test=rng.normal(size=(6, 3)), y_test=np.arange(6) % 2)
-    result = train(run_cli, config_for(tmp_path, "{type: npz, path: xy.npz, x: features, y: labels}", split="{validation: 0.25}"))
+    source = "{type: npz, path: xy.npz, x: features, y: labels}"
+    result = train(run_cli, config_for(tmp_path, source, split="{validation: 0.25}"))
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert meta["samples"] == {"train": 30, "validation": 10, "test": 6}

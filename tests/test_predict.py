@@ -68,7 +68,8 @@ def test_predict_reapplies_exactly_the_training_pipeline(run_cli, fruit_run):
         ("weight_g,length_cm,sweetness,color,price\n1,2,3,red,4\n", "unexpected column 'price'"),
         ("weight_g,length_cm,sweetness,color\n1,2,3,red\n1,2,3,purple\n",
          "new.csv, line 3, column 'color': category 'purple' was not seen in training"),
-        ("weight_g,length_cm,sweetness,color\n1,long,3,red\n", "new.csv, line 2, column 'length_cm': 'long' is not a number"),
+        ("weight_g,length_cm,sweetness,color\n1,long,3,red\n",
+         "new.csv, line 2, column 'length_cm': 'long' is not a number"),
         ("weight_g,length_cm,sweetness,color\n", "new.csv: no data rows under the header"),
     ],
 )
