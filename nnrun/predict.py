@@ -83,7 +83,7 @@ def read_samples(source: Path, saved: dict) -> np.ndarray:
 
 
 def _csv_samples(source: Path, saved: dict) -> np.ndarray:
-    header, rows = read_csv(source)
+    header, rows, lines = read_csv(source)
     columns = saved.get("columns")
     if columns:
         names = [c["name"] for c in columns["columns"]]
@@ -91,13 +91,13 @@ def _csv_samples(source: Path, saved: dict) -> np.ndarray:
     else:
         names, categorical = saved["feature_names"], []
     check_input_columns(header, names, saved.get("target"), str(source))
-    table = build_table(str(source), header, rows, names, categorical, np.arange(2, len(rows) + 2))
+    table = build_table(str(source), header, rows, names, categorical, lines)
     if columns:
         return encode_columns(table, columns, unseen="error")
     missing = np.isnan(table.numeric)
     if missing.any():
         row, col = np.argwhere(missing)[0]
-        raise UserError(f"{source}, line {row + 2}, column '{names[col]}': missing value",
+        raise UserError(f"{source}, line {lines[row]}, column '{names[col]}': missing value",
                         hint="the model was trained without missing values; fill the cell in")
     return table.numeric.astype(np.float32)
 

@@ -77,8 +77,10 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
 @pytest.mark.parametrize(
     "lines, source, fragment",
     [
-        (["size,shade,label", "1,dark,cat", "two,light,dog"], SOURCE,
-         "table.csv, line 3, column 'size': 'two' is not a number"),
+        (["size,shade,label", "1,dark,cat", "", "two,light,dog"], SOURCE,
+         "table.csv, line 4, column 'size': 'two' is not a number"),  # blank lines count
+        (["size,shade,label", '1,"dark\nblue",cat', "two,light,dog"], SOURCE,
+         "table.csv, line 4, column 'size': 'two' is not a number"),  # and so do quoted line breaks
         (["size,shade,label", "1,dark,cat", ",light,dog"], SOURCE,
          "table.csv, line 3, column 'size': missing value"),
         (["size,shade,label", "1,dark,cat", "2,light,"], SOURCE,
@@ -151,3 +153,20 @@ def test_fingerprint_follows_the_data(run_cli, tmp_path):
     assert run_cli("train", config, "-q", "--run-dir", tmp_path / "changed").exit_code == 0
     changed = json.loads((tmp_path / "changed" / "meta.json").read_text())
     assert changed["dataset_fingerprint"] != first["dataset_fingerprint"]
+
+
+def test_numeric_labels_sort_as_numbers():
+    from nnrun.data.base import label_classes
+
+    codes, names = label_classes(np.array(["10", "9", "1.0", "9"]))
+    assert names == ["1", "9", "10"] and codes.tolist() == [2, 1, 0, 1]
+
+
+def test_most_frequent_imputation(tmp_path):
+    (tmp_path / "t.csv").write_text("v,c,label\n1,a,x\n1,b,y\n3,b,x\n,,y\n")
+    data = DataConfig(source={"type": "csv", "path": str(tmp_path / "t.csv"), "target": "label",
+                              "categorical": ["c"], "missing": "most_frequent"},
+                      split={"validation": 0, "test": 0})
+    train = load_splits(data, seed=0).parts["train"]
+    assert train.feature_names == ["v", "c=a", "c=b"]
+    assert train.x[3].tolist() == [1.0, 0.0, 1.0]  # v -> 1 (twice), c -> b (twice)

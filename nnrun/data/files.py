@@ -74,15 +74,14 @@ class CsvSource(SourceBase):
         for path, code in files:
             if path is None:
                 continue
-            header, rows = read_csv(Path(path), hint=RELATIVE_HINT)
+            header, rows, lines = read_csv(Path(path), hint=RELATIVE_HINT)
             names = names or self.feature_columns(header, path)
             check_columns([self.target, *names], header, f"a column of {path}", "data.source")
-            lines = np.arange(2, len(rows) + 2)
             table = build_table(path, header, rows, names, self.categorical, lines)
             if self.missing == "error":
                 check_no_missing(table)
             tables.append(table)
-            targets.append(self._target(header, rows, path))
+            targets.append(self._target(header, rows, lines, path))
             codes.append(np.full(len(rows), code, np.int8))
         table = _stack(tables)
         raw_y = np.concatenate(targets)
@@ -93,14 +92,14 @@ class CsvSource(SourceBase):
         x = np.empty((len(y), 0), np.float32)  # encoded after the split
         return Dataset(x, y, self.task, names, classes, table=table, assigned=np.concatenate(codes))
 
-    def _target(self, header: list[str], rows: list[list[str]], path: str) -> np.ndarray:
+    def _target(self, header: list[str], rows: list[list[str]], lines: np.ndarray, path: str) -> np.ndarray:
         col = header.index(self.target)
-        for line, row in enumerate(rows, start=2):
+        for line, row in zip(lines, rows):
             if is_missing(row[col]):
                 raise UserError(f"{path}, line {line}, column '{self.target}': the target is missing",
                                 hint="every row needs a target; drop the row or fill it in")
         if self.task == "regression":
-            return np.array([parse_number(row[col], path, line, self.target) for line, row in enumerate(rows, 2)])
+            return np.array([parse_number(row[col], path, line, self.target) for line, row in zip(lines, rows)])
         return np.array([row[col].strip() for row in rows])
 
 

@@ -45,14 +45,18 @@ class Table:
         return [self.numeric, np.char.encode(self.strings.astype(str), "utf-8")]
 
 
-def read_csv(path: Path, hint: str | None = None) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV file; ragged rows and unreadable files are user errors
-    (``hint`` is added when the file does not exist)."""
+def read_csv(path: Path, hint: str | None = None) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """Header, rows and the file line of each row (blank lines skipped); ragged rows
+    and unreadable files are user errors (``hint`` is added when the file is absent)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
             header = [name.strip() for name in next(reader, [])]
-            rows = [row for row in reader if row]
+            rows, lines = [], []
+            for row in reader:
+                if row:
+                    rows.append(row)
+                    lines.append(reader.line_num)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file", hint=hint) from None
     except IsADirectoryError:
@@ -66,12 +70,12 @@ def read_csv(path: Path, hint: str | None = None) -> tuple[list[str], list[list[
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
-    for number, row in enumerate(rows, start=2):
+    for number, row in zip(lines, rows):
         if len(row) != len(header):
             raise UserError(f"{path}, line {number}: {len(row)} cells, but the header has {len(header)} columns")
     if not rows:
         raise UserError(f"{path}: no data rows under the header")
-    return header, rows
+    return header, rows, np.array(lines, dtype=np.int64)
 
 
 def is_missing(cell: str) -> bool:
