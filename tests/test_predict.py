@@ -123,3 +123,15 @@ def test_predict_run_directory_and_output_mistakes(run_cli, tmp_path, fruit_run)
     assert result.exit_code == 2 and "absent.csv: no such file" in result.output
     result = run_cli("predict", fruit_run, "new.csv", "-o", "no/such/folder/out.csv")
     assert result.exit_code == 2 and "the folder no/such/folder does not exist" in result.output
+
+
+def test_flat_rows_become_images_again(tmp_path):
+    """A digits model takes (8, 8, 1); a CSV row of 64 pixels is reshaped row-major."""
+    from nnrun.predict import read_samples
+
+    names = [f"p{i}" for i in range(64)]
+    saved = {"feature_names": names, "input_shape": [8, 8, 1], "columns": None, "target": None}
+    (tmp_path / "d.csv").write_text(",".join(names) + "\n" + ",".join(map(str, range(64))) + "\n")
+    x = read_samples(tmp_path / "d.csv", saved)
+    assert x.shape == (1, 8, 8, 1) and x.dtype == np.float32
+    assert x[0, 1, 0, 0] == 8.0  # second image row starts at pixel 8
