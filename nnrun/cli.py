@@ -108,6 +108,54 @@ def evaluate(
     _guard(action)
 
 
+@app.command()
+def predict(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
+                                      show_default=False),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv)."
+    ),
+    proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
+) -> None:
+    """Predict new samples with a trained run; writes a CSV of predictions.
+
+    Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba
+    """
+
+    def action():
+        from .predict import predict as run_prediction
+
+        result = run_prediction(run_dir, input_path, output, proba)
+        typer.echo(f"wrote {result.rows} predictions to {result.output}")
+
+    _guard(action)
+
+
+@app.command()
+def datasets() -> None:
+    """List the bundled data sets (data.source: {type: builtin, name: NAME}).
+
+    Example: nnrun datasets
+    """
+
+    def action():
+        from rich.console import Console
+        from rich.table import Table
+
+        from .data.sources import describe_builtin
+
+        table = Table()
+        columns = ("name", "samples", "features", "task", "classes")
+        for column in columns:
+            table.add_column(column, justify="right" if column in ("samples", "classes") else "left")
+        for row in describe_builtin():
+            table.add_row(*(str(row[k]) if row[k] is not None else "-" for k in columns))
+        Console().print(table)
+
+    _guard(action)
+
+
 def main() -> None:
     app()
 

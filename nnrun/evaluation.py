@@ -38,7 +38,7 @@ def load_run(run_dir: str | Path):
     states = saved.get("states") if isinstance(saved, dict) else None
     if not isinstance(states, list) or len(states) != len(loaded.config.data.preprocess):
         raise UserError(f"{path / 'preprocess.json'}: does not match the run's config.yaml")
-    experiment = build(loaded, preprocess_states=states)
+    experiment = build(loaded, preprocess_states=states, columns=saved.get("columns"))
     weights = rundir.load_weights(path / "model.safetensors")
     experiment.graph.load_state(weights, str(path / "model.safetensors"))
     return path, experiment

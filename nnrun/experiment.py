@@ -29,6 +29,8 @@ class Experiment:
     fingerprint: str  # of the raw training split
     preprocess_states: list[dict]
     graph: Graph
+    columns: dict | None = None  # fitted column encoding of a CSV source, saved in preprocess.json
+    split_fingerprints: dict[str, str] | None = None  # of every raw split, for meta.json
 
     @property
     def config(self) -> Config:
@@ -53,10 +55,16 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
     raise TypeError(f"expected a config path, dict or Config, got {type(config).__name__}")
 
 
-def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None) -> Experiment:
-    """Load and split the data, fit (or reuse) preprocessing, compile the graph."""
-    config = loaded.config
-    splits = load_splits(config.data, config.seed)
+def build(
+    loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None
+) -> Experiment:
+    """Load and split the data, fit (or reuse) the column encoding and preprocessing,
+    compile the graph."""
+    config = resolve_data_paths(loaded)
+    try:
+        splits = load_splits(config.data, config.seed, columns)
+    except ConfigError as exc:
+        raise loaded.locate(exc) from None
     raw_train = splits.parts["train"]
     steps = config.data.preprocess
     if preprocess_states is None:
@@ -71,7 +79,21 @@ def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None) -> 
         check_against_data(config, graph, raw_train, parts)
     except ConfigError as exc:
         raise loaded.locate(exc) from None
-    return Experiment(loaded, parts, raw_train.fingerprint(), preprocess_states, graph)
+    fingerprints = {name: part.fingerprint() for name, part in splits.parts.items()}
+    return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns, fingerprints)
+
+
+def resolve_data_paths(loaded: LoadedConfig) -> Config:
+    """Make the source's relative file paths absolute, read from the config file's
+    folder (the working directory for a config given as a dict). The run directory's
+    config.yaml then holds absolute paths and finds the same files from anywhere."""
+    folder = Path(loaded.source).resolve().parent if Path(loaded.source).is_file() else Path.cwd()
+    config = loaded.config
+    source = config.data.source.resolve(folder)
+    if source != config.data.source:
+        data = config.data.model_copy(update={"source": source})
+        loaded.config = config.model_copy(update={"data": data})
+    return loaded.config
 
 
 STREAMS = {"split": 1, "init": 2, "shuffle": 3, "dropout": 4}

@@ -64,6 +64,8 @@ class RunRecord:
             "class_names": train.class_names,
             "input_shape": list(train.input_shape),
             "task": train.task,
+            "columns": experiment.columns,
+            "target": getattr(config.data.source, "target", None),
         })
         meta = {
             "status": "running",
@@ -73,6 +75,7 @@ class RunRecord:
             "seed": config.seed,
             "config_hash": config_hash(config),
             "dataset_fingerprint": experiment.fingerprint,
+            "split_fingerprints": experiment.split_fingerprints,
             "samples": {name: len(part) for name, part in experiment.splits.items()},
             "parameters": experiment.graph.parameter_count,
             "environment": environment(),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .dataset import Dataset
 from .sources import BUILTIN, SourceSpec
+from .table import encode_columns, encoded_names, fit_columns
 from .split import SPLITS, SplitConfig, split_indices
 
 __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits", "load_splits"]
@@ -16,13 +17,26 @@ __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits"
 @dataclass(frozen=True)
 class Splits:
     full: Dataset
-    parts: dict[str, Dataset]  # "train", "validation", "test" (empty ones left out)
+    parts: dict[str, Dataset]  # "train", "validation", "test" (empty ones left out); columns encoded
+    columns: dict | None = None  # the fitted column encoding of a table source (see .table)
 
 
-def load_splits(data_config, seed: int) -> Splits:
-    """Load the source and cut it into splits, seeded so evaluate rebuilds the same."""
+def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
+    """Load the source and cut it into splits, seeded so evaluate rebuilds the same.
+
+    A table source's columns are encoded after the split, with the categories and
+    fill values learned on the training rows (or the saved ``columns`` state)."""
     full = data_config.source.load(seed)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     indices = split_indices(full, data_config.split, rng)
     parts = {name: full.take(idx) for name, idx in indices.items() if len(idx)}
-    return Splits(full, parts)
+    if full.table is not None:
+        columns = columns or fit_columns(parts["train"].table, data_config.source.missing)
+        parts = {name: _encoded(part, columns) for name, part in parts.items()}
+    return Splits(full, parts, columns)
+
+
+def _encoded(part: Dataset, columns: dict) -> Dataset:
+    """Features from the raw columns; the names become the encoded ones (city=Paris)."""
+    x = encode_columns(part.table, columns)
+    return replace(part, x=x, feature_names=encoded_names(columns))

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .table import Table
 
 
 @dataclass(frozen=True)
 class Dataset:
     """Samples ``x`` (N, *input_shape) float32 and targets ``y``: integer class labels
-    (N,) for classification, float32 values (N,) or (N, k) for regression."""
+    (N,) for classification, float32 values (N,) or (N, k) for regression.
+
+    A CSV source also carries its raw ``table``: its columns are encoded into ``x``
+    only after the split, because categories and fill values are learned on the
+    training rows. ``assigned`` (N,) int8 marks rows that came from an explicit
+    validation (1) or test (2) file; -1 for rows the split may place anywhere.
+    """
 
     x: np.ndarray
     y: np.ndarray
     task: str  # "classification" or "regression"
     feature_names: list[str]
     class_names: list[str] | None = None
+    table: "Table | None" = None
+    assigned: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -38,15 +51,26 @@ class Dataset:
         return 1 if self.y.ndim == 1 else self.y.shape[1]
 
     def take(self, indices: np.ndarray) -> "Dataset":
-        return replace(self, x=self.x[indices], y=self.y[indices])
+        return replace(
+            self,
+            x=self.x[indices],
+            y=self.y[indices],
+            table=self.table.take(indices) if self.table is not None else None,
+            assigned=self.assigned[indices] if self.assigned is not None else None,
+        )
 
     def with_x(self, x: np.ndarray) -> "Dataset":
         return replace(self, x=x)
 
     def fingerprint(self) -> str:
-        """SHA-256 of the samples and targets, shapes and dtypes included."""
+        """SHA-256 of the raw samples (the table's cells for CSV data) and targets,
+        shapes and dtypes included, and of the feature and class names, so relabelled
+        or reordered data gets a different fingerprint."""
         digest = hashlib.sha256()
-        for array in (self.x, self.y):
+        names = {"task": self.task, "features": self.feature_names, "classes": self.class_names}
+        digest.update(json.dumps(names).encode())
+        arrays = self.table.digest_parts() if self.table is not None else [self.x]
+        for array in (*arrays, self.y):
             digest.update(f"{array.dtype.str}{array.shape}".encode())
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()

@@ -1,4 +1,8 @@
-"""Data sources: each spec (a YAML ``data.source`` block) knows how to load itself."""
+"""Data sources: each spec (a YAML ``data.source`` block) knows how to load itself.
+
+Bundled and synthetic data live here; files (CSV, NPZ, IDX) in :mod:`.files`. To add
+a source, write its spec class and add it to ``SOURCES``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ from importlib import resources
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, model_validator
 
+from . import synthetic
+from .base import SourceBase
 from .dataset import Dataset
+from .files import CsvSource, IdxSource, NpzSource
 
 
 @dataclass(frozen=True)
@@ -31,13 +38,6 @@ BUILTIN: dict[str, BuiltinInfo] = {
     "digits": BuiltinInfo("classification", "Handwritten digits: 8x8 grey images, 10 classes", (8, 8, 1)),
     "diabetes": BuiltinInfo("regression", "Diabetes progression after one year: 10 features"),
 }
-
-
-class SourceBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def load(self, seed: int) -> Dataset:
-        raise NotImplementedError
 
 
 class BuiltinSource(SourceBase):
@@ -60,36 +60,80 @@ class BuiltinSource(SourceBase):
         return Dataset(x, y.astype(np.int64), info.task, header[:-1], [str(c) for c in class_names])
 
 
+def describe_builtin() -> list[dict]:
+    """One row per bundled data set, counted from the data itself."""
+    rows = []
+    for name, info in BUILTIN.items():
+        data = BuiltinSource(name=name).load(0)
+        features = "x".join(map(str, data.input_shape))
+        rows.append({"name": name, "samples": len(data), "features": features, "task": info.task,
+                     "classes": data.num_classes or None, "description": info.description})
+    return rows
+
+
 class SyntheticSource(SourceBase):
-    """Generated data: Gaussian clusters (classification) or a noisy linear target
-    (regression). Seeded by ``seed``, or by the config's seed when absent."""
+    """Generated data, seeded by ``seed`` or else by the config's seed.
+
+    ``pattern`` picks the picture: ``clusters`` (Gaussian blobs, default 20 features,
+    3 classes), ``moons`` (two half circles, 2 classes), ``spirals`` (one arm per
+    class), or ``linear`` (a noisy linear regression target). Moons and spirals put
+    the picture in the first two features (default 2) and default to noise 0.1."""
 
     type: Literal["synthetic"] = "synthetic"
     task: Literal["classification", "regression"] = Field("classification", description="What to generate.")
+    pattern: Literal["clusters", "moons", "spirals", "linear"] = Field(
+        "clusters", description="clusters, moons or spirals (classification); linear (regression)."
+    )
     samples: int = Field(1000, gt=0, le=10_000_000, description="Number of samples.")
-    features: int = Field(20, gt=0, le=100_000, description="Number of features.")
-    classes: int = Field(3, ge=2, le=10_000, description="Number of classes (classification).")
-    noise: float = Field(1.0, ge=0, description="Standard deviation of the noise.")
+    features: int = Field(20, gt=0, le=100_000, description="Number of features (2 for moons and spirals).")
+    classes: int = Field(3, ge=2, le=10_000, description="Number of classes (classification; moons: 2).")
+    noise: float = Field(1.0, ge=0, description="Standard deviation of the noise (0.1 for moons and spirals).")
     seed: int | None = Field(None, description="Seed of the generator; default: the config's seed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pattern_defaults(cls, values):
+        """Fill the defaults that depend on the pattern, so the saved config shows them."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        if values.get("task") == "regression":
+            values.setdefault("pattern", "linear")
+        if values.get("pattern") == "linear":
+            values.setdefault("task", "regression")
+        if values.get("pattern") in ("moons", "spirals"):
+            values.setdefault("features", 2)
+            values.setdefault("noise", 0.1)
+            values.setdefault("classes", 2 if values["pattern"] == "moons" else 3)
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SyntheticSource":
+        if (self.task == "regression") != (self.pattern == "linear"):
+            raise ValueError(f"pattern '{self.pattern}' does not make a {self.task} task; "
+                             "use linear for regression, clusters, moons or spirals for classification")
+        if self.pattern in ("moons", "spirals") and self.features < 2:
+            raise ValueError(f"{self.pattern} needs at least 2 features")
+        if self.pattern == "moons" and self.classes != 2:
+            raise ValueError(f"moons has 2 classes, not {self.classes}")
+        return self
 
     def load(self, seed: int) -> Dataset:
         rng = np.random.default_rng(self.seed if self.seed is not None else seed)
         names = [f"x{i}" for i in range(self.features)]
-        x = rng.standard_normal((self.samples, self.features), dtype=np.float32)
-        x *= np.float32(self.noise)
-        if self.task == "regression":
-            w = rng.standard_normal(self.features).astype(np.float32) / np.float32(np.sqrt(self.features))
-            y = x @ w + np.float32(self.noise) * rng.standard_normal(self.samples, dtype=np.float32)
-            return Dataset(x, y.astype(np.float32), "regression", names)
-        # Class centres two standard deviations apart on average, whatever the width.
-        centres = rng.standard_normal((self.classes, self.features), dtype=np.float32)
-        centres *= np.float32(2.0 / np.sqrt(2.0))
-        y = rng.integers(0, self.classes, self.samples)
-        x += centres[y]
-        classes = [str(c) for c in range(self.classes)]
-        return Dataset(x, y.astype(np.int64), "classification", names, classes)
+        n, f, k, noise = self.samples, self.features, self.classes, self.noise
+        if self.pattern == "linear":
+            x, y = synthetic.linear(rng, n, f, noise)
+            return Dataset(x, y, "regression", names)
+        if self.pattern == "moons":
+            x, y = synthetic.moons(rng, n, f, noise)
+        elif self.pattern == "spirals":
+            x, y = synthetic.spirals(rng, n, f, k, noise)
+        else:
+            x, y = synthetic.clusters(rng, n, f, k, noise)
+        return Dataset(x, y, "classification", names, [str(c) for c in range(k)])
 
 
-SOURCES: tuple[type[SourceBase], ...] = (BuiltinSource, SyntheticSource)
+SOURCES: tuple[type[SourceBase], ...] = (BuiltinSource, SyntheticSource, CsvSource, NpzSource, IdxSource)
 
 SourceSpec = Annotated[Union[SOURCES], Field(discriminator="type")]  # type: ignore[valid-type]

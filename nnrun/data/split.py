@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import UserError
+from ..errors import ConfigError, Problem, UserError
+from .base import ANYWHERE, TEST, VALIDATION
 from .dataset import Dataset
 
 
@@ -31,26 +32,38 @@ SPLITS = ("train", "validation", "test")
 
 def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Indices of each split, sorted. With stratification every class is cut in the
-    same proportions, so a class of 10 with test 0.2 puts exactly 2 in the test split."""
+    same proportions, so a class of 10 with test 0.2 puts exactly 2 in the test split.
+
+    Rows a source assigned to a split (from an explicit validation or test file) go
+    there; that split's fraction is then 0 and only the other rows are cut."""
+    assigned = data.assigned if data.assigned is not None else np.full(len(data), ANYWHERE, np.int8)
+    fixed = {name: np.flatnonzero(assigned == code) for name, code in (("validation", VALIDATION), ("test", TEST))}
+    fractions = {name: 0.0 if len(fixed[name]) else getattr(config, name) for name in fixed}
+    for name in fixed:
+        if len(fixed[name]) and name in config.model_fields_set and getattr(config, name) > 0:
+            raise ConfigError("", [Problem(f"data.split.{name}", f"the {name} split comes from a file named in "
+                                                   f"data.source; set this to 0 or leave it out")])
+    pool = np.flatnonzero(assigned == ANYWHERE)
     if config.stratify and data.task == "classification":
-        groups = [np.flatnonzero(data.y == c) for c in range(data.num_classes)]
+        groups = [pool[data.y[pool] == c] for c in range(data.num_classes)]
     else:
-        groups = [np.arange(len(data))]
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in SPLITS}
+        groups = [pool]
+    parts: dict[str, list[np.ndarray]] = {name: [fixed.get(name, pool[:0])] for name in SPLITS}
     for group in groups:
         group = rng.permutation(group)
-        n_test = int(round(len(group) * config.test))
-        n_val = int(round(len(group) * config.validation))
+        n_test = int(round(len(group) * fractions["test"]))
+        n_val = int(round(len(group) * fractions["validation"]))
         parts["test"].append(group[:n_test])
         parts["validation"].append(group[n_test : n_test + n_val])
         parts["train"].append(group[n_test + n_val :])
     indices = {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
-    _check_not_empty(indices, config)
+    _check_not_empty(indices, {"train": 1.0, **fractions})
+    if data.task == "classification":
+        _check_every_class_trains(data, indices["train"])
     return indices
 
 
-def _check_not_empty(indices: dict[str, np.ndarray], config: SplitConfig) -> None:
-    wanted = {"train": 1.0, "validation": config.validation, "test": config.test}
+def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float]) -> None:
     for name, fraction in wanted.items():
         if fraction > 0 and len(indices[name]) == 0:
             total = sum(len(i) for i in indices.values())
@@ -58,3 +71,14 @@ def _check_not_empty(indices: dict[str, np.ndarray], config: SplitConfig) -> Non
                 f"data.split: the {name} split would be empty ({fraction} of {total} samples)",
                 hint=f"raise data.split.{name if name != 'train' else 'test'} or use more data",
             )
+
+
+def _check_every_class_trains(data: Dataset, train: np.ndarray) -> None:
+    """A class the model never sees in training cannot be learned (or scored fairly)."""
+    counts = np.bincount(data.y[train], minlength=data.num_classes)
+    absent = [data.class_names[c] for c in np.flatnonzero(counts == 0)]
+    if absent:
+        raise UserError(
+            f"data.split: class {', '.join(repr(c) for c in absent)} has no samples in the training split",
+            hint="use more data, smaller validation/test fractions, or data.split.stratify: true",
+        )

@@ -1,0 +1,151 @@
+"""``nnrun predict``: a trained run's model on new samples from a CSV or NPZ file.
+
+The input goes through exactly what training did, read from the run directory: the
+column encoding (categories, fill values) and the preprocessing steps saved in
+``preprocess.json``, then the weights in ``model.safetensors``. Nothing is refitted.
+The output is a CSV file with one row per input row: ``prediction`` (a class name,
+or a value for regression) and, with ``proba``, one ``proba_<class>`` column per class.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import rundir
+from .data.base import suggestion
+from .data.formats import read_npz
+from .data.preprocess import apply_pipeline
+from .data.table import build_table, encode_columns, read_csv
+from .errors import UserError
+from .metrics import predicted_labels
+
+SAVED_KEYS = ("states", "feature_names", "class_names", "input_shape", "task")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    output: Path
+    rows: int
+    header: list[str]
+
+
+def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | None = None,
+            proba: bool = False) -> Prediction:
+    """Predict every row of ``input_path``; writes ``output`` (default
+    RUN_DIR/predictions.csv)."""
+    from .config import load_config
+    from .experiment import stream
+    from .graph import compile_graph
+
+    path = rundir.open_existing(run_dir)
+    config = load_config(path / "config.yaml").config
+    saved = _saved_preprocessing(path, len(config.data.preprocess))
+    x = read_samples(Path(input_path), saved)
+    x = apply_pipeline(config.data.preprocess, saved["states"], x)
+    shape = tuple(saved["input_shape"])
+    graph = compile_graph(config.model.layers, shape, config.loss, rng=stream(config.seed, "init"))
+    graph.load_state(rundir.load_weights(path / "model.safetensors"), str(path / "model.safetensors"))
+    outputs = graph.predict(x)
+    header, rows = _table(outputs, saved, proba)
+    target = Path(output) if output is not None else path / "predictions.csv"
+    _write_csv(target, header, rows)
+    return Prediction(target, len(rows), header)
+
+
+def _saved_preprocessing(path: Path, steps: int) -> dict:
+    saved = rundir.read_json(path / "preprocess.json")
+    if not isinstance(saved, dict) or any(k not in saved for k in SAVED_KEYS) or len(saved["states"]) != steps:
+        raise UserError(f"{path / 'preprocess.json'}: incomplete or does not match the run's config.yaml")
+    return saved
+
+
+def read_samples(source: Path, saved: dict) -> np.ndarray:
+    """Float32 samples (N, *input_shape) from a CSV file (by column name) or an NPZ
+    archive (array ``x``)."""
+    if source.suffix.lower() == ".npz":
+        if saved.get("columns"):
+            raise UserError(f"{source}: this model was trained on CSV columns; give a CSV file with them")
+        arrays = read_npz(source, ["x"])
+        if "x" not in arrays:
+            raise UserError(f"{source}: no array named 'x'; save the samples as x (numpy.savez(path, x=...))")
+        x = arrays["x"]
+        if not np.issubdtype(x.dtype, np.number):
+            raise UserError(f"{source}: 'x' must be a numeric array, got {x.dtype}")
+        x = x.astype(np.float32)
+    else:
+        x = _csv_samples(source, saved)
+    return _shaped(x, tuple(saved["input_shape"]), source)
+
+
+def _csv_samples(source: Path, saved: dict) -> np.ndarray:
+    header, rows, lines = read_csv(source)
+    columns = saved.get("columns")
+    if columns:
+        names = [c["name"] for c in columns["columns"]]
+        categorical = [c["name"] for c in columns["columns"] if c["kind"] == "categorical"]
+    else:
+        names, categorical = saved["feature_names"], []
+    check_input_columns(header, names, saved.get("target"), str(source))
+    table = build_table(str(source), header, rows, names, categorical, lines)
+    if columns:
+        return encode_columns(table, columns, unseen="error")
+    missing = np.isnan(table.numeric)
+    if missing.any():
+        row, col = np.argwhere(missing)[0]
+        raise UserError(f"{source}, line {lines[row]}, column '{names[col]}': missing value",
+                        hint="the model was trained without missing values; fill the cell in")
+    return table.numeric.astype(np.float32)
+
+
+def check_input_columns(header: list[str], names: list[str], target: str | None, origin: str) -> None:
+    """The input must have the training columns; the target column may be present."""
+    absent = [n for n in names if n not in header]
+    extra = [h for h in header if h not in names and h != target]
+    if not absent and not extra:
+        return
+    lines = [f"{origin}: the columns do not match the ones the model was trained on"]
+    if absent:
+        lines.append(f"  missing: {', '.join(repr(n) for n in absent)}")
+    for name in extra:
+        close = suggestion(name, absent, "column") if absent else ""
+        lines.append(f"  unexpected column '{name}'{close if 'did you mean' in close else ''}")
+    raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(names)}")
+
+
+def _shaped(x: np.ndarray, shape: tuple[int, ...], source: Path) -> np.ndarray:
+    """Flat rows become images again (row-major, as the bundled digits are stored)."""
+    if x.shape[1:] == shape:
+        return x
+    if x.ndim >= 2 and int(np.prod(x.shape[1:])) == int(np.prod(shape)):
+        return x.reshape((len(x), *shape))
+    raise UserError(f"{source}: samples of shape {x.shape[1:]}, but the model takes {shape}")
+
+
+def _table(outputs: np.ndarray, saved: dict, proba: bool) -> tuple[list[str], list[list]]:
+    if saved["task"] != "classification":
+        flat = outputs.reshape(len(outputs), -1)
+        header = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
+        return header, [[repr(float(v)) for v in row] for row in flat]
+    classes = saved["class_names"]
+    labels = predicted_labels(outputs)
+    header, rows = ["prediction"], [[classes[i]] for i in labels]
+    if proba:
+        probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
+        header += [f"proba_{c}" for c in classes]
+        rows = [row + [f"{p:.6f}" for p in ps] for row, ps in zip(rows, probs)]
+    return header, rows
+
+
+def _write_csv(target: Path, header: list[str], rows: list[list]) -> None:
+    if not target.parent.is_dir():
+        raise UserError(f"{target}: the folder {target.parent} does not exist")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    rundir.atomic_write(target, buffer.getvalue().encode())

@@ -1,0 +1,172 @@
+"""CSV data through `nnrun train`: string labels, categories and imputation learned on
+the training split, and every bad-data case as a message and exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrun.data import load_splits
+from nnrun.config.schema import DataConfig
+
+ROWS = [
+    "size,shade,label",
+    *[f"{i % 7 + 1},{'dark' if i % 2 else 'light'},{'cat' if i % 3 else 'dog'}" for i in range(30)],
+]
+
+
+def csv_config(tmp_path: Path, source: str, lines: list[str] = ROWS, split: str = "{validation: 0, test: 0.2}") -> Path:
+    """A config next to its data file (read relative to the config's folder)."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "table.csv").write_text("\n".join(lines) + "\n")
+    path = tmp_path / "csv.yaml"
+    path.write_text(
+        "name: csv\n"
+        f"data:\n  source: {source}\n  split: {split}\n  preprocess: [standardize]\n"
+        "model:\n  layers:\n    - {type: dense, units: 2, activation: softmax}\n"
+        "loss: categorical_crossentropy\nmetrics: [accuracy]\ntraining: {epochs: 1}\n"
+    )
+    return path
+
+
+SOURCE = "{type: csv, path: data/table.csv, target: label, categorical: [shade]}"
+
+
+def train(run_cli, config: Path, *extra: str):
+    return run_cli("train", config, "--quiet", "--run-dir", config.parent / "run", *extra)
+
+
+def test_csv_trains_with_string_labels_and_categories(run_cli, tmp_path):
+    result = train(run_cli, csv_config(tmp_path, SOURCE))
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())
+    assert saved["class_names"] == ["cat", "dog"]
+    assert saved["feature_names"] == ["size", "shade=dark", "shade=light"]
+    assert saved["target"] == "label"
+    assert [c["kind"] for c in saved["columns"]["columns"]] == ["numeric", "categorical"]
+    # The saved config finds the data wherever it is run from.
+    assert str(tmp_path / "data" / "table.csv") in (tmp_path / "run" / "config.yaml").read_text()
+    # evaluate rebuilds the split and reapplies the saved encoding: same test score.
+    assert run_cli("evaluate", tmp_path / "run").exit_code == 0
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    report = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert report["metrics"]["accuracy"] == pytest.approx(meta["final"]["test"]["accuracy"])
+    assert report["metrics"]["loss"] == pytest.approx(meta["final"]["test"]["loss"], rel=1e-5)
+
+
+def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
+    lines = ["v,c,label"] + [f"{i},a,x" for i in range(8)] + ["1000,b,y", "1000,b,y"] + ["NA,a,x", ",,y"]
+    (tmp_path / "table.csv").write_text("\n".join(lines) + "\n")
+    data = DataConfig(
+        source={"type": "csv", "path": str(tmp_path / "table.csv"), "target": "label",
+                "categorical": ["c"], "missing": "mean"},
+        split={"validation": 0, "test": 0.3, "stratify": True},
+    )
+    splits = load_splits(data, seed=0)
+    train = splits.parts["train"]
+    columns = {c["name"]: c for c in splits.columns["columns"]}
+    numbers = train.table.numeric[:, 0]
+    assert columns["v"]["fill"] == pytest.approx(np.nanmean(numbers))
+    assert set(columns["c"]["categories"]) <= set(train.table.strings[:, 0]) - {""}
+    assert not np.isnan(np.concatenate([p.x for p in splits.parts.values()])).any()
+
+
+@pytest.mark.parametrize(
+    "lines, source, fragment",
+    [
+        (["size,shade,label", "1,dark,cat", "", "two,light,dog"], SOURCE,
+         "table.csv, line 4, column 'size': 'two' is not a number"),  # blank lines count
+        (["size,shade,label", '1,"dark\nblue",cat', "two,light,dog"], SOURCE,
+         "table.csv, line 4, column 'size': 'two' is not a number"),  # and so do quoted line breaks
+        (["size,shade,label", "1,dark,cat", ",light,dog"], SOURCE,
+         "table.csv, line 3, column 'size': missing value"),
+        (["size,shade,label", "1,dark,cat", "2,light,"], SOURCE,
+         "table.csv, line 3, column 'label': the target is missing"),
+        (["size,shade,label", "1,dark,cat", "2,light"], SOURCE, "table.csv, line 3: 2 cells, but the header has 3"),
+        (ROWS, "{type: csv, path: data/table.csv, target: lable}",
+         "csv.yaml:3:53: data.source.target: 'lable' is not a column of"),
+        (ROWS, "{type: csv, path: data/table.csv, target: label, features: [sise]}",
+         "data.source.features: 'sise' is not a column of"),
+        (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",
+         "data.source.categorical: 'shad' is not one of the feature columns; did you mean 'shade'?"),
+        (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file"),
+        (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
+        (ROWS[:5], SOURCE, "data.split: the test split would be empty"),
+        (["size,size,label", "1,2,cat"], "{type: csv, path: data/table.csv, target: label}",
+         "table.csv: the header names 'size' more than once"),
+    ],
+)
+def test_bad_csv_data_is_a_clear_error(run_cli, tmp_path, lines, source, fragment):
+    result = train(run_cli, csv_config(tmp_path, source, lines, split="{validation: 0, test: 0.1}"))
+    assert result.exit_code == 2
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+
+
+def test_class_missing_from_training_split(run_cli, tmp_path):
+    lines = ["size,shade,label"] + [f"{i},dark,cat" for i in range(10)]
+    config = csv_config(tmp_path, SOURCE.replace("}", ", test_path: data/test.csv}"), lines, split="{validation: 0}")
+    (tmp_path / "data" / "test.csv").write_text("size,shade,label\n3,light,dog\n2,dark,cat\n")
+    result = train(run_cli, config)
+    assert result.exit_code == 2
+    assert "class 'dog' has no samples in the training split" in result.output
+
+
+def test_explicit_validation_and_test_files(run_cli, tmp_path):
+    source = SOURCE.replace("}", ", validation_path: data/val.csv, test_path: data/test.csv}")
+    config = csv_config(tmp_path, source, split="{}")
+    (tmp_path / "data" / "test.csv").write_text("label,size,shade\ncat,3,dark\ndog,1,light\ncat,2,dark\n")
+    (tmp_path / "data" / "val.csv").write_text("size,shade,label\n3,dark,cat\n4,light,dog\n")
+    result = train(run_cli, config)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["samples"] == {"train": 30, "validation": 2, "test": 3}
+
+
+def test_explicit_test_file_and_test_fraction_conflict(run_cli, tmp_path):
+    config = csv_config(tmp_path, SOURCE.replace("}", ", test_path: data/test.csv}"), split="{test: 0.2}")
+    (tmp_path / "data" / "test.csv").write_text("size,shade,label\n3,dark,cat\n")
+    result = train(run_cli, config)
+    assert result.exit_code == 2
+    assert "csv.yaml:4:17: data.split.test: the test split comes from a file named in data.source" in result.output
+
+
+def test_regression_target(tmp_path):
+    (tmp_path / "r.csv").write_text("a,b,y\n1,2,0.5\n2,3,1.5\n4,5,2.5\n")
+    data = DataConfig(source={"type": "csv", "path": str(tmp_path / "r.csv"), "target": "y", "task": "regression"},
+                      split={"validation": 0, "test": 0})
+    train = load_splits(data, seed=0).parts["train"]
+    assert train.y.dtype == np.float32 and train.y.tolist() == [0.5, 1.5, 2.5]
+    assert train.x.tolist() == [[1, 2], [2, 3], [4, 5]]
+
+
+def test_fingerprint_follows_the_data(run_cli, tmp_path):
+    config = csv_config(tmp_path, SOURCE)
+    assert train(run_cli, config).exit_code == 0
+    assert run_cli("train", config, "-q", "--run-dir", tmp_path / "again").exit_code == 0
+    first, again = (json.loads((tmp_path / d / "meta.json").read_text()) for d in ("run", "again"))
+    assert first["split_fingerprints"] == again["split_fingerprints"]
+    (tmp_path / "data" / "table.csv").write_text("\n".join(ROWS).replace("light", "pale") + "\n")
+    assert run_cli("train", config, "-q", "--run-dir", tmp_path / "changed").exit_code == 0
+    changed = json.loads((tmp_path / "changed" / "meta.json").read_text())
+    assert changed["dataset_fingerprint"] != first["dataset_fingerprint"]
+
+
+def test_numeric_labels_sort_as_numbers():
+    from nnrun.data.base import label_classes
+
+    codes, names = label_classes(np.array(["10", "9", "1.0", "9"]))
+    assert names == ["1", "9", "10"] and codes.tolist() == [2, 1, 0, 1]
+
+
+def test_most_frequent_imputation(tmp_path):
+    (tmp_path / "t.csv").write_text("v,c,label\n1,a,x\n1,b,y\n3,b,x\n,,y\n")
+    data = DataConfig(source={"type": "csv", "path": str(tmp_path / "t.csv"), "target": "label",
+                              "categorical": ["c"], "missing": "most_frequent"},
+                      split={"validation": 0, "test": 0})
+    train = load_splits(data, seed=0).parts["train"]
+    assert train.feature_names == ["v", "c=a", "c=b"]
+    assert train.x[3].tolist() == [1.0, 0.0, 1.0]  # v -> 1 (twice), c -> b (twice)

@@ -1,0 +1,172 @@
+"""Synthetic, NPZ and IDX sources, and `nnrun datasets`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrun.config.schema import DataConfig
+from nnrun.data import load_splits
+from nnrun.data.formats import read_idx, write_idx
+from nnrun.data.preprocess import apply_pipeline, fit_pipeline
+from nnrun.data.sources import SyntheticSource
+
+
+def config_for(tmp_path: Path, source: str, units: int = 2, split: str = "{validation: 0, test: 0.25}") -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"name: src\ndata:\n  source: {source}\n  split: {split}\n"
+        f"model:\n  layers:\n    - {{type: dense, units: {units}, activation: softmax}}\n"
+        "loss: categorical_crossentropy\nmetrics: [accuracy]\ntraining: {epochs: 1}\n"
+    )
+    return path
+
+
+def train(run_cli, config: Path):
+    return run_cli("train", config, "-q", "--run-dir", config.parent / "run")
+
+
+@pytest.mark.parametrize("pattern, classes", [("moons", 2), ("spirals", 3), ("clusters", 3)])
+def test_synthetic_patterns(pattern, classes):
+    source = SyntheticSource(pattern=pattern, samples=300, seed=1)
+    data = source.load(0)
+    assert data.num_classes == classes and data.x.dtype == np.float32
+    assert data.input_shape == ((2,) if pattern != "clusters" else (20,))
+    assert np.array_equal(data.x, SyntheticSource(pattern=pattern, samples=300, seed=1).load(5).x)
+    assert set(np.unique(data.y)) == set(range(classes))
+
+
+def test_moons_are_two_half_circles():
+    data = SyntheticSource(pattern="moons", samples=200, noise=0.0, seed=0).load(0)
+    top = data.x[data.y == 0]
+    assert np.allclose(np.hypot(top[:, 0], top[:, 1]), 1.0, atol=1e-5) and (top[:, 1] >= -1e-6).all()
+
+
+def test_synthetic_mistakes_are_config_errors(run_cli, tmp_path):
+    result = train(run_cli, config_for(tmp_path, "{type: synthetic, pattern: moons, classes: 3}"))
+    assert result.exit_code == 2
+    assert "data.source.synthetic: Value error, moons has 2 classes, not 3" in result.output
+    result = train(run_cli, config_for(tmp_path, "{type: synthetic, task: regression, pattern: spirals}"))
+    assert result.exit_code == 2 and "pattern 'spirals' does not make a regression task" in result.output
+
+
+def test_mnist_sized_synthetic_set_is_fast():
+    started = time.perf_counter()
+    data = SyntheticSource(samples=60_000, features=784, classes=10, seed=0).load(0)
+    assert data.x.shape == (60_000, 784) and data.num_classes == 10
+    assert time.perf_counter() - started < 5.0
+
+
+def test_npz_source_with_named_arrays_and_test_arrays(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "xy.npz", features=rng.normal(size=(40, 3)), labels=np.arange(40) % 2,
+             x_test=rng.normal(size=(6, 3)), y_test=np.arange(6) % 2)
+    source = "{type: npz, path: xy.npz, x: features, y: labels}"
+    result = train(run_cli, config_for(tmp_path, source, split="{validation: 0.25}"))
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["samples"] == {"train": 30, "validation": 10, "test": 6}
+
+
+@pytest.mark.parametrize(
+    "arrays, source, fragment",
+    [
+        ({"x": np.zeros((4, 2)), "y": np.zeros(4)}, "{type: npz, path: xy.npz, y: label}",
+         "no array named 'label'; the arrays are: x, y"),
+        ({"x": np.array([{"a": 1}] * 4, dtype=object), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
+         "holds object arrays, which need pickle; nnrun never unpickles data"),
+        ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, "{type: npz, path: xy.npz}", "'x' has 4 samples but 'y' has 3"),
+        ({"x": np.full((4, 2), np.nan), "y": np.zeros(4)}, "{type: npz, path: xy.npz}", "'x' holds NaN"),
+        ({"x": np.zeros(4), "y": np.zeros(4)}, "{type: npz, path: xy.npz}", "'x' must be a real numeric array"),
+    ],
+)
+def test_bad_npz_data(run_cli, tmp_path, arrays, source, fragment):
+    np.savez(tmp_path / "xy.npz", **arrays)
+    result = train(run_cli, config_for(tmp_path, source))
+    assert result.exit_code == 2 and fragment in result.output, result.output
+
+
+def test_npz_that_is_not_an_archive(run_cli, tmp_path):
+    (tmp_path / "xy.npz").write_text("hello")
+    result = train(run_cli, config_for(tmp_path, "{type: npz, path: xy.npz}"))
+    assert result.exit_code == 2 and "xy.npz: not a valid .npz file" in result.output
+
+
+def write_mnist_like(folder: Path, suffix: str, n: int = 20, test: int = 0, shape=(5, 4)) -> None:
+    rng = np.random.default_rng(0)
+    for prefix, count in (("train", n), ("t10k", test)):
+        if count:
+            write_idx(folder / f"{prefix}-images{suffix}", rng.integers(0, 256, (count, *shape), dtype=np.uint8))
+            write_idx(folder / f"{prefix}-labels{suffix}", (np.arange(count) % 2).astype(np.uint8))
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_idx_images_raw_and_gzip(tmp_path, suffix):
+    write_mnist_like(tmp_path, suffix, test=4)
+    assert read_idx(tmp_path / f"train-images{suffix}").shape == (20, 5, 4)
+    data = DataConfig(source={"type": "idx", "images": str(tmp_path / f"train-images{suffix}"),
+                              "labels": str(tmp_path / f"train-labels{suffix}"),
+                              "test_images": str(tmp_path / f"t10k-images{suffix}"),
+                              "test_labels": str(tmp_path / f"t10k-labels{suffix}")},
+                      split={"validation": 0.2}, preprocess=[{"type": "scale", "factor": 1 / 255}])
+    parts = load_splits(data, seed=0).parts
+    assert {k: v.x.shape for k, v in parts.items()} == {"train": (16, 5, 4, 1), "validation": (4, 5, 4, 1),
+                                                        "test": (4, 5, 4, 1)}
+    assert parts["train"].class_names == ["0", "1"] and parts["train"].x.max() <= 255
+
+
+def test_idx_trains_through_the_cli(run_cli, tmp_path):
+    write_mnist_like(tmp_path, ".gz", shape=(6,))  # flat feature rows, for a dense-only model
+    result = train(run_cli, config_for(tmp_path, "{type: idx, images: train-images.gz, labels: train-labels.gz}"))
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())
+    assert saved["input_shape"] == [6] and saved["class_names"] == ["0", "1"]
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda raw: b"\x12\x34" + raw[2:], "not an IDX file (bad magic number 1234"),
+        (lambda raw: raw[:-3], "the file is damaged"),
+        (lambda raw: raw[:6], "the IDX header is cut short"),
+        (lambda raw: gzip.compress(raw)[:-8], "a damaged gzip file"),
+    ],
+)
+def test_bad_idx_files(run_cli, tmp_path, damage, fragment):
+    write_mnist_like(tmp_path, "")
+    images = tmp_path / "train-images"
+    images.write_bytes(damage(images.read_bytes()))
+    result = train(run_cli, config_for(tmp_path, "{type: idx, images: train-images, labels: train-labels}"))
+    assert result.exit_code == 2 and fragment in result.output, result.output
+
+
+def test_idx_counts_must_match(run_cli, tmp_path):
+    write_mnist_like(tmp_path, "")
+    write_idx(tmp_path / "train-labels", np.zeros(7, np.uint8))
+    result = train(run_cli, config_for(tmp_path, "{type: idx, images: train-images, labels: train-labels}"))
+    assert result.exit_code == 2 and "20 images but" in result.output and "has 7 labels" in result.output
+
+
+def test_datasets_command_lists_the_bundled_sets(run_cli):
+    result = run_cli("datasets")
+    assert result.exit_code == 0
+    lines = {line.split()[1]: line for line in result.output.splitlines() if line.startswith("│")}
+    assert set(lines) == {"iris", "wine", "breast_cancer", "digits", "diabetes"}
+    assert "1797" in lines["digits"] and "8x8x1" in lines["digits"] and "10" in lines["digits"]
+    assert "442" in lines["diabetes"] and "regression" in lines["diabetes"]
+    assert "569" in lines["breast_cancer"] and "│       2 │" in lines["breast_cancer"]
+
+
+def test_images_keep_their_shape_through_preprocessing():
+    data = DataConfig(source={"type": "builtin", "name": "digits"}, preprocess=["standardize", "minmax"])
+    train = load_splits(data, seed=0).parts["train"]
+    states = fit_pipeline(data.preprocess, train.x)
+    x = apply_pipeline(data.preprocess, states, train.x)
+    assert x.shape == (len(train), 8, 8, 1) and x.dtype == np.float32
+    assert np.array(states[0]["mean"]).shape == (8, 8, 1)  # one statistic per pixel
+    assert x.min() == 0.0 and x.max() == 1.0

@@ -1,0 +1,137 @@
+"""`nnrun predict`: the saved column encoding and preprocessing, reapplied to new rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FRUIT_ROWS = "weight_g,length_cm,sweetness,color\n160,7.2,6.5,red\n115,19.0,7.5,yellow\n,8.1,4.0,orange\n"
+
+
+@pytest.fixture(scope="module")
+def fruit_run(tmp_path_factory) -> Path:
+    """The README's CSV example, trained once for every test here."""
+    from nnrun.training import train
+
+    folder = tmp_path_factory.mktemp("fruit")
+    root = Path(__file__).resolve().parent.parent
+    return train(root / "configs" / "fruit.yaml", run_dir=folder / "run", overrides=["training.epochs=30"]).run_dir
+
+
+@pytest.fixture(scope="module")
+def iris_run(tmp_path_factory) -> Path:
+    from nnrun.training import train
+
+    folder = tmp_path_factory.mktemp("iris")
+    root = Path(__file__).resolve().parent.parent
+    return train(root / "configs" / "iris.yaml", run_dir=folder / "run", overrides=["training.epochs=3"]).run_dir
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_predict_writes_class_names_and_probabilities(run_cli, tmp_path, fruit_run):
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS)
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv", "--proba")
+    assert result.exit_code == 0, result.output
+    assert "wrote 3 predictions to out.csv" in result.output
+    rows = read_rows(tmp_path / "out.csv")
+    assert list(rows[0]) == ["prediction", "proba_apple", "proba_banana", "proba_orange"]
+    assert [r["prediction"] for r in rows] == ["apple", "banana", "orange"]
+    for row in rows:
+        assert sum(float(v) for k, v in row.items() if k.startswith("proba_")) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_predict_reapplies_exactly_the_training_pipeline(run_cli, fruit_run):
+    """On the full training file (its label column is allowed and ignored), the share
+    of right answers equals the one training reported, split by split."""
+    data = Path(__file__).resolve().parent.parent / "configs" / "data" / "fruit.csv"
+    assert run_cli("predict", fruit_run, data).exit_code == 0
+    predicted = [r["prediction"] for r in read_rows(fruit_run / "predictions.csv")]
+    truth = [r["fruit"] for r in read_rows(data)]
+    meta = json.loads((fruit_run / "meta.json").read_text())
+    expected = sum(meta["final"][s]["accuracy"] * n for s, n in meta["samples"].items())
+    assert sum(p == t for p, t in zip(predicted, truth)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("weight_g,length_cm,sweetness\n1,2,3\n", "missing: 'color'"),
+        ("weight_g,length_cm,sweetness,colour\n1,2,3,red\n", "unexpected column 'colour'; did you mean 'color'?"),
+        ("weight_g,length_cm,sweetness,color,price\n1,2,3,red,4\n", "unexpected column 'price'"),
+        ("weight_g,length_cm,sweetness,color\n1,2,3,red\n1,2,3,purple\n",
+         "new.csv, line 3, column 'color': category 'purple' was not seen in training"),
+        ("weight_g,length_cm,sweetness,color\n1,long,3,red\n",
+         "new.csv, line 2, column 'length_cm': 'long' is not a number"),
+        ("weight_g,length_cm,sweetness,color\n", "new.csv: no data rows under the header"),
+    ],
+)
+def test_bad_prediction_input(run_cli, tmp_path, fruit_run, text, fragment):
+    (tmp_path / "new.csv").write_text(text)
+    result = run_cli("predict", fruit_run, "new.csv")
+    assert result.exit_code == 2
+    assert fragment in result.output and "Traceback" not in result.output
+
+
+def test_missing_value_without_imputation_names_the_cell(run_cli, tmp_path, iris_run):
+    (tmp_path / "new.csv").write_text("sepal_length,sepal_width,petal_length,petal_width\n5,3,1,0.2\n6,,4,1\n")
+    result = run_cli("predict", iris_run, "new.csv")
+    assert result.exit_code == 2 and "new.csv, line 3, column 'sepal_width': missing value" in result.output
+
+
+def test_predict_from_npz(run_cli, tmp_path, iris_run, fruit_run):
+    np.savez(tmp_path / "x.npz", x=np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], np.float32))
+    result = run_cli("predict", iris_run, "x.npz", "-o", "p.csv")
+    assert result.exit_code == 0, result.output
+    assert len(read_rows(tmp_path / "p.csv")) == 2
+    np.savez(tmp_path / "wide.npz", x=np.zeros((2, 5)))
+    result = run_cli("predict", iris_run, "wide.npz")
+    assert result.exit_code == 2 and "samples of shape (5,), but the model takes (4,)" in result.output
+    result = run_cli("predict", fruit_run, "x.npz")
+    assert result.exit_code == 2 and "trained on CSV columns" in result.output
+
+
+def test_binary_and_regression_outputs(run_cli, tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    assert run_cli("train", root / "configs" / "breast_cancer.yaml", "-q", "--run-dir", "bc",
+                   "--set", "training.epochs=2").exit_code == 0
+    names = json.loads((tmp_path / "bc" / "preprocess.json").read_text())["feature_names"]
+    (tmp_path / "bc.csv").write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
+    assert run_cli("predict", "bc", "bc.csv", "--proba").exit_code == 0
+    assert list(read_rows(tmp_path / "bc" / "predictions.csv")[0]) == ["prediction", "proba_benign", "proba_malignant"]
+    assert run_cli("train", root / "configs" / "diabetes.yaml", "-q", "--run-dir", "reg",
+                   "--set", "training.epochs=2").exit_code == 0
+    names = json.loads((tmp_path / "reg" / "preprocess.json").read_text())["feature_names"]
+    (tmp_path / "reg.csv").write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
+    assert run_cli("predict", "reg", "reg.csv").exit_code == 0
+    value = read_rows(tmp_path / "reg" / "predictions.csv")[0]["prediction"]
+    assert np.isfinite(float(value))
+
+
+def test_predict_run_directory_and_output_mistakes(run_cli, tmp_path, fruit_run):
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS)
+    result = run_cli("predict", "nowhere", "new.csv")
+    assert result.exit_code == 2 and "nowhere: no such run directory" in result.output
+    result = run_cli("predict", fruit_run, "absent.csv")
+    assert result.exit_code == 2 and "absent.csv: no such file" in result.output
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "no/such/folder/out.csv")
+    assert result.exit_code == 2 and "the folder no/such/folder does not exist" in result.output
+
+
+def test_flat_rows_become_images_again(tmp_path):
+    """A digits model takes (8, 8, 1); a CSV row of 64 pixels is reshaped row-major."""
+    from nnrun.predict import read_samples
+
+    names = [f"p{i}" for i in range(64)]
+    saved = {"feature_names": names, "input_shape": [8, 8, 1], "columns": None, "target": None}
+    (tmp_path / "d.csv").write_text(",".join(names) + "\n" + ",".join(map(str, range(64))) + "\n")
+    x = read_samples(tmp_path / "d.csv", saved)
+    assert x.shape == (1, 8, 8, 1) and x.dtype == np.float32
+    assert x[0, 1, 0, 0] == 8.0  # second image row starts at pixel 8
