@@ -12,8 +12,24 @@ from pydantic import Field
 
 from .base import Layer
 from .core import Activation, Dense, Dropout
+from .embedding import Embedding
+from .merge import Add, Concatenate, Multiply
+from .normalization import BatchNormalization, LayerNormalization
+from .shape import Flatten, Reshape
 
-LAYERS: tuple[type[Layer], ...] = (Dense, Activation, Dropout)
+LAYERS: tuple[type[Layer], ...] = (
+    Dense,
+    Activation,
+    Dropout,
+    BatchNormalization,
+    LayerNormalization,
+    Flatten,
+    Reshape,
+    Embedding,
+    Add,
+    Concatenate,
+    Multiply,
+)
 
 LayerSpec = Annotated[Union[LAYERS], Field(discriminator="type")]  # type: ignore[valid-type]
 
