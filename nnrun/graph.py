@@ -176,6 +176,8 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     nodes = []
     for i in order:
         layer = layers[i]
+        if any(n not in shapes for n in inputs[i]):
+            continue  # an input already failed; its problem is reported
         in_shapes = [shapes[n] for n in inputs[i]]
         if len(in_shapes) > 1 and not layer.merges:
             problems.append(Problem(f"model.layers.{i}.inputs", f"a '{layer.type}' layer takes one input, got {len(in_shapes)}"))

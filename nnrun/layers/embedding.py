@@ -38,7 +38,7 @@ class Embedding(Layer):
     def forward(self, params, x, training, rng):
         indices = x.astype(np.intp)
         if indices.size and (indices.min() < 0 or indices.max() >= self.input_dim or np.any(indices != x)):
-            bad = x[(indices < 0) | (indices >= self.input_dim) | (indices != x)].flat[0]
+            bad = float(x[(indices < 0) | (indices >= self.input_dim) | (indices != x)].flat[0])
             raise UserError(
                 f"embedding: input value {bad!r} is not an index in [0, {self.input_dim})",
                 hint="embedding inputs must be whole numbers below input_dim; do not standardize them",
