@@ -151,3 +151,19 @@ def test_whole_graph_gradient(layers, loss_spec):
     graph.backward(tape, loss(out, y, fused)[1])
     graph.add_penalties()
     assert_close(graph.grad_buffer.copy(), numeric_grad(total, graph.trainable), "graph")
+
+
+@pytest.mark.parametrize("cls, spec, shape", LAYER_CASES)
+def test_float32_stays_float32(cls, spec, shape):
+    """No layer silently promotes a float32 model to float64 (output, input gradient, grads)."""
+    layer = cls(type=cls.model_fields["type"].default, **spec)
+    rng = np.random.default_rng(0)
+    params = layer.init(shape, rng, np.float32)
+    x = _inputs(rng, shape, layer)
+    x = [xi.astype(np.float32) for xi in x] if layer.merges else x.astype(np.float32)
+    y, cache = layer.forward(params, x, True, np.random.default_rng(1))
+    dx, grads = layer.backward(params, cache, np.ones_like(y))
+    assert y.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert all(d.dtype == np.float32 for d in (dx if layer.merges else [dx]))
+    assert all(p.dtype == np.float32 for p in params.values())

@@ -12,6 +12,7 @@ summed over the axes the statistics were taken on.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -31,7 +32,7 @@ def _affine_params(features: int, dtype, center: bool, scale: bool) -> Params:
 
 def _normalized_grad(dx_hat, x_hat, inv_std, axes):
     """dx from dx_hat for statistics taken over ``axes`` (see the module docstring)."""
-    m = np.prod([dx_hat.shape[a] for a in axes])
+    m = math.prod(dx_hat.shape[a] for a in axes)  # a Python int, so float32 stays float32
     total = dx_hat.sum(axis=axes, keepdims=True)
     projected = (dx_hat * x_hat).sum(axis=axes, keepdims=True)
     return (m * dx_hat - total - x_hat * projected) * (inv_std / m)
