@@ -194,3 +194,25 @@ def test_constant_initializer_and_no_bias():
                      "kernel_initializer": {"type": "constant", "value": 0.5}}])
     assert set(graph.params) == {"dense_0.kernel"}
     assert np.all(graph.params["dense_0.kernel"] == 0.5)
+
+
+def test_batch_norm_inference_gradient():
+    """Inference mode treats the moving statistics as constants (float64 check)."""
+    from gradcheck import assert_close, numeric_grad
+
+    from nnrun.layers.normalization import BatchNormalization
+
+    layer = BatchNormalization()
+    rng = np.random.default_rng(0)
+    params = {"gamma": rng.normal(1, 0.1, 3), "beta": rng.normal(0, 0.1, 3),
+              "moving_mean": rng.normal(0, 1, 3), "moving_variance": rng.uniform(0.5, 2, 3)}
+    x, direction = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+
+    def loss():
+        return float(np.sum(layer.forward(params, x, False, None)[0] * direction))
+
+    _, cache = layer.forward(params, x, False, None)
+    dx, grads = layer.backward(params, cache, direction)
+    assert_close(dx, numeric_grad(loss, x), "d/dx")
+    for name in ("gamma", "beta"):
+        assert_close(grads[name], numeric_grad(loss, params[name]), f"d/d{name}")
