@@ -1,19 +1,29 @@
 """Element-wise activations, each a forward and its derivative side by side.
 
 ``forward(z) -> y``. ``backward(z, y, dy) -> dz`` gets both the input ``z`` and the
-output ``y``; the activations here need only ``y`` (as scikit-learn derives them from
-the forward output), so layers cache ``y`` and pass ``z=None`` unless
-``needs_input`` says otherwise.
+output ``y``; most derivatives follow from ``y`` alone (as scikit-learn derives them
+from the forward output), so layers cache ``y`` and pass ``z=None`` unless
+``needs_input`` says otherwise (gelu, silu, softplus, leaky_relu need ``z``).
+
+Constants follow Keras: leaky_relu slope 0.2, elu alpha 1, selu's alpha and scale
+from Klambauer et al., gelu in its exact (erf) form.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 Array = np.ndarray
+
+LEAKY_SLOPE = 0.2
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+INV_SQRT2 = 1 / math.sqrt(2)
+INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,74 @@ def _linear_grad(z: Array | None, y: Array, dy: Array) -> Array:
     return dy
 
 
+def _leaky_relu(z: Array) -> Array:
+    return np.where(z > 0, z, LEAKY_SLOPE * z).astype(z.dtype, copy=False)
+
+
+def _leaky_relu_grad(z: Array, y: Array, dy: Array) -> Array:
+    return dy * np.where(z > 0, 1.0, LEAKY_SLOPE).astype(dy.dtype, copy=False)
+
+
+def _elu(z: Array) -> Array:
+    # expm1 of min(z, 0) keeps exp from overflowing on the branch that is not taken.
+    return np.where(z > 0, z, np.expm1(np.minimum(z, 0))).astype(z.dtype, copy=False)
+
+
+def _elu_grad(z: Array | None, y: Array, dy: Array) -> Array:
+    # d/dz (e^z - 1) = e^z = y + 1 for z <= 0.
+    return dy * np.where(y > 0, 1, y + 1).astype(dy.dtype, copy=False)
+
+
+def _selu(z: Array) -> Array:
+    return (SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))).astype(z.dtype, copy=False)
+
+
+def _selu_grad(z: Array | None, y: Array, dy: Array) -> Array:
+    # For z <= 0, y = scale alpha (e^z - 1), so dy/dz = scale alpha e^z = y + scale alpha.
+    return dy * np.where(y > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA).astype(dy.dtype, copy=False)
+
+
+# numpy has no erf; math.erf as a ufunc is exact to float64 rounding, at the cost of a
+# Python call per element (gelu is the one activation that pays it).
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf_vector(z: Array) -> Array:
+    return _ERF(z).astype(z.dtype, copy=False)
+
+
+def _gelu(z: Array) -> Array:
+    """gelu(z) = z * Phi(z), Phi the standard normal CDF = (1 + erf(z / sqrt 2)) / 2."""
+    return (0.5 * z * (1 + _erf_vector(z * INV_SQRT2))).astype(z.dtype, copy=False)
+
+
+def _gelu_grad(z: Array, y: Array, dy: Array) -> Array:
+    # d/dz z Phi(z) = Phi(z) + z phi(z), phi the standard normal density.
+    cdf = 0.5 * (1 + _erf_vector(z * INV_SQRT2))
+    pdf = np.exp(-0.5 * z * z) * INV_SQRT_2PI
+    return dy * (cdf + z * pdf).astype(dy.dtype, copy=False)
+
+
+def _silu(z: Array) -> Array:
+    """silu(z) = swish(z) = z * sigmoid(z)."""
+    return z * _sigmoid(z)
+
+
+def _silu_grad(z: Array, y: Array, dy: Array) -> Array:
+    # d/dz z s(z) = s + z s (1 - s) = s (1 + z (1 - s)).
+    s = _sigmoid(z)
+    return dy * s * (1 + z * (1 - s))
+
+
+def _softplus(z: Array) -> Array:
+    """softplus(z) = log(1 + e^z), written as max(z, 0) + log1p(e^-|z|) so it never overflows."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _softplus_grad(z: Array, y: Array, dy: Array) -> Array:
+    return dy * _sigmoid(z)
+
+
 ACTIVATIONS: dict[str, ActivationFn] = {
     fn.name: fn
     for fn in (
@@ -74,5 +152,12 @@ ACTIVATIONS: dict[str, ActivationFn] = {
         ActivationFn("sigmoid", _sigmoid, _sigmoid_grad),
         ActivationFn("tanh", np.tanh, _tanh_grad),
         ActivationFn("softmax", softmax, _softmax_grad),
+        ActivationFn("leaky_relu", _leaky_relu, _leaky_relu_grad, needs_input=True),
+        ActivationFn("elu", _elu, _elu_grad),
+        ActivationFn("selu", _selu, _selu_grad),
+        ActivationFn("gelu", _gelu, _gelu_grad, needs_input=True),
+        ActivationFn("silu", _silu, _silu_grad, needs_input=True),
+        ActivationFn("swish", _silu, _silu_grad, needs_input=True),
+        ActivationFn("softplus", _softplus, _softplus_grad, needs_input=True),
     )
 }

@@ -23,7 +23,7 @@ def evaluate_split(graph: Graph, config: Config, data: Dataset, batch_size: int 
         raw[start : start + batch_size] = out
     loss, _ = config.loss(raw, data.y, graph.output_activation is not None)
     probs = graph.activate(raw)
-    scores = {"loss": loss}
+    scores = {"loss": loss + graph.penalty()}  # regularization included, as in training
     scores.update({name: METRICS[name].fn(data.y, probs) for name in config.metrics})
     return scores
 

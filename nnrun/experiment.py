@@ -112,7 +112,7 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
     last = f"model.layers.{len(config.model.layers) - 1}"
     if loss.task == "classification" and data.task != "classification":
         problems.append(Problem("loss", f"'{loss.type}' needs class labels, but the data is a regression task; use mse"))
-    elif loss.type == "categorical_crossentropy" and width != data.num_classes:
+    elif loss.fuses == "softmax" and width != data.num_classes:
         problems.append(Problem(last, f"the output has {width} units but the data has {data.num_classes} classes"))
     elif loss.type == "binary_crossentropy" and data.task == "classification":
         if data.num_classes != 2 or width != 1:
@@ -125,26 +125,64 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
             )
     elif data.task == "regression" and width != data.target_width:
         problems.append(Problem(last, f"the output has {width} units but the data has {data.target_width} targets"))
-    for metric in config.metrics:
-        if metric == "accuracy" and data.task != "classification":
-            problems.append(Problem("metrics", "accuracy needs a classification task"))
+    problems += _check_metrics(config, data)
+    problems += _check_class_weights(config, data)
     if config.training.early_stopping:
         problems += _check_monitor(config, parts)
+    if getattr(config.training.schedule, "monitor", None):
+        problems += _check_monitor(config, parts, "training.schedule.monitor", config.training.schedule.monitor)
     if problems:
         raise ConfigError("", problems)
 
 
-def _check_monitor(config: Config, parts: dict) -> list[Problem]:
-    monitor = config.training.early_stopping.monitor
+def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
+    from .metrics import METRICS
+
+    problems = []
+    for i, name in enumerate(config.metrics):
+        needed = METRICS[name].task
+        if needed != data.task:
+            problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
+        elif name == "auc" and data.num_classes != 2:
+            problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {data.num_classes} classes"))
+    return problems
+
+
+def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:
+    weights = getattr(config.loss, "class_weights", None)
+    if weights is None or data.task != "classification" or len(weights) == data.num_classes:
+        return []
+    names = ", ".join(data.class_names or [])
+    return [Problem("loss.class_weights", f"{len(weights)} weights for {data.num_classes} classes; "
+                                          f"give one per class, in this order: {names}")]
+
+
+def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
+    """Warm start: copy ``model.init_weights`` into the graph, by parameter name."""
+    from . import rundir
+    from .errors import UserError
+
+    path = loaded.config.model.init_weights
+    if path is None:
+        return
+    try:
+        graph.load_state(rundir.load_weights(Path(path)), path)
+    except UserError as exc:
+        raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None
+
+
+def _check_monitor(config: Config, parts: dict, where: str = "training.early_stopping.monitor",
+                   monitor: str | None = None) -> list[Problem]:
+    monitor = monitor or config.training.early_stopping.monitor
     known = ["loss", *config.metrics]
     name = monitor.removeprefix("val_")
     if name not in known:
         options = ", ".join(k for m in known for k in (m, f"val_{m}"))
-        return [Problem("training.early_stopping.monitor", f"'{monitor}' is not reported; choose one of {options}")]
+        return [Problem(where, f"'{monitor}' is not reported; choose one of {options}")]
     if monitor.startswith("val_") and "validation" not in parts:
         return [
             Problem(
-                "training.early_stopping.monitor",
+                where,
                 f"'{monitor}' needs a validation split, but data.split.validation is 0",
             )
         ]

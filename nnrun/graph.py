@@ -4,9 +4,12 @@
     out, tape = graph.forward(x, training=True, rng=rng)   # out: (N, *output_shape)
     graph.backward(tape, d_loss / d_out)                   # fills graph.grad_buffer
 
-Every parameter lives in one flat buffer (``weight_buffer``) and every gradient in
-another of the same layout; ``params`` and ``grads`` are named views into them,
-``"<layer name>.<param>"``. Optimizers update the flat buffers in one pass.
+Every parameter lives in one flat buffer (``weight_buffer``): the trainable ones first
+(``trainable``, a view of the leading part), then layer state such as batch norm's
+moving statistics, which is saved with the weights but never trained. Gradients live
+in ``grad_buffer``, the layout of ``trainable``. ``params`` and ``grads`` are named
+views into them, ``"<layer name>.<param>"``. Optimizers update ``trainable`` in one
+pass; regularizers add their penalty and its gradient in ``add_penalties``.
 
 When the loss folds the output activation into its gradient (softmax with
 cross-entropy), the output layer is compiled without it: ``forward`` returns logits and
@@ -52,26 +55,44 @@ class Graph:
         self._allocate()
 
     def _allocate(self) -> None:
-        sizes = [int(np.prod(p.shape)) for node in self.nodes for p in node.params.values()]
-        self.weight_buffer = np.empty(sum(sizes), self.dtype)
-        self.grad_buffer = np.zeros(sum(sizes), self.dtype)
+        entries = [(node, local, p) for node in self.nodes for local, p in node.params.items()]
+        trainable = [e for e in entries if e[1] not in e[0].layer.state_params]
+        state = [e for e in entries if e[1] in e[0].layer.state_params]
+        trainable_size = sum(p.size for _, _, p in trainable)
+        self.weight_buffer = np.empty(trainable_size + sum(p.size for _, _, p in state), self.dtype)
+        self.trainable = self.weight_buffer[:trainable_size]
+        self.grad_buffer = np.zeros(trainable_size, self.dtype)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         offset = 0
-        for node in self.nodes:
-            for local, initial in list(node.params.items()):
-                stop = offset + initial.size
-                view = self.weight_buffer[offset:stop].reshape(initial.shape)
-                view[...] = initial
-                node.params[local] = self.params[f"{node.name}.{local}"] = view
-                node.grads[local] = self.grads[f"{node.name}.{local}"] = self.grad_buffer[offset:stop].reshape(
-                    initial.shape
-                )
-                offset = stop
+        for node, local, initial in trainable + state:
+            stop = offset + initial.size
+            view = self.weight_buffer[offset:stop].reshape(initial.shape)
+            view[...] = initial
+            node.params[local] = self.params[f"{node.name}.{local}"] = view
+            if stop <= trainable_size:
+                grad = self.grad_buffer[offset:stop].reshape(initial.shape)
+                node.grads[local] = self.grads[f"{node.name}.{local}"] = grad
+            offset = stop
+        self.penalties = [
+            (reg, node.params[local], node.grads[local])
+            for node in self.nodes
+            for local, reg in node.layer.penalties().items()
+        ]
 
     @property
     def parameter_count(self) -> int:
         return self.weight_buffer.size
+
+    def penalty(self) -> float:
+        """The regularization term of the loss, sum of every layer's penalties."""
+        return sum(reg.value(w) for reg, w, _ in self.penalties)
+
+    def add_penalties(self) -> float:
+        """After ``backward``: add each penalty's gradient to ``grads``; returns the penalty."""
+        for reg, w, grad in self.penalties:
+            reg.add_gradient(w, grad)
+        return self.penalty()
 
     def forward(self, x: np.ndarray, training: bool, rng: np.random.Generator | None = None):
         """Returns the output (logits when the activation is fused) and the tape of caches."""
@@ -93,10 +114,12 @@ class Graph:
                 for grad in node.grads.values():
                     grad.fill(0)
                 continue
-            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=not node.reads_model_input)
+            # A merge always returns every input's gradient: its other inputs need theirs.
+            need_dx = node.layer.merges or not node.reads_model_input
+            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx)
             for local, grad in grads.items():
                 np.copyto(node.grads[local], grad)
-            if node.reads_model_input and not node.layer.merges:
+            if not need_dx or not node.layer.differentiable_input:
                 continue
             for source, d in zip(node.inputs, dx if node.layer.merges else [dx]):
                 if source != INPUT:
@@ -153,6 +176,8 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     nodes = []
     for i in order:
         layer = layers[i]
+        if any(n not in shapes for n in inputs[i]):
+            continue  # an input already failed; its problem is reported
         in_shapes = [shapes[n] for n in inputs[i]]
         if len(in_shapes) > 1 and not layer.merges:
             problems.append(Problem(f"model.layers.{i}.inputs", f"a '{layer.type}' layer takes one input, got {len(in_shapes)}"))
@@ -220,8 +245,22 @@ def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] |
 
 
 def _fuse_output_activation(output: Node, loss) -> str | None:
+    """The activation the loss folds into its gradient, taken off the output layer.
+
+    With ``from_logits: true`` the model already ends in logits (a linear output); the
+    activation is then only applied to make predictions.
+    """
     fused = getattr(loss, "fuses", None)
-    if fused and getattr(output.layer, "activation", None) == fused:
+    activation = getattr(output.layer, "activation", "linear")
+    if fused and getattr(loss, "from_logits", False):
+        if activation != "linear":
+            raise ConfigError("", [Problem(
+                "loss.from_logits",
+                f"from_logits: true expects logits, but the output layer '{output.name}' applies "
+                f"'{activation}'; remove its activation or set from_logits: false",
+            )])
+        return fused
+    if fused and activation == fused:
         output.layer = output.layer.model_copy(update={"activation": "linear"})
         return fused
     return None

@@ -2,13 +2,17 @@
 
 For a kernel of shape (..., fan_in_channels, fan_out_channels) the receptive field is
 the product of the leading axes: fan_in = in * receptive, fan_out = out * receptive.
+
+In a config an initializer is a name (``he_normal``) or, for a constant,
+``{type: constant, value: 0.1}``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Union
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 Shape = tuple[int, ...]
 
@@ -68,12 +72,29 @@ INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
     "he_normal": _normal(_he),
     "lecun_uniform": _uniform(_lecun),
     "lecun_normal": _normal(_lecun),
+    # Keras's RandomUniform default, the default of embedding tables.
+    "uniform": lambda shape, rng: rng.uniform(-0.05, 0.05, shape),
     "zeros": lambda shape, rng: np.zeros(shape),
     "ones": lambda shape, rng: np.ones(shape),
 }
 
 
-def initialize(name: str, shape: Shape, rng: np.random.Generator, dtype: Any) -> np.ndarray:
+class Constant(BaseModel):
+    """Every element set to ``value``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["constant"] = "constant"
+    value: float = Field(0.0, description="The value of every element.")
+
+
+InitializerName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
+InitializerSpec = Union[InitializerName, Constant]  # type: ignore[valid-type]
+
+
+def initialize(spec: str | Constant, shape: Shape, rng: np.random.Generator, dtype: Any) -> np.ndarray:
     """Draw a parameter of ``shape`` in float64, then cast, so float32 and float64
     models built from one seed start from the same values."""
-    return INITIALIZERS[name](shape, rng).astype(dtype)
+    if isinstance(spec, Constant):
+        return np.full(shape, spec.value, dtype=dtype)
+    return INITIALIZERS[spec](shape, rng).astype(dtype)

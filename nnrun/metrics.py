@@ -3,6 +3,13 @@
 ``fn(target, probs) -> float`` where ``probs`` are the model's outputs after its output
 activation. They run once per epoch on every sample, so metrics that do not average
 over batches (precision, AUC) are exact.
+
+Classification metrics read integer labels (or one-hot rows). ``precision``,
+``recall`` and ``f1`` are those of class 1 when there are two classes (binary) and
+the unweighted mean over classes otherwise (macro); ``f1_macro`` is always the macro
+mean. A class never predicted has precision 0 (and one absent from the targets recall
+0), as scikit-learn's ``zero_division=0``. ``auc`` is the ROC AUC of a binary
+classifier, ties counted one half. Regression metrics average over outputs.
 """
 
 from __future__ import annotations
@@ -12,12 +19,15 @@ from typing import Callable, Literal
 
 import numpy as np
 
+TOP_K = 5  # Keras's default k for top_k_accuracy
+
 
 @dataclass(frozen=True)
 class Metric:
     name: str
     fn: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
+    task: str  # "classification" or "regression": the data it needs
 
 
 def class_labels(target: np.ndarray) -> np.ndarray:
@@ -38,7 +48,113 @@ def accuracy(target: np.ndarray, probs: np.ndarray) -> float:
     return float(np.mean(predicted_labels(probs) == class_labels(target)))
 
 
-METRICS: dict[str, Metric] = {m.name: m for m in (Metric("accuracy", accuracy, True),)}
+def top_k_accuracy(target: np.ndarray, probs: np.ndarray) -> float:
+    """Fraction of samples whose class is among the k highest scores (k = 5, or every
+    class when there are fewer)."""
+    labels = class_labels(target)
+    if probs.shape[-1] == 1:
+        return accuracy(target, probs)
+    # Rank of the true class = number of classes scored strictly higher.
+    true_scores = probs[np.arange(len(labels)), labels][:, None]
+    return float(np.mean((probs > true_scores).sum(axis=-1) < TOP_K))
+
+
+def _confusion_counts(target, probs):
+    """Per class: true positives, predicted counts, actual counts."""
+    labels, predicted = class_labels(target), predicted_labels(probs)
+    classes = max(probs.shape[-1], 2)
+    tp = np.bincount(labels[labels == predicted], minlength=classes)
+    return tp, np.bincount(predicted, minlength=classes), np.bincount(labels, minlength=classes)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
+
+
+def _per_class_f1(tp, predicted, actual):
+    precision, recall = _ratio(tp, predicted), _ratio(tp, actual)
+    return _ratio(2 * precision * recall, precision + recall)
+
+
+def _binary_or_macro(per_class: np.ndarray) -> float:
+    return float(per_class[1] if len(per_class) == 2 else per_class.mean())
+
+
+def precision(target, probs) -> float:
+    tp, predicted, _ = _confusion_counts(target, probs)
+    return _binary_or_macro(_ratio(tp, predicted))
+
+
+def recall(target, probs) -> float:
+    tp, _, actual = _confusion_counts(target, probs)
+    return _binary_or_macro(_ratio(tp, actual))
+
+
+def f1(target, probs) -> float:
+    return _binary_or_macro(_per_class_f1(*_confusion_counts(target, probs)))
+
+
+def f1_macro(target, probs) -> float:
+    return float(_per_class_f1(*_confusion_counts(target, probs)).mean())
+
+
+def auc(target, probs) -> float:
+    """ROC AUC = P(score of a random positive > score of a random negative), by ranks
+    (the Mann-Whitney U statistic), tied scores sharing their mean rank."""
+    labels = class_labels(target)
+    scores = probs[:, 0] if probs.shape[-1] == 1 else probs[:, 1]
+    positives = int(labels.sum())
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")  # undefined with one class only
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    ranks = np.empty(len(scores))
+    # Average the 1-based ranks over each run of equal scores.
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    mean_ranks = first + (counts + 1) / 2
+    ranks[order] = np.repeat(mean_ranks, counts)
+    u = ranks[labels == 1].sum() - positives * (positives + 1) / 2
+    return float(u / (positives * negatives))
+
+
+def _residuals(target, out):
+    return out - target.reshape(out.shape).astype(out.dtype, copy=False)
+
+
+def mae(target, out) -> float:
+    return float(np.mean(np.abs(_residuals(target, out))))
+
+
+def rmse(target, out) -> float:
+    return float(np.sqrt(np.mean(_residuals(target, out) ** 2)))
+
+
+def r2(target, out) -> float:
+    """1 - SS_res / SS_tot per output, averaged over outputs (scikit-learn's default);
+    a constant target gives 0 when predicted imperfectly, 1 when exactly."""
+    target = target.reshape(out.shape).astype(np.float64)
+    ss_res = ((target - out) ** 2).sum(axis=0)
+    ss_tot = ((target - target.mean(axis=0)) ** 2).sum(axis=0)
+    scores = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), (ss_res == 0).astype(float))
+    return float(np.mean(scores))
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", accuracy, True, "classification"),
+        Metric("top_k_accuracy", top_k_accuracy, True, "classification"),
+        Metric("precision", precision, True, "classification"),
+        Metric("recall", recall, True, "classification"),
+        Metric("f1", f1, True, "classification"),
+        Metric("f1_macro", f1_macro, True, "classification"),
+        Metric("auc", auc, True, "classification"),
+        Metric("mae", mae, False, "regression"),
+        Metric("rmse", rmse, False, "regression"),
+        Metric("r2", r2, True, "regression"),
+    )
+}
 
 MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]
 

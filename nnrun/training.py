@@ -19,10 +19,11 @@ import numpy as np
 from .data import Dataset
 from .errors import TrainingFailed
 from .evaluation import evaluate_split
-from .experiment import Experiment, as_loaded, build, stream
+from .experiment import Experiment, as_loaded, build, load_initial_weights, stream
 from .metrics import higher_is_better
 from .report import Reporter, make_reporter
 from .runrecord import RunRecord
+from .schedules import Constant as ConstantSchedule
 
 
 @dataclass
@@ -47,6 +48,7 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, r
     started = time.perf_counter()
     loaded = as_loaded(config, overrides)
     experiment = build(loaded)
+    load_initial_weights(loaded, experiment.graph)
     record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
     reporter = reporter or make_reporter(quiet=quiet)
     reporter.start(experiment, record.path)
@@ -71,7 +73,9 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[
     training = config.training
     train_set = experiment.splits["train"]
     optimizer, loss = config.optimizer, config.loss
-    slots = optimizer.slots(graph.weight_buffer.size, graph.dtype)
+    slots = optimizer.slots(graph.trainable.size, graph.dtype)
+    schedule = training.schedule or ConstantSchedule()
+    schedule_state = schedule.start(optimizer.learning_rate)
     stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
     shuffle_rng, dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
     batches = Batches(train_set, training.batch_size, graph.output_shape if config.metrics else None)
@@ -80,20 +84,22 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[
     step = 0
     for epoch in range(1, training.epochs + 1):
         epoch_start = time.perf_counter()
+        lr = schedule.rate(schedule_state, epoch, training.epochs)
         order = shuffle_rng.permutation(len(train_set)) if training.shuffle else np.arange(len(train_set))
         reporter.epoch_start(epoch, training.epochs, batches.count)
         loss_sum = 0.0
         for index, (x, y, out_slot) in enumerate(batches.iterate(order)):
             out, tape = graph.forward(x, True, dropout_rng)
             value, d_out = loss(out, y, from_logits)
+            graph.backward(tape, d_out)
+            value += graph.add_penalties()
             if not math.isfinite(value):
                 raise TrainingFailed(
                     f"the loss became {value} in epoch {epoch}, batch {index + 1}; training stopped",
                     hint="lower optimizer.learning_rate, or standardize the inputs (data.preprocess)",
                 )
-            graph.backward(tape, d_out)
             step += 1
-            optimizer.step(graph.weight_buffer, graph.grad_buffer, slots, optimizer.learning_rate, step)
+            optimizer.step(graph.trainable, graph.grad_buffer, slots, lr, step)
             loss_sum += value * len(x)
             if out_slot is not None:
                 out_slot[...] = out
@@ -103,11 +109,12 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[
         if "validation" in experiment.splits:
             scores = evaluate_split(graph, config, experiment.splits["validation"])
             row.update({f"val_{k}": v for k, v in scores.items()})
-        row["lr"] = optimizer.learning_rate
+        row["lr"] = lr
         row["seconds"] = time.perf_counter() - epoch_start
         history.append(row)
         record.append_metrics(row)
         reporter.epoch_end(row)
+        schedule.observe(schedule_state, row)
         if stopper and stopper.update(epoch, row):
             break
     if stopper:

@@ -9,7 +9,7 @@ import pytest
 from gradcheck import assert_close, numeric_grad
 from nnrun.graph import compile_graph
 from nnrun.layers import LAYERS, LayerSpec
-from nnrun.losses import LOSSES
+from nnrun.losses import LOSSES, LossSpec
 from pydantic import TypeAdapter
 
 LAYER_CASES = [
@@ -23,9 +23,11 @@ def test_every_layer_declares_check_cases():
     assert all(cls.check_cases for cls in LAYERS), [c.__name__ for c in LAYERS if not c.check_cases]
 
 
-def _inputs(rng, shapes, batch=3):
+def _inputs(rng, shapes, layer, batch=3):
     # Keep values away from 0 so kinks (relu) are never within EPS of a sample.
     def one(shape):
+        if not layer.differentiable_input:  # indices (embedding)
+            return rng.integers(0, layer.input_dim, (batch, *shape)).astype(np.float64)
         u = rng.uniform(0.1, 1.0, (batch, *shape))
         return u * rng.choice([-1.0, 1.0], u.shape)
 
@@ -37,7 +39,7 @@ def test_layer_gradients(cls, spec, shape):
     layer = cls(type=cls.model_fields["type"].default, **spec)
     rng = np.random.default_rng(0)
     params = {k: v + rng.normal(0, 0.1, v.shape) for k, v in layer.init(shape, rng, np.float64).items()}
-    x = _inputs(rng, shape)
+    x = _inputs(rng, shape, layer)
     out, _ = layer.forward(params, x, True, np.random.default_rng(1))
     weights = rng.normal(size=out.shape)  # L = sum(y * weights), a random direction
 
@@ -49,9 +51,11 @@ def test_layer_gradients(cls, spec, shape):
     dx, grads = layer.backward(params, cache, weights)
     for xi, dxi in zip(x if layer.merges else [x], dx if layer.merges else [dx]):
         assert dxi.shape == xi.shape
-        assert_close(dxi, numeric_grad(loss, xi), f"{layer.type} d/dx")
-    assert set(grads) == set(params)
-    for name, value in params.items():
+        if layer.differentiable_input:
+            assert_close(dxi, numeric_grad(loss, xi), f"{layer.type} d/dx")
+    trainable = {k: v for k, v in params.items() if k not in layer.state_params}
+    assert set(grads) == set(trainable)
+    for name, value in trainable.items():
         assert grads[name].shape == value.shape
         assert_close(grads[name], numeric_grad(loss, value), f"{layer.type} d/d{name}")
 
@@ -65,8 +69,8 @@ LOSS_CASES = [
 
 @pytest.mark.parametrize("cls, index", LOSS_CASES)
 def test_loss_gradients(cls, index):
-    out, target, from_logits = cls.check_cases(np.random.default_rng(0))[index]
-    loss = cls()
+    out, target, from_logits, *options = cls.check_cases(np.random.default_rng(0))[index]
+    loss = cls(**(options[0] if options else {}))
     value, grad = loss(out, target, from_logits)
     assert np.isfinite(value)
     assert grad.shape == out.shape
@@ -99,32 +103,67 @@ def _graph_case(layers, loss, input_shape=(4,)):
     return compile_graph(specs, input_shape, loss, rng=np.random.default_rng(0), dtype=np.float64)
 
 
-@pytest.mark.parametrize(
-    "layers, loss_cls",
-    [
-        ([{"type": "dense", "units": 5, "activation": "tanh"}, {"type": "dropout", "rate": 0.3},
-          {"type": "dense", "units": 3, "activation": "softmax"}], LOSSES[0]),
-        ([{"type": "dense", "units": 4, "activation": "relu"}, {"type": "dense", "units": 1, "activation": "sigmoid"}],
-         LOSSES[1]),
-        ([{"type": "dense", "units": 4, "activation": "sigmoid"}, {"type": "dense", "units": 1}], LOSSES[2]),
-    ],
-    ids=["softmax-cce-fused", "sigmoid-bce-fused", "mse"],
-)
-def test_whole_graph_gradient(layers, loss_cls):
-    """Forward, fused loss and backward together, against the total loss."""
-    loss = loss_cls()
+DENSE = {"type": "dense", "units": 4, "activation": "tanh"}
+GRAPH_CASES = {
+    "softmax-cce-fused": ([{**DENSE, "units": 5}, {"type": "dropout", "rate": 0.3},
+                           {"type": "dense", "units": 3, "activation": "softmax"}], "categorical_crossentropy"),
+    "sigmoid-bce-fused": ([{"type": "dense", "units": 4, "activation": "relu"},
+                           {"type": "dense", "units": 1, "activation": "sigmoid"}], "binary_crossentropy"),
+    "bce-from-logits": ([DENSE, {"type": "dense", "units": 1}], {"type": "binary_crossentropy", "from_logits": True}),
+    "mse": ([{"type": "dense", "units": 4, "activation": "sigmoid"}, {"type": "dense", "units": 1}], "mse"),
+    # A layer feeding two others: its gradient is the sum of both paths.
+    "residual-fan-out": ([{**DENSE, "name": "stem"}, {**DENSE, "activation": "selu", "name": "branch"},
+                          {"type": "add", "inputs": ["stem", "branch"]},
+                          {"type": "dense", "units": 3, "activation": "softmax"}], "sparse_categorical_crossentropy"),
+    "concatenate-multiply": ([{**DENSE, "name": "a"}, {**DENSE, "activation": "sigmoid", "name": "gate", "inputs": ["input"]},
+                              {"type": "multiply", "inputs": ["a", "gate"], "name": "gated"},
+                              {"type": "concatenate", "inputs": ["gated", "input"]},
+                              {"type": "dense", "units": 2}], "huber"),
+    "batch-norm-training-l2": ([{**DENSE, "activation": "linear", "kernel_regularizer": {"type": "l2", "l2": 0.1}},
+                                {"type": "batch_normalization"}, {"type": "activation", "activation": "elu"},
+                                {"type": "dense", "units": 3, "activation": "softmax",
+                                 "kernel_regularizer": {"type": "l1_l2", "l1": 0.01, "l2": 0.02},
+                                 "bias_regularizer": "l1"}], "categorical_crossentropy"),
+    "embedding-layer-norm": ([{"type": "embedding", "input_dim": 5, "output_dim": 3}, {"type": "layer_normalization"},
+                              {"type": "flatten"}, {"type": "dense", "units": 1}], "mae"),
+}
+
+
+@pytest.mark.parametrize("layers, loss_spec", GRAPH_CASES.values(), ids=GRAPH_CASES.keys())
+def test_whole_graph_gradient(layers, loss_spec):
+    """Forward, fused loss, penalties and backward together, against the total loss."""
+    loss = TypeAdapter(LossSpec).validate_python({"type": loss_spec} if isinstance(loss_spec, str) else loss_spec)
     graph = _graph_case(layers, loss)
     rng = np.random.default_rng(1)
     x = rng.normal(size=(6, 4))
+    if layers[0]["type"] == "embedding":
+        x = rng.integers(0, 5, (6, 4)).astype(np.float64)
     width = graph.output_shape[0]
-    y = rng.integers(0, max(width, 2), 6) if loss.task == "classification" else rng.normal(size=6)
+    y = rng.integers(0, max(width, 2), 6) if loss.task == "classification" else rng.normal(size=(6, width))
     fused = graph.output_activation is not None
     assert fused == (loss.fuses is not None)
 
     def total():
         out, _ = graph.forward(x, True, np.random.default_rng(2))
-        return loss(out, y, fused)[0]
+        return loss(out, y, fused)[0] + graph.penalty()
 
     out, tape = graph.forward(x, True, np.random.default_rng(2))
     graph.backward(tape, loss(out, y, fused)[1])
-    assert_close(graph.grad_buffer.copy(), numeric_grad(total, graph.weight_buffer), "graph")
+    graph.add_penalties()
+    assert_close(graph.grad_buffer.copy(), numeric_grad(total, graph.trainable), "graph")
+
+
+@pytest.mark.parametrize("cls, spec, shape", LAYER_CASES)
+def test_float32_stays_float32(cls, spec, shape):
+    """No layer silently promotes a float32 model to float64 (output, input gradient, grads)."""
+    layer = cls(type=cls.model_fields["type"].default, **spec)
+    rng = np.random.default_rng(0)
+    params = layer.init(shape, rng, np.float32)
+    x = _inputs(rng, shape, layer)
+    x = [xi.astype(np.float32) for xi in x] if layer.merges else x.astype(np.float32)
+    y, cache = layer.forward(params, x, True, np.random.default_rng(1))
+    dx, grads = layer.backward(params, cache, np.ones_like(y))
+    assert y.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert all(d.dtype == np.float32 for d in (dx if layer.merges else [dx]))
+    assert all(p.dtype == np.float32 for p in params.values())

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnrun.optimizers import SGD, Adam
+from nnrun.optimizers import SGD, Adagrad, Adam, AdamW, Nadam, RMSprop
 
 
 def _run(optimizer, grads_per_step, w0):
@@ -47,3 +47,74 @@ def test_float32_update_stays_float32():
     slots = opt.slots(3, np.float32)
     opt.step(w, np.ones(3, np.float32), slots, opt.learning_rate, 1)
     assert w.dtype == np.float32 and all(s.dtype == np.float32 for s in slots.values())
+
+
+def test_sgd_nesterov_two_steps():
+    # v1 = -0.1, w1 = 1 + 0.9*-0.1 - 0.1 = 0.81;  v2 = 0.9*-0.1 - 0.1 = -0.19, w2 = 0.81 + 0.9*-0.19 - 0.1 = 0.539
+    opt = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+    assert _run(opt, [[1.0], [1.0]], [1.0]) == pytest.approx([0.539])
+
+
+def test_adamw_decays_before_the_adam_step():
+    lr, wd = 0.01, 0.1
+    w = 2.0 * (1 - lr * wd)  # decoupled decay first
+    m, v = 0.1 * 0.5, 0.001 * 0.25
+    w -= lr * math.sqrt(1 - 0.999) / (1 - 0.9) * m / (math.sqrt(v) + 1e-7)
+    assert _run(AdamW(learning_rate=lr, weight_decay=wd), [[0.5]], [2.0]) == pytest.approx([w], rel=1e-12)
+    # With a zero gradient only the decay acts: w * (1 - lr wd) per step.
+    assert _run(AdamW(learning_rate=lr, weight_decay=wd), [[0.0], [0.0]], [2.0]) == pytest.approx([2.0 * 0.999**2])
+
+
+@pytest.mark.parametrize("centered, momentum", [(False, 0.0), (True, 0.0), (False, 0.5)])
+def test_rmsprop_two_steps_by_hand(centered, momentum):
+    lr, rho, eps = 0.01, 0.9, 1e-7
+    w, v, a, velocity = 1.0, 0.0, 0.0, 0.0
+    for g in (0.5, -1.5):
+        v = rho * v + (1 - rho) * g * g
+        a = rho * a + (1 - rho) * g
+        increment = lr * g / math.sqrt((v - a * a if centered else v) + eps)
+        velocity = momentum * velocity + increment
+        w -= velocity if momentum else increment
+    opt = RMSprop(learning_rate=lr, centered=centered, momentum=momentum)
+    assert _run(opt, [[0.5], [-1.5]], [1.0]) == pytest.approx([w], rel=1e-12)
+
+
+def test_adagrad_two_steps_by_hand():
+    lr, w, acc = 0.1, 1.0, 0.1
+    for g in (0.5, 2.0):
+        acc += g * g
+        w -= lr * g / math.sqrt(acc + 1e-7)
+    assert _run(Adagrad(learning_rate=lr), [[0.5], [2.0]], [1.0]) == pytest.approx([w], rel=1e-12)
+
+
+def test_nadam_two_steps_by_hand():
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    w, m, v, product = 1.0, 0.0, 0.0, 1.0
+    for t, g in ((1, 0.5), (2, -0.25)):
+        u_t, u_next = b1 * (1 - 0.5 * 0.96**t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        product *= u_t
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * g / (1 - product)
+        w -= lr * m_hat / (math.sqrt(v / (1 - b2**t)) + eps)
+    assert _run(Nadam(learning_rate=lr), [[0.5], [-0.25]], [1.0]) == pytest.approx([w], rel=1e-12)
+
+
+def test_clip_by_value_then_global_norm():
+    # Value clipping: [3, -4] -> [1, -1]; SGD lr 1 moves by exactly that.
+    assert _run(SGD(learning_rate=1.0, clipvalue=1.0), [[3.0, -4.0]], [0.0, 0.0]) == pytest.approx([-1.0, 1.0])
+    # Norm 5 rescaled to 1: [0.6, -0.8].
+    assert _run(SGD(learning_rate=1.0, global_clipnorm=1.0), [[3.0, -4.0]], [0.0, 0.0]) == pytest.approx([-0.6, 0.8])
+    # A gradient already inside the norm is left alone.
+    assert _run(SGD(learning_rate=1.0, global_clipnorm=10.0), [[3.0, -4.0]], [0.0, 0.0]) == pytest.approx([-3.0, 4.0])
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop, Adagrad, Nadam])
+def test_every_optimizer_descends_a_quadratic(cls):
+    """Minimise sum((w - 3)^2) from 0: a sanity check that signs are right."""
+    opt = cls(learning_rate=0.1)
+    w = np.zeros(2)
+    slots = opt.slots(2, w.dtype)
+    for t in range(1, 301):
+        opt.step(w, 2 * (w - 3.0), slots, opt.learning_rate, t)
+    assert np.abs(w - 3.0).max() < 1.0  # from 3.0 away

@@ -20,6 +20,7 @@ from ..layers import LayerSpec
 from ..losses import LossSpec
 from ..metrics import MetricName
 from ..optimizers import Adam, OptimizerSpec
+from ..schedules import ScheduleSpec
 
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -49,6 +50,11 @@ class DataConfig(Section):
 
 class ModelConfig(Section):
     layers: list[LayerSpec] = Field(min_length=1, description="Layers, input to output.")
+    init_weights: str | None = Field(
+        None,
+        description="A .safetensors file of initial weights, '<layer name>.<param>' -> array (warm start); "
+        "names and shapes must match the model exactly.",
+    )
 
 
 class EarlyStopping(Section):
@@ -63,6 +69,9 @@ class TrainingConfig(Section):
     batch_size: int = Field(32, ge=1, description="Samples per gradient step.")
     shuffle: bool = Field(True, description="Reshuffle the training split every epoch.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when the monitored quantity stalls.")
+    schedule: Annotated[ScheduleSpec | None, BeforeValidator(_short_form)] = Field(
+        None, description="Learning rate of each epoch, from optimizer.learning_rate. Default: constant."
+    )
 
 
 class Config(Section):

@@ -13,11 +13,30 @@ from pydantic import Field
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Dropout
+from .embedding import Embedding
+from .merge import Add, Concatenate, Multiply
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePool2D, GlobalAveragePool2D, MaxPool1D, MaxPool2D
+from .shape import Flatten, Reshape
 
 LAYERS: tuple[type[Layer], ...] = (
-    Dense, Activation, Dropout,
-    Conv2D, Conv1D, MaxPool2D, AveragePool2D, GlobalAveragePool2D, MaxPool1D,
+    Dense,
+    Activation,
+    Dropout,
+    BatchNormalization,
+    LayerNormalization,
+    Flatten,
+    Reshape,
+    Embedding,
+    Add,
+    Concatenate,
+    Multiply,
+    Conv2D,
+    Conv1D,
+    MaxPool2D,
+    AveragePool2D,
+    GlobalAveragePool2D,
+    MaxPool1D,
 )
 
 LayerSpec = Annotated[Union[LAYERS], Field(discriminator="type")]  # type: ignore[valid-type]

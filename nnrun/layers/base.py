@@ -16,6 +16,11 @@ dense layer of an MLP it is a quarter of the matrix multiplies).
 Layers that take several inputs (merges) set ``merges = True`` and then get and
 return lists: ``input_shape`` is a list of shapes, ``x`` a list of arrays, ``dx`` a
 list of gradients.
+
+Parameters named in ``state_params`` (batch norm's moving statistics) are saved with
+the weights but never trained: the graph keeps them out of the optimizer's buffer,
+``backward`` returns no gradient for them, and the layer's training-mode ``forward``
+updates them in place, the one write a forward may make.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ class Layer(BaseModel):
     )
 
     merges: ClassVar[bool] = False
+    state_params: ClassVar[tuple[str, ...]] = ()
+    # False for layers whose input is an index (embedding): no gradient flows into it.
+    differentiable_input: ClassVar[bool] = True
     # Spec fields and input shapes the registry's gradient check runs every layer with.
     check_cases: ClassVar[list[tuple[dict[str, Any], Shape]]] = []
 
@@ -55,6 +63,10 @@ class Layer(BaseModel):
         return input_shape
 
     def init(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Params:
+        return {}
+
+    def penalties(self) -> dict[str, Any]:
+        """Regularizers by local parameter name, added to the loss by the graph."""
         return {}
 
     def forward(self, params: Params, x, training: bool, rng: np.random.Generator | None):

@@ -15,9 +15,8 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from ..activations import ACTIVATIONS
-from ..initializers import initialize
-from .base import Layer, Params, Shape
-from .core import ActivationName, InitializerName
+from .base import Params, Shape
+from .core import KernelLayer
 from .windows import geometry, pad, pair, scatter_windows, unpad, windows
 
 COLUMN_BUDGET = 32 * 2**20  # bytes of im2col columns built at once
@@ -65,13 +64,9 @@ def conv_backward(saved, kernel, dz, strides, dilation, need_dx):
     return dk.reshape(kernel.shape), (unpad(dxp, pads) if need_dx else None)
 
 
-class _Convolution(Layer):
+class _Convolution(KernelLayer):
     filters: int = Field(gt=0, description="Number of output channels.")
     padding: Literal["valid", "same"] = Field("valid", description="'valid': no padding; 'same': output size ceil(input / stride).")
-    activation: ActivationName = Field("linear", description="Activation applied to the output.")
-    use_bias: bool = Field(True, description="Add a learned bias per filter.")
-    kernel_initializer: InitializerName = Field("glorot_uniform", description="Kernel initializer.")
-    bias_initializer: InitializerName = Field("zeros", description="Bias initializer.")
 
     def _geometry(self):  # (kernel, strides, dilation) as 2-D pairs
         raise NotImplementedError
@@ -84,11 +79,7 @@ class _Convolution(Layer):
         return self._geometry()[0]
 
     def init(self, input_shape: Shape, rng, dtype) -> Params:
-        shape = (*self._kernel_size(), input_shape[-1], self.filters)
-        params = {"kernel": initialize(self.kernel_initializer, shape, rng, dtype)}
-        if self.use_bias:
-            params["bias"] = initialize(self.bias_initializer, (self.filters,), rng, dtype)
-        return params
+        return self.init_kernel((*self._kernel_size(), input_shape[-1], self.filters), rng, dtype)
 
     def forward(self, params, x, training, rng):
         kernel, strides, dilation = self._geometry()
@@ -133,6 +124,7 @@ class Conv2D(_Convolution):
         ({"filters": 3, "kernel_size": 2, "strides": 2, "padding": "same", "activation": "tanh"}, (5, 4, 1)),
         ({"filters": 2, "kernel_size": (2, 3), "dilation_rate": 2, "padding": "same"}, (6, 6, 2)),
         ({"filters": 2, "kernel_size": 3, "strides": (2, 1), "use_bias": False, "activation": "relu"}, (7, 5, 1)),
+        ({"filters": 2, "kernel_size": 2, "kernel_regularizer": "l2", "activation": "elu"}, (4, 4, 2)),
     ]
 
     def _geometry(self):

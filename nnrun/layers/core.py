@@ -1,4 +1,5 @@
-"""Core layers: dense, activation, dropout."""
+"""Core layers: dense, activation, dropout, and the kernel options dense shares with
+convolutions."""
 
 from __future__ import annotations
 
@@ -8,14 +9,36 @@ import numpy as np
 from pydantic import Field
 
 from ..activations import ACTIVATIONS
-from ..initializers import INITIALIZERS, initialize
+from ..initializers import InitializerSpec, initialize
+from ..regularizers import RegularizerSpec
 from .base import Layer, Params, Shape
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
-InitializerName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
 
 
-class Dense(Layer):
+class KernelLayer(Layer):
+    """Shared by layers with a kernel and a bias (dense, convolutions): the options
+    for initializing and regularizing them, and the activation applied after."""
+
+    activation: ActivationName = Field("linear", description="Activation applied to the output.")
+    use_bias: bool = Field(True, description="Add a learned bias.")
+    kernel_initializer: InitializerSpec = Field("glorot_uniform", description="Kernel initializer.")
+    bias_initializer: InitializerSpec = Field("zeros", description="Bias initializer.")
+    kernel_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the kernel: l1, l2 or l1_l2.")
+    bias_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the bias: l1, l2 or l1_l2.")
+
+    def init_kernel(self, kernel_shape: Shape, rng: np.random.Generator, dtype) -> Params:
+        params = {"kernel": initialize(self.kernel_initializer, kernel_shape, rng, dtype)}
+        if self.use_bias:
+            params["bias"] = initialize(self.bias_initializer, kernel_shape[-1:], rng, dtype)
+        return params
+
+    def penalties(self):
+        found = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer if self.use_bias else None}
+        return {name: reg for name, reg in found.items() if reg is not None}
+
+
+class Dense(KernelLayer):
     """Fully connected layer: ``y = activation(x @ kernel + bias)``.
 
     Shapes: x (N, in), kernel (in, units), bias (units,), y (N, units).
@@ -23,10 +46,6 @@ class Dense(Layer):
 
     type: Literal["dense"] = "dense"
     units: int = Field(gt=0, description="Output width.")
-    activation: ActivationName = Field("linear", description="Activation applied to the output.")
-    use_bias: bool = Field(True, description="Add a learned bias.")
-    kernel_initializer: InitializerName = Field("glorot_uniform", description="Kernel initializer.")
-    bias_initializer: InitializerName = Field("zeros", description="Bias initializer.")
 
     check_cases = [
         ({"units": 3}, (4,)),
@@ -34,6 +53,7 @@ class Dense(Layer):
         ({"units": 4, "activation": "softmax"}, (3,)),
         ({"units": 2, "activation": "sigmoid", "use_bias": False}, (3,)),
         ({"units": 3, "activation": "relu"}, (4,)),
+        ({"units": 3, "activation": "gelu", "bias_initializer": {"type": "constant", "value": 0.1}}, (2,)),
     ]
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -45,10 +65,7 @@ class Dense(Layer):
         return (self.units,)
 
     def init(self, input_shape: Shape, rng: np.random.Generator, dtype) -> Params:
-        params = {"kernel": initialize(self.kernel_initializer, (input_shape[0], self.units), rng, dtype)}
-        if self.use_bias:
-            params["bias"] = initialize(self.bias_initializer, (self.units,), rng, dtype)
-        return params
+        return self.init_kernel((input_shape[0], self.units), rng, dtype)
 
     def forward(self, params: Params, x, training, rng):
         z = x @ params["kernel"]  # (N, units)

@@ -1,0 +1,218 @@
+"""The catalog through the CLI and the graph: DAG models, batch norm state, warm start,
+regularization in the loss, and the checks that catch mistakes before training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+from nnrun.graph import compile_graph
+from nnrun.layers import LayerSpec
+from nnrun.rundir import load_weights, save_weights
+
+HEAD = """\
+name: t
+data:
+  source: {type: synthetic, samples: 200, features: 6, classes: 3}
+  split: {validation: 0.2, test: 0.2}
+  preprocess: [{type: standardize}]
+model:
+  layers:
+"""
+TAIL = """\
+loss: categorical_crossentropy
+metrics: [accuracy]
+training: {epochs: 2, batch_size: 32}
+"""
+
+
+def config(layers: str, tail: str = TAIL, model_extra: str = "") -> str:
+    return HEAD + layers + model_extra + tail
+
+
+RESIDUAL = """\
+    - {type: dense, units: 8, activation: relu, name: stem}
+    - {type: dense, units: 8, activation: relu, name: branch}
+    - {type: add, inputs: [stem, branch], name: joined}
+    - {type: dense, units: 3, activation: softmax}
+"""
+
+
+def _graph(layers, input_shape=(4,)):
+    specs = TypeAdapter(list[LayerSpec]).validate_python(layers)
+    return compile_graph(specs, input_shape, rng=np.random.default_rng(0))
+
+
+def test_residual_dag_trains(run_cli, write_config, tmp_path):
+    result = run_cli("train", write_config(config(RESIDUAL)), "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    weights = load_weights(tmp_path / "r" / "model.safetensors")
+    assert {"stem.kernel", "branch.kernel", "dense_3.kernel", "dense_3.bias"} <= set(weights)
+
+
+def test_mismatched_merge_shapes_are_a_located_compile_error(run_cli, write_config):
+    layers = RESIDUAL.replace("units: 8, activation: relu, name: branch", "units: 5, activation: relu, name: branch")
+    path = write_config(config(layers))
+    result = run_cli("train", path)
+    assert result.exit_code == 2
+    assert f"{path}:10:7: model.layers.2: joined: 'add' needs inputs of one shape, got (8,), (5,)" in result.output
+
+
+def test_unknown_reference_and_cycle_are_located(run_cli, write_config):
+    path = write_config(config(RESIDUAL.replace("inputs: [stem, branch]", "inputs: [stem, brnch]")))
+    result = run_cli("train", path)
+    assert result.exit_code == 2
+    assert "model.layers.2.inputs.1: unknown layer 'brnch'; did you mean 'branch'?" in result.output
+    cycle = "    - {type: dense, units: 4, name: a, inputs: [b]}\n    - {type: dense, units: 4, name: b, inputs: [a]}\n"
+    result = run_cli("train", write_config(config(cycle + "    - {type: dense, units: 3, activation: softmax}\n")))
+    assert result.exit_code == 2
+    assert "form a cycle" in result.output
+
+
+def test_concatenate_axis_and_shapes():
+    graph = _graph([{"type": "reshape", "target_shape": [2, 2], "name": "r"},
+                    {"type": "dense", "units": 3, "inputs": ["input"], "name": "d"},
+                    {"type": "reshape", "target_shape": [1, 3], "name": "s"},
+                    {"type": "concatenate", "inputs": ["r", "r"], "axis": 1}])
+    assert graph.output_shape == (4, 2)
+    with pytest.raises(Exception, match="must agree on every axis but -1"):
+        _graph([{"type": "reshape", "target_shape": [2, 2], "name": "r"},
+                {"type": "reshape", "target_shape": [4, 1], "inputs": ["input"], "name": "s"},
+                {"type": "concatenate", "inputs": ["r", "s"]}])
+
+
+def test_batch_norm_statistics_are_saved_but_not_trained():
+    graph = _graph([{"type": "dense", "units": 3}, {"type": "batch_normalization", "momentum": 0.5}])
+    assert set(graph.params) == {"dense_0.kernel", "dense_0.bias", "batch_normalization_1.gamma",
+                                 "batch_normalization_1.beta", "batch_normalization_1.moving_mean",
+                                 "batch_normalization_1.moving_variance"}
+    assert "batch_normalization_1.moving_mean" not in graph.grads
+    assert graph.trainable.size == 4 * 3 + 3 + 3 + 3  # the optimizer never sees the moving statistics
+    x = np.random.default_rng(0).normal(2.0, 1.0, (64, 4)).astype(np.float32)
+    out, _ = graph.forward(x, training=True)
+    mean = (x @ graph.params["dense_0.kernel"] + graph.params["dense_0.bias"]).mean(axis=0)
+    # One update with momentum 0.5 from zeros: half the batch mean.
+    assert graph.params["batch_normalization_1.moving_mean"] == pytest.approx(0.5 * mean, rel=1e-4)
+    assert np.abs(out.mean(axis=0)).max() < 1e-4  # training: normalised by the batch itself
+    before = graph.params["batch_normalization_1.moving_mean"].copy()
+    inference, _ = graph.forward(x, training=False)
+    assert np.array_equal(before, graph.params["batch_normalization_1.moving_mean"])
+    assert np.abs(inference.mean(axis=0)).max() > 0.1  # inference: the (young) moving statistics
+
+
+def test_regularized_model_trains_and_saves_moving_statistics(run_cli, configs, tmp_path):
+    result = run_cli("train", configs / "regularized_mlp.yaml", "--set", "training.epochs=2", "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    weights = load_weights(tmp_path / "r" / "model.safetensors")
+    moving = [name for name in weights if name.endswith("moving_variance")]
+    assert moving and not np.allclose(weights[moving[0]], 1.0)  # updated during training
+
+
+def test_regularization_is_part_of_the_reported_loss(run_cli, write_config, tmp_path):
+    def final_loss(regularizer: str) -> float:
+        layers = f"    - {{type: dense, units: 8, activation: relu{regularizer}}}\n" \
+                 "    - {type: dense, units: 3, activation: softmax}\n"
+        run = f"r{len(regularizer)}"
+        assert run_cli("train", write_config(config(layers), f"{run}.yaml"), "--run-dir", run).exit_code == 0
+        return json.loads((tmp_path / run / "meta.json").read_text())["final"]["train"]["loss"]
+
+    plain, heavy = final_loss(""), final_loss(", kernel_regularizer: {type: l2, l2: 10.0}")
+    assert heavy > plain + 1.0
+
+
+def test_warm_start_loads_weights_by_name(run_cli, write_config, tmp_path):
+    layers = "    - {type: dense, units: 3, activation: softmax, name: head}\n"
+    head = {"head.kernel": np.full((6, 3), 0.25, np.float32), "head.bias": np.array([1, 2, 3], np.float32)}
+    save_weights(tmp_path / "init.safetensors", head)
+    warm = config(layers, model_extra="  init_weights: init.safetensors\n",
+                  tail=TAIL.replace("epochs: 2", "epochs: 1").replace("metrics", "optimizer: {type: sgd, learning_rate: 1.0e-9}\nmetrics"))
+    result = run_cli("train", write_config(warm), "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    trained = load_weights(tmp_path / "r" / "model.safetensors")
+    assert trained["head.bias"] == pytest.approx([1, 2, 3], abs=1e-6)  # a near-zero step away
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ({"head.kernel": np.zeros((6, 3), np.float32)}, "missing parameter 'head.bias'"),
+        ({"head.kernel": np.zeros((6, 3), np.float32), "head.bias": np.zeros(3, np.float32),
+          "tail.bias": np.zeros(3, np.float32)}, "unexpected parameter 'tail.bias'"),
+        ({"head.kernel": np.zeros((5, 3), np.float32), "head.bias": np.zeros(3, np.float32)},
+         "parameter 'head.kernel' has shape (5, 3), the model needs (6, 3)"),
+    ],
+    ids=["missing", "extra", "shape"],
+)
+def test_warm_start_mismatch_is_a_located_error(run_cli, write_config, tmp_path, weights, message):
+    save_weights(tmp_path / "init.safetensors", weights)
+    layers = "    - {type: dense, units: 3, activation: softmax, name: head}\n"
+    path = write_config(config(layers, model_extra="  init_weights: init.safetensors\n"))
+    result = run_cli("train", path)
+    assert result.exit_code == 2
+    assert f"{path}:9:17: model.init_weights: init.safetensors: weights do not fit the model" in result.output
+    assert message in result.output
+
+
+def test_from_logits_needs_a_linear_output(run_cli, write_config):
+    layers = "    - {type: dense, units: 1, activation: sigmoid}\n"
+    tail = "loss: {type: binary_crossentropy, from_logits: true}\ntraining: {epochs: 1}\n"
+    text = config(layers, tail).replace("classes: 3", "classes: 2")
+    result = run_cli("train", write_config(text))
+    assert result.exit_code == 2
+    assert "loss.from_logits: from_logits: true expects logits, but the output layer 'dense_0' applies 'sigmoid'" in result.output
+
+
+def test_class_weights_need_one_per_class(run_cli, write_config):
+    tail = TAIL.replace("loss: categorical_crossentropy", "loss: {type: categorical_crossentropy, class_weights: [1, 2]}")
+    result = run_cli("train", write_config(config("    - {type: dense, units: 3, activation: softmax}\n", tail)))
+    assert result.exit_code == 2
+    assert "loss.class_weights: 2 weights for 3 classes; give one per class, in this order: 0, 1, 2" in result.output
+
+
+def test_metric_for_the_wrong_task(run_cli, write_config):
+    tail = TAIL.replace("[accuracy]", "[accuracy, rmse]")
+    result = run_cli("train", write_config(config("    - {type: dense, units: 3, activation: softmax}\n", tail)))
+    assert result.exit_code == 2
+    assert "metrics.1: rmse needs a regression task, but the data is classification" in result.output
+
+
+def test_embedding_rejects_values_that_are_not_indices():
+    graph = _graph([{"type": "embedding", "input_dim": 4, "output_dim": 2}, {"type": "flatten"}], (3,))
+    out, _ = graph.forward(np.array([[0, 3, 1]], np.float32), training=False)
+    assert out.shape == (1, 6)
+    with pytest.raises(Exception, match=r"input value 4\.0 is not an index in \[0, 4\)"):
+        graph.forward(np.array([[0, 4, 1]], np.float32), training=False)
+    with pytest.raises(Exception, match=r"input value 0\.5 is not an index"):
+        graph.forward(np.array([[0.5, 1, 1]], np.float32), training=False)
+
+
+def test_constant_initializer_and_no_bias():
+    graph = _graph([{"type": "dense", "units": 2, "use_bias": False,
+                     "kernel_initializer": {"type": "constant", "value": 0.5}}])
+    assert set(graph.params) == {"dense_0.kernel"}
+    assert np.all(graph.params["dense_0.kernel"] == 0.5)
+
+
+def test_batch_norm_inference_gradient():
+    """Inference mode treats the moving statistics as constants (float64 check)."""
+    from gradcheck import assert_close, numeric_grad
+
+    from nnrun.layers.normalization import BatchNormalization
+
+    layer = BatchNormalization()
+    rng = np.random.default_rng(0)
+    params = {"gamma": rng.normal(1, 0.1, 3), "beta": rng.normal(0, 0.1, 3),
+              "moving_mean": rng.normal(0, 1, 3), "moving_variance": rng.uniform(0.5, 2, 3)}
+    x, direction = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+
+    def loss():
+        return float(np.sum(layer.forward(params, x, False, None)[0] * direction))
+
+    _, cache = layer.forward(params, x, False, None)
+    dx, grads = layer.backward(params, cache, direction)
+    assert_close(dx, numeric_grad(loss, x), "d/dx")
+    for name in ("gamma", "beta"):
+        assert_close(grads[name], numeric_grad(loss, params[name]), f"d/d{name}")

@@ -1,0 +1,71 @@
+"""Metrics against small cases worked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnrun.metrics import METRICS
+
+
+def score(name, target, probs):
+    return METRICS[name].fn(np.asarray(target), np.asarray(probs, dtype=float))
+
+
+# Three classes; predictions argmax: 0, 1, 1, 2, 0, 2 against labels 0, 1, 2, 2, 1, 0.
+LABELS = [0, 1, 2, 2, 1, 0]
+PROBS = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1], [0.3, 0.1, 0.6]]
+
+
+def test_accuracy_and_top_k():
+    assert score("accuracy", LABELS, PROBS) == pytest.approx(3 / 6)
+    # k = 5 covers all three classes.
+    assert score("top_k_accuracy", LABELS, PROBS) == 1.0
+
+
+def test_top_k_counts_classes_ranked_above_the_true_one():
+    probs = np.eye(7)[[0, 0]] * 0.5 + np.arange(7) / 100  # each row: 0.5, 0.01, 0.02, ..., 0.06
+    # Label 0 scores highest -> hit; label 1 has classes 0, 2, 3, 4, 5, 6 above it -> rank 7 -> miss.
+    assert score("top_k_accuracy", [0, 1], probs) == 0.5
+
+
+def test_macro_precision_recall_f1():
+    # Per class: tp = 1, 1, 1; predicted = 2, 2, 2; actual = 2, 2, 2.
+    assert score("precision", LABELS, PROBS) == pytest.approx(0.5)
+    assert score("recall", LABELS, PROBS) == pytest.approx(0.5)
+    assert score("f1", LABELS, PROBS) == pytest.approx(0.5)
+
+
+def test_binary_metrics_score_the_positive_class():
+    labels = [1, 1, 1, 0, 0]
+    probs = [[0.9], [0.6], [0.2], [0.7], [0.1]]  # predicted 1, 1, 0, 1, 0
+    # tp = 2, predicted positives 3, actual positives 3.
+    assert score("precision", labels, probs) == pytest.approx(2 / 3)
+    assert score("recall", labels, probs) == pytest.approx(2 / 3)
+    assert score("f1", labels, probs) == pytest.approx(2 / 3)
+    # Macro f1: class 0 has tp 1, predicted 2, actual 2 -> 0.5; class 1 -> 2/3.
+    assert score("f1_macro", labels, probs) == pytest.approx((0.5 + 2 / 3) / 2)
+    # AUC: of the 6 positive/negative pairs, 0.6 < 0.7 and 0.2 < 0.7 are ordered wrong.
+    assert score("auc", labels, probs) == pytest.approx(4 / 6)
+
+
+def test_auc_counts_ties_as_half_and_reads_two_column_softmax():
+    probs = [[0.5, 0.5], [0.5, 0.5], [0.9, 0.1]]
+    assert score("auc", [1, 0, 0], probs) == pytest.approx((0.5 + 1) / 2)
+
+
+def test_a_class_never_predicted_has_zero_precision():
+    assert score("precision", [0, 1], [[0.9, 0.1], [0.8, 0.2]]) == 0.0
+
+
+def test_regression_metrics():
+    target = np.array([1.0, 2.0, 3.0, 4.0])
+    out = np.array([[1.5], [2.0], [2.0], [5.0]])  # residuals 0.5, 0, -1, 1
+    assert score("mae", target, out) == pytest.approx(2.5 / 4)
+    assert score("rmse", target, out) == pytest.approx(np.sqrt(2.25 / 4))
+    # SS_res = 2.25; SS_tot = 2.25 + 0.25 + 0.25 + 2.25 = 5.
+    assert score("r2", target, out) == pytest.approx(1 - 2.25 / 5)
+
+
+def test_every_metric_says_which_task_it_needs():
+    assert {m.task for m in METRICS.values()} == {"classification", "regression"}

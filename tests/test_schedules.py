@@ -1,0 +1,72 @@
+"""Each schedule against rates computed by hand, and the rates reaching metrics.csv."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from nnrun.schedules import Constant, Cosine, Exponential, ReduceOnPlateau, Step
+
+
+def _rates(schedule, epochs, base=0.1):
+    state = schedule.start(base)
+    return [schedule.rate(state, e, epochs) for e in range(1, epochs + 1)]
+
+
+def test_constant_and_step():
+    assert _rates(Constant(), 3) == [0.1, 0.1, 0.1]
+    assert _rates(Step(every=2, factor=0.5), 5) == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_exponential_smooth_and_staircase():
+    assert _rates(Exponential(decay_rate=0.5, decay_epochs=2), 3) == pytest.approx([0.1, 0.1 * 0.5**0.5, 0.05])
+    assert _rates(Exponential(decay_rate=0.5, decay_epochs=2, staircase=True), 3) == pytest.approx([0.1, 0.1, 0.05])
+
+
+def test_cosine_with_linear_warmup():
+    # 2 warmup epochs, then cosine over the 4 remaining: p = 0, 1/4, 2/4, 3/4.
+    expected = [0.05, 0.1] + [0.1 * 0.5 * (1 + math.cos(math.pi * k / 4)) for k in range(4)]
+    assert _rates(Cosine(warmup_epochs=2), 6) == pytest.approx(expected)
+    # alpha is the floor as a fraction of the base rate.
+    assert _rates(Cosine(alpha=0.5), 3)[-1] == pytest.approx(0.1 * (0.5 + 0.5 * 0.5 * (1 + math.cos(2 * math.pi / 3))))
+
+
+def test_reduce_on_plateau_waits_patience_then_cools_down():
+    schedule = ReduceOnPlateau(monitor="val_loss", factor=0.5, patience=2, cooldown=2, min_delta=0.0, min_lr=0.02)
+    state = schedule.start(0.1)
+    seen = []
+    for loss in [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95]:
+        seen.append(schedule.rate(state, 0, 0))
+        schedule.observe(state, {"val_loss": loss})
+    # Improves twice, stalls twice -> halved. As in Keras, the epoch that ends a cooldown
+    # already counts, so two cooldown epochs hold the rate for three.
+    assert seen == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025])
+    schedule.observe(state, {"val_loss": 0.95})
+    assert schedule.rate(state, 0, 0) == pytest.approx(0.02)  # 0.0125 floored at min_lr
+
+
+def test_reduce_on_plateau_follows_the_metric_direction():
+    schedule = ReduceOnPlateau(monitor="val_accuracy", factor=0.5, patience=1)
+    state = schedule.start(0.1)
+    for accuracy in (0.5, 0.6, 0.7):  # rising accuracy is improvement
+        schedule.observe(state, {"val_accuracy": accuracy})
+    assert state["lr"] == 0.1
+    schedule.observe(state, {"val_accuracy": 0.6})
+    assert state["lr"] == pytest.approx(0.05)
+
+
+def test_each_epoch_rate_lands_in_metrics_csv(run_cli, tmp_path, configs):
+    result = run_cli("train", configs / "iris.yaml", "--set", "training.epochs=3", "--run-dir", "r",
+                     "--set", "training.schedule={type: step, every: 1, factor: 0.5}")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "r" / "metrics.csv").open()))
+    assert [float(r["lr"]) for r in rows] == pytest.approx([0.001, 0.0005, 0.00025])
+
+
+def test_plateau_monitor_must_be_reported(run_cli, configs):
+    result = run_cli("train", configs / "iris.yaml", "--set", "training.epochs=1",
+                     "--set", "training.schedule={type: reduce_on_plateau, monitor: val_f1}")
+    assert result.exit_code == 2
+    assert "training.schedule.monitor: 'val_f1' is not reported" in result.output
