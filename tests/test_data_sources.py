@@ -170,3 +170,18 @@ def test_images_keep_their_shape_through_preprocessing():
     assert x.shape == (len(train), 8, 8, 1) and x.dtype == np.float32
     assert np.array(states[0]["mean"]).shape == (8, 8, 1)  # one statistic per pixel
     assert x.min() == 0.0 and x.max() == 1.0
+
+
+def test_synthetic_images_take_the_given_shape(tmp_path):
+    from nnrun.data.sources import SyntheticSource
+    from nnrun.errors import ConfigError
+    import nnrun
+
+    data = SyntheticSource(samples=10, shape=[4, 4, 1], classes=2).load(0)
+    assert data.x.shape == (10, 4, 4, 1) and data.input_shape == (4, 4, 1)
+    flat = SyntheticSource(samples=10, features=16, classes=2).load(0)
+    assert (data.x.reshape(10, 16) == flat.x).all()  # the same values, only reshaped
+    config = {"data": {"source": {"type": "synthetic", "samples": 10, "shape": [4, 4, 1], "features": 15}},
+              "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]}, "loss": "mse"}
+    with pytest.raises(ConfigError, match=r"shape \[4, 4, 1\] holds 16 values, not features 15"):
+        nnrun.train(config, run_dir=tmp_path / "r")

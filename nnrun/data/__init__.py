@@ -16,7 +16,6 @@ __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits"
 
 @dataclass(frozen=True)
 class Splits:
-    full: Dataset
     parts: dict[str, Dataset]  # "train", "validation", "test" (empty ones left out); columns encoded
     columns: dict | None = None  # the fitted column encoding of a table source (see .table)
 
@@ -33,7 +32,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     if full.table is not None:
         columns = columns or fit_columns(parts["train"].table, data_config.source.missing)
         parts = {name: _encoded(part, columns) for name, part in parts.items()}
-    return Splits(full, parts, columns)
+    return Splits(parts, columns)  # the unsplit set is dropped here, halving peak memory
 
 
 def _encoded(part: Dataset, columns: dict) -> Dataset:

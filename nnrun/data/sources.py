@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from . import synthetic
 from .base import SourceBase
@@ -89,6 +89,9 @@ class SyntheticSource(SourceBase):
     classes: int = Field(3, ge=2, le=10_000, description="Number of classes (classification; moons: 2).")
     noise: float = Field(1.0, ge=0, description="Standard deviation of the noise (0.1 for moons and spirals).")
     seed: int | None = Field(None, description="Seed of the generator; default: the config's seed.")
+    shape: list[PositiveInt] | None = Field(
+        None, description="Shape of each sample, e.g. [28, 28, 1] for images; its product is the feature count."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -97,6 +100,8 @@ class SyntheticSource(SourceBase):
         if not isinstance(values, dict):
             return values
         values = dict(values)
+        if isinstance(values.get("shape"), list) and all(isinstance(v, int) for v in values["shape"]):
+            values.setdefault("features", int(np.prod(values["shape"])))
         if values.get("task") == "regression":
             values.setdefault("pattern", "linear")
         if values.get("pattern") == "linear":
@@ -116,6 +121,8 @@ class SyntheticSource(SourceBase):
             raise ValueError(f"{self.pattern} needs at least 2 features")
         if self.pattern == "moons" and self.classes != 2:
             raise ValueError(f"moons has 2 classes, not {self.classes}")
+        if self.shape is not None and int(np.prod(self.shape)) != self.features:
+            raise ValueError(f"shape {self.shape} holds {int(np.prod(self.shape))} values, not features {self.features}")
         return self
 
     def load(self, seed: int) -> Dataset:
@@ -124,14 +131,17 @@ class SyntheticSource(SourceBase):
         n, f, k, noise = self.samples, self.features, self.classes, self.noise
         if self.pattern == "linear":
             x, y = synthetic.linear(rng, n, f, noise)
-            return Dataset(x, y, "regression", names)
+            return Dataset(self._shaped(x), y, "regression", names)
         if self.pattern == "moons":
             x, y = synthetic.moons(rng, n, f, noise)
         elif self.pattern == "spirals":
             x, y = synthetic.spirals(rng, n, f, k, noise)
         else:
             x, y = synthetic.clusters(rng, n, f, k, noise)
-        return Dataset(x, y, "classification", names, [str(c) for c in range(k)])
+        return Dataset(self._shaped(x), y, "classification", names, [str(c) for c in range(k)])
+
+    def _shaped(self, x: np.ndarray) -> np.ndarray:
+        return x if self.shape is None else x.reshape(len(x), *self.shape)
 
 
 SOURCES: tuple[type[SourceBase], ...] = (BuiltinSource, SyntheticSource, CsvSource, NpzSource, IdxSource)

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
+_BLOCK_ROWS = 4096
+
 
 def clusters(rng: np.random.Generator, samples: int, features: int, classes: int, noise: float):
     """Gaussian blobs of standard deviation ``noise`` around random class centres
     placed, on average, two units apart whatever the width. Fast enough for a
-    60,000 x 784 set in about two seconds: one normal draw, one gather, one add."""
+    60,000 x 784 set in about two seconds: one normal draw, then the centres added in
+    row blocks, so no second array of the data's size is ever built."""
     x = rng.standard_normal((samples, features), dtype=np.float32)
     x *= np.float32(noise)
     centres = rng.standard_normal((classes, features), dtype=np.float32)
     centres *= np.float32(2.0 / np.sqrt(2.0))
     y = rng.integers(0, classes, samples)
-    x += centres[y]
+    for start in range(0, samples, _BLOCK_ROWS):
+        x[start : start + _BLOCK_ROWS] += centres[y[start : start + _BLOCK_ROWS]]
     return x, y.astype(np.int64)
 
 
