@@ -1,8 +1,10 @@
-"""The engines the benchmark compares, each training the same MLP on the same arrays.
+"""The engines the benchmark compares, each training the same model on the same arrays.
 
 Every engine exposes ``epoch_seconds(x, y, batch_size) -> float``: the wall time of one
-epoch of shuffled mini-batches with Adam (learning rate 0.001), softmax cross-entropy,
-784-256-256-10 with ReLU. Engines that are not installed are skipped.
+epoch of shuffled mini-batches with Adam (learning rate 0.001) and softmax
+cross-entropy. Two models: the MLP 784-256-256-10 with ReLU, and the small CNN
+conv 3x3 x 32 + ReLU, max pool 2, dense 10 on 28x28x1 images (NHWC in nnrun; NCHW, and
+channels_last as the stretch, in PyTorch). Engines that are not installed are skipped.
 """
 
 from __future__ import annotations
@@ -21,14 +23,23 @@ def mlp_parameters(features: int, classes: int) -> int:
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
 
 
+MLP_LAYERS = [{"type": "dense", "units": HIDDEN[0], "activation": "relu"},
+              {"type": "dense", "units": HIDDEN[1], "activation": "relu"},
+              {"type": "dense", "units": 10, "activation": "softmax"}]
+CNN_LAYERS = [{"type": "conv2d", "filters": 32, "kernel_size": 3, "activation": "relu"},
+              {"type": "max_pool2d", "pool_size": 2},
+              {"type": "flatten"},
+              {"type": "dense", "units": 10, "activation": "softmax"}]
+
+
 class Nnrun:
     """The real trainer through the public API; the epoch time is the one it records
     in metrics.csv (gathering batches, forward, loss, backward, Adam, bookkeeping)."""
 
     name = "nnrun"
 
-    def __init__(self, source: dict):
-        self.source = source
+    def __init__(self, source: dict, layers: list[dict] = MLP_LAYERS):
+        self.source, self.layers = source, layers
         self.workdir = tempfile.TemporaryDirectory()
         self.runs = 0
 
@@ -39,9 +50,7 @@ class Nnrun:
         config = {
             "name": "bench",
             "data": {"source": self.source, "split": {"validation": 0, "test": 0, "stratify": False}},
-            "model": {"layers": [{"type": "dense", "units": HIDDEN[0], "activation": "relu"},
-                                 {"type": "dense", "units": HIDDEN[1], "activation": "relu"},
-                                 {"type": "dense", "units": 10, "activation": "softmax"}]},
+            "model": {"layers": self.layers},
             "loss": "categorical_crossentropy",
             "optimizer": {"type": "adam", "learning_rate": 0.001},
             "training": {"epochs": 1, "batch_size": batch_size},
@@ -51,33 +60,57 @@ class Nnrun:
 
 
 class Torch:
-    """PyTorch CPU, default Adam, the classic loop: permute, index, step."""
+    """PyTorch CPU, default Adam, the classic loop: permute, index, step. Images are
+    handed over as NCHW (PyTorch's default layout) or, with ``channels_last``, in the
+    NHWC memory format; the conversion happens before the clock starts."""
 
-    name = "pytorch"
-
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, channels_last: bool = False):
         import torch
 
         torch.set_num_threads(threads)
         self.torch = torch
+        self.channels_last = channels_last
+        self.name = "pt-chlast" if channels_last else "pytorch"
+
+    def _model(self, x):
+        nn = self.torch.nn
+        if x.ndim == 4:  # (N, H, W, C) images: the small CNN
+            _, h, w, c = x.shape
+            flat = 32 * ((h - 2) // 2) * ((w - 2) // 2)
+            return nn.Sequential(nn.Conv2d(c, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(flat, 10))
+        layers, width = [], x.shape[1]
+        for units in HIDDEN:
+            layers += [nn.Linear(width, units), nn.ReLU()]
+            width = units
+        return nn.Sequential(*layers, nn.Linear(width, 10))
+
+    def _inputs(self, x):
+        torch = self.torch
+        if x.ndim != 4:
+            return torch.from_numpy(x)
+        images = torch.from_numpy(x).permute(0, 3, 1, 2)  # an NCHW view of NHWC memory
+        if self.channels_last:
+            return images.contiguous(memory_format=torch.channels_last)
+        return images.contiguous()
 
     def epoch_seconds(self, x, y, batch_size: int) -> float:
         torch = self.torch
         torch.manual_seed(0)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        layers, width = [], x.shape[1]
-        for units in HIDDEN:
-            layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
-            width = units
-        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+        xt, yt = self._inputs(x), torch.from_numpy(y)
+        model = self._model(x)
+        if self.channels_last and x.ndim == 4:
+            model = model.to(memory_format=torch.channels_last)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
         loss_fn = torch.nn.CrossEntropyLoss()
         start = time.perf_counter()
         order = torch.randperm(len(xt))
         for begin in range(0, len(xt), batch_size):
             index = order[begin : begin + batch_size]
+            batch = xt[index]
+            if self.channels_last and batch.ndim == 4:
+                batch = batch.contiguous(memory_format=torch.channels_last)
             optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(xt[index]), yt[index]).backward()
+            loss_fn(model(batch), yt[index]).backward()
             optimizer.step()
         return time.perf_counter() - start
 
@@ -104,9 +137,13 @@ class Sklearn:
             return time.perf_counter() - start
 
 
-def available_engines(source: dict, threads: int) -> list:
-    engines: list = [Nnrun(source)]
-    for factory in (lambda: Torch(threads), Sklearn):
+def available_engines(source: dict, threads: int, images: bool = False) -> list:
+    """nnrun, then whichever references are installed: PyTorch (and for images PyTorch
+    channels_last), and for the MLP scikit-learn."""
+    engines: list = [Nnrun(source, CNN_LAYERS if images else MLP_LAYERS)]
+    factories = [lambda: Torch(threads)]
+    factories.append((lambda: Torch(threads, channels_last=True)) if images else Sklearn)
+    for factory in factories:
         try:
             engines.append(factory())
         except ImportError:

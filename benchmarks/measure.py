@@ -29,31 +29,48 @@ def describe_machine(threads: int) -> str:
             f"numpy {np.__version__}, BLAS {blas}, threads {threads}")
 
 
-def train_cases(args) -> None:
+def mlp_case(args) -> None:
     from engines import available_engines, gemm_gflops, mlp_parameters
     from nnrun.data.sources import SyntheticSource
 
     source = {"type": "synthetic", "samples": args.samples, "features": FEATURES, "classes": CLASSES, "seed": 0}
     data = SyntheticSource(**source).load(0)  # the very arrays nnrun generates from this spec
-    engines = available_engines(source, args.threads)
     gemm = gemm_gflops(max(args.batch_sizes), FEATURES)
     peak = max(gemm.values())
     print("\nfloat32 GEMM (numpy): " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in gemm.items()))
     print(f"peak used below: {peak:.1f} GFLOP/s; training throughput counts 6 x parameters x samples")
-    work = 6 * mlp_parameters(FEATURES, CLASSES) * args.samples
     print(f"\nMLP {FEATURES}-256-256-{CLASSES}, Adam, {args.samples} samples, best of {args.repeats} epochs "
           f"per engine (alternated)")
-    print(f"{'batch':>5}  {'engine':<8} {'epoch s':>8} {'samples/s':>10} {'GEMM peak':>9}  ratio to pytorch")
-    for batch_size in args.batch_sizes:
+    work = 6 * mlp_parameters(FEATURES, CLASSES) * args.samples
+    compare(available_engines(source, args.threads), data, args.batch_sizes, args.repeats, work / (peak * 1e9))
+
+
+def cnn_case(args) -> None:
+    from engines import available_engines
+    from nnrun.data.sources import SyntheticSource
+
+    samples = args.cnn_samples
+    source = {"type": "synthetic", "samples": samples, "shape": [28, 28, 1], "classes": CLASSES, "seed": 0}
+    data = SyntheticSource(**source).load(0)
+    print(f"\nCNN conv 3x3 x 32 + relu, max pool 2, dense {CLASSES}; 28x28x1 images, {samples} samples, "
+          f"Adam, best of {args.repeats} epochs per engine (alternated)")
+    compare(available_engines(source, args.threads, images=True), data, [128], args.repeats, None)
+
+
+def compare(engines, data, batch_sizes, repeats, peak_seconds) -> None:
+    """Alternate the engines (A B C A B C), keep each one's best epoch, print ratios.
+    ``peak_seconds``: the epoch time at the GEMM peak, to report its fraction."""
+    print(f"{'batch':>5}  {'engine':<9} {'epoch s':>8} {'samples/s':>10} {'GEMM peak':>9}  ratio to pytorch")
+    for batch_size in batch_sizes:
         times: dict[str, list[float]] = {engine.name: [] for engine in engines}
-        for _ in range(args.repeats):
+        for _ in range(repeats):
             for engine in engines:
                 times[engine.name].append(engine.epoch_seconds(data.x, data.y, batch_size))
         best = {name: min(values) for name, values in times.items()}
         for name, seconds in best.items():
             ratio = f"{seconds / best['pytorch']:.2f}x" if "pytorch" in best else "-"
-            print(f"{batch_size:>5}  {name:<8} {seconds:>8.3f} {args.samples / seconds:>10.0f} "
-                  f"{work / seconds / 1e9 / peak:>8.0%}  {ratio}")
+            share = f"{peak_seconds / seconds:>8.0%}" if peak_seconds else f"{'-':>8}"
+            print(f"{batch_size:>5}  {name:<9} {seconds:>8.3f} {len(data.x) / seconds:>10.0f} {share}  {ratio}")
 
 
 def _nnrun_command() -> list[str]:

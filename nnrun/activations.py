@@ -32,6 +32,16 @@ class ActivationFn:
     forward: Callable[[Array], Array]
     backward: Callable[[Array | None, Array, Array], Array]
     needs_input: bool = False
+    # Overwrites its argument with the output: for layers that own a fresh ``z`` and do
+    # not keep it, saving a data-sized allocation per call (page faults included).
+    in_place: Callable[[Array], Array] | None = None
+
+    def apply(self, z: Array) -> tuple[Array, Array | None]:
+        """``(y, z or None)`` for a ``z`` the caller owns: in place when possible, and
+        ``z`` returned only when ``backward`` needs it."""
+        if self.needs_input:
+            return self.forward(z), z
+        return (self.in_place or self.forward)(z), None
 
 
 def _relu(z: Array) -> Array:
@@ -147,10 +157,10 @@ def _softplus_grad(z: Array, y: Array, dy: Array) -> Array:
 ACTIVATIONS: dict[str, ActivationFn] = {
     fn.name: fn
     for fn in (
-        ActivationFn("linear", _linear, _linear_grad),
-        ActivationFn("relu", _relu, _relu_grad),
+        ActivationFn("linear", _linear, _linear_grad, in_place=_linear),
+        ActivationFn("relu", _relu, _relu_grad, in_place=lambda z: np.maximum(z, 0, out=z)),
         ActivationFn("sigmoid", _sigmoid, _sigmoid_grad),
-        ActivationFn("tanh", np.tanh, _tanh_grad),
+        ActivationFn("tanh", np.tanh, _tanh_grad, in_place=lambda z: np.tanh(z, out=z)),
         ActivationFn("softmax", softmax, _softmax_grad),
         ActivationFn("leaky_relu", _leaky_relu, _leaky_relu_grad, needs_input=True),
         ActivationFn("elu", _elu, _elu_grad),

@@ -1,7 +1,6 @@
 """Convolutions: conv2d on NHWC images and conv1d on (N, L, C) sequences.
 
-Both use im2col on a strided window view: the windows of a chunk of the batch are
-copied into a column matrix (rows: output pixels, columns: KH * KW * C) and multiplied
+Both use im2col: the windows of a chunk of the batch are copied into a column matrix (rows: output pixels, columns: KH * KW * C) and multiplied
 by the kernel reshaped to (KH * KW * C, filters). Chunks bound the column matrix to
 ``COLUMN_BUDGET`` bytes whatever the batch size; backward recomputes columns chunk by
 chunk unless the whole batch fitted in one.
@@ -17,7 +16,7 @@ from pydantic import Field, PositiveInt
 from ..activations import ACTIVATIONS
 from .base import Params, Shape
 from .core import KernelLayer
-from .windows import geometry, pad, pair, scatter_windows, unpad, windows
+from .windows import geometry, pad, pair, scatter_windows, unpad
 
 COLUMN_BUDGET = 32 * 2**20  # bytes of im2col columns built at once
 
@@ -27,6 +26,20 @@ Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
 def _chunks(n: int, row_bytes: int):
     step = max(1, COLUMN_BUDGET // max(row_bytes, 1))
     return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def im2col(xp, out_hw, kernel, strides, dilation) -> np.ndarray:
+    """Column matrix (N * OH * OW, KH * KW * C) of a padded input, filled one kernel tap
+    at a time: KH * KW strided copies of whole images, several times faster than
+    copying the 6-axis window view when channels are few."""
+    n, c = xp.shape[0], xp.shape[3]
+    cols = np.empty((n, *out_hw, *kernel, c), xp.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            top, left = i * dilation[0], j * dilation[1]
+            cols[:, :, :, i, j, :] = xp[:, top : top + strides[0] * (out_hw[0] - 1) + 1 : strides[0],
+                                          left : left + strides[1] * (out_hw[1] - 1) + 1 : strides[1], :]
+    return cols.reshape(n * out_hw[0] * out_hw[1], -1)
 
 
 def conv_forward(x, kernel, strides, dilation, padding):
@@ -39,7 +52,7 @@ def conv_forward(x, kernel, strides, dilation, padding):
     chunks = _chunks(x.shape[0], oh * ow * kh * kw * c * x.itemsize)
     cols = None
     for a, b in chunks:
-        cols = windows(xp[a:b], (oh, ow), (kh, kw), strides, dilation).reshape(-1, kh * kw * c)
+        cols = im2col(xp[a:b], (oh, ow), (kh, kw), strides, dilation)
         np.matmul(cols, w2, out=z[a:b].reshape(-1, f))
     return z, (xp, pads, cols if len(chunks) == 1 else None)
 
@@ -55,7 +68,7 @@ def conv_backward(saved, kernel, dz, strides, dilation, need_dx):
     for a, b in _chunks(n, oh * ow * kh * kw * c * xp.itemsize):
         cols = cached_cols
         if cols is None:
-            cols = windows(xp[a:b], (oh, ow), (kh, kw), strides, dilation).reshape(-1, kh * kw * c)
+            cols = im2col(xp[a:b], (oh, ow), (kh, kw), strides, dilation)
         dz2 = dz[a:b].reshape(-1, f)
         dk += cols.T @ dz2
         if need_dx:
@@ -87,9 +100,8 @@ class _Convolution(KernelLayer):
         z, saved = conv_forward(self._as_images(x), k, strides, dilation, self.padding)
         if self.use_bias:
             z += params["bias"]
-        act = ACTIVATIONS[self.activation]
-        y = act.forward(z)
-        return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (saved, z if act.needs_input else None, y)
+        y, z = ACTIVATIONS[self.activation].apply(z)
+        return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (saved, z, y)
 
     def backward(self, params, cache, dy, need_dx=True):
         saved, z, y = cache
@@ -99,7 +111,10 @@ class _Convolution(KernelLayer):
         dk, dx = conv_backward(saved, k, dz, strides, dilation, need_dx)
         grads = {"kernel": dk.reshape(params["kernel"].shape)}
         if self.use_bias:
-            grads["bias"] = dz.sum(axis=(0, 1, 2))
+            # A matrix-vector product with ones: several times faster than sum(axis=0)
+            # over the (N * OH * OW, filters) gradient.
+            rows = dz.reshape(-1, dz.shape[-1])
+            grads["bias"] = np.ones(rows.shape[0], rows.dtype) @ rows
         return (dx.reshape(dx.shape[0], *self._input_shape_of(dx)) if need_dx else None), grads
 
     def _input_shape_of(self, dx):

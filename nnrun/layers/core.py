@@ -71,9 +71,8 @@ class Dense(KernelLayer):
         z = x @ params["kernel"]  # (N, units)
         if self.use_bias:
             z += params["bias"]
-        act = ACTIVATIONS[self.activation]
-        y = act.forward(z)
-        return y, (x, z if act.needs_input else None, y)
+        y, z = ACTIVATIONS[self.activation].apply(z)
+        return y, (x, z, y)
 
     def backward(self, params: Params, cache, dy, need_dx=True):
         x, z, y = cache

@@ -76,18 +76,27 @@ class MaxPool2D(_Pool2D):
         # with the maximum is several times cheaper than recording an argmax per tap.
         xp, y, pads, taps = cache
         dy = dy.reshape(y.shape)
-        dxp = np.zeros(xp.shape, dy.dtype)
+        tiled = self._tiles(xp.shape)  # every input pixel in exactly one window
+        dxp = np.empty(xp.shape, dy.dtype) if tiled else np.zeros(xp.shape, dy.dtype)
         unclaimed = np.ones(y.shape, bool)  # ties (e.g. zeros after relu) go to the first tap only
         for rows, cols in taps:
             won = xp[:, rows, cols] == y
             won &= unclaimed
             unclaimed ^= won
-            dxp[:, rows, cols] += dy * won
+            if tiled:
+                np.multiply(dy, won, out=dxp[:, rows, cols])
+            else:
+                dxp[:, rows, cols] += dy * won
         dx = unpad(dxp, pads)
         return dx.reshape(dx.shape[0], *self._input_shape(dx)), {}
 
     def _input_shape(self, dx):
         return dx.shape[1:]
+
+    def _tiles(self, padded_shape) -> bool:
+        """Windows side by side, neither overlapping nor leaving pixels out."""
+        size, strides = self._geometry()
+        return size == strides and padded_shape[1] % size[0] == 0 and padded_shape[2] % size[1] == 0
 
 
 class AveragePool2D(_Pool2D):
