@@ -65,10 +65,13 @@ def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None) -> 
         name: part.with_x(apply_pipeline(steps, preprocess_states, part.x)) for name, part in splits.parts.items()
     }
     try:
+        check_sizes(config.model.layers)
         graph = compile_graph(
             config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init")
         )
         check_against_data(config, graph, raw_train, parts)
+    except MemoryError as exc:
+        raise loaded.locate(ConfigError("", [Problem("model.layers", f"the model does not fit in memory ({exc})")]))
     except ConfigError as exc:
         raise loaded.locate(exc) from None
     return Experiment(loaded, parts, raw_train.fingerprint(), preprocess_states, graph)
@@ -83,33 +86,84 @@ def stream(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[purpose]]))
 
 
+MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
+
+
+def check_sizes(layers: list) -> None:
+    """Refuse absurd layer sizes before anything is allocated."""
+    problems = [
+        Problem(f"model.layers.{i}.{key}", f"expected at most {MAX_SIZE}, got {value}")
+        for i, layer in enumerate(layers)
+        for key, value in layer.model_dump(include=set(type(layer).model_fields)).items()
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE
+    ]
+    if problems:
+        raise ConfigError("", problems)
+
+
 def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict) -> None:
-    problems: list[Problem] = []
-    loss = config.loss
+    """Problems that need the config and the data together, raised at once with
+    dotted paths (``LoadedConfig.locate`` turns them into line:col)."""
     width = int(np.prod(graph.output_shape))
-    last = f"model.layers.{len(config.model.layers) - 1}"
-    if loss.task == "classification" and data.task != "classification":
-        problems.append(Problem("loss", f"'{loss.type}' needs class labels, but the data is a regression task; use mse"))
-    elif loss.type == "categorical_crossentropy" and width != data.num_classes:
-        problems.append(Problem(last, f"the output has {width} units but the data has {data.num_classes} classes"))
-    elif loss.type == "binary_crossentropy" and data.task == "classification":
-        if data.num_classes != 2 or width != 1:
-            problems.append(
-                Problem(
-                    "loss",
-                    f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here {data.num_classes} "
-                    f"classes and {width} units: use categorical_crossentropy with softmax",
-                )
-            )
-    elif data.task == "regression" and width != data.target_width:
-        problems.append(Problem(last, f"the output has {width} units but the data has {data.target_width} targets"))
+    problems = _check_loss_and_width(config, data, width) + _check_output_activation(config, data, width)
     for metric in config.metrics:
         if metric == "accuracy" and data.task != "classification":
-            problems.append(Problem("metrics", "accuracy needs a classification task"))
+            problems.append(Problem("metrics", "accuracy needs a classification task; the data is a regression task"))
     if config.training.early_stopping:
         problems += _check_monitor(config, parts)
     if problems:
         raise ConfigError("", problems)
+
+
+def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Problem]:
+    loss = config.loss.type
+    last = f"model.layers.{len(config.model.layers) - 1}"
+    if config.loss.task == "classification" and data.task != "classification":
+        return [Problem("loss", f"'{loss}' needs class labels, but the data is a regression task; use mse")]
+    if data.task == "classification" and config.loss.task != "classification":
+        return [Problem("loss", f"'{loss}' compares numbers, but the data has {data.num_classes} classes; "
+                                "use categorical_crossentropy with a softmax output")]
+    if loss == "binary_crossentropy" and (data.num_classes != 2 or width != 1):
+        return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
+                                f"{data.num_classes} classes and {width} units: use categorical_crossentropy "
+                                f"with softmax")]
+    if width != data.target_width:
+        what = "classes" if data.task == "classification" else "targets"
+        return [Problem(last, f"the output has {width} unit{'s' if width != 1 else ''} but the data has {data.target_width} {what}")]
+    return []
+
+
+def output_activation(layers: list) -> tuple[int, str | None]:
+    """Index and activation of the layer that decides the output's activation: the
+    last layer, looking through dropout; None when that layer has no activation."""
+    index = len(layers) - 1
+    while layers[index].type == "dropout" and not layers[index].inputs and index > 0:
+        index -= 1
+    return index, getattr(layers[index], "activation", None)
+
+
+def _check_output_activation(config: Config, data: Dataset, width: int) -> list[Problem]:
+    """The loss must get what it expects: probabilities over classes (softmax) for
+    categorical cross-entropy, a probability per unit (sigmoid) for binary."""
+    index, activation = output_activation(config.model.layers)
+    where, loss = f"model.layers.{index}.activation", config.loss.type
+    if activation is None:
+        return []
+    if activation == "softmax" and width == 1:
+        return [Problem(where, "softmax over 1 unit always outputs 1, so nothing can be learned; "
+                               "use sigmoid (2 classes) or linear (regression)")]
+    if loss == "categorical_crossentropy" and activation != "softmax":
+        why = ("sigmoid scores each class alone, so the outputs do not sum to 1"
+               if activation == "sigmoid" else f"'{activation}' outputs are not probabilities")
+        return [Problem(where, f"categorical_crossentropy needs probabilities over the classes, but {why}; "
+                               "use activation: softmax")]
+    if loss == "binary_crossentropy" and activation != "sigmoid":
+        return [Problem(where, f"binary_crossentropy needs a probability per unit, but the output activation is "
+                               f"'{activation}'; use activation: sigmoid")]
+    if data.task == "regression" and activation == "softmax":
+        return [Problem(where, "softmax forces the outputs to sum to 1, which regression targets do not; "
+                               "use activation: linear")]
+    return []
 
 
 def _check_monitor(config: Config, parts: dict) -> list[Problem]:
