@@ -108,6 +108,41 @@ def evaluate(
     _guard(action)
 
 
+@app.command()
+def validate(
+    config: Path = typer.Argument(..., help="The YAML config file.", show_default=False),
+    set_: list[str] = typer.Option([], "--set", help="Override a value: --set model.layers.0.units=32 (repeatable)."),
+) -> None:
+    """Check a config without training: schema, data, shapes; print the model summary.
+
+    Exit code 0 when the config is valid, 2 otherwise.
+
+    Example: nnrun validate configs/iris.yaml
+    """
+
+    def action():
+        from .summary import validate_and_print
+
+        validate_and_print(config, set_)
+
+    _guard(action)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the config language, for editors.
+
+    Example: nnrun schema > configs/nnrun.schema.json
+    """
+
+    def action():
+        from .config.schema import json_schema_text
+
+        typer.echo(json_schema_text(), nl=False)
+
+    _guard(action)
+
+
 def main() -> None:
     app()
 

@@ -69,6 +69,8 @@ def describe(error: dict, path: tuple) -> str:
         return f"expected {EXPECTED[kind]}, got {show(received)}" + _quote_hint(kind, received)
     if kind in BOUNDS:
         key, wording = BOUNDS[kind]
+        if _strip(_annotation_at(error["loc"])) is int:
+            wording = wording.replace("a number", "a whole number")
         return f"expected {wording.format(_number(ctx.get(key)))}, got {show(received)}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
