@@ -48,14 +48,17 @@ def layer_rows(experiment: Experiment) -> list[dict]:
 
 
 def print_model_summary(console: Console, experiment: Experiment, source: str) -> None:
+    def say(text: str) -> None:  # user text (paths, names) is never markup
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
     config, graph = experiment.config, experiment.graph
     train = experiment.splits["train"]
     sizes = ", ".join(f"{len(part)} {name}" for name, part in experiment.splits.items())
-    console.print(f"{source}: valid", highlight=False)
+    say(f"{source}: valid")
     target = f"{train.num_classes} classes" if train.task == "classification" else f"{train.target_width} target(s)"
     options = " ".join(f"{k}={v}" for k, v in config.data.source.model_dump(exclude={"type"}).items())
     source_text = f"{config.data.source.type} {options}".strip()
-    console.print(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}", highlight=False)
+    say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
     rows = layer_rows(experiment)
     branched = any(spec.inputs for spec in config.model.layers)
     table = Table(title=f"Model '{config.name}'", title_justify="left")
@@ -71,9 +74,9 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     console.print(table)
     total = graph.parameter_count
     kilobytes = total * graph.dtype.itemsize / 1024
-    console.print(f"Total params: {total:,} ({kilobytes:,.1f} KB, {graph.dtype.name})", highlight=False)
+    say(f"Total params: {total:,} ({kilobytes:,.1f} KB, {graph.dtype.name})")
     fused = f", fused with the output {graph.output_activation}" if graph.output_activation else ""
-    console.print(f"loss: {config.loss.type}{fused}; optimizer: {config.optimizer.type}", highlight=False)
+    say(f"loss: {config.loss.type}{fused}; optimizer: {config.optimizer.type}")
 
 
 def validate_and_print(config: Path, overrides=(), console: Console | None = None) -> Experiment:

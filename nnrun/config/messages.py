@@ -82,7 +82,9 @@ def _describe_tag(kind: str, error: dict, received: Any) -> str:
     expected = tags_at(error["loc"])
     if kind == "union_tag_not_found":
         return "a 'type' is required" + (f"; one of: {', '.join(expected)}" if expected else "")
-    tag = error["ctx"]["tag"]
+    tag = received.get("type") if isinstance(received, dict) else error["ctx"]["tag"]
+    if not isinstance(tag, str) or not tag:
+        return f"expected a type name, one of: {', '.join(expected)}; got {show(tag)}"
     return f"unknown type '{tag}'" + suggestion(tag, expected, "types")
 
 
