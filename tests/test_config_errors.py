@@ -160,7 +160,8 @@ def test_every_problem_is_reported_at_once_in_file_order(run_cli, write_config):
     assert result.exit_code == 2
     lines = [line.strip() for line in result.output.splitlines()]
     assert lines[0] == f"error: {path}: 4 problems in the config"
-    assert [line.split(": ")[1] for line in lines[1:5]] == [
+    problems = [line for line in lines if line.startswith(f"{path}:")]
+    assert [line.split(": ")[1] for line in problems] == [
         "seed", "model.layers.0.units", "model.layers.0.unit", "training.epochs",
     ]
 
@@ -173,3 +174,11 @@ def test_binary_bytes_and_oversized_files(run_cli, tmp_path):
     big.write_text("# padding\n" * 200_000)
     _check(run_cli("validate", big), "the file is larger than 1000 kB", None)
     _check(run_cli("validate", tmp_path / "absent.yaml"), "absent.yaml: no such config file", None)
+
+
+def test_each_problem_quotes_its_line(run_cli, write_config):
+    path = write_config(VALID.replace("activation: relu", "activation: rellu"))
+    lines = run_cli("validate", path).output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "model.layers.0.activation" in line)
+    assert lines[at + 1] == "     9 |     - {type: dense, units: 8, activation: rellu, name: hidden}"
+    assert lines[at + 2] == "       | " + " " * 42 + "^"  # under column 43, where 'rellu' starts

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from ..errors import ConfigError, Problem
 from .messages import describe
 from .overrides import apply_overrides
+from .render import QuotedConfigError
 from .schema import RUN_NAME_PATTERN, Config
 from .yaml_reader import Location, PathKey, read_yaml
 
@@ -37,10 +38,14 @@ class LoadedConfig:
     values: dict[PathKey, Location] = field(default_factory=dict)
     keys: dict[PathKey, Location] = field(default_factory=dict)
     overrides: dict[PathKey, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # the file's text, quoted under each problem
 
     def locate(self, error: ConfigError) -> ConfigError:
         """Fill in file, line and column for problems raised after loading."""
-        return ConfigError(self.source, [self._place(p, by_key=False) for p in error.problems])
+        return self.error([self._place(p, by_key=False) for p in error.problems])
+
+    def error(self, problems: list[Problem]) -> ConfigError:
+        return QuotedConfigError(self.source, problems, self.lines)
 
     def _place(self, problem: Problem, by_key: bool) -> Problem:
         parts = tuple(int(p) if p.isdigit() else p for p in problem.path.split(".")) if problem.path else ()
@@ -57,14 +62,14 @@ class LoadedConfig:
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedConfig:
     """Read, check and validate a config file; raise :class:`UserError` on any mistake."""
     source = str(path)
-    data, values, keys = read_yaml(Path(path))
+    data, values, keys, lines = read_yaml(Path(path))
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else f"a {type(data).__name__}"
-        problem = Problem("", f"the config must be a mapping of sections (data:, model:, loss:, ...), got {kind}")
-        raise ConfigError(source, [Problem(problem.path, problem.message, *values.get((), (1, 1)))])
+        message = f"the config must be a mapping of sections (data:, model:, loss:, ...), got {kind}"
+        raise QuotedConfigError(source, [Problem("", message, *values.get((), (1, 1)))], lines)
     applied = apply_overrides(data, overrides)
     data.setdefault("name", default_name(Path(path)))
-    loaded = LoadedConfig(None, source, values, keys, applied)  # type: ignore[arg-type]
+    loaded = LoadedConfig(None, source, values, keys, applied, lines)  # type: ignore[arg-type]
     loaded.config = validate(data, loaded)
     return loaded
 
@@ -89,7 +94,7 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
                 path += ("type",)  # point at the misspelled type itself
             problem = Problem(".".join(map(str, path)), describe(err, path))
             problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
-        raise ConfigError(loaded.source, problems) from None
+        raise loaded.error(problems) from None
 
 
 def _json_value(value: Any) -> Any:

@@ -60,8 +60,9 @@ _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
 _constructor = yaml.constructor.SafeConstructor()
 
 
-def read_yaml(path: Path) -> tuple[Any, dict, dict]:
-    """Parse a YAML file into plain data plus the (line, column) of every value and key."""
+def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
+    """Parse a YAML file into plain data, the (line, column) of every value and key, and
+    the text's lines (for quoting them in messages)."""
     source = str(path)
     if path.is_dir() or not path.exists():
         raise UserError(f"{source}: no such config file", hint="check the path; configs/ holds examples")
@@ -73,7 +74,7 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UserError(f"{source}:{line}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8") from None
-    return parse_text(text, source)
+    return (*parse_text(text, source), text.splitlines())
 
 
 def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
