@@ -129,7 +129,8 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Pro
                                 f"with softmax")]
     if width != data.target_width:
         what = "classes" if data.task == "classification" else "targets"
-        return [Problem(last, f"the output has {width} unit{'s' if width != 1 else ''} but the data has {data.target_width} {what}")]
+        units = f"{width} unit{'s' if width != 1 else ''}"
+        return [Problem(last, f"the output has {units} but the data has {data.target_width} {what}")]
     return []
 
 

@@ -43,7 +43,8 @@ CASES = [
     ("training key", "  epochs: 2", "  epoch: 2", "15:3", "training.epoch: unknown key 'epoch'; did you mean 'epochs'?"),
     ("nested stopping key", "patience: 3", "patiance: 3", "17:39",
      "training.early_stopping.patiance: unknown key 'patiance'; did you mean 'patience'?"),
-    ("unknown key, no match", "seed: 1", "seed: 1\ncolour: red", "3:1", "colour: unknown key 'colour'; expected one of: name"),
+    ("unknown key, no match", "seed: 1", "seed: 1\ncolour: red", "3:1",
+     "colour: unknown key 'colour'; expected one of: name"),
     # Wrong types: expected and received.
     ("text for an int", "units: 8", "units: eight", "9:28", "model.layers.0.units: expected a whole number, got 'eight'"),
     ("float for an int", "epochs: 2", "epochs: 2.5", "15:11", "training.epochs: expected a whole number, got 2.5"),
@@ -102,7 +103,8 @@ CASES = [
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1", "a tab in the indentation; YAML indents with spaces only"),
     ("syntax", "metrics: [accuracy]", "metrics: [accuracy", "14:9", "invalid YAML"),
-    ("alias bomb", "seed: 1", "seed: 1\nx: &a [1, 1]\ny: &b [*a, *a]", "3:4", "anchors and aliases (&name, *name) are not allowed"),
+    ("alias bomb", "seed: 1", "seed: 1\nx: &a [1, 1]\ny: &b [*a, *a]\nz: [*b, *b, *b]", "3:4",
+     "anchors and aliases (&name, *name) are not allowed"),
     ("python tag", "seed: 1", "seed: !!python/object/apply:os.system ['echo hi']", "2:7",
      "the YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
 ]
@@ -110,7 +112,8 @@ CASES = [
 WHOLE_FILE_CASES = [
     ("empty file", "", "1:1", "the config must be a mapping of sections (data:, model:, loss:, ...), got an empty file"),
     ("comments only", "# nothing yet\n", "1:1", "got an empty file"),
-    ("list at top level", "- data\n- model\n", "1:1", "the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
+    ("list at top level", "- data\n- model\n", "1:1",
+     "the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
     ("scalar at top level", "iris\n", "1:1", "got a str"),
 ]
 
@@ -140,7 +143,9 @@ def test_bad_config_is_located(run_cli, write_config, old, new, where, fragment)
     assert f"{path}:{where}: " in result.output
 
 
-@pytest.mark.parametrize("text, where, fragment", [c[1:] for c in WHOLE_FILE_CASES], ids=[c[0] for c in WHOLE_FILE_CASES])
+@pytest.mark.parametrize(
+    "text, where, fragment", [c[1:] for c in WHOLE_FILE_CASES], ids=[c[0] for c in WHOLE_FILE_CASES]
+)
 def test_bad_file_is_located(run_cli, write_config, text, where, fragment):
     path = write_config(text)
     _check(run_cli("validate", path), fragment, where)

@@ -50,7 +50,8 @@ def test_every_config_validates_against_the_schema(configs):
     jsonschema = pytest.importorskip("jsonschema")
     validator = jsonschema.Draft202012Validator(json.loads((configs / "nnrun.schema.json").read_text()))
     for path in _config_files(configs):
-        errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        config = yaml.safe_load(path.read_text())
+        errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(config)]
         assert not errors, f"{path.name}: {errors}"
 
 

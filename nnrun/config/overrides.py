@@ -27,7 +27,9 @@ def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
         value = parse_value(raw, origin)
         names = key.strip().split(".")
         if not all(names):
-            raise UserError(f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs")
+            raise UserError(
+                f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
+            )
         parts = tuple(int(p) if p.isdigit() else p for p in names)
         _set_path(data, parts, value, origin)
         applied[parts] = origin

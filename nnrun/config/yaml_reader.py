@@ -73,7 +73,9 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise UserError(f"{source}:{line}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8") from None
+        raise UserError(
+            f"{source}:{line}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
+        ) from None
     return (*parse_text(text, source), text.splitlines())
 
 
