@@ -94,7 +94,7 @@ def check_sizes(layers: list) -> None:
     problems = [
         Problem(f"model.layers.{i}.{key}", f"expected at most {MAX_SIZE}, got {value}")
         for i, layer in enumerate(layers)
-        for key, value in layer.model_dump(include=set(type(layer).model_fields)).items()
+        for key, value in layer.model_dump().items()
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE
     ]
     if problems:

@@ -115,6 +115,8 @@ WHOLE_FILE_CASES = [
     ("list at top level", "- data\n- model\n", "1:1",
      "the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
     ("scalar at top level", "iris\n", "1:1", "got a str"),
+    ("deep nesting", "a: " + "[" * 5000 + "]" * 5000, "1:35", "nested deeper than 32 levels"),
+    ("key that is a list", "[a, b]: 1\n", "1:1", "keys must be words, got ['a', 'b']"),
 ]
 
 SET_CASES = [

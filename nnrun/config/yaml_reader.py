@@ -4,7 +4,8 @@ PyYAML composes the text into nodes (never into objects), and the nodes are turn
 into dicts, lists and scalars here, so nothing but plain values can come out of a
 config. Refused, each with its location: anchors and aliases (an alias bomb expands
 a few lines into gigabytes), tags other than the plain ones (``!!python/object``),
-duplicate keys, tabs in indentation, non-UTF-8 bytes and files over ``MAX_BYTES``.
+duplicate keys, tabs in indentation, non-UTF-8 bytes, files over ``MAX_BYTES`` and
+nesting deeper than ``MAX_DEPTH``.
 
 Scalars follow YAML 1.2, as editors and the JSON Schema do: only ``true``/``false``
 are booleans (``yes``, ``no``, ``on``, ``off`` stay text), ``1e-3`` is a number, and
@@ -22,6 +23,7 @@ import yaml
 from ..errors import UserError
 
 MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
+MAX_DEPTH = 32  # levels of nesting; the config language needs about six
 Location = tuple[int, int]
 PathKey = tuple[Any, ...]
 
@@ -31,7 +33,10 @@ _FLOAT_EXPONENT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """Composes nodes but refuses anchors and aliases, so an alias bomb never expands."""
+    """Composes nodes but refuses anchors and aliases, so an alias bomb never expands,
+    and nesting deeper than ``MAX_DEPTH``, which would exhaust Python's stack."""
+
+    depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -39,7 +44,15 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases (&name, *name) are not allowed in a config", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels; a config is a few levels deep", event.start_mark
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _yaml_1_2_resolvers() -> dict:
