@@ -123,7 +123,9 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Pro
     if data.task == "classification" and config.loss.task != "classification":
         return [Problem("loss", f"'{loss}' compares numbers, but the data has {data.num_classes} classes; "
                                 "use categorical_crossentropy with a softmax output")]
-    if loss == "binary_crossentropy" and (data.num_classes != 2 or width != 1):
+    if loss == "binary_crossentropy":  # one unit, the probability of the second class
+        if data.num_classes == 2 and width == 1:
+            return []
         return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
                                 f"{data.num_classes} classes and {width} units: use categorical_crossentropy "
                                 f"with softmax")]

@@ -71,3 +71,31 @@ def test_validate_from_python(tmp_path):
     experiment = validate(config, ["model.layers.0.units=8"])
     assert [row["params"] for row in layer_rows(experiment)] == [40, 27]
     assert experiment.graph.parameter_count == 67
+
+
+BINARY = """\
+data:
+  source: {type: builtin, name: breast_cancer}
+model:
+  layers:
+    - {type: dense, units: 8, activation: relu}
+    - {type: dense, units: 1, activation: sigmoid}
+loss: binary_crossentropy
+metrics: [accuracy]
+"""
+
+
+def test_the_usual_pairs_of_output_and_loss_are_valid(run_cli, write_config):
+    binary = write_config(BINARY)
+    assert run_cli("validate", binary).exit_code == 0
+    two_softmax = ["--set", "model.layers.1.units=2", "--set", "model.layers.1.activation=softmax"]
+    assert run_cli("validate", binary, *two_softmax, "--set", "loss=categorical_crossentropy").exit_code == 0
+    regression = ["--set", "data.source.name=diabetes", "--set", "loss=mse", "--set", "metrics=[]"]
+    assert run_cli("validate", binary, *regression, "--set", "model.layers.1.activation=linear").exit_code == 0
+
+
+def test_softmax_on_a_single_unit_is_the_one_problem_reported(run_cli, write_config):
+    result = run_cli("validate", write_config(BINARY.replace("activation: sigmoid", "activation: softmax")))
+    assert result.exit_code == 2
+    assert "1 problem in the config" in result.output
+    assert ":6:43: model.layers.1.activation: softmax over 1 unit always outputs 1" in result.output

@@ -57,7 +57,8 @@ def describe(error: dict, path: tuple) -> str:
     if kind == "extra_forbidden":
         return f"unknown key '{path[-1]}'" + suggestion(str(path[-1]), fields_at(error["loc"]), "keys")
     if kind == "missing":
-        return "required key is missing"
+        help_text = _description(error["loc"])
+        return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return _describe_tag(kind, error, received)
     if kind == "literal_error":
@@ -135,6 +136,13 @@ def fields_at(loc: tuple) -> list[str]:
     """Field names of the model that holds the last key of a Pydantic error location."""
     model = _as_model(_annotation_at(loc[:-1]))
     return list(model.model_fields) if model else []
+
+
+def _description(loc: tuple) -> str | None:
+    """The schema's description of the field at a Pydantic error location."""
+    model = _as_model(_annotation_at(loc[:-1]))
+    field = model.model_fields.get(loc[-1]) if model else None
+    return field.description if field else None
 
 
 def tags_at(loc: tuple) -> list[str]:
