@@ -126,3 +126,29 @@ def test_python_dicts_may_hold_numpy_scalars():
     data = yaml.safe_load(MINIMAL)
     data["training"] = {"epochs": np.int64(3)}
     assert as_loaded(data).config.training.epochs == 3
+
+
+def test_messages_for_other_schema_constraints():
+    import enum
+
+    from pydantic import BaseModel, Field, ValidationError
+
+    from nnrun.config.messages import describe
+
+    class Colour(enum.Enum):
+        red = "red"
+        green = "green"
+
+    class Extra(BaseModel):
+        colour: Colour
+        step: int = Field(multiple_of=4)
+        tags: list[str] = Field(max_length=1)
+
+    with pytest.raises(ValidationError) as info:
+        Extra.model_validate({"colour": "gren", "step": 6, "tags": ["a", "b"]})
+    messages = [describe(error, error["loc"]) for error in info.value.errors()]
+    assert messages == [
+        "expected one of red, green, got 'gren'; did you mean 'green'?",
+        "expected a multiple of 4, got 6",
+        "expected at most 1 item(s), got a list of 2",
+    ]

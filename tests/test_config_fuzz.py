@@ -107,3 +107,17 @@ def test_typing_into_the_text_fails_as_config_errors(tmp_path, position, typed):
     file = tmp_path / "typed.yaml"
     file.write_text(text[:position] + typed + text[position:], encoding="utf-8", errors="surrogatepass")
     _check(file)
+
+
+OVERRIDE_PATHS = st.sampled_from([".".join(map(str, p)) for p in PATHS] + ["", "x", "model.layers.9", "loss.type.x"])
+
+
+@FUZZ
+@given(key=OVERRIDE_PATHS, value=st.text(max_size=12), separator=st.sampled_from(["=", "", "=="]))
+def test_odd_overrides_fail_as_config_errors(tmp_path, key, value, separator):
+    file = tmp_path / "valid.yaml"
+    file.write_text(yaml.safe_dump(VALID, sort_keys=False))
+    try:
+        build(load_config(file, [f"{key}{separator}{value}"]))
+    except UserError as exc:
+        assert exc.render().strip()

@@ -43,6 +43,7 @@ BOUNDS = {
     "too_long": ("max_length", "at most {} item(s)"),
     "string_too_short": ("min_length", "at least {} character(s)"),
     "string_too_long": ("max_length", "at most {} character(s)"),
+    "multiple_of": ("multiple_of", "a multiple of {}"),
 }
 
 # Regular expressions in the schema, said in words.
@@ -61,7 +62,7 @@ def describe(error: dict, path: tuple) -> str:
         return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return _describe_tag(kind, error, received)
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ", ").split(",")]
         return f"expected one of {', '.join(options)}, got {show(received)}" + suggestion(str(received), options, None)
     if kind == "value_error":
