@@ -105,7 +105,9 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
     """Problems that need the config and the data together, raised at once with
     dotted paths (``LoadedConfig.locate`` turns them into line:col)."""
     width = int(np.prod(graph.output_shape))
-    problems = _check_loss_and_width(config, data, width) + _check_output_activation(config, data, width)
+    problems = _check_loss_and_width(config, data, width)
+    if not any(p.path == "loss" for p in problems):  # else its advice covers the activation too
+        problems += _check_output_activation(config, data, width)
     for metric in config.metrics:
         if metric == "accuracy" and data.task != "classification":
             problems.append(Problem("metrics", "accuracy needs a classification task; the data is a regression task"))

@@ -183,6 +183,12 @@ def test_binary_bytes_and_oversized_files(run_cli, tmp_path):
     _check(run_cli("validate", tmp_path / "absent.yaml"), "absent.yaml: no such config file", None)
 
 
+def test_a_wrong_loss_gets_one_piece_of_advice(run_cli, write_config):
+    result = run_cli("validate", write_config(VALID.replace("loss: categorical_crossentropy", "loss: binary_crossentropy")))
+    assert result.exit_code == 2 and "1 problem in the config" in result.output
+    assert "use categorical_crossentropy with softmax" in result.output and "use activation: sigmoid" not in result.output
+
+
 def test_each_problem_quotes_its_line(run_cli, write_config):
     path = write_config(VALID.replace("activation: relu", "activation: rellu"))
     lines = run_cli("validate", path).output.splitlines()
