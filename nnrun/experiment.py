@@ -71,7 +71,8 @@ def build(loaded: LoadedConfig, preprocess_states: list[dict] | None = None) -> 
         )
         check_against_data(config, graph, raw_train, parts)
     except MemoryError as exc:
-        raise loaded.locate(ConfigError("", [Problem("model.layers", f"the model does not fit in memory ({exc})")]))
+        problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
+        raise loaded.locate(ConfigError("", [problem])) from None
     except ConfigError as exc:
         raise loaded.locate(exc) from None
     return Experiment(loaded, parts, raw_train.fingerprint(), preprocess_states, graph)

@@ -216,7 +216,8 @@ def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] |
                 ready.append(reader)
     if len(order) < len(names):
         cycle = _find_cycle(names, inputs, set(order))
-        path = " -> ".join(names[i] for i in cycle + cycle[:1])
+        flow = cycle[::-1]  # the cycle follows reads; data flows the other way
+        path = " -> ".join(names[i] for i in flow + flow[:1])
         return Problem(f"model.layers.{min(cycle)}.inputs", f"the layers form a cycle: {path}")
     return order
 
