@@ -217,6 +217,8 @@ def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] |
     if len(order) < len(names):
         cycle = _find_cycle(names, inputs, set(order))
         flow = cycle[::-1]  # the cycle follows reads; data flows the other way
+        start = flow.index(min(flow))
+        flow = flow[start:] + flow[:start]  # from the layer listed first
         path = " -> ".join(names[i] for i in flow + flow[:1])
         return Problem(f"model.layers.{min(cycle)}.inputs", f"the layers form a cycle: {path}")
     return order

@@ -81,7 +81,11 @@ CASES = [
     ("unknown input", LAYER_1, LAYER_1[:-1] + ", inputs: [hiden]}", "10:61",
      "model.layers.1.inputs.0: unknown layer 'hiden'; did you mean 'hidden'?"),
     ("cycle", f"{LAYER_0}\n{LAYER_1}", f"{LAYER_0[:-1]}, inputs: [out]}}\n{LAYER_1[:-1]}, name: out}}", "9:71",
-     "model.layers.0.inputs: the layers form a cycle: out -> hidden -> out"),
+     "model.layers.0.inputs: the layers form a cycle: hidden -> out -> hidden"),
+    ("longer cycle", f"{LAYER_0}\n{LAYER_1}",
+     "    - {type: dense, units: 8, name: a, inputs: [c]}\n    - {type: dense, units: 8, name: b}\n"
+     "    - {type: dense, units: 8, name: c}\n    - {type: dense, units: 3, activation: softmax}", "9:48",
+     "model.layers.0.inputs: the layers form a cycle: a -> b -> c -> a"),
     ("duplicate layer name", LAYER_1, LAYER_1[:-1] + ", name: hidden}", "10:58",
      "model.layers.1.name: duplicate layer name 'hidden' (also layer 0)"),
     ("flat layer on images", "name: iris}", "name: digits}", "9:7", "dense expects a flat input (features,), got (8, 8, 1)"),
