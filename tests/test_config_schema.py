@@ -55,12 +55,20 @@ def test_every_config_validates_against_the_schema(configs):
         assert not errors, f"{path.name}: {errors}"
 
 
+def test_schema_accepts_the_short_forms(configs):
+    jsonschema = pytest.importorskip("jsonschema")
+    config = yaml.safe_load((configs / "iris.yaml").read_text())
+    for optimizer in ("sgd", {"learning_rate": 0.01}, {"type": "sgd", "momentum": 0.9}):
+        jsonschema.validate(config | {"optimizer": optimizer, "loss": "mse"}, json_schema())
+
+
 @pytest.mark.parametrize(
     "change",
     [
         {"seed": -1},
         {"trainning": {}},
         {"loss": "crossentropy"},
+        {"optimizer": {"learning_rate": 0.01, "momentum": 0.9}},
         {"model": {"layers": [{"type": "dense", "unit": 3}]}},
     ],
 )
