@@ -109,6 +109,26 @@ def evaluate(
 
 
 @app.command()
+def validate(
+    config: Path = typer.Argument(..., help="The YAML config file.", show_default=False),
+    set_: list[str] = typer.Option([], "--set", help="Override a value: --set model.layers.0.units=32 (repeatable)."),
+) -> None:
+    """Check a config without training: schema, data, shapes; print the model summary.
+
+    Exit code 0 when the config is valid, 2 otherwise.
+
+    Example: nnrun validate configs/iris.yaml
+    """
+
+    def action():
+        from .summary import validate_and_print
+
+        validate_and_print(config, set_)
+
+    _guard(action)
+
+
+@app.command()
 def predict(
     run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
@@ -128,6 +148,21 @@ def predict(
 
         result = run_prediction(run_dir, input_path, output, proba)
         typer.echo(f"wrote {result.rows} predictions to {result.output}")
+
+    _guard(action)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the config language, for editors.
+
+    Example: nnrun schema > configs/nnrun.schema.json
+    """
+
+    def action():
+        from .config.schema import json_schema_text
+
+        typer.echo(json_schema_text(), nl=False)
 
     _guard(action)
 

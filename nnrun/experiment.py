@@ -73,10 +73,14 @@ def build(
         name: part.with_x(apply_pipeline(steps, preprocess_states, part.x)) for name, part in splits.parts.items()
     }
     try:
+        check_sizes(config.model.layers)
         graph = compile_graph(
             config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init")
         )
         check_against_data(config, graph, raw_train, parts)
+    except MemoryError as exc:
+        problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
+        raise loaded.locate(ConfigError("", [problem])) from None
     except ConfigError as exc:
         raise loaded.locate(exc) from None
     fingerprints = {name: part.fingerprint() for name, part in splits.parts.items()}
@@ -105,26 +109,28 @@ def stream(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[purpose]]))
 
 
+MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
+
+
+def check_sizes(layers: list) -> None:
+    """Refuse absurd layer sizes before anything is allocated."""
+    problems = [
+        Problem(f"model.layers.{i}.{key}", f"expected at most {MAX_SIZE}, got {value}")
+        for i, layer in enumerate(layers)
+        for key, value in layer.model_dump().items()
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE
+    ]
+    if problems:
+        raise ConfigError("", problems)
+
+
 def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict) -> None:
-    problems: list[Problem] = []
-    loss = config.loss
+    """Problems that need the config and the data together, raised at once with
+    dotted paths (``LoadedConfig.locate`` turns them into line:col)."""
     width = int(np.prod(graph.output_shape))
-    last = f"model.layers.{len(config.model.layers) - 1}"
-    if loss.task == "classification" and data.task != "classification":
-        problems.append(Problem("loss", f"'{loss.type}' needs class labels, but the data is a regression task; use mse"))
-    elif loss.fuses == "softmax" and width != data.num_classes:
-        problems.append(Problem(last, f"the output has {width} units but the data has {data.num_classes} classes"))
-    elif loss.type == "binary_crossentropy" and data.task == "classification":
-        if data.num_classes != 2 or width != 1:
-            problems.append(
-                Problem(
-                    "loss",
-                    f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here {data.num_classes} "
-                    f"classes and {width} units: use categorical_crossentropy with softmax",
-                )
-            )
-    elif data.task == "regression" and width != data.target_width:
-        problems.append(Problem(last, f"the output has {width} units but the data has {data.target_width} targets"))
+    problems = _check_loss_and_width(config, data, width)
+    if not any(p.path == "loss" for p in problems):  # else its advice covers the activation too
+        problems += _check_output_activation(config, data, width)
     problems += _check_metrics(config, data)
     problems += _check_class_weights(config, data)
     if config.training.early_stopping:
@@ -169,6 +175,60 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
         graph.load_state(rundir.load_weights(Path(path)), path)
     except UserError as exc:
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None
+
+
+def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Problem]:
+    loss = config.loss.type
+    last = f"model.layers.{len(config.model.layers) - 1}"
+    if config.loss.task == "classification" and data.task != "classification":
+        return [Problem("loss", f"'{loss}' needs class labels, but the data is a regression task; use mse")]
+    if data.task == "classification" and config.loss.task != "classification":
+        return [Problem("loss", f"'{loss}' compares numbers, but the data has {data.num_classes} classes; "
+                                "use categorical_crossentropy with a softmax output")]
+    if loss == "binary_crossentropy":  # one unit, the probability of the second class
+        if data.num_classes == 2 and width == 1:
+            return []
+        return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
+                                f"{data.num_classes} classes and {width} units: use categorical_crossentropy "
+                                f"with softmax")]
+    if width != data.target_width:
+        what = "classes" if data.task == "classification" else "targets"
+        units = f"{width} unit{'s' if width != 1 else ''}"
+        return [Problem(last, f"the output has {units} but the data has {data.target_width} {what}")]
+    return []
+
+
+def output_activation(layers: list) -> tuple[int, str | None]:
+    """Index and activation of the layer that decides the output's activation: the
+    last layer, looking through dropout; None when that layer has no activation."""
+    index = len(layers) - 1
+    while layers[index].type == "dropout" and not layers[index].inputs and index > 0:
+        index -= 1
+    return index, getattr(layers[index], "activation", None)
+
+
+def _check_output_activation(config: Config, data: Dataset, width: int) -> list[Problem]:
+    """The loss must get what it expects: probabilities over classes (softmax) for
+    categorical cross-entropy, a probability per unit (sigmoid) for binary."""
+    index, activation = output_activation(config.model.layers)
+    where, loss = f"model.layers.{index}.activation", config.loss.type
+    if activation is None or getattr(config.loss, "from_logits", False):
+        return []  # with from_logits the graph checks that the output is linear
+    if activation == "softmax" and width == 1:
+        return [Problem(where, "softmax over 1 unit always outputs 1, so nothing can be learned; "
+                               "use sigmoid (2 classes) or linear (regression)")]
+    if config.loss.fuses == "softmax" and activation != "softmax":
+        why = ("sigmoid scores each class alone, so the outputs do not sum to 1"
+               if activation == "sigmoid" else f"'{activation}' outputs are not probabilities")
+        return [Problem(where, f"{loss} needs probabilities over the classes, but {why}; "
+                               "use activation: softmax (or from_logits: true with a linear output)")]
+    if config.loss.fuses == "sigmoid" and activation != "sigmoid":
+        return [Problem(where, f"{loss} needs a probability per unit, but the output activation is "
+                               f"'{activation}'; use activation: sigmoid (or from_logits: true with a linear output)")]
+    if data.task == "regression" and activation == "softmax":
+        return [Problem(where, "softmax forces the outputs to sum to 1, which regression targets do not; "
+                               "use activation: linear")]
+    return []
 
 
 def _check_monitor(config: Config, parts: dict, where: str = "training.early_stopping.monitor",

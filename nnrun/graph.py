@@ -177,7 +177,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     for i in order:
         layer = layers[i]
         if any(n not in shapes for n in inputs[i]):
-            continue  # an input already failed; its problem is reported
+            continue  # an input failed its own shape check, reported there
         in_shapes = [shapes[n] for n in inputs[i]]
         if len(in_shapes) > 1 and not layer.merges:
             problems.append(Problem(f"model.layers.{i}.inputs", f"a '{layer.type}' layer takes one input, got {len(in_shapes)}"))
@@ -238,10 +238,24 @@ def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] |
             if waiting[reader] == 0:
                 ready.append(reader)
     if len(order) < len(names):
-        stuck = [names[i] for i in range(len(names)) if i not in order]
-        first = min(i for i in range(len(names)) if i not in order)
-        return Problem(f"model.layers.{first}.inputs", f"the layers {', '.join(stuck)} form a cycle")
+        cycle = _find_cycle(names, inputs, set(order))
+        flow = cycle[::-1]  # the cycle follows reads; data flows the other way
+        start = flow.index(min(flow))
+        flow = flow[start:] + flow[:start]  # from the layer listed first
+        path = " -> ".join(names[i] for i in flow + flow[:1])
+        return Problem(f"model.layers.{min(cycle)}.inputs", f"the layers form a cycle: {path}")
     return order
+
+
+def _find_cycle(names: list[str], inputs: list[list[str]], ordered: set[int]) -> list[int]:
+    """Indices of one cycle among the layers Kahn's algorithm could not order: every such
+    layer reads another unordered one, so following those reads must come back around."""
+    index = {name: i for i, name in enumerate(names)}
+    current, seen = min(i for i in range(len(names)) if i not in ordered), []
+    while current not in seen:
+        seen.append(current)
+        current = next(index[r] for r in inputs[current] if r != INPUT and index[r] not in ordered)
+    return seen[seen.index(current):]
 
 
 def _fuse_output_activation(output: Node, loss) -> str | None:

@@ -89,7 +89,7 @@ def test_bad_config_exits_2_with_located_message(run_cli, write_config):
     path = write_config(IRIS.read_text().replace("units: 64", "unit: 64"))
     result = run_cli("train", path)
     assert result.exit_code == 2
-    assert f"{path}:12:" in result.output
+    assert f"{path}:13:" in result.output
     assert "model.layers.0.unit: unknown key 'unit'; did you mean 'units'?" in result.output
     assert "model.layers.0.units: required key is missing" in result.output
     assert "Traceback" not in result.output

@@ -42,8 +42,11 @@ def test_overrides_set_nested_values_and_list_items(write_config):
     [
         ("training.epochs", "expected KEY.PATH=VALUE"),
         ("model.layers.3.units=2", "'model.layers.3' needs an index from 0 to 0"),
-        ("training.epochs=-1", "training.epochs: Input should be greater than or equal to 1, got -1 "
+        ("training.epochs=-1", "training.epochs: expected a whole number of at least 1, got -1 "
                                "(from --set training.epochs=-1)"),
+        ("training..epochs=1", "'training..epochs' has an empty key"),
+        ("optimizer.learning_rate=!!python/name:os.system", "the YAML tag"),
+        ("metrics=[accuracy", "is not valid YAML"),
         ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ],
 )
@@ -56,13 +59,16 @@ def test_bad_overrides_name_the_set(write_config, override, message):
 @pytest.mark.parametrize(
     "text, fragment",
     [
-        ("", "the config must be a mapping of sections, got nothing"),
-        ("- 1\n- 2\n", "the config must be a mapping of sections, got list"),
+        ("", ":1:1: <root>: the config must be a mapping of sections (data:, model:, loss:, ...), got an empty file"),
+        ("- 1\n- 2\n", ":1:1: <root>: the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
         (MINIMAL + "loss: mse\n", ":7:1: duplicate key 'loss' (first at line 6)"),
         (MINIMAL + "x: !!python/object/apply:os.system ['true']\n", "the YAML tag"),
         ("a: &x [1]\nb: *x\n", "anchors and aliases"),
-        ("data:\n\tsource: 1\n", "invalid YAML"),
-        (MINIMAL.replace("name: iris", "name: irs"), ":2:33: data.source.name: 'irs' is not one of"),
+        ("data:\n\tsource: 1\n", ":2:1: a tab in the indentation; YAML indents with spaces only"),
+        ("data: [1\n", ":2:1: invalid YAML"),
+        (MINIMAL.replace("name: iris", "name: irs"),
+         ":2:33: data.source.name: expected one of iris, wine, breast_cancer, digits, diabetes, got 'irs'; "
+         "did you mean 'iris'?"),
     ],
 )
 def test_unsafe_or_broken_yaml_is_refused(write_config, text, fragment):
@@ -78,6 +84,71 @@ def test_schema_errors_are_located_and_collected(write_config):
         load_config(path)
     rendered = info.value.render()
     assert f"{path}:2:18: data.source.type: unknown type 'bultin'; did you mean 'builtin'?" in rendered
-    assert f"{path}:5:28: model.layers.0.units: Input should be greater than 0, got -3" in rendered
+    assert f"{path}:5:28: model.layers.0.units: expected a whole number greater than 0, got -3" in rendered
     assert f"{path}:7:12: optimizer: unknown type 'adamm'; did you mean 'adam'?" in rendered
     assert "3 problems" in rendered
+
+
+def test_scalars_follow_yaml_1_2(write_config):
+    text = MINIMAL + "optimizer: {type: sgd, learning_rate: 1e-2}\nname: 2026-01-01\n"
+    config = load_config(write_config(text)).config
+    assert config.optimizer.learning_rate == 0.01  # YAML 1.1 would read '1e-2' as text
+    assert config.name == "2026-01-01"  # a date stays text
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(MINIMAL + "training: {shuffle: no}\n"))
+    assert "training.shuffle: expected true or false, got 'no'" in info.value.render()
+
+
+@pytest.mark.parametrize(
+    "old, new, fragment",
+    [
+        ("units: 3", "units: '3'", "expected a whole number, got '3'; write the number without quotes"),
+        ("units: 3", "units: 3.0", "expected a whole number, got 3.0"),
+        ("units: 3", "units: true", "expected a whole number, got true"),
+        ("name: iris", "name: 7", "expected one of iris, wine, breast_cancer, digits, diabetes, got 7"),
+        ("units: 3", "units: null", "expected a whole number, got nothing (an empty value or null)"),
+        ("units: 3", "units: [3]", "expected a whole number, got a list of 1"),
+        ("units: 3", "units: 1.0e+30", "expected a whole number, got 1e+30"),
+    ],
+)
+def test_validation_is_strict_and_echoes_the_value(write_config, old, new, fragment):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(MINIMAL.replace(old, new)))
+    assert fragment in info.value.render()
+
+
+def test_python_dicts_may_hold_numpy_scalars():
+    import numpy as np
+    import yaml
+
+    from nnrun.experiment import as_loaded
+
+    data = yaml.safe_load(MINIMAL)
+    data["training"] = {"epochs": np.int64(3)}
+    assert as_loaded(data).config.training.epochs == 3
+
+
+def test_messages_for_other_schema_constraints():
+    import enum
+
+    from pydantic import BaseModel, Field, ValidationError
+
+    from nnrun.config.messages import describe
+
+    class Colour(enum.Enum):
+        red = "red"
+        green = "green"
+
+    class Extra(BaseModel):
+        colour: Colour
+        step: int = Field(multiple_of=4)
+        tags: list[str] = Field(max_length=1)
+
+    with pytest.raises(ValidationError) as info:
+        Extra.model_validate({"colour": "gren", "step": 6, "tags": ["a", "b"]})
+    messages = [describe(error, error["loc"]) for error in info.value.errors()]
+    assert messages == [
+        "expected one of red, green, got 'gren'; did you mean 'green'?",
+        "expected a multiple of 4, got 6",
+        "expected at most 1 item(s), got a list of 2",
+    ]

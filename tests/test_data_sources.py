@@ -50,7 +50,7 @@ def test_moons_are_two_half_circles():
 def test_synthetic_mistakes_are_config_errors(run_cli, tmp_path):
     result = train(run_cli, config_for(tmp_path, "{type: synthetic, pattern: moons, classes: 3}"))
     assert result.exit_code == 2
-    assert "data.source.synthetic: Value error, moons has 2 classes, not 3" in result.output
+    assert "c.yaml:3:11: data.source: moons has 2 classes, not 3" in result.output
     result = train(run_cli, config_for(tmp_path, "{type: synthetic, task: regression, pattern: spirals}"))
     assert result.exit_code == 2 and "pattern 'spirals' does not make a regression task" in result.output
 

@@ -1,9 +1,11 @@
 """Load a config file safely, apply ``--set`` overrides, and locate every error.
 
-YAML is composed into nodes by PyYAML's safe loader and turned into plain data here,
-so each value keeps its line and column; anchors, aliases and tags beyond the plain
-ones are refused. Validation errors from Pydantic are mapped back to those positions
-and rendered as ``file:line:col: dotted.path: message``.
+The YAML is read into plain data with the position of every key and value
+(:mod:`.yaml_reader`), ``--set`` overrides are applied (:mod:`.overrides`), and the
+result is validated strictly, as JSON would be: ``"64"`` is not a number and ``1`` is
+not ``true``. Every Pydantic error is mapped back to its position and rendered as
+``file:line:col: dotted.path: message``; errors found later (graph, data) are placed
+the same way by :meth:`LoadedConfig.locate`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..errors import ConfigError, Problem, UserError
+from ..errors import ConfigError, Problem
 from .messages import describe
+from .overrides import apply_overrides
+from .render import QuotedConfigError
 from .schema import RUN_NAME_PATTERN, Config
+from .yaml_reader import Location, PathKey, read_yaml
 
-MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
-Location = tuple[int, int]
-PathKey = tuple[Any, ...]
+__all__ = ["LoadedConfig", "apply_overrides", "load_config", "read_yaml", "validate"]
 
 
 @dataclass
@@ -35,10 +38,14 @@ class LoadedConfig:
     values: dict[PathKey, Location] = field(default_factory=dict)
     keys: dict[PathKey, Location] = field(default_factory=dict)
     overrides: dict[PathKey, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # the file's text, quoted under each problem
 
     def locate(self, error: ConfigError) -> ConfigError:
         """Fill in file, line and column for problems raised after loading."""
-        return ConfigError(self.source, [self._place(p, by_key=False) for p in error.problems])
+        return self.error([self._place(p, by_key=False) for p in error.problems])
+
+    def error(self, problems: list[Problem]) -> ConfigError:
+        return QuotedConfigError(self.source, problems, self.lines)
 
     def _place(self, problem: Problem, by_key: bool) -> Problem:
         parts = tuple(int(p) if p.isdigit() else p for p in problem.path.split(".")) if problem.path else ()
@@ -55,13 +62,14 @@ class LoadedConfig:
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedConfig:
     """Read, check and validate a config file; raise :class:`UserError` on any mistake."""
     source = str(path)
-    data, values, keys = read_yaml(Path(path))
+    data, values, keys, lines = read_yaml(Path(path))
     if not isinstance(data, dict):
-        kind = "nothing" if data is None else type(data).__name__
-        raise ConfigError(source, [Problem("", f"the config must be a mapping of sections, got {kind}", 1, 1)])
+        kind = "an empty file" if data is None else f"a {type(data).__name__}"
+        message = f"the config must be a mapping of sections (data:, model:, loss:, ...), got {kind}"
+        raise QuotedConfigError(source, [Problem("", message, *values.get((), (1, 1)))], lines)
     applied = apply_overrides(data, overrides)
     data.setdefault("name", default_name(Path(path)))
-    loaded = LoadedConfig(None, source, values, keys, applied)  # type: ignore[arg-type]
+    loaded = LoadedConfig(None, source, values, keys, applied, lines)  # type: ignore[arg-type]
     loaded.config = validate(data, loaded)
     return loaded
 
@@ -75,7 +83,9 @@ def default_name(path: Path) -> str:
 
 def validate(data: dict, loaded: LoadedConfig) -> Config:
     try:
-        return Config.model_validate(data)
+        # JSON mode: the data holds only what JSON can (the reader made sure), and
+        # strict JSON validation accepts exactly the YAML types a field asks for.
+        return Config.model_validate_json(json.dumps(data, default=_json_value), strict=True)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -84,7 +94,12 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
                 path += ("type",)  # point at the misspelled type itself
             problem = Problem(".".join(map(str, path)), describe(err, path))
             problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
-        raise ConfigError(loaded.source, problems) from None
+        raise loaded.error(problems) from None
+
+
+def _json_value(value: Any) -> Any:
+    """Values a Python caller may put in a config dict: NumPy scalars, paths."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
@@ -98,7 +113,7 @@ def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif depth < len(loc) - 1 or isinstance(part, str) and "[" in part:
+        elif depth < len(loc) - 1 or isinstance(part, str) and "[" in part or _is_tag(node, part):
             continue  # a discriminator tag or a validator wrapper, not a key
         else:
             return tuple(path) + (part,), None
@@ -106,113 +121,9 @@ def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
     return tuple(path), node
 
 
-def read_yaml(path: Path) -> tuple[Any, dict, dict]:
-    """Parse a YAML file into plain data plus the (line, column) of every value and key."""
-    source = str(path)
-    if path.is_dir() or not path.exists():
-        raise UserError(f"{source}: no such config file", hint="check the path; configs/ holds examples")
-    if path.stat().st_size > MAX_BYTES:
-        raise UserError(f"{source}: the file is larger than {MAX_BYTES // 1000} kB; a config is a short text file")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    try:
-        root = yaml.compose(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise UserError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
-    values: dict[PathKey, Location] = {}
-    keys: dict[PathKey, Location] = {}
-    if root is None:
-        return None, values, keys
-    return _plain(root, (), values, keys, source), values, keys
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Composes nodes but refuses anchors and aliases, so an alias bomb never expands."""
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&name, *name) are not allowed in a config", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-_constructor = yaml.constructor.SafeConstructor()
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
-
-
-def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
-    where = f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-    values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if node.tag not in _PLAIN_TAGS:
-        raise UserError(f"{where}: the YAML tag '{node.tag}' is not allowed; write plain values")
-    if isinstance(node, yaml.MappingNode):
-        result = {}
-        for key_node, value_node in node.value:
-            key = _plain(key_node, path + ("<key>",), {}, {}, source)
-            if not isinstance(key, (str, int)):
-                raise UserError(f"{where}: keys must be plain words, got {key!r}")
-            if key in result:
-                line = key_node.start_mark.line + 1
-                raise UserError(
-                    f"{source}:{line}:{key_node.start_mark.column + 1}: duplicate key '{key}' "
-                    f"(first at line {keys[path + (key,)][0]})"
-                )
-            keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _plain(value_node, path + (key,), values, keys, source)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, path + (i,), values, keys, source) for i, item in enumerate(node.value)]
-    return _constructor.construct_object(node)
-
-
-def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
-    """Apply ``key.path=value`` settings (values parsed as YAML) in place; returns each
-    overridden path with the ``--set`` it came from."""
-    applied: dict[PathKey, str] = {}
-    for item in overrides:
-        origin = f"--set {item}"
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. --set optimizer.learning_rate=0.01")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            raise UserError(f"{origin}: the value '{raw}' is not valid YAML") from None
-        parts = tuple(int(p) if p.isdigit() else p for p in key.strip().split("."))
-        _set_path(data, parts, value, origin)
-        applied[parts] = origin
-    return applied
-
-
-def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> None:
-    node = data
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        here = ".".join(map(str, parts[: depth + 1]))
-        if isinstance(node, list):
-            if not isinstance(part, int) or not 0 <= part < len(node):
-                raise UserError(f"{origin}: '{here}' needs an index from 0 to {len(node) - 1}")
-        elif isinstance(node, dict):
-            if isinstance(part, int):
-                raise UserError(f"{origin}: '{here}' is a key, not a list index")
-            if not last and not isinstance(node.get(part), (dict, list)):
-                if isinstance(node.get(part), str):  # `optimizer: adam` gains options
-                    node[part] = {"type": node[part]}
-                else:
-                    node[part] = {}
-        else:
-            raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
-        if last:
-            node[part] = value
-        else:
-            node = node[part]
+def _is_tag(node: Any, part: Any) -> bool:
+    """The ``type`` of the block itself, as in a model validator's error location."""
+    return isinstance(node, dict) and node.get("type") == part or isinstance(node, str) and node == part
 
 
 def resolved(config: Config) -> dict:

@@ -1,7 +1,8 @@
 """Turn Pydantic's validation errors into messages for people.
 
-Each message says what was expected and echoes what was received; unknown keys and
-unknown ``type`` names get a "did you mean" from the schema itself.
+Each message says what was expected and echoes what was received (``expected a whole
+number, got 1.5``); unknown keys and unknown ``type`` names get a "did you mean" from
+the schema itself, and a list of the choices when nothing is close.
 """
 
 from __future__ import annotations
@@ -13,26 +14,91 @@ from typing import Any
 
 from pydantic import BaseModel
 
+# What a value of each kind should have been, keyed by Pydantic's error type.
+EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "path_type": "a file path",
+    "none_required": "nothing (null)",
+}
+
+BOUNDS = {
+    "greater_than": ("gt", "a number greater than {}"),
+    "greater_than_equal": ("ge", "a number of at least {}"),
+    "less_than": ("lt", "a number below {}"),
+    "less_than_equal": ("le", "a number of at most {}"),
+    "too_short": ("min_length", "at least {} item(s)"),
+    "too_long": ("max_length", "at most {} item(s)"),
+    "string_too_short": ("min_length", "at least {} character(s)"),
+    "string_too_long": ("max_length", "at most {} character(s)"),
+    "multiple_of": ("multiple_of", "a multiple of {}"),
+}
+
+# Regular expressions in the schema, said in words.
+PATTERNS = {
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$": "letters, digits, '.', '_' or '-', starting with a letter or digit",
+    r"^[A-Za-z][A-Za-z0-9_]*$": "letters, digits or '_', starting with a letter",
+}
+
 
 def describe(error: dict, path: tuple) -> str:
-    kind, message, received = error["type"], error["msg"], error.get("input")
+    kind, received, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "extra_forbidden":
-        key = path[-1]
-        allowed = fields_at(error["loc"])
-        return f"unknown key '{key}'" + suggestion(str(key), allowed, "keys")
+        return f"unknown key '{path[-1]}'" + suggestion(str(path[-1]), fields_at(error["loc"]), "keys")
     if kind == "missing":
-        return "required key is missing"
+        help_text = _description(error["loc"])
+        return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        expected = [t.strip(" '") for t in error.get("ctx", {}).get("expected_tags", "").split(",")]
-        if kind == "union_tag_not_found":
-            return f"a 'type' is required; one of: {', '.join(expected)}"
-        tag = error["ctx"]["tag"]
-        return f"unknown type '{tag}'" + suggestion(tag, expected, "types")
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
-        return f"'{received}' is not one of {expected}" + suggestion(str(received), options, None)
-    return f"{message.rstrip('.')}, got {_show(received)}"
+        return _describe_tag(kind, error, received)
+    if kind in ("literal_error", "enum"):
+        options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ", ").split(",")]
+        return f"expected one of {', '.join(options)}, got {show(received)}" + suggestion(str(received), options, None)
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
+    if kind in EXPECTED:
+        return f"expected {EXPECTED[kind]}, got {show(received)}" + _quote_hint(kind, received)
+    if kind in BOUNDS:
+        key, wording = BOUNDS[kind]
+        if _strip(_annotation_at(error["loc"])) is int:
+            wording = wording.replace("a number", "a whole number")
+        return f"expected {wording.format(_number(ctx.get(key)))}, got {show(received)}"
+    if kind == "string_pattern_mismatch":
+        pattern = ctx.get("pattern", "")
+        return f"expected {PATTERNS.get(pattern, f'text matching {pattern}')}, got {show(received)}"
+    return f"{error['msg'].rstrip('.')}, got {show(received)}"
+
+
+def _describe_tag(kind: str, error: dict, received: Any) -> str:
+    expected = tags_at(error["loc"])
+    if kind == "union_tag_not_found":
+        return "a 'type' is required" + (f"; one of: {', '.join(expected)}" if expected else "")
+    tag = received.get("type") if isinstance(received, dict) else error["ctx"]["tag"]
+    if not isinstance(tag, str) or not tag:
+        return f"expected a type name, one of: {', '.join(expected)}; got {show(tag)}"
+    return f"unknown type '{tag}'" + suggestion(tag, expected, "types")
+
+
+def _quote_hint(kind: str, received: Any) -> str:
+    """YAML reads some words as other kinds of values; say how to write them as text."""
+    if kind == "string_type" and isinstance(received, (bool, int, float)):
+        return "; put the value in quotes to make it text"
+    if kind in ("bool_type", "bool_parsing") and isinstance(received, str):
+        return "; write true or false without quotes"
+    if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
+        return "; write the number without quotes"
+    return ""
 
 
 def suggestion(word: str, options: list[str], noun: str | None) -> str:
@@ -42,26 +108,62 @@ def suggestion(word: str, options: list[str], noun: str | None) -> str:
     return f"; expected one of: {', '.join(options)}" if noun and options else ""
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A received value, as the user wrote it (YAML spelling, kept short)."""
+    if value is None:
+        return "nothing (an empty value or null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, dict):
-        return "a mapping"
+        return "an empty mapping" if not value else "a mapping"
     if isinstance(value, list):
-        return "a list"
-    text = repr(value)
+        return "an empty list" if not value else f"a list of {len(value)}"
+    if isinstance(value, str):
+        text = repr(value) if value else "empty text ''"
+    else:
+        text = str(value)
     return text if len(text) < 60 else text[:57] + "..."
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and value >= 2**31:
+        return f"2**{value.bit_length() - 1}" if value & (value - 1) == 0 else str(value)
+    return str(value)
 
 
 def fields_at(loc: tuple) -> list[str]:
     """Field names of the model that holds the last key of a Pydantic error location."""
+    model = _as_model(_annotation_at(loc[:-1]))
+    return list(model.model_fields) if model else []
+
+
+def _description(loc: tuple) -> str | None:
+    """The schema's description of the field at a Pydantic error location."""
+    model = _as_model(_annotation_at(loc[:-1]))
+    field = model.model_fields.get(loc[-1]) if model else None
+    return field.description if field else None
+
+
+def tags_at(loc: tuple) -> list[str]:
+    """The ``type`` names a polymorphic block at a Pydantic error location accepts."""
+    annotation = _strip(_annotation_at(loc))
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return []
+    members = [_as_model(member) for member in typing.get_args(annotation)]
+    return [m.model_fields["type"].default for m in members if m and "type" in m.model_fields]
+
+
+def _annotation_at(loc: tuple) -> Any:
     from .schema import Config
 
     current: Any = Config
-    for part in loc[:-1]:
+    for part in loc:
         current = _step(current, part)
         if current is None:
-            return []
-    model = _as_model(current)
-    return list(model.model_fields) if model else []
+            return None
+    return current
 
 
 def _step(annotation: Any, part: Any) -> Any:

@@ -1,0 +1,61 @@
+"""``--set key.path=value`` overrides, applied to the plain data before validation.
+
+Values are read as YAML scalars or flow lists (``--set metrics=[accuracy]``); integers
+in the path index lists (``model.layers.1.units=32``). Each applied path remembers the
+``--set`` it came from, so a bad value is reported against the option, not the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import UserError
+from .yaml_reader import parse_value
+
+PathKey = tuple[Any, ...]
+
+
+def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
+    """Apply ``key.path=value`` settings (values parsed as YAML) in place; returns each
+    overridden path with the ``--set`` it came from."""
+    applied: dict[PathKey, str] = {}
+    for item in overrides:
+        origin = f"--set {item}"
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. --set optimizer.learning_rate=0.01")
+        value = parse_value(raw, origin)
+        names = key.strip().split(".")
+        if not all(names):
+            raise UserError(
+                f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
+            )
+        parts = tuple(int(p) if p.isdigit() else p for p in names)
+        _set_path(data, parts, value, origin)
+        applied[parts] = origin
+    return applied
+
+
+def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> None:
+    node = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(map(str, parts[: depth + 1]))
+        if isinstance(node, list):
+            if not isinstance(part, int) or not 0 <= part < len(node):
+                span = f"an index from 0 to {len(node) - 1}" if node else "an item, but the list is empty"
+                raise UserError(f"{origin}: '{here}' needs {span}")
+        elif isinstance(node, dict):
+            if isinstance(part, int):
+                raise UserError(f"{origin}: '{here}' is a key, not a list index")
+            if not last and not isinstance(node.get(part), (dict, list)):
+                if isinstance(node.get(part), str):  # `optimizer: adam` gains options
+                    node[part] = {"type": node[part]}
+                else:
+                    node[part] = {}
+        else:
+            raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
+        if last:
+            node[part] = value
+        else:
+            node = node[part]

@@ -1,0 +1,155 @@
+"""Safe, strict YAML: plain data plus the line and column of every key and value.
+
+PyYAML composes the text into nodes (never into objects), and the nodes are turned
+into dicts, lists and scalars here, so nothing but plain values can come out of a
+config. Refused, each with its location: anchors and aliases (an alias bomb expands
+a few lines into gigabytes), tags other than the plain ones (``!!python/object``),
+duplicate keys, tabs in indentation, non-UTF-8 bytes, files over ``MAX_BYTES`` and
+nesting deeper than ``MAX_DEPTH``.
+
+Scalars follow YAML 1.2, as editors and the JSON Schema do: only ``true``/``false``
+are booleans (``yes``, ``no``, ``on``, ``off`` stay text), ``1e-3`` is a number, and
+dates stay text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import UserError
+
+MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
+MAX_DEPTH = 32  # levels of nesting; the config language needs about six
+Location = tuple[int, int]
+PathKey = tuple[Any, ...]
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+_BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT_EXPONENT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Composes nodes but refuses anchors and aliases, so an alias bomb never expands,
+    and nesting deeper than ``MAX_DEPTH``, which would exhaust Python's stack."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed in a config", event.start_mark
+            )
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels; a config is a few levels deep", event.start_mark
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _yaml_1_2_resolvers() -> dict:
+    """SafeLoader's implicit types, with YAML 1.1's word booleans and dates removed and
+    exponent floats without a dot (``1e-3``) added."""
+    bool_tag, float_tag = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
+    resolvers = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, regexp) for tag, regexp in entries if tag != "tag:yaml.org,2002:timestamp"]
+        kept = [(tag, _BOOL_1_2 if tag == bool_tag else regexp) for tag, regexp in kept]
+        if first in "-+0123456789":
+            kept.append((float_tag, _FLOAT_EXPONENT))
+        resolvers[first] = kept
+    return resolvers
+
+
+_StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
+    """Parse a YAML file into plain data, the (line, column) of every value and key, and
+    the text's lines (for quoting them in messages)."""
+    source = str(path)
+    if path.is_dir() or not path.exists():
+        raise UserError(f"{source}: no such config file", hint="check the path; configs/ holds examples")
+    if path.stat().st_size > MAX_BYTES:
+        raise UserError(f"{source}: the file is larger than {MAX_BYTES // 1000} kB; a config is a short text file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{source}:{line}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
+        ) from None
+    return (*parse_text(text, source), text.splitlines())
+
+
+def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
+    _refuse_tabs(text, source)
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise UserError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:  # e.g. a control character outside any mark
+        raise UserError(f"{source}: invalid YAML: {exc}") from None
+    values: dict[PathKey, Location] = {}
+    keys: dict[PathKey, Location] = {}
+    if root is None:
+        return None, values, keys
+    return _plain(root, (), values, keys, source), values, keys
+
+
+def parse_value(text: str, origin: str) -> Any:
+    """One value typed on the command line, read with the same rules as a file."""
+    if not text.strip():
+        return None
+    try:
+        return _plain(yaml.compose(text, Loader=_StrictLoader), (), {}, {}, origin)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}") from None
+
+
+def _refuse_tabs(text: str, source: str) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent and line.strip() and not line.lstrip().startswith("#"):
+            column = indent.index("\t") + 1
+            raise UserError(f"{source}:{number}:{column}: a tab in the indentation; YAML indents with spaces only")
+
+
+def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
+    where = f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+    values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _PLAIN_TAGS:
+        raise UserError(f"{where}: the YAML tag '{node.tag}' is not allowed; write plain values")
+    if isinstance(node, yaml.MappingNode):
+        return _mapping(node, path, values, keys, source)
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, path + (i,), values, keys, source) for i, item in enumerate(node.value)]
+    return _constructor.construct_object(node)
+
+
+def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict:
+    result = {}
+    for key_node, value_node in node.value:
+        line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+        key = _plain(key_node, path + ("<key>",), {}, {}, source)
+        if not isinstance(key, str) or isinstance(key, bool):
+            raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
+        if key in result:
+            first = keys[path + (key,)][0]
+            raise UserError(f"{source}:{line}:{column}: duplicate key '{key}' (first at line {first}); keep one")
+        keys[path + (key,)] = (line, column)
+        result[key] = _plain(value_node, path + (key,), values, keys, source)
+    return result

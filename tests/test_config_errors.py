@@ -1,0 +1,201 @@
+"""Bad configs, as a user types them: `nnrun validate` exits 2 and points at the mistake.
+
+Each case edits one line of a valid config and names the line:column and the message
+fragment the user must see. Line numbers refer to VALID below.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+VALID = """\
+name: demo
+seed: 1
+data:
+  source: {type: builtin, name: iris}
+  split: {validation: 0.2, test: 0.2}
+  preprocess: [standardize]
+model:
+  layers:
+    - {type: dense, units: 8, activation: relu, name: hidden}
+    - {type: dense, units: 3, activation: softmax}
+loss: categorical_crossentropy
+optimizer: {type: adam, learning_rate: 0.01}
+metrics: [accuracy]
+training:
+  epochs: 2
+  batch_size: 16
+  early_stopping: {monitor: val_loss, patience: 3}
+"""
+
+LAYER_0 = "    - {type: dense, units: 8, activation: relu, name: hidden}"
+LAYER_1 = "    - {type: dense, units: 3, activation: softmax}"
+
+# (id, old text, new text, "line:col" or None for the whole file, message fragment)
+CASES = [
+    # Misspelled keys, at every level, with a suggestion.
+    ("top-level key", "seed: 1", "sed: 1", "2:1", "sed: unknown key 'sed'; did you mean 'seed'?"),
+    ("section key", "  split:", "  splt:", "5:3", "data.splt: unknown key 'splt'; did you mean 'split'?"),
+    ("source key", "name: iris}", "nme: iris}", "4:27", "data.source.nme: unknown key 'nme'; did you mean 'name'?"),
+    ("split key", "validation: 0.2", "validaton: 0.2", "5:11", "did you mean 'validation'?"),
+    ("layer key", "units: 8", "unit: 8", "9:21", "model.layers.0.unit: unknown key 'unit'; did you mean 'units'?"),
+    ("optimizer key", "learning_rate", "learning_rte", "12:25", "did you mean 'learning_rate'?"),
+    ("training key", "  epochs: 2", "  epoch: 2", "15:3", "training.epoch: unknown key 'epoch'; did you mean 'epochs'?"),
+    ("nested stopping key", "patience: 3", "patiance: 3", "17:39",
+     "training.early_stopping.patiance: unknown key 'patiance'; did you mean 'patience'?"),
+    ("unknown key, no match", "seed: 1", "seed: 1\ncolour: red", "3:1",
+     "colour: unknown key 'colour'; expected one of: name"),
+    # Wrong types: expected and received.
+    ("text for an int", "units: 8", "units: eight", "9:28", "model.layers.0.units: expected a whole number, got 'eight'"),
+    ("float for an int", "epochs: 2", "epochs: 2.5", "15:11", "training.epochs: expected a whole number, got 2.5"),
+    ("quoted number", "batch_size: 16", "batch_size: '16'", "16:15", "got '16'; write the number without quotes"),
+    ("yes for a bool", "batch_size: 16", "batch_size: 16\n  shuffle: yes", "17:12",
+     "training.shuffle: expected true or false, got 'yes'"),
+    ("word for a list", "metrics: [accuracy]", "metrics: accuracy", "13:10", "metrics: expected a list, got 'accuracy'"),
+    ("number for a mapping", "split: {validation: 0.2, test: 0.2}", "split: 0.2", "5:10",
+     "data.split: expected a mapping of keys to values, got 0.2"),
+    ("empty section", f"model:\n  layers:\n{LAYER_0}\n{LAYER_1}\n", "model:\n", "7:7",
+     "model: expected a mapping of keys to values, got nothing (an empty value or null)"),
+    ("bad run name", "name: demo", "name: my demo", "1:7",
+     "name: expected letters, digits, '.', '_' or '-', starting with a letter or digit, got 'my demo'"),
+    ("missing section", "loss: categorical_crossentropy\n", "", "1:1", "loss: required key is missing"),
+    # Out of range.
+    ("negative rate", "learning_rate: 0.01", "learning_rate: -0.01", "12:40", "expected a number greater than 0, got -0.01"),
+    ("fraction above 1", "validation: 0.2", "validation: 1.5", "5:23", "expected a number below 1, got 1.5"),
+    ("negative seed", "seed: 1", "seed: -1", "2:7", "seed: expected a whole number of at least 0, got -1"),
+    ("huge seed", "seed: 1", "seed: 100000000000000000000000", "2:7", "expected a whole number below 2**63"),
+    ("huge units", "units: 8", "units: 100000000000000000000", "9:28", "expected at most 16777216"),
+    ("splits leave nothing", "validation: 0.2, test: 0.2", "validation: 0.5, test: 0.5", "5:10",
+     "validation + test must be below 1 to leave training data, got 0.5 + 0.5"),
+    # Types of blocks.
+    ("unknown layer type", "type: dense, units: 8", "type: dens, units: 8", "9:14",
+     "model.layers.0.type: unknown type 'dens'; did you mean 'dense'?"),
+    ("layer without type", "{type: dense, units: 3, activation: softmax}", "{units: 3, activation: softmax}", "10:7",
+     "model.layers.1: a 'type' is required; one of: dense, activation, dropout"),
+    ("unknown optimizer", "optimizer: {type: adam, learning_rate: 0.01}", "optimizer: adamm", "12:12",
+     "optimizer: unknown type 'adamm'; did you mean 'adam'?"),
+    ("unknown loss", "loss: categorical_crossentropy", "loss: categorical_crosentropy", "11:7",
+     "did you mean 'categorical_crossentropy'?"),
+    ("unknown activation", "activation: relu", "activation: rellu", "9:43", "got 'rellu'; did you mean 'relu'?"),
+    # The graph.
+    ("unknown input", LAYER_1, LAYER_1[:-1] + ", inputs: [hiden]}", "10:61",
+     "model.layers.1.inputs.0: unknown layer 'hiden'; did you mean 'hidden'?"),
+    ("cycle", f"{LAYER_0}\n{LAYER_1}", f"{LAYER_0[:-1]}, inputs: [out]}}\n{LAYER_1[:-1]}, name: out}}", "9:71",
+     "model.layers.0.inputs: the layers form a cycle: hidden -> out -> hidden"),
+    ("longer cycle", f"{LAYER_0}\n{LAYER_1}",
+     "    - {type: dense, units: 8, name: a, inputs: [c]}\n    - {type: dense, units: 8, name: b}\n"
+     "    - {type: dense, units: 8, name: c}\n    - {type: dense, units: 3, activation: softmax}", "9:48",
+     "model.layers.0.inputs: the layers form a cycle: a -> b -> c -> a"),
+    ("duplicate layer name", LAYER_1, LAYER_1[:-1] + ", name: hidden}", "10:58",
+     "model.layers.1.name: duplicate layer name 'hidden' (also layer 0)"),
+    ("flat layer on images", "name: iris}", "name: digits}", "9:7", "dense expects a flat input (features,), got (8, 8, 1)"),
+    # Against the data.
+    ("output width", "units: 3", "units: 4", "10:7", "model.layers.1: the output has 4 units but the data has 3 classes"),
+    ("binary loss on 3 classes", "loss: categorical_crossentropy", "loss: binary_crossentropy", "11:7",
+     "binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here 3 classes and 3 units"),
+    ("sigmoid with categorical", "activation: softmax", "activation: sigmoid", "10:43",
+     "categorical_crossentropy needs probabilities over the classes, but sigmoid scores each class alone"),
+    ("softmax on one unit", "units: 3, activation: softmax", "units: 1, activation: softmax", "10:43",
+     "softmax over 1 unit always outputs 1"),
+    ("regression loss on classes", "loss: categorical_crossentropy", "loss: mse", "11:7",
+     "'mse' compares numbers, but the data has 3 classes"),
+    ("classification loss on values", "name: iris}", "name: diabetes}", "11:7",
+     "'categorical_crossentropy' needs class labels, but the data is a regression task; use mse"),
+    ("monitor nothing", "monitor: val_loss", "monitor: val_acc", "17:29",
+     "'val_acc' is not reported; choose one of loss, val_loss, accuracy, val_accuracy"),
+    # Broken or unsafe YAML.
+    ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
+    ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1", "a tab in the indentation; YAML indents with spaces only"),
+    ("syntax", "metrics: [accuracy]", "metrics: [accuracy", "14:9", "invalid YAML"),
+    ("alias bomb", "seed: 1", "seed: 1\nx: &a [1, 1]\ny: &b [*a, *a]\nz: [*b, *b, *b]", "3:4",
+     "anchors and aliases (&name, *name) are not allowed"),
+    ("python tag", "seed: 1", "seed: !!python/object/apply:os.system ['echo hi']", "2:7",
+     "the YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
+]
+
+WHOLE_FILE_CASES = [
+    ("empty file", "", "1:1", "the config must be a mapping of sections (data:, model:, loss:, ...), got an empty file"),
+    ("comments only", "# nothing yet\n", "1:1", "got an empty file"),
+    ("list at top level", "- data\n- model\n", "1:1",
+     "the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
+    ("scalar at top level", "iris\n", "1:1", "got a str"),
+    ("deep nesting", "a: " + "[" * 5000 + "]" * 5000, "1:35", "nested deeper than 32 levels"),
+    ("key that is a list", "[a, b]: 1\n", "1:1", "keys must be words, got ['a', 'b']"),
+]
+
+SET_CASES = [
+    ("training.epochs=0", "training.epochs: expected a whole number of at least 1, got 0 (from --set training.epochs=0)"),
+    ("model.layers.5.units=3", "--set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1"),
+    ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
+    ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),
+    ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
+]
+
+
+def _check(result, fragment: str, where: str | None) -> None:
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output
+    if where:
+        assert f":{where}:" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("old, new, where, fragment", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_config_is_located(run_cli, write_config, old, new, where, fragment):
+    assert VALID.count(old) == 1, "the edit must be unambiguous"
+    path = write_config(VALID.replace(old, new))
+    result = run_cli("validate", path)
+    _check(result, fragment, where)
+    assert f"{path}:{where}: " in result.output
+
+
+@pytest.mark.parametrize(
+    "text, where, fragment", [c[1:] for c in WHOLE_FILE_CASES], ids=[c[0] for c in WHOLE_FILE_CASES]
+)
+def test_bad_file_is_located(run_cli, write_config, text, where, fragment):
+    path = write_config(text)
+    _check(run_cli("validate", path), fragment, where)
+
+
+@pytest.mark.parametrize("setting, fragment", SET_CASES, ids=[c[0] for c in SET_CASES])
+def test_bad_override_names_the_set(run_cli, write_config, setting, fragment):
+    path = write_config(VALID)
+    _check(run_cli("validate", path, "--set", setting), fragment, None)
+    _check(run_cli("train", path, "--set", setting), fragment, None)
+
+
+def test_every_problem_is_reported_at_once_in_file_order(run_cli, write_config):
+    text = VALID.replace("units: 8", "unit: 8").replace("epochs: 2", "epochs: two").replace("seed: 1", "seed: -1")
+    path = write_config(text)
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert lines[0] == f"error: {path}: 4 problems in the config"
+    problems = [line for line in lines if line.startswith(f"{path}:")]
+    assert [line.split(": ")[1] for line in problems] == [
+        "seed", "model.layers.0.units", "model.layers.0.unit", "training.epochs",
+    ]
+
+
+def test_binary_bytes_and_oversized_files(run_cli, tmp_path):
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"name: demo\nseed: \xff\n")
+    _check(run_cli("validate", binary), "2: not UTF-8 text (bad byte at offset 17)", None)
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * 200_000)
+    _check(run_cli("validate", big), "the file is larger than 1000 kB", None)
+    _check(run_cli("validate", tmp_path / "absent.yaml"), "absent.yaml: no such config file", None)
+
+
+def test_a_wrong_loss_gets_one_piece_of_advice(run_cli, write_config):
+    result = run_cli("validate", write_config(VALID.replace("loss: categorical_crossentropy", "loss: binary_crossentropy")))
+    assert result.exit_code == 2 and "1 problem in the config" in result.output
+    assert "use categorical_crossentropy with softmax" in result.output and "use activation: sigmoid" not in result.output
+
+
+def test_each_problem_quotes_its_line(run_cli, write_config):
+    path = write_config(VALID.replace("activation: relu", "activation: rellu"))
+    lines = run_cli("validate", path).output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "model.layers.0.activation" in line)
+    assert lines[at + 1] == "     9 |     - {type: dense, units: 8, activation: rellu, name: hidden}"
+    assert lines[at + 2] == "       | " + " " * 42 + "^"  # under column 43, where 'rellu' starts

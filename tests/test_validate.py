@@ -1,0 +1,101 @@
+"""`nnrun validate`: everything short of training, then a model summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
+
+BRANCHED = """\
+data:
+  source: {type: builtin, name: wine}
+model:
+  layers:
+    - {type: dense, units: 16, activation: relu, name: trunk}
+    - {type: dropout, rate: 0.1, name: drop}
+    - {type: dense, units: 3, activation: softmax, name: head, inputs: [drop]}
+loss: categorical_crossentropy
+training: {early_stopping: {monitor: loss}}
+"""
+
+
+def _rows(output: str) -> list[list[str]]:
+    """Cells of the table rows (lines drawn with │)."""
+    return [[c.strip() for c in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
+
+
+def test_validate_prints_a_model_summary(run_cli, tmp_path):
+    result = run_cli("validate", IRIS)
+    assert result.exit_code == 0, result.output
+    assert f"{IRIS}: valid" in result.output
+    assert "input shape (4,), 3 classes; 105 train, 15 validation, 30 test" in result.output
+    assert _rows(result.output) == [
+        ["dense_0", "dense (relu)", "(None, 64)", "320"],
+        ["dense_1", "dense (softmax)", "(None, 3)", "195"],
+    ]
+    assert "Total params: 515 (2.0 KB, float32)" in result.output
+    assert not (tmp_path / "runs").exists()  # nothing is trained or written
+
+
+def test_validate_applies_overrides(run_cli):
+    result = run_cli("validate", IRIS, "--set", "model.layers.0.units=10", "--set", "name=small")
+    assert result.exit_code == 0, result.output
+    assert ["dense_0", "dense (relu)", "(None, 10)", "50"] in _rows(result.output)
+    assert "Model 'small'" in result.output and "Total params: 83 " in result.output
+
+
+def test_a_graph_shows_its_inputs(run_cli, write_config):
+    result = run_cli("validate", write_config(BRANCHED))
+    assert result.exit_code == 0, result.output
+    assert _rows(result.output) == [
+        ["trunk", "dense (relu)", "input", "(None, 16)", "224"],
+        ["drop", "dropout", "trunk", "(None, 16)", "0"],
+        ["head", "dense (softmax)", "drop", "(None, 3)", "51"],
+    ]
+
+
+def test_validate_reads_the_data(run_cli, write_config):
+    text = BRANCHED.replace("{type: builtin, name: wine}", "{type: synthetic, samples: 3, classes: 2}")
+    text = text.replace("units: 3,", "units: 2,")
+    result = run_cli("validate", write_config(text))
+    assert result.exit_code == 2
+    assert "data.split: the validation split would be empty (0.1 of 3 samples)" in result.output
+
+
+def test_validate_from_python(tmp_path):
+    import yaml
+
+    from nnrun.summary import layer_rows, validate
+
+    config = yaml.safe_load(IRIS.read_text())
+    experiment = validate(config, ["model.layers.0.units=8"])
+    assert [row["params"] for row in layer_rows(experiment)] == [40, 27]
+    assert experiment.graph.parameter_count == 67
+
+
+BINARY = """\
+data:
+  source: {type: builtin, name: breast_cancer}
+model:
+  layers:
+    - {type: dense, units: 8, activation: relu}
+    - {type: dense, units: 1, activation: sigmoid}
+loss: binary_crossentropy
+metrics: [accuracy]
+"""
+
+
+def test_the_usual_pairs_of_output_and_loss_are_valid(run_cli, write_config):
+    binary = write_config(BINARY)
+    assert run_cli("validate", binary).exit_code == 0
+    two_softmax = ["--set", "model.layers.1.units=2", "--set", "model.layers.1.activation=softmax"]
+    assert run_cli("validate", binary, *two_softmax, "--set", "loss=categorical_crossentropy").exit_code == 0
+    regression = ["--set", "data.source.name=diabetes", "--set", "loss=mse", "--set", "metrics=[]"]
+    assert run_cli("validate", binary, *regression, "--set", "model.layers.1.activation=linear").exit_code == 0
+
+
+def test_softmax_on_a_single_unit_is_the_one_problem_reported(run_cli, write_config):
+    result = run_cli("validate", write_config(BINARY.replace("activation: sigmoid", "activation: softmax")))
+    assert result.exit_code == 2
+    assert "1 problem in the config" in result.output
+    assert ":6:43: model.layers.1.activation: softmax over 1 unit always outputs 1" in result.output
