@@ -1,0 +1,149 @@
+"""``nnrun runs [DIR]``: a table of the run directories under DIR, newest first.
+
+Each run is read from its ``meta.json`` and ``metrics.csv`` only, and never trusted:
+a run that is still writing, was killed half-way, or a folder that is not a run at all
+must not stop the listing. Folders with neither ``meta.json`` nor ``config.yaml`` are
+not runs and are skipped; a run whose files do not parse is listed as ``unreadable``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import UserError
+from .history import best_row, read_metrics
+
+STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+
+
+@dataclass
+class RunSummary:
+    path: Path
+    status: str
+    started: datetime | None
+    seconds: float | None
+    epochs: int
+    metric: str  # the metric the table shows: the first configured one, else loss
+    best_validation: float | None
+    best_epoch: int | None
+    test: float | None
+
+
+def _read_meta(path: Path) -> dict | None:
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _time(text) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def summarize(path: Path) -> RunSummary | None:
+    """What the table shows for one folder; None when it is not a run directory."""
+    has_meta, has_config = (path / "meta.json").is_file(), (path / "config.yaml").is_file()
+    if not (has_meta or has_config) or path.is_symlink():
+        return None
+    meta = _read_meta(path)
+    history = read_metrics(path / "metrics.csv")
+    columns = [k for k in (history[0] if history else {}) if k.startswith("val_") and k != "val_loss"]
+    metric = columns[0].removeprefix("val_") if columns else "loss"
+    best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
+    started = _time(meta.get("started")) if meta else None
+    ended = _time(meta.get("ended")) if meta else None
+    test = _final(meta, "test", metric)
+    return RunSummary(
+        path=path,
+        status=str(meta.get("status", "unknown")) if meta else ("unreadable" if has_meta else "incomplete"),
+        started=started,
+        seconds=_duration(started, ended, history),
+        epochs=len(history),
+        metric=metric,
+        best_validation=best[f"val_{metric}"] if best else None,
+        best_epoch=best["epoch"] if best else None,
+        test=test,
+    )
+
+
+def _final(meta: dict | None, split: str, metric: str) -> float | None:
+    try:
+        value = float(meta["final"][split][metric])
+    except (TypeError, KeyError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _duration(started: datetime | None, ended: datetime | None, history: list[dict]) -> float | None:
+    """Wall time from meta.json, which counts in whole seconds; short runs are timed
+    more finely by the sum of their epochs' seconds, so take whichever is longer."""
+    wall = (ended - started).total_seconds() if started and ended else None
+    epochs = sum(r.get("seconds", 0.0) for r in history) if history else None
+    known = [t for t in (wall, epochs) if t is not None]
+    return max(known) if known else None
+
+
+def list_runs(root: str | Path = "runs") -> list[RunSummary]:
+    """Every run directory directly under ``root``, newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
+    runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
+    return sorted(runs, key=_newest_first_key, reverse=True)
+
+
+def _newest_first_key(run: RunSummary) -> tuple:
+    started = run.started.timestamp() if run.started else run.path.stat().st_mtime
+    return (started, run.path.name)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def runs_table(runs: list[RunSummary], root: Path) -> Table:
+    """One row per run. When every run reports the same metric, its name goes in the
+    header; otherwise into each cell."""
+    metrics = {run.metric for run in runs}
+    shared = metrics.pop() if len(metrics) == 1 else None
+    title = f"Runs in {escape(str(root))}, newest first" + (f"; metric: {escape(shared)}" if shared else "")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("run", no_wrap=True)
+    table.add_column("status")
+    table.add_column("epochs", justify="right")
+    table.add_column("best val (epoch)", justify="right")
+    table.add_column("test", justify="right")
+    table.add_column("duration", justify="right")
+    for run in runs:
+        label = "" if shared else f"{run.metric} "
+        best = "-" if run.best_validation is None else f"{label}{run.best_validation:.4f} ({run.best_epoch})"
+        test = "-" if run.test is None else f"{label}{run.test:.4f}"
+        status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
+        table.add_row(escape(run.path.name), status, str(run.epochs), best, test, format_duration(run.seconds))
+    return table
+
+
+def print_runs(console: Console, root: str | Path = "runs") -> None:
+    runs = list_runs(root)
+    if not runs:
+        console.print(f"no runs in {root}; start one with: nnrun train CONFIG", highlight=False, markup=False)
+        return
+    console.print(runs_table(runs, Path(root)))
