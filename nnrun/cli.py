@@ -74,9 +74,10 @@ def train(
 
     def action():
         from .report import make_reporter
+        from .report import QuietReporter
         from .training import train as run_training
 
-        reporter = make_reporter(quiet=quiet)
+        reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
         try:
             run_training(config, overrides=set_, run_dir=run_dir, reporter=reporter, command=" ".join(sys.argv))
         finally:

@@ -141,10 +141,11 @@ class RichReporter(PlainReporter):
 
 
 def make_reporter(quiet: bool, console: Console | None = None, interactive: bool | None = None) -> Reporter:
-    """Quiet: the summary only. Otherwise a live bar in a terminal, plain lines elsewhere."""
+    """Quiet: nothing (the Python API's default). Otherwise a live bar in a terminal,
+    plain lines elsewhere. ``nnrun train --quiet`` uses ``QuietReporter(summary=True)``."""
     console = console or Console()
     if quiet:
-        return QuietReporter(console, summary=True)
+        return QuietReporter(console)
     if interactive if interactive is not None else console.is_terminal:
         return RichReporter(console)
     return PlainReporter(console)

@@ -122,7 +122,7 @@ def format_duration(seconds: float | None) -> str:
 def runs_table(runs: list[RunSummary], root: Path) -> Table:
     """One row per run. When every run reports the same metric, its name goes in the
     header; otherwise into each cell."""
-    metrics = {run.metric for run in runs}
+    metrics = {run.metric for run in runs if run.best_validation is not None or run.test is not None}
     shared = metrics.pop() if len(metrics) == 1 else None
     title = f"Runs in {escape(str(root))}, newest first" + (f"; metric: {escape(shared)}" if shared else "")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
