@@ -69,7 +69,7 @@ def sparkline(values: list[float], width: int = 40) -> str:
 
 def overfitting(history: list[dict]) -> str | None:
     """A sentence when validation loss rose from its minimum while training loss kept
-    falling, else None."""
+    falling, else None. What to do about it depends on the run, so the caller adds it."""
     best = best_row(history, "val_loss") if history and "val_loss" in history[0] else None
     if best is None:
         return None
@@ -81,5 +81,5 @@ def overfitting(history: list[dict]) -> str | None:
     return (
         f"validation loss rose from {best['val_loss']:.4f} (epoch {best['epoch']}) to {last['val_loss']:.4f} "
         f"(epoch {last['epoch']}) while training loss fell from {best['loss']:.4f} to {last['loss']:.4f}: "
-        "the model is likely overfitting; try training.early_stopping, a dropout layer, or fewer epochs"
+        "the model is likely overfitting"
     )

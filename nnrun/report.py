@@ -9,15 +9,13 @@ or nothing from the Python API).
 
 from __future__ import annotations
 
-import shlex
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from .history import best_row, monitored, overfitting, sparkline
+from .summary import print_summary
 
 REDRAW_SECONDS = 0.1
 NOT_METRICS = ("epoch", "lr", "seconds")
@@ -181,70 +179,3 @@ def _layer_label(node) -> str:
     activation = getattr(node.layer, "activation", None)
     suffix = f" {activation}" if activation and activation != "linear" else ""
     return f"{node.layer.type} {_shape(node.output_shape)}{suffix}"
-
-
-def print_summary(console: Console, result, experiment=None) -> None:
-    """The closing table: final metrics per split, then best epoch, curve, notes,
-    time, files and the command to run next."""
-    console.print(_final_table(result, experiment))
-    for label, value in _summary_lines(result, experiment):
-        console.print(f"{label + ':':<12} {value}", highlight=False, markup=False, soft_wrap=True)
-
-
-def _final_table(result, experiment) -> Table:
-    metrics = list(next(iter(result.final.values())))
-    weights = f"weights of epoch {result.best_epoch}" if _restored(result, experiment) else "final weights"
-    table = Table(title=f"Results ({weights})", title_justify="left")
-    table.add_column("split")
-    table.add_column("samples", justify="right")
-    for name in metrics:
-        table.add_column(name, justify="right")
-    sizes = {name: len(part) for name, part in experiment.splits.items()} if experiment else {}
-    for split, scores in result.final.items():
-        table.add_row(split, str(sizes.get(split, "")), *(f"{scores[m]:.4f}" for m in metrics))
-    return table
-
-
-def _restored(result, experiment) -> bool:
-    stopping = experiment.config.training.early_stopping if experiment else None
-    return bool(stopping and stopping.restore_best and result.best_epoch)
-
-
-def _summary_lines(result, experiment) -> list[tuple[str, str]]:
-    history = result.history
-    lines = []
-    key = experiment.config.training.early_stopping.monitor if _stopping(experiment) else monitored(history)
-    best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
-    if best is not None and key in best:
-        lines.append(("best epoch", f"{best['epoch']} of {len(history)} ({key} {best[key]:.4f})"))
-    curve_key = monitored(history)
-    curve = [r[curve_key] for r in history]
-    if len(curve) > 1:
-        lines.append((curve_key, f"{sparkline(curve)} {curve[0]:.4f} -> {curve[-1]:.4f}"))
-    if result.stopped_early:
-        lines.append(("early stop", _early_stop_note(result, experiment)))
-    note = overfitting(history)
-    if note:
-        lines.append(("note", note))
-    per_epoch = result.seconds / max(len(history), 1)
-    lines.append(("time", f"{result.seconds:.2f}s ({len(history)} epochs, {per_epoch:.3f}s per epoch)"))
-    files = sorted(p.name for p in Path(result.run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
-    lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
-    lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
-    return lines
-
-
-def _stopping(experiment):
-    return experiment.config.training.early_stopping if experiment else None
-
-
-def _early_stopping_text(stopping, result) -> str:
-    restored = f"; restored the weights of epoch {result.best_epoch}" if stopping.restore_best else ""
-    return f"{stopping.monitor} did not improve for {stopping.patience} epochs{restored}"
-
-
-def _early_stop_note(result, experiment) -> str:
-    last = result.history[-1]["epoch"]
-    stopping = _stopping(experiment)
-    reason = f": {_early_stopping_text(stopping, result)}" if stopping else ""
-    return f"stopped after epoch {last} of {experiment.config.training.epochs if experiment else last}{reason}"

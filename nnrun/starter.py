@@ -24,19 +24,21 @@ HEADER = """\
 # Then evaluate:  nnrun evaluate runs/{name}-<time>
 # Every option:   nnrun layers
 name: {name}
-seed: 42                               # seeds the split, initial weights, shuffling and dropout
+seed: 42                                  # seeds the split, initial weights, shuffling, dropout
 data:
   source: {{type: builtin, name: {name}}}
-  split: {{validation: 0.1, test: 0.2{stratify}}}   # fractions held out; the rest trains
-  preprocess: [{{type: {preprocess}}}]      # fitted on the training split only
+  split: {{validation: 0.1, test: 0.2{stratify}}}{split_pad}# held-out fractions; the rest trains
+  preprocess: [{{type: {preprocess}}}]{preprocess_pad}# fitted on the training split only
 model:
-  layers:                              # input to output; shapes are checked before training
+  layers:                                 # input to output; shapes are checked before training
 """
+
+FLATTEN = "    - {type: flatten}                     # images (height, width, channels) -> one vector\n"
 
 CLASSIFIER = """\
     - {{type: dense, units: 64, activation: relu}}
-    - {{type: dropout, rate: 0.1}}          # randomly zeroes 10% of the units while training
-    - {{type: dense, units: {units}, activation: {activation}}}   # {why}
+    - {{type: dropout, rate: 0.1}}          # zeroes 10% of the units at random while training
+    - {{type: dense, units: {units}, activation: {activation}}}{output_pad}# {why}
 loss: {loss}
 optimizer: {{type: adam, learning_rate: 0.001}}
 metrics: [accuracy]
@@ -45,9 +47,9 @@ metrics: [accuracy]
 REGRESSOR = """\
     - {type: dense, units: 64, activation: relu}
     - {type: dense, units: 32, activation: relu}
-    - {type: dense, units: 1}               # one output, no activation: a real number
-loss: mse                              # mean squared error
-optimizer: {type: adam, learning_rate: 0.001}
+    - {type: dense, units: 1}             # one output, no activation: a real number
+loss: mse                                 # mean squared error
+optimizer: {type: adam, learning_rate: 0.01}
 """
 
 TRAINING = """\
@@ -55,34 +57,42 @@ training:
   epochs: {epochs}
   batch_size: 32
   shuffle: true
-  # Stop when the validation loss has not improved for `patience` epochs, and keep the best weights.
+  # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.
   early_stopping: {{monitor: val_loss, patience: 20, restore_best: true}}
 """
+COMMENT_COLUMN = 42
+
+
+def _pad(text: str) -> str:
+    """Spaces that bring a line of ``text`` to the comment column (at least two)."""
+    return " " * max(COMMENT_COLUMN - len(text), 2)
 
 
 def starter_text(dataset: str, path: str) -> str:
     """The commented YAML for a bundled data set."""
     info = BUILTIN[dataset]
     classifier = info.task == "classification"
+    stratify = ", stratify: true" if classifier else ""
+    preprocess = "scale, factor: 0.0625" if info.shape else "standardize"  # digits' pixels are 0..16
     text = HEADER.format(
-        name=dataset, description=info.description, path=path,
-        stratify=", stratify: true" if classifier else "",
-        preprocess="scale, factor: 0.0625" if info.shape else "standardize",
+        name=dataset, description=info.description, path=path, stratify=stratify, preprocess=preprocess,
+        split_pad=_pad(f"  split: {{validation: 0.1, test: 0.2{stratify}}}"),
+        preprocess_pad=_pad(f"  preprocess: [{{type: {preprocess}}}]"),
     )
     if info.shape:
-        text += "    - {type: flatten}                   # images (height, width, channels) -> one vector\n"
-    if classifier:
-        classes = BuiltinSource(name=dataset).load(0).num_classes
-        binary = classes == 2
-        text += CLASSIFIER.format(
-            units=1 if binary else classes,
-            activation="sigmoid" if binary else "softmax",
-            why="one probability: two classes" if binary else f"one probability per class ({classes})",
-            loss="binary_crossentropy" if binary else "categorical_crossentropy",
-        )
-    else:
-        text += REGRESSOR
-    return text + TRAINING.format(epochs=100 if classifier else 200)
+        text += FLATTEN
+    if not classifier:
+        return text + REGRESSOR + TRAINING.format(epochs=200)
+    classes = BuiltinSource(name=dataset).load(0).num_classes
+    binary = classes == 2
+    units, activation = (1, "sigmoid") if binary else (classes, "softmax")
+    text += CLASSIFIER.format(
+        units=units, activation=activation,
+        output_pad=_pad(f"    - {{type: dense, units: {units}, activation: {activation}}}"),
+        why="the probability of the second class" if binary else f"one probability per class ({classes})",
+        loss="binary_crossentropy" if binary else "categorical_crossentropy",
+    )
+    return text + TRAINING.format(epochs=100)
 
 
 def check_dataset(dataset: str) -> None:
