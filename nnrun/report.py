@@ -28,6 +28,8 @@ def format_row(row: dict) -> str:
 
 
 def format_seconds(seconds: float) -> str:
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f}ms"
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
@@ -107,9 +109,9 @@ class RichReporter(PlainReporter):
 
     def epoch_start(self, epoch, epochs, batches):
         super().epoch_start(epoch, epochs, batches)
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        self.task = self.progress.add_task(f"epoch {epoch}", total=batches, info="")
+        if self.task is None:
+            self.task = self.progress.add_task("", total=batches, info="")
+        self.progress.reset(self.task, total=batches, description=f"epoch {epoch}", info="")
         self.loss_sum, self.last_draw = 0.0, 0.0
 
     def batch(self, index, loss):
@@ -144,7 +146,9 @@ def make_reporter(quiet: bool, console: Console | None = None, interactive: bool
     console = console or Console()
     if quiet:
         return QuietReporter(console)
-    if interactive if interactive is not None else console.is_terminal:
+    if interactive is None:
+        interactive = console.is_terminal and not console.is_dumb_terminal
+    if interactive:
         return RichReporter(console)
     return PlainReporter(console)
 

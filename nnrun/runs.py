@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rich import box
@@ -47,10 +47,12 @@ def _read_meta(path: Path) -> dict | None:
 
 
 def _time(text) -> datetime | None:
+    """An ISO timestamp from meta.json; one without a zone is taken as UTC."""
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def summarize(path: Path) -> RunSummary | None:
@@ -88,12 +90,13 @@ def _final(meta: dict | None, split: str, metric: str) -> float | None:
 
 
 def _duration(started: datetime | None, ended: datetime | None, history: list[dict]) -> float | None:
-    """Wall time from meta.json, which counts in whole seconds; short runs are timed
-    more finely by the sum of their epochs' seconds, so take whichever is longer."""
-    wall = (ended - started).total_seconds() if started and ended else None
-    epochs = sum(r.get("seconds", 0.0) for r in history) if history else None
-    known = [t for t in (wall, epochs) if t is not None]
-    return max(known) if known else None
+    """Wall time from meta.json (whole seconds), up to now for a run still going;
+    without timestamps, the sum of the finished epochs' seconds."""
+    if started and ended:
+        return (ended - started).total_seconds()
+    if started:
+        return (datetime.now(timezone.utc) - started).total_seconds()
+    return sum(r.get("seconds", 0.0) for r in history) if history else None
 
 
 def list_runs(root: str | Path = "runs") -> list[RunSummary]:
@@ -113,8 +116,10 @@ def _newest_first_key(run: RunSummary) -> tuple:
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 1:
+        return "<1s"
     if seconds < 60:
-        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"
+        return f"{seconds:.0f}s"
     minutes, secs = divmod(int(round(seconds)), 60)
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 

@@ -85,3 +85,14 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
     (tmp_path / "c").mkdir()
     result = run_cli("compare", a, "c")
     assert result.exit_code == 2 and "not an nnrun run directory" in result.output
+
+
+def test_durations_and_timestamps(tmp_path):
+    from nnrun.runs import format_duration, summarize
+
+    assert [format_duration(s) for s in (None, 0.4, 42, 125, 7300)] == ["-", "<1s", "42s", "2m05s", "2h01m"]
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "meta.json").write_text('{"status": "completed", "started": "2026-01-01T10:00:00", '
+                                   '"ended": "2026-01-01T10:02:30+00:00"}')  # one without a zone
+    assert summarize(run).seconds == 150
