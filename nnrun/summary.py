@@ -35,22 +35,20 @@ def _final_table(result, experiment) -> Table:
     return table
 
 
+def _stopping(experiment):
+    """The run's early-stopping settings, or None."""
+    return experiment.config.training.early_stopping if experiment else None
+
+
 def _restored(result, experiment) -> bool:
-    stopping = experiment.config.training.early_stopping if experiment else None
+    stopping = _stopping(experiment)
     return bool(stopping and stopping.restore_best and result.best_epoch)
 
 
 def _summary_lines(result, experiment) -> list[tuple[str, str]]:
+    """(label, text) lines under the table, in reading order."""
     history = result.history
-    lines = []
-    key = experiment.config.training.early_stopping.monitor if _stopping(experiment) else monitored(history)
-    best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
-    if best is not None and key in best:
-        lines.append(("best epoch", f"{best['epoch']} of {len(history)} ({key} {best[key]:.4f})"))
-    curve_key = monitored(history)
-    curve = [r[curve_key] for r in history]
-    if len(curve) > 1:
-        lines.append((curve_key, f"{sparkline(curve)} {curve[0]:.4f} -> {curve[-1]:.4f}"))
+    lines = [_best_epoch_line(result, experiment), _curve_line(history)]
     if result.stopped_early:
         lines.append(("early stop", _early_stop_note(result, experiment)))
     note = overfitting(history)
@@ -63,20 +61,34 @@ def _summary_lines(result, experiment) -> list[tuple[str, str]]:
     files = sorted(p.name for p in Path(result.run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
     lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
-    return lines
+    return [line for line in lines if line is not None]
 
 
-def _stopping(experiment):
-    return experiment.config.training.early_stopping if experiment else None
+def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
+    """The epoch early stopping chose, else the one with the lowest validation loss."""
+    history = result.history
+    stopping = _stopping(experiment)
+    key = stopping.monitor if stopping else monitored(history)
+    best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
+    if best is None or key not in best:
+        return None
+    return "best epoch", f"{best['epoch']} of {len(history)} ({key} {best[key]:.4f})"
 
 
-def _early_stopping_text(stopping, result) -> str:
-    restored = f"; restored the weights of epoch {result.best_epoch}" if stopping.restore_best else ""
-    return f"{stopping.monitor} did not improve for {stopping.patience} epochs{restored}"
+def _curve_line(history: list[dict]) -> tuple[str, str] | None:
+    """A sparkline of the validation loss (the training loss without a validation split)."""
+    key = monitored(history)
+    curve = [r[key] for r in history]
+    if len(curve) < 2:
+        return None
+    return key, f"{sparkline(curve)} {curve[0]:.4f} -> {curve[-1]:.4f}"
 
 
 def _early_stop_note(result, experiment) -> str:
     last = result.history[-1]["epoch"]
     stopping = _stopping(experiment)
-    reason = f": {_early_stopping_text(stopping, result)}" if stopping else ""
-    return f"stopped after epoch {last} of {experiment.config.training.epochs if experiment else last}{reason}"
+    if not stopping:
+        return f"stopped after epoch {last}"
+    restored = f"; restored the weights of epoch {result.best_epoch}" if stopping.restore_best else ""
+    return (f"stopped after epoch {last} of {experiment.config.training.epochs}: {stopping.monitor} "
+            f"did not improve for {stopping.patience} epochs{restored}")
