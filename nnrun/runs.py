@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -62,8 +61,7 @@ def summarize(path: Path) -> RunSummary | None:
         return None
     meta = _read_meta(path)
     history = read_metrics(path / "metrics.csv")
-    columns = [k for k in (history[0] if history else {}) if k.startswith("val_") and k != "val_loss"]
-    metric = columns[0].removeprefix("val_") if columns else "loss"
+    metric = _first_metric(history[0] if history else {})
     best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
     started = _time(meta.get("started")) if meta else None
     ended = _time(meta.get("ended")) if meta else None
@@ -79,6 +77,12 @@ def summarize(path: Path) -> RunSummary | None:
         best_epoch=best["epoch"] if best else None,
         test=test,
     )
+
+
+def _first_metric(row: dict) -> str:
+    """The first configured metric (a metrics.csv column that is not bookkeeping), else the loss."""
+    names = [k for k in row if k not in ("epoch", "loss", "lr", "seconds") and not k.startswith("val_")]
+    return names[0] if names else "loss"
 
 
 def _final(meta: dict | None, split: str, metric: str) -> float | None:
@@ -125,24 +129,20 @@ def format_duration(seconds: float | None) -> str:
 
 
 def runs_table(runs: list[RunSummary], root: Path) -> Table:
-    """One row per run. When every run reports the same metric, its name goes in the
-    header; otherwise into each cell."""
-    metrics = {run.metric for run in runs if run.best_validation is not None or run.test is not None}
-    shared = metrics.pop() if len(metrics) == 1 else None
-    title = f"Runs in {escape(str(root))}, newest first" + (f"; metric: {escape(shared)}" if shared else "")
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("run", no_wrap=True)
-    table.add_column("status")
-    table.add_column("epochs", justify="right")
-    table.add_column("best val (epoch)", justify="right")
-    table.add_column("test", justify="right")
-    table.add_column("duration", justify="right")
+    """One row per run: the metric shown is its first configured one, else the loss;
+    "best val" is its best validation value and the epoch it was reached at."""
+    table = Table(title=f"Runs in {escape(str(root))}, newest first", title_justify="left",
+                  box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
+    for column in ("run", "status", "epochs", "metric", "best val", "test", "time"):
+        table.add_column(column, justify="left" if column in ("run", "status", "metric") else "right",
+                         no_wrap=column == "run")
     for run in runs:
-        label = "" if shared else f"{run.metric} "
-        best = "-" if run.best_validation is None else f"{label}{run.best_validation:.4f} ({run.best_epoch})"
-        test = "-" if run.test is None else f"{label}{run.test:.4f}"
+        best = "-" if run.best_validation is None else f"{run.best_validation:.4f} @{run.best_epoch}"
+        test = "-" if run.test is None else f"{run.test:.4f}"
         status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
-        table.add_row(escape(run.path.name), status, str(run.epochs), best, test, format_duration(run.seconds))
+        metric = escape(run.metric) if run.epochs or run.test is not None else "-"
+        table.add_row(escape(run.path.name), status, str(run.epochs), metric, best, test,
+                      format_duration(run.seconds))
     return table
 
 

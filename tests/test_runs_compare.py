@@ -37,7 +37,7 @@ def test_runs_table_newest_first_and_tolerant(run_cli, tmp_path):
     assert "notes" not in out and "README" not in out
     assert out.index("new") < out.index("old")  # newest first
     assert "incomplete" in out and "unreadable" in out and "completed" in out
-    assert "metric: accuracy" in out
+    assert "accuracy" in out
 
     summaries = {s.path.name: s for s in list_runs(tmp_path / "runs")}
     meta = json.loads((new / "meta.json").read_text())
