@@ -20,6 +20,7 @@ from .errors import UserError
 from .history import best_row, read_metrics
 
 MISSING = object()
+GAP = 4  # spaces between the config and metric tables
 
 
 def flatten(value, prefix: str = "") -> dict[str, object]:
@@ -109,7 +110,11 @@ def compare(run_a: str | Path, run_b: str | Path) -> tuple[list, dict, dict]:
 def print_comparison(console: Console, run_a, run_b) -> None:
     differences, metrics_a, metrics_b = compare(run_a, run_b)
     console.print(f"A: {run_a}\nB: {run_b}", highlight=False, markup=False, soft_wrap=True)
-    side_by_side = Table.grid(padding=(0, 4))
-    side_by_side.add_row(config_table(differences), metric_table(metrics_a, metrics_b))
-    width = console.width
-    console.print(side_by_side if width >= 110 else Group(config_table(differences), metric_table(metrics_a, metrics_b)))
+    tables = config_table(differences), metric_table(metrics_a, metrics_b)
+    needed = sum(console.measure(table).maximum for table in tables) + GAP
+    if needed > console.width:  # too narrow to stand side by side: one above the other
+        console.print(Group(*tables))
+        return
+    side_by_side = Table.grid(padding=(0, GAP))
+    side_by_side.add_row(*tables)
+    console.print(side_by_side)
