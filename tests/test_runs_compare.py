@@ -96,3 +96,20 @@ def test_durations_and_timestamps(tmp_path):
     (run / "meta.json").write_text('{"status": "completed", "started": "2026-01-01T10:00:00", '
                                    '"ended": "2026-01-01T10:02:30+00:00"}')  # one without a zone
     assert summarize(run).seconds == 150
+
+
+def test_compare_side_by_side_when_wide(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from nnrun.compare import print_comparison
+
+    a = train_iris(tmp_path / "a", epochs=2)
+    b = train_iris(tmp_path / "b", "seed=7", epochs=2)
+    for width, together in ((160, True), (60, False)):
+        buffer = io.StringIO()
+        print_comparison(Console(file=buffer, width=width), a, b)
+        line = next(line for line in buffer.getvalue().splitlines() if "Config differences" in line)
+        assert ("Metrics" in line) is together
+        assert "seed" in buffer.getvalue()
