@@ -67,7 +67,7 @@ def _show(value) -> str:
 
 
 def config_table(differences) -> Table:
-    table = Table(title="Config differences", title_justify="left")
+    table = Table(title="Config differences", title_justify="left", min_width=24)
     for column in ("path", "A", "B"):
         table.add_column(column)
     for path, a, b in differences:
