@@ -108,6 +108,9 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
+    if (root / "meta.json").is_file():
+        raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
+                        hint=f"nnrun runs {root.parent}")
     runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
     return sorted(runs, key=_newest_first_key, reverse=True)
 

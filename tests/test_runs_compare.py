@@ -52,6 +52,10 @@ def test_runs_in_another_directory_and_errors(run_cli, tmp_path):
     assert result.exit_code == 0 and "no runs in empty" in result.output
     result = run_cli("runs", "nowhere")
     assert result.exit_code == 2 and "nowhere: no such directory" in result.output
+    train_iris(tmp_path / "runs" / "one", epochs=1)
+    result = run_cli("runs", "runs/one")
+    assert result.exit_code == 2 and "runs/one: is a run directory itself" in result.output
+    assert "nnrun runs runs" in result.output
 
 
 def test_flatten_and_differences():
