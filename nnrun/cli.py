@@ -187,7 +187,7 @@ def init(
 ) -> None:
     """Write a commented starter config for a bundled data set; never overwrites a file.
 
-    Data sets: iris, wine, breast_cancer, digits (images), diabetes (regression).
+    The data set is one bundled with nnrun (iris by default); an unknown name lists them all.
 
     Example: nnrun init --dataset wine -o wine.yaml && nnrun train wine.yaml
     """
