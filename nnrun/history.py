@@ -83,3 +83,10 @@ def overfitting(history: list[dict]) -> str | None:
         f"(epoch {last['epoch']}) while training loss fell from {best['loss']:.4f} to {last['loss']:.4f}: "
         "the model is likely overfitting"
     )
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.4ms``, ``12ms``, ``3.21s``: enough digits to compare epochs, never more."""
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f}ms"
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from .history import format_seconds
 from .summary import print_summary
 
 REDRAW_SECONDS = 0.1
@@ -25,12 +26,6 @@ def format_row(row: dict) -> str:
     """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``"""
     shown = [f"{k} {v:.4f}" for k, v in row.items() if k not in NOT_METRICS]
     return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds < 0.01:
-        return f"{seconds * 1000:.1f}ms"
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"
 
 
 class Reporter:

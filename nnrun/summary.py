@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .history import best_row, monitored, overfitting, sparkline
+from .history import best_row, format_seconds, monitored, overfitting, sparkline
 
 
 def print_summary(console: Console, result, experiment=None) -> None:
@@ -56,8 +56,8 @@ def _summary_lines(result, experiment) -> list[tuple[str, str]]:
         advice = (f"; the saved weights are those of epoch {result.best_epoch}" if _restored(result, experiment)
                   else "; try training.early_stopping, a dropout layer, or fewer epochs")
         lines.append(("note", note + advice))
-    per_epoch = result.seconds / max(len(history), 1)
-    lines.append(("time", f"{result.seconds:.2f}s ({len(history)} epochs, {per_epoch:.3f}s per epoch)"))
+    per_epoch = sum(r["seconds"] for r in history) / max(len(history), 1)
+    lines.append(("time", f"{result.seconds:.2f}s in all, {format_seconds(per_epoch)} per epoch on average"))
     files = sorted(p.name for p in Path(result.run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
     lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
