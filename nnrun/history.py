@@ -1,5 +1,6 @@
 """Reading an epoch history (``metrics.csv``) and what it says: the best epoch, a
-terminal sparkline, and whether the run looks like it overfits.
+terminal sparkline, whether the run looks like it overfits, and epoch times as people
+read them.
 
 A history is a list of rows ``{"epoch": 1, "loss": ..., "val_loss": ..., ...}``, as the
 training loop produces them and as ``metrics.csv`` stores them.

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from trained import train_diabetes, train_iris
 
 from nnrun.diagnostics import classification_report, confusion_matrix, residual_report
@@ -71,3 +73,16 @@ def test_evaluate_regressor_prints_and_writes_residuals(run_cli, tmp_path):
     # The RMSE of the residuals is the square root of the MSE loss on the same split.
     assert stats["rmse"] ** 2 == pytest.approx(report["metrics"]["loss"], rel=1e-4)
     assert stats["mae"] <= stats["rmse"] <= stats["max_abs"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=60))
+def test_per_class_scores_agree_with_the_counts(pairs):
+    true = np.array([t for t, _ in pairs])
+    probs = np.eye(4)[[p for _, p in pairs]]
+    report = classification_report(true, probs, ["a", "b", "c", "d"])
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.sum() == len(pairs) and np.trace(matrix) == sum(t == p for t, p in pairs)
+    for c, row in enumerate(report["per_class"]):
+        assert row["support"] == sum(t == c for t, _ in pairs)
+        assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
+        assert min(row["precision"], row["recall"]) <= row["f1"] <= max(row["precision"], row["recall"])
