@@ -39,7 +39,7 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
 def confusion_table(details: dict) -> Table:
     """Rows are true classes, columns predicted ones; the diagonal is bold."""
     classes = details["classes"]
-    table = Table(title="Confusion matrix (rows: true class, columns: predicted)", title_justify="left")
+    table = Table(title="Confusion matrix: rows true, columns predicted", title_justify="left", min_width=48)
     table.add_column("true \\ predicted")
     for name in classes:
         table.add_column(escape(name), justify="right")

@@ -73,18 +73,24 @@ def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
     figure, axes = plt.subplots(1, len(panels), figsize=(PANEL_INCHES[0] * len(panels), PANEL_INCHES[1]),
                                 squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for index, (label, rows) in enumerate(histories):
-        colour = colours[index % len(colours)]
-        best = best_row(rows)
+    bests = []
+    for index, (_, rows) in enumerate(histories):
+        bests.append(best_row(rows))
         for axis, name in zip(axes[0], panels):
-            _draw(axis, rows, name, label if len(histories) > 1 else "", colour, best)
+            _draw(axis, rows, name, colours[index % len(colours)], bests[-1])
     for axis, name in zip(axes[0], panels):
         axis.set_title(name)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
-    axes[0][0].legend(fontsize="small")  # the same on every panel; once is enough
+    handles = _legend_handles(histories, colours, bests)
+    # The legend sits under the panels, in up to four columns, so it never hides a curve.
+    columns = 4 if len(handles) == 4 else 3
+    rows_of_legend = -(-len(handles) // columns)
+    legend_inches = 0.22 * rows_of_legend + 0.15
+    figure.set_figheight(PANEL_INCHES[1] + legend_inches)
+    figure.legend(handles=handles, loc="lower center", ncol=columns, fontsize="small", frameon=False)
     figure.suptitle(histories[0][0] if len(histories) == 1 else f"{len(histories)} runs")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, legend_inches / (PANEL_INCHES[1] + legend_inches), 1, 1))
     # Written next to the target, then renamed: an interrupted plot leaves no torn PNG.
     temp = output.with_name(f".{output.name}.tmp.png")
     try:
@@ -96,16 +102,31 @@ def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
     return output
 
 
-def _draw(axis, rows, name, label, colour, best) -> None:
+def _draw(axis, rows, name, colour, best) -> None:
     epochs = [r["epoch"] for r in rows]
-    prefix = f"{label} " if label else ""
     if name in rows[0]:
-        axis.plot(epochs, [r[name] for r in rows], color=colour, label=f"{prefix}train")
+        axis.plot(epochs, [r[name] for r in rows], color=colour)
     if f"val_{name}" in rows[0]:
-        axis.plot(epochs, [r[f"val_{name}"] for r in rows], color=colour, linestyle="--", label=f"{prefix}validation")
+        axis.plot(epochs, [r[f"val_{name}"] for r in rows], color=colour, linestyle="--")
     if best is not None:
         key = f"val_{name}" if f"val_{name}" in best else name
         if key in best:
             axis.axvline(best["epoch"], color=colour, alpha=0.35, linewidth=1)
-            axis.plot([best["epoch"]], [best[key]], marker="o", color=colour,
-                      label=f"{prefix}best epoch {best['epoch']}")
+            axis.plot([best["epoch"]], [best[key]], marker="o", color=colour)
+
+
+def _legend_handles(histories, colours, bests) -> list:
+    """What the line styles mean, then one colour per run with its best epoch."""
+    from matplotlib.lines import Line2D
+
+    grey = "0.3"
+    handles = [
+        Line2D([], [], color=grey, label="train"),
+        Line2D([], [], color=grey, linestyle="--", label="validation"),
+        Line2D([], [], color=grey, marker="o", linestyle="", label="best epoch"),
+    ]
+    for index, ((label, _), best) in enumerate(zip(histories, bests)):
+        at = f" (best epoch {best['epoch']})" if best else ""
+        name = label if len(histories) > 1 else "this run"
+        handles.append(Line2D([], [], color=colours[index % len(colours)], linewidth=3, label=f"{name}{at}"))
+    return handles

@@ -25,7 +25,9 @@ def test_plot_one_run_writes_curves_png_into_it(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     png = run / "curves.png"
     assert f"wrote {png}" in result.output
-    assert png_size(png) == (1000, 360)  # two panels (loss, accuracy) of 5 x 3.6 inches at 100 dpi
+    width, height = png_size(png)
+    # Two panels (loss, accuracy) of 5 x 3.6 inches at 100 dpi, and the legend under them.
+    assert width == 1000 and 360 < height < 480
     assert png.stat().st_size > 20_000  # drawn lines, not an empty canvas
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp.png")]
 
@@ -36,11 +38,19 @@ def test_plot_overlays_several_runs(run_cli, tmp_path):
     b = train_iris(tmp_path / "b", "optimizer.learning_rate=0.01", epochs=8)
     result = run_cli("plot", a, b, "-o", "both.png")
     assert result.exit_code == 0, result.output
-    assert png_size(tmp_path / "both.png") == (1000, 360)
-    single = run_cli("plot", a, "-o", "a.png")
-    assert single.exit_code == 0
-    # Two runs draw more than one: the overlay is really there.
-    assert (tmp_path / "both.png").stat().st_size > (tmp_path / "a.png").stat().st_size
+    assert png_size(tmp_path / "both.png")[0] == 1000
+    assert run_cli("plot", a, "-o", "a.png").exit_code == 0
+    # The second run is drawn in matplotlib's second colour (orange): present only in the overlay.
+    assert orange_pixels(tmp_path / "both.png") > 500
+    assert orange_pixels(tmp_path / "a.png") == 0
+
+
+def orange_pixels(path) -> int:
+    import matplotlib.image
+    import numpy as np
+
+    rgb = matplotlib.image.imread(path)[..., :3]
+    return int(np.sum(np.all(np.abs(rgb - np.array([1.0, 0.498, 0.055])) < 0.05, axis=-1)))
 
 
 def test_plot_without_matplotlib_says_how_to_install(run_cli, tmp_path, monkeypatch):
