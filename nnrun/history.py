@@ -15,8 +15,11 @@ from pathlib import Path
 from .metrics import higher_is_better
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-# Validation loss must end this much above its minimum (relative) to count as rising.
+# Validation loss must end this much above its minimum (relative) to count as rising,
 OVERFIT_RISE = 0.05
+# and the rise must be this fraction of the curve's whole range: a wobble of 0.0007 near a
+# minimum of 0.003 is noise, not overfitting.
+OVERFIT_RANGE = 0.02
 # ...and at least this many epochs must have passed since the minimum.
 OVERFIT_MIN_EPOCHS = 3
 
@@ -75,7 +78,9 @@ def overfitting(history: list[dict]) -> str | None:
     if best is None:
         return None
     last = history[-1]
-    rose = last["val_loss"] > best["val_loss"] * (1 + OVERFIT_RISE) + 1e-12
+    span = max(r["val_loss"] for r in history) - best["val_loss"]
+    rise = last["val_loss"] - best["val_loss"]
+    rose = rise > OVERFIT_RISE * best["val_loss"] and rise > OVERFIT_RANGE * span
     fell = last["loss"] < best["loss"]
     if not (rose and fell and last["epoch"] - best["epoch"] >= OVERFIT_MIN_EPOCHS):
         return None
