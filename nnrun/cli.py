@@ -78,7 +78,10 @@ def train(
         from .training import train as run_training
 
         reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
-        run_training(config, overrides=set_, run_dir=run_dir, reporter=reporter, command=" ".join(sys.argv))
+        try:
+            run_training(config, overrides=set_, run_dir=run_dir, reporter=reporter, command=" ".join(sys.argv))
+        finally:
+            reporter.close()
 
     _guard(action)
 
@@ -98,12 +101,121 @@ def evaluate(
 
         from .errors import UserError
         from .evaluation import evaluate as run_evaluation
-        from .report import print_scores
+        from .evalview import print_evaluation
 
         if split not in ("test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
         report = run_evaluation(run_dir, split)
-        print_scores(Console(), report, run_dir)
+        print_evaluation(Console(), report, run_dir)
+
+    _guard(action)
+
+
+@app.command()
+def runs(
+    directory: Path = typer.Argument(Path("runs"), help="Folder holding run directories."),
+) -> None:
+    """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.
+
+    Example: nnrun runs runs/
+    """
+
+    def action():
+        from rich.console import Console
+
+        from .runs import print_runs
+
+        print_runs(Console(), directory)
+
+    _guard(action)
+
+
+@app.command()
+def compare(
+    run_a: Path = typer.Argument(..., help="First run directory (A).", show_default=False),
+    run_b: Path = typer.Argument(..., help="Second run directory (B).", show_default=False),
+) -> None:
+    """Show how two runs' configs differ (as dotted paths) beside how their metrics differ.
+
+    Example: nnrun compare runs/iris-20260101-120000 runs/iris-20260101-130000
+    """
+
+    def action():
+        from rich.console import Console
+
+        from .compare import print_comparison
+
+        print_comparison(Console(), run_a, run_b)
+
+    _guard(action)
+
+
+@app.command()
+def plot(
+    run_dirs: list[Path] = typer.Argument(..., help="One or more run directories, overlaid.", show_default=False),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="PNG file to write. Default: RUN_DIR/curves.png for one run, ./curves.png for several."
+    ),
+) -> None:
+    """Plot loss and metrics per epoch (train and validation, best epoch marked) to a PNG.
+
+    Needs matplotlib: pip install 'nnrun[plot]'.
+
+    Example: nnrun plot runs/iris-20260101-120000 -o iris.png
+    """
+
+    def action():
+        from .plot import plot_runs
+
+        written = plot_runs(run_dirs, output)
+        typer.echo(f"wrote {written}")
+
+    _guard(action)
+
+
+def _complete_dataset(incomplete: str) -> list[str]:
+    from .data.sources import BUILTIN
+
+    return [name for name in BUILTIN if name.startswith(incomplete)]
+
+
+@app.command()
+def init(
+    dataset: str = typer.Option("iris", "--dataset", "-d", help="Bundled data set the config trains on.",
+                                autocompletion=_complete_dataset),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. Default: <dataset>.yaml."),
+) -> None:
+    """Write a commented starter config for a bundled data set; never overwrites a file.
+
+    The data set is one bundled with nnrun (iris by default); an unknown name lists them all.
+
+    Example: nnrun init --dataset wine -o wine.yaml && nnrun train wine.yaml
+    """
+
+    def action():
+        from .starter import write_starter
+
+        written = write_starter(dataset, output)
+        typer.echo(f"wrote {written}; train it with: nnrun train {written}")
+
+    _guard(action)
+
+
+@app.command()
+def layers(
+    name: Optional[str] = typer.Argument(None, help="Show one family (layers, losses, optimizers, metrics) or one type."),
+) -> None:
+    """List every layer, loss, optimizer and metric with its options, defaults and descriptions.
+
+    Example: nnrun layers dense
+    """
+
+    def action():
+        from rich.console import Console
+
+        from .catalog import print_catalog
+
+        print_catalog(Console(), name)
 
     _guard(action)
 

@@ -59,5 +59,17 @@ def evaluate(run_dir: str | Path, split: str = "test") -> dict[str, float]:
                         hint="choose one with --split, or hold one out with data.split in the config")
     scores = evaluate_split(experiment.graph, experiment.config, experiment.splits[split])
     report = {"split": split, "samples": len(experiment.splits[split]), "metrics": scores}
+    report.update(diagnose(experiment.graph, experiment.splits[split]))
     rundir.write_json(path / "eval.json", report)
     return report
+
+
+def diagnose(graph: Graph, data: Dataset) -> dict:
+    """``{"classification": ...}`` (confusion matrix, per-class scores) for class
+    labels, ``{"regression": ...}`` (residual statistics) otherwise."""
+    from .diagnostics import classification_report, residual_report
+
+    outputs = graph.predict(data.x)
+    if data.task == "classification":
+        return {"classification": classification_report(data.y, outputs, data.class_names or [])}
+    return {"regression": residual_report(data.y, outputs)}

@@ -1,8 +1,10 @@
 """What training shows: a header, progress, a line per epoch, a closing summary.
 
-Three reporters share one interface: ``RichReporter`` for a terminal (a live bar with
-loss, redrawn at most ten times a second), ``PlainReporter`` for logs and pipes (one
-line per epoch), and ``QuietReporter`` (the summary only, or nothing from the API).
+Three reporters share one interface: ``RichReporter`` for a terminal (a bar for the
+whole run and one for the current epoch, with ETA and live loss, redrawn at most ten
+times a second, and a line printed above them as each epoch ends), ``PlainReporter``
+for logs and pipes (the same lines, no bar), and ``QuietReporter`` (the summary only,
+or nothing from the Python API).
 """
 
 from __future__ import annotations
@@ -11,23 +13,31 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+
+from .history import format_seconds
+from .closing import print_summary
 
 REDRAW_SECONDS = 0.1
+NOT_METRICS = ("epoch", "lr", "seconds")
 
 
 def format_row(row: dict) -> str:
-    shown = [f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr", "seconds")]
-    return "  ".join(shown) + f"  ({row['seconds']:.2f}s)"
+    """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``"""
+    shown = [f"{k} {v:.4f}" for k, v in row.items() if k not in NOT_METRICS]
+    return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
 
 
 class Reporter:
-    """Silent base: every hook does nothing."""
+    """Silent base: every hook does nothing. ``start`` keeps the experiment so the
+    summary can say what early stopping did."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or Console()
+        self.experiment = None
 
-    def start(self, experiment, run_dir: Path) -> None: ...
+    def start(self, experiment, run_dir: Path) -> None:
+        self.experiment = experiment
 
     def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
 
@@ -37,6 +47,9 @@ class Reporter:
 
     def finish(self, result) -> None: ...
 
+    def close(self) -> None:
+        """Release the terminal; called whether training finished or failed."""
+
 
 class QuietReporter(Reporter):
     def __init__(self, console: Console | None = None, summary: bool = False):
@@ -45,21 +58,32 @@ class QuietReporter(Reporter):
 
     def finish(self, result) -> None:
         if self.summary:
-            print_summary(self.console, result)
+            print_summary(self.console, result, self.experiment)
 
 
 class PlainReporter(Reporter):
+    """One line per epoch; the monitored quantity's new bests are marked with ``*``."""
+
     def start(self, experiment, run_dir: Path) -> None:
+        super().start(experiment, run_dir)
         print_header(self.console, experiment, run_dir)
+        self.best = None
 
     def epoch_start(self, epoch, epochs, batches):
         self.epoch, self.epochs = epoch, epochs
 
+    def epoch_line(self, row: dict) -> str:
+        key = "val_loss" if "val_loss" in row else "loss"
+        improved = self.best is None or row[key] < self.best
+        self.best = row[key] if improved else self.best
+        width = len(str(self.epochs))
+        return f"epoch {row['epoch']:>{width}}/{self.epochs}  {format_row(row)}{' *' if improved else ''}"
+
     def epoch_end(self, row):
-        self.console.print(f"epoch {row['epoch']}/{self.epochs}  {format_row(row)}", highlight=False, soft_wrap=True)
+        self.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
 
     def finish(self, result):
-        print_summary(self.console, result)
+        print_summary(self.console, result, self.experiment)
 
 
 class RichReporter(PlainReporter):
@@ -68,80 +92,89 @@ class RichReporter(PlainReporter):
 
         super().start(experiment, run_dir)
         self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}"), TimeRemainingColumn(),
+            TextColumn("{task.description:>9}"), BarColumn(bar_width=30), MofNCompleteColumn(),
+            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
             console=self.console, transient=True, auto_refresh=False,
         )
-        self.progress.start()
+        epochs = experiment.config.training.epochs
+        self.run_task = self.progress.add_task("training", total=epochs, info="")
         self.task = None
         self.last_draw = 0.0
+        self.progress.start()
 
     def epoch_start(self, epoch, epochs, batches):
         super().epoch_start(epoch, epochs, batches)
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        self.task = self.progress.add_task("", total=batches, epoch=f"{epoch}/{epochs}", loss=float("nan"))
+        if self.task is None:
+            self.task = self.progress.add_task("", total=batches, info="")
+        self.progress.reset(self.task, total=batches, description=f"epoch {epoch}", info="")
+        self.loss_sum, self.last_draw = 0.0, 0.0
 
     def batch(self, index, loss):
+        self.loss_sum += loss
         now = time.perf_counter()
         if now - self.last_draw >= REDRAW_SECONDS:
-            self.progress.update(self.task, completed=index, loss=loss, refresh=True)
+            info = f"loss {self.loss_sum / index:.4f}"
+            self.progress.update(self.task, completed=index, info=info, refresh=True)
             self.last_draw = now
 
     def epoch_end(self, row):
         self.progress.update(self.task, completed=self.progress.tasks[-1].total)
-        self.progress.console.print(
-            f"epoch {row['epoch']}/{self.epochs}  {format_row(row)}", highlight=False, soft_wrap=True
-        )
+        shown = {k: v for k, v in row.items() if k.startswith("val_")} or {"loss": row["loss"]}
+        info = "  ".join(f"{k} {v:.4f}" for k, v in shown.items())
+        self.progress.update(self.run_task, completed=row["epoch"], info=info)
+        self.progress.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
+        self.progress.refresh()
 
     def finish(self, result):
-        self.progress.stop()
+        self.close()
         super().finish(result)
+
+    def close(self):
+        if getattr(self, "progress", None) is not None:
+            self.progress.stop()
+            self.progress = None
 
 
 def make_reporter(quiet: bool, console: Console | None = None, interactive: bool | None = None) -> Reporter:
+    """Quiet: nothing (the Python API's default). Otherwise a live bar in a terminal,
+    plain lines elsewhere. ``nnrun train --quiet`` uses ``QuietReporter(summary=True)``."""
     console = console or Console()
     if quiet:
         return QuietReporter(console)
-    if interactive if interactive is not None else console.is_terminal:
+    if interactive is None:
+        interactive = console.is_terminal and not console.is_dumb_terminal
+    if interactive:
         return RichReporter(console)
     return PlainReporter(console)
 
 
 def print_header(console: Console, experiment, run_dir: Path) -> None:
+    """Run directory, the data each split holds, the model and the training plan."""
     config, graph = experiment.config, experiment.graph
-    sizes = ", ".join(f"{name} {len(part)}" for name, part in experiment.splits.items())
-    console.print(f"[bold]nnrun[/] training [bold]{config.name}[/] -> {run_dir}")
+    train = experiment.splits["train"]
+    console.print(f"[bold]nnrun[/] training [bold]{escape(config.name)}[/] -> {escape(str(run_dir))}", soft_wrap=True)
+    for name, part in experiment.splits.items():
+        console.print(f"  {name:<10} {len(part):>6} samples   x {_shape(part.x.shape):<10} y {_shape(part.y.shape)}",
+                      highlight=False)
+    if train.task == "classification":
+        console.print(f"  classes    {len(train.class_names)}: {', '.join(train.class_names)}",
+                      highlight=False, markup=False, soft_wrap=True)
+    layers = " -> ".join(_layer_label(node) for node in graph.nodes)
+    console.print(f"  model      {_shape(graph.input_shape)} -> {layers}; {graph.parameter_count:,} parameters",
+                  highlight=False, markup=False, soft_wrap=True)
+    training, optimizer = config.training, config.optimizer
     console.print(
-        f"  samples: {sizes}; input {graph.input_shape} -> output {graph.output_shape}; "
-        f"{graph.parameter_count:,} parameters",
-        highlight=False,
+        f"  training   {training.epochs} epochs, batch {training.batch_size}, {optimizer.type} "
+        f"lr {optimizer.learning_rate:g}, loss {config.loss.type}",
+        highlight=False, markup=False,
     )
 
 
-def print_summary(console: Console, result) -> None:
-    metrics = list(next(iter(result.final.values())))
-    table = Table(title="Final weights", title_justify="left")
-    table.add_column("split")
-    for name in metrics:
-        table.add_column(name, justify="right")
-    for split, scores in result.final.items():
-        table.add_row(split, *(f"{scores[m]:.4f}" for m in metrics))
-    console.print(table)
-    epochs = len(result.history)
-    note = f", best epoch {result.best_epoch}" if result.best_epoch else ""
-    if result.stopped_early:
-        note += " (stopped early)"
-    console.print(f"{epochs} epochs in {result.seconds:.2f}s{note}", highlight=False)
-    console.print(f"run directory: {result.run_dir}", highlight=False, soft_wrap=True)
-    console.print(f"next: nnrun evaluate {result.run_dir}", highlight=False, soft_wrap=True)
+def _shape(shape) -> str:
+    return "x".join(map(str, shape))
 
 
-def print_scores(console: Console, report: dict, run_dir) -> None:
-    console.print(f"{run_dir}: {report['split']} split, {report['samples']} samples", highlight=False, soft_wrap=True)
-    table = Table()
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in report["metrics"].items():
-        table.add_row(name, f"{value:.4f}")
-    console.print(table)
+def _layer_label(node) -> str:
+    activation = getattr(node.layer, "activation", None)
+    suffix = f" {activation}" if activation and activation != "linear" else ""
+    return f"{node.layer.type} {_shape(node.output_shape)}{suffix}"

@@ -20,7 +20,7 @@ def test_train_then_evaluate_iris(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     run = tmp_path / "runs" / "iris"
     assert RUN_FILES <= {p.name for p in run.iterdir()}
-    assert "next: nnrun evaluate runs/iris" in result.output
+    assert "nnrun evaluate runs/iris" in result.output
 
     meta = json.loads((run / "meta.json").read_text())
     assert meta["status"] == "completed" and meta["epochs_completed"] == 100

@@ -114,7 +114,8 @@ def parse_value(text: str, origin: str) -> Any:
     if not text.strip():
         return None
     try:
-        return _plain(yaml.compose(text, Loader=_StrictLoader), (), {}, {}, origin)
+        node = yaml.compose(text, Loader=_StrictLoader)
+        return None if node is None else _plain(node, (), {}, {}, origin)  # None: only a comment
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}") from None

@@ -1,0 +1,89 @@
+"""`nnrun evaluate`: confusion matrix and per-class scores for classifiers, residual
+statistics for regressors, printed and written to eval.json."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from trained import train_diabetes, train_iris
+
+from nnrun.diagnostics import classification_report, confusion_matrix, residual_report
+
+
+def test_confusion_matrix_and_per_class_scores_by_hand():
+    true = np.array([0, 0, 1, 1, 2])
+    probs = np.eye(3)[[0, 1, 1, 1, 0]]  # predicted 0, 1, 1, 1, 0
+    assert confusion_matrix(true, probs.argmax(1), 3).tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    report = classification_report(true, probs, ["a", "b", "c"])
+    a, b, c = report["per_class"]
+    # a: predicted 0 twice, right once -> P 1/2; true 0 twice, found once -> R 1/2.
+    assert (a["precision"], a["recall"], a["f1"], a["support"]) == (0.5, 0.5, 0.5, 2)
+    # b: predicted 1 three times, right twice -> P 2/3; R 2/2; F1 = 2 * (2/3) / (5/3) = 0.8.
+    assert b["precision"] == pytest.approx(2 / 3) and b["recall"] == 1.0 and b["f1"] == pytest.approx(0.8)
+    # c: never predicted: precision, recall and F1 are 0, not NaN.
+    assert (c["precision"], c["recall"], c["f1"], c["support"]) == (0.0, 0.0, 0.0, 1)
+    assert report["macro_average"]["recall"] == pytest.approx((0.5 + 1 + 0) / 3)
+
+
+def test_binary_classifier_with_one_sigmoid_output():
+    report = classification_report(np.array([0, 1, 1, 0]), np.array([[0.2], [0.9], [0.4], [0.7]]), ["no", "yes"])
+    assert report["confusion_matrix"] == [[1, 1], [1, 1]]
+    assert report["classes"] == ["no", "yes"]
+
+
+def test_residual_statistics_by_hand():
+    stats = residual_report(np.array([1.0, 2.0, 3.0, 4.0]), np.array([[1.5], [2.0], [2.0], [5.0]]))
+    # residuals 0.5, 0, -1, 1
+    assert stats["mean"] == pytest.approx(0.125)
+    assert stats["mae"] == pytest.approx(0.625)
+    assert stats["rmse"] == pytest.approx(math.sqrt(2.25 / 4))
+    assert stats["max_abs"] == 1.0 and stats["median_abs"] == 0.75
+    assert stats["r2"] == pytest.approx(1 - 2.25 / 5.0)
+
+
+def test_evaluate_classifier_prints_and_writes_confusion_matrix(run_cli, tmp_path):
+    run = train_iris(tmp_path / "iris", epochs=20)
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 0, result.output
+    for fragment in ("Confusion matrix", "true \\ predicted", "versicolor", "Per class", "macro average",
+                     "precision", "recall", "f1", "eval.json"):
+        assert fragment in result.output
+    report = json.loads((run / "eval.json").read_text())
+    details = report["classification"]
+    matrix = np.array(details["confusion_matrix"])
+    assert details["classes"] == ["setosa", "versicolor", "virginica"]
+    assert matrix.sum() == report["samples"] == 30 and matrix.sum(axis=1).tolist() == [10, 10, 10]
+    assert np.trace(matrix) / 30 == pytest.approx(report["metrics"]["accuracy"])
+    assert [row["support"] for row in details["per_class"]] == [10, 10, 10]
+
+
+def test_evaluate_regressor_prints_and_writes_residuals(run_cli, tmp_path):
+    run = train_diabetes(tmp_path / "diabetes")
+    result = run_cli("evaluate", run, "--split", "validation")
+    assert result.exit_code == 0, result.output
+    assert "Residuals" in result.output and "root mean squared error" in result.output
+    report = json.loads((run / "eval.json").read_text())
+    stats = report["regression"]
+    assert "classification" not in report
+    # The RMSE of the residuals is the square root of the MSE loss on the same split.
+    assert stats["rmse"] ** 2 == pytest.approx(report["metrics"]["loss"], rel=1e-4)
+    assert stats["mae"] <= stats["rmse"] <= stats["max_abs"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=60))
+def test_per_class_scores_agree_with_the_counts(pairs):
+    true = np.array([t for t, _ in pairs])
+    probs = np.eye(4)[[p for _, p in pairs]]
+    report = classification_report(true, probs, ["a", "b", "c", "d"])
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.sum() == len(pairs) and np.trace(matrix) == sum(t == p for t, p in pairs)
+    for c, row in enumerate(report["per_class"]):
+        assert row["support"] == sum(t == c for t, _ in pairs)
+        assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
+        low, high = sorted((row["precision"], row["recall"]))
+        assert low - 1e-12 <= row["f1"] <= high + 1e-12  # a harmonic mean lies between its terms

@@ -1,0 +1,118 @@
+"""`nnrun init`, `nnrun layers`, and the conventions every command follows."""
+
+from __future__ import annotations
+
+import pytest
+
+from nnrun import __version__
+from nnrun.catalog import catalog, describe
+from nnrun.config import load_config
+from nnrun.data.sources import BUILTIN
+from nnrun.experiment import build
+from nnrun.layers import LAYER_TYPES, LAYERS
+from nnrun.losses import LOSSES
+from nnrun.metrics import METRICS
+from nnrun.optimizers import OPTIMIZERS
+
+COMMANDS = ["train", "evaluate", "runs", "compare", "plot", "init", "layers"]
+
+
+@pytest.mark.parametrize("dataset", list(BUILTIN))
+def test_init_writes_a_commented_config_that_validates(run_cli, tmp_path, dataset):
+    result = run_cli("init", "--dataset", dataset, "-o", f"{dataset}.yaml")
+    path = tmp_path / f"{dataset}.yaml"
+    if BUILTIN[dataset].shape and "flatten" not in LAYER_TYPES:
+        assert result.exit_code == 2 and "no flatten layer" in result.output and not path.exists()
+        return
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert text.startswith("# yaml-language-server: $schema=nnrun.schema.json\n")
+    assert f"nnrun train {dataset}.yaml" in text and text.count("#") >= 8
+    experiment = build(load_config(path))  # validates, loads the data and compiles the model
+    assert experiment.config.data.source.name == dataset
+
+
+def test_init_default_trains(run_cli, tmp_path):
+    result = run_cli("init")
+    assert result.exit_code == 0 and "wrote iris.yaml" in result.output
+    result = run_cli("train", "iris.yaml", "--set", "training.epochs=2", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+
+
+def test_init_never_overwrites(run_cli, tmp_path):
+    (tmp_path / "mine.yaml").write_text("keep me")
+    result = run_cli("init", "-o", "mine.yaml")
+    assert result.exit_code == 2 and "mine.yaml: already exists; nnrun init never overwrites" in result.output
+    assert (tmp_path / "mine.yaml").read_text() == "keep me"
+
+
+def test_init_unknown_dataset(run_cli):
+    result = run_cli("init", "--dataset", "mnist")
+    assert result.exit_code == 2 and "'mnist' is not a bundled data set; choose one of iris" in result.output
+
+
+def test_layers_lists_every_registered_type_and_option(run_cli):
+    result = run_cli("layers")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for cls in (*LAYERS, *LOSSES, *OPTIMIZERS):
+        assert cls.model_fields["type"].default in out
+        for option in cls.model_fields:
+            if option not in ("type", "name", "inputs"):
+                assert option in out, option
+    for name in METRICS:
+        assert name in out
+    assert "Output width." in out and "relu" in out and "integer, > 0" in out
+
+
+def test_layers_filter(run_cli):
+    result = run_cli("layers", "adam")
+    assert result.exit_code == 0 and "beta_1" in result.output and "dense" not in result.output
+    result = run_cli("layers", "losses")
+    assert "mse" in result.output and "adam" not in result.output
+    result = run_cli("layers", "conv9d")
+    assert result.exit_code == 2 and "'conv9d' is not a family or type" in result.output
+
+
+def test_a_new_layer_is_described_from_its_spec():
+    from typing import Literal
+
+    from pydantic import Field
+
+    from nnrun.layers.base import Layer
+
+    class Shift(Layer):
+        """Adds a constant."""
+
+        type: Literal["shift"] = "shift"
+        amount: float = Field(1.0, ge=0, description="What to add.")
+
+    entry = describe(Shift, skip=("name", "inputs"))
+    assert entry.type == "shift" and entry.summary == "Adds a constant."
+    [option] = entry.options
+    assert (option.name, option.kind, option.default, option.description) == ("amount", "number, >= 0", "1.0",
+                                                                               "What to add.")
+    assert {e.type for e in catalog()["layers"]} == set(LAYER_TYPES)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(run_cli, command):
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0 and "Example: nnrun " in result.output
+
+
+def test_version_and_completion(run_cli):
+    result = run_cli("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"nnrun {__version__}"
+    result = run_cli("--show-completion", "bash")
+    assert result.exit_code == 0 and "_NNRUN_COMPLETE=complete_bash" in result.output
+
+
+def test_dataset_names_complete(tmp_path):
+    from typer.testing import CliRunner
+
+    from nnrun.cli import app
+
+    env = {"_NNRUN_COMPLETE": "complete_bash", "COMP_WORDS": "nnrun init --dataset d", "COMP_CWORD": "3"}
+    result = CliRunner().invoke(app, [], env=env, prog_name="nnrun")
+    assert result.output.split() == ["digits", "diabetes"]

@@ -1,0 +1,73 @@
+"""`nnrun plot`: a PNG of the learning curves; matplotlib is optional."""
+
+from __future__ import annotations
+
+import struct
+import sys
+
+import pytest
+from trained import train_iris
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path) -> tuple[int, int]:
+    """Width and height from the PNG's IHDR chunk, which follows the signature."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_plot_one_run_writes_curves_png_into_it(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    run = train_iris(tmp_path / "r", epochs=6)
+    result = run_cli("plot", run)
+    assert result.exit_code == 0, result.output
+    png = run / "curves.png"
+    assert f"wrote {png}" in result.output
+    width, height = png_size(png)
+    # Two panels (loss, accuracy) of 5 x 3.6 inches at 100 dpi, and the legend under them.
+    assert width == 1000 and 360 < height < 480
+    assert png.stat().st_size > 20_000  # drawn lines, not an empty canvas
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp.png")]
+
+
+def test_plot_overlays_several_runs(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    a = train_iris(tmp_path / "a", epochs=4)
+    b = train_iris(tmp_path / "b", "optimizer.learning_rate=0.01", epochs=8)
+    result = run_cli("plot", a, b, "-o", "both.png")
+    assert result.exit_code == 0, result.output
+    assert png_size(tmp_path / "both.png")[0] == 1000
+    assert run_cli("plot", a, "-o", "a.png").exit_code == 0
+    # The second run is drawn in matplotlib's second colour (orange): present only in the overlay.
+    assert orange_pixels(tmp_path / "both.png") > 500
+    assert orange_pixels(tmp_path / "a.png") == 0
+
+
+def orange_pixels(path) -> int:
+    import matplotlib.image
+    import numpy as np
+
+    rgb = matplotlib.image.imread(path)[..., :3]
+    return int(np.sum(np.all(np.abs(rgb - np.array([1.0, 0.498, 0.055])) < 0.05, axis=-1)))
+
+
+def test_plot_without_matplotlib_says_how_to_install(run_cli, tmp_path, monkeypatch):
+    run = train_iris(tmp_path / "r", epochs=1)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    result = run_cli("plot", run)
+    assert result.exit_code == 2
+    assert "nnrun plot needs matplotlib" in result.output and "pip install 'nnrun[plot]'" in result.output
+    assert not (run / "curves.png").exists()
+
+
+def test_plot_bad_input(run_cli, tmp_path):
+    run = train_iris(tmp_path / "r", epochs=1)
+    result = run_cli("plot", run, "-o", "curves.jpg")
+    assert result.exit_code == 2 and "give a file name ending in .png" in result.output
+    result = run_cli("plot", "nowhere")
+    assert result.exit_code == 2 and "nowhere: no such run directory" in result.output
+    (run / "metrics.csv").unlink()
+    result = run_cli("plot", run)
+    assert result.exit_code == 2 and "no finished epoch to plot yet" in result.output

@@ -1,0 +1,119 @@
+"""`nnrun runs` and `nnrun compare`."""
+
+from __future__ import annotations
+
+import json
+
+from trained import train_iris
+
+from nnrun.compare import MISSING, config_differences, flatten
+from nnrun.runs import list_runs
+
+
+def _set_started(run, stamp: str) -> None:
+    meta = json.loads((run / "meta.json").read_text())
+    meta["started"] = stamp
+    (run / "meta.json").write_text(json.dumps(meta))
+
+
+def test_runs_table_newest_first_and_tolerant(run_cli, tmp_path):
+    old = train_iris(tmp_path / "runs" / "old", epochs=3)
+    new = train_iris(tmp_path / "runs" / "new", "optimizer.learning_rate=0.01", epochs=8)
+    _set_started(old, "2026-01-01T10:00:00+00:00")
+    _set_started(new, "2026-01-02T10:00:00+00:00")
+    (tmp_path / "runs" / "notes").mkdir()  # a foreign folder: skipped
+    (tmp_path / "runs" / "README.txt").write_text("not a run")
+    half = tmp_path / "runs" / "half"  # killed before meta.json was written
+    half.mkdir()
+    (half / "config.yaml").write_text("name: half\n")
+    broken = tmp_path / "runs" / "broken"
+    broken.mkdir()
+    (broken / "meta.json").write_text('{"status": "runn')
+    (broken / "metrics.csv").write_text("epoch,loss,accuracy,val_loss,val_accuracy\n1,0.5,0.6,0.6,0.5\n2,0.4")
+
+    result = run_cli("runs")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "notes" not in out and "README" not in out
+    assert out.index("new") < out.index("old")  # newest first
+    assert "incomplete" in out and "unreadable" in out and "completed" in out
+    assert "accuracy" in out
+
+    summaries = {s.path.name: s for s in list_runs(tmp_path / "runs")}
+    meta = json.loads((new / "meta.json").read_text())
+    assert summaries["new"].epochs == 8 and summaries["new"].test == meta["final"]["test"]["accuracy"]
+    assert f"{summaries['new'].test:.4f}" in out
+    assert summaries["broken"].epochs == 1  # the torn second row is not counted
+
+
+def test_runs_in_another_directory_and_errors(run_cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run_cli("runs", "empty")
+    assert result.exit_code == 0 and "no runs in empty" in result.output
+    result = run_cli("runs", "nowhere")
+    assert result.exit_code == 2 and "nowhere: no such directory" in result.output
+    train_iris(tmp_path / "runs" / "one", epochs=1)
+    result = run_cli("runs", "runs/one")
+    assert result.exit_code == 2 and "runs/one: is a run directory itself" in result.output
+    assert "nnrun runs runs" in result.output
+
+
+def test_flatten_and_differences():
+    assert flatten({"a": {"b": [1, {"c": 2}]}, "d": [], "e": None}) == {"a.b.0": 1, "a.b.1.c": 2, "d": [], "e": None}
+    a = {"model": {"layers": [{"units": 64}]}, "seed": 1}
+    b = {"model": {"layers": [{"units": 32}, {"units": 3}]}, "seed": 1}
+    assert config_differences(a, b) == [("model.layers.0.units", 64, 32), ("model.layers.1.units", MISSING, 3)]
+    assert config_differences(a, a) == []
+
+
+def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
+    a = train_iris(tmp_path / "a", epochs=3)
+    b = train_iris(tmp_path / "b", "optimizer.learning_rate=0.01", "model.layers.0.units=16", epochs=4)
+    result = run_cli("compare", a, b)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "optimizer.learning_rate" in out and "0.001" in out and "0.01" in out
+    assert "model.layers.0.units" in out and "training.epochs" in out
+    assert "seed" not in out  # equal values are not listed
+    meta_a, meta_b = (json.loads((p / "meta.json").read_text()) for p in (a, b))
+    delta = meta_b["final"]["test"]["accuracy"] - meta_a["final"]["test"]["accuracy"]
+    assert "test.accuracy" in out and f"{delta:+.4f}" in out
+    result = run_cli("compare", a, a)
+    assert "(identical)" in result.output
+
+
+def test_compare_needs_two_run_directories(run_cli, tmp_path):
+    a = train_iris(tmp_path / "a", epochs=1)
+    result = run_cli("compare", a, "missing")
+    assert result.exit_code == 2 and "missing: no such run directory" in result.output
+    (tmp_path / "c").mkdir()
+    result = run_cli("compare", a, "c")
+    assert result.exit_code == 2 and "not an nnrun run directory" in result.output
+
+
+def test_durations_and_timestamps(tmp_path):
+    from nnrun.runs import format_duration, summarize
+
+    assert [format_duration(s) for s in (None, 0.4, 42, 125, 7300)] == ["-", "<1s", "42s", "2m05s", "2h01m"]
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "meta.json").write_text('{"status": "completed", "started": "2026-01-01T10:00:00", '
+                                   '"ended": "2026-01-01T10:02:30+00:00"}')  # one without a zone
+    assert summarize(run).seconds == 150
+
+
+def test_compare_side_by_side_when_wide(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from nnrun.compare import print_comparison
+
+    a = train_iris(tmp_path / "a", epochs=2)
+    b = train_iris(tmp_path / "b", "seed=7", epochs=2)
+    for width, together in ((160, True), (60, False)):
+        buffer = io.StringIO()
+        print_comparison(Console(file=buffer, width=width), a, b)
+        line = next(line for line in buffer.getvalue().splitlines() if "Config differences" in line)
+        assert ("Metrics" in line) is together
+        assert "seed" in buffer.getvalue()

@@ -1,0 +1,122 @@
+"""What `nnrun train` prints: header, a line per epoch, the closing summary, --quiet,
+and the notes on early stopping and overfitting."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import nnrun
+from nnrun.history import overfitting, read_metrics, sparkline
+from nnrun.report import PlainReporter, QuietReporter, RichReporter, make_reporter
+
+IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
+
+
+def test_plain_output_has_header_epoch_lines_and_summary(run_cli):
+    result = run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # Header: run directory, samples and shapes per split, parameter count.
+    assert "training iris -> r" in out
+    assert "train         105 samples   x 105x4" in out and "test           30 samples" in out
+    assert "515 parameters" in out and "classes    3: setosa, versicolor, virginica" in out
+    # One plain line per epoch (no progress bar outside a terminal).
+    assert [line.split("  ")[0] for line in out.splitlines() if line.startswith("epoch ")] == [
+        "epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert "\r" not in out and "\x1b[" not in out  # no redraws, no colour codes
+    # Closing summary.
+    assert "Results (final weights)" in out and "validation" in out
+    assert "best epoch:  3 of 3 (val_loss" in out
+    assert "time:" in out and "files:       r (config.yaml, meta.json, metrics.csv" in out
+    assert "next:        nnrun evaluate r" in out
+
+
+def test_quiet_prints_only_the_summary(run_cli):
+    result = run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "epoch 1/3" not in result.output and "samples   x" not in result.output
+    assert "Results" in result.output and "nnrun evaluate r" in result.output
+
+
+def test_early_stopping_is_reported(run_cli):
+    # min_delta larger than any change: nothing after epoch 1 counts as an improvement.
+    stop = "training.early_stopping={monitor: val_loss, patience: 2, min_delta: 10}"
+    result = run_cli("train", IRIS, "--set", "training.epochs=50", "--set", stop, "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    assert "Results (weights of epoch 1)" in result.output
+    assert "early stop:  stopped after epoch 3 of 50: val_loss did not improve for 2 epochs; " \
+           "restored the weights of epoch 1" in result.output
+
+
+def test_overfitting_note_in_summary(run_cli):
+    # A wide network trained long on half the usual training samples overfits: its validation
+    # loss is lowest near epoch 70 and has doubled by epoch 300.
+    result = run_cli("train", IRIS, "--set", "training.epochs=300", "--set", "optimizer.learning_rate=0.02",
+                     "--set", "model.layers.0.units=256", "--set", "data.split.validation=0.5", "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    history = read_metrics(Path("r") / "metrics.csv")
+    assert overfitting(history) is not None
+    assert "note:" in result.output and "likely overfitting" in result.output
+
+
+def test_overfitting_detection():
+    falling = [{"epoch": e, "loss": 1 / e, "val_loss": 1 / e} for e in range(1, 11)]
+    assert overfitting(falling) is None
+    rising = [{"epoch": e, "loss": 1 / e, "val_loss": abs(e - 4) / 10 + 0.2} for e in range(1, 11)]
+    note = overfitting(rising)
+    assert note.startswith("validation loss rose from 0.2000 (epoch 4) to 0.8000 (epoch 10)")
+    # Both losses rising is divergence, not overfitting.
+    assert overfitting([{**r, "loss": r["val_loss"]} for r in rising]) is None
+    assert overfitting([{"epoch": 1, "loss": 1.0}]) is None  # no validation split
+    # A rise that is small next to how far the loss fell is noise.
+    wobble = [{"epoch": e, "loss": 1 / e, "val_loss": v} for e, v in enumerate([0.66, 0.1, 0.0031, 0.0035, 0.0036, 0.0038], 1)]
+    assert overfitting(wobble) is None
+
+
+def test_sparkline():
+    assert sparkline([3, 2, 1, 0]) == "█▆▃▁"
+    assert sparkline([1, 1, 1]) == "▁▁▁"
+    assert sparkline([]) == ""
+    long = sparkline(list(range(1000)), width=40)
+    assert len(long) == 40 and long[0] == "▁" and long[-1] == "█"
+    assert sparkline([1.0, float("nan"), 0.0]) == "█▁"
+
+
+def test_read_metrics_keeps_rows_before_a_torn_line(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,loss,val_loss\n1,0.5,0.6\n2,0.4,0.5\n3,0.3")
+    assert [r["epoch"] for r in read_metrics(path)] == [1, 2]
+    assert read_metrics(tmp_path / "missing.csv") == []
+
+
+def test_reporter_choice():
+    assert type(make_reporter(quiet=False, interactive=True)) is RichReporter
+    assert type(make_reporter(quiet=False, interactive=False)) is PlainReporter
+    quiet = make_reporter(quiet=True)
+    assert type(quiet) is QuietReporter and not quiet.summary
+
+
+def test_rich_progress_in_a_terminal(tmp_path):
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    reporter = RichReporter(console)
+    nnrun.train(IRIS, overrides=["training.epochs=3"], run_dir=tmp_path / "r", reporter=reporter)
+    out = buffer.getvalue()
+    assert "training" in out and "ETA" in out and "3/3" in out  # the bar over the whole run
+    assert "epoch 3/3  loss" in out and "Results" in out
+    assert reporter.progress is None  # the live display was stopped
+
+
+def test_rich_progress_is_released_when_training_fails(tmp_path):
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    reporter = RichReporter(console)
+    with pytest.raises(nnrun.errors.TrainingFailed):
+        try:
+            nnrun.train(IRIS, overrides=["optimizer.learning_rate=1e30"], run_dir=tmp_path / "r", reporter=reporter)
+        finally:
+            reporter.close()
+    assert reporter.progress is None and not console.is_alt_screen
