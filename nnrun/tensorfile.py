@@ -109,7 +109,10 @@ def _metadata(path: Path, data: bytes) -> dict[str, str]:
         raise UserError(f"{bad} (only {len(data)} bytes; truncated?)")
     (size,) = struct.unpack("<Q", data[:8])
     if size > min(MAX_HEADER_BYTES, len(data) - 8):
-        raise UserError(f"{bad} (the header claims {size} bytes but the file has {len(data) - 8}; truncated?)")
+        raise UserError(
+            f"{bad} (its header length {size} exceeds the file's {len(data)} bytes: truncated, or another "
+            "format such as a pickle)"
+        )
     try:
         header = json.loads(data[8 : 8 + size].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
