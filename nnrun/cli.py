@@ -75,7 +75,8 @@ def train(
     """Train a model and write a run directory.
 
     Example: nnrun train configs/iris.yaml --set training.epochs=20
-    Resume:  nnrun train --resume runs/iris-20260101-120000
+
+    Continue a stopped run: nnrun train --resume runs/iris-20260101-120000
     """
 
     def action():

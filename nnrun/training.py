@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Dataset
 from .checkpoint import Progress, loop_components
+from .data import Dataset
+from .errors import UserError
 from .evaluation import evaluate_split
 from .experiment import Experiment, as_loaded, build, stream
 from .faults import SignalWatch, check_finite
 from .metrics import higher_is_better
-from .report import Reporter, make_reporter
-from .errors import UserError
 from .recovery import Checkpointer
+from .report import Reporter, make_reporter
 from .runrecord import RunRecord
 
 
