@@ -194,14 +194,14 @@ def test_sigkill_at_random_points_then_resume_is_byte_identical(tmp_path):
         run = tmp_path / f"trial-{trial}"
         command = ["train", str(path), "--run-dir", str(run), "--quiet"]
         for _ in range(KILLS):
-            landed = _start_and_kill(command, run, rng.uniform(0, 0.8 * reference.seconds))
+            landed = _start_and_kill(command, run, rng.uniform(0, 0.8 * reference.seconds)) and not _completed(run)
             kills.append(landed)
             newest = max((p.name for p in (run / "checkpoints").glob("epoch-*")), default="none")
             print(f"trial {trial}: {'killed' if landed else 'finished'}; newest checkpoint {newest}")
             command = ["train", "--resume", str(run), "--quiet"]
-            if not landed:  # it finished first
+            if _completed(run):  # it finished first (or was killed on its way out)
                 break
-        if kills[-1]:
+        if not _completed(run):
             finish = _nnrun(command)
             assert finish.wait(timeout=60) == 0, f"seed {seed}: {finish.stderr.read().decode()}"
         assert_same_run(run, reference.run_dir)
@@ -209,6 +209,10 @@ def test_sigkill_at_random_points_then_resume_is_byte_identical(tmp_path):
     print(f"reference run: {reference.seconds:.2f}s")
     print(f"kill test (seed {seed}): {TRIALS} trials, {sum(kills)} of {len(kills)} SIGKILLs landed mid-run")
     assert sum(kills) >= TRIALS, f"seed {seed}: only {sum(kills)} of the {len(kills)} kills landed during training"
+
+
+def _completed(run) -> bool:
+    return json.loads((run / "meta.json").read_text())["status"] == "completed"
 
 
 def _nnrun(args):
