@@ -69,6 +69,18 @@ class RunRecord:
         config = experiment.config
         path = rundir.create(config.name, explicit=run_dir, root=runs_root)
         lock = rundir.RunLock(path)
+        try:
+            record = cls(path, cls._start_meta(experiment, command), lock)
+            cls._write_start_files(path, experiment)
+            record._write_meta()
+        except BaseException:
+            lock.release()
+            raise
+        return record
+
+    @staticmethod
+    def _write_start_files(path: Path, experiment) -> None:
+        config = experiment.config
         rundir.atomic_write(path / "config.yaml", dump_yaml(config).encode())
         train = experiment.splits["train"]
         rundir.write_json(path / "preprocess.json", {
@@ -79,7 +91,11 @@ class RunRecord:
             "input_shape": list(train.input_shape),
             "task": train.task,
         })
-        meta = {
+
+    @staticmethod
+    def _start_meta(experiment, command) -> dict:
+        config = experiment.config
+        return {
             "status": "running",
             "started": _now(),
             "ended": None,
@@ -91,9 +107,6 @@ class RunRecord:
             "parameters": experiment.graph.parameter_count,
             "environment": environment(),
         }
-        record = cls(path, meta, lock)
-        record._write_meta()
-        return record
 
     @classmethod
     def reopen(cls, path: Path) -> "RunRecord":

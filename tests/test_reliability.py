@@ -195,3 +195,20 @@ def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         rundir.write_json(target, {"new": True})
     assert json.loads(target.read_text()) == {"old": True} and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch):
+    from nnrun.optimizers import Adam
+
+    step = Adam.step
+
+    def overflowing(self, weights, grads, slots, lr, t):  # the last step of epoch 2 overflows
+        step(self, weights, grads, slots, lr, t)
+        if t == 14:
+            weights[0] = np.inf
+
+    monkeypatch.setattr(Adam, "step", overflowing)
+    with pytest.raises(TrainingFailed, match=r"the weights became non-finite \(NaN or inf\) in epoch 2, batch 7"):
+        nnrun.train(SMALL, run_dir=tmp_path / "r")
+    assert meta(tmp_path / "r")["failure"]["reason"] == "non-finite weights"
+    assert sorted(p.name for p in (tmp_path / "r" / "checkpoints").iterdir())[-1] == "epoch-000001.safetensors"

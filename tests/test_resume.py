@@ -232,3 +232,11 @@ def _kill_after(args, run, epoch: int, delay: float) -> bool:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     return json.loads((run / "meta.json").read_text())["status"] != "completed"
+
+
+def test_a_signal_saves_a_checkpoint_even_with_checkpoints_turned_off(tmp_path, reference):
+    config = {**CONFIG, "training": {**CONFIG["training"], "checkpoint": None}}
+    run = interrupted_run(tmp_path, config, epoch=5, batch=2)
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["epoch-000004.safetensors"]
+    resume_training(run)
+    assert (run / "model.safetensors").read_bytes() == (reference / "model.safetensors").read_bytes()
