@@ -58,7 +58,6 @@ def run(experiment: Experiment, record: RunRecord, reporter: Reporter, started: 
         resume_from: list[Path] | None = None) -> TrainResult:
     """Train a built experiment into its (locked) run record; ``resume_from`` lists
     checkpoints to continue from, newest first (see :mod:`nnrun.resume`)."""
-    reporter.start(experiment, record.path)
     try:
         # Overflow shows up as a non-finite loss, which stops training with a clear
         # message; numpy's own warnings would only repeat it less clearly.
@@ -94,6 +93,7 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter, resume_fr
     keeper = Checkpointer(record, experiment, loop_components(
         graph, slots, progress, stopper, shuffle=shuffle_rng, dropout=dropout_rng))
     keeper.begin(resume_from)
+    reporter.start(experiment, record.path)  # after a resumed run has found its checkpoint
     history = progress.history
     signals = signals or SignalWatch()
     for epoch in range(progress.epoch + 1, training.epochs + 1):
