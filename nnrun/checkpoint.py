@@ -14,7 +14,7 @@ Any stateful part of the training loop takes part by implementing :class:`Statef
     def restore_state(self, arrays: dict[str, np.ndarray], info: dict, origin: Path) -> None: ...
 
 ``checkpoint_state`` returns named arrays (views are fine; they are copied) and
-JSON-able state; ``restore_state`` puts them back and raises
+JSON-able state that it will not change later (a fresh dict); ``restore_state`` puts them back and raises
 :class:`~nnrun.errors.UserError` (naming ``origin``) if they do not fit. A learning-rate
 schedule or a layer's moving statistics join the checkpoint by being added to the
 components dict that :func:`loop_components` returns.
@@ -118,7 +118,7 @@ class Progress:
     history: list[dict] = field(default_factory=list)
 
     def checkpoint_state(self):
-        return {}, {"epoch": self.epoch, "step": self.step, "history": self.history}
+        return {}, {"epoch": self.epoch, "step": self.step, "history": list(self.history)}  # rows never change
 
     def restore_state(self, arrays, info, origin):
         try:
@@ -153,13 +153,11 @@ class Snapshot:
 
 
 def capture(components: dict[str, Stateful], epoch: int) -> Snapshot:
-    import copy
-
     arrays, state = {}, {}
     for component, part in components.items():
         part_arrays, info = part.checkpoint_state()
         arrays.update({f"{component}/{name}": np.array(value, copy=True) for name, value in part_arrays.items()})
-        state[component] = copy.deepcopy(info)
+        state[component] = info
     return Snapshot(epoch, arrays, state)
 
 

@@ -115,7 +115,7 @@ def _metadata(path: Path, data: bytes) -> dict[str, str]:
         )
     try:
         header = json.loads(data[8 : 8 + size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise UserError(f"{bad} (its header is not JSON; is it a pickle or another format?)") from None
     metadata = header.get("__metadata__", {}) if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
@@ -129,7 +129,9 @@ def _tensors(path: Path, data: bytes) -> dict[str, np.ndarray]:
 
     try:
         return load(data)
-    except (SafetensorError, ValueError, TypeError, KeyError) as exc:
+    except KeyError as exc:
+        raise UserError(f"{path}: holds a tensor of dtype {exc}, which nnrun does not read") from None
+    except (SafetensorError, ValueError, TypeError) as exc:
         raise UserError(f"{path}: not a valid safetensors file ({exc})") from None
 
 
