@@ -51,7 +51,7 @@ def _guard(action: Callable[[], object]) -> None:
             raise
         from rich.console import Console
 
-        Console(stderr=True).print(f"error: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         if _state["debug"]:
@@ -62,23 +62,41 @@ def _guard(action: Callable[[], object]) -> None:
 
 @app.command()
 def train(
-    config: Path = typer.Argument(..., help="The YAML config file.", show_default=False),
+    config: Optional[Path] = typer.Argument(
+        None, help="The YAML config file (optional with --resume).", show_default=False
+    ),
     set_: list[str] = typer.Option([], "--set", help="Override a value: --set optimizer.learning_rate=0.01 (repeatable)."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Write the run here instead of runs/<name>-<time>/."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final summary."),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", help="Continue this run directory from its newest valid checkpoint.", show_default=False
+    ),
 ) -> None:
     """Train a model and write a run directory.
 
     Example: nnrun train configs/iris.yaml --set training.epochs=20
+
+    Continue a stopped run: nnrun train --resume runs/iris-20260101-120000
     """
 
     def action():
+        from .errors import UserError
         from .report import make_reporter
         from .report import QuietReporter
         from .training import train as run_training
 
         reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
         try:
+            if resume is not None:
+                from .resume import resume_training
+
+                if run_dir is not None:
+                    raise UserError("--run-dir: not allowed with --resume, which continues the run where it is")
+                resume_training(resume, config, overrides=set_, reporter=reporter, command=" ".join(sys.argv))
+                return
+            if config is None:
+                raise UserError("missing CONFIG: give a config file, or --resume RUN_DIR to continue a run",
+                                hint="nnrun train configs/iris.yaml")
             run_training(config, overrides=set_, run_dir=run_dir, reporter=reporter, command=" ".join(sys.argv))
         finally:
             reporter.close()

@@ -15,6 +15,7 @@ class NnrunError(Exception):
     """Base of every error nnrun reports to people instead of a traceback."""
 
     exit_code = 2
+    label = "error"  # how the CLI introduces the message
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

@@ -39,7 +39,8 @@ def load_run(run_dir: str | Path):
     if not isinstance(states, list) or len(states) != len(loaded.config.data.preprocess):
         raise UserError(f"{path / 'preprocess.json'}: does not match the run's config.yaml")
     experiment = build(loaded, preprocess_states=states, columns=saved.get("columns"))
-    weights = rundir.load_weights(path / "model.safetensors")
+    # Checked as untrusted input: names, shapes, dtypes and the checksum (see rundir).
+    weights = rundir.load_weights(path / "model.safetensors", like=experiment.graph.state())
     experiment.graph.load_state(weights, str(path / "model.safetensors"))
     return path, experiment
 

@@ -172,7 +172,7 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
     if path is None:
         return
     try:
-        graph.load_state(rundir.load_weights(Path(path)), path)
+        graph.load_state(rundir.load_weights(Path(path), require_checksum=False), path)
     except UserError as exc:
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None
 

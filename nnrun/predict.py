@@ -49,7 +49,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     x = apply_pipeline(config.data.preprocess, saved["states"], x)
     shape = tuple(saved["input_shape"])
     graph = compile_graph(config.model.layers, shape, config.loss, rng=stream(config.seed, "init"))
-    graph.load_state(rundir.load_weights(path / "model.safetensors"), str(path / "model.safetensors"))
+    weights = rundir.load_weights(path / "model.safetensors", like=graph.state())  # untrusted: checked first
+    graph.load_state(weights, str(path / "model.safetensors"))
     outputs = graph.predict(x)
     header, rows = _table(outputs, saved, proba)
     target = Path(output) if output is not None else path / "predictions.csv"

@@ -5,13 +5,20 @@
 
 A write goes to a temporary file in the same folder, is flushed and fsynced, then
 renamed over the target (``os.replace`` is atomic on POSIX), and the folder is fsynced
-so the rename itself survives a crash.
+so the rename itself survives a crash. A process killed mid-write leaves only a
+``.<name>.<pid>.tmp`` file, which the next process to lock the directory removes.
+
+One process at a time writes a run directory: it holds an exclusive ``flock`` on
+``.lock`` inside it, which the kernel releases when the process ends, however it ends.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -21,20 +28,38 @@ import numpy as np
 from .errors import UserError
 
 TEMP_SUFFIX = ".tmp"
+LOCK_NAME = ".lock"
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once; on any error the old file is untouched
+    and no temporary file is left behind."""
     temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_temp(temp, data)
         os.replace(temp, path)
     finally:
         if temp.exists():
             temp.unlink()
     _fsync_dir(path.parent)
+
+
+def _write_temp(temp: Path, data: bytes) -> None:
+    with open(temp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def remove_stale_temporaries(folder: Path) -> list[str]:
+    """Delete ``.*.tmp`` files left by a killed writer; call only while holding the lock."""
+    removed = []
+    for temp in sorted(folder.glob(f".*{TEMP_SUFFIX}")):
+        if temp.is_file() and not temp.is_symlink():
+            temp.unlink()
+            removed.append(temp.name)
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -50,16 +75,20 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
+    from .tensorfile import read_bytes
+
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{path}: missing; is this a complete nnrun run directory?")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; is this a complete nnrun run directory?") from None
+        return json.loads(read_bytes(path).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
 
 
 def create(name: str, explicit: str | Path | None = None, root: str | Path = "runs") -> Path:
     """Make a fresh run directory; an existing one is never reused."""
+    if not SAFE_NAME.fullmatch(name or ""):
+        raise UserError(f"run name '{name}': must be one path segment of letters, digits, '.', '_' or '-'")
     if explicit is not None:
         path = Path(explicit)
         if path.is_symlink():
@@ -92,30 +121,65 @@ def open_existing(path: str | Path) -> Path:
         raise UserError(f"{path}: is a symbolic link; nnrun only reads real run directories")
     if not path.is_dir():
         raise UserError(f"{path}: no such run directory", hint="`nnrun train CONFIG` prints the run directory it writes")
+    if (path / "config.yaml").is_symlink():
+        raise UserError(f"{path / 'config.yaml'}: is a symbolic link; nnrun reads only files inside the run directory")
     if not (path / "config.yaml").is_file():
         raise UserError(f"{path}: not an nnrun run directory (no config.yaml)")
     return path
 
 
+class RunLock:
+    """An exclusive ``flock`` on ``<run>/.lock``, holding the owner's pid for messages."""
+
+    def __init__(self, run_dir: Path):
+        lock_path = run_dir / LOCK_NAME
+        try:
+            self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            owner = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(self.fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            raise UserError(
+                f"{run_dir}: another nnrun process (pid {owner}) is writing this run directory",
+                hint="wait for it to finish, or stop it; two processes must never share a run",
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = -1
+
+
 def save_weights(path: Path, weights: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
-    from safetensors.numpy import save
+    """Write weights as safetensors with a checksum of every tensor, atomically."""
+    from .tensorfile import encode
 
-    tensors = {name: np.ascontiguousarray(value) for name, value in sorted(weights.items())}
-    atomic_write(path, save(tensors, metadata=metadata))
+    atomic_write(path, encode(weights, metadata or {}))
 
 
-def load_weights(path: Path) -> dict[str, np.ndarray]:
-    """Read a safetensors file; anything that is not one is a clear error, never executed."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
+def load_weights(
+    path: Path, like: dict[str, np.ndarray] | None = None, require_checksum: bool = True
+) -> dict[str, np.ndarray]:
+    """Read weights as untrusted input: every way a file can be wrong is a UserError
+    (exit code 2) naming the file, and nothing in it is ever executed.
 
-    if path.is_symlink():
-        raise UserError(f"{path}: is a symbolic link; refusing to read weights through it")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; the run may not have finished") from None
-    try:
-        return load(data)
-    except (SafetensorError, ValueError, OSError) as exc:
-        raise UserError(f"{path}: not a valid safetensors file ({exc})") from None
+    Refused: a symbolic link, a truncated or non-safetensors file (a pickle, say), a
+    checksum mismatch (a flipped bit), and, given ``like`` (e.g. ``graph.params``), any
+    name, shape or dtype that differs from it. ``require_checksum=False`` is for
+    weights that come from elsewhere (warm starts), which carry no nnrun checksum.
+    """
+    from .tensorfile import check_like, read
+
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{path}: missing; the run may not have finished")
+    weights, _ = read(path, require_checksum=require_checksum)
+    if like is not None:
+        check_like(path, weights, like)
+    return weights

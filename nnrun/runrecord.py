@@ -2,7 +2,8 @@
 
 At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running).
 After each epoch: ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json``
-(completed or failed). Every file is replaced atomically.
+(completed, failed or interrupted). Every file is replaced atomically, and the record
+holds the run directory's lock from creation (or reopening, to resume) to the end.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from . import __version__, rundir
 from .config import config_hash, dump_yaml
-from .errors import NnrunError
+from .errors import NnrunError, UserError
 
 
 def _now() -> str:
@@ -35,6 +36,7 @@ def environment() -> dict:
         blas = {}
     threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
     return {
+        "blas_threads": blas_threads(threads),
         "nnrun": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -45,16 +47,40 @@ def environment() -> dict:
     }
 
 
+def blas_threads(settings: dict[str, str]) -> int:
+    """Threads the BLAS library uses: its variable, else OMP_NUM_THREADS, else every
+    CPU this process may run on (OpenBLAS and MKL read these at start-up)."""
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        if settings.get(name, "").strip().isdigit():
+            return int(settings[name])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 class RunRecord:
-    def __init__(self, path: Path, meta: dict, columns: list[str] | None = None):
+    def __init__(self, path: Path, meta: dict, lock: rundir.RunLock | None = None):
         self.path = path
         self.meta = meta
         self.rows: list[dict] = []
+        self.lock = lock
+        self.active = True  # False while a reopened run has not yet restored a checkpoint
 
     @classmethod
     def create(cls, experiment, run_dir=None, runs_root="runs", command=None) -> "RunRecord":
         config = experiment.config
         path = rundir.create(config.name, explicit=run_dir, root=runs_root)
+        lock = rundir.RunLock(path)
+        try:
+            record = cls(path, cls._start_meta(experiment, command), lock)
+            cls._write_start_files(path, experiment)
+            record._write_meta()
+        except BaseException:
+            lock.release()
+            raise
+        return record
+
+    @staticmethod
+    def _write_start_files(path: Path, experiment) -> None:
+        config = experiment.config
         rundir.atomic_write(path / "config.yaml", dump_yaml(config).encode())
         train = experiment.splits["train"]
         rundir.write_json(path / "preprocess.json", {
@@ -67,7 +93,11 @@ class RunRecord:
             "columns": experiment.columns,
             "target": getattr(config.data.source, "target", None),
         })
-        meta = {
+
+    @staticmethod
+    def _start_meta(experiment, command) -> dict:
+        config = experiment.config
+        return {
             "status": "running",
             "started": _now(),
             "ended": None,
@@ -80,9 +110,47 @@ class RunRecord:
             "parameters": experiment.graph.parameter_count,
             "environment": environment(),
         }
-        record = cls(path, meta)
-        record._write_meta()
+
+    @classmethod
+    def reopen(cls, path: Path) -> "RunRecord":
+        """Lock an existing run directory to resume it; removes stale temporary files."""
+        lock = rundir.RunLock(path)
+        try:
+            meta = rundir.read_json(path / "meta.json")
+            if not isinstance(meta, dict):
+                raise UserError(f"{path / 'meta.json'}: not an nnrun run record")
+            if meta.get("status") == "completed":
+                raise UserError(f"{path}: the run has completed; there is nothing to resume",
+                                 hint=f"evaluate it with: nnrun evaluate {path}")
+        except BaseException:
+            lock.release()
+            raise
+        for folder in (path, path / "checkpoints"):
+            if folder.is_dir() and not folder.is_symlink():
+                rundir.remove_stale_temporaries(folder)
+        record = cls(path, meta, lock)
+        record.active = False
         return record
+
+    def resumed(self, checkpoint: Path, history: list[dict], skipped: list[str]) -> None:
+        """A checkpoint was restored: its metrics rows become the file's rows again (rows
+        of epochs after it, written before the run stopped, are dropped)."""
+        self.active = True
+        self.rows = list(history)
+        if history:
+            self._write_metrics()
+        else:
+            (self.path / "metrics.csv").unlink(missing_ok=True)
+        entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": len(history), "skipped": skipped,
+                 "command": " ".join(sys.argv), "environment": environment()}
+        self.meta.setdefault("resumes", []).append(entry)
+        self.meta.update(status="running", ended=None)
+        self.meta.pop("failure", None)
+        self._write_meta()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     def _write_meta(self) -> None:
         rundir.write_json(self.path / "meta.json", self.meta)
@@ -91,6 +159,9 @@ class RunRecord:
         """Rewrite metrics.csv with the new row; it is small, and a reader never sees
         half a line."""
         self.rows.append(row)
+        self._write_metrics()
+
+    def _write_metrics(self) -> None:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(self.rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -111,11 +182,20 @@ class RunRecord:
         self._write_meta()
 
     def fail(self, exc: BaseException) -> None:
-        interrupted = isinstance(exc, KeyboardInterrupt)
+        """Record why the run stopped (with epoch, batch and reason where known); best
+        effort, since the disk may be what failed."""
+        if not self.active:
+            return
+        interrupted = isinstance(exc, KeyboardInterrupt) or getattr(exc, "exit_code", None) == 130
+        failure = {"type": type(exc).__name__, "message": exc.message if isinstance(exc, NnrunError) else str(exc)}
+        failure.update(getattr(exc, "details", {}))
         self.meta.update(
             status="interrupted" if interrupted else "failed",
             ended=_now(),
             epochs_completed=len(self.rows),
-            failure={"type": type(exc).__name__, "message": exc.message if isinstance(exc, NnrunError) else str(exc)},
+            failure=failure,
         )
-        self._write_meta()
+        try:
+            self._write_meta()
+        except OSError:
+            pass

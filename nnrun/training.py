@@ -16,11 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import Progress, loop_components
 from .data import Dataset
-from .errors import TrainingFailed
+from .errors import UserError
 from .evaluation import evaluate_split
 from .experiment import Experiment, as_loaded, build, load_initial_weights, stream
+from .faults import SignalWatch, check_finite
 from .metrics import higher_is_better
+from .recovery import Checkpointer
 from .report import Reporter, make_reporter
 from .runrecord import RunRecord
 from .schedules import Constant as ConstantSchedule
@@ -50,25 +53,35 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, r
     experiment = build(loaded)
     load_initial_weights(loaded, experiment.graph)
     record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
-    reporter = reporter or make_reporter(quiet=quiet)
-    reporter.start(experiment, record.path)
+    return run(experiment, record, reporter or make_reporter(quiet=quiet), started)
+
+
+def run(experiment: Experiment, record: RunRecord, reporter: Reporter, started: float,
+        resume_from: list[Path] | None = None) -> TrainResult:
+    """Train a built experiment into its (locked) run record; ``resume_from`` lists
+    checkpoints to continue from, newest first (see :mod:`nnrun.resume`)."""
     try:
         # Overflow shows up as a non-finite loss, which stops training with a clear
         # message; numpy's own warnings would only repeat it less clearly.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            history, best_epoch, stopped = fit(experiment, record, reporter)
+        # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals:
+            history, best_epoch, stopped = fit(experiment, record, reporter, resume_from, signals)
+        final = {name: evaluate_split(experiment.graph, experiment.config, part)
+                 for name, part in experiment.splits.items()}
+        record.complete(experiment.graph, final, best_epoch, stopped)
     except BaseException as exc:
         record.fail(exc)
         raise
-    final = {name: evaluate_split(experiment.graph, experiment.config, part) for name, part in experiment.splits.items()}
-    record.complete(experiment.graph, final, best_epoch, stopped)
+    finally:
+        record.release()
     result = TrainResult(record.path, history, final, best_epoch, stopped, time.perf_counter() - started,
                          experiment.graph.parameter_count)
     reporter.finish(result)
     return result
 
 
-def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[list[dict], int | None, bool]:
+def fit(experiment: Experiment, record: RunRecord, reporter: Reporter, resume_from: list[Path] | None = None,
+        signals: SignalWatch | None = None) -> tuple[list[dict], int | None, bool]:
     config, graph = experiment.config, experiment.graph
     training = config.training
     train_set = experiment.splits["train"]
@@ -80,26 +93,31 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[
     shuffle_rng, dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
     batches = Batches(train_set, training.batch_size, graph.output_shape if config.metrics else None)
     from_logits = graph.output_activation is not None
-    history: list[dict] = []
-    step = 0
-    for epoch in range(1, training.epochs + 1):
+    progress = Progress()
+    keeper = Checkpointer(record, experiment, loop_components(
+        graph, slots, progress, stopper, schedule_state, shuffle=shuffle_rng, dropout=dropout_rng))
+    keeper.begin(resume_from)
+    reporter.start(experiment, record.path)  # after a resumed run has found its checkpoint
+    history = progress.history
+    signals = signals or SignalWatch()
+    for epoch in range(progress.epoch + 1, training.epochs + 1):
+        if stopper and stopper.stopped:  # resumed after the epoch that stopped it
+            break
         epoch_start = time.perf_counter()
         lr = schedule.rate(schedule_state, epoch, training.epochs)
         order = shuffle_rng.permutation(len(train_set)) if training.shuffle else np.arange(len(train_set))
         reporter.epoch_start(epoch, training.epochs, batches.count)
         loss_sum = 0.0
         for index, (x, y, out_slot) in enumerate(batches.iterate(order)):
+            if signals.received:
+                raise keeper.interrupted(signals.received, f"in epoch {epoch}, batch {index + 1}")
             out, tape = graph.forward(x, True, dropout_rng)
             value, d_out = loss(out, y, from_logits)
             graph.backward(tape, d_out)
             value += graph.add_penalties()
-            if not math.isfinite(value):
-                raise TrainingFailed(
-                    f"the loss became {value} in epoch {epoch}, batch {index + 1}; training stopped",
-                    hint="lower optimizer.learning_rate, or standardize the inputs (data.preprocess)",
-                )
-            step += 1
-            optimizer.step(graph.trainable, graph.grad_buffer, slots, lr, step)
+            check_finite(value, graph.grad_buffer, epoch, index + 1)
+            progress.step += 1
+            optimizer.step(graph.trainable, graph.grad_buffer, slots, lr, progress.step)
             loss_sum += value * len(x)
             if out_slot is not None:
                 out_slot[...] = out
@@ -115,7 +133,11 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter) -> tuple[
         record.append_metrics(row)
         reporter.epoch_end(row)
         schedule.observe(schedule_state, row)
-        if stopper and stopper.update(epoch, row):
+        stop = bool(stopper and stopper.update(epoch, row))
+        keeper.epoch_end(epoch, batches.count)
+        if signals.received:
+            raise keeper.interrupted(signals.received, f"after epoch {epoch}")
+        if stop:
             break
     if stopper:
         stopper.restore()
@@ -179,3 +201,20 @@ class EarlyStopper:
     def restore(self) -> None:
         if self.settings.restore_best and self.best_weights is not None:
             np.copyto(self.graph.weight_buffer, self.best_weights)
+
+    def checkpoint_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """For checkpoints (see :mod:`nnrun.checkpoint`): best weights and counters."""
+        arrays = {"best_weights": self.best_weights} if self.best_weights is not None else {}
+        return arrays, {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "stopped": self.stopped}
+
+    def restore_state(self, arrays: dict[str, np.ndarray], info: dict, origin) -> None:
+        from .tensorfile import check_like
+
+        if arrays:
+            check_like(origin, arrays, {"best_weights": self.graph.weight_buffer}, what="early-stopping array")
+        try:
+            self.best, self.wait, self.stopped = float(info["best"]), int(info["wait"]), bool(info["stopped"])
+            self.best_epoch = None if info["best_epoch"] is None else int(info["best_epoch"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError(f"{origin}: the early-stopping state is malformed") from None
+        self.best_weights = np.array(arrays["best_weights"]) if arrays else None

@@ -75,6 +75,11 @@ class EarlyStopping(Section):
     restore_best: bool = Field(True, description="End with the weights of the best epoch.")
 
 
+class CheckpointConfig(Section):
+    every_epochs: int = Field(1, ge=1, description="Save a resumable checkpoint after every N epochs.")
+    keep: int = Field(2, ge=1, description="How many of the newest checkpoints to keep.")
+
+
 class TrainingConfig(Section):
     epochs: int = Field(10, ge=1, le=1_000_000, description="Passes over the training split.")
     batch_size: int = Field(32, ge=1, description="Samples per gradient step.")
@@ -82,6 +87,11 @@ class TrainingConfig(Section):
     early_stopping: EarlyStopping | None = Field(None, description="Stop when the monitored quantity stalls.")
     schedule: Annotated[ScheduleSpec | None, BeforeValidator(_short_form)] = Field(
         None, description="Learning rate of each epoch, from optimizer.learning_rate. Default: constant."
+    )
+    checkpoint: CheckpointConfig | None = Field(
+        default_factory=CheckpointConfig,
+        description="Resumable checkpoints in <run>/checkpoints/ (`nnrun train --resume RUN_DIR`); null: none "
+        "except on SIGINT/SIGTERM.",
     )
 
 

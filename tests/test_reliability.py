@@ -1,0 +1,214 @@
+"""Run directories stay consistent whatever happens: locks, signals, NaNs, a full disk."""
+
+from __future__ import annotations
+
+import errno
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+import nnrun
+from nnrun import rundir
+from nnrun.errors import TrainingFailed, UserError
+from nnrun.resume import resume_training
+from nnrun.tensorfile import read
+from test_resume import CONFIG, assert_same_run
+
+SMALL = {**CONFIG, "training": {**CONFIG["training"], "epochs": 4}}
+
+
+def meta(run) -> dict:
+    return json.loads((run / "meta.json").read_text())
+
+
+def test_a_checkpoint_is_one_self_contained_file(tmp_path):
+    run = nnrun.train(SMALL, run_dir=tmp_path / "r").run_dir
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "epoch-000002.safetensors", "epoch-000003.safetensors", "epoch-000004.safetensors"]  # keep: 3
+    arrays, metadata = read(run / "checkpoints" / "epoch-000004.safetensors")
+    assert {"model/dense_0.kernel", "optimizer/m", "optimizer/v", "early_stopping/best_weights"} <= set(arrays)
+    assert metadata["format"] == "nnrun-checkpoint-1" and metadata["epoch"] == "4"
+    assert metadata["config_hash"] == meta(run)["config_hash"] and len(metadata["checksum"]) == 64
+    state = json.loads(metadata["state"])
+    assert state["progress"]["epoch"] == 4 and state["progress"]["step"] == 4 * 7  # 105 samples, batches of 16
+    assert set(state["random"]) == {"shuffle", "dropout"} and "state" in state["random"]["shuffle"]
+    assert state["early_stopping"]["wait"] >= 0 and len(state["progress"]["history"]) == 4
+
+
+def test_checkpoints_every_n_epochs_and_none_when_disabled(tmp_path):
+    config = {**SMALL, "training": {**SMALL["training"], "epochs": 5, "checkpoint": {"every_epochs": 2, "keep": 5}}}
+    run = nnrun.train(config, run_dir=tmp_path / "a").run_dir
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "epoch-000000.safetensors", "epoch-000002.safetensors", "epoch-000004.safetensors"]
+    config = {**SMALL, "training": {**SMALL["training"], "checkpoint": None}}
+    assert not (nnrun.train(config, run_dir=tmp_path / "b").run_dir / "checkpoints").exists()
+
+
+def test_status_moves_from_running_to_completed(tmp_path):
+    from test_resume import SignalAt
+
+    seen = []
+
+    class Watch(SignalAt):
+        def epoch_end(self, row):
+            seen.append(meta(tmp_path / "r")["status"])
+
+    nnrun.train(SMALL, run_dir=tmp_path / "r", reporter=Watch(epoch=0))
+    assert seen == ["running"] * 4 and meta(tmp_path / "r")["status"] == "completed"
+
+
+def test_a_locked_run_directory_cannot_be_used_twice(tmp_path, run_cli):
+    from test_resume import interrupted_run
+
+    run = interrupted_run(tmp_path, epoch=2)
+    lock = rundir.RunLock(run)  # as if another process were training here
+    try:
+        result = run_cli("train", "--resume", run)
+        assert result.exit_code == 2
+        assert f"{run}: another nnrun process (pid " in result.output and "is writing this run directory" in result.output
+    finally:
+        lock.release()
+    resume_training(run)  # free again once the other process is gone
+    assert meta(run)["status"] == "completed"
+
+
+def test_run_names_and_directories_are_never_reused(tmp_path, run_cli, write_config):
+    for name in ("../escape", "a/b", ".hidden", ""):
+        with pytest.raises(UserError, match="must be one path segment"):
+            rundir.create(name, root=tmp_path)
+    path = write_config(yaml.safe_dump({**SMALL, "name": "../up"}))
+    result = run_cli("train", path)
+    assert result.exit_code == 2 and "name: " in result.output
+    assert run_cli("train", path, "--set", "name=ok", "--run-dir", "r").exit_code == 0
+    result = run_cli("train", path, "--set", "name=ok", "--run-dir", "r")
+    assert result.exit_code == 2 and "already exists; nnrun never overwrites a run" in result.output
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    result = run_cli("train", path, "--set", "name=ok", "--run-dir", "link")
+    assert result.exit_code == 2 and "is a symbolic link" in result.output
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_saves_a_checkpoint_and_exits_130(tmp_path, number):
+    config = {**CONFIG, "training": {**CONFIG["training"], "epochs": 100000, "batch_size": 4, "early_stopping": None}}
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = tmp_path / "r"
+    process = subprocess.Popen([sys.executable, "-m", "nnrun", "train", str(path), "--run-dir", str(run), "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while not [p for p in (run / "checkpoints").glob("epoch-*") if p.name >= "epoch-000002"]:
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"nnrun exited early ({process.poll()}): {process.communicate()[0]}")
+        time.sleep(0.01)
+    process.send_signal(number)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    name = signal.Signals(number).name
+    assert output.startswith(f"interrupted: stopped by {name} ")
+    assert f"hint: resume with: nnrun train --resume {run}" in output
+    record = meta(run)
+    assert record["status"] == "interrupted" and record["failure"]["signal"] == name
+    saved = run / "checkpoints" / record["failure"]["checkpoint"]
+    assert read(saved)[1]["epoch"] == str(record["failure"]["epoch"]) == str(record["epochs_completed"])
+
+
+def test_a_non_finite_gradient_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, run_cli):
+    from nnrun.graph import Graph
+
+    backward, calls = Graph.backward, []
+
+    def poisoned(self, tape, d_out):  # the 17th step's gradient overflows (epoch 3, batch 3)
+        backward(self, tape, d_out)
+        calls.append(1)
+        if len(calls) == 17:
+            self.grad_buffer[5] = np.inf
+
+    monkeypatch.setattr(Graph, "backward", poisoned)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    result = run_cli("train", path, "--run-dir", "r")
+    assert result.exit_code == 1
+    assert "a gradient became non-finite (NaN or inf) in epoch 3, batch 3" in result.output
+    assert "hint: lower optimizer.learning_rate" in result.output and "clip the gradients" in result.output
+    run = tmp_path / "r"
+    failure = meta(run)["failure"]
+    assert meta(run)["status"] == "failed"
+    assert (failure["epoch"], failure["batch"], failure["reason"]) == (3, 3, "non-finite gradient")
+    assert not (run / "model.safetensors").exists()
+    newest = sorted((run / "checkpoints").iterdir())[-1]
+    assert newest.name == "epoch-000002.safetensors"
+    assert all(np.isfinite(a).all() for a in read(newest)[0].values())
+
+
+def test_a_non_finite_loss_records_epoch_batch_and_reason(tmp_path):
+    config = {**SMALL, "loss": "mse", "metrics": [], "training": {"epochs": 3},
+              "data": {"source": {"type": "builtin", "name": "diabetes"}},
+              "model": {"layers": [{"type": "dense", "units": 1}]},
+              "optimizer": {"type": "sgd", "learning_rate": 10.0}}
+    with pytest.raises(TrainingFailed, match="the loss became"):
+        nnrun.train(config, run_dir=tmp_path / "r")
+    failure = meta(tmp_path / "r")["failure"]
+    assert failure["reason"] == "non-finite loss" and failure["epoch"] == 1 and failure["batch"] >= 1
+    for path in (tmp_path / "r" / "checkpoints").iterdir():
+        assert all(np.isfinite(a).all() for a in read(path)[0].values())
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path, monkeypatch, run_cli):
+    write = rundir._write_temp
+
+    def full_disk(temp, data):  # the checkpoint after epoch 3 runs out of space half way
+        if "epoch-000003" in temp.name:
+            temp.write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(temp, data)
+
+    monkeypatch.setattr(rundir, "_write_temp", full_disk)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    result = run_cli("train", path, "--run-dir", "r")
+    run = tmp_path / "r"
+    assert result.exit_code == 1
+    assert ("could not write the checkpoint r/checkpoints/epoch-000003.safetensors: No space left on "
+            "device; the previous checkpoint epoch-000002.safetensors is intact") in " ".join(result.output.split())
+    assert "free some disk space, then resume with: nnrun train --resume" in result.output
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "epoch-000000.safetensors", "epoch-000001.safetensors", "epoch-000002.safetensors"]  # no temporary file
+    assert meta(run)["status"] == "failed"
+
+    monkeypatch.setattr(rundir, "_write_temp", write)  # space freed
+    resume_training(run)
+    reference = nnrun.train(SMALL, run_dir=tmp_path / "ref").run_dir
+    assert_same_run(run, reference)
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "f.json"
+    rundir.write_json(target, {"old": True})
+    monkeypatch.setattr(rundir, "_write_temp", lambda temp, data: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
+    with pytest.raises(OSError):
+        rundir.write_json(target, {"new": True})
+    assert json.loads(target.read_text()) == {"old": True} and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch):
+    from nnrun.optimizers import Adam
+
+    step = Adam.step
+
+    def overflowing(self, weights, grads, slots, lr, t):  # the last step of epoch 2 overflows
+        step(self, weights, grads, slots, lr, t)
+        if t == 14:
+            weights[0] = np.inf
+
+    monkeypatch.setattr(Adam, "step", overflowing)
+    with pytest.raises(TrainingFailed, match=r"the weights became non-finite \(NaN or inf\) in epoch 2, batch 7"):
+        nnrun.train(SMALL, run_dir=tmp_path / "r")
+    assert meta(tmp_path / "r")["failure"]["reason"] == "non-finite weights"
+    assert sorted(p.name for p in (tmp_path / "r" / "checkpoints").iterdir())[-1] == "epoch-000001.safetensors"

@@ -1,0 +1,242 @@
+"""`nnrun train --resume`: a stopped run continues to the same bytes as one never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+import nnrun
+from nnrun.faults import RunInterrupted
+from nnrun.report import Reporter
+from nnrun.resume import resume_training
+
+# Shuffling, dropout and early stopping with restored best weights: every piece of
+# state a resumed run has to get back.
+CONFIG = {
+    "name": "resumable",
+    "data": {"source": {"type": "builtin", "name": "iris"}, "preprocess": ["standardize"]},
+    "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"},
+                         {"type": "dropout", "rate": 0.2},
+                         {"type": "dense", "units": 3, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": {"type": "adam", "learning_rate": 0.01},
+    "metrics": ["accuracy"],
+    "training": {"epochs": 12, "batch_size": 16,
+                 "early_stopping": {"monitor": "val_loss", "patience": 50, "restore_best": True},
+                 "checkpoint": {"every_epochs": 1, "keep": 3}},
+}
+
+
+class SignalAt(Reporter):
+    """Sends this process a signal at the end of an epoch or at a given batch."""
+
+    def __init__(self, epoch: int, batch: int | None = None, number=signal.SIGINT):
+        super().__init__()
+        self.at, self.at_batch, self.number, self.epoch = epoch, batch, number, 0
+
+    def epoch_start(self, epoch, epochs, batches):
+        self.epoch = epoch
+
+    def batch(self, index, loss):
+        if self.epoch == self.at and index == self.at_batch:
+            os.kill(os.getpid(), self.number)
+
+    def epoch_end(self, row):
+        if row["epoch"] == self.at and self.at_batch is None:
+            os.kill(os.getpid(), self.number)
+
+
+def metrics_without_seconds(run) -> list[str]:
+    lines = (run / "metrics.csv").read_text().splitlines()
+    drop = lines[0].split(",").index("seconds")
+    return [",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines]
+
+
+def assert_same_run(run, reference) -> None:
+    assert (run / "model.safetensors").read_bytes() == (reference / "model.safetensors").read_bytes()
+    assert metrics_without_seconds(run) == metrics_without_seconds(reference)
+
+
+def interrupted_run(tmp_path, config=CONFIG, name="run", **at):
+    with pytest.raises(RunInterrupted):
+        nnrun.train(config, run_dir=tmp_path / name, reporter=SignalAt(**at))
+    return tmp_path / name
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return nnrun.train(CONFIG, run_dir=tmp_path_factory.mktemp("ref") / "ref").run_dir
+
+
+@pytest.mark.parametrize("at", [{"epoch": 4}, {"epoch": 6, "batch": 3}, {"epoch": 1, "batch": 1}])
+def test_interrupted_then_resumed_run_is_byte_identical(tmp_path, reference, at):
+    run = interrupted_run(tmp_path, **at)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "interrupted"
+    resume_training(run)
+    assert_same_run(run, reference)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "completed" and meta["epochs_completed"] == 12
+    assert meta["resumes"][0]["epoch"] == (at["epoch"] if "batch" not in at else at["epoch"] - 1)
+
+
+def test_resume_falls_back_to_an_older_checkpoint_when_the_newest_is_damaged(tmp_path, reference):
+    run = interrupted_run(tmp_path, epoch=5)
+    newest = run / "checkpoints" / "epoch-000005.safetensors"
+    data = bytearray(newest.read_bytes())
+    data[-10] ^= 0x01  # one flipped bit in the last tensor
+    newest.write_bytes(bytes(data))
+    resume_training(run)
+    assert_same_run(run, reference)
+    entry = json.loads((run / "meta.json").read_text())["resumes"][0]
+    assert entry["checkpoint"] == "epoch-000004.safetensors"
+    assert "checksum mismatch" in entry["skipped"][0]
+
+
+def test_resume_continues_a_run_stopped_early_exactly(tmp_path):
+    config = {**CONFIG, "optimizer": {"type": "sgd", "learning_rate": 2.0},
+              "training": {**CONFIG["training"], "epochs": 200,
+                           "early_stopping": {"monitor": "val_loss", "patience": 3}}}
+    reference = nnrun.train(config, run_dir=tmp_path / "ref")
+    assert reference.stopped_early
+    run = interrupted_run(tmp_path, config, epoch=reference.best_epoch + 1)
+    result = resume_training(run)
+    assert result.best_epoch == reference.best_epoch and result.stopped_early
+    assert_same_run(run, reference.run_dir)
+
+
+def test_resume_refuses_a_changed_config_and_names_the_keys(run_cli, tmp_path):
+    run = interrupted_run(tmp_path, epoch=2)
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=20", "--set", "optimizer.learning_rate=0.1")
+    assert result.exit_code == 2
+    assert "changed: optimizer.learning_rate (0.01 -> 0.1), training.epochs (12 -> 20)" in result.output
+
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["training"]["batch_size"] = 8  # edited by hand after the run started
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    result = run_cli("train", "--resume", run)
+    assert result.exit_code == 2
+    assert "differs from the one this checkpoint was trained with; changed: training.batch_size (16 -> 8)" in (
+        result.output
+    )
+
+
+def test_resume_with_the_run_config_given_again_is_accepted(run_cli, tmp_path, reference):
+    run = interrupted_run(tmp_path, epoch=3)
+    result = run_cli("train", run / "config.yaml", "--resume", run, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert_same_run(run, reference)
+
+
+def test_resume_without_a_valid_checkpoint_is_an_error(run_cli, tmp_path):
+    run = interrupted_run(tmp_path, epoch=2)
+    for path in (run / "checkpoints").iterdir():
+        path.write_bytes(b"")
+    result = run_cli("train", "--resume", run)
+    assert result.exit_code == 2
+    assert "no valid checkpoint to resume from" in result.output
+    assert "epoch-000002.safetensors: not a valid safetensors file (only 0 bytes; truncated?)" in result.output
+    assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"  # untouched
+
+
+def test_resume_refuses_a_completed_run_and_train_needs_a_config(run_cli, reference):
+    result = run_cli("train", "--resume", reference)
+    assert result.exit_code == 2 and "the run has completed; there is nothing to resume" in result.output
+    result = run_cli("train")
+    assert result.exit_code == 2 and "missing CONFIG" in result.output
+
+
+def test_resume_under_another_thread_count_warns(run_cli, tmp_path, monkeypatch):
+    run = interrupted_run(tmp_path, epoch=2)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["environment"]["blas"] and meta["environment"]["blas_threads"] >= 1
+    meta["environment"]["blas_threads"] += 7
+    (run / "meta.json").write_text(json.dumps(meta))
+    result = run_cli("train", "--resume", run, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "warning: the run started under a different numeric environment (blas_threads:" in result.output
+    assert "not promised to be bit-identical" in result.output
+
+
+def test_resume_removes_stale_temporary_files(tmp_path, reference):
+    run = interrupted_run(tmp_path, epoch=3)
+    stale = [run / ".metrics.csv.999.tmp", run / "checkpoints" / ".epoch-000004.safetensors.999.tmp"]
+    for path in stale:
+        path.write_bytes(b"half a file")
+    resume_training(run)
+    assert not any(path.exists() for path in stale)
+    assert_same_run(run, reference)
+
+
+# The kill test: a real `nnrun train` process is SIGKILLed at random moments (no handler
+# runs, files may be half written), resumed each time, and must end byte-identical.
+# A kill moment is a random epoch ahead plus a random fraction of an epoch, so every
+# kill lands during training however fast or slow the disk is today.
+TRIALS, KILLS, EPOCHS = 3, 3, 40
+
+
+def test_sigkill_at_random_points_then_resume_is_byte_identical(tmp_path):
+    config = {**CONFIG, "training": {**CONFIG["training"], "epochs": EPOCHS, "batch_size": 4,
+                                     "checkpoint": {"every_epochs": 1, "keep": 2}}}
+    path = tmp_path / "kill.yaml"
+    path.write_text(yaml.safe_dump(config))
+    reference = nnrun.train(path, run_dir=tmp_path / "ref")
+    epoch_seconds = reference.seconds / EPOCHS
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    kills = []
+    for trial in range(TRIALS):
+        run = tmp_path / f"trial-{trial}"
+        command = ["train", str(path), "--run-dir", str(run), "--quiet"]
+        for _ in range(KILLS):
+            target = rng.randint(_newest_epoch(run) + 1, _newest_epoch(run) + 10)
+            landed = _kill_after(command, run, target, rng.uniform(0, epoch_seconds))
+            kills.append(f"{'killed' if landed else 'missed'} after epoch {_newest_epoch(run)}")
+            command = ["train", "--resume", str(run), "--quiet"]
+        finish = _nnrun(command)
+        assert finish.wait(timeout=60) == 0, f"seed {seed}: {finish.stderr.read().decode()}"
+        assert_same_run(run, reference.run_dir)
+        assert not list(run.rglob("*.tmp"))
+    landed = sum(k.startswith("killed") for k in kills)
+    print(f"kill test (seed {seed}): {TRIALS} trials, {landed} of {len(kills)} SIGKILLs landed: {kills}")
+    assert landed >= TRIALS * (KILLS - 1), f"seed {seed}: {kills}"
+
+
+def _newest_epoch(run) -> int:
+    names = [p.name for p in (run / "checkpoints").glob("epoch-*.safetensors")] if run.exists() else []
+    return max((int(n[6:12]) for n in names), default=-1)
+
+
+def _nnrun(args):
+    return subprocess.Popen([sys.executable, "-m", "nnrun", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def _kill_after(args, run, epoch: int, delay: float) -> bool:
+    """Start nnrun; once the checkpoint of ``epoch`` exists, wait ``delay`` and SIGKILL
+    it. Returns whether the kill landed before the run completed."""
+    process = _nnrun(args)
+    deadline = time.monotonic() + 60
+    while process.poll() is None and _newest_epoch(run) < epoch:
+        assert time.monotonic() < deadline, "training made no progress"
+        time.sleep(0.002)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    return json.loads((run / "meta.json").read_text())["status"] != "completed"
+
+
+def test_a_signal_saves_a_checkpoint_even_with_checkpoints_turned_off(tmp_path, reference):
+    config = {**CONFIG, "training": {**CONFIG["training"], "checkpoint": None}}
+    run = interrupted_run(tmp_path, config, epoch=5, batch=2)
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["epoch-000004.safetensors"]
+    resume_training(run)
+    assert (run / "model.safetensors").read_bytes() == (reference / "model.safetensors").read_bytes()
