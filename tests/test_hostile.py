@@ -1,9 +1,6 @@
-"""Hostile weight files: `nnrun evaluate` and `nnrun train --resume` refuse every damaged,
-foreign or redirected file with a clear message and exit code 2, executing nothing.
-
-`nnrun predict` loads weights through the same function (``evaluation.load_run`` ->
-``rundir.load_weights``), so these cases cover it too.
-"""
+"""Hostile weight files: `nnrun evaluate`, `nnrun predict` and `nnrun train --resume`
+refuse every damaged, foreign or redirected file with a clear message and exit code 2,
+executing nothing."""
 
 from __future__ import annotations
 
@@ -114,6 +111,21 @@ def test_evaluate_refuses_a_hostile_weights_file(case, finished, run_cli, tmp_pa
     assert expected in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "executed").exists() and not (run / "eval.json").exists()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_predict_refuses_a_hostile_weights_file(case, finished, run_cli, tmp_path):
+    damage, expected = CASES[case]
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    damage(run / "model.safetensors", tmp_path)
+    samples = tmp_path / "new.csv"
+    samples.write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
+    result = run_cli("predict", run, samples, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {run / 'model.safetensors'}: ")
+    assert expected in result.output
+    assert not (tmp_path / "executed").exists() and not (tmp_path / "out.csv").exists()
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -240,3 +240,22 @@ def test_a_signal_saves_a_checkpoint_even_with_checkpoints_turned_off(tmp_path, 
     assert [p.name for p in (run / "checkpoints").iterdir()] == ["epoch-000004.safetensors"]
     resume_training(run)
     assert (run / "model.safetensors").read_bytes() == (reference / "model.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("optimizer", [{"type": "nadam", "learning_rate": 0.01},
+                                       {"type": "adamw", "learning_rate": 0.01, "global_clipnorm": 1.0}])
+def test_resume_restores_batch_norm_statistics_and_schedule_state(tmp_path, optimizer):
+    """Moving statistics, a plateau schedule's counters and every optimizer slot
+    (nadam's running product included) come back from the checkpoint."""
+    config = {**CONFIG, "optimizer": optimizer,
+              "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"},
+                                   {"type": "batch_normalization"},
+                                   {"type": "dropout", "rate": 0.2},
+                                   {"type": "dense", "units": 3, "activation": "softmax"}]},
+              "training": {**CONFIG["training"], "schedule": {"type": "reduce_on_plateau", "monitor": "val_loss",
+                                                              "patience": 1, "factor": 0.5, "min_delta": 0.1}}}
+    reference = nnrun.train(config, run_dir=tmp_path / "ref")
+    assert len({row["lr"] for row in reference.history}) > 1  # the schedule did act
+    run = interrupted_run(tmp_path, config, epoch=5, batch=2)
+    resume_training(run)
+    assert_same_run(run, reference.run_dir)
