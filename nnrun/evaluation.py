@@ -39,10 +39,28 @@ def load_run(run_dir: str | Path):
     if not isinstance(states, list) or len(states) != len(loaded.config.data.preprocess):
         raise UserError(f"{path / 'preprocess.json'}: does not match the run's config.yaml")
     experiment = build(loaded, preprocess_states=states, columns=saved.get("columns"))
+    _check_same_data(path, experiment)
     # Checked as untrusted input: names, shapes, dtypes and the checksum (see rundir).
     weights = rundir.load_weights(path / "model.safetensors", like=experiment.graph.state())
     experiment.graph.load_state(weights, str(path / "model.safetensors"))
     return path, experiment
+
+
+def _check_same_data(path: Path, experiment) -> None:
+    """The rebuilt splits must be the ones the run trained on: a data file edited since
+    (rows added, removed or reordered) would otherwise mix training rows into the test."""
+    meta = rundir.read_json(path / "meta.json")
+    recorded = meta.get("split_fingerprints") if isinstance(meta, dict) else None
+    if not isinstance(recorded, dict):
+        return  # written before split fingerprints were recorded
+    now = experiment.split_fingerprints or {}
+    changed = sorted(name for name in set(recorded) | set(now) if recorded.get(name) != now.get(name))
+    if changed:
+        raise UserError(
+            f"{path}: the data no longer matches the run: the {', '.join(changed)} split"
+            f"{'s differ' if len(changed) > 1 else ' differs'} from training (its fingerprint in meta.json)",
+            hint="the data file changed since training; restore it, or train a new run on the new data",
+        )
 
 
 def _load_saved_config(path: Path) -> LoadedConfig:

@@ -135,3 +135,21 @@ def test_flat_rows_become_images_again(tmp_path):
     x = read_samples(tmp_path / "d.csv", saved)
     assert x.shape == (1, 8, 8, 1) and x.dtype == np.float32
     assert x[0, 1, 0, 0] == 8.0  # second image row starts at pixel 8
+
+
+def test_evaluate_refuses_data_that_changed_since_training(run_cli, tmp_path):
+    """Reordered rows would silently mix training rows into the test split."""
+    import shutil
+
+    from conftest import ROOT
+
+    shutil.copytree(ROOT / "configs" / "data", tmp_path / "data")
+    shutil.copy(ROOT / "configs" / "fruit.yaml", tmp_path / "fruit.yaml")
+    assert run_cli("train", tmp_path / "fruit.yaml", "--run-dir", "r", "--set", "training.epochs=2", "-q").exit_code == 0
+    csv = tmp_path / "data" / "fruit.csv"
+    header, *rows = csv.read_text().splitlines()
+    csv.write_text("\n".join([header, *reversed(rows)]) + "\n")
+    result = run_cli("evaluate", "r")
+    assert result.exit_code == 2
+    assert "r: the data no longer matches the run: the test, train, validation splits differ" in result.output
+    assert not (tmp_path / "r" / "eval.json").exists()
