@@ -47,8 +47,11 @@ def _guard(action: Callable[[], object]) -> None:
     try:
         action()
     except NnrunError as exc:
-        if _state["debug"]:
-            raise
+        if _state["debug"]:  # the traceback, but still the documented exit code
+            import traceback
+
+            traceback.print_exc()
+            raise typer.Exit(exc.exit_code) from None
         from rich.console import Console
 
         Console(stderr=True).print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)

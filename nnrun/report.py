@@ -22,9 +22,14 @@ REDRAW_SECONDS = 0.1
 NOT_METRICS = ("epoch", "lr", "seconds")
 
 
+def number(value: float) -> str:
+    """Four decimals, or scientific notation for values too large or small for them."""
+    return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
+
+
 def format_row(row: dict) -> str:
     """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``"""
-    shown = [f"{k} {v:.4f}" for k, v in row.items() if k not in NOT_METRICS]
+    shown = [f"{k} {number(v)}" for k, v in row.items() if k not in NOT_METRICS]
     return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
 
 
@@ -38,6 +43,9 @@ class Reporter:
 
     def start(self, experiment, run_dir: Path) -> None:
         self.experiment = experiment
+
+    def resumed(self, epoch: int, checkpoint: Path) -> None:
+        """Training continues after ``epoch``, from ``checkpoint``."""
 
     def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
 
@@ -68,6 +76,9 @@ class PlainReporter(Reporter):
         super().start(experiment, run_dir)
         print_header(self.console, experiment, run_dir)
         self.best = None
+
+    def resumed(self, epoch, checkpoint):
+        self.console.print(f"resuming after epoch {epoch} from {checkpoint}", highlight=False, soft_wrap=True)
 
     def epoch_start(self, epoch, epochs, batches):
         self.epoch, self.epochs = epoch, epochs
@@ -120,7 +131,7 @@ class RichReporter(PlainReporter):
     def epoch_end(self, row):
         self.progress.update(self.task, completed=self.progress.tasks[-1].total)
         shown = {k: v for k, v in row.items() if k.startswith("val_")} or {"loss": row["loss"]}
-        info = "  ".join(f"{k} {v:.4f}" for k, v in shown.items())
+        info = "  ".join(f"{k} {number(v)}" for k, v in shown.items())
         self.progress.update(self.run_task, completed=row["epoch"], info=info)
         self.progress.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
         self.progress.refresh()

@@ -119,12 +119,16 @@ def open_existing(path: str | Path) -> Path:
     path = Path(path)
     if path.is_symlink():
         raise UserError(f"{path}: is a symbolic link; nnrun only reads real run directories")
+    if path.is_file():
+        raise UserError(f"{path}: is a file, not a run directory",
+                        hint="give the folder `nnrun train` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
     if not path.is_dir():
-        raise UserError(f"{path}: no such run directory", hint="`nnrun train CONFIG` prints the run directory it writes")
+        raise UserError(f"{path}: no such run directory", hint="`nnrun runs` lists the runs in runs/")
     if (path / "config.yaml").is_symlink():
         raise UserError(f"{path / 'config.yaml'}: is a symbolic link; nnrun reads only files inside the run directory")
     if not (path / "config.yaml").is_file():
-        raise UserError(f"{path}: not an nnrun run directory (no config.yaml)")
+        raise UserError(f"{path}: not an nnrun run directory (no config.yaml)",
+                        hint="`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None)
     return path
 
 

@@ -98,6 +98,8 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter, resume_fr
         graph, slots, progress, stopper, schedule_state, shuffle=shuffle_rng, dropout=dropout_rng))
     keeper.begin(resume_from)
     reporter.start(experiment, record.path)  # after a resumed run has found its checkpoint
+    if resume_from is not None:
+        reporter.resumed(progress.epoch, keeper.saved)
     history = progress.history
     signals = signals or SignalWatch()
     for epoch in range(progress.epoch + 1, training.epochs + 1):

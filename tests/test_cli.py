@@ -128,3 +128,22 @@ def test_python_api(tmp_path):
     assert set(result.final) == {"train", "validation", "test"}
     report = nnrun.evaluate(result.run_dir)
     assert report["metrics"]["loss"] == result.final["test"]["loss"]
+
+
+def test_paths_of_the_wrong_kind_say_so(run_cli, tmp_path):
+    result = run_cli("evaluate", IRIS)
+    assert result.exit_code == 2 and f"{IRIS}: is a file, not a run directory" in result.output
+    (tmp_path / "folder").mkdir()
+    result = run_cli("train", "folder")
+    assert result.exit_code == 2 and "folder: is a directory, not a config file" in result.output
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(run_cli):
+    result = run_cli("--debug", "evaluate", "runs/nothing-here")
+    assert result.exit_code == 2
+
+
+def test_huge_losses_print_in_scientific_notation():
+    from nnrun.report import number
+
+    assert number(4.1e31) == "4.1e+31" and number(0.1234567) == "0.1235" and number(0.0) == "0.0000"

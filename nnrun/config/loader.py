@@ -49,6 +49,9 @@ class LoadedConfig:
 
     def _place(self, problem: Problem, by_key: bool) -> Problem:
         parts = tuple(int(p) if p.isdigit() else p for p in problem.path.split(".")) if problem.path else ()
+        inside = [origin for path, origin in self.overrides.items() if parts and path[: len(parts)] == parts != path]
+        if inside:  # e.g. a check of data.split as a whole, after --set data.split.test=...
+            return Problem(problem.path, f"{problem.message} (from {', '.join(inside)})")
         for end in range(len(parts), -1, -1):
             prefix = parts[:end]
             if prefix in self.overrides:

@@ -90,14 +90,24 @@ def _describe_tag(kind: str, error: dict, received: Any) -> str:
     return f"unknown type '{tag}'" + suggestion(tag, expected, "types")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _quote_hint(kind: str, received: Any) -> str:
     """YAML reads some words as other kinds of values; say how to write them as text."""
     if kind == "string_type" and isinstance(received, (bool, int, float)):
         return "; put the value in quotes to make it text"
     if kind in ("bool_type", "bool_parsing") and isinstance(received, str):
-        return "; write true or false without quotes"
+        if received.strip().lower() in ("true", "false"):
+            return "; write true or false without quotes"
+        return "; only true and false are booleans (YAML 1.2: yes, no, on and off are text)"
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
-        return "; write the number without quotes"
+        return "; write the number without quotes" if _is_number(received) else ""
     return ""
 
 

@@ -77,7 +77,10 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     """Parse a YAML file into plain data, the (line, column) of every value and key, and
     the text's lines (for quoting them in messages)."""
     source = str(path)
-    if path.is_dir() or not path.exists():
+    if path.is_dir():
+        raise UserError(f"{source}: is a directory, not a config file",
+                        hint="give a YAML file, e.g. configs/iris.yaml; a run's resolved config is RUN_DIR/config.yaml")
+    if not path.exists():
         raise UserError(f"{source}: no such config file", hint="check the path; configs/ holds examples")
     if path.stat().st_size > MAX_BYTES:
         raise UserError(f"{source}: the file is larger than {MAX_BYTES // 1000} kB; a config is a short text file")
