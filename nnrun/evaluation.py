@@ -38,7 +38,7 @@ def load_run(run_dir: str | Path):
     states = saved.get("states") if isinstance(saved, dict) else None
     if not isinstance(states, list) or len(states) != len(loaded.config.data.preprocess):
         raise UserError(f"{path / 'preprocess.json'}: does not match the run's config.yaml")
-    experiment = build(loaded, preprocess_states=states, columns=saved.get("columns"))
+    experiment = build(loaded, preprocess_states=states, columns=saved.get("columns"), warm_start=False)
     _check_same_data(path, experiment)
     # Checked as untrusted input: names, shapes, dtypes and the checksum (see rundir).
     weights = rundir.load_weights(path / "model.safetensors", like=experiment.graph.state())

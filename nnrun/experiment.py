@@ -20,6 +20,7 @@ from .data import Dataset, load_splits
 from .data.preprocess import apply_pipeline, fit_pipeline
 from .errors import ConfigError, Problem
 from .graph import Graph, compile_graph
+from .seeding import stream
 
 
 @dataclass
@@ -56,11 +57,13 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
 
 
 def build(
-    loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None
+    loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None,
+    warm_start: bool = True,
 ) -> Experiment:
     """Load and split the data, fit (or reuse) the column encoding and preprocessing,
-    compile the graph."""
-    config = resolve_data_paths(loaded)
+    compile the graph, and load ``model.init_weights`` (unless ``warm_start`` is False:
+    a saved run brings its own weights)."""
+    config = resolve_paths(loaded)
     try:
         splits = load_splits(config.data, config.seed, columns)
     except ConfigError as exc:
@@ -83,30 +86,30 @@ def build(
         raise loaded.locate(ConfigError("", [problem])) from None
     except ConfigError as exc:
         raise loaded.locate(exc) from None
+    if warm_start:
+        load_initial_weights(loaded, graph)
     fingerprints = {name: part.fingerprint() for name, part in splits.parts.items()}
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns, fingerprints)
 
 
-def resolve_data_paths(loaded: LoadedConfig) -> Config:
-    """Make the source's relative file paths absolute, read from the config file's
-    folder (the working directory for a config given as a dict). The run directory's
+def resolve_paths(loaded: LoadedConfig) -> Config:
+    """Make relative file paths absolute: the data source's, read from the config
+    file's folder (the working directory for a config given as a dict), and
+    ``model.init_weights``, read from the working directory. The run directory's
     config.yaml then holds absolute paths and finds the same files from anywhere."""
     folder = Path(loaded.source).resolve().parent if Path(loaded.source).is_file() else Path.cwd()
     config = loaded.config
     source = config.data.source.resolve(folder)
     if source != config.data.source:
-        data = config.data.model_copy(update={"source": source})
-        loaded.config = config.model_copy(update={"data": data})
-    return loaded.config
+        config = config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
+    weights = config.model.init_weights
+    if weights is not None and not Path(weights).is_absolute():
+        model = config.model.model_copy(update={"init_weights": str(Path(weights).resolve())})
+        config = config.model_copy(update={"model": model})
+    loaded.config = config
+    return config
 
 
-STREAMS = {"split": 1, "init": 2, "shuffle": 3, "dropout": 4}
-
-
-def stream(seed: int, purpose: str) -> np.random.Generator:
-    """An independent generator per purpose, so e.g. adding dropout leaves the split
-    and the initial weights unchanged."""
-    return np.random.default_rng(np.random.SeedSequence([seed, STREAMS[purpose]]))
 
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
@@ -133,12 +136,29 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
         problems += _check_output_activation(config, data, width)
     problems += _check_metrics(config, data)
     problems += _check_class_weights(config, data)
+    problems += _check_layer_inputs(graph, parts)
     if config.training.early_stopping:
         problems += _check_monitor(config, parts)
     if getattr(config.training.schedule, "monitor", None):
         problems += _check_monitor(config, parts, "training.schedule.monitor", config.training.schedule.monitor)
     if problems:
         raise ConfigError("", problems)
+
+
+def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
+    """Layers that accept only some input values (embedding: whole-number indices) check
+    every split before training, rather than failing in the middle of it."""
+    problems = []
+    for node in graph.nodes:
+        check = getattr(node.layer, "check_inputs", None)
+        if check is None or not node.reads_model_input:
+            continue
+        for name, part in parts.items():
+            message = check(part.x)
+            if message:
+                problems.append(Problem(f"model.layers.{node.index}", f"{message} (in the {name} split)"))
+                break
+    return problems
 
 
 def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
@@ -172,7 +192,8 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
     if path is None:
         return
     try:
-        graph.load_state(rundir.load_weights(Path(path), require_checksum=False), path)
+        weights = rundir.load_weights(Path(path), require_checksum=False, what="initial weights (model.init_weights)")
+        graph.load_state(weights, path)
     except UserError as exc:
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None
 
@@ -212,8 +233,15 @@ def _check_output_activation(config: Config, data: Dataset, width: int) -> list[
     categorical cross-entropy, a probability per unit (sigmoid) for binary."""
     index, activation = output_activation(config.model.layers)
     where, loss = f"model.layers.{index}.activation", config.loss.type
-    if activation is None or getattr(config.loss, "from_logits", False):
-        return []  # with from_logits the graph checks that the output is linear
+    if getattr(config.loss, "from_logits", False):
+        return []  # the graph checks that the output is linear
+    if activation is None:  # a layer without an activation (add, flatten, ...) outputs what it gets
+        wanted = {"softmax": "softmax", "sigmoid": "sigmoid"}.get(config.loss.fuses or "")
+        if not wanted:
+            return []
+        return [Problem(f"model.layers.{index}", f"{loss} needs {wanted} outputs, but this '{config.model.layers[index].type}' "
+                                                f"layer ends the model with raw values; add "
+                                                f"{{type: activation, activation: {wanted}}} after it")]
     if activation == "softmax" and width == 1:
         return [Problem(where, "softmax over 1 unit always outputs 1, so nothing can be learned; "
                                "use sigmoid (2 classes) or linear (regression)")]

@@ -39,7 +39,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     """Predict every row of ``input_path``; writes ``output`` (default
     RUN_DIR/predictions.csv)."""
     from .config import load_config
-    from .experiment import stream
+    from .seeding import stream
     from .graph import compile_graph
 
     path = rundir.open_existing(run_dir)

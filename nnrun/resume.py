@@ -39,7 +39,7 @@ def resume_training(run_dir, config=None, overrides=(), reporter=None, command=N
         loaded = load_config(path / "config.yaml")
         if config is not None or overrides:
             _refuse_changes(path, loaded, config, overrides)
-        experiment = build(loaded)
+        experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         for message in environment_changes(record.meta.get("environment", {}), environment()):
             _warn(message)
         candidates = checkpoint.candidates(path)

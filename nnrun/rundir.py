@@ -169,7 +169,7 @@ def save_weights(path: Path, weights: dict[str, np.ndarray], metadata: dict[str,
 
 
 def load_weights(
-    path: Path, like: dict[str, np.ndarray] | None = None, require_checksum: bool = True
+    path: Path, like: dict[str, np.ndarray] | None = None, require_checksum: bool = True, what: str | None = None
 ) -> dict[str, np.ndarray]:
     """Read weights as untrusted input: every way a file can be wrong is a UserError
     (exit code 2) naming the file, and nothing in it is ever executed.
@@ -182,7 +182,7 @@ def load_weights(
     from .tensorfile import check_like, read
 
     if not path.exists() and not path.is_symlink():
-        raise UserError(f"{path}: missing; the run may not have finished")
+        raise UserError(f"{path}: missing; " + (f"no such file for the {what}" if what else "the run may not have finished"))
     weights, _ = read(path, require_checksum=require_checksum)
     if like is not None:
         check_like(path, weights, like)

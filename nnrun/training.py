@@ -20,12 +20,13 @@ from .checkpoint import Progress, loop_components
 from .data import Dataset
 from .errors import UserError
 from .evaluation import evaluate_split
-from .experiment import Experiment, as_loaded, build, load_initial_weights, stream
+from .experiment import Experiment, as_loaded, build
 from .faults import SignalWatch, check_finite
 from .metrics import higher_is_better
 from .recovery import Checkpointer
 from .report import Reporter, make_reporter
 from .runrecord import RunRecord
+from .seeding import stream
 from .schedules import Constant as ConstantSchedule
 
 
@@ -51,7 +52,6 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, r
     started = time.perf_counter()
     loaded = as_loaded(config, overrides)
     experiment = build(loaded)
-    load_initial_weights(loaded, experiment.graph)
     record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
     return run(experiment, record, reporter or make_reporter(quiet=quiet), started)
 

@@ -152,7 +152,7 @@ def test_warm_start_mismatch_is_a_located_error(run_cli, write_config, tmp_path,
     path = write_config(config(layers, model_extra="  init_weights: init.safetensors\n"))
     result = run_cli("train", path)
     assert result.exit_code == 2
-    assert f"{path}:9:17: model.init_weights: init.safetensors: weights do not fit the model" in result.output
+    assert f"{path}:9:17: model.init_weights: {tmp_path.resolve() / 'init.safetensors'}: weights do not fit the model" in result.output
     assert message in result.output
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import ROOT
+
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 
 BRANCHED = """\
@@ -99,3 +101,45 @@ def test_softmax_on_a_single_unit_is_the_one_problem_reported(run_cli, write_con
     assert result.exit_code == 2
     assert "1 problem in the config" in result.output
     assert ":6:43: model.layers.1.activation: softmax over 1 unit always outputs 1" in result.output
+
+
+def test_validate_checks_everything_training_would(run_cli, tmp_path):
+    """validate runs build() exactly as train does: warm-start weights, embedding
+    indices against the data, and the output a loss needs are all checked."""
+    base = (
+        "data: {source: {type: builtin, name: iris}, preprocess: [standardize]}\n"
+        "model:\n  layers:\n{layers}"
+        "loss: categorical_crossentropy\n"
+    )
+    dense = "    - {type: dense, units: 3, activation: softmax}\n"
+    (tmp_path / "a.yaml").write_text(base.replace("{layers}", dense) + "")
+    result = run_cli("validate", tmp_path / "a.yaml", "--set", "model.init_weights=absent.safetensors")
+    assert result.exit_code == 2
+    assert "absent.safetensors: missing; no such file for the initial weights (model.init_weights)" in result.output
+
+    embed = "    - {type: embedding, input_dim: 10, output_dim: 2}\n    - {type: flatten}\n" + dense
+    (tmp_path / "b.yaml").write_text(base.replace("{layers}", embed))
+    result = run_cli("validate", tmp_path / "b.yaml")
+    assert result.exit_code == 2
+    assert "b.yaml:4:7: model.layers.0: embedding input value" in result.output
+    assert "is not an index in [0, 10)" in result.output and "(in the train split)" in result.output
+
+    branches = ("    - {type: dense, units: 3, name: a}\n    - {type: dense, units: 3, inputs: [input]}\n"
+                "    - {type: add, inputs: [a, dense_1]}\n")
+    (tmp_path / "c.yaml").write_text(base.replace("{layers}", branches))
+    result = run_cli("validate", tmp_path / "c.yaml")
+    assert result.exit_code == 2
+    assert ("model.layers.2: categorical_crossentropy needs softmax outputs, but this 'add' layer ends the model "
+            "with raw values; add {type: activation, activation: softmax} after it") in result.output
+
+
+def test_saved_config_holds_the_absolute_warm_start_path(run_cli, tmp_path):
+    import yaml
+
+    iris = ROOT / "configs" / "iris.yaml"
+    assert run_cli("train", iris, "--run-dir", "first", "--set", "training.epochs=1", "-q").exit_code == 0
+    result = run_cli("train", iris, "--run-dir", "warm", "--set", "training.epochs=1", "-q",
+                     "--set", "model.init_weights=first/model.safetensors")
+    assert result.exit_code == 0, result.output
+    saved = yaml.safe_load((tmp_path / "warm" / "config.yaml").read_text())
+    assert saved["model"]["init_weights"] == str((tmp_path / "first" / "model.safetensors").resolve())

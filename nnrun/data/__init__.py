@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..seeding import stream
 from .dataset import Dataset
 from .sources import BUILTIN, SourceSpec
 from .table import encode_columns, encoded_names, fit_columns
@@ -26,7 +27,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     A table source's columns are encoded after the split, with the categories and
     fill values learned on the training rows (or the saved ``columns`` state)."""
     full = data_config.source.load(seed)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
     parts = {name: full.take(idx) for name, idx in indices.items() if len(idx)}
     if full.table is not None:

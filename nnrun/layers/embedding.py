@@ -35,14 +35,19 @@ class Embedding(Layer):
     def init(self, input_shape: Shape, rng, dtype) -> Params:
         return {"embeddings": initialize(self.embeddings_initializer, (self.input_dim, self.output_dim), rng, dtype)}
 
+    def check_inputs(self, x: np.ndarray) -> str | None:
+        """Why ``x`` cannot be looked up (a value that is not an index), or None."""
+        indices = x.astype(np.intp)
+        wrong = (indices < 0) | (indices >= self.input_dim) | (indices != x)
+        if not wrong.any():
+            return None
+        return (f"embedding input value {float(x[wrong].flat[0])!r} is not an index in [0, {self.input_dim}); "
+                "inputs must be whole numbers below input_dim (do not standardize them)")
+
     def forward(self, params, x, training, rng):
         indices = x.astype(np.intp)
-        if indices.size and (indices.min() < 0 or indices.max() >= self.input_dim or np.any(indices != x)):
-            bad = float(x[(indices < 0) | (indices >= self.input_dim) | (indices != x)].flat[0])
-            raise UserError(
-                f"embedding: input value {bad!r} is not an index in [0, {self.input_dim})",
-                hint="embedding inputs must be whole numbers below input_dim; do not standardize them",
-            )
+        if np.any(indices != x) or indices.min(initial=0) < 0 or indices.max(initial=0) >= self.input_dim:
+            raise UserError(self.check_inputs(x))  # new data at predict time lands here
         return params["embeddings"][indices], indices
 
     def backward(self, params, cache, dy, need_dx=True):
