@@ -56,6 +56,12 @@ def _guard(action: Callable[[], object]) -> None:
 
         Console(stderr=True).print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, ...
+        if _state["debug"]:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         if _state["debug"]:
             raise

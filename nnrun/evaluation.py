@@ -13,6 +13,7 @@ from .data import Dataset
 from .errors import UserError
 from .graph import Graph
 from .metrics import METRICS
+from .savedprep import read_preprocessing
 
 
 def evaluate_split(graph: Graph, config: Config, data: Dataset, batch_size: int = 1024) -> dict[str, float]:
@@ -34,10 +35,8 @@ def load_run(run_dir: str | Path):
 
     path = rundir.open_existing(run_dir)
     loaded = _load_saved_config(path)
-    saved = rundir.read_json(path / "preprocess.json")
-    states = saved.get("states") if isinstance(saved, dict) else None
-    if not isinstance(states, list) or len(states) != len(loaded.config.data.preprocess):
-        raise UserError(f"{path / 'preprocess.json'}: does not match the run's config.yaml")
+    saved = read_preprocessing(path, loaded.config)
+    states = saved["states"]
     experiment = build(loaded, preprocess_states=states, columns=saved.get("columns"), warm_start=False)
     _check_same_data(path, experiment)
     # Checked as untrusted input: names, shapes, dtypes and the checksum (see rundir).

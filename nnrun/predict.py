@@ -23,8 +23,8 @@ from .data.preprocess import apply_pipeline
 from .data.table import build_table, encode_columns, read_csv
 from .errors import UserError
 from .metrics import predicted_labels
+from .savedprep import read_preprocessing
 
-SAVED_KEYS = ("states", "feature_names", "class_names", "input_shape", "task")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
 
     path = rundir.open_existing(run_dir)
     config = load_config(path / "config.yaml").config
-    saved = _saved_preprocessing(path, len(config.data.preprocess))
+    saved = read_preprocessing(path, config)
     x = read_samples(Path(input_path), saved)
     x = apply_pipeline(config.data.preprocess, saved["states"], x)
     shape = tuple(saved["input_shape"])
@@ -56,13 +56,6 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     target = Path(output) if output is not None else path / "predictions.csv"
     _write_csv(target, header, rows)
     return Prediction(target, len(rows), header)
-
-
-def _saved_preprocessing(path: Path, steps: int) -> dict:
-    saved = rundir.read_json(path / "preprocess.json")
-    if not isinstance(saved, dict) or any(k not in saved for k in SAVED_KEYS) or len(saved["states"]) != steps:
-        raise UserError(f"{path / 'preprocess.json'}: incomplete or does not match the run's config.yaml")
-    return saved
 
 
 def read_samples(source: Path, saved: dict) -> np.ndarray:

@@ -147,3 +147,26 @@ def test_huge_losses_print_in_scientific_notation():
     from nnrun.report import number
 
     assert number(4.1e31) == "4.1e+31" and number(0.1234567) == "0.1235" and number(0.0) == "0.0000"
+
+
+def test_unwritable_places_are_messages_not_tracebacks(run_cli, tmp_path):
+    result = run_cli("train", IRIS, "--run-dir", "/proc/nnrun-cannot-write-here")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: /proc/nnrun-cannot-write-here")
+    assert "Traceback" not in result.output
+
+
+def test_damaged_preprocessing_file_is_named(run_cli, tmp_path):
+    assert run_cli("train", IRIS, "--run-dir", "r", "--set", "training.epochs=1", "-q").exit_code == 0
+    prep = tmp_path / "r" / "preprocess.json"
+    saved = json.loads(prep.read_text())
+    saved["states"] = [{}]
+    prep.write_text(json.dumps(saved))
+    for args in (["evaluate", "r"], ["predict", "r", IRIS]):
+        result = run_cli(*args)
+        assert result.exit_code == 2, result.output
+        assert "error: r/preprocess.json: damaged: its fitted statistics do not fit the data (KeyError" in result.output
+    saved["task"] = "guessing"
+    prep.write_text(json.dumps(saved))
+    result = run_cli("evaluate", "r")
+    assert result.exit_code == 2 and "r/preprocess.json: damaged (task:" in result.output
