@@ -31,6 +31,7 @@ def describe_machine(threads: int) -> str:
 
 def mlp_case(args) -> None:
     from engines import available_engines, gemm_gflops, mlp_parameters
+
     from nnrun.data.sources import SyntheticSource
 
     source = {"type": "synthetic", "samples": args.samples, "features": FEATURES, "classes": CLASSES, "seed": 0}
@@ -47,6 +48,7 @@ def mlp_case(args) -> None:
 
 def cnn_case(args) -> None:
     from engines import available_engines
+
     from nnrun.data.sources import SyntheticSource
 
     samples = args.cnn_samples

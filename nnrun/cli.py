@@ -90,8 +90,7 @@ def train(
 
     def action():
         from .errors import UserError
-        from .report import make_reporter
-        from .report import QuietReporter
+        from .report import QuietReporter, make_reporter
         from .training import train as run_training
 
         reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)

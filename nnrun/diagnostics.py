@@ -6,14 +6,14 @@ Computed from the targets and the model's outputs (after its output activation):
   as ``j``, and per class ``precision = M[c, c] / sum_i M[i, c]``,
   ``recall = M[c, c] / sum_j M[c, j]``, ``F1 = 2 P R / (P + R)`` (0 where undefined);
 - regressors: the residuals ``r = prediction - target`` over every output: mean, std,
-  MAE, RMSE, median and largest absolute residual, and R^2.
+  MAE, RMSE, median and largest absolute residual, and R^2 (the ``r2`` metric).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .metrics import class_labels, predicted_labels
+from .metrics import class_labels, per_class_f1, predicted_labels, r2, ratio
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -23,21 +23,15 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> n
     return matrix
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(numerator.shape, np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
-
-
 def classification_report(target: np.ndarray, probs: np.ndarray, class_names: list[str]) -> dict:
     """Confusion matrix plus per-class precision, recall, F1 and support."""
     classes = max(len(class_names), 2 if probs.shape[-1] == 1 else probs.shape[-1])
     names = list(class_names) + [str(c) for c in range(len(class_names), classes)]
     matrix = confusion_matrix(class_labels(target), predicted_labels(probs), classes)
     hits = np.diag(matrix).astype(np.float64)
-    precision = _ratio(hits, matrix.sum(axis=0))
-    recall = _ratio(hits, matrix.sum(axis=1))
-    f1 = _ratio(2 * precision * recall, precision + recall)
+    precision = ratio(hits, matrix.sum(axis=0))
+    recall = ratio(hits, matrix.sum(axis=1))
+    f1 = per_class_f1(hits, matrix.sum(axis=0), matrix.sum(axis=1))
     support = matrix.sum(axis=1)
     per_class = [
         {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
@@ -53,8 +47,6 @@ def residual_report(target: np.ndarray, predictions: np.ndarray) -> dict:
     actual = target.reshape(len(target), -1).astype(np.float64)
     residual = predicted - actual
     absolute = np.abs(residual)
-    spread = np.sum((actual - actual.mean(axis=0)) ** 2)
-    r2 = 1.0 - np.sum(residual**2) / spread if spread > 0 else float("nan")
     return {
         "mean": float(residual.mean()),
         "std": float(residual.std()),
@@ -62,5 +54,5 @@ def residual_report(target: np.ndarray, predictions: np.ndarray) -> dict:
         "rmse": float(np.sqrt(np.mean(residual**2))),
         "median_abs": float(np.median(absolute)),
         "max_abs": float(absolute.max()),
-        "r2": float(r2),
+        "r2": r2(actual, predicted),  # the r2 metric's definition, so eval.json holds one R^2
     }

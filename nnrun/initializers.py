@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any, Callable, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from .spec import SPEC
 
 Shape = tuple[int, ...]
 
@@ -82,7 +84,7 @@ INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
 class Constant(BaseModel):
     """Every element set to ``value``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     type: Literal["constant"] = "constant"
     value: float = Field(0.0, description="The value of every element.")

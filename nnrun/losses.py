@@ -20,15 +20,16 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .activations import softmax
+from .spec import SPEC
 
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON], as in Keras
 
 
 class Loss(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     fuses: ClassVar[str | None] = None
     # "classification" losses take class labels; "regression" losses take values.

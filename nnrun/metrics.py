@@ -67,13 +67,13 @@ def _confusion_counts(target, probs):
     return tp, np.bincount(predicted, minlength=classes), np.bincount(labels, minlength=classes)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
 
 
-def _per_class_f1(tp, predicted, actual):
-    precision, recall = _ratio(tp, predicted), _ratio(tp, actual)
-    return _ratio(2 * precision * recall, precision + recall)
+def per_class_f1(tp, predicted, actual):
+    precision, recall = ratio(tp, predicted), ratio(tp, actual)
+    return ratio(2 * precision * recall, precision + recall)
 
 
 def _binary_or_macro(per_class: np.ndarray) -> float:
@@ -82,20 +82,20 @@ def _binary_or_macro(per_class: np.ndarray) -> float:
 
 def precision(target, probs) -> float:
     tp, predicted, _ = _confusion_counts(target, probs)
-    return _binary_or_macro(_ratio(tp, predicted))
+    return _binary_or_macro(ratio(tp, predicted))
 
 
 def recall(target, probs) -> float:
     tp, _, actual = _confusion_counts(target, probs)
-    return _binary_or_macro(_ratio(tp, actual))
+    return _binary_or_macro(ratio(tp, actual))
 
 
 def f1(target, probs) -> float:
-    return _binary_or_macro(_per_class_f1(*_confusion_counts(target, probs)))
+    return _binary_or_macro(per_class_f1(*_confusion_counts(target, probs)))
 
 
 def f1_macro(target, probs) -> float:
-    return float(_per_class_f1(*_confusion_counts(target, probs)).mean())
+    return float(per_class_f1(*_confusion_counts(target, probs)).mean())
 
 
 def auc(target, probs) -> float:

@@ -20,11 +20,13 @@ import math
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from .spec import SPEC
 
 
 class Optimizer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     learning_rate: float = Field(0.001, gt=0, description="Step size (the start of training.schedule).")
     clipvalue: float | None = Field(None, gt=0, description="Clamp each gradient element to [-clipvalue, clipvalue].")

@@ -26,7 +26,6 @@ from .metrics import predicted_labels
 from .savedprep import read_preprocessing
 
 
-
 @dataclass(frozen=True)
 class Prediction:
     output: Path
@@ -39,8 +38,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     """Predict every row of ``input_path``; writes ``output`` (default
     RUN_DIR/predictions.csv)."""
     from .config import load_config
-    from .seeding import stream
     from .graph import compile_graph
+    from .seeding import stream
 
     path = rundir.open_existing(run_dir)
     config = load_config(path / "config.yaml").config

@@ -15,8 +15,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .history import format_seconds
 from .closing import print_summary
+from .history import format_seconds
 
 REDRAW_SECONDS = 0.1
 NOT_METRICS = ("epoch", "lr", "seconds")
@@ -99,7 +99,13 @@ class PlainReporter(Reporter):
 
 class RichReporter(PlainReporter):
     def start(self, experiment, run_dir):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         super().start(experiment, run_dir)
         self.progress = Progress(

@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .metrics import higher_is_better
+from .spec import SPEC
 
 
 class Schedule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     def start(self, base: float) -> dict:
         return {"base": base}

@@ -26,8 +26,8 @@ from .metrics import higher_is_better
 from .recovery import Checkpointer
 from .report import Reporter, make_reporter
 from .runrecord import RunRecord
-from .seeding import stream
 from .schedules import Constant as ConstantSchedule
+from .seeding import stream
 
 
 @dataclass

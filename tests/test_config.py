@@ -152,3 +152,9 @@ def test_messages_for_other_schema_constraints():
         "expected a multiple of 4, got 6",
         "expected at most 1 item(s), got a list of 2",
     ]
+
+
+def test_infinity_and_nan_are_refused(write_config):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(MINIMAL + "optimizer: {type: sgd, learning_rate: .inf}\n"))
+    assert "optimizer.learning_rate: expected a finite number, got inf" in info.value.render()

@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nnrun.config.schema import DataConfig
 from nnrun.data import BUILTIN, load_splits
-from nnrun.data.preprocess import MinMax, Scale, Standardize, apply_pipeline, fit_pipeline
+from nnrun.data.preprocess import (
+    MinMax,
+    Scale,
+    Standardize,
+    apply_pipeline,
+    fit_pipeline,
+)
 from nnrun.data.sources import BuiltinSource, SyntheticSource
 from nnrun.errors import UserError
-from nnrun.config.schema import DataConfig
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnrun.data import load_splits
 from nnrun.config.schema import DataConfig
+from nnrun.data import load_splits
 
 ROWS = [
     "size,shade,label",
@@ -94,7 +94,7 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "data.source.categorical: 'shad' is not one of the feature columns; did you mean 'shade'?"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file"),
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
-        (ROWS[:5], SOURCE, "data.split: the test split would be empty"),
+        (ROWS[:5], SOURCE, "data.split.test: the test split would be empty"),
         (["size,size,label", "1,2,cat"], "{type: csv, path: data/table.csv, target: label}",
          "table.csv: the header names 'size' more than once"),
     ],

@@ -173,9 +173,9 @@ def test_images_keep_their_shape_through_preprocessing():
 
 
 def test_synthetic_images_take_the_given_shape(tmp_path):
+    import nnrun
     from nnrun.data.sources import SyntheticSource
     from nnrun.errors import ConfigError
-    import nnrun
 
     data = SyntheticSource(samples=10, shape=[4, 4, 1], classes=2).load(0)
     assert data.x.shape == (10, 4, 4, 1) and data.input_shape == (4, 4, 1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from gradcheck import assert_close, numeric_grad
+from pydantic import TypeAdapter
+
 from nnrun.graph import compile_graph
 from nnrun.layers import LAYERS, LayerSpec
 from nnrun.losses import LOSSES, LossSpec
-from pydantic import TypeAdapter
 
 LAYER_CASES = [
     pytest.param(cls, spec, shape, id=f"{cls.model_fields['type'].default}-{i}")

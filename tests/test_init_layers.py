@@ -104,7 +104,12 @@ def test_every_command_has_help_with_an_example(run_cli, command):
 def test_version_and_completion(run_cli):
     result = run_cli("--version")
     assert result.exit_code == 0 and result.output.strip() == f"nnrun {__version__}"
-    result = run_cli("--show-completion", "bash")
+    from typer.testing import CliRunner
+
+    from nnrun.cli import app
+
+    # The documented way to print the script; it needs no detection of the calling shell.
+    result = CliRunner().invoke(app, [], env={"_NNRUN_COMPLETE": "source_bash"}, prog_name="nnrun")
     assert result.exit_code == 0 and "_NNRUN_COMPLETE=complete_bash" in result.output
 
 

@@ -12,13 +12,13 @@ import time
 import numpy as np
 import pytest
 import yaml
+from test_resume import CONFIG, assert_same_run
 
 import nnrun
 from nnrun import rundir
 from nnrun.errors import TrainingFailed, UserError
 from nnrun.resume import resume_training
 from nnrun.tensorfile import read
-from test_resume import CONFIG, assert_same_run
 
 SMALL = {**CONFIG, "training": {**CONFIG["training"], "epochs": 4}}
 

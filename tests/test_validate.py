@@ -61,7 +61,7 @@ def test_validate_reads_the_data(run_cli, write_config):
     text = text.replace("units: 3,", "units: 2,")
     result = run_cli("validate", write_config(text))
     assert result.exit_code == 2
-    assert "data.split: the validation split would be empty (0.1 of 3 samples)" in result.output
+    assert "data.split.validation: the validation split would be empty (0.1 of 3 samples)" in result.output
 
 
 def test_validate_from_python(tmp_path):

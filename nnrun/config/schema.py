@@ -14,7 +14,7 @@ import json
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from ..data.preprocess import StepSpec
 from ..data.sources import SourceSpec
@@ -24,6 +24,7 @@ from ..losses import LossSpec
 from ..metrics import MetricName
 from ..optimizers import Adam, OptimizerSpec
 from ..schedules import ScheduleSpec
+from ..spec import SPEC
 
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -48,7 +49,7 @@ def _or_type_name(spec: Any, parse=_short_form) -> BeforeValidator:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
 
 class DataConfig(Section):

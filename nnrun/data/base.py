@@ -6,9 +6,10 @@ import difflib
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from ..errors import UserError
+from ..spec import SPEC
 from .dataset import Dataset
 
 # Dataset.assigned codes: where a row must go, whatever the split fractions say.
@@ -19,7 +20,7 @@ class SourceBase(BaseModel):
     """A ``data.source`` block. ``load(seed)`` reads or generates the whole data set;
     ``resolve(folder)`` returns the spec with relative file paths made absolute."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     def load(self, seed: int) -> Dataset:
         raise NotImplementedError

@@ -15,11 +15,27 @@ import numpy as np
 from pydantic import Field
 
 from ..errors import ConfigError, Problem, UserError
-from .base import (ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, concatenate,
-                   label_classes, suggestion)
+from .base import (
+    ANYWHERE,
+    TEST,
+    VALIDATION,
+    SourceBase,
+    absolute,
+    check_regression_target,
+    concatenate,
+    label_classes,
+    suggestion,
+)
 from .dataset import Dataset
 from .formats import npz_keys, read_idx, read_npz
-from .table import Table, build_table, check_no_missing, is_missing, parse_number, read_csv
+from .table import (
+    Table,
+    build_table,
+    check_no_missing,
+    is_missing,
+    parse_number,
+    read_csv,
+)
 
 RELATIVE_HINT = "a relative path in a config is read from the config file's folder"
 TaskName = Literal["classification", "regression"]

@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from ..spec import SPEC
 
 State = dict[str, list]
 
 
 class Step(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     def fit(self, x: np.ndarray) -> State:
         return {}

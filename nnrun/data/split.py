@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ..errors import ConfigError, Problem, UserError
+from ..errors import ConfigError, Problem
+from ..spec import SPEC
 from .base import ANYWHERE, TEST, VALIDATION
 from .dataset import Dataset
 
 
 class SplitConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     validation: float = Field(0.1, ge=0, lt=1, description="Fraction held out for validation (0: none).")
     test: float = Field(0.2, ge=0, lt=1, description="Fraction held out for the test (0: none).")
@@ -67,10 +68,12 @@ def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float]) -
     for name, fraction in wanted.items():
         if fraction > 0 and len(indices[name]) == 0:
             total = sum(len(i) for i in indices.values())
-            raise UserError(
-                f"data.split: the {name} split would be empty ({fraction} of {total} samples)",
-                hint=f"raise data.split.{name if name != 'train' else 'test'} or use more data",
-            )
+            key = name if name != "train" else "test"
+            raise ConfigError("", [Problem(
+                f"data.split.{key}",
+                f"the {name} split would be empty ({fraction} of {total} samples); "
+                + (f"raise data.split.{name} or use more data" if name != "train" else "lower the held-out fractions"),
+            )])
 
 
 def _check_every_class_trains(data: Dataset, train: np.ndarray) -> None:
@@ -78,7 +81,8 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray) -> None:
     counts = np.bincount(data.y[train], minlength=data.num_classes)
     absent = [data.class_names[c] for c in np.flatnonzero(counts == 0)]
     if absent:
-        raise UserError(
-            f"data.split: class {', '.join(repr(c) for c in absent)} has no samples in the training split",
-            hint="use more data, smaller validation/test fractions, or data.split.stratify: true",
-        )
+        raise ConfigError("", [Problem(
+            "data.split",
+            f"class {', '.join(repr(c) for c in absent)} has no samples in the training split; use more data, "
+            "smaller validation/test fractions, or stratify: true",
+        )])

@@ -28,7 +28,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from ..spec import SPEC
 
 Shape = tuple[int, ...]
 Params = dict[str, np.ndarray]
@@ -37,7 +39,7 @@ NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 
 
 class Layer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SPEC
 
     name: str | None = Field(
         None,

@@ -1,0 +1,6 @@
+"""The Pydantic settings every config block shares: unknown keys are errors, specs are
+immutable, and ``.inf``/``.nan`` are refused (no option of nnrun means infinity)."""
+
+from pydantic import ConfigDict
+
+SPEC = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
