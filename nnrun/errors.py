@@ -8,6 +8,7 @@ traceback. A training run that fails on its own (non-finite loss) raises
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 
@@ -63,3 +64,14 @@ class ConfigError(UserError):
         header = f"{source}: {count} problem{'s' if count != 1 else ''} in the config"
         lines = [header] + ["  " + p.render(source) for p in self.problems]
         super().__init__("\n".join(lines))
+
+
+def did_you_mean(word: str, options: list[str], listing: str | None = None) -> str:
+    """``"; did you mean 'x'?"`` for a near miss; otherwise, when ``listing`` names
+    them (e.g. "known layers"), the options themselves if there are not too many."""
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if listing and 0 < len(options) <= 20:
+        return f"; {listing}: {', '.join(options)}"
+    return ""

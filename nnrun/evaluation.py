@@ -68,7 +68,7 @@ def _load_saved_config(path: Path) -> LoadedConfig:
     return load_config(path / "config.yaml")
 
 
-def evaluate(run_dir: str | Path, split: str = "test") -> dict[str, float]:
+def evaluate(run_dir: str | Path, split: str = "test") -> dict:
     """Score a run's final weights on one of its splits; writes ``eval.json``."""
     path, experiment = load_run(run_dir)
     if split not in experiment.splits:

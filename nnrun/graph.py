@@ -18,14 +18,13 @@ cross-entropy), the output layer is compiled without it: ``forward`` returns log
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .errors import ConfigError, Problem, UserError
+from .errors import ConfigError, Problem, UserError, did_you_mean
 from .layers import Layer
 
 INPUT = "input"
@@ -210,8 +209,7 @@ def _check_names(layers, names, inputs) -> list[Problem]:
     for i, refs in enumerate(inputs):
         for j, ref in enumerate(refs):
             if ref not in known:
-                close = difflib.get_close_matches(ref, sorted(known), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; known layers: {', '.join(names)}"
+                hint = did_you_mean(ref, sorted(known), "known layers")
                 problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"unknown layer '{ref}'{hint}"))
             elif ref == names[i]:
                 problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"layer '{ref}' cannot read its own output"))

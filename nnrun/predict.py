@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from . import rundir
-from .data.base import suggestion
 from .data.formats import read_npz
 from .data.preprocess import apply_pipeline
 from .data.table import build_table, encode_columns, read_csv
-from .errors import UserError
+from .errors import UserError, did_you_mean
 from .metrics import predicted_labels
 from .savedprep import read_preprocessing
 
@@ -105,7 +104,7 @@ def check_input_columns(header: list[str], names: list[str], target: str | None,
     if absent:
         lines.append(f"  missing: {', '.join(repr(n) for n in absent)}")
     for name in extra:
-        close = suggestion(name, absent, "column") if absent else ""
+        close = did_you_mean(name, absent, "the columns are") if absent else ""
         lines.append(f"  unexpected column '{name}'{close if 'did you mean' in close else ''}")
     raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(names)}")
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field
 
-from .spec import SPEC
+from .spec import SPEC, short_form
 
 
 class Regularizer(BaseModel):
@@ -60,10 +60,6 @@ class L1L2(Regularizer):
     l2: float = Field(0.0, ge=0, description="Factor of sum w^2.")
 
 
-def _short_form(value):
-    return {"type": value} if isinstance(value, str) else value
-
-
 RegularizerSpec = Annotated[
-    Annotated[Union[L1, L2, L1L2], Field(discriminator="type")], BeforeValidator(_short_form)
+    Annotated[Union[L1, L2, L1L2], Field(discriminator="type")], BeforeValidator(short_form)
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,6 @@ class TrainResult:
     stopped_early: bool
     seconds: float
     parameters: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, reporter: Reporter | None = None,

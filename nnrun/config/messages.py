@@ -7,12 +7,13 @@ the schema itself, and a list of the choices when nothing is close.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Any
 
 from pydantic import BaseModel
+
+from ..errors import did_you_mean
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
 EXPECTED = {
@@ -56,7 +57,7 @@ PATTERNS = {
 def describe(error: dict, path: tuple) -> str:
     kind, received, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "extra_forbidden":
-        return f"unknown key '{path[-1]}'" + suggestion(str(path[-1]), fields_at(error["loc"]), "keys")
+        return f"unknown key '{path[-1]}'" + did_you_mean(str(path[-1]), fields_at(error["loc"]), "expected one of")
     if kind == "missing":
         help_text = _description(error["loc"])
         return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
@@ -64,7 +65,7 @@ def describe(error: dict, path: tuple) -> str:
         return _describe_tag(kind, error, received)
     if kind in ("literal_error", "enum"):
         options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ", ").split(",")]
-        return f"expected one of {', '.join(options)}, got {show(received)}" + suggestion(str(received), options, None)
+        return f"expected one of {', '.join(options)}, got {show(received)}" + did_you_mean(str(received), options)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
     if kind in EXPECTED:
@@ -87,7 +88,7 @@ def _describe_tag(kind: str, error: dict, received: Any) -> str:
     tag = received.get("type") if isinstance(received, dict) else error["ctx"]["tag"]
     if not isinstance(tag, str) or not tag:
         return f"expected a type name, one of: {', '.join(expected)}; got {show(tag)}"
-    return f"unknown type '{tag}'" + suggestion(tag, expected, "types")
+    return f"unknown type '{tag}'" + did_you_mean(tag, expected, "expected one of")
 
 
 def _is_number(text: str) -> bool:
@@ -109,13 +110,6 @@ def _quote_hint(kind: str, received: Any) -> str:
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
         return "; write the number without quotes" if _is_number(received) else ""
     return ""
-
-
-def suggestion(word: str, options: list[str], noun: str | None) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean '{close[0]}'?"
-    return f"; expected one of: {', '.join(options)}" if noun and options else ""
 
 
 def show(value: Any) -> str:

@@ -24,23 +24,18 @@ from ..losses import LossSpec
 from ..metrics import MetricName
 from ..optimizers import Adam, OptimizerSpec
 from ..schedules import ScheduleSpec
-from ..spec import SPEC
+from ..spec import SPEC, short_form
 
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
-def _short_form(value):
-    """``adam`` means ``{type: adam}``."""
-    return {"type": value} if isinstance(value, str) else value
-
-
 def _default_optimizer(value):
     """Options without a type (``optimizer: {learning_rate: 0.01}``) tune the default, Adam."""
-    value = _short_form(value)
+    value = short_form(value)
     return {"type": "adam", **value} if isinstance(value, dict) and "type" not in value else value
 
 
-def _or_type_name(spec: Any, parse=_short_form) -> BeforeValidator:
+def _or_type_name(spec: Any, parse=short_form) -> BeforeValidator:
     """Accept a bare type name for a polymorphic block, and say so in the JSON Schema
     (``loss: mse`` as well as ``loss: {type: mse}``)."""
     members = typing.get_args(typing.get_args(spec)[0])
@@ -86,7 +81,7 @@ class TrainingConfig(Section):
     batch_size: int = Field(32, ge=1, description="Samples per gradient step.")
     shuffle: bool = Field(True, description="Reshuffle the training split every epoch.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when the monitored quantity stalls.")
-    schedule: Annotated[ScheduleSpec | None, BeforeValidator(_short_form)] = Field(
+    schedule: Annotated[ScheduleSpec | None, BeforeValidator(short_form)] = Field(
         None, description="Learning rate of each epoch, from optimizer.learning_rate. Default: constant."
     )
     checkpoint: CheckpointConfig | None = Field(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +26,6 @@ class SourceBase(BaseModel):
 
     def resolve(self, folder: Path) -> "SourceBase":
         return self
-
-
-def suggestion(word: str, options: list[str], noun: str) -> str:
-    """'; did you mean ...?' for a near miss, else the list of options (if short)."""
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean '{close[0]}'?"
-    return f"; the {noun}s are: {', '.join(options)}" if 0 < len(options) <= 20 else ""
 
 
 def absolute(path: str | None, folder: Path) -> str | None:

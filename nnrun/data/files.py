@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from ..errors import ConfigError, Problem, UserError
+from ..errors import ConfigError, Problem, UserError, did_you_mean
 from .base import (
     ANYWHERE,
     TEST,
@@ -24,7 +24,6 @@ from .base import (
     check_regression_target,
     concatenate,
     label_classes,
-    suggestion,
 )
 from .dataset import Dataset
 from .formats import npz_keys, read_idx, read_npz
@@ -46,7 +45,7 @@ def check_columns(wanted: list[str], header: list[str], where: str, key: str) ->
     with a did-you-mean (``key`` is the config key that names the columns)."""
     for name in wanted:
         if name not in header:
-            raise ConfigError("", [Problem(key, f"'{name}' is not {where}{suggestion(name, header, 'column')}")])
+            raise ConfigError("", [Problem(key, f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")])
 
 
 class CsvSource(SourceBase):
@@ -151,7 +150,7 @@ class NpzSource(SourceBase):
         for name in (self.x, self.y):
             if name not in arrays:
                 keys = npz_keys(Path(self.path))
-                raise UserError(f"{self.path}: no array named '{name}'{suggestion(name, keys, 'array')}",
+                raise UserError(f"{self.path}: no array named '{name}'{did_you_mean(name, keys, 'the arrays are')}",
                                 hint="name the arrays with data.source.x and data.source.y")
         parts = []
         for x_name, y_name, code in pairs:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field
 
-from ..spec import SPEC
+from ..spec import SPEC, short_form
 
 State = dict[str, list]
 
@@ -74,14 +74,10 @@ class Scale(Step):
 STEPS: tuple[type[Step], ...] = (Standardize, MinMax, Scale)
 
 
-def _short_form(value):
-    return {"type": value} if isinstance(value, str) else value
-
-
 StepSpec = Annotated[
     Union[STEPS],  # type: ignore[valid-type]
     Field(discriminator="type"),
-    BeforeValidator(_short_form),
+    BeforeValidator(short_form),
 ]
 
 

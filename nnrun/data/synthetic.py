@@ -15,7 +15,8 @@ _BLOCK_ROWS = 4096
 
 def clusters(rng: np.random.Generator, samples: int, features: int, classes: int, noise: float):
     """Gaussian blobs of standard deviation ``noise`` around random class centres
-    placed, on average, two units apart whatever the width. Fast enough for a
+    drawn with standard deviation 1.41 in every feature, so they lie further apart the more features
+    there are (about 2.8 apart with 2 features, 10 with 20, 59 with 784). Fast enough for a
     60,000 x 784 set in about two seconds: one normal draw, then the centres added in
     row blocks, so no second array of the data's size is ever built."""
     x = rng.standard_normal((samples, features), dtype=np.float32)

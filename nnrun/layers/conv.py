@@ -16,7 +16,7 @@ from pydantic import Field, PositiveInt
 from ..activations import ACTIVATIONS
 from .base import Params, Shape
 from .core import KernelLayer
-from .windows import geometry, pad, pair, scatter_windows, unpad
+from .windows import geometry, im2col, pad, pair, scatter_windows, unpad
 
 COLUMN_BUDGET = 32 * 2**20  # bytes of im2col columns built at once
 
@@ -26,20 +26,6 @@ Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
 def _chunks(n: int, row_bytes: int):
     step = max(1, COLUMN_BUDGET // max(row_bytes, 1))
     return [(a, min(a + step, n)) for a in range(0, n, step)]
-
-
-def im2col(xp, out_hw, kernel, strides, dilation) -> np.ndarray:
-    """Column matrix (N * OH * OW, KH * KW * C) of a padded input, filled one kernel tap
-    at a time: KH * KW strided copies of whole images, several times faster than
-    copying the 6-axis window view when channels are few."""
-    n, c = xp.shape[0], xp.shape[3]
-    cols = np.empty((n, *out_hw, *kernel, c), xp.dtype)
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            top, left = i * dilation[0], j * dilation[1]
-            cols[:, :, :, i, j, :] = xp[:, top : top + strides[0] * (out_hw[0] - 1) + 1 : strides[0],
-                                          left : left + strides[1] * (out_hw[1] - 1) + 1 : strides[1], :]
-    return cols.reshape(n * out_hw[0] * out_hw[1], -1)
 
 
 def conv_forward(x, kernel, strides, dilation, padding):
