@@ -17,7 +17,7 @@ from rich.table import Table
 from . import rundir
 from .config.loader import read_yaml
 from .errors import UserError
-from .history import best_row, read_metrics
+from .history import read_metrics, run_best_row
 
 MISSING = object()
 GAP = 4  # spaces between the config and metric tables
@@ -55,7 +55,7 @@ def run_metrics(path: Path) -> dict[str, float]:
         for name, value in (scores or {}).items():
             values[f"{split}.{name}"] = value
     history = read_metrics(path / "metrics.csv")
-    best = best_row(history)
+    best = run_best_row(path, history)
     values["epochs"] = len(history)
     if best is not None:
         values["best_epoch"] = best["epoch"]

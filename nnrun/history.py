@@ -9,6 +9,7 @@ training loop produces them and as ``metrics.csv`` stores them.
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -54,6 +55,18 @@ def best_row(history: list[dict], key: str | None = None) -> dict | None:
         return None
     pick = max if higher_is_better(key) else min
     return pick(rows, key=lambda r: r[key])
+
+
+def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
+    """A run's best epoch as its summary reported it: the epoch early stopping chose
+    (``best_epoch`` in meta.json) when it ran, else :func:`best_row`."""
+    try:
+        meta = json.loads((run_path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        meta = None
+    epoch = meta.get("best_epoch") if isinstance(meta, dict) else None
+    chosen = next((row for row in history if row["epoch"] == epoch), None) if isinstance(epoch, int) else None
+    return chosen or best_row(history)
 
 
 def sparkline(values: list[float], width: int = 40) -> str:

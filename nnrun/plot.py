@@ -1,8 +1,9 @@
 """``nnrun plot RUN_DIR... [-o FILE]``: learning curves as a PNG.
 
-One panel per quantity (loss, then each metric), epochs on the x axis; training as a
-solid line, validation dashed, one colour per run, and the best epoch (lowest
-validation loss, else lowest training loss) marked on every panel. matplotlib is an
+One panel per quantity (loss, then each metric; three to a row), epochs on the x axis;
+training as a solid line, validation dashed, one colour per run, and the best epoch
+marked on every panel: the one early stopping chose, else the lowest validation loss
+(training loss without a validation split). matplotlib is an
 optional extra, imported only here and drawn with the file-only Agg backend, so the
 command works without a display.
 """
@@ -13,10 +14,11 @@ from pathlib import Path
 
 from . import rundir
 from .errors import UserError
-from .history import best_row, read_metrics
+from .history import read_metrics, run_best_row
 
 INSTALL_HINT = "install it with: pip install 'nnrun[plot]'  (or: pip install matplotlib)"
 PANEL_INCHES = (5.0, 3.6)
+PANELS_PER_ROW = 3
 
 
 def _pyplot():
@@ -70,15 +72,20 @@ def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
         raise UserError(f"{output.parent}: no such directory for the plot")
     plt = _pyplot()
     panels = quantities(histories)
-    figure, axes = plt.subplots(1, len(panels), figsize=(PANEL_INCHES[0] * len(panels), PANEL_INCHES[1]),
+    # At most three panels a row, so many metrics wrap into a grid instead of a strip.
+    across = min(len(panels), PANELS_PER_ROW)
+    down = -(-len(panels) // across)
+    figure, axes = plt.subplots(down, across, figsize=(PANEL_INCHES[0] * across, PANEL_INCHES[1] * down),
                                 squeeze=False)
+    axes = list(axes.flat)
+    for unused in axes[len(panels):]:
+        unused.set_visible(False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    bests = []
+    bests = [run_best_row(rundir.open_existing(run_dir), rows) for run_dir, (_, rows) in zip(run_dirs, histories)]
     for index, (_, rows) in enumerate(histories):
-        bests.append(best_row(rows))
-        for axis, name in zip(axes[0], panels):
-            _draw(axis, rows, name, colours[index % len(colours)], bests[-1])
-    for axis, name in zip(axes[0], panels):
+        for axis, name in zip(axes, panels):
+            _draw(axis, rows, name, colours[index % len(colours)], bests[index])
+    for axis, name in zip(axes, panels):
         axis.set_title(name)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
@@ -87,10 +94,11 @@ def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
     columns = 4 if len(handles) == 4 else 3
     rows_of_legend = -(-len(handles) // columns)
     legend_inches = 0.22 * rows_of_legend + 0.15
-    figure.set_figheight(PANEL_INCHES[1] + legend_inches)
+    height = PANEL_INCHES[1] * down + legend_inches
+    figure.set_figheight(height)
     figure.legend(handles=handles, loc="lower center", ncol=columns, fontsize="small", frameon=False)
     figure.suptitle(histories[0][0] if len(histories) == 1 else f"{len(histories)} runs")
-    figure.tight_layout(rect=(0, legend_inches / (PANEL_INCHES[1] + legend_inches), 1, 1))
+    figure.tight_layout(rect=(0, legend_inches / height, 1, 1))
     # Written next to the target, then renamed: an interrupted plot leaves no torn PNG.
     temp = output.with_name(f".{output.name}.tmp.png")
     try:
