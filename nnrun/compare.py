@@ -15,34 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import rundir
+from .config.diff import MISSING, config_differences
 from .config.loader import read_yaml
 from .errors import UserError
 from .history import read_metrics, run_best_row
 
-MISSING = object()
 GAP = 4  # spaces between the config and metric tables
-
-
-def flatten(value, prefix: str = "") -> dict[str, object]:
-    """``{"a": {"b": [1, 2]}}`` -> ``{"a.b.0": 1, "a.b.1": 2}``; empty containers stay."""
-    if isinstance(value, dict) and value:
-        items = value.items()
-    elif isinstance(value, list) and value:
-        items = ((str(i), v) for i, v in enumerate(value))
-    else:
-        return {prefix: value} if prefix else {}
-    flat: dict[str, object] = {}
-    for key, inner in items:
-        flat.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
-    """(dotted path, value in a, value in b) for every path whose values differ."""
-    flat_a, flat_b = flatten(a), flatten(b)
-    keys = list(flat_a) + [k for k in flat_b if k not in flat_a]
-    return [(k, flat_a.get(k, MISSING), flat_b.get(k, MISSING)) for k in keys
-            if flat_a.get(k, MISSING) != flat_b.get(k, MISSING)]
 
 
 def run_metrics(path: Path) -> dict[str, float]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import checkpoint, rundir
 from .config import config_hash, resolved
+from .config.diff import describe_changes
 from .errors import TrainingFailed, UserError
 from .faults import NonFiniteError, RunInterrupted
 from .tensorfile import encode, read
@@ -150,18 +151,10 @@ class ConfigChanged(UserError):
                 hint="restore the original data, or start a new run with `nnrun train CONFIG`",
             )
             return
-        keys = ", ".join(changed_keys(saved, current)) or "(formatting only)"
+        keys = ", ".join(describe_changes(saved, current)) or "(formatting only)"
         super().__init__(
             f"{path}: the config differs from the one this checkpoint was trained with; changed: {keys}",
             hint="resume with the run's own config, or start a new run with `nnrun train CONFIG`",
         )
 
 
-def changed_keys(old, new, prefix: str = "") -> list[str]:
-    """Dotted paths whose values differ, each with the old and new value."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys = list(old) + [k for k in new if k not in old]
-        return [c for k in keys for c in changed_keys(old.get(k), new.get(k), f"{prefix}{k}.")]
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [c for i, (a, b) in enumerate(zip(old, new)) for c in changed_keys(a, b, f"{prefix}{i}.")]
-    return [] if old == new else [f"{prefix.rstrip('.')} ({json.dumps(old)} -> {json.dumps(new)})"]

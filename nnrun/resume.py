@@ -18,9 +18,9 @@ from pathlib import Path
 
 from . import checkpoint, rundir
 from .config import load_config, resolved
+from .config.diff import describe_changes
 from .errors import UserError
 from .experiment import as_loaded, build
-from .recovery import changed_keys
 from .runrecord import RunRecord, environment
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -51,7 +51,7 @@ def resume_training(run_dir, config=None, overrides=(), reporter=None, command=N
 
 def _refuse_changes(path: Path, loaded, config, overrides) -> None:
     given = as_loaded(config if config is not None else path / "config.yaml", overrides)
-    changes = changed_keys(resolved(loaded.config), resolved(given.config))
+    changes = describe_changes(resolved(loaded.config), resolved(given.config))
     if changes:
         source = str(config) if config is not None else "--set"
         raise UserError(

@@ -6,7 +6,7 @@ import json
 
 from trained import train_iris
 
-from nnrun.compare import MISSING, config_differences, flatten
+from nnrun.config.diff import MISSING, config_differences, flatten
 from nnrun.runs import list_runs
 
 
