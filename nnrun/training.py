@@ -81,68 +81,92 @@ def run(experiment: Experiment, record: RunRecord, reporter: Reporter, started: 
 
 def fit(experiment: Experiment, record: RunRecord, reporter: Reporter, resume_from: list[Path] | None = None,
         signals: SignalWatch | None = None) -> tuple[list[dict], int | None, bool]:
-    config, graph = experiment.config, experiment.graph
-    training = config.training
-    train_set = experiment.splits["train"]
-    optimizer, loss = config.optimizer, config.loss
-    slots = optimizer.slots(graph.trainable.size, graph.dtype)
-    schedule = training.schedule or ConstantSchedule()
-    schedule_state = schedule.start(optimizer.learning_rate)
-    stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
-    shuffle_rng, dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
-    batches = Batches(train_set, training.batch_size, graph.output_shape if config.metrics else None)
-    from_logits = graph.output_activation is not None
-    progress = Progress()
-    keeper = Checkpointer(record, experiment, loop_components(
-        graph, slots, progress, stopper, schedule_state, shuffle=shuffle_rng, dropout=dropout_rng))
-    keeper.begin(resume_from)
+    """Epochs until the last or until early stopping; returns (history, best epoch,
+    stopped early). Checkpoints after every epoch make any point resumable."""
+    loop = Loop(experiment, record, reporter, signals or SignalWatch())
+    loop.keeper.begin(resume_from)
     reporter.start(experiment, record.path)  # after a resumed run has found its checkpoint
     if resume_from is not None:
-        reporter.resumed(progress.epoch, keeper.saved)
-    history = progress.history
-    signals = signals or SignalWatch()
-    for epoch in range(progress.epoch + 1, training.epochs + 1):
+        reporter.resumed(loop.progress.epoch, loop.keeper.saved)
+    stopper, epochs = loop.stopper, experiment.config.training.epochs
+    for epoch in range(loop.progress.epoch + 1, epochs + 1):
         if stopper and stopper.stopped:  # resumed after the epoch that stopped it
             break
-        epoch_start = time.perf_counter()
-        lr = schedule.rate(schedule_state, epoch, training.epochs)
-        order = shuffle_rng.permutation(len(train_set)) if training.shuffle else np.arange(len(train_set))
-        reporter.epoch_start(epoch, training.epochs, batches.count)
-        loss_sum = 0.0
-        for index, (x, y, out_slot) in enumerate(batches.iterate(order)):
-            if signals.received:
-                raise keeper.interrupted(signals.received, f"in epoch {epoch}, batch {index + 1}")
-            out, tape = graph.forward(x, True, dropout_rng)
-            value, d_out = loss(out, y, from_logits)
-            graph.backward(tape, d_out)
-            value += graph.add_penalties()
-            check_finite(value, graph.grad_buffer, epoch, index + 1)
-            progress.step += 1
-            optimizer.step(graph.trainable, graph.grad_buffer, slots, lr, progress.step)
-            loss_sum += value * len(x)
-            if out_slot is not None:
-                out_slot[...] = out
-            reporter.batch(index + 1, value)
-        row = {"epoch": epoch, "loss": loss_sum / len(train_set)}
-        row.update(batches.epoch_metrics(config, graph, order))
-        if "validation" in experiment.splits:
-            scores = evaluate_split(graph, config, experiment.splits["validation"])
-            row.update({f"val_{k}": v for k, v in scores.items()})
-        row["lr"] = lr
-        row["seconds"] = time.perf_counter() - epoch_start
-        history.append(row)
-        record.append_metrics(row)
-        reporter.epoch_end(row)
-        schedule.observe(schedule_state, row)
+        row = loop.epoch(epoch)
         stop = bool(stopper and stopper.update(epoch, row))
-        keeper.epoch_end(epoch, batches.count)
-        if signals.received:
-            raise keeper.interrupted(signals.received, f"after epoch {epoch}")
+        loop.keeper.epoch_end(epoch, loop.batches.count)
+        if loop.signals.received:
+            raise loop.keeper.interrupted(loop.signals.received, f"after epoch {epoch}")
         if stop:
             break
     if stopper:
         stopper.restore()
-    return history, (stopper.best_epoch if stopper else None), bool(stopper and stopper.stopped)
+    return loop.progress.history, (stopper.best_epoch if stopper else None), bool(stopper and stopper.stopped)
+
+
+class Loop:
+    """Everything one training run carries from batch to batch, and what it checkpoints:
+    weights (in the graph), optimizer slots, schedule state, random streams, progress."""
+
+    def __init__(self, experiment: Experiment, record: RunRecord, reporter: Reporter, signals: SignalWatch):
+        config, graph = experiment.config, experiment.graph
+        self.experiment, self.config, self.graph = experiment, config, graph
+        self.reporter, self.signals, self.record = reporter, signals, record
+        training = config.training
+        self.slots = config.optimizer.slots(graph.trainable.size, graph.dtype)
+        self.schedule = training.schedule or ConstantSchedule()
+        self.schedule_state = self.schedule.start(config.optimizer.learning_rate)
+        self.stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
+        self.shuffle_rng, self.dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
+        self.batches = Batches(experiment.splits["train"], training.batch_size,
+                               graph.output_shape if config.metrics else None)
+        self.progress = Progress()
+        self.keeper = Checkpointer(record, experiment, loop_components(
+            graph, self.slots, self.progress, self.stopper, self.schedule_state,
+            shuffle=self.shuffle_rng, dropout=self.dropout_rng))
+
+    def epoch(self, epoch: int) -> dict:
+        """Train one epoch, score it, record it; returns its metrics.csv row."""
+        started = time.perf_counter()
+        config, training = self.config, self.config.training
+        lr = self.schedule.rate(self.schedule_state, epoch, training.epochs)
+        size = len(self.batches.data)
+        order = self.shuffle_rng.permutation(size) if training.shuffle else np.arange(size)
+        self.reporter.epoch_start(epoch, training.epochs, self.batches.count)
+        row = {"epoch": epoch, "loss": self._batches(epoch, order, lr) / size}
+        row.update(self.batches.epoch_metrics(config, self.graph, order))
+        if "validation" in self.experiment.splits:
+            scores = evaluate_split(self.graph, config, self.experiment.splits["validation"])
+            row.update({f"val_{k}": v for k, v in scores.items()})
+        row["lr"] = lr
+        row["seconds"] = time.perf_counter() - started
+        self.progress.history.append(row)
+        self.record.append_metrics(row)
+        self.reporter.epoch_end(row)
+        self.schedule.observe(self.schedule_state, row)
+        return row
+
+    def _batches(self, epoch: int, order: np.ndarray, lr: float) -> float:
+        """The gradient steps of one epoch; returns the sum of the batch losses times
+        their sizes. This is the hot path: nothing here is per parameter."""
+        graph, loss, optimizer = self.graph, self.config.loss, self.config.optimizer
+        from_logits = graph.output_activation is not None
+        loss_sum = 0.0
+        for index, (x, y, out_slot) in enumerate(self.batches.iterate(order)):
+            if self.signals.received:
+                raise self.keeper.interrupted(self.signals.received, f"in epoch {epoch}, batch {index + 1}")
+            out, tape = graph.forward(x, True, self.dropout_rng)
+            value, d_out = loss(out, y, from_logits)
+            graph.backward(tape, d_out)
+            value += graph.add_penalties()
+            check_finite(value, graph.grad_buffer, epoch, index + 1)
+            self.progress.step += 1
+            optimizer.step(graph.trainable, graph.grad_buffer, self.slots, lr, self.progress.step)
+            loss_sum += value * len(x)
+            if out_slot is not None:
+                out_slot[...] = out
+            self.reporter.batch(index + 1, value)
+        return loss_sum
 
 
 class Batches:
