@@ -89,23 +89,12 @@ def train(
     """
 
     def action():
-        from .errors import UserError
         from .report import QuietReporter, make_reporter
-        from .training import train as run_training
+        from .resume import train_or_resume
 
         reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
         try:
-            if resume is not None:
-                from .resume import resume_training
-
-                if run_dir is not None:
-                    raise UserError("--run-dir: not allowed with --resume, which continues the run where it is")
-                resume_training(resume, config, overrides=set_, reporter=reporter, command=" ".join(sys.argv))
-                return
-            if config is None:
-                raise UserError("missing CONFIG: give a config file, or --resume RUN_DIR to continue a run",
-                                hint="nnrun train configs/iris.yaml")
-            run_training(config, overrides=set_, run_dir=run_dir, reporter=reporter, command=" ".join(sys.argv))
+            train_or_resume(config, resume, run_dir, set_, reporter, command=" ".join(sys.argv))
         finally:
             reporter.close()
 
@@ -314,17 +303,10 @@ def datasets() -> None:
 
     def action():
         from rich.console import Console
-        from rich.table import Table
 
-        from .data.sources import describe_builtin
+        from .report import print_datasets
 
-        table = Table()
-        columns = ("name", "samples", "features", "task", "classes")
-        for column in columns:
-            table.add_column(column, justify="right" if column in ("samples", "classes") else "left")
-        for row in describe_builtin():
-            table.add_row(*(str(row[k]) if row[k] is not None else "-" for k in columns))
-        Console().print(table)
+        print_datasets(Console())
 
     _guard(action)
 

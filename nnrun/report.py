@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from .closing import print_summary
 from .history import format_seconds
@@ -195,3 +196,16 @@ def _layer_label(node) -> str:
     activation = getattr(node.layer, "activation", None)
     suffix = f" {activation}" if activation and activation != "linear" else ""
     return f"{node.layer.type} {_shape(node.output_shape)}{suffix}"
+
+
+def print_datasets(console: Console) -> None:
+    """The bundled data sets, for ``nnrun datasets``."""
+    from .data.sources import describe_builtin
+
+    table = Table()
+    columns = ("name", "samples", "features", "task", "classes")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("samples", "classes") else "left")
+    for row in describe_builtin():
+        table.add_row(*(str(row[k]) if row[k] is not None else "-" for k in columns))
+    console.print(table)

@@ -77,3 +77,19 @@ def _warn(message: str) -> None:
     from rich.console import Console
 
     Console(stderr=True).print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def train_or_resume(config, resume, run_dir, overrides, reporter, command: str) -> None:
+    """``nnrun train``: a new run from CONFIG, or with ``--resume`` the given run
+    continued in place (CONFIG then optional, and must match the run's)."""
+    from .training import train
+
+    if resume is not None:
+        if run_dir is not None:
+            raise UserError("--run-dir: not allowed with --resume, which continues the run where it is")
+        resume_training(resume, config, overrides=overrides, reporter=reporter, command=command)
+        return
+    if config is None:
+        raise UserError("missing CONFIG: give a config file, or --resume RUN_DIR to continue a run",
+                        hint="nnrun train configs/iris.yaml")
+    train(config, overrides=overrides, run_dir=run_dir, reporter=reporter, command=command)
