@@ -274,7 +274,7 @@ def predict(
         from .predict import predict as run_prediction
 
         result = run_prediction(run_dir, input_path, output, proba)
-        typer.echo(f"wrote {result.rows} predictions to {result.output}")
+        typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}")
 
     _guard(action)
 

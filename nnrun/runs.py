@@ -20,6 +20,7 @@ from rich.table import Table
 
 from .errors import UserError
 from .history import best_row, read_metrics
+from .report import number
 
 STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
 
@@ -137,11 +138,13 @@ def runs_table(runs: list[RunSummary], root: Path) -> Table:
     table = Table(title=f"Runs in {escape(str(root))}, newest first", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     for column in ("run", "status", "epochs", "metric", "best val", "test", "time"):
+        # Only the run name may wrap (it is long and unique); every other cell stays whole.
         table.add_column(column, justify="left" if column in ("run", "status", "metric") else "right",
-                         no_wrap=column == "run")
+                         no_wrap=column != "run", overflow="fold" if column == "run" else "ellipsis",
+                         min_width=12 if column == "run" else None)
     for run in runs:
-        best = "-" if run.best_validation is None else f"{run.best_validation:.4f} @{run.best_epoch}"
-        test = "-" if run.test is None else f"{run.test:.4f}"
+        best = "-" if run.best_validation is None else f"{number(run.best_validation)} @{run.best_epoch}"
+        test = "-" if run.test is None else number(run.test)
         status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
         metric = escape(run.metric) if run.epochs or run.test is not None else "-"
         table.add_row(escape(run.path.name), status, str(run.epochs), metric, best, test,
