@@ -105,8 +105,12 @@ def train(
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
     split: str = typer.Option("test", "--split", help="Which split to score: test, validation or train."),
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="Score this labelled file instead (CSV with the training columns and the target, "
+        "or NPZ with x and y).", show_default=False,
+    ),
 ) -> None:
-    """Reload a run and report its metrics on a split; writes eval.json.
+    """Reload a run and report its metrics on a split or a file; writes eval.json.
 
     Example: nnrun evaluate runs/iris-20260101-120000
     """
@@ -120,7 +124,7 @@ def evaluate(
 
         if split not in ("test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
-        report = run_evaluation(run_dir, split)
+        report = run_evaluation(run_dir, split, data)
         print_evaluation(Console(), report, run_dir)
 
     _guard(action)

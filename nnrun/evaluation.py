@@ -10,6 +10,7 @@ from . import rundir
 from .config import Config
 from .config.loader import LoadedConfig
 from .data import Dataset
+from .data.preprocess import apply_pipeline
 from .errors import UserError
 from .graph import Graph
 from .metrics import METRICS
@@ -68,8 +69,12 @@ def _load_saved_config(path: Path) -> LoadedConfig:
     return load_config(path / "config.yaml")
 
 
-def evaluate(run_dir: str | Path, split: str = "test") -> dict:
-    """Score a run's final weights on one of its splits; writes ``eval.json``."""
+def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None) -> dict:
+    """Score a run's final weights on one of its splits, or on the labelled file
+    ``data`` (CSV with the training columns and the target, or NPZ with x and y);
+    writes ``eval.json``."""
+    if data is not None:
+        return _evaluate_file(run_dir, Path(data))
     path, experiment = load_run(run_dir)
     if split not in experiment.splits:
         available = ", ".join(experiment.splits)
@@ -78,6 +83,19 @@ def evaluate(run_dir: str | Path, split: str = "test") -> dict:
     scores = evaluate_split(experiment.graph, experiment.config, experiment.splits[split])
     report = {"split": split, "samples": len(experiment.splits[split]), "metrics": scores}
     report.update(diagnose(experiment.graph, experiment.splits[split]))
+    rundir.write_json(path / "eval.json", report)
+    return report
+
+
+def _evaluate_file(run_dir, source: Path) -> dict:
+    from .predict import load_model, read_labelled
+
+    path, config, saved, graph = load_model(run_dir)
+    x, y = read_labelled(source, saved)
+    x = apply_pipeline(config.data.preprocess, saved["states"], x)
+    data = Dataset(x, y, saved["task"], saved["feature_names"], saved["class_names"])
+    report = {"data": str(source), "samples": len(data), "metrics": evaluate_split(graph, config, data)}
+    report.update(diagnose(graph, data))
     rundir.write_json(path / "eval.json", report)
     return report
 

@@ -20,7 +20,8 @@ RESIDUAL_LABELS = {
 
 
 def print_evaluation(console: Console, report: dict, run_dir) -> None:
-    console.print(f"{run_dir}: {report['split']} split, {report['samples']} samples",
+    scored = f"{report['split']} split" if "split" in report else report["data"]
+    console.print(f"{run_dir}: {scored}, {report['samples']} samples",
                   highlight=False, markup=False, soft_wrap=True)
     table = Table(title="Metrics", title_justify="left")
     table.add_column("metric")

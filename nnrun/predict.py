@@ -36,19 +36,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
             proba: bool = False) -> Prediction:
     """Predict every row of ``input_path``; writes ``output`` (default
     RUN_DIR/predictions.csv)."""
-    from .config import load_config
-    from .graph import compile_graph
-    from .seeding import stream
-
-    path = rundir.open_existing(run_dir)
-    config = load_config(path / "config.yaml").config
-    saved = read_preprocessing(path, config)
-    x = read_samples(Path(input_path), saved)
-    x = apply_pipeline(config.data.preprocess, saved["states"], x)
-    shape = tuple(saved["input_shape"])
-    graph = compile_graph(config.model.layers, shape, config.loss, rng=stream(config.seed, "init"))
-    weights = rundir.load_weights(path / "model.safetensors", like=graph.state())  # untrusted: checked first
-    graph.load_state(weights, str(path / "model.safetensors"))
+    path, config, saved, graph = load_model(run_dir)
+    x = apply_pipeline(config.data.preprocess, saved["states"], read_samples(Path(input_path), saved))
     outputs = graph.predict(x)
     header, rows = _table(outputs, saved, proba)
     target = Path(output) if output is not None else path / "predictions.csv"
@@ -56,9 +45,82 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     return Prediction(target, len(rows), header)
 
 
-def read_samples(source: Path, saved: dict) -> np.ndarray:
-    """Float32 samples (N, *input_shape) from a CSV file (by column name) or an NPZ
-    archive (array ``x``)."""
+def load_model(run_dir: str | Path):
+    """A run's config, saved preprocessing and trained graph, without its training
+    data: ``(path, config, saved preprocessing, graph)``."""
+    from .config import load_config
+    from .graph import compile_graph
+    from .seeding import stream
+
+    path = rundir.open_existing(run_dir)
+    config = load_config(path / "config.yaml").config
+    saved = read_preprocessing(path, config)
+    shape = tuple(saved["input_shape"])
+    graph = compile_graph(config.model.layers, shape, config.loss, rng=stream(config.seed, "init"))
+    weights = rundir.load_weights(path / "model.safetensors", like=graph.state())  # untrusted: checked first
+    graph.load_state(weights, str(path / "model.safetensors"))
+    return path, config, saved, graph
+
+
+def read_labelled(source: Path, saved: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Samples and targets from a CSV file with the training columns and the target
+    column, or an NPZ archive with arrays ``x`` and ``y``; class labels become the
+    training's class indices."""
+    if source.suffix.lower() == ".npz":
+        arrays = read_npz(source, ["y"])
+        if "y" not in arrays:
+            raise UserError(f"{source}: no array named 'y' with the targets; save them as y")
+        return read_samples(source, saved), _targets(arrays["y"], saved, source, None)
+    header, _, _ = read_csv(source)
+    target = saved.get("target") or _target_column(header, saved, source)
+    if target not in header:
+        raise UserError(f"{source}: no target column '{target}'; scoring needs the true values",
+                        hint="`nnrun predict` makes predictions for data without targets")
+    _, rows, lines = read_csv(source)
+    column = header.index(target)
+    labels = np.array([row[column].strip() for row in rows])
+    return read_samples(source, saved, target), _targets(labels, saved, source, lines)
+
+
+def _target_column(header: list[str], saved: dict, source: Path) -> str:
+    """For data sets that did not name their target: the one column that is no feature."""
+    names = [c["name"] for c in saved["columns"]["columns"]] if saved.get("columns") else saved["feature_names"]
+    others = [h for h in header if h not in names]
+    if len(others) != 1:
+        raise UserError(f"{source}: cannot tell which column holds the targets "
+                        f"({'none' if not others else ', '.join(others)} besides the features)")
+    return others[0]
+
+
+def _targets(values: np.ndarray, saved: dict, source: Path, lines) -> np.ndarray:
+    """Float targets for a regressor; class indices (by the training's class names) for
+    a classifier, from labels or from one-hot rows."""
+    if saved["task"] == "regression":
+        try:
+            return values.astype(np.float32)
+        except ValueError:
+            raise UserError(f"{source}: the targets must be numbers") from None
+    if values.ndim == 2 and values.shape[1] > 1:
+        return values.argmax(axis=1).astype(np.int64)
+    classes = saved["class_names"]
+    index = {name: i for i, name in enumerate(classes)}
+    if np.issubdtype(values.dtype, np.number) and np.all(values == np.round(values)):
+        values = values.astype(np.int64)  # 2.0 is the label "2"
+        named = all(str(v) in index for v in values.reshape(-1))
+        if not named and values.size and values.min() >= 0 and values.max() < len(classes):
+            return values.reshape(-1)  # class indices, in the order of the class names
+    labels = [str(v) for v in values.reshape(-1)]
+    unknown = next((i for i, label in enumerate(labels) if label not in index), None)
+    if unknown is not None:
+        where = f"line {lines[unknown]}" if lines is not None else f"row {unknown}"
+        raise UserError(f"{source}, {where}: unknown class '{labels[unknown]}'; the model knows "
+                        f"{', '.join(classes)}")
+    return np.array([index[label] for label in labels], np.int64)
+
+
+def read_samples(source: Path, saved: dict, target: str | None = None) -> np.ndarray:
+    """Float32 samples (N, *input_shape) from a CSV file (by column name; the
+    ``target`` column, if there, is left out) or an NPZ archive (array ``x``)."""
     if source.suffix.lower() == ".npz":
         if saved.get("columns"):
             raise UserError(f"{source}: this model was trained on CSV columns; give a CSV file with them")
@@ -70,11 +132,11 @@ def read_samples(source: Path, saved: dict) -> np.ndarray:
             raise UserError(f"{source}: 'x' must be a numeric array, got {x.dtype}")
         x = x.astype(np.float32)
     else:
-        x = _csv_samples(source, saved)
+        x = _csv_samples(source, saved, target or saved.get("target"))
     return _shaped(x, tuple(saved["input_shape"]), source)
 
 
-def _csv_samples(source: Path, saved: dict) -> np.ndarray:
+def _csv_samples(source: Path, saved: dict, target: str | None) -> np.ndarray:
     header, rows, lines = read_csv(source)
     columns = saved.get("columns")
     if columns:
@@ -82,7 +144,7 @@ def _csv_samples(source: Path, saved: dict) -> np.ndarray:
         categorical = [c["name"] for c in columns["columns"] if c["kind"] == "categorical"]
     else:
         names, categorical = saved["feature_names"], []
-    check_input_columns(header, names, saved.get("target"), str(source))
+    check_input_columns(header, names, target, str(source))
     table = build_table(str(source), header, rows, names, categorical, lines)
     if columns:
         return encode_columns(table, columns, unseen="error")

@@ -153,3 +153,32 @@ def test_evaluate_refuses_data_that_changed_since_training(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "r: the data no longer matches the run: the test, train, validation splits differ" in result.output
     assert not (tmp_path / "r" / "eval.json").exists()
+
+
+def test_evaluate_scores_a_labelled_file(run_cli, tmp_path):
+    """`nnrun evaluate RUN --data FILE` scores new labelled data with the run's own
+    preprocessing; the test split written out as a file scores exactly as the split."""
+    import gzip
+    import json
+    from importlib import resources
+
+    from conftest import ROOT
+
+    iris = ROOT / "configs" / "iris.yaml"
+    assert run_cli("train", iris, "--run-dir", "r", "--set", "training.epochs=5", "-q").exit_code == 0
+    text = gzip.decompress(resources.files("nnrun.data").joinpath("builtin", "iris.csv.gz").read_bytes()).decode()
+    (tmp_path / "all.csv").write_text(text)
+    result = run_cli("evaluate", "r", "--data", "all.csv")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "eval.json").read_text())
+    assert report["data"] == "all.csv" and report["samples"] == 150
+    assert sum(map(sum, report["classification"]["confusion_matrix"])) == 150
+    (tmp_path / "odd.csv").write_text(text.replace("virginica", "virginia", 1))
+    result = run_cli("evaluate", "r", "--data", "odd.csv")
+    assert result.exit_code == 2
+    assert "odd.csv, line 102: unknown class 'virginia'; the model knows setosa, versicolor, virginica" in result.output
+    import numpy as np
+
+    np.savez(tmp_path / "xy.npz", x=np.zeros((4, 4), np.float32), y=np.array([0, 1, 2, 2]))
+    result = run_cli("evaluate", "r", "--data", "xy.npz")
+    assert result.exit_code == 0 and "xy.npz, 4 samples" in result.output
