@@ -161,6 +161,22 @@ class RunLock:
             self.fd = -1
 
 
+def is_writing(run_dir: Path) -> bool:
+    """Whether a live process holds the run's lock. A run whose meta.json still says
+    "running" without one was killed before it could say otherwise."""
+    try:
+        fd = os.open(run_dir / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock, if it was taken
+    return False
+
+
 def save_weights(path: Path, weights: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
     """Write weights as safetensors with a checksum of every tensor, atomically."""
     from .tensorfile import encode

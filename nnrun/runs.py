@@ -18,11 +18,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import rundir
 from .errors import UserError
 from .history import best_row, read_metrics
 from .report import number
 
-STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 
 
 @dataclass
@@ -44,6 +45,15 @@ def _read_meta(path: Path) -> dict | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return meta if isinstance(meta, dict) else None
+
+
+def _status(path: Path, meta: dict | None, has_meta: bool) -> str:
+    if not meta:
+        return "unreadable" if has_meta else "incomplete"
+    status = str(meta.get("status", "unknown"))
+    if status == "running" and not rundir.is_writing(path):
+        return "killed"  # no process holds the lock: it died without a word (SIGKILL, power cut)
+    return status
 
 
 def _time(text) -> datetime | None:
@@ -69,7 +79,7 @@ def summarize(path: Path) -> RunSummary | None:
     test = _final(meta, "test", metric)
     return RunSummary(
         path=path,
-        status=str(meta.get("status", "unknown")) if meta else ("unreadable" if has_meta else "incomplete"),
+        status=_status(path, meta, has_meta),
         started=started,
         seconds=_duration(started, ended, history),
         epochs=len(history),

@@ -117,3 +117,19 @@ def test_compare_side_by_side_when_wide(tmp_path):
         line = next(line for line in buffer.getvalue().splitlines() if "Config differences" in line)
         assert ("Metrics" in line) is together
         assert "seed" in buffer.getvalue()
+
+
+def test_a_run_that_died_without_a_word_shows_as_killed(tmp_path):
+    """meta.json says "running" until the end; only the run's lock tells a live run from
+    one killed by SIGKILL or a power cut."""
+    from nnrun.rundir import RunLock
+
+    run = train_iris(tmp_path / "runs" / "a", epochs=1)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    assert [r.status for r in list_runs(tmp_path / "runs")] == ["killed"]
+    lock = RunLock(run)
+    try:
+        assert [r.status for r in list_runs(tmp_path / "runs")] == ["running"]
+    finally:
+        lock.release()
