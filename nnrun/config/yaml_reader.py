@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
+from .render import excerpt
 
 MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
 MAX_DEPTH = 32  # levels of nesting; the config language needs about six
@@ -102,7 +103,8 @@ def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise UserError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+        quoted = excerpt(text.splitlines(), mark.line + 1, mark.column + 1) if mark else []
+        raise UserError("\n".join([f"{where}: invalid YAML: {exc.problem or exc.context}", *quoted])) from None
     except yaml.YAMLError as exc:  # e.g. a control character outside any mark
         raise UserError(f"{source}: invalid YAML: {exc}") from None
     values: dict[PathKey, Location] = {}
