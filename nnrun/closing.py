@@ -58,7 +58,8 @@ def _summary_lines(result, experiment) -> list[tuple[str, str]]:
         lines.append(("note", note + advice))
     per_epoch = sum(r["seconds"] for r in history) / max(len(history), 1)
     lines.append(("time", f"{result.seconds:.2f}s in all, {format_seconds(per_epoch)} per epoch on average"))
-    files = sorted(p.name for p in Path(result.run_dir).iterdir() if p.is_file() and not p.name.startswith("."))
+    entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in entries)
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
     lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
     return [line for line in lines if line is not None]

@@ -31,7 +31,7 @@ def test_plain_output_has_header_epoch_lines_and_summary(run_cli):
     # Closing summary.
     assert "Results (final weights)" in out and "validation" in out
     assert "best epoch:  3 of 3 (val_loss" in out
-    assert "time:" in out and "files:       r (config.yaml, meta.json, metrics.csv" in out
+    assert "time:" in out and "files:       r (checkpoints/, config.yaml, meta.json, metrics.csv" in out
     assert "next:        nnrun evaluate r" in out
 
 
