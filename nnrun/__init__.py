@@ -21,8 +21,9 @@ def train(config, **options):
     return _train(config, **options)
 
 
-def evaluate(run_dir, split: str = "test") -> dict:
-    """Score a run directory's weights on a split; see :func:`nnrun.evaluation.evaluate`."""
+def evaluate(run_dir, split: str = "test", data=None) -> dict:
+    """Score a run directory's weights on a split, or on a labelled file ``data``; see
+    :func:`nnrun.evaluation.evaluate`."""
     from .evaluation import evaluate as _evaluate
 
-    return _evaluate(run_dir, split)
+    return _evaluate(run_dir, split, data)

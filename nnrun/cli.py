@@ -58,7 +58,10 @@ def _guard(action: Callable[[], object]) -> None:
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, ...
         if _state["debug"]:
-            raise
+            import traceback
+
+            traceback.print_exc()
+            raise typer.Exit(2) from None
         where = f"{exc.filename}: " if exc.filename else ""
         typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
         raise typer.Exit(2) from None
@@ -104,7 +107,9 @@ def train(
 @app.command()
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
-    split: str = typer.Option("test", "--split", help="Which split to score: test, validation or train."),
+    split: Optional[str] = typer.Option(
+        None, "--split", help="Which split to score: test (the default), validation or train."
+    ),
     data: Optional[Path] = typer.Option(
         None, "--data", help="Score this labelled file instead (CSV with the training columns and the target, "
         "or NPZ with x and y).", show_default=False,
@@ -122,9 +127,11 @@ def evaluate(
         from .evaluation import evaluate as run_evaluation
         from .evalview import print_evaluation
 
-        if split not in ("test", "validation", "train"):
+        if split is not None and data is not None:
+            raise UserError("--split and --data: choose one; --data scores a file instead of a split")
+        if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
-        report = run_evaluation(run_dir, split, data)
+        report = run_evaluation(run_dir, split or "test", data)
         print_evaluation(Console(), report, run_dir)
 
     _guard(action)

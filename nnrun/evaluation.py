@@ -51,15 +51,20 @@ def _check_same_data(path: Path, experiment) -> None:
     (rows added, removed or reordered) would otherwise mix training rows into the test."""
     meta = rundir.read_json(path / "meta.json")
     recorded = meta.get("split_fingerprints") if isinstance(meta, dict) else None
-    if not isinstance(recorded, dict):
+    if recorded is None:
         return  # written before split fingerprints were recorded
     now = experiment.split_fingerprints or {}
-    changed = sorted(name for name in set(recorded) | set(now) if recorded.get(name) != now.get(name))
+    if not isinstance(recorded, dict) or set(recorded) != set(now) or not all(
+        isinstance(v, str) and len(v) == 64 for v in recorded.values()
+    ):
+        raise UserError(f"{path / 'meta.json'}: damaged: its split_fingerprints do not describe the run's splits")
+    changed = sorted(name for name in now if recorded[name] != now[name])
     if changed:
         raise UserError(
             f"{path}: the data no longer matches the run: the {', '.join(changed)} split"
             f"{'s differ' if len(changed) > 1 else ' differs'} from training (its fingerprint in meta.json)",
-            hint="the data file changed since training; restore it, or train a new run on the new data",
+            hint="the data file changed since training; restore it, train a new run on the new data, "
+            "or score the new file with --data FILE",
         )
 
 
@@ -91,7 +96,7 @@ def _evaluate_file(run_dir, source: Path) -> dict:
     from .predict import load_model, read_labelled
 
     path, config, saved, graph = load_model(run_dir)
-    x, y = read_labelled(source, saved)
+    x, y = read_labelled(source, saved, int(np.prod(graph.output_shape)))
     x = apply_pipeline(config.data.preprocess, saved["states"], x)
     data = Dataset(x, y, saved["task"], saved["feature_names"], saved["class_names"])
     report = {"data": str(source), "samples": len(data), "metrics": evaluate_split(graph, config, data)}

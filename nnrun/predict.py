@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from . import rundir
+from .data.base import check_regression_target, tidy_label
 from .data.formats import read_npz
 from .data.preprocess import apply_pipeline
 from .data.table import build_table, encode_columns, read_csv
 from .errors import UserError, did_you_mean
 from .metrics import predicted_labels
-from .savedprep import read_preprocessing
+from .savedprep import check_outputs, read_preprocessing
 
 
 @dataclass(frozen=True)
@@ -57,20 +58,24 @@ def load_model(run_dir: str | Path):
     saved = read_preprocessing(path, config)
     shape = tuple(saved["input_shape"])
     graph = compile_graph(config.model.layers, shape, config.loss, rng=stream(config.seed, "init"))
+    check_outputs(path, saved, int(np.prod(graph.output_shape)))
     weights = rundir.load_weights(path / "model.safetensors", like=graph.state())  # untrusted: checked first
     graph.load_state(weights, str(path / "model.safetensors"))
     return path, config, saved, graph
 
 
-def read_labelled(source: Path, saved: dict) -> tuple[np.ndarray, np.ndarray]:
+def read_labelled(source: Path, saved: dict, outputs: int) -> tuple[np.ndarray, np.ndarray]:
     """Samples and targets from a CSV file with the training columns and the target
     column, or an NPZ archive with arrays ``x`` and ``y``; class labels become the
-    training's class indices."""
+    training's class indices. ``outputs`` is the model's output width."""
     if source.suffix.lower() == ".npz":
         arrays = read_npz(source, ["y"])
         if "y" not in arrays:
             raise UserError(f"{source}: no array named 'y' with the targets; save them as y")
-        return read_samples(source, saved), _targets(arrays["y"], saved, source, None)
+        x, y = read_samples(source, saved), arrays["y"]
+        if len(x) != len(y):
+            raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
+        return x, _targets(y, saved, source, None, outputs)
     header, _, _ = read_csv(source)
     target = saved.get("target") or _target_column(header, saved, source)
     if target not in header:
@@ -79,7 +84,7 @@ def read_labelled(source: Path, saved: dict) -> tuple[np.ndarray, np.ndarray]:
     _, rows, lines = read_csv(source)
     column = header.index(target)
     labels = np.array([row[column].strip() for row in rows])
-    return read_samples(source, saved, target), _targets(labels, saved, source, lines)
+    return read_samples(source, saved, target), _targets(labels, saved, source, lines, outputs)
 
 
 def _target_column(header: list[str], saved: dict, source: Path) -> str:
@@ -92,24 +97,28 @@ def _target_column(header: list[str], saved: dict, source: Path) -> str:
     return others[0]
 
 
-def _targets(values: np.ndarray, saved: dict, source: Path, lines) -> np.ndarray:
+def _targets(values: np.ndarray, saved: dict, source: Path, lines, outputs: int) -> np.ndarray:
     """Float targets for a regressor; class indices (by the training's class names) for
     a classifier, from labels or from one-hot rows."""
+    if len(values) == 0:
+        raise UserError(f"{source}: no samples to score")
     if saved["task"] == "regression":
-        try:
-            return values.astype(np.float32)
-        except ValueError:
-            raise UserError(f"{source}: the targets must be numbers") from None
-    if values.ndim == 2 and values.shape[1] > 1:
-        return values.argmax(axis=1).astype(np.int64)
+        targets = check_regression_target(values, str(source))
+        if int(np.prod(targets.shape[1:])) != outputs:
+            raise UserError(f"{source}: targets of shape {targets.shape[1:]}, but the model has {outputs} outputs")
+        return targets
     classes = saved["class_names"]
+    if values.ndim == 2 and values.shape[1] > 1:  # one-hot (or probability) rows
+        if values.shape[1] != len(classes) or not np.issubdtype(values.dtype, np.number):
+            raise UserError(f"{source}: one-hot targets need {len(classes)} numeric columns, got {values.shape[1]}")
+        return values.argmax(axis=1).astype(np.int64)
     index = {name: i for i, name in enumerate(classes)}
     if np.issubdtype(values.dtype, np.number) and np.all(values == np.round(values)):
         values = values.astype(np.int64)  # 2.0 is the label "2"
         named = all(str(v) in index for v in values.reshape(-1))
         if not named and values.size and values.min() >= 0 and values.max() < len(classes):
             return values.reshape(-1)  # class indices, in the order of the class names
-    labels = [str(v) for v in values.reshape(-1)]
+    labels = [tidy_label(str(v)) for v in values.reshape(-1)]  # as training read them: "2.0" is "2"
     unknown = next((i for i, label in enumerate(labels) if label not in index), None)
     if unknown is not None:
         where = f"line {lines[unknown]}" if lines is not None else f"row {unknown}"
@@ -196,6 +205,8 @@ def _table(outputs: np.ndarray, saved: dict, proba: bool) -> tuple[list[str], li
 
 
 def _write_csv(target: Path, header: list[str], rows: list[list]) -> None:
+    if target.is_dir():
+        raise UserError(f"{target}: is a folder; give a file name for the predictions, e.g. {target / 'predictions.csv'}")
     if not target.parent.is_dir():
         raise UserError(f"{target}: the folder {target.parent} does not exist")
     buffer = io.StringIO()

@@ -20,7 +20,7 @@ from . import checkpoint, rundir
 from .config import load_config, resolved
 from .config.diff import describe_changes
 from .errors import UserError
-from .experiment import as_loaded, build
+from .experiment import as_loaded, build, resolve_paths
 from .runrecord import RunRecord, environment
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -51,7 +51,8 @@ def resume_training(run_dir, config=None, overrides=(), reporter=None, command=N
 
 def _refuse_changes(path: Path, loaded, config, overrides) -> None:
     given = as_loaded(config if config is not None else path / "config.yaml", overrides)
-    changes = describe_changes(resolved(loaded.config), resolved(given.config))
+    # The run's config.yaml holds absolute paths; resolve the given one the same way.
+    changes = describe_changes(resolved(resolve_paths(loaded)), resolved(resolve_paths(given)))
     if changes:
         source = str(config) if config is not None else "--set"
         raise UserError(

@@ -59,8 +59,32 @@ def read_preprocessing(run_path: Path, config) -> dict:
     steps = config.data.preprocess
     if saved.steps != [step.type for step in steps]:
         raise UserError(f"{path}: its steps {saved.steps} do not match the run's config.yaml")
+    _check_consistent(path, saved)
+    sample = np.zeros((2, *saved.input_shape), np.float32)
     try:
-        apply_pipeline(steps, saved.states, np.zeros((1, *saved.input_shape), np.float32))
+        shape = apply_pipeline(steps, saved.states, sample).shape
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: damaged: its fitted statistics do not fit the data ({type(exc).__name__}: {exc})") from None
+    if shape != sample.shape:
+        raise UserError(f"{path}: damaged: its fitted statistics turn samples of {sample.shape[1:]} into {shape[1:]}")
     return raw
+
+
+def _check_consistent(path: Path, saved: SavedPreprocessing) -> None:
+    """Fields that must agree with each other, checked before anything is allocated."""
+    size = int(np.prod(saved.input_shape)) if saved.input_shape else 0
+    if size != len(saved.feature_names) or min(saved.input_shape, default=0) < 1:
+        raise UserError(f"{path}: damaged: input_shape {saved.input_shape} does not hold the "
+                        f"{len(saved.feature_names)} features")
+    if saved.task == "classification" and len(saved.class_names or []) < 2:
+        raise UserError(f"{path}: damaged: a classifier needs its class_names (two or more)")
+
+
+def check_outputs(run_path: Path, saved: dict, outputs: int) -> None:
+    """The saved task and class names must fit the model's output layer."""
+    classes = saved.get("class_names") or []
+    fits = (outputs == len(classes) or (outputs == 1 and len(classes) == 2)) if saved["task"] == "classification" \
+        else True
+    if not fits:
+        raise UserError(f"{run_path / 'preprocess.json'}: damaged: {len(classes)} class names for a model "
+                        f"with {outputs} outputs")

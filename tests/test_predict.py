@@ -182,3 +182,77 @@ def test_evaluate_scores_a_labelled_file(run_cli, tmp_path):
     np.savez(tmp_path / "xy.npz", x=np.zeros((4, 4), np.float32), y=np.array([0, 1, 2, 2]))
     result = run_cli("evaluate", "r", "--data", "xy.npz")
     assert result.exit_code == 0 and "xy.npz, 4 samples" in result.output
+
+
+def test_evaluate_data_refuses_mismatched_or_empty_targets(run_cli, tmp_path):
+    import json
+
+    import numpy as np
+
+    from conftest import ROOT
+
+    assert run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", "r", "--set", "training.epochs=1",
+                   "-q").exit_code == 0
+    cases = {
+        "short.npz": ({"x": np.zeros((20, 4), np.float32), "y": np.zeros(5, np.int64)}, "x has 20 samples but y has 5"),
+        "wide.npz": ({"x": np.zeros((3, 4), np.float32), "y": np.eye(5)[:3]}, "one-hot targets need 3 numeric columns"),
+        "empty.npz": ({"x": np.zeros((0, 4), np.float32), "y": np.zeros(0, np.int64)}, "no samples to score"),
+    }
+    for name, (arrays, message) in cases.items():
+        np.savez(tmp_path / name, **arrays)
+        result = run_cli("evaluate", "r", "--data", name)
+        assert result.exit_code == 2 and message in result.output, (name, result.output)
+    result = run_cli("evaluate", "r", "--data", "short.npz", "--split", "test")
+    assert result.exit_code == 2 and "--split and --data: choose one" in result.output
+
+    meta = tmp_path / "r" / "meta.json"
+    saved = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**saved, "split_fingerprints": {"test": "x"}}))
+    result = run_cli("evaluate", "r")
+    assert result.exit_code == 2 and "meta.json: damaged: its split_fingerprints" in result.output
+
+
+def test_float_written_labels_score_as_they_trained(run_cli, tmp_path):
+    rows = [f"{a},{b},{label}" for a, b, label in
+            [(0.1, 0.2, "1.0"), (0.9, 0.8, "2.0"), (0.2, 0.1, "1.0"), (0.8, 0.9, "2.0")] * 6]
+    (tmp_path / "fl.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "fl.yaml").write_text(
+        "data: {source: {type: csv, path: fl.csv, target: label}, split: {validation: 0, test: 0.25}}\n"
+        "model: {layers: [{type: dense, units: 2, activation: softmax}]}\n"
+        "loss: categorical_crossentropy\ntraining: {epochs: 1}\n")
+    assert run_cli("train", "fl.yaml", "--run-dir", "r", "-q").exit_code == 0
+    result = run_cli("evaluate", "r", "--data", "fl.csv")
+    assert result.exit_code == 0, result.output
+
+
+def test_damaged_preprocessing_shapes_and_classes_are_refused(run_cli, tmp_path):
+    import json
+
+    from conftest import ROOT
+
+    assert run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", "r", "--set", "training.epochs=1",
+                   "-q").exit_code == 0
+    prep = tmp_path / "r" / "preprocess.json"
+    good = json.loads(prep.read_text())
+    damages = [
+        ({"states": [{**good["states"][0], "mean": [good["states"][0]["mean"]] * 3}]}, "statistics do not fit the data"),
+        ({"input_shape": [100000, 100000, 1000]}, "input_shape [100000, 100000, 1000] does not hold the 4 features"),
+        ({"class_names": None}, "a classifier needs its class_names"),
+        ({"class_names": ["a", "b"]}, "2 class names for a model with 3 outputs"),
+    ]
+    for change, message in damages:
+        prep.write_text(json.dumps({**good, **change}))
+        result = run_cli("predict", "r", ROOT / "configs" / "data" / "fruit_new.csv")
+        assert result.exit_code == 2 and message in result.output, (change, result.output)
+
+
+def test_predict_refuses_a_folder_as_output(run_cli, tmp_path):
+    from conftest import ROOT
+
+    assert run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", "r", "--set", "training.epochs=1",
+                   "-q").exit_code == 0
+    (tmp_path / "out").mkdir()
+    samples = tmp_path / "new.csv"
+    samples.write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
+    result = run_cli("predict", "r", samples, "-o", "out")
+    assert result.exit_code == 2 and "out: is a folder; give a file name for the predictions" in result.output

@@ -259,3 +259,19 @@ def test_resume_restores_batch_norm_statistics_and_schedule_state(tmp_path, opti
     run = interrupted_run(tmp_path, config, epoch=5, batch=2)
     resume_training(run)
     assert_same_run(run, reference.run_dir)
+
+
+def test_resume_accepts_the_runs_own_config_with_relative_paths(tmp_path, monkeypatch):
+    """The run's config.yaml stores absolute paths; the same file given again with its
+    relative data path is the same config, not a changed one."""
+    import shutil
+
+    from conftest import ROOT
+
+    shutil.copytree(ROOT / "configs" / "data", tmp_path / "data")
+    shutil.copy(ROOT / "configs" / "fruit.yaml", tmp_path / "fruit.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RunInterrupted):
+        nnrun.train("fruit.yaml", run_dir=tmp_path / "run", reporter=SignalAt(epoch=2))
+    resume_training(tmp_path / "run", "fruit.yaml")
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["status"] == "completed"

@@ -48,10 +48,10 @@ def label_classes(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
     except ValueError:
         uniques = list(uniques)
     index = {name: i for i, name in enumerate(uniques)}
-    return np.array([index[v] for v in text], dtype=np.int64), [_tidy(u) for u in uniques]
+    return np.array([index[v] for v in text], dtype=np.int64), [tidy_label(u) for u in uniques]
 
 
-def _tidy(name: str) -> str:
+def tidy_label(name: str) -> str:
     """'1.0' -> '1': integer-valued float labels read as integers."""
     try:
         value = float(name)
