@@ -103,7 +103,7 @@ def end_to_end(args) -> None:
 
 _MEMORY_CHILD = """
 import json, sys, tempfile
-import numpy, nnrun, nnrun.training
+import numpy, nnrun, nnrun.engine.loop
 
 def status_kib(field):  # VmHWM is this process's peak; unlike ru_maxrss it restarts at exec
     for line in open("/proc/self/status"):

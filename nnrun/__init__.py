@@ -15,15 +15,15 @@ __all__ = ["__version__", "evaluate", "train"]
 
 
 def train(config, **options):
-    """Train from a config path, dict or Config; see :func:`nnrun.training.train`."""
-    from .training import train as _train
+    """Train from a config path, dict or Config; see :func:`nnrun.engine.loop.train`."""
+    from nnrun.engine.loop import train as _train
 
     return _train(config, **options)
 
 
 def evaluate(run_dir, split: str = "test", data=None) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; see
-    :func:`nnrun.evaluation.evaluate`."""
-    from .evaluation import evaluate as _evaluate
+    :func:`nnrun.commands.evaluate.evaluate`."""
+    from nnrun.commands.evaluate import evaluate as _evaluate
 
     return _evaluate(run_dir, split, data)

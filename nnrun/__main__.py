@@ -1,3 +1,3 @@
-from .cli import main
+from nnrun.cli import main
 
 main()

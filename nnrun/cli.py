@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import typer
 
-from . import __version__
+from nnrun import __version__
 
 app = typer.Typer(
     name="nnrun",
@@ -42,7 +42,7 @@ def _options(
 
 def _guard(action: Callable[[], object]) -> None:
     """Run a command; turn nnrun's errors into a message and an exit code."""
-    from .errors import NnrunError
+    from nnrun.errors import NnrunError
 
     try:
         action()
@@ -92,8 +92,8 @@ def train(
     """
 
     def action():
-        from .report import QuietReporter, make_reporter
-        from .resume import train_or_resume
+        from nnrun.console.progress import QuietReporter, make_reporter
+        from nnrun.engine.resume import train_or_resume
 
         reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
         try:
@@ -123,9 +123,9 @@ def evaluate(
     def action():
         from rich.console import Console
 
-        from .errors import UserError
-        from .evaluation import evaluate as run_evaluation
-        from .evalview import print_evaluation
+        from nnrun.errors import UserError
+        from nnrun.commands.evaluate import evaluate as run_evaluation
+        from nnrun.console.evaluation import print_evaluation
 
         if split is not None and data is not None:
             raise UserError("--split and --data: choose one; --data scores a file instead of a split")
@@ -149,7 +149,7 @@ def runs(
     def action():
         from rich.console import Console
 
-        from .runs import print_runs
+        from nnrun.commands.runs import print_runs
 
         print_runs(Console(), directory)
 
@@ -169,7 +169,7 @@ def compare(
     def action():
         from rich.console import Console
 
-        from .compare import print_comparison
+        from nnrun.commands.compare import print_comparison
 
         print_comparison(Console(), run_a, run_b)
 
@@ -191,7 +191,7 @@ def plot(
     """
 
     def action():
-        from .plot import plot_runs
+        from nnrun.console.plot import plot_runs
 
         written = plot_runs(run_dirs, output)
         typer.echo(f"wrote {written}")
@@ -200,7 +200,7 @@ def plot(
 
 
 def _complete_dataset(incomplete: str) -> list[str]:
-    from .data.sources import BUILTIN
+    from nnrun.data.sources import BUILTIN
 
     return [name for name in BUILTIN if name.startswith(incomplete)]
 
@@ -219,7 +219,7 @@ def init(
     """
 
     def action():
-        from .starter import write_starter
+        from nnrun.commands.init import write_starter
 
         written = write_starter(dataset, output)
         typer.echo(f"wrote {written}; train it with: nnrun train {written}")
@@ -239,7 +239,7 @@ def layers(
     def action():
         from rich.console import Console
 
-        from .catalog import print_catalog
+        from nnrun.commands.catalog import print_catalog
 
         print_catalog(Console(), name)
 
@@ -259,7 +259,7 @@ def validate(
     """
 
     def action():
-        from .summary import validate_and_print
+        from nnrun.commands.validate import validate_and_print
 
         validate_and_print(config, set_)
 
@@ -282,7 +282,7 @@ def predict(
     """
 
     def action():
-        from .predict import predict as run_prediction
+        from nnrun.commands.predict import predict as run_prediction
 
         result = run_prediction(run_dir, input_path, output, proba)
         typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}")
@@ -298,7 +298,7 @@ def schema() -> None:
     """
 
     def action():
-        from .config.schema import json_schema_text
+        from nnrun.config.schema import json_schema_text
 
         typer.echo(json_schema_text(), nl=False)
 
@@ -315,7 +315,7 @@ def datasets() -> None:
     def action():
         from rich.console import Console
 
-        from .report import print_datasets
+        from nnrun.console.progress import print_datasets
 
         print_datasets(Console())
 

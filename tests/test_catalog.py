@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from nnrun.graph import compile_graph
-from nnrun.layers import LayerSpec
-from nnrun.rundir import load_weights, save_weights
+from nnrun.model.graph import compile_graph
+from nnrun.model.layers import LayerSpec
+from nnrun.store.rundir import load_weights, save_weights
 
 HEAD = """\
 name: t
@@ -200,7 +200,7 @@ def test_batch_norm_inference_gradient():
     """Inference mode treats the moving statistics as constants (float64 check)."""
     from gradcheck import assert_close, numeric_grad
 
-    from nnrun.layers.normalization import BatchNormalization
+    from nnrun.model.layers.normalization import BatchNormalization
 
     layer = BatchNormalization()
     rng = np.random.default_rng(0)

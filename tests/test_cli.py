@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from nnrun.rundir import load_weights
+from nnrun.store.rundir import load_weights
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 RUN_FILES = {"config.yaml", "meta.json", "metrics.csv", "preprocess.json", "model.safetensors"}
@@ -144,7 +144,7 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(run_cli):
 
 
 def test_huge_losses_print_in_scientific_notation():
-    from nnrun.report import number
+    from nnrun.console.progress import number
 
     assert number(4.1e31) == "4.1e+31" and number(0.1234567) == "0.1235" and number(0.0) == "0.0000"
 

@@ -121,7 +121,7 @@ def test_python_dicts_may_hold_numpy_scalars():
     import numpy as np
     import yaml
 
-    from nnrun.experiment import as_loaded
+    from nnrun.engine.experiment import as_loaded
 
     data = yaml.safe_load(MINIMAL)
     data["training"] = {"epochs": np.int64(3)}

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from nnrun.config.loader import load_config
 from nnrun.errors import UserError
-from nnrun.experiment import build
+from nnrun.engine.experiment import build
 
 VALID = yaml.safe_load("""\
 name: demo

@@ -33,7 +33,7 @@ def test_schema_is_valid_and_describes_fields():
     assert dense["units"]["description"] == "Output width." and dense["units"]["exclusiveMinimum"] == 0
     assert schema["properties"]["seed"]["description"].startswith("Seed of every random choice")
     # Short forms are part of the language, so editors accept them too.
-    from nnrun.optimizers import OPTIMIZERS
+    from nnrun.model.optimizers import OPTIMIZERS
 
     names = [cls.model_fields["type"].default for cls in OPTIMIZERS]
     assert {"type": "string", "enum": names} in schema["properties"]["optimizer"]["anyOf"]

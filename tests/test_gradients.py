@@ -8,9 +8,9 @@ import pytest
 from gradcheck import assert_close, numeric_grad
 from pydantic import TypeAdapter
 
-from nnrun.graph import compile_graph
-from nnrun.layers import LAYERS, LayerSpec
-from nnrun.losses import LOSSES, LossSpec
+from nnrun.model.graph import compile_graph
+from nnrun.model.layers import LAYERS, LayerSpec
+from nnrun.model.losses import LOSSES, LossSpec
 
 LAYER_CASES = [
     pytest.param(cls, spec, shape, id=f"{cls.model_fields['type'].default}-{i}")
@@ -79,8 +79,8 @@ def test_loss_gradients(cls, index):
 
 def test_fused_softmax_matches_unfused_loss():
     rng = np.random.default_rng(3)
-    from nnrun.activations import softmax
-    from nnrun.losses import CategoricalCrossentropy
+    from nnrun.model.activations import softmax
+    from nnrun.model.losses import CategoricalCrossentropy
 
     logits, labels = rng.normal(size=(4, 3)), rng.integers(0, 3, 4)
     fused, _ = CategoricalCrossentropy()(logits, labels, True)
@@ -89,7 +89,7 @@ def test_fused_softmax_matches_unfused_loss():
 
 
 def test_fused_cross_entropy_is_stable_for_extreme_logits():
-    from nnrun.losses import BinaryCrossentropy, CategoricalCrossentropy
+    from nnrun.model.losses import BinaryCrossentropy, CategoricalCrossentropy
 
     logits = np.array([[1000.0, -1000.0, 0.0]])
     value, grad = CategoricalCrossentropy()(logits, np.array([1]), True)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import nnrun
-from nnrun.faults import RunInterrupted
-from nnrun.tensorfile import encode, read
+from nnrun.engine.guards import RunInterrupted
+from nnrun.store.tensorfile import encode, read
 
 CONFIG = {
     "name": "hostile",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from nnrun import __version__
-from nnrun.catalog import catalog, describe
+from nnrun.commands.catalog import catalog, describe
 from nnrun.config import load_config
 from nnrun.data.sources import BUILTIN
-from nnrun.experiment import build
-from nnrun.layers import LAYER_TYPES, LAYERS
-from nnrun.losses import LOSSES
-from nnrun.metrics import METRICS
-from nnrun.optimizers import OPTIMIZERS
+from nnrun.engine.experiment import build
+from nnrun.model.layers import LAYER_TYPES, LAYERS
+from nnrun.model.losses import LOSSES
+from nnrun.model.metrics import METRICS
+from nnrun.model.optimizers import OPTIMIZERS
 
 COMMANDS = ["train", "evaluate", "runs", "compare", "plot", "init", "layers"]
 
@@ -79,7 +79,7 @@ def test_a_new_layer_is_described_from_its_spec():
 
     from pydantic import Field
 
-    from nnrun.layers.base import Layer
+    from nnrun.model.layers.base import Layer
 
     class Shift(Layer):
         """Adds a constant."""

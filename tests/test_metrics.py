@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnrun.metrics import METRICS
+from nnrun.model.metrics import METRICS
 
 
 def score(name, target, probs):

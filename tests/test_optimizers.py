@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnrun.optimizers import SGD, Adagrad, Adam, AdamW, Nadam, RMSprop
+from nnrun.model.optimizers import SGD, Adagrad, Adam, AdamW, Nadam, RMSprop
 
 
 def _run(optimizer, grads_per_step, w0):

@@ -15,7 +15,7 @@ FRUIT_ROWS = "weight_g,length_cm,sweetness,color\n160,7.2,6.5,red\n115,19.0,7.5,
 @pytest.fixture(scope="module")
 def fruit_run(tmp_path_factory) -> Path:
     """The README's CSV example, trained once for every test here."""
-    from nnrun.training import train
+    from nnrun.engine.loop import train
 
     folder = tmp_path_factory.mktemp("fruit")
     root = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def fruit_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def iris_run(tmp_path_factory) -> Path:
-    from nnrun.training import train
+    from nnrun.engine.loop import train
 
     folder = tmp_path_factory.mktemp("iris")
     root = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ def test_predict_run_directory_and_output_mistakes(run_cli, tmp_path, fruit_run)
 
 def test_flat_rows_become_images_again(tmp_path):
     """A digits model takes (8, 8, 1); a CSV row of 64 pixels is reshaped row-major."""
-    from nnrun.predict import read_samples
+    from nnrun.commands.predict import read_samples
 
     names = [f"p{i}" for i in range(64)]
     saved = {"feature_names": names, "input_shape": [8, 8, 1], "columns": None, "target": None}

@@ -15,10 +15,10 @@ import yaml
 from test_resume import CONFIG, assert_same_run
 
 import nnrun
-from nnrun import rundir
+from nnrun.store import rundir
 from nnrun.errors import TrainingFailed, UserError
-from nnrun.resume import resume_training
-from nnrun.tensorfile import read
+from nnrun.engine.resume import resume_training
+from nnrun.store.tensorfile import read
 
 SMALL = {**CONFIG, "training": {**CONFIG["training"], "epochs": 4}}
 
@@ -120,7 +120,7 @@ def test_a_signal_saves_a_checkpoint_and_exits_130(tmp_path, number):
 
 
 def test_a_non_finite_gradient_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, run_cli):
-    from nnrun.graph import Graph
+    from nnrun.model.graph import Graph
 
     backward, calls = Graph.backward, []
 
@@ -198,7 +198,7 @@ def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
 
 
 def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch):
-    from nnrun.optimizers import Adam
+    from nnrun.model.optimizers import Adam
 
     step = Adam.step
 

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 import nnrun
-from nnrun.faults import RunInterrupted
-from nnrun.report import Reporter
-from nnrun.resume import resume_training
+from nnrun.engine.guards import RunInterrupted
+from nnrun.console.progress import Reporter
+from nnrun.engine.resume import resume_training
 
 # Shuffling, dropout and early stopping with restored best weights: every piece of
 # state a resumed run has to get back.

@@ -7,7 +7,7 @@ import json
 from trained import train_iris
 
 from nnrun.config.diff import MISSING, config_differences, flatten
-from nnrun.runs import list_runs
+from nnrun.commands.runs import list_runs
 
 
 def _set_started(run, stamp: str) -> None:
@@ -92,7 +92,7 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
 
 
 def test_durations_and_timestamps(tmp_path):
-    from nnrun.runs import format_duration, summarize
+    from nnrun.commands.runs import format_duration, summarize
 
     assert [format_duration(s) for s in (None, 0.4, 42, 125, 7300)] == ["-", "<1s", "42s", "2m05s", "2h01m"]
     run = tmp_path / "r"
@@ -107,7 +107,7 @@ def test_compare_side_by_side_when_wide(tmp_path):
 
     from rich.console import Console
 
-    from nnrun.compare import print_comparison
+    from nnrun.commands.compare import print_comparison
 
     a = train_iris(tmp_path / "a", epochs=2)
     b = train_iris(tmp_path / "b", "seed=7", epochs=2)
@@ -122,7 +122,7 @@ def test_compare_side_by_side_when_wide(tmp_path):
 def test_a_run_that_died_without_a_word_shows_as_killed(tmp_path):
     """meta.json says "running" until the end; only the run's lock tells a live run from
     one killed by SIGKILL or a power cut."""
-    from nnrun.rundir import RunLock
+    from nnrun.store.rundir import RunLock
 
     run = train_iris(tmp_path / "runs" / "a", epochs=1)
     meta = json.loads((run / "meta.json").read_text())

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from nnrun.schedules import Constant, Cosine, Exponential, ReduceOnPlateau, Step
+from nnrun.model.schedules import Constant, Cosine, Exponential, ReduceOnPlateau, Step
 
 
 def _rates(schedule, epochs, base=0.1):

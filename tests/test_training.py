@@ -75,7 +75,7 @@ def test_metrics_csv_has_a_row_per_epoch_and_learning_rate(tmp_path):
 
 
 def test_dropout_is_identity_at_inference_and_scaled_in_training():
-    from nnrun.layers.core import Dropout
+    from nnrun.model.layers.core import Dropout
 
     layer = Dropout(rate=0.5)
     x = np.ones((200, 50), np.float32)
@@ -86,7 +86,7 @@ def test_dropout_is_identity_at_inference_and_scaled_in_training():
 
 
 def test_float32_end_to_end(tmp_path):
-    from nnrun.experiment import as_loaded, build
+    from nnrun.engine.experiment import as_loaded, build
 
     experiment = build(as_loaded(BASE))
     graph = experiment.graph

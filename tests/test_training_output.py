@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 import nnrun
-from nnrun.history import overfitting, read_metrics, sparkline
-from nnrun.report import PlainReporter, QuietReporter, RichReporter, make_reporter
+from nnrun.store.history import overfitting, read_metrics, sparkline
+from nnrun.console.progress import PlainReporter, QuietReporter, RichReporter, make_reporter
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 

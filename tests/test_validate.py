@@ -67,7 +67,7 @@ def test_validate_reads_the_data(run_cli, write_config):
 def test_validate_from_python(tmp_path):
     import yaml
 
-    from nnrun.summary import layer_rows, validate
+    from nnrun.commands.validate import layer_rows, validate
 
     config = yaml.safe_load(IRIS.read_text())
     experiment = validate(config, ["model.layers.0.units=8"])

@@ -19,12 +19,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..errors import ConfigError, Problem
-from .messages import describe
-from .overrides import apply_overrides
-from .render import QuotedConfigError
-from .schema import RUN_NAME_PATTERN, Config
-from .yaml_reader import Location, PathKey, read_yaml
+from nnrun.errors import ConfigError, Problem
+from nnrun.config.messages import describe
+from nnrun.config.overrides import apply_overrides
+from nnrun.config.render import QuotedConfigError
+from nnrun.config.schema import RUN_NAME_PATTERN, Config
+from nnrun.config.yaml_reader import Location, PathKey, read_yaml
 
 __all__ = ["LoadedConfig", "apply_overrides", "load_config", "read_yaml", "validate"]
 

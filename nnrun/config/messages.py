@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import did_you_mean
+from nnrun.errors import did_you_mean
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
 EXPECTED = {
@@ -160,7 +160,7 @@ def tags_at(loc: tuple) -> list[str]:
 
 
 def _annotation_at(loc: tuple) -> Any:
-    from .schema import Config
+    from nnrun.config.schema import Config
 
     current: Any = Config
     for part in loc:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigError, Problem
+from nnrun.errors import ConfigError, Problem
 
 MAX_QUOTED = 100  # characters of a quoted line; a longer line is cut, the caret kept in view
 

@@ -16,15 +16,15 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from ..data.preprocess import StepSpec
-from ..data.sources import SourceSpec
-from ..data.split import SplitConfig
-from ..layers import LayerSpec
-from ..losses import LossSpec
-from ..metrics import MetricName
-from ..optimizers import Adam, OptimizerSpec
-from ..schedules import ScheduleSpec
-from ..spec import SPEC, short_form
+from nnrun.data.preprocess import StepSpec
+from nnrun.data.sources import SourceSpec
+from nnrun.data.split import SplitConfig
+from nnrun.model.layers import LayerSpec
+from nnrun.model.losses import LossSpec
+from nnrun.model.metrics import MetricName
+from nnrun.model.optimizers import Adam, OptimizerSpec
+from nnrun.model.schedules import ScheduleSpec
+from nnrun.specs import SPEC, short_form
 
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..seeding import stream
-from .dataset import Dataset
-from .sources import BUILTIN, SourceSpec
-from .split import SPLITS, SplitConfig, split_indices
-from .table import encode_columns, encoded_names, fit_columns
+from nnrun.seeding import stream
+from nnrun.data.dataset import Dataset
+from nnrun.data.sources import BUILTIN, SourceSpec
+from nnrun.data.split import SPLITS, SplitConfig, split_indices
+from nnrun.data.table import encode_columns, encoded_names, fit_columns
 
 __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits", "load_splits"]
 

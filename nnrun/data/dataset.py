@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .table import Table
+    from nnrun.data.table import Table
 
 
 @dataclass(frozen=True)

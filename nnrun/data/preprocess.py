@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field
 
-from ..spec import SPEC, short_form
+from nnrun.specs import SPEC, short_form
 
 State = dict[str, list]
 

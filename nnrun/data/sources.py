@@ -16,10 +16,10 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from . import synthetic
-from .base import SourceBase
-from .dataset import Dataset
-from .files import CsvSource, IdxSource, NpzSource
+from nnrun.data import synthetic
+from nnrun.data.base import SourceBase
+from nnrun.data.dataset import Dataset
+from nnrun.data.files import CsvSource, IdxSource, NpzSource
 
 
 @dataclass(frozen=True)

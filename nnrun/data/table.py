@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from nnrun.errors import UserError
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared in lower case
 

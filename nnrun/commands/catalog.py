@@ -1,0 +1,132 @@
+"""``nnrun layers``: every layer, loss, optimizer and metric with its options.
+
+Nothing here is written by hand: entries come from the registries (``LAYERS``,
+``LOSSES``, ``OPTIMIZERS``, ``METRICS``), summaries from the classes' docstrings, and
+options from their JSON Schema (type, allowed values, bounds, default, description),
+so a newly registered layer shows up with its options on its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+from pydantic_core import PydanticUndefined
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from nnrun.errors import UserError
+
+COMMON_LAYER_OPTIONS = ("name", "inputs")  # every layer has them; shown once in a note
+
+
+@dataclass
+class Option:
+    name: str
+    kind: str
+    default: str
+    description: str
+
+
+@dataclass
+class Entry:
+    type: str
+    summary: str
+    options: list[Option] = field(default_factory=list)
+
+
+def _summary(obj) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return " ".join(doc.split("\n\n")[0].replace("``", "").split())
+
+
+def _kind(prop: dict) -> str:
+    """A short human type: ``relu|tanh``, ``integer > 0``, ``number or null``."""
+    if "enum" in prop:
+        return " | ".join(map(str, prop["enum"]))
+    if "anyOf" in prop:
+        return " or ".join(_kind(p) for p in prop["anyOf"])
+    kind = prop.get("type", "value")
+    if kind == "array":
+        kind = f"list of {_kind(prop.get('items', {}))}"
+    bounds = [(k, s) for k, s in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"),
+                                   ("maximum", "<=")) if k in prop]
+    return ", ".join([kind, *(f"{symbol} {prop[key]:g}" for key, symbol in bounds)])
+
+
+def _default(info) -> str:
+    if info.default is PydanticUndefined and info.default_factory is None:
+        return "required"
+    value = info.default_factory() if info.default is PydanticUndefined else info.default
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def describe(cls, skip=()) -> Entry:
+    """One registered class as a catalogue entry."""
+    schema = cls.model_json_schema()
+    properties = schema.get("properties", {})
+    options = [
+        Option(name, _kind(properties.get(name, {})), _default(info), info.description or "")
+        for name, info in cls.model_fields.items()
+        if name != "type" and name not in skip
+    ]
+    return Entry(cls.model_fields["type"].default, _summary(cls), options)
+
+
+def catalog() -> dict[str, list[Entry]]:
+    """Family -> entries, straight from the registries."""
+    from nnrun.model.layers import LAYERS
+    from nnrun.model.losses import LOSSES
+    from nnrun.model.metrics import METRICS
+    from nnrun.model.optimizers import OPTIMIZERS
+
+    metrics = [
+        Entry(m.name, _summary(m.fn) or f"{'higher' if m.higher_is_better else 'lower'} is better")
+        for m in METRICS.values()
+    ]
+    return {
+        "layers": [describe(cls, COMMON_LAYER_OPTIONS) for cls in LAYERS],
+        "losses": [describe(cls) for cls in LOSSES],
+        "optimizers": [describe(cls) for cls in OPTIMIZERS],
+        "metrics": metrics,
+    }
+
+
+WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", "metrics": "metrics"}
+
+
+def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[Entry]]:
+    """All families, one family, or the entries of one type name."""
+    if name is None:
+        return entries
+    if name in entries:
+        return {name: entries[name]}
+    found = {family: [e for e in items if e.type == name] for family, items in entries.items()}
+    found = {family: items for family, items in found.items() if items}
+    if not found:
+        known = ", ".join([*entries, *(e.type for items in entries.values() for e in items)])
+        raise UserError(f"'{name}' is not a family or type; choose one of: {known}")
+    return found
+
+
+def family_table(family: str, entries: list[Entry]) -> Table:
+    table = Table(title=f"{family} ({WHERE[family]})", title_justify="left", show_lines=True)
+    table.add_column("type", style="bold")
+    table.add_column("options")
+    for entry in entries:
+        lines = [escape(entry.summary)] if entry.summary else []
+        for option in entry.options:
+            default = "required" if option.default == "required" else f"default {option.default}"
+            lines.append(f"[cyan]{option.name}[/] ({escape(option.kind)}; {escape(default)})"
+                         + (f": {escape(option.description)}" if option.description else ""))
+        table.add_row(entry.type, "\n".join(lines))
+    return table
+
+
+def print_catalog(console: Console, name: str | None = None) -> None:
+    for family, entries in select(catalog(), name).items():
+        console.print(family_table(family, entries))
+        if family == "layers":
+            console.print("Every layer also takes name (default <type>_<index>) and inputs (default: the "
+                          "previous layer).", highlight=False, markup=False)

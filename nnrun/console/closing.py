@@ -1,0 +1,95 @@
+"""The closing summary of a training run: final metrics per split, the best epoch, a
+sparkline of the monitored loss, what early stopping did, an overfitting note, the time,
+the files written and the exact command to run next."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nnrun.store.history import best_row, format_seconds, monitored, overfitting, sparkline
+
+
+def print_summary(console: Console, result, experiment=None) -> None:
+    """The closing table: final metrics per split, then best epoch, curve, notes,
+    time, files and the command to run next."""
+    console.print(_final_table(result, experiment))
+    for label, value in _summary_lines(result, experiment):
+        console.print(f"{label + ':':<12} {value}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _final_table(result, experiment) -> Table:
+    metrics = list(next(iter(result.final.values())))
+    weights = f"weights of epoch {result.best_epoch}" if _restored(result, experiment) else "final weights"
+    table = Table(title=f"Results ({weights})", title_justify="left")
+    table.add_column("split")
+    table.add_column("samples", justify="right")
+    for name in metrics:
+        table.add_column(name, justify="right")
+    sizes = {name: len(part) for name, part in experiment.splits.items()} if experiment else {}
+    for split, scores in result.final.items():
+        table.add_row(split, str(sizes.get(split, "")), *(f"{scores[m]:.4f}" for m in metrics))
+    return table
+
+
+def _stopping(experiment):
+    """The run's early-stopping settings, or None."""
+    return experiment.config.training.early_stopping if experiment else None
+
+
+def _restored(result, experiment) -> bool:
+    stopping = _stopping(experiment)
+    return bool(stopping and stopping.restore_best and result.best_epoch)
+
+
+def _summary_lines(result, experiment) -> list[tuple[str, str]]:
+    """(label, text) lines under the table, in reading order."""
+    history = result.history
+    lines = [_best_epoch_line(result, experiment), _curve_line(history)]
+    if result.stopped_early:
+        lines.append(("early stop", _early_stop_note(result, experiment)))
+    note = overfitting(history)
+    if note:
+        advice = (f"; the saved weights are those of epoch {result.best_epoch}" if _restored(result, experiment)
+                  else "; try training.early_stopping, a dropout layer, or fewer epochs")
+        lines.append(("note", note + advice))
+    per_epoch = sum(r["seconds"] for r in history) / max(len(history), 1)
+    lines.append(("time", f"{result.seconds:.2f}s in all, {format_seconds(per_epoch)} per epoch on average"))
+    entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
+    files = sorted(p.name + ("/" if p.is_dir() else "") for p in entries)
+    lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
+    lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
+    return [line for line in lines if line is not None]
+
+
+def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
+    """The epoch early stopping chose, else the one with the lowest validation loss."""
+    history = result.history
+    stopping = _stopping(experiment)
+    key = stopping.monitor if stopping else monitored(history)
+    best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
+    if best is None or key not in best:
+        return None
+    return "best epoch", f"{best['epoch']} of {len(history)} ({key} {best[key]:.4f})"
+
+
+def _curve_line(history: list[dict]) -> tuple[str, str] | None:
+    """A sparkline of the validation loss (the training loss without a validation split)."""
+    key = monitored(history)
+    curve = [r[key] for r in history]
+    if len(curve) < 2:
+        return None
+    return key, f"{sparkline(curve)} {curve[0]:.4f} -> {curve[-1]:.4f}"
+
+
+def _early_stop_note(result, experiment) -> str:
+    last = result.history[-1]["epoch"]
+    stopping = _stopping(experiment)
+    if not stopping:
+        return f"stopped after epoch {last}"
+    restored = f"; restored the weights of epoch {result.best_epoch}" if stopping.restore_best else ""
+    return (f"stopped after epoch {last} of {experiment.config.training.epochs}: {stopping.monitor} "
+            f"did not improve for {stopping.patience} epochs{restored}")

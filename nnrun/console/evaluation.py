@@ -1,0 +1,70 @@
+"""How ``nnrun evaluate`` shows its report: the metrics, then a confusion matrix and
+per-class precision, recall and F1 for a classifier, or residual statistics for a
+regressor (see :mod:`nnrun.model.diagnostics`)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+RESIDUAL_LABELS = {
+    "mean": "mean residual (prediction - target)",
+    "std": "residual standard deviation",
+    "mae": "mean absolute error",
+    "rmse": "root mean squared error",
+    "median_abs": "median absolute error",
+    "max_abs": "largest absolute error",
+    "r2": "R^2 (1 = perfect, 0 = predicting the mean)",
+}
+
+
+def print_evaluation(console: Console, report: dict, run_dir) -> None:
+    scored = f"{report['split']} split" if "split" in report else report["data"]
+    console.print(f"{run_dir}: {scored}, {report['samples']} samples",
+                  highlight=False, markup=False, soft_wrap=True)
+    table = Table(title="Metrics", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in report["metrics"].items():
+        table.add_row(name, f"{value:.4f}")
+    console.print(table)
+    if "classification" in report:
+        console.print(confusion_table(report["classification"]))
+        console.print(per_class_table(report["classification"]))
+    if "regression" in report:
+        console.print(residual_table(report["regression"]))
+    console.print(f"written: {run_dir}/eval.json", highlight=False, markup=False, soft_wrap=True)
+
+
+def confusion_table(details: dict) -> Table:
+    """Rows are true classes, columns predicted ones; the diagonal is bold."""
+    classes = details["classes"]
+    table = Table(title="Confusion matrix: rows true, columns predicted", title_justify="left", min_width=48)
+    table.add_column("true \\ predicted")
+    for name in classes:
+        table.add_column(escape(name), justify="right")
+    for i, (name, counts) in enumerate(zip(classes, details["confusion_matrix"])):
+        cells = [f"[bold]{c}[/]" if i == j else (str(c) if c else "[dim]0[/]") for j, c in enumerate(counts)]
+        table.add_row(escape(name), *cells)
+    return table
+
+
+def per_class_table(details: dict) -> Table:
+    table = Table(title="Per class", title_justify="left")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for row in details["per_class"]:
+        table.add_row(escape(row["class"]), *(f"{row[k]:.4f}" for k in ("precision", "recall", "f1")), str(row["support"]))
+    macro = details["macro_average"]
+    table.add_row("macro average", *(f"{macro[k]:.4f}" for k in ("precision", "recall", "f1")), "", style="italic")
+    return table
+
+
+def residual_table(stats: dict) -> Table:
+    table = Table(title="Residuals", title_justify="left")
+    table.add_column("statistic")
+    table.add_column("value", justify="right")
+    for key, label in RESIDUAL_LABELS.items():
+        table.add_row(label, f"{stats[key]:.4f}")
+    return table

@@ -1,0 +1,140 @@
+"""``nnrun plot RUN_DIR... [-o FILE]``: learning curves as a PNG.
+
+One panel per quantity (loss, then each metric; three to a row), epochs on the x axis;
+training as a solid line, validation dashed, one colour per run, and the best epoch
+marked on every panel: the one early stopping chose, else the lowest validation loss
+(training loss without a validation split). matplotlib is an
+optional extra, imported only here and drawn with the file-only Agg backend, so the
+command works without a display.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnrun.store import rundir
+from nnrun.errors import UserError
+from nnrun.store.history import read_metrics, run_best_row
+
+INSTALL_HINT = "install it with: pip install 'nnrun[plot]'  (or: pip install matplotlib)"
+PANEL_INCHES = (5.0, 3.6)
+PANELS_PER_ROW = 3
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserError("nnrun plot needs matplotlib, which is not installed", hint=INSTALL_HINT) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def load_histories(run_dirs) -> list[tuple[str, list[dict]]]:
+    """(label, rows) per run; a run without a single finished epoch is an error."""
+    histories = []
+    for run_dir in run_dirs:
+        path = rundir.open_existing(run_dir)
+        rows = read_metrics(path / "metrics.csv")
+        if not rows:
+            raise UserError(f"{path / 'metrics.csv'}: no finished epoch to plot yet")
+        histories.append((path.name, rows))
+    return histories
+
+
+def quantities(histories) -> list[str]:
+    """Panels: loss first, then metrics, in the order the runs report them."""
+    names: list[str] = []
+    for _, rows in histories:
+        for key in rows[0]:
+            name = key.removeprefix("val_")
+            if key not in ("epoch", "lr", "seconds") and name not in names:
+                names.append(name)
+    return sorted(names, key=lambda n: n != "loss")
+
+
+def default_output(run_dirs) -> Path:
+    """A single run's curves go into its directory; several runs' into ./curves.png."""
+    return Path(run_dirs[0]) / "curves.png" if len(run_dirs) == 1 else Path("curves.png")
+
+
+def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
+    """Draw the runs' curves and write the PNG; returns its path."""
+    if not run_dirs:
+        raise UserError("nnrun plot: give at least one run directory")
+    histories = load_histories(run_dirs)
+    output = Path(output) if output is not None else default_output(run_dirs)
+    if output.suffix.lower() != ".png":
+        raise UserError(f"{output}: the plot is a PNG; give a file name ending in .png")
+    if not output.parent.is_dir():
+        raise UserError(f"{output.parent}: no such directory for the plot")
+    plt = _pyplot()
+    panels = quantities(histories)
+    # At most three panels a row, so many metrics wrap into a grid instead of a strip.
+    across = min(len(panels), PANELS_PER_ROW)
+    down = -(-len(panels) // across)
+    figure, axes = plt.subplots(down, across, figsize=(PANEL_INCHES[0] * across, PANEL_INCHES[1] * down),
+                                squeeze=False)
+    axes = list(axes.flat)
+    for unused in axes[len(panels):]:
+        unused.set_visible(False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    bests = [run_best_row(rundir.open_existing(run_dir), rows) for run_dir, (_, rows) in zip(run_dirs, histories)]
+    for index, (_, rows) in enumerate(histories):
+        for axis, name in zip(axes, panels):
+            _draw(axis, rows, name, colours[index % len(colours)], bests[index])
+    for axis, name in zip(axes, panels):
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    handles = _legend_handles(histories, colours, bests)
+    # The legend sits under the panels, in up to four columns, so it never hides a curve.
+    columns = 4 if len(handles) == 4 else 3
+    rows_of_legend = -(-len(handles) // columns)
+    legend_inches = 0.22 * rows_of_legend + 0.15
+    height = PANEL_INCHES[1] * down + legend_inches
+    figure.set_figheight(height)
+    figure.legend(handles=handles, loc="lower center", ncol=columns, fontsize="small", frameon=False)
+    figure.suptitle(histories[0][0] if len(histories) == 1 else f"{len(histories)} runs")
+    figure.tight_layout(rect=(0, legend_inches / height, 1, 1))
+    # Written next to the target, then renamed: an interrupted plot leaves no torn PNG.
+    temp = output.with_name(f".{output.name}.tmp.png")
+    try:
+        figure.savefig(temp, dpi=100)
+        temp.replace(output)
+    finally:
+        plt.close(figure)
+        temp.unlink(missing_ok=True)
+    return output
+
+
+def _draw(axis, rows, name, colour, best) -> None:
+    epochs = [r["epoch"] for r in rows]
+    if name in rows[0]:
+        axis.plot(epochs, [r[name] for r in rows], color=colour)
+    if f"val_{name}" in rows[0]:
+        axis.plot(epochs, [r[f"val_{name}"] for r in rows], color=colour, linestyle="--")
+    if best is not None:
+        key = f"val_{name}" if f"val_{name}" in best else name
+        if key in best:
+            axis.axvline(best["epoch"], color=colour, alpha=0.35, linewidth=1)
+            axis.plot([best["epoch"]], [best[key]], marker="o", color=colour)
+
+
+def _legend_handles(histories, colours, bests) -> list:
+    """What the line styles mean, then one colour per run with its best epoch."""
+    from matplotlib.lines import Line2D
+
+    grey = "0.3"
+    handles = [
+        Line2D([], [], color=grey, label="train"),
+        Line2D([], [], color=grey, linestyle="--", label="validation"),
+        Line2D([], [], color=grey, marker="o", linestyle="", label="best epoch"),
+    ]
+    for index, ((label, _), best) in enumerate(zip(histories, bests)):
+        at = f" (best epoch {best['epoch']})" if best else ""
+        name = label if len(histories) > 1 else "this run"
+        handles.append(Line2D([], [], color=colours[index % len(colours)], linewidth=3, label=f"{name}{at}"))
+    return handles

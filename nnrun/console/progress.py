@@ -1,0 +1,211 @@
+"""What training shows: a header, progress, a line per epoch, a closing summary.
+
+Three reporters share one interface: ``RichReporter`` for a terminal (a bar for the
+whole run and one for the current epoch, with ETA and live loss, redrawn at most ten
+times a second, and a line printed above them as each epoch ends), ``PlainReporter``
+for logs and pipes (the same lines, no bar), and ``QuietReporter`` (the summary only,
+or nothing from the Python API).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from nnrun.console.closing import print_summary
+from nnrun.store.history import format_seconds
+
+REDRAW_SECONDS = 0.1
+NOT_METRICS = ("epoch", "lr", "seconds")
+
+
+def number(value: float) -> str:
+    """Four decimals, or scientific notation for values too large or small for them."""
+    return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
+
+
+def format_row(row: dict) -> str:
+    """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``"""
+    shown = [f"{k} {number(v)}" for k, v in row.items() if k not in NOT_METRICS]
+    return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
+
+
+class Reporter:
+    """Silent base: every hook does nothing. ``start`` keeps the experiment so the
+    summary can say what early stopping did."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console()
+        self.experiment = None
+
+    def start(self, experiment, run_dir: Path) -> None:
+        self.experiment = experiment
+
+    def resumed(self, epoch: int, checkpoint: Path) -> None:
+        """Training continues after ``epoch``, from ``checkpoint``."""
+
+    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
+
+    def batch(self, index: int, loss: float) -> None: ...
+
+    def epoch_end(self, row: dict) -> None: ...
+
+    def finish(self, result) -> None: ...
+
+    def close(self) -> None:
+        """Release the terminal; called whether training finished or failed."""
+
+
+class QuietReporter(Reporter):
+    def __init__(self, console: Console | None = None, summary: bool = False):
+        super().__init__(console)
+        self.summary = summary
+
+    def finish(self, result) -> None:
+        if self.summary:
+            print_summary(self.console, result, self.experiment)
+
+
+class PlainReporter(Reporter):
+    """One line per epoch; the monitored quantity's new bests are marked with ``*``."""
+
+    def start(self, experiment, run_dir: Path) -> None:
+        super().start(experiment, run_dir)
+        print_header(self.console, experiment, run_dir)
+        self.best = None
+
+    def resumed(self, epoch, checkpoint):
+        self.console.print(f"resuming after epoch {epoch} from {checkpoint}", highlight=False, soft_wrap=True)
+
+    def epoch_start(self, epoch, epochs, batches):
+        self.epoch, self.epochs = epoch, epochs
+
+    def epoch_line(self, row: dict) -> str:
+        key = "val_loss" if "val_loss" in row else "loss"
+        improved = self.best is None or row[key] < self.best
+        self.best = row[key] if improved else self.best
+        width = len(str(self.epochs))
+        return f"epoch {row['epoch']:>{width}}/{self.epochs}  {format_row(row)}{' *' if improved else ''}"
+
+    def epoch_end(self, row):
+        self.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
+
+    def finish(self, result):
+        print_summary(self.console, result, self.experiment)
+
+
+class RichReporter(PlainReporter):
+    def start(self, experiment, run_dir):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        super().start(experiment, run_dir)
+        self.progress = Progress(
+            TextColumn("{task.description:>9}"), BarColumn(bar_width=30), MofNCompleteColumn(),
+            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+            console=self.console, transient=True, auto_refresh=False,
+        )
+        epochs = experiment.config.training.epochs
+        self.run_task = self.progress.add_task("training", total=epochs, info="")
+        self.task = None
+        self.last_draw = 0.0
+        self.progress.start()
+
+    def epoch_start(self, epoch, epochs, batches):
+        super().epoch_start(epoch, epochs, batches)
+        if self.task is None:
+            self.task = self.progress.add_task("", total=batches, info="")
+        self.progress.reset(self.task, total=batches, description=f"epoch {epoch}", info="")
+        self.loss_sum, self.last_draw = 0.0, 0.0
+
+    def batch(self, index, loss):
+        self.loss_sum += loss
+        now = time.perf_counter()
+        if now - self.last_draw >= REDRAW_SECONDS:
+            info = f"loss {self.loss_sum / index:.4f}"
+            self.progress.update(self.task, completed=index, info=info, refresh=True)
+            self.last_draw = now
+
+    def epoch_end(self, row):
+        self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+        shown = {k: v for k, v in row.items() if k.startswith("val_")} or {"loss": row["loss"]}
+        info = "  ".join(f"{k} {number(v)}" for k, v in shown.items())
+        self.progress.update(self.run_task, completed=row["epoch"], info=info)
+        self.progress.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
+        self.progress.refresh()
+
+    def finish(self, result):
+        self.close()
+        super().finish(result)
+
+    def close(self):
+        if getattr(self, "progress", None) is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def make_reporter(quiet: bool, console: Console | None = None, interactive: bool | None = None) -> Reporter:
+    """Quiet: nothing (the Python API's default). Otherwise a live bar in a terminal,
+    plain lines elsewhere. ``nnrun train --quiet`` uses ``QuietReporter(summary=True)``."""
+    console = console or Console()
+    if quiet:
+        return QuietReporter(console)
+    if interactive is None:
+        interactive = console.is_terminal and not console.is_dumb_terminal
+    if interactive:
+        return RichReporter(console)
+    return PlainReporter(console)
+
+
+def print_header(console: Console, experiment, run_dir: Path) -> None:
+    """Run directory, the data each split holds, the model and the training plan."""
+    config, graph = experiment.config, experiment.graph
+    train = experiment.splits["train"]
+    console.print(f"[bold]nnrun[/] training [bold]{escape(config.name)}[/] -> {escape(str(run_dir))}", soft_wrap=True)
+    for name, part in experiment.splits.items():
+        console.print(f"  {name:<10} {len(part):>6} samples   x {_shape(part.x.shape):<10} y {_shape(part.y.shape)}",
+                      highlight=False)
+    if train.task == "classification":
+        console.print(f"  classes    {len(train.class_names)}: {', '.join(train.class_names)}",
+                      highlight=False, markup=False, soft_wrap=True)
+    layers = " -> ".join(_layer_label(node) for node in graph.nodes)
+    console.print(f"  model      {_shape(graph.input_shape)} -> {layers}; {graph.parameter_count:,} parameters",
+                  highlight=False, markup=False, soft_wrap=True)
+    training, optimizer = config.training, config.optimizer
+    console.print(
+        f"  training   {training.epochs} epochs, batch {training.batch_size}, {optimizer.type} "
+        f"lr {optimizer.learning_rate:g}, loss {config.loss.type}",
+        highlight=False, markup=False,
+    )
+
+
+def _shape(shape) -> str:
+    return "x".join(map(str, shape))
+
+
+def _layer_label(node) -> str:
+    activation = getattr(node.layer, "activation", None)
+    suffix = f" {activation}" if activation and activation != "linear" else ""
+    return f"{node.layer.type} {_shape(node.output_shape)}{suffix}"
+
+
+def print_datasets(console: Console) -> None:
+    """The bundled data sets, for ``nnrun datasets``."""
+    from nnrun.data.sources import describe_builtin
+
+    table = Table()
+    columns = ("name", "samples", "features", "task", "classes")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("samples", "classes") else "left")
+    for row in describe_builtin():
+        table.add_row(*(str(row[k]) if row[k] is not None else "-" for k in columns))
+    console.print(table)

@@ -1,0 +1,160 @@
+"""The training loop's side of checkpoints: save, prune, save on a signal, load to resume.
+
+    keeper = Checkpointer(record, experiment, components)
+    keeper.begin(resume_from)        # restore a checkpoint, or save epoch 0
+    ... each epoch ...
+    keeper.epoch_end(epoch)          # snapshot in memory; written every N epochs
+
+The latest epoch's snapshot stays in memory, so a signal mid-epoch saves the state of
+the last finished epoch without waiting: resuming redoes the partial epoch exactly,
+because the random generators are restored too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from nnrun.store import checkpoints, rundir
+from nnrun.config import config_hash, resolved
+from nnrun.config.diff import describe_changes
+from nnrun.errors import TrainingFailed, UserError
+from nnrun.engine.guards import NonFiniteError, RunInterrupted
+from nnrun.store.tensorfile import encode, read
+
+
+class CheckpointWriteFailed(TrainingFailed):
+    """Writing a checkpoint failed (disk full, say); older checkpoints are intact."""
+
+
+class Checkpointer:
+    def __init__(self, record, experiment, components: dict[str, checkpoints.Stateful]):
+        self.record = record
+        self.folder = record.path / checkpoints.FOLDER
+        self.settings = experiment.config.training.checkpoint
+        self.components = components
+        self.config = resolved(experiment.config)
+        self.identity = {
+            "format": checkpoints.FORMAT,
+            "config_hash": config_hash(experiment.config),
+            "dataset_fingerprint": experiment.fingerprint,
+        }
+        self.latest: checkpoints.Snapshot | None = None
+        self.saved: Path | None = None  # the file holding self.latest, once written
+
+    def begin(self, resume_from: list[Path] | None) -> None:
+        """Restore the newest valid checkpoint of ``resume_from`` (newest first), or save
+        the initial state so a run killed in its first epoch can be resumed too."""
+        if resume_from is not None:
+            self._resume(resume_from)
+            return
+        self.latest = checkpoints.capture(self.components, 0)
+        if self.settings is not None:
+            self.save()
+
+    def epoch_end(self, epoch: int, batches: int) -> None:
+        self.components["progress"].epoch = epoch
+        weights = self.components["model"].graph.weight_buffer
+        if not np.isfinite(weights.sum(dtype=np.float64)):
+            raise NonFiniteError(
+                f"the weights became non-finite (NaN or inf) in epoch {epoch}, batch {batches}; training stopped",
+                epoch, batches, "non-finite weights",
+            )
+        self.latest, self.saved = checkpoints.capture(self.components, epoch), None
+        if self.settings is not None and epoch % self.settings.every_epochs == 0:
+            self.save()
+
+    def save(self) -> Path:
+        """Write the latest snapshot atomically, then delete all but the newest ``keep``."""
+        snapshot = self.latest
+        path = self.folder / checkpoints.file_name(snapshot.epoch)
+        metadata = {
+            **self.identity,
+            "epoch": str(snapshot.epoch),
+            "config": json.dumps(self.config, sort_keys=True),
+            "state": json.dumps(snapshot.state),
+        }
+        try:
+            self.folder.mkdir(exist_ok=True)
+            rundir.atomic_write(path, encode(snapshot.arrays, metadata))
+        except OSError as exc:
+            previous = checkpoints.candidates(self.record.path)
+            kept = f"the previous checkpoint {previous[0].name} is intact" if previous else "no checkpoint was saved"
+            raise CheckpointWriteFailed(
+                f"could not write the checkpoint {path}: {exc.strerror or exc}; {kept}",
+                hint=f"free some disk space, then resume with: nnrun train --resume {self.record.path}",
+            ) from None
+        self.saved = path
+        self._prune(keep=self.settings.keep if self.settings else 1)
+        return path
+
+    def _prune(self, keep: int) -> None:
+        for old in checkpoints.candidates(self.record.path)[keep:]:
+            if old != self.saved:
+                old.unlink(missing_ok=True)
+
+    def interrupted(self, signal_name: str, where: str) -> RunInterrupted:
+        """Save the last finished epoch (unless it is on disk already) and describe how to go on."""
+        path = self.saved or self.save()
+        epoch = self.latest.epoch
+        return RunInterrupted(
+            f"stopped by {signal_name} {where}; saved the state after epoch {epoch} to {path}",
+            hint=f"resume with: nnrun train --resume {self.record.path}",
+            details={"signal": signal_name, "where": where, "checkpoint": path.name, "epoch": epoch},
+        )
+
+    def _resume(self, paths: list[Path]) -> None:
+        skipped = []
+        for path in paths:
+            try:
+                self._restore(path)
+            except UserError as exc:
+                if isinstance(exc, ConfigChanged):
+                    raise
+                skipped.append(exc.message)
+                continue
+            self.latest, self.saved = checkpoints.capture(self.components, self.components["progress"].epoch), path
+            self.record.resumed(path, self.components["progress"].history, skipped)
+            return
+        detail = "".join(f"\n  {reason}" for reason in skipped) or " (there are none)"
+        raise UserError(
+            f"{self.record.path}: no valid checkpoint to resume from{detail}",
+            hint="start the run again with `nnrun train CONFIG`",
+        )
+
+    def _restore(self, path: Path) -> None:
+        arrays, metadata = read(path)
+        if metadata.get("format") != checkpoints.FORMAT:
+            raise UserError(f"{path}: not an nnrun checkpoint (format {metadata.get('format')!r})")
+        try:
+            saved_config = json.loads(metadata["config"])
+            state = json.loads(metadata["state"])
+        except (KeyError, json.JSONDecodeError):
+            raise UserError(f"{path}: the checkpoint's metadata is incomplete") from None
+        if metadata.get("config_hash") != self.identity["config_hash"]:
+            raise ConfigChanged(path, saved_config, self.config)
+        if metadata.get("dataset_fingerprint") != self.identity["dataset_fingerprint"]:
+            raise ConfigChanged(path, None, None)
+        checkpoints.restore(self.components, arrays, state, path)
+
+
+class ConfigChanged(UserError):
+    """The run's config or data is not what the checkpoint was trained on."""
+
+    def __init__(self, path: Path, saved: dict | None, current: dict | None):
+        if saved is None:
+            super().__init__(
+                f"{path}: the training data changed since this checkpoint was written; resuming would not "
+                "continue the same run",
+                hint="restore the original data, or start a new run with `nnrun train CONFIG`",
+            )
+            return
+        keys = ", ".join(describe_changes(saved, current)) or "(formatting only)"
+        super().__init__(
+            f"{path}: the config differs from the one this checkpoint was trained with; changed: {keys}",
+            hint="resume with the run's own config, or start a new run with `nnrun train CONFIG`",
+        )
+
+

@@ -1,0 +1,91 @@
+"""What stops a run before its last epoch: a non-finite number, or a signal.
+
+Both are found at a batch boundary, so the state in memory is never half updated:
+
+- ``check_finite(loss, grads, epoch, batch)`` runs after the backward pass and before
+  the optimizer step, so non-finite numbers never reach the weights.
+- ``SignalWatch`` turns SIGINT and SIGTERM into a flag the loop reads after each
+  batch; the loop then saves a checkpoint of the last finished epoch and stops with
+  :class:`RunInterrupted` (exit code 130). A second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+
+import numpy as np
+
+from nnrun.errors import NnrunError, TrainingFailed
+
+REMEDY = (
+    "lower optimizer.learning_rate, standardize the inputs (data.preprocess), "
+    "or clip the gradients where the optimizer offers it; then train again"
+)
+
+
+class NonFiniteError(TrainingFailed):
+    """The loss or a gradient became NaN or infinite (exit code 1)."""
+
+    def __init__(self, message: str, epoch: int, batch: int, reason: str):
+        super().__init__(message, hint=REMEDY)
+        self.details = {"epoch": epoch, "batch": batch, "reason": reason}
+
+
+class RunInterrupted(NnrunError):
+    """SIGINT or SIGTERM stopped training after a checkpoint was saved (exit code 130)."""
+
+    exit_code = 130
+    label = "interrupted"
+
+    def __init__(self, message: str, hint: str, details: dict):
+        super().__init__(message, hint=hint)
+        self.details = details
+
+
+def check_finite(loss: float, grads: np.ndarray, epoch: int, batch: int) -> None:
+    """Raise :class:`NonFiniteError` if the loss or any gradient is NaN or infinite.
+
+    One float64 sum over the flat gradient buffer: any NaN or inf makes it non-finite,
+    and float32 values cannot overflow a float64 sum, so a finite sum means finite
+    gradients (for float64 models, up to sums beyond 1e308, which are no better).
+    """
+    if not math.isfinite(loss):
+        raise NonFiniteError(
+            f"the loss became {loss} in epoch {epoch}, batch {batch}; training stopped",
+            epoch, batch, "non-finite loss",
+        )
+    total = float(grads.sum(dtype=np.float64))
+    if not math.isfinite(total):
+        raise NonFiniteError(
+            f"a gradient became non-finite (NaN or inf) in epoch {epoch}, batch {batch}, "
+            f"with a finite loss {loss:.6g}; training stopped",
+            epoch, batch, "non-finite gradient",
+        )
+
+
+class SignalWatch:
+    """Within ``with SignalWatch() as watch:``, SIGINT and SIGTERM set ``watch.received``
+    (the signal's name) instead of stopping the process mid-update."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.received: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> "SignalWatch":
+        if threading.current_thread() is threading.main_thread():  # handlers live only there
+            for number in self.SIGNALS:
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number, frame) -> None:
+        if self.received == "SIGINT" and number == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
+        self.received = signal.Signals(number).name

@@ -1,0 +1,202 @@
+"""What a training run writes into its directory, and when.
+
+At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running).
+After each epoch: ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json``
+(completed, failed or interrupted). Every file is replaced atomically, and the record
+holds the run directory's lock from creation (or reopening, to resume) to the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from nnrun import __version__
+from nnrun.store import rundir
+from nnrun.config import config_hash, dump_yaml
+from nnrun.errors import NnrunError, UserError
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def environment() -> dict:
+    """Versions, BLAS and thread settings: what bit-identical results depend on."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = {"name": blas.get("name"), "version": blas.get("version")}
+    except Exception:  # the layout of numpy's build info is not a stable API
+        blas = {}
+    threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
+    return {
+        "blas_threads": blas_threads(threads),
+        "nnrun": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "blas": blas,
+        "cpu_count": os.cpu_count(),
+        "thread_settings": threads,
+    }
+
+
+def blas_threads(settings: dict[str, str]) -> int:
+    """Threads the BLAS library uses: its variable, else OMP_NUM_THREADS, else every
+    CPU this process may run on (OpenBLAS and MKL read these at start-up)."""
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        if settings.get(name, "").strip().isdigit():
+            return int(settings[name])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class RunRecord:
+    def __init__(self, path: Path, meta: dict, lock: rundir.RunLock | None = None):
+        self.path = path
+        self.meta = meta
+        self.rows: list[dict] = []
+        self.lock = lock
+        self.active = True  # False while a reopened run has not yet restored a checkpoint
+
+    @classmethod
+    def create(cls, experiment, run_dir=None, runs_root="runs", command=None) -> "RunRecord":
+        config = experiment.config
+        path = rundir.create(config.name, explicit=run_dir, root=runs_root)
+        lock = rundir.RunLock(path)
+        try:
+            record = cls(path, cls._start_meta(experiment, command), lock)
+            cls._write_start_files(path, experiment)
+            record._write_meta()
+        except BaseException:
+            lock.release()
+            raise
+        return record
+
+    @staticmethod
+    def _write_start_files(path: Path, experiment) -> None:
+        config = experiment.config
+        rundir.atomic_write(path / "config.yaml", dump_yaml(config).encode())
+        train = experiment.splits["train"]
+        rundir.write_json(path / "preprocess.json", {
+            "steps": [step.type for step in config.data.preprocess],
+            "states": experiment.preprocess_states,
+            "feature_names": train.feature_names,
+            "class_names": train.class_names,
+            "input_shape": list(train.input_shape),
+            "task": train.task,
+            "columns": experiment.columns,
+            "target": getattr(config.data.source, "target", None),
+        })
+
+    @staticmethod
+    def _start_meta(experiment, command) -> dict:
+        config = experiment.config
+        return {
+            "status": "running",
+            "started": _now(),
+            "ended": None,
+            "command": command or " ".join(sys.argv),
+            "seed": config.seed,
+            "config_hash": config_hash(config),
+            "dataset_fingerprint": experiment.fingerprint,
+            "split_fingerprints": experiment.split_fingerprints,
+            "samples": {name: len(part) for name, part in experiment.splits.items()},
+            "parameters": experiment.graph.parameter_count,
+            "environment": environment(),
+        }
+
+    @classmethod
+    def reopen(cls, path: Path) -> "RunRecord":
+        """Lock an existing run directory to resume it; removes stale temporary files."""
+        lock = rundir.RunLock(path)
+        try:
+            meta = rundir.read_json(path / "meta.json")
+            if not isinstance(meta, dict):
+                raise UserError(f"{path / 'meta.json'}: not an nnrun run record")
+            if meta.get("status") == "completed":
+                raise UserError(f"{path}: the run has completed; there is nothing to resume",
+                                 hint=f"evaluate it with: nnrun evaluate {path}")
+        except BaseException:
+            lock.release()
+            raise
+        for folder in (path, path / "checkpoints"):
+            if folder.is_dir() and not folder.is_symlink():
+                rundir.remove_stale_temporaries(folder)
+        record = cls(path, meta, lock)
+        record.active = False
+        return record
+
+    def resumed(self, checkpoint: Path, history: list[dict], skipped: list[str]) -> None:
+        """A checkpoint was restored: its metrics rows become the file's rows again (rows
+        of epochs after it, written before the run stopped, are dropped)."""
+        self.active = True
+        self.rows = list(history)
+        if history:
+            self._write_metrics()
+        else:
+            (self.path / "metrics.csv").unlink(missing_ok=True)
+        entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": len(history), "skipped": skipped,
+                 "command": " ".join(sys.argv), "environment": environment()}
+        self.meta.setdefault("resumes", []).append(entry)
+        self.meta.update(status="running", ended=None)
+        self.meta.pop("failure", None)
+        self._write_meta()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    def _write_meta(self) -> None:
+        rundir.write_json(self.path / "meta.json", self.meta)
+
+    def append_metrics(self, row: dict) -> None:
+        """Rewrite metrics.csv with the new row; it is small, and a reader never sees
+        half a line."""
+        self.rows.append(row)
+        self._write_metrics()
+
+    def _write_metrics(self) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(self.rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for r in self.rows:
+            writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+        rundir.atomic_write(self.path / "metrics.csv", buffer.getvalue().encode())
+
+    def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool) -> None:
+        rundir.save_weights(self.path / "model.safetensors", graph.state(), {"format": "nnrun-weights-1"})
+        self.meta.update(
+            status="completed",
+            ended=_now(),
+            epochs_completed=len(self.rows),
+            best_epoch=best_epoch,
+            stopped_early=stopped_early,
+            final=final,
+        )
+        self._write_meta()
+
+    def fail(self, exc: BaseException) -> None:
+        """Record why the run stopped (with epoch, batch and reason where known); best
+        effort, since the disk may be what failed."""
+        if not self.active:
+            return
+        interrupted = isinstance(exc, KeyboardInterrupt) or getattr(exc, "exit_code", None) == 130
+        failure = {"type": type(exc).__name__, "message": exc.message if isinstance(exc, NnrunError) else str(exc)}
+        failure.update(getattr(exc, "details", {}))
+        self.meta.update(
+            status="interrupted" if interrupted else "failed",
+            ended=_now(),
+            epochs_completed=len(self.rows),
+            failure=failure,
+        )
+        try:
+            self._write_meta()
+        except OSError:
+            pass

@@ -1,0 +1,58 @@
+"""Per-class and per-sample diagnostics of a split's predictions, for ``nnrun evaluate``.
+
+Computed from the targets and the model's outputs (after its output activation):
+
+- classifiers: the confusion matrix ``M[i, j]`` = samples of true class ``i`` predicted
+  as ``j``, and per class ``precision = M[c, c] / sum_i M[i, c]``,
+  ``recall = M[c, c] / sum_j M[c, j]``, ``F1 = 2 P R / (P + R)`` (0 where undefined);
+- regressors: the residuals ``r = prediction - target`` over every output: mean, std,
+  MAE, RMSE, median and largest absolute residual, and R^2 (the ``r2`` metric).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnrun.model.metrics import class_labels, per_class_f1, predicted_labels, r2, ratio
+
+
+def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """(classes, classes) counts; rows are true classes, columns predicted ones."""
+    matrix = np.zeros((classes, classes), np.int64)
+    np.add.at(matrix, (true, predicted), 1)
+    return matrix
+
+
+def classification_report(target: np.ndarray, probs: np.ndarray, class_names: list[str]) -> dict:
+    """Confusion matrix plus per-class precision, recall, F1 and support."""
+    classes = max(len(class_names), 2 if probs.shape[-1] == 1 else probs.shape[-1])
+    names = list(class_names) + [str(c) for c in range(len(class_names), classes)]
+    matrix = confusion_matrix(class_labels(target), predicted_labels(probs), classes)
+    hits = np.diag(matrix).astype(np.float64)
+    precision = ratio(hits, matrix.sum(axis=0))
+    recall = ratio(hits, matrix.sum(axis=1))
+    f1 = per_class_f1(hits, matrix.sum(axis=0), matrix.sum(axis=1))
+    support = matrix.sum(axis=1)
+    per_class = [
+        {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for name, p, r, f, s in zip(names, precision, recall, f1, support)
+    ]
+    macro = {"precision": float(precision.mean()), "recall": float(recall.mean()), "f1": float(f1.mean())}
+    return {"classes": names, "confusion_matrix": matrix.tolist(), "per_class": per_class, "macro_average": macro}
+
+
+def residual_report(target: np.ndarray, predictions: np.ndarray) -> dict:
+    """Statistics of ``prediction - target`` over every sample and output."""
+    predicted = predictions.reshape(len(predictions), -1).astype(np.float64)
+    actual = target.reshape(len(target), -1).astype(np.float64)
+    residual = predicted - actual
+    absolute = np.abs(residual)
+    return {
+        "mean": float(residual.mean()),
+        "std": float(residual.std()),
+        "mae": float(absolute.mean()),
+        "rmse": float(np.sqrt(np.mean(residual**2))),
+        "median_abs": float(np.median(absolute)),
+        "max_abs": float(absolute.max()),
+        "r2": r2(actual, predicted),  # the r2 metric's definition, so eval.json holds one R^2
+    }

@@ -1,0 +1,278 @@
+"""Compile a layer list into a graph: order, shapes, parameters, forward and backward.
+
+    graph = compile_graph(layers, input_shape, loss, rng)
+    out, tape = graph.forward(x, training=True, rng=rng)   # out: (N, *output_shape)
+    graph.backward(tape, d_loss / d_out)                   # fills graph.grad_buffer
+
+Every parameter lives in one flat buffer (``weight_buffer``): the trainable ones first
+(``trainable``, a view of the leading part), then layer state such as batch norm's
+moving statistics, which is saved with the weights but never trained. Gradients live
+in ``grad_buffer``, the layout of ``trainable``. ``params`` and ``grads`` are named
+views into them, ``"<layer name>.<param>"``. Optimizers update ``trainable`` in one
+pass; regularizers add their penalty and its gradient in ``add_penalties``.
+
+When the loss folds the output activation into its gradient (softmax with
+cross-entropy), the output layer is compiled without it: ``forward`` returns logits and
+``predict`` applies ``output_activation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnrun.model.activations import ACTIVATIONS
+from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
+from nnrun.model.layers import Layer
+
+INPUT = "input"
+Shape = tuple[int, ...]
+
+
+@dataclass
+class Node:
+    name: str
+    index: int  # position in model.layers, for error paths
+    layer: Layer
+    inputs: list[str]
+    output_shape: Shape
+    params: dict[str, np.ndarray] = field(default_factory=dict)  # views, local names
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    reads_model_input: bool = False
+
+
+class Graph:
+    def __init__(self, nodes: list[Node], output: Node, input_shape: Shape, dtype: Any, output_activation: str | None):
+        self.nodes = nodes  # topological order
+        self.input_shape = input_shape
+        self.output_shape = output.output_shape
+        self.output_name = output.name
+        self.dtype = np.dtype(dtype)
+        self.output_activation = output_activation
+        self._allocate()
+
+    def _allocate(self) -> None:
+        entries = [(node, local, p) for node in self.nodes for local, p in node.params.items()]
+        trainable = [e for e in entries if e[1] not in e[0].layer.state_params]
+        state = [e for e in entries if e[1] in e[0].layer.state_params]
+        trainable_size = sum(p.size for _, _, p in trainable)
+        self.weight_buffer = np.empty(trainable_size + sum(p.size for _, _, p in state), self.dtype)
+        self.trainable = self.weight_buffer[:trainable_size]
+        self.grad_buffer = np.zeros(trainable_size, self.dtype)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        offset = 0
+        for node, local, initial in trainable + state:
+            stop = offset + initial.size
+            view = self.weight_buffer[offset:stop].reshape(initial.shape)
+            view[...] = initial
+            node.params[local] = self.params[f"{node.name}.{local}"] = view
+            if stop <= trainable_size:
+                grad = self.grad_buffer[offset:stop].reshape(initial.shape)
+                node.grads[local] = self.grads[f"{node.name}.{local}"] = grad
+            offset = stop
+        self.penalties = [
+            (reg, node.params[local], node.grads[local])
+            for node in self.nodes
+            for local, reg in node.layer.penalties().items()
+        ]
+
+    @property
+    def parameter_count(self) -> int:
+        return self.weight_buffer.size
+
+    def penalty(self) -> float:
+        """The regularization term of the loss, sum of every layer's penalties."""
+        return sum(reg.value(w) for reg, w, _ in self.penalties)
+
+    def add_penalties(self) -> float:
+        """After ``backward``: add each penalty's gradient to ``grads``; returns the penalty."""
+        for reg, w, grad in self.penalties:
+            reg.add_gradient(w, grad)
+        return self.penalty()
+
+    def forward(self, x: np.ndarray, training: bool, rng: np.random.Generator | None = None):
+        """Returns the output (logits when the activation is fused) and the tape of caches."""
+        values = {INPUT: x}
+        tape = []
+        for node in self.nodes:
+            inputs = [values[n] for n in node.inputs] if node.layer.merges else values[node.inputs[0]]
+            y, cache = node.layer.forward(node.params, inputs, training, rng)
+            values[node.name] = y
+            tape.append(cache)
+        return values[self.output_name], tape
+
+    def backward(self, tape: list, d_out: np.ndarray) -> None:
+        """Back-propagates ``d_out``; gradients of a layer that feeds several others add up."""
+        pending = {self.output_name: d_out}
+        for node, cache in zip(reversed(self.nodes), reversed(tape)):
+            dy = pending.pop(node.name, None)
+            if dy is None:  # the layer does not reach the output
+                for grad in node.grads.values():
+                    grad.fill(0)
+                continue
+            # A merge always returns every input's gradient: its other inputs need theirs.
+            need_dx = node.layer.merges or not node.reads_model_input
+            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx)
+            for local, grad in grads.items():
+                np.copyto(node.grads[local], grad)
+            if not need_dx or not node.layer.differentiable_input:
+                continue
+            for source, d in zip(node.inputs, dx if node.layer.merges else [dx]):
+                if source != INPUT:
+                    pending[source] = d if source not in pending else pending[source] + d
+
+    def activate(self, out: np.ndarray) -> np.ndarray:
+        """Apply the fused output activation, turning logits into predictions."""
+        return ACTIVATIONS[self.output_activation].forward(out) if self.output_activation else out
+
+    def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Inference-mode outputs, after the output activation, in batches."""
+        result = np.empty((x.shape[0], *self.output_shape), self.dtype)
+        for start in range(0, x.shape[0], batch_size):
+            out, _ = self.forward(x[start : start + batch_size], training=False)
+            result[start : start + batch_size] = out
+        return self.activate(result)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return dict(self.params)
+
+    def load_state(self, weights: dict[str, np.ndarray], origin: str) -> None:
+        """Copy named weights in; names and shapes must match exactly."""
+        missing = sorted(set(self.params) - set(weights))
+        extra = sorted(set(weights) - set(self.params))
+        problems = [f"missing parameter '{n}'" for n in missing] + [f"unexpected parameter '{n}'" for n in extra]
+        for name in sorted(set(self.params) & set(weights)):
+            if weights[name].shape != self.params[name].shape:
+                problems.append(
+                    f"parameter '{name}' has shape {weights[name].shape}, the model needs {self.params[name].shape}"
+                )
+        if problems:
+            raise UserError(f"{origin}: weights do not fit the model: " + "; ".join(problems))
+        for name, value in weights.items():
+            np.copyto(self.params[name], value, casting="same_kind")
+
+
+def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, dtype: Any = np.float32) -> Graph:
+    """Resolve names, order and shapes, initialise parameters, fuse the output activation.
+
+    Problems are collected and raised together as a :class:`ConfigError` whose paths
+    point into ``model.layers``.
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
+    inputs = [list(layer.inputs) if layer.inputs else [names[i - 1] if i else INPUT] for i, layer in enumerate(layers)]
+    problems = _check_names(layers, names, inputs)
+    if problems:
+        raise ConfigError("", problems)
+    order = _topological_order(names, inputs)
+    if isinstance(order, Problem):
+        raise ConfigError("", [order])
+
+    shapes: dict[str, Shape] = {INPUT: tuple(input_shape)}
+    nodes = []
+    for i in order:
+        layer = layers[i]
+        if any(n not in shapes for n in inputs[i]):
+            continue  # an input failed its own shape check, reported there
+        in_shapes = [shapes[n] for n in inputs[i]]
+        if len(in_shapes) > 1 and not layer.merges:
+            problems.append(Problem(f"model.layers.{i}.inputs", f"a '{layer.type}' layer takes one input, got {len(in_shapes)}"))
+            continue
+        in_shape = in_shapes if layer.merges else in_shapes[0]
+        try:
+            shapes[names[i]] = tuple(layer.output_shape(in_shape))
+        except ValueError as exc:
+            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {exc}"))
+            continue
+        node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i])
+        node.params = layer.init(in_shape, rng, dtype)
+        nodes.append(node)
+    if problems:
+        raise ConfigError("", problems)
+    # The last layer listed is the model's output, wherever the order puts it.
+    output = next(node for node in nodes if node.index == len(layers) - 1)
+    return Graph(nodes, output, tuple(input_shape), dtype, _fuse_output_activation(output, loss))
+
+
+def _check_names(layers, names, inputs) -> list[Problem]:
+    problems, seen = [], {}
+    for i, name in enumerate(names):
+        if name == INPUT:
+            problems.append(Problem(f"model.layers.{i}.name", f"'{INPUT}' is reserved for the model input"))
+        elif name in seen:
+            problems.append(Problem(f"model.layers.{i}.name", f"duplicate layer name '{name}' (also layer {seen[name]})"))
+        seen.setdefault(name, i)
+    known = set(names) | {INPUT}
+    for i, refs in enumerate(inputs):
+        for j, ref in enumerate(refs):
+            if ref not in known:
+                hint = did_you_mean(ref, sorted(known), "known layers")
+                problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"unknown layer '{ref}'{hint}"))
+            elif ref == names[i]:
+                problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"layer '{ref}' cannot read its own output"))
+    return problems
+
+
+def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] | Problem:
+    """Kahn's algorithm, breaking ties by position so a plain stack keeps its order."""
+    index = {name: i for i, name in enumerate(names)}
+    waiting = [sum(1 for ref in refs if ref != INPUT) for refs in inputs]
+    readers: dict[int, list[int]] = {i: [] for i in range(len(names))}
+    for i, refs in enumerate(inputs):
+        for ref in refs:
+            if ref != INPUT:
+                readers[index[ref]].append(i)
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    order = []
+    while ready:
+        ready.sort()
+        i = ready.pop(0)
+        order.append(i)
+        for reader in readers[i]:
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                ready.append(reader)
+    if len(order) < len(names):
+        cycle = _find_cycle(names, inputs, set(order))
+        flow = cycle[::-1]  # the cycle follows reads; data flows the other way
+        start = flow.index(min(flow))
+        flow = flow[start:] + flow[:start]  # from the layer listed first
+        path = " -> ".join(names[i] for i in flow + flow[:1])
+        return Problem(f"model.layers.{min(cycle)}.inputs", f"the layers form a cycle: {path}")
+    return order
+
+
+def _find_cycle(names: list[str], inputs: list[list[str]], ordered: set[int]) -> list[int]:
+    """Indices of one cycle among the layers Kahn's algorithm could not order: every such
+    layer reads another unordered one, so following those reads must come back around."""
+    index = {name: i for i, name in enumerate(names)}
+    current, seen = min(i for i in range(len(names)) if i not in ordered), []
+    while current not in seen:
+        seen.append(current)
+        current = next(index[r] for r in inputs[current] if r != INPUT and index[r] not in ordered)
+    return seen[seen.index(current):]
+
+
+def _fuse_output_activation(output: Node, loss) -> str | None:
+    """The activation the loss folds into its gradient, taken off the output layer.
+
+    With ``from_logits: true`` the model already ends in logits (a linear output); the
+    activation is then only applied to make predictions.
+    """
+    fused = getattr(loss, "fuses", None)
+    activation = getattr(output.layer, "activation", "linear")
+    if fused and getattr(loss, "from_logits", False):
+        if activation != "linear":
+            raise ConfigError("", [Problem(
+                "loss.from_logits",
+                f"from_logits: true expects logits, but the output layer '{output.name}' applies "
+                f"'{activation}'; remove its activation or set from_logits: false",
+            )])
+        return fused
+    if fused and activation == fused:
+        output.layer = output.layer.model_copy(update={"activation": "linear"})
+        return fused
+    return None

@@ -1,0 +1,46 @@
+"""The layer registry: the one place a layer is added.
+
+Add a class to ``LAYERS`` and it becomes a YAML ``type``, part of the JSON Schema, and
+gradient-checked by the test suite (through its ``check_cases``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from nnrun.model.layers.base import Layer
+from nnrun.model.layers.conv import Conv1D, Conv2D
+from nnrun.model.layers.core import Activation, Dense, Dropout
+from nnrun.model.layers.embedding import Embedding
+from nnrun.model.layers.merge import Add, Concatenate, Multiply
+from nnrun.model.layers.normalization import BatchNormalization, LayerNormalization
+from nnrun.model.layers.pooling import AveragePool2D, GlobalAveragePool2D, MaxPool1D, MaxPool2D
+from nnrun.model.layers.shape import Flatten, Reshape
+
+LAYERS: tuple[type[Layer], ...] = (
+    Dense,
+    Activation,
+    Dropout,
+    BatchNormalization,
+    LayerNormalization,
+    Flatten,
+    Reshape,
+    Embedding,
+    Add,
+    Concatenate,
+    Multiply,
+    Conv2D,
+    Conv1D,
+    MaxPool2D,
+    AveragePool2D,
+    GlobalAveragePool2D,
+    MaxPool1D,
+)
+
+LayerSpec = Annotated[Union[LAYERS], Field(discriminator="type")]  # type: ignore[valid-type]
+
+LAYER_TYPES: dict[str, type[Layer]] = {cls.model_fields["type"].default: cls for cls in LAYERS}
+
+__all__ = ["LAYERS", "LAYER_TYPES", "Layer", "LayerSpec"]

@@ -1,0 +1,78 @@
+"""The layer contract shared by every layer family.
+
+A layer is one Pydantic model: its fields are the YAML spec, its methods the math.
+Shapes never include the batch axis. The math is pure: parameters come in as a dict,
+whatever backward needs goes out in an explicit cache, nothing is kept on ``self``.
+
+    output_shape(input_shape)                  -> shape
+    init(input_shape, rng, dtype)              -> {param: ndarray}
+    forward(params, x, training, rng)          -> (y, cache)
+    backward(params, cache, dy, need_dx)       -> (dx, {param: grad})
+
+``need_dx`` is False for layers that read the model input, whose input gradient
+nobody uses; a layer may then return ``dx = None`` and skip that work (for the first
+dense layer of an MLP it is a quarter of the matrix multiplies).
+
+Layers that take several inputs (merges) set ``merges = True`` and then get and
+return lists: ``input_shape`` is a list of shapes, ``x`` a list of arrays, ``dx`` a
+list of gradients.
+
+Parameters named in ``state_params`` (batch norm's moving statistics) are saved with
+the weights but never trained: the graph keeps them out of the optimizer's buffer,
+``backward`` returns no gradient for them, and the layer's training-mode ``forward``
+updates them in place, the one write a forward may make.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from nnrun.specs import SPEC
+
+Shape = tuple[int, ...]
+Params = dict[str, np.ndarray]
+
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class Layer(BaseModel):
+    model_config = SPEC
+
+    name: str | None = Field(
+        None,
+        pattern=NAME_PATTERN,
+        description="Layer name, unique in the model; parameters are saved as "
+        "'<name>.<param>'. Default: '<type>_<index>'.",
+    )
+    inputs: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Names of the layers feeding this one. Default: the previous layer "
+        "(the first layer reads the model input, named 'input').",
+    )
+
+    merges: ClassVar[bool] = False
+    state_params: ClassVar[tuple[str, ...]] = ()
+    # False for layers whose input is an index (embedding): no gradient flows into it.
+    differentiable_input: ClassVar[bool] = True
+    # Spec fields and input shapes the registry's gradient check runs every layer with.
+    check_cases: ClassVar[list[tuple[dict[str, Any], Shape]]] = []
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def init(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Params:
+        return {}
+
+    def penalties(self) -> dict[str, Any]:
+        """Regularizers by local parameter name, added to the loss by the graph."""
+        return {}
+
+    def forward(self, params: Params, x, training: bool, rng: np.random.Generator | None):
+        raise NotImplementedError
+
+    def backward(self, params: Params, cache, dy, need_dx: bool = True):
+        raise NotImplementedError

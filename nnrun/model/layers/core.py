@@ -1,0 +1,123 @@
+"""Core layers: dense, activation, dropout, and the kernel options dense shares with
+convolutions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from nnrun.model.activations import ACTIVATIONS
+from nnrun.model.initializers import InitializerSpec, initialize
+from nnrun.model.regularizers import RegularizerSpec
+from nnrun.model.layers.base import Layer, Params, Shape
+
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+
+
+class KernelLayer(Layer):
+    """Shared by layers with a kernel and a bias (dense, convolutions): the options
+    for initializing and regularizing them, and the activation applied after."""
+
+    activation: ActivationName = Field("linear", description="Activation applied to the output.")
+    use_bias: bool = Field(True, description="Add a learned bias.")
+    kernel_initializer: InitializerSpec = Field("glorot_uniform", description="Kernel initializer.")
+    bias_initializer: InitializerSpec = Field("zeros", description="Bias initializer.")
+    kernel_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the kernel: l1, l2 or l1_l2.")
+    bias_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the bias: l1, l2 or l1_l2.")
+
+    def init_kernel(self, kernel_shape: Shape, rng: np.random.Generator, dtype) -> Params:
+        params = {"kernel": initialize(self.kernel_initializer, kernel_shape, rng, dtype)}
+        if self.use_bias:
+            params["bias"] = initialize(self.bias_initializer, kernel_shape[-1:], rng, dtype)
+        return params
+
+    def penalties(self):
+        found = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer if self.use_bias else None}
+        return {name: reg for name, reg in found.items() if reg is not None}
+
+
+class Dense(KernelLayer):
+    """Fully connected layer: ``y = activation(x @ kernel + bias)``.
+
+    Shapes: x (N, in), kernel (in, units), bias (units,), y (N, units).
+    """
+
+    type: Literal["dense"] = "dense"
+    units: int = Field(gt=0, description="Output width.")
+
+    check_cases = [
+        ({"units": 3}, (4,)),
+        ({"units": 5, "activation": "tanh"}, (3,)),
+        ({"units": 4, "activation": "softmax"}, (3,)),
+        ({"units": 2, "activation": "sigmoid", "use_bias": False}, (3,)),
+        ({"units": 3, "activation": "relu"}, (4,)),
+        ({"units": 3, "activation": "gelu", "bias_initializer": {"type": "constant", "value": 0.1}}, (2,)),
+    ]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"dense expects a flat input (features,), got {input_shape}; "
+                "add a 'flatten' layer before it"
+            )
+        return (self.units,)
+
+    def init(self, input_shape: Shape, rng: np.random.Generator, dtype) -> Params:
+        return self.init_kernel((input_shape[0], self.units), rng, dtype)
+
+    def forward(self, params: Params, x, training, rng):
+        z = x @ params["kernel"]  # (N, units)
+        if self.use_bias:
+            z += params["bias"]
+        y, z = ACTIVATIONS[self.activation].apply(z)
+        return y, (x, z, y)
+
+    def backward(self, params: Params, cache, dy, need_dx=True):
+        x, z, y = cache
+        dz = ACTIVATIONS[self.activation].backward(z, y, dy)
+        grads = {"kernel": x.T @ dz}
+        if self.use_bias:
+            grads["bias"] = dz.sum(axis=0)
+        return (dz @ params["kernel"].T if need_dx else None), grads
+
+
+class Activation(Layer):
+    """Applies an activation element-wise (softmax: over the last axis)."""
+
+    type: Literal["activation"] = "activation"
+    activation: ActivationName = Field(description="Activation function.")
+
+    check_cases = [({"activation": name}, (2, 3)) for name in ACTIVATIONS if name != "relu"] + [
+        ({"activation": "relu"}, (5,)),
+    ]
+
+    def forward(self, params, x, training, rng):
+        act = ACTIVATIONS[self.activation]
+        y = act.forward(x)
+        return y, (x if act.needs_input else None, y)
+
+    def backward(self, params, cache, dy, need_dx=True):
+        z, y = cache
+        return ACTIVATIONS[self.activation].backward(z, y, dy), {}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zeroes each input with probability ``rate`` and
+    scales the rest by 1 / (1 - rate); at inference it is the identity."""
+
+    type: Literal["dropout"] = "dropout"
+    rate: float = Field(ge=0.0, lt=1.0, description="Fraction of inputs to drop, in [0, 1).")
+
+    check_cases = [({"rate": 0.5}, (6,)), ({"rate": 0.2}, (2, 3))]
+
+    def forward(self, params, x, training, rng):
+        if not training or self.rate == 0.0:
+            return x, None
+        keep = rng.random(x.shape, dtype=np.float32) >= self.rate
+        mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
+        return x * mask, mask
+
+    def backward(self, params, cache, dy, need_dx=True):
+        return (dy if cache is None else dy * cache), {}

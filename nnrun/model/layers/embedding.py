@@ -1,0 +1,56 @@
+"""Embedding: integer indices -> rows of a learned table."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from nnrun.errors import UserError
+from nnrun.model.initializers import InitializerSpec, initialize
+from nnrun.model.layers.base import Layer, Params, Shape
+
+
+class Embedding(Layer):
+    """``y[n, ...] = embeddings[x[n, ...]]``.
+
+    Shapes: x (N, *s) holding integers in [0, input_dim) (stored as floats in the data,
+    so each must be a whole number), embeddings (input_dim, output_dim), y (N, *s,
+    output_dim). The gradient of a row sums ``dy`` over every position that chose it;
+    no gradient flows into the indices.
+    """
+
+    type: Literal["embedding"] = "embedding"
+    input_dim: int = Field(gt=0, description="Number of distinct indices (vocabulary size).")
+    output_dim: int = Field(gt=0, description="Width of each embedding vector.")
+    embeddings_initializer: InitializerSpec = Field("uniform", description="Initializer of the table.")
+    differentiable_input = False
+
+    check_cases = [({"input_dim": 5, "output_dim": 3}, (4,)), ({"input_dim": 3, "output_dim": 2}, (2, 2))]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape, self.output_dim)
+
+    def init(self, input_shape: Shape, rng, dtype) -> Params:
+        return {"embeddings": initialize(self.embeddings_initializer, (self.input_dim, self.output_dim), rng, dtype)}
+
+    def check_inputs(self, x: np.ndarray) -> str | None:
+        """Why ``x`` cannot be looked up (a value that is not an index), or None."""
+        indices = x.astype(np.intp)
+        wrong = (indices < 0) | (indices >= self.input_dim) | (indices != x)
+        if not wrong.any():
+            return None
+        return (f"embedding input value {float(x[wrong].flat[0])!r} is not an index in [0, {self.input_dim}); "
+                "inputs must be whole numbers below input_dim (do not standardize them)")
+
+    def forward(self, params, x, training, rng):
+        indices = x.astype(np.intp)
+        if np.any(indices != x) or indices.min(initial=0) < 0 or indices.max(initial=0) >= self.input_dim:
+            raise UserError(self.check_inputs(x))  # new data at predict time lands here
+        return params["embeddings"][indices], indices
+
+    def backward(self, params, cache, dy, need_dx=True):
+        table = np.zeros_like(params["embeddings"])
+        np.add.at(table, cache.reshape(-1), dy.reshape(-1, self.output_dim))
+        return (np.zeros(cache.shape, dy.dtype) if need_dx else None), {"embeddings": table}

@@ -1,0 +1,133 @@
+"""Normalization layers: batch normalization and layer normalization (Keras defaults).
+
+Both normalise ``x_hat = (x - mean) / sqrt(var + epsilon)`` and return
+``y = gamma * x_hat + beta`` with ``gamma``, ``beta`` of shape (features,), the last
+axis. With ``m`` values per statistic, the input gradient is
+
+    dx = (m * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)) / (m * sqrt(var + eps)),
+    dx_hat = dy * gamma,
+
+summed over the axes the statistics were taken on.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from nnrun.model.layers.base import Layer, Params, Shape
+
+
+def _affine_params(features: int, dtype, center: bool, scale: bool) -> Params:
+    params = {}
+    if scale:
+        params["gamma"] = np.ones(features, dtype)
+    if center:
+        params["beta"] = np.zeros(features, dtype)
+    return params
+
+
+def _normalized_grad(dx_hat, x_hat, inv_std, axes):
+    """dx from dx_hat for statistics taken over ``axes`` (see the module docstring)."""
+    m = math.prod(dx_hat.shape[a] for a in axes)  # a Python int, so float32 stays float32
+    total = dx_hat.sum(axis=axes, keepdims=True)
+    projected = (dx_hat * x_hat).sum(axis=axes, keepdims=True)
+    return (m * dx_hat - total - x_hat * projected) * (inv_std / m)
+
+
+def _affine_grads(params: Params, dy, x_hat, axes) -> tuple[np.ndarray, dict]:
+    grads = {}
+    if "gamma" in params:
+        grads["gamma"] = (dy * x_hat).sum(axis=axes)
+    if "beta" in params:
+        grads["beta"] = dy.sum(axis=axes)
+    return (dy * params["gamma"] if "gamma" in params else dy), grads
+
+
+class BatchNormalization(Layer):
+    """Normalises each feature (last axis) over the batch and every other axis.
+
+    Training: batch statistics, and the moving statistics are updated in place,
+    ``moving = momentum * moving + (1 - momentum) * batch`` (the biased batch variance,
+    as Keras does). Inference: the moving statistics. ``moving_mean`` and
+    ``moving_variance`` are saved with the weights and never touched by the optimizer.
+    """
+
+    type: Literal["batch_normalization"] = "batch_normalization"
+    momentum: float = Field(0.99, ge=0, lt=1, description="Decay of the moving statistics.")
+    epsilon: float = Field(1e-3, gt=0, description="Added to the variance for stability.")
+    center: bool = Field(True, description="Learn an offset beta.")
+    scale: bool = Field(True, description="Learn a scale gamma.")
+    state_params = ("moving_mean", "moving_variance")
+
+    check_cases = [({}, (4,)), ({"momentum": 0.9}, (2, 3)), ({"center": False, "scale": False}, (3,))]
+
+    def init(self, input_shape: Shape, rng, dtype) -> Params:
+        features = input_shape[-1]
+        params = _affine_params(features, dtype, self.center, self.scale)
+        params["moving_mean"] = np.zeros(features, dtype)
+        params["moving_variance"] = np.ones(features, dtype)
+        return params
+
+    def forward(self, params, x, training, rng):
+        axes = tuple(range(x.ndim - 1))
+        if training:
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)
+            for name, batch in (("moving_mean", mean), ("moving_variance", var)):
+                moving = params[name]
+                moving *= self.momentum
+                moving += (1 - self.momentum) * batch
+        else:
+            mean, var = params["moving_mean"], params["moving_variance"]
+        inv_std = 1 / np.sqrt(var + self.epsilon)
+        x_hat = (x - mean) * inv_std
+        y = x_hat * params["gamma"] if self.scale else x_hat
+        if self.center:
+            y = y + params["beta"]
+        return y, (x_hat, inv_std, training)
+
+    def backward(self, params, cache, dy, need_dx=True):
+        x_hat, inv_std, training = cache
+        axes = tuple(range(dy.ndim - 1))
+        dx_hat, grads = _affine_grads(params, dy, x_hat, axes)
+        if not need_dx:
+            return None, grads
+        # At inference the statistics are constants, so only the scaling remains.
+        dx = _normalized_grad(dx_hat, x_hat, inv_std, axes) if training else dx_hat * inv_std
+        return dx, grads
+
+
+class LayerNormalization(Layer):
+    """Normalises each sample over its last axis; the same in training and inference."""
+
+    type: Literal["layer_normalization"] = "layer_normalization"
+    epsilon: float = Field(1e-3, gt=0, description="Added to the variance for stability.")
+    center: bool = Field(True, description="Learn an offset beta.")
+    scale: bool = Field(True, description="Learn a scale gamma.")
+
+    check_cases = [({}, (5,)), ({"epsilon": 1e-5}, (2, 4)), ({"center": False}, (3,))]
+
+    def init(self, input_shape: Shape, rng, dtype) -> Params:
+        return _affine_params(input_shape[-1], dtype, self.center, self.scale)
+
+    def forward(self, params, x, training, rng):
+        mean = x.mean(axis=-1, keepdims=True)
+        inv_std = 1 / np.sqrt(x.var(axis=-1, keepdims=True) + self.epsilon)
+        x_hat = (x - mean) * inv_std
+        y = x_hat * params["gamma"] if self.scale else x_hat
+        if self.center:
+            y = y + params["beta"]
+        return y, (x_hat, inv_std)
+
+    def backward(self, params, cache, dy, need_dx=True):
+        x_hat, inv_std = cache
+        batch_axes = tuple(range(dy.ndim - 1))
+        dx_hat, grads = _affine_grads(params, dy, x_hat, batch_axes)
+        dx = _normalized_grad(dx_hat, x_hat, inv_std, (dy.ndim - 1,)) if need_dx else None
+        return dx, grads
+
+

@@ -1,0 +1,167 @@
+"""Pooling over NHWC images (and (N, L, C) sequences as images of height 1).
+
+Both loop over the window's taps (2 x 2 = 4 for the usual pool), each step one
+vectorised operation over the batch and every output pixel. Max pooling sends the gradient
+to the tap of each window that won (the first, on ties) only; average
+pooling spreads it evenly over the taps inside the image (padding is not counted, as in
+Keras).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, PositiveInt
+
+from nnrun.model.layers.base import Layer, Shape
+from nnrun.model.layers.windows import geometry, pad, pair, unpad
+
+Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
+
+
+class _Pool2D(Layer):
+    pool_size: Pair = Field(2, description="Window height and width (one number: square).")
+    strides: Pair | None = Field(None, description="Step between windows; default: the pool size.")
+    padding: Literal["valid", "same"] = Field("valid", description="'valid': no padding; 'same': output size ceil(input / stride).")
+
+    def _geometry(self):
+        size = pair(self.pool_size)
+        return size, pair(self.strides) if self.strides is not None else size
+
+    def _as_images(self, x):
+        return x
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.type} expects images (height, width, channels), got {input_shape}")
+        size, strides = self._geometry()
+        oh, ow, _ = geometry(input_shape, size, strides, (1, 1), self.padding)
+        if oh < 1 or ow < 1:
+            raise ValueError(f"the pool of {size} does not fit the {input_shape[:2]} input")
+        return (oh, ow, input_shape[2])
+
+    def _taps(self, image_shape):
+        """Padding, then one (rows, cols) slice pair per window tap: the slice of the
+        padded image that tap reads for every output pixel at once."""
+        size, strides = self._geometry()
+        oh, ow, pads = geometry(image_shape[1:], size, strides, (1, 1), self.padding)
+        taps = [
+            (slice(i, i + strides[0] * (oh - 1) + 1, strides[0]), slice(j, j + strides[1] * (ow - 1) + 1, strides[1]))
+            for i in range(size[0])
+            for j in range(size[1])
+        ]
+        return pads, taps
+
+
+class MaxPool2D(_Pool2D):
+    """Maximum over each window: x (N, H, W, C) -> (N, OH, OW, C)."""
+
+    type: Literal["max_pool2d"] = "max_pool2d"
+
+    check_cases = [({}, (4, 4, 2)), ({"pool_size": 3, "strides": 2, "padding": "same"}, (5, 6, 1)),
+                   ({"pool_size": (2, 1)}, (5, 3, 2))]
+
+    def forward(self, params, x, training, rng):
+        images = self._as_images(x)
+        pads, taps = self._taps(images.shape)
+        xp = pad(images, pads, -np.inf)
+        y = xp[:, taps[0][0], taps[0][1]].copy()
+        for rows, cols in taps[1:]:
+            np.maximum(y, xp[:, rows, cols], out=y)
+        return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (xp, y, pads, taps)
+
+    def backward(self, params, cache, dy, need_dx=True):
+        # The winners are found again here rather than tracked in forward: comparing
+        # with the maximum is several times cheaper than recording an argmax per tap.
+        xp, y, pads, taps = cache
+        dy = dy.reshape(y.shape)
+        tiled = self._tiles(xp.shape)  # every input pixel in exactly one window
+        dxp = np.empty(xp.shape, dy.dtype) if tiled else np.zeros(xp.shape, dy.dtype)
+        unclaimed = np.ones(y.shape, bool)  # ties (e.g. zeros after relu) go to the first tap only
+        for rows, cols in taps:
+            won = xp[:, rows, cols] == y
+            won &= unclaimed
+            unclaimed ^= won
+            if tiled:
+                np.multiply(dy, won, out=dxp[:, rows, cols])
+            else:
+                dxp[:, rows, cols] += dy * won
+        dx = unpad(dxp, pads)
+        return dx.reshape(dx.shape[0], *self._input_shape(dx)), {}
+
+    def _input_shape(self, dx):
+        return dx.shape[1:]
+
+    def _tiles(self, padded_shape) -> bool:
+        """Windows side by side, neither overlapping nor leaving pixels out."""
+        size, strides = self._geometry()
+        return size == strides and padded_shape[1] % size[0] == 0 and padded_shape[2] % size[1] == 0
+
+
+class AveragePool2D(_Pool2D):
+    """Mean over each window, counting only taps inside the image."""
+
+    type: Literal["average_pool2d"] = "average_pool2d"
+
+    check_cases = [({}, (4, 4, 2)), ({"pool_size": 3, "strides": 2, "padding": "same"}, (5, 6, 1))]
+
+    def forward(self, params, x, training, rng):
+        pads, taps = self._taps(x.shape)
+        xp = pad(x, pads)
+        inside = pad(np.ones((1, *x.shape[1:3], 1), x.dtype), pads)
+        total = sum(xp[:, rows, cols] for rows, cols in taps)
+        counts = sum(inside[:, rows, cols] for rows, cols in taps)  # (1, OH, OW, 1)
+        return total / counts, (counts, xp.shape, pads, taps)
+
+    def backward(self, params, cache, dy, need_dx=True):
+        counts, padded_shape, pads, taps = cache
+        share = dy / counts
+        dxp = np.zeros(padded_shape, dy.dtype)
+        for rows, cols in taps:
+            dxp[:, rows, cols] += share
+        return unpad(dxp, pads), {}
+
+
+class GlobalAveragePool2D(Layer):
+    """Mean over height and width: x (N, H, W, C) -> (N, C)."""
+
+    type: Literal["global_average_pool2d"] = "global_average_pool2d"
+
+    check_cases = [({}, (3, 4, 2))]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3:
+            raise ValueError(f"global_average_pool2d expects images (height, width, channels), got {input_shape}")
+        return (input_shape[2],)
+
+    def forward(self, params, x, training, rng):
+        return x.mean(axis=(1, 2)), x.shape
+
+    def backward(self, params, cache, dy, need_dx=True):
+        n, h, w, c = cache
+        return np.broadcast_to((dy / (h * w))[:, None, None, :], cache).copy(), {}
+
+
+class MaxPool1D(MaxPool2D):
+    """Maximum over windows of a sequence: x (N, L, C) -> (N, OL, C)."""
+
+    type: Literal["max_pool1d"] = "max_pool1d"
+    pool_size: PositiveInt = Field(2, description="Window length.")
+    strides: PositiveInt | None = Field(None, description="Step between windows; default: the pool size.")
+
+    check_cases = [({}, (6, 2)), ({"pool_size": 3, "strides": 1, "padding": "same"}, (5, 1))]
+
+    def _geometry(self):
+        return (1, self.pool_size), (1, self.strides or self.pool_size)
+
+    def _as_images(self, x):
+        return x[:, None]
+
+    def _input_shape(self, dx):
+        return dx.shape[2:]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 2:
+            raise ValueError(f"max_pool1d expects sequences (length, channels), got {input_shape}")
+        return super().output_shape((1, *input_shape))[1:]

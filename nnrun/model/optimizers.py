@@ -1,0 +1,228 @@
+"""Optimizers: small in-place update rules over one flat parameter buffer.
+
+Every trainable parameter of a model lives in one contiguous array (the graph hands
+out named views into it), so one vectorised update serves all of them. Slots
+(momentum, moments) are flat arrays of the same layout, named so checkpoints can
+store them; scalar state (Nadam's running product) is a one-element slot.
+
+``step(weights, grads, slots, lr, t)`` clips ``grads`` (in place) when asked, then
+updates ``weights`` in place; ``t`` is the 1-based step count. The rules follow
+Keras's formulations and defaults.
+
+Clipping: ``clipvalue`` clamps each gradient element to [-c, c]; ``global_clipnorm``
+rescales the whole gradient by ``c / max(||g||, c)``, the norm taken over every
+parameter together (Keras's ``global_clipnorm``). Value clipping comes first.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from nnrun.specs import SPEC
+
+
+class Optimizer(BaseModel):
+    model_config = SPEC
+
+    learning_rate: float = Field(0.001, gt=0, description="Step size (the start of training.schedule).")
+    clipvalue: float | None = Field(None, gt=0, description="Clamp each gradient element to [-clipvalue, clipvalue].")
+    global_clipnorm: float | None = Field(
+        None, gt=0, description="Rescale the gradient so its norm over all parameters is at most this."
+    )
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ()
+
+    def slots(self, size: int, dtype) -> dict[str, np.ndarray]:
+        """Zeroed state, plus scratch space that is never saved (names start with _)."""
+        state = {name: np.zeros(size, dtype) for name in self.slot_names()}
+        state["_scratch"] = np.empty(size, dtype)
+        return state
+
+    def step(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> None:
+        self.clip(grads)
+        self.update(weights, grads, slots, lr, t)
+
+    def clip(self, grads: np.ndarray) -> None:
+        if self.clipvalue is not None:
+            np.clip(grads, -self.clipvalue, self.clipvalue, out=grads)
+        if self.global_clipnorm is not None:
+            norm = math.sqrt(float(np.vdot(grads, grads)))
+            if norm > self.global_clipnorm:
+                grads *= self.global_clipnorm / norm
+
+    def update(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum (Keras form):
+    ``v = momentum * v - lr * g;  w = w + v``, and with ``nesterov``
+    ``w = w + momentum * v - lr * g`` (the look-ahead step)."""
+
+    type: Literal["sgd"] = "sgd"
+    learning_rate: float = Field(0.01, gt=0, description="Step size (the start of training.schedule).")
+    momentum: float = Field(0.0, ge=0, lt=1, description="Momentum factor in [0, 1).")
+    nesterov: bool = Field(False, description="Nesterov momentum.")
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("velocity",) if self.momentum else ()
+
+    def update(self, weights, grads, slots, lr, t):
+        scratch = np.multiply(grads, lr, out=slots["_scratch"])  # lr * g
+        if not self.momentum:
+            weights -= scratch
+            return
+        velocity = slots["velocity"]
+        velocity *= self.momentum
+        velocity -= scratch
+        if self.nesterov:
+            weights -= scratch
+            weights += np.multiply(velocity, self.momentum, out=scratch)
+        else:
+            weights += velocity
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), in the Keras form with epsilon outside the square root:
+    ``m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``."""
+
+    type: Literal["adam"] = "adam"
+    beta_1: float = Field(0.9, ge=0, lt=1, description="Decay of the first moment.")
+    beta_2: float = Field(0.999, ge=0, lt=1, description="Decay of the second moment.")
+    epsilon: float = Field(1e-7, gt=0, description="Added to the denominator for stability.")
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("m", "v")
+
+    def _moments(self, grads, slots):
+        m, v, scratch = slots["m"], slots["v"], slots["_scratch"]
+        m *= self.beta_1
+        m += np.multiply(grads, 1 - self.beta_1, out=scratch)
+        v *= self.beta_2
+        np.multiply(grads, grads, out=scratch)
+        scratch *= 1 - self.beta_2
+        v += scratch
+        return m, v, scratch
+
+    def update(self, weights, grads, slots, lr, t):
+        m, v, scratch = self._moments(grads, slots)
+        step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        weights -= scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), as Keras applies it:
+    first ``w -= lr * weight_decay * w``, then the Adam step. Unlike an l2 penalty
+    the decay does not pass through the moments."""
+
+    type: Literal["adamw"] = "adamw"
+    weight_decay: float = Field(0.004, ge=0, description="Decay rate, multiplied by the learning rate.")
+
+    def update(self, weights, grads, slots, lr, t):
+        if self.weight_decay:
+            weights *= 1 - lr * self.weight_decay
+        super().update(weights, grads, slots, lr, t)
+
+
+class RMSprop(Optimizer):
+    """RMSprop, Keras form: ``v = rho v + (1 - rho) g^2``; ``centered`` also tracks
+    ``a = rho a + (1 - rho) g`` and uses ``v - a^2``; the step is
+    ``lr g / sqrt(denominator + eps)``, added to a velocity when ``momentum`` > 0."""
+
+    type: Literal["rmsprop"] = "rmsprop"
+    rho: float = Field(0.9, ge=0, lt=1, description="Decay of the squared-gradient average.")
+    momentum: float = Field(0.0, ge=0, lt=1, description="Momentum factor in [0, 1).")
+    epsilon: float = Field(1e-7, gt=0, description="Added under the square root for stability.")
+    centered: bool = Field(False, description="Divide by the estimated variance instead of the second moment.")
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("v",) + (("average_gradient",) if self.centered else ()) + (("velocity",) if self.momentum else ())
+
+    def update(self, weights, grads, slots, lr, t):
+        v, scratch = slots["v"], slots["_scratch"]
+        v *= self.rho
+        np.multiply(grads, grads, out=scratch)
+        scratch *= 1 - self.rho
+        v += scratch
+        np.copyto(scratch, v)
+        if self.centered:
+            average = slots["average_gradient"]
+            average *= self.rho
+            average += (1 - self.rho) * grads
+            scratch -= average * average
+        scratch += self.epsilon
+        np.sqrt(scratch, out=scratch)
+        np.divide(grads, scratch, out=scratch)
+        scratch *= lr  # the increment lr g / sqrt(.)
+        if self.momentum:
+            velocity = slots["velocity"]
+            velocity *= self.momentum
+            velocity += scratch
+            scratch = velocity
+        weights -= scratch
+
+
+class Adagrad(Optimizer):
+    """Adagrad, Keras form: ``a += g^2;  w -= lr g / sqrt(a + eps)``, the accumulator
+    starting at ``initial_accumulator_value``."""
+
+    type: Literal["adagrad"] = "adagrad"
+    initial_accumulator_value: float = Field(0.1, ge=0, description="Starting value of the accumulator.")
+    epsilon: float = Field(1e-7, gt=0, description="Added under the square root for stability.")
+
+    def slots(self, size, dtype):
+        state = super().slots(size, dtype)
+        state["accumulator"] = np.full(size, self.initial_accumulator_value, dtype)
+        return state
+
+    def update(self, weights, grads, slots, lr, t):
+        accumulator, scratch = slots["accumulator"], slots["_scratch"]
+        accumulator += np.multiply(grads, grads, out=scratch)
+        np.add(accumulator, self.epsilon, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        np.divide(grads, scratch, out=scratch)
+        scratch *= lr
+        weights -= scratch
+
+
+class Nadam(Adam):
+    """Adam with Nesterov momentum (Dozat), Keras form. With
+    ``u_t = b1 (1 - 0.5 * 0.96^t)`` and ``P_t = u_1 ... u_t`` (kept as a slot):
+    ``m_hat = u_{t+1} m / (1 - P_t u_{t+1}) + (1 - u_t) g / (1 - P_t)``,
+    ``v_hat = v / (1 - b2^t)``, ``w -= lr m_hat / (sqrt(v_hat) + eps)``."""
+
+    type: Literal["nadam"] = "nadam"
+
+    def slots(self, size, dtype):
+        state = super().slots(size, dtype)
+        state["u_product"] = np.ones(1, np.float64)
+        return state
+
+    def update(self, weights, grads, slots, lr, t):
+        u_t = self.beta_1 * (1 - 0.5 * 0.96**t)
+        u_next = self.beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
+        slots["u_product"] *= u_t
+        product = float(slots["u_product"][0])
+        m, v, scratch = self._moments(grads, slots)
+        m_hat = (u_next / (1 - product * u_next)) * m + ((1 - u_t) / (1 - product)) * grads
+        np.divide(v, 1 - self.beta_2**t, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        scratch += self.epsilon
+        m_hat /= scratch
+        m_hat *= lr
+        weights -= m_hat
+
+
+OPTIMIZERS: tuple[type[Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam)
+
+OptimizerSpec = Annotated[Union[OPTIMIZERS], Field(discriminator="type")]  # type: ignore[valid-type]

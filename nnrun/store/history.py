@@ -1,0 +1,111 @@
+"""Reading an epoch history (``metrics.csv``) and what it says: the best epoch, a
+terminal sparkline, whether the run looks like it overfits, and epoch times as people
+read them.
+
+A history is a list of rows ``{"epoch": 1, "loss": ..., "val_loss": ..., ...}``, as the
+training loop produces them and as ``metrics.csv`` stores them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from nnrun.model.metrics import higher_is_better
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+# Validation loss must end this much above its minimum (relative) to count as rising,
+OVERFIT_RISE = 0.05
+# and the rise must be this fraction of the curve's whole range: a wobble of 0.0007 near a
+# minimum of 0.003 is noise, not overfitting.
+OVERFIT_RANGE = 0.02
+# ...and at least this many epochs must have passed since the minimum.
+OVERFIT_MIN_EPOCHS = 3
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """Rows of a ``metrics.csv``; a missing, empty or half-written file gives the rows
+    that parse (a run still in its first epoch has none)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (FileNotFoundError, UnicodeDecodeError, csv.Error):
+        return []
+    history = []
+    for row in rows:
+        try:
+            history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if k})
+        except (TypeError, ValueError):
+            break  # a torn last line; keep what came before
+    return history
+
+
+def monitored(history: list[dict]) -> str:
+    """What "best" means for a history: validation loss when there is one."""
+    return "val_loss" if history and "val_loss" in history[0] else "loss"
+
+
+def best_row(history: list[dict], key: str | None = None) -> dict | None:
+    """The row where ``key`` (default: :func:`monitored`) is best, earliest on ties."""
+    key = key or monitored(history)
+    rows = [r for r in history if math.isfinite(r.get(key, math.nan))]
+    if not rows:
+        return None
+    pick = max if higher_is_better(key) else min
+    return pick(rows, key=lambda r: r[key])
+
+
+def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
+    """A run's best epoch as its summary reported it: the epoch early stopping chose
+    (``best_epoch`` in meta.json) when it ran, else :func:`best_row`."""
+    try:
+        meta = json.loads((run_path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        meta = None
+    epoch = meta.get("best_epoch") if isinstance(meta, dict) else None
+    chosen = next((row for row in history if row["epoch"] == epoch), None) if isinstance(epoch, int) else None
+    return chosen or best_row(history)
+
+
+def sparkline(values: list[float], width: int = 40) -> str:
+    """Values as block characters, lowest ▁ to highest █; long series are averaged
+    down to ``width`` characters."""
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return ""
+    if len(values) > width:
+        chunks = [values[i * len(values) // width : (i + 1) * len(values) // width] for i in range(width)]
+        values = [sum(c) / len(c) for c in chunks]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[round((v - low) / span * top)] for v in values)
+
+
+def overfitting(history: list[dict]) -> str | None:
+    """A sentence when validation loss rose from its minimum while training loss kept
+    falling, else None. What to do about it depends on the run, so the caller adds it."""
+    best = best_row(history, "val_loss") if history and "val_loss" in history[0] else None
+    if best is None:
+        return None
+    last = history[-1]
+    span = max(r["val_loss"] for r in history) - best["val_loss"]
+    rise = last["val_loss"] - best["val_loss"]
+    rose = rise > OVERFIT_RISE * best["val_loss"] and rise > OVERFIT_RANGE * span
+    fell = last["loss"] < best["loss"]
+    if not (rose and fell and last["epoch"] - best["epoch"] >= OVERFIT_MIN_EPOCHS):
+        return None
+    return (
+        f"validation loss rose from {best['val_loss']:.4f} (epoch {best['epoch']}) to {last['val_loss']:.4f} "
+        f"(epoch {last['epoch']}) while training loss fell from {best['loss']:.4f} to {last['loss']:.4f}: "
+        "the model is likely overfitting"
+    )
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.4ms``, ``12ms``, ``3.21s``: enough digits to compare epochs, never more."""
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f}ms"
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"

@@ -1,0 +1,90 @@
+"""Reading a run's ``preprocess.json`` back, as untrusted input.
+
+``evaluate`` and ``predict`` reapply exactly what training fitted; a file that was
+edited or damaged must fail with a message naming it, not with a KeyError deep inside
+the preprocessing. The shape of the file is checked by a Pydantic model, and the
+fitted statistics by applying them once to a sample of zeros.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from nnrun.store import rundir
+from nnrun.data.preprocess import apply_pipeline
+from nnrun.errors import UserError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SavedColumn(_Strict):
+    name: str
+    kind: Literal["numeric", "categorical"]
+    fill: float | str | None = None
+    categories: list[str] | None = None
+
+
+class SavedColumns(_Strict):
+    missing: str
+    columns: list[SavedColumn]
+
+
+class SavedPreprocessing(_Strict):
+    steps: list[str]
+    states: list[dict]
+    feature_names: list[str]
+    class_names: list[str] | None
+    input_shape: list[int]
+    task: Literal["classification", "regression"]
+    columns: SavedColumns | None = None
+    target: str | None = None
+
+
+def read_preprocessing(run_path: Path, config) -> dict:
+    """The saved preprocessing of a run, checked against its config; plain data."""
+    path = run_path / "preprocess.json"
+    raw = rundir.read_json(path)
+    try:
+        saved = SavedPreprocessing.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UserError(f"{path}: damaged ({where}: {first['msg']})") from None
+    steps = config.data.preprocess
+    if saved.steps != [step.type for step in steps]:
+        raise UserError(f"{path}: its steps {saved.steps} do not match the run's config.yaml")
+    _check_consistent(path, saved)
+    sample = np.zeros((2, *saved.input_shape), np.float32)
+    try:
+        shape = apply_pipeline(steps, saved.states, sample).shape
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{path}: damaged: its fitted statistics do not fit the data ({type(exc).__name__}: {exc})") from None
+    if shape != sample.shape:
+        raise UserError(f"{path}: damaged: its fitted statistics turn samples of {sample.shape[1:]} into {shape[1:]}")
+    return raw
+
+
+def _check_consistent(path: Path, saved: SavedPreprocessing) -> None:
+    """Fields that must agree with each other, checked before anything is allocated."""
+    size = int(np.prod(saved.input_shape)) if saved.input_shape else 0
+    if size != len(saved.feature_names) or min(saved.input_shape, default=0) < 1:
+        raise UserError(f"{path}: damaged: input_shape {saved.input_shape} does not hold the "
+                        f"{len(saved.feature_names)} features")
+    if saved.task == "classification" and len(saved.class_names or []) < 2:
+        raise UserError(f"{path}: damaged: a classifier needs its class_names (two or more)")
+
+
+def check_outputs(run_path: Path, saved: dict, outputs: int) -> None:
+    """The saved task and class names must fit the model's output layer."""
+    classes = saved.get("class_names") or []
+    fits = (outputs == len(classes) or (outputs == 1 and len(classes) == 2)) if saved["task"] == "classification" \
+        else True
+    if not fits:
+        raise UserError(f"{run_path / 'preprocess.json'}: damaged: {len(classes)} class names for a model "
+                        f"with {outputs} outputs")
