@@ -1,9 +1,11 @@
-"""Errors that reach the user.
+"""Every error nnrun reports to people, in one place.
 
 Every mistake a user can make (config, data, run directory, command line) raises a
 :class:`UserError`; the CLI prints its message and exits with code 2, without a
-traceback. A training run that fails on its own (non-finite loss) raises
-:class:`TrainingFailed` and exits with code 1.
+traceback. A training run that fails on its own (non-finite loss, a full disk) raises
+:class:`TrainingFailed` and exits with code 1; a signal stops it with
+:class:`RunInterrupted` (exit code 130). The exit code is a property of the class, so
+the CLI, the run record and the Python API never test for numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class NnrunError(Exception):
 
     exit_code = 2
     label = "error"  # how the CLI introduces the message
+    details: dict = {}  # where it happened (epoch, batch, ...), for meta.json
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -35,6 +38,55 @@ class TrainingFailed(NnrunError):
     """Training stopped on its own, e.g. on a non-finite loss."""
 
     exit_code = 1
+
+
+NON_FINITE_REMEDY = (
+    "lower optimizer.learning_rate, standardize the inputs (data.preprocess), "
+    "or clip the gradients where the optimizer offers it; then train again"
+)
+
+
+class NonFiniteError(TrainingFailed):
+    """The loss, a gradient or a weight became NaN or infinite (exit code 1)."""
+
+    def __init__(self, message: str, epoch: int, batch: int, reason: str):
+        super().__init__(message, hint=NON_FINITE_REMEDY)
+        self.details = {"epoch": epoch, "batch": batch, "reason": reason}
+
+
+class CheckpointWriteFailed(TrainingFailed):
+    """Writing a checkpoint failed (disk full, say); older checkpoints are intact."""
+
+
+class RunInterrupted(NnrunError):
+    """SIGINT or SIGTERM stopped training after a checkpoint was saved (exit code 130)."""
+
+    exit_code = 130
+    label = "interrupted"
+
+    def __init__(self, message: str, hint: str, details: dict):
+        super().__init__(message, hint=hint)
+        self.details = details
+
+
+class ConfigChanged(UserError):
+    """The run's config or data is not what a checkpoint was trained on.
+
+    ``changed`` lists the differing dotted keys; ``None`` means the data changed."""
+
+    def __init__(self, path, changed: list[str] | None):
+        if changed is None:
+            super().__init__(
+                f"{path}: the training data changed since this checkpoint was written; resuming would not "
+                "continue the same run",
+                hint="restore the original data, or start a new run with `nnrun train CONFIG`",
+            )
+            return
+        keys = ", ".join(changed) or "(formatting only)"
+        super().__init__(
+            f"{path}: the config differs from the one this checkpoint was trained with; changed: {keys}",
+            hint="resume with the run's own config, or start a new run with `nnrun train CONFIG`",
+        )
 
 
 @dataclass(frozen=True)

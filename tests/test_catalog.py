@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from nnrun.model.graph import compile_graph
 from nnrun.model.layers import LayerSpec
-from nnrun.store.rundir import load_weights, save_weights
+from nnrun.store.tensorfile import load_weights, save_weights
 
 HEAD = """\
 name: t

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from nnrun.store.rundir import load_weights
+from nnrun.store.tensorfile import load_weights
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 RUN_FILES = {"config.yaml", "meta.json", "metrics.csv", "preprocess.json", "model.safetensors"}

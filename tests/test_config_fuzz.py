@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnrun.config.loader import load_config
-from nnrun.errors import UserError
 from nnrun.engine.experiment import build
+from nnrun.errors import UserError
 
 VALID = yaml.safe_load("""\
 name: demo

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from nnrun.model.layers.conv import COLUMN_BUDGET, Conv1D, Conv2D
-from nnrun.model.layers.pooling import AveragePool2D, GlobalAveragePool2D, MaxPool1D, MaxPool2D
+from nnrun.model.layers.pooling import (
+    AveragePool2D,
+    GlobalAveragePool2D,
+    MaxPool1D,
+    MaxPool2D,
+)
 
 
 def naive_conv2d(x, kernel, bias, stride, dilation, padding):

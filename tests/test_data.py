@@ -7,7 +7,13 @@ import pytest
 
 from nnrun.config.schema import DataConfig
 from nnrun.data import BUILTIN, load_splits
-from nnrun.data.preprocess import MinMax, Scale, Standardize, apply_pipeline, fit_pipeline
+from nnrun.data.preprocess import (
+    MinMax,
+    Scale,
+    Standardize,
+    apply_pipeline,
+    fit_pipeline,
+)
 from nnrun.data.sources import BuiltinSource, SyntheticSource
 from nnrun.errors import UserError
 

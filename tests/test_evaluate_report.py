@@ -12,7 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from trained import train_diabetes, train_iris
 
-from nnrun.model.diagnostics import classification_report, confusion_matrix, residual_report
+from nnrun.model.diagnostics import (
+    classification_report,
+    confusion_matrix,
+    residual_report,
+)
 
 
 def test_confusion_matrix_and_per_class_scores_by_hand():

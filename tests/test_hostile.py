@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nnrun
-from nnrun.engine.guards import RunInterrupted
+from nnrun.errors import RunInterrupted
 from nnrun.store.tensorfile import encode, read
 
 CONFIG = {
@@ -95,7 +95,7 @@ def stopped(tmp_path_factory):
 
     run = tmp_path_factory.mktemp("hostile") / "stopped"
     with pytest.raises(RunInterrupted):
-        nnrun.train(CONFIG, run_dir=run, reporter=SignalAt(epoch=2))
+        nnrun.train(CONFIG, run_dir=run, hooks=SignalAt(epoch=2))
     return run
 
 

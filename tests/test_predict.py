@@ -15,7 +15,7 @@ FRUIT_ROWS = "weight_g,length_cm,sweetness,color\n160,7.2,6.5,red\n115,19.0,7.5,
 @pytest.fixture(scope="module")
 def fruit_run(tmp_path_factory) -> Path:
     """The README's CSV example, trained once for every test here."""
-    from nnrun.engine.loop import train
+    from nnrun.engine.train import train
 
     folder = tmp_path_factory.mktemp("fruit")
     root = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def fruit_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def iris_run(tmp_path_factory) -> Path:
-    from nnrun.engine.loop import train
+    from nnrun.engine.train import train
 
     folder = tmp_path_factory.mktemp("iris")
     root = Path(__file__).resolve().parent.parent
@@ -127,10 +127,12 @@ def test_predict_run_directory_and_output_mistakes(run_cli, tmp_path, fruit_run)
 
 def test_flat_rows_become_images_again(tmp_path):
     """A digits model takes (8, 8, 1); a CSV row of 64 pixels is reshaped row-major."""
-    from nnrun.commands.predict import read_samples
+    from nnrun.commands.inputs import read_samples
+    from nnrun.store.preprocessing import SavedPreprocessing
 
     names = [f"p{i}" for i in range(64)]
-    saved = {"feature_names": names, "input_shape": [8, 8, 1], "columns": None, "target": None}
+    saved = SavedPreprocessing(steps=[], states=[], feature_names=names, class_names=None, input_shape=[8, 8, 1],
+                               task="regression")
     (tmp_path / "d.csv").write_text(",".join(names) + "\n" + ",".join(map(str, range(64))) + "\n")
     x = read_samples(tmp_path / "d.csv", saved)
     assert x.shape == (1, 8, 8, 1) and x.dtype == np.float32
@@ -188,7 +190,6 @@ def test_evaluate_data_refuses_mismatched_or_empty_targets(run_cli, tmp_path):
     import json
 
     import numpy as np
-
     from conftest import ROOT
 
     assert run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", "r", "--set", "training.epochs=1",

@@ -15,9 +15,10 @@ import yaml
 from test_resume import CONFIG, assert_same_run
 
 import nnrun
-from nnrun.store import rundir
-from nnrun.errors import TrainingFailed, UserError
 from nnrun.engine.resume import resume_training
+from nnrun.errors import TrainingFailed, UserError
+from nnrun.store import files
+from nnrun.store.rundir import RunDir, RunLock
 from nnrun.store.tensorfile import read
 
 SMALL = {**CONFIG, "training": {**CONFIG["training"], "epochs": 4}}
@@ -59,7 +60,7 @@ def test_status_moves_from_running_to_completed(tmp_path):
         def epoch_end(self, row):
             seen.append(meta(tmp_path / "r")["status"])
 
-    nnrun.train(SMALL, run_dir=tmp_path / "r", reporter=Watch(epoch=0))
+    nnrun.train(SMALL, run_dir=tmp_path / "r", hooks=Watch(epoch=0))
     assert seen == ["running"] * 4 and meta(tmp_path / "r")["status"] == "completed"
 
 
@@ -67,7 +68,7 @@ def test_a_locked_run_directory_cannot_be_used_twice(tmp_path, run_cli):
     from test_resume import interrupted_run
 
     run = interrupted_run(tmp_path, epoch=2)
-    lock = rundir.RunLock(run)  # as if another process were training here
+    lock = RunLock(run)  # as if another process were training here
     try:
         result = run_cli("train", "--resume", run)
         assert result.exit_code == 2
@@ -81,7 +82,7 @@ def test_a_locked_run_directory_cannot_be_used_twice(tmp_path, run_cli):
 def test_run_names_and_directories_are_never_reused(tmp_path, run_cli, write_config):
     for name in ("../escape", "a/b", ".hidden", ""):
         with pytest.raises(UserError, match="must be one path segment"):
-            rundir.create(name, root=tmp_path)
+            RunDir.create(name, root=tmp_path)
     path = write_config(yaml.safe_dump({**SMALL, "name": "../up"}))
     result = run_cli("train", path)
     assert result.exit_code == 2 and "name: " in result.output
@@ -161,7 +162,7 @@ def test_a_non_finite_loss_records_epoch_batch_and_reason(tmp_path):
 
 
 def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path, monkeypatch, run_cli):
-    write = rundir._write_temp
+    write = files._write_temp
 
     def full_disk(temp, data):  # the checkpoint after epoch 3 runs out of space half way
         if "epoch-000003" in temp.name:
@@ -169,7 +170,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path,
             raise OSError(errno.ENOSPC, "No space left on device")
         write(temp, data)
 
-    monkeypatch.setattr(rundir, "_write_temp", full_disk)
+    monkeypatch.setattr(files, "_write_temp", full_disk)
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(SMALL))
     result = run_cli("train", path, "--run-dir", "r")
@@ -182,7 +183,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path,
         "epoch-000000.safetensors", "epoch-000001.safetensors", "epoch-000002.safetensors"]  # no temporary file
     assert meta(run)["status"] == "failed"
 
-    monkeypatch.setattr(rundir, "_write_temp", write)  # space freed
+    monkeypatch.setattr(files, "_write_temp", write)  # space freed
     resume_training(run)
     reference = nnrun.train(SMALL, run_dir=tmp_path / "ref").run_dir
     assert_same_run(run, reference)
@@ -190,10 +191,10 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path,
 
 def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "f.json"
-    rundir.write_json(target, {"old": True})
-    monkeypatch.setattr(rundir, "_write_temp", lambda temp, data: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
+    files.write_json(target, {"old": True})
+    monkeypatch.setattr(files, "_write_temp", lambda temp, data: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
     with pytest.raises(OSError):
-        rundir.write_json(target, {"new": True})
+        files.write_json(target, {"new": True})
     assert json.loads(target.read_text()) == {"old": True} and [p.name for p in tmp_path.iterdir()] == ["f.json"]
 
 

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 import nnrun
-from nnrun.engine.guards import RunInterrupted
-from nnrun.console.progress import Reporter
+from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.resume import resume_training
+from nnrun.errors import RunInterrupted
 
 # Shuffling, dropout and early stopping with restored best weights: every piece of
 # state a resumed run has to get back.
@@ -35,7 +35,7 @@ CONFIG = {
 }
 
 
-class SignalAt(Reporter):
+class SignalAt(SilentHooks):
     """Sends this process a signal at the end of an epoch or at a given batch."""
 
     def __init__(self, epoch: int, batch: int | None = None, number=signal.SIGINT):
@@ -67,7 +67,7 @@ def assert_same_run(run, reference) -> None:
 
 def interrupted_run(tmp_path, config=CONFIG, name="run", **at):
     with pytest.raises(RunInterrupted):
-        nnrun.train(config, run_dir=tmp_path / name, reporter=SignalAt(**at))
+        nnrun.train(config, run_dir=tmp_path / name, hooks=SignalAt(**at))
     return tmp_path / name
 
 
@@ -272,6 +272,6 @@ def test_resume_accepts_the_runs_own_config_with_relative_paths(tmp_path, monkey
     shutil.copy(ROOT / "configs" / "fruit.yaml", tmp_path / "fruit.yaml")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RunInterrupted):
-        nnrun.train("fruit.yaml", run_dir=tmp_path / "run", reporter=SignalAt(epoch=2))
+        nnrun.train("fruit.yaml", run_dir=tmp_path / "run", hooks=SignalAt(epoch=2))
     resume_training(tmp_path / "run", "fruit.yaml")
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["status"] == "completed"

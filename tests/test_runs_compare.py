@@ -6,8 +6,8 @@ import json
 
 from trained import train_iris
 
-from nnrun.config.diff import MISSING, config_differences, flatten
 from nnrun.commands.runs import list_runs
+from nnrun.config.diff import MISSING, config_differences, flatten
 
 
 def _set_started(run, stamp: str) -> None:
@@ -92,7 +92,8 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
 
 
 def test_durations_and_timestamps(tmp_path):
-    from nnrun.commands.runs import format_duration, summarize
+    from nnrun.commands.runs import summarize
+    from nnrun.console.runs_table import format_duration
 
     assert [format_duration(s) for s in (None, 0.4, 42, 125, 7300)] == ["-", "<1s", "42s", "2m05s", "2h01m"]
     run = tmp_path / "r"
@@ -107,7 +108,7 @@ def test_compare_side_by_side_when_wide(tmp_path):
 
     from rich.console import Console
 
-    from nnrun.commands.compare import print_comparison
+    from nnrun.console.compare_view import print_comparison
 
     a = train_iris(tmp_path / "a", epochs=2)
     b = train_iris(tmp_path / "b", "seed=7", epochs=2)

@@ -10,8 +10,13 @@ import pytest
 from rich.console import Console
 
 import nnrun
+from nnrun.console.progress import (
+    PlainReporter,
+    QuietReporter,
+    RichReporter,
+    make_reporter,
+)
 from nnrun.store.history import overfitting, read_metrics, sparkline
-from nnrun.console.progress import PlainReporter, QuietReporter, RichReporter, make_reporter
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 
@@ -104,7 +109,7 @@ def test_rich_progress_in_a_terminal(tmp_path):
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
     reporter = RichReporter(console)
-    nnrun.train(IRIS, overrides=["training.epochs=3"], run_dir=tmp_path / "r", reporter=reporter)
+    nnrun.train(IRIS, overrides=["training.epochs=3"], run_dir=tmp_path / "r", hooks=reporter)
     out = buffer.getvalue()
     assert "training" in out and "ETA" in out and "3/3" in out  # the bar over the whole run
     assert "epoch 3/3  loss" in out and "Results" in out
@@ -116,7 +121,7 @@ def test_rich_progress_is_released_when_training_fails(tmp_path):
     reporter = RichReporter(console)
     with pytest.raises(nnrun.errors.TrainingFailed):
         try:
-            nnrun.train(IRIS, overrides=["optimizer.learning_rate=1e30"], run_dir=tmp_path / "r", reporter=reporter)
+            nnrun.train(IRIS, overrides=["optimizer.learning_rate=1e30"], run_dir=tmp_path / "r", hooks=reporter)
         finally:
             reporter.close()
     assert reporter.progress is None and not console.is_alt_screen

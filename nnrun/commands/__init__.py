@@ -1,1 +1,9 @@
-"""TODO"""
+"""What each command does, as functions that return data: train (or resume),
+evaluate, predict, validate, runs, compare, init and the catalog.
+
+Each module is the logic of one ``nnrun`` command, callable from Python; printing it is
+the console's job, and parsing the command line the CLI's.
+
+May import: the leaves, ``nnrun.model``, ``nnrun.data``, ``nnrun.config``,
+``nnrun.store`` and ``nnrun.engine``.
+"""

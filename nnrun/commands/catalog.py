@@ -12,9 +12,6 @@ import inspect
 from dataclasses import dataclass, field
 
 from pydantic_core import PydanticUndefined
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from nnrun.errors import UserError
 
@@ -108,25 +105,3 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
         known = ", ".join([*entries, *(e.type for items in entries.values() for e in items)])
         raise UserError(f"'{name}' is not a family or type; choose one of: {known}")
     return found
-
-
-def family_table(family: str, entries: list[Entry]) -> Table:
-    table = Table(title=f"{family} ({WHERE[family]})", title_justify="left", show_lines=True)
-    table.add_column("type", style="bold")
-    table.add_column("options")
-    for entry in entries:
-        lines = [escape(entry.summary)] if entry.summary else []
-        for option in entry.options:
-            default = "required" if option.default == "required" else f"default {option.default}"
-            lines.append(f"[cyan]{option.name}[/] ({escape(option.kind)}; {escape(default)})"
-                         + (f": {escape(option.description)}" if option.description else ""))
-        table.add_row(entry.type, "\n".join(lines))
-    return table
-
-
-def print_catalog(console: Console, name: str | None = None) -> None:
-    for family, entries in select(catalog(), name).items():
-        console.print(family_table(family, entries))
-        if family == "layers":
-            console.print("Every layer also takes name (default <type>_<index>) and inputs (default: the "
-                          "previous layer).", highlight=False, markup=False)

@@ -8,22 +8,14 @@ not runs and are skipped; a run whose files do not parse is listed as ``unreadab
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from nnrun.store import rundir
 from nnrun.errors import UserError
-from nnrun.store.history import best_row, read_metrics
-from nnrun.console.progress import number
-
-STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "killed": "red"}
+from nnrun.store.history import best_row, metric_columns, read_metrics
+from nnrun.store.rundir import RunDir
 
 
 @dataclass
@@ -39,19 +31,11 @@ class RunSummary:
     test: float | None
 
 
-def _read_meta(path: Path) -> dict | None:
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return meta if isinstance(meta, dict) else None
-
-
 def _status(path: Path, meta: dict | None, has_meta: bool) -> str:
     if not meta:
         return "unreadable" if has_meta else "incomplete"
     status = str(meta.get("status", "unknown"))
-    if status == "running" and not rundir.is_writing(path):
+    if status == "running" and not RunDir(path).is_writing():
         return "killed"  # no process holds the lock: it died without a word (SIGKILL, power cut)
     return status
 
@@ -67,11 +51,12 @@ def _time(text) -> datetime | None:
 
 def summarize(path: Path) -> RunSummary | None:
     """What the table shows for one folder; None when it is not a run directory."""
-    has_meta, has_config = (path / "meta.json").is_file(), (path / "config.yaml").is_file()
-    if not (has_meta or has_config) or path.is_symlink():
+    run = RunDir(path)
+    if not run.is_run() or path.is_symlink():
         return None
-    meta = _read_meta(path)
-    history = read_metrics(path / "metrics.csv")
+    has_meta = run.meta.is_file()
+    meta = run.read_meta_or_none()
+    history = read_metrics(run.metrics)
     metric = _first_metric(history[0] if history else {})
     best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
     started = _time(meta.get("started")) if meta else None
@@ -92,7 +77,7 @@ def summarize(path: Path) -> RunSummary | None:
 
 def _first_metric(row: dict) -> str:
     """The first configured metric (a metrics.csv column that is not bookkeeping), else the loss."""
-    names = [k for k in row if k not in ("epoch", "loss", "lr", "seconds") and not k.startswith("val_")]
+    names = [k for k in metric_columns(row) if k != "loss" and not k.startswith("val_")]
     return names[0] if names else "loss"
 
 
@@ -119,7 +104,7 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
-    if (root / "meta.json").is_file():
+    if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
                         hint=f"nnrun runs {root.parent}")
     runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
@@ -129,42 +114,3 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
 def _newest_first_key(run: RunSummary) -> tuple:
     started = run.started.timestamp() if run.started else run.path.stat().st_mtime
     return (started, run.path.name)
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1:
-        return "<1s"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
-
-
-def runs_table(runs: list[RunSummary], root: Path) -> Table:
-    """One row per run: the metric shown is its first configured one, else the loss;
-    "best val" is its best validation value and the epoch it was reached at."""
-    table = Table(title=f"Runs in {escape(str(root))}, newest first", title_justify="left",
-                  box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
-    for column in ("run", "status", "epochs", "metric", "best val", "test", "time"):
-        # Only the run name may wrap (it is long and unique); every other cell stays whole.
-        table.add_column(column, justify="left" if column in ("run", "status", "metric") else "right",
-                         no_wrap=column != "run", overflow="fold" if column == "run" else "ellipsis",
-                         min_width=12 if column == "run" else None)
-    for run in runs:
-        best = "-" if run.best_validation is None else f"{number(run.best_validation)} @{run.best_epoch}"
-        test = "-" if run.test is None else number(run.test)
-        status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
-        metric = escape(run.metric) if run.epochs or run.test is not None else "-"
-        table.add_row(escape(run.path.name), status, str(run.epochs), metric, best, test,
-                      format_duration(run.seconds))
-    return table
-
-
-def print_runs(console: Console, root: str | Path = "runs") -> None:
-    runs = list_runs(root)
-    if not runs:
-        console.print(f"no runs in {root}; start one with: nnrun train CONFIG", highlight=False, markup=False)
-        return
-    console.print(runs_table(runs, Path(root)))

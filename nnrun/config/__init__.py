@@ -1,7 +1,21 @@
 """The config language: schema (Pydantic sections) and loading (safe YAML, overrides,
-located errors)."""
+located errors).
 
-from nnrun.config.loader import LoadedConfig, config_hash, dump_yaml, load_config, resolved
+Owns the YAML a user writes: its sections, defaults and JSON Schema, reading it safely
+with the line and column of every value, ``--set`` overrides, and turning validation
+errors into messages for people. The specs of layers, losses, sources and so on live
+with their math (in ``nnrun.model`` and ``nnrun.data``); this package assembles them.
+
+May import: the leaves, ``nnrun.model`` and ``nnrun.data``.
+"""
+
+from nnrun.config.loader import (
+    LoadedConfig,
+    config_hash,
+    dump_yaml,
+    load_config,
+    resolved,
+)
 from nnrun.config.schema import Config
 
 __all__ = ["Config", "LoadedConfig", "config_hash", "dump_yaml", "load_config", "resolved"]

@@ -19,12 +19,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from nnrun.errors import ConfigError, Problem
 from nnrun.config.messages import describe
 from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
 from nnrun.config.schema import RUN_NAME_PATTERN, Config
 from nnrun.config.yaml_reader import Location, PathKey, read_yaml
+from nnrun.errors import ConfigError, Problem
 
 __all__ = ["LoadedConfig", "apply_overrides", "load_config", "read_yaml", "validate"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnrun.errors import UserError
 from nnrun.config.yaml_reader import parse_value
+from nnrun.errors import UserError
 
 PathKey = tuple[Any, ...]
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from nnrun.errors import UserError
 from nnrun.config.render import excerpt
+from nnrun.errors import UserError
 
 MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
 MAX_DEPTH = 32  # levels of nesting; the config language needs about six

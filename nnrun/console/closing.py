@@ -10,7 +10,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from nnrun.store.history import best_row, format_seconds, monitored, overfitting, sparkline
+from nnrun.store.history import (
+    best_row,
+    format_seconds,
+    monitored,
+    overfitting,
+    sparkline,
+)
 
 
 def print_summary(console: Console, result, experiment=None) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnrun.store import rundir
 from nnrun.errors import UserError
-from nnrun.store.history import read_metrics, run_best_row
+from nnrun.store.history import metric_columns, read_metrics, run_best_row
+from nnrun.store.rundir import RunDir
 
 INSTALL_HINT = "install it with: pip install 'nnrun[plot]'  (or: pip install matplotlib)"
 PANEL_INCHES = (5.0, 3.6)
@@ -36,11 +36,11 @@ def load_histories(run_dirs) -> list[tuple[str, list[dict]]]:
     """(label, rows) per run; a run without a single finished epoch is an error."""
     histories = []
     for run_dir in run_dirs:
-        path = rundir.open_existing(run_dir)
-        rows = read_metrics(path / "metrics.csv")
+        run = RunDir.open(run_dir)
+        rows = read_metrics(run.metrics)
         if not rows:
-            raise UserError(f"{path / 'metrics.csv'}: no finished epoch to plot yet")
-        histories.append((path.name, rows))
+            raise UserError(f"{run.metrics}: no finished epoch to plot yet")
+        histories.append((run.path.name, rows))
     return histories
 
 
@@ -48,16 +48,16 @@ def quantities(histories) -> list[str]:
     """Panels: loss first, then metrics, in the order the runs report them."""
     names: list[str] = []
     for _, rows in histories:
-        for key in rows[0]:
+        for key in metric_columns(rows[0]):
             name = key.removeprefix("val_")
-            if key not in ("epoch", "lr", "seconds") and name not in names:
+            if name not in names:
                 names.append(name)
     return sorted(names, key=lambda n: n != "loss")
 
 
 def default_output(run_dirs) -> Path:
     """A single run's curves go into its directory; several runs' into ./curves.png."""
-    return Path(run_dirs[0]) / "curves.png" if len(run_dirs) == 1 else Path("curves.png")
+    return RunDir(Path(run_dirs[0])).curves if len(run_dirs) == 1 else Path("curves.png")
 
 
 def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
@@ -81,7 +81,7 @@ def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
     for unused in axes[len(panels):]:
         unused.set_visible(False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    bests = [run_best_row(rundir.open_existing(run_dir), rows) for run_dir, (_, rows) in zip(run_dirs, histories)]
+    bests = [run_best_row(RunDir.open(run_dir).path, rows) for run_dir, (_, rows) in zip(run_dirs, histories)]
     for index, (_, rows) in enumerate(histories):
         for axis, name in zip(axes, panels):
             _draw(axis, rows, name, colours[index % len(colours)], bests[index])

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from nnrun.console.closing import print_summary
-from nnrun.store.history import format_seconds
+from nnrun.engine.hooks import SilentHooks
+from nnrun.model.monitor import Monitor, default_key
+from nnrun.store.history import format_seconds, metric_columns
 
 REDRAW_SECONDS = 0.1
-NOT_METRICS = ("epoch", "lr", "seconds")
 
 
 def number(value: float) -> str:
@@ -30,13 +30,14 @@ def number(value: float) -> str:
 
 def format_row(row: dict) -> str:
     """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``"""
-    shown = [f"{k} {number(v)}" for k, v in row.items() if k not in NOT_METRICS]
+    shown = [f"{k} {number(row[k])}" for k in metric_columns(row)]
     return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
 
 
-class Reporter:
-    """Silent base: every hook does nothing. ``start`` keeps the experiment so the
-    summary can say what early stopping did."""
+class Reporter(SilentHooks):
+    """The engine's training hooks (:class:`~nnrun.engine.hooks.TrainingHooks`) on a
+    rich console. This base shows nothing but warnings; ``start`` keeps the experiment
+    so the summary can say what early stopping did."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or Console()
@@ -45,19 +46,8 @@ class Reporter:
     def start(self, experiment, run_dir: Path) -> None:
         self.experiment = experiment
 
-    def resumed(self, epoch: int, checkpoint: Path) -> None:
-        """Training continues after ``epoch``, from ``checkpoint``."""
-
-    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None: ...
-
-    def batch(self, index: int, loss: float) -> None: ...
-
-    def epoch_end(self, row: dict) -> None: ...
-
-    def finish(self, result) -> None: ...
-
-    def close(self) -> None:
-        """Release the terminal; called whether training finished or failed."""
+    def warn(self, message: str) -> None:
+        Console(stderr=True).print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 class QuietReporter(Reporter):
@@ -85,9 +75,9 @@ class PlainReporter(Reporter):
         self.epoch, self.epochs = epoch, epochs
 
     def epoch_line(self, row: dict) -> str:
-        key = "val_loss" if "val_loss" in row else "loss"
-        improved = self.best is None or row[key] < self.best
-        self.best = row[key] if improved else self.best
+        monitor = Monitor(default_key(row))
+        improved = monitor.improves(row, self.best)
+        self.best = monitor.score(row) if improved else self.best
         width = len(str(self.epochs))
         return f"epoch {row['epoch']:>{width}}/{self.epochs}  {format_row(row)}{' *' if improved else ''}"
 
@@ -193,19 +183,6 @@ def _shape(shape) -> str:
 
 
 def _layer_label(node) -> str:
-    activation = getattr(node.layer, "activation", None)
+    activation = node.layer.output_activation()
     suffix = f" {activation}" if activation and activation != "linear" else ""
     return f"{node.layer.type} {_shape(node.output_shape)}{suffix}"
-
-
-def print_datasets(console: Console) -> None:
-    """The bundled data sets, for ``nnrun datasets``."""
-    from nnrun.data.sources import describe_builtin
-
-    table = Table()
-    columns = ("name", "samples", "features", "task", "classes")
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("samples", "classes") else "left")
-    for row in describe_builtin():
-        table.add_row(*(str(row[k]) if row[k] is not None else "-" for k in columns))
-    console.print(table)

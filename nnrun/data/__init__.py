@@ -1,14 +1,21 @@
-"""Data: sources, splits and preprocessing, in the order training uses them."""
+"""Data: sources, splits and preprocessing, in the order training uses them.
+
+Owns reading every kind of source (bundled sets, CSV, NPZ, IDX, synthetic), the
+seeded train/validation/test split, the column encoding of tables and the
+preprocessing steps fitted on the training split.
+
+May import: the leaves and ``nnrun.model``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from nnrun.seeding import stream
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
 from nnrun.data.split import SPLITS, SplitConfig, split_indices
 from nnrun.data.table import encode_columns, encoded_names, fit_columns
+from nnrun.seeding import stream
 
 __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits", "load_splits"]
 

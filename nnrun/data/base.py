@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from nnrun.data.dataset import Dataset
 from nnrun.errors import UserError
 from nnrun.specs import SPEC
-from nnrun.data.dataset import Dataset
 
 # Dataset.assigned codes: where a row must go, whatever the split fractions say.
 ANYWHERE, VALIDATION, TEST = -1, 1, 2

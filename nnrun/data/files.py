@@ -14,11 +14,27 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
-from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, concatenate, label_classes
+from nnrun.data.base import (
+    ANYWHERE,
+    TEST,
+    VALIDATION,
+    SourceBase,
+    absolute,
+    check_regression_target,
+    concatenate,
+    label_classes,
+)
 from nnrun.data.dataset import Dataset
 from nnrun.data.formats import npz_keys, read_idx, read_npz
-from nnrun.data.table import Table, build_table, check_no_missing, is_missing, parse_number, read_csv
+from nnrun.data.table import (
+    Table,
+    build_table,
+    check_no_missing,
+    is_missing,
+    parse_number,
+    read_csv,
+)
+from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 
 RELATIVE_HINT = "a relative path in a config is read from the config file's folder"
 TaskName = Literal["classification", "regression"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from nnrun.errors import ConfigError, Problem
-from nnrun.specs import SPEC
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION
 from nnrun.data.dataset import Dataset
+from nnrun.errors import ConfigError, Problem
+from nnrun.specs import SPEC
 
 
 class SplitConfig(BaseModel):

@@ -17,22 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.store import checkpoints, rundir
 from nnrun.config import config_hash, resolved
 from nnrun.config.diff import describe_changes
-from nnrun.errors import TrainingFailed, UserError
-from nnrun.engine.guards import NonFiniteError, RunInterrupted
+from nnrun.errors import (
+    CheckpointWriteFailed,
+    ConfigChanged,
+    NonFiniteError,
+    RunInterrupted,
+    UserError,
+)
+from nnrun.store import checkpoints, files
 from nnrun.store.tensorfile import encode, read
-
-
-class CheckpointWriteFailed(TrainingFailed):
-    """Writing a checkpoint failed (disk full, say); older checkpoints are intact."""
 
 
 class Checkpointer:
     def __init__(self, record, experiment, components: dict[str, checkpoints.Stateful]):
         self.record = record
-        self.folder = record.path / checkpoints.FOLDER
+        self.folder = record.run.checkpoints
         self.settings = experiment.config.training.checkpoint
         self.components = components
         self.config = resolved(experiment.config)
@@ -78,7 +79,7 @@ class Checkpointer:
         }
         try:
             self.folder.mkdir(exist_ok=True)
-            rundir.atomic_write(path, encode(snapshot.arrays, metadata))
+            files.atomic_write(path, encode(snapshot.arrays, metadata))
         except OSError as exc:
             previous = checkpoints.candidates(self.record.path)
             kept = f"the previous checkpoint {previous[0].name} is intact" if previous else "no checkpoint was saved"
@@ -134,27 +135,7 @@ class Checkpointer:
         except (KeyError, json.JSONDecodeError):
             raise UserError(f"{path}: the checkpoint's metadata is incomplete") from None
         if metadata.get("config_hash") != self.identity["config_hash"]:
-            raise ConfigChanged(path, saved_config, self.config)
+            raise ConfigChanged(path, describe_changes(saved_config, self.config))
         if metadata.get("dataset_fingerprint") != self.identity["dataset_fingerprint"]:
-            raise ConfigChanged(path, None, None)
+            raise ConfigChanged(path, None)
         checkpoints.restore(self.components, arrays, state, path)
-
-
-class ConfigChanged(UserError):
-    """The run's config or data is not what the checkpoint was trained on."""
-
-    def __init__(self, path: Path, saved: dict | None, current: dict | None):
-        if saved is None:
-            super().__init__(
-                f"{path}: the training data changed since this checkpoint was written; resuming would not "
-                "continue the same run",
-                hint="restore the original data, or start a new run with `nnrun train CONFIG`",
-            )
-            return
-        keys = ", ".join(describe_changes(saved, current)) or "(formatting only)"
-        super().__init__(
-            f"{path}: the config differs from the one this checkpoint was trained with; changed: {keys}",
-            hint="resume with the run's own config, or start a new run with `nnrun train CONFIG`",
-        )
-
-

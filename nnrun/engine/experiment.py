@@ -12,14 +12,14 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
+from nnrun.engine.checks import check_against_data, check_sizes
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.scoring import score_split
 from nnrun.seeding import stream
 
 
@@ -36,6 +36,11 @@ class Experiment:
     @property
     def config(self) -> Config:
         return self.loaded.config
+
+    def score(self, split: str) -> dict[str, float]:
+        """Loss and the configured metrics of the current weights on one split."""
+        part = self.splits[split]
+        return score_split(self.graph, self.config.loss, self.config.metrics, part.x, part.y)
 
 
 def as_loaded(config, overrides=()) -> LoadedConfig:
@@ -110,169 +115,16 @@ def resolve_paths(loaded: LoadedConfig) -> Config:
     return config
 
 
-
-
-MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
-
-
-def check_sizes(layers: list) -> None:
-    """Refuse absurd layer sizes before anything is allocated."""
-    problems = [
-        Problem(f"model.layers.{i}.{key}", f"expected at most {MAX_SIZE}, got {value}")
-        for i, layer in enumerate(layers)
-        for key, value in layer.model_dump().items()
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE
-    ]
-    if problems:
-        raise ConfigError("", problems)
-
-
-def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict) -> None:
-    """Problems that need the config and the data together, raised at once with
-    dotted paths (``LoadedConfig.locate`` turns them into line:col)."""
-    width = int(np.prod(graph.output_shape))
-    problems = _check_loss_and_width(config, data, width)
-    if not any(p.path == "loss" for p in problems):  # else its advice covers the activation too
-        problems += _check_output_activation(config, data, width)
-    problems += _check_metrics(config, data)
-    problems += _check_class_weights(config, data)
-    problems += _check_layer_inputs(graph, parts)
-    if config.training.early_stopping:
-        problems += _check_monitor(config, parts)
-    if getattr(config.training.schedule, "monitor", None):
-        problems += _check_monitor(config, parts, "training.schedule.monitor", config.training.schedule.monitor)
-    if problems:
-        raise ConfigError("", problems)
-
-
-def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
-    """Layers that accept only some input values (embedding: whole-number indices) check
-    every split before training, rather than failing in the middle of it."""
-    problems = []
-    for node in graph.nodes:
-        check = getattr(node.layer, "check_inputs", None)
-        if check is None or not node.reads_model_input:
-            continue
-        for name, part in parts.items():
-            message = check(part.x)
-            if message:
-                problems.append(Problem(f"model.layers.{node.index}", f"{message} (in the {name} split)"))
-                break
-    return problems
-
-
-def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
-    from nnrun.model.metrics import METRICS
-
-    problems = []
-    for i, name in enumerate(config.metrics):
-        needed = METRICS[name].task
-        if needed != data.task:
-            problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
-        elif name == "auc" and data.num_classes != 2:
-            problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {data.num_classes} classes"))
-    return problems
-
-
-def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:
-    weights = getattr(config.loss, "class_weights", None)
-    if weights is None or data.task != "classification" or len(weights) == data.num_classes:
-        return []
-    names = ", ".join(data.class_names or [])
-    return [Problem("loss.class_weights", f"{len(weights)} weights for {data.num_classes} classes; "
-                                          f"give one per class, in this order: {names}")]
-
-
 def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
     """Warm start: copy ``model.init_weights`` into the graph, by parameter name."""
-    from nnrun.store import rundir
     from nnrun.errors import UserError
+    from nnrun.store.tensorfile import load_weights
 
     path = loaded.config.model.init_weights
     if path is None:
         return
     try:
-        weights = rundir.load_weights(Path(path), require_checksum=False, what="initial weights (model.init_weights)")
+        weights = load_weights(Path(path), require_checksum=False, what="initial weights (model.init_weights)")
         graph.load_state(weights, path)
     except UserError as exc:
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None
-
-
-def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Problem]:
-    loss = config.loss.type
-    last = f"model.layers.{len(config.model.layers) - 1}"
-    if config.loss.task == "classification" and data.task != "classification":
-        return [Problem("loss", f"'{loss}' needs class labels, but the data is a regression task; use mse")]
-    if data.task == "classification" and config.loss.task != "classification":
-        return [Problem("loss", f"'{loss}' compares numbers, but the data has {data.num_classes} classes; "
-                                "use categorical_crossentropy with a softmax output")]
-    if loss == "binary_crossentropy":  # one unit, the probability of the second class
-        if data.num_classes == 2 and width == 1:
-            return []
-        return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
-                                f"{data.num_classes} classes and {width} units: use categorical_crossentropy "
-                                f"with softmax")]
-    if width != data.target_width:
-        what = "classes" if data.task == "classification" else "targets"
-        units = f"{width} unit{'s' if width != 1 else ''}"
-        return [Problem(last, f"the output has {units} but the data has {data.target_width} {what}")]
-    return []
-
-
-def output_activation(layers: list) -> tuple[int, str | None]:
-    """Index and activation of the layer that decides the output's activation: the
-    last layer, looking through dropout; None when that layer has no activation."""
-    index = len(layers) - 1
-    while layers[index].type == "dropout" and not layers[index].inputs and index > 0:
-        index -= 1
-    return index, getattr(layers[index], "activation", None)
-
-
-def _check_output_activation(config: Config, data: Dataset, width: int) -> list[Problem]:
-    """The loss must get what it expects: probabilities over classes (softmax) for
-    categorical cross-entropy, a probability per unit (sigmoid) for binary."""
-    index, activation = output_activation(config.model.layers)
-    where, loss = f"model.layers.{index}.activation", config.loss.type
-    if getattr(config.loss, "from_logits", False):
-        return []  # the graph checks that the output is linear
-    if activation is None:  # a layer without an activation (add, flatten, ...) outputs what it gets
-        wanted = {"softmax": "softmax", "sigmoid": "sigmoid"}.get(config.loss.fuses or "")
-        if not wanted:
-            return []
-        return [Problem(f"model.layers.{index}", f"{loss} needs {wanted} outputs, but this '{config.model.layers[index].type}' "
-                                                f"layer ends the model with raw values; add "
-                                                f"{{type: activation, activation: {wanted}}} after it")]
-    if activation == "softmax" and width == 1:
-        return [Problem(where, "softmax over 1 unit always outputs 1, so nothing can be learned; "
-                               "use sigmoid (2 classes) or linear (regression)")]
-    if config.loss.fuses == "softmax" and activation != "softmax":
-        why = ("sigmoid scores each class alone, so the outputs do not sum to 1"
-               if activation == "sigmoid" else f"'{activation}' outputs are not probabilities")
-        return [Problem(where, f"{loss} needs probabilities over the classes, but {why}; "
-                               "use activation: softmax (or from_logits: true with a linear output)")]
-    if config.loss.fuses == "sigmoid" and activation != "sigmoid":
-        return [Problem(where, f"{loss} needs a probability per unit, but the output activation is "
-                               f"'{activation}'; use activation: sigmoid (or from_logits: true with a linear output)")]
-    if data.task == "regression" and activation == "softmax":
-        return [Problem(where, "softmax forces the outputs to sum to 1, which regression targets do not; "
-                               "use activation: linear")]
-    return []
-
-
-def _check_monitor(config: Config, parts: dict, where: str = "training.early_stopping.monitor",
-                   monitor: str | None = None) -> list[Problem]:
-    monitor = monitor or config.training.early_stopping.monitor
-    known = ["loss", *config.metrics]
-    name = monitor.removeprefix("val_")
-    if name not in known:
-        options = ", ".join(k for m in known for k in (m, f"val_{m}"))
-        return [Problem(where, f"'{monitor}' is not reported; choose one of {options}")]
-    if monitor.startswith("val_") and "validation" not in parts:
-        return [
-            Problem(
-                where,
-                f"'{monitor}' needs a validation split, but data.split.validation is 0",
-            )
-        ]
-    return []
-

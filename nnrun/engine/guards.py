@@ -17,31 +17,7 @@ import threading
 
 import numpy as np
 
-from nnrun.errors import NnrunError, TrainingFailed
-
-REMEDY = (
-    "lower optimizer.learning_rate, standardize the inputs (data.preprocess), "
-    "or clip the gradients where the optimizer offers it; then train again"
-)
-
-
-class NonFiniteError(TrainingFailed):
-    """The loss or a gradient became NaN or infinite (exit code 1)."""
-
-    def __init__(self, message: str, epoch: int, batch: int, reason: str):
-        super().__init__(message, hint=REMEDY)
-        self.details = {"epoch": epoch, "batch": batch, "reason": reason}
-
-
-class RunInterrupted(NnrunError):
-    """SIGINT or SIGTERM stopped training after a checkpoint was saved (exit code 130)."""
-
-    exit_code = 130
-    label = "interrupted"
-
-    def __init__(self, message: str, hint: str, details: dict):
-        super().__init__(message, hint=hint)
-        self.details = details
+from nnrun.errors import NonFiniteError
 
 
 def check_finite(loss: float, grads: np.ndarray, epoch: int, batch: int) -> None:

@@ -1,10 +1,11 @@
-"""Training: config -> experiment -> epochs of mini-batches -> run directory.
+"""The training loop: epochs of mini-batches over a built experiment.
 
-    result = train("configs/iris.yaml")
+    history, best_epoch, stopped = fit(experiment, record, hooks)
 
 The loop keeps Python work per batch small: the batch is gathered into a reused
 buffer, the loss returns its gradient in the same pass, the optimizer updates one
-flat buffer, and progress is redrawn at a bounded rate by the reporter.
+flat buffer, and what the user sees is left to the hooks (see :mod:`nnrun.engine.hooks`),
+which redraw at a bounded rate.
 """
 
 from __future__ import annotations
@@ -16,78 +17,37 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.store.checkpoints import Progress, loop_components
 from nnrun.data import Dataset
-from nnrun.errors import UserError
-from nnrun.commands.evaluate import evaluate_split
-from nnrun.engine.experiment import Experiment, as_loaded, build
-from nnrun.engine.guards import SignalWatch, check_finite
-from nnrun.model.metrics import higher_is_better
 from nnrun.engine.checkpointing import Checkpointer
-from nnrun.console.progress import Reporter, make_reporter
+from nnrun.engine.experiment import Experiment
+from nnrun.engine.guards import SignalWatch, check_finite
+from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.record import RunRecord
+from nnrun.engine.stopping import EarlyStopper
+from nnrun.model.metrics import METRICS
 from nnrun.model.schedules import Constant as ConstantSchedule
 from nnrun.seeding import stream
+from nnrun.store.checkpoints import Progress, loop_components
 
 
-@dataclass
-class TrainResult:
-    run_dir: Path
+@dataclass(frozen=True)
+class FitResult:
+    """What the epochs produced, before the final scoring."""
+
     history: list[dict]  # one row per epoch, as in metrics.csv
-    final: dict[str, dict[str, float]]  # split -> metrics of the final weights
-    best_epoch: int | None
+    best_epoch: int | None  # early stopping's best epoch; None without early stopping
     stopped_early: bool
-    seconds: float
-    parameters: int = 0
 
 
-def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet=True, reporter: Reporter | None = None,
-          command: str | None = None) -> TrainResult:
-    """Train from a config (path, dict or Config) and write a run directory.
-
-    Returns plain results; raises :class:`~nnrun.errors.UserError` on bad input and
-    :class:`~nnrun.errors.TrainingFailed` when training diverges.
-    """
-    started = time.perf_counter()
-    loaded = as_loaded(config, overrides)
-    experiment = build(loaded)
-    record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
-    return run(experiment, record, reporter or make_reporter(quiet=quiet), started)
-
-
-def run(experiment: Experiment, record: RunRecord, reporter: Reporter, started: float,
-        resume_from: list[Path] | None = None) -> TrainResult:
-    """Train a built experiment into its (locked) run record; ``resume_from`` lists
-    checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`)."""
-    try:
-        # Overflow shows up as a non-finite loss, which stops training with a clear
-        # message; numpy's own warnings would only repeat it less clearly.
-        # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals:
-            history, best_epoch, stopped = fit(experiment, record, reporter, resume_from, signals)
-        final = {name: evaluate_split(experiment.graph, experiment.config, part)
-                 for name, part in experiment.splits.items()}
-        record.complete(experiment.graph, final, best_epoch, stopped)
-    except BaseException as exc:
-        record.fail(exc)
-        raise
-    finally:
-        record.release()
-    result = TrainResult(record.path, history, final, best_epoch, stopped, time.perf_counter() - started,
-                         experiment.graph.parameter_count)
-    reporter.finish(result)
-    return result
-
-
-def fit(experiment: Experiment, record: RunRecord, reporter: Reporter, resume_from: list[Path] | None = None,
-        signals: SignalWatch | None = None) -> tuple[list[dict], int | None, bool]:
-    """Epochs until the last or until early stopping; returns (history, best epoch,
-    stopped early). Checkpoints after every epoch make any point resumable."""
-    loop = Loop(experiment, record, reporter, signals or SignalWatch())
+def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
+        signals: SignalWatch | None = None) -> FitResult:
+    """Epochs until the last or until early stopping. Checkpoints after every epoch
+    make any point resumable."""
+    loop = Loop(experiment, record, hooks, signals or SignalWatch())
     loop.keeper.begin(resume_from)
-    reporter.start(experiment, record.path)  # after a resumed run has found its checkpoint
+    hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
     if resume_from is not None:
-        reporter.resumed(loop.progress.epoch, loop.keeper.saved)
+        hooks.resumed(loop.progress.epoch, loop.keeper.saved)
     stopper, epochs = loop.stopper, experiment.config.training.epochs
     for epoch in range(loop.progress.epoch + 1, epochs + 1):
         if stopper and stopper.stopped:  # resumed after the epoch that stopped it
@@ -101,17 +61,17 @@ def fit(experiment: Experiment, record: RunRecord, reporter: Reporter, resume_fr
             break
     if stopper:
         stopper.restore()
-    return loop.progress.history, (stopper.best_epoch if stopper else None), bool(stopper and stopper.stopped)
+    return FitResult(loop.progress.history, stopper.best_epoch if stopper else None, bool(stopper and stopper.stopped))
 
 
 class Loop:
     """Everything one training run carries from batch to batch, and what it checkpoints:
     weights (in the graph), optimizer slots, schedule state, random streams, progress."""
 
-    def __init__(self, experiment: Experiment, record: RunRecord, reporter: Reporter, signals: SignalWatch):
+    def __init__(self, experiment: Experiment, record: RunRecord, hooks: TrainingHooks, signals: SignalWatch):
         config, graph = experiment.config, experiment.graph
         self.experiment, self.config, self.graph = experiment, config, graph
-        self.reporter, self.signals, self.record = reporter, signals, record
+        self.hooks, self.signals, self.record = hooks, signals, record
         training = config.training
         self.slots = config.optimizer.slots(graph.trainable.size, graph.dtype)
         self.schedule = training.schedule or ConstantSchedule()
@@ -132,17 +92,17 @@ class Loop:
         lr = self.schedule.rate(self.schedule_state, epoch, training.epochs)
         size = len(self.batches.data)
         order = self.shuffle_rng.permutation(size) if training.shuffle else np.arange(size)
-        self.reporter.epoch_start(epoch, training.epochs, self.batches.count)
+        self.hooks.epoch_start(epoch, training.epochs, self.batches.count)
         row = {"epoch": epoch, "loss": self._batches(epoch, order, lr) / size}
         row.update(self.batches.epoch_metrics(config, self.graph, order))
         if "validation" in self.experiment.splits:
-            scores = evaluate_split(self.graph, config, self.experiment.splits["validation"])
+            scores = self.experiment.score("validation")
             row.update({f"val_{k}": v for k, v in scores.items()})
         row["lr"] = lr
         row["seconds"] = time.perf_counter() - started
         self.progress.history.append(row)
         self.record.append_metrics(row)
-        self.reporter.epoch_end(row)
+        self.hooks.epoch_end(row)
         self.schedule.observe(self.schedule_state, row)
         return row
 
@@ -150,7 +110,7 @@ class Loop:
         """The gradient steps of one epoch; returns the sum of the batch losses times
         their sizes. This is the hot path: nothing here is per parameter."""
         graph, loss, optimizer = self.graph, self.config.loss, self.config.optimizer
-        from_logits = graph.output_activation is not None
+        from_logits = graph.outputs_logits
         loss_sum = 0.0
         for index, (x, y, out_slot) in enumerate(self.batches.iterate(order)):
             if self.signals.received:
@@ -165,7 +125,7 @@ class Loop:
             loss_sum += value * len(x)
             if out_slot is not None:
                 out_slot[...] = out
-            self.reporter.batch(index + 1, value)
+            self.hooks.batch(index + 1, value)
         return loss_sum
 
 
@@ -190,56 +150,8 @@ class Batches:
             yield x, y, (self.outputs[start : start + n] if self.outputs is not None else None)
 
     def epoch_metrics(self, config, graph, order: np.ndarray) -> dict[str, float]:
-        from nnrun.model.metrics import METRICS
-
         if self.outputs is None:
             return {}
         probs = graph.activate(self.outputs)
         target = self.data.y[order]
         return {name: METRICS[name].fn(target, probs) for name in config.metrics}
-
-
-class EarlyStopper:
-    """Stops when the monitored quantity has not improved by ``min_delta`` for
-    ``patience`` epochs; keeps a copy of the best weights to restore."""
-
-    def __init__(self, settings, graph):
-        self.settings, self.graph = settings, graph
-        self.sign = -1.0 if higher_is_better(settings.monitor) else 1.0
-        self.best = math.inf
-        self.best_epoch: int | None = None
-        self.best_weights = None
-        self.wait = 0
-        self.stopped = False
-
-    def update(self, epoch: int, row: dict) -> bool:
-        value = self.sign * row[self.settings.monitor]
-        if value < self.best - self.settings.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.settings.restore_best:
-                self.best_weights = self.graph.weight_buffer.copy()
-            return False
-        self.wait += 1
-        self.stopped = self.wait >= max(self.settings.patience, 1)
-        return self.stopped
-
-    def restore(self) -> None:
-        if self.settings.restore_best and self.best_weights is not None:
-            np.copyto(self.graph.weight_buffer, self.best_weights)
-
-    def checkpoint_state(self) -> tuple[dict[str, np.ndarray], dict]:
-        """For checkpoints (see :mod:`nnrun.store.checkpoints`): best weights and counters."""
-        arrays = {"best_weights": self.best_weights} if self.best_weights is not None else {}
-        return arrays, {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "stopped": self.stopped}
-
-    def restore_state(self, arrays: dict[str, np.ndarray], info: dict, origin) -> None:
-        from nnrun.store.tensorfile import check_like
-
-        if arrays:
-            check_like(origin, arrays, {"best_weights": self.graph.weight_buffer}, what="early-stopping array")
-        try:
-            self.best, self.wait, self.stopped = float(info["best"]), int(info["wait"]), bool(info["stopped"])
-            self.best_epoch = None if info["best_epoch"] is None else int(info["best_epoch"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError(f"{origin}: the early-stopping state is malformed") from None
-        self.best_weights = np.array(arrays["best_weights"]) if arrays else None

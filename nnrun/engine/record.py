@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun import __version__
-from nnrun.store import rundir
 from nnrun.config import config_hash, dump_yaml
-from nnrun.errors import NnrunError, UserError
+from nnrun.errors import NnrunError, RunInterrupted, UserError
+from nnrun.store import files
+from nnrun.store.rundir import RunDir, RunLock
+from nnrun.store.tensorfile import save_weights
+from nnrun.version import __version__
 
 
 def _now() -> str:
@@ -58,8 +60,9 @@ def blas_threads(settings: dict[str, str]) -> int:
 
 
 class RunRecord:
-    def __init__(self, path: Path, meta: dict, lock: rundir.RunLock | None = None):
-        self.path = path
+    def __init__(self, run: RunDir, meta: dict, lock: RunLock | None = None):
+        self.run = run
+        self.path = run.path
         self.meta = meta
         self.rows: list[dict] = []
         self.lock = lock
@@ -68,11 +71,11 @@ class RunRecord:
     @classmethod
     def create(cls, experiment, run_dir=None, runs_root="runs", command=None) -> "RunRecord":
         config = experiment.config
-        path = rundir.create(config.name, explicit=run_dir, root=runs_root)
-        lock = rundir.RunLock(path)
+        run = RunDir.create(config.name, explicit=run_dir, root=runs_root)
+        lock = run.lock()
         try:
-            record = cls(path, cls._start_meta(experiment, command), lock)
-            cls._write_start_files(path, experiment)
+            record = cls(run, cls._start_meta(experiment, command), lock)
+            cls._write_start_files(run, experiment)
             record._write_meta()
         except BaseException:
             lock.release()
@@ -80,11 +83,11 @@ class RunRecord:
         return record
 
     @staticmethod
-    def _write_start_files(path: Path, experiment) -> None:
+    def _write_start_files(run: RunDir, experiment) -> None:
         config = experiment.config
-        rundir.atomic_write(path / "config.yaml", dump_yaml(config).encode())
+        files.atomic_write(run.config, dump_yaml(config).encode())
         train = experiment.splits["train"]
-        rundir.write_json(path / "preprocess.json", {
+        files.write_json(run.preprocess, {
             "steps": [step.type for step in config.data.preprocess],
             "states": experiment.preprocess_states,
             "feature_names": train.feature_names,
@@ -113,23 +116,21 @@ class RunRecord:
         }
 
     @classmethod
-    def reopen(cls, path: Path) -> "RunRecord":
+    def reopen(cls, run: RunDir) -> "RunRecord":
         """Lock an existing run directory to resume it; removes stale temporary files."""
-        lock = rundir.RunLock(path)
+        lock = run.lock()
         try:
-            meta = rundir.read_json(path / "meta.json")
-            if not isinstance(meta, dict):
-                raise UserError(f"{path / 'meta.json'}: not an nnrun run record")
+            meta = run.read_meta()
             if meta.get("status") == "completed":
-                raise UserError(f"{path}: the run has completed; there is nothing to resume",
-                                 hint=f"evaluate it with: nnrun evaluate {path}")
+                raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
+                                 hint=f"evaluate it with: nnrun evaluate {run.path}")
         except BaseException:
             lock.release()
             raise
-        for folder in (path, path / "checkpoints"):
+        for folder in (run.path, run.checkpoints):
             if folder.is_dir() and not folder.is_symlink():
-                rundir.remove_stale_temporaries(folder)
-        record = cls(path, meta, lock)
+                files.remove_stale_temporaries(folder)
+        record = cls(run, meta, lock)
         record.active = False
         return record
 
@@ -141,7 +142,7 @@ class RunRecord:
         if history:
             self._write_metrics()
         else:
-            (self.path / "metrics.csv").unlink(missing_ok=True)
+            self.run.metrics.unlink(missing_ok=True)
         entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": len(history), "skipped": skipped,
                  "command": " ".join(sys.argv), "environment": environment()}
         self.meta.setdefault("resumes", []).append(entry)
@@ -154,7 +155,7 @@ class RunRecord:
             self.lock.release()
 
     def _write_meta(self) -> None:
-        rundir.write_json(self.path / "meta.json", self.meta)
+        self.run.write_meta(self.meta)
 
     def append_metrics(self, row: dict) -> None:
         """Rewrite metrics.csv with the new row; it is small, and a reader never sees
@@ -168,10 +169,10 @@ class RunRecord:
         writer.writeheader()
         for r in self.rows:
             writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
-        rundir.atomic_write(self.path / "metrics.csv", buffer.getvalue().encode())
+        files.atomic_write(self.run.metrics, buffer.getvalue().encode())
 
     def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool) -> None:
-        rundir.save_weights(self.path / "model.safetensors", graph.state(), {"format": "nnrun-weights-1"})
+        save_weights(self.run.weights, graph.state(), {"format": "nnrun-weights-1"})
         self.meta.update(
             status="completed",
             ended=_now(),
@@ -187,9 +188,9 @@ class RunRecord:
         effort, since the disk may be what failed."""
         if not self.active:
             return
-        interrupted = isinstance(exc, KeyboardInterrupt) or getattr(exc, "exit_code", None) == 130
+        interrupted = isinstance(exc, (KeyboardInterrupt, RunInterrupted))
         failure = {"type": type(exc).__name__, "message": exc.message if isinstance(exc, NnrunError) else str(exc)}
-        failure.update(getattr(exc, "details", {}))
+        failure.update(exc.details if isinstance(exc, NnrunError) else {})
         self.meta.update(
             status="interrupted" if interrupted else "failed",
             ended=_now(),

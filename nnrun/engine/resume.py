@@ -16,41 +16,43 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from nnrun.store import checkpoints, rundir
 from nnrun.config import load_config, resolved
 from nnrun.config.diff import describe_changes
-from nnrun.errors import UserError
 from nnrun.engine.experiment import as_loaded, build, resolve_paths
+from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
+from nnrun.engine.train import run
+from nnrun.errors import UserError
+from nnrun.store import checkpoints
+from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
 ENVIRONMENT_KEYS = ("numpy", "blas", "blas_threads", "platform")
 
 
-def resume_training(run_dir, config=None, overrides=(), reporter=None, command=None):
+def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | None = None, command=None):
     """Continue ``run_dir`` from its newest valid checkpoint; returns a TrainResult."""
-    from nnrun.console.progress import make_reporter
-    from nnrun.engine.loop import run
-
+    hooks = hooks or SilentHooks()
     started = time.perf_counter()
-    path = rundir.open_existing(run_dir)
-    record = RunRecord.reopen(path)
+    run_path = RunDir.open(run_dir)
+    path = run_path.path
+    record = RunRecord.reopen(run_path)
     try:
-        loaded = load_config(path / "config.yaml")
+        loaded = load_config(run_path.config)
         if config is not None or overrides:
             _refuse_changes(path, loaded, config, overrides)
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         for message in environment_changes(record.meta.get("environment", {}), environment()):
-            _warn(message)
+            hooks.warn(message)
         candidates = checkpoints.candidates(path)
     except BaseException:
         record.release()
         raise
-    return run(experiment, record, reporter or make_reporter(quiet=True), started, resume_from=candidates)
+    return run(experiment, record, hooks, started, resume_from=candidates)
 
 
 def _refuse_changes(path: Path, loaded, config, overrides) -> None:
-    given = as_loaded(config if config is not None else path / "config.yaml", overrides)
+    given = as_loaded(config if config is not None else RunDir(path).config, overrides)
     # The run's config.yaml holds absolute paths; resolve the given one the same way.
     changes = describe_changes(resolved(resolve_paths(loaded)), resolved(resolve_paths(given)))
     if changes:
@@ -72,25 +74,3 @@ def environment_changes(before: dict, now: dict) -> list[str]:
         f"the run started under a different numeric environment ({detail}); the resumed run is not "
         "promised to be bit-identical to an uninterrupted one"
     ]
-
-
-def _warn(message: str) -> None:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
-
-def train_or_resume(config, resume, run_dir, overrides, reporter, command: str) -> None:
-    """``nnrun train``: a new run from CONFIG, or with ``--resume`` the given run
-    continued in place (CONFIG then optional, and must match the run's)."""
-    from nnrun.engine.loop import train
-
-    if resume is not None:
-        if run_dir is not None:
-            raise UserError("--run-dir: not allowed with --resume, which continues the run where it is")
-        resume_training(resume, config, overrides=overrides, reporter=reporter, command=command)
-        return
-    if config is None:
-        raise UserError("missing CONFIG: give a config file, or --resume RUN_DIR to continue a run",
-                        hint="nnrun train configs/iris.yaml")
-    train(config, overrides=overrides, run_dir=run_dir, reporter=reporter, command=command)

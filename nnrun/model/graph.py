@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.model.activations import ACTIVATIONS
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
+from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.layers import Layer
 
 INPUT = "input"
@@ -128,13 +128,23 @@ class Graph:
         """Apply the fused output activation, turning logits into predictions."""
         return ACTIVATIONS[self.output_activation].forward(out) if self.output_activation else out
 
-    def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Inference-mode outputs, after the output activation, in batches."""
+    @property
+    def outputs_logits(self) -> bool:
+        """True when the loss gets logits: the output activation is fused into it."""
+        return self.output_activation is not None
+
+    def raw_outputs(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Inference-mode outputs before the fused output activation (logits where
+        :attr:`outputs_logits`), computed in batches to bound memory."""
         result = np.empty((x.shape[0], *self.output_shape), self.dtype)
         for start in range(0, x.shape[0], batch_size):
             out, _ = self.forward(x[start : start + batch_size], training=False)
             result[start : start + batch_size] = out
-        return self.activate(result)
+        return result
+
+    def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Inference-mode outputs, after the output activation, in batches."""
+        return self.activate(self.raw_outputs(x, batch_size))
 
     def state(self) -> dict[str, np.ndarray]:
         return dict(self.params)
@@ -263,7 +273,7 @@ def _fuse_output_activation(output: Node, loss) -> str | None:
     activation is then only applied to make predictions.
     """
     fused = getattr(loss, "fuses", None)
-    activation = getattr(output.layer, "activation", "linear")
+    activation = output.layer.output_activation() or "linear"
     if fused and getattr(loss, "from_logits", False):
         if activation != "linear":
             raise ConfigError("", [Problem(
@@ -273,6 +283,6 @@ def _fuse_output_activation(output: Node, loss) -> str | None:
             )])
         return fused
     if fused and activation == fused:
-        output.layer = output.layer.model_copy(update={"activation": "linear"})
+        output.layer = output.layer.without_activation()
         return fused
     return None

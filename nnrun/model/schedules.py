@@ -25,7 +25,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, Field
 
-from nnrun.model.metrics import higher_is_better
+from nnrun.model.monitor import Monitor
 from nnrun.specs import SPEC
 
 
@@ -98,12 +98,12 @@ class ReduceOnPlateau(Schedule):
         return state["lr"]
 
     def observe(self, state, row):
-        value = row[self.monitor] * (-1.0 if higher_is_better(self.monitor) else 1.0)
+        monitor = Monitor(self.monitor, self.min_delta)
         if state["cooldown"] > 0:
             state["cooldown"] -= 1
             state["wait"] = 0
-        if state["best"] is None or value < state["best"] - self.min_delta:
-            state["best"], state["wait"] = value, 0
+        if monitor.improves(row, state["best"]):
+            state["best"], state["wait"] = monitor.score(row), 0
         elif state["cooldown"] == 0:
             state["wait"] += 1
             if state["wait"] >= self.patience and state["lr"] > self.min_lr:

@@ -30,10 +30,10 @@ from typing import Protocol
 import numpy as np
 
 from nnrun.errors import UserError
+from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import check_like
 
 FORMAT = "nnrun-checkpoint-1"
-FOLDER = "checkpoints"
 FILE_NAME = re.compile(r"epoch-(\d{6,})\.safetensors")
 
 
@@ -49,7 +49,7 @@ def file_name(epoch: int) -> str:
 
 def candidates(run_dir: Path) -> list[Path]:
     """Checkpoint files of a run, newest epoch first."""
-    folder = run_dir / FOLDER
+    folder = RunDir(run_dir).checkpoints
     if folder.is_symlink():
         raise UserError(f"{folder}: is a symbolic link; nnrun reads only files inside the run directory")
     if not folder.is_dir():

@@ -9,11 +9,11 @@ training loop produces them and as ``metrics.csv`` stores them.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 
-from nnrun.model.metrics import higher_is_better
+from nnrun.model.monitor import Monitor, default_key
+from nnrun.store.rundir import RunDir
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 # Validation loss must end this much above its minimum (relative) to count as rising,
@@ -23,6 +23,15 @@ OVERFIT_RISE = 0.05
 OVERFIT_RANGE = 0.02
 # ...and at least this many epochs must have passed since the minimum.
 OVERFIT_MIN_EPOCHS = 3
+
+
+# metrics.csv columns that are bookkeeping, not measurements of the model.
+BOOKKEEPING = ("epoch", "lr", "seconds")
+
+
+def metric_columns(row: dict) -> list[str]:
+    """The loss and metric columns of a metrics.csv row (train and val_), in order."""
+    return [key for key in row if key not in BOOKKEEPING]
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -44,26 +53,18 @@ def read_metrics(path: Path) -> list[dict]:
 
 def monitored(history: list[dict]) -> str:
     """What "best" means for a history: validation loss when there is one."""
-    return "val_loss" if history and "val_loss" in history[0] else "loss"
+    return default_key(history[0]) if history else "loss"
 
 
 def best_row(history: list[dict], key: str | None = None) -> dict | None:
     """The row where ``key`` (default: :func:`monitored`) is best, earliest on ties."""
-    key = key or monitored(history)
-    rows = [r for r in history if math.isfinite(r.get(key, math.nan))]
-    if not rows:
-        return None
-    pick = max if higher_is_better(key) else min
-    return pick(rows, key=lambda r: r[key])
+    return Monitor(key or monitored(history)).best_row(history)
 
 
 def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
     """A run's best epoch as its summary reported it: the epoch early stopping chose
     (``best_epoch`` in meta.json) when it ran, else :func:`best_row`."""
-    try:
-        meta = json.loads((run_path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        meta = None
+    meta = RunDir(run_path).read_meta_or_none()
     epoch = meta.get("best_epoch") if isinstance(meta, dict) else None
     chosen = next((row for row in history if row["epoch"] == epoch), None) if isinstance(epoch, int) else None
     return chosen or best_row(history)

@@ -14,9 +14,10 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from nnrun.store import rundir
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.errors import UserError
+from nnrun.store import files
+from nnrun.store.rundir import RunDir
 
 
 class _Strict(BaseModel):
@@ -45,11 +46,19 @@ class SavedPreprocessing(_Strict):
     columns: SavedColumns | None = None
     target: str | None = None
 
+    def encoding(self) -> dict | None:
+        """The column encoding as the data layer reads it (``nnrun.data.table``)."""
+        return self.columns.model_dump() if self.columns else None
 
-def read_preprocessing(run_path: Path, config) -> dict:
-    """The saved preprocessing of a run, checked against its config; plain data."""
-    path = run_path / "preprocess.json"
-    raw = rundir.read_json(path)
+    def column_names(self) -> list[str]:
+        """The input columns a file must have: the CSV's columns, else the features."""
+        return [c.name for c in self.columns.columns] if self.columns else list(self.feature_names)
+
+
+def read_preprocessing(run_path: Path, config) -> SavedPreprocessing:
+    """The saved preprocessing of a run, checked against its config."""
+    path = RunDir(run_path).preprocess
+    raw = files.read_json(path)
     try:
         saved = SavedPreprocessing.model_validate(raw)
     except ValidationError as exc:
@@ -67,7 +76,7 @@ def read_preprocessing(run_path: Path, config) -> dict:
         raise UserError(f"{path}: damaged: its fitted statistics do not fit the data ({type(exc).__name__}: {exc})") from None
     if shape != sample.shape:
         raise UserError(f"{path}: damaged: its fitted statistics turn samples of {sample.shape[1:]} into {shape[1:]}")
-    return raw
+    return saved
 
 
 def _check_consistent(path: Path, saved: SavedPreprocessing) -> None:
@@ -80,11 +89,11 @@ def _check_consistent(path: Path, saved: SavedPreprocessing) -> None:
         raise UserError(f"{path}: damaged: a classifier needs its class_names (two or more)")
 
 
-def check_outputs(run_path: Path, saved: dict, outputs: int) -> None:
+def check_outputs(run_path: Path, saved: SavedPreprocessing, outputs: int) -> None:
     """The saved task and class names must fit the model's output layer."""
-    classes = saved.get("class_names") or []
-    fits = (outputs == len(classes) or (outputs == 1 and len(classes) == 2)) if saved["task"] == "classification" \
+    classes = saved.class_names or []
+    fits = (outputs == len(classes) or (outputs == 1 and len(classes) == 2)) if saved.task == "classification" \
         else True
     if not fits:
-        raise UserError(f"{run_path / 'preprocess.json'}: damaged: {len(classes)} class names for a model "
+        raise UserError(f"{RunDir(run_path).preprocess}: damaged: {len(classes)} class names for a model "
                         f"with {outputs} outputs")

@@ -1,12 +1,12 @@
-"""The run directory: created once, never overwritten, every file written atomically.
+"""The run directory: created once, never overwritten, every file named here.
 
     runs/<name>-<YYYYmmdd-HHMMSS>/
-        config.yaml  meta.json  metrics.csv  preprocess.json  model.safetensors  eval.json
+        config.yaml  meta.json  metrics.csv  preprocess.json  model.safetensors
+        checkpoints/  eval-<split>.json  predictions.csv  curves.png
 
-A write goes to a temporary file in the same folder, is flushed and fsynced, then
-renamed over the target (``os.replace`` is atomic on POSIX), and the folder is fsynced
-so the rename itself survives a crash. A process killed mid-write leaves only a
-``.<name>.<pid>.tmp`` file, which the next process to lock the directory removes.
+:class:`RunDir` is the one place that knows these names; everything else asks it for a
+path (``run.meta``, ``run.weights``) and reads ``meta.json`` through it. Files are
+written atomically (:mod:`nnrun.store.files`).
 
 One process at a time writes a run directory: it holds an exclusive ``flock`` on
 ``.lock`` inside it, which the kernel releases when the process ends, however it ends.
@@ -20,115 +20,151 @@ import json
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from nnrun.errors import UserError
+from nnrun.store import files
 
-TEMP_SUFFIX = ".tmp"
-LOCK_NAME = ".lock"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once; on any error the old file is untouched
-    and no temporary file is left behind."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-    try:
-        _write_temp(temp, data)
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
-    _fsync_dir(path.parent)
+@dataclass(frozen=True)
+class RunDir:
+    """A run directory and the path of every file in it."""
 
+    path: Path
 
-def _write_temp(temp: Path, data: bytes) -> None:
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    @property
+    def config(self) -> Path:
+        return self.path / "config.yaml"  # the resolved config: training it again reproduces the run
 
+    @property
+    def meta(self) -> Path:
+        return self.path / "meta.json"  # status, times, versions, fingerprints, final scores
 
-def remove_stale_temporaries(folder: Path) -> list[str]:
-    """Delete ``.*.tmp`` files left by a killed writer; call only while holding the lock."""
-    removed = []
-    for temp in sorted(folder.glob(f".*{TEMP_SUFFIX}")):
-        if temp.is_file() and not temp.is_symlink():
-            temp.unlink()
-            removed.append(temp.name)
-    return removed
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.csv"  # one row per epoch
 
+    @property
+    def preprocess(self) -> Path:
+        return self.path / "preprocess.json"  # fitted preprocessing, columns, classes
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    @property
+    def weights(self) -> Path:
+        return self.path / "model.safetensors"  # the final (or restored best) weights
 
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
 
-def write_json(path: Path, value: Any) -> None:
-    atomic_write(path, (json.dumps(value, indent=2) + "\n").encode())
+    @property
+    def lock_file(self) -> Path:
+        return self.path / ".lock"
 
+    @property
+    def predictions(self) -> Path:
+        return self.path / "predictions.csv"
 
-def read_json(path: Path) -> Any:
-    from nnrun.store.tensorfile import read_bytes
+    @property
+    def curves(self) -> Path:
+        return self.path / "curves.png"
 
-    if not path.exists() and not path.is_symlink():
-        raise UserError(f"{path}: missing; is this a complete nnrun run directory?")
-    try:
-        return json.loads(read_bytes(path).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    def evaluation(self, name: str) -> Path:
+        """Where ``nnrun evaluate`` writes its report on a split or a data file."""
+        return self.path / "eval.json" if name == "test" else self.path / f"eval-{name}.json"
 
+    def is_run(self) -> bool:
+        """Whether the folder looks like a run at all (a meta.json or a config.yaml)."""
+        return self.meta.is_file() or self.config.is_file()
 
-def create(name: str, explicit: str | Path | None = None, root: str | Path = "runs") -> Path:
-    """Make a fresh run directory; an existing one is never reused."""
-    if not SAFE_NAME.fullmatch(name or ""):
-        raise UserError(f"run name '{name}': must be one path segment of letters, digits, '.', '_' or '-'")
-    if explicit is not None:
-        path = Path(explicit)
-        if path.is_symlink():
-            raise UserError(f"{path}: is a symbolic link; give a real directory for --run-dir")
-        if path.exists():
-            raise UserError(
-                f"{path}: already exists; nnrun never overwrites a run",
-                hint="choose another --run-dir, or leave it out to get a new timestamped one",
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir()
-        return path
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for attempt in range(1, 1000):
-        path = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
+    def read_meta(self) -> dict:
+        """meta.json, checked: a missing or damaged file is a UserError naming it."""
+        meta = files.read_json(self.meta)
+        if not isinstance(meta, dict):
+            raise UserError(f"{self.meta}: not an nnrun run record")
+        return meta
+
+    def read_meta_or_none(self) -> dict | None:
+        """meta.json when it parses, else None: for listings that must not stop at a
+        run that is half written or damaged."""
         try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise UserError(f"{root}: could not find a free run directory name for '{name}'")
+            meta = json.loads(self.meta.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def write_meta(self, meta: dict) -> None:
+        files.write_json(self.meta, meta)
+
+    def lock(self) -> "RunLock":
+        return RunLock(self.path)
+
+    def is_writing(self) -> bool:
+        """Whether a live process holds the run's lock. A run whose meta.json still says
+        "running" without one was killed before it could say otherwise."""
+        try:
+            fd = os.open(self.lock_file, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # also drops the shared lock, if it was taken
+        return False
+
+    @classmethod
+    def create(cls, name: str, explicit: str | Path | None = None, root: str | Path = "runs") -> "RunDir":
+        """Make a fresh run directory; an existing one is never reused."""
+        if not SAFE_NAME.fullmatch(name or ""):
+            raise UserError(f"run name '{name}': must be one path segment of letters, digits, '.', '_' or '-'")
+        if explicit is not None:
+            return cls(_create_explicit(Path(explicit)))
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for attempt in range(1, 1000):
+            path = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
+            try:
+                path.mkdir()
+                return cls(path)
+            except FileExistsError:
+                continue
+        raise UserError(f"{root}: could not find a free run directory name for '{name}'")
+
+    @classmethod
+    def open(cls, path: str | Path) -> "RunDir":
+        """A run directory given on the command line, checked before anything is read."""
+        path = Path(path)
+        if path.is_symlink():
+            raise UserError(f"{path}: is a symbolic link; nnrun only reads real run directories")
+        if path.is_file():
+            raise UserError(f"{path}: is a file, not a run directory",
+                            hint="give the folder `nnrun train` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
+        if not path.is_dir():
+            raise UserError(f"{path}: no such run directory", hint="`nnrun runs` lists the runs in runs/")
+        run = cls(path)
+        if run.config.is_symlink():
+            raise UserError(f"{run.config}: is a symbolic link; nnrun reads only files inside the run directory")
+        if not run.config.is_file():
+            raise UserError(f"{path}: not an nnrun run directory (no config.yaml)",
+                            hint="`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None)
+        return run
 
 
-def open_existing(path: str | Path) -> Path:
-    """A run directory given on the command line, checked before anything is read."""
-    path = Path(path)
+def _create_explicit(path: Path) -> Path:
     if path.is_symlink():
-        raise UserError(f"{path}: is a symbolic link; nnrun only reads real run directories")
-    if path.is_file():
-        raise UserError(f"{path}: is a file, not a run directory",
-                        hint="give the folder `nnrun train` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
-    if not path.is_dir():
-        raise UserError(f"{path}: no such run directory", hint="`nnrun runs` lists the runs in runs/")
-    if (path / "config.yaml").is_symlink():
-        raise UserError(f"{path / 'config.yaml'}: is a symbolic link; nnrun reads only files inside the run directory")
-    if not (path / "config.yaml").is_file():
-        raise UserError(f"{path}: not an nnrun run directory (no config.yaml)",
-                        hint="`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None)
+        raise UserError(f"{path}: is a symbolic link; give a real directory for --run-dir")
+    if path.exists():
+        raise UserError(
+            f"{path}: already exists; nnrun never overwrites a run",
+            hint="choose another --run-dir, or leave it out to get a new timestamped one",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir()
     return path
 
 
@@ -136,7 +172,7 @@ class RunLock:
     """An exclusive ``flock`` on ``<run>/.lock``, holding the owner's pid for messages."""
 
     def __init__(self, run_dir: Path):
-        lock_path = run_dir / LOCK_NAME
+        lock_path = RunDir(run_dir).lock_file
         try:
             self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
@@ -161,45 +197,3 @@ class RunLock:
             self.fd = -1
 
 
-def is_writing(run_dir: Path) -> bool:
-    """Whether a live process holds the run's lock. A run whose meta.json still says
-    "running" without one was killed before it could say otherwise."""
-    try:
-        fd = os.open(run_dir / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # also drops the shared lock, if it was taken
-    return False
-
-
-def save_weights(path: Path, weights: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
-    """Write weights as safetensors with a checksum of every tensor, atomically."""
-    from nnrun.store.tensorfile import encode
-
-    atomic_write(path, encode(weights, metadata or {}))
-
-
-def load_weights(
-    path: Path, like: dict[str, np.ndarray] | None = None, require_checksum: bool = True, what: str | None = None
-) -> dict[str, np.ndarray]:
-    """Read weights as untrusted input: every way a file can be wrong is a UserError
-    (exit code 2) naming the file, and nothing in it is ever executed.
-
-    Refused: a symbolic link, a truncated or non-safetensors file (a pickle, say), a
-    checksum mismatch (a flipped bit), and, given ``like`` (e.g. ``graph.params``), any
-    name, shape or dtype that differs from it. ``require_checksum=False`` is for
-    weights that come from elsewhere (warm starts), which carry no nnrun checksum.
-    """
-    from nnrun.store.tensorfile import check_like, read
-
-    if not path.exists() and not path.is_symlink():
-        raise UserError(f"{path}: missing; " + (f"no such file for the {what}" if what else "the run may not have finished"))
-    weights, _ = read(path, require_checksum=require_checksum)
-    if like is not None:
-        check_like(path, weights, like)
-    return weights

@@ -16,16 +16,15 @@ only when it is looked at, so it cannot be swapped in between.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from nnrun.errors import UserError
+from nnrun.store import files
 
 CHECKSUM_KEY = "checksum"
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
@@ -72,27 +71,13 @@ def _little_endian(array: np.ndarray) -> np.ndarray:
     return array.astype(array.dtype.newbyteorder("<"), copy=False)
 
 
-def read_bytes(path: Path, what: str = "file") -> bytes:
-    """The whole file, refusing a symbolic link at open time."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing {what}") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UserError(f"{path}: is a symbolic link; nnrun reads only files inside the run directory") from None
-        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
-
-
 def read(path: Path, require_checksum: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Arrays and metadata of a safetensors file; a damaged or foreign file is a UserError.
 
     ``require_checksum=False`` accepts files written by other tools (no checksum); a
     checksum that is present is always verified.
     """
-    data = read_bytes(path, "weights file")
+    data = files.read_bytes(path, "weights file")
     metadata = _metadata(path, data)
     arrays = _tensors(path, data)
     expected = metadata.get(CHECKSUM_KEY)
@@ -147,3 +132,27 @@ def check_like(path: Path, arrays: dict[str, np.ndarray], like: dict[str, np.nda
             problems.append(f"{what} '{name}' has dtype {got.dtype}, the model needs {want.dtype}")
     if problems:
         raise UserError(f"{path}: does not fit the model: " + "; ".join(problems))
+
+
+def save_weights(path: Path, weights: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> None:
+    """Write weights as safetensors with a checksum of every tensor, atomically."""
+    files.atomic_write(path, encode(weights, metadata or {}))
+
+
+def load_weights(
+    path: Path, like: dict[str, np.ndarray] | None = None, require_checksum: bool = True, what: str | None = None
+) -> dict[str, np.ndarray]:
+    """Read weights as untrusted input: every way a file can be wrong is a UserError
+    (exit code 2) naming the file, and nothing in it is ever executed.
+
+    Refused: a symbolic link, a truncated or non-safetensors file (a pickle, say), a
+    checksum mismatch (a flipped bit), and, given ``like`` (e.g. ``graph.params``), any
+    name, shape or dtype that differs from it. ``require_checksum=False`` is for
+    weights that come from elsewhere (warm starts), which carry no nnrun checksum.
+    """
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{path}: missing; " + (f"no such file for the {what}" if what else "the run may not have finished"))
+    weights, _ = read(path, require_checksum=require_checksum)
+    if like is not None:
+        check_like(path, weights, like)
+    return weights

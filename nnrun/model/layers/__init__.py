@@ -16,7 +16,12 @@ from nnrun.model.layers.core import Activation, Dense, Dropout
 from nnrun.model.layers.embedding import Embedding
 from nnrun.model.layers.merge import Add, Concatenate, Multiply
 from nnrun.model.layers.normalization import BatchNormalization, LayerNormalization
-from nnrun.model.layers.pooling import AveragePool2D, GlobalAveragePool2D, MaxPool1D, MaxPool2D
+from nnrun.model.layers.pooling import (
+    AveragePool2D,
+    GlobalAveragePool2D,
+    MaxPool1D,
+    MaxPool2D,
+)
 from nnrun.model.layers.shape import Flatten, Reshape
 
 LAYERS: tuple[type[Layer], ...] = (

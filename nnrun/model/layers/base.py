@@ -64,6 +64,21 @@ class Layer(BaseModel):
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
+    def output_activation(self) -> str | None:
+        """The activation this layer applies to its output (dense, conv, activation), or
+        None; the graph fuses a final softmax or sigmoid into the loss through it."""
+        return None
+
+    def without_activation(self) -> "Layer":
+        """This layer with its output activation taken off (the loss applies it)."""
+        return self
+
+    def check_inputs(self, x: np.ndarray) -> str | None:
+        """A message when these model-input values cannot go through the layer (an
+        embedding needs whole-number indices in range); None when they can. Called on
+        every split before training, and on new data before predicting."""
+        return None
+
     def init(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Params:
         return {}
 

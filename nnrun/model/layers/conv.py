@@ -16,7 +16,14 @@ from pydantic import Field, PositiveInt
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.layers.base import Params, Shape
 from nnrun.model.layers.core import KernelLayer
-from nnrun.model.layers.windows import geometry, im2col, pad, pair, scatter_windows, unpad
+from nnrun.model.layers.windows import (
+    geometry,
+    im2col,
+    pad,
+    pair,
+    scatter_windows,
+    unpad,
+)
 
 COLUMN_BUDGET = 32 * 2**20  # bytes of im2col columns built at once
 

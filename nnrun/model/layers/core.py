@@ -10,8 +10,8 @@ from pydantic import Field
 
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.initializers import InitializerSpec, initialize
-from nnrun.model.regularizers import RegularizerSpec
 from nnrun.model.layers.base import Layer, Params, Shape
+from nnrun.model.regularizers import RegularizerSpec
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
 
@@ -21,6 +21,12 @@ class KernelLayer(Layer):
     for initializing and regularizing them, and the activation applied after."""
 
     activation: ActivationName = Field("linear", description="Activation applied to the output.")
+
+    def output_activation(self) -> str | None:
+        return self.activation
+
+    def without_activation(self) -> "KernelLayer":
+        return self.model_copy(update={"activation": "linear"})
     use_bias: bool = Field(True, description="Add a learned bias.")
     kernel_initializer: InitializerSpec = Field("glorot_uniform", description="Kernel initializer.")
     bias_initializer: InitializerSpec = Field("zeros", description="Bias initializer.")
@@ -88,6 +94,12 @@ class Activation(Layer):
 
     type: Literal["activation"] = "activation"
     activation: ActivationName = Field(description="Activation function.")
+
+    def output_activation(self) -> str | None:
+        return self.activation
+
+    def without_activation(self) -> "Activation":
+        return self.model_copy(update={"activation": "linear"})
 
     check_cases = [({"activation": name}, (2, 3)) for name in ACTIVATIONS if name != "relu"] + [
         ({"activation": "relu"}, (5,)),

@@ -1,0 +1,61 @@
+"""The command line: thin Typer commands over the functions in ``nnrun.commands``.
+
+Each command declares its options and calls one function, through :func:`guard`, which
+turns nnrun's errors into one message and an exit code. Heavy modules are imported
+inside the commands so ``nnrun --help`` starts fast. Every command is registered in
+:data:`COMMANDS`, in the order ``nnrun --help`` lists them.
+
+May import: everything before it in the package order; nothing imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from nnrun.cli import browse_commands, run_commands
+from nnrun.cli.guard import debug as _debug
+from nnrun.version import __version__
+
+app = typer.Typer(
+    name="nnrun",
+    help="Train neural networks from a YAML file.\n\nExample: nnrun train configs/iris.yaml",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+COMMANDS = (
+    run_commands.train,
+    browse_commands.runs,
+    run_commands.evaluate,
+    browse_commands.compare,
+    browse_commands.plot,
+    browse_commands.init,
+    browse_commands.layers,
+    run_commands.validate,
+    run_commands.predict,
+    browse_commands.schema,
+    browse_commands.datasets,
+)
+for command in COMMANDS:
+    app.command()(command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nnrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of short error messages."),
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    _debug["on"] = debug
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,145 @@
+"""The commands that look at runs and at nnrun itself: runs, compare, plot, init,
+layers, schema, datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from nnrun.cli.guard import guard
+
+
+def runs(
+    directory: Path = typer.Argument(Path("runs"), help="Folder holding run directories."),
+) -> None:
+    """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.
+
+    Example: nnrun runs runs/
+    """
+
+    def action():
+        from rich.console import Console
+
+        from nnrun.console.runs_table import print_runs
+
+        print_runs(Console(), directory)
+
+    guard(action)
+
+
+def compare(
+    run_a: Path = typer.Argument(..., help="First run directory (A).", show_default=False),
+    run_b: Path = typer.Argument(..., help="Second run directory (B).", show_default=False),
+) -> None:
+    """Show how two runs' configs differ (as dotted paths) beside how their metrics differ.
+
+    Example: nnrun compare runs/iris-20260101-120000 runs/iris-20260101-130000
+    """
+
+    def action():
+        from rich.console import Console
+
+        from nnrun.console.compare_view import print_comparison
+
+        print_comparison(Console(), run_a, run_b)
+
+    guard(action)
+
+
+def plot(
+    run_dirs: list[Path] = typer.Argument(..., help="One or more run directories, overlaid.", show_default=False),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="PNG file to write. Default: RUN_DIR/curves.png for one run, ./curves.png for several."
+    ),
+) -> None:
+    """Plot loss and metrics per epoch (train and validation, best epoch marked) to a PNG.
+
+    Needs matplotlib: pip install 'nnrun[plot]'.
+
+    Example: nnrun plot runs/iris-20260101-120000 -o iris.png
+    """
+
+    def action():
+        from nnrun.console.plot import plot_runs
+
+        written = plot_runs(run_dirs, output)
+        typer.echo(f"wrote {written}")
+
+    guard(action)
+
+
+def _complete_dataset(incomplete: str) -> list[str]:
+    from nnrun.data.sources import BUILTIN
+
+    return [name for name in BUILTIN if name.startswith(incomplete)]
+
+
+def init(
+    dataset: str = typer.Option("iris", "--dataset", "-d", help="Bundled data set the config trains on.",
+                                autocompletion=_complete_dataset),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. Default: <dataset>.yaml."),
+) -> None:
+    """Write a commented starter config for a bundled data set; never overwrites a file.
+
+    The data set is one bundled with nnrun (iris by default); an unknown name lists them all.
+
+    Example: nnrun init --dataset wine -o wine.yaml && nnrun train wine.yaml
+    """
+
+    def action():
+        from nnrun.commands.init import write_starter
+
+        written = write_starter(dataset, output)
+        typer.echo(f"wrote {written}; train it with: nnrun train {written}")
+
+    guard(action)
+
+
+def layers(
+    name: Optional[str] = typer.Argument(None, help="Show one family (layers, losses, optimizers, metrics) or one type."),
+) -> None:
+    """List every layer, loss, optimizer and metric with its options, defaults and descriptions.
+
+    Example: nnrun layers dense
+    """
+
+    def action():
+        from rich.console import Console
+
+        from nnrun.console.catalog_view import print_catalog
+
+        print_catalog(Console(), name)
+
+    guard(action)
+
+
+def schema() -> None:
+    """Print the JSON Schema of the config language, for editors.
+
+    Example: nnrun schema > configs/nnrun.schema.json
+    """
+
+    def action():
+        from nnrun.config.schema import json_schema_text
+
+        typer.echo(json_schema_text(), nl=False)
+
+    guard(action)
+
+
+def datasets() -> None:
+    """List the bundled data sets (data.source: {type: builtin, name: NAME}).
+
+    Example: nnrun datasets
+    """
+
+    def action():
+        from rich.console import Console
+
+        from nnrun.console.catalog_view import print_datasets
+
+        print_datasets(Console())
+
+    guard(action)

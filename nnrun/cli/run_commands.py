@@ -1,0 +1,120 @@
+"""The commands of a run's life: train (or resume), validate, evaluate, predict.
+
+Each command declares its options and calls one function; heavy modules are imported
+inside the commands so ``nnrun --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from nnrun.cli.guard import guard
+
+
+def train(
+    config: Optional[Path] = typer.Argument(
+        None, help="The YAML config file (optional with --resume).", show_default=False
+    ),
+    set_: list[str] = typer.Option([], "--set", help="Override a value: --set optimizer.learning_rate=0.01 (repeatable)."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Write the run here instead of runs/<name>-<time>/."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final summary."),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", help="Continue this run directory from its newest valid checkpoint.", show_default=False
+    ),
+) -> None:
+    """Train a model and write a run directory.
+
+    Example: nnrun train configs/iris.yaml --set training.epochs=20
+
+    Continue a stopped run: nnrun train --resume runs/iris-20260101-120000
+    """
+
+    def action():
+        from nnrun.commands.train import train_or_resume
+        from nnrun.console.progress import QuietReporter, make_reporter
+
+        reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
+        try:
+            train_or_resume(config, resume, run_dir, set_, reporter, command=" ".join(sys.argv))
+        finally:
+            reporter.close()
+
+    guard(action)
+
+
+def validate(
+    config: Path = typer.Argument(..., help="The YAML config file.", show_default=False),
+    set_: list[str] = typer.Option([], "--set", help="Override a value: --set model.layers.0.units=32 (repeatable)."),
+) -> None:
+    """Check a config without training: schema, data, shapes; print the model summary.
+
+    Exit code 0 when the config is valid, 2 otherwise.
+
+    Example: nnrun validate configs/iris.yaml
+    """
+
+    def action():
+        from nnrun.console.model_summary import validate_and_print
+
+        validate_and_print(config, set_)
+
+    guard(action)
+
+
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    split: Optional[str] = typer.Option(
+        None, "--split", help="Which split to score: test (the default), validation or train."
+    ),
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="Score this labelled file instead (CSV with the training columns and the target, "
+        "or NPZ with x and y).", show_default=False,
+    ),
+) -> None:
+    """Reload a run and report its metrics on a split or a file; writes eval.json.
+
+    Example: nnrun evaluate runs/iris-20260101-120000
+    """
+
+    def action():
+        from rich.console import Console
+
+        from nnrun.commands.evaluate import evaluate as run_evaluation
+        from nnrun.console.evaluation import print_evaluation
+        from nnrun.errors import UserError
+
+        if split is not None and data is not None:
+            raise UserError("--split and --data: choose one; --data scores a file instead of a split")
+        if split not in (None, "test", "validation", "train"):
+            raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
+        report = run_evaluation(run_dir, split or "test", data)
+        print_evaluation(Console(), report, run_dir)
+
+    guard(action)
+
+
+def predict(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
+                                      show_default=False),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv)."
+    ),
+    proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
+) -> None:
+    """Predict new samples with a trained run; writes a CSV of predictions.
+
+    Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba
+    """
+
+    def action():
+        from nnrun.commands.predict import predict as run_prediction
+
+        result = run_prediction(run_dir, input_path, output, proba)
+        typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}")
+
+    guard(action)

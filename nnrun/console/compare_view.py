@@ -1,0 +1,60 @@
+"""``nnrun compare RUN_A RUN_B``: the config differences beside what they did to the
+metrics, side by side when the terminal is wide enough."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.table import Table
+
+from nnrun.commands.compare import compare
+from nnrun.config.diff import MISSING
+
+GAP = 4  # spaces between the config and metric tables
+
+
+def _show(value) -> str:
+    return "(absent)" if value is MISSING else escape(repr(value) if isinstance(value, str) else str(value))
+
+
+def config_table(differences) -> Table:
+    table = Table(title="Config differences", title_justify="left", min_width=24)
+    for column in ("path", "A", "B"):
+        table.add_column(column)
+    for path, a, b in differences:
+        table.add_row(escape(path), _show(a), _show(b))
+    if not differences:
+        table.add_row("(identical)", "", "")
+    return table
+
+
+def metric_table(a: dict, b: dict) -> Table:
+    table = Table(title="Metrics", title_justify="left")
+    for column in ("metric", "A", "B", "B - A"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key in list(a) + [k for k in b if k not in a]:
+        va, vb = a.get(key), b.get(key)
+        cells = [_metric_cell(va), _metric_cell(vb)]
+        delta = f"{vb - va:+.4f}" if isinstance(va, float) and isinstance(vb, float) else (
+            f"{vb - va:+d}" if isinstance(va, int) and isinstance(vb, int) else "")
+        table.add_row(escape(key), *cells, delta)
+    return table
+
+
+def _metric_cell(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def print_comparison(console: Console, run_a, run_b) -> None:
+    result = compare(run_a, run_b)
+    console.print(f"A: {run_a}\nB: {run_b}", highlight=False, markup=False, soft_wrap=True)
+    tables = config_table(result.differences), metric_table(result.metrics_a, result.metrics_b)
+    needed = sum(console.measure(table).maximum for table in tables) + GAP
+    if needed > console.width:  # too narrow to stand side by side: one above the other
+        console.print(Group(*tables))
+        return
+    side_by_side = Table.grid(padding=(0, GAP))
+    side_by_side.add_row(*tables)
+    console.print(side_by_side)

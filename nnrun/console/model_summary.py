@@ -1,0 +1,56 @@
+"""The model summary ``nnrun validate`` prints, in the manner of Keras's ``model.summary()``::
+
+    Layer     Type            Output shape   Params
+    dense_0   dense (relu)    (None, 64)        320
+    dense_1   dense (softmax) (None, 3)         195
+    Total params: 515 (2.0 KB)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nnrun.commands.validate import layer_rows, validate
+from nnrun.engine.experiment import Experiment
+
+
+def print_model_summary(console: Console, experiment: Experiment, source: str) -> None:
+    def say(text: str) -> None:  # user text (paths, names) is never markup
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    config, graph = experiment.config, experiment.graph
+    train = experiment.splits["train"]
+    sizes = ", ".join(f"{len(part)} {name}" for name, part in experiment.splits.items())
+    say(f"{source}: valid")
+    target = f"{train.num_classes} classes" if train.task == "classification" else f"{train.target_width} target(s)"
+    options = " ".join(f"{k}={v}" for k, v in config.data.source.model_dump(exclude={"type"}).items())
+    source_text = f"{config.data.source.type} {options}".strip()
+    say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
+    rows = layer_rows(experiment)
+    branched = any(spec.inputs for spec in config.model.layers)
+    table = Table(title=f"Model '{config.name}'", title_justify="left")
+    table.add_column("Layer")
+    table.add_column("Type")
+    if branched:  # a plain stack reads top to bottom; a graph needs its edges shown
+        table.add_column("Inputs")
+    table.add_column("Output shape")
+    table.add_column("Params", justify="right")
+    for row in rows:
+        cells = [row["name"], row["type"], *([row["inputs"]] if branched else []), row["output_shape"]]
+        table.add_row(*cells, f"{row['params']:,}")
+    console.print(table)
+    total = graph.parameter_count
+    kilobytes = total * graph.dtype.itemsize / 1024
+    say(f"Total params: {total:,} ({kilobytes:,.1f} KB, {graph.dtype.name})")
+    fused = f", fused with the output {graph.output_activation}" if graph.output_activation else ""
+    say(f"loss: {config.loss.type}{fused}; optimizer: {config.optimizer.type}")
+
+
+def validate_and_print(config: Path, overrides=(), console: Console | None = None) -> Experiment:
+    """``nnrun validate CONFIG``: check everything short of training, then summarize."""
+    experiment = validate(config, overrides)
+    print_model_summary(console or Console(), experiment, str(config))
+    return experiment

@@ -1,0 +1,72 @@
+"""Training a config into a run directory: config -> experiment -> fit -> final scores.
+
+    result = train("configs/iris.yaml")      # writes runs/iris-<time>/
+
+:func:`train` builds the experiment and creates the run directory; :func:`run` trains
+a built experiment into a locked run record (a new run, or a resumed one) and records
+how it ended, whatever happens.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnrun.engine.experiment import Experiment, as_loaded, build
+from nnrun.engine.guards import SignalWatch
+from nnrun.engine.hooks import SilentHooks, TrainingHooks
+from nnrun.engine.loop import fit
+from nnrun.engine.record import RunRecord
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    history: list[dict]  # one row per epoch, as in metrics.csv
+    final: dict[str, dict[str, float]]  # split -> metrics of the final weights
+    best_epoch: int | None
+    stopped_early: bool
+    seconds: float
+    parameters: int = 0
+
+
+def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: TrainingHooks | None = None,
+          command: str | None = None) -> TrainResult:
+    """Train from a config (path, dict or Config) and write a run directory.
+
+    Returns plain results; raises :class:`~nnrun.errors.UserError` on bad input and
+    :class:`~nnrun.errors.TrainingFailed` when training diverges.
+    """
+    started = time.perf_counter()
+    loaded = as_loaded(config, overrides)
+    experiment = build(loaded)
+    record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
+    return run(experiment, record, hooks or SilentHooks(), started)
+
+
+def run(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, started: float,
+        resume_from: list[Path] | None = None) -> TrainResult:
+    """Train a built experiment into its (locked) run record; ``resume_from`` lists
+    checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`)."""
+    try:
+        # Overflow shows up as a non-finite loss, which stops training with a clear
+        # message; numpy's own warnings would only repeat it less clearly.
+        # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals:
+            fitted = fit(experiment, record, hooks, resume_from, signals)
+        final = {name: experiment.score(name) for name in experiment.splits}
+        record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
+    except BaseException as exc:
+        record.fail(exc)
+        raise
+    finally:
+        record.release()
+    result = TrainResult(record.path, fitted.history, final, fitted.best_epoch, fitted.stopped_early,
+                         time.perf_counter() - started, experiment.graph.parameter_count)
+    hooks.finish(result)
+    return result
+
+

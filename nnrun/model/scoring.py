@@ -1,0 +1,25 @@
+"""Scoring a trained graph on a whole split: the loss and every configured metric.
+
+One definition serves the loop's validation pass, the closing table and ``nnrun
+evaluate``, so "val_accuracy" means the same number wherever it is shown. The split is
+run in inference mode (dropout off, batch norm on its moving statistics) in batches,
+and the loss includes the regularization penalties, as in training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnrun.model.graph import Graph
+from nnrun.model.metrics import METRICS
+
+
+def score_split(graph: Graph, loss, metrics: list[str], x: np.ndarray, y: np.ndarray,
+                batch_size: int = 1024) -> dict[str, float]:
+    """``{"loss": ..., metric: ...}`` for samples ``x`` (N, *input) and targets ``y``."""
+    raw = graph.raw_outputs(x, batch_size)
+    value, _ = loss(raw, y, graph.outputs_logits)
+    scores = {"loss": value + graph.penalty()}  # regularization included, as in training
+    probs = graph.activate(raw)
+    scores.update({name: METRICS[name].fn(y, probs) for name in metrics})
+    return scores

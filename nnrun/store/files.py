@@ -1,0 +1,84 @@
+"""Every file nnrun writes is written atomically; every JSON file it reads is untrusted.
+
+A write goes to a temporary file in the same folder, is flushed and fsynced, then
+renamed over the target (``os.replace`` is atomic on POSIX), and the folder is fsynced
+so the rename itself survives a crash. A process killed mid-write leaves only a
+``.<name>.<pid>.tmp`` file, which the next process to lock the directory removes.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nnrun.errors import UserError
+
+TEMP_SUFFIX = ".tmp"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once; on any error the old file is untouched
+    and no temporary file is left behind."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+    try:
+        _write_temp(temp, data)
+        os.replace(temp, path)
+    finally:
+        if temp.exists():
+            temp.unlink()
+    _fsync_dir(path.parent)
+
+
+def _write_temp(temp: Path, data: bytes) -> None:
+    with open(temp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def remove_stale_temporaries(folder: Path) -> list[str]:
+    """Delete ``.*.tmp`` files left by a killed writer; call only while holding the lock."""
+    removed = []
+    for temp in sorted(folder.glob(f".*{TEMP_SUFFIX}")):
+        if temp.is_file() and not temp.is_symlink():
+            temp.unlink()
+            removed.append(temp.name)
+    return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json(path: Path, value: Any) -> None:
+    atomic_write(path, (json.dumps(value, indent=2) + "\n").encode())
+
+
+def read_json(path: Path) -> Any:
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{path}: missing; is this a complete nnrun run directory?")
+    try:
+        return json.loads(read_bytes(path).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+
+
+def read_bytes(path: Path, what: str = "file") -> bytes:
+    """The whole file, refusing a symbolic link at open time."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing {what}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"{path}: is a symbolic link; nnrun reads only files inside the run directory") from None
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
