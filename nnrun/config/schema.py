@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
-import typing
-from typing import Annotated, Any, Literal, Union
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from nnrun.data.preprocess import StepSpec
 from nnrun.data.sources import SourceSpec
@@ -24,23 +23,9 @@ from nnrun.model.losses import LossSpec
 from nnrun.model.metrics import MetricName
 from nnrun.model.optimizers import Adam, OptimizerSpec
 from nnrun.model.schedules import ScheduleSpec
-from nnrun.specs import SPEC, short_form
+from nnrun.specs import SPEC
 
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-
-
-def _default_optimizer(value):
-    """Options without a type (``optimizer: {learning_rate: 0.01}``) tune the default, Adam."""
-    value = short_form(value)
-    return {"type": "adam", **value} if isinstance(value, dict) and "type" not in value else value
-
-
-def _or_type_name(spec: Any, parse=short_form) -> BeforeValidator:
-    """Accept a bare type name for a polymorphic block, and say so in the JSON Schema
-    (``loss: mse`` as well as ``loss: {type: mse}``)."""
-    members = typing.get_args(typing.get_args(spec)[0])
-    names = tuple(member.model_fields["type"].default for member in members)
-    return BeforeValidator(parse, json_schema_input_type=Union[Literal[names], spec])  # type: ignore[valid-type]
 
 
 class Section(BaseModel):
@@ -50,7 +35,7 @@ class Section(BaseModel):
 class DataConfig(Section):
     source: SourceSpec = Field(description="Where the samples come from.")
     split: SplitConfig = Field(default_factory=SplitConfig, description="Validation and test hold-outs.")
-    preprocess: list[Annotated[StepSpec, _or_type_name(StepSpec)]] = Field(
+    preprocess: list[StepSpec] = Field(
         default_factory=list, description="Steps fitted on the training split, applied to every split."
     )
 
@@ -81,7 +66,7 @@ class TrainingConfig(Section):
     batch_size: int = Field(32, ge=1, description="Samples per gradient step.")
     shuffle: bool = Field(True, description="Reshuffle the training split every epoch.")
     early_stopping: EarlyStopping | None = Field(None, description="Stop when the monitored quantity stalls.")
-    schedule: Annotated[ScheduleSpec | None, BeforeValidator(short_form)] = Field(
+    schedule: ScheduleSpec | None = Field(
         None, description="Learning rate of each epoch, from optimizer.learning_rate. Default: constant."
     )
     checkpoint: CheckpointConfig | None = Field(
@@ -101,8 +86,8 @@ class Config(Section):
     seed: int = Field(42, ge=0, lt=2**63, description="Seed of every random choice: split, init, shuffle, dropout.")
     data: DataConfig = Field(description="Data source, split and preprocessing.")
     model: ModelConfig = Field(description="The network.")
-    loss: Annotated[LossSpec, _or_type_name(LossSpec)] = Field(description="Loss to minimise.")
-    optimizer: Annotated[OptimizerSpec, _or_type_name(OptimizerSpec, _default_optimizer)] = Field(
+    loss: LossSpec = Field(description="Loss to minimise.")
+    optimizer: OptimizerSpec = Field(
         default_factory=Adam, description="Update rule."
     )
     metrics: list[MetricName] = Field(default_factory=list, description="Metrics reported every epoch.")

@@ -7,12 +7,12 @@ Each step is a spec with ``fit(x) -> state`` (JSON-able numbers) and
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
-from nnrun.specs import SPEC, short_form
+from nnrun.specs import SPEC, tagged_union
 
 State = dict[str, list]
 
@@ -74,11 +74,7 @@ class Scale(Step):
 STEPS: tuple[type[Step], ...] = (Standardize, MinMax, Scale)
 
 
-StepSpec = Annotated[
-    Union[STEPS],  # type: ignore[valid-type]
-    Field(discriminator="type"),
-    BeforeValidator(short_form),
-]
+StepSpec = tagged_union(STEPS)
 
 
 def fit_pipeline(steps: list[Step], x: np.ndarray) -> list[State]:

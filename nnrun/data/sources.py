@@ -11,7 +11,7 @@ import gzip
 import io
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
@@ -20,6 +20,7 @@ from nnrun.data import synthetic
 from nnrun.data.base import SourceBase
 from nnrun.data.dataset import Dataset
 from nnrun.data.files import CsvSource, IdxSource, NpzSource
+from nnrun.specs import tagged_union
 
 
 @dataclass(frozen=True)
@@ -146,4 +147,4 @@ class SyntheticSource(SourceBase):
 
 SOURCES: tuple[type[SourceBase], ...] = (BuiltinSource, SyntheticSource, CsvSource, NpzSource, IdxSource)
 
-SourceSpec = Annotated[Union[SOURCES], Field(discriminator="type")]  # type: ignore[valid-type]
+SourceSpec = tagged_union(SOURCES)

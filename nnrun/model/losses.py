@@ -17,13 +17,13 @@ one-hot targets by ``y (1 - s) + s / C`` (``C = 2`` for binary cross-entropy).
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from nnrun.model.activations import softmax
-from nnrun.specs import SPEC
+from nnrun.specs import SPEC, tagged_union
 
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON], as in Keras
 
@@ -230,4 +230,4 @@ LOSSES: tuple[type[Loss], ...] = (
     Huber,
 )
 
-LossSpec = Annotated[Union[LOSSES], Field(discriminator="type")]  # type: ignore[valid-type]
+LossSpec = tagged_union(LOSSES)

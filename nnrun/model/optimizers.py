@@ -17,12 +17,12 @@ parameter together (Keras's ``global_clipnorm``). Value clipping comes first.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from nnrun.specs import SPEC
+from nnrun.specs import SPEC, short_form, tagged_union
 
 
 class Optimizer(BaseModel):
@@ -225,4 +225,11 @@ class Nadam(Adam):
 
 OPTIMIZERS: tuple[type[Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam)
 
-OptimizerSpec = Annotated[Union[OPTIMIZERS], Field(discriminator="type")]  # type: ignore[valid-type]
+def _default_optimizer(value):
+    """A bare name is ``{type: name}``; options without a type (``optimizer:
+    {learning_rate: 0.01}``) tune the default optimizer, Adam."""
+    value = short_form(value)
+    return {"type": "adam", **value} if isinstance(value, dict) and "type" not in value else value
+
+
+OptimizerSpec = tagged_union(OPTIMIZERS, parse=_default_optimizer)

@@ -10,12 +10,12 @@ gradient to the parameter's gradient, before the optimizer step. In a config:
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
-from nnrun.specs import SPEC, short_form
+from nnrun.specs import SPEC, tagged_union
 
 
 class Regularizer(BaseModel):
@@ -60,6 +60,6 @@ class L1L2(Regularizer):
     l2: float = Field(0.0, ge=0, description="Factor of sum w^2.")
 
 
-RegularizerSpec = Annotated[
-    Annotated[Union[L1, L2, L1L2], Field(discriminator="type")], BeforeValidator(short_form)
-]
+REGULARIZERS = (L1, L2, L1L2)
+
+RegularizerSpec = tagged_union(REGULARIZERS)

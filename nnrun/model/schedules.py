@@ -21,12 +21,12 @@ updates it after each epoch), so a checkpoint can store it as it is.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from nnrun.model.monitor import Monitor
-from nnrun.specs import SPEC
+from nnrun.specs import SPEC, tagged_union
 
 
 class Schedule(BaseModel):
@@ -113,4 +113,4 @@ class ReduceOnPlateau(Schedule):
 
 SCHEDULES = (Constant, Step, Exponential, Cosine, ReduceOnPlateau)
 
-ScheduleSpec = Annotated[Union[SCHEDULES], Field(discriminator="type")]  # type: ignore[valid-type]
+ScheduleSpec = tagged_union(SCHEDULES)

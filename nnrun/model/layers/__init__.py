@@ -6,10 +6,6 @@ gradient-checked by the test suite (through its ``check_cases``).
 
 from __future__ import annotations
 
-from typing import Annotated, Union
-
-from pydantic import Field
-
 from nnrun.model.layers.base import Layer
 from nnrun.model.layers.conv import Conv1D, Conv2D
 from nnrun.model.layers.core import Activation, Dense, Dropout
@@ -23,6 +19,7 @@ from nnrun.model.layers.pooling import (
     MaxPool2D,
 )
 from nnrun.model.layers.shape import Flatten, Reshape
+from nnrun.specs import tagged_union
 
 LAYERS: tuple[type[Layer], ...] = (
     Dense,
@@ -44,7 +41,7 @@ LAYERS: tuple[type[Layer], ...] = (
     MaxPool1D,
 )
 
-LayerSpec = Annotated[Union[LAYERS], Field(discriminator="type")]  # type: ignore[valid-type]
+LayerSpec = tagged_union(LAYERS)
 
 LAYER_TYPES: dict[str, type[Layer]] = {cls.model_fields["type"].default: cls for cls in LAYERS}
 
