@@ -27,9 +27,9 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet: bool =
     epoch instead (see :mod:`nnrun.engine.hooks`).
     """
     if hooks is None and not quiet:
-        from nnrun.console.progress import make_reporter
+        from nnrun.console.progress import make_display
 
-        hooks = make_reporter(quiet=False)
+        hooks = make_display(quiet=False)
         try:
             return _train(config, overrides=overrides, run_dir=run_dir, runs_root=runs_root, hooks=hooks,
                           command=command)

@@ -1,4 +1,4 @@
-"""What `nnrun train` prints: header, a line per epoch, the closing summary, --quiet,
+"""What `nnrun train` prints: header, a line per epoch, the closing results, --quiet,
 and the notes on early stopping and overfitting."""
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from rich.console import Console
 
 import nnrun
 from nnrun.console.progress import (
-    PlainReporter,
-    QuietReporter,
-    RichReporter,
-    make_reporter,
+    LineDisplay,
+    QuietDisplay,
+    LiveDisplay,
+    make_display,
 )
 from nnrun.store.history import overfitting, read_metrics, sparkline
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 
 
-def test_plain_output_has_header_epoch_lines_and_summary(run_cli):
+def test_plain_output_has_header_epoch_lines_and_results(run_cli):
     result = run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r")
     assert result.exit_code == 0, result.output
     out = result.output
@@ -33,14 +33,14 @@ def test_plain_output_has_header_epoch_lines_and_summary(run_cli):
     assert [line.split("  ")[0] for line in out.splitlines() if line.startswith("epoch ")] == [
         "epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert "\r" not in out and "\x1b[" not in out  # no redraws, no colour codes
-    # Closing summary.
+    # Closing results.
     assert "Results (final weights)" in out and "validation" in out
     assert "best epoch:  3 of 3 (val_loss" in out
     assert "time:" in out and "files:       r (checkpoints/, config.yaml, meta.json, metrics.csv" in out
     assert "next:        nnrun evaluate r" in out
 
 
-def test_quiet_prints_only_the_summary(run_cli):
+def test_quiet_prints_only_the_results(run_cli):
     result = run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output
     assert "epoch 1/3" not in result.output and "samples   x" not in result.output
@@ -98,30 +98,30 @@ def test_read_metrics_keeps_rows_before_a_torn_line(tmp_path):
     assert read_metrics(tmp_path / "missing.csv") == []
 
 
-def test_reporter_choice():
-    assert type(make_reporter(quiet=False, interactive=True)) is RichReporter
-    assert type(make_reporter(quiet=False, interactive=False)) is PlainReporter
-    quiet = make_reporter(quiet=True)
-    assert type(quiet) is QuietReporter and not quiet.summary
+def test_display_choice():
+    assert type(make_display(quiet=False, interactive=True)) is LiveDisplay
+    assert type(make_display(quiet=False, interactive=False)) is LineDisplay
+    quiet = make_display(quiet=True)
+    assert type(quiet) is QuietDisplay and not quiet.results
 
 
 def test_rich_progress_in_a_terminal(tmp_path):
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
-    reporter = RichReporter(console)
-    nnrun.train(IRIS, overrides=["training.epochs=3"], run_dir=tmp_path / "r", hooks=reporter)
+    display = LiveDisplay(console)
+    nnrun.train(IRIS, overrides=["training.epochs=3"], run_dir=tmp_path / "r", hooks=display)
     out = buffer.getvalue()
     assert "training" in out and "ETA" in out and "3/3" in out  # the bar over the whole run
     assert "epoch 3/3  loss" in out and "Results" in out
-    assert reporter.progress is None  # the live display was stopped
+    assert display.progress is None  # the live display was stopped
 
 
 def test_rich_progress_is_released_when_training_fails(tmp_path):
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
-    reporter = RichReporter(console)
+    display = LiveDisplay(console)
     with pytest.raises(nnrun.errors.TrainingFailed):
         try:
-            nnrun.train(IRIS, overrides=["optimizer.learning_rate=1e30"], run_dir=tmp_path / "r", hooks=reporter)
+            nnrun.train(IRIS, overrides=["optimizer.learning_rate=1e30"], run_dir=tmp_path / "r", hooks=display)
         finally:
-            reporter.close()
-    assert reporter.progress is None and not console.is_alt_screen
+            display.close()
+    assert display.progress is None and not console.is_alt_screen

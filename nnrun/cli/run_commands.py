@@ -35,13 +35,13 @@ def train(
 
     def action():
         from nnrun.commands.train import train_or_resume
-        from nnrun.console.progress import QuietReporter, make_reporter
+        from nnrun.console.progress import QuietDisplay, make_display
 
-        reporter = QuietReporter(summary=True) if quiet else make_reporter(quiet=False)
+        display = QuietDisplay(results=True) if quiet else make_display(quiet=False)
         try:
-            train_or_resume(config, resume, run_dir, set_, reporter, command=" ".join(sys.argv))
+            train_or_resume(config, resume, run_dir, set_, display, command=" ".join(sys.argv))
         finally:
-            reporter.close()
+            display.close()
 
     guard(action)
 

@@ -19,7 +19,7 @@ from nnrun.store.rundir import RunDir
 
 
 @dataclass
-class RunSummary:
+class RunEntry:
     path: Path
     status: str
     started: datetime | None
@@ -49,7 +49,7 @@ def _time(text) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def summarize(path: Path) -> RunSummary | None:
+def summarize(path: Path) -> RunEntry | None:
     """What the table shows for one folder; None when it is not a run directory."""
     run = RunDir(path)
     if not run.is_run() or path.is_symlink():
@@ -62,7 +62,7 @@ def summarize(path: Path) -> RunSummary | None:
     started = _time(meta.get("started")) if meta else None
     ended = _time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)
-    return RunSummary(
+    return RunEntry(
         path=path,
         status=_status(path, meta, has_meta),
         started=started,
@@ -99,7 +99,7 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
     return sum(r.get("seconds", 0.0) for r in history) if history else None
 
 
-def list_runs(root: str | Path = "runs") -> list[RunSummary]:
+def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first."""
     root = Path(root)
     if not root.is_dir():
@@ -111,6 +111,6 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
     return sorted(runs, key=_newest_first_key, reverse=True)
 
 
-def _newest_first_key(run: RunSummary) -> tuple:
+def _newest_first_key(run: RunEntry) -> tuple:
     started = run.started.timestamp() if run.started else run.path.stat().st_mtime
     return (started, run.path.name)

@@ -1,9 +1,9 @@
-"""What training shows: a header, progress, a line per epoch, a closing summary.
+"""What training shows: a header, progress, a line per epoch, then the results.
 
-Three reporters share one interface: ``RichReporter`` for a terminal (a bar for the
+Three displays share one interface: ``LiveDisplay`` for a terminal (a bar for the
 whole run and one for the current epoch, with ETA and live loss, redrawn at most ten
-times a second, and a line printed above them as each epoch ends), ``PlainReporter``
-for logs and pipes (the same lines, no bar), and ``QuietReporter`` (the summary only,
+times a second, and a line printed above them as each epoch ends), ``LineDisplay``
+for logs and pipes (the same lines, no bar), and ``QuietDisplay`` (the results only,
 or nothing from the Python API).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from nnrun.console.closing import print_summary
+from nnrun.console.results import print_results
 from nnrun.engine.hooks import SilentHooks
 from nnrun.model.monitor import Monitor, default_key
 from nnrun.store.history import format_seconds, metric_columns
@@ -34,10 +34,10 @@ def format_row(row: dict) -> str:
     return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
 
 
-class Reporter(SilentHooks):
+class Display(SilentHooks):
     """The engine's training hooks (:class:`~nnrun.engine.hooks.TrainingHooks`) on a
     rich console. This base shows nothing but warnings; ``start`` keeps the experiment
-    so the summary can say what early stopping did."""
+    so the results can say what early stopping did."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or Console()
@@ -50,17 +50,17 @@ class Reporter(SilentHooks):
         Console(stderr=True).print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
-class QuietReporter(Reporter):
-    def __init__(self, console: Console | None = None, summary: bool = False):
+class QuietDisplay(Display):
+    def __init__(self, console: Console | None = None, results: bool = False):
         super().__init__(console)
-        self.summary = summary
+        self.results = results
 
     def finish(self, result) -> None:
-        if self.summary:
-            print_summary(self.console, result, self.experiment)
+        if self.results:
+            print_results(self.console, result, self.experiment)
 
 
-class PlainReporter(Reporter):
+class LineDisplay(Display):
     """One line per epoch; the monitored quantity's new bests are marked with ``*``."""
 
     def start(self, experiment, run_dir: Path) -> None:
@@ -85,10 +85,10 @@ class PlainReporter(Reporter):
         self.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
 
     def finish(self, result):
-        print_summary(self.console, result, self.experiment)
+        print_results(self.console, result, self.experiment)
 
 
-class RichReporter(PlainReporter):
+class LiveDisplay(LineDisplay):
     def start(self, experiment, run_dir):
         from rich.progress import (
             BarColumn,
@@ -143,17 +143,17 @@ class RichReporter(PlainReporter):
             self.progress = None
 
 
-def make_reporter(quiet: bool, console: Console | None = None, interactive: bool | None = None) -> Reporter:
+def make_display(quiet: bool, console: Console | None = None, interactive: bool | None = None) -> Display:
     """Quiet: nothing (the Python API's default). Otherwise a live bar in a terminal,
-    plain lines elsewhere. ``nnrun train --quiet`` uses ``QuietReporter(summary=True)``."""
+    plain lines elsewhere. ``nnrun train --quiet`` uses ``QuietDisplay(results=True)``."""
     console = console or Console()
     if quiet:
-        return QuietReporter(console)
+        return QuietDisplay(console)
     if interactive is None:
         interactive = console.is_terminal and not console.is_dumb_terminal
     if interactive:
-        return RichReporter(console)
-    return PlainReporter(console)
+        return LiveDisplay(console)
+    return LineDisplay(console)
 
 
 def print_header(console: Console, experiment, run_dir: Path) -> None:

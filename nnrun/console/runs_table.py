@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nnrun.commands.runs import RunSummary, list_runs
+from nnrun.commands.runs import RunEntry, list_runs
 from nnrun.console.progress import number
 
 STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "killed": "red"}
@@ -25,7 +25,7 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def runs_table(runs: list[RunSummary], root: Path) -> Table:
+def runs_table(runs: list[RunEntry], root: Path) -> Table:
     """One row per run: the metric shown is its first configured one, else the loss;
     "best val" is its best validation value and the epoch it was reached at."""
     table = Table(title=f"Runs in {escape(str(root))}, newest first", title_justify="left",

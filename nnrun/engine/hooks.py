@@ -1,7 +1,7 @@
 """The hooks the training loop calls, in the order it calls them.
 
 The engine knows no screen: it calls these methods and nothing else. The console's
-reporters implement them (a live bar, plain lines, or only the closing summary); the
+displays implement them (a live bar, plain lines, or only the closing results); the
 Python API passes :class:`SilentHooks` unless asked to show progress; a sweep's trial
 can pass its own to see every epoch. Every hook has a do-nothing default here, so an
 implementation overrides only what it needs.

@@ -1,4 +1,4 @@
-"""The closing summary of a training run: final metrics per split, the best epoch, a
+"""The closing results of a training run: final metrics per split, the best epoch, a
 sparkline of the monitored loss, what early stopping did, an overfitting note, the time,
 the files written and the exact command to run next."""
 
@@ -19,11 +19,11 @@ from nnrun.store.history import (
 )
 
 
-def print_summary(console: Console, result, experiment=None) -> None:
+def print_results(console: Console, result, experiment=None) -> None:
     """The closing table: final metrics per split, then best epoch, curve, notes,
     time, files and the command to run next."""
     console.print(_final_table(result, experiment))
-    for label, value in _summary_lines(result, experiment):
+    for label, value in _result_lines(result, experiment):
         console.print(f"{label + ':':<12} {value}", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -51,7 +51,7 @@ def _restored(result, experiment) -> bool:
     return bool(stopping and stopping.restore_best and result.best_epoch)
 
 
-def _summary_lines(result, experiment) -> list[tuple[str, str]]:
+def _result_lines(result, experiment) -> list[tuple[str, str]]:
     """(label, text) lines under the table, in reading order."""
     history = result.history
     lines = [_best_epoch_line(result, experiment), _curve_line(history)]
