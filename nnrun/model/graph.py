@@ -272,9 +272,9 @@ def _fuse_output_activation(output: Node, loss) -> str | None:
     With ``from_logits: true`` the model already ends in logits (a linear output); the
     activation is then only applied to make predictions.
     """
-    fused = getattr(loss, "fuses", None)
+    fused = loss.fuses if loss is not None else None  # only the cross-entropies fuse, and have from_logits
     activation = output.layer.output_activation() or "linear"
-    if fused and getattr(loss, "from_logits", False):
+    if fused and loss.from_logits:
         if activation != "linear":
             raise ConfigError("", [Problem(
                 "loss.from_logits",
