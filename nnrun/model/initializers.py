@@ -67,6 +67,16 @@ def _lecun(fan_in: int, fan_out: int) -> float:
     return 1.0 / fan_in
 
 
+def _orthogonal(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """Keras's Orthogonal (gain 1), the default recurrent kernel: the matrix flattened to
+    (prod(shape[:-1]), shape[-1]) has orthonormal rows or columns, whichever are fewer,
+    from the QR decomposition of a normal matrix with the signs of R's diagonal."""
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
+    q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+    q *= np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).reshape(shape)
+
+
 INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
     "glorot_uniform": _uniform(_glorot),
     "glorot_normal": _normal(_glorot),
@@ -76,6 +86,7 @@ INITIALIZERS: dict[str, Callable[[Shape, np.random.Generator], np.ndarray]] = {
     "lecun_normal": _normal(_lecun),
     # Keras's RandomUniform default, the default of embedding tables.
     "uniform": lambda shape, rng: rng.uniform(-0.05, 0.05, shape),
+    "orthogonal": _orthogonal,
     "zeros": lambda shape, rng: np.zeros(shape),
     "ones": lambda shape, rng: np.ones(shape),
 }

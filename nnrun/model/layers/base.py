@@ -17,6 +17,14 @@ Layers that take several inputs (merges) set ``merges = True`` and then get and
 return lists: ``input_shape`` is a list of shapes, ``x`` a list of arrays, ``dx`` a
 list of gradients.
 
+Masks: a mask is (N, T) booleans marking the real steps of a batch of sequences
+(False: padding), made by an embedding with ``mask_zero`` and carried by the graph
+beside the values. A layer that reads its input's mask sets ``takes_mask``; its
+``forward`` then gets ``mask=`` (a list for merges, None for an unmasked input) when
+any mask exists. ``output_mask`` gives the mask of the output; by default the input's
+mask passes on when ``keeps_mask`` (the output has the input's steps) and is dropped
+otherwise.
+
 Parameters named in ``state_params`` (batch norm's moving statistics) are saved with
 the weights but never trained: the graph keeps them out of the optimizer's buffer,
 ``backward`` returns no gradient for them, and the layer's training-mode ``forward``
@@ -58,6 +66,8 @@ class Layer(BaseModel):
     state_params: ClassVar[tuple[str, ...]] = ()
     # False for layers whose input is an index (embedding): no gradient flows into it.
     differentiable_input: ClassVar[bool] = True
+    takes_mask: ClassVar[bool] = False
+    keeps_mask: ClassVar[bool] = False
     # Spec fields and input shapes the registry's gradient check runs every layer with.
     check_cases: ClassVar[list[tuple[dict[str, Any], Shape]]] = []
 
@@ -81,6 +91,15 @@ class Layer(BaseModel):
 
     def init(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Params:
         return {}
+
+    def output_mask(self, x, mask):
+        """The output's mask from the input ``x`` and its ``mask`` (lists for merges)."""
+        if not self.keeps_mask:
+            return None
+        if not self.merges:
+            return mask
+        present = [m for m in mask if m is not None]
+        return np.logical_and.reduce(present) if present else None
 
     def penalties(self) -> dict[str, Any]:
         """Regularizers by local parameter name, added to the loss by the graph."""
