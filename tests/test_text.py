@@ -1,0 +1,44 @@
+"""Text vectorization (Keras TextVectorization semantics) and the generated sequence tasks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from nnrun.data.sequences import reviews, waves
+from nnrun.data.text import TextSpec, fit_vocabulary, vectorize, vocabulary_size
+
+
+def test_vocabulary_is_by_frequency_with_padding_and_oov_first():
+    state = fit_vocabulary(["b a b", "c b a.", "A d"], TextSpec(column="t", max_tokens=5, length=4))
+    assert state["vocabulary"] == ["", "[UNK]", "a", "b", "c"]  # a and b: 3 each, alphabetical; d left out
+    assert json.loads(json.dumps(state)) == state  # saved as is in preprocess.json
+    ids = vectorize(["B, a! d e c b", "", "zebra"], state)
+    assert ids.dtype == np.float32
+    assert ids.tolist() == [[3, 2, 1, 1], [0, 0, 0, 0], [1, 0, 0, 0]]  # cut at 4, padded with 0, unknown -> 1
+    assert vocabulary_size(state) == 5
+
+
+def test_characters_case_and_punctuation_options():
+    spec = TextSpec(column="t", tokens="char", length=5, lowercase=False, strip_punctuation=False)
+    state = fit_vocabulary(["aA!"], spec)
+    assert sorted(state["vocabulary"][2:]) == ["!", "A", "a"]
+    assert vectorize(["a!"], state)[0, 2:].tolist() == [0, 0, 0]
+
+
+def test_vocabulary_learns_nothing_from_text_it_is_not_given():
+    state = fit_vocabulary(["seen words only"], TextSpec(column="t", length=3))
+    assert state["vocabulary"][2:] == ["only", "seen", "words"]  # ties: alphabetical
+    assert vectorize(["unseen words"], state).tolist() == [[1, 4, 0]]
+
+
+def test_generated_tasks_are_seeded_and_balanced():
+    x, y = waves(np.random.default_rng(0), 400, 32, 4, 0.1)
+    assert x.shape == (400, 32, 1) and x.dtype == np.float32 and set(y) == {0, 1, 2, 3}
+    assert np.array_equal(x, waves(np.random.default_rng(0), 400, 32, 4, 0.1)[0])
+    texts, labels = reviews(np.random.default_rng(0), 300)
+    assert texts == reviews(np.random.default_rng(0), 300)[0]
+    assert 0.3 < labels.count("positive") / 300 < 0.7
+    negated = [t for t, label in zip(texts, labels) if "not" in t.split() and label == "positive"]
+    assert negated, "negation must be able to flip an opinion"
