@@ -17,6 +17,12 @@ LAYER_CASES = [
     for cls in LAYERS
     for i, (spec, shape) in enumerate(cls.check_cases)
 ]
+# Layers that read masks are checked once more with padded steps in every sequence input.
+MASKED_CASES = [
+    pytest.param(cls, spec, shape, id=f"{cls.model_fields['type'].default}-{i}-masked")
+    for cls in LAYERS if cls.takes_mask
+    for i, (spec, shape) in enumerate(cls.check_cases)
+]
 
 
 def test_every_layer_declares_check_cases():
@@ -34,20 +40,31 @@ def _inputs(rng, shapes, layer, batch=3):
     return [one(s) for s in shapes] if isinstance(shapes, list) else one(shapes)
 
 
-@pytest.mark.parametrize("cls, spec, shape", LAYER_CASES)
-def test_layer_gradients(cls, spec, shape):
+def _masks(rng, shapes, layer, batch=3):
+    """Post-padding masks (N, T) of random lengths, at least one real step each."""
+    def one(shape):
+        lengths = rng.integers(1, shape[0] + 1, batch)
+        return np.arange(shape[0])[None, :] < lengths[:, None]
+
+    return [one(s) for s in shapes] if layer.merges else one(shapes)
+
+
+@pytest.mark.parametrize("cls, spec, shape", LAYER_CASES + MASKED_CASES)
+def test_layer_gradients(cls, spec, shape, request):
     layer = cls(type=cls.model_fields["type"].default, **spec)
     rng = np.random.default_rng(0)
     params = {k: v + rng.normal(0, 0.1, v.shape) for k, v in layer.init(shape, rng, np.float64).items()}
     x = _inputs(rng, shape, layer)
-    out, _ = layer.forward(params, x, True, np.random.default_rng(1))
+    masked = request.node.callspec.id.endswith("-masked")
+    kwargs = {"mask": _masks(rng, shape, layer)} if masked else {}
+    out, _ = layer.forward(params, x, True, np.random.default_rng(1), **kwargs)
     weights = rng.normal(size=out.shape)  # L = sum(y * weights), a random direction
 
     def loss():
-        y, _ = layer.forward(params, x, True, np.random.default_rng(1))  # same dropout mask
+        y, _ = layer.forward(params, x, True, np.random.default_rng(1), **kwargs)  # same dropout mask
         return float(np.sum(y * weights))
 
-    y, cache = layer.forward(params, x, True, np.random.default_rng(1))
+    y, cache = layer.forward(params, x, True, np.random.default_rng(1), **kwargs)
     dx, grads = layer.backward(params, cache, weights)
     for xi, dxi in zip(x if layer.merges else [x], dx if layer.merges else [dx]):
         assert dxi.shape == xi.shape
@@ -124,6 +141,24 @@ GRAPH_CASES = {
                                 {"type": "dense", "units": 3, "activation": "softmax",
                                  "kernel_regularizer": {"type": "l1_l2", "l1": 0.01, "l2": 0.02},
                                  "bias_regularizer": "l1"}], "categorical_crossentropy"),
+    # Padded steps (index 0) masked through a bidirectional LSTM.
+    "text-bidirectional-lstm": ([{"type": "embedding", "input_dim": 5, "output_dim": 3, "mask_zero": True},
+                                 {"type": "bidirectional", "layer": {"type": "lstm", "units": 2}},
+                                 {"type": "dense", "units": 2, "activation": "softmax"}], "categorical_crossentropy"),
+    # An encoder block: attention, add, layer norm, dense, add, layer norm, masked pool.
+    "encoder-block": ([{"type": "embedding", "input_dim": 5, "output_dim": 4, "mask_zero": True},
+                       {"type": "positional_embedding", "name": "tokens"},
+                       {"type": "multi_head_attention", "num_heads": 2, "key_dim": 2, "name": "attend"},
+                       {"type": "add", "inputs": ["tokens", "attend"]},
+                       {"type": "layer_normalization", "name": "norm"},
+                       {"type": "dense", "units": 4, "activation": "relu", "name": "ff"},
+                       {"type": "add", "inputs": ["norm", "ff"]}, {"type": "layer_normalization"},
+                       {"type": "global_average_pool1d"},
+                       {"type": "dense", "units": 3, "activation": "softmax"}], "sparse_categorical_crossentropy"),
+    "gru-sequences-max-pool": ([{"type": "embedding", "input_dim": 5, "output_dim": 3, "mask_zero": True},
+                                {"type": "gru", "units": 3, "return_sequences": True, "go_backwards": True},
+                                {"type": "simple_rnn", "units": 2, "return_sequences": True},
+                                {"type": "global_max_pool1d"}, {"type": "dense", "units": 1}], "mse"),
     "embedding-layer-norm": ([{"type": "embedding", "input_dim": 5, "output_dim": 3}, {"type": "layer_normalization"},
                               {"type": "flatten"}, {"type": "dense", "units": 1}], "mae"),
 }

@@ -95,12 +95,19 @@ class Graph:
 
     def forward(self, x: np.ndarray, training: bool, rng: np.random.Generator | None = None):
         """Returns the output (logits when the activation is fused) and the tape of caches."""
-        values = {INPUT: x}
+        values, masks = {INPUT: x}, {INPUT: None}  # masks: (N, T) real steps, None when unmasked
         tape = []
         for node in self.nodes:
-            inputs = [values[n] for n in node.inputs] if node.layer.merges else values[node.inputs[0]]
-            y, cache = node.layer.forward(node.params, inputs, training, rng)
+            layer = node.layer
+            inputs = [values[n] for n in node.inputs] if layer.merges else values[node.inputs[0]]
+            mask = [masks[n] for n in node.inputs] if layer.merges else masks[node.inputs[0]]
+            masked = any(m is not None for m in mask) if layer.merges else mask is not None
+            if masked and layer.takes_mask:
+                y, cache = layer.forward(node.params, inputs, training, rng, mask=mask)
+            else:
+                y, cache = layer.forward(node.params, inputs, training, rng)
             values[node.name] = y
+            masks[node.name] = layer.output_mask(inputs, mask)
             tape.append(cache)
         return values[self.output_name], tape
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -11,8 +11,9 @@ from nnrun.model.layers.base import Layer, Params, Shape
 from nnrun.model.layers.gru import GRU
 from nnrun.model.layers.lstm import LSTM
 from nnrun.model.layers.recurrent import SimpleRNN
+from nnrun.specs import tagged_union
 
-RecurrentSpec = Annotated[Union[SimpleRNN, LSTM, GRU], Field(discriminator="type")]
+RecurrentSpec = tagged_union((SimpleRNN, LSTM, GRU))
 DIRECTIONS = ("forward", "backward")
 
 

@@ -47,7 +47,9 @@ class KernelLayer(Layer):
 class Dense(KernelLayer):
     """Fully connected layer: ``y = activation(x @ kernel + bias)``.
 
-    Shapes: x (N, in), kernel (in, units), bias (units,), y (N, units).
+    Shapes: x (N, in), kernel (in, units), bias (units,), y (N, units). On sequences,
+    as in Keras, the same kernel applies at every step: x (N, T, in) -> y (N, T, units),
+    and the mask passes through.
     """
 
     type: Literal["dense"] = "dense"
@@ -60,18 +62,20 @@ class Dense(KernelLayer):
         ({"units": 2, "activation": "sigmoid", "use_bias": False}, (3,)),
         ({"units": 3, "activation": "relu"}, (4,)),
         ({"units": 3, "activation": "gelu", "bias_initializer": {"type": "constant", "value": 0.1}}, (2,)),
+        ({"units": 2, "activation": "relu"}, (3, 4)),
     ]
+    keeps_mask = True
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) != 1:
+        if len(input_shape) > 2:
             raise ValueError(
-                f"dense expects a flat input (features,), got {input_shape}; "
+                f"dense expects a flat input (features,), got {input_shape} (or a sequence (steps, features)); "
                 "add a 'flatten' layer before it"
             )
-        return (self.units,)
+        return (*input_shape[:-1], self.units)
 
     def init(self, input_shape: Shape, rng: np.random.Generator, dtype) -> Params:
-        return self.init_kernel((input_shape[0], self.units), rng, dtype)
+        return self.init_kernel((input_shape[-1], self.units), rng, dtype)
 
     def forward(self, params: Params, x, training, rng):
         z = x @ params["kernel"]  # (N, units)
@@ -83,10 +87,12 @@ class Dense(KernelLayer):
     def backward(self, params: Params, cache, dy, need_dx=True):
         x, z, y = cache
         dz = ACTIVATIONS[self.activation].backward(z, y, dy)
+        if x.ndim > 2:  # a sequence: every step is one more row
+            x, dz = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
         grads = {"kernel": x.T @ dz}
         if self.use_bias:
             grads["bias"] = dz.sum(axis=0)
-        return (dz @ params["kernel"].T if need_dx else None), grads
+        return (dz @ params["kernel"].T).reshape(dy.shape[:-1] + (-1,)) if need_dx else None, grads
 
 
 class Activation(Layer):
@@ -94,6 +100,7 @@ class Activation(Layer):
 
     type: Literal["activation"] = "activation"
     activation: ActivationName = Field(description="Activation function.")
+    keeps_mask = True
 
     def output_activation(self) -> str | None:
         return self.activation
@@ -121,6 +128,7 @@ class Dropout(Layer):
 
     type: Literal["dropout"] = "dropout"
     rate: float = Field(ge=0.0, lt=1.0, description="Fraction of inputs to drop, in [0, 1).")
+    keeps_mask = True
 
     check_cases = [({"rate": 0.5}, (6,)), ({"rate": 0.2}, (2, 3))]
 

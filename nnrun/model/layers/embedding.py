@@ -19,18 +19,30 @@ class Embedding(Layer):
     so each must be a whole number), embeddings (input_dim, output_dim), y (N, *s,
     output_dim). The gradient of a row sums ``dy`` over every position that chose it;
     no gradient flows into the indices.
+
+    With ``mask_zero`` index 0 is padding (a text column's vectorizer pads with it):
+    the output carries the mask ``x != 0`` (N, T), so recurrent layers, attention and
+    the 1D global pools skip padded steps. Index 0 keeps its row, so the vocabulary
+    size stays ``input_dim``, the ``max_tokens`` of a text column.
     """
 
     type: Literal["embedding"] = "embedding"
     input_dim: int = Field(gt=0, description="Number of distinct indices (vocabulary size).")
     output_dim: int = Field(gt=0, description="Width of each embedding vector.")
     embeddings_initializer: InitializerSpec = Field("uniform", description="Initializer of the table.")
+    mask_zero: bool = Field(False, description="Index 0 is padding: mask those steps in the layers that follow.")
     differentiable_input = False
 
-    check_cases = [({"input_dim": 5, "output_dim": 3}, (4,)), ({"input_dim": 3, "output_dim": 2}, (2, 2))]
+    check_cases = [({"input_dim": 5, "output_dim": 3}, (4,)), ({"input_dim": 3, "output_dim": 2}, (2, 2)),
+                   ({"input_dim": 4, "output_dim": 2, "mask_zero": True}, (3,))]
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape, self.output_dim)
+
+    def output_mask(self, x, mask):
+        if not self.mask_zero or x.ndim != 2:
+            return None  # a mask marks the steps of (N, T) sequences
+        return x != 0
 
     def init(self, input_shape: Shape, rng, dtype) -> Params:
         return {"embeddings": initialize(self.embeddings_initializer, (self.input_dim, self.output_dim), rng, dtype)}

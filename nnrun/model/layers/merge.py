@@ -33,6 +33,7 @@ class Add(Layer):
 
     type: Literal["add"] = "add"
     merges = True
+    keeps_mask = True
     check_cases = [({}, [(4,), (4,)]), ({}, [(2, 3), (2, 3), (2, 3)])]
 
     def output_shape(self, input_shape):
@@ -54,6 +55,7 @@ class Multiply(Layer):
 
     type: Literal["multiply"] = "multiply"
     merges = True
+    keeps_mask = True
     check_cases = [({}, [(4,), (4,)]), ({}, [(3,), (3,), (3,)])]
 
     def output_shape(self, input_shape):

@@ -110,6 +110,7 @@ class LayerNormalization(Layer):
     scale: bool = Field(True, description="Learn a scale gamma.")
 
     check_cases = [({}, (5,)), ({"epsilon": 1e-5}, (2, 4)), ({"center": False}, (3,))]
+    keeps_mask = True
 
     def init(self, input_shape: Shape, rng, dtype) -> Params:
         return _affine_params(input_shape[-1], dtype, self.center, self.scale)
