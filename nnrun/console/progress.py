@@ -68,8 +68,14 @@ class LineDisplay(Display):
         print_header(self.console, experiment, run_dir)
         self.best = None
 
-    def resumed(self, epoch, checkpoint):
+    def resumed(self, epoch, checkpoint, history):
+        """Say where training continues, and carry on the new-best marker from the
+        epochs before: the first epoch after a resume is starred only if it beats them."""
         self.console.print(f"resuming after epoch {epoch} from {checkpoint}", highlight=False, soft_wrap=True)
+        if history:
+            monitor = Monitor(default_key(history[0]))
+            best = monitor.best_row(history)
+            self.best = monitor.score(best) if best else None
 
     def epoch_start(self, epoch, epochs, batches):
         self.epoch, self.epochs = epoch, epochs
@@ -89,6 +95,12 @@ class LineDisplay(Display):
 
 
 class LiveDisplay(LineDisplay):
+    """Two live bars (the run, the current epoch) under the epoch lines. Drawing costs
+    far more than a short epoch, so the bars are redrawn at most every
+    ``REDRAW_SECONDS``, and the epoch lines that finished in between are printed
+    together with that redraw: the display's cost is bounded by its redraw rate, not by
+    the number of epochs or batches."""
+
     def start(self, experiment, run_dir):
         from rich.progress import (
             BarColumn,
@@ -108,6 +120,7 @@ class LiveDisplay(LineDisplay):
         self.run_task = self.progress.add_task("training", total=epochs, info="")
         self.task = None
         self.last_draw = 0.0
+        self.pending: list[str] = []  # epoch lines not yet printed
         self.progress.start()
 
     def epoch_start(self, epoch, epochs, batches):
@@ -115,23 +128,32 @@ class LiveDisplay(LineDisplay):
         if self.task is None:
             self.task = self.progress.add_task("", total=batches, info="")
         self.progress.reset(self.task, total=batches, description=f"epoch {epoch}", info="")
-        self.loss_sum, self.last_draw = 0.0, 0.0
+        self.loss_sum = 0.0
 
     def batch(self, index, loss):
         self.loss_sum += loss
-        now = time.perf_counter()
-        if now - self.last_draw >= REDRAW_SECONDS:
-            info = f"loss {self.loss_sum / index:.4f}"
-            self.progress.update(self.task, completed=index, info=info, refresh=True)
-            self.last_draw = now
+        if time.perf_counter() - self.last_draw >= REDRAW_SECONDS:
+            self.progress.update(self.task, completed=index, info=f"loss {self.loss_sum / index:.4f}")
+            self.draw()
 
     def epoch_end(self, row):
         self.progress.update(self.task, completed=self.progress.tasks[-1].total)
         shown = {k: v for k, v in row.items() if k.startswith("val_")} or {"loss": row["loss"]}
         info = "  ".join(f"{k} {number(v)}" for k, v in shown.items())
         self.progress.update(self.run_task, completed=row["epoch"], info=info)
-        self.progress.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
-        self.progress.refresh()
+        self.pending.append(self.epoch_line(row))
+        if time.perf_counter() - self.last_draw >= REDRAW_SECONDS:
+            self.draw()
+
+    def draw(self) -> None:
+        """Print the waiting epoch lines above the bars (printing redraws the bars
+        under them), or else just redraw the bars."""
+        if self.pending:
+            self.progress.console.print("\n".join(self.pending), highlight=False, markup=False, soft_wrap=True)
+            self.pending.clear()
+        else:
+            self.progress.refresh()
+        self.last_draw = time.perf_counter()
 
     def finish(self, result):
         self.close()
@@ -139,6 +161,8 @@ class LiveDisplay(LineDisplay):
 
     def close(self):
         if getattr(self, "progress", None) is not None:
+            if self.pending:  # the last epochs' lines, also when training failed
+                self.draw()
             self.progress.stop()
             self.progress = None
 

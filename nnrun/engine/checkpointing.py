@@ -116,8 +116,9 @@ class Checkpointer:
                     raise
                 skipped.append(exc.message)
                 continue
-            self.latest, self.saved = checkpoints.capture(self.components, self.components["progress"].epoch), path
-            self.record.resumed(path, self.components["progress"].history, skipped)
+            progress = self.components["progress"]
+            self.latest, self.saved = checkpoints.capture(self.components, progress.epoch), path
+            self.record.resumed(path, progress.epoch, skipped)
             return
         detail = "".join(f"\n  {reason}" for reason in skipped) or " (there are none)"
         raise UserError(
@@ -135,7 +136,16 @@ class Checkpointer:
         except (KeyError, json.JSONDecodeError):
             raise UserError(f"{path}: the checkpoint's metadata is incomplete") from None
         if metadata.get("config_hash") != self.identity["config_hash"]:
-            raise ConfigChanged(path, describe_changes(saved_config, self.config))
+            # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume).
+            changed = [c for c in describe_changes(saved_config, self.config) if not c.startswith("training.epochs ")]
+            if changed or not isinstance(saved_config, dict):
+                raise ConfigChanged(path, changed)
         if metadata.get("dataset_fingerprint") != self.identity["dataset_fingerprint"]:
             raise ConfigChanged(path, None)
         checkpoints.restore(self.components, arrays, state, path)
+        progress = self.components["progress"]
+        epochs = self.config["training"]["epochs"]
+        if progress.epoch > epochs:
+            raise ConfigChanged(path, [f"training.epochs: {epochs} is fewer than the {progress.epoch} epochs "
+                                       "this checkpoint has trained"])
+        progress.history[:] = self.record.history_until(progress.epoch, path)

@@ -25,6 +25,7 @@ from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.record import RunRecord
 from nnrun.engine.stopping import EarlyStopper
 from nnrun.model.metrics import METRICS
+from nnrun.model.monitor import Monitor, default_key
 from nnrun.model.schedules import Constant as ConstantSchedule
 from nnrun.seeding import stream
 from nnrun.store.checkpoints import Progress, loop_components
@@ -35,8 +36,8 @@ class FitResult:
     """What the epochs produced, before the final scoring."""
 
     history: list[dict]  # one row per epoch, as in metrics.csv
-    best_epoch: int | None  # early stopping's best epoch; None without early stopping
-    stopped_early: bool
+    best_epoch: int | None  # early stopping's best epoch, else the best monitored one (see best_epoch)
+    stopped_early: bool  # by early stopping, or by a hook's should_stop
 
 
 def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
@@ -47,21 +48,31 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     loop.keeper.begin(resume_from)
     hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
     if resume_from is not None:
-        hooks.resumed(loop.progress.epoch, loop.keeper.saved)
+        hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)
     stopper, epochs = loop.stopper, experiment.config.training.epochs
+    stopped = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
     for epoch in range(loop.progress.epoch + 1, epochs + 1):
-        if stopper and stopper.stopped:  # resumed after the epoch that stopped it
+        if stopped:
             break
         row = loop.epoch(epoch)
-        stop = bool(stopper and stopper.update(epoch, row))
+        stopped = bool(stopper and stopper.update(epoch, row))
         loop.keeper.epoch_end(epoch, loop.batches.count)
         if loop.signals.received:
             raise loop.keeper.interrupted(loop.signals.received, f"after epoch {epoch}")
-        if stop:
-            break
+        stopped = stopped or bool(hooks.should_stop())
     if stopper:
         stopper.restore()
-    return FitResult(loop.progress.history, stopper.best_epoch if stopper else None, bool(stopper and stopper.stopped))
+    return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped)
+
+
+def best_epoch(history: list[dict], stopper: EarlyStopper | None) -> int | None:
+    """The best epoch as the closing results and ``nnrun runs`` report it: the one early
+    stopping chose when it ran, else the epoch of the best validation loss (the loss
+    without a validation split)."""
+    if stopper and stopper.best_epoch is not None:
+        return stopper.best_epoch
+    best = Monitor(default_key(history[0])).best_row(history) if history else None
+    return best["epoch"] if best else None
 
 
 class Loop:

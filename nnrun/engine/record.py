@@ -1,15 +1,13 @@
 """What a training run writes into its directory, and when.
 
 At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running).
-After each epoch: ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json``
+After each epoch: a line appended to ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json``
 (completed, failed or interrupted). Every file is replaced atomically, and the record
 holds the run directory's lock from creation (or reopening, to resume) to the end.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import platform
 import sys
@@ -21,6 +19,7 @@ import numpy as np
 from nnrun.config import config_hash, dump_yaml
 from nnrun.errors import NnrunError, RunInterrupted, UserError
 from nnrun.store import files
+from nnrun.store.history import MetricsLog
 from nnrun.store.rundir import RunDir, RunLock
 from nnrun.store.tensorfile import save_weights
 from nnrun.version import __version__
@@ -64,9 +63,11 @@ class RunRecord:
         self.run = run
         self.path = run.path
         self.meta = meta
-        self.rows: list[dict] = []
+        self.metrics = MetricsLog(run.metrics)
+        self.epochs = 0  # rows in metrics.csv
         self.lock = lock
         self.active = True  # False while a reopened run has not yet restored a checkpoint
+        self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
 
     @classmethod
     def create(cls, experiment, run_dir=None, runs_root="runs", command=None) -> "RunRecord":
@@ -116,14 +117,16 @@ class RunRecord:
         }
 
     @classmethod
-    def reopen(cls, run: RunDir) -> "RunRecord":
-        """Lock an existing run directory to resume it; removes stale temporary files."""
+    def reopen(cls, run: RunDir, extending: bool = False) -> "RunRecord":
+        """Lock an existing run directory to resume it (a completed one only to extend
+        it); removes stale temporary files."""
         lock = run.lock()
         try:
             meta = run.read_meta()
-            if meta.get("status") == "completed":
+            if meta.get("status") == "completed" and not extending:
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
-                                 hint=f"evaluate it with: nnrun evaluate {run.path}")
+                                hint=f"evaluate it with: nnrun evaluate {run.path}, or train it longer with: "
+                                f"nnrun train --resume {run.path} --set training.epochs=N")
         except BaseException:
             lock.release()
             raise
@@ -134,23 +137,31 @@ class RunRecord:
         record.active = False
         return record
 
-    def resumed(self, checkpoint: Path, history: list[dict], skipped: list[str]) -> None:
-        """A checkpoint was restored: its metrics rows become the file's rows again (rows
-        of epochs after it, written before the run stopped, are dropped)."""
+    def history_until(self, epoch: int, checkpoint: Path) -> list[dict]:
+        """A resumed run's history: the rows of metrics.csv up to ``checkpoint``'s
+        ``epoch``; rows of epochs after it, written before the run stopped, are dropped."""
+        rows = self.metrics.resume(epoch, checkpoint)
+        self.epochs = len(rows)
+        return rows
+
+    def resumed(self, checkpoint: Path, epoch: int, skipped: list[str]) -> None:
+        """A checkpoint was restored (and its history read back): the run is running
+        again, under its new epoch count if it is being extended."""
         self.active = True
-        self.rows = list(history)
-        if history:
-            self._write_metrics()
-        else:
-            self.run.metrics.unlink(missing_ok=True)
-        entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": len(history), "skipped": skipped,
+        entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": epoch, "skipped": skipped,
                  "command": " ".join(sys.argv), "environment": environment()}
+        if self.extension:
+            config = self.extension["config"]
+            files.atomic_write(self.run.config, dump_yaml(config).encode())
+            self.meta["config_hash"] = config_hash(config)
+            entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
         self.meta.setdefault("resumes", []).append(entry)
         self.meta.update(status="running", ended=None)
         self.meta.pop("failure", None)
         self._write_meta()
 
     def release(self) -> None:
+        self.metrics.close()
         if self.lock is not None:
             self.lock.release()
 
@@ -158,25 +169,16 @@ class RunRecord:
         self.run.write_meta(self.meta)
 
     def append_metrics(self, row: dict) -> None:
-        """Rewrite metrics.csv with the new row; it is small, and a reader never sees
-        half a line."""
-        self.rows.append(row)
-        self._write_metrics()
-
-    def _write_metrics(self) -> None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(self.rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for r in self.rows:
-            writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
-        files.atomic_write(self.run.metrics, buffer.getvalue().encode())
+        """Append the epoch's row to metrics.csv, durable before the epoch's checkpoint."""
+        self.metrics.append(row)
+        self.epochs += 1
 
     def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool) -> None:
         save_weights(self.run.weights, graph.state(), {"format": "nnrun-weights-1"})
         self.meta.update(
             status="completed",
             ended=_now(),
-            epochs_completed=len(self.rows),
+            epochs_completed=self.epochs,
             best_epoch=best_epoch,
             stopped_early=stopped_early,
             final=final,
@@ -194,7 +196,7 @@ class RunRecord:
         self.meta.update(
             status="interrupted" if interrupted else "failed",
             ended=_now(),
-            epochs_completed=len(self.rows),
+            epochs_completed=self.epochs,
             failure=failure,
         )
         try:

@@ -4,7 +4,9 @@
 
 The run directory is locked, stale temporary files are removed, and the config is the
 run's own ``config.yaml``; a CONFIG or ``--set`` given as well must not change it (the
-refusal names the changed keys). Training then restores the newest valid checkpoint,
+refusal names the changed keys), except ``training.epochs``: a new epoch count extends
+(or shortens) the run, completed or not, and is written to its ``config.yaml`` once a
+checkpoint has been restored. Training then restores the newest valid checkpoint,
 falling back to older ones if it is damaged (see :class:`nnrun.engine.checkpointing.Checkpointer`).
 On the same machine with the same BLAS and thread count, the finished run's
 ``model.safetensors`` and ``metrics.csv`` (the ``seconds`` column aside) are
@@ -17,7 +19,7 @@ import time
 from pathlib import Path
 
 from nnrun.config import load_config, resolved
-from nnrun.config.diff import describe_changes
+from nnrun.config.diff import config_differences, describe_changes
 from nnrun.engine.experiment import as_loaded, build, resolve_paths
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
@@ -36,11 +38,16 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     started = time.perf_counter()
     run_path = RunDir.open(run_dir)
     path = run_path.path
-    record = RunRecord.reopen(run_path)
+    loaded = load_config(run_path.config)
+    epochs = None
+    if config is not None or overrides:
+        loaded, epochs = _allowed_changes(path, loaded, config, overrides)
+    record = RunRecord.reopen(run_path, extending=epochs is not None)
     try:
-        loaded = load_config(run_path.config)
-        if config is not None or overrides:
-            _refuse_changes(path, loaded, config, overrides)
+        if epochs is not None:
+            record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}
+            hooks.warn(f"training.epochs {epochs[0]} -> {epochs[1]}: this continues the run to {epochs[1]} epochs "
+                       f"in place; its config.yaml, metrics.csv and model.safetensors will say so")
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         for message in environment_changes(record.meta.get("environment", {}), environment()):
             hooks.warn(message)
@@ -51,17 +58,24 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     return run(experiment, record, hooks, started, resume_from=candidates)
 
 
-def _refuse_changes(path: Path, loaded, config, overrides) -> None:
+def _allowed_changes(path: Path, loaded, config, overrides):
+    """The config to resume with, and ``(old, new)`` epochs when ``training.epochs`` is
+    the one thing that changes; any other change is refused, naming each key."""
     given = as_loaded(config if config is not None else RunDir(path).config, overrides)
     # The run's config.yaml holds absolute paths; resolve the given one the same way.
-    changes = describe_changes(resolved(resolve_paths(loaded)), resolved(resolve_paths(given)))
-    if changes:
-        source = str(config) if config is not None else "--set"
-        raise UserError(
-            f"{source}: differs from the config of the run {path}; changed: {', '.join(changes)}",
-            hint="a resumed run keeps its config: leave out CONFIG and --set, or start a new run with "
-            "`nnrun train CONFIG`",
-        )
+    before, after = resolved(resolve_paths(loaded)), resolved(resolve_paths(given))
+    changed = {key for key, _, _ in config_differences(before, after)}
+    if not changed:
+        return loaded, None
+    if changed == {"training.epochs"}:
+        return given, (before["training"]["epochs"], after["training"]["epochs"])
+    changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
+    source = str(config) if config is not None else "--set"
+    raise UserError(
+        f"{source}: differs from the config of the run {path}; changed: {', '.join(changes)}",
+        hint="a resumed run keeps its config, except training.epochs (to train it longer): leave out the "
+        "other changes, or start a new run with `nnrun train CONFIG`",
+    )
 
 
 def environment_changes(before: dict, now: dict) -> list[str]:

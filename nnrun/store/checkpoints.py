@@ -126,23 +126,25 @@ class ScheduleState:
 
 @dataclass
 class Progress:
-    """How far the loop is: epochs finished, optimizer steps taken, metrics rows so far."""
+    """How far the loop is: epochs finished, optimizer steps taken, and the metrics rows
+    so far. The rows are not part of a checkpoint (it would grow with every epoch):
+    metrics.csv holds them, and a resumed run reads them back from there."""
 
     epoch: int = 0
     step: int = 0
     history: list[dict] = field(default_factory=list)
 
     def checkpoint_state(self):
-        return {}, {"epoch": self.epoch, "step": self.step, "history": list(self.history)}  # rows never change
+        return {}, {"epoch": self.epoch, "step": self.step}
 
     def restore_state(self, arrays, info, origin):
+        # Checkpoints written before the history moved out also hold "history"; it is ignored.
         try:
-            epoch, step, history = int(info["epoch"]), int(info["step"]), list(info["history"])
+            self.epoch, self.step = int(info["epoch"]), int(info["step"])
         except (KeyError, TypeError, ValueError):
             raise UserError(f"{origin}: the progress record is malformed") from None
-        if len(history) != epoch or not all(isinstance(row, dict) for row in history):
-            raise UserError(f"{origin}: the metrics history does not match epoch {epoch}")
-        self.epoch, self.step, self.history[:] = epoch, step, history
+        if self.epoch < 0 or self.step < 0:
+            raise UserError(f"{origin}: the progress record is malformed")
 
 
 def loop_components(graph, slots, progress: Progress, stopper=None, schedule_state: dict | None = None,

@@ -1,18 +1,24 @@
-"""Reading an epoch history (``metrics.csv``) and what it says: the best epoch, a
-terminal sparkline, whether the run looks like it overfits, and epoch times as people
-read them.
+"""An epoch history (``metrics.csv``): written as a run goes, read back, and what it
+says: the best epoch, a terminal sparkline, whether the run looks like it overfits,
+and epoch times as people read them.
 
 A history is a list of rows ``{"epoch": 1, "loss": ..., "val_loss": ..., ...}``, as the
-training loop produces them and as ``metrics.csv`` stores them.
+training loop produces them and as ``metrics.csv`` stores them. The file is the
+history's one copy on disk: checkpoints do not repeat it, and a resumed run reads its
+rows back from here (:meth:`MetricsLog.resume`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
 from pathlib import Path
 
+from nnrun.errors import UserError
 from nnrun.model.monitor import Monitor, default_key
+from nnrun.store import files
 from nnrun.store.rundir import RunDir
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -32,6 +38,66 @@ BOOKKEEPING = ("epoch", "lr", "seconds")
 def metric_columns(row: dict) -> list[str]:
     """The loss and metric columns of a metrics.csv row (train and val_), in order."""
     return [key for key in row if key not in BOOKKEEPING]
+
+
+class MetricsLog:
+    """``metrics.csv`` as a run writes it: one line appended per epoch, flushed and
+    fsynced before the epoch's checkpoint, so the cost of an epoch's row does not grow
+    with the epochs before it and a checkpoint never runs ahead of the file.
+
+    The file is created atomically with its header and first row; later rows are
+    appended. A process killed in the middle of a line leaves a torn last line, which
+    :func:`read_metrics` ignores and :meth:`resume` removes.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.handle = None
+        self.columns: list[str] | None = None
+
+    def append(self, row: dict) -> None:
+        if self.handle is None:
+            self._rewrite([row])
+            return
+        self.handle.write(_csv_text([row], self.columns, header=False))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def resume(self, epoch: int, origin: Path) -> list[dict]:
+        """The rows of epochs 1..``epoch`` (a checkpoint's), read back exactly; the file
+        is rewritten to hold only them, dropping rows a killed run wrote after its last
+        checkpoint. A file that lacks any of them is a UserError naming ``origin``."""
+        rows = [row for row in read_metrics(self.path) if row["epoch"] <= epoch]
+        if [row["epoch"] for row in rows] != list(range(1, epoch + 1)):
+            raise UserError(f"{origin}: is after epoch {epoch}, but {self.path.name} holds the rows of "
+                            f"{len(rows)} epochs up to it; the run's history is incomplete")
+        self.close()
+        if rows:
+            self._rewrite(rows)
+        else:
+            self.path.unlink(missing_ok=True)
+        return rows
+
+    def _rewrite(self, rows: list[dict]) -> None:
+        self.columns = list(rows[0])
+        files.atomic_write(self.path, _csv_text(rows, self.columns, header=True).encode())
+        self.handle = open(self.path, "a", encoding="utf-8", newline="")
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _csv_text(rows: list[dict], columns: list[str], header: bool) -> str:
+    """CSV lines; floats as ``repr`` so reading them back gives the very same numbers."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    if header:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
 
 
 def read_metrics(path: Path) -> list[dict]:

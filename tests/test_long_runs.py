@@ -1,0 +1,160 @@
+"""Long runs: an epoch costs the same at epoch 4,000 as at epoch 1 (metrics.csv appended,
+checkpoints without the history, a display bounded by its redraw rate), and a resumed
+or extended run reports its best epoch as an uninterrupted one would."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+
+import pytest
+from rich.console import Console
+
+import nnrun
+from nnrun.console.progress import LineDisplay, LiveDisplay
+from nnrun.engine.hooks import SilentHooks
+from nnrun.engine.resume import resume_training
+from nnrun.errors import RunInterrupted, UserError
+from nnrun.store.tensorfile import read
+
+# No early stopping, a learning rate high enough that the validation loss wobbles:
+# new bests are scattered, so a marker carried wrongly over a resume shows.
+CONFIG = {
+    "name": "long",
+    "data": {"source": {"type": "builtin", "name": "iris"}, "preprocess": ["standardize"]},
+    "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"},
+                         {"type": "dense", "units": 3, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": {"type": "sgd", "learning_rate": 0.9},
+    "metrics": ["accuracy"],
+    "training": {"epochs": 14, "batch_size": 16, "checkpoint": {"every_epochs": 1, "keep": 2}},
+}
+
+
+class Watch(SilentHooks):
+    """Notes metrics.csv's inode after every epoch, and interrupts at ``stop_at``."""
+
+    def __init__(self, run_dir, stop_at=None):
+        self.run_dir, self.stop_at, self.inodes = run_dir, stop_at, []
+
+    def epoch_end(self, row):
+        self.inodes.append(os.stat(self.run_dir / "metrics.csv").st_ino)
+        if row["epoch"] == self.stop_at:
+            os.kill(os.getpid(), 2)  # SIGINT: saved and stopped after this epoch
+
+
+def lines_of(display_output: str) -> list[str]:
+    return re.findall(r"epoch +\d+/\d+ .*", display_output)
+
+
+def line_display() -> tuple[LineDisplay, io.StringIO]:
+    buffer = io.StringIO()
+    return LineDisplay(Console(file=buffer, width=200)), buffer
+
+
+def test_metrics_csv_is_appended_in_place_not_rewritten(tmp_path):
+    watch = Watch(tmp_path / "r")
+    nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=watch)
+    assert len(set(watch.inodes)) == 1  # an atomic rewrite would give each epoch a new inode
+    rows = (tmp_path / "r" / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 15 and rows[0].startswith("epoch,loss,accuracy,val_loss")
+
+
+def test_checkpoints_do_not_grow_with_the_history(tmp_path):
+    config = {**CONFIG, "training": {**CONFIG["training"], "checkpoint": {"every_epochs": 1, "keep": 20}}}
+    run = nnrun.train(config, run_dir=tmp_path / "r").run_dir
+    first = read(run / "checkpoints" / "epoch-000001.safetensors")[1]
+    last = read(run / "checkpoints" / "epoch-000014.safetensors")[1]
+    assert json.loads(last["state"])["progress"] == {"epoch": 14, "step": 14 * 7}
+    assert abs(len(last["state"]) - len(first["state"])) < 16  # digits of counters, nothing per epoch
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    display, buffer = line_display()
+    result = nnrun.train(CONFIG, run_dir=tmp_path_factory.mktemp("ref") / "ref", hooks=display)
+    return result, lines_of(buffer.getvalue())
+
+
+def test_a_resumed_run_marks_new_bests_and_reports_its_best_epoch_as_an_uninterrupted_one(tmp_path, reference):
+    expected, expected_lines = reference
+    stars = [line.endswith("*") for line in expected_lines]
+    assert stars[6:].count(False) >= 2 and stars[6:].count(True) >= 1  # the case shows a wrong marker
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
+    display, buffer = line_display()
+    result = resume_training(tmp_path / "r", hooks=display)
+    resumed_stars = [line.endswith("*") for line in lines_of(buffer.getvalue())]
+    assert resumed_stars == stars[6:]
+    assert result.best_epoch == expected.best_epoch is not None
+    assert [row["val_loss"] for row in result.history] == [row["val_loss"] for row in expected.history]
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["best_epoch"] == expected.best_epoch
+
+
+def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_with_gaps(tmp_path, reference):
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
+    metrics = tmp_path / "r" / "metrics.csv"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text("".join(lines) + "7,0.5,0.9")  # a row torn by a kill after the checkpoint
+    resume_training(tmp_path / "r")
+    assert metrics.read_text() .count("\n") == 15
+
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "g", hooks=Watch(tmp_path / "g", stop_at=6))
+    metrics = tmp_path / "g" / "metrics.csv"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text("".join(lines[:4] + lines[5:]))  # epoch 4 lost
+    with pytest.raises(UserError, match="holds the rows of 5 epochs up to it; the run's history is incomplete"):
+        resume_training(tmp_path / "g")
+
+
+def test_a_hook_can_stop_training_after_an_epoch(tmp_path):
+    class StopAtThree(SilentHooks):
+        def epoch_end(self, row):
+            self.epoch = row["epoch"]
+
+        def should_stop(self):
+            return self.epoch == 3
+
+    result = nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=StopAtThree())
+    assert len(result.history) == 3 and result.stopped_early
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["status"] == "completed"
+
+
+def test_the_live_display_prints_every_epoch_line_but_redraws_at_a_bounded_rate(tmp_path, monkeypatch):
+    buffer = io.StringIO()
+    display = LiveDisplay(Console(file=buffer, force_terminal=True, width=200))
+    draws = []
+    original = LiveDisplay.draw
+    monkeypatch.setattr(LiveDisplay, "draw", lambda self: (draws.append(1), original(self)))
+    nnrun.train({**CONFIG, "training": {**CONFIG["training"], "epochs": 60}}, run_dir=tmp_path / "r", hooks=display)
+    display.close()
+    epochs = sorted({int(n) for n in re.findall(r"epoch +(\d+)/60 ", buffer.getvalue())})
+    assert epochs == list(range(1, 61))
+    assert len(draws) < 30  # 60 short epochs of 7 batches: far fewer redraws than epochs or batches
+
+
+def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_path):
+    short = {**CONFIG, "training": {**CONFIG["training"], "epochs": 6}}
+    nnrun.train(short, run_dir=tmp_path / "short")
+    longer = nnrun.train(CONFIG, run_dir=tmp_path / "long")
+    result = run_cli("train", "--resume", tmp_path / "short", "--set", "training.epochs=14")
+    assert result.exit_code == 0, result.output
+    assert "training.epochs 6 -> 14: this continues the run to 14 epochs in place" in result.output
+    assert "resuming after epoch 6" in result.output
+    run = tmp_path / "short"
+    assert (run / "model.safetensors").read_bytes() == (longer.run_dir / "model.safetensors").read_bytes()
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "completed" and meta["epochs_completed"] == 14
+    assert meta["resumes"][-1]["epochs"] == {"from": 6, "to": 14}
+    assert "epochs: 14" in (run / "config.yaml").read_text()
+
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=20", "--set", "training.batch_size=8")
+    assert result.exit_code == 2
+    assert "changed: training.batch_size (16 -> 8)" in result.output and "except training.epochs" in result.output
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=10")
+    assert result.exit_code == 2
+    assert "training.epochs: 10 is fewer than the 14 epochs this checkpoint has trained" in result.output
