@@ -85,19 +85,49 @@ def default_name(path: Path) -> str:
 
 
 def validate(data: dict, loaded: LoadedConfig) -> Config:
+    arrays = [Problem(path, message) for path, message in arrays_inside(data)]
+    if arrays:
+        raise loaded.error(arrays)
     try:
         # JSON mode: the data holds only what JSON can (the reader made sure), and
         # strict JSON validation accepts exactly the YAML types a field asks for.
         return Config.model_validate_json(json.dumps(data, default=_json_value), strict=True)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
             path, node = user_path(err["loc"], data)
+            if _other_branch(err, path, errors, data):
+                continue
             if err["type"] == "union_tag_invalid" and isinstance(node, dict):
                 path += ("type",)  # point at the misspelled type itself
             problem = Problem(".".join(map(str, path)), describe(err, path))
             problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
         raise loaded.error(problems) from None
+
+
+def arrays_inside(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(dotted path, message) for every array (NumPy, pandas, ...) inside a config given
+    as a dict: a config holds settings, and data goes to ``nnrun.train`` beside it."""
+    if isinstance(value, dict):
+        return [found for key, inner in value.items() for found in arrays_inside(inner, f"{path}.{key}".lstrip("."))]
+    if isinstance(value, (list, tuple)):
+        return [found for i, inner in enumerate(value) for found in arrays_inside(inner, f"{path}.{i}".lstrip("."))]
+    if getattr(value, "ndim", 0) and hasattr(value, "shape"):
+        return [(path, f"an array of shape {tuple(value.shape)} ({type(value).__name__}) inside the config; a config holds "
+                       "settings, not data: pass arrays beside it, as nnrun.train(config, data=(x, y), "
+                       "validation=(x_val, y_val))")]
+    return []
+
+
+def _other_branch(err: dict, path: tuple, errors: list[dict], data: dict) -> bool:
+    """A name or a mapping (``initializer: GlorotUniform`` or ``{type: constant}``) fails
+    both members of its union; the mapping member's "expected a mapping" says nothing
+    about a misspelled name when the name member has its own error at the same place."""
+    if err["type"] not in ("model_type", "dict_type") or not isinstance(err.get("input"), str):
+        return False
+    places = {path, path[:-1]}  # the member's name may end the path (``kernel_initializer.Constant``)
+    return any(other is not err and user_path(other["loc"], data)[0] in places for other in errors)
 
 
 def _json_value(value: Any) -> Any:

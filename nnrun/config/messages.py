@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from nnrun.config.keras_words import keras_key_hint, keras_value_hint
 from nnrun.errors import did_you_mean
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
@@ -57,7 +58,8 @@ PATTERNS = {
 def describe(error: dict, path: tuple) -> str:
     kind, received, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "extra_forbidden":
-        return f"unknown key '{path[-1]}'" + did_you_mean(str(path[-1]), fields_at(error["loc"]), "expected one of")
+        key, fields = str(path[-1]), fields_at(error["loc"])
+        return f"unknown key '{key}'" + (keras_key_hint(key, fields) or did_you_mean(key, fields, "expected one of"))
     if kind == "missing":
         help_text = _description(error["loc"])
         return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
@@ -65,7 +67,7 @@ def describe(error: dict, path: tuple) -> str:
         return _describe_tag(kind, error, received)
     if kind in ("literal_error", "enum"):
         options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ", ").split(",")]
-        return f"expected one of {', '.join(options)}, got {show(received)}" + did_you_mean(str(received), options)
+        return f"expected one of {', '.join(options)}, got {show(received)}" + _suggest(str(received), options)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
     if kind in EXPECTED:
@@ -88,7 +90,12 @@ def _describe_tag(kind: str, error: dict, received: Any) -> str:
     tag = received.get("type") if isinstance(received, dict) else error["ctx"]["tag"]
     if not isinstance(tag, str) or not tag:
         return f"expected a type name, one of: {', '.join(expected)}; got {show(tag)}"
-    return f"unknown type '{tag}'" + did_you_mean(tag, expected, "expected one of")
+    return f"unknown type '{tag}'" + _suggest(tag, expected, "expected one of")
+
+
+def _suggest(word: str, options: list[str], listing: str | None = None) -> str:
+    """A Keras name's nnrun equivalent first (``acc`` -> accuracy, not auc), then spelling."""
+    return keras_value_hint(word, options) or did_you_mean(word, options, listing)
 
 
 def _is_number(text: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from nnrun.specs import SPEC, tagged_union
+from nnrun.specs import SPEC, short_form, tagged_union
 
 
 class Regularizer(BaseModel):
@@ -62,4 +62,15 @@ class L1L2(Regularizer):
 
 REGULARIZERS = (L1, L2, L1L2)
 
-RegularizerSpec = tagged_union(REGULARIZERS)
+
+
+def factors_form(value):
+    """Keras writes a regularizer by its factors, and so may a config: ``{l2: 0.01}`` is
+    ``{type: l2, l2: 0.01}``, ``{l1: ..., l2: ...}`` is ``l1_l2``; a bare name is
+    ``{type: name}`` as for every family."""
+    if isinstance(value, dict) and "type" not in value and value and set(value) <= {"l1", "l2"}:
+        return {"type": "l1_l2" if len(value) == 2 else next(iter(value)), **value}
+    return short_form(value)
+
+
+RegularizerSpec = tagged_union(REGULARIZERS, parse=factors_form)

@@ -1,0 +1,65 @@
+"""Keras's names for what nnrun names otherwise, for the "did you mean" of config errors.
+
+People who know Keras write what Keras accepts: ``input_shape`` on a layer, ``lr``,
+``metrics: [acc]``, ``activation: ReLU``. Spelling similarity alone suggests the wrong
+thing (``acc`` is closest to ``auc``), so these words are looked up here first:
+
+    keras_key_hint("lr", ["learning_rate", ...])        -> "; did you mean 'learning_rate'? ..."
+    keras_value_hint("GlorotUniform", ["glorot_uniform", ...]) -> "; did you mean 'glorot_uniform'? ..."
+
+Each returns "" when it knows nothing better, and the caller falls back to spelling.
+"""
+
+from __future__ import annotations
+
+# Keys Keras takes that have no place (or another place) in nnrun's config.
+KEYS = {
+    "input_shape": "nnrun takes the input shape from the data, so no layer declares it; remove this key",
+    "batch_input_shape": "nnrun takes the input shape from the data, so no layer declares it; remove this key",
+    "input_dim": "nnrun takes the input size from the data, so no layer declares it; remove this key",
+    "validation_split": "the validation fraction is set in the data block: data: {split: {validation: 0.2}}",
+}
+
+# Keys that are nnrun keys under another name: Keras's name -> nnrun's.
+RENAMED_KEYS = {
+    "lr": "learning_rate",
+}
+
+# Values (metric, loss, activation names) that Keras spells otherwise.
+RENAMED_VALUES = {
+    "acc": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+    "root_mean_squared_error": "rmse",
+}
+
+
+def keras_key_hint(key: str, fields: list[str]) -> str:
+    """What to write instead of the Keras key ``key``, where ``fields`` are the keys
+    allowed at its place; "" when ``key`` is no Keras word."""
+    if key in RENAMED_KEYS and RENAMED_KEYS[key] in fields:
+        return f"; did you mean '{RENAMED_KEYS[key]}'? (Keras's '{key}' is '{RENAMED_KEYS[key]}' in nnrun)"
+    if key in KEYS:
+        return f"; {KEYS[key]}"
+    return ""
+
+
+def keras_value_hint(word: str, options: list[str]) -> str:
+    """The option that the Keras name ``word`` means: a Keras alias (``acc``), or the same
+    name in another case or without underscores (``ReLU``, ``GlorotUniform``, ``Adam``)."""
+    renamed = RENAMED_VALUES.get(word)
+    if renamed in options:
+        return f"; did you mean '{renamed}'? (Keras's '{word}' is '{renamed}' in nnrun)"
+    squashed = _squash(word)
+    same = [option for option in options if _squash(option) == squashed]
+    if len(same) == 1 and same[0] != word:
+        return f"; did you mean '{same[0]}'? (nnrun's names are lower case, words joined by '_')"
+    return ""
+
+
+def _squash(name: str) -> str:
+    """``GlorotUniform``, ``glorot_uniform`` and ``glorot-uniform`` all squash to ``glorotuniform``."""
+    return name.lower().replace("_", "").replace("-", "")

@@ -1,0 +1,100 @@
+"""Keras users' first guesses get the nnrun word they meant, not the nearest spelling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+import nnrun
+from nnrun.errors import UserError
+
+BASE = {
+    "name": "keras",
+    "data": {"source": {"type": "builtin", "name": "iris"}},
+    "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"},
+                         {"type": "dense", "units": 3, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": {"type": "adam", "learning_rate": 0.01},
+    "metrics": ["accuracy"],
+    "training": {"epochs": 2},
+}
+
+
+def with_change(path: str, value) -> dict:
+    """BASE with one dotted key set (list items by index)."""
+    config = yaml.safe_load(yaml.safe_dump(BASE))
+    *parents, last = path.split(".")
+    node = config
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return config
+
+
+GUESSES = [
+    ("model.layers.0.input_shape", [4],
+     "model.layers.0.input_shape: unknown key 'input_shape'; nnrun takes the input shape from the data, "
+     "so no layer declares it; remove this key"),
+    ("model.layers.0.input_dim", 4,
+     "model.layers.0.input_dim: unknown key 'input_dim'; nnrun takes the input size from the data, "
+     "so no layer declares it; remove this key"),
+    ("metrics.0", "acc",
+     "metrics.0: expected one of accuracy, top_k_accuracy, precision, recall, f1, f1_macro, auc, mae, rmse, r2, "
+     "got 'acc'; did you mean 'accuracy'? (Keras's 'acc' is 'accuracy' in nnrun)"),
+    ("metrics.0", "categorical_accuracy",
+     "got 'categorical_accuracy'; did you mean 'accuracy'? (Keras's 'categorical_accuracy' is 'accuracy' in nnrun)"),
+    ("optimizer.lr", 0.01,
+     "optimizer.lr: unknown key 'lr'; did you mean 'learning_rate'? (Keras's 'lr' is 'learning_rate' in nnrun)"),
+    ("training.validation_split", 0.2,
+     "training.validation_split: unknown key 'validation_split'; the validation fraction is set in the data "
+     "block: data: {split: {validation: 0.2}}"),
+    ("model.layers.0.activation", "ReLU",
+     "got 'ReLU'; did you mean 'relu'? (nnrun's names are lower case, words joined by '_')"),
+    ("model.layers.0.kernel_initializer", "GlorotUniform",
+     "got 'GlorotUniform'; did you mean 'glorot_uniform'? (nnrun's names are lower case, words joined by '_')"),
+    ("optimizer.type", "Adam",
+     "optimizer.type: unknown type 'Adam'; did you mean 'adam'? (nnrun's names are lower case, words joined by '_')"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), GUESSES, ids=[g[0] + "=" + str(g[1]) for g in GUESSES])
+def test_a_keras_guess_gets_the_nnrun_word(run_cli, write_config, path, value, message):
+    config = write_config(yaml.safe_dump(with_change(path, value), sort_keys=False))
+    result = run_cli("validate", config)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert result.output.count("problem in the config") == 1  # one problem, not one per union member
+
+
+def test_ordinary_misspellings_still_get_spelling_suggestions(run_cli, write_config):
+    result = run_cli("validate", write_config(yaml.safe_dump(with_change("metrics.0", "acuracy"))))
+    assert result.exit_code == 2 and "got 'acuracy'; did you mean 'accuracy'?" in result.output
+    result = run_cli("validate", write_config(yaml.safe_dump(with_change("model.layers.0.unit", 8))))
+    assert result.exit_code == 2 and "unknown key 'unit'; did you mean 'units'?" in result.output
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ({"l2": 0.01}, {"type": "l2", "l2": 0.01}),
+    ({"l1": 0.003}, {"type": "l1", "l1": 0.003}),
+    ({"l1": 0.001, "l2": 0.002}, {"type": "l1_l2", "l1": 0.001, "l2": 0.002}),
+])
+def test_a_regularizer_written_by_its_factors_is_that_regularizer(tmp_path, written, meant):
+    config = with_change("model.layers.0.kernel_regularizer", written)
+    spelled_out = with_change("model.layers.0.kernel_regularizer", meant)
+    a = nnrun.train(config, run_dir=tmp_path / "a")
+    b = nnrun.train(spelled_out, run_dir=tmp_path / "b")
+    assert (a.run_dir / "config.yaml").read_text() == (b.run_dir / "config.yaml").read_text()
+    assert (a.run_dir / "model.safetensors").read_bytes() == (b.run_dir / "model.safetensors").read_bytes()
+
+
+def test_arrays_inside_a_config_are_a_clear_error(tmp_path):
+    config = with_change("data.source", {"type": "npz", "path": "xy.npz", "x": np.zeros((150, 4))})
+    with pytest.raises(UserError) as caught:
+        nnrun.train(config, run_dir=tmp_path / "r")
+    assert "data.source.x: an array of shape (150, 4) (ndarray) inside the config; a config holds settings, not " \
+           "data: pass arrays beside it, as nnrun.train(config, data=(x, y), validation=(x_val, y_val))" in str(caught.value)
+    assert not (tmp_path / "r").exists()
