@@ -103,7 +103,8 @@ def _csv_samples(source: Path, saved: SavedPreprocessing, target: str | None) ->
     header, rows, lines = read_csv(source)
     columns = saved.encoding()
     names = saved.column_names()
-    categorical = [c.name for c in saved.columns.columns if c.kind == "categorical"] if saved.columns else []
+    # Text columns are read as strings too, then vectorized with the saved vocabulary.
+    categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []
     check_input_columns(header, names, target, str(source))
     table = build_table(str(source), header, rows, names, categorical, lines)
     if columns:

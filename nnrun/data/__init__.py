@@ -29,14 +29,16 @@ class Splits:
 def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     """Load the source and cut it into splits, seeded so evaluate rebuilds the same.
 
-    A table source's columns are encoded after the split, with the categories and
-    fill values learned on the training rows (or the saved ``columns`` state)."""
+    A table source's columns are encoded after the split, with the categories, fill
+    values and text vocabulary learned on the training rows (or the saved ``columns``
+    state)."""
     full = data_config.source.load(seed)
     rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
     parts = {name: full.take(idx) for name, idx in indices.items() if len(idx)}
     if full.table is not None:
-        columns = columns or fit_columns(parts["train"].table, data_config.source.missing)
+        text = getattr(data_config.source, "text", None)
+        columns = columns or fit_columns(parts["train"].table, data_config.source.missing, text)
         parts = {name: _encoded(part, columns) for name, part in parts.items()}
     return Splits(parts, columns)  # the unsplit set is dropped here, halving peak memory
 

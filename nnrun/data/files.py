@@ -26,6 +26,7 @@ from nnrun.data.base import (
 )
 from nnrun.data.dataset import Dataset
 from nnrun.data.formats import npz_keys, read_idx, read_npz
+from nnrun.data.text import TextSpec
 from nnrun.data.table import (
     Table,
     build_table,
@@ -66,13 +67,35 @@ class CsvSource(SourceBase):
     task: TaskName = Field("classification", description="classification (class labels) or regression.")
     validation_path: str | None = Field(None, description="A separate CSV file used as the validation split.")
     test_path: str | None = Field(None, description="A separate CSV file used as the test split.")
+    text: TextSpec | None = Field(
+        None, description="A column of free text, the model's one input: {column, tokens: word|char, max_tokens, "
+        "length, lowercase}; its vocabulary is learned on the training split.")
 
     def resolve(self, folder: Path) -> "CsvSource":
         return self.model_copy(update={key: absolute(getattr(self, key), folder)
                                        for key in ("path", "validation_path", "test_path")})
 
+    def _text_column(self, header: list[str], origin: str) -> list[str]:
+        """With ``text``, that column is the one feature: token indices fill the input."""
+        column = self.text.column
+        check_columns([column], header, f"a column of {origin}", "data.source.text.column")
+        clash = [("data.source.features", self.features not in (None, [column]), "lists other columns"),
+                 ("data.source.categorical", bool(self.categorical), "is set"),
+                 ("data.source.text.column", column == self.target, "is the target column")]
+        for key, wrong, what in clash:
+            if wrong:
+                raise ConfigError("", [Problem(key, f"{what}, but the text column '{column}' is the model's only "
+                                                    "input; leave features and categorical out")])
+        return [column]
+
+    def string_columns(self) -> list[str]:
+        """The columns kept as text: the categorical ones and the text column."""
+        return [*self.categorical, self.text.column] if self.text else list(self.categorical)
+
     def feature_columns(self, header: list[str], origin: str) -> list[str]:
         check_columns([self.target], header, f"a column of {origin}", "data.source.target")
+        if self.text is not None:
+            return self._text_column(header, origin)
         names = self.features if self.features is not None else [c for c in header if c != self.target]
         check_columns(names, header, f"a column of {origin}", "data.source.features")
         check_columns(self.categorical, names, "one of the feature columns", "data.source.categorical")
@@ -92,8 +115,8 @@ class CsvSource(SourceBase):
             header, rows, lines = read_csv(Path(path), hint=RELATIVE_HINT)
             names = names or self.feature_columns(header, path)
             check_columns([self.target, *names], header, f"a column of {path}", "data.source")
-            table = build_table(path, header, rows, names, self.categorical, lines)
-            if self.missing == "error":
+            table = build_table(path, header, rows, names, self.string_columns(), lines)
+            if self.missing == "error" and self.text is None:  # an empty text is a text
                 check_no_missing(table)
             tables.append(table)
             targets.append(self._target(header, rows, lines, path))

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from nnrun.data import synthetic
+from nnrun.data import sequences, synthetic
 from nnrun.data.base import SourceBase
 from nnrun.data.dataset import Dataset
 from nnrun.data.files import CsvSource, IdxSource, NpzSource
@@ -77,13 +77,15 @@ class SyntheticSource(SourceBase):
 
     ``pattern`` picks the picture: ``clusters`` (Gaussian blobs, default 20 features,
     3 classes), ``moons`` (two half circles, 2 classes), ``spirals`` (one arm per
-    class), or ``linear`` (a noisy linear regression target). Moons and spirals put
+    class), ``waves`` (noisy periodic sequences, shape [64, 1] by default, the class
+    being the wave's shape), or ``linear`` (a noisy linear regression target). Moons and spirals put
     the picture in the first two features (default 2) and default to noise 0.1."""
 
     type: Literal["synthetic"] = "synthetic"
     task: Literal["classification", "regression"] = Field("classification", description="What to generate.")
-    pattern: Literal["clusters", "moons", "spirals", "linear"] = Field(
-        "clusters", description="clusters, moons or spirals (classification); linear (regression)."
+    pattern: Literal["clusters", "moons", "spirals", "waves", "linear"] = Field(
+        "clusters", description="clusters, moons, spirals or waves (sequences (steps, 1) of 2 to 4 wave shapes; "
+        "classification); linear (regression)."
     )
     samples: int = Field(1000, gt=0, le=10_000_000, description="Number of samples.")
     features: int = Field(20, gt=0, le=100_000, description="Number of features (2 for moons and spirals).")
@@ -107,6 +109,11 @@ class SyntheticSource(SourceBase):
             values.setdefault("pattern", "linear")
         if values.get("pattern") == "linear":
             values.setdefault("task", "regression")
+        if values.get("pattern") == "waves":
+            values.setdefault("shape", [64, 1])
+            values.setdefault("noise", 0.3)
+            if isinstance(values["shape"], list) and all(isinstance(v, int) for v in values["shape"]):
+                values.setdefault("features", int(np.prod(values["shape"])))
         if values.get("pattern") in ("moons", "spirals"):
             values.setdefault("features", 2)
             values.setdefault("noise", 0.1)
@@ -120,6 +127,10 @@ class SyntheticSource(SourceBase):
                              "use linear for regression, clusters, moons or spirals for classification")
         if self.pattern in ("moons", "spirals") and self.features < 2:
             raise ValueError(f"{self.pattern} needs at least 2 features")
+        if self.pattern == "waves" and (self.shape is None or len(self.shape) != 2 or self.shape[1] != 1
+                                        or self.classes > len(sequences.WAVE_NAMES)):
+            raise ValueError(f"waves makes sequences of shape [steps, 1] with 2 to {len(sequences.WAVE_NAMES)} "
+                             f"classes, not shape {self.shape} with {self.classes} classes")
         if self.pattern == "moons" and self.classes != 2:
             raise ValueError(f"moons has 2 classes, not {self.classes}")
         if self.shape is not None and int(np.prod(self.shape)) != self.features:
@@ -135,6 +146,9 @@ class SyntheticSource(SourceBase):
             return Dataset(self._shaped(x), y, "regression", names)
         if self.pattern == "moons":
             x, y = synthetic.moons(rng, n, f, noise)
+        elif self.pattern == "waves":
+            x, y = sequences.waves(rng, n, self.shape[0], k, noise)
+            return Dataset(x, y, "classification", names, list(sequences.WAVE_NAMES[:k]))
         elif self.pattern == "spirals":
             x, y = synthetic.spirals(rng, n, f, k, noise)
         else:

@@ -5,7 +5,8 @@ with NaN where a cell is missing, categorical columns as strings ("" where missi
 After the split, :func:`fit_columns` learns the categories and the fill values from
 the training rows only, and :func:`encode_columns` turns any table (training,
 validation, test, or a file given to ``nnrun predict``) into the model's float32
-features. The fitted state is plain JSON, saved in ``preprocess.json``.
+features. The fitted state is plain JSON, saved in ``preprocess.json``. A text column
+(kept with the string columns) becomes ``length`` token indices, ``review[0]`` ...
 
 Encoded features keep the column order of the table; a categorical column ``city``
 with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 from nnrun.errors import UserError
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared in lower case
@@ -130,10 +132,14 @@ def _most_frequent(values: np.ndarray):
     return uniques[np.argmax(counts)] if len(uniques) else None
 
 
-def fit_columns(table: Table, missing: str) -> dict:
-    """Learn categories and fill values from the training rows (JSON-able state)."""
+def fit_columns(table: Table, missing: str, text: TextSpec | None = None) -> dict:
+    """Learn categories and fill values from the training rows (JSON-able state); a
+    ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`)."""
     numeric_names = [n for n in table.names if n not in table.categorical]
     columns = []
+    if text is not None:
+        texts = table.strings[:, table.categorical.index(text.column)]
+        columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
     for j, name in enumerate(numeric_names):
         present = table.numeric[:, j][~np.isnan(table.numeric[:, j])]
         fill = float(present.mean()) if missing == "mean" and len(present) else None
@@ -141,6 +147,8 @@ def fit_columns(table: Table, missing: str) -> dict:
             fill = float(_most_frequent(present))
         columns.append({"name": name, "kind": "numeric", "fill": fill})
     for j, name in enumerate(table.categorical):
+        if text is not None and name == text.column:
+            continue
         present = table.strings[:, j][table.strings[:, j] != ""].astype(str)
         fill = str(_most_frequent(present)) if missing != "error" and len(present) else None
         columns.append({"name": name, "kind": "categorical", "categories": sorted(set(present)), "fill": fill})
@@ -153,6 +161,8 @@ def encoded_names(state: dict) -> list[str]:
     for column in state["columns"]:
         if column["kind"] == "numeric":
             names.append(column["name"])
+        elif column["kind"] == "text":
+            names += [f"{column['name']}[{i}]" for i in range(column["text"]["length"])]
         else:
             names += [f"{column['name']}={c}" for c in column["categories"]]
     return names
@@ -171,6 +181,8 @@ def encode_columns(table: Table, state: dict, unseen: str = "zeros") -> np.ndarr
         if column["kind"] == "numeric":
             values = table.numeric[:, numeric_names.index(name)]
             blocks.append(_filled(values, np.isnan(values), column, table)[:, None])
+        elif column["kind"] == "text":  # token indices (N, length); an empty cell is all padding
+            blocks.append(vectorize(table.strings[:, table.categorical.index(name)], column["text"]))
         else:
             values = table.strings[:, table.categorical.index(name)]
             values = _filled(values, values == "", column, table)

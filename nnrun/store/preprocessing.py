@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.errors import UserError
@@ -24,11 +24,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class SavedText(_Strict):
+    """A text column's vectorizer (see ``nnrun.data.text``)."""
+
+    tokens: Literal["word", "char"]
+    max_tokens: int
+    length: int = Field(gt=0)
+    lowercase: bool
+    strip_punctuation: bool
+    vocabulary: list[str] = Field(min_length=2)
+
+
 class SavedColumn(_Strict):
     name: str
-    kind: Literal["numeric", "categorical"]
+    kind: Literal["numeric", "categorical", "text"]
     fill: float | str | None = None
     categories: list[str] | None = None
+    text: SavedText | None = None
 
 
 class SavedColumns(_Strict):

@@ -1,0 +1,134 @@
+"""Sequence data the way a user gives it: a CSV text column (vocabulary from the
+training split, saved, reapplied by predict and evaluate --data), NPZ sequences of
+floats or token ids, and the generated waves."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrun.data.sequences import reviews
+
+TEXT_CONFIG = """
+name: text
+seed: 1
+data:
+  source:
+    type: csv
+    path: reviews.csv
+    target: sentiment
+    test_path: test.csv
+    text: {{column: review, tokens: word, max_tokens: 200, length: 24}}
+  split: {{validation: 0.2, test: 0, stratify: true}}
+model:
+  layers:
+    - {{type: embedding, input_dim: 200, output_dim: 8, mask_zero: true}}
+    - {type}
+    - {{type: dense, units: 2, activation: softmax}}
+loss: categorical_crossentropy
+metrics: [accuracy]
+training: {{epochs: 1, batch_size: 32}}
+"""
+
+
+def write_reviews(path: Path, samples: int, seed: int, extra: str = "") -> None:
+    texts, labels = reviews(np.random.default_rng(seed), samples)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["review", "sentiment"])
+        writer.writerows([[t + extra, label] for t, label in zip(texts, labels)])
+
+
+@pytest.fixture
+def text_files(tmp_path):
+    write_reviews(tmp_path / "reviews.csv", 120, 0)
+    write_reviews(tmp_path / "test.csv", 30, 1, extra=" Zanzibar!")  # a word only the test split has
+    return tmp_path
+
+
+@pytest.mark.parametrize("layer", [
+    "{type: bidirectional, layer: {type: lstm, units: 4}}",
+    "{type: gru, units: 4}",
+    "{type: global_average_pool1d}",
+])
+def test_text_column_trains_predicts_and_evaluates(run_cli, text_files, layer):
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type=layer))
+    result = run_cli("train", "config.yaml", "--run-dir", "run", "--quiet")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((text_files / "run" / "preprocess.json").read_text())
+    column = saved["columns"]["columns"][0]
+    assert column["kind"] == "text" and saved["input_shape"] == [24]
+    vocabulary = column["text"]["vocabulary"]
+    assert vocabulary[:2] == ["", "[UNK]"] and "the" in vocabulary
+    assert "zanzibar" not in vocabulary  # learned on the training split only
+
+    (text_files / "new.csv").write_text("review\nThe plot was not bad.\n\nThe acting was dreadful!\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--proba")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(open(text_files / "out.csv")))
+    assert len(rows) == 2 and {r["prediction"] for r in rows} <= {"negative", "positive"}
+
+    result = run_cli("evaluate", "run", "--data", "test.csv")
+    assert result.exit_code == 0, result.output
+    assert "30 samples" in result.output
+
+
+def test_an_empty_text_is_all_padding(run_cli, text_files):
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
+    assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
+    (text_files / "new.csv").write_text('review\n""\n...\n')
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"features": ["review", "sentiment2"]}, "data.source.features: lists other columns, but the text column 'review'"),
+    ({"text": {"column": "reveiw"}}, "data.source.text.column: 'reveiw' is not a column of"),
+    ({"text": {"column": "review", "tokens": "letters"}}, "data.source.text.tokens"),
+])
+def test_text_config_mistakes_are_located(run_cli, text_files, change, message):
+    import yaml
+
+    config = yaml.safe_load(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
+    config["data"]["source"].update(change)
+    (text_files / "config.yaml").write_text(yaml.safe_dump(config))
+    result = run_cli("validate", "config.yaml")
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_npz_sequences_of_floats_and_of_token_ids(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    floats = rng.normal(size=(60, 7, 3)).astype(np.float32)
+    np.savez(tmp_path / "floats.npz", x=floats, y=(floats[:, :, 0].sum(axis=1) > 0).astype(np.int64))
+    tokens = rng.integers(0, 9, (60, 6))
+    np.savez(tmp_path / "tokens.npz", x=tokens, y=(tokens[:, 0] > 4).astype(np.int64))
+    layers = {
+        "floats": "[{type: gru, units: 4, return_sequences: true}, {type: global_max_pool1d}, "
+                  "{type: dense, units: 2, activation: softmax}]",
+        "tokens": "[{type: embedding, input_dim: 9, output_dim: 4, mask_zero: true}, {type: simple_rnn, units: 3}, "
+                  "{type: dense, units: 2, activation: softmax}]",
+    }
+    for name, model in layers.items():
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\ndata: {{source: {{type: npz, path: {name}.npz}}, split: {{validation: 0.2, test: 0.2}}}}\n"
+            f"model: {{layers: {model}}}\nloss: categorical_crossentropy\ntraining: {{epochs: 1}}\n")
+        result = run_cli("train", f"{name}.yaml", "--run-dir", name, "--quiet")
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / name / "preprocess.json").read_text())["input_shape"] == list(
+            np.load(tmp_path / f"{name}.npz")["x"].shape[1:])
+        result = run_cli("predict", name, f"{name}.npz", "-o", f"{name}.csv")
+        assert result.exit_code == 0 and "wrote 60 predictions" in result.output, result.output
+
+
+def test_waves_pattern_checks_its_shape(run_cli, tmp_path):
+    (tmp_path / "c.yaml").write_text("data: {source: {type: synthetic, pattern: waves, shape: [8, 2]}}\n"
+                                     "model: {layers: [{type: gru, units: 2}, {type: dense, units: 3}]}\n"
+                                     "loss: categorical_crossentropy\n")
+    result = run_cli("validate", "c.yaml")
+    assert result.exit_code == 2
+    assert "waves makes sequences of shape [steps, 1]" in result.output
