@@ -38,6 +38,7 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet: bool =
     return _train(config, overrides=overrides, run_dir=run_dir, runs_root=runs_root, hooks=hooks, command=command)
 
 
-def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None) -> dict:
-    """Score a run directory's weights on a split, or on a labelled file ``data``."""
-    return _evaluate(run_dir, split, data)
+def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False) -> dict:
+    """Score a run directory's weights on a split, or on a labelled file ``data``; the
+    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``)."""
+    return _evaluate(run_dir, split, data, force)

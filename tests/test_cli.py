@@ -28,7 +28,7 @@ def test_train_then_evaluate_iris(run_cli, tmp_path):
 
     result = run_cli("evaluate", "runs/iris")
     assert result.exit_code == 0, result.output
-    report = json.loads((run / "eval.json").read_text())
+    report = json.loads((run / "eval-test.json").read_text())
     assert report["split"] == "test" and report["samples"] == 30
     assert report["metrics"]["accuracy"] >= 0.9
     assert report["metrics"]["accuracy"] == meta["final"]["test"]["accuracy"]

@@ -52,7 +52,7 @@ def test_csv_trains_with_string_labels_and_categories(run_cli, tmp_path):
     # evaluate rebuilds the split and reapplies the saved encoding: same test score.
     assert run_cli("evaluate", tmp_path / "run").exit_code == 0
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
-    report = json.loads((tmp_path / "run" / "eval.json").read_text())
+    report = json.loads((tmp_path / "run" / "eval-test.json").read_text())
     assert report["metrics"]["accuracy"] == pytest.approx(meta["final"]["test"]["accuracy"])
     assert report["metrics"]["loss"] == pytest.approx(meta["final"]["test"]["loss"], rel=1e-5)
 

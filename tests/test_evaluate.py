@@ -55,9 +55,9 @@ def test_evaluate_classifier_prints_and_writes_confusion_matrix(run_cli, tmp_pat
     result = run_cli("evaluate", run)
     assert result.exit_code == 0, result.output
     for fragment in ("Confusion matrix", "true \\ predicted", "versicolor", "Per class", "macro average",
-                     "precision", "recall", "f1", "eval.json"):
+                     "precision", "recall", "f1", "eval-test.json"):
         assert fragment in result.output
-    report = json.loads((run / "eval.json").read_text())
+    report = json.loads((run / "eval-test.json").read_text())
     details = report["classification"]
     matrix = np.array(details["confusion_matrix"])
     assert details["classes"] == ["setosa", "versicolor", "virginica"]
@@ -71,7 +71,7 @@ def test_evaluate_regressor_prints_and_writes_residuals(run_cli, tmp_path):
     result = run_cli("evaluate", run, "--split", "validation")
     assert result.exit_code == 0, result.output
     assert "Residuals" in result.output and "root mean squared error" in result.output
-    report = json.loads((run / "eval.json").read_text())
+    report = json.loads((run / "eval-validation.json").read_text())
     stats = report["regression"]
     assert "classification" not in report
     # The RMSE of the residuals is the square root of the MSE loss on the same split.

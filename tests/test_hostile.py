@@ -114,7 +114,7 @@ def test_reading_a_run_refuses_a_hostile_weights_file(case, command, finished, r
     assert result.output.startswith(f"error: {run / 'model.safetensors'}: ")
     assert expected in result.output and "Traceback" not in result.output
     assert not (tmp_path / "executed").exists()
-    assert not (run / "eval.json").exists() and not (tmp_path / "out.csv").exists()
+    assert not (run / "eval-test.json").exists() and not (tmp_path / "out.csv").exists()
 
 
 @pytest.mark.parametrize("case", CASES)

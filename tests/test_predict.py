@@ -154,7 +154,7 @@ def test_evaluate_refuses_data_that_changed_since_training(run_cli, tmp_path):
     result = run_cli("evaluate", "r")
     assert result.exit_code == 2
     assert "r: the data no longer matches the run: the test, train, validation splits differ" in result.output
-    assert not (tmp_path / "r" / "eval.json").exists()
+    assert not (tmp_path / "r" / "eval-test.json").exists()
 
 
 def test_evaluate_scores_a_labelled_file(run_cli, tmp_path):
@@ -172,7 +172,7 @@ def test_evaluate_scores_a_labelled_file(run_cli, tmp_path):
     (tmp_path / "all.csv").write_text(text)
     result = run_cli("evaluate", "r", "--data", "all.csv")
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "r" / "eval.json").read_text())
+    report = json.loads((tmp_path / "r" / "eval-all.json").read_text())
     assert report["data"] == "all.csv" and report["samples"] == 150
     assert sum(map(sum, report["classification"]["confusion_matrix"])) == 150
     (tmp_path / "odd.csv").write_text(text.replace("virginica", "virginia", 1))

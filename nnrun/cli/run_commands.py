@@ -74,8 +74,11 @@ def evaluate(
         None, "--data", help="Score this labelled file instead (CSV with the training columns and the target, "
         "or NPZ with x and y).", show_default=False,
     ),
+    force: bool = typer.Option(False, "--force", help="Replace a different report of the same name."),
 ) -> None:
-    """Reload a run and report its metrics on a split or a file; writes eval.json.
+    """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
+    (or eval-<data file stem>.json). A run that did not complete is scored with its
+    newest valid checkpoint.
 
     Example: nnrun evaluate runs/iris-20260101-120000
     """
@@ -91,7 +94,7 @@ def evaluate(
             raise UserError("--split and --data: choose one; --data scores a file instead of a split")
         if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
-        report = run_evaluation(run_dir, split or "test", data)
+        report = run_evaluation(run_dir, split or "test", data, force)
         print_evaluation(Console(), report, run_dir)
 
     guard(action)
@@ -101,20 +104,28 @@ def predict(
     run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
                                       show_default=False),
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv)."
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv); - for standard output."
     ),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.
 
     Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba
+
+    To standard output: nnrun predict RUN_DIR new.csv -o - | head
     """
 
     def action():
         from nnrun.commands.predict import predict as run_prediction
 
-        result = run_prediction(run_dir, input_path, output, proba)
-        typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}")
+        result = run_prediction(run_dir, input_path, output, proba, force)
+        if result.weights_note:
+            typer.echo(f"note: {result.weights_note}", err=True)
+        if result.output is None:
+            typer.echo(result.text, nl=False)
+        else:
+            typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}")
 
     guard(action)

@@ -6,11 +6,15 @@
 A split is rebuilt from the run's own config and saved preprocessing and must be the
 one the run trained on (its fingerprint in meta.json); a file is read through the
 saved column encoding. The report (metrics, then a confusion matrix and per-class
-scores, or residual statistics) is written next to the run as JSON.
+scores, or residual statistics) is written next to the run as JSON, one file per
+evaluation: ``eval-<split>.json`` or ``eval-<data file stem>.json``, never replacing a
+different report unless ``force``. A run that did not complete is scored with the
+weights of its newest valid checkpoint, and the report says so (``weights_note``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +38,7 @@ class RebuiltRun:
 
     run: RunDir
     experiment: Experiment
+    weights_note: str | None = None  # set when the weights come from a checkpoint
 
 
 def load_run(run_dir: str | Path) -> RebuiltRun:
@@ -43,8 +48,8 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     saved = read_preprocessing(run.path, loaded.config)
     experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False)
     _check_same_data(run, experiment)
-    load_run_weights(run, experiment.graph)
-    return RebuiltRun(run, experiment)
+    note = load_run_weights(run, experiment.graph)
+    return RebuiltRun(run, experiment, note)
 
 
 def _check_same_data(run: RunDir, experiment) -> None:
@@ -68,12 +73,13 @@ def _check_same_data(run: RunDir, experiment) -> None:
         )
 
 
-def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None) -> dict:
-    """Score a run's final weights on one of its splits, or on the labelled file
-    ``data`` (CSV with the training columns and the target, or NPZ with x and y);
-    writes ``eval.json``."""
+def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
+             force: bool = False) -> dict:
+    """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
+    with the training columns and the target, or NPZ with x and y); writes the report
+    to ``report["written"]``."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data))
+        return _evaluate_file(run_dir, Path(data), force)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
     if split not in experiment.splits:
@@ -83,11 +89,10 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     part = experiment.splits[split]
     report = {"split": split, "samples": len(part), "metrics": experiment.score(split)}
     report.update(diagnose(experiment.graph, part))
-    files.write_json(rebuilt.run.evaluation("test"), report)
-    return report
+    return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, force)
 
 
-def _evaluate_file(run_dir, source: Path) -> dict:
+def _evaluate_file(run_dir, source: Path, force: bool) -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
     x, y = read_labelled(source, saved, trained.output_width)
@@ -95,8 +100,15 @@ def _evaluate_file(run_dir, source: Path) -> dict:
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}
     report.update(diagnose(trained.graph, data))
-    files.write_json(trained.run.evaluation("test"), report)
-    return report
+    return _write(report, trained.run.evaluation(source.stem), trained.weights_note, force)
+
+
+def _write(report: dict, target: Path, weights_note: str | None, force: bool) -> dict:
+    """Save the report (with the note on where its weights came from, if any)."""
+    if weights_note:
+        report["weights_note"] = weights_note
+    files.write_output(target, (json.dumps(report, indent=2) + "\n").encode(), force)
+    return {**report, "written": str(target)}
 
 
 def diagnose(graph: Graph, data: Dataset) -> dict:

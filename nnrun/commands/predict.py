@@ -17,31 +17,38 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.inputs import read_samples
-from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun
 
 
+STDOUT = "-"  # ``-o -``: the CSV goes to standard output, and no file is written
+
+
 @dataclass(frozen=True)
 class Prediction:
-    output: Path
+    output: Path | None  # the file written; None for standard output
     rows: int
     header: list[str]
+    text: str  # the CSV itself
+    weights_note: str | None = None  # set when the weights come from a checkpoint
 
 
 def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | None = None,
-            proba: bool = False) -> Prediction:
+            proba: bool = False, force: bool = False) -> Prediction:
     """Predict every row of ``input_path``; writes ``output`` (default
-    RUN_DIR/predictions.csv)."""
+    RUN_DIR/predictions.csv; ``"-"`` writes nothing, the caller prints ``text``). An
+    existing different file is not replaced unless ``force``."""
     trained = TrainedRun.load(run_dir)
     x = trained.prepare(read_samples(Path(input_path), trained.preprocessing))
     outputs = trained.graph.predict(x)
     header, rows = _table(outputs, trained.preprocessing, proba)
-    target = Path(output) if output is not None else trained.run.predictions
-    _write_csv(target, header, rows)
-    return Prediction(target, len(rows), header)
+    text = _csv_text(header, rows)
+    target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
+    if target is not None:
+        files.write_output(target, text.encode(), force, what="the predictions")
+    return Prediction(target, len(rows), header, text, trained.weights_note)
 
 
 def _table(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> tuple[list[str], list[list]]:
@@ -59,13 +66,9 @@ def _table(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> tuple
     return header, rows
 
 
-def _write_csv(target: Path, header: list[str], rows: list[list]) -> None:
-    if target.is_dir():
-        raise UserError(f"{target}: is a folder; give a file name for the predictions, e.g. {target / 'predictions.csv'}")
-    if not target.parent.is_dir():
-        raise UserError(f"{target}: the folder {target.parent} does not exist")
+def _csv_text(header: list[str], rows: list[list]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    files.atomic_write(target, buffer.getvalue().encode())
+    return buffer.getvalue()

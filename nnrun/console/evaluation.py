@@ -23,6 +23,8 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
     scored = f"{report['split']} split" if "split" in report else report["data"]
     console.print(f"{run_dir}: {scored}, {report['samples']} samples",
                   highlight=False, markup=False, soft_wrap=True)
+    if report.get("weights_note"):
+        console.print(f"note: {report['weights_note']}", highlight=False, markup=False, soft_wrap=True)
     table = Table(title="Metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -34,7 +36,7 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
         console.print(per_class_table(report["classification"]))
     if "regression" in report:
         console.print(residual_table(report["regression"]))
-    console.print(f"written: {run_dir}/eval.json", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"written: {report['written']}", highlight=False, markup=False, soft_wrap=True)
 
 
 def confusion_table(details: dict) -> Table:

@@ -32,6 +32,19 @@ def atomic_write(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def write_output(path: Path, data: bytes, force: bool = False, what: str = "the output") -> None:
+    """Write a command's output file (a report, predictions) atomically, never replacing
+    a different file of that name unless ``force``; rewriting the same bytes is no loss."""
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; give a file name for {what}, e.g. {path / 'out.csv'}")
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: the folder {path.parent} does not exist")
+    if not force and path.exists() and (path.is_symlink() or path.read_bytes() != data):
+        raise UserError(f"{path}: already exists; nnrun does not overwrite it",
+                        hint="add --force to replace it, or choose another file with -o")
+    atomic_write(path, data)
+
+
 def _write_temp(temp: Path, data: bytes) -> None:
     with open(temp, "wb") as handle:
         handle.write(data)

@@ -2,7 +2,7 @@
 
     runs/<name>-<YYYYmmdd-HHMMSS>/
         config.yaml  meta.json  metrics.csv  preprocess.json  model.safetensors
-        checkpoints/  eval-<split>.json  predictions.csv  curves.png
+        checkpoints/  eval-<split or data file>.json  predictions.csv  curves.png
 
 :class:`RunDir` is the one place that knows these names; everything else asks it for a
 path (``run.meta``, ``run.weights``) and reads ``meta.json`` through it. Files are
@@ -72,8 +72,9 @@ class RunDir:
         return self.path / "curves.png"
 
     def evaluation(self, name: str) -> Path:
-        """Where ``nnrun evaluate`` writes its report on a split or a data file."""
-        return self.path / "eval.json" if name == "test" else self.path / f"eval-{name}.json"
+        """Where ``nnrun evaluate`` writes its report on a split (``eval-test.json``) or
+        a data file (``eval-<file stem>.json``): one file per evaluation."""
+        return self.path / f"eval-{name}.json"
 
     def is_run(self) -> bool:
         """Whether the folder looks like a run at all (a meta.json or a config.yaml)."""

@@ -5,17 +5,21 @@
 
 ``evaluate --data``, ``predict`` and the Python API all start here, and need nothing
 of the training data: the column encoding and the fitted preprocessing come from
-``preprocess.json``, the weights from ``model.safetensors``. Every file is read as
-untrusted input (names, shapes, dtypes and checksums are checked before use).
+``preprocess.json``, the weights from ``model.safetensors``, or, for a run that did not
+complete (interrupted, failed, killed, still training), from its newest valid checkpoint,
+with a note saying so (:func:`run_weights`). Every file is read as untrusted input
+(names, shapes, dtypes and checksums are checked before use).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from nnrun.config import Config, load_config
+from nnrun.errors import UserError
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.seeding import stream
@@ -24,8 +28,9 @@ from nnrun.store.preprocessing import (
     check_outputs,
     read_preprocessing,
 )
+from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
-from nnrun.store.tensorfile import load_weights
+from nnrun.store.tensorfile import check_like, load_weights, read
 
 
 @dataclass
@@ -34,6 +39,7 @@ class TrainedRun:
     config: Config
     preprocessing: SavedPreprocessing
     graph: Graph  # with the run's final weights loaded
+    weights_note: str | None = None  # set when the weights come from a checkpoint (see run_weights)
 
     @classmethod
     def load(cls, run_dir) -> "TrainedRun":
@@ -43,8 +49,8 @@ class TrainedRun:
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
                               rng=stream(config.seed, "init"))
         check_outputs(run.path, saved, int(np.prod(graph.output_shape)))
-        load_run_weights(run, graph)
-        return cls(run, config, saved, graph)
+        note = load_run_weights(run, graph)
+        return cls(run, config, saved, graph, note)
 
     @property
     def output_width(self) -> int:
@@ -55,7 +61,67 @@ class TrainedRun:
         return apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x)
 
 
-def load_run_weights(run: RunDir, graph: Graph) -> None:
-    """Copy a run's saved weights into ``graph``, checked as untrusted input first."""
-    weights = load_weights(run.weights, like=graph.state())
-    graph.load_state(weights, str(run.weights))
+def load_run_weights(run: RunDir, graph: Graph) -> str | None:
+    """Copy a run's weights into ``graph`` (see :func:`run_weights`); returns the note."""
+    found = run_weights(run, graph.state())
+    graph.load_state(found.weights, str(found.source))
+    return found.note
+
+
+@dataclass(frozen=True)
+class RunWeights:
+    weights: dict[str, np.ndarray]  # checked against the graph's names, shapes and dtypes
+    source: Path  # model.safetensors or a checkpoint file
+    epoch: int | None  # the checkpoint's epoch; None for model.safetensors
+    note: str | None  # for people, when the weights are not the run's final ones
+
+
+def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
+    """The weights of a run: ``model.safetensors`` once it has completed; otherwise those
+    of its newest valid checkpoint (a damaged one is skipped for the one before it), with
+    a note naming it, and ``model.safetensors`` only if no checkpoint is usable.
+
+    ``evaluate``, ``predict``, ``export`` and ``nnrun.load`` all ask here, so an
+    interrupted or killed run can be scored and used without being resumed first.
+    """
+    meta = run.read_meta_or_none() or {}
+    if meta.get("status") == "completed" or not checkpoints.candidates(run.path):
+        return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
+    skipped = []
+    for path in checkpoints.candidates(run.path):
+        try:
+            weights, epoch = _checkpoint_weights(path, like)
+        except UserError as exc:
+            skipped.append(exc.message)
+            continue
+        note = (f"the run is {_unfinished(run, meta)} and has no final weights; using those of its newest valid "
+                f"checkpoint, {path} (after epoch {epoch})")
+        if skipped:
+            note += f"; skipped: {'; '.join(skipped)}"
+        return RunWeights(weights, path, epoch, note)
+    if run.weights.exists():
+        return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
+    raise UserError(f"{run.path}: the run is {_unfinished(run, meta)}, has no model.safetensors and no valid "
+                    f"checkpoint" + "".join(f"\n  {reason}" for reason in skipped),
+                    hint=f"train it again with: nnrun train {run.config}")
+
+
+def _checkpoint_weights(path: Path, like: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
+    """The model's tensors of one checkpoint (``model/<name>``), checked like weights."""
+    arrays, metadata = read(path)
+    if metadata.get("format") != checkpoints.FORMAT:
+        raise UserError(f"{path}: not an nnrun checkpoint (format {metadata.get('format')!r})")
+    weights = {name.removeprefix("model/"): value for name, value in arrays.items() if name.startswith("model/")}
+    check_like(path, weights, like)
+    epoch = metadata.get("epoch", "")
+    if not epoch.isdigit():
+        raise UserError(f"{path}: the checkpoint's metadata is incomplete (no epoch)")
+    return weights, int(epoch)
+
+
+def _unfinished(run: RunDir, meta: dict) -> str:
+    """How a run that did not complete ended, in words."""
+    status = meta.get("status")
+    if status == "running":
+        return "still training" if run.is_writing() else "killed (it stopped without a word)"
+    return status if status in ("interrupted", "failed") else "unfinished"

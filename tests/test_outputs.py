@@ -1,0 +1,125 @@
+"""What evaluate and predict write: one report per evaluation, predictions to standard
+output with `-o -`, nothing replaced without --force; and a run that did not complete
+is scored and used with its newest valid checkpoint, saying so."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+
+import nnrun
+from nnrun.engine.hooks import SilentHooks
+from nnrun.errors import RunInterrupted
+
+CONFIG = {
+    "name": "out",
+    "data": {"source": {"type": "builtin", "name": "iris"}, "preprocess": ["standardize"]},
+    "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu"},
+                         {"type": "dense", "units": 3, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": {"type": "adam", "learning_rate": 0.02},
+    "metrics": ["accuracy"],
+    "training": {"epochs": 8, "batch_size": 16, "checkpoint": {"every_epochs": 1, "keep": 2}},
+}
+SAMPLES = "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
+
+
+class StopAfter(SilentHooks):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def epoch_end(self, row):
+        if row["epoch"] == self.epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture
+def run(tmp_path):
+    return nnrun.train(CONFIG, run_dir=tmp_path / "run").run_dir
+
+
+def test_each_evaluation_has_its_own_report(run_cli, run, tmp_path):
+    for split in ("test", "train"):
+        result = run_cli("evaluate", run, "--split", split)
+        assert result.exit_code == 0 and f"written: {run / f'eval-{split}.json'}" in result.output
+    (tmp_path / "new.npz").write_bytes(b"")
+    import numpy as np
+
+    np.savez(tmp_path / "new.npz", x=np.array([[5.1, 3.5, 1.4, 0.2]]), y=np.array([0]))
+    assert run_cli("evaluate", run, "--data", tmp_path / "new.npz").exit_code == 0
+    reports = {p.name: json.loads(p.read_text()) for p in run.glob("eval-*.json")}
+    assert set(reports) == {"eval-test.json", "eval-train.json", "eval-new.json"}
+    assert reports["eval-test.json"]["samples"] == 30 and reports["eval-train.json"]["samples"] == 105
+    assert reports["eval-new.json"]["samples"] == 1
+
+
+def test_an_existing_report_is_not_replaced_without_force(run_cli, run):
+    assert run_cli("evaluate", run).exit_code == 0
+    assert run_cli("evaluate", run).exit_code == 0  # the same report again: nothing is lost
+    (run / "eval-test.json").write_text("{}\n")  # a different one, e.g. of earlier weights
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 2
+    assert f"error: {run / 'eval-test.json'}: already exists; nnrun does not overwrite it" in result.output
+    assert "add --force to replace it" in result.output and (run / "eval-test.json").read_text() == "{}\n"
+    assert run_cli("evaluate", run, "--force").exit_code == 0
+    assert json.loads((run / "eval-test.json").read_text())["split"] == "test"
+
+
+def test_predictions_go_to_standard_output_with_dash_and_are_never_silently_replaced(run_cli, run, tmp_path):
+    (tmp_path / "new.csv").write_text(SAMPLES)
+    result = run_cli("predict", run, "new.csv", "-o", "-", "--proba")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "prediction,proba_setosa,proba_versicolor,proba_virginica" and len(lines) == 3
+    assert lines[1].startswith("setosa,") and not (tmp_path / "-").exists() and not (run / "predictions.csv").exists()
+
+    assert run_cli("predict", run, "new.csv").exit_code == 0
+    result = run_cli("predict", run, "new.csv", "--proba")  # different columns: would lose the first file
+    assert result.exit_code == 2 and "predictions.csv: already exists; nnrun does not overwrite it" in result.output
+    assert run_cli("predict", run, "new.csv", "--proba", "--force").exit_code == 0
+    assert (run / "predictions.csv").read_text().startswith("prediction,proba_setosa")
+
+
+@pytest.fixture
+def interrupted(tmp_path):
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "stopped", hooks=StopAfter(5))
+    assert not (tmp_path / "stopped" / "model.safetensors").exists()
+    return tmp_path / "stopped"
+
+
+def test_an_interrupted_run_is_evaluated_with_its_newest_checkpoint(run_cli, interrupted, tmp_path):
+    five = nnrun.train({**CONFIG, "training": {**CONFIG["training"], "epochs": 5}}, run_dir=tmp_path / "five")
+    result = run_cli("evaluate", interrupted)
+    assert result.exit_code == 0, result.output
+    note = (f"note: the run is interrupted and has no final weights; using those of its newest valid checkpoint, "
+            f"{interrupted / 'checkpoints' / 'epoch-000005.safetensors'} (after epoch 5)")
+    assert note in result.output
+    report = json.loads((interrupted / "eval-test.json").read_text())
+    assert report["metrics"] == five.final["test"]  # the weights after epoch 5, exactly
+    assert report["weights_note"].startswith("the run is interrupted")
+
+
+def test_a_killed_run_is_used_for_predictions_with_its_newest_valid_checkpoint(run_cli, interrupted, tmp_path):
+    meta = json.loads((interrupted / "meta.json").read_text())
+    (interrupted / "meta.json").write_text(json.dumps({**meta, "status": "running"}))  # as SIGKILL leaves it
+    newest = interrupted / "checkpoints" / "epoch-000005.safetensors"
+    newest.write_bytes(newest.read_bytes()[:-7])  # torn by the kill
+    (tmp_path / "new.csv").write_text(SAMPLES)
+    result = run_cli("predict", interrupted, "new.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "note: the run is killed (it stopped without a word) and has no final weights; using those of its " \
+           f"newest valid checkpoint, {interrupted / 'checkpoints' / 'epoch-000004.safetensors'} (after epoch 4); " \
+           "skipped: " in result.output
+    assert (tmp_path / "out.csv").read_text().startswith("prediction\nsetosa\n")
+
+
+def test_a_run_without_weights_or_checkpoints_is_a_clear_error(run_cli, interrupted):
+    for checkpoint in (interrupted / "checkpoints").iterdir():
+        checkpoint.unlink()
+    result = run_cli("evaluate", interrupted)
+    assert result.exit_code == 2
+    assert f"{interrupted / 'model.safetensors'}: missing" in result.output
