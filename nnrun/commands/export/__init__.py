@@ -1,0 +1,145 @@
+"""``nnrun export``: a trained run as an ONNX model, checked against nnrun.
+
+    nnrun export RUN_DIR [-o FILE.onnx] [--opset 17] [--float16]
+
+writes ``FILE.onnx`` (default ``RUN_DIR/model.onnx``, ``RUN_DIR/model-float16.onnx``
+with ``--float16``) and ``FILE.json`` beside it: the model card of
+:mod:`nnrun.commands.model_card`, which is also in the model's metadata under the key
+``nnrun``. Neither file is ever overwritten. The ``onnx`` package (``nnrun[onnx]``) is
+imported only here; onnxruntime, when installed, checks the result.
+
+Modules: ``builder`` (names, nodes, weights, layouts), ``activations`` and ``layers``
+(one converter per catalog entry), ``convert`` (the whole graph with its preprocessing),
+``check`` (onnx.checker, the runtime comparison, the float16 score).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnrun.errors import UserError
+from nnrun.store import rundir
+
+from .check import Comparison, check_model, compare
+from .convert import INPUT_NAME, LOWEST_OPSET, check_exportable, output_name, to_onnx
+
+DEFAULT_OPSET = 17
+INSTALL_HINT = "install it with: pip install 'nnrun[onnx]'  (or: pip install onnx)"
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    model_path: Path
+    card_path: Path
+    opset: int
+    float16: bool
+    size_bytes: int
+    parameters: int
+    comparison: Comparison | None
+    skipped: str | None  # why the comparison did not run (the data could not be loaded)
+
+
+def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int = DEFAULT_OPSET,
+               float16: bool = False) -> ExportReport:
+    """Export the run at ``run_dir``; see the module docstring."""
+    onnx = require_onnx()
+    _check_opset(onnx, opset)
+    from nnrun.commands.model_card import model_card
+    from nnrun.commands.predict import load_model
+
+    path, config, saved, graph = load_model(run_dir)
+    check_exportable(graph)
+    if float16:
+        _check_fits_float16(graph)
+    target = _target(path, output, float16)
+    card = model_card(path, config, saved) | _io_description(graph, saved, opset, float16)
+    model = to_onnx(onnx, graph, config.data.preprocess, saved["states"], saved["task"], opset, float16,
+                    {"nnrun": json.dumps(card), "task": saved["task"]}, _nnrun_version())
+    check_model(onnx, model)
+    data = model.SerializeToString()
+    comparison, skipped = _compare(data, path, config, saved, graph, float16)
+    card_path = target.with_suffix(".json")
+    rundir.atomic_write(target, data)
+    rundir.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped)
+
+
+def _nnrun_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnrun")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def require_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise UserError("nnrun export needs the onnx package, which is not installed", hint=INSTALL_HINT) from None
+    return onnx
+
+
+def _check_opset(onnx, opset: int) -> None:
+    newest = onnx.defs.onnx_opset_version()
+    if not LOWEST_OPSET <= opset <= newest:
+        raise UserError(f"--opset {opset}: choose an opset from {LOWEST_OPSET} to {newest} "
+                        f"(the installed onnx {onnx.__version__} knows up to {newest}); the default is {DEFAULT_OPSET}")
+
+
+def _check_fits_float16(graph) -> None:
+    too_large = [name for name, value in graph.params.items() if value.size and np.abs(value).max() > FLOAT16_MAX]
+    if too_large:
+        raise UserError(f"--float16: the weights {', '.join(too_large)} hold values beyond float16's range "
+                        f"(+-{FLOAT16_MAX:g})", hint="export without --float16")
+
+
+def _target(run_path: Path, output: str | Path | None, float16: bool) -> Path:
+    target = Path(output) if output is not None else run_path / ("model-float16.onnx" if float16 else "model.onnx")
+    if target.suffix.lower() != ".onnx":
+        raise UserError(f"-o {target}: give a file name ending in .onnx (the model card goes beside it, as .json)")
+    if not target.parent.is_dir():
+        raise UserError(f"-o {target}: the folder {target.parent} does not exist")
+    for existing in (target, target.with_suffix(".json")):
+        if existing.exists():
+            raise UserError(f"{existing}: already exists; nnrun export never overwrites a file",
+                            hint="choose another name with -o FILE.onnx, or remove the old file first")
+    return target
+
+
+def _io_description(graph, saved: dict, opset: int, float16: bool) -> dict:
+    out_shape = list(graph.output_shape)
+    if saved["task"] == "classification" and out_shape == [1]:
+        out_shape = [2]
+    return {
+        "onnx": {"opset": opset, "float16_weights": float16,
+                 "input": {"name": INPUT_NAME, "shape": ["batch", *saved["input_shape"]], "dtype": "float32"},
+                 "output": {"name": output_name(saved["task"]), "shape": ["batch", *out_shape], "dtype": "float32"}},
+    }
+
+
+def _compare(data: bytes, path: Path, config, saved: dict, graph, float16: bool):
+    """The comparison on the run's held-out data, or why it could not run."""
+    from nnrun.data import load_splits
+    from nnrun.engine.experiment import resolve_paths
+    from nnrun.config.loader import load_config
+
+    try:
+        resolved = resolve_paths(load_config(path / "config.yaml"))
+        parts = load_splits(resolved.data, resolved.seed, saved.get("columns")).parts
+    except UserError as exc:
+        return None, f"the run's data could not be loaded ({exc.message})"
+    name = next(n for n in ("test", "validation", "train") if n in parts)
+    split = (name, parts[name].x, parts[name].y)
+    steps, states = config.data.preprocess, saved["states"]
+    return compare(data, output_name(saved["task"]), INPUT_NAME, graph, steps, states, saved["task"], split,
+                   float16), None
+
+
+__all__ = ["DEFAULT_OPSET", "ExportReport", "export_run", "require_onnx"]

@@ -1,0 +1,44 @@
+"""What ``nnrun export`` and ``nnrun serve`` print."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+Echo = Callable[[str], None]
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1024 or unit == "MB":
+            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return str(count)
+
+
+def print_export(echo: Echo, report) -> None:
+    """The files written, the checker, the runtime comparison and the float16 score."""
+    weights = "float16 weights" if report.float16 else "float32"
+    echo(f"wrote {report.model_path} ({_size(report.size_bytes)}, opset {report.opset}, {weights}, "
+         f"{report.parameters:,} parameters)")
+    echo(f"      {report.card_path} (input columns, encoding, classes)")
+    echo("onnx.checker: passed")
+    if report.skipped:
+        echo(f"comparison: skipped, {report.skipped}")
+        return
+    c = report.comparison
+    where = f"the {c.split} split ({c.samples} samples)"
+    if c.runtime is None:
+        echo(f"onnxruntime: not installed, so the outputs were not compared on {where} "
+             "(pip install onnxruntime)")
+    else:
+        against = "nnrun with the same float16 weights" if report.float16 else "nnrun"
+        echo(f"{c.runtime} on {where}: largest difference from {against} {c.max_difference:.3g}")
+    if report.float16:
+        change = c.float16_score - c.score
+        echo(f"float16 weights: {c.split} {c.metric} {c.score:.4f} -> {c.float16_score:.4f} (change {change:+.4f})")
+
+
+def print_serving(echo: Echo, url: str, card: dict) -> None:
+    columns = ", ".join(column["name"] for column in card["columns"])
+    echo(f"serving {card['run']['name']} ({card['task']}) at {url}  (docs: {url}/docs; Ctrl-C or SIGTERM stops)")
+    echo(f"  POST {url}/predict  {{\"instances\": [{{column: value, ...}}]}}  columns: {columns}")
