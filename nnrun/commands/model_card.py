@@ -16,7 +16,7 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     input_shape     the shape of one encoded sample (flat rows are reshaped to it)
     preprocessing   the numeric steps after the encoding (the exported graph applies
                     them itself: give it the encoded features, not standardized ones)
-    run             name, config hash, creation time and path of the run
+    run             name, config hash, creation time and status of the run
 """
 
 from __future__ import annotations
@@ -65,4 +65,4 @@ def _run_facts(run_path: Path, config) -> dict:
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
     return {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
-            "status": meta.get("status"), "path": str(run_path)}
+            "status": meta.get("status")}

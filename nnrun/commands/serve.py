@@ -1,0 +1,167 @@
+"""``nnrun serve``: a trained run behind HTTP, with FastAPI and uvicorn (``nnrun[serve]``).
+
+    GET  /health     {"status": "ok", "model": name}
+    GET  /metadata   the model card (columns with types and categories, classes, task,
+                     the run's config hash and creation time), plus max_instances
+    POST /predict    {"instances": [{column: value, ...}, ...]}
+                  -> {"predictions": [{"prediction": class or value,
+                                       "probabilities": {class: p, ...}}, ...]}
+
+The run is loaded once, before the server listens; a damaged run directory stops the
+command with exit code 2. An instance goes through exactly what ``nnrun predict``
+does to a CSV row: each value is written as the text a CSV cell would hold (numbers
+by ``repr``, which reads back to the same float) and parsed, encoded and preprocessed
+by the same functions, so the answers equal ``nnrun predict`` on the same rows. Bad
+input is a 422 naming the instance and the field (see ``serve_requests``); the server
+goes on serving. uvicorn stops on SIGTERM or Ctrl-C after answering the requests in
+flight.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the request model from
+# the annotation of ``predict``, a class built at run time that only a real annotation names.
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from nnrun.data.preprocess import apply_pipeline
+from nnrun.data.table import build_table, encode_columns
+from nnrun.errors import UserError
+from nnrun.model.metrics import predicted_labels
+
+from .serve_requests import DEFAULT_MAX_INSTANCES, describe_errors, request_models
+
+INSTALL_HINT = "install them with: pip install 'nnrun[serve]'  (or: pip install fastapi uvicorn)"
+
+
+@dataclass
+class ServedModel:
+    """A run loaded once: its config, saved encoding, graph and model card."""
+
+    path: Path
+    config: Any
+    saved: dict
+    graph: Any
+    card: dict
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "ServedModel":
+        from nnrun.commands.model_card import model_card
+        from nnrun.commands.predict import load_model
+
+        path, config, saved, graph = load_model(run_dir)
+        return cls(path, config, saved, graph, model_card(path, config, saved))
+
+    def predict(self, instances: list[dict]) -> list[dict]:
+        """Answers for validated instances (``{column name: value}``), in order."""
+        x = apply_pipeline(self.config.data.preprocess, self.saved["states"], self._features(instances))
+        outputs = self.graph.predict(x)
+        if self.saved["task"] != "classification":
+            flat = outputs.reshape(len(outputs), -1)
+            return [{"prediction": float(row[0]) if len(row) == 1 else [float(v) for v in row]} for row in flat]
+        classes = self.saved["class_names"]
+        probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
+        return [{"prediction": classes[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
+                for label, row in zip(predicted_labels(outputs), probs)]
+
+    def _features(self, instances: list[dict]) -> np.ndarray:
+        """The encoded float32 samples, built as ``nnrun predict`` builds them from CSV cells."""
+        columns = self.card["columns"]
+        names = [c["name"] for c in columns]
+        categorical = [c["name"] for c in columns if c["type"] == "category"]
+        rows = [[_cell(instance[name]) for name in names] for instance in instances]
+        lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
+        table = build_table("request", names, rows, names, categorical, lines)
+        encoding = self.saved.get("columns")
+        x = encode_columns(table, encoding, unseen="error") if encoding else table.numeric.astype(np.float32)
+        return x.reshape((len(x), *self.saved["input_shape"]))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return repr(float(value)) if isinstance(value, (int, float)) else str(value)
+
+
+def require_serving():
+    try:
+        import fastapi
+        import uvicorn
+    except ImportError:
+        raise UserError("nnrun serve needs fastapi and uvicorn, which are not installed", hint=INSTALL_HINT) from None
+    return fastapi, uvicorn
+
+
+def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES):
+    """The FastAPI application serving ``model``."""
+    fastapi, _ = require_serving()
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    columns = model.card["columns"]
+    _, request_model = request_models(columns, max_instances)
+    app = fastapi.FastAPI(title=f"nnrun: {model.card['run']['name']}", version=str(model.card["run"]["config_hash"]),
+                          description=_description(model.card))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request, exc):  # 422, naming the instance and the field
+        return JSONResponse(status_code=422, content={"detail": describe_errors(exc.errors(), columns, max_instances)})
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "model": model.card["run"]["name"]}
+
+    @app.get("/metadata")
+    def metadata() -> dict:
+        return model.card | {"max_instances": max_instances}
+
+    @app.post("/predict")
+    def predict(body: request_model) -> dict:  # type: ignore[valid-type]
+        instances = [instance.model_dump(by_alias=True) for instance in body.instances]
+        try:
+            return {"predictions": model.predict(instances)}
+        except UserError as exc:  # found past the schema, e.g. an embedding index out of range
+            return JSONResponse(status_code=422, content={"detail": [{"loc": ["body", "instances"], "instance": None,
+                                                                      "field": None, "msg": exc.message,
+                                                                      "type": "value_error"}]})
+
+    return app
+
+
+def _description(card: dict) -> str:
+    classes = f" Classes: {', '.join(card['class_names'])}." if card.get("class_names") else ""
+    return (f"A {card['task']} model trained by nnrun (run {card['run']['name']}).{classes} "
+            "POST the raw columns of one or more samples to /predict.")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound socket (port 0: any free port), so the address is known before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                        hint="choose another --port (0 picks a free one)") from None
+    return sock
+
+
+def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
+          max_instances: int = DEFAULT_MAX_INSTANCES, announce: Callable[[str, dict], None] | None = None) -> None:
+    """Load the run, bind, then serve until SIGTERM or Ctrl-C."""
+    _, uvicorn = require_serving()
+    if max_instances < 1:
+        raise UserError(f"--max-instances {max_instances}: give at least 1")
+    model = ServedModel.load(run_dir)
+    app = create_app(model, max_instances)
+    sock = listen(host, port)
+    bound = sock.getsockname()[1]
+    if announce is not None:
+        shown = f"[{host}]" if ":" in host else host
+        announce(f"http://{shown}:{bound}", model.card)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=30)
+    uvicorn.Server(config).run(sockets=[sock])

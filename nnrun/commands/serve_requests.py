@@ -1,0 +1,127 @@
+"""The request schema of ``nnrun serve``, built from a run, and its error messages.
+
+A run's raw input columns (see :func:`nnrun.commands.model_card.input_columns`)
+become one Pydantic model per instance: a numeric column is a finite JSON number, a
+categorical one an enum of the categories seen in training; either may be ``null``
+only where training learned a value to fill an empty cell with. Unknown keys are
+refused. FastAPI turns the models into the OpenAPI page at ``/docs``, so that page
+documents this model's inputs.
+
+Validation errors become messages that name the instance and the field:
+
+    instance 1, field 'color': unseen category 'purple'; the model knows green, orange, red, yellow
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from nnrun.errors import did_you_mean
+
+DEFAULT_MAX_INSTANCES = 1000
+
+
+def _column_type(column: dict) -> Any:
+    if column["type"] == "number":
+        kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    else:
+        kind = Literal[tuple(column["categories"])]  # type: ignore[valid-type]
+    return Optional[kind] if column["missing"] != "error" else kind
+
+
+def _column_description(column: dict) -> str:
+    text = "A number." if column["type"] == "number" else "One of the categories seen in training."
+    if column["missing"] != "error":
+        text += f" null when unknown: filled with {column['missing']!r}, as in training."
+    return text
+
+
+def request_models(columns: list[dict], max_instances: int) -> tuple[type[BaseModel], type[BaseModel]]:
+    """``(Instance, PredictRequest)`` for these columns. Field names are positional
+    (``c0``, ``c1``, ...) with the column names as aliases, so any column name works."""
+    fields = {
+        f"c{i}": (_column_type(column), Field(alias=column["name"], description=_column_description(column)))
+        for i, column in enumerate(columns)
+    }
+    forbid = ConfigDict(extra="forbid")
+    instance = create_model("Instance", __config__=forbid, **fields)  # type: ignore[call-overload]
+    example = {c["name"]: (0.0 if c["type"] == "number" else c["categories"][0]) for c in columns}
+    request = create_model(
+        "PredictRequest",
+        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [{"instances": [example]}]}),
+        instances=(list[instance], Field(min_length=1, max_length=max_instances,  # type: ignore[valid-type]
+                                         description=f"The samples to predict, 1 to {max_instances}.")),
+    )
+    return instance, request
+
+
+def describe_errors(errors: list[dict], columns: list[dict], max_instances: int) -> list[dict]:
+    """FastAPI's validation errors, each with ``instance``, ``field`` and a message
+    (``msg``) that names both."""
+    return [_describe(error, columns, max_instances) for error in errors]
+
+
+def _describe(error: dict, columns: list[dict], max_instances: int) -> dict:
+    loc = [part for part in error.get("loc", ()) if part != "body"]
+    kind, given = error.get("type", ""), error.get("input")
+    instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
+    field = loc[2] if instance is not None and len(loc) > 2 else None
+    if instance is not None and field is not None:
+        message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
+    elif instance is not None:
+        message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}; got {_show(given)}"
+    else:
+        message = _body_problem(kind, loc, given, error, max_instances)
+    return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
+
+
+def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error: dict) -> str:
+    column = next((c for c in columns if c["name"] == field), None)
+    names = [c["name"] for c in columns]
+    if kind == "extra_forbidden":
+        missing_hint = did_you_mean(field, names)
+        return f"unknown column{missing_hint or '; the model takes ' + ', '.join(names)}"
+    if kind == "missing":
+        return "missing; every instance needs this column" + (
+            " (send null to have it filled in)" if column and column["missing"] != "error" else "")
+    if kind == "literal_error" and column is not None:
+        return f"unseen category {_show(given)}; the model knows {', '.join(column['categories'])}"
+    if kind == "finite_number":
+        return f"{_show(given)} is not a finite number"
+    if kind in ("float_type", "float_parsing"):
+        return f"{_show(given)} is not a number" + (
+            "; send null for an unknown value" if column and column["missing"] != "error" and given is None else "")
+    return str(error.get("msg", kind))
+
+
+def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: int) -> str:
+    if kind == "json_invalid":
+        at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
+        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot parse it')}{at})"
+    if not loc and isinstance(given, (bytes, str)):
+        return "the body is not JSON; send {\"instances\": [...]} with Content-Type: application/json"
+    if loc == ["instances"] and kind == "too_short":
+        return "instances: the list is empty; send at least one instance"
+    if loc == ["instances"] and kind == "too_long":
+        return f"instances: {len(given) if isinstance(given, list) else 'too many'} instances, " \
+               f"at most {max_instances} in one request; split them over several requests"
+    if loc == ["instances"] and kind == "list_type":
+        return f"instances: must be a list of objects, got {_show(given)}"
+    if loc == ["instances"] and kind == "missing":
+        return "the body has no 'instances'; send {\"instances\": [{\"column\": value, ...}]}"
+    if kind == "extra_forbidden" and len(loc) == 1:
+        return f"unknown key '{loc[0]}' in the body; send {{\"instances\": [...]}} only"
+    if not loc and kind == "missing":
+        return "the body is empty; send {\"instances\": [{\"column\": value, ...}]} as JSON"
+    if not loc:
+        return f"the body must be a JSON object {{\"instances\": [...]}}, got {_show(given)}"
+    return f"{'.'.join(str(p) for p in loc)}: {error.get('msg', kind)}"
+
+
+def _show(value: Any) -> str:
+    """A value as the client wrote it: JSON, with strings quoted."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
