@@ -1,0 +1,174 @@
+"""`nnrun export`: every config in configs/ exports, and onnxruntime gives nnrun's
+outputs on the run's test split at batch sizes 1 and 64."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnrun
+from trained import CONFIGS
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from nnrun.commands.export import export_run  # noqa: E402
+
+TOLERANCE = 1e-5  # absolute, on probabilities; relative to the value for a regressor
+CONFIG_NAMES = sorted(path.stem for path in CONFIGS.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory) -> dict[str, Path]:
+    """Every config trained for two epochs (the weights only need to be non-trivial)."""
+    root = tmp_path_factory.mktemp("runs")
+    return {name: nnrun.train(CONFIGS / f"{name}.yaml", overrides=["training.epochs=2"], run_dir=root / name,
+                              quiet=True).run_dir for name in CONFIG_NAMES}
+
+
+def _test_split(run: Path):
+    """The run's test split as the exported model takes it: encoded, not preprocessed."""
+    from nnrun.commands.predict import load_model
+    from nnrun.config import load_config
+    from nnrun.data import load_splits
+    from nnrun.engine.experiment import resolve_paths
+
+    _, config, saved, graph = load_model(run)
+    resolved = resolve_paths(load_config(run / "config.yaml"))
+    return config, saved, graph, load_splits(resolved.data, resolved.seed, saved.get("columns")).parts["test"].x
+
+
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_every_config_exports_and_onnxruntime_agrees(trained_runs, tmp_path, name):
+    from nnrun.commands.export.check import reference_outputs
+
+    report = export_run(trained_runs[name], tmp_path / f"{name}.onnx")
+    assert report.comparison.max_difference is not None and report.comparison.max_difference <= TOLERANCE
+    config, saved, graph, x = _test_split(trained_runs[name])
+    session = ort.InferenceSession(str(report.model_path), providers=["CPUExecutionProvider"])
+    (output,) = session.get_outputs()
+    assert session.get_inputs()[0].shape[0] == "batch"
+    for batch in (1, 64):
+        rows = x[:batch] if len(x) >= batch else np.resize(x, (batch, *x.shape[1:]))
+        got = session.run([output.name], {"features": rows})[0]
+        expected = reference_outputs(graph, config.data.preprocess, saved["states"], rows, saved["task"])
+        assert got.shape == expected.shape == (batch, *expected.shape[1:])
+        scale = np.maximum(np.abs(expected), 1) if saved["task"] == "regression" else 1
+        assert np.max(np.abs(got - expected) / scale) <= TOLERANCE
+        if saved["task"] == "classification":
+            np.testing.assert_allclose(got.sum(axis=1), 1, atol=1e-5)  # one probability per class
+
+
+def test_model_card_in_the_metadata_and_beside_the_file(trained_runs, tmp_path):
+    report = export_run(trained_runs["fruit"], tmp_path / "fruit.onnx")
+    model = onnx.load(str(report.model_path))
+    props = {p.key: p.value for p in model.metadata_props}
+    card = json.loads(props["nnrun"])
+    assert card == json.loads(report.card_path.read_text()) and report.card_path == tmp_path / "fruit.json"
+    assert card["task"] == props["task"] == "classification"
+    assert card["class_names"] == ["apple", "banana", "orange"]
+    assert [c["name"] for c in card["columns"]] == ["weight_g", "length_cm", "sweetness", "color"]
+    assert card["columns"][3]["categories"] == ["brown", "green", "orange", "red", "yellow"]
+    assert card["features"][3:] == [f"color={c}" for c in ["brown", "green", "orange", "red", "yellow"]]
+    assert card["onnx"]["input"] == {"name": "features", "shape": ["batch", 8], "dtype": "float32"}
+    assert card["onnx"]["output"]["name"] == "probabilities" and card["onnx"]["opset"] == 17
+    assert {op.domain for op in model.opset_import} == {""} and model.opset_import[0].version == 17
+    assert {node.domain for node in model.graph.node} <= {""}
+
+
+def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):
+    report = export_run(trained_runs["breast_cancer"], tmp_path / "bc.onnx")
+    assert json.loads(report.card_path.read_text())["onnx"]["output"]["shape"] == ["batch", 2]
+
+
+def test_cli_prints_the_check_and_the_largest_difference(run_cli, trained_runs):
+    result = run_cli("export", trained_runs["iris"], "-o", "iris.onnx")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("wrote iris.onnx (") and "opset 17, float32, 515 parameters)" in lines[0]
+    assert "iris.json" in lines[1] and lines[2] == "onnx.checker: passed"
+    assert lines[3].startswith(f"onnxruntime {ort.__version__} on the test split (30 samples): "
+                               "largest difference from nnrun ")
+    assert float(lines[3].rsplit(" ", 1)[1]) <= TOLERANCE
+
+
+def test_float16_reports_the_change_of_test_accuracy(run_cli, trained_runs, tmp_path):
+    result = run_cli("export", trained_runs["digits_cnn"], "--float16", "-o", "digits16.onnx")
+    assert result.exit_code == 0, result.output
+    assert "float16 weights" in result.output.splitlines()[0]
+    last = result.output.splitlines()[-1]
+    assert last.startswith("float16 weights: test accuracy ") and "(change " in last
+    full = export_run(trained_runs["digits_cnn"], tmp_path / "d32.onnx")
+    assert (tmp_path / "digits16.onnx").stat().st_size < 0.55 * full.size_bytes
+
+
+def test_existing_files_are_never_overwritten(run_cli, trained_runs, tmp_path):
+    target = tmp_path / "model.onnx"
+    target.write_bytes(b"keep me")
+    result = run_cli("export", trained_runs["iris"], "-o", target)
+    assert result.exit_code == 2
+    assert f"{target}: already exists; nnrun export never overwrites a file" in result.output
+    assert target.read_bytes() == b"keep me" and not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--opset", "9"], "--opset 9: choose an opset from 13 to"),
+    (["-o", "model.txt"], "-o model.txt: give a file name ending in .onnx"),
+    (["-o", "nowhere/model.onnx"], "the folder nowhere does not exist"),
+])
+def test_bad_options_exit_2_with_a_message(run_cli, trained_runs, args, message):
+    result = run_cli("export", trained_runs["iris"], *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_damaged_run_directory_exits_2(run_cli, trained_runs, tmp_path):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(trained_runs["iris"], damaged)
+    (damaged / "model.safetensors").write_bytes(b"not weights")
+    result = run_cli("export", damaged, "-o", "x.onnx")
+    assert result.exit_code == 2 and "model.safetensors" in result.output
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_without_onnx_says_how_to_install(run_cli, trained_runs, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
+    result = run_cli("export", trained_runs["iris"])
+    assert result.exit_code == 2
+    assert "nnrun export needs the onnx package" in result.output and "pip install 'nnrun[onnx]'" in result.output
+
+
+def test_without_onnxruntime_exports_and_says_the_outputs_were_not_compared(run_cli, trained_runs, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    result = run_cli("export", trained_runs["iris"], "-o", "plain.onnx")
+    assert result.exit_code == 0, result.output
+    assert "onnxruntime: not installed, so the outputs were not compared on the test split" in result.output
+
+
+def test_moved_data_still_exports_and_says_why_nothing_was_compared(tmp_path):
+    data = tmp_path / "fruit.csv"
+    shutil.copy(CONFIGS / "data" / "fruit.csv", data)
+    config = (CONFIGS / "fruit.yaml").read_text().replace("path: data/fruit.csv", f"path: {data}")
+    (tmp_path / "fruit.yaml").write_text(config)
+    run = nnrun.train(tmp_path / "fruit.yaml", overrides=["training.epochs=1"], run_dir=tmp_path / "run",
+                      quiet=True).run_dir
+    data.unlink()
+    report = export_run(run, tmp_path / "fruit.onnx")
+    assert report.comparison is None and "could not be loaded" in report.skipped
+    assert report.model_path.exists()
+
+
+def test_the_extras_are_not_imported_by_train_or_help(tmp_path):
+    code = ("import sys, nnrun; from typer.testing import CliRunner; from nnrun.cli import app; "
+            "CliRunner().invoke(app, ['--help']); CliRunner().invoke(app, ['export', '--help']); "
+            "CliRunner().invoke(app, ['serve', '--help']); "
+            f"nnrun.train({str(CONFIGS / 'iris.yaml')!r}, overrides=['training.epochs=1'], "
+            f"run_dir={str(tmp_path / 'iris')!r}, quiet=True); "
+            "print(sorted(m for m in ('onnx', 'onnxruntime', 'fastapi', 'uvicorn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,159 @@
+"""Every catalog layer and activation exported to ONNX and run by onnxruntime, an
+independent runtime, must give nnrun's outputs (random weights, batch 1 and 64)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from nnrun.commands.export.activations import CONVERTERS as ACTIVATION_CONVERTERS  # noqa: E402
+from nnrun.commands.export.convert import check_exportable, to_onnx  # noqa: E402
+from nnrun.commands.export.layers import CONVERTERS  # noqa: E402
+from nnrun.errors import UserError  # noqa: E402
+from nnrun.model.activations import ACTIVATIONS  # noqa: E402
+from nnrun.model.graph import compile_graph  # noqa: E402
+from nnrun.model.layers import LAYER_TYPES, LayerSpec  # noqa: E402
+
+TOLERANCE = 1e-5
+
+# (layers, input shape): together they use every layer type and option that changes the math.
+MODELS = {
+    "conv2d_pools": ([
+        {"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": "same", "strides": 2, "activation": "relu"},
+        {"type": "max_pool2d", "pool_size": 3, "strides": 2, "padding": "same"},
+        {"type": "average_pool2d", "pool_size": 2, "padding": "same"},
+        {"type": "conv2d", "filters": 2, "kernel_size": [2, 3], "dilation_rate": 2, "padding": "same",
+         "use_bias": False},
+        {"type": "global_average_pool2d"},
+    ], (9, 8, 2)),
+    "conv2d_valid_softmax": ([
+        {"type": "conv2d", "filters": 4, "kernel_size": 2, "strides": [2, 1], "activation": "softmax"},
+        {"type": "average_pool2d", "pool_size": 2, "strides": 1},
+        {"type": "batch_normalization"},
+        {"type": "max_pool2d"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+    ], (7, 6, 1)),
+    "conv1d": ([
+        {"type": "conv1d", "filters": 3, "kernel_size": 3, "padding": "same", "activation": "gelu"},
+        {"type": "conv1d", "filters": 2, "kernel_size": 2, "dilation_rate": 2, "strides": 2, "activation": "tanh"},
+        {"type": "max_pool1d", "pool_size": 3, "strides": 1, "padding": "same"},
+        {"type": "layer_normalization"},
+        {"type": "batch_normalization", "center": False, "scale": False},
+        {"type": "flatten"},
+        {"type": "dense", "units": 4, "activation": "softmax"},
+    ], (9, 2)),
+    "normalization_reshape": ([
+        {"type": "layer_normalization", "center": False},
+        {"type": "reshape", "target_shape": [-1, 2]},
+        {"type": "layer_normalization", "scale": False},
+        {"type": "batch_normalization", "scale": False},
+        {"type": "dropout", "rate": 0.5},
+    ], (6,)),
+    "dag_merges": ([
+        {"type": "dense", "units": 4, "activation": "selu", "name": "a"},
+        {"type": "dense", "units": 4, "activation": "elu", "name": "b", "inputs": ["input"]},
+        {"type": "add", "inputs": ["a", "b"], "name": "s"},
+        {"type": "multiply", "inputs": ["a", "b", "s"], "name": "m"},
+        {"type": "add", "inputs": ["a", "b", "m"], "name": "t"},
+        {"type": "concatenate", "inputs": ["t", "a"]},
+        {"type": "reshape", "target_shape": [2, 4]},
+        {"type": "concatenate", "inputs": ["reshape_6", "reshape_6"], "axis": 1},
+        {"type": "flatten"},
+        {"type": "dense", "units": 2, "activation": "sigmoid", "use_bias": False},
+    ], (3,)),
+    "activations": ([{"type": "activation", "activation": name} for name in ACTIVATIONS] + [
+        {"type": "dense", "units": 3, "activation": name, "name": f"dense_{name}", "inputs": ["input"]}
+        for name in ACTIVATIONS
+    ] + [{"type": "concatenate", "inputs": [f"dense_{name}" for name in ACTIVATIONS] + ["activation_0"]}], (5,)),
+}
+
+
+def compiled(layers: list[dict], shape: tuple[int, ...], seed: int = 1):
+    """A graph with random weights everywhere, batch norm statistics included."""
+    specs = [TypeAdapter(LayerSpec).validate_python(layer) for layer in layers]
+    graph = compile_graph(specs, shape, rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    for name, value in graph.params.items():
+        value[...] = rng.normal(0, 0.6, value.shape)
+        if name.endswith("moving_variance"):
+            value[...] = np.abs(value) + 0.3
+    return graph
+
+
+def onnx_outputs(graph, x: np.ndarray, opset: int = 17, float16: bool = False) -> np.ndarray:
+    model = to_onnx(onnx, graph, [], [], "regression", opset, float16, {}, "test")
+    onnx.checker.check_model(model, full_check=True)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"features": x})[0]
+
+
+def test_every_catalog_layer_and_activation_has_a_converter():
+    assert set(LAYER_TYPES) <= set(CONVERTERS)
+    assert set(ACTIVATIONS) <= set(ACTIVATION_CONVERTERS)
+    used = {layer["type"] for layers, _ in MODELS.values() for layer in layers}
+    assert used == set(LAYER_TYPES) - {"embedding"}  # embedding has its own test below
+
+
+@pytest.mark.parametrize("opset", [13, 17, 18])
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_onnxruntime_equals_nnrun(model, opset):
+    layers, shape = MODELS[model]
+    graph = compiled(layers, shape)
+    for batch in (1, 64):
+        x = np.random.default_rng(batch).normal(0, 2, (batch, *shape)).astype(np.float32)
+        got = onnx_outputs(graph, x, opset)
+        assert got.shape == (batch, *graph.output_shape)
+        np.testing.assert_allclose(got, graph.predict(x), rtol=0, atol=TOLERANCE)
+
+
+def test_embedding_gathers_rows_at_whole_number_inputs():
+    graph = compiled([{"type": "embedding", "input_dim": 7, "output_dim": 3},
+                      {"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}], (4,))
+    for batch in (1, 64):
+        x = np.random.default_rng(batch).integers(0, 7, (batch, 4)).astype(np.float32)
+        np.testing.assert_allclose(onnx_outputs(graph, x), graph.predict(x), rtol=0, atol=TOLERANCE)
+
+
+def test_float16_stores_half_size_weights_that_equal_rounded_nnrun_weights():
+    layers, shape = MODELS["conv2d_valid_softmax"]
+    graph = compiled(layers, shape)
+    half = to_onnx(onnx, graph, [], [], "regression", 17, True, {}, "test")
+    halves = [t for t in half.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]
+    assert sorted(t.name for t in halves) == sorted(f"{name}_float16" for name in graph.params)
+    assert all(np.prod(t.dims) <= 1 for t in half.graph.initializer if t not in halves)  # epsilon and such
+    wide = compiled([{"type": "dense", "units": 64}, {"type": "dense", "units": 64}], (64,))
+    sizes = [len(to_onnx(onnx, wide, [], [], "regression", 17, f16, {}, "t").SerializeToString()) for f16 in (False, True)]
+    assert sizes[1] < 0.55 * sizes[0]
+    x = np.random.default_rng(0).normal(0, 1, (16, *shape)).astype(np.float32)
+    got = onnx_outputs(graph, x, float16=True)
+    graph.weight_buffer[...] = graph.weight_buffer.astype(np.float16).astype(np.float32)
+    np.testing.assert_allclose(got, graph.predict(x), rtol=0, atol=TOLERANCE)
+
+
+def test_a_layer_without_an_onnx_form_is_refused_by_name(monkeypatch):
+    graph = compiled([{"type": "dense", "units": 3, "name": "hidden"}, {"type": "layer_normalization", "name": "norm"}],
+                     (2,))
+    monkeypatch.delitem(CONVERTERS, "layer_normalization")
+    with pytest.raises(UserError, match=r"no ONNX form for the layer 'norm' \(layer_normalization\)"):
+        check_exportable(graph)
+
+
+def test_preprocessing_runs_inside_the_graph():
+    from nnrun.data.preprocess import Scale, Standardize, apply_pipeline, fit_pipeline, MinMax
+
+    graph = compiled([{"type": "dense", "units": 2}], (3,))
+    train = np.random.default_rng(0).normal(5, 3, (50, 3)).astype(np.float32)
+    steps = [Standardize(), MinMax(), Scale(factor=0.5)]
+    states = fit_pipeline(steps, train)
+    model = to_onnx(onnx, graph, steps, states, "regression", 17, False, {}, "test")
+    ops = [node.op_type for node in model.graph.node]
+    assert ops[:5] == ["Sub", "Div", "Sub", "Div", "Mul"]
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(1).normal(5, 3, (64, 3)).astype(np.float32)
+    expected = graph.predict(apply_pipeline(steps, states, x))
+    np.testing.assert_allclose(session.run(None, {"features": x})[0], expected, rtol=0, atol=TOLERANCE)
