@@ -19,7 +19,10 @@ flight.
 
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
+import signal
 import socket
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -137,12 +140,14 @@ def _description(card: dict) -> str:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A bound socket (port 0: any free port), so the address is known before serving."""
+    """A listening socket (port 0: any free port), so the address is known, and
+    connections wait in the backlog, before uvicorn starts accepting them."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
@@ -152,7 +157,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
           max_instances: int = DEFAULT_MAX_INSTANCES, announce: Callable[[str, dict], None] | None = None) -> None:
-    """Load the run, bind, then serve until SIGTERM or Ctrl-C."""
+    """Load the run, bind, then serve until SIGTERM (returns) or Ctrl-C (KeyboardInterrupt)."""
     _, uvicorn = require_serving()
     if max_instances < 1:
         raise UserError(f"--max-instances {max_instances}: give at least 1")
@@ -164,4 +169,24 @@ def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
         shown = f"[{host}]" if ":" in host else host
         announce(f"http://{shown}:{bound}", model.card)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=30)
-    uvicorn.Server(config).run(sockets=[sock])
+    with _sigterm_ends_normally():
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _exit_cleanly(signum, frame):
+    raise SystemExit(0)
+
+
+@contextmanager
+def _sigterm_ends_normally():
+    """uvicorn answers the requests in flight on SIGTERM, then raises the signal again
+    to the handler it found. With this handler there, that second delivery (or a
+    SIGTERM before uvicorn took over) exits with code 0 instead of dying of the signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

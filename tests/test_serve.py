@@ -1,0 +1,210 @@
+"""`nnrun serve`: the run behind HTTP. In-process through FastAPI's TestClient, and as
+a real server (`nnrun serve --port 0` on 127.0.0.1) for start-up, SIGTERM and exit codes.
+Every server and loop here is bounded in requests and time."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnrun
+from trained import CONFIGS, train_diabetes
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+pytest.importorskip("httpx2")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from nnrun.commands.predict import predict  # noqa: E402
+from nnrun.commands.serve import ServedModel, create_app  # noqa: E402
+
+NEW_FRUIT = CONFIGS / "data" / "fruit_new.csv"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    found = {name: nnrun.train(CONFIGS / f"{name}.yaml", overrides=["training.epochs=3"], run_dir=root / name,
+                               quiet=True).run_dir for name in ("fruit", "breast_cancer", "digits_cnn")}
+    found["diabetes"] = train_diabetes(root / "diabetes")
+    return found
+
+
+@pytest.fixture(scope="module")
+def fruit(runs):
+    return TestClient(create_app(ServedModel.load(runs["fruit"]), max_instances=3))
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _instances(rows: list[dict], numeric: set[str]) -> list[dict]:
+    return [{k: (None if v.strip() == "" else float(v) if k in numeric else v.strip()) for k, v in row.items()}
+            for row in rows]
+
+
+def test_health_and_metadata(fruit):
+    assert fruit.get("/health").json() == {"status": "ok", "model": "fruit"}
+    meta = fruit.get("/metadata").json()
+    assert meta["task"] == "classification" and meta["class_names"] == ["apple", "banana", "orange"]
+    assert meta["columns"][3] == {"name": "color", "type": "category",
+                                  "categories": ["brown", "green", "orange", "red", "yellow"], "missing": "yellow"}
+    assert len(meta["run"]["config_hash"]) == 64 and meta["run"]["created"].startswith("20")
+    assert meta["max_instances"] == 3
+
+
+def test_predictions_equal_nnrun_predict(fruit, runs, tmp_path):
+    rows = _rows(NEW_FRUIT)[:3]
+    response = fruit.post("/predict", json={"instances": _instances(rows, {"weight_g", "length_cm", "sweetness"})})
+    assert response.status_code == 200
+    served = response.json()["predictions"]
+    expected = _rows(predict(runs["fruit"], NEW_FRUIT, tmp_path / "p.csv", proba=True).output)[:3]
+    assert [p["prediction"] for p in served] == [row["prediction"] for row in expected]
+    for answer, row in zip(served, expected):
+        assert set(answer["probabilities"]) == {"apple", "banana", "orange"}
+        for name, p in answer["probabilities"].items():
+            assert abs(p - float(row[f"proba_{name}"])) <= 5e-7  # predict writes 6 decimals
+
+
+def test_binary_classifier_gives_both_probabilities(runs):
+    client = TestClient(create_app(ServedModel.load(runs["breast_cancer"])))
+    columns = client.get("/metadata").json()["columns"]
+    answer = client.post("/predict", json={"instances": [{c["name"]: 0.5 for c in columns}]}).json()["predictions"][0]
+    assert set(answer["probabilities"]) == {"benign", "malignant"}
+    assert abs(sum(answer["probabilities"].values()) - 1) < 1e-6
+    assert answer["prediction"] == max(answer["probabilities"], key=answer["probabilities"].get)
+
+
+def test_regression_and_images_equal_nnrun_predict(runs, tmp_path):
+    for name in ("diabetes", "digits_cnn"):
+        model = ServedModel.load(runs[name])
+        names = [c["name"] for c in model.card["columns"]]
+        values = np.random.default_rng(0).uniform(0, 1, (4, len(names))).round(3)
+        path = tmp_path / f"{name}.csv"
+        path.write_text(",".join(names) + "\n" + "\n".join(",".join(map(repr, row)) for row in values.tolist()) + "\n")
+        expected = _rows(predict(runs[name], path, tmp_path / f"{name}-out.csv").output)
+        client = TestClient(create_app(model))
+        served = client.post("/predict", json={"instances": [dict(zip(names, row)) for row in values.tolist()]})
+        got = [p["prediction"] for p in served.json()["predictions"]]
+        want = [float(r["prediction"]) if name == "diabetes" else r["prediction"] for r in expected]
+        assert got == want
+
+
+BAD_REQUESTS = [
+    ({"instances": [{"length_cm": 7, "sweetness": 5, "color": "red"}]},
+     "instance 0, field 'weight_g': missing; every instance needs this column (send null to have it filled in)"),
+    ({"instances": [{"weight_g": 1, "length_cm": 7, "sweetness": 5, "color": "red", "colour": "red"}]},
+     "instance 0, field 'colour': unknown column; did you mean 'color'?"),
+    ({"instances": [{"weight_g": 1, "length_cm": 7, "sweetness": 5, "color": "red"},
+                    {"weight_g": 1, "length_cm": 7, "sweetness": 5, "color": "purple"}]},
+     "instance 1, field 'color': unseen category 'purple'; the model knows brown, green, orange, red, yellow"),
+    ({"instances": [{"weight_g": "heavy", "length_cm": 7, "sweetness": 5, "color": "red"}]},
+     "instance 0, field 'weight_g': 'heavy' is not a number"),
+    ({"instances": []}, "instances: the list is empty; send at least one instance"),
+    ({"instances": [{"weight_g": 1, "length_cm": 7, "sweetness": 5, "color": "red"}] * 4},
+     "instances: 4 instances, at most 3 in one request; split them over several requests"),
+    ({"rows": []}, 'the body has no \'instances\'; send {"instances": [{"column": value, ...}]}'),
+    ([1, 2], 'the body must be a JSON object {"instances": [...]}, got [1, 2]'),
+]
+
+
+@pytest.mark.parametrize("body, message", BAD_REQUESTS)
+def test_bad_input_is_a_422_naming_instance_and_field_and_serving_goes_on(fruit, body, message):
+    response = fruit.post("/predict", json=body)
+    assert response.status_code == 422
+    assert message in [error["msg"] for error in response.json()["detail"]]
+    good = {"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": None, "color": None}]}
+    assert fruit.post("/predict", json=good).status_code == 200
+
+
+def test_a_body_that_is_not_json_is_a_422(fruit):
+    response = fruit.post("/predict", content=b'{"instances": [', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"].startswith("the body is not valid JSON (")
+
+
+def test_every_problem_of_a_request_is_reported_at_once(fruit):
+    body = {"instances": [{"weight_g": "x", "length_cm": 7, "color": "blue"}]}
+    fields = [(e["instance"], e["field"]) for e in fruit.post("/predict", json=body).json()["detail"]]
+    assert sorted(fields) == [(0, "color"), (0, "sweetness"), (0, "weight_g")]
+
+
+def test_the_openapi_page_documents_this_models_columns(fruit):
+    schema = fruit.get("/openapi.json").json()["components"]["schemas"]["Instance"]
+    assert schema["required"] == ["weight_g", "length_cm", "sweetness", "color"]
+    assert schema["additionalProperties"] is False
+    color = schema["properties"]["color"]
+    assert {"enum": ["brown", "green", "orange", "red", "yellow"], "type": "string"} in color["anyOf"]
+    assert fruit.get("/docs").status_code == 200
+
+
+def _start(*args: str, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """`nnrun serve ... --port 0` on 127.0.0.1; the URL it prints (waits 60 s at most)."""
+    process = subprocess.Popen([sys.executable, "-m", "nnrun", "serve", *args, "--host", "127.0.0.1", "--port", "0"],
+                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    line = process.stdout.readline()
+    assert time.monotonic() < deadline and " at http://127.0.0.1:" in line, process.stderr.read()
+    return process, line.split(" at ")[1].split()[0]
+
+
+def test_server_answers_the_request_in_flight_on_sigterm_and_exits_0(runs, tmp_path):
+    process, url = _start(str(runs["fruit"]), cwd=tmp_path)
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+            assert json.load(response)["status"] == "ok"
+        body = json.dumps({"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5.5, "color": "red"}]})
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+            time.sleep(0.5)  # the request has started; its body is still on the way
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            connection.sendall(body.encode())
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200") and b'"prediction":' in reply
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_damaged_run_directory_refuses_to_start_with_exit_2(runs, tmp_path):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(runs["fruit"], damaged)
+    (damaged / "preprocess.json").write_text("{}")
+    result = subprocess.run([sys.executable, "-m", "nnrun", "serve", str(damaged), "--port", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "preprocess.json: damaged" in result.stderr and result.stdout == ""
+
+
+def test_a_port_in_use_is_exit_2(run_cli, runs):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run_cli("serve", runs["fruit"], "--port", taken.getsockname()[1])
+    assert result.exit_code == 2 and "cannot listen on 127.0.0.1:" in result.output
+
+
+def test_without_fastapi_says_how_to_install(run_cli, runs, monkeypatch):
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    result = run_cli("serve", runs["fruit"], "--port", "0")
+    assert result.exit_code == 2
+    assert "nnrun serve needs fastapi and uvicorn" in result.output and "pip install 'nnrun[serve]'" in result.output
