@@ -34,14 +34,15 @@ def trained_runs(tmp_path_factory) -> dict[str, Path]:
 
 def _test_split(run: Path):
     """The run's test split as the exported model takes it: encoded, not preprocessed."""
-    from nnrun.commands.predict import load_model
     from nnrun.config import load_config
     from nnrun.data import load_splits
     from nnrun.engine.experiment import resolve_paths
+    from nnrun.store.trained import TrainedRun
 
-    _, config, saved, graph = load_model(run)
+    trained = TrainedRun.load(run)
     resolved = resolve_paths(load_config(run / "config.yaml"))
-    return config, saved, graph, load_splits(resolved.data, resolved.seed, saved.get("columns")).parts["test"].x
+    test = load_splits(resolved.data, resolved.seed, trained.preprocessing.encoding()).parts["test"].x
+    return trained.config, trained.preprocessing, trained.graph, test
 
 
 @pytest.mark.parametrize("name", CONFIG_NAMES)
@@ -57,11 +58,11 @@ def test_every_config_exports_and_onnxruntime_agrees(trained_runs, tmp_path, nam
     for batch in (1, 64):
         rows = x[:batch] if len(x) >= batch else np.resize(x, (batch, *x.shape[1:]))
         got = session.run([output.name], {"features": rows})[0]
-        expected = reference_outputs(graph, config.data.preprocess, saved["states"], rows, saved["task"])
+        expected = reference_outputs(graph, config.data.preprocess, saved.states, rows, saved.task)
         assert got.shape == expected.shape == (batch, *expected.shape[1:])
-        scale = np.maximum(np.abs(expected), 1) if saved["task"] == "regression" else 1
+        scale = np.maximum(np.abs(expected), 1) if saved.task == "regression" else 1
         assert np.max(np.abs(got - expected) / scale) <= TOLERANCE
-        if saved["task"] == "classification":
+        if saved.task == "classification":
             np.testing.assert_allclose(got.sum(axis=1), 1, atol=1e-5)  # one probability per class
 
 

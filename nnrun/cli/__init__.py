@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from nnrun.cli import browse_commands, run_commands
+from nnrun.cli import browse_commands, run_commands, ship_commands
 from nnrun.cli.guard import debug as _debug
 from nnrun.version import __version__
 
@@ -36,6 +36,8 @@ COMMANDS = (
     browse_commands.layers,
     run_commands.validate,
     run_commands.predict,
+    ship_commands.export,
+    ship_commands.serve,
     browse_commands.schema,
     browse_commands.datasets,
 )

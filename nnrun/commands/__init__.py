@@ -1,5 +1,6 @@
 """What each command does, as functions that return data: train (or resume),
-evaluate, predict, validate, runs, compare, init and the catalog.
+evaluate, predict, validate, runs, compare, init, the catalog, export (ONNX) and
+serve (HTTP).
 
 Each module is the logic of one ``nnrun`` command, callable from Python; printing it is
 the console's job, and parsing the command line the CLI's.

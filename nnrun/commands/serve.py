@@ -29,42 +29,36 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nnrun.data.preprocess import apply_pipeline
+from nnrun.commands.model_card import model_card
+from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, describe_errors, request_models
 from nnrun.data.table import build_table, encode_columns
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
-
-from .serve_requests import DEFAULT_MAX_INSTANCES, describe_errors, request_models
+from nnrun.store.trained import TrainedRun
 
 INSTALL_HINT = "install them with: pip install 'nnrun[serve]'  (or: pip install fastapi uvicorn)"
 
 
 @dataclass
 class ServedModel:
-    """A run loaded once: its config, saved encoding, graph and model card."""
+    """A run loaded once, and its model card."""
 
-    path: Path
-    config: Any
-    saved: dict
-    graph: Any
+    trained: TrainedRun
     card: dict
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "ServedModel":
-        from nnrun.commands.model_card import model_card
-        from nnrun.commands.predict import load_model
-
-        path, config, saved, graph = load_model(run_dir)
-        return cls(path, config, saved, graph, model_card(path, config, saved))
+        trained = TrainedRun.load(run_dir)
+        return cls(trained, model_card(trained))
 
     def predict(self, instances: list[dict]) -> list[dict]:
         """Answers for validated instances (``{column name: value}``), in order."""
-        x = apply_pipeline(self.config.data.preprocess, self.saved["states"], self._features(instances))
-        outputs = self.graph.predict(x)
-        if self.saved["task"] != "classification":
+        saved = self.trained.preprocessing
+        outputs = self.trained.graph.predict(self.trained.prepare(self._features(instances)))
+        if saved.task != "classification":
             flat = outputs.reshape(len(outputs), -1)
             return [{"prediction": float(row[0]) if len(row) == 1 else [float(v) for v in row]} for row in flat]
-        classes = self.saved["class_names"]
+        classes = saved.class_names
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         return [{"prediction": classes[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
                 for label, row in zip(predicted_labels(outputs), probs)]
@@ -77,9 +71,9 @@ class ServedModel:
         rows = [[_cell(instance[name]) for name in names] for instance in instances]
         lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
         table = build_table("request", names, rows, names, categorical, lines)
-        encoding = self.saved.get("columns")
+        encoding = self.trained.preprocessing.encoding()
         x = encode_columns(table, encoding, unseen="error") if encoding else table.numeric.astype(np.float32)
-        return x.reshape((len(x), *self.saved["input_shape"]))
+        return x.reshape((len(x), *self.trained.preprocessing.input_shape))
 
 
 def _cell(value: Any) -> str:

@@ -1,5 +1,6 @@
 """Everything that prints: training progress and the closing results, the model
-summary, evaluation tables, the runs and compare tables, the catalog, and plots.
+summary, evaluation tables, the runs and compare tables, the catalog, plots, and what
+export and serve report.
 
 Nothing else in nnrun writes to the terminal (the engine reports through the hooks in
 ``nnrun.engine.hooks``, which the displays here implement).

@@ -11,6 +11,9 @@ imported only here; onnxruntime, when installed, checks the result.
 Modules: ``builder`` (names, nodes, weights, layouts), ``activations`` and ``layers``
 (one converter per catalog entry), ``convert`` (the whole graph with its preprocessing),
 ``check`` (onnx.checker, the runtime comparison, the float16 score).
+
+May import: what ``nnrun.commands`` may, and ``onnx`` / ``onnxruntime`` only inside
+the functions that need them.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.errors import UserError
-from nnrun.store import rundir
+from nnrun.store import files
 
-from .check import Comparison, check_model, compare
-from .convert import INPUT_NAME, LOWEST_OPSET, check_exportable, output_name, to_onnx
+from nnrun.commands.export.check import Comparison, check_model, compare
+from nnrun.commands.export.convert import INPUT_NAME, LOWEST_OPSET, check_exportable, output_name, to_onnx
 
 DEFAULT_OPSET = 17
 INSTALL_HINT = "install it with: pip install 'nnrun[onnx]'  (or: pip install onnx)"
@@ -50,32 +53,25 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     onnx = require_onnx()
     _check_opset(onnx, opset)
     from nnrun.commands.model_card import model_card
-    from nnrun.commands.predict import load_model
+    from nnrun.store.trained import TrainedRun
+    from nnrun.version import __version__
 
-    path, config, saved, graph = load_model(run_dir)
+    trained = TrainedRun.load(run_dir)
+    graph, saved = trained.graph, trained.preprocessing
     check_exportable(graph)
     if float16:
         _check_fits_float16(graph)
-    target = _target(path, output, float16)
-    card = model_card(path, config, saved) | _io_description(graph, saved, opset, float16)
-    model = to_onnx(onnx, graph, config.data.preprocess, saved["states"], saved["task"], opset, float16,
-                    {"nnrun": json.dumps(card), "task": saved["task"]}, _nnrun_version())
+    target = _target(trained.run.path, output, float16)
+    card = model_card(trained) | _io_description(graph, saved.task, opset, float16)
+    model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
+                    {"nnrun": json.dumps(card), "task": saved.task}, __version__)
     check_model(onnx, model)
     data = model.SerializeToString()
-    comparison, skipped = _compare(data, path, config, saved, graph, float16)
+    comparison, skipped = _compare(data, trained, float16)
     card_path = target.with_suffix(".json")
-    rundir.atomic_write(target, data)
-    rundir.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    files.atomic_write(target, data)
+    files.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
     return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped)
-
-
-def _nnrun_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("nnrun")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
 
 
 def require_onnx():
@@ -113,33 +109,33 @@ def _target(run_path: Path, output: str | Path | None, float16: bool) -> Path:
     return target
 
 
-def _io_description(graph, saved: dict, opset: int, float16: bool) -> dict:
+def _io_description(graph, task: str, opset: int, float16: bool) -> dict:
     out_shape = list(graph.output_shape)
-    if saved["task"] == "classification" and out_shape == [1]:
+    if task == "classification" and out_shape == [1]:
         out_shape = [2]
     return {
         "onnx": {"opset": opset, "float16_weights": float16,
-                 "input": {"name": INPUT_NAME, "shape": ["batch", *saved["input_shape"]], "dtype": "float32"},
-                 "output": {"name": output_name(saved["task"]), "shape": ["batch", *out_shape], "dtype": "float32"}},
+                 "input": {"name": INPUT_NAME, "shape": ["batch", *graph.input_shape], "dtype": "float32"},
+                 "output": {"name": output_name(task), "shape": ["batch", *out_shape], "dtype": "float32"}},
     }
 
 
-def _compare(data: bytes, path: Path, config, saved: dict, graph, float16: bool):
+def _compare(data: bytes, trained, float16: bool):
     """The comparison on the run's held-out data, or why it could not run."""
+    from nnrun.config import load_config
     from nnrun.data import load_splits
     from nnrun.engine.experiment import resolve_paths
-    from nnrun.config.loader import load_config
 
+    saved = trained.preprocessing
     try:
-        resolved = resolve_paths(load_config(path / "config.yaml"))
-        parts = load_splits(resolved.data, resolved.seed, saved.get("columns")).parts
+        resolved = resolve_paths(load_config(trained.run.config))
+        parts = load_splits(resolved.data, resolved.seed, saved.encoding()).parts
     except UserError as exc:
         return None, f"the run's data could not be loaded ({exc.message})"
     name = next(n for n in ("test", "validation", "train") if n in parts)
     split = (name, parts[name].x, parts[name].y)
-    steps, states = config.data.preprocess, saved["states"]
-    return compare(data, output_name(saved["task"]), INPUT_NAME, graph, steps, states, saved["task"], split,
-                   float16), None
+    return compare(data, output_name(saved.task), INPUT_NAME, trained.graph, trained.config.data.preprocess,
+                   saved.states, saved.task, split, float16), None
 
 
 __all__ = ["DEFAULT_OPSET", "ExportReport", "export_run", "require_onnx"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from nnrun.model.activations import LEAKY_SLOPE, SELU_ALPHA, SELU_SCALE
 
-from .builder import OnnxBuilder
+from nnrun.commands.export.builder import OnnxBuilder
 
 
 def _gelu(b: OnnxBuilder, x: str, stem: str) -> str:

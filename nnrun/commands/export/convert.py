@@ -23,8 +23,9 @@ import numpy as np
 from nnrun.errors import UserError
 from nnrun.model.graph import INPUT
 
-from .builder import OnnxBuilder
-from .layers import CONVERTERS
+from nnrun.commands.export.activations import activation
+from nnrun.commands.export.builder import OnnxBuilder
+from nnrun.commands.export.layers import CONVERTERS
 
 INPUT_NAME = "features"
 LOWEST_OPSET = 13  # Softmax over one axis and the current Split/Squeeze forms start here
@@ -58,8 +59,6 @@ def to_onnx(onnx_module: Any, graph, steps: list, states: list[dict], task: str,
         shapes[node.name] = node.output_shape
     out = values[graph.output_name]
     if graph.output_activation:
-        from .activations import activation
-
         out = activation(b, graph.output_activation, out, f"{graph.output_name}_{graph.output_activation}")
     out_shape = graph.output_shape
     if task == "classification" and out_shape == (1,):  # p(class 1) -> (p(class 0), p(class 1))

@@ -27,8 +27,8 @@ import numpy as np
 
 from nnrun.model.layers.windows import geometry
 
-from .activations import activation
-from .builder import OnnxBuilder
+from nnrun.commands.export.activations import activation
+from nnrun.commands.export.builder import OnnxBuilder
 
 Shape = tuple[int, ...]
 
