@@ -92,11 +92,18 @@ def onnx_outputs(graph, x: np.ndarray, opset: int = 17, float16: bool = False) -
     return session.run(None, {"features": x})[0]
 
 
+# Sequence layers (recurrent, attention, their pools) have no ONNX form yet: the export
+# refuses them by name (tested below). Every other catalog layer must convert.
+WITHOUT_ONNX_FORM = {"lstm", "gru", "simple_rnn", "bidirectional", "multi_head_attention", "positional_embedding",
+                     "global_average_pool1d", "global_max_pool1d"}
+
+
 def test_every_catalog_layer_and_activation_has_a_converter():
-    assert set(LAYER_TYPES) <= set(CONVERTERS)
+    assert set(LAYER_TYPES) - WITHOUT_ONNX_FORM <= set(CONVERTERS)
+    assert not WITHOUT_ONNX_FORM & set(CONVERTERS)
     assert set(ACTIVATIONS) <= set(ACTIVATION_CONVERTERS)
     used = {layer["type"] for layers, _ in MODELS.values() for layer in layers}
-    assert used == set(LAYER_TYPES) - {"embedding"}  # embedding has its own test below
+    assert used == set(CONVERTERS) - {"embedding"}  # embedding has its own test below
 
 
 @pytest.mark.parametrize("opset", [13, 17, 18])

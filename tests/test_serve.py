@@ -208,3 +208,18 @@ def test_without_fastapi_says_how_to_install(run_cli, runs, monkeypatch):
     result = run_cli("serve", runs["fruit"], "--port", "0")
     assert result.exit_code == 2
     assert "nnrun serve needs fastapi and uvicorn" in result.output and "pip install 'nnrun[serve]'" in result.output
+
+
+def test_a_text_column_is_served_as_a_string_and_equals_nnrun_predict(tmp_path):
+    run = nnrun.train(CONFIGS / "text_lstm.yaml", overrides=["training.epochs=1"], run_dir=tmp_path / "text",
+                      quiet=True).run_dir
+    client = TestClient(create_app(ServedModel.load(run)))
+    column = client.get("/metadata").json()["columns"][0]
+    assert column["name"] == "review" and column["type"] == "text" and column["text"]["length"] == 40
+    reviews = ["a wonderful, moving film", "dull and far too long", ""]
+    (tmp_path / "new.csv").write_text("review\n" + "\n".join(f'"{r}"' for r in reviews) + "\n")
+    expected = _rows(predict(run, tmp_path / "new.csv", tmp_path / "out.csv").output)
+    served = client.post("/predict", json={"instances": [{"review": r} for r in reviews]}).json()["predictions"]
+    assert [p["prediction"] for p in served] == [row["prediction"] for row in expected]
+    wrong = client.post("/predict", json={"instances": [{"review": 5}]})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["msg"] == "instance 0, field 'review': 5 is not text; send a string"

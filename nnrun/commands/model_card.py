@@ -8,8 +8,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     task            "classification" or "regression"
     class_names     the classes, in the order of the output columns (None for regression)
     target          the CSV column that held the targets, if any
-    columns         the raw input columns in order: {"name", "type": "number" or
-                    "category", "categories" (for a category), "missing": "error" or
+    columns         the raw input columns in order: {"name", "type": "number",
+                    "category" or "text", "categories" (for a category), "text" (for
+                    a text: tokens, length, vocabulary, ...), "missing": "error" or
                     the value that fills an empty cell}
     features        the encoded feature names, in the order of the model's input
                     (a categorical column ``color`` becomes ``color=red``, ...)
@@ -26,6 +27,9 @@ from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun
 
 
+KINDS = {"numeric": "number", "categorical": "category", "text": "text"}
+
+
 def input_columns(saved: SavedPreprocessing) -> list[dict]:
     """The raw columns a sample is given as: every CSV feature column, or for data
     without columns (bundled, NPZ) one number per feature."""
@@ -33,10 +37,14 @@ def input_columns(saved: SavedPreprocessing) -> list[dict]:
         return [{"name": name, "type": "number", "missing": "error"} for name in saved.feature_names]
     columns = []
     for column in saved.columns.columns:
-        entry: dict = {"name": column.name, "type": "number" if column.kind == "numeric" else "category"}
+        entry: dict = {"name": column.name, "type": KINDS[column.kind]}
         if column.kind == "categorical":
             entry["categories"] = list(column.categories or [])
-        entry["missing"] = "error" if column.fill is None else column.fill
+        if column.kind == "text":  # how the text becomes token indices (nnrun.data.text)
+            entry["text"] = column.text.model_dump()
+            entry["missing"] = ""  # an empty text is all padding
+        else:
+            entry["missing"] = "error" if column.fill is None else column.fill
         columns.append(entry)
     return columns
 

@@ -67,10 +67,10 @@ class ServedModel:
         """The encoded float32 samples, built as ``nnrun predict`` builds them from CSV cells."""
         columns = self.card["columns"]
         names = [c["name"] for c in columns]
-        categorical = [c["name"] for c in columns if c["type"] == "category"]
+        strings = [c["name"] for c in columns if c["type"] != "number"]  # categories and texts
         rows = [[_cell(instance[name]) for name in names] for instance in instances]
         lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
-        table = build_table("request", names, rows, names, categorical, lines)
+        table = build_table("request", names, rows, names, strings, lines)
         encoding = self.trained.preprocessing.encoding()
         x = encode_columns(table, encoding, unseen="error") if encoding else table.numeric.astype(np.float32)
         return x.reshape((len(x), *self.trained.preprocessing.input_shape))

@@ -27,16 +27,25 @@ DEFAULT_MAX_INSTANCES = 1000
 def _column_type(column: dict) -> Any:
     if column["type"] == "number":
         kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    elif column["type"] == "text":
+        kind = Annotated[str, Field(strict=True)]
     else:
         kind = Literal[tuple(column["categories"])]  # type: ignore[valid-type]
     return Optional[kind] if column["missing"] != "error" else kind
 
 
 def _column_description(column: dict) -> str:
-    text = "A number." if column["type"] == "number" else "One of the categories seen in training."
-    if column["missing"] != "error":
+    text = {"number": "A number.", "category": "One of the categories seen in training.",
+            "text": "Text, split into tokens with the run's vocabulary."}[column["type"]]
+    if column["type"] != "text" and column["missing"] != "error":
         text += f" null when unknown: filled with {column['missing']!r}, as in training."
     return text
+
+
+def _example_value(column: dict) -> Any:
+    if column["type"] == "category":
+        return column["categories"][0]
+    return "some text" if column["type"] == "text" else 0.0
 
 
 def request_models(columns: list[dict], max_instances: int) -> tuple[type[BaseModel], type[BaseModel]]:
@@ -48,7 +57,7 @@ def request_models(columns: list[dict], max_instances: int) -> tuple[type[BaseMo
     }
     forbid = ConfigDict(extra="forbid")
     instance = create_model("Instance", __config__=forbid, **fields)  # type: ignore[call-overload]
-    example = {c["name"]: (0.0 if c["type"] == "number" else c["categories"][0]) for c in columns}
+    example = {c["name"]: _example_value(c) for c in columns}
     request = create_model(
         "PredictRequest",
         __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [{"instances": [example]}]}),
@@ -91,6 +100,8 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
         return f"unseen category {_show(given)}; the model knows {', '.join(column['categories'])}"
     if kind == "finite_number":
         return f"{_show(given)} is not a finite number"
+    if kind == "string_type":
+        return f"{_show(given)} is not text; send a string"
     if kind in ("float_type", "float_parsing"):
         return f"{_show(given)} is not a number" + (
             "; send null for an unknown value" if column and column["missing"] != "error" and given is None else "")
