@@ -2,7 +2,8 @@
 
     import nnrun
     result = nnrun.train("configs/iris.yaml")      # writes runs/iris-<time>/
-    report = nnrun.evaluate(result.run_dir)        # test metrics, also in eval.json
+    model = nnrun.load(result.run_dir)             # predict, evaluate, history, classes
+    report = nnrun.evaluate(result.run_dir)        # test metrics, also in eval-test.json
 
 The functions live in :mod:`nnrun.api` and load on first use, so ``import nnrun`` and
 the CLI start fast.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from nnrun.version import __version__
 
-__all__ = ["__version__", "evaluate", "train"]
+__all__ = ["__version__", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "train"]
 
 
 def __getattr__(name: str):

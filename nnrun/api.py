@@ -1,8 +1,14 @@
 """The Python API: what ``import nnrun`` offers a script or a notebook.
 
     import nnrun
-    result = nnrun.train("configs/iris.yaml")      # writes runs/iris-<time>/
-    report = nnrun.evaluate(result.run_dir)        # test metrics, also in eval.json
+    result = nnrun.train("configs/iris.yaml", overrides={"training.epochs": 30})
+    result.run_dir, result.best_epoch, result.final["test"]["accuracy"]
+
+    model = nnrun.load(result.run_dir)
+    predictions, probabilities = model.predict(x)
+    model.evaluate(x, y).metrics
+
+    result = nnrun.train(config, data=(x, y), validation=(x_val, y_val))   # arrays in memory
 
 These are the CLI's functions without the command line: the same config language, the
 same run directory, the same errors (as exceptions: :class:`~nnrun.errors.UserError`
@@ -11,34 +17,87 @@ for bad input, :class:`~nnrun.errors.TrainingFailed` when training diverges).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
+from nnrun.commands.loaded import Evaluation, Prediction, TrainedModel
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.train import TrainResult
 from nnrun.engine.train import train as _train
 
+__all__ = ["Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "train"]
 
-def train(config, *, overrides=(), run_dir=None, runs_root="runs", quiet: bool = True,
-          hooks: TrainingHooks | None = None, command: str | None = None) -> TrainResult:
-    """Train from a config (path, dict or Config) and write a run directory.
 
-    ``quiet=False`` shows progress as ``nnrun train`` does; ``hooks`` receives every
-    epoch instead (see :mod:`nnrun.engine.hooks`).
+def train(config, *, data=None, validation=None, overrides=(), run_dir=None, runs_root="runs",
+          quiet: bool = True, hooks: TrainingHooks | None = None, command: str | None = None) -> TrainResult:
+    """Train from a config (a YAML path, a dict or a Config) and write a run directory.
+
+    ``data=(x, y)`` trains on arrays in memory instead of the config's data source, and
+    ``validation=(x, y)`` validates on them (see :mod:`nnrun.commands.arrays`).
+    ``overrides`` is a dict of dotted keys (``{"training.epochs": 3}``) or a list of
+    ``"key=value"`` texts, as ``--set`` takes. ``quiet=False`` shows progress as
+    ``nnrun train`` does; ``hooks`` (see :mod:`nnrun.engine.hooks`) sees every epoch
+    instead, and may stop training (``should_stop``).
+
+    The result names its fields: ``run_dir``, ``history`` (metrics.csv's rows),
+    ``final`` (metrics per split of the final weights), ``best_epoch`` (early stopping's
+    choice, else the epoch of the best validation loss, as ``nnrun train`` reports it),
+    ``stopped_early``, ``seconds``, ``parameters``.
     """
+    settings = as_settings(overrides)
+    display = None
     if hooks is None and not quiet:
         from nnrun.console.progress import make_display
 
-        hooks = make_display(quiet=False)
-        try:
-            return _train(config, overrides=overrides, run_dir=run_dir, runs_root=runs_root, hooks=hooks,
-                          command=command)
-        finally:
-            hooks.close()
-    return _train(config, overrides=overrides, run_dir=run_dir, runs_root=runs_root, hooks=hooks, command=command)
+        hooks = display = make_display(quiet=False)
+    try:
+        if data is not None:
+            return train_on_arrays(config, data, validation, overrides=settings, run_dir=run_dir,
+                                   runs_root=runs_root, hooks=hooks, command=command)
+        if validation is not None:
+            from nnrun.errors import UserError
+
+            raise UserError("validation: given without data; pass data=(x, y) too, or set data.split.validation")
+        return _train(config, overrides=settings, run_dir=run_dir, runs_root=runs_root, hooks=hooks,
+                      command=command)
+    finally:
+        if display is not None:
+            display.close()
+
+
+def load(run_dir: str | Path) -> TrainedModel:
+    """A trained run, ready to ``predict`` and ``evaluate`` (see :class:`TrainedModel`).
+    An interrupted or killed run loads the weights of its newest valid checkpoint and
+    says so in ``weights_note``."""
+    return TrainedModel.load(run_dir)
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
     report is also written to ``eval-<split or file stem>.json`` (``report["written"]``)."""
     return _evaluate(run_dir, split, data, force)
+
+
+def as_settings(overrides) -> list[str]:
+    """``{"training.epochs": 3}`` -> ``["training.epochs=3"]``; values are written as
+    JSON, which YAML reads back as the same value. A list is taken as it is."""
+    if isinstance(overrides, dict):
+        return [f"{key}={json.dumps(_plain(value))}" for key, value in overrides.items()]
+    if isinstance(overrides, str):
+        return [overrides]
+    return list(overrides)
+
+
+def _plain(value):
+    """NumPy scalars and paths as the JSON values they stand for; arrays are data."""
+    if getattr(value, "ndim", 0):
+        from nnrun.errors import UserError
+
+        raise UserError("overrides: an array is data, not a setting; pass arrays as data=(x, y)")
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -29,7 +29,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int) -> tupl
         x, y = read_samples(source, saved), arrays["y"]
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
-        return x, _targets(y, saved, source, None, outputs)
+        return x, target_values(y, saved, source, None, outputs)
     header, _, _ = read_csv(source)
     target = saved.target or _target_column(header, saved, source)
     if target not in header:
@@ -38,7 +38,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int) -> tupl
     _, rows, lines = read_csv(source)
     column = header.index(target)
     labels = np.array([row[column].strip() for row in rows])
-    return read_samples(source, saved, target), _targets(labels, saved, source, lines, outputs)
+    return read_samples(source, saved, target), target_values(labels, saved, source, lines, outputs)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:
@@ -51,7 +51,7 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -
     return others[0]
 
 
-def _targets(values: np.ndarray, saved: SavedPreprocessing, source: Path, lines, outputs: int) -> np.ndarray:
+def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, lines, outputs: int) -> np.ndarray:
     """Float targets for a regressor; class indices (by the training's class names) for
     a classifier, from labels or from one-hot rows."""
     if len(values) == 0:
@@ -96,11 +96,19 @@ def read_samples(source: Path, saved: SavedPreprocessing, target: str | None = N
         x = x.astype(np.float32)
     else:
         x = _csv_samples(source, saved, target or saved.target)
-    return _shaped(x, tuple(saved.input_shape), source)
+    return shaped(x, tuple(saved.input_shape), source)
 
 
 def _csv_samples(source: Path, saved: SavedPreprocessing, target: str | None) -> np.ndarray:
     header, rows, lines = read_csv(source)
+    return table_samples(header, rows, lines, saved, target, source)
+
+
+def table_samples(header: list[str], rows: list[list[str]], lines: list[int], saved: SavedPreprocessing,
+                  target: str | None, source) -> np.ndarray:
+    """Float32 samples from table cells as a CSV file holds them (text; empty for a
+    missing value), by column name, through the run's saved column encoding. ``lines``
+    number the rows in messages; ``source`` names where they came from."""
     columns = saved.encoding()
     names = saved.column_names()
     # Text columns are read as strings too, then vectorized with the saved vocabulary.
@@ -132,7 +140,7 @@ def check_input_columns(header: list[str], names: list[str], target: str | None,
     raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(names)}")
 
 
-def _shaped(x: np.ndarray, shape: tuple[int, ...], source: Path) -> np.ndarray:
+def shaped(x: np.ndarray, shape: tuple[int, ...], source: Path) -> np.ndarray:
     """Flat rows become images again (row-major, as the bundled digits are stored)."""
     if x.shape[1:] == shape:
         return x

@@ -70,9 +70,9 @@ class RunRecord:
         self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
 
     @classmethod
-    def create(cls, experiment, run_dir=None, runs_root="runs", command=None) -> "RunRecord":
+    def create(cls, experiment, run_dir=None, runs_root="runs", command=None, run: RunDir | None = None) -> "RunRecord":
         config = experiment.config
-        run = RunDir.create(config.name, explicit=run_dir, root=runs_root)
+        run = run or RunDir.create(config.name, explicit=run_dir, root=runs_root)
         lock = run.lock()
         try:
             record = cls(run, cls._start_meta(experiment, command), lock)

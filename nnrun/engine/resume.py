@@ -23,7 +23,7 @@ from nnrun.config.diff import config_differences, describe_changes
 from nnrun.engine.experiment import as_loaded, build, resolve_paths
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
-from nnrun.engine.train import run
+from nnrun.engine.train import run_experiment
 from nnrun.errors import UserError
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
@@ -55,7 +55,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     except BaseException:
         record.release()
         raise
-    return run(experiment, record, hooks, started, resume_from=candidates)
+    return run_experiment(experiment, record, hooks, started, resume_from=candidates)
 
 
 def _allowed_changes(path: Path, loaded, config, overrides):

@@ -2,7 +2,7 @@
 
     result = train("configs/iris.yaml")      # writes runs/iris-<time>/
 
-:func:`train` builds the experiment and creates the run directory; :func:`run` trains
+:func:`train` builds the experiment and creates the run directory; :func:`run_experiment` trains
 a built experiment into a locked run record (a new run, or a resumed one) and records
 how it ended, whatever happens.
 """
@@ -20,6 +20,7 @@ from nnrun.engine.guards import SignalWatch
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
+from nnrun.store.rundir import RunDir
 
 
 @dataclass
@@ -34,8 +35,9 @@ class TrainResult:
 
 
 def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: TrainingHooks | None = None,
-          command: str | None = None) -> TrainResult:
-    """Train from a config (path, dict or Config) and write a run directory.
+          command: str | None = None, run: RunDir | None = None) -> TrainResult:
+    """Train from a config (path, dict or Config) and write a run directory (``run``:
+    one created already, holding the data it trains on).
 
     Returns plain results; raises :class:`~nnrun.errors.UserError` on bad input and
     :class:`~nnrun.errors.TrainingFailed` when training diverges.
@@ -43,11 +45,11 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: Traini
     started = time.perf_counter()
     loaded = as_loaded(config, overrides)
     experiment = build(loaded)
-    record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command)
-    return run(experiment, record, hooks or SilentHooks(), started)
+    record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command, run=run)
+    return run_experiment(experiment, record, hooks or SilentHooks(), started)
 
 
-def run(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, started: float,
+def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, started: float,
         resume_from: list[Path] | None = None) -> TrainResult:
     """Train a built experiment into its (locked) run record; ``resume_from`` lists
     checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`)."""

@@ -1,0 +1,166 @@
+"""A trained run as a Python object, for notebooks and scripts: what ``nnrun.load`` returns.
+
+    model = nnrun.load("runs/iris-20260101-120000")
+    predictions, probabilities = model.predict(x)     # x: (N, features) array
+    model.evaluate(x, y).metrics                      # {"loss": ..., "accuracy": ...}
+    model.classes, model.history, model.config
+
+A run trained on a CSV file takes its columns by name, as a dict of columns or a
+pandas DataFrame (anything with ``columns``), exactly as ``nnrun predict`` reads the
+file: the saved column encoding and preprocessing are applied, nothing is refitted.
+Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would print.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nnrun.commands.evaluate import diagnose
+from nnrun.commands.inputs import shaped, table_samples, target_values
+from nnrun.config import Config
+from nnrun.data import Dataset
+from nnrun.errors import UserError
+from nnrun.model.metrics import predicted_labels
+from nnrun.model.scoring import score_split
+from nnrun.store.history import read_metrics
+from nnrun.store.trained import TrainedRun
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predictions for N samples; unpacks as ``predictions, probabilities``."""
+
+    predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
+    probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
+    classes: list[str] | None = None
+
+    def __iter__(self):
+        return iter((self.predictions, self.probabilities))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of the model on labelled samples, as ``nnrun evaluate`` reports them."""
+
+    samples: int
+    metrics: dict[str, float]  # "loss" and each configured metric
+    details: dict = field(default_factory=dict)  # {"classification": ...} or {"regression": ...}
+
+
+class TrainedModel:
+    """A run's model with its saved preprocessing, ready to predict and score."""
+
+    def __init__(self, trained: TrainedRun):
+        self.trained = trained
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "TrainedModel":
+        return cls(TrainedRun.load(run_dir))
+
+    @property
+    def run_dir(self) -> Path:
+        return self.trained.run.path
+
+    @property
+    def config(self) -> Config:
+        """The run's resolved config (``.model_dump()`` gives it as a dict)."""
+        return self.trained.config
+
+    @property
+    def classes(self) -> list[str] | None:
+        """Class names in the order of the probability columns; None for a regressor."""
+        return self.trained.preprocessing.class_names if self.task == "classification" else None
+
+    @property
+    def task(self) -> str:
+        return self.trained.preprocessing.task
+
+    @property
+    def history(self) -> list[dict]:
+        """One row per epoch, as in metrics.csv."""
+        return read_metrics(self.trained.run.metrics)
+
+    @property
+    def weights_note(self) -> str | None:
+        """Set when the run did not complete and the weights come from a checkpoint."""
+        return self.trained.weights_note
+
+    def predict(self, x) -> Prediction:
+        """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be)."""
+        outputs = self.trained.graph.predict(self.samples(x))
+        if self.task != "classification":
+            return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None)
+        probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
+        names = np.array(self.classes)
+        return Prediction(names[predicted_labels(outputs)], probabilities, list(self.classes))
+
+    def evaluate(self, x, y) -> Evaluation:
+        """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
+        names, class indices or one-hot rows for a classifier, values for a regressor."""
+        samples = self.samples(x)
+        targets = target_values(np.asarray(y), self.trained.preprocessing, "y", None, self.trained.output_width)
+        if len(targets) != len(samples):
+            raise UserError(f"y: {len(targets)} targets for {len(samples)} samples; give one target per sample")
+        config, saved = self.config, self.trained.preprocessing
+        scores = score_split(self.trained.graph, config.loss, config.metrics, samples, targets)
+        data = Dataset(samples, targets, saved.task, saved.feature_names, saved.class_names)
+        return Evaluation(len(samples), scores, diagnose(self.trained.graph, data))
+
+    def samples(self, x) -> np.ndarray:
+        """``x`` encoded and preprocessed as training did: what the network sees."""
+        saved = self.trained.preprocessing
+        if saved.columns:
+            header, rows = table_cells(x, saved.column_names())
+            encoded = table_samples(header, rows, list(range(1, len(rows) + 1)), saved, saved.target, "x")
+        else:
+            encoded = _numeric_array(x)
+        return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x"))
+
+    def __repr__(self) -> str:
+        out = f"{len(self.classes)} classes" if self.classes else "regression"
+        return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
+
+
+def _numeric_array(x) -> np.ndarray:
+    if isinstance(x, dict) or hasattr(x, "columns"):
+        raise UserError("x: this model was trained on arrays, not named columns; pass a NumPy array "
+                        "(samples, features...)")
+    array = np.asarray(x)
+    if array.ndim < 2 or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise UserError(f"x: expected a real numeric array of shape (samples, features...), got {array.dtype} "
+                        f"of shape {array.shape}")
+    return array.astype(np.float32)
+
+
+def table_cells(x, names: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of text cells, as a CSV file would hold them, from a dict of
+    columns or a DataFrame; missing values (None, NaN) become empty cells."""
+    if hasattr(x, "columns") and not isinstance(x, dict):  # a pandas DataFrame, or alike
+        x = {str(column): list(x[column]) for column in x.columns}
+    if not isinstance(x, dict):
+        raise UserError(f"x: this model was trained on the columns of a table ({', '.join(names)}); pass a dict "
+                        "of columns or a pandas DataFrame")
+    columns = {str(name): _as_list(values) for name, values in x.items()}
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise UserError(f"x: the columns have different lengths ({', '.join(map(str, sorted(lengths)))})")
+    header = list(columns)
+    return header, [[_cell(v) for v in row] for row in zip(*columns.values())]
+
+
+def _as_list(values) -> list:
+    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
+        return [values]
+    return list(values)
+
+
+def _cell(value) -> str:
+    if hasattr(value, "item") and np.ndim(value) == 0:
+        value = value.item()  # a NumPy scalar
+    if value is None or isinstance(value, float) and math.isnan(value):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)

@@ -1,0 +1,142 @@
+"""The Python API, tested the way the README shows it: its notebook session runs as a
+doctest, outputs included; then what the session does not show."""
+
+from __future__ import annotations
+
+import doctest
+import re
+
+import numpy as np
+import pytest
+
+import nnrun
+from conftest import ROOT
+from nnrun.errors import UserError
+
+
+def readme_session() -> str:
+    """The ```python block of the README's "From Python" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## From Python"):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_notebook_session_runs_as_shown(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").symlink_to(ROOT / "configs")
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(readme_session(), {}, "README.md", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert runner.summarize(verbose=False).attempted >= 15
+
+
+REGRESSION = {
+    "name": "line",
+    "data": {"split": {"validation": 0.2, "test": 0}},
+    "model": {"layers": [{"type": "dense", "units": 1}]},
+    "loss": "mse",
+    "optimizer": {"type": "sgd", "learning_rate": 0.1},
+    "metrics": ["mae"],
+    "training": {"epochs": 30},
+}
+
+
+def test_a_regressor_from_arrays_predicts_values_and_reports_residuals(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 3))
+    y = x @ np.array([1.0, -2.0, 0.5]) + 0.3
+    result = nnrun.train(REGRESSION, data=(x, y), run_dir=tmp_path / "line")
+    assert result.best_epoch == min(result.history, key=lambda r: r["val_loss"])["epoch"]
+    model = nnrun.load(tmp_path / "line")
+    assert model.classes is None and model.task == "regression"
+    predictions, probabilities = model.predict(x[:5])
+    assert probabilities is None and predictions.shape == (5,)
+    np.testing.assert_allclose(predictions, y[:5], atol=0.05)
+    evaluation = model.evaluate(x, y)
+    assert evaluation.samples == 200 and evaluation.metrics["mae"] < 0.05 and "regression" in evaluation.details
+    # The run directory stands on its own: nnrun evaluate rebuilds the split from data.npz.
+    assert nnrun.evaluate(tmp_path / "line", split="validation")["metrics"] == result.final["validation"]
+
+
+def test_targets_may_be_class_indices_or_one_hot(tmp_path):
+    model = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
+                                   overrides={"training.epochs": 5}).run_dir)
+    x = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+    by_name = model.evaluate(x, ["setosa", "virginica"]).metrics
+    assert model.evaluate(x, [0, 2]).metrics == by_name
+    assert model.evaluate(x, np.eye(3)[[0, 2]]).metrics == by_name
+
+
+class Frame:
+    """What nnrun needs of a pandas DataFrame: ``columns`` and a column by name."""
+
+    def __init__(self, data: dict):
+        self.data, self.columns = data, list(data)
+
+    def __getitem__(self, name):
+        return self.data[name]
+
+
+def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
+    fruit = nnrun.load(nnrun.train(ROOT / "configs" / "fruit.yaml", run_dir=tmp_path / "fruit",
+                                   overrides={"training.epochs": 3}).run_dir)
+    columns = {"color": ["red", None], "weight_g": [160, 115], "length_cm": [7.2, 19.0], "sweetness": [6.5, 7.5]}
+    assert list(fruit.predict(Frame(columns)).predictions) == list(fruit.predict(columns).predictions)
+    with pytest.raises(UserError, match="x: the columns do not match the ones the model was trained on"):
+        fruit.predict({**columns, "colour": ["red", "red"]})
+    with pytest.raises(UserError, match=r"x: this model was trained on the columns of a table \(weight_g, "):
+        fruit.predict(np.zeros((2, 4)))
+    with pytest.raises(UserError, match=r"x: the columns have different lengths \(1, 2\)"):
+        fruit.predict({**columns, "weight_g": [160]})
+    iris = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
+                                  overrides={"training.epochs": 2}).run_dir)
+    with pytest.raises(UserError, match="x: this model was trained on arrays, not named columns"):
+        iris.predict(columns)
+    with pytest.raises(UserError, match=r"x: samples of shape \(3,\), but the model takes \(4,\)"):
+        iris.predict(np.zeros((2, 3)))
+
+
+def test_training_from_arrays_refuses_bad_input_and_leaves_no_folder(tmp_path):
+    x, y = np.zeros((20, 2)), np.array([0, 1] * 10)
+    config = {**REGRESSION, "loss": "categorical_crossentropy", "metrics": []}
+    with pytest.raises(UserError, match="data: x has 20 samples but y has 19"):
+        nnrun.train(config, data=(x, y[:19]), run_dir=tmp_path / "a")
+    with pytest.raises(UserError, match=r"data: x must be a real numeric array .* got <U1"):
+        nnrun.train(config, data=(np.array([["a", "b"]] * 20), y), run_dir=tmp_path / "b")
+    with pytest.raises(UserError, match="validation: given without data"):
+        nnrun.train(config, validation=(x, y), run_dir=tmp_path / "c")
+    with pytest.raises(UserError, match="the output has 1 unit but the data has 2 classes"):
+        nnrun.train(config, data=(x, y), run_dir=tmp_path / "d")
+    with pytest.raises(UserError, match="overrides: an array is data, not a setting"):
+        nnrun.train(config, data=(x, y), overrides={"seed": np.arange(3)}, run_dir=tmp_path / "e")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
+    import os
+    import signal
+
+    from nnrun.engine.hooks import SilentHooks
+    from nnrun.errors import RunInterrupted
+
+    class StopAfterTwo(SilentHooks):
+        def epoch_end(self, row):
+            if row["epoch"] == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(RunInterrupted):
+        nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=StopAfterTwo())
+    model = nnrun.load(tmp_path / "r")
+    assert model.weights_note.startswith("the run is interrupted and has no final weights")
+    assert len(model.history) == 2 and len(model.predict(np.zeros((1, 4))).predictions) == 1
+
+
+def test_import_nnrun_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, nnrun; print(sorted(m for m in ('numpy', 'nnrun.api', 'rich') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
