@@ -108,12 +108,12 @@ class Problem:
 class ConfigError(UserError):
     """One or more mistakes in a config, reported together."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str, problems: list[Problem], what: str = "the config") -> None:
         self.source = source
         # In file order, so the message reads top to bottom like the config.
         self.problems = sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
         count = len(problems)
-        header = f"{source}: {count} problem{'s' if count != 1 else ''} in the config"
+        header = f"{source}: {count} problem{'s' if count != 1 else ''} in {what}"
         lines = [header] + ["  " + p.render(source) for p in self.problems]
         super().__init__("\n".join(lines))
 

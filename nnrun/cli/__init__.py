@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from nnrun.cli import browse_commands, run_commands, ship_commands
+from nnrun.cli import browse_commands, run_commands, ship_commands, sweep_commands
 from nnrun.cli.guard import debug as _debug
 from nnrun.version import __version__
 
@@ -28,6 +28,7 @@ app = typer.Typer(
 
 COMMANDS = (
     run_commands.train,
+    sweep_commands.sweep,
     browse_commands.runs,
     run_commands.evaluate,
     browse_commands.compare,

@@ -56,12 +56,19 @@ def plot(
 ) -> None:
     """Plot loss and metrics per epoch (train and validation, best epoch marked) to a PNG.
 
+    Given a sweep directory, plot the sweep's metric against each parameter (SWEEP_DIR/sweep.png).
+
     Needs matplotlib: pip install 'nnrun[plot]'.
 
     Example: nnrun plot runs/iris-20260101-120000 -o iris.png
     """
 
     def action():
+        from nnrun.console.sweep_plot import is_sweep_dir, plot_sweep
+
+        if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
+            typer.echo(f"wrote {plot_sweep(run_dirs[0], output)}")
+            return
         from nnrun.console.plot import plot_runs
 
         written = plot_runs(run_dirs, output)
@@ -115,13 +122,22 @@ def layers(
     guard(action)
 
 
-def schema() -> None:
-    """Print the JSON Schema of the config language, for editors.
+def schema(
+    sweep_file: bool = typer.Option(False, "--sweep", help="The schema of a sweep file instead of a config."),
+) -> None:
+    """Print the JSON Schema of the config language (or of a sweep file), for editors.
 
     Example: nnrun schema > configs/nnrun.schema.json
     """
 
     def action():
+        if sweep_file:
+            import json
+
+            from nnrun.config.sweep import json_schema
+
+            typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+            return
         from nnrun.config.schema import json_schema_text
 
         typer.echo(json_schema_text(), nl=False)

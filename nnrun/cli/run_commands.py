@@ -52,12 +52,23 @@ def validate(
 ) -> None:
     """Check a config without training: schema, data, shapes; print the model summary.
 
-    Exit code 0 when the config is valid, 2 otherwise.
+    A sweep file is checked too: its base config, and the base with the lowest and
+    highest value of every parameter. Exit code 0 when the file is valid, 2 otherwise.
 
     Example: nnrun validate configs/iris.yaml
     """
 
     def action():
+        from nnrun.commands.sweep.runner import is_sweep_file
+
+        if is_sweep_file(config):
+            from rich.console import Console
+
+            from nnrun.commands.sweep.runner import check_sweep_file
+            from nnrun.console.sweep_view import print_checked
+
+            print_checked(Console(), config, check_sweep_file(config, set_))
+            return
         from nnrun.console.model_summary import validate_and_print
 
         validate_and_print(config, set_)

@@ -29,6 +29,7 @@ class RunEntry:
     best_validation: float | None
     best_epoch: int | None
     test: float | None
+    best_trial: str | None = None  # a sweep's best trial; its row shows trials instead of epochs
 
 
 def _status(path: Path, meta: dict | None, has_meta: bool) -> str:
@@ -51,6 +52,8 @@ def _time(text) -> datetime | None:
 
 def summarize(path: Path) -> RunEntry | None:
     """What the table shows for one folder; None when it is not a run directory."""
+    if (path / "sweep.yaml").is_file() and (path / "trials.csv").is_file() and not path.is_symlink():
+        return summarize_sweep(path)
     run = RunDir(path)
     if not run.is_run() or path.is_symlink():
         return None
@@ -73,6 +76,21 @@ def summarize(path: Path) -> RunEntry | None:
         best_epoch=best["epoch"] if best else None,
         test=test,
     )
+
+
+def summarize_sweep(path: Path) -> RunEntry:
+    """A sweep directory's row: trials finished of all, its metric, the best trial."""
+    from nnrun.commands.sweep.listing import read_sweep_summary
+
+    summary = read_sweep_summary(path)
+    if summary is None:
+        return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
+    started = datetime.fromtimestamp((path / "sweep.yaml").stat().st_mtime, timezone.utc)
+    ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
+    stopped = summary["running"] and not RunDir(path).is_writing()
+    status = f"sweep, {summary['trials']} trials" + (", stopped" if stopped else "")
+    return RunEntry(path, status, started, (ended - started).total_seconds(), 0,
+                      summary["metric"], summary["best"], None, None, summary["best_trial"])
 
 
 def _first_metric(row: dict) -> str:

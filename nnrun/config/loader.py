@@ -47,6 +47,10 @@ class LoadedConfig:
     def error(self, problems: list[Problem]) -> ConfigError:
         return QuotedConfigError(self.source, problems, self.lines)
 
+    def place(self, problem: Problem, by_key: bool = False) -> Problem:
+        """The problem with the line and column of its path (of its key when ``by_key``)."""
+        return self._place(problem, by_key)
+
     def _place(self, problem: Problem, by_key: bool) -> Problem:
         parts = tuple(int(p) if p.isdigit() else p for p in problem.path.split(".")) if problem.path else ()
         inside = [origin for path, origin in self.overrides.items() if parts and path[: len(parts)] == parts != path]

@@ -55,16 +55,18 @@ PATTERNS = {
 }
 
 
-def describe(error: dict, path: tuple) -> str:
+def describe(error: dict, path: tuple, root: Any = None) -> str:
+    """The message for one Pydantic error; ``root`` is the validated model (the config
+    by default, or e.g. the sweep file's), used for "did you mean" and field help."""
     kind, received, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "extra_forbidden":
-        key, fields = str(path[-1]), fields_at(error["loc"])
+        key, fields = str(path[-1]), fields_at(error["loc"], root)
         return f"unknown key '{key}'" + (keras_key_hint(key, fields) or did_you_mean(key, fields, "expected one of"))
     if kind == "missing":
-        help_text = _description(error["loc"])
+        help_text = _description(error["loc"], root)
         return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return _describe_tag(kind, error, received)
+        return _describe_tag(kind, error, received, root)
     if kind in ("literal_error", "enum"):
         options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ", ").split(",")]
         return f"expected one of {', '.join(options)}, got {show(received)}" + _suggest(str(received), options)
@@ -74,7 +76,7 @@ def describe(error: dict, path: tuple) -> str:
         return f"expected {EXPECTED[kind]}, got {show(received)}" + _quote_hint(kind, received)
     if kind in BOUNDS:
         key, wording = BOUNDS[kind]
-        if _strip(_annotation_at(error["loc"])) is int:
+        if _strip(_annotation_at(error["loc"], root)) is int:
             wording = wording.replace("a number", "a whole number")
         return f"expected {wording.format(_number(ctx.get(key)))}, got {show(received)}"
     if kind == "string_pattern_mismatch":
@@ -83,8 +85,8 @@ def describe(error: dict, path: tuple) -> str:
     return f"{error['msg'].rstrip('.')}, got {show(received)}"
 
 
-def _describe_tag(kind: str, error: dict, received: Any) -> str:
-    expected = tags_at(error["loc"])
+def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> str:
+    expected = tags_at(error["loc"], root)
     if kind == "union_tag_not_found":
         return "a 'type' is required" + (f"; one of: {', '.join(expected)}" if expected else "")
     tag = received.get("type") if isinstance(received, dict) else error["ctx"]["tag"]
@@ -144,32 +146,32 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def fields_at(loc: tuple) -> list[str]:
+def fields_at(loc: tuple, root: Any = None) -> list[str]:
     """Field names of the model that holds the last key of a Pydantic error location."""
-    model = _as_model(_annotation_at(loc[:-1]))
+    model = _as_model(_annotation_at(loc[:-1], root))
     return list(model.model_fields) if model else []
 
 
-def _description(loc: tuple) -> str | None:
+def _description(loc: tuple, root: Any = None) -> str | None:
     """The schema's description of the field at a Pydantic error location."""
-    model = _as_model(_annotation_at(loc[:-1]))
+    model = _as_model(_annotation_at(loc[:-1], root))
     field = model.model_fields.get(loc[-1]) if model else None
     return field.description if field else None
 
 
-def tags_at(loc: tuple) -> list[str]:
+def tags_at(loc: tuple, root: Any = None) -> list[str]:
     """The ``type`` names a polymorphic block at a Pydantic error location accepts."""
-    annotation = _strip(_annotation_at(loc))
+    annotation = _strip(_annotation_at(loc, root))
     if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
         return []
     members = [_as_model(member) for member in typing.get_args(annotation)]
     return [m.model_fields["type"].default for m in members if m and "type" in m.model_fields]
 
 
-def _annotation_at(loc: tuple) -> Any:
+def _annotation_at(loc: tuple, root: Any = None) -> Any:
     from nnrun.config.schema import Config
 
-    current: Any = Config
+    current: Any = root or Config
     for part in loc:
         current = _step(current, part)
         if current is None:
@@ -186,6 +188,8 @@ def _step(annotation: Any, part: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin in (list, tuple) and isinstance(part, int):
         return typing.get_args(annotation)[0]
+    if origin is dict:  # any key: the values share one annotation
+        return typing.get_args(annotation)[1]
     if origin in (typing.Union, types.UnionType):
         for member in typing.get_args(annotation):
             member_model = _as_model(_strip(member))

@@ -17,8 +17,8 @@ class QuotedConfigError(ConfigError):
     """A :class:`ConfigError` that quotes the config's lines under each problem when
     rendered; its ``message`` stays the plain one-line-per-problem text."""
 
-    def __init__(self, source: str, problems: list[Problem], lines: list[str]) -> None:
-        super().__init__(source, problems)
+    def __init__(self, source: str, problems: list[Problem], lines: list[str], what: str = "the config") -> None:
+        super().__init__(source, problems, what)
         self.lines = lines
 
     def render(self) -> str:

@@ -37,10 +37,13 @@ def runs_table(runs: list[RunEntry], root: Path) -> Table:
                          min_width=12 if column == "run" else None)
     for run in runs:
         best = "-" if run.best_validation is None else f"{number(run.best_validation)} @{run.best_epoch}"
+        if run.best_trial is not None:  # a sweep: its best trial instead of an epoch
+            best = f"{number(run.best_validation)} trial {run.best_trial}"
         test = "-" if run.test is None else number(run.test)
         status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
-        metric = escape(run.metric) if run.epochs or run.test is not None else "-"
-        table.add_row(escape(run.path.name), status, str(run.epochs), metric, best, test,
+        metric = escape(run.metric) if run.epochs or run.test is not None or run.best_trial else "-"
+        epochs = "-" if run.status.startswith("sweep") else str(run.epochs)
+        table.add_row(escape(run.path.name), status, epochs, metric, best, test,
                       format_duration(run.seconds))
     return table
 

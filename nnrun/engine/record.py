@@ -194,7 +194,8 @@ class RunRecord:
         failure = {"type": type(exc).__name__, "message": exc.message if isinstance(exc, NnrunError) else str(exc)}
         failure.update(exc.details if isinstance(exc, NnrunError) else {})
         self.meta.update(
-            status="interrupted" if interrupted else "failed",
+            # A caller's own reason to stop (a sweep's scheduler: "pruned") names itself.
+            status=getattr(exc, "run_status", None) or ("interrupted" if interrupted else "failed"),
             ended=_now(),
             epochs_completed=self.epochs,
             failure=failure,

@@ -1,0 +1,47 @@
+"""``nnrun sweep``: a hyperparameter search, or the rest of a stopped one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from nnrun.cli.guard import guard
+
+
+def sweep(
+    sweep_file: Optional[Path] = typer.Argument(
+        None, metavar="SWEEP.yaml", help="The sweep file (optional with --resume).", show_default=False
+    ),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", help="Finish this sweep directory: finished trials are kept, interrupted ones resumed.",
+        show_default=False,
+    ),
+) -> None:
+    """Search hyperparameters: run a sweep file's trials in parallel into runs/<name>-<time>/.
+
+    The sweep directory holds sweep.yaml, trials.csv, trials/<id>/ (one run directory per
+    trial) and best.yaml (retrain the best trial: nnrun train DIR/best.yaml). Exit code 0
+    if a trial completed, 1 if none did, 2 for a bad sweep file, 130 when stopped.
+
+    Example: nnrun sweep configs/sweeps/iris.yaml
+
+    Finish a stopped sweep: nnrun sweep --resume runs/iris-search-20260101-120000
+    """
+
+    def action():
+        from nnrun.commands.sweep.runner import run_sweep
+        from nnrun.console.sweep_view import make_view
+        from nnrun.errors import UserError
+
+        if sweep_file is None and resume is None:
+            raise UserError("missing SWEEP.yaml: give a sweep file, or --resume SWEEP_DIR to finish a sweep",
+                            hint="nnrun sweep configs/sweeps/iris.yaml")
+        view = make_view()
+        try:
+            run_sweep(sweep_file, resume=resume, view=view)
+        finally:
+            view.close()
+
+    guard(action)

@@ -1,0 +1,102 @@
+"""The sweep directory: ``runs/<name>-<time>/``, never overwritten, locked while a
+sweep writes it.
+
+    sweep.yaml   the resolved sweep file (every default filled in, base as an absolute path)
+    base.yaml    the base config as it was resolved when the sweep started
+    trials.csv   one row per started trial (see :mod:`.trials`)
+    trials/<id>/ an ordinary run directory per trial
+    best.yaml    the base config with the best trial's values: `nnrun train best.yaml`
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from nnrun.store import files
+from nnrun.store.rundir import RunDir, RunLock
+from nnrun.config import dump_yaml
+from nnrun.config.diff import describe_changes
+from nnrun.config.sweep import LoadedSweep, SweepConfig
+from nnrun.errors import UserError
+from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
+
+
+class SweepDir:
+    """Paths and writes of one sweep directory, holding its lock while open."""
+
+    def __init__(self, path: Path, sweep: SweepConfig, base_path: Path):
+        self.path, self.sweep, self.base_path = path, sweep, base_path
+        self.lock = RunLock(path)
+        (path / "trials").mkdir(exist_ok=True)
+        self.parameters = list(sweep.parameters)
+
+    @classmethod
+    def create(cls, located: LoadedSweep, base_config, root: str | Path = "runs") -> "SweepDir":
+        path = RunDir.create(located.sweep.name, root=root).path
+        swept = cls(path, located.sweep, located.base_path.resolve())
+        files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
+        files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
+        swept.write_trials([])
+        return swept
+
+    @classmethod
+    def reopen(cls, path: str | Path, given: LoadedSweep | None = None, base_config=None) -> "SweepDir":
+        """An existing sweep directory, to resume; a given sweep file (and its base) must
+        resolve to the recorded ones, or the difference is refused."""
+        from nnrun.config.sweep import SweepConfig
+
+        path = Path(path)
+        if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
+            raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)",
+                            hint="give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
+        recorded = yaml.safe_load((path / "sweep.yaml").read_text())
+        sweep = SweepConfig.model_validate(recorded)
+        if given is not None:
+            now = {**given.sweep.resolved(), "base": str(given.base_path.resolve())}
+            _refuse_changes(path / "sweep.yaml", recorded, now, str(given.source))
+            if base_config is not None:
+                before = yaml.safe_load((path / "base.yaml").read_text())
+                _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base)
+        swept = cls(path, sweep, Path(sweep.base))
+        files.remove_stale_temporaries(path)
+        return swept
+
+    def resolved_sweep(self) -> dict:
+        return {**self.sweep.resolved(), "base": str(self.base_path)}
+
+    def trial_dir(self, trial_id: str) -> Path:
+        return self.path / "trials" / trial_id
+
+    def write_trials(self, trials: list[Trial]) -> None:
+        write_trials(self.path / "trials.csv", trials, self.parameters, self.sweep.metric)
+
+    def read_trials(self) -> list[Trial]:
+        return read_trials(self.path / "trials.csv", self.parameters, self.sweep.metric)
+
+    def write_best(self, trial: Trial) -> Path:
+        """best.yaml: the best trial's resolved config, which retrains to its result."""
+        config = (self.trial_dir(trial.id) / "config.yaml").read_text()
+        header = (f"# The best trial of this sweep: {trial.id} ({self.sweep.metric} {trial.best:.6g} at epoch "
+                  f"{trial.best_epoch}), values: {', '.join(f'{k}={v}' for k, v in trial.values.items())}\n"
+                  f"# Retrain it: nnrun train {self.path / 'best.yaml'}\n")
+        files.atomic_write(self.path / "best.yaml", (header + config).encode())
+        return self.path / "best.yaml"
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def _dump(data: dict) -> bytes:
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).encode()
+
+
+def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str) -> None:
+    changes = describe_changes(before, now)
+    if changes:
+        raise UserError(
+            f"{source}: differs from the sweep being resumed ({recorded_path}); changed: {', '.join(changes)}",
+            hint="a resumed sweep keeps its sweep file and base config: leave out SWEEP.yaml, or start a new "
+            "sweep with `nnrun sweep SWEEP.yaml`",
+        )

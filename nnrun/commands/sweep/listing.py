@@ -1,0 +1,44 @@
+"""A sweep directory, summarised from its files alone for ``nnrun runs`` and ``nnrun plot``.
+
+Like a run's files, a sweep's are never trusted: a folder whose sweep.yaml or
+trials.csv does not parse is reported as unreadable, not as an error.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+
+
+def read_sweep(path: Path) -> tuple[dict, list[dict]] | None:
+    """The recorded sweep (plain data) and trials.csv's rows; None when unreadable."""
+    try:
+        sweep = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
+        with open(path / "trials.csv", newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, csv.Error):
+        return None
+    if not isinstance(sweep, dict) or not isinstance(sweep.get("parameters"), dict) or "metric" not in sweep:
+        return None
+    return sweep, rows
+
+
+def read_sweep_summary(path: Path) -> dict | None:
+    """Trials started, still running, and the best completed one (id and value)."""
+    read = read_sweep(path)
+    if read is None:
+        return None
+    sweep, rows = read
+    metric, higher = sweep["metric"], sweep.get("mode") == "max"
+    scored = []
+    for row in rows:
+        try:
+            if row.get("status") == "completed" and row.get(metric):
+                scored.append((float(row[metric]), row["trial"]))
+        except ValueError:
+            continue
+    best = (max if higher else min)(scored, key=lambda s: s[0]) if scored else None
+    return {"trials": len(rows), "running": sum(r.get("status") == "running" for r in rows), "metric": metric,
+            "best": best[0] if best else None, "best_trial": best[1] if best else None}

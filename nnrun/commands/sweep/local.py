@@ -1,0 +1,147 @@
+"""``executor: local``: trial processes on this machine, ``workers`` at once.
+
+Each trial is a process of its own (:mod:`.worker`) with one BLAS thread, so
+``workers`` trials use ``workers`` cores and a trial that crashes, or is killed, takes
+nothing else with it. A reader thread per trial turns its messages into events; this
+thread alone decides (pruning), records (trials.csv) and shows (the view).
+
+Ctrl-C (or SIGTERM) reaches only the sweep, which passes one SIGINT to each trial: a
+trial saves a checkpoint of its last finished epoch and stops, and the sweep exits
+with 130 and the command that resumes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from nnrun.commands.sweep.trials import Trial
+from nnrun.commands.sweep.worker import MARK
+
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
+class TrialProcess:
+    """One running trial process and the thread reading its messages."""
+
+    def __init__(self, sweep_dir: Path, trial: Trial, ask: bool, events: queue.Queue):
+        self.trial, self.events, self.started = trial, events, time.perf_counter()
+        self.outcome: dict | None = None
+        self.stderr = tempfile.TemporaryFile()
+        command = [sys.executable, "-m", "nnrun.commands.sweep.worker", str(sweep_dir), trial.id,
+                   json.dumps(trial.values)] + (["--ask"] if ask else [])
+        # A session of its own: a Ctrl-C in the terminal reaches the sweep, which decides.
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+            env={**os.environ, **ONE_THREAD}, start_new_session=True, bufsize=1,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            if line.startswith(MARK):
+                message = json.loads(line[len(MARK):])
+                self.events.put((self, message))
+        self.process.wait()
+        self.events.put((self, {"exit": self.process.returncode}))
+
+    def reply(self, prune: bool) -> None:
+        try:
+            self.process.stdin.write("prune\n" if prune else "go\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the trial is gone; its exit event follows
+
+    def interrupt(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def error_tail(self) -> str:
+        """The last line the trial process wrote to standard error."""
+        self.stderr.seek(0)
+        lines = [line for line in self.stderr.read().decode(errors="replace").splitlines() if line.strip()]
+        return lines[-1].strip() if lines else ""
+
+
+def died(returncode: int, tail: str) -> str:
+    """Why a trial process ended without an outcome, in words."""
+    if returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.Signals._value2member_map_ else returncode
+        return f"the trial process was killed by {name}" + (f" ({tail})" if tail else "")
+    return f"the trial process exited with code {returncode}" + (f": {tail}" if tail else "")
+
+
+def run_local(sweep_dir: Path, search, state, workers: int) -> None:
+    """Run every trial the search yields, ``workers`` at once; ``state`` records and
+    shows them (see :class:`.runner.SweepState`)."""
+    events: queue.Queue = queue.Queue()
+    running: dict[str, TrialProcess] = {}
+    try:
+        while True:
+            while len(running) < workers and (trial := search.next_trial()) is not None:
+                state.started(trial)
+                running[trial.id] = TrialProcess(sweep_dir, trial, search.prunes, events)
+            if not running:
+                return
+            try:
+                process, message = events.get(timeout=0.5)
+            except queue.Empty:
+                state.tick()
+                continue
+            _handle(process, message, search, state, running)
+    except KeyboardInterrupt:
+        _stop_all(running, events, search, state)
+        raise
+
+
+def _handle(process: TrialProcess, message: dict, search, state, running: dict) -> None:
+    trial = process.trial
+    if "epoch" in message:
+        value = float(message["row"].get(state.metric, "nan"))
+        trial.observe(message["epoch"], value, state.higher_is_better)
+        state.epoch(trial)
+        if search.prunes:
+            process.reply(search.should_prune(trial, message["epoch"], value))
+    elif "outcome" in message:
+        process.outcome = message["outcome"]
+    elif "exit" in message:
+        outcome = process.outcome or {"status": "failed", "message": died(message["exit"], process.error_tail())}
+        trial.seconds += time.perf_counter() - process.started
+        state.finished(trial, outcome)
+        search.finished(trial)
+        running.pop(trial.id, None)
+
+
+def _stop_all(running: dict, events: queue.Queue, search, state) -> None:
+    """One SIGINT to every trial, then wait for each to save its checkpoint and exit."""
+    state.stopping()
+    for process in running.values():
+        process.interrupt()
+    while running:
+        try:
+            process, message = events.get(timeout=30)
+        except queue.Empty:
+            break
+        except KeyboardInterrupt:  # a second Ctrl-C: stop at once
+            for process in running.values():
+                process.process.kill()
+            continue
+        if "epoch" in message and search.prunes:
+            process.reply(False)
+        elif "outcome" in message:
+            process.outcome = message["outcome"]
+        elif "exit" in message:
+            trial = process.trial
+            outcome = process.outcome or {"status": "interrupted", "message": "stopped by Ctrl-C"}
+            trial.seconds += time.perf_counter() - process.started
+            state.finished(trial, outcome)
+            running.pop(trial.id, None)

@@ -1,0 +1,276 @@
+"""``executor: ray``: the same trials on Ray Tune (pip install 'nnrun[ray]').
+
+Each trial is a Ray Tune function trainable calling nnrun in-process
+(:func:`.trial.run_trial`), one CPU each, reporting every epoch with ``tune.report``.
+Grid and random searches run nnrun's own plan (so the trials and their order are those
+of the local executor); ``tpe`` is Ray's OptunaSearch over the same Optuna
+distributions; ``asha`` and ``median`` are Ray's schedulers. The trials still write
+ordinary run directories under the sweep directory, and this process still writes
+trials.csv, so the result looks the same whichever executor ran it. On a cluster the
+sweep directory must be on storage every node sees at the same path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from nnrun.errors import UserError
+
+INSTALL = "pip install 'nnrun[ray]'"
+
+
+def ray_modules():
+    try:
+        import ray
+        from ray import tune
+    except ImportError:
+        raise UserError("executor: ray needs Ray Tune, which is not installed",
+                        hint=f"install it with: {INSTALL}") from None
+    return ray, tune
+
+
+def trainable(config: dict) -> None:
+    """One trial inside a Ray worker: nnrun trains it, every epoch goes to tune.report.
+
+    Ray ends a trial its scheduler stops by raising SystemExit from ``tune.report``;
+    that becomes :class:`TrialPruned`, so the run directory records why it stopped."""
+    from ray import tune
+
+    from nnrun.commands.sweep.trial import TrialPruned, run_trial, sweep_context
+
+    sweep, _ = sweep_context(config["nnrun_sweep_dir"])
+    higher = sweep.direction == "max"
+    best = [None]
+
+    def on_epoch(row: dict) -> None:
+        value = float(row.get(sweep.metric, "nan"))
+        if value == value and (best[0] is None or (value > best[0] if higher else value < best[0])):
+            best[0] = value
+        try:
+            tune.report({"epoch": int(row["epoch"]), sweep.metric: value,
+                         "nnrun_best": best[0] if best[0] is not None else value})
+        except SystemExit:
+            raise TrialPruned(int(row["epoch"])) from None
+
+    if sweep.search == "tpe":
+        values = {path: config[path] for path in sweep.parameters}
+    else:  # the plan is fixed by the sweep file and seed: the same values as the local executor's
+        from nnrun.commands.sweep.space import planned_trials
+
+        values = planned_trials(sweep)[int(config["nnrun_trial"])]
+    run_trial(Path(config["nnrun_sweep_dir"]), config["nnrun_trial"], values, on_epoch)
+
+
+def run_ray(swept, search, state) -> None:
+    """Run the search's remaining trials on Ray Tune; ``state`` records and shows them."""
+    ray, tune = ray_modules()
+    sweep = swept.sweep
+    executor = sweep.executor
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner and status tables
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Ctrl-C reaches nnrun, which records and stops
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=executor.address, num_cpus=executor.cpus if not executor.address else None,
+                 include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    try:
+        tuner = _tuner(tune, swept, search, state)
+        tuner.fit()
+    except KeyboardInterrupt:
+        # Ray ends the trials' workers; each keeps the checkpoint of its last epoch.
+        state.stopping()
+        for trial in list(state.trials.values()):
+            if trial.status == "running":
+                state.finished(trial, {"status": "interrupted", "message": "stopped by Ctrl-C",
+                                       "best": trial.best, "best_epoch": trial.best_epoch, "epochs": trial.epochs})
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _tuner(tune, swept, search, state):
+    sweep = swept.sweep
+    trials = _remaining(search)
+    if (not trials) if sweep.search != "tpe" else _tpe_remaining(search) == 0:
+        return _NoTrials()
+    callback = _Recorder(swept, state, search)
+    base = {"nnrun_sweep_dir": str(swept.path.resolve())}
+    if sweep.search == "tpe":
+        searcher, space, samples = _optuna_searcher(swept, search, callback), base, _tpe_remaining(search)
+    else:
+        searcher = None
+        callback.planned = {t.id: t for t in trials}
+        space = {**base, "nnrun_trial": tune.grid_search([t.id for t in trials])}
+        samples = 1
+    tune_config = tune.TuneConfig(
+        num_samples=samples, search_alg=searcher, scheduler=_scheduler(sweep),
+        max_concurrent_trials=sweep.executor.max_concurrent_trials, reuse_actors=False,
+    )
+    run_config = tune.RunConfig(name="tune", storage_path=str((swept.path / ".ray").resolve()), verbose=0,
+                                callbacks=[callback], log_to_file=False)
+    return tune.Tuner(tune.with_resources(trainable, {"cpu": 1}), param_space=space, tune_config=tune_config,
+                      run_config=run_config)
+
+
+class _NoTrials:
+    def fit(self):
+        return None
+
+
+def _remaining(search) -> list:
+    """The trials of a planned search still to run, in order (interrupted ones first)."""
+    if search.plan is None:
+        return []
+    trials = []
+    while (trial := search.next_trial()) is not None:
+        trials.append(trial)
+    return trials
+
+
+def _tpe_remaining(search) -> int:
+    return search.total - len(search.done)
+
+
+def _scheduler(sweep):
+    from ray.tune.schedulers import ASHAScheduler, MedianStoppingRule
+
+    scheduler = sweep.scheduler
+    if scheduler is None:
+        return None
+    metric, mode = sweep.metric, sweep.direction
+    if scheduler.type == "asha":
+        # max_t beyond the last epoch: a trial that trains to the end is never stopped
+        # at its last report, so it always ends by returning, with its files complete.
+        epochs = _epochs(sweep)
+        return ASHAScheduler(time_attr="epoch", metric=metric, mode=mode, max_t=epochs + 1,
+                             grace_period=scheduler.grace_epochs, reduction_factor=scheduler.reduction_factor)
+    return MedianStoppingRule(time_attr="epoch", metric=metric, mode=mode, grace_period=scheduler.grace_epochs,
+                              min_samples_required=3)
+
+
+def _epochs(sweep) -> int:
+    from nnrun.config.sweep import read_base_file
+
+    base = read_base_file(Path(sweep.base))
+    epochs = [spec.extremes()[-1] for path, spec in sweep.parameters.items() if path == "training.epochs"]
+    return int(max(epochs or [base.get("training", {}).get("epochs", 10)]))
+
+
+def _optuna_searcher(swept, search, callback):
+    from ray.tune.search.optuna import OptunaSearch
+
+    from nnrun.commands.sweep import optuna_search
+    from nnrun.commands.sweep.space import trial_id
+
+    sweep = swept.sweep
+    again = list(search.again)
+    done = set(search.done)
+    ids = [t.id for t in again] + [trial_id(i, search.total) for i in range(search.total)
+                                   if trial_id(i, search.total) not in done and
+                                   trial_id(i, search.total) not in {t.id for t in again}]
+
+    class NumberedOptunaSearch(OptunaSearch):
+        """OptunaSearch whose suggestions carry nnrun's trial id, in order."""
+
+        def suggest(self, ray_trial_id):
+            config = super().suggest(ray_trial_id)
+            if isinstance(config, dict) and ids:
+                number = ids.pop(0)
+                config = {**config, "nnrun_trial": number}
+                callback.values[number] = {k: config[k] for k in sweep.parameters}
+            return config
+
+    searcher = NumberedOptunaSearch(
+        space=optuna_search.distributions(sweep), metric="nnrun_best",
+        mode=sweep.direction, sampler=optuna_search.sampler(sweep),
+        points_to_evaluate=[dict(t.values) for t in again] or None,
+    )
+    for trial in search.done.values():
+        if trial.status == "completed" and trial.best is not None:
+            searcher.add_evaluated_point(dict(trial.values), trial.best)
+    return searcher
+
+
+_LIVE: dict = {}
+
+
+def _Recorder(*args):
+    """A Ray Tune callback in this process: it turns trial events into trials.csv rows
+    and the live table. The class derives from Ray's, so it is made on first use, and
+    is a global of this module so that Ray saves its instances by reference."""
+    global Recorder
+    if "Recorder" not in globals():
+        from ray import tune
+
+        class Recorder(tune.Callback):
+            # Ray Tune saves its callbacks with the experiment's state; the sweep's open
+            # files and console stay in this process, found by a key.
+            def __init__(self, swept, state, search):
+                self.key = id(self)
+                _LIVE[self.key] = (swept, state)
+                self.planned, self.values, self.trials, self.clock = {}, {}, {}, {}
+
+            @property
+            def swept(self):
+                return _LIVE[self.key][0]
+
+            @property
+            def state(self):
+                return _LIVE[self.key][1]
+
+            def _trial(self, ray_trial):
+                number = ray_trial.config["nnrun_trial"]
+                if number not in self.trials:
+                    from nnrun.commands.sweep.trials import Trial
+
+                    values = self.planned[number].values if number in self.planned else self.values.get(number, {})
+                    self.trials[number] = Trial(number, dict(values))
+                return self.trials[number]
+
+            def on_trial_start(self, iteration, trials, trial, **info):
+                record = self._trial(trial)
+                self.clock[record.id] = time.perf_counter()
+                self.state.started(record)
+
+            def on_trial_result(self, iteration, trials, trial, result, **info):
+                record = self._trial(trial)
+                record.observe(int(result["epoch"]), float(result[self.state.metric]), self.state.higher_is_better)
+                self.state.epoch(record)
+
+            def on_trial_complete(self, iteration, trials, trial, **info):
+                self._finish(trial, None)
+
+            def on_trial_error(self, iteration, trials, trial, **info):
+                self._finish(trial, f"the Ray trial failed: {_ray_error(trial)}")
+
+            def _finish(self, ray_trial, error):
+                from nnrun.commands.sweep.trial import read_outcome
+
+                record = self._trial(ray_trial)
+                record.seconds += time.perf_counter() - self.clock.get(record.id, time.perf_counter())
+                outcome = read_outcome(self.swept.trial_dir(record.id), self.swept.sweep)
+                if error:
+                    outcome.update(status="failed", message=error)
+                elif outcome["status"] == "running":
+                    # Ray ends the worker of a trial its scheduler stops, before the run can
+                    # record it: the run directory stays as a killed run's (resumable).
+                    outcome.update(status="pruned", message=f"pruned by the scheduler after epoch {record.epochs}")
+                self.state.finished(record, outcome)
+
+            def on_step_end(self, iteration, trials, **info):
+                self.state.tick()
+
+        globals()["Recorder"] = Recorder
+    return Recorder(*args)
+
+
+def _ray_error(trial) -> str:
+    error = getattr(trial, "error_file", None)
+    try:
+        lines = [line for line in Path(error).read_text().splitlines() if line.strip()] if error else []
+    except OSError:
+        lines = []
+    return lines[-1].strip() if lines else "unknown error"

@@ -1,0 +1,200 @@
+"""``nnrun sweep``: check the sweep file, open its directory, run the trials on the
+chosen executor, record every trial in trials.csv, and write best.yaml.
+
+    result = run_sweep("sweeps/iris.yaml", view=view)
+    result = run_sweep(None, resume="runs/iris-search-20260101-120000", view=view)
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from nnrun.config.sweep import LoadedSweep, check_metric, check_parameters, load_sweep, read_base
+from nnrun.errors import NnrunError, TrainingFailed, UserError
+
+from nnrun.commands.sweep.directory import SweepDir
+from nnrun.commands.sweep.search import Search
+from nnrun.commands.sweep.trials import Trial
+
+
+class SweepInterrupted(NnrunError):
+    """Ctrl-C or SIGTERM stopped the sweep after its trials saved checkpoints."""
+
+    exit_code = 130
+    label = "interrupted"
+
+
+@dataclass
+class SweepResult:
+    path: Path
+    trials: list[Trial]
+    best: Trial | None
+    metric: str
+    direction: str
+
+
+class SweepState:
+    """The trials of one sweep: recorded in trials.csv as they change, shown by the view."""
+
+    def __init__(self, swept: SweepDir, trials: list[Trial], view):
+        self.swept, self.view = swept, view
+        self.trials = {t.id: t for t in trials}
+        self.metric = swept.sweep.metric
+        self.higher_is_better = swept.sweep.direction == "max"
+
+    def started(self, trial: Trial) -> None:
+        previous = self.trials.get(trial.id)
+        trial.seconds = previous.seconds if previous else 0.0  # a resumed trial keeps its time
+        trial.status = "running"
+        self.trials[trial.id] = trial
+        self.swept.write_trials(list(self.trials.values()))
+        self.view.started(trial)
+
+    def epoch(self, trial: Trial) -> None:
+        self.view.epoch(trial)
+
+    def finished(self, trial: Trial, outcome: dict) -> None:
+        trial.status, trial.message = outcome["status"], outcome.get("message", "")
+        trial.best, trial.best_epoch = outcome.get("best"), outcome.get("best_epoch")
+        trial.epochs = outcome.get("epochs", trial.epochs)
+        self.swept.write_trials(list(self.trials.values()))
+        self.view.finished(trial)
+
+    def tick(self) -> None:
+        self.view.refresh()
+
+    def stopping(self) -> None:
+        self.view.stopping()
+
+    def best(self) -> Trial | None:
+        done = [t for t in self.trials.values() if t.status == "completed" and t.best is not None]
+        if not done:
+            return None
+        sign = -1 if self.higher_is_better else 1
+        return min(done, key=lambda t: (sign * t.best, t.id))
+
+
+def check_sweep(located: LoadedSweep, build_each: bool = True) -> list:
+    """Everything checked before a trial runs: the base config, the metric, and the base
+    with each extreme of every parameter (against the data too when ``build_each``).
+    Returns the checked (values, LoadedConfig) pairs, the base first."""
+    from nnrun.engine.experiment import build
+
+    checked = check_parameters(located, read_base(located))
+    check_metric(located, checked[0][1].config)
+    if build_each:
+        problems = []
+        for values, loaded in checked:
+            try:
+                build(loaded, warm_start=False)
+            except UserError as exc:
+                if not values:
+                    raise
+                (path, value), = values.items()
+                message = f"with {path} = {value!r} the base config fails against its data: {exc.message}"
+                problems.append(located.problem(f"parameters.{path}", message))
+        if problems:
+            raise located.error(problems)
+    return checked
+
+
+def is_sweep_file(path: Path) -> bool:
+    """Whether ``path`` holds a sweep file (a ``base:`` and ``parameters:``) rather than a config."""
+    from nnrun.config.sweep import is_sweep
+    from nnrun.config.yaml_reader import read_yaml
+
+    path = Path(path)
+    return path.is_file() and path.suffix in (".yaml", ".yml") and is_sweep(read_yaml(path)[0])
+
+
+def check_sweep_file(path: Path, overrides=()) -> dict:
+    """``nnrun validate SWEEP.yaml``: what was checked, for the screen."""
+    if overrides:
+        raise UserError("--set: not allowed with a sweep file; put the value in its base config")
+    located = load_sweep(path)
+    checked = check_sweep(located)
+    return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked),
+            "trials": located.sweep.trial_count}
+
+
+def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
+    """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
+    located = load_sweep(sweep_file) if sweep_file is not None else None
+    base_config = None
+    if located is not None:
+        from nnrun.engine.experiment import resolve_paths
+
+        base_config = resolve_paths(check_sweep(located)[0][1])
+    if resume is not None:
+        swept = SweepDir.reopen(resume, located, base_config)
+        require_extras(swept.sweep)
+    else:
+        require_extras(located.sweep)
+        swept = SweepDir.create(located, base_config, root=runs_root)
+    try:
+        previous = swept.read_trials()
+        curves = {t.id: _curve(swept, t.id) for t in previous if t.finished}
+        state = SweepState(swept, previous, view)
+        view.begin(swept, state)
+        search = Search(swept.sweep, previous, curves, prune_here=swept.sweep.executor.type == "local")
+        _execute(swept, search, state)
+        best = state.best()
+        if best is not None:
+            swept.write_best(best)
+        result = SweepResult(swept.path, sorted(state.trials.values(), key=lambda t: t.id), best,
+                             swept.sweep.metric, swept.sweep.direction)
+    finally:
+        swept.release()
+    view.end(result)
+    if best is None:
+        raise TrainingFailed(f"no trial of the sweep completed; see the messages in {swept.path / 'trials.csv'}")
+    return result
+
+
+def require_extras(sweep) -> None:
+    """Fail before the sweep directory exists when an optional package is missing."""
+    if sweep.search == "tpe" or sweep.scheduler is not None and sweep.executor.type == "local":
+        from nnrun.commands.sweep.optuna_search import optuna_module
+
+        optuna_module()
+    if sweep.executor.type == "ray":
+        from nnrun.commands.sweep.ray_executor import ray_modules
+
+        ray_modules()
+
+
+def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
+    executor = swept.sweep.executor
+    try:
+        if executor.type == "ray":
+            from nnrun.commands.sweep.ray_executor import run_ray
+
+            run_ray(swept, search, state)
+        else:
+            from nnrun.commands.sweep.local import run_local
+
+            run_local(swept.path, search, state, executor.workers or _cpus())
+    except KeyboardInterrupt:
+        swept.release()
+        state.view.close()
+        raise SweepInterrupted(
+            "the sweep stopped; running trials saved their checkpoints",
+            hint=f"resume it with: nnrun sweep --resume {swept.path}",
+        ) from None
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _curve(swept: SweepDir, trial_id: str) -> dict[int, float]:
+    """A finished trial's metric per epoch, for a resumed scheduler."""
+    try:
+        with open(swept.trial_dir(trial_id) / "metrics.csv", newline="") as handle:
+            return {int(r["epoch"]): float(r[swept.sweep.metric]) for r in csv.DictReader(handle)}
+    except (OSError, KeyError, ValueError):
+        return {}
+

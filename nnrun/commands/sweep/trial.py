@@ -1,0 +1,134 @@
+"""One trial, in the calling process: the base config with the trial's values, trained
+into ``trials/<id>/`` of the sweep directory (or resumed there from its checkpoints).
+
+    outcome = run_trial(sweep_dir, "007", {"optimizer.learning_rate": 0.003}, on_epoch)
+
+Both executors call this: the local one in a trial process of its own, Ray Tune in
+its worker. ``on_epoch(row)`` sees each epoch's metrics.csv row; raising
+:class:`TrialPruned` from it stops the trial, which keeps its run directory. Whatever
+goes wrong stays inside the trial: the outcome says failed, with the message.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nnrun.config.sweep import SweepConfig, read_base_file, trial_config
+from nnrun.engine.hooks import SilentHooks
+from nnrun.errors import NnrunError
+from nnrun.store import files
+
+from nnrun.commands.sweep.trials import best_of
+
+
+class TrialPruned(Exception):
+    """The scheduler stopped this trial after an epoch; its run is kept, marked pruned."""
+
+    run_status = "pruned"  # what the run's meta.json records instead of "failed"
+
+    def __init__(self, epoch: int):
+        super().__init__(f"pruned by the scheduler after epoch {epoch}")
+        self.message = str(self)
+
+
+class EpochHooks(SilentHooks):
+    """Training hooks that pass each finished epoch's row on, and nothing else."""
+
+    def __init__(self, on_epoch):
+        self.on_epoch = on_epoch
+
+    def epoch_end(self, row: dict) -> None:
+        self.on_epoch(row)
+
+
+@lru_cache(maxsize=4)
+def sweep_context(sweep_dir: str) -> tuple[SweepConfig, dict]:
+    """The recorded sweep and its base config's data (read once per process)."""
+    recorded = yaml.safe_load((Path(sweep_dir) / "sweep.yaml").read_text())
+    sweep = SweepConfig.model_validate(recorded)
+    return sweep, read_base_file(Path(sweep.base))
+
+
+def run_trial(sweep_dir: Path, trial_id: str, values: dict, on_epoch=lambda row: None) -> dict:
+    """Train (or resume, or just read back) one trial; returns its outcome: status,
+    best value and epoch of the sweep's metric, epochs run, message."""
+    from nnrun.engine.resume import resume_training
+    from nnrun.engine.train import train
+
+    sweep, base = sweep_context(str(sweep_dir))
+    path = Path(sweep_dir) / "trials" / trial_id
+    state = _previous_state(path)
+    status, message = "completed", ""
+    try:
+        if state in ("completed", "pruned", "failed"):  # it ended, but the sweep died before recording it
+            status, message = state, _failure(path)
+        elif state is not None:
+            resume_training(path, hooks=EpochHooks(on_epoch), command=f"nnrun sweep (trial {trial_id})")
+        else:
+            config = trial_config(base, sweep.base, values)
+            train(config, run_dir=path, hooks=EpochHooks(on_epoch), command=f"nnrun sweep (trial {trial_id})")
+    except TrialPruned as exc:
+        status, message = "pruned", exc.message
+    except NnrunError as exc:
+        status, message = ("interrupted" if exc.exit_code == 130 else "failed"), exc.message
+    except Exception as exc:  # a trial's own bug must not end the sweep
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+    return outcome(path, sweep, status, message)
+
+
+def outcome(path: Path, sweep: SweepConfig, status: str, message: str) -> dict:
+    rows = _rows(path)
+    best, epoch = best_of(rows, sweep.metric, sweep.direction == "max")
+    return {"status": status, "best": best, "best_epoch": epoch, "epochs": len(rows), "message": message}
+
+
+def read_outcome(path: Path, sweep: SweepConfig) -> dict:
+    """A trial's outcome from its run directory alone (for an executor whose trials run
+    elsewhere, such as Ray's); status "running" when the run recorded no end."""
+    try:
+        meta = files.read_json(path / "meta.json")
+    except Exception:
+        return outcome(path, sweep, "running", "")
+    return outcome(path, sweep, meta.get("status", "running"), meta.get("failure", {}).get("message", ""))
+
+
+def _previous_state(path: Path) -> str | None:
+    """None for a new trial; else the status in its meta.json. A folder a killed trial
+    left before its first file is moved aside (never deleted) so the trial starts over."""
+    if not path.exists():
+        return None
+    try:
+        meta = files.read_json(path / "meta.json")
+        if (path / "checkpoints").is_dir() and any((path / "checkpoints").iterdir()) or meta.get("status") != "running":
+            return meta.get("status", "running")
+    except Exception:
+        pass
+    shutil.move(str(path), str(path.with_name(f".{path.name}-abandoned-{time.strftime('%Y%m%d-%H%M%S')}")))
+    return None
+
+
+def _failure(path: Path) -> str:
+    try:
+        return files.read_json(path / "meta.json").get("failure", {}).get("message", "")
+    except Exception:
+        return ""
+
+
+def _rows(path: Path) -> list[dict]:
+    try:
+        with open(path / "metrics.csv", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except OSError:
+        return []
+
+
+def metric_value(row: dict, metric: str) -> float:
+    """The sweep's metric in an epoch's row (NaN when the row lacks it)."""
+    return float(row.get(metric, "nan"))
+

@@ -1,0 +1,109 @@
+"""The sweep's one table, ``trials.csv``: one row per trial that has started.
+
+    trial,optimizer.learning_rate,model.layers.0.units,status,val_accuracy,best_epoch,epochs,seconds,run_dir,message
+    000,0.0081448869730761,32,completed,0.9333333333333333,41,100,1.92,trials/000,
+
+Status is running, completed, pruned (stopped early by the scheduler), failed (with
+its message) or interrupted. The file is rewritten whole and atomically each time a
+trial changes state, so a reader (or a sweep killed mid-write) never sees half a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnrun.store import files
+
+FINISHED = ("completed", "pruned", "failed")
+
+
+@dataclass
+class Trial:
+    """One trial: its id, values, and how it went."""
+
+    id: str
+    values: dict
+    status: str = "running"
+    best: float | None = None  # the metric's best value over the epochs run
+    best_epoch: int | None = None
+    epochs: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    latest: float | None = None  # the metric's value in the last epoch (for the live table)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def observe(self, epoch: int, value: float, higher_is_better: bool) -> None:
+        """An epoch ended with ``value`` of the metric; keep the best and its epoch."""
+        self.epochs, self.latest = epoch, value
+        if not math.isfinite(value):
+            return
+        if self.best is None or (value > self.best if higher_is_better else value < self.best):
+            self.best, self.best_epoch = value, epoch
+
+
+def best_of(rows: list[dict], metric: str, higher_is_better: bool) -> tuple[float | None, int | None]:
+    """The best value of ``metric`` in metrics.csv rows and the first epoch reaching it."""
+    trial = Trial("", {})
+    for row in rows:
+        if metric in row:
+            trial.observe(int(row["epoch"]), float(row[metric]), higher_is_better)
+    return trial.best, trial.best_epoch
+
+
+def columns(parameters: list[str], metric: str) -> list[str]:
+    return ["trial", *parameters, "status", metric, "best_epoch", "epochs", "seconds", "run_dir", "message"]
+
+
+def write_trials(path: Path, trials: list[Trial], parameters: list[str], metric: str) -> None:
+    """Rewrite trials.csv with every started trial, in trial order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns(parameters, metric))
+    for trial in sorted(trials, key=lambda t: t.id):
+        writer.writerow([
+            trial.id, *(_cell(trial.values.get(p)) for p in parameters), trial.status, _cell(trial.best),
+            _cell(trial.best_epoch), trial.epochs, f"{trial.seconds:.2f}", f"trials/{trial.id}", trial.message,
+        ])
+    files.atomic_write(path, buffer.getvalue().encode())
+
+
+def read_trials(path: Path, parameters: list[str], metric: str) -> list[Trial]:
+    """The trials recorded in trials.csv (values parsed back as YAML scalars)."""
+    from nnrun.config.yaml_reader import parse_value
+
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    trials = []
+    for row in rows:
+        values = {p: parse_value(row[p], str(path)) for p in parameters}
+        trials.append(Trial(
+            row["trial"], values, row["status"], _number(row[metric]), _whole(row["best_epoch"]),
+            int(row["epochs"] or 0), float(row["seconds"] or 0), row["message"],
+        ))
+    return trials
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if text else None

@@ -1,0 +1,58 @@
+"""A local trial process: ``python -m nnrun.commands.sweep.worker SWEEP_DIR ID VALUES [--ask]``.
+
+It runs one trial (:func:`.trial.run_trial`) and talks to the sweep on its standard
+streams, one JSON line per message, each starting with ``MARK``:
+
+    -> {"epoch": 3, "row": {...}}     after each epoch
+    <- "go" or "prune"                 read after each epoch only with --ask (a scheduler decides)
+    -> {"outcome": {...}}              last
+
+It dies with the sweep (Linux: the parent's death sends it SIGKILL), so a sweep killed
+with SIGKILL leaves no trial running; its checkpoints let ``--resume`` continue it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+MARK = "@nnrun-sweep "
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the line above
+        os._exit(1)
+
+
+def send(message: dict) -> None:
+    sys.stdout.write(MARK + json.dumps(message, default=float) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str]) -> int:
+    _die_with_parent()
+    sweep_dir, trial_id, values = argv[0], argv[1], json.loads(argv[2])
+    ask = "--ask" in argv
+    from nnrun.commands.sweep.trial import TrialPruned, run_trial
+
+    def on_epoch(row: dict) -> None:
+        send({"epoch": int(row["epoch"]), "row": row})
+        if ask and sys.stdin.readline().strip() == "prune":
+            raise TrialPruned(int(row["epoch"]))
+
+    send({"outcome": run_trial(sweep_dir, trial_id, values, on_epoch)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,96 @@
+"""``nnrun plot SWEEP_DIR [-o FILE]``: the sweep's metric against each parameter.
+
+One panel per parameter: each finished trial is a point at (its value, its best value
+of the metric), coloured by status (completed, pruned, failed trials have no value and
+are left out); a log axis for log-uniform parameters; the best trial ringed. Written to
+``SWEEP_DIR/sweep.png`` unless ``-o`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnrun.commands.sweep.listing import read_sweep
+from nnrun.console.plot import PANEL_INCHES, PANELS_PER_ROW, _pyplot
+from nnrun.errors import UserError
+
+COLOURS = {"completed": "tab:blue", "pruned": "tab:orange"}
+
+
+def is_sweep_dir(path) -> bool:
+    path = Path(path)
+    return path.is_dir() and (path / "sweep.yaml").is_file() and (path / "trials.csv").is_file()
+
+
+def points(rows: list[dict], parameter: str, metric: str) -> list[tuple]:
+    """(x, y, status) of each trial with a value; categorical x values stay text."""
+    found = []
+    for row in rows:
+        try:
+            y = float(row[metric])
+        except (KeyError, ValueError):
+            continue
+        text = row.get(parameter, "")
+        try:
+            x = float(text)
+        except ValueError:
+            x = text
+        found.append((x, y, row.get("status", ""), row.get("trial", "")))
+    return found
+
+
+def plot_sweep(sweep_dir, output: str | Path | None = None) -> Path:
+    read = read_sweep(Path(sweep_dir))
+    if read is None:
+        raise UserError(f"{sweep_dir}: sweep.yaml or trials.csv cannot be read")
+    sweep, rows = read
+    metric, higher = sweep["metric"], sweep.get("mode") == "max"
+    output = Path(output) if output is not None else Path(sweep_dir) / "sweep.png"
+    if output.suffix.lower() != ".png":
+        raise UserError(f"{output}: the plot is a PNG; give a file name ending in .png")
+    parameters = list(sweep["parameters"])
+    if not any(points(rows, parameters[0], metric)):
+        raise UserError(f"{sweep_dir}: no trial has a value of {metric} to plot yet")
+    plt = _pyplot()
+    across = min(len(parameters), PANELS_PER_ROW)
+    down = -(-len(parameters) // across)
+    figure, axes = plt.subplots(down, across, figsize=(PANEL_INCHES[0] * across, PANEL_INCHES[1] * down),
+                                squeeze=False)
+    axes = list(axes.flat)
+    for unused in axes[len(parameters):]:
+        unused.set_visible(False)
+    for axis, parameter in zip(axes, parameters):
+        _panel(axis, points(rows, parameter, metric), sweep["parameters"][parameter], higher)
+        axis.set_xlabel(parameter)
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+    figure.suptitle(f"{Path(sweep_dir).name}: {metric} ({'higher' if higher else 'lower'} is better)")
+    figure.tight_layout()
+    temp = output.with_name(f".{output.name}.tmp.png")
+    try:
+        figure.savefig(temp, dpi=100)
+        temp.replace(output)
+    finally:
+        plt.close(figure)
+        temp.unlink(missing_ok=True)
+    return output
+
+
+def _panel(axis, found: list[tuple], spec: dict, higher: bool) -> None:
+    categorical = any(isinstance(x, str) for x, *_ in found)
+    labels = sorted({str(x) for x, *_ in found}) if categorical else []
+    for status, colour in COLOURS.items():
+        chosen = [(x, y) for x, y, s, _ in found if s == status]
+        if chosen:
+            xs = [labels.index(str(x)) if categorical else x for x, _ in chosen]
+            axis.scatter(xs, [y for _, y in chosen], color=colour, label=status, s=24, alpha=0.8)
+    completed = [(x, y) for x, y, s, _ in found if s == "completed"]
+    if completed:
+        x, y = (max if higher else min)(completed, key=lambda p: p[1])
+        axis.scatter([labels.index(str(x)) if categorical else x], [y], s=120, facecolors="none",
+                     edgecolors="black", label="best")
+    if categorical:
+        axis.set_xticks(range(len(labels)), labels)
+    elif spec.get("type") == "loguniform":
+        axis.set_xscale("log")
+    axis.legend(fontsize="small")

@@ -1,0 +1,184 @@
+"""What ``nnrun sweep`` shows: a live table of the trials, then the leaderboard.
+
+In a terminal the table is redrawn in place (running trials first, with their epoch
+and latest value, then the finished ones, best first); piped or redirected, a line is
+printed as each trial starts and ends. Both end with the leaderboard, the best trial,
+the files and the next command.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.table import Table
+
+from nnrun.commands.runs import format_duration
+
+SHOWN_ROWS = 16  # of the live table; the leaderboard shows the best ten
+LEADERBOARD = 10
+
+
+def short(value) -> str:
+    """A parameter value in a few characters: 0.003162, 64, adam."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+def ranked(trials: list, higher_is_better: bool) -> list:
+    """Finished trials with a value, best first (ties by trial id)."""
+    scored = [t for t in trials if t.best is not None and t.status != "running"]
+    return sorted(scored, key=lambda t: ((-t.best if higher_is_better else t.best), t.id))
+
+
+def headers(parameters: list[str]) -> list[str]:
+    """Parameter columns by their last key (``learning_rate``) where that is unambiguous."""
+    last = [p.rsplit(".", 1)[-1] for p in parameters]
+    return [name if last.count(name) == 1 else path for name, path in zip(last, parameters)]
+
+
+def trials_table(trials: list, parameters: list[str], metric: str, higher_is_better: bool, title: str,
+                 limit: int | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("trial", *headers(parameters), "status", "epoch", metric, "time"):
+        table.add_column(escape(column), justify="left" if column in ("trial", "status") else "right", no_wrap=True)
+    running = [t for t in trials if t.status == "running"]
+    others = [t for t in trials if t.status != "running" and t.best is None]
+    rows = running + ranked(trials, higher_is_better) + others
+    for trial in rows[:limit]:
+        value = trial.best if trial.status != "running" else trial.latest
+        epoch = trial.best_epoch if trial.status != "running" else trial.epochs
+        table.add_row(trial.id, *(escape(short(trial.values.get(p))) for p in parameters), _status(trial),
+                      short(epoch), "-" if value is None else f"{value:.4f}", format_duration(trial.seconds))
+    return table
+
+
+def _status(trial) -> str:
+    colours = {"completed": "green", "failed": "red", "pruned": "yellow", "running": "cyan", "interrupted": "magenta"}
+    return f"[{colours.get(trial.status, 'white')}]{trial.status}[/]"
+
+
+class SweepView:
+    """Plain lines: one as each trial starts and as it ends."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console()
+
+    def begin(self, swept, state) -> None:
+        self.swept, self.state = swept, state
+        sweep = swept.sweep
+        executor = sweep.executor
+        where = f"{executor.workers or 'all CPU'} workers" if executor.type == "local" else (
+            f"Ray at {executor.address}" if executor.address else "a local Ray")
+        self.say(f"nnrun sweep {sweep.name} -> {swept.path}")
+        self.say(f"  {sweep.search} search, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction}), "
+                 f"{executor.type} executor ({where})" + (f", {sweep.scheduler.type} scheduler" if sweep.scheduler else ""))
+        done = [t for t in state.trials.values() if t.finished]
+        if done:
+            self.say(f"  resuming: {len(done)} trial(s) already finished")
+
+    def say(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def started(self, trial) -> None:
+        values = ", ".join(f"{k}={short(v)}" for k, v in trial.values.items())
+        self.say(f"trial {trial.id} started: {values}")
+
+    def epoch(self, trial) -> None: ...
+
+    def finished(self, trial) -> None:
+        metric = self.state.metric
+        value = f" {metric} {trial.best:.4f} (epoch {trial.best_epoch})" if trial.best is not None else ""
+        message = f": {trial.message}" if trial.message and trial.status != "completed" else ""
+        self.say(f"trial {trial.id} {trial.status}{value} in {format_duration(trial.seconds)}{message}")
+
+    def refresh(self) -> None: ...
+
+    def stopping(self) -> None:
+        self.say("stopping: each running trial saves a checkpoint (Ctrl-C again to stop at once)")
+
+    def close(self) -> None: ...
+
+    def end(self, result) -> None:
+        self.close()
+        higher = result.direction == "max"
+        parameters = list(self.swept.sweep.parameters)
+        table = trials_table(result.trials, parameters, result.metric, higher, "leaderboard", LEADERBOARD)
+        # Piped output has no width of its own: do not squeeze the table into 80 columns.
+        self.console.print(table, width=None if self.console.is_terminal else 160)
+        counts = {}
+        for trial in result.trials:
+            counts[trial.status] = counts.get(trial.status, 0) + 1
+        self.say("trials:  " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+        if result.best is not None:
+            best = result.best
+            values = ", ".join(f"{k}={short(v)}" for k, v in best.values.items())
+            self.say(f"best:    trial {best.id}, {result.metric} {best.best:.4f} at epoch {best.best_epoch} ({values})")
+            self.say(f"files:   {result.path} (sweep.yaml, trials.csv, trials/, best.yaml)")
+            self.say(f"next:    nnrun train {result.path / 'best.yaml'}")
+
+
+class LiveSweepView(SweepView):
+    """The trials table, redrawn in place at most four times a second."""
+
+    def begin(self, swept, state) -> None:
+        from rich.live import Live
+
+        super().begin(swept, state)
+        self.live = Live(console=self.console, auto_refresh=False, transient=True)
+        self.live.start()
+        self.drawn = 0.0
+        self.refresh(force=True)
+
+    def started(self, trial) -> None:
+        self.refresh(force=True)
+
+    def epoch(self, trial) -> None:
+        self.refresh()
+
+    def finished(self, trial) -> None:
+        self.live.console.print(self._line(trial), markup=False, highlight=False, soft_wrap=True)
+        self.refresh(force=True)
+
+    def _line(self, trial) -> str:
+        value = f" {self.state.metric} {trial.best:.4f} (epoch {trial.best_epoch})" if trial.best is not None else ""
+        message = f": {trial.message}" if trial.message and trial.status != "completed" else ""
+        return f"trial {trial.id} {trial.status}{value} in {format_duration(trial.seconds)}{message}"
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if getattr(self, "live", None) is None or (not force and now - self.drawn < 0.25):
+            return
+        self.drawn = now
+        trials = list(self.state.trials.values())
+        done = sum(t.finished for t in trials)
+        title = f"trials: {done} of {self.swept.sweep.trial_count} finished, {sum(t.status == 'running' for t in trials)} running"
+        table = trials_table(trials, list(self.swept.sweep.parameters), self.state.metric,
+                             self.state.higher_is_better, title, SHOWN_ROWS)
+        self.live.update(Group(table), refresh=True)
+
+    def close(self) -> None:
+        if getattr(self, "live", None) is not None:
+            self.live.stop()
+            self.live = None
+
+
+def make_view(console: Console | None = None) -> SweepView:
+    console = console or Console()
+    if console.is_terminal and not console.is_dumb_terminal:
+        return LiveSweepView(console)
+    return SweepView(console)
+
+
+def print_checked(console: Console, path, checked: dict) -> None:
+    """What ``nnrun validate SWEEP.yaml`` checked."""
+    sweep = checked["sweep"]
+    say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    say(f"{path}: valid sweep file")
+    say(f"  base       {checked['base']} (valid, checked against its data)")
+    say(f"  search     {sweep.search}, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction})")
+    for name, spec in sweep.parameters.items():
+        say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in spec.extremes())}")
+    say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")

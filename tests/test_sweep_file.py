@@ -1,0 +1,156 @@
+"""The sweep file: validated like a config, its extremes checked against the base
+config before any trial, and its plan fixed by the seed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sweeps import SWEEP, write_sweep
+
+from nnrun.commands.sweep.space import planned_trials
+from nnrun.config.sweep import load_sweep
+
+
+def test_valid_sweep_file_validates(run_cli, tmp_path):
+    write_sweep(tmp_path)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    assert "valid sweep file" in result.output
+    assert "random, 4 trials, val_accuracy (max)" in result.output
+    # The base, then each parameter's two extremes alone.
+    assert "checked    5 configs" in result.output
+
+
+def test_schema_mistakes_are_located_with_did_you_mean(run_cli, tmp_path):
+    text = SWEEP.replace("type: choice", "type: choise").replace("workers: 2", "workers: 2, worker: 3")
+    write_sweep(tmp_path, text)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "sweep.yaml: 2 problems in the sweep file" in result.output
+    assert "sweep.yaml:9:32: parameters.model.layers.0.units.type: unknown type 'choise'; did you mean 'choice'?" \
+        in result.output
+    assert "executor.worker: unknown key 'worker'; did you mean 'workers'?" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_path_the_base_config_lacks_is_found_before_any_trial(run_cli, tmp_path):
+    text = SWEEP.replace("optimizer.learning_rate:", "optimizer.learnin_rate:").replace(
+        "model.layers.0.units:", "model.layers.5.units:")
+    write_sweep(tmp_path, text)
+    result = run_cli("sweep", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("sweep.yaml:8:3: parameters.optimizer.learnin_rate: 'optimizer.learnin_rate' is not a path of the "
+            "base config: optimizer.learnin_rate: unknown key 'learnin_rate'; did you mean 'learning_rate'?") \
+        in result.output
+    assert "parameters.model.layers.5.units: 'model.layers.5.units' is not a path of the base config: " \
+           "'model.layers.5' needs an index from 0 to 1" in result.output
+    assert not (tmp_path / "runs").exists()  # nothing ran, nothing was written
+
+
+def test_an_extreme_that_makes_an_invalid_config_is_named(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", "{type: int, low: 0, high: 8}"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("parameters.model.layers.0.units: with model.layers.0.units = 0 the base config is invalid: "
+            "model.layers.0.units: expected a whole number greater than 0, got 0") in result.output
+
+
+def test_an_extreme_that_fails_against_the_data_is_named(run_cli, tmp_path):
+    text = SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}",
+                         "model.layers.1.units: {type: choice, values: [3, 4]}")
+    write_sweep(tmp_path, text)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "parameters.model.layers.1.units: with model.layers.1.units = 4 the base config fails against its " \
+           "data" in result.output
+    assert "= 3" not in result.output
+
+
+def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: val_acuracy"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "sweep.yaml:3:9: metric: 'val_acuracy' is not a column of the trials' metrics.csv; did you mean " \
+           "'val_accuracy'?" in result.output
+
+
+def test_grid_search_needs_values_for_every_parameter(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("search: random\nsamples: 4\n", "search: grid\n"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "search: grid needs a list of values for every parameter; optimizer.learning_rate is a range" \
+        in result.output
+
+
+def test_tpe_refuses_grid_parameters_and_grid_refuses_samples(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("search: random", "search: tpe").replace("type: choice", "type: grid"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "search: tpe chooses every value itself; model.layers.0.units is a grid" in result.output
+    grid = SWEEP.replace("search: random", "search: grid").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: grid, values: [0.01, 0.1]}")
+    write_sweep(tmp_path, grid)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "samples: a grid search runs every combination once; remove samples" in result.output
+
+
+def test_plan_is_fixed_by_the_seed_and_each_trial_by_its_index(tmp_path):
+    path = write_sweep(tmp_path)
+    sweep = load_sweep(path).sweep
+    first = planned_trials(sweep)
+    assert first == planned_trials(load_sweep(path).sweep)
+    assert len(first) == 4 and all(1e-3 <= t["optimizer.learning_rate"] <= 1e-1 for t in first)
+    more = planned_trials(sweep.model_copy(update={"samples": 6}))
+    assert more[:4] == first  # trial i does not depend on how many are drawn
+    other = planned_trials(sweep.model_copy(update={"seed": 4}))
+    assert other != first
+
+
+def test_grid_search_is_the_product_last_parameter_fastest(tmp_path):
+    text = SWEEP.replace("search: random\nsamples: 4\n", "search: grid\n").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: grid, values: [0.01, 0.1]}")
+    sweep = load_sweep(write_sweep(tmp_path, text)).sweep
+    plan = planned_trials(sweep)
+    assert sweep.trial_count == 4
+    assert [(t["optimizer.learning_rate"], t["model.layers.0.units"]) for t in plan] == [
+        (0.01, 4), (0.01, 8), (0.1, 4), (0.1, 8)]
+
+
+def test_random_search_crosses_grid_parameters_with_the_samples(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, SWEEP.replace("type: choice", "type: grid"))).sweep
+    plan = planned_trials(sweep)
+    assert sweep.trial_count == len(plan) == 8
+    assert [t["model.layers.0.units"] for t in plan] == [4, 8] * 4
+
+
+def test_sweep_schema_is_json_schema_that_accepts_the_example(run_cli, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    result = run_cli("schema", "--sweep")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(yaml.safe_load(SWEEP), schema)
+    assert "optimizer.learning_rate" not in result.output  # parameters are open: any dotted path
+    assert {"base", "parameters"} <= set(schema["required"])
+
+
+def test_missing_optuna_is_a_clear_error_before_anything_is_written(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "optuna", None)  # as if not installed
+    write_sweep(tmp_path, SWEEP.replace("search: random", "search: tpe"))
+    result = run_cli("sweep", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "this sweep needs Optuna (search: tpe, or a scheduler), which is not installed" in result.output
+    assert "pip install 'nnrun[sweep]'" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_ray_is_a_clear_error(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)
+    write_sweep(tmp_path, SWEEP.replace("{type: local, workers: 2}", "{type: ray}"))
+    result = run_cli("sweep", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "executor: ray needs Ray Tune" in result.output and "pip install 'nnrun[ray]'" in result.output

@@ -1,0 +1,48 @@
+"""`executor: ray` on a local Ray of two CPUs: the same trials as the local executor,
+the same files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sweeps import SWEEP, nnrun, only_sweep, trials, without_times, write_sweep
+
+pytest.importorskip("ray.tune")
+
+RAY = "{type: ray, cpus: 2}"  # no address: the sweep starts a local Ray, ray.init(num_cpus=2)
+
+
+def test_ray_runs_the_same_trials_in_the_same_order_as_local(tmp_path):
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    for folder, executor in ((local, "{type: local, workers: 2}"), (on_ray, RAY)):
+        folder.mkdir()
+        write_sweep(folder, SWEEP.replace("{type: local, workers: 2}", executor))
+        result = nnrun("sweep", "sweep.yaml", cwd=folder)
+        assert result.returncode == 0, result.stderr
+    assert "ray executor (a local Ray)" in result.stdout and "trials:  4 completed" in result.stdout
+    assert without_times(trials(only_sweep(on_ray))) == without_times(trials(only_sweep(local)))
+    for trial in ("000", "001", "002", "003"):  # run directories too, to the byte
+        assert (only_sweep(on_ray) / "trials" / trial / "model.safetensors").read_bytes() == \
+            (only_sweep(local) / "trials" / trial / "model.safetensors").read_bytes()
+    assert (only_sweep(on_ray) / "best.yaml").is_file()
+
+
+def test_ray_asha_prunes_and_optuna_search_runs(tmp_path):
+    pytest.importorskip("optuna")
+    text = SWEEP.replace("{type: local, workers: 2}", RAY + "\nscheduler: {type: asha, grace_epochs: 2, "
+                         "reduction_factor: 2}").replace("search: random", "search: tpe").replace(
+        "samples: 4", "samples: 6").replace("low: 1.0e-3", "low: 1.0e-5")
+    write_sweep(tmp_path, text, epochs=12)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    directory = only_sweep(tmp_path)
+    rows = trials(directory)
+    assert [r["trial"] for r in rows] == ["000", "001", "002", "003", "004", "005"]
+    assert {r["status"] for r in rows} <= {"completed", "pruned"} and "completed" in {r["status"] for r in rows}
+    for row in rows:
+        meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
+        if row["status"] == "completed":
+            assert meta["status"] == "completed" and row["epochs"] == "12"
+        else:
+            assert int(row["epochs"]) < 12 and row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"

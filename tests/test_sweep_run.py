@@ -1,0 +1,221 @@
+"""`nnrun sweep` as a user runs it: real trial processes, kills, Ctrl-C and resume."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from sweeps import SWEEP, nnrun, only_sweep, start, trials, without_times, write_sweep
+
+COLUMNS = ["trial", "optimizer.learning_rate", "model.layers.0.units", "status", "val_accuracy", "best_epoch",
+           "epochs", "seconds", "run_dir", "message"]
+
+# Two short and two long trials, two at a time: the short ones finish while the long
+# ones are still training, which is when the tests below stop the sweep.
+MIXED = SWEEP.replace("samples: 4", "samples: 2").replace(
+    "model.layers.0.units: {type: choice, values: [4, 8]}",
+    "model.layers.0.units: {type: choice, values: [4, 8]}\n  training.epochs: {type: grid, values: [4, 400]}")
+
+
+def children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for(condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def statuses(folder: Path) -> dict[str, str]:
+    runs = folder / "runs"
+    if not runs.is_dir() or not any(runs.iterdir()):
+        return {}
+    return {row["trial"]: row["status"] for row in trials(only_sweep(folder))}
+
+
+def has_checkpoint_after_first_epochs(folder: Path, trial: str) -> bool:
+    checkpoints = only_sweep(folder) / "trials" / trial / "checkpoints"
+    return checkpoints.is_dir() and any(p.name >= "epoch-000003" for p in checkpoints.iterdir())
+
+
+def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
+    write_sweep(tmp_path)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    sweep = only_sweep(tmp_path)
+    assert sweep.name.startswith("search-")
+    assert "trial 000 started: optimizer.learning_rate=" in result.stdout
+    assert "leaderboard" in result.stdout and "trials:  4 completed" in result.stdout
+    assert f"next:    nnrun train {sweep.relative_to(tmp_path)}/best.yaml" in result.stdout
+    assert {"sweep.yaml", "base.yaml", "trials.csv", "trials", "best.yaml"} <= {p.name for p in sweep.iterdir()}
+
+    rows = trials(sweep)
+    assert list(rows[0]) == COLUMNS
+    assert [r["trial"] for r in rows] == ["000", "001", "002", "003"]
+    assert all(r["status"] == "completed" and r["run_dir"] == f"trials/{r['trial']}" for r in rows)
+    recorded = yaml.safe_load((sweep / "sweep.yaml").read_text())
+    assert recorded["mode"] == "max" and Path(recorded["base"]) == tmp_path / "base.yaml"
+
+    for row in rows:  # each trial is an ordinary run with its values and one BLAS thread
+        run = sweep / row["run_dir"]
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        assert config["optimizer"]["learning_rate"] == float(row["optimizer.learning_rate"])
+        assert config["model"]["layers"][0]["units"] == int(row["model.layers.0.units"])
+        meta = json.loads((run / "meta.json").read_text())
+        assert meta["status"] == "completed" and meta["environment"]["blas_threads"] == 1
+
+    best = max(rows, key=lambda r: (float(r["val_accuracy"]), -int(r["trial"])))
+    assert f"best:    trial {best['trial']}" in result.stdout
+    retrained = nnrun("train", sweep / "best.yaml", "--run-dir", "again", "--quiet", cwd=tmp_path)
+    assert retrained.returncode == 0, retrained.stderr
+    again = (tmp_path / "again" / "model.safetensors").read_bytes()
+    assert again == (sweep / "trials" / best["trial"] / "model.safetensors").read_bytes()
+
+    listing = nnrun("runs", "runs", cwd=tmp_path)
+    assert "sweep, 4 trials" in listing.stdout and f"trial {best['trial']}" in listing.stdout
+    assert nnrun("evaluate", sweep / "trials" / "000", cwd=tmp_path).returncode == 0
+    plotted = nnrun("plot", sweep, cwd=tmp_path)
+    assert plotted.returncode == 0 and (sweep / "sweep.png").stat().st_size > 0
+
+
+def test_failures_stay_inside_their_trial(tmp_path):
+    text = SWEEP.replace("{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: choice, values: [1.0e+9]}")
+    text = text.replace("parameters:", "parameters:\n  optimizer.type: {type: choice, values: [sgd]}")
+    write_sweep(tmp_path, text.replace("samples: 4", "samples: 2"))
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 1  # no trial completed
+    assert "error: no trial of the sweep completed" in result.stderr
+    rows = trials(only_sweep(tmp_path))
+    assert [r["status"] for r in rows] == ["failed", "failed"]
+    assert all(r["message"].startswith("the loss became nan in epoch") for r in rows)
+
+    # One diverging value among good ones: the sweep goes on and succeeds.
+    mixed = text.replace("{type: choice, values: [1.0e+9]}", "{type: grid, values: [1.0e+9, 0.01]}")
+    write_sweep(tmp_path, mixed.replace("name: search", "name: mixed"), name="mixed.yaml")
+    result = nnrun("sweep", "mixed.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = trials(max((tmp_path / "runs").glob("mixed-*")))
+    assert {r["status"] for r in rows} == {"failed", "completed"}
+
+
+def test_a_killed_trial_is_failed_and_the_sweep_goes_on(tmp_path):
+    write_sweep(tmp_path, MIXED.replace("workers: 2", "workers: 1"))
+    sweep = start("sweep", "sweep.yaml", cwd=tmp_path)
+    wait_for(lambda: statuses(tmp_path).get("001") == "running" and has_checkpoint_after_first_epochs(tmp_path, "001"))
+    (worker,) = children(sweep.pid)
+    worker_cmd = Path(f"/proc/{worker}/cmdline").read_text()
+    assert "nnrun.commands.sweep.worker" in worker_cmd and "\x00001\x00" in worker_cmd
+    subprocess.run(["kill", "-9", str(worker)], check=True)
+    sweep.communicate(timeout=300)
+    assert sweep.returncode == 0
+    rows = {r["trial"]: r for r in trials(only_sweep(tmp_path))}
+    assert rows["001"]["status"] == "failed"
+    assert rows["001"]["message"].startswith("the trial process was killed by SIGKILL")
+    assert rows["000"]["status"] == rows["002"]["status"] == "completed"
+
+
+def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    for folder in (whole, stopped):
+        folder.mkdir()
+        write_sweep(folder, MIXED)
+    assert nnrun("sweep", "sweep.yaml", cwd=whole).returncode == 0
+
+    sweep = start("sweep", "sweep.yaml", cwd=stopped)
+    wait_for(lambda: statuses(stopped).get("000") == "completed" and statuses(stopped).get("001") == "running"
+             and has_checkpoint_after_first_epochs(stopped, "001"))
+    workers = children(sweep.pid)
+    sweep.send_signal(signal.SIGKILL)
+    sweep.communicate()
+    wait_for(lambda: not any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers), 10)
+    directory = only_sweep(stopped)
+    completed_before = (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns
+
+    changed = stopped / "changed.yaml"
+    changed.write_text(MIXED.replace("samples: 2", "samples: 3"))
+    refused = nnrun("sweep", "--resume", directory, changed, cwd=stopped)
+    assert refused.returncode == 2
+    assert "differs from the sweep being resumed" in refused.stderr and "changed: samples (2 -> 3)" in refused.stderr
+
+    resumed = nnrun("sweep", "--resume", directory, "sweep.yaml", cwd=stopped)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming: " in resumed.stdout
+    assert without_times(trials(directory)) == without_times(trials(only_sweep(whole)))
+    assert (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns == completed_before  # not rerun
+    meta = json.loads((directory / "trials" / "001" / "meta.json").read_text())
+    assert meta["resumes"], "the interrupted trial continued from its checkpoint"
+    for trial in ("000", "001", "002", "003"):
+        assert (directory / "trials" / trial / "model.safetensors").read_bytes() == \
+            (only_sweep(whole) / "trials" / trial / "model.safetensors").read_bytes()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path):
+    write_sweep(tmp_path, MIXED)
+    sweep = start("sweep", "sweep.yaml", cwd=tmp_path)
+    wait_for(lambda: statuses(tmp_path).get("001") == "running" and has_checkpoint_after_first_epochs(tmp_path, "001"))
+    sweep.send_signal(signal.SIGINT)
+    _, stderr = sweep.communicate(timeout=120)
+    assert sweep.returncode == 130
+    directory = only_sweep(tmp_path)
+    assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
+    rows = {r["trial"]: r for r in trials(directory)}
+    assert rows["001"]["status"] == "interrupted"
+    assert json.loads((directory / "trials" / "001" / "meta.json").read_text())["status"] == "interrupted"
+    assert not children(sweep.pid)
+    resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert {r["status"] for r in trials(directory)} == {"completed"}
+
+
+def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path):
+    pytest.importorskip("optuna")
+    text = SWEEP.replace("search: random", "search: tpe").replace("samples: 4", "samples: 6").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: loguniform, low: 1.0e-5, high: 1.0e-1}")
+    text += "scheduler: {type: asha, grace_epochs: 2, reduction_factor: 2}\n"
+    write_sweep(tmp_path, text.replace("workers: 2", "workers: 1"), epochs=12)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    directory = only_sweep(tmp_path)
+    rows = trials(directory)
+    pruned = [r for r in rows if r["status"] == "pruned"]
+    assert pruned and any(r["status"] == "completed" for r in rows)
+    for row in pruned:
+        assert row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
+        assert int(row["epochs"]) < 12
+        meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
+        assert meta["status"] == "pruned"
+
+
+def test_train_imports_neither_optuna_nor_ray(tmp_path):
+    write_sweep(tmp_path)
+    code = ("import sys\nfrom nnrun.cli import app\n"
+            "try:\n    app(['train', 'base.yaml', '--run-dir', 'r', '--quiet'])\nexcept SystemExit as e:\n"
+            "    assert e.code == 0, e.code\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray'})\n"
+            "assert not heavy, heavy\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
