@@ -154,3 +154,11 @@ def test_missing_ray_is_a_clear_error(run_cli, tmp_path, monkeypatch):
     result = run_cli("sweep", "sweep.yaml")
     assert result.exit_code == 2
     assert "executor: ray needs Ray Tune" in result.output and "pip install 'nnrun[ray]'" in result.output
+
+
+def test_short_forms_a_list_is_a_choice_and_a_bare_type_name(tmp_path):
+    text = SWEEP.replace("{type: choice, values: [4, 8]}", "[4, 8]").replace("{type: local, workers: 2}", "ray")
+    sweep = load_sweep(write_sweep(tmp_path, text + "scheduler: asha\n")).sweep
+    assert sweep.parameters["model.layers.0.units"].type == "choice"
+    assert sweep.parameters["model.layers.0.units"].values == [4, 8]
+    assert sweep.executor.type == "ray" and sweep.scheduler.type == "asha" and sweep.scheduler.grace_epochs == 1

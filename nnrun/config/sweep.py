@@ -12,7 +12,8 @@
 It is read like a config (safe YAML, strict types, every problem located with a "did
 you mean"), and each parameter's extremes are applied to the base config and validated
 there, so a path the config does not have or a value it refuses is found before any
-trial runs (:func:`check_parameters`).
+trial runs (:mod:`nnrun.config.sweep_checks`). The parameters' own specs are in
+:mod:`nnrun.config.sweep_space`.
 """
 
 from __future__ import annotations
@@ -22,96 +23,20 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
-from nnrun.config.loader import LoadedConfig, default_name, user_path, validate
+from nnrun.config.loader import LoadedConfig, default_name, user_path
 from nnrun.config.messages import describe
-from nnrun.config.overrides import _set_path
 from nnrun.config.render import QuotedConfigError
 from nnrun.config.schema import RUN_NAME_PATTERN, Section
+from nnrun.config.sweep_space import Choice, Grid, ParameterSpec
 from nnrun.config.yaml_reader import read_yaml
+from nnrun.errors import ConfigError, Problem
+from nnrun.specs import tagged_union
 
 PARAMETER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
-Scalar = Union[bool, int, float, str, None]
-
-
-class Uniform(Section):
-    """A float drawn evenly between ``low`` and ``high``."""
-
-    type: Literal["uniform"] = "uniform"
-    low: float = Field(description="Smallest value.")
-    high: float = Field(description="Largest value.")
-
-    def extremes(self) -> list:
-        return [self.low, self.high]
-
-    def sample(self, rng) -> float:
-        return float(rng.uniform(self.low, self.high))
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.low < self.high:
-            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
-        return self
-
-
-class LogUniform(Uniform):
-    """A float whose logarithm is drawn evenly: as many samples in [1e-4, 1e-3] as in
-    [1e-2, 1e-1]. Both bounds must be positive."""
-
-    type: Literal["loguniform"] = "loguniform"
-    low: float = Field(gt=0, description="Smallest value (positive).")
-    high: float = Field(gt=0, description="Largest value.")
-
-    def sample(self, rng) -> float:
-        return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-
-
-class IntRange(Section):
-    """A whole number from ``low`` to ``high``, both included."""
-
-    type: Literal["int"] = "int"
-    low: int = Field(description="Smallest value.")
-    high: int = Field(description="Largest value (included).")
-
-    def extremes(self) -> list:
-        return [self.low, self.high]
-
-    def sample(self, rng) -> int:
-        return int(rng.integers(self.low, self.high + 1))
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.low < self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        return self
-
-
-class Choice(Section):
-    """One of the listed values, drawn with equal chances."""
-
-    type: Literal["choice"] = "choice"
-    values: list[Scalar] = Field(min_length=1, description="The values to choose from.")
-
-    def extremes(self) -> list:
-        return list(self.values)
-
-    def sample(self, rng):
-        return self.values[int(rng.integers(len(self.values)))]
-
-
-class Grid(Choice):
-    """Every listed value is tried: with search: random, each grid combination is tried
-    ``samples`` times (as Ray Tune's grid_search); with search: grid, once."""
-
-    type: Literal["grid"] = "grid"
-    values: list[Scalar] = Field(min_length=1, description="The values, each one tried.")
-
-
-ParameterSpec = Annotated[Union[Uniform, LogUniform, IntRange, Choice, Grid], Field(discriminator="type")]
 
 
 class Asha(Section):
@@ -131,7 +56,7 @@ class Median(Section):
     grace_epochs: int = Field(1, ge=1, description="Epochs every trial runs before it may be stopped.")
 
 
-SchedulerSpec = Annotated[Union[Asha, Median], Field(discriminator="type")]
+SchedulerSpec = tagged_union((Asha, Median))
 
 
 class LocalExecutor(Section):
@@ -152,7 +77,7 @@ class RayExecutor(Section):
     cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray started when there is no address.")
 
 
-ExecutorSpec = Annotated[Union[LocalExecutor, RayExecutor], Field(discriminator="type")]
+ExecutorSpec = tagged_union((LocalExecutor, RayExecutor))
 
 
 class SweepConfig(Section):
@@ -274,87 +199,6 @@ def _problem(located: LoadedSweep, err: dict, data: dict) -> Problem:
         if where:
             return Problem(problem.path, problem.message, *where)
     return located.locator().place(problem, by_key=err["type"] == "extra_forbidden")
-
-
-def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:
-    """A copy of the base config's data with each dotted path set to its value."""
-    import copy
-
-    data = copy.deepcopy(base)
-    for path, value in assignments.items():
-        parts = tuple(int(p) if p.isdigit() else p for p in path.split("."))
-        _set_path(data, parts, value, f"parameter {path}")
-    return data
-
-
-def trial_config(base_data: dict, base_source: str, assignments: dict[str, Any]) -> LoadedConfig:
-    """The validated config of one trial: the base with the trial's values; a bad value
-    is reported against the parameter that set it."""
-    data = apply_parameters(base_data, assignments)
-    origins = {tuple(int(p) if p.isdigit() else p for p in path.split(".")): f"parameter {path}={json.dumps(value)}"
-               for path, value in assignments.items()}
-    loaded = LoadedConfig(None, base_source, overrides=origins)  # type: ignore[arg-type]
-    loaded.config = validate(data, loaded)
-    return loaded
-
-
-def read_base(located: LoadedSweep) -> dict:
-    """The base config's data as written (validated later, with each trial's values)."""
-    base = located.base_path
-    if not base.is_file():
-        raise located.error([located.problem("base", f"no config file at {base}; the path is relative to the "
-                                                     "sweep file's folder")])
-    data = read_base_file(base)
-    if not isinstance(data, dict):
-        raise located.error([located.problem("base", f"{base} is not a config (a mapping of sections)")])
-    return data
-
-
-def read_base_file(path: Path) -> dict:
-    data = read_yaml(path)[0]
-    if isinstance(data, dict):
-        data.setdefault("name", default_name(path))
-    return data
-
-
-def check_parameters(located: LoadedSweep, base_data: dict) -> list[tuple[dict, LoadedConfig]]:
-    """Validate the base config, then the base with each extreme of every parameter
-    (low and high of a range, every value of a list); returns each distinct valid
-    assignment with its config, and raises every problem at once, located in the sweep
-    file and naming the value that caused it."""
-    checked = [({}, trial_config(base_data, str(located.base_path), {}))]  # the base's own errors, as its own
-    problems = []
-    for path, spec in located.sweep.parameters.items():
-        for value in spec.extremes():
-            try:
-                checked.append(({path: value}, trial_config(base_data, str(located.base_path), {path: value})))
-            except UserError as exc:
-                problem = located.problem(f"parameters.{path}", _explain(path, value, exc))
-                if problem not in problems:  # a wrong path fails the same way for every value
-                    problems.append(problem)
-    if problems:
-        raise located.error(problems)
-    return checked
-
-
-def _explain(path: str, value: Any, exc: UserError) -> str:
-    problems = getattr(exc, "problems", None)
-    if problems is None:  # the path itself leads nowhere (a list index out of range)
-        return f"'{path}' is not a path of the base config: {exc.message.split(': ', 1)[-1]}"
-    details = [f"{p.path}: {p.message.split(' (from parameter')[0]}" for p in problems]
-    if any("unknown key" in d for d in details):
-        return f"'{path}' is not a path of the base config: " + "; ".join(details)
-    return f"with {path} = {json.dumps(value)} the base config is invalid: " + "; ".join(details)
-
-
-def check_metric(located: LoadedSweep, config) -> None:
-    """The metric must be a column of the base config's metrics.csv."""
-    names = ["loss", *config.metrics]
-    columns = names + ([f"val_{n}" for n in names] if config.data.split.validation > 0 else [])
-    metric = located.sweep.metric
-    if metric not in columns:
-        hint = did_you_mean(metric, columns, "the base config's metrics.csv has")
-        raise located.error([located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")])
 
 
 def json_schema() -> dict:

@@ -14,7 +14,7 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from nnrun.commands.runs import format_duration
+from nnrun.console.runs_table import format_duration
 
 SHOWN_ROWS = 16  # of the live table; the leaderboard shows the best ten
 LEADERBOARD = 10

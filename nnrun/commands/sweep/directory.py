@@ -45,8 +45,6 @@ class SweepDir:
     def reopen(cls, path: str | Path, given: LoadedSweep | None = None, base_config=None) -> "SweepDir":
         """An existing sweep directory, to resume; a given sweep file (and its base) must
         resolve to the recorded ones, or the difference is refused."""
-        from nnrun.config.sweep import SweepConfig
-
         path = Path(path)
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
             raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)",

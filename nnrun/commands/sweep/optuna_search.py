@@ -6,7 +6,8 @@ Tune's OptunaSearch samples from, so both executors search the same space.
 
 from __future__ import annotations
 
-from nnrun.config.sweep import Choice, IntRange, LogUniform, SweepConfig, Uniform
+from nnrun.config.sweep import SweepConfig
+from nnrun.config.sweep_space import Choice, IntRange, LogUniform, Uniform
 from nnrun.errors import UserError
 
 INSTALL = "pip install 'nnrun[sweep]'"

@@ -152,7 +152,7 @@ def _scheduler(sweep):
 
 
 def _epochs(sweep) -> int:
-    from nnrun.config.sweep import read_base_file
+    from nnrun.config.sweep_checks import read_base_file
 
     base = read_base_file(Path(sweep.base))
     epochs = [spec.extremes()[-1] for path, spec in sweep.parameters.items() if path == "training.epochs"]

@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.config.sweep import LoadedSweep, check_metric, check_parameters, load_sweep, read_base
+from nnrun.config.sweep import LoadedSweep, load_sweep
+from nnrun.config.sweep_checks import check_metric, check_parameters, read_base
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 
 from nnrun.commands.sweep.directory import SweepDir

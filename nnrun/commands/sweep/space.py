@@ -18,7 +18,8 @@ import itertools
 
 import numpy as np
 
-from nnrun.config.sweep import Grid, SweepConfig
+from nnrun.config.sweep import SweepConfig
+from nnrun.config.sweep_space import Grid
 
 
 def planned_trials(sweep: SweepConfig) -> list[dict]:

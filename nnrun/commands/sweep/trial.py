@@ -19,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from nnrun.config.sweep import SweepConfig, read_base_file, trial_config
+from nnrun.config.sweep import SweepConfig
+from nnrun.config.sweep_checks import read_base_file, trial_config
 from nnrun.engine.hooks import SilentHooks
 from nnrun.errors import NnrunError
 from nnrun.store import files
