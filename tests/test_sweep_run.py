@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -89,7 +90,7 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     assert again == (sweep / "trials" / best["trial"] / "model.safetensors").read_bytes()
 
     listing = nnrun("runs", "runs", cwd=tmp_path)
-    assert "sweep, 4 trials" in listing.stdout and f"trial {best['trial']}" in listing.stdout
+    assert re.search(r"search-\S+\s+sweep\s+4 trials\s+val_accuracy", listing.stdout), listing.stdout and f"trial {best['trial']}" in listing.stdout
     assert nnrun("evaluate", sweep / "trials" / "000", cwd=tmp_path).returncode == 0
     plotted = nnrun("plot", sweep, cwd=tmp_path)
     assert plotted.returncode == 0 and (sweep / "sweep.png").stat().st_size > 0

@@ -88,8 +88,8 @@ def summarize_sweep(path: Path) -> RunEntry:
     started = datetime.fromtimestamp((path / "sweep.yaml").stat().st_mtime, timezone.utc)
     ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
     stopped = summary["running"] and not RunDir(path).is_writing()
-    status = f"sweep, {summary['trials']} trials" + (", stopped" if stopped else "")
-    return RunEntry(path, status, started, (ended - started).total_seconds(), 0,
+    status = "sweep" + (", stopped" if stopped else "")  # its trials count shows as its epochs
+    return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
 
 

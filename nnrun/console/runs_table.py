@@ -42,7 +42,7 @@ def runs_table(runs: list[RunEntry], root: Path) -> Table:
         test = "-" if run.test is None else number(run.test)
         status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
         metric = escape(run.metric) if run.epochs or run.test is not None or run.best_trial else "-"
-        epochs = "-" if run.status.startswith("sweep") else str(run.epochs)
+        epochs = f"{run.epochs} trials" if run.best_trial is not None or run.status.startswith("sweep") else str(run.epochs)
         table.add_row(escape(run.path.name), status, epochs, metric, best, test,
                       format_duration(run.seconds))
     return table
