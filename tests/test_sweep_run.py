@@ -208,7 +208,8 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
         assert row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
         assert int(row["epochs"]) < 12
         meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
-        assert meta["status"] == "pruned"
+        assert meta["status"] == "completed" and meta["stopped_early"]  # ended there, as early stopping would
+        assert (directory / row["run_dir"] / "model.safetensors").is_file()
 
 
 def test_train_imports_neither_optuna_nor_ray(tmp_path):

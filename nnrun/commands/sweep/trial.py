@@ -4,8 +4,9 @@ into ``trials/<id>/`` of the sweep directory (or resumed there from its checkpoi
     outcome = run_trial(sweep_dir, "007", {"optimizer.learning_rate": 0.003}, on_epoch)
 
 Both executors call this: the local one in a trial process of its own, Ray Tune in
-its worker. ``on_epoch(row)`` sees each epoch's metrics.csv row; raising
-:class:`TrialPruned` from it stops the trial, which keeps its run directory. Whatever
+its worker. ``on_epoch(row)`` sees each epoch's metrics.csv row; when it returns True
+the trial is pruned: training ends there as early stopping would (``should_stop``), and
+the run completes with its weights, so it can be evaluated like any other. Whatever
 goes wrong stays inside the trial: the outcome says failed, with the message.
 """
 
@@ -29,7 +30,8 @@ from nnrun.commands.sweep.trials import best_of
 
 
 class TrialPruned(Exception):
-    """The scheduler stopped this trial after an epoch; its run is kept, marked pruned."""
+    """Raised where a trial cannot end its own run (Ray ends a stopped trial by raising
+    SystemExit in it); the run's meta.json then says pruned instead of failed."""
 
     run_status = "pruned"  # what the run's meta.json records instead of "failed"
 
@@ -39,13 +41,19 @@ class TrialPruned(Exception):
 
 
 class EpochHooks(SilentHooks):
-    """Training hooks that pass each finished epoch's row on, and nothing else."""
+    """Training hooks that pass each finished epoch's row on and stop training when the
+    receiver says so (a scheduler pruning the trial)."""
 
     def __init__(self, on_epoch):
         self.on_epoch = on_epoch
+        self.pruned_after: int | None = None
 
     def epoch_end(self, row: dict) -> None:
-        self.on_epoch(row)
+        if self.on_epoch(row):
+            self.pruned_after = int(row["epoch"])
+
+    def should_stop(self) -> bool:
+        return self.pruned_after is not None
 
 
 @lru_cache(maxsize=4)
@@ -56,7 +64,7 @@ def sweep_context(sweep_dir: str) -> tuple[SweepConfig, dict]:
     return sweep, read_base_file(Path(sweep.base))
 
 
-def run_trial(sweep_dir: Path, trial_id: str, values: dict, on_epoch=lambda row: None) -> dict:
+def run_trial(sweep_dir: Path, trial_id: str, values: dict, on_epoch=lambda row: False) -> dict:
     """Train (or resume, or just read back) one trial; returns its outcome: status,
     best value and epoch of the sweep's metric, epochs run, message."""
     from nnrun.engine.resume import resume_training
@@ -66,14 +74,17 @@ def run_trial(sweep_dir: Path, trial_id: str, values: dict, on_epoch=lambda row:
     path = Path(sweep_dir) / "trials" / trial_id
     state = _previous_state(path)
     status, message = "completed", ""
+    hooks = EpochHooks(on_epoch)
     try:
         if state in ("completed", "pruned", "failed"):  # it ended, but the sweep died before recording it
             status, message = state, _failure(path)
         elif state is not None:
-            resume_training(path, hooks=EpochHooks(on_epoch), command=f"nnrun sweep (trial {trial_id})")
+            resume_training(path, hooks=hooks, command=f"nnrun sweep (trial {trial_id})")
         else:
             config = trial_config(base, sweep.base, values)
-            train(config, run_dir=path, hooks=EpochHooks(on_epoch), command=f"nnrun sweep (trial {trial_id})")
+            train(config, run_dir=path, hooks=hooks, command=f"nnrun sweep (trial {trial_id})")
+        if hooks.pruned_after is not None:
+            status, message = "pruned", f"pruned by the scheduler after epoch {hooks.pruned_after}"
     except TrialPruned as exc:
         status, message = "pruned", exc.message
     except NnrunError as exc:

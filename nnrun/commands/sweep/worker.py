@@ -43,12 +43,12 @@ def main(argv: list[str]) -> int:
     _die_with_parent()
     sweep_dir, trial_id, values = argv[0], argv[1], json.loads(argv[2])
     ask = "--ask" in argv
-    from nnrun.commands.sweep.trial import TrialPruned, run_trial
+    from nnrun.commands.sweep.trial import run_trial
 
-    def on_epoch(row: dict) -> None:
+    def on_epoch(row: dict) -> bool:
+        """Report the epoch; True (prune) when the sweep's scheduler says so."""
         send({"epoch": int(row["epoch"]), "row": row})
-        if ask and sys.stdin.readline().strip() == "prune":
-            raise TrialPruned(int(row["epoch"]))
+        return ask and sys.stdin.readline().strip() == "prune"
 
     send({"outcome": run_trial(sweep_dir, trial_id, values, on_epoch)})
     return 0
