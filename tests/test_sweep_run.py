@@ -46,7 +46,7 @@ def wait_for(condition, seconds: float = 120.0) -> None:
 
 def statuses(folder: Path) -> dict[str, str]:
     runs = folder / "runs"
-    if not runs.is_dir() or not any(runs.iterdir()):
+    if not runs.is_dir() or not any(runs.glob("*/trials.csv")):  # not yet, or just being created
         return {}
     return {row["trial"]: row["status"] for row in trials(only_sweep(folder))}
 
