@@ -7,13 +7,15 @@
 Each measurement is a real ``nnrun train configs/iris.yaml`` process, in four modes:
 checkpoints on (the config's default) or off (``training.checkpoint=null``), and its
 output piped or shown in a terminal (a pseudo-terminal, so the live progress bars are
-drawn as a user would see them). A run's time per epoch is read from its output as it arrives:
-the time from the first epoch's line to the last one's, over the epochs in between, so
-start-up, loading and the final evaluation do not count (the wall time is shown too). The modes are alternated within each epoch count (A B C D A B C D),
-so drift on a shared machine hits them alike; the best of ``--repeats`` is kept.
+drawn as a user would see them). A run's cost per epoch, in wall time and in CPU time,
+is read while it runs, from its epoch lines as they arrive (see :class:`EpochClock`), so
+start-up, loading and the final evaluation do not count. The modes (and the source trees
+given with ``--source``) are alternated within each epoch count (A B C D A B C D), so
+drift on a shared machine hits them alike; the best of ``--repeats`` is kept.
 
-The last column is the point: time per epoch at N epochs over that at the smallest N.
-Per-epoch cost that does not grow with the epoch count keeps it near 1.
+The ratio columns are the point: cost per epoch at N epochs over that at the smallest N.
+Per-epoch cost that does not grow with the epoch count keeps them near 1. On a busy
+machine, CPU time is the steadier of the two.
 
 Like benchmarks/run.py, the benchmark removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 from its processes' environment and fixes the BLAS thread count; it says so.
@@ -22,6 +24,7 @@ from its processes' environment and fixes the BLAS thread count; it says so.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import os
 import pty
@@ -45,10 +48,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=1, help="runs per mode and epoch count; the best is kept")
     parser.add_argument("--modes", nargs="+", type=int, default=list(range(len(MODES))),
                         help="which modes, by index: " + "; ".join(f"{i} {m}" for i, m in enumerate(MODES)))
+    parser.add_argument("--source", action="append", default=[], metavar="LABEL=DIR",
+                        help="also run the nnrun source tree in DIR (put first on PYTHONPATH), alternated with the "
+                        "others; e.g. --source before=/path/to/old/checkout --source after=.")
     parser.add_argument("--smoke", action="store_true", help="tiny epoch counts, to check the script runs")
     args = parser.parse_args()
     if args.smoke:
-        args.epochs, args.repeats = [3, 6], 1
+        args.epochs, args.repeats = [30, 60], 1
     return args
 
 
@@ -72,31 +78,49 @@ EPOCH_LINE = re.compile(rb"epoch +(\d+)/(\d+) ")
 
 
 class EpochClock:
-    """Watches a run's output as it arrives and notes when the first and the last epoch
-    lines appear: the time between them is the cost of the epochs, whatever start-up,
-    loading and the final evaluation cost."""
+    """Watches a run's output as it arrives: for every read, the newest epoch line in it,
+    the time and the process's CPU time so far. The cost of an epoch is measured between
+    the first such read and the last one before the final epoch's line: in a terminal,
+    epoch lines arrive in batches, one per redraw, and the last batch comes with the
+    closing results, so it is left out. Start-up, loading and the final evaluation do
+    not count. CPU time (the process's user + system time, from /proc) is the measure
+    that other programs on a busy machine disturb least."""
 
     def __init__(self):
-        self.first = self.last = None
+        self.marks: list[tuple[int, float, float]] = []  # (newest epoch seen, wall time, CPU seconds)
+        self.total = None
         self.pending = b""
         self.tail = b""
+        self.pid = None
 
     def feed(self, chunk: bytes) -> None:
         now = time.perf_counter()
         text = self.pending + chunk
-        for match in EPOCH_LINE.finditer(text):
-            epoch, total = int(match.group(1)), int(match.group(2))
-            if epoch == 1 and self.first is None:
-                self.first = now
-            if epoch == total:
-                self.last = now
+        epochs = [(int(m.group(1)), int(m.group(2))) for m in EPOCH_LINE.finditer(text)]
+        if epochs:
+            self.total = epochs[-1][1]
+            self.marks.append((epochs[-1][0], now, cpu_seconds(self.pid)))
         self.pending = text[-64:]  # a line split across two reads
         self.tail = (self.tail + chunk)[-4000:]
 
-    def per_epoch(self, epochs: int) -> float:
-        if self.first is None or self.last is None:
-            raise SystemExit(f"no epoch lines seen in the output:\n{self.tail.decode(errors='replace')}")
-        return (self.last - self.first) / max(epochs - 1, 1)
+    def per_epoch(self) -> tuple[float, float]:
+        """(wall seconds, CPU seconds) per epoch."""
+        marks = [mark for mark in self.marks if mark[0] < (self.total or 0)]
+        if len(marks) < 2 or marks[-1][0] == marks[0][0]:  # a run too short for two redraws
+            marks = self.marks
+        if len(marks) < 2 or marks[-1][0] == marks[0][0]:
+            raise SystemExit(f"too few epoch lines seen in the output:\n{self.tail.decode(errors='replace')}")
+        (first, wall0, cpu0), (last, wall1, cpu1) = marks[0], marks[-1]
+        return (wall1 - wall0) / (last - first), (cpu1 - cpu0) / (last - first)
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a running process (all its threads), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stream(process: subprocess.Popen, fd: int, clock: EpochClock) -> None:
@@ -122,12 +146,14 @@ def run(argv: list[str], env: dict, terminal: bool) -> tuple[float, EpochClock]:
     if terminal:
         master, slave = pty.openpty()
         process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+        clock.pid = process.pid
         os.close(slave)
         stream(process, master, clock)
         os.close(master)
     else:
         process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
+        clock.pid = process.pid
         stream(process, process.stdout.fileno(), clock)
     code = process.wait()
     seconds = time.perf_counter() - started
@@ -137,13 +163,13 @@ def run(argv: list[str], env: dict, terminal: bool) -> tuple[float, EpochClock]:
 
 
 def measure(mode: int, epochs: int, work: Path, env: dict) -> tuple[float, float]:
-    """(wall seconds, seconds per epoch) of one run."""
+    """(wall seconds, CPU seconds) per epoch of one run."""
     checkpoints, terminal = mode in (0, 1), mode in (1, 3)
     run_dir = work / f"m{mode}-e{epochs}-{time.monotonic_ns()}"
-    seconds, clock = run(command(epochs, checkpoints, run_dir), env, terminal)
+    _, clock = run(command(epochs, checkpoints, run_dir), env, terminal)
     if not (run_dir / "model.safetensors").exists():
         raise SystemExit(f"{run_dir}: the run wrote no model.safetensors")
-    return seconds, clock.per_epoch(epochs)
+    return clock.per_epoch()
 
 
 def main() -> None:
@@ -151,24 +177,35 @@ def main() -> None:
     env, removed = environment()
     print(f"config: {CONFIG.relative_to(ROOT)}; BLAS threads 1; "
           + (f"unset {', '.join(removed)} for this benchmark's processes" if removed else "no OpenBLAS pins were set"))
+    sources = dict(item.split("=", 1) for item in args.source) or {"this tree": ""}
     modes = sorted(set(args.modes))
-    results: dict[tuple[int, int], tuple[float, float]] = {}
+    best: dict[tuple, tuple[float, float]] = {}  # (source, mode, epochs) -> (wall, cpu) per epoch
     with tempfile.TemporaryDirectory() as tmp:
         for epochs in args.epochs:
             for _ in range(args.repeats):
-                for mode in modes:  # alternated
-                    wall, per_epoch = measure(mode, epochs, Path(tmp), env)
-                    if (mode, epochs) not in results or per_epoch < results[mode, epochs][1]:
-                        results[mode, epochs] = (wall, per_epoch)
+                for mode in modes:  # alternated: A B A B
+                    for label, folder in sources.items():
+                        source_env = dict(env, PYTHONPATH=folder) if folder else env
+                        wall, cpu = measure(mode, epochs, Path(tmp), source_env)
+                        old = best.get((label, mode, epochs), (math.inf, math.inf))
+                        best[label, mode, epochs] = (min(old[0], wall), min(old[1], cpu))
             print(f"  measured {epochs} epochs", file=sys.stderr, flush=True)
-    first = args.epochs[0]
-    print(f"\n{'mode':<26}{'epochs':>7}{'wall s':>9}{'ms/epoch':>10}{'vs ' + str(first):>9}")
+    print_table(best, sources, modes, args.epochs)
+
+
+def print_table(best: dict, sources: dict, modes: list[int], epochs_list: list[int]) -> None:
+    first = epochs_list[0]
+    print(f"\nms per epoch (best of the repeats); the ratios compare with {first} epochs\n")
+    print(f"{'mode':<26}{'code':<12}{'epochs':>7}{'wall ms':>9}{'CPU ms':>8}{'wall x':>8}{'CPU x':>7}")
     for mode in modes:
-        for i, epochs in enumerate(args.epochs):
-            wall, per_epoch = results[mode, epochs]
-            ratio = per_epoch / results[mode, first][1]
-            label = MODES[mode] if i == 0 else ""
-            print(f"{label:<26}{epochs:>7}{wall:>9.2f}{per_epoch * 1000:>10.2f}{ratio:>8.2f}x")
+        for label in sources:
+            for i, epochs in enumerate(epochs_list):
+                wall, cpu = best[label, mode, epochs]
+                wall0, cpu0 = best[label, mode, first]
+                name = MODES[mode] if i == 0 and label == next(iter(sources)) else ""
+                code = label if i == 0 else ""
+                print(f"{name:<26}{code:<12}{epochs:>7}{wall * 1000:>9.2f}{cpu * 1000:>8.2f}"
+                      f"{wall / wall0:>7.2f}x{cpu / cpu0:>6.2f}x")
 
 
 if __name__ == "__main__":

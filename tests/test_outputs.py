@@ -123,3 +123,12 @@ def test_a_run_without_weights_or_checkpoints_is_a_clear_error(run_cli, interrup
     result = run_cli("evaluate", interrupted)
     assert result.exit_code == 2
     assert f"{interrupted / 'model.safetensors'}: missing" in result.output
+
+
+def test_an_interrupted_run_is_exported_with_its_newest_checkpoint(run_cli, interrupted, tmp_path):
+    pytest.importorskip("onnx")
+    result = run_cli("export", interrupted, "-o", tmp_path / "stopped.onnx")
+    assert result.exit_code == 0, result.output
+    assert "note: the run is interrupted and has no final weights; using those of its newest valid checkpoint, " \
+           f"{interrupted / 'checkpoints' / 'epoch-000005.safetensors'} (after epoch 5)" in result.output
+    assert (tmp_path / "stopped.onnx").exists()

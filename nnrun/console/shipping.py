@@ -18,6 +18,8 @@ def _size(count: int) -> str:
 def print_export(echo: Echo, report) -> None:
     """The files written, the checker, the runtime comparison and the float16 score."""
     weights = "float16 weights" if report.float16 else "float32"
+    if report.weights_note:
+        echo(f"note: {report.weights_note}")
     echo(f"wrote {report.model_path} ({_size(report.size_bytes)}, opset {report.opset}, {weights}, "
          f"{report.parameters:,} parameters)")
     echo(f"      {report.card_path} (input columns, encoding, classes)")

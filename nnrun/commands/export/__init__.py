@@ -45,6 +45,7 @@ class ExportReport:
     parameters: int
     comparison: Comparison | None
     skipped: str | None  # why the comparison did not run (the data could not be loaded)
+    weights_note: str | None = None  # set when an unfinished run's newest checkpoint was exported
 
 
 def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int = DEFAULT_OPSET,
@@ -71,7 +72,8 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     card_path = target.with_suffix(".json")
     files.atomic_write(target, data)
     files.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
-    return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped)
+    return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped,
+                        trained.weights_note)
 
 
 def require_onnx():
