@@ -21,6 +21,10 @@ def guard(action: Callable[[], object]) -> None:
     try:
         action()
     except NnrunError as exc:
+        from nnrun.engine.distributed import launched_rank
+
+        if launched_rank() > 0:  # one run over several processes: process 0 tells the user
+            raise typer.Exit(exc.exit_code) from None
         if debug["on"]:  # the traceback, but still the documented exit code
             import traceback
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.data import Dataset
-from nnrun.engine.checkpointing import Checkpointer
 from nnrun.engine.experiment import Experiment
 from nnrun.engine.guards import SignalWatch, check_finite
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.record import RunRecord
+from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.stopping import EarlyStopper
 from nnrun.model.metrics import METRICS
 from nnrun.model.monitor import Monitor, default_key
@@ -41,10 +41,11 @@ class FitResult:
 
 
 def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
-        signals: SignalWatch | None = None) -> FitResult:
+        signals: SignalWatch | None = None, sharding=None) -> FitResult:
     """Epochs until the last or until early stopping. Checkpoints after every epoch
-    make any point resumable."""
-    loop = Loop(experiment, record, hooks, signals or SignalWatch())
+    make any point resumable. ``sharding`` splits batches over processes and sums what
+    they computed (see :mod:`nnrun.engine.sharding`); every process decides alike."""
+    loop = Loop(experiment, record, hooks, signals or SignalWatch(), sharding or WholeBatch())
     loop.keeper.begin(resume_from)
     hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
     if resume_from is not None:
@@ -57,9 +58,10 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
         row = loop.epoch(epoch)
         stopped = bool(stopper and stopper.update(epoch, row))
         loop.keeper.epoch_end(epoch, loop.batches.count)
-        if loop.signals.received:
-            raise loop.keeper.interrupted(loop.signals.received, f"after epoch {epoch}")
-        stopped = stopped or bool(hooks.should_stop())
+        received = loop.sharding.agree_stop(loop.signals.received)
+        if received:
+            raise loop.keeper.interrupted(received, f"after epoch {epoch}")
+        stopped = loop.sharding.any(stopped or bool(hooks.should_stop()))
     if stopper:
         stopper.restore()
     return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped)
@@ -79,8 +81,10 @@ class Loop:
     """Everything one training run carries from batch to batch, and what it checkpoints:
     weights (in the graph), optimizer slots, schedule state, random streams, progress."""
 
-    def __init__(self, experiment: Experiment, record: RunRecord, hooks: TrainingHooks, signals: SignalWatch):
+    def __init__(self, experiment: Experiment, record: RunRecord, hooks: TrainingHooks, signals: SignalWatch,
+                 sharding=None):
         config, graph = experiment.config, experiment.graph
+        self.sharding = sharding or WholeBatch()
         self.experiment, self.config, self.graph = experiment, config, graph
         self.hooks, self.signals, self.record = hooks, signals, record
         training = config.training
@@ -90,9 +94,9 @@ class Loop:
         self.stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
         self.shuffle_rng, self.dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
         self.batches = Batches(experiment.splits["train"], training.batch_size,
-                               graph.output_shape if config.metrics else None)
+                               graph.output_shape if config.metrics else None, self.sharding)
         self.progress = Progress()
-        self.keeper = Checkpointer(record, experiment, loop_components(
+        self.keeper = self.sharding.checkpointer(record, experiment, loop_components(
             graph, self.slots, self.progress, self.stopper, self.schedule_state,
             shuffle=self.shuffle_rng, dropout=self.dropout_rng))
 
@@ -120,20 +124,22 @@ class Loop:
     def _batches(self, epoch: int, order: np.ndarray, lr: float) -> float:
         """The gradient steps of one epoch; returns the sum of the batch losses times
         their sizes. This is the hot path: nothing here is per parameter."""
-        graph, loss, optimizer = self.graph, self.config.loss, self.config.optimizer
+        graph, loss, optimizer, shards = self.graph, self.config.loss, self.config.optimizer, self.sharding
         from_logits = graph.outputs_logits
         loss_sum = 0.0
-        for index, (x, y, out_slot) in enumerate(self.batches.iterate(order)):
-            if self.signals.received:
-                raise self.keeper.interrupted(self.signals.received, f"in epoch {epoch}, batch {index + 1}")
-            out, tape = graph.forward(x, True, self.dropout_rng)
-            value, d_out = loss(out, y, from_logits)
-            graph.backward(tape, d_out)
+        for index, (x, y, out_slot, part, n) in enumerate(self.batches.iterate(order)):
+            out, tape = graph.forward(x, True, self.dropout_rng, part=part)
+            value, d_out = loss(out, y, from_logits) if len(x) else (0.0, np.zeros_like(out))
+            graph.backward(tape, shards.scale(d_out, len(x), n))
+            # Summed over the processes of a data-parallel run, with any request to stop.
+            value, received = shards.sum_step(graph.grad_buffer, value, len(x), n, self.signals.received)
+            if received:
+                raise self.keeper.interrupted(received, f"in epoch {epoch}, batch {index + 1}")
             value += graph.add_penalties()
             check_finite(value, graph.grad_buffer, epoch, index + 1)
             self.progress.step += 1
             optimizer.step(graph.trainable, graph.grad_buffer, self.slots, lr, self.progress.step)
-            loss_sum += value * len(x)
+            loss_sum += value * n
             if out_slot is not None:
                 out_slot[...] = out
             self.hooks.batch(index + 1, value)
@@ -144,25 +150,31 @@ class Batches:
     """Mini-batches gathered into reused buffers, plus the epoch's outputs in the
     shuffled order so training metrics are computed once per epoch on every sample."""
 
-    def __init__(self, data: Dataset, batch_size: int, output_shape: tuple | None):
-        self.data = data
+    def __init__(self, data: Dataset, batch_size: int, output_shape: tuple | None, sharding=None):
+        self.data, self.sharding = data, sharding or WholeBatch()
         self.size = min(batch_size, len(data))
         self.count = math.ceil(len(data) / self.size)
-        self.x_buffer = np.empty((self.size, *data.x.shape[1:]), data.x.dtype)
-        self.y_buffer = np.empty((self.size, *data.y.shape[1:]), data.y.dtype)
-        self.outputs = np.empty((len(data), *output_shape), data.x.dtype) if output_shape else None
+        rows = self.sharding.max_rows(self.size)  # of each batch, computed by this process
+        self.x_buffer = np.empty((rows, *data.x.shape[1:]), data.x.dtype)
+        self.y_buffer = np.empty((rows, *data.y.shape[1:]), data.y.dtype)
+        # Zeros: a process of a data-parallel run fills only its own rows.
+        self.outputs = np.zeros((len(data), *output_shape), data.x.dtype) if output_shape else None
 
     def iterate(self, order: np.ndarray):
+        """Per batch: this process's rows (x, y, their output rows), its BatchPart (None
+        when the batch is whole here) and the batch's size."""
         for start in range(0, len(order), self.size):
-            indices = order[start : start + self.size]
-            n = len(indices)
-            x = np.take(self.data.x, indices, axis=0, out=self.x_buffer[:n], mode="clip")
-            y = np.take(self.data.y, indices, axis=0, out=self.y_buffer[:n], mode="clip")
-            yield x, y, (self.outputs[start : start + n] if self.outputs is not None else None)
+            n = min(self.size, len(order) - start)
+            lo, hi, part = self.sharding.rows(n)
+            indices = order[start + lo : start + hi]
+            x = np.take(self.data.x, indices, axis=0, out=self.x_buffer[: hi - lo], mode="clip")
+            y = np.take(self.data.y, indices, axis=0, out=self.y_buffer[: hi - lo], mode="clip")
+            out_slot = self.outputs[start + lo : start + hi] if self.outputs is not None else None
+            yield x, y, out_slot, part, n
 
     def epoch_metrics(self, config, graph, order: np.ndarray) -> dict[str, float]:
         if self.outputs is None:
             return {}
-        probs = graph.activate(self.outputs)
+        probs = graph.activate(self.sharding.gather_outputs(self.outputs))
         target = self.data.y[order]
         return {name: METRICS[name].fn(target, probs) for name in config.metrics}

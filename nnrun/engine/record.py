@@ -59,8 +59,11 @@ def blas_threads(settings: dict[str, str]) -> int:
 
 
 class RunRecord:
-    def __init__(self, run: RunDir, meta: dict, lock: RunLock | None = None):
+    writes = True  # this process writes the run directory (see nnrun.engine.sharding.FollowerRecord)
+
+    def __init__(self, run: RunDir, meta: dict, lock: RunLock | None = None, world_size: int = 1):
         self.run = run
+        self.world_size = world_size  # processes training the run together (mpiexec -n)
         self.path = run.path
         self.meta = meta
         self.metrics = MetricsLog(run.metrics)
@@ -70,12 +73,13 @@ class RunRecord:
         self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
 
     @classmethod
-    def create(cls, experiment, run_dir=None, runs_root="runs", command=None, run: RunDir | None = None) -> "RunRecord":
+    def create(cls, experiment, run_dir=None, runs_root="runs", command=None, run: RunDir | None = None,
+               world_size: int = 1) -> "RunRecord":
         config = experiment.config
         run = run or RunDir.create(config.name, explicit=run_dir, root=runs_root)
         lock = run.lock()
         try:
-            record = cls(run, cls._start_meta(experiment, command), lock)
+            record = cls(run, cls._start_meta(experiment, command, world_size), lock, world_size)
             cls._write_start_files(run, experiment)
             record._write_meta()
         except BaseException:
@@ -100,7 +104,7 @@ class RunRecord:
         })
 
     @staticmethod
-    def _start_meta(experiment, command) -> dict:
+    def _start_meta(experiment, command, world_size: int) -> dict:
         config = experiment.config
         return {
             "status": "running",
@@ -113,6 +117,7 @@ class RunRecord:
             "split_fingerprints": experiment.split_fingerprints,
             "samples": {name: len(part) for name, part in experiment.splits.items()},
             "parameters": experiment.graph.parameter_count,
+            "world_size": world_size,
             "environment": environment(),
         }
 
@@ -149,7 +154,7 @@ class RunRecord:
         again, under its new epoch count if it is being extended."""
         self.active = True
         entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": epoch, "skipped": skipped,
-                 "command": " ".join(sys.argv), "environment": environment()}
+                 "command": " ".join(sys.argv), "environment": environment(), "world_size": self.world_size}
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config).encode())

@@ -34,8 +34,8 @@ ENVIRONMENT_KEYS = ("numpy", "blas", "blas_threads", "platform")
 
 def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | None = None, command=None):
     """Continue ``run_dir`` from its newest valid checkpoint; returns a TrainResult."""
-    hooks = hooks or SilentHooks()
     started = time.perf_counter()
+    hooks = hooks or SilentHooks()
     run_path = RunDir.open(run_dir)
     path = run_path.path
     loaded = load_config(run_path.config)
@@ -49,7 +49,8 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
             hooks.warn(f"training.epochs {epochs[0]} -> {epochs[1]}: this continues the run to {epochs[1]} epochs "
                        f"in place; its config.yaml, metrics.csv and model.safetensors will say so")
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
-        for message in environment_changes(record.meta.get("environment", {}), environment()):
+        changes = environment_changes(record.meta.get("environment", {}), environment())
+        for message in changes + world_size_change(record.meta, 1):
             hooks.warn(message)
         candidates = checkpoints.candidates(path)
     except BaseException:
@@ -87,4 +88,22 @@ def environment_changes(before: dict, now: dict) -> list[str]:
     return [
         f"the run started under a different numeric environment ({detail}); the resumed run is not "
         "promised to be bit-identical to an uninterrupted one"
+    ]
+
+
+def previous_world_size(meta: dict) -> int:
+    """How many processes trained the run last (``mpiexec -n``; 1 before the field existed)."""
+    resumes = [entry for entry in meta.get("resumes", []) if isinstance(entry, dict)]
+    size = (resumes[-1] if resumes else meta).get("world_size", meta.get("world_size", 1))
+    return size if isinstance(size, int) and size >= 1 else 1
+
+
+def world_size_change(meta: dict, size: int) -> list[str]:
+    """A sentence when the run resumes with another number of processes than it ran with."""
+    before = previous_world_size(meta)
+    if before == size:
+        return []
+    return [
+        f"the run was trained by {before} process{'es' if before > 1 else ''} and resumes with {size}; "
+        f"it continues equal to a {before}-process run within rounding, not bit for bit"
     ]

@@ -20,6 +20,7 @@ from nnrun.engine.guards import SignalWatch
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
+from nnrun.engine.sharding import WholeBatch
 from nnrun.store.rundir import RunDir
 
 
@@ -50,16 +51,18 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: Traini
 
 
 def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, started: float,
-        resume_from: list[Path] | None = None) -> TrainResult:
+                   resume_from: list[Path] | None = None, sharding=None) -> TrainResult:
     """Train a built experiment into its (locked) run record; ``resume_from`` lists
-    checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`)."""
+    checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`);
+    ``sharding`` splits the batches over processes (see :mod:`nnrun.engine.sharding`)."""
+    sharding = sharding or WholeBatch()
     try:
         # Overflow shows up as a non-finite loss, which stops training with a clear
         # message; numpy's own warnings would only repeat it less clearly.
         # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals:
-            fitted = fit(experiment, record, hooks, resume_from, signals)
-        final = {name: experiment.score(name) for name in experiment.splits}
+            fitted = fit(experiment, record, hooks, resume_from, signals, sharding)
+        final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
         record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
     except BaseException as exc:
         record.fail(exc)

@@ -93,8 +93,11 @@ class Graph:
             reg.add_gradient(w, grad)
         return self.penalty()
 
-    def forward(self, x: np.ndarray, training: bool, rng: np.random.Generator | None = None):
-        """Returns the output (logits when the activation is fused) and the tape of caches."""
+    def forward(self, x: np.ndarray, training: bool, rng: np.random.Generator | None = None, part=None):
+        """Returns the output (logits when the activation is fused) and the tape of caches.
+
+        ``part`` (a :class:`~nnrun.model.layers.base.BatchPart`) says that ``x`` holds only
+        some rows of the batch, for the layers whose training forward spans the batch."""
         values, masks = {INPUT: x}, {INPUT: None}  # masks: (N, T) real steps, None when unmasked
         tape = []
         for node in self.nodes:
@@ -102,10 +105,10 @@ class Graph:
             inputs = [values[n] for n in node.inputs] if layer.merges else values[node.inputs[0]]
             mask = [masks[n] for n in node.inputs] if layer.merges else masks[node.inputs[0]]
             masked = any(m is not None for m in mask) if layer.merges else mask is not None
-            if masked and layer.takes_mask:
-                y, cache = layer.forward(node.params, inputs, training, rng, mask=mask)
-            else:
-                y, cache = layer.forward(node.params, inputs, training, rng)
+            extra = {"mask": mask} if masked and layer.takes_mask else {}
+            if layer.spans_batch:
+                extra["part"] = part
+            y, cache = layer.forward(node.params, inputs, training, rng, **extra)
             values[node.name] = y
             masks[node.name] = layer.output_mask(inputs, mask)
             tape.append(cache)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from nnrun.model.activations import softmax
 from nnrun.model.initializers import InitializerSpec, initialize
-from nnrun.model.layers.base import Layer, Params, Shape
+from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform
 from nnrun.model.regularizers import RegularizerSpec
 
 PROJECTIONS = ("query", "key", "value")
@@ -48,6 +48,7 @@ class MultiHeadAttention(Layer):
 
     merges = True
     takes_mask = True
+    spans_batch = True  # attention dropout masks are drawn for the whole batch
     check_cases = [
         ({"num_heads": 2, "key_dim": 2}, [(3, 4)]),
         ({"num_heads": 1, "key_dim": 3, "value_dim": 2, "use_causal_mask": True}, [(4, 3)]),
@@ -123,7 +124,7 @@ class MultiHeadAttention(Layer):
             allowed = causal if allowed is None else allowed & causal
         return allowed
 
-    def forward(self, params, x, training, rng, mask=None):
+    def forward(self, params, x, training, rng, mask=None, part=None):
         query, value, key = self._roles(x)
         q = self._project(params, "query", query)  # (N, H, Tq, K)
         k = self._project(params, "key", key)  # (N, H, Tk, K)
@@ -136,7 +137,7 @@ class MultiHeadAttention(Layer):
         weights = softmax(scores)
         drop = None
         if training and self.dropout > 0:
-            keep = rng.random(weights.shape, dtype=np.float32) >= self.dropout
+            keep = batch_uniform(rng, weights.shape, part) >= self.dropout
             drop = keep.astype(weights.dtype) * weights.dtype.type(1.0 / (1.0 - self.dropout))
         context = (weights if drop is None else weights * drop) @ v  # (N, H, Tq, V)
         n, tq = query.shape[:2]

@@ -29,11 +29,18 @@ Parameters named in ``state_params`` (batch norm's moving statistics) are saved 
 the weights but never trained: the graph keeps them out of the optimizer's buffer,
 ``backward`` returns no gradient for them, and the layer's training-mode ``forward``
 updates them in place, the one write a forward may make.
+
+A layer whose training-mode forward depends on the whole batch (batch norm's
+statistics, the masks of dropout and of recurrent and attention dropout) sets
+``spans_batch``; its ``forward`` then gets ``part=``: None when ``x`` is the whole
+batch, else a :class:`BatchPart` saying which rows of the batch ``x`` holds and summing
+arrays over every part. Data-parallel training computes the parts in separate
+processes; the model never knows how the parts are summed.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -44,6 +51,27 @@ Shape = tuple[int, ...]
 Params = dict[str, np.ndarray]
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class BatchPart(Protocol):
+    """Rows ``start : start + len(x)`` of a batch of ``total`` rows; the others are elsewhere."""
+
+    start: int
+    total: int
+
+    def sum(self, local: np.ndarray) -> np.ndarray:
+        """The element-wise sum of ``local`` over every part of the batch (same shape)."""
+        ...
+
+
+def batch_uniform(rng: np.random.Generator, shape: tuple[int, ...], part: BatchPart | None) -> np.ndarray:
+    """Uniform [0, 1) float32 draws of ``shape`` (batch axis first) for this part's rows.
+    The whole batch's numbers are drawn, so the draws, and the generator's state after
+    them, do not depend on how the batch is split."""
+    if part is None:
+        return rng.random(shape, dtype=np.float32)
+    whole = rng.random((part.total, *shape[1:]), dtype=np.float32)
+    return whole[part.start : part.start + shape[0]]
 
 
 class Layer(BaseModel):
@@ -68,6 +96,8 @@ class Layer(BaseModel):
     differentiable_input: ClassVar[bool] = True
     takes_mask: ClassVar[bool] = False
     keeps_mask: ClassVar[bool] = False
+    # True when training statistics or random draws span the batch: forward gets `part=`.
+    spans_batch: ClassVar[bool] = False
     # Spec fields and input shapes the registry's gradient check runs every layer with.
     check_cases: ClassVar[list[tuple[dict[str, Any], Shape]]] = []
 

@@ -35,6 +35,7 @@ class Bidirectional(Layer):
         "concat", description="How the two directions' outputs combine.")
 
     takes_mask = True
+    spans_batch = True
     check_cases = [
         ({"layer": {"type": "lstm", "units": 2}}, (3, 2)),
         ({"layer": {"type": "gru", "units": 2, "return_sequences": True}, "merge_mode": "mul"}, (3, 2)),
@@ -70,8 +71,9 @@ class Bidirectional(Layer):
         """The backward copy's output in the forward one's time order."""
         return y[:, ::-1] if self.layer.return_sequences else y
 
-    def forward(self, params, x, training, rng, mask=None):
+    def forward(self, params, x, training, rng, mask=None, part=None):
         (ahead, behind), kwargs = self._directions(), ({} if mask is None else {"mask": mask})
+        kwargs["part"] = part
         y_ahead, cache_ahead = ahead.forward(self._side(params, "forward"), x, training, rng, **kwargs)
         y_behind, cache_behind = behind.forward(self._side(params, "backward"), x, training, rng, **kwargs)
         y_behind = self._realign(y_behind)

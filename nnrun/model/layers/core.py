@@ -10,7 +10,7 @@ from pydantic import Field
 
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.initializers import InitializerSpec, initialize
-from nnrun.model.layers.base import Layer, Params, Shape
+from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform
 from nnrun.model.regularizers import RegularizerSpec
 
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
@@ -131,11 +131,12 @@ class Dropout(Layer):
     keeps_mask = True
 
     check_cases = [({"rate": 0.5}, (6,)), ({"rate": 0.2}, (2, 3))]
+    spans_batch = True  # the mask is drawn for the whole batch (see batch_uniform)
 
-    def forward(self, params, x, training, rng):
+    def forward(self, params, x, training, rng, part=None):
         if not training or self.rate == 0.0:
             return x, None
-        keep = rng.random(x.shape, dtype=np.float32) >= self.rate
+        keep = batch_uniform(rng, x.shape, part) >= self.rate
         mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.rate))
         return x * mask, mask
 

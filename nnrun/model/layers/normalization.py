@@ -8,6 +8,11 @@ axis. With ``m`` values per statistic, the input gradient is
     dx_hat = dy * gamma,
 
 summed over the axes the statistics were taken on.
+
+Batch normalization over a batch split into parts (data-parallel training) takes the
+same statistics over the whole batch: the sums above, and the mean and variance, are
+summed over every part (synchronized batch norm), so the result does not depend on
+the split beyond rounding.
 """
 
 from __future__ import annotations
@@ -30,12 +35,28 @@ def _affine_params(features: int, dtype, center: bool, scale: bool) -> Params:
     return params
 
 
-def _normalized_grad(dx_hat, x_hat, inv_std, axes):
-    """dx from dx_hat for statistics taken over ``axes`` (see the module docstring)."""
-    m = math.prod(dx_hat.shape[a] for a in axes)  # a Python int, so float32 stays float32
-    total = dx_hat.sum(axis=axes, keepdims=True)
-    projected = (dx_hat * x_hat).sum(axis=axes, keepdims=True)
+def _normalized_grad(dx_hat, x_hat, inv_std, axes, part=None):
+    """dx from dx_hat for statistics taken over ``axes`` (see the module docstring);
+    with ``part``, the rows are part of a larger batch, whose sums count."""
+    if part is None:
+        m = math.prod(dx_hat.shape[a] for a in axes)  # a Python int, so float32 stays float32
+        total = dx_hat.sum(axis=axes, keepdims=True)
+        projected = (dx_hat * x_hat).sum(axis=axes, keepdims=True)
+    else:  # the batch axis comes first in axes; (C,) sums broadcast over the last axis
+        m = part.total * math.prod(dx_hat.shape[a] for a in axes[1:])
+        total, projected = part.sum(np.stack([dx_hat.sum(axis=axes), (dx_hat * x_hat).sum(axis=axes)]))
     return (m * dx_hat - total - x_hat * projected) * (inv_std / m)
+
+
+def _batch_moments(x, axes, part):
+    """Mean and biased variance over ``axes``, over every part of the batch when ``x`` is
+    one part: first the mean, then the squared deviations from it (the stable two-pass form)."""
+    if part is None:
+        return x.mean(axis=axes), x.var(axis=axes)
+    count = part.total * math.prod(x.shape[a] for a in axes[1:])
+    mean = part.sum(x.sum(axis=axes)) / count
+    var = part.sum(np.square(x - mean).sum(axis=axes)) / count
+    return mean, var
 
 
 def _affine_grads(params: Params, dy, x_hat, axes) -> tuple[np.ndarray, dict]:
@@ -62,6 +83,7 @@ class BatchNormalization(Layer):
     center: bool = Field(True, description="Learn an offset beta.")
     scale: bool = Field(True, description="Learn a scale gamma.")
     state_params = ("moving_mean", "moving_variance")
+    spans_batch = True
 
     check_cases = [({}, (4,)), ({"momentum": 0.9}, (2, 3)), ({"center": False, "scale": False}, (3,))]
 
@@ -72,11 +94,10 @@ class BatchNormalization(Layer):
         params["moving_variance"] = np.ones(features, dtype)
         return params
 
-    def forward(self, params, x, training, rng):
+    def forward(self, params, x, training, rng, part=None):
         axes = tuple(range(x.ndim - 1))
         if training:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            mean, var = _batch_moments(x, axes, part)
             for name, batch in (("moving_mean", mean), ("moving_variance", var)):
                 moving = params[name]
                 moving *= self.momentum
@@ -88,16 +109,16 @@ class BatchNormalization(Layer):
         y = x_hat * params["gamma"] if self.scale else x_hat
         if self.center:
             y = y + params["beta"]
-        return y, (x_hat, inv_std, training)
+        return y, (x_hat, inv_std, training, part)
 
     def backward(self, params, cache, dy, need_dx=True):
-        x_hat, inv_std, training = cache
+        x_hat, inv_std, training, part = cache
         axes = tuple(range(dy.ndim - 1))
         dx_hat, grads = _affine_grads(params, dy, x_hat, axes)
         if not need_dx:
             return None, grads
         # At inference the statistics are constants, so only the scaling remains.
-        dx = _normalized_grad(dx_hat, x_hat, inv_std, axes) if training else dx_hat * inv_std
+        dx = _normalized_grad(dx_hat, x_hat, inv_std, axes, part) if training else dx_hat * inv_std
         return dx, grads
 
 

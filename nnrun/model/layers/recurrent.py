@@ -32,7 +32,7 @@ from pydantic import Field
 
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.initializers import InitializerSpec, initialize
-from nnrun.model.layers.base import Layer, Params, Shape
+from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform
 from nnrun.model.regularizers import RegularizerSpec
 
 # Derivatives that follow from the output alone, so a step's activations can be
@@ -78,6 +78,7 @@ class Recurrent(Layer):
     bias_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the bias.")
 
     takes_mask = True
+    spans_batch = True  # dropout masks are drawn for the whole batch
     gates: ClassVar[int] = 1
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -125,18 +126,18 @@ class Recurrent(Layer):
         + recurrent bias) (T, N, G*u), or None where that equals d xw."""
         raise NotImplementedError
 
-    def _dropout_masks(self, x, training, rng):
+    def _dropout_masks(self, x, training, rng, part):
         def one(rate, width):
             if not training or rate == 0.0:
                 return None
-            keep = rng.random((x.shape[0], width), dtype=np.float32) >= rate
+            keep = batch_uniform(rng, (x.shape[0], width), part) >= rate
             return keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
 
         return one(self.dropout, x.shape[2]), one(self.recurrent_dropout, self.units)
 
-    def forward(self, params, x, training, rng, mask=None):
+    def forward(self, params, x, training, rng, mask=None, part=None):
         n, t, f = x.shape
-        input_drop, state_drop = self._dropout_masks(x, training, rng)
+        input_drop, state_drop = self._dropout_masks(x, training, rng, part)
         xs = x.transpose(1, 0, 2)  # (T, N, F): time-major, each step contiguous
         steps = None if mask is None else mask.T[:, :, None].astype(x.dtype)  # (T, N, 1)
         if self.go_backwards:

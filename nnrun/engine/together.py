@@ -1,0 +1,138 @@
+"""``mpiexec -n N nnrun train CONFIG`` and ``... --resume RUN_DIR``: one run, N processes.
+
+Every process builds the experiment itself (same config, data and seed); a mistake
+found by any of them stops all of them with one message, printed by process 0. Process
+0 alone creates or reopens the run directory and writes into it; it sends its starting
+state to the others (see :mod:`nnrun.engine.sharding`). An error that only one process
+meets while training (a full disk under the writer, a crash) stops every process at
+once, so none is left waiting for it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from nnrun.engine.distributed import Stopped, World
+from nnrun.engine.hooks import SilentHooks
+from nnrun.engine.record import RunRecord, environment
+from nnrun.engine.sharding import FollowerRecord, Shards
+from nnrun.errors import NonFiniteError, RunInterrupted, UserError
+from nnrun.store import checkpoints
+from nnrun.store.rundir import RunDir
+
+# Raised by every process at the same step, from values the processes share.
+AGREED = (RunInterrupted, NonFiniteError, Stopped)
+
+
+class MutedHooks(SilentHooks):
+    """The hooks of a process that is not the writer: the writer says everything."""
+
+    def warn(self, message: str) -> None:
+        pass
+
+
+@contextmanager
+def stopping_together(world: World):
+    """Errors met together leave every process normally; any other stops all of them."""
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, (*AGREED, SystemExit)) or getattr(exc, "agreed", False):
+            raise
+        world.abort(exc)
+
+
+def train_together(world: World, config, overrides, run_dir, runs_root, hooks, command, started):
+    from nnrun.engine.experiment import as_loaded, build
+    from nnrun.engine.train import run_experiment
+
+    with stopping_together(world):
+        experiment = world.agree(lambda: build(as_loaded(config, overrides)))
+        _check_split(world, experiment)
+        record = world.agree(lambda: RunRecord.create(
+            experiment, run_dir=run_dir, runs_root=runs_root, command=command, world_size=world.size,
+        ) if world.writes else None)
+        path = world.broadcast_json(str(record.path) if world.writes else None)
+        _watch(world, path)
+        return run_experiment(experiment, record or FollowerRecord(path), _hooks(world, hooks), started,
+                              sharding=Shards(world))
+
+
+def resume_together(world: World, run_dir, config, overrides, hooks, started):
+    """As :func:`nnrun.engine.resume.resume_training`; every process reads the run's
+    config.yaml (the run directory is on storage they share), the writer alone locks it."""
+    from nnrun.config import load_config
+    from nnrun.engine.experiment import build
+    from nnrun.engine.resume import _allowed_changes, environment_changes, world_size_change
+    from nnrun.engine.train import run_experiment
+
+    hooks = _hooks(world, hooks)
+    with stopping_together(world):
+        def prepare():
+            run_path = RunDir.open(run_dir)
+            loaded, epochs = load_config(run_path.config), None
+            if config is not None or overrides:
+                loaded, epochs = _allowed_changes(run_path.path, loaded, config, overrides)
+            return run_path, loaded, epochs
+
+        run_path, loaded, epochs = world.agree(prepare)
+        record = world.agree(lambda: RunRecord.reopen(run_path, extending=epochs is not None) if world.writes
+                             else None)
+        try:
+            experiment = world.agree(lambda: build(loaded, warm_start=False))
+            _check_split(world, experiment)
+            candidates = None
+            if world.writes:
+                record.world_size = world.size
+                if epochs is not None:
+                    record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}
+                    hooks.warn(f"training.epochs {epochs[0]} -> {epochs[1]}: this continues the run to {epochs[1]} "
+                               "epochs in place")
+                changes = environment_changes(record.meta.get("environment", {}), environment())
+                for message in changes + world_size_change(record.meta, world.size):
+                    hooks.warn(message)
+                candidates = checkpoints.candidates(run_path.path)
+            _watch(world, run_path.path)
+        except BaseException:
+            if record is not None:
+                record.release()
+            raise
+        return run_experiment(experiment, record or FollowerRecord(run_path.path), hooks, started,
+                              resume_from=candidates, sharding=Shards(world))
+
+
+def _check_split(world: World, experiment) -> None:
+    """Every process must read the same data, and every batch must have a row for each."""
+    fingerprints = world.allgather_json(experiment.fingerprint)
+    batch = min(experiment.config.training.batch_size, len(experiment.splits["train"]))
+
+    def check():
+        differing = [rank for rank, f in enumerate(fingerprints) if f != fingerprints[0]]
+        if differing:
+            raise UserError(
+                f"processes {differing} read other training data than process 0 (the dataset fingerprints "
+                "differ)", hint="give every machine the same data files and the same nnrun version",
+            )
+        if batch < world.size:
+            raise UserError(
+                f"training.batch_size: a batch of {batch} samples cannot be split over {world.size} processes; "
+                "each process needs at least one sample of every batch",
+                hint=f"raise training.batch_size to at least {world.size}, or start fewer processes "
+                f"(mpiexec -n {batch})",
+            )
+
+    world.agree(check)
+
+
+def _watch(world: World, path) -> None:
+    """The writer starts the watcher that records the run as failed if the launcher
+    kills it (see :mod:`nnrun.engine.watchdog`); the pipe to it lives as long as ``world``."""
+    if world.writes:
+        from nnrun.engine import watchdog
+
+        world.watcher = watchdog.start(Path(path), world.size)
+
+
+def _hooks(world: World, hooks):
+    return (hooks or SilentHooks()) if world.writes else MutedHooks()

@@ -1,0 +1,225 @@
+"""`mpiexec -n N nnrun train`: one run over N processes, as a user starts it.
+
+These tests need the MPI extra (`pip install 'nnrun[mpi]'`, which brings mpiexec);
+without it they are skipped, except those about a plain process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from safetensors.numpy import load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MPIEXEC = shutil.which("mpiexec", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+NNRUN = [sys.executable, "-m", "nnrun"]
+
+try:
+    import mpi4py  # noqa: F401
+
+    HAVE_MPI = MPIEXEC is not None
+except ImportError:
+    HAVE_MPI = False
+needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason="needs the MPI extra: pip install 'nnrun[mpi]'")
+
+# Batch norm, dropout, shuffling and a schedule: everything that must not depend on N.
+SYNTHETIC = {
+    "name": "parallel",
+    "seed": 7,
+    "data": {"source": {"type": "synthetic", "samples": 3000, "features": 20, "classes": 3},
+             "split": {"validation": 0.1, "test": 0.1}, "preprocess": ["standardize"]},
+    "model": {"layers": [{"type": "dense", "units": 64, "activation": "relu"},
+                         {"type": "batch_normalization"},
+                         {"type": "dropout", "rate": 0.3},
+                         {"type": "dense", "units": 3, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": {"type": "sgd", "learning_rate": 0.05, "momentum": 0.9},
+    "metrics": ["accuracy"],
+    "training": {"epochs": 8, "batch_size": 50, "checkpoint": {"every_epochs": 1, "keep": 2}},
+}
+
+
+def environment() -> dict:
+    # One BLAS thread per process, as a data-parallel run should have.
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def mpiexec(n: int, *args, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([MPIEXEC, "-n", str(n), *NNRUN, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=environment())
+
+
+def plain(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*NNRUN, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env=environment())
+
+
+def largest_difference(run_a: Path, run_b: Path) -> float:
+    a, b = load_file(run_a / "model.safetensors"), load_file(run_b / "model.safetensors")
+    assert sorted(a) == sorted(b)
+    return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k in a)
+
+
+def write_config(tmp_path: Path, config: dict, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@needs_mpi
+@pytest.mark.parametrize("config", ["iris", "wine", "digits_cnn"])
+def test_two_processes_train_the_weights_of_one(tmp_path, config):
+    source = ROOT / "configs" / f"{config}.yaml"
+    one = plain("train", source, "--set", "training.epochs=5", "--run-dir", tmp_path / "one", "--quiet")
+    assert one.returncode == 0, one.stderr
+    two = mpiexec(2, "train", source, "--set", "training.epochs=5", "--run-dir", tmp_path / "two", "--quiet")
+    assert two.returncode == 0, two.stderr
+    assert largest_difference(tmp_path / "one", tmp_path / "two") <= 1e-5
+    assert two.stdout.count("files:") == 1  # process 0 alone prints
+    meta = json.loads((tmp_path / "two" / "meta.json").read_text())
+    assert meta["world_size"] == 2 and meta["status"] == "completed"
+    assert json.loads((tmp_path / "one" / "meta.json").read_text())["world_size"] == 1
+
+
+@needs_mpi
+def test_batch_norm_and_dropout_do_not_depend_on_the_number_of_processes(tmp_path):
+    config = write_config(tmp_path, {**SYNTHETIC, "training": {**SYNTHETIC["training"], "epochs": 3}})
+    assert plain("train", config, "--run-dir", tmp_path / "n1", "--quiet").returncode == 0
+    for n in (1, 3):
+        result = mpiexec(n, "train", config, "--run-dir", tmp_path / f"mpi{n}", "--quiet")
+        assert result.returncode == 0, result.stderr
+    # One process under mpiexec is the plain run, bit for bit.
+    assert (tmp_path / "n1/model.safetensors").read_bytes() == (tmp_path / "mpi1/model.safetensors").read_bytes()
+    assert largest_difference(tmp_path / "n1", tmp_path / "mpi3") <= 1e-5
+
+
+@needs_mpi
+def test_a_batch_smaller_than_the_process_count_is_a_clear_error(tmp_path):
+    result = mpiexec(4, "train", ROOT / "configs/iris.yaml", "--set", "training.batch_size=3",
+                     "--run-dir", tmp_path / "run")
+    assert result.returncode == 2
+    assert result.stderr.count("a batch of 3 samples cannot be split over 4 processes") == 1
+    assert "raise training.batch_size to at least 4" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@needs_mpi
+def test_a_config_mistake_is_reported_once(tmp_path):
+    result = mpiexec(2, "train", ROOT / "configs/iris.yaml", "--set", "training.epochs=0")
+    assert result.returncode == 2
+    assert result.stderr.count("training.epochs: expected a whole number of at least 1") == 1
+
+
+def _start(tmp_path, n: int, config: Path, run: Path, *extra) -> subprocess.Popen:
+    """mpiexec in its own process group, each process writing its exit code to a file."""
+    script = f'trap : INT TERM; "$@"; code=$?; echo $code > {tmp_path}/exit-$PMI_RANK; exit $code'
+    command = [MPIEXEC, "-n", str(n), "sh", "-c", script, "sh", *NNRUN, "train", str(config), "--run-dir", str(run),
+               *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment(), start_new_session=True)
+
+
+def _wait_for_checkpoint(run: Path, epoch: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoints" / f"epoch-{epoch:06d}.safetensors").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+def _ranks(run: Path) -> dict[int, int]:
+    """pid of each process of a running `nnrun train --run-dir RUN`, by rank."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(run) in (entry / "cmdline").read_text() and \
+                    b"nnrun" in (entry / "cmdline").read_bytes():
+                variables = dict(v.split(b"=", 1) for v in (entry / "environ").read_bytes().split(b"\0") if b"=" in v)
+                if b"PMI_RANK" in variables and (entry / "exe").resolve().name.startswith("python"):
+                    found[int(variables[b"PMI_RANK"])] = int(entry.name)
+        except OSError:
+            continue
+    return found
+
+
+@needs_mpi
+def test_ctrl_c_stops_every_process_with_130_and_the_run_resumes_bit_identically(tmp_path):
+    config = write_config(tmp_path, SYNTHETIC)
+    reference = mpiexec(2, "train", config, "--run-dir", tmp_path / "reference", "--quiet")
+    assert reference.returncode == 0, reference.stderr
+
+    run = tmp_path / "run"
+    process = _start(tmp_path, 2, config, run)
+    _wait_for_checkpoint(run, 2, process)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert {(tmp_path / f"exit-{rank}").read_text().strip() for rank in (0, 1)} == {"130"}
+    assert "stopped by SIGINT" in err and f"mpiexec -n 2 nnrun train --resume {run}" in err
+    assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"
+
+    resumed = mpiexec(2, "train", "--resume", run, "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (run / "model.safetensors").read_bytes() == (tmp_path / "reference/model.safetensors").read_bytes()
+    assert "resumes with" not in resumed.stderr
+
+
+@needs_mpi
+def test_a_killed_process_stops_the_others_and_the_run_is_failed_and_resumable(tmp_path):
+    config = write_config(tmp_path, SYNTHETIC)
+    run = tmp_path / "run"
+    process = _start(tmp_path, 2, config, run)
+    _wait_for_checkpoint(run, 1, process)
+    os.kill(_ranks(run)[1], signal.SIGKILL)
+    killed = time.monotonic()
+    process.communicate(timeout=30)
+    assert time.monotonic() - killed < 10 and process.returncode != 0
+    deadline = time.monotonic() + 10
+    while json.loads((run / "meta.json").read_text())["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "failed" and "2-process run ended without finishing" in meta["failure"]["message"]
+    assert _ranks(run) == {}
+
+    resumed = plain("train", "--resume", run, "--quiet")  # with another process count: said
+    assert resumed.returncode == 0, resumed.stderr
+    assert "trained by 2 processes and resumes with 1" in resumed.stderr
+    assert json.loads((run / "meta.json").read_text())["resumes"][-1]["world_size"] == 1
+
+
+def test_plain_training_never_imports_mpi4py(tmp_path):
+    code = (
+        "import sys\n"
+        "from nnrun.cli import main\n"
+        f"sys.argv = ['nnrun', 'train', {str(ROOT / 'configs/iris.yaml')!r}, '--set', 'training.epochs=2',"
+        f" '--run-dir', {str(tmp_path / 'run')!r}, '--quiet']\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+        "print('mpi4py' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_under_mpiexec_without_mpi4py_the_error_names_the_install_command(tmp_path):
+    blocker = tmp_path / "block" / "mpi4py"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('mpi4py is blocked for this test')\n")
+    env = {**environment(), "PMI_SIZE": "2", "PMI_RANK": "0", "PYTHONPATH": str(tmp_path / "block")}
+    result = subprocess.run([*NNRUN, "train", str(ROOT / "configs/iris.yaml"), "--run-dir", str(tmp_path / "run")],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert "started by an MPI launcher with 2 processes, but mpi4py is not installed" in result.stderr
+    assert "pip install 'nnrun[mpi]'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
