@@ -143,8 +143,8 @@ def _ranks(run: Path) -> dict[int, int]:
     found = {}
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and str(run) in (entry / "cmdline").read_text() and \
-                    b"nnrun" in (entry / "cmdline").read_bytes():
+            arguments = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+            if str(run).encode() in arguments and b"train" in arguments:
                 variables = dict(v.split(b"=", 1) for v in (entry / "environ").read_bytes().split(b"\0") if b"=" in v)
                 if b"PMI_RANK" in variables and (entry / "exe").resolve().name.startswith("python"):
                     found[int(variables[b"PMI_RANK"])] = int(entry.name)
