@@ -13,6 +13,7 @@ from nnrun.model.layers.recurrent import (
     StepActivation,
     activate_in_place,
     activation_grad,
+    sigmoid_in_place,
     carry,
     split_carry,
 )
@@ -47,6 +48,21 @@ class LSTM(Recurrent):
             bias[self.units : 2 * self.units] = 1
         return bias
 
+    def _gates_in_place(self, z: np.ndarray) -> None:
+        """(N, 4u) pre-activations -> i, f, g, o. With the default activations, one
+        sigmoid pass over all four blocks, tanh(x) being 2 sigmoid(2x) - 1."""
+        u = self.units
+        if self.activation == "tanh" and self.recurrent_activation == "sigmoid":
+            candidate = z[:, 2 * u : 3 * u]
+            candidate *= 2
+            sigmoid_in_place(z)
+            candidate *= 2
+            candidate -= 1
+            return
+        activate_in_place(self.recurrent_activation, z[:, : 2 * u])
+        activate_in_place(self.activation, z[:, 2 * u : 3 * u])
+        activate_in_place(self.recurrent_activation, z[:, 3 * u :])
+
     def scan(self, params, xw, steps, state_drop, recurrent_bias):
         t, n, width = xw.shape
         u = self.units
@@ -54,20 +70,21 @@ class LSTM(Recurrent):
         cs = np.zeros((t + 1, n, u), xw.dtype)
         cell_out = np.empty((t, n, u), xw.dtype)  # activation(c_t), before the mask
         kernel = params["recurrent_kernel"]
+        product = np.empty((n, width), xw.dtype)
         for s in range(t):
             h = hs[s] if state_drop is None else hs[s] * state_drop
             z = xw[s]  # (N, 4u), overwritten by the activated gates
-            z += h @ kernel
-            activate_in_place(self.recurrent_activation, z[:, : 2 * u])
-            activate_in_place(self.activation, z[:, 2 * u : 3 * u])
-            activate_in_place(self.recurrent_activation, z[:, 3 * u :])
-            c = z[:, u : 2 * u] * cs[s]
+            z += np.matmul(h, kernel, out=product)
+            self._gates_in_place(z)
+            c, out = cs[s + 1], cell_out[s]
+            np.multiply(z[:, u : 2 * u], cs[s], out=c)
             c += z[:, :u] * z[:, 2 * u : 3 * u]
-            cs[s + 1] = carry(steps, s, c, cs[s])
-            out = cell_out[s]
             out[...] = c
             activate_in_place(self.activation, out)
-            hs[s + 1] = carry(steps, s, z[:, 3 * u :] * out, hs[s])
+            np.multiply(z[:, 3 * u :], out, out=hs[s + 1])
+            if steps is not None:  # padded steps keep the previous state
+                cs[s + 1] = carry(steps, s, c, cs[s])
+                hs[s + 1] = carry(steps, s, hs[s + 1], hs[s])
         return hs, (xw, cs, cell_out)
 
     def scan_back(self, params, saved, hs, dhs, d_last, steps, state_drop):
