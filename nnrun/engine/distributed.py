@@ -178,8 +178,11 @@ class World:
     def abort(self, exc: BaseException) -> None:
         """Stop every process of the run now: for an error only this process met, while
         the others may be waiting for it in a collective operation."""
-        code = getattr(exc, "exit_code", 130 if isinstance(exc, KeyboardInterrupt) else 1)
-        message = exc.render() if isinstance(exc, NnrunError) else (str(exc) or type(exc).__name__)
-        label = getattr(exc, "label", "error")
-        print(f"{label}: process {self.rank} of {self.size}: {message}", file=sys.stderr, flush=True)
+        if isinstance(exc, KeyboardInterrupt):  # as a single process says it
+            code, line = 130, "interrupted"
+        else:
+            code = getattr(exc, "exit_code", 1)
+            message = exc.render() if isinstance(exc, NnrunError) else (str(exc) or type(exc).__name__)
+            line = f"{getattr(exc, 'label', 'error')}: process {self.rank} of {self.size}: {message}"
+        print(line, file=sys.stderr, flush=True)
         self.comm.Abort(code)

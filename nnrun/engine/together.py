@@ -10,6 +10,7 @@ once, so none is left waiting for it.
 
 from __future__ import annotations
 
+import signal
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,8 +56,9 @@ def train_together(world: World, config, overrides, run_dir, runs_root, hooks, c
         ) if world.writes else None)
         path = world.broadcast_json(str(record.path) if world.writes else None)
         _watch(world, path)
-        return run_experiment(experiment, record or FollowerRecord(path), _hooks(world, hooks), started,
-                              sharding=Shards(world))
+        result = run_experiment(experiment, record or FollowerRecord(path), _hooks(world, hooks), started,
+                                sharding=Shards(world))
+    return _finished(world, result)
 
 
 def resume_together(world: World, run_dir, config, overrides, hooks, started):
@@ -98,8 +100,9 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
             if record is not None:
                 record.release()
             raise
-        return run_experiment(experiment, record or FollowerRecord(run_path.path), hooks, started,
-                              resume_from=candidates, sharding=Shards(world))
+        result = run_experiment(experiment, record or FollowerRecord(run_path.path), hooks, started,
+                                resume_from=candidates, sharding=Shards(world))
+    return _finished(world, result)
 
 
 def _check_split(world: World, experiment) -> None:
@@ -132,6 +135,14 @@ def _watch(world: World, path) -> None:
         from nnrun.engine import watchdog
 
         world.watcher = watchdog.start(Path(path), world.size)
+
+
+def _finished(world: World, result):
+    """Training is over; the writer scores and saves the run alone. A Ctrl-C now is
+    the writer's to answer (it stops every process): the others only wait to exit."""
+    if not world.writes:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return result
 
 
 def _hooks(world: World, hooks):
