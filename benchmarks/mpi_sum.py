@@ -36,7 +36,7 @@ def main() -> None:
             start = time.perf_counter()
             reduce(buffer)
             times[name].append(time.perf_counter() - start)
-            buffer *= 0.5  # keep the values in range
+            buffer *= np.float32(1 / world.size)  # after a sum every process holds the same values: keep them in range
     if world.writes:
         print(f"{world.size} processes, float32 buffer of {args.size} values ({args.size * 4 / 2**20:.1f} MiB), "
               f"median of {args.repeats}")
