@@ -115,6 +115,16 @@ def test_a_batch_smaller_than_the_process_count_is_a_clear_error(tmp_path):
 
 
 @needs_mpi
+def test_a_last_batch_smaller_than_the_process_count_is_a_clear_error(tmp_path):
+    # iris: 105 training samples; batches of 26 leave a last batch of 1.
+    result = mpiexec(4, "train", ROOT / "configs/iris.yaml", "--set", "training.batch_size=26",
+                     "--run-dir", tmp_path / "run")
+    assert result.returncode == 2
+    assert result.stderr.count("the last batch of every epoch holds 1 sample, too few to split over 4") == 1
+    assert "(for example 25)" in result.stderr and not (tmp_path / "run").exists()
+
+
+@needs_mpi
 def test_a_config_mistake_is_reported_once(tmp_path):
     result = mpiexec(2, "train", ROOT / "configs/iris.yaml", "--set", "training.epochs=0")
     assert result.returncode == 2

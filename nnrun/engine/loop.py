@@ -129,7 +129,7 @@ class Loop:
         loss_sum = 0.0
         for index, (x, y, out_slot, part, n) in enumerate(self.batches.iterate(order)):
             out, tape = graph.forward(x, True, self.dropout_rng, part=part)
-            value, d_out = loss(out, y, from_logits) if len(x) else (0.0, np.zeros_like(out))
+            value, d_out = loss(out, y, from_logits)
             graph.backward(tape, shards.scale(d_out, len(x), n))
             # Summed over the processes of a data-parallel run, with any request to stop.
             value, received = shards.sum_step(graph.grad_buffer, value, len(x), n, self.signals.received)

@@ -90,8 +90,7 @@ class Shards:
         return lo, hi, RankPart(self.world, lo, n)
 
     def scale(self, d_out, rows: int, n: int):
-        if rows:
-            d_out *= d_out.dtype.type(rows / n)
+        d_out *= d_out.dtype.type(rows / n)
         return d_out
 
     def sum_step(self, grads, loss: float, rows: int, n: int, signal: str | None):
@@ -99,7 +98,7 @@ class Shards:
         process was asked to stop. Returns (the whole batch's loss, signal or None)."""
         self.world.sum_in_rank_order(grads)
         asked = [float(signal == name) for name in SIGNAL_NAMES]
-        total = self.world.sum_small(np.array([loss * rows / n if rows else 0.0, *asked]))
+        total = self.world.sum_small(np.array([loss * rows / n, *asked]))
         return float(total[0]), self._stop(signal, total[1:])
 
     def agree_stop(self, signal: str | None) -> str | None:

@@ -108,7 +108,8 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
 def _check_split(world: World, experiment) -> None:
     """Every process must read the same data, and every batch must have a row for each."""
     fingerprints = world.allgather_json(experiment.fingerprint)
-    batch = min(experiment.config.training.batch_size, len(experiment.splits["train"]))
+    samples = len(experiment.splits["train"])
+    batch = min(experiment.config.training.batch_size, samples)
 
     def check():
         differing = [rank for rank, f in enumerate(fingerprints) if f != fingerprints[0]]
@@ -124,8 +125,25 @@ def _check_split(world: World, experiment) -> None:
                 hint=f"raise training.batch_size to at least {world.size}, or start fewer processes "
                 f"(mpiexec -n {batch})",
             )
+        last = samples % batch
+        if 0 < last < world.size:
+            raise UserError(
+                f"training.batch_size: with {samples} training samples, the last batch of every epoch holds "
+                f"{last} sample{'s' if last > 1 else ''}, too few to split over {world.size} processes",
+                hint=f"choose a batch_size that leaves a last batch of 0 or at least {world.size} samples "
+                f"(for example {_fitting_batch(samples, batch, world.size)}), or start at most {last} processes",
+            )
 
     world.agree(check)
+
+
+def _fitting_batch(samples: int, batch: int, processes: int) -> int:
+    """The batch size nearest ``batch`` whose last batch splits over ``processes``."""
+    for distance in range(1, samples):
+        for size in (batch - distance, batch + distance):
+            if processes <= size <= samples and (samples % size == 0 or samples % size >= processes):
+                return size
+    return samples
 
 
 def _watch(world: World, path) -> None:
