@@ -107,6 +107,8 @@ def _tuner(tune, swept, search, state):
         samples = 1
     tune_config = tune.TuneConfig(
         num_samples=samples, search_alg=searcher, scheduler=_scheduler(sweep),
+        # A fresh worker per trial: with reused ones, trials after a stopped one went
+        # unreported to the callbacks (Ray 2.60), and every trial must reach trials.csv.
         max_concurrent_trials=sweep.executor.max_concurrent_trials, reuse_actors=False,
     )
     run_config = tune.RunConfig(name="tune", storage_path=str((swept.path / ".ray").resolve()), verbose=0,
