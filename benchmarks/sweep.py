@@ -90,10 +90,11 @@ def sequential(folder: Path, sweep_file: Path) -> float:
     from nnrun.config.sweep import load_sweep
 
     located = load_sweep(sweep_file)
+    runs = folder / f"sequential-{time.monotonic_ns()}"
     started = time.perf_counter()
     for index, values in enumerate(planned_trials(located.sweep)):
         sets = [f"--set={path}={json.dumps(value)}" for path, value in values.items()]
-        nnrun("train", located.base_path, *sets, "--quiet", "--run-dir", folder / f"seq-{index}", cwd=folder)
+        nnrun("train", located.base_path, *sets, "--quiet", "--run-dir", runs / f"{index:03d}", cwd=folder)
     return time.perf_counter() - started
 
 
