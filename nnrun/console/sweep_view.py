@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
+from nnrun.console.progress import number
 from nnrun.console.runs_table import format_duration
 
 SHOWN_ROWS = 16  # of the live table; the leaderboard shows the best ten
@@ -51,7 +52,7 @@ def trials_table(trials: list, parameters: list[str], metric: str, higher_is_bet
         value = trial.best if trial.status != "running" else trial.latest
         epoch = trial.best_epoch if trial.status != "running" else trial.epochs
         table.add_row(trial.id, *(escape(short(trial.values.get(p))) for p in parameters), _status(trial),
-                      short(epoch), "-" if value is None else f"{value:.4f}", format_duration(trial.seconds))
+                      short(epoch), "-" if value is None else number(value), format_duration(trial.seconds))
     return table
 
 
@@ -90,7 +91,7 @@ class SweepView:
 
     def finished(self, trial) -> None:
         metric = self.state.metric
-        value = f" {metric} {trial.best:.4f} (epoch {trial.best_epoch})" if trial.best is not None else ""
+        value = f" {metric} {number(trial.best)} (epoch {trial.best_epoch})" if trial.best is not None else ""
         message = f": {trial.message}" if trial.message and trial.status != "completed" else ""
         self.say(f"trial {trial.id} {trial.status}{value} in {format_duration(trial.seconds)}{message}")
 
@@ -115,7 +116,7 @@ class SweepView:
         if result.best is not None:
             best = result.best
             values = ", ".join(f"{k}={short(v)}" for k, v in best.values.items())
-            self.say(f"best:    trial {best.id}, {result.metric} {best.best:.4f} at epoch {best.best_epoch} ({values})")
+            self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch} ({values})")
             self.say(f"files:   {result.path} (sweep.yaml, trials.csv, trials/, best.yaml)")
             self.say(f"next:    nnrun train {result.path / 'best.yaml'}")
 
@@ -143,7 +144,7 @@ class LiveSweepView(SweepView):
         self.refresh(force=True)
 
     def _line(self, trial) -> str:
-        value = f" {self.state.metric} {trial.best:.4f} (epoch {trial.best_epoch})" if trial.best is not None else ""
+        value = f" {self.state.metric} {number(trial.best)} (epoch {trial.best_epoch})" if trial.best is not None else ""
         message = f": {trial.message}" if trial.message and trial.status != "completed" else ""
         return f"trial {trial.id} {trial.status}{value} in {format_duration(trial.seconds)}{message}"
 
