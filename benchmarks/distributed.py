@@ -90,7 +90,7 @@ class NnrunProcess:
 class TorchTwoThreads:
     name = "pytorch"
 
-    def __init__(self, data, images: bool):
+    def __init__(self, data):
         from engines import Torch
 
         self.engine, self.data = Torch(2), data
@@ -100,24 +100,24 @@ class TorchTwoThreads:
         return min(self.engine.epoch_seconds(self.data.x, self.data.y, batch) for _ in range(2))
 
 
-def engines(workdir: Path, data, images: bool) -> list:
+def engines(workdir: Path, data) -> list:
     found = [NnrunProcess("1p x 1t", 1, 1, workdir), NnrunProcess("1p x 2t", 1, 2, workdir),
              NnrunProcess("2p x 1t", 2, 1, workdir)]
     try:
-        found.append(TorchTwoThreads(data, images))
+        found.append(TorchTwoThreads(data))
     except ImportError:
         print("(PyTorch is not installed: its column is left out)")
     return found
 
 
-def measure(title: str, source: dict, layers: list, batch_sizes: list[int], repeats: int, images: bool) -> None:
+def measure(title: str, source: dict, layers: list, batch_sizes: list[int], repeats: int) -> None:
     from nnrun.data.sources import SyntheticSource
 
     data = SyntheticSource(**source).load(0)
     print(f"\n{title}; best of {repeats} runs per engine, alternated")
     print(f"{'batch':>5}  {'engine':<8} {'epoch s':>8}  {'vs 1p x 1t':>10}  {'vs 1p x 2t':>10}")
     with tempfile.TemporaryDirectory() as tmp:
-        contenders = engines(Path(tmp), data, images)
+        contenders = engines(Path(tmp), data)
         for batch in batch_sizes:
             config_file = Path(tmp) / f"config-{batch}.yaml"
             config_file.write_text(yaml.safe_dump(config(source, layers, batch)))
@@ -141,11 +141,11 @@ def main() -> None:
     if "mlp" in args.cases:
         source = {"type": "synthetic", "samples": args.samples, "features": 784, "classes": 10, "seed": 0}
         measure(f"MLP 784-256-256-10, Adam, {args.samples} samples", source, MLP_LAYERS, args.batch_sizes,
-                args.repeats, images=False)
+                args.repeats)
     if "cnn" in args.cases:
         source = {"type": "synthetic", "samples": args.cnn_samples, "shape": [28, 28, 1], "classes": 10, "seed": 0}
         measure(f"CNN conv 3x3 x 32, max pool 2, dense 10; {args.cnn_samples} 28x28x1 images", source, CNN_LAYERS,
-                [128], args.repeats, images=True)
+                [128], args.repeats)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ from nnrun.model.layers import LayerSpec
 # Batch norm (dense and image), dropout, recurrent dropout and attention dropout: every
 # layer whose training forward spans the batch.
 MODELS = {
-    "dense": ([{"type": "dense", "units": 6}, {"type": "batch_normalization"}, {"type": "activation", "activation": "relu"},
-               {"type": "dropout", "rate": 0.4}, {"type": "dense", "units": 3}], (5,)),
+    "dense": ([{"type": "dense", "units": 6}, {"type": "batch_normalization"},
+               {"type": "activation", "activation": "relu"}, {"type": "dropout", "rate": 0.4},
+               {"type": "dense", "units": 3}], (5,)),
     "conv": ([{"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"}, {"type": "batch_normalization"},
               {"type": "dropout", "rate": 0.3}, {"type": "flatten"}, {"type": "dense", "units": 2}], (4, 4, 2)),
     "recurrent": ([{"type": "lstm", "units": 4, "dropout": 0.3, "recurrent_dropout": 0.2},

@@ -233,3 +233,18 @@ def test_under_mpiexec_without_mpi4py_the_error_names_the_install_command(tmp_pa
     assert "started by an MPI launcher with 2 processes, but mpi4py is not installed" in result.stderr
     assert "pip install 'nnrun[mpi]'" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
+
+
+def test_only_the_distributed_module_imports_mpi4py():
+    """The model gets its sums across processes passed in (BatchPart); nothing else loads MPI."""
+    import ast
+
+    importers = set()
+    for path in (ROOT / "nnrun").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "mpi4py" for name in names):
+                importers.add(path.relative_to(ROOT).as_posix())
+    assert importers == {"nnrun/engine/distributed.py"}
+

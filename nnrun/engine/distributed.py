@@ -152,7 +152,8 @@ class World:
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         mine = int(counts[self.rank])
         slices = np.empty((self.size, mine), buffer.dtype)  # every process's values of my slice
-        self.comm.Alltoallv([buffer, (counts, starts)], [slices, (np.full(self.size, mine), np.arange(self.size) * mine)])
+        received = (np.full(self.size, mine), np.arange(self.size) * mine)
+        self.comm.Alltoallv([buffer, (counts, starts)], [slices, received])
         total = buffer[starts[self.rank] : starts[self.rank] + mine]
         np.copyto(total, slices[0])
         for part in slices[1:]:
