@@ -66,6 +66,24 @@ MODELS = {
         {"type": "flatten"},
         {"type": "dense", "units": 2, "activation": "sigmoid", "use_bias": False},
     ], (3,)),
+    "recurrent": ([
+        {"type": "lstm", "units": 3, "return_sequences": True},
+        {"type": "gru", "units": 4, "go_backwards": True, "return_sequences": True, "activation": "relu"},
+        {"type": "simple_rnn", "units": 2, "return_sequences": True, "go_backwards": True},
+        {"type": "positional_embedding", "name": "positions"},
+        {"type": "global_max_pool1d", "name": "peak"},
+        {"type": "global_average_pool1d", "inputs": ["positions"], "name": "mean"},
+        {"type": "lstm", "units": 2, "inputs": ["positions"], "go_backwards": True, "recurrent_activation": "tanh",
+         "use_bias": False, "name": "last"},
+        {"type": "concatenate", "inputs": ["peak", "mean", "last"]},
+    ], (5, 2)),
+    "bidirectional": ([
+        {"type": "bidirectional", "layer": {"type": "lstm", "units": 3, "return_sequences": True, "go_backwards": True}},
+        {"type": "bidirectional", "layer": {"type": "gru", "units": 2, "return_sequences": True}, "merge_mode": "sum"},
+        {"type": "bidirectional", "layer": {"type": "simple_rnn", "units": 2, "return_sequences": True},
+         "merge_mode": "mul"},
+        {"type": "bidirectional", "layer": {"type": "gru", "units": 2, "use_bias": False}, "merge_mode": "average"},
+    ], (4, 3)),
     "activations": ([{"type": "activation", "activation": name} for name in ACTIVATIONS] + [
         {"type": "dense", "units": 3, "activation": name, "name": f"dense_{name}", "inputs": ["input"]}
         for name in ACTIVATIONS
@@ -92,10 +110,9 @@ def onnx_outputs(graph, x: np.ndarray, opset: int = 17, float16: bool = False) -
     return session.run(None, {"features": x})[0]
 
 
-# Sequence layers (recurrent, attention, their pools) have no ONNX form yet: the export
-# refuses them by name (tested below). Every other catalog layer must convert.
-WITHOUT_ONNX_FORM = {"lstm", "gru", "simple_rnn", "bidirectional", "multi_head_attention", "positional_embedding",
-                     "global_average_pool1d", "global_max_pool1d"}
+# Attention has no ONNX form yet: the export refuses it by name (tested below), and
+# masked sequences (embedding mask_zero) likewise. Every other catalog layer converts.
+WITHOUT_ONNX_FORM = {"multi_head_attention"}
 
 
 def test_every_catalog_layer_and_activation_has_a_converter():
@@ -148,6 +165,22 @@ def test_a_layer_without_an_onnx_form_is_refused_by_name(monkeypatch):
     monkeypatch.delitem(CONVERTERS, "layer_normalization")
     with pytest.raises(UserError, match=r"no ONNX form for the layer 'norm' \(layer_normalization\)"):
         check_exportable(graph)
+
+
+def test_masked_sequences_and_attention_are_refused_by_name():
+    masked = compiled([{"type": "embedding", "input_dim": 5, "output_dim": 2, "mask_zero": True, "name": "tokens"},
+                       {"type": "gru", "units": 2}], (4,))
+    with pytest.raises(UserError, match="the embedding 'tokens' has mask_zero: true"):
+        check_exportable(masked)
+    attention = compiled([{"type": "multi_head_attention", "num_heads": 1, "key_dim": 2, "name": "attend"}], (3, 2))
+    with pytest.raises(UserError, match=r"no ONNX form for the layer 'attend' \(multi_head_attention\)"):
+        check_exportable(attention)
+
+
+def test_a_step_activation_onnx_lacks_is_refused():
+    graph = compiled([{"type": "simple_rnn", "units": 2, "activation": "selu", "name": "steps"}], (3, 2))
+    with pytest.raises(UserError, match="'steps' \\(simple_rnn\\) uses the activation selu"):
+        to_onnx(onnx, graph, [], [], "regression", 17, False, {}, "test")
 
 
 def test_preprocessing_runs_inside_the_graph():

@@ -38,6 +38,11 @@ def check_exportable(graph) -> None:
         raise UserError(f"cannot export: no ONNX form for the layer{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(missing)}",
                         hint=f"the layers that export are: {', '.join(CONVERTERS)}")
+    masking = [f"'{node.name}'" for node in graph.nodes if getattr(node.layer, "mask_zero", False)]
+    if masking:  # padded steps skipped by recurrent layers, attention and pools: not mapped yet
+        raise UserError(f"cannot export: the embedding {', '.join(masking)} has mask_zero: true, and masked "
+                        "sequences have no ONNX form in nnrun yet",
+                        hint="train without mask_zero to export this model")
 
 
 def output_name(task: str) -> str:

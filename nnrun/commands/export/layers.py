@@ -16,7 +16,8 @@ in ``nnrun.model.layers`` with ``training=False``:
   chained ``Add`` / ``Mul``; embedding: ``Gather`` of the table at the input cast to
   int64.
 
-A layer type missing from ``CONVERTERS`` makes the export refuse, naming the layer.
+The sequence layers are in ``sequences``. A layer type missing from ``CONVERTERS``
+makes the export refuse, naming the layer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nnrun.model.layers.windows import geometry
 
 from nnrun.commands.export.activations import activation
 from nnrun.commands.export.builder import OnnxBuilder
+from nnrun.commands.export.sequences import CONVERTERS as SEQUENCE_CONVERTERS
 
 Shape = tuple[int, ...]
 
@@ -175,4 +177,5 @@ CONVERTERS: dict[str, Callable[[OnnxBuilder, object, list[str], list[Shape]], st
     "average_pool2d": _pool("AveragePool", count_include_pad=0),
     "global_average_pool2d": _global_average_pool,
     "max_pool1d": _pool("MaxPool"),
+    **SEQUENCE_CONVERTERS,
 }
