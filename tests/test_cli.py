@@ -41,7 +41,8 @@ def test_run_directory_contract(run_cli, tmp_path):
     saved = yaml.safe_load((run / "config.yaml").read_text())
     # Resolved: every default written out, the override included.
     assert saved["training"] == {"epochs": 3, "batch_size": 32, "shuffle": True, "early_stopping": None,
-                                 "schedule": None, "checkpoint": {"every_epochs": 1, "keep": 2}}
+                                 "schedule": None, "threads": "auto",
+                                 "checkpoint": {"every_seconds": 5.0, "every_epochs": None, "keep": 2}}
     assert saved["optimizer"]["beta_1"] == 0.9
     # The saved config trains again as it is.
     assert run_cli("train", run / "config.yaml", "--run-dir", "again").exit_code == 0

@@ -46,7 +46,8 @@ def test_checkpoints_every_n_epochs_and_none_when_disabled(tmp_path):
     config = {**SMALL, "training": {**SMALL["training"], "epochs": 5, "checkpoint": {"every_epochs": 2, "keep": 5}}}
     run = nnrun.train(config, run_dir=tmp_path / "a").run_dir
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
-        "epoch-000000.safetensors", "epoch-000002.safetensors", "epoch-000004.safetensors"]
+        "epoch-000000.safetensors", "epoch-000002.safetensors", "epoch-000004.safetensors",
+        "epoch-000005.safetensors"]  # and always the last epoch
     config = {**SMALL, "training": {**SMALL["training"], "checkpoint": None}}
     assert not (nnrun.train(config, run_dir=tmp_path / "b").run_dir / "checkpoints").exists()
 

@@ -155,7 +155,9 @@ def test_resume_refuses_a_completed_run_and_train_needs_a_config(run_cli, refere
     assert result.exit_code == 2 and "missing CONFIG" in result.output
 
 
-def test_resume_under_another_thread_count_warns(run_cli, tmp_path, monkeypatch):
+def test_resume_keeps_the_thread_count_the_run_recorded(run_cli, tmp_path, monkeypatch):
+    # training.threads: auto decides once, when the run starts; a resume multiplies matrices
+    # with the same count, whatever the load is now, so it stays bit-identical.
     run = interrupted_run(tmp_path, epoch=2)
     meta = json.loads((run / "meta.json").read_text())
     assert meta["environment"]["blas"] and meta["environment"]["blas_threads"] >= 1
@@ -163,7 +165,19 @@ def test_resume_under_another_thread_count_warns(run_cli, tmp_path, monkeypatch)
     (run / "meta.json").write_text(json.dumps(meta))
     result = run_cli("train", "--resume", run, "--quiet")
     assert result.exit_code == 0, result.output
-    assert "warning: the run started under a different numeric environment (blas_threads:" in result.output
+    assert "numeric environment" not in result.output
+    resumed = json.loads((run / "meta.json").read_text())["resumes"][-1]
+    assert resumed["environment"]["blas_threads"] == meta["environment"]["blas_threads"]
+
+
+def test_resume_under_another_blas_warns(run_cli, tmp_path):
+    run = interrupted_run(tmp_path, epoch=2)
+    meta = json.loads((run / "meta.json").read_text())
+    meta["environment"]["blas"] = {"name": "elsewhere", "version": "0"}
+    (run / "meta.json").write_text(json.dumps(meta))
+    result = run_cli("train", "--resume", run, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "warning: the run started under a different numeric environment (blas:" in result.output
     assert "not promised to be bit-identical" in result.output
 
 

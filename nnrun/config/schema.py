@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -57,7 +57,14 @@ class EarlyStopping(Section):
 
 
 class CheckpointConfig(Section):
-    every_epochs: int = Field(1, ge=1, description="Save a resumable checkpoint after every N epochs.")
+    every_seconds: float = Field(
+        5.0, gt=0, description="Save at the end of the first epoch that ends this many seconds after the last "
+        "save (and always after the last epoch and on SIGINT/SIGTERM): a kill loses at most about this much "
+        "training. Ignored when every_epochs is set.",
+    )
+    every_epochs: int | None = Field(
+        None, ge=1, description="Save after every N epochs instead of by time (1: after each epoch)."
+    )
     keep: int = Field(2, ge=1, description="How many of the newest checkpoints to keep.")
 
 
@@ -68,6 +75,11 @@ class TrainingConfig(Section):
     early_stopping: EarlyStopping | None = Field(None, description="Stop when the monitored quantity stalls.")
     schedule: ScheduleSpec | None = Field(
         None, description="Learning rate of each epoch, from optimizer.learning_rate. Default: constant."
+    )
+    threads: Literal["auto"] | Annotated[int, Field(ge=1)] = Field(
+        "auto",
+        description="BLAS threads for training. auto: the cores the machine's load leaves free when the run "
+        "starts (all of them on a quiet machine, one beside a busy neighbour); a resumed run keeps its count.",
     )
     checkpoint: CheckpointConfig | None = Field(
         default_factory=CheckpointConfig,

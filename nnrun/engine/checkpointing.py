@@ -3,7 +3,8 @@
     keeper = Checkpointer(record, experiment, components)
     keeper.begin(resume_from)        # restore a checkpoint, or save epoch 0
     ... each epoch ...
-    keeper.epoch_end(epoch)          # snapshot in memory; written every N epochs
+    keeper.epoch_end(epoch)          # snapshot in memory; written every few seconds
+    keeper.finish()                  # the last epoch, always written
 
 The latest epoch's snapshot stays in memory, so a signal mid-epoch saves the state of
 the last finished epoch without waiting: resuming redoes the partial epoch exactly,
@@ -13,6 +14,7 @@ because the random generators are restored too.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,7 @@ class Checkpointer:
         }
         self.latest: checkpoints.Snapshot | None = None
         self.saved: Path | None = None  # the file holding self.latest, once written
+        self.saved_at = time.monotonic()  # when the last checkpoint was written
 
     def begin(self, resume_from: list[Path] | None) -> None:
         """Restore the newest valid checkpoint of ``resume_from`` (newest first), or save
@@ -64,7 +67,23 @@ class Checkpointer:
                 epoch, batches, "non-finite weights",
             )
         self.latest, self.saved = checkpoints.capture(self.components, epoch), None
-        if self.settings is not None and epoch % self.settings.every_epochs == 0:
+        if self._due(epoch):
+            self.save()
+
+    def _due(self, epoch: int) -> bool:
+        """Every ``every_epochs`` epochs when set, else once ``every_seconds`` have passed
+        since the last save: a run of tiny epochs does not write and fsync a file per
+        epoch, and a kill still loses at most the budget (plus the epoch in progress)."""
+        if self.settings is None:
+            return False
+        if self.settings.every_epochs is not None:
+            return epoch % self.settings.every_epochs == 0
+        return time.monotonic() - self.saved_at >= self.settings.every_seconds
+
+    def finish(self) -> None:
+        """After the last epoch (or an early stop): save it unless it is on disk, so that
+        the run can be extended from where it ended."""
+        if self.settings is not None and self.saved is None and self.latest is not None:
             self.save()
 
     def save(self) -> Path:
@@ -87,7 +106,7 @@ class Checkpointer:
                 f"could not write the checkpoint {path}: {exc.strerror or exc}; {kept}",
                 hint=f"free some disk space, then resume with: nnrun train --resume {self.record.path}",
             ) from None
-        self.saved = path
+        self.saved, self.saved_at = path, time.monotonic()
         self._prune(keep=self.settings.keep if self.settings else 1)
         return path
 

@@ -42,8 +42,8 @@ class FitResult:
 
 def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
         signals: SignalWatch | None = None, sharding=None) -> FitResult:
-    """Epochs until the last or until early stopping. Checkpoints after every epoch
-    make any point resumable. ``sharding`` splits batches over processes and sums what
+    """Epochs until the last or until early stopping. Checkpoints every few seconds
+    and after the last epoch make any point resumable. ``sharding`` splits batches over processes and sums what
     they computed (see :mod:`nnrun.engine.sharding`); every process decides alike."""
     loop = Loop(experiment, record, hooks, signals or SignalWatch(), sharding or WholeBatch())
     loop.keeper.begin(resume_from)
@@ -62,6 +62,7 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
         if received:
             raise loop.keeper.interrupted(received, f"after epoch {epoch}")
         stopped = loop.sharding.any(stopped or bool(hooks.should_stop()))
+    loop.keeper.finish()
     if stopper:
         stopper.restore()
     return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.config import config_hash, dump_yaml
+from nnrun.engine.threads import run_threads
 from nnrun.errors import NnrunError, RunInterrupted, UserError
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
@@ -29,23 +30,24 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def environment() -> dict:
-    """Versions, BLAS and thread settings: what bit-identical results depend on."""
+def environment(threads: int | None = None) -> dict:
+    """Versions, BLAS and thread settings: what bit-identical results depend on.
+    ``threads``: the BLAS threads the run uses (see :mod:`nnrun.engine.threads`)."""
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = {"name": blas.get("name"), "version": blas.get("version")}
     except Exception:  # the layout of numpy's build info is not a stable API
         blas = {}
-    threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
+    settings = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
     return {
-        "blas_threads": blas_threads(threads),
+        "blas_threads": threads if threads is not None else blas_threads(settings),
         "nnrun": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),
         "blas": blas,
         "cpu_count": os.cpu_count(),
-        "thread_settings": threads,
+        "thread_settings": settings,
     }
 
 
@@ -69,6 +71,7 @@ class RunRecord:
         self.metrics = MetricsLog(run.metrics)
         self.epochs = 0  # rows in metrics.csv
         self.lock = lock
+        self.training_threads: int | None = None  # BLAS threads of this process's training, once chosen
         self.active = True  # False while a reopened run has not yet restored a checkpoint
         self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
 
@@ -118,7 +121,7 @@ class RunRecord:
             "samples": {name: len(part) for name, part in experiment.splits.items()},
             "parameters": experiment.graph.parameter_count,
             "world_size": world_size,
-            "environment": environment(),
+            "environment": environment(run_threads(config.training.threads, world_size)),
         }
 
     @classmethod
@@ -149,12 +152,20 @@ class RunRecord:
         self.epochs = len(rows)
         return rows
 
+    def threads(self, setting: int | str) -> int:
+        """The BLAS threads this run trains with: ``training.threads``, or with ``auto``
+        the count recorded when the run started, so that a resumed run multiplies
+        matrices exactly as the run did (see :mod:`nnrun.engine.threads`)."""
+        recorded = self.meta.get("environment", {}).get("blas_threads")
+        return run_threads(setting, self.world_size, recorded)
+
     def resumed(self, checkpoint: Path, epoch: int, skipped: list[str]) -> None:
         """A checkpoint was restored (and its history read back): the run is running
         again, under its new epoch count if it is being extended."""
         self.active = True
         entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": epoch, "skipped": skipped,
-                 "command": " ".join(sys.argv), "environment": environment(), "world_size": self.world_size}
+                 "command": " ".join(sys.argv), "world_size": self.world_size,
+                 "environment": environment(self.training_threads)}
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config).encode())

@@ -49,7 +49,8 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
             hooks.warn(f"training.epochs {epochs[0]} -> {epochs[1]}: this continues the run to {epochs[1]} epochs "
                        f"in place; its config.yaml, metrics.csv and model.safetensors will say so")
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
-        changes = environment_changes(record.meta.get("environment", {}), environment())
+        now = environment(record.threads(experiment.config.training.threads))
+        changes = environment_changes(record.meta.get("environment", {}), now)
         for message in changes + world_size_change(record.meta, 1):
             hooks.warn(message)
         candidates = checkpoints.candidates(path)

@@ -21,6 +21,7 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
+from nnrun.engine.threads import blas_threads, run_threads
 from nnrun.store.rundir import RunDir
 
 
@@ -60,7 +61,9 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
         # Overflow shows up as a non-finite loss, which stops training with a clear
         # message; numpy's own warnings would only repeat it less clearly.
         # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals:
+        threads = training_threads(experiment, record, sharding)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals, \
+                blas_threads(threads):
             fitted = fit(experiment, record, hooks, resume_from, signals, sharding)
         final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
         record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
@@ -75,3 +78,12 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
     return result
 
 
+
+
+def training_threads(experiment: Experiment, record, sharding) -> int:
+    """The BLAS threads of this run (see :mod:`nnrun.engine.threads`), kept on the record
+    so that a resume entry in meta.json names them."""
+    setting = experiment.config.training.threads
+    threads = record.threads(setting) if hasattr(record, "threads") else run_threads(setting, sharding.size)
+    record.training_threads = threads
+    return threads

@@ -1,0 +1,95 @@
+"""Thread counts (training.threads), checkpoints on a time budget, the fast finite check."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_resume import CONFIG
+
+import nnrun
+from nnrun.engine import threads
+from nnrun.engine.guards import check_finite
+from nnrun.errors import NonFiniteError
+
+
+def _config(**training) -> dict:
+    return {**CONFIG, "training": {**CONFIG["training"], "early_stopping": None, **training}}
+
+
+def test_finite_check_passes_huge_finite_gradients_and_catches_nan_and_inf():
+    huge = np.full(1000, 3e38, np.float32)  # their float32 sum overflows; each one is finite
+    check_finite(1.0, huge, 1, 1)
+    for bad in (np.nan, np.inf, -np.inf):
+        grads = np.ones(1000, np.float32)
+        grads[517] = bad
+        with pytest.raises(NonFiniteError, match="a gradient became non-finite .* epoch 3, batch 4"):
+            check_finite(1.0, grads, 3, 4)
+    with pytest.raises(NonFiniteError, match="the loss became nan"):
+        check_finite(float("nan"), np.ones(3, np.float32), 1, 1)
+
+
+def test_auto_threads_leaves_a_busy_core_alone(monkeypatch):
+    assert threads.free_cores(2, 0.1) == 2  # quiet
+    assert threads.free_cores(2, 1.0) == 1  # one neighbour spinning
+    assert threads.free_cores(2, 5.0) == 1  # never fewer than one
+    for name in threads.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 4)
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert threads.auto_threads() == 3
+    assert threads.auto_threads(processes=2) == 1  # two processes of a data-parallel run share them
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert threads.auto_threads() == 2  # the user's environment wins
+
+
+def test_a_number_wins_and_auto_keeps_what_the_run_recorded():
+    assert threads.run_threads(3, recorded=1) == 3
+    assert threads.run_threads("auto", recorded=1) == 1
+
+
+def test_blas_threads_limits_the_blas_inside_the_block():
+    from threadpoolctl import threadpool_info
+
+    with threads.blas_threads(1):
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}
+
+
+def test_the_run_records_and_resumes_with_its_thread_count(tmp_path):
+    run = nnrun.train(_config(threads=1, epochs=3), run_dir=tmp_path / "r").run_dir
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["environment"]["blas_threads"] == 1
+    saved = (run / "config.yaml").read_text()
+    assert "threads: 1" in saved
+
+
+def test_bad_thread_count_is_a_config_error(run_cli, tmp_path):
+    from test_cli import IRIS
+
+    result = run_cli("validate", IRIS, "--set", "training.threads=0")
+    assert result.exit_code == 2
+    assert "training.threads" in result.output
+
+
+def test_checkpoints_follow_a_time_budget_by_default(tmp_path):
+    run = nnrun.train(_config(epochs=12, checkpoint={"keep": 2}), run_dir=tmp_path / "r").run_dir
+    # Twelve quick epochs: the initial state and the last epoch only, not one file per epoch.
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "epoch-000000.safetensors", "epoch-000012.safetensors"]
+
+
+def test_a_tiny_budget_saves_after_every_epoch(tmp_path):
+    config = _config(epochs=4, checkpoint={"every_seconds": 1e-9, "keep": 10})
+    run = nnrun.train(config, run_dir=tmp_path / "r").run_dir
+    assert len(list((run / "checkpoints").iterdir())) == 5
+
+
+def test_early_stopping_saves_the_epoch_it_stopped_at(tmp_path):
+    config = {**CONFIG, "training": {**CONFIG["training"], "epochs": 200,
+                                     "checkpoint": {"keep": 2},
+                                     "early_stopping": {"monitor": "val_loss", "patience": 1, "min_delta": 10.0}}}
+    result = nnrun.train(config, run_dir=tmp_path / "r")
+    last = len(result.history)
+    assert last < 200
+    assert (result.run_dir / "checkpoints" / f"epoch-{last:06d}.safetensors").exists()
