@@ -22,8 +22,10 @@ model:
 loss: categorical_crossentropy
 optimizer: {type: adam, learning_rate: 0.01}
 metrics: [accuracy]
-training: {epochs: EPOCHS, batch_size: 32}
+training: {epochs: EPOCHS, batch_size: 32, checkpoint: {every_epochs: 1}}
 """
+# A checkpoint after every epoch (not every few seconds, the default): the kill tests wait
+# for one from the first epochs of a long trial, then kill it mid-run.
 
 SWEEP = """\
 base: base.yaml
