@@ -84,8 +84,11 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
                                    overrides={"training.epochs": 3}).run_dir)
     columns = {"color": ["red", None], "weight_g": [160, 115], "length_cm": [7.2, 19.0], "sweetness": [6.5, 7.5]}
     assert list(fruit.predict(Frame(columns)).predictions) == list(fruit.predict(columns).predictions)
-    with pytest.raises(UserError, match="x: the columns do not match the ones the model was trained on"):
-        fruit.predict({**columns, "colour": ["red", "red"]})
+    # An extra column is left out (as predict does); a missing one is an error naming its look-alike.
+    assert list(fruit.predict({**columns, "note": ["a", "b"]}).predictions) == list(fruit.predict(columns).predictions)
+    misspelled = {**{k: v for k, v in columns.items() if k != "color"}, "colour": ["red", "red"]}
+    with pytest.raises(UserError, match="x: 1 of the model's columns is missing\n  missing: 'color'; the input has 'colour'"):
+        fruit.predict(misspelled)
     with pytest.raises(UserError, match=r"x: this model was trained on the columns of a table \(weight_g, "):
         fruit.predict(np.zeros((2, 4)))
     with pytest.raises(UserError, match=r"x: the columns have different lengths \(1, 2\)"):

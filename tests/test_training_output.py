@@ -28,7 +28,7 @@ def test_plain_output_has_header_epoch_lines_and_results(run_cli):
     # Header: run directory, samples and shapes per split, parameter count.
     assert "training iris -> r" in out
     assert "train         105 samples   x 105x4" in out and "test           30 samples" in out
-    assert "515 parameters" in out and "classes    3: setosa, versicolor, virginica" in out
+    assert "515 parameters" in out and "classes    3 classes: setosa, versicolor, virginica" in out
     # One plain line per epoch (no progress bar outside a terminal).
     assert [line.split("  ")[0] for line in out.splitlines() if line.startswith("epoch ")] == [
         "epoch 1/3", "epoch 2/3", "epoch 3/3"]

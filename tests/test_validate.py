@@ -30,7 +30,7 @@ def test_validate_prints_a_model_summary(run_cli, tmp_path):
     result = run_cli("validate", IRIS)
     assert result.exit_code == 0, result.output
     assert f"{IRIS}: valid" in result.output
-    assert "input shape (4,), 3 classes; 105 train, 15 validation, 30 test" in result.output
+    assert "input shape (4,), 3 classes: setosa, versicolor, virginica; 105 train, 15 validation, 30 test" in result.output
     assert _rows(result.output) == [
         ["dense_0", "dense (relu)", "(None, 64)", "320"],
         ["dense_1", "dense (softmax)", "(None, 3)", "195"],

@@ -16,8 +16,10 @@ debug = {"on": False}  # set by the --debug option of the nnrun command
 
 def guard(action: Callable[[], object]) -> None:
     """Run a command; turn nnrun's errors into a message and an exit code."""
+    from nnrun.console import loading
     from nnrun.errors import NnrunError
 
+    loading.install()  # a slow data file shows progress, whichever command reads it
     try:
         action()
     except NnrunError as exc:

@@ -120,10 +120,12 @@ def predict(
     ),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
+    keep: list[str] = typer.Option([], "--keep", help="Copy this input column into the output, e.g. an ID "
+                                   "(repeatable; the run's data.source.id columns are copied anyway)."),
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.
 
-    Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba
+    Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba --keep id
 
     To standard output: nnrun predict RUN_DIR new.csv -o - | head
     """
@@ -131,9 +133,9 @@ def predict(
     def action():
         from nnrun.commands.predict import predict as run_prediction
 
-        result = run_prediction(run_dir, input_path, output, proba, force)
-        if result.weights_note:
-            typer.echo(f"note: {result.weights_note}", err=True)
+        result = run_prediction(run_dir, input_path, output, proba, force, keep)
+        for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
+            typer.echo(f"note: {note}", err=True)
         if result.output is None:
             typer.echo(result.text, nl=False)
         else:

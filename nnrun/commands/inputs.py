@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.data.base import check_regression_target, tidy_label
+from nnrun.data.csvfile import read_header
 from nnrun.data.formats import read_npz
-from nnrun.data.table import build_table, encode_columns, read_csv
+from nnrun.data.columns import accept_columns
+from nnrun.data.inputs import InputRows, read_input
+from nnrun.data.table import build_table, encode_columns
 from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
 
@@ -30,15 +33,23 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int) -> tupl
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs)
-    header, _, _ = read_csv(source)
+    header = read_header(source)
     target = saved.target or _target_column(header, saved, source)
-    if target not in header:
-        raise UserError(f"{source}: no target column '{target}'; scoring needs the true values",
-                        hint="`nnrun predict` makes predictions for data without targets")
-    _, rows, lines = read_csv(source)
-    column = header.index(target)
-    labels = np.array([row[column].strip() for row in rows])
-    return read_samples(source, saved, target), target_values(labels, saved, source, lines, outputs)
+    rows = read_rows(source, saved, target=target)
+    if saved.task == "regression":
+        missing = np.flatnonzero(rows.target == "")
+        if len(missing):
+            raise UserError(f"{source}, line {rows.lines[missing[0]]}: no target "
+                            f"({len(missing)} row{'s' if len(missing) != 1 else ''} without one)",
+                            hint="every row scored needs its true value")
+    x = shaped(rows.x, tuple(saved.input_shape), source)
+    return x, target_values(rows.target.astype(str), saved, source, rows.lines, outputs)
+
+
+def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None
+              ) -> InputRows:
+    """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`)."""
+    return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:
@@ -81,27 +92,20 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
     return np.array([index[label] for label in labels], np.int64)
 
 
-def read_samples(source: Path, saved: SavedPreprocessing, target: str | None = None) -> np.ndarray:
-    """Float32 samples (N, *input_shape) from a CSV file (by column name; the
-    ``target`` column, if there, is left out) or an NPZ archive (array ``x``)."""
-    if source.suffix.lower() == ".npz":
-        if saved.columns:
-            raise UserError(f"{source}: this model was trained on CSV columns; give a CSV file with them")
-        arrays = read_npz(source, ["x"])
-        if "x" not in arrays:
-            raise UserError(f"{source}: no array named 'x'; save the samples as x (numpy.savez(path, x=...))")
-        x = arrays["x"]
-        if not np.issubdtype(x.dtype, np.number):
-            raise UserError(f"{source}: 'x' must be a numeric array, got {x.dtype}")
-        x = x.astype(np.float32)
-    else:
-        x = _csv_samples(source, saved, target or saved.target)
-    return shaped(x, tuple(saved.input_shape), source)
-
-
-def _csv_samples(source: Path, saved: SavedPreprocessing, target: str | None) -> np.ndarray:
-    header, rows, lines = read_csv(source)
-    return table_samples(header, rows, lines, saved, target, source)
+def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
+    """Float32 samples (N, *input_shape) from an NPZ archive (array ``x``), or from a
+    CSV file by column name (:func:`read_rows`)."""
+    if source.suffix.lower() != ".npz":
+        return shaped(read_rows(source, saved).x, tuple(saved.input_shape), source)
+    if saved.columns:
+        raise UserError(f"{source}: this model was trained on CSV columns; give a CSV file with them")
+    arrays = read_npz(source, ["x"])
+    if "x" not in arrays:
+        raise UserError(f"{source}: no array named 'x'; save the samples as x (numpy.savez(path, x=...))")
+    x = arrays["x"]
+    if not np.issubdtype(x.dtype, np.number):
+        raise UserError(f"{source}: 'x' must be a numeric array, got {x.dtype}")
+    return shaped(x.astype(np.float32), tuple(saved.input_shape), source)
 
 
 def table_samples(header: list[str], rows: list[list[str]], lines: list[int], saved: SavedPreprocessing,
@@ -113,10 +117,12 @@ def table_samples(header: list[str], rows: list[list[str]], lines: list[int], sa
     names = saved.column_names()
     # Text columns are read as strings too, then vectorized with the saved vocabulary.
     categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []
-    check_input_columns(header, names, target, str(source))
+    state = columns or {}
+    allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
+    accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
     table = build_table(str(source), header, rows, names, categorical, lines)
     if columns:
-        return encode_columns(table, columns, unseen="error")
+        return encode_columns(table, columns, unseen=state.get("unknown", "error"))
     missing = np.isnan(table.numeric)
     if missing.any():
         row, col = np.argwhere(missing)[0]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.commands.inputs import read_samples
+from nnrun.commands.inputs import read_rows, read_samples, shaped
+from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
@@ -33,22 +34,34 @@ class Prediction:
     header: list[str]
     text: str  # the CSV itself
     weights_note: str | None = None  # set when the weights come from a checkpoint
+    notes: tuple[str, ...] = ()  # columns left out, categories encoded as unknown
 
 
 def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | None = None,
-            proba: bool = False, force: bool = False) -> Prediction:
+            proba: bool = False, force: bool = False, keep: list[str] = ()) -> Prediction:
     """Predict every row of ``input_path``; writes ``output`` (default
     RUN_DIR/predictions.csv; ``"-"`` writes nothing, the caller prints ``text``). An
-    existing different file is not replaced unless ``force``."""
+    existing different file is not replaced unless ``force``. ``keep`` columns (and
+    the run's ``id`` columns) are copied in front, so each prediction keeps its key."""
     trained = TrainedRun.load(run_dir)
-    x = trained.prepare(read_samples(Path(input_path), trained.preprocessing))
-    outputs = trained.graph.predict(x)
-    header, rows = _table(outputs, trained.preprocessing, proba)
+    source, saved = Path(input_path), trained.preprocessing
+    if source.suffix.lower() == ".npz":
+        if keep:
+            raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
+        x, kept, notes = read_samples(source, saved), {}, ()
+    else:
+        rows_in = read_rows(source, saved, keep=list(keep))
+        x, kept, notes = shaped(rows_in.x, tuple(saved.input_shape), source), rows_in.kept, tuple(rows_in.notes)
+    outputs = trained.graph.predict(trained.prepare(x))
+    header, rows = _table(outputs, saved, proba)
+    if kept:
+        header = [*kept, *header]
+        rows = [[*cells, *row] for cells, row in zip(zip(*kept.values()), rows)]
     text = _csv_text(header, rows)
     target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
     if target is not None:
         files.write_output(target, text.encode(), force, what="the predictions")
-    return Prediction(target, len(rows), header, text, trained.weights_note)
+    return Prediction(target, len(rows), header, text, trained.weights_note, notes)
 
 
 def _table(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> tuple[list[str], list[list]]:

@@ -13,19 +13,21 @@ import copy
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from nnrun.data.preprocess import StepSpec
 from nnrun.data.sources import SourceSpec
 from nnrun.data.split import SplitConfig
 from nnrun.model.layers import LayerSpec
-from nnrun.model.losses import LossSpec
+from nnrun.model.losses import LOSSES, LossSpec
 from nnrun.model.metrics import MetricName
 from nnrun.model.optimizers import Adam, OptimizerSpec
 from nnrun.model.schedules import ScheduleSpec
 from nnrun.specs import SPEC
 
 RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+TASK_SOURCES = ("csv", "npz")  # file sources whose task may follow from the loss
+LOSS_TASKS = {loss.model_fields["type"].default: loss.task for loss in LOSSES}
 
 
 class Section(BaseModel):
@@ -104,6 +106,21 @@ class Config(Section):
     )
     metrics: list[MetricName] = Field(default_factory=list, description="Metrics reported every epoch.")
     training: TrainingConfig = Field(default_factory=TrainingConfig, description="Epochs, batches, stopping.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _task_from_loss(cls, values):
+        """A file source without ``task`` takes it from the loss: float targets with
+        ``loss: mse`` are a regression without further words. The resolved config
+        then names the task."""
+        data = values.get("data") if isinstance(values, dict) else None
+        source = data.get("source") if isinstance(data, dict) else None
+        if not isinstance(source, dict) or source.get("type") not in TASK_SOURCES or "task" in source:
+            return values
+        loss = values.get("loss")
+        name = loss.get("type") if isinstance(loss, dict) else loss
+        task = "regression" if LOSS_TASKS.get(name) == "regression" else "classification"
+        return {**values, "data": {**data, "source": {**source, "task": task}}}
 
 
 def json_schema() -> dict:

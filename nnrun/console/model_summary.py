@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun.commands.validate import layer_rows, validate
+from nnrun.data.columns import class_list
 from nnrun.engine.experiment import Experiment
 
 
@@ -25,10 +26,12 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     train = experiment.splits["train"]
     sizes = ", ".join(f"{len(part)} {name}" for name, part in experiment.splits.items())
     say(f"{source}: valid")
-    target = f"{train.num_classes} classes" if train.task == "classification" else f"{train.target_width} target(s)"
-    options = " ".join(f"{k}={v}" for k, v in config.data.source.model_dump(exclude={"type"}).items())
+    target = class_list(train) if train.task == "classification" else f"{train.target_width} target(s)"
+    options = " ".join(f"{k}={v}" for k, v in config.data.source.model_dump(exclude={"type"}, exclude_defaults=True).items())
     source_text = f"{config.data.source.type} {options}".strip()
     say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
+    for warning in experiment.warnings:
+        say(f"warning: {warning}")
     rows = layer_rows(experiment)
     branched = any(spec.inputs for spec in config.model.layers)
     table = Table(title=f"Model '{config.name}'", title_justify="left")

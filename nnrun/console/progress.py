@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nnrun.console.results import print_results
+from nnrun.data.columns import class_list
 from nnrun.engine.hooks import SilentHooks
 from nnrun.model.monitor import Monitor, default_key
 from nnrun.store.history import format_seconds, metric_columns
@@ -189,8 +190,9 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
         console.print(f"  {name:<10} {len(part):>6} samples   x {_shape(part.x.shape):<10} y {_shape(part.y.shape)}",
                       highlight=False)
     if train.task == "classification":
-        console.print(f"  classes    {len(train.class_names)}: {', '.join(train.class_names)}",
-                      highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  classes    {class_list(train)}", highlight=False, markup=False, soft_wrap=True)
+    for warning in experiment.warnings:
+        console.print(f"  warning    {warning}", highlight=False, markup=False, soft_wrap=True)
     layers = " -> ".join(_layer_label(node) for node in graph.nodes)
     console.print(f"  model      {_shape(graph.input_shape)} -> {layers}; {graph.parameter_count:,} parameters",
                   highlight=False, markup=False, soft_wrap=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from nnrun.data.columns import cardinality_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
 from nnrun.data.split import SPLITS, SplitConfig, split_indices
-from nnrun.data.table import encode_columns, encoded_names, fit_columns
+from nnrun.data.table import encode_columns, encoded_names, fit_columns, unseen_categories
 from nnrun.seeding import stream
 
 __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits", "load_splits"]
@@ -24,6 +25,8 @@ __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits"
 class Splits:
     parts: dict[str, Dataset]  # "train", "validation", "test" (empty ones left out); columns encoded
     columns: dict | None = None  # the fitted column encoding of a table source (see .table)
+    warnings: tuple[str, ...] = ()  # shown by validate and train: single-row classes, odd categories, ...
+    fingerprints: dict[str, str] | None = None  # of each raw split (see Dataset.fingerprint)
 
 
 def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
@@ -32,18 +35,40 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     A table source's columns are encoded after the split, with the categories, fill
     values and text vocabulary learned on the training rows (or the saved ``columns``
     state)."""
-    full = data_config.source.load(seed)
+    source = data_config.source
+    full = source.load(seed)
     rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
     parts = {name: full.take(idx) for name, idx in indices.items() if len(idx)}
-    if full.table is not None:
-        text = getattr(data_config.source, "text", None)
-        columns = columns or fit_columns(parts["train"].table, data_config.source.missing, text)
-        parts = {name: _encoded(part, columns) for name, part in parts.items()}
-    return Splits(parts, columns)  # the unsplit set is dropped here, halving peak memory
+    warnings, table = list(full.warnings), full.table is not None
+    del full  # the unsplit set is dropped before encoding: it would double the peak memory
+    fingerprints = {name: part.fingerprint() for name, part in parts.items()}
+    if table:
+        if columns is None:
+            columns = fit_columns(parts["train"].table, source.missing, source.text, thousands=source.thousands,
+                                  unknown=source.unknown, ids=list(source.id), ignored=list(source.ignore))
+            warnings += _column_warnings(parts, columns)
+        for name in list(parts):  # one split at a time, its raw table dropped once encoded
+            parts[name] = _encoded(parts.pop(name), columns)
+    return Splits(parts, columns, tuple(warnings), fingerprints)
+
+
+def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
+    """Categorical columns with too many values, and categories the training split lacks."""
+    counts = {c["name"]: len(c["categories"]) for c in columns["columns"] if c["kind"] == "categorical"}
+    warnings = cardinality_warnings(counts, len(parts["train"]))
+    for name, part in parts.items():
+        if name == "train":
+            continue
+        for column, values in unseen_categories(part.table, columns).items():
+            listing = ", ".join(f"'{v}' ({n} row{'s' if n != 1 else ''})" for v, n in list(values.items())[:5])
+            more = f" and {len(values) - 5} more" if len(values) > 5 else ""
+            warnings.append(f"column '{column}': {listing}{more} only in the {name} split, not in training; "
+                            "encoded as all zeros there")
+    return warnings
 
 
 def _encoded(part: Dataset, columns: dict) -> Dataset:
     """Features from the raw columns; the names become the encoded ones (city=Paris)."""
     x = encode_columns(part.table, columns)
-    return replace(part, x=x, feature_names=encoded_names(columns))
+    return replace(part, x=x, feature_names=encoded_names(columns), table=None)

@@ -36,19 +36,33 @@ def absolute(path: str | None, folder: Path) -> str | None:
     return str(expanded if expanded.is_absolute() else (folder / expanded).resolve())
 
 
-def label_classes(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def label_classes(labels: np.ndarray, origin: str = "the data") -> tuple[np.ndarray, list[str]]:
     """Integer codes and class names for labels given as strings or numbers.
 
     Names are sorted, numerically when every label is a number (so "10" comes after
-    "9"); codes number them from 0 in that order."""
+    "9"); codes number them from 0 in that order. Numbers with fractions are not class
+    labels: that is one error naming ``task: regression``."""
     text = np.asarray(labels).astype(str)
-    uniques = np.unique(text)
+    uniques, codes = np.unique(text, return_inverse=True)
     try:
-        uniques = sorted(uniques, key=float)
+        numbers = np.array([float(u) for u in uniques])
     except ValueError:
-        uniques = list(uniques)
-    index = {name: i for i, name in enumerate(uniques)}
-    return np.array([index[v] for v in text], dtype=np.int64), [tidy_label(u) for u in uniques]
+        numbers = None
+    if numbers is not None:
+        check_class_numbers(numbers, origin)
+        order = np.argsort(numbers, kind="stable")
+        uniques, codes = uniques[order], np.argsort(order)[codes]
+    return codes.astype(np.int64).reshape(-1), [tidy_label(str(u)) for u in uniques]
+
+
+def check_class_numbers(values: np.ndarray, origin: str) -> None:
+    """Whole numbers are class labels; numbers with fractions are a regression target."""
+    fractional = values[np.isfinite(values) & (values != np.round(values))]
+    if len(fractional):
+        raise UserError(
+            f"{origin}: the targets are numbers with fractions ({len(values)} distinct values, e.g. "
+            f"{', '.join(f'{v:g}' for v in fractional[:3])}), not class labels",
+            hint="for a regression set data.source.task: regression (a regression loss such as mse implies it)")
 
 
 def tidy_label(name: str) -> str:

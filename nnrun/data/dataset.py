@@ -31,6 +31,7 @@ class Dataset:
     class_names: list[str] | None = None
     table: "Table | None" = None
     assigned: np.ndarray | None = None
+    warnings: tuple[str, ...] = ()  # what the user should know about the data (single-row classes, ...)
 
     def __len__(self) -> int:
         return self.x.shape[0]

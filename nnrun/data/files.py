@@ -24,127 +24,13 @@ from nnrun.data.base import (
     concatenate,
     label_classes,
 )
+from nnrun.data.columns import class_warnings
+from nnrun.data.csvsource import CsvSource
 from nnrun.data.dataset import Dataset
 from nnrun.data.formats import npz_keys, read_idx, read_npz
-from nnrun.data.text import TextSpec
-from nnrun.data.table import (
-    Table,
-    build_table,
-    check_no_missing,
-    is_missing,
-    parse_number,
-    read_csv,
-)
-from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
+from nnrun.errors import UserError, did_you_mean
 
-RELATIVE_HINT = "a relative path in a config is read from the config file's folder"
 TaskName = Literal["classification", "regression"]
-
-
-def check_columns(wanted: list[str], header: list[str], where: str, key: str) -> None:
-    """Every name in ``wanted`` is a column of ``header``, or a located config error
-    with a did-you-mean (``key`` is the config key that names the columns)."""
-    for name in wanted:
-        if name not in header:
-            raise ConfigError("", [Problem(key, f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")])
-
-
-class CsvSource(SourceBase):
-    """A CSV file with a header row: one column is the target, the others features."""
-
-    type: Literal["csv"] = "csv"
-    path: str = Field(description="The CSV file; a relative path is read from the config file's folder.")
-    target: str = Field(description="The column to predict.")
-    features: list[str] | None = Field(None, description="Feature columns, in order. Default: every other column.")
-    categorical: list[str] = Field(
-        default_factory=list, description="Feature columns holding categories; one-hot encoded."
-    )
-    missing: Literal["error", "mean", "most_frequent"] = Field(
-        "error",
-        description="Empty cells (also NA, N/A, nan, null, ?): error, or impute the training split's mean "
-        "(most frequent value for categorical columns) or most frequent value.",
-    )
-    task: TaskName = Field("classification", description="classification (class labels) or regression.")
-    validation_path: str | None = Field(None, description="A separate CSV file used as the validation split.")
-    test_path: str | None = Field(None, description="A separate CSV file used as the test split.")
-    text: TextSpec | None = Field(
-        None, description="A column of free text, the model's one input: {column, tokens: word|char, max_tokens, "
-        "length, lowercase}; its vocabulary is learned on the training split.")
-
-    def resolve(self, folder: Path) -> "CsvSource":
-        return self.model_copy(update={key: absolute(getattr(self, key), folder)
-                                       for key in ("path", "validation_path", "test_path")})
-
-    def _text_column(self, header: list[str], origin: str) -> list[str]:
-        """With ``text``, that column is the one feature: token indices fill the input."""
-        column = self.text.column
-        check_columns([column], header, f"a column of {origin}", "data.source.text.column")
-        clash = [("data.source.features", self.features not in (None, [column]), "lists other columns"),
-                 ("data.source.categorical", bool(self.categorical), "is set"),
-                 ("data.source.text.column", column == self.target, "is the target column")]
-        for key, wrong, what in clash:
-            if wrong:
-                raise ConfigError("", [Problem(key, f"{what}, but the text column '{column}' is the model's only "
-                                                    "input; leave features and categorical out")])
-        return [column]
-
-    def string_columns(self) -> list[str]:
-        """The columns kept as text: the categorical ones and the text column."""
-        return [*self.categorical, self.text.column] if self.text else list(self.categorical)
-
-    def feature_columns(self, header: list[str], origin: str) -> list[str]:
-        check_columns([self.target], header, f"a column of {origin}", "data.source.target")
-        if self.text is not None:
-            return self._text_column(header, origin)
-        names = self.features if self.features is not None else [c for c in header if c != self.target]
-        check_columns(names, header, f"a column of {origin}", "data.source.features")
-        check_columns(self.categorical, names, "one of the feature columns", "data.source.categorical")
-        if self.target in names:
-            raise ConfigError("", [Problem("data.source.features", f"lists the target column '{self.target}'")])
-        if not names:
-            raise UserError(f"{origin}: no feature columns besides the target '{self.target}'")
-        return names
-
-    def load(self, seed: int) -> Dataset:
-        files = [(self.path, ANYWHERE), (self.validation_path, VALIDATION), (self.test_path, TEST)]
-        tables, targets, codes = [], [], []
-        names = None
-        for path, code in files:
-            if path is None:
-                continue
-            header, rows, lines = read_csv(Path(path), hint=RELATIVE_HINT)
-            names = names or self.feature_columns(header, path)
-            check_columns([self.target, *names], header, f"a column of {path}", "data.source")
-            table = build_table(path, header, rows, names, self.string_columns(), lines)
-            if self.missing == "error" and self.text is None:  # an empty text is a text
-                check_no_missing(table)
-            tables.append(table)
-            targets.append(self._target(header, rows, lines, path))
-            codes.append(np.full(len(rows), code, np.int8))
-        table = _stack(tables)
-        raw_y = np.concatenate(targets)
-        if self.task == "regression":
-            y, classes = check_regression_target(raw_y, self.path), None
-        else:
-            y, classes = label_classes(raw_y)
-        x = np.empty((len(y), 0), np.float32)  # encoded after the split
-        return Dataset(x, y, self.task, names, classes, table=table, assigned=np.concatenate(codes))
-
-    def _target(self, header: list[str], rows: list[list[str]], lines: np.ndarray, path: str) -> np.ndarray:
-        col = header.index(self.target)
-        for line, row in zip(lines, rows):
-            if is_missing(row[col]):
-                raise UserError(f"{path}, line {line}, column '{self.target}': the target is missing",
-                                hint="every row needs a target; drop the row or fill it in")
-        if self.task == "regression":
-            return np.array([parse_number(row[col], path, line, self.target) for line, row in zip(lines, rows)])
-        return np.array([row[col].strip() for row in rows])
-
-
-def _stack(tables: list[Table]) -> Table:
-    first = tables[0]
-    return Table(first.names, first.categorical, np.concatenate([t.numeric for t in tables]),
-                 np.concatenate([t.strings for t in tables]), np.concatenate([t.lines for t in tables]), first.origin)
 
 
 class NpzSource(SourceBase):
@@ -161,7 +47,9 @@ class NpzSource(SourceBase):
     y_validation: str = Field("y_validation", description="Validation targets, used if the archive has them.")
     x_test: str = Field("x_test", description="Test samples, used if the archive has them.")
     y_test: str = Field("y_test", description="Test targets, used if the archive has them.")
-    task: TaskName = Field("classification", description="classification (integer or string labels) or regression.")
+    task: TaskName | None = Field(
+        None, description="classification (integer or string labels, or one-hot rows) or regression. Default: "
+        "from the loss (mse, mae and huber mean regression).")
 
     def resolve(self, folder: Path) -> "NpzSource":
         return self.model_copy(update={"path": absolute(self.path, folder)})
@@ -183,7 +71,7 @@ class NpzSource(SourceBase):
                     raise UserError(f"{self.path}: '{x_name}' has {len(arrays[x_name])} samples but "
                                     f"'{y_name}' has {len(arrays[y_name])}")
         x, raw_y, assigned = concatenate(parts)
-        return _labelled(x, raw_y, self.task, self.path, assigned)
+        return _labelled(x, raw_y, self.task or "classification", self.path, assigned)
 
     def _samples(self, x: np.ndarray, name: str) -> np.ndarray:
         if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
@@ -235,7 +123,25 @@ def _labelled(x: np.ndarray, raw_y: np.ndarray, task: str, origin: str, assigned
     names = [f"x{i}" for i in range(int(np.prod(x.shape[1:])))]
     if task == "regression":
         return Dataset(x, check_regression_target(raw_y, origin), task, names, assigned=assigned)
-    if raw_y.ndim != 1:
-        raise UserError(f"{origin}: class labels must be one per sample (N,), got shape {raw_y.shape}")
-    y, classes = label_classes(raw_y)
-    return Dataset(x, y, task, names, classes, assigned=assigned)
+    labels = class_labels(raw_y, origin)
+    if raw_y.ndim == 2 and raw_y.shape[1] > 1:  # one-hot: the width says how many classes
+        y, classes = labels.astype(np.int64), [str(i) for i in range(raw_y.shape[1])]
+    else:
+        y, classes = label_classes(labels, origin=origin)
+    warnings = class_warnings(classes, np.bincount(y, minlength=len(classes)), origin)
+    return Dataset(x, y, task, names, classes, assigned=assigned, warnings=tuple(warnings))
+
+
+def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
+    """Labels (N,) from labels (N,), (N, 1), or one-hot rows (N, K) (their argmax)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.ndim == 2 and np.issubdtype(y.dtype, np.number) and len(y):
+        if not ((y == 0) | (y == 1)).all() or not (y.sum(axis=1) == 1).all():
+            raise UserError(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)",
+                            hint="for several regression targets set data.source.task: regression")
+        return y.argmax(axis=1)
+    if y.ndim != 1:
+        raise UserError(f"{origin}: class labels must be one per sample (N,), (N, 1) or one-hot (N, K), "
+                        f"got shape {y.shape}")
+    return y

@@ -1,12 +1,13 @@
 """Raw CSV columns, and the column encoding learned on the training split.
 
-A CSV file is read into a :class:`Table` before the split: numeric columns as float64
-with NaN where a cell is missing, categorical columns as strings ("" where missing).
-After the split, :func:`fit_columns` learns the categories and the fill values from
-the training rows only, and :func:`encode_columns` turns any table (training,
-validation, test, or a file given to ``nnrun predict``) into the model's float32
-features. The fitted state is plain JSON, saved in ``preprocess.json``. A text column
-(kept with the string columns) becomes ``length`` token indices, ``review[0]`` ...
+A CSV file is read (see :mod:`.csvfile`) into a :class:`Table` before the split:
+number columns as float32 with NaN where a cell is missing, categorical columns as
+strings ("" where missing). After the split, :func:`fit_columns` learns the categories
+and the fill values from the training rows only, and :func:`encode_columns` turns any
+table (training, validation, test, or a file given to ``nnrun predict``) into the
+model's float32 features. The fitted state is plain JSON, saved in ``preprocess.json``.
+A text column (kept with the string columns) becomes ``length`` token indices,
+``review[0]`` ...
 
 Encoded features keep the column order of the table; a categorical column ``city``
 with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
@@ -15,23 +16,22 @@ with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
+from nnrun.data.csvfile import MISSING, CsvColumns, parse_numbers
+from nnrun.data.problems import DataProblems
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
-from nnrun.errors import UserError
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared in lower case
+MISSING_HINT = "fill it in, or set data.source.missing to mean or most_frequent to impute it"
 
 
 @dataclass(frozen=True)
 class Table:
-    """Feature columns of N rows: ``numeric`` (N, n_numeric) float64 with NaN for a
-    missing cell, ``strings`` (N, n_categorical) with "" for a missing cell, and the
-    1-based file ``lines`` of the rows, so late errors can still name them."""
+    """Feature columns of N rows: ``numeric`` (N, n_numeric) float32 with NaN for a
+    missing cell, ``strings`` (N, n_categorical) str objects with "" for a missing
+    cell, and the 1-based file ``lines`` of the rows, so late errors can still name them."""
 
     names: list[str]
     categorical: list[str]
@@ -40,91 +40,62 @@ class Table:
     lines: np.ndarray
     origin: str
 
+    @property
+    def numeric_names(self) -> list[str]:
+        return [n for n in self.names if n not in self.categorical]
+
     def take(self, indices: np.ndarray) -> "Table":
         return replace(self, numeric=self.numeric[indices], strings=self.strings[indices], lines=self.lines[indices])
 
     def digest_parts(self) -> list[np.ndarray]:
-        return [self.numeric, np.char.encode(self.strings.astype(str), "utf-8")]
+        """The cells as arrays to hash: the numbers, and the text cells joined by a
+        separator no cell holds (one string, so hashing costs one encode)."""
+        text = "\x1f".join(self.strings.ravel().tolist()).encode("utf-8", "surrogatepass")
+        return [self.numeric, np.frombuffer(text, np.uint8)]
 
 
-def read_csv(path: Path, hint: str | None = None) -> tuple[list[str], list[list[str]], np.ndarray]:
-    """Header, rows and the file line of each row (blank lines skipped); ragged rows
-    and unreadable files are user errors (``hint`` is added when the file is absent)."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            rows, lines = [], []
-            for row in reader:
-                if row:
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file", hint=hint) from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    except csv.Error as exc:
-        raise UserError(f"{path}: not a valid CSV file ({exc})") from None
-    if not header:
-        raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
-    for number, row in zip(lines, rows):
-        if len(row) != len(header):
-            raise UserError(f"{path}, line {number}: {len(row)} cells, but the header has {len(header)} columns")
-    if not rows:
-        raise UserError(f"{path}: no data rows under the header")
-    return header, rows, np.array(lines, dtype=np.int64)
-
-
-def is_missing(cell: str) -> bool:
-    return cell.strip().lower() in MISSING
-
-
-def parse_number(cell: str, origin: str, line: int, column: str) -> float:
-    """A numeric cell, NaN when missing; anything else names its place in the file."""
-    if is_missing(cell):
-        return float("nan")
-    try:
-        value = float(cell)
-    except ValueError:
-        raise UserError(
-            f"{origin}, line {line}, column '{column}': '{cell}' is not a number",
-            hint=f"fix the cell, or list '{column}' under categorical if it holds categories",
-        ) from None
-    if not np.isfinite(value):
-        raise UserError(f"{origin}, line {line}, column '{column}': '{cell}' is not a finite number")
-    return value
+def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: list[str]) -> Table:
+    """The feature columns ``names`` of a read file, as one Table; the number matrix
+    is shared, not copied, when the file was read with the features first, in order."""
+    numeric_names = [n for n in names if n not in categorical]
+    if columns.number_names[: len(numeric_names)] == numeric_names:
+        numeric = columns.numbers[:, : len(numeric_names)]
+    else:
+        numeric = columns.numbers[:, [columns.number_names.index(n) for n in numeric_names]]
+    strings = np.empty((len(columns.lines), len(categorical)), dtype=object)
+    for j, name in enumerate(categorical):
+        strings[:, j] = columns.texts[name]
+    return Table(list(names), list(categorical), numeric, strings, columns.lines, origin)
 
 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
-                lines: np.ndarray) -> Table:
-    """Pick the feature columns ``names`` out of parsed rows, numbers parsed."""
-    position = {name: i for i, name in enumerate(header)}
+                lines) -> Table:
+    """A Table from cells already split into rows (a request's instances, ...), parsed
+    as the CSV reader parses a file; every bad cell is reported in one error."""
+    problems = DataProblems(origin)
+    position, lines = {name: i for i, name in enumerate(header)}, np.asarray(lines, np.int64)
     numeric_names = [n for n in names if n not in categorical]
-    numeric = np.empty((len(rows), len(numeric_names)), np.float64)
+    numeric = np.empty((len(rows), len(numeric_names)), np.float32)
     for j, name in enumerate(numeric_names):
-        col = position[name]
-        numeric[:, j] = [parse_number(row[col], origin, int(line), name) for row, line in zip(rows, lines)]
-    cells = [["" if is_missing(row[position[n]]) else row[position[n]].strip() for n in categorical] for row in rows]
-    strings = np.array(cells, dtype=object).reshape(len(rows), len(categorical))
+        numeric[:, j] = parse_numbers(_tidy([row[position[name]] for row in rows]), name, lines, problems)
+    strings = np.empty((len(rows), len(categorical)), dtype=object)
+    for j, name in enumerate(categorical):
+        strings[:, j] = _tidy([row[position[name]] for row in rows])
+    problems.raise_if_any()
     return Table(list(names), list(categorical), numeric, strings, lines, origin)
 
 
-def check_no_missing(table: Table) -> None:
-    """The ``missing: error`` policy: the first empty cell, by line, is reported."""
-    numeric_names = [n for n in table.names if n not in table.categorical]
-    hits = [(table.lines[r], numeric_names[c]) for r, c in zip(*np.nonzero(np.isnan(table.numeric)))]
-    hits += [(table.lines[r], table.categorical[c]) for r, c in zip(*np.nonzero(table.strings == ""))]
-    if hits:
-        line, column = min(hits)
-        raise UserError(
-            f"{table.origin}, line {line}, column '{column}': missing value ({len(hits)} missing in all)",
-            hint="fill it in, or set data.source.missing to mean or most_frequent to impute it",
-        )
+def _tidy(cells: list) -> np.ndarray:
+    stripped = [str(c).strip() for c in cells]
+    return np.array(["" if c.lower() in MISSING else c for c in stripped], dtype=object)
+
+
+def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT) -> None:
+    """The ``missing: error`` policy: every empty cell, by column."""
+    for j, name in enumerate(table.numeric_names):
+        problems.add_cells("missing value", name, table.lines[np.isnan(table.numeric[:, j])], hint=hint)
+    for j, name in enumerate(table.categorical):
+        problems.add_cells("missing value", name, table.lines[table.strings[:, j] == ""], hint=hint)
 
 
 def _most_frequent(values: np.ndarray):
@@ -132,17 +103,17 @@ def _most_frequent(values: np.ndarray):
     return uniques[np.argmax(counts)] if len(uniques) else None
 
 
-def fit_columns(table: Table, missing: str, text: TextSpec | None = None) -> dict:
+def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **options) -> dict:
     """Learn categories and fill values from the training rows (JSON-able state); a
-    ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`)."""
-    numeric_names = [n for n in table.names if n not in table.categorical]
+    ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`). ``options``
+    (thousands, unknown, ids, ...) are saved with it for ``nnrun predict``."""
     columns = []
     if text is not None:
         texts = table.strings[:, table.categorical.index(text.column)]
         columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
-    for j, name in enumerate(numeric_names):
+    for j, name in enumerate(table.numeric_names):
         present = table.numeric[:, j][~np.isnan(table.numeric[:, j])]
-        fill = float(present.mean()) if missing == "mean" and len(present) else None
+        fill = float(present.mean(dtype=np.float64)) if missing == "mean" and len(present) else None
         if missing == "most_frequent" and len(present):
             fill = float(_most_frequent(present))
         columns.append({"name": name, "kind": "numeric", "fill": fill})
@@ -153,7 +124,7 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None) -> dic
         fill = str(_most_frequent(present)) if missing != "error" and len(present) else None
         columns.append({"name": name, "kind": "categorical", "categories": sorted(set(present)), "fill": fill})
     order = {name: i for i, name in enumerate(table.names)}
-    return {"missing": missing, "columns": sorted(columns, key=lambda c: order[c["name"]])}
+    return {"missing": missing, **options, "columns": sorted(columns, key=lambda c: order[c["name"]])}
 
 
 def encoded_names(state: dict) -> list[str]:
@@ -168,55 +139,95 @@ def encoded_names(state: dict) -> list[str]:
     return names
 
 
-def encode_columns(table: Table, state: dict, unseen: str = "zeros") -> np.ndarray:
+def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: DataProblems | None = None
+                   ) -> np.ndarray:
     """Float32 features (N, F) from a table with the saved state.
 
-    A category the training rows never had is all zeros (``unseen="zeros"``, for held
-    out splits) or an error naming the line (``unseen="error"``, for ``nnrun predict``).
-    """
-    blocks = []
-    numeric_names = [n for n in table.names if n not in table.categorical]
+    A category the training rows never had is all zeros (``unseen="ignore"``) or a
+    bad cell (``unseen="error"``, the default of ``nnrun predict``). Empty cells the
+    state has no fill value for are bad cells too. Bad cells go to ``problems``, or
+    are raised at once when no collector is given."""
+    own = problems is None
+    problems = problems if problems is not None else DataProblems(table.origin)
+    out = np.zeros((len(table.lines), len(encoded_names(state))), np.float32)
+    numeric_names, position, numeric_at = table.numeric_names, 0, []
     for column in state["columns"]:
-        name = column["name"]
         if column["kind"] == "numeric":
-            values = table.numeric[:, numeric_names.index(name)]
-            blocks.append(_filled(values, np.isnan(values), column, table)[:, None])
+            numeric_at.append((position, numeric_names.index(column["name"]), column))
+            position += 1
         elif column["kind"] == "text":  # token indices (N, length); an empty cell is all padding
-            blocks.append(vectorize(table.strings[:, table.categorical.index(name)], column["text"]))
+            length = column["text"]["length"]
+            out[:, position : position + length] = vectorize(
+                table.strings[:, table.categorical.index(column["name"])], column["text"])
+            position += length
         else:
-            values = table.strings[:, table.categorical.index(name)]
-            values = _filled(values, values == "", column, table)
-            blocks.append(_one_hot(values, column, table, unseen))
-    if not blocks:
-        return np.empty((len(table.lines), 0), np.float32)
-    return np.concatenate(blocks, axis=1).astype(np.float32)
+            values = table.strings[:, table.categorical.index(column["name"])]
+            values = _filled(values, values == "", column, table, problems)
+            width = len(column["categories"])
+            _one_hot(values, column, table, unseen, problems, out[:, position : position + width])
+            position += width
+    for target, source, width in _runs([(t, s) for t, s, _ in numeric_at]):  # side-by-side columns in one copy
+        out[:, target : target + width] = table.numeric[:, source : source + width]
+    if numeric_at:  # then only the columns with empty cells again
+        for target, source, column in numeric_at:
+            empty = np.isnan(table.numeric[:, source])
+            if empty.any():
+                out[:, target] = _filled(table.numeric[:, source], empty, column, table, problems)
+    if own:
+        problems.raise_if_any()
+    return out
 
 
-def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table) -> np.ndarray:
+def _runs(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(target, source) column pairs as runs (target, source, width) that advance
+    together, so each run is one slice copy with no temporary array."""
+    runs = []
+    for target, source in pairs:
+        if runs and runs[-1][0] + runs[-1][2] == target and runs[-1][1] + runs[-1][2] == source:
+            runs[-1] = (runs[-1][0], runs[-1][1], runs[-1][2] + 1)
+        else:
+            runs.append((target, source, 1))
+    return runs
+
+
+def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table, problems: DataProblems):
     if not missing.any():
         return values
     if column["fill"] is None:
-        line = int(table.lines[np.argmax(missing)])
-        raise UserError(
-            f"{table.origin}, line {line}, column '{column['name']}': missing value",
-            hint="fill it in, or train with data.source.missing set to mean or most_frequent",
-        )
+        problems.add_cells("missing value", column["name"], table.lines[missing],
+                           hint="fill it in, or train with data.source.missing set to mean or most_frequent")
+        return values
     values = values.copy()
     values[missing] = column["fill"]
     return values
 
 
-def _one_hot(values: np.ndarray, column: dict, table: Table, unseen: str) -> np.ndarray:
+def _one_hot(values: np.ndarray, column: dict, table: Table, unseen: str, problems: DataProblems,
+             out: np.ndarray) -> None:
+    """Write the one-hot code of ``values`` into ``out`` (N, categories)."""
     categories = column["categories"]
     index = {c: i for i, c in enumerate(categories)}
-    codes = np.array([index.get(str(v), -1) for v in values], dtype=np.int64)
-    if unseen == "error" and (codes < 0).any():
-        row = int(np.argmax(codes < 0))
-        raise UserError(
-            f"{table.origin}, line {int(table.lines[row])}, column '{column['name']}': category "
-            f"'{values[row]}' was not seen in training (known: {', '.join(categories)})"
-        )
-    encoded = np.zeros((len(values), len(categories)), np.float32)
-    known = codes >= 0
-    encoded[np.flatnonzero(known), codes[known]] = 1.0
-    return encoded
+    codes = np.array([index.get(v, -1) for v in values.tolist()], dtype=np.int64)
+    unknown = (codes < 0) & (values != "")
+    if unseen == "error" and unknown.any():
+        known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
+        problems.add_cells("unknown category", column["name"], table.lines[unknown], values[unknown],
+                           hint=f"'{column['name']}' was trained on {known}; or set data.source.unknown: ignore "
+                                "to encode unseen categories as all zeros")
+    rows = np.flatnonzero(codes >= 0)
+    out[rows, codes[rows]] = 1.0
+
+
+def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
+    """Per categorical column, the values the state does not know, with their row counts."""
+    found = {}
+    for column in state["columns"]:
+        if column.get("kind") != "categorical":
+            continue
+        values = table.strings[:, table.categorical.index(column["name"])]
+        known = set(column["categories"]) | {""}
+        names, counts = np.unique(values.astype(str), return_counts=True)
+        extra = {str(n): int(c) for n, c in zip(names, counts) if n not in known}
+        if extra:
+            found[column["name"]] = extra
+    return found

@@ -32,6 +32,7 @@ class Experiment:
     graph: Graph
     columns: dict | None = None  # fitted column encoding of a CSV source, saved in preprocess.json
     split_fingerprints: dict[str, str] | None = None  # of every raw split, for meta.json
+    warnings: tuple[str, ...] = ()  # about the data (single-row classes, odd categories), shown by validate and train
 
     @property
     def config(self) -> Config:
@@ -77,9 +78,12 @@ def build(
     steps = config.data.preprocess
     if preprocess_states is None:
         preprocess_states = fit_pipeline(steps, raw_train.x)
-    parts = {
-        name: part.with_x(apply_pipeline(steps, preprocess_states, part.x)) for name, part in splits.parts.items()
-    }
+    parts = {}
+    for name in list(splits.parts):  # one split at a time, its raw samples dropped once preprocessed
+        part = splits.parts.pop(name)
+        parts[name] = part.with_x(apply_pipeline(steps, preprocess_states, part.x))
+    del part
+    raw_train = raw_train.with_x(raw_train.x[:0])  # the checks need its shape, classes and targets
     try:
         check_sizes(config.model.layers)
         graph = compile_graph(
@@ -93,8 +97,9 @@ def build(
         raise loaded.locate(exc) from None
     if warm_start:
         load_initial_weights(loaded, graph)
-    fingerprints = {name: part.fingerprint() for name, part in splits.parts.items()}
-    return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns, fingerprints)
+    fingerprints = splits.fingerprints
+    return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns, fingerprints,
+                      splits.warnings)
 
 
 def resolve_paths(loaded: LoadedConfig) -> Config:

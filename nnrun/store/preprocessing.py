@@ -46,6 +46,10 @@ class SavedColumn(_Strict):
 class SavedColumns(_Strict):
     missing: str
     columns: list[SavedColumn]
+    thousands: str | None = None  # how training read numbers ("53,697")
+    unknown: Literal["error", "ignore"] = "error"  # a category training never saw, at predict time
+    ids: list[str] = []  # ID columns: allowed in new files, copied into predictions
+    ignored: list[str] = []  # columns training left out: allowed in new files
 
 
 class SavedPreprocessing(_Strict):

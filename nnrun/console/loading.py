@@ -1,0 +1,55 @@
+"""Progress while a large data file is read.
+
+Nothing shows for a file read within a second; past that, a terminal gets a bar of
+the bytes read (cleared when done) and a pipe gets one line saying what is being read,
+so the screen never stays blank on a large file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from nnrun.data.csvfile import Progress, show_progress
+
+DELAY = 1.0  # seconds of reading before anything shows
+
+
+def install() -> None:
+    """Report the reading of every CSV file from now on, on standard error."""
+    show_progress(_file_progress)
+
+
+def _file_progress(path: str) -> Progress:
+    start = time.monotonic()
+    shown: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if not shown:
+            if time.monotonic() - start < DELAY or done >= total:
+                return
+            shown["bar"] = _start(path, total)
+        bar = shown["bar"]
+        if bar is not None:
+            bar.update(shown.setdefault("task", bar.task_ids[0]), completed=done)
+            if done >= total:
+                bar.stop()
+
+    return update
+
+
+def _start(path: str, total: int):
+    """A rich bar in a terminal; elsewhere one plain line and no bar (None)."""
+    size = f"{total / 1e6:.1f} MB"
+    if not sys.stderr.isatty():
+        print(f"reading {path} ({size}) ...", file=sys.stderr, flush=True)
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("reading " + Path(path).name, BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    bar.add_task("read", total=total)
+    bar.start()
+    return bar

@@ -1,0 +1,109 @@
+"""Which columns of a table are features, and which an input file may also carry.
+
+Training picks the features of a CSV file: ``features`` if given, else every column
+but the target, the ``id`` columns and the ``ignore`` columns. Everything that reads
+new rows for a trained model (``nnrun predict``, ``nnrun evaluate --data``, and the
+instances ``nnrun serve`` receives) accepts them by one rule, :func:`accept_columns`:
+every feature must be there; the target, ID and ignored columns may be; any other
+column is an extra, left out and named in one line, unless it looks like a misspelled
+feature (then it is part of the error about the missing one).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
+
+HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious
+
+
+def check_present(wanted: list[str], header: list[str], where: str, key: str) -> None:
+    """Every name in ``wanted`` is in ``header``, or one located config error listing
+    all absent names with a did-you-mean (``key`` is the config key naming them)."""
+    problems = [Problem(key, f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
+                for name in wanted if name not in header]
+    if problems:
+        raise ConfigError("", problems)
+
+
+def feature_columns(header: list[str], source, origin: str) -> list[str]:
+    """The features of a CSV source's file (``source``: target, features, categorical,
+    id and ignore, as in the config)."""
+    where = f"a column of {origin}"
+    check_present([source.target], header, where, "data.source.target")
+    check_present(source.id, header, where, "data.source.id")
+    check_present(source.ignore, header, where, "data.source.ignore")
+    left_out = {source.target, *source.id, *source.ignore}
+    if source.features is not None:
+        names = source.features
+        check_present(names, header, where, "data.source.features")
+        clash = [n for n in names if n in left_out]
+        if clash:
+            raise ConfigError("", [Problem("data.source.features", f"lists '{clash[0]}', which is the target, "
+                                                                   "an id or an ignored column")])
+    else:
+        names = [c for c in header if c not in left_out]
+    check_present(source.categorical, names, "one of the feature columns", "data.source.categorical")
+    if not names:
+        raise UserError(f"{origin}: no feature columns besides the target '{source.target}'")
+    return names
+
+
+def accept_columns(available: list[str], features: list[str], origin: str, allowed: list[str] = ()) -> list[str]:
+    """The rule for new rows given to a trained model: returns the extra columns (in
+    the input's order) to leave out with a note. ``allowed`` (target, ids, ignored
+    columns) may be present without a note. Absent features are one error naming
+    each, with the extra column that looks like its misspelling."""
+    absent = [n for n in features if n not in available]
+    extra = [c for c in available if c not in features and c not in allowed]
+    if absent:
+        lines = [f"{origin}: {len(absent)} of the model's columns {'is' if len(absent) == 1 else 'are'} missing"]
+        for name in absent:
+            close = difflib.get_close_matches(name, extra, n=1, cutoff=0.6)
+            lines.append(f"  missing: '{name}'" + (f"; the input has '{close[0]}': misspelled?" if close else ""))
+        raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(features)}")
+    return extra
+
+
+def extra_note(extra: list[str]) -> str | None:
+    """The one line about extra columns, or None when there are none."""
+    if not extra:
+        return None
+    shown = ", ".join(f"'{c}'" for c in extra[:8]) + (f" and {len(extra) - 8} more" if len(extra) > 8 else "")
+    return f"ignored {len(extra)} column{'s' if len(extra) != 1 else ''} the model was not trained on: {shown}"
+
+
+def describe_classes(names: list[str], counts) -> str:
+    """'4 classes: Adelie, Adelei (1 row), Chinstrap, Gentoo': every class named, the
+    rare ones (under 2 rows) with their count; long lists shortened."""
+    shown = [f"{n} ({c} row{'s' if c != 1 else ''})" if c < 2 else str(n) for n, c in zip(names, counts)]
+    listing = ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more)" if len(shown) > 20 else "")
+    return f"{len(names)} classes: {listing}"
+
+
+def class_warnings(names: list[str], counts, origin: str) -> list[str]:
+    """A class of a single row is usually a typo in a label; it cannot be learned either way."""
+    single = [str(n) for n, c in zip(names, counts) if c == 1]
+    if not single:
+        return []
+    listing = ", ".join(f"'{s}'" for s in single[:10]) + (" ..." if len(single) > 10 else "")
+    return [f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: {listing} "
+            f"({describe_classes(names, counts)}); a typo in a label?"]
+
+
+def cardinality_warnings(categories: dict[str, int], rows: int) -> list[str]:
+    """Categorical columns with very many distinct values (more than half the rows, or
+    more than HIGH_CARDINALITY): an ID or a number column, rarely a real category."""
+    return [f"categorical column '{name}' has {count} distinct values in {rows} training rows; one-hot "
+            f"encoding makes {count} inputs that the model can memorise; is it an ID (data.source.id) or a "
+            f"number column?"
+            for name, count in categories.items() if count > HIGH_CARDINALITY or (rows >= 10 and count > rows / 2)]
+
+
+def class_list(data) -> str:
+    """The classes of a classification Dataset, as :func:`describe_classes` names them."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
+    return describe_classes(data.class_names, counts)

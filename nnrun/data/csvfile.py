@@ -1,0 +1,295 @@
+"""Reading a CSV file into float32 and text columns, fast, with every bad cell collected.
+
+The parsing is pyarrow's CSV reader (imported here, only when a CSV file is read, so
+``nnrun --help`` and the bundled data sets never pay for it). Each number column is
+converted straight to float32 by the reader, batch by batch, and only the columns
+asked for are converted at all. A file whose number columns all parse takes that fast
+path alone; otherwise the offending columns are read again as text and every bad cell
+is recorded, with its line, in a :class:`~.problems.DataProblems`.
+
+Cells: surrounding whitespace is ignored; ``""``, ``NA``, ``N/A``, ``nan``, ``null``
+and ``?`` (any case) are missing (NaN in a number column, ``""`` in a text column);
+with ``thousands=","`` a number may hold that separator (``" 53,697 "``).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from nnrun.errors import UserError
+from nnrun.data.problems import DataProblems
+
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped, in lower case
+NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
+BLOCK = 1 << 20  # bytes per parsed batch: the progress step, and the memory the reader holds beyond the result
+Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
+_progress_factory: Callable[[str], Progress] | None = None
+
+
+def show_progress(factory: Callable[[str], Progress] | None) -> None:
+    """Set what reports reading progress: ``factory(path)`` returns the callback for
+    one file (the console's shows a bar once a file takes more than a second)."""
+    global _progress_factory
+    _progress_factory = factory
+
+
+def current_progress(path) -> Progress | None:
+    return _progress_factory(str(path)) if _progress_factory is not None else None
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    """The requested columns of one file: ``numbers`` (N, len(number_names)) float32,
+    NaN where missing, in the order asked for; ``texts`` name -> (N,) str objects, ""
+    where missing; ``lines`` (N,) the 1-based line of each row in the file."""
+
+    header: list[str]
+    number_names: list[str]
+    numbers: np.ndarray
+    texts: dict[str, np.ndarray]
+    lines: np.ndarray
+
+    def number(self, name: str) -> np.ndarray:
+        return self.numbers[:, self.number_names.index(name)]
+
+
+def read_header(path: Path, hint: str | None = None) -> list[str]:
+    """The column names of the first line, stripped; unreadable or empty files,
+    folders and repeated names are user errors (``hint`` is added when absent)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file", hint=hint) from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    except csv.Error as exc:
+        raise UserError(f"{path}: not a valid CSV file ({exc})") from None
+    if not header:
+        raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
+    return header
+
+
+def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
+                 thousands: str | None = None, progress: Progress | None = None) -> CsvColumns:
+    """Read ``numbers`` as float32 and ``texts`` as strings; bad cells and rows go to
+    ``problems`` (the caller raises once every file and column has been looked at)."""
+    import pyarrow as pa
+
+    _hand_back_freed_arrays()
+    typed = [] if thousands else numbers  # declared separators need the text first
+    as_text = [n for n in numbers if n not in typed]
+    width, size = len(numbers), path.stat().st_size
+    try:
+        batches = _batches(path, header, typed, [*as_text, *texts], progress)
+        matrix, text = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts], size)
+    except pa.ArrowInvalid:  # a number column holds text: read it as text and find every bad cell
+        typed, as_text = [], list(numbers)
+        matrix, text = _convert(_batches(path, header, [], [*as_text, *texts], progress), width, [], [],
+                                [*as_text, *texts], size)
+    _pool().release_unused()  # the parser's buffers
+    lines = _row_lines(path, len(matrix), len(header), problems)
+    if len(matrix) == 0 and not problems:
+        raise UserError(f"{path}: no data rows under the header")
+    for name in as_text:
+        matrix[:, numbers.index(name)] = parse_numbers(text.pop(name), name, lines, problems, thousands)
+    return CsvColumns(header, list(numbers), matrix, text, lines)
+
+
+def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], progress: Progress | None):
+    """Parsed record batches of the requested columns, one at a time; rows of the wrong
+    width are skipped here and reported by :func:`_row_lines`."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    total = path.stat().st_size
+    # Text arrives dictionary-encoded: each distinct cell of a batch becomes one Python
+    # string, not one per row (categories repeat; the cells of a whole file would not fit).
+    words = pa.dictionary(pa.int32(), pa.string())
+    types = {**{n: pa.float32() for n in numbers}, **{n: words for n in texts}}
+    read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK)
+    parse = pcsv.ParseOptions(invalid_row_handler=lambda row: "skip")
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=NULLS,
+                                  strings_can_be_null=True, quoted_strings_can_be_null=True)
+    try:
+        with open(path, "rb") as handle:
+            reader = pcsv.open_csv(handle, read_options=read, parse_options=parse, convert_options=convert, memory_pool=_pool())
+            for batch in reader:
+                yield batch
+                if progress is not None:
+                    progress(handle.tell(), total)
+    except pa.ArrowInvalid as exc:
+        if "conversion error" in str(exc) and "UTF8" not in str(exc):
+            raise
+        raise UserError(f"{path}: not a valid CSV file ({_arrow_reason(exc)})") from None
+
+
+def _hand_back_freed_arrays() -> None:
+    """Keep every array over 256 KiB in its own memory mapping, handed back when freed.
+
+    glibc raises its mapping threshold each time a large block is freed; blocks below
+    it then come from the heap and, once freed, mostly stay with the process. For a
+    file read, split, encoded and scaled (each step freeing the last one's arrays) that
+    adds about the data's size again to the peak. Setting the threshold fixes it; where
+    the C library has no ``mallopt`` (not glibc) nothing changes."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _pool():
+    import pyarrow as pa
+
+    return pa.default_memory_pool()
+
+
+def _arrow_reason(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    return "not UTF-8 text" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
+
+
+def _convert(batches, width: int, positions: list[int], numbers: list[str], texts: list[str],
+             size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A (rows, width) float32 matrix with the number columns of every batch at their
+    ``positions``, and the text columns, tidied. Each batch is copied in and dropped;
+    the matrix is sized from the first batch's rows per byte (5% spare, grown if short),
+    so the peak is about the matrix and a few parsed batches."""
+    pieces: dict[str, list] = {name: [] for name in texts}
+    matrix, start = np.empty((0, width), np.float32), 0
+    for batch in batches:
+        stop = start + batch.num_rows
+        if stop > len(matrix):
+            estimate = int(size / BLOCK * batch.num_rows * 1.05) + 1 if start == 0 else 2 * len(matrix)
+            matrix = _grown(matrix, start, max(stop, estimate))
+        for j, name in zip(positions, numbers):
+            matrix[start:stop, j] = _floats(batch.column(name))
+        for name in texts:
+            pieces[name].append(_tidy_text(batch.column(name)))
+        start = stop
+    text = {name: np.concatenate(parts) if parts else np.empty(0, object) for name, parts in pieces.items()}
+    return matrix[:start], text
+
+
+def _grown(matrix: np.ndarray, filled: int, rows: int) -> np.ndarray:
+    grown = np.empty((rows, matrix.shape[1]), np.float32)
+    grown[:filled] = matrix[:filled]
+    return grown
+
+
+def _values(column, dtype) -> tuple[np.ndarray, np.ndarray | None]:
+    """A primitive arrow array's values as a numpy view of its buffer, and its null
+    mask (None when it has no nulls). Read from the buffers directly: arrow's own
+    conversion goes through pandas when pandas is installed, which costs more than
+    the whole read."""
+    values = np.frombuffer(column.buffers()[1], dtype, len(column), column.offset * np.dtype(dtype).itemsize)
+    if not column.null_count:
+        return values, None
+    bits = np.frombuffer(column.buffers()[0], np.uint8)
+    valid = np.unpackbits(bits, bitorder="little")[column.offset : column.offset + len(column)]
+    return values, valid == 0
+
+
+def _floats(column) -> np.ndarray:
+    """A float32 arrow array as numpy, NaN where null."""
+    values, null = _values(column, np.float32)
+    if null is None:
+        return values
+    values = values.copy()
+    values[null] = np.nan
+    return values
+
+
+def _tidy_text(column) -> np.ndarray:
+    """A dictionary-encoded text column as stripped strings, "" where missing (also
+    for padded 'NA '); each distinct cell is tidied once."""
+    words = [w.strip() for w in column.dictionary.to_pylist()]
+    words = np.array([("" if w.lower() in MISSING else w) for w in words] + [""], dtype=object)
+    codes, null = _values(column.indices, np.int32)
+    if null is not None:
+        codes = np.where(null, len(words) - 1, codes)
+    return words[codes]
+
+
+NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?\d{1,3}([,.' ]\d{3})+(\.\d+)?$")
+
+
+def parse_numbers(cells: np.ndarray, column: str, lines: np.ndarray, problems: DataProblems,
+                  thousands: str | None = None) -> np.ndarray:
+    """Float32 values of stripped text cells ("" missing -> NaN); cells that are not
+    finite numbers are recorded with a hint that fits what they look like."""
+    values = np.full(len(cells), np.nan, np.float32)
+    bad = np.zeros(len(cells), bool)
+    for i, cell in enumerate(cells):
+        if cell == "":
+            continue
+        try:
+            values[i] = float(cell.replace(thousands, "") if thousands else cell)
+        except ValueError:
+            bad[i] = True
+    infinite = np.isinf(values)
+    if infinite.any():
+        problems.add_cells("not a finite number", column, lines[infinite], cells[infinite])
+    if bad.any():
+        problems.add_cells("not a number", column, lines[bad], cells[bad], number_hint(column, cells, bad))
+    values[bad | infinite] = 0  # reported already: not missing as well
+    return values
+
+
+def number_hint(column: str, cells: np.ndarray, bad: np.ndarray) -> str:
+    """What to do about a number column with text in it, by what the text looks like:
+    numbers with separators get ``thousands``; a different text in every row is an ID;
+    a column of few distinct values may be categorical; anything else is fixed or left
+    out. Number-like cells and IDs never get the categorical hint."""
+    wrong = [str(c) for c in cells[bad][:1000]]
+    separated = [c for c in wrong if NUMBER_WITH_SEPARATOR.match(c)]
+    if separated:
+        separator = re.search(r"\d([,.' ])\d{3}", separated[0]).group(1)
+        rest = "" if len(separated) == len(wrong) else " (and fix the cells that are no numbers)"
+        return f"'{column}' holds numbers with a thousands separator; set data.source.thousands: \"{separator}\"{rest}"
+    present = cells[cells != ""]
+    distinct = len(set(present.tolist()))
+    if bad.sum() > len(present) / 2 and distinct == len(present):
+        return f"'{column}' holds a different text in every row, like an ID; name it in data.source.id"
+    if bad.sum() > len(present) / 2 and distinct <= max(20, len(present) // 50):
+        return f"'{column}' looks like categories ({distinct} distinct values); list it under data.source.categorical"
+    return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
+
+
+def _row_lines(path: Path, rows: int, width: int, problems: DataProblems) -> np.ndarray:
+    """The file line of each parsed row. When the file has one line per row (no blank
+    lines, no line breaks inside quotes, no rows of the wrong width) that is row + 2,
+    found by counting line breaks; otherwise the csv module walks the file once and
+    rows of the wrong width are recorded."""
+    breaks, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(BLOCK):
+            breaks += chunk.count(b"\n")
+            last = chunk[-1:]
+    if breaks + (last != b"\n") == rows + 1:
+        return np.arange(2, rows + 2, dtype=np.int64)
+    lines = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != width:
+                problems.add_row(reader.line_num, f"{len(row)} cells, but the header has {width} columns")
+            else:
+                lines.append(reader.line_num)
+    return np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64)

@@ -1,0 +1,149 @@
+"""The ``csv`` data source: a CSV file with a header row, one column the target.
+
+Reading goes through :mod:`.csvfile` (float32 columns, every bad cell collected), the
+choice of columns through :mod:`.columns`, the encoding through :mod:`.table`. All bad
+cells of all the source's files are reported in one error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BeforeValidator, Field
+
+from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, label_classes
+from nnrun.data.columns import check_present, class_warnings, feature_columns
+from nnrun.data.csvfile import current_progress, read_columns, read_header
+from nnrun.data.dataset import Dataset
+from nnrun.data.problems import DataError, DataProblems
+from nnrun.data.table import Table, collect_missing, table_from
+from nnrun.data.text import TextSpec
+from nnrun.errors import ConfigError, Problem
+
+RELATIVE_HINT = "a relative path in a config is read from the config file's folder"
+TaskName = Literal["classification", "regression"]
+
+
+def _names(value):
+    """``id: customer_id`` is short for ``id: [customer_id]``."""
+    return [value] if isinstance(value, str) else value
+
+
+class CsvSource(SourceBase):
+    """A CSV file with a header row: one column is the target, the others features."""
+
+    type: Literal["csv"] = "csv"
+    path: str = Field(description="The CSV file; a relative path is read from the config file's folder.")
+    target: str = Field(description="The column to predict.")
+    features: list[str] | None = Field(
+        None, description="Feature columns, in order. Default: every column but the target, id and ignore columns.")
+    categorical: list[str] = Field(
+        default_factory=list, description="Feature columns holding categories; one-hot encoded."
+    )
+    id: Annotated[list[str], BeforeValidator(_names, json_schema_input_type=str | list[str])] = Field(
+        default_factory=list, description="ID column(s): not features; `nnrun predict` copies them into its output.")
+    ignore: list[str] = Field(default_factory=list, description="Columns to leave out of the features.")
+    missing: Literal["error", "mean", "most_frequent"] = Field(
+        "error",
+        description="Empty cells (also NA, N/A, nan, null, ?): error, or impute the training split's mean "
+        "(most frequent value for categorical columns) or most frequent value.",
+    )
+    thousands: str | None = Field(
+        None, min_length=1, max_length=1, description='Thousands separator in numbers, e.g. "," for "53,697".')
+    unknown: Literal["error", "ignore"] = Field(
+        "error", description="A category `nnrun predict` meets that training never saw: error, or ignore "
+        "(encoded as all zeros).")
+    task: TaskName | None = Field(
+        None, description="classification (class labels) or regression. Default: from the loss (mse, mae and "
+        "huber mean regression).")
+    validation_path: str | None = Field(None, description="A separate CSV file used as the validation split.")
+    test_path: str | None = Field(None, description="A separate CSV file used as the test split.")
+    text: TextSpec | None = Field(
+        None, description="A column of free text, the model's one input: {column, tokens: word|char, max_tokens, "
+        "length, lowercase}; its vocabulary is learned on the training split.")
+
+    def resolve(self, folder: Path) -> "CsvSource":
+        return self.model_copy(update={key: absolute(getattr(self, key), folder)
+                                       for key in ("path", "validation_path", "test_path")})
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
+
+    def _text_column(self, header: list[str], origin: str) -> list[str]:
+        """With ``text``, that column is the one feature: token indices fill the input."""
+        column = self.text.column
+        check_present([column], header, f"a column of {origin}", "data.source.text.column")
+        clash = [("data.source.features", self.features not in (None, [column]), "lists other columns"),
+                 ("data.source.categorical", bool(self.categorical), "is set"),
+                 ("data.source.text.column", column == self.target, "is the target column")]
+        for key, wrong, what in clash:
+            if wrong:
+                raise ConfigError("", [Problem(key, f"{what}, but the text column '{column}' is the model's only "
+                                                    "input; leave features and categorical out")])
+        return [column]
+
+    def string_columns(self) -> list[str]:
+        """The columns kept as text: the categorical ones and the text column."""
+        return [*self.categorical, self.text.column] if self.text else list(self.categorical)
+
+    def feature_columns(self, header: list[str], origin: str) -> list[str]:
+        if self.text is not None:
+            check_present([self.target], header, f"a column of {origin}", "data.source.target")
+            return self._text_column(header, origin)
+        return feature_columns(header, self, origin)
+
+    def load(self, seed: int) -> Dataset:
+        files = [(self.path, ANYWHERE), (self.validation_path, VALIDATION), (self.test_path, TEST)]
+        tables, targets, codes, failed = [], [], [], []
+        names = None
+        for path, code in files:
+            if path is None:
+                continue
+            header = read_header(Path(path), hint=RELATIVE_HINT)
+            names = names or self.feature_columns(header, path)
+            check_present([self.target, *names], header, f"a column of {path}", "data.source")
+            problems = DataProblems(path)
+            table, target = self._read(Path(path), header, names, problems)
+            failed += [problems] if problems else []
+            tables.append(table)
+            targets.append(target)
+            codes.append(np.full(len(target), code, np.int8))
+        if failed:
+            raise DataError("\n".join(p.render() for p in failed))
+        table, raw_y = _stack(tables), np.concatenate(targets)
+        x = np.empty((len(raw_y), 0), np.float32)  # encoded after the split
+        if self.regression:
+            return Dataset(x, check_regression_target(raw_y, self.path), "regression", names, table=table,
+                           assigned=np.concatenate(codes))
+        y, classes = label_classes(raw_y, origin=f"{self.path}, column '{self.target}'")
+        warnings = class_warnings(classes, np.bincount(y, minlength=len(classes)), f"{self.path}, '{self.target}'")
+        return Dataset(x, y, "classification", names, classes, table=table, assigned=np.concatenate(codes),
+                       warnings=tuple(warnings))
+
+    def _read(self, path: Path, header: list[str], names: list[str], problems: DataProblems):
+        """One file's feature table and raw targets; its bad cells go to ``problems``."""
+        strings = self.string_columns()
+        numbers = [n for n in names if n not in strings]
+        texts = list(strings)
+        (numbers if self.regression else texts).append(self.target)
+        columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path))
+        target = columns.number(self.target).copy() if self.regression else columns.texts.pop(self.target)
+        absent = np.isnan(target) if self.regression else target == ""
+        problems.add_cells("missing target", self.target, columns.lines[absent],
+                           hint="every row needs a target; drop the row or fill it in")
+        table = table_from(str(path), columns, names, strings)
+        if self.missing == "error" and self.text is None:  # an empty text is a text
+            collect_missing(table, problems)
+        return table, target
+
+
+def _stack(tables: list[Table]) -> Table:
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0]
+    return Table(first.names, first.categorical, np.concatenate([t.numeric for t in tables]),
+                 np.concatenate([t.strings for t in tables]), np.concatenate([t.lines for t in tables]), first.origin)
+

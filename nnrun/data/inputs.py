@@ -1,0 +1,93 @@
+"""New rows for a trained model: a CSV file read with the run's saved column encoding.
+
+``nnrun predict`` and ``nnrun evaluate --data`` read their file here. Columns are
+accepted by :func:`.columns.accept_columns` (features required; target, ID, ignored
+and kept columns allowed; anything else left out with one note), cells are read as
+in training (same missing markers, same thousands separator), and every bad cell of
+the file is reported in one error. Nothing is refitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nnrun.errors import UserError, did_you_mean
+from nnrun.data.columns import accept_columns, extra_note
+from nnrun.data.csvfile import current_progress, read_columns, read_header
+from nnrun.data.problems import DataProblems
+from nnrun.data.table import collect_missing, encode_columns, table_from, unseen_categories
+
+
+@dataclass
+class InputRows:
+    """``x`` (N, F) float32 encoded features; ``kept`` column -> (N,) text of the
+    columns to copy into the output; ``target`` (N,) raw target cells if asked for;
+    ``notes``: one line each about what was left out or encoded as unknown."""
+
+    x: np.ndarray
+    kept: dict[str, np.ndarray] = field(default_factory=dict)
+    target: np.ndarray | None = None
+    lines: np.ndarray | None = None  # (N,) the file line of each row
+    notes: list[str] = field(default_factory=list)
+
+
+def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
+               keep: list[str] = (), target: str | None = None) -> InputRows:
+    """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
+    model trained on arrays: ``features`` are then plain number columns).
+    ``target_column`` may be present and is left out; ``keep`` names columns to copy
+    through (the run's ID columns are kept too when present); ``target`` names a
+    column to return raw (``evaluate --data``), required then."""
+    state = encoding or {}
+    names = [c["name"] for c in state["columns"]] if state else list(features)
+    strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
+    header = read_header(path)
+    absent = [c for c in keep if c not in header]
+    if absent:
+        raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
+    if target is not None and target not in header:
+        raise UserError(f"{path}: no target column '{target}'; scoring needs the true values",
+                        hint="`nnrun predict` makes predictions for data without targets")
+    kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
+    allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c]
+    extra = accept_columns(header, names, str(path), allowed)
+    numbers = [n for n in names if n not in strings]
+    texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
+                                *([target] if target and target not in names else [])]))
+    problems = DataProblems(str(path))
+    columns = read_columns(path, header, numbers, texts, problems, state.get("thousands"), current_progress(path))
+    rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)
+    rows.kept = {c: _as_text(columns, c) for c in kept}
+    rows.target = _as_text(columns, target) if target else None
+    table = table_from(str(path), columns, names, strings)
+    unknown = state.get("unknown", "error")
+    if state:
+        rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
+        if unknown == "ignore":
+            rows.notes += _unknown_notes(unseen_categories(table, state))
+    else:
+        collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
+        rows.x = table.numeric
+    problems.raise_if_any()
+    return rows
+
+
+def _as_text(columns, name: str) -> np.ndarray:
+    if name in columns.texts:
+        return columns.texts[name]
+    values = columns.number(name)  # a kept number column that is also a feature
+    return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
+
+
+def _unknown_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
+    """One line for the categories ``unknown: ignore`` encoded as all zeros."""
+    if not unseen:
+        return []
+    parts = [f"'{column}' " + ", ".join(f"'{v}' ({n})" for v, n in list(values.items())[:5])
+             for column, values in unseen.items()]
+    rows = sum(sum(values.values()) for values in unseen.values())
+    return [f"{rows} cell{'s' if rows != 1 else ''} held categories training never saw, encoded as all zeros: "
+            + "; ".join(parts)]

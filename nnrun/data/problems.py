@@ -1,0 +1,99 @@
+"""Bad cells of a data file, collected and reported together.
+
+Reading a file records every bad cell it finds instead of stopping at the first, so
+one run of ``nnrun validate`` shows all of them, the way config errors are shown:
+grouped by kind (not a number, missing value, unknown category, ...), each kind with
+its first few cells by line and column, a count of the rest, and one hint per column.
+
+    error: data/people.csv: 4 bad cells in the data
+      not a number (3 cells):
+        line 3, column 'income': ' 53,697 '
+        line 8, column 'income': '1,204'
+        line 9, column 'age': 'n.a.'
+        hint: 'income' holds numbers with a thousands separator; set data.source.thousands: ","
+      missing value (1 cell):
+        line 5, column 'city'
+        hint: fill it in, or set data.source.missing to mean or most_frequent to impute it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnrun.errors import UserError
+
+SHOWN = 5  # cells listed per kind; the rest are counted
+
+
+@dataclass
+class _Kind:
+    count: int = 0
+    cells: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, shown value)
+    hints: dict[str, None] = field(default_factory=dict)  # ordered set
+
+
+class DataError(UserError):
+    """Every bad cell of one file (or row of a predict input), in one message."""
+
+
+class DataProblems:
+    """Collects bad cells of the file ``origin``; :meth:`raise_if_any` reports them.
+
+    ``add`` takes one cell; ``add_cells`` takes a whole column's bad rows at once
+    (``lines`` and ``values`` (N,) arrays), keeping only the first few values, so a
+    column of 200,000 bad cells costs no more to report than one of five.
+    """
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.kinds: dict[str, _Kind] = {}
+        self.rows: list[str] = []  # whole-row problems (wrong number of cells), shown first
+
+    def add(self, kind: str, line: int, column: str, value: str | None = None, hint: str | None = None) -> None:
+        self.add_cells(kind, column, np.array([line]), None if value is None else [value], hint)
+
+    def add_cells(self, kind: str, column: str, lines, values=None, hint: str | None = None) -> None:
+        lines = np.asarray(lines)
+        if not len(lines):
+            return
+        entry = self.kinds.setdefault(kind, _Kind())
+        entry.count += len(lines)
+        shown = [] if values is None else [repr(str(v)) for v in list(values[:SHOWN])]
+        for i, line in enumerate(lines[:SHOWN]):
+            entry.cells.append((int(line), column, shown[i] if shown else ""))
+        if hint:
+            entry.hints[hint] = None
+
+    def add_row(self, line: int | None, message: str) -> None:
+        self.rows.append(f"line {line}: {message}" if line is not None else message)
+
+    def __bool__(self) -> bool:
+        return bool(self.kinds or self.rows)
+
+    def count(self) -> int:
+        return sum(k.count for k in self.kinds.values()) + len(self.rows)
+
+    def render(self) -> str:
+        total = self.count()
+        noun = "problem" if self.rows else "bad cell"
+        lines = [f"{self.origin}: {total} {noun}{'s' if total != 1 else ''} in the data"]
+        if self.rows:
+            lines.append(f"  rows with the wrong number of cells ({len(self.rows)}):")
+            lines += [f"    {row}" for row in self.rows[:SHOWN]]
+            if len(self.rows) > SHOWN:
+                lines.append(f"    ... and {len(self.rows) - SHOWN} more")
+        for kind, entry in self.kinds.items():
+            lines.append(f"  {kind} ({entry.count} cell{'s' if entry.count != 1 else ''}):")
+            cells = sorted(entry.cells)[:SHOWN]  # in file order, whichever column found them first
+            lines += [f"    line {line}, column '{column}'" + (f": {value}" if value else "")
+                      for line, column, value in cells]
+            if entry.count > len(cells):
+                lines.append(f"    ... and {entry.count - len(cells)} more")
+            lines += [f"    hint: {hint}" for hint in entry.hints]
+        return "\n".join(lines)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise DataError(self.render())

@@ -1,0 +1,203 @@
+"""A messy CSV file as a user brings it, through validate, train and predict: every
+bad cell at once, number formats, ID and extra columns, unseen categories, warnings.
+The files are generated here; none is kept in the repository."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.problems import DataProblems
+
+
+def people(rows: int = 60, income=lambda i: f'"{10_000 + 997 * i:,}"', extra: dict | None = None) -> list[str]:
+    """customer_id, age, income (with thousands separators), city, plan (the label)."""
+    lines = ["customer_id,age,income,city,plan"]
+    for i in range(rows):
+        city = ("Paris", "Lyon", "Nice")[i % 3]
+        plan = ("basic", "plus")[(i * 7 // 3) % 2]
+        lines.append(f"C{1000 + i},{20 + i % 40},{income(i)},{city},{plan}")
+    for line, text in (extra or {}).items():
+        lines[line - 1] = text
+    return lines
+
+
+def config(tmp_path: Path, lines: list[str], source: str = "", split: str = "{validation: 0.2, test: 0.2}",
+           loss: str = "categorical_crossentropy", units: int = 2) -> Path:
+    (tmp_path / "people.csv").write_text("\n".join(lines) + "\n")
+    path = tmp_path / "people.yaml"
+    activation = "softmax" if units > 1 else "linear"
+    path.write_text(
+        "name: people\nseed: 1\n"
+        f"data:\n  source: {{type: csv, path: people.csv, target: plan{source}}}\n  split: {split}\n"
+        "  preprocess: [standardize]\n"
+        f"model:\n  layers:\n    - {{type: dense, units: {units}, activation: {activation}}}\n"
+        f"loss: {loss}\ntraining: {{epochs: 2}}\n"
+    )
+    return path
+
+
+TIDY = ", id: customer_id, categorical: [city], thousands: ','"
+
+
+def test_every_bad_cell_is_reported_at_once_with_a_hint_that_fits(run_cli, tmp_path):
+    lines = people(extra={3: "C1001,n/a,\"12,000\",Lyon,plus", 5: "C1003,44,abc,Paris,basic",
+                          6: "C1004,31,\"5,000\",,basic", 8: "C1006,31,100,Paris"})
+    result = run_cli("validate", config(tmp_path, lines, ", categorical: [city]"))
+    assert result.exit_code == 2
+    out = result.output
+    assert "people.csv: 121 problems in the data" in out
+    assert "rows with the wrong number of cells (1):\n    line 8: 4 cells, but the header has 5 columns" in out
+    assert "not a number (" in out and "line 2, column 'customer_id': 'C1000'" in out
+    assert "line 2, column 'income': '10,000'" in out
+    assert "... and " in out  # first few cells of each kind, then a count of the rest
+    assert "'income' holds numbers with a thousands separator; set data.source.thousands: \",\" (and fix" in out
+    assert "'customer_id' holds a different text in every row, like an ID; name it in data.source.id" in out
+    assert "categorical" not in out.split("not a number")[1].split("missing value")[0]  # no ID or number is a category
+    assert "missing value (2 cells):\n    line 3, column 'age'\n    line 6, column 'city'" in out
+
+
+def test_a_column_of_words_gets_the_categorical_hint(tmp_path):
+    lines = ["size,colour"] + [f"{i},{('red', 'green', 'blue')[i % 3]}" for i in range(40)]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    problems = DataProblems("t.csv")
+    read_columns(tmp_path / "t.csv", read_header(tmp_path / "t.csv"), ["size", "colour"], [], problems)
+    assert "'colour' looks like categories (3 distinct values); list it under data.source.categorical" \
+        in problems.render()
+
+
+def test_thousands_separators_and_spaces_read_as_numbers(tmp_path):
+    (tmp_path / "t.csv").write_text('a,b\n" 53,697 ",1\n"1,204,000.5", 2 \n,3\n')
+    problems = DataProblems("t.csv")
+    columns = read_columns(tmp_path / "t.csv", ["a", "b"], ["a", "b"], [], problems, thousands=",")
+    assert not problems
+    np.testing.assert_array_equal(columns.number("a")[:2], np.float32([53697, 1204000.5]))
+    assert np.isnan(columns.number("a")[2]) and columns.numbers.dtype == np.float32
+    np.testing.assert_array_equal(columns.lines, [2, 3, 4])
+
+
+def test_messy_file_trains_and_predict_keeps_the_ids(run_cli, tmp_path):
+    path = config(tmp_path, people(), TIDY)
+    result = run_cli("train", path, "--quiet", "--run-dir", "run")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())
+    assert saved["columns"]["ids"] == ["customer_id"] and "customer_id" not in saved["feature_names"]
+    new = ["customer_id,age,income,city,note", 'X1,30,"45,000",Paris,call back', 'X2,41,"12,500",Lyon,']
+    (tmp_path / "new.csv").write_text("\n".join(new) + "\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--keep", "age")
+    assert result.exit_code == 0, result.output
+    assert "note: ignored 1 column the model was not trained on: 'note'" in result.output
+    with open(tmp_path / "out.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["customer_id", "age", "prediction"]
+    assert [(r["customer_id"], r["age"]) for r in rows] == [("X1", "30"), ("X2", "41")]
+    assert {r["prediction"] for r in rows} <= {"basic", "plus"}
+
+
+def test_predict_keep_names_a_missing_column(run_cli, tmp_path):
+    run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
+    (tmp_path / "new.csv").write_text('age,income,city\n30,"1,000",Paris\n')
+    result = run_cli("predict", "run", "new.csv", "--keep", "customer_idd")
+    assert result.exit_code == 2 and "no column 'customer_idd' to keep" in result.output
+
+
+@pytest.mark.parametrize("unknown", ["error", "ignore"])
+def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
+    run_cli("train", config(tmp_path, people(), TIDY + f", unknown: {unknown}"), "--quiet", "--run-dir", "run")
+    new = ["age,income,city", '30,"1,000",Paris', '31,"1,000",Rome', '32,"1,000",Oslo', '33,"1,000",Rome']
+    (tmp_path / "new.csv").write_text("\n".join(new) + "\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv")
+    if unknown == "error":
+        assert result.exit_code == 2
+        assert "unknown category (3 cells):\n    line 3, column 'city': 'Rome'\n    line 4, column 'city': 'Oslo'" \
+            in result.output
+        assert "data.source.unknown: ignore" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert "note: 3 cells held categories training never saw, encoded as all zeros: 'city' 'Oslo' (1), " \
+               "'Rome' (2)" in result.output
+        assert (tmp_path / "out.csv").read_text().count("\n") == 5
+
+
+def test_category_only_in_a_held_out_split_and_single_row_class_are_warned(run_cli, tmp_path):
+    lines = people(extra={20: "C1018,38,\"9,000\",Bordeaux,basic", 30: "C1028,48,\"9,000\",Paris,plsu"})
+    result = run_cli("validate", config(tmp_path, lines, TIDY, split="{validation: 0.2, test: 0.2, stratify: false}",
+                                        units=3))
+    assert result.exit_code == 0, result.output
+    assert "3 classes: basic, plsu (1 row), plus" in result.output
+    assert "warning: " in result.output and "1 class has a single row: 'plsu'" in result.output
+    out = result.output.replace("\n", " ")
+    if "'Bordeaux' (1 row) only in the" in out:  # the seed puts it in a held-out split
+        assert "not in training; encoded as all zeros there" in out
+
+
+def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):
+    result = run_cli("validate", config(tmp_path, people(), ", categorical: [city, customer_id], thousands: ','"))
+    assert result.exit_code == 0, result.output
+    assert "warning: categorical column 'customer_id' has 36 distinct values in 36 training rows" in result.output
+
+
+def test_float_targets_with_a_regression_loss_are_a_regression(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(50, 3)), y=rng.normal(size=50))
+    base = ("name: r\ndata:\n  source: {type: npz, path: xy.npz}\n  split: {validation: 0.2, test: 0.2}\n"
+            "model:\n  layers:\n    - {type: dense, units: 1}\ntraining: {epochs: 1}\n")
+    (tmp_path / "mse.yaml").write_text(base + "loss: mse\n")
+    result = run_cli("validate", "mse.yaml")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "ce.yaml").write_text(base.replace("units: 1", "units: 3, activation: softmax")
+                                      + "loss: categorical_crossentropy\n")
+    result = run_cli("validate", "ce.yaml")
+    assert result.exit_code == 2
+    assert "not class labels" in result.output and "data.source.task: regression" in result.output
+    assert len(result.output) < 600  # one error, not a list of every float
+
+
+@pytest.mark.parametrize("shape", ["one-hot", "column"])
+def test_one_hot_and_column_labels_train_a_classifier(run_cli, tmp_path, shape):
+    rng = np.random.default_rng(0)
+    labels = np.arange(60) % 3
+    y = np.eye(3)[labels] if shape == "one-hot" else labels[:, None]
+    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(60, 4)) + labels[:, None], y=y)
+    (tmp_path / "c.yaml").write_text(
+        "name: c\ndata:\n  source: {type: npz, path: xy.npz}\n  split: {validation: 0.2, test: 0.2}\n"
+        "model:\n  layers:\n    - {type: dense, units: 3, activation: softmax}\n"
+        "loss: categorical_crossentropy\nmetrics: [accuracy]\ntraining: {epochs: 2}\n")
+    result = run_cli("train", "c.yaml", "--quiet", "--run-dir", "run")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "preprocess.json").read_text())["class_names"] == ["0", "1", "2"]
+
+
+def test_problems_list_the_first_few_and_count_the_rest():
+    problems = DataProblems("f.csv")
+    problems.add_cells("not a number", "a", np.arange(2, 102), np.array(["x"] * 100))
+    text = problems.render()
+    assert text.startswith("f.csv: 100 bad cells in the data\n  not a number (100 cells):")
+    assert "line 6, column 'a': 'x'\n    ... and 95 more" in text
+
+
+def test_load_progress_shows_after_a_second(monkeypatch, capsys):
+    from nnrun.console import loading
+
+    monkeypatch.setattr(loading, "DELAY", 0.0)
+    update = loading._file_progress("big.csv")
+    update(1_000_000, 3_000_000)
+    update(3_000_000, 3_000_000)
+    assert capsys.readouterr().err == "reading big.csv (3.0 MB) ...\n"
+
+
+def test_reading_csv_is_lazy_and_the_bundled_data_never_loads_pyarrow(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from nnrun.cli import app; "
+            "r = CliRunner().invoke(app, ['validate', 'configs/iris.yaml']); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'pandas')))")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
