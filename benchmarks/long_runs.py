@@ -54,7 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny epoch counts, to check the script runs")
     args = parser.parse_args()
     if args.smoke:
-        args.epochs, args.repeats = [30, 60], 1
+        args.epochs, args.repeats = [200, 400], 1  # long enough for several redraws in a terminal
     return args
 
 
