@@ -29,7 +29,7 @@ def build(case: str, samples: int):
     import nnrun
     from engines import CNN_LAYERS, MLP_LAYERS
 
-    from nnrun.experiment import as_loaded, build
+    from nnrun.engine.experiment import as_loaded, build
 
     shape = {"shape": [28, 28, 1]} if case == "cnn" else {"features": 784}
     config = {
@@ -45,12 +45,14 @@ def build(case: str, samples: int):
 
 def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
     """Run ``steps`` training steps phase by phase; returns seconds per phase per step."""
-    from nnrun.faults import check_finite
-    from nnrun.training import Batches
+    from nnrun.engine.guards import check_finite
+    from nnrun.engine.loop import Batches
+    from nnrun.model import kernels
 
     graph, config = experiment.graph, experiment.config
     loss, optimizer = config.loss, config.optimizer
     slots = optimizer.slots(graph.trainable.size, graph.dtype)
+    kernels.prepare(graph.trainable.size)  # as the training loop does
     batches = Batches(experiment.splits["train"], batch_size, None)
     order = np.random.default_rng(0).permutation(len(batches.data))
     rng = np.random.default_rng(1)
@@ -61,7 +63,7 @@ def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
     while step < steps:
         start = clock()
         try:
-            x, y, _ = next(iterator)
+            x, y, *_ = next(iterator)
         except StopIteration:
             iterator = batches.iterate(order)
             continue
@@ -79,9 +81,11 @@ def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
         pending = d_out
         for node, cache in zip(reversed(graph.nodes), reversed(tape)):
             t = clock()
-            dx, grads = node.layer.backward(node.params, cache, pending, need_dx=not node.reads_model_input)
+            into = {"into": node.grads} if node.layer.fills_grads else {}
+            dx, grads = node.layer.backward(node.params, cache, pending, need_dx=not node.reads_model_input, **into)
             for local, grad in grads.items():
-                np.copyto(node.grads[local], grad)
+                if grad is not node.grads[local]:
+                    np.copyto(node.grads[local], grad)
             times[f"bwd {node.name}"].append(clock() - t)
             pending = dx
         t = clock()
