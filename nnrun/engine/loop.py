@@ -24,6 +24,7 @@ from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.stopping import EarlyStopper
+from nnrun.model import kernels
 from nnrun.model.metrics import METRICS
 from nnrun.model.monitor import Monitor, default_key
 from nnrun.model.schedules import Constant as ConstantSchedule
@@ -90,6 +91,7 @@ class Loop:
         self.hooks, self.signals, self.record = hooks, signals, record
         training = config.training
         self.slots = config.optimizer.slots(graph.trainable.size, graph.dtype)
+        kernels.prepare(graph.trainable.size)  # the optional compiled updates, loaded before the first epoch
         self.schedule = training.schedule or ConstantSchedule()
         self.schedule_state = self.schedule.start(config.optimizer.learning_rate)
         self.stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None

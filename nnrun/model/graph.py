@@ -125,9 +125,11 @@ class Graph:
                 continue
             # A merge always returns every input's gradient: its other inputs need theirs.
             need_dx = node.layer.merges or not node.reads_model_input
-            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx)
+            into = {"into": node.grads} if node.layer.fills_grads else {}
+            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx, **into)
             for local, grad in grads.items():
-                np.copyto(node.grads[local], grad)
+                if grad is not node.grads[local]:  # not already written in place
+                    np.copyto(node.grads[local], grad)
             if not need_dx or not node.layer.differentiable_input:
                 continue
             for source, d in zip(node.inputs, dx if node.layer.merges else [dx]):

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from nnrun.model.kernels import adam_kernel
 from nnrun.specs import SPEC, short_form, tagged_union
 
 
@@ -111,13 +112,25 @@ class Adam(Optimizer):
         return m, v, scratch
 
     def update(self, weights, grads, slots, lr, t):
-        m, v, scratch = self._moments(grads, slots)
         step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        kernel = adam_kernel(weights.size)
+        if kernel is not None and _flat_float32(weights, grads, slots["m"], slots["v"]):
+            # One compiled pass, the same float32 arithmetic as below.
+            f32 = np.float32
+            kernel(weights, grads, slots["m"], slots["v"], f32(self.beta_1), f32(1 - self.beta_1),
+                   f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step_size))
+            return
+        m, v, scratch = self._moments(grads, slots)
         np.sqrt(v, out=scratch)
         scratch += self.epsilon
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         weights -= scratch
+
+
+def _flat_float32(*arrays: np.ndarray) -> bool:
+    """What the compiled kernels take: contiguous float32 vectors (the graph's buffers)."""
+    return all(a.dtype == np.float32 and a.ndim == 1 and a.flags.c_contiguous for a in arrays)
 
 
 class AdamW(Adam):

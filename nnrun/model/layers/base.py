@@ -9,6 +9,10 @@ whatever backward needs goes out in an explicit cache, nothing is kept on ``self
     forward(params, x, training, rng)          -> (y, cache)
     backward(params, cache, dy, need_dx)       -> (dx, {param: grad})
 
+A layer that sets ``fills_grads`` takes ``into=`` (the graph's gradient views, named
+as its parameters) and may write its gradients there and return those same arrays,
+sparing the graph a copy of each (for a dense kernel, a pass over its whole size).
+
 ``need_dx`` is False for layers that read the model input, whose input gradient
 nobody uses; a layer may then return ``dx = None`` and skip that work (for the first
 dense layer of an MLP it is a quarter of the matrix multiplies).
@@ -91,6 +95,7 @@ class Layer(BaseModel):
     )
 
     merges: ClassVar[bool] = False
+    fills_grads: ClassVar[bool] = False  # backward takes into= (see the module docstring)
     state_params: ClassVar[tuple[str, ...]] = ()
     # False for layers whose input is an index (embedding): no gradient flows into it.
     differentiable_input: ClassVar[bool] = True

@@ -84,14 +84,17 @@ class Dense(KernelLayer):
         y, z = ACTIVATIONS[self.activation].apply(z)
         return y, (x, z, y)
 
-    def backward(self, params: Params, cache, dy, need_dx=True):
+    fills_grads = True
+
+    def backward(self, params: Params, cache, dy, need_dx=True, into: Params | None = None):
         x, z, y = cache
         dz = ACTIVATIONS[self.activation].backward(z, y, dy)
         if x.ndim > 2:  # a sequence: every step is one more row
             x, dz = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
-        grads = {"kernel": x.T @ dz}
+        into = into or {}
+        grads = {"kernel": np.matmul(x.T, dz, out=into.get("kernel"))}
         if self.use_bias:
-            grads["bias"] = dz.sum(axis=0)
+            grads["bias"] = np.sum(dz, axis=0, out=into.get("bias"))
         return (dz @ params["kernel"].T).reshape(dy.shape[:-1] + (-1,)) if need_dx else None, grads
 
 

@@ -1,0 +1,87 @@
+"""The optional compiled update kernels (the ``fast`` extra): the same weights as the
+NumPy code to the last bit, used only for large models, and never imported otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrun.model import kernels
+from nnrun.model.optimizers import Adam, AdamW
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = kernels.MIN_PARAMETERS + 7  # not a multiple of any vector width
+
+
+@pytest.fixture
+def fresh_kernels(monkeypatch):
+    """Forget what this process loaded, so each test decides anew."""
+    monkeypatch.setattr(kernels, "_loaded", {})
+    monkeypatch.setattr(kernels, "_unavailable", [])
+
+
+def run_steps(optimizer, use_kernels: bool, monkeypatch, steps: int = 40):
+    monkeypatch.setenv("NNRUN_KERNELS", "auto" if use_kernels else "numpy")
+    rng = np.random.default_rng(3)
+    weights = rng.standard_normal(SIZE, dtype=np.float32)
+    slots = optimizer.slots(SIZE, np.float32)
+    for t in range(1, steps + 1):
+        # Gradients over many magnitudes, zeros among them: every rounding path is taken.
+        grads = rng.standard_normal(SIZE, dtype=np.float32) * np.float32(10.0 ** rng.integers(-8, 4))
+        grads[rng.integers(0, SIZE, 100)] = 0
+        optimizer.step(weights, grads, slots, 0.003, t)
+    return weights, slots
+
+
+@pytest.mark.parametrize("optimizer", [Adam(), Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3), AdamW(weight_decay=0.01)],
+                         ids=["adam", "adam-options", "adamw"])
+def test_compiled_adam_gives_the_numpy_weights_bit_for_bit(optimizer, fresh_kernels, monkeypatch):
+    pytest.importorskip("numba")
+    assert kernels.prepare(SIZE)
+    assert kernels.adam_kernel(SIZE) is not None
+    compiled_weights, compiled_slots = run_steps(optimizer, True, monkeypatch)
+    numpy_weights, numpy_slots = run_steps(optimizer, False, monkeypatch)
+    assert np.array_equal(compiled_weights, numpy_weights)
+    for name in ("m", "v"):
+        assert np.array_equal(compiled_slots[name], numpy_slots[name]), name
+
+
+def test_small_models_and_the_switch_keep_the_numpy_code(fresh_kernels, monkeypatch):
+    assert not kernels.prepare(kernels.MIN_PARAMETERS - 1)
+    assert kernels.adam_kernel(kernels.MIN_PARAMETERS - 1) is None
+    monkeypatch.setenv("NNRUN_KERNELS", "numpy")
+    assert not kernels.prepare(SIZE)
+    assert kernels.adam_kernel(SIZE) is None
+
+
+def test_without_numba_training_uses_numpy(fresh_kernels, monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # as if not installed
+    assert not kernels.prepare(SIZE)
+    assert kernels.adam_kernel(SIZE) is None
+    weights, _ = run_steps(Adam(), True, monkeypatch, steps=2)
+    assert np.isfinite(weights).all()
+
+
+def test_a_small_model_run_never_imports_numba(tmp_path):
+    code = ("import sys\nfrom nnrun.cli import app\n"
+            f"try:\n    app(['train', {str(ROOT / 'configs' / 'iris.yaml')!r}, '--run-dir', 'r', '--quiet'])\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "assert 'numba' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_compiled_finite_check_finds_nan_and_both_infinities(fresh_kernels):
+    pytest.importorskip("numba")
+    assert kernels.prepare(SIZE)
+    all_finite = kernels.finite_kernel(SIZE)
+    values = np.random.default_rng(0).standard_normal(SIZE, dtype=np.float32) * np.float32(1e30)
+    assert all_finite(values)  # large but finite: a float32 sum of these would overflow
+    for bad in (np.nan, np.inf, -np.inf):
+        spoiled = values.copy()
+        spoiled[SIZE - 3] = bad
+        assert not all_finite(spoiled), bad
