@@ -37,11 +37,32 @@ def test_auto_threads_leaves_a_busy_core_alone(monkeypatch):
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(threads, "usable_cores", lambda: 4)
-    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    monkeypatch.setattr(threads, "busy_cores", lambda: 1.2)
     assert threads.auto_threads() == 3
     assert threads.auto_threads(processes=2) == 1  # two processes of a data-parallel run share them
+    assert threads.auto_threads(work=threads.SMALL_WORK - 1) == 1  # a small model: one thread, nothing measured
+    monkeypatch.setattr(threads, "busy_cores", lambda: None)  # no per-CPU counters: the load average
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (2.2, 0.0, 0.0))
+    assert threads.auto_threads() == 2
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    assert threads.auto_threads() == 2  # the user's environment wins
+    assert threads.auto_threads(work=1) == 2  # the user's environment wins
+
+
+def test_busy_cores_sees_a_neighbour_that_just_started():
+    import subprocess
+    import sys
+
+    if threads.busy_cores() is None or threads.usable_cores() < 2:
+        pytest.skip("needs Linux's per-CPU counters and two cores")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        import time
+
+        time.sleep(0.3)  # started, and spinning
+        assert threads.busy_cores(window=0.2) >= 0.7  # one core's worth, less the counters' 10 ms grain
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def test_a_number_wins_and_auto_keeps_what_the_run_recorded():

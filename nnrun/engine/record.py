@@ -121,7 +121,8 @@ class RunRecord:
             "samples": {name: len(part) for name, part in experiment.splits.items()},
             "parameters": experiment.graph.parameter_count,
             "world_size": world_size,
-            "environment": environment(run_threads(config.training.threads, world_size)),
+            "environment": environment(run_threads(config.training.threads, world_size,
+                                                   work=experiment.graph.trainable.size * config.training.batch_size)),
         }
 
     @classmethod
@@ -185,9 +186,14 @@ class RunRecord:
         self.run.write_meta(self.meta)
 
     def append_metrics(self, row: dict) -> None:
-        """Append the epoch's row to metrics.csv, durable before the epoch's checkpoint."""
+        """Append the epoch's row to metrics.csv (made durable by the next checkpoint's
+        :meth:`sync_metrics`, or at the end)."""
         self.metrics.append(row)
         self.epochs += 1
+
+    def sync_metrics(self) -> None:
+        """metrics.csv on disk up to the last row: called before each checkpoint."""
+        self.metrics.sync()
 
     def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool) -> None:
         save_weights(self.run.weights, graph.state(), {"format": "nnrun-weights-1"})
