@@ -97,6 +97,7 @@ class Checkpointer:
             "state": json.dumps(snapshot.state),
         }
         try:
+            self.record.sync_metrics()  # a checkpoint never runs ahead of metrics.csv on disk
             self.folder.mkdir(exist_ok=True)
             files.atomic_write(path, encode(snapshot.arrays, metadata))
         except OSError as exc:
