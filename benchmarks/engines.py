@@ -34,29 +34,83 @@ CNN_LAYERS = [{"type": "conv2d", "filters": 32, "kernel_size": 3, "activation": 
 
 class Nnrun:
     """The real trainer through the public API; the epoch time is the one it records
-    in metrics.csv (gathering batches, forward, loss, backward, Adam, bookkeeping)."""
+    in metrics.csv (gathering batches, forward, loss, backward, Adam, bookkeeping).
 
-    name = "nnrun"
+    ``kernels=False`` runs with ``NNRUN_KERNELS=numpy`` (the NumPy update even where the
+    ``fast`` extra is installed); ``threads`` sets ``training.threads`` (default: the
+    config's default, ``auto``). ``chosen_threads`` is what the last run recorded."""
 
-    def __init__(self, source: dict, layers: list[dict] = MLP_LAYERS):
-        self.source, self.layers = source, layers
+    def __init__(self, source: dict, layers: list[dict] = MLP_LAYERS, kernels: bool = True,
+                 threads: int | str | None = None, name: str = "nnrun"):
+        self.source, self.layers, self.kernels, self.threads, self.name = source, layers, kernels, threads, name
         self.workdir = tempfile.TemporaryDirectory()
         self.runs = 0
+        self.chosen_threads = None
 
     def epoch_seconds(self, x, y, batch_size: int) -> float:
+        import json
+        import os
+
         import nnrun
 
         self.runs += 1
+        training = {"epochs": 1, "batch_size": batch_size}
+        if self.threads is not None:
+            training["threads"] = self.threads
         config = {
             "name": "bench",
             "data": {"source": self.source, "split": {"validation": 0, "test": 0, "stratify": False}},
             "model": {"layers": self.layers},
             "loss": "categorical_crossentropy",
             "optimizer": {"type": "adam", "learning_rate": 0.001},
-            "training": {"epochs": 1, "batch_size": batch_size},
+            "training": training,
         }
-        result = nnrun.train(config, run_dir=f"{self.workdir.name}/run{self.runs}")
+        previous = os.environ.get("NNRUN_KERNELS")
+        os.environ["NNRUN_KERNELS"] = "auto" if self.kernels else "numpy"
+        try:
+            result = nnrun.train(config, run_dir=f"{self.workdir.name}/run{self.runs}")
+        finally:
+            os.environ.pop("NNRUN_KERNELS") if previous is None else os.environ.update(NNRUN_KERNELS=previous)
+        meta = json.loads((result.run_dir / "meta.json").read_text())
+        self.chosen_threads = meta["environment"]["blas_threads"]
         return result.history[0]["seconds"]
+
+
+def kernels_installed() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class GemmFloor:
+    """The floor: the matrix multiplies of one MLP epoch alone, on the same shapes and
+    batches (forward, kernel gradient, and input gradient except for the first layer,
+    which nobody needs), with nothing else: what a NumPy trainer cannot go under."""
+
+    name = "GEMM floor"
+
+    def epoch_seconds(self, x, y, batch_size: int) -> float:
+        rng = np.random.default_rng(0)
+        widths = (x.shape[1], *HIDDEN, 10)
+        kernels = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(widths[:-1], widths[1:])]
+        sizes = [batch_size] * (len(x) // batch_size) + ([len(x) % batch_size] if len(x) % batch_size else [])
+        batches = {n: (rng.standard_normal((n, x.shape[1]), dtype=np.float32),
+                       [rng.standard_normal((n, k.shape[1]), dtype=np.float32) for k in kernels]) for n in set(sizes)}
+        start = time.perf_counter()
+        for n in sizes:
+            inputs, upstream = batches[n]
+            activation = inputs
+            outputs = []
+            for kernel in kernels:  # forward
+                outputs.append(activation)
+                activation = activation @ kernel
+            for i in reversed(range(len(kernels))):  # backward
+                outputs[i].T @ upstream[i]
+                if i:
+                    upstream[i] @ kernels[i].T
+        return time.perf_counter() - start
 
 
 class Torch:
@@ -138,11 +192,15 @@ class Sklearn:
 
 
 def available_engines(source: dict, threads: int, images: bool = False) -> list:
-    """nnrun, then whichever references are installed: PyTorch (and for images PyTorch
-    channels_last), and for the MLP scikit-learn."""
-    engines: list = [Nnrun(source, CNN_LAYERS if images else MLP_LAYERS)]
+    """nnrun (and, where the ``fast`` extra is installed, nnrun with its NumPy update as
+    ``nnrun-np``), then whichever references are installed: PyTorch (and for images
+    PyTorch channels_last), and for the MLP scikit-learn and the GEMM floor."""
+    layers = CNN_LAYERS if images else MLP_LAYERS
+    engines: list = [Nnrun(source, layers)]
+    if kernels_installed() and not images:
+        engines.append(Nnrun(source, layers, kernels=False, name="nnrun-np"))
     factories = [lambda: Torch(threads)]
-    factories.append((lambda: Torch(threads, channels_last=True)) if images else Sklearn)
+    factories += [lambda: Torch(threads, channels_last=True)] if images else [Sklearn, GemmFloor]
     for factory in factories:
         try:
             engines.append(factory())

@@ -26,7 +26,7 @@ def describe_machine(threads: int) -> str:
     except ImportError:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"].get("name", "?")
     return (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, BLAS {blas}, threads {threads}")
+            f"numpy {np.__version__}, BLAS {blas}, threads {threads if threads else 'nnrun decides'}")
 
 
 def mlp_case(args) -> None:
@@ -60,9 +60,11 @@ def cnn_case(args) -> None:
 
 
 def compare(engines, data, batch_sizes, repeats, peak_seconds) -> None:
-    """Alternate the engines (A B C A B C), keep each one's best epoch, print ratios.
-    ``peak_seconds``: the epoch time at the GEMM peak, to report its fraction."""
-    print(f"{'batch':>5}  {'engine':<9} {'epoch s':>8} {'samples/s':>10} {'GEMM peak':>9}  ratio to pytorch")
+    """Alternate the engines (A B C A B C), keep each one's best epoch, print ratios to
+    PyTorch and to the GEMM floor. ``peak_seconds``: the epoch time at the GEMM peak,
+    to report its fraction."""
+    print(f"{'batch':>5}  {'engine':<10} {'epoch s':>8} {'samples/s':>10} {'GEMM peak':>9} {'vs pytorch':>10} "
+          f"{'vs floor':>8}")
     for batch_size in batch_sizes:
         times: dict[str, list[float]] = {engine.name: [] for engine in engines}
         for _ in range(repeats):
@@ -70,9 +72,52 @@ def compare(engines, data, batch_sizes, repeats, peak_seconds) -> None:
                 times[engine.name].append(engine.epoch_seconds(data.x, data.y, batch_size))
         best = {name: min(values) for name, values in times.items()}
         for name, seconds in best.items():
-            ratio = f"{seconds / best['pytorch']:.2f}x" if "pytorch" in best else "-"
+            to_torch = f"{seconds / best['pytorch']:.2f}x" if "pytorch" in best else "-"
+            to_floor = f"{seconds / best['GEMM floor']:.2f}x" if "GEMM floor" in best else "-"
             share = f"{peak_seconds / seconds:>8.0%}" if peak_seconds else f"{'-':>8}"
-            print(f"{batch_size:>5}  {name:<9} {seconds:>8.3f} {len(data.x) / seconds:>10.0f} {share}  {ratio}")
+            print(f"{batch_size:>5}  {name:<10} {seconds:>8.3f} {len(data.x) / seconds:>10.0f} {share}  "
+                  f"{to_torch:>10} {to_floor:>8}")
+
+
+def busy_neighbour(args) -> None:
+    """nnrun's default thread count against one thread and two, on a quiet machine and
+    with another process spinning on one core (started just before, as a second
+    training or any busy neighbour would be)."""
+    from engines import CNN_LAYERS, MLP_LAYERS, Nnrun
+
+    from nnrun.data.sources import SyntheticSource
+
+    cases = [("MLP 784-256-256-10, batch 128", MLP_LAYERS,
+              {"type": "synthetic", "samples": args.samples, "features": FEATURES, "classes": CLASSES, "seed": 0}),
+             ("CNN conv 3x3 x 32, batch 128", CNN_LAYERS,
+              {"type": "synthetic", "samples": args.cnn_samples, "shape": [28, 28, 1], "classes": CLASSES, "seed": 0})]
+    print("\nbusy neighbour: nnrun's default (training.threads: auto) against fixed thread counts; best of "
+          f"{args.repeats} epochs each, alternated")
+    print(f"  {'case':<32} {'machine':<8} {'engine':<10} {'epoch s':>8} {'threads':>7}  vs 1 thread")
+    for label, layers, source in cases:
+        data = SyntheticSource(**source).load(0)
+        engines = [Nnrun(source, layers, name="default"), Nnrun(source, layers, threads=1, name="1 thread"),
+                   Nnrun(source, layers, threads=2, name="2 threads")]
+        for machine in ("quiet", "busy"):
+            spinner = None
+            if machine == "busy":
+                spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                time.sleep(0.5)
+            try:
+                times: dict[str, list[float]] = {engine.name: [] for engine in engines}
+                chosen: dict[str, set] = {engine.name: set() for engine in engines}
+                for _ in range(args.repeats):
+                    for engine in engines:
+                        times[engine.name].append(engine.epoch_seconds(data.x, data.y, 128))
+                        chosen[engine.name].add(engine.chosen_threads)
+            finally:
+                if spinner is not None:
+                    spinner.kill()
+                    spinner.wait()
+            one = min(times["1 thread"])
+            for name, values in times.items():
+                threads = "/".join(str(t) for t in sorted(chosen[name]))
+                print(f"  {label:<32} {machine:<8} {name:<10} {min(values):>8.3f} {threads:>7}  {min(values) / one:.2f}x")
 
 
 def _nnrun_command() -> list[str]:
@@ -81,24 +126,53 @@ def _nnrun_command() -> list[str]:
 
 
 def end_to_end(args) -> None:
-    """Process start to exit, alternating the two commands; median of five each."""
+    """Process start to exit, the commands alternated, median of five each: nnrun's
+    two everyday commands, the floor any such tool pays (importing numpy, yaml, pydantic
+    and rich), and, where Keras is installed, the Keras script nnrun grew from
+    (benchmarks/keras_iris.py, three rounds: it takes seconds). Bytecode caching is on,
+    as on a user's machine, and each command runs once untimed first."""
     nnrun = _nnrun_command()
     rounds = 2 if args.smoke else 5
-    samples: dict[str, list[float]] = {"nnrun --help": [], "nnrun train configs/iris.yaml": []}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    keras_env = dict(env, KERAS_BACKEND=env.get("KERAS_BACKEND", "torch"))
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(rounds):
-            for label, command in (("nnrun --help", [*nnrun, "--help"]),
-                                   ("nnrun train configs/iris.yaml",
-                                    [*nnrun, "train", str(ROOT / "configs" / "iris.yaml"), "--quiet",
-                                     "--run-dir", f"{tmp}/iris{i}"])):
+        commands = {
+            "floor: import numpy, yaml, pydantic, rich": ([sys.executable, "-c", "import numpy, yaml, pydantic, rich"],
+                                                          env, rounds),
+            "nnrun --help": ([*nnrun, "--help"], env, rounds),
+            "nnrun train configs/iris.yaml": ([*nnrun, "train", str(ROOT / "configs" / "iris.yaml"), "--quiet",
+                                               "--run-dir", f"{tmp}/iris{{round}}"], env, rounds),
+        }
+        if _keras_runs(keras_env) and not args.smoke:
+            commands["keras script (keras_iris.py)"] = (
+                [sys.executable, str(ROOT / "benchmarks" / "keras_iris.py")], keras_env, 3)
+        samples: dict[str, list[float]] = {label: [] for label in commands}
+        for i in range(-1, rounds):  # round -1: untimed, writes the bytecode caches
+            for label, (command, command_env, count) in commands.items():
+                if i >= count:
+                    continue
+                argv = [part.replace("{round}", str(i)) for part in command]
                 start = time.perf_counter()
-                subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=tmp)
-                samples[label].append(time.perf_counter() - start)
+                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=tmp, env=command_env)
+                if i >= 0:
+                    samples[label].append(time.perf_counter() - start)
         if not (Path(tmp) / "iris0" / "model.safetensors").exists():
             raise SystemExit("the iris run wrote no model.safetensors")
-    print("\nend to end, median of", rounds)
+    floor = statistics.median(samples["floor: import numpy, yaml, pydantic, rich"])
+    keras = samples.get("keras script (keras_iris.py)")
+    print(f"\nend to end, median of {rounds} (the Keras script: of 3)")
     for label, values in samples.items():
-        print(f"  {label:<32} {statistics.median(values):.3f} s")
+        seconds = statistics.median(values)
+        extra = f"   {seconds / floor:.2f}x the floor" if not label.startswith("floor") else ""
+        if keras and label.startswith("nnrun train"):
+            extra += f", {seconds / statistics.median(keras):.3f}x the Keras script"
+        print(f"  {label:<44} {seconds:.3f} s{extra}")
+
+
+def _keras_runs(env: dict) -> bool:
+    """Keras and its backend import (a reference only, never an nnrun dependency)."""
+    probe = subprocess.run([sys.executable, "-c", "import keras"], env=env, capture_output=True)
+    return probe.returncode == 0
 
 
 _MEMORY_CHILD = """
