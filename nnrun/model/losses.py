@@ -107,8 +107,10 @@ def _softmax_cross_entropy(logits, target):
     """Per-sample ``-sum_c y_c log softmax(z)_c`` and its gradient (not yet / N)."""
     n = logits.shape[0]
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_sum = np.log(np.exp(shifted).sum(axis=-1))
-    grad = softmax(logits)
+    grad = np.exp(shifted)  # the softmax, from the same exponentials as the log-sum
+    sums = grad.sum(axis=-1, keepdims=True)
+    grad /= sums
+    log_sum = np.log(sums[:, 0])
     if target.ndim == 1:
         grad[np.arange(n), target] -= 1
         return log_sum - shifted[np.arange(n), target], grad
