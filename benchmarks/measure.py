@@ -199,12 +199,18 @@ print(json.dumps({"base_kib": base, "peak_kib": status_kib("VmHWM")}))
 
 
 def peak_memory(args) -> None:
-    """Peak resident memory of a training process, above its footprint after imports."""
-    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(args.samples)], check=True,
-                         capture_output=True, text=True).stdout
-    usage = json.loads(out.strip().splitlines()[-1])
+    """Peak resident memory of a training process, above its footprint after imports;
+    where the ``fast`` extra is installed, also with its compiled kernels, whose
+    compiler (numba, LLVM) is loaded when training starts: a fixed cost, not the data's."""
+    from engines import kernels_installed
+
     data_mib = args.samples * FEATURES * 4 / 2**20
-    extra_mib = (usage["peak_kib"] - usage["base_kib"]) / 1024
-    print(f"\npeak memory training on {args.samples} x {FEATURES} float32 ({data_mib:.0f} MiB of data): "
-          f"{usage['peak_kib'] / 1024:.0f} MiB resident, {extra_mib:.0f} MiB above the process after imports "
-          f"= {extra_mib / data_mib:.2f}x the data")
+    modes = [("NumPy update", "numpy")] + ([("compiled kernels", "auto")] if kernels_installed() else [])
+    print(f"\npeak memory training on {args.samples} x {FEATURES} float32 ({data_mib:.0f} MiB of data)")
+    for label, switch in modes:
+        out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(args.samples)], check=True,
+                             capture_output=True, text=True, env=dict(os.environ, NNRUN_KERNELS=switch)).stdout
+        usage = json.loads(out.strip().splitlines()[-1])
+        extra_mib = (usage["peak_kib"] - usage["base_kib"]) / 1024
+        print(f"  {label:<17} {usage['peak_kib'] / 1024:.0f} MiB resident, {extra_mib:.0f} MiB above the process "
+              f"after imports = {extra_mib / data_mib:.2f}x the data")
