@@ -60,7 +60,7 @@ class MaxPool2D(_Pool2D):
     type: Literal["max_pool2d"] = "max_pool2d"
 
     check_cases = [({}, (4, 4, 2)), ({"pool_size": 3, "strides": 2, "padding": "same"}, (5, 6, 1)),
-                   ({"pool_size": (2, 1)}, (5, 3, 2))]
+                   ({"pool_size": (2, 1)}, (5, 3, 2)), ({"pool_size": 1}, (3, 3, 1))]
 
     def forward(self, params, x, training, rng):
         images = self._as_images(x)
@@ -78,11 +78,20 @@ class MaxPool2D(_Pool2D):
         dy = dy.reshape(y.shape)
         tiled = self._tiles(xp.shape)  # every input pixel in exactly one window
         dxp = np.empty(xp.shape, dy.dtype) if tiled else np.zeros(xp.shape, dy.dtype)
-        unclaimed = np.ones(y.shape, bool)  # ties (e.g. zeros after relu) go to the first tap only
-        for rows, cols in taps:
-            won = xp[:, rows, cols] == y
-            won &= unclaimed
-            unclaimed ^= won
+        # Ties (e.g. zeros after relu) go to the first tap only: ``unclaimed`` marks the
+        # windows no earlier tap won. The first tap needs no mask yet, and the last wins
+        # whatever is left (the maximum is one of the taps), which spares 5 of 16 passes.
+        won = np.equal(xp[:, taps[0][0], taps[0][1]], y)
+        unclaimed = ~won
+        for index, (rows, cols) in enumerate(taps):
+            if index == 0:
+                pass
+            elif index == len(taps) - 1:
+                won = unclaimed
+            else:
+                np.equal(xp[:, rows, cols], y, out=won)
+                won &= unclaimed
+                unclaimed ^= won
             if tiled:
                 np.multiply(dy, won, out=dxp[:, rows, cols])
             else:
