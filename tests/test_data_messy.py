@@ -99,6 +99,19 @@ def test_messy_file_trains_and_predict_keeps_the_ids(run_cli, tmp_path):
     assert {r["prediction"] for r in rows} <= {"basic", "plus"}
 
 
+def test_evaluate_data_accepts_the_id_column_and_says_which_columns_it_left_out(run_cli, tmp_path):
+    run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
+    labelled = [line + ",x" for line in people(rows=12)]
+    labelled[0] = labelled[0][:-2] + ",source"
+    (tmp_path / "labelled.csv").write_text("\n".join(labelled) + "\n")
+    result = run_cli("evaluate", "run", "--data", "labelled.csv")
+    assert result.exit_code == 0, result.output
+    assert "labelled.csv, 12 samples" in result.output
+    assert "note: ignored 1 column the model was not trained on: 'source'" in result.output
+    report = json.loads((tmp_path / "run" / "eval-labelled.json").read_text())
+    assert report["notes"] == ["ignored 1 column the model was not trained on: 'source'"]
+
+
 def test_predict_keep_names_a_missing_column(run_cli, tmp_path):
     run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
     (tmp_path / "new.csv").write_text('age,income,city\n30,"1,000",Paris\n')
@@ -124,16 +137,25 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert (tmp_path / "out.csv").read_text().count("\n") == 5
 
 
-def test_category_only_in_a_held_out_split_and_single_row_class_are_warned(run_cli, tmp_path):
-    lines = people(extra={20: "C1018,38,\"9,000\",Bordeaux,basic", 30: "C1028,48,\"9,000\",Paris,plsu"})
+def test_single_row_class_is_named_and_warned(run_cli, tmp_path):
+    lines = people(extra={30: "C1028,48,\"9,000\",Paris,plsu"})
     result = run_cli("validate", config(tmp_path, lines, TIDY, split="{validation: 0.2, test: 0.2, stratify: false}",
                                         units=3))
     assert result.exit_code == 0, result.output
     assert "3 classes: basic, plsu (1 row), plus" in result.output
     assert "warning: " in result.output and "1 class has a single row: 'plsu'" in result.output
-    out = result.output.replace("\n", " ")
-    if "'Bordeaux' (1 row) only in the" in out:  # the seed puts it in a held-out split
-        assert "not in training; encoded as all zeros there" in out
+
+
+def test_a_category_only_in_a_held_out_split_is_reported_at_training_time(run_cli, tmp_path):
+    # The test rows come from their own file, so where 'Bordeaux' lands does not hang on the seed.
+    held_out = people(rows=10, extra={4: "C1002,38,\"9,000\",Bordeaux,basic"})
+    (tmp_path / "later.csv").write_text("\n".join(held_out) + "\n")
+    path = config(tmp_path, people(), TIDY + ", test_path: later.csv", split="{validation: 0.2, test: 0}")
+    result = run_cli("train", path, "--quiet", "--run-dir", "run")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "column 'city': 'Bordeaux' (1 row) only in the test split, not in training; encoded as all zeros there" \
+        in out
 
 
 def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):

@@ -223,3 +223,27 @@ def test_a_text_column_is_served_as_a_string_and_equals_nnrun_predict(tmp_path):
     assert [p["prediction"] for p in served] == [row["prediction"] for row in expected]
     wrong = client.post("/predict", json={"instances": [{"review": 5}]})
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["msg"] == "instance 0, field 'review': 5 is not text; send a string"
+
+
+def test_id_and_target_columns_are_accepted_and_the_ids_come_back(tmp_path):
+    run = nnrun.train(CONFIGS / "customers.yaml", overrides=["training.epochs=1"], run_dir=tmp_path / "customers",
+                      quiet=True).run_dir
+    client = TestClient(create_app(ServedModel.load(run)))
+    meta = client.get("/metadata").json()
+    assert meta["ids"] == ["customer_id"] and meta["target"] == "plan"
+    assert "customer_id" not in [c["name"] for c in meta["columns"]]
+    with open(CONFIGS / "data" / "customers_new.csv", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    cells = {c["name"]: first[c["name"]].strip() or None for c in meta["columns"]}
+    numbers = {c["name"] for c in meta["columns"] if c["type"] == "number"}
+    instance = {name: float(v.replace(",", "")) if name in numbers and v else v for name, v in cells.items()}
+    instance |= {"customer_id": first["customer_id"], "plan": "basic"}
+    response = client.post("/predict", json={"instances": [instance, {**instance, "customer_id": 17}]})
+    assert response.status_code == 200, response.json()
+    answers = response.json()["predictions"]
+    assert [a["ids"] for a in answers] == [{"customer_id": first["customer_id"]}, {"customer_id": 17}]
+    assert answers[0]["prediction"] == answers[1]["prediction"]  # the ID is no feature
+    expected = _rows(predict(run, CONFIGS / "data" / "customers_new.csv", tmp_path / "p.csv").output)[0]
+    assert answers[0]["prediction"] == expected["prediction"] and expected["customer_id"] == first["customer_id"]
+    unknown = client.post("/predict", json={"instances": [{**instance, "customer": "x"}]})
+    assert unknown.status_code == 422  # an unknown key is still refused: it may be a misspelt column

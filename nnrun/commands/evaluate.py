@@ -95,10 +95,12 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
 def _evaluate_file(run_dir, source: Path, force: bool) -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
-    x, y = read_labelled(source, saved, trained.output_width)
+    x, y, notes = read_labelled(source, saved, trained.output_width)
     data = Dataset(trained.prepare(x), y, saved.task, saved.feature_names, saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}
+    if notes:  # columns left out, categories training never saw: as predict says them
+        report["notes"] = notes
     report.update(diagnose(trained.graph, data))
     return _write(report, trained.run.evaluation(source.stem), trained.weights_note, force)
 

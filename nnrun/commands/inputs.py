@@ -21,10 +21,12 @@ from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
 
 
-def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Samples and targets from a CSV file with the training columns and the target
-    column, or an NPZ archive with arrays ``x`` and ``y``; class labels become the
-    training's class indices. ``outputs`` is the model's output width."""
+def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
+                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Samples, targets and notes (columns left out, unseen categories) from a CSV
+    file with the training columns and the target column, or an NPZ archive with
+    arrays ``x`` and ``y``; class labels become the training's class indices.
+    ``outputs`` is the model's output width."""
     if source.suffix.lower() == ".npz":
         arrays = read_npz(source, ["y"])
         if "y" not in arrays:
@@ -32,7 +34,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int) -> tupl
         x, y = read_samples(source, saved), arrays["y"]
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
-        return x, target_values(y, saved, source, None, outputs)
+        return x, target_values(y, saved, source, None, outputs), []
     header = read_header(source)
     target = saved.target or _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target)
@@ -43,7 +45,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int) -> tupl
                             f"({len(missing)} row{'s' if len(missing) != 1 else ''} without one)",
                             hint="every row scored needs its true value")
     x = shaped(rows.x, tuple(saved.input_shape), source)
-    return x, target_values(rows.target.astype(str), saved, source, rows.lines, outputs)
+    return x, target_values(rows.target.astype(str), saved, source, rows.lines, outputs), list(rows.notes)
 
 
 def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None

@@ -8,6 +8,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     task            "classification" or "regression"
     class_names     the classes, in the order of the output columns (None for regression)
     target          the CSV column that held the targets, if any
+    ids             ID columns (data.source.id): accepted with a sample and given back
+                    with its prediction, never a feature
+    ignored         columns training left out (data.source.ignore): accepted, unused
     columns         the raw input columns in order: {"name", "type": "number",
                     "category" or "text", "categories" (for a category), "text" (for
                     a text: tokens, length, vocabulary, ...), "missing": "error" or
@@ -58,6 +61,8 @@ def model_card(trained: TrainedRun) -> dict:
         "task": saved.task,
         "class_names": list(saved.class_names or []) if saved.task == "classification" else None,
         "target": saved.target,
+        "ids": list(saved.columns.ids) if saved.columns else [],
+        "ignored": list(saved.columns.ignored) if saved.columns else [],
         "columns": input_columns(saved),
         "features": encoded_names(encoding) if encoding else list(saved.feature_names),
         "input_shape": list(saved.input_shape),

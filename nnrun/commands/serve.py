@@ -5,7 +5,12 @@
                      the run's config hash and creation time), plus max_instances
     POST /predict    {"instances": [{column: value, ...}, ...]}
                   -> {"predictions": [{"prediction": class or value,
-                                       "probabilities": {class: p, ...}}, ...]}
+                                       "probabilities": {class: p, ...},
+                                       "ids": {id column: value, ...}}, ...]}
+
+An instance may also carry the run's ID columns (given back, as ``nnrun predict``
+copies them into predictions.csv), its ignored columns and its target; none is a
+feature.
 
 The run is loaded once, before the server listens; a damaged run directory stops the
 command with exit code 2. An instance goes through exactly what ``nnrun predict``
@@ -51,8 +56,26 @@ class ServedModel:
         trained = TrainedRun.load(run_dir)
         return cls(trained, model_card(trained))
 
+    def passed_columns(self) -> dict[str, str]:
+        """Columns an instance may carry that are not features: name -> description."""
+        card = self.card
+        passed = {name: "An ID column: not a feature; given back with the prediction." for name in card["ids"]}
+        passed |= {name: "Ignored in training: accepted and unused." for name in card["ignored"]}
+        if card["target"] and card["target"] not in passed:
+            passed[card["target"]] = "The target: accepted and unused."
+        return passed
+
     def predict(self, instances: list[dict]) -> list[dict]:
-        """Answers for validated instances (``{column name: value}``), in order."""
+        """Answers for validated instances (``{column name: value}``), in order; the
+        ID columns an instance carried come back under ``ids``."""
+        answers = self._answers(instances)
+        for answer, instance in zip(answers, instances):
+            ids = {name: instance[name] for name in self.card["ids"] if instance.get(name) is not None}
+            if ids:
+                answer["ids"] = ids
+        return answers
+
+    def _answers(self, instances: list[dict]) -> list[dict]:
         saved = self.trained.preprocessing
         outputs = self.trained.graph.predict(self.trained.prepare(self.features(instances)))
         if saved.task != "classification":
@@ -98,7 +121,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES):
     from fastapi.responses import JSONResponse
 
     columns = model.card["columns"]
-    _, request_model = request_models(columns, max_instances)
+    _, request_model = request_models(columns, max_instances, model.passed_columns())
     app = fastapi.FastAPI(title=f"nnrun: {model.card['run']['name']}", version=str(model.card["run"]["config_hash"]),
                           description=_description(model.card))
 

@@ -3,8 +3,9 @@
 A run's raw input columns (see :func:`nnrun.commands.model_card.input_columns`)
 become one Pydantic model per instance: a numeric column is a finite JSON number, a
 categorical one an enum of the categories seen in training; either may be ``null``
-only where training learned a value to fill an empty cell with. Unknown keys are
-refused. FastAPI turns the models into the OpenAPI page at ``/docs``, so that page
+only where training learned a value to fill an empty cell with. The run's ID and
+ignored columns, and its target, may come too (any JSON scalar; IDs are given back with
+the prediction); other keys are refused, as a misspelt column would be. FastAPI turns the models into the OpenAPI page at ``/docs``, so that page
 documents this model's inputs.
 
 Validation errors become messages that name the instance and the field:
@@ -15,9 +16,9 @@ Validation errors become messages that name the instance and the field:
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
 
 from nnrun.errors import did_you_mean
 
@@ -48,13 +49,19 @@ def _example_value(column: dict) -> Any:
     return "some text" if column["type"] == "text" else 0.0
 
 
-def request_models(columns: list[dict], max_instances: int) -> tuple[type[BaseModel], type[BaseModel]]:
-    """``(Instance, PredictRequest)`` for these columns. Field names are positional
-    (``c0``, ``c1``, ...) with the column names as aliases, so any column name works."""
+def request_models(columns: list[dict], max_instances: int, passed: dict[str, str] | None = None
+                   ) -> tuple[type[BaseModel], type[BaseModel]]:
+    """``(Instance, PredictRequest)`` for these columns, and the optional columns in
+    ``passed`` (name: description) that are accepted but not features. Field names are
+    positional (``c0``, ``c1``, ...) with the column names as aliases, so any column
+    name works."""
     fields = {
         f"c{i}": (_column_type(column), Field(alias=column["name"], description=_column_description(column)))
         for i, column in enumerate(columns)
     }
+    for i, (name, description) in enumerate((passed or {}).items()):
+        fields[f"p{i}"] = (Optional[Union[StrictStr, StrictInt, StrictFloat, StrictBool]],
+                           Field(None, alias=name, description=description))
     forbid = ConfigDict(extra="forbid")
     instance = create_model("Instance", __config__=forbid, **fields)  # type: ignore[call-overload]
     example = {c["name"]: _example_value(c) for c in columns}

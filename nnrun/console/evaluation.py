@@ -23,8 +23,8 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
     scored = f"{report['split']} split" if "split" in report else report["data"]
     console.print(f"{run_dir}: {scored}, {report['samples']} samples",
                   highlight=False, markup=False, soft_wrap=True)
-    if report.get("weights_note"):
-        console.print(f"note: {report['weights_note']}", highlight=False, markup=False, soft_wrap=True)
+    for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):
+        console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     table = Table(title="Metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")

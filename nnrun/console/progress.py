@@ -52,9 +52,17 @@ class Display(SilentHooks):
 
 
 class QuietDisplay(Display):
+    """No header and no epochs; the data's warnings still show (on stderr), since a
+    quiet run in a pipeline is exactly where nobody would read them otherwise."""
+
     def __init__(self, console: Console | None = None, results: bool = False):
         super().__init__(console)
         self.results = results
+
+    def start(self, experiment, run_dir: Path) -> None:
+        super().start(experiment, run_dir)
+        for warning in experiment.warnings:
+            self.warn(warning)
 
     def finish(self, result) -> None:
         if self.results:
