@@ -256,3 +256,19 @@ def test_predict_refuses_a_folder_as_output(run_cli, tmp_path):
     samples.write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
     result = run_cli("predict", "r", samples, "-o", "out")
     assert result.exit_code == 2 and "out: is a folder; give a file name for the predictions" in result.output
+
+
+def test_predictions_csv_is_written_as_the_csv_module_writes_it():
+    import csv
+    import io
+
+    from nnrun.commands.predict import _csv_text
+
+    header = ["id", "pred,x", "p"]
+    columns = [["a", 'b"c', "", "d\ne", " s "], ["x", "y", "z,1", "w", ""], ["1", "2", "3", "4", "5"]]
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(zip(*columns))
+    assert _csv_text(header, columns) == expected.getvalue()
+    assert _csv_text(["a", "b"], [["1", "2"], ["3", "4"]]) == "a,b\n1,3\n2,4\n"

@@ -9,8 +9,6 @@ or a value for regression) and, with ``proba``, one ``proba_<class>`` column per
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,35 +51,47 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         rows_in = read_rows(source, saved, keep=list(keep))
         x, kept, notes = shaped(rows_in.x, tuple(saved.input_shape), source), rows_in.kept, tuple(rows_in.notes)
     outputs = trained.graph.predict(trained.prepare(x))
-    header, rows = _table(outputs, saved, proba)
+    header, columns = _table(outputs, saved, proba)
     if kept:
         header = [*kept, *header]
-        rows = [[*cells, *row] for cells, row in zip(zip(*kept.values()), rows)]
-    text = _csv_text(header, rows)
+        columns = [[str(cell) for cell in cells] for cells in kept.values()] + columns
+    text = _csv_text(header, columns)
     target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
     if target is not None:
         files.write_output(target, text.encode(), force, what="the predictions")
-    return Prediction(target, len(rows), header, text, trained.weights_note, notes)
+    rows = len(outputs)
+    return Prediction(target, rows, header, text, trained.weights_note, notes)
 
 
-def _table(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> tuple[list[str], list[list]]:
+def _table(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> tuple[list[str], list[list[str]]]:
+    """The header and the columns (each a list of cells) of the predictions."""
     if saved.task != "classification":
         flat = outputs.reshape(len(outputs), -1)
         header = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
-        return header, [[repr(float(v)) for v in row] for row in flat]
+        return header, [list(map(repr, column)) for column in flat.T.astype(np.float64).tolist()]
     classes = saved.class_names
-    labels = predicted_labels(outputs)
-    header, rows = ["prediction"], [[classes[i]] for i in labels]
+    columns = [[classes[i] for i in predicted_labels(outputs).tolist()]]
+    header = ["prediction"]
     if proba:
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         header += [f"proba_{c}" for c in classes]
-        rows = [row + [f"{p:.6f}" for p in ps] for row, ps in zip(rows, probs)]
-    return header, rows
+        columns += [[f"{p:.6f}" for p in column] for column in probs.T.tolist()]
+    return header, columns
 
 
-def _csv_text(header: list[str], rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def _csv_text(header: list[str], columns: list[list[str]]) -> str:
+    """CSV text, as ``csv.writer`` writes it (a cell quoted only when it holds a comma,
+    a quote or a line break), built column by column: a column with none of those
+    characters anywhere is joined as it is, which for a large file is most of the time."""
+    cells = [_escaped(header)] + [list(row) for row in zip(*map(_escaped, columns))]
+    return "".join(",".join(row) + "\n" for row in cells)
+
+
+def _escaped(cells: list[str]) -> list[str]:
+    joined = "".join(cells)
+    if not any(special in joined for special in SPECIAL):
+        return cells
+    return [f'"{c.replace(chr(34), chr(34) * 2)}"' if any(s in c for s in SPECIAL) else c for c in cells]
+
+
+SPECIAL = (",", '"', "\r", "\n")  # what makes csv.writer quote a cell

@@ -42,8 +42,16 @@ def label_classes(labels: np.ndarray, origin: str = "the data") -> tuple[np.ndar
     Names are sorted, numerically when every label is a number (so "10" comes after
     "9"); codes number them from 0 in that order. Numbers with fractions are not class
     labels: that is one error naming ``task: regression``."""
-    text = np.asarray(labels).astype(str)
-    uniques, codes = np.unique(text, return_inverse=True)
+    values = np.asarray(labels)
+    distinct = set(values.reshape(-1).tolist()) if values.dtype == object else None
+    if distinct is not None and all(isinstance(v, str) for v in distinct):
+        # Text labels as a CSV file gives them: a dictionary lookup per row, not a sort
+        # of every label as a numpy string (same order: both compare code points).
+        uniques = np.array(sorted(distinct))
+        index = {label: i for i, label in enumerate(uniques.tolist())}
+        codes = np.fromiter(map(index.__getitem__, values.reshape(-1).tolist()), np.int64, values.size)
+    else:
+        uniques, codes = np.unique(values.astype(str), return_inverse=True)
     try:
         numbers = np.array([float(u) for u in uniques])
     except ValueError:

@@ -31,16 +31,19 @@ CHUNK = 8_192  # rows per float64 pass: the statistics never hold a float64 copy
 
 
 def _mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and (population) standard deviation in float64, two passes
-    over row chunks, as accurate as ``x.std(dtype=float64)`` at a bounded cost."""
-    total = np.zeros(x.shape[1:], np.float64)
+    """Per-feature mean and (population) standard deviation in float64, in one pass
+    over row chunks: each chunk's mean and squared deviations, merged as Chan et al.
+    do, as accurate as ``x.std(dtype=float64)`` and never a float64 copy of the data."""
+    count, mean, squares = 0, np.zeros(x.shape[1:], np.float64), np.zeros(x.shape[1:], np.float64)
     for start in range(0, len(x), CHUNK):
-        total += x[start : start + CHUNK].sum(axis=0, dtype=np.float64)
-    mean = total / max(len(x), 1)
-    squares = np.zeros(x.shape[1:], np.float64)
-    for start in range(0, len(x), CHUNK):
-        squares += np.square(x[start : start + CHUNK] - mean).sum(axis=0)
-    return mean, np.sqrt(squares / max(len(x), 1))
+        chunk = x[start : start + CHUNK].astype(np.float64)
+        rows, chunk_mean = len(chunk), chunk.mean(axis=0)
+        chunk -= chunk_mean
+        delta, total = chunk_mean - mean, count + rows
+        mean = mean + delta * (rows / total)
+        squares = squares + np.einsum("i...,i...->...", chunk, chunk) + delta**2 * (count * rows / total)
+        count = total
+    return mean, np.sqrt(squares / max(count, 1))
 
 
 def _array(values: list, like: np.ndarray) -> np.ndarray:

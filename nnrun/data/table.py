@@ -16,7 +16,9 @@ with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
+from itertools import repeat
 
 import numpy as np
 
@@ -92,8 +94,9 @@ def _tidy(cells: list) -> np.ndarray:
 
 def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT) -> None:
     """The ``missing: error`` policy: every empty cell, by column."""
-    for j, name in enumerate(table.numeric_names):
-        problems.add_cells("missing value", name, table.lines[np.isnan(table.numeric[:, j])], hint=hint)
+    empty = np.isnan(table.numeric)  # one pass over the matrix, then only the columns with gaps
+    for j in np.flatnonzero(empty.any(axis=0)):
+        problems.add_cells("missing value", table.numeric_names[j], table.lines[empty[:, j]], hint=hint)
     for j, name in enumerate(table.categorical):
         problems.add_cells("missing value", name, table.lines[table.strings[:, j] == ""], hint=hint)
 
@@ -101,6 +104,12 @@ def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HI
 def _most_frequent(values: np.ndarray):
     uniques, counts = np.unique(values, return_counts=True)
     return uniques[np.argmax(counts)] if len(uniques) else None
+
+
+def _most_frequent_text(counts: Counter):
+    """The most frequent of counted strings, the first in sorted order among ties
+    (what ``_most_frequent`` gives), or None."""
+    return min(counts, key=lambda value: (-counts[value], value)) if counts else None
 
 
 def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **options) -> dict:
@@ -112,17 +121,22 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **opti
         texts = table.strings[:, table.categorical.index(text.column)]
         columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
     for j, name in enumerate(table.numeric_names):
-        present = table.numeric[:, j][~np.isnan(table.numeric[:, j])]
-        fill = float(present.mean(dtype=np.float64)) if missing == "mean" and len(present) else None
-        if missing == "most_frequent" and len(present):
-            fill = float(_most_frequent(present))
+        fill = None
+        if missing != "error":  # fill values only where they are used: each is a pass over a column
+            present = table.numeric[:, j][~np.isnan(table.numeric[:, j])]
+            fill = float(present.mean(dtype=np.float64)) if missing == "mean" and len(present) else None
+            if missing == "most_frequent" and len(present):
+                fill = float(_most_frequent(present))
         columns.append({"name": name, "kind": "numeric", "fill": fill})
     for j, name in enumerate(table.categorical):
         if text is not None and name == text.column:
             continue
-        present = table.strings[:, j][table.strings[:, j] != ""].astype(str)
-        fill = str(_most_frequent(present)) if missing != "error" and len(present) else None
-        columns.append({"name": name, "kind": "categorical", "categories": sorted(set(present)), "fill": fill})
+        # Counted as Python strings, not sorted as a numpy string array: a column of
+        # few categories costs one pass over its cells.
+        counts = Counter(table.strings[:, j].tolist())
+        counts.pop("", None)
+        fill = _most_frequent_text(counts) if missing != "error" else None
+        columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
     order = {name: i for i, name in enumerate(table.names)}
     return {"missing": missing, **options, "columns": sorted(columns, key=lambda c: order[c["name"]])}
 
@@ -207,7 +221,7 @@ def _one_hot(values: np.ndarray, column: dict, table: Table, unseen: str, proble
     """Write the one-hot code of ``values`` into ``out`` (N, categories)."""
     categories = column["categories"]
     index = {c: i for i, c in enumerate(categories)}
-    codes = np.array([index.get(v, -1) for v in values.tolist()], dtype=np.int64)
+    codes = np.fromiter(map(index.get, values.tolist(), repeat(-1)), np.int64, len(values))
     unknown = (codes < 0) & (values != "")
     if unseen == "error" and unknown.any():
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
