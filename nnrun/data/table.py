@@ -22,7 +22,8 @@ from itertools import repeat
 
 import numpy as np
 
-from nnrun.data.csvfile import MISSING, CsvColumns, parse_numbers
+from nnrun.data.cells import parse_numbers
+from nnrun.data.csvfile import MISSING, CsvColumns
 from nnrun.data.problems import DataProblems
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 
