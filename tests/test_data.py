@@ -11,6 +11,7 @@ from nnrun.data.preprocess import (
     MinMax,
     Scale,
     Standardize,
+    _mean_std,
     apply_pipeline,
     fit_pipeline,
 )
@@ -54,6 +55,24 @@ def test_standardize_uses_training_statistics_only():
     assert states == [{"mean": [1.0, 5.0], "std": [1.0, 1.0]}]  # constant column: std 1
     test = np.array([[4.0, 7.0]], np.float32)
     assert apply_pipeline([Standardize()], states, test).tolist() == [[3.0, 2.0]]
+
+
+def test_standardize_statistics_are_float64_exact_over_chunks():
+    """Many chunks, a large offset (where float32 sums lose digits) and constant
+    columns: the mean and std match NumPy's float64 ones, and a constant stays at 0."""
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(1e4, 1e-2, 20_001), rng.normal(0, 100, 20_001), np.full(20_001, 0.1),
+                         np.full(20_001, -3.3e6)]).astype(np.float32)
+    mean, std = _mean_std(x)
+    np.testing.assert_allclose(mean, x.mean(axis=0, dtype=np.float64), rtol=1e-12)
+    np.testing.assert_allclose(std[:2], x.std(axis=0, dtype=np.float64)[:2], rtol=1e-9)
+    assert std[2] == 0 and std[3] == 0
+
+
+def test_pipeline_fits_each_step_on_the_previous_output():
+    x = np.array([[0.0], [10.0]], np.float32)
+    steps = [Scale(factor=2.0), Standardize()]
+    assert fit_pipeline(steps, x) == [{}, {"mean": [10.0], "std": [10.0]}]
 
 
 def test_minmax_and_scale():

@@ -83,8 +83,8 @@ def _csv_text(header: list[str], columns: list[list[str]]) -> str:
     """CSV text, as ``csv.writer`` writes it (a cell quoted only when it holds a comma,
     a quote or a line break), built column by column: a column with none of those
     characters anywhere is joined as it is, which for a large file is most of the time."""
-    cells = [_escaped(header)] + [list(row) for row in zip(*map(_escaped, columns))]
-    return "".join(",".join(row) + "\n" for row in cells)
+    rows = "\n".join(map(",".join, zip(*map(_escaped, columns))))  # no list, no added string per row
+    return ",".join(_escaped(header)) + "\n" + (rows + "\n" if columns and columns[0] else "")
 
 
 def _escaped(cells: list[str]) -> list[str]:

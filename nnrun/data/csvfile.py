@@ -30,7 +30,7 @@ from nnrun.data.problems import DataProblems
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped, in lower case
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
-BLOCK = 1 << 20  # bytes per parsed batch: the progress step, and the memory the reader holds beyond the result
+BLOCK = 2 << 20  # bytes per parsed batch: the progress step, and the memory the reader holds beyond the result
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 _progress_factory: Callable[[str], Progress] | None = None
 
@@ -90,7 +90,6 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     ``problems`` (the caller raises once every file and column has been looked at)."""
     import pyarrow as pa
 
-    _hand_back_freed_arrays()
     typed = [] if thousands else numbers  # declared separators need the text first
     as_text = [n for n in numbers if n not in typed]
     width, size = len(numbers), path.stat().st_size
@@ -99,6 +98,7 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     except pa.ArrowInvalid:  # a number column holds text: read it as text and find every bad cell
         typed, as_text = [], list(numbers)
         batches, counted = _batches(path, header, [], [*as_text, *texts], progress)
+    _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
     matrix, text = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts], size)
     _pool().release_unused()  # the parser's buffers
     lines = _row_lines(path, len(matrix), len(header), problems, counted)
@@ -116,19 +116,26 @@ class _CountingFile(io.RawIOBase):
     def __init__(self, raw, progress: Progress | None, total: int):
         self.raw, self.progress, self.total = raw, progress, total
         self.breaks, self.last, self.done = 0, b"\n", 0
+        self.scratch = bytearray()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        n = self.raw.readinto(buffer)
+        # Read into one reused bytearray, which can count without a copy, then hand the
+        # bytes on: a fresh bytes object per block cost a memory mapping and its page
+        # faults each time (large allocations are mapped, see _hand_back_freed_arrays).
+        target = memoryview(buffer).cast("B")
+        if len(self.scratch) < len(target):
+            self.scratch = bytearray(len(target))
+        n = self.raw.readinto(memoryview(self.scratch)[: len(target)]) or 0
         if n:
-            chunk = memoryview(buffer)[:n].tobytes()
-            self.breaks += chunk.count(b"\n")
-            self.last, self.done = chunk[-1:], self.done + n
+            target[:n] = memoryview(self.scratch)[:n]
+            self.breaks += self.scratch.count(b"\n", 0, n)
+            self.last, self.done = bytes(self.scratch[n - 1 : n]), self.done + n
             if self.progress is not None:
                 self.progress(self.done, self.total)
-        return n or 0
+        return n
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], progress: Progress | None):

@@ -32,18 +32,24 @@ CHUNK = 8_192  # rows per float64 pass: the statistics never hold a float64 copy
 
 def _mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and (population) standard deviation in float64, in one pass
-    over row chunks: each chunk's mean and squared deviations, merged as Chan et al.
-    do, as accurate as ``x.std(dtype=float64)`` and never a float64 copy of the data."""
+    over row chunks, merged as Chan et al. do: as accurate as ``x.std(dtype=float64)``
+    and never a float64 copy of the data, not even of a chunk. Each chunk's squares are
+    taken around its mean rounded to the data's dtype, in that dtype (exact enough:
+    the data carry no more digits), summed in float64, and corrected for the rounding
+    (the sum of squares around a point c is the one around the mean plus n (mean - c)^2)."""
     count, mean, squares = 0, np.zeros(x.shape[1:], np.float64), np.zeros(x.shape[1:], np.float64)
     for start in range(0, len(x), CHUNK):
-        chunk = x[start : start + CHUNK].astype(np.float64)
-        rows, chunk_mean = len(chunk), chunk.mean(axis=0)
-        chunk -= chunk_mean
+        chunk = x[start : start + CHUNK]
+        rows, chunk_mean = len(chunk), chunk.mean(axis=0, dtype=np.float64)
+        centre = chunk_mean.astype(chunk.dtype)
+        deviations = np.subtract(chunk, centre, dtype=chunk.dtype if chunk.dtype.kind == "f" else np.float64)
+        np.square(deviations, out=deviations)
+        chunk_squares = deviations.sum(axis=0, dtype=np.float64) - rows * (chunk_mean - centre) ** 2
         delta, total = chunk_mean - mean, count + rows
         mean = mean + delta * (rows / total)
-        squares = squares + np.einsum("i...,i...->...", chunk, chunk) + delta**2 * (count * rows / total)
+        squares = squares + chunk_squares + delta**2 * (count * rows / total)
         count = total
-    return mean, np.sqrt(squares / max(count, 1))
+    return mean, np.sqrt(np.maximum(squares, 0.0) / max(count, 1))
 
 
 def _array(values: list, like: np.ndarray) -> np.ndarray:
@@ -100,10 +106,10 @@ StepSpec = tagged_union(STEPS)
 def fit_pipeline(steps: list[Step], x: np.ndarray) -> list[State]:
     """Fit each step on the output of the previous ones; returns their states."""
     states = []
-    for step in steps:
-        state = step.fit(x)
-        x = step.apply(x, state)
-        states.append(state)
+    for i, step in enumerate(steps):
+        states.append(step.fit(x))
+        if i + 1 < len(steps):  # the last step's output feeds nothing: a pass over the data saved
+            x = step.apply(x, states[-1])
     return states
 
 
