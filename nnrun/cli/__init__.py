@@ -1,69 +1,32 @@
 """The command line: thin Typer commands over the functions in ``nnrun.commands``.
 
-Each command declares its options and calls one function, through :func:`guard`, which
-turns nnrun's errors into one message and an exit code. Heavy modules are imported
-inside the commands so ``nnrun --help`` starts fast. Every command is registered in
-:data:`COMMANDS`, in the order ``nnrun --help`` lists them.
+:mod:`nnrun.cli.application` holds the Typer application and registers every command;
+:func:`main` is the ``nnrun`` program. ``nnrun --help`` is answered by
+:mod:`nnrun.cli.quick_help` before typer is imported (which alone takes longer than a
+help screen should); everything else goes through the Typer application.
 
 May import: everything before it in the package order; nothing imports it.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Optional
-
-# The command line uses no Pydantic plugins, and looking for them reads the metadata of
-# every installed package (30 ms of each command's start); a user's own setting wins.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
-import typer  # noqa: E402  (after the setting above, which Pydantic reads on first use)
-
-from nnrun.cli import browse_commands, run_commands, ship_commands, sweep_commands
-from nnrun.cli.guard import debug as _debug
-from nnrun.version import __version__
-
-app = typer.Typer(
-    name="nnrun",
-    help="Train neural networks from a YAML file.\n\nExample: nnrun train configs/iris.yaml",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-COMMANDS = (
-    run_commands.train,
-    sweep_commands.sweep,
-    browse_commands.runs,
-    run_commands.evaluate,
-    browse_commands.compare,
-    browse_commands.plot,
-    browse_commands.init,
-    browse_commands.layers,
-    run_commands.validate,
-    run_commands.predict,
-    ship_commands.export,
-    ship_commands.serve,
-    browse_commands.schema,
-    browse_commands.datasets,
-)
-for command in COMMANDS:
-    app.command()(command)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"nnrun {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _options(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of short error messages."),
-    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Print the version."),
-) -> None:
-    _debug["on"] = debug
+import sys
 
 
 def main() -> None:
+    from nnrun.cli.quick_help import is_top_level_help, print_help
+
+    if is_top_level_help(sys.argv[1:]):
+        print_help()
+        return
+    from nnrun.cli.application import app
+
     app()
+
+
+def __getattr__(name: str):
+    if name == "app":  # ``from nnrun.cli import app``: the Typer application, for tests and embedding
+        from nnrun.cli.application import app
+
+        return app
+    raise AttributeError(f"module 'nnrun.cli' has no attribute {name!r}")

@@ -1,0 +1,65 @@
+"""The Typer application: every command registered, in the order ``nnrun --help`` lists them.
+
+Each command declares its options and calls one function, through :func:`guard`, which
+turns nnrun's errors into one message and an exit code. Heavy modules are imported
+inside the commands so every command starts fast. Every command is registered in
+:data:`COMMANDS`; its one-line summary comes from :mod:`nnrun.cli.quick_help`, which
+prints the top-level help without this module.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+# The command line uses no Pydantic plugins, and looking for them reads the metadata of
+# every installed package (30 ms of each command's start); a user's own setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+import typer  # noqa: E402  (after the setting above, which Pydantic reads on first use)
+
+from nnrun.cli import browse_commands, run_commands, ship_commands, sweep_commands
+from nnrun.cli.guard import debug as _debug
+from nnrun.cli.quick_help import DEBUG_HELP, DESCRIPTION, SUMMARIES, VERSION_HELP
+from nnrun.version import __version__
+
+app = typer.Typer(
+    name="nnrun",
+    help=DESCRIPTION,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+COMMANDS = (
+    run_commands.train,
+    sweep_commands.sweep,
+    browse_commands.runs,
+    run_commands.evaluate,
+    browse_commands.compare,
+    browse_commands.plot,
+    browse_commands.init,
+    browse_commands.layers,
+    run_commands.validate,
+    run_commands.predict,
+    ship_commands.export,
+    ship_commands.serve,
+    browse_commands.schema,
+    browse_commands.datasets,
+)
+for command in COMMANDS:
+    app.command(short_help=SUMMARIES[command.__name__])(command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nnrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", help=DEBUG_HELP),
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help=VERSION_HELP),
+) -> None:
+    _debug["on"] = debug
