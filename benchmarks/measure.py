@@ -177,7 +177,7 @@ def _keras_runs(env: dict) -> bool:
 
 _MEMORY_CHILD = """
 import json, sys, tempfile
-import numpy, nnrun, nnrun.engine.loop
+import nnrun, numpy, nnrun.engine.loop  # nnrun first: it sets OpenBLAS's idle timeout
 
 def status_kib(field):  # VmHWM is this process's peak; unlike ru_maxrss it restarts at exec
     for line in open("/proc/self/status"):

@@ -8,7 +8,8 @@ the loss, each layer's backward, the finite check, the optimizer) over many step
 reports the median and the minimum per phase in microseconds; the minimum is what a
 quiet machine would show, the median what this one showed. It also times the step's
 matrix multiplies alone (the floor a NumPy trainer cannot go under). Thread counts are
-set with threadpoolctl around the measurement, so one process measures several.
+set with threadpoolctl (and the element-wise row threads, as a run sets them) around the
+measurement, so one process measures several.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import time
 from collections import defaultdict
 
+import nnrun  # noqa: F401  (before numpy, as in any nnrun process: it sets OpenBLAS's idle timeout)
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -143,11 +145,13 @@ def main() -> None:
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
+    from nnrun.model.rows import row_threads
+
     batch_sizes = args.batch_size or ([128] if args.case == "cnn" else [32, 128, 512])
     experiment = build(args.case, 4096 if args.case == "mlp" else 2048)
     for batch_size in batch_sizes:
         for threads in args.threads:
-            with threadpool_limits(threads):
+            with threadpool_limits(threads), row_threads(threads):  # as a training run sets both
                 profile(experiment, batch_size, 20)  # warm up: caches, page faults
                 times = profile(experiment, batch_size, args.steps)
                 floor = gemm_floor(experiment, batch_size, args.steps) if args.case == "mlp" else None

@@ -81,6 +81,8 @@ def main() -> None:
     if args.child is None:
         run_children(args)
         return
+    import nnrun  # noqa: F401  (before numpy, as in any nnrun process: it sets OpenBLAS's idle timeout)
+
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import measure
 

@@ -22,6 +22,7 @@ from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import blas_threads, run_threads
+from nnrun.model.rows import row_threads
 from nnrun.store.rundir import RunDir
 
 
@@ -62,8 +63,9 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
         # message; numpy's own warnings would only repeat it less clearly.
         # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
         threads = training_threads(experiment, record, sharding)
+        # The run's threads multiply matrices (BLAS) and split element-wise work by rows.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals, \
-                blas_threads(threads):
+                blas_threads(threads), row_threads(threads):
             fitted = fit(experiment, record, hooks, resume_from, signals, sharding)
         final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
         record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)

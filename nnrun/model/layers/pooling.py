@@ -16,6 +16,7 @@ from pydantic import Field, PositiveInt
 
 from nnrun.model.layers.base import Layer, Shape
 from nnrun.model.layers.windows import geometry, pad, pair, unpad
+from nnrun.model.rows import over_rows
 
 Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
 
@@ -66,9 +67,14 @@ class MaxPool2D(_Pool2D):
         images = self._as_images(x)
         pads, taps = self._taps(images.shape)
         xp = pad(images, pads, -np.inf)
-        y = xp[:, taps[0][0], taps[0][1]].copy()
-        for rows, cols in taps[1:]:
-            np.maximum(y, xp[:, rows, cols], out=y)
+        y = np.empty(xp[:, taps[0][0], taps[0][1]].shape, xp.dtype)
+
+        def window_maxima(a, b):
+            np.copyto(y[a:b], xp[a:b, taps[0][0], taps[0][1]])
+            for rows, cols in taps[1:]:
+                np.maximum(y[a:b], xp[a:b, rows, cols], out=y[a:b])
+
+        over_rows(len(y), window_maxima, xp.size)
         return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (xp, y, pads, taps)
 
     def backward(self, params, cache, dy, need_dx=True):
@@ -78,24 +84,29 @@ class MaxPool2D(_Pool2D):
         dy = dy.reshape(y.shape)
         tiled = self._tiles(xp.shape)  # every input pixel in exactly one window
         dxp = np.empty(xp.shape, dy.dtype) if tiled else np.zeros(xp.shape, dy.dtype)
-        # Ties (e.g. zeros after relu) go to the first tap only: ``unclaimed`` marks the
-        # windows no earlier tap won. The first tap needs no mask yet, and the last wins
-        # whatever is left (the maximum is one of the taps), which spares 5 of 16 passes.
-        won = np.equal(xp[:, taps[0][0], taps[0][1]], y)
-        unclaimed = ~won
-        for index, (rows, cols) in enumerate(taps):
-            if index == 0:
-                pass
-            elif index == len(taps) - 1:
-                won = unclaimed
-            else:
-                np.equal(xp[:, rows, cols], y, out=won)
-                won &= unclaimed
-                unclaimed ^= won
-            if tiled:
-                np.multiply(dy, won, out=dxp[:, rows, cols])
-            else:
-                dxp[:, rows, cols] += dy * won
+
+        def route(a, b):
+            # Ties (e.g. zeros after relu) go to the first tap only: ``unclaimed`` marks
+            # the windows no earlier tap won. The first tap needs no mask yet, and the
+            # last wins whatever is left (the maximum is one of the taps), which spares 5
+            # of 16 passes.
+            won = np.equal(xp[a:b, taps[0][0], taps[0][1]], y[a:b])
+            unclaimed = ~won
+            for index, (rows, cols) in enumerate(taps):
+                if index == 0:
+                    pass
+                elif index == len(taps) - 1:
+                    won = unclaimed
+                else:
+                    np.equal(xp[a:b, rows, cols], y[a:b], out=won)
+                    won &= unclaimed
+                    unclaimed ^= won
+                if tiled:
+                    np.multiply(dy[a:b], won, out=dxp[a:b, rows, cols])
+                else:
+                    dxp[a:b, rows, cols] += dy[a:b] * won
+
+        over_rows(len(y), route, xp.size)
         dx = unpad(dxp, pads)
         return dx.reshape(dx.shape[0], *self._input_shape(dx)), {}
 

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from nnrun.model.rows import over_rows
+
 
 def output_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
     """Returns (outputs, pad_before, pad_after) along one axis."""
@@ -42,14 +44,19 @@ def pad(x: np.ndarray, pads, value: float = 0.0) -> np.ndarray:
 def im2col(xp, out_hw, kernel, strides, dilation) -> np.ndarray:
     """Column matrix (N * OH * OW, KH * KW * C) of a padded input, filled one kernel tap
     at a time: KH * KW strided copies of whole images, several times faster than
-    copying the 6-axis window view when channels are few."""
+    copying the 6-axis window view when channels are few. The images are split over
+    the run's threads (:func:`~nnrun.model.rows.over_rows`)."""
     n, c = xp.shape[0], xp.shape[3]
     cols = np.empty((n, *out_hw, *kernel, c), xp.dtype)
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            top, left = i * dilation[0], j * dilation[1]
-            cols[:, :, :, i, j, :] = xp[:, top : top + strides[0] * (out_hw[0] - 1) + 1 : strides[0],
-                                          left : left + strides[1] * (out_hw[1] - 1) + 1 : strides[1], :]
+
+    def fill(a, b):
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                top, left = i * dilation[0], j * dilation[1]
+                cols[a:b, :, :, i, j, :] = xp[a:b, top : top + strides[0] * (out_hw[0] - 1) + 1 : strides[0],
+                                              left : left + strides[1] * (out_hw[1] - 1) + 1 : strides[1], :]
+
+    over_rows(n, fill, cols.size)
     return cols.reshape(n * out_hw[0] * out_hw[1], -1)
 
 
@@ -61,11 +68,15 @@ def scatter_windows(dwin: np.ndarray, dxp: np.ndarray, kernel, strides, dilation
     the whole batch and every output pixel.
     """
     oh, ow = dwin.shape[1:3]
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            top, left = i * dilation[0], j * dilation[1]
-            dxp[:, top : top + strides[0] * (oh - 1) + 1 : strides[0],
-                left : left + strides[1] * (ow - 1) + 1 : strides[1], :] += dwin[:, :, :, i, j, :]
+
+    def add(a, b):
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                top, left = i * dilation[0], j * dilation[1]
+                dxp[a:b, top : top + strides[0] * (oh - 1) + 1 : strides[0],
+                    left : left + strides[1] * (ow - 1) + 1 : strides[1], :] += dwin[a:b, :, :, i, j, :]
+
+    over_rows(len(dxp), add, dwin.size)
     return dxp
 
 

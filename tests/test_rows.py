@@ -1,0 +1,89 @@
+"""Element-wise work split by rows over threads gives the whole batch's result to the
+last bit: convolution (im2col, bias and activation, its gradient, the input gradient's
+scatter) and pooling, forward and backward, at 2 and 3 threads."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from nnrun.model import rows
+from nnrun.model.layers.conv import Conv1D, Conv2D
+from nnrun.model.layers.pooling import MaxPool1D, MaxPool2D
+from nnrun.model.rows import over_rows, row_threads
+
+LAYERS = [
+    (Conv2D, {"filters": 5, "kernel_size": 3, "activation": "relu"}, (9, 8, 3)),
+    (Conv2D, {"filters": 4, "kernel_size": 2, "strides": 2, "padding": "same", "activation": "tanh"}, (7, 9, 2)),
+    (Conv2D, {"filters": 3, "kernel_size": 3, "activation": "gelu"}, (6, 6, 2)),  # not in place: whole
+    (Conv1D, {"filters": 4, "kernel_size": 3, "activation": "relu"}, (10, 3)),
+    (MaxPool2D, {}, (8, 8, 3)),
+    (MaxPool2D, {"pool_size": 3, "strides": 2, "padding": "same"}, (7, 9, 2)),
+    (MaxPool1D, {"pool_size": 2}, (9, 3)),
+]
+
+
+def _step(layer, params, x, dy_seed):
+    y, cache = layer.forward(params, x, True, None)
+    dy = np.random.default_rng(dy_seed).standard_normal(y.shape).astype(x.dtype)
+    dx, grads = layer.backward(params, cache, dy, need_dx=True)
+    return [y.copy(), dx, *grads.values()]
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("kind, spec, shape", LAYERS, ids=lambda v: getattr(v, "__name__", None))
+def test_split_layers_equal_the_whole_batch(kind, spec, shape, threads, monkeypatch):
+    monkeypatch.setattr(rows, "MIN_ELEMENTS", 0)  # split even these small batches
+    rng = np.random.default_rng(0)
+    layer = kind(**spec)
+    params = layer.init(shape, rng, np.float32)
+    x = rng.standard_normal((11, *shape)).astype(np.float32)
+    x[:, ::2] = np.round(x[:, ::2])  # ties for the pools' first-tap rule
+    whole = _step(layer, params, x, 1)
+    with row_threads(threads):
+        split = _step(layer, params, x, 1)
+    assert len(whole) == len(split)
+    for a, b in zip(whole, split):
+        assert np.array_equal(a, b)
+
+
+def test_over_rows_covers_every_row_once_on_several_threads(monkeypatch):
+    monkeypatch.setattr(rows, "MIN_ELEMENTS", 0)
+    seen, names = np.zeros(10, int), set()
+
+    def work(a, b):
+        seen[a:b] += 1
+        names.add(threading.current_thread().name)
+
+    with row_threads(3):
+        over_rows(10, work, elements=10)
+    assert seen.tolist() == [1] * 10 and len(names) >= 2  # this thread and at least one other
+    seen[:] = 0
+    over_rows(10, work, elements=10)  # outside the block: one call, on this thread
+    assert seen.tolist() == [1] * 10
+
+
+def test_small_work_and_one_thread_stay_on_the_calling_thread():
+    calls = []
+    with row_threads(2):
+        over_rows(10, lambda a, b: calls.append((a, b, threading.current_thread().name)), elements=10)
+    with row_threads(1):
+        over_rows(10, lambda a, b: calls.append((a, b, threading.current_thread().name)), elements=1 << 30)
+    main = threading.current_thread().name
+    assert calls == [(0, 10, main), (0, 10, main)]
+
+
+def test_a_failing_range_fails_the_call_after_every_range_ends(monkeypatch):
+    monkeypatch.setattr(rows, "MIN_ELEMENTS", 0)
+    done = []
+
+    def work(a, b):
+        if a > 0:
+            raise ValueError("range failed")
+        done.append((a, b))
+
+    with row_threads(2), pytest.raises(ValueError, match="range failed"):
+        over_rows(8, work, elements=8)
+    assert done == [(0, 4)]
