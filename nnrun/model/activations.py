@@ -36,6 +36,9 @@ class ActivationFn:
     # Overwrites its argument with the output: for layers that own a fresh ``z`` and do
     # not keep it, saving a data-sized allocation per call (page faults included).
     in_place: Callable[[Array], Array] | None = None
+    # ``backward`` written into a given array (z, y, dy, out): spares a data-sized
+    # result and its copy where a layer fills a gradient row range by row range.
+    backward_into: Callable[[Array | None, Array, Array, Array], object] | None = None
 
     def apply(self, z: Array) -> tuple[Array, Array | None]:
         """``(y, z or None)`` for a ``z`` the caller owns: in place when possible, and
@@ -166,7 +169,8 @@ ACTIVATIONS: dict[str, ActivationFn] = {
     fn.name: fn
     for fn in (
         ActivationFn("linear", _linear, _linear_grad, in_place=_linear),
-        ActivationFn("relu", _relu, _relu_grad, in_place=lambda z: np.maximum(z, 0, out=z)),
+        ActivationFn("relu", _relu, _relu_grad, in_place=lambda z: np.maximum(z, 0, out=z),
+                     backward_into=lambda z, y, dy, out: np.multiply(dy, y > 0, out=out)),
         ActivationFn("sigmoid", _sigmoid, _sigmoid_grad),
         ActivationFn("tanh", np.tanh, _tanh_grad, in_place=lambda z: np.tanh(z, out=z)),
         ActivationFn("softmax", softmax, _softmax_grad),

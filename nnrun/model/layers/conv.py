@@ -78,7 +78,11 @@ def _activation_gradient(activation, z, y, dy):
     dz = np.empty_like(dy)
 
     def rows(a, b):
-        dz[a:b] = activation.backward(None if z is None else z[a:b], y[a:b], dy[a:b])
+        part = None if z is None else z[a:b]
+        if activation.backward_into is not None:
+            activation.backward_into(part, y[a:b], dy[a:b], dz[a:b])
+        else:
+            dz[a:b] = activation.backward(part, y[a:b], dy[a:b])
 
     over_rows(len(dz), rows, dz.size)
     return dz
