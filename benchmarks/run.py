@@ -59,6 +59,19 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def reexec_with_clean_environment(args: argparse.Namespace) -> None:
+    """Before numpy loads, for the single-process benchmarks (sequences.py): drop the
+    OpenBLAS pins and fix every BLAS thread count to ``args.threads``, by running the
+    script again in that environment once."""
+    if os.environ.get("NNRUN_BENCH_CHILD"):
+        return
+    env = dict(os.environ, NNRUN_BENCH_CHILD="1")
+    removed = [] if args.keep_openblas_env else [name for name in PINNED if env.pop(name, None) is not None]
+    env["NNRUN_BENCH_UNSET"] = ",".join(removed)
+    env.update({name: str(args.threads) for name in THREAD_VARIABLES})
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
 def run_children(args: argparse.Namespace) -> None:
     """One child per thread count for the per-thread cases, one for the machine cases;
     each starts numpy afresh in the environment it needs."""
