@@ -87,3 +87,23 @@ def test_a_failing_range_fails_the_call_after_every_range_ends(monkeypatch):
     with row_threads(2), pytest.raises(ValueError, match="range failed"):
         over_rows(8, work, elements=8)
     assert done == [(0, 4)]
+
+
+def test_the_setting_belongs_to_the_thread_that_made_it(monkeypatch):
+    """A run training on another thread of the same process is not split by this one's
+    setting, and its own ends without touching this one's."""
+    monkeypatch.setattr(rows, "MIN_ELEMENTS", 0)
+    seen = {}
+
+    def other_run():
+        seen["before"] = rows.splits(10, 10)
+        with row_threads(2):
+            seen["inside"] = rows.splits(10, 10)
+
+    with row_threads(2):
+        thread = threading.Thread(target=other_run)
+        thread.start()
+        thread.join()
+        assert rows.splits(10, 10)  # still this thread's pool after the other's closed
+    assert seen == {"before": False, "inside": True}
+    assert not rows.splits(10, 10)

@@ -19,37 +19,40 @@ May import: numpy and the standard library.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable
 
 MIN_ELEMENTS = 1 << 18  # about a quarter of a millisecond of element-wise work
 
-_threads = 1
-_pool: ThreadPoolExecutor | None = None
+# Per calling thread: two runs trained at once on two threads of one process each keep
+# their own setting and pool.
+_local = threading.local()
 
 
 @contextmanager
 def row_threads(threads: int):
     """Split element-wise work over ``threads`` inside the block (1: no splitting)."""
-    global _threads, _pool
-    previous, pool = _threads, None
-    if threads > 1:
-        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="nnrun-rows")
-        _pool = pool
-    _threads = max(1, threads)
+    previous = getattr(_local, "setting", None)
+    pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="nnrun-rows") if threads > 1 else None
+    _local.setting = (threads, pool)
     try:
         yield
     finally:
-        _threads = previous
+        _local.setting = previous
         if pool is not None:
-            _pool = None
             pool.shutdown(wait=True)
+
+
+def _setting() -> tuple[int, ThreadPoolExecutor | None]:
+    return getattr(_local, "setting", None) or (1, None)
 
 
 def splits(rows: int, elements: int) -> bool:
     """Whether :func:`over_rows` would split this work over threads."""
-    return _pool is not None and min(_threads, rows) >= 2 and elements >= MIN_ELEMENTS
+    threads, pool = _setting()
+    return pool is not None and min(threads, rows) >= 2 and elements >= MIN_ELEMENTS
 
 
 def over_rows(rows: int, work: Callable[[int, int], object], elements: int) -> None:
@@ -59,7 +62,8 @@ def over_rows(rows: int, work: Callable[[int, int], object], elements: int) -> N
     if not splits(rows, elements):
         work(0, rows)
         return
-    pool, threads = _pool, min(_threads, rows)
+    threads, pool = _setting()
+    threads = min(threads, rows)
     bounds = [rows * i // threads for i in range(threads + 1)]
     futures = [pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)]
     try:
