@@ -175,7 +175,9 @@ def _state(pid: int) -> str:
 
 
 def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path):
-    write_sweep(tmp_path, MIXED)
+    # The long trial runs 2,000 epochs: with 400, a fast machine finished the whole sweep
+    # between the checkpoint the test waits for and its Ctrl-C.
+    write_sweep(tmp_path, MIXED.replace("values: [4, 400]", "values: [4, 2000]"))
     sweep = start("sweep", "sweep.yaml", cwd=tmp_path)
     wait_for(lambda: statuses(tmp_path).get("001") == "running" and has_checkpoint_after_first_epochs(tmp_path, "001"))
     sweep.send_signal(signal.SIGINT)
