@@ -18,9 +18,9 @@ from nnrun.version import __version__
 # OpenBLAS's idle threads spin for about a tenth of a second after each matrix multiply
 # before they sleep, holding the core that element-wise work split over the run's
 # threads (nnrun.model.rows) needs: a small CNN's epoch at two threads, its work split,
-# took 3.1-3.6 s with them spinning and 2.4-2.7 s with this setting. It is read once, when numpy loads
-# OpenBLAS, so it counts when nnrun is imported first (the command line always is); the
-# results do not change, and a user's own setting wins.
+# took 3.1-3.6 s with them spinning and 2.4-2.7 s with this setting. It is read once,
+# when numpy loads OpenBLAS, so it counts when nnrun is imported first (the command
+# line always is); the results do not change, and a user's own setting wins.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 __all__ = ["__version__", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "train"]

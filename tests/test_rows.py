@@ -1,6 +1,6 @@
 """Element-wise work split by rows over threads gives the whole batch's result to the
-last bit: convolution (im2col, bias and activation, its gradient, the input gradient's
-scatter) and pooling, forward and backward, at 2 and 3 threads."""
+last bit: bias and activation and their gradient (dense and convolution), im2col and
+the input gradient's scatter, and pooling, forward and backward, at 2 and 3 threads."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ import pytest
 
 from nnrun.model import rows
 from nnrun.model.layers.conv import Conv1D, Conv2D
+from nnrun.model.layers.core import Dense
 from nnrun.model.layers.pooling import MaxPool1D, MaxPool2D
 from nnrun.model.rows import over_rows, row_threads
 
 LAYERS = [
+    (Dense, {"units": 7, "activation": "relu"}, (5,)),
+    (Dense, {"units": 4, "activation": "tanh"}, (3, 6)),  # a sequence: rows are samples
+    (Dense, {"units": 3, "activation": "sigmoid"}, (4,)),  # no in-place form: whole forward
     (Conv2D, {"filters": 5, "kernel_size": 3, "activation": "relu"}, (9, 8, 3)),
     (Conv2D, {"filters": 4, "kernel_size": 2, "strides": 2, "padding": "same", "activation": "tanh"}, (7, 9, 2)),
     (Conv2D, {"filters": 3, "kernel_size": 3, "activation": "gelu"}, (6, 6, 2)),  # not in place: whole

@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from nnrun.model.rows import over_rows, splits
+
 Array = np.ndarray
 
 LEAKY_SLOPE = 0.2
@@ -40,12 +42,39 @@ class ActivationFn:
     # result and its copy where a layer fills a gradient row range by row range.
     backward_into: Callable[[Array | None, Array, Array, Array], object] | None = None
 
-    def apply(self, z: Array) -> tuple[Array, Array | None]:
-        """``(y, z or None)`` for a ``z`` the caller owns: in place when possible, and
+    def apply(self, z: Array, bias: Array | None = None) -> tuple[Array, Array | None]:
+        """``(y, z or None)`` of ``z + bias`` for a ``z`` the caller owns: in place when
+        possible, split by rows over the run's threads (:mod:`nnrun.model.rows`), and
         ``z`` returned only when ``backward`` needs it."""
-        if self.needs_input:
-            return self.forward(z), z
-        return (self.in_place or self.forward)(z), None
+        if self.in_place is None or self.needs_input:
+            if bias is not None:
+                z += bias
+            return self.forward(z), (z if self.needs_input else None)
+
+        def finish(a, b):
+            if bias is not None:
+                z[a:b] += bias
+            self.in_place(z[a:b])
+
+        over_rows(len(z), finish, z.size)
+        return z, None
+
+    def gradient(self, z: Array | None, y: Array, dy: Array) -> Array:
+        """``backward`` split by rows over the run's threads, each range writing its own
+        rows of the gradient (directly, with ``backward_into``)."""
+        if not splits(len(dy), dy.size):
+            return self.backward(z, y, dy)
+        dz = np.empty_like(dy)
+
+        def rows(a, b):
+            part = None if z is None else z[a:b]
+            if self.backward_into is not None:
+                self.backward_into(part, y[a:b], dy[a:b], dz[a:b])
+            else:
+                dz[a:b] = self.backward(part, y[a:b], dy[a:b])
+
+        over_rows(len(dz), rows, dz.size)
+        return dz
 
 
 def _relu(z: Array) -> Array:

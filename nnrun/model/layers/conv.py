@@ -24,7 +24,6 @@ from nnrun.model.layers.windows import (
     scatter_windows,
     unpad,
 )
-from nnrun.model.rows import over_rows, splits
 
 COLUMN_BUDGET = 32 * 2**20  # bytes of im2col columns built at once
 
@@ -71,23 +70,6 @@ def conv_backward(saved, kernel, dz, strides, dilation, need_dx):
     return dk.reshape(kernel.shape), (unpad(dxp, pads) if need_dx else None)
 
 
-def _activation_gradient(activation, z, y, dy):
-    """``activation.backward`` over the run's threads, each writing its own rows."""
-    if not splits(len(dy), dy.size):
-        return activation.backward(z, y, dy)
-    dz = np.empty_like(dy)
-
-    def rows(a, b):
-        part = None if z is None else z[a:b]
-        if activation.backward_into is not None:
-            activation.backward_into(part, y[a:b], dy[a:b], dz[a:b])
-        else:
-            dz[a:b] = activation.backward(part, y[a:b], dy[a:b])
-
-    over_rows(len(dz), rows, dz.size)
-    return dz
-
-
 class _Convolution(KernelLayer):
     filters: int = Field(gt=0, description="Number of output channels.")
     padding: Literal["valid", "same"] = Field("valid", description="'valid': no padding; 'same': output size ceil(input / stride).")
@@ -109,31 +91,14 @@ class _Convolution(KernelLayer):
         kernel, strides, dilation = self._geometry()
         k = params["kernel"].reshape(*kernel, *params["kernel"].shape[-2:])
         z, saved = conv_forward(self._as_images(x), k, strides, dilation, self.padding)
-        y, z = self._bias_and_activation(z, params)
+        y, z = ACTIVATIONS[self.activation].apply(z, params["bias"] if self.use_bias else None)
         return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (saved, z, y)
-
-    def _bias_and_activation(self, z, params):
-        """``activation(z + bias)`` as ``(y, z or None)``, as ActivationFn.apply gives it;
-        an activation that works in place runs over the run's threads, on z itself."""
-        activation = ACTIVATIONS[self.activation]
-        if activation.in_place is None or activation.needs_input:
-            if self.use_bias:
-                z += params["bias"]
-            return activation.apply(z)
-
-        def finish(a, b):
-            if self.use_bias:
-                z[a:b] += params["bias"]
-            activation.in_place(z[a:b])
-
-        over_rows(len(z), finish, z.size)
-        return z, None
 
     def backward(self, params, cache, dy, need_dx=True):
         saved, z, y = cache
         kernel, strides, dilation = self._geometry()
         k = params["kernel"].reshape(*kernel, *params["kernel"].shape[-2:])
-        dz = _activation_gradient(ACTIVATIONS[self.activation], z, y, dy.reshape(y.shape))
+        dz = ACTIVATIONS[self.activation].gradient(z, y, dy.reshape(y.shape))
         dk, dx = conv_backward(saved, k, dz, strides, dilation, need_dx)
         grads = {"kernel": dk.reshape(params["kernel"].shape)}
         if self.use_bias:

@@ -79,16 +79,14 @@ class Dense(KernelLayer):
 
     def forward(self, params: Params, x, training, rng):
         z = x @ params["kernel"]  # (N, units)
-        if self.use_bias:
-            z += params["bias"]
-        y, z = ACTIVATIONS[self.activation].apply(z)
+        y, z = ACTIVATIONS[self.activation].apply(z, params["bias"] if self.use_bias else None)
         return y, (x, z, y)
 
     fills_grads = True
 
     def backward(self, params: Params, cache, dy, need_dx=True, into: Params | None = None):
         x, z, y = cache
-        dz = ACTIVATIONS[self.activation].backward(z, y, dy)
+        dz = ACTIVATIONS[self.activation].gradient(z, y, dy)
         if x.ndim > 2:  # a sequence: every step is one more row
             x, dz = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
         into = into or {}
