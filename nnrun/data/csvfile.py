@@ -30,7 +30,7 @@ from nnrun.data.problems import DataProblems
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped, in lower case
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
-BLOCK = 2 << 20  # bytes per parsed batch: the progress step, and the memory the reader holds beyond the result
+BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 _progress_factory: Callable[[str], Progress] | None = None
 
