@@ -9,7 +9,9 @@ May import: the leaves and ``nnrun.model``.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from nnrun.data.columns import cardinality_warnings
 from nnrun.data.dataset import Dataset
@@ -42,7 +44,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     parts = {name: full.take(idx) for name, idx in indices.items() if len(idx)}
     warnings, table = list(full.warnings), full.table is not None
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
-    fingerprints = {name: part.fingerprint() for name, part in parts.items()}
+    fingerprints = _fingerprints_aside(parts)
     if table:
         if columns is None:
             columns = fit_columns(parts["train"].table, source.missing, source.text, thousands=source.thousands,
@@ -50,7 +52,37 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
             warnings += _column_warnings(parts, columns)
         for name in list(parts):  # one split at a time, its raw table dropped once encoded
             parts[name] = _encoded(parts.pop(name), columns)
-    return Splits(parts, columns, tuple(warnings), fingerprints)
+    return Splits(parts, columns, tuple(warnings), fingerprints())
+
+
+def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str]]:
+    """Fingerprint the raw splits on a second thread; the returned call waits for them.
+
+    Hashing every raw cell takes tens of milliseconds for a large file, and hashlib
+    lets go of the interpreter while it hashes, so it runs beside the fitting and
+    encoding that follow. Each split is let go of once hashed, so no raw split lives
+    longer than its encoding would keep it."""
+    pending, found, failed = list(parts.items()), {}, []
+
+    def work():
+        try:
+            while pending:
+                name, part = pending.pop(0)
+                found[name] = part.fingerprint()
+                del part
+        except BaseException as exc:  # handed to the waiting call
+            failed.append(exc)
+
+    thread = threading.Thread(target=work, name="fingerprints", daemon=True)
+    thread.start()
+
+    def wait() -> dict[str, str]:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return found
+
+    return wait
 
 
 def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:

@@ -49,15 +49,19 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
         groups = [pool[data.y[pool] == c] for c in range(data.num_classes)]
     else:
         groups = [pool]
-    parts: dict[str, list[np.ndarray]] = {name: [fixed.get(name, pool[:0])] for name in SPLITS}
+    # Each row is marked with its split, then each split's rows are read off in order:
+    # sorted indices in one pass, where sorting each split's indices took longer.
+    owner = np.full(len(assigned), -1, np.int8)
+    for name, rows in fixed.items():
+        owner[rows] = SPLITS.index(name)
     for group in groups:
         group = rng.permutation(group)
         n_test = int(round(len(group) * fractions["test"]))
         n_val = int(round(len(group) * fractions["validation"]))
-        parts["test"].append(group[:n_test])
-        parts["validation"].append(group[n_test : n_test + n_val])
-        parts["train"].append(group[n_test + n_val :])
-    indices = {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
+        owner[group[:n_test]] = SPLITS.index("test")
+        owner[group[n_test : n_test + n_val]] = SPLITS.index("validation")
+        owner[group[n_test + n_val :]] = SPLITS.index("train")
+    indices = {name: np.flatnonzero(owner == k) for k, name in enumerate(SPLITS)}
     _check_not_empty(indices, {"train": 1.0, **fractions})
     if data.task == "classification":
         _check_every_class_trains(data, indices["train"])

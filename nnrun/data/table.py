@@ -95,11 +95,19 @@ def _tidy(cells: list) -> np.ndarray:
 
 def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT) -> None:
     """The ``missing: error`` policy: every empty cell, by column."""
-    empty = np.isnan(table.numeric)  # one pass over the matrix, then only the columns with gaps
-    for j in np.flatnonzero(empty.any(axis=0)):
-        problems.add_cells("missing value", table.numeric_names[j], table.lines[empty[:, j]], hint=hint)
+    for j in _columns_with_gaps(table.numeric):
+        empty = np.isnan(table.numeric[:, j])
+        if empty.any():  # not only a sum of inf and -inf
+            problems.add_cells("missing value", table.numeric_names[j], table.lines[empty], hint=hint)
     for j, name in enumerate(table.categorical):
         problems.add_cells("missing value", name, table.lines[table.strings[:, j] == ""], hint=hint)
+
+
+def _columns_with_gaps(numeric: np.ndarray) -> np.ndarray:
+    """The columns that may hold NaN: those whose sum is NaN (also a sum of inf and
+    -inf, so callers check the cells). One pass along the rows, where a NaN test per
+    column walks the whole matrix once per column."""
+    return np.flatnonzero(np.isnan(numeric.sum(axis=0)))
 
 
 def _most_frequent(values: np.ndarray):
@@ -184,7 +192,10 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
     for target, source, width in _runs([(t, s) for t, s, _ in numeric_at]):  # side-by-side columns in one copy
         out[:, target : target + width] = table.numeric[:, source : source + width]
     if numeric_at:  # then only the columns with empty cells again
+        gaps = set(_columns_with_gaps(table.numeric).tolist())
         for target, source, column in numeric_at:
+            if source not in gaps:
+                continue
             empty = np.isnan(table.numeric[:, source])
             if empty.any():
                 out[:, target] = _filled(table.numeric[:, source], empty, column, table, problems)
