@@ -82,6 +82,21 @@ def test_minmax_and_scale():
     assert apply_pipeline(steps, states, np.array([[5.0]], np.float32)).tolist() == [[1.0]]
 
 
+def test_pipeline_leaves_the_callers_array_alone_unless_owned():
+    """Preprocessing copies the samples once, or, for a matrix the caller owns (freshly
+    encoded features), writes into it; the values are the same either way."""
+    x = np.array([[0.0, 4.0], [10.0, 8.0]], np.float32)
+    steps = [Standardize(), MinMax(), Scale(factor=3.0)]
+    states = fit_pipeline(steps, x)
+    original = x.copy()
+    copied = apply_pipeline(steps, states, x)
+    np.testing.assert_array_equal(x, original)
+    assert not np.shares_memory(copied, x)
+    in_place = apply_pipeline(steps, states, x, owned=True)
+    assert np.shares_memory(in_place, x)
+    np.testing.assert_array_equal(in_place, copied)
+
+
 def test_synthetic_is_seeded():
     a = SyntheticSource(samples=50, features=3).load(1)
     b = SyntheticSource(samples=50, features=3).load(1)

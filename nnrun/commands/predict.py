@@ -46,11 +46,12 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
-        x, kept, notes = read_samples(source, saved), {}, ()
+        x, kept, notes, encoded = read_samples(source, saved), {}, (), False
     else:
         rows_in = read_rows(source, saved, keep=list(keep))
         x, kept, notes = shaped(rows_in.x, tuple(saved.input_shape), source), rows_in.kept, tuple(rows_in.notes)
-    outputs = trained.graph.predict(trained.prepare(x))
+        encoded = True  # the file's features, a fresh matrix: preprocessed in place
+    outputs = trained.graph.predict(trained.prepare(x, owned=encoded))
     header, columns = _table(outputs, saved, proba)
     if kept:
         header = [*kept, *header]

@@ -1,7 +1,8 @@
 """Preprocessing steps, fitted on the training split only and saved as plain JSON.
 
 Each step is a spec with ``fit(x) -> state`` (JSON-able numbers) and
-``apply(x, state) -> x``. Statistics are per feature position, so images keep their
+``apply(x, state, out=None) -> x`` (``out``, when given, is where to write: the
+input itself, when the caller owns it). Statistics are per feature position, so images keep their
 (H, W, C) shape.
 """
 
@@ -23,7 +24,7 @@ class Step(BaseModel):
     def fit(self, x: np.ndarray) -> State:
         return {}
 
-    def apply(self, x: np.ndarray, state: State) -> np.ndarray:
+    def apply(self, x: np.ndarray, state: State, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -66,8 +67,8 @@ class Standardize(Step):
         std[std == 0] = 1.0
         return {"mean": mean.astype(x.dtype).tolist(), "std": std.astype(x.dtype).tolist()}
 
-    def apply(self, x, state):
-        out = x - _array(state["mean"], x)
+    def apply(self, x, state, out=None):
+        out = np.subtract(x, _array(state["mean"], x), out=out)
         out /= _array(state["std"], x)  # in place: one copy of the data, not two
         return out
 
@@ -83,8 +84,10 @@ class MinMax(Step):
         span[span == 0] = 1.0
         return {"min": low.tolist(), "span": span.astype(x.dtype).tolist()}
 
-    def apply(self, x, state):
-        return (x - _array(state["min"], x)) / _array(state["span"], x)
+    def apply(self, x, state, out=None):
+        out = np.subtract(x, _array(state["min"], x), out=out)
+        out /= _array(state["span"], x)
+        return out
 
 
 class Scale(Step):
@@ -93,8 +96,8 @@ class Scale(Step):
     type: Literal["scale"] = "scale"
     factor: float = Field(description="Multiplier applied to every value.")
 
-    def apply(self, x, state):
-        return x * x.dtype.type(self.factor)
+    def apply(self, x, state, out=None):
+        return np.multiply(x, x.dtype.type(self.factor), out=out)
 
 
 STEPS: tuple[type[Step], ...] = (Standardize, MinMax, Scale)
@@ -113,7 +116,12 @@ def fit_pipeline(steps: list[Step], x: np.ndarray) -> list[State]:
     return states
 
 
-def apply_pipeline(steps: list[Step], states: list[State], x: np.ndarray) -> np.ndarray:
+def apply_pipeline(steps: list[Step], states: list[State], x: np.ndarray, owned: bool = False) -> np.ndarray:
+    """The steps applied in turn. ``owned``: ``x`` is the caller's to overwrite (a
+    freshly encoded matrix), so the steps write into it instead of a new copy of the
+    data; either way each step after the first writes into the previous one's output."""
     for step, state in zip(steps, states):
-        x = step.apply(x, state)
+        writable = owned and x.dtype.kind == "f" and x.flags.writeable
+        x = step.apply(x, state, out=x if writable else None)
+        owned = True  # the step's output is ours
     return np.ascontiguousarray(x, dtype=np.float32)

@@ -233,14 +233,18 @@ def _one_hot(values: np.ndarray, column: dict, table: Table, unseen: str, proble
     """Write the one-hot code of ``values`` into ``out`` (N, categories)."""
     categories = column["categories"]
     index = {c: i for i, c in enumerate(categories)}
-    codes = np.fromiter(map(index.get, values.tolist(), repeat(-1)), np.int64, len(values))
-    unknown = (codes < 0) & (values != "")
+    codes = np.fromiter(map(index.get, values.tolist(), repeat(-1)), np.intp, len(values))
+    absent = codes < 0
+    if not absent.any():  # every cell a known category: the common case, no row list to build
+        out[np.arange(len(codes)), codes] = 1.0
+        return
+    unknown = absent & (values != "")
     if unseen == "error" and unknown.any():
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
         problems.add_cells("unknown category", column["name"], table.lines[unknown], values[unknown],
                            hint=f"'{column['name']}' was trained on {known}; or set data.source.unknown: ignore "
                                 "to encode unseen categories as all zeros")
-    rows = np.flatnonzero(codes >= 0)
+    rows = np.flatnonzero(~absent)
     out[rows, codes[rows]] = 1.0
 
 

@@ -79,9 +79,10 @@ def build(
     if preprocess_states is None:
         preprocess_states = fit_pipeline(steps, raw_train.x)
     parts = {}
+    encoded = splits.columns is not None  # a table's features are a fresh matrix, preprocessed in place
     for name in list(splits.parts):  # one split at a time, its raw samples dropped once preprocessed
         part = splits.parts.pop(name)
-        parts[name] = part.with_x(apply_pipeline(steps, preprocess_states, part.x))
+        parts[name] = part.with_x(apply_pipeline(steps, preprocess_states, part.x, owned=encoded))
     del part
     raw_train = raw_train.with_x(raw_train.x[:0])  # the checks need its shape, classes and targets
     try:

@@ -56,9 +56,10 @@ class TrainedRun:
     def output_width(self) -> int:
         return int(np.prod(self.graph.output_shape))
 
-    def prepare(self, x: np.ndarray) -> np.ndarray:
-        """Apply the saved preprocessing to encoded samples (N, *input_shape)."""
-        return apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x)
+    def prepare(self, x: np.ndarray, owned: bool = False) -> np.ndarray:
+        """Apply the saved preprocessing to encoded samples (N, *input_shape); with
+        ``owned`` (the caller's fresh matrix) they are overwritten, not copied."""
+        return apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x, owned)
 
 
 def load_run_weights(run: RunDir, graph: Graph) -> str | None:
