@@ -92,14 +92,14 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
 
     typed = [] if thousands else numbers  # declared separators need the text first
     as_text = [n for n in numbers if n not in typed]
-    width, size = len(numbers), path.stat().st_size
+    width = len(numbers)
     try:
         batches, counted = _batches(path, header, typed, [*as_text, *texts], progress)
     except pa.ArrowInvalid:  # a number column holds text: read it as text and find every bad cell
         typed, as_text = [], list(numbers)
         batches, counted = _batches(path, header, [], [*as_text, *texts], progress)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
-    matrix, text = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts], size)
+    matrix, text = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts])
     _pool().release_unused()  # the parser's last buffers
     lines = _row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
@@ -196,23 +196,19 @@ def _arrow_reason(exc: Exception) -> str:
     return "not UTF-8 text" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
 
 
-def _convert(batches, width: int, positions: list[int], numbers: list[str], texts: list[str],
-             size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _convert(batches, width: int, positions: list[int], numbers: list[str], texts: list[str]
+             ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """A (rows, width) float32 matrix with the number columns of every batch at their
-    ``positions``, and the text columns, tidied. Each batch is copied in and dropped;
-    the matrix is sized from the first batch's rows per byte (5% spare, grown if short),
-    so the peak is about the matrix and a few parsed batches."""
+    ``positions``, and the text columns, tidied. Each batch is copied in and dropped,
+    so the peak is about the matrix and the parsed batches not yet copied."""
     pieces: dict[str, list] = {name: [] for name in texts}
-    matrix, start = np.empty((0, width), np.float32), 0
+    matrix, start = np.empty((sum(batch.num_rows for batch in batches), width), np.float32), 0
     every = positions == list(range(width))
     block = np.empty((len(positions), 0), np.float32)  # one batch's columns, each a row
     batches.reverse()
     while batches:
         batch = batches.pop()  # dropped once copied: the parsed file and the matrix are not held twice
         stop = start + batch.num_rows
-        if stop > len(matrix):
-            estimate = int(size / BLOCK * batch.num_rows * 1.05) + 1 if start == 0 else 2 * len(matrix)
-            matrix = _grown(matrix, start, max(stop, estimate))
         # Each column is copied whole into a row of the block, then the block in one
         # transposing copy: written column by column, the matrix took 2 to 5 times as long.
         if block.shape[1] < batch.num_rows:
@@ -231,13 +227,7 @@ def _convert(batches, width: int, positions: list[int], numbers: list[str], text
             del batch
             _pool().release_unused()
     text = {name: np.concatenate(parts) if parts else np.empty(0, object) for name, parts in pieces.items()}
-    return matrix[:start], text
-
-
-def _grown(matrix: np.ndarray, filled: int, rows: int) -> np.ndarray:
-    grown = np.empty((rows, matrix.shape[1]), np.float32)
-    grown[:filled] = matrix[:filled]
-    return grown
+    return matrix, text
 
 
 def _values(column, dtype) -> tuple[np.ndarray, np.ndarray | None]:

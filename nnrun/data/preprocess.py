@@ -39,11 +39,13 @@ def _mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the data carry no more digits), summed in float64, and corrected for the rounding
     (the sum of squares around a point c is the one around the mean plus n (mean - c)^2)."""
     count, mean, squares = 0, np.zeros(x.shape[1:], np.float64), np.zeros(x.shape[1:], np.float64)
+    # One buffer for every chunk's deviations: a fresh array per chunk paid for its pages each time.
+    scratch = np.empty((min(CHUNK, len(x)), *x.shape[1:]), x.dtype if x.dtype.kind == "f" else np.float64)
     for start in range(0, len(x), CHUNK):
         chunk = x[start : start + CHUNK]
         rows, chunk_mean = len(chunk), chunk.mean(axis=0, dtype=np.float64)
         centre = chunk_mean.astype(chunk.dtype)
-        deviations = np.subtract(chunk, centre, dtype=chunk.dtype if chunk.dtype.kind == "f" else np.float64)
+        deviations = np.subtract(chunk, centre, out=scratch[:rows], dtype=scratch.dtype)
         np.square(deviations, out=deviations)
         chunk_squares = deviations.sum(axis=0, dtype=np.float64) - rows * (chunk_mean - centre) ** 2
         delta, total = chunk_mean - mean, count + rows

@@ -48,7 +48,9 @@ class Table:
         return [n for n in self.names if n not in self.categorical]
 
     def take(self, indices: np.ndarray) -> "Table":
-        return replace(self, numeric=self.numeric[indices], strings=self.strings[indices], lines=self.lines[indices])
+        # np.take copies whole rows; indexing with an array took half as long again
+        return replace(self, numeric=np.take(self.numeric, indices, axis=0), strings=self.strings[indices],
+                       lines=self.lines[indices])
 
     def digest_parts(self) -> list[np.ndarray]:
         """The cells as arrays to hash: the numbers, and the text cells joined by a
