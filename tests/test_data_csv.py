@@ -170,3 +170,27 @@ def test_most_frequent_imputation(tmp_path):
     train = load_splits(data, seed=0).parts["train"]
     assert train.feature_names == ["v", "c=a", "c=b"]
     assert train.x[3].tolist() == [1.0, 0.0, 1.0]  # v -> 1 (twice), c -> b (twice)
+
+
+def test_coded_columns_encode_as_the_cells_do(tmp_path):
+    """A CSV file's text columns arrive coded (codes into their distinct cells) and a
+    request's cells do not; both give the same categories, fill values and features,
+    padded 'NA ', an empty cell (filled) and an unseen category (zeros) included."""
+    from nnrun.data.csvfile import read_columns, read_header
+    from nnrun.data.problems import DataProblems
+    from nnrun.data.table import build_table, encode_columns, fit_columns, table_from
+
+    lines = ["v,c", "1,a", "2, b ", "3,NA ", "4,a", "5,z", "6,"]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    columns = read_columns(path, read_header(path), ["v"], ["c"], DataProblems(str(path)))
+    read = table_from(str(path), columns, ["v", "c"], ["c"])
+    given = build_table("request", ["v", "c"], [line.split(",") for line in lines[1:]], ["v", "c"], ["c"], range(2, 8))
+    assert read.coded and not given.coded
+    train = np.array([0, 1, 2, 3])
+    state = fit_columns(read.take(train), "most_frequent")
+    assert state == fit_columns(given.take(train), "most_frequent")
+    assert state["columns"][1] == {"name": "c", "kind": "categorical", "categories": ["a", "b"], "fill": "a"}
+    expected = [[1, 1, 0], [2, 0, 1], [3, 1, 0], [4, 1, 0], [5, 0, 0], [6, 1, 0]]
+    assert encode_columns(read, state).tolist() == expected
+    assert encode_columns(given, state).tolist() == expected

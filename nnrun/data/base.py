@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from nnrun.data.coded import Coded, merged_codes
 from nnrun.data.dataset import Dataset
 from nnrun.errors import UserError
 from nnrun.specs import SPEC
@@ -61,6 +62,18 @@ def label_classes(labels: np.ndarray, origin: str = "the data") -> tuple[np.ndar
         order = np.argsort(numbers, kind="stable")
         uniques, codes = uniques[order], np.argsort(order)[codes]
     return codes.astype(np.int64).reshape(-1), [tidy_label(str(u)) for u in uniques]
+
+
+def coded_label_classes(parts: list[Coded], origin: str = "the data") -> tuple[np.ndarray, list[str]]:
+    """:func:`label_classes` for text labels read as codes into distinct labels, one
+    ``(codes, labels)`` per file: the classes come from the distinct labels in use and
+    each row's code is mapped in one array step, not looked up row by row."""
+    codes, labels = merged_codes(parts)
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    used_codes, classes = label_classes(np.array([labels[i] for i in used], dtype=object), origin)
+    remap = np.zeros(len(labels), np.int64)
+    remap[used] = used_codes
+    return remap[codes], classes
 
 
 def check_class_numbers(values: np.ndarray, origin: str) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from nnrun.errors import UserError
 from nnrun.data.cells import parse_numbers
+from nnrun.data.coded import Coded
 from nnrun.data.problems import DataProblems
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped, in lower case
@@ -50,13 +51,16 @@ def current_progress(path) -> Progress | None:
 class CsvColumns:
     """The requested columns of one file: ``numbers`` (N, len(number_names)) float32,
     NaN where missing, in the order asked for; ``texts`` name -> (N,) str objects, ""
-    where missing; ``lines`` (N,) the 1-based line of each row in the file."""
+    where missing; ``lines`` (N,) the 1-based line of each row in the file.
+    ``coded`` holds each text column once more as (N,) int32 codes into its distinct
+    cells (``texts[name]`` is ``words[codes]``), for work that needs only the codes."""
 
     header: list[str]
     number_names: list[str]
     numbers: np.ndarray
     texts: dict[str, np.ndarray]
     lines: np.ndarray
+    coded: dict[str, Coded] = field(default_factory=dict)
 
     def number(self, name: str) -> np.ndarray:
         return self.numbers[:, self.number_names.index(name)]
@@ -99,14 +103,16 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         typed, as_text = [], list(numbers)
         batches, counted = _batches(path, header, [], [*as_text, *texts], progress)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
-    matrix, text = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts])
+    matrix, coded = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts])
     _pool().release_unused()  # the parser's last buffers
     lines = _row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
+    text = {name: np.array(words, dtype=object)[codes] for name, (codes, words) in coded.items()}
     for name in as_text:
+        coded.pop(name)
         matrix[:, numbers.index(name)] = parse_numbers(text.pop(name), name, lines, problems, thousands)
-    return CsvColumns(header, list(numbers), matrix, text, lines)
+    return CsvColumns(header, list(numbers), matrix, text, lines, coded)
 
 
 class _CountingFile(io.RawIOBase):
@@ -197,11 +203,13 @@ def _arrow_reason(exc: Exception) -> str:
 
 
 def _convert(batches, width: int, positions: list[int], numbers: list[str], texts: list[str]
-             ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+             ) -> tuple[np.ndarray, dict[str, Coded]]:
     """A (rows, width) float32 matrix with the number columns of every batch at their
-    ``positions``, and the text columns, tidied. Each batch is copied in and dropped,
-    so the peak is about the matrix and the parsed batches not yet copied."""
+    ``positions``, and the text columns, tidied, as codes into their distinct cells.
+    Each batch is copied in and dropped, so the peak is about the matrix and the parsed
+    batches not yet copied."""
     pieces: dict[str, list] = {name: [] for name in texts}
+    vocabulary: dict[str, dict[str, int]] = {name: {} for name in texts}  # distinct tidied cell -> code
     matrix, start = np.empty((sum(batch.num_rows for batch in batches), width), np.float32), 0
     every = positions == list(range(width))
     block = np.empty((len(positions), 0), np.float32)  # one batch's columns, each a row
@@ -221,13 +229,14 @@ def _convert(batches, width: int, positions: list[int], numbers: list[str], text
         elif positions:
             matrix[start:stop, positions] = columns.T
         for name in texts:
-            pieces[name].append(_tidy_text(batch.column(name)))
+            pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name]))
         start = stop
         if len(batches) % 8 == 0:  # the copied batches' memory back to the system as the matrix fills
             del batch
             _pool().release_unused()
-    text = {name: np.concatenate(parts) if parts else np.empty(0, object) for name, parts in pieces.items()}
-    return matrix, text
+    coded = {name: (np.concatenate(parts) if parts else np.empty(0, np.int32), list(vocabulary[name]))
+             for name, parts in pieces.items()}
+    return matrix, coded
 
 
 def _values(column, dtype) -> tuple[np.ndarray, np.ndarray | None]:
@@ -251,15 +260,17 @@ def _floats_into(column, out: np.ndarray) -> None:
         out[null] = np.nan
 
 
-def _tidy_text(column) -> np.ndarray:
-    """A dictionary-encoded text column as stripped strings, "" where missing (also
-    for padded 'NA '); each distinct cell is tidied once."""
+def _tidy_codes(column, vocabulary: dict[str, int]) -> np.ndarray:
+    """A dictionary-encoded text column of one batch as int32 codes into the file's
+    ``vocabulary`` of tidied cells (stripped, "" where missing, also for padded 'NA '),
+    which gains the batch's new cells; each distinct cell is tidied once."""
     words = [w.strip() for w in column.dictionary.to_pylist()]
-    words = np.array([("" if w.lower() in MISSING else w) for w in words] + [""], dtype=object)
+    tidy = [("" if w.lower() in MISSING else w) for w in words] + [""]  # the last: a null cell
+    ids = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in tidy], np.int32)
     codes, null = _values(column.indices, np.int32)
     if null is not None:
-        codes = np.where(null, len(words) - 1, codes)
-    return words[codes]
+        codes = np.where(null, len(tidy) - 1, codes)
+    return ids[codes]
 
 
 def _row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted: tuple[int, bytes]

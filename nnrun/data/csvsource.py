@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BeforeValidator, Field
 
-from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, label_classes
+from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
 from nnrun.data.columns import check_present, class_warnings, feature_columns
+from nnrun.data.coded import coded_matches, merged_codes
 from nnrun.data.csvfile import current_progress, read_columns, read_header
 from nnrun.data.dataset import Dataset
 from nnrun.data.problems import DataError, DataProblems
@@ -110,28 +111,34 @@ class CsvSource(SourceBase):
             failed += [problems] if problems else []
             tables.append(table)
             targets.append(target)
-            codes.append(np.full(len(target), code, np.int8))
+            codes.append(np.full(len(table.lines), code, np.int8))
         if failed:
             raise DataError("\n".join(p.render() for p in failed))
-        table, raw_y = _stack(tables), np.concatenate(targets)
-        x = np.empty((len(raw_y), 0), np.float32)  # encoded after the split
+        table = _stack(tables)
+        x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
         if self.regression:
-            return Dataset(x, check_regression_target(raw_y, self.path), "regression", names, table=table,
-                           assigned=np.concatenate(codes))
-        y, classes = label_classes(raw_y, origin=f"{self.path}, column '{self.target}'")
+            return Dataset(x, check_regression_target(np.concatenate(targets), self.path), "regression", names,
+                           table=table, assigned=np.concatenate(codes))
+        y, classes = coded_label_classes(targets, origin=f"{self.path}, column '{self.target}'")
         warnings = class_warnings(classes, np.bincount(y, minlength=len(classes)), f"{self.path}, '{self.target}'")
         return Dataset(x, y, "classification", names, classes, table=table, assigned=np.concatenate(codes),
                        warnings=tuple(warnings))
 
     def _read(self, path: Path, header: list[str], names: list[str], problems: DataProblems):
-        """One file's feature table and raw targets; its bad cells go to ``problems``."""
+        """One file's feature table and raw targets (numbers for a regression, else
+        codes into the distinct labels: ``(codes, labels)``); its bad cells go to ``problems``."""
         strings = self.string_columns()
         numbers = [n for n in names if n not in strings]
         texts = list(strings)
         (numbers if self.regression else texts).append(self.target)
         columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path))
-        target = columns.number(self.target).copy() if self.regression else columns.texts.pop(self.target)
-        absent = np.isnan(target) if self.regression else target == ""
+        if self.regression:
+            target = columns.number(self.target).copy()
+            absent = np.isnan(target)
+        else:
+            columns.texts.pop(self.target)
+            target = columns.coded[self.target]
+            absent = coded_matches(target, "")
         problems.add_cells("missing target", self.target, columns.lines[absent],
                            hint="every row needs a target; drop the row or fill it in")
         table = table_from(str(path), columns, names, strings)
@@ -144,6 +151,9 @@ def _stack(tables: list[Table]) -> Table:
     if len(tables) == 1:
         return tables[0]
     first = tables[0]
+    coded = {name: merged_codes([t.coded[name] for t in tables]) for name in first.coded
+             if all(name in t.coded for t in tables)}
     return Table(first.names, first.categorical, np.concatenate([t.numeric for t in tables]),
-                 np.concatenate([t.strings for t in tables]), np.concatenate([t.lines for t in tables]), first.origin)
+                 np.concatenate([t.strings for t in tables]), np.concatenate([t.lines for t in tables]), first.origin,
+                 coded)
 

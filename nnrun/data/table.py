@@ -16,13 +16,12 @@ with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, replace
-from itertools import repeat
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from nnrun.data.cells import parse_numbers
+from nnrun.data.coded import Coded, coded_matches
 from nnrun.data.csvfile import MISSING, CsvColumns
 from nnrun.data.problems import DataProblems
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
@@ -34,7 +33,8 @@ MISSING_HINT = "fill it in, or set data.source.missing to mean or most_frequent 
 class Table:
     """Feature columns of N rows: ``numeric`` (N, n_numeric) float32 with NaN for a
     missing cell, ``strings`` (N, n_categorical) str objects with "" for a missing
-    cell, and the 1-based file ``lines`` of the rows, so late errors can still name them."""
+    cell, and the 1-based file ``lines`` of the rows, so late errors can still name them.
+    ``coded`` holds string columns as the CSV reader coded them (see :meth:`codes`)."""
 
     names: list[str]
     categorical: list[str]
@@ -42,6 +42,7 @@ class Table:
     strings: np.ndarray
     lines: np.ndarray
     origin: str
+    coded: dict[str, Coded] = field(default_factory=dict)
 
     @property
     def numeric_names(self) -> list[str]:
@@ -50,7 +51,24 @@ class Table:
     def take(self, indices: np.ndarray) -> "Table":
         # np.take copies whole rows; indexing with an array took half as long again
         return replace(self, numeric=np.take(self.numeric, indices, axis=0), strings=self.strings[indices],
-                       lines=self.lines[indices])
+                       lines=self.lines[indices], coded={n: (c[indices], w) for n, (c, w) in self.coded.items()})
+
+    def codes(self, name: str) -> Coded:
+        """String column ``name`` as int codes into its distinct cells (``words[codes]``
+        is the column), so counting, matching and one-hot encoding are array steps
+        rather than a dictionary lookup per cell: as the CSV reader coded it, else
+        found with one pass over the cells (a request's few rows, ...)."""
+        if name in self.coded:
+            return self.coded[name]
+        index: dict[str, int] = {}
+        cells = self.strings[:, self.categorical.index(name)].tolist()
+        return np.array([index.setdefault(cell, len(index)) for cell in cells], np.intp), list(index)
+
+    def counts(self, name: str) -> dict[str, int]:
+        """The rows of each distinct non-empty cell of string column ``name``."""
+        codes, words = self.codes(name)
+        rows = np.bincount(codes, minlength=len(words)).tolist()
+        return {word: n for word, n in zip(words, rows) if n and word != ""}
 
     def digest_parts(self) -> list[np.ndarray]:
         """The cells as arrays to hash: the numbers, and the text cells joined by a
@@ -70,7 +88,8 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
     strings = np.empty((len(columns.lines), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
         strings[:, j] = columns.texts[name]
-    return Table(list(names), list(categorical), numeric, strings, columns.lines, origin)
+    coded = {name: columns.coded[name] for name in categorical if name in columns.coded}
+    return Table(list(names), list(categorical), numeric, strings, columns.lines, origin, coded)
 
 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
@@ -101,8 +120,8 @@ def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HI
         empty = np.isnan(table.numeric[:, j])
         if empty.any():  # not only a sum of inf and -inf
             problems.add_cells("missing value", table.numeric_names[j], table.lines[empty], hint=hint)
-    for j, name in enumerate(table.categorical):
-        problems.add_cells("missing value", name, table.lines[table.strings[:, j] == ""], hint=hint)
+    for name in table.categorical:
+        problems.add_cells("missing value", name, table.lines[coded_matches(table.codes(name), "")], hint=hint)
 
 
 def _columns_with_gaps(numeric: np.ndarray) -> np.ndarray:
@@ -117,7 +136,7 @@ def _most_frequent(values: np.ndarray):
     return uniques[np.argmax(counts)] if len(uniques) else None
 
 
-def _most_frequent_text(counts: Counter):
+def _most_frequent_text(counts: dict[str, int]):
     """The most frequent of counted strings, the first in sorted order among ties
     (what ``_most_frequent`` gives), or None."""
     return min(counts, key=lambda value: (-counts[value], value)) if counts else None
@@ -139,13 +158,10 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **opti
             if missing == "most_frequent" and len(present):
                 fill = float(_most_frequent(present))
         columns.append({"name": name, "kind": "numeric", "fill": fill})
-    for j, name in enumerate(table.categorical):
+    for name in table.categorical:
         if text is not None and name == text.column:
             continue
-        # Counted as Python strings, not sorted as a numpy string array: a column of
-        # few categories costs one pass over its cells.
-        counts = Counter(table.strings[:, j].tolist())
-        counts.pop("", None)
+        counts = table.counts(name)
         fill = _most_frequent_text(counts) if missing != "error" else None
         columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
     order = {name: i for i, name in enumerate(table.names)}
@@ -186,10 +202,9 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
                 table.strings[:, table.categorical.index(column["name"])], column["text"])
             position += length
         else:
-            values = table.strings[:, table.categorical.index(column["name"])]
-            values = _filled(values, values == "", column, table, problems)
+            coded = _filled_codes(table.codes(column["name"]), column, table, problems)
             width = len(column["categories"])
-            _one_hot(values, column, table, unseen, problems, out[:, position : position + width])
+            _one_hot(coded, column, table, unseen, problems, out[:, position : position + width])
             position += width
     for target, source, width in _runs([(t, s) for t, s, _ in numeric_at]):  # side-by-side columns in one copy
         out[:, target : target + width] = table.numeric[:, source : source + width]
@@ -230,24 +245,40 @@ def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table,
     return values
 
 
-def _one_hot(values: np.ndarray, column: dict, table: Table, unseen: str, problems: DataProblems,
+def _filled_codes(coded: Coded, column: dict, table: Table, problems: DataProblems) -> Coded:
+    """A categorical column's empty cells given the column's fill value, or reported."""
+    empty = coded_matches(coded, "")
+    if not empty.any():
+        return coded
+    if column["fill"] is None:
+        problems.add_cells("missing value", column["name"], table.lines[empty],
+                           hint="fill it in, or train with data.source.missing set to mean or most_frequent")
+        return coded
+    codes, words = coded
+    words = words if column["fill"] in words else [*words, column["fill"]]
+    return np.where(empty, words.index(column["fill"]), codes), words
+
+
+def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: DataProblems,
              out: np.ndarray) -> None:
-    """Write the one-hot code of ``values`` into ``out`` (N, categories)."""
+    """Write the one-hot code of a coded column into ``out`` (N, categories)."""
+    codes, words = coded
     categories = column["categories"]
     index = {c: i for i, c in enumerate(categories)}
-    codes = np.fromiter(map(index.get, values.tolist(), repeat(-1)), np.intp, len(values))
-    absent = codes < 0
+    category = np.array([index.get(word, -1) for word in words], np.intp)[codes]
+    absent = category < 0
     if not absent.any():  # every cell a known category: the common case, no row list to build
-        out[np.arange(len(codes)), codes] = 1.0
+        out[np.arange(len(category)), category] = 1.0
         return
-    unknown = absent & (values != "")
+    unknown = np.array([word not in index and word != "" for word in words], bool)[codes]
     if unseen == "error" and unknown.any():
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
-        problems.add_cells("unknown category", column["name"], table.lines[unknown], values[unknown],
+        problems.add_cells("unknown category", column["name"], table.lines[unknown],
+                           np.array(words, dtype=object)[codes[unknown]],
                            hint=f"'{column['name']}' was trained on {known}; or set data.source.unknown: ignore "
                                 "to encode unseen categories as all zeros")
     rows = np.flatnonzero(~absent)
-    out[rows, codes[rows]] = 1.0
+    out[rows, category[rows]] = 1.0
 
 
 def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
@@ -256,10 +287,8 @@ def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
     for column in state["columns"]:
         if column.get("kind") != "categorical":
             continue
-        values = table.strings[:, table.categorical.index(column["name"])]
-        known = set(column["categories"]) | {""}
-        names, counts = np.unique(values.astype(str), return_counts=True)
-        extra = {str(n): int(c) for n, c in zip(names, counts) if n not in known}
+        known, counts = set(column["categories"]), table.counts(column["name"])
+        extra = {name: counts[name] for name in sorted(counts) if name not in known}
         if extra:
             found[column["name"]] = extra
     return found
