@@ -46,7 +46,8 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
                                                    f"data.source; set this to 0 or leave it out")])
     pool = np.flatnonzero(assigned == ANYWHERE)
     if config.stratify and data.task == "classification":
-        groups = [pool[data.y[pool] == c] for c in range(data.num_classes)]
+        labels = data.y[pool]
+        groups = [pool[labels == c] for c in range(data.num_classes)]
     else:
         groups = [pool]
     # Each row is marked with its split, then each split's rows are read off in order:
