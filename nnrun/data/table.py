@@ -233,12 +233,20 @@ def _runs(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table, problems: DataProblems):
+def _needs_fill(missing: np.ndarray, column: dict, table: Table, problems: DataProblems) -> bool:
+    """Whether a column's empty cells (``missing``) are to be given its fill value:
+    not when it has none (they are bad cells, reported) or there are none."""
     if not missing.any():
-        return values
+        return False
     if column["fill"] is None:
         problems.add_cells("missing value", column["name"], table.lines[missing],
                            hint="fill it in, or train with data.source.missing set to mean or most_frequent")
+        return False
+    return True
+
+
+def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table, problems: DataProblems):
+    if not _needs_fill(missing, column, table, problems):
         return values
     values = values.copy()
     values[missing] = column["fill"]
@@ -248,11 +256,7 @@ def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table,
 def _filled_codes(coded: Coded, column: dict, table: Table, problems: DataProblems) -> Coded:
     """A categorical column's empty cells given the column's fill value, or reported."""
     empty = coded_matches(coded, "")
-    if not empty.any():
-        return coded
-    if column["fill"] is None:
-        problems.add_cells("missing value", column["name"], table.lines[empty],
-                           hint="fill it in, or train with data.source.missing set to mean or most_frequent")
+    if not _needs_fill(empty, column, table, problems):
         return coded
     codes, words = coded
     words = words if column["fill"] in words else [*words, column["fill"]]
