@@ -103,7 +103,7 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         typed, as_text = [], list(numbers)
         batches, counted = _batches(path, header, [], [*as_text, *texts], progress)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
-    matrix, coded = _convert(batches, width, [numbers.index(n) for n in typed], typed, [*as_text, *texts])
+    matrix, coded = _convert(batches, width, typed, [*as_text, *texts])
     _pool().release_unused()  # the parser's last buffers
     lines = _row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
@@ -143,8 +143,9 @@ class _CountingFile(io.RawIOBase):
         return data
 
     def readinto(self, buffer) -> int:
-        data = self.read(len(memoryview(buffer).cast("B")))
-        memoryview(buffer).cast("B")[: len(data)] = data
+        target = memoryview(buffer).cast("B")
+        data = self.read(len(target))
+        target[: len(data)] = data
         return len(data)
 
 
@@ -206,32 +207,28 @@ def _arrow_reason(exc: Exception) -> str:
     return "not UTF-8 text" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
 
 
-def _convert(batches, width: int, positions: list[int], numbers: list[str], texts: list[str]
-             ) -> tuple[np.ndarray, dict[str, Coded]]:
-    """A (rows, width) float32 matrix with the number columns of every batch at their
-    ``positions``, and the text columns, tidied, as codes into their distinct cells.
-    Each batch is copied in and dropped, so the peak is about the matrix and the parsed
-    batches not yet copied."""
+def _convert(batches, width: int, typed: list[str], texts: list[str]) -> tuple[np.ndarray, dict[str, Coded]]:
+    """A (rows, width) float32 matrix of the ``typed`` number columns (all ``width`` of
+    them, in order; or none, left for the caller to parse from text), and the text
+    columns, tidied, as codes into their distinct cells. Each batch is copied in and
+    dropped, so the peak is about the matrix and the parsed batches not yet copied."""
     pieces: dict[str, list] = {name: [] for name in texts}
     vocabulary: dict[str, dict[str, int]] = {name: {} for name in texts}  # distinct tidied cell -> code
     matrix, start = np.empty((sum(batch.num_rows for batch in batches), width), np.float32), 0
-    every = positions == list(range(width))
-    block = np.empty((len(positions), 0), np.float32)  # one batch's columns, each a row
+    block = np.empty((len(typed), 0), np.float32)  # one batch's columns, each a row
     batches.reverse()
     while batches:
         batch = batches.pop()  # dropped once copied: the parsed file and the matrix are not held twice
         stop = start + batch.num_rows
         # Each column is copied whole into a row of the block, then the block in one
         # transposing copy: written column by column, the matrix took 2 to 5 times as long.
-        if block.shape[1] < batch.num_rows:
-            block = np.empty((len(positions), batch.num_rows), np.float32)
-        columns = block[:, : batch.num_rows]
-        for i, name in enumerate(numbers):
-            _floats_into(batch.column(name), columns[i])
-        if every:
+        if typed:
+            if block.shape[1] < batch.num_rows:
+                block = np.empty((len(typed), batch.num_rows), np.float32)
+            columns = block[:, : batch.num_rows]
+            for i, name in enumerate(typed):
+                _floats_into(batch.column(name), columns[i])
             matrix[start:stop] = columns.T
-        elif positions:
-            matrix[start:stop, positions] = columns.T
         for name in texts:
             pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name]))
         start = stop

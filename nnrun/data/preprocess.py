@@ -1,9 +1,9 @@
 """Preprocessing steps, fitted on the training split only and saved as plain JSON.
 
 Each step is a spec with ``fit(x) -> state`` (JSON-able numbers) and
-``apply(x, state, out=None) -> x`` (``out``, when given, is where to write: the
-input itself, when the caller owns it). Statistics are per feature position, so images keep their
-(H, W, C) shape.
+``apply(x, state, out=None) -> x`` (``out``, when given, is where to write: the input
+itself, when the caller owns it). Statistics are per feature position, so images keep
+their (H, W, C) shape.
 """
 
 from __future__ import annotations
