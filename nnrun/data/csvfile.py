@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from nnrun.errors import UserError
 from nnrun.data.cells import parse_numbers
-from nnrun.data.coded import Coded
+from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.problems import DataProblems
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped, in lower case
@@ -50,20 +50,22 @@ def current_progress(path) -> Progress | None:
 @dataclass(frozen=True)
 class CsvColumns:
     """The requested columns of one file: ``numbers`` (N, len(number_names)) float32,
-    NaN where missing, in the order asked for; ``texts`` name -> (N,) str objects, ""
-    where missing; ``lines`` (N,) the 1-based line of each row in the file.
-    ``coded`` holds each text column once more as (N,) int32 codes into its distinct
-    cells (``texts[name]`` is ``words[codes]``), for work that needs only the codes."""
+    NaN where missing, in the order asked for; ``coded`` name -> the text column as
+    (codes, words), codes (N,) into its distinct tidied cells ("" where missing; see
+    :mod:`.coded`); ``lines`` (N,) the 1-based line of each row in the file."""
 
     header: list[str]
     number_names: list[str]
     numbers: np.ndarray
-    texts: dict[str, np.ndarray]
+    coded: dict[str, Coded]
     lines: np.ndarray
-    coded: dict[str, Coded] = field(default_factory=dict)
 
     def number(self, name: str) -> np.ndarray:
         return self.numbers[:, self.number_names.index(name)]
+
+    def text(self, name: str) -> np.ndarray:
+        """Text column ``name`` as (N,) str objects."""
+        return cells_of(self.coded[name])
 
 
 def read_header(path: Path, hint: str | None = None) -> list[str]:
@@ -90,8 +92,9 @@ def read_header(path: Path, hint: str | None = None) -> list[str]:
 
 def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
                  thousands: str | None = None, progress: Progress | None = None) -> CsvColumns:
-    """Read ``numbers`` as float32 and ``texts`` as strings; bad cells and rows go to
-    ``problems`` (the caller raises once every file and column has been looked at)."""
+    """Read ``numbers`` as float32 and ``texts`` coded (see :mod:`.coded`); bad cells
+    and rows go to ``problems`` (the caller raises once every file and column has been
+    looked at)."""
     import pyarrow as pa
 
     typed = [] if thousands else numbers  # declared separators need the text first
@@ -108,11 +111,9 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     lines = _row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
-    text = {name: np.array(words, dtype=object)[codes] for name, (codes, words) in coded.items()}
     for name in as_text:
-        coded.pop(name)
-        matrix[:, numbers.index(name)] = parse_numbers(text.pop(name), name, lines, problems, thousands)
-    return CsvColumns(header, list(numbers), matrix, text, lines, coded)
+        matrix[:, numbers.index(name)] = parse_numbers(cells_of(coded.pop(name)), name, lines, problems, thousands)
+    return CsvColumns(header, list(numbers), matrix, coded, lines)
 
 
 class _CountingFile(io.RawIOBase):
@@ -235,7 +236,7 @@ def _convert(batches, width: int, typed: list[str], texts: list[str]) -> tuple[n
         if len(batches) % 8 == 0:  # the copied batches' memory back to the system as the matrix fills
             del batch
             _pool().release_unused()
-    coded = {name: (np.concatenate(parts) if parts else np.empty(0, np.int32), list(vocabulary[name]))
+    coded = {name: (np.concatenate(parts) if parts else np.empty(0, np.intp), list(vocabulary[name]))
              for name, parts in pieces.items()}
     return matrix, coded
 
@@ -262,12 +263,12 @@ def _floats_into(column, out: np.ndarray) -> None:
 
 
 def _tidy_codes(column, vocabulary: dict[str, int]) -> np.ndarray:
-    """A dictionary-encoded text column of one batch as int32 codes into the file's
+    """A dictionary-encoded text column of one batch as codes into the file's
     ``vocabulary`` of tidied cells (stripped, "" where missing, also for padded 'NA '),
     which gains the batch's new cells; each distinct cell is tidied once."""
     words = [w.strip() for w in column.dictionary.to_pylist()]
     tidy = [("" if w.lower() in MISSING else w) for w in words] + [""]  # the last: a null cell
-    ids = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in tidy], np.int32)
+    ids = codes_into(vocabulary, tidy)
     codes, null = _values(column.indices, np.int32)
     if null is not None:
         codes = np.where(null, len(tidy) - 1, codes)

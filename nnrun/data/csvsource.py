@@ -136,7 +136,6 @@ class CsvSource(SourceBase):
             target = columns.number(self.target).copy()
             absent = np.isnan(target)
         else:
-            columns.texts.pop(self.target)
             target = columns.coded[self.target]
             absent = coded_matches(target, "")
         problems.add_cells("missing target", self.target, columns.lines[absent],

@@ -76,8 +76,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
 
 
 def _as_text(columns, name: str) -> np.ndarray:
-    if name in columns.texts:
-        return columns.texts[name]
+    if name in columns.coded:
+        return columns.text(name)
     values = columns.number(name)  # a kept number column that is also a feature
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from nnrun.data.cells import parse_numbers
-from nnrun.data.coded import Coded, coded_matches
+from nnrun.data.coded import Coded, coded_cells, coded_matches
 from nnrun.data.csvfile import MISSING, CsvColumns
 from nnrun.data.problems import DataProblems
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
@@ -60,9 +60,7 @@ class Table:
         found with one pass over the cells (a request's few rows, ...)."""
         if name in self.coded:
             return self.coded[name]
-        index: dict[str, int] = {}
-        cells = self.strings[:, self.categorical.index(name)].tolist()
-        return np.array([index.setdefault(cell, len(index)) for cell in cells], np.intp), list(index)
+        return coded_cells(self.strings[:, self.categorical.index(name)].tolist())
 
     def counts(self, name: str) -> dict[str, int]:
         """The rows of each distinct non-empty cell of string column ``name``."""
@@ -87,7 +85,7 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
         numeric = columns.numbers[:, [columns.number_names.index(n) for n in numeric_names]]
     strings = np.empty((len(columns.lines), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
-        strings[:, j] = columns.texts[name]
+        strings[:, j] = columns.text(name)
     coded = {name: columns.coded[name] for name in categorical if name in columns.coded}
     return Table(list(names), list(categorical), numeric, strings, columns.lines, origin, coded)
 
