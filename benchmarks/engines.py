@@ -197,7 +197,7 @@ def available_engines(source: dict, threads: int, images: bool = False) -> list:
     PyTorch channels_last), and for the MLP scikit-learn and the GEMM floor."""
     layers = CNN_LAYERS if images else MLP_LAYERS
     engines: list = [Nnrun(source, layers)]
-    if kernels_installed() and not images:
+    if kernels_installed():
         engines.append(Nnrun(source, layers, kernels=False, name="nnrun-np"))
     factories = [lambda: Torch(threads)]
     factories += [lambda: Torch(threads, channels_last=True)] if images else [Sklearn, GemmFloor]

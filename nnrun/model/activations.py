@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from nnrun.model import kernels
 from nnrun.model.rows import over_rows, splits
 
 Array = np.ndarray
@@ -41,6 +42,10 @@ class ActivationFn:
     # ``backward`` written into a given array (z, y, dy, out): spares a data-sized
     # result and its copy where a layer fills a gradient row range by row range.
     backward_into: Callable[[Array | None, Array, Array, Array], object] | None = None
+    # Names of one-pass compiled kernels (:mod:`nnrun.model.kernels`, the ``fast``
+    # extra) for ``z + bias`` in place and for the gradient, used when loaded.
+    kernel_with_bias: str | None = None
+    kernel_gradient: str | None = None
 
     def apply(self, z: Array, bias: Array | None = None) -> tuple[Array, Array | None]:
         """``(y, z or None)`` of ``z + bias`` for a ``z`` the caller owns: in place when
@@ -51,7 +56,12 @@ class ActivationFn:
                 z += bias
             return self.forward(z), (z if self.needs_input else None)
 
+        fused = kernels.compiled(self.kernel_with_bias, z, bias) if bias is not None else None
+
         def finish(a, b):
+            if fused is not None:
+                fused(z[a:b].reshape(-1, bias.size), bias)
+                return
             if bias is not None:
                 z[a:b] += bias
             self.in_place(z[a:b])
@@ -61,14 +71,17 @@ class ActivationFn:
 
     def gradient(self, z: Array | None, y: Array, dy: Array) -> Array:
         """``backward`` split by rows over the run's threads, each range writing its own
-        rows of the gradient (directly, with ``backward_into``)."""
-        if not splits(len(dy), dy.size):
+        rows of the gradient (directly, with ``backward_into`` or a compiled kernel)."""
+        fused = kernels.compiled(self.kernel_gradient, y, dy)
+        if fused is None and not splits(len(dy), dy.size):
             return self.backward(z, y, dy)
-        dz = np.empty_like(dy)
+        dz = np.empty(dy.shape, dy.dtype)
 
         def rows(a, b):
             part = None if z is None else z[a:b]
-            if self.backward_into is not None:
+            if fused is not None:
+                fused(y[a:b].reshape(-1), dy[a:b].reshape(-1), dz[a:b].reshape(-1))
+            elif self.backward_into is not None:
                 self.backward_into(part, y[a:b], dy[a:b], dz[a:b])
             else:
                 dz[a:b] = self.backward(part, y[a:b], dy[a:b])
@@ -199,7 +212,8 @@ ACTIVATIONS: dict[str, ActivationFn] = {
     for fn in (
         ActivationFn("linear", _linear, _linear_grad, in_place=_linear),
         ActivationFn("relu", _relu, _relu_grad, in_place=lambda z: np.maximum(z, 0, out=z),
-                     backward_into=lambda z, y, dy, out: np.multiply(dy, y > 0, out=out)),
+                     backward_into=lambda z, y, dy, out: np.multiply(dy, y > 0, out=out),
+                     kernel_with_bias="bias_relu", kernel_gradient="relu_gradient"),
         ActivationFn("sigmoid", _sigmoid, _sigmoid_grad),
         ActivationFn("tanh", np.tanh, _tanh_grad, in_place=lambda z: np.tanh(z, out=z)),
         ActivationFn("softmax", softmax, _softmax_grad),

@@ -51,6 +51,7 @@ class Graph:
         self.output_name = output.name
         self.dtype = np.dtype(dtype)
         self.output_activation = output_activation
+        self.values_per_sample = int(sum(np.prod(node.output_shape) for node in nodes))  # the layers' outputs
         self._allocate()
 
     def _allocate(self) -> None:
@@ -146,8 +147,7 @@ class Graph:
         return self.output_activation is not None
 
     def raw_outputs(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Inference-mode outputs before the fused output activation (logits where
-        :attr:`outputs_logits`), computed in batches to bound memory."""
+        """Inference-mode outputs before the fused output activation, in batches."""
         result = np.empty((x.shape[0], *self.output_shape), self.dtype)
         for start in range(0, x.shape[0], batch_size):
             out, _ = self.forward(x[start : start + batch_size], training=False)

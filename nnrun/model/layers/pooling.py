@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PositiveInt
 
+from nnrun.model import kernels
 from nnrun.model.layers.base import Layer, Shape
 from nnrun.model.layers.windows import geometry, pad, pair, unpad
 from nnrun.model.rows import over_rows
@@ -68,8 +69,12 @@ class MaxPool2D(_Pool2D):
         pads, taps = self._taps(images.shape)
         xp = pad(images, pads, -np.inf)
         y = np.empty(xp[:, taps[0][0], taps[0][1]].shape, xp.dtype)
+        compiled = kernels.compiled("max_pool_forward", xp)
 
         def window_maxima(a, b):
+            if compiled is not None:  # one pass, the same maxima
+                compiled(xp[a:b], y[a:b], *self._geometry()[0], *self._geometry()[1])
+                return
             np.copyto(y[a:b], xp[a:b, taps[0][0], taps[0][1]])
             for rows, cols in taps[1:]:
                 np.maximum(y[a:b], xp[a:b, rows, cols], out=y[a:b])
@@ -84,8 +89,12 @@ class MaxPool2D(_Pool2D):
         dy = dy.reshape(y.shape)
         tiled = self._tiles(xp.shape)  # every input pixel in exactly one window
         dxp = np.empty(xp.shape, dy.dtype) if tiled else np.zeros(xp.shape, dy.dtype)
+        compiled = kernels.compiled("max_pool_backward_tiled", xp, y, dy) if tiled else None
 
         def route(a, b):
+            if compiled is not None:  # one pass, the same winners
+                compiled(xp[a:b], y[a:b], dy[a:b], dxp[a:b], *self._geometry()[0])
+                return
             # Ties (e.g. zeros after relu) go to the first tap only: ``unclaimed`` marks
             # the windows no earlier tap won. The first tap needs no mask yet, and the
             # last wins whatever is left (the maximum is one of the taps), which spares 5
