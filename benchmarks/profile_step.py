@@ -47,6 +47,7 @@ def build(case: str, samples: int):
 
 def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
     """Run ``steps`` training steps phase by phase; returns seconds per phase per step."""
+    from nnrun.engine.allocator import keep_freed_memory
     from nnrun.engine.guards import check_finite
     from nnrun.engine.loop import Batches
     from nnrun.model import kernels
@@ -54,7 +55,10 @@ def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
     graph, config = experiment.graph, experiment.config
     loss, optimizer = config.loss, config.optimizer
     slots = optimizer.slots(graph.trainable.size, graph.dtype)
-    kernels.prepare(graph.trainable.size)  # as the training loop does
+    # As the training loop does for a run long enough for the compiled kernels to pay.
+    values = graph.values_per_sample
+    kernels.prepare(graph.trainable.size, max(values * len(experiment.splits["train"]), kernels.MIN_VALUES))
+    keep_freed_memory(values * batch_size * graph.dtype.itemsize)
     batches = Batches(experiment.splits["train"], batch_size, None)
     order = np.random.default_rng(0).permutation(len(batches.data))
     rng = np.random.default_rng(1)

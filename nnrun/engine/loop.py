@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.data import Dataset
+from nnrun.engine.allocator import keep_freed_memory
 from nnrun.engine.experiment import Experiment
 from nnrun.engine.guards import SignalWatch, check_finite
 from nnrun.engine.hooks import TrainingHooks
@@ -91,7 +92,11 @@ class Loop:
         self.hooks, self.signals, self.record = hooks, signals, record
         training = config.training
         self.slots = config.optimizer.slots(graph.trainable.size, graph.dtype)
-        kernels.prepare(graph.trainable.size)  # the optional compiled updates, loaded before the first epoch
+        # The optional compiled kernels, loaded before the first epoch when they pay, and
+        # the step's freed arrays kept for the next one (see nnrun.engine.allocator).
+        values = graph.values_per_sample
+        kernels.prepare(graph.trainable.size, values * len(experiment.splits["train"]))
+        keep_freed_memory(values * training.batch_size * graph.dtype.itemsize)
         self.schedule = training.schedule or ConstantSchedule()
         self.schedule_state = self.schedule.start(config.optimizer.learning_rate)
         self.stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
