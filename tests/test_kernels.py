@@ -42,7 +42,7 @@ def run_steps(optimizer, use_kernels: bool, monkeypatch, steps: int = 40):
 def test_compiled_adam_gives_the_numpy_weights_bit_for_bit(optimizer, fresh_kernels, monkeypatch):
     pytest.importorskip("numba")
     assert kernels.prepare(SIZE)
-    assert kernels.adam_kernel(SIZE) is not None
+    assert kernels.compiled("adam") is not None
     compiled_weights, compiled_slots = run_steps(optimizer, True, monkeypatch)
     numpy_weights, numpy_slots = run_steps(optimizer, False, monkeypatch)
     assert np.array_equal(compiled_weights, numpy_weights)
@@ -52,16 +52,16 @@ def test_compiled_adam_gives_the_numpy_weights_bit_for_bit(optimizer, fresh_kern
 
 def test_small_models_and_the_switch_keep_the_numpy_code(fresh_kernels, monkeypatch):
     assert not kernels.prepare(kernels.MIN_PARAMETERS - 1)
-    assert kernels.adam_kernel(kernels.MIN_PARAMETERS - 1) is None
+    assert kernels.compiled("adam") is None
     monkeypatch.setenv("NNRUN_KERNELS", "numpy")
     assert not kernels.prepare(SIZE)
-    assert kernels.adam_kernel(SIZE) is None
+    assert kernels.compiled("adam") is None
 
 
 def test_without_numba_training_uses_numpy(fresh_kernels, monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # as if not installed
     assert not kernels.prepare(SIZE)
-    assert kernels.adam_kernel(SIZE) is None
+    assert kernels.compiled("adam") is None
     weights, _ = run_steps(Adam(), True, monkeypatch, steps=2)
     assert np.isfinite(weights).all()
 
@@ -78,7 +78,7 @@ def test_a_small_model_run_never_imports_numba(tmp_path):
 def test_compiled_finite_check_finds_nan_and_both_infinities(fresh_kernels):
     pytest.importorskip("numba")
     assert kernels.prepare(SIZE)
-    all_finite = kernels.finite_kernel(SIZE)
+    all_finite = kernels.compiled("all_finite")
     values = np.random.default_rng(0).standard_normal(SIZE, dtype=np.float32) * np.float32(1e30)
     assert all_finite(values)  # large but finite: a float32 sum of these would overflow
     for bad in (np.nan, np.inf, -np.inf):

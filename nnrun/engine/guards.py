@@ -18,7 +18,7 @@ import threading
 import numpy as np
 
 from nnrun.errors import NonFiniteError
-from nnrun.model.kernels import finite_kernel
+from nnrun.model.kernels import compiled
 
 
 def check_finite(loss: float, grads: np.ndarray, epoch: int, batch: int) -> None:
@@ -36,8 +36,8 @@ def check_finite(loss: float, grads: np.ndarray, epoch: int, batch: int) -> None
             f"the loss became {loss} in epoch {epoch}, batch {batch}; training stopped",
             epoch, batch, "non-finite loss",
         )
-    kernel = finite_kernel(grads.size)
-    if kernel is not None and grads.dtype == np.float32 and grads.ndim == 1 and grads.flags.c_contiguous:
+    kernel = compiled("all_finite", grads) if grads.ndim == 1 else None
+    if kernel is not None:
         finite = kernel(grads)
     else:
         with np.errstate(over="ignore"):

@@ -2,10 +2,10 @@
 large activations.
 
     kernels.prepare(parameters, values)     # at the start of training: load them if they pay
-    kernel = adam_kernel(weights.size)      # None: use the NumPy code
+    kernel = compiled("adam", weights, grads, m, v)   # None: use the NumPy code
     kernel(weights, grads, m, v, *constants)
-    finite_kernel(grads.size)(grads)        # the gradient check before each update
-    compiled("max_pool_forward")            # an element-wise kernel by name, or None
+    compiled("all_finite", grads)(grads)               # the gradient check before each update
+    compiled("max_pool_forward", images)               # the element-wise kernels alike
 
 Why: NumPy runs an Adam update as a dozen separate passes over every parameter
 (multiply, add, square, sqrt, divide, ...), each reading and writing the whole buffer.
@@ -69,21 +69,11 @@ def prepare(parameters: int, values: int = 0) -> bool:
     return True
 
 
-def adam_kernel(size: int) -> Callable | None:
-    """The fused Adam update for a buffer of ``size`` parameters, or None when the NumPy
-    code should run: the kernels are switched off, or they were never loaded (numba is
-    not installed, or :func:`prepare` found they would not pay)."""
-    return compiled("adam")
-
-
-def finite_kernel(size: int) -> Callable | None:
-    """``all_finite(buffer) -> bool`` in one compiled pass, or None (as :func:`adam_kernel`)."""
-    return compiled("all_finite")
-
-
 def compiled(name: str | None, *arrays) -> Callable | None:
     """The loaded kernel ``name`` (see :func:`_compile`) when it takes ``arrays`` (the
-    kernels are compiled for C-ordered float32 only), or None: use the NumPy code."""
+    kernels are compiled for C-ordered float32 only), or None when the NumPy code
+    should run: the kernels are switched off, or were never loaded (numba is not
+    installed, or :func:`prepare` found they would not pay)."""
     if name is None or not _loaded or not enabled():
         return None
     if not all(a.dtype == _FLOAT32 and a.flags.c_contiguous for a in arrays):

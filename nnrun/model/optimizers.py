@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from nnrun.model.kernels import adam_kernel
+from nnrun.model.kernels import compiled
 from nnrun.specs import SPEC, short_form, tagged_union
 
 
@@ -113,8 +113,8 @@ class Adam(Optimizer):
 
     def update(self, weights, grads, slots, lr, t):
         step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        kernel = adam_kernel(weights.size)
-        if kernel is not None and _flat_float32(weights, grads, slots["m"], slots["v"]):
+        kernel = compiled("adam") if _flat_float32(weights, grads, slots["m"], slots["v"]) else None
+        if kernel is not None:
             # One compiled pass, the same float32 arithmetic as below.
             f32 = np.float32
             kernel(weights, grads, slots["m"], slots["v"], f32(self.beta_1), f32(1 - self.beta_1),

@@ -70,10 +70,11 @@ class MaxPool2D(_Pool2D):
         xp = pad(images, pads, -np.inf)
         y = np.empty(xp[:, taps[0][0], taps[0][1]].shape, xp.dtype)
         compiled = kernels.compiled("max_pool_forward", xp)
+        size, strides = self._geometry()
 
         def window_maxima(a, b):
             if compiled is not None:  # one pass, the same maxima
-                compiled(xp[a:b], y[a:b], *self._geometry()[0], *self._geometry()[1])
+                compiled(xp[a:b], y[a:b], *size, *strides)
                 return
             np.copyto(y[a:b], xp[a:b, taps[0][0], taps[0][1]])
             for rows, cols in taps[1:]:
@@ -93,7 +94,7 @@ class MaxPool2D(_Pool2D):
 
         def route(a, b):
             if compiled is not None:  # one pass, the same winners
-                compiled(xp[a:b], y[a:b], dy[a:b], dxp[a:b], *self._geometry()[0])
+                compiled(xp[a:b], y[a:b], dy[a:b], dxp[a:b], *self._geometry()[0])  # pool = strides
                 return
             # Ties (e.g. zeros after relu) go to the first tap only: ``unclaimed`` marks
             # the windows no earlier tap won. The first tap needs no mask yet, and the
