@@ -10,6 +10,7 @@ May import: everything before it in the package order; nothing imports it.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
@@ -21,7 +22,14 @@ def main() -> None:
         return
     from nnrun.cli.application import app
 
-    app()
+    try:
+        app()
+    finally:
+        # The process ends next. Its objects are freed with it, but finalization would
+        # first run the cycle collector over every one of them (the imported modules,
+        # the config's validators): 0.2 s, a sixth of `nnrun train configs/iris.yaml`.
+        # Frozen objects are left out of collections.
+        gc.freeze()
 
 
 def __getattr__(name: str):
