@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from nnrun.config.keras_words import keras_key_hint, keras_value_hint
 from nnrun.errors import did_you_mean
+from nnrun.specs import LazyFamily
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
 EXPECTED = {
@@ -161,6 +162,9 @@ def _description(loc: tuple, root: Any = None) -> str | None:
 
 def tags_at(loc: tuple, root: Any = None) -> list[str]:
     """The ``type`` names a polymorphic block at a Pydantic error location accepts."""
+    family = _family(_annotation_at(loc, root))
+    if family is not None:
+        return list(family.tags)
     annotation = _strip(_annotation_at(loc, root))
     if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
         return []
@@ -180,6 +184,9 @@ def _annotation_at(loc: tuple, root: Any = None) -> Any:
 
 
 def _step(annotation: Any, part: Any) -> Any:
+    family = _family(annotation)
+    if family is not None:
+        return family.member(part) if part in family.where else None
     annotation = _strip(annotation)
     model = _as_model(annotation)
     if model is not None:
@@ -197,6 +204,16 @@ def _step(annotation: Any, part: Any) -> Any:
                 if member_model.model_fields["type"].default == part:
                     return member_model
         return None
+    return None
+
+
+def _family(annotation: Any) -> LazyFamily | None:
+    """The lazily loaded family an annotation stands for (``list[LayerSpec]``'s items)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        family = next((m for m in annotation.__metadata__ if isinstance(m, LazyFamily)), None)
+        if family is not None:
+            return family
+        annotation = typing.get_args(annotation)[0]
     return None
 
 

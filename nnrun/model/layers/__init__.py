@@ -1,62 +1,59 @@
 """The layer registry: the one place a layer is added.
 
-Add a class to ``LAYERS`` and it becomes a YAML ``type``, part of the JSON Schema, and
-gradient-checked by the test suite (through its ``check_cases``).
+Name a class in ``LAYER_CLASSES`` (its ``type`` tag -> ``"module:Class"``) and it
+becomes a YAML ``type``, part of the JSON Schema, and gradient-checked by the test
+suite (through its ``check_cases``). A layer's module is imported only when a config
+uses it (see :class:`~nnrun.specs.LazyFamily`); ``LAYERS`` and ``LAYER_TYPES`` import
+them all.
 """
 
 from __future__ import annotations
 
-from nnrun.model.layers.attention import MultiHeadAttention, PositionalEmbedding
+from typing import Annotated
+
 from nnrun.model.layers.base import Layer
-from nnrun.model.layers.bidirectional import Bidirectional
-from nnrun.model.layers.conv import Conv1D, Conv2D
-from nnrun.model.layers.core import Activation, Dense, Dropout
-from nnrun.model.layers.embedding import Embedding
-from nnrun.model.layers.gru import GRU
-from nnrun.model.layers.lstm import LSTM
-from nnrun.model.layers.merge import Add, Concatenate, Multiply
-from nnrun.model.layers.normalization import BatchNormalization, LayerNormalization
-from nnrun.model.layers.pooling import (
-    AveragePool2D,
-    GlobalAveragePool2D,
-    MaxPool1D,
-    MaxPool2D,
-)
-from nnrun.model.layers.recurrent import SimpleRNN
-from nnrun.model.layers.sequence_pooling import GlobalAveragePool1D, GlobalMaxPool1D
-from nnrun.model.layers.shape import Flatten, Reshape
-from nnrun.specs import tagged_union
+from nnrun.specs import LazyFamily
 
-LAYERS: tuple[type[Layer], ...] = (
-    Dense,
-    Activation,
-    Dropout,
-    BatchNormalization,
-    LayerNormalization,
-    Flatten,
-    Reshape,
-    Embedding,
-    Add,
-    Concatenate,
-    Multiply,
-    Conv2D,
-    Conv1D,
-    MaxPool2D,
-    AveragePool2D,
-    GlobalAveragePool2D,
-    MaxPool1D,
-    SimpleRNN,
-    LSTM,
-    GRU,
-    Bidirectional,
-    MultiHeadAttention,
-    PositionalEmbedding,
-    GlobalAveragePool1D,
-    GlobalMaxPool1D,
-)
+_HERE = "nnrun.model.layers"
+LAYER_CLASSES: dict[str, str] = {
+    "dense": f"{_HERE}.core:Dense",
+    "activation": f"{_HERE}.core:Activation",
+    "dropout": f"{_HERE}.core:Dropout",
+    "batch_normalization": f"{_HERE}.normalization:BatchNormalization",
+    "layer_normalization": f"{_HERE}.normalization:LayerNormalization",
+    "flatten": f"{_HERE}.shape:Flatten",
+    "reshape": f"{_HERE}.shape:Reshape",
+    "embedding": f"{_HERE}.embedding:Embedding",
+    "add": f"{_HERE}.merge:Add",
+    "concatenate": f"{_HERE}.merge:Concatenate",
+    "multiply": f"{_HERE}.merge:Multiply",
+    "conv2d": f"{_HERE}.conv:Conv2D",
+    "conv1d": f"{_HERE}.conv:Conv1D",
+    "max_pool2d": f"{_HERE}.pooling:MaxPool2D",
+    "average_pool2d": f"{_HERE}.pooling:AveragePool2D",
+    "global_average_pool2d": f"{_HERE}.pooling:GlobalAveragePool2D",
+    "max_pool1d": f"{_HERE}.pooling:MaxPool1D",
+    "simple_rnn": f"{_HERE}.recurrent:SimpleRNN",
+    "lstm": f"{_HERE}.lstm:LSTM",
+    "gru": f"{_HERE}.gru:GRU",
+    "bidirectional": f"{_HERE}.bidirectional:Bidirectional",
+    "multi_head_attention": f"{_HERE}.attention:MultiHeadAttention",
+    "positional_embedding": f"{_HERE}.attention:PositionalEmbedding",
+    "global_average_pool1d": f"{_HERE}.sequence_pooling:GlobalAveragePool1D",
+    "global_max_pool1d": f"{_HERE}.sequence_pooling:GlobalMaxPool1D",
+}
 
-LayerSpec = tagged_union(LAYERS)
+LAYER_FAMILY = LazyFamily(LAYER_CLASSES)
 
-LAYER_TYPES: dict[str, type[Layer]] = {cls.model_fields["type"].default: cls for cls in LAYERS}
+LayerSpec = Annotated[Layer, LAYER_FAMILY]
 
-__all__ = ["LAYERS", "LAYER_TYPES", "Layer", "LayerSpec"]
+
+def __getattr__(name: str):
+    if name == "LAYERS":  # every layer class, in registration order
+        return LAYER_FAMILY.members()
+    if name == "LAYER_TYPES":  # type tag -> layer class
+        return dict(zip(LAYER_FAMILY.tags, LAYER_FAMILY.members()))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["LAYERS", "LAYER_CLASSES", "LAYER_FAMILY", "LAYER_TYPES", "Layer", "LayerSpec"]

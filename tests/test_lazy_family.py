@@ -1,0 +1,106 @@
+"""Layers load on demand: a config imports only the layer modules it names, and
+validates exactly as one discriminated union of every layer would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from nnrun.model.layers import LAYER_CLASSES, LAYERS, LayerSpec
+from nnrun.specs import SPEC, tagged_union
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class LazyModel(BaseModel):
+    model_config = SPEC
+    layers: list[LayerSpec]
+
+
+class EagerModel(BaseModel):
+    model_config = SPEC
+    layers: list[tagged_union(LAYERS)]  # type: ignore[valid-type]
+
+
+LAYER_LISTS = [
+    [{"type": "dense", "units": 3}, "flatten", {"type": "conv2d", "filters": 2, "kernel_size": 3}],
+    [{"type": "dense", "units": "three", "unitz": 1}],  # a bad value and an unknown key
+    [{"type": "dense"}],  # a missing key
+    [{"type": "dens", "units": 3}],  # an unknown type
+    [{"units": 3}],  # no type
+    [{"type": 5}],  # a type that is not a name
+    ["lstn"],  # an unknown short form
+    [7, None, ["dense"]],  # neither a name nor a mapping
+    [{"type": "bidirectional", "layer": {"type": "lstm", "units": 0}}],  # an error two families deep
+    [{"type": "dropout", "rate": 1.5}, {"type": "max_pool2d", "pool_size": 0}],
+    [{"type": "dense", "units": 2, "kernel_regularizer": {"type": "l2", "l2": -1}}],
+]
+
+
+def outcome(model: type[BaseModel], layers: list, mode: str) -> Any:
+    """The validated layers as data, or every error (type, location, input, context)."""
+    try:
+        if mode == "json":
+            result = model.model_validate_json(json.dumps({"layers": layers}), strict=True)
+        else:
+            result = model.model_validate({"layers": layers})
+    except ValidationError as exc:
+        return [(e["type"], e["loc"], repr(e["input"]), repr(e.get("ctx"))) for e in exc.errors(include_url=False)]
+    return result.model_dump(mode="json")
+
+
+@pytest.mark.parametrize("layers", LAYER_LISTS, ids=range(len(LAYER_LISTS)))
+@pytest.mark.parametrize("mode", ["json", "python"])
+def test_lazy_layers_validate_as_the_whole_union_does(layers, mode):
+    assert outcome(LazyModel, layers, mode) == outcome(EagerModel, layers, mode)
+
+
+def test_a_layer_built_in_python_is_taken_as_it_is():
+    dense, flatten = LAYERS[0](units=3), LAYERS[5]()
+    assert LazyModel(layers=[dense, flatten]).layers == [dense, flatten]
+    assert outcome(LazyModel, [dense, 7], "python") == outcome(EagerModel, [dense, 7], "python")
+
+
+def test_pairs_are_lists_in_a_config_file(tmp_path):
+    """Strict JSON validation of one union of every layer refused ``kernel_size: [3, 3]``
+    ("expected a list, got a list of 2"); each layer validated on its own takes it."""
+    from nnrun.config import load_config
+
+    path = tmp_path / "pairs.yaml"
+    path.write_text("data: {source: {type: builtin, name: digits}}\nloss: categorical_crossentropy\nmodel:\n"
+                    "  layers:\n    - {type: reshape, target_shape: [8, 8, 1]}\n"
+                    "    - {type: conv2d, filters: 4, kernel_size: [3, 3], strides: [1, 1]}\n"
+                    "    - {type: max_pool2d, pool_size: [2, 2]}\n    - flatten\n"
+                    "    - {type: dense, units: 10, activation: softmax}\n")
+    conv, pool = load_config(path).config.model.layers[1:3]
+    assert (conv.kernel_size, conv.strides, pool.pool_size) == ((3, 3), (1, 1), (2, 2))
+    with pytest.raises(ValidationError) as caught:  # and a list of three is too long, not "not a list"
+        LazyModel.model_validate_json('{"layers": [{"type": "max_pool2d", "pool_size": [2, 2, 2]}]}', strict=True)
+    assert "too_long" in {error["type"] for error in caught.value.errors()}
+
+
+def test_registry_names_each_class_by_its_own_type():
+    for tag, cls in zip(LAYER_CLASSES, LAYERS):
+        assert cls.model_fields["type"].default == tag, LAYER_CLASSES[tag]
+    assert len({cls for cls in LAYERS}) == len(LAYER_CLASSES)
+
+
+def test_the_json_schema_lists_every_layer():
+    schema = TypeAdapter(LazyModel).json_schema()
+    assert {ref["$ref"].rsplit("/", 1)[-1] for ref in schema["properties"]["layers"]["items"]["anyOf"][1]["oneOf"]} \
+        == {cls.__name__ for cls in LAYERS}
+
+
+def test_a_dense_config_imports_only_the_dense_layers(tmp_path):
+    code = ("import sys\nfrom nnrun.config import load_config\n"
+            f"load_config({str(ROOT / 'configs' / 'iris.yaml')!r})\n"
+            "print(sorted(m for m in sys.modules if m.startswith('nnrun.model.layers.')))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["['nnrun.model.layers.base',", "'nnrun.model.layers.core']"]
