@@ -1,5 +1,5 @@
-"""Layers load on demand: a config imports only the layer modules it names, and
-validates exactly as one discriminated union of every layer would."""
+"""Layers and data sources load on demand: a config imports only the modules it names,
+and validates exactly as one discriminated union of every member would."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from nnrun.data.sources import SOURCES, SourceSpec
 from nnrun.model.layers import LAYER_CLASSES, LAYERS, LayerSpec
 from nnrun.specs import SPEC, tagged_union
 
@@ -28,6 +29,23 @@ class EagerModel(BaseModel):
     layers: list[tagged_union(LAYERS)]  # type: ignore[valid-type]
 
 
+class LazySources(BaseModel):
+    model_config = SPEC
+    sources: list[SourceSpec]
+
+
+class EagerSources(BaseModel):
+    model_config = SPEC
+    sources: list[tagged_union(SOURCES)]  # type: ignore[valid-type]
+
+
+SOURCE_LISTS = [
+    [{"type": "builtin", "name": "iris"}, {"type": "csv", "path": "a.csv", "target": "y", "ignore": ["id"]}],
+    [{"type": "csv", "path": "a.csv"}, {"type": "npz", "path": 3}, {"type": "csv", "path": "a.csv", "target": "y",
+                                                                    "thousands": ",,", "pathh": 1}],
+    [{"type": "synthetic", "task": "regression", "samples": 0}, "csvv", {"name": "iris"}],
+]
+
 LAYER_LISTS = [
     [{"type": "dense", "units": 3}, "flatten", {"type": "conv2d", "filters": 2, "kernel_size": 3}],
     [{"type": "dense", "units": "three", "unitz": 1}],  # a bad value and an unknown key
@@ -43,13 +61,14 @@ LAYER_LISTS = [
 ]
 
 
-def outcome(model: type[BaseModel], layers: list, mode: str) -> Any:
-    """The validated layers as data, or every error (type, location, input, context)."""
+def outcome(model: type[BaseModel], items: list, mode: str) -> Any:
+    """The validated items as data, or every error (type, location, input, context)."""
+    data = {next(iter(model.model_fields)): items}
     try:
         if mode == "json":
-            result = model.model_validate_json(json.dumps({"layers": layers}), strict=True)
+            result = model.model_validate_json(json.dumps(data), strict=True)
         else:
-            result = model.model_validate({"layers": layers})
+            result = model.model_validate(data)
     except ValidationError as exc:
         return [(e["type"], e["loc"], repr(e["input"]), repr(e.get("ctx"))) for e in exc.errors(include_url=False)]
     return result.model_dump(mode="json")
@@ -59,6 +78,12 @@ def outcome(model: type[BaseModel], layers: list, mode: str) -> Any:
 @pytest.mark.parametrize("mode", ["json", "python"])
 def test_lazy_layers_validate_as_the_whole_union_does(layers, mode):
     assert outcome(LazyModel, layers, mode) == outcome(EagerModel, layers, mode)
+
+
+@pytest.mark.parametrize("sources", SOURCE_LISTS, ids=range(len(SOURCE_LISTS)))
+@pytest.mark.parametrize("mode", ["json", "python"])
+def test_lazy_sources_validate_as_the_whole_union_does(sources, mode):
+    assert outcome(LazySources, sources, mode) == outcome(EagerSources, sources, mode)
 
 
 def test_a_layer_built_in_python_is_taken_as_it_is():
@@ -97,10 +122,13 @@ def test_the_json_schema_lists_every_layer():
         == {cls.__name__ for cls in LAYERS}
 
 
-def test_a_dense_config_imports_only_the_dense_layers(tmp_path):
-    code = ("import sys\nfrom nnrun.config import load_config\n"
-            f"load_config({str(ROOT / 'configs' / 'iris.yaml')!r})\n"
-            "print(sorted(m for m in sys.modules if m.startswith('nnrun.model.layers.')))\n")
+def test_a_dense_config_on_bundled_data_imports_neither_other_layers_nor_file_readers(tmp_path):
+    code = ("import sys\nfrom nnrun.engine.experiment import build\nfrom nnrun.config import load_config\n"
+            f"build(load_config({str(ROOT / 'configs' / 'iris.yaml')!r}))\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('nnrun.model.layers.'))))\n"
+            "print(' '.join(m for m in ('nnrun.data.files', 'nnrun.data.csvsource', 'nnrun.data.table') "
+            "if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["['nnrun.model.layers.base',", "'nnrun.model.layers.core']"]
+    layers, readers = result.stdout.split("\n")[:2]
+    assert (layers, readers) == ("nnrun.model.layers.base nnrun.model.layers.core", "")

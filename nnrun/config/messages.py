@@ -191,7 +191,11 @@ def _step(annotation: Any, part: Any) -> Any:
     model = _as_model(annotation)
     if model is not None:
         field = model.model_fields.get(part)
-        return field.annotation if field else None
+        if field is None:
+            return None
+        # Pydantic keeps a field's own Annotated metadata apart from its annotation.
+        family = next((m for m in field.metadata if isinstance(m, LazyFamily)), None)
+        return typing.Annotated[field.annotation, family] if family else field.annotation
     origin = typing.get_origin(annotation)
     if origin in (list, tuple) and isinstance(part, int):
         return typing.get_args(annotation)[0]

@@ -17,7 +17,6 @@ from nnrun.data.columns import cardinality_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
 from nnrun.data.split import SPLITS, SplitConfig, split_indices
-from nnrun.data.table import encode_columns, encoded_names, fit_columns, unseen_categories
 from nnrun.seeding import stream
 
 __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits", "load_splits"]
@@ -46,6 +45,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     fingerprints = _fingerprints_aside(parts)
     if table:
+        from nnrun.data.table import fit_columns  # only a table source needs the column encoding
+
         if columns is None:
             columns = fit_columns(parts["train"].table, source.missing, source.text, thousands=source.thousands,
                                   unknown=source.unknown, ids=list(source.id), ignored=list(source.ignore))
@@ -87,6 +88,8 @@ def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str
 
 def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
     """Categorical columns with too many values, and categories the training split lacks."""
+    from nnrun.data.table import unseen_categories
+
     counts = {c["name"]: len(c["categories"]) for c in columns["columns"] if c["kind"] == "categorical"}
     warnings = cardinality_warnings(counts, len(parts["train"]))
     for name, part in parts.items():
@@ -102,5 +105,7 @@ def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
 
 def _encoded(part: Dataset, columns: dict) -> Dataset:
     """Features from the raw columns; the names become the encoded ones (city=Paris)."""
+    from nnrun.data.table import encode_columns, encoded_names
+
     x = encode_columns(part.table, columns)
     return replace(part, x=x, feature_names=encoded_names(columns), table=None)

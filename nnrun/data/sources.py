@@ -1,7 +1,9 @@
 """Data sources: each spec (a YAML ``data.source`` block) knows how to load itself.
 
-Bundled and synthetic data live here; files (CSV, NPZ, IDX) in :mod:`.files`. To add
-a source, write its spec class and add it to ``SOURCES``.
+Bundled and synthetic data live here; files (CSV, NPZ, IDX) in :mod:`.files` and
+:mod:`.csvsource`. To add a source, write its spec class and name it in
+``SOURCE_CLASSES``; a file source's module is imported only when a config uses it (see
+:class:`~nnrun.specs.LazyFamily`), and ``SOURCES`` imports them all.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import gzip
 import io
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
@@ -19,8 +21,7 @@ from pydantic import Field, PositiveInt, model_validator
 from nnrun.data import sequences, synthetic
 from nnrun.data.base import SourceBase
 from nnrun.data.dataset import Dataset
-from nnrun.data.files import CsvSource, IdxSource, NpzSource
-from nnrun.specs import tagged_union
+from nnrun.specs import LazyFamily
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,20 @@ class SyntheticSource(SourceBase):
         return x if self.shape is None else x.reshape(len(x), *self.shape)
 
 
-SOURCES: tuple[type[SourceBase], ...] = (BuiltinSource, SyntheticSource, CsvSource, NpzSource, IdxSource)
+SOURCE_CLASSES: dict[str, str] = {
+    "builtin": "nnrun.data.sources:BuiltinSource",
+    "synthetic": "nnrun.data.sources:SyntheticSource",
+    "csv": "nnrun.data.csvsource:CsvSource",
+    "npz": "nnrun.data.files:NpzSource",
+    "idx": "nnrun.data.files:IdxSource",
+}
 
-SourceSpec = tagged_union(SOURCES)
+SOURCE_FAMILY = LazyFamily(SOURCE_CLASSES)
+
+SourceSpec = Annotated[SourceBase, SOURCE_FAMILY]
+
+
+def __getattr__(name: str):
+    if name == "SOURCES":  # every source class, in registration order
+        return SOURCE_FAMILY.members()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
