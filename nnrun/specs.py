@@ -13,9 +13,11 @@ validator built, only when a config names it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
@@ -52,12 +54,15 @@ def tagged_union(members: tuple[type, ...], parse: Callable[[Any], Any] = short_
 class LazyFamily:
     """A family named by ``type`` tag -> ``"module:Class"``, loaded member by member.
 
-    As a field's annotation (``Annotated[Base, family]``) it validates exactly like
+    As a field's annotation (``Annotated[Base, family]``) it validates like
     :func:`tagged_union` of all its members, with the same errors at the same locations
-    (``layers.0.dense.units``), but a config of dense layers never imports the
-    convolution or recurrent modules nor builds their validators: for ``nnrun train`` on
-    a small model that was a sixth of its start-up. The JSON Schema, asked for rarely,
-    loads every member.
+    (``layers.0.dense.units``), strict or lax as the caller asks, but a config of dense
+    layers never imports the convolution or recurrent modules nor builds their
+    validators: for ``nnrun train`` on a small model that was a sixth of its start-up.
+    One difference: strict JSON validation of the whole union refused pairs such as
+    ``kernel_size: [3, 3]``, which each member validated on its own takes. Objects are
+    read by their attributes only when they are members (``from_attributes`` is not
+    passed on). The JSON Schema, asked for rarely, loads every member.
     """
 
     def __init__(self, where: dict[str, str], parse: Callable[[Any], Any] = short_form):
@@ -72,23 +77,27 @@ class LazyFamily:
         return tuple(self.member(tag) for tag in self.tags)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        def validating(strict: bool) -> core_schema.CoreSchema:
+            return core_schema.with_info_plain_validator_function(lambda value, info: self._validate(value, info, strict))
+
         # The short form is expanded first, so errors show the block as expanded, as the union's do.
         return core_schema.no_info_before_validator_function(
-            self.parse, core_schema.with_info_plain_validator_function(self._validate))
+            self.parse, core_schema.lax_or_strict_schema(lax_schema=validating(False), strict_schema=validating(True)))
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
         return handler(TypeAdapter(tagged_union(self.members(), self.parse)).core_schema)
 
-    def _validate(self, value: Any, info: Any) -> Any:
-        if isinstance(value, BaseModel) and getattr(value, "type", None) in self.where:  # a member, built in Python
-            return self.member(value.type).__pydantic_validator__.validate_python(value, context=info.context)
-        if not isinstance(value, dict):
+    def _validate(self, value: Any, info: Any, strict: bool) -> Any:
+        if isinstance(value, Mapping):
+            tag = value.get("type", _MISSING)
+        elif isinstance(value, BaseModel):  # a block built in Python
+            tag = getattr(value, "type", _MISSING)
+        else:
             raise PydanticCustomError("model_attributes_type", "Input should be a valid dictionary or object to "
                                       "extract fields from")
-        if "type" not in value:
+        if tag is _MISSING:
             raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using discriminator {discriminator}",
                                       {"discriminator": "'type'"})
-        tag = value["type"]
         if not isinstance(tag, str) or tag not in self.where:
             expected = ", ".join(repr(name) for name in self.tags)
             raise PydanticCustomError(
@@ -98,21 +107,34 @@ class LazyFamily:
             )
         validator = self.member(tag).__pydantic_validator__
         try:
-            # A config file is validated as strict JSON (see nnrun.config.loader); its
-            # members are too. Python callers (tests, the API's dicts) get Python's rules.
-            if info.mode == "json":
-                return validator.validate_json(json.dumps(value), strict=True, context=info.context)
-            return validator.validate_python(value, context=info.context)
+            if info.mode == "json":  # the input was JSON: its values are JSON's, and JSON's rules apply to them
+                return validator.validate_json(json.dumps(value), strict=strict, context=info.context)
+            return validator.validate_python(value, strict=strict, context=info.context)
         except ValidationError as exc:
             # Under the tag, as a discriminated union places its members' errors.
-            raise ValidationError.from_exception_data(exc.title, [
-                {"type": _error_type(error), "loc": (tag, *error["loc"]), "input": error["input"],
-                 **({"ctx": error["ctx"]} if "ctx" in error else {})}
-                for error in exc.errors(include_url=False)
-            ]) from None
+            raise ValidationError.from_exception_data(
+                exc.title, [_under(tag, error) for error in exc.errors(include_url=False)]) from None
 
 
-def _error_type(error: dict) -> Any:
-    """Pydantic's own error types carry over by name; any other keeps its message."""
-    known = typing.get_args(core_schema.ErrorType)
-    return error["type"] if error["type"] in known else PydanticCustomError(error["type"], error["msg"])
+_MISSING = object()
+
+
+def _under(tag: str, error: dict) -> dict:
+    """A member's error, placed under its tag. Pydantic's own error types carry over by
+    name (their messages are rebuilt from the context); any other error, or one that
+    reuses a built-in name with a message of its own, keeps its message and context."""
+    ctx = error.get("ctx")
+    line = {"type": error["type"], "loc": (tag, *error["loc"]), "input": error["input"], **({"ctx": ctx} if ctx else {})}
+    if error["type"] in _builtin_error_types():
+        try:
+            rebuilt = ValidationError.from_exception_data("", [line]).errors(include_url=False)[0]
+        except (TypeError, KeyError, ValueError):  # the built-in type needs context this error lacks
+            rebuilt = None
+        if rebuilt is not None and rebuilt["msg"] == error["msg"]:
+            return line
+    return {**line, "type": PydanticCustomError(error["type"], error["msg"], ctx)}
+
+
+@functools.cache
+def _builtin_error_types() -> frozenset[str]:
+    return frozenset(typing.get_args(core_schema.ErrorType))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from nnrun.store.tensorfile import load_weights
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 RUN_FILES = {"config.yaml", "meta.json", "metrics.csv", "preprocess.json", "model.safetensors"}
@@ -171,3 +175,13 @@ def test_damaged_preprocessing_file_is_named(run_cli, tmp_path):
     prep.write_text(json.dumps(saved))
     result = run_cli("evaluate", "r")
     assert result.exit_code == 2 and "r/preprocess.json: damaged (task:" in result.output
+
+
+def test_running_the_command_line_in_a_process_leaves_its_objects_collectable(tmp_path):
+    code = ("import gc, sys, weakref\nclass Big: pass\nbig = Big(); big.me = big; alive = weakref.ref(big)\n"
+            f"sys.argv = ['nnrun', 'validate', {str(CONFIGS / 'iris.yaml')!r}]\n"
+            "from nnrun.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "del big\ngc.collect()\nprint('collected' if alive() is None else 'kept')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "collected"

@@ -7,14 +7,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from nnrun.data.sources import SOURCES, SourceSpec
 from nnrun.model.layers import LAYER_CLASSES, LAYERS, LayerSpec
-from nnrun.specs import SPEC, tagged_union
+from nnrun.specs import SPEC, LazyFamily, tagged_union
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +47,8 @@ SOURCE_LISTS = [
     [{"type": "synthetic", "task": "regression", "samples": 0}, "csvv", {"name": "iris"}],
 ]
 
+MODES = ["json", "json lax", "python", "python strict"]
+
 LAYER_LISTS = [
     [{"type": "dense", "units": 3}, "flatten", {"type": "conv2d", "filters": 2, "kernel_size": 3}],
     [{"type": "dense", "units": "three", "unitz": 1}],  # a bad value and an unknown key
@@ -58,30 +61,32 @@ LAYER_LISTS = [
     [{"type": "bidirectional", "layer": {"type": "lstm", "units": 0}}],  # an error two families deep
     [{"type": "dropout", "rate": 1.5}, {"type": "max_pool2d", "pool_size": 0}],
     [{"type": "dense", "units": 2, "kernel_regularizer": {"type": "l2", "l2": -1}}],
+    [{"type": "dense", "units": "3"}, {"type": "dropout", "rate": "0.5"}],  # numbers as text: lax only
 ]
 
 
 def outcome(model: type[BaseModel], items: list, mode: str) -> Any:
     """The validated items as data, or every error (type, location, input, context)."""
     data = {next(iter(model.model_fields)): items}
+    strict = not mode.endswith("lax")  # a config file: strict JSON; the API: lax Python
     try:
-        if mode == "json":
-            result = model.model_validate_json(json.dumps(data), strict=True)
+        if mode.startswith("json"):
+            result = model.model_validate_json(json.dumps(data), strict=strict)
         else:
-            result = model.model_validate(data)
+            result = model.model_validate(data, strict=mode == "python strict")
     except ValidationError as exc:
         return [(e["type"], e["loc"], repr(e["input"]), repr(e.get("ctx"))) for e in exc.errors(include_url=False)]
     return result.model_dump(mode="json")
 
 
 @pytest.mark.parametrize("layers", LAYER_LISTS, ids=range(len(LAYER_LISTS)))
-@pytest.mark.parametrize("mode", ["json", "python"])
+@pytest.mark.parametrize("mode", MODES)
 def test_lazy_layers_validate_as_the_whole_union_does(layers, mode):
     assert outcome(LazyModel, layers, mode) == outcome(EagerModel, layers, mode)
 
 
 @pytest.mark.parametrize("sources", SOURCE_LISTS, ids=range(len(SOURCE_LISTS)))
-@pytest.mark.parametrize("mode", ["json", "python"])
+@pytest.mark.parametrize("mode", MODES)
 def test_lazy_sources_validate_as_the_whole_union_does(sources, mode):
     assert outcome(LazySources, sources, mode) == outcome(EagerSources, sources, mode)
 
@@ -132,3 +137,47 @@ def test_a_dense_config_on_bundled_data_imports_neither_other_layers_nor_file_re
     assert result.returncode == 0, result.stderr
     layers, readers = result.stdout.split("\n")[:2]
     assert (layers, readers) == ("nnrun.model.layers.base nnrun.model.layers.core", "")
+
+
+class Raises(BaseModel):
+    """A member whose validators raise the errors a plugin's block might."""
+
+    model_config = SPEC
+    type: Literal["raises"] = "raises"
+    kind: int = 0
+
+    @field_validator("kind")
+    @classmethod
+    def _fail(cls, value):
+        if value == 1:
+            raise PydanticCustomError("my_error", "kind is {what} here", {"what": "bad"})
+        if value == 2:
+            raise PydanticCustomError("value_error", "a message of its own")  # a built-in name, without its context
+        if value == 3:
+            raise PydanticCustomError("greater_than", "another message of its own")
+        if value == 4:
+            raise ValueError("plain")
+        return value
+
+    @model_validator(mode="after")
+    def _whole(self):
+        if self.kind == 5:
+            raise PydanticCustomError("model_bad", "the block is {how}", {"how": "wrong"})
+        return self
+
+
+class LazyRaises(BaseModel):
+    model_config = SPEC
+    items: list[Annotated[BaseModel, LazyFamily({"raises": f"{__name__}:Raises"})]]
+
+
+class EagerRaises(BaseModel):
+    model_config = SPEC
+    items: list[tagged_union((Raises,))]  # type: ignore[valid-type]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_members_own_errors_keep_their_message_and_context(mode):
+    items = [{"type": "raises", "kind": kind} for kind in range(6)]
+    assert outcome(LazyRaises, items, mode) == outcome(EagerRaises, items, mode)
+

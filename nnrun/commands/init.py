@@ -98,9 +98,9 @@ def starter_text(dataset: str, path: str) -> str:
 def check_dataset(dataset: str) -> None:
     if dataset not in BUILTIN:
         raise UserError(f"--dataset: '{dataset}' is not a bundled data set; choose one of {', '.join(BUILTIN)}")
-    from nnrun.model.layers import LAYER_TYPES
+    from nnrun.model.layers import LAYER_CLASSES
 
-    if BUILTIN[dataset].shape and "flatten" not in LAYER_TYPES:
+    if BUILTIN[dataset].shape and "flatten" not in LAYER_CLASSES:
         raise UserError(f"--dataset: '{dataset}' holds images, and this version of nnrun has no flatten layer "
                         "to feed them to a dense network")
 

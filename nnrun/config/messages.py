@@ -212,13 +212,22 @@ def _step(annotation: Any, part: Any) -> Any:
 
 
 def _family(annotation: Any) -> LazyFamily | None:
-    """The lazily loaded family an annotation stands for (``list[LayerSpec]``'s items)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        family = next((m for m in annotation.__metadata__ if isinstance(m, LazyFamily)), None)
-        if family is not None:
-            return family
-        annotation = typing.get_args(annotation)[0]
-    return None
+    """The lazily loaded family an annotation stands for (``list[LayerSpec]``'s items),
+    also when optional."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            family = next((m for m in annotation.__metadata__ if isinstance(m, LazyFamily)), None)
+            if family is not None:
+                return family
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return None
+            annotation = members[0]
+        else:
+            return None
 
 
 def _strip(annotation: Any) -> Any:
