@@ -136,13 +136,34 @@ def test_a_config_mistake_is_reported_once(tmp_path):
     assert result.stderr.count("training.epochs: expected a whole number of at least 1") == 1
 
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_run_left_behind():
+    """After each test, kill what is left of the mpiexec runs it started: when a test
+    fails midway, a process stuck in a collective would otherwise spin on a core for
+    the rest of the suite."""
+    yield
+    while _STARTED:
+        session = _STARTED.pop().pid
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and os.getsid(int(entry.name)) == session:
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 def _start(tmp_path, n: int, config: Path, run: Path, *extra) -> subprocess.Popen:
-    """mpiexec in its own process group, each process writing its exit code to a file."""
+    """mpiexec in its own session, each process writing its exit code to a file."""
     script = f'trap : INT TERM; "$@"; code=$?; echo $code > {tmp_path}/exit-$PMI_RANK; exit $code'
     command = [MPIEXEC, "-n", str(n), "sh", "-c", script, "sh", *NNRUN, "train", str(config), "--run-dir", str(run),
                *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment(), start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=environment(), start_new_session=True)
+    _STARTED.append(process)
+    return process
 
 
 def _wait_for_checkpoint(run: Path, epoch: int, process: subprocess.Popen) -> None:
