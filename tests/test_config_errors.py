@@ -199,3 +199,39 @@ def test_each_problem_quotes_its_line(run_cli, write_config):
     at = next(i for i, line in enumerate(lines) if "model.layers.0.activation" in line)
     assert lines[at + 1] == "     9 |     - {type: dense, units: 8, activation: rellu, name: hidden}"
     assert lines[at + 2] == "       | " + " " * 42 + "^"  # under column 43, where 'rellu' starts
+
+
+CONV = """\
+data: {source: {type: builtin, name: digits}}
+loss: categorical_crossentropy
+model:
+  layers:
+    - {type: reshape, target_shape: [8, 8, 1]}
+    - {type: conv2d, filters: 4, kernel_size: KS}
+    - flatten
+    - {type: dense, units: 10, activation: softmax}
+training: {threads: TH}
+"""
+
+# A number or a pair (kernel_size), a name or a number (threads): a value that fits
+# neither gets one message, from the member it is written for, without Pydantic's
+# names for the members ("kernel_size.constrained-int").
+ONE_OF_CASES = [
+    ("zero", "0", "auto", "6:47: model.layers.1.kernel_size: expected a whole number greater than 0, got 0"),
+    ("pair_item", "[3, 0]", "auto", "6:51: model.layers.1.kernel_size.1: expected a whole number greater than 0, got 0"),
+    ("short_pair", "[3]", "auto", "6:47: model.layers.1.kernel_size: expected 2 items, got a list of 1"),
+    ("long_pair", "[1, 2, 3]", "auto", "6:47: model.layers.1.kernel_size: expected at most 2 item(s), got a list of 3"),
+    ("fraction", "2.5", "auto", "6:47: model.layers.1.kernel_size: expected a whole number, got 2.5"),
+    ("text", "a", "auto", "6:47: model.layers.1.kernel_size: expected a whole number or a list, got 'a'"),
+    ("mapping", "{a: 1}", "auto", "6:47: model.layers.1.kernel_size: expected a whole number or a list, got a mapping"),
+    ("threads_zero", "3", "0", "9:21: training.threads: expected a whole number of at least 1, got 0"),
+    ("threads_name", "3", "many", "9:21: training.threads: expected one of auto, got 'many'"),
+]
+
+
+@pytest.mark.parametrize("kernel, threads, fragment", [c[1:] for c in ONE_OF_CASES], ids=[c[0] for c in ONE_OF_CASES])
+def test_a_value_for_one_of_two_kinds_gets_one_message(run_cli, write_config, kernel, threads, fragment):
+    path = write_config(CONV.replace("KS", kernel).replace("TH", threads))
+    result = run_cli("validate", path)
+    _check(result, f"{path}:{fragment}", None)
+    assert "1 problem in the config" in result.output and "constrained" not in result.output

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from nnrun.config.locations import meant_member, union_member_at
 from nnrun.config.messages import describe
 from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
@@ -97,16 +98,27 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
         # strict JSON validation accepts exactly the YAML types a field asks for.
         return Config.model_validate_json(json.dumps(data, default=_json_value), strict=True)
     except ValidationError as exc:
-        problems = []
+        problems, unfit = [], {}
         errors = exc.errors()
         for err in errors:
-            path, node = user_path(err["loc"], data)
+            member = union_member_at(err["loc"], None)
+            meant = _meant(err, member, errors, data) if member is not None else True
+            if meant is False:
+                continue
+            shown = err["loc"] if member is None else err["loc"][:member] + err["loc"][member + 1:]
+            path, node = user_path(shown, data)
+            if err["type"] == "missing" and isinstance(path[-1], int) and isinstance(err.get("input"), list):
+                path = path[:-1]  # a list too short: said of the list
             if _other_branch(err, path, errors, data):
                 continue
             if err["type"] == "union_tag_invalid" and isinstance(node, dict):
                 path += ("type",)  # point at the misspelled type itself
             problem = Problem(".".join(map(str, path)), describe(err, path))
+            if meant is None:  # said once for every member, below
+                unfit.setdefault(problem.path, []).append(problem)
+                continue
             problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
+        problems += [loaded._place(_either(found), by_key=False) for found in unfit.values()]
         raise loaded.error(problems) from None
 
 
@@ -122,6 +134,29 @@ def arrays_inside(value: Any, path: str = "") -> list[tuple[str, str]]:
                        "settings, not data: pass arrays beside it, as nnrun.train(config, data=(x, y), "
                        "validation=(x_val, y_val))")]
     return []
+
+
+def _meant(err: dict, member: int, errors: list[dict], data: dict) -> bool | None:
+    """A value that fits no member of a union of plain values (``kernel_size: [1, 2, 3]``
+    for a number or a pair) fails each member; only the member its kind is written for
+    (the pair, for a list) says what is wrong: True for that member's errors, False for
+    the others'. None when the value's kind fits no member (a mapping for a number or a
+    pair): then every member says what it expected, in one message."""
+    union = err["loc"][:member]
+    value = user_path(union, data)[1]
+    labels = {other["loc"][member] for other in errors if other["loc"][:member] == union and len(other["loc"]) > member}
+    if not any(meant_member(label, value) for label in labels if isinstance(label, str)):
+        return None
+    return bool(meant_member(err["loc"][member], value))
+
+
+def _either(problems: list[Problem]) -> Problem:
+    """One message for what each member of a union expected: ``expected a whole number
+    or a list, got 'a'``."""
+    expected = [p.message.removeprefix("expected ").rsplit(", got ", 1) for p in problems]
+    if len(problems) == 1 or not all(p.message.startswith("expected ") and len(e) == 2 for p, e in zip(problems, expected)):
+        return Problem(problems[0].path, "; ".join(dict.fromkeys(p.message for p in problems)))
+    return Problem(problems[0].path, f"expected {' or '.join(dict.fromkeys(e[0] for e in expected))}, got {expected[0][1]}")
 
 
 def _other_branch(err: dict, path: tuple, errors: list[dict], data: dict) -> bool:

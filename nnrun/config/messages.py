@@ -7,15 +7,12 @@ the schema itself, and a list of the choices when nothing is close.
 
 from __future__ import annotations
 
-import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel
-
 from nnrun.config.keras_words import keras_key_hint, keras_value_hint
+from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
 from nnrun.errors import did_you_mean
-from nnrun.specs import LazyFamily
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
 EXPECTED = {
@@ -63,8 +60,10 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
     if kind == "extra_forbidden":
         key, fields = str(path[-1]), fields_at(error["loc"], root)
         return f"unknown key '{key}'" + (keras_key_hint(key, fields) or did_you_mean(key, fields, "expected one of"))
+    if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short
+        return f"expected {error['loc'][-1] + 1 + _items_after(error['loc'], root)} items, got {show(received)}"
     if kind == "missing":
-        help_text = _description(error["loc"], root)
+        help_text = description_at(error["loc"], root)
         return "required key is missing" + (f" ({help_text.rstrip('.')})" if help_text else "")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return _describe_tag(kind, error, received, root)
@@ -77,7 +76,7 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         return f"expected {EXPECTED[kind]}, got {show(received)}" + _quote_hint(kind, received)
     if kind in BOUNDS:
         key, wording = BOUNDS[kind]
-        if _strip(_annotation_at(error["loc"], root)) is int:
+        if bare_annotation(annotation_at(error["loc"], root)) is int:
             wording = wording.replace("a number", "a whole number")
         return f"expected {wording.format(_number(ctx.get(key)))}, got {show(received)}"
     if kind == "string_pattern_mismatch":
@@ -94,6 +93,12 @@ def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> st
     if not isinstance(tag, str) or not tag:
         return f"expected a type name, one of: {', '.join(expected)}; got {show(tag)}"
     return f"unknown type '{tag}'" + _suggest(tag, expected, "expected one of")
+
+
+def _items_after(loc: tuple, root: Any = None) -> int:
+    """How many items a fixed-length list (a tuple in the schema) has past ``loc``'s."""
+    items = typing.get_args(bare_annotation(annotation_at(loc[:-1], root)))
+    return max(0, len(items) - loc[-1] - 1) if items and items[-1] is not Ellipsis else 0
 
 
 def _suggest(word: str, options: list[str], listing: str | None = None) -> str:
@@ -145,102 +150,3 @@ def _number(value: Any) -> str:
     if isinstance(value, int) and value >= 2**31:
         return f"2**{value.bit_length() - 1}" if value & (value - 1) == 0 else str(value)
     return str(value)
-
-
-def fields_at(loc: tuple, root: Any = None) -> list[str]:
-    """Field names of the model that holds the last key of a Pydantic error location."""
-    model = _as_model(_annotation_at(loc[:-1], root))
-    return list(model.model_fields) if model else []
-
-
-def _description(loc: tuple, root: Any = None) -> str | None:
-    """The schema's description of the field at a Pydantic error location."""
-    model = _as_model(_annotation_at(loc[:-1], root))
-    field = model.model_fields.get(loc[-1]) if model else None
-    return field.description if field else None
-
-
-def tags_at(loc: tuple, root: Any = None) -> list[str]:
-    """The ``type`` names a polymorphic block at a Pydantic error location accepts."""
-    family = _family(_annotation_at(loc, root))
-    if family is not None:
-        return list(family.tags)
-    annotation = _strip(_annotation_at(loc, root))
-    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
-        return []
-    members = [_as_model(member) for member in typing.get_args(annotation)]
-    return [m.model_fields["type"].default for m in members if m and "type" in m.model_fields]
-
-
-def _annotation_at(loc: tuple, root: Any = None) -> Any:
-    from nnrun.config.schema import Config
-
-    current: Any = root or Config
-    for part in loc:
-        current = _step(current, part)
-        if current is None:
-            return None
-    return current
-
-
-def _step(annotation: Any, part: Any) -> Any:
-    family = _family(annotation)
-    if family is not None:
-        return family.member(part) if part in family.where else None
-    annotation = _strip(annotation)
-    model = _as_model(annotation)
-    if model is not None:
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        # Pydantic keeps a field's own Annotated metadata apart from its annotation.
-        family = next((m for m in field.metadata if isinstance(m, LazyFamily)), None)
-        return typing.Annotated[field.annotation, family] if family else field.annotation
-    origin = typing.get_origin(annotation)
-    if origin in (list, tuple) and isinstance(part, int):
-        return typing.get_args(annotation)[0]
-    if origin is dict:  # any key: the values share one annotation
-        return typing.get_args(annotation)[1]
-    if origin in (typing.Union, types.UnionType):
-        for member in typing.get_args(annotation):
-            member_model = _as_model(_strip(member))
-            if member_model and "type" in member_model.model_fields:
-                if member_model.model_fields["type"].default == part:
-                    return member_model
-        return None
-    return None
-
-
-def _family(annotation: Any) -> LazyFamily | None:
-    """The lazily loaded family an annotation stands for (``list[LayerSpec]``'s items),
-    also when optional."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            family = next((m for m in annotation.__metadata__ if isinstance(m, LazyFamily)), None)
-            if family is not None:
-                return family
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return None
-            annotation = members[0]
-        else:
-            return None
-
-
-def _strip(annotation: Any) -> Any:
-    """Remove Annotated wrappers and Optional."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) == 1:
-            return _strip(members[0])
-    return annotation
-
-
-def _as_model(annotation: Any) -> type[BaseModel] | None:
-    annotation = _strip(annotation)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
