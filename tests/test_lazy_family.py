@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from nnrun.data.sources import SOURCES, SourceSpec
@@ -20,24 +20,13 @@ from nnrun.specs import SPEC, LazyFamily, tagged_union
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class LazyModel(BaseModel):
-    model_config = SPEC
-    layers: list[LayerSpec]
+def holder(field: str, item: Any) -> type[BaseModel]:
+    """A config block with one field, a list of ``item``."""
+    return create_model(f"{field.title()}Holder", __config__=SPEC, **{field: (list[item], ...)})
 
 
-class EagerModel(BaseModel):
-    model_config = SPEC
-    layers: list[tagged_union(LAYERS)]  # type: ignore[valid-type]
-
-
-class LazySources(BaseModel):
-    model_config = SPEC
-    sources: list[SourceSpec]
-
-
-class EagerSources(BaseModel):
-    model_config = SPEC
-    sources: list[tagged_union(SOURCES)]  # type: ignore[valid-type]
+LazyModel, EagerModel = holder("layers", LayerSpec), holder("layers", tagged_union(LAYERS))
+LazySources, EagerSources = holder("sources", SourceSpec), holder("sources", tagged_union(SOURCES))
 
 
 SOURCE_LISTS = [
@@ -166,14 +155,8 @@ class Raises(BaseModel):
         return self
 
 
-class LazyRaises(BaseModel):
-    model_config = SPEC
-    items: list[Annotated[BaseModel, LazyFamily({"raises": f"{__name__}:Raises"})]]
-
-
-class EagerRaises(BaseModel):
-    model_config = SPEC
-    items: list[tagged_union((Raises,))]  # type: ignore[valid-type]
+LazyRaises = holder("items", Annotated[BaseModel, LazyFamily({"raises": f"{__name__}:Raises"})])
+EagerRaises = holder("items", tagged_union((Raises,)))
 
 
 @pytest.mark.parametrize("mode", MODES)
