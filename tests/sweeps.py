@@ -54,9 +54,9 @@ def nnrun(*args, cwd: Path, **options) -> subprocess.CompletedProcess:
                           text=True, env={**os.environ, "COLUMNS": "160"}, **options)
 
 
-def start(*args, cwd: Path) -> subprocess.Popen:
+def start(*args, cwd: Path, **options) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "nnrun", *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, **options)
 
 
 def only_sweep(folder: Path) -> Path:

@@ -174,13 +174,19 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path):
+def _as_a_background_job():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a shell does to a job it starts with &
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, number):
     # The long trial runs 2,000 epochs: with 400, a fast machine finished the whole sweep
-    # between the checkpoint the test waits for and its Ctrl-C.
+    # between the checkpoint the test waits for and its Ctrl-C. The sweep starts with
+    # SIGINT ignored, as a background job does, and still stops when sent it.
     write_sweep(tmp_path, MIXED.replace("values: [4, 400]", "values: [4, 2000]"))
-    sweep = start("sweep", "sweep.yaml", cwd=tmp_path)
+    sweep = start("sweep", "sweep.yaml", cwd=tmp_path, preexec_fn=_as_a_background_job)
     wait_for(lambda: statuses(tmp_path).get("001") == "running" and has_checkpoint_after_first_epochs(tmp_path, "001"))
-    sweep.send_signal(signal.SIGINT)
+    sweep.send_signal(number)
     _, stderr = sweep.communicate(timeout=120)
     assert sweep.returncode == 130
     directory = only_sweep(tmp_path)

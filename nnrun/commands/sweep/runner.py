@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +170,22 @@ def require_extras(sweep) -> None:
         ray_modules()
 
 
+@contextmanager
+def _stopped_by_signals():
+    """SIGINT and SIGTERM both stop the sweep as Ctrl-C does (a KeyboardInterrupt), as
+    they stop ``nnrun train``: also when SIGINT was ignored from the start, as a shell
+    ignores it for a job it starts in the background."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = {number: signal.signal(number, signal.default_int_handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
     executor = swept.sweep.executor
     try:
@@ -177,7 +196,8 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
         else:
             from nnrun.commands.sweep.local import run_local
 
-            run_local(swept.path, search, state, executor.workers or _cpus())
+            with _stopped_by_signals():
+                run_local(swept.path, search, state, executor.workers or _cpus())
     except KeyboardInterrupt:
         swept.release()
         state.view.close()
