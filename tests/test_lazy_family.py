@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from nnrun.data.sources import SOURCES, SourceSpec
+from nnrun.data.sources import SOURCE_CLASSES, SOURCES, SourceSpec
 from nnrun.model.layers import LAYER_CLASSES, LAYERS, LayerSpec
 from nnrun.specs import SPEC, LazyFamily, tagged_union
 
@@ -104,10 +104,12 @@ def test_pairs_are_lists_in_a_config_file(tmp_path):
     assert "too_long" in {error["type"] for error in caught.value.errors()}
 
 
-def test_registry_names_each_class_by_its_own_type():
-    for tag, cls in zip(LAYER_CLASSES, LAYERS):
-        assert cls.model_fields["type"].default == tag, LAYER_CLASSES[tag]
-    assert len({cls for cls in LAYERS}) == len(LAYER_CLASSES)
+@pytest.mark.parametrize("where, members", [(LAYER_CLASSES, LAYERS), (SOURCE_CLASSES, SOURCES)],
+                         ids=["layers", "sources"])
+def test_registry_names_each_class_by_its_own_type(where, members):
+    for tag, cls in zip(where, members):
+        assert cls.model_fields["type"].default == tag, where[tag]
+    assert len(set(members)) == len(where)
 
 
 def test_the_json_schema_lists_every_layer():

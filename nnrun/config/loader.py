@@ -101,7 +101,7 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
         problems, unfit = [], {}
         errors = exc.errors()
         for err in errors:
-            member = union_member_at(err["loc"], None)
+            member = union_member_at(err["loc"])
             meant = _meant(err, member, errors, data) if member is not None else True
             if meant is False:
                 continue
@@ -147,7 +147,7 @@ def _meant(err: dict, member: int, errors: list[dict], data: dict) -> bool | Non
     labels = {other["loc"][member] for other in errors if other["loc"][:member] == union and len(other["loc"]) > member}
     if not any(meant_member(label, value) for label in labels if isinstance(label, str)):
         return None
-    return bool(meant_member(err["loc"][member], value))
+    return meant_member(err["loc"][member], value)
 
 
 def _either(problems: list[Problem]) -> Problem:

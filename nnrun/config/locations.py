@@ -32,10 +32,11 @@ def description_at(loc: tuple, root: Any = None) -> str | None:
 
 def tags_at(loc: tuple, root: Any = None) -> list[str]:
     """The ``type`` names a polymorphic block at a Pydantic error location accepts."""
-    family = _family(annotation_at(loc, root))
+    found = annotation_at(loc, root)
+    family = _family(found)
     if family is not None:
         return list(family.tags)
-    annotation = bare_annotation(annotation_at(loc, root))
+    annotation = bare_annotation(found)
     if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
         return []
     members = [_as_model(member) for member in typing.get_args(annotation)]
@@ -108,18 +109,22 @@ _LABEL_KINDS = {"int": "number", "float": "number", "bool": "bool", "str": "text
 _VALUE_KINDS = {bool: "bool", int: "number", float: "number", str: "text", list: "list"}
 
 
+def _label_kind(label: str) -> str:
+    """``constrained-int`` -> ``int``, ``tuple[constrained-int, ...]`` -> ``tuple``."""
+    return label.split("[")[0].removeprefix("constrained-")
+
+
 def _member_labelled(union: Any, label: Any) -> Any:
     """The member of a union of plain values (no config blocks) that Pydantic names
     ``label`` in an error location; None for anything else."""
     members = [m for m in typing.get_args(union) if m is not type(None)]
     if not isinstance(label, str) or any(_as_model(m) for m in members):
         return None
-    wanted = label.split("[")[0].removeprefix("constrained-")
     for member in members:
         plain = bare_annotation(member)
         base = typing.get_origin(plain) or plain
         name = "literal" if base is typing.Literal else getattr(base, "__name__", "")
-        if name == wanted:
+        if name == _label_kind(label):
             return member
     return None
 
@@ -128,29 +133,18 @@ def union_member_at(loc: tuple, root: Any = None) -> int | None:
     """The index in a Pydantic error location of the union member it failed in
     (``kernel_size.constrained-int``: 1 past ``kernel_size``), for a union of plain
     values such as a number or a pair; None when the error is not inside such a member."""
-    current: Any = root
-    if current is None:
-        from nnrun.config.schema import Config
-
-        current = Config
     for index, part in enumerate(loc):
-        plain = bare_annotation(current)
+        plain = bare_annotation(annotation_at(loc[:index], root))
         if typing.get_origin(plain) in (typing.Union, types.UnionType) and _member_labelled(plain, part) is not None:
             return index
-        current = _step(current, part)
-        if current is None:
-            return None
     return None
 
 
-def meant_member(label: str, value: Any) -> bool | None:
+def meant_member(label: str, value: Any) -> bool:
     """Whether the union member named ``label`` is the one a value of this YAML kind is
-    written for (a list for the pair, a number for the number); None when the value's
-    kind matches no member's kind at all."""
+    written for (a list for the pair, a number for the number)."""
     kind = _VALUE_KINDS.get(type(value))
-    if kind is None:
-        return None
-    return _LABEL_KINDS.get(label.split("[")[0].removeprefix("constrained-")) == kind
+    return kind is not None and _LABEL_KINDS.get(_label_kind(label)) == kind
 
 
 def bare_annotation(annotation: Any) -> Any:
