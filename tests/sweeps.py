@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BASE = """\
@@ -71,3 +72,42 @@ def trials(sweep_dir: Path) -> list[dict]:
 
 def without_times(rows: list[dict]) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+
+# Two short and two long trials, two at a time: the short ones finish while the long
+# ones are still training, which is when the tests below stop the sweep.
+MIXED = SWEEP.replace("samples: 4", "samples: 2").replace(
+    "model.layers.0.units: {type: choice, values: [4, 8]}",
+    "model.layers.0.units: {type: choice, values: [4, 8]}\n  training.epochs: {type: grid, values: [4, 400]}")
+
+
+def children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for(condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def statuses(folder: Path) -> dict[str, str]:
+    runs = folder / "runs"
+    if not runs.is_dir() or not any(runs.glob("*/trials.csv")):  # not yet, or just being created
+        return {}
+    return {row["trial"]: row["status"] for row in trials(only_sweep(folder))}
+
+
+def has_checkpoint_after_first_epochs(folder: Path, trial: str) -> bool:
+    checkpoints = only_sweep(folder) / "trials" / trial / "checkpoints"
+    return checkpoints.is_dir() and any(p.name >= "epoch-000003" for p in checkpoints.iterdir())

@@ -4,9 +4,11 @@ the same files."""
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
-from sweeps import SWEEP, nnrun, only_sweep, trials, without_times, write_sweep
+from sweeps import (MIXED, SWEEP, children, has_checkpoint_after_first_epochs, nnrun, only_sweep, start, statuses,
+                    trials, wait_for, without_times, write_sweep)
 
 pytest.importorskip("ray.tune")
 
@@ -46,3 +48,26 @@ def test_ray_asha_prunes_and_optuna_search_runs(tmp_path):
             assert meta["status"] == "completed" and row["epochs"] == "12"
         else:
             assert int(row["epochs"]) < 12 and row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_under_ray_records_the_running_trial_and_exits_130(tmp_path, number):
+    # ray.init sets a SIGTERM handler that leaves at once (exit code 15, the running
+    # trial left "running" in trials.csv); the sweep must stop as on Ctrl-C instead.
+    # Under Ray an epoch of this model takes about 25 ms (a tune.report each), so the
+    # long trials' 150 epochs outlast the wait for a checkpoint, and the resume is short.
+    write_sweep(tmp_path, MIXED.replace("values: [4, 400]", "values: [4, 150]").replace(
+        "{type: local, workers: 2}", RAY))
+    sweep = start("sweep", "sweep.yaml", cwd=tmp_path)
+    wait_for(lambda: statuses(tmp_path).get("001") == "running" and has_checkpoint_after_first_epochs(tmp_path, "001"))
+    sweep.send_signal(number)
+    _, stderr = sweep.communicate(timeout=120)
+    assert sweep.returncode == 130, stderr
+    directory = only_sweep(tmp_path)
+    assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
+    assert "SIGTERM received" not in stderr  # Ray's own handler never ran
+    assert trials(directory)[1]["status"] == "interrupted"
+    assert not children(sweep.pid)
+    resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert {r["status"] for r in trials(directory)} == {"completed"}

@@ -7,54 +7,15 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
-from sweeps import SWEEP, nnrun, only_sweep, start, trials, without_times, write_sweep
+from sweeps import (MIXED, SWEEP, children, has_checkpoint_after_first_epochs, nnrun, only_sweep, start, statuses,
+                    trials, wait_for, without_times, write_sweep)
 
 COLUMNS = ["trial", "optimizer.learning_rate", "model.layers.0.units", "status", "val_accuracy", "best_epoch",
            "epochs", "seconds", "run_dir", "message"]
-
-# Two short and two long trials, two at a time: the short ones finish while the long
-# ones are still training, which is when the tests below stop the sweep.
-MIXED = SWEEP.replace("samples: 4", "samples: 2").replace(
-    "model.layers.0.units: {type: choice, values: [4, 8]}",
-    "model.layers.0.units: {type: choice, values: [4, 8]}\n  training.epochs: {type: grid, values: [4, 400]}")
-
-
-def children(pid: int) -> list[int]:
-    """Live processes whose parent is ``pid``."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
-def wait_for(condition, seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
-def statuses(folder: Path) -> dict[str, str]:
-    runs = folder / "runs"
-    if not runs.is_dir() or not any(runs.glob("*/trials.csv")):  # not yet, or just being created
-        return {}
-    return {row["trial"]: row["status"] for row in trials(only_sweep(folder))}
-
-
-def has_checkpoint_after_first_epochs(folder: Path, trial: str) -> bool:
-    checkpoints = only_sweep(folder) / "trials" / trial / "checkpoints"
-    return checkpoints.is_dir() and any(p.name >= "epoch-000003" for p in checkpoints.iterdir())
-
 
 def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     write_sweep(tmp_path)

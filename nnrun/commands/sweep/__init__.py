@@ -6,4 +6,5 @@
     worker.py     a local trial process; local.py runs `workers` of them at once
     ray_executor.py  the same trials on Ray Tune
     trials.py     trials.csv;  directory.py  the sweep directory;  runner.py  the whole sweep
+    stopping.py   SIGINT and SIGTERM stop a sweep as Ctrl-C does, on either executor
 """

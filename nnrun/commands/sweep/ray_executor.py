@@ -17,6 +17,7 @@ import os
 import time
 from pathlib import Path
 
+from nnrun.commands.sweep.stopping import stopped_by_signals
 from nnrun.errors import UserError
 
 INSTALL = "pip install 'nnrun[ray]'"
@@ -77,7 +78,8 @@ def run_ray(swept, search, state) -> None:
                  include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         tuner = _tuner(tune, swept, search, state)
-        tuner.fit()
+        with stopped_by_signals():  # after ray.init, whose own SIGTERM handler exits at once
+            tuner.fit()
     except KeyboardInterrupt:
         # Ray ends the trials' workers; each keeps the checkpoint of its last epoch.
         state.stopping()

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from nnrun.errors import NnrunError, TrainingFailed, UserError
 
 from nnrun.commands.sweep.directory import SweepDir
 from nnrun.commands.sweep.search import Search
+from nnrun.commands.sweep.stopping import stopped_by_signals
 from nnrun.commands.sweep.trials import Trial
 
 
@@ -170,22 +168,6 @@ def require_extras(sweep) -> None:
         ray_modules()
 
 
-@contextmanager
-def _stopped_by_signals():
-    """SIGINT and SIGTERM both stop the sweep as Ctrl-C does (a KeyboardInterrupt), as
-    they stop ``nnrun train``: also when SIGINT was ignored from the start, as a shell
-    ignores it for a job it starts in the background."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-    previous = {number: signal.signal(number, signal.default_int_handler) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
 def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
     executor = swept.sweep.executor
     try:
@@ -196,7 +178,7 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
         else:
             from nnrun.commands.sweep.local import run_local
 
-            with _stopped_by_signals():
+            with stopped_by_signals():
                 run_local(swept.path, search, state, executor.workers or _cpus())
     except KeyboardInterrupt:
         swept.release()

@@ -1,0 +1,29 @@
+"""How a sweep is stopped: SIGINT and SIGTERM both as Ctrl-C.
+
+    with stopped_by_signals():
+        ...   # either signal raises KeyboardInterrupt here, which the sweep records
+
+Both signals stop the sweep the way they stop ``nnrun train``: also when SIGINT was
+ignored from the start, as a shell ignores it for a job it starts in the background.
+Under Ray this is entered after ``ray.init``, which sets a SIGTERM handler of its own
+that leaves the process at once (exit code 15, the running trials never recorded).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+
+
+@contextmanager
+def stopped_by_signals():
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = {number: signal.signal(number, signal.default_int_handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
