@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from nnrun.data.cells import parse_numbers
+from nnrun.data.cells import MISSING, parse_numbers
 from nnrun.data.coded import Coded, coded_cells, coded_matches
-from nnrun.data.csvfile import MISSING, CsvColumns
+from nnrun.data.csvfile import CsvColumns
 from nnrun.data.problems import DataProblems
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 
