@@ -90,9 +90,9 @@ CASES = [
      "model.layers.1.name: duplicate layer name 'hidden' (also layer 0)"),
     ("flat layer on images", "name: iris}", "name: digits}", "9:7", "dense expects a flat input (features,), got (8, 8, 1)"),
     # Against the data.
-    ("output width", "units: 3", "units: 4", "10:7", "model.layers.1: the output has 4 units but the data has 3 classes"),
+    ("output width", "units: 3", "units: 4", "10:7", "model.layers.1: the output has 4 units but the data has 3 classes: setosa, versicolor, virginica"),
     ("binary loss on 3 classes", "loss: categorical_crossentropy", "loss: binary_crossentropy", "11:7",
-     "binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here 3 classes and 3 units"),
+     "binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here 3 units and 3 classes: setosa, versicolor, virginica"),
     ("sigmoid with categorical", "activation: softmax", "activation: sigmoid", "10:43",
      "categorical_crossentropy needs probabilities over the classes, but sigmoid scores each class alone"),
     ("softmax on one unit", "units: 3, activation: softmax", "units: 1, activation: softmax", "10:43",

@@ -206,6 +206,21 @@ def test_single_row_class_is_named_and_warned(run_cli, tmp_path):
     assert "warning: " in result.output and "1 class has a single row: 'plsu'" in result.output
 
 
+def test_a_model_sized_for_the_classes_without_the_typo_is_told_which_classes_there_are(run_cli, tmp_path):
+    lines = people(extra={30: "C1028,48,\"9,000\",Paris,plsu"})
+    result = run_cli("validate", config(tmp_path, lines, TIDY, split="{validation: 0.2, test: 0.2, stratify: false}"))
+    assert result.exit_code == 2
+    assert "the output has 2 units but the data has 3 classes: basic, plsu (1 row), plus" in result.output
+
+
+def test_a_target_of_a_single_class_is_one_clear_error(run_cli, tmp_path):
+    lines = [line.rsplit(",", 1)[0] + ",plus" if i else line for i, line in enumerate(people())]
+    result = run_cli("validate", config(tmp_path, lines, TIDY, split="{validation: 0.2, test: 0.2, stratify: false}"))
+    assert result.exit_code == 2
+    assert "data.source: the target holds a single class (1 class: plus); a classifier needs at least 2" \
+        in result.output
+
+
 def test_a_category_only_in_a_held_out_split_is_reported_at_training_time(run_cli, tmp_path):
     # The test rows come from their own file, so where 'Bordeaux' lands does not hang on the seed.
     held_out = people(rows=10, extra={4: "C1002,38,\"9,000\",Bordeaux,basic"})
@@ -283,3 +298,21 @@ def test_reading_csv_is_lazy_and_the_bundled_data_never_loads_pyarrow(tmp_path):
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_reading_waits_until_the_readers_threads_let_go_of_the_file():
+    # pyarrow's reader gives up the file object on a worker thread a moment after
+    # read_csv returns; if the process was exiting by then it aborted (exit code 134).
+    import sys
+    import threading
+    import time
+
+    from nnrun.data.reading import let_go
+
+    handed = object()
+    before = sys.getrefcount(handed)
+    holder = []
+    with let_go(handed):
+        holder.append(handed)  # what the reader's thread holds until it finishes
+        threading.Thread(target=lambda: (time.sleep(0.05), holder.clear())).start()
+    assert sys.getrefcount(handed) == before

@@ -26,7 +26,7 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     train = experiment.splits["train"]
     sizes = ", ".join(f"{len(part)} {name}" for name, part in experiment.splits.items())
     say(f"{source}: valid")
-    target = class_list(train) if train.task == "classification" else f"{train.target_width} target(s)"
+    target = class_list(train) if train.task == "classification" else f"{train.target_width} target{'s' if train.target_width != 1 else ''}"
     options = " ".join(f"{k}={v}" for k, v in config.data.source.model_dump(exclude={"type"}, exclude_defaults=True).items())
     source_text = f"{config.data.source.type} {options}".strip()
     say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")

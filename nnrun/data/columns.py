@@ -79,7 +79,7 @@ def describe_classes(names: list[str], counts) -> str:
     rare ones (under 2 rows) with their count; long lists shortened."""
     shown = [f"{n} ({c} row{'s' if c != 1 else ''})" if c < 2 else str(n) for n, c in zip(names, counts)]
     listing = ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more)" if len(shown) > 20 else "")
-    return f"{len(names)} classes: {listing}"
+    return f"{len(names)} class{'es' if len(names) != 1 else ''}: {listing}"
 
 
 def class_warnings(names: list[str], counts, origin: str) -> list[str]:

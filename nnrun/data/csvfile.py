@@ -18,7 +18,6 @@ with ``thousands=","`` a number may hold that separator between groups of three 
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -33,10 +32,10 @@ from nnrun.data.arrays import floats_into, values
 from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.problems import DataProblems
+from nnrun.data.reading import CountingFile, Progress, let_go
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
-Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 _progress_factory: Callable[[str], Progress] | None = None
 
 
@@ -118,40 +117,6 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     return CsvColumns(header, list(numbers), matrix, coded, lines)
 
 
-class _CountingFile(io.RawIOBase):
-    """The file as pyarrow reads it, counting line breaks on the way (so the file is
-    not read a second time to number the rows) and reporting the bytes read."""
-
-    def __init__(self, raw, progress: Progress | None, total: int):
-        self.raw, self.progress, self.total = raw, progress, total
-        self.breaks, self.last, self.done = 0, b"\n", 0
-        self.found = np.empty(0, bool)  # one reused mask: a fresh one per block paid for its pages
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        # pyarrow asks for bytes: read them in one piece and count in place, with no
-        # bytearray in between (io.RawIOBase.read would make one and copy it).
-        data = self.raw.read(size)
-        if data:
-            block = np.frombuffer(data, np.uint8)
-            if len(self.found) < len(block):
-                self.found = np.empty(len(block), bool)
-            # numpy compares and counts in half the time of bytes.count
-            self.breaks += int(np.count_nonzero(np.equal(block, 10, out=self.found[: len(block)])))
-            self.last, self.done = data[-1:], self.done + len(data)
-            if self.progress is not None:
-                self.progress(self.done, self.total)
-        return data
-
-    def readinto(self, buffer) -> int:
-        target = memoryview(buffer).cast("B")
-        data = self.read(len(target))
-        target[: len(data)] = data
-        return len(data)
-
-
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,
              progress: Progress | None):
     """The requested columns, parsed on every core, as a list of record batches, and
@@ -167,7 +132,8 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     words = pa.dictionary(pa.int32(), pa.string())
     types = {**{n: pa.string() if as_text else pa.float32() for n in numbers}, **{n: words for n in texts}}
     read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK)
-    parse = pcsv.ParseOptions(invalid_row_handler=lambda row: "skip")
+    skip = lambda row: "skip"  # noqa: E731 (its own object: let_go counts its references)
+    parse = pcsv.ParseOptions(invalid_row_handler=skip)
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=NULLS,
                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
     # The whole-file reader parses blocks on every core at once (pyarrow's streaming
@@ -175,9 +141,10 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     # It holds the parsed columns (about the float32 matrix again) until they are copied.
     try:
         with open(path, "rb", buffering=0) as handle:
-            counting = _CountingFile(handle, progress, total)
-            table = pcsv.read_csv(counting, read_options=read, parse_options=parse, convert_options=convert,
-                                  memory_pool=_pool())
+            counting = CountingFile(handle, progress, total)
+            with let_go(counting, skip):
+                table = pcsv.read_csv(counting, read_options=read, parse_options=parse, convert_options=convert,
+                                      memory_pool=_pool())
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc) and "UTF8" not in str(exc):
             raise

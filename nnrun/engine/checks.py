@@ -14,6 +14,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.data.columns import class_list
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph
 
@@ -74,7 +75,7 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
         if needed != data.task:
             problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
         elif name == "auc" and data.num_classes != 2:
-            problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {data.num_classes} classes"))
+            problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {class_list(data)}"))
     return problems
 
 
@@ -92,19 +93,24 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Pro
     last = f"model.layers.{len(config.model.layers) - 1}"
     if config.loss.task == "classification" and data.task != "classification":
         return [Problem("loss", f"'{loss}' needs class labels, but the data is a regression task; use mse")]
+    # Classes are named in every message (a typo in a label is a class of its own).
+    classes = class_list(data) if data.task == "classification" else ""
+    if data.task == "classification" and data.num_classes < 2:
+        return [Problem("data.source", f"the target holds a single class ({classes}); a classifier needs at "
+                                       "least 2: check the target column, or use a regression loss for numbers")]
     if data.task == "classification" and config.loss.task != "classification":
-        return [Problem("loss", f"'{loss}' compares numbers, but the data has {data.num_classes} classes; "
+        return [Problem("loss", f"'{loss}' compares numbers, but the data has {classes}; "
                                 "use categorical_crossentropy with a softmax output")]
+    units = f"{width} unit{'s' if width != 1 else ''}"
     if loss == "binary_crossentropy":  # one unit, the probability of the second class
         if data.num_classes == 2 and width == 1:
             return []
         return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
-                                f"{data.num_classes} classes and {width} units: use categorical_crossentropy "
-                                f"with softmax")]
+                                f"{units} and {classes}: use categorical_crossentropy with softmax")]
     if width != data.target_width:
-        what = "classes" if data.task == "classification" else "targets"
-        units = f"{width} unit{'s' if width != 1 else ''}"
-        return [Problem(last, f"the output has {units} but the data has {data.target_width} {what}")]
+        what = classes if data.task == "classification" else \
+            f"{data.target_width} target{'s' if data.target_width != 1 else ''}"
+        return [Problem(last, f"the output has {units} but the data has {what}")]
     return []
 
 
