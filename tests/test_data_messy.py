@@ -172,6 +172,40 @@ def test_evaluate_data_accepts_the_id_column_and_says_which_columns_it_left_out(
     assert report["notes"] == ["ignored 1 column the model was not trained on: 'source'"]
 
 
+def test_evaluate_data_reports_every_bad_target_and_feature_cell_at_once(run_cli, tmp_path):
+    run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
+    labelled = people(rows=20, extra={4: 'C1002,22,"12,000",Nice,gold', 5: 'C1003,23,"12,000",Nice,silver',
+                                      6: 'C1004,24,"12,000",Nice,', 9: 'C1007,abc,"12,000",Nice,basic'})
+    (tmp_path / "labelled.csv").write_text("\n".join(labelled) + "\n")
+    result = run_cli("evaluate", "run", "--data", "labelled.csv")
+    assert result.exit_code == 2
+    out = result.output
+    assert "labelled.csv: 4 bad cells in the data" in out
+    assert "missing target (1 cell):\n    line 6, column 'plan'" in out
+    assert "unknown class (2 cells):\n    line 4, column 'plan': 'gold'\n    line 5, column 'plan': 'silver'" in out
+    assert "hint: the model knows 2 classes: basic, plus" in out
+    assert "not a number (1 cell):\n    line 9, column 'age': 'abc'\n    hint: the model reads numbers in 'age'; " \
+        "fix these cells" in out
+    assert "data.source" not in out.split("not a number")[1]  # no setting helps a trained model
+
+
+def test_evaluate_data_reads_a_regression_target_as_training_did(run_cli, tmp_path):
+    rows = ["size,price"] + [f'{50 + i},"{100_000 + 1_234 * i:,}"' for i in range(40)]
+    (tmp_path / "houses.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "houses.yaml").write_text(
+        "name: houses\ndata:\n  source: {type: csv, path: houses.csv, target: price, thousands: ','}\n"
+        "model:\n  layers: [{type: dense, units: 1}]\nloss: mse\ntraining: {epochs: 2}\n")
+    assert run_cli("train", tmp_path / "houses.yaml", "--quiet", "--run-dir", "run").exit_code == 0
+    result = run_cli("evaluate", "run", "--data", "houses.csv")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "eval-houses.json").read_text())["samples"] == 40
+    (tmp_path / "bad.csv").write_text("\n".join(rows[:3] + ["53,", '54,"1,2,3"']) + "\n")
+    result = run_cli("evaluate", "run", "--data", "bad.csv")
+    assert result.exit_code == 2
+    assert "missing target (1 cell):\n    line 4, column 'price'" in result.output
+    assert "not a number (1 cell):\n    line 5, column 'price': '1,2,3'" in result.output
+
+
 def test_predict_keep_names_a_missing_column(run_cli, tmp_path):
     run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
     (tmp_path / "new.csv").write_text('age,income,city\n30,"1,000",Paris\n')

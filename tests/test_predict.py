@@ -177,7 +177,8 @@ def test_evaluate_scores_a_labelled_file(run_cli, tmp_path):
     (tmp_path / "odd.csv").write_text(text.replace("virginica", "virginia", 1))
     result = run_cli("evaluate", "r", "--data", "odd.csv")
     assert result.exit_code == 2
-    assert "odd.csv, line 102: unknown class 'virginia'; the model knows setosa, versicolor, virginica" in result.output
+    assert ("odd.csv: 1 bad cell in the data\n  unknown class (1 cell):\n    line 102, column 'species': 'virginia'\n"
+            "    hint: the model knows 3 classes: setosa, versicolor, virginica") in result.output
     import numpy as np
 
     np.savez(tmp_path / "xy.npz", x=np.zeros((4, 4), np.float32), y=np.array([0, 1, 2, 2]))

@@ -38,20 +38,19 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
     header = read_header(source)
     target = saved.target or _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target)
-    if saved.task == "regression":
-        missing = np.flatnonzero(rows.target == "")
-        if len(missing):
-            raise UserError(f"{source}, line {rows.lines[missing[0]]}: no target "
-                            f"({len(missing)} row{'s' if len(missing) != 1 else ''} without one)",
-                            hint="every row scored needs its true value")
-    x = shaped(rows.x, tuple(saved.input_shape), source)
-    return x, target_values(rows.target.astype(str), saved, source, rows.lines, outputs), list(rows.notes)
+    if len(rows.target) == 0:
+        raise UserError(f"{source}: no samples to score")
+    if saved.task == "regression" and outputs != 1:
+        raise UserError(f"{source}: one target column, but the model has {outputs} outputs")
+    return shaped(rows.x, tuple(saved.input_shape), source), rows.target, list(rows.notes)
 
 
 def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None
               ) -> InputRows:
-    """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`)."""
-    return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target)
+    """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`); the
+    ``target`` column, when named, as numbers or class indices."""
+    classes = list(saved.class_names) if saved.task != "regression" else None
+    return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target, classes)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:

@@ -65,7 +65,8 @@ class TextNumbers:
             problems.add_cells("not a finite number", column, lines[rows[infinite]], texts[infinite])
         bad = ~infinite
         if bad.any():
-            hint = number_hint(column, texts[bad], self.present, self.thousands)
+            hint = number_hint(column, texts[bad], self.present, self.thousands) if not problems.scoring else \
+                scoring_hint(column, texts[bad], self.thousands)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
 
@@ -164,6 +165,16 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         every = "every" if distinct == len(wrong) else "nearly every"
         return f"'{column}' holds a different text in {every} row, like an ID; name it in data.source.id"
     return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
+
+
+def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None) -> str:
+    """The hint for such cells in rows for a trained model, which reads the column as
+    training did: the cells are to be fixed (a setting would need a new training run)."""
+    sample = [str(c) for c in wrong[:1000]]
+    if not thousands and any(NUMBER_WITH_SEPARATOR.match(c) for c in sample):
+        return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
+                "write them without the separator")
+    return f"the model reads numbers in '{column}'; fix these cells"
 
 
 def _category_limit(rows: int) -> int:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.errors import UserError, did_you_mean
+from nnrun.data.base import tidy_label
+from nnrun.data.coded import coded_cells
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.csvfile import current_progress, read_columns, read_header
 from nnrun.data.problems import DataProblems
@@ -35,12 +37,14 @@ class InputRows:
 
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
-               keep: list[str] = (), target: str | None = None) -> InputRows:
+               keep: list[str] = (), target: str | None = None, classes: list[str] | None = None) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
     ``target_column`` may be present and is left out; ``keep`` names columns to copy
-    through (the run's ID columns are kept too when present); ``target`` names a
-    column to return raw (``evaluate --data``), required then."""
+    through (the run's ID columns are kept too when present); ``target`` names the
+    column of true values (``evaluate --data``), required then: read as numbers for a
+    regression, or as labels of the training's ``classes`` (their indices); its empty
+    cells and unknown labels are bad cells like any other."""
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
@@ -55,13 +59,16 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c]
     extra = accept_columns(header, names, str(path), allowed)
     numbers = [n for n in names if n not in strings]
+    numeric_target = target is not None and classes is None and target not in names
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
-                                *([target] if target and target not in names else [])]))
-    problems = DataProblems(str(path))
-    columns = read_columns(path, header, numbers, texts, problems, state.get("thousands"), current_progress(path))
+                                *([target] if target and target not in names and not numeric_target else [])]))
+    problems = DataProblems(str(path), scoring=True)
+    columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
+                           state.get("thousands"), current_progress(path))
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)
     rows.kept = {c: _as_text(columns, c) for c in kept}
-    rows.target = _as_text(columns, target) if target else None
+    if target is not None:
+        rows.target = _targets(columns, target, classes, problems)
     table = table_from(str(path), columns, names, strings)
     unknown = state.get("unknown", "error")
     if state:
@@ -73,6 +80,29 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         rows.x = table.numeric
     problems.raise_if_any()
     return rows
+
+
+def _targets(columns, name: str, classes: list[str] | None, problems: DataProblems) -> np.ndarray:
+    """The true values of column ``name``: float32 numbers (``classes`` None), or the
+    indices of the labels in ``classes``, read as training read them ("2.0" is "2").
+    Empty cells and unknown labels go to ``problems``."""
+    hint = "every row scored needs its true value; fill it in or drop the row"
+    if classes is None:
+        values = columns.number(name)
+        problems.add_cells("missing target", name, columns.lines[np.isnan(values)], hint=hint)
+        return values
+    codes, words = columns.coded[name] if name in columns.coded else coded_cells(_as_text(columns, name))
+    labels = [tidy_label(word) for word in words]
+    index = {label: i for i, label in enumerate(classes)}
+    known = np.array([index.get(label, -1) for label in labels] + [-1], np.int64)[codes]
+    missing = np.array([word == "" for word in words] + [False], bool)[codes]
+    problems.add_cells("missing target", name, columns.lines[missing], hint=hint)
+    unknown = (known < 0) & ~missing
+    shown = np.array(labels + [""], dtype=object)[codes[unknown]]
+    problems.add_cells("unknown class", name, columns.lines[unknown], shown,
+                       hint=f"the model knows {len(classes)} classes: {', '.join(classes[:20])}"
+                            + (", ..." if len(classes) > 20 else ""))
+    return known
 
 
 def _as_text(columns, name: str) -> np.ndarray:

@@ -46,8 +46,11 @@ class DataProblems:
     column of 200,000 bad cells costs no more to report than one of five.
     """
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, scoring: bool = False) -> None:
         self.origin = origin
+        # Rows for a trained model (predict, evaluate --data, serve): hints then fix the
+        # cells, not the data.source settings (those take a new training run).
+        self.scoring = scoring
         self.kinds: dict[str, _Kind] = {}
         self.rows: list[str] = []  # whole-row problems (wrong number of cells), shown first
 

@@ -94,7 +94,7 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
                 lines) -> Table:
     """A Table from cells already split into rows (a request's instances, ...), parsed
     as the CSV reader parses a file; every bad cell is reported in one error."""
-    problems = DataProblems(origin)
+    problems = DataProblems(origin, scoring=True)
     position, lines = {name: i for i, name in enumerate(header)}, np.asarray(lines, np.int64)
     numeric_names = [n for n in names if n not in categorical]
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
@@ -277,8 +277,8 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
                            np.array(words, dtype=object)[codes[unknown]],
-                           hint=f"'{column['name']}' was trained on {known}; or set data.source.unknown: ignore "
-                                "to encode unseen categories as all zeros")
+                           hint=f"'{column['name']}' was trained on {known}; fix the cells, or train with "
+                                "data.source.unknown: ignore to encode unseen categories as all zeros")
     rows = np.flatnonzero(~absent)
     out[rows, category[rows]] = 1.0
 
