@@ -320,6 +320,9 @@ def test_load_progress_shows_after_a_second(monkeypatch, capsys):
     update(1_000_000, 3_000_000)
     update(3_000_000, 3_000_000)
     assert capsys.readouterr().err == "reading big.csv (3.0 MB) ...\n"
+    update = loading._file_progress("big.csv", "parsing numbers in")  # the second pass of a file read as text
+    update(100_000, 300_000)
+    assert capsys.readouterr().err == "parsing numbers in big.csv (300,000 rows) ...\n"
 
 
 def test_reading_csv_is_lazy_and_the_bundled_data_never_loads_pyarrow(tmp_path):

@@ -21,7 +21,7 @@ def install() -> None:
     show_progress(_file_progress)
 
 
-def _file_progress(path: str) -> Progress:
+def _file_progress(path: str, what: str = "reading") -> Progress:
     start = time.monotonic()
     shown: dict = {}
 
@@ -29,7 +29,7 @@ def _file_progress(path: str) -> Progress:
         if not shown:
             if time.monotonic() - start < DELAY or done >= total:
                 return
-            shown["bar"] = _start(path, total)
+            shown["bar"] = _start(path, total, what)
         bar = shown["bar"]
         if bar is not None:
             bar.update(shown.setdefault("task", bar.task_ids[0]), completed=done)
@@ -39,16 +39,17 @@ def _file_progress(path: str) -> Progress:
     return update
 
 
-def _start(path: str, total: int):
+def _start(path: str, total: int, what: str):
     """A rich bar in a terminal; elsewhere one plain line and no bar (None)."""
-    size = f"{total / 1e6:.1f} MB"
+    size = f"{total / 1e6:.1f} MB" if what == "reading" else f"{total:,} rows"
     if not sys.stderr.isatty():
-        print(f"reading {path} ({size}) ...", file=sys.stderr, flush=True)
+        print(f"{what} {path} ({size}) ...", file=sys.stderr, flush=True)
         return None
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    bar = Progress("reading " + Path(path).name, BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+    amount = DownloadColumn() if what == "reading" else MofNCompleteColumn()  # bytes, or rows
+    bar = Progress(f"{what} {Path(path).name}", BarColumn(), amount, TimeRemainingColumn(),
                    console=Console(stderr=True), transient=True)
     bar.add_task("read", total=total)
     bar.start()

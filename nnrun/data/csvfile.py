@@ -36,18 +36,19 @@ from nnrun.data.reading import CountingFile, Progress, let_go
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
-_progress_factory: Callable[[str], Progress] | None = None
+_progress_factory: Callable[[str, str], Progress] | None = None
 
 
-def show_progress(factory: Callable[[str], Progress] | None) -> None:
-    """Set what reports reading progress: ``factory(path)`` returns the callback for
-    one file (the console's shows a bar once a file takes more than a second)."""
+def show_progress(factory: Callable[[str, str], Progress] | None) -> None:
+    """Set what reports reading progress: ``factory(path, what)`` returns the callback
+    for one file and one pass over it, ``what`` saying which ("reading", "parsing
+    numbers in"); the console's shows a bar once a pass takes more than a second."""
     global _progress_factory
     _progress_factory = factory
 
 
-def current_progress(path) -> Progress | None:
-    return _progress_factory(str(path)) if _progress_factory is not None else None
+def current_progress(path, what: str = "reading") -> Progress | None:
+    return _progress_factory(str(path), what) if _progress_factory is not None else None
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         as_text = True
         batches, counted = _batches(path, header, numbers, texts, as_text, progress)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
-    matrix, coded, found = _convert(batches, numbers, texts, as_text, thousands)
+    # Parsing numbers read as text is a second pass, of about the reading's length.
+    parsing = current_progress(path, "parsing numbers in") if as_text else None
+    matrix, coded, found = _convert(batches, numbers, texts, as_text, thousands, parsing)
     _pool().release_unused()  # the parser's last buffers
     lines = _row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
@@ -179,8 +182,8 @@ def _arrow_reason(exc: Exception) -> str:
     return "not UTF-8 text" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
 
 
-def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None
-             ) -> tuple[np.ndarray, dict[str, Coded], dict[str, TextNumbers]]:
+def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None,
+             progress: Progress | None = None) -> tuple[np.ndarray, dict[str, Coded], dict[str, TextNumbers]]:
     """A (rows, len(numbers)) float32 matrix of the number columns, the text columns,
     tidied, as codes into their distinct cells, and, for number columns read as text
     (``as_text``), what :mod:`.cells` found in them (reported once the lines are
@@ -213,6 +216,8 @@ def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thous
         for name in texts:
             pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name]))
         start = stop
+        if progress is not None:  # in rows
+            progress(start, len(matrix))
         if len(batches) % 8 == 0:  # the copied batches' memory back to the system as the matrix fills
             del batch
             _pool().release_unused()
