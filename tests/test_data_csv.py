@@ -112,7 +112,19 @@ def test_class_missing_from_training_split(run_cli, tmp_path):
     (tmp_path / "data" / "test.csv").write_text("size,shade,label\n3,light,dog\n2,dark,cat\n")
     result = train(run_cli, config)
     assert result.exit_code == 2
-    assert "class 'dog' has no samples in the training split" in result.output
+    assert "data.source: class 'dog' is only in the test file, never in the training data: fix the label there, " \
+        "or add rows of it to the training file" in result.output
+
+
+def test_a_single_row_class_held_out_is_called_a_possible_typo(run_cli, tmp_path):
+    lines = ["size,shade,label"] + [f"{i},dark,{'cat' if i % 2 else 'dog'}" for i in range(40)] + ["7,dark,dgo"]
+    config = csv_config(tmp_path, SOURCE, lines, split="{validation: 0, test: 0.5, stratify: false}")
+    outputs = [run_cli("validate", config, "--set", f"seed={seed}") for seed in range(6)]
+    held_out = [r for r in outputs if "'dgo' has a single row" in r.output]  # the seeds whose split holds it out
+    assert held_out and all(r.exit_code == 2 for r in held_out)
+    result = held_out[0]
+    assert "class 'dgo' has a single row, which the split held out (a typo in a label?); fix the label, or use " \
+        "more data, smaller validation/test fractions, or stratify: true" in result.output
 
 
 def test_explicit_validation_and_test_files(run_cli, tmp_path):

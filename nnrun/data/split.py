@@ -65,7 +65,7 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
     indices = {name: np.flatnonzero(owner == k) for k, name in enumerate(SPLITS)}
     _check_not_empty(indices, {"train": 1.0, **fractions})
     if data.task == "classification":
-        _check_every_class_trains(data, indices["train"])
+        _check_every_class_trains(data, indices["train"], config)
     return indices
 
 
@@ -81,13 +81,26 @@ def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float]) -
             )])
 
 
-def _check_every_class_trains(data: Dataset, train: np.ndarray) -> None:
-    """A class the model never sees in training cannot be learned (or scored fairly)."""
+def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitConfig) -> None:
+    """A class the model never sees in training cannot be learned (or scored fairly).
+    The message says why it has none: it is only in a validation or test file, or it
+    is a single row (often a typo in a label), or the split left it out."""
     counts = np.bincount(data.y[train], minlength=data.num_classes)
-    absent = [data.class_names[c] for c in np.flatnonzero(counts == 0)]
-    if absent:
+    absent = np.flatnonzero(counts == 0)
+    if not len(absent):
+        return
+    totals = np.bincount(data.y, minlength=data.num_classes)
+    names = [repr(str(data.class_names[c])) for c in absent]
+    if data.assigned is not None and all((data.assigned[data.y == c] != ANYWHERE).all() for c in absent):
+        files = sorted({"validation" if code == VALIDATION else "test"
+                        for c in absent for code in np.unique(data.assigned[data.y == c])})
         raise ConfigError("", [Problem(
-            "data.split",
-            f"class {', '.join(repr(c) for c in absent)} has no samples in the training split; use more data, "
-            "smaller validation/test fractions, or stratify: true",
-        )])
+            "data.source",
+            f"class {', '.join(names)} is only in the {' and '.join(files)} file, never in the training data: "
+            "fix the label there, or add rows of it to the training file")])
+    remedy = "use more data, smaller validation/test fractions" + ("" if config.stratify else ", or stratify: true")
+    if all(totals[c] == 1 for c in absent):
+        what = f"has a single row, which the split held out (a typo in a label?); fix the label, or {remedy}"
+    else:
+        what = f"has no samples in the training split; {remedy}"
+    raise ConfigError("", [Problem("data.split", f"class {', '.join(names)} {what}")])
