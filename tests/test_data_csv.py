@@ -97,6 +97,10 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (ROWS[:5], SOURCE, "data.split.test: the test split would be empty"),
         (["size,size,label", "1,2,cat"], "{type: csv, path: data/table.csv, target: label}",
          "table.csv: the header names 'size' more than once"),
+        (["size;shade;label", "1;dark;cat"], SOURCE,
+         "table.csv: the header is one column, 'size;shade;label': the file looks separated by ';'\n"
+         "  hint: nnrun reads comma-separated files; save it as CSV with commas"),
+        (["size\tshade\tlabel", "1\tdark\tcat"], SOURCE, "the file looks separated by tabs"),
     ],
 )
 def test_bad_csv_data_is_a_clear_error(run_cli, tmp_path, lines, source, fragment):
@@ -104,6 +108,20 @@ def test_bad_csv_data_is_a_clear_error(run_cli, tmp_path, lines, source, fragmen
     assert result.exit_code == 2
     assert fragment in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_file_not_in_utf8_says_how_to_save_it(run_cli, tmp_path):
+    config = csv_config(tmp_path, SOURCE)
+    (tmp_path / "data" / "table.csv").write_bytes("size,shade,label\n1,dünkel,cat\n2,light,dog\n".encode("latin-1"))
+    result = train(run_cli, config)
+    assert result.exit_code == 2
+    assert "table.csv, line 2: not UTF-8 text (bad byte at offset 20)\n  hint: save the file as UTF-8 " \
+        "(spreadsheet programs call it 'CSV UTF-8')" in result.output
+    lines = ["size,shade,label"] + [f"{i},dark,{'cat' if i % 2 else 'dog'}" for i in range(3000)]
+    (tmp_path / "data" / "table.csv").write_bytes(("\n".join(lines) + "\n4,dünkel,cat\n").encode("latin-1"))
+    result = train(run_cli, config)  # past the header's first block, the reader finds it
+    assert result.exit_code == 2
+    assert "not a valid CSV file (not UTF-8 text; save the file as UTF-8" in result.output
 
 
 def test_class_missing_from_training_split(run_cli, tmp_path):

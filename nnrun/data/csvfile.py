@@ -35,6 +35,7 @@ from nnrun.data.problems import DataProblems
 from nnrun.data.reading import CountingFile, Progress, let_go
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
+UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
 _progress_factory: Callable[[str, str], Progress] | None = None
 
@@ -82,12 +83,21 @@ def read_header(path: Path, hint: str | None = None) -> list[str]:
         raise UserError(f"{path}: no such file", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    except UnicodeDecodeError as exc:  # in the first block read, which starts the file
+        with open(path, "rb") as raw:
+            line = raw.read(exc.start).count(b"\n") + 1
+        raise UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {exc.start})",
+                        hint=UTF8_HINT) from None
     except csv.Error as exc:
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
         raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
+    if len(header) == 1:  # a file separated by something else reads as one column
+        separator = next((s for s in (";", "\t", "|") if s in header[0]), None)
+        if separator:
+            shown = {"\t": "tabs"}.get(separator, f"'{separator}'")
+            raise UserError(f"{path}: the header is one column, {header[0]!r}: the file looks separated by {shown}",
+                            hint="nnrun reads comma-separated files; save it as CSV with commas")
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
@@ -179,7 +189,7 @@ def _pool():
 
 def _arrow_reason(exc: Exception) -> str:
     text = str(exc).split("\n")[0]
-    return "not UTF-8 text" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
+    return f"not UTF-8 text; {UTF8_HINT}" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
 
 
 def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None,
