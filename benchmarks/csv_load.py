@@ -2,6 +2,11 @@
 
     python benchmarks/csv_load.py                  # 200,000 x 41 (about 61 MB), 3 rounds
     python benchmarks/csv_load.py --smoke          # 2,000 rows, proves the script runs
+    python benchmarks/csv_load.py --separators     # numbers written "12,345.67": the text path
+
+With ``--separators`` the numbers are written with thousands separators (quoted, as a
+spreadsheet exports them) and the config declares ``thousands: ","``, so nnrun reads
+every number column as text and parses it itself; pandas is given ``thousands=","``.
 
 The file is generated (seeded) into a temporary folder: 39 number columns, one
 categorical column `segment` (6 values) and an integer class label `label` (3
@@ -44,8 +49,9 @@ PINNED = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 NUMBERS, SEGMENTS, CLASSES = 39, ("north", "south", "east", "west", "centre", "islands"), 3
 
 
-def write_csv(path: Path, rows: int, seed: int = 0) -> None:
-    """Numbers with 4 decimals, a category and a label, written in chunks to bound memory."""
+def write_csv(path: Path, rows: int, seed: int = 0, separators: bool = False) -> None:
+    """Numbers with 4 decimals (or, with ``separators``, in the thousands with 2 decimals
+    and separators), a category and a label, written in chunks to bound memory."""
     rng = np.random.default_rng(seed)
     header = [f"x{i}" for i in range(NUMBERS)] + ["segment", "label"]
     with open(path, "w", encoding="utf-8") as handle:
@@ -55,14 +61,15 @@ def write_csv(path: Path, rows: int, seed: int = 0) -> None:
             numbers = rng.normal(size=(n, NUMBERS))
             segment = np.array(SEGMENTS)[rng.integers(0, len(SEGMENTS), n)]
             label = (numbers[:, 0] + numbers[:, 1] > 0).astype(int) + (numbers[:, 2] > 1).astype(int)
-            lines = [",".join(f"{v:.4f}" for v in row) + f",{s},{c}" for row, s, c in zip(numbers, segment, label)]
+            cell = (lambda v: f'"{v * 10_000:,.2f}"') if separators else (lambda v: f"{v:.4f}")
+            lines = [",".join(cell(v) for v in row) + f",{s},{c}" for row, s, c in zip(numbers, segment, label)]
             handle.write("\n".join(lines) + "\n")
 
 
 CONFIG = """name: big
 seed: 0
 data:
-  source: {{type: csv, path: {path}, target: label, categorical: [segment]}}
+  source: {{type: csv, path: {path}, target: label, categorical: [segment]{options}}}
   split: {{validation: 0.1, test: 0.1}}
   preprocess: [standardize]
 model:
@@ -102,6 +109,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3, help="alternated rounds (median reported)")
     parser.add_argument("--smoke", action="store_true", help="2,000 rows, one round")
+    parser.add_argument("--separators", action="store_true", help='numbers with thousands separators ("12,345.67")')
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.rounds = 2_000, 1
@@ -118,15 +126,17 @@ def main() -> None:
 
 def run(folder: Path, args) -> None:
     data, small, run_dir = folder / "big.csv", folder / "small.csv", folder / "run"
-    write_csv(data, args.rows)
+    write_csv(data, args.rows, separators=args.separators)
     with open(data, encoding="utf-8") as handle:
         small.write_text("".join(handle.readline() for _ in range(101)))
     config, small_config = folder / "big.yaml", folder / "small.yaml"
-    config.write_text(CONFIG.format(path=data, classes=CLASSES))
-    small_config.write_text(CONFIG.format(path=small, classes=CLASSES))
+    options = ", thousands: ','" if args.separators else ""
+    config.write_text(CONFIG.format(path=data, classes=CLASSES, options=options))
+    small_config.write_text(CONFIG.format(path=small, classes=CLASSES, options=options))
     subprocess.run(nnrun_command("train", str(config), "--run-dir", str(run_dir), "--quiet"), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    pandas = PEAK + ("import time, pandas; start = time.perf_counter(); pandas.read_csv(sys.argv[1]); "
+    pandas = PEAK + ("import time, pandas; start = time.perf_counter(); "
+                     f"pandas.read_csv(sys.argv[1]{', thousands=chr(44)' if args.separators else ''}); "
                      "sys.stderr.write(f'CALL_S={time.perf_counter() - start}\\n')")
     has_pandas = importlib.util.find_spec("pandas") is not None  # a reference only, never an nnrun dependency
     if not has_pandas:
