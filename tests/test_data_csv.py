@@ -118,10 +118,12 @@ def test_a_file_not_in_utf8_says_how_to_save_it(run_cli, tmp_path):
     assert "table.csv, line 2: not UTF-8 text (bad byte at offset 20)\n  hint: save the file as UTF-8 " \
         "(spreadsheet programs call it 'CSV UTF-8')" in result.output
     lines = ["size,shade,label"] + [f"{i},dark,{'cat' if i % 2 else 'dog'}" for i in range(3000)]
-    (tmp_path / "data" / "table.csv").write_bytes(("\n".join(lines) + "\n4,dünkel,cat\n").encode("latin-1"))
-    result = train(run_cli, config)  # past the header's first block, the reader finds it
+    text = ("\ufeff" + "\n".join(lines) + "\n4,dünkel,cat\n")  # a byte order mark first, as Excel writes
+    (tmp_path / "data" / "table.csv").write_bytes(text.encode("utf-8")[:3] + text[1:].encode("latin-1"))
+    result = train(run_cli, config)  # past the header's first block: the reader finds it
     assert result.exit_code == 2
-    assert "not a valid CSV file (not UTF-8 text; save the file as UTF-8" in result.output
+    offset = len(text[1:].encode("latin-1").split(b"\xfc")[0]) + 3
+    assert f"table.csv, line 3002: not UTF-8 text (bad byte at offset {offset})" in result.output
 
 
 def test_class_missing_from_training_split(run_cli, tmp_path):
@@ -224,3 +226,17 @@ def test_coded_columns_encode_as_the_cells_do(tmp_path):
     expected = [[1, 1, 0], [2, 0, 1], [3, 1, 0], [4, 1, 0], [5, 0, 0], [6, 1, 0]]
     assert encode_columns(read, state).tolist() == expected
     assert encode_columns(given, state).tolist() == expected
+
+
+def test_a_class_without_rows_is_not_said_to_be_in_a_file():
+    # One-hot targets with a column never set: class '3' has no rows anywhere.
+    from nnrun.data import Dataset, SplitConfig, split_indices
+    from nnrun.errors import ConfigError
+
+    y = np.arange(30) % 3
+    data = Dataset(np.zeros((30, 2), np.float32), y, "classification", ["a", "b"], ["0", "1", "2", "3"],
+                   assigned=np.where(np.arange(30) < 24, -1, 2).astype(np.int8))
+    with pytest.raises(ConfigError) as error:
+        split_indices(data, SplitConfig(validation=0, test=0), np.random.default_rng(0))
+    message = str(error.value.problems[0].message)
+    assert "class '3' has no samples in the training split" in message and "file" not in message

@@ -13,6 +13,7 @@ import pytest
 
 from nnrun.data.csvfile import read_columns, read_header
 from nnrun.data.problems import DataProblems
+from nnrun.errors import UserError
 
 
 def people(rows: int = 60, income=lambda i: f'"{10_000 + 997 * i:,}"', extra: dict | None = None) -> list[str]:
@@ -133,12 +134,38 @@ def test_a_file_of_bad_cells_is_read_without_loading_pandas(tmp_path):
     import subprocess
     import sys
 
+    pytest.importorskip("pandas")
     (tmp_path / "t.csv").write_text('a,b\n"1,234",x\n"5,678",2\n')
     code = ("import sys; from nnrun.data.csvfile import read_columns; from nnrun.data.problems import DataProblems; "
             f"p = DataProblems('t'); read_columns(__import__('pathlib').Path({str(tmp_path / 't.csv')!r}), ['a', 'b'], "
             "['a', 'b'], [], p, thousands=','); assert p; print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_numbers_read_as_text_are_the_same_float32_as_read_typed(tmp_path):
+    # A bad cell anywhere, or a declared separator, sends every number column down the
+    # text path: the values must not depend on which path read them.
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=3000) * 10.0 ** rng.integers(-8, 9, 3000)
+    formats = ["{:.9g}", "{:.3f}", "{:e}", "{:+.5g}", " {:.2f} ", "{:.17g}"]
+    cells = [formats[i % len(formats)].format(v) for i, v in enumerate(values)] + [".5", "5.", "-0", "NA", "1e-45"]
+    text = "a,b\n" + "\n".join(f"{c},1" for c in cells) + "\n"
+    typed, report = _read(tmp_path, text)
+    assert not report
+    as_text, report = _read(tmp_path, text.replace("\n.5,1\n", "\n.5,x\n"))
+    assert "not a number (1 cell)" in report
+    np.testing.assert_array_equal(as_text.number("a").view(np.uint32), typed.number("a").view(np.uint32))
+
+
+def test_rows_for_a_trained_model_read_its_separator_and_survive_odd_text():
+    from nnrun.data.table import build_table
+
+    table = build_table("request", ["income"], [["26,643"], ["1,000"]], ["income"], [], [0, 1], thousands=",")
+    np.testing.assert_array_equal(table.numeric[:, 0], np.float32([26643, 1000]))
+    with pytest.raises(UserError) as error:  # a lone surrogate (JSON allows one) is a bad cell, not a crash
+        build_table("request", ["a"], [["1\ud800"]], ["a"], [], [0])
+    assert "line 0, column 'a': '1?'" in str(error.value) and "the model reads numbers in 'a'" in str(error.value)
 
 
 def test_messy_file_trains_and_predict_keeps_the_ids(run_cli, tmp_path):
@@ -199,11 +226,17 @@ def test_evaluate_data_reads_a_regression_target_as_training_did(run_cli, tmp_pa
     result = run_cli("evaluate", "run", "--data", "houses.csv")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "run" / "eval-houses.json").read_text())["samples"] == 40
-    (tmp_path / "bad.csv").write_text("\n".join(rows[:3] + ["53,", '54,"1,2,3"']) + "\n")
+    (tmp_path / "bad.csv").write_text("\n".join(rows[:3] + ["53,", '54,"1,2,3"', "55,inf"]) + "\n")
     result = run_cli("evaluate", "run", "--data", "bad.csv")
     assert result.exit_code == 2
     assert "missing target (1 cell):\n    line 4, column 'price'" in result.output
     assert "not a number (1 cell):\n    line 5, column 'price': '1,2,3'" in result.output
+    assert "not a finite number (1 cell):\n    line 6, column 'price': 'inf'" in result.output
+    (tmp_path / "inf.csv").write_text("size,price\n50,1e39\n51,-inf\n")  # no other bad cell
+    result = run_cli("evaluate", "run", "--data", "inf.csv")
+    assert result.exit_code == 2
+    assert "not a finite number (2 cells):\n    line 2, column 'price': '1e39'\n    line 3, column 'price': '-inf'" \
+        in result.output
 
 
 def test_predict_keep_names_a_missing_column(run_cli, tmp_path):

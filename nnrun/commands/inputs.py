@@ -121,7 +121,7 @@ def table_samples(header: list[str], rows: list[list[str]], lines: list[int], sa
     state = columns or {}
     allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
     accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
-    table = build_table(str(source), header, rows, names, categorical, lines)
+    table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"))
     if columns:
         return encode_columns(table, columns, unseen=state.get("unknown", "error"))
     missing = np.isnan(table.numeric)

@@ -93,8 +93,8 @@ class ServedModel:
         strings = [c["name"] for c in columns if c["type"] != "number"]  # categories and texts
         rows = [[_cell(instance[name]) for name in names] for instance in instances]
         lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
-        table = build_table("request", names, rows, names, strings, lines)
         encoding = self.trained.preprocessing.encoding()
+        table = build_table("request", names, rows, names, strings, lines, (encoding or {}).get("thousands"))
         x = encode_columns(table, encoding, unseen="error") if encoding else table.numeric.astype(np.float32)
         return x.reshape((len(x), *self.trained.preprocessing.input_shape))
 

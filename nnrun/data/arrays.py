@@ -49,7 +49,7 @@ def strings(cells: list[str]):
     """Python strings as an arrow string array."""
     import pyarrow as pa
 
-    encoded = [cell.encode("utf-8", "surrogatepass") for cell in cells]
+    encoded = [cell.encode("utf-8", "replace") for cell in cells]  # a lone surrogate (JSON allows one) as "?"
     offsets = np.zeros(len(encoded) + 1, np.int32)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))

@@ -31,8 +31,10 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped,
 NUMBER = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
 PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?\d{1,3}([,.' ]\d{3})+(\.\d+)?$")
-# $85,210  12%  852,10 (a decimal comma): digits with a currency or percent sign, or commas
-NUMBER_WITH_SYMBOLS = re.compile(r"^([$€£¥]\s?)?[+-]?([$€£¥]\s?)?\d[\d.,' ]*(\s?[%$€£¥])?$")
+# $85,210  12%  (a currency or percent sign)  852,10  1.234,5  (a decimal comma); not
+# dates, versions or addresses such as 01.02.2023 and 10.0.0.1
+NUMBER_WITH_SYMBOLS = re.compile(r"^[+-]?[$€£¥]\s?[+-]?\d[\d.,' ]*$|^[+-]?\d[\d.,' ]*\s?[%$€£¥]$"
+                                 r"|^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d{1,2}$")
 
 
 @dataclass
@@ -159,8 +161,9 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
                 "data.source.ignore")
     distinct = len(set(wrong.tolist()))
     mostly = len(wrong) > present / 2
-    if mostly and distinct <= _category_limit(present):
-        return f"'{column}' looks like categories ({distinct} distinct values); list it under data.source.categorical"
+    if mostly and distinct < len(wrong) and distinct <= _category_limit(present):  # values that repeat
+        return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
+                "list it under data.source.categorical")
     if mostly and distinct >= 0.9 * len(wrong):
         every = "every" if distinct == len(wrong) else "nearly every"
         return f"'{column}' holds a different text in {every} row, like an ID; name it in data.source.id"
@@ -171,7 +174,7 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None) -> str:
     """The hint for such cells in rows for a trained model, which reads the column as
     training did: the cells are to be fixed (a setting would need a new training run)."""
     sample = [str(c) for c in wrong[:1000]]
-    if not thousands and any(NUMBER_WITH_SEPARATOR.match(c) for c in sample):
+    if not thousands and sum(bool(NUMBER_WITH_SEPARATOR.match(c)) for c in sample) > len(sample) / 2:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
                 "write them without the separator")
     return f"the model reads numbers in '{column}'; fix these cells"

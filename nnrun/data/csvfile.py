@@ -17,10 +17,12 @@ with ``thousands=","`` a number may hold that separator between groups of three 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -83,11 +85,8 @@ def read_header(path: Path, hint: str | None = None) -> list[str]:
         raise UserError(f"{path}: no such file", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
-    except UnicodeDecodeError as exc:  # in the first block read, which starts the file
-        with open(path, "rb") as raw:
-            line = raw.read(exc.start).count(b"\n") + 1
-        raise UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {exc.start})",
-                        hint=UTF8_HINT) from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except csv.Error as exc:
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
@@ -145,8 +144,7 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     words = pa.dictionary(pa.int32(), pa.string())
     types = {**{n: pa.string() if as_text else pa.float32() for n in numbers}, **{n: words for n in texts}}
     read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK)
-    skip = lambda row: "skip"  # noqa: E731 (its own object: let_go counts its references)
-    parse = pcsv.ParseOptions(invalid_row_handler=skip)
+    parse = pcsv.ParseOptions(invalid_row_handler=_skip_row)
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=NULLS,
                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
     # The whole-file reader parses blocks on every core at once (pyarrow's streaming
@@ -155,14 +153,37 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     try:
         with open(path, "rb", buffering=0) as handle:
             counting = CountingFile(handle, progress, total)
-            with let_go(counting, skip):
+            with let_go(counting):
                 table = pcsv.read_csv(counting, read_options=read, parse_options=parse, convert_options=convert,
                                       memory_pool=_pool())
     except pa.ArrowInvalid as exc:
-        if "conversion error" in str(exc) and "UTF8" not in str(exc):
+        if "UTF8" in str(exc):
+            raise _not_utf8(path) from None
+        if "conversion error" in str(exc):
             raise
         raise UserError(f"{path}: not a valid CSV file ({_arrow_reason(exc)})") from None
     return table.to_batches(), (counting.breaks, counting.last)
+
+
+def _not_utf8(path: Path) -> UserError:
+    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
+    decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
+    with open(path, "rb") as raw:
+        while block := raw.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                offset += exc.start
+                line += block[: exc.start].count(b"\n")
+                break
+            offset, line = offset + len(block), line + block.count(b"\n")
+    return UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {offset})", hint=UTF8_HINT)
+
+
+def _skip_row(row) -> str:
+    """Rows of the wrong width are skipped by the reader and reported by _row_lines.
+    A module function: the reader's threads never hold its last reference."""
+    return "skip"
 
 
 def _hand_back_freed_arrays() -> None:
@@ -189,7 +210,7 @@ def _pool():
 
 def _arrow_reason(exc: Exception) -> str:
     text = str(exc).split("\n")[0]
-    return f"not UTF-8 text; {UTF8_HINT}" if "UTF8" in text else re.sub(r"^CSV parse error: ", "", text)
+    return re.sub(r"^CSV parse error: ", "", text)
 
 
 def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None,
@@ -207,35 +228,37 @@ def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thous
     # Text cells are parsed by arrow's kernels, which let go of the interpreter: the
     # columns of a batch on every core at once (a 100 MB file with separators in 8.7
     # million cells: 2.4-2.8 s on two cores instead of 4.5 s).
-    workers = ThreadPoolExecutor(os.cpu_count() or 1) if as_text else None
-    batches.reverse()
-    while batches:
-        batch = batches.pop()  # dropped once copied: the parsed file and the matrix are not held twice
-        stop = start + batch.num_rows
-        # Each column is copied whole into a row of the block, then the block in one
-        # transposing copy: written column by column, the matrix took 2 to 5 times as long.
-        if numbers:
-            if block.shape[1] < batch.num_rows:
-                block = np.empty((len(numbers), batch.num_rows), np.float32)
-            columns = block[:, : batch.num_rows]
-            parsed = workers.map(lambda name, s=start, b=batch: found[name].add(b.column(name), s), numbers) \
-                if workers else (batch.column(name) for name in numbers)
-            for i, column in enumerate(parsed):
-                floats_into(column, columns[i])
-            matrix[start:stop] = columns.T
-        for name in texts:
-            pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name]))
-        start = stop
-        if progress is not None:  # in rows
-            progress(start, len(matrix))
-        if len(batches) % 8 == 0:  # the copied batches' memory back to the system as the matrix fills
-            del batch
-            _pool().release_unused()
-    if workers:
-        workers.shutdown()
+    with ThreadPoolExecutor(_cores()) if as_text else nullcontext() as workers:
+        batches.reverse()
+        while batches:
+            batch = batches.pop()  # dropped once copied: the parsed file and the matrix are not held twice
+            stop = start + batch.num_rows
+            # Each column is copied whole into a row of the block, then the block in one
+            # transposing copy: written column by column, the matrix took 2 to 5 times as long.
+            if numbers:
+                if block.shape[1] < batch.num_rows:
+                    block = np.empty((len(numbers), batch.num_rows), np.float32)
+                columns = block[:, : batch.num_rows]
+                parsed = workers.map(lambda name, s=start, b=batch: found[name].add(b.column(name), s), numbers) \
+                    if workers else (batch.column(name) for name in numbers)
+                for i, column in enumerate(parsed):
+                    floats_into(column, columns[i])
+                matrix[start:stop] = columns.T
+            for name in texts:
+                pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name]))
+            start = stop
+            if progress is not None:  # in rows
+                progress(start, len(matrix))
+            if len(batches) % 8 == 0:  # the copied batches' memory back to the system as the matrix fills
+                del batch
+                _pool().release_unused()
     coded = {name: (np.concatenate(parts) if parts else np.empty(0, np.intp), list(vocabulary[name]))
              for name, parts in pieces.items()}
     return matrix, coded, found
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _tidy_codes(column, vocabulary: dict[str, int]) -> np.ndarray:

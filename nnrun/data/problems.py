@@ -7,7 +7,7 @@ its first few cells by line and column, a count of the rest, and one hint per co
 
     error: data/people.csv: 4 bad cells in the data
       not a number (3 cells):
-        line 3, column 'income': ' 53,697 '
+        line 3, column 'income': '53,697'
         line 8, column 'income': '1,204'
         line 9, column 'age': 'n.a.'
         hint: 'income' holds numbers with a thousands separator; set data.source.thousands: ","

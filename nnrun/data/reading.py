@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from typing import Callable
 
@@ -57,10 +58,9 @@ class CountingFile(io.RawIOBase):
 def let_go(*objects, seconds: float = 2.0):
     """Wait, after the block, until arrow's threads hold no reference to ``objects``.
 
-    The reader gives up the Python objects it was handed (the file, the row handler)
-    on one of its worker threads, a moment after ``read_csv`` has returned, and that
-    thread must take the interpreter lock to do it. If the process is already exiting
-    by then (``nnrun predict ... -o -`` ends right after reading), Python ends the
+    The reader gives up the Python file object it was handed on one of its worker
+    threads, a moment after ``read_csv`` has returned, and that thread must take the
+    interpreter lock to do it. If the process is already exiting by then (``nnrun predict ... -o -`` ends right after reading), Python ends the
     thread from inside arrow's C++ code and the process aborts ("terminate called
     without an active exception", exit code 134; 1 run in 40). Waiting here, with the
     lock let go, is bounded and takes a few microseconds."""
@@ -70,6 +70,9 @@ def let_go(*objects, seconds: float = 2.0):
     before = references()
     try:
         yield
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)  # a frame of the failed read() would hold the file
+        raise
     finally:
         deadline = time.monotonic() + seconds
         while any(now > then for now, then in zip(references(), before)) and time.monotonic() < deadline:

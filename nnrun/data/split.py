@@ -91,13 +91,14 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitCon
         return
     totals = np.bincount(data.y, minlength=data.num_classes)
     names = [repr(str(data.class_names[c])) for c in absent]
-    if data.assigned is not None and all((data.assigned[data.y == c] != ANYWHERE).all() for c in absent):
+    if data.assigned is not None and all(totals[c] and (data.assigned[data.y == c] != ANYWHERE).all()
+                                         for c in absent):
         files = sorted({"validation" if code == VALIDATION else "test"
                         for c in absent for code in np.unique(data.assigned[data.y == c])})
         raise ConfigError("", [Problem(
             "data.source",
-            f"class {', '.join(names)} is only in the {' and '.join(files)} file, never in the training data: "
-            "fix the label there, or add rows of it to the training file")])
+            f"class {', '.join(names)} is only in the {' and '.join(files)} file{'s' if len(files) > 1 else ''}, "
+            "never in the training data: fix the label there, or add rows of it to the training file")])
     remedy = "use more data, smaller validation/test fractions" + ("" if config.stratify else ", or stratify: true")
     if all(totals[c] == 1 for c in absent):
         what = f"has a single row, which the split held out (a typo in a label?); fix the label, or {remedy}"

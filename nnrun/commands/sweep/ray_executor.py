@@ -76,21 +76,22 @@ def run_ray(swept, search, state) -> None:
     if started_here:
         ray.init(address=executor.address, num_cpus=executor.cpus if not executor.address else None,
                  include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    try:
-        tuner = _tuner(tune, swept, search, state)
-        with stopped_by_signals():  # after ray.init, whose own SIGTERM handler exits at once
-            tuner.fit()
-    except KeyboardInterrupt:
-        # Ray ends the trials' workers; each keeps the checkpoint of its last epoch.
-        state.stopping()
-        for trial in list(state.trials.values()):
-            if trial.status == "running":
-                state.finished(trial, {"status": "interrupted", "message": "stopped by Ctrl-C",
-                                       "best": trial.best, "best_epoch": trial.best_epoch, "epochs": trial.epochs})
-        raise
-    finally:
-        if started_here:
-            ray.shutdown()
+    # From here on, not before: ray.init sets a SIGTERM handler of its own that exits at once.
+    with stopped_by_signals():
+        try:
+            _tuner(tune, swept, search, state).fit()
+        except KeyboardInterrupt:
+            # Ray ends the trials' workers; each keeps the checkpoint of its last epoch.
+            state.stopping()
+            for trial in list(state.trials.values()):
+                if trial.status == "running":
+                    state.finished(trial, {"status": "interrupted", "message": "stopped by Ctrl-C",
+                                           "best": trial.best, "best_epoch": trial.best_epoch,
+                                           "epochs": trial.epochs})
+            raise
+        finally:
+            if started_here:
+                ray.shutdown()
 
 
 def _tuner(tune, swept, search, state):
