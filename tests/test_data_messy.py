@@ -158,6 +158,15 @@ def test_numbers_read_as_text_are_the_same_float32_as_read_typed(tmp_path):
     np.testing.assert_array_equal(as_text.number("a").view(np.uint32), typed.number("a").view(np.uint32))
 
 
+def test_infinite_cells_are_bad_cells_on_either_path(tmp_path):
+    text = "a,b\n1,2\ninf,3\n4,1e39\n5,-Infinity\n"
+    for file in (text, text + "6,x\n"):  # typed, and read as text for the bad cell
+        columns, report = _read(tmp_path, file)
+        assert "not a finite number (3 cells):\n    line 3, column 'a'" in report
+        assert "line 4, column 'b'" in report and "line 5, column 'b'" in report
+        assert np.isfinite(columns.numbers).all()
+
+
 def test_rows_for_a_trained_model_read_its_separator_and_survive_odd_text():
     from nnrun.data.table import build_table
 

@@ -90,10 +90,7 @@ def _targets(columns, name: str, classes: list[str] | None, problems: DataProble
     if classes is None:
         values = columns.number(name)
         problems.add_cells("missing target", name, columns.lines[np.isnan(values)], hint=hint)
-        infinite = np.isinf(values)  # the text path has reported its own already
-        if infinite.any() and "not a finite number" not in problems.kinds:
-            problems.add_cells("not a finite number", name, columns.lines[infinite], values[infinite])
-        return values
+        return values  # infinite ones are bad cells already, as in any number column
     codes, words = columns.coded[name] if name in columns.coded else coded_cells(_as_text(columns, name))
     labels = [tidy_label(word) for word in words]
     index = {label: i for i, label in enumerate(classes)}
