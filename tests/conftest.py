@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -7,6 +8,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for gradcheck
+
+
+def run_python(code: str, **options) -> subprocess.CompletedProcess:
+    """``python -c CODE`` in a process of its own (a fresh interpreter: what it imports,
+    how it starts and exits), its output captured as text."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, **options)
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
+from conftest import run_python
 
 ROOT_CODE = "from nnrun.engine import allocator\n"
 
@@ -16,8 +16,7 @@ def _run(code: str, **env) -> str:
     import os
 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    result = subprocess.run([sys.executable, "-c", ROOT_CODE + code], capture_output=True, text=True,
-                            env={**environment, **env})
+    result = run_python(ROOT_CODE + code, env={**environment, **env})
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

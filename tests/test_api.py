@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nnrun
-from conftest import ROOT
+from conftest import ROOT, run_python
 from nnrun.errors import UserError
 
 
@@ -137,9 +137,6 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
 
 
 def test_import_nnrun_stays_light():
-    import subprocess
-    import sys
-
     code = "import sys, nnrun; print(sorted(m for m in ('numpy', 'nnrun.api', 'rich') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = run_python(code, check=True).stdout
     assert out.strip() == "[]"

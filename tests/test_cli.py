@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from nnrun.store.tensorfile import load_weights
+from conftest import run_python
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -182,6 +181,6 @@ def test_running_the_command_line_in_a_process_leaves_its_objects_collectable(tm
             f"sys.argv = ['nnrun', 'validate', {str(CONFIGS / 'iris.yaml')!r}]\n"
             "from nnrun.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
             "del big\ngc.collect()\nprint('collected' if alive() is None else 'kept')\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = run_python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "collected"

@@ -14,6 +14,7 @@ import pytest
 from nnrun.data.csvfile import read_columns, read_header
 from nnrun.data.problems import DataProblems
 from nnrun.errors import UserError
+from conftest import run_python
 
 
 def people(rows: int = 60, income=lambda i: f'"{10_000 + 997 * i:,}"', extra: dict | None = None) -> list[str]:
@@ -131,15 +132,12 @@ def test_the_hint_for_text_in_a_number_column_fits_the_text(tmp_path, cells, hin
 def test_a_file_of_bad_cells_is_read_without_loading_pandas(tmp_path):
     # pyarrow imports pandas, when installed, the first time a Python value becomes an
     # arrow one: 0.3-0.5 s for a file whose cells are read as text.
-    import subprocess
-    import sys
-
     pytest.importorskip("pandas")
     (tmp_path / "t.csv").write_text('a,b\n"1,234",x\n"5,678",2\n')
     code = ("import sys; from nnrun.data.csvfile import read_columns; from nnrun.data.problems import DataProblems; "
             f"p = DataProblems('t'); read_columns(__import__('pathlib').Path({str(tmp_path / 't.csv')!r}), ['a', 'b'], "
             "['a', 'b'], [], p, thousands=','); assert p; print('pandas' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -368,14 +366,11 @@ def test_load_progress_shows_after_a_second(monkeypatch, capsys):
 
 
 def test_reading_csv_is_lazy_and_the_bundled_data_never_loads_pyarrow(tmp_path):
-    import subprocess
-    import sys
-
     code = ("import sys; from typer.testing import CliRunner; from nnrun.cli import app; "
             "r = CliRunner().invoke(app, ['validate', 'configs/iris.yaml']); assert r.exit_code == 0, r.output; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'pandas')))")
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    out = run_python(code, cwd=root, check=True)
     assert out.stdout.strip() == "[]"
 
 

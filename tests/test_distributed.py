@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import yaml
 from safetensors.numpy import load_file
+from conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -245,7 +246,7 @@ def test_plain_training_never_imports_mpi4py(tmp_path):
         "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
         "print('mpi4py' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment())
+    result = run_python(code, env=environment())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
 

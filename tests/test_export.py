@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from nnrun.commands.export import export_run  # noqa: E402
+from conftest import run_python
 
 TOLERANCE = 1e-5  # absolute, on probabilities; relative to the value for a regressor
 CONFIG_NAMES = sorted(path.stem for path in CONFIGS.glob("*.yaml"))
@@ -190,5 +190,5 @@ def test_the_extras_are_not_imported_by_train_or_help(tmp_path):
             f"nnrun.train({str(CONFIGS / 'iris.yaml')!r}, overrides=['training.epochs=1'], "
             f"run_dir={str(tmp_path / 'iris')!r}, quiet=True); "
             "print(sorted(m for m in ('onnx', 'onnxruntime', 'fastapi', 'uvicorn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = run_python(code, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

@@ -3,7 +3,6 @@ NumPy code to the last bit, used only for large models, and never imported other
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from nnrun.model import kernels
 from nnrun.model.optimizers import Adam, AdamW
+from conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = kernels.MIN_PARAMETERS + 7  # not a multiple of any vector width
@@ -71,7 +71,7 @@ def test_a_small_model_run_never_imports_numba(tmp_path):
             f"try:\n    app(['train', {str(ROOT / 'configs' / 'iris.yaml')!r}, '--run-dir', 'r', '--quiet'])\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
             "assert 'numba' not in sys.modules\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = run_python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 

@@ -4,8 +4,6 @@ and validates exactly as one discriminated union of every member would."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from nnrun.data.sources import SOURCE_CLASSES, SOURCES, SourceSpec
 from nnrun.model.layers import LAYER_CLASSES, LAYERS, LayerSpec
 from nnrun.specs import SPEC, LazyFamily, tagged_union
+from conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,7 +123,7 @@ def test_a_dense_config_on_bundled_data_imports_neither_other_layers_nor_file_re
             "print(' '.join(sorted(m for m in sys.modules if m.startswith('nnrun.model.layers.'))))\n"
             "print(' '.join(m for m in ('nnrun.data.files', 'nnrun.data.csvsource', 'nnrun.data.table') "
             "if m in sys.modules))\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = run_python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     layers, readers = result.stdout.split("\n")[:2]
     assert (layers, readers) == ("nnrun.model.layers.base nnrun.model.layers.core", "")

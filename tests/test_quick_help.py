@@ -4,20 +4,19 @@ own help says, at every terminal width."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from nnrun.cli.application import COMMANDS
 from nnrun.cli.quick_help import SUMMARIES, render
+from conftest import run_python
 
 
 def _typer_help(columns: int) -> str:
     """typer's own top-level help in a process whose terminal is ``columns`` wide."""
     code = "import sys; sys.argv = ['nnrun', '--help']; from nnrun.cli.application import app; app()"
     env = {**os.environ, "COLUMNS": str(columns)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    done = run_python(code, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -34,7 +33,7 @@ def test_every_command_has_a_summary_in_listing_order():
 def test_help_does_not_import_typer():
     code = ("import sys; sys.argv = ['nnrun', '--help']; from nnrun.cli import main; main(); "
             "sys.stderr.write(','.join(m for m in ('typer', 'rich', 'numpy', 'pydantic') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = run_python(code, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Usage: nnrun [OPTIONS] COMMAND [ARGS]...")
     assert done.stderr == ""  # none of the heavy modules was loaded
@@ -42,5 +41,5 @@ def test_help_does_not_import_typer():
 
 def test_other_arguments_still_reach_typer():
     code = "import sys; sys.argv = ['nnrun', '--version']; from nnrun.cli import main; main()"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = run_python(code, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("nnrun ")

@@ -6,11 +6,11 @@ import json
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_python
 from sweeps import (MIXED, SWEEP, children, has_checkpoint_after_first_epochs, nnrun, only_sweep, start, statuses,
                     trials, wait_for, without_times, write_sweep)
 
@@ -188,5 +188,5 @@ def test_train_imports_neither_optuna_nor_ray(tmp_path):
             "    assert e.code == 0, e.code\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray'})\n"
             "assert not heavy, heavy\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = run_python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
