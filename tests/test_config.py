@@ -47,6 +47,8 @@ def test_overrides_set_nested_values_and_list_items(write_config):
         ("training..epochs=1", "'training..epochs' has an empty key"),
         ("optimizer.learning_rate=!!python/name:os.system", "the YAML tag"),
         ("metrics=[accuracy", "is not valid YAML"),
+        ("name=,", "the value ',' is not valid YAML: expected the node content, but found ','\n  hint: quote a value "
+                   "meant as text, quotes and all: --set 'name=\",\"'"),
         ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ],
 )

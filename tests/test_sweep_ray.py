@@ -66,7 +66,9 @@ def test_ctrl_c_or_sigterm_under_ray_records_the_running_trial_and_exits_130(tmp
     directory = only_sweep(tmp_path)
     assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
     assert "SIGTERM received" not in stderr  # Ray's own handler never ran
-    assert trials(directory)[1]["status"] == "interrupted"
+    row = trials(directory)[1]
+    assert row["status"] == "interrupted"
+    assert row["message"] == ("stopped by SIGTERM" if number == signal.SIGTERM else "stopped by Ctrl-C")
     assert not children(sweep.pid)
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr

@@ -123,7 +123,10 @@ def parse_value(text: str, origin: str) -> Any:
         return None if node is None else _plain(node, (), {}, {}, origin)  # None: only a comment
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}") from None
+        key = origin.removeprefix("--set ").split("=", 1)[0]
+        hint = f"""quote a value meant as text, quotes and all: --set '{key}="{text}"'""" \
+            if origin.startswith("--set ") else None
+        raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}", hint=hint) from None
 
 
 def _refuse_tabs(text: str, source: str) -> None:

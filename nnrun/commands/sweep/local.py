@@ -23,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from nnrun.commands.sweep.stopping import stopped_by
 from nnrun.commands.sweep.trials import Trial
 from nnrun.commands.sweep.worker import MARK
 
@@ -98,8 +99,8 @@ def run_local(sweep_dir: Path, search, state, workers: int) -> None:
                 state.tick()
                 continue
             _handle(process, message, search, state, running)
-    except KeyboardInterrupt:
-        _stop_all(running, events, search, state)
+    except KeyboardInterrupt as interrupt:
+        _stop_all(running, events, search, state, f"stopped by {stopped_by(interrupt)}")
         raise
 
 
@@ -121,7 +122,7 @@ def _handle(process: TrialProcess, message: dict, search, state, running: dict) 
         running.pop(trial.id, None)
 
 
-def _stop_all(running: dict, events: queue.Queue, search, state) -> None:
+def _stop_all(running: dict, events: queue.Queue, search, state, message: str) -> None:
     """One SIGINT to every trial, then wait for each to save its checkpoint and exit."""
     state.stopping()
     for process in running.values():
@@ -141,7 +142,7 @@ def _stop_all(running: dict, events: queue.Queue, search, state) -> None:
             process.outcome = message["outcome"]
         elif "exit" in message:
             trial = process.trial
-            outcome = process.outcome or {"status": "interrupted", "message": "stopped by Ctrl-C"}
+            outcome = process.outcome or {"status": "interrupted", "message": message}
             trial.seconds += time.perf_counter() - process.started
             state.finished(trial, outcome)
             running.pop(trial.id, None)

@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-from nnrun.commands.sweep.stopping import stopped_by_signals
+from nnrun.commands.sweep.stopping import stopped_by, stopped_by_signals
 from nnrun.errors import UserError
 
 INSTALL = "pip install 'nnrun[ray]'"
@@ -80,12 +80,12 @@ def run_ray(swept, search, state) -> None:
     with stopped_by_signals():
         try:
             _tuner(tune, swept, search, state).fit()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             # Ray ends the trials' workers; each keeps the checkpoint of its last epoch.
             state.stopping()
             for trial in list(state.trials.values()):
                 if trial.status == "running":
-                    state.finished(trial, {"status": "interrupted", "message": "stopped by Ctrl-C",
+                    state.finished(trial, {"status": "interrupted", "message": f"stopped by {stopped_by(interrupt)}",
                                            "best": trial.best, "best_epoch": trial.best_epoch,
                                            "epochs": trial.epochs})
             raise

@@ -2,6 +2,7 @@
 
     with stopped_by_signals():
         ...   # either signal raises KeyboardInterrupt here, which the sweep records
+    stopped_by(interrupt)   # "Ctrl-C" or "SIGTERM", for the interrupted trials' message
 
 Both signals stop the sweep the way they stop ``nnrun train``: also when SIGINT was
 ignored from the start, as a shell ignores it for a job it starts in the background.
@@ -21,9 +22,18 @@ def stopped_by_signals():
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
-    previous = {number: signal.signal(number, signal.default_int_handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def stopped_by(interrupt: KeyboardInterrupt) -> str:
+    """What stopped the sweep: "SIGTERM", or "Ctrl-C" (SIGINT, from a terminal or not)."""
+    return "SIGTERM" if interrupt.args == ("SIGTERM",) else "Ctrl-C"
+
+
+def _interrupt(number: int, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(number).name)
