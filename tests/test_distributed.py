@@ -156,11 +156,18 @@ def _no_run_left_behind():
                 pass
 
 
-def _start(tmp_path, n: int, config: Path, run: Path, *extra) -> subprocess.Popen:
-    """mpiexec in its own session, each process writing its exit code to a file."""
-    script = f'trap : INT TERM; "$@"; code=$?; echo $code > {tmp_path}/exit-$PMI_RANK; exit $code'
-    command = [MPIEXEC, "-n", str(n), "sh", "-c", script, "sh", *NNRUN, "train", str(config), "--run-dir", str(run),
-               *extra]
+def _start(tmp_path, n: int, config: Path, run: Path, *, exit_codes: bool = False) -> subprocess.Popen:
+    """mpiexec in its own session; with EXIT_CODES each process runs under a shell that
+    writes its exit code to tmp_path/exit-RANK.
+
+    That shell also holds the launcher's connection to its process open after the process
+    dies, so the launcher may see the death as an ordinary exit and leave the others
+    running: a test that kills a process starts nnrun alone, as a user does."""
+    train = [*NNRUN, "train", str(config), "--run-dir", str(run)]
+    if exit_codes:
+        script = f'trap : INT TERM; "$@"; code=$?; echo $code > {tmp_path}/exit-$PMI_RANK; exit $code'
+        train = ["sh", "-c", script, "sh", *train]
+    command = [MPIEXEC, "-n", str(n), *train]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=environment(), start_new_session=True)
     _STARTED.append(process)
@@ -199,7 +206,7 @@ def test_ctrl_c_stops_every_process_with_130_and_the_run_resumes_bit_identically
     assert reference.returncode == 0, reference.stderr
 
     run = tmp_path / "run"
-    process = _start(tmp_path, 2, config, run)
+    process = _start(tmp_path, 2, config, run, exit_codes=True)
     _wait_for_checkpoint(run, 2, process)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     out, err = process.communicate(timeout=60)
