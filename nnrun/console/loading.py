@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from nnrun.data.csvfile import Progress, show_progress
+from nnrun.data.reading import Progress, show_progress
 
 DELAY = 1.0  # seconds of reading before anything shows
 

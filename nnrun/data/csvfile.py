@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -34,24 +33,11 @@ from nnrun.data.arrays import floats_into, values
 from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.problems import DataProblems
-from nnrun.data.reading import CountingFile, Progress, let_go, row_lines
+from nnrun.data.reading import CountingFile, Progress, current_progress, let_go, row_lines
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
 UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
-_progress_factory: Callable[[str, str], Progress] | None = None
-
-
-def show_progress(factory: Callable[[str, str], Progress] | None) -> None:
-    """Set what reports reading progress: ``factory(path, what)`` returns the callback
-    for one file and one pass over it, ``what`` saying which ("reading", "parsing
-    numbers in"); the console's shows a bar once a pass takes more than a second."""
-    global _progress_factory
-    _progress_factory = factory
-
-
-def current_progress(path, what: str = "reading") -> Progress | None:
-    return _progress_factory(str(path), what) if _progress_factory is not None else None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from pydantic import BeforeValidator, Field
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
 from nnrun.data.columns import check_present, class_warnings, feature_columns
 from nnrun.data.coded import coded_matches, merged_codes
-from nnrun.data.csvfile import current_progress, read_columns, read_header
+from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.reading import current_progress
 from nnrun.data.dataset import Dataset
 from nnrun.data.problems import DataError, DataProblems
 from nnrun.data.table import Table, collect_missing, table_from

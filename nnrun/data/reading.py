@@ -5,6 +5,7 @@ on the way (so the file is not read twice to number the rows) and reports progre
 :func:`let_go` waits until the reader's threads have given up the Python objects it
 was handed, so none is released after the interpreter has begun to exit.
 :func:`row_lines` numbers the rows read by their lines in the file.
+:func:`show_progress` sets what reports the reading's progress (the console's bar).
 """
 
 from __future__ import annotations
@@ -23,6 +24,21 @@ import numpy as np
 from nnrun.data.problems import DataProblems
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
+_progress_factory: Callable[[str, str], Progress] | None = None
+
+
+def show_progress(factory: Callable[[str, str], Progress] | None) -> None:
+    """Set what reports reading progress: ``factory(path, what)`` returns the callback
+    for one file and one pass over it, ``what`` saying which ("reading", "parsing
+    numbers in"); the console's shows a bar once a pass takes more than a second.
+    Set here, not beside the CSV reader, so that a run that reads no CSV file never
+    imports the reader."""
+    global _progress_factory
+    _progress_factory = factory
+
+
+def current_progress(path, what: str = "reading") -> Progress | None:
+    return _progress_factory(str(path), what) if _progress_factory is not None else None
 
 
 class CountingFile(io.RawIOBase):

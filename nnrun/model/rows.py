@@ -20,9 +20,11 @@ May import: numpy and the standard library.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 MIN_ELEMENTS = 1 << 18  # about a quarter of a millisecond of element-wise work
 
@@ -35,7 +37,11 @@ _local = threading.local()
 def row_threads(threads: int):
     """Split element-wise work over ``threads`` inside the block (1: no splitting)."""
     previous = getattr(_local, "setting", None)
-    pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="nnrun-rows") if threads > 1 else None
+    pool = None
+    if threads > 1:  # imported only here: a one-thread run (most small models) never needs it
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="nnrun-rows")
     _local.setting = (threads, pool)
     try:
         yield
