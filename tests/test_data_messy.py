@@ -253,6 +253,39 @@ def test_predict_keep_names_a_missing_column(run_cli, tmp_path):
     assert result.exit_code == 2 and "no column 'customer_idd' to keep" in result.output
 
 
+def test_predict_keep_refuses_a_column_named_like_an_output_column(run_cli, tmp_path):
+    run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
+    (tmp_path / "new.csv").write_text('age,income,city,prediction\n30,"1,000",Paris,zz\n')
+    result = run_cli("predict", "run", "new.csv", "--keep", "prediction", "-o", "out.csv")
+    assert result.exit_code == 2
+    assert "new.csv: the column 'prediction' has the name of a column the predictions are written in " \
+           "(prediction), so the output would hold it twice" in result.output
+    assert "leave it out of --keep" in result.output and not (tmp_path / "out.csv").exists()
+
+
+def test_the_target_id_and_ignored_columns_are_named_once_each(run_cli, tmp_path):
+    source = ", id: [customer_id, plan], ignore: [customer_id, plan], categorical: [city], thousands: ','"
+    result = run_cli("validate", config(tmp_path, people(), source))
+    assert result.exit_code == 2
+    out = result.output
+    assert "3 problems in the config" in out
+    assert "data.source.id: lists 'plan', the target; the target is never a feature, leave it out here" in out
+    assert "data.source.ignore: lists 'plan', the target" in out
+    assert "data.source.ignore: lists 'customer_id', an id column already (data.source.id)" in out
+    # id: null is no id column, as thousands: null is no separator
+    result = run_cli("validate", config(tmp_path, people(), ", id: null, ignore: [customer_id], categorical: [city], "
+                                        "thousands: ','"))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_declared_separator_that_does_not_fit_gets_the_one_that_does(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n" + "".join(f'"{1000 + i:,}",{i}\n' for i in range(20)))
+    problems = DataProblems("t.csv")
+    read_columns(tmp_path / "t.csv", read_header(tmp_path / "t.csv"), ["a", "b"], [], problems, thousands=".")
+    assert "'a' holds numbers with a thousands separator; set data.source.thousands: \",\" instead of \".\"" \
+        in problems.render()
+
+
 @pytest.mark.parametrize("unknown", ["error", "ignore"])
 def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
     run_cli("train", config(tmp_path, people(), TIDY + f", unknown: {unknown}"), "--quiet", "--run-dir", "run")

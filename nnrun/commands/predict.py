@@ -54,6 +54,11 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     outputs = trained.graph.predict(trained.prepare(x, owned=encoded))
     header, columns = _table(outputs, saved, proba)
     if kept:
+        twice = [name for name in kept if name in header]
+        if twice:
+            raise UserError(f"{source}: the column '{twice[0]}' has the name of a column the predictions are written "
+                            f"in ({', '.join(header)}), so the output would hold it twice",
+                            hint="rename that column in the input file, or leave it out of --keep")
         header = [*kept, *header]
         columns = [[str(cell) for cell in cells] for cells in kept.values()] + columns
     text = _csv_text(header, columns)

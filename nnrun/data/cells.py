@@ -154,8 +154,10 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     separated = [c for c in sample if NUMBER_WITH_SEPARATOR.match(c)]
     if separated:
         separator = re.search(r"\d([,.' ])\d{3}", separated[0]).group(1)
-        rest = "" if len(separated) == len(sample) else " (and fix the cells that are no numbers)"
-        return f"'{column}' holds numbers with a thousands separator; set data.source.thousands: \"{separator}\"{rest}"
+        instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
+        rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
+        return (f"'{column}' holds numbers with a thousands separator; "
+                f"set data.source.thousands: \"{separator}\"{instead}{rest}")
     if sum(bool(NUMBER_WITH_SYMBOLS.match(c)) for c in sample) > len(sample) / 2:
         return (f"'{column}' holds numbers written with other characters (like '{sample[0]}'); write them as "
                 "plain numbers (a decimal point, no currency or percent signs), or leave the column out with "

@@ -27,6 +27,23 @@ def check_present(wanted: list[str], header: list[str], where: str, key: str) ->
         raise ConfigError("", problems)
 
 
+def _check_left_out_once(source) -> None:
+    """The target, the id columns and the ignored ones are three different sets: the
+    target in ``id`` would be copied into predictions as a key, and a column both an id
+    and ignored says two things of it. All such problems in one error."""
+    problems = [Problem(key, f"lists '{source.target}', the target; the target is never a feature, "
+                             "leave it out here")
+                for key, names in (("data.source.id", source.id), ("data.source.ignore", source.ignore))
+                if source.target in names]
+    both = [name for name in source.id if name in source.ignore]
+    if both:
+        problems.append(Problem("data.source.ignore", f"lists '{both[0]}', an id column already (data.source.id): "
+                                "an id is left out of the features and copied into predictions; name it in one "
+                                "of the two"))
+    if problems:
+        raise ConfigError("", problems)
+
+
 def feature_columns(header: list[str], source, origin: str) -> list[str]:
     """The features of a CSV source's file (``source``: target, features, categorical,
     id and ignore, as in the config)."""
@@ -34,6 +51,7 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     check_present([source.target], header, where, "data.source.target")
     check_present(source.id, header, where, "data.source.id")
     check_present(source.ignore, header, where, "data.source.ignore")
+    _check_left_out_once(source)
     left_out = {source.target, *source.id, *source.ignore}
     if source.features is not None:
         names = source.features

@@ -29,8 +29,8 @@ TaskName = Literal["classification", "regression"]
 
 
 def _names(value):
-    """``id: customer_id`` is short for ``id: [customer_id]``."""
-    return [value] if isinstance(value, str) else value
+    """``id: customer_id`` is short for ``id: [customer_id]``; ``id: null``, for none."""
+    return [value] if isinstance(value, str) else [] if value is None else value
 
 
 class CsvSource(SourceBase):
