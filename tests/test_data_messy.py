@@ -64,6 +64,35 @@ def test_every_bad_cell_is_reported_at_once_with_a_hint_that_fits(run_cli, tmp_p
     assert "missing value (2 cells):\n    line 3, column 'age'\n    line 6, column 'city'" in out
 
 
+def test_bad_cells_of_one_line_are_listed_in_the_files_column_order(tmp_path):
+    lines = ["price,fee,rate,ratio"] + [f"{i},{i},{i},{i}" for i in range(20)]
+    lines[1], lines[3] = "x,y,z,w", "1,a,2,b"
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    problems = DataProblems("t.csv")
+    read_columns(tmp_path / "t.csv", read_header(tmp_path / "t.csv"), ["price", "fee", "rate", "ratio"], [], problems)
+    assert "line 2, column 'price': 'x'\n    line 2, column 'fee': 'y'\n    line 2, column 'rate': 'z'\n" \
+           "    line 2, column 'ratio': 'w'\n    line 4, column 'fee': 'a'\n" in problems.render()
+
+
+def test_a_regression_target_is_never_hinted_into_the_features(run_cli, tmp_path):
+    # Class labels under a regression loss: a classification loss, not data.source.categorical.
+    result = run_cli("validate", config(tmp_path, people(), TIDY, loss="mse", units=1))
+    assert result.exit_code == 2
+    assert "hint: 'plan', the target, holds words like 'basic' (2 distinct): class labels, not numbers to " \
+           "regress; for a classification use a loss such as categorical_crossentropy" in result.output
+    assert "data.source.categorical" not in result.output
+    # A stray word in a number target: fix it (the target cannot be left out).
+    lines = people(extra={4: 'C1002,22,"12,000",Nice,n/d'})
+    lines = [lines[0].replace("plan", "score")] + [line.rsplit(",", 1)[0] + f",{i % 7}" if i != 3 else line
+                                                   for i, line in enumerate(lines[1:], start=1)]
+    path = config(tmp_path, lines, TIDY, loss="mse", units=1)
+    path.write_text(path.read_text().replace("target: plan", "target: score"))
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "line 4, column 'score': 'n/d'\n    hint: 'score' is the target, which a regression needs as a number " \
+           "in every row; fix these cells" in result.output
+
+
 def test_a_column_of_words_gets_the_categorical_hint(tmp_path):
     lines = ["size,colour"] + [f"{i},{('red', 'green', 'blue')[i % 3]}" for i in range(40)]
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")

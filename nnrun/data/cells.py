@@ -68,8 +68,8 @@ class TextNumbers:
             problems.add_cells("not a finite number", column, lines[rows[infinite]], texts[infinite])
         bad = ~infinite
         if bad.any():
-            hint = number_hint(column, texts[bad], self.present, self.thousands) if not problems.scoring else \
-                scoring_hint(column, texts[bad], self.thousands)
+            hint = number_hint(column, texts[bad], self.present, self.thousands, column == problems.target) \
+                if not problems.scoring else scoring_hint(column, texts[bad], self.thousands)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
 
@@ -137,13 +137,15 @@ def _grouped(separator: str) -> str:
     return rf"^[+-]?\d{{1,3}}({re.escape(separator)}\d{{3}})+{decimals}$"
 
 
-def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None) -> str:
+def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
+                target: bool = False) -> str:
     """What to do about a number column with text in it, by what the text (``wrong``,
     the bad cells) looks like: numbers the declared separator does not fit, numbers
     with separators (``thousands``), numbers with other characters are to be cleaned;
     few distinct texts may be categories; a (nearly) different text in every row is an
     ID; anything else is fixed or left out. Number-like cells and IDs never get the
-    categorical hint."""
+    categorical hint. A regression's ``target`` is never to be made a feature or left
+    out: words in it are class labels (a classification loss), anything else is fixed."""
     sample = [str(c) for c in wrong[:1000]]
     misfits = [c for c in sample if thousands and PLAIN.match(c.replace(thousands, ""))]
     if len(misfits) > len(sample) / 2:
@@ -158,12 +160,17 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
         return (f"'{column}' holds numbers with a thousands separator; "
                 f"set data.source.thousands: \"{separator}\"{instead}{rest}")
+    plainly = "write them as plain numbers (a decimal point, no currency or percent signs)"
     if sum(bool(NUMBER_WITH_SYMBOLS.match(c)) for c in sample) > len(sample) / 2:
-        return (f"'{column}' holds numbers written with other characters (like '{sample[0]}'); write them as "
-                "plain numbers (a decimal point, no currency or percent signs), or leave the column out with "
-                "data.source.ignore")
+        return (f"'{column}' holds numbers written with other characters (like '{sample[0]}'); {plainly}"
+                + ("" if target else ", or leave the column out with data.source.ignore"))
     distinct = len(set(wrong.tolist()))
     mostly = len(wrong) > present / 2
+    if target:
+        if mostly and distinct <= _category_limit(present):
+            return (f"'{column}', the target, holds words like '{sample[0]}' ({distinct} distinct): class labels, not "
+                    "numbers to regress; for a classification use a loss such as categorical_crossentropy")
+        return f"'{column}' is the target, which a regression needs as a number in every row; fix these cells"
     if mostly and distinct < len(wrong) and distinct <= _category_limit(present):  # values that repeat
         return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
                 "list it under data.source.categorical")

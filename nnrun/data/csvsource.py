@@ -107,7 +107,7 @@ class CsvSource(SourceBase):
             header = read_header(Path(path), hint=RELATIVE_HINT)
             names = names or self.feature_columns(header, path)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
-            problems = DataProblems(path)
+            problems = DataProblems(path, target=self.target)
             table, target = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
             tables.append(table)

@@ -46,12 +46,14 @@ class DataProblems:
     column of 200,000 bad cells costs no more to report than one of five.
     """
 
-    def __init__(self, origin: str, scoring: bool = False) -> None:
+    def __init__(self, origin: str, scoring: bool = False, target: str | None = None) -> None:
         self.origin = origin
+        self.target = target  # the training file's target column: its hints never make it a feature
         # Rows for a trained model (predict, evaluate --data, serve): hints then fix the
         # cells, not the data.source settings (those take a new training run).
         self.scoring = scoring
         self.kinds: dict[str, _Kind] = {}
+        self.order: dict[str, int] = {}  # each column's place as first reported: the readers go in file order
         self.rows: list[str] = []  # whole-row problems (wrong number of cells), shown first
 
     def add(self, kind: str, line: int, column: str, value: str | None = None, hint: str | None = None) -> None:
@@ -64,6 +66,7 @@ class DataProblems:
         entry = self.kinds.setdefault(kind, _Kind())
         entry.count += len(lines)
         shown = [] if values is None else [repr(str(v)) for v in list(values[:SHOWN])]
+        self.order.setdefault(column, len(self.order))
         for i, line in enumerate(lines[:SHOWN]):
             entry.cells.append((int(line), column, shown[i] if shown else ""))
         if hint:
@@ -89,7 +92,8 @@ class DataProblems:
                 lines.append(f"    ... and {len(self.rows) - SHOWN} more")
         for kind, entry in self.kinds.items():
             lines.append(f"  {kind} ({entry.count} cell{'s' if entry.count != 1 else ''}):")
-            cells = sorted(entry.cells)[:SHOWN]  # in file order, whichever column found them first
+            # In file order: by line, then by column as the file has them.
+            cells = sorted(entry.cells, key=lambda cell: (cell[0], self.order[cell[1]]))[:SHOWN]
             lines += [f"    line {line}, column '{column}'" + (f": {value}" if value else "")
                       for line, column, value in cells]
             if entry.count > len(cells):
