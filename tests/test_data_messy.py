@@ -391,6 +391,21 @@ def test_float_targets_with_a_regression_loss_are_a_regression(run_cli, tmp_path
     assert len(result.output) < 600  # one error, not a list of every float
 
 
+def test_a_lone_fractional_label_among_whole_numbers_is_called_a_likely_typo(run_cli, tmp_path):
+    lines = ["a,b,label"] + [f"{i},{2 * i},{i % 3}" for i in range(200)]
+    lines[57] = "56,112,2.5"
+    (tmp_path / "f.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "f.yaml").write_text("name: f\ndata:\n  source: {type: csv, path: f.csv, target: label}\n"
+                                     "model:\n  layers: [{type: dense, units: 3, activation: softmax}]\n"
+                                     "loss: categorical_crossentropy\n")
+    result = run_cli("validate", "f.yaml")
+    assert result.exit_code == 2
+    assert "column 'label': the targets are numbers with fractions (4 distinct values, e.g. 2.5 (1 row)), " \
+           "not class labels" in result.output
+    assert "hint: only 1 of 200 rows holds a fraction: a typo? Fix those labels; for a regression set " \
+           "data.source.task: regression" in result.output
+
+
 @pytest.mark.parametrize("shape", ["one-hot", "column"])
 def test_one_hot_and_column_labels_train_a_classifier(run_cli, tmp_path, shape):
     rng = np.random.default_rng(0)

@@ -37,12 +37,14 @@ def absolute(path: str | None, folder: Path) -> str | None:
     return str(expanded if expanded.is_absolute() else (folder / expanded).resolve())
 
 
-def label_classes(labels: np.ndarray, origin: str = "the data") -> tuple[np.ndarray, list[str]]:
+def label_classes(labels: np.ndarray, origin: str = "the data",
+                  rows: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
     """Integer codes and class names for labels given as strings or numbers.
 
     Names are sorted, numerically when every label is a number (so "10" comes after
     "9"); codes number them from 0 in that order. Numbers with fractions are not class
-    labels: that is one error naming ``task: regression``."""
+    labels: that is one error naming ``task: regression``. ``rows``: how many rows each
+    of ``labels`` stands for (when they are a file's distinct labels), for that error."""
     values = np.asarray(labels)
     distinct = set(values.reshape(-1).tolist()) if values.dtype == object else None
     if distinct is not None and all(isinstance(v, str) for v in distinct):
@@ -58,7 +60,7 @@ def label_classes(labels: np.ndarray, origin: str = "the data") -> tuple[np.ndar
     except ValueError:
         numbers = None
     if numbers is not None:
-        check_class_numbers(numbers, origin)
+        check_class_numbers(numbers, origin, np.bincount(codes.reshape(-1), rows, len(uniques)).astype(np.int64))
         order = np.argsort(numbers, kind="stable")
         uniques, codes = uniques[order], np.argsort(order)[codes]
     return codes.astype(np.int64).reshape(-1), [tidy_label(str(u)) for u in uniques]
@@ -69,21 +71,30 @@ def coded_label_classes(parts: list[Coded], origin: str = "the data") -> tuple[n
     ``(codes, labels)`` per file: the classes come from the distinct labels in use and
     each row's code is mapped in one array step, not looked up row by row."""
     codes, labels = merged_codes(parts)
-    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
-    used_codes, classes = label_classes(np.array([labels[i] for i in used], dtype=object), origin)
+    counts = np.bincount(codes, minlength=len(labels))
+    used = np.flatnonzero(counts)
+    used_codes, classes = label_classes(np.array([labels[i] for i in used], dtype=object), origin, counts[used])
     remap = np.zeros(len(labels), np.int64)
     remap[used] = used_codes
     return remap[codes], classes
 
 
-def check_class_numbers(values: np.ndarray, origin: str) -> None:
-    """Whole numbers are class labels; numbers with fractions are a regression target."""
-    fractional = values[np.isfinite(values) & (values != np.round(values))]
-    if len(fractional):
-        raise UserError(
-            f"{origin}: the targets are numbers with fractions ({len(values)} distinct values, e.g. "
-            f"{', '.join(f'{v:g}' for v in fractional[:3])}), not class labels",
-            hint="for a regression set data.source.task: regression (a regression loss such as mse implies it)")
+def check_class_numbers(values: np.ndarray, origin: str, rows: np.ndarray | None = None) -> None:
+    """Whole numbers are class labels; numbers with fractions are a regression target,
+    or, when only a few rows hold them among whole numbers, likely typos. ``rows``: the
+    number of rows holding each of the distinct ``values``."""
+    rows = np.ones(len(values), np.int64) if rows is None else rows
+    fractional = np.isfinite(values) & (values != np.round(values))
+    if not fractional.any():
+        return
+    shown = ", ".join(f"{v:g} ({n} row{'s' if n != 1 else ''})" for v, n in zip(values[fractional][:3], rows[fractional]))
+    regression = "for a regression set data.source.task: regression (a regression loss such as mse implies it)"
+    few, total = int(rows[fractional].sum()), int(rows.sum())
+    if few <= max(1, total // 100):  # a handful among whole numbers: typos, more likely than a regression
+        regression = f"only {few} of {total} rows hold{'s' if few == 1 else ''} a fraction: a typo? Fix those " \
+                     f"labels; {regression}"
+    raise UserError(f"{origin}: the targets are numbers with fractions ({len(values)} distinct values, e.g. "
+                    f"{shown}), not class labels", hint=regression)
 
 
 def tidy_label(name: str) -> str:
