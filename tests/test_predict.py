@@ -97,6 +97,33 @@ def test_predict_from_npz(run_cli, tmp_path, iris_run, fruit_run):
     assert result.exit_code == 2 and "trained on CSV columns" in result.output
 
 
+def test_non_finite_samples_are_refused_everywhere_they_can_come_from(run_cli, tmp_path, iris_run):
+    x = np.array([[np.nan, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [np.inf, 3, 1, 1], [1e39, 1, 1, 1]])
+    np.savez(tmp_path / "x.npz", x=x, y=np.array([0, 1, 2, 0]))
+    message = "x.npz: 3 samples hold NaN or infinite values (samples 0, 2, 3, counted from 0); the model needs a " \
+              "finite number in every input"
+    for command in (("predict", iris_run, "x.npz", "-o", "p.csv"), ("evaluate", iris_run, "--data", "x.npz")):
+        result = run_cli(*command)
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "p.csv").exists()
+    import nnrun
+    from nnrun.errors import UserError
+
+    model = nnrun.load(iris_run)
+    with pytest.raises(UserError, match=r"x: 1 sample holds NaN or infinite values \(sample 1, counted from 0\)"):
+        model.predict(np.array([[5.1, 3.5, 1.4, 0.2], [1e39, 1, 1, 1]]))  # beyond float32: infinite
+    assert model.predict(np.array([[1e30, 1, 1, 1]])).predictions.shape == (1,)  # large but finite: answered
+
+
+def test_a_config_given_as_the_input_is_said_to_be_one(run_cli, tmp_path, iris_run):
+    (tmp_path / "iris.yaml").write_text("name: iris\n")
+    for command in (("predict", iris_run, "iris.yaml"), ("evaluate", iris_run, "--data", "iris.yaml")):
+        result = run_cli(*command)
+        assert result.exit_code == 2
+        assert "iris.yaml: a YAML file, not data; give a CSV file with the training columns or an .npz archive " \
+               "with an array x" in result.output
+
+
 def test_binary_and_regression_outputs(run_cli, tmp_path):
     root = Path(__file__).resolve().parent.parent
     assert run_cli("train", root / "configs" / "breast_cancer.yaml", "-q", "--run-dir", "bc",

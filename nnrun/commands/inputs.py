@@ -27,6 +27,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
     file with the training columns and the target column, or an NPZ archive with
     arrays ``x`` and ``y``; class labels become the training's class indices.
     ``outputs`` is the model's output width."""
+    check_input_file(source)
     if source.suffix.lower() == ".npz":
         arrays = read_npz(source, ["y"])
         if "y" not in arrays:
@@ -106,7 +107,9 @@ def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
     x = arrays["x"]
     if not np.issubdtype(x.dtype, np.number):
         raise UserError(f"{source}: 'x' must be a numeric array, got {x.dtype}")
-    return shaped(x.astype(np.float32), tuple(saved.input_shape), source)
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes infinite, and is refused as one
+        x = x.astype(np.float32)
+    return shaped(x, tuple(saved.input_shape), source)
 
 
 def table_samples(header: list[str], rows: list[list[str]], lines: list[int], saved: SavedPreprocessing,
@@ -148,9 +151,35 @@ def check_input_columns(header: list[str], names: list[str], target: str | None,
 
 
 def shaped(x: np.ndarray, shape: tuple[int, ...], source: Path) -> np.ndarray:
-    """Flat rows become images again (row-major, as the bundled digits are stored)."""
-    if x.shape[1:] == shape:
-        return x
-    if x.ndim >= 2 and int(np.prod(x.shape[1:])) == int(np.prod(shape)):
-        return x.reshape((len(x), *shape))
-    raise UserError(f"{source}: samples of shape {x.shape[1:]}, but the model takes {shape}")
+    """Samples of the model's input shape, every value finite; flat rows become images
+    again (row-major, as the bundled digits are stored)."""
+    if x.shape[1:] != shape:
+        if x.ndim < 2 or int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+            raise UserError(f"{source}: samples of shape {x.shape[1:]}, but the model takes {shape}")
+        x = x.reshape((len(x), *shape))
+    _check_finite_samples(x, source)
+    return x
+
+
+def _check_finite_samples(x: np.ndarray, source) -> None:
+    """A NaN or an infinity in a sample makes its outputs NaN, and the class read off
+    them meaningless: such samples are refused, all named at once (a CSV file's cells
+    are checked as they are read; arrays are checked here)."""
+    if np.isfinite(np.add.reduce(x.reshape(-1), dtype=np.float64)):  # one pass; finite proves every value finite
+        return
+    bad = np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))
+    if not len(bad):  # the float64 sum of finite values overflowed
+        return
+    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    raise UserError(f"{source}: {len(bad)} sample{'s hold' if len(bad) != 1 else ' holds'} NaN or infinite values "
+                    f"(sample{'s' if len(bad) != 1 else ''} {shown}, counted from 0); the model needs a finite "
+                    "number in every input", hint="fill or drop those samples before predicting")
+
+
+def check_input_file(source: Path) -> None:
+    """``predict`` and ``evaluate --data`` read a CSV file or an NPZ archive; a config
+    given in their place is said to be one, not read as a CSV file with odd columns."""
+    if source.suffix.lower() in (".yaml", ".yml", ".json"):
+        raise UserError(f"{source}: a {source.suffix[1:].upper()} file, not data; give a CSV file with the training "
+                        "columns or an .npz archive with an array x",
+                        hint="the run's own config is used already: nnrun predict RUN_DIR DATA.csv")

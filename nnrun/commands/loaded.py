@@ -133,7 +133,8 @@ def _numeric_array(x) -> np.ndarray:
     if array.ndim < 2 or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise UserError(f"x: expected a real numeric array of shape (samples, features...), got {array.dtype} "
                         f"of shape {array.shape}")
-    return array.astype(np.float32)
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes infinite, and is refused as one (see shaped)
+        return array.astype(np.float32)
 
 
 def table_cells(x, names: list[str]) -> tuple[list[str], list[list[str]]]:
