@@ -61,8 +61,8 @@ def test_health_and_metadata(fruit):
     assert fruit.get("/health").json() == {"status": "ok", "model": "fruit"}
     meta = fruit.get("/metadata").json()
     assert meta["task"] == "classification" and meta["class_names"] == ["apple", "banana", "orange"]
-    assert meta["columns"][3] == {"name": "color", "type": "category",
-                                  "categories": ["brown", "green", "orange", "red", "yellow"], "missing": "yellow"}
+    assert meta["columns"][3] == {"name": "color", "type": "category", "categories": [
+        "brown", "green", "orange", "red", "yellow"], "missing": "yellow", "unknown": "error"}
     assert len(meta["run"]["config_hash"]) == 64 and meta["run"]["created"].startswith("20")
     assert meta["max_instances"] == 3
 
@@ -247,3 +247,40 @@ def test_id_and_target_columns_are_accepted_and_the_ids_come_back(tmp_path):
     assert answers[0]["prediction"] == expected["prediction"] and expected["customer_id"] == first["customer_id"]
     unknown = client.post("/predict", json={"instances": [{**instance, "customer": "x"}]})
     assert unknown.status_code == 422  # an unknown key is still refused: it may be a misspelt column
+
+
+def test_the_cells_of_a_csv_row_as_text_are_answered_as_nnrun_predict_answers_the_file(tmp_path):
+    # customers: thousands: ",", missing: mean, unknown: ignore. Every cell as the file holds it.
+    run = nnrun.train(CONFIGS / "customers.yaml", overrides=["training.epochs=1"], run_dir=tmp_path / "customers",
+                      quiet=True).run_dir
+    client = TestClient(create_app(ServedModel.load(run)))
+    rows = _rows(CONFIGS / "data" / "customers_new.csv")
+    instances = [{k: (v if v.strip() else None) for k, v in row.items() if k != "signup_channel"} for row in rows]
+    assert any(" " in (i["income"] or "") or "," in (i["income"] or "") for i in instances)
+    response = client.post("/predict", json={"instances": instances})
+    assert response.status_code == 200, response.json()
+    expected = _rows(predict(run, CONFIGS / "data" / "customers_new.csv", tmp_path / "p.csv").output)
+    assert [a["prediction"] for a in response.json()["predictions"]] == [r["prediction"] for r in expected]
+    assert response.json()["notes"] == [
+        "1 cell held categories training never saw, encoded as all zeros: 'city' 'Grenoble' (1)"]
+    bad = {**instances[0], "income": "12,34", "age": "NA"}
+    detail = client.post("/predict", json={"instances": [bad]}).json()["detail"]
+    assert [e["msg"] for e in detail] == [
+        "instance 0, field 'income': '12,34' is not a number (numbers with thousands separators: ',')"]
+    assert "notes" not in client.post("/predict", json={"instances": instances[:1]}).json()
+
+
+def test_a_missing_marker_sent_for_a_column_training_cannot_fill_is_refused(runs, fruit):
+    client = TestClient(create_app(ServedModel.load(runs["breast_cancer"])))  # bundled data: nothing is filled
+    names = [c["name"] for c in client.get("/metadata").json()["columns"]]
+    instance = {name: "1.5" for name in names} | {names[0]: "NA"}
+    detail = client.post("/predict", json={"instances": [instance]}).json()["detail"]
+    assert [e["msg"] for e in detail] == [f"instance 0, field '{names[0]}': 'NA' is a missing value, and training "
+                                          "had no value to fill it with; send a number"]
+    text = client.post("/predict", json={"instances": [instance | {names[0]: " 1.5 "}]})
+    number = client.post("/predict", json={"instances": [{name: 1.5 for name in names}]})
+    assert text.status_code == 200 and text.json() == number.json()
+    # where training fills empty cells, a missing marker is null
+    body = {"instances": [{"weight_g": "NA", "length_cm": " 7.5 ", "sweetness": "5", "color": "red"}]}
+    null = {"instances": [{"weight_g": None, "length_cm": 7.5, "sweetness": 5, "color": "red"}]}
+    assert fruit.post("/predict", json=body).json() == fruit.post("/predict", json=null).json()

@@ -43,6 +43,9 @@ def input_columns(saved: SavedPreprocessing) -> list[dict]:
         entry: dict = {"name": column.name, "type": KINDS[column.kind]}
         if column.kind == "categorical":
             entry["categories"] = list(column.categories or [])
+            entry["unknown"] = saved.columns.unknown  # an unseen category: refused, or encoded as all zeros
+        if column.kind == "numeric" and saved.columns.thousands:
+            entry["thousands"] = saved.columns.thousands  # a number sent as text may hold it ("53,697")
         if column.kind == "text":  # how the text becomes token indices (nnrun.data.text)
             entry["text"] = column.text.model_dump()
             entry["missing"] = ""  # an empty text is all padding

@@ -36,7 +36,8 @@ import numpy as np
 
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, describe_errors, request_models
-from nnrun.data.table import build_table, encode_columns
+from nnrun.data.inputs import unknown_notes
+from nnrun.data.table import build_table, encode_columns, unseen_categories
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun
@@ -65,19 +66,22 @@ class ServedModel:
             passed[card["target"]] = "The target: accepted and unused."
         return passed
 
-    def predict(self, instances: list[dict]) -> list[dict]:
-        """Answers for validated instances (``{column name: value}``), in order; the
-        ID columns an instance carried come back under ``ids``."""
-        answers = self._answers(instances)
+    def predict(self, instances: list[dict]) -> dict:
+        """The body of the answer to validated instances (``{column name: value}``):
+        ``predictions`` in order, the ID columns an instance carried under ``ids``, and
+        ``notes`` when categories training never saw were encoded as all zeros (a run
+        with ``unknown: ignore``), as ``nnrun predict`` says it."""
+        features, notes = self.features(instances)
+        answers = self._answers(features)
         for answer, instance in zip(answers, instances):
             ids = {name: instance[name] for name in self.card["ids"] if instance.get(name) is not None}
             if ids:
                 answer["ids"] = ids
-        return answers
+        return {"predictions": answers, **({"notes": notes} if notes else {})}
 
-    def _answers(self, instances: list[dict]) -> list[dict]:
+    def _answers(self, features: np.ndarray) -> list[dict]:
         saved = self.trained.preprocessing
-        outputs = self.trained.graph.predict(self.trained.prepare(self.features(instances)))
+        outputs = self.trained.graph.predict(self.trained.prepare(features))
         if saved.task != "classification":
             flat = outputs.reshape(len(outputs), -1)
             return [{"prediction": float(row[0]) if len(row) == 1 else [float(v) for v in row]} for row in flat]
@@ -86,8 +90,9 @@ class ServedModel:
         return [{"prediction": classes[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
                 for label, row in zip(predicted_labels(outputs), probs)]
 
-    def features(self, instances: list[dict]) -> np.ndarray:
-        """The encoded float32 samples, built as ``nnrun predict`` builds them from CSV cells."""
+    def features(self, instances: list[dict]) -> tuple[np.ndarray, list[str]]:
+        """The encoded float32 samples, built as ``nnrun predict`` builds them from CSV
+        cells, and the note on unseen categories encoded as all zeros, if any."""
         columns = self.card["columns"]
         names = [c["name"] for c in columns]
         strings = [c["name"] for c in columns if c["type"] != "number"]  # categories and texts
@@ -95,8 +100,13 @@ class ServedModel:
         lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
         encoding = self.trained.preprocessing.encoding()
         table = build_table("request", names, rows, names, strings, lines, (encoding or {}).get("thousands"))
-        x = encode_columns(table, encoding, unseen="error") if encoding else table.numeric.astype(np.float32)
-        return x.reshape((len(x), *self.trained.preprocessing.input_shape))
+        if not encoding:
+            x, notes = table.numeric.astype(np.float32), []
+        else:
+            unseen = encoding.get("unknown", "error")
+            x = encode_columns(table, encoding, unseen=unseen)
+            notes = unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
+        return x.reshape((len(x), *self.trained.preprocessing.input_shape)), notes
 
 
 def _cell(value: Any) -> str:
@@ -141,7 +151,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES):
     def predict(body: request_model) -> dict:  # type: ignore[valid-type]
         instances = [instance.model_dump(by_alias=True) for instance in body.instances]
         try:
-            return {"predictions": model.predict(instances)}
+            return model.predict(instances)
         except UserError as exc:  # found past the schema, e.g. an embedding index out of range
             return JSONResponse(status_code=422, content={"detail": [{"loc": ["body", "instances"], "instance": None,
                                                                       "field": None, "msg": exc.message,

@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
+import numpy as np
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
+                      create_model)
 
 from nnrun.errors import did_you_mean
 
@@ -28,15 +30,47 @@ DEFAULT_MAX_INSTANCES = 1000
 def _column_type(column: dict) -> Any:
     if column["type"] == "number":
         kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-    elif column["type"] == "text":
+    elif column["type"] == "text" or column.get("unknown") == "ignore":  # any category: unseen ones are zeros
         kind = Annotated[str, Field(strict=True)]
     else:
         kind = Literal[tuple(column["categories"])]  # type: ignore[valid-type]
-    return Optional[kind] if column["missing"] != "error" else kind
+    fillable = column["missing"] != "error"
+    kind = Optional[kind] if fillable else kind
+    if column["type"] == "number":  # a number may come as a CSV file holds it: text
+        sent = Optional[Union[float, str]] if fillable else Union[float, str]
+        return Annotated[kind, BeforeValidator(_number_from_text(column), json_schema_input_type=sent)]
+    return kind
+
+
+def _number_from_text(column: dict):
+    """A number column's value sent as text ("25", " 53,697 " with the run's thousands
+    separator, "NA"), read as ``nnrun predict`` reads the cell; other values pass on."""
+    from nnrun.data.cells import MISSING, parse_numbers
+    from nnrun.data.problems import DataProblems
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().lower() in MISSING:
+            if column["missing"] == "error":
+                raise ValueError(f"{_show(value)} is a missing value, and training had no value to fill it with; "
+                                 "send a number")
+            return None
+        problems = DataProblems("request", scoring=True)
+        number = parse_numbers([value], column["name"], np.zeros(1, np.int64), problems, column.get("thousands"))
+        if problems:
+            separator = f" (numbers with thousands separators: {column['thousands']!r})" if column.get("thousands") \
+                else ""
+            raise ValueError(f"{_show(value)} is not a number{separator}")
+        return float(number[0])
+
+    return read
 
 
 def _column_description(column: dict) -> str:
-    text = {"number": "A number.", "category": "One of the categories seen in training.",
+    text = {"number": "A number (or a number as text, as a CSV cell holds it).",
+            "category": "One of the categories seen in training"
+                        + (" (another is encoded as all zeros)." if column.get("unknown") == "ignore" else "."),
             "text": "Text, split into tokens with the run's vocabulary."}[column["type"]]
     if column["type"] != "text" and column["missing"] != "error":
         text += f" null when unknown: filled with {column['missing']!r}, as in training."
@@ -105,6 +139,8 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
             " (send null to have it filled in)" if column and column["missing"] != "error" else "")
     if kind == "literal_error" and column is not None:
         return f"unseen category {_show(given)}; the model knows {', '.join(column['categories'])}"
+    if kind == "value_error":  # a number sent as text that is none (see _number_from_text)
+        return str(error.get("ctx", {}).get("error", error.get("msg", kind)))
     if kind == "finite_number":
         return f"{_show(given)} is not a finite number"
     if kind == "string_type":

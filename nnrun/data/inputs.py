@@ -75,7 +75,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     if state:
         rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
         if unknown == "ignore":
-            rows.notes += _unknown_notes(unseen_categories(table, state))
+            rows.notes += unknown_notes(unseen_categories(table, state))
     else:
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
@@ -113,7 +113,7 @@ def _as_text(columns, name: str) -> np.ndarray:
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
 
 
-def _unknown_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
+def unknown_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
     """One line for the categories ``unknown: ignore`` encoded as all zeros."""
     if not unseen:
         return []
