@@ -64,8 +64,29 @@ def test_an_existing_report_is_not_replaced_without_force(run_cli, run):
     assert result.exit_code == 2
     assert f"error: {run / 'eval-test.json'}: already exists; nnrun does not overwrite it" in result.output
     assert "add --force to replace it" in result.output and (run / "eval-test.json").read_text() == "{}\n"
+    assert "choose another file with -o" not in result.output  # evaluate has no such option
     assert run_cli("evaluate", run, "--force").exit_code == 0
     assert json.loads((run / "eval-test.json").read_text())["split"] == "test"
+
+
+def test_a_report_of_the_weights_before_a_resume_is_kept_aside_not_in_the_way(run_cli, tmp_path):
+    from trained import train_iris
+
+    run = train_iris(tmp_path / "iris", epochs=3)
+    assert run_cli("evaluate", run).exit_code == 0
+    before = (run / "eval-test.json").read_text()
+    fingerprint = json.loads(before)["weights_fingerprint"]
+    assert run_cli("train", "--resume", run, "--set", "training.epochs=5", "--quiet").exit_code == 0
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 0, result.output
+    kept = run / f"eval-test.weights-{fingerprint[:8]}.json"
+    assert f"kept:    {kept} (the report of the weights before)" in result.output
+    assert kept.read_text() == before  # nothing lost
+    now = json.loads((run / "eval-test.json").read_text())
+    assert now["weights_fingerprint"] != fingerprint and now["split"] == "test"
+    again = run_cli("evaluate", run)  # the same weights again: the same report, nothing more kept
+    assert again.exit_code == 0 and "kept:" not in again.output
+    assert sorted(p.name for p in run.glob("eval-test*.json")) == ["eval-test.json", kept.name]
 
 
 def test_predictions_go_to_standard_output_with_dash_and_are_never_silently_replaced(run_cli, run, tmp_path):

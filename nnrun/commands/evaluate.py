@@ -8,15 +8,20 @@ one the run trained on (its fingerprint in meta.json); a file is read through th
 saved column encoding. The report (metrics, then a confusion matrix and per-class
 scores, or residual statistics) is written next to the run as JSON, one file per
 evaluation: ``eval-<split>.json`` or ``eval-<data file stem>.json``, never replacing a
-different report unless ``force``. A run that did not complete is scored with the
-weights of its newest valid checkpoint, and the report says so (``weights_note``).
+different report of the same weights unless ``force`` (a report of other weights, written
+before a resumed run trained on, is kept under a name of its own). A run that did not
+complete is scored with the weights of its newest valid checkpoint, and the report says
+so (``weights_note``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from nnrun.commands.inputs import read_labelled
 from nnrun.config import load_config
@@ -89,7 +94,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     part = experiment.splits[split]
     report = {"split": split, "samples": len(part), "metrics": experiment.score(split)}
     report.update(diagnose(experiment.graph, part))
-    return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, force)
+    return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, experiment.graph, force)
 
 
 def _evaluate_file(run_dir, source: Path, force: bool) -> dict:
@@ -102,15 +107,39 @@ def _evaluate_file(run_dir, source: Path, force: bool) -> dict:
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
     report.update(diagnose(trained.graph, data))
-    return _write(report, trained.run.evaluation(source.stem), trained.weights_note, force)
+    return _write(report, trained.run.evaluation(source.stem), trained.weights_note, trained.graph, force)
 
 
-def _write(report: dict, target: Path, weights_note: str | None, force: bool) -> dict:
-    """Save the report (with the note on where its weights came from, if any)."""
+def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, force: bool) -> dict:
+    """Save the report (with the note on where its weights came from, if any, and the
+    fingerprint of those weights). A report of other weights under that name (written
+    before a resumed run trained on) is kept under a name of its own, not replaced and
+    not in the way; a different report of the same weights is replaced only if ``force``."""
     if weights_note:
         report["weights_note"] = weights_note
-    files.write_output(target, (json.dumps(report, indent=2) + "\n").encode(), force)
-    return {**report, "written": str(target)}
+    report["weights_fingerprint"] = weights_fingerprint(graph)
+    data = (json.dumps(report, indent=2) + "\n").encode()
+    kept = None
+    if not force and target.is_file() and not target.is_symlink() and target.read_bytes() != data:
+        earlier = _recorded_fingerprint(target)
+        if earlier is not None and earlier != report["weights_fingerprint"]:
+            kept = files.keep_aside(target, f"{target.stem}.weights-{earlier[:8]}{target.suffix}")
+    files.write_output(target, data, force, other="")
+    return {**report, "written": str(target), **({"kept": str(kept)} if kept else {})}
+
+
+def weights_fingerprint(graph: Graph) -> str:
+    """SHA-256 of every weight the report scored (trainable or not), in the graph's order."""
+    return hashlib.sha256(np.ascontiguousarray(graph.weight_buffer).tobytes()).hexdigest()
+
+
+def _recorded_fingerprint(path: Path) -> str | None:
+    """The weights fingerprint a report written by nnrun records; None for anything else."""
+    try:
+        recorded = json.loads(path.read_text()).get("weights_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return recorded if isinstance(recorded, str) and len(recorded) == 64 else None
 
 
 def diagnose(graph: Graph, data: Dataset) -> dict:

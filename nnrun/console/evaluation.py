@@ -37,6 +37,9 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
     if "regression" in report:
         console.print(residual_table(report["regression"]))
     console.print(f"written: {report['written']}", highlight=False, markup=False, soft_wrap=True)
+    if report.get("kept"):  # the run's weights changed since the last report of that name (a resumed run)
+        console.print(f"kept:    {report['kept']} (the report of the weights before)", highlight=False,
+                      markup=False, soft_wrap=True)
 
 
 def confusion_table(details: dict) -> Table:

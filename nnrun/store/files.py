@@ -32,17 +32,38 @@ def atomic_write(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def write_output(path: Path, data: bytes, force: bool = False, what: str = "the output") -> None:
+def write_output(path: Path, data: bytes, force: bool = False, what: str = "the output",
+                 other: str = ", or choose another file with -o") -> None:
     """Write a command's output file (a report, predictions) atomically, never replacing
-    a different file of that name unless ``force``; rewriting the same bytes is no loss."""
+    a different file of that name unless ``force``; rewriting the same bytes is no loss.
+    ``other``: the end of the hint, how else the command can write elsewhere."""
     if path.is_dir():
         raise UserError(f"{path}: is a folder; give a file name for {what}, e.g. {path / 'out.csv'}")
     if not path.parent.is_dir():
         raise UserError(f"{path}: the folder {path.parent} does not exist")
     if not force and path.exists() and (path.is_symlink() or path.read_bytes() != data):
-        raise UserError(f"{path}: already exists; nnrun does not overwrite it",
-                        hint="add --force to replace it, or choose another file with -o")
+        raise UserError(f"{path}: already exists; nnrun does not overwrite it", hint=f"add --force to replace it{other}")
     atomic_write(path, data)
+
+
+def keep_aside(path: Path, name: str) -> Path:
+    """Move ``path`` to ``name`` in its folder (``name-2``, ... when taken), so a new file
+    can take its place with nothing lost; returns where it went."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = path.with_name(name), 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{stem}-{n}{suffix}")
+    try:
+        os.link(path, target)  # fails if the name was taken meanwhile, where a rename would replace it
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        os.rename(path, target)
+    else:
+        path.unlink()
+    _fsync_dir(path.parent)
+    return target
 
 
 def _write_temp(temp: Path, data: bytes) -> None:
