@@ -66,6 +66,12 @@ def test_unknown_reference_and_cycle_are_located(run_cli, write_config):
     result = run_cli("train", path)
     assert result.exit_code == 2
     assert "model.layers.2.inputs.1: unknown layer 'brnch'; did you mean 'branch'?" in result.output
+    # A name close to the layer's own is not offered: reading itself would be a cycle.
+    own = "    - {type: dense, units: 4, name: block, inputs: [blocks]}\n"
+    result = run_cli("train", write_config(config(own + "    - {type: dense, units: 3, activation: softmax}\n")))
+    assert result.exit_code == 2
+    assert "model.layers.0.inputs.0: unknown layer 'blocks'" in result.output
+    assert "did you mean 'block'" not in result.output
     cycle = "    - {type: dense, units: 4, name: a, inputs: [b]}\n    - {type: dense, units: 4, name: b, inputs: [a]}\n"
     result = run_cli("train", write_config(config(cycle + "    - {type: dense, units: 3, activation: softmax}\n")))
     assert result.exit_code == 2

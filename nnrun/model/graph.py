@@ -231,7 +231,7 @@ def _check_names(layers, names, inputs) -> list[Problem]:
     for i, refs in enumerate(inputs):
         for j, ref in enumerate(refs):
             if ref not in known:
-                hint = did_you_mean(ref, sorted(known), "known layers")
+                hint = did_you_mean(ref, sorted(known - {names[i]}), "known layers")  # never itself: a cycle
                 problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"unknown layer '{ref}'{hint}"))
             elif ref == names[i]:
                 problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"layer '{ref}' cannot read its own output"))
