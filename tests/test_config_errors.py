@@ -164,6 +164,18 @@ def test_bad_override_names_the_set(run_cli, write_config, setting, fragment):
     _check(run_cli("train", path, "--set", setting), fragment, None)
 
 
+def test_every_set_that_cannot_be_applied_is_reported_at_once(run_cli, write_config):
+    path = write_config(VALID)
+    result = run_cli("validate", path, "--set", "model.layers.5.units=3", "--set", "training.epochs=3",
+                     "--set", "model.layers.9.units=1", "--set", "x=[1")
+    assert result.exit_code == 2
+    assert "3 --set options cannot be applied:\n" \
+           "  --set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1\n" \
+           "  --set model.layers.9.units=1: 'model.layers.9' needs an index from 0 to 1\n" \
+           "  --set x=[1: the value '[1' is not valid YAML" in result.output
+    assert """    hint: quote a value meant as text, quotes and all: --set 'x="[1"'""" in result.output
+
+
 def test_every_problem_is_reported_at_once_in_file_order(run_cli, write_config):
     text = VALID.replace("units: 8", "unit: 8").replace("epochs: 2", "epochs: two").replace("seed: 1", "seed: -1")
     path = write_config(text)

@@ -17,23 +17,39 @@ PathKey = tuple[Any, ...]
 
 def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     """Apply ``key.path=value`` settings (values parsed as YAML) in place; returns each
-    overridden path with the ``--set`` it came from."""
+    overridden path with the ``--set`` it came from. Every setting that cannot be
+    applied is reported, all in one error."""
     applied: dict[PathKey, str] = {}
+    failed: list[UserError] = []
     for item in overrides:
-        origin = f"--set {item}"
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. --set optimizer.learning_rate=0.01")
-        value = parse_value(raw, origin)
-        names = key.strip().split(".")
-        if not all(names):
-            raise UserError(
-                f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
-            )
-        parts = tuple(int(p) if p.isdigit() else p for p in names)
-        _set_path(data, parts, value, origin)
+        try:
+            parts, origin = _apply(data, item)
+        except UserError as exc:
+            failed.append(exc)
+            continue
         applied[parts] = origin
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise UserError(f"{len(failed)} --set options cannot be applied:\n"
+                        + "\n".join("  " + exc.render().replace("\n", "\n  ") for exc in failed))
     return applied
+
+
+def _apply(data: dict, item: str) -> tuple[PathKey, str]:
+    origin = f"--set {item}"
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. --set optimizer.learning_rate=0.01")
+    value = parse_value(raw, origin)
+    names = key.strip().split(".")
+    if not all(names):
+        raise UserError(
+            f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
+        )
+    parts = tuple(int(p) if p.isdigit() else p for p in names)
+    _set_path(data, parts, value, origin)
+    return parts, origin
 
 
 def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> None:
