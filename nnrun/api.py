@@ -82,12 +82,14 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
 
 def as_settings(overrides) -> list[str]:
     """``{"training.epochs": 3}`` -> ``["training.epochs=3"]``; values are written as
-    JSON, which YAML reads back as the same value. A list is taken as it is."""
+    JSON, which YAML reads back as the same value. A list is taken as it is. Messages
+    name each as the ``overrides`` it came from, not as a ``--set`` option."""
+    from nnrun.config.overrides import Setting
+
     if isinstance(overrides, dict):
-        return [f"{key}={json.dumps(_plain(value))}" for key, value in overrides.items()]
-    if isinstance(overrides, str):
-        return [overrides]
-    return list(overrides)
+        return [Setting(f"{key}={json.dumps(_plain(value))}", f"overrides[{key!r}]") for key, value in overrides.items()]
+    items = [overrides] if isinstance(overrides, str) else list(overrides)
+    return [Setting(item, f"overrides {item!r}") if isinstance(item, str) else item for item in items]
 
 
 def _plain(value):

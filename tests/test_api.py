@@ -140,3 +140,13 @@ def test_import_nnrun_stays_light():
     code = "import sys, nnrun; print(sorted(m for m in ('numpy', 'nnrun.api', 'rich') if m in sys.modules))"
     out = run_python(code, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_an_override_given_in_python_is_named_as_one_not_as_a_set_option(tmp_path):
+    with pytest.raises(UserError) as error:
+        nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"training.epoch": 5}, run_dir=tmp_path / "r")
+    assert "training.epoch: unknown key 'epoch'; did you mean 'epochs'? (from overrides['training.epoch'])" \
+        in error.value.render()
+    assert "--set" not in error.value.render()
+    with pytest.raises(UserError, match=r"^overrides 'training.epochs': expected KEY.PATH=VALUE"):
+        nnrun.train(ROOT / "configs" / "iris.yaml", overrides=["training.epochs"], run_dir=tmp_path / "r")

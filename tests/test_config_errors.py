@@ -169,7 +169,7 @@ def test_every_set_that_cannot_be_applied_is_reported_at_once(run_cli, write_con
     result = run_cli("validate", path, "--set", "model.layers.5.units=3", "--set", "training.epochs=3",
                      "--set", "model.layers.9.units=1", "--set", "x=[1")
     assert result.exit_code == 2
-    assert "3 --set options cannot be applied:\n" \
+    assert "3 settings cannot be applied:\n" \
            "  --set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1\n" \
            "  --set model.layers.9.units=1: 'model.layers.9' needs an index from 0 to 1\n" \
            "  --set x=[1: the value '[1' is not valid YAML" in result.output

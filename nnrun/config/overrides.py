@@ -15,6 +15,18 @@ from nnrun.errors import UserError
 PathKey = tuple[Any, ...]
 
 
+class Setting(str):
+    """A ``key.path=value`` setting given some other way than ``--set`` (the Python
+    API's ``overrides``): ``origin`` is how messages name it."""
+
+    origin: str
+
+    def __new__(cls, text: str, origin: str) -> "Setting":
+        setting = super().__new__(cls, text)
+        setting.origin = origin
+        return setting
+
+
 def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     """Apply ``key.path=value`` settings (values parsed as YAML) in place; returns each
     overridden path with the ``--set`` it came from. Every setting that cannot be
@@ -31,16 +43,17 @@ def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     if len(failed) == 1:
         raise failed[0]
     if failed:
-        raise UserError(f"{len(failed)} --set options cannot be applied:\n"
+        raise UserError(f"{len(failed)} settings cannot be applied:\n"
                         + "\n".join("  " + exc.render().replace("\n", "\n  ") for exc in failed))
     return applied
 
 
 def _apply(data: dict, item: str) -> tuple[PathKey, str]:
-    origin = f"--set {item}"
+    origin = item.origin if isinstance(item, Setting) else f"--set {item}"
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. --set optimizer.learning_rate=0.01")
+        example = "--set optimizer.learning_rate=0.01" if origin.startswith("--set") else "'optimizer.learning_rate=0.01'"
+        raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. {example}")
     value = parse_value(raw, origin)
     names = key.strip().split(".")
     if not all(names):
