@@ -121,6 +121,35 @@ def test_a_signal_saves_a_checkpoint_and_exits_130(tmp_path, number):
     assert read(saved)[1]["epoch"] == str(record["failure"]["epoch"]) == str(record["epochs_completed"])
 
 
+def test_a_second_ctrl_c_stops_at_once_and_says_what_a_resume_starts_from(tmp_path):
+    from nnrun.engine.hooks import SilentHooks
+    from nnrun.engine.train import train
+    from nnrun.errors import RunInterrupted
+
+    class SecondCtrlC(SilentHooks):  # as SignalWatch raises it on a second SIGINT, in epoch 4
+        epoch = 0
+
+        def epoch_start(self, epoch, epochs, batches):
+            self.epoch = epoch
+
+        def batch(self, index, loss):
+            if self.epoch == 4 and index == 2:
+                raise KeyboardInterrupt
+
+    run = tmp_path / "r"
+    config = {**CONFIG, "training": {**CONFIG["training"], "checkpoint": {"every_epochs": 2}}}
+    with pytest.raises(RunInterrupted) as stopped:  # saved after epochs 0 and 2, stopped in epoch 4
+        train(config, run_dir=run, hooks=SecondCtrlC())
+    assert stopped.value.exit_code == 130
+    assert stopped.value.message == ("stopped at once by a second Ctrl-C, without saving: the newest checkpoint on "
+                                     f"disk is {run / 'checkpoints' / 'epoch-000002.safetensors'}, after epoch 2; "
+                                     "epoch 3 is lost")
+    assert stopped.value.hint.startswith(f"resume with: nnrun train --resume {run} ")
+    record = meta(run)
+    assert record["status"] == "interrupted" and record["failure"]["checkpoint"] == "epoch-000002.safetensors"
+    assert resume_training(run).history[-1]["epoch"] == CONFIG["training"]["epochs"]
+
+
 def test_a_non_finite_gradient_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, run_cli):
     from nnrun.model.graph import Graph
 

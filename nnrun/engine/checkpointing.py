@@ -126,6 +126,25 @@ class Checkpointer:
             details={"signal": signal_name, "where": where, "checkpoint": path.name, "epoch": epoch},
         )
 
+    def stopped_at_once(self) -> RunInterrupted:
+        """A second Ctrl-C stops without saving: say where a resume starts and what is lost."""
+        newest = next(iter(checkpoints.candidates(self.record.path)), None)
+        done = self.latest.epoch if self.latest is not None else 0
+        if newest is None:
+            where = "no checkpoint is on disk, so a resume starts over"
+        else:
+            epoch = int(checkpoints.FILE_NAME.fullmatch(newest.name).group(1))
+            lost = "" if done <= epoch else f"; epoch {done} is lost" if done == epoch + 1 else \
+                f"; epochs {epoch + 1} to {done} are lost"
+            where = f"the newest checkpoint on disk is {newest}, after epoch {epoch}{lost}"
+        return RunInterrupted(
+            f"stopped at once by a second Ctrl-C, without saving: {where}",
+            hint=f"resume with: nnrun train --resume {self.record.path} (one Ctrl-C saves the last finished epoch "
+                 "before stopping)",
+            details={"signal": "SIGINT", "where": "a second Ctrl-C", "epoch": done,
+                     "checkpoint": newest.name if newest else None},
+        )
+
     def _resume(self, paths: list[Path]) -> None:
         skipped = []
         for path in paths:

@@ -54,16 +54,19 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
         hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)
     stopper, epochs = loop.stopper, experiment.config.training.epochs
     stopped = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
-    for epoch in range(loop.progress.epoch + 1, epochs + 1):
-        if stopped:
-            break
-        row = loop.epoch(epoch)
-        stopped = bool(stopper and stopper.update(epoch, row))
-        loop.keeper.epoch_end(epoch, loop.batches.count)
-        received = loop.sharding.agree_stop(loop.signals.received)
-        if received:
-            raise loop.keeper.interrupted(received, f"after epoch {epoch}")
-        stopped = loop.sharding.any(stopped or bool(hooks.should_stop()))
+    try:
+        for epoch in range(loop.progress.epoch + 1, epochs + 1):
+            if stopped:
+                break
+            row = loop.epoch(epoch)
+            stopped = bool(stopper and stopper.update(epoch, row))
+            loop.keeper.epoch_end(epoch, loop.batches.count)
+            received = loop.sharding.agree_stop(loop.signals.received)
+            if received:
+                raise loop.keeper.interrupted(received, f"after epoch {epoch}")
+            stopped = loop.sharding.any(stopped or bool(hooks.should_stop()))
+    except KeyboardInterrupt:  # a second Ctrl-C (see SignalWatch): nothing more is saved
+        raise loop.keeper.stopped_at_once() from None
     loop.keeper.finish()
     if stopper:
         stopper.restore()
