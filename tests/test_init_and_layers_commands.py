@@ -26,10 +26,21 @@ def test_init_writes_a_commented_config_that_validates(run_cli, tmp_path, datase
         return
     assert result.exit_code == 0, result.output
     text = path.read_text()
-    assert text.startswith("# yaml-language-server: $schema=nnrun.schema.json\n")
+    assert text.startswith("# yaml-language-server: $schema=nnrun.schema.json\n"
+                           "# (completion and checks in editors: nnrun schema > nnrun.schema.json)\n")
     assert f"nnrun train {dataset}.yaml" in text and text.count("#") >= 8
     experiment = build(load_config(path))  # validates, loads the data and compiles the model
     assert experiment.config.data.source.name == dataset
+    assert experiment.config.metrics == (["accuracy"] if BUILTIN[dataset].task == "classification" else ["mae", "r2"])
+
+
+def test_init_names_the_schema_file_only_where_there_is_none(run_cli, tmp_path):
+    (tmp_path / "sub").mkdir()
+    assert run_cli("init", "-o", "sub/a.yaml").exit_code == 0
+    assert "nnrun schema > sub/nnrun.schema.json" in (tmp_path / "sub" / "a.yaml").read_text()
+    (tmp_path / "sub" / "nnrun.schema.json").write_text("{}")
+    assert run_cli("init", "-o", "sub/b.yaml").exit_code == 0
+    assert "nnrun schema >" not in (tmp_path / "sub" / "b.yaml").read_text()
 
 
 def test_init_default_trains(run_cli, tmp_path):

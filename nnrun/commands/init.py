@@ -19,7 +19,7 @@ DEFAULT_DATASET = "iris"
 
 HEADER = """\
 # yaml-language-server: $schema=nnrun.schema.json
-# Starter config for the bundled '{name}' data set: {description}.
+{schema_note}# Starter config for the bundled '{name}' data set: {description}.
 # Train it:       nnrun train {path}
 # Then evaluate:  nnrun evaluate runs/{name}-<time>
 # Every option:   nnrun layers
@@ -50,6 +50,7 @@ REGRESSOR = """\
     - {type: dense, units: 1}             # one output, no activation: a real number
 loss: mse                                 # mean squared error
 optimizer: {type: adam, learning_rate: 0.01}
+metrics: [mae, r2]                        # mean absolute error (the target's units); R^2 (1 is perfect)
 """
 
 TRAINING = """\
@@ -68,14 +69,21 @@ def _pad(text: str) -> str:
     return " " * max(COMMENT_COLUMN - len(text), 2)
 
 
+SCHEMA_NOTE = "# (completion and checks in editors: nnrun schema > {folder}nnrun.schema.json)\n"
+
+
 def starter_text(dataset: str, path: str) -> str:
-    """The commented YAML for a bundled data set."""
+    """The commented YAML for a bundled data set; the editor line's schema file is
+    named with the command that writes it when the config's folder has none."""
     info = BUILTIN[dataset]
     classifier = info.task == "classification"
     stratify = ", stratify: true" if classifier else ""
     preprocess = "scale, factor: 0.0625" if info.shape else "standardize"  # digits' pixels are 0..16
+    folder = Path(path).parent
+    schema_note = "" if (folder / "nnrun.schema.json").exists() else \
+        SCHEMA_NOTE.format(folder="" if str(folder) == "." else f"{folder}/")
     text = HEADER.format(
-        name=dataset, description=info.description, path=path, stratify=stratify, preprocess=preprocess,
+        schema_note=schema_note, name=dataset, description=info.description, path=path, stratify=stratify, preprocess=preprocess,
         split_pad=_pad(f"  split: {{validation: 0.1, test: 0.2{stratify}}}"),
         preprocess_pad=_pad(f"  preprocess: [{{type: {preprocess}}}]"),
     )
