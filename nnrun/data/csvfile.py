@@ -61,14 +61,15 @@ class CsvColumns:
         return cells_of(self.coded[name])
 
 
-def read_header(path: Path, hint: str | None = None) -> list[str]:
+def read_header(path: Path, hint: str | None = None, key: str | None = None) -> list[str]:
     """The column names of the first line, stripped; unreadable or empty files,
-    folders and repeated names are user errors (``hint`` is added when absent)."""
+    folders and repeated names are user errors (an absent file names the config
+    ``key`` that gave it, with ``hint``)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = [name.strip() for name in next(csv.reader(handle), [])]
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file", hint=hint) from None
+        raise UserError(f"{key + ': ' if key else ''}{path}: no such file", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:

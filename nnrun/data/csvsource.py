@@ -24,7 +24,8 @@ from nnrun.data.table import Table, collect_missing, table_from
 from nnrun.data.text import TextSpec
 from nnrun.errors import ConfigError, Problem
 
-RELATIVE_HINT = "a relative path in a config is read from the config file's folder"
+RELATIVE_HINT = ("a relative path in a config is read from the config file's folder; a run's config.yaml holds "
+                 "the absolute path it trained on")
 TaskName = Literal["classification", "regression"]
 
 
@@ -98,13 +99,14 @@ class CsvSource(SourceBase):
         return feature_columns(header, self, origin)
 
     def load(self, seed: int) -> Dataset:
-        files = [(self.path, ANYWHERE), (self.validation_path, VALIDATION), (self.test_path, TEST)]
+        files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
         tables, targets, codes, failed = [], [], [], []
         names = None
-        for path, code in files:
+        for key, code in files:
+            path = getattr(self, key)
             if path is None:
                 continue
-            header = read_header(Path(path), hint=RELATIVE_HINT)
+            header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}")
             names = names or self.feature_columns(header, path)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
             problems = DataProblems(path, target=self.target)
