@@ -147,6 +147,18 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(run_cli):
     assert result.exit_code == 2
 
 
+def test_debug_after_the_command_is_taken_as_nnruns_own(tmp_path):
+    code = ("import sys; sys.argv = ['nnrun', 'evaluate', 'runs/nothing-here', '--debug']\n"
+            "from nnrun.cli import main\nmain()\n")
+    done = run_python(code, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and "Traceback (most recent call last)" in done.stderr
+    from nnrun.cli import _debug_first
+
+    argv = ["nnrun", "predict", "run", "--", "--debug"]  # after "--" it is an argument, a file name
+    _debug_first(argv)
+    assert argv == ["nnrun", "predict", "run", "--", "--debug"]
+
+
 def test_huge_losses_print_in_scientific_notation():
     from nnrun.console.progress import number
 

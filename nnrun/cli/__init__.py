@@ -22,6 +22,7 @@ def main() -> None:
     # objects are left out of collections; freezing at exit, not as the command
     # returns, leaves a caller that runs main() in a longer-lived process unaffected.
     atexit.register(gc.freeze)
+    _debug_first(sys.argv)
     from nnrun.cli.quick_help import is_top_level_help, print_help
 
     if is_top_level_help(sys.argv[1:]):
@@ -30,6 +31,15 @@ def main() -> None:
     from nnrun.cli.application import app
 
     app()
+
+
+def _debug_first(argv: list[str]) -> None:
+    """``--debug`` belongs to ``nnrun`` itself (``nnrun --debug train ...``); typed after
+    the command, as people do, it is moved in front of it rather than refused."""
+    args = argv[1:]
+    end = args.index("--") if "--" in args else len(args)  # after "--" every word is an argument
+    if "--debug" in args[1:end]:
+        argv[1:] = ["--debug", *[a for i, a in enumerate(args) if not (a == "--debug" and i < end)]]
 
 
 def __getattr__(name: str):

@@ -19,7 +19,8 @@ def train(
     config: Optional[Path] = typer.Argument(
         None, help="The YAML config file (optional with --resume).", show_default=False
     ),
-    set_: list[str] = typer.Option([], "--set", help="Override a value: --set optimizer.learning_rate=0.01 (repeatable)."),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                  help="Override a value: --set optimizer.learning_rate=0.01 (repeatable)."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Write the run here instead of runs/<name>-<time>/."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final summary."),
     resume: Optional[Path] = typer.Option(
@@ -48,7 +49,8 @@ def train(
 
 def validate(
     config: Path = typer.Argument(..., help="The YAML config file.", show_default=False),
-    set_: list[str] = typer.Option([], "--set", help="Override a value: --set model.layers.0.units=32 (repeatable)."),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                  help="Override a value: --set model.layers.0.units=32 (repeatable)."),
 ) -> None:
     """Check a config without training: schema, data, shapes; print the model summary.
 
