@@ -69,7 +69,7 @@ def summarize(path: Path) -> RunEntry | None:
         path=path,
         status=_status(path, meta, has_meta),
         started=started,
-        seconds=_duration(started, ended, history),
+        seconds=_duration(started, ended, history, resumed=bool(meta and meta.get("resumes"))),
         epochs=len(history),
         metric=metric,
         best_validation=best[f"val_{metric}"] if best else None,
@@ -107,9 +107,13 @@ def _final(meta: dict | None, split: str, metric: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _duration(started: datetime | None, ended: datetime | None, history: list[dict]) -> float | None:
+def _duration(started: datetime | None, ended: datetime | None, history: list[dict],
+              resumed: bool = False) -> float | None:
     """Wall time from meta.json (whole seconds), up to now for a run still going;
-    without timestamps, the sum of the finished epochs' seconds."""
+    without timestamps, or for a run resumed since it started (whose wall time would
+    count the hours between its sessions), the sum of the finished epochs' seconds."""
+    if resumed and history:
+        return sum(r.get("seconds", 0.0) for r in history)
     if started and ended:
         return (ended - started).total_seconds()
     if started:
