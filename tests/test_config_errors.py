@@ -102,7 +102,10 @@ CASES = [
     ("classification loss on values", "name: iris}", "name: diabetes}", "11:7",
      "'categorical_crossentropy' needs class labels, but the data is a regression task; use mse"),
     ("monitor nothing", "monitor: val_loss", "monitor: val_acc", "17:29",
-     "'val_acc' is not reported; choose one of loss, val_loss, accuracy, val_accuracy"),
+     "'val_acc' is not reported; did you mean 'val_accuracy'? (Keras's 'acc' is 'accuracy' in nnrun); "
+     "choose one of loss, val_loss, accuracy, val_accuracy"),
+    ("monitor misspelt", "monitor: val_loss", "monitor: val_acuracy", "17:29",
+     "'val_acuracy' is not reported; did you mean 'val_accuracy'?; choose one of"),
     # Broken or unsafe YAML.
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1", "a tab in the indentation; YAML indents with spaces only"),

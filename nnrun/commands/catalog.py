@@ -102,6 +102,10 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
     found = {family: [e for e in items if e.type == name] for family, items in entries.items()}
     found = {family: items for family, items in found.items() if items}
     if not found:
-        known = ", ".join([*entries, *(e.type for items in entries.values() for e in items)])
-        raise UserError(f"'{name}' is not a family or type; choose one of: {known}")
+        from nnrun.config.keras_words import keras_value_hint
+        from nnrun.errors import did_you_mean
+
+        names = [*entries, *(e.type for items in entries.values() for e in items)]
+        hint = keras_value_hint(name, names) or did_you_mean(name, names)  # Keras's Dense, then spelling
+        raise UserError(f"'{name}' is not a family or type{hint}; choose one of: {', '.join(names)}")
     return found

@@ -15,7 +15,8 @@ import numpy as np
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.columns import class_list
-from nnrun.errors import ConfigError, Problem
+from nnrun.config.keras_words import keras_value_hint
+from nnrun.errors import ConfigError, Problem, did_you_mean
 from nnrun.model.graph import Graph
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
@@ -160,8 +161,12 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
     known = ["loss", *config.metrics]
     name = monitor.removeprefix("val_")
     if name not in known:
-        options = ", ".join(k for m in known for k in (m, f"val_{m}"))
-        return [Problem(where, f"'{monitor}' is not reported; choose one of {options}")]
+        reported = [k for m in known for k in (m, f"val_{m}")]
+        # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
+        keras = keras_value_hint(name, known)
+        hint = keras.replace("did you mean '", f"did you mean '{monitor[: len(monitor) - len(name)]}", 1) \
+            if keras else did_you_mean(monitor, reported)
+        return [Problem(where, f"'{monitor}' is not reported{hint}; choose one of {', '.join(reported)}")]
     if monitor.startswith("val_") and "validation" not in parts:
         return [
             Problem(
