@@ -139,3 +139,12 @@ def test_a_run_that_died_without_a_word_shows_as_killed(tmp_path):
         assert [r.status for r in list_runs(tmp_path / "runs")] == ["running"]
     finally:
         lock.release()
+
+
+def test_piped_tables_keep_every_value_whole(run_cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    name = "iris-a-name-much-longer-than-a-terminal-column-would-hold-20261203-065400"
+    train_iris(tmp_path / "runs" / name, epochs=1)
+    result = run_cli("runs", tmp_path / "runs")
+    assert result.exit_code == 0
+    assert any(line.startswith(name + " ") for line in result.output.splitlines()), result.output

@@ -20,11 +20,11 @@ def runs(
     """
 
     def action():
-        from rich.console import Console
+        from nnrun.console.output import table_console
 
         from nnrun.console.runs_table import print_runs
 
-        print_runs(Console(), directory)
+        print_runs(table_console(), directory)
 
     guard(action)
 
@@ -39,11 +39,11 @@ def compare(
     """
 
     def action():
-        from rich.console import Console
+        from nnrun.console.output import table_console
 
         from nnrun.console.compare_view import print_comparison
 
-        print_comparison(Console(), run_a, run_b)
+        print_comparison(table_console(), run_a, run_b)
 
     guard(action)
 
@@ -113,11 +113,11 @@ def layers(
     """
 
     def action():
-        from rich.console import Console
+        from nnrun.console.output import table_console
 
         from nnrun.console.catalog_view import print_catalog
 
-        print_catalog(Console(), name)
+        print_catalog(table_console(), name)
 
     guard(action)
 
@@ -152,10 +152,10 @@ def datasets() -> None:
     """
 
     def action():
-        from rich.console import Console
+        from nnrun.console.output import table_console
 
         from nnrun.console.catalog_view import print_datasets
 
-        print_datasets(Console())
+        print_datasets(table_console())
 
     guard(action)

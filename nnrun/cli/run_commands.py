@@ -64,12 +64,12 @@ def validate(
         from nnrun.commands.sweep.runner import is_sweep_file
 
         if is_sweep_file(config):
-            from rich.console import Console
+            from nnrun.console.output import table_console
 
             from nnrun.commands.sweep.runner import check_sweep_file
             from nnrun.console.sweep_view import print_checked
 
-            print_checked(Console(), config, check_sweep_file(config, set_))
+            print_checked(table_console(), config, check_sweep_file(config, set_))
             return
         from nnrun.console.model_summary import validate_and_print
 
@@ -97,7 +97,7 @@ def evaluate(
     """
 
     def action():
-        from rich.console import Console
+        from nnrun.console.output import table_console
 
         from nnrun.commands.evaluate import evaluate as run_evaluation
         from nnrun.console.evaluation import print_evaluation
@@ -108,7 +108,7 @@ def evaluate(
         if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
         report = run_evaluation(run_dir, split or "test", data, force)
-        print_evaluation(Console(), report, run_dir)
+        print_evaluation(table_console(), report, run_dir)
 
     guard(action)
 
