@@ -90,7 +90,8 @@ CASES = [
      "model.layers.1.name: duplicate layer name 'hidden' (also layer 0)"),
     ("flat layer on images", "name: iris}", "name: digits}", "9:7", "dense expects a flat input (features,), got (8, 8, 1)"),
     # Against the data.
-    ("output width", "units: 3", "units: 4", "10:7", "model.layers.1: the output has 4 units but the data has 3 classes: setosa, versicolor, virginica"),
+    ("output width", "units: 3", "units: 4", "10:7", "model.layers.1: the output has 4 units but the data has 3 classes: setosa, versicolor, virginica; set units: 3 "
+     "on model.layers.1"),
     ("binary loss on 3 classes", "loss: categorical_crossentropy", "loss: binary_crossentropy", "11:7",
      "binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here 3 units and 3 classes: setosa, versicolor, virginica"),
     ("sigmoid with categorical", "activation: softmax", "activation: sigmoid", "10:43",

@@ -111,8 +111,20 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Pro
     if width != data.target_width:
         what = classes if data.task == "classification" else \
             f"{data.target_width} target{'s' if data.target_width != 1 else ''}"
-        return [Problem(last, f"the output has {units} but the data has {what}")]
+        return [Problem(last, f"the output has {units} but the data has {what}{_units_fix(config, data, width)}")]
     return []
+
+
+def _units_fix(config: Config, data: Dataset, width: int) -> str:
+    """How to fix the output's width when one layer's ``units`` sets it (looking back
+    through the layers that keep the width, such as dropout and activation)."""
+    for i in reversed(range(len(config.model.layers))):
+        units = getattr(config.model.layers[i], "units", None)
+        if units is not None:
+            return f"; set units: {data.target_width} on model.layers.{i}" if units == width else ""
+        if config.model.layers[i].type not in ("dropout", "activation"):
+            return ""
+    return ""
 
 
 def output_activation(layers: list) -> tuple[int, str | None]:
