@@ -10,6 +10,7 @@ from sweeps import SWEEP, write_sweep
 
 from nnrun.commands.sweep.space import planned_trials
 from nnrun.config.sweep import load_sweep
+from nnrun.errors import UserError
 
 
 def test_valid_sweep_file_validates(run_cli, tmp_path):
@@ -162,3 +163,12 @@ def test_short_forms_a_list_is_a_choice_and_a_bare_type_name(tmp_path):
     assert sweep.parameters["model.layers.0.units"].type == "choice"
     assert sweep.parameters["model.layers.0.units"].values == [4, 8]
     assert sweep.executor.type == "ray" and sweep.scheduler.type == "asha" and sweep.scheduler.grace_epochs == 1
+
+
+def test_a_number_or_boolean_is_a_constant_every_trial_sets(tmp_path):
+    text = SWEEP.replace("parameters:\n", "parameters:\n  training.epochs: 3\n  training.shuffle: false\n")
+    sweep = load_sweep(write_sweep(tmp_path, text)).sweep
+    assert sweep.parameters["training.epochs"].values == [3] and sweep.parameters["training.shuffle"].values == [False]
+    # A word is still a type name: a misspelt one is an error, never a constant.
+    with pytest.raises(UserError, match="parameters.model.layers.0.units"):
+        load_sweep(write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", "choise")))

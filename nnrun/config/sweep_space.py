@@ -96,8 +96,14 @@ class Grid(Choice):
 
 
 def _short_form(value):
-    """A plain list is a choice: ``units: [16, 32]`` means ``{type: choice, values: [16, 32]}``."""
-    return {"type": "choice", "values": value} if isinstance(value, list) else short_form(value)
+    """A plain list is a choice: ``units: [16, 32]`` means ``{type: choice, values: [16, 32]}``;
+    a number or true/false is a constant every trial sets (a choice of one), as Ray Tune
+    takes one. (A word is still read as a type name, so a misspelt type is an error.)"""
+    if isinstance(value, list):
+        return {"type": "choice", "values": value}
+    if isinstance(value, (bool, int, float)):
+        return {"type": "choice", "values": [value]}
+    return short_form(value)
 
 
 ParameterSpec = tagged_union((Uniform, LogUniform, IntRange, Choice, Grid), _short_form)
