@@ -109,7 +109,8 @@ CASES = [
      "'val_acuracy' is not reported; did you mean 'val_accuracy'?; choose one of"),
     # Broken or unsafe YAML.
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
-    ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1", "a tab in the indentation; YAML indents with spaces only"),
+    ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1",
+     "a tab in the indentation; YAML indents with spaces only\n    15 |        epochs: 2"),
     ("syntax", "metrics: [accuracy]", "metrics: [accuracy", "14:9", "invalid YAML"),
     ("alias bomb", "seed: 1", "seed: 1\nx: &a [1, 1]\ny: &b [*a, *a]\nz: [*b, *b, *b]", "3:4",
      "anchors and aliases (&name, *name) are not allowed"),

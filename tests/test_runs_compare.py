@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from trained import train_iris
 
@@ -89,6 +90,17 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
     (tmp_path / "c").mkdir()
     result = run_cli("compare", a, "c")
     assert result.exit_code == 2 and "not an nnrun run directory" in result.output
+    (tmp_path / "c" / "sweep.yaml").write_text("base: x.yaml\n")  # a sweep's folder: its runs are its trials
+    (tmp_path / "c" / "trials").mkdir()
+    result = run_cli("compare", a, "c")
+    assert result.exit_code == 2 and f"hint: a sweep: its runs are in {Path('c') / 'trials'}/" in result.output
+
+
+def test_compare_shows_values_as_the_yaml_says_them(run_cli, tmp_path):
+    a = train_iris(tmp_path / "a", epochs=1)
+    b = train_iris(tmp_path / "b", "training.shuffle=false", "training.early_stopping=null", epochs=1)
+    out = run_cli("compare", a, b).output
+    assert "training.shuffle" in out and "true" in out and "false" in out and "None" not in out and "False" not in out
 
 
 def test_durations_and_timestamps(tmp_path):

@@ -130,11 +130,13 @@ def parse_value(text: str, origin: str) -> Any:
 
 
 def _refuse_tabs(text: str, source: str) -> None:
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent and line.strip() and not line.lstrip().startswith("#"):
             column = indent.index("\t") + 1
-            raise UserError(f"{source}:{number}:{column}: a tab in the indentation; YAML indents with spaces only")
+            raise UserError("\n".join([f"{source}:{number}:{column}: a tab in the indentation; YAML indents with "
+                                       "spaces only", *excerpt(lines, number, column)]))
 
 
 def _plain(node, path: PathKey, values: dict, keys: dict, source: str):

@@ -14,7 +14,12 @@ GAP = 4  # spaces between the config and metric tables
 
 
 def _show(value) -> str:
-    return "(absent)" if value is MISSING else escape(repr(value) if isinstance(value, str) else str(value))
+    """A config value as the YAML file says it (null, true), a text quoted."""
+    if value is MISSING:
+        return "(absent)"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return escape(repr(value) if isinstance(value, str) else str(value))
 
 
 def config_table(differences) -> Table:

@@ -71,7 +71,8 @@ class SweepView:
         self.swept, self.state = swept, state
         sweep = swept.sweep
         executor = sweep.executor
-        where = f"{executor.workers or 'all CPU'} workers" if executor.type == "local" else (
+        workers = executor.workers or "all CPU"
+        where = f"{workers} worker{'' if workers == 1 else 's'}" if executor.type == "local" else (
             f"Ray at {executor.address}" if executor.address else "a local Ray")
         self.say(f"nnrun sweep {sweep.name} -> {swept.path}")
         self.say(f"  {sweep.search} search, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction}), "

@@ -151,8 +151,10 @@ class RunDir:
         if run.config.is_symlink():
             raise UserError(f"{run.config}: is a symbolic link; nnrun reads only files inside the run directory")
         if not run.config.is_file():
-            raise UserError(f"{path}: not an nnrun run directory (no config.yaml)",
-                            hint="`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None)
+            sweep = (path / "sweep.yaml").is_file() and (path / "trials").is_dir()
+            hint = f"a sweep: its runs are in {path / 'trials'}/ (nnrun runs {path / 'trials'})" if sweep else \
+                "`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None
+            raise UserError(f"{path}: not an nnrun run directory (no config.yaml)", hint=hint)
         return run
 
 
