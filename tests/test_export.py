@@ -128,13 +128,17 @@ def test_float16_reports_the_change_of_test_accuracy(run_cli, trained_runs, tmp_
     assert (tmp_path / "digits16.onnx").stat().st_size < 0.55 * full.size_bytes
 
 
-def test_existing_files_are_never_overwritten(run_cli, trained_runs, tmp_path):
+def test_existing_files_are_replaced_only_with_force(run_cli, trained_runs, tmp_path):
     target = tmp_path / "model.onnx"
     target.write_bytes(b"keep me")
     result = run_cli("export", trained_runs["iris"], "-o", target)
     assert result.exit_code == 2
-    assert f"{target}: already exists; nnrun export never overwrites a file" in result.output
+    assert f"{target}: already exists; nnrun export does not overwrite it" in result.output
+    assert "hint: add --force to replace it" in result.output
     assert target.read_bytes() == b"keep me" and not (tmp_path / "model.json").exists()
+    result = run_cli("export", trained_runs["iris"], "-o", target, "--force")
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() != b"keep me" and (tmp_path / "model.json").is_file()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -22,6 +22,7 @@ def export(
     opset: int = typer.Option(17, "--opset", help="ONNX opset of the standard domain (13 or later)."),
     float16: bool = typer.Option(False, "--float16", help="Store the weights as float16 (half the size); "
                                  "reports the change of the test score."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model file and model card."),
 ) -> None:
     """Export a trained run to ONNX, preprocessing included; checks it with onnx.checker and onnxruntime.
 
@@ -34,7 +35,7 @@ def export(
         from nnrun.commands.export import export_run
         from nnrun.console.shipping import print_export
 
-        print_export(typer.echo, export_run(run_dir, output, opset, float16))
+        print_export(typer.echo, export_run(run_dir, output, opset, float16, force))
 
     guard(action)
 

@@ -49,8 +49,9 @@ class ExportReport:
 
 
 def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int = DEFAULT_OPSET,
-               float16: bool = False) -> ExportReport:
-    """Export the run at ``run_dir``; see the module docstring."""
+               float16: bool = False, force: bool = False) -> ExportReport:
+    """Export the run at ``run_dir``; see the module docstring. An existing model file
+    or model card is replaced only with ``force`` (after a resumed run, say)."""
     onnx = require_onnx()
     _check_opset(onnx, opset)
     from nnrun.commands.model_card import model_card
@@ -62,7 +63,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     check_exportable(graph)
     if float16:
         _check_fits_float16(graph)
-    target = _target(trained.run.path, output, float16)
+    target = _target(trained.run.path, output, float16, force)
     card = model_card(trained) | _io_description(graph, saved.task, opset, float16)
     model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
                     {"nnrun": json.dumps(card), "task": saved.task}, __version__)
@@ -98,16 +99,16 @@ def _check_fits_float16(graph) -> None:
                         f"(+-{FLOAT16_MAX:g})", hint="export without --float16")
 
 
-def _target(run_path: Path, output: str | Path | None, float16: bool) -> Path:
+def _target(run_path: Path, output: str | Path | None, float16: bool, force: bool = False) -> Path:
     target = Path(output) if output is not None else run_path / ("model-float16.onnx" if float16 else "model.onnx")
     if target.suffix.lower() != ".onnx":
         raise UserError(f"-o {target}: give a file name ending in .onnx (the model card goes beside it, as .json)")
     if not target.parent.is_dir():
         raise UserError(f"-o {target}: the folder {target.parent} does not exist")
     for existing in (target, target.with_suffix(".json")):
-        if existing.exists():
-            raise UserError(f"{existing}: already exists; nnrun export never overwrites a file",
-                            hint="choose another name with -o FILE.onnx, or remove the old file first")
+        if existing.is_dir() or existing.is_symlink() or (existing.exists() and not force):
+            raise UserError(f"{existing}: already exists; nnrun export does not overwrite it",
+                            hint="add --force to replace it, or choose another name with -o FILE.onnx")
     return target
 
 
