@@ -71,7 +71,7 @@ class SweepView:
         self.swept, self.state = swept, state
         sweep = swept.sweep
         executor = sweep.executor
-        workers = executor.workers or "all CPU"
+        workers = getattr(executor, "workers", None) or "all CPU"  # a local executor's
         where = f"{workers} worker{'' if workers == 1 else 's'}" if executor.type == "local" else (
             f"Ray at {executor.address}" if executor.address else "a local Ray")
         self.say(f"nnrun sweep {sweep.name} -> {swept.path}")
