@@ -266,7 +266,8 @@ def test_the_cells_of_a_csv_row_as_text_are_answered_as_nnrun_predict_answers_th
     bad = {**instances[0], "income": "12,34", "age": "NA"}
     detail = client.post("/predict", json={"instances": [bad]}).json()["detail"]
     assert [e["msg"] for e in detail] == [
-        "instance 0, field 'income': '12,34' is not a number (numbers with thousands separators: ',')"]
+        "instance 0, field 'income': '12,34' is not a number (',' stands only between groups of three digits, as "
+        "training read them)"]
     assert "notes" not in client.post("/predict", json={"instances": instances[:1]}).json()
 
 
@@ -275,7 +276,7 @@ def test_a_missing_marker_sent_for_a_column_training_cannot_fill_is_refused(runs
     names = [c["name"] for c in client.get("/metadata").json()["columns"]]
     instance = {name: "1.5" for name in names} | {names[0]: "NA"}
     detail = client.post("/predict", json={"instances": [instance]}).json()["detail"]
-    assert [e["msg"] for e in detail] == [f"instance 0, field '{names[0]}': 'NA' is a missing value, and training "
+    assert [e["msg"] for e in detail] == [f"instance 0, field '{names[0]}': 'NA' is an empty cell, and training "
                                           "had no value to fill it with; send a number"]
     text = client.post("/predict", json={"instances": [instance | {names[0]: " 1.5 "}]})
     number = client.post("/predict", json={"instances": [{name: 1.5 for name in names}]})
@@ -284,3 +285,34 @@ def test_a_missing_marker_sent_for_a_column_training_cannot_fill_is_refused(runs
     body = {"instances": [{"weight_g": "NA", "length_cm": " 7.5 ", "sweetness": "5", "color": "red"}]}
     null = {"instances": [{"weight_g": None, "length_cm": 7.5, "sweetness": 5, "color": "red"}]}
     assert fruit.post("/predict", json=body).json() == fruit.post("/predict", json=null).json()
+
+
+def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp_path):
+    rows = ["amount,size,label"] + [f'"{1 + i % 9}.{(100 + 37 * i) % 1000:03d}",{i % 5},{"ab"[i % 2]}' for i in range(60)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "d.yaml").write_text(
+        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, thousands: '.'}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    run = nnrun.train(tmp_path / "d.yaml", run_dir=tmp_path / "run", quiet=True).run_dir
+    client = TestClient(create_app(ServedModel.load(run)))
+    (tmp_path / "new.csv").write_text('amount,size\n"1.234",3\n"7.001",0\n')
+    expected = [r["prediction"] for r in _rows(predict(run, tmp_path / "new.csv", tmp_path / "p.csv").output)]
+    for instances in ([{"amount": "1.234", "size": "3"}, {"amount": " 7.001 ", "size": 0}],
+                      [{"amount": 1234, "size": 3}, {"amount": 7001.0, "size": 0}]):
+        response = client.post("/predict", json={"instances": instances})
+        assert response.status_code == 200, response.json()
+        assert [a["prediction"] for a in response.json()["predictions"]] == expected
+    detail = client.post("/predict", json={"instances": [{"amount": "inf", "size": 1}]}).json()["detail"]
+    assert [e["msg"] for e in detail] == ["instance 0, field 'amount': 'inf' is not a finite number"]
+
+
+def test_a_category_sent_as_a_cell_is_read_as_one(fruit):
+    def answer(color):
+        body = {"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": color}]}
+        response = fruit.post("/predict", json=body)
+        assert response.status_code == 200, response.json()
+        return response.json()
+
+    assert answer("NA") == answer("") == answer(None)  # an empty cell: training's fill value
+    assert answer(" red ") == answer("red")

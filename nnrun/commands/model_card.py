@@ -14,7 +14,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     columns         the raw input columns in order: {"name", "type": "number",
                     "category" or "text", "categories" (for a category), "text" (for
                     a text: tokens, length, vocabulary, ...), "missing": "error" or
-                    the value that fills an empty cell}
+                    the value that fills an empty cell, "unknown" (for a category:
+                    "error", or "ignore": an unseen one is all zeros), "thousands"
+                    (for a number, when training read a thousands separator)}
     features        the encoded feature names, in the order of the model's input
                     (a categorical column ``color`` becomes ``color=red``, ...)
     input_shape     the shape of one encoded sample (flat rows are reshaped to it)

@@ -6,7 +6,8 @@
     POST /predict    {"instances": [{column: value, ...}, ...]}
                   -> {"predictions": [{"prediction": class or value,
                                        "probabilities": {class: p, ...},
-                                       "ids": {id column: value, ...}}, ...]}
+                                       "ids": {id column: value, ...}}, ...],
+                      "notes": [...]}   only for categories encoded as all zeros
 
 An instance may also carry the run's ID columns (given back, as ``nnrun predict``
 copies them into predictions.csv), its ignored columns and its target; none is a
@@ -14,9 +15,10 @@ feature.
 
 The run is loaded once, before the server listens; a damaged run directory stops the
 command with exit code 2. An instance goes through exactly what ``nnrun predict``
-does to a CSV row: each value is written as the text a CSV cell would hold (numbers
-by ``repr``, which reads back to the same float) and parsed, encoded and preprocessed
-by the same functions, so the answers equal ``nnrun predict`` on the same rows. Bad
+does to a CSV row: each value, checked and read as a cell by the request schema, is
+written as the text a CSV cell would hold (numbers by ``repr``, which reads back to the
+same float) and encoded and preprocessed by the same functions, so the answers equal
+``nnrun predict`` on the same rows. Bad
 input is a 422 naming the instance and the field (see ``serve_requests``); the server
 goes on serving. uvicorn stops on SIGTERM or Ctrl-C after answering the requests in
 flight.
@@ -99,7 +101,9 @@ class ServedModel:
         rows = [[_cell(instance[name]) for name in names] for instance in instances]
         lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
         encoding = self.trained.preprocessing.encoding()
-        table = build_table("request", names, rows, names, strings, lines, (encoding or {}).get("thousands"))
+        # No thousands separator here: the schema read every number already, and a
+        # separator "." would take the point of repr's "1234.5" for one.
+        table = build_table("request", names, rows, names, strings, lines)
         if not encoding:
             x, notes = table.numeric.astype(np.float32), []
         else:

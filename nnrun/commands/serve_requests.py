@@ -1,12 +1,14 @@
 """The request schema of ``nnrun serve``, built from a run, and its error messages.
 
 A run's raw input columns (see :func:`nnrun.commands.model_card.input_columns`)
-become one Pydantic model per instance: a numeric column is a finite JSON number, a
-categorical one an enum of the categories seen in training; either may be ``null``
-only where training learned a value to fill an empty cell with. The run's ID and
-ignored columns, and its target, may come too (any JSON scalar; IDs are given back with
-the prediction); other keys are refused, as a misspelt column would be. FastAPI turns the models into the OpenAPI page at ``/docs``, so that page
-documents this model's inputs.
+become one Pydantic model per instance, taking each value as ``nnrun predict`` takes
+a CSV cell: a numeric column a finite JSON number or the text of a cell (with the run's
+thousands separator), a categorical one a category seen in training (any text, for a
+run with ``unknown: ignore``); an empty cell (``null``, ``""``, ``"NA"``, ...) only where
+training learned a value to fill it with. The run's ID and ignored columns, and its
+target, may come too (any JSON scalar; IDs are given back with the prediction); other
+keys are refused, as a misspelt column would be. FastAPI turns the models into the
+OpenAPI page at ``/docs``, so that page documents this model's inputs.
 
 Validation errors become messages that name the instance and the field:
 
@@ -36,15 +38,20 @@ def _column_type(column: dict) -> Any:
         kind = Literal[tuple(column["categories"])]  # type: ignore[valid-type]
     fillable = column["missing"] != "error"
     kind = Optional[kind] if fillable else kind
-    if column["type"] == "number":  # a number may come as a CSV file holds it: text
-        sent = Optional[Union[float, str]] if fillable else Union[float, str]
-        return Annotated[kind, BeforeValidator(_number_from_text(column), json_schema_input_type=sent)]
-    return kind
+    if column["type"] == "text":
+        return kind
+    # A value may come as a CSV file holds it: text, with spaces, "NA" for an empty cell.
+    # (The schema of a category still lists its categories: they are what to send.)
+    if column["type"] != "number":
+        return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column))]
+    sent = Optional[Union[float, str]] if fillable else Union[float, str]
+    return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column), json_schema_input_type=sent)]
 
 
-def _number_from_text(column: dict):
-    """A number column's value sent as text ("25", " 53,697 " with the run's thousands
-    separator, "NA"), read as ``nnrun predict`` reads the cell; other values pass on."""
+def _as_a_cell_is_read(column: dict):
+    """A value sent as text read as ``nnrun predict`` reads the cell: surrounding spaces
+    dropped, a missing marker ("", "NA", ...) empty (None), a number column's text
+    parsed with the run's thousands separator; other values pass on as they are."""
     from nnrun.data.cells import MISSING, parse_numbers
     from nnrun.data.problems import DataProblems
 
@@ -53,15 +60,19 @@ def _number_from_text(column: dict):
             return value
         if value.strip().lower() in MISSING:
             if column["missing"] == "error":
-                raise ValueError(f"{_show(value)} is a missing value, and training had no value to fill it with; "
-                                 "send a number")
+                raise ValueError(f"{_show(value)} is an empty cell, and training had no value to fill it with; "
+                                 f"send {'a number' if column['type'] == 'number' else 'one of its categories'}")
             return None
+        if column["type"] != "number":
+            return value.strip()
         problems = DataProblems("request", scoring=True)
         number = parse_numbers([value], column["name"], np.zeros(1, np.int64), problems, column.get("thousands"))
         if problems:
-            separator = f" (numbers with thousands separators: {column['thousands']!r})" if column.get("thousands") \
-                else ""
-            raise ValueError(f"{_show(value)} is not a number{separator}")
+            kind = next(iter(problems.kinds))  # "not a number", or "not a finite number" ("inf", "1e400")
+            separator = column.get("thousands")
+            written = f" ({separator!r} stands only between groups of three digits, as training read them)" \
+                if kind == "not a number" and separator and separator in value else ""
+            raise ValueError(f"{_show(value)} is {kind}{written}")
         return float(number[0])
 
     return read
@@ -70,7 +81,8 @@ def _number_from_text(column: dict):
 def _column_description(column: dict) -> str:
     text = {"number": "A number (or a number as text, as a CSV cell holds it).",
             "category": "One of the categories seen in training"
-                        + (" (another is encoded as all zeros)." if column.get("unknown") == "ignore" else "."),
+                        + (f" ({', '.join(column['categories'])}; another is encoded as all zeros)."
+                           if column.get("unknown") == "ignore" else "."),
             "text": "Text, split into tokens with the run's vocabulary."}[column["type"]]
     if column["type"] != "text" and column["missing"] != "error":
         text += f" null when unknown: filled with {column['missing']!r}, as in training."
