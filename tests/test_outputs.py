@@ -59,14 +59,31 @@ def test_each_evaluation_has_its_own_report(run_cli, run, tmp_path):
 def test_an_existing_report_is_not_replaced_without_force(run_cli, run):
     assert run_cli("evaluate", run).exit_code == 0
     assert run_cli("evaluate", run).exit_code == 0  # the same report again: nothing is lost
-    (run / "eval-test.json").write_text("{}\n")  # a different one, e.g. of earlier weights
+    report = run / "eval-test.json"
+    edited = json.loads(report.read_text()) | {"samples": 29}  # of these weights, but not what nnrun wrote
+    report.write_text(json.dumps(edited))
     result = run_cli("evaluate", run)
     assert result.exit_code == 2
-    assert f"error: {run / 'eval-test.json'}: already exists; nnrun does not overwrite it" in result.output
-    assert "add --force to replace it" in result.output and (run / "eval-test.json").read_text() == "{}\n"
+    assert f"error: {report}: already exists; nnrun does not overwrite it" in result.output
+    assert "add --force to replace it" in result.output and json.loads(report.read_text()) == edited
     assert "choose another file with -o" not in result.output  # evaluate has no such option
     assert run_cli("evaluate", run, "--force").exit_code == 0
-    assert json.loads((run / "eval-test.json").read_text())["split"] == "test"
+    assert json.loads(report.read_text())["samples"] == 30
+
+
+def test_a_report_from_before_fingerprints_is_replaced_if_the_same_else_kept_aside(run_cli, run):
+    assert run_cli("evaluate", run).exit_code == 0
+    report = run / "eval-test.json"
+    written = json.loads(report.read_text())
+    older = {k: v for k, v in written.items() if k != "weights_fingerprint"}
+    report.write_text(json.dumps(older, indent=2) + "\n")  # as nnrun wrote it before fingerprints
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 0 and "kept:" not in result.output  # the same report: nothing to keep
+    assert json.loads(report.read_text()) == written
+    report.write_text("{}\n")  # something else under that name, of unknown weights
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 0 and f"kept:    {run / 'eval-test.earlier.json'}" in result.output
+    assert (run / "eval-test.earlier.json").read_text() == "{}\n" and json.loads(report.read_text()) == written
 
 
 def test_a_report_of_the_weights_before_a_resume_is_kept_aside_not_in_the_way(run_cli, tmp_path):

@@ -114,18 +114,35 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     """Save the report (with the note on where its weights came from, if any, and the
     fingerprint of those weights). A report of other weights under that name (written
     before a resumed run trained on) is kept under a name of its own, not replaced and
-    not in the way; a different report of the same weights is replaced only if ``force``."""
+    not in the way; so is a report from before fingerprints that differs from this one
+    (one that says the same is replaced: nothing is lost). A different report of the
+    same weights is replaced only if ``force``."""
     if weights_note:
         report["weights_note"] = weights_note
+    plain = (json.dumps(report, indent=2) + "\n").encode()  # as reports were written before fingerprints
     report["weights_fingerprint"] = weights_fingerprint(graph)
     data = (json.dumps(report, indent=2) + "\n").encode()
     kept = None
-    if not force and target.is_file() and not target.is_symlink() and target.read_bytes() != data:
-        earlier = _recorded_fingerprint(target)
-        if earlier is not None and earlier != report["weights_fingerprint"]:
-            kept = files.keep_aside(target, f"{target.stem}.weights-{earlier[:8]}{target.suffix}")
+    existing = _read_report(target)
+    if not force and existing is not None and existing != data:
+        earlier = _recorded_fingerprint(existing)
+        if earlier is None and existing == plain:
+            force = True  # the same report, less the fingerprint
+        elif earlier != report["weights_fingerprint"]:
+            kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
+                                            f"{target.suffix}")
     files.write_output(target, data, force, other="")
     return {**report, "written": str(target), **({"kept": str(kept)} if kept else {})}
+
+
+def _read_report(path: Path) -> bytes | None:
+    """The bytes of an existing report: a plain file, not a folder or a link."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def weights_fingerprint(graph: Graph) -> str:
@@ -133,11 +150,12 @@ def weights_fingerprint(graph: Graph) -> str:
     return hashlib.sha256(np.ascontiguousarray(graph.weight_buffer).tobytes()).hexdigest()
 
 
-def _recorded_fingerprint(path: Path) -> str | None:
-    """The weights fingerprint a report written by nnrun records; None for anything else."""
+def _recorded_fingerprint(report: bytes) -> str | None:
+    """The weights fingerprint a report written by nnrun records; None for anything else
+    (a report from before fingerprints, or a file that is no report)."""
     try:
-        recorded = json.loads(path.read_text()).get("weights_fingerprint")
-    except (OSError, ValueError, AttributeError):
+        recorded = json.loads(report).get("weights_fingerprint")
+    except (ValueError, AttributeError):
         return None
     return recorded if isinstance(recorded, str) and len(recorded) == 64 else None
 

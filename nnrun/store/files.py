@@ -46,24 +46,36 @@ def write_output(path: Path, data: bytes, force: bool = False, what: str = "the 
     atomic_write(path, data)
 
 
-def keep_aside(path: Path, name: str) -> Path:
+def keep_aside(path: Path, name: str) -> Path | None:
     """Move ``path`` to ``name`` in its folder (``name-2``, ... when taken), so a new file
-    can take its place with nothing lost; returns where it went."""
+    can take its place with nothing lost; returns where it went, or None when it was
+    gone already (another process moved it)."""
     stem, suffix = Path(name).stem, Path(name).suffix
-    target, n = path.with_name(name), 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{stem}-{n}{suffix}")
-    try:
-        os.link(path, target)  # fails if the name was taken meanwhile, where a rename would replace it
-    except FileExistsError:
-        raise
-    except OSError:  # a file system without hard links
-        os.rename(path, target)
-    else:
-        path.unlink()
-    _fsync_dir(path.parent)
-    return target
+    for n in range(1, 10_000):
+        target = path.with_name(name if n == 1 else f"{stem}-{n}{suffix}")
+        if target.exists():
+            continue
+        try:
+            os.link(path, target)  # fails if the name was taken meanwhile, where a rename would replace it
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+                raise
+            try:
+                os.rename(path, target)  # a file system without hard links
+            except FileNotFoundError:
+                return None
+        else:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        _fsync_dir(path.parent)
+        return target
+    raise UserError(f"{path}: no free name to keep it under beside it ({name}, {stem}-2{suffix}, ...)")
 
 
 def _write_temp(temp: Path, data: bytes) -> None:
