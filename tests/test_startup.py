@@ -30,18 +30,22 @@ def test_training_on_bundled_data_loads_no_reader_pool_or_package_metadata(tmp_p
 
 
 def test_the_stand_in_answers_no_plugins_and_hands_the_rest_to_pydantics_loader(tmp_path):
-    report = (f"(type(sys.modules[{LOADER!r}].get_plugins()).__name__, "
-              f"'importlib.metadata' in sys.modules, sys.modules[{LOADER!r}].PYDANTIC_ENTRY_POINT_GROUP, "
-              "'importlib.metadata' in sys.modules)")
+    report = (f"(sys.modules[{LOADER!r}].get_plugins(), 'importlib.metadata' in sys.modules, "
+              # a module as any other: its spec, its place in its package, reloadable
+              f"importlib.util.find_spec({LOADER!r}) is not None, "
+              f"__import__('pydantic.plugin._loader').plugin._loader is sys.modules[{LOADER!r}], "
+              f"importlib.reload(sys.modules[{LOADER!r}]).get_plugins(), "
+              f"sys.modules[{LOADER!r}].PYDANTIC_ENTRY_POINT_GROUP, 'importlib.metadata' in sys.modules, "
+              f"sys.modules[{LOADER!r}].__file__.endswith('_loader.py'))")
     clean = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}  # the command line's default
-    code = ("import atexit, sys\n"
+    code = ("import atexit, importlib, importlib.util, sys\n"
             f"atexit.register(lambda: print({report}, file=sys.stderr))\n"
             f"sys.argv = ['nnrun', 'validate', {str(ROOT / 'configs' / 'iris.yaml')!r}]\n"
             "from nnrun.cli import main\nmain()\n")
     done = run_python(code, cwd=tmp_path, timeout=120, env=clean)
     assert done.returncode == 0, done.stderr
     # No plugins and no metadata read; anything else asked of the loader is the real one's.
-    assert done.stderr.strip().splitlines()[-1] == "('tuple', False, 'pydantic', True)"
+    assert done.stderr.strip().splitlines()[-1] == "((), False, True, True, (), 'pydantic', True, True)"
 
 
 def test_a_users_own_plugin_setting_keeps_pydantics_loader(tmp_path):
