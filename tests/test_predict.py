@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,16 +113,23 @@ def test_non_finite_samples_are_refused_everywhere_they_can_come_from(run_cli, t
     model = nnrun.load(iris_run)
     with pytest.raises(UserError, match=r"x: 1 sample holds NaN or infinite values \(sample 1, counted from 0\)"):
         model.predict(np.array([[5.1, 3.5, 1.4, 0.2], [1e39, 1, 1, 1]]))  # beyond float32: infinite
+    with warnings.catch_warnings():  # inf - inf on the way: the error alone, no NumPy warning
+        warnings.simplefilter("error")
+        with pytest.raises(UserError, match=r"x: 1 sample holds NaN or infinite values \(sample 0,"):
+            model.predict(np.array([[np.inf, -np.inf, 1, 1], [5.1, 3.5, 1.4, 0.2]]))
     assert model.predict(np.array([[1e30, 1, 1, 1]])).predictions.shape == (1,)  # large but finite: answered
 
 
 def test_a_config_given_as_the_input_is_said_to_be_one(run_cli, tmp_path, iris_run):
     (tmp_path / "iris.yaml").write_text("name: iris\n")
-    for command in (("predict", iris_run, "iris.yaml"), ("evaluate", iris_run, "--data", "iris.yaml")):
-        result = run_cli(*command)
-        assert result.exit_code == 2
-        assert "iris.yaml: a YAML file, not data; give a CSV file with the training columns or an .npz archive " \
-               "with an array x" in result.output
+    result = run_cli("predict", iris_run, "iris.yaml")
+    assert result.exit_code == 2
+    assert "iris.yaml: a YAML file, not data; give a CSV file with the training columns, or an .npz archive " \
+           "with an array x\n  hint: the run's own config is used already: nnrun predict RUN_DIR DATA.csv" in result.output
+    result = run_cli("evaluate", iris_run, "--data", "iris.yaml")
+    assert result.exit_code == 2
+    assert "give a CSV file with the training columns and the target, or an .npz archive with arrays x and y\n" \
+           "  hint: the run's own config is used already: nnrun evaluate RUN_DIR --data DATA.csv" in result.output
 
 
 def test_binary_and_regression_outputs(run_cli, tmp_path):

@@ -27,7 +27,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
     file with the training columns and the target column, or an NPZ archive with
     arrays ``x`` and ``y``; class labels become the training's class indices.
     ``outputs`` is the model's output width."""
-    check_input_file(source)
+    check_input_file(source, labelled=True)
     if source.suffix.lower() == ".npz":
         arrays = read_npz(source, ["y"])
         if "y" not in arrays:
@@ -165,10 +165,11 @@ def _check_finite_samples(x: np.ndarray, source) -> None:
     """A NaN or an infinity in a sample makes its outputs NaN, and the class read off
     them meaningless: such samples are refused, all named at once (a CSV file's cells
     are checked as they are read; arrays are checked here)."""
-    if np.isfinite(np.add.reduce(x.reshape(-1), dtype=np.float64)):  # one pass; finite proves every value finite
-        return
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: NaN, no warning; reported below
+        if np.isfinite(np.add.reduce(x.reshape(-1))):  # one pass, no copy; finite proves every value finite
+            return
     bad = np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))
-    if not len(bad):  # the float64 sum of finite values overflowed
+    if not len(bad):  # the sum of finite values overflowed
         return
     shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
     raise UserError(f"{source}: {len(bad)} sample{'s hold' if len(bad) != 1 else ' holds'} NaN or infinite values "
@@ -176,10 +177,13 @@ def _check_finite_samples(x: np.ndarray, source) -> None:
                     "number in every input", hint="fill or drop those samples before predicting")
 
 
-def check_input_file(source: Path) -> None:
-    """``predict`` and ``evaluate --data`` read a CSV file or an NPZ archive; a config
-    given in their place is said to be one, not read as a CSV file with odd columns."""
+def check_input_file(source: Path, labelled: bool = False) -> None:
+    """``predict`` and ``evaluate --data`` (``labelled``) read a CSV file or an NPZ
+    archive; a config given in their place is said to be one, not read as a CSV file
+    with odd columns."""
     if source.suffix.lower() in (".yaml", ".yml", ".json"):
-        raise UserError(f"{source}: a {source.suffix[1:].upper()} file, not data; give a CSV file with the training "
-                        "columns or an .npz archive with an array x",
-                        hint="the run's own config is used already: nnrun predict RUN_DIR DATA.csv")
+        wanted = "the training columns and the target, or an .npz archive with arrays x and y" if labelled else \
+            "the training columns, or an .npz archive with an array x"
+        usage = "nnrun evaluate RUN_DIR --data DATA.csv" if labelled else "nnrun predict RUN_DIR DATA.csv"
+        raise UserError(f"{source}: a {source.suffix[1:].upper()} file, not data; give a CSV file with {wanted}",
+                        hint=f"the run's own config is used already: {usage}")
