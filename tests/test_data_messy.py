@@ -74,6 +74,19 @@ def test_bad_cells_of_one_line_are_listed_in_the_files_column_order(tmp_path):
            "    line 2, column 'ratio': 'w'\n    line 4, column 'fee': 'a'\n" in problems.render()
 
 
+def test_a_lines_missing_cells_follow_the_file_order_across_text_and_number_columns(run_cli, tmp_path):
+    lines = ["city,age,label", "Paris,1,a", ",,b", "Nice,x,a"] + [f"{c},{i},{'ab'[i % 2]}" for i in range(20)
+                                                                    for c in ("Lyon",)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "d.yaml").write_text("name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, "
+                                     "categorical: [city]}\nmodel:\n  layers: [{type: dense, units: 2, "
+                                     "activation: softmax}]\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", "d.yaml")
+    assert result.exit_code == 2
+    # 'age' is reported first by the number reader, yet 'city' comes first in the file
+    assert "missing value (2 cells):\n    line 3, column 'city'\n    line 3, column 'age'" in result.output
+
+
 def test_a_regression_target_is_never_hinted_into_the_features(run_cli, tmp_path):
     # Class labels under a regression loss: a classification loss, not data.source.categorical.
     result = run_cli("validate", config(tmp_path, people(), TIDY, loss="mse", units=1))

@@ -109,7 +109,7 @@ class CsvSource(SourceBase):
             header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}")
             names = names or self.feature_columns(header, path)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
-            problems = DataProblems(path, target=self.target)
+            problems = DataProblems(path, target=self.target, columns=header)
             table, target = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
             tables.append(table)

@@ -63,7 +63,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     numeric_target = target is not None and classes is None and target not in names
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
                                 *([target] if target and target not in names and not numeric_target else [])]))
-    problems = DataProblems(str(path), scoring=True)
+    problems = DataProblems(str(path), scoring=True, columns=header)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
                            state.get("thousands"), current_progress(path))
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)

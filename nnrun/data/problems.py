@@ -46,14 +46,16 @@ class DataProblems:
     column of 200,000 bad cells costs no more to report than one of five.
     """
 
-    def __init__(self, origin: str, scoring: bool = False, target: str | None = None) -> None:
+    def __init__(self, origin: str, scoring: bool = False, target: str | None = None,
+                 columns: list[str] | None = None) -> None:
         self.origin = origin
         self.target = target  # the training file's target column: its hints never make it a feature
         # Rows for a trained model (predict, evaluate --data, serve): hints then fix the
         # cells, not the data.source settings (those take a new training run).
         self.scoring = scoring
         self.kinds: dict[str, _Kind] = {}
-        self.order: dict[str, int] = {}  # each column's place as first reported: the readers go in file order
+        # Each column's place in the file (``columns``: its header), else as first reported.
+        self.order: dict[str, int] = {name: i for i, name in enumerate(columns or [])}
         self.rows: list[str] = []  # whole-row problems (wrong number of cells), shown first
 
     def add(self, kind: str, line: int, column: str, value: str | None = None, hint: str | None = None) -> None:

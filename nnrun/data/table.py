@@ -95,7 +95,7 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
     """A Table from cells already split into rows (a request's instances, ...), parsed
     as the CSV reader parses a file (with the run's ``thousands`` separator); every
     bad cell is reported in one error."""
-    problems = DataProblems(origin, scoring=True)
+    problems = DataProblems(origin, scoring=True, columns=header)
     position, lines = {name: i for i, name in enumerate(header)}, np.asarray(lines, np.int64)
     numeric_names = [n for n in names if n not in categorical]
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
@@ -188,7 +188,7 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
     state has no fill value for are bad cells too. Bad cells go to ``problems``, or
     are raised at once when no collector is given."""
     own = problems is None
-    problems = problems if problems is not None else DataProblems(table.origin)
+    problems = problems if problems is not None else DataProblems(table.origin, columns=table.names)
     out = np.zeros((len(table.lines), len(encoded_names(state))), np.float32)
     numeric_names, position, numeric_at = table.numeric_names, 0, []
     for column in state["columns"]:
