@@ -419,6 +419,16 @@ def test_a_lone_fractional_label_among_whole_numbers_is_called_a_likely_typo(run
            "data.source.task: regression" in result.output
 
 
+def test_fractions_in_every_row_are_no_typo():
+    from nnrun.data.base import check_class_numbers
+
+    with pytest.raises(UserError) as error:
+        check_class_numbers(np.array([2.5]), "f.csv", np.array([1]))
+    assert error.value.message == "f.csv: the targets are numbers with fractions (1 distinct value, e.g. 2.5 (1 row)), " \
+                                  "not class labels"
+    assert error.value.hint.startswith("for a regression set data.source.task: regression")
+
+
 @pytest.mark.parametrize("shape", ["one-hot", "column"])
 def test_one_hot_and_column_labels_train_a_classifier(run_cli, tmp_path, shape):
     rng = np.random.default_rng(0)

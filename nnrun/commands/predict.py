@@ -52,14 +52,16 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         rows_in = read_rows(source, saved, keep=list(keep))
         x, kept, notes = shaped(rows_in.x, tuple(saved.input_shape), source), rows_in.kept, tuple(rows_in.notes)
         encoded = True  # the file's features, a fresh matrix: preprocessed in place
+    header = _header(saved, proba, trained.output_width)
+    twice = [name for name in kept if name in header]
+    if twice:  # found before predicting: the output would hold that column twice
+        hint = "rename that column in the input file, or leave it out of --keep" if twice[0] in keep else \
+            "rename that column in the input file (the run's data.source.id copies it into the predictions)"
+        raise UserError(f"{source}: the column '{twice[0]}' has the name of a column the predictions are written "
+                        f"in ({', '.join(header)}), so the output would hold it twice", hint=hint)
     outputs = trained.graph.predict(trained.prepare(x, owned=encoded))
-    header, columns = _table(outputs, saved, proba)
+    columns = _columns(outputs, saved, proba)
     if kept:
-        twice = [name for name in kept if name in header]
-        if twice:
-            raise UserError(f"{source}: the column '{twice[0]}' has the name of a column the predictions are written "
-                            f"in ({', '.join(header)}), so the output would hold it twice",
-                            hint="rename that column in the input file, or leave it out of --keep")
         header = [*kept, *header]
         columns = [[str(cell) for cell in cells] for cells in kept.values()] + columns
     text = _csv_text(header, columns)
@@ -70,20 +72,25 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     return Prediction(target, rows, header, text, trained.weights_note, notes)
 
 
-def _table(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> tuple[list[str], list[list[str]]]:
-    """The header and the columns (each a list of cells) of the predictions."""
+def _header(saved: SavedPreprocessing, proba: bool, width: int) -> list[str]:
+    """The names of the prediction columns: ``prediction`` (``prediction_i`` for several
+    regression outputs), and with ``proba`` one ``proba_<class>`` per class."""
+    if saved.task != "classification":
+        return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+    return ["prediction", *([f"proba_{c}" for c in saved.class_names] if proba else [])]
+
+
+def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> list[list[str]]:
+    """The prediction columns (each a list of cells), in :func:`_header`'s order."""
     if saved.task != "classification":
         flat = outputs.reshape(len(outputs), -1)
-        header = ["prediction"] if flat.shape[1] == 1 else [f"prediction_{i}" for i in range(flat.shape[1])]
-        return header, [list(map(repr, column)) for column in flat.T.astype(np.float64).tolist()]
+        return [list(map(repr, column)) for column in flat.T.astype(np.float64).tolist()]
     classes = saved.class_names
     columns = [[classes[i] for i in predicted_labels(outputs).tolist()]]
-    header = ["prediction"]
     if proba:
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
-        header += [f"proba_{c}" for c in classes]
         columns += [[f"{p:.6f}" for p in column] for column in probs.T.tolist()]
-    return header, columns
+    return columns
 
 
 def _csv_text(header: list[str], columns: list[list[str]]) -> str:

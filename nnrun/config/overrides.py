@@ -26,6 +26,9 @@ class Setting(str):
         setting.origin = origin
         return setting
 
+    def __getnewargs__(self) -> tuple[str, str]:  # copies keep the origin
+        return str(self), self.origin
+
 
 def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     """Apply ``key.path=value`` settings (values parsed as YAML) in place; returns each

@@ -90,10 +90,11 @@ def check_class_numbers(values: np.ndarray, origin: str, rows: np.ndarray | None
     shown = ", ".join(f"{v:g} ({n} row{'s' if n != 1 else ''})" for v, n in zip(values[fractional][:3], rows[fractional]))
     regression = "for a regression set data.source.task: regression (a regression loss such as mse implies it)"
     few, total = int(rows[fractional].sum()), int(rows.sum())
-    if few <= max(1, total // 100):  # a handful among whole numbers: typos, more likely than a regression
+    if few < total and few <= max(1, total // 100):  # a handful among whole numbers: typos, not a regression
         regression = f"only {few} of {total} rows hold{'s' if few == 1 else ''} a fraction: a typo? Fix those " \
                      f"labels; {regression}"
-    raise UserError(f"{origin}: the targets are numbers with fractions ({len(values)} distinct values, e.g. "
+    raise UserError(f"{origin}: the targets are numbers with fractions ({len(values)} distinct "
+                    f"value{'s' if len(values) != 1 else ''}, e.g. "
                     f"{shown}), not class labels", hint=regression)
 
 

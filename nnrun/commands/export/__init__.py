@@ -106,7 +106,11 @@ def _target(run_path: Path, output: str | Path | None, float16: bool, force: boo
     if not target.parent.is_dir():
         raise UserError(f"-o {target}: the folder {target.parent} does not exist")
     for existing in (target, target.with_suffix(".json")):
-        if existing.is_dir() or existing.is_symlink() or (existing.exists() and not force):
+        if existing.is_symlink() or existing.is_dir():
+            what = "a symbolic link" if existing.is_symlink() else "a folder"
+            raise UserError(f"{existing}: is {what}; nnrun export writes only plain files",
+                            hint="choose another name with -o FILE.onnx")
+        if existing.exists() and not force:
             raise UserError(f"{existing}: already exists; nnrun export does not overwrite it",
                             hint="add --force to replace it, or choose another name with -o FILE.onnx")
     return target
