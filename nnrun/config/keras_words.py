@@ -47,17 +47,24 @@ def keras_key_hint(key: str, fields: list[str]) -> str:
     return ""
 
 
-def keras_value_hint(word: str, options: list[str]) -> str:
+def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:
     """The option that the Keras name ``word`` means: a Keras alias (``acc``), or the same
-    name in another case or without underscores (``ReLU``, ``GlorotUniform``, ``Adam``)."""
+    name in another case or without underscores (``ReLU``, ``GlorotUniform``, ``Adam``);
+    ``prefix`` goes before the suggestion (``val_`` for a validation metric)."""
+    meant = keras_value_meant(word, options)
+    return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})" if meant else ""
+
+
+def keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
+    """``(option, why)`` for the Keras name ``word``, or None (see :func:`keras_value_hint`)."""
     renamed = RENAMED_VALUES.get(word)
     if renamed in options:
-        return f"; did you mean '{renamed}'? (Keras's '{word}' is '{renamed}' in nnrun)"
+        return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"
     squashed = _squash(word)
     same = [option for option in options if _squash(option) == squashed]
     if len(same) == 1 and same[0] != word:
-        return f"; did you mean '{same[0]}'? (nnrun's names are lower case, words joined by '_')"
-    return ""
+        return same[0], "nnrun's names are lower case, words joined by '_'"
+    return None
 
 
 def _squash(name: str) -> str:

@@ -175,9 +175,8 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
     if name not in known:
         reported = [k for m in known for k in (m, f"val_{m}")]
         # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
-        keras = keras_value_hint(name, known)
-        hint = keras.replace("did you mean '", f"did you mean '{monitor[: len(monitor) - len(name)]}", 1) \
-            if keras else did_you_mean(monitor, reported)
+        hint = keras_value_hint(name, known, prefix=monitor[: len(monitor) - len(name)]) \
+            or did_you_mean(monitor, reported)
         return [Problem(where, f"'{monitor}' is not reported{hint}; choose one of {', '.join(reported)}")]
     if monitor.startswith("val_") and "validation" not in parts:
         return [
