@@ -47,6 +47,16 @@ def config(tmp_path: Path, lines: list[str], source: str = "", split: str = "{va
 TIDY = ", id: customer_id, categorical: [city], thousands: ','"
 
 
+def small_classifier(tmp_path: Path, lines: list[str], classes: int, source: str = "") -> Path:
+    """d.csv from ``lines`` (target: label) and d.yaml, one softmax layer over it."""
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    path = tmp_path / "d.yaml"
+    path.write_text(f"name: d\ndata:\n  source: {{type: csv, path: d.csv, target: label{source}}}\n"
+                    f"model:\n  layers: [{{type: dense, units: {classes}, activation: softmax}}]\n"
+                    "loss: categorical_crossentropy\n")
+    return path
+
+
 def test_every_bad_cell_is_reported_at_once_with_a_hint_that_fits(run_cli, tmp_path):
     lines = people(extra={3: "C1001,n/a,\"12,000\",Lyon,plus", 5: "C1003,44,abc,Paris,basic",
                           6: "C1004,31,\"5,000\",,basic", 8: "C1006,31,100,Paris"})
@@ -77,11 +87,7 @@ def test_bad_cells_of_one_line_are_listed_in_the_files_column_order(tmp_path):
 def test_a_lines_missing_cells_follow_the_file_order_across_text_and_number_columns(run_cli, tmp_path):
     lines = ["city,age,label", "Paris,1,a", ",,b", "Nice,x,a"] + [f"{c},{i},{'ab'[i % 2]}" for i in range(20)
                                                                     for c in ("Lyon",)]
-    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "d.yaml").write_text("name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, "
-                                     "categorical: [city]}\nmodel:\n  layers: [{type: dense, units: 2, "
-                                     "activation: softmax}]\nloss: categorical_crossentropy\n")
-    result = run_cli("validate", "d.yaml")
+    result = run_cli("validate", small_classifier(tmp_path, lines, classes=2, source=", categorical: [city]"))
     assert result.exit_code == 2
     # 'age' is reported first by the number reader, yet 'city' comes first in the file
     assert "missing value (2 cells):\n    line 3, column 'city'\n    line 3, column 'age'" in result.output
@@ -407,11 +413,7 @@ def test_float_targets_with_a_regression_loss_are_a_regression(run_cli, tmp_path
 def test_a_lone_fractional_label_among_whole_numbers_is_called_a_likely_typo(run_cli, tmp_path):
     lines = ["a,b,label"] + [f"{i},{2 * i},{i % 3}" for i in range(200)]
     lines[57] = "56,112,2.5"
-    (tmp_path / "f.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "f.yaml").write_text("name: f\ndata:\n  source: {type: csv, path: f.csv, target: label}\n"
-                                     "model:\n  layers: [{type: dense, units: 3, activation: softmax}]\n"
-                                     "loss: categorical_crossentropy\n")
-    result = run_cli("validate", "f.yaml")
+    result = run_cli("validate", small_classifier(tmp_path, lines, classes=3))
     assert result.exit_code == 2
     assert "column 'label': the targets are numbers with fractions (4 distinct values, e.g. 2.5 (1 row)), " \
            "not class labels" in result.output
