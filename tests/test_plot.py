@@ -71,3 +71,21 @@ def test_plot_bad_input(run_cli, tmp_path):
     (run / "metrics.csv").unlink()
     result = run_cli("plot", run)
     assert result.exit_code == 2 and "no finished epoch to plot yet" in result.output
+
+
+def test_a_sweeps_choice_gets_one_tick_per_value_and_a_log_axis_labels_its_decades():
+    pytest.importorskip("matplotlib")
+    from nnrun.console.plot import _pyplot
+    from nnrun.console.sweep_plot import _panel
+
+    plt = _pyplot()
+    figure, (choice, constant, log) = plt.subplots(1, 3)
+    found = [(16.0, 0.7, "completed", "000"), (8.0, 0.8, "completed", "001"), (16.0, 0.6, "pruned", "002")]
+    _panel(choice, found, {"type": "choice", "values": [8, 16]}, higher=True)
+    assert [t.get_text() for t in choice.get_xticklabels()] == ["8", "16"]
+    _panel(constant, [(5.0, 0.7, "completed", "000")], {"type": "choice", "values": [5]}, higher=True)
+    assert [t.get_text() for t in constant.get_xticklabels()] == ["5"] and constant.get_xlim() == (-0.5, 0.5)
+    _panel(log, [(0.001, 0.1, "completed", "0"), (0.012, 0.8, "completed", "1")], {"type": "loguniform"}, True)
+    figure.canvas.draw()
+    assert log.get_xscale() == "log" and not any(t.get_text() for t in log.get_xticklabels(minor=True))
+    plt.close(figure)

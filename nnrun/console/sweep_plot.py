@@ -2,7 +2,8 @@
 
 One panel per parameter: each finished trial is a point at (its value, its best value
 of the metric), coloured by status (completed, pruned, failed trials have no value and
-are left out); a log axis for log-uniform parameters; the best trial ringed. Written to
+are left out); a log axis for log-uniform parameters, one tick per value for a choice or
+a grid (in order, numbers as the sweep file writes them); the best trial ringed. Written to
 ``SWEEP_DIR/sweep.png`` unless ``-o`` says otherwise.
 """
 
@@ -77,20 +78,34 @@ def plot_sweep(sweep_dir, output: str | Path | None = None) -> Path:
 
 
 def _panel(axis, found: list[tuple], spec: dict, higher: bool) -> None:
-    categorical = any(isinstance(x, str) for x, *_ in found)
-    labels = sorted({str(x) for x, *_ in found}) if categorical else []
+    # A choice or grid (or any text) has a few values, each its own tick: a continuous
+    # axis would stretch 8 and 16 apart and give a single value a meaningless range.
+    discrete = spec.get("type") in ("choice", "grid") or any(isinstance(x, str) for x, *_ in found)
+    values = sorted({x for x, *_ in found}, key=lambda v: (1, 0.0, v) if isinstance(v, str) else (0, v, ""))
+    place = {v: i for i, v in enumerate(values)}
+    where = (lambda x: place[x]) if discrete else (lambda x: x)
     for status, colour in COLOURS.items():
         chosen = [(x, y) for x, y, s, _ in found if s == status]
         if chosen:
-            xs = [labels.index(str(x)) if categorical else x for x, _ in chosen]
-            axis.scatter(xs, [y for _, y in chosen], color=colour, label=status, s=24, alpha=0.8)
+            axis.scatter([where(x) for x, _ in chosen], [y for _, y in chosen], color=colour, label=status, s=24,
+                         alpha=0.8)
     completed = [(x, y) for x, y, s, _ in found if s == "completed"]
     if completed:
         x, y = (max if higher else min)(completed, key=lambda p: p[1])
-        axis.scatter([labels.index(str(x)) if categorical else x], [y], s=120, facecolors="none",
-                     edgecolors="black", label="best")
-    if categorical:
-        axis.set_xticks(range(len(labels)), labels)
+        axis.scatter([where(x)], [y], s=120, facecolors="none", edgecolors="black", label="best")
+    if discrete:
+        axis.set_xticks(range(len(values)), [tick_label(v) for v in values])
+        axis.set_xlim(-0.5, len(values) - 0.5)
     elif spec.get("type") == "loguniform":
+        from matplotlib.ticker import NullFormatter
+
         axis.set_xscale("log")
+        axis.xaxis.set_minor_formatter(NullFormatter())  # labels on the decades only: they overlapped
     axis.legend(fontsize="small")
+
+
+def tick_label(value) -> str:
+    """A value as the sweep file writes it: 16, not 16.0; 0.001, not 1e-03."""
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
