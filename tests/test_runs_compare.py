@@ -160,3 +160,14 @@ def test_piped_tables_keep_every_value_whole(run_cli, tmp_path, monkeypatch):
     result = run_cli("runs", tmp_path / "runs")
     assert result.exit_code == 0
     assert any(line.startswith(name + " ") for line in result.output.splitlines()), result.output
+
+
+def test_runs_json_lists_what_the_table_shows_unrounded(run_cli, tmp_path):
+    run = train_iris(tmp_path / "runs" / "iris-a", epochs=2)
+    result = run_cli("runs", tmp_path / "runs", "--json")
+    assert result.exit_code == 0, result.output
+    [record] = json.loads(result.output)
+    meta = json.loads((run / "meta.json").read_text())
+    assert record["path"] == str(run) and record["kind"] == "run" and record["status"] == "completed"
+    assert record["epochs"] == 2 and record["metric"] == "accuracy"
+    assert record["test"] == meta["final"]["test"]["accuracy"] and record["best_epoch"] in (1, 2)

@@ -13,6 +13,7 @@ from nnrun.cli.guard import guard
 
 def runs(
     directory: Path = typer.Argument(Path("runs"), help="Folder holding run directories."),
+    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON, one object per run, for scripts."),
 ) -> None:
     """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.
 
@@ -20,8 +21,14 @@ def runs(
     """
 
     def action():
-        from nnrun.console.output import table_console
+        if as_json:
+            import json
 
+            from nnrun.commands.runs import as_records, list_runs
+
+            typer.echo(json.dumps(as_records(list_runs(directory)), indent=2))
+            return
+        from nnrun.console.output import table_console
         from nnrun.console.runs_table import print_runs
 
         print_runs(table_console(), directory)
@@ -39,9 +46,8 @@ def compare(
     """
 
     def action():
-        from nnrun.console.output import table_console
-
         from nnrun.console.compare_view import print_comparison
+        from nnrun.console.output import table_console
 
         print_comparison(table_console(), run_a, run_b)
 
@@ -113,9 +119,8 @@ def layers(
     """
 
     def action():
-        from nnrun.console.output import table_console
-
         from nnrun.console.catalog_view import print_catalog
+        from nnrun.console.output import table_console
 
         print_catalog(table_console(), name)
 
@@ -152,9 +157,8 @@ def datasets() -> None:
     """
 
     def action():
-        from nnrun.console.output import table_console
-
         from nnrun.console.catalog_view import print_datasets
+        from nnrun.console.output import table_console
 
         print_datasets(table_console())
 

@@ -64,9 +64,8 @@ def validate(
         from nnrun.commands.sweep.runner import is_sweep_file
 
         if is_sweep_file(config):
-            from nnrun.console.output import table_console
-
             from nnrun.commands.sweep.runner import check_sweep_file
+            from nnrun.console.output import table_console
             from nnrun.console.sweep_view import print_checked
 
             print_checked(table_console(), config, check_sweep_file(config, set_))
@@ -97,10 +96,9 @@ def evaluate(
     """
 
     def action():
-        from nnrun.console.output import table_console
-
         from nnrun.commands.evaluate import evaluate as run_evaluation
         from nnrun.console.evaluation import print_evaluation
+        from nnrun.console.output import table_console
         from nnrun.errors import UserError
 
         if split is not None and data is not None:

@@ -93,6 +93,22 @@ def summarize_sweep(path: Path) -> RunEntry:
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
 
 
+def as_records(entries: list[RunEntry]) -> list[dict]:
+    """The listing as plain data (``nnrun runs --json``): one object per run or sweep,
+    with what the table shows, unrounded; a sweep counts ``trials`` instead of epochs."""
+    records = []
+    for entry in entries:
+        sweep = entry.status.startswith("sweep")
+        records.append({
+            "path": str(entry.path), "kind": "sweep" if sweep else "run", "status": entry.status,
+            "started": entry.started.isoformat() if entry.started else None, "seconds": entry.seconds,
+            ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
+            "best_validation": entry.best_validation,
+            **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test}),
+        })
+    return records
+
+
 def _first_metric(row: dict) -> str:
     """The first configured metric (a metrics.csv column that is not bookkeeping), else the loss."""
     names = [k for k in metric_columns(row) if k != "loss" and not k.startswith("val_")]
