@@ -127,7 +127,7 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
               resumed: bool = False) -> float | None:
     """Wall time from meta.json (whole seconds), up to now for a run still going;
     without timestamps, or for a run resumed since it started (whose wall time would
-    count the hours between its sessions), the sum of the finished epochs' seconds."""
+    count the hours between a stop and its resume), the sum of the finished epochs' seconds."""
     if resumed and history:
         return sum(r.get("seconds", 0.0) for r in history)
     if started and ended:
