@@ -113,7 +113,7 @@ def test_durations_and_timestamps(tmp_path):
     (run / "meta.json").write_text('{"status": "completed", "started": "2026-01-01T10:00:00", '
                                    '"ended": "2026-01-01T10:02:30+00:00"}')  # one without a zone
     assert summarize(run).seconds == 150
-    # Resumed a day later: the epochs' own seconds, not the day between the sessions.
+    # Resumed a day later: the epochs' own seconds, not the day between the stop and the resume.
     (run / "meta.json").write_text('{"status": "completed", "started": "2026-01-01T10:00:00+00:00", '
                                    '"ended": "2026-01-02T10:00:00+00:00", "resumes": [{"epoch": 1}]}')
     (run / "metrics.csv").write_text("epoch,loss,seconds\n1,0.5,1.25\n2,0.4,2.5\n")
