@@ -83,6 +83,11 @@ def test_layers_filter(run_cli):
     assert "mse" in result.output and "adam" not in result.output
     result = run_cli("layers", "conv9d")
     assert result.exit_code == 2 and "'conv9d' is not a family or type" in result.output
+    for family, member in (("schedules", "cosine"), ("sources", "csv"), ("preprocessing", "standardize")):
+        result = run_cli("layers", family)
+        assert result.exit_code == 0 and member in result.output, result.output
+    result = run_cli("layers", "reduce_on_plateau")
+    assert "ReduceLROnPlateau" in result.output and "Usage Documentation" not in result.output  # its own docstring
     result = run_cli("layers", "Dense")  # Keras's name
     assert result.exit_code == 2 and "'Dense' is not a family or type; did you mean 'dense'?" in result.output
     result = run_cli("layers", "lsmt")

@@ -111,9 +111,11 @@ def init(
 
 
 def layers(
-    name: Optional[str] = typer.Argument(None, help="Show one family (layers, losses, optimizers, metrics) or one type."),
+    name: Optional[str] = typer.Argument(None, help="Show one family (layers, losses, optimizers, metrics, schedules, "
+                                                    "sources, preprocessing) or one type."),
 ) -> None:
-    """List every layer, loss, optimizer and metric with its options, defaults and descriptions.
+    """List every layer, loss, optimizer, metric, schedule, data source and preprocessing
+    step with its options, defaults and descriptions.
 
     Example: nnrun layers dense
     """

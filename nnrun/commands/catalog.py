@@ -1,7 +1,8 @@
-"""``nnrun layers``: every layer, loss, optimizer and metric with its options.
+"""``nnrun layers``: every layer, loss, optimizer, metric, learning-rate schedule, data
+source and preprocessing step with its options.
 
 Nothing here is written by hand: entries come from the registries (``LAYERS``,
-``LOSSES``, ``OPTIMIZERS``, ``METRICS``), summaries from the classes' docstrings, and
+``LOSSES``, ``OPTIMIZERS``, ``METRICS``, ``SCHEDULES``, the sources, ``STEPS``), summaries from the classes' docstrings, and
 options from their JSON Schema (type, allowed values, bounds, default, description),
 so a newly registered layer shows up with its options on its own.
 """
@@ -34,7 +35,8 @@ class Entry:
 
 
 def _summary(obj) -> str:
-    doc = inspect.getdoc(obj) or ""
+    """The first paragraph of the object's own docstring (a class's, not its base's)."""
+    doc = inspect.cleandoc(obj.__dict__.get("__doc__") or "") if isinstance(obj, type) else inspect.getdoc(obj) or ""
     return " ".join(doc.split("\n\n")[0].replace("``", "").split())
 
 
@@ -73,10 +75,13 @@ def describe(cls, skip=()) -> Entry:
 
 def catalog() -> dict[str, list[Entry]]:
     """Family -> entries, straight from the registries."""
+    from nnrun.data.preprocess import STEPS
+    from nnrun.data.sources import SOURCE_FAMILY
     from nnrun.model.layers import LAYERS
     from nnrun.model.losses import LOSSES
     from nnrun.model.metrics import METRICS
     from nnrun.model.optimizers import OPTIMIZERS
+    from nnrun.model.schedules import SCHEDULES
 
     metrics = [
         Entry(m.name, _summary(m.fn) or f"{'higher' if m.higher_is_better else 'lower'} is better")
@@ -87,10 +92,14 @@ def catalog() -> dict[str, list[Entry]]:
         "losses": [describe(cls) for cls in LOSSES],
         "optimizers": [describe(cls) for cls in OPTIMIZERS],
         "metrics": metrics,
+        "schedules": [describe(cls) for cls in SCHEDULES],
+        "sources": [describe(cls) for cls in SOURCE_FAMILY.members()],
+        "preprocessing": [describe(cls) for cls in STEPS],
     }
 
 
-WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", "metrics": "metrics"}
+WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", "metrics": "metrics",
+         "schedules": "training.schedule", "sources": "data.source", "preprocessing": "data.preprocess"}
 
 
 def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[Entry]]:

@@ -43,6 +43,8 @@ class Schedule(BaseModel):
 
 
 class Constant(Schedule):
+    """The optimizer's learning_rate in every epoch."""
+
     type: Literal["constant"] = "constant"
 
     def rate(self, state, epoch, epochs):
@@ -50,6 +52,8 @@ class Constant(Schedule):
 
 
 class Step(Schedule):
+    """The rate times factor every `every` epochs: base * factor ^ floor((epoch - 1) / every)."""
+
     type: Literal["step"] = "step"
     every: int = Field(ge=1, description="Epochs between reductions.")
     factor: float = Field(0.5, gt=0, le=1, description="Multiplier applied at each reduction.")
@@ -59,6 +63,8 @@ class Step(Schedule):
 
 
 class Exponential(Schedule):
+    """base * decay_rate ^ ((epoch - 1) / decay_epochs), in whole steps with staircase."""
+
     type: Literal["exponential"] = "exponential"
     decay_rate: float = Field(gt=0, le=1, description="Multiplier per decay_epochs epochs.")
     decay_epochs: float = Field(1.0, gt=0, description="Epochs over which the rate is multiplied by decay_rate.")
@@ -70,6 +76,8 @@ class Exponential(Schedule):
 
 
 class Cosine(Schedule):
+    """A linear warmup, then a cosine from the base rate down to alpha times it at the last epoch."""
+
     type: Literal["cosine"] = "cosine"
     warmup_epochs: int = Field(0, ge=0, description="Epochs of linear warmup from base / warmup_epochs to base.")
     alpha: float = Field(0.0, ge=0, le=1, description="Final rate as a fraction of the base rate.")
@@ -83,6 +91,9 @@ class Cosine(Schedule):
 
 
 class ReduceOnPlateau(Schedule):
+    """The rate times factor when the monitored value has not improved for patience epochs
+    (Keras's ReduceLROnPlateau)."""
+
     type: Literal["reduce_on_plateau"] = "reduce_on_plateau"
     monitor: str = Field("val_loss", description="Quantity watched: 'loss', a metric, or either with 'val_'.")
     factor: float = Field(0.1, gt=0, lt=1, description="Multiplier applied on a plateau.")
