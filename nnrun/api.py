@@ -87,7 +87,8 @@ def as_settings(overrides) -> list[str]:
     from nnrun.config.overrides import Setting
 
     if isinstance(overrides, dict):
-        return [Setting(f"{key}={json.dumps(_plain(value))}", f"overrides[{key!r}]") for key, value in overrides.items()]
+        return [Setting(f"{key}={json.dumps(_plain(value))}", f"overrides[{key!r}]")
+                for key, value in overrides.items()]
     items = [overrides] if isinstance(overrides, str) else list(overrides)
     return [Setting(item, f"overrides {item!r}") if isinstance(item, str) else item for item in items]
 

@@ -2,9 +2,10 @@
 source and preprocessing step with its options.
 
 Nothing here is written by hand: entries come from the registries (``LAYERS``,
-``LOSSES``, ``OPTIMIZERS``, ``METRICS``, ``SCHEDULES``, the sources, ``STEPS``), summaries from the classes' docstrings, and
-options from their JSON Schema (type, allowed values, bounds, default, description),
-so a newly registered layer shows up with its options on its own.
+``LOSSES``, ``OPTIMIZERS``, ``METRICS``, ``SCHEDULES``, the sources, ``STEPS``),
+summaries from the classes' own docstrings, and options from their JSON Schema (type,
+allowed values, bounds, default, description), so a newly registered layer shows up
+with its options on its own.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def starter_text(dataset: str, path: str) -> str:
     schema_note = "" if (folder / "nnrun.schema.json").exists() else \
         SCHEMA_NOTE.format(folder="" if str(folder) == "." else f"{folder}/")
     text = HEADER.format(
-        schema_note=schema_note, name=dataset, description=info.description, path=path, stratify=stratify, preprocess=preprocess,
+        schema_note=schema_note, name=dataset, description=info.description, path=path, stratify=stratify,
+        preprocess=preprocess,
         split_pad=_pad(f"  split: {{validation: 0.1, test: 0.2{stratify}}}"),
         preprocess_pad=_pad(f"  preprocess: [{{type: {preprocess}}}]"),
     )

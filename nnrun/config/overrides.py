@@ -55,7 +55,8 @@ def _apply(data: dict, item: str) -> tuple[PathKey, str]:
     origin = item.origin if isinstance(item, Setting) else f"--set {item}"
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
-        example = "--set optimizer.learning_rate=0.01" if origin.startswith("--set") else "'optimizer.learning_rate=0.01'"
+        example = "optimizer.learning_rate=0.01"
+        example = f"--set {example}" if origin.startswith("--set") else f"'{example}'"
         raise UserError(f"{origin}: expected KEY.PATH=VALUE, e.g. {example}")
     value = parse_value(raw, origin)
     names = key.strip().split(".")
