@@ -151,7 +151,7 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
             " (send null to have it filled in)" if column and column["missing"] != "error" else "")
     if kind == "literal_error" and column is not None:
         return f"unseen category {_show(given)}; the model knows {', '.join(column['categories'])}"
-    if kind == "value_error":  # a number sent as text that is none (see _number_from_text)
+    if kind == "value_error":  # a cell sent as text that does not read (see _as_a_cell_is_read)
         return str(error.get("ctx", {}).get("error", error.get("msg", kind)))
     if kind == "finite_number":
         return f"{_show(given)} is not a finite number"

@@ -51,11 +51,11 @@ def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:
     """The option that the Keras name ``word`` means: a Keras alias (``acc``), or the same
     name in another case or without underscores (``ReLU``, ``GlorotUniform``, ``Adam``);
     ``prefix`` goes before the suggestion (``val_`` for a validation metric)."""
-    meant = keras_value_meant(word, options)
+    meant = _keras_value_meant(word, options)
     return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})" if meant else ""
 
 
-def keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
+def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     """``(option, why)`` for the Keras name ``word``, or None (see :func:`keras_value_hint`)."""
     renamed = RENAMED_VALUES.get(word)
     if renamed in options:
