@@ -3,7 +3,9 @@
 :mod:`nnrun.cli.application` holds the Typer application and registers every command;
 :func:`main` is the ``nnrun`` program. ``nnrun --help`` is answered by
 :mod:`nnrun.cli.quick_help` before typer is imported (which alone takes longer than a
-help screen should); everything else goes through the Typer application.
+help screen should), and the usual ``nnrun train`` command lines are read by
+:mod:`nnrun.cli.train_command` without it; everything else goes through the Typer
+application.
 
 May import: everything before it in the package order; nothing imports it.
 """
@@ -27,6 +29,18 @@ def main() -> None:
 
     if is_top_level_help(sys.argv[1:]):
         print_help()
+        return
+    from nnrun.cli.train_command import read_train_args
+
+    train_options = read_train_args(sys.argv[1:])
+    if train_options is not None:  # the usual `nnrun train` line, read without typer (see the module)
+        from nnrun.cli import pydantic_plugins
+        from nnrun.cli.guard import debug
+        from nnrun.cli.train_command import run_train
+
+        pydantic_plugins.disable_all()
+        debug["on"] = train_options.pop("debug")
+        run_train(**train_options)
         return
     from nnrun.cli.application import app
 

@@ -9,18 +9,15 @@ prints the top-level help without this module.
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
+from nnrun.cli import pydantic_plugins
+
 # The command line uses no Pydantic plugins, and looking for them reads the metadata of
-# every installed package (30 ms of each command's start); a user's own setting wins.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# every installed package (30 ms of each command's start); see the module.
+pydantic_plugins.disable_all()
 
-from nnrun.cli import pydantic_plugins  # noqa: E402
-
-pydantic_plugins.install()  # before the first validator is built: no importlib.metadata (see the module)
-
-import typer  # noqa: E402  (after the settings above, which Pydantic reads on first use)
+import typer  # noqa: E402  (after the setting above, which Pydantic reads on first use)
 
 from nnrun.cli import browse_commands, run_commands, ship_commands, sweep_commands
 from nnrun.cli.guard import debug as _debug

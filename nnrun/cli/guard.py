@@ -2,14 +2,15 @@
 
 Errors meant for people (:class:`~nnrun.errors.NnrunError`) are printed as one message
 with their exit code (2 for bad input, 1 when training failed, 130 when interrupted);
-``--debug`` shows the traceback instead, and keeps the exit code.
+``--debug`` shows the traceback instead, and keeps the exit code. It needs no typer
+(``nnrun train`` usually runs without it, see :mod:`nnrun.cli.train_command`): a
+``SystemExit`` ends the process as typer's ``Exit`` would, and under typer as well.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Callable
-
-import typer
 
 debug = {"on": False}  # set by the --debug option of the nnrun command
 
@@ -26,27 +27,27 @@ def guard(action: Callable[[], object]) -> None:
         from nnrun.engine.distributed import launched_rank
 
         if launched_rank() > 0:  # one run over several processes: process 0 tells the user
-            raise typer.Exit(exc.exit_code) from None
+            raise SystemExit(exc.exit_code) from None
         if debug["on"]:  # the traceback, but still the documented exit code
             import traceback
 
             traceback.print_exc()
-            raise typer.Exit(exc.exit_code) from None
+            raise SystemExit(exc.exit_code) from None
         from rich.console import Console
 
         Console(stderr=True).print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+        raise SystemExit(exc.exit_code) from None
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, ...
         if debug["on"]:
             import traceback
 
             traceback.print_exc()
-            raise typer.Exit(2) from None
+            raise SystemExit(2) from None
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
-        raise typer.Exit(2) from None
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         if debug["on"]:
             raise
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -6,7 +6,6 @@ inside the commands so ``nnrun --help`` starts fast.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -33,18 +32,10 @@ def train(
 
     Continue a stopped run: nnrun train --resume runs/iris-20260101-120000
     """
+    # The usual command lines never come here: nnrun.cli.main reads them without typer.
+    from nnrun.cli.train_command import run_train
 
-    def action():
-        from nnrun.commands.train import train_or_resume
-        from nnrun.console.progress import QuietDisplay, make_display
-
-        display = QuietDisplay(results=True) if quiet else make_display(quiet=False)
-        try:
-            train_or_resume(config, resume, run_dir, set_, display, command=" ".join(sys.argv))
-        finally:
-            display.close()
-
-    guard(action)
+    run_train(config, set_, run_dir, quiet, resume)
 
 
 def validate(

@@ -1,0 +1,99 @@
+"""`nnrun train` read without typer: the same call as typer makes, or typer's turn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_python
+from nnrun.cli import train_command
+from nnrun.cli.train_command import read_train_args
+
+IRIS = str(Path(__file__).resolve().parent.parent / "configs" / "iris.yaml")
+
+READ_ALIKE = [
+    ["train", "c.yaml"],
+    ["train"],
+    ["train", "--resume", "runs/iris-1"],
+    ["train", "--resume=runs/iris-1", "--quiet"],
+    ["train", "-q", "c.yaml"],
+    ["train", "c.yaml", "--quiet", "--run-dir", "out/a"],
+    ["train", "--run-dir=out/a", "c.yaml", "--set", "training.epochs=3", "--set=seed=7"],
+    ["train", "c.yaml", "--set", "model.layers.0.units=32", "--set", "name=x=y", "--set", "loss=mse"],
+    ["train", "c.yaml", "--set", "data.source.id=[]", "--set", "a.b=-1"],
+    ["--debug", "train", "c.yaml", "-q"],
+    ["train", "dir with space/c.yaml", "--run-dir", "a b"],
+]
+
+LEFT_TO_TYPER = [
+    ["train", "--help"],
+    ["train", "c.yaml", "-h"],
+    ["--version"],
+    ["--debug"],
+    ["evaluate", "runs/x"],
+    ["train", "a.yaml", "b.yaml"],
+    ["train", "c.yaml", "--run-dir"],
+    ["train", "c.yaml", "--run-dir", "-x"],
+    ["train", "c.yaml", "--set", "--quiet"],
+    ["train", "c.yaml", "--set="],
+    ["train", "c.yaml", "--quiet=yes"],
+    ["train", "c.yaml", "-qq"],
+    ["train", "c.yaml", "--run-dir", "a", "--run-dir", "b"],
+    ["train", "c.yaml", "--epochs", "5"],
+    ["train", "--", "c.yaml"],
+    ["train", ""],
+    ["train", "-"],
+]
+
+
+def typers_call(args: list[str], monkeypatch) -> dict:
+    """What the Typer application passes to run_train for ``args``."""
+    from typer.testing import CliRunner
+
+    from nnrun.cli.application import app
+    from nnrun.cli.guard import debug
+
+    calls = []
+    monkeypatch.setattr(train_command, "run_train",
+                        lambda config, set_, run_dir, quiet, resume: calls.append(
+                            {"config": config, "set_": set_, "run_dir": run_dir, "quiet": quiet, "resume": resume,
+                             "debug": debug["on"]}))
+    monkeypatch.setitem(debug, "on", False)
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return calls[0]
+
+
+@pytest.mark.parametrize("args", READ_ALIKE, ids=" ".join)
+def test_the_usual_lines_are_read_as_typer_reads_them(args, monkeypatch):
+    assert read_train_args(args) == typers_call(args, monkeypatch)
+
+
+@pytest.mark.parametrize("args", LEFT_TO_TYPER, ids=" ".join)
+def test_help_errors_and_anything_unusual_are_left_to_typer(args):
+    assert read_train_args(args) is None
+
+
+def test_shell_completion_is_left_to_typer(monkeypatch):
+    monkeypatch.setenv("_NNRUN_COMPLETE", "complete_bash")
+    assert read_train_args(["train", "c.yaml"]) is None
+
+
+def test_train_runs_without_importing_typer_and_reports_errors_alike(tmp_path):
+    code = ("import sys, json\n"
+            f"sys.argv = ['nnrun', 'train', {IRIS!r}, '-q', '--set', 'training.epochs=2', '--run-dir', 'run']\n"
+            "from nnrun.cli import main\nmain()\n"
+            "print(json.dumps(sorted(m for m in ('typer', 'click') if m in sys.modules)))\n")
+    done = run_python(code, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+    # The same line again: the run directory exists. One message, exit code 2, as under typer.
+    again = run_python(code, cwd=tmp_path, timeout=120)
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: run: already exists; nnrun never overwrites a run")
+    assert "Traceback" not in again.stderr
+    debug = run_python(code.replace("'train',", "'train', '--debug',"), cwd=tmp_path, timeout=120)
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
