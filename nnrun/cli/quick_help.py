@@ -12,9 +12,7 @@ May import: the standard library only.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import textwrap
 
 DESCRIPTION = "Train neural networks from a YAML file.\n\nExample: nnrun train configs/iris.yaml"
 DEBUG_HELP = "Show tracebacks instead of short error messages."
@@ -54,6 +52,8 @@ def is_top_level_help(args: list[str]) -> bool:
 
 def render(columns: int | None = None) -> str:
     """The help screen for a terminal ``columns`` wide (default: this one's)."""
+    import shutil  # here: every command imports this module to ask is_top_level_help (shutil, textwrap: 4 ms)
+
     columns = shutil.get_terminal_size().columns if columns is None else columns
     width = max(min(columns, 80) - 2, 50)
     lines = ["Usage: nnrun [OPTIONS] COMMAND [ARGS]...", ""]
@@ -71,6 +71,8 @@ def print_help() -> None:
 
 
 def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    import textwrap
+
     return textwrap.TextWrapper(width, initial_indent=first, subsequent_indent=rest,
                                 replace_whitespace=False).wrap(text)
 

@@ -25,7 +25,6 @@ from nnrun.data.base import (
     label_classes,
 )
 from nnrun.data.columns import class_warnings
-from nnrun.data.csvsource import CsvSource
 from nnrun.data.dataset import Dataset
 from nnrun.data.formats import npz_keys, read_idx, read_npz
 from nnrun.errors import UserError, did_you_mean
