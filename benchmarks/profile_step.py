@@ -2,12 +2,15 @@
 
     python benchmarks/profile_step.py --case mlp --batch-size 32 --threads 2
     python benchmarks/profile_step.py --case cnn --threads 1 2
+    python benchmarks/profile_step.py --case iris --threads 1 --steps 3000
 
 Times each phase of the real training step (gathering the batch, each layer's forward,
 the loss, each layer's backward, the finite check, the optimizer) over many steps and
 reports the median and the minimum per phase in microseconds; the minimum is what a
 quiet machine would show, the median what this one showed. It also times the step's
-matrix multiplies alone (the floor a NumPy trainer cannot go under). Thread counts are
+matrix multiplies alone (the floor a NumPy trainer cannot go under). The ``iris`` case
+is ``configs/iris.yaml``'s model at its batch of 32: arrays of a few hundred values, so
+its step is Python and NumPy's per-call cost, which start-up pays 400 times. Thread counts are
 set with threadpoolctl (and the element-wise row threads, as a run sets them) around the
 measurement, so one process measures several.
 """
@@ -32,6 +35,9 @@ def build(case: str, samples: int):
     from engines import CNN_LAYERS, MLP_LAYERS
 
     from nnrun.engine.experiment import as_loaded, build
+
+    if case == "iris":
+        return build(as_loaded(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "iris.yaml")))
 
     shape = {"shape": [28, 28, 1]} if case == "cnn" else {"features": 784}
     config = {
@@ -142,7 +148,7 @@ def report(times: dict[str, list[float]], floor: list[float] | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--case", choices=["mlp", "cnn"], default="mlp")
+    parser.add_argument("--case", choices=["mlp", "cnn", "iris"], default="mlp")
     parser.add_argument("--batch-size", type=int, nargs="+", default=None)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--steps", type=int, default=300)
@@ -151,7 +157,7 @@ def main() -> None:
 
     from nnrun.model.rows import row_threads
 
-    batch_sizes = args.batch_size or ([128] if args.case == "cnn" else [32, 128, 512])
+    batch_sizes = args.batch_size or {"cnn": [128], "iris": [32]}.get(args.case, [32, 128, 512])
     experiment = build(args.case, 4096 if args.case == "mlp" else 2048)
     for batch_size in batch_sizes:
         for threads in args.threads:

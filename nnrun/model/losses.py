@@ -90,7 +90,7 @@ class CategoricalCrossentropy(ClassificationLoss):
             per_sample = per_sample * weights
             grad *= weights[:, None]
         grad /= n
-        return float(per_sample.mean()), grad.astype(out.dtype, copy=False)
+        return mean(per_sample), grad.astype(out.dtype, copy=False)
 
     @classmethod
     def check_cases(cls, rng):
@@ -103,6 +103,14 @@ class CategoricalCrossentropy(ClassificationLoss):
                 (logits, labels, True, smooth_weighted), (probs, labels, False, smooth_weighted)]
 
 
+def mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` to the bit (the same pairwise sum, divided as NumPy
+    divides it), without NumPy's Python wrapper: 10 of a 30-us loss on a small batch,
+    which a run of tiny epochs pays twice per step."""
+    total = np.add.reduce(values, axis=None)
+    return float(total.dtype.type(total / np.intp(values.size)))
+
+
 def _softmax_cross_entropy(logits, target):
     """Per-sample ``-sum_c y_c log softmax(z)_c`` and its gradient (not yet / N)."""
     n = logits.shape[0]
@@ -112,8 +120,9 @@ def _softmax_cross_entropy(logits, target):
     grad /= sums
     log_sum = np.log(sums[:, 0])
     if target.ndim == 1:
-        grad[np.arange(n), target] -= 1
-        return log_sum - shifted[np.arange(n), target], grad
+        rows = np.arange(n)
+        grad[rows, target] -= 1
+        return log_sum - shifted[rows, target], grad
     total = target.sum(axis=-1)  # rows need not sum to one (soft targets)
     return log_sum * total - (shifted * target).sum(axis=-1), grad * total[:, None] - target
 
@@ -157,7 +166,7 @@ class BinaryCrossentropy(ClassificationLoss):
         if weights is not None:
             per_output = per_output * weights
             grad = grad * weights
-        return float(per_output.mean()), (grad / out.size).astype(out.dtype, copy=False)
+        return mean(per_output), (grad / out.size).astype(out.dtype, copy=False)
 
     @classmethod
     def check_cases(cls, rng):
@@ -180,7 +189,7 @@ class MeanSquaredError(Loss):
 
     def __call__(self, out, target, from_logits=False):
         diff = out - target.reshape(out.shape)
-        return float(np.mean(diff * diff)), (2 / out.size) * diff
+        return mean(diff * diff), (2 / out.size) * diff
 
     @classmethod
     def check_cases(cls, rng):
@@ -194,7 +203,7 @@ class MeanAbsoluteError(Loss):
 
     def __call__(self, out, target, from_logits=False):
         diff = out - target.reshape(out.shape)
-        return float(np.mean(np.abs(diff))), (np.sign(diff) / out.size).astype(out.dtype, copy=False)
+        return mean(np.abs(diff)), (np.sign(diff) / out.size).astype(out.dtype, copy=False)
 
     @classmethod
     def check_cases(cls, rng):
@@ -213,7 +222,7 @@ class Huber(Loss):
         small = np.abs(diff) <= self.delta
         value = np.where(small, 0.5 * diff * diff, self.delta * (np.abs(diff) - 0.5 * self.delta))
         grad = np.where(small, diff, self.delta * np.sign(diff)) / out.size
-        return float(np.mean(value)), grad.astype(out.dtype, copy=False)
+        return mean(value), grad.astype(out.dtype, copy=False)
 
     @classmethod
     def check_cases(cls, rng):

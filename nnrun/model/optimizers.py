@@ -113,8 +113,8 @@ class Adam(Optimizer):
 
     def update(self, weights, grads, slots, lr, t):
         step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        kernel = compiled("adam") if _flat_float32(weights, grads, slots["m"], slots["v"]) else None
-        if kernel is not None:
+        kernel = compiled("adam")  # None unless the kernels were loaded: the cheap test first
+        if kernel is not None and _flat_float32(weights, grads, slots["m"], slots["v"]):
             # One compiled pass, the same float32 arithmetic as below.
             f32 = np.float32
             kernel(weights, grads, slots["m"], slots["v"], f32(self.beta_1), f32(1 - self.beta_1),
