@@ -97,7 +97,11 @@ class LineDisplay(Display):
         return f"epoch {row['epoch']:>{width}}/{self.epochs}  {format_row(row)}{' *' if improved else ''}"
 
     def epoch_end(self, row):
-        self.console.print(self.epoch_line(row), highlight=False, markup=False, soft_wrap=True)
+        # Plain text, written as it is: rich's print of the same line (no markup, no
+        # highlighting, no wrapping) took 0.14 ms, more than a small model's epoch.
+        out = self.console.file
+        out.write(self.epoch_line(row) + "\n")
+        out.flush()
 
     def finish(self, result):
         print_results(self.console, result, self.experiment)
