@@ -6,12 +6,13 @@ Pydantic's loader module imports ``importlib.metadata`` as it is itself imported
 the first validator is built: 21 ms, an eighth of what importing numpy, yaml, pydantic
 and rich takes, for a lookup the setting then skips.
 
-:func:`install` puts a finder first on ``sys.meta_path`` that, for that one module name
-and only while the setting disables every plugin, makes the import system load a
-stand-in: its ``get_plugins()`` answers no plugins, as the loader itself would, and any
-other name is taken from Pydantic's own module, imported then in its place (so is
-``get_plugins`` once the setting no longer disables them all). A user's own setting
-that names some plugins leaves the real loader alone.
+:func:`disable_all` sets it (unless the user did) and puts a finder first on
+``sys.meta_path`` that, for that one module name and only while the setting disables
+every plugin, makes the import system load a stand-in: its ``get_plugins()`` answers
+no plugins, as the loader itself would, and any other name is taken from Pydantic's
+own module, imported then in its place (so is ``get_plugins`` once the setting no
+longer disables them all). A user's own setting that names some plugins leaves the
+real loader alone.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ def disable_all() -> None:
     """The command line's setting, before the first validator is built: no Pydantic
     plugins (a user's own ``PYDANTIC_DISABLE_PLUGINS`` wins) and the stand-in loader."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    install()
-
-
-def install() -> None:
     if _all_disabled() and LOADER not in sys.modules and _STAND_IN not in sys.meta_path:
         sys.meta_path.insert(0, _STAND_IN)
 
