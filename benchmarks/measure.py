@@ -201,20 +201,24 @@ print(json.dumps({"base_kib": base, "peak_kib": status_kib("VmHWM"), "base_files
 
 def peak_memory(args) -> None:
     """Peak resident memory of a training process, above its footprint after imports;
-    where the ``fast`` extra is installed, also with its compiled kernels, whose
-    compiler (numba, LLVM) is loaded when training starts: a fixed cost, not the data's."""
+    where the ``fast`` extra is installed, also with its compiled kernels: imported
+    from the module built for this machine (the default), and compiled by numba in the
+    process (``NNRUN_KERNELS=jit``, where numba's compiler, LLVM, stays loaded: a fixed
+    cost, not the data's)."""
     from engines import kernels_installed
 
     data_mib = args.samples * FEATURES * 4 / 2**20
-    modes = [("NumPy update", "numpy")] + ([("compiled kernels", "auto")] if kernels_installed() else [])
+    modes = [("NumPy update", "numpy")]
+    if kernels_installed():
+        modes += [("built kernels", "auto"), ("numba in-process", "jit")]
     print(f"\npeak memory training on {args.samples} x {FEATURES} float32 ({data_mib:.0f} MiB of data)")
     for label, switch in modes:
         out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(args.samples)], check=True,
                              capture_output=True, text=True, env=dict(os.environ, NNRUN_KERNELS=switch)).stdout
         usage = json.loads(out.strip().splitlines()[-1])
         extra_mib = (usage["peak_kib"] - usage["base_kib"]) / 1024
-        # Pages of files mapped into the process (shared libraries: numba's LLVM for the
-        # compiled kernels) count as resident too; they are shared and reread from disk
+        # Pages of files mapped into the process (shared libraries: numba's LLVM when it
+        # compiles the kernels in the process) count as resident too; they are shared and reread from disk
         # when memory is short. Read at the end, as libraries stay mapped: about the peak's.
         files_mib = (usage["files_kib"] - usage["base_files_kib"]) / 1024
         print(f"  {label:<17} {usage['peak_kib'] / 1024:.0f} MiB resident, {extra_mib:.0f} MiB above the process "

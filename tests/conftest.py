@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,15 @@ def run_python(code: str, **options) -> subprocess.CompletedProcess:
     """``python -c CODE`` in a process of its own (a fresh interpreter: what it imports,
     how it starts and exits), its output captured as text."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, **options)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernel_cache(tmp_path_factory) -> Path:
+    """The compiled kernels' cache folder (see nnrun.model.kernels): one for the whole
+    session and every process it starts, built at most once, outside the user's own."""
+    if "NNRUN_CACHE_DIR" not in os.environ:
+        os.environ["NNRUN_CACHE_DIR"] = str(tmp_path_factory.mktemp("nnrun-cache"))
+    return Path(os.environ["NNRUN_CACHE_DIR"])
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""The optional compiled update kernels (the ``fast`` extra): the same weights as the
-NumPy code to the last bit, used only for large models, and never imported otherwise."""
+"""The optional compiled kernels (the ``fast`` extra): the same values as the NumPy code
+to the last bit, whether built ahead of time into a module (the usual way, without numba
+in the training process) or compiled by numba in the process; used only for large
+models, and never imported otherwise."""
 
 from __future__ import annotations
 
@@ -24,8 +26,18 @@ def fresh_kernels(monkeypatch):
     monkeypatch.setattr(kernels, "_unavailable", [])
 
 
-def run_steps(optimizer, use_kernels: bool, monkeypatch, steps: int = 40):
-    monkeypatch.setenv("NNRUN_KERNELS", "auto" if use_kernels else "numpy")
+# The two ways to the same kernels: the built module, and numba in this process.
+WAYS = ["auto", "jit"]
+
+
+def loaded_way() -> str:
+    """How the loaded kernels came: "built" (a module made by nnrun.model.kernel_build)
+    or "jit" (numba's dispatchers)."""
+    return "built" if kernels.compiled("adam").__module__.startswith("nnrun_kernels_") else "jit"
+
+
+def run_steps(optimizer, switch: str, monkeypatch, steps: int = 40):
+    monkeypatch.setenv("NNRUN_KERNELS", switch)
     rng = np.random.default_rng(3)
     weights = rng.standard_normal(SIZE, dtype=np.float32)
     slots = optimizer.slots(SIZE, np.float32)
@@ -37,14 +49,16 @@ def run_steps(optimizer, use_kernels: bool, monkeypatch, steps: int = 40):
     return weights, slots
 
 
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("optimizer", [Adam(), Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3), AdamW(weight_decay=0.01)],
                          ids=["adam", "adam-options", "adamw"])
-def test_compiled_adam_gives_the_numpy_weights_bit_for_bit(optimizer, fresh_kernels, monkeypatch):
+def test_compiled_adam_gives_the_numpy_weights_bit_for_bit(optimizer, way, fresh_kernels, monkeypatch):
     pytest.importorskip("numba")
+    monkeypatch.setenv("NNRUN_KERNELS", way)
     assert kernels.prepare(SIZE)
-    assert kernels.compiled("adam") is not None
-    compiled_weights, compiled_slots = run_steps(optimizer, True, monkeypatch)
-    numpy_weights, numpy_slots = run_steps(optimizer, False, monkeypatch)
+    assert loaded_way() == {"auto": "built", "jit": "jit"}[way]
+    compiled_weights, compiled_slots = run_steps(optimizer, way, monkeypatch)
+    numpy_weights, numpy_slots = run_steps(optimizer, "numpy", monkeypatch)
     assert np.array_equal(compiled_weights, numpy_weights)
     for name in ("m", "v"):
         assert np.array_equal(compiled_slots[name], numpy_slots[name]), name
@@ -62,7 +76,7 @@ def test_without_numba_training_uses_numpy(fresh_kernels, monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # as if not installed
     assert not kernels.prepare(SIZE)
     assert kernels.compiled("adam") is None
-    weights, _ = run_steps(Adam(), True, monkeypatch, steps=2)
+    weights, _ = run_steps(Adam(), "auto", monkeypatch, steps=2)
     assert np.isfinite(weights).all()
 
 
@@ -75,8 +89,10 @@ def test_a_small_model_run_never_imports_numba(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_compiled_finite_check_finds_nan_and_both_infinities(fresh_kernels):
+@pytest.mark.parametrize("way", WAYS)
+def test_compiled_finite_check_finds_nan_and_both_infinities(way, fresh_kernels, monkeypatch):
     pytest.importorskip("numba")
+    monkeypatch.setenv("NNRUN_KERNELS", way)
     assert kernels.prepare(SIZE)
     all_finite = kernels.compiled("all_finite")
     values = np.random.default_rng(0).standard_normal(SIZE, dtype=np.float32) * np.float32(1e30)
@@ -94,14 +110,14 @@ def test_a_large_activation_model_loads_them_by_its_values(fresh_kernels):
     assert kernels.compiled("max_pool_forward") is not None
 
 
-def _element_wise_results(use_kernels: bool, monkeypatch) -> list[np.ndarray]:
+def _element_wise_results(switch: str, monkeypatch) -> list[np.ndarray]:
     """Max pooling both ways (tiled and overlapping windows, NaN, ties, zeros after
     relu) and relu with a bias and its gradient, on one and two row threads."""
     from nnrun.model.activations import ACTIVATIONS
     from nnrun.model.layers.pooling import MaxPool1D, MaxPool2D
     from nnrun.model.rows import row_threads
 
-    monkeypatch.setenv("NNRUN_KERNELS", "auto" if use_kernels else "numpy")
+    monkeypatch.setenv("NNRUN_KERNELS", switch)
     monkeypatch.setattr("nnrun.model.rows.MIN_ELEMENTS", 64)  # split even these small arrays
     rng = np.random.default_rng(5)
     results = []
@@ -127,12 +143,14 @@ def _element_wise_results(use_kernels: bool, monkeypatch) -> list[np.ndarray]:
     return results
 
 
-def test_compiled_element_wise_kernels_give_the_numpy_values_bit_for_bit(fresh_kernels, monkeypatch):
+@pytest.mark.parametrize("way", WAYS)
+def test_compiled_element_wise_kernels_give_the_numpy_values_bit_for_bit(way, fresh_kernels, monkeypatch):
     pytest.importorskip("numba")
+    monkeypatch.setenv("NNRUN_KERNELS", way)
     assert kernels.prepare(1000, kernels.MIN_VALUES)
     with np.errstate(invalid="ignore"):
-        compiled = _element_wise_results(True, monkeypatch)
-        plain = _element_wise_results(False, monkeypatch)
+        compiled = _element_wise_results(way, monkeypatch)
+        plain = _element_wise_results("numpy", monkeypatch)
     assert len(compiled) == len(plain) == 20
     for index, (a, b) in enumerate(zip(compiled, plain)):
         assert a.shape == b.shape, index
@@ -148,3 +166,85 @@ def test_the_compiled_kernels_take_only_contiguous_float32(fresh_kernels):
     assert kernels.compiled("max_pool_forward", images.astype(np.float64)) is None  # gradient checks
     assert kernels.compiled("max_pool_forward", images[:, ::2]) is None
     assert kernels.compiled(None, images) is None
+
+
+LARGE_MODEL = """
+name: large
+seed: 0
+data:
+  source: {type: synthetic, samples: 64, features: 784, classes: 10, seed: 0}
+  split: {validation: 0, test: 0, stratify: false}
+model:
+  layers:
+    - {type: dense, units: 128, activation: relu}
+    - {type: dense, units: 10, activation: softmax}
+loss: categorical_crossentropy
+optimizer: adam
+training: {epochs: 2, batch_size: 32}
+"""
+
+
+def test_a_large_model_trains_with_the_built_kernels_and_without_numba(tmp_path):
+    pytest.importorskip("numba")
+    (tmp_path / "large.yaml").write_text(LARGE_MODEL)
+    code = ("import sys\nfrom nnrun.cli import app\nfrom nnrun.model import kernels\n"
+            "try:\n    app(['train', 'large.yaml', '--run-dir', 'r', '--quiet'])\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "assert kernels.compiled('adam').__module__.startswith('nnrun_kernels_')\n"
+            "assert 'numba' not in sys.modules and 'llvmlite' not in sys.modules\n")
+    result = run_python(code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_failed_build_is_noted_and_numba_compiles_in_the_process(tmp_path, fresh_kernels, monkeypatch):
+    """No C compiler, say: the reason is kept beside where the module would be, this
+    run and every later one compile with numba, and none tries to build again."""
+    pytest.importorskip("numba")
+    import subprocess
+
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    builds = []
+
+    def no_compiler(command, **options):
+        builds.append(command)
+        return subprocess.CompletedProcess(command, 1, "", "error: command 'gcc' failed: No such file or directory")
+
+    monkeypatch.setattr(subprocess, "run", no_compiler)
+    assert kernels.prepare(SIZE)
+    assert loaded_way() == "jit" and len(builds) == 1
+    assert builds[0][1:3] == ["-m", "nnrun.model.kernel_build"]
+    note = next((tmp_path / "kernels").glob("*.failed")).read_text()
+    assert "could not be built" in note and "Delete this file to try again" in note and "'gcc' failed" in note
+    assert not list((tmp_path / "kernels").glob("*.partial"))
+    monkeypatch.setattr(kernels, "_loaded", {})
+    assert kernels.prepare(SIZE) and loaded_way() == "jit"
+    assert len(builds) == 1  # noted: not tried again
+
+
+def test_the_build_keeps_no_module_whose_kernels_differ_from_their_code(tmp_path, fresh_kernels, monkeypatch):
+    pytest.importorskip("numba")
+    from nnrun.model import kernel_build, kernel_code
+
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    assert kernels.prepare(SIZE) and loaded_way() == "built"
+    built = kernels.module_path()
+    kernel_build.check(built, built.name.split(".")[0])  # the cached module passes
+    relu_gradient = kernel_code.relu_gradient
+
+    def off_by_one(y, dy, out):
+        relu_gradient(y, dy, out)
+        out[3] += 1
+
+    monkeypatch.setattr(kernel_code, "relu_gradient", off_by_one)
+    with pytest.raises(RuntimeError, match="relu_gradient: argument 2 differs"):
+        kernel_build.check(built, built.name.split(".")[0])
+
+
+def test_the_module_is_named_for_the_cpu_and_the_cache_folder(tmp_path, monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    here = kernels.module_path()
+    assert here.parent == tmp_path / "kernels" and here.name.startswith("nnrun_kernels_")
+    monkeypatch.setattr(kernels, "_cpu", lambda: "another CPU")
+    assert kernels.module_path().name != here.name

@@ -14,27 +14,38 @@ loop does it in one pass, about four times faster. The check that every gradient
 finite, done before each update, is one compiled pass too. The same holds for a
 convolution network's element-wise work, which is most of its step: a bias added and
 relu applied in two passes, relu's gradient in two (a mask, then a product), a 2 x 2
-max pool in four forward and eleven backward. Each has a one-pass kernel here
-(:func:`compiled`), which the layers split by rows over the run's threads like their
-NumPy code (the kernels release the GIL).
+max pool in four forward and eleven backward. Each has a one-pass kernel
+(:mod:`nnrun.model.kernel_code`), which the layers split by rows over the run's
+threads like their NumPy code (the kernels release the GIL).
 
 The kernels do the same float32 operations in the same order as the NumPy code (no
 fast-math reordering, no fused multiply-add), so the weights come out bit for bit the
 same with or without the extra: installing it changes the speed, never the result.
 
-Why only for large models: importing numba and loading the kernels costs about one
-second per process (compiling them, the first time after installing, a few more; the
-result is cached on disk), which a model of a few thousand parameters never wins
-back. So numba is imported only when training starts on a model with at least
-``MIN_PARAMETERS`` parameters or whose layers compute at least ``MIN_VALUES`` values
-per epoch (:func:`prepare`), never by ``nnrun --help``, ``validate`` or a small
-model's run. ``NNRUN_KERNELS=numpy`` in the environment turns the kernels
-off (to compare, or to rule them out).
+Where they come from: numba compiles them once per machine, in a process of its own
+(:mod:`nnrun.model.kernel_build`), into a small extension module kept in a cache
+folder (``NNRUN_CACHE_DIR``, else ``$XDG_CACHE_HOME/nnrun`` or ``~/.cache/nnrun``),
+named after everything the machine code depends on: the kernels' code, the numba,
+llvmlite and Python versions, and the CPU. A training process imports that module in
+under a millisecond and never imports numba, whose compiler would otherwise stay in
+its memory (about 110 MiB) and cost most of a second to import. Where the module
+cannot be built (no C compiler, or a numba without its ahead-of-time compiler), the
+failure is noted beside it and every later run compiles the kernels in its own process
+with numba, as fast once loaded; ``NNRUN_KERNELS=jit`` asks for that directly.
+
+Why only for large models: the first build takes about ten seconds, and compiling in
+the process about one second per process, which a model of a few thousand
+parameters never wins back. So the kernels are loaded only when training starts on a
+model with at least ``MIN_PARAMETERS`` parameters or whose layers compute at least
+``MIN_VALUES`` values per epoch (:func:`prepare`), never by ``nnrun --help``,
+``validate`` or a small model's run. ``NNRUN_KERNELS=numpy`` in the environment turns
+the kernels off (to compare, or to rule them out).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Callable
 
 MIN_PARAMETERS = 100_000
@@ -43,14 +54,19 @@ MIN_PARAMETERS = 100_000
 MIN_VALUES = 100_000_000
 _SWITCH = "NNRUN_KERNELS"
 _loaded: dict[str, Callable] = {}
-_unavailable: list[bool] = []  # set once numba failed to import: never try again
+_unavailable: list[bool] = []  # set once numba was not found: never look again
 _FLOAT32 = "float32"  # compared with array dtypes, so this module needs no numpy
+_BUILD_SECONDS = 600  # the first build takes about 8 s; past this, numba in-process
 
 
 def enabled() -> bool:
     """Whether the environment allows the compiled kernels (``NNRUN_KERNELS`` unset or
     not ``numpy``)."""
-    return os.environ.get(_SWITCH, "").strip().lower() != "numpy"
+    return _switch() != "numpy"
+
+
+def _switch() -> str:
+    return os.environ.get(_SWITCH, "").strip().lower()
 
 
 def prepare(parameters: int, values: int = 0) -> bool:
@@ -62,7 +78,7 @@ def prepare(parameters: int, values: int = 0) -> bool:
         return False
     if not _loaded:
         try:
-            _loaded.update(_compile())
+            _loaded.update(_load())
         except ImportError:
             _unavailable.append(True)
             return False
@@ -70,8 +86,9 @@ def prepare(parameters: int, values: int = 0) -> bool:
 
 
 def compiled(name: str | None, *arrays) -> Callable | None:
-    """The loaded kernel ``name`` (see :func:`_compile`) when it takes ``arrays`` (the
-    kernels are compiled for C-ordered float32 only), or None when the NumPy code
+    """The loaded kernel ``name`` (see :mod:`nnrun.model.kernel_code`) when it takes
+    ``arrays`` (the kernels are compiled for C-ordered float32 only, and the built
+    module's do not check what they are given: this does), or None when the NumPy code
     should run: the kernels are switched off, or were never loaded (numba is not
     installed, or :func:`prepare` found they would not pay)."""
     if name is None or not _loaded or not enabled():
@@ -81,108 +98,119 @@ def compiled(name: str | None, *arrays) -> Callable | None:
     return _loaded[name]
 
 
-def _compile() -> dict[str, Callable]:
+def _load() -> dict[str, Callable]:
+    """The kernels from the built module (building it first if this machine has none
+    yet), else compiled in this process; ImportError without numba."""
+    path = module_path()
+    if path is None:
+        raise ImportError("numba is not installed")
+    module = None
+    if _switch() != "jit":
+        module = _import_built(path)
+        if module is None and _build(path):
+            module = _import_built(path)
+    if module is None:
+        return _compile_here()
+    from nnrun.model.kernel_code import SIGNATURES
+
+    return {name: getattr(module, name) for name in SIGNATURES}
+
+
+def module_path() -> Path | None:
+    """Where the built module for this machine is (or goes): its name holds a digest of
+    what its machine code depends on. None when numba is not installed."""
+    import hashlib
+    import importlib.util
+    import platform
+    import sys
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    sources = []
+    for package in ("numba", "llvmlite"):  # their versions, without importing them
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        sources.append(Path(spec.submodule_search_locations[0]) / "_version.py")
+    here = Path(__file__).parent
+    sources += [here / "kernel_code.py", here / "kernel_build.py"]
+    digest = hashlib.sha256(f"{sys.version}|{platform.machine()}|{_cpu()}".encode())
+    for source in sources:
+        digest.update(source.read_bytes())
+    return _cache_dir() / f"nnrun_kernels_{digest.hexdigest()[:16]}{EXTENSION_SUFFIXES[0]}"
+
+
+def _cpu() -> str:
+    """What the machine code is built for: the CPU model and its instruction set
+    extensions (a cache folder shared by machines of different CPUs keeps one module
+    for each)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            lines = [line for line in info if line.startswith(("model name", "flags", "Features", "CPU part"))]
+        return "".join(sorted(set(lines)))
+    except OSError:
+        import platform
+
+        return platform.processor()
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("NNRUN_CACHE_DIR"):
+        return Path(os.environ["NNRUN_CACHE_DIR"]) / "kernels"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnrun" / "kernels"
+
+
+def _import_built(path: Path):
+    """The built module at ``path``, or None when there is none (or it does not load)."""
+    import importlib.util
+
+    if not path.is_file():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except ImportError:
+        return None
+    return module
+
+
+def _build(path: Path) -> bool:
+    """Build the module in a child process (see :mod:`nnrun.model.kernel_build`); on
+    failure, note why beside it so that later runs go straight to numba in-process."""
+    import subprocess
+    import sys
+
+    failed = path.with_name(path.name.split(".")[0] + ".failed")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a cache folder this user cannot write: numba in-process, no note
+        return False
+    if failed.exists():
+        return False
+    try:
+        result = subprocess.run([sys.executable, "-m", "nnrun.model.kernel_build", str(path)],
+                                capture_output=True, text=True, timeout=_BUILD_SECONDS)
+        why = result.stderr.strip()[-4000:] if result.returncode else ""
+    except (OSError, subprocess.TimeoutExpired) as error:
+        why = str(error)
+    if not why:
+        return True
+    try:  # whole or not at all, as every file nnrun writes
+        partial = failed.with_name(f"{failed.name}.{os.getpid()}.partial")
+        partial.write_text(f"The compiled kernels could not be built here; nnrun compiles them in each "
+                           f"training process instead. Delete this file to try again.\n\n{why}\n")
+        os.replace(partial, failed)
+    except OSError:
+        pass
+    return False
+
+
+def _compile_here() -> dict[str, Callable]:
+    """The kernels compiled by numba in this process (cached on disk by numba)."""
     import numba
-    import numpy as np
 
-    # Explicit signatures compile (or load from the disk cache) here, in prepare(),
-    # rather than inside the first training step.
-    vector, scalar = numba.float32[::1], numba.float32
+    from nnrun.model import kernel_code
 
-    @numba.njit(numba.boolean(vector), cache=True, nogil=True, error_model="numpy")
-    def all_finite(values):
-        # x - x is 0 for every finite x and NaN for NaN and the infinities; an OR over
-        # the whole buffer, without an early exit, lets the loop run in vector registers.
-        bad = False
-        for i in range(values.size):
-            bad |= (values[i] - values[i]) != 0
-        return not bad
-
-    @numba.njit(numba.void(vector, vector, vector, vector, *[scalar] * 6), cache=True, nogil=True,
-                error_model="numpy")
-    def adam(weights, grads, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon, step_size):
-        # Each line rounds to float32 where the NumPy code does (see Adam.update).
-        for i in range(weights.size):
-            g = grads[i]
-            m_i = m[i] * beta_1 + g * one_minus_beta_1
-            v_i = v[i] * beta_2 + (g * g) * one_minus_beta_2
-            m[i] = m_i
-            v[i] = v_i
-            weights[i] -= (m_i / (np.sqrt(v_i) + epsilon)) * step_size
-
-    zero, one = np.float32(0), np.float32(1)
-
-    @numba.njit(numba.void(numba.float32[:, ::1], vector), cache=True, nogil=True, error_model="numpy")
-    def bias_relu(z, bias):
-        # z += bias, then np.maximum(z, 0): NaN stays NaN, and -0.0 becomes 0.0 as
-        # np.maximum gives its second argument on ties.
-        for i in range(z.shape[0]):
-            row = z[i]
-            for j in range(row.size):
-                t = row[j] + bias[j]
-                row[j] = t if (t > zero or t != t) else zero
-
-    @numba.njit(numba.void(vector, vector, vector), cache=True, nogil=True, error_model="numpy")
-    def relu_gradient(y, dy, out):
-        # dy * (y > 0): a product with 1 or 0, as NumPy multiplies by the boolean mask
-        # (so an infinite dy times 0 is NaN there too).
-        for i in range(out.size):
-            out[i] = dy[i] * (one if y[i] > zero else zero)
-
-    images = numba.float32[:, :, :, ::1]
-    index = numba.int64
-
-    @numba.njit(numba.void(images, images, index, index, index, index), cache=True, nogil=True,
-                error_model="numpy")
-    def max_pool_forward(xp, y, pool_h, pool_w, stride_h, stride_w):
-        # Tap by tap, as MaxPool2D.forward: y = np.maximum(y, tap), which keeps NaN and
-        # gives the tap on ties. The channel loop is innermost and contiguous.
-        n, out_h, out_w, channels = y.shape
-        for i in range(n):
-            for r in range(out_h):
-                for q in range(out_w):
-                    out = y[i, r, q]
-                    first = xp[i, r * stride_h, q * stride_w]
-                    for c in range(channels):
-                        out[c] = first[c]
-                    for u in range(pool_h):
-                        for v in range(pool_w):
-                            if u == 0 and v == 0:
-                                continue
-                            tap = xp[i, r * stride_h + u, q * stride_w + v]
-                            for c in range(channels):
-                                m, t = out[c], tap[c]
-                                out[c] = m if (m > t or m != m) else t
-
-    @numba.njit(numba.void(images, images, images, images, index, index), cache=True, nogil=True,
-                error_model="numpy")
-    def max_pool_backward_tiled(xp, y, dy, dxp, pool_h, pool_w):
-        # Windows that tile the image: each input pixel gets dy times 1 if its tap won
-        # the window, else times 0, as MaxPool2D.backward. The first tap equal to the
-        # maximum wins; the last tap takes a window no other tap won (NaN windows).
-        n, out_h, out_w, channels = y.shape
-        taps = pool_h * pool_w
-        unclaimed = np.empty(channels, np.bool_)
-        for i in range(n):
-            for r in range(out_h):
-                for q in range(out_w):
-                    top, g = y[i, r, q], dy[i, r, q]
-                    for c in range(channels):
-                        unclaimed[c] = True
-                    for u in range(pool_h):
-                        for v in range(pool_w):
-                            k = u * pool_w + v
-                            tap = xp[i, r * pool_h + u, q * pool_w + v]
-                            d = dxp[i, r * pool_h + u, q * pool_w + v]
-                            for c in range(channels):
-                                if k == 0:
-                                    won = tap[c] == top[c]
-                                elif k == taps - 1:
-                                    won = unclaimed[c]
-                                else:
-                                    won = unclaimed[c] and tap[c] == top[c]
-                                d[c] = g[c] * (one if won else zero)
-                                unclaimed[c] = unclaimed[c] and not won
-
-    return {"adam": adam, "all_finite": all_finite, "bias_relu": bias_relu, "relu_gradient": relu_gradient,
-            "max_pool_forward": max_pool_forward, "max_pool_backward_tiled": max_pool_backward_tiled}
+    return {name: numba.njit(signature, cache=True, nogil=True, error_model="numpy")(getattr(kernel_code, name))
+            for name, signature in kernel_code.SIGNATURES.items()}

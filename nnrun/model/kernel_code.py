@@ -1,0 +1,124 @@
+"""The compiled kernels' code: plain Python loops that numba compiles (see
+:mod:`nnrun.model.kernels`), each with the one signature it is compiled for.
+
+They are plain functions, not decorated ones, because they are compiled two ways from
+this one text: ahead of time into a small extension module that a training process
+imports without numba (:mod:`nnrun.model.kernel_build`), or, where that cannot be
+built, by numba in the training process itself. Both use numba's defaults for
+floating point (no fast-math reordering, no fused multiply-add) and NumPy's error
+model (a division by zero gives inf or NaN, as in NumPy), so each loop does the same
+float32 operations in the same order as the NumPy code it replaces.
+
+An ahead-of-time kernel does not check its arguments' types and layouts as numba's
+dispatcher does: :func:`nnrun.model.kernels.compiled` hands out a kernel only for
+C-ordered float32 arrays.
+
+May import: numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+zero, one = np.float32(0), np.float32(1)
+
+_VECTOR = "float32[::1]"
+_IMAGES = "float32[:, :, :, ::1]"
+
+# name: numba signature. Explicit signatures compile everything at once, before the
+# first training step, rather than inside it.
+SIGNATURES = {
+    "all_finite": f"boolean({_VECTOR})",
+    "adam": f"void({', '.join([_VECTOR] * 4 + ['float32'] * 6)})",
+    "bias_relu": f"void(float32[:, ::1], {_VECTOR})",
+    "relu_gradient": f"void({_VECTOR}, {_VECTOR}, {_VECTOR})",
+    "max_pool_forward": f"void({_IMAGES}, {_IMAGES}, int64, int64, int64, int64)",
+    "max_pool_backward_tiled": f"void({_IMAGES}, {_IMAGES}, {_IMAGES}, {_IMAGES}, int64, int64)",
+}
+
+
+def all_finite(values):
+    # x - x is 0 for every finite x and NaN for NaN and the infinities; an OR over
+    # the whole buffer, without an early exit, lets the loop run in vector registers.
+    bad = False
+    for i in range(values.size):
+        bad |= (values[i] - values[i]) != 0
+    return not bad
+
+
+def adam(weights, grads, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon, step_size):
+    # Each line rounds to float32 where the NumPy code does (see Adam.update).
+    for i in range(weights.size):
+        g = grads[i]
+        m_i = m[i] * beta_1 + g * one_minus_beta_1
+        v_i = v[i] * beta_2 + (g * g) * one_minus_beta_2
+        m[i] = m_i
+        v[i] = v_i
+        weights[i] -= (m_i / (np.sqrt(v_i) + epsilon)) * step_size
+
+
+def bias_relu(z, bias):
+    # z += bias, then np.maximum(z, 0): NaN stays NaN, and -0.0 becomes 0.0 as
+    # np.maximum gives its second argument on ties.
+    for i in range(z.shape[0]):
+        row = z[i]
+        for j in range(row.size):
+            t = row[j] + bias[j]
+            row[j] = t if (t > zero or t != t) else zero
+
+
+def relu_gradient(y, dy, out):
+    # dy * (y > 0): a product with 1 or 0, as NumPy multiplies by the boolean mask
+    # (so an infinite dy times 0 is NaN there too).
+    for i in range(out.size):
+        out[i] = dy[i] * (one if y[i] > zero else zero)
+
+
+def max_pool_forward(xp, y, pool_h, pool_w, stride_h, stride_w):
+    # Tap by tap, as MaxPool2D.forward: y = np.maximum(y, tap), which keeps NaN and
+    # gives the tap on ties. The channel loop is innermost and contiguous.
+    n, out_h, out_w, channels = y.shape
+    for i in range(n):
+        for r in range(out_h):
+            for q in range(out_w):
+                out = y[i, r, q]
+                first = xp[i, r * stride_h, q * stride_w]
+                for c in range(channels):
+                    out[c] = first[c]
+                for u in range(pool_h):
+                    for v in range(pool_w):
+                        if u == 0 and v == 0:
+                            continue
+                        tap = xp[i, r * stride_h + u, q * stride_w + v]
+                        for c in range(channels):
+                            m, t = out[c], tap[c]
+                            out[c] = m if (m > t or m != m) else t
+
+
+def max_pool_backward_tiled(xp, y, dy, dxp, pool_h, pool_w):
+    # Windows that tile the image: each input pixel gets dy times 1 if its tap won
+    # the window, else times 0, as MaxPool2D.backward. The first tap equal to the
+    # maximum wins; the last tap takes a window no other tap won (NaN windows).
+    n, out_h, out_w, channels = y.shape
+    taps = pool_h * pool_w
+    unclaimed = np.empty(channels, np.bool_)
+    for i in range(n):
+        for r in range(out_h):
+            for q in range(out_w):
+                top, g = y[i, r, q], dy[i, r, q]
+                for c in range(channels):
+                    unclaimed[c] = True
+                for u in range(pool_h):
+                    for v in range(pool_w):
+                        k = u * pool_w + v
+                        tap = xp[i, r * pool_h + u, q * pool_w + v]
+                        d = dxp[i, r * pool_h + u, q * pool_w + v]
+                        for c in range(channels):
+                            if k == 0:
+                                won = tap[c] == top[c]
+                            elif k == taps - 1:
+                                won = unclaimed[c]
+                            else:
+                                won = unclaimed[c] and tap[c] == top[c]
+                            d[c] = g[c] * (one if won else zero)
+                            unclaimed[c] = unclaimed[c] and not won
