@@ -26,7 +26,7 @@ Where they come from: numba compiles them once per machine, in a process of its 
 (:mod:`nnrun.model.kernel_build`), into a small extension module kept in a cache
 folder (``NNRUN_CACHE_DIR``, else ``$XDG_CACHE_HOME/nnrun`` or ``~/.cache/nnrun``),
 named after everything the machine code depends on: the kernels' code, the numba,
-llvmlite and Python versions, and the CPU. A training process imports that module in
+llvmlite, numpy and Python versions, and the CPU. A training process imports that module in
 under a millisecond and never imports numba, whose compiler would otherwise stay in
 its memory (about 110 MiB) and cost most of a second to import. Where the module
 cannot be built (no C compiler, or a numba without its ahead-of-time compiler), the
@@ -126,11 +126,13 @@ def module_path() -> Path | None:
     from importlib.machinery import EXTENSION_SUFFIXES
 
     sources = []
-    for package in ("numba", "llvmlite"):  # their versions, without importing them
+    # Their versions, read without importing numba: the compiler's, and numpy's, whose
+    # C interface the module's argument handling is built against.
+    for package, version_file in (("numba", "_version.py"), ("llvmlite", "_version.py"), ("numpy", "version.py")):
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
             return None
-        sources.append(Path(spec.submodule_search_locations[0]) / "_version.py")
+        sources.append(Path(spec.submodule_search_locations[0]) / version_file)
     here = Path(__file__).parent
     sources += [here / "kernel_code.py", here / "kernel_build.py"]
     digest = hashlib.sha256(f"{sys.version}|{platform.machine()}|{_cpu()}".encode())
