@@ -30,6 +30,14 @@ def fresh_kernels(monkeypatch):
 WAYS = ["auto", "jit"]
 
 
+def needs_compiler() -> None:
+    """The built module needs a C compiler (numba.pycc links with it)."""
+    import shutil
+
+    if shutil.which("cc") is None and shutil.which("gcc") is None and shutil.which("clang") is None:
+        pytest.skip("no C compiler: the kernels are compiled by numba in the process instead")
+
+
 def loaded_way() -> str:
     """How the loaded kernels came: "built" (a module made by nnrun.model.kernel_build)
     or "jit" (numba's dispatchers)."""
@@ -54,6 +62,8 @@ def run_steps(optimizer, switch: str, monkeypatch, steps: int = 40):
                          ids=["adam", "adam-options", "adamw"])
 def test_compiled_adam_gives_the_numpy_weights_bit_for_bit(optimizer, way, fresh_kernels, monkeypatch):
     pytest.importorskip("numba")
+    if way == "auto":
+        needs_compiler()
     monkeypatch.setenv("NNRUN_KERNELS", way)
     assert kernels.prepare(SIZE)
     assert loaded_way() == {"auto": "built", "jit": "jit"}[way]
@@ -186,6 +196,7 @@ training: {epochs: 2, batch_size: 32}
 
 def test_a_large_model_trains_with_the_built_kernels_and_without_numba(tmp_path):
     pytest.importorskip("numba")
+    needs_compiler()
     (tmp_path / "large.yaml").write_text(LARGE_MODEL)
     code = ("import sys\nfrom nnrun.cli import app\nfrom nnrun.model import kernels\n"
             "try:\n    app(['train', 'large.yaml', '--run-dir', 'r', '--quiet'])\n"
@@ -196,21 +207,34 @@ def test_a_large_model_trains_with_the_built_kernels_and_without_numba(tmp_path)
     assert result.returncode == 0, result.stderr
 
 
+class FakeBuild:
+    """Stands in for the build's child process: records the command, exits with
+    ``status`` after printing a compiler's complaint."""
+
+    def __init__(self, status: int, builds: list):
+        self.status, self.builds = status, builds
+
+    def __call__(self, command, **options):
+        self.builds.append(command)
+        self.pid, self.returncode = 0, self.status
+        return self
+
+    def communicate(self, timeout=None):
+        return b"", b"error: command 'gcc' failed: No such file or directory"
+
+
 def test_a_failed_build_is_noted_and_numba_compiles_in_the_process(tmp_path, fresh_kernels, monkeypatch):
     """No C compiler, say: the reason is kept beside where the module would be, this
     run and every later one compile with numba, and none tries to build again."""
     pytest.importorskip("numba")
     import subprocess
 
+    from nnrun.model.kernel_build import CANNOT_BUILD
+
     monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("NNRUN_KERNELS", raising=False)
     builds = []
-
-    def no_compiler(command, **options):
-        builds.append(command)
-        return subprocess.CompletedProcess(command, 1, "", "error: command 'gcc' failed: No such file or directory")
-
-    monkeypatch.setattr(subprocess, "run", no_compiler)
+    monkeypatch.setattr(subprocess, "Popen", FakeBuild(CANNOT_BUILD, builds))
     assert kernels.prepare(SIZE)
     assert loaded_way() == "jit" and len(builds) == 1
     assert builds[0][1:3] == ["-m", "nnrun.model.kernel_build"]
@@ -222,10 +246,50 @@ def test_a_failed_build_is_noted_and_numba_compiles_in_the_process(tmp_path, fre
     assert len(builds) == 1  # noted: not tried again
 
 
+def test_a_passing_failure_is_tried_again_by_the_next_run(tmp_path, fresh_kernels, monkeypatch):
+    """A build killed, timed out or out of disk says nothing about this machine."""
+    pytest.importorskip("numba")
+    import subprocess
+
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    builds = []
+    monkeypatch.setattr(subprocess, "Popen", FakeBuild(-9, builds))
+    assert kernels.prepare(SIZE) and loaded_way() == "jit"
+    assert not list((tmp_path / "kernels").glob("*.failed"))
+    monkeypatch.setattr(kernels, "_loaded", {})
+    assert kernels.prepare(SIZE) and loaded_way() == "jit"
+    assert len(builds) == 2
+
+
+def test_a_cache_out_of_reach_leaves_numba_in_the_process(fresh_kernels, monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(kernels, "_cache_dir", no_home)
+    assert kernels.prepare(SIZE) and loaded_way() == "jit"
+
+
+def test_a_module_file_that_does_not_load_is_built_again(tmp_path, fresh_kernels, monkeypatch):
+    pytest.importorskip("numba")
+    needs_compiler()
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    path = kernels.module_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a shared library")
+    assert kernels.prepare(SIZE) and loaded_way() == "built"
+    assert path.read_bytes().startswith(b"\x7fELF") or sys.platform != "linux"
+
+
 def test_the_build_keeps_no_module_whose_kernels_differ_from_their_code(tmp_path, fresh_kernels, monkeypatch):
     pytest.importorskip("numba")
     from nnrun.model import kernel_build, kernel_code
 
+    needs_compiler()
     monkeypatch.delenv("NNRUN_KERNELS", raising=False)
     assert kernels.prepare(SIZE) and loaded_way() == "built"
     built = kernels.module_path()
@@ -241,10 +305,53 @@ def test_the_build_keeps_no_module_whose_kernels_differ_from_their_code(tmp_path
         kernel_build.check(built, built.name.split(".")[0])
 
 
+def test_a_module_that_differs_from_its_code_is_never_put_in_place(tmp_path, monkeypatch, capfd):
+    """The whole build, in this process, checked against a reference that differs: it
+    stops, and nothing is left where training would import it; the command says it
+    cannot build here."""
+    pytest.importorskip("numba")
+    needs_compiler()
+    import types
+
+    from nnrun.model import kernel_build, kernel_code
+
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    path = kernels.module_path()
+
+    def off(z, bias):
+        kernel_code.bias_relu(z, bias)
+        z[0, 0] = 7
+
+    reference = types.SimpleNamespace(**{name: getattr(kernel_code, name) for name in kernel_code.SIGNATURES})
+    reference.bias_relu = off
+    with pytest.raises(RuntimeError, match="bias_relu: argument 0 differs"):
+        kernel_build.build(path, reference)
+    assert list(path.parent.iterdir()) == []  # neither the module nor its work folder
+
+    def differs(path):
+        raise RuntimeError("bias_relu: argument 0 differs from the interpreted code's")
+
+    monkeypatch.setattr(kernel_build, "build", differs)
+    assert kernel_build.main([str(path)]) == kernel_build.CANNOT_BUILD
+    assert "bias_relu: argument 0 differs" in capfd.readouterr().err
+
+
+def test_the_build_refuses_a_path_that_is_not_this_nnruns_module(tmp_path, capfd):
+    pytest.importorskip("numba")
+    from nnrun.model import kernel_build
+
+    assert kernel_build.main([str(tmp_path / "nnrun_kernels_0000.so")]) == 2
+    assert "is not this nnrun's module here" in capfd.readouterr().err
+
+
 def test_the_module_is_named_for_the_cpu_and_the_cache_folder(tmp_path, monkeypatch):
     pytest.importorskip("numba")
     monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
     here = kernels.module_path()
     assert here.parent == tmp_path / "kernels" and here.name.startswith("nnrun_kernels_")
     monkeypatch.setattr(kernels, "_cpu", lambda: "another CPU")
+    assert kernels.module_path().name != here.name
+    monkeypatch.undo()
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NUMBA_CPU_NAME", "generic")  # numba told to build for another CPU
     assert kernels.module_path().name != here.name

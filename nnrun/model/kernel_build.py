@@ -17,11 +17,14 @@ features (numba's default for ahead-of-time code is a generic CPU). ``numba.pycc
 no setting for these, hence :func:`_compiler_with_our_options`.
 
 Nothing half-made is ever imported: the module is built in a folder of its own, each
-kernel there runs on small arrays and must give, bit for bit, what the same Python
-code gives interpreted (so a module that would crash or differ on this CPU stops here),
-and only then is it renamed into place. Two processes building at once both end with a
-whole module. Exit status 0 means the module is in place; anything else, and the
-training process compiles the kernels itself.
+kernel there runs on small arrays (of sizes no vector width divides) and must give, bit
+for bit, what the same Python code gives interpreted, and only then is it renamed into
+place. Processes that build at once each rename a whole module into place (or find one
+there already). Exit status: 0, the module is in place; ``CANNOT_BUILD``, it cannot be
+built here (no C compiler, no ``numba.pycc``, a numba whose internals moved, a module
+that differs from its code), which the caller notes so as not to try again; anything
+else is passing, tried again by the next run. Whenever it is not 0, the training
+process compiles the kernels itself.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from nnrun.model import kernel_code
+
+CANNOT_BUILD = 3
 
 
 def _compiler_with_our_options():
@@ -45,6 +51,16 @@ def _compiler_with_our_options():
     from numba.core import codegen
     from numba.core.compiler import Flags
     from numba.pycc import CC, compiler
+
+    # What is set below is numba's own, not its interface: if a numba moves it, the
+    # module is not built (rather than built holding the GIL, or for a generic CPU).
+    for owner, name in ((compiler, "Flags"), (codegen.AOTCPUCodegen, "_customize_tm_features"),
+                        (codegen.AOTCPUCodegen, "_get_host_cpu_features")):
+        if not hasattr(owner, name):
+            raise RuntimeError(f"this numba has no {owner.__name__}.{name}, which the kernels' build sets")
+    flags = Flags()
+    if not (hasattr(flags, "release_gil") and hasattr(flags, "error_model")):
+        raise RuntimeError("this numba's compiler flags lack release_gil or error_model")
 
     class KernelFlags(Flags):
         def __init__(self, *args, **kwargs):
@@ -57,10 +73,13 @@ def _compiler_with_our_options():
     return CC
 
 
-def build(path: Path) -> None:
-    """Write the kernels' extension module to ``path`` (its name is the module's)."""
+def build(path: Path, reference=kernel_code) -> None:
+    """Write the kernels' extension module to ``path`` (its name is the module's), if
+    each compiled kernel gives what ``reference``'s function of its name gives
+    interpreted (the same code, unless a test says otherwise)."""
     module_name = path.name.split(".")[0]
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_work(path.parent)
     workdir = Path(tempfile.mkdtemp(prefix=f".{module_name}-", dir=path.parent))
     try:
         tempfile.tempdir = str(workdir)  # numba.pycc's own build files go here too
@@ -74,16 +93,31 @@ def build(path: Path) -> None:
             compiler.export(name, signature)(getattr(kernel_code, name))
         compiler.compile()
         built = workdir / path.name
-        check(built, module_name)
-        os.replace(built, path)
+        check(built, module_name, reference)
+        if not path.exists():  # another process may have put its own in place meanwhile
+            os.replace(built, path)
     finally:
         tempfile.tempdir = None
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def check(path: Path, module_name: str) -> None:
+def _remove_abandoned_work(folder: Path, hours: float = 2.0) -> None:
+    """Work folders of builds that were killed (a build stopped at its time limit
+    leaves one): none still in use is hours old."""
+    import time
+
+    for work in folder.glob(".nnrun_kernels_*-*"):
+        try:
+            if work.is_dir() and time.time() - work.stat().st_mtime > hours * 3600:
+                shutil.rmtree(work, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def check(path: Path, module_name: str, reference=kernel_code) -> None:
     """Run each compiled kernel once on small arrays (NaN, infinities, signed zeros among
-    them) and compare with the same code interpreted; raise if any bit differs."""
+    them) and compare with the same code interpreted (``reference``'s function of the
+    same name); raise if any bit differs."""
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -96,17 +130,20 @@ def check(path: Path, module_name: str) -> None:
 
     f32 = np.float32
     cases = {
-        "all_finite": lambda: [floats(37)],
-        "adam": lambda: [floats(37), floats(37), floats(37), np.abs(floats(37)), f32(0.9), f32(0.1), f32(0.999),
+        "all_finite": lambda: [floats(131)],
+        "adam": lambda: [floats(131), floats(131), floats(131), np.abs(floats(131)), f32(0.9), f32(0.1), f32(0.999),
                          f32(0.001), f32(1e-7), f32(0.003)],
-        "bias_relu": lambda: [floats(3, 5), floats(5)],
-        "relu_gradient": lambda: [floats(11), floats(11), np.zeros(11, np.float32)],
-        "max_pool_forward": lambda: [floats(2, 4, 6, 3), np.zeros((2, 2, 3, 3), np.float32), 2, 2, 2, 2],
-        "max_pool_backward_tiled": lambda: [floats(2, 4, 6, 3), floats(2, 2, 3, 3), floats(2, 2, 3, 3),
-                                            np.zeros((2, 4, 6, 3), np.float32), 2, 2],
+        "bias_relu": lambda: [floats(3, 67), floats(67)],
+        "relu_gradient": lambda: [floats(131), floats(131), np.zeros(131, np.float32)],
+        "max_pool_forward": lambda: [floats(2, 4, 6, 67), np.zeros((2, 2, 3, 67), np.float32), 2, 2, 2, 2],
+        "max_pool_backward_tiled": lambda: [floats(2, 4, 6, 67), floats(2, 2, 3, 67), floats(2, 2, 3, 67),
+                                            np.zeros((2, 4, 6, 67), np.float32), 2, 2],
     }
     if cases.keys() != kernel_code.SIGNATURES.keys():
         raise RuntimeError("every kernel needs a case here")
+    finite = np.arange(131, dtype=np.float32)
+    if not module.all_finite(finite):  # the cases above all hold a NaN: the other answer too
+        raise RuntimeError("all_finite found a non-finite number among finite ones")
     with np.errstate(all="ignore"):
         for name, arguments in cases.items():
             rng = np.random.default_rng(0)
@@ -114,7 +151,7 @@ def check(path: Path, module_name: str) -> None:
             rng = np.random.default_rng(0)  # the same draws again
             interpreted_args = arguments()
             compiled_result = getattr(module, name)(*compiled_args)
-            interpreted_result = getattr(kernel_code, name)(*interpreted_args)
+            interpreted_result = getattr(reference, name)(*interpreted_args)
             if compiled_result != interpreted_result:
                 raise RuntimeError(f"{name} returned {compiled_result!r}, interpreted {interpreted_result!r}")
             for index, (a, b) in enumerate(zip(compiled_args, interpreted_args)):
@@ -126,7 +163,20 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m nnrun.model.kernel_build PATH", file=sys.stderr)
         return 2
-    build(Path(argv[0]))
+    from nnrun.model.kernels import module_path
+
+    path = Path(argv[0])
+    expected = module_path()
+    if expected is None or expected.name != path.name:  # another nnrun, numba or CPU than the caller's
+        print(f"{path.name} is not this nnrun's module here ({expected})", file=sys.stderr)
+        return 2
+    try:
+        build(path)
+    except OSError:  # a full disk, a folder removed: passing
+        raise
+    except Exception:
+        traceback.print_exc()
+        return CANNOT_BUILD
     return 0
 
 

@@ -87,8 +87,9 @@ def prepare(parameters: int, values: int = 0) -> bool:
 
 def compiled(name: str | None, *arrays) -> Callable | None:
     """The loaded kernel ``name`` (see :mod:`nnrun.model.kernel_code`) when it takes
-    ``arrays`` (the kernels are compiled for C-ordered float32 only, and the built
-    module's do not check what they are given: this does), or None when the NumPy code
+    ``arrays`` (the kernels are compiled for C-ordered float32 only; the built module's
+    do not check their arguments, so this checks the type and order and the caller
+    passes the dimensions the signature names), or None when the NumPy code
     should run: the kernels are switched off, or were never loaded (numba is not
     installed, or :func:`prepare` found they would not pay)."""
     if name is None or not _loaded or not enabled():
@@ -101,15 +102,24 @@ def compiled(name: str | None, *arrays) -> Callable | None:
 def _load() -> dict[str, Callable]:
     """The kernels from the built module (building it first if this machine has none
     yet), else compiled in this process; ImportError without numba."""
-    path = module_path()
-    if path is None:
+    import importlib.util
+
+    if importlib.util.find_spec("numba") is None:
         raise ImportError("numba is not installed")
     module = None
     if _switch() != "jit":
-        module = _import_built(path)
-        if module is None and _build(path):
+        # Anything in the way of the built module (no home folder, a cache this user may
+        # not enter, an unreadable file) leaves the in-process route, which needs none.
+        try:
+            path = module_path()
             module = _import_built(path)
-    if module is None:
+            if module is None:
+                if os.path.exists(path):  # a whole file (renamed into place) that does not load
+                    os.unlink(path)
+                module = _build(path) and _import_built(path)
+        except Exception:
+            module = None
+    if not module:
         return _compile_here()
     from nnrun.model.kernel_code import SIGNATURES
 
@@ -135,7 +145,9 @@ def module_path() -> Path | None:
         sources.append(Path(spec.submodule_search_locations[0]) / version_file)
     here = Path(__file__).parent
     sources += [here / "kernel_code.py", here / "kernel_build.py"]
-    digest = hashlib.sha256(f"{sys.version}|{platform.machine()}|{_cpu()}".encode())
+    # numba's own settings for the CPU it compiles for count as the CPU.
+    cpu = [_cpu(), os.environ.get("NUMBA_CPU_NAME", ""), os.environ.get("NUMBA_CPU_FEATURES", "")]
+    digest = hashlib.sha256("|".join([sys.version, platform.machine(), *cpu]).encode())
     for source in sources:
         digest.update(source.read_bytes())
     return _cache_dir() / f"nnrun_kernels_{digest.hexdigest()[:16]}{EXTENSION_SUFFIXES[0]}"
@@ -144,7 +156,7 @@ def module_path() -> Path | None:
 def _cpu() -> str:
     """What the machine code is built for: the CPU model and its instruction set
     extensions (a cache folder shared by machines of different CPUs keeps one module
-    for each)."""
+    for each). Where the system does not list them, the machine's name stands in."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
             lines = [line for line in info if line.startswith(("model name", "flags", "Features", "CPU part"))]
@@ -152,7 +164,7 @@ def _cpu() -> str:
     except OSError:
         import platform
 
-        return platform.processor()
+        return f"{platform.processor()}|{platform.node()}"
 
 
 def _cache_dir() -> Path:
@@ -166,45 +178,61 @@ def _import_built(path: Path):
     """The built module at ``path``, or None when there is none (or it does not load)."""
     import importlib.util
 
-    if not path.is_file():
+    if not os.path.isfile(path):
         return None
     try:
         spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    except ImportError:
+    except (ImportError, OSError):
         return None
     return module
 
 
 def _build(path: Path) -> bool:
-    """Build the module in a child process (see :mod:`nnrun.model.kernel_build`); on
-    failure, note why beside it so that later runs go straight to numba in-process."""
+    """Build the module in a child process (see :mod:`nnrun.model.kernel_build`). When
+    the child finds it cannot be built here (no C compiler, no ahead-of-time compiler in
+    this numba, a module that differs from its code), note why beside it, so that later
+    runs go straight to numba in-process; anything passing (a timeout, a full disk, the
+    child killed) is tried again by the next run."""
+    import signal
     import subprocess
     import sys
+
+    from nnrun.model.kernel_build import CANNOT_BUILD
 
     failed = path.with_name(path.name.split(".")[0] + ".failed")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a cache folder this user cannot write: numba in-process, no note
-        return False
-    if failed.exists():
-        return False
-    try:
-        result = subprocess.run([sys.executable, "-m", "nnrun.model.kernel_build", str(path)],
-                                capture_output=True, text=True, timeout=_BUILD_SECONDS)
-        why = result.stderr.strip()[-4000:] if result.returncode else ""
-    except (OSError, subprocess.TimeoutExpired) as error:
-        why = str(error)
-    if not why:
-        return True
-    try:  # whole or not at all, as every file nnrun writes
-        partial = failed.with_name(f"{failed.name}.{os.getpid()}.partial")
-        partial.write_text(f"The compiled kernels could not be built here; nnrun compiles them in each "
-                           f"training process instead. Delete this file to try again.\n\n{why}\n")
-        os.replace(partial, failed)
     except OSError:
-        pass
+        return False
+    if failed.exists() or not os.access(path.parent, os.W_OK):  # noted, or not ours to write
+        return False
+    # The child imports this very nnrun (not one in its working folder), from the cache
+    # folder, in a session of its own so that a timeout stops the compiler it started too.
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    posix = os.name == "posix"
+    child = subprocess.Popen([sys.executable, "-m", "nnrun.model.kernel_build", str(path)], cwd=path.parent, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=posix)
+    try:
+        _, errors = child.communicate(timeout=_BUILD_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL) if posix else child.kill()
+        child.communicate()
+        return False
+    if child.returncode == 0:
+        return True
+    if child.returncode == CANNOT_BUILD:
+        why = errors.decode("utf-8", "replace").strip()[-4000:]
+        try:  # whole or not at all, as every file nnrun writes
+            partial = failed.with_name(f"{failed.name}.{os.getpid()}.partial")
+            partial.write_text(f"The compiled kernels could not be built here; nnrun compiles them in each "
+                               f"training process instead. Delete this file to try again.\n\n{why}\n",
+                               encoding="utf-8", errors="replace")
+            os.replace(partial, failed)
+        except OSError:
+            pass
     return False
 
 
