@@ -24,17 +24,20 @@ same with or without the extra: installing it changes the speed, never the resul
 
 Where they come from: numba compiles them once per machine, in a process of its own
 (:mod:`nnrun.model.kernel_build`), into a small extension module kept in a cache
-folder (``NNRUN_CACHE_DIR``, else ``$XDG_CACHE_HOME/nnrun`` or ``~/.cache/nnrun``),
-named after everything the machine code depends on: the kernels' code, the numba,
-llvmlite, numpy and Python versions, and the CPU. A training process imports that module in
-under a millisecond and never imports numba, whose compiler would otherwise stay in
-its memory (about 110 MiB) and cost most of a second to import. Where the module
-cannot be built (no C compiler, or a numba without its ahead-of-time compiler), the
-failure is noted beside it and every later run compiles the kernels in its own process
-with numba, as fast once loaded; ``NNRUN_KERNELS=jit`` asks for that directly.
+folder (``kernels`` in ``NNRUN_CACHE_DIR``, else in ``$XDG_CACHE_HOME/nnrun`` or
+``~/.cache/nnrun``), named after what its machine code depends on: the kernels' code,
+the numba, llvmlite, numpy and Python versions, and the CPU (with numba's settings
+for it). A training process imports that module in under a millisecond and never
+imports numba, whose compiler would otherwise stay in its memory (about 110 MiB) and
+cost most of a second to import. Where the module cannot be built (no C compiler, a
+numba without its ahead-of-time compiler), the reason is noted beside it and every
+later run compiles the kernels in its own process with numba, as fast once loaded; a
+build that was only interrupted (killed, timed out, a full disk) is tried again.
+``NNRUN_KERNELS=jit`` asks for numba in-process directly.
 
 Why only for large models: the first build takes about ten seconds, and compiling in
-the process about one second per process, which a model of a few thousand
+the process about one second per process (loading the built module, milliseconds),
+which a model of a few thousand
 parameters never wins back. So the kernels are loaded only when training starts on a
 model with at least ``MIN_PARAMETERS`` parameters or whose layers compute at least
 ``MIN_VALUES`` values per epoch (:func:`prepare`), never by ``nnrun --help``,
