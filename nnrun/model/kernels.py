@@ -37,9 +37,8 @@ build that was only interrupted (killed, timed out, a full disk) is tried again.
 
 Why only for large models: the first build takes about ten seconds, and compiling in
 the process about one second per process (loading the built module, milliseconds),
-which a model of a few thousand
-parameters never wins back. So the kernels are loaded only when training starts on a
-model with at least ``MIN_PARAMETERS`` parameters or whose layers compute at least
+which a model of a few thousand parameters never wins back. So the kernels are
+loaded only when training starts on a model with at least ``MIN_PARAMETERS`` parameters or whose layers compute at least
 ``MIN_VALUES`` values per epoch (:func:`prepare`), never by ``nnrun --help``,
 ``validate`` or a small model's run. ``NNRUN_KERNELS=numpy`` in the environment turns
 the kernels off (to compare, or to rule them out).
