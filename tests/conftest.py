@@ -17,6 +17,16 @@ def run_python(code: str, **options) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, **options)
 
 
+def train_then(config: str, checks: str, cwd) -> subprocess.CompletedProcess:
+    """``nnrun train CONFIG --run-dir r --quiet`` in a fresh interpreter started in
+    ``cwd``, which must succeed, then the Python lines ``checks`` in that interpreter
+    (asserts on what the run imported or loaded)."""
+    code = ("import sys\nfrom nnrun.cli import app\n"
+            f"try:\n    app(['train', {config!r}, '--run-dir', 'r', '--quiet'])\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n" + checks)
+    return run_python(code, cwd=cwd)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def kernel_cache(tmp_path_factory) -> Path:
     """The compiled kernels' cache folder (see nnrun.model.kernels): one for the whole

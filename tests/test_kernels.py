@@ -13,7 +13,7 @@ import pytest
 
 from nnrun.model import kernels
 from nnrun.model.optimizers import Adam, AdamW
-from conftest import run_python
+from conftest import train_then
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = kernels.MIN_PARAMETERS + 7  # not a multiple of any vector width
@@ -91,11 +91,7 @@ def test_without_numba_training_uses_numpy(fresh_kernels, monkeypatch):
 
 
 def test_a_small_model_run_never_imports_numba(tmp_path):
-    code = ("import sys\nfrom nnrun.cli import app\n"
-            f"try:\n    app(['train', {str(ROOT / 'configs' / 'iris.yaml')!r}, '--run-dir', 'r', '--quiet'])\n"
-            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "assert 'numba' not in sys.modules\n")
-    result = run_python(code, cwd=tmp_path)
+    result = train_then(str(ROOT / "configs" / "iris.yaml"), "assert 'numba' not in sys.modules\n", tmp_path)
     assert result.returncode == 0, result.stderr
 
 
@@ -198,12 +194,9 @@ def test_a_large_model_trains_with_the_built_kernels_and_without_numba(tmp_path)
     pytest.importorskip("numba")
     needs_compiler()
     (tmp_path / "large.yaml").write_text(LARGE_MODEL)
-    code = ("import sys\nfrom nnrun.cli import app\nfrom nnrun.model import kernels\n"
-            "try:\n    app(['train', 'large.yaml', '--run-dir', 'r', '--quiet'])\n"
-            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "assert kernels.compiled('adam').__module__.startswith('nnrun_kernels_')\n"
-            "assert 'numba' not in sys.modules and 'llvmlite' not in sys.modules\n")
-    result = run_python(code, cwd=tmp_path)
+    result = train_then("large.yaml", "from nnrun.model import kernels\n"
+                        "assert kernels.compiled('adam').__module__.startswith('nnrun_kernels_')\n"
+                        "assert 'numba' not in sys.modules and 'llvmlite' not in sys.modules\n", tmp_path)
     assert result.returncode == 0, result.stderr
 
 

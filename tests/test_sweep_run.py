@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_python
+from conftest import train_then
 from sweeps import (MIXED, SWEEP, children, has_checkpoint_after_first_epochs, nnrun, only_sweep, start, statuses,
                     trials, wait_for, without_times, write_sweep)
 
@@ -183,10 +183,6 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
 
 def test_train_imports_neither_optuna_nor_ray(tmp_path):
     write_sweep(tmp_path)
-    code = ("import sys\nfrom nnrun.cli import app\n"
-            "try:\n    app(['train', 'base.yaml', '--run-dir', 'r', '--quiet'])\nexcept SystemExit as e:\n"
-            "    assert e.code == 0, e.code\n"
-            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray'})\n"
-            "assert not heavy, heavy\n")
-    result = run_python(code, cwd=tmp_path)
+    result = train_then("base.yaml", "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray'})\n"
+                                     "assert not heavy, heavy\n", tmp_path)
     assert result.returncode == 0, result.stderr

@@ -41,8 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.model import kernel_code
-
-CANNOT_BUILD = 3
+from nnrun.model.kernels import CANNOT_BUILD, module_path
 
 
 def _compiler_with_our_options():
@@ -163,8 +162,6 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m nnrun.model.kernel_build PATH", file=sys.stderr)
         return 2
-    from nnrun.model.kernels import module_path
-
     path = Path(argv[0])
     expected = module_path()
     if expected is None or expected.name != path.name:  # another nnrun, numba or CPU than the caller's

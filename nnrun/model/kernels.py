@@ -59,6 +59,7 @@ _loaded: dict[str, Callable] = {}
 _unavailable: list[bool] = []  # set once numba was not found: never look again
 _FLOAT32 = "float32"  # compared with array dtypes, so this module needs no numpy
 _BUILD_SECONDS = 600  # the first build takes about 8 s; past this, numba in-process
+CANNOT_BUILD = 3  # the build's exit status when this machine cannot build the module
 
 
 def enabled() -> bool:
@@ -200,8 +201,6 @@ def _build(path: Path) -> bool:
     import signal
     import subprocess
     import sys
-
-    from nnrun.model.kernel_build import CANNOT_BUILD
 
     failed = path.with_name(path.name.split(".")[0] + ".failed")
     try:
