@@ -24,6 +24,7 @@ def fresh_kernels(monkeypatch):
     """Forget what this process loaded, so each test decides anew."""
     monkeypatch.setattr(kernels, "_loaded", {})
     monkeypatch.setattr(kernels, "_unavailable", [])
+    monkeypatch.setattr(kernels, "_in_use", [False])
 
 
 # The two ways to the same kernels: the built module, and numba in this process.
@@ -46,6 +47,7 @@ def loaded_way() -> str:
 
 def run_steps(optimizer, switch: str, monkeypatch, steps: int = 40):
     monkeypatch.setenv("NNRUN_KERNELS", switch)
+    kernels.prepare(SIZE)  # as a run starts: the switch is read here
     rng = np.random.default_rng(3)
     weights = rng.standard_normal(SIZE, dtype=np.float32)
     slots = optimizer.slots(SIZE, np.float32)
@@ -80,6 +82,21 @@ def test_small_models_and_the_switch_keep_the_numpy_code(fresh_kernels, monkeypa
     monkeypatch.setenv("NNRUN_KERNELS", "numpy")
     assert not kernels.prepare(SIZE)
     assert kernels.compiled("adam") is None
+
+
+def test_each_run_decides_anew_once_the_kernels_are_loaded(fresh_kernels, monkeypatch):
+    """Runs one after another in one process (a benchmark alternating the two updates,
+    a notebook): the kernels stay loaded, but each run's own prepare() decides."""
+    pytest.importorskip("numba")
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    assert kernels.prepare(SIZE) and kernels.compiled("adam") is not None
+    assert not kernels.prepare(kernels.MIN_PARAMETERS - 1)  # a small model next
+    assert kernels.compiled("adam") is None
+    monkeypatch.setenv("NNRUN_KERNELS", "numpy")
+    assert not kernels.prepare(SIZE)  # a large one with the switch off
+    assert kernels.compiled("adam") is None
+    monkeypatch.delenv("NNRUN_KERNELS")
+    assert kernels.prepare(SIZE) and kernels.compiled("adam") is not None
 
 
 def test_without_numba_training_uses_numpy(fresh_kernels, monkeypatch):
@@ -124,6 +141,7 @@ def _element_wise_results(switch: str, monkeypatch) -> list[np.ndarray]:
     from nnrun.model.rows import row_threads
 
     monkeypatch.setenv("NNRUN_KERNELS", switch)
+    kernels.prepare(1000, kernels.MIN_VALUES)
     monkeypatch.setattr("nnrun.model.rows.MIN_ELEMENTS", 64)  # split even these small arrays
     rng = np.random.default_rng(5)
     results = []

@@ -57,6 +57,7 @@ MIN_VALUES = 100_000_000
 _SWITCH = "NNRUN_KERNELS"
 _loaded: dict[str, Callable] = {}
 _unavailable: list[bool] = []  # set once numba was not found: never look again
+_in_use = [False]  # what the last prepare() decided
 _FLOAT32 = "float32"  # compared with array dtypes, so this module needs no numpy
 _BUILD_SECONDS = 600  # the first build takes about 8 s; past this, numba in-process
 CANNOT_BUILD = 3  # the build's exit status when this machine cannot build the module
@@ -73,32 +74,35 @@ def _switch() -> str:
 
 
 def prepare(parameters: int, values: int = 0) -> bool:
-    """Load the kernels (once per process) when a model of ``parameters`` trainable
-    parameters whose layers output ``values`` values per epoch is about to train and
-    they pay for themselves; returns whether they are in use. Without numba installed
-    this is False and costs nothing more."""
-    if (parameters < MIN_PARAMETERS and values < MIN_VALUES) or _unavailable or not enabled():
-        return False
-    if not _loaded:
+    """Decide, as a model of ``parameters`` trainable parameters whose layers output
+    ``values`` values per epoch is about to train, whether the kernels pay for
+    themselves; load them if so (once per process). Returns whether they are in use,
+    which holds until the next call: the switch is read here, once per run, not on each
+    of a step's calls. Without numba installed this is False and costs nothing more."""
+    use = not ((parameters < MIN_PARAMETERS and values < MIN_VALUES) or _unavailable or not enabled())
+    if use and not _loaded:
         try:
             _loaded.update(_load())
         except ImportError:
             _unavailable.append(True)
-            return False
-    return True
+            use = False
+    _in_use[0] = use
+    return use
 
 
 def compiled(name: str | None, *arrays) -> Callable | None:
     """The loaded kernel ``name`` (see :mod:`nnrun.model.kernel_code`) when it takes
     ``arrays`` (the kernels are compiled for C-ordered float32 only; the built module's
     do not check their arguments, so this checks the type and order and the caller
-    passes the dimensions the signature names), or None when the NumPy code
-    should run: the kernels are switched off, or were never loaded (numba is not
-    installed, or :func:`prepare` found they would not pay)."""
-    if name is None or not _loaded or not enabled():
+    passes the dimensions the signature names), or None when the NumPy code should
+    run: the last :func:`prepare` found the kernels switched off, not installed, or
+    not worth loading (or none was called). A training step asks eight times: this
+    reads no environment and makes no generator."""
+    if name is None or not _in_use[0]:
         return None
-    if not all(a.dtype == _FLOAT32 and a.flags.c_contiguous for a in arrays):
-        return None
+    for array in arrays:
+        if array.dtype != _FLOAT32 or not array.flags.c_contiguous:
+            return None
     return _loaded[name]
 
 
