@@ -7,7 +7,7 @@ Why a process of its own: numba and LLVM take about 110 MiB of a process's memor
 most of a second to import, and keep both until it exits. Compiled here instead, the
 kernels are a module of under a megabyte that a training process imports in under a
 millisecond, without numba: on the 60,000 x 784 MLP that is the difference between
-1.7 and 1.2 times the data in peak memory. :mod:`nnrun.model.kernels` runs this once
+1.73 and 1.15 times the data in peak memory. :mod:`nnrun.model.kernels` runs this once
 per machine and version (the module is cached, see ``kernels.module_path``).
 
 How: numba's ahead-of-time compiler (``numba.pycc``, which needs setuptools and a C

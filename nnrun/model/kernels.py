@@ -35,13 +35,14 @@ later run compiles the kernels in its own process with numba, as fast once loade
 build that was only interrupted (killed, timed out, a full disk) is tried again.
 ``NNRUN_KERNELS=jit`` asks for numba in-process directly.
 
-Why only for large models: the first build takes about ten seconds, and compiling in
-the process about one second per process (loading the built module, milliseconds),
-which a model of a few thousand parameters never wins back. So the kernels are
-loaded only when training starts on a model with at least ``MIN_PARAMETERS`` parameters or whose layers compute at least
-``MIN_VALUES`` values per epoch (:func:`prepare`), never by ``nnrun --help``,
-``validate`` or a small model's run. ``NNRUN_KERNELS=numpy`` in the environment turns
-the kernels off (to compare, or to rule them out).
+Why only for large models: the first build takes about eight seconds, and compiling
+in the process about one second per process (loading the built module, milliseconds),
+which a model of a few thousand parameters never wins back. So the kernels are loaded
+only when training starts on a model with at least ``MIN_PARAMETERS`` parameters or
+whose layers compute at least ``MIN_VALUES`` values per epoch (:func:`prepare`), never
+by ``nnrun --help``, ``validate`` or a small model's run. ``NNRUN_KERNELS=numpy`` in
+the environment turns the kernels off for the runs that start with it (to compare, or
+to rule them out).
 """
 
 from __future__ import annotations
@@ -63,13 +64,9 @@ _BUILD_SECONDS = 600  # the first build takes about 8 s; past this, numba in-pro
 CANNOT_BUILD = 3  # the build's exit status when this machine cannot build the module
 
 
-def enabled() -> bool:
-    """Whether the environment allows the compiled kernels (``NNRUN_KERNELS`` unset or
-    not ``numpy``)."""
-    return _switch() != "numpy"
-
-
 def _switch() -> str:
+    """``NNRUN_KERNELS``: ``numpy`` (off), ``jit`` (numba in-process) or anything else
+    (the built module)."""
     return os.environ.get(_SWITCH, "").strip().lower()
 
 
@@ -79,7 +76,7 @@ def prepare(parameters: int, values: int = 0) -> bool:
     themselves; load them if so (once per process). Returns whether they are in use,
     which holds until the next call: the switch is read here, once per run, not on each
     of a step's calls. Without numba installed this is False and costs nothing more."""
-    use = not ((parameters < MIN_PARAMETERS and values < MIN_VALUES) or _unavailable or not enabled())
+    use = not ((parameters < MIN_PARAMETERS and values < MIN_VALUES) or _unavailable or _switch() == "numpy")
     if use and not _loaded:
         try:
             _loaded.update(_load())
