@@ -125,3 +125,23 @@ def test_rich_progress_is_released_when_training_fails(tmp_path):
         finally:
             display.close()
     assert display.progress is None and not console.is_alt_screen
+
+
+def test_a_reader_that_leaves_does_not_fail_the_run(tmp_path):
+    # `nnrun train config.yaml | head -1`: the pipe closes after the first line. The run
+    # carries on to its end, completed, and the command's exit code is still 0.
+    import json
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "nnrun", "train", str(IRIS), "--run-dir", "r",
+                                "--set", "training.epochs=30"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, errors
+    assert b"training iris" in first and errors == ""
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["status"] == "completed"
+    assert len(read_metrics(tmp_path / "r" / "metrics.csv")) == 30
+

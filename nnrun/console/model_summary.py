@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun.commands.validate import layer_rows, validate
+from nnrun.console.output import OutputConsole
 from nnrun.data.columns import class_list
 from nnrun.engine.experiment import Experiment
 
@@ -55,5 +56,5 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
 def validate_and_print(config: Path, overrides=(), console: Console | None = None) -> Experiment:
     """``nnrun validate CONFIG``: check everything short of training, then summarize."""
     experiment = validate(config, overrides)
-    print_model_summary(console or Console(), experiment, str(config))
+    print_model_summary(console or OutputConsole(), experiment, str(config))
     return experiment

@@ -1,4 +1,10 @@
-"""The console a command prints its tables on.
+"""The consoles commands print on: one whose reader may leave, and the tables' width.
+
+A reader that leaves (``nnrun train config.yaml | head``, a closed terminal pipe) never
+changes what a command does: rich's console would exit with status 1 at the next line
+it prints, which in the middle of training marks the run failed after a few lines of
+output. :class:`OutputConsole` drops the rest of the output instead, and the run, the
+sweep or the listing carries on to its end and its usual exit code.
 
 In a terminal, rich lays tables out to its width. Piped or redirected, rich would
 assume 80 columns and wrap or cut values (a run's name over two lines, a leaderboard's
@@ -10,14 +16,29 @@ sets the width.
 from __future__ import annotations
 
 import os
+import sys
 
 from rich.console import Console
 
 PIPED_WIDTH = 1000  # wide enough for any table nnrun prints; a line is never cut short
 
 
+class OutputConsole(Console):
+    """A rich console on standard output that goes quiet when its reader leaves."""
+
+    def on_broken_pipe(self) -> None:
+        # As rich does before it exits: later writes, and Python's own flush of stdout at
+        # exit, go to the null device rather than raising again.
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+
+
 def table_console() -> Console:
-    console = Console()
+    console = OutputConsole()
     if console.is_terminal or os.environ.get("COLUMNS"):
         return console
-    return Console(width=PIPED_WIDTH)
+    return OutputConsole(width=PIPED_WIDTH)

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from nnrun.console.output import OutputConsole
 from nnrun.console.results import print_results
 from nnrun.data.columns import class_list
 from nnrun.engine.hooks import SilentHooks
@@ -41,7 +42,7 @@ class Display(SilentHooks):
     so the results can say what early stopping did."""
 
     def __init__(self, console: Console | None = None):
-        self.console = console or Console()
+        self.console = console or OutputConsole()
         self.experiment = None
 
     def start(self, experiment, run_dir: Path) -> None:
@@ -183,7 +184,7 @@ class LiveDisplay(LineDisplay):
 def make_display(quiet: bool, console: Console | None = None, interactive: bool | None = None) -> Display:
     """Quiet: nothing (the Python API's default). Otherwise a live bar in a terminal,
     plain lines elsewhere. ``nnrun train --quiet`` uses ``QuietDisplay(results=True)``."""
-    console = console or Console()
+    console = console or OutputConsole()
     if quiet:
         return QuietDisplay(console)
     if interactive is None:

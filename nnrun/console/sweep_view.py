@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
+from nnrun.console.output import OutputConsole
 from nnrun.console.progress import number
 from nnrun.console.runs_table import format_duration
 
@@ -65,7 +66,7 @@ class SweepView:
     """Plain lines: one as each trial starts and as it ends."""
 
     def __init__(self, console: Console | None = None):
-        self.console = console or Console()
+        self.console = console or OutputConsole()
 
     def begin(self, swept, state) -> None:
         self.swept, self.state = swept, state
@@ -168,7 +169,7 @@ class LiveSweepView(SweepView):
 
 
 def make_view(console: Console | None = None) -> SweepView:
-    console = console or Console()
+    console = console or OutputConsole()
     if console.is_terminal and not console.is_dumb_terminal:
         return LiveSweepView(console)
     return SweepView(console)
