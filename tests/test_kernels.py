@@ -6,6 +6,7 @@ models, and never imported otherwise."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +272,49 @@ def test_a_passing_failure_is_tried_again_by_the_next_run(tmp_path, fresh_kernel
     monkeypatch.setattr(kernels, "_loaded", {})
     assert kernels.prepare(SIZE) and loaded_way() == "jit"
     assert len(builds) == 2
+
+
+def test_processes_starting_together_build_the_module_once(tmp_path, monkeypatch):
+    """Several runs start at once on a machine with no module yet: one builds it, the
+    others wait for that build and load what it made. (Threads stand in for processes:
+    each opens the lock file on its own, and such locks exclude each other as between
+    processes.)"""
+    pytest.importorskip("numba")
+    pytest.importorskip("fcntl")
+    import threading
+    import types
+
+    from nnrun.model.kernel_code import SIGNATURES
+
+    monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    builds, started = [], threading.Barrier(3)
+
+    def slow_build(path):
+        builds.append(path)
+        time.sleep(0.3)  # long enough for every other thread to reach the lock
+        path.write_bytes(b"built")
+        return True
+
+    def import_built(path):
+        exists = path.is_file() and path.read_bytes() == b"built"
+        return types.SimpleNamespace(**{name: name for name in SIGNATURES}) if exists else None
+
+    monkeypatch.setattr(kernels, "_build", slow_build)
+    monkeypatch.setattr(kernels, "_import_built", import_built)
+    loaded = []
+
+    def run():
+        started.wait()
+        loaded.append(kernels._load())
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(builds) == 1
+    assert loaded == [{name: name for name in SIGNATURES}] * 3
 
 
 def test_a_cache_out_of_reach_leaves_numba_in_the_process(fresh_kernels, monkeypatch):

@@ -48,6 +48,7 @@ to rule them out).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -118,9 +119,12 @@ def _load() -> dict[str, Callable]:
             path = module_path()
             module = _import_built(path)
             if module is None:
-                if os.path.exists(path):  # a whole file (renamed into place) that does not load
-                    os.unlink(path)
-                module = _build(path) and _import_built(path)
+                with _one_builder(path):
+                    module = _import_built(path)  # built by the process this one waited for
+                    if module is None:
+                        if os.path.exists(path):  # a whole file (renamed into place) that does not load
+                            os.unlink(path)
+                        module = _build(path) and _import_built(path)
         except Exception:
             module = None
     if not module:
@@ -191,6 +195,33 @@ def _import_built(path: Path):
     except (ImportError, OSError):
         return None
     return module
+
+
+@contextmanager
+def _one_builder(path: Path):
+    """Hold the build's lock for ``path``: processes starting together on a machine with
+    no module yet (``mpiexec -n 4``, a sweep's parallel trials) build it once, the others
+    waiting for it rather than each compiling for eight seconds on the same cores. The
+    system releases the lock of a process that dies, and a build ends within
+    ``_BUILD_SECONDS``, so no wait outlasts it. Where files cannot be locked (no
+    ``fcntl``, a cache folder this user may not write), each process goes on alone."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name.split(".")[0] + ".lock"), "a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _build(path: Path) -> bool:
