@@ -33,6 +33,8 @@ cost most of a second to import. Where the module cannot be built (no C compiler
 numba without its ahead-of-time compiler), the reason is noted beside it and every
 later run compiles the kernels in its own process with numba, as fast once loaded; a
 build that was only interrupted (killed, timed out, a full disk) is tried again.
+Runs that start together on a machine with no module yet (``mpiexec -n 4``, a sweep's
+parallel trials) build it once: the others wait on a lock file beside it.
 ``NNRUN_KERNELS=jit`` asks for numba in-process directly.
 
 Why only for large models: the first build takes about eight seconds, and compiling
