@@ -1,5 +1,5 @@
 """What a command's start loads: `nnrun train` on bundled data imports no file reader,
-no thread pool and no package metadata, and Pydantic's plugin loader is stood in for
+no thread pool and no package metadata and starts no process, and Pydantic's plugin loader is stood in for
 only while every plugin is disabled."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def _train(tmp_path, env: dict | None = None, report: str = "") -> str:
 
 
 def test_training_on_bundled_data_loads_no_reader_pool_or_package_metadata(tmp_path):
-    heavy = ("importlib.metadata", "pyarrow", "nnrun.data.csvfile", "concurrent.futures", "numba")
+    # subprocess: nothing starts a process (platform.platform() ran `uname -p`, 6.5 ms).
+    heavy = ("importlib.metadata", "pyarrow", "nnrun.data.csvfile", "concurrent.futures", "numba", "subprocess")
     loaded = _train(tmp_path, report=f"sorted(m for m in {heavy!r} if m in sys.modules)")
     assert loaded == "[]"
 
@@ -53,3 +54,11 @@ def test_a_users_own_plugin_setting_keeps_pydantics_loader(tmp_path):
                     report=f"(sys.modules[{LOADER!r}].__file__.endswith('_loader.py'), "
                            "'importlib.metadata' in sys.modules)")
     assert loaded == "(True, True)"
+
+
+def test_the_run_records_the_platform_as_python_names_it():
+    import platform
+
+    from nnrun.engine.record import environment
+
+    assert environment()["platform"] == platform.platform()
