@@ -97,3 +97,23 @@ def test_train_runs_without_importing_typer_and_reports_errors_alike(tmp_path):
     assert "Traceback" not in again.stderr
     debug = run_python(code.replace("'train',", "'train', '--debug',"), cwd=tmp_path, timeout=120)
     assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
+
+
+@pytest.mark.parametrize("args, told", [
+    (["--epochs", "5"], "--set training.epochs=5"),
+    (["--batch-size=64"], "--set training.batch_size=64"),
+    (["--lr", "0.01", "-q"], "--set optimizer.learning_rate=0.01"),
+    (["--epochs"], "--set training.epochs=VALUE"),
+    (["--bogus", "1"], "--set KEY=VALUE, for example --set training.epochs=5"),
+])
+def test_an_option_other_tools_take_is_answered_with_its_set(args, told, run_cli):
+    result = run_cli("train", IRIS, *args)
+    assert result.exit_code == 2
+    assert f"No such option: {args[0].partition('=')[0]}. Config values are set with --set" in result.output
+    assert told in result.output
+
+
+def test_train_through_typer_still_reads_its_own_options(run_cli, tmp_path):
+    result = run_cli("train", IRIS, "--run-dir", "r", "--run-dir", "s", "-q", "--set", "training.epochs=1")
+    assert result.exit_code == 0, result.output  # a repeated option: typer's turn, the last wins
+    assert (tmp_path / "s" / "model.safetensors").exists()

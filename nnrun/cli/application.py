@@ -49,7 +49,8 @@ COMMANDS = (
     browse_commands.datasets,
 )
 for command in COMMANDS:
-    app.command(short_help=SUMMARIES[command.__name__])(command)
+    app.command(short_help=SUMMARIES[command.__name__],
+                cls=run_commands.TrainCommand if command is run_commands.train else None)(command)
 
 
 def _version(value: bool) -> None:

@@ -10,8 +10,53 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperCommand
 
 from nnrun.cli.guard import guard
+
+# Options other training tools take, and the config key each sets here.
+CONFIG_OPTIONS = {"--epochs": "training.epochs", "--batch-size": "training.batch_size",
+                  "--batch_size": "training.batch_size", "--lr": "optimizer.learning_rate",
+                  "--learning-rate": "optimizer.learning_rate", "--learning_rate": "optimizer.learning_rate",
+                  "--seed": "seed", "--optimizer": "optimizer", "--loss": "loss", "--threads": "training.threads",
+                  "--name": "name"}
+
+
+class TrainCommand(TyperCommand):
+    """train, whose unknown options get the ``--set`` that does what they meant:
+    ``nnrun train iris.yaml --epochs 5`` is told ``--set training.epochs=5``. (Found
+    before click parses, and told with ``ctx.fail``: typer's releases raise click's
+    own or a copy of it, so its exception class is no one thing to catch.)"""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        params = [param for param in self.get_params(ctx) if param.param_type_name == "option"]
+        known = {name for param in params for name in (*param.opts, *param.secondary_opts)}
+        takes_value = {name for param in params if not param.is_flag for name in param.opts}
+        words = iter(args)
+        for word in words:
+            if word == "--":
+                break
+            name = word.partition("=")[0]
+            if name in takes_value and "=" not in word:
+                next(words, None)
+            elif word.startswith("--") and name not in known:
+                ctx.fail(set_hint(name, args))
+        return super().parse_args(ctx, args)
+
+
+def set_hint(option: str, args: list[str]) -> str:
+    """The message for an option train does not have, with the ``--set`` it may mean."""
+    key = CONFIG_OPTIONS.get(option)
+    if key is None:
+        return (f"No such option: {option}. Config values are set with --set KEY=VALUE, "
+                "for example --set training.epochs=5.")
+    value = "VALUE"
+    for i, word in enumerate(args):
+        if word.startswith(f"{option}="):
+            value = word.partition("=")[2] or value
+        elif word == option and i + 1 < len(args) and not args[i + 1].startswith("-"):
+            value = args[i + 1]
+    return f"No such option: {option}. Config values are set with --set: --set {key}={value}"
 
 
 def train(
