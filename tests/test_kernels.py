@@ -410,3 +410,36 @@ def test_the_module_is_named_for_the_cpu_and_the_cache_folder(tmp_path, monkeypa
     monkeypatch.setenv("NNRUN_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("NUMBA_CPU_NAME", "generic")  # numba told to build for another CPU
     assert kernels.module_path().name != here.name
+
+
+@pytest.mark.parametrize("way", WAYS + ["numpy"])
+def test_no_nan_gradient_reaches_the_weights_and_the_step_says_so(way, fresh_kernels, monkeypatch):
+    """A NaN in the third block of gradients: the step returns False. The NumPy code
+    changes nothing; the compiled update has updated the blocks before it, the same way
+    as on finite gradients, and left that block and the rest as they were."""
+    from nnrun.model.kernel_code import ADAM_BLOCK
+
+    if way != "numpy":
+        pytest.importorskip("numba")
+    if way == "auto":
+        needs_compiler()
+    monkeypatch.setenv("NNRUN_KERNELS", way)
+    assert kernels.prepare(SIZE) == (way != "numpy")
+    rng = np.random.default_rng(5)
+    weights, grads = rng.standard_normal((2, SIZE), dtype=np.float32)
+    optimizer = Adam()
+    slots = optimizer.slots(SIZE, np.float32)
+    before = weights.copy()
+    grads[2 * ADAM_BLOCK + 17] = np.nan
+    assert optimizer.step(weights, grads, slots, 0.001, 1) is False
+    assert np.isfinite(weights).all() and np.isfinite(slots["m"]).all() and np.isfinite(slots["v"]).all()
+    untouched = 0 if way == "numpy" else 2 * ADAM_BLOCK
+    assert np.array_equal(weights[untouched:], before[untouched:])
+    if untouched:
+        reference = before[:untouched].copy()
+        grads[2 * ADAM_BLOCK + 17] = 0
+        expected_slots = Adam().slots(untouched, np.float32)
+        monkeypatch.setenv("NNRUN_KERNELS", "numpy")
+        kernels.prepare(SIZE)
+        assert Adam().step(reference, grads[:untouched], expected_slots, 0.001, 1)
+        assert np.array_equal(weights[:untouched], reference)

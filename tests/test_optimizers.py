@@ -118,3 +118,18 @@ def test_every_optimizer_descends_a_quadratic(cls):
     for t in range(1, 301):
         opt.step(w, 2 * (w - 3.0), slots, opt.learning_rate, t)
     assert np.abs(w - 3.0).max() < 1.0  # from 3.0 away
+
+
+@pytest.mark.parametrize("optimizer", [SGD(momentum=0.9), Adam(), AdamW(), RMSprop(centered=True, momentum=0.5),
+                                       Adagrad(), Nadam(), Adam(global_clipnorm=1.0)], ids=repr)
+def test_a_non_finite_gradient_changes_nothing_and_the_step_says_so(optimizer):
+    w = np.array([0.5, -1.0, 2.0], np.float32)
+    slots = optimizer.slots(w.size, w.dtype)
+    assert optimizer.step(w, np.array([0.1, 0.2, 0.3], np.float32), slots, optimizer.learning_rate, 1) is True
+    kept = w.copy(), {name: value.copy() for name, value in slots.items() if not name.startswith("_")}
+    for bad in (np.nan, np.inf):
+        grads = np.array([0.1, bad, 0.3], np.float32)
+        assert optimizer.step(w, grads, slots, optimizer.learning_rate, 2) is False
+        assert np.array_equal(w, kept[0])
+        for name, value in kept[1].items():
+            assert np.array_equal(slots[name], value), name

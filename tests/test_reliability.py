@@ -234,9 +234,10 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch):
     step = Adam.step
 
     def overflowing(self, weights, grads, slots, lr, t):  # the last step of epoch 2 overflows
-        step(self, weights, grads, slots, lr, t)
+        finite = step(self, weights, grads, slots, lr, t)
         if t == 14:
             weights[0] = np.inf
+        return finite
 
     monkeypatch.setattr(Adam, "step", overflowing)
     with pytest.raises(TrainingFailed, match=r"the weights became non-finite \(NaN or inf\) in epoch 2, batch 7"):

@@ -1,9 +1,10 @@
 """What stops a run before its last epoch: a non-finite number, or a signal.
 
-Both are found at a batch boundary, so the state in memory is never half updated:
+Both are found at a batch boundary, before the state of an epoch is kept:
 
-- ``check_finite(loss, grads, epoch, batch)`` runs after the backward pass and before
-  the optimizer step, so non-finite numbers never reach the weights.
+- ``check_loss(loss, epoch, batch)`` runs after the backward pass, and the optimizer's
+  step checks the gradients (see :mod:`nnrun.model.optimizers`): no NaN or infinity ever
+  reaches the weights; a step that finds one raises :func:`non_finite_gradient`.
 - ``SignalWatch`` turns SIGINT and SIGTERM into a flag the loop reads after each
   batch; the loop then saves a checkpoint of the last finished epoch and stops with
   :class:`RunInterrupted` (exit code 130). A second Ctrl-C stops at once.
@@ -15,40 +16,25 @@ import math
 import signal
 import threading
 
-import numpy as np
-
 from nnrun.errors import NonFiniteError
-from nnrun.model.kernels import compiled
 
 
-def check_finite(loss: float, grads: np.ndarray, epoch: int, batch: int) -> None:
-    """Raise :class:`NonFiniteError` if the loss or any gradient is NaN or infinite.
-
-    One sum over the flat gradient buffer in its own dtype: a NaN or an infinity makes
-    the sum non-finite, and a sum that is finite proves every element finite. Only a
-    non-finite sum is looked at again element by element, because a sum of finite
-    float32 values can overflow; this costs a fraction of a float64 sum (which converts
-    every element) on every step. With the compiled kernels loaded (see
-    :mod:`nnrun.model.kernels`) one compiled pass decides instead.
-    """
+def check_loss(loss: float, epoch: int, batch: int) -> None:
+    """Raise :class:`NonFiniteError` if the batch's loss is NaN or infinite."""
     if not math.isfinite(loss):
         raise NonFiniteError(
             f"the loss became {loss} in epoch {epoch}, batch {batch}; training stopped",
             epoch, batch, "non-finite loss",
         )
-    kernel = compiled("all_finite", grads) if grads.ndim == 1 else None
-    if kernel is not None:
-        finite = kernel(grads)
-    else:
-        with np.errstate(over="ignore"):
-            total = float(grads.sum())
-        finite = math.isfinite(total) or bool(np.isfinite(grads).all())
-    if not finite:
-        raise NonFiniteError(
-            f"a gradient became non-finite (NaN or inf) in epoch {epoch}, batch {batch}, "
-            f"with a finite loss {loss:.6g}; training stopped",
-            epoch, batch, "non-finite gradient",
-        )
+
+
+def non_finite_gradient(loss: float, epoch: int, batch: int) -> NonFiniteError:
+    """The error for a step whose gradient held a NaN or an infinity (the loss was finite)."""
+    return NonFiniteError(
+        f"a gradient became non-finite (NaN or inf) in epoch {epoch}, batch {batch}, "
+        f"with a finite loss {loss:.6g}; training stopped",
+        epoch, batch, "non-finite gradient",
+    )
 
 
 class SignalWatch:

@@ -20,7 +20,7 @@ import numpy as np
 from nnrun.data import Dataset
 from nnrun.engine.allocator import keep_freed_memory
 from nnrun.engine.experiment import Experiment
-from nnrun.engine.guards import SignalWatch, check_finite
+from nnrun.engine.guards import SignalWatch, check_loss, non_finite_gradient
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
@@ -147,9 +147,10 @@ class Loop:
             if received:
                 raise self.keeper.interrupted(received, f"in epoch {epoch}, batch {index + 1}")
             value += graph.add_penalties()
-            check_finite(value, graph.grad_buffer, epoch, index + 1)
+            check_loss(value, epoch, index + 1)
             self.progress.step += 1
-            optimizer.step(graph.trainable, graph.grad_buffer, self.slots, lr, self.progress.step)
+            if not optimizer.step(graph.trainable, graph.grad_buffer, self.slots, lr, self.progress.step):
+                raise non_finite_gradient(value, epoch, index + 1)
             loss_sum += value * n
             if out_slot is not None:
                 out_slot[...] = out

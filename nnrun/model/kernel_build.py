@@ -127,11 +127,19 @@ def check(path: Path, module_name: str, reference=kernel_code) -> None:
         values.reshape(-1)[:4] = [np.nan, np.inf, -0.0, 0.0]
         return values
 
+    def gradients(size, bad_at):
+        # Finite (Adam stops at the first block holding a NaN), but for one NaN.
+        values = rng.standard_normal(size, dtype=np.float32)
+        values[bad_at] = np.nan
+        return values
+
     f32 = np.float32
+    adam_size = 2 * kernel_code.ADAM_BLOCK + 131  # two whole blocks, then one it stops at
     cases = {
         "all_finite": lambda: [floats(131)],
-        "adam": lambda: [floats(131), floats(131), floats(131), np.abs(floats(131)), f32(0.9), f32(0.1), f32(0.999),
-                         f32(0.001), f32(1e-7), f32(0.003)],
+        "adam": lambda: [floats(adam_size), gradients(adam_size, adam_size - 7), floats(adam_size),
+                         np.abs(floats(adam_size)), f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(1e-7),
+                         f32(0.003)],
         "bias_relu": lambda: [floats(3, 67), floats(67)],
         "relu_gradient": lambda: [floats(131), floats(131), np.zeros(131, np.float32)],
         "max_pool_forward": lambda: [floats(2, 4, 6, 67), np.zeros((2, 2, 3, 67), np.float32), 2, 2, 2, 2],

@@ -29,7 +29,7 @@ _IMAGES = "float32[:, :, :, ::1]"
 # first training step, rather than inside it.
 SIGNATURES = {
     "all_finite": f"boolean({_VECTOR})",
-    "adam": f"void({', '.join([_VECTOR] * 4 + ['float32'] * 6)})",
+    "adam": f"int64({', '.join([_VECTOR] * 4 + ['float32'] * 6)})",
     "bias_relu": f"void(float32[:, ::1], {_VECTOR})",
     "relu_gradient": f"void({_VECTOR}, {_VECTOR}, {_VECTOR})",
     "max_pool_forward": f"void({_IMAGES}, {_IMAGES}, int64, int64, int64, int64)",
@@ -46,15 +46,36 @@ def all_finite(values):
     return not bad
 
 
+# Parameters an Adam step checks and then updates at a time: 16 KiB of gradients, still
+# in the core's first-level cache when the update reads them again.
+ADAM_BLOCK = 4096
+
+
 def adam(weights, grads, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon, step_size):
-    # Each line rounds to float32 where the NumPy code does (see Adam.update).
-    for i in range(weights.size):
-        g = grads[i]
-        m_i = m[i] * beta_1 + g * one_minus_beta_1
-        v_i = v[i] * beta_2 + (g * g) * one_minus_beta_2
-        m[i] = m_i
-        v[i] = v_i
-        weights[i] -= (m_i / (np.sqrt(v_i) + epsilon)) * step_size
+    # Block by block, the block's gradients are checked as all_finite does, then its
+    # parameters updated: one pass over the gradients where a check before the update
+    # made two. A block holding a NaN or an infinity is left as it was, and so is every
+    # block after it; the count of parameters updated is returned (all of them when every
+    # gradient is finite). Loops over slices, not index ranges, so that numba vectorizes
+    # them. Each line of the update rounds to float32 where the NumPy code does (see
+    # Adam.update).
+    for start in range(0, weights.size, ADAM_BLOCK):
+        stop = min(start + ADAM_BLOCK, weights.size)
+        g = grads[start:stop]
+        bad = False
+        for i in range(g.size):
+            bad |= (g[i] - g[i]) != 0
+        if bad:
+            return start
+        w_block, m_block, v_block = weights[start:stop], m[start:stop], v[start:stop]
+        for i in range(g.size):
+            g_i = g[i]
+            m_i = m_block[i] * beta_1 + g_i * one_minus_beta_1
+            v_i = v_block[i] * beta_2 + (g_i * g_i) * one_minus_beta_2
+            m_block[i] = m_i
+            v_block[i] = v_i
+            w_block[i] -= (m_i / (np.sqrt(v_i) + epsilon)) * step_size
+    return weights.size
 
 
 def bias_relu(z, bias):

@@ -4,14 +4,15 @@ large activations.
     kernels.prepare(parameters, values)     # at the start of training: load them if they pay
     kernel = compiled("adam", weights, grads, m, v)   # None: use the NumPy code
     kernel(weights, grads, m, v, *constants)
-    compiled("all_finite", grads)(grads)               # the gradient check before each update
+    compiled("all_finite", grads)(grads)               # the gradient check of other optimizers
     compiled("max_pool_forward", images)               # the element-wise kernels alike
 
 Why: NumPy runs an Adam update as a dozen separate passes over every parameter
 (multiply, add, square, sqrt, divide, ...), each reading and writing the whole buffer.
 On a 784-256-256-10 MLP at batch 32 that was half of each training step. A compiled
-loop does it in one pass, about four times faster. The check that every gradient is
-finite, done before each update, is one compiled pass too. The same holds for a
+loop does it in one pass, about four times faster, checking that every gradient is
+finite as it goes (block by block, before each block's update); for the other
+optimizers that check is one compiled pass of its own. The same holds for a
 convolution network's element-wise work, which is most of its step: a bias added and
 relu applied in two passes, relu's gradient in two (a mask, then a product), a 2 x 2
 max pool in four forward and eleven backward. Each has a one-pass kernel

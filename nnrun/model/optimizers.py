@@ -6,8 +6,16 @@ out named views into it), so one vectorised update serves all of them. Slots
 store them; scalar state (Nadam's running product) is a one-element slot.
 
 ``step(weights, grads, slots, lr, t)`` clips ``grads`` (in place) when asked, then
-updates ``weights`` in place; ``t`` is the 1-based step count. The rules follow
-Keras's formulations and defaults.
+updates ``weights`` in place if every gradient is finite, and says whether it was; ``t``
+is the 1-based step count. The rules follow Keras's formulations and defaults.
+
+The finite check: no NaN or infinity in a gradient ever reaches the weights or the
+slots; the step returns False instead, and the training loop stops the run. Adam with
+the compiled kernels checks as it updates, block by block, in one pass over the
+gradients (a separate check cost a twentieth of a small model's step); a block holding
+a NaN is left as it was, and so is every block after it, so a step that returns False
+may have updated the parameters before it. Nothing is kept of that state: the run
+stops with an error, and its checkpoints hold the weights of an earlier epoch.
 
 Clipping: ``clipvalue`` clamps each gradient element to [-c, c]; ``global_clipnorm``
 rescales the whole gradient by ``c / max(||g||, c)``, the norm taken over every
@@ -44,9 +52,16 @@ class Optimizer(BaseModel):
         state["_scratch"] = np.empty(size, dtype)
         return state
 
-    def step(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> None:
+    def step(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> bool:
+        """Clip, then update if every gradient is finite; False if one is not."""
         self.clip(grads)
+        return self.update_if_finite(weights, grads, slots, lr, t)
+
+    def update_if_finite(self, weights, grads, slots, lr, t) -> bool:
+        if not all_finite(grads):
+            return False
         self.update(weights, grads, slots, lr, t)
+        return True
 
     def clip(self, grads: np.ndarray) -> None:
         if self.clipvalue is not None:
@@ -111,21 +126,50 @@ class Adam(Optimizer):
         v += scratch
         return m, v, scratch
 
-    def update(self, weights, grads, slots, lr, t):
-        step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+    def update_if_finite(self, weights, grads, slots, lr, t):
+        updated = self._compiled_update(weights, grads, slots, lr, t)
+        if updated is None:
+            return super().update_if_finite(weights, grads, slots, lr, t)
+        return updated == weights.size
+
+    def _compiled_update(self, weights, grads, slots, lr, t) -> int | None:
+        """The compiled kernel's checked update (see :mod:`nnrun.model.kernel_code`): the
+        count of parameters it updated, or None when the NumPy code should run."""
         kernel = compiled("adam")  # None unless the kernels were loaded: the cheap test first
-        if kernel is not None and _flat_float32(weights, grads, slots["m"], slots["v"]):
-            # One compiled pass, the same float32 arithmetic as below.
-            f32 = np.float32
-            kernel(weights, grads, slots["m"], slots["v"], f32(self.beta_1), f32(1 - self.beta_1),
-                   f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step_size))
-            return
+        if kernel is None or not _flat_float32(weights, grads, slots["m"], slots["v"]):
+            return None
+        step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        # One compiled pass, the same float32 arithmetic as update's NumPy code.
+        f32 = np.float32
+        return kernel(weights, grads, slots["m"], slots["v"], f32(self.beta_1), f32(1 - self.beta_1),
+                      f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step_size))
+
+    def update(self, weights, grads, slots, lr, t):
+        if self._compiled_update(weights, grads, slots, lr, t) is not None:
+            return  # the caller checked the gradients, so the kernel's own check passed
+        step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         m, v, scratch = self._moments(grads, slots)
         np.sqrt(v, out=scratch)
         scratch += self.epsilon
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         weights -= scratch
+
+
+def all_finite(grads: np.ndarray) -> bool:
+    """Whether no gradient is NaN or infinite.
+
+    One sum over the flat buffer in its own dtype: a NaN or an infinity makes the sum
+    non-finite, and a finite sum proves every element finite. Only a non-finite sum is
+    looked at again element by element, because a sum of finite float32 values can
+    overflow; this costs a fraction of a float64 sum (which converts every element). With
+    the compiled kernels loaded one compiled pass decides instead."""
+    kernel = compiled("all_finite", grads) if grads.ndim == 1 else None
+    if kernel is not None:
+        return kernel(grads)
+    with np.errstate(over="ignore"):
+        total = float(grads.sum())
+    return math.isfinite(total) or bool(np.isfinite(grads).all())
 
 
 def _flat_float32(*arrays: np.ndarray) -> bool:
@@ -140,6 +184,8 @@ class AdamW(Adam):
 
     type: Literal["adamw"] = "adamw"
     weight_decay: float = Field(0.004, ge=0, description="Decay rate, multiplied by the learning rate.")
+
+    update_if_finite = Optimizer.update_if_finite  # checked before the decay, then updated
 
     def update(self, weights, grads, slots, lr, t):
         if self.weight_decay:
@@ -215,6 +261,8 @@ class Nadam(Adam):
     ``v_hat = v / (1 - b2^t)``, ``w -= lr m_hat / (sqrt(v_hat) + eps)``."""
 
     type: Literal["nadam"] = "nadam"
+
+    update_if_finite = Optimizer.update_if_finite  # no compiled update: checked, then updated
 
     def slots(self, size, dtype):
         state = super().slots(size, dtype)
