@@ -129,7 +129,8 @@ def test_a_non_finite_gradient_changes_nothing_and_the_step_says_so(optimizer):
     kept = w.copy(), {name: value.copy() for name, value in slots.items() if not name.startswith("_")}
     for bad in (np.nan, np.inf):
         grads = np.array([0.1, bad, 0.3], np.float32)
-        assert optimizer.step(w, grads, slots, optimizer.learning_rate, 2) is False
+        with np.errstate(invalid="ignore"):  # as in training: the norm clip makes inf * 0
+            assert optimizer.step(w, grads, slots, optimizer.learning_rate, 2) is False
         assert np.array_equal(w, kept[0])
         for name, value in kept[1].items():
             assert np.array_equal(slots[name], value), name
