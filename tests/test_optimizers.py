@@ -134,3 +134,10 @@ def test_a_non_finite_gradient_changes_nothing_and_the_step_says_so(optimizer):
         assert np.array_equal(w, kept[0])
         for name, value in kept[1].items():
             assert np.array_equal(slots[name], value), name
+
+
+def test_global_clipnorm_clips_a_norm_past_float32s_range():
+    # Their float32 sum of squares overflows; each value is finite, and so is the norm.
+    grads = np.array([3e19, 4e19], np.float32)
+    Adam(global_clipnorm=1.0).clip(grads)
+    assert grads == pytest.approx([0.6, 0.8], rel=1e-6)

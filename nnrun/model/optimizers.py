@@ -68,6 +68,11 @@ class Optimizer(BaseModel):
             np.clip(grads, -self.clipvalue, self.clipvalue, out=grads)
         if self.global_clipnorm is not None:
             norm = math.sqrt(float(np.vdot(grads, grads)))
+            if math.isinf(norm) and all_finite(grads):
+                # Finite gradients whose float32 sum of squares overflows (a norm over
+                # 1.8e19): the norm again in float64, or they would all be scaled to zero.
+                wide = grads.astype(np.float64)
+                norm = math.sqrt(float(np.vdot(wide, wide)))
             if norm > self.global_clipnorm:
                 grads *= self.global_clipnorm / norm
 
