@@ -121,7 +121,8 @@ def test_every_optimizer_descends_a_quadratic(cls):
 
 
 @pytest.mark.parametrize("optimizer", [SGD(momentum=0.9), Adam(), AdamW(), RMSprop(centered=True, momentum=0.5),
-                                       Adagrad(), Nadam(), Adam(global_clipnorm=1.0)], ids=repr)
+                                       Adagrad(), Nadam(), Adam(global_clipnorm=1.0), Adam(clipvalue=1.0),
+                                       SGD(clipvalue=0.5)], ids=repr)
 def test_a_non_finite_gradient_changes_nothing_and_the_step_says_so(optimizer):
     w = np.array([0.5, -1.0, 2.0], np.float32)
     slots = optimizer.slots(w.size, w.dtype)

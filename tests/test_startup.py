@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from conftest import ROOT, run_python
 
 LOADER = "pydantic.plugin._loader"
@@ -62,3 +64,18 @@ def test_the_run_records_the_platform_as_python_names_it():
     from nnrun.engine.record import environment
 
     assert environment()["platform"] == platform.platform()
+
+
+def test_the_platform_text_is_cleaned_up_as_python_does(monkeypatch):
+    import platform
+    import sys
+
+    from nnrun.engine import record
+
+    if sys.platform != "linux" or not hasattr(platform, "_platform"):
+        pytest.skip("the text is platform.platform() itself here")
+    release = "6.1.0-1 (custom):x/y unknown"
+    fake = platform.uname_result("Linux", "host", release, "#1", "x86_64")
+    monkeypatch.setattr(platform, "uname", lambda: fake)
+    monkeypatch.setattr(platform, "libc_ver", lambda: ("glibc", "2.36"))
+    assert record.platform_text() == platform._platform("Linux", release, "x86_64", "with", "glibc2.36")

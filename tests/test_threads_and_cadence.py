@@ -12,7 +12,7 @@ import nnrun
 from nnrun.engine import threads
 from nnrun.engine.guards import check_loss, non_finite_gradient
 from nnrun.errors import NonFiniteError
-from nnrun.model.optimizers import all_finite
+from nnrun.model.gradients import all_finite
 
 
 def _config(**training) -> dict:

@@ -29,6 +29,8 @@ class TrainCommand(TyperCommand):
     own or a copy of it, so its exception class is no one thing to catch.)"""
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing:  # shell completion: nothing to tell anyone
+            return super().parse_args(ctx, args)
         params = [param for param in self.get_params(ctx) if param.param_type_name == "option"]
         known = {name for param in params for name in (*param.opts, *param.secondary_opts)}
         takes_value = {name for param in params if not param.is_flag for name in param.opts}

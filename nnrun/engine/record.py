@@ -60,8 +60,16 @@ def platform_text() -> str:
         return platform.platform()
     system = platform.uname()  # its processor is looked up only when read
     libc, version = platform.libc_ver()
-    parts = [system.system, system.release, system.machine, "with", libc + version]
-    return "-".join(part.strip().replace(" ", "_").replace("/", "-") for part in parts if part)
+    text = "-".join(part.strip() for part in (system.system, system.release, system.machine, "with", libc + version)
+                    if part)
+    # platform.platform()'s clean-up, for a file name: no spaces, slashes, colons,
+    # quotes or brackets, no "unknown", no doubled dashes.
+    for character in ' /\\:;"()':
+        text = text.replace(character, "_" if character == " " else "-")
+    text = text.replace("unknown", "")
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text.rstrip("-")
 
 
 def blas_threads(settings: dict[str, str]) -> int:

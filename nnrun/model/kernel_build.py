@@ -127,24 +127,30 @@ def check(path: Path, module_name: str, reference=kernel_code) -> None:
         values.reshape(-1)[:4] = [np.nan, np.inf, -0.0, 0.0]
         return values
 
-    def gradients(size, bad_at):
-        # Finite (Adam stops at the first block holding a NaN), but for one NaN.
+    def gradients(size, bad_at=None):
+        # Finite (Adam stops at the first block holding a NaN), but for one NaN if asked.
         values = rng.standard_normal(size, dtype=np.float32)
-        values[bad_at] = np.nan
+        if bad_at is not None:
+            values[bad_at] = np.nan
         return values
 
+    def adam(size, bad_at=None):
+        return [floats(size), gradients(size, bad_at), floats(size), np.abs(floats(size)), f32(0.9), f32(0.1),
+                f32(0.999), f32(0.001), f32(1e-7), f32(0.003)]
+
     f32 = np.float32
-    adam_size = 2 * kernel_code.ADAM_BLOCK + 131  # two whole blocks, then one it stops at
+    block = kernel_code.ADAM_BLOCK
+    # name: the argument lists each kernel runs on, both ways.
     cases = {
-        "all_finite": lambda: [floats(131)],
-        "adam": lambda: [floats(adam_size), gradients(adam_size, adam_size - 7), floats(adam_size),
-                         np.abs(floats(adam_size)), f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(1e-7),
-                         f32(0.003)],
-        "bias_relu": lambda: [floats(3, 67), floats(67)],
-        "relu_gradient": lambda: [floats(131), floats(131), np.zeros(131, np.float32)],
-        "max_pool_forward": lambda: [floats(2, 4, 6, 67), np.zeros((2, 2, 3, 67), np.float32), 2, 2, 2, 2],
-        "max_pool_backward_tiled": lambda: [floats(2, 4, 6, 67), floats(2, 2, 3, 67), floats(2, 2, 3, 67),
-                                            np.zeros((2, 4, 6, 67), np.float32), 2, 2],
+        "all_finite": [lambda: [floats(131)]],
+        # Every gradient finite (a whole block, then a part of one), and a NaN in the
+        # third block (two whole blocks updated, then it stops).
+        "adam": [lambda: adam(block + 131), lambda: adam(2 * block + 131, 2 * block + 124)],
+        "bias_relu": [lambda: [floats(3, 67), floats(67)]],
+        "relu_gradient": [lambda: [floats(131), floats(131), np.zeros(131, np.float32)]],
+        "max_pool_forward": [lambda: [floats(2, 4, 6, 67), np.zeros((2, 2, 3, 67), np.float32), 2, 2, 2, 2]],
+        "max_pool_backward_tiled": [lambda: [floats(2, 4, 6, 67), floats(2, 2, 3, 67), floats(2, 2, 3, 67),
+                                             np.zeros((2, 4, 6, 67), np.float32), 2, 2]],
     }
     if cases.keys() != kernel_code.SIGNATURES.keys():
         raise RuntimeError("every kernel needs a case here")
@@ -152,18 +158,19 @@ def check(path: Path, module_name: str, reference=kernel_code) -> None:
     if not module.all_finite(finite):  # the cases above all hold a NaN: the other answer too
         raise RuntimeError("all_finite found a non-finite number among finite ones")
     with np.errstate(all="ignore"):
-        for name, arguments in cases.items():
-            rng = np.random.default_rng(0)
-            compiled_args = arguments()
-            rng = np.random.default_rng(0)  # the same draws again
-            interpreted_args = arguments()
-            compiled_result = getattr(module, name)(*compiled_args)
-            interpreted_result = getattr(reference, name)(*interpreted_args)
-            if compiled_result != interpreted_result:
-                raise RuntimeError(f"{name} returned {compiled_result!r}, interpreted {interpreted_result!r}")
-            for index, (a, b) in enumerate(zip(compiled_args, interpreted_args)):
-                if isinstance(a, np.ndarray) and not np.array_equal(a.view(np.uint32), b.view(np.uint32)):
-                    raise RuntimeError(f"{name}: argument {index} differs from the interpreted code's")
+        for name, argument_lists in cases.items():
+            for arguments in argument_lists:
+                rng = np.random.default_rng(0)
+                compiled_args = arguments()
+                rng = np.random.default_rng(0)  # the same draws again
+                interpreted_args = arguments()
+                compiled_result = getattr(module, name)(*compiled_args)
+                interpreted_result = getattr(reference, name)(*interpreted_args)
+                if compiled_result != interpreted_result:
+                    raise RuntimeError(f"{name} returned {compiled_result!r}, interpreted {interpreted_result!r}")
+                for index, (a, b) in enumerate(zip(compiled_args, interpreted_args)):
+                    if isinstance(a, np.ndarray) and not np.array_equal(a.view(np.uint32), b.view(np.uint32)):
+                        raise RuntimeError(f"{name}: argument {index} differs from the interpreted code's")
 
 
 def main(argv: list[str]) -> int:

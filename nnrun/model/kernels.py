@@ -122,9 +122,9 @@ def _load() -> dict[str, Callable]:
             path = module_path()
             module = _import_built(path)
             if module is None:
-                with _one_builder(path):
+                with _one_builder(path) as builder:
                     module = _import_built(path)  # built by the process this one waited for
-                    if module is None:
+                    if module is None and builder:
                         if os.path.exists(path):  # a whole file (renamed into place) that does not load
                             os.unlink(path)
                         module = _build(path) and _import_built(path)
@@ -202,29 +202,45 @@ def _import_built(path: Path):
 
 @contextmanager
 def _one_builder(path: Path):
-    """Hold the build's lock for ``path``: processes starting together on a machine with
-    no module yet (``mpiexec -n 4``, a sweep's parallel trials) build it once, the others
-    waiting for it rather than each compiling for eight seconds on the same cores. The
-    system releases the lock of a process that dies, and a build ends within
-    ``_BUILD_SECONDS``, so no wait outlasts it. Where files cannot be locked (no
-    ``fcntl``, a cache folder this user may not write), each process goes on alone."""
+    """Hold the build's lock for ``path`` and say whether this process is to build:
+    processes starting together on a machine with no module yet (``mpiexec -n 4``, a
+    sweep's parallel trials) build it once, the others waiting for that build rather
+    than each compiling for eight seconds on the same cores. One that waited does not
+    build even when that build failed: it compiles in its own process, and a later run
+    tries again, so no wait is longer than one build (at most ``_BUILD_SECONDS``; the
+    system releases the lock of a process that dies). Where files cannot be locked (no
+    ``fcntl``, a cache folder this user may not write, a file system without locks),
+    each process goes on alone."""
     try:
         import fcntl
     except ImportError:
-        yield
+        yield True
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path.with_name(path.name.split(".")[0] + ".lock"), "a")
+        handle = open(_beside(path, ".lock"), "a")
     except OSError:
-        yield
+        yield True
         return
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            first = True
+        except BlockingIOError:  # another process is building: wait for it
+            first = False
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            except OSError:
+                pass
+        except OSError:  # no locks here
+            first = True
+        yield first
+    # Closing the file releases the lock.
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    """A file next to the module, named after it (its lock, its failure note)."""
+    return path.with_name(path.name.split(".")[0] + suffix)
 
 
 def _build(path: Path) -> bool:
@@ -237,7 +253,7 @@ def _build(path: Path) -> bool:
     import subprocess
     import sys
 
-    failed = path.with_name(path.name.split(".")[0] + ".failed")
+    failed = _beside(path, ".failed")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -17,9 +17,10 @@ a NaN is left as it was, and so is every block after it, so a step that returns 
 may have updated the parameters before it. Nothing is kept of that state: the run
 stops with an error, and its checkpoints hold the weights of an earlier epoch.
 
-Clipping: ``clipvalue`` clamps each gradient element to [-c, c]; ``global_clipnorm``
-rescales the whole gradient by ``c / max(||g||, c)``, the norm taken over every
-parameter together (Keras's ``global_clipnorm``). Value clipping comes first.
+Clipping (:mod:`nnrun.model.gradients`): ``clipvalue`` clamps each gradient element to
+[-c, c]; ``global_clipnorm`` rescales the whole gradient by ``c / max(||g||, c)``, the
+norm taken over every parameter together (Keras's ``global_clipnorm``). Value clipping
+comes first, after the finite check, since it would make an infinity finite.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from nnrun.model.gradients import all_finite, clip_by_global_norm, clip_by_value
 from nnrun.model.kernels import compiled
 from nnrun.specs import SPEC, short_form, tagged_union
 
@@ -54,6 +56,8 @@ class Optimizer(BaseModel):
 
     def step(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> bool:
         """Clip, then update if every gradient is finite; False if one is not."""
+        if self.clipvalue is not None and not all_finite(grads):
+            return False  # checked first: clipping would turn an infinity into clipvalue
         self.clip(grads)
         return self.update_if_finite(weights, grads, slots, lr, t)
 
@@ -65,16 +69,9 @@ class Optimizer(BaseModel):
 
     def clip(self, grads: np.ndarray) -> None:
         if self.clipvalue is not None:
-            np.clip(grads, -self.clipvalue, self.clipvalue, out=grads)
+            clip_by_value(grads, self.clipvalue)
         if self.global_clipnorm is not None:
-            norm = math.sqrt(float(np.vdot(grads, grads)))
-            if math.isinf(norm) and all_finite(grads):
-                # Finite gradients whose float32 sum of squares overflows (a norm over
-                # 1.8e19): the norm again in float64, or they would all be scaled to zero.
-                wide = grads.astype(np.float64)
-                norm = math.sqrt(float(np.vdot(wide, wide)))
-            if norm > self.global_clipnorm:
-                grads *= self.global_clipnorm / norm
+            clip_by_global_norm(grads, self.global_clipnorm)
 
     def update(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> None:
         raise NotImplementedError
@@ -132,10 +129,14 @@ class Adam(Optimizer):
         return m, v, scratch
 
     def update_if_finite(self, weights, grads, slots, lr, t):
-        updated = self._compiled_update(weights, grads, slots, lr, t)
+        # A subclass with an update of its own (AdamW, Nadam) checks first, then updates.
+        updated = self._compiled_update(weights, grads, slots, lr, t) if type(self).update is Adam.update else None
         if updated is None:
             return super().update_if_finite(weights, grads, slots, lr, t)
         return updated == weights.size
+
+    def _step_size(self, lr: float, t: int) -> float:
+        return lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
 
     def _compiled_update(self, weights, grads, slots, lr, t) -> int | None:
         """The compiled kernel's checked update (see :mod:`nnrun.model.kernel_code`): the
@@ -143,38 +144,22 @@ class Adam(Optimizer):
         kernel = compiled("adam")  # None unless the kernels were loaded: the cheap test first
         if kernel is None or not _flat_float32(weights, grads, slots["m"], slots["v"]):
             return None
-        step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         # One compiled pass, the same float32 arithmetic as update's NumPy code.
         f32 = np.float32
         return kernel(weights, grads, slots["m"], slots["v"], f32(self.beta_1), f32(1 - self.beta_1),
-                      f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(step_size))
+                      f32(self.beta_2), f32(1 - self.beta_2), f32(self.epsilon), f32(self._step_size(lr, t)))
 
     def update(self, weights, grads, slots, lr, t):
+        """The update of gradients the caller has checked (see :meth:`update_if_finite`)."""
         if self._compiled_update(weights, grads, slots, lr, t) is not None:
-            return  # the caller checked the gradients, so the kernel's own check passed
-        step_size = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+            return
+        step_size = self._step_size(lr, t)
         m, v, scratch = self._moments(grads, slots)
         np.sqrt(v, out=scratch)
         scratch += self.epsilon
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         weights -= scratch
-
-
-def all_finite(grads: np.ndarray) -> bool:
-    """Whether no gradient is NaN or infinite.
-
-    One sum over the flat buffer in its own dtype: a NaN or an infinity makes the sum
-    non-finite, and a finite sum proves every element finite. Only a non-finite sum is
-    looked at again element by element, because a sum of finite float32 values can
-    overflow; this costs a fraction of a float64 sum (which converts every element). With
-    the compiled kernels loaded one compiled pass decides instead."""
-    kernel = compiled("all_finite", grads) if grads.ndim == 1 else None
-    if kernel is not None:
-        return kernel(grads)
-    with np.errstate(over="ignore"):
-        total = float(grads.sum())
-    return math.isfinite(total) or bool(np.isfinite(grads).all())
 
 
 def _flat_float32(*arrays: np.ndarray) -> bool:
@@ -189,8 +174,6 @@ class AdamW(Adam):
 
     type: Literal["adamw"] = "adamw"
     weight_decay: float = Field(0.004, ge=0, description="Decay rate, multiplied by the learning rate.")
-
-    update_if_finite = Optimizer.update_if_finite  # checked before the decay, then updated
 
     def update(self, weights, grads, slots, lr, t):
         if self.weight_decay:
@@ -266,8 +249,6 @@ class Nadam(Adam):
     ``v_hat = v / (1 - b2^t)``, ``w -= lr m_hat / (sqrt(v_hat) + eps)``."""
 
     type: Literal["nadam"] = "nadam"
-
-    update_if_finite = Optimizer.update_if_finite  # no compiled update: checked, then updated
 
     def slots(self, size, dtype):
         state = super().slots(size, dtype)
