@@ -93,8 +93,8 @@ def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
         pending = d_out
         for node, cache in zip(reversed(graph.nodes), reversed(tape)):
             t = clock()
-            into = {"into": node.grads} if node.layer.fills_grads else {}
-            dx, grads = node.layer.backward(node.params, cache, pending, need_dx=not node.reads_model_input, **into)
+            dx, grads = node.layer.backward(node.params, cache, pending, need_dx=not node.reads_model_input,
+                                            **graph.backward_options(node))
             for local, grad in grads.items():
                 if grad is not node.grads[local]:
                     np.copyto(node.grads[local], grad)

@@ -123,3 +123,64 @@ def test_pooling_shapes_and_global_average():
 def test_impossible_shapes_are_compile_errors(layer, shape, fragment):
     with pytest.raises(ValueError, match=fragment):
         layer.output_shape(shape)
+
+
+def _specs(layers: list[dict]) -> list:
+    from pydantic import TypeAdapter
+
+    from nnrun.model.layers import LayerSpec
+
+    return TypeAdapter(list[LayerSpec]).validate_python(layers)
+
+
+def _gradients(layers: list[dict], shape: tuple, fused: bool) -> np.ndarray:
+    """The graph's gradient buffer for one batch, with or without relu's gradient taken
+    by the max pool (see nnrun.model.fusions)."""
+    from nnrun.model.graph import compile_graph
+    from nnrun.model.losses import CategoricalCrossentropy
+
+    loss = CategoricalCrossentropy()
+    graph = compile_graph(_specs(layers), shape, loss, np.random.default_rng(1))
+    if not fused:
+        graph.relu_pools, graph._relu_handed_over = {}, set()
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6, *shape), dtype=np.float32)
+    out, tape = graph.forward(x, True, rng)
+    graph.backward(tape, loss(out, rng.integers(0, 4, 6), True)[1])
+    return graph.grad_buffer.copy()
+
+
+HEAD = [{"type": "flatten"}, {"type": "dense", "units": 4, "activation": "softmax"}]
+
+
+@pytest.mark.parametrize("layers, shape", [
+    ([{"type": "conv2d", "filters": 5, "kernel_size": 3, "activation": "relu"}, {"type": "max_pool2d"}, *HEAD],
+     (10, 8, 2)),
+    ([{"type": "conv2d", "filters": 5, "kernel_size": 3, "activation": "relu", "padding": "same"},
+      {"type": "max_pool2d", "pool_size": 3, "strides": 2, "padding": "same"}, *HEAD], (9, 7, 3)),
+    ([{"type": "conv1d", "filters": 4, "kernel_size": 3, "activation": "relu"}, {"type": "max_pool1d"}, *HEAD],
+     (12, 3)),
+    ([{"type": "dense", "units": 6, "activation": "relu"}, {"type": "max_pool1d"}, *HEAD], (8, 3)),
+], ids=["conv2d-tiled", "conv2d-overlapping", "conv1d", "dense-on-steps"])
+def test_a_max_pool_taking_relus_gradient_gives_the_same_gradients(layers, shape):
+    from nnrun.model.graph import compile_graph
+
+    graph = compile_graph(_specs(layers), shape)
+    assert graph.relu_pools == {graph.nodes[1].name: graph.nodes[0].name}
+    fused, plain = _gradients(layers, shape, True), _gradients(layers, shape, False)
+    assert np.array_equal(fused.view(np.uint32), plain.view(np.uint32))
+
+
+@pytest.mark.parametrize("layers", [
+    [{"type": "conv2d", "filters": 2, "kernel_size": 3, "activation": "tanh"}, {"type": "max_pool2d"}],
+    [{"type": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu"}, {"type": "average_pool2d"}],
+    [{"type": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu", "name": "c"},
+     {"type": "max_pool2d", "name": "p"}, {"type": "flatten", "inputs": ["c"], "name": "f"},
+     {"type": "flatten", "inputs": ["p"], "name": "g"}, {"type": "concatenate", "inputs": ["f", "g"]}],
+    [{"type": "conv2d", "filters": 2, "kernel_size": 3}, {"type": "activation", "activation": "relu"},
+     {"type": "max_pool2d"}],
+], ids=["tanh", "average-pool", "relu-read-twice", "relu-its-own-layer"])
+def test_relus_gradient_stays_with_its_layer_otherwise(layers):
+    from nnrun.model.graph import compile_graph
+
+    assert compile_graph(_specs(layers), (8, 8, 1)).relu_pools == {}

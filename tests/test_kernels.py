@@ -136,7 +136,8 @@ def test_a_large_activation_model_loads_them_by_its_values(fresh_kernels):
 
 def _element_wise_results(switch: str, monkeypatch) -> list[np.ndarray]:
     """Max pooling both ways (tiled and overlapping windows, NaN, ties, zeros after
-    relu) and relu with a bias and its gradient, on one and two row threads."""
+    relu; backward also taking relu's gradient) and relu with a bias and its gradient,
+    on one and two row threads."""
     from nnrun.model.activations import ACTIVATIONS
     from nnrun.model.layers.pooling import MaxPool1D, MaxPool2D
     from nnrun.model.rows import row_threads
@@ -156,7 +157,7 @@ def _element_wise_results(switch: str, monkeypatch) -> list[np.ndarray]:
                 y, cache = layer.forward({}, x, True, None)
                 dy = rng.standard_normal(y.shape, dtype=np.float32)
                 dy.reshape(-1)[3] = np.inf
-                results += [y, layer.backward({}, cache, dy)[0]]
+                results += [y, layer.backward({}, cache, dy)[0], layer.backward({}, cache, dy, relu_input=True)[0]]
             z = rng.standard_normal((40, 12), dtype=np.float32)
             z[0, :4] = [np.nan, -0.0, 0.0, -1.0]
             bias = rng.standard_normal(12, dtype=np.float32)
@@ -176,7 +177,7 @@ def test_compiled_element_wise_kernels_give_the_numpy_values_bit_for_bit(way, fr
     with np.errstate(invalid="ignore"):
         compiled = _element_wise_results(way, monkeypatch)
         plain = _element_wise_results("numpy", monkeypatch)
-    assert len(compiled) == len(plain) == 20
+    assert len(compiled) == len(plain) == 28
     for index, (a, b) in enumerate(zip(compiled, plain)):
         assert a.shape == b.shape, index
         # As bits: NaN where NumPy has NaN, and the sign of every zero.

@@ -13,7 +13,8 @@ pass; regularizers add their penalty and its gradient in ``add_penalties``.
 
 When the loss folds the output activation into its gradient (softmax with
 cross-entropy), the output layer is compiled without it: ``forward`` returns logits and
-``predict`` applies ``output_activation``.
+``predict`` applies ``output_activation``; a max pool reading a relu layer takes relu's
+gradient for it (see :mod:`nnrun.model.fusions`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.activations import ACTIVATIONS
+from nnrun.model.fusions import fuse_output_activation, relu_through_max_pool
 from nnrun.model.layers import Layer
 
 INPUT = "input"
@@ -52,6 +54,9 @@ class Graph:
         self.dtype = np.dtype(dtype)
         self.output_activation = output_activation
         self.values_per_sample = int(sum(np.prod(node.output_shape) for node in nodes))  # the layers' outputs
+        # Max pools that take relu's gradient for the layer they read (see fusions).
+        self.relu_pools = relu_through_max_pool(nodes, output.name)
+        self._relu_handed_over = set(self.relu_pools.values())
         self._allocate()
 
     def _allocate(self) -> None:
@@ -126,8 +131,7 @@ class Graph:
                 continue
             # A merge always returns every input's gradient: its other inputs need theirs.
             need_dx = node.layer.merges or not node.reads_model_input
-            into = {"into": node.grads} if node.layer.fills_grads else {}
-            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx, **into)
+            dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx, **self.backward_options(node))
             for local, grad in grads.items():
                 if grad is not node.grads[local]:  # not already written in place
                     np.copyto(node.grads[local], grad)
@@ -136,6 +140,16 @@ class Graph:
             for source, d in zip(node.inputs, dx if node.layer.merges else [dx]):
                 if source != INPUT:
                     pending[source] = d if source not in pending else pending[source] + d
+
+    def backward_options(self, node: Node) -> dict:
+        """The keywords ``node``'s backward takes here: where to write its gradients, and
+        who takes relu's gradient (see :mod:`nnrun.model.fusions`)."""
+        options = {"into": node.grads} if node.layer.fills_grads else {}
+        if node.name in self.relu_pools:
+            options["relu_input"] = True
+        elif node.name in self._relu_handed_over:
+            options["gradient_of_z"] = True
+        return options
 
     def activate(self, out: np.ndarray) -> np.ndarray:
         """Apply the fused output activation, turning logits into predictions."""
@@ -216,7 +230,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
         raise ConfigError("", problems)
     # The last layer listed is the model's output, wherever the order puts it.
     output = next(node for node in nodes if node.index == len(layers) - 1)
-    return Graph(nodes, output, tuple(input_shape), dtype, _fuse_output_activation(output, loss))
+    return Graph(nodes, output, tuple(input_shape), dtype, fuse_output_activation(output, loss))
 
 
 def _check_names(layers, names, inputs) -> list[Problem]:
@@ -276,25 +290,3 @@ def _find_cycle(names: list[str], inputs: list[list[str]], ordered: set[int]) ->
         seen.append(current)
         current = next(index[r] for r in inputs[current] if r != INPUT and index[r] not in ordered)
     return seen[seen.index(current):]
-
-
-def _fuse_output_activation(output: Node, loss) -> str | None:
-    """The activation the loss folds into its gradient, taken off the output layer.
-
-    With ``from_logits: true`` the model already ends in logits (a linear output); the
-    activation is then only applied to make predictions.
-    """
-    fused = loss.fuses if loss is not None else None  # only the cross-entropies fuse, and have from_logits
-    activation = output.layer.output_activation() or "linear"
-    if fused and loss.from_logits:
-        if activation != "linear":
-            raise ConfigError("", [Problem(
-                "loss.from_logits",
-                f"from_logits: true expects logits, but the output layer '{output.name}' applies "
-                f"'{activation}'; remove its activation or set from_logits: false",
-            )])
-        return fused
-    if fused and activation == fused:
-        output.layer = output.layer.without_activation()
-        return fused
-    return None

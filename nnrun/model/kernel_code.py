@@ -33,7 +33,7 @@ SIGNATURES = {
     "bias_relu": f"void(float32[:, ::1], {_VECTOR})",
     "relu_gradient": f"void({_VECTOR}, {_VECTOR}, {_VECTOR})",
     "max_pool_forward": f"void({_IMAGES}, {_IMAGES}, int64, int64, int64, int64)",
-    "max_pool_backward_tiled": f"void({_IMAGES}, {_IMAGES}, {_IMAGES}, {_IMAGES}, int64, int64)",
+    "max_pool_backward_tiled": f"void({_IMAGES}, {_IMAGES}, {_IMAGES}, {_IMAGES}, int64, int64, boolean)",
 }
 
 
@@ -116,18 +116,22 @@ def max_pool_forward(xp, y, pool_h, pool_w, stride_h, stride_w):
                             out[c] = m if (m > t or m != m) else t
 
 
-def max_pool_backward_tiled(xp, y, dy, dxp, pool_h, pool_w):
+def max_pool_backward_tiled(xp, y, dy, dxp, pool_h, pool_w, relu_input):
     # Windows that tile the image: each input pixel gets dy times 1 if its tap won
     # the window, else times 0, as MaxPool2D.backward. The first tap equal to the
-    # maximum wins; the last tap takes a window no other tap won (NaN windows).
+    # maximum wins; the last tap takes a window no other tap won (NaN windows). With
+    # relu_input, dy is first multiplied by 1 where the maximum is positive, else by 0:
+    # relu's gradient, as MaxPool2D.backward takes it for the layer it reads.
     n, out_h, out_w, channels = y.shape
     taps = pool_h * pool_w
     unclaimed = np.empty(channels, np.bool_)
+    g = np.empty(channels, np.float32)
     for i in range(n):
         for r in range(out_h):
             for q in range(out_w):
-                top, g = y[i, r, q], dy[i, r, q]
+                top, incoming = y[i, r, q], dy[i, r, q]
                 for c in range(channels):
+                    g[c] = incoming[c] * (one if top[c] > zero else zero) if relu_input else incoming[c]
                     unclaimed[c] = True
                 for u in range(pool_h):
                     for v in range(pool_w):

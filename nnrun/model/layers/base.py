@@ -13,6 +13,11 @@ A layer that sets ``fills_grads`` takes ``into=`` (the graph's gradient views, n
 as its parameters) and may write its gradients there and return those same arrays,
 sparing the graph a copy of each (for a dense kernel, a pass over its whole size).
 
+A layer that sets ``hands_over_activation_gradient`` takes ``gradient_of_z=True`` when
+the layer reading it has already taken its activation's gradient (a max pool after
+relu, see :mod:`nnrun.model.fusions`): ``dy`` is then the gradient before the
+activation. A max pool takes ``relu_input=True`` to take it.
+
 ``need_dx`` is False for layers that read the model input, whose input gradient
 nobody uses; a layer may then return ``dx = None`` and skip that work (for the first
 dense layer of an MLP it is a quarter of the matrix multiplies).
@@ -96,6 +101,7 @@ class Layer(BaseModel):
 
     merges: ClassVar[bool] = False
     fills_grads: ClassVar[bool] = False  # backward takes into= (see the module docstring)
+    hands_over_activation_gradient: ClassVar[bool] = False  # backward takes gradient_of_z= (ditto)
     state_params: ClassVar[tuple[str, ...]] = ()
     # False for layers whose input is an index (embedding): no gradient flows into it.
     differentiable_input: ClassVar[bool] = True

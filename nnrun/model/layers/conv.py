@@ -94,11 +94,11 @@ class _Convolution(KernelLayer):
         y, z = ACTIVATIONS[self.activation].apply(z, params["bias"] if self.use_bias else None)
         return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (saved, z, y)
 
-    def backward(self, params, cache, dy, need_dx=True):
+    def backward(self, params, cache, dy, need_dx=True, gradient_of_z=False):
         saved, z, y = cache
         kernel, strides, dilation = self._geometry()
         k = params["kernel"].reshape(*kernel, *params["kernel"].shape[-2:])
-        dz = ACTIVATIONS[self.activation].gradient(z, y, dy.reshape(y.shape))
+        dz = self.activation_gradient(z, y, dy.reshape(y.shape), gradient_of_z)
         dk, dx = conv_backward(saved, k, dz, strides, dilation, need_dx)
         grads = {"kernel": dk.reshape(params["kernel"].shape)}
         if self.use_bias:

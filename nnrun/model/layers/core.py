@@ -33,6 +33,12 @@ class KernelLayer(Layer):
     kernel_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the kernel: l1, l2 or l1_l2.")
     bias_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the bias: l1, l2 or l1_l2.")
 
+    hands_over_activation_gradient = True  # backward takes gradient_of_z=
+
+    def activation_gradient(self, z, y, dy, gradient_of_z: bool):
+        """The gradient before the activation: ``dy`` itself when the reader took it."""
+        return dy if gradient_of_z else ACTIVATIONS[self.activation].gradient(z, y, dy)
+
     def init_kernel(self, kernel_shape: Shape, rng: np.random.Generator, dtype) -> Params:
         params = {"kernel": initialize(self.kernel_initializer, kernel_shape, rng, dtype)}
         if self.use_bias:
@@ -84,9 +90,9 @@ class Dense(KernelLayer):
 
     fills_grads = True
 
-    def backward(self, params: Params, cache, dy, need_dx=True, into: Params | None = None):
+    def backward(self, params: Params, cache, dy, need_dx=True, into: Params | None = None, gradient_of_z=False):
         x, z, y = cache
-        dz = ACTIVATIONS[self.activation].gradient(z, y, dy)
+        dz = self.activation_gradient(z, y, dy, gradient_of_z)
         if x.ndim > 2:  # a sequence: every step is one more row
             x, dz = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
         into = into or {}

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from nnrun.model import kernels
+from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.layers.base import Layer, Shape
 from nnrun.model.layers.windows import geometry, pad, pair, unpad
 from nnrun.model.rows import over_rows
@@ -83,7 +84,7 @@ class MaxPool2D(_Pool2D):
         over_rows(len(y), window_maxima, xp.size)
         return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (xp, y, pads, taps)
 
-    def backward(self, params, cache, dy, need_dx=True):
+    def backward(self, params, cache, dy, need_dx=True, relu_input=False):
         # The winners are found again here rather than tracked in forward: comparing
         # with the maximum is several times cheaper than recording an argmax per tap.
         xp, y, pads, taps = cache
@@ -91,10 +92,15 @@ class MaxPool2D(_Pool2D):
         tiled = self._tiles(xp.shape)  # every input pixel in exactly one window
         dxp = np.empty(xp.shape, dy.dtype) if tiled else np.zeros(xp.shape, dy.dtype)
         compiled = kernels.compiled("max_pool_backward_tiled", xp, y, dy) if tiled else None
+        if relu_input and compiled is None:
+            # The layer read takes no activation gradient: relu's is taken here, on the
+            # pooled values, which are relu of each window's maximum (the kernel does
+            # the same multiply in its pass).
+            dy = ACTIVATIONS["relu"].gradient(None, y, dy)
 
         def route(a, b):
             if compiled is not None:  # one pass, the same winners
-                compiled(xp[a:b], y[a:b], dy[a:b], dxp[a:b], *self._geometry()[0])  # pool = strides
+                compiled(xp[a:b], y[a:b], dy[a:b], dxp[a:b], *self._geometry()[0], relu_input)  # pool = strides
                 return
             # Ties (e.g. zeros after relu) go to the first tap only: ``unclaimed`` marks
             # the windows no earlier tap won. The first tap needs no mask yet, and the
