@@ -184,3 +184,28 @@ def test_relus_gradient_stays_with_its_layer_otherwise(layers):
     from nnrun.model.graph import compile_graph
 
     assert compile_graph(_specs(layers), (8, 8, 1)).relu_pools == {}
+
+
+def test_relus_gradient_is_taken_by_the_max_pool_with_the_compiled_kernels_too(monkeypatch):
+    pytest.importorskip("numba")
+    from nnrun.model import kernels
+
+    layers = [{"type": "conv2d", "filters": 5, "kernel_size": 3, "activation": "relu"}, {"type": "max_pool2d"},
+              *HEAD]
+    for name, value in (("_loaded", {}), ("_unavailable", []), ("_in_use", [False])):  # this test's own
+        monkeypatch.setattr(kernels, name, value)
+    monkeypatch.delenv("NNRUN_KERNELS", raising=False)
+    assert kernels.prepare(kernels.MIN_PARAMETERS)
+    assert kernels.compiled("max_pool_backward_tiled", np.zeros((1, 1, 1, 1), np.float32)) is not None
+    fused, plain = _gradients(layers, (10, 8, 2), True), _gradients(layers, (10, 8, 2), False)
+    assert np.array_equal(fused.view(np.uint32), plain.view(np.uint32))
+
+
+def test_no_fusion_for_a_relu_layer_that_is_the_output_or_read_through_dropout():
+    from nnrun.model.graph import compile_graph
+
+    as_output = [{"type": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu"}]
+    through_dropout = [{"type": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu"},
+                       {"type": "dropout", "rate": 0.5}, {"type": "max_pool2d"}]
+    for layers in (as_output, through_dropout):
+        assert compile_graph(_specs(layers), (8, 8, 1)).relu_pools == {}

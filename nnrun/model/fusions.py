@@ -11,9 +11,12 @@
   the same; it is taken over an array a quarter the size (2 x 2 windows), in place of a
   pass over the layer's whole output. On the digits CNN of ``benchmarks/`` at batch 128
   that pass was 0.65-0.74 ms of a 7.4 ms step. The gradients are the same as without
-  the fusion (bit for bit where windows tile the image; where they overlap, a sum of
-  zeros may keep another sign), except in a window holding a NaN, which stops
-  training anyway.
+  the fusion, bit for bit where the windows tile the image. Where they do not (windows
+  that overlap, or leave pixels out), the values are the same but the sign of a zero
+  may differ, and so may a sum of gradients past float32's range (NaN without the
+  fusion, 0 with it) at a pixel relu zeroed; a window holding a NaN differs too. None
+  of these reach the trained weights differently in practice: the multiplies after
+  wash out a zero's sign, and a NaN stops training.
 
 May import: :mod:`nnrun.errors`.
 """

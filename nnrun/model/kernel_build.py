@@ -149,8 +149,10 @@ def check(path: Path, module_name: str, reference=kernel_code) -> None:
         "bias_relu": [lambda: [floats(3, 67), floats(67)]],
         "relu_gradient": [lambda: [floats(131), floats(131), np.zeros(131, np.float32)]],
         "max_pool_forward": [lambda: [floats(2, 4, 6, 67), np.zeros((2, 2, 3, 67), np.float32), 2, 2, 2, 2]],
-        "max_pool_backward_tiled": [lambda: [floats(2, 4, 6, 67), floats(2, 2, 3, 67), floats(2, 2, 3, 67),
-                                             np.zeros((2, 4, 6, 67), np.float32), 2, 2, relu_input]
+        "max_pool_backward_tiled": [lambda relu_input=relu_input: [floats(2, 4, 6, 67), floats(2, 2, 3, 67),
+                                                                   floats(2, 2, 3, 67),
+                                                                   np.zeros((2, 4, 6, 67), np.float32), 2, 2,
+                                                                   relu_input]
                                     for relu_input in (False, True)],
     }
     if cases.keys() != kernel_code.SIGNATURES.keys():

@@ -94,6 +94,8 @@ class _Convolution(KernelLayer):
         y, z = ACTIVATIONS[self.activation].apply(z, params["bias"] if self.use_bias else None)
         return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (saved, z, y)
 
+    hands_over_activation_gradient = True  # backward takes gradient_of_z=
+
     def backward(self, params, cache, dy, need_dx=True, gradient_of_z=False):
         saved, z, y = cache
         kernel, strides, dilation = self._geometry()

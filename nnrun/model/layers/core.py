@@ -33,10 +33,9 @@ class KernelLayer(Layer):
     kernel_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the kernel: l1, l2 or l1_l2.")
     bias_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the bias: l1, l2 or l1_l2.")
 
-    hands_over_activation_gradient = True  # backward takes gradient_of_z=
-
     def activation_gradient(self, z, y, dy, gradient_of_z: bool):
-        """The gradient before the activation: ``dy`` itself when the reader took it."""
+        """The gradient before the activation: ``dy`` itself when the reader took it
+        (for subclasses that set ``hands_over_activation_gradient``)."""
         return dy if gradient_of_z else ACTIVATIONS[self.activation].gradient(z, y, dy)
 
     def init_kernel(self, kernel_shape: Shape, rng: np.random.Generator, dtype) -> Params:
@@ -89,6 +88,7 @@ class Dense(KernelLayer):
         return y, (x, z, y)
 
     fills_grads = True
+    hands_over_activation_gradient = True  # backward takes gradient_of_z=
 
     def backward(self, params: Params, cache, dy, need_dx=True, into: Params | None = None, gradient_of_z=False):
         x, z, y = cache

@@ -4,7 +4,8 @@ Both loop over the window's taps (2 x 2 = 4 for the usual pool), each step one
 vectorised operation over the batch and every output pixel. Max pooling sends the gradient
 to the tap of each window that won (the first, on ties) only; average
 pooling spreads it evenly over the taps inside the image (padding is not counted, as in
-Keras).
+Keras). A max pool reading a relu layer takes relu's gradient for it
+(``backward(..., relu_input=True)``, see :mod:`nnrun.model.fusions`).
 """
 
 from __future__ import annotations
