@@ -24,7 +24,13 @@ PIPED_WIDTH = 1000  # wide enough for any table nnrun prints; a line is never cu
 
 
 class OutputConsole(Console):
-    """A rich console on standard output that goes quiet when its reader leaves."""
+    """A rich console on standard output that goes quiet when its reader leaves, and
+    reads no emoji codes (nnrun prints none; rich would import its table of codes, 5 ms
+    of a run's start, to look for them in every line)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("emoji", False)
+        super().__init__(*args, **kwargs)
 
     def on_broken_pipe(self) -> None:
         # As rich does before it exits: later writes, and Python's own flush of stdout at
