@@ -209,3 +209,16 @@ def test_no_fusion_for_a_relu_layer_that_is_the_output_or_read_through_dropout()
                        {"type": "dropout", "rate": 0.5}, {"type": "max_pool2d"}]
     for layers in (as_output, through_dropout):
         assert compile_graph(_specs(layers), (8, 8, 1)).relu_pools == {}
+
+
+@pytest.mark.parametrize("channels", [1, 3, 15, 16, 20])
+def test_im2col_gives_every_window_in_either_layout(channels):
+    from nnrun.model.layers.windows import FEW_CHANNELS, im2col
+
+    x = np.random.default_rng(3).standard_normal((3, 7, 8, channels), dtype=np.float32)
+    cols = im2col(x, (3, 3), (2, 3), (2, 2), (1, 1))
+    # The reference: window (n, r, q) is x[n, 2r:2r+2, 2q:2q+3, :], flattened.
+    expected = np.stack([x[n, 2 * r : 2 * r + 2, 2 * q : 2 * q + 3, :].reshape(-1)
+                         for n in range(3) for r in range(3) for q in range(3)])
+    assert np.array_equal(cols, expected)
+    assert cols.flags.f_contiguous == (channels < FEW_CHANNELS)
