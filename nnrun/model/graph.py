@@ -56,7 +56,6 @@ class Graph:
         self.values_per_sample = int(sum(np.prod(node.output_shape) for node in nodes))  # the layers' outputs
         # Max pools that take relu's gradient for the layer they read (see fusions).
         self.relu_pools = relu_through_max_pool(nodes, output.name)
-        self._relu_handed_over = set(self.relu_pools.values())
         self._allocate()
 
     def _allocate(self) -> None:
@@ -147,7 +146,7 @@ class Graph:
         options = {"into": node.grads} if node.layer.fills_grads else {}
         if node.name in self.relu_pools:
             options["relu_input"] = True
-        elif node.name in self._relu_handed_over:
+        elif node.name in self.relu_pools.values():
             options["gradient_of_z"] = True
         return options
 

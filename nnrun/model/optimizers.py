@@ -56,8 +56,14 @@ class Optimizer(BaseModel):
 
     def step(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> bool:
         """Clip, then update if every gradient is finite; False if one is not."""
-        if self.clipvalue is not None and not all_finite(grads):
-            return False  # checked first: clipping would turn an infinity into clipvalue
+        if self.clipvalue is not None:
+            # Checked before clipping, which would turn an infinity into clipvalue; the
+            # clipped gradients are then finite.
+            if not all_finite(grads):
+                return False
+            self.clip(grads)
+            self.update(weights, grads, slots, lr, t)
+            return True
         self.clip(grads)
         return self.update_if_finite(weights, grads, slots, lr, t)
 
