@@ -113,6 +113,20 @@ def test_an_option_other_tools_take_is_answered_with_its_set(args, told, run_cli
     assert told in result.output
 
 
+@pytest.mark.parametrize("args, meant", [
+    (["--quite"], "--quiet"),
+    (["--resum", "runs/x"], "--resume"),
+    (["--run-dri", "x"], "--run-dir"),
+    (["--sett", "seed=1"], "--set"),
+])
+def test_a_typo_of_trains_own_option_is_answered_with_that_option(args, meant, run_cli, tmp_path):
+    result = run_cli("train", IRIS, *args)
+    assert result.exit_code == 2
+    assert f"No such option: {args[0]}. Did you mean {meant}?" in result.output
+    assert "--set KEY=VALUE" not in result.output
+    assert not any(tmp_path.iterdir())  # nothing trained
+
+
 def test_train_through_typer_still_reads_its_own_options(run_cli, tmp_path):
     result = run_cli("train", IRIS, "--run-dir", "r", "--run-dir", "s", "-q", "--set", "training.epochs=1")
     assert result.exit_code == 0, result.output  # a repeated option: typer's turn, the last wins

@@ -42,14 +42,20 @@ class TrainCommand(TyperCommand):
             if name in takes_value and "=" not in word:
                 next(words, None)
             elif word.startswith("--") and name not in known:
-                ctx.fail(set_hint(name, args))
+                ctx.fail(set_hint(name, args, known))
         return super().parse_args(ctx, args)
 
 
-def set_hint(option: str, args: list[str]) -> str:
-    """The message for an option train does not have, with the ``--set`` it may mean."""
+def set_hint(option: str, args: list[str], known: set[str]) -> str:
+    """The message for an option train does not have: the option it is a typo of
+    (``--quite``: ``--quiet``), else the ``--set`` it may mean."""
     key = CONFIG_OPTIONS.get(option)
     if key is None:
+        import difflib
+
+        close = difflib.get_close_matches(option, sorted(known), n=1, cutoff=0.7)
+        if close:
+            return f"No such option: {option}. Did you mean {close[0]}?"
         return (f"No such option: {option}. Config values are set with --set KEY=VALUE, "
                 "for example --set training.epochs=5.")
     value = "VALUE"
