@@ -196,3 +196,28 @@ def test_running_the_command_line_in_a_process_leaves_its_objects_collectable(tm
     result = run_python(code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "collected"
+
+
+def test_every_help_example_names_files_and_columns_that_exist():
+    """The ``Example:`` lines of the commands' help are what a new user types first:
+    every file they name under configs/ exists, and every ``--keep`` column is one of
+    the example file's columns."""
+    import csv
+    import shlex
+
+    from nnrun.cli.application import app
+
+    root = Path(__file__).resolve().parent.parent
+    examples = [line.strip()[len("Example:"):].split("&&")[0]
+                for info in app.registered_commands
+                for line in (info.callback.__doc__ or "").splitlines() if line.strip().startswith("Example:")]
+    assert len(examples) >= 10
+    for example in examples:
+        words = shlex.split(example)
+        files = [root / word for word in words if word.startswith("configs/") and not word.endswith(".json")]
+        for path in files:
+            assert path.is_file(), example
+        kept = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--keep"]
+        for column in kept:
+            with open(next(p for p in files if p.suffix == ".csv"), newline="") as f:
+                assert column in next(csv.reader(f)), example

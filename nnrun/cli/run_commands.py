@@ -169,7 +169,7 @@ def predict(
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.
 
-    Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba --keep id
+    Example: nnrun predict runs/fruit-20260101-120000 configs/data/fruit_new.csv --proba --keep color
 
     To standard output: nnrun predict RUN_DIR new.csv -o - | head
     """
