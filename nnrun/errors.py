@@ -74,7 +74,7 @@ class ConfigChanged(UserError):
 
     ``changed`` lists the differing dotted keys; ``None`` means the data changed."""
 
-    def __init__(self, path, changed: list[str] | None):
+    def __init__(self, path, changed: list[str] | None, hint: str | None = None):
         if changed is None:
             super().__init__(
                 f"{path}: the training data changed since this checkpoint was written; resuming would not "
@@ -85,7 +85,7 @@ class ConfigChanged(UserError):
         keys = ", ".join(changed) or "(formatting only)"
         super().__init__(
             f"{path}: the config differs from the one this checkpoint was trained with; changed: {keys}",
-            hint="resume with the run's own config, or start a new run with `nnrun train CONFIG`",
+            hint=hint or "resume with the run's own config, or start a new run with `nnrun train CONFIG`",
         )
 
 

@@ -143,7 +143,7 @@ def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_pat
     longer = nnrun.train(CONFIG, run_dir=tmp_path / "long")
     result = run_cli("train", "--resume", tmp_path / "short", "--set", "training.epochs=14")
     assert result.exit_code == 0, result.output
-    assert "training.epochs 6 -> 14: this continues the run to 14 epochs in place" in result.output
+    assert "training.epochs 6 -> 14: this trains the run on from epoch 6 to 14, in place" in result.output
     assert "resuming after epoch 6" in result.output
     run = tmp_path / "short"
     assert (run / "model.safetensors").read_bytes() == (longer.run_dir / "model.safetensors").read_bytes()
@@ -158,3 +158,5 @@ def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_pat
     result = run_cli("train", "--resume", run, "--set", "training.epochs=10")
     assert result.exit_code == 2
     assert "training.epochs: 10 is fewer than the 14 epochs this checkpoint has trained" in result.output
+    assert "give training.epochs of 14 or more" in result.output
+    assert "warning: training.epochs" not in result.output  # refused: no word of what it would have done

@@ -130,6 +130,16 @@ def test_resume_refuses_a_changed_config_and_names_the_keys(run_cli, tmp_path):
     )
 
 
+def test_resume_with_fewer_epochs_says_it_ends_the_run_there(run_cli, tmp_path):
+    run = interrupted_run(tmp_path, epoch=4)
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=7")
+    assert result.exit_code == 0, result.output
+    assert ("training.epochs 12 -> 7: this ends the run at epoch 7 instead of 12 (it continues from epoch 4), "
+            "in place") in result.output
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "completed" and meta["epochs_completed"] == 7
+
+
 def test_resume_with_the_run_config_given_again_is_accepted(run_cli, tmp_path, reference):
     run = interrupted_run(tmp_path, epoch=3)
     result = run_cli("train", run / "config.yaml", "--resume", run, "--quiet")

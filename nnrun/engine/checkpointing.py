@@ -186,5 +186,7 @@ class Checkpointer:
         epochs = self.config["training"]["epochs"]
         if progress.epoch > epochs:
             raise ConfigChanged(path, [f"training.epochs: {epochs} is fewer than the {progress.epoch} epochs "
-                                       "this checkpoint has trained"])
+                                       "this checkpoint has trained"],
+                                hint=f"give training.epochs of {progress.epoch} or more to train the run on, or start a new "
+                                     "run with `nnrun train CONFIG`")
         progress.history[:] = self.record.history_until(progress.epoch, path)

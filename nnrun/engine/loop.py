@@ -49,6 +49,10 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     they computed (see :mod:`nnrun.engine.sharding`); every process decides alike."""
     loop = Loop(experiment, record, hooks, signals or SignalWatch(), sharding or WholeBatch())
     loop.keeper.begin(resume_from)
+    # Told only now: a shorter count than the checkpoint's epoch is refused by begin().
+    note = record.epochs_change_note(loop.progress.epoch) if record.writes and resume_from is not None else None
+    if note:
+        hooks.warn(note)
     hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
     if resume_from is not None:
         hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)

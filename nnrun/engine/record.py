@@ -181,6 +181,17 @@ class RunRecord:
         recorded = self.meta.get("environment", {}).get("blas_threads")
         return run_threads(setting, self.world_size, recorded)
 
+    def epochs_change_note(self, epoch: int) -> str | None:
+        """What a resume that changes training.epochs does, told once the checkpoint it
+        continues from (at ``epoch``) is known; None when the count is unchanged."""
+        if not self.extension:
+            return None
+        before, after = self.extension["from"], self.extension["to"]
+        does = (f"this trains the run on from epoch {epoch} to {after}" if after > before
+                else f"this ends the run at epoch {after} instead of {before} (it continues from epoch {epoch})")
+        return (f"training.epochs {before} -> {after}: {does}, in place; its config.yaml, metrics.csv and "
+                "model.safetensors will say so")
+
     def resumed(self, checkpoint: Path, epoch: int, skipped: list[str]) -> None:
         """A checkpoint was restored (and its history read back): the run is running
         again, under its new epoch count if it is being extended."""

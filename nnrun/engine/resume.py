@@ -45,9 +45,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     record = RunRecord.reopen(run_path, extending=epochs is not None)
     try:
         if epochs is not None:
-            record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}
-            hooks.warn(f"training.epochs {epochs[0]} -> {epochs[1]}: this continues the run to {epochs[1]} epochs "
-                       f"in place; its config.yaml, metrics.csv and model.safetensors will say so")
+            record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         now = environment(record.threads(experiment.config.training.threads))
         changes = environment_changes(record.meta.get("environment", {}), now)

@@ -88,9 +88,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
             if world.writes:
                 record.world_size = world.size
                 if epochs is not None:
-                    record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}
-                    hooks.warn(f"training.epochs {epochs[0]} -> {epochs[1]}: this continues the run to {epochs[1]} "
-                               "epochs in place")
+                    record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
                 now = environment(record.threads(loaded.config.training.threads))
                 changes = environment_changes(record.meta.get("environment", {}), now)
                 for message in changes + world_size_change(record.meta, world.size):
