@@ -59,7 +59,10 @@ def test_init_never_overwrites(run_cli, tmp_path):
 
 def test_init_unknown_dataset(run_cli):
     result = run_cli("init", "--dataset", "mnist")
-    assert result.exit_code == 2 and "'mnist' is not a bundled data set; choose one of iris" in result.output
+    assert result.exit_code == 2 and "'mnist' is not a bundled data set" in result.output
+    assert "hint: choose one of iris, wine" in result.output and "did you mean" not in result.output
+    result = run_cli("init", "--dataset", "wines")
+    assert result.exit_code == 2 and "'wines' is not a bundled data set; did you mean 'wine'?" in result.output
 
 
 def test_layers_lists_every_registered_type_and_option(run_cli):

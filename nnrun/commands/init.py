@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from nnrun.data.sources import BUILTIN, BuiltinSource
-from nnrun.errors import UserError
+from nnrun.errors import UserError, did_you_mean
 
 DEFAULT_DATASET = "iris"
 
@@ -106,7 +106,9 @@ def starter_text(dataset: str, path: str) -> str:
 
 def check_dataset(dataset: str) -> None:
     if dataset not in BUILTIN:
-        raise UserError(f"--dataset: '{dataset}' is not a bundled data set; choose one of {', '.join(BUILTIN)}")
+        near = did_you_mean(dataset, list(BUILTIN))
+        raise UserError(f"--dataset: '{dataset}' is not a bundled data set{near}",
+                        hint=f"choose one of {', '.join(BUILTIN)} (nnrun datasets describes them)")
     from nnrun.model.layers import LAYER_CLASSES
 
     if BUILTIN[dataset].shape and "flatten" not in LAYER_CLASSES:
