@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
+import nnrun
+from nnrun.errors import UserError
 from nnrun.store.tensorfile import load_weights
 from conftest import run_python
 
@@ -120,6 +123,9 @@ def test_evaluate_other_splits(run_cli):
     assert result.exit_code == 0 and "validation split, 15 samples" in result.output
     result = run_cli("evaluate", "r", "--split", "everything")
     assert result.exit_code == 2 and "'everything' is not a split" in result.output
+    with pytest.raises(UserError, match=r"the run has no split named 'valid'; did you mean 'validation'\? "
+                                        r"\(it has: train, validation, test\)"):
+        nnrun.evaluate("r", split="valid")
 
 
 def test_python_api(tmp_path):

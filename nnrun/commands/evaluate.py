@@ -27,7 +27,7 @@ from nnrun.commands.inputs import read_labelled
 from nnrun.config import load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build
-from nnrun.errors import UserError
+from nnrun.errors import UserError, did_you_mean
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
 from nnrun.model.scoring import score_split
@@ -89,7 +89,8 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     experiment = rebuilt.experiment
     if split not in experiment.splits:
         available = ", ".join(experiment.splits)
-        raise UserError(f"{rebuilt.run.path}: the run has no {split} split (it has: {available})",
+        near = did_you_mean(split, list(experiment.splits))
+        raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
                         hint="choose one with --split, or hold one out with data.split in the config")
     part = experiment.splits[split]
     report = {"split": split, "samples": len(part), "metrics": experiment.score(split)}
