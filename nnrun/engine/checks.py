@@ -68,7 +68,7 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
 
 
 def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
-    from nnrun.model.metrics import METRICS
+    from nnrun.model.metrics import METRICS, TOP_K
 
     problems = []
     for i, name in enumerate(config.metrics):
@@ -77,6 +77,11 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
             problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
         elif name == "auc" and data.num_classes != 2:
             problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {class_list(data)}"))
+        elif name == "top_k_accuracy" and data.num_classes <= TOP_K:
+            problems.append(Problem(f"metrics.{i}", f"top_k_accuracy counts a sample as right when its class is "
+                                                    f"among the {TOP_K} most probable, so with {data.num_classes} "
+                                                    f"classes it is always 1; use accuracy (top_k_accuracy needs "
+                                                    f"more than {TOP_K} classes)"))
     return problems
 
 
