@@ -68,7 +68,7 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
 
 
 def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
-    from nnrun.model.metrics import METRICS, TOP_K
+    from nnrun.model.metrics import METRICS
 
     problems = []
     for i, name in enumerate(config.metrics):
@@ -77,12 +77,18 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
             problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
         elif name == "auc" and data.num_classes != 2:
             problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {class_list(data)}"))
-        elif name == "top_k_accuracy" and data.num_classes <= TOP_K:
-            problems.append(Problem(f"metrics.{i}", f"top_k_accuracy counts a sample as right when its class is "
-                                                    f"among the {TOP_K} most probable, so with {data.num_classes} "
-                                                    f"classes it is always 1; use accuracy (top_k_accuracy needs "
-                                                    f"more than {TOP_K} classes)"))
     return problems
+
+
+def metric_warnings(config: Config, data: Dataset) -> list[str]:
+    """Metrics that compute but tell nothing on this data. Warned, not refused, so
+    that runs trained with them still load."""
+    from nnrun.model.metrics import TOP_K
+
+    if "top_k_accuracy" in config.metrics and data.task == "classification" and data.num_classes <= TOP_K:
+        return [f"metrics: top_k_accuracy counts a sample as right when its class is among the {TOP_K} most "
+                f"probable, so with {data.num_classes} classes it is always 1; accuracy is the one to read"]
+    return []
 
 
 def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:
