@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import ROOT, run_piped
@@ -60,7 +61,8 @@ LONG_NAME = "a_very_long_descriptive_layer_name_for_the_hidden_units"
 
 
 def test_piped_summary_keeps_long_layer_names_whole(tmp_path):
-    # `nnrun validate config.yaml > log`: nothing cut; an explicit COLUMNS still sets the width.
+    # `nnrun validate config.yaml > log`: nothing cut, whether or not colours are forced
+    # (FORCE_COLOR, often set for CI logs); an explicit COLUMNS still sets the width.
     text = BRANCHED.replace("name: trunk", f"name: {LONG_NAME}").replace("[trunk]", f"[{LONG_NAME}]")
     (tmp_path / "config.yaml").write_text(text)
     expected = [
@@ -68,9 +70,10 @@ def test_piped_summary_keeps_long_layer_names_whole(tmp_path):
         ["drop", "dropout", LONG_NAME, "(None, 16)", "0"],
         ["head", "dense (softmax)", "drop", "(None, 3)", "51"],
     ]
-    result = run_piped("validate", "config.yaml", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert _rows(result.stdout) == expected, result.stdout
+    for env in ({}, {"FORCE_COLOR": "1"}):
+        result = run_piped("validate", "config.yaml", cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        assert _rows(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)) == expected, result.stdout
     narrow = run_piped("validate", "config.yaml", cwd=tmp_path, env={"COLUMNS": "60"})
     assert narrow.returncode == 0, narrow.stderr
     table = [line for line in narrow.stdout.splitlines() if line[:1] in "┏┃┡│└"]

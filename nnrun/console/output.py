@@ -10,8 +10,9 @@ In a terminal, rich lays tables out to its width. Piped or redirected, rich woul
 assume 80 columns and wrap or cut values (a run's name over two lines, a leaderboard's
 ``val_accura…``, a results table's ``0.53…``), which a script reading the output cannot
 put back together; there every :class:`OutputConsole` gives its tables as much width as
-their values need, so each command's tables follow the one rule. ``COLUMNS`` in the
-environment, or a width given to the console, still sets the width.
+their values need, so each command's tables follow the one rule (also when
+``FORCE_COLOR`` asks for colours in a log). ``COLUMNS`` in the environment, or a width
+given to the console, still sets the width.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class OutputConsole(Console):
         super().__init__(*args, **kwargs)
         # A notebook has its own width, which rich has set already.
         chosen = kwargs.get("width") is not None or os.environ.get("COLUMNS") or self.is_jupyter
-        if not chosen and not self.is_terminal:
+        if not chosen and not on_screen(self.file):
             self.width = PIPED_WIDTH
 
     def on_broken_pipe(self) -> None:
@@ -47,3 +48,13 @@ class OutputConsole(Console):
             os.dup2(devnull, sys.stdout.fileno())
         finally:
             os.close(devnull)
+
+
+def on_screen(file) -> bool:
+    """Whether ``file`` is a terminal. Not rich's ``is_terminal``, which ``FORCE_COLOR``
+    (often set for coloured CI logs) makes true: colour codes can be forced on a pipe,
+    but a pipe still has no width to wrap to."""
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
