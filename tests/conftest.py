@@ -17,6 +17,16 @@ def run_python(code: str, **options) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, **options)
 
 
+def run_piped(*args, cwd, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``nnrun ARGS... | cat``, the way a CI log or ``> file`` reads it: a fresh process of
+    this checkout's nnrun whose input and output are no terminal, with no ``COLUMNS`` and
+    no forced colours unless ``env`` sets them."""
+    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    environment = {**inherited, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "nnrun", *map(str, args)], cwd=cwd, env=environment,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+
+
 def train_then(config: str, checks: str, cwd) -> subprocess.CompletedProcess:
     """``nnrun train CONFIG --run-dir r --quiet`` in a fresh interpreter started in
     ``cwd``, which must succeed, then the Python lines ``checks`` in that interpreter

@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 
 import nnrun
+from conftest import run_piped
 from nnrun.console.progress import (
     LineDisplay,
     QuietDisplay,
@@ -19,6 +20,22 @@ from nnrun.console.progress import (
 from nnrun.store.history import overfitting, read_metrics, sparkline
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
+
+# Six metrics on three splits: a results table wider than the 80 columns rich assumes
+# when nothing tells it a width.
+MANY_METRICS = """\
+name: many_metrics
+data:
+  source: {type: builtin, name: breast_cancer}
+  preprocess: [{type: standardize}]
+model:
+  layers:
+    - {type: dense, units: 8, activation: relu}
+    - {type: dense, units: 2, activation: softmax}
+loss: categorical_crossentropy
+metrics: [accuracy, precision, recall, f1, f1_macro, auc]
+training: {epochs: 2}
+"""
 
 
 def test_plain_output_has_header_epoch_lines_and_results(run_cli):
@@ -145,3 +162,29 @@ def test_a_reader_that_leaves_does_not_fail_the_run(tmp_path):
     assert json.loads((tmp_path / "r" / "meta.json").read_text())["status"] == "completed"
     assert len(read_metrics(tmp_path / "r" / "metrics.csv")) == 30
 
+
+@pytest.mark.parametrize("options", [[], ["--quiet"]], ids=["lines", "quiet"])
+def test_piped_results_table_keeps_every_metric_and_value_whole(tmp_path, options):
+    # `nnrun train config.yaml | tail` in a CI log: the table as wide as its values need,
+    # and the epochs as plain lines, with no bar drawn.
+    import json
+
+    (tmp_path / "config.yaml").write_text(MANY_METRICS)
+    result = run_piped("train", "config.yaml", "--run-dir", "r", *options, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    metrics = ["loss", "accuracy", "precision", "recall", "f1", "f1_macro", "auc"]
+    [header] = [_cells(line) for line in out.splitlines() if line.startswith("┃")]
+    assert header == ["split", "samples", *metrics]
+    rows = [_cells(line) for line in out.splitlines() if line.startswith("│")]
+    assert rows == [[split, str(meta["samples"][split]), *(f"{meta['final'][split][m]:.4f}" for m in metrics)]
+                    for split in ("train", "validation", "test")]
+    assert "…" not in out and "\r" not in out and "\x1b[" not in out and "ETA" not in out
+    epochs = [line.split("  ")[0] for line in out.splitlines() if line.startswith("epoch ")]
+    assert epochs == ([] if options else ["epoch 1/2", "epoch 2/2"])
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of one table line, header (┃) or row (│)."""
+    return [cell.strip() for cell in line.replace("┃", "│").split("│")[1:-1]]

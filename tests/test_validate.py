@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, run_piped
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 
@@ -54,6 +55,29 @@ def test_a_graph_shows_its_inputs(run_cli, write_config):
         ["drop", "dropout", "trunk", "(None, 16)", "0"],
         ["head", "dense (softmax)", "drop", "(None, 3)", "51"],
     ]
+
+
+LONG_NAME = "a_very_long_descriptive_layer_name_for_the_hidden_units"
+
+
+def test_piped_summary_keeps_long_layer_names_whole(tmp_path):
+    # `nnrun validate config.yaml > log`: nothing cut, whether or not colours are forced
+    # (FORCE_COLOR, often set for CI logs); an explicit COLUMNS still sets the width.
+    text = BRANCHED.replace("name: trunk", f"name: {LONG_NAME}").replace("[trunk]", f"[{LONG_NAME}]")
+    (tmp_path / "config.yaml").write_text(text)
+    expected = [
+        [LONG_NAME, "dense (relu)", "input", "(None, 16)", "224"],
+        ["drop", "dropout", LONG_NAME, "(None, 16)", "0"],
+        ["head", "dense (softmax)", "drop", "(None, 3)", "51"],
+    ]
+    for env in ({}, {"FORCE_COLOR": "1"}):
+        result = run_piped("validate", "config.yaml", cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        assert _rows(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)) == expected, result.stdout
+    narrow = run_piped("validate", "config.yaml", cwd=tmp_path, env={"COLUMNS": "60"})
+    assert narrow.returncode == 0, narrow.stderr
+    table = [line for line in narrow.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and max(map(len, table)) == 60 and LONG_NAME not in narrow.stdout
 
 
 def test_validate_reads_the_data(run_cli, write_config):

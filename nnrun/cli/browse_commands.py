@@ -28,10 +28,10 @@ def runs(
 
             typer.echo(json.dumps(as_records(list_runs(directory)), indent=2))
             return
-        from nnrun.console.output import table_console
+        from nnrun.console.output import OutputConsole
         from nnrun.console.runs_table import print_runs
 
-        print_runs(table_console(), directory)
+        print_runs(OutputConsole(), directory)
 
     guard(action)
 
@@ -47,9 +47,9 @@ def compare(
 
     def action():
         from nnrun.console.compare_view import print_comparison
-        from nnrun.console.output import table_console
+        from nnrun.console.output import OutputConsole
 
-        print_comparison(table_console(), run_a, run_b)
+        print_comparison(OutputConsole(), run_a, run_b)
 
     guard(action)
 
@@ -122,9 +122,9 @@ def layers(
 
     def action():
         from nnrun.console.catalog_view import print_catalog
-        from nnrun.console.output import table_console
+        from nnrun.console.output import OutputConsole
 
-        print_catalog(table_console(), name)
+        print_catalog(OutputConsole(), name)
 
     guard(action)
 
@@ -160,8 +160,8 @@ def datasets() -> None:
 
     def action():
         from nnrun.console.catalog_view import print_datasets
-        from nnrun.console.output import table_console
+        from nnrun.console.output import OutputConsole
 
-        print_datasets(table_console())
+        print_datasets(OutputConsole())
 
     guard(action)

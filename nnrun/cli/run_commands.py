@@ -109,10 +109,10 @@ def validate(
 
         if is_sweep_file(config):
             from nnrun.commands.sweep.runner import check_sweep_file
-            from nnrun.console.output import table_console
+            from nnrun.console.output import OutputConsole
             from nnrun.console.sweep_view import print_checked
 
-            print_checked(table_console(), config, check_sweep_file(config, set_))
+            print_checked(OutputConsole(), config, check_sweep_file(config, set_))
             return
         from nnrun.console.model_summary import validate_and_print
 
@@ -142,7 +142,7 @@ def evaluate(
     def action():
         from nnrun.commands.evaluate import evaluate as run_evaluation
         from nnrun.console.evaluation import print_evaluation
-        from nnrun.console.output import table_console
+        from nnrun.console.output import OutputConsole
         from nnrun.errors import UserError
 
         if split is not None and data is not None:
@@ -150,7 +150,7 @@ def evaluate(
         if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
         report = run_evaluation(run_dir, split or "test", data, force)
-        print_evaluation(table_console(), report, run_dir)
+        print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
 

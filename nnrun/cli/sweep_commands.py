@@ -32,14 +32,13 @@ def sweep(
 
     def action():
         from nnrun.commands.sweep.runner import run_sweep
-        from nnrun.console.output import table_console
         from nnrun.console.sweep_view import make_view
         from nnrun.errors import UserError
 
         if sweep_file is None and resume is None:
             raise UserError("missing SWEEP.yaml: give a sweep file, or --resume SWEEP_DIR to finish a sweep",
                             hint="nnrun sweep configs/sweeps/iris.yaml")
-        view = make_view(table_console())
+        view = make_view()
         try:
             run_sweep(sweep_file, resume=resume, view=view)
         finally:

@@ -8,9 +8,11 @@ sweep or the listing carries on to its end and its usual exit code.
 
 In a terminal, rich lays tables out to its width. Piped or redirected, rich would
 assume 80 columns and wrap or cut values (a run's name over two lines, a leaderboard's
-``val_accura…``), which a script reading the output cannot put back together; there the
-tables get as much width as their values need. ``COLUMNS`` in the environment still
-sets the width.
+``val_accura…``, a results table's ``0.53…``), which a script reading the output cannot
+put back together; there every :class:`OutputConsole` gives its tables as much width as
+their values need, so each command's tables follow the one rule (also when
+``FORCE_COLOR`` asks for colours in a log). ``COLUMNS`` in the environment, or a width
+given to the console, still sets the width.
 """
 
 from __future__ import annotations
@@ -24,13 +26,18 @@ PIPED_WIDTH = 1000  # wide enough for any table nnrun prints; a line is never cu
 
 
 class OutputConsole(Console):
-    """A rich console on standard output that goes quiet when its reader leaves, and
-    reads no emoji codes (nnrun prints none; rich would import its table of codes, 5 ms
-    of a run's start, to look for them in every line)."""
+    """A rich console on standard output that goes quiet when its reader leaves, lays
+    its tables out at full width when piped (see the module's docstring), and reads no
+    emoji codes (nnrun prints none; rich would import its table of codes, 5 ms of a
+    run's start, to look for them in every line)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("emoji", False)
         super().__init__(*args, **kwargs)
+        # A notebook has its own width, which rich has set already.
+        chosen = kwargs.get("width") is not None or os.environ.get("COLUMNS") or self.is_jupyter
+        if not chosen and not on_screen(self.file):
+            self.width = PIPED_WIDTH
 
     def on_broken_pipe(self) -> None:
         # As rich does before it exits: later writes, and Python's own flush of stdout at
@@ -43,8 +50,11 @@ class OutputConsole(Console):
             os.close(devnull)
 
 
-def table_console() -> Console:
-    console = OutputConsole()
-    if console.is_terminal or os.environ.get("COLUMNS"):
-        return console
-    return OutputConsole(width=PIPED_WIDTH)
+def on_screen(file) -> bool:
+    """Whether ``file`` is a terminal. Not rich's ``is_terminal``, which ``FORCE_COLOR``
+    (often set for coloured CI logs) makes true: colour codes can be forced on a pipe,
+    but a pipe still has no width to wrap to."""
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
