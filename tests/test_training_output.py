@@ -4,6 +4,7 @@ and the notes on early stopping and overfitting."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,19 @@ def test_piped_results_table_keeps_every_metric_and_value_whole(tmp_path, option
     assert "…" not in out and "\r" not in out and "\x1b[" not in out and "ETA" not in out
     epochs = [line.split("  ")[0] for line in out.splitlines() if line.startswith("epoch ")]
     assert epochs == ([] if options else ["epoch 1/2", "epoch 2/2"])
+
+
+def test_forced_colours_in_a_log_still_get_epoch_lines_not_bars(tmp_path):
+    # FORCE_COLOR (set for coloured CI logs) makes rich take the pipe for a terminal.
+    (tmp_path / "config.yaml").write_text(MANY_METRICS)
+    result = run_piped("train", "config.yaml", "--run-dir", "r", cwd=tmp_path, env={"FORCE_COLOR": "1"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\x1b[" in out  # the colours it asked for
+    assert "\r" not in out and "ETA" not in out and "\x1b[?25l" not in out and "\x1b[1A" not in out
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert [line.split("  ")[0] for line in plain.splitlines() if line.startswith("epoch ")] == ["epoch 1/2",
+                                                                                                 "epoch 2/2"]
 
 
 def _cells(line: str) -> list[str]:

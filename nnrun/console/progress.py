@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from nnrun.console.output import OutputConsole
+from nnrun.console.output import OutputConsole, on_screen
 from nnrun.console.results import print_results
 from nnrun.data.columns import class_list
 from nnrun.engine.hooks import SilentHooks
@@ -188,7 +188,9 @@ def make_display(quiet: bool, console: Console | None = None, interactive: bool 
     if quiet:
         return QuietDisplay(console)
     if interactive is None:
-        interactive = console.is_terminal and not console.is_dumb_terminal
+        # FORCE_COLOR makes rich take a pipe for a terminal: colours into a log, yes;
+        # bars redrawn into it, no.
+        interactive = console.is_terminal and on_screen(console.file) and not console.is_dumb_terminal
     if interactive:
         return LiveDisplay(console)
     return LineDisplay(console)
