@@ -92,11 +92,11 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",
          "data.source.categorical: 'shad' is not one of the feature columns; did you mean 'shade'?"),
-        (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "error: data.source.path: "),
-        (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file\n  hint: a relative "
+        (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "csv.yaml:3:29: data.source.path: "),
+        (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file; a relative "
          "path in a config is read from the config file's folder; a run's config.yaml holds the absolute path"),
         (ROWS, "{type: csv, path: data/table.csv, test_path: data/t.csv, target: label}",
-         "error: data.source.test_path: "),
+         "csv.yaml:3:56: data.source.test_path: "),
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
         (ROWS[:5], SOURCE, "data.split.test: the test split would be empty"),
         (["size,size,label", "1,2,cat"], "{type: csv, path: data/table.csv, target: label}",

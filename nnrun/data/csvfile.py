@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.errors import UserError
+from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.data.arrays import floats_into, values
 from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
@@ -69,7 +69,10 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None) -> 
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = [name.strip() for name in next(csv.reader(handle), [])]
     except FileNotFoundError:
-        raise UserError(f"{key + ': ' if key else ''}{path}: no such file", hint=hint) from None
+        if key:  # given by a config: the error points at its line
+            because = f"; {hint}" if hint else ""
+            raise ConfigError("", [Problem(key, f"{path}: no such file{because}")]) from None
+        raise UserError(f"{path}: no such file", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:
