@@ -86,6 +86,25 @@ def test_missing_value_without_imputation_names_the_cell(run_cli, tmp_path, iris
     assert result.exit_code == 2 and "missing value (1 cell):\n    line 3, column 'sepal_width'" in result.output
 
 
+def test_blank_lines_between_rows_are_refused_with_the_other_bad_rows(run_cli, tmp_path, fruit_run):
+    """Skipping a blank line would shift every prediction under it; one after the
+    last row shifts nothing. Row problems are listed in file order."""
+    (tmp_path / "new.csv").write_text("weight_g,length_cm,sweetness,color\n160,7.2,6.5,red\n\n115,19.0,7.5\n"
+                                      "  \n,8.1,4.0,orange\n\n")
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert ("new.csv: 3 problems in the data\n  rows with the wrong number of cells (3):\n"
+            "    line 3: blank, but the header has 4 columns\n"
+            "    line 4: 3 cells, but the header has 4 columns\n"
+            "    line 5: blank, but the header has 4 columns\n"
+            "    hint: the predictions line up with the rows, so a blank line is not skipped: delete it, or write its "
+            "4 empty cells (',,,') to predict a row of missing values\n") in result.output
+    assert not (tmp_path / "out.csv").exists()
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS + "\n\n")
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")
+    assert result.exit_code == 0 and "wrote 3 predictions to out.csv" in result.output
+
+
 def one_column_run(run_cli, tmp_path, missing: str) -> str:
     """A regressor trained on one number column ``x`` (``data.source.missing``: ``missing``)."""
     rows = "\n".join(f"{i / 10},{i / 5}" for i in range(40))
