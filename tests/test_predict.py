@@ -86,6 +86,53 @@ def test_missing_value_without_imputation_names_the_cell(run_cli, tmp_path, iris
     assert result.exit_code == 2 and "missing value (1 cell):\n    line 3, column 'sepal_width'" in result.output
 
 
+def test_blank_lines_between_rows_are_refused_with_the_other_bad_rows(run_cli, tmp_path, fruit_run):
+    """Skipping a blank line would shift every prediction under it; one after the
+    last row shifts nothing. Row problems are listed in file order."""
+    (tmp_path / "new.csv").write_text("weight_g,length_cm,sweetness,color\n160,7.2,6.5,red\n\n115,19.0,7.5\n"
+                                      "  \n,8.1,4.0,orange\n\n")
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert ("new.csv: 3 problems in the data\n  rows with the wrong number of cells (3):\n"
+            "    line 3: blank, but the header has 4 columns\n"
+            "    line 4: 3 cells, but the header has 4 columns\n"
+            "    line 5: blank, but the header has 4 columns\n"
+            "    hint: the predictions line up with the rows, so a blank line is not skipped: delete it, or write its "
+            "4 empty cells (',,,') to predict a row of missing values\n") in result.output
+    assert not (tmp_path / "out.csv").exists()
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS + "\n\n")
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")
+    assert result.exit_code == 0 and "wrote 3 predictions to out.csv" in result.output
+
+
+def one_column_run(run_cli, tmp_path, missing: str) -> str:
+    """A regressor trained on one number column ``x`` (``data.source.missing``: ``missing``)."""
+    rows = "\n".join(f"{i / 10},{i / 5}" for i in range(40))
+    (tmp_path / "line.csv").write_text(f"x,y\n{rows}\n")
+    (tmp_path / f"{missing}.yaml").write_text(
+        f"data: {{source: {{type: csv, path: line.csv, target: y, missing: {missing}}}, "
+        "split: {validation: 0, test: 0.25}}\n"
+        "model: {layers: [{type: dense, units: 1}]}\nloss: mse\ntraining: {epochs: 1}\n")
+    assert run_cli("train", f"{missing}.yaml", "--run-dir", missing, "-q").exit_code == 0
+    return missing
+
+
+def test_a_blank_line_of_a_one_number_column_file_is_a_missing_cell(run_cli, tmp_path):
+    run = one_column_run(run_cli, tmp_path, "mean")
+    (tmp_path / "new.csv").write_text("x\n1\n\n3\n")
+    result = run_cli("predict", run, "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "alone.csv").write_text("x\n1\nNA\n3\n")  # NA: the run's fill value
+    assert result.stdout == run_cli("predict", run, "alone.csv", "-o", "-").stdout
+    assert len(result.stdout.splitlines()) == 4 and len(set(result.stdout.splitlines()[1:])) == 3
+
+    run = one_column_run(run_cli, tmp_path, "error")
+    result = run_cli("predict", run, "new.csv", "-o", "-")
+    assert result.exit_code == 2
+    assert ("new.csv: 1 bad cell in the data\n  missing value (1 cell):\n    line 3, column 'x'\n"
+            "    hint: fill it in, or train with data.source.missing set to mean or most_frequent") in result.output
+
+
 def test_predict_from_npz(run_cli, tmp_path, iris_run, fruit_run):
     np.savez(tmp_path / "x.npz", x=np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], np.float32))
     result = run_cli("predict", iris_run, "x.npz", "-o", "p.csv")

@@ -70,7 +70,7 @@ def test_text_column_trains_predicts_and_evaluates(run_cli, text_files, layer):
     result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--proba")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(open(text_files / "out.csv")))
-    assert len(rows) == 2 and {r["prediction"] for r in rows} <= {"negative", "positive"}
+    assert len(rows) == 3 and {r["prediction"] for r in rows} <= {"negative", "positive"}  # the blank line too
 
     result = run_cli("evaluate", "run", "--data", "test.csv")
     assert result.exit_code == 0, result.output
@@ -83,6 +83,69 @@ def test_an_empty_text_is_all_padding(run_cli, text_files):
     (text_files / "new.csv").write_text('review\n""\n...\n')
     result = run_cli("predict", "run", "new.csv", "-o", "out.csv")
     assert result.exit_code == 0, result.output
+
+
+def predicted(run_cli, text: str, *options: str) -> list[dict]:
+    """The rows ``nnrun predict run new.csv -o - --proba`` prints for a file holding ``text``."""
+    Path("new.csv").write_text(text)
+    result = run_cli("predict", "run", "new.csv", "-o", "-", "--proba", *options)
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(result.stdout.splitlines()))
+
+
+def test_a_blank_line_of_a_one_column_file_is_an_empty_text(run_cli, text_files):
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
+    assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
+    first, last = "The plot was not bad.", "The acting was dreadful!"
+    alone = [predicted(run_cli, f"review\n{text}\n")[0] for text in (first, '""', last)]
+    # Every line under the header is a row, in place: the blank one scores as an empty cell (all padding).
+    assert predicted(run_cli, f"review\n{first}\n\n{last}\n") == alone
+    assert predicted(run_cli, f"review\r\n{first}\r\n   \r\n{last}\r\n") == alone
+    assert predicted(run_cli, f"review\n{first}\n\n") == alone[:2]  # a last empty cell is a row too
+    assert predicted(run_cli, f'review\n"{first}\nstill the first"\n\n{last}\n')[1:] == alone[1:]
+    Path("new.csv").write_text(f"review\n{first}\n\n{last},too\n")  # lines are still the file's
+    result = run_cli("predict", "run", "new.csv", "-o", "-")
+    assert result.exit_code == 2
+    assert "rows with the wrong number of cells (1):\n    line 4: 2 cells, but the header has 1 column\n" in result.output
+    # With several columns a blank line holds no cells; a row of empty cells is written ','.
+    assert predicted(run_cli, f"id,review\n1,{first}\n,\n3,{last}\n", "--keep", "id") == [
+        {"id": id, **row} for id, row in zip(["1", "", "3"], alone)]
+
+
+def test_predict_refuses_blank_lines_between_rows_of_several_columns(run_cli, text_files):
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
+    assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
+    (text_files / "new.csv").write_text("id,review\n1,A good film.\n\n3,A bad film.\n\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--keep", "id")
+    assert result.exit_code == 2
+    assert ("new.csv: 1 problem in the data\n  rows with the wrong number of cells (1):\n"
+            "    line 3: blank, but the header has 2 columns\n"
+            "    hint: the predictions line up with the rows, so a blank line is not skipped: delete it, or write its "
+            "2 empty cells (',') to predict a row of missing values") in result.output  # line 5 ends the file
+    assert "Traceback" not in result.output and not (text_files / "out.csv").exists()
+
+
+def test_training_and_evaluate_skip_blank_lines_and_count_them(run_cli, text_files):
+    """With a target, a blank line has nothing to learn or score: training and
+    evaluate --data skip it, and the lines named below it are still the file's."""
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
+    assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
+    header, *rows = (text_files / "test.csv").read_text().splitlines()
+
+    def gaps(last: str) -> str:  # lines 3 and 6 blank, a row over lines 4 and 5, ``last`` on line 7
+        return "\n".join([header, rows[0], "", '"two\nlines",positive', "", last, *rows[1:]]) + "\n\n"
+
+    (text_files / "gaps.csv").write_text(gaps("fine,positive"))
+    result = run_cli("evaluate", "run", "--data", "gaps.csv")
+    assert result.exit_code == 0, result.output
+    assert "gaps.csv, 32 samples" in result.output  # the 30 and two more; no blank line
+    (text_files / "gaps.csv").write_text(gaps("fine,postive"))
+    result = run_cli("evaluate", "run", "--data", "gaps.csv")
+    assert result.exit_code == 2
+    assert "unknown class (1 cell):\n    line 7, column 'sentiment': 'postive'" in result.output
+    (text_files / "reviews.csv").write_text(gaps("fine,"))
+    result = run_cli("train", "config.yaml", "--run-dir", "again", "--quiet")
+    assert result.exit_code == 2 and "missing target (1 cell):\n    line 7, column 'sentiment'" in result.output
 
 
 @pytest.mark.parametrize("change, message", [

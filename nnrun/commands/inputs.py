@@ -46,12 +46,14 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
     return shaped(rows.x, tuple(saved.input_shape), source), rows.target, list(rows.notes)
 
 
-def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None
-              ) -> InputRows:
+def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None,
+              lined_up: bool = False) -> InputRows:
     """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`); the
-    ``target`` column, when named, as numbers or class indices."""
+    ``target`` column, when named, as numbers or class indices; ``lined_up`` when each
+    input row gets an output row."""
     classes = list(saved.class_names) if saved.task != "regression" else None
-    return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target, classes)
+    return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target, classes,
+                      lined_up)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:

@@ -5,6 +5,8 @@ column encoding (categories, fill values) and the preprocessing steps saved in
 ``preprocess.json``, then the weights in ``model.safetensors``. Nothing is refitted.
 The output is a CSV file with one row per input row: ``prediction`` (a class name,
 or a value for regression) and, with ``proba``, one ``proba_<class>`` column per class.
+No row is left out: in a file of one column a blank line is a row with an empty cell,
+and in a file of several columns a blank line between rows is refused, not skipped.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
         x, kept, notes, encoded = read_samples(source, saved), {}, (), False
     else:
-        rows_in = read_rows(source, saved, keep=list(keep))
+        rows_in = read_rows(source, saved, keep=list(keep), lined_up=True)
         x, kept, notes = shaped(rows_in.x, tuple(saved.input_shape), source), rows_in.kept, tuple(rows_in.notes)
         encoded = True  # the file's features, a fresh matrix: preprocessed in place
     header = _header(saved, proba, trained.output_width)

@@ -12,7 +12,8 @@ text, parsed by :mod:`.cells`, and every bad cell is recorded, with its line, in
 Cells: surrounding whitespace is ignored; ``""``, ``NA``, ``N/A``, ``nan``, ``null``
 and ``?`` (any case) are missing (NaN in a number column, ``""`` in a text column);
 with ``thousands=","`` a number may hold that separator between groups of three digits
-(``" 53,697 "``).
+(``" 53,697 "``). A blank line is a row with an empty cell in a file of one column,
+and no row in a file of several columns (its line is kept in ``blank``).
 """
 
 from __future__ import annotations
@@ -45,13 +46,16 @@ class CsvColumns:
     """The requested columns of one file: ``numbers`` (N, len(number_names)) float32,
     NaN where missing, in the order asked for; ``coded`` name -> the text column as
     (codes, words), codes (N,) into its distinct tidied cells ("" where missing; see
-    :mod:`.coded`); ``lines`` (N,) the 1-based line of each row in the file."""
+    :mod:`.coded`); ``lines`` (N,) the 1-based line of each row in the file; ``blank``
+    the lines of the blank lines skipped in a file of several columns (in a file of one
+    column a blank line is a row: see :func:`.reading.row_lines`)."""
 
     header: list[str]
     number_names: list[str]
     numbers: np.ndarray
     coded: dict[str, Coded]
     lines: np.ndarray
+    blank: np.ndarray
 
     def number(self, name: str) -> np.ndarray:
         return self.numbers[:, self.number_names.index(name)]
@@ -111,7 +115,7 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     parsing = current_progress(path, "parsing numbers in") if as_text else None
     matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, parsing)
     _pool().release_unused()  # the parser's last buffers
-    lines = row_lines(path, len(matrix), len(header), problems, counted)
+    lines, blank = row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
     for j, name in enumerate(found):
@@ -120,15 +124,16 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         rows = np.flatnonzero(np.isinf(matrix[:, j]))
         problems.add_cells("not a finite number", numbers[j], lines[rows], matrix[rows, j])
         matrix[rows, j] = 0  # reported, as the text path reports them
-    return CsvColumns(header, list(numbers), matrix, coded, lines)
+    return CsvColumns(header, list(numbers), matrix, coded, lines, blank)
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,
              progress: Progress | None):
     """The requested columns, parsed on every core, as a list of record batches, and
-    ``(line breaks, last byte)`` of the file; rows of the wrong width are skipped here
-    and reported by :func:`.reading.row_lines`. The number columns come as float32, or as
-    plain text (``as_text``) for :mod:`.cells` to read."""
+    ``(line breaks, last byte)`` of the file; rows of the wrong width, and blank lines
+    in a file of several columns, are skipped here and found by
+    :func:`.reading.row_lines`. The number columns come as float32, or as plain text
+    (``as_text``) for :mod:`.cells` to read."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -138,7 +143,9 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     words = pa.dictionary(pa.int32(), pa.string())
     types = {**{n: pa.string() if as_text else pa.float32() for n in numbers}, **{n: words for n in texts}}
     read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK)
-    parse = pcsv.ParseOptions(invalid_row_handler=_skip_row)
+    # In a file of one column a blank line is a row with an empty cell, not a line to skip:
+    # a spreadsheet writes an empty cell so, and skipping it would shift every row below.
+    parse = pcsv.ParseOptions(invalid_row_handler=_skip_row, ignore_empty_lines=len(header) > 1)
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=NULLS,
                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
     # The whole-file reader parses blocks on every core at once (pyarrow's streaming

@@ -38,14 +38,17 @@ class InputRows:
 
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
-               keep: list[str] = (), target: str | None = None, classes: list[str] | None = None) -> InputRows:
+               keep: list[str] = (), target: str | None = None, classes: list[str] | None = None,
+               lined_up: bool = False) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
     ``target_column`` may be present and is left out; ``keep`` names columns to copy
     through (the run's ID columns are kept too when present); ``target`` names the
     column of true values (``evaluate --data``), required then: read as numbers for a
     regression, or as labels of the training's ``classes`` (their indices); its empty
-    cells and unknown labels are bad cells like any other."""
+    cells and unknown labels are bad cells like any other. ``lined_up`` (predict: one
+    output row per input row) refuses blank lines between the rows of a file of several
+    columns, which training and scoring skip (see :func:`_refuse_blank_lines`)."""
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
@@ -66,6 +69,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     problems = DataProblems(str(path), scoring=True, columns=header)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
                            state.get("thousands"), current_progress(path))
+    if lined_up:
+        _refuse_blank_lines(columns, problems)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)
     rows.kept = {c: _as_text(columns, c) for c in kept}
     if target is not None:
@@ -81,6 +86,21 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         rows.x = table.numeric
     problems.raise_if_any()
     return rows
+
+
+def _refuse_blank_lines(columns, problems: DataProblems) -> None:
+    """A blank line in a file of several columns holds no cells, so it is no row (in a
+    file of one column it is a row with an empty cell); training skips it. Predictions
+    are read against the input's lines, though (a spreadsheet shows the blank line as an
+    empty row), and one skipped line would shift every prediction below it: such lines
+    are refused, not skipped. Blank lines after the last row shift nothing and are left."""
+    last = columns.lines.max(initial=0)
+    width = len(columns.header)
+    commas = repr("," * (width - 1)) if width <= 6 else f"{width - 1} commas"
+    for line in columns.blank[columns.blank < last].tolist():
+        problems.add_row(line, f"blank, but the header has {width} columns",
+                         hint="the predictions line up with the rows, so a blank line is not skipped: delete it, "
+                              f"or write its {width} empty cells ({commas}) to predict a row of missing values")
 
 
 def _targets(columns, name: str, classes: list[str] | None, problems: DataProblems) -> np.ndarray:

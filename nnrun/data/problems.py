@@ -56,7 +56,8 @@ class DataProblems:
         self.kinds: dict[str, _Kind] = {}
         # Each column's place in the file (``columns``: its header), else as first reported.
         self.order: dict[str, int] = {name: i for i, name in enumerate(columns or [])}
-        self.rows: list[str] = []  # whole-row problems (wrong number of cells), shown first
+        self.rows: list[tuple[int, str]] = []  # whole-row problems (wrong number of cells), shown first
+        self.row_hints: dict[str, None] = {}  # ordered set
 
     def add(self, kind: str, line: int, column: str, value: str | None = None, hint: str | None = None) -> None:
         self.add_cells(kind, column, np.array([line]), None if value is None else [value], hint)
@@ -74,8 +75,10 @@ class DataProblems:
         if hint:
             entry.hints[hint] = None
 
-    def add_row(self, line: int | None, message: str) -> None:
-        self.rows.append(f"line {line}: {message}" if line is not None else message)
+    def add_row(self, line: int | None, message: str, hint: str | None = None) -> None:
+        self.rows.append((line or 0, f"line {line}: {message}" if line is not None else message))
+        if hint:
+            self.row_hints[hint] = None
 
     def __bool__(self) -> bool:
         return bool(self.kinds or self.rows)
@@ -89,9 +92,10 @@ class DataProblems:
         lines = [f"{self.origin}: {total} {noun}{'s' if total != 1 else ''} in the data"]
         if self.rows:
             lines.append(f"  rows with the wrong number of cells ({len(self.rows)}):")
-            lines += [f"    {row}" for row in self.rows[:SHOWN]]
+            lines += [f"    {row}" for _, row in sorted(self.rows, key=lambda row: row[0])[:SHOWN]]  # in file order
             if len(self.rows) > SHOWN:
                 lines.append(f"    ... and {len(self.rows) - SHOWN} more")
+            lines += [f"    hint: {hint}" for hint in self.row_hints]
         for kind, entry in self.kinds.items():
             lines.append(f"  {kind} ({entry.count} cell{'s' if entry.count != 1 else ''}):")
             # In file order: by line, then by column as the file has them.

@@ -4,7 +4,8 @@
 on the way (so the file is not read twice to number the rows) and reports progress.
 :func:`let_go` waits until the reader's threads have given up the Python objects it
 was handed, so none is released after the interpreter has begun to exit.
-:func:`row_lines` numbers the rows read by their lines in the file.
+:func:`row_lines` numbers the rows read by their lines in the file, and finds the
+blank lines skipped.
 :func:`show_progress` sets what reports the reading's progress (the console's bar).
 """
 
@@ -101,23 +102,31 @@ def let_go(*objects, seconds: float = 2.0):
 
 
 def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted: tuple[int, bytes]
-               ) -> np.ndarray:
-    """The file line of each parsed row. When the file has one line per row (no blank
-    lines, no line breaks inside quotes, no rows of the wrong width) that is row + 2,
-    known from the line breaks counted while reading (``counted``: breaks, last byte);
-    otherwise the csv module walks the file once and rows of the wrong width are recorded."""
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The file line of each parsed row, and the lines of the blank lines skipped.
+
+    In a file of one column a blank line is a row whose one cell is empty (what a
+    spreadsheet writes for it), so it is read as one; in a file of several columns it
+    holds no cells and no row, and is skipped (a row of empty cells is written ",,").
+    When the file has one line per row (no skipped blank lines, no line breaks inside
+    quotes, no rows of the wrong width) each row's line is row + 2, known from the line
+    breaks counted while reading (``counted``: breaks, last byte); otherwise the csv
+    module walks the file once and rows of the wrong width are recorded."""
     breaks, last = counted
     if breaks + (last != b"\n") == rows + 1:
-        return np.arange(2, rows + 2, dtype=np.int64)
-    lines = []
+        return np.arange(2, rows + 2, dtype=np.int64), np.empty(0, np.int64)
+    lines, blank = [], []
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         next(reader, None)
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if len(row) != width:
-                problems.add_row(reader.line_num, f"{len(row)} cells, but the header has {width} columns")
+            empty = not row or (len(row) == 1 and not row[0].strip())
+            if empty and width > 1:
+                blank.append(reader.line_num)
+            elif len(row) != width and not empty:
+                columns = f"{width} column{'s' if width != 1 else ''}"
+                problems.add_row(reader.line_num, f"{len(row)} cells, but the header has {columns}")
             else:
                 lines.append(reader.line_num)
-    return np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64)
+    return (np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64),
+            np.asarray(blank, dtype=np.int64))
