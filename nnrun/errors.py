@@ -127,3 +127,11 @@ def did_you_mean(word: str, options: list[str], listing: str | None = None) -> s
     if listing and 0 < len(options) <= 20:
         return f"; {listing}: {', '.join(options)}"
     return ""
+
+
+def hint_then_choices(hint: str, choices: str) -> str:
+    """A "did you mean" hint, then the choices: a new sentence after the hint's question
+    (``; did you mean 'x'? Choose one of a, b``), else one more clause (``; choose one of a, b``)."""
+    if hint.endswith("?"):
+        return f"{hint} {choices[:1].upper()}{choices[1:]}"
+    return f"{hint}; {choices}"

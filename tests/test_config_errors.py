@@ -106,7 +106,8 @@ CASES = [
      "'val_acc' is not reported; did you mean 'val_accuracy'? (Keras's 'acc' is 'accuracy' in nnrun); "
      "choose one of loss, val_loss, accuracy, val_accuracy"),
     ("monitor misspelt", "monitor: val_loss", "monitor: val_acuracy", "17:29",
-     "'val_acuracy' is not reported; did you mean 'val_accuracy'?; choose one of"),
+     "'val_acuracy' is not reported; did you mean 'val_accuracy'? Choose one of loss, val_loss, accuracy, "
+     "val_accuracy"),
     # Broken or unsafe YAML.
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1",

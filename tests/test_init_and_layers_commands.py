@@ -94,7 +94,8 @@ def test_layers_filter(run_cli):
     result = run_cli("layers", "Dense")  # Keras's name
     assert result.exit_code == 2 and "'Dense' is not a family or type; did you mean 'dense'?" in result.output
     result = run_cli("layers", "lsmt")
-    assert result.exit_code == 2 and "'lsmt' is not a family or type; did you mean 'lstm'?" in result.output
+    assert result.exit_code == 2 and "'lsmt' is not a family or type; did you mean 'lstm'? Choose one of: " \
+        in result.output
 
 
 def test_a_new_layer_is_described_from_its_spec():

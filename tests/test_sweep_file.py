@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sweeps import SWEEP, write_sweep
+from sweeps import BASE, SWEEP, write_sweep
 
 from nnrun.commands.sweep.space import planned_trials
 from nnrun.config.sweep import load_sweep
@@ -95,6 +95,89 @@ def test_tpe_refuses_grid_parameters_and_grid_refuses_samples(run_cli, tmp_path)
     result = run_cli("validate", "sweep.yaml")
     assert result.exit_code == 2
     assert "samples: a grid search runs every combination once; remove samples" in result.output
+
+
+NEW_USERS_SWEEP = """\
+base: ../my/animals.yaml
+name: ani
+metric: val_acuracy
+search: grdi
+parameters:
+  optimizer.learnin_rate: {type: loguniform, low: 1.0e-4, high: 1.0e-1}
+  model.layers.0.units: {type: int, low: 0, high: 64}
+  training.batch_size: {type: choice, values: []}
+executor: {type: local, workers: 0}
+"""
+
+
+def test_every_mistake_of_a_sweep_file_is_reported_at_once(run_cli, tmp_path):
+    (tmp_path / "my").mkdir()
+    (tmp_path / "my" / "animals.yaml").write_text(BASE.replace("EPOCHS", "2"))
+    (tmp_path / "sw").mkdir()
+    (tmp_path / "sw" / "sw1.yaml").write_text(NEW_USERS_SWEEP)
+    result = run_cli("sweep", "sw/sw1.yaml")
+    assert result.exit_code == 2
+    assert "sw/sw1.yaml: 7 problems in the sweep file" in result.output
+    for problem in [
+        "sw1.yaml:3:9: metric: 'val_acuracy' is not a column of the trials' metrics.csv; did you mean "
+        "'val_accuracy'?",
+        "sw1.yaml:4:9: search: expected one of grid, random, tpe, got 'grdi'; did you mean 'grid'?",
+        # What the meant search asks, at once rather than after the fix; placed at search:, in plural.
+        "sw1.yaml:4:9: search: if you meant grid, it needs a list of values for every parameter; "
+        "optimizer.learnin_rate and model.layers.0.units are ranges: make them {type: grid, values: [...]}, "
+        "or use search: random",
+        "sw1.yaml:6:3: parameters.optimizer.learnin_rate: 'optimizer.learnin_rate' is not a path of the base "
+        "config: optimizer.learnin_rate: unknown key 'learnin_rate'; did you mean 'learning_rate'?",
+        "sw1.yaml:7:3: parameters.model.layers.0.units: with model.layers.0.units = 0 the base config is "
+        "invalid: model.layers.0.units: expected a whole number greater than 0, got 0",
+        "sw1.yaml:8:47: parameters.training.batch_size.values: expected at least 1 item(s), got an empty list",
+        "sw1.yaml:9:34: executor.workers: expected a whole number of at least 1, got 0",
+    ]:
+        assert problem in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_sweep_files_mistakes_come_with_its_base_configs(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("workers: 2", "workers: 0"))
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("units: 8", "units: -8"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "sweep.yaml: 1 problem in the sweep file" in result.output
+    assert "sweep.yaml:10:34: executor.workers: expected a whole number of at least 1, got 0" in result.output
+    # The base's own mistakes, located in the base file; the parameters wait for a valid base.
+    assert "base.yaml: 1 problem in the config" in result.output
+    assert "base.yaml:9:28: model.layers.0.units: expected a whole number greater than 0, got -8" in result.output
+    assert "parameters." not in result.output
+
+
+def test_a_search_that_asks_what_several_parameters_lack_names_them_in_plural(run_cli, tmp_path):
+    text = SWEEP.replace("search: random\nsamples: 4\n", "search: tpe\n").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: grid, values: [0.01, 0.1]}").replace(
+        "type: choice", "type: grid")
+    write_sweep(tmp_path, text)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("sweep.yaml:4:9: search: tpe chooses every value itself; optimizer.learning_rate and "
+            "model.layers.0.units are grids: make them {type: choice, values: [...]}") in result.output
+
+
+def test_a_training_config_given_to_sweep_names_train(run_cli, tmp_path):
+    write_sweep(tmp_path)
+    result = run_cli("sweep", "base.yaml")
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: base.yaml is a training config (it has no base: or parameters:), "
+                                     "not a sweep file; train it with: nnrun train base.yaml")
+
+
+def test_a_sweep_file_given_to_train_names_sweep(run_cli, tmp_path):
+    write_sweep(tmp_path)
+    result = run_cli("train", "sweep.yaml")
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: sweep.yaml is a sweep file (it has base: and parameters:), "
+                                     "not a training config; run it with: nnrun sweep sweep.yaml")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_plan_is_fixed_by_the_seed_and_each_trial_by_its_index(tmp_path):

@@ -113,9 +113,10 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
     found = {family: items for family, items in found.items() if items}
     if not found:
         from nnrun.config.keras_words import keras_value_hint
-        from nnrun.errors import did_you_mean
+        from nnrun.errors import did_you_mean, hint_then_choices
 
         names = [*entries, *(e.type for items in entries.values() for e in items)]
         hint = keras_value_hint(name, names) or did_you_mean(name, names)  # Keras's Dense, then spelling
-        raise UserError(f"'{name}' is not a family or type{hint}; choose one of: {', '.join(names)}")
+        choices = hint_then_choices(hint, f"choose one of: {', '.join(names)}")
+        raise UserError(f"'{name}' is not a family or type{choices}")
     return found

@@ -25,9 +25,9 @@ from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
 from nnrun.config.schema import RUN_NAME_PATTERN, Config
 from nnrun.config.yaml_reader import Location, PathKey, read_yaml
-from nnrun.errors import ConfigError, Problem
+from nnrun.errors import ConfigError, Problem, UserError
 
-__all__ = ["LoadedConfig", "apply_overrides", "load_config", "read_yaml", "validate"]
+__all__ = ["LoadedConfig", "apply_overrides", "file_kind", "load_config", "read_yaml", "validate"]
 
 
 @dataclass
@@ -71,6 +71,9 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     """Read, check and validate a config file; raise :class:`UserError` on any mistake."""
     source = str(path)
     data, values, keys, lines = read_yaml(Path(path))
+    if file_kind(data) == "sweep":
+        raise UserError(f"{source} is a sweep file (it has base: and parameters:), not a training config; "
+                        f"run it with: nnrun sweep {source}")
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"the config must be a mapping of sections (data:, model:, loss:, ...), got {kind}"
@@ -80,6 +83,21 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     loaded = LoadedConfig(None, source, values, keys, applied, lines)  # type: ignore[arg-type]
     loaded.config = validate(data, loaded)
     return loaded
+
+
+def file_kind(data: Any) -> str | None:
+    """Which kind of file nnrun was given, from its top-level keys: ``"sweep"`` (it names a
+    base config and the parameters to search), ``"config"`` (a training config: data: or
+    model:, and neither of a sweep's keys), or None when it is too broken to tell. ``nnrun
+    validate`` takes either kind; ``train`` and ``sweep`` each name the other command for
+    the other kind, rather than listing every key of the one they expected as wrong."""
+    if not isinstance(data, dict):
+        return None
+    if "base" in data and "parameters" in data:
+        return "sweep"
+    if not {"base", "parameters"} & data.keys() and {"data", "model"} & data.keys():
+        return "config"
+    return None
 
 
 def default_name(path: Path) -> str:

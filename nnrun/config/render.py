@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from nnrun.errors import ConfigError, Problem
+from nnrun.errors import ConfigError, Problem, UserError
 
 MAX_QUOTED = 100  # characters of a quoted line; a longer line is cut, the caret kept in view
 
@@ -27,6 +27,18 @@ class QuotedConfigError(ConfigError):
             rendered.append("  " + problem.render(self.source))
             rendered += excerpt(self.lines, problem.line, problem.column)
         return "\n".join(rendered)
+
+
+class CombinedError(UserError):
+    """Mistakes of several files found by one check (a sweep file and its base config),
+    reported together, each file's under its own header."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        super().__init__("\n".join(error.message for error in errors))
+        self.errors = errors
+
+    def render(self) -> str:
+        return "\n".join(error.render() for error in self.errors)
 
 
 def excerpt(lines: list[str], line: int | None, column: int | None) -> list[str]:

@@ -14,29 +14,33 @@ you mean"), and each parameter's extremes are applied to the base config and val
 there, so a path the config does not have or a value it refuses is found before any
 trial runs (:mod:`nnrun.config.sweep_checks`). The parameters' own specs are in
 :mod:`nnrun.config.sweep_space`.
+
+A mistake in one part of the file does not hide the others: :func:`read_sweep` keeps
+the file's problems and the parts that are valid on their own, so the checks against
+the base config run too and everything is reported at once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, model_validator
 
-from nnrun.config.loader import LoadedConfig, default_name, user_path
+from nnrun.config.loader import LoadedConfig, default_name, file_kind, user_path
 from nnrun.config.messages import describe
-from nnrun.config.render import QuotedConfigError
+from nnrun.config.render import CombinedError, QuotedConfigError
 from nnrun.config.schema import RUN_NAME_PATTERN, Section
-from nnrun.config.sweep_space import Choice, Grid, ParameterSpec
+from nnrun.config.sweep_space import (PARAMETER_PATH, Grid, ParameterSpec, Search, plan_as_written,
+                                      plan_problems)
 from nnrun.config.yaml_reader import read_yaml
-from nnrun.errors import ConfigError, Problem
+from nnrun.errors import Problem, UserError
 from nnrun.specs import tagged_union
 
-PARAMETER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+PLAN_CHECKED = "plan_checked"  # validation context: read_sweep checks the plan on the file itself
 
 
 class Asha(Section):
@@ -86,7 +90,7 @@ class SweepConfig(Section):
                              description="Sweep name, used for its directory. Default: the sweep file's name.")
     metric: str = Field("val_loss", description="The metrics.csv column to optimise, e.g. val_accuracy.")
     mode: Literal["max", "min"] | None = Field(None, description="Maximise or minimise. Default: from the metric.")
-    search: Literal["grid", "random", "tpe"] = Field(
+    search: Search = Field(
         "random", description="grid: every combination; random: independent draws; tpe: Optuna's TPE (nnrun[sweep])."
     )
     samples: int | None = Field(None, ge=1, le=100_000,
@@ -99,21 +103,13 @@ class SweepConfig(Section):
     executor: ExecutorSpec = Field(default_factory=LocalExecutor, description="Where the trials run.")
 
     @model_validator(mode="after")
-    def _consistent(self):
-        problems = [f"'{path}' is not a dotted config path like optimizer.learning_rate"
-                    for path in self.parameters if not PARAMETER_PATH.match(path)]
-        ranges = [path for path, spec in self.parameters.items() if not isinstance(spec, Choice)]
-        grids = [path for path, spec in self.parameters.items() if isinstance(spec, Grid)]
-        if self.search == "grid" and ranges:
-            problems.append(f"search: grid needs a list of values for every parameter; {', '.join(ranges)} "
-                            "is a range: make it {type: grid, values: [...]}, or use search: random")
-        if self.search == "grid" and self.samples is not None:
-            problems.append("samples: a grid search runs every combination once; remove samples")
-        if self.search == "tpe" and grids:
-            problems.append(f"search: tpe chooses every value itself; {', '.join(grids)} is a grid: make it "
-                            "{type: choice, values: [...]}")
+    def _consistent(self, info: ValidationInfo):
+        if info.context and info.context.get(PLAN_CHECKED):  # already checked, and located, on the file
+            return self
+        kinds = {path: spec.type for path, spec in self.parameters.items()}
+        problems = plan_problems(self.search, self.samples is not None, kinds)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(f"{where}: {message}" for where, message in problems))
         return self
 
     @property
@@ -142,14 +138,21 @@ class SweepConfig(Section):
 
 @dataclass
 class LoadedSweep:
-    """A validated sweep file, where its values came from, and its base config's path."""
+    """A sweep file, where its values came from, and its base config's path.
 
-    sweep: SweepConfig
+    ``sweep`` is None while the file has ``problems``; ``base_path``, ``parameters`` and
+    ``metric`` then hold the parts that are valid on their own (None or empty where not),
+    for the checks against the base config."""
+
+    sweep: SweepConfig | None
     source: str
-    base_path: Path
+    base_path: Path | None
     values: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+    metric: str | None = None
 
     def locator(self) -> LoadedConfig:
         return LoadedConfig(None, self.source, self.values, self.keys, {}, self.lines)  # type: ignore[arg-type]
@@ -161,29 +164,65 @@ class LoadedSweep:
             return Problem(path, message, *(where or (None, None)))
         return self.locator().place(Problem(path, message))
 
-    def error(self, problems: list[Problem]) -> ConfigError:
-        return QuotedConfigError(self.source, problems, self.lines, what="the sweep file")
+    def error(self, problems: list[Problem], base_error: UserError | None = None) -> UserError:
+        """The sweep file's problems, then its base config's own mistakes when it has them."""
+        own = QuotedConfigError(self.source, problems, self.lines, what="the sweep file")
+        if base_error is None:
+            return own
+        return CombinedError([own, base_error]) if problems else base_error
 
 
-def is_sweep(data: Any) -> bool:
-    """A sweep file names a base config; a config never has a ``base`` key."""
-    return isinstance(data, dict) and "base" in data and "parameters" in data
+def read_sweep(path: str | Path) -> LoadedSweep:
+    """Read a sweep file and check it on its own, keeping its problems in ``problems``
+    rather than raising them: the checks against the base config still run, and report
+    with them (see :func:`nnrun.commands.sweep.runner.check_sweep`)."""
+    path = Path(path)
+    data, values, keys, lines = read_yaml(path)
+    located = LoadedSweep(None, str(path), None, values, keys, lines)
+    if not isinstance(data, dict):
+        raise located.error([Problem("", "a sweep file is a mapping with base:, parameters:, ...", 1, 1)])
+    if file_kind(data) == "config":
+        raise UserError(f"{path} is a training config (it has no base: or parameters:), not a sweep file; "
+                        f"train it with: nnrun train {path}")
+    data.setdefault("name", default_name(path))
+    plan = [located.problem(where, message) for where, message in plan_as_written(data)]
+    try:
+        located.sweep = SweepConfig.model_validate_json(json.dumps(data), strict=True, context={PLAN_CHECKED: True})
+    except ValidationError as exc:
+        located.problems = [_problem(located, err, data) for err in exc.errors()]
+    located.problems += plan
+    located.base_path, located.parameters, located.metric = _checkable(located.sweep, data, path)
+    return located
 
 
 def load_sweep(path: str | Path) -> LoadedSweep:
     """Read and validate a sweep file; raise a located :class:`ConfigError` on mistakes."""
-    path = Path(path)
-    data, values, keys, lines = read_yaml(path)
-    located = LoadedSweep(None, str(path), path, values, keys, lines)  # type: ignore[arg-type]
-    if not isinstance(data, dict):
-        raise located.error([Problem("", "a sweep file is a mapping with base:, parameters:, ...", 1, 1)])
-    data.setdefault("name", default_name(path))
-    try:
-        located.sweep = SweepConfig.model_validate_json(json.dumps(data), strict=True)
-    except ValidationError as exc:
-        raise located.error([_problem(located, err, data) for err in exc.errors()]) from None
-    located.base_path = (path.parent / located.sweep.base)
+    located = read_sweep(path)
+    if located.problems:
+        raise located.error(located.problems)
     return located
+
+
+def _checkable(sweep: SweepConfig | None, data: dict, path: Path) -> tuple[Path | None, dict, str | None]:
+    """The base config's path, the parameters and the metric, from a valid file; from
+    one with problems, those that are valid on their own."""
+    if sweep is not None:
+        return path.parent / sweep.base, dict(sweep.parameters), sweep.metric
+    base, metric = data.get("base"), data.get("metric", "val_loss")
+    parameters = {}
+    given = data.get("parameters")
+    for name, spec in (given.items() if isinstance(given, dict) else ()):
+        if not PARAMETER_PATH.match(str(name)):
+            continue  # each of these is reported as the file's own problem
+        try:
+            parameters[name] = _PARAMETER.validate_json(json.dumps(spec), strict=True)
+        except ValidationError:
+            continue
+    base_path = path.parent / base if isinstance(base, str) else None
+    return base_path, parameters, metric if isinstance(metric, str) else None
+
+
+_PARAMETER = TypeAdapter(ParameterSpec)
 
 
 def _problem(located: LoadedSweep, err: dict, data: dict) -> Problem:

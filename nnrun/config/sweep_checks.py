@@ -1,21 +1,35 @@
 """A sweep file against its base config: every parameter's extremes applied to the base
 and validated there, before any trial runs.
 
-    checked = check_parameters(located, read_base(located))   # [(values, LoadedConfig), ...]
+    found = check_against_base(read_sweep(path))   # found.configs: [(values, LoadedConfig), ...]
+
+Every check that does not need another to pass runs, so one report holds all of them:
+each parameter is checked alone, and only what needs a valid base config (the
+parameters, the metric) waits for it.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nnrun.config.loader import LoadedConfig, default_name, validate
+from nnrun.config.loader import LoadedConfig, default_name, file_kind, validate
 from nnrun.config.overrides import _set_path
 from nnrun.config.sweep import LoadedSweep
 from nnrun.config.yaml_reader import read_yaml
-from nnrun.errors import UserError, did_you_mean
+from nnrun.errors import Problem, UserError, did_you_mean
+
+
+@dataclass
+class Checked:
+    """What checking a sweep file against its base config found."""
+
+    configs: list[tuple[dict, LoadedConfig]] = field(default_factory=list)  # the base, then each valid extreme
+    problems: list[Problem] = field(default_factory=list)  # in the sweep file, its own problems first
+    base_error: UserError | None = None  # the base config's own mistakes, located in its file
 
 
 def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:
@@ -38,18 +52,6 @@ def trial_config(base_data: dict, base_source: str, assignments: dict[str, Any])
     return loaded
 
 
-def read_base(located: LoadedSweep) -> dict:
-    """The base config's data as written (validated later, with each trial's values)."""
-    base = located.base_path
-    if not base.is_file():
-        raise located.error([located.problem("base", f"no config file at {base}; the path is relative to the "
-                                                     "sweep file's folder")])
-    data = read_base_file(base)
-    if not isinstance(data, dict):
-        raise located.error([located.problem("base", f"{base} is not a config (a mapping of sections)")])
-    return data
-
-
 def read_base_file(path: Path) -> dict:
     data = read_yaml(path)[0]
     if isinstance(data, dict):
@@ -57,24 +59,59 @@ def read_base_file(path: Path) -> dict:
     return data
 
 
-def check_parameters(located: LoadedSweep, base_data: dict) -> list[tuple[dict, LoadedConfig]]:
+def check_against_base(located: LoadedSweep) -> Checked:
     """Validate the base config, then the base with each extreme of every parameter
-    (low and high of a range, every value of a list); returns each distinct valid
-    assignment with its config, and raises every problem at once, located in the sweep
-    file and naming the value that caused it."""
-    checked = [({}, trial_config(base_data, str(located.base_path), {}))]  # the base's own errors, as its own
-    problems = []
-    for path, spec in located.sweep.parameters.items():
+    (low and high of a range, every value of a list), and the metric against the base's
+    columns; every problem is located in the sweep file and names the value that caused
+    it, beside the file's own problems."""
+    found = Checked(problems=list(located.problems))
+    base = _read_base(located, found)
+    if base is None:
+        return found
+    data, loaded = base
+    for path, spec in located.parameters.items():
         for value in spec.extremes():
             try:
-                checked.append(({path: value}, trial_config(base_data, str(located.base_path), {path: value})))
+                found.configs.append(({path: value}, trial_config(data, str(located.base_path), {path: value})))
             except UserError as exc:
                 problem = located.problem(f"parameters.{path}", _explain(path, value, exc))
-                if problem not in problems:  # a wrong path fails the same way for every value
-                    problems.append(problem)
-    if problems:
-        raise located.error(problems)
-    return checked
+                if problem not in found.problems:  # a wrong path fails the same way for every value
+                    found.problems.append(problem)
+    if located.metric is not None:
+        found.problems += check_metric(located, loaded.config)
+    return found
+
+
+def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig] | None:
+    """The base config's data as written and the base validated, located in its own
+    file (the first of ``found.configs``); None, with the reason in ``found``, when
+    there is no valid base to check the parameters against."""
+    base = located.base_path
+    if base is None:  # base: itself is wrong, and reported with the file's problems
+        return None
+    if not base.is_file():
+        found.problems.append(located.problem("base", f"no config file at {base}; the path is relative to the "
+                                                      "sweep file's folder"))
+        return None
+    try:
+        data, values, keys, lines = read_yaml(base)
+    except UserError as exc:
+        found.base_error = exc
+        return None
+    if not isinstance(data, dict) or file_kind(data) == "sweep":
+        kind = "a sweep file" if isinstance(data, dict) else "not a config (a mapping of sections)"
+        found.problems.append(located.problem("base", f"{base} is {kind}; base: names the training config every "
+                                                      "trial starts from"))
+        return None
+    data.setdefault("name", default_name(base))
+    loaded = LoadedConfig(None, str(base), values, keys, {}, lines)  # type: ignore[arg-type]
+    try:
+        loaded.config = validate(data, loaded)
+    except UserError as exc:
+        found.base_error = exc
+        return None
+    found.configs.append(({}, loaded))
+    return data, loaded
 
 
 def _explain(path: str, value: Any, exc: UserError) -> str:
@@ -87,11 +124,12 @@ def _explain(path: str, value: Any, exc: UserError) -> str:
     return f"with {path} = {json.dumps(value)} the base config is invalid: " + "; ".join(details)
 
 
-def check_metric(located: LoadedSweep, config) -> None:
+def check_metric(located: LoadedSweep, config) -> list[Problem]:
     """The metric must be a column of the base config's metrics.csv."""
     names = ["loss", *config.metrics]
     columns = names + ([f"val_{n}" for n in names] if config.data.split.validation > 0 else [])
-    metric = located.sweep.metric
-    if metric not in columns:
-        hint = did_you_mean(metric, columns, "the base config's metrics.csv has")
-        raise located.error([located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")])
+    metric = located.metric
+    if metric in columns:
+        return []
+    hint = did_you_mean(metric, columns, "the base config's metrics.csv has")
+    return [located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")]

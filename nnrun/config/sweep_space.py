@@ -4,15 +4,18 @@
     model.layers.0.units: {type: choice, values: [16, 32, 64]}
 
 Each spec draws a value from a NumPy generator (:meth:`sample`) and names the values
-``nnrun validate`` tries against the base config (:meth:`extremes`).
+``nnrun validate`` tries against the base config (:meth:`extremes`);
+:func:`plan_problems` says what a search asks of them.
 
 May import: the leaves and the config schema's base.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
-from typing import Literal, Union
+import re
+from typing import Literal, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -20,6 +23,9 @@ from nnrun.config.schema import Section
 from nnrun.specs import short_form, tagged_union
 
 Scalar = Union[bool, int, float, str, None]
+Search = Literal["grid", "random", "tpe"]
+RANGES = ("uniform", "loguniform", "int")  # the parameter types that are no list of values
+PARAMETER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 
 
 class Uniform(Section):
@@ -107,3 +113,58 @@ def _short_form(value):
 
 
 ParameterSpec = tagged_union((Uniform, LogUniform, IntRange, Choice, Grid), _short_form)
+
+
+def spec_type(value) -> str | None:
+    """The ``type`` of a parameter as written (a short form read as :data:`ParameterSpec`
+    reads it), valid or not; None when it names none."""
+    tagged = _short_form(value)
+    return tagged.get("type") if isinstance(tagged, dict) and isinstance(tagged.get("type"), str) else None
+
+
+def plan_problems(search: str, samples_given: bool, kinds: dict[str, str | None],
+                  written: str | None = None) -> list[tuple[str, str]]:
+    """What the search asks of the parameters, as (where, message): a grid needs a list
+    of values for each, tpe draws every value itself, and each name is a dotted path.
+    ``kinds`` is each parameter's type; ``written`` the misspelt search that ``search``
+    is the likely meaning of, so its demands are told at once, not after the fix."""
+    problems = [(f"parameters.{path}", f"'{path}' is not a dotted config path like optimizer.learning_rate")
+                for path in kinds if not PARAMETER_PATH.match(path)]
+    ranges = [path for path, kind in kinds.items() if kind in RANGES]
+    grids = [path for path, kind in kinds.items() if kind == "grid"]
+    said = f"if you meant {search}, it" if written else search
+    if search == "grid" and ranges:
+        problems.append(("search", f"{said} needs a list of values for every parameter; {_are(ranges, 'a range')}: "
+                                   f"make {_them(ranges)} {{type: grid, values: [...]}}, or use search: random"))
+    if search == "grid" and samples_given:
+        problems.append(("samples", f"{'if you meant search: grid, ' if written else ''}a grid search runs every "
+                                    "combination once; remove samples"))
+    if search == "tpe" and grids:
+        problems.append(("search", f"{said} chooses every value itself; {_are(grids, 'a grid')}: make {_them(grids)} "
+                                   "{type: choice, values: [...]}"))
+    return problems
+
+
+def _are(paths: list[str], kind: str) -> str:
+    """``a is a range``, ``a and b are ranges``, ``a, b and c are ranges``."""
+    if len(paths) == 1:
+        return f"{paths[0]} is {kind}"
+    return f"{', '.join(paths[:-1])} and {paths[-1]} are {kind.removeprefix('a ')}s"
+
+
+def _them(paths: list[str]) -> str:
+    return "it" if len(paths) == 1 else "them"
+
+
+def plan_as_written(data: dict) -> list[tuple[str, str]]:
+    """:func:`plan_problems` of the file as written, whatever else is wrong in it; a
+    misspelt search is taken as its likely meaning (the "did you mean" of its own problem)."""
+    parameters = data.get("parameters")
+    if not isinstance(parameters, dict):
+        return []
+    kinds = {str(path): spec_type(spec) for path, spec in parameters.items()}
+    search, written = data.get("search", "random"), None
+    if search not in get_args(Search):
+        close = difflib.get_close_matches(search, get_args(Search), n=1, cutoff=0.6) if isinstance(search, str) else []
+        search, written = (close[0], search) if close else (None, None)
+    return plan_problems(search, data.get("samples") is not None, kinds, written)

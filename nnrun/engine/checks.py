@@ -16,7 +16,7 @@ from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.columns import class_list
 from nnrun.config.keras_words import keras_value_hint
-from nnrun.errors import ConfigError, Problem, did_you_mean
+from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
@@ -188,7 +188,8 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
         # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
         hint = keras_value_hint(name, known, prefix=monitor[: len(monitor) - len(name)]) \
             or did_you_mean(monitor, reported)
-        return [Problem(where, f"'{monitor}' is not reported{hint}; choose one of {', '.join(reported)}")]
+        choices = hint_then_choices(hint, f"choose one of {', '.join(reported)}")
+        return [Problem(where, f"'{monitor}' is not reported{choices}")]
     if monitor.startswith("val_") and "validation" not in parts:
         return [
             Problem(

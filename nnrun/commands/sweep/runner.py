@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.config.sweep import LoadedSweep, load_sweep
-from nnrun.config.sweep_checks import check_metric, check_parameters, read_base
+from nnrun.config.sweep import LoadedSweep, read_sweep
+from nnrun.config.sweep_checks import check_against_base
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 
 from nnrun.commands.sweep.directory import SweepDir
@@ -80,43 +80,45 @@ class SweepState:
 
 
 def check_sweep(located: LoadedSweep, build_each: bool = True) -> list:
-    """Everything checked before a trial runs: the base config, the metric, and the base
-    with each extreme of every parameter (against the data too when ``build_each``).
-    Returns the checked (values, LoadedConfig) pairs, the base first."""
+    """Everything checked before a trial runs: the sweep file, the base config, the
+    metric, and the base with each extreme of every parameter (against the data too when
+    ``build_each``), all reported at once. Returns the checked (values, LoadedConfig)
+    pairs, the base first."""
     from nnrun.engine.experiment import build
 
-    checked = check_parameters(located, read_base(located))
-    check_metric(located, checked[0][1].config)
-    if build_each:
-        problems = []
-        for values, loaded in checked:
+    found = check_against_base(located)
+    if build_each and found.configs:
+        try:
+            build(found.configs[0][1], warm_start=False)
+        except UserError as exc:  # the base's own: each extreme would fail the same way
+            found.base_error = exc
+    if build_each and found.configs and found.base_error is None:
+        for values, loaded in found.configs[1:]:
             try:
                 build(loaded, warm_start=False)
             except UserError as exc:
-                if not values:
-                    raise
                 (path, value), = values.items()
                 message = f"with {path} = {value!r} the base config fails against its data: {exc.message}"
-                problems.append(located.problem(f"parameters.{path}", message))
-        if problems:
-            raise located.error(problems)
-    return checked
+                found.problems.append(located.problem(f"parameters.{path}", message))
+    if found.problems or found.base_error is not None:
+        raise located.error(found.problems, found.base_error)
+    return found.configs
 
 
 def is_sweep_file(path: Path) -> bool:
     """Whether ``path`` holds a sweep file (a ``base:`` and ``parameters:``) rather than a config."""
-    from nnrun.config.sweep import is_sweep
+    from nnrun.config.loader import file_kind
     from nnrun.config.yaml_reader import read_yaml
 
     path = Path(path)
-    return path.is_file() and path.suffix in (".yaml", ".yml") and is_sweep(read_yaml(path)[0])
+    return path.is_file() and path.suffix in (".yaml", ".yml") and file_kind(read_yaml(path)[0]) == "sweep"
 
 
 def check_sweep_file(path: Path, overrides=()) -> dict:
     """``nnrun validate SWEEP.yaml``: what was checked, for the screen."""
     if overrides:
         raise UserError("--set: not allowed with a sweep file; put the value in its base config")
-    located = load_sweep(path)
+    located = read_sweep(path)
     checked = check_sweep(located)
     return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked),
             "trials": located.sweep.trial_count}
@@ -124,7 +126,7 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
 
 def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
-    located = load_sweep(sweep_file) if sweep_file is not None else None
+    located = read_sweep(sweep_file) if sweep_file is not None else None
     base_config = None
     if located is not None:
         from nnrun.engine.experiment import resolve_paths
