@@ -201,6 +201,30 @@ def test_a_port_in_use_is_exit_2(run_cli, runs):
         taken.listen()
         result = run_cli("serve", runs["fruit"], "--port", taken.getsockname()[1])
     assert result.exit_code == 2 and "cannot listen on 127.0.0.1:" in result.output
+    assert "hint: choose another --port (0 picks a free one)" in result.output
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_a_port_out_of_range_is_exit_2_with_the_range(run_cli, runs, port):
+    result = run_cli("serve", runs["fruit"], "--port", port)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: --port {port}: the port must be between 0 and 65535 (0 picks a free one)"
+
+
+def test_every_option_out_of_range_is_reported_at_once(run_cli, runs):
+    result = run_cli("serve", runs["fruit"], "--port", "70000", "--max-instances", "0")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["error: --port 70000: the port must be between 0 and 65535 "
+                                                  "(0 picks a free one)", "--max-instances 0: give at least 1"]
+
+
+@pytest.mark.parametrize("host, reason", [("192.0.2.1", "Cannot assign requested address"),  # TEST-NET-1
+                                          ("999.1.1.1", "")])  # no address: the name is looked up, and fails
+def test_a_host_that_is_not_this_machines_says_to_change_the_host(run_cli, runs, host, reason):
+    result = run_cli("serve", runs["fruit"], "--host", host, "--port", "0")
+    assert result.exit_code == 2 and f"error: cannot listen on {host}:0: {reason}" in result.output
+    assert "hint: choose another --host: 127.0.0.1 (this machine only)" in result.output
+    assert "--port" not in result.output
 
 
 def test_without_fastapi_says_how_to_install(run_cli, runs, monkeypatch):

@@ -26,6 +26,7 @@ flight.
 
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
+import errno
 import signal
 import socket
 import threading
@@ -45,6 +46,8 @@ from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun
 
 INSTALL_HINT = "install them with: pip install 'nnrun[serve]'  (or: pip install fastapi uvicorn)"
+HOST_HINT = "choose another --host: 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or an address of this machine"
+PORT_HINT = "choose another --port (0 picks a free one)"
 
 
 @dataclass
@@ -185,17 +188,34 @@ def listen(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                        hint="choose another --port (0 picks a free one)") from None
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint=_listen_hint(exc)) from None
     return sock
+
+
+def _listen_hint(exc: OSError) -> str:
+    """The option to change: --host for a name that does not resolve or an address this
+    machine does not have, --port for one that is taken or not allowed."""
+    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return HOST_HINT
+    return PORT_HINT
+
+
+def _check_options(port: int, max_instances: int) -> None:
+    """Every out-of-range option at once, before the run is loaded."""
+    problems = []
+    if not 0 <= port <= 65535:
+        problems.append(f"--port {port}: the port must be between 0 and 65535 (0 picks a free one)")
+    if max_instances < 1:
+        problems.append(f"--max-instances {max_instances}: give at least 1")
+    if problems:
+        raise UserError("\n".join(problems))
 
 
 def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
           max_instances: int = DEFAULT_MAX_INSTANCES, announce: Callable[[str, dict], None] | None = None) -> None:
     """Load the run, bind, then serve until SIGTERM (returns) or Ctrl-C (KeyboardInterrupt)."""
     _, uvicorn = require_serving()
-    if max_instances < 1:
-        raise UserError(f"--max-instances {max_instances}: give at least 1")
+    _check_options(port, max_instances)
     model = ServedModel.load(run_dir)
     app = create_app(model, max_instances)
     sock = listen(host, port)
