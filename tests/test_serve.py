@@ -152,6 +152,56 @@ def test_the_openapi_page_documents_this_models_columns(fruit):
     assert fruit.get("/docs").status_code == 200
 
 
+TOO_LARGE = "the body is larger than {} bytes, the most this server accepts; send fewer instances in each " \
+            "request, or start nnrun serve with a larger --max-body-bytes"
+GOOD = {"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5.5, "color": "red"}]}
+
+
+def test_a_body_past_the_default_limit_is_a_413_and_the_limit_grows_with_the_model(fruit, runs):
+    assert fruit.get("/metadata").json()["max_body_bytes"] == 1 << 20  # 3 instances of 4 columns: the least
+    padded = {"instances": [GOOD["instances"][0] | {"note": "x" * 5_000_000}]}
+    response = fruit.post("/predict", json=padded)
+    assert response.status_code == 413
+    assert [e["msg"] for e in response.json()["detail"]] == [TOO_LARGE.format(1 << 20)]
+    assert fruit.post("/predict", json=GOOD).status_code == 200
+    digits = TestClient(create_app(ServedModel.load(runs["digits_cnn"])))
+    columns = len(digits.get("/metadata").json()["columns"])
+    assert columns == 64 and digits.get("/metadata").json()["max_body_bytes"] == 1000 * columns * 128
+
+
+def _exchange(address: tuple[str, int], request: bytes) -> bytes:
+    """Send ``request`` (it asks the server to close), and read the whole answer."""
+    with socket.create_connection(address, timeout=30) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    return reply
+
+
+def test_the_server_refuses_a_declared_or_a_chunked_body_past_max_body_bytes_and_goes_on(runs, tmp_path):
+    process, url = _start(str(runs["fruit"]), "--max-body-bytes", "2000", cwd=tmp_path)
+    host, port = url.removeprefix("http://").split(":")
+    head = f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    try:
+        declared = _exchange((host, int(port)), f"{head}Content-Length: 5000000\r\n\r\n".encode())  # and no body
+        chunk = b"3e8\r\n" + b" " * 1000 + b"\r\n"  # 1000 bytes, three times; the last chunk is never sent
+        chunked = _exchange((host, int(port)), f"{head}Transfer-Encoding: chunked\r\n\r\n".encode() + chunk * 3)
+        for reply in (declared, chunked):
+            status, _, body = reply.partition(b"\r\n\r\n")
+            assert status.startswith(b"HTTP/1.1 413") and b"content-type: application/json" in status
+            assert [e["msg"] for e in json.loads(body)["detail"]] == [TOO_LARGE.format(2000)]
+        request = urllib.request.Request(f"{url}/predict", data=json.dumps(GOOD).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response)["predictions"][0]["prediction"] in ("apple", "banana", "orange")
+        with urllib.request.urlopen(f"{url}/metadata", timeout=30) as response:
+            assert json.load(response)["max_body_bytes"] == 2000
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0 and "Traceback" not in process.stderr.read()
+
+
 def _start(*args: str, cwd: Path) -> tuple[subprocess.Popen, str]:
     """`nnrun serve ... --port 0` on 127.0.0.1; the URL it prints (waits 60 s at most)."""
     process = subprocess.Popen([sys.executable, "-m", "nnrun", "serve", *args, "--host", "127.0.0.1", "--port", "0"],
@@ -201,6 +251,32 @@ def test_a_port_in_use_is_exit_2(run_cli, runs):
         taken.listen()
         result = run_cli("serve", runs["fruit"], "--port", taken.getsockname()[1])
     assert result.exit_code == 2 and "cannot listen on 127.0.0.1:" in result.output
+    assert "hint: choose another --port (0 picks a free one)" in result.output
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_a_port_out_of_range_is_exit_2_with_the_range(run_cli, runs, port):
+    result = run_cli("serve", runs["fruit"], "--port", port)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: --port {port}: the port must be between 0 and 65535 (0 picks a free one)"
+
+
+def test_every_option_out_of_range_is_reported_at_once(run_cli, runs):
+    result = run_cli("serve", runs["fruit"], "--port", "70000", "--max-instances", "0", "--max-body-bytes", "0")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --port 70000: the port must be between 0 and 65535 (0 picks a free one)",
+        "--max-instances 0: give at least 1",
+        "--max-body-bytes 0: give at least 1 (or leave it out: room for --max-instances instances)"]
+
+
+@pytest.mark.parametrize("host, reason", [("192.0.2.1", "Cannot assign requested address"),  # TEST-NET-1
+                                          ("999.1.1.1", "")])  # no address: the name is looked up, and fails
+def test_a_host_that_is_not_this_machines_says_to_change_the_host(run_cli, runs, host, reason):
+    result = run_cli("serve", runs["fruit"], "--host", host, "--port", "0")
+    assert result.exit_code == 2 and f"error: cannot listen on {host}:0: {reason}" in result.output
+    assert "hint: choose another --host: 127.0.0.1 (this machine only)" in result.output
+    assert "--port" not in result.output
 
 
 def test_without_fastapi_says_how_to_install(run_cli, runs, monkeypatch):

@@ -45,6 +45,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port, printed at start)."),
     max_instances: int = typer.Option(1000, "--max-instances", help="Most instances one request may hold."),
+    max_body_bytes: Optional[int] = typer.Option(
+        None, "--max-body-bytes", help="Largest request body in bytes; a larger one is answered 413 (default: room "
+        "for --max-instances instances of this model, at least 1 MiB).", show_default=False),
 ) -> None:
     """Serve a trained run over HTTP: GET /health, GET /metadata, POST /predict (docs at /docs).
 
@@ -57,6 +60,7 @@ def serve(
         from nnrun.commands.serve import serve as run_server
         from nnrun.console.shipping import print_serving
 
-        run_server(run_dir, host, port, max_instances, announce=lambda url, card: print_serving(typer.echo, url, card))
+        run_server(run_dir, host, port, max_instances, max_body_bytes,
+                   announce=lambda url, card: print_serving(typer.echo, url, card))
 
     guard(action)

@@ -2,7 +2,8 @@
 
     GET  /health     {"status": "ok", "model": name}
     GET  /metadata   the model card (columns with types and categories, classes, task,
-                     the run's config hash and creation time), plus max_instances
+                     the run's config hash and creation time), plus max_instances and
+                     max_body_bytes
     POST /predict    {"instances": [{column: value, ...}, ...]}
                   -> {"predictions": [{"prediction": class or value,
                                        "probabilities": {class: p, ...},
@@ -19,13 +20,15 @@ does to a CSV row: each value, checked and read as a cell by the request schema,
 written as the text a CSV cell would hold (numbers by ``repr``, which reads back to the
 same float) and encoded and preprocessed by the same functions, so the answers equal
 ``nnrun predict`` on the same rows. Bad
-input is a 422 naming the instance and the field (see ``serve_requests``); the server
-goes on serving. uvicorn stops on SIGTERM or Ctrl-C after answering the requests in
-flight.
+input is a 422 naming the instance and the field (see ``serve_requests``); a body
+larger than ``max_body_bytes`` is a 413, refused as soon as its Content-Length or, for a
+chunked body, the bytes received pass the limit. The server goes on serving. uvicorn
+stops on SIGTERM or Ctrl-C after answering the requests in flight.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
+import errno
 import signal
 import socket
 import threading
@@ -37,7 +40,8 @@ from typing import Any, Callable
 import numpy as np
 
 from nnrun.commands.model_card import model_card
-from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, describe_errors, request_models
+from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes,
+                                          describe_errors, request_models)
 from nnrun.data.inputs import unknown_notes
 from nnrun.data.table import build_table, encode_columns, unseen_categories
 from nnrun.errors import UserError
@@ -45,6 +49,8 @@ from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun
 
 INSTALL_HINT = "install them with: pip install 'nnrun[serve]'  (or: pip install fastapi uvicorn)"
+HOST_HINT = "choose another --host: 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or an address of this machine"
+PORT_HINT = "choose another --port (0 picks a free one)"
 
 
 @dataclass
@@ -128,16 +134,20 @@ def require_serving():
     return fastapi, uvicorn
 
 
-def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES):
-    """The FastAPI application serving ``model``."""
+def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, max_body_bytes: int | None = None):
+    """The FastAPI application serving ``model``; ``max_body_bytes`` None leaves room for
+    ``max_instances`` instances (see :func:`default_max_body_bytes`)."""
     fastapi, _ = require_serving()
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 
-    columns = model.card["columns"]
-    _, request_model = request_models(columns, max_instances, model.passed_columns())
+    columns, passed = model.card["columns"], model.passed_columns()
+    _, request_model = request_models(columns, max_instances, passed)
+    if max_body_bytes is None:
+        max_body_bytes = default_max_body_bytes(columns, passed, max_instances)
     app = fastapi.FastAPI(title=f"nnrun: {model.card['run']['name']}", version=str(model.card["run"]["config_hash"]),
                           description=_description(model.card))
+    app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc):  # 422, naming the instance and the field
@@ -149,7 +159,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES):
 
     @app.get("/metadata")
     def metadata() -> dict:
-        return model.card | {"max_instances": max_instances}
+        return model.card | {"max_instances": max_instances, "max_body_bytes": max_body_bytes}
 
     @app.post("/predict")
     def predict(body: request_model) -> dict:  # type: ignore[valid-type]
@@ -185,19 +195,40 @@ def listen(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                        hint="choose another --port (0 picks a free one)") from None
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint=_listen_hint(exc)) from None
     return sock
 
 
+def _listen_hint(exc: OSError) -> str:
+    """The option to change: --host for a name that does not resolve or an address this
+    machine does not have, --port for one that is taken or not allowed."""
+    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return HOST_HINT
+    return PORT_HINT
+
+
+def _check_options(port: int, max_instances: int, max_body_bytes: int | None) -> None:
+    """Every out-of-range option at once, before the run is loaded."""
+    problems = []
+    if not 0 <= port <= 65535:
+        problems.append(f"--port {port}: the port must be between 0 and 65535 (0 picks a free one)")
+    if max_instances < 1:
+        problems.append(f"--max-instances {max_instances}: give at least 1")
+    if max_body_bytes is not None and max_body_bytes < 1:
+        problems.append(f"--max-body-bytes {max_body_bytes}: give at least 1 (or leave it out: room for "
+                        "--max-instances instances)")
+    if problems:
+        raise UserError("\n".join(problems))
+
+
 def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
-          max_instances: int = DEFAULT_MAX_INSTANCES, announce: Callable[[str, dict], None] | None = None) -> None:
+          max_instances: int = DEFAULT_MAX_INSTANCES, max_body_bytes: int | None = None,
+          announce: Callable[[str, dict], None] | None = None) -> None:
     """Load the run, bind, then serve until SIGTERM (returns) or Ctrl-C (KeyboardInterrupt)."""
     _, uvicorn = require_serving()
-    if max_instances < 1:
-        raise UserError(f"--max-instances {max_instances}: give at least 1")
+    _check_options(port, max_instances, max_body_bytes)
     model = ServedModel.load(run_dir)
-    app = create_app(model, max_instances)
+    app = create_app(model, max_instances, max_body_bytes)
     sock = listen(host, port)
     bound = sock.getsockname()[1]
     if announce is not None:

@@ -7,7 +7,8 @@ thousands separator), a categorical one a category seen in training (any text, f
 run with ``unknown: ignore``); an empty cell (``null``, ``""``, ``"NA"``, ...) only where
 training learned a value to fill it with. The run's ID and ignored columns, and its
 target, may come too (any JSON scalar; IDs are given back with the prediction); other
-keys are refused, as a misspelt column would be. FastAPI turns the models into the
+keys are refused, as a misspelt column would be. A body larger than the server's limit is
+refused (413) before it is parsed (:class:`BodyLimit`). FastAPI turns the models into the
 OpenAPI page at ``/docs``, so that page documents this model's inputs.
 
 Validation errors become messages that name the instance and the field:
@@ -27,6 +28,72 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
 from nnrun.errors import did_you_mean
 
 DEFAULT_MAX_INSTANCES = 1000
+# The default body limit leaves room for --max-instances instances of the run's columns
+# at BYTES_PER_VALUE each: a column's name and its value as JSON (a float's repr takes
+# at most 24 characters), with room for long names and indented JSON; never under 1 MiB.
+BYTES_PER_VALUE = 128
+LEAST_DEFAULT_BODY_BYTES = 1 << 20
+
+
+def default_max_body_bytes(columns: list[dict], passed: dict[str, str], max_instances: int) -> int:
+    """The largest request body a server for these columns takes unless told otherwise:
+    a text column counts one value for each token it keeps, and a column that is
+    accepted but not a feature (``passed``) counts one value."""
+    values = sum(column["text"]["length"] if column["type"] == "text" else 1 for column in columns) + len(passed)
+    return max(LEAST_DEFAULT_BODY_BYTES, max_instances * values * BYTES_PER_VALUE)
+
+
+class BodyLimit:
+    """ASGI middleware that answers 413 to a request body larger than ``max_body_bytes``:
+    at once when its Content-Length says so, before a byte of it is read, and for a body
+    without one (chunked) as soon as the bytes received pass the limit. The application
+    then sees the client leave, and whatever it would answer is dropped.
+
+    Not FastAPI's ``max_body_size``: only its newest releases have it (older ones take the
+    keyword as an extra and bound nothing), and it answers a Content-Length past the limit
+    with plain text, where a client of this server reads JSON."""
+
+    def __init__(self, app, max_body_bytes: int) -> None:
+        self.app, self.max_body_bytes = app, max_body_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:  # the server refused any other value
+            return await self._refuse(send)
+        received, started, refused = 0, False, False
+
+        async def counting_receive():
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+    async def _refuse(self, send) -> None:
+        message = (f"the body is larger than {self.max_body_bytes} bytes, the most this server accepts; send fewer "
+                   "instances in each request, or start nnrun serve with a larger --max-body-bytes")
+        body = json.dumps({"detail": [{"loc": ["body"], "instance": None, "field": None, "msg": message,
+                                       "type": "too_large"}]}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _column_type(column: dict) -> Any:
