@@ -49,7 +49,8 @@ from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun
 
 INSTALL_HINT = "install them with: pip install 'nnrun[serve]'  (or: pip install fastapi uvicorn)"
-HOST_HINT = "choose another --host: 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or an address of this machine"
+HOST_HINT = ("choose another --host: 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or an address of "
+             "this machine")
 PORT_HINT = "choose another --port (0 picks a free one)"
 
 
