@@ -88,6 +88,9 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (["size,shade,label", "1,dark,cat", "2,light"], SOURCE, "table.csv: 1 problem in the data\n  rows with the wrong number of cells (1):\n    line 3: 2 cells, but the header has 3"),
         (ROWS, "{type: csv, path: data/table.csv, target: lable}",
          "csv.yaml:3:53: data.source.target: 'lable' is not a column of"),
+        (ROWS, "{type: csv, path: data/table.csv, target: [cat, dog]}",
+         "data.source.target: expected one column name, got a list (cat, dog); the target is one column of labels "
+         "or values. For one-hot columns, write the class names into one column"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, features: [sise]}",
          "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",

@@ -34,12 +34,23 @@ def _names(value):
     return [value] if isinstance(value, str) else [] if value is None else value
 
 
+def _one_column(value):
+    """A list of target columns is most often one-hot columns: say what to do instead."""
+    if isinstance(value, list):
+        names = ", ".join(map(str, value))
+        raise ValueError(f"expected one column name, got a list ({names}); the target is one column of labels or "
+                         "values. For one-hot columns, write the class names into one column and name it here, "
+                         "or give the data as an .npz with x and y (a one-hot y is read as class labels)")
+    return value
+
+
 class CsvSource(SourceBase):
     """A CSV file with a header row: one column is the target, the others features."""
 
     type: Literal["csv"] = "csv"
     path: str = Field(description="The CSV file; a relative path is read from the config file's folder.")
-    target: str = Field(description="The column to predict.")
+    target: Annotated[str, BeforeValidator(_one_column, json_schema_input_type=str)] = Field(
+        description="The column to predict.")
     features: list[str] | None = Field(
         None, description="Feature columns, in order. Default: every column but the target, id and ignore columns.")
     categorical: list[str] = Field(
