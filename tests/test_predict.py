@@ -287,6 +287,11 @@ def test_evaluate_data_refuses_mismatched_or_empty_targets(run_cli, tmp_path):
         assert result.exit_code == 2 and message in result.output, (name, result.output)
     result = run_cli("evaluate", "r", "--data", "short.npz", "--split", "test")
     assert result.exit_code == 2 and "--split and --data: choose one" in result.output
+    (tmp_path / "other.csv").write_text("x1,x2,y\n1,2,3\n")  # another data set's file
+    result = run_cli("evaluate", "r", "--data", "other.csv")
+    assert result.exit_code == 2
+    assert "other.csv: 4 of the run's 4 feature columns are missing: " in result.output
+    assert "cannot tell which column" not in result.output
 
     meta = tmp_path / "r" / "meta.json"
     saved = json.loads(meta.read_text())

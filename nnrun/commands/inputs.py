@@ -60,9 +60,15 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -
     """For data sets that did not name their target: the one column that is no feature."""
     names = saved.column_names()
     others = [h for h in header if h not in names]
+    absent = [n for n in names if n not in header]
+    if absent:  # the features first: without them the file cannot be scored anyway
+        raise UserError(f"{source}: {len(absent)} of the run's {len(names)} feature columns are missing: "
+                        f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}",
+                        hint="score a file with the columns the run trained on, and the target column beside them")
     if len(others) != 1:
         raise UserError(f"{source}: cannot tell which column holds the targets "
-                        f"({'none' if not others else ', '.join(others)} besides the features)")
+                        f"({'none' if not others else ', '.join(others)} besides the features)",
+                        hint="the file needs the run's feature columns and exactly one more, the target")
     return others[0]
 
 
