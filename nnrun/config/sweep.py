@@ -15,7 +15,7 @@ there, so a path the config does not have or a value it refuses is found before 
 trial runs (:mod:`nnrun.config.sweep_checks`). The parameters' own specs are in
 :mod:`nnrun.config.sweep_space`.
 
-A mistake in one part of the file does not hide the others: :func:`read_sweep` keeps
+A mistake in one part of the file does not hide the others: :func:`read_sweep_file` keeps
 the file's problems and the parts that are valid on their own, so the checks against
 the base config run too and everything is reported at once.
 """
@@ -40,7 +40,7 @@ from nnrun.config.yaml_reader import read_yaml
 from nnrun.errors import Problem, UserError
 from nnrun.specs import tagged_union
 
-PLAN_CHECKED = "plan_checked"  # validation context: read_sweep checks the plan on the file itself
+PLAN_CHECKED = "plan_checked"  # validation context: read_sweep_file checks the plan on the file itself
 
 
 class Asha(Section):
@@ -172,7 +172,7 @@ class LoadedSweep:
         return CombinedError([own, base_error]) if problems else base_error
 
 
-def read_sweep(path: str | Path) -> LoadedSweep:
+def read_sweep_file(path: str | Path) -> LoadedSweep:
     """Read a sweep file and check it on its own, keeping its problems in ``problems``
     rather than raising them: the checks against the base config still run, and report
     with them (see :func:`nnrun.commands.sweep.runner.check_sweep`)."""
@@ -197,7 +197,7 @@ def read_sweep(path: str | Path) -> LoadedSweep:
 
 def load_sweep(path: str | Path) -> LoadedSweep:
     """Read and validate a sweep file; raise a located :class:`ConfigError` on mistakes."""
-    located = read_sweep(path)
+    located = read_sweep_file(path)
     if located.problems:
         raise located.error(located.problems)
     return located

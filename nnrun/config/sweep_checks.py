@@ -1,7 +1,7 @@
 """A sweep file against its base config: every parameter's extremes applied to the base
 and validated there, before any trial runs.
 
-    found = check_against_base(read_sweep(path))   # found.configs: [(values, LoadedConfig), ...]
+    found = check_against_base(read_sweep_file(path))   # found.configs: [(values, LoadedConfig), ...]
 
 Every check that does not need another to pass runs, so one report holds all of them:
 each parameter is checked alone, and only what needs a valid base config (the

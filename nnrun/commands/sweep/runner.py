@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.config.sweep import LoadedSweep, read_sweep
+from nnrun.config.sweep import LoadedSweep, read_sweep_file
 from nnrun.config.sweep_checks import check_against_base
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 
@@ -118,7 +118,7 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
     """``nnrun validate SWEEP.yaml``: what was checked, for the screen."""
     if overrides:
         raise UserError("--set: not allowed with a sweep file; put the value in its base config")
-    located = read_sweep(path)
+    located = read_sweep_file(path)
     checked = check_sweep(located)
     return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked),
             "trials": located.sweep.trial_count}
@@ -126,7 +126,7 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
 
 def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
-    located = read_sweep(sweep_file) if sweep_file is not None else None
+    located = read_sweep_file(sweep_file) if sweep_file is not None else None
     base_config = None
     if located is not None:
         from nnrun.engine.experiment import resolve_paths
