@@ -84,9 +84,13 @@ def test_large_batches_are_processed_in_bounded_chunks():
     # BLAS may sum a row's products in another order for another number of rows (threads
     # split the matrix differently), so a float32 rounding's worth of difference is allowed.
     np.testing.assert_allclose(y[:5], y_small, rtol=1e-5, atol=1e-6)
-    dx, grads = layer.backward(params, cache, np.ones_like(y))
-    dx_small, _ = layer.backward(params, layer.forward(params, x[:5], True, None)[1], np.ones_like(y_small))
+    dy = rng.standard_normal(y.shape, dtype=np.float32)
+    dx, grads = layer.backward(params, cache, dy)
+    dx_small, _ = layer.backward(params, layer.forward(params, x[:5], True, None)[1], dy[:5])
     np.testing.assert_allclose(dx[:5], dx_small, rtol=1e-4, atol=1e-5)
+    # The bias gradient comes out of the chunks' kernel-gradient multiplies (a column of
+    # ones): summed over every chunk, it is the sum of dy over every output pixel.
+    np.testing.assert_allclose(grads["bias"], dy.astype(np.float64).sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-3)
 
 
 def test_max_pool_matches_window_maxima_and_breaks_ties_once():
@@ -222,3 +226,7 @@ def test_im2col_gives_every_window_in_either_layout(channels):
                          for n in range(3) for r in range(3) for q in range(3)])
     assert np.array_equal(cols, expected)
     assert cols.flags.f_contiguous == (channels < FEW_CHANNELS)
+    # With a column of ones after the windows' (for the bias gradient), the same windows.
+    with_ones = im2col(x, (3, 3), (2, 3), (2, 2), (1, 1), ones=True)
+    assert np.array_equal(with_ones[:, :-1], expected) and np.all(with_ones[:, -1] == 1)
+    assert with_ones.flags.f_contiguous == (channels < FEW_CHANNELS)

@@ -46,7 +46,7 @@ def pad(x: np.ndarray, pads, value: float = 0.0) -> np.ndarray:
 FEW_CHANNELS = 16
 
 
-def im2col(xp, out_hw, kernel, strides, dilation) -> np.ndarray:
+def im2col(xp, out_hw, kernel, strides, dilation, ones: bool = False) -> np.ndarray:
     """Column matrix (N * OH * OW, KH * KW * C) of a padded input, filled one kernel tap
     at a time: KH * KW strided copies of whole images, several times faster than
     copying the 6-axis window view when channels are few. The images are split over
@@ -58,10 +58,22 @@ def im2col(xp, out_hw, kernel, strides, dilation) -> np.ndarray:
     are the same, and the multiplies read either layout (with the same results in the
     measured cases). On 128 images of 28 x 28 x 1 the copy took 0.48-0.69 ms instead of
     0.74-1.1 ms, and the kernel gradient's multiply 0.1 ms less; with 3 channels
-    0.87 ms instead of 2.7. From 16 channels the row layout is faster again."""
+    0.87 ms instead of 2.7. From 16 channels the row layout is faster again.
+
+    With ``ones`` the matrix has one more column, of ones, after the windows' (see
+    :func:`nnrun.model.layers.conv.conv_backward`): (N * OH * OW, KH * KW * C + 1)."""
     n, c = xp.shape[0], xp.shape[3]
     by_tap = c < FEW_CHANNELS
-    cols = np.empty((*kernel, c, n, *out_hw) if by_tap else (n, *out_hw, *kernel, c), xp.dtype)
+    pixels, taps = n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c
+    width = taps + ones
+    if by_tap:
+        whole = np.empty((width, pixels), xp.dtype)
+        cols = whole[:taps].reshape(*kernel, c, n, *out_hw)
+    else:
+        whole = np.empty((pixels, width), xp.dtype)
+        cols = whole[:, :taps].reshape(n, *out_hw, *kernel, c)
+    if ones:
+        (whole[taps] if by_tap else whole[:, taps]).fill(1)
 
     def fill(a, b):
         for i in range(kernel[0]):
@@ -75,9 +87,7 @@ def im2col(xp, out_hw, kernel, strides, dilation) -> np.ndarray:
                     cols[a:b, :, :, i, j, :] = windows
 
     over_rows(n, fill, cols.size)
-    if by_tap:
-        return cols.reshape(-1, n * out_hw[0] * out_hw[1]).T
-    return cols.reshape(n * out_hw[0] * out_hw[1], -1)
+    return whole.T if by_tap else whole
 
 
 def scatter_windows(dwin: np.ndarray, dxp: np.ndarray, kernel, strides, dilation) -> np.ndarray:
