@@ -111,3 +111,39 @@ def test_the_setting_belongs_to_the_thread_that_made_it(monkeypatch):
         assert rows.splits(10, 10)  # still this thread's pool after the other's closed
     assert seen == {"before": False, "inside": True}
     assert not rows.splits(10, 10)
+
+
+def _sleeping_work(whole_seconds: float, other_thread_seconds: float, names: list):
+    """Work taking ``whole_seconds`` per call on the calling thread, and
+    ``other_thread_seconds`` for a range on a pooled thread."""
+    import time
+
+    def work(a, b):
+        on_pool = threading.current_thread() is not threading.main_thread()
+        names.append(on_pool)
+        time.sleep(other_thread_seconds if on_pool else whole_seconds * (b - a) / 10)
+
+    return work
+
+
+@pytest.mark.parametrize("pool_seconds, kept_split", [(0.001, True), (0.05, False)])
+def test_each_kind_of_work_is_timed_both_ways_then_done_the_faster_way(monkeypatch, pool_seconds, kept_split):
+    # Whole: 20 ms on this thread. Split: 10 ms here, and the other half on a pooled
+    # thread, fast (1 ms) or slow (50 ms, as a core where OpenBLAS spins).
+    monkeypatch.setattr(rows, "MIN_ELEMENTS", 0)
+    names = []
+    with row_threads(2):
+        for _ in range(2 * rows.TRIALS):
+            over_rows(10, _sleeping_work(0.02, pool_seconds, names), elements=10)
+        assert names.count(True) == rows.TRIALS  # tried split as often as whole
+        names.clear()
+        for _ in range(3):
+            over_rows(10, _sleeping_work(0.02, pool_seconds, names), elements=10)
+        assert any(names) == kept_split
+        other_size = []
+        over_rows(12, _sleeping_work(0.02, pool_seconds, other_size), elements=12)  # another kind: tried first
+        assert any(other_size)
+    names.clear()
+    with row_threads(2):  # a new run times its work afresh
+        over_rows(10, _sleeping_work(0.02, pool_seconds, names), elements=10)
+    assert any(names)
