@@ -163,20 +163,17 @@ def test_a_search_that_asks_what_several_parameters_lack_names_them_in_plural(ru
             "model.layers.0.units are grids: make them {type: choice, values: [...]}") in result.output
 
 
-def test_a_training_config_given_to_sweep_names_train(run_cli, tmp_path):
+@pytest.mark.parametrize("command, given, answer", [
+    ("sweep", "base.yaml", "error: base.yaml is a training config (it has no base: or parameters:), not a sweep "
+                           "file; train it with: nnrun train base.yaml"),
+    ("train", "sweep.yaml", "error: sweep.yaml is a sweep file (it has base: and parameters:), not a training "
+                            "config; run it with: nnrun sweep sweep.yaml"),
+])
+def test_the_other_kind_of_file_names_the_command_for_it(run_cli, tmp_path, command, given, answer):
     write_sweep(tmp_path)
-    result = run_cli("sweep", "base.yaml")
+    result = run_cli(command, given)
     assert result.exit_code == 2
-    assert result.output.strip() == ("error: base.yaml is a training config (it has no base: or parameters:), "
-                                     "not a sweep file; train it with: nnrun train base.yaml")
-
-
-def test_a_sweep_file_given_to_train_names_sweep(run_cli, tmp_path):
-    write_sweep(tmp_path)
-    result = run_cli("train", "sweep.yaml")
-    assert result.exit_code == 2
-    assert result.output.strip() == ("error: sweep.yaml is a sweep file (it has base: and parameters:), "
-                                     "not a training config; run it with: nnrun sweep sweep.yaml")
+    assert result.output.strip() == answer
     assert not (tmp_path / "runs").exists()
 
 
