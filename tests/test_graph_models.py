@@ -232,3 +232,13 @@ def test_batch_norm_inference_gradient():
     assert_close(dx, numeric_grad(loss, x), "d/dx")
     for name in ("gamma", "beta"):
         assert_close(grads[name], numeric_grad(loss, params[name]), f"d/d{name}")
+
+
+def test_a_sequence_output_for_one_target_a_sample_says_how_to_end_the_model(run_cli):
+    from conftest import ROOT
+
+    result = run_cli("validate", ROOT / "configs" / "sequence_gru.yaml", "--set", "model.layers.0.return_sequences=true")
+    assert result.exit_code == 2
+    assert ("model.layers.1: the output is a sequence of shape (64, 4) per sample, but the data has one target per "
+            "sample (4 classes: sine, square, triangle, sawtooth); end with one vector per sample: "
+            "return_sequences: false on the last recurrent layer") in " ".join(result.output.split())

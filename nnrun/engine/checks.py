@@ -38,7 +38,7 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
     """Problems that need the config and the data together, raised at once with
     dotted paths (``LoadedConfig.locate`` turns them into line:col)."""
     width = int(np.prod(graph.output_shape))
-    problems = _check_loss_and_width(config, data, width)
+    problems = _check_loss_and_width(config, data, width, tuple(graph.output_shape))
     if not any(p.path == "loss" for p in problems):  # else its advice covers the activation too
         problems += _check_output_activation(config, data, width)
     problems += _check_metrics(config, data)
@@ -100,7 +100,7 @@ def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:
                                           f"give one per class, in this order: {names}")]
 
 
-def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Problem]:
+def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tuple = ()) -> list[Problem]:
     loss = config.loss.type
     last = f"model.layers.{len(config.model.layers) - 1}"
     if config.loss.task == "classification" and data.task != "classification":
@@ -122,8 +122,24 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int) -> list[Pro
     if width != data.target_width:
         what = classes if data.task == "classification" else \
             f"{data.target_width} target{'s' if data.target_width != 1 else ''}"
+        if len(shape) > 1:  # a sequence or an image per sample, where the data has one target vector
+            return [Problem(last, f"the output is {_per_sample(shape)} per sample, but the data has one target "
+                                  f"per sample ({what}); {_one_vector_fix(shape)}")]
         return [Problem(last, f"the output has {units} but the data has {what}{_units_fix(config, data, width)}")]
     return []
+
+
+def _per_sample(shape: tuple) -> str:
+    what = "a sequence" if len(shape) == 2 else "an image" if len(shape) == 3 else "an array"
+    return f"{what} of shape {shape}"
+
+
+def _one_vector_fix(shape: tuple) -> str:
+    """How to end a model whose output still has steps or pixels with one vector a sample."""
+    if len(shape) == 2:
+        return ("end with one vector per sample: return_sequences: false on the last recurrent layer, or a "
+                "global_average_pool1d (or global_max_pool1d) layer before the output layer")
+    return "add a flatten (or global_average_pool2d) layer before the output layer"
 
 
 def _units_fix(config: Config, data: Dataset, width: int) -> str:
