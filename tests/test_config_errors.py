@@ -135,6 +135,10 @@ SET_CASES = [
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
+    # A problem inside a value --set replaced is the --set's, not the file's old line.
+    ("model.layers=[{type: lstm, units: 8}, {type: dense, units: 3, activation: softmax}]",
+     "model.layers.0: lstm_0: lstm expects sequences (steps, features), got (4,); an embedding or a (N, T, F) "
+     "array gives them (from --set model.layers=[{type: lstm, units: 8}"),
 ]
 
 

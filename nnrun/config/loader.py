@@ -57,10 +57,13 @@ class LoadedConfig:
         inside = [origin for path, origin in self.overrides.items() if parts and path[: len(parts)] == parts != path]
         if inside:  # e.g. a check of data.split as a whole, after --set data.split.test=...
             return Problem(problem.path, f"{problem.message} (from {', '.join(inside)})")
+        # A value --set gave, or one inside it (--set model.layers=[...] replaced the file's
+        # layers, whose lines no longer say anything about model.layers.0).
+        for end in range(len(parts), -1, -1):
+            if parts[:end] in self.overrides:
+                return Problem(problem.path, f"{problem.message} (from {self.overrides[parts[:end]]})")
         for end in range(len(parts), -1, -1):
             prefix = parts[:end]
-            if prefix in self.overrides:
-                return Problem(problem.path, f"{problem.message} (from {self.overrides[prefix]})")
             where = (self.keys.get(prefix) if by_key else None) or self.values.get(prefix)
             if where:
                 return Problem(problem.path, problem.message, *where)
