@@ -152,6 +152,10 @@ def test_training_and_evaluate_skip_blank_lines_and_count_them(run_cli, text_fil
     ({"features": ["review", "sentiment2"]}, "data.source.features: lists other columns, but the text column 'review'"),
     ({"text": {"column": "reveiw"}}, "data.source.text.column: 'reveiw' is not a column of"),
     ({"text": {"column": "review", "tokens": "letters"}}, "data.source.text.tokens"),
+    ({"text": {"column": "sentiment"}}, "data.source.text.column: 'sentiment' is the target column "
+                                        "(data.source.target); the text column is the model's input: name the "
+                                        "column that holds the text"),
+    ({"id": "review", "text": {"column": "review"}}, "'review' is an ID column (data.source.id)"),
 ])
 def test_text_config_mistakes_are_located(run_cli, text_files, change, message):
     import yaml

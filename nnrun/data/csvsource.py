@@ -90,9 +90,16 @@ class CsvSource(SourceBase):
         """With ``text``, that column is the one feature: token indices fill the input."""
         column = self.text.column
         check_present([column], header, f"a column of {origin}", "data.source.text.column")
+        # The text column is the model's input: not the target, an ID or a left-out column.
+        role = ("the target column (data.source.target)" if column == self.target else
+                "an ID column (data.source.id)" if column in self.id else
+                "a left-out column (data.source.ignore)" if column in self.ignore else None)
+        if role:
+            raise ConfigError("", [Problem("data.source.text.column", f"'{column}' is {role}; the text column is "
+                                                                      "the model's input: name the column that "
+                                                                      "holds the text")])
         clash = [("data.source.features", self.features not in (None, [column]), "lists other columns"),
-                 ("data.source.categorical", bool(self.categorical), "is set"),
-                 ("data.source.text.column", column == self.target, "is the target column")]
+                 ("data.source.categorical", bool(self.categorical), "is set")]
         for key, wrong, what in clash:
             if wrong:
                 raise ConfigError("", [Problem(key, f"{what}, but the text column '{column}' is the model's only "
