@@ -237,8 +237,22 @@ def test_batch_norm_inference_gradient():
 def test_a_sequence_output_for_one_target_a_sample_says_how_to_end_the_model(run_cli):
     from conftest import ROOT
 
-    result = run_cli("validate", ROOT / "configs" / "sequence_gru.yaml", "--set", "model.layers.0.return_sequences=true")
+    result = run_cli("validate", ROOT / "configs" / "sequence_gru.yaml", "--set",
+                     "model.layers.0.return_sequences=true")
     assert result.exit_code == 2
     assert ("model.layers.1: the output is a sequence of shape (64, 4) per sample, but the data has one target per "
             "sample (4 classes: sine, square, triangle, sawtooth); end with one vector per sample: "
             "return_sequences: false on the last recurrent layer") in " ".join(result.output.split())
+
+
+def test_a_warmup_longer_than_the_run_is_warned(run_cli):
+    from conftest import ROOT
+
+    result = run_cli("validate", ROOT / "configs" / "iris.yaml", "--set",
+                     "training.schedule={type: cosine, warmup_epochs: 200}")
+    assert result.exit_code == 0
+    assert ("training.schedule.warmup_epochs: 200 warmup epochs in a run of 100: the learning rate never reaches "
+            "optimizer.learning_rate") in " ".join(result.output.split())
+    quiet = run_cli("validate", ROOT / "configs" / "iris.yaml", "--set",
+                    "training.schedule={type: cosine, warmup_epochs: 100}")
+    assert "warmup" not in quiet.output

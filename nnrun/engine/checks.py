@@ -80,15 +80,22 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
     return problems
 
 
-def metric_warnings(config: Config, data: Dataset) -> list[str]:
-    """Metrics that compute but tell nothing on this data. Warned, not refused, so
-    that runs trained with them still load."""
+def idle_settings(config: Config, data: Dataset) -> list[str]:
+    """Settings that are valid but do nothing useful here (a metric that always reads 1,
+    a warmup longer than the run). Warned, not refused, so that runs trained with them
+    still load."""
     from nnrun.model.metrics import TOP_K
 
+    warnings = []
     if "top_k_accuracy" in config.metrics and data.task == "classification" and data.num_classes <= TOP_K:
-        return [f"metrics: top_k_accuracy counts a sample as right when its class is among the {TOP_K} most "
-                f"probable, so with {data.num_classes} classes it is always 1; accuracy is the one to read"]
-    return []
+        warnings.append(f"metrics: top_k_accuracy counts a sample as right when its class is among the {TOP_K} "
+                        f"most probable, so with {data.num_classes} classes it is always 1; accuracy is the one "
+                        "to read")
+    warmup, epochs = getattr(config.training.schedule, "warmup_epochs", 0), config.training.epochs
+    if warmup > epochs:
+        warnings.append(f"training.schedule.warmup_epochs: {warmup} warmup epochs in a run of {epochs}: the "
+                        "learning rate never reaches optimizer.learning_rate; give fewer warmup epochs than epochs")
+    return warnings
 
 
 def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:

@@ -16,7 +16,7 @@ from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
-from nnrun.engine.checks import check_against_data, check_sizes, metric_warnings
+from nnrun.engine.checks import check_against_data, check_sizes, idle_settings
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.scoring import score_split
@@ -32,7 +32,7 @@ class Experiment:
     graph: Graph
     columns: dict | None = None  # fitted column encoding of a CSV source, saved in preprocess.json
     split_fingerprints: dict[str, str] | None = None  # of every raw split, for meta.json
-    # About the data (single-row classes, odd categories) and metrics it leaves idle;
+    # About the data (single-row classes, odd categories) and settings it leaves idle;
     # shown by validate and train.
     warnings: tuple[str, ...] = ()
 
@@ -102,7 +102,7 @@ def build(
         load_initial_weights(loaded, graph)
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns, fingerprints,
-                      (*splits.warnings, *metric_warnings(config, raw_train)))
+                      (*splits.warnings, *idle_settings(config, raw_train)))
 
 
 def resolve_paths(loaded: LoadedConfig) -> Config:
