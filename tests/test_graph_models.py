@@ -256,3 +256,18 @@ def test_a_warmup_longer_than_the_run_is_warned(run_cli):
     quiet = run_cli("validate", ROOT / "configs" / "iris.yaml", "--set",
                     "training.schedule={type: cosine, warmup_epochs: 100}")
     assert "warmup" not in quiet.output
+
+
+def test_a_checkpoint_warm_starts_as_its_runs_weights_do(run_cli, tmp_path):
+    from conftest import ROOT
+
+    iris = ROOT / "configs" / "iris.yaml"
+    assert run_cli("train", iris, "--run-dir", "a", "--set", "training.epochs=3", "--set",
+                   "training.checkpoint={every_epochs: 1}", "-q").exit_code == 0
+    checkpoint = tmp_path / "a" / "checkpoints" / "epoch-000003.safetensors"
+    for name, start in (("from_weights", tmp_path / "a" / "model.safetensors"), ("from_checkpoint", checkpoint)):
+        result = run_cli("train", iris, "--run-dir", name, "--set", "training.epochs=2", "--set",
+                         f"model.init_weights={start}", "-q")
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "from_weights" / "model.safetensors").read_bytes() == \
+        (tmp_path / "from_checkpoint" / "model.safetensors").read_bytes()

@@ -131,8 +131,11 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
     path = loaded.config.model.init_weights
     if path is None:
         return
+    from nnrun.store.checkpoints import model_arrays
+
     try:
         weights = load_weights(Path(path), require_checksum=False, what="initial weights (model.init_weights)")
-        graph.load_state(weights, path)
+        # A checkpoint (of a run stopped early or interrupted) warm-starts from its model's weights.
+        graph.load_state(model_arrays(weights) or weights, path)
     except UserError as exc:
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None

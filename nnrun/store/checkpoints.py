@@ -180,6 +180,16 @@ def capture(components: dict[str, Stateful], epoch: int) -> Snapshot:
     return Snapshot(epoch, arrays, state)
 
 
+def model_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """The model's weights among a checkpoint file's arrays (``model/<name>``), named as
+    ``model.safetensors`` names them; None when ``arrays`` are not a checkpoint's."""
+    if not arrays or not all("/" in name for name in arrays):
+        return None
+    prefix = "model/"
+    mine = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+    return mine or None
+
+
 def restore(components: dict[str, Stateful], arrays: dict[str, np.ndarray], state: dict, origin: Path) -> None:
     """Hand each component its arrays and state; unknown or missing components are errors."""
     known = set(components)
