@@ -6,7 +6,8 @@ The run directory is locked, stale temporary files are removed, and the config i
 run's own ``config.yaml``; a CONFIG or ``--set`` given as well must not change it (the
 refusal names the changed keys), except ``training.epochs``: a new epoch count extends
 (or shortens) the run, completed or not, and is written to its ``config.yaml`` once a
-checkpoint has been restored. Training then restores the newest valid checkpoint,
+checkpoint has been restored; a run that early stopping ended stays ended, and extending
+it is refused before anything is written. Training then restores the newest valid checkpoint,
 falling back to older ones if it is damaged (see :class:`nnrun.engine.checkpointing.Checkpointer`).
 On the same machine with the same BLAS and thread count, the finished run's
 ``model.safetensors`` and ``metrics.csv`` (the ``seconds`` column aside) are
