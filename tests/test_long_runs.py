@@ -18,6 +18,7 @@ from nnrun.console.progress import LineDisplay, LiveDisplay
 from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.resume import resume_training
 from nnrun.errors import RunInterrupted, UserError
+from nnrun.store.history import format_seconds
 from nnrun.store.tensorfile import read
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
@@ -210,3 +211,15 @@ def test_patience_running_out_on_the_last_epoch_is_not_an_early_stop(run_cli, tm
     assert result.exit_code == 0, result.output
     assert "early stop:" not in result.output
     assert json.loads((tmp_path / "r" / "meta.json").read_text())["stopped_early"] is False
+
+
+def test_a_resumed_runs_time_line_tells_this_session_from_all_its_epochs(tmp_path):
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
+    display, buffer = line_display()
+    result = resume_training(tmp_path / "r", hooks=display)
+    epochs_seconds = sum(row["seconds"] for row in result.history)
+    time_line = next(line for line in buffer.getvalue().splitlines() if line.startswith("time:"))
+    assert time_line.split(None, 1)[1] == (
+        f"{result.seconds:.2f}s this session (after epoch 6); the run's 14 epochs took {epochs_seconds:.2f}s in all, "
+        f"{format_seconds(epochs_seconds / 14)} per epoch on average")
