@@ -50,7 +50,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         now = environment(record.threads(experiment.config.training.threads))
         changes = environment_changes(record.meta.get("environment", {}), now)
-        for message in changes + world_size_change(record.meta, 1):
+        for message in changes + world_size_change(record.meta, 1) + stale_exports(run_path):
             hooks.warn(message)
         candidates = checkpoints.candidates(path)
     except BaseException:
@@ -88,6 +88,17 @@ def environment_changes(before: dict, now: dict) -> list[str]:
     return [
         f"the run started under a different numeric environment ({detail}); the resumed run is not "
         "promised to be bit-identical to an uninterrupted one"
+    ]
+
+
+def stale_exports(run: RunDir) -> list[str]:
+    """A sentence for each ONNX export in the run directory: made from the weights
+    before this resume, it stops matching the run once training goes on."""
+    return [
+        f"{path} was exported from the weights before this resume and will not match the run's new weights: "
+        f"export again with `nnrun export {run.path}{' --float16' if float16 else ''}` once it finishes "
+        "(the earlier export is then kept aside, named after its weights)"
+        for float16 in (False, True) if (path := run.onnx(float16)).is_file()
     ]
 
 
