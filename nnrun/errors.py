@@ -89,6 +89,11 @@ class ConfigChanged(UserError):
         )
 
 
+class RunEnded(UserError):
+    """A resume would extend a run that early stopping ended: it stays ended (see
+    :meth:`nnrun.engine.stopping.EarlyStopper.ended_run`)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One located mistake in a config file."""

@@ -199,3 +199,42 @@ def test_the_extras_are_not_imported_by_train_or_help(tmp_path):
             "print(sorted(m for m in ('onnx', 'onnxruntime', 'fastapi', 'uvicorn') if m in sys.modules))")
     out = run_python(code, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_cli, tmp_path, capsys):
+    """Exported while interrupted, then resumed: the resume says the export will not match,
+    and exporting again writes the new weights and keeps the earlier export, named after
+    its weights, instead of refusing (or leaving model.onnx at odds with model.safetensors)."""
+    import os
+    import signal
+
+    from nnrun.engine.hooks import SilentHooks
+    from nnrun.engine.resume import resume_training
+    from nnrun.errors import RunInterrupted
+
+    class StopAfterTwo(SilentHooks):
+        def epoch_end(self, row):
+            if row["epoch"] == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    run = tmp_path / "r"
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIGS / "iris.yaml", overrides=["training.epochs=8"], run_dir=run, hooks=StopAfterTwo())
+    first = export_run(run)
+    earlier = json.loads((run / "model.json").read_text())["weights_fingerprint"]
+    earlier_bytes = (run / "model.onnx").read_bytes()
+    resume_training(run)
+    assert f"warning: {run / 'model.onnx'} was exported from the weights before this resume" in capsys.readouterr().err
+
+    result = run_cli("export", run)
+    assert result.exit_code == 0, result.output
+    kept = run / f"model.weights-{earlier[:8]}.onnx"
+    assert f"kept the earlier export of other weights as {kept} and {kept.with_suffix('.json')}" in result.output
+    assert kept.read_bytes() == earlier_bytes and first.model_path == run / "model.onnx"
+    from nnrun.commands.evaluate import weights_fingerprint
+    from nnrun.store.trained import TrainedRun
+    now = weights_fingerprint(TrainedRun.load(run).graph)
+    assert now != earlier and json.loads((run / "model.json").read_text())["weights_fingerprint"] == now
+
+    result = run_cli("export", run)  # the same weights again: refused, as before
+    assert result.exit_code == 2 and f"{run / 'model.onnx'}: already exists" in result.output

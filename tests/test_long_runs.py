@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -17,7 +18,10 @@ from nnrun.console.progress import LineDisplay, LiveDisplay
 from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.resume import resume_training
 from nnrun.errors import RunInterrupted, UserError
+from nnrun.store.history import format_seconds
 from nnrun.store.tensorfile import read
+
+IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 
 # No early stopping, a learning rate high enough that the validation loss wobbles:
 # new bests are scattered, so a marker carried wrongly over a resume shows.
@@ -160,3 +164,62 @@ def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_pat
     assert "training.epochs: 10 is fewer than the 14 epochs this checkpoint has trained" in result.output
     assert "give training.epochs of 14 or more" in result.output
     assert "warning: training.epochs" not in result.output  # refused: no word of what it would have done
+
+
+def run_files(run) -> dict[str, tuple[bytes, int]]:
+    """Every file of a run directory but its lock: contents and modification time."""
+    return {str(p.relative_to(run)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(run.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+# min_delta larger than any change: nothing after epoch 1 improves, so patience 2 ends
+# training after epoch 3.
+NEVER_IMPROVES = {"monitor": "val_loss", "patience": 2, "min_delta": 10.0}
+
+
+def test_resume_refuses_to_extend_a_run_that_early_stopping_ended_and_changes_nothing(run_cli, tmp_path):
+    config = {**CONFIG, "training": {**CONFIG["training"], "epochs": 30, "early_stopping": NEVER_IMPROVES}}
+    assert nnrun.train(config, run_dir=tmp_path / "es").stopped_early
+    run = tmp_path / "es"
+    before = run_files(run)
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=40")
+    assert result.exit_code == 2
+    assert "early stopping ended the run at epoch 3 (val_loss did not improve for 2 epochs); a run that early " \
+           "stopping ended stays ended" in result.output
+    assert f"--set model.init_weights={run}/model.safetensors" in result.output
+    assert "Traceback" not in result.output and "resuming after" not in result.output
+    assert run_files(run) == before  # config.yaml, meta.json, metrics.csv, checkpoints: untouched
+
+
+def test_resume_refuses_to_extend_a_run_killed_after_early_stopping_ended_it(tmp_path):
+    """Stopped by a signal after the epoch whose patience ran out, before the run was
+    recorded as completed: meta.json does not know, the checkpoint does."""
+    config = {**CONFIG, "training": {**CONFIG["training"], "epochs": 30, "early_stopping": NEVER_IMPROVES}}
+    with pytest.raises(RunInterrupted):
+        nnrun.train(config, run_dir=tmp_path / "es", hooks=Watch(tmp_path / "es", stop_at=3))
+    before = run_files(tmp_path / "es")
+    with pytest.raises(UserError, match="early stopping ended the run at epoch 3"):
+        resume_training(tmp_path / "es", overrides=["training.epochs=40"])
+    assert run_files(tmp_path / "es") == before
+    result = resume_training(tmp_path / "es")  # resumed as it was, it finishes where it stopped
+    assert len(result.history) == 3 and result.stopped_early
+
+
+def test_patience_running_out_on_the_last_epoch_is_not_an_early_stop(run_cli, tmp_path):
+    stop = "training.early_stopping={monitor: val_loss, patience: 2, min_delta: 10}"
+    result = run_cli("train", IRIS, "--set", "training.epochs=3", "--set", stop, "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    assert "early stop:" not in result.output
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["stopped_early"] is False
+
+
+def test_a_resumed_runs_time_line_tells_this_session_from_all_its_epochs(tmp_path):
+    with pytest.raises(RunInterrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
+    display, buffer = line_display()
+    result = resume_training(tmp_path / "r", hooks=display)
+    epochs_seconds = sum(row["seconds"] for row in result.history)
+    time_line = next(line for line in buffer.getvalue().splitlines() if line.startswith("time:"))
+    assert time_line.split(None, 1)[1] == (
+        f"{result.seconds:.2f}s this session (after epoch 6); the run's 14 epochs took {epochs_seconds:.2f}s in all, "
+        f"{format_seconds(epochs_seconds / 14)} per epoch on average")

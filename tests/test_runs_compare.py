@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from trained import train_iris
 
 from nnrun.commands.runs import list_runs
@@ -171,3 +173,23 @@ def test_runs_json_lists_what_the_table_shows_unrounded(run_cli, tmp_path):
     assert record["path"] == str(run) and record["kind"] == "run" and record["status"] == "completed"
     assert record["epochs"] == 2 and record["metric"] == "accuracy"
     assert record["test"] == meta["final"]["test"]["accuracy"] and record["best_epoch"] in (1, 2)
+
+
+def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
+    """The sum of metrics.csv's seconds, for a finished, a resumed or a killed run alike:
+    a killed run's time does not grow with the clock, and --json keeps the milliseconds."""
+    import time
+
+    from nnrun.commands.runs import summarize
+
+    run = tmp_path / "runs" / "killed"
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text('{"status": "running", "started": "2026-01-01T10:00:00+00:00", "ended": null}')
+    (run / "metrics.csv").write_text("epoch,loss,seconds\n1,0.5,0.0412\n2,0.4,0.0531\n")
+    first = summarize(run)
+    time.sleep(0.05)
+    assert first.status == "killed" and first.seconds == summarize(run).seconds == pytest.approx(0.0943)
+    listed = json.loads(run_cli("runs", tmp_path / "runs", "--json").output)
+    assert listed[0]["seconds"] == 0.094
+    (run / "metrics.csv").unlink()  # killed in its first epoch: no training time to show
+    assert summarize(run).seconds is None

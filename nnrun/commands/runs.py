@@ -69,7 +69,7 @@ def summarize(path: Path) -> RunEntry | None:
         path=path,
         status=_status(path, meta, has_meta),
         started=started,
-        seconds=_duration(started, ended, history, resumed=bool(meta and meta.get("resumes"))),
+        seconds=_duration(started, ended, history),
         epochs=len(history),
         metric=metric,
         best_validation=best[f"val_{metric}"] if best else None,
@@ -95,13 +95,14 @@ def summarize_sweep(path: Path) -> RunEntry:
 
 def as_records(entries: list[RunEntry]) -> list[dict]:
     """The listing as plain data (``nnrun runs --json``): one object per run or sweep,
-    with what the table shows, unrounded; a sweep counts ``trials`` instead of epochs."""
+    with what the table shows, unrounded but the seconds; a sweep counts ``trials`` instead of epochs."""
     records = []
     for entry in entries:
         sweep = entry.status.startswith("sweep")
         records.append({
             "path": str(entry.path), "kind": "sweep" if sweep else "run", "status": entry.status,
-            "started": entry.started.isoformat() if entry.started else None, "seconds": entry.seconds,
+            "started": entry.started.isoformat() if entry.started else None,
+            "seconds": None if entry.seconds is None else round(entry.seconds, 3),  # to the millisecond
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
             "best_validation": entry.best_validation,
             **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test}),
@@ -123,18 +124,16 @@ def _final(meta: dict | None, split: str, metric: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _duration(started: datetime | None, ended: datetime | None, history: list[dict],
-              resumed: bool = False) -> float | None:
-    """Wall time from meta.json (whole seconds), up to now for a run still going;
-    without timestamps, or for a run resumed since it started (whose wall time would
-    count the hours between a stop and its resume), the sum of the finished epochs' seconds."""
-    if resumed and history:
+def _duration(started: datetime | None, ended: datetime | None, history: list[dict]) -> float | None:
+    """The training time the run recorded: the sum of metrics.csv's per-epoch seconds.
+    It does not grow with the clock for a run that was killed, nor count the time
+    between a stop and a resume; a run with no finished epoch falls back on meta.json's
+    start and end (whole seconds), and on None while it has no end."""
+    if history:
         return sum(r.get("seconds", 0.0) for r in history)
     if started and ended:
         return (ended - started).total_seconds()
-    if started:
-        return (datetime.now(timezone.utc) - started).total_seconds()
-    return sum(r.get("seconds", 0.0) for r in history) if history else None
+    return None
 
 
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:

@@ -39,14 +39,19 @@ def format_row(row: dict) -> str:
 class Display(SilentHooks):
     """The engine's training hooks (:class:`~nnrun.engine.hooks.TrainingHooks`) on a
     rich console. This base shows nothing but warnings; ``start`` keeps the experiment
-    so the results can say what early stopping did."""
+    so the results can say what early stopping did, ``resumed`` the epoch a resumed run
+    continued after, so they can tell this session's time from the whole run's."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or OutputConsole()
         self.experiment = None
+        self.resumed_after: int | None = None
 
     def start(self, experiment, run_dir: Path) -> None:
         self.experiment = experiment
+
+    def resumed(self, epoch, checkpoint, history) -> None:
+        self.resumed_after = epoch
 
     def warn(self, message: str) -> None:
         Console(stderr=True).print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -67,7 +72,7 @@ class QuietDisplay(Display):
 
     def finish(self, result) -> None:
         if self.results:
-            print_results(self.console, result, self.experiment)
+            print_results(self.console, result, self.experiment, self.resumed_after)
 
 
 class LineDisplay(Display):
@@ -81,6 +86,7 @@ class LineDisplay(Display):
     def resumed(self, epoch, checkpoint, history):
         """Say where training continues, and carry on the new-best marker from the
         epochs before: the first epoch after a resume is starred only if it beats them."""
+        super().resumed(epoch, checkpoint, history)
         self.console.print(f"resuming after epoch {epoch} from {checkpoint}", highlight=False, soft_wrap=True)
         if history:
             monitor = Monitor(default_key(history[0]))
@@ -105,7 +111,7 @@ class LineDisplay(Display):
         out.flush()
 
     def finish(self, result):
-        print_results(self.console, result, self.experiment)
+        print_results(self.console, result, self.experiment, self.resumed_after)
 
 
 class LiveDisplay(LineDisplay):

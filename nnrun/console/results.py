@@ -19,11 +19,12 @@ from nnrun.store.history import (
 )
 
 
-def print_results(console: Console, result, experiment=None) -> None:
+def print_results(console: Console, result, experiment=None, resumed_after: int | None = None) -> None:
     """The closing table: final metrics per split, then best epoch, curve, notes,
-    time, files and the command to run next."""
+    time, files and the command to run next. ``resumed_after``: the epoch a resumed
+    run continued after (None for a run trained in one go)."""
     console.print(_final_table(result, experiment))
-    for label, value in _result_lines(result, experiment):
+    for label, value in _result_lines(result, experiment, resumed_after):
         console.print(f"{label + ':':<12} {value}", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -51,7 +52,7 @@ def _restored(result, experiment) -> bool:
     return bool(stopping and stopping.restore_best and result.best_epoch)
 
 
-def _result_lines(result, experiment) -> list[tuple[str, str]]:
+def _result_lines(result, experiment, resumed_after: int | None = None) -> list[tuple[str, str]]:
     """(label, text) lines under the table, in reading order."""
     history = result.history
     lines = [_best_epoch_line(result, experiment), _curve_line(history)]
@@ -62,13 +63,24 @@ def _result_lines(result, experiment) -> list[tuple[str, str]]:
         advice = (f"; the saved weights are those of epoch {result.best_epoch}" if _restored(result, experiment)
                   else "; try training.early_stopping, a dropout layer, or fewer epochs")
         lines.append(("note", note + advice))
-    per_epoch = sum(r["seconds"] for r in history) / max(len(history), 1)
-    lines.append(("time", f"{result.seconds:.2f}s in all, {format_seconds(per_epoch)} per epoch on average"))
+    lines.append(("time", _time_line(result, resumed_after)))
     entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
     files = sorted(p.name + ("/" if p.is_dir() else "") for p in entries)
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
     lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
     return [line for line in lines if line is not None]
+
+
+def _time_line(result, resumed_after: int | None) -> str:
+    """This session's time; for a resumed run also the time of all its epochs, the sum of
+    metrics.csv's seconds as ``nnrun runs`` shows it, which the per-epoch average divides."""
+    history = result.history
+    epochs_seconds = sum(r["seconds"] for r in history)
+    per_epoch = format_seconds(epochs_seconds / max(len(history), 1))
+    if resumed_after is None:
+        return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
+    return (f"{result.seconds:.2f}s this session (after epoch {resumed_after}); the run's {len(history)} epochs "
+            f"took {epochs_seconds:.2f}s in all, {per_epoch} per epoch on average")
 
 
 def _best_epoch_line(result, experiment) -> tuple[str, str] | None:

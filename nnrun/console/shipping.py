@@ -23,6 +23,8 @@ def print_export(echo: Echo, report) -> None:
     echo(f"wrote {report.model_path} ({_size(report.size_bytes)}, opset {report.opset}, {weights}, "
          f"{report.parameters:,} parameters)")
     echo(f"      {report.card_path} (input columns, encoding, classes)")
+    if report.kept:
+        echo(f"kept the earlier export of other weights as {' and '.join(str(path) for path in report.kept)}")
     echo("onnx.checker: passed")
     if report.skipped:
         echo(f"comparison: skipped, {report.skipped}")

@@ -25,6 +25,7 @@ from nnrun.errors import (
     CheckpointWriteFailed,
     ConfigChanged,
     NonFiniteError,
+    RunEnded,
     RunInterrupted,
     UserError,
 )
@@ -151,7 +152,7 @@ class Checkpointer:
             try:
                 self._restore(path)
             except UserError as exc:
-                if isinstance(exc, ConfigChanged):
+                if isinstance(exc, (ConfigChanged, RunEnded)):
                     raise
                 skipped.append(exc.message)
                 continue
@@ -189,4 +190,12 @@ class Checkpointer:
                                        "this checkpoint has trained"],
                                 hint=f"give training.epochs of {progress.epoch} or more to train the run on, or start a new "
                                      "run with `nnrun train CONFIG`")
+        self._check_not_ended(progress.epoch)
         progress.history[:] = self.record.history_until(progress.epoch, path)
+
+    def _check_not_ended(self, epoch: int) -> None:
+        """Refuse to extend a run that early stopping ended, before metrics.csv, config.yaml
+        or meta.json is touched: resumed, it would train nothing and only rewrite them."""
+        stopper = self.components.get("early_stopping")
+        if stopper is not None and stopper.stopped and getattr(self.record, "extension", None):
+            raise stopper.ended_run(self.record.path, epoch)

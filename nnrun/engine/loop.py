@@ -39,7 +39,7 @@ class FitResult:
 
     history: list[dict]  # one row per epoch, as in metrics.csv
     best_epoch: int | None  # early stopping's best epoch, else the best monitored one (see best_epoch)
-    stopped_early: bool  # by early stopping, or by a hook's should_stop
+    stopped_early: bool  # before the last epoch, by early stopping or by a hook's should_stop
 
 
 def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
@@ -74,7 +74,9 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     loop.keeper.finish()
     if stopper:
         stopper.restore()
-    return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped)
+    # Patience that runs out on the last epoch cut nothing short: the run reached its end.
+    stopped_early = stopped and loop.progress.epoch < epochs
+    return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped_early)
 
 
 def best_epoch(history: list[dict], stopper: EarlyStopper | None) -> int | None:

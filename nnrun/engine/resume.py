@@ -6,7 +6,8 @@ The run directory is locked, stale temporary files are removed, and the config i
 run's own ``config.yaml``; a CONFIG or ``--set`` given as well must not change it (the
 refusal names the changed keys), except ``training.epochs``: a new epoch count extends
 (or shortens) the run, completed or not, and is written to its ``config.yaml`` once a
-checkpoint has been restored. Training then restores the newest valid checkpoint,
+checkpoint has been restored; a run that early stopping ended stays ended, and extending
+it is refused before anything is written. Training then restores the newest valid checkpoint,
 falling back to older ones if it is damaged (see :class:`nnrun.engine.checkpointing.Checkpointer`).
 On the same machine with the same BLAS and thread count, the finished run's
 ``model.safetensors`` and ``metrics.csv`` (the ``seconds`` column aside) are
@@ -49,7 +50,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         now = environment(record.threads(experiment.config.training.threads))
         changes = environment_changes(record.meta.get("environment", {}), now)
-        for message in changes + world_size_change(record.meta, 1):
+        for message in changes + world_size_change(record.meta, 1) + stale_exports(run_path):
             hooks.warn(message)
         candidates = checkpoints.candidates(path)
     except BaseException:
@@ -87,6 +88,17 @@ def environment_changes(before: dict, now: dict) -> list[str]:
     return [
         f"the run started under a different numeric environment ({detail}); the resumed run is not "
         "promised to be bit-identical to an uninterrupted one"
+    ]
+
+
+def stale_exports(run: RunDir) -> list[str]:
+    """A sentence for each ONNX export in the run directory: made from the weights
+    before this resume, it stops matching the run once training goes on."""
+    return [
+        f"{path} was exported from the weights before this resume and will not match the run's new weights: "
+        f"export again with `nnrun export {run.path}{' --float16' if float16 else ''}` once it finishes "
+        "(the earlier export is then kept aside, named after its weights)"
+        for float16 in (False, True) if (path := run.onnx(float16)).is_file()
     ]
 
 

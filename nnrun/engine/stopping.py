@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.errors import UserError
+from nnrun.errors import RunEnded, UserError
 from nnrun.model.monitor import Monitor
 from nnrun.store.tensorfile import check_like
 
@@ -38,6 +38,17 @@ class EarlyStopper:
         self.wait += 1
         self.stopped = self.wait >= max(self.settings.patience, 1)
         return self.stopped
+
+    def ended_run(self, run_path, epoch: int) -> RunEnded:
+        """The refusal to extend a run whose patience ran out at ``epoch``: trained with
+        more epochs from the start, it would have stopped there all the same."""
+        return RunEnded(
+            f"{run_path}: early stopping ended the run at epoch {epoch} ({self.settings.monitor} did not improve "
+            f"for {self.settings.patience} epochs); a run that early stopping ended stays ended, so a larger "
+            "training.epochs does not train it further",
+            hint=f"to train more, start a new run with `nnrun train {run_path}/config.yaml`, or warm start one "
+            f"from its weights by adding --set model.init_weights={run_path}/model.safetensors",
+        )
 
     def restore(self) -> None:
         if self.settings.restore_best and self.best_weights is not None:

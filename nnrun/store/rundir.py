@@ -71,6 +71,10 @@ class RunDir:
     def curves(self) -> Path:
         return self.path / "curves.png"
 
+    def onnx(self, float16: bool = False) -> Path:
+        """Where ``nnrun export`` writes the model by default (its card goes beside, as .json)."""
+        return self.path / ("model-float16.onnx" if float16 else "model.onnx")
+
     def evaluation(self, name: str) -> Path:
         """Where ``nnrun evaluate`` writes its report on a split (``eval-test.json``) or
         a data file (``eval-<file stem>.json``): one file per evaluation."""

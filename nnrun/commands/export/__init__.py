@@ -5,7 +5,11 @@
 writes ``FILE.onnx`` (default ``RUN_DIR/model.onnx``, ``RUN_DIR/model-float16.onnx``
 with ``--float16``) and ``FILE.json`` beside it: the model card of
 :mod:`nnrun.commands.model_card`, which is also in the model's metadata under the key
-``nnrun``. Neither file is ever overwritten. The ``onnx`` package (``nnrun[onnx]``) is
+``nnrun``, with the fingerprint of the weights exported (``weights_fingerprint``).
+Neither file is ever overwritten: an export of the same weights is refused (unless
+``--force``), and one of other weights (made before a resumed run trained on) is kept
+aside as ``FILE.weights-<fingerprint>.onnx`` and ``.json``, so that the export beside
+the run's weights is always of those weights. The ``onnx`` package (``nnrun[onnx]``) is
 imported only here; onnxruntime, when installed, checks the result.
 
 Modules: ``builder`` (names, nodes, weights, layouts), ``activations`` and ``layers``
@@ -46,14 +50,16 @@ class ExportReport:
     comparison: Comparison | None
     skipped: str | None  # why the comparison did not run (the data could not be loaded)
     weights_note: str | None = None  # set when an unfinished run's newest checkpoint was exported
+    kept: tuple[Path, ...] = ()  # an earlier export of other weights, moved aside
 
 
 def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int = DEFAULT_OPSET,
                float16: bool = False, force: bool = False) -> ExportReport:
-    """Export the run at ``run_dir``; see the module docstring. An existing model file
-    or model card is replaced only with ``force`` (after a resumed run, say)."""
+    """Export the run at ``run_dir``; see the module docstring. An existing export of
+    the same weights is replaced only with ``force``; one of other weights is kept aside."""
     onnx = require_onnx()
     _check_opset(onnx, opset)
+    from nnrun.commands.evaluate import weights_fingerprint
     from nnrun.commands.model_card import model_card
     from nnrun.store.trained import TrainedRun
     from nnrun.version import __version__
@@ -63,18 +69,23 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     check_exportable(graph)
     if float16:
         _check_fits_float16(graph)
-    target = _target(trained.run.path, output, float16, force)
-    card = model_card(trained) | _io_description(graph, saved.task, opset, float16)
+    fingerprint = weights_fingerprint(graph)
+    target = _target(trained.run, output, float16)
+    earlier = None if force else _other_weights(target, fingerprint)
+    _check_free(target, force or earlier is not None)
+    card = model_card(trained) | _io_description(graph, saved.task, opset, float16) | {
+        "weights_fingerprint": fingerprint}
     model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
                     {"nnrun": json.dumps(card), "task": saved.task}, __version__)
     check_model(onnx, model)
     data = model.SerializeToString()
     comparison, skipped = _compare(data, trained, float16)
     card_path = target.with_suffix(".json")
+    kept = _keep_aside(target, earlier) if earlier else ()
     files.atomic_write(target, data)
     files.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
     return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped,
-                        trained.weights_note)
+                        trained.weights_note, kept)
 
 
 def require_onnx():
@@ -99,8 +110,8 @@ def _check_fits_float16(graph) -> None:
                         f"(+-{FLOAT16_MAX:g})", hint="export without --float16")
 
 
-def _target(run_path: Path, output: str | Path | None, float16: bool, force: bool = False) -> Path:
-    target = Path(output) if output is not None else run_path / ("model-float16.onnx" if float16 else "model.onnx")
+def _target(run, output: str | Path | None, float16: bool) -> Path:
+    target = Path(output) if output is not None else run.onnx(float16)
     if target.suffix.lower() != ".onnx":
         raise UserError(f"-o {target}: give a file name ending in .onnx (the model card goes beside it, as .json)")
     if not target.parent.is_dir():
@@ -110,10 +121,34 @@ def _target(run_path: Path, output: str | Path | None, float16: bool, force: boo
             what = "a symbolic link" if existing.is_symlink() else "a folder"
             raise UserError(f"{existing}: is {what}; nnrun export writes only plain files",
                             hint="choose another name with -o FILE.onnx")
+    return target
+
+
+def _other_weights(target: Path, fingerprint: str) -> str | None:
+    """The weights fingerprint an earlier export at ``target`` records in its model card
+    when it differs from ``fingerprint`` (the run was resumed since, say); None when
+    there is no such export, or its card is not one nnrun wrote."""
+    try:
+        earlier = json.loads(target.with_suffix(".json").read_text()).get("weights_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return earlier if isinstance(earlier, str) and earlier != fingerprint else None
+
+
+def _keep_aside(target: Path, earlier: str) -> tuple[Path, ...]:
+    """Move an export of other weights (``earlier``) and its card aside, under names
+    that say which weights: it no longer matches the run, and nothing of it is lost."""
+    name = f"{target.stem}.weights-{earlier[:8]}"
+    paths = (target, target.with_suffix(".json"))
+    moved = (files.keep_aside(path, name + path.suffix) for path in paths if path.exists())
+    return tuple(path for path in moved if path is not None)
+
+
+def _check_free(target: Path, force: bool) -> None:
+    for existing in (target, target.with_suffix(".json")):
         if existing.exists() and not force:
             raise UserError(f"{existing}: already exists; nnrun export does not overwrite it",
                             hint="add --force to replace it, or choose another name with -o FILE.onnx")
-    return target
 
 
 def _io_description(graph, task: str, opset: int, float16: bool) -> dict:
