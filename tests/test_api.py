@@ -150,3 +150,30 @@ def test_an_override_given_in_python_is_named_as_one_not_as_a_set_option(tmp_pat
     assert "--set" not in error.value.render()
     with pytest.raises(UserError, match=r"^overrides 'training.epochs': expected KEY.PATH=VALUE"):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides=["training.epochs"], run_dir=tmp_path / "r")
+
+
+IMAGES = {
+    "name": "tiles",
+    "data": {"split": {"validation": 0, "test": 0}},
+    "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": "sgd",
+    "training": {"epochs": 1},
+}
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 8, 1), (3, 16), (3, 4, 4)])
+def test_samples_of_another_shape_are_refused_even_with_the_right_count_of_values(tmp_path, run_cli, shape):
+    """A model of (4, 4, 1) images takes neither (2, 8, 1) nor 16 flat values from an
+    array: reshaping them would predict on scrambled pixels. (A CSV file's flat columns
+    do become images: test_predict.py::test_flat_rows_become_images_again.)"""
+    x = np.random.default_rng(0).normal(size=(20, 4, 4, 1))
+    run = nnrun.train(IMAGES, data=(x, np.array([0, 1] * 10)), run_dir=tmp_path / "tiles").run_dir
+    model = nnrun.load(run)
+    assert len(model.predict(np.zeros((3, 4, 4, 1))).predictions) == 3
+    message = f"samples of shape {shape[1:]}, but the model takes (4, 4, 1)"
+    with pytest.raises(UserError, match=re.escape(f"x: {message}")):
+        model.predict(np.zeros(shape))
+    np.savez(tmp_path / "new.npz", x=np.zeros(shape, np.float32))
+    result = run_cli("predict", str(run), "new.npz")
+    assert result.exit_code == 2 and f"new.npz: {message}" in result.output
