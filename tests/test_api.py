@@ -177,3 +177,34 @@ def test_samples_of_another_shape_are_refused_even_with_the_right_count_of_value
     np.savez(tmp_path / "new.npz", x=np.zeros(shape, np.float32))
     result = run_cli("predict", str(run), "new.npz")
     assert result.exit_code == 2 and f"new.npz: {message}" in result.output
+
+
+def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
+    class StopAfterTwo:  # the README's two hooks, nothing else
+        def __init__(self):
+            self.epochs = []
+
+        def epoch_end(self, row):
+            self.epochs.append(row["epoch"])
+
+        def should_stop(self):
+            return len(self.epochs) == 2
+
+    hooks = StopAfterTwo()
+    result = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=hooks)
+    assert hooks.epochs == [1, 2] and len(result.history) == 2
+
+
+def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):
+    class Stopping:
+        should_stop = True
+
+    hooks_named = "start(experiment, run_dir), resumed(epoch, checkpoint, history), warn(message), "
+    with pytest.raises(UserError, match=re.escape(f"hooks: int 42 has none of the training hooks; give an object "
+                                                  f"with one or more of these methods: {hooks_named}")):
+        nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=42)
+    with pytest.raises(UserError, match=re.escape("hooks: Stopping's should_stop is not a method")):
+        nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=Stopping())
+    with pytest.raises(UserError, match="hooks: object has none of the training hooks"):
+        nnrun.train(IMAGES, data=(np.zeros((4, 2, 2, 1)), [0, 1, 0, 1]), runs_root=tmp_path, hooks=object())
+    assert list(tmp_path.iterdir()) == []
