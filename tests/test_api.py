@@ -208,3 +208,43 @@ def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_p
     with pytest.raises(UserError, match="hooks: object has none of the training hooks"):
         nnrun.train(IMAGES, data=(np.zeros((4, 2, 2, 1)), [0, 1, 0, 1]), runs_root=tmp_path, hooks=object())
     assert list(tmp_path.iterdir()) == []
+
+
+CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "metrics": []}
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"validation": "narrow"}, "validation: samples of shape (1,), but the training samples are (2,)"),
+    ({"validation": "column"}, "validation: targets of shape (1,), but the training targets are ()"),
+    ({"validation": "short"}, "validation: x has 20 samples but y has 3; give one target per sample"),
+    ({"validation": "new class"}, "validation: class 'c' is not in the training targets (a, b); the model learns "
+                                  "only the classes it trains on\n  hint: fix those labels, or add samples of them "
+                                  "to data=(x, y)"),
+    ({"data": "fractions"}, "data: the targets are numbers with fractions (20 distinct values"),
+    ({"data": "nan"}, "data: x holds NaN or infinite values"),
+])
+def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_path, arrays, message):
+    """Not as the run's internal data.npz (deleted by then) nor as a data.source setting."""
+    x, y = np.random.default_rng(0).normal(size=(20, 2)), np.array(["a", "b"] * 10)
+    given = {"narrow": (x[:, :1], y), "column": (x, y[:, None]), "short": (x, y[:3]),
+             "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
+             "nan": (np.where(x > 1, np.nan, x), y)}
+    data = given[arrays["data"]] if "data" in arrays else (x, y)
+    validation = given[arrays["validation"]] if "validation" in arrays else None
+    with pytest.raises(UserError) as error:
+        nnrun.train(CLASSIFIER, data=data, validation=validation, runs_root=tmp_path)
+    assert error.value.render().startswith(message)
+    assert "data.npz" not in error.value.render() and "data.source" not in error.value.render()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_arrays_beside_a_configured_source_are_refused(tmp_path):
+    x, y = np.zeros((20, 4)), np.array([0, 1] * 10)
+    iris = {**CLASSIFIER, "data": {"source": {"type": "builtin", "name": "iris"}}}
+    message = "data: given beside the config's own data.source; give either data=(x, y) or data.source, not both"
+    for config, overrides in [(iris, {}), (ROOT / "configs" / "iris.yaml", {}),
+                              (CLASSIFIER, {"data.source": {"type": "builtin", "name": "iris"}})]:
+        with pytest.raises(UserError, match=re.escape(message)):
+            nnrun.train(config, data=(x, y), overrides=overrides, runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
