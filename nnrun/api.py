@@ -78,7 +78,14 @@ def load(run_dir: str | Path) -> TrainedModel:
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
-    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``)."""
+    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
+    Arrays in memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no
+    file to name a report after."""
+    if data is not None and not isinstance(data, (str, Path)):
+        from nnrun.errors import UserError
+
+        raise UserError(f"data: expected the path of a labelled CSV or NPZ file, got {type(data).__name__}",
+                        hint="score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
     return _evaluate(run_dir, split, data, force)
 
 

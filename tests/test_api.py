@@ -248,3 +248,11 @@ def test_arrays_beside_a_configured_source_are_refused(tmp_path):
         with pytest.raises(UserError, match=re.escape(message)):
             nnrun.train(config, data=(x, y), overrides=overrides, runs_root=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
+    run = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris", overrides={"training.epochs": 1})
+    with pytest.raises(UserError) as error:
+        nnrun.evaluate(run.run_dir, data=(np.zeros((2, 4)), [0, 1]))
+    assert error.value.render() == ("data: expected the path of a labelled CSV or NPZ file, got tuple\n"
+                                    "  hint: score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
