@@ -256,3 +256,22 @@ def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
         nnrun.evaluate(run.run_dir, data=(np.zeros((2, 4)), [0, 1]))
     assert error.value.render() == ("data: expected the path of a labelled CSV or NPZ file, got tuple\n"
                                     "  hint: score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
+
+
+def test_pandas_missing_values_of_any_dtype_are_missing_cells(tmp_path):
+    """pd.NA (nullable numbers, string columns) and None read as an empty CSV cell does,
+    which the run's ``missing: mean`` fills; not as the text "<NA>"."""
+    pd = pytest.importorskip("pandas")
+    fruit = nnrun.load(nnrun.train(ROOT / "configs" / "fruit.yaml", run_dir=tmp_path / "fruit",
+                                   overrides={"training.epochs": 2}).run_dir)
+    columns = {"weight_g": [160, None, 120], "length_cm": [7.2, 19.0, None], "sweetness": [6.5, 7.5, 5.0],
+               "color": ["red", None, "green"]}
+    expected = fruit.predict(columns).probabilities
+    frame = pd.DataFrame(columns).convert_dtypes()  # Int64, Float64 and string columns, missing as pd.NA
+    assert str(frame["weight_g"].dtype) == "Int64" and frame["color"].dtype == "string"
+    np.testing.assert_array_equal(fruit.predict(frame).probabilities, expected)
+    floats = frame.astype({"weight_g": "Float64"})
+    np.testing.assert_array_equal(fruit.predict(floats).probabilities, expected)
+    from nnrun.commands.loaded import table_cells
+
+    assert table_cells({"note": [pd.NA, pd.NaT, "a"]}, ["note"])[1] == [[""], [""], ["a"]]
