@@ -275,3 +275,12 @@ def test_pandas_missing_values_of_any_dtype_are_missing_cells(tmp_path):
     from nnrun.commands.loaded import table_cells
 
     assert table_cells({"note": [pd.NA, pd.NaT, "a"]}, ["note"])[1] == [[""], [""], ["a"]]
+
+
+def test_an_error_printed_in_python_shows_its_hint_as_the_cli_does(tmp_path, run_cli):
+    with pytest.raises(UserError) as error:
+        nnrun.train(CLASSIFIER, data=(np.zeros((2, 1)), np.array([0.5, 1.5])), runs_root=tmp_path)
+    assert str(error.value) == error.value.render() == f"{error.value.message}\n  hint: {error.value.hint}"
+    result = run_cli("predict", "nowhere", "new.csv")  # the CLI prints the message and the hint once each
+    assert result.exit_code == 2 and result.output.count("nowhere: no such run directory") == 1
+    assert result.output.count("hint:") == 1
