@@ -23,7 +23,7 @@ from pathlib import Path
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
 from nnrun.commands.loaded import Evaluation, Prediction, TrainedModel
-from nnrun.engine.hooks import TrainingHooks
+from nnrun.engine.hooks import TrainingHooks, as_hooks
 from nnrun.engine.train import TrainResult
 from nnrun.engine.train import train as _train
 
@@ -39,7 +39,7 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
     ``overrides`` is a dict of dotted keys (``{"training.epochs": 3}``) or a list of
     ``"key=value"`` texts, as ``--set`` takes. ``quiet=False`` shows progress as
     ``nnrun train`` does; ``hooks`` (see :mod:`nnrun.engine.hooks`) sees every epoch
-    instead, and may stop training (``should_stop``).
+    instead, and may stop training (``should_stop``); it needs only the hooks it uses.
 
     The result names its fields: ``run_dir``, ``history`` (metrics.csv's rows),
     ``final`` (metrics per split of the final weights), ``best_epoch`` (early stopping's
@@ -47,6 +47,8 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
     ``stopped_early``, ``seconds``, ``parameters``.
     """
     settings = as_settings(overrides)
+    if hooks is not None:
+        hooks = as_hooks(hooks)
     display = None
     if hooks is None and not quiet:
         from nnrun.console.progress import make_display
@@ -76,7 +78,14 @@ def load(run_dir: str | Path) -> TrainedModel:
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
-    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``)."""
+    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
+    Arrays in memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no
+    file to name a report after."""
+    if data is not None and not isinstance(data, (str, Path)):
+        from nnrun.errors import UserError
+
+        raise UserError(f"data: expected the path of a labelled CSV or NPZ file, got {type(data).__name__}",
+                        hint="score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
     return _evaluate(run_dir, split, data, force)
 
 

@@ -29,6 +29,11 @@ class NnrunError(Exception):
     def render(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
+    def __str__(self) -> str:
+        # What the CLI prints after its label, so a notebook's traceback or a script's
+        # print(error) shows the hint too; ``message`` stays the bare message.
+        return self.render()
+
 
 class UserError(NnrunError):
     """Bad input: a config, a data file, a run directory, a command-line value."""

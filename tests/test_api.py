@@ -150,3 +150,137 @@ def test_an_override_given_in_python_is_named_as_one_not_as_a_set_option(tmp_pat
     assert "--set" not in error.value.render()
     with pytest.raises(UserError, match=r"^overrides 'training.epochs': expected KEY.PATH=VALUE"):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides=["training.epochs"], run_dir=tmp_path / "r")
+
+
+IMAGES = {
+    "name": "tiles",
+    "data": {"split": {"validation": 0, "test": 0}},
+    "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+    "loss": "categorical_crossentropy",
+    "optimizer": "sgd",
+    "training": {"epochs": 1},
+}
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 8, 1), (3, 16), (3, 4, 4)])
+def test_samples_of_another_shape_are_refused_even_with_the_right_count_of_values(tmp_path, run_cli, shape):
+    """A model of (4, 4, 1) images takes neither (2, 8, 1) nor 16 flat values from an
+    array: reshaping them would predict on scrambled pixels. (A CSV file's flat columns
+    do become images: test_predict.py::test_flat_rows_become_images_again.)"""
+    x = np.random.default_rng(0).normal(size=(20, 4, 4, 1))
+    run = nnrun.train(IMAGES, data=(x, np.array([0, 1] * 10)), run_dir=tmp_path / "tiles").run_dir
+    model = nnrun.load(run)
+    assert len(model.predict(np.zeros((3, 4, 4, 1))).predictions) == 3
+    message = f"samples of shape {shape[1:]}, but the model takes (4, 4, 1)"
+    with pytest.raises(UserError, match=re.escape(f"x: {message}")):
+        model.predict(np.zeros(shape))
+    np.savez(tmp_path / "new.npz", x=np.zeros(shape, np.float32))
+    result = run_cli("predict", str(run), "new.npz")
+    assert result.exit_code == 2 and f"new.npz: {message}" in result.output
+
+
+def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
+    class StopAfterTwo:  # the README's two hooks, nothing else
+        def __init__(self):
+            self.epochs = []
+
+        def epoch_end(self, row):
+            self.epochs.append(row["epoch"])
+
+        def should_stop(self):
+            return len(self.epochs) == 2
+
+    hooks = StopAfterTwo()
+    result = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=hooks)
+    assert hooks.epochs == [1, 2] and len(result.history) == 2
+
+
+def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):
+    class Stopping:
+        should_stop = True
+
+    hooks_named = "start(experiment, run_dir), resumed(epoch, checkpoint, history), warn(message), "
+    with pytest.raises(UserError, match=re.escape(f"hooks: int 42 has none of the training hooks; give an object "
+                                                  f"with one or more of these methods: {hooks_named}")):
+        nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=42)
+    with pytest.raises(UserError, match=re.escape("hooks: Stopping's should_stop is not a method")):
+        nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=Stopping())
+    with pytest.raises(UserError, match="hooks: object has none of the training hooks"):
+        nnrun.train(IMAGES, data=(np.zeros((4, 2, 2, 1)), [0, 1, 0, 1]), runs_root=tmp_path, hooks=object())
+    assert list(tmp_path.iterdir()) == []
+
+
+CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "metrics": []}
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"validation": "narrow"}, "validation: samples of shape (1,), but the training samples are (2,)"),
+    ({"validation": "column"}, "validation: targets of shape (1,), but the training targets are ()"),
+    ({"validation": "short"}, "validation: x has 20 samples but y has 3; give one target per sample"),
+    ({"validation": "new class"}, "validation: class 'c' is not in the training targets (a, b); the model learns "
+                                  "only the classes it trains on\n  hint: fix those labels, or add samples of them "
+                                  "to data=(x, y)"),
+    ({"data": "fractions"}, "data: the targets are numbers with fractions (20 distinct values"),
+    ({"data": "nan"}, "data: x holds NaN or infinite values"),
+])
+def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_path, arrays, message):
+    """Not as the run's internal data.npz (deleted by then) nor as a data.source setting."""
+    x, y = np.random.default_rng(0).normal(size=(20, 2)), np.array(["a", "b"] * 10)
+    given = {"narrow": (x[:, :1], y), "column": (x, y[:, None]), "short": (x, y[:3]),
+             "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
+             "nan": (np.where(x > 1, np.nan, x), y)}
+    data = given[arrays["data"]] if "data" in arrays else (x, y)
+    validation = given[arrays["validation"]] if "validation" in arrays else None
+    with pytest.raises(UserError) as error:
+        nnrun.train(CLASSIFIER, data=data, validation=validation, runs_root=tmp_path)
+    assert error.value.render().startswith(message)
+    assert "data.npz" not in error.value.render() and "data.source" not in error.value.render()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_arrays_beside_a_configured_source_are_refused(tmp_path):
+    x, y = np.zeros((20, 4)), np.array([0, 1] * 10)
+    iris = {**CLASSIFIER, "data": {"source": {"type": "builtin", "name": "iris"}}}
+    message = "data: given beside the config's own data.source; give either data=(x, y) or data.source, not both"
+    for config, overrides in [(iris, {}), (ROOT / "configs" / "iris.yaml", {}),
+                              (CLASSIFIER, {"data.source": {"type": "builtin", "name": "iris"}})]:
+        with pytest.raises(UserError, match=re.escape(message)):
+            nnrun.train(config, data=(x, y), overrides=overrides, runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
+    run = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris", overrides={"training.epochs": 1})
+    with pytest.raises(UserError) as error:
+        nnrun.evaluate(run.run_dir, data=(np.zeros((2, 4)), [0, 1]))
+    assert error.value.render() == ("data: expected the path of a labelled CSV or NPZ file, got tuple\n"
+                                    "  hint: score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
+
+
+def test_pandas_missing_values_of_any_dtype_are_missing_cells(tmp_path):
+    """pd.NA (nullable numbers, string columns) and None read as an empty CSV cell does,
+    which the run's ``missing: mean`` fills; not as the text "<NA>"."""
+    pd = pytest.importorskip("pandas")
+    fruit = nnrun.load(nnrun.train(ROOT / "configs" / "fruit.yaml", run_dir=tmp_path / "fruit",
+                                   overrides={"training.epochs": 2}).run_dir)
+    columns = {"weight_g": [160, None, 120], "length_cm": [7.2, 19.0, None], "sweetness": [6.5, 7.5, 5.0],
+               "color": ["red", None, "green"]}
+    expected = fruit.predict(columns).probabilities
+    frame = pd.DataFrame(columns).convert_dtypes()  # Int64, Float64 and string columns, missing as pd.NA
+    assert str(frame["weight_g"].dtype) == "Int64" and frame["color"].dtype == "string"
+    np.testing.assert_array_equal(fruit.predict(frame).probabilities, expected)
+    floats = frame.astype({"weight_g": "Float64"})
+    np.testing.assert_array_equal(fruit.predict(floats).probabilities, expected)
+    from nnrun.commands.loaded import table_cells
+
+    assert table_cells({"note": [pd.NA, pd.NaT, "a"]}, ["note"])[1] == [[""], [""], ["a"]]
+
+
+def test_an_error_printed_in_python_shows_its_hint_as_the_cli_does(tmp_path, run_cli):
+    with pytest.raises(UserError) as error:
+        nnrun.train(CLASSIFIER, data=(np.zeros((2, 1)), np.array([0.5, 1.5])), runs_root=tmp_path)
+    assert str(error.value) == error.value.render() == f"{error.value.message}\n  hint: {error.value.hint}"
+    result = run_cli("predict", "nowhere", "new.csv")  # the CLI prints the message and the hint once each
+    assert result.exit_code == 2 and result.output.count("nowhere: no such run directory") == 1
+    assert result.output.count("hint:") == 1

@@ -5,11 +5,18 @@ pickle), and the config's ``data.source`` becomes ``{type: npz, path: <run>/data
 The run is then an ordinary run directory: its ``config.yaml`` retrains it, and
 ``nnrun evaluate`` rebuilds its splits, from files alone. ``data.split`` applies to
 ``data`` as to any source; ``validation`` takes the place of ``data.split.validation``.
-The task (classification or regression) follows the config's loss.
+The task (classification or regression) follows the config's loss. A config that
+names its own ``data.source`` is refused: which of the two to train on is the user's
+choice, not a silent one.
+
+The arrays are checked here, as given, before the run directory is made: a message
+names ``data`` or ``validation``, never the run's internal ``data.npz`` or the
+``data.source`` setting that points at it.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import shutil
@@ -17,6 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from nnrun.config import Config
+from nnrun.config.loader import apply_overrides, read_yaml
+from nnrun.data.base import check_regression_target, label_classes
+from nnrun.data.files import class_labels
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.train import TrainResult, train
@@ -34,7 +45,12 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     if validation is not None:
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation"))
     overrides = list(overrides)
+    if _names_a_source(config, overrides):
+        raise UserError("data: given beside the config's own data.source; give either data=(x, y) or "
+                        "data.source, not both", hint="leave data.source out of the config to train on the "
+                        "arrays, or leave out data= to train on the source")
     probe = as_loaded(config, overrides + source_overrides(Path(DATA_FILE), "classification", validation is not None))
+    _check_targets(arrays, probe.config.loss.task)
     run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
     path = (run.path / DATA_FILE).resolve()
     try:
@@ -66,7 +82,61 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
         y = y.astype(str)  # labels from a list or a pandas Series; object arrays are never saved
     if len(x) != len(y):
         raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
+    with np.errstate(over="ignore"):  # a value beyond float32 is infinite in training, and refused as one
+        finite = np.isfinite(x.astype(np.float32)).all()
+    if not finite:
+        raise UserError(f"{name}: x holds NaN or infinite values", hint="fill or drop those samples")
     return {x_name: x, y_name: y}
+
+
+def _names_a_source(config, overrides: list[str]) -> bool:
+    """Whether the config (with its overrides) names a ``data.source``. A Config always
+    does (the field is required); a file or dict that cannot be read is left to the
+    config's own checks, which say what is wrong with it."""
+    if isinstance(config, Config):
+        return True
+    if isinstance(config, (str, Path)):
+        config = read_yaml(Path(config))[0]
+    if not isinstance(config, dict):
+        return False
+    raw = copy.deepcopy(config)
+    apply_overrides(raw, overrides)
+    section = raw.get("data")
+    return isinstance(section, dict) and section.get("source") is not None
+
+
+def _check_targets(arrays: dict[str, np.ndarray], task: str) -> None:
+    """Validation arrays shaped like the training arrays, and targets the task can use:
+    the checks the npz source makes when it reads them, made on the arrays as given."""
+    classes = _classes(arrays["y"], task, "data")
+    if "x_validation" not in arrays:
+        return
+    for what, key in (("samples", "x"), ("targets", "y")):
+        given, trained = arrays[f"{key}_validation"].shape[1:], arrays[key].shape[1:]
+        if given != trained:
+            raise UserError(f"validation: {what} of shape {given}, but the training {what} are {trained}")
+    unknown = [c for c in _classes(arrays["y_validation"], task, "validation") if c not in classes]
+    if unknown:
+        raise UserError(f"validation: class {', '.join(map(repr, unknown))} is not in the training targets "
+                        f"({', '.join(classes[:20])}{', ...' if len(classes) > 20 else ''}); the model learns only "
+                        "the classes it trains on", hint="fix those labels, or add samples of them to data=(x, y)")
+
+
+def _classes(y: np.ndarray, task: str, name: str) -> list[str]:
+    """The class names of ``y`` (none for a regression, whose values must be numbers)."""
+    try:
+        if task == "regression":
+            check_regression_target(y, name)
+            return []
+        labels = class_labels(y, name)
+        if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows: the width says how many classes
+            return [str(i) for i in range(y.shape[1])]
+        return label_classes(labels, origin=name)[1]
+    except UserError as error:  # the source's hints name data.source.task; for arrays the loss decides
+        other = "a classification loss such as categorical_crossentropy" if task == "regression" else \
+            "a regression loss such as mse"
+        raise UserError(error.message, hint=f"the task of arrays follows the loss: {other} trains on them "
+                        f"as {'class labels' if task == 'regression' else 'numbers'}") from None
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

@@ -43,7 +43,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
         raise UserError(f"{source}: no samples to score")
     if saved.task == "regression" and outputs != 1:
         raise UserError(f"{source}: one target column, but the model has {outputs} outputs")
-    return shaped(rows.x, tuple(saved.input_shape), source), rows.target, list(rows.notes)
+    return shaped(rows.x, tuple(saved.input_shape), source, flat_rows=True), rows.target, list(rows.notes)
 
 
 def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None,
@@ -106,7 +106,7 @@ def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
     """Float32 samples (N, *input_shape) from an NPZ archive (array ``x``), or from a
     CSV file by column name (:func:`read_rows`)."""
     if source.suffix.lower() != ".npz":
-        return shaped(read_rows(source, saved).x, tuple(saved.input_shape), source)
+        return shaped(read_rows(source, saved).x, tuple(saved.input_shape), source, flat_rows=True)
     if saved.columns:
         raise UserError(f"{source}: this model was trained on CSV columns; give a CSV file with them")
     arrays = read_npz(source, ["x"])
@@ -158,11 +158,15 @@ def check_input_columns(header: list[str], names: list[str], target: str | None,
     raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(names)}")
 
 
-def shaped(x: np.ndarray, shape: tuple[int, ...], source: Path) -> np.ndarray:
-    """Samples of the model's input shape, every value finite; flat rows become images
-    again (row-major, as the bundled digits are stored)."""
+def shaped(x: np.ndarray, shape: tuple[int, ...], source: Path, flat_rows: bool = False) -> np.ndarray:
+    """Samples of the model's input shape, every value finite. With ``flat_rows`` (a
+    CSV file's columns, which can only be flat) rows of the right size become images
+    again (row-major, as the bundled digits are stored). Arrays must have the shape
+    itself: (3, 4, 16) for (8, 8, 1) holds the right count of values in another
+    layout, and reshaping it would predict on scrambled pixels."""
     if x.shape[1:] != shape:
-        if x.ndim < 2 or int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+        flat = x.ndim == 2 and x.shape[1] == int(np.prod(shape))
+        if not (flat_rows and flat):
             raise UserError(f"{source}: samples of shape {x.shape[1:]}, but the model takes {shape}")
         x = x.reshape((len(x), *shape))
     _check_finite_samples(x, source)

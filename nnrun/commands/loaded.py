@@ -139,7 +139,7 @@ def _numeric_array(x) -> np.ndarray:
 
 def table_cells(x, names: list[str]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of text cells, as a CSV file would hold them, from a dict of
-    columns or a DataFrame; missing values (None, NaN) become empty cells."""
+    columns or a DataFrame; missing values (None, NaN, pd.NA, pd.NaT) become empty cells."""
     if hasattr(x, "columns") and not isinstance(x, dict):  # a pandas DataFrame, or alike
         x = {str(column): list(x[column]) for column in x.columns}
     if not isinstance(x, dict):
@@ -162,6 +162,18 @@ def _as_list(values) -> list:
 def _cell(value) -> str:
     if hasattr(value, "item") and np.ndim(value) == 0:
         value = value.item()  # a NumPy scalar
-    if value is None or isinstance(value, float) and math.isnan(value):
-        return ""
+    if _missing(value):
+        return ""  # what a CSV file holds for a missing value
     return repr(value) if isinstance(value, float) else str(value)
+
+
+MISSING_TYPES = ("NAType", "NaTType")  # pd.NA (nullable and string columns) and pd.NaT
+
+
+def _missing(value) -> bool:
+    """None, NaN, or pandas' own missing values, which would otherwise be read as the
+    text "<NA>" or "NaT". They are told by their type's name so that pandas is never
+    imported here: a dict of lists needs no pandas, and a DataFrame brought it already."""
+    if value is None or type(value).__name__ in MISSING_TYPES:
+        return True
+    return isinstance(value, float) and math.isnan(value)

@@ -4,7 +4,8 @@ The engine knows no screen: it calls these methods and nothing else. The console
 displays implement them (a live bar, plain lines, or only the closing results); the
 Python API passes :class:`SilentHooks` unless asked to show progress; a sweep's trial
 can pass its own to see every epoch. Every hook has a do-nothing default here, so an
-implementation overrides only what it needs.
+implementation overrides only what it needs, or defines only those (:func:`as_hooks`
+fills in the rest).
 
     start(experiment, run_dir)        the experiment is built, the run directory exists
     resumed(epoch, checkpoint, history)  a resumed run continues after ``epoch``; ``history``
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from nnrun.errors import UserError
 
 
 @runtime_checkable
@@ -71,3 +74,31 @@ class SilentHooks:
 
     def close(self) -> None:
         pass
+
+
+HOOKS = ("start(experiment, run_dir)", "resumed(epoch, checkpoint, history)", "warn(message)",
+         "epoch_start(epoch, epochs, batches)", "batch(index, loss)", "epoch_end(row)", "should_stop()",
+         "finish(result)", "close()")
+HOOK_NAMES = tuple(hook.split("(")[0] for hook in HOOKS)
+
+
+def as_hooks(hooks) -> TrainingHooks:
+    """``hooks`` with every hook the loop calls: the ones it defines, and
+    :class:`SilentHooks`' defaults for the rest (a notebook's object with only
+    ``epoch_end`` and ``should_stop`` is enough). An object with none of them, or with
+    one that cannot be called, is refused here, before any run directory is made."""
+    own = {name: getattr(hooks, name) for name in HOOK_NAMES if hasattr(hooks, name)}
+    given = f"{type(hooks).__name__} {hooks!r}" if isinstance(hooks, (int, float, str)) else type(hooks).__name__
+    if not own:
+        raise UserError(f"hooks: {given} has none of the training hooks; give an object with one or more of "
+                        f"these methods: {', '.join(HOOKS)}")
+    fixed = next((name for name, method in own.items() if not callable(method)), None)
+    if fixed is not None:
+        raise UserError(f"hooks: {given}'s {fixed} is not a method; the training hooks are methods: "
+                        f"{', '.join(HOOKS)}")
+    if len(own) == len(HOOK_NAMES):
+        return hooks
+    completed = SilentHooks()
+    for name, method in own.items():
+        setattr(completed, name, method)  # the instance's own attribute, found before the class's default
+    return completed
