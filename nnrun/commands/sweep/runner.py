@@ -8,12 +8,13 @@ chosen executor, record every trial in trials.csv, and write best.yaml.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
-from nnrun.config.sweep_checks import check_against_base
+from nnrun.config.sweep_checks import check_against_base, problem_details
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 
 from nnrun.commands.sweep.directory import SweepDir
@@ -81,24 +82,27 @@ class SweepState:
 
 def check_sweep(located: LoadedSweep, build_each: bool = True) -> list:
     """Everything checked before a trial runs: the sweep file, the base config, the
-    metric, and the base with each extreme of every parameter (against the data too when
-    ``build_each``), all reported at once. Returns the checked (values, LoadedConfig)
+    metric, and the base with each extreme of every parameter (against the data and
+    ``model.init_weights`` too when ``build_each``), all reported at once. Returns the checked (values, LoadedConfig)
     pairs, the base first."""
     from nnrun.engine.experiment import build
 
     found = check_against_base(located)
     if build_each and found.configs:
         try:
-            build(found.configs[0][1], warm_start=False)
+            build(found.configs[0][1])
         except UserError as exc:  # the base's own: each extreme would fail the same way
             found.base_error = exc
     if build_each and found.configs and found.base_error is None:
         for values, loaded in found.configs[1:]:
             try:
-                build(loaded, warm_start=False)
+                build(loaded)  # with model.init_weights loaded, as the trial will
             except UserError as exc:
                 (path, value), = values.items()
-                message = f"with {path} = {value!r} the base config fails against its data: {exc.message}"
+                details = problem_details(exc)
+                fails = ("cannot load its initial weights" if all(d.startswith("model.init_weights:") for d in details)
+                         else "fails against its data")
+                message = f"with {path} = {json.dumps(value)} the base config {fails}: {'; '.join(details)}"
                 found.problems.append(located.problem(f"parameters.{path}", message))
     if found.problems or found.base_error is not None:
         raise located.error(found.problems, found.base_error)
