@@ -186,3 +186,23 @@ def test_train_imports_neither_optuna_nor_ray(tmp_path):
     result = train_then("base.yaml", "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray'})\n"
                                      "assert not heavy, heavy\n", tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep_file(tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    assert nnrun("sweep", "sweep.yaml", cwd=tmp_path).returncode == 0
+    directory = only_sweep(tmp_path)
+    before = (directory / "trials.csv").read_text()
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("batch_size: 32", "batch_size: 16"))
+
+    for given in ([], ["sweep.yaml"]):
+        refused = nnrun("sweep", "--resume", directory, *given, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout
+        stderr = " ".join(refused.stderr.split())  # the message may wrap at the terminal's width
+        assert (f"{base}: differs from the sweep being resumed ({directory}/base.yaml); "
+                "changed: training.batch_size (32 -> 16)") in stderr
+        assert f"put {base} back as it was (the sweep's copy is {directory}/base.yaml)" in stderr
+        assert "leave out SWEEP.yaml" not in stderr  # it would not help: the base is checked without it too
+        assert "Traceback" not in refused.stderr
+    assert (directory / "trials.csv").read_text() == before  # nothing trained on the edited base

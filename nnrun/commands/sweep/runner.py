@@ -130,14 +130,15 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
 
 def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
-    located = read_sweep_file(sweep_file) if sweep_file is not None else None
-    base_config = None
-    if located is not None:
-        from nnrun.engine.experiment import resolve_paths
+    from nnrun.engine.experiment import resolve_paths
 
-        base_config = resolve_paths(check_sweep(located)[0][1])
+    given = read_sweep_file(sweep_file) if sweep_file is not None else None
+    # Resumed without its sweep file, the sweep is checked as recorded: its base config
+    # on disk, which the trials still to run will read, must still be the one it saved.
+    located = given or read_sweep_file(SweepDir.recorded_sweep_file(resume))
+    base_config = resolve_paths(check_sweep(located)[0][1])
     if resume is not None:
-        swept = SweepDir.reopen(resume, located, base_config)
+        swept = SweepDir.reopen(resume, given, base_config)
         require_extras(swept.sweep)
     else:
         require_extras(located.sweep)
