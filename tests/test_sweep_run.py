@@ -206,3 +206,38 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
         assert "leave out SWEEP.yaml" not in stderr  # it would not help: the base is checked without it too
         assert "Traceback" not in refused.stderr
     assert (directory / "trials.csv").read_text() == before  # nothing trained on the edited base
+
+
+class _StoppedTrial:
+    """A trial process as the sweep sees it when Ctrl-C stops it: SIGINT sent, no outcome."""
+
+    def __init__(self, trial_id: str):
+        from nnrun.commands.sweep.trials import Trial
+
+        self.trial, self.outcome, self.started = Trial(trial_id, {}), None, 0.0
+
+    def interrupt(self):
+        pass
+
+    def error_tail(self):
+        return ""
+
+
+@pytest.mark.parametrize("returncode, message", [
+    (-signal.SIGINT, "stopped by Ctrl-C"),
+    (-signal.SIGKILL, "stopped by Ctrl-C; the trial process was killed by SIGKILL"),
+    (3, "stopped by Ctrl-C; the trial process exited with code 3"),
+])
+def test_a_trial_stopped_before_its_outcome_says_why_in_words(returncode, message):
+    import queue
+
+    from nnrun.commands.sweep.local import _stop_all
+
+    finished = {}
+    state = type("State", (), {"stopping": lambda self: None,
+                               "finished": lambda self, trial, outcome: finished.update({trial.id: outcome})})()
+    process = _StoppedTrial("003")
+    events = queue.Queue()
+    events.put((process, {"exit": returncode}))
+    _stop_all({"003": process}, events, search=None, state=state, reason="stopped by Ctrl-C")
+    assert finished["003"] == {"status": "interrupted", "message": message}
