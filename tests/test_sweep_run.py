@@ -175,10 +175,29 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
     assert pruned and any(r["status"] == "completed" for r in rows)
     for row in pruned:
         assert row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
-        assert int(row["epochs"]) < 12
+        assert 2 <= int(row["epochs"]) < 12  # never before its grace epochs
         meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
         assert meta["status"] == "completed" and meta["stopped_early"]  # ended there, as early stopping would
         assert (directory / row["run_dir"] / "model.safetensors").is_file()
+
+
+def test_the_median_scheduler_stops_no_trial_before_its_grace_epochs(tmp_path):
+    pytest.importorskip("optuna")
+    # Three good learning rates finish first (the median's startup trials); the three
+    # tiny ones then fall below their median at once, and are stopped as early as allowed.
+    text = SWEEP.replace("search: random\nsamples: 4\n", "search: grid\n").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}",
+        "{type: grid, values: [0.1, 0.05, 0.03, 1.0e-6, 2.0e-6, 3.0e-6]}").replace("model.layers.0.units: {type: choice, values: [4, 8]}", "model.layers.0.units: [8]")
+    text += "scheduler: {type: median, grace_epochs: 3}\n"
+    write_sweep(tmp_path, text.replace("workers: 2", "workers: 1"), epochs=8)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    directory = only_sweep(tmp_path)
+    pruned = [r for r in trials(directory) if r["status"] == "pruned"]
+    assert pruned
+    for row in pruned:
+        metrics = (directory / row["run_dir"] / "metrics.csv").read_text().splitlines()
+        assert len(metrics) - 1 == int(row["epochs"]) >= 3, row
 
 
 def test_train_imports_neither_optuna_nor_ray(tmp_path):
