@@ -89,3 +89,25 @@ def test_a_sweeps_choice_gets_one_tick_per_value_and_a_log_axis_labels_its_decad
     figure.canvas.draw()
     assert log.get_xscale() == "log" and not any(t.get_text() for t in log.get_xticklabels(minor=True))
     plt.close(figure)
+
+
+def test_a_sweep_plot_has_no_panel_for_a_constant(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "sweep.yaml").write_text(
+        "metric: val_accuracy\nmode: max\nparameters:\n"
+        "  model.layers.0.units: {type: choice, values: [8, 16]}\n"
+        "  training.epochs: {type: choice, values: [60]}\n")
+    (sweep / "trials.csv").write_text(
+        "trial,model.layers.0.units,training.epochs,status,val_accuracy\n"
+        "000,8,60,completed,0.7\n001,16,60,completed,0.8\n")
+    result = run_cli("plot", sweep)
+    assert result.exit_code == 0, result.output
+    assert png_size(sweep / "sweep.png")[0] == 500  # one panel of 5 inches at 100 dpi, not two
+
+    (sweep / "sweep.yaml").write_text(
+        "metric: val_accuracy\nparameters:\n  training.epochs: {type: grid, values: [60]}\n")
+    result = run_cli("plot", sweep)
+    assert result.exit_code == 2
+    assert "every parameter of the sweep is a constant; there is nothing to plot the metric against" in result.output

@@ -252,3 +252,36 @@ def test_a_number_or_boolean_is_a_constant_every_trial_sets(tmp_path):
     # A word is still a type name: a misspelt one is an error, never a constant.
     with pytest.raises(UserError, match="parameters.model.layers.0.units"):
         load_sweep(write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", "choise")))
+
+
+def test_a_missing_init_weights_file_in_the_parameters_is_found_before_any_trial(run_cli, tmp_path):
+    text = SWEEP.replace("parameters:\n", "parameters:\n  model.init_weights: [pre/model.safetensors]\n")
+    write_sweep(tmp_path, text)
+    for command in ("validate", "sweep"):
+        result = run_cli(command, "sweep.yaml")
+        assert result.exit_code == 2, result.output
+        assert ('parameters.model.init_weights: with model.init_weights = "pre/model.safetensors" the base config '
+                f"cannot load its initial weights: model.init_weights: {tmp_path / 'pre' / 'model.safetensors'}: "
+                "missing") in result.output
+    assert not (tmp_path / "runs").exists()  # nothing ran, nothing was written
+
+
+@pytest.mark.parametrize("written, message", [
+    ("[4, 4]", "4 is listed twice in values; list each value once"),
+    ("{type: grid, values: [4, 8, 4]}", "4 is listed twice in values; list each value once"),
+])
+def test_a_value_listed_twice_is_refused(run_cli, tmp_path, written, message):
+    write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", written))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert f"sweep.yaml:9:3: parameters.model.layers.0.units: {message}" in result.output
+
+
+def test_a_text_constant_is_told_to_be_a_one_value_list(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("parameters:\n", "parameters:\n  model.init_weights: pre/model.safetensors\n"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ('sweep.yaml:8:3: parameters.model.init_weights: "pre/model.safetensors" is no parameter type, and a '
+            "constant must be a number or true/false; write a text value as a one-value list: "
+            "[pre/model.safetensors]") in result.output
+    assert "expected one of" not in result.output

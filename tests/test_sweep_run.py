@@ -175,10 +175,29 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
     assert pruned and any(r["status"] == "completed" for r in rows)
     for row in pruned:
         assert row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
-        assert int(row["epochs"]) < 12
+        assert 2 <= int(row["epochs"]) < 12  # never before its grace epochs
         meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
         assert meta["status"] == "completed" and meta["stopped_early"]  # ended there, as early stopping would
         assert (directory / row["run_dir"] / "model.safetensors").is_file()
+
+
+def test_the_median_scheduler_stops_no_trial_before_its_grace_epochs(tmp_path):
+    pytest.importorskip("optuna")
+    # Three good learning rates finish first (the median's startup trials); the three
+    # tiny ones then fall below their median at once, and are stopped as early as allowed.
+    text = SWEEP.replace("search: random\nsamples: 4\n", "search: grid\n").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}",
+        "{type: grid, values: [0.1, 0.05, 0.03, 1.0e-6, 2.0e-6, 3.0e-6]}").replace("model.layers.0.units: {type: choice, values: [4, 8]}", "model.layers.0.units: [8]")
+    text += "scheduler: {type: median, grace_epochs: 3}\n"
+    write_sweep(tmp_path, text.replace("workers: 2", "workers: 1"), epochs=8)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    directory = only_sweep(tmp_path)
+    pruned = [r for r in trials(directory) if r["status"] == "pruned"]
+    assert pruned
+    for row in pruned:
+        metrics = (directory / row["run_dir"] / "metrics.csv").read_text().splitlines()
+        assert len(metrics) - 1 == int(row["epochs"]) >= 3, row
 
 
 def test_train_imports_neither_optuna_nor_ray(tmp_path):
@@ -186,3 +205,58 @@ def test_train_imports_neither_optuna_nor_ray(tmp_path):
     result = train_then("base.yaml", "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray'})\n"
                                      "assert not heavy, heavy\n", tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep_file(tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    assert nnrun("sweep", "sweep.yaml", cwd=tmp_path).returncode == 0
+    directory = only_sweep(tmp_path)
+    before = (directory / "trials.csv").read_text()
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("batch_size: 32", "batch_size: 16"))
+
+    for given in ([], ["sweep.yaml"]):
+        refused = nnrun("sweep", "--resume", directory, *given, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout
+        stderr = " ".join(refused.stderr.split())  # the message may wrap at the terminal's width
+        assert (f"{base}: differs from the sweep being resumed ({directory}/base.yaml); "
+                "changed: training.batch_size (32 -> 16)") in stderr
+        assert f"put {base} back as it was (the sweep's copy is {directory}/base.yaml)" in stderr
+        assert "leave out SWEEP.yaml" not in stderr  # it would not help: the base is checked without it too
+        assert "Traceback" not in refused.stderr
+    assert (directory / "trials.csv").read_text() == before  # nothing trained on the edited base
+
+
+class _StoppedTrial:
+    """A trial process as the sweep sees it when Ctrl-C stops it: SIGINT sent, no outcome."""
+
+    def __init__(self, trial_id: str):
+        from nnrun.commands.sweep.trials import Trial
+
+        self.trial, self.outcome, self.started = Trial(trial_id, {}), None, 0.0
+
+    def interrupt(self):
+        pass
+
+    def error_tail(self):
+        return ""
+
+
+@pytest.mark.parametrize("returncode, message", [
+    (-signal.SIGINT, "stopped by Ctrl-C"),
+    (-signal.SIGKILL, "stopped by Ctrl-C; the trial process was killed by SIGKILL"),
+    (3, "stopped by Ctrl-C; the trial process exited with code 3"),
+])
+def test_a_trial_stopped_before_its_outcome_says_why_in_words(returncode, message):
+    import queue
+
+    from nnrun.commands.sweep.local import _stop_all
+
+    finished = {}
+    state = type("State", (), {"stopping": lambda self: None,
+                               "finished": lambda self, trial, outcome: finished.update({trial.id: outcome})})()
+    process = _StoppedTrial("003")
+    events = queue.Queue()
+    events.put((process, {"exit": returncode}))
+    _stop_all({"003": process}, events, search=None, state=state, reason="stopped by Ctrl-C")
+    assert finished["003"] == {"status": "interrupted", "message": message}

@@ -229,7 +229,13 @@ def _problem(located: LoadedSweep, err: dict, data: dict) -> Problem:
     path, node = user_path(err["loc"], data)
     if err["type"] == "union_tag_invalid" and isinstance(node, dict):
         path += ("type",)
-    problem = Problem(".".join(map(str, path)), describe(err, path, SweepConfig))
+    if len(path) == 3 and path[0] == "parameters" and isinstance(data["parameters"].get(path[1]), list):
+        path = path[:2]  # a short-form list has no ``type`` key: its tag is no part of the path
+    message = describe(err, path, SweepConfig)
+    if _is_text_constant(err, path, node) and "did you mean" not in message:
+        message = (f"{json.dumps(node)} is no parameter type, and a constant must be a number or true/false; "
+                   f"write a text value as a one-value list: [{node}]")
+    problem = Problem(".".join(map(str, path)), message)
     # A parameter's name is a key that holds dots: place it by its own key.
     if len(path) >= 2 and path[0] == "parameters":
         by_key = len(path) == 2 or err["type"] == "extra_forbidden"
@@ -238,6 +244,12 @@ def _problem(located: LoadedSweep, err: dict, data: dict) -> Problem:
         if where:
             return Problem(problem.path, problem.message, *where)
     return located.locator().place(problem, by_key=err["type"] == "extra_forbidden")
+
+
+def _is_text_constant(err: dict, path: tuple, node) -> bool:
+    """A parameter written as a bare word that names no type: a text value meant as a
+    constant (a close misspelling of a type gets its "did you mean" instead)."""
+    return err["type"] == "union_tag_invalid" and isinstance(node, str) and len(path) == 2 and path[0] == "parameters"
 
 
 def json_schema() -> dict:

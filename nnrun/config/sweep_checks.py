@@ -118,10 +118,19 @@ def _explain(path: str, value: Any, exc: UserError) -> str:
     problems = getattr(exc, "problems", None)
     if problems is None:  # the path itself leads nowhere (a list index out of range)
         return f"'{path}' is not a path of the base config: {exc.message.split(': ', 1)[-1]}"
-    details = [f"{p.path}: {p.message.split(' (from parameter')[0]}" for p in problems]
+    details = problem_details(exc)
     if any("unknown key" in d for d in details):
         return f"'{path}' is not a path of the base config: " + "; ".join(details)
     return f"with {path} = {json.dumps(value)} the base config is invalid: " + "; ".join(details)
+
+
+def problem_details(exc: UserError) -> list[str]:
+    """Each of a trial config's problems as ``path: message``, without the "(from
+    parameter ...)" note: the sweep file's own problem already names the parameter."""
+    problems = getattr(exc, "problems", None)
+    if problems is None:
+        return [exc.message]
+    return [f"{p.path}: {p.message.split(' (from parameter')[0]}" for p in problems]
 
 
 def check_metric(located: LoadedSweep, config) -> list[Problem]:

@@ -13,6 +13,7 @@ May import: the leaves and the config schema's base.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from typing import Literal, Union, get_args
@@ -91,6 +92,18 @@ class Choice(Section):
 
     def sample(self, rng):
         return self.values[int(rng.integers(len(self.values)))]
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        # A repeated value is tried twice (a grid) or drawn twice as often (a choice):
+        # almost always a typo for another value. 8 and 8.0, or 1 and true, stay apart.
+        seen = set()
+        for value in self.values:
+            key = (type(value), value)
+            if key in seen:
+                raise ValueError(f"{json.dumps(value)} is listed twice in values; list each value once")
+            seen.add(key)
+        return self
 
 
 class Grid(Choice):

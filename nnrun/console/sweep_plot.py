@@ -1,6 +1,6 @@
 """``nnrun plot SWEEP_DIR [-o FILE]``: the sweep's metric against each parameter.
 
-One panel per parameter: each finished trial is a point at (its value, its best value
+One panel per parameter that varies (none for a constant): each finished trial is a point at (its value, its best value
 of the metric), coloured by status (completed, pruned, failed trials have no value and
 are left out); a log axis for log-uniform parameters, one tick per value for a choice or
 a grid (in order, numbers as the sweep file writes them); the best trial ringed. Written to
@@ -49,7 +49,10 @@ def plot_sweep(sweep_dir, output: str | Path | None = None) -> Path:
     output = Path(output) if output is not None else Path(sweep_dir) / "sweep.png"
     if output.suffix.lower() != ".png":
         raise UserError(f"{output}: the plot is a PNG; give a file name ending in .png")
-    parameters = list(sweep["parameters"])
+    parameters = [name for name, spec in sweep["parameters"].items() if not _is_constant(spec)]
+    if not parameters:
+        raise UserError(f"{sweep_dir}: every parameter of the sweep is a constant; there is nothing to plot "
+                        "the metric against")
     if not any(points(rows, parameters[0], metric)):
         raise UserError(f"{sweep_dir}: no trial has a value of {metric} to plot yet")
     plt = _pyplot()
@@ -75,6 +78,12 @@ def plot_sweep(sweep_dir, output: str | Path | None = None) -> Path:
         plt.close(figure)
         temp.unlink(missing_ok=True)
     return output
+
+
+def _is_constant(spec: dict) -> bool:
+    """A parameter every trial sets to the same value (``training.epochs: 60``): a
+    panel of it would be one column of points, so it gets none."""
+    return spec.get("type") in ("choice", "grid") and len(spec.get("values", ())) == 1
 
 
 def _panel(axis, found: list[tuple], spec: dict, higher: bool) -> None:

@@ -41,22 +41,38 @@ class SweepDir:
         swept.write_trials([])
         return swept
 
-    @classmethod
-    def reopen(cls, path: str | Path, given: LoadedSweep | None = None, base_config=None) -> "SweepDir":
-        """An existing sweep directory, to resume; a given sweep file (and its base) must
-        resolve to the recorded ones, or the difference is refused."""
+    @staticmethod
+    def recorded_sweep_file(path: str | Path) -> Path:
+        """The resolved sweep file an existing sweep directory keeps; refuses a folder
+        that is no sweep directory."""
         path = Path(path)
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
-            raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)",
-                            hint="give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
-        recorded = yaml.safe_load((path / "sweep.yaml").read_text())
+            raise UserError(
+                f"{path}: not a sweep directory (no sweep.yaml and trials.csv)",
+                hint="give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them",
+            )
+        return path / "sweep.yaml"
+
+    @classmethod
+    def reopen(cls, path: str | Path, given: LoadedSweep | None, base_config) -> "SweepDir":
+        """An existing sweep directory, to resume. A sweep file given again must resolve
+        to the recorded one, and the base config (``base_config``, as resolved now) to
+        the recorded base.yaml, so that no trial trains on another model; a difference
+        is refused."""
+        path = Path(path)
+        recorded = yaml.safe_load(cls.recorded_sweep_file(path).read_text())
         sweep = SweepConfig.model_validate(recorded)
         if given is not None:
             now = {**given.sweep.resolved(), "base": str(given.base_path.resolve())}
-            _refuse_changes(path / "sweep.yaml", recorded, now, str(given.source))
-            if base_config is not None:
-                before = yaml.safe_load((path / "base.yaml").read_text())
-                _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base)
+            _refuse_changes(path / "sweep.yaml", recorded, now, str(given.source),
+                            hint="a resumed sweep keeps its sweep file: leave out SWEEP.yaml to resume it as "
+                            f"recorded (nnrun sweep --resume {path}), or start a new sweep with "
+                            "`nnrun sweep SWEEP.yaml`")
+        before = yaml.safe_load((path / "base.yaml").read_text())
+        _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
+                        hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
+                        f"was (the sweep's copy is {path / 'base.yaml'}), or start a new sweep with "
+                        "`nnrun sweep SWEEP.yaml`")
         swept = cls(path, sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
         return swept
@@ -90,11 +106,10 @@ def _dump(data: dict) -> bytes:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).encode()
 
 
-def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str) -> None:
+def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str) -> None:
     changes = describe_changes(before, now)
     if changes:
         raise UserError(
             f"{source}: differs from the sweep being resumed ({recorded_path}); changed: {', '.join(changes)}",
-            hint="a resumed sweep keeps its sweep file and base config: leave out SWEEP.yaml, or start a new "
-            "sweep with `nnrun sweep SWEEP.yaml`",
+            hint=hint,
         )

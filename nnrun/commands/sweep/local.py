@@ -122,27 +122,37 @@ def _handle(process: TrialProcess, message: dict, search, state, running: dict) 
         running.pop(trial.id, None)
 
 
-def _stop_all(running: dict, events: queue.Queue, search, state, message: str) -> None:
+def _stop_all(running: dict, events: queue.Queue, search, state, reason: str) -> None:
     """One SIGINT to every trial, then wait for each to save its checkpoint and exit."""
     state.stopping()
     for process in running.values():
         process.interrupt()
     while running:
         try:
-            process, message = events.get(timeout=30)
+            process, event = events.get(timeout=30)
         except queue.Empty:
             break
         except KeyboardInterrupt:  # a second Ctrl-C: stop at once
             for process in running.values():
                 process.process.kill()
             continue
-        if "epoch" in message and search.prunes:
+        if "epoch" in event and search.prunes:
             process.reply(False)
-        elif "outcome" in message:
-            process.outcome = message["outcome"]
-        elif "exit" in message:
+        elif "outcome" in event:
+            process.outcome = event["outcome"]
+        elif "exit" in event:
             trial = process.trial
-            outcome = process.outcome or {"status": "interrupted", "message": message}
+            outcome = process.outcome or {"status": "interrupted",
+                                          "message": stopped_early(reason, event["exit"], process.error_tail())}
             trial.seconds += time.perf_counter() - process.started
             state.finished(trial, outcome)
             running.pop(trial.id, None)
+
+
+def stopped_early(reason: str, returncode: int, tail: str) -> str:
+    """Why a trial stopped with the sweep but sent no outcome (it had not started
+    training, or a second Ctrl-C killed it), in words: "stopped by Ctrl-C", and how its
+    process ended when that was not the SIGINT it was sent."""
+    if returncode == -signal.SIGINT:
+        return reason
+    return f"{reason}; {died(returncode, tail)}"

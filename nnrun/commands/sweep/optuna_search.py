@@ -59,7 +59,9 @@ def pruner(sweep: SweepConfig):
             min_resource=scheduler.grace_epochs, reduction_factor=scheduler.reduction_factor,
             min_early_stopping_rate=0,
         )
-    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=scheduler.grace_epochs - 1)
+    # Epochs are reported from 1 and Optuna may prune at step n_warmup_steps itself, so
+    # a trial is stopped after grace_epochs epochs at the earliest (as Ray's grace_period).
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=scheduler.grace_epochs)
 
 
 def study(sweep: SweepConfig):

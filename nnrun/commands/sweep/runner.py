@@ -8,12 +8,13 @@ chosen executor, record every trial in trials.csv, and write best.yaml.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
-from nnrun.config.sweep_checks import check_against_base
+from nnrun.config.sweep_checks import check_against_base, problem_details
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 
 from nnrun.commands.sweep.directory import SweepDir
@@ -81,24 +82,27 @@ class SweepState:
 
 def check_sweep(located: LoadedSweep, build_each: bool = True) -> list:
     """Everything checked before a trial runs: the sweep file, the base config, the
-    metric, and the base with each extreme of every parameter (against the data too when
-    ``build_each``), all reported at once. Returns the checked (values, LoadedConfig)
+    metric, and the base with each extreme of every parameter (against the data and
+    ``model.init_weights`` too when ``build_each``), all reported at once. Returns the checked (values, LoadedConfig)
     pairs, the base first."""
     from nnrun.engine.experiment import build
 
     found = check_against_base(located)
     if build_each and found.configs:
         try:
-            build(found.configs[0][1], warm_start=False)
+            build(found.configs[0][1])
         except UserError as exc:  # the base's own: each extreme would fail the same way
             found.base_error = exc
     if build_each and found.configs and found.base_error is None:
         for values, loaded in found.configs[1:]:
             try:
-                build(loaded, warm_start=False)
+                build(loaded)  # with model.init_weights loaded, as the trial will
             except UserError as exc:
                 (path, value), = values.items()
-                message = f"with {path} = {value!r} the base config fails against its data: {exc.message}"
+                details = problem_details(exc)
+                fails = ("cannot load its initial weights" if all(d.startswith("model.init_weights:") for d in details)
+                         else "fails against its data")
+                message = f"with {path} = {json.dumps(value)} the base config {fails}: {'; '.join(details)}"
                 found.problems.append(located.problem(f"parameters.{path}", message))
     if found.problems or found.base_error is not None:
         raise located.error(found.problems, found.base_error)
@@ -126,14 +130,15 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
 
 def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
-    located = read_sweep_file(sweep_file) if sweep_file is not None else None
-    base_config = None
-    if located is not None:
-        from nnrun.engine.experiment import resolve_paths
+    from nnrun.engine.experiment import resolve_paths
 
-        base_config = resolve_paths(check_sweep(located)[0][1])
+    given = read_sweep_file(sweep_file) if sweep_file is not None else None
+    # Resumed without its sweep file, the sweep is checked as recorded: its base config
+    # on disk, which the trials still to run will read, must still be the one it saved.
+    located = given or read_sweep_file(SweepDir.recorded_sweep_file(resume))
+    base_config = resolve_paths(check_sweep(located)[0][1])
     if resume is not None:
-        swept = SweepDir.reopen(resume, located, base_config)
+        swept = SweepDir.reopen(resume, given, base_config)
         require_extras(swept.sweep)
     else:
         require_extras(located.sweep)
