@@ -213,7 +213,7 @@ def test_patience_running_out_on_the_last_epoch_is_not_an_early_stop(run_cli, tm
     assert json.loads((tmp_path / "r" / "meta.json").read_text())["stopped_early"] is False
 
 
-def test_a_resumed_runs_time_line_tells_this_session_from_all_its_epochs(tmp_path):
+def test_a_resumed_runs_time_line_tells_the_time_since_the_resume_from_all_its_epochs(tmp_path):
     with pytest.raises(RunInterrupted):
         nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
     display, buffer = line_display()
@@ -221,5 +221,5 @@ def test_a_resumed_runs_time_line_tells_this_session_from_all_its_epochs(tmp_pat
     epochs_seconds = sum(row["seconds"] for row in result.history)
     time_line = next(line for line in buffer.getvalue().splitlines() if line.startswith("time:"))
     assert time_line.split(None, 1)[1] == (
-        f"{result.seconds:.2f}s this session (after epoch 6); the run's 14 epochs took {epochs_seconds:.2f}s in all, "
+        f"{result.seconds:.2f}s since the resume after epoch 6; the run's 14 epochs took {epochs_seconds:.2f}s in all, "
         f"{format_seconds(epochs_seconds / 14)} per epoch on average")

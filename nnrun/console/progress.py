@@ -40,7 +40,7 @@ class Display(SilentHooks):
     """The engine's training hooks (:class:`~nnrun.engine.hooks.TrainingHooks`) on a
     rich console. This base shows nothing but warnings; ``start`` keeps the experiment
     so the results can say what early stopping did, ``resumed`` the epoch a resumed run
-    continued after, so they can tell this session's time from the whole run's."""
+    continued after, so they can tell the time since the resume from the whole run's."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or OutputConsole()

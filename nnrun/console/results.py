@@ -72,14 +72,15 @@ def _result_lines(result, experiment, resumed_after: int | None = None) -> list[
 
 
 def _time_line(result, resumed_after: int | None) -> str:
-    """This session's time; for a resumed run also the time of all its epochs, the sum of
-    metrics.csv's seconds as ``nnrun runs`` shows it, which the per-epoch average divides."""
+    """The time this process trained; for a resumed run also the time of all its epochs,
+    the sum of metrics.csv's seconds as ``nnrun runs`` shows it, which the per-epoch
+    average divides."""
     history = result.history
     epochs_seconds = sum(r["seconds"] for r in history)
     per_epoch = format_seconds(epochs_seconds / max(len(history), 1))
     if resumed_after is None:
         return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
-    return (f"{result.seconds:.2f}s this session (after epoch {resumed_after}); the run's {len(history)} epochs "
+    return (f"{result.seconds:.2f}s since the resume after epoch {resumed_after}; the run's {len(history)} epochs "
             f"took {epochs_seconds:.2f}s in all, {per_epoch} per epoch on average")
 
 
