@@ -147,3 +147,16 @@ def test_each_kind_of_work_is_timed_both_ways_then_done_the_faster_way(monkeypat
     with row_threads(2):  # a new run times its work afresh
         over_rows(10, _sleeping_work(0.02, pool_seconds, names), elements=10)
     assert any(names)
+
+
+def test_work_that_is_not_a_plain_function_is_split_untimed(monkeypatch):
+    # A functools.partial has no code to tell its calls apart by: it is split as before,
+    # and leaves no timings behind.
+    import functools
+
+    monkeypatch.setattr(rows, "MIN_ELEMENTS", 0)
+    names = []
+    with row_threads(2):
+        for _ in range(3):
+            over_rows(10, functools.partial(_sleeping_work(0.001, 0.001, names)), elements=10)
+        assert names.count(True) == 3 and rows._setting()[2] == {}

@@ -83,8 +83,11 @@ def over_rows(rows: int, work: Callable[[int, int], object], elements: int) -> N
     if not splits(rows, elements):
         work(0, rows)
         return
-    kind = (getattr(work, "__code__", work), rows, elements)
-    timings = _setting()[2].setdefault(kind, ([], []))  # seconds whole, seconds split; then the choice
+    code = getattr(work, "__code__", None)  # the same for every call from one place
+    if code is None:  # no way to tell one call's work from another's: split, untimed
+        _run(rows, work)
+        return
+    timings = _setting()[2].setdefault((code, rows, elements), ([], []))  # seconds whole, split; then the choice
     if isinstance(timings, bool):
         _run(rows, work) if timings else work(0, rows)
         return
@@ -97,7 +100,7 @@ def over_rows(rows: int, work: Callable[[int, int], object], elements: int) -> N
         work(0, rows)
         whole.append(time.perf_counter() - start)
     if len(whole) == TRIALS:
-        _setting()[2][kind] = _median(split) < _median(whole)
+        _setting()[2][code, rows, elements] = _median(split) < _median(whole)
 
 
 def _median(values: list[float]) -> float:
