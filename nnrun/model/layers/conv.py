@@ -101,7 +101,7 @@ class _Convolution(KernelLayer):
         kernel, strides, dilation = self._geometry()
         k = params["kernel"].reshape(*kernel, *params["kernel"].shape[-2:])
         z, saved = conv_forward(self._as_images(x), k, strides, dilation, self.padding,
-                                bias_gradient=self.use_bias)
+                                bias_gradient=self.use_bias and training)  # no backward at inference
         y, z = ACTIVATIONS[self.activation].apply(z, params["bias"] if self.use_bias else None)
         return y.reshape(x.shape[0], *self.output_shape(x.shape[1:])), (saved, z, y)
 
