@@ -184,8 +184,8 @@ def test_resume_refuses_to_extend_a_run_that_early_stopping_ended_and_changes_no
     before = run_files(run)
     result = run_cli("train", "--resume", run, "--set", "training.epochs=40")
     assert result.exit_code == 2
-    assert "early stopping ended the run at epoch 3 (val_loss did not improve for 2 epochs); a run that early " \
-           "stopping ended stays ended" in result.output
+    assert "early stopping's patience ran out at epoch 3 (val_loss did not improve for 2 epochs); trained with " \
+           "more epochs from the start it would have stopped there too" in result.output
     assert f"--set model.init_weights={run}/model.safetensors" in result.output
     assert "Traceback" not in result.output and "resuming after" not in result.output
     assert run_files(run) == before  # config.yaml, meta.json, metrics.csv, checkpoints: untouched
@@ -198,7 +198,7 @@ def test_resume_refuses_to_extend_a_run_killed_after_early_stopping_ended_it(tmp
     with pytest.raises(RunInterrupted):
         nnrun.train(config, run_dir=tmp_path / "es", hooks=Watch(tmp_path / "es", stop_at=3))
     before = run_files(tmp_path / "es")
-    with pytest.raises(UserError, match="early stopping ended the run at epoch 3"):
+    with pytest.raises(UserError, match="early stopping's patience ran out at epoch 3"):
         resume_training(tmp_path / "es", overrides=["training.epochs=40"])
     assert run_files(tmp_path / "es") == before
     result = resume_training(tmp_path / "es")  # resumed as it was, it finishes where it stopped
@@ -211,6 +211,12 @@ def test_patience_running_out_on_the_last_epoch_is_not_an_early_stop(run_cli, tm
     assert result.exit_code == 0, result.output
     assert "early stop:" not in result.output
     assert json.loads((tmp_path / "r" / "meta.json").read_text())["stopped_early"] is False
+    # Not stopped early, but ended all the same: trained with 6 epochs from the start, it
+    # would have stopped at epoch 3, so it is not extended.
+    extended = run_cli("train", "--resume", "r", "--set", "training.epochs=6")
+    assert extended.exit_code == 2
+    assert "early stopping's patience ran out at epoch 3" in extended.output
+    assert "training.early_stopping.patience" in extended.output
 
 
 def test_a_resumed_runs_time_line_tells_the_time_since_the_resume_from_all_its_epochs(tmp_path):

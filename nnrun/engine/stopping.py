@@ -43,11 +43,12 @@ class EarlyStopper:
         """The refusal to extend a run whose patience ran out at ``epoch``: trained with
         more epochs from the start, it would have stopped there all the same."""
         return RunEnded(
-            f"{run_path}: early stopping ended the run at epoch {epoch} ({self.settings.monitor} did not improve "
-            f"for {self.settings.patience} epochs); a run that early stopping ended stays ended, so a larger "
-            "training.epochs does not train it further",
-            hint=f"to train more, start a new run with `nnrun train {run_path}/config.yaml`, or warm start one "
-            f"from its weights by adding --set model.init_weights={run_path}/model.safetensors",
+            f"{run_path}: early stopping's patience ran out at epoch {epoch} ({self.settings.monitor} did not "
+            f"improve for {self.settings.patience} epochs); trained with more epochs from the start it would have "
+            "stopped there too, so a larger training.epochs does not train it further",
+            hint=f"to train more, start a new run with a larger training.early_stopping.patience (from "
+            f"{run_path}/config.yaml), or warm start one from its weights with "
+            f"--set model.init_weights={run_path}/model.safetensors",
         )
 
     def restore(self) -> None:
