@@ -131,6 +131,11 @@ def test_a_blank_line_of_a_one_number_column_file_is_a_missing_cell(run_cli, tmp
     assert result.exit_code == 2
     assert ("new.csv: 1 bad cell in the data\n  missing value (1 cell):\n    line 3, column 'x'\n"
             "    hint: fill it in, or train with data.source.missing set to mean or most_frequent") in result.output
+    # Blank lines after the last row are no rows, with or without imputation.
+    (tmp_path / "ends_blank.csv").write_text("x\n1\n3\n\n\n")
+    result = run_cli("predict", run, "ends_blank.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 3
 
 
 def test_predict_from_npz(run_cli, tmp_path, iris_run, fruit_run):

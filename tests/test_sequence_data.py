@@ -93,7 +93,7 @@ def predicted(run_cli, text: str, *options: str) -> list[dict]:
     return list(csv.DictReader(result.stdout.splitlines()))
 
 
-def test_a_blank_line_of_a_one_column_file_is_an_empty_text(run_cli, text_files):
+def test_a_blank_line_between_rows_of_a_one_column_file_is_an_empty_text(run_cli, text_files):
     (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
     assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
     first, last = "The plot was not bad.", "The acting was dreadful!"
@@ -101,7 +101,8 @@ def test_a_blank_line_of_a_one_column_file_is_an_empty_text(run_cli, text_files)
     # Every line under the header is a row, in place: the blank one scores as an empty cell (all padding).
     assert predicted(run_cli, f"review\n{first}\n\n{last}\n") == alone
     assert predicted(run_cli, f"review\r\n{first}\r\n   \r\n{last}\r\n") == alone
-    assert predicted(run_cli, f"review\n{first}\n\n") == alone[:2]  # a last empty cell is a row too
+    # Blank lines after the last row are no rows (a file's stray last line shifts nothing).
+    assert predicted(run_cli, f"review\n{first}\n\n{last}\n\n  \r\n\n") == alone
     assert predicted(run_cli, f'review\n"{first}\nstill the first"\n\n{last}\n')[1:] == alone[1:]
     Path("new.csv").write_text(f"review\n{first}\n\n{last},too\n")  # lines are still the file's
     result = run_cli("predict", "run", "new.csv", "-o", "-")

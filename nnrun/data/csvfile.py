@@ -12,8 +12,9 @@ text, parsed by :mod:`.cells`, and every bad cell is recorded, with its line, in
 Cells: surrounding whitespace is ignored; ``""``, ``NA``, ``N/A``, ``nan``, ``null``
 and ``?`` (any case) are missing (NaN in a number column, ``""`` in a text column);
 with ``thousands=","`` a number may hold that separator between groups of three digits
-(``" 53,697 "``). A blank line is a row with an empty cell in a file of one column,
-and no row in a file of several columns (its line is kept in ``blank``).
+(``" 53,697 "``). A blank line between rows is a row with an empty cell in a file of
+one column, and no row in a file of several columns (its line is kept in ``blank``);
+blank lines after the last row are no rows in either.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     parsing = current_progress(path, "parsing numbers in") if as_text else None
     matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, parsing)
     _pool().release_unused()  # the parser's last buffers
+    if len(header) == 1:  # blank lines after the last row are no rows, as in a file of several columns
+        keep = max(len(matrix) - _trailing_blank_lines(path), 0)
+        matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}
     lines, blank = row_lines(path, len(matrix), len(header), problems, counted)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
@@ -125,6 +129,19 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         problems.add_cells("not a finite number", numbers[j], lines[rows], matrix[rows, j])
         matrix[rows, j] = 0  # reported, as the text path reports them
     return CsvColumns(header, list(numbers), matrix, coded, lines, blank)
+
+
+def _trailing_blank_lines(path: Path, tail: int = 1 << 16) -> int:
+    """How many blank (or all-space) lines end the file, after its last line with text."""
+    with open(path, "rb") as handle:
+        handle.seek(max(handle.seek(0, 2) - tail, 0))
+        lines = handle.read().splitlines()
+    count = 0
+    for line in reversed(lines):
+        if line.strip():
+            break
+        count += 1
+    return count
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,
