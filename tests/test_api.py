@@ -248,6 +248,13 @@ def test_arrays_beside_a_configured_source_are_refused(tmp_path):
         with pytest.raises(UserError, match=re.escape(message)):
             nnrun.train(config, data=(x, y), overrides=overrides, runs_root=tmp_path)
     assert list(tmp_path.iterdir()) == []
+    # A Config object always holds a source (the field is required): the arrays replace it.
+    from nnrun.config import load_config
+
+    config = load_config(ROOT / "configs" / "iris.yaml").config
+    three = (np.random.default_rng(0).standard_normal((30, 4)).astype(np.float32), np.array([0, 1, 2] * 10))
+    result = nnrun.train(config, data=three, overrides={"training.epochs": 1}, runs_root=tmp_path)
+    assert result.final["train"] and (result.run_dir / "data.npz").is_file()
 
 
 def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):

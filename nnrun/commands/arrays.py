@@ -90,11 +90,12 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
 
 
 def _names_a_source(config, overrides: list[str]) -> bool:
-    """Whether the config (with its overrides) names a ``data.source``. A Config always
-    does (the field is required); a file or dict that cannot be read is left to the
-    config's own checks, which say what is wrong with it."""
+    """Whether the config (with its overrides) names a ``data.source`` of its own. A
+    Config always has one (the field is required), so there the arrays take its place
+    as they always did; a file or dict that cannot be read is left to the config's own
+    checks, which say what is wrong with it."""
     if isinstance(config, Config):
-        return True
+        return False
     if isinstance(config, (str, Path)):
         config = read_yaml(Path(config))[0]
     if not isinstance(config, dict):
