@@ -238,3 +238,19 @@ def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_c
 
     result = run_cli("export", run)  # the same weights again: refused, as before
     assert result.exit_code == 2 and f"{run / 'model.onnx'}: already exists" in result.output
+
+
+def test_force_keeps_an_export_of_other_weights_and_a_pair_stays_together(run_cli, trained_runs, tmp_path):
+    """--force replaces an export of the same weights; one of other weights is kept aside
+    all the same, model and card under one name even when only one of the pair's names
+    is taken."""
+    target = tmp_path / "m.onnx"
+    target.write_bytes(b"an earlier model")
+    target.with_suffix(".json").write_text(json.dumps({"weights_fingerprint": "0123456789abcdef"}))
+    (tmp_path / "m.weights-01234567.json").write_text("taken")  # only the card's name is taken
+    result = run_cli("export", trained_runs["iris"], "-o", target, "--force")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.weights-01234567-2.onnx").read_bytes() == b"an earlier model"
+    card = json.loads((tmp_path / "m.weights-01234567-2.json").read_text())
+    assert card == {"weights_fingerprint": "0123456789abcdef"}
+    assert (tmp_path / "m.weights-01234567.json").read_text() == "taken"

@@ -71,7 +71,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
         _check_fits_float16(graph)
     fingerprint = weights_fingerprint(graph)
     target = _target(trained.run, output, float16)
-    earlier = None if force else _other_weights(target, fingerprint)
+    earlier = _other_weights(target, fingerprint)  # kept aside even with --force: nothing of it is lost
     _check_free(target, force or earlier is not None)
     card = model_card(trained) | _io_description(graph, saved.task, opset, float16) | {
         "weights_fingerprint": fingerprint}
@@ -138,8 +138,11 @@ def _other_weights(target: Path, fingerprint: str) -> str | None:
 def _keep_aside(target: Path, earlier: str) -> tuple[Path, ...]:
     """Move an export of other weights (``earlier``) and its card aside, under names
     that say which weights: it no longer matches the run, and nothing of it is lost."""
-    name = f"{target.stem}.weights-{earlier[:8]}"
     paths = (target, target.with_suffix(".json"))
+    base = f"{target.stem}.weights-{earlier[:8]}"
+    # One free name for the pair, so a model and its card stay side by side.
+    name = next(stem for stem in (base if n == 1 else f"{base}-{n}" for n in range(1, 10_000))
+                if not any(target.with_name(stem + path.suffix).exists() for path in paths))
     moved = (files.keep_aside(path, name + path.suffix) for path in paths if path.exists())
     return tuple(path for path in moved if path is not None)
 
