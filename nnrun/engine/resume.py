@@ -48,9 +48,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         if epochs is not None:
             record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
-        now = environment(record.threads(experiment.config.training.threads))
-        changes = environment_changes(record.meta.get("environment", {}), now)
-        for message in changes + world_size_change(record.meta, 1) + stale_exports(run_path):
+        for message in resume_warnings(record, run_path, experiment.config.training.threads, 1):
             hooks.warn(message)
         candidates = checkpoints.candidates(path)
     except BaseException:
@@ -77,6 +75,14 @@ def _allowed_changes(path: Path, loaded, config, overrides):
         hint="a resumed run keeps its config, except training.epochs (to train it longer): leave out the "
         "other changes, or start a new run with `nnrun train CONFIG`",
     )
+
+
+def resume_warnings(record: RunRecord, run: RunDir, threads, world_size: int) -> list[str]:
+    """What a resume of ``run`` by ``world_size`` processes warns of: another machine or
+    library, another process count, exports made from the weights before it."""
+    now = environment(record.threads(threads))
+    return (environment_changes(record.meta.get("environment", {}), now)
+            + world_size_change(record.meta, world_size) + stale_exports(run))
 
 
 def environment_changes(before: dict, now: dict) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nnrun.engine.distributed import Stopped, World
 from nnrun.engine.hooks import SilentHooks
-from nnrun.engine.record import RunRecord, environment
+from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import FollowerRecord, Shards
 from nnrun.errors import NonFiniteError, RunInterrupted, UserError
 from nnrun.store import checkpoints
@@ -66,7 +66,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     config.yaml (the run directory is on storage they share), the writer alone locks it."""
     from nnrun.config import load_config
     from nnrun.engine.experiment import build
-    from nnrun.engine.resume import _allowed_changes, environment_changes, world_size_change
+    from nnrun.engine.resume import _allowed_changes, resume_warnings
     from nnrun.engine.train import run_experiment
 
     hooks = _hooks(world, hooks)
@@ -89,9 +89,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
                 record.world_size = world.size
                 if epochs is not None:
                     record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
-                now = environment(record.threads(loaded.config.training.threads))
-                changes = environment_changes(record.meta.get("environment", {}), now)
-                for message in changes + world_size_change(record.meta, world.size):
+                for message in resume_warnings(record, run_path, loaded.config.training.threads, world.size):
                     hooks.warn(message)
                 candidates = checkpoints.candidates(run_path.path)
             _watch(world, run_path.path)
