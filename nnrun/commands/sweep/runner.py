@@ -132,10 +132,12 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
     from nnrun.engine.experiment import resolve_paths
 
+    # A folder that is no sweep is told at once, before the checks against the data.
+    recorded = SweepDir.recorded_sweep_file(resume) if resume is not None else None
     given = read_sweep_file(sweep_file) if sweep_file is not None else None
     # Resumed without its sweep file, the sweep is checked as recorded: its base config
     # on disk, which the trials still to run will read, must still be the one it saved.
-    located = given or read_sweep_file(SweepDir.recorded_sweep_file(resume))
+    located = given or read_sweep_file(recorded)
     base_config = resolve_paths(check_sweep(located)[0][1])
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
