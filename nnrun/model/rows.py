@@ -87,10 +87,13 @@ def over_rows(rows: int, work: Callable[[int, int], object], elements: int) -> N
     if code is None:  # no way to tell one call's work from another's: split, untimed
         _run(rows, work)
         return
-    timings = _setting()[2].setdefault((code, rows, elements), ([], []))  # seconds whole, split; then the choice
+    table, kind = _setting()[2], (code, rows, elements)
+    timings = table.get(kind)  # seconds whole and split while timing, then the choice
     if isinstance(timings, bool):
         _run(rows, work) if timings else work(0, rows)
         return
+    if timings is None:
+        timings = table[kind] = ([], [])
     whole, split = timings
     start = time.perf_counter()
     if len(split) <= len(whole):  # split first, then alternately
@@ -100,7 +103,7 @@ def over_rows(rows: int, work: Callable[[int, int], object], elements: int) -> N
         work(0, rows)
         whole.append(time.perf_counter() - start)
     if len(whole) == TRIALS:
-        _setting()[2][code, rows, elements] = _median(split) < _median(whole)
+        table[kind] = _median(split) < _median(whole)
 
 
 def _median(values: list[float]) -> float:
