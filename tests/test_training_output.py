@@ -202,3 +202,24 @@ def test_forced_colours_in_a_log_still_get_epoch_lines_not_bars(tmp_path):
 def _cells(line: str) -> list[str]:
     """The cells of one table line, header (┃) or row (│)."""
     return [cell.strip() for cell in line.replace("┃", "│").split("│")[1:-1]]
+
+
+def test_an_epoch_line_to_a_reader_that_left_quiets_the_console_instead_of_failing(tmp_path, monkeypatch):
+    # The epoch lines are written straight to the console's file (rich's print costs more
+    # than a short epoch), so a closed pipe there is this display's to handle, as rich
+    # handles it in its own prints.
+    import os
+
+    from nnrun.console.output import OutputConsole
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    console = OutputConsole(file=ClosedPipe())
+    monkeypatch.setattr(os, "dup2", lambda *args: None)  # leave this process's stdout alone
+    display = LineDisplay(console)
+    display.best = None  # as start() leaves it before the first epoch
+    display.epoch_start(1, 2, 3)
+    display.epoch_end({"epoch": 1, "loss": 0.5, "seconds": 0.1})
+    assert console.quiet

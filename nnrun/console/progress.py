@@ -107,8 +107,11 @@ class LineDisplay(Display):
         # Plain text, written as it is: rich's print of the same line (no markup, no
         # highlighting, no wrapping) took 0.14 ms, more than a small model's epoch.
         out = self.console.file
-        out.write(self.epoch_line(row) + "\n")
-        out.flush()
+        try:
+            out.write(self.epoch_line(row) + "\n")
+            out.flush()
+        except BrokenPipeError:  # the reader left (`nnrun train | head`): rich's own prints
+            self.console.on_broken_pipe()  # handle this, but not a write that bypasses them
 
     def finish(self, result):
         print_results(self.console, result, self.experiment, self.resumed_after)
