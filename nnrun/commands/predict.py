@@ -52,7 +52,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         x, kept, notes, encoded = read_samples(source, saved), {}, (), False
     else:
         rows_in = read_rows(source, saved, keep=list(keep), lined_up=True)
-        x, kept, notes = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True), rows_in.kept, tuple(rows_in.notes)
+        x = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True)
+        kept, notes = rows_in.kept, tuple(rows_in.notes)
         encoded = True  # the file's features, a fresh matrix: preprocessed in place
     header = _header(saved, proba, trained.output_width)
     twice = [name for name in kept if name in header]

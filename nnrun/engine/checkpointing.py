@@ -188,8 +188,8 @@ class Checkpointer:
         if progress.epoch > epochs:
             raise ConfigChanged(path, [f"training.epochs: {epochs} is fewer than the {progress.epoch} epochs "
                                        "this checkpoint has trained"],
-                                hint=f"give training.epochs of {progress.epoch} or more to train the run on, or start a new "
-                                     "run with `nnrun train CONFIG`")
+                                hint=f"give training.epochs of {progress.epoch} or more to train the run on, or "
+                                     "start a new run with `nnrun train CONFIG`")
         self._check_not_ended(progress.epoch)
         progress.history[:] = self.record.history_until(progress.epoch, path)
 
