@@ -105,8 +105,8 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (["size,size,label", "1,2,cat"], "{type: csv, path: data/table.csv, target: label}",
          "table.csv: the header names 'size' more than once"),
         (["size;shade;label", "1;dark;cat"], SOURCE,
-         "table.csv: the header is one column, 'size;shade;label': the file looks separated by ';'\n"
-         "  hint: nnrun reads comma-separated files; save it as CSV with commas"),
+         "table.csv: the header is one column, 'size;shade;label': the file looks separated by semicolons, "
+         "not commas\n  hint: set data.source.delimiter: \";\""),
         (["size\tshade\tlabel", "1\tdark\tcat"], SOURCE, "the file looks separated by tabs"),
     ],
 )

@@ -166,7 +166,8 @@ def test_a_point_as_separator_makes_decimals_elsewhere_bad_cells_not_larger_numb
 @pytest.mark.parametrize("cells, hint", [
     (["$85,210", "$1,204", "$99"], "'a' holds numbers written with other characters (like '$85,210'); write them as "
                                    "plain numbers"),
-    (["852,10", "12,5", "7,25"], "'a' holds numbers written with other characters (like '852,10')"),
+    (["852,10", "12,5", "7,25"], "'a' holds numbers with a decimal comma (like '852,10'); set data.source.decimal: "
+                                 "\",\""),
     ([f"S{i % 30:02d}" for i in range(600)], "'a' looks like categories (30 distinct values); list it under "
                                              "data.source.categorical"),
     ([f"C{i}" for i in range(197)] + ["C1", "C2", "C3"], "'a' holds a different text in nearly every row, like an "

@@ -36,7 +36,8 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs), []
-    header = read_header(source)
+    state = saved.encoding() or {}
+    header = read_header(source, delimiter=state.get("delimiter", ","), setting=None)
     target = saved.target or _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target)
     if len(rows.target) == 0:
@@ -132,7 +133,8 @@ def table_samples(header: list[str], rows: list[list[str]], lines: list[int], sa
     state = columns or {}
     allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
     accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
-    table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"))
+    table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"),
+                        state.get("decimal", "."))
     if columns:
         return encode_columns(table, columns, unseen=state.get("unknown", "error"))
     missing = np.isnan(table.numeric)

@@ -16,7 +16,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     a text: tokens, length, vocabulary, ...), "missing": "error" or
                     the value that fills an empty cell, "unknown" (for a category:
                     "error", or "ignore": an unseen one is all zeros), "thousands"
-                    (for a number, when training read a thousands separator)}
+                    (for a number, when training read a thousands separator),
+                    "decimal" (for a number, when training read a decimal comma)}
     features        the encoded feature names, in the order of the model's input
                     (a categorical column ``color`` becomes ``color=red``, ...)
     input_shape     the shape of one encoded sample (flat rows are reshaped to it)
@@ -48,6 +49,8 @@ def input_columns(saved: SavedPreprocessing) -> list[dict]:
             entry["unknown"] = saved.columns.unknown  # an unseen category: refused, or encoded as all zeros
         if column.kind == "numeric" and saved.columns.thousands:
             entry["thousands"] = saved.columns.thousands  # a number sent as text may hold it ("53,697")
+        if column.kind == "numeric" and saved.columns.decimal != ".":
+            entry["decimal"] = saved.columns.decimal  # and is written with it ("3,25")
         if column.kind == "text":  # how the text becomes token indices (nnrun.data.text)
             entry["text"] = column.text.model_dump()
             entry["missing"] = ""  # an empty text is all padding

@@ -118,7 +118,8 @@ def _column_type(column: dict) -> Any:
 def _as_a_cell_is_read(column: dict):
     """A value sent as text read as ``nnrun predict`` reads the cell: surrounding spaces
     dropped, a missing marker ("", "NA", ...) empty (None), a number column's text
-    parsed with the run's thousands separator; other values pass on as they are."""
+    parsed with the run's thousands separator and decimal mark; other values pass on as
+    they are."""
     from nnrun.data.cells import MISSING, parse_numbers
     from nnrun.data.problems import DataProblems
 
@@ -133,7 +134,8 @@ def _as_a_cell_is_read(column: dict):
         if column["type"] != "number":
             return value.strip()
         problems = DataProblems("request", scoring=True)
-        number = parse_numbers([value], column["name"], np.zeros(1, np.int64), problems, column.get("thousands"))
+        number = parse_numbers([value], column["name"], np.zeros(1, np.int64), problems, column.get("thousands"),
+                               column.get("decimal", "."))
         if problems:
             kind = next(iter(problems.kinds))  # "not a number", or "not a finite number" ("inf", "1e400")
             separator = column.get("thousands")

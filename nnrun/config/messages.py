@@ -7,6 +7,7 @@ the schema itself, and a list of the choices when nothing is close.
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
@@ -68,8 +69,11 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return _describe_tag(kind, error, received, root)
     if kind in ("literal_error", "enum"):
-        options = [o.strip(" '") for o in ctx.get("expected", "").replace(" or ", ", ").split(",")]
-        return f"expected one of {', '.join(options)}, got {show(received)}" + _suggest(str(received), options)
+        expected = ctx.get("expected", "")
+        # Pydantic lists them as "'a', 'b' or 'c'"; a quoted option may hold a comma (decimal: ",").
+        options = re.findall(r"'([^']*)'", expected) or [o.strip() for o in expected.replace(" or ", ", ").split(",")]
+        shown = ", ".join(o if o.replace("_", "").replace("-", "").isalnum() else repr(o) for o in options)
+        return f"expected one of {shown}, got {show(received)}" + _suggest(str(received), options)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
     if kind in EXPECTED:

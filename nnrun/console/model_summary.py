@@ -28,7 +28,10 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     sizes = ", ".join(f"{len(part)} {name}" for name, part in experiment.splits.items())
     say(f"{source}: valid")
     target = class_list(train) if train.task == "classification" else f"{train.target_width} target{'s' if train.target_width != 1 else ''}"
-    options = " ".join(f"{k}={v}" for k, v in config.data.source.model_dump(exclude={"type"}, exclude_defaults=True).items())
+    given = config.data.source.model_dump(exclude={"type"}, exclude_defaults=True)
+    # A value with a space or a tab in it (delimiter: "\t") is shown as Python writes it.
+    options = " ".join(f"{k}={v!r}" if isinstance(v, str) and not v.isprintable() or " " in str(v) else f"{k}={v}"
+                       for k, v in given.items())
     source_text = f"{config.data.source.type} {options}".strip()
     say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
     for warning in experiment.warnings:

@@ -13,7 +13,9 @@ A declared separator is read only between groups of three digits: with ``thousan
 ","`` the cell ``"53,697"`` is 53697, but ``"852,10"``, ``"1,2,3"`` and ``",5"`` are
 bad cells, not 85210, 123 and 5. With ``thousands: "."`` a cell such as ``"0.5"`` is a
 bad cell too: the separator holds for every column of the file, so a decimal point
-can no longer be one.
+can no longer be one. With ``decimal: ","`` the cell ``"3,25"`` is 3.25 and ``"3.25"``
+a bad cell (in such a file a point groups thousands, if anything), unless ``thousands:
+"."`` reads it between groups of three digits (``"1.234,5"``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped,
 # What arrow reads as a float (its cast is the same parser as the CSV reader's typed columns).
 NUMBER = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
 PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?\d{1,3}([,.' ]\d{3})+(\.\d+)?$")
+NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?[1-9]\d{0,2}([,.' ]\d{3})+(\.\d+)?$")
+# The same where the decimal mark is a comma: 1.234  1 234,5
+NUMBER_WITH_SEPARATOR_AND_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}([.' ]\d{3})+(,\d+)?$")
+NUMBER_WITH_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([.' ]\d{3})+|\d+),\d+$")  # 3,25  1.234,5
 # $85,210  12%  (a currency or percent sign)  852,10  1.234,5  (a decimal comma); not
 # dates, versions or addresses such as 01.02.2023 and 10.0.0.1
 NUMBER_WITH_SYMBOLS = re.compile(r"^[+-]?[$€£¥]\s?[+-]?\d[\d.,' ]*$|^[+-]?\d[\d.,' ]*\s?[%$€£¥]$"
@@ -45,6 +50,7 @@ class TextNumbers:
     bad or infinite, which are reported once the file's line numbers are known."""
 
     thousands: str | None = None
+    decimal: str = "."
     present: int = 0
     rows: list[np.ndarray] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
@@ -52,7 +58,7 @@ class TextNumbers:
     def add(self, array, offset: int):
         """Parse the arrow string ``array`` (a batch's cells, rows ``offset`` on); returns
         its values as an arrow float32 array, null where a cell is missing or bad."""
-        values, odd, texts, present = _parse(array, self.thousands)
+        values, odd, texts, present = _parse(array, self.thousands, self.decimal)
         self.present += present
         self.rows.append(odd + offset)
         self.texts += texts
@@ -68,24 +74,25 @@ class TextNumbers:
             problems.add_cells("not a finite number", column, lines[rows[infinite]], texts[infinite])
         bad = ~infinite
         if bad.any():
-            hint = number_hint(column, texts[bad], self.present, self.thousands, column == problems.target) \
-                if not problems.scoring else scoring_hint(column, texts[bad], self.thousands)
+            hint = number_hint(column, texts[bad], self.present, self.thousands, column == problems.target,
+                               self.decimal) \
+                if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
 
 
 def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems,
-                  thousands: str | None = None) -> np.ndarray:
+                  thousands: str | None = None, decimal: str = ".") -> np.ndarray:
     """Float32 values of text cells (a request's, ...): NaN where missing; bad cells are
     recorded in ``problems`` as a file's are."""
-    found = TextNumbers(thousands)
+    found = TextNumbers(thousands, decimal)
     parsed = np.empty(len(cells), np.float32)
     floats_into(found.add(strings([str(c) for c in cells]), 0), parsed)
     found.report(parsed, column, np.asarray(lines), problems)
     return parsed
 
 
-def _parse(array, thousands: str | None):
+def _parse(array, thousands: str | None, decimal: str = "."):
     """(float32 values, rows of bad or infinite cells, their texts, cells present).
 
     No Python value becomes an arrow one here (see :mod:`.arrays`); a boolean with
@@ -99,12 +106,18 @@ def _parse(array, thousands: str | None):
     text = pc.if_else(missing, none, cells)
     if thousands:
         separated = _definite(pc.match_substring(text, thousands))
-        grouped = _definite(pc.match_substring_regex(text, _grouped(thousands)))
+        grouped = _definite(pc.match_substring_regex(text, _grouped(thousands, decimal)))
         # Well-grouped cells lose their separators; any other cell holding one is bad.
         text = pc.if_else(grouped, pc.replace_substring(text, thousands, ""), pc.if_else(separated, none, text))
         bad = mask(pc.and_(separated, pc.invert(grouped)))
     else:
         bad = np.zeros(len(array), bool)
+    if decimal != ".":
+        # A point left (not read as the thousands separator) is a bad cell; the decimal
+        # mark becomes the point arrow's parser reads.
+        pointed = _definite(pc.match_substring(text, "."))
+        bad |= mask(pointed)
+        text = pc.replace_substring(pc.if_else(pointed, none, text), decimal, ".")
     try:
         parsed = pc.cast(text, pa.float32())
     except pa.ArrowInvalid:  # some cell is no number: find every one
@@ -130,18 +143,20 @@ def _markers():
     return strings(sorted(MISSING))
 
 
-def _grouped(separator: str) -> str:
-    """A number whose separators sit between groups of three digits; with "." as the
-    separator it has no decimal part."""
-    decimals = "" if separator == "." else r"(\.\d*)?"
+def _grouped(separator: str, decimal: str = ".") -> str:
+    """A number whose separators sit between groups of three digits, then maybe the
+    ``decimal`` mark and a fraction (none when the separator is the point, the default
+    decimal mark: then it is no decimal mark)."""
+    decimals = "" if separator == decimal else rf"({re.escape(decimal)}\d*)?"
     return rf"^[+-]?\d{{1,3}}({re.escape(separator)}\d{{3}})+{decimals}$"
 
 
 def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
-                target: bool = False) -> str:
+                target: bool = False, decimal: str = ".") -> str:
     """What to do about a number column with text in it, by what the text (``wrong``,
     the bad cells) looks like: numbers the declared separator does not fit, numbers
-    with separators (``thousands``), numbers with other characters are to be cleaned;
+    with separators (``thousands``), numbers with the other decimal mark (``decimal``),
+    numbers with other characters are to be cleaned;
     few distinct texts may be categories; a (nearly) different text in every row is an
     ID; anything else is fixed or left out. Number-like cells and IDs never get the
     categorical hint. A regression's ``target`` is never to be made a feature or left
@@ -153,14 +168,25 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         return (f"'{column}' holds numbers like '{misfits[0]}' that data.source.thousands: \"{thousands}\" does not "
                 f"fit: the separator holds for every column of the file and stands only between groups of three "
                 f"digits{point}; fix these cells, or drop the setting and write plainly the numbers that need it")
-    separated = [c for c in sample if NUMBER_WITH_SEPARATOR.match(c)]
-    if separated:
+    grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
+    separated = [c for c in sample if grouped.match(c)]
+    marked = _other_decimal_mark(sample, decimal)
+    # "1,234" may be either; "0,126" and "3,25" can only have a decimal comma.
+    if separated and not (marked and any(not grouped.match(c) for c in marked)):
         separator = re.search(r"\d([,.' ])\d{3}", separated[0]).group(1)
         instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
         rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
         return (f"'{column}' holds numbers with a thousands separator; "
                 f"set data.source.thousands: \"{separator}\"{instead}{rest}")
-    plainly = "write them as plain numbers (a decimal point, no currency or percent signs)"
+    if marked:
+        if decimal == ",":
+            return (f"'{column}' holds numbers with a decimal point (like '{marked[0]}'), but data.source.decimal "
+                    "is \",\", which holds for every column of the file; fix these cells, or drop the setting")
+        point = ' and thousands: "."' if any("." in c for c in marked) and thousands != "." else ""
+        return (f"'{column}' holds numbers with a decimal comma (like '{marked[0]}'); "
+                f"set data.source.decimal: \",\"{point}")
+    mark = "a decimal comma" if decimal == "," else "a decimal point"
+    plainly = f"write them as plain numbers ({mark}, no currency or percent signs)"
     if sum(bool(NUMBER_WITH_SYMBOLS.match(c)) for c in sample) > len(sample) / 2:
         return (f"'{column}' holds numbers written with other characters (like '{sample[0]}'); {plainly}"
                 + ("" if target else ", or leave the column out with data.source.ignore"))
@@ -180,13 +206,28 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
 
 
-def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None) -> str:
+def _other_decimal_mark(sample: list[str], decimal: str) -> list[str]:
+    """The cells of ``sample`` written with the decimal mark that is not ``decimal``,
+    when they are more than half of it."""
+    pattern = PLAIN if decimal == "," else NUMBER_WITH_DECIMAL_COMMA
+    marked = [c for c in sample if pattern.match(c) and (decimal == "." or "." in c)]
+    return marked if len(marked) > len(sample) / 2 else []
+
+
+def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal: str = ".") -> str:
     """The hint for such cells in rows for a trained model, which reads the column as
     training did: the cells are to be fixed (a setting would need a new training run)."""
     sample = [str(c) for c in wrong[:1000]]
     if not thousands and sum(bool(NUMBER_WITH_SEPARATOR.match(c)) for c in sample) > len(sample) / 2:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
                 "write them without the separator")
+    marked = _other_decimal_mark(sample, decimal)
+    if marked:
+        cell = marked[0]
+        mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \
+            ("a decimal point", re.sub(r"[.' ]", "", cell).replace(",", "."))
+        return (f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as "
+                f"'{written}'")
     return f"the model reads numbers in '{column}'; fix these cells"
 
 

@@ -66,13 +66,16 @@ class CsvColumns:
         return cells_of(self.coded[name])
 
 
-def read_header(path: Path, hint: str | None = None, key: str | None = None) -> list[str]:
+def read_header(path: Path, hint: str | None = None, key: str | None = None, delimiter: str = ",",
+                setting: str | None = "data.source.delimiter") -> list[str]:
     """The column names of the first line, stripped; unreadable or empty files,
     folders and repeated names are user errors (an absent file names the config
-    ``key`` that gave it, with ``hint``)."""
+    ``key`` that gave it, with ``hint``). A header of one column that holds another
+    likely separator is an error whose hint names ``setting`` (None for a trained run's
+    files, which are read as training read its own)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = [name.strip() for name in next(csv.reader(handle), [])]
+            header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
     except FileNotFoundError:
         if key:  # given by a config: the error points at its line
             because = f"; {hint}" if hint else ""
@@ -87,39 +90,62 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None) -> 
     if not header:
         raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
     if len(header) == 1:  # a file separated by something else reads as one column
-        separator = next((s for s in (";", "\t", "|") if s in header[0]), None)
+        separator = next((s for s in SEPARATORS if s != delimiter and s in header[0]), None)
         if separator:
-            shown = {"\t": "tabs"}.get(separator, f"'{separator}'")
-            raise UserError(f"{path}: the header is one column, {header[0]!r}: the file looks separated by {shown}",
-                            hint="nnrun reads comma-separated files; save it as CSV with commas")
+            raise UserError(f"{path}: the header is one column, {header[0]!r}: the file looks separated by "
+                            f"{_separator_name(separator)}, not {_separator_name(delimiter)}",
+                            hint=_separator_hint(path, separator, delimiter, setting))
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
     return header
 
 
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def _separator_name(separator: str) -> str:
+    return {"\t": "tabs", ",": "commas", ";": "semicolons"}.get(separator, repr(separator))
+
+
+def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None) -> str:
+    if setting is None:
+        return f"the run reads files separated by {_separator_name(delimiter)}, as its training files were; save it so"
+    written = '"\\t"' if separator == "\t" else f'"{separator}"'
+    decimal = ""
+    if separator == ";":  # files separated so mostly come from a locale that writes "3,25"
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            sample = handle.read(1 << 14)
+        number = re.search(r"(?:^|;)\s*(-?\d+,\d+)\s*(?:;|$)", sample, re.MULTILINE)
+        if number:
+            decimal = f' and data.source.decimal: "," (it writes numbers like {number.group(1)})'
+    return f"set {setting}: {written}{decimal}"
+
+
 def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
-                 thousands: str | None = None, progress: Progress | None = None) -> CsvColumns:
-    """Read ``numbers`` as float32 and ``texts`` coded (see :mod:`.coded`); bad cells
-    and rows go to ``problems`` (the caller raises once every file and column has been
-    looked at)."""
+                 thousands: str | None = None, progress: Progress | None = None, delimiter: str = ",",
+                 decimal: str = ".") -> CsvColumns:
+    """Read ``numbers`` as float32 and ``texts`` coded (see :mod:`.coded`), with cells
+    separated by ``delimiter`` and numbers written with ``decimal`` and ``thousands``;
+    bad cells and rows go to ``problems`` (the caller raises once every file and column
+    has been looked at)."""
     import pyarrow as pa
 
     as_text = bool(thousands)  # declared separators need the text first
     try:
-        batches, counted = _batches(path, header, numbers, texts, as_text, progress)
+        batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal)
     except pa.ArrowInvalid:  # a number column holds text: read it as text and find every bad cell
         as_text = True
-        batches, counted = _batches(path, header, numbers, texts, as_text, progress)
+        batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
     # Parsing numbers read as text is a second pass, of about the reading's length.
     parsing = current_progress(path, "parsing numbers in") if as_text else None
-    matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, parsing)
+    matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, decimal, parsing)
     _pool().release_unused()  # the parser's last buffers
     if len(header) == 1:  # blank lines after the last row are no rows, as in a file of several columns
         keep = max(len(matrix) - _trailing_blank_lines(path), 0)
         matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}
-    lines, blank = row_lines(path, len(matrix), len(header), problems, counted)
+    lines, blank = row_lines(path, len(matrix), len(header), problems, counted, delimiter)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
     for j, name in enumerate(found):
@@ -145,7 +171,7 @@ def _trailing_blank_lines(path: Path, tail: int = 1 << 16) -> int:
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,
-             progress: Progress | None):
+             progress: Progress | None, delimiter: str, decimal: str):
     """The requested columns, parsed on every core, as a list of record batches, and
     ``(line breaks, last byte)`` of the file; rows of the wrong width, and blank lines
     in a file of several columns, are skipped here and found by
@@ -162,9 +188,11 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK)
     # In a file of one column a blank line is a row with an empty cell, not a line to skip:
     # a spreadsheet writes an empty cell so, and skipping it would shift every row below.
-    parse = pcsv.ParseOptions(invalid_row_handler=_skip_row, ignore_empty_lines=len(header) > 1)
+    parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=_skip_row, ignore_empty_lines=len(header) > 1)
+    # The typed read takes a decimal comma as it takes a point: "3,25" is 3.25 and "3.25" a
+    # conversion error, which sends the file to the text path to find every such cell.
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=NULLS,
-                                  strings_can_be_null=True, quoted_strings_can_be_null=True)
+                                  strings_can_be_null=True, quoted_strings_can_be_null=True, decimal_point=decimal)
     # The whole-file reader parses blocks on every core at once (pyarrow's streaming
     # reader parses one block at a time: 0.45 s against 0.26 s for 61 MB on two cores).
     # It holds the parsed columns (about the float32 matrix again) until they are copied.
@@ -231,7 +259,7 @@ def _arrow_reason(exc: Exception) -> str:
     return re.sub(r"^CSV parse error: ", "", text)
 
 
-def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None,
+def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None, decimal: str,
              progress: Progress | None = None):
     """A (rows, len(numbers)) float32 matrix of the number columns, the text columns,
     tidied, as codes into their distinct cells, for number columns read as text
@@ -241,7 +269,7 @@ def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thous
     yet copied."""
     pieces: dict[str, list] = {name: [] for name in texts}
     vocabulary: dict[str, dict[str, int]] = {name: {} for name in texts}  # distinct tidied cell -> code
-    found = {name: TextNumbers(thousands) for name in numbers} if as_text else {}
+    found = {name: TextNumbers(thousands, decimal) for name in numbers} if as_text else {}
     matrix, start = np.empty((sum(batch.num_rows for batch in batches), len(numbers)), np.float32), 0
     block = np.empty((len(numbers), 0), np.float32)  # one batch's columns, each a row
     infinite = np.zeros(len(numbers), bool)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
 from nnrun.data.columns import check_present, class_warnings, feature_columns
@@ -44,6 +44,17 @@ def _one_column(value):
     return value
 
 
+def _delimiter(value):
+    """One character; ``'\\t'`` (a backslash and a t, as single quotes in YAML keep them)
+    and the word ``tab`` are a tab."""
+    if isinstance(value, str) and value.lower() in ("\\t", "tab"):
+        return "\t"
+    if isinstance(value, str) and (len(value) != 1 or value in '"\r\n'):
+        raise ValueError(f"expected one character that is not a quote or a line break, got {value!r}; "
+                         'for example ";" or "|", and for tabs "\\t" (in double quotes) or tab')
+    return value
+
+
 class CsvSource(SourceBase):
     """A CSV file with a header row: one column is the target, the others features."""
 
@@ -64,6 +75,11 @@ class CsvSource(SourceBase):
         description="Empty cells (also NA, N/A, nan, null, ?): error, or impute the training split's mean "
         "(most frequent value for categorical columns) or most frequent value.",
     )
+    delimiter: Annotated[str, BeforeValidator(_delimiter, json_schema_input_type=str)] = Field(
+        ",", description='What separates the cells of a row: "," (default), ";", "|", or tab ("\\t").')
+    decimal: Literal[".", ","] = Field(
+        ".", description='The decimal mark in numbers: "." (default) or "," for "3,25" (then a "." in a number '
+        "is a bad cell, unless it is the thousands separator).")
     thousands: str | None = Field(
         None, min_length=1, max_length=1, description='Thousands separator in numbers, e.g. "," for "53,697".')
     unknown: Literal["error", "ignore"] = Field(
@@ -77,6 +93,14 @@ class CsvSource(SourceBase):
     text: TextSpec | None = Field(
         None, description="A column of free text, the model's one input: {column, tokens: word|char, max_tokens, "
         "length, lowercase}; its vocabulary is learned on the training split.")
+
+    @model_validator(mode="after")
+    def _separators_differ(self) -> "CsvSource":
+        # thousands: "." with the default decimal mark leaves numbers without a fraction
+        # (as "1.234.567"); a decimal comma that also groups thousands reads nothing.
+        if self.decimal == "," and self.thousands == ",":
+            raise ValueError('thousands and decimal are both ","; a decimal comma goes with thousands: "." or " "')
+        return self
 
     def resolve(self, folder: Path) -> "CsvSource":
         return self.model_copy(update={key: absolute(getattr(self, key), folder)
@@ -124,7 +148,7 @@ class CsvSource(SourceBase):
             path = getattr(self, key)
             if path is None:
                 continue
-            header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}")
+            header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter)
             names = names or self.feature_columns(header, path)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
             problems = DataProblems(path, target=self.target, columns=header)
@@ -152,7 +176,8 @@ class CsvSource(SourceBase):
         numbers = [n for n in names if n not in strings]
         texts = list(strings)
         (numbers if self.regression else texts).append(self.target)
-        columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path))
+        columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path),
+                               delimiter=self.delimiter, decimal=self.decimal)
         if self.regression:
             target = columns.number(self.target).copy()
             absent = np.isnan(target)

@@ -3,7 +3,7 @@
 ``nnrun predict`` and ``nnrun evaluate --data`` read their file here. Columns are
 accepted by :func:`.columns.accept_columns` (features required; target, ID, ignored
 and kept columns allowed; anything else left out with one note), cells are read as
-in training (same missing markers, same thousands separator), and every bad cell of
+in training (same delimiter, missing markers and number format), and every bad cell of
 the file is reported in one error. Nothing is refitted.
 """
 
@@ -52,7 +52,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
-    header = read_header(path)
+    delimiter, decimal = state.get("delimiter", ","), state.get("decimal", ".")
+    header = read_header(path, delimiter=delimiter, setting=None)
     absent = [c for c in keep if c not in header]
     if absent:
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
@@ -68,7 +69,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
                                 *([target] if target and target not in names and not numeric_target else [])]))
     problems = DataProblems(str(path), scoring=True, columns=header)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
-                           state.get("thousands"), current_progress(path))
+                           state.get("thousands"), current_progress(path), delimiter, decimal)
     if lined_up:
         _refuse_blank_lines(columns, problems)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)

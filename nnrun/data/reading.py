@@ -101,8 +101,8 @@ def let_go(*objects, seconds: float = 2.0):
             time.sleep(0.0005)
 
 
-def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted: tuple[int, bytes]
-              ) -> tuple[np.ndarray, np.ndarray]:
+def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted: tuple[int, bytes],
+              delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
     """The file line of each parsed row, and the lines of the blank lines skipped.
 
     In a file of one column a blank line is a row whose one cell is empty (what a
@@ -117,7 +117,7 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
         return np.arange(2, rows + 2, dtype=np.int64), np.empty(0, np.int64)
     lines, blank = [], []
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         for row in reader:
             empty = not row or (len(row) == 1 and not row[0].strip())

@@ -91,16 +91,17 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
 
 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
-                lines, thousands: str | None = None) -> Table:
+                lines, thousands: str | None = None, decimal: str = ".") -> Table:
     """A Table from cells already split into rows (a request's instances, ...), parsed
-    as the CSV reader parses a file (with the run's ``thousands`` separator); every
-    bad cell is reported in one error."""
+    as the CSV reader parses a file (with the run's ``thousands`` separator and
+    ``decimal`` mark); every bad cell is reported in one error."""
     problems = DataProblems(origin, scoring=True, columns=header)
     position, lines = {name: i for i, name in enumerate(header)}, np.asarray(lines, np.int64)
     numeric_names = [n for n in names if n not in categorical]
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
     for j, name in enumerate(numeric_names):
-        numeric[:, j] = parse_numbers(_tidy([row[position[name]] for row in rows]), name, lines, problems, thousands)
+        numeric[:, j] = parse_numbers(_tidy([row[position[name]] for row in rows]), name, lines, problems, thousands,
+                                      decimal)
     strings = np.empty((len(rows), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
         strings[:, j] = _tidy([row[position[name]] for row in rows])

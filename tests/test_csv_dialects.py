@@ -1,0 +1,215 @@
+"""CSV files as other locales and programs write them: cells separated by semicolons,
+tabs or bars (``data.source.delimiter``), numbers with a decimal comma
+(``data.source.decimal``), and the messages that point at those settings. Training
+saves both, so ``predict``, ``evaluate --data`` and ``serve`` read new files and cells
+the way training read its own. The files are generated here."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnrun
+from nnrun.data.cells import number_hint, parse_numbers
+from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.problems import DataProblems
+from nnrun.errors import UserError
+
+
+def _european(rows: int = 80, separator: str = ";", decimal: str = ",") -> list[str]:
+    """A file as a German spreadsheet saves it: ';' between cells, '5,0' and '20.000,00'
+    (with ``decimal: "."``: '5.0' and '20000.00')."""
+    lines = [separator.join(["kunde", "alter", "einkommen", "klasse"])]
+    for i in range(rows):
+        age, income = f"{(20 + i % 40) / 4}", f"{20_000 + 731 * i:,.2f}"
+        age, income = (age.replace(".", ","), income.translate(str.maketrans(",.", ".,"))) if decimal == "," else \
+            (age, income.replace(",", ""))
+        lines.append(separator.join([f"K{i}", age, income, "ab"[(i * 7 // 3) % 2]]))
+    return lines
+
+
+def _config(tmp_path: Path, lines: list[str], source: str, name: str = "eu.csv") -> Path:
+    (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = tmp_path / "eu.yaml"
+    path.write_text(f"name: eu\nseed: 1\ndata:\n  source: {{type: csv, path: {name}, target: klasse, id: kunde{source}}}\n"
+                    "  preprocess: [standardize]\n"
+                    "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\n"
+                    "loss: categorical_crossentropy\ntraining: {epochs: 2}\n")
+    return path
+
+
+EU = ', delimiter: ";", decimal: ",", thousands: "."'
+
+
+def _read(tmp_path: Path, text: str, **options):
+    (tmp_path / "t.csv").write_text(text)
+    problems = DataProblems("t.csv")
+    header = read_header(tmp_path / "t.csv", delimiter=options.get("delimiter", ","))
+    columns = read_columns(tmp_path / "t.csv", header, header, [], problems, **options)
+    return columns, problems.render() if problems else ""
+
+
+def test_semicolons_and_decimal_commas_read_as_numbers_on_both_paths(tmp_path):
+    text = "a;b\n3,25;-0,5\n 1,5 ;1e3\n;7\n"
+    columns, report = _read(tmp_path, text, delimiter=";", decimal=",")  # the typed read
+    assert not report
+    np.testing.assert_array_equal(columns.number("a")[:2], np.float32([3.25, 1.5]))
+    np.testing.assert_array_equal(columns.number("b"), np.float32([-0.5, 1000, 7]))
+    assert np.isnan(columns.number("a")[2])
+    np.testing.assert_array_equal(columns.lines, [2, 3, 4])
+    # With a thousands separator the cells are read as text first: the same numbers.
+    text = "a;b\n1.234,5;-0,5\n 1,5 ;1e3\n;7\n2.000.000;0\n"
+    columns, report = _read(tmp_path, text, delimiter=";", decimal=",", thousands=".")
+    assert not report
+    np.testing.assert_array_equal(columns.number("a")[[0, 1, 3]], np.float32([1234.5, 1.5, 2_000_000]))
+    np.testing.assert_array_equal(columns.number("b"), np.float32([-0.5, 1000, 7, 0]))
+
+
+@pytest.mark.parametrize("thousands", [None, "."])
+def test_a_decimal_point_under_decimal_comma_is_a_bad_cell_not_another_number(tmp_path, thousands):
+    # "3.25" in a file whose numbers are written "3,25" is no number of that file: not
+    # 3.25, and not 325 (with thousands: "." it is not between groups of three digits).
+    options = {"thousands": thousands} if thousands else {}
+    columns, report = _read(tmp_path, "a;b\n3,5;1\n3.25;2\n0.5;3\n2.75;4\n", delimiter=";", decimal=",", **options)
+    assert columns.number("a")[0] == np.float32(3.5)
+    assert "not a number (3 cells):\n    line 3, column 'a': '3.25'" in report
+    if thousands:
+        assert "'a' holds numbers like '3.25' that data.source.thousands: \".\" does not fit" in report
+    else:
+        assert ("'a' holds numbers with a decimal point (like '3.25'), but data.source.decimal is \",\", which holds "
+                "for every column of the file; fix these cells, or drop the setting") in report
+
+
+def test_the_typed_read_and_the_text_read_agree_to_the_bit(tmp_path):
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=500).astype(np.float32) * np.float32(1000)
+    cells = [f"{v:.6g}".replace(".", ",") for v in values.tolist()]
+    text = "a;b\n" + "\n".join(f"{c};x" for c in cells) + "\n"
+    fast, _ = _read(tmp_path, text, delimiter=";", decimal=",")
+    slow, _ = _read(tmp_path, text.replace("x", "1.000"), delimiter=";", decimal=",", thousands=".")
+    np.testing.assert_array_equal(fast.number("a"), slow.number("a"))
+    np.testing.assert_array_equal(slow.number("b"), np.full(500, 1000, np.float32))
+    plain, _ = _read(tmp_path, text.replace(",", ".").replace(";", ","))  # the same numbers written with points
+    np.testing.assert_array_equal(fast.number("a"), plain.number("a"))
+
+
+def test_rows_of_the_wrong_width_are_found_by_the_files_delimiter(tmp_path):
+    _, report = _read(tmp_path, "a|b\n1|2\n3\n4|5|6\n7|8\n", delimiter="|")
+    assert "line 3: 1 cells, but the header has 2 columns" in report
+    assert "line 4: 3 cells, but the header has 2 columns" in report
+
+
+def test_a_file_separated_otherwise_is_told_which_setting_reads_it(run_cli, tmp_path):
+    result = run_cli("validate", _config(tmp_path, _european(), ""))
+    assert result.exit_code == 2
+    assert ("eu.csv: the header is one column, 'kunde;alter;einkommen;klasse': the file looks separated by "
+            "semicolons, not commas") in result.output
+    assert 'hint: set data.source.delimiter: ";" and data.source.decimal: "," (it writes numbers like 5,0)' \
+        in result.output
+    (tmp_path / "t.tsv").write_text("a\tb\n1\t2\n")
+    with pytest.raises(UserError) as caught:
+        read_header(tmp_path / "t.tsv")
+    assert "looks separated by tabs, not commas" in str(caught.value)
+    assert 'set data.source.delimiter: "\\t"' in str(caught.value)
+    (tmp_path / "c.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(UserError, match="looks separated by commas, not semicolons"):
+        read_header(tmp_path / "c.csv", delimiter=";")
+
+
+def test_decimal_commas_in_a_file_read_with_points_get_the_decimal_hint(run_cli, tmp_path):
+    result = run_cli("validate", _config(tmp_path, _european(), ', delimiter: ";"'))
+    assert result.exit_code == 2
+    out = result.output
+    # '5,0' could not be a thousands separator (one digit after it): the decimal hint wins
+    assert "hint: 'alter' holds numbers with a decimal comma (like '5,0'); set data.source.decimal: \",\"" in out
+    assert ("hint: 'einkommen' holds numbers with a decimal comma (like '20.000,00'); set data.source.decimal: \",\" "
+            "and thousands: \".\"") in out
+    # '1,234' alone reads as a thousands separator, as before
+    assert "thousands separator" in number_hint("a", np.array(["1,234", "5,678"], dtype=object), 2)
+    assert "decimal comma" in number_hint("a", np.array(["0,126", "5,678"], dtype=object), 2)
+
+
+@pytest.mark.parametrize("written", ['"\\t"', "'\\t'", "tab", "TAB"])
+def test_a_tab_is_written_as_yaml_allows(run_cli, tmp_path, written):
+    config = _config(tmp_path, _european(separator="\t", decimal="."), f", delimiter: {written}", name="eu.tsv")
+    result = run_cli("validate", config)
+    assert result.exit_code == 0, result.output
+    assert "delimiter='\\t'" in result.output  # shown as Python writes it, not as a blank
+
+
+@pytest.mark.parametrize("source, message", [
+    (', delimiter: ";;"', "data.source.delimiter: expected one character that is not a quote or a line break, got ';;'"),
+    (", delimiter: '\"'", "data.source.delimiter: expected one character that is not a quote or a line break"),
+    (', decimal: ";"', "data.source.decimal: expected one of '.', ',', got ';'"),
+    (', decimal: ",", thousands: ","', "thousands and decimal are both \",\"; a decimal comma goes with thousands: \".\" or \" \""),
+])
+def test_a_wrong_setting_is_a_located_config_problem(run_cli, tmp_path, source, message):
+    result = run_cli("validate", _config(tmp_path, _european(), source))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "eu.yaml:4:" in result.output
+
+
+def _trained(tmp_path: Path) -> Path:
+    config = _config(tmp_path, _european(), EU)
+    return nnrun.train(config, run_dir=tmp_path / "run", quiet=True).run_dir
+
+
+def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
+    run = _trained(tmp_path)
+    saved = json.loads((run / "preprocess.json").read_text())["columns"]
+    assert (saved["delimiter"], saved["decimal"], saved["thousands"]) == (";", ",", ".")
+    rows = _european()[:6]
+    (tmp_path / "new.csv").write_text("\n".join(rows) + "\n")
+    result = run_cli("predict", run, tmp_path / "new.csv", "-o", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "p.csv", newline="") as handle:  # predictions are written with commas
+        written = list(csv.DictReader(handle))
+    assert [r["kunde"] for r in written] == ["K0", "K1", "K2", "K3", "K4"]
+    # Cells handed to the Python API as text are read as the file's are.
+    cells = {name: [row.split(";")[i] for row in rows[1:]] for i, name in enumerate(rows[0].split(";"))}
+    assert [r["prediction"] for r in written] == list(nnrun.load(run).predict(cells).predictions)
+    result = run_cli("evaluate", run, "--data", tmp_path / "new.csv")
+    assert result.exit_code == 0, result.output
+    # The same rows with commas between the cells, or decimal points: told what the run reads.
+    (tmp_path / "comma.csv").write_text("kunde,alter,einkommen\nK0,\"5,0\",\"20.000,00\"\n")
+    result = run_cli("predict", run, tmp_path / "comma.csv")
+    assert result.exit_code == 2
+    assert "the file looks separated by commas, not semicolons" in result.output
+    assert "the run reads files separated by semicolons, as its training files were; save it so" in result.output
+    (tmp_path / "points.csv").write_text("kunde;alter;einkommen\nK0;5.5;20000.5\n")
+    result = run_cli("predict", run, tmp_path / "points.csv")
+    assert result.exit_code == 2
+    assert "the model reads numbers in 'alter' with a decimal comma, as training read them: write '5.5' as '5,5'" \
+        in result.output
+
+
+def test_serving_reads_a_number_sent_as_text_with_the_runs_decimal_comma(tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from nnrun.commands.serve import ServedModel, create_app
+
+    run = _trained(tmp_path)
+    client = TestClient(create_app(ServedModel.load(run)))
+    as_text = client.post("/predict", json={"instances": [{"alter": "5,5", "einkommen": "20.000,25"}]})
+    as_numbers = client.post("/predict", json={"instances": [{"alter": 5.5, "einkommen": 20000.25}]})
+    assert as_text.status_code == 200, as_text.json()
+    assert as_text.json()["predictions"] == as_numbers.json()["predictions"]
+    numbers = [c for c in client.get("/metadata").json()["columns"] if c["type"] == "number"]
+    assert [(c["name"], c["decimal"], c["thousands"]) for c in numbers] == [("alter", ",", "."),
+                                                                            ("einkommen", ",", ".")]
+    bad = client.post("/predict", json={"instances": [{"alter": "5.5", "einkommen": 1}]})
+    assert bad.status_code == 422
+
+
+def test_parse_numbers_reads_cells_with_either_mark():
+    problems = DataProblems("request", scoring=True)
+    values = parse_numbers(["3,25", " -1.000,5 ", "NA"], "a", np.arange(3), problems, thousands=".", decimal=",")
+    assert not problems
+    np.testing.assert_array_equal(values[:2], np.float32([3.25, -1000.5]))
+    assert np.isnan(values[2])
