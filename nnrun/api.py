@@ -23,7 +23,7 @@ from pathlib import Path
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
 from nnrun.commands.loaded import Evaluation, Prediction, TrainedModel
-from nnrun.engine.hooks import TrainingHooks, as_hooks
+from nnrun.engine.hooks import QuietHooks, TrainingHooks, as_hooks
 from nnrun.engine.train import TrainResult
 from nnrun.engine.train import train as _train
 
@@ -54,6 +54,8 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
         from nnrun.console.progress import make_display
 
         hooks = display = make_display(quiet=False)
+    elif hooks is None:
+        hooks = QuietHooks()  # the data's warnings still reach stderr
     try:
         if data is not None:
             return train_on_arrays(config, data, validation, overrides=settings, run_dir=run_dir,

@@ -186,6 +186,15 @@ def test_every_set_that_cannot_be_applied_is_reported_at_once(run_cli, write_con
     assert """    hint: quote a value meant as text, quotes and all: --set 'x="[1"'""" in result.output
 
 
+@pytest.mark.parametrize("value", ["|", ">", "|-"])
+def test_a_set_value_that_starts_a_yaml_block_is_told_to_be_quoted(run_cli, write_config, value):
+    # Read as YAML, "|" alone is an empty block of text: --set data.source.delimiter=| set "".
+    result = run_cli("validate", write_config(VALID), "--set", f"name={value}")
+    assert result.exit_code == 2
+    assert f"--set name={value}: the value '{value}' starts a block of text in YAML" in result.output
+    assert f"""hint: quote a value meant as text, quotes and all: --set 'name="{value}"'""" in result.output
+
+
 def test_every_problem_is_reported_at_once_in_file_order(run_cli, write_config):
     text = VALID.replace("units: 8", "unit: 8").replace("epochs: 2", "epochs: two").replace("seed: 1", "seed: -1")
     path = write_config(text)

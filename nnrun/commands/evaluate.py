@@ -51,7 +51,8 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     run = RunDir.open(run_dir)
     loaded = load_config(run.config)
     saved = read_preprocessing(run.path, loaded.config)
-    experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False)
+    experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False,
+                       target_scale=saved.target_scale.model_dump() if saved.target_scale else None)
     _check_same_data(run, experiment)
     note = load_run_weights(run, experiment.graph)
     return RebuiltRun(run, experiment, note)

@@ -47,6 +47,10 @@ class DataConfig(Section):
     preprocess: list[StepSpec] = Field(
         default_factory=no_items, description="Steps fitted on the training split, applied to every split."
     )
+    target_scale: Literal["none", "standardize"] = Field(
+        "none", description="A regression's targets: standardize trains on them less the training split's mean, "
+        "divided by its standard deviation, and turns the outputs back, so predictions, metrics and exports keep "
+        "the target's units (the loss is in standardized units).")
 
 
 class ModelConfig(Section):

@@ -118,15 +118,18 @@ def parse_value(text: str, origin: str) -> Any:
     """One value typed on the command line, read with the same rules as a file."""
     if not text.strip():
         return None
+    key = origin.removeprefix("--set ").split("=", 1)[0]
+    hint = f"""quote a value meant as text, quotes and all: --set '{key}="{text}"'""" \
+        if origin.startswith("--set ") else None
     try:
         node = yaml.compose(text, Loader=_StrictLoader)
-        return None if node is None else _plain(node, (), {}, {}, origin)  # None: only a comment
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        key = origin.removeprefix("--set ").split("=", 1)[0]
-        hint = f"""quote a value meant as text, quotes and all: --set '{key}="{text}"'""" \
-            if origin.startswith("--set ") else None
         raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}", hint=hint) from None
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):  # delimiter=| would be an empty text
+        raise UserError(f"{origin}: the value '{text}' starts a block of text in YAML, which a value on one line "
+                        "cannot hold", hint=hint)
+    return None if node is None else _plain(node, (), {}, {}, origin)  # None: only a comment
 
 
 def _refuse_tabs(text: str, source: str) -> None:

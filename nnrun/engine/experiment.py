@@ -18,7 +18,7 @@ from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.engine.checks import check_against_data, check_sizes, idle_settings
 from nnrun.errors import ConfigError, Problem
-from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.graph import Graph, compile_graph, fit_target_scale
 from nnrun.model.scoring import score_split
 from nnrun.seeding import stream
 
@@ -31,6 +31,7 @@ class Experiment:
     preprocess_states: list[dict]
     graph: Graph
     columns: dict | None = None  # fitted column encoding of a CSV source, saved in preprocess.json
+    target_scale: dict | None = None  # data.target_scale's fitted mean and std, saved in preprocess.json
     split_fingerprints: dict[str, str] | None = None  # of every raw split, for meta.json
     # About the data (single-row classes, odd categories) and settings it leaves idle;
     # shown by validate and train.
@@ -66,11 +67,11 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
 
 def build(
     loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None,
-    warm_start: bool = True,
+    warm_start: bool = True, target_scale: dict | None = None,
 ) -> Experiment:
-    """Load and split the data, fit (or reuse) the column encoding and preprocessing,
-    compile the graph, and load ``model.init_weights`` (unless ``warm_start`` is False:
-    a saved run brings its own weights)."""
+    """Load and split the data, fit (or reuse) the column encoding, preprocessing and
+    target scale, compile the graph, and load ``model.init_weights`` (unless
+    ``warm_start`` is False: a saved run brings its own weights)."""
     config = resolve_paths(loaded)
     try:
         splits = load_splits(config.data, config.seed, columns)
@@ -93,6 +94,9 @@ def build(
             config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init")
         )
         check_against_data(config, graph, raw_train, parts)
+        if config.data.target_scale == "standardize":
+            target_scale = target_scale or fit_target_scale(raw_train.y)
+            graph.set_target_scale(target_scale)
     except MemoryError as exc:
         problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
         raise loaded.locate(ConfigError("", [problem])) from None
@@ -101,7 +105,8 @@ def build(
     if warm_start:
         load_initial_weights(loaded, graph)
     fingerprints = splits.fingerprints
-    return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns, fingerprints,
+    return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
+                      target_scale if config.data.target_scale == "standardize" else None, fingerprints,
                       (*splits.warnings, *idle_settings(config, raw_train)))
 
 

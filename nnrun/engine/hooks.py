@@ -76,6 +76,17 @@ class SilentHooks:
         pass
 
 
+class QuietHooks(SilentHooks):
+    """:class:`SilentHooks` that also pass the experiment's warnings about the data and
+    the settings (a target far from unit scale, ...) to :meth:`warn` at the start, as
+    ``nnrun train --quiet`` prints them: the Python API's default, and the base of a
+    notebook's partial hooks."""
+
+    def start(self, experiment, run_dir: Path) -> None:
+        for warning in experiment.warnings:
+            self.warn(warning)
+
+
 HOOKS = ("start(experiment, run_dir)", "resumed(epoch, checkpoint, history)", "warn(message)",
          "epoch_start(epoch, epochs, batches)", "batch(index, loss)", "epoch_end(row)", "should_stop()",
          "finish(result)", "close()")
@@ -88,6 +99,7 @@ def as_hooks(hooks) -> TrainingHooks:
     ``epoch_end`` and ``should_stop`` is enough). An object with none of them, or with
     one that cannot be called, is refused here, before any run directory is made."""
     own = {name: getattr(hooks, name) for name in HOOK_NAMES if hasattr(hooks, name)}
+    # (A notebook's hooks without start still see the data's warnings, through its warn.)
     given = f"{type(hooks).__name__} {hooks!r}" if isinstance(hooks, (int, float, str)) else type(hooks).__name__
     if not own:
         raise UserError(f"hooks: {given} has none of the training hooks; give an object with one or more of "
@@ -98,7 +110,7 @@ def as_hooks(hooks) -> TrainingHooks:
                         f"{', '.join(HOOKS)}")
     if len(own) == len(HOOK_NAMES):
         return hooks
-    completed = SilentHooks()
+    completed = QuietHooks()
     for name, method in own.items():
         setattr(completed, name, method)  # the instance's own attribute, found before the class's default
     return completed

@@ -111,7 +111,8 @@ class Loop:
         self.stopper = EarlyStopper(training.early_stopping, graph) if training.early_stopping else None
         self.shuffle_rng, self.dropout_rng = stream(config.seed, "shuffle"), stream(config.seed, "dropout")
         self.batches = Batches(experiment.splits["train"], training.batch_size,
-                               graph.output_shape if config.metrics else None, self.sharding)
+                               graph.output_shape if config.metrics else None, self.sharding,
+                               graph.scale_targets(experiment.splits["train"].y))
         self.progress = Progress()
         self.keeper = self.sharding.checkpointer(record, experiment, loop_components(
             graph, self.slots, self.progress, self.stopper, self.schedule_state,
@@ -168,8 +169,12 @@ class Batches:
     """Mini-batches gathered into reused buffers, plus the epoch's outputs in the
     shuffled order so training metrics are computed once per epoch on every sample."""
 
-    def __init__(self, data: Dataset, batch_size: int, output_shape: tuple | None, sharding=None):
+    def __init__(self, data: Dataset, batch_size: int, output_shape: tuple | None, sharding=None,
+                 targets: np.ndarray | None = None):
+        # targets: what the loss compares (data.y, standardized with data.target_scale);
+        # the metrics read data.y.
         self.data, self.sharding = data, sharding or WholeBatch()
+        self.targets = data.y if targets is None else targets
         self.size = min(batch_size, len(data))
         self.count = math.ceil(len(data) / self.size)
         rows = self.sharding.max_rows(self.size)  # of each batch, computed by this process
@@ -186,7 +191,7 @@ class Batches:
             lo, hi, part = self.sharding.rows(n)
             indices = order[start + lo : start + hi]
             x = np.take(self.data.x, indices, axis=0, out=self.x_buffer[: hi - lo], mode="clip")
-            y = np.take(self.data.y, indices, axis=0, out=self.y_buffer[: hi - lo], mode="clip")
+            y = np.take(self.targets, indices, axis=0, out=self.y_buffer[: hi - lo], mode="clip")
             out_slot = self.outputs[start + lo : start + hi] if self.outputs is not None else None
             yield x, y, out_slot, part, n
 

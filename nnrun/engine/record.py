@@ -125,6 +125,7 @@ class RunRecord:
             "task": train.task,
             "columns": experiment.columns,
             "target": getattr(config.data.source, "target", None),
+            "target_scale": experiment.target_scale,
         })
 
     @staticmethod

@@ -53,6 +53,9 @@ class Graph:
         self.output_name = output.name
         self.dtype = np.dtype(dtype)
         self.output_activation = output_activation
+        # data.target_scale: (mean, std) of the training targets, or None. The layers
+        # learn standardized targets; activate turns their outputs back.
+        self.target_scale: tuple[np.ndarray, np.ndarray] | None = None
         self.values_per_sample = int(sum(np.prod(node.output_shape) for node in nodes))  # the layers' outputs
         # Max pools that take relu's gradient for the layer they read (see fusions).
         self.relu_pools = relu_through_max_pool(nodes, output.name)
@@ -151,8 +154,26 @@ class Graph:
         return options
 
     def activate(self, out: np.ndarray) -> np.ndarray:
-        """Apply the fused output activation, turning logits into predictions."""
-        return ACTIVATIONS[self.output_activation].forward(out) if self.output_activation else out
+        """Apply the fused output activation, turning logits into predictions (and
+        standardized outputs into the target's units)."""
+        out = ACTIVATIONS[self.output_activation].forward(out) if self.output_activation else out
+        if self.target_scale is not None:
+            mean, std = self.target_scale
+            out = out * std + mean
+        return out
+
+    def scale_targets(self, y: np.ndarray) -> np.ndarray:
+        """Targets as the loss compares them with the raw outputs: standardized with
+        ``target_scale`` (a new array), else as they are."""
+        if self.target_scale is None:
+            return y
+        mean, std = self.target_scale
+        return ((y - mean) / std).astype(y.dtype, copy=False)
+
+    def set_target_scale(self, scale: dict | None) -> None:
+        """``{"mean": [...], "std": [...]}`` per output (see :func:`fit_target_scale`), or None."""
+        self.target_scale = None if scale is None else tuple(
+            np.asarray(scale[key], self.dtype).reshape(self.output_shape) for key in ("mean", "std"))
 
     @property
     def outputs_logits(self) -> bool:
@@ -230,6 +251,14 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     # The last layer listed is the model's output, wherever the order puts it.
     output = next(node for node in nodes if node.index == len(layers) - 1)
     return Graph(nodes, output, tuple(input_shape), dtype, fuse_output_activation(output, loss))
+
+
+def fit_target_scale(y: np.ndarray) -> dict:
+    """The training targets' mean and standard deviation per output, as JSON lists (a
+    constant output gets 1, so it is only shifted)."""
+    values = np.asarray(y, np.float64).reshape(len(y), -1)
+    std = values.std(axis=0)
+    return {"mean": values.mean(axis=0).tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
 
 
 def _check_names(layers, names, inputs) -> list[Problem]:

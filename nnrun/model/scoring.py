@@ -3,7 +3,9 @@
 One definition serves the loop's validation pass, the closing table and ``nnrun
 evaluate``, so "val_accuracy" means the same number wherever it is shown. The split is
 run in inference mode (dropout off, batch norm on its moving statistics) in batches,
-and the loss includes the regularization penalties, as in training.
+and the loss includes the regularization penalties, as in training (and, with
+``data.target_scale``, compares standardized targets as training did; the metrics read
+the target's own units).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def score_split(graph: Graph, loss, metrics: list[str], x: np.ndarray, y: np.nda
                 batch_size: int = 1024) -> dict[str, float]:
     """``{"loss": ..., metric: ...}`` for samples ``x`` (N, *input) and targets ``y``."""
     raw = graph.raw_outputs(x, batch_size)
-    value, _ = loss(raw, y, graph.outputs_logits)
+    value, _ = loss(raw, graph.scale_targets(y), graph.outputs_logits)
     scores = {"loss": value + graph.penalty()}  # regularization included, as in training
     probs = graph.activate(raw)
     scores.update({name: METRICS[name].fn(y, probs) for name in metrics})

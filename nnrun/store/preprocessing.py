@@ -54,6 +54,11 @@ class SavedColumns(_Strict):
     ignored: list[str] = []  # columns training left out: allowed in new files
 
 
+class SavedTargetScale(_Strict):
+    mean: list[float]  # per output, of the training targets (data.target_scale: standardize)
+    std: list[float]
+
+
 class SavedPreprocessing(_Strict):
     steps: list[str]
     states: list[dict]
@@ -63,6 +68,7 @@ class SavedPreprocessing(_Strict):
     task: Literal["classification", "regression"]
     columns: SavedColumns | None = None
     target: str | None = None
+    target_scale: SavedTargetScale | None = None
 
     def encoding(self) -> dict | None:
         """The column encoding as the data layer reads it (``nnrun.data.table``)."""
@@ -87,6 +93,8 @@ def read_preprocessing(run_path: Path, config) -> SavedPreprocessing:
     if saved.steps != [step.type for step in steps]:
         raise UserError(f"{path}: its steps {saved.steps} do not match the run's config.yaml")
     _check_consistent(path, saved)
+    if (config.data.target_scale == "standardize") != (saved.target_scale is not None):
+        raise UserError(f"{path}: damaged: its target_scale does not match data.target_scale in the run's config.yaml")
     sample = np.zeros((2, *saved.input_shape), np.float32)
     try:
         shape = apply_pipeline(steps, saved.states, sample).shape
@@ -115,3 +123,8 @@ def check_outputs(run_path: Path, saved: SavedPreprocessing, outputs: int) -> No
     if not fits:
         raise UserError(f"{RunDir(run_path).preprocess}: damaged: {len(classes)} class names for a model "
                         f"with {outputs} outputs")
+    scale = saved.target_scale
+    if scale is not None and not (len(scale.mean) == len(scale.std) == outputs and np.isfinite(scale.mean).all()
+                                  and np.isfinite(scale.std).all() and min(scale.std) > 0):
+        raise UserError(f"{RunDir(run_path).preprocess}: damaged: its target_scale needs a finite mean and a "
+                        f"positive std for each of the model's {outputs} outputs")

@@ -49,6 +49,7 @@ class TrainedRun:
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
                               rng=stream(config.seed, "init"))
         check_outputs(run.path, saved, int(np.prod(graph.output_shape)))
+        graph.set_target_scale(saved.target_scale.model_dump() if saved.target_scale else None)
         note = load_run_weights(run, graph)
         return cls(run, config, saved, graph, note)
 

@@ -1,0 +1,150 @@
+"""``data.target_scale: standardize``: a regression trained on its targets standardized by
+the training split's mean and standard deviation, with predictions, metrics, evaluation,
+serving and exports in the target's own units; and the warning that points at it when a
+target is far from unit scale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+import nnrun
+from nnrun.errors import UserError
+
+CONFIG = {
+    "name": "prices",
+    "seed": 3,
+    "data": {"split": {"validation": 0.2, "test": 0.2}, "preprocess": [{"type": "standardize"}],
+             "target_scale": "standardize"},
+    "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "dense", "units": 1}]},
+    "loss": "mse",
+    "optimizer": {"type": "adam", "learning_rate": 0.01},
+    "metrics": ["mae", "r2"],
+    "training": {"epochs": 30, "batch_size": 32},
+}
+
+
+def prices(rows: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """House prices in their own units: mean about 450,000, spread about 150,000."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(rows, 4)).astype(np.float32)
+    y = 450_000 + x @ np.float32([120_000, -60_000, 40_000, 0]) + rng.normal(0, 20_000, rows)
+    return x, y.astype(np.float32)
+
+
+def _config(**data) -> dict:
+    return {**CONFIG, "data": {**CONFIG["data"], **data}}
+
+
+def test_a_price_regression_learns_in_its_own_units(tmp_path, capfd):
+    x, y = prices()
+    scaled = nnrun.train(_config(), data=(x, y), run_dir=tmp_path / "scaled", quiet=True)
+    assert "target_scale" not in capfd.readouterr().err
+    plain = nnrun.train(_config(target_scale="none"), data=(x, y), run_dir=tmp_path / "plain", quiet=True)
+    warned = " ".join(capfd.readouterr().err.split())
+    assert ("the target has mean 45" in warned and "in the training split, while the model starts with outputs near "
+            "0 and moves them slowly; set data.target_scale: standardize" in warned)
+    assert scaled.final["test"]["r2"] > 0.9
+    assert plain.final["test"]["r2"] < 0  # 30 epochs from outputs near 0 do not reach 450,000
+    saved = json.loads((scaled.run_dir / "preprocess.json").read_text())["target_scale"]
+    assert 400_000 < saved["mean"][0] < 500_000 and 100_000 < saved["std"][0] < 200_000
+    # the training split's statistics, not the whole set's
+    assert saved["mean"][0] != pytest.approx(float(y.astype(np.float64).mean()), rel=1e-9)
+    # Predictions and evaluation are in the target's units.
+    model = nnrun.load(scaled.run_dir)
+    predictions, _ = model.predict(x[:50])
+    assert np.abs(predictions - y[:50]).mean() < 40_000
+    report = model.evaluate(x[:50], y[:50])
+    assert report.metrics["mae"] == pytest.approx(float(np.abs(predictions - y[:50]).mean()), rel=1e-5)
+    assert report.metrics["r2"] > 0.9
+
+
+def test_training_on_scaled_targets_is_training_on_standardized_ones(tmp_path):
+    """The same weights as a run given the standardized targets by hand; only the
+    outputs are turned back."""
+    x, y = prices()
+    scaled = nnrun.train(_config(), data=(x, y), run_dir=tmp_path / "scaled", quiet=True)
+    saved = json.loads((scaled.run_dir / "preprocess.json").read_text())["target_scale"]
+    mean, std = np.float32(saved["mean"][0]), np.float32(saved["std"][0])
+    by_hand = nnrun.train(_config(target_scale="none"), data=(x, ((y - mean) / std).astype(np.float32)),
+                          run_dir=tmp_path / "by_hand", quiet=True)
+    a, b = load_file(scaled.run_dir / "model.safetensors"), load_file(by_hand.run_dir / "model.safetensors")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+    assert scaled.final["test"]["loss"] == by_hand.final["test"]["loss"]  # the loss is in standardized units
+    raw, _ = nnrun.load(by_hand.run_dir).predict(x[:20])
+    turned, _ = nnrun.load(scaled.run_dir).predict(x[:20])
+    np.testing.assert_array_equal(turned, raw * std + mean)
+
+
+def test_a_csv_target_is_scaled_for_predict_and_evaluate_commands(run_cli, tmp_path):
+    x, y = prices(200)
+    lines = ["a,b,c,d,price"] + [",".join(f"{v:.6g}" for v in row) + f",{t:.2f}" for row, t in zip(x, y)]
+    (tmp_path / "p.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "new.csv").write_text("\n".join(lines[:6]) + "\n")
+    (tmp_path / "p.yaml").write_text(
+        "name: p\nseed: 1\ndata:\n  source: {type: csv, path: p.csv, target: price}\n  target_scale: standardize\n"
+        "  preprocess: [standardize]\nmodel:\n  layers: [{type: dense, units: 1}]\nloss: mse\n"
+        "optimizer: {type: adam, learning_rate: 0.05}\nmetrics: [mae]\ntraining: {epochs: 40}\n")
+    result = run_cli("train", tmp_path / "p.yaml", "--run-dir", tmp_path / "run", "--quiet")
+    assert result.exit_code == 0, result.output
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    predicted = np.loadtxt(tmp_path / "out.csv", delimiter=",", skiprows=1)
+    assert np.abs(predicted - y[:5]).max() < 80_000 and predicted.min() > 100_000
+    result = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "new.csv")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_classifier_or_a_bounded_output_refuses_the_setting(run_cli, tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "name: c\ndata:\n  source: {type: builtin, name: iris}\n  target_scale: standardize\n"
+        "model:\n  layers: [{type: dense, units: 3, activation: softmax}]\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", tmp_path / "c.yaml")
+    assert result.exit_code == 2
+    assert ("c.yaml:4:17: data.target_scale: standardize scales a regression's targets, but this is a "
+            "classification (3 classes); remove it") in result.output
+    x, y = prices(60)
+    config = _config()
+    config["model"] = {"layers": [{"type": "dense", "units": 1, "activation": "relu"}]}
+    with pytest.raises(UserError) as caught:
+        nnrun.train(config, data=(x, y), run_dir=tmp_path / "relu")
+    assert "model.layers.0.activation: with data.target_scale: standardize the layers learn targets centred on 0, " \
+           "which a 'relu' output cannot follow; use activation: linear" in str(caught.value)
+
+
+def test_a_target_near_unit_scale_is_not_warned_about(tmp_path, capfd):
+    x, y = prices(100)
+    nnrun.train(_config(target_scale="none"), data=(x, (y - y.mean()) / y.std()), quiet=True, run_dir=tmp_path / "u")
+    assert "target_scale" not in capfd.readouterr().err
+
+
+def test_a_saved_scale_that_does_not_fit_the_model_is_damage(tmp_path):
+    x, y = prices(100)
+    run = nnrun.train(_config(), data=(x, y), run_dir=tmp_path / "r", quiet=True).run_dir
+    path = Path(run) / "preprocess.json"
+    saved = json.loads(path.read_text())
+    for scale in ({"mean": [1.0, 2.0], "std": [1.0, 1.0]}, {"mean": [1.0], "std": [0.0]}, None):
+        path.write_text(json.dumps({**saved, "target_scale": scale}))
+        with pytest.raises(UserError, match="damaged"):
+            nnrun.load(run)
+
+
+def test_the_export_turns_the_outputs_back_too(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from nnrun.commands.export import export_run
+
+    x, y = prices(200)
+    run = nnrun.train(_config(), data=(x, y), run_dir=tmp_path / "r", quiet=True).run_dir
+    report = export_run(run)
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(report.model_path))
+    exported = session.run(None, {session.get_inputs()[0].name: x[:30]})[0].reshape(-1)
+    ours, _ = nnrun.load(run).predict(x[:30])
+    np.testing.assert_allclose(exported, ours, rtol=1e-6)
