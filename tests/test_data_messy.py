@@ -493,3 +493,23 @@ def test_reading_waits_until_the_readers_threads_let_go_of_the_file():
         holder.append(handed)  # what the reader's thread holds until it finishes
         threading.Thread(target=lambda: (time.sleep(0.05), holder.clear())).start()
     assert sys.getrefcount(handed) == before
+
+
+@pytest.mark.parametrize("label, hint", [
+    (lambda i: f'"{180_000 + 1_013 * i:,}"', "its values are numbers: to predict them, use a regression loss such as "
+                                              "mse (the task follows the loss)"),
+    (lambda i: f"order-{i:04d}", "it looks like an ID or free text: name the column that holds the class labels in "
+                                 "data.source.target"),
+])
+def test_a_target_with_a_label_per_row_is_told_what_it_is_before_the_split(run_cli, tmp_path, label, hint):
+    # Before, a stratified split said the validation split would be empty (0.2 of 60 samples).
+    lines = ["size,price"] + [f"{i % 7},{label(i)}" for i in range(60)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "d.yaml").write_text(
+        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: price}\n  split: {validation: 0.2, test: 0.2}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", tmp_path / "d.yaml")
+    assert result.exit_code == 2
+    assert "d.csv, column 'price': 60 distinct class labels in 60 rows (like " in result.output
+    assert "too many classes to learn, most with a single row" in result.output
+    assert hint in " ".join(result.output.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,10 +74,33 @@ def coded_label_classes(parts: list[Coded], origin: str = "the data") -> tuple[n
     codes, labels = merged_codes(parts)
     counts = np.bincount(codes, minlength=len(labels))
     used = np.flatnonzero(counts)
+    _check_label_count([labels[i] for i in used], len(codes), origin)
     used_codes, classes = label_classes(np.array([labels[i] for i in used], dtype=object), origin, counts[used])
     remap = np.zeros(len(labels), np.int64)
     remap[used] = used_codes
     return remap[codes], classes
+
+
+# Labels that read as numbers once spaces, separators, currency and percent signs are
+# dropped: '181,200', '$ 1,204.50', '12.5 %'.
+NUMBER_LIKE = re.compile(r"^[-+]?[$€£¥]?\s*[-+]?\d[\d,.' ]*\s*[%$€£¥]?$")
+
+
+def _check_label_count(labels: list[str], rows: int, origin: str) -> None:
+    """Class labels where nearly every row has its own (more than half as many labels as
+    rows) cannot be learned: the column is a number to regress, or an ID or free text.
+    Said before the split, whose stratified fractions would otherwise fail first."""
+    if rows < 20 or len(labels) <= rows / 2:
+        return
+    example = next((label for label in labels if label), "")
+    numbers = sum(bool(NUMBER_LIKE.match(label.strip())) for label in labels)
+    if numbers > len(labels) / 2:
+        hint = ("its values are numbers: to predict them, use a regression loss such as mse (the task follows the "
+                "loss), with data.source.thousands if they hold separators")
+    else:
+        hint = "it looks like an ID or free text: name the column that holds the class labels in data.source.target"
+    raise UserError(f"{origin}: {len(labels)} distinct class labels in {rows} rows (like '{example}'): too many "
+                    "classes to learn, most with a single row", hint=hint)
 
 
 def check_class_numbers(values: np.ndarray, origin: str, rows: np.ndarray | None = None) -> None:
