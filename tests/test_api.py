@@ -93,6 +93,13 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
         fruit.predict(np.zeros((2, 4)))
     with pytest.raises(UserError, match=r"x: the columns have different lengths \(1, 2\)"):
         fruit.predict({**columns, "weight_g": [160]})
+    # Cells and targets are numbered alike, from 0 as the table's rows are (not as a file's lines).
+    bad = {**columns, "weight_g": [160, "heavy"], "color": ["red", "purple"]}
+    with pytest.raises(UserError) as caught:
+        fruit.predict(bad)
+    assert "row 1, column 'weight_g': 'heavy'" in str(caught.value) and "row 1, column 'color'" in str(caught.value)
+    with pytest.raises(UserError, match="y, row 1: unknown class 'kiwi'"):
+        fruit.evaluate(columns, ["apple", "kiwi"])
     iris = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
                                   overrides={"training.epochs": 2}).run_dir)
     with pytest.raises(UserError, match="x: this model was trained on arrays, not named columns"):

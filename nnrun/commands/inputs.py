@@ -16,6 +16,7 @@ from nnrun.data.csvfile import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns
 from nnrun.data.inputs import InputRows, read_input
+from nnrun.data.problems import DataProblems
 from nnrun.data.table import build_table, encode_columns
 from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
@@ -121,11 +122,13 @@ def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
     return shaped(x, tuple(saved.input_shape), source)
 
 
-def table_samples(header: list[str], rows: list[list[str]], lines: list[int], saved: SavedPreprocessing,
-                  target: str | None, source) -> np.ndarray:
+def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, target: str | None,
+                  source) -> np.ndarray:
     """Float32 samples from table cells as a CSV file holds them (text; empty for a
-    missing value), by column name, through the run's saved column encoding. ``lines``
-    number the rows in messages; ``source`` names where they came from."""
+    missing value), by column name, through the run's saved column encoding. Messages
+    number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;
+    ``source`` names where they came from."""
+    lines = list(range(len(rows)))
     columns = saved.encoding()
     names = saved.column_names()
     # Text columns are read as strings too, then vectorized with the saved vocabulary.
@@ -133,14 +136,18 @@ def table_samples(header: list[str], rows: list[list[str]], lines: list[int], sa
     state = columns or {}
     allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
     accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
+    problems = DataProblems(str(source), scoring=True, columns=header, place="row")
     table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"),
-                        state.get("decimal", "."))
-    if columns:
-        return encode_columns(table, columns, unseen=state.get("unknown", "error"))
+                        state.get("decimal", "."), place="row", problems=problems)
+    if columns:  # every bad cell at once: numbers that are not, and categories training never saw
+        encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
+        problems.raise_if_any()
+        return encoded
+    problems.raise_if_any()
     missing = np.isnan(table.numeric)
     if missing.any():
         row, col = np.argwhere(missing)[0]
-        raise UserError(f"{source}, line {lines[row]}, column '{names[col]}': missing value",
+        raise UserError(f"{source}, row {lines[row]}, column '{names[col]}': missing value",
                         hint="the model was trained without missing values; fill the cell in")
     return table.numeric.astype(np.float32)
 

@@ -115,7 +115,7 @@ class TrainedModel:
         saved = self.trained.preprocessing
         if saved.columns:
             header, rows = table_cells(x, saved.column_names())
-            encoded = table_samples(header, rows, list(range(1, len(rows) + 1)), saved, saved.target, "x")
+            encoded = table_samples(header, rows, saved, saved.target, "x")
         else:
             encoded = _numeric_array(x)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x"))

@@ -47,8 +47,9 @@ class DataProblems:
     """
 
     def __init__(self, origin: str, scoring: bool = False, target: str | None = None,
-                 columns: list[str] | None = None) -> None:
+                 columns: list[str] | None = None, place: str = "line") -> None:
         self.origin = origin
+        self.place = place  # what numbers a row: a file's "line", or a table's "row" (a DataFrame's, from 0)
         self.target = target  # the training file's target column: its hints never make it a feature
         # Rows for a trained model (predict, evaluate --data, serve): hints then fix the
         # cells, not the data.source settings (those take a new training run).
@@ -76,7 +77,7 @@ class DataProblems:
             entry.hints[hint] = None
 
     def add_row(self, line: int | None, message: str, hint: str | None = None) -> None:
-        self.rows.append((line or 0, f"line {line}: {message}" if line is not None else message))
+        self.rows.append((line or 0, f"{self.place} {line}: {message}" if line is not None else message))
         if hint:
             self.row_hints[hint] = None
 
@@ -100,7 +101,7 @@ class DataProblems:
             lines.append(f"  {kind} ({entry.count} cell{'s' if entry.count != 1 else ''}):")
             # In file order: by line, then by column as the file has them.
             cells = sorted(entry.cells, key=lambda cell: (cell[0], self.order[cell[1]]))[:SHOWN]
-            lines += [f"    line {line}, column '{column}'" + (f": {value}" if value else "")
+            lines += [f"    {self.place} {line}, column '{column}'" + (f": {value}" if value else "")
                       for line, column, value in cells]
             if entry.count > len(cells):
                 lines.append(f"    ... and {entry.count - len(cells)} more")

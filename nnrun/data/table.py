@@ -43,6 +43,7 @@ class Table:
     lines: np.ndarray
     origin: str
     coded: dict[str, Coded] = field(default_factory=dict)
+    place: str = "line"  # what ``lines`` number: a file's lines, or a table's rows (see DataProblems)
 
     @property
     def numeric_names(self) -> list[str]:
@@ -91,11 +92,14 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
 
 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
-                lines, thousands: str | None = None, decimal: str = ".") -> Table:
+                lines, thousands: str | None = None, decimal: str = ".", place: str = "line",
+                problems: DataProblems | None = None) -> Table:
     """A Table from cells already split into rows (a request's instances, ...), parsed
     as the CSV reader parses a file (with the run's ``thousands`` separator and
-    ``decimal`` mark); every bad cell is reported in one error."""
-    problems = DataProblems(origin, scoring=True, columns=header)
+    ``decimal`` mark); every bad cell is reported in one error, or added to
+    ``problems`` for the caller to raise with those of the encoding."""
+    own = problems is None
+    problems = DataProblems(origin, scoring=True, columns=header, place=place) if own else problems
     position, lines = {name: i for i, name in enumerate(header)}, np.asarray(lines, np.int64)
     numeric_names = [n for n in names if n not in categorical]
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
@@ -105,8 +109,9 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
     strings = np.empty((len(rows), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
         strings[:, j] = _tidy([row[position[name]] for row in rows])
-    problems.raise_if_any()
-    return Table(list(names), list(categorical), numeric, strings, lines, origin)
+    if own:
+        problems.raise_if_any()
+    return Table(list(names), list(categorical), numeric, strings, lines, origin, place=place)
 
 
 def _tidy(cells: list) -> np.ndarray:
@@ -189,7 +194,8 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
     state has no fill value for are bad cells too. Bad cells go to ``problems``, or
     are raised at once when no collector is given."""
     own = problems is None
-    problems = problems if problems is not None else DataProblems(table.origin, columns=table.names)
+    problems = problems if problems is not None else DataProblems(table.origin, columns=table.names,
+                                                                  place=table.place)
     out = np.zeros((len(table.lines), len(encoded_names(state))), np.float32)
     numeric_names, position, numeric_at = table.numeric_names, 0, []
     for column in state["columns"]:
