@@ -102,8 +102,13 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
         fruit.evaluate(columns, ["apple", "kiwi"])
     iris = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
                                   overrides={"training.epochs": 2}).run_dir)
-    with pytest.raises(UserError, match="x: this model was trained on arrays, not named columns"):
+    # A bundled data set's features have names: columns by those names work, in any order.
+    with pytest.raises(UserError, match="x: 4 of the model's 4 columns are missing: 'sepal_length', 'sepal_width'"):
         iris.predict(columns)
+    samples = np.float32([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+    named = {name: samples[:, i] for i, name in reversed(list(enumerate(
+        ["sepal_length", "sepal_width", "petal_length", "petal_width"])))}
+    np.testing.assert_array_equal(iris.predict(named).probabilities, iris.predict(samples).probabilities)
     with pytest.raises(UserError, match=r"x: samples of shape \(3,\), but the model takes \(4,\)"):
         iris.predict(np.zeros((2, 3)))
 
@@ -298,3 +303,26 @@ def test_an_error_printed_in_python_shows_its_hint_as_the_cli_does(tmp_path, run
     result = run_cli("predict", "nowhere", "new.csv")  # the CLI prints the message and the hint once each
     assert result.exit_code == 2 and result.output.count("nowhere: no such run directory") == 1
     assert result.output.count("hint:") == 1
+
+
+def test_a_dataframe_trained_on_is_taken_back_by_its_column_names(tmp_path):
+    """``data=(df, y)`` keeps the DataFrame's column names; the model then predicts from
+    a DataFrame (or dict) by those names, in any order, and from a bare array as before."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    names = ["age", "bmi", "bp"]
+    x = rng.normal(size=(120, 3)).astype(np.float32)
+    y = (x[:, 0] + x[:, 2] > 0).astype(int)
+    frame = pd.DataFrame(x, columns=names)
+    run = nnrun.train(CLASSIFIER, data=(frame, y), run_dir=tmp_path / "df").run_dir
+    model = nnrun.load(run)
+    assert model.trained.preprocessing.feature_names == names
+    reordered = {name: frame[name] for name in ["bp", "age", "bmi"]}
+    np.testing.assert_array_equal(model.predict(reordered).probabilities, model.predict(x).probabilities)
+    with pytest.raises(UserError, match="x: 1 of the model's 3 columns is missing: 'bmi'; the input has: "):
+        model.predict({"age": x[:, 0], "BMI": x[:, 1], "bp": x[:, 2]})
+    with pytest.raises(UserError, match=r"validation: its columns \(bmi, age, bp\) are not data's \(age, bmi, bp\)"):
+        nnrun.train(CLASSIFIER, data=(frame, y), validation=(frame[["bmi", "age", "bp"]], y), run_dir=tmp_path / "v")
+    plain = nnrun.load(nnrun.train(CLASSIFIER, data=(x, y), run_dir=tmp_path / "plain").run_dir)
+    with pytest.raises(UserError, match="x: this model was trained on an array without column names"):
+        plain.predict(reordered)

@@ -42,8 +42,15 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
                     hooks: TrainingHooks | None = None, command: str | None = None) -> TrainResult:
     """Train ``config`` on ``data = (x, y)`` (and ``validation = (x, y)``); see the module."""
     arrays = {**_pair(data, "data", "x", "y")}
+    names = _column_names(data[0])
+    if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
+        arrays["feature_names"] = np.array(names, dtype=str)
     if validation is not None:
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation"))
+        given = _column_names(validation[0])
+        if given is not None and names is not None and given != names:
+            raise UserError(f"validation: its columns ({', '.join(given[:10])}) are not data's "
+                            f"({', '.join(names[:10])}), in that order", hint="select them alike: df[columns]")
     overrides = list(overrides)
     if _names_a_source(config, overrides):
         raise UserError("data: given beside the config's own data.source; give either data=(x, y) or "
@@ -87,6 +94,18 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
     if not finite:
         raise UserError(f"{name}: x holds NaN or infinite values", hint="fill or drop those samples")
     return {x_name: x, y_name: y}
+
+
+def _column_names(x) -> list[str] | None:
+    """The column names of a DataFrame (or alike) of samples, as text; None for an array."""
+    columns = getattr(x, "columns", None)
+    if columns is None or isinstance(x, np.ndarray):
+        return None
+    names = [str(c) for c in columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UserError(f"data: the columns {', '.join(map(repr, repeated))} appear more than once; name each once")
+    return names
 
 
 def _names_a_source(config, overrides: list[str]) -> bool:

@@ -23,7 +23,7 @@ from nnrun.commands.evaluate import diagnose
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.errors import UserError
+from nnrun.errors import UserError, did_you_mean
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
 from nnrun.store.history import read_metrics
@@ -117,7 +117,7 @@ class TrainedModel:
             header, rows = table_cells(x, saved.column_names())
             encoded = table_samples(header, rows, saved, saved.target, "x")
         else:
-            encoded = _numeric_array(x)
+            encoded = _numeric_array(x, list(saved.feature_names))
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x"))
 
     def __repr__(self) -> str:
@@ -125,10 +125,20 @@ class TrainedModel:
         return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
 
 
-def _numeric_array(x) -> np.ndarray:
+def _numeric_array(x, names: list[str]) -> np.ndarray:
+    """Samples from an array, or from a DataFrame or dict of columns by the names the
+    model's features had when it trained on a DataFrame (``data=(df, y)``)."""
     if isinstance(x, dict) or hasattr(x, "columns"):
-        raise UserError("x: this model was trained on arrays, not named columns; pass a NumPy array "
-                        "(samples, features...)")
+        columns = {str(c): x[c] for c in (x if isinstance(x, dict) else x.columns)}
+        if names == [f"x{i}" for i in range(len(names))] and not set(names) <= set(columns):
+            raise UserError("x: this model was trained on an array without column names; pass a NumPy array "
+                            "(samples, features...)", hint="a model trained on a pandas DataFrame takes one")
+        absent = [n for n in names if n not in columns]
+        if absent:
+            raise UserError(f"x: {len(absent)} of the model's {len(names)} columns "
+                            f"{'is' if len(absent) == 1 else 'are'} missing: {', '.join(map(repr, absent[:10]))}"
+                            f"{did_you_mean(absent[0], list(columns), 'the input has')}")
+        x = np.column_stack([np.asarray(columns[name]) for name in names])
     array = np.asarray(x)
     if array.ndim < 2 or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise UserError(f"x: expected a real numeric array of shape (samples, features...), got {array.dtype} "

@@ -46,6 +46,8 @@ class NpzSource(SourceBase):
     y_validation: str = Field("y_validation", description="Validation targets, used if the archive has them.")
     x_test: str = Field("x_test", description="Test samples, used if the archive has them.")
     y_test: str = Field("y_test", description="Test targets, used if the archive has them.")
+    feature_names: str = Field("feature_names", description="Names of the features (a text array, one per column "
+                               "of 2-D samples), used if the archive has it: predict then takes columns by name.")
     task: TaskName | None = Field(
         None, description="classification (integer or string labels, or one-hot rows) or regression. Default: "
         "from the loss (mse, mae and huber mean regression).")
@@ -56,7 +58,7 @@ class NpzSource(SourceBase):
     def load(self, seed: int) -> Dataset:
         pairs = [(self.x, self.y, ANYWHERE), (self.x_validation, self.y_validation, VALIDATION),
                  (self.x_test, self.y_test, TEST)]
-        arrays = read_npz(Path(self.path), [name for x, y, _ in pairs for name in (x, y)])
+        arrays = read_npz(Path(self.path), [name for x, y, _ in pairs for name in (x, y)] + [self.feature_names])
         for name in (self.x, self.y):
             if name not in arrays:
                 keys = npz_keys(Path(self.path))
@@ -70,7 +72,21 @@ class NpzSource(SourceBase):
                     raise UserError(f"{self.path}: '{x_name}' has {len(arrays[x_name])} samples but "
                                     f"'{y_name}' has {len(arrays[y_name])}")
         x, raw_y, assigned = concatenate(parts)
-        return _labelled(x, raw_y, self.task or "classification", self.path, assigned)
+        return _labelled(x, raw_y, self.task or "classification", self.path, assigned, self._names(arrays, x))
+
+    def _names(self, arrays: dict[str, np.ndarray], x: np.ndarray) -> list[str] | None:
+        """The archive's feature names, one per column of 2-D samples, all different."""
+        names = arrays.get(self.feature_names)
+        if names is None:
+            return None
+        if names.ndim != 1 or names.dtype.kind not in "US" or x.ndim != 2 or len(names) != x.shape[1]:
+            raise UserError(f"{self.path}: '{self.feature_names}' must be a text array of one name per feature "
+                            f"({x.shape[1:]} samples), got {names.dtype} of shape {names.shape}")
+        names = [str(n) for n in names.astype(str)]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise UserError(f"{self.path}: '{self.feature_names}' names {', '.join(map(repr, repeated))} more than once")
+        return names
 
     def _samples(self, x: np.ndarray, name: str) -> np.ndarray:
         if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
@@ -118,8 +134,9 @@ class IdxSource(SourceBase):
         return (x[..., None] if x.ndim == 3 else x), y, code
 
 
-def _labelled(x: np.ndarray, raw_y: np.ndarray, task: str, origin: str, assigned: np.ndarray) -> Dataset:
-    names = [f"x{i}" for i in range(int(np.prod(x.shape[1:])))]
+def _labelled(x: np.ndarray, raw_y: np.ndarray, task: str, origin: str, assigned: np.ndarray,
+              names: list[str] | None = None) -> Dataset:
+    names = names or [f"x{i}" for i in range(int(np.prod(x.shape[1:])))]
     if task == "regression":
         return Dataset(x, check_regression_target(raw_y, origin), task, names, assigned=assigned)
     labels = class_labels(raw_y, origin)
