@@ -513,3 +513,19 @@ def test_a_target_with_a_label_per_row_is_told_what_it_is_before_the_split(run_c
     assert "d.csv, column 'price': 60 distinct class labels in 60 rows (like " in result.output
     assert "too many classes to learn, most with a single row" in result.output
     assert hint in " ".join(result.output.split())
+
+
+def test_a_number_category_written_as_a_float_is_the_same_category(run_cli, tmp_path):
+    # A column of ZIP codes with one empty cell is written by pandas as '94105.0': the same category.
+    lines = ["zip,size,label"] + [f"{(10001, 94105, 60601)[i % 3]},{i % 5},{'ab'[i % 2]}" for i in range(60)]
+    config = small_classifier(tmp_path, lines, 2, ", categorical: [zip]")
+    assert run_cli("train", config, "--run-dir", tmp_path / "run", "--quiet").exit_code == 0
+    (tmp_path / "new.csv").write_text("zip,size\n94105,1\n94105.0,1\n60601.0,2\n1e4,2\n")
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", tmp_path / "p.csv")
+    assert result.exit_code == 2  # 1e4 is 10000, which training never saw; the others are read
+    assert "unknown category (1 cell):\n    line 5, column 'zip': '1e4'" in result.output
+    (tmp_path / "new.csv").write_text("zip,size\n94105,1\n94105.0,1\n60601.0,2\n")
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", tmp_path / "p.csv", "--proba")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(open(tmp_path / "p.csv", newline="")))
+    assert rows[0] == {**rows[1]}  # the same probabilities for 94105 and 94105.0

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from nnrun.data.base import tidy_label
 from nnrun.data.cells import MISSING, parse_numbers
 from nnrun.data.coded import Coded, coded_cells, coded_matches
 from nnrun.data.csvfile import CsvColumns
@@ -275,12 +276,13 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     codes, words = coded
     categories = column["categories"]
     index = {c: i for i, c in enumerate(categories)}
-    category = np.array([index.get(word, -1) for word in words], np.intp)[codes]
+    known = [_category(word, index) for word in words]
+    category = np.array(known, np.intp)[codes]
     absent = category < 0
     if not absent.any():  # every cell a known category: the common case, no row list to build
         out[np.arange(len(category)), category] = 1.0
         return
-    unknown = np.array([word not in index and word != "" for word in words], bool)[codes]
+    unknown = np.array([k < 0 and word != "" for k, word in zip(known, words)], bool)[codes]
     if unseen == "error" and unknown.any():
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
@@ -291,14 +293,22 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     out[rows, category[rows]] = 1.0
 
 
+def _category(word: str, index: dict[str, int]) -> int:
+    """The position of ``word`` among a column's categories, or -1. A number category
+    also matches the same number written as a float ('94105.0' for '94105'), as a column
+    with a missing value leaves pandas to write it."""
+    position = index.get(word)
+    return position if position is not None else index.get(tidy_label(word), -1)
+
+
 def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
     """Per categorical column, the values the state does not know, with their row counts."""
     found = {}
     for column in state["columns"]:
         if column.get("kind") != "categorical":
             continue
-        known, counts = set(column["categories"]), table.counts(column["name"])
-        extra = {name: counts[name] for name in sorted(counts) if name not in known}
+        index, counts = {c: i for i, c in enumerate(column["categories"])}, table.counts(column["name"])
+        extra = {name: counts[name] for name in sorted(counts) if _category(name, index) < 0}
         if extra:
             found[column["name"]] = extra
     return found
