@@ -199,6 +199,10 @@ def test_binary_and_regression_outputs(run_cli, tmp_path):
     assert run_cli("predict", "reg", "reg.csv").exit_code == 0
     value = read_rows(tmp_path / "reg" / "predictions.csv")[0]["prediction"]
     assert np.isfinite(float(value))
+    result = run_cli("predict", "reg", "reg.csv", "-o", "-", "--proba")  # said, not silently ignored
+    assert result.exit_code == 0
+    assert "note: --proba adds a probability per class, and this run is a regression" in " ".join(result.output.split())
+    assert result.output.count("prediction") >= 1 and "proba_" not in result.output
 
 
 def test_predict_run_directory_and_output_mistakes(run_cli, tmp_path, fruit_run):

@@ -55,6 +55,9 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         x = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True)
         kept, notes = rows_in.kept, tuple(rows_in.notes)
         encoded = True  # the file's features, a fresh matrix: preprocessed in place
+    if proba and saved.task == "regression":
+        notes += ("--proba adds a probability per class, and this run is a regression: its predictions are values, "
+                  "written without probabilities",)
     header = _header(saved, proba, trained.output_width)
     twice = [name for name in kept if name in header]
     if twice:  # found before predicting: the output would hold that column twice
