@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.commands.compare import compare
+from nnrun.console.numbers import number, signed
 from nnrun.config.diff import MISSING
 
 GAP = 4  # spaces between the config and metric tables
@@ -40,7 +41,7 @@ def metric_table(a: dict, b: dict) -> Table:
     for key in list(a) + [k for k in b if k not in a]:
         va, vb = a.get(key), b.get(key)
         cells = [_metric_cell(va), _metric_cell(vb)]
-        delta = f"{vb - va:+.4f}" if isinstance(va, float) and isinstance(vb, float) else (
+        delta = signed(vb - va) if isinstance(va, float) and isinstance(vb, float) else (
             f"{vb - va:+d}" if isinstance(va, int) and isinstance(vb, int) else "")
         table.add_row(escape(key), *cells, delta)
     return table
@@ -49,7 +50,7 @@ def metric_table(a: dict, b: dict) -> Table:
 def _metric_cell(value) -> str:
     if value is None:
         return "-"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    return number(value) if isinstance(value, float) else str(value)
 
 
 def print_comparison(console: Console, run_a, run_b) -> None:

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nnrun.console.numbers import number
+
 RESIDUAL_LABELS = {
     "mean": "mean residual (prediction - target)",
     "std": "residual standard deviation",
@@ -29,7 +31,7 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in report["metrics"].items():
-        table.add_row(name, f"{value:.4f}")
+        table.add_row(name, number(value))
     console.print(table)
     if "classification" in report:
         console.print(confusion_table(report["classification"]))
@@ -71,5 +73,5 @@ def residual_table(stats: dict) -> Table:
     table.add_column("statistic")
     table.add_column("value", justify="right")
     for key, label in RESIDUAL_LABELS.items():
-        table.add_row(label, f"{stats[key]:.4f}")
+        table.add_row(label, number(stats[key]))
     return table

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from nnrun.console.numbers import number
 from nnrun.console.output import OutputConsole, on_screen
 from nnrun.console.results import print_results
 from nnrun.data.columns import class_list
@@ -23,11 +24,6 @@ from nnrun.model.monitor import Monitor, default_key
 from nnrun.store.history import format_seconds, metric_columns
 
 REDRAW_SECONDS = 0.1
-
-
-def number(value: float) -> str:
-    """Four decimals, or scientific notation for values too large or small for them."""
-    return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
 
 
 def format_row(row: dict) -> str:

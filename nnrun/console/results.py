@@ -10,6 +10,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from nnrun.console.numbers import number
+
 from nnrun.store.history import (
     best_row,
     format_seconds,
@@ -38,7 +40,7 @@ def _final_table(result, experiment) -> Table:
         table.add_column(name, justify="right")
     sizes = {name: len(part) for name, part in experiment.splits.items()} if experiment else {}
     for split, scores in result.final.items():
-        table.add_row(split, str(sizes.get(split, "")), *(f"{scores[m]:.4f}" for m in metrics))
+        table.add_row(split, str(sizes.get(split, "")), *(number(scores[m]) for m in metrics))
     return table
 
 
@@ -92,7 +94,7 @@ def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
     best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
     if best is None or key not in best:
         return None
-    return "best epoch", f"{best['epoch']} of {len(history)} ({key} {best[key]:.4f})"
+    return "best epoch", f"{best['epoch']} of {len(history)} ({key} {number(best[key])})"
 
 
 def _curve_line(history: list[dict]) -> tuple[str, str] | None:
@@ -101,7 +103,7 @@ def _curve_line(history: list[dict]) -> tuple[str, str] | None:
     curve = [r[key] for r in history]
     if len(curve) < 2:
         return None
-    return key, f"{sparkline(curve)} {curve[0]:.4f} -> {curve[-1]:.4f}"
+    return key, f"{sparkline(curve)} {number(curve[0])} -> {number(curve[-1])}"
 
 
 def _early_stop_note(result, experiment) -> str:

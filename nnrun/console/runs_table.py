@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.commands.runs import RunEntry, list_runs
-from nnrun.console.progress import number
+from nnrun.console.numbers import number
 
 STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 

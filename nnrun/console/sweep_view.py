@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.console.output import OutputConsole
-from nnrun.console.progress import number
+from nnrun.console.numbers import number
 from nnrun.console.runs_table import format_duration
 
 SHOWN_ROWS = 16  # of the live table; the leaderboard shows the best ten
