@@ -90,22 +90,33 @@ def _complete_dataset(incomplete: str) -> list[str]:
 
 
 def init(
-    dataset: str = typer.Option("iris", "--dataset", "-d", help="Bundled data set the config trains on.",
-                                autocompletion=_complete_dataset),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. Default: <dataset>.yaml."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Bundled data set the config trains on "
+                                          "(default: iris).", autocompletion=_complete_dataset, show_default=False),
+    data: Optional[Path] = typer.Option(None, "--data", help="Your own CSV file to train on, instead.",
+                                        show_default=False),
+    target: Optional[str] = typer.Option(None, "--target", help="With --data: the column to predict.",
+                                         show_default=False),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. Default: <dataset>.yaml, or "
+                                          "the CSV file's name with .yaml."),
 ) -> None:
-    """Write a commented starter config for a bundled data set; never overwrites a file.
+    """Write a commented starter config; never overwrites a file.
 
-    The data set is one bundled with nnrun (iris by default); an unknown name lists them all.
+    For a data set bundled with nnrun (iris by default; an unknown name lists them all),
+    or for your own CSV file: its delimiter, number format and column roles (features,
+    categories, IDs, text left out) are read from the file and said in comments.
 
     Example: nnrun init --dataset wine -o wine.yaml && nnrun train wine.yaml
+
+    Your own file: nnrun init --data houses.csv --target price && nnrun validate houses.yaml
     """
 
     def action():
         from nnrun.commands.init import write_starter
 
-        written = write_starter(dataset, output)
-        typer.echo(f"wrote {written}; train it with: nnrun train {written}")
+        written = write_starter(dataset, output, data, target)
+        then = f"check it against the data with: nnrun validate {written}" if data is not None else \
+            f"train it with: nnrun train {written}"
+        typer.echo(f"wrote {written}; {then}")
 
     guard(action)
 

@@ -26,7 +26,7 @@ SUMMARIES = {
     "evaluate": "Reload a run and report its metrics on a split or a file.",
     "compare": "Show how two runs' configs and metrics differ.",
     "plot": "Plot loss and metrics per epoch to a PNG.",
-    "init": "Write a commented starter config for a bundled data set.",
+    "init": "Write a commented starter config; never overwrites a file.",
     "layers": "List every layer, loss, optimizer and metric with its options.",
     "validate": "Check a config without training; print the model summary.",
     "predict": "Predict new samples with a trained run; writes a CSV.",

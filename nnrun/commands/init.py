@@ -1,9 +1,10 @@
-"""``nnrun init [--dataset NAME] [-o FILE]``: a commented starter config that validates.
+"""``nnrun init [--dataset NAME | --data FILE.csv --target COLUMN] [-o FILE]``: a
+commented starter config that validates.
 
 The config is written for one of the bundled data sets (``nnrun.data.sources.BUILTIN``):
 a small dense network whose output, loss and metrics fit the data set's task and
-number of classes. The text is checked with the real loader before it is written, and
-an existing file is never overwritten.
+number of classes; or for one's own CSV file (:mod:`.init_csv`). The text is checked
+with the real loader before it is written, and an existing file is never overwritten.
 """
 
 from __future__ import annotations
@@ -106,9 +107,13 @@ def starter_text(dataset: str, path: str) -> str:
 
 def check_dataset(dataset: str) -> None:
     if dataset not in BUILTIN:
+        if Path(dataset).suffix.lower() in (".csv", ".tsv", ".txt") or Path(dataset).is_file():
+            raise UserError(f"--dataset: '{dataset}' is a file, not a bundled data set",
+                            hint=f"for a CSV file of your own: nnrun init --data {dataset} --target COLUMN")
         near = did_you_mean(dataset, list(BUILTIN))
         raise UserError(f"--dataset: '{dataset}' is not a bundled data set{near}",
-                        hint=f"choose one of {', '.join(BUILTIN)} (nnrun datasets describes them)")
+                        hint=f"choose one of {', '.join(BUILTIN)} (nnrun datasets describes them), or for a CSV "
+                             "file of your own: nnrun init --data FILE.csv --target COLUMN")
     from nnrun.model.layers import LAYER_CLASSES
 
     if BUILTIN[dataset].shape and "flatten" not in LAYER_CLASSES:
@@ -116,15 +121,30 @@ def check_dataset(dataset: str) -> None:
                         "to feed them to a dense network")
 
 
-def write_starter(dataset: str = DEFAULT_DATASET, output: str | Path | None = None) -> Path:
-    """Write the starter config to ``output`` (default ``<dataset>.yaml``); never overwrites."""
-    check_dataset(dataset)
-    path = Path(output) if output is not None else Path(f"{dataset}.yaml")
+def write_starter(dataset: str | None = None, output: str | Path | None = None, data: str | Path | None = None,
+                  target: str | None = None) -> Path:
+    """Write the starter config to ``output`` (default ``<dataset>.yaml``, or the CSV
+    file's name with .yaml, in the working folder) for a bundled ``dataset``, or for the
+    CSV file ``data`` predicting ``target``; never overwrites."""
+    if data is not None and dataset is not None:
+        raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
+    if data is None and target is not None:
+        raise UserError("--target: names a column of a CSV file; give the file with --data")
+    if data is None:
+        dataset = dataset or DEFAULT_DATASET
+        check_dataset(dataset)
+    stem = Path(data).stem if data is not None else dataset
+    path = Path(output) if output is not None else Path(f"{stem}.yaml")
     if path.exists() or path.is_symlink():
         raise UserError(f"{path}: already exists; nnrun init never overwrites a file", hint="choose another name with -o")
     if not path.parent.is_dir():
         raise UserError(f"{path.parent}: no such directory")
-    text = starter_text(dataset, str(path))
+    if data is not None:
+        from nnrun.commands.init_csv import csv_starter_text
+
+        text = csv_starter_text(Path(data), target, path)
+    else:
+        text = starter_text(dataset, str(path))
     _check_valid(text)
     # O_EXCL: if the file appeared since the check above, fail rather than overwrite it.
     try:

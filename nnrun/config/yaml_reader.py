@@ -74,6 +74,10 @@ _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
 _constructor = yaml.constructor.SafeConstructor()
 
 
+# Data files given where a config belongs, by suffix: the source type that reads them.
+DATA_FILES = {".csv": "csv", ".tsv": "csv", ".npz": "npz", ".gz": "idx", ".idx3-ubyte": "idx", ".idx1-ubyte": "idx"}
+
+
 def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     """Parse a YAML file into plain data, the (line, column) of every value and key, and
     the text's lines (for quoting them in messages)."""
@@ -83,6 +87,11 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
                         hint="give a YAML file, e.g. configs/iris.yaml; a run's resolved config is RUN_DIR/config.yaml")
     if not path.exists():
         raise UserError(f"{source}: no such config file", hint="check the path; configs/ holds examples")
+    data_kind = DATA_FILES.get(path.suffix.lower())
+    if data_kind:  # read as YAML, a CSV file is one long string: say what it is instead
+        hint = f"write a config for it with: nnrun init --data {source} --target COLUMN" if data_kind == "csv" else \
+            f"name it in a config: data: {{source: {{type: {data_kind}, path: {source}}}}}"
+        raise UserError(f"{source}: a data file, not a config", hint=hint)
     if path.stat().st_size > MAX_BYTES:
         raise UserError(f"{source}: the file is larger than {MAX_BYTES // 1000} kB; a config is a short text file")
     raw = path.read_bytes()

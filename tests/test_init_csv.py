@@ -1,0 +1,106 @@
+"""`nnrun init --data FILE.csv --target COLUMN`: a starter config for one's own CSV file,
+its settings read from the file and said in comments, that validates and trains as
+written. The files are generated here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnrun.config import load_config
+from nnrun.engine.experiment import build
+
+
+def houses(rows: int = 200) -> str:
+    """An ID, numbers with thousands separators and empty cells, a category, a price."""
+    rng = np.random.default_rng(0)
+    lines = ["house_id,sqft,bedrooms,neighborhood,notes,price"]
+    for i in range(rows):
+        sqft, bedrooms = int(rng.integers(600, 4000)), int(rng.integers(1, 6))
+        area = ("north", "south", "east", "west")[i % 4]
+        price = 50_000 + 120 * sqft + 9_000 * bedrooms + 20_000 * (i % 4) + int(rng.normal(0, 15_000))
+        cell = "" if i % 17 == 0 else f'"{sqft:,}"'
+        notes = f"renovated in {1990 + i % 30} with a {('big', 'small')[i % 2]} garden"
+        lines.append(f"H{1000 + i},{cell},{bedrooms},{area},{notes},\"{price:,}\"")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_regression_file_gets_its_settings_and_trains(run_cli, tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "houses.csv").write_text(houses())
+    result = run_cli("init", "--data", "data/houses.csv", "--target", "price")
+    assert result.exit_code == 0, result.output
+    assert "wrote houses.yaml; check it against the data with: nnrun validate houses.yaml" in result.output
+    text = (tmp_path / "houses.yaml").read_text()
+    for line in ["    path: data/houses.csv", "    target: price", '    thousands: ","', "    id: [house_id]",
+                 "    categorical: [neighborhood]", "    ignore: [notes]", "    missing: mean",
+                 "  target_scale: standardize", "loss: mse", "# the other columns are number features: sqft, bedrooms"]:
+        assert line in text, line
+    assert "stratify" not in text
+    experiment = build(load_config(tmp_path / "houses.yaml"))  # reads the whole file with these settings
+    assert experiment.splits["train"].task == "regression"
+    result = run_cli("train", "houses.yaml", "--set", "training.epochs=40", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_semicolon_file_with_decimal_commas_gets_them_named(run_cli, tmp_path):
+    rng = np.random.default_rng(1)
+    lines = ["kunde;alter;einkommen;klasse"]
+    for i in range(120):
+        age, income = rng.uniform(18, 80), rng.uniform(1_000, 90_000)
+        label = "hoch" if income > 40_000 else "tief"
+        written = f"{income:,.2f}".translate(str.maketrans(",.", ".,"))
+        lines.append(f"K{i};{age:.1f};{written};{label}".replace(f"{age:.1f}", f"{age:.1f}".replace(".", ",")))
+    (tmp_path / "eu.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "eu.csv", "--target", "klasse", "-o", "eu.yaml")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "eu.yaml").read_text()
+    for line in ['    delimiter: ";"', '    decimal: ","', '    thousands: "."', "    id: [kunde]",
+                 "units: 1, activation: sigmoid", "loss: binary_crossentropy", "stratify: true"]:
+        assert line in text, line
+    result = run_cli("validate", "eu.yaml")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
+    words = {"good": ["great", "fine", "lovely"], "bad": ["awful", "poor", "dull"]}
+    rng = np.random.default_rng(2)
+    lines = ["review,label"]
+    for i in range(150):
+        label = ("good", "bad")[i % 2]
+        picked = [str(rng.choice(words[label])) for _ in range(3)] + ["the", "film", "was", str(i)]
+        lines.append(f"{' '.join(picked)},{label}")
+    (tmp_path / "reviews.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "reviews.csv", "--target", "label")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "reviews.yaml").read_text()
+    assert "    text: {column: review, tokens: word, max_tokens: 200, length: " in text
+    assert "{type: embedding, input_dim: 200, output_dim: 32, mask_zero: true}" in text
+    assert "preprocess" not in text
+    result = run_cli("train", "reviews.yaml", "--set", "training.epochs=3", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "h.csv"], "--target: name the column to predict\n  hint: the columns are: house_id, sqft, "),
+    (["--data", "h.csv", "--target", "prise"], "--target: no column 'prise' in h.csv; did you mean 'price'?"),
+    (["--data", "absent.csv", "--target", "x"], "absent.csv: no such file"),
+    (["--data", "h.csv", "--dataset", "iris"], "--data and --dataset: give one"),
+    (["--target", "price"], "--target: names a column of a CSV file; give the file with --data"),
+    (["--dataset", "h.csv"], "--dataset: 'h.csv' is a file, not a bundled data set\n  hint: for a CSV file of your "
+                             "own: nnrun init --data h.csv --target COLUMN"),
+])
+def test_init_mistakes_say_what_to_give(run_cli, tmp_path, args, message):
+    (tmp_path / "h.csv").write_text(houses(30))
+    result = run_cli("init", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not list(tmp_path.glob("*.yaml"))
+
+
+def test_a_data_file_given_as_a_config_points_at_init(run_cli, tmp_path):
+    (tmp_path / "h.csv").write_text(houses(30))
+    result = run_cli("train", "h.csv")
+    assert result.exit_code == 2
+    assert "h.csv: a data file, not a config\n  hint: write a config for it with: nnrun init --data h.csv --target " \
+           "COLUMN" in result.output
