@@ -15,7 +15,8 @@ import pytest
 
 import nnrun
 from nnrun.data.cells import number_hint, parse_numbers
-from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.csvfile import read_columns
+from nnrun.data.csvheader import read_header
 from nnrun.data.problems import DataProblems
 from nnrun.errors import UserError
 

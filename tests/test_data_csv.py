@@ -215,9 +215,11 @@ def test_coded_columns_encode_as_the_cells_do(tmp_path):
     """A CSV file's text columns arrive coded (codes into their distinct cells) and a
     request's cells do not; both give the same categories, fill values and features,
     padded 'NA ', an empty cell (filled) and an unseen category (zeros) included."""
-    from nnrun.data.csvfile import read_columns, read_header
+    from nnrun.data.csvfile import read_columns
+    from nnrun.data.csvheader import read_header
     from nnrun.data.problems import DataProblems
-    from nnrun.data.table import build_table, encode_columns, fit_columns, table_from
+    from nnrun.data.encoding import encode_columns, fit_columns
+    from nnrun.data.table import build_table, table_from
 
     lines = ["v,c", "1,a", "2, b ", "3,NA ", "4,a", "5,z", "6,"]
     path = tmp_path / "t.csv"

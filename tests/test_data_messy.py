@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.csvfile import read_columns
+from nnrun.data.csvheader import read_header
 from nnrun.data.problems import DataProblems
 from nnrun.errors import UserError
 from conftest import run_python

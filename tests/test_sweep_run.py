@@ -108,6 +108,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     sweep.communicate()
     wait_for(lambda: not any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers), 10)
     directory = only_sweep(stopped)
+    assert _listed_status(stopped, directory) == "sweep, stopped"
     completed_before = (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns
 
     changed = stopped / "changed.yaml"
@@ -156,9 +157,16 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     assert rows["001"]["status"] == "interrupted"
     assert json.loads((directory / "trials" / "001" / "meta.json").read_text())["status"] == "interrupted"
     assert not children(sweep.pid)
+    assert _listed_status(tmp_path, directory) == "sweep, interrupted"  # not "sweep", as if it were done
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert {r["status"] for r in trials(directory)} == {"completed"}
+    assert _listed_status(tmp_path, directory) == "sweep"
+
+
+def _listed_status(folder: Path, directory: Path) -> str:
+    listed = nnrun("runs", "--json", directory.parent, cwd=folder)
+    return next(r["status"] for r in json.loads(listed.stdout) if r["path"].endswith(directory.name))
 
 
 def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path):

@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from nnrun.commands.init_csv import pad as _pad
 from nnrun.data.sources import BUILTIN, BuiltinSource
 from nnrun.errors import UserError, did_you_mean
 
@@ -62,12 +63,6 @@ training:
   # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.
   early_stopping: {{monitor: val_loss, patience: 20, restore_best: true}}
 """
-COMMENT_COLUMN = 42
-
-
-def _pad(text: str) -> str:
-    """Spaces that bring a line of ``text`` to the comment column (at least two)."""
-    return " " * max(COMMENT_COLUMN - len(text), 2)
 
 
 SCHEMA_NOTE = "# (completion and checks in editors: nnrun schema > {folder}nnrun.schema.json)\n"

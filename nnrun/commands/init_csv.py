@@ -58,7 +58,7 @@ class Columns:
 def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     """The commented YAML for training on ``data`` to predict ``target``, written to
     ``path`` (the data's path in it is relative to the config's folder)."""
-    from nnrun.data.csvfile import read_header
+    from nnrun.data.csvheader import read_header
 
     delimiter = _delimiter(data)
     header = read_header(data, delimiter=delimiter)
@@ -267,10 +267,16 @@ def _text(data: Path, path: Path, target: str, found: Columns, labels: dict[str,
     return "\n".join(lines) + "\n"
 
 
-def _commented(line: str, comment: str) -> str:
-    from nnrun.commands.init import _pad
+COMMENT_COLUMN = 42  # where the comments of a starter config begin, for both kinds (see .init)
 
-    return f"{line}{_pad(line)}# {comment}"
+
+def pad(text: str) -> str:
+    """Spaces that bring a line of ``text`` to the comment column (at least two)."""
+    return " " * max(COMMENT_COLUMN - len(text), 2)
+
+
+def _commented(line: str, comment: str) -> str:
+    return f"{line}{pad(line)}# {comment}"
 
 
 def _labels(labels: dict[str, int]) -> str:

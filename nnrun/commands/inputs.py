@@ -11,13 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.data.base import check_regression_target, tidy_label
-from nnrun.data.csvfile import read_header
+from nnrun.data.base import check_regression_target
+from nnrun.data.cells import tidy_label
+from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns
 from nnrun.data.inputs import InputRows, read_input
 from nnrun.data.problems import DataProblems
-from nnrun.data.table import build_table, encode_columns
+from nnrun.data.encoding import encode_columns
+from nnrun.data.table import build_table
 from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
 

@@ -28,7 +28,7 @@ from the same columns. It is read from the run's ``preprocess.json`` and
 
 from __future__ import annotations
 
-from nnrun.data.table import encoded_names
+from nnrun.data.encoding import encoded_names
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun
 

@@ -87,8 +87,12 @@ def summarize_sweep(path: Path) -> RunEntry:
         return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
     started = datetime.fromtimestamp((path / "sweep.yaml").stat().st_mtime, timezone.utc)
     ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
-    stopped = summary["running"] and not RunDir(path).is_writing()
-    status = "sweep" + (", stopped" if stopped else "")  # its trials count shows as its epochs
+    writing = RunDir(path).is_writing()
+    # Its trials count shows as its epochs. Stopped: killed with trials running;
+    # interrupted: stopped by a signal, trials left to resume (nnrun sweep --resume).
+    state = ", running" if writing else ", stopped" if summary["running"] else \
+        ", interrupted" if summary["interrupted"] else ""
+    status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
 

@@ -43,7 +43,8 @@ from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes,
                                           describe_errors, request_models)
 from nnrun.data.inputs import unknown_notes
-from nnrun.data.table import build_table, encode_columns, unseen_categories
+from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.table import build_table
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun

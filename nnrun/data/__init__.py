@@ -45,7 +45,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     fingerprints = _fingerprints_aside(parts)
     if table:
-        from nnrun.data.table import fit_columns  # only a table source needs the column encoding
+        from nnrun.data.encoding import fit_columns  # only a table source needs the column encoding
 
         if columns is None:
             columns = fit_columns(parts["train"].table, source.missing, source.text, thousands=source.thousands,
@@ -89,7 +89,7 @@ def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str
 
 def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
     """Categorical columns with too many values, and categories the training split lacks."""
-    from nnrun.data.table import unseen_categories
+    from nnrun.data.encoding import unseen_categories
 
     counts = {c["name"]: len(c["categories"]) for c in columns["columns"] if c["kind"] == "categorical"}
     warnings = cardinality_warnings(counts, len(parts["train"]))
@@ -106,7 +106,7 @@ def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
 
 def _encoded(part: Dataset, columns: dict) -> Dataset:
     """Features from the raw columns; the names become the encoded ones (city=Paris)."""
-    from nnrun.data.table import encode_columns, encoded_names
+    from nnrun.data.encoding import encode_columns, encoded_names
 
     x = encode_columns(part.table, columns)
     return replace(part, x=x, feature_names=encoded_names(columns), table=None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, merged_codes
 from nnrun.data.dataset import Dataset
 from nnrun.errors import UserError
@@ -120,15 +121,6 @@ def check_class_numbers(values: np.ndarray, origin: str, rows: np.ndarray | None
     raise UserError(f"{origin}: the targets are numbers with fractions ({len(values)} distinct "
                     f"value{'s' if len(values) != 1 else ''}, e.g. "
                     f"{shown}), not class labels", hint=regression)
-
-
-def tidy_label(name: str) -> str:
-    """'1.0' -> '1': integer-valued float labels read as integers."""
-    try:
-        value = float(name)
-    except ValueError:
-        return str(name)
-    return str(int(value)) if value.is_integer() else str(name)
 
 
 def concatenate(parts: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

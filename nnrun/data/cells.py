@@ -81,6 +81,15 @@ class TextNumbers:
         values[rows] = 0
 
 
+def tidy_label(name: str) -> str:
+    """'1.0' -> '1': integer-valued float labels read as integers."""
+    try:
+        value = float(name)
+    except ValueError:
+        return str(name)
+    return str(int(value)) if value.is_integer() else str(name)
+
+
 def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems,
                   thousands: str | None = None, decimal: str = ".") -> np.ndarray:
     """Float32 values of text cells (a request's, ...): NaN where missing; bad cells are

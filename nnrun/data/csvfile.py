@@ -19,8 +19,6 @@ blank lines after the last row are no rows in either.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -30,15 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.errors import ConfigError, Problem, UserError
+from nnrun.errors import UserError
 from nnrun.data.arrays import floats_into, values
 from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
+from nnrun.data.csvheader import not_utf8
 from nnrun.data.problems import DataProblems
 from nnrun.data.reading import CountingFile, Progress, current_progress, let_go, row_lines
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
-UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
 
 
@@ -64,62 +62,6 @@ class CsvColumns:
     def text(self, name: str) -> np.ndarray:
         """Text column ``name`` as (N,) str objects."""
         return cells_of(self.coded[name])
-
-
-def read_header(path: Path, hint: str | None = None, key: str | None = None, delimiter: str = ",",
-                setting: str | None = "data.source.delimiter") -> list[str]:
-    """The column names of the first line, stripped; unreadable or empty files,
-    folders and repeated names are user errors (an absent file names the config
-    ``key`` that gave it, with ``hint``). A header of one column that holds another
-    likely separator is an error whose hint names ``setting`` (None for a trained run's
-    files, which are read as training read its own)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
-    except FileNotFoundError:
-        if key:  # given by a config: the error points at its line
-            because = f"; {hint}" if hint else ""
-            raise ConfigError("", [Problem(key, f"{path}: no such file{because}")]) from None
-        raise UserError(f"{path}: no such file", hint=hint) from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise _not_utf8(path) from None
-    except csv.Error as exc:
-        raise UserError(f"{path}: not a valid CSV file ({exc})") from None
-    if not header:
-        raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
-    if len(header) == 1:  # a file separated by something else reads as one column
-        separator = next((s for s in SEPARATORS if s != delimiter and s in header[0]), None)
-        if separator:
-            raise UserError(f"{path}: the header is one column, {header[0]!r}: the file looks separated by "
-                            f"{_separator_name(separator)}, not {_separator_name(delimiter)}",
-                            hint=_separator_hint(path, separator, delimiter, setting))
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
-    return header
-
-
-SEPARATORS = (",", ";", "\t", "|")
-
-
-def _separator_name(separator: str) -> str:
-    return {"\t": "tabs", ",": "commas", ";": "semicolons"}.get(separator, repr(separator))
-
-
-def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None) -> str:
-    if setting is None:
-        return f"the run reads files separated by {_separator_name(delimiter)}, as its training files were; save it so"
-    written = '"\\t"' if separator == "\t" else f'"{separator}"'
-    decimal = ""
-    if separator == ";":  # files separated so mostly come from a locale that writes "3,25"
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            sample = handle.read(1 << 14)
-        number = re.search(r"(?:^|;)\s*(-?\d+,\d+)\s*(?:;|$)", sample, re.MULTILINE)
-        if number:
-            decimal = f' and data.source.decimal: "," (it writes numbers like {number.group(1)})'
-    return f"set {setting}: {written}{decimal}"
 
 
 def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
@@ -204,26 +146,11 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
                                       memory_pool=_pool())
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
-            raise _not_utf8(path) from None
+            raise not_utf8(path) from None
         if "conversion error" in str(exc):
             raise
         raise UserError(f"{path}: not a valid CSV file ({_arrow_reason(exc)})") from None
     return table.to_batches(), (counting.breaks, counting.last)
-
-
-def _not_utf8(path: Path) -> UserError:
-    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
-    decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
-    with open(path, "rb") as raw:
-        while block := raw.read(1 << 20):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                offset += exc.start
-                line += block[: exc.start].count(b"\n")
-                break
-            offset, line = offset + len(block), line + block.count(b"\n")
-    return UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {offset})", hint=UTF8_HINT)
 
 
 def _skip_row(row) -> str:

@@ -1,8 +1,9 @@
 """The ``csv`` data source: a CSV file with a header row, one column the target.
 
 Reading goes through :mod:`.csvfile` (float32 columns, every bad cell collected), the
-choice of columns through :mod:`.columns`, the encoding through :mod:`.table`. All bad
-cells of all the source's files are reported in one error.
+choice of columns through :mod:`.columns`, the table through :mod:`.table`, its
+encoding through :mod:`.encoding`. All bad cells of all the source's files are reported
+in one error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pydantic import BeforeValidator, Field, model_validator
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
 from nnrun.data.columns import check_present, class_warnings, feature_columns
 from nnrun.data.coded import coded_matches, merged_codes
-from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.csvfile import read_columns
+from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.dataset import Dataset
 from nnrun.data.problems import DataError, DataProblems

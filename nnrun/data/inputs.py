@@ -15,13 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.errors import UserError, did_you_mean
-from nnrun.data.base import tidy_label
+from nnrun.data.cells import tidy_label
 from nnrun.data.coded import coded_cells
 from nnrun.data.columns import accept_columns, extra_note
-from nnrun.data.csvfile import read_columns, read_header
+from nnrun.data.csvfile import read_columns
+from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
-from nnrun.data.table import collect_missing, encode_columns, table_from, unseen_categories
+from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.table import collect_missing, table_from
 
 
 @dataclass

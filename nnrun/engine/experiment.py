@@ -18,7 +18,8 @@ from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.engine.checks import check_against_data, check_sizes, idle_settings
 from nnrun.errors import ConfigError, Problem
-from nnrun.model.graph import Graph, compile_graph, fit_target_scale
+from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
 from nnrun.seeding import stream
 
@@ -96,7 +97,7 @@ def build(
         check_against_data(config, graph, raw_train, parts)
         if config.data.target_scale == "standardize":
             target_scale = target_scale or fit_target_scale(raw_train.y)
-            graph.set_target_scale(target_scale)
+            graph.target_scale = TargetScale.of(target_scale, graph.dtype, graph.output_shape)
     except MemoryError as exc:
         problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
         raise loaded.locate(ConfigError("", [problem])) from None

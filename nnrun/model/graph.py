@@ -27,6 +27,7 @@ import numpy as np
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.fusions import fuse_output_activation, relu_through_max_pool
+from nnrun.model.target_scale import TargetScale
 from nnrun.model.layers import Layer
 
 INPUT = "input"
@@ -53,9 +54,7 @@ class Graph:
         self.output_name = output.name
         self.dtype = np.dtype(dtype)
         self.output_activation = output_activation
-        # data.target_scale: (mean, std) of the training targets, or None. The layers
-        # learn standardized targets; activate turns their outputs back.
-        self.target_scale: tuple[np.ndarray, np.ndarray] | None = None
+        self.target_scale: TargetScale | None = None  # data.target_scale: activate turns outputs back
         self.values_per_sample = int(sum(np.prod(node.output_shape) for node in nodes))  # the layers' outputs
         # Max pools that take relu's gradient for the layer they read (see fusions).
         self.relu_pools = relu_through_max_pool(nodes, output.name)
@@ -157,23 +156,11 @@ class Graph:
         """Apply the fused output activation, turning logits into predictions (and
         standardized outputs into the target's units)."""
         out = ACTIVATIONS[self.output_activation].forward(out) if self.output_activation else out
-        if self.target_scale is not None:
-            mean, std = self.target_scale
-            out = out * std + mean
-        return out
+        return self.target_scale.restore(out) if self.target_scale is not None else out
 
     def scale_targets(self, y: np.ndarray) -> np.ndarray:
-        """Targets as the loss compares them with the raw outputs: standardized with
-        ``target_scale`` (a new array), else as they are."""
-        if self.target_scale is None:
-            return y
-        mean, std = self.target_scale
-        return ((y - mean) / std).astype(y.dtype, copy=False)
-
-    def set_target_scale(self, scale: dict | None) -> None:
-        """``{"mean": [...], "std": [...]}`` per output (see :func:`fit_target_scale`), or None."""
-        self.target_scale = None if scale is None else tuple(
-            np.asarray(scale[key], self.dtype).reshape(self.output_shape) for key in ("mean", "std"))
+        """Targets as the loss compares them with the raw outputs."""
+        return self.target_scale.standardize(y) if self.target_scale is not None else y
 
     @property
     def outputs_logits(self) -> bool:
@@ -251,14 +238,6 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     # The last layer listed is the model's output, wherever the order puts it.
     output = next(node for node in nodes if node.index == len(layers) - 1)
     return Graph(nodes, output, tuple(input_shape), dtype, fuse_output_activation(output, loss))
-
-
-def fit_target_scale(y: np.ndarray) -> dict:
-    """The training targets' mean and standard deviation per output, as JSON lists (a
-    constant output gets 1, so it is only shifted)."""
-    values = np.asarray(y, np.float64).reshape(len(y), -1)
-    std = values.std(axis=0)
-    return {"mean": values.mean(axis=0).tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
 
 
 def _check_names(layers, names, inputs) -> list[Problem]:

@@ -71,7 +71,7 @@ class SavedPreprocessing(_Strict):
     target_scale: SavedTargetScale | None = None
 
     def encoding(self) -> dict | None:
-        """The column encoding as the data layer reads it (``nnrun.data.table``)."""
+        """The column encoding as the data layer reads it (``nnrun.data.encoding``)."""
         return self.columns.model_dump() if self.columns else None
 
     def column_names(self) -> list[str]:

@@ -164,11 +164,12 @@ class RunDir:
 
 def _create_explicit(path: Path) -> Path:
     if path.is_symlink():
-        raise UserError(f"{path}: is a symbolic link; give a real directory for --run-dir")
+        raise UserError(f"{path}: is a symbolic link; give a real directory as the run directory")
     if path.exists():
         raise UserError(
             f"{path}: already exists; nnrun never overwrites a run",
-            hint="choose another --run-dir, or leave it out to get a new timestamped one",
+            hint="choose another run directory (--run-dir, or run_dir= in Python), or leave it out to get a new "
+                 "timestamped one",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.mkdir()

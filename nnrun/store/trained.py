@@ -22,6 +22,7 @@ from nnrun.config import Config, load_config
 from nnrun.errors import UserError
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.target_scale import TargetScale
 from nnrun.seeding import stream
 from nnrun.store.preprocessing import (
     SavedPreprocessing,
@@ -49,7 +50,8 @@ class TrainedRun:
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
                               rng=stream(config.seed, "init"))
         check_outputs(run.path, saved, int(np.prod(graph.output_shape)))
-        graph.set_target_scale(saved.target_scale.model_dump() if saved.target_scale else None)
+        if saved.target_scale is not None:
+            graph.target_scale = TargetScale.of(saved.target_scale.model_dump(), graph.dtype, graph.output_shape)
         note = load_run_weights(run, graph)
         return cls(run, config, saved, graph, note)
 

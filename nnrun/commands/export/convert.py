@@ -67,7 +67,7 @@ def to_onnx(onnx_module: Any, graph, steps: list, states: list[dict], task: str,
         out = activation(b, graph.output_activation, out, f"{graph.output_name}_{graph.output_activation}")
     out_shape = graph.output_shape
     if graph.target_scale is not None:  # data.target_scale: standardized outputs back in the target's units
-        mean, std = graph.target_scale
+        mean, std = graph.target_scale.mean, graph.target_scale.std
         out = b.node("Add", [b.node("Mul", [out, b.constant("target_std", std)], "target_scaled"),
                              b.constant("target_mean", mean)], "target")
     if task == "classification" and out_shape == (1,):  # p(class 1) -> (p(class 0), p(class 1))

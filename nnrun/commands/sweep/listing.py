@@ -40,5 +40,6 @@ def read_sweep_summary(path: Path) -> dict | None:
         except ValueError:
             continue
     best = (max if higher else min)(scored, key=lambda s: s[0]) if scored else None
-    return {"trials": len(rows), "running": sum(r.get("status") == "running" for r in rows), "metric": metric,
+    return {"trials": len(rows), "running": sum(r.get("status") == "running" for r in rows),
+            "interrupted": sum(r.get("status") == "interrupted" for r in rows), "metric": metric,
             "best": best[0] if best else None, "best_trial": best[1] if best else None}

@@ -1,0 +1,200 @@
+"""The column encoding learned on the training split, and applied to any table.
+
+After the split, :func:`fit_columns` learns the categories and the fill values from the
+training rows only (a :class:`~.table.Table`), and :func:`encode_columns` turns any
+table (training, validation, test, or a file given to ``nnrun predict``) into the
+model's float32 features. The fitted state is plain JSON, saved in ``preprocess.json``.
+A text column (kept with the string columns) becomes ``length`` token indices,
+``review[0]`` ...
+
+Encoded features keep the column order of the table; a categorical column ``city``
+with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
+``city=Paris``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnrun.data.cells import tidy_label
+from nnrun.data.coded import Coded, coded_matches
+from nnrun.data.problems import DataProblems
+from nnrun.data.table import Table, columns_with_gaps
+from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
+
+
+def _most_frequent(values: np.ndarray):
+    uniques, counts = np.unique(values, return_counts=True)
+    return uniques[np.argmax(counts)] if len(uniques) else None
+
+
+def _most_frequent_text(counts: dict[str, int]):
+    """The most frequent of counted strings, the first in sorted order among ties
+    (what ``_most_frequent`` gives), or None."""
+    return min(counts, key=lambda value: (-counts[value], value)) if counts else None
+
+
+def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **options) -> dict:
+    """Learn categories and fill values from the training rows (JSON-able state); a
+    ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`). ``options``
+    (thousands, unknown, ids, ...) are saved with it for ``nnrun predict``."""
+    columns = []
+    if text is not None:
+        texts = table.strings[:, table.categorical.index(text.column)]
+        columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
+    for j, name in enumerate(table.numeric_names):
+        fill = None
+        if missing != "error":  # fill values only where they are used: each is a pass over a column
+            present = table.numeric[:, j][~np.isnan(table.numeric[:, j])]
+            fill = float(present.mean(dtype=np.float64)) if missing == "mean" and len(present) else None
+            if missing == "most_frequent" and len(present):
+                fill = float(_most_frequent(present))
+        columns.append({"name": name, "kind": "numeric", "fill": fill})
+    for name in table.categorical:
+        if text is not None and name == text.column:
+            continue
+        counts = table.counts(name)
+        fill = _most_frequent_text(counts) if missing != "error" else None
+        columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
+    order = {name: i for i, name in enumerate(table.names)}
+    return {"missing": missing, **options, "columns": sorted(columns, key=lambda c: order[c["name"]])}
+
+
+def encoded_names(state: dict) -> list[str]:
+    names = []
+    for column in state["columns"]:
+        if column["kind"] == "numeric":
+            names.append(column["name"])
+        elif column["kind"] == "text":
+            names += [f"{column['name']}[{i}]" for i in range(column["text"]["length"])]
+        else:
+            names += [f"{column['name']}={c}" for c in column["categories"]]
+    return names
+
+
+def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: DataProblems | None = None
+                   ) -> np.ndarray:
+    """Float32 features (N, F) from a table with the saved state.
+
+    A category the training rows never had is all zeros (``unseen="ignore"``) or a
+    bad cell (``unseen="error"``, the default of ``nnrun predict``). Empty cells the
+    state has no fill value for are bad cells too. Bad cells go to ``problems``, or
+    are raised at once when no collector is given."""
+    own = problems is None
+    problems = problems if problems is not None else DataProblems(table.origin, columns=table.names,
+                                                                  place=table.place)
+    out = np.zeros((len(table.lines), len(encoded_names(state))), np.float32)
+    numeric_names, position, numeric_at = table.numeric_names, 0, []
+    for column in state["columns"]:
+        if column["kind"] == "numeric":
+            numeric_at.append((position, numeric_names.index(column["name"]), column))
+            position += 1
+        elif column["kind"] == "text":  # token indices (N, length); an empty cell is all padding
+            length = column["text"]["length"]
+            out[:, position : position + length] = vectorize(
+                table.strings[:, table.categorical.index(column["name"])], column["text"])
+            position += length
+        else:
+            coded = _filled_codes(table.codes(column["name"]), column, table, problems)
+            width = len(column["categories"])
+            _one_hot(coded, column, table, unseen, problems, out[:, position : position + width])
+            position += width
+    for target, source, width in _runs([(t, s) for t, s, _ in numeric_at]):  # side-by-side columns in one copy
+        out[:, target : target + width] = table.numeric[:, source : source + width]
+    if numeric_at:  # then only the columns with empty cells again
+        gaps = set(columns_with_gaps(table.numeric).tolist())
+        for target, source, column in numeric_at:
+            if source not in gaps:
+                continue
+            empty = np.isnan(table.numeric[:, source])
+            if empty.any():
+                out[:, target] = _filled(table.numeric[:, source], empty, column, table, problems)
+    if own:
+        problems.raise_if_any()
+    return out
+
+
+def _runs(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(target, source) column pairs as runs (target, source, width) that advance
+    together, so each run is one slice copy with no temporary array."""
+    runs = []
+    for target, source in pairs:
+        if runs and runs[-1][0] + runs[-1][2] == target and runs[-1][1] + runs[-1][2] == source:
+            runs[-1] = (runs[-1][0], runs[-1][1], runs[-1][2] + 1)
+        else:
+            runs.append((target, source, 1))
+    return runs
+
+
+def _needs_fill(missing: np.ndarray, column: dict, table: Table, problems: DataProblems) -> bool:
+    """Whether a column's empty cells (``missing``) are to be given its fill value:
+    not when it has none (they are bad cells, reported) or there are none."""
+    if not missing.any():
+        return False
+    if column["fill"] is None:
+        problems.add_cells("missing value", column["name"], table.lines[missing],
+                           hint="fill it in, or train with data.source.missing set to mean or most_frequent")
+        return False
+    return True
+
+
+def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table, problems: DataProblems):
+    if not _needs_fill(missing, column, table, problems):
+        return values
+    values = values.copy()
+    values[missing] = column["fill"]
+    return values
+
+
+def _filled_codes(coded: Coded, column: dict, table: Table, problems: DataProblems) -> Coded:
+    """A categorical column's empty cells given the column's fill value, or reported."""
+    empty = coded_matches(coded, "")
+    if not _needs_fill(empty, column, table, problems):
+        return coded
+    codes, words = coded
+    words = words if column["fill"] in words else [*words, column["fill"]]
+    return np.where(empty, words.index(column["fill"]), codes), words
+
+
+def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: DataProblems,
+             out: np.ndarray) -> None:
+    """Write the one-hot code of a coded column into ``out`` (N, categories)."""
+    codes, words = coded
+    categories = column["categories"]
+    index = {c: i for i, c in enumerate(categories)}
+    known = [_category(word, index) for word in words]
+    category = np.array(known, np.intp)[codes]
+    absent = category < 0
+    if not absent.any():  # every cell a known category: the common case, no row list to build
+        out[np.arange(len(category)), category] = 1.0
+        return
+    unknown = np.array([k < 0 and word != "" for k, word in zip(known, words)], bool)[codes]
+    if unseen == "error" and unknown.any():
+        known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
+        problems.add_cells("unknown category", column["name"], table.lines[unknown],
+                           np.array(words, dtype=object)[codes[unknown]],
+                           hint=f"'{column['name']}' was trained on {known}; fix the cells, or train with "
+                                "data.source.unknown: ignore to encode unseen categories as all zeros")
+    rows = np.flatnonzero(~absent)
+    out[rows, category[rows]] = 1.0
+
+
+def _category(word: str, index: dict[str, int]) -> int:
+    """The position of ``word`` among a column's categories, or -1. A number category
+    also matches the same number written as a float ('94105.0' for '94105'), as a column
+    with a missing value leaves pandas to write it."""
+    position = index.get(word)
+    return position if position is not None else index.get(tidy_label(word), -1)
+
+
+def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
+    """Per categorical column, the values the state does not know, with their row counts."""
+    found = {}
+    for column in state["columns"]:
+        if column.get("kind") != "categorical":
+            continue
+        index, counts = {c: i for i, c in enumerate(column["categories"])}, table.counts(column["name"])
+        extra = {name: counts[name] for name in sorted(counts) if _category(name, index) < 0}
+        if extra:
+            found[column["name"]] = extra
+    return found
