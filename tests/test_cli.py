@@ -173,15 +173,13 @@ def test_huge_losses_print_in_scientific_notation():
     assert signed(-3e-8) == "-3e-08" and signed(0.25) == "+0.2500"
 
 
-def test_the_results_table_shows_tiny_and_huge_values_as_numbers(run_cli, tmp_path):
-    # A regression whose loss falls to 1e-9 was shown as 0.0000; one of 2e11 as twelve digits.
-    lines = ["a,y"] + [f"{i / 10},{i / 10 + 0.00001}" for i in range(40)]
-    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "d.yaml").write_text(
-        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: y}\n  split: {validation: 0.2, test: 0}\n"
-        "model:\n  layers: [{type: dense, units: 1, kernel_initializer: ones, bias_initializer: zeros}]\n"
-        "loss: mse\noptimizer: {type: sgd, learning_rate: 0.000001}\ntraining: {epochs: 1}\n")
-    result = run_cli("train", tmp_path / "d.yaml", "--quiet")
+def test_the_results_table_shows_tiny_and_huge_values_as_numbers(run_cli, write_config):
+    # A regression whose loss falls to 1e-10 was shown as 0.0000; one of 2e11 as twelve digits.
+    write_config("a,y\n" + "".join(f"{i / 10},{i / 10 + 0.00001}\n" for i in range(40)), "d.csv")
+    config = write_config("name: d\ndata: {source: {type: csv, path: d.csv, target: y}, split: {validation: 0.2, "
+                          "test: 0}}\nmodel: {layers: [{type: dense, units: 1, kernel_initializer: ones}]}\n"
+                          "loss: mse\noptimizer: {type: sgd, learning_rate: 1.0e-6}\ntraining: {epochs: 1}\n")
+    result = run_cli("train", config, "--quiet")
     assert result.exit_code == 0, result.output
     assert "0.0000 " not in result.output and "e-" in result.output
 
