@@ -14,14 +14,14 @@ from nnrun.engine.experiment import build
 def houses(rows: int = 200) -> str:
     """An ID, numbers with thousands separators and empty cells, a category, a price."""
     rng = np.random.default_rng(0)
-    lines = ["house_id,sqft,bedrooms,neighborhood,notes,price"]
+    lines = ["row,house_id,sqft,bedrooms,neighborhood,notes,price"]
     for i in range(rows):
         sqft, bedrooms = int(rng.integers(600, 4000)), int(rng.integers(1, 6))
         area = ("north", "south", "east", "west")[i % 4]
         price = 50_000 + 120 * sqft + 9_000 * bedrooms + 20_000 * (i % 4) + int(rng.normal(0, 15_000))
         cell = "" if i % 17 == 0 else f'"{sqft:,}"'
         notes = f"renovated in {1990 + i % 30} with a {('big', 'small')[i % 2]} garden"
-        lines.append(f"H{1000 + i},{cell},{bedrooms},{area},{notes},\"{price:,}\"")
+        lines.append(f"{i + 1},H{1000 + i},{cell},{bedrooms},{area},{notes},\"{price:,}\"")
     return "\n".join(lines) + "\n"
 
 
@@ -32,7 +32,7 @@ def test_a_regression_file_gets_its_settings_and_trains(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "wrote houses.yaml; check it against the data with: nnrun validate houses.yaml" in result.output
     text = (tmp_path / "houses.yaml").read_text()
-    for line in ["    path: data/houses.csv", "    target: price", '    thousands: ","', "    id: [house_id]",
+    for line in ["    path: data/houses.csv", "    target: price", '    thousands: ","', "    id: [row, house_id]",
                  "    categorical: [neighborhood]", "    ignore: [notes]", "    missing: mean",
                  "  target_scale: standardize", "loss: mse", "# the other columns are number features: sqft, bedrooms"]:
         assert line in text, line
@@ -82,7 +82,7 @@ def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--data", "h.csv"], "--target: name the column to predict\n  hint: the columns are: house_id, sqft, "),
+    (["--data", "h.csv"], "--target: name the column to predict\n  hint: the columns are: row, house_id, sqft, "),
     (["--data", "h.csv", "--target", "prise"], "--target: no column 'prise' in h.csv; did you mean 'price'?"),
     (["--data", "absent.csv", "--target", "x"], "absent.csv: no such file"),
     (["--data", "h.csv", "--dataset", "iris"], "--data and --dataset: give one"),

@@ -10,9 +10,11 @@ said in a comment beside it:
   make a regression (mse, with the target standardized); words or a few whole numbers a
   classification (a softmax over the classes, or one sigmoid unit for two);
 - every other column, from the first rows: numbers are features, a few repeating words
-  are ``categorical``, a different text in (nearly) every row, or a name such as
-  ``customer_id``, is an ``id`` (copied into predictions, not learned), other text is
-  left out (``ignore``); empty cells among them ask for ``missing: mean``.
+  are ``categorical``, a different text in (nearly) every row, a name such as
+  ``customer_id``, or whole numbers that count the rows is an ``id`` (copied into
+  predictions, not learned), text of several words is left out (``ignore``, or the input
+  of a text model when it is the only one), as is other text; empty cells among the
+  features ask for ``missing: mean``.
 
 Nothing here is final: ``nnrun validate`` reads the whole file with these settings and
 says what does not fit. The text is checked with the real loader before it is written,
@@ -117,7 +119,8 @@ def _look(data: Path, header: list[str], target: str, delimiter: str) -> Columns
                                  sorted(words)[int(0.95 * (len(words) - 1))])
             found.ignored.append(name)
             continue
-        if ID_NAME.search(name) or (numbers < len(values) and len(values) >= 10 and distinct >= 0.9 * len(values)):
+        if ID_NAME.search(name) or (numbers < len(values) and len(values) >= 10 and distinct >= 0.9 * len(values)) \
+                or (numbers == distinct == len(values) >= 10 and _row_numbers([_number(c, found) for c in values])):
             found.ids.append(name)
             continue
         if numbers == len(values):
@@ -130,6 +133,11 @@ def _look(data: Path, header: list[str], target: str, delimiter: str) -> Columns
         if len(values) < len(cells[name]):
             found.missing[name] = len(cells[name]) - len(values)
     return found
+
+
+def _row_numbers(values: list[float]) -> bool:
+    """Whole numbers that count the rows (1, 2, 3, ... in any order): an index, not a feature."""
+    return all(v == int(v) for v in values) and max(values) - min(values) == len(values) - 1
 
 
 def _number_format(cells: list[str], found: Columns) -> None:
