@@ -174,6 +174,12 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     # Cells handed to the Python API as text are read as the file's are.
     cells = {name: [row.split(";")[i] for row in rows[1:]] for i, name in enumerate(rows[0].split(";"))}
     assert [r["prediction"] for r in written] == list(nnrun.load(run).predict(cells).predictions)
+    # Python numbers are numbers, whatever the run's decimal mark and thousands separator:
+    # 5.25 is neither the text '5.25' (a bad cell there) nor 525.
+    numbers = {"kunde": cells["kunde"], "alter": [float(c.replace(",", ".")) for c in cells["alter"]],
+               "einkommen": [float(c.replace(".", "").replace(",", ".")) for c in cells["einkommen"]]}
+    np.testing.assert_array_equal(nnrun.load(run).predict(numbers).probabilities,
+                                  nnrun.load(run).predict(cells).probabilities)
     result = run_cli("evaluate", run, "--data", tmp_path / "new.csv")
     assert result.exit_code == 0, result.output
     # The same rows with commas between the cells, or decimal points: told what the run reads.
@@ -181,7 +187,7 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     result = run_cli("predict", run, tmp_path / "comma.csv")
     assert result.exit_code == 2
     assert "the file looks separated by commas, not semicolons" in result.output
-    assert "the run reads files separated by semicolons, as its training files were; save it so" in result.output
+    assert "this run reads files with semicolons between the cells; save the file with semicolons" in result.output
     (tmp_path / "points.csv").write_text("kunde;alter;einkommen\nK0;5.5;20000.5\n")
     result = run_cli("predict", run, tmp_path / "points.csv")
     assert result.exit_code == 2
@@ -206,6 +212,8 @@ def test_serving_reads_a_number_sent_as_text_with_the_runs_decimal_comma(tmp_pat
                                                                             ("einkommen", ",", ".")]
     bad = client.post("/predict", json={"instances": [{"alter": "5.5", "einkommen": 1}]})
     assert bad.status_code == 422
+    assert bad.json()["detail"][0]["msg"] == ("instance 0, field 'alter': '5.5' is not a number (the run reads numbers "
+                                              "written with a decimal comma, as in '5,5'; or send a JSON number)")
 
 
 def test_parse_numbers_reads_cells_with_either_mark():
@@ -214,3 +222,28 @@ def test_parse_numbers_reads_cells_with_either_mark():
     assert not problems
     np.testing.assert_array_equal(values[:2], np.float32([3.25, -1000.5]))
     assert np.isnan(values[2])
+
+
+def test_hints_fit_the_settings_already_made(tmp_path):
+    # Under a decimal comma, '1.257' is a number with a point, not one with a thousands separator.
+    from nnrun.data.cells import scoring_hint
+
+    hint = scoring_hint("a", np.array(["1.257", "2.5"], dtype=object), None, ",")
+    assert hint == "the model reads numbers in 'a' with a decimal comma, as training read them: write '1.257' as '1,257'"
+    # decimal: "," already given: the hint for a semicolon file names only the delimiter.
+    (tmp_path / "s.csv").write_text("a;b\n1,5;2\n")
+    with pytest.raises(UserError) as caught:
+        read_header(tmp_path / "s.csv", delimiter="\t", decimal=",")
+    assert caught.value.hint == 'set data.source.delimiter: ";"'
+    with pytest.raises(UserError) as caught:
+        read_header(tmp_path / "s.csv")
+    assert caught.value.hint == 'set data.source.delimiter: ";" and data.source.decimal: "," (it writes numbers like 1,5)'
+
+
+def test_no_break_spaces_between_thousands_get_their_hint_and_are_read(tmp_path):
+    text = "a;b\n17\u00a0636;1\n23\u00a0001;2\n"
+    _, report = _read(tmp_path, text, delimiter=";")
+    assert "set data.source.thousands: \"\\u00a0\"" in report
+    columns, report = _read(tmp_path, text, delimiter=";", thousands="\u00a0")
+    assert not report
+    np.testing.assert_array_equal(columns.number("a"), np.float32([17636, 23001]))

@@ -104,3 +104,34 @@ def test_a_data_file_given_as_a_config_points_at_init(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "h.csv: a data file, not a config\n  hint: write a config for it with: nnrun init --data h.csv --target " \
            "COLUMN" in result.output
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0"])
+def test_numbers_grouped_by_spaces_are_numbers(run_cli, tmp_path, space):
+    # French exports write 17 636 (often with a no-break space); that column was left out as text.
+    rng = np.random.default_rng(3)
+    lines = ["age;revenu;segment"]
+    for i in range(120):
+        income = int(rng.integers(5_000, 90_000))
+        written = f"{income:,}".replace(",", space)
+        lines.append(f"{20 + i % 50};{written};{'haut' if income > 40_000 else 'bas'}")
+    (tmp_path / "fr.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("init", "--data", "fr.csv", "--target", "segment")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "fr.yaml").read_text(encoding="utf-8")
+    assert "ignore" not in text and "# the other columns are number features: age, revenu" in text
+    assert ('    thousands: " "' if space == " " else '    thousands: "\\u00a0"') in text
+    assert "units: 1, activation: sigmoid}  # the probability of 'haut' (not 'bas')" in text
+    assert run_cli("validate", "fr.yaml").exit_code == 0
+
+
+def test_the_target_comment_says_what_a_count_could_be(run_cli, tmp_path):
+    rng = np.random.default_rng(4)
+    lines = ["x,visits"] + [f"{v + rng.normal():.3f},{v}" for v in rng.poisson(4, 200)]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    assert run_cli("init", "--data", "c.csv", "--target", "visits").exit_code == 0
+    result = run_cli("init", "--data", "c.csv", "--target", "Visits")  # the wrong column, before "already exists"
+    assert result.exit_code == 2 and "no column 'Visits' in c.csv; did you mean 'visits'?" in result.output
+    text = (tmp_path / "c.yaml").read_text()
+    assert "classes: 0, 1, 2, 3, 4, ... (whole numbers; to predict a count, use loss: mse and one linear output)" \
+        in text

@@ -130,6 +130,23 @@ def test_resume_refuses_a_changed_config_and_names_the_keys(run_cli, tmp_path):
     )
 
 
+def test_a_checkpoint_written_before_a_setting_existed_resumes(tmp_path, reference):
+    """A run checkpointed by an earlier nnrun, whose config has no data.target_scale (or a
+    CSV source no delimiter and decimal), resumes: a default that was not there then is
+    no change; a value that differs from the default still is."""
+    from nnrun.store import files
+    from nnrun.store.tensorfile import encode, read
+
+    run = interrupted_run(tmp_path, epoch=6)
+    newest = max((run / "checkpoints").glob("epoch-*.safetensors"))
+    arrays, metadata = read(newest)
+    config = json.loads(metadata["config"])
+    del config["data"]["target_scale"]
+    files.atomic_write(newest, encode(arrays, {**metadata, "config": json.dumps(config), "config_hash": "earlier"}))
+    resume_training(run, hooks=SilentHooks())
+    assert_same_run(run, reference)
+
+
 def test_resume_with_fewer_epochs_says_it_ends_the_run_there(run_cli, tmp_path):
     run = interrupted_run(tmp_path, epoch=4)
     result = run_cli("train", "--resume", run, "--set", "training.epochs=7")

@@ -76,6 +76,21 @@ def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
            "'val_accuracy'?" in result.output
 
 
+def test_a_loss_cannot_rank_trials_that_scale_the_target_differently(run_cli, tmp_path):
+    regression = BASE.replace("{type: builtin, name: iris}", "{type: builtin, name: diabetes}").replace(
+        ", stratify: true", "").replace("units: 3, activation: softmax", "units: 1").replace(
+        "loss: categorical_crossentropy", "loss: mse").replace("metrics: [accuracy]", "metrics: [mae, r2]")
+    sweep = SWEEP.replace("metric: val_accuracy", "metric: val_loss") + \
+        "  data.target_scale: {type: choice, values: [none, standardize]}\n"
+    write_sweep(tmp_path, sweep.replace("executor: {type: local, workers: 2}\n", "") +
+                "executor: {type: local, workers: 2}\n")
+    (tmp_path / "base.yaml").write_text(regression.replace("EPOCHS", "2"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("metric: 'val_loss' is in other units in trials with and without data.target_scale, so it cannot rank "
+            "them; use val_mae") in " ".join(result.output.split())
+
+
 def test_grid_search_needs_values_for_every_parameter(run_cli, tmp_path):
     write_sweep(tmp_path, SWEEP.replace("search: random\nsamples: 4\n", "search: grid\n"))
     result = run_cli("validate", "sweep.yaml")

@@ -80,7 +80,8 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
     """``(x, y)`` as NumPy arrays of one length; x numeric."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(value).__name__}")
-    x, y = np.asarray(value[0]), np.asarray(value[1])
+    x, y = _frame_values(value[0], name) if _column_names(value[0]) is not None else np.asarray(value[0]), \
+        np.asarray(value[1])
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
                         f"of shape {x.shape}", hint="a table with text or category columns trains from a CSV "
@@ -90,10 +91,34 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
     if len(x) != len(y):
         raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
     with np.errstate(over="ignore"):  # a value beyond float32 is infinite in training, and refused as one
-        finite = np.isfinite(x.astype(np.float32)).all()
-    if not finite:
-        raise UserError(f"{name}: x holds NaN or infinite values", hint="fill or drop those samples")
+        finite = np.isfinite(x.astype(np.float32))
+    if not finite.all():
+        where = ""
+        names = _column_names(value[0])
+        if names is not None:  # a DataFrame's columns, by name
+            bad = ~finite.all(axis=0)
+            where = " in column " + ", ".join(f"'{n}' ({int((~finite[:, j]).sum())} rows)"
+                                              for j, n in enumerate(names) if bad[j])
+        raise UserError(f"{name}: x holds NaN or infinite values{where}", hint="fill or drop those samples")
     return {x_name: x, y_name: y}
+
+
+def _frame_values(frame, name: str) -> np.ndarray:
+    """A DataFrame's columns as one float64 array (booleans as 0 and 1); columns of text
+    are named in the error."""
+    columns, text = [], []
+    for column in frame.columns:
+        values = np.asarray(frame[column])
+        if values.dtype == bool:
+            values = values.astype(np.float64)
+        if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
+            text.append(f"'{column}' ({values.dtype})")
+        columns.append(values)
+    if text:
+        raise UserError(f"{name}: x's column{'s' if len(text) > 1 else ''} {', '.join(text)} "
+                        f"hold{'' if len(text) > 1 else 's'} values that are not numbers", hint="a table with text or "
+                        "category columns trains from a CSV file: data: {source: {type: csv, path: ..., target: ...}}")
+    return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
 
 def _column_names(x) -> list[str] | None:

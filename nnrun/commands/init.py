@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from nnrun.commands.init_csv import pad as _pad
+from nnrun.commands.commented import pad as _pad
 from nnrun.data.sources import BUILTIN, BuiltinSource
 from nnrun.errors import UserError, did_you_mean
 
@@ -130,15 +130,15 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
         check_dataset(dataset)
     stem = Path(data).stem if data is not None else dataset
     path = Path(output) if output is not None else Path(f"{stem}.yaml")
+    if data is not None:  # first: a mistake in --data or --target is the one to tell
+        from nnrun.commands.init_csv import csv_starter_text
+
+        text = csv_starter_text(Path(data), target, path)
     if path.exists() or path.is_symlink():
         raise UserError(f"{path}: already exists; nnrun init never overwrites a file", hint="choose another name with -o")
     if not path.parent.is_dir():
         raise UserError(f"{path.parent}: no such directory")
-    if data is not None:
-        from nnrun.commands.init_csv import csv_starter_text
-
-        text = csv_starter_text(Path(data), target, path)
-    else:
+    if data is None:
         text = starter_text(dataset, str(path))
     _check_valid(text)
     # O_EXCL: if the file appeared since the check above, fail rather than overwrite it.

@@ -147,9 +147,10 @@ def _numeric_array(x, names: list[str]) -> np.ndarray:
         return array.astype(np.float32)
 
 
-def table_cells(x, names: list[str]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of text cells, as a CSV file would hold them, from a dict of
-    columns or a DataFrame; missing values (None, NaN, pd.NA, pd.NaT) become empty cells."""
+def table_cells(x, names: list[str]) -> tuple[list[str], list[list]]:
+    """Header and rows of cells from a dict of columns or a DataFrame: text as a CSV file
+    would hold it, numbers as numbers (a run that read "147,48" in its files takes 147.48
+    as the number it is); missing values (None, NaN, pd.NA, pd.NaT) become empty cells."""
     if hasattr(x, "columns") and not isinstance(x, dict):  # a pandas DataFrame, or alike
         x = {str(column): list(x[column]) for column in x.columns}
     if not isinstance(x, dict):
@@ -169,12 +170,12 @@ def _as_list(values) -> list:
     return list(values)
 
 
-def _cell(value) -> str:
+def _cell(value) -> str | int | float:
     if hasattr(value, "item") and np.ndim(value) == 0:
         value = value.item()  # a NumPy scalar
     if _missing(value):
         return ""  # what a CSV file holds for a missing value
-    return repr(value) if isinstance(value, float) else str(value)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 MISSING_TYPES = ("NAType", "NaTType")  # pd.NA (nullable and string columns) and pd.NaT

@@ -88,10 +88,11 @@ def summarize_sweep(path: Path) -> RunEntry:
     started = datetime.fromtimestamp((path / "sweep.yaml").stat().st_mtime, timezone.utc)
     ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
     writing = RunDir(path).is_writing()
-    # Its trials count shows as its epochs. Stopped: killed with trials running;
-    # interrupted: stopped by a signal, trials left to resume (nnrun sweep --resume).
-    state = ", running" if writing else ", stopped" if summary["running"] else \
-        ", interrupted" if summary["interrupted"] else ""
+    # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
+    # saying so (one about to start may still say running); stopped: killed with trials
+    # running. Either way nnrun sweep --resume goes on.
+    state = ", running" if writing else ", interrupted" if summary["interrupted"] else \
+        ", stopped" if summary["running"] else ""
     status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])

@@ -120,7 +120,7 @@ def _as_a_cell_is_read(column: dict):
     dropped, a missing marker ("", "NA", ...) empty (None), a number column's text
     parsed with the run's thousands separator and decimal mark; other values pass on as
     they are."""
-    from nnrun.data.cells import MISSING, parse_numbers
+    from nnrun.data.cells import MISSING, PLAIN, parse_numbers
     from nnrun.data.problems import DataProblems
 
     def read(value: Any) -> Any:
@@ -138,9 +138,12 @@ def _as_a_cell_is_read(column: dict):
                                column.get("decimal", "."))
         if problems:
             kind = next(iter(problems.kinds))  # "not a number", or "not a finite number" ("inf", "1e400")
-            separator = column.get("thousands")
+            separator, decimal = column.get("thousands"), column.get("decimal", ".")
             written = f" ({separator!r} stands only between groups of three digits, as training read them)" \
                 if kind == "not a number" and separator and separator in value else ""
+            if kind == "not a number" and decimal == "," and PLAIN.match(value.strip()):  # '0.68' for '0,68'
+                written = (" (the run reads numbers written with a decimal comma, as in "
+                           f"{value.strip().replace('.', ',')!r}; or send a JSON number)")
             raise ValueError(f"{_show(value)} is {kind}{written}")
         return float(number[0])
 

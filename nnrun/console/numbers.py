@@ -14,5 +14,5 @@ def number(value: float) -> str:
 
 
 def signed(value: float) -> str:
-    """:func:`number` with its sign always shown: a difference."""
-    return f"{value:+.4f}" if value == 0 or 1e-3 <= abs(value) < 1e6 else f"{value:+.4g}"
+    """:func:`number` with its sign always shown: a difference (+0.0000 for -0.0)."""
+    return "+" + number(abs(value)) if value >= 0 else number(value)

@@ -36,7 +36,8 @@ def print_export(echo: Echo, report) -> None:
              "(pip install onnxruntime)")
     else:
         against = "nnrun with the same float16 weights" if report.float16 else "nnrun"
-        echo(f"{c.runtime} on {where}: largest difference from {against} {c.max_difference:.3g}")
+        relative = f" ({c.relative:.3g} of the largest output)" if c.relative is not None else ""
+        echo(f"{c.runtime} on {where}: largest difference from {against} {c.max_difference:.3g}{relative}")
     if report.float16:
         change = c.float16_score - c.score
         echo(f"float16 weights: {c.split} {c.metric} {c.score:.4f} -> {c.float16_score:.4f} (change {change:+.4f})")

@@ -33,9 +33,9 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # compared stripped,
 # What arrow reads as a float (its cast is the same parser as the CSV reader's typed columns).
 NUMBER = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
 PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?[1-9]\d{0,2}([,.' ]\d{3})+(\.\d+)?$")
+NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?[1-9]\d{0,2}([,.' \u00a0\u202f]\d{3})+(\.\d+)?$")
 # The same where the decimal mark is a comma: 1.234  1 234,5
-NUMBER_WITH_SEPARATOR_AND_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}([.' ]\d{3})+(,\d+)?$")
+NUMBER_WITH_SEPARATOR_AND_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}([.' \u00a0\u202f]\d{3})+(,\d+)?$")
 NUMBER_WITH_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([.' ]\d{3})+|\d+),\d+$")  # 3,25  1.234,5
 # $85,210  12%  (a currency or percent sign)  852,10  1.234,5  (a decimal comma); not
 # dates, versions or addresses such as 01.02.2023 and 10.0.0.1
@@ -182,11 +182,12 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     marked = _other_decimal_mark(sample, decimal)
     # "1,234" may be either; "0,126" and "3,25" can only have a decimal comma.
     if separated and not (marked and any(not grouped.match(c) for c in marked)):
-        separator = re.search(r"\d([,.' ])\d{3}", separated[0]).group(1)
+        separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)
         instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
         rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
+        written = {"\u00a0": "\\u00a0", "\u202f": "\\u202f"}.get(separator, separator)  # no-break spaces, escaped
         return (f"'{column}' holds numbers with a thousands separator; "
-                f"set data.source.thousands: \"{separator}\"{instead}{rest}")
+                f"set data.source.thousands: \"{written}\"{instead}{rest}")
     if marked:
         if decimal == ",":
             return (f"'{column}' holds numbers with a decimal point (like '{marked[0]}'), but data.source.decimal "
@@ -227,10 +228,10 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     """The hint for such cells in rows for a trained model, which reads the column as
     training did: the cells are to be fixed (a setting would need a new training run)."""
     sample = [str(c) for c in wrong[:1000]]
-    if not thousands and sum(bool(NUMBER_WITH_SEPARATOR.match(c)) for c in sample) > len(sample) / 2:
+    marked = _other_decimal_mark(sample, decimal)  # first: under a decimal comma, '1.257' is no thousands
+    if not marked and not thousands and sum(bool(NUMBER_WITH_SEPARATOR.match(c)) for c in sample) > len(sample) / 2:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
                 "write them without the separator")
-    marked = _other_decimal_mark(sample, decimal)
     if marked:
         cell = marked[0]
         mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \

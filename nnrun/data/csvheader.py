@@ -17,12 +17,13 @@ UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 
 
 def read_header(path: Path, hint: str | None = None, key: str | None = None, delimiter: str = ",",
-                setting: str | None = "data.source.delimiter") -> list[str]:
+                setting: str | None = "data.source.delimiter", decimal: str = ".") -> list[str]:
     """The column names of the first line, stripped; unreadable or empty files,
     folders and repeated names are user errors (an absent file names the config
     ``key`` that gave it, with ``hint``). A header of one column that holds another
-    likely separator is an error whose hint names ``setting`` (None for a trained run's
-    files, which are read as training read its own)."""
+    likely separator is an error whose hint names ``setting`` (and ``decimal: ","`` too
+    when the file's numbers want it and ``decimal`` is not that already; ``setting`` None
+    for a trained run's files, which are read as training read its own)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
@@ -44,7 +45,7 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
         if separator:
             raise UserError(f"{path}: the header is one column, {header[0]!r}: the file looks separated by "
                             f"{_separator_name(separator)}, not {_separator_name(delimiter)}",
-                            hint=_separator_hint(path, separator, delimiter, setting))
+                            hint=_separator_hint(path, separator, delimiter, setting, decimal))
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
@@ -58,12 +59,13 @@ def _separator_name(separator: str) -> str:
     return {"\t": "tabs", ",": "commas", ";": "semicolons"}.get(separator, repr(separator))
 
 
-def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None) -> str:
+def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None, decimal_set: str) -> str:
     if setting is None:
-        return f"the run reads files separated by {_separator_name(delimiter)}, as its training files were; save it so"
+        name = _separator_name(delimiter)
+        return f"this run reads files with {name} between the cells; save the file with {name}"
     written = '"\\t"' if separator == "\t" else f'"{separator}"'
     decimal = ""
-    if separator == ";":  # files separated so mostly come from a locale that writes "3,25"
+    if separator == ";" and decimal_set == ".":  # files separated so mostly come from a locale that writes "3,25"
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
             sample = handle.read(1 << 14)
         number = re.search(r"(?:^|;)\s*(-?\d+,\d+)\s*(?:;|$)", sample, re.MULTILINE)

@@ -150,7 +150,8 @@ class CsvSource(SourceBase):
             path = getattr(self, key)
             if path is None:
                 continue
-            header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter)
+            header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter,
+                                 decimal=self.decimal)
             names = names or self.feature_columns(header, path)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
             problems = DataProblems(path, target=self.target, columns=header)

@@ -85,24 +85,42 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
                 lines, thousands: str | None = None, decimal: str = ".", place: str = "line",
                 problems: DataProblems | None = None) -> Table:
-    """A Table from cells already split into rows (a request's instances, ...), parsed
-    as the CSV reader parses a file (with the run's ``thousands`` separator and
-    ``decimal`` mark); every bad cell is reported in one error, or added to
-    ``problems`` for the caller to raise with those of the encoding."""
+    """A Table from cells already split into rows (a request's instances, a DataFrame's
+    cells, ...): text parsed as the CSV reader parses a file (with the run's
+    ``thousands`` separator and ``decimal`` mark), Python numbers taken as they are
+    (147.48 is no text to read with a decimal comma). Every bad cell is reported in one
+    error, or added to ``problems`` for the caller to raise with those of the encoding."""
     own = problems is None
     problems = DataProblems(origin, scoring=True, columns=header, place=place) if own else problems
     position, lines = {name: i for i, name in enumerate(header)}, np.asarray(lines, np.int64)
     numeric_names = [n for n in names if n not in categorical]
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
     for j, name in enumerate(numeric_names):
-        numeric[:, j] = parse_numbers(_tidy([row[position[name]] for row in rows]), name, lines, problems, thousands,
-                                      decimal)
+        numeric[:, j] = _numbers([row[position[name]] for row in rows], name, lines, problems, thousands, decimal)
     strings = np.empty((len(rows), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
         strings[:, j] = _tidy([row[position[name]] for row in rows])
     if own:
         problems.raise_if_any()
     return Table(list(names), list(categorical), numeric, strings, lines, origin, place=place)
+
+
+def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, thousands: str | None,
+             decimal: str) -> np.ndarray:
+    """One number column's cells as float32: numbers as they are, text parsed."""
+    given = np.array([isinstance(c, (int, float)) and not isinstance(c, bool) for c in cells], bool)
+    out = np.empty(len(cells), np.float32)
+    if given.any():
+        with np.errstate(over="ignore"):  # beyond float32: infinite, and reported as a file's cell is
+            out[given] = np.array([c for c, g in zip(cells, given) if g], np.float64)
+        infinite = given & np.isinf(out)
+        shown = [str(cells[i]) for i in np.flatnonzero(infinite)]
+        problems.add_cells("not a finite number", name, lines[infinite], shown)
+        out[infinite] = 0
+    if not given.all():
+        out[~given] = parse_numbers(_tidy([c for c, g in zip(cells, given) if not g]), name, lines[~given], problems,
+                                    thousands, decimal)
+    return out
 
 
 def _tidy(cells: list) -> np.ndarray:

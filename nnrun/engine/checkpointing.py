@@ -33,6 +33,18 @@ from nnrun.store import checkpoints, files
 from nnrun.store.tensorfile import encode, read
 
 
+def _with_defaults(saved: dict) -> dict:
+    """A checkpoint's config with the defaults of settings added since it was written
+    (data.target_scale, a CSV source's delimiter, ...), so that they do not count as
+    changes; as it was when it no longer validates."""
+    from nnrun.config import Config
+
+    try:
+        return resolved(Config.model_validate(saved))
+    except (ValueError, TypeError):
+        return saved
+
+
 class Checkpointer:
     def __init__(self, record, experiment, components: dict[str, checkpoints.Stateful]):
         self.record = record
@@ -177,7 +189,8 @@ class Checkpointer:
             raise UserError(f"{path}: the checkpoint's metadata is incomplete") from None
         if metadata.get("config_hash") != self.identity["config_hash"]:
             # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume).
-            changed = [c for c in describe_changes(saved_config, self.config) if not c.startswith("training.epochs ")]
+            changed = [c for c in describe_changes(_with_defaults(saved_config), self.config)
+                       if not c.startswith("training.epochs ")]
             if changed or not isinstance(saved_config, dict):
                 raise ConfigChanged(path, changed)
         if metadata.get("dataset_fingerprint") != self.identity["dataset_fingerprint"]:

@@ -130,12 +130,14 @@ def _target_scale_warning(data: Dataset) -> list[str]:
     if max(abs(mean[far]), std[far]) <= TARGET_SCALE_WARNING:
         return []
     name = f"the target{f' (output {far})' if values.shape[1] > 1 else ''}"
-    def shown(value: float) -> str:
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-
-    return [f"{name} has mean {shown(mean[far])} and standard deviation {shown(std[far])} in the training split, while "
+    return [f"{name} has mean {_shown(mean[far])} and standard deviation {_shown(std[far])} in the training split, while "
             "the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
             "predictions and metrics stay in the target's units)"]
+
+
+def _shown(value: float) -> str:
+    """A target's statistic as a person reads it: 449,122 or 0.5312."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:

@@ -32,6 +32,8 @@ class Comparison:
     metric: str  # accuracy or mae
     score: float  # nnrun's, float32 weights
     float16_score: float | None = None  # nnrun's, float16 weights (with --float16)
+    relative: float | None = None  # a regressor's largest difference over its largest output (in the hundreds
+    # of thousands, float32's own steps are 0.03)
 
 
 def check_model(onnx_module, model) -> None:
@@ -80,11 +82,13 @@ def compare(model_bytes: bytes, output: str, input_name: str, graph, steps, stat
             expected = reference_outputs(graph, steps, states, x, task)
         half_score = score(task, expected, y)[1]
     session, runtime = _session(model_bytes)
-    difference = None
+    difference = relative = None
     if session is not None:
         got = session.run([output], {input_name: x})[0]
         difference = float(np.max(np.abs(got - expected))) if got.size else 0.0
-    return Comparison(name, len(x), difference, runtime, metric, value, half_score)
+        if task != "classification" and got.size:
+            relative = difference / max(float(np.max(np.abs(expected))), 1e-30)
+    return Comparison(name, len(x), difference, runtime, metric, value, half_score, relative)
 
 
 def _session(model_bytes: bytes):

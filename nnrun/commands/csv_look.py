@@ -1,0 +1,160 @@
+"""What a CSV file says about itself, for a starter config (see :mod:`.init_csv`).
+
+From the header and the first ``SAMPLE_ROWS`` rows: what separates the cells (a comma, a
+semicolon, a tab or a bar), how numbers are written (thousands separators: commas,
+points or spaces; a decimal comma), and each column's role. Numbers are features; a few
+repeating words are categorical; a different text in (nearly) every row, a name such as
+``customer_id``, or whole numbers that count the rows make an ID (copied into
+predictions, not learned); text of several words is free text; other text is left
+out; a feature with empty cells is noted. The target column is read whole (its labels
+and their counts decide the task).
+
+May import: :mod:`nnrun.errors`, :mod:`nnrun.data`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnrun.errors import UserError
+
+SAMPLE_ROWS = 10_000
+MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # as the CSV reader reads them (see data.cells)
+ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
+DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
+COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
+POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
+SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
+
+
+@dataclass
+class Columns:
+    """What the first rows say: the settings for the file, and each column's role."""
+
+    delimiter: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+    features: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
+    missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
+    rows: int = 0
+
+
+def delimiter_of(data: Path) -> str:
+    """The character that splits the header into the most columns (a comma on a tie)."""
+    try:
+        with open(data, encoding="utf-8-sig", errors="replace") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        raise UserError(f"{data}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{data}: is a folder, not a CSV file") from None
+    counts = {s: len(next(csv.reader([first], delimiter=s), [])) for s in (",", ";", "\t", "|")}
+    return max(counts, key=lambda s: (counts[s], s == ","))
+
+
+def look(data: Path, header: list[str], target: str, delimiter: str) -> Columns:
+    """The file's settings and every column's role but the target's, from its first rows."""
+    found = Columns(delimiter=delimiter)
+    with open(data, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)
+        sample = [row for _, row in zip(range(SAMPLE_ROWS), reader) if len(row) == len(header)]
+    found.rows = len(sample)
+    cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
+    present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
+    _number_format([c for column in present.values() for c in column], found)
+    for name in (name for name in header if name != target):
+        values = present[name]
+        role = _role(name, values, found)
+        {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
+            role, found.ignored).append(name)
+        if role == "text":
+            words = sorted(len(c.split()) for c in values)
+            vocabulary = {w.lower() for c in values for w in c.split()}
+            found.texts[name] = (len(vocabulary), words[int(0.95 * (len(words) - 1))])
+        if role in ("feature", "categorical") and len(values) < len(cells[name]):
+            found.missing[name] = len(cells[name]) - len(values)
+    return found
+
+
+def _role(name: str, values: list[str], found: Columns) -> str:
+    """feature, categorical, id, text (several words a cell) or ignored, for a column's
+    cells that are not missing."""
+    if not values:
+        return "ignored"
+    numeric = [number(c, found) for c in values]
+    numbers, distinct = sum(v is not None for v in numeric), len(set(values))
+    if numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
+            and distinct > MOST_CATEGORIES // 2:
+        return "text"
+    if ID_NAME.search(name) or (numbers < len(values) and len(values) >= 10 and distinct >= 0.9 * len(values)) \
+            or (numbers == distinct == len(values) >= 10 and _row_numbers(numeric)):
+        return "id"
+    if numbers == len(values):
+        return "feature"
+    return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "ignored"
+
+
+def _row_numbers(values: list[float]) -> bool:
+    """Whole numbers that count the rows (1, 2, 3, ... in any order): an index, not a feature."""
+    return all(v == int(v) for v in values) and max(values) - min(values) == len(values) - 1
+
+
+def _number_format(cells: list[str], found: Columns) -> None:
+    """A decimal comma where cells such as '3,25' (or '1 234,5') outnumber cells such as
+    '483,809'; then the separator that groups thousands in the cells, if any: a space
+    (also the no-break spaces spreadsheets write), else a point or a comma."""
+    spaced = [SPACE_GROUPS.match(c) for c in cells]
+    spaces = [m.group(1) for m in spaced if m]
+    comma = sum(bool(DECIMAL_COMMA.match(c)) for c in cells) + sum(bool(m and "," in m.group(0)) for m in spaced)
+    grouped = sum(bool(COMMA_GROUPS.match(c)) for c in cells)
+    if comma > grouped:
+        found.decimal = ","
+        found.thousands = "." if any(POINT_GROUPS.match(c) for c in cells) else None
+    elif grouped:
+        found.thousands = ","
+    if spaces:
+        found.thousands = max(set(spaces), key=spaces.count)
+
+
+def number(cell: str, found: Columns) -> float | None:
+    """The cell as a number under the file's format, or None."""
+    text = cell.replace(found.thousands, "") if found.thousands else cell
+    if found.decimal == ",":
+        if "." in text:
+            return None
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def target_labels(data: Path, header: list[str], target: str, found: Columns) -> dict[str, int]:
+    """Each distinct target cell of the whole file, with its count."""
+    from nnrun.data.csvfile import read_columns
+    from nnrun.data.problems import DataProblems
+
+    columns = read_columns(data, header, [], [target], DataProblems(str(data)), delimiter=found.delimiter)
+    codes, words = columns.coded[target]
+    counts: dict[str, int] = {}
+    for code in codes.tolist():
+        counts[words[code]] = counts.get(words[code], 0) + 1
+    counts.pop("", None)  # missing targets are reported by validate
+    if not counts:
+        raise UserError(f"{data}: the target column '{target}' is empty")
+    return counts
+
+
+def label_numbers(labels: dict[str, int], found: Columns) -> list[float] | None:
+    """The target's labels as numbers, or None when one is not a number."""
+    values = [number(label, found) for label in labels]
+    return None if any(v is None for v in values) else values
