@@ -62,8 +62,9 @@ def instances(count: int, rng: np.random.Generator) -> list[dict]:
 def run_clients(jobs: list, clients: int, timeout: float, send) -> tuple[list[float], int, float]:
     """Run ``send(job, state)`` for every job from ``clients`` threads; returns the
     latencies (s), the error count (failures and jobs left when the time ran out) and
-    the wall time."""
-    latencies, errors, lock = [], [0], threading.Lock()
+    the wall time. A client that raises stops the run with its exception: a broken
+    sender is a bug of this script, not a slow server, and must not pass as errors."""
+    latencies, errors, lock, raised = [], [0], threading.Lock(), []
     next_job, deadline = iter(range(len(jobs))), time.monotonic() + timeout
 
     def worker():
@@ -74,7 +75,11 @@ def run_clients(jobs: list, clients: int, timeout: float, send) -> tuple[list[fl
             if index is None:
                 return
             start = time.perf_counter()
-            ok = send(jobs[index], state)
+            try:
+                ok = send(jobs[index], state)
+            except Exception as exc:
+                raised.append(exc)
+                return
             with lock:
                 latencies.append(time.perf_counter() - start)
                 errors[0] += 0 if ok else 1
@@ -86,6 +91,8 @@ def run_clients(jobs: list, clients: int, timeout: float, send) -> tuple[list[fl
     for thread in threads:
         thread.join(timeout + 30)
     wall = time.perf_counter() - began
+    if raised:
+        raise raised[0]
     return latencies, errors[0] + len(jobs) - len(latencies), wall
 
 
@@ -179,7 +186,7 @@ def main() -> None:
         options.intra_op_num_threads = 1  # the clients are the parallelism, as for the server
         session = onnxruntime.InferenceSession(str(report.model_path), options, providers=["CPUExecutionProvider"])
         for label, jobs in (("onnxruntime, 1 row", singles), (f"onnxruntime, {args.rows} rows", batches)):
-            arrays = [served.features(job) for job in jobs]
+            arrays = [served.features(job)[0] for job in jobs]  # the samples, without the notes
             result = run_clients(arrays, args.clients, args.phase_timeout, onnx_sender(session))
             print(summary(label, len(jobs[0]), *result))
         print(f"  SIGTERM with a request in flight: answered {status}, server exit code {code}")
