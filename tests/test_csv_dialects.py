@@ -247,3 +247,33 @@ def test_no_break_spaces_between_thousands_get_their_hint_and_are_read(tmp_path)
     columns, report = _read(tmp_path, text, delimiter=";", thousands="\u00a0")
     assert not report
     np.testing.assert_array_equal(columns.number("a"), np.float32([17636, 23001]))
+
+
+def test_a_file_saved_by_excel_on_windows_reads_with_its_encoding(run_cli, tmp_path):
+    # cp1252, as Excel on Windows saves "CSV": 'Köln' is not UTF-8 there.
+    lines = ["kunde;stadt;alter;klasse"] + [f"K{i};{('Köln', 'München', 'Düsseldorf')[i % 3]};{20 + i % 40},5;"
+                                            f"{'ab'[(i * 7 // 3) % 2]}" for i in range(80)]
+    source = ', delimiter: ";", decimal: ",", categorical: [stadt]'
+    config = _config(tmp_path, [], source, name="win.csv")
+    (tmp_path / "win.csv").write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    result = run_cli("validate", config)
+    assert result.exit_code == 2
+    assert "win.csv, line 2: not UTF-8 text (bad byte at offset " in result.output
+    assert "hint: it reads as cp1252, what Excel on Windows saves as 'CSV': set data.source.encoding: cp1252" \
+        in " ".join(result.output.split())
+    result = run_cli("train", config, "--set", "data.source.encoding=cp1252", "--run-dir", tmp_path / "run", "-q")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())["columns"]
+    assert saved["text_encoding"] == "cp1252"
+    assert sorted(next(c for c in saved["columns"] if c["name"] == "stadt")["categories"]) == \
+        ["Düsseldorf", "Köln", "München"]
+    (tmp_path / "new.csv").write_bytes("kunde;stadt;alter\nN1;Köln;33,5\n".encode("cp1252"))
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    # A run that reads UTF-8 is not told to change a setting it cannot: the file is to be saved so.
+    ascii_lines = [line.replace("ö", "oe").replace("ü", "ue") for line in lines]
+    utf = _config(tmp_path, ascii_lines, source, name="utf.csv")
+    assert run_cli("train", utf, "--run-dir", tmp_path / "utf", "-q").exit_code == 0
+    result = run_cli("predict", tmp_path / "utf", tmp_path / "new.csv", "-o", "-")
+    assert result.exit_code == 2
+    assert "not UTF-8 text" in result.output and "data.source.encoding" not in result.output

@@ -122,8 +122,9 @@ def test_a_file_not_in_utf8_says_how_to_save_it(run_cli, tmp_path):
     (tmp_path / "data" / "table.csv").write_bytes("size,shade,label\n1,dünkel,cat\n2,light,dog\n".encode("latin-1"))
     result = train(run_cli, config)
     assert result.exit_code == 2
-    assert "table.csv, line 2: not UTF-8 text (bad byte at offset 20)\n  hint: save the file as UTF-8 " \
-        "(spreadsheet programs call it 'CSV UTF-8')" in result.output
+    assert "table.csv, line 2: not UTF-8 text (bad byte at offset 20)\n  hint: it reads as cp1252, what Excel on " \
+        "Windows saves as 'CSV': set data.source.encoding: cp1252, or save the file as UTF-8 (spreadsheet programs " \
+        "call it 'CSV UTF-8')" in result.output
     lines = ["size,shade,label"] + [f"{i},dark,{'cat' if i % 2 else 'dog'}" for i in range(3000)]
     text = ("\ufeff" + "\n".join(lines) + "\n4,dünkel,cat\n")  # a byte order mark first, as Excel writes
     (tmp_path / "data" / "table.csv").write_bytes(text.encode("utf-8")[:3] + text[1:].encode("latin-1"))

@@ -135,3 +135,12 @@ def test_the_target_comment_says_what_a_count_could_be(run_cli, tmp_path):
     text = (tmp_path / "c.yaml").read_text()
     assert "classes: 0, 1, 2, 3, 4, ... (whole numbers; to predict a count, use loss: mse and one linear output)" \
         in text
+
+
+def test_a_file_that_is_not_utf8_is_read_as_cp1252_and_says_so(run_cli, tmp_path):
+    lines = ["stadt;wert;klasse"] + [f"{('Köln', 'Zürich')[i % 2]};{i % 7},5;{'ab'[i % 3 == 0]}" for i in range(60)]
+    (tmp_path / "win.csv").write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    assert run_cli("init", "--data", "win.csv", "--target", "klasse").exit_code == 0
+    text = (tmp_path / "win.yaml").read_text()
+    assert "    encoding: cp1252" in text and "    categorical: [stadt]" in text and '    decimal: ","' in text
+    assert run_cli("validate", "win.yaml").exit_code == 0

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.data.reading import python_encoding
 from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
@@ -36,6 +37,7 @@ class Columns:
     """What the first rows say: the settings for the file, and each column's role."""
 
     delimiter: str = ","
+    text_encoding: str = "utf-8"
     decimal: str = "."
     thousands: str | None = None
     features: list[str] = field(default_factory=list)
@@ -47,10 +49,18 @@ class Columns:
     rows: int = 0
 
 
-def delimiter_of(data: Path) -> str:
+def text_encoding_of(data: Path) -> str:
+    """UTF-8 where the whole file decodes so, else cp1252 (what Excel on Windows saves as
+    'CSV'), which decodes nearly any bytes: validate then shows the text it read."""
+    from nnrun.data.csvheader import reads_as
+
+    return "utf-8" if reads_as(data, "utf-8-sig") else "cp1252"
+
+
+def delimiter_of(data: Path, text_encoding: str) -> str:
     """The character that splits the header into the most columns (a comma on a tie)."""
     try:
-        with open(data, encoding="utf-8-sig", errors="replace") as handle:
+        with open(data, encoding=python_encoding(text_encoding), errors="replace") as handle:
             first = handle.readline()
     except FileNotFoundError:
         raise UserError(f"{data}: no such file") from None
@@ -60,10 +70,10 @@ def delimiter_of(data: Path) -> str:
     return max(counts, key=lambda s: (counts[s], s == ","))
 
 
-def look(data: Path, header: list[str], target: str, delimiter: str) -> Columns:
+def look(data: Path, header: list[str], target: str, delimiter: str, text_encoding: str) -> Columns:
     """The file's settings and every column's role but the target's, from its first rows."""
-    found = Columns(delimiter=delimiter)
-    with open(data, newline="", encoding="utf-8-sig", errors="replace") as handle:
+    found = Columns(delimiter=delimiter, text_encoding=text_encoding)
+    with open(data, newline="", encoding=python_encoding(text_encoding), errors="replace") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         sample = [row for _, row in zip(range(SAMPLE_ROWS), reader) if len(row) == len(header)]
@@ -143,7 +153,8 @@ def target_labels(data: Path, header: list[str], target: str, found: Columns) ->
     from nnrun.data.csvfile import read_columns
     from nnrun.data.problems import DataProblems
 
-    columns = read_columns(data, header, [], [target], DataProblems(str(data)), delimiter=found.delimiter)
+    columns = read_columns(data, header, [], [target], DataProblems(str(data)), delimiter=found.delimiter,
+                           text_encoding=found.text_encoding)
     codes, words = columns.coded[target]
     counts: dict[str, int] = {}
     for code in codes.tolist():

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from nnrun.commands.commented import commented
-from nnrun.commands.csv_look import Columns, delimiter_of, label_numbers, look, target_labels
+from nnrun.commands.csv_look import Columns, delimiter_of, label_numbers, look, target_labels, text_encoding_of
 from nnrun.errors import UserError, did_you_mean
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -32,12 +32,13 @@ def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     ``path`` (the data's path in it is relative to the config's folder)."""
     from nnrun.data.csvheader import read_header
 
-    delimiter = delimiter_of(data)
-    header = read_header(data, delimiter=delimiter)
+    text_encoding = text_encoding_of(data)
+    delimiter = delimiter_of(data, text_encoding)
+    header = read_header(data, delimiter=delimiter, text_encoding=text_encoding)
     if target is None or target not in header:
         raise UserError(f"--target: {_unknown(target, header, data)}",
                         hint=f"the columns are: {', '.join(header[:30])}{' ...' if len(header) > 30 else ''}")
-    found = look(data, header, target, delimiter)
+    found = look(data, header, target, delimiter, text_encoding)
     if not found.features and not found.categorical and not found.texts:
         raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out)",
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
@@ -99,6 +100,8 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
     lines = ["data:", "  source:", "    type: csv",
              f"    path: {_scalar(os.path.relpath(data.resolve(), path.parent.resolve()))}",
              commented(f"    target: {_scalar(target)}", about)]
+    if found.text_encoding != "utf-8":
+        lines.append(commented(f"    encoding: {found.text_encoding}", "not UTF-8: as Excel on Windows saves 'CSV'"))
     if found.delimiter != ",":
         written = '"\\t"' if found.delimiter == "\t" else f'"{found.delimiter}"'
         lines.append(commented(f"    delimiter: {written}", "what separates the cells"))

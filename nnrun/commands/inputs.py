@@ -40,7 +40,8 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs), []
     state = saved.encoding() or {}
-    header = read_header(source, delimiter=state.get("delimiter", ","), setting=None)
+    header = read_header(source, delimiter=state.get("delimiter", ","), setting=None,
+                         text_encoding=state.get("text_encoding", "utf-8"))
     target = saved.target or _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target)
     if len(rows.target) == 0:

@@ -50,6 +50,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
         if columns is None:
             columns = fit_columns(parts["train"].table, source.missing, source.text, thousands=source.thousands,
                                   delimiter=source.delimiter, decimal=source.decimal,
+                                  text_encoding=source.encoding,
                                   unknown=source.unknown, ids=list(source.id), ignored=list(source.ignore))
             warnings += _column_warnings(parts, columns)
         for name in list(parts):  # one split at a time, its raw table dropped once encoded

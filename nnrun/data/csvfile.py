@@ -66,7 +66,7 @@ class CsvColumns:
 
 def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
                  thousands: str | None = None, progress: Progress | None = None, delimiter: str = ",",
-                 decimal: str = ".") -> CsvColumns:
+                 decimal: str = ".", text_encoding: str = "utf-8") -> CsvColumns:
     """Read ``numbers`` as float32 and ``texts`` coded (see :mod:`.coded`), with cells
     separated by ``delimiter`` and numbers written with ``decimal`` and ``thousands``;
     bad cells and rows go to ``problems`` (the caller raises once every file and column
@@ -75,10 +75,12 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
 
     as_text = bool(thousands)  # declared separators need the text first
     try:
-        batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal)
+        batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal, text_encoding,
+                                    not problems.scoring)
     except pa.ArrowInvalid:  # a number column holds text: read it as text and find every bad cell
         as_text = True
-        batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal)
+        batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal, text_encoding,
+                                    not problems.scoring)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
     # Parsing numbers read as text is a second pass, of about the reading's length.
     parsing = current_progress(path, "parsing numbers in") if as_text else None
@@ -87,7 +89,7 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     if len(header) == 1:  # blank lines after the last row are no rows, as in a file of several columns
         keep = max(len(matrix) - _trailing_blank_lines(path), 0)
         matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}
-    lines, blank = row_lines(path, len(matrix), len(header), problems, counted, delimiter)
+    lines, blank = row_lines(path, len(matrix), len(header), problems, counted, delimiter, text_encoding)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
     for j, name in enumerate(found):
@@ -113,7 +115,7 @@ def _trailing_blank_lines(path: Path, tail: int = 1 << 16) -> int:
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,
-             progress: Progress | None, delimiter: str, decimal: str):
+             progress: Progress | None, delimiter: str, decimal: str, text_encoding: str, settable: bool):
     """The requested columns, parsed on every core, as a list of record batches, and
     ``(line breaks, last byte)`` of the file; rows of the wrong width, and blank lines
     in a file of several columns, are skipped here and found by
@@ -127,7 +129,10 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     # string, not one per row (categories repeat; the cells of a whole file would not fit).
     words = pa.dictionary(pa.int32(), pa.string())
     types = {**{n: pa.string() if as_text else pa.float32() for n in numbers}, **{n: words for n in texts}}
-    read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK)
+    # Another encoding than UTF-8 (data.source.encoding: cp1252, ...) is decoded by the
+    # reader as it goes; the line breaks counted on the way are the same bytes in each.
+    read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=BLOCK,
+                            encoding="utf8" if text_encoding == "utf-8" else text_encoding)
     # In a file of one column a blank line is a row with an empty cell, not a line to skip:
     # a spreadsheet writes an empty cell so, and skipping it would shift every row below.
     parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=_skip_row, ignore_empty_lines=len(header) > 1)
@@ -146,7 +151,7 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
                                       memory_pool=_pool())
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
-            raise not_utf8(path) from None
+            raise not_utf8(path, settable) from None
         if "conversion error" in str(exc):
             raise
         raise UserError(f"{path}: not a valid CSV file ({_arrow_reason(exc)})") from None

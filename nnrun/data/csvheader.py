@@ -1,7 +1,7 @@
 """The first line of a CSV file: its column names, and what to say when they show that
 the file is separated by another character, is no text, or is no file at all.
 
-May import: :mod:`nnrun.errors`.
+May import: :mod:`nnrun.errors`, :mod:`nnrun.data.reading`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ import csv
 import re
 from pathlib import Path
 
+from nnrun.data.reading import python_encoding
 from nnrun.errors import ConfigError, Problem, UserError
 
 UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 
 
 def read_header(path: Path, hint: str | None = None, key: str | None = None, delimiter: str = ",",
-                setting: str | None = "data.source.delimiter", decimal: str = ".") -> list[str]:
+                setting: str | None = "data.source.delimiter", decimal: str = ".", text_encoding: str = "utf-8"
+                ) -> list[str]:
     """The column names of the first line, stripped; unreadable or empty files,
     folders and repeated names are user errors (an absent file names the config
     ``key`` that gave it, with ``hint``). A header of one column that holds another
@@ -25,7 +27,7 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
     when the file's numbers want it and ``decimal`` is not that already; ``setting`` None
     for a trained run's files, which are read as training read its own)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with open(path, newline="", encoding=python_encoding(text_encoding)) as handle:
             header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
     except FileNotFoundError:
         if key:  # given by a config: the error points at its line
@@ -35,7 +37,7 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:
-        raise not_utf8(path) from None
+        raise not_utf8(path, setting is not None) from None
     except csv.Error as exc:
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
@@ -74,8 +76,10 @@ def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | N
     return f"set {setting}: {written}{decimal}"
 
 
-def not_utf8(path: Path) -> UserError:
-    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
+def not_utf8(path: Path, settable: bool = True) -> UserError:
+    """The error for a file that is not UTF-8, naming the line of its first bad byte;
+    the hint names ``data.source.encoding: cp1252`` where that reads it and the config
+    may say so (``settable``; a trained run reads files as it read its own)."""
     decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
     with open(path, "rb") as raw:
         while block := raw.read(1 << 20):
@@ -86,4 +90,19 @@ def not_utf8(path: Path) -> UserError:
                 line += block[: exc.start].count(b"\n")
                 break
             offset, line = offset + len(block), line + block.count(b"\n")
-    return UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {offset})", hint=UTF8_HINT)
+    hint = UTF8_HINT
+    if settable and reads_as(path, "cp1252"):
+        hint = ("it reads as cp1252, what Excel on Windows saves as 'CSV': set data.source.encoding: cp1252, or "
+                f"{UTF8_HINT}")
+    return UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {offset})", hint=hint)
+
+
+def reads_as(path: Path, text_encoding: str) -> bool:
+    """Whether the whole file decodes as ``text_encoding``."""
+    try:
+        with open(path, encoding=text_encoding) as handle:
+            while handle.read(1 << 20):
+                pass
+    except (UnicodeDecodeError, OSError):
+        return False
+    return True

@@ -79,6 +79,9 @@ class CsvSource(SourceBase):
     )
     delimiter: Annotated[str, BeforeValidator(_delimiter, json_schema_input_type=str)] = Field(
         ",", description='What separates the cells of a row: "," (default), ";", "|", or tab ("\\t").')
+    encoding: Literal["utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250"] = Field(
+        "utf-8", description="The file's text encoding: utf-8 (a byte order mark is skipped); cp1252, what Excel on "
+        "Windows saves as 'CSV' in Western Europe; latin-1; iso-8859-15; cp1250 (Central Europe).")
     decimal: Literal[".", ","] = Field(
         ".", description='The decimal mark in numbers: "." (default) or "," for "3,25" (then a "." in a number '
         "is a bad cell, unless it is the thousands separator).")
@@ -151,7 +154,7 @@ class CsvSource(SourceBase):
             if path is None:
                 continue
             header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter,
-                                 decimal=self.decimal)
+                                 decimal=self.decimal, text_encoding=self.encoding)
             names = names or self.feature_columns(header, path)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
             problems = DataProblems(path, target=self.target, columns=header)
@@ -180,7 +183,7 @@ class CsvSource(SourceBase):
         texts = list(strings)
         (numbers if self.regression else texts).append(self.target)
         columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path),
-                               delimiter=self.delimiter, decimal=self.decimal)
+                               delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
         if self.regression:
             target = columns.number(self.target).copy()
             absent = np.isnan(target)

@@ -55,7 +55,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
     delimiter, decimal = state.get("delimiter", ","), state.get("decimal", ".")
-    header = read_header(path, delimiter=delimiter, setting=None)
+    text_encoding = state.get("text_encoding", "utf-8")
+    header = read_header(path, delimiter=delimiter, setting=None, text_encoding=text_encoding)
     absent = [c for c in keep if c not in header]
     if absent:
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
@@ -71,7 +72,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
                                 *([target] if target and target not in names and not numeric_target else [])]))
     problems = DataProblems(str(path), scoring=True, columns=header)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
-                           state.get("thousands"), current_progress(path), delimiter, decimal)
+                           state.get("thousands"), current_progress(path), delimiter, decimal, text_encoding)
     if lined_up:
         _refuse_blank_lines(columns, problems)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)

@@ -101,8 +101,13 @@ def let_go(*objects, seconds: float = 2.0):
             time.sleep(0.0005)
 
 
+def python_encoding(text_encoding: str) -> str:
+    """The codec Python opens a CSV file with: UTF-8 skips a byte order mark."""
+    return "utf-8-sig" if text_encoding == "utf-8" else text_encoding
+
+
 def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted: tuple[int, bytes],
-              delimiter: str = ",") -> tuple[np.ndarray, np.ndarray]:
+              delimiter: str = ",", text_encoding: str = "utf-8") -> tuple[np.ndarray, np.ndarray]:
     """The file line of each parsed row, and the lines of the blank lines skipped.
 
     In a file of one column a blank line is a row whose one cell is empty (what a
@@ -116,7 +121,7 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
     if breaks + (last != b"\n") == rows + 1:
         return np.arange(2, rows + 2, dtype=np.int64), np.empty(0, np.int64)
     lines, blank = [], []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
+    with open(path, newline="", encoding=python_encoding(text_encoding)) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         for row in reader:

@@ -49,6 +49,7 @@ class SavedColumns(_Strict):
     thousands: str | None = None  # how training read numbers ("53,697")
     decimal: Literal[".", ","] = "."  # and their decimal mark ("3,25")
     delimiter: str = ","  # what separated the cells of its files
+    text_encoding: str = "utf-8"  # and how their text was encoded
     unknown: Literal["error", "ignore"] = "error"  # a category training never saw, at predict time
     ids: list[str] = []  # ID columns: allowed in new files, copied into predictions
     ignored: list[str] = []  # columns training left out: allowed in new files
