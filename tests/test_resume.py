@@ -147,6 +147,18 @@ def test_a_checkpoint_written_before_a_setting_existed_resumes(tmp_path, referen
     assert_same_run(run, reference)
 
 
+def test_resume_warns_of_predictions_and_curves_made_before_it(tmp_path, capsys):
+    run = interrupted_run(tmp_path, epoch=2)
+    (run / "predictions.csv").write_text("prediction\n1\n")
+    (run / "curves.png").write_bytes(b"png")
+    capsys.readouterr()
+    resume_training(run)
+    warned = " ".join(capsys.readouterr().err.split())
+    assert f"warning: {run / 'predictions.csv'} was made before this resume and will not show the run's new " \
+           "weights and epochs: predict again once it finishes (with --force to replace predictions.csv)" in warned
+    assert f"{run / 'curves.png'} was made before this resume" in warned and f"`nnrun plot {run}` again" in warned
+
+
 def test_resume_with_fewer_epochs_says_it_ends_the_run_there(run_cli, tmp_path):
     run = interrupted_run(tmp_path, epoch=4)
     result = run_cli("train", "--resume", run, "--set", "training.epochs=7")

@@ -79,10 +79,10 @@ def _allowed_changes(path: Path, loaded, config, overrides):
 
 def resume_warnings(record: RunRecord, run: RunDir, threads, world_size: int) -> list[str]:
     """What a resume of ``run`` by ``world_size`` processes warns of: another machine or
-    library, another process count, exports made from the weights before it."""
+    library, another process count, exports, predictions and curves made before it."""
     now = environment(record.threads(threads))
     return (environment_changes(record.meta.get("environment", {}), now)
-            + world_size_change(record.meta, world_size) + stale_exports(run))
+            + world_size_change(record.meta, world_size) + stale_exports(run) + stale_outputs(run))
 
 
 def environment_changes(before: dict, now: dict) -> list[str]:
@@ -106,6 +106,15 @@ def stale_exports(run: RunDir) -> list[str]:
         "(the earlier export is then kept aside, named after its weights)"
         for float16 in (False, True) if (path := run.onnx(float16)).is_file()
     ]
+
+
+def stale_outputs(run: RunDir) -> list[str]:
+    """A sentence for the predictions and the learning curves in the run directory, made
+    from the run as it was before this resume."""
+    outputs = [(run.predictions, f"predict again once it finishes (with --force to replace {run.predictions.name})"),
+               (run.curves, f"`nnrun plot {run.path}` again once it finishes")]
+    return [f"{path} was made before this resume and will not show the run's new weights and epochs: {then}"
+            for path, then in outputs if path.is_file()]
 
 
 def previous_world_size(meta: dict) -> int:
