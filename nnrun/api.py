@@ -78,17 +78,22 @@ def load(run_dir: str | Path) -> TrainedModel:
     return TrainedModel.load(run_dir)
 
 
-def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False) -> dict:
+def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
+             delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
     report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
-    Arrays in memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no
-    file to name a report after."""
+    ``delimiter``, ``decimal`` and ``encoding`` read a CSV ``data`` written otherwise
+    than the run's training files, as ``nnrun evaluate --data`` takes them. Arrays in
+    memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no file to
+    name a report after."""
     if data is not None and not isinstance(data, (str, Path)):
         from nnrun.errors import UserError
 
         raise UserError(f"data: expected the path of a labelled CSV or NPZ file, got {type(data).__name__}",
                         hint="score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
-    return _evaluate(run_dir, split, data, force)
+    from nnrun.commands.inputs import file_format
+
+    return _evaluate(run_dir, split, data, force, file_format(delimiter, decimal, encoding))
 
 
 def as_settings(overrides) -> list[str]:

@@ -187,7 +187,25 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     result = run_cli("predict", run, tmp_path / "comma.csv")
     assert result.exit_code == 2
     assert "the file looks separated by commas, not semicolons" in result.output
-    assert "this run reads files with semicolons between the cells; save the file with semicolons" in result.output
+    assert "hint: read it as it is with --delimiter ',', or save it with semicolons between the cells" in result.output
+    # Read as it is: the delimiter and the decimal mark given, the run's thousands separator
+    # (a point) then left out, as a file with decimal points cannot group thousands with one.
+    (tmp_path / "us.csv").write_text("kunde,alter,einkommen,klasse\nK0,5.0,20000.00,a\nK1,5.25,20731.00,b\n")
+    result = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".")
+    assert result.exit_code == 0, result.output
+    assert [r["prediction"] for r in csv.DictReader(result.output.splitlines())] == \
+        [r["prediction"] for r in written[:2]]
+    result = run_cli("evaluate", run, "--data", tmp_path / "us.csv", "--delimiter", ",", "--decimal", ".")
+    assert result.exit_code == 0, result.output
+    for args, message in [(["--decimal", ";"], "--decimal: expected '.' or ',', got ';'"),
+                          (["--delimiter", ";;"], "--delimiter: expected one character"),
+                          (["--encoding", "utf-16"], "--encoding: expected one of utf-8, cp1252, latin-1")]:
+        result = run_cli("predict", run, tmp_path / "us.csv", *args)
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = run_cli("evaluate", run, "--decimal", ".")
+    assert result.exit_code == 2
+    assert "--decimal: says how a file given with --data is written; a split is read as training read it" \
+        in result.output
     (tmp_path / "points.csv").write_text("kunde;alter;einkommen\nK0;5.5;20000.5\n")
     result = run_cli("predict", run, tmp_path / "points.csv")
     assert result.exit_code == 2
@@ -277,3 +295,7 @@ def test_a_file_saved_by_excel_on_windows_reads_with_its_encoding(run_cli, tmp_p
     result = run_cli("predict", tmp_path / "utf", tmp_path / "new.csv", "-o", "-")
     assert result.exit_code == 2
     assert "not UTF-8 text" in result.output and "data.source.encoding" not in result.output
+    assert "read it with --encoding cp1252" in " ".join(result.output.split())
+    result = run_cli("predict", tmp_path / "utf", tmp_path / "new.csv", "-o", "-", "--encoding", "cp1252")
+    assert result.exit_code == 2  # read now: 'Köln' decoded, and a category this run never saw
+    assert "line 2, column 'stadt': 'Köln'" in result.output

@@ -121,6 +121,13 @@ def validate(
     guard(action)
 
 
+# How a CSV file given to predict or evaluate --data is written, where not as the run's
+# training files were (data.source.delimiter, decimal, encoding).
+DELIMITER_HELP = "Read the file with this delimiter (e.g. ',' or ';'; tab) instead of the training files' one."
+DECIMAL_HELP = "Read the file's numbers with this decimal mark ('.' or ',') instead of the training files' one."
+ENCODING_HELP = "Read the file in this text encoding (utf-8, cp1252, ...) instead of the training files' one."
+
+
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
     split: Optional[str] = typer.Option(
@@ -131,6 +138,9 @@ def evaluate(
         "or NPZ with x and y).", show_default=False,
     ),
     force: bool = typer.Option(False, "--force", help="Replace a different report of the same name."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
 ) -> None:
     """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
     (or eval-<data file stem>.json). A run that did not complete is scored with its
@@ -141,6 +151,7 @@ def evaluate(
 
     def action():
         from nnrun.commands.evaluate import evaluate as run_evaluation
+        from nnrun.commands.inputs import file_format
         from nnrun.console.evaluation import print_evaluation
         from nnrun.console.output import OutputConsole
         from nnrun.errors import UserError
@@ -149,7 +160,12 @@ def evaluate(
             raise UserError("--split and --data: choose one; --data scores a file instead of a split")
         if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
-        report = run_evaluation(run_dir, split or "test", data, force)
+        given = [name for name, value in (("--delimiter", delimiter), ("--decimal", decimal),
+                                          ("--encoding", encoding)) if value is not None]
+        if given and data is None:
+            raise UserError(f"{given[0]}: says how a file given with --data is written; a split is read as training "
+                            "read it")
+        report = run_evaluation(run_dir, split or "test", data, force, file_format(delimiter, decimal, encoding))
         print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
@@ -166,6 +182,9 @@ def predict(
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     keep: list[str] = typer.Option([], "--keep", help="Copy this input column into the output, e.g. an ID "
                                    "(repeatable; the run's data.source.id columns are copied anyway)."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.
 
@@ -175,9 +194,11 @@ def predict(
     """
 
     def action():
+        from nnrun.commands.inputs import file_format
         from nnrun.commands.predict import predict as run_prediction
 
-        result = run_prediction(run_dir, input_path, output, proba, force, keep)
+        result = run_prediction(run_dir, input_path, output, proba, force, keep,
+                                file_format(delimiter, decimal, encoding))
         for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
             typer.echo(f"note: {note}", err=True)
         if result.output is None:

@@ -80,12 +80,13 @@ def _check_same_data(run: RunDir, experiment) -> None:
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
-             force: bool = False) -> dict:
+             force: bool = False, written: dict | None = None) -> dict:
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
-    with the training columns and the target, or NPZ with x and y); writes the report
-    to ``report["written"]``."""
+    with the training columns and the target, or NPZ with x and y; ``written``: how a
+    CSV file is written where not as the training files were, see
+    :func:`nnrun.commands.inputs.file_format`); writes the report to ``report["written"]``."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data), force)
+        return _evaluate_file(run_dir, Path(data), force, written)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
     if split not in experiment.splits:
@@ -99,10 +100,10 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, experiment.graph, force)
 
 
-def _evaluate_file(run_dir, source: Path, force: bool) -> dict:
+def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None) -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
-    x, y, notes = read_labelled(source, saved, trained.output_width)
+    x, y, notes = read_labelled(source, saved, trained.output_width, written)
     data = Dataset(trained.prepare(x), y, saved.task, saved.feature_names, saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}

@@ -24,12 +24,35 @@ from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
 
 
-def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
+def file_format(delimiter: str | None = None, decimal: str | None = None, text_encoding: str | None = None
+                ) -> dict[str, str]:
+    """``--delimiter``, ``--decimal``, ``--encoding``: how a file given to ``predict`` or
+    ``evaluate --data`` is written where it differs from the run's training files."""
+    from nnrun.data.csvsource import TEXT_ENCODINGS, csv_delimiter
+
+    given = {}
+    if delimiter is not None:
+        try:
+            given["delimiter"] = csv_delimiter(delimiter)
+        except ValueError as exc:
+            raise UserError(f"--delimiter: {exc}") from None
+    if decimal is not None:
+        if decimal not in (".", ","):
+            raise UserError(f"--decimal: expected '.' or ',', got {decimal!r}")
+        given["decimal"] = decimal
+    if text_encoding is not None:
+        if text_encoding.lower() not in TEXT_ENCODINGS:
+            raise UserError(f"--encoding: expected one of {', '.join(TEXT_ENCODINGS)}, got {text_encoding!r}")
+        given["text_encoding"] = text_encoding.lower()
+    return given
+
+
+def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None
                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Samples, targets and notes (columns left out, unseen categories) from a CSV
     file with the training columns and the target column, or an NPZ archive with
     arrays ``x`` and ``y``; class labels become the training's class indices.
-    ``outputs`` is the model's output width."""
+    ``outputs`` is the model's output width; ``written``: see :func:`file_format`."""
     check_input_file(source, labelled=True)
     if source.suffix.lower() == ".npz":
         arrays = read_npz(source, ["y"])
@@ -39,11 +62,11 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs), []
-    state = saved.encoding() or {}
-    header = read_header(source, delimiter=state.get("delimiter", ","), setting=None,
-                         text_encoding=state.get("text_encoding", "utf-8"))
+    written = {**(saved.encoding() or {}), **(written or {})}
+    header = read_header(source, delimiter=written.get("delimiter", ","), setting=None,
+                         text_encoding=written.get("text_encoding", "utf-8"))
     target = saved.target or _target_column(header, saved, source)
-    rows = read_rows(source, saved, target=target)
+    rows = read_rows(source, saved, target=target, written=written)
     if len(rows.target) == 0:
         raise UserError(f"{source}: no samples to score")
     if saved.task == "regression" and outputs != 1:
@@ -52,13 +75,13 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int
 
 
 def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None,
-              lined_up: bool = False) -> InputRows:
+              lined_up: bool = False, written: dict | None = None) -> InputRows:
     """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`); the
     ``target`` column, when named, as numbers or class indices; ``lined_up`` when each
-    input row gets an output row."""
+    input row gets an output row; ``written``: see :func:`file_format`."""
     classes = list(saved.class_names) if saved.task != "regression" else None
     return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target, classes,
-                      lined_up)
+                      lined_up, written)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:

@@ -62,9 +62,9 @@ def _separator_name(separator: str) -> str:
 
 
 def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None, decimal_set: str) -> str:
-    if setting is None:
-        name = _separator_name(delimiter)
-        return f"this run reads files with {name} between the cells; save the file with {name}"
+    if setting is None:  # a trained run's file: read as the training files were, or as --delimiter says
+        return f"read it as it is with --delimiter '{separator}'" + \
+            ("" if separator != "\t" else " (a tab)") + f", or save it with {_separator_name(delimiter)} between the cells"
     written = '"\\t"' if separator == "\t" else f'"{separator}"'
     decimal = ""
     if separator == ";" and decimal_set == ".":  # files separated so mostly come from a locale that writes "3,25"
@@ -91,9 +91,9 @@ def not_utf8(path: Path, settable: bool = True) -> UserError:
                 break
             offset, line = offset + len(block), line + block.count(b"\n")
     hint = UTF8_HINT
-    if settable and reads_as(path, "cp1252"):
-        hint = ("it reads as cp1252, what Excel on Windows saves as 'CSV': set data.source.encoding: cp1252, or "
-                f"{UTF8_HINT}")
+    if reads_as(path, "cp1252"):
+        setting = "set data.source.encoding: cp1252" if settable else "read it with --encoding cp1252"
+        hint = f"it reads as cp1252, what Excel on Windows saves as 'CSV': {setting}, or {UTF8_HINT}"
     return UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {offset})", hint=hint)
 
 

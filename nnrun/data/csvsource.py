@@ -46,7 +46,10 @@ def _one_column(value):
     return value
 
 
-def _delimiter(value):
+TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250")
+
+
+def csv_delimiter(value):
     """One character; ``'\\t'`` (a backslash and a t, as single quotes in YAML keep them)
     and the word ``tab`` are a tab."""
     if isinstance(value, str) and value.lower() in ("\\t", "tab"):
@@ -77,9 +80,9 @@ class CsvSource(SourceBase):
         description="Empty cells (also NA, N/A, nan, null, ?): error, or impute the training split's mean "
         "(most frequent value for categorical columns) or most frequent value.",
     )
-    delimiter: Annotated[str, BeforeValidator(_delimiter, json_schema_input_type=str)] = Field(
+    delimiter: Annotated[str, BeforeValidator(csv_delimiter, json_schema_input_type=str)] = Field(
         ",", description='What separates the cells of a row: "," (default), ";", "|", or tab ("\\t").')
-    encoding: Literal["utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250"] = Field(
+    encoding: Literal[TEXT_ENCODINGS] = Field(  # type: ignore[valid-type]
         "utf-8", description="The file's text encoding: utf-8 (a byte order mark is skipped); cp1252, what Excel on "
         "Windows saves as 'CSV' in Western Europe; latin-1; iso-8859-15; cp1250 (Central Europe).")
     decimal: Literal[".", ","] = Field(

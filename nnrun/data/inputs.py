@@ -41,7 +41,7 @@ class InputRows:
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
                keep: list[str] = (), target: str | None = None, classes: list[str] | None = None,
-               lined_up: bool = False) -> InputRows:
+               lined_up: bool = False, written: dict | None = None) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
     ``target_column`` may be present and is left out; ``keep`` names columns to copy
@@ -50,12 +50,17 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     regression, or as labels of the training's ``classes`` (their indices); its empty
     cells and unknown labels are bad cells like any other. ``lined_up`` (predict: one
     output row per input row) refuses blank lines between the rows of a file of several
-    columns, which training and scoring skip (see :func:`_refuse_blank_lines`)."""
+    columns, which training and scoring skip (see :func:`_refuse_blank_lines`).
+    ``written`` (delimiter, decimal, text_encoding) reads a file written otherwise than
+    the run's training files."""
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
-    delimiter, decimal = state.get("delimiter", ","), state.get("decimal", ".")
-    text_encoding = state.get("text_encoding", "utf-8")
+    written = {**state, **(written or {})}
+    delimiter, decimal = written.get("delimiter", ","), written.get("decimal", ".")
+    text_encoding = written.get("text_encoding", "utf-8")
+    # A file read with another decimal mark than training's cannot group thousands with it.
+    thousands = written.get("thousands") if written.get("thousands") != decimal else None
     header = read_header(path, delimiter=delimiter, setting=None, text_encoding=text_encoding)
     absent = [c for c in keep if c not in header]
     if absent:
@@ -72,7 +77,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
                                 *([target] if target and target not in names and not numeric_target else [])]))
     problems = DataProblems(str(path), scoring=True, columns=header)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
-                           state.get("thousands"), current_progress(path), delimiter, decimal, text_encoding)
+                           thousands, current_progress(path), delimiter, decimal, text_encoding)
     if lined_up:
         _refuse_blank_lines(columns, problems)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)
