@@ -50,6 +50,17 @@ def test_ray_asha_prunes_and_optuna_search_runs(tmp_path):
             assert int(row["epochs"]) < 12 and row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
 
 
+def test_ray_median_goes_on_until_it_has_trials_to_compare_with(tmp_path):
+    # With fewer than three other trials at an epoch, Ray's rule paused the trial, which
+    # was recorded as pruned: every trial of this sweep, and the sweep failed.
+    text = SWEEP.replace("{type: local, workers: 2}", RAY + "\nscheduler: {type: median, grace_epochs: 1}").replace(
+        "samples: 4", "samples: 3")
+    write_sweep(tmp_path, text, epochs=4)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [r["status"] for r in trials(only_sweep(tmp_path))] == ["completed"] * 3
+
+
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_or_sigterm_under_ray_records_the_running_trial_and_exits_130(tmp_path, number):
     # ray.init sets a SIGTERM handler that leaves at once (exit code 15, the running

@@ -152,8 +152,12 @@ def _scheduler(sweep):
         epochs = _epochs(sweep)
         return ASHAScheduler(time_attr="epoch", metric=metric, mode=mode, max_t=epochs + 1,
                              grace_period=scheduler.grace_epochs, reduction_factor=scheduler.reduction_factor)
+    # Until three other trials have reached an epoch, Ray's rule pauses a trial there to let
+    # pending ones catch up; tune.report ends a paused trial as it ends a stopped one, so
+    # every trial was recorded as pruned at its first epoch after the grace. An endless
+    # time slice makes it go on instead, as the local executor's median pruner does.
     return MedianStoppingRule(time_attr="epoch", metric=metric, mode=mode, grace_period=scheduler.grace_epochs,
-                              min_samples_required=3)
+                              min_samples_required=3, min_time_slice=float("inf"))
 
 
 def _epochs(sweep) -> int:
