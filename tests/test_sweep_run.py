@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import signal
@@ -124,6 +125,10 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     assert (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns == completed_before  # not rerun
     meta = json.loads((directory / "trials" / "001" / "meta.json").read_text())
     assert meta["resumes"], "the interrupted trial continued from its checkpoint"
+    # Its time counts the epochs before the kill too, which the killed sweep never wrote.
+    row = next(r for r in trials(directory) if r["trial"] == "001")
+    recorded = sum(float(r["seconds"]) for r in csv.DictReader(open(directory / "trials" / "001" / "metrics.csv")))
+    assert float(row["seconds"]) >= round(recorded, 2) - 0.01
     for trial in ("000", "001", "002", "003"):
         assert (directory / "trials" / trial / "model.safetensors").read_bytes() == \
             (only_sweep(whole) / "trials" / trial / "model.safetensors").read_bytes()

@@ -16,6 +16,7 @@ from pathlib import Path
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
 from nnrun.config.sweep_checks import check_against_base, problem_details
 from nnrun.errors import NnrunError, TrainingFailed, UserError
+from nnrun.store.history import read_metrics
 
 from nnrun.commands.sweep.directory import SweepDir
 from nnrun.commands.sweep.search import Search
@@ -63,6 +64,11 @@ class SweepState:
         trial.status, trial.message = outcome["status"], outcome.get("message", "")
         trial.best, trial.best_epoch = outcome.get("best"), outcome.get("best_epoch")
         trial.epochs = outcome.get("epochs", trial.epochs)
+        # At least the time its epochs recorded: a sweep killed with the trial running
+        # never wrote the time spent before the kill, which the resume then missed.
+        trained = sum(float(row.get("seconds") or 0) for row in read_metrics(self.swept.path / "trials" / trial.id
+                                                                               / "metrics.csv"))
+        trial.seconds = max(trial.seconds, trained)
         self.swept.write_trials(list(self.trials.values()))
         self.view.finished(trial)
 
