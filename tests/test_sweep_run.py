@@ -167,6 +167,8 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     assert resumed.returncode == 0, resumed.stderr
     assert {r["status"] for r in trials(directory)} == {"completed"}
     assert _listed_status(tmp_path, directory) == "sweep"
+    listed = json.loads(nnrun("runs", "--json", directory, cwd=tmp_path).stdout)  # a sweep's folder: its trials
+    assert sorted(Path(r["path"]).name for r in listed) == sorted(r["trial"] for r in trials(directory))
 
 
 def _listed_status(folder: Path, directory: Path) -> str:

@@ -142,10 +142,13 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
 
 
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:
-    """Every run directory directly under ``root``, newest first."""
+    """Every run directory directly under ``root``, newest first; for a sweep's folder,
+    its trials."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
+    if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
+        root = root / "trials"
     if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
                         hint=f"nnrun runs {root.parent}")
