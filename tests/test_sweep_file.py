@@ -76,6 +76,17 @@ def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
            "'val_accuracy'?" in result.output
 
 
+def test_a_keras_metric_name_gets_the_nnrun_name(run_cli, tmp_path):
+    # val_acc was taken for a misspelling of the nearest column: "did you mean 'val_auc'?"
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: val_acc"))
+    (tmp_path / "base.yaml").write_text((tmp_path / "base.yaml").read_text().replace("metrics: [accuracy]",
+                                                                                     "metrics: [accuracy, auc]"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "'val_acc' is not a column of the trials' metrics.csv; did you mean 'val_accuracy'? (Keras's 'acc' is " \
+           "'accuracy' in nnrun)" in " ".join(result.output.split())
+
+
 def test_a_loss_cannot_rank_trials_that_scale_the_target_differently(run_cli, tmp_path):
     regression = BASE.replace("{type: builtin, name: iris}", "{type: builtin, name: diabetes}").replace(
         ", stratify: true", "").replace("units: 3, activation: softmax", "units: 1").replace(

@@ -20,6 +20,7 @@ from nnrun.config.loader import LoadedConfig, default_name, file_kind, validate
 from nnrun.config.overrides import _set_path
 from nnrun.config.sweep import LoadedSweep
 from nnrun.config.yaml_reader import read_yaml
+from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import Problem, UserError, did_you_mean
 
 
@@ -147,5 +148,8 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
                                           f"data.target_scale, so it cannot rank them; use {use}")]
     if metric in columns:
         return []
-    hint = did_you_mean(metric, columns, "the base config's metrics.csv has")
+    # Keras's names (val_acc) first, with the split's prefix kept; then spelling.
+    name = metric.removeprefix("val_")
+    hint = keras_value_hint(name, names, prefix=metric[: len(metric) - len(name)]) \
+        or did_you_mean(metric, columns, "the base config's metrics.csv has")
     return [located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")]
