@@ -280,6 +280,22 @@ def test_a_number_or_boolean_is_a_constant_every_trial_sets(tmp_path):
         load_sweep(write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", "choise")))
 
 
+def test_null_is_a_constant_and_a_mapping_is_set_path_by_path(run_cli, tmp_path):
+    text = SWEEP.replace("parameters:\n", "parameters:\n  training.early_stopping: null\n"
+                                          "  training.checkpoint: {every_epochs: 1}\n")
+    write_sweep(tmp_path, text)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "parameters.training.checkpoint: a mapping without a type is no parameter; set each value inside it by " \
+           "its own path: this path followed by '.every_epochs', given 1" in " ".join(result.output.split())
+    assert "training.early_stopping" not in result.output  # null: a constant every trial sets
+    write_sweep(tmp_path, text.replace("training.checkpoint: {every_epochs: 1}", "training.checkpoint.every_epochs: 1"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    assert "constant   training.early_stopping: null" in result.output
+    assert "constant   training.checkpoint.every_epochs: 1" in result.output
+
+
 def test_a_missing_init_weights_file_in_the_parameters_is_found_before_any_trial(run_cli, tmp_path):
     text = SWEEP.replace("parameters:\n", "parameters:\n  model.init_weights: [pre/model.safetensors]\n")
     write_sweep(tmp_path, text)

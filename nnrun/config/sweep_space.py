@@ -116,12 +116,17 @@ class Grid(Choice):
 
 def _short_form(value):
     """A plain list is a choice: ``units: [16, 32]`` means ``{type: choice, values: [16, 32]}``;
-    a number or true/false is a constant every trial sets (a choice of one), as Ray Tune
-    takes one. (A word is still read as a type name, so a misspelt type is an error.)"""
+    a number, true/false or null is a constant every trial sets (a choice of one), as Ray
+    Tune takes one. (A word is still read as a type name, so a misspelt type is an error.)
+    A mapping without a ``type`` is no parameter: its values are set by their own paths."""
     if isinstance(value, list):
         return {"type": "choice", "values": value}
-    if isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int, float)):
         return {"type": "choice", "values": [value]}
+    if isinstance(value, dict) and "type" not in value and value:
+        key, inner = next(iter(value.items()))
+        raise ValueError(f"a mapping without a type is no parameter; set each value inside it by its own path: "
+                         f"this path followed by '.{key}', given {inner!r}")
     return short_form(value)
 
 
@@ -131,7 +136,10 @@ ParameterSpec = tagged_union((Uniform, LogUniform, IntRange, Choice, Grid), _sho
 def spec_type(value) -> str | None:
     """The ``type`` of a parameter as written (a short form read as :data:`ParameterSpec`
     reads it), valid or not; None when it names none."""
-    tagged = _short_form(value)
+    try:
+        tagged = _short_form(value)
+    except ValueError:  # reported by the schema
+        return None
     return tagged.get("type") if isinstance(tagged, dict) and isinstance(tagged.get("type"), str) else None
 
 

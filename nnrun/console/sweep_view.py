@@ -183,5 +183,9 @@ def print_checked(console: Console, path, checked: dict) -> None:
     say(f"  base       {checked['base']} (valid, checked against its data)")
     say(f"  search     {sweep.search}, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction})")
     for name, spec in sweep.parameters.items():
-        say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in spec.extremes())}")
+        values = spec.extremes()
+        if spec.type == "choice" and len(values) == 1:  # a constant: every trial sets it
+            say(f"  constant   {name}: {'null' if values[0] is None else short(values[0])}")
+        else:
+            say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in values)}")
     say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")
