@@ -167,3 +167,28 @@ def test_saved_config_holds_the_absolute_warm_start_path(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     saved = yaml.safe_load((tmp_path / "warm" / "config.yaml").read_text())
     assert saved["model"]["init_weights"] == str((tmp_path / "first" / "model.safetensors").resolve())
+
+
+def test_a_sequence_layer_on_flat_features_and_a_small_vocabulary_say_what_fixes_them(run_cli, tmp_path):
+    base = ("name: s\ndata:\n  source: {type: builtin, name: iris}\nmodel:\n  layers:\n{layers}"
+            "    - {type: dense, units: 3, activation: softmax}\nloss: categorical_crossentropy\ntraining: {epochs: 2}\n")
+    (tmp_path / "lstm.yaml").write_text(base.replace("{layers}", "    - {type: lstm, units: 4}\n"))
+    result = run_cli("validate", tmp_path / "lstm.yaml")
+    assert result.exit_code == 2
+    assert "a {type: reshape, target_shape: [4, 1]} first" in " ".join(result.output.split())
+    # The fix it names works: four numbers read as four steps.
+    (tmp_path / "steps.yaml").write_text(base.replace(
+        "{layers}", "    - {type: reshape, target_shape: [4, 1]}\n    - {type: lstm, units: 4}\n"))
+    assert run_cli("train", tmp_path / "steps.yaml", "--quiet", "--run-dir", tmp_path / "r").exit_code == 0
+    # Indices of a vocabulary larger than input_dim: give input_dim enough room.
+    rows = ["text,label"] + [f"{' '.join(f'w{(i * 7 + j) % 40}' for j in range(5))},{'ab'[i % 2]}" for i in range(60)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "t.yaml").write_text(
+        "name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, text: {column: text, max_tokens: 100, "
+        "length: 5}}\nmodel:\n  layers:\n    - {type: embedding, input_dim: 10, output_dim: 4}\n"
+        "    - {type: global_average_pool1d}\n    - {type: dense, units: 2, activation: softmax}\n"
+        "loss: categorical_crossentropy\n")
+    result = run_cli("validate", tmp_path / "t.yaml")
+    assert result.exit_code == 2
+    assert "is not an index in [0, 10); the inputs go up to 41: give input_dim 42 or more (for a text column, its " \
+           "max_tokens)" in " ".join(result.output.split())

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from nnrun.model.activations import softmax
 from nnrun.model.initializers import InitializerSpec, initialize
-from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform
+from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform, needs_sequences
 from nnrun.model.regularizers import RegularizerSpec
 
 PROJECTIONS = ("query", "key", "value")
@@ -75,7 +75,7 @@ class MultiHeadAttention(Layer):
         if not 1 <= len(input_shape) <= 3:
             raise ValueError(f"multi_head_attention takes 1 to 3 inputs (query, value, key), got {len(input_shape)}")
         if any(len(shape) != 2 for shape in input_shape):
-            raise ValueError(f"multi_head_attention expects sequences (steps, features), got {input_shape}")
+            raise needs_sequences("multi_head_attention", input_shape)
         query, value, key = self._roles(input_shape)
         if key[0] != value[0]:
             raise ValueError(f"the key and the value must have as many steps, got {key} and {value}")
@@ -196,7 +196,7 @@ class PositionalEmbedding(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2:
-            raise ValueError(f"positional_embedding expects sequences (steps, features), got {input_shape}")
+            raise needs_sequences("positional_embedding", input_shape)
         return input_shape
 
     def init(self, input_shape: Shape, rng, dtype) -> Params:

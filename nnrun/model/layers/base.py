@@ -73,6 +73,17 @@ class BatchPart(Protocol):
         ...
 
 
+def needs_sequences(layer_type: str, input_shape: Shape, axes: str = "steps, features") -> ValueError:
+    """The error of a sequence layer given something else; for a flat input, what makes
+    sequences of it: an embedding of token indices, or a reshape of numbers into steps."""
+    hint = ""
+    if len(input_shape) == 1:
+        n = input_shape[0]
+        hint = (f"; token indices (a text column) need an embedding first, and {n} numbers read as {n} steps of one "
+                f"value a {{type: reshape, target_shape: [{n}, 1]}} first")
+    return ValueError(f"{layer_type} expects sequences ({axes}), got {tuple(input_shape)}{hint}")
+
+
 def batch_uniform(rng: np.random.Generator, shape: tuple[int, ...], part: BatchPart | None) -> np.ndarray:
     """Uniform [0, 1) float32 draws of ``shape`` (batch axis first) for this part's rows.
     The whole batch's numbers are drawn, so the draws, and the generator's state after

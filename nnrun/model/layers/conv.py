@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from nnrun.model.activations import ACTIVATIONS
-from nnrun.model.layers.base import Params, Shape
+from nnrun.model.layers.base import Params, Shape, needs_sequences
 from nnrun.model.layers.core import KernelLayer
 from nnrun.model.layers.windows import (
     geometry,
@@ -185,7 +185,7 @@ class Conv1D(_Convolution):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2:
-            raise ValueError(f"conv1d expects sequences (length, channels), got {input_shape}")
+            raise needs_sequences("conv1d", input_shape, "length, channels")
         kernel, strides, dilation = self._geometry()
         _, ol, _ = geometry((1, *input_shape), kernel, strides, dilation, self.padding)
         if ol < 1:

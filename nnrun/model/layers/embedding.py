@@ -53,7 +53,12 @@ class Embedding(Layer):
         wrong = (indices < 0) | (indices >= self.input_dim) | (indices != x)
         if not wrong.any():
             return None
-        return (f"embedding input value {float(x[wrong].flat[0])!r} is not an index in [0, {self.input_dim}); "
+        value = float(x[wrong].flat[0])
+        if value == int(value) and value >= self.input_dim:  # indices of a larger vocabulary
+            largest = int(np.max(x[np.isfinite(x)]))
+            return (f"embedding input value {value!r} is not an index in [0, {self.input_dim}); the inputs go up to "
+                    f"{largest}: give input_dim {largest + 1} or more (for a text column, its max_tokens)")
+        return (f"embedding input value {value!r} is not an index in [0, {self.input_dim}); "
                 "inputs must be whole numbers below input_dim (do not standardize them)")
 
     def forward(self, params, x, training, rng):

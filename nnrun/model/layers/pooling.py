@@ -17,7 +17,7 @@ from pydantic import Field, PositiveInt
 
 from nnrun.model import kernels
 from nnrun.model.activations import ACTIVATIONS
-from nnrun.model.layers.base import Layer, Shape
+from nnrun.model.layers.base import Layer, Shape, needs_sequences
 from nnrun.model.layers.windows import geometry, pad, pair, unpad
 from nnrun.model.rows import over_rows
 
@@ -200,5 +200,5 @@ class MaxPool1D(MaxPool2D):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2:
-            raise ValueError(f"max_pool1d expects sequences (length, channels), got {input_shape}")
+            raise needs_sequences("max_pool1d", input_shape, "length, channels")
         return super().output_shape((1, *input_shape))[1:]

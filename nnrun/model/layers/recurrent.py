@@ -32,7 +32,7 @@ from pydantic import Field
 
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.initializers import InitializerSpec, initialize
-from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform
+from nnrun.model.layers.base import Layer, Params, Shape, batch_uniform, needs_sequences
 from nnrun.model.regularizers import RegularizerSpec
 
 # Derivatives that follow from the output alone, so a step's activations can be
@@ -98,8 +98,7 @@ class Recurrent(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2:
-            raise ValueError(f"{self.type} expects sequences (steps, features), got {input_shape}; "
-                             "an embedding or a (N, T, F) array gives them")
+            raise needs_sequences(self.type, input_shape)
         return (input_shape[0], self.units) if self.return_sequences else (self.units,)
 
     def init(self, input_shape: Shape, rng, dtype) -> Params:

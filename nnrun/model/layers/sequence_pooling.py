@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from nnrun.model.layers.base import Layer, Shape
+from nnrun.model.layers.base import Layer, Shape, needs_sequences
 
 
 class _GlobalPool1D(Layer):
@@ -15,7 +15,7 @@ class _GlobalPool1D(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 2:
-            raise ValueError(f"{self.type} expects sequences (steps, channels), got {input_shape}")
+            raise needs_sequences(self.type, input_shape, "steps, channels")
         return input_shape[1:]
 
 
