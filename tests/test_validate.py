@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, run_piped
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
@@ -192,3 +194,26 @@ def test_a_sequence_layer_on_flat_features_and_a_small_vocabulary_say_what_fixes
     assert result.exit_code == 2
     assert "is not an index in [0, 10); the inputs go up to 41: give input_dim 42 or more (for a text column, its " \
            "max_tokens)" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("layers, warned", [
+    (["{type: conv1d, filters: 4, kernel_size: 3}", "{type: global_average_pool1d}"], "conv1d_1, conv1d"),
+    (["{type: flatten}"], "flatten_1, flatten"),
+    (["{type: lstm, units: 4}"], None),
+    (["{type: dense, units: 4, activation: relu}", "{type: global_max_pool1d}"], None),  # per step: passed on
+])
+def test_a_padding_mask_that_ends_unread_is_warned_about(run_cli, tmp_path, layers, warned):
+    rows = ["text,label"] + [f"{' '.join(f'w{(i + j) % 9}' for j in range(1 + i % 4))},{'ab'[i % 2]}" for i in range(40)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    listed = "".join(f"    - {layer}\n" for layer in layers)
+    (tmp_path / "t.yaml").write_text(
+        "name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, text: {column: text, max_tokens: 20, "
+        "length: 6}}\nmodel:\n  layers:\n    - {type: embedding, input_dim: 20, output_dim: 4, mask_zero: true}\n"
+        f"{listed}    - {{type: dense, units: 2, activation: softmax}}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", tmp_path / "t.yaml")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    if warned is None:
+        assert "padding mask" not in text
+    else:
+        assert f"({warned}): the padding mask of embedding_0 (mask_zero: true) ends here unread" in text

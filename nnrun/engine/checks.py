@@ -17,7 +17,7 @@ from nnrun.data import Dataset
 from nnrun.data.columns import class_list
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
-from nnrun.model.graph import Graph
+from nnrun.model.graph import INPUT, Graph
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
 # A regression target whose mean or spread is larger is warned about without
@@ -117,6 +117,41 @@ def _check_target_scale(config: Config, data: Dataset) -> list[Problem]:
                         f"with data.target_scale: standardize the layers learn targets centred on 0, which a "
                         f"'{activation}' output cannot follow; use activation: linear")]
     return []
+
+
+def unread_masks(graph: Graph) -> list[str]:
+    """Layers where an embedding's padding mask (mask_zero) ends without a layer having
+    read it: from there on the padded steps count as tokens, as if there were no mask
+    (Keras refuses such a model; nnrun warns, so that runs trained so still load)."""
+    source: dict[str, str | None] = {INPUT: None}  # node -> the embedding whose mask its output carries
+    warnings = []
+    for node in graph.nodes:
+        layer = node.layer
+        carried = next((source[name] for name in node.inputs if source.get(name)), None)
+        if layer.type == "embedding" and getattr(layer, "mask_zero", False):
+            source[node.name] = node.name
+        elif carried is None:
+            source[node.name] = None
+        elif layer.takes_mask:  # read; it goes on with the output's steps, as output_mask gives it
+            steps = graph_input_steps(graph, node)
+            source[node.name] = carried if len(node.output_shape) == 2 and node.output_shape[0] == steps else None
+        elif layer.keeps_mask:
+            source[node.name] = carried
+        else:
+            source[node.name] = None
+            warnings.append(f"model.layers.{node.index} ({node.name}, {layer.type}): the padding mask of {carried} "
+                            "(mask_zero: true) ends here unread, so padded steps count as tokens from here on; read "
+                            "the sequence with a layer that takes the mask first (lstm, gru, simple_rnn, "
+                            "bidirectional, global_average_pool1d, global_max_pool1d, multi_head_attention), or "
+                            "drop mask_zero")
+    return warnings
+
+
+def graph_input_steps(graph: Graph, node) -> int | None:
+    """The number of steps of the sequence a node reads (its first input's)."""
+    shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
+    shape = shapes.get(node.inputs[0])
+    return shape[0] if shape and len(shape) == 2 else None
 
 
 def _target_scale_warning(data: Dataset) -> list[str]:

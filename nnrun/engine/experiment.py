@@ -16,7 +16,7 @@ from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
-from nnrun.engine.checks import check_against_data, check_sizes, idle_settings
+from nnrun.engine.checks import check_against_data, check_sizes, idle_settings, unread_masks
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.target_scale import TargetScale, fit_target_scale
@@ -108,7 +108,7 @@ def build(
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
                       target_scale if config.data.target_scale == "standardize" else None, fingerprints,
-                      (*splits.warnings, *idle_settings(config, raw_train)))
+                      (*splits.warnings, *idle_settings(config, raw_train), *unread_masks(graph)))
 
 
 def resolve_paths(loaded: LoadedConfig) -> Config:
