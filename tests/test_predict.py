@@ -369,3 +369,24 @@ def test_predictions_csv_is_written_as_the_csv_module_writes_it():
     writer.writerows(zip(*columns))
     assert _csv_text(header, columns) == expected.getvalue()
     assert _csv_text(["a", "b"], [["1", "2"], ["3", "4"]]) == "a,b\n1,3\n2,4\n"
+
+
+def test_a_model_trained_on_arrays_says_what_a_csv_file_for_it_holds(run_cli, tmp_path):
+    # A model of sequences (20 steps of 3) trained on arrays: its 60 unnamed features were
+    # listed one per line, twice.
+    import nnrun
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 20, 3)).astype(np.float32), np.array([0, 1] * 20)
+    config = {"name": "s", "data": {"split": {"validation": 0.25, "test": 0}},
+              "model": {"layers": [{"type": "gru", "units": 4}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    run = nnrun.train(config, data=(x, y), run_dir=tmp_path / "s").run_dir
+    (tmp_path / "f.csv").write_text("a,b\n1,2\n")
+    result = run_cli("predict", run, tmp_path / "f.csv")
+    assert result.exit_code == 2
+    assert "f.csv: none of the model's columns x0 ... x59: it was trained on arrays, whose features have no names" \
+        in result.output
+    assert "give a CSV file of 60 numbers a row in columns x0 to x59, or an .npz with the samples as x" \
+        in " ".join(result.output.split())
+    assert result.output.count("x1") == 0

@@ -68,6 +68,9 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     return names
 
 
+SHOWN_MISSING = 10  # missing columns named one by one; the rest counted
+
+
 def accept_columns(available: list[str], features: list[str], origin: str, allowed: list[str] = ()) -> list[str]:
     """The rule for new rows given to a trained model: returns the extra columns (in
     the input's order) to leave out with a note. ``allowed`` (target, ids, ignored
@@ -76,11 +79,19 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
     absent = [n for n in features if n not in available]
     extra = [c for c in available if c not in features and c not in allowed]
     if absent:
+        if features == [f"x{i}" for i in range(len(features))] and len(absent) == len(features):
+            raise UserError(f"{origin}: none of the model's columns x0 ... x{len(features) - 1}: it was trained on "
+                            "arrays, whose features have no names",
+                            hint=f"give a CSV file of {len(features)} numbers a row in columns x0 to "
+                                 f"x{len(features) - 1}, or an .npz with the samples as x")
         lines = [f"{origin}: {len(absent)} of the model's columns {'is' if len(absent) == 1 else 'are'} missing"]
-        for name in absent:
+        for name in absent[:SHOWN_MISSING]:
             close = difflib.get_close_matches(name, extra, n=1, cutoff=0.6)
             lines.append(f"  missing: '{name}'" + (f"; the input has '{close[0]}': misspelled?" if close else ""))
-        raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(features)}")
+        if len(absent) > SHOWN_MISSING:
+            lines.append(f"  ... and {len(absent) - SHOWN_MISSING} more")
+        listed = ", ".join(features[:30]) + (f", ... ({len(features)} in all)" if len(features) > 30 else "")
+        raise UserError("\n".join(lines), hint=f"the training columns are: {listed}")
     return extra
 
 
