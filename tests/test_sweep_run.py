@@ -46,6 +46,10 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
 
     best = max(rows, key=lambda r: (float(r["val_accuracy"]), -int(r["trial"])))
     assert f"best:    trial {best['trial']}" in result.stdout
+    # Ranked by its best epoch, it keeps its last epoch's weights (no restore_best): said so.
+    ranked_early = int(best["best_epoch"]) < int(best["epochs"])
+    assert (f"note: trial {best['trial']} is ranked by its best epoch, {best['best_epoch']}; its weights" in
+            " ".join(result.stdout.split())) == ranked_early
     retrained = nnrun("train", sweep / "best.yaml", "--run-dir", "again", "--quiet", cwd=tmp_path)
     assert retrained.returncode == 0, retrained.stderr
     again = (tmp_path / "again" / "model.safetensors").read_bytes()

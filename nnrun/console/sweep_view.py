@@ -107,7 +107,7 @@ class SweepView:
     def end(self, result) -> None:
         self.close()
         higher = result.direction == "max"
-        parameters = list(self.swept.sweep.parameters)
+        parameters = searched(self.swept.sweep)
         table = trials_table(result.trials, parameters, result.metric, higher, "leaderboard", LEADERBOARD)
         # Piped output has no width of its own: do not squeeze the table into 80 columns.
         self.console.print(table, width=None if self.console.is_terminal else 160)
@@ -117,10 +117,35 @@ class SweepView:
         self.say("trials:  " + ", ".join(f"{n} {status}" for status, n in counts.items()))
         if result.best is not None:
             best = result.best
-            values = ", ".join(f"{k}={short(v)}" for k, v in best.values.items())
+            values = ", ".join(f"{k}={short(v)}" for k, v in best.values.items() if k in parameters)
             self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch} ({values})")
+            if best.best_epoch is not None and best.best_epoch < best.epochs and not _restores_best(self.swept, best):
+                self.say(f"note:    trial {best.id} is ranked by its best epoch, {best.best_epoch}; its weights, and "
+                         f"best.yaml's when retrained, are those of its last, {best.epochs} (set "
+                         "training.early_stopping with restore_best: true to keep the best)")
             self.say(f"files:   {result.path} (sweep.yaml, trials.csv, trials/, best.yaml)")
             self.say(f"next:    nnrun train {result.path / 'best.yaml'}")
+
+
+def searched(sweep) -> list[str]:
+    """The parameters that vary from trial to trial: the columns of the tables (a constant
+    every trial sets is in trials.csv, not on screen)."""
+    return [name for name, spec in sweep.parameters.items() if not _constant(spec)]
+
+
+def _constant(spec) -> bool:
+    return spec.type == "choice" and len(spec.extremes()) == 1
+
+
+def _restores_best(swept, trial) -> bool:
+    """Whether the trial's run keeps the weights of its best epoch (early stopping's restore_best)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((swept.trial_dir(trial.id) / "config.yaml").read_text())
+        return bool(((config.get("training") or {}).get("early_stopping") or {}).get("restore_best"))
+    except (OSError, yaml.YAMLError, AttributeError):
+        return False
 
 
 class LiveSweepView(SweepView):
@@ -158,7 +183,7 @@ class LiveSweepView(SweepView):
         trials = list(self.state.trials.values())
         done = sum(t.finished for t in trials)
         title = f"trials: {done} of {self.swept.sweep.trial_count} finished, {sum(t.status == 'running' for t in trials)} running"
-        table = trials_table(trials, list(self.swept.sweep.parameters), self.state.metric,
+        table = trials_table(trials, searched(self.swept.sweep), self.state.metric,
                              self.state.higher_is_better, title, SHOWN_ROWS)
         self.live.update(Group(table), refresh=True)
 
@@ -184,7 +209,7 @@ def print_checked(console: Console, path, checked: dict) -> None:
     say(f"  search     {sweep.search}, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction})")
     for name, spec in sweep.parameters.items():
         values = spec.extremes()
-        if spec.type == "choice" and len(values) == 1:  # a constant: every trial sets it
+        if _constant(spec):  # every trial sets it
             say(f"  constant   {name}: {'null' if values[0] is None else short(values[0])}")
         else:
             say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in values)}")
