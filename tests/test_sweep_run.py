@@ -60,6 +60,11 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     assert nnrun("evaluate", sweep / "trials" / "000", cwd=tmp_path).returncode == 0
     plotted = nnrun("plot", sweep, cwd=tmp_path)
     assert plotted.returncode == 0 and (sweep / "sweep.png").stat().st_size > 0
+    # A trial trained on by hand leaves the sweep's record behind: said so.
+    extended = nnrun("train", "--resume", sweep / "trials" / "000", "--set", "training.epochs=8", cwd=tmp_path)
+    assert extended.returncode == 0, extended.stderr
+    assert "is trial 000 of the sweep" in extended.stderr and "no longer matches the sweep's trials.csv" in \
+        " ".join(extended.stderr.split())
 
 
 def test_failures_stay_inside_their_trial(tmp_path):

@@ -50,11 +50,21 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         for message in resume_warnings(record, run_path, experiment.config.training.threads, 1):
             hooks.warn(message)
+        if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
+            hooks.warn(f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no "
+                       "longer matches the sweep's trials.csv and best.yaml, which keep what the sweep trained; to "
+                       "compare trials trained longer, sweep again with the new training.epochs")
         candidates = checkpoints.candidates(path)
     except BaseException:
         record.release()
         raise
     return run_experiment(experiment, record, hooks, started, resume_from=candidates)
+
+
+def _sweep_of_trial(path: Path) -> Path | None:
+    """The sweep directory a run is a trial of (SWEEP/trials/<id>), or None."""
+    sweep = path.parent.parent
+    return sweep if path.parent.name == "trials" and (sweep / "sweep.yaml").is_file() else None
 
 
 def _allowed_changes(path: Path, loaded, config, overrides):
