@@ -193,3 +193,14 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert listed[0]["seconds"] == 0.094
     (run / "metrics.csv").unlink()  # killed in its first epoch: no training time to show
     assert summarize(run).seconds is None
+
+
+def test_a_block_of_another_type_is_one_difference_not_all_its_options():
+    # A dense layer against an lstm listed every option of each as (absent): about 90 rows.
+    from nnrun.config.diff import describe_changes
+
+    dense = {"model": {"layers": [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "dense", "units": 2}]}}
+    lstm = {"model": {"layers": [{"type": "lstm", "units": 8, "return_sequences": False},
+                                 {"type": "dense", "units": 3}]}}
+    assert describe_changes(dense, lstm) == ['model.layers.0.type ("dense" -> "lstm")',
+                                             "model.layers.1.units (2 -> 3)"]

@@ -23,11 +23,17 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 
 
 def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
-    """(dotted path, value in a, value in b) for every path whose values differ."""
+    """(dotted path, value in a, value in b) for every path whose values differ. Where a
+    block's ``type`` differs (a dense layer against an lstm), that is its one difference:
+    the options of one member are not changes of the other's."""
     flat_a, flat_b = flatten(a), flatten(b)
     keys = list(flat_a) + [k for k in flat_b if k not in flat_a]
-    return [(k, flat_a.get(k, MISSING), flat_b.get(k, MISSING)) for k in keys
-            if flat_a.get(k, MISSING) != flat_b.get(k, MISSING)]
+    changed = [(k, flat_a.get(k, MISSING), flat_b.get(k, MISSING)) for k in keys
+               if flat_a.get(k, MISSING) != flat_b.get(k, MISSING)]
+    retyped = [k.removesuffix("type") for k, va, vb in changed
+               if (k == "type" or k.endswith(".type")) and va is not MISSING and vb is not MISSING]
+    return [(k, va, vb) for k, va, vb in changed
+            if not any(k.startswith(block) and k != f"{block}type" for block in retyped)]
 
 
 def describe_changes(old: dict, new: dict) -> list[str]:
