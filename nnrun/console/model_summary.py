@@ -29,9 +29,7 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     say(f"{source}: valid")
     target = class_list(train) if train.task == "classification" else f"{train.target_width} target{'s' if train.target_width != 1 else ''}"
     given = config.data.source.model_dump(exclude={"type"}, exclude_defaults=True)
-    # A value with a space or a tab in it (delimiter: "\t") is shown as Python writes it.
-    options = " ".join(f"{k}={v!r}" if isinstance(v, str) and not v.isprintable() or " " in str(v) else f"{k}={v}"
-                       for k, v in given.items())
+    options = " ".join(f"{k}={_option(v)}" for k, v in given.items())
     source_text = f"{config.data.source.type} {options}".strip()
     say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
     for warning in experiment.warnings:
@@ -61,3 +59,15 @@ def validate_and_print(config: Path, overrides=(), console: Console | None = Non
     experiment = validate(config, overrides)
     print_model_summary(console or OutputConsole(), experiment, str(config))
     return experiment
+
+
+def _option(value) -> str:
+    """A source option as the config writes it: a block as {key: value, ...}; a text with
+    a space or a tab in it (delimiter: "\\t") as Python writes it, so that it shows."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_option(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_option(v) for v in value) + "]"
+    if isinstance(value, str) and (not value.isprintable() or " " in value):
+        return repr(value)
+    return str(value)

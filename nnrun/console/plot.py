@@ -85,9 +85,12 @@ def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
     for index, (_, rows) in enumerate(histories):
         for axis, name in zip(axes, panels):
             _draw(axis, rows, name, colours[index % len(colours)], bests[index])
+    from matplotlib.ticker import MaxNLocator
+
     for axis, name in zip(axes, panels):
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
         axis.grid(alpha=0.3)
     handles = _legend_handles(histories, colours, bests)
     # The legend sits under the panels, in up to four columns, so it never hides a curve.
