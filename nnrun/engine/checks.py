@@ -17,13 +17,9 @@ from nnrun.data import Dataset
 from nnrun.data.columns import class_list
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
-from nnrun.model.graph import INPUT, Graph
+from nnrun.model.graph import Graph
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
-# A regression target whose mean or spread is larger is warned about without
-# data.target_scale. The bundled diabetes target (mean 150, spread 76) trains to r2 0.49
-# unscaled; house prices (mean 450,000) stayed at r2 -7 after 100 epochs of Adam at 0.01.
-TARGET_SCALE_WARNING = 1000
 
 
 def check_sizes(layers: list) -> None:
@@ -85,26 +81,6 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
     return problems
 
 
-def idle_settings(config: Config, data: Dataset) -> list[str]:
-    """Settings that are valid but do nothing useful here (a metric that always reads 1,
-    a warmup longer than the run). Warned, not refused, so that runs trained with them
-    still load."""
-    from nnrun.model.metrics import TOP_K
-
-    warnings = []
-    if "top_k_accuracy" in config.metrics and data.task == "classification" and data.num_classes <= TOP_K:
-        warnings.append(f"metrics: top_k_accuracy counts a sample as right when its class is among the {TOP_K} "
-                        f"most probable, so with {data.num_classes} classes it is always 1; accuracy is the one "
-                        "to read")
-    if config.data.target_scale == "none":
-        warnings += _target_scale_warning(data)
-    warmup, epochs = getattr(config.training.schedule, "warmup_epochs", 0), config.training.epochs
-    if warmup > epochs:
-        warnings.append(f"training.schedule.warmup_epochs: {warmup} warmup epochs in a run of {epochs}: the "
-                        "learning rate never reaches optimizer.learning_rate; give fewer warmup epochs than epochs")
-    return warnings
-
-
 def _check_target_scale(config: Config, data: Dataset) -> list[Problem]:
     if config.data.target_scale == "none":
         return []
@@ -117,62 +93,6 @@ def _check_target_scale(config: Config, data: Dataset) -> list[Problem]:
                         f"with data.target_scale: standardize the layers learn targets centred on 0, which a "
                         f"'{activation}' output cannot follow; use activation: linear")]
     return []
-
-
-def unread_masks(graph: Graph) -> list[str]:
-    """Layers where an embedding's padding mask (mask_zero) ends without a layer having
-    read it: from there on the padded steps count as tokens, as if there were no mask
-    (Keras refuses such a model; nnrun warns, so that runs trained so still load)."""
-    source: dict[str, str | None] = {INPUT: None}  # node -> the embedding whose mask its output carries
-    warnings = []
-    for node in graph.nodes:
-        layer = node.layer
-        carried = next((source[name] for name in node.inputs if source.get(name)), None)
-        if layer.type == "embedding" and getattr(layer, "mask_zero", False):
-            source[node.name] = node.name
-        elif carried is None:
-            source[node.name] = None
-        elif layer.takes_mask:  # read; it goes on with the output's steps, as output_mask gives it
-            steps = graph_input_steps(graph, node)
-            source[node.name] = carried if len(node.output_shape) == 2 and node.output_shape[0] == steps else None
-        elif layer.keeps_mask:
-            source[node.name] = carried
-        else:
-            source[node.name] = None
-            warnings.append(f"model.layers.{node.index} ({node.name}, {layer.type}): the padding mask of {carried} "
-                            "(mask_zero: true) ends here unread, so padded steps count as tokens from here on; read "
-                            "the sequence with a layer that takes the mask first (lstm, gru, simple_rnn, "
-                            "bidirectional, global_average_pool1d, global_max_pool1d, multi_head_attention), or "
-                            "drop mask_zero")
-    return warnings
-
-
-def graph_input_steps(graph: Graph, node) -> int | None:
-    """The number of steps of the sequence a node reads (its first input's)."""
-    shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
-    shape = shapes.get(node.inputs[0])
-    return shape[0] if shape and len(shape) == 2 else None
-
-
-def _target_scale_warning(data: Dataset) -> list[str]:
-    """A regression target far from unit scale trains slowly from outputs near 0: Adam
-    moves each weight by about the learning rate per step."""
-    if data.task != "regression" or not len(data.y):
-        return []
-    values = np.asarray(data.y, np.float64).reshape(len(data.y), -1)
-    mean, std = values.mean(axis=0), values.std(axis=0)
-    far = int(np.argmax(np.maximum(np.abs(mean), std)))
-    if max(abs(mean[far]), std[far]) <= TARGET_SCALE_WARNING:
-        return []
-    name = f"the target{f' (output {far})' if values.shape[1] > 1 else ''}"
-    return [f"{name} has mean {_shown(mean[far])} and standard deviation {_shown(std[far])} in the training split, while "
-            "the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
-            "predictions and metrics stay in the target's units)"]
-
-
-def _shown(value: float) -> str:
-    """A target's statistic as a person reads it: 449,122 or 0.5312."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:

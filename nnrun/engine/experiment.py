@@ -16,7 +16,8 @@ from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
-from nnrun.engine.checks import check_against_data, check_sizes, idle_settings, unread_masks
+from nnrun.engine.advice import idle_settings, unread_masks
+from nnrun.engine.checks import check_against_data, check_sizes
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.target_scale import TargetScale, fit_target_scale
