@@ -299,3 +299,26 @@ def test_a_file_saved_by_excel_on_windows_reads_with_its_encoding(run_cli, tmp_p
     result = run_cli("predict", tmp_path / "utf", tmp_path / "new.csv", "-o", "-", "--encoding", "cp1252")
     assert result.exit_code == 2  # read now: 'Köln' decoded, and a category this run never saw
     assert "line 2, column 'stadt': 'Köln'" in result.output
+
+
+def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
+    rows = "a,shade\n" + "".join(f"{i},{('dünkel', 'hell', 'grün')[i % 3]}\n" for i in range(30))
+    cases = {
+        # UTF-8 with one line in latin-1: cp1252 would garble the rest's accents.
+        "mixed": (rows.encode("utf-8") + "31,dünkel\n".encode("latin-1"), "utf-8",
+                  "line 32: not UTF-8 text", "the file holds UTF-8 text elsewhere: that line was written in another "
+                  "encoding; fix its text"),
+        "utf16": (rows.encode("utf-16"), "utf-8", "UTF-16 text, which nnrun does not read", "save the file as UTF-8"),
+        "bom": (("\ufeff" + rows).encode("utf-8"), "cp1252", "UTF-8 text, read as cp1252",
+                "set data.source.encoding: utf-8"),
+        "plain": (rows.encode("utf-8"), "cp1252", "UTF-8 text, read as cp1252", "set data.source.encoding: utf-8"),
+        "not_cp1252": (rows.encode("cp1252") + b"32,\x81\n", "cp1252", "line 32: not cp1252 text", "not cp1252 text"),
+    }
+    for name, (data, text_encoding, message, hint) in cases.items():
+        (tmp_path / f"{name}.csv").write_bytes(data)
+        with pytest.raises(UserError) as caught:
+            header = read_header(tmp_path / f"{name}.csv", text_encoding=text_encoding)
+            read_columns(tmp_path / f"{name}.csv", header, ["a"], ["shade"], DataProblems(name),
+                         text_encoding=text_encoding)
+        assert message in str(caught.value), (name, str(caught.value))
+        assert hint in caught.value.hint, (name, caught.value.hint)

@@ -50,11 +50,14 @@ class Columns:
 
 
 def text_encoding_of(data: Path) -> str:
-    """UTF-8 where the whole file decodes so, else cp1252 (what Excel on Windows saves as
-    'CSV'), which decodes nearly any bytes: validate then shows the text it read."""
-    from nnrun.data.csvheader import reads_as
+    """UTF-8 where the file decodes so or holds UTF-8 text at all (a bad line in it is
+    then for validate to name); else cp1252, what Excel on Windows saves as 'CSV', which
+    decodes nearly any bytes. UTF-16 is refused."""
+    from nnrun.data.csvheader import UTF8_HINT, has_utf8_text, reads_as, utf16
 
-    return "utf-8" if reads_as(data, "utf-8-sig") else "cp1252"
+    if data.is_file() and utf16(data):
+        raise UserError(f"{data}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
+    return "utf-8" if reads_as(data, "utf-8-sig") or not data.is_file() or has_utf8_text(data) else "cp1252"
 
 
 def delimiter_of(data: Path, text_encoding: str) -> str:

@@ -151,7 +151,7 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
                                       memory_pool=_pool())
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
-            raise not_utf8(path, settable) from None
+            raise not_utf8(path, settable, text_encoding) from None
         if "conversion error" in str(exc):
             raise
         raise UserError(f"{path}: not a valid CSV file ({_arrow_reason(exc)})") from None

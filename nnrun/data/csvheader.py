@@ -37,11 +37,14 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:
-        raise not_utf8(path, setting is not None) from None
+        raise not_utf8(path, setting is not None, text_encoding) from None
     except csv.Error as exc:
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
         raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
+    if text_encoding != "utf-8" and likely_utf8(path):  # its accents would be read as two characters each
+        fix = f"set {setting.rsplit('.', 1)[0]}.encoding: utf-8" if setting else "read it with --encoding utf-8"
+        raise UserError(f"{path}: UTF-8 text, read as {text_encoding}", hint=fix)
     if len(header) == 1:  # a file separated by something else reads as one column
         separator = next((s for s in SEPARATORS if s != delimiter and s in header[0]), None)
         if separator:
@@ -76,11 +79,14 @@ def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | N
     return f"set {setting}: {written}{decimal}"
 
 
-def not_utf8(path: Path, settable: bool = True) -> UserError:
-    """The error for a file that is not UTF-8, naming the line of its first bad byte;
-    the hint names ``data.source.encoding: cp1252`` where that reads it and the config
-    may say so (``settable``; a trained run reads files as it read its own)."""
-    decoder, offset, line = codecs.getincrementaldecoder("utf-8")(), 0, 1
+def not_utf8(path: Path, settable: bool = True, text_encoding: str = "utf-8") -> UserError:
+    """The error for a file that does not decode as ``text_encoding``, naming the line of
+    its first bad byte. For a UTF-8 reading, the hint names ``encoding: cp1252`` (a
+    setting where the config may say so, ``settable``; else predict's option) only for a
+    file with no UTF-8 text in it at all: cp1252 decodes nearly any bytes, and would
+    garble the accents of a UTF-8 file with one bad line. UTF-16 is named as such."""
+    # Plain UTF-8, not utf-8-sig: a byte order mark decodes, and offsets count it.
+    decoder, offset, line = codecs.getincrementaldecoder(text_encoding)(), 0, 1
     with open(path, "rb") as raw:
         while block := raw.read(1 << 20):
             try:
@@ -90,11 +96,51 @@ def not_utf8(path: Path, settable: bool = True) -> UserError:
                 line += block[: exc.start].count(b"\n")
                 break
             offset, line = offset + len(block), line + block.count(b"\n")
+    name = "UTF-8" if text_encoding == "utf-8" else text_encoding
+    if utf16(path):
+        return UserError(f"{path}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
     hint = UTF8_HINT
-    if reads_as(path, "cp1252"):
+    if text_encoding == "utf-8" and has_utf8_text(path):
+        hint = "the file holds UTF-8 text elsewhere: that line was written in another encoding; fix its text"
+    elif text_encoding == "utf-8" and reads_as(path, "cp1252"):
         setting = "set data.source.encoding: cp1252" if settable else "read it with --encoding cp1252"
         hint = f"it reads as cp1252, what Excel on Windows saves as 'CSV': {setting}, or {UTF8_HINT}"
-    return UserError(f"{path}, line {line}: not UTF-8 text (bad byte at offset {offset})", hint=hint)
+    elif text_encoding != "utf-8":
+        hint = f"the file is not {text_encoding} text; {UTF8_HINT}, and read it as UTF-8"
+    return UserError(f"{path}, line {line}: not {name} text (bad byte at offset {offset})", hint=hint)
+
+
+# A character UTF-8 writes in two to four bytes: proof the file holds UTF-8 text.
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+SAMPLE = 1 << 20  # bytes looked at to tell an encoding
+
+
+def has_utf8_text(path: Path) -> bool:
+    """Whether the first ``SAMPLE`` bytes hold a UTF-8 byte order mark or character of
+    several bytes."""
+    with open(path, "rb") as raw:
+        sample = raw.read(SAMPLE)
+    return sample.startswith(codecs.BOM_UTF8) or UTF8_SEQUENCE.search(sample) is not None
+
+
+def likely_utf8(path: Path) -> bool:
+    """Whether the file's first ``SAMPLE`` bytes are UTF-8 text with a character of
+    several bytes (or a byte order mark): no cp1252 text is that, in practice."""
+    with open(path, "rb") as raw:
+        sample = raw.read(SAMPLE)
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # not just a character cut at the sample's end
+            return False
+    return sample.startswith(codecs.BOM_UTF8) or UTF8_SEQUENCE.search(sample) is not None
+
+
+def utf16(path: Path) -> bool:
+    """A UTF-16 byte order mark, as spreadsheets' 'Unicode text' starts."""
+    with open(path, "rb") as raw:
+        start = raw.read(2)
+    return start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def reads_as(path: Path, text_encoding: str) -> bool:
