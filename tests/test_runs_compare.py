@@ -195,7 +195,7 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert summarize(run).seconds is None
 
 
-def test_a_block_of_another_type_is_one_difference_not_all_its_options():
+def test_a_block_of_another_type_lists_its_type_and_the_options_both_have():
     # A dense layer against an lstm listed every option of each as (absent): about 90 rows.
     from nnrun.config.diff import describe_changes
 
@@ -203,4 +203,7 @@ def test_a_block_of_another_type_is_one_difference_not_all_its_options():
     lstm = {"model": {"layers": [{"type": "lstm", "units": 8, "return_sequences": False},
                                  {"type": "dense", "units": 3}]}}
     assert describe_changes(dense, lstm) == ['model.layers.0.type ("dense" -> "lstm")',
-                                             "model.layers.1.units (2 -> 3)"]
+                                             "model.layers.0.units (4 -> 8)", "model.layers.1.units (2 -> 3)"]
+    adam, sgd = {"optimizer": {"type": "adam", "learning_rate": 0.001, "beta_1": 0.9}}, \
+        {"optimizer": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.0}}
+    assert describe_changes(adam, sgd) == ['optimizer.type ("adam" -> "sgd")', "optimizer.learning_rate (0.001 -> 0.1)"]

@@ -201,6 +201,9 @@ def test_a_sequence_layer_on_flat_features_and_a_small_vocabulary_say_what_fixes
     (["{type: flatten}"], "flatten_1, flatten"),
     (["{type: lstm, units: 4}"], None),
     (["{type: dense, units: 4, activation: relu}", "{type: global_max_pool1d}"], None),  # per step: passed on
+    # Attention reads the value's mask and gives the query's: an unmasked query, then flatten.
+    (["{type: embedding, input_dim: 20, output_dim: 4, name: q, inputs: [input]}",
+      "{type: multi_head_attention, num_heads: 1, key_dim: 4, inputs: [q, embedding_0]}", "{type: flatten}"], None),
 ])
 def test_a_padding_mask_that_ends_unread_is_warned_about(run_cli, tmp_path, layers, warned):
     rows = ["text,label"] + [f"{' '.join(f'w{(i + j) % 9}' for j in range(1 + i % 4))},{'ab'[i % 2]}" for i in range(40)]

@@ -24,8 +24,9 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 
 def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
     """(dotted path, value in a, value in b) for every path whose values differ. Where a
-    block's ``type`` differs (a dense layer against an lstm), that is its one difference:
-    the options of one member are not changes of the other's."""
+    block's ``type`` differs (a dense layer against an lstm), the options only one of the
+    two members has are not listed as absent in the other: its type says that; the
+    options both have are compared (units 4 -> 64)."""
     flat_a, flat_b = flatten(a), flatten(b)
     keys = list(flat_a) + [k for k in flat_b if k not in flat_a]
     changed = [(k, flat_a.get(k, MISSING), flat_b.get(k, MISSING)) for k in keys
@@ -33,7 +34,7 @@ def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
     retyped = [k.removesuffix("type") for k, va, vb in changed
                if (k == "type" or k.endswith(".type")) and va is not MISSING and vb is not MISSING]
     return [(k, va, vb) for k, va, vb in changed
-            if not any(k.startswith(block) and k != f"{block}type" for block in retyped)]
+            if not (MISSING in (va, vb) and any(k.startswith(block) for block in retyped))]
 
 
 def describe_changes(old: dict, new: dict) -> list[str]:

@@ -119,10 +119,11 @@ class SweepView:
             best = result.best
             values = ", ".join(f"{k}={short(v)}" for k, v in best.values.items() if k in parameters)
             self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch} ({values})")
-            if best.best_epoch is not None and best.best_epoch < best.epochs and not _restores_best(self.swept, best):
+            if best.best_epoch is not None and best.best_epoch < best.epochs and \
+                    not _restores_best(self.swept, best, result.metric):
                 self.say(f"note:    trial {best.id} is ranked by its best epoch, {best.best_epoch}; its weights, and "
-                         f"best.yaml's when retrained, are those of its last, {best.epochs} (set "
-                         "training.early_stopping with restore_best: true to keep the best)")
+                         f"best.yaml's when retrained, are not that epoch's (set training.early_stopping with "
+                         f"monitor: {result.metric} and restore_best: true to keep them)")
             self.say(f"files:   {result.path} (sweep.yaml, trials.csv, trials/, best.yaml)")
             self.say(f"next:    nnrun train {result.path / 'best.yaml'}")
 
@@ -137,13 +138,15 @@ def _constant(spec) -> bool:
     return spec.type == "choice" and len(spec.extremes()) == 1
 
 
-def _restores_best(swept, trial) -> bool:
-    """Whether the trial's run keeps the weights of its best epoch (early stopping's restore_best)."""
+def _restores_best(swept, trial, metric: str) -> bool:
+    """Whether the trial's run keeps the weights of its best epoch by the sweep's metric:
+    early stopping restores the best by its own monitor."""
     import yaml
 
     try:
         config = yaml.safe_load((swept.trial_dir(trial.id) / "config.yaml").read_text())
-        return bool(((config.get("training") or {}).get("early_stopping") or {}).get("restore_best"))
+        stopping = (config.get("training") or {}).get("early_stopping") or {}
+        return bool(stopping.get("restore_best")) and stopping.get("monitor", "val_loss") == metric
     except (OSError, yaml.YAMLError, AttributeError):
         return False
 

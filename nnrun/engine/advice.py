@@ -49,12 +49,13 @@ def unread_masks(graph: Graph) -> list[str]:
         layer = node.layer
         carried = next((source[name] for name in node.inputs if source.get(name)), None)
         if layer.type == "embedding" and getattr(layer, "mask_zero", False):
-            source[node.name] = node.name
+            # Masks are made for sequences of indices, (steps,): no mask from other inputs.
+            source[node.name] = node.name if graph_input_steps(graph, node, flat=True) else None
         elif carried is None:
             source[node.name] = None
-        elif layer.takes_mask:  # read; it goes on with the output's steps, as output_mask gives it
-            steps = graph_input_steps(graph, node)
-            source[node.name] = carried if len(node.output_shape) == 2 and node.output_shape[0] == steps else None
+        elif layer.takes_mask:  # read; the output goes on with the first input's steps (attention: the query's)
+            steps, first = graph_input_steps(graph, node), source.get(node.inputs[0])
+            source[node.name] = first if len(node.output_shape) == 2 and node.output_shape[0] == steps else None
         elif layer.keeps_mask:
             source[node.name] = carried
         else:
@@ -67,11 +68,12 @@ def unread_masks(graph: Graph) -> list[str]:
     return warnings
 
 
-def graph_input_steps(graph: Graph, node) -> int | None:
-    """The number of steps of the sequence a node reads (its first input's)."""
+def graph_input_steps(graph: Graph, node, flat: bool = False) -> int | None:
+    """The number of steps of the sequence a node reads (its first input's): (steps,
+    features), or with ``flat`` the (steps,) of token indices."""
     shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
     shape = shapes.get(node.inputs[0])
-    return shape[0] if shape and len(shape) == 2 else None
+    return shape[0] if shape and len(shape) == (1 if flat else 2) else None
 
 
 def _target_scale_warning(data: Dataset) -> list[str]:
