@@ -93,7 +93,13 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
                         hint="score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
     from nnrun.commands.inputs import file_format
 
-    return _evaluate(run_dir, split, data, force, file_format(delimiter, decimal, encoding))
+    written = file_format(delimiter, decimal, encoding)
+    if written and data is None:
+        from nnrun.errors import UserError
+
+        raise UserError("delimiter, decimal and encoding say how a file given as data is written; a split is read "
+                        "as training read it")
+    return _evaluate(run_dir, split, data, force, written)
 
 
 def as_settings(overrides) -> list[str]:

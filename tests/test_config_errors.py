@@ -137,9 +137,9 @@ SET_CASES = [
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
     # A problem inside a value --set replaced is the --set's, not the file's old line.
     ("model.layers=[{type: lstm, units: 8}, {type: dense, units: 3, activation: softmax}]",
-     "model.layers.0: lstm_0: lstm expects sequences (steps, features), got (4,); token indices (a text column) "
-     "need an embedding first, and 4 numbers read as 4 steps of one value a {type: reshape, target_shape: [4, 1]} "
-     "first (from --set model.layers=[{type: lstm, units: 8}"),
+     "model.layers.0: lstm_0: lstm expects sequences (steps, features), got (4,); put an embedding first for token "
+     "indices (a text column), or {type: reshape, target_shape: [4, 1]} to read 4 numbers as 4 steps of one value "
+     "(from --set model.layers=[{type: lstm, units: 8}"),
 ]
 
 

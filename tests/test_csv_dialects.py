@@ -197,6 +197,14 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
         [r["prediction"] for r in written[:2]]
     result = run_cli("evaluate", run, "--data", tmp_path / "us.csv", "--delimiter", ",", "--decimal", ".")
     assert result.exit_code == 0, result.output
+    result = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".",
+                     "--encoding", "UTF8")  # any of Python's names for an encoding
+    assert result.exit_code == 0, result.output
+    np.savez(tmp_path / "a.npz", x=np.zeros((1, 2), np.float32))
+    result = run_cli("predict", run, tmp_path / "a.npz", "--delimiter", ",")
+    assert result.exit_code == 2 and "--delimiter: says how a CSV file is written; " in result.output
+    with pytest.raises(UserError, match="delimiter, decimal and encoding say how a file given as data is written"):
+        nnrun.evaluate(run, delimiter=",")
     for args, message in [(["--decimal", ";"], "--decimal: expected '.' or ',', got ';'"),
                           (["--delimiter", ";;"], "--delimiter: expected one character"),
                           (["--encoding", "utf-16"], "--encoding: expected one of utf-8, cp1252, latin-1")]:
@@ -209,8 +217,8 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     (tmp_path / "points.csv").write_text("kunde;alter;einkommen\nK0;5.5;20000.5\n")
     result = run_cli("predict", run, tmp_path / "points.csv")
     assert result.exit_code == 2
-    assert "the model reads numbers in 'alter' with a decimal comma, as training read them: write '5.5' as '5,5'" \
-        in result.output
+    assert "the model reads numbers in 'alter' with a decimal comma, as training read them: write '5.5' as '5,5' " \
+           "(a file written so is read with --decimal '.')" in " ".join(result.output.split())
 
 
 def test_serving_reads_a_number_sent_as_text_with_the_runs_decimal_comma(tmp_path):
@@ -247,7 +255,8 @@ def test_hints_fit_the_settings_already_made(tmp_path):
     from nnrun.data.cells import scoring_hint
 
     hint = scoring_hint("a", np.array(["1.257", "2.5"], dtype=object), None, ",")
-    assert hint == "the model reads numbers in 'a' with a decimal comma, as training read them: write '1.257' as '1,257'"
+    assert hint == ("the model reads numbers in 'a' with a decimal comma, as training read them: write '1.257' as "
+                    "'1,257' (a file written so is read with --decimal '.')")
     # decimal: "," already given: the hint for a semicolon file names only the delimiter.
     (tmp_path / "s.csv").write_text("a;b\n1,5;2\n")
     with pytest.raises(UserError) as caught:

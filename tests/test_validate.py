@@ -177,7 +177,8 @@ def test_a_sequence_layer_on_flat_features_and_a_small_vocabulary_say_what_fixes
     (tmp_path / "lstm.yaml").write_text(base.replace("{layers}", "    - {type: lstm, units: 4}\n"))
     result = run_cli("validate", tmp_path / "lstm.yaml")
     assert result.exit_code == 2
-    assert "a {type: reshape, target_shape: [4, 1]} first" in " ".join(result.output.split())
+    assert "or {type: reshape, target_shape: [4, 1]} to read 4 numbers as 4 steps of one value" in \
+        " ".join(result.output.split())
     # The fix it names works: four numbers read as four steps.
     (tmp_path / "steps.yaml").write_text(base.replace(
         "{layers}", "    - {type: reshape, target_shape: [4, 1]}\n    - {type: lstm, units: 4}\n"))

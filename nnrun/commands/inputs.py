@@ -41,10 +41,29 @@ def file_format(delimiter: str | None = None, decimal: str | None = None, text_e
             raise UserError(f"--decimal: expected '.' or ',', got {decimal!r}")
         given["decimal"] = decimal
     if text_encoding is not None:
-        if text_encoding.lower() not in TEXT_ENCODINGS:
-            raise UserError(f"--encoding: expected one of {', '.join(TEXT_ENCODINGS)}, got {text_encoding!r}")
-        given["text_encoding"] = text_encoding.lower()
+        given["text_encoding"] = _known_encoding(text_encoding, TEXT_ENCODINGS)
     return given
+
+
+def _known_encoding(name: str, known: tuple[str, ...]) -> str:
+    """One of ``known`` by any of Python's names for it (utf8, latin1, windows-1252)."""
+    import codecs
+
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        codec = None
+    match = next((k for k in known if codec is not None and codecs.lookup(k).name == codec), None)
+    if match is None:
+        raise UserError(f"--encoding: expected one of {', '.join(known)}, got {name!r}")
+    return match
+
+
+def check_written(written: dict, source: Path) -> None:
+    """Reading options are for a CSV file: refused for an .npz archive, which has none."""
+    if written and source.suffix.lower() == ".npz":
+        option = {"delimiter": "--delimiter", "decimal": "--decimal", "text_encoding": "--encoding"}[next(iter(written))]
+        raise UserError(f"{option}: says how a CSV file is written; {source} is an .npz archive of arrays")
 
 
 def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None
@@ -54,6 +73,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
     arrays ``x`` and ``y``; class labels become the training's class indices.
     ``outputs`` is the model's output width; ``written``: see :func:`file_format`."""
     check_input_file(source, labelled=True)
+    check_written(written or {}, source)
     if source.suffix.lower() == ".npz":
         arrays = read_npz(source, ["y"])
         if "y" not in arrays:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.commands.inputs import check_input_file, read_rows, read_samples, shaped
+from nnrun.commands.inputs import check_input_file, check_written, read_rows, read_samples, shaped
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
@@ -48,6 +48,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     trained = TrainedRun.load(run_dir)
     source, saved = Path(input_path), trained.preprocessing
     check_input_file(source)
+    check_written(written or {}, source)
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")

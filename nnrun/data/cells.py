@@ -236,8 +236,9 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
         cell = marked[0]
         mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \
             ("a decimal point", re.sub(r"[.' ]", "", cell).replace(",", "."))
+        other = "." if decimal == "," else ","
         return (f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as "
-                f"'{written}'")
+                f"'{written}' (a file written so is read with --decimal '{other}')")
     return f"the model reads numbers in '{column}'; fix these cells"
 
 

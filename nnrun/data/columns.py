@@ -71,15 +71,17 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
 SHOWN_MISSING = 10  # missing columns named one by one; the rest counted
 
 
-def accept_columns(available: list[str], features: list[str], origin: str, allowed: list[str] = ()) -> list[str]:
+def accept_columns(available: list[str], features: list[str], origin: str, allowed: list[str] = (),
+                   unnamed: bool = False) -> list[str]:
     """The rule for new rows given to a trained model: returns the extra columns (in
     the input's order) to leave out with a note. ``allowed`` (target, ids, ignored
     columns) may be present without a note. Absent features are one error naming
-    each, with the extra column that looks like its misspelling."""
+    each, with the extra column that looks like its misspelling; for a model trained on
+    ``unnamed`` arrays (features x0, x1, ...), none present says what a file holds."""
     absent = [n for n in features if n not in available]
     extra = [c for c in available if c not in features and c not in allowed]
     if absent:
-        if features == [f"x{i}" for i in range(len(features))] and len(absent) == len(features):
+        if unnamed and len(absent) == len(features):
             raise UserError(f"{origin}: none of the model's columns x0 ... x{len(features) - 1}: it was trained on "
                             "arrays, whose features have no names",
                             hint=f"give a CSV file of {len(features)} numbers a row in columns x0 to "

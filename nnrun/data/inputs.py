@@ -70,7 +70,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
                         hint="`nnrun predict` makes predictions for data without targets")
     kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
     allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c]
-    extra = accept_columns(header, names, str(path), allowed)
+    unnamed = not state and names == [f"x{i}" for i in range(len(names))]  # arrays without column names
+    extra = accept_columns(header, names, str(path), allowed, unnamed)
     numbers = [n for n in names if n not in strings]
     numeric_target = target is not None and classes is None and target not in names
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],

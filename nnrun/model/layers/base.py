@@ -79,8 +79,8 @@ def needs_sequences(layer_type: str, input_shape: Shape, axes: str = "steps, fea
     hint = ""
     if len(input_shape) == 1:
         n = input_shape[0]
-        hint = (f"; token indices (a text column) need an embedding first, and {n} numbers read as {n} steps of one "
-                f"value a {{type: reshape, target_shape: [{n}, 1]}} first")
+        hint = (f"; put an embedding first for token indices (a text column), or {{type: reshape, target_shape: "
+                f"[{n}, 1]}} to read {n} numbers as {n} steps of one value")
     return ValueError(f"{layer_type} expects sequences ({axes}), got {tuple(input_shape)}{hint}")
 
 
