@@ -19,12 +19,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.data.cells import MISSING  # the cells the CSV reader reads as missing
 from nnrun.data.reading import python_encoding
 from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})  # as the CSV reader reads them (see data.cells)
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809

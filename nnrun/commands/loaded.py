@@ -161,7 +161,7 @@ def table_cells(x, names: list[str]) -> tuple[list[str], list[list]]:
     if len(lengths) > 1:
         raise UserError(f"x: the columns have different lengths ({', '.join(map(str, sorted(lengths)))})")
     header = list(columns)
-    return header, [[_cell(v) for v in row] for row in zip(*columns.values())]
+    return header, [[table_cell(v) for v in row] for row in zip(*columns.values())]
 
 
 def _as_list(values) -> list:
@@ -170,7 +170,9 @@ def _as_list(values) -> list:
     return list(values)
 
 
-def _cell(value) -> str | int | float:
+def table_cell(value) -> str | int | float:
+    """One cell of a table given in memory: a number as it is, a missing value as the
+    empty cell a CSV file holds, anything else as its text."""
     if hasattr(value, "item") and np.ndim(value) == 0:
         value = value.item()  # a NumPy scalar
     if _missing(value):

@@ -35,10 +35,11 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
+from nnrun.commands.loaded import table_cell
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes,
                                           describe_errors, request_models)
@@ -106,11 +107,11 @@ class ServedModel:
         columns = self.card["columns"]
         names = [c["name"] for c in columns]
         strings = [c["name"] for c in columns if c["type"] != "number"]  # categories and texts
-        rows = [[_cell(instance[name]) for name in names] for instance in instances]
+        rows = [[table_cell(instance[name]) for name in names] for instance in instances]
         lines = np.arange(len(rows), dtype=np.int64)  # "line" i of a table is instance i
         encoding = self.trained.preprocessing.encoding()
-        # No thousands separator here: the schema read every number already, and a
-        # separator "." would take the point of repr's "1234.5" for one.
+        # No thousands separator or decimal mark here: the schema read every number sent
+        # as text already, and the table takes numbers as they are.
         table = build_table("request", names, rows, names, strings, lines)
         if not encoding:
             x, notes = table.numeric.astype(np.float32), []
@@ -119,12 +120,6 @@ class ServedModel:
             x = encode_columns(table, encoding, unseen=unseen)
             notes = unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
         return x.reshape((len(x), *self.trained.preprocessing.input_shape)), notes
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    return repr(float(value)) if isinstance(value, (int, float)) else str(value)
 
 
 def require_serving():

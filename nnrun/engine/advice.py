@@ -44,17 +44,18 @@ def unread_masks(graph: Graph) -> list[str]:
     read it: from there on the padded steps count as tokens, as if there were no mask
     (Keras refuses such a model; nnrun warns, so that runs trained so still load)."""
     source: dict[str, str | None] = {INPUT: None}  # node -> the embedding whose mask its output carries
+    shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
     warnings = []
     for node in graph.nodes:
         layer = node.layer
         carried = next((source[name] for name in node.inputs if source.get(name)), None)
         if layer.type == "embedding" and getattr(layer, "mask_zero", False):
             # Masks are made for sequences of indices, (steps,): no mask from other inputs.
-            source[node.name] = node.name if graph_input_steps(graph, node, flat=True) else None
+            source[node.name] = node.name if input_steps(shapes, node, flat=True) else None
         elif carried is None:
             source[node.name] = None
         elif layer.takes_mask:  # read; the output goes on with the first input's steps (attention: the query's)
-            steps, first = graph_input_steps(graph, node), source.get(node.inputs[0])
+            steps, first = input_steps(shapes, node), source.get(node.inputs[0])
             source[node.name] = first if len(node.output_shape) == 2 and node.output_shape[0] == steps else None
         elif layer.keeps_mask:
             source[node.name] = carried
@@ -68,10 +69,9 @@ def unread_masks(graph: Graph) -> list[str]:
     return warnings
 
 
-def graph_input_steps(graph: Graph, node, flat: bool = False) -> int | None:
-    """The number of steps of the sequence a node reads (its first input's): (steps,
-    features), or with ``flat`` the (steps,) of token indices."""
-    shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
+def input_steps(shapes: dict, node, flat: bool = False) -> int | None:
+    """The number of steps of the sequence a node reads (its first input's, by
+    ``shapes``): (steps, features), or with ``flat`` the (steps,) of token indices."""
     shape = shapes.get(node.inputs[0])
     return shape[0] if shape and len(shape) == (1 if flat else 2) else None
 
