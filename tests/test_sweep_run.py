@@ -56,7 +56,8 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     assert again == (sweep / "trials" / best["trial"] / "model.safetensors").read_bytes()
 
     listing = nnrun("runs", "runs", cwd=tmp_path)
-    assert re.search(r"search-\S+\s+sweep\s+4 trials\s+val_accuracy", listing.stdout), listing.stdout and f"trial {best['trial']}" in listing.stdout
+    assert re.search(r"search-\S+\s+sweep\s+4 trials\s+val_accuracy", listing.stdout), listing.stdout
+    assert f"trial {best['trial']}" in listing.stdout
     assert nnrun("evaluate", sweep / "trials" / "000", cwd=tmp_path).returncode == 0
     plotted = nnrun("plot", sweep, cwd=tmp_path)
     assert plotted.returncode == 0 and (sweep / "sweep.png").stat().st_size > 0
@@ -245,10 +246,31 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
         stderr = " ".join(refused.stderr.split())  # the message may wrap at the terminal's width
         assert (f"{base}: differs from the sweep being resumed ({directory}/base.yaml); "
                 "changed: training.batch_size (32 -> 16)") in stderr
-        assert f"put {base} back as it was (the sweep's copy is {directory}/base.yaml)" in stderr
+        assert f"put {base} back as it was (the sweep's copy is {directory}/base.source.yaml)" in stderr
         assert "leave out SWEEP.yaml" not in stderr  # it would not help: the base is checked without it too
         assert "Traceback" not in refused.stderr
     assert (directory / "trials.csv").read_text() == before  # nothing trained on the edited base
+
+
+def test_a_base_edited_while_the_sweep_runs_changes_none_of_its_trials(tmp_path, monkeypatch):
+    from nnrun.commands.sweep.trial import run_trial, sweep_context
+
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 1"), epochs=2)
+    assert nnrun("sweep", "sweep.yaml", cwd=tmp_path).returncode == 0
+    directory = only_sweep(tmp_path)
+    copy = yaml.safe_load((directory / "base.source.yaml").read_text())
+    assert copy == yaml.safe_load((tmp_path / "base.yaml").read_text())  # the file's data, name included
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("batch_size: 32", "batch_size: 16").replace("units: 8", "units: 5"))
+
+    # A trial that starts after the edit, as the sweep's next trial process would.
+    monkeypatch.chdir(tmp_path)
+    sweep_context.cache_clear()
+    outcome = run_trial(directory, "009", {"optimizer.learning_rate": 0.01})
+    assert outcome["status"] == "completed", outcome
+    config = yaml.safe_load((directory / "trials" / "009" / "config.yaml").read_text())
+    assert config["training"]["batch_size"] == 32 and config["model"]["layers"][0]["units"] == 8
+    assert config["optimizer"]["learning_rate"] == 0.01
 
 
 class _StoppedTrial:

@@ -31,6 +31,7 @@ class Checked:
     configs: list[tuple[dict, LoadedConfig]] = field(default_factory=list)  # the base, then each valid extreme
     problems: list[Problem] = field(default_factory=list)  # in the sweep file, its own problems first
     base_error: UserError | None = None  # the base config's own mistakes, located in its file
+    base_data: dict | None = None  # the base config's data as read, which every trial starts from
 
 
 def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:
@@ -70,6 +71,7 @@ def check_against_base(located: LoadedSweep) -> Checked:
     if base is None:
         return found
     data, loaded = base
+    found.base_data = copy.deepcopy(data)
     for path, spec in located.parameters.items():
         for value in spec.extremes():
             try:

@@ -3,6 +3,8 @@ sweep writes it.
 
     sweep.yaml   the resolved sweep file (every default filled in, base as an absolute path)
     base.yaml    the base config as it was resolved when the sweep started
+    base.source.yaml  the base config file's data as it read then: every trial starts
+                 from it, so a base edited while the sweep runs changes no trial
     trials.csv   one row per started trial (see :mod:`.trials`)
     trials/<id>/ an ordinary run directory per trial
     best.yaml    the base config with the best trial's values: `nnrun train best.yaml`
@@ -23,6 +25,21 @@ from nnrun.errors import UserError
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
 
+SOURCE_COPY = "base.source.yaml"
+
+
+def base_data(sweep_dir: Path, sweep: SweepConfig) -> dict:
+    """The base config's data every trial of the sweep in ``sweep_dir`` starts from: the
+    copy taken when the sweep started, not the file as it reads now. (A sweep directory
+    without the copy, from an earlier nnrun, reads the base file itself.)"""
+    copy = Path(sweep_dir) / SOURCE_COPY
+    if copy.is_file():
+        return yaml.safe_load(copy.read_text())
+    from nnrun.config.sweep_checks import read_base_file
+
+    return read_base_file(Path(sweep.base))
+
+
 class SweepDir:
     """Paths and writes of one sweep directory, holding its lock while open."""
 
@@ -33,11 +50,12 @@ class SweepDir:
         self.parameters = list(sweep.parameters)
 
     @classmethod
-    def create(cls, located: LoadedSweep, base_config, root: str | Path = "runs") -> "SweepDir":
+    def create(cls, located: LoadedSweep, base_config, base_data: dict, root: str | Path = "runs") -> "SweepDir":
         path = RunDir.create(located.sweep.name, root=root).path
         swept = cls(path, located.sweep, located.base_path.resolve())
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
+        files.atomic_write(path / SOURCE_COPY, _dump(base_data))
         swept.write_trials([])
         return swept
 
@@ -69,10 +87,10 @@ class SweepDir:
                             f"recorded (nnrun sweep --resume {path}), or start a new sweep with "
                             "`nnrun sweep SWEEP.yaml`")
         before = yaml.safe_load((path / "base.yaml").read_text())
+        copy = path / SOURCE_COPY if (path / SOURCE_COPY).is_file() else path / "base.yaml"
         _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
-                        f"was (the sweep's copy is {path / 'base.yaml'}), or start a new sweep with "
-                        "`nnrun sweep SWEEP.yaml`")
+                        f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`")
         swept = cls(path, sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
         return swept

@@ -109,7 +109,7 @@ def _tuner(tune, swept, search, state):
         space = {**base, "nnrun_trial": tune.grid_search([t.id for t in trials])}
         samples = 1
     tune_config = tune.TuneConfig(
-        num_samples=samples, search_alg=searcher, scheduler=_scheduler(sweep),
+        num_samples=samples, search_alg=searcher, scheduler=_scheduler(swept),
         # A fresh worker per trial: with reused ones, trials after a stopped one went
         # unreported to the callbacks (Ray 2.60), and every trial must reach trials.csv.
         max_concurrent_trials=sweep.executor.max_concurrent_trials, reuse_actors=False,
@@ -139,9 +139,10 @@ def _tpe_remaining(search) -> int:
     return search.total - len(search.done)
 
 
-def _scheduler(sweep):
+def _scheduler(swept):
     from ray.tune.schedulers import ASHAScheduler, MedianStoppingRule
 
+    sweep = swept.sweep
     scheduler = sweep.scheduler
     if scheduler is None:
         return None
@@ -149,7 +150,7 @@ def _scheduler(sweep):
     if scheduler.type == "asha":
         # max_t beyond the last epoch: a trial that trains to the end is never stopped
         # at its last report, so it always ends by returning, with its files complete.
-        epochs = _epochs(sweep)
+        epochs = _epochs(swept)
         return ASHAScheduler(time_attr="epoch", metric=metric, mode=mode, max_t=epochs + 1,
                              grace_period=scheduler.grace_epochs, reduction_factor=scheduler.reduction_factor)
     # Until three other trials have reached an epoch, Ray's rule pauses a trial there to let
@@ -160,10 +161,11 @@ def _scheduler(sweep):
                               min_samples_required=3, min_time_slice=float("inf"))
 
 
-def _epochs(sweep) -> int:
-    from nnrun.config.sweep_checks import read_base_file
+def _epochs(swept) -> int:
+    from nnrun.commands.sweep.directory import base_data
 
-    base = read_base_file(Path(sweep.base))
+    sweep = swept.sweep
+    base = base_data(swept.path, sweep)
     epochs = [spec.extremes()[-1] for path, spec in sweep.parameters.items() if path == "training.epochs"]
     return int(max(epochs or [base.get("training", {}).get("epochs", 10)]))
 

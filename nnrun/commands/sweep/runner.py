@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
-from nnrun.config.sweep_checks import check_against_base, problem_details
+from nnrun.config.sweep_checks import Checked, check_against_base, problem_details
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 from nnrun.store.history import read_metrics
 
@@ -86,11 +86,12 @@ class SweepState:
         return min(done, key=lambda t: (sign * t.best, t.id))
 
 
-def check_sweep(located: LoadedSweep, build_each: bool = True) -> list:
+def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
     """Everything checked before a trial runs: the sweep file, the base config, the
     metric, and the base with each extreme of every parameter (against the data and
-    ``model.init_weights`` too when ``build_each``), all reported at once. Returns the checked (values, LoadedConfig)
-    pairs, the base first."""
+    ``model.init_weights`` too when ``build_each``), all reported at once. Returns what
+    was found: the checked (values, LoadedConfig) pairs, the base first, and the base's
+    data as read."""
     from nnrun.engine.experiment import build
 
     found = check_against_base(located)
@@ -112,7 +113,7 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> list:
                 found.problems.append(located.problem(f"parameters.{path}", message))
     if found.problems or found.base_error is not None:
         raise located.error(found.problems, found.base_error)
-    return found.configs
+    return found
 
 
 def is_sweep_file(path: Path) -> bool:
@@ -130,7 +131,7 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
         raise UserError("--set: not allowed with a sweep file; put the value in its base config")
     located = read_sweep_file(path)
     checked = check_sweep(located)
-    return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked),
+    return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked.configs),
             "trials": located.sweep.trial_count}
 
 
@@ -144,13 +145,14 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
     # Resumed without its sweep file, the sweep is checked as recorded: its base config
     # on disk, which the trials still to run will read, must still be the one it saved.
     located = given or read_sweep_file(recorded)
-    base_config = resolve_paths(check_sweep(located)[0][1])
+    checked = check_sweep(located)
+    base_config = resolve_paths(checked.configs[0][1])
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
         require_extras(swept.sweep)
     else:
         require_extras(located.sweep)
-        swept = SweepDir.create(located, base_config, root=runs_root)
+        swept = SweepDir.create(located, base_config, checked.base_data, root=runs_root)
     try:
         previous = swept.read_trials()
         curves = {t.id: _curve(swept, t.id) for t in previous if t.finished}

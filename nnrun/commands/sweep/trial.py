@@ -21,11 +21,12 @@ from pathlib import Path
 import yaml
 
 from nnrun.config.sweep import SweepConfig
-from nnrun.config.sweep_checks import read_base_file, trial_config
+from nnrun.config.sweep_checks import trial_config
 from nnrun.engine.hooks import SilentHooks
 from nnrun.errors import NnrunError
 from nnrun.store import files
 
+from nnrun.commands.sweep.directory import base_data
 from nnrun.commands.sweep.trials import best_of
 
 
@@ -58,10 +59,11 @@ class EpochHooks(SilentHooks):
 
 @lru_cache(maxsize=4)
 def sweep_context(sweep_dir: str) -> tuple[SweepConfig, dict]:
-    """The recorded sweep and its base config's data (read once per process)."""
+    """The recorded sweep and the base config's data its trials start from (read once
+    per process)."""
     recorded = yaml.safe_load((Path(sweep_dir) / "sweep.yaml").read_text())
     sweep = SweepConfig.model_validate(recorded)
-    return sweep, read_base_file(Path(sweep.base))
+    return sweep, base_data(Path(sweep_dir), sweep)
 
 
 def run_trial(sweep_dir: Path, trial_id: str, values: dict, on_epoch=lambda row: False) -> dict:
