@@ -131,6 +131,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     resumed = nnrun("sweep", "--resume", directory, "sweep.yaml", cwd=stopped)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming: " in resumed.stdout
+    assert "trial 001 resumed: " in resumed.stdout and "trial 003 started: " in resumed.stdout
     assert without_times(trials(directory)) == without_times(trials(only_sweep(whole)))
     assert (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns == completed_before  # not rerun
     meta = json.loads((directory / "trials" / "001" / "meta.json").read_text())

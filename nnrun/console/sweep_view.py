@@ -87,7 +87,7 @@ class SweepView:
 
     def started(self, trial) -> None:
         values = ", ".join(f"{k}={short(v)}" for k, v in trial.values.items())
-        self.say(f"trial {trial.id} started: {values}")
+        self.say(f"trial {trial.id} {'resumed' if trial.resumed else 'started'}: {values}")
 
     def epoch(self, trial) -> None: ...
 

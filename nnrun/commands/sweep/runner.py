@@ -52,6 +52,7 @@ class SweepState:
     def started(self, trial: Trial) -> None:
         previous = self.trials.get(trial.id)
         trial.seconds = previous.seconds if previous else 0.0  # a resumed trial keeps its time
+        trial.resumed = previous is not None
         trial.status = "running"
         self.trials[trial.id] = trial
         self.swept.write_trials(list(self.trials.values()))

@@ -34,6 +34,7 @@ class Trial:
     seconds: float = 0.0
     message: str = ""
     latest: float | None = None  # the metric's value in the last epoch (for the live table)
+    resumed: bool = False  # started again by a resumed sweep (for the screen; not in trials.csv)
     extra: dict = field(default_factory=dict)
 
     @property
