@@ -129,6 +129,27 @@ def test_attention_and_positions_with_masks():
     assert PositionalEmbedding().output_mask(None, "m") == "m"
 
 
+# A sequence with no real step at all (an empty text is all padding): its output is a
+# constant, so no gradient may reach its padded steps or the weights through them.
+EMPTY_ROW = np.array([[True, True, True, False, False], [False] * 5, [True] * 5])
+LEFT_PADDED = np.array([[False, False, True, True, True], [False, True, True, True, True], [True] * 5])
+
+
+@pytest.mark.parametrize("make, shapes, mask", [
+    (GlobalMaxPool1D, (5, 3), EMPTY_ROW),
+    (GlobalAveragePool1D, (5, 3), EMPTY_ROW),
+    (lambda: LSTM(units=2), (5, 2), EMPTY_ROW),
+    (lambda: GRU(units=2, return_sequences=True), (5, 2), EMPTY_ROW),
+    (lambda: Bidirectional(layer={"type": "simple_rnn", "units": 2}), (5, 2), EMPTY_ROW),
+    # cross-attention to a value sequence that is all padding
+    (lambda: MultiHeadAttention(num_heads=2, key_dim=2), [(4, 3), (5, 2)], [np.ones((3, 4), bool), EMPTY_ROW]),
+    # causal self-attention on left-padded sequences: the first queries see only padding
+    (lambda: MultiHeadAttention(num_heads=2, key_dim=2, use_causal_mask=True), [(5, 3)], [LEFT_PADDED]),
+], ids=["max-pool", "average-pool", "lstm", "gru", "bidirectional", "cross-attention", "causal-attention"])
+def test_a_sequence_with_no_real_step_passes_no_gradient_through_its_padding(make, shapes, mask):
+    check_layer(make(), shapes, mask=mask)
+
+
 def test_shape_errors_name_the_expected_input():
     with pytest.raises(ValueError, match="expects sequences"):
         LSTM(units=2).output_shape((5,))

@@ -145,10 +145,10 @@ class MultiHeadAttention(Layer):
         y = context @ params["output_kernel"].reshape(context.shape[1], -1)
         if self.use_bias:
             y += params["output_bias"]
-        return y.reshape(n, tq, -1), ((query, key, value), q, k, v, weights, drop, context, len(x))
+        return y.reshape(n, tq, -1), ((query, key, value), q, k, v, weights, drop, context, len(x), allowed)
 
     def backward(self, params, cache, dy, need_dx=True):
-        (query, key, value), q, k, v, weights, drop, context, count = cache
+        (query, key, value), q, k, v, weights, drop, context, count, allowed = cache
         n, tq, dim = dy.shape
         d_flat = dy.reshape(n * tq, dim)
         out_kernel = params["output_kernel"]
@@ -162,6 +162,10 @@ class MultiHeadAttention(Layer):
         if drop is not None:
             d_weights *= drop
         d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+        if allowed is not None and not allowed.any(axis=-1).all():
+            # A query that may see no key has constant scores (-1e9 each), so uniform
+            # weights that do not depend on q or k: none of its gradient reaches them.
+            d_scores *= allowed
         d_scores *= query.dtype.type(1.0 / np.sqrt(self.key_dim))
         d_heads = {"query": d_scores @ k, "key": d_scores.transpose(0, 1, 3, 2) @ q, "value": d_v}
         inputs = {"query": query, "key": key, "value": value}

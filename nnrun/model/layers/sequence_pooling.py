@@ -47,16 +47,22 @@ class GlobalMaxPool1D(_GlobalPool1D):
     type: Literal["global_max_pool1d"] = "global_max_pool1d"
 
     def forward(self, params, x, training, rng, mask=None):
+        empty = None  # (N,): sequences with no real step, whose output is a constant 0
         if mask is not None:
             x = np.where(mask[:, :, None], x, -np.inf)
+            empty = ~mask.any(axis=1)
         winner = x.argmax(axis=1)  # (N, C)
         y = np.take_along_axis(x, winner[:, None, :], axis=1)[:, 0, :]
-        if mask is not None:
-            y[~np.isfinite(y)] = 0  # no real step
-        return y, (x.shape, winner)
+        if empty is not None and empty.any():
+            y[empty] = 0
+        else:
+            empty = None
+        return y, (x.shape, winner, empty)
 
     def backward(self, params, cache, dy, need_dx=True):
-        shape, winner = cache
+        shape, winner, empty = cache
+        if empty is not None:  # a constant output: no gradient to the padded step argmax picked
+            dy = np.where(empty[:, None], 0, dy).astype(dy.dtype, copy=False)
         dx = np.zeros(shape, dy.dtype)
         np.put_along_axis(dx, winner[:, None, :], dy[:, None, :], axis=1)
         return dx, {}
