@@ -102,6 +102,27 @@ def test_model_card_in_the_metadata_and_beside_the_file(trained_runs, tmp_path):
     assert {node.domain for node in model.graph.node} <= {""}
 
 
+def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_categories(trained_runs, tmp_path):
+    """The README's onnxruntime client, run as written on a fruit run: empty cells and a
+    category training never saw (with unknown: ignore) come out as nnrun predicts them."""
+    run = nnrun.train(CONFIGS / "fruit.yaml", overrides=["training.epochs=2", "data.source.unknown=ignore"],
+                      run_dir=tmp_path / "fruit", quiet=True).run_dir
+    export_run(run)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    client = readme.split("From Python, with only onnxruntime and NumPy.")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(client.replace("runs/fruit-20261201-081500", str(run)), namespace)
+    rows = namespace["rows"] + [
+        {"weight_g": None, "length_cm": 12.0, "sweetness": 6.0, "color": None},
+        {"weight_g": 140, "length_cm": None, "sweetness": None, "color": "purple"},
+    ]
+    features = np.array([namespace["features"](row) for row in rows], np.float32)
+    onnx_probabilities = namespace["session"].run(None, {"features": features})[0]
+    assert np.abs(namespace["probabilities"] - onnx_probabilities[:2]).max() == 0
+    expected = nnrun.load(run).predict({name: [row[name] for row in rows] for name in rows[0]}).probabilities
+    assert np.abs(onnx_probabilities - expected).max() < TOLERANCE
+
+
 def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):
     report = export_run(trained_runs["breast_cancer"], tmp_path / "bc.onnx")
     assert json.loads(report.card_path.read_text())["onnx"]["output"]["shape"] == ["batch", 2]
