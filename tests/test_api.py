@@ -113,6 +113,22 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
         iris.predict(np.zeros((2, 3)))
 
 
+def test_unseen_categories_are_told_in_python_as_predict_tells_them(tmp_path, capsys):
+    run = nnrun.train(ROOT / "configs" / "fruit.yaml", run_dir=tmp_path / "fruit",
+                      overrides={"training.epochs": 2, "data.source.unknown": "ignore"}).run_dir
+    fruit = nnrun.load(run)
+    capsys.readouterr()
+    columns = {"color": ["purple", "red", "purple"], "weight_g": [160, 115, 120], "length_cm": [7.2, 19.0, 8.0],
+               "sweetness": [6.5, 7.5, 6.0]}
+    note = "2 cells held categories training never saw, encoded as all zeros: 'color' 'purple' (2)"
+    prediction = fruit.predict(columns)
+    assert prediction.notes == (note,) and capsys.readouterr().err == f"note: {note}\n"
+    assert fruit.evaluate(columns, ["apple", "banana", "apple"]).notes == (note,)
+    assert capsys.readouterr().err == f"note: {note}\n"
+    seen = {**columns, "color": ["red", "red", "yellow"]}
+    assert fruit.predict(seen).notes == () and capsys.readouterr().err == ""
+
+
 def test_training_from_arrays_refuses_bad_input_and_leaves_no_folder(tmp_path):
     x, y = np.zeros((20, 2)), np.array([0, 1] * 10)
     config = {**REGRESSION, "loss": "categorical_crossentropy", "metrics": []}

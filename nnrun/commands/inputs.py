@@ -16,9 +16,9 @@ from nnrun.data.cells import tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns
-from nnrun.data.inputs import InputRows, read_input
+from nnrun.data.inputs import InputRows, read_input, unknown_notes
 from nnrun.data.problems import DataProblems
-from nnrun.data.encoding import encode_columns
+from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
 from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
@@ -169,11 +169,12 @@ def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
 
 
 def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, target: str | None,
-                  source) -> np.ndarray:
+                  source, notes: list[str] | None = None) -> np.ndarray:
     """Float32 samples from table cells as a CSV file holds them (text; empty for a
     missing value), by column name, through the run's saved column encoding. Messages
     number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;
-    ``source`` names where they came from."""
+    ``source`` names where they came from. Categories ``unknown: ignore`` encoded as all
+    zeros are told in ``notes``, as ``nnrun predict`` tells them."""
     lines = list(range(len(rows)))
     columns = saved.encoding()
     names = saved.column_names()
@@ -188,6 +189,8 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     if columns:  # every bad cell at once: numbers that are not, and categories training never saw
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
         problems.raise_if_any()
+        if notes is not None and state.get("unknown") == "ignore":
+            notes += unknown_notes(unseen_categories(table, columns))
         return encoded
     problems.raise_if_any()
     missing = np.isnan(table.numeric)

@@ -14,6 +14,7 @@ Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class Prediction:
     predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
     classes: list[str] | None = None
+    notes: tuple[str, ...] = ()  # categories training never saw, encoded as all zeros (unknown: ignore)
 
     def __iter__(self):
         return iter((self.predictions, self.probabilities))
@@ -49,6 +51,7 @@ class Evaluation:
     samples: int
     metrics: dict[str, float]  # "loss" and each configured metric
     details: dict = field(default_factory=dict)  # {"classification": ...} or {"regression": ...}
+    notes: tuple[str, ...] = ()  # as Prediction's
 
 
 class TrainedModel:
@@ -91,34 +94,43 @@ class TrainedModel:
 
     def predict(self, x) -> Prediction:
         """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be)."""
-        outputs = self.trained.graph.predict(self.samples(x))
+        samples, notes = self._samples(x)
+        outputs = self.trained.graph.predict(samples)
         if self.task != "classification":
-            return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None)
+            return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes)
         probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         names = np.array(self.classes)
-        return Prediction(names[predicted_labels(outputs)], probabilities, list(self.classes))
+        return Prediction(names[predicted_labels(outputs)], probabilities, list(self.classes), notes)
 
     def evaluate(self, x, y) -> Evaluation:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
         names, class indices or one-hot rows for a classifier, values for a regressor."""
-        samples = self.samples(x)
+        samples, notes = self._samples(x)
         targets = target_values(np.asarray(y), self.trained.preprocessing, "y", None, self.trained.output_width)
         if len(targets) != len(samples):
             raise UserError(f"y: {len(targets)} targets for {len(samples)} samples; give one target per sample")
         config, saved = self.config, self.trained.preprocessing
         scores = score_split(self.trained.graph, config.loss, config.metrics, samples, targets)
         data = Dataset(samples, targets, saved.task, saved.feature_names, saved.class_names)
-        return Evaluation(len(samples), scores, diagnose(self.trained.graph, data))
+        return Evaluation(len(samples), scores, diagnose(self.trained.graph, data), notes)
 
     def samples(self, x) -> np.ndarray:
         """``x`` encoded and preprocessed as training did: what the network sees."""
-        saved = self.trained.preprocessing
+        return self._samples(x)[0]
+
+    def _samples(self, x) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The samples, and notes on what their encoding could not keep (categories
+        training never saw), which are also printed on standard error as ``nnrun
+        predict`` prints them."""
+        saved, notes = self.trained.preprocessing, []
         if saved.columns:
             header, rows = table_cells(x, saved.column_names())
-            encoded = table_samples(header, rows, saved, saved.target, "x")
+            encoded = table_samples(header, rows, saved, saved.target, "x", notes)
         else:
             encoded = _numeric_array(x, list(saved.feature_names))
-        return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x"))
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x")), tuple(notes)
 
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
