@@ -327,3 +327,27 @@ def test_a_text_constant_is_told_to_be_a_one_value_list(run_cli, tmp_path):
             "constant must be a number or true/false; write a text value as a one-value list: "
             "[pre/model.safetensors]") in result.output
     assert "expected one of" not in result.output
+
+
+def test_the_live_table_shows_statuses_as_words_and_running_trials_count_their_time(monkeypatch):
+    """The live table is also drawn by the plain lines printed with markup off, so no
+    cell may be markup; a running trial's time goes on from its start."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from nnrun.commands.sweep.trials import Trial
+    from nnrun.console.sweep_view import trials_table
+
+    started = time.perf_counter() - 75
+    trials = [Trial("000", {"units": 8}, status="completed", best=0.9, best_epoch=3, epochs=5, seconds=2.0),
+              Trial("001", {"units": "[b]"}, status="running", latest=0.5, epochs=2, seconds=10.0, started_at=started)]
+    screen = io.StringIO()
+    console = Console(file=screen, width=100, force_terminal=True)
+    console.print(trials_table(trials, ["units"], "val_accuracy", True, "trials: [1 of 2]"), markup=False)
+    shown = screen.getvalue()
+    assert "[green]" not in shown and "[cyan]" not in shown and "[/]" not in shown
+    assert "\x1b[32mcompleted" in shown and "\x1b[36mrunning" in shown  # coloured, as words
+    assert "[b]" in shown and "trials: [1 of 2]" in shown  # values and the title as they are
+    assert "1m25s" in shown, shown  # 10 s before this start, 75 s since

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from nnrun.console.output import OutputConsole
 from nnrun.console.numbers import number
@@ -43,23 +43,30 @@ def headers(parameters: list[str]) -> list[str]:
 
 def trials_table(trials: list, parameters: list[str], metric: str, higher_is_better: bool, title: str,
                  limit: int | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
+    # Cells are Text, never markup: the live table is also drawn by prints made with
+    # markup off (a trial's line), which would show a markup string's tags as they are.
+    table = Table(title=Text(title), title_justify="left")
     for column in ("trial", *headers(parameters), "status", "epoch", metric, "time"):
-        table.add_column(escape(column), justify="left" if column in ("trial", "status") else "right", no_wrap=True)
+        table.add_column(Text(column), justify="left" if column in ("trial", "status") else "right", no_wrap=True)
     running = [t for t in trials if t.status == "running"]
     others = [t for t in trials if t.status != "running" and t.best is None]
     rows = running + ranked(trials, higher_is_better) + others
+    now = time.perf_counter()
     for trial in rows[:limit]:
         value = trial.best if trial.status != "running" else trial.latest
         epoch = trial.best_epoch if trial.status != "running" else trial.epochs
-        table.add_row(trial.id, *(escape(short(trial.values.get(p))) for p in parameters), _status(trial),
-                      short(epoch), "-" if value is None else number(value), format_duration(trial.seconds))
+        seconds = trial.seconds
+        if trial.status == "running" and trial.started_at is not None:  # and still counting
+            seconds += now - trial.started_at
+        cells = [trial.id, *(short(trial.values.get(p)) for p in parameters)]
+        table.add_row(*map(Text, cells), _status(trial), *map(Text, [short(epoch), "-" if value is None else number(value),
+                                                                    format_duration(seconds)]))
     return table
 
 
-def _status(trial) -> str:
+def _status(trial) -> Text:
     colours = {"completed": "green", "failed": "red", "pruned": "yellow", "running": "cyan", "interrupted": "magenta"}
-    return f"[{colours.get(trial.status, 'white')}]{trial.status}[/]"
+    return Text(trial.status, style=colours.get(trial.status, "white"))
 
 
 class SweepView:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class SweepState:
         previous = self.trials.get(trial.id)
         trial.seconds = previous.seconds if previous else 0.0  # a resumed trial keeps its time
         trial.resumed = previous is not None
+        trial.started_at = time.perf_counter()
         trial.status = "running"
         self.trials[trial.id] = trial
         self.swept.write_trials(list(self.trials.values()))

@@ -35,6 +35,7 @@ class Trial:
     message: str = ""
     latest: float | None = None  # the metric's value in the last epoch (for the live table)
     resumed: bool = False  # started again by a resumed sweep (for the screen; not in trials.csv)
+    started_at: float | None = None  # time.perf_counter() when it started here (for the screen's clock)
     extra: dict = field(default_factory=dict)
 
     @property
