@@ -203,6 +203,17 @@ def test_the_other_kind_of_file_names_the_command_for_it(run_cli, tmp_path, comm
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_misspelt_parameters_key_is_told_as_a_sweep_files_mistake(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("parameters:", "paramters:"))
+    for command in ("validate", "sweep"):
+        result = run_cli(command, "sweep.yaml")
+        assert result.exit_code == 2
+        assert "sweep.yaml:7:1: paramters: unknown key 'paramters'; did you mean 'parameters'?" in result.output
+        assert "data: required key is missing" not in result.output
+    told = run_cli("train", "sweep.yaml")
+    assert told.exit_code == 2 and "sweep.yaml is a sweep file (it has base: and no data: or model:)" in told.output
+
+
 def test_plan_is_fixed_by_the_seed_and_each_trial_by_its_index(tmp_path):
     path = write_sweep(tmp_path)
     sweep = load_sweep(path).sweep

@@ -75,7 +75,8 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     source = str(path)
     data, values, keys, lines = read_yaml(Path(path))
     if file_kind(data) == "sweep":
-        raise UserError(f"{source} is a sweep file (it has base: and parameters:), not a training config; "
+        keys = "base: and parameters:" if "parameters" in data else "base: and no data: or model:"
+        raise UserError(f"{source} is a sweep file (it has {keys}), not a training config; "
                         f"run it with: nnrun sweep {source}")
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else f"a {type(data).__name__}"
@@ -90,13 +91,15 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
 def file_kind(data: Any) -> str | None:
     """Which kind of file nnrun was given, from its top-level keys: ``"sweep"`` (it names a
-    base config and the parameters to search), ``"config"`` (a training config: data: or
+    base config and the parameters to search, or a base and no data: or model:), ``"config"`` (a training config: data: or
     model:, and neither of a sweep's keys), or None when it is too broken to tell. ``nnrun
     validate`` takes either kind; ``train`` and ``sweep`` each name the other command for
     the other kind, rather than listing every key of the one they expected as wrong."""
     if not isinstance(data, dict):
         return None
-    if "base" in data and "parameters" in data:
+    # A base: without a training config's sections is a sweep file too, whose
+    # parameters: is missing or misspelt: the sweep checks name that key.
+    if "base" in data and ("parameters" in data or not {"data", "model"} & data.keys()):
         return "sweep"
     if not {"base", "parameters"} & data.keys() and {"data", "model"} & data.keys():
         return "config"
