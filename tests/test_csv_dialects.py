@@ -188,6 +188,12 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "the file looks separated by commas, not semicolons" in result.output
     assert "hint: read it as it is with --delimiter ',', or save it with semicolons between the cells" in result.output
+    (tmp_path / "tabs.tsv").write_text("kunde\talter\teinkommen\nK0\t5,0\t20.000,00\n")
+    result = run_cli("predict", run, tmp_path / "tabs.tsv")
+    assert result.exit_code == 2  # the option as it can be typed: a tab pasted from a terminal is spaces
+    assert "hint: read it as it is with --delimiter tab, or save it with semicolons between the cells" in result.output
+    result = run_cli("predict", run, tmp_path / "tabs.tsv", "-o", "-", "--delimiter", "tab")
+    assert result.exit_code == 0, result.output
     # Read as it is: the delimiter and the decimal mark given, the run's thousands separator
     # (a point) then left out, as a file with decimal points cannot group thousands with one.
     (tmp_path / "us.csv").write_text("kunde,alter,einkommen,klasse\nK0,5.0,20000.00,a\nK1,5.25,20731.00,b\n")

@@ -66,8 +66,8 @@ def _separator_name(separator: str) -> str:
 
 def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None, decimal_set: str) -> str:
     if setting is None:  # a trained run's file: read as the training files were, or as --delimiter says
-        return f"read it as it is with --delimiter '{separator}'" + \
-            ("" if separator != "\t" else " (a tab)") + f", or save it with {_separator_name(delimiter)} between the cells"
+        option = "tab" if separator == "\t" else f"'{separator}'"  # a tab pasted from a terminal is spaces
+        return f"read it as it is with --delimiter {option}, or save it with {_separator_name(delimiter)} between the cells"
     written = '"\\t"' if separator == "\t" else f'"{separator}"'
     decimal = ""
     if separator == ";" and decimal_set == ".":  # files separated so mostly come from a locale that writes "3,25"
