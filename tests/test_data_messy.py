@@ -75,6 +75,21 @@ def test_every_bad_cell_is_reported_at_once_with_a_hint_that_fits(run_cli, tmp_p
     assert "missing value (2 cells):\n    line 3, column 'age'\n    line 6, column 'city'" in out
 
 
+def test_a_column_of_sentences_is_pointed_to_data_source_text(run_cli, tmp_path):
+    words = "the phone was very good bad awful great screen battery died quickly".split()
+    rows = [f"{i},{' '.join(words[(i + j) % len(words)] for j in range(4 + i % 5))},{'ab'[i % 2]}" for i in range(40)]
+    (tmp_path / "d.csv").write_text("id,review,label\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "c.yaml"
+    path.write_text("name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, id: [id]}\n"
+                    "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert "hint: 'review' holds free text (like '" in out
+    assert "name it in data.source.text: {column: review}, the model's input for an embedding layer" in out
+    assert "like an ID" not in out  # a different text in every row, but sentences
+
+
 def test_bad_cells_of_one_line_are_listed_in_the_files_column_order(tmp_path):
     lines = ["price,fee,rate,ratio"] + [f"{i},{i},{i},{i}" for i in range(20)]
     lines[1], lines[3] = "x,y,z,w", "1,a,2,b"

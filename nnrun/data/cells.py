@@ -210,10 +210,23 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     if mostly and distinct < len(wrong) and distinct <= _category_limit(present):  # values that repeat
         return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
                 "list it under data.source.categorical")
+    if mostly and _free_text(sample):
+        return (f"'{column}' holds free text (like '{_shortened(max(sample, key=len))}'); to learn from it, name it "
+                f"in data.source.text: {{column: {column}}}, the model's input for an embedding layer (nnrun init "
+                "--data FILE --target COLUMN writes such a config), or leave it out with data.source.ignore")
     if mostly and distinct >= 0.9 * len(wrong):
         every = "every" if distinct == len(wrong) else "nearly every"
         return f"'{column}' holds a different text in {every} row, like an ID; name it in data.source.id"
     return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
+
+
+def _free_text(sample: list[str]) -> bool:
+    """Whether most cells are several words: sentences, not names or codes."""
+    return sum(len(c.split()) >= 4 for c in sample) > len(sample) / 2
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _other_decimal_mark(sample: list[str], decimal: str) -> list[str]:
