@@ -98,6 +98,30 @@ def test_init_mistakes_say_what_to_give(run_cli, tmp_path, args, message):
     assert not list(tmp_path.glob("*.yaml"))
 
 
+def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_cli, tmp_path):
+    lines = ["customer_id,age,plan_price,discount,plan,churned"]
+    for i in range(60):
+        lines.append(f'C{i:03d},{20 + i % 50},"${(i * 37) % 4000 + 10:,}.50",{i % 30}%,{("basic", "pro")[i % 2]},'
+                     f'{("yes", "no")[i % 3 == 0]}')
+    (tmp_path / "churn.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "churn.csv", "--target", "churned")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "churn.yaml").read_text()
+    assert "    id: [customer_id]" in text and "    categorical: [plan]" in text
+    assert "    ignore: [plan_price, discount]        # numbers with signs: left out (see below)" in text
+    assert ("    # plan_price, discount: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
+            "reads as text; save them as plain numbers to learn from them") in text
+    assert run_cli("validate", "churn.yaml").exit_code == 0
+
+
+def test_an_archive_given_to_init_is_named_as_one(run_cli, tmp_path):
+    np.savez(tmp_path / "sensors.npz", x=np.zeros((4, 3)), y=np.zeros(4))
+    result = run_cli("init", "--data", "sensors.npz", "--target", "y")
+    assert result.exit_code == 2 and "UTF-8" not in result.output
+    assert "--data: sensors.npz is an NPZ file; init --data reads CSV files" in result.output
+    assert "hint: name it in a config: data: {source: {type: npz, path: sensors.npz}}" in result.output
+
+
 def test_a_data_file_given_as_a_config_points_at_init(run_cli, tmp_path):
     (tmp_path / "h.csv").write_text(houses(30))
     result = run_cli("train", "h.csv")

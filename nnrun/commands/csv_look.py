@@ -5,8 +5,9 @@ semicolon, a tab or a bar), how numbers are written (thousands separators: comma
 points or spaces; a decimal comma), and each column's role. Numbers are features; a few
 repeating words are categorical; a different text in (nearly) every row, a name such as
 ``customer_id``, or whole numbers that count the rows make an ID (copied into
-predictions, not learned); text of several words is free text; other text is left
-out; a feature with empty cells is noted. The target column is read whole (its labels
+predictions, not learned); text of several words is free text; numbers written with
+currency or percent signs are left out and said to be; other text is left out; a
+feature with empty cells is noted. The target column is read whole (its labels
 and their counts decide the task).
 
 May import: :mod:`nnrun.errors`, :mod:`nnrun.data`.
@@ -29,6 +30,7 @@ ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
 POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
+SIGNED = re.compile(r"^[+-]?[$€£¥]\s?[+-]?\d[\d.,' ]*$|^[+-]?\d[\d.,' ]*\s?[%$€£¥]$")  # $3,545.76  14%
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
 
@@ -45,6 +47,7 @@ class Columns:
     ids: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
+    symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     rows: int = 0
 
@@ -89,6 +92,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         role = _role(name, values, found)
         {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
             role, found.ignored).append(name)
+        if role == "symbols":
+            found.symbols.append(name)
         if role == "text":
             words = sorted(len(c.split()) for c in values)
             vocabulary = {w.lower() for c in values for w in c.split()}
@@ -99,10 +104,13 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
 
 
 def _role(name: str, values: list[str], found: Columns) -> str:
-    """feature, categorical, id, text (several words a cell) or ignored, for a column's
-    cells that are not missing."""
+    """feature, categorical, id, text (several words a cell), symbols (numbers with
+    currency or percent signs, which the reader takes as text) or ignored, for a
+    column's cells that are not missing."""
     if not values:
         return "ignored"
+    if sum(bool(SIGNED.match(c)) for c in values) > len(values) / 2:
+        return "symbols"
     numeric = [number(c, found) for c in values]
     numbers, distinct = sum(v is not None for v in numeric), len(set(values))
     if numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \

@@ -30,8 +30,14 @@ OPTIMIZER = "optimizer: {type: adam, learning_rate: 0.001}"
 def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     """The commented YAML for training on ``data`` to predict ``target``, written to
     ``path`` (the data's path in it is relative to the config's folder)."""
+    from nnrun.config.yaml_reader import DATA_FILES
     from nnrun.data.csvheader import read_header
 
+    kind = DATA_FILES.get(data.suffix.lower(), "csv")
+    if kind != "csv":  # read as text, an archive is bytes that are not UTF-8: say what it is instead
+        raise UserError(f"--data: {data} is an {kind.upper()} file; init --data reads CSV files",
+                        hint=f"name it in a config: data: {{source: {{type: {kind}, path: {data}}}}}; nnrun init "
+                             "alone writes a whole starter config to edit")
     text_encoding = text_encoding_of(data)
     delimiter = delimiter_of(data, text_encoding)
     header = read_header(data, delimiter=delimiter, text_encoding=text_encoding)
@@ -125,7 +131,13 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
     if left_out:
         why = "free text (a text model takes it as its only input), or empty: left out" if found.texts else \
             "text or empty: left out"
+        if set(left_out) <= set(found.symbols):
+            why = "numbers with signs: left out (see below)"
         lines.append(commented(f"    ignore: {_list(left_out)}", why))
+    if found.symbols:
+        shown = ", ".join(found.symbols[:5]) + (", ..." if len(found.symbols) > 5 else "")
+        lines.append(f"    # {shown}: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
+                     "reads as text; save them as plain numbers to learn from them")
     if found.features:
         more = f", ... ({len(found.features)} in all)" if len(found.features) > 8 else ""
         lines.append(f"    # the other columns are number features: {', '.join(found.features[:8])}{more}")

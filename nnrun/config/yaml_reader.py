@@ -86,7 +86,8 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
         raise UserError(f"{source}: is a directory, not a config file",
                         hint="give a YAML file, e.g. configs/iris.yaml; a run's resolved config is RUN_DIR/config.yaml")
     if not path.exists():
-        raise UserError(f"{source}: no such config file", hint="check the path; configs/ holds examples")
+        raise UserError(f"{source}: no such config file",
+                        hint="check the path; `nnrun init` writes a starter config (--data FILE.csv for your own data)")
     data_kind = DATA_FILES.get(path.suffix.lower())
     if data_kind:  # read as YAML, a CSV file is one long string: say what it is instead
         hint = f"write a config for it with: nnrun init --data {source} --target COLUMN" if data_kind == "csv" else \
