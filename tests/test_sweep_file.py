@@ -362,3 +362,16 @@ def test_the_live_table_shows_statuses_as_words_and_running_trials_count_their_t
     assert "\x1b[32mcompleted" in shown and "\x1b[36mrunning" in shown  # coloured, as words
     assert "[b]" in shown and "trials: [1 of 2]" in shown  # values and the title as they are
     assert "1m25s" in shown, shown  # 10 s before this start, 75 s since
+
+
+def test_a_scheduler_whose_grace_outlasts_every_trial_is_refused(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP + "scheduler: {type: asha, grace_epochs: 6}\n", epochs=6)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("sweep.yaml:11:39: scheduler.grace_epochs: 6 grace epochs, but the longest trial trains 6: the asha "
+            "scheduler could stop no trial; give fewer grace epochs than 6, or no scheduler") in \
+        " ".join(result.output.split())
+    # A parameter that lengthens the trials counts: the longest is what the scheduler may cut.
+    longer = SWEEP.replace("parameters:\n", "parameters:\n  training.epochs: [6, 12]\n")
+    write_sweep(tmp_path, longer + "scheduler: {type: median, grace_epochs: 6}\n", epochs=6)
+    assert run_cli("validate", "sweep.yaml").exit_code == 0

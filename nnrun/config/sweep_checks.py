@@ -82,7 +82,22 @@ def check_against_base(located: LoadedSweep) -> Checked:
                     found.problems.append(problem)
     if located.metric is not None:
         found.problems += check_metric(located, loaded.config)
+    found.problems += check_scheduler(located, [loaded.config] + [c.config for _, c in found.configs])
     return found
+
+
+def check_scheduler(located: LoadedSweep, configs: list) -> list[Problem]:
+    """A scheduler may stop a trial only after its grace epochs: as many as the longest
+    trial's epochs (the base's, or the most a parameter gives) would let it stop none."""
+    scheduler = located.sweep.scheduler if located.sweep is not None else None
+    if scheduler is None or not configs:
+        return []
+    epochs = max(config.training.epochs for config in configs)
+    if scheduler.grace_epochs < epochs:
+        return []
+    return [located.problem("scheduler.grace_epochs", f"{scheduler.grace_epochs} grace epochs, but the longest trial "
+                                                      f"trains {epochs}: the {scheduler.type} scheduler could stop no "
+                                                      f"trial; give fewer grace epochs than {epochs}, or no scheduler")]
 
 
 def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig] | None:
