@@ -375,3 +375,14 @@ def test_a_scheduler_whose_grace_outlasts_every_trial_is_refused(run_cli, tmp_pa
     longer = SWEEP.replace("parameters:\n", "parameters:\n  training.epochs: [6, 12]\n")
     write_sweep(tmp_path, longer + "scheduler: {type: median, grace_epochs: 6}\n", epochs=6)
     assert run_cli("validate", "sweep.yaml").exit_code == 0
+
+
+def test_a_value_that_leaves_another_key_over_is_told_as_the_values_problem(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}",
+                                        "model.layers.0.type: [dense, conv1d]"))
+    result = run_cli("validate", "sweep.yaml")
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert ("parameters.model.layers.0.type: with model.layers.0.type = \"conv1d\" the base config is invalid: "
+            "model.layers.0.filters: required key is missing") in out
+    assert "is not a path of the base config" not in out

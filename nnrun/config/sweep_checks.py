@@ -137,7 +137,9 @@ def _explain(path: str, value: Any, exc: UserError) -> str:
     if problems is None:  # the path itself leads nowhere (a list index out of range)
         return f"'{path}' is not a path of the base config: {exc.message.split(': ', 1)[-1]}"
     details = problem_details(exc)
-    if any("unknown key" in d for d in details):
+    # The parameter's own key unknown (or a key on its way): its path is wrong. Another
+    # key unknown is the value's doing (type: conv1d leaves a dense layer's units over).
+    if any(p.path == path or path.startswith(f"{p.path}.") for p in problems if "unknown key" in p.message):
         return f"'{path}' is not a path of the base config: " + "; ".join(details)
     return f"with {path} = {json.dumps(value)} the base config is invalid: " + "; ".join(details)
 
