@@ -53,11 +53,11 @@ GUESSES = [
      "training.validation_split: unknown key 'validation_split'; the validation fraction is set in the data "
      "block: data: {split: {validation: 0.2}}"),
     ("model.layers.0.activation", "ReLU",
-     "got 'ReLU'; did you mean 'relu'? (nnrun's names are lower case, words joined by '_')"),
+     "got 'ReLU'; did you mean 'relu'? (nnrun's names are lower case)"),
     ("model.layers.0.kernel_initializer", "GlorotUniform",
      "got 'GlorotUniform'; did you mean 'glorot_uniform'? (nnrun's names are lower case, words joined by '_')"),
     ("optimizer.type", "Adam",
-     "optimizer.type: unknown type 'Adam'; did you mean 'adam'? (nnrun's names are lower case, words joined by '_')"),
+     "optimizer.type: unknown type 'Adam'; did you mean 'adam'? (nnrun's names are lower case)"),
 ]
 
 
