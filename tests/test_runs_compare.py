@@ -95,7 +95,13 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
     (tmp_path / "c" / "sweep.yaml").write_text("base: x.yaml\n")  # a sweep's folder: its runs are its trials
     (tmp_path / "c" / "trials").mkdir()
     result = run_cli("compare", a, "c")
-    assert result.exit_code == 2 and f"hint: a sweep: its runs are in {Path('c') / 'trials'}/" in result.output
+    assert result.exit_code == 2 and f"hint: a sweep: its trials' runs are in {Path('c') / 'trials'}/" in result.output
+    # Once it has a best trial (best.yaml's first line names it), that comes first.
+    (tmp_path / "c" / "trials" / "003").mkdir()
+    (tmp_path / "c" / "best.yaml").write_text("# The best trial of this sweep: 003 (val_loss 0.1 at epoch 4), ...\n")
+    result = run_cli("evaluate", "c")
+    assert result.exit_code == 2 and f"hint: a sweep: its best trial is {Path('c') / 'trials' / '003'}; its " \
+        "trials' runs are in" in " ".join(result.output.split())
 
 
 def test_compare_shows_values_as_the_yaml_says_them(run_cli, tmp_path):

@@ -205,6 +205,10 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
         meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
         assert meta["status"] == "completed" and meta["stopped_early"]  # ended there, as early stopping would
         assert (directory / row["run_dir"] / "model.safetensors").is_file()
+    listing = nnrun("runs", directory, cwd=tmp_path).stdout  # the sweep's status, not the run's own
+    listed = {line.split()[0]: line.split()[1] for line in listing.splitlines() if line.split()[:1] and
+              line.split()[0].isdigit()}
+    assert listed == {r["trial"]: r["status"] for r in rows}
 
 
 def test_the_median_scheduler_stops_no_trial_before_its_grace_epochs(tmp_path):

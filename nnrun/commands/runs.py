@@ -143,16 +143,23 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
 
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first; for a sweep's folder,
-    its trials."""
+    its trials, with the status the sweep gave each (a pruned trial's run completed)."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
+    statuses = {}
     if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
+        from nnrun.commands.sweep.listing import read_sweep
+
+        statuses = {row.get("trial"): row.get("status") for row in (read_sweep(root) or ({}, []))[1]}
         root = root / "trials"
     if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
                         hint=f"nnrun runs {root.parent}")
     runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
+    for run in runs:
+        if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted"):
+            run.status = statuses[run.path.name]
     return sorted(runs, key=_newest_first_key, reverse=True)
 
 

@@ -156,10 +156,25 @@ class RunDir:
             raise UserError(f"{run.config}: is a symbolic link; nnrun reads only files inside the run directory")
         if not run.config.is_file():
             sweep = (path / "sweep.yaml").is_file() and (path / "trials").is_dir()
-            hint = f"a sweep: its runs are in {path / 'trials'}/ (nnrun runs {path / 'trials'})" if sweep else \
+            hint = _sweep_hint(path) if sweep else \
                 "`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None
             raise UserError(f"{path}: not an nnrun run directory (no config.yaml)", hint=hint)
         return run
+
+
+def _sweep_hint(path: Path) -> str:
+    """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
+    import re
+
+    every = f"its trials' runs are in {path / 'trials'}/ (nnrun runs {path})"
+    try:
+        with open(path / "best.yaml", encoding="utf-8") as handle:
+            best = re.match(r"# The best trial of this sweep: (\S+) ", handle.readline())
+    except (OSError, UnicodeDecodeError):
+        best = None
+    if best is None or not (path / "trials" / best.group(1)).is_dir():
+        return f"a sweep: {every}"
+    return f"a sweep: its best trial is {path / 'trials' / best.group(1)}; {every}"
 
 
 def _create_explicit(path: Path) -> Path:
