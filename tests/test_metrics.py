@@ -49,6 +49,15 @@ def test_binary_metrics_score_the_positive_class():
     assert score("auc", labels, probs) == pytest.approx(4 / 6)
 
 
+def test_a_binary_probability_of_exactly_one_half_is_class_0():
+    # As Keras's binary_accuracy (p > 0.5) and the argmax of the columns [1 - p, p].
+    from nnrun.model.metrics import predicted_labels
+
+    assert predicted_labels(np.array([[0.5], [0.5000001], [0.4999999]])).tolist() == [0, 1, 0]
+    assert score("accuracy", [1, 0], [[0.5], [0.5]]) == 0.5
+    assert score("precision", [1, 0], [[0.5], [0.5]]) == 0.0 and score("recall", [1, 0], [[0.5], [0.5]]) == 0.0
+
+
 def test_auc_counts_ties_as_half_and_reads_two_column_softmax():
     probs = [[0.5, 0.5], [0.5, 0.5], [0.9, 0.1]]
     assert score("auc", [1, 0, 0], probs) == pytest.approx((0.5 + 1) / 2)

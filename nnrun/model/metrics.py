@@ -38,9 +38,11 @@ def class_labels(target: np.ndarray) -> np.ndarray:
 
 
 def predicted_labels(probs: np.ndarray) -> np.ndarray:
-    """Argmax over classes; a single output column is a binary probability."""
+    """Argmax over classes; a single output column is a binary probability, class 1
+    above 0.5 (as Keras's binary_accuracy and scikit-learn decide; at exactly 0.5 class
+    0, the argmax of the two columns [1 - p, p] that predict reports)."""
     if probs.shape[-1] == 1:
-        return (probs[:, 0] >= 0.5).astype(np.int64)
+        return (probs[:, 0] > 0.5).astype(np.int64)
     return probs.argmax(axis=-1)
 
 
