@@ -361,8 +361,17 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert result.exit_code == 2
         assert "unknown category (3 cells):\n    line 3, column 'city': 'Rome'\n    line 4, column 'city': 'Oslo'" \
             in result.output
-        assert "data.source.unknown: ignore" in result.output
+        assert "nnrun predict --unknown ignore, or train with data.source.unknown: ignore" in \
+            " ".join(result.output.split())
+        # Asked for at predict time: all zeros for this file, said as a run with ignore says it.
+        result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--unknown", "ignore")
+        assert result.exit_code == 0, result.output
+        assert "note: 3 cells held categories training never saw, encoded as all zeros: 'city' 'Oslo' (1), " \
+               "'Rome' (2)" in result.output
+        assert (tmp_path / "out.csv").read_text().count("\n") == 5
     else:
+        refused = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "error")
+        assert refused.exit_code == 2 and "unknown category (3 cells)" in refused.output
         assert result.exit_code == 0, result.output
         assert "note: 3 cells held categories training never saw, encoded as all zeros: 'city' 'Oslo' (1), " \
                "'Rome' (2)" in result.output

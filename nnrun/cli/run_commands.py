@@ -185,6 +185,10 @@ def predict(
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
     decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
+    unknown: Optional[str] = typer.Option(
+        None, "--unknown", metavar="ignore|error", show_default=False,
+        help="A category training never saw: ignore encodes it as all zeros (and says so), error refuses the file. "
+             "Default: the run's data.source.unknown."),
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.
 
@@ -197,8 +201,12 @@ def predict(
         from nnrun.commands.inputs import file_format
         from nnrun.commands.predict import predict as run_prediction
 
+        from nnrun.errors import UserError
+
+        if unknown not in (None, "ignore", "error"):
+            raise UserError(f"--unknown: expected ignore or error, got {unknown!r}")
         result = run_prediction(run_dir, input_path, output, proba, force, keep,
-                                file_format(delimiter, decimal, encoding))
+                                file_format(delimiter, decimal, encoding), unknown)
         for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
             typer.echo(f"note: {note}", err=True)
         if result.output is None:

@@ -95,12 +95,16 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
 
 
 def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None,
-              lined_up: bool = False, written: dict | None = None) -> InputRows:
+              lined_up: bool = False, written: dict | None = None, unknown: str | None = None) -> InputRows:
     """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`); the
     ``target`` column, when named, as numbers or class indices; ``lined_up`` when each
-    input row gets an output row; ``written``: see :func:`file_format`."""
+    input row gets an output row; ``written``: see :func:`file_format`; ``unknown``
+    ("error" or "ignore") in place of the run's rule for categories it never saw."""
     classes = list(saved.class_names) if saved.task != "regression" else None
-    return read_input(source, saved.encoding(), list(saved.feature_names), saved.target, keep, target, classes,
+    encoding = saved.encoding()
+    if unknown is not None and encoding:
+        encoding = {**encoding, "unknown": unknown}
+    return read_input(source, encoding, list(saved.feature_names), saved.target, keep, target, classes,
                       lined_up, written)
 
 

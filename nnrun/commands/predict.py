@@ -38,23 +38,28 @@ class Prediction:
 
 
 def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | None = None,
-            proba: bool = False, force: bool = False, keep: list[str] = (), written: dict | None = None) -> Prediction:
+            proba: bool = False, force: bool = False, keep: list[str] = (), written: dict | None = None,
+            unknown: str | None = None) -> Prediction:
     """Predict every row of ``input_path``; writes ``output`` (default
     RUN_DIR/predictions.csv; ``"-"`` writes nothing, the caller prints ``text``). An
     existing different file is not replaced unless ``force``. ``keep`` columns (and
     the run's ``id`` columns) are copied in front, so each prediction keeps its key.
     ``written``: how a CSV input is written, where not as the training files were
-    (see :func:`nnrun.commands.inputs.file_format`)."""
+    (see :func:`nnrun.commands.inputs.file_format`). ``unknown``: "ignore" encodes a
+    category training never saw as all zeros (and says so), "error" refuses it; None
+    keeps the run's ``data.source.unknown``."""
     trained = TrainedRun.load(run_dir)
     source, saved = Path(input_path), trained.preprocessing
     check_input_file(source)
     check_written(written or {}, source)
+    if unknown is not None and not saved.columns:
+        raise UserError(f"--unknown: is for a run trained on categorical CSV columns; {run_dir} has none")
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
         x, kept, notes, encoded = read_samples(source, saved), {}, (), False
     else:
-        rows_in = read_rows(source, saved, keep=list(keep), lined_up=True, written=written)
+        rows_in = read_rows(source, saved, keep=list(keep), lined_up=True, written=written, unknown=unknown)
         x = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True)
         kept, notes = rows_in.kept, tuple(rows_in.notes)
         encoded = True  # the file's features, a fresh matrix: preprocessed in place

@@ -173,8 +173,9 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
                            np.array(words, dtype=object)[codes[unknown]],
-                           hint=f"'{column['name']}' was trained on {known}; fix the cells, or train with "
-                                "data.source.unknown: ignore to encode unseen categories as all zeros")
+                           hint=f"'{column['name']}' was trained on {known}; fix the cells, or encode unseen "
+                                "categories as all zeros: nnrun predict --unknown ignore, or train with "
+                                "data.source.unknown: ignore")
     rows = np.flatnonzero(~absent)
     out[rows, category[rows]] = 1.0
 
