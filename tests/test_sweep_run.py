@@ -298,16 +298,26 @@ class _StoppedTrial:
     (-signal.SIGKILL, "stopped by Ctrl-C; the trial process was killed by SIGKILL"),
     (3, "stopped by Ctrl-C; the trial process exited with code 3"),
 ])
-def test_a_trial_stopped_before_its_outcome_says_why_in_words(returncode, message):
+def test_a_trial_stopped_before_its_outcome_says_why_in_words(tmp_path, returncode, message):
     import queue
+    from types import SimpleNamespace
 
     from nnrun.commands.sweep.local import _stop_all
 
     finished = {}
-    state = type("State", (), {"stopping": lambda self: None,
-                               "finished": lambda self, trial, outcome: finished.update({trial.id: outcome})})()
-    process = _StoppedTrial("003")
-    events = queue.Queue()
-    events.put((process, {"exit": returncode}))
-    _stop_all({"003": process}, events, search=None, state=state, reason="stopped by Ctrl-C")
-    assert finished["003"] == {"status": "interrupted", "message": message}
+    swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id,
+                            sweep=SimpleNamespace(metric="val_accuracy", direction="max"))
+    state = SimpleNamespace(stopping=lambda: None, swept=swept,
+                            finished=lambda trial, outcome: finished.update({trial.id: outcome}))
+    for trial_id, rows in (("003", ""), ("004", "epoch,loss,val_accuracy\n1,0.9,0.5\n2,0.7,0.75\n3,0.6,0.7\n")):
+        if rows:  # it had trained, and was stopped as it wrapped up: its run's record is its score
+            (tmp_path / trial_id).mkdir()
+            (tmp_path / trial_id / "metrics.csv").write_text(rows)
+        process = _StoppedTrial(trial_id)
+        events = queue.Queue()
+        events.put((process, {"exit": returncode}))
+        _stop_all({trial_id: process}, events, search=None, state=state, reason="stopped by Ctrl-C")
+    assert finished["003"] == {"status": "interrupted", "message": message, "best": None, "best_epoch": None,
+                               "epochs": 0}
+    assert finished["004"] == {"status": "interrupted", "message": message, "best": 0.75, "best_epoch": 2,
+                               "epochs": 3}

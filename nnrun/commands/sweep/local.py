@@ -115,7 +115,7 @@ def _handle(process: TrialProcess, message: dict, search, state, running: dict) 
     elif "outcome" in message:
         process.outcome = message["outcome"]
     elif "exit" in message:
-        outcome = process.outcome or {"status": "failed", "message": died(message["exit"], process.error_tail())}
+        outcome = process.outcome or _from_its_run(state, trial, "failed", died(message["exit"], process.error_tail()))
         trial.seconds += time.perf_counter() - process.started
         state.finished(trial, outcome)
         search.finished(trial)
@@ -142,11 +142,19 @@ def _stop_all(running: dict, events: queue.Queue, search, state, reason: str) ->
             process.outcome = event["outcome"]
         elif "exit" in event:
             trial = process.trial
-            outcome = process.outcome or {"status": "interrupted",
-                                          "message": stopped_early(reason, event["exit"], process.error_tail())}
+            outcome = process.outcome or _from_its_run(state, trial, "interrupted",
+                                                       stopped_early(reason, event["exit"], process.error_tail()))
             trial.seconds += time.perf_counter() - process.started
             state.finished(trial, outcome)
             running.pop(trial.id, None)
+
+
+def _from_its_run(state, trial: Trial, status: str, message: str) -> dict:
+    """The outcome of a trial whose process ended before sending one (killed, or
+    stopped while it wrapped up): its best value and epochs as its run recorded them."""
+    from nnrun.commands.sweep.trial import outcome
+
+    return outcome(state.swept.trial_dir(trial.id), state.swept.sweep, status, message)
 
 
 def stopped_early(reason: str, returncode: int, tail: str) -> str:
