@@ -349,3 +349,19 @@ def test_a_dataframe_trained_on_is_taken_back_by_its_column_names(tmp_path):
     plain = nnrun.load(nnrun.train(CLASSIFIER, data=(x, y), run_dir=tmp_path / "plain").run_dir)
     with pytest.raises(UserError, match="x: this model was trained on an array without column names"):
         plain.predict(reordered)
+
+
+def test_a_sample_without_its_batch_axis_and_sequences_of_another_length_get_a_fix(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 8, 3)).astype(np.float32)
+    config = {"name": "seq", "data": {"split": {"test": 0, "validation": 0}},
+              "model": {"layers": [{"type": "gru", "units": 4}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(config, data=(x, np.arange(40) % 2), run_dir=tmp_path / "seq").run_dir)
+    with pytest.raises(UserError) as caught:
+        model.predict(x[0])
+    assert str(caught.value) == ("x: samples of shape (3,), but the model takes (8, 3)\n  hint: that is one sample: "
+                                 "give it with a batch axis, shape (1, 8, 3) (x[None] in NumPy)")
+    with pytest.raises(UserError, match="cut or pad each one to 8 steps"):
+        model.predict(np.zeros((2, 10, 3)))
+    assert len(model.predict(x[0][None]).predictions) == 1

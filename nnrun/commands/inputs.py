@@ -229,10 +229,23 @@ def shaped(x: np.ndarray, shape: tuple[int, ...], source: Path, flat_rows: bool 
     if x.shape[1:] != shape:
         flat = x.ndim == 2 and x.shape[1] == int(np.prod(shape))
         if not (flat_rows and flat):
-            raise UserError(f"{source}: samples of shape {x.shape[1:]}, but the model takes {shape}")
+            raise UserError(f"{source}: samples of shape {x.shape[1:]}, but the model takes {shape}",
+                            hint=_shape_hint(x.shape, shape))
         x = x.reshape((len(x), *shape))
     _check_finite_samples(x, source)
     return x
+
+
+def _shape_hint(given: tuple[int, ...], shape: tuple[int, ...]) -> str | None:
+    """What a wrong shape most often is: one sample without its batch axis, or
+    sequences of another length than training's; ``given`` includes the batch axis."""
+    if given == shape:
+        dims = ", ".join(map(str, shape))
+        return f"that is one sample: give it with a batch axis, shape (1, {dims}) (x[None] in NumPy)"
+    if len(shape) == 2 and len(given) == 3 and given[2] == shape[1]:
+        return (f"the model reads sequences of {shape[0]} steps, as it trained on; cut or pad each one to "
+                f"{shape[0]} steps")
+    return None
 
 
 def _check_finite_samples(x: np.ndarray, source) -> None:
