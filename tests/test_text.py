@@ -42,3 +42,22 @@ def test_generated_tasks_are_seeded_and_balanced():
     assert 0.3 < labels.count("positive") / 300 < 0.7
     negated = [t for t, label in zip(texts, labels) if "not" in t.split() and label == "positive"]
     assert negated, "negation must be able to flip an opinion"
+
+
+def test_training_texts_cut_to_length_are_warned_with_a_length_that_keeps_them(run_cli, tmp_path):
+    rows = [f"{i},{' '.join(['word'] * (3 + i % 10))},{'ab'[i % 2]}" for i in range(100)]
+    (tmp_path / "t.csv").write_text("id,text,label\n" + "\n".join(rows) + "\n")
+    config = tmp_path / "c.yaml"
+    config.write_text("name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, id: [id], text: {column: text, "
+                      "length: LENGTH}}\nmodel:\n  layers:\n    - {type: embedding, input_dim: 10, output_dim: 2}\n"
+                      "    - {type: global_average_pool1d}\n    - {type: dense, units: 2, activation: softmax}\n"
+                      "loss: categorical_crossentropy\n")
+    text = config.read_text()
+    config.write_text(text.replace("LENGTH", "6"))
+    out = " ".join(run_cli("validate", config).output.split())
+    # 3 to 12 words: the 70% over 6 are cut; the 95th percentile of the training split keeps them.
+    assert "warning: column 'text': " in out and " training texts (" in out
+    assert "have more than length: 6 tokens and are cut to their first 6 (the longest has 12); " \
+           "data.source.text.length: 12 keeps 95% of them whole" in out
+    config.write_text(text.replace("LENGTH", "12"))
+    assert "warning" not in run_cli("validate", config).output

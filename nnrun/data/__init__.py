@@ -88,12 +88,36 @@ def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str
     return wait
 
 
+CUT_SHARE = 0.1  # of the training texts cut to ``length``, above which it is a warning
+
+
+def cut_text_warnings(name: str, texts, state: dict) -> list[str]:
+    """Training texts longer than ``length`` tokens lose their ends: said when more than
+    ``CUT_SHARE`` of them do, with the length that would keep 95% whole."""
+    import numpy as np
+
+    from nnrun.data.text import tokenize
+
+    tokens = np.array([len(tokenize(text, state)) for text in texts])
+    length, cut = state["length"], int((tokens > state["length"]).sum()) if len(tokens) else 0
+    if cut <= CUT_SHARE * len(tokens):
+        return []
+    keeps = int(np.ceil(np.percentile(tokens, 95)))
+    return [f"column '{name}': {cut:,} of {len(tokens):,} training texts ({cut / len(tokens):.0%}) have more than "
+            f"length: {length} tokens and are cut to their first {length} (the longest has {tokens.max():,}); "
+            f"data.source.text.length: {keeps} keeps 95% of them whole"]
+
+
 def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
     """Categorical columns with too many values, and categories the training split lacks."""
     from nnrun.data.encoding import unseen_categories
 
     counts = {c["name"]: len(c["categories"]) for c in columns["columns"] if c["kind"] == "categorical"}
     warnings = cardinality_warnings(counts, len(parts["train"]))
+    train = parts["train"].table
+    for column in (c for c in columns["columns"] if c["kind"] == "text"):
+        warnings += cut_text_warnings(column["name"], train.strings[:, train.categorical.index(column["name"])],
+                                      column["text"])
     for name, part in parts.items():
         if name == "train":
             continue
