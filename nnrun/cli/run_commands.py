@@ -200,7 +200,6 @@ def predict(
     def action():
         from nnrun.commands.inputs import file_format
         from nnrun.commands.predict import predict as run_prediction
-
         from nnrun.errors import UserError
 
         if unknown not in (None, "ignore", "error"):

@@ -75,8 +75,8 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     source = str(path)
     data, values, keys, lines = read_yaml(Path(path))
     if file_kind(data) == "sweep":
-        keys = "base: and parameters:" if "parameters" in data else "base: and no data: or model:"
-        raise UserError(f"{source} is a sweep file (it has {keys}), not a training config; "
+        has = "base: and parameters:" if "parameters" in data else "base: and no data: or model:"
+        raise UserError(f"{source} is a sweep file (it has {has}), not a training config; "
                         f"run it with: nnrun sweep {source}")
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else f"a {type(data).__name__}"
@@ -91,10 +91,11 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
 def file_kind(data: Any) -> str | None:
     """Which kind of file nnrun was given, from its top-level keys: ``"sweep"`` (it names a
-    base config and the parameters to search, or a base and no data: or model:), ``"config"`` (a training config: data: or
-    model:, and neither of a sweep's keys), or None when it is too broken to tell. ``nnrun
-    validate`` takes either kind; ``train`` and ``sweep`` each name the other command for
-    the other kind, rather than listing every key of the one they expected as wrong."""
+    base config and the parameters to search, or a base and no data: or model:),
+    ``"config"`` (a training config: data: or model:, and neither of a sweep's keys), or
+    None when it is too broken to tell. ``nnrun validate`` takes either kind; ``train``
+    and ``sweep`` each name the other command for the other kind, rather than listing
+    every key of the one they expected as wrong."""
     if not isinstance(data, dict):
         return None
     # A base: without a training config's sections is a sweep file too, whose

@@ -82,7 +82,7 @@ def check_against_base(located: LoadedSweep) -> Checked:
                     found.problems.append(problem)
     if located.metric is not None:
         found.problems += check_metric(located, loaded.config)
-    found.problems += check_scheduler(located, [loaded.config] + [c.config for _, c in found.configs])
+    found.problems += check_scheduler(located, [checked.config for _, checked in found.configs])  # the base first
     return found
 
 

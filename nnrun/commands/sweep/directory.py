@@ -50,12 +50,12 @@ class SweepDir:
         self.parameters = list(sweep.parameters)
 
     @classmethod
-    def create(cls, located: LoadedSweep, base_config, base_data: dict, root: str | Path = "runs") -> "SweepDir":
+    def create(cls, located: LoadedSweep, base_config, base_as_read: dict, root: str | Path = "runs") -> "SweepDir":
         path = RunDir.create(located.sweep.name, root=root).path
         swept = cls(path, located.sweep, located.base_path.resolve())
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
-        files.atomic_write(path / SOURCE_COPY, _dump(base_data))
+        files.atomic_write(path / SOURCE_COPY, _dump(base_as_read))
         swept.write_trials([])
         return swept
 
