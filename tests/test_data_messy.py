@@ -372,6 +372,8 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
     else:
         refused = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "error")
         assert refused.exit_code == 2 and "unknown category (3 cells)" in refused.output
+        wrong = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "maybe")
+        assert wrong.exit_code == 2 and "error: --unknown: expected ignore or error, got 'maybe'" in wrong.output
         assert result.exit_code == 0, result.output
         assert "note: 3 cells held categories training never saw, encoded as all zeros: 'city' 'Oslo' (1), " \
                "'Rome' (2)" in result.output

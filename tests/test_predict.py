@@ -148,6 +148,9 @@ def test_predict_from_npz(run_cli, tmp_path, iris_run, fruit_run):
     assert result.exit_code == 2 and "samples of shape (5,), but the model takes (4,)" in result.output
     result = run_cli("predict", fruit_run, "x.npz")
     assert result.exit_code == 2 and "trained on CSV columns" in result.output
+    result = run_cli("predict", iris_run, "x.npz", "--unknown", "ignore")
+    assert result.exit_code == 2 and f"--unknown: is for a run trained on categorical CSV columns; {iris_run} has " \
+        "none" in " ".join(result.output.split())
 
 
 def test_non_finite_samples_are_refused_everywhere_they_can_come_from(run_cli, tmp_path, iris_run):

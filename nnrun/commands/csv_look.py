@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnrun.data.cells import MISSING  # the cells the CSV reader reads as missing
+from nnrun.data.cells import MISSING, SIGNED_NUMBER  # the cells the reader reads as missing; $3,545.76  14%
 from nnrun.data.reading import python_encoding
 from nnrun.errors import UserError
 
@@ -30,7 +30,6 @@ ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
 POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
-SIGNED = re.compile(r"^[+-]?[$€£¥]\s?[+-]?\d[\d.,' ]*$|^[+-]?\d[\d.,' ]*\s?[%$€£¥]$")  # $3,545.76  14%
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
 
@@ -109,7 +108,7 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     column's cells that are not missing."""
     if not values:
         return "ignored"
-    if sum(bool(SIGNED.match(c)) for c in values) > len(values) / 2:
+    if sum(bool(SIGNED_NUMBER.match(c)) for c in values) > len(values) / 2:
         return "symbols"
     numeric = [number(c, found) for c in values]
     numbers, distinct = sum(v is not None for v in numeric), len(set(values))
