@@ -131,6 +131,8 @@ WHOLE_FILE_CASES = [
 
 SET_CASES = [
     ("training.epochs=0", "training.epochs: expected a whole number of at least 1, got 0 (from --set training.epochs=0)"),
+    ("data.split.validation=15", "data.split.validation: expected a number below 1, got 15; it is a fraction: 15% is "
+                                 "0.15 (from --set data.split.validation=15)"),
     ("model.layers.5.units=3", "--set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1"),
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),

@@ -133,10 +133,12 @@ def test_cli_prints_the_check_and_the_largest_difference(run_cli, trained_runs):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("wrote iris.onnx (") and "opset 17, float32, 515 parameters)" in lines[0]
-    assert "iris.json" in lines[1] and lines[2] == "onnx.checker: passed"
+    assert lines[1].strip() == "iris.json (input columns, encoding, classes)" and lines[2] == "onnx.checker: passed"
     assert lines[3].startswith(f"onnxruntime {ort.__version__} on the test split (30 samples): "
                                "largest difference from nnrun ")
     assert float(lines[3].rsplit(" ", 1)[1]) <= TOLERANCE
+    regression = run_cli("export", trained_runs["diabetes"], "-o", "diabetes.onnx")
+    assert regression.output.splitlines()[1].strip() == "diabetes.json (input columns, encoding)"  # no classes
 
 
 def test_float16_reports_the_change_of_test_accuracy(run_cli, trained_runs, tmp_path):

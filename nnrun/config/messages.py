@@ -82,11 +82,21 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         key, wording = BOUNDS[kind]
         if bare_annotation(annotation_at(error["loc"], root)) is int:
             wording = wording.replace("a number", "a whole number")
-        return f"expected {wording.format(_number(ctx.get(key)))}, got {show(received)}"
+        return f"expected {wording.format(_number(ctx.get(key)))}, got {show(received)}" + _percent_hint(
+            kind, received, description_at(error["loc"], root))
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         return f"expected {PATTERNS.get(pattern, f'text matching {pattern}')}, got {show(received)}"
     return f"{error['msg'].rstrip('.')}, got {show(received)}"
+
+
+def _percent_hint(kind: str, received: Any, description: str | None) -> str:
+    """A fraction given as a percentage (validation: 15): say what was meant."""
+    if kind not in ("less_than", "less_than_equal") or not (description or "").startswith("Fraction"):
+        return ""
+    if isinstance(received, bool) or not isinstance(received, (int, float)) or not 1 < received <= 100:
+        return ""
+    return f"; it is a fraction: {_number(received)}% is {_number(received / 100)}"
 
 
 def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> str:

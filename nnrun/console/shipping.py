@@ -22,7 +22,7 @@ def print_export(echo: Echo, report) -> None:
         echo(f"note: {report.weights_note}")
     echo(f"wrote {report.model_path} ({_size(report.size_bytes)}, opset {report.opset}, {weights}, "
          f"{report.parameters:,} parameters)")
-    echo(f"      {report.card_path} (input columns, encoding, classes)")
+    echo(f"      {report.card_path} (input columns, encoding{', classes' if report.task == 'classification' else ''})")
     if report.kept:
         echo(f"kept the earlier export of other weights as {' and '.join(str(path) for path in report.kept)}")
     echo("onnx.checker: passed")

@@ -51,6 +51,7 @@ class ExportReport:
     skipped: str | None  # why the comparison did not run (the data could not be loaded)
     weights_note: str | None = None  # set when an unfinished run's newest checkpoint was exported
     kept: tuple[Path, ...] = ()  # an earlier export of other weights, moved aside
+    task: str = "classification"  # the card holds class names only for a classifier
 
 
 def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int = DEFAULT_OPSET,
@@ -85,7 +86,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     files.atomic_write(target, data)
     files.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
     return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped,
-                        trained.weights_note, kept)
+                        trained.weights_note, kept, saved.task)
 
 
 def require_onnx():
