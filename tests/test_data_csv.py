@@ -95,6 +95,9 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",
          "data.source.categorical: 'shad' is not one of the feature columns; did you mean 'shade'?"),
+        # Of several names, each wrong one is pointed at where it stands in the list.
+        (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shade, sise]}",
+         "csv.yaml:3:81: data.source.categorical.1: 'sise' is not one of the feature columns"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "csv.yaml:3:29: data.source.path: "),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file; a relative "
          "path in a config is read from the config file's folder; a run's config.yaml holds the absolute path"),

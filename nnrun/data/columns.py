@@ -21,8 +21,10 @@ HIGH_CARDINALITY = 200  # distinct categories above which a categorical column i
 def check_present(wanted: list[str], header: list[str], where: str, key: str) -> None:
     """Every name in ``wanted`` is in ``header``, or one located config error listing
     all absent names with a did-you-mean (``key`` is the config key naming them)."""
-    problems = [Problem(key, f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
-                for name in wanted if name not in header]
+    # Each at its own item (data.source.categorical.1), which a message then points at.
+    problems = [Problem(f"{key}.{i}" if len(wanted) > 1 else key,
+                        f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
+                for i, name in enumerate(wanted) if name not in header]
     if problems:
         raise ConfigError("", problems)
 
