@@ -47,7 +47,9 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
 def confusion_table(details: dict) -> Table:
     """Rows are true classes, columns predicted ones; the diagonal is bold."""
     classes = details["classes"]
-    table = Table(title="Confusion matrix: rows true, columns predicted", title_justify="left", min_width=48)
+    # The header says which way it reads; no title wider than a two-class table (rich
+    # would widen the first column to fit it).
+    table = Table(title="Confusion matrix", title_justify="left")
     table.add_column("true \\ predicted")
     for name in classes:
         table.add_column(escape(name), justify="right")
