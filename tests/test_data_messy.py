@@ -361,7 +361,7 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert result.exit_code == 2
         assert "unknown category (3 cells):\n    line 3, column 'city': 'Rome'\n    line 4, column 'city': 'Oslo'" \
             in result.output
-        assert "nnrun predict --unknown ignore, or train with data.source.unknown: ignore" in \
+        assert "train with data.source.unknown: ignore (nnrun predict also takes --unknown ignore for one file)" in \
             " ".join(result.output.split())
         # Asked for at predict time: all zeros for this file, said as a run with ignore says it.
         result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--unknown", "ignore")
@@ -374,6 +374,12 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert refused.exit_code == 2 and "unknown category (3 cells)" in refused.output
         wrong = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "maybe")
         assert wrong.exit_code == 2 and "error: --unknown: expected ignore or error, got 'maybe'" in wrong.output
+        # A CSV run without categorical columns has no unseen category to encode.
+        run_cli("train", config(tmp_path, people(), ", ignore: [customer_id, city], thousands: \",\""), "--quiet",
+                "--run-dir", "numbers")
+        numbers = run_cli("predict", "numbers", "new.csv", "-o", "-", "--unknown", "ignore")
+        assert numbers.exit_code == 2 and "--unknown: is for a run trained on categorical CSV columns; numbers has " \
+            "none" in numbers.output
         assert result.exit_code == 0, result.output
         assert "note: 3 cells held categories training never saw, encoded as all zeros: 'city' 'Oslo' (1), " \
                "'Rome' (2)" in result.output

@@ -121,6 +121,9 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     assert np.abs(namespace["probabilities"] - onnx_probabilities[:2]).max() == 0
     expected = nnrun.load(run).predict({name: [row[name] for row in rows] for name in rows[0]}).probabilities
     assert np.abs(onnx_probabilities - expected).max() < TOLERANCE
+    namespace["card"]["columns"][3]["unknown"] = "error"  # as a run trained with the default reads
+    with pytest.raises(ValueError, match="color: 'purple' is a category the run never saw"):
+        namespace["features"](rows[-1])
 
 
 def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):

@@ -112,14 +112,34 @@ def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_
     assert ("    # plan_price, discount: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
             "reads as text; save them as plain numbers to learn from them") in text
     assert run_cli("validate", "churn.yaml").exit_code == 0
+    # When they are all there is, the refusal says so.
+    (tmp_path / "prices.csv").write_text("\n".join(["price,rate,label"] + [f'"${i},234.50",{i}%,{"ab"[i % 2]}'
+                                                                           for i in range(1, 30)]) + "\n")
+    result = run_cli("init", "--data", "prices.csv", "--target", "label")
+    assert result.exit_code == 2
+    assert "prices.csv: no column to learn from besides 'label' (IDs are left out); price, rate hold numbers with " \
+           "currency or percent signs, which nnrun reads as text: save them as plain numbers" in \
+        " ".join(result.output.split())
 
 
 def test_an_archive_given_to_init_is_named_as_one(run_cli, tmp_path):
     np.savez(tmp_path / "sensors.npz", x=np.zeros((4, 3)), y=np.zeros(4))
     result = run_cli("init", "--data", "sensors.npz", "--target", "y")
     assert result.exit_code == 2 and "UTF-8" not in result.output
-    assert "--data: sensors.npz is an NPZ file; init --data reads CSV files" in result.output
+    assert "--data: sensors.npz is an NPZ file; init --data reads plain CSV files" in result.output
     assert "hint: name it in a config: data: {source: {type: npz, path: sensors.npz}}" in result.output
+    # A compressed CSV file is to be unpacked; a compressed file of other bytes may be MNIST's IDX format.
+    import gzip
+
+    (tmp_path / "h.csv.gz").write_bytes(gzip.compress(houses(30).encode()))
+    for command in (["init", "--data", "h.csv.gz", "--target", "price"], ["train", "h.csv.gz"]):
+        result = run_cli(*command)
+        assert result.exit_code == 2 and "hint: unpack it first (gunzip -k h.csv.gz); then write a config for the " \
+            "CSV file with: nnrun init --data h.csv --target COLUMN" in " ".join(result.output.split())
+    (tmp_path / "images.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x03"))
+    result = run_cli("init", "--data", "images.gz", "--target", "y")
+    assert "data: {source: {type: idx, images: images.gz, labels: LABELS-FILE}}" in " ".join(result.output.split())
+    assert "no such file" in run_cli("init", "--data", "absent.npz", "--target", "y").output
 
 
 def test_a_data_file_given_as_a_config_points_at_init(run_cli, tmp_path):

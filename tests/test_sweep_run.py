@@ -205,6 +205,9 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
         meta = json.loads((directory / row["run_dir"] / "meta.json").read_text())
         assert meta["status"] == "completed" and meta["stopped_early"]  # ended there, as early stopping would
         assert (directory / row["run_dir"] / "model.safetensors").is_file()
+    # As Ray leaves a pruned trial's run: its worker ended before the run recorded an end.
+    meta_path = directory / pruned[0]["run_dir"] / "meta.json"
+    meta_path.write_text(meta_path.read_text().replace('"status": "completed"', '"status": "running"'))
     listing = nnrun("runs", directory, cwd=tmp_path).stdout  # the sweep's status, not the run's own
     listed = {line.split()[0]: line.split()[1] for line in listing.splitlines() if line.split()[:1] and
               line.split()[0].isdigit()}
@@ -291,6 +294,25 @@ class _StoppedTrial:
 
     def error_tail(self):
         return ""
+
+
+def test_a_trial_started_again_is_resumed_only_from_a_checkpoint_of_its_own(tmp_path):
+    from types import SimpleNamespace
+
+    from nnrun.commands.sweep.runner import SweepState
+    from nnrun.commands.sweep.trials import Trial
+
+    swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id, write_trials=lambda trials: None,
+                            sweep=SimpleNamespace(metric="val_accuracy", direction="max"))
+    shown = []
+    state = SweepState(swept, [Trial("001", {}, "interrupted"), Trial("002", {}, "interrupted")],
+                       SimpleNamespace(started=lambda trial: shown.append((trial.id, trial.resumed))))
+    (tmp_path / "001" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "001" / "checkpoints" / "epoch-0003.safetensors").write_bytes(b"")
+    (tmp_path / "002").mkdir()  # killed before its first checkpoint: it starts over
+    for trial_id in ("001", "002", "003"):
+        state.started(Trial(trial_id, {}))
+    assert shown == [("001", True), ("002", False), ("003", False)]
 
 
 @pytest.mark.parametrize("returncode, message", [

@@ -61,3 +61,12 @@ def test_training_texts_cut_to_length_are_warned_with_a_length_that_keeps_them(r
            "data.source.text.length: 12 keeps 95% of them whole" in out
     config.write_text(text.replace("LENGTH", "12"))
     assert "warning" not in run_cli("validate", config).output
+
+
+def test_the_length_said_to_keep_95_percent_does():
+    from nnrun.data import cut_text_warnings
+
+    state = {"tokens": "word", "lowercase": True, "strip_punctuation": True, "length": 5}
+    texts = ["w " * 10] * 28 + ["w " * 20] * 2  # 95% of 30 is 28.5 texts: the 29th is 20 words long
+    (warning,) = cut_text_warnings("t", texts, state)
+    assert "data.source.text.length: 20 keeps 95% of them whole" in warning

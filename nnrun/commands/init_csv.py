@@ -30,14 +30,13 @@ OPTIMIZER = "optimizer: {type: adam, learning_rate: 0.001}"
 def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     """The commented YAML for training on ``data`` to predict ``target``, written to
     ``path`` (the data's path in it is relative to the config's folder)."""
-    from nnrun.config.yaml_reader import DATA_FILES
+    from nnrun.config.yaml_reader import DATA_FILES, source_hint
     from nnrun.data.csvheader import read_header
 
     kind = DATA_FILES.get(data.suffix.lower(), "csv")
-    if kind != "csv":  # read as text, an archive is bytes that are not UTF-8: say what it is instead
-        raise UserError(f"--data: {data} is an {kind.upper()} file; init --data reads CSV files",
-                        hint=f"name it in a config: data: {{source: {{type: {kind}, path: {data}}}}}; nnrun init "
-                             "alone writes a whole starter config to edit")
+    if kind != "csv" and data.is_file():  # read as text, its bytes are not UTF-8: say what it is instead
+        what = "gzip-compressed" if data.suffix.lower() == ".gz" else f"an {kind.upper()} file"
+        raise UserError(f"--data: {data} is {what}; init --data reads plain CSV files", hint=source_hint(data))
     text_encoding = text_encoding_of(data)
     delimiter = delimiter_of(data, text_encoding)
     header = read_header(data, delimiter=delimiter, text_encoding=text_encoding)
@@ -46,7 +45,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
                         hint=f"the columns are: {', '.join(header[:30])}{' ...' if len(header) > 30 else ''}")
     found = look(data, header, target, delimiter, text_encoding)
     if not found.features and not found.categorical and not found.texts:
-        raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out)",
+        signed = f"; {', '.join(found.symbols[:5])} hold numbers with currency or percent signs, which nnrun reads " \
+            "as text: save them as plain numbers" if found.symbols else ""
+        raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out){signed}",
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
     values = label_numbers(labels, found)

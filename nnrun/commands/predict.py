@@ -52,7 +52,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     source, saved = Path(input_path), trained.preprocessing
     check_input_file(source)
     check_written(written or {}, source)
-    if unknown is not None and not saved.columns:
+    if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns else [])):
         raise UserError(f"--unknown: is for a run trained on categorical CSV columns; {run_dir} has none")
     if source.suffix.lower() == ".npz":
         if keep:

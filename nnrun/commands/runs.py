@@ -158,7 +158,9 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
                         hint=f"nnrun runs {root.parent}")
     runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
     for run in runs:
-        if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted"):
+        # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
+        if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",
+                                                                                      "killed"):
             run.status = statuses[run.path.name]
     return sorted(runs, key=_newest_first_key, reverse=True)
 

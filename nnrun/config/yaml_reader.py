@@ -78,6 +78,17 @@ _constructor = yaml.constructor.SafeConstructor()
 DATA_FILES = {".csv": "csv", ".tsv": "csv", ".npz": "npz", ".gz": "idx", ".idx3-ubyte": "idx", ".idx1-ubyte": "idx"}
 
 
+def source_hint(path: Path) -> str:
+    """How to read a data file that is not a CSV file (see ``DATA_FILES``) in a config;
+    a compressed CSV file is to be unpacked first."""
+    if path.name.lower().endswith((".csv.gz", ".tsv.gz")):
+        return f"unpack it first (gunzip -k {path}); then write a config for the CSV file with: nnrun init --data " \
+               f"{path.with_suffix('')} --target COLUMN"
+    if DATA_FILES.get(path.suffix.lower()) == "idx":  # the MNIST format: images and labels are two files
+        return f"name it in a config: data: {{source: {{type: idx, images: {path}, labels: LABELS-FILE}}}}"
+    return f"name it in a config: data: {{source: {{type: {DATA_FILES[path.suffix.lower()]}, path: {path}}}}}"
+
+
 def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     """Parse a YAML file into plain data, the (line, column) of every value and key, and
     the text's lines (for quoting them in messages)."""
@@ -91,7 +102,7 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     data_kind = DATA_FILES.get(path.suffix.lower())
     if data_kind:  # read as YAML, a CSV file is one long string: say what it is instead
         hint = f"write a config for it with: nnrun init --data {source} --target COLUMN" if data_kind == "csv" else \
-            f"name it in a config: data: {{source: {{type: {data_kind}, path: {source}}}}}"
+            source_hint(path)
         raise UserError(f"{source}: a data file, not a config", hint=hint)
     if path.stat().st_size > MAX_BYTES:
         raise UserError(f"{source}: the file is larger than {MAX_BYTES // 1000} kB; a config is a short text file")

@@ -174,8 +174,8 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
                            np.array(words, dtype=object)[codes[unknown]],
                            hint=f"'{column['name']}' was trained on {known}; fix the cells, or encode unseen "
-                                "categories as all zeros: nnrun predict --unknown ignore, or train with "
-                                "data.source.unknown: ignore")
+                                "categories as all zeros: train with data.source.unknown: ignore (nnrun predict "
+                                "also takes --unknown ignore for one file)")
     rows = np.flatnonzero(~absent)
     out[rows, category[rows]] = 1.0
 

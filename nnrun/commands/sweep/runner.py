@@ -53,7 +53,9 @@ class SweepState:
     def started(self, trial: Trial) -> None:
         previous = self.trials.get(trial.id)
         trial.seconds = previous.seconds if previous else 0.0  # a resumed trial keeps its time
-        trial.resumed = previous is not None
+        checkpoints = self.swept.trial_dir(trial.id) / "checkpoints"
+        # Resumed: it goes on from a checkpoint of its own (else it starts over).
+        trial.resumed = previous is not None and checkpoints.is_dir() and any(checkpoints.iterdir())
         trial.started_at = time.perf_counter()
         trial.status = "running"
         self.trials[trial.id] = trial

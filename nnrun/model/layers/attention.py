@@ -162,10 +162,12 @@ class MultiHeadAttention(Layer):
         if drop is not None:
             d_weights *= drop
         d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
-        if allowed is not None and not allowed.any(axis=-1).all():
+        if allowed is not None:
             # A query that may see no key has constant scores (-1e9 each), so uniform
             # weights that do not depend on q or k: none of its gradient reaches them.
-            d_scores *= allowed
+            blind = ~allowed.any(axis=-1)  # (N or 1, 1, Tq or 1)
+            if blind.any():
+                d_scores[np.broadcast_to(blind, d_scores.shape[:-1])] = 0
         d_scores *= query.dtype.type(1.0 / np.sqrt(self.key_dim))
         d_heads = {"query": d_scores @ k, "key": d_scores.transpose(0, 1, 3, 2) @ q, "value": d_v}
         inputs = {"query": query, "key": key, "value": value}
