@@ -70,3 +70,29 @@ def test_the_length_said_to_keep_95_percent_does():
     texts = ["w " * 10] * 28 + ["w " * 20] * 2  # 95% of 30 is 28.5 texts: the 29th is 20 words long
     (warning,) = cut_text_warnings("t", texts, state)
     assert "data.source.text.length: 20 keeps 95% of them whole" in warning
+
+
+def test_predict_notes_texts_cut_to_length_and_texts_of_no_known_word(run_cli, tmp_path):
+    import nnrun
+
+    words = "the phone was very good bad awful great screen battery".split()
+    rows = [f"{i},{' '.join(words[(i + j) % 10] for j in range(2 + i % 4))},{'ab'[i % 2]}" for i in range(60)]
+    (tmp_path / "t.csv").write_text("id,text,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "c.yaml").write_text(
+        "name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, id: [id], text: {column: text, length: 6}}\n"
+        "model:\n  layers:\n    - {type: embedding, input_dim: 20, output_dim: 2}\n"
+        "    - {type: global_average_pool1d}\n    - {type: dense, units: 2, activation: softmax}\n"
+        "loss: categorical_crossentropy\ntraining: {epochs: 1}\n")
+    assert run_cli("train", "c.yaml", "--quiet", "--run-dir", "run").exit_code == 0
+    texts = ["the phone was very good and the screen was great", "zorglub blorf", "good phone", ""]
+    (tmp_path / "new.csv").write_text("text\n" + "\n".join(f'"{t}"' for t in texts) + "\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    cut = "1 of 4 texts in 'text' are longer than the run's length of 6 tokens; each was cut to its first 6, as in " \
+          "training"
+    unknown = "1 text holds no word the vocabulary of 'text' knows (read as [UNK] only), so its prediction says little"
+    out = " ".join(result.output.split())
+    assert f"note: {cut}" in out and f"note: {unknown}" in out  # the empty text is padding, not unknown words
+    assert nnrun.load(tmp_path / "run").predict({"text": texts}).notes == (cut, unknown)
+    (tmp_path / "plain.csv").write_text("text\ngood phone\nbad screen\n")
+    assert "note:" not in run_cli("predict", "run", "plain.csv", "-o", "-").output

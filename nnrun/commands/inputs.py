@@ -16,7 +16,7 @@ from nnrun.data.cells import tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns
-from nnrun.data.inputs import InputRows, read_input, unknown_notes
+from nnrun.data.inputs import InputRows, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
@@ -178,7 +178,8 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     missing value), by column name, through the run's saved column encoding. Messages
     number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;
     ``source`` names where they came from. Categories ``unknown: ignore`` encoded as all
-    zeros are told in ``notes``, as ``nnrun predict`` tells them."""
+    zeros, and texts cut or unknown to the vocabulary, are told in ``notes``, as ``nnrun
+    predict`` tells them."""
     lines = list(range(len(rows)))
     columns = saved.encoding()
     names = saved.column_names()
@@ -193,8 +194,10 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     if columns:  # every bad cell at once: numbers that are not, and categories training never saw
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
         problems.raise_if_any()
-        if notes is not None and state.get("unknown") == "ignore":
-            notes += unknown_notes(unseen_categories(table, columns))
+        if notes is not None:
+            if state.get("unknown") == "ignore":
+                notes += unknown_notes(unseen_categories(table, columns))
+            notes += text_notes(table, columns, encoded)
         return encoded
     problems.raise_if_any()
     missing = np.isnan(table.numeric)

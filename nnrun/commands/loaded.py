@@ -38,7 +38,7 @@ class Prediction:
     predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
     classes: list[str] | None = None
-    notes: tuple[str, ...] = ()  # categories training never saw, encoded as all zeros (unknown: ignore)
+    notes: tuple[str, ...] = ()  # what the encoding could not keep: unseen categories, texts cut or of unknown words
 
     def __iter__(self):
         return iter((self.predictions, self.probabilities))
@@ -120,8 +120,8 @@ class TrainedModel:
 
     def _samples(self, x) -> tuple[np.ndarray, tuple[str, ...]]:
         """The samples, and notes on what their encoding could not keep (categories
-        training never saw), which are also printed on standard error as ``nnrun
-        predict`` prints them."""
+        training never saw, texts cut to the run's length or of no known word), which
+        are also printed on standard error as ``nnrun predict`` prints them."""
         saved, notes = self.trained.preprocessing, []
         if saved.columns:
             header, rows = table_cells(x, saved.column_names())

@@ -98,9 +98,9 @@ def cut_text_warnings(name: str, texts, state: dict) -> list[str]:
 
     import numpy as np
 
-    from nnrun.data.text import tokenize
+    from nnrun.data.text import token_counts
 
-    tokens = np.array([len(tokenize(text, state)) for text in texts])
+    tokens = token_counts(texts, state)
     length, cut = state["length"], int((tokens > state["length"]).sum()) if len(tokens) else 0
     if cut <= CUT_SHARE * len(tokens):
         return []

@@ -91,6 +91,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
         if unknown == "ignore":
             rows.notes += unknown_notes(unseen_categories(table, state))
+        rows.notes += text_notes(table, state, rows.x)
     else:
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
@@ -141,6 +142,31 @@ def _as_text(columns, name: str) -> np.ndarray:
         return columns.text(name)
     values = columns.number(name)  # a kept number column that is also a feature
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
+
+
+def text_notes(table, state: dict, x: np.ndarray) -> list[str]:
+    """For a text column: the texts cut to the run's ``length`` tokens, and those with no
+    word the vocabulary knows (read as [UNK] only), which a prediction is no better than
+    a guess for."""
+    from nnrun.data.encoding import encoded_names
+    from nnrun.data.text import token_counts
+
+    notes, names = [], None
+    for column in (c for c in state.get("columns", []) if c["kind"] == "text"):
+        name, text = column["name"], column["text"]
+        tokens = token_counts(table.strings[:, table.categorical.index(name)], text)
+        cut = int((tokens > text["length"]).sum())
+        if cut:
+            notes.append(f"{cut} of {len(tokens)} texts in '{name}' are longer than the run's length of "
+                         f"{text['length']} tokens; each was cut to its first {text['length']}, as in training")
+        names = names or encoded_names(state)
+        start = names.index(f"{name}[0]")
+        ids = x[:, start : start + text["length"]]
+        unknown = int(((ids.max(axis=1) == 1) & (tokens > 0)).sum())  # 1 is [UNK], 0 padding
+        if unknown:
+            notes.append(f"{unknown} text{'s hold' if unknown != 1 else ' holds'} no word the vocabulary of "
+                         f"'{name}' knows (read as [UNK] only), so {'their predictions say' if unknown != 1 else 'its prediction says'} little")
+    return notes
 
 
 def unknown_notes(unseen: dict[str, dict[str, int]]) -> list[str]:

@@ -80,5 +80,10 @@ def vectorize(texts, state: dict) -> np.ndarray:
     return out
 
 
+def token_counts(texts, state: dict) -> np.ndarray:
+    """How many tokens each text holds before it is cut to ``length``."""
+    return np.array([len(tokenize(text, state)) for text in texts], np.int64)
+
+
 def vocabulary_size(state: dict) -> int:
     return len(state["vocabulary"])
