@@ -77,6 +77,7 @@ def test_ctrl_c_or_sigterm_under_ray_records_the_running_trial_and_exits_130(tmp
     directory = only_sweep(tmp_path)
     assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
     assert "SIGTERM received" not in stderr  # Ray's own handler never ran
+    assert "the sweep stopped; Ray ended the running trials, which resume from their newest checkpoints" in stderr
     row = trials(directory)[1]
     assert row["status"] == "interrupted"
     assert row["message"] == ("stopped by SIGTERM" if number == signal.SIGTERM else "stopped by Ctrl-C")
@@ -84,3 +85,18 @@ def test_ctrl_c_or_sigterm_under_ray_records_the_running_trial_and_exits_130(tmp
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert {r["status"] for r in trials(directory)} == {"completed"}
+
+
+def test_an_address_where_no_ray_cluster_answers_is_refused_before_the_sweep_directory(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once this closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    write_sweep(tmp_path, SWEEP.replace("{type: local, workers: 2}", f'{{type: ray, address: "127.0.0.1:{port}"}}'))
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert f"error: executor.address: no Ray cluster answers at 127.0.0.1:{port} (connection refused)" in stderr
+    assert "hint: start one with `ray start --head --port=6379`" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

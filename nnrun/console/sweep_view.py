@@ -106,8 +106,8 @@ class SweepView:
 
     def refresh(self) -> None: ...
 
-    def stopping(self) -> None:
-        self.say("stopping: each running trial saves a checkpoint (Ctrl-C again to stop at once)")
+    def stopping(self, how: str = "each running trial saves a checkpoint (Ctrl-C again to stop at once)") -> None:
+        self.say(f"stopping: {how}")
 
     def close(self) -> None: ...
 

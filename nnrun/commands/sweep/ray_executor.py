@@ -12,11 +12,11 @@ sweep directory must be on storage every node sees at the same path.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from pathlib import Path
 
+from nnrun.commands.sweep.ray_cluster import join
 from nnrun.commands.sweep.stopping import stopped_by, stopped_by_signals
 from nnrun.errors import UserError
 
@@ -72,17 +72,15 @@ def run_ray(swept, search, state) -> None:
     executor = sweep.executor
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner and status tables
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Ctrl-C reaches nnrun, which records and stops
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=executor.address, num_cpus=executor.cpus if not executor.address else None,
-                 include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    started_here = join(ray, executor)
     # From here on, not before: ray.init sets a SIGTERM handler of its own that exits at once.
     with stopped_by_signals():
         try:
             _tuner(tune, swept, search, state).fit()
         except KeyboardInterrupt as interrupt:
-            # Ray ends the trials' workers; each keeps the checkpoint of its last epoch.
-            state.stopping()
+            # Ray ends the trials' workers at once: each keeps its newest checkpoint, which
+            # may be some epochs old (training.checkpoint.every_seconds).
+            state.stopping("Ray ends the running trials; each resumes from its newest checkpoint")
             for trial in list(state.trials.values()):
                 if trial.status == "running":
                     state.finished(trial, {"status": "interrupted", "message": f"stopped by {stopped_by(interrupt)}",
@@ -268,7 +266,8 @@ def _Recorder(*args):
                 elif outcome["status"] == "running":
                     # Ray ends the worker of a trial its scheduler stops, before the run can
                     # record it: the run directory stays as a killed run's (resumable).
-                    outcome.update(status="pruned", message=f"pruned by the scheduler after epoch {record.epochs}")
+                    outcome.update(status="pruned", message=f"pruned by the scheduler after epoch {record.epochs}; "
+                                                            "Ray ended its process: its run keeps its newest checkpoint")
                 self.state.finished(record, outcome)
 
             def on_step_end(self, iteration, trials, **info):

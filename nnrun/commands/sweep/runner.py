@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,8 +81,8 @@ class SweepState:
     def tick(self) -> None:
         self.view.refresh()
 
-    def stopping(self) -> None:
-        self.view.stopping()
+    def stopping(self, *how: str) -> None:
+        self.view.stopping(*how)
 
     def best(self) -> Trial | None:
         done = [t for t in self.trials.values() if t.status == "completed" and t.best is not None]
@@ -170,6 +171,13 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
             swept.write_best(best)
         result = SweepResult(swept.path, sorted(state.trials.values(), key=lambda t: t.id), best,
                              swept.sweep.metric, swept.sweep.direction)
+    except UserError:
+        # A new sweep that stopped before its first trial (no Ray cluster at address: auto)
+        # leaves nothing: the sweep directory it made holds no trial yet.
+        swept.release()
+        if resume is None and not swept.read_trials() and not any(swept.trial_dir("").iterdir()):
+            shutil.rmtree(swept.path)
+        raise
     finally:
         swept.release()
     view.end(result)
@@ -179,15 +187,18 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
 
 
 def require_extras(sweep) -> None:
-    """Fail before the sweep directory exists when an optional package is missing."""
+    """Fail before the sweep directory exists when an optional package is missing, or
+    the Ray cluster named by ``executor.address`` does not answer."""
     if sweep.search == "tpe" or sweep.scheduler is not None and sweep.executor.type == "local":
         from nnrun.commands.sweep.optuna_search import optuna_module
 
         optuna_module()
     if sweep.executor.type == "ray":
+        from nnrun.commands.sweep.ray_cluster import check_address
         from nnrun.commands.sweep.ray_executor import ray_modules
 
         ray_modules()
+        check_address(sweep.executor)
 
 
 def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
@@ -205,8 +216,10 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
     except KeyboardInterrupt:
         swept.release()
         state.view.close()
+        saved = "running trials saved their checkpoints" if executor.type == "local" else \
+            "Ray ended the running trials, which resume from their newest checkpoints"
         raise SweepInterrupted(
-            "the sweep stopped; running trials saved their checkpoints",
+            f"the sweep stopped; {saved}",
             hint=f"resume it with: nnrun sweep --resume {swept.path}",
         ) from None
 
