@@ -46,6 +46,14 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
     choice, else the epoch of the best validation loss, as ``nnrun train`` reports it),
     ``stopped_early``, ``seconds``, ``parameters``.
     """
+    from nnrun.engine.distributed import launched_size
+
+    if launched_size() > 1:  # each process would train a run of its own, side by side
+        from nnrun.errors import UserError
+
+        raise UserError(f"nnrun.train: started by an MPI launcher with {launched_size()} processes; from Python it "
+                        "trains in one process, so each would train a run of its own",
+                        hint="for one run over several processes: mpiexec -n N nnrun train CONFIG")
     settings = as_settings(overrides)
     if hooks is not None:
         hooks = as_hooks(hooks)

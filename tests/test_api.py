@@ -365,3 +365,18 @@ def test_a_sample_without_its_batch_axis_and_sequences_of_another_length_get_a_f
     with pytest.raises(UserError, match="cut or pad each one to 8 steps"):
         model.predict(np.zeros((2, 10, 3)))
     assert len(model.predict(x[0][None]).predictions) == 1
+
+
+def test_train_under_an_mpi_launcher_is_refused_with_the_command_that_does_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PMI_SIZE", "2")  # as mpiexec -n 2 python script.py starts each process
+    with pytest.raises(UserError, match="nnrun.train: started by an MPI launcher with 2 processes") as caught:
+        nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "run")
+    assert caught.value.hint == "for one run over several processes: mpiexec -n N nnrun train CONFIG"
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_directory_that_cannot_be_made_is_a_clear_error(tmp_path, run_cli):
+    (tmp_path / "file").write_text("")
+    result = run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", tmp_path / "file" / "run")
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'file' / 'run'}: cannot create the run directory (" in " ".join(result.output.split())

@@ -106,6 +106,16 @@ def test_two_processes_train_the_weights_of_one(tmp_path, config):
 
 
 @needs_mpi
+def test_the_header_says_how_many_processes_train_the_run(tmp_path):
+    source = ROOT / "configs" / "iris.yaml"
+    two = mpiexec(2, "train", source, "--set", "training.epochs=1", "--run-dir", tmp_path / "two")
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.count("loss categorical_crossentropy, over 2 processes") == 1  # process 0 alone prints
+    one = plain("train", source, "--set", "training.epochs=1", "--run-dir", tmp_path / "one")
+    assert "processes" not in one.stdout
+
+
+@needs_mpi
 def test_batch_norm_and_dropout_do_not_depend_on_the_number_of_processes(tmp_path):
     config = write_config(tmp_path, {**SYNTHETIC, "training": {**SYNTHETIC["training"], "epochs": 3}})
     assert plain("train", config, "--run-dir", tmp_path / "n1", "--quiet").returncode == 0

@@ -386,3 +386,13 @@ def test_a_value_that_leaves_another_key_over_is_told_as_the_values_problem(run_
     assert ("parameters.model.layers.0.type: with model.layers.0.type = \"conv1d\" the base config is invalid: "
             "model.layers.0.filters: required key is missing") in out
     assert "is not a path of the base config" not in out
+
+
+def test_a_sweep_under_an_mpi_launcher_is_refused(run_cli, tmp_path, monkeypatch):
+    write_sweep(tmp_path)
+    monkeypatch.setenv("PMI_SIZE", "2")
+    result = run_cli("sweep", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "nnrun sweep: started by an MPI launcher with 2 processes, each of which would run the whole sweep" in \
+        " ".join(result.output.split())
+    assert not (tmp_path / "runs").exists()

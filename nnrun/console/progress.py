@@ -19,6 +19,7 @@ from nnrun.console.numbers import number
 from nnrun.console.output import OutputConsole, on_screen
 from nnrun.console.results import print_results
 from nnrun.data.columns import class_list
+from nnrun.engine.distributed import launched_size
 from nnrun.engine.hooks import SilentHooks
 from nnrun.model.monitor import Monitor, default_key
 from nnrun.store.history import format_seconds, metric_columns
@@ -217,9 +218,11 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
     console.print(f"  model      {_shape(graph.input_shape)} -> {layers}; {graph.parameter_count:,} parameters",
                   highlight=False, markup=False, soft_wrap=True)
     training, optimizer = config.training, config.optimizer
+    processes = launched_size()  # an MPI launcher's: each batch is split over them
     console.print(
         f"  training   {training.epochs} epochs, batch {training.batch_size}, {optimizer.type} "
-        f"lr {optimizer.learning_rate:g}, loss {config.loss.type}",
+        f"lr {optimizer.learning_rate:g}, loss {config.loss.type}" + (f", over {processes} processes" if processes > 1
+                                                                      else ""),
         highlight=False, markup=False,
     )
 

@@ -141,5 +141,6 @@ def world_size_change(meta: dict, size: int) -> list[str]:
         return []
     return [
         f"the run was trained by {before} process{'es' if before > 1 else ''} and resumes with {size}; "
-        f"it continues equal to a {before}-process run within rounding, not bit for bit"
+        f"it goes on as a {size}-process run, whose rounding differs from a {before}-process run's and compounds "
+        f"over the epochs: not the weights it would have reached with {before}"
     ]

@@ -180,15 +180,31 @@ def _sweep_hint(path: Path) -> str:
 def _create_explicit(path: Path) -> Path:
     if path.is_symlink():
         raise UserError(f"{path}: is a symbolic link; give a real directory as the run directory")
+    exists = UserError(
+        f"{path}: already exists; nnrun never overwrites a run",
+        hint="choose another run directory (--run-dir, or run_dir= in Python), or leave it out to get a new "
+             "timestamped one",
+    )
     if path.exists():
-        raise UserError(
-            f"{path}: already exists; nnrun never overwrites a run",
-            hint="choose another run directory (--run-dir, or run_dir= in Python), or leave it out to get a new "
-                 "timestamped one",
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.mkdir()
+        raise exists
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise _cannot_create(path, "a file stands in its path") from None
+    except OSError as exc:
+        raise _cannot_create(path, exc.strerror or str(exc)) from None
+    try:
+        path.mkdir()
+    except FileExistsError:  # another process made it since the check
+        raise exists from None
+    except OSError as exc:
+        raise _cannot_create(path, exc.strerror or str(exc)) from None
     return path
+
+
+def _cannot_create(path: Path, reason: str) -> UserError:
+    return UserError(f"{path}: cannot create the run directory ({reason.lower()})",
+                     hint="give a folder you can write to (--run-dir, or run_dir= in Python)")
 
 
 class RunLock:
