@@ -392,3 +392,20 @@ def test_a_category_sent_as_a_cell_is_read_as_one(fruit):
 
     assert answer("NA") == answer("") == answer(None)  # an empty cell: training's fill value
     assert answer(" red ") == answer("red")
+
+
+def test_a_list_sent_to_a_model_trained_on_arrays_is_told_the_names_of_its_values(tmp_path):
+    x = np.random.default_rng(0).normal(size=(40, 3, 2)).astype(np.float32)
+    config = {"name": "arrays", "data": {"split": {"test": 0, "validation": 0}},
+              "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    run = nnrun.train(config, data=(x, np.arange(40) % 2), run_dir=tmp_path / "arrays").run_dir
+    client = TestClient(create_app(ServedModel.load(run)))
+    answer = client.post("/predict", json={"instances": [x[0].tolist()]})
+    assert answer.status_code == 422
+    message = answer.json()["detail"][0]["msg"]
+    assert message.startswith("instance 0: must be an object of columns")
+    assert message.endswith('this model was trained on arrays: send its 6 values by name, {"x0": value, ..., '
+                            '"x5": value} (row-major for a sample of several axes)')
+    named = client.post("/predict", json={"instances": [{f"x{i}": v for i, v in enumerate(x[0].ravel().tolist())}]})
+    assert named.status_code == 200, named.text

@@ -207,6 +207,10 @@ def _describe(error: dict, columns: list[dict], max_instances: int) -> dict:
         message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
     elif instance is not None:
         message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}; got {_show(given)}"
+        names = [c["name"] for c in columns]
+        if isinstance(given, list) and names == [f"x{i}" for i in range(len(names))]:  # trained on arrays
+            message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
+                        f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}} (row-major for a sample of several axes)")
     else:
         message = _body_problem(kind, loc, given, error, max_instances)
     return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
