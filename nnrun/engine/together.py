@@ -128,7 +128,7 @@ def _check_split(world: World, experiment) -> None:
                 f"training.batch_size: with {samples} training samples, the last batch of every epoch holds "
                 f"{last} sample{'s' if last > 1 else ''}, too few to split over {world.size} processes",
                 hint=f"choose a batch_size that leaves a last batch of 0 or at least {world.size} samples "
-                f"(for example {_fitting_batch(samples, batch, world.size)}), or start at most {last} processes",
+                f"(for example {_fitting_batch(samples, batch, world.size)}), or start at most {last} process{'es' if last > 1 else ''}",
             )
 
     world.agree(check)

@@ -128,4 +128,4 @@ def _unfinished(run: RunDir, meta: dict) -> str:
     status = meta.get("status")
     if status == "running":
         return "still training" if run.is_writing() else "killed (it stopped without a word)"
-    return status if status in ("interrupted", "failed") else "unfinished"
+    return {"interrupted": "interrupted", "failed": "one that failed", "pruned": "pruned"}.get(status, "unfinished")
