@@ -47,7 +47,10 @@ def test_ray_asha_prunes_and_optuna_search_runs(tmp_path):
         if row["status"] == "completed":
             assert meta["status"] == "completed" and row["epochs"] == "12"
         else:
-            assert int(row["epochs"]) < 12 and row["message"] == f"pruned by the scheduler after epoch {row['epochs']}"
+            assert int(row["epochs"]) < 12 and row["message"] in (
+                f"pruned by the scheduler after epoch {row['epochs']}",  # its run ended itself (TrialPruned)
+                f"pruned by the scheduler after epoch {row['epochs']}; Ray ended its process: its run keeps its "
+                "newest checkpoint")
 
 
 def test_ray_median_goes_on_until_it_has_trials_to_compare_with(tmp_path):
