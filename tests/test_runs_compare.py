@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,16 @@ def test_a_block_of_another_type_lists_its_type_and_the_options_both_have():
     adam, sgd = {"optimizer": {"type": "adam", "learning_rate": 0.001, "beta_1": 0.9}}, \
         {"optimizer": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.0}}
     assert describe_changes(adam, sgd) == ['optimizer.type ("adam" -> "sgd")', "optimizer.learning_rate (0.001 -> 0.1)"]
+
+
+def test_compare_says_when_the_runs_ran_with_other_process_or_thread_counts(run_cli, tmp_path):
+    a, b = train_iris(tmp_path / "a", epochs=1), train_iris(tmp_path / "b", epochs=1)
+    meta = json.loads((b / "meta.json").read_text())
+    meta["world_size"], meta["environment"]["blas_threads"] = 2, meta["environment"]["blas_threads"] + 1
+    (b / "meta.json").write_text(json.dumps(meta))  # as mpiexec -n 2 with another thread count records it
+    out = run_cli("compare", a, b).output
+    assert "(identical)" in out  # the configs are the same
+    threads = meta["environment"]["blas_threads"]
+    assert re.search(r"\(ran with\) processes\s*│\s*1\s*│\s*2\s*│", out), out
+    assert re.search(rf"\(ran with\) BLAS threads\s*│\s*{threads - 1}\s*│\s*{threads}\s*│", out), out
+    assert "(ran with)" not in run_cli("compare", a, a).output

@@ -39,6 +39,18 @@ class Comparison:
     differences: list  # (dotted path, value in A, value in B), config keys that differ
     metrics_a: dict[str, float]
     metrics_b: dict[str, float]
+    ran: list = ()  # (what, in A, in B): how the runs ran, where that differs (processes, BLAS threads)
+
+
+# How a run ran, beside its config: each changes the rounding, so the same config can
+# end with other weights (meta.json's keys; one name for the screen).
+RAN = (("processes", ("world_size",)), ("BLAS threads", ("environment", "blas_threads")))
+
+
+def _ran(meta: dict, keys: tuple[str, ...]):
+    for key in keys:
+        meta = meta.get(key) if isinstance(meta, dict) else None
+    return meta
 
 
 def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
@@ -49,4 +61,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
         if not isinstance(data, dict):
             raise UserError(f"{run.config}: not a config (expected a mapping of sections)")
         configs.append(data)
-    return Comparison(config_differences(*configs), run_metrics(runs[0].path), run_metrics(runs[1].path))
+    metas = [run.read_meta_or_none() or {} for run in runs]
+    ran = [(what, _ran(metas[0], keys), _ran(metas[1], keys)) for what, keys in RAN]
+    return Comparison(config_differences(*configs), run_metrics(runs[0].path), run_metrics(runs[1].path),
+                      [row for row in ran if row[1] != row[2] and None not in row[1:]])

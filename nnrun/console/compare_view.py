@@ -23,7 +23,7 @@ def _show(value) -> str:
     return escape(repr(value) if isinstance(value, str) else str(value))
 
 
-def config_table(differences) -> Table:
+def config_table(differences, ran=()) -> Table:
     table = Table(title="Config differences", title_justify="left", min_width=24)
     for column in ("path", "A", "B"):
         table.add_column(column)
@@ -31,6 +31,8 @@ def config_table(differences) -> Table:
         table.add_row(escape(path), _show(a), _show(b))
     if not differences:
         table.add_row("(identical)", "", "")
+    for what, a, b in ran:  # not the config's, but they change the rounding, hence the weights
+        table.add_row(f"[dim](ran with)[/] {escape(what)}", str(a), str(b))
     return table
 
 
@@ -56,7 +58,7 @@ def _metric_cell(value) -> str:
 def print_comparison(console: Console, run_a, run_b) -> None:
     result = compare(run_a, run_b)
     console.print(f"A: {run_a}\nB: {run_b}", highlight=False, markup=False, soft_wrap=True)
-    tables = config_table(result.differences), metric_table(result.metrics_a, result.metrics_b)
+    tables = config_table(result.differences, result.ran), metric_table(result.metrics_a, result.metrics_b)
     needed = sum(console.measure(table).maximum for table in tables) + GAP
     if needed > console.width:  # too narrow to stand side by side: one above the other
         console.print(Group(*tables))
