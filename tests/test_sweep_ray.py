@@ -103,3 +103,8 @@ def test_an_address_where_no_ray_cluster_answers_is_refused_before_the_sweep_dir
     assert f"error: executor.address: no Ray cluster answers at 127.0.0.1:{port} (connection refused)" in stderr
     assert "hint: start one with `ray start --head --port=6379`" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    write_sweep(tmp_path, SWEEP.replace("{type: local, workers: 2}", '{type: ray, address: "head"}'))
+    malformed = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+    assert malformed.returncode == 2
+    assert "error: executor.address: expected 'auto' or 'host:port' (such as 'head:6379'), got 'head'" in \
+        " ".join(malformed.stderr.split())
