@@ -7,7 +7,8 @@ The run is then an ordinary run directory: its ``config.yaml`` retrains it, and
 ``data`` as to any source; ``validation`` takes the place of ``data.split.validation``.
 The task (classification or regression) follows the config's loss. A config that
 names its own ``data.source`` is refused: which of the two to train on is the user's
-choice, not a silent one.
+choice, not a silent one. A table (a pandas DataFrame) with text or category columns,
+or with column settings in the config, is saved as CSV instead (:mod:`.frames`).
 
 The arrays are checked here, as given, before the run directory is made: a message
 names ``data`` or ``validation``, never the run's internal ``data.npz`` or the
@@ -28,6 +29,8 @@ from nnrun.config import Config
 from nnrun.config.loader import apply_overrides, read_yaml
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.files import class_labels
+from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, split_settings, table_bytes,
+                                   table_source_overrides, target_column)
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.train import TrainResult, train
@@ -41,29 +44,72 @@ DATA_FILE = "data.npz"
 def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None, runs_root="runs",
                     hooks: TrainingHooks | None = None, command: str | None = None) -> TrainResult:
     """Train ``config`` on ``data = (x, y)`` (and ``validation = (x, y)``); see the module."""
-    arrays = {**_pair(data, "data", "x", "y")}
+    overrides = list(overrides)
+    settings = split_settings(_raw_source(config, overrides))
+    for pair, name in ((data, "data"), (validation, "validation")):
+        if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
+            raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}")
     names = _column_names(data[0])
+    if names is not None and validation is not None:
+        given = _column_names(validation[0])
+        if given is not None and given != names:
+            raise UserError(f"validation: its columns ({', '.join(given[:10])}) are not data's "
+                            f"({', '.join(names[:10])}), in that order", hint="select them alike: df[columns]")
+    if names is not None and (settings is not None or not _all_numbers(data[0])):
+        return _train_on_table(config, data, validation, settings, overrides=overrides, run_dir=run_dir,
+                               runs_root=runs_root, hooks=hooks, command=command)
+    if settings is not None:
+        raise UserError(f"data.source: the column settings ({', '.join(settings) or 'none'}) apply to a table with "
+                        "named columns (a pandas DataFrame); arrays take none", hint="leave data.source out of the "
+                        "config, or pass the samples as a DataFrame")
+    arrays = {**_pair(data, "data", "x", "y")}
     if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
         arrays["feature_names"] = np.array(names, dtype=str)
     if validation is not None:
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation"))
-        given = _column_names(validation[0])
-        if given is not None and names is not None and given != names:
-            raise UserError(f"validation: its columns ({', '.join(given[:10])}) are not data's "
-                            f"({', '.join(names[:10])}), in that order", hint="select them alike: df[columns]")
-    overrides = list(overrides)
-    if _names_a_source(config, overrides):
-        raise UserError("data: given beside the config's own data.source; give either data=(x, y) or "
-                        "data.source, not both", hint="leave data.source out of the config to train on the "
-                        "arrays, or leave out data= to train on the source")
     probe = as_loaded(config, overrides + source_overrides(Path(DATA_FILE), "classification", validation is not None))
-    _check_targets(arrays, probe.config.loss.task)
+    _check_targets(arrays["y"], arrays.get("y_validation"), task=probe.config.loss.task)
+    _check_shapes(arrays)
     run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
     path = (run.path / DATA_FILE).resolve()
     try:
         files.atomic_write(path, _npz_bytes(arrays))
         settings = overrides + source_overrides(path, probe.config.loss.task, validation is not None)
         return train(config, overrides=settings, hooks=hooks, command=command, run=run)
+    except BaseException:
+        _remove_if_unused(run)
+        raise
+
+
+def _train_on_table(config, data, validation, settings: dict | None, *, overrides: list[str], run_dir, runs_root,
+                    hooks, command) -> TrainResult:
+    """A table with text or category columns, missing values or column settings: saved
+    as CSV files and trained as a csv source (see :mod:`.frames`)."""
+    tables = {"data": (Columns(data[0], "data"), np.asarray(data[1]))}
+    if validation is not None:
+        if _column_names(validation[0]) is None:
+            raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
+                            "as a table with the same columns", hint="select them alike: df[columns]")
+        tables["validation"] = (Columns(validation[0], "validation"), np.asarray(validation[1]))
+    for name, (columns, y) in tables.items():
+        if len(y) != columns.rows:
+            raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row")
+    target = target_column(data[1], tables["data"][0].names)
+    placeholder = table_source_overrides(Path(DATA_CSV), target, "classification", settings, {}, None)
+    probe = as_loaded(config, overrides + placeholder)
+    task = probe.config.loss.task
+    filled = filled_settings(tables["data"][0], settings or {}, "data")
+    if validation is not None:  # its own text columns and missing values, told as validation's
+        filled_settings(tables["validation"][0], settings or {}, "validation")
+    _check_targets(*(y.astype(str) if y.dtype == object else y for _, y in tables.values()), task=task)
+    run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
+    paths = {name: (run.path / (DATA_CSV if name == "data" else VALIDATION_CSV)).resolve() for name in tables}
+    try:
+        for name, (columns, y) in tables.items():
+            files.atomic_write(paths[name], table_bytes(columns, target, y))
+        source = table_source_overrides(paths["data"], target, task, settings, filled, paths.get("validation"))
+        split = ["data.split.validation=0"] if validation is not None else []
+        return train(config, overrides=overrides + source + split, hooks=hooks, command=command, run=run)
     except BaseException:
         _remove_if_unused(run)
         raise
@@ -78,14 +124,12 @@ def source_overrides(path: Path, task: str, has_validation: bool) -> list[str]:
 
 def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
     """``(x, y)`` as NumPy arrays of one length; x numeric."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(value).__name__}")
-    x, y = _frame_values(value[0], name) if _column_names(value[0]) is not None else np.asarray(value[0]), \
+    x, y = _frame_values(value[0]) if _column_names(value[0]) is not None else np.asarray(value[0]), \
         np.asarray(value[1])
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
-                        f"of shape {x.shape}", hint="a table with text or category columns trains from a CSV "
-                        "file: data: {source: {type: csv, path: ..., target: ...}}")
+                        f"of shape {x.shape}", hint="a table with text or category columns trains as a pandas "
+                        "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
     if y.dtype == object:
         y = y.astype(str)  # labels from a list or a pandas Series; object arrays are never saved
     if len(x) != len(y):
@@ -99,25 +143,14 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
             bad = ~finite.all(axis=0)
             where = " in column " + ", ".join(f"'{n}' ({int((~finite[:, j]).sum())} rows)"
                                               for j, n in enumerate(names) if bad[j])
-        raise UserError(f"{name}: x holds NaN or infinite values{where}", hint="fill or drop those samples")
+        raise UserError(f"{name}: x holds NaN or infinite values{where}", hint="fill or drop those samples" + (
+            "; for a DataFrame, data: {source: {missing: mean}} in the config fills them" if names else ""))
     return {x_name: x, y_name: y}
 
 
-def _frame_values(frame, name: str) -> np.ndarray:
-    """A DataFrame's columns as one float64 array (booleans as 0 and 1); columns of text
-    are named in the error."""
-    columns, text = [], []
-    for column in frame.columns:
-        values = np.asarray(frame[column])
-        if values.dtype == bool:
-            values = values.astype(np.float64)
-        if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
-            text.append(f"'{column}' ({values.dtype})")
-        columns.append(values)
-    if text:
-        raise UserError(f"{name}: x's column{'s' if len(text) > 1 else ''} {', '.join(text)} "
-                        f"hold{'' if len(text) > 1 else 's'} values that are not numbers", hint="a table with text or "
-                        "category columns trains from a CSV file: data: {source: {type: csv, path: ..., target: ...}}")
+def _frame_values(frame) -> np.ndarray:
+    """A table of numbers as one float64 array (booleans as 1 and 0)."""
+    columns = [np.asarray(frame[column]).astype(np.float64) for column in frame.columns]
     return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
 
@@ -133,34 +166,46 @@ def _column_names(x) -> list[str] | None:
     return names
 
 
-def _names_a_source(config, overrides: list[str]) -> bool:
-    """Whether the config (with its overrides) names a ``data.source`` of its own. A
-    Config always has one (the field is required), so there the arrays take its place
-    as they always did; a file or dict that cannot be read is left to the config's own
-    checks, which say what is wrong with it."""
+def _raw_source(config, overrides: list[str]) -> dict | None:
+    """The ``data.source`` mapping a YAML file or dict names (with its overrides), else
+    None. A Config always has one (the field is required), so there the arrays take its
+    place as they always did; a file or dict that cannot be read is left to the config's
+    own checks, which say what is wrong with it."""
     if isinstance(config, Config):
-        return False
+        return None
     if isinstance(config, (str, Path)):
         config = read_yaml(Path(config))[0]
     if not isinstance(config, dict):
-        return False
+        return None
     raw = copy.deepcopy(config)
     apply_overrides(raw, overrides)
     section = raw.get("data")
-    return isinstance(section, dict) and section.get("source") is not None
+    source = section.get("source") if isinstance(section, dict) else None
+    return None if source is None else source if isinstance(source, dict) else {"type": source}
 
 
-def _check_targets(arrays: dict[str, np.ndarray], task: str) -> None:
-    """Validation arrays shaped like the training arrays, and targets the task can use:
-    the checks the npz source makes when it reads them, made on the arrays as given."""
-    classes = _classes(arrays["y"], task, "data")
+def _all_numbers(frame) -> bool:
+    """Whether every column of a table holds numbers (or booleans) and nothing else."""
+    return all(np.asarray(frame[c]).dtype.kind in "biuf" for c in frame.columns)
+
+
+def _check_shapes(arrays: dict[str, np.ndarray]) -> None:
+    """Validation arrays shaped like the training arrays."""
     if "x_validation" not in arrays:
         return
     for what, key in (("samples", "x"), ("targets", "y")):
         given, trained = arrays[f"{key}_validation"].shape[1:], arrays[key].shape[1:]
         if given != trained:
             raise UserError(f"validation: {what} of shape {given}, but the training {what} are {trained}")
-    unknown = [c for c in _classes(arrays["y_validation"], task, "validation") if c not in classes]
+
+
+def _check_targets(y: np.ndarray, y_validation: np.ndarray | None = None, *, task: str) -> None:
+    """Targets the task can use, and validation classes the training targets hold: the
+    checks a source makes when it reads them, made on the arrays as given."""
+    classes = _classes(y, task, "data")
+    if y_validation is None:
+        return
+    unknown = [c for c in _classes(y_validation, task, "validation") if c not in classes]
     if unknown:
         raise UserError(f"validation: class {', '.join(map(repr, unknown))} is not in the training targets "
                         f"({', '.join(classes[:20])}{', ...' if len(classes) > 20 else ''}); the model learns only "
@@ -192,5 +237,5 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 def _remove_if_unused(run: RunDir) -> None:
     """A run that failed before training began leaves no folder behind (only its data)."""
-    if {p.name for p in run.path.iterdir()} <= {DATA_FILE}:
+    if {p.name for p in run.path.iterdir()} <= {DATA_FILE, DATA_CSV, VALIDATION_CSV}:
         shutil.rmtree(run.path, ignore_errors=True)

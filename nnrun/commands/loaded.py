@@ -13,7 +13,6 @@ Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from nnrun.commands.evaluate import diagnose
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.data.table import is_missing, one_line
 from nnrun.errors import UserError, did_you_mean
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
@@ -187,18 +187,6 @@ def table_cell(value) -> str | int | float:
     empty cell a CSV file holds, anything else as its text."""
     if hasattr(value, "item") and np.ndim(value) == 0:
         value = value.item()  # a NumPy scalar
-    if _missing(value):
+    if is_missing(value):
         return ""  # what a CSV file holds for a missing value
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-
-
-MISSING_TYPES = ("NAType", "NaTType")  # pd.NA (nullable and string columns) and pd.NaT
-
-
-def _missing(value) -> bool:
-    """None, NaN, or pandas' own missing values, which would otherwise be read as the
-    text "<NA>" or "NaT". They are told by their type's name so that pandas is never
-    imported here: a dict of lists needs no pandas, and a DataFrame brought it already."""
-    if value is None or type(value).__name__ in MISSING_TYPES:
-        return True
-    return isinstance(value, float) and math.isnan(value)
+    return value if isinstance(value, (int, float)) else one_line(str(value))  # a bool: 1 or 0 in a number column

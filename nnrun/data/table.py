@@ -8,6 +8,7 @@ table into the model's features is :mod:`.encoding`'s.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -18,6 +19,24 @@ from nnrun.data.csvfile import CsvColumns
 from nnrun.data.problems import DataProblems
 
 MISSING_HINT = "fill it in, or set data.source.missing to mean or most_frequent to impute it"
+MISSING_TYPES = ("NAType", "NaTType")  # pd.NA (nullable and string columns) and pd.NaT
+
+
+def is_missing(value) -> bool:
+    """Whether a value handed over in memory is missing, as an empty cell is: None, NaN,
+    or pandas' own missing values, which would otherwise be read as the text "<NA>" or
+    "NaT". They are told by their type's name so that pandas is never imported here: a
+    dict of lists needs no pandas, and a DataFrame brought it already."""
+    if value is None or type(value).__name__ in MISSING_TYPES:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def one_line(text: str) -> str:
+    """A text cell handed over in memory, its line breaks made spaces: a CSV file holds
+    one row per line, and a text's words are split at either alike. A table trained on
+    in memory is saved so, and every table predicted on is read so."""
+    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
 
 @dataclass(frozen=True)
@@ -108,7 +127,7 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
 def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, thousands: str | None,
              decimal: str) -> np.ndarray:
     """One number column's cells as float32: numbers as they are, text parsed."""
-    given = np.array([isinstance(c, (int, float)) and not isinstance(c, bool) for c in cells], bool)
+    given = np.array([isinstance(c, (int, float)) for c in cells], bool)  # True and False are 1 and 0
     out = np.empty(len(cells), np.float32)
     if given.any():
         with np.errstate(over="ignore"):  # beyond float32: infinite, and reported as a file's cell is
