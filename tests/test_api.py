@@ -244,7 +244,7 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
 
 @pytest.mark.parametrize("arrays, message", [
     ({"validation": "narrow"}, "validation: samples of shape (1,), but the training samples are (2,)"),
-    ({"validation": "column"}, "validation: targets of shape (1,), but the training targets are ()"),
+    ({"validation": "one-hot"}, "validation: targets of shape (2,), but the training targets are ()"),
     ({"validation": "short"}, "validation: x has 20 samples but y has 3; give one target per sample"),
     ({"validation": "new class"}, "validation: class 'c' is not in the training targets (a, b); the model learns "
                                   "only the classes it trains on\n  hint: fix those labels, or add samples of them "
@@ -255,7 +255,7 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
 def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_path, arrays, message):
     """Not as the run's internal data.npz (deleted by then) nor as a data.source setting."""
     x, y = np.random.default_rng(0).normal(size=(20, 2)), np.array(["a", "b"] * 10)
-    given = {"narrow": (x[:, :1], y), "column": (x, y[:, None]), "short": (x, y[:3]),
+    given = {"narrow": (x[:, :1], y), "one-hot": (x, np.eye(2)[[0, 1] * 10]), "short": (x, y[:3]),
              "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
              "nan": (np.where(x > 1, np.nan, x), y)}
     data = given[arrays["data"]] if "data" in arrays else (x, y)

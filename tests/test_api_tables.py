@@ -153,3 +153,89 @@ def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):
     result = nnrun.train(config, data=(frame[["age", "spend"]], churned), run_dir=tmp_path / "gaps")
     assert re.search(r"^age,spend,churned$|^\"age\",\"spend\",\"churned\"$",
                      (result.run_dir / "data.csv").read_text().splitlines()[0])
+
+
+SHOP = {"name": "shop", "data": {"split": {"validation": 0, "test": 0}},
+        "model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+        "loss": "categorical_crossentropy", "optimizer": {"type": "adam", "learning_rate": 0.05},
+        "metrics": ["accuracy"], "training": {"epochs": 30}}
+
+
+def shop_table():
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(size=90), "b": rng.normal(size=90)})
+    labels = np.where(x["a"] > 0.5, "toys", np.where(x["b"] > 0, "books", "garden"))
+    return x, labels
+
+
+def test_one_hot_columns_named_by_class_train_and_score_by_those_names(tmp_path):
+    x, labels = shop_table()
+    one_hot = pd.get_dummies(labels).astype(int)
+    model = nnrun.load(nnrun.train(SHOP, data=(x, one_hot), run_dir=tmp_path / "shop").run_dir)
+    assert model.classes == ["books", "garden", "toys"]
+    expected = model.evaluate(x, labels).metrics
+    assert model.evaluate(x, one_hot[["toys", "books", "garden"]]).metrics == expected  # by name, not position
+    toys = labels == "toys"
+    assert model.evaluate(x[toys], pd.get_dummies(labels[toys]).astype(int)).samples == int(toys.sum())
+    with pytest.raises(UserError, match=re.escape("y: the columns 'cat_books', 'cat_garden', 'cat_toys' are not "
+                                                  "among the model's classes (books, garden, toys)")):
+        model.evaluate(x, one_hot.add_prefix("cat_"))
+    with pytest.raises(UserError, match=r"y: \d+ rows are 0 in every column \(rows .*\), so their class is not "):
+        model.evaluate(x, one_hot[["toys", "books"]])
+
+
+def test_whole_number_targets_are_names_where_classes_are_numbers_and_come_back_as_numbers(tmp_path):
+    x, _ = shop_table()
+    rating = np.where(x["a"] > 0, 2, np.where(x["b"] > 0, 3, 1))
+    model = nnrun.load(nnrun.train(SHOP, data=(x, rating), run_dir=tmp_path / "rating").run_dir)
+    assert model.classes == ["1", "2", "3"]
+    predictions = model.predict(x).predictions
+    assert predictions.dtype == np.int64 and set(predictions.tolist()) <= {1, 2, 3}
+    high = rating >= 2  # targets 2 and 3 only: still the classes "2" and "3", never positions
+    assert model.evaluate(x[high], rating[high]).metrics["accuracy"] == np.mean(predictions[high] == rating[high])
+    with pytest.raises(UserError, match="y, row .*: unknown class '0'; the model knows 1, 2, 3\n  hint: targets "
+                                        "that are numbers are class names here, not positions"):
+        model.evaluate(x, rating - 1)
+
+
+@pytest.mark.parametrize("kind", ["labels", "floats", "table"])
+def test_a_missing_target_is_refused_by_row(tmp_path, kind):
+    x, labels = shop_table()
+    y = {"labels": pd.Series(labels).where(lambda s: s.index != 4),
+         "floats": np.where(labels == "toys", 1.0, 0.0), "table": labels}[kind]
+    if kind == "floats":
+        y[[4, 7]] = np.nan
+    data = (x.assign(c=["u", "v", "w"] * 30), pd.Series(labels).where(lambda s: s.index != 4)) if kind == "table" \
+        else (x, y)
+    rows = "rows 4, 7" if kind == "floats" else "row 4"
+    with pytest.raises(UserError, match=re.escape(f"data: y has {2 if kind == 'floats' else 1} missing target")):
+        nnrun.train(SHOP, data=data, runs_root=tmp_path)
+    with pytest.raises(UserError, match=re.escape(rows)):
+        nnrun.train(SHOP, data=data, runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_booleans_are_1_and_0_in_memory_and_in_a_file_pandas_wrote(tmp_path, run_cli):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"tenure": rng.integers(1, 50, 80), "senior": rng.random(80) > 0.5})
+    labels = np.where(frame["senior"], "a", "b")
+    run = nnrun.train({**SHOP, "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]}},
+                      data=(frame, labels), run_dir=tmp_path / "flags").run_dir
+    model = nnrun.load(run)
+    expected = model.predict(frame).probabilities
+    np.testing.assert_array_equal(model.predict(frame.to_numpy()).probabilities, expected)  # an object array
+    frame.to_csv(tmp_path / "new.csv", index=False)  # senior written as True and False
+    assert "True" in (tmp_path / "new.csv").read_text()
+    result = run_cli("predict", str(run), str(tmp_path / "new.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert written["prediction"].tolist() == model.predict(frame).predictions.tolist()
+
+
+def test_rows_as_dicts_or_one_row_as_a_series_are_a_table_too(tmp_path):
+    frame, churned = churn_table()
+    model = nnrun.load(nnrun.train(CHURN, data=(frame, churned), run_dir=tmp_path / "rows").run_dir)
+    expected = model.predict(frame[:3]).probabilities
+    records = frame[:3].astype(object).where(frame[:3].notna(), None).to_dict("records")
+    np.testing.assert_array_equal(model.predict(records).probabilities, expected)
+    np.testing.assert_array_equal(model.predict(frame.iloc[1]).probabilities, expected[1:2])

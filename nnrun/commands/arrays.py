@@ -29,8 +29,8 @@ from nnrun.config import Config
 from nnrun.config.loader import apply_overrides, read_yaml
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.files import class_labels
-from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, split_settings, table_bytes,
-                                   table_source_overrides, target_column)
+from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, given_targets, split_settings,
+                                   table_bytes, table_source_overrides, target_column)
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.train import TrainResult, train
@@ -68,8 +68,8 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     if validation is not None:
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation"))
     probe = as_loaded(config, overrides + source_overrides(Path(DATA_FILE), "classification", validation is not None))
-    _check_targets(arrays["y"], arrays.get("y_validation"), task=probe.config.loss.task)
     _check_shapes(arrays)
+    _check_targets(arrays["y"], arrays.get("y_validation"), task=probe.config.loss.task)
     run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
     path = (run.path / DATA_FILE).resolve()
     try:
@@ -85,12 +85,12 @@ def _train_on_table(config, data, validation, settings: dict | None, *, override
                     hooks, command) -> TrainResult:
     """A table with text or category columns, missing values or column settings: saved
     as CSV files and trained as a csv source (see :mod:`.frames`)."""
-    tables = {"data": (Columns(data[0], "data"), np.asarray(data[1]))}
+    tables = {"data": (Columns(data[0], "data"), given_targets(data[1], "data"))}
     if validation is not None:
         if _column_names(validation[0]) is None:
             raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
                             "as a table with the same columns", hint="select them alike: df[columns]")
-        tables["validation"] = (Columns(validation[0], "validation"), np.asarray(validation[1]))
+        tables["validation"] = (Columns(validation[0], "validation"), given_targets(validation[1], "validation"))
     for name, (columns, y) in tables.items():
         if len(y) != columns.rows:
             raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row")
@@ -101,7 +101,7 @@ def _train_on_table(config, data, validation, settings: dict | None, *, override
     filled = filled_settings(tables["data"][0], settings or {}, "data")
     if validation is not None:  # its own text columns and missing values, told as validation's
         filled_settings(tables["validation"][0], settings or {}, "validation")
-    _check_targets(*(y.astype(str) if y.dtype == object else y for _, y in tables.values()), task=task)
+    _check_targets(*(y for _, y in tables.values()), task=task)
     run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
     paths = {name: (run.path / (DATA_CSV if name == "data" else VALIDATION_CSV)).resolve() for name in tables}
     try:
@@ -124,14 +124,12 @@ def source_overrides(path: Path, task: str, has_validation: bool) -> list[str]:
 
 def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
     """``(x, y)`` as NumPy arrays of one length; x numeric."""
-    x, y = _frame_values(value[0]) if _column_names(value[0]) is not None else np.asarray(value[0]), \
-        np.asarray(value[1])
+    x = _frame_values(value[0]) if _column_names(value[0]) is not None else np.asarray(value[0])
+    y = given_targets(value[1], name)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
                         f"of shape {x.shape}", hint="a table with text or category columns trains as a pandas "
                         "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
-    if y.dtype == object:
-        y = y.astype(str)  # labels from a list or a pandas Series; object arrays are never saved
     if len(x) != len(y):
         raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
     with np.errstate(over="ignore"):  # a value beyond float32 is infinite in training, and refused as one

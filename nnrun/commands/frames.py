@@ -183,14 +183,45 @@ def table_bytes(columns: Columns, target: str, y: np.ndarray) -> bytes:
 
 
 def _targets(y: np.ndarray):
-    """One target per row: class labels as text, values as float64; one-hot rows are the
-    index of their class, as an .npz file's are read."""
-    if y.ndim == 2 and y.shape[1] > 1:
-        y = y.argmax(axis=1)
+    """One target per row: class labels as text, values as float64."""
     y = y.reshape(-1)
     if np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_):
         return y.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y.astype(np.int64)
     return [_text(v) for v in y.tolist()]
+
+
+def given_targets(y, name: str) -> np.ndarray:
+    """Targets handed over in memory as an array: a Series or a one-column table as its
+    values; one-hot columns named by class (``pd.get_dummies(labels)``) as those names,
+    columns named 0 to K-1 as one-hot rows. A missing target is refused, by row."""
+    names = one_hot_names(y)
+    values = np.asarray(y)
+    if names is not None:
+        from nnrun.data.files import class_labels  # checks that the rows are one-hot
+
+        values = np.asarray(names)[class_labels(values.astype(np.float64), name)]
+    elif values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.dtype == object or np.issubdtype(values.dtype, np.floating):
+        gaps = np.flatnonzero([is_missing(v) for v in values.reshape(len(values), -1)[:, 0]]
+                              if values.dtype == object else np.isnan(values.reshape(len(values), -1)).any(axis=1))
+        if len(gaps):
+            rows = ", ".join(map(str, gaps[:5])) + (", ..." if len(gaps) > 5 else "")
+            raise UserError(f"{name}: y has {len(gaps)} missing target{'s' if len(gaps) > 1 else ''} "
+                            f"(row{'s' if len(gaps) > 1 else ''} {rows}); every sample needs one",
+                            hint="drop those rows from x and y (for a DataFrame: keep = y.notna(); "
+                            "x[keep], y[keep]), or fill them in")
+    return values.astype(str) if values.dtype == object else values
+
+
+def one_hot_names(y) -> list[str] | None:
+    """The class names of one-hot targets given as a table with named columns; None for
+    anything else, and for columns named 0 to K-1 (the classes' positions)."""
+    columns = getattr(y, "columns", None)
+    if columns is None or isinstance(y, np.ndarray) or len(columns) < 2:
+        return None
+    names = [str(c) for c in columns]
+    return None if names == [str(i) for i in range(len(names))] else names
 
 
 def table_source_overrides(path: Path, target: str, task: str, settings: dict | None, filled: dict,

@@ -140,17 +140,20 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
             raise UserError(f"{source}: one-hot targets need {len(classes)} numeric columns, got {values.shape[1]}")
         return values.argmax(axis=1).astype(np.int64)
     index = {name: i for i, name in enumerate(classes)}
+    # Whole numbers are the classes' positions only where no class is named by a number:
+    # for classes 1, 2, 3 the target 2 is the class "2" whichever other targets come with it.
+    numbered = any(name.lstrip("-").isdigit() for name in classes)
     if np.issubdtype(values.dtype, np.number) and np.all(values == np.round(values)):
         values = values.astype(np.int64)  # 2.0 is the label "2"
-        named = all(str(v) in index for v in values.reshape(-1))
-        if not named and values.size and values.min() >= 0 and values.max() < len(classes):
+        if not numbered and values.size and values.min() >= 0 and values.max() < len(classes):
             return values.reshape(-1)  # class indices, in the order of the class names
     labels = [tidy_label(str(v)) for v in values.reshape(-1)]  # as training read them: "2.0" is "2"
     unknown = next((i for i, label in enumerate(labels) if label not in index), None)
     if unknown is not None:
         where = f"line {lines[unknown]}" if lines is not None else f"row {unknown}"
         raise UserError(f"{source}, {where}: unknown class '{labels[unknown]}'; the model knows "
-                        f"{', '.join(classes)}")
+                        f"{', '.join(classes)}", hint="targets that are numbers are class names here, not "
+                        "positions, since the classes are named by numbers" if numbered else None)
     return np.array([index[label] for label in labels], np.int64)
 
 

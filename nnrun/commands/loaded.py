@@ -6,8 +6,10 @@
     model.classes, model.history, model.config
 
 A run trained on a CSV file takes its columns by name, as a dict of columns or a
-pandas DataFrame (anything with ``columns``), exactly as ``nnrun predict`` reads the
-file: the saved column encoding and preprocessing are applied, nothing is refitted.
+pandas DataFrame (anything with ``columns``), a list of rows as dicts (a JSON
+request's ``instances``) or one row as a pandas Series (``df.iloc[i]``), exactly as
+``nnrun predict`` reads the file: the saved column encoding and preprocessing are
+applied, nothing is refitted.
 Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would print.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.evaluate import diagnose
+from nnrun.commands.frames import one_hot_names
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
@@ -100,13 +103,16 @@ class TrainedModel:
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes)
         probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         names = np.array(self.classes)
+        if all(name.lstrip("-").isdigit() for name in self.classes):  # labels trained on as numbers come back so
+            names = names.astype(np.int64)
         return Prediction(names[predicted_labels(outputs)], probabilities, list(self.classes), notes)
 
     def evaluate(self, x, y) -> Evaluation:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
         names, class indices or one-hot rows for a classifier, values for a regressor."""
         samples, notes = self._samples(x)
-        targets = target_values(np.asarray(y), self.trained.preprocessing, "y", None, self.trained.output_width)
+        targets = target_values(_by_class(y, self.classes), self.trained.preprocessing, "y", None,
+                                self.trained.output_width)
         if len(targets) != len(samples):
             raise UserError(f"y: {len(targets)} targets for {len(samples)} samples; give one target per sample")
         config, saved = self.config, self.trained.preprocessing
@@ -123,6 +129,7 @@ class TrainedModel:
         training never saw, texts cut to the run's length or of no known word), which
         are also printed on standard error as ``nnrun predict`` prints them."""
         saved, notes = self.trained.preprocessing, []
+        x = _as_columns(x)
         if saved.columns:
             header, rows = table_cells(x, saved.column_names())
             encoded = table_samples(header, rows, saved, saved.target, "x", notes)
@@ -135,6 +142,39 @@ class TrainedModel:
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
         return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
+
+
+def _as_columns(x):
+    """Rows given one by one, as a JSON request holds them (a list of dicts), or one row
+    as a pandas Series, as a dict of columns; anything else as it is."""
+    if isinstance(x, list) and x and all(isinstance(row, dict) for row in x):
+        names = list(dict.fromkeys(name for row in x for name in row))
+        return {name: [row.get(name) for row in x] for name in names}  # a key a row leaves out is a gap
+    if hasattr(x, "index") and hasattr(x, "to_dict") and getattr(x, "ndim", None) == 1:
+        return {str(name): [value] for name, value in x.to_dict().items()}  # df.iloc[i]: one sample
+    return x
+
+
+def _by_class(y, classes: list[str] | None) -> np.ndarray:
+    """Targets as an array; one-hot columns named by class (``pd.get_dummies(labels)``,
+    in any order, some classes left out) put in the order of the model's classes."""
+    names = one_hot_names(y)
+    if names is None or classes is None:
+        return np.asarray(y)
+    unknown = [n for n in names if n not in classes]
+    if unknown:
+        raise UserError(f"y: the column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown[:5]))} "
+                        f"{'are' if len(unknown) > 1 else 'is'} not among the model's classes ({', '.join(classes)})",
+                        hint="name one-hot columns by class, as pd.get_dummies(labels) does, or pass the labels")
+    ordered = np.zeros((len(y), len(classes)))
+    ordered[:, [classes.index(n) for n in names]] = np.asarray(y, np.float64)
+    empty = np.flatnonzero(ordered.sum(axis=1) == 0)
+    if len(empty):
+        raise UserError(f"y: {len(empty)} row{'s are' if len(empty) > 1 else ' is'} 0 in every column "
+                        f"(row{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty[:5]))}"
+                        f"{', ...' if len(empty) > 5 else ''}), so {'their' if len(empty) > 1 else 'its'} class "
+                        "is not among the columns", hint="give one column per class of these rows")
+    return ordered
 
 
 def _numeric_array(x, names: list[str]) -> np.ndarray:
@@ -152,6 +192,8 @@ def _numeric_array(x, names: list[str]) -> np.ndarray:
                             f"{did_you_mean(absent[0], list(columns), 'the input has')}")
         x = np.column_stack([np.asarray(columns[name]) for name in names])
     array = np.asarray(x)
+    if array.dtype == object and all(isinstance(v, (int, float, np.number, np.bool_)) for v in array.flat):
+        array = array.astype(np.float64)  # numbers and booleans together, as df.to_numpy() gives them
     if array.ndim < 2 or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise UserError(f"x: expected a real numeric array of shape (samples, features...), got {array.dtype} "
                         f"of shape {array.shape}")

@@ -4,8 +4,8 @@ A CSV column read as text (declared thousands separators, or a number column wit
 something else in it) comes here, a batch of cells at a time, parsed by arrow's
 compute kernels rather than one Python call per cell (a 92.5 MB file: 15.5 s that way,
 3.7 s now; see benchmarks/RESULTS.md).
-Each cell is missing (``""``, ``NA``, ``?``, ... in any case, padded or not), a number,
-or bad; the bad ones are recorded with their lines, and the hint fits what they look
+Each cell is missing (``""``, ``NA``, ``?``, ... in any case, padded or not), a number
+(``True`` and ``False``, in any case, are 1 and 0), or bad; the bad ones are recorded with their lines, and the hint fits what they look
 like (``thousands``, other characters in numbers, ``categorical``, ``id``, or fix them),
 so a user is never told to make a number column categorical.
 
@@ -113,6 +113,10 @@ def _parse(array, thousands: str | None, decimal: str = "."):
     cells = pc.utf8_trim_whitespace(array)
     missing = pc.or_kleene(pc.is_in(pc.utf8_lower(cells), value_set=_markers()), pc.is_null(cells))
     text = pc.if_else(missing, none, cells)
+    # True and False, in any case (as pandas writes a boolean column), are 1 and 0, as a
+    # boolean column handed over in memory is.
+    for word, value in (("true", "1"), ("false", "0")):
+        text = pc.replace_substring_regex(text, pattern=f"(?i)^{word}$", replacement=value)
     if thousands:
         separated = _definite(pc.match_substring(text, thousands))
         grouped = _definite(pc.match_substring_regex(text, _grouped(thousands, decimal)))
