@@ -68,6 +68,9 @@ def test_flatten_and_differences():
     b = {"model": {"layers": [{"units": 32}, {"units": 3}]}, "seed": 1}
     assert config_differences(a, b) == [("model.layers.0.units", 64, 32), ("model.layers.1.units", MISSING, 3)]
     assert config_differences(a, a) == []
+    # A list of plain values (column names) is one value: one row, not an index row beside an empty list.
+    assert flatten({"categorical": ["plan", "city"]}) == {"categorical": ["plan", "city"]}
+    assert config_differences({"categorical": ["plan"]}, {"categorical": []}) == [("categorical", ["plan"], [])]
 
 
 def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):

@@ -27,6 +27,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.config.loader import apply_overrides, read_yaml
+from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.files import class_labels
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, given_targets, split_settings,
@@ -108,7 +109,7 @@ def _train_on_table(config, data, validation, settings: dict | None, *, override
         for name, (columns, y) in tables.items():
             files.atomic_write(paths[name], table_bytes(columns, target, y))
         source = table_source_overrides(paths["data"], target, task, settings, filled, paths.get("validation"))
-        split = ["data.split.validation=0"] if validation is not None else []
+        split = [Setting("data.split.validation=0", "validation=(x, y)")] if validation is not None else []
         return train(config, overrides=overrides + source + split, hooks=hooks, command=command, run=run)
     except BaseException:
         _remove_if_unused(run)
@@ -118,8 +119,8 @@ def _train_on_table(config, data, validation, settings: dict | None, *, override
 def source_overrides(path: Path, task: str, has_validation: bool) -> list[str]:
     """``--set`` items pointing the config's data source at the saved arrays."""
     source = {"type": "npz", "path": str(path), "task": task}
-    settings = [f"data.source={json.dumps(source)}"]
-    return settings + (["data.split.validation=0"] if has_validation else [])
+    settings = [Setting(f"data.source={json.dumps(source)}", "data=(x, y)")]
+    return settings + ([Setting("data.split.validation=0", "validation=(x, y)")] if has_validation else [])
 
 
 def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
@@ -139,11 +140,15 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
         names = _column_names(value[0])
         if names is not None:  # a DataFrame's columns, by name
             bad = ~finite.all(axis=0)
-            where = " in column " + ", ".join(f"'{n}' ({int((~finite[:, j]).sum())} rows)"
+            where = " in column " + ", ".join(f"'{n}' ({_rows(int((~finite[:, j]).sum()))})"
                                               for j, n in enumerate(names) if bad[j])
         raise UserError(f"{name}: x holds NaN or infinite values{where}", hint="fill or drop those samples" + (
             "; for a DataFrame, data: {source: {missing: mean}} in the config fills them" if names else ""))
     return {x_name: x, y_name: y}
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def _frame_values(frame) -> np.ndarray:

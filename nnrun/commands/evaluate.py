@@ -93,7 +93,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
         available = ", ".join(experiment.splits)
         near = did_you_mean(split, list(experiment.splits))
         raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
-                        hint="choose one with --split, or hold one out with data.split in the config")
+                        hint="choose one of those, or hold one out with data.split in the config")
     part = experiment.splits[split]
     report = {"split": split, "samples": len(part), "metrics": experiment.score(split)}
     report.update(diagnose(experiment.graph, part))

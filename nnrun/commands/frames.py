@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnrun.config.overrides import Setting
 from nnrun.data.table import is_missing, one_line
 from nnrun.errors import UserError
 
@@ -233,5 +234,5 @@ def table_source_overrides(path: Path, target: str, task: str, settings: dict | 
     if validation is not None:
         source["validation_path"] = str(validation)
     if settings is None:
-        return [f"data.source={json.dumps(source)}"]
-    return [f"data.source.{key}={json.dumps(value)}" for key, value in source.items()]
+        return [Setting(f"data.source={json.dumps(source)}", "data=(x, y)")]
+    return [Setting(f"data.source.{key}={json.dumps(value)}", "data=(x, y)") for key, value in source.items()]

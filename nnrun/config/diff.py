@@ -9,10 +9,12 @@ MISSING = object()  # a path one of the two configs does not have
 
 
 def flatten(value, prefix: str = "") -> dict[str, object]:
-    """``{"a": {"b": [1, 2]}}`` -> ``{"a.b.0": 1, "a.b.1": 2}``; empty containers stay."""
+    """``{"a": {"b": [{"c": 1}]}}`` -> ``{"a.b.0.c": 1}``; a list of plain values (column
+    names, metrics) is one value, so ``[plan] -> []`` reads as one change; empty
+    containers stay."""
     if isinstance(value, dict) and value:
         items = value.items()
-    elif isinstance(value, list) and value:
+    elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
         items = ((str(i), v) for i, v in enumerate(value))
     else:
         return {prefix: value} if prefix else {}

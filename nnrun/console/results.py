@@ -82,8 +82,9 @@ def _time_line(result, resumed_after: int | None) -> str:
     per_epoch = format_seconds(epochs_seconds / max(len(history), 1))
     if resumed_after is None:
         return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
-    return (f"{result.seconds:.2f}s since the resume after epoch {resumed_after}; the run's {len(history)} epochs "
-            f"took {epochs_seconds:.2f}s in all, {per_epoch} per epoch on average")
+    return (f"{result.seconds:.2f}s since the resume after epoch {resumed_after}, loading and saving included; "
+            f"the run's {len(history)} epochs trained for {epochs_seconds:.2f}s in all, {per_epoch} per epoch on "
+            "average")
 
 
 def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
