@@ -161,6 +161,7 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
         nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=StopAfterTwo())
     model = nnrun.load(tmp_path / "r")
     assert model.weights_note.startswith("the run is interrupted and has no final weights")
+    assert model.weights_epoch == 2  # the checkpoint's epoch: history could run past it after a kill
     assert len(model.history) == 2 and len(model.predict(np.zeros((1, 4))).predictions) == 1
 
 

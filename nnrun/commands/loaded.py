@@ -87,13 +87,20 @@ class TrainedModel:
 
     @property
     def history(self) -> list[dict]:
-        """One row per epoch, as in metrics.csv."""
+        """One row per epoch trained, as in metrics.csv; a run that did not complete may
+        have trained past ``weights_epoch``, whose weights these are."""
         return read_metrics(self.trained.run.metrics)
 
     @property
     def weights_note(self) -> str | None:
         """Set when the run did not complete and the weights come from a checkpoint."""
         return self.trained.weights_note
+
+    @property
+    def weights_epoch(self) -> int | None:
+        """The epoch of the checkpoint the weights come from (see ``weights_note``); None
+        for a completed run's final weights."""
+        return self.trained.weights_epoch
 
     def predict(self, x) -> Prediction:
         """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be)."""

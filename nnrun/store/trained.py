@@ -41,6 +41,7 @@ class TrainedRun:
     preprocessing: SavedPreprocessing
     graph: Graph  # with the run's final weights loaded
     weights_note: str | None = None  # set when the weights come from a checkpoint (see run_weights)
+    weights_epoch: int | None = None  # that checkpoint's epoch
 
     @classmethod
     def load(cls, run_dir) -> "TrainedRun":
@@ -52,8 +53,9 @@ class TrainedRun:
         check_outputs(run.path, saved, int(np.prod(graph.output_shape)))
         if saved.target_scale is not None:
             graph.target_scale = TargetScale.of(saved.target_scale.model_dump(), graph.dtype, graph.output_shape)
-        note = load_run_weights(run, graph)
-        return cls(run, config, saved, graph, note)
+        found = run_weights(run, graph.state())
+        graph.load_state(found.weights, str(found.source))
+        return cls(run, config, saved, graph, found.note, found.epoch)
 
     @property
     def output_width(self) -> int:
