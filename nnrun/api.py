@@ -18,6 +18,7 @@ for bad input, :class:`~nnrun.errors.TrainingFailed` when training diverges).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from nnrun.commands.arrays import train_on_arrays
@@ -27,7 +28,7 @@ from nnrun.engine.hooks import QuietHooks, TrainingHooks, as_hooks
 from nnrun.engine.train import TrainResult
 from nnrun.engine.train import train as _train
 
-__all__ = ["Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "train"]
+__all__ = ["Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "resume", "train"]
 
 
 def train(config, *, data=None, validation=None, overrides=(), run_dir=None, runs_root="runs",
@@ -46,25 +47,9 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
     choice, else the epoch of the best validation loss, as ``nnrun train`` reports it),
     ``stopped_early``, ``seconds``, ``parameters``.
     """
-    from nnrun.engine.distributed import launched_size
-
-    if launched_size() > 1:  # each process would train a run of its own, side by side
-        from nnrun.errors import UserError
-
-        raise UserError(f"nnrun.train: started by an MPI launcher with {launched_size()} processes; from Python it "
-                        "trains in one process, so each would train a run of its own",
-                        hint="for one run over several processes: mpiexec -n N nnrun train CONFIG")
+    _one_process("nnrun.train")
     settings = as_settings(overrides)
-    if hooks is not None:
-        hooks = as_hooks(hooks)
-    display = None
-    if hooks is None and not quiet:
-        from nnrun.console.progress import make_display
-
-        hooks = display = make_display(quiet=False)
-    elif hooks is None:
-        hooks = QuietHooks()  # the data's warnings still reach stderr
-    try:
+    with _progress(quiet, hooks) as hooks:
         if data is not None:
             return train_on_arrays(config, data, validation, overrides=settings, run_dir=run_dir,
                                    runs_root=runs_root, hooks=hooks, command=command)
@@ -74,9 +59,50 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
             raise UserError("validation: given without data; pass data=(x, y) too, or set data.split.validation")
         return _train(config, overrides=settings, run_dir=run_dir, runs_root=runs_root, hooks=hooks,
                       command=command)
+
+
+def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: TrainingHooks | None = None,
+           command: str | None = None) -> TrainResult:
+    """Continue an interrupted or killed run in place from its newest valid checkpoint,
+    as ``nnrun train --resume RUN_DIR`` does, to the same weights an unbroken run ends
+    with. ``overrides`` may raise ``training.epochs`` to train a completed run further;
+    any other change to the config is refused. ``quiet`` and ``hooks`` as for ``train``."""
+    from nnrun.engine.resume import resume_training
+
+    _one_process("nnrun.resume")
+    settings = as_settings(overrides)
+    with _progress(quiet, hooks) as hooks:
+        return resume_training(run_dir, overrides=settings, hooks=hooks, command=command)
+
+
+def _one_process(name: str) -> None:
+    from nnrun.engine.distributed import launched_size
+
+    if launched_size() > 1:  # each process would train a run of its own, side by side
+        from nnrun.errors import UserError
+
+        raise UserError(f"{name}: started by an MPI launcher with {launched_size()} processes; from Python it "
+                        "trains in one process, so each would train a run of its own",
+                        hint="for one run over several processes: mpiexec -n N nnrun train CONFIG")
+
+
+@contextmanager
+def _progress(quiet: bool, hooks):
+    """The hooks training reports to: the caller's, else progress as ``nnrun train``
+    shows it (``quiet=False``), else none (the data's warnings still reach stderr)."""
+    if hooks is not None:
+        yield as_hooks(hooks)
+        return
+    if quiet:
+        yield QuietHooks()
+        return
+    from nnrun.console.progress import make_display
+
+    display = make_display(quiet=False)
+    try:
+        yield display
     finally:
-        if display is not None:
-            display.close()
+        display.close()
 
 
 def load(run_dir: str | Path) -> TrainedModel:

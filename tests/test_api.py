@@ -163,6 +163,13 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
     assert model.weights_note.startswith("the run is interrupted and has no final weights")
     assert model.weights_epoch == 2  # the checkpoint's epoch: history could run past it after a kill
     assert len(model.history) == 2 and len(model.predict(np.zeros((1, 4))).predictions) == 1
+    # Resumed from Python, it ends with the weights of a run that was never stopped.
+    resumed = nnrun.resume(tmp_path / "r")
+    whole = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "whole")
+    assert resumed.run_dir == tmp_path / "r" and len(resumed.history) == len(whole.history)
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
+    with pytest.raises(UserError, match="already completed|completed"):
+        nnrun.resume(tmp_path / "r")
 
 
 def test_import_nnrun_stays_light():
