@@ -131,3 +131,20 @@ def test_train_through_typer_still_reads_its_own_options(run_cli, tmp_path):
     result = run_cli("train", IRIS, "--run-dir", "r", "--run-dir", "s", "-q", "--set", "training.epochs=1")
     assert result.exit_code == 0, result.output  # a repeated option: typer's turn, the last wins
     assert (tmp_path / "s" / "model.safetensors").exists()
+
+
+def test_running_out_of_memory_is_one_message_and_exit_code_1(run_cli, monkeypatch):
+    """A model too large for the machine: numpy's MemoryError is told, not a traceback."""
+    import numpy as np
+
+    from nnrun.commands import train
+
+    def too_large(*args, **kwargs):
+        return np.empty((1 << 58, 3), np.float32)  # refused at once: no machine has that much
+
+    monkeypatch.setattr(train, "train", too_large)
+    result = run_cli("train", "configs/iris.yaml")
+    assert result.exit_code == 1, result.output
+    assert "error: out of memory: Unable to allocate" in result.output and "(288230376151711744, 3)" in result.output
+    assert "hint: the model, its optimizer's state or a batch does not fit" in result.output
+    assert "Traceback" not in result.output

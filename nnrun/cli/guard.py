@@ -1,7 +1,8 @@
 """How every command runs: nnrun's errors become one message and an exit code.
 
 Errors meant for people (:class:`~nnrun.errors.NnrunError`) are printed as one message
-with their exit code (2 for bad input, 1 when training failed, 130 when interrupted);
+with their exit code (2 for bad input, 1 when training failed, or ran out of memory,
+130 when interrupted);
 ``--debug`` shows the traceback instead, and keeps the exit code. It needs no typer
 (``nnrun train`` usually runs without it, see :mod:`nnrun.cli.train_command`): a
 ``SystemExit`` ends the process as typer's ``Exit`` would, and under typer as well.
@@ -46,6 +47,16 @@ def guard(action: Callable[[], object]) -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except MemoryError as exc:  # numpy could not allocate an array: the run's meta.json says failed
+        if debug["on"]:
+            import traceback
+
+            traceback.print_exc()
+            raise SystemExit(1) from None
+        print(f"error: out of memory: {exc or 'an allocation failed'}\n  hint: the model, its optimizer's state or "
+              "a batch does not fit in this machine's memory; use fewer units or filters, a smaller "
+              "training.batch_size, or a machine with more memory", file=sys.stderr)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         if debug["on"]:
             raise
