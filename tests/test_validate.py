@@ -122,6 +122,20 @@ def test_the_usual_pairs_of_output_and_loss_are_valid(run_cli, write_config):
     assert run_cli("validate", binary, *regression, "--set", "model.layers.1.activation=linear").exit_code == 0
 
 
+def test_a_regression_output_that_cannot_reach_its_targets_is_refused(run_cli, write_config):
+    """A sigmoid (or tanh, or relu for negative targets) output trained on prices learns
+    nothing, and its barely moving loss would not say why."""
+    regression = ["--set", "data.source.name=diabetes", "--set", "loss=mse", "--set", "metrics=[]"]
+    result = run_cli("validate", write_config(BINARY), *regression)
+    assert result.exit_code == 2
+    assert re.search(r"model.layers.1.activation: 'sigmoid' outputs reach only 0 to 1, but the training targets "
+                     r"range from \d+ to 346; use activation: linear", result.output)
+    tanh = run_cli("validate", write_config(BINARY), *regression, "--set", "model.layers.1.activation=tanh")
+    assert "'tanh' outputs reach only -1 to 1" in tanh.output
+    # relu reaches any target of 0 and up; a standardized target is refused by its own check.
+    assert run_cli("validate", write_config(BINARY), *regression, "--set", "model.layers.1.activation=relu").exit_code == 0
+
+
 def test_softmax_on_a_single_unit_is_the_one_problem_reported(run_cli, write_config):
     result = run_cli("validate", write_config(BINARY.replace("activation: sigmoid", "activation: softmax")))
     assert result.exit_code == 2

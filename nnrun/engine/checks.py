@@ -195,7 +195,27 @@ def _check_output_activation(config: Config, data: Dataset, width: int) -> list[
     if data.task == "regression" and activation == "softmax":
         return [Problem(where, "softmax forces the outputs to sum to 1, which regression targets do not; "
                                "use activation: linear")]
+    if data.task == "regression" and config.data.target_scale == "none":
+        return _check_output_range(where, activation, data)
     return []
+
+
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf)}  # what the output can reach
+
+
+def _check_output_range(where: str, activation: str, data: Dataset) -> list[Problem]:
+    """A regression's output activation must reach its targets: a sigmoid output trained
+    on prices learns nothing (its loss barely moves), and no warning would say why."""
+    if activation not in OUTPUT_RANGES or not len(data.y):
+        return []
+    low, high = OUTPUT_RANGES[activation]
+    smallest, largest = float(np.min(data.y)), float(np.max(data.y))
+    if low <= smallest and largest <= high:
+        return []
+    reach = f"{low:g} and up" if high == np.inf else f"{low:g} to {high:g}"
+    return [Problem(where, f"'{activation}' outputs reach only {reach}, but the training targets range from "
+                           f"{smallest:.4g} to {largest:.4g}; use activation: linear (or set data.target_scale: "
+                           "standardize with it)")]
 
 
 def _check_monitor(config: Config, parts: dict, where: str = "training.early_stopping.monitor",
