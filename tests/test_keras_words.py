@@ -58,6 +58,18 @@ GUESSES = [
      "got 'GlorotUniform'; did you mean 'glorot_uniform'? (nnrun's names are lower case, words joined by '_')"),
     ("optimizer.type", "Adam",
      "optimizer.type: unknown type 'Adam'; did you mean 'adam'? (nnrun's names are lower case)"),
+    # Keras's fit() and compile() arguments where nnrun keeps them.
+    ("epochs", 5, "epochs: unknown key 'epochs'; it goes under training: training.epochs"),
+    ("batch_size", 16, "batch_size: unknown key 'batch_size'; it goes under training: training.batch_size"),
+    ("learning_rate", 0.1, "unknown key 'learning_rate'; it goes under optimizer: optimizer.learning_rate"),
+    ("lr", 0.1, "lr: unknown key 'lr'; it goes under optimizer: optimizer.learning_rate"),
+    ("callbacks", ["early_stopping"], "callbacks: unknown key 'callbacks'; it goes under training: "
+                                      "training.early_stopping (Keras's callbacks are nnrun's"),
+    ("training.patience", 3, "training.patience: unknown key 'patience'; it goes under training.early_stopping: "
+                             "training.early_stopping.patience"),
+    ("training.loss", "mse", "training.loss: unknown key 'loss'; it goes at the top level of the config, not under "
+                             "training"),
+    ("metrics", "accuracy", "metrics: expected a list, got 'accuracy'; write a list, even of one: [accuracy]"),
 ]
 
 
@@ -68,6 +80,27 @@ def test_a_keras_guess_gets_the_nnrun_word(run_cli, write_config, path, value, m
     assert result.exit_code == 2
     assert message in result.output
     assert result.output.count("problem in the config") == 1  # one problem, not one per union member
+
+
+def test_every_place_a_key_is_sent_to_exists(run_cli, write_config):
+    """The places of keras_words.PLACES are keys of the config's schema."""
+    from nnrun.config.keras_words import PLACES
+    from nnrun.config.schema import Config
+
+    for place in PLACES.values():
+        model = Config
+        for part in place.split("."):
+            assert part in model.model_fields, place
+            annotation = model.model_fields[part].annotation
+            model = next((a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")),
+                         None) if part != place.split(".")[-1] else None
+
+
+def test_the_layers_given_as_the_model_are_told_where_they_go(run_cli, write_config):
+    config = with_change("model", BASE["model"]["layers"])
+    result = run_cli("validate", write_config(yaml.safe_dump(config)))
+    assert "model: expected a mapping of keys to values, got a list of 2; the layers go under layers: " \
+           "model: {layers: [...]}" in result.output
 
 
 def test_ordinary_misspellings_still_get_spelling_suggestions(run_cli, write_config):

@@ -25,6 +25,22 @@ RENAMED_KEYS = {
     "lr": "learning_rate",
 }
 
+# Keys written at another level than nnrun keeps them: Keras's fit() and compile()
+# arguments at the top of the file, a data setting under training, ... key -> its place.
+PLACES = {
+    "epochs": "training.epochs", "batch_size": "training.batch_size", "shuffle": "training.shuffle",
+    "early_stopping": "training.early_stopping", "callbacks": "training.early_stopping",
+    "patience": "training.early_stopping.patience", "monitor": "training.early_stopping.monitor",
+    "schedule": "training.schedule", "threads": "training.threads", "checkpoint": "training.checkpoint",
+    "learning_rate": "optimizer.learning_rate", "lr": "optimizer.learning_rate",
+    "layers": "model.layers", "init_weights": "model.init_weights",
+    "class_weight": "loss.class_weights", "class_weights": "loss.class_weights",
+    "source": "data.source", "split": "data.split", "preprocess": "data.preprocess",
+    "target_scale": "data.target_scale",
+    "loss": "loss", "optimizer": "optimizer", "metrics": "metrics", "seed": "seed", "name": "name",
+    "data": "data", "model": "model", "training": "training",
+}
+
 # Values (metric, loss, activation names) that Keras spells otherwise.
 RENAMED_VALUES = {
     "acc": "accuracy",
@@ -45,6 +61,19 @@ def keras_key_hint(key: str, fields: list[str]) -> str:
     if key in KEYS:
         return f"; {KEYS[key]}"
     return ""
+
+
+def place_hint(key: str, where: str) -> str:
+    """Where ``key``, unknown under ``where`` (a dotted path; "" for the top level),
+    belongs in an nnrun config; "" when it belongs nowhere else."""
+    place = PLACES.get(key)
+    parent = place.rpartition(".")[0] if place else None
+    if place is None or parent == where:
+        return ""
+    if not parent:
+        return f"; it goes at the top level of the config, not under {where}"
+    return f"; it goes under {parent}: {place}" + (
+        " (Keras's callbacks are nnrun's training.early_stopping and training.schedule)" if key == "callbacks" else "")
 
 
 def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:

@@ -11,7 +11,7 @@ import re
 import typing
 from typing import Any
 
-from nnrun.config.keras_words import keras_key_hint, keras_value_hint
+from nnrun.config.keras_words import keras_key_hint, keras_value_hint, place_hint
 from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
 from nnrun.errors import did_you_mean
 
@@ -60,7 +60,9 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
     kind, received, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "extra_forbidden":
         key, fields = str(path[-1]), fields_at(error["loc"], root)
-        return f"unknown key '{key}'" + (keras_key_hint(key, fields) or did_you_mean(key, fields, "expected one of"))
+        where = ".".join(str(part) for part in path[:-1])
+        return f"unknown key '{key}'" + (keras_key_hint(key, fields) or place_hint(key, where)
+                                         or did_you_mean(key, fields, "expected one of"))
     if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short
         return f"expected {error['loc'][-1] + 1 + _items_after(error['loc'], root)} items, got {show(received)}"
     if kind == "missing":
@@ -77,7 +79,8 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
     if kind in EXPECTED:
-        return f"expected {EXPECTED[kind]}, got {show(received)}" + _quote_hint(kind, received)
+        return f"expected {EXPECTED[kind]}, got {show(received)}" + (_quote_hint(kind, received)
+                                                                    or _shape_hint(kind, path, received))
     if kind in BOUNDS:
         key, wording = BOUNDS[kind]
         if bare_annotation(annotation_at(error["loc"], root)) is int:
@@ -126,6 +129,15 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _shape_hint(kind: str, path: tuple, received: Any) -> str:
+    """A list of layers given as the model, or one name where a list goes: the fix."""
+    if kind in ("dict_type", "model_type") and path == ("model",) and isinstance(received, list):
+        return "; the layers go under layers: model: {layers: [...]}"
+    if kind == "list_type" and isinstance(received, str):
+        return f"; write a list, even of one: [{received}]"
+    return ""
 
 
 def _quote_hint(kind: str, received: Any) -> str:
