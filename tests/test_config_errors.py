@@ -112,7 +112,16 @@ CASES = [
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1",
      "a tab in the indentation; YAML indents with spaces only\n    15 |        epochs: 2"),
-    ("syntax", "metrics: [accuracy]", "metrics: [accuracy", "14:9", "invalid YAML"),
+    ("syntax", "metrics: [accuracy]", "metrics: [accuracy", "14:9",
+     "invalid YAML: expected ',' or ']', but got ':'\n    14 | training:\n       |         ^\n  hint: the {...} or "
+     "[...] that opens on line 13 lacks a comma between items, or its closing bracket"),
+    ("indentation", "  epochs: 2", "   epochs: 2", "16:3",
+     "invalid YAML: expected <block end>, but found '<block mapping start>'\n    16 |   batch_size: 16\n       |   ^\n"
+     "  hint: line 15 is indented by 3 spaces and this line by 2 spaces; the keys of one mapping, and the '-' items of "
+     "one list, start in the same column"),
+    ("missing colon", "training:", "training", "15:9",
+     "could not find expected ':'\n    15 |   epochs: 2\n       |         ^\n  hint: a key on this line or the line "
+     "before it has no ':' after it"),
     ("alias bomb", "seed: 1", "seed: 1\nx: &a [1, 1]\ny: &b [*a, *a]\nz: [*b, *b, *b]", "3:4",
      "anchors and aliases (&name, *name) are not allowed"),
     ("python tag", "seed: 1", "seed: !!python/object/apply:os.system ['echo hi']", "2:7",

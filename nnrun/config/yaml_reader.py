@@ -117,6 +117,32 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     return (*parse_text(text, source), text.splitlines())
 
 
+def _syntax_hint(exc: yaml.MarkedYAMLError, lines: list[str]) -> str | None:
+    """What PyYAML's words mean for the commonest slips in a hand-written file."""
+    problem, start, mark = exc.problem or "", exc.context_mark, exc.problem_mark
+    if problem.startswith("expected <block end>") and mark:
+        before = next((n for n in range(mark.line - 1, -1, -1) if lines[n].strip()
+                       and not lines[n].lstrip().startswith("#")), None)
+        told = "" if before is None else (f"line {before + 1} is indented by {_indent(lines[before])} and this "
+                                          f"line by {_indent(lines[mark.line])}; ")
+        return (f"{told}the keys of one mapping, and the '-' items of one list, start in the same column, "
+                "and what a key holds is indented further than the key")
+    if "could not find expected ':'" in problem:
+        return "a key on this line or the line before it has no ':' after it; write key: value"
+    if "mapping values are not allowed here" in problem:
+        return ("a ':' YAML did not expect: a value that holds ': ' needs quotes, or a key sits on the line "
+                "of another key's value")
+    if problem.startswith(("expected ',' or '}'", "expected ',' or ']'")):
+        opened = f"that opens on line {start.line + 1}" if start else "before this point"
+        return f"the {{...}} or [...] {opened} lacks a comma between items, or its closing bracket"
+    return None
+
+
+def _indent(line: str) -> str:
+    spaces = len(line) - len(line.lstrip(" "))
+    return f"{spaces} space{'s' if spaces != 1 else ''}"
+
+
 def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
     _refuse_tabs(text, source)
     try:
@@ -125,7 +151,8 @@ def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         quoted = excerpt(text.splitlines(), mark.line + 1, mark.column + 1) if mark else []
-        raise UserError("\n".join([f"{where}: invalid YAML: {exc.problem or exc.context}", *quoted])) from None
+        raise UserError("\n".join([f"{where}: invalid YAML: {exc.problem or exc.context}", *quoted]),
+                        hint=_syntax_hint(exc, text.splitlines())) from None
     except yaml.YAMLError as exc:  # e.g. a control character outside any mark
         raise UserError(f"{source}: invalid YAML: {exc}") from None
     values: dict[PathKey, Location] = {}
