@@ -205,15 +205,22 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert summarize(run).seconds is None
 
 
-def test_a_block_of_another_type_lists_its_type_and_the_options_both_have():
+def test_a_block_of_another_type_lists_its_type_the_options_both_have_and_those_not_at_their_default():
     # A dense layer against an lstm listed every option of each as (absent): about 90 rows.
     from nnrun.config.diff import describe_changes
 
-    dense = {"model": {"layers": [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "dense", "units": 2}]}}
+    dense = {"model": {"layers": [{"type": "dense", "units": 4, "activation": "linear"}, {"type": "dense", "units": 2}]}}
     lstm = {"model": {"layers": [{"type": "lstm", "units": 8, "return_sequences": False},
                                  {"type": "dense", "units": 3}]}}
     assert describe_changes(dense, lstm) == ['model.layers.0.type ("dense" -> "lstm")',
                                              "model.layers.0.units (4 -> 8)", "model.layers.1.units (2 -> 3)"]
+    momentum = {"optimizer": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.9, "nesterov": True}}
+    assert describe_changes({"optimizer": {"type": "adam", "learning_rate": 0.1, "beta_1": 0.9}}, momentum) == [
+        'optimizer.type ("adam" -> "sgd")', "optimizer.momentum ((absent) -> 0.9)", "optimizer.nesterov ((absent) -> true)"]
+    csv = {"data": {"source": {"type": "csv", "path": "/d.csv", "target": "y", "missing": "error"}}}
+    assert describe_changes(csv, {"data": {"source": {"type": "builtin", "name": "digits"}}}) == [
+        'data.source.type ("csv" -> "builtin")', 'data.source.path ("/d.csv" -> (absent))',
+        'data.source.target ("y" -> (absent))', 'data.source.name ((absent) -> "digits")']
     adam, sgd = {"optimizer": {"type": "adam", "learning_rate": 0.001, "beta_1": 0.9}}, \
         {"optimizer": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.0}}
     assert describe_changes(adam, sgd) == ['optimizer.type ("adam" -> "sgd")', "optimizer.learning_rate (0.001 -> 0.1)"]

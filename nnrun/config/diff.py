@@ -26,17 +26,41 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 
 def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
     """(dotted path, value in a, value in b) for every path whose values differ. Where a
-    block's ``type`` differs (a dense layer against an lstm), the options only one of the
-    two members has are not listed as absent in the other: its type says that; the
-    options both have are compared (units 4 -> 64)."""
+    block's ``type`` differs (a dense layer against an lstm), the options both members
+    have are compared (units 4 -> 64), and an option only one of them has is listed
+    where it is set otherwise than its type's default (sgd's momentum 0.9): its absence
+    in the other says nothing that the type does not."""
     flat_a, flat_b = flatten(a), flatten(b)
     keys = list(flat_a) + [k for k in flat_b if k not in flat_a]
     changed = [(k, flat_a.get(k, MISSING), flat_b.get(k, MISSING)) for k in keys
                if flat_a.get(k, MISSING) != flat_b.get(k, MISSING)]
-    retyped = [k.removesuffix("type") for k, va, vb in changed
-               if (k == "type" or k.endswith(".type")) and va is not MISSING and vb is not MISSING]
-    return [(k, va, vb) for k, va, vb in changed
-            if not (MISSING in (va, vb) and any(k.startswith(block) for block in retyped))]
+    retyped = {k.removesuffix("type"): (va, vb) for k, va, vb in changed
+               if (k == "type" or k.endswith(".type")) and va is not MISSING and vb is not MISSING}
+    kept = []
+    for k, va, vb in changed:
+        block = next((block for block in retyped if k.startswith(block)), None)
+        if block is None or MISSING not in (va, vb):
+            kept.append((k, va, vb))
+            continue
+        kind = retyped[block][0 if vb is MISSING else 1]
+        if _not_default(block, kind, k.removeprefix(block), vb if va is MISSING else va):
+            kept.append((k, va, vb))
+    return kept
+
+
+def _not_default(block: str, kind, option: str, value) -> bool:
+    """Whether ``option`` of a ``kind`` block at ``block`` ("optimizer.", "model.layers.0.")
+    holds another value than that type's default (a required option always does)."""
+    from pydantic_core import to_jsonable_python
+
+    from nnrun.config.locations import annotation_at, bare_annotation
+
+    place = tuple(int(p) if p.isdigit() else p for p in block.rstrip(".").split(".") if p)
+    model = bare_annotation(annotation_at((*place, kind))) if isinstance(kind, str) else None
+    field = getattr(model, "model_fields", {}).get(option.split(".")[0])
+    if field is None or field.is_required() or "." in option:
+        return True
+    return to_jsonable_python(field.get_default(call_default_factory=True)) != value
 
 
 def describe_changes(old: dict, new: dict) -> list[str]:
