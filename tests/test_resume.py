@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 import nnrun
+from conftest import ROOT
 from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.resume import resume_training
 from nnrun.errors import RunInterrupted
@@ -117,8 +119,13 @@ def test_resume_refuses_a_changed_config_and_names_the_keys(run_cli, tmp_path):
     run = interrupted_run(tmp_path, epoch=2)
     result = run_cli("train", "--resume", run, "--set", "training.epochs=20", "--set", "optimizer.learning_rate=0.1")
     assert result.exit_code == 2
-    assert "changed: optimizer.learning_rate (0.01 -> 0.1)" in result.output  # training.epochs alone may change
+    assert f"differs from the config of the run {run} in 1 place:\n  optimizer.learning_rate (0.01 -> 0.1)" \
+        in result.output  # training.epochs alone may change
     assert "training.epochs (12 -> 20)" not in result.output
+    # Another model altogether: the first changes, and how many more.
+    other = run_cli("train", "--resume", run, str(ROOT / "configs" / "digits_cnn.yaml"))
+    assert other.exit_code == 2 and re.search(r"differs from the config of the run .* in \d+ places:\n  name", other.output)
+    assert re.search(r"\n  \.\.\. and \d+ more\n", other.output) and other.output.count("\n  ") < 16
 
     config = yaml.safe_load((run / "config.yaml").read_text())
     config["training"]["batch_size"] = 8  # edited by hand after the run started

@@ -69,3 +69,9 @@ def describe_changes(old: dict, new: dict) -> list[str]:
         return "(absent)" if value is MISSING else json.dumps(value)
 
     return [f"{path} ({show(a)} -> {show(b)})" for path, a, b in config_differences(old, new)]
+
+
+def listed(changes: list[str], most: int = 8) -> str:
+    """Changes one per line, indented, the first ``most`` of them and how many more."""
+    more = f"\n  ... and {len(changes) - most} more" if len(changes) > most else ""
+    return "".join(f"\n  {change}" for change in changes[:most]) + more

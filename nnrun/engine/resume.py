@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from nnrun.config import load_config, resolved
-from nnrun.config.diff import config_differences, describe_changes
+from nnrun.config.diff import config_differences, describe_changes, listed
 from nnrun.engine.experiment import as_loaded, build, resolve_paths
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
@@ -81,7 +81,8 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
     source = str(config) if config is not None else "--set"
     raise UserError(
-        f"{source}: differs from the config of the run {path}; changed: {', '.join(changes)}",
+        f"{source}: differs from the config of the run {path} in {len(changes)} "
+        f"place{'s' if len(changes) != 1 else ''}:{listed(changes)}",
         hint="a resumed run keeps its config, except training.epochs (to train it longer): leave out the "
         "other changes, or start a new run with `nnrun train CONFIG`",
     )
