@@ -94,10 +94,15 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (ROWS, "{type: csv, path: data/table.csv, target: label, features: [sise]}",
          "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",
-         "data.source.categorical: 'shad' is not one of the feature columns; did you mean 'shade'?"),
+         "data.source.categorical: 'shad' is not a column of"),
+        (ROWS, "{type: csv, path: data/table.csv, target: label, id: [shade], categorical: [shade]}",
+         "data.source.categorical: 'shade' is not one of the feature columns"),
+        # Every misspelt name at once, whichever key lists it.
+        (ROWS, "{type: csv, path: data/table.csv, target: lable, features: [sise, shade], categorical: [shad]}",
+         "3 problems in the config"),
         # Of several names, each wrong one is pointed at where it stands in the list.
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shade, sise]}",
-         "csv.yaml:3:81: data.source.categorical.1: 'sise' is not one of the feature columns"),
+         "csv.yaml:3:81: data.source.categorical.1: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "csv.yaml:3:29: data.source.path: "),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file; a relative "
          "path in a config is read from the config file's folder; a run's config.yaml holds the absolute path"),

@@ -21,12 +21,17 @@ HIGH_CARDINALITY = 200  # distinct categories above which a categorical column i
 def check_present(wanted: list[str], header: list[str], where: str, key: str) -> None:
     """Every name in ``wanted`` is in ``header``, or one located config error listing
     all absent names with a did-you-mean (``key`` is the config key naming them)."""
-    # Each at its own item (data.source.categorical.1), which a message then points at.
-    problems = [Problem(f"{key}.{i}" if len(wanted) > 1 else key,
-                        f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
-                for i, name in enumerate(wanted) if name not in header]
+    problems = absent(wanted, header, where, key)
     if problems:
         raise ConfigError("", problems)
+
+
+def absent(wanted: list[str], header: list[str], where: str, key: str) -> list[Problem]:
+    """A problem for each name of ``wanted`` not in ``header`` (see check_present)."""
+    # Each at its own item (data.source.categorical.1), which a message then points at.
+    return [Problem(f"{key}.{i}" if len(wanted) > 1 else key,
+                    f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
+            for i, name in enumerate(wanted) if name not in header]
 
 
 def _check_left_out_once(source) -> None:
@@ -50,21 +55,25 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     """The features of a CSV source's file (``source``: target, features, categorical,
     id and ignore, as in the config)."""
     where = f"a column of {origin}"
-    check_present([source.target], header, where, "data.source.target")
-    check_present(source.id, header, where, "data.source.id")
-    check_present(source.ignore, header, where, "data.source.ignore")
-    _check_left_out_once(source)
+    # Every misspelt name at once: the target, ids, left-out, feature and categorical columns.
+    problems = [*absent([source.target], header, where, "data.source.target"),
+                *absent(source.id, header, where, "data.source.id"),
+                *absent(source.ignore, header, where, "data.source.ignore")]
     left_out = {source.target, *source.id, *source.ignore}
     if source.features is not None:
         names = source.features
-        check_present(names, header, where, "data.source.features")
-        clash = [n for n in names if n in left_out]
-        if clash:
-            raise ConfigError("", [Problem("data.source.features", f"lists '{clash[0]}', which is the target, "
-                                                                   "an id or an ignored column")])
+        problems += absent(names, header, where, "data.source.features")
     else:
         names = [c for c in header if c not in left_out]
-    check_present(source.categorical, names, "one of the feature columns", "data.source.categorical")
+    unknown = absent(source.categorical, header, where, "data.source.categorical")
+    problems += unknown or absent(source.categorical, names, "one of the feature columns", "data.source.categorical")
+    if problems:
+        raise ConfigError("", problems)
+    _check_left_out_once(source)
+    clash = [n for n in names if n in left_out] if source.features is not None else []
+    if clash:
+        raise ConfigError("", [Problem("data.source.features", f"lists '{clash[0]}', which is the target, "
+                                                               "an id or an ignored column")])
     if not names:
         raise UserError(f"{origin}: no feature columns besides the target '{source.target}'")
     return names
