@@ -112,6 +112,8 @@ CASES = [
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1",
      "a tab in the indentation; YAML indents with spaces only\n    15 |        epochs: 2"),
+    ("repeated metric", "metrics: [accuracy]", "metrics: [accuracy, accuracy]", "13:10",
+     "metrics: 'accuracy' listed more than once; list each once"),
     ("syntax", "metrics: [accuracy]", "metrics: [accuracy", "14:9",
      "invalid YAML: expected ',' or ']', but got ':'\n    14 | training:\n       |         ^\n  hint: the {...} or "
      "[...] that opens on line 13 lacks a comma between items, or its closing bracket"),

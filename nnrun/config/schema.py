@@ -13,7 +13,7 @@ import copy
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from nnrun.data.preprocess import StepSpec
 from nnrun.data.sources import SourceSpec
@@ -35,6 +35,15 @@ def no_items() -> list:
     the factory's signature, which for a built-in like ``list`` compiles the tokenizer's
     regular expressions (16 ms of every ``nnrun train``'s start)."""
     return []
+
+
+def each_once(names: list) -> list:
+    """A list of names (metrics) that names none twice: a repeat is a slip, and would
+    be reported twice in every epoch's line."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(map(repr, repeated))} listed more than once; list each once")
+    return names
 
 
 class Section(BaseModel):
@@ -115,7 +124,8 @@ class Config(Section):
     optimizer: OptimizerSpec = Field(
         default_factory=Adam, description="Update rule."
     )
-    metrics: list[MetricName] = Field(default_factory=no_items, description="Metrics reported every epoch.")
+    metrics: Annotated[list[MetricName], AfterValidator(each_once)] = Field(
+        default_factory=no_items, description="Metrics reported every epoch.")
     training: TrainingConfig = Field(default_factory=TrainingConfig, description="Epochs, batches, stopping.")
 
     @model_validator(mode="before")
