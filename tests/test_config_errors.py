@@ -164,6 +164,12 @@ def _check(result, fragment: str, where: str | None) -> None:
     assert "Traceback" not in result.output
 
 
+def test_a_repeated_layer_name_is_the_one_problem_told(run_cli, write_config):
+    """The layer after the first 'hidden' reads 'hidden' implicitly: not its own output."""
+    result = run_cli("validate", write_config(VALID.replace(LAYER_1, LAYER_1[:-1] + ", name: hidden}")))
+    assert "1 problem in the config" in result.output and "cannot read its own output" not in result.output
+
+
 @pytest.mark.parametrize("old, new, where, fragment", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_config_is_located(run_cli, write_config, old, new, where, fragment):
     assert VALID.count(old) == 1, "the edit must be unambiguous"
