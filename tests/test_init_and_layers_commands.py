@@ -96,6 +96,10 @@ def test_layers_filter(run_cli):
     result = run_cli("layers", "lsmt")
     assert result.exit_code == 2 and "'lsmt' is not a family or type; did you mean 'lstm'? Choose one of: " \
         in result.output
+    assert result.output.count(" mae,") == 1  # a loss and a metric: one name in the choices
+    result = run_cli("layers", "ReLU")  # an activation is an option, with the two ways to write it
+    assert result.exit_code == 2 and "'ReLU' is an activation, an option of a layer, not a type of its own" in \
+        result.output and "hint: write activation: relu on a layer" in result.output
 
 
 def test_a_new_layer_is_described_from_its_spec():

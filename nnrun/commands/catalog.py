@@ -114,8 +114,14 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
     if not found:
         from nnrun.config.keras_words import keras_value_hint
         from nnrun.errors import did_you_mean, hint_then_choices
+        from nnrun.model.activations import ACTIVATIONS
 
-        names = [*entries, *(e.type for items in entries.values() for e in items)]
+        if name.lower() in ACTIVATIONS:  # not a type of its own: an option of most layers
+            raise UserError(f"'{name}' is an activation, an option of a layer, not a type of its own",
+                            hint=f"write activation: {name.lower()} on a layer (dense, conv2d, ...), or add "
+                            f"{{type: activation, activation: {name.lower()}}}; every activation: "
+                            f"{', '.join(ACTIVATIONS)}")
+        names = list(dict.fromkeys([*entries, *(e.type for items in entries.values() for e in items)]))
         hint = keras_value_hint(name, names) or did_you_mean(name, names)  # Keras's Dense, then spelling
         choices = hint_then_choices(hint, f"choose one of: {', '.join(names)}")
         raise UserError(f"'{name}' is not a family or type{choices}")
