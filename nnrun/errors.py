@@ -134,6 +134,10 @@ def did_you_mean(word: str, options: list[str], listing: str | None = None) -> s
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"; did you mean '{close[0]}'?"
+    # A first word of several names (he: he_normal, he_uniform), too short to be near either.
+    started = [o for o in options if isinstance(o, str) and o.startswith(f"{word}_")] if len(word) > 1 else []
+    if 0 < len(started) <= 3:
+        return f"; did you mean {' or '.join(map(repr, started))}?"
     if listing and 0 < len(options) <= 20:
         return f"; {listing}: {', '.join(options)}"
     return ""

@@ -108,6 +108,10 @@ def test_ordinary_misspellings_still_get_spelling_suggestions(run_cli, write_con
     assert result.exit_code == 2 and "got 'acuracy'; did you mean 'accuracy'?" in result.output
     result = run_cli("validate", write_config(yaml.safe_dump(with_change("model.layers.0.unit", 8))))
     assert result.exit_code == 2 and "unknown key 'unit'; did you mean 'units'?" in result.output
+    result = run_cli("validate", write_config(yaml.safe_dump(with_change("model.layers.0.kernel_initializer", "he"))))
+    assert "got 'he'; did you mean 'he_uniform' or 'he_normal'?" in result.output  # a first word of two names
+    result = run_cli("validate", write_config(yaml.safe_dump(with_change("loss", "categorical_cross_entropy"))))
+    assert "did you mean 'categorical_crossentropy'? (nnrun joins its words otherwise)" in result.output
 
 
 @pytest.mark.parametrize(("written", "meant"), [

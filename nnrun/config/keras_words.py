@@ -92,6 +92,8 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     squashed = _squash(word)
     same = [option for option in options if _squash(option) == squashed]
     if len(same) == 1 and same[0] != word:
+        if word == word.lower():  # categorical_cross_entropy: only the '_' differ
+            return same[0], "nnrun joins its words otherwise"
         if "_" in same[0]:
             return same[0], "nnrun's names are lower case, words joined by '_'"
         return same[0], "nnrun writes it as one word" if ("_" in word or "-" in word) else "nnrun's names are lower case"
