@@ -57,6 +57,14 @@ def test_an_extreme_that_makes_an_invalid_config_is_named(run_cli, tmp_path):
             "model.layers.0.units: expected a whole number greater than 0, got 0") in result.output
 
 
+def test_a_range_of_fractions_for_a_whole_number_is_told_once_with_the_fix(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", "{type: uniform, low: 4, high: 8}"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2 and "1 problem in the sweep file" in result.output
+    assert ("parameters.model.layers.0.units: uniform draws numbers with fractions, but model.layers.0.units takes "
+            "whole numbers; use type: int") in result.output
+
+
 def test_an_extreme_that_fails_against_the_data_is_named(run_cli, tmp_path):
     text = SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}",
                          "model.layers.1.units: {type: choice, values: [3, 4]}")

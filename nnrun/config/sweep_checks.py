@@ -77,7 +77,7 @@ def check_against_base(located: LoadedSweep) -> Checked:
             try:
                 found.configs.append(({path: value}, trial_config(data, str(located.base_path), {path: value})))
             except UserError as exc:
-                problem = located.problem(f"parameters.{path}", _explain(path, value, exc))
+                problem = located.problem(f"parameters.{path}", _explain(path, value, exc, spec))
                 if problem not in found.problems:  # a wrong path fails the same way for every value
                     found.problems.append(problem)
     if located.metric is not None:
@@ -132,11 +132,16 @@ def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig
     return data, loaded
 
 
-def _explain(path: str, value: Any, exc: UserError) -> str:
+def _explain(path: str, value: Any, exc: UserError, spec: Any = None) -> str:
     problems = getattr(exc, "problems", None)
     if problems is None:  # the path itself leads nowhere (a list index out of range)
         return f"'{path}' is not a path of the base config: {exc.message.split(': ', 1)[-1]}"
     details = problem_details(exc)
+    kind = getattr(spec, "type", None)
+    if kind in ("uniform", "loguniform") and any(p.path == path and "expected a whole number" in p.message
+                                                 for p in problems):  # the same for low and high: said once
+        return (f"{kind} draws numbers with fractions, but {path} takes whole numbers; use type: int (with the "
+                "same low and high)")
     # The parameter's own key unknown (or a key on its way): its path is wrong. Another
     # key unknown is the value's doing (type: conv1d leaves a dense layer's units over).
     if any(p.path == path or path.startswith(f"{p.path}.") for p in problems if "unknown key" in p.message):
