@@ -169,6 +169,7 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     assert sweep.returncode == 130
     directory = only_sweep(tmp_path)
     assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
+    assert "the sweep stopped; running trials that had begun training saved their checkpoints" in stderr
     rows = {r["trial"]: r for r in trials(directory)}
     assert rows["001"]["status"] == "interrupted"
     assert json.loads((directory / "trials" / "001" / "meta.json").read_text())["status"] == "interrupted"

@@ -222,7 +222,8 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
     except KeyboardInterrupt:
         swept.release()
         state.view.close()
-        saved = "running trials saved their checkpoints" if executor.type == "local" else \
+        saved = "running trials that had begun training saved their checkpoints (the others start again on " \
+            "resume)" if executor.type == "local" else \
             "Ray ended the running trials, which resume from their newest checkpoints"
         raise SweepInterrupted(
             f"the sweep stopped; {saved}",
