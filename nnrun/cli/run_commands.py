@@ -180,7 +180,7 @@ def predict(
     ),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
-    keep: list[str] = typer.Option([], "--keep", help="Copy this input column into the output, e.g. an ID "
+    keep: list[str] = typer.Option([], "--keep", metavar="COLUMN", help="Copy this input column into the output, e.g. an ID "
                                    "(repeatable; the run's data.source.id columns are copied anyway)."),
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
     decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),

@@ -27,6 +27,7 @@ def sweep(
 
     Example: nnrun sweep configs/sweeps/iris.yaml
 
+    \b
     Finish a stopped sweep: nnrun sweep --resume runs/iris-search-20260101-120000
     """
 
