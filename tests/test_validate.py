@@ -235,3 +235,21 @@ def test_a_padding_mask_that_ends_unread_is_warned_about(run_cli, tmp_path, laye
         assert "padding mask" not in text
     else:
         assert f"({warned}): the padding mask of embedding_0 (mask_zero: true) ends here unread" in text
+
+
+def test_a_branch_that_never_reaches_the_output_is_warned_about(run_cli, write_config):
+    text = """name: dead
+data: {source: {type: builtin, name: iris}}
+model:
+  layers:
+    - {type: dense, units: 8, activation: relu, name: a}
+    - {type: dense, units: 8, name: side, inputs: [a]}
+    - {type: dense, units: 3, activation: softmax, inputs: [a]}
+loss: categorical_crossentropy
+"""
+    result = run_cli("validate", write_config(text))
+    assert result.exit_code == 0
+    assert ("warning: model.layers.1 (side): its output never reaches the model's output (the last layer listed), "
+            "so it is computed but never trained") in result.output
+    connected = run_cli("validate", write_config(text.replace("inputs: [a]}\nloss", "inputs: [side]}\nloss")))
+    assert "never reaches" not in connected.output

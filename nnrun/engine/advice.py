@@ -69,6 +69,24 @@ def unread_masks(graph: Graph) -> list[str]:
     return warnings
 
 
+def unused_layers(graph: Graph) -> list[str]:
+    """Layers whose output never reaches the model's output (the last layer listed): a
+    branch left unconnected. They are computed every step and never learn anything
+    (Keras leaves them out of the model without a word)."""
+    reaching = {graph.output_name}
+    for node in reversed(graph.nodes):  # topological order, read backwards
+        if node.name in reaching:
+            reaching.update(node.inputs)
+    unused = [node for node in graph.nodes if node.name not in reaching]
+    if not unused:
+        return []
+    named = ", ".join(f"model.layers.{node.index} ({node.name})" for node in unused)
+    one = len(unused) == 1
+    return [f"{named}: {'its' if one else 'their'} output never reaches the model's output (the last layer listed), "
+            f"so {'it is' if one else 'they are'} computed but never trained; feed {'it' if one else 'them'} into a "
+            f"later layer's inputs, or remove {'it' if one else 'them'}"]
+
+
 def input_steps(shapes: dict, node, flat: bool = False) -> int | None:
     """The number of steps of the sequence a node reads (its first input's, by
     ``shapes``): (steps, features), or with ``flat`` the (steps,) of token indices."""
