@@ -253,3 +253,14 @@ loss: categorical_crossentropy
             "so it is computed but never trained") in result.output
     connected = run_cli("validate", write_config(text.replace("inputs: [a]}\nloss", "inputs: [side]}\nloss")))
     assert "never reaches" not in connected.output
+
+
+def test_unscaled_inputs_of_very_different_spreads_are_warned_about(run_cli, write_config):
+    text = (ROOT / "configs" / "breast_cancer.yaml").read_text()
+    assert "  preprocess: [standardize]\n" in text
+    result = run_cli("validate", write_config(text.replace("  preprocess: [standardize]\n", "")))
+    assert result.exit_code == 0
+    assert re.search(r"warning: data.preprocess: the features go in unscaled, and their spreads differ widely "
+                     r"\('worst_area' about 571, 'smoothness_error' about 0.00272\).*add preprocess: \[standardize\]",
+                     result.output)
+    assert "unscaled" not in run_cli("validate", str(ROOT / "configs" / "breast_cancer.yaml")).output

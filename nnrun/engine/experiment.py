@@ -16,7 +16,7 @@ from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
-from nnrun.engine.advice import idle_settings, unread_masks, unused_layers
+from nnrun.engine.advice import idle_settings, scale_rows, unread_masks, unscaled_inputs, unused_layers
 from nnrun.engine.checks import check_against_data, check_sizes
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph, compile_graph
@@ -89,6 +89,7 @@ def build(
         part = splits.parts.pop(name)
         parts[name] = part.with_x(apply_pipeline(steps, preprocess_states, part.x, owned=encoded))
     del part
+    scale_sample = scale_rows(raw_train.x) if not steps else None  # a few rows, to warn of unscaled inputs
     raw_train = raw_train.with_x(raw_train.x[:0])  # the checks need its shape, classes and targets
     try:
         check_sizes(config.model.layers)
@@ -109,7 +110,8 @@ def build(
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
                       target_scale if config.data.target_scale == "standardize" else None, fingerprints,
-                      (*splits.warnings, *idle_settings(config, raw_train), *unread_masks(graph), *unused_layers(graph)))
+                      (*splits.warnings, *idle_settings(config, raw_train), *unread_masks(graph),
+                       *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 
 
 def resolve_paths(loaded: LoadedConfig) -> Config:
