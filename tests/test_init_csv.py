@@ -122,6 +122,24 @@ def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_
         " ".join(result.output.split())
 
 
+def test_one_hot_columns_beside_a_one_hot_target_are_left_out_and_said_to_be(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    lines = ["price,weight_kg,flag,cat_books,cat_garden,cat_toys"]
+    for k in rng.integers(0, 3, 90):
+        one_hot = ",".join("1" if j == k else "0" for j in range(3))
+        lines.append(f"{rng.uniform(1, 50):.2f},{rng.uniform(0.1, 5):.2f},{rng.integers(0, 2)},{one_hot}")
+    (tmp_path / "shop.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "shop.csv", "--target", "cat_books")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "shop.yaml").read_text()
+    assert "    ignore: [cat_garden, cat_toys]        # one-hot with the target: left out (see below)" in text
+    assert "# cat_garden, cat_toys and cat_books are one-hot columns of one category" in text
+    assert "number features: price, weight_kg, flag" in text  # a 0/1 column that is not one of them stays
+    result = run_cli("init", "--data", "shop.csv", "--target", "cat_books,cat_garden,cat_toys", "-o", "x.yaml")
+    assert result.exit_code == 2 and "names 3 columns; the target is one column. For one-hot columns, write" in \
+        " ".join(result.output.split())
+
+
 def test_an_archive_given_to_init_is_named_as_one(run_cli, tmp_path):
     np.savez(tmp_path / "sensors.npz", x=np.zeros((4, 3)), y=np.zeros(4))
     result = run_cli("init", "--data", "sensors.npz", "--target", "y")

@@ -48,6 +48,7 @@ class Columns:
     texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
+    siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
     rows: int = 0
 
 
@@ -99,7 +100,27 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             found.texts[name] = (len(vocabulary), words[int(0.95 * (len(words) - 1))])
         if role in ("feature", "categorical") and len(values) < len(cells[name]):
             found.missing[name] = len(cells[name]) - len(values)
+    found.siblings = _one_hot_siblings(cells, target, found.features)
+    found.features = [name for name in found.features if name not in found.siblings]
+    found.ignored += found.siblings
     return found
+
+
+def _one_hot_siblings(cells: dict[str, list[str]], target: str, features: list[str]) -> list[str]:
+    """0/1 feature columns that with a 0/1 target make one-hot rows (exactly one 1 in
+    every row): the other classes of the target's own category, which give it away
+    (cat_books as the target, cat_garden and cat_toys beside it, predict it perfectly)."""
+    def bits(column: list[str]) -> list[int] | None:
+        return [int(c) for c in column] if column and all(c in ("0", "1") for c in column) else None
+
+    wanted = bits(cells[target])
+    if wanted is None or len(set(wanted)) < 2:
+        return []
+    others = {name: bits(cells[name]) for name in features}
+    exclusive = [name for name, column in others.items()
+                 if column is not None and not any(w and c for w, c in zip(wanted, column))]
+    rows = zip(wanted, *(others[name] for name in exclusive))
+    return exclusive if exclusive and all(sum(row) == 1 for row in rows) else []
 
 
 def _role(name: str, values: list[str], found: Columns) -> str:

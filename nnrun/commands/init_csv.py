@@ -73,6 +73,10 @@ def _class_order(labels: list[str]) -> list[str]:
 def _unknown(target: str | None, header: list[str], data: Path) -> str:
     if target is None:
         return "name the column to predict"
+    several = [name.strip() for name in target.split(",")]
+    if len(several) > 1 and all(name in header for name in several):
+        return (f"'{target}' names {len(several)} columns; the target is one column. For one-hot columns, write the "
+                "class names into one column (pandas: df[columns].idxmax(axis=1)) and name that one")
     same = [name for name in header if name.lower() == target.lower()]
     near = f"; did you mean '{same[0]}'?" if same else did_you_mean(target, header)
     return f"no column '{target}' in {data}{near}"
@@ -134,7 +138,13 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
             "text or empty: left out"
         if set(left_out) <= set(found.symbols):
             why = "numbers with signs: left out (see below)"
+        if set(left_out) <= set(found.siblings):
+            why = "one-hot with the target: left out (see below)"
         lines.append(commented(f"    ignore: {_list(left_out)}", why))
+    if found.siblings:
+        lines.append(f"    # {', '.join(found.siblings)} and {target} are one-hot columns of one category (one of "
+                     f"them is 1 in every row): as features they would give {target} away. To predict the category, "
+                     "write its name into one column (pandas: df[columns].idxmax(axis=1)) and make that the target")
     if found.symbols:
         shown = ", ".join(found.symbols[:5]) + (", ..." if len(found.symbols) > 5 else "")
         lines.append(f"    # {shown}: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
