@@ -168,7 +168,13 @@ def test_from_logits_needs_a_linear_output(run_cli, write_config):
     text = config(layers, tail).replace("classes: 3", "classes: 2")
     result = run_cli("train", write_config(text))
     assert result.exit_code == 2
-    assert "loss.from_logits: from_logits: true expects logits, but the output layer 'dense_0' applies 'sigmoid'" in result.output
+    assert "loss.from_logits: from_logits: true expects logits, but the output layer 'dense_0' applies 'sigmoid'; " \
+        "remove its activation or set from_logits: false" in result.output
+    # For another loss, from_logits: false alone would meet the next refusal: the fix names the activation too.
+    softmax = text.replace("binary_crossentropy", "categorical_crossentropy").replace("units: 1,", "units: 2,")
+    result = run_cli("train", write_config(softmax))
+    assert "remove its activation, or set from_logits: false with activation: softmax (what " \
+        "categorical_crossentropy needs)" in result.output
 
 
 def test_class_weights_need_one_per_class(run_cli, write_config):

@@ -60,7 +60,9 @@ def fuse_output_activation(output, loss) -> str | None:
             raise ConfigError("", [Problem(
                 "loss.from_logits",
                 f"from_logits: true expects logits, but the output layer '{output.name}' applies "
-                f"'{activation}'; remove its activation or set from_logits: false",
+                f"'{activation}'; remove its activation"
+                + (" or set from_logits: false" if activation == fused else
+                   f", or set from_logits: false with activation: {fused} (what {loss.type} needs)"),
             )])
         return fused
     if fused and activation == fused:
