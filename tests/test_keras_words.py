@@ -103,6 +103,18 @@ def test_the_layers_given_as_the_model_are_told_where_they_go(run_cli, write_con
            "model: {layers: [...]}" in result.output
 
 
+def test_a_keras_type_does_not_hide_the_other_problems_of_its_block(run_cli, write_config):
+    config = with_change("model.layers.0.type", "Dense")
+    config["model"]["layers"][0]["input_shape"] = [4]
+    config["optimizer"] = {"type": "Adam", "lr": 0.01}
+    result = run_cli("validate", write_config(yaml.safe_dump(config, sort_keys=False)))
+    assert "4 problems in the config" in result.output  # one round, not two
+    for told in ("model.layers.0.type: unknown type 'Dense'; did you mean 'dense'?",
+                 "model.layers.0.input_shape: unknown key 'input_shape'", "optimizer.type: unknown type 'Adam'",
+                 "optimizer.lr: unknown key 'lr'; did you mean 'learning_rate'?"):
+        assert told in result.output
+
+
 def test_ordinary_misspellings_still_get_spelling_suggestions(run_cli, write_config):
     result = run_cli("validate", write_config(yaml.safe_dump(with_change("metrics.0", "acuracy"))))
     assert result.exit_code == 2 and "got 'acuracy'; did you mean 'accuracy'?" in result.output

@@ -84,6 +84,12 @@ def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:
     return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})" if meant else ""
 
 
+def keras_meaning(word: str, options: list[str]) -> str | None:
+    """The one option the Keras name ``word`` means, or None."""
+    meant = _keras_value_meant(word, options)
+    return meant[0] if meant else None
+
+
 def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     """``(option, why)`` for the Keras name ``word``, or None (see :func:`keras_value_hint`)."""
     renamed = RENAMED_VALUES.get(word)

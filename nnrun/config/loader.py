@@ -10,8 +10,10 @@ the same way by :meth:`LoadedConfig.locate`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,28 +125,70 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
         # strict JSON validation accepts exactly the YAML types a field asks for.
         return Config.model_validate_json(json.dumps(data, default=_json_value), strict=True)
     except ValidationError as exc:
-        problems, unfit = [], {}
-        errors = exc.errors()
-        for err in errors:
-            member = union_member_at(err["loc"])
-            meant = _meant(err, member, errors, data) if member is not None else True
-            if meant is False:
-                continue
-            shown = err["loc"] if member is None else err["loc"][:member] + err["loc"][member + 1:]
-            path, node = user_path(shown, data)
-            if err["type"] == "missing" and isinstance(path[-1], int) and isinstance(err.get("input"), list):
-                path = path[:-1]  # a list too short: said of the list
-            if _other_branch(err, path, errors, data):
-                continue
-            if err["type"] == "union_tag_invalid" and isinstance(node, dict):
-                path += ("type",)  # point at the misspelled type itself
-            problem = Problem(".".join(map(str, path)), describe(err, path))
-            if meant is None:  # said once for every member, below
-                unfit.setdefault(problem.path, []).append(problem)
-                continue
-            problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
-        problems += [loaded._place(_either(found), by_key=False) for found in unfit.values()]
+        problems = _problems(exc.errors(), data, loaded)
+        # A type Keras spells otherwise (Dense, Adam) hides its block's other problems;
+        # with the type it surely means, they are told in the same round.
+        corrected = _keras_types_corrected(exc.errors(), data)
+        if corrected is not None:
+            try:
+                Config.model_validate_json(json.dumps(corrected, default=_json_value), strict=True)
+            except ValidationError as again:
+                told = {problem.path for problem in problems}
+                problems += [p for p in _problems(again.errors(), corrected, loaded) if p.path not in told]
         raise loaded.error(problems) from None
+
+
+def _problems(errors: list[dict], data: dict, loaded: LoadedConfig) -> list[Problem]:
+    """Pydantic's errors as located problems, one per mistake (see describe)."""
+    problems, unfit = [], {}
+    for err in errors:
+        member = union_member_at(err["loc"])
+        meant = _meant(err, member, errors, data) if member is not None else True
+        if meant is False:
+            continue
+        shown = err["loc"] if member is None else err["loc"][:member] + err["loc"][member + 1:]
+        path, node = user_path(shown, data)
+        if err["type"] == "missing" and isinstance(path[-1], int) and isinstance(err.get("input"), list):
+            path = path[:-1]  # a list too short: said of the list
+        if _other_branch(err, path, errors, data):
+            continue
+        if err["type"] == "union_tag_invalid" and isinstance(node, dict):
+            path += ("type",)  # point at the misspelled type itself
+        problem = Problem(".".join(map(str, path)), describe(err, path))
+        if meant is None:  # said once for every member, below
+            unfit.setdefault(problem.path, []).append(problem)
+            continue
+        problems.append(loaded._place(problem, by_key=err["type"] == "extra_forbidden"))
+    return problems + [loaded._place(_either(found), by_key=False) for found in unfit.values()]
+
+
+def _keras_types_corrected(errors: list[dict], data: dict) -> dict | None:
+    """A copy of ``data`` with each unknown ``type`` that has one sure Keras reading
+    (Dense -> dense) replaced by it; None when there is none."""
+    from nnrun.config.keras_words import keras_meaning
+
+    corrected, changed = copy.deepcopy(data), False
+    for err in errors:
+        if err["type"] != "union_tag_invalid" or not isinstance(err.get("input"), dict):
+            continue
+        options = re.findall(r"'([^']*)'", (err.get("ctx") or {}).get("expected_tags", ""))
+        meant = keras_meaning(str(err["input"].get("type")), options)
+        node = _at(corrected, err["loc"])
+        if meant is not None and isinstance(node, dict):
+            node["type"], changed = meant, True
+    return corrected if changed else None
+
+
+def _at(data: Any, loc: tuple) -> Any:
+    """The value at a Pydantic location inside plain data, or None."""
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def arrays_inside(value: Any, path: str = "") -> list[tuple[str, str]]:
