@@ -158,7 +158,7 @@ def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_pat
 
     result = run_cli("train", "--resume", run, "--set", "training.epochs=20", "--set", "training.batch_size=8")
     assert result.exit_code == 2
-    assert "changed: training.batch_size (16 -> 8)" in result.output and "except training.epochs" in result.output
+    assert "in 1 place:\n  training.batch_size (16 -> 8)" in result.output and "except training.epochs" in result.output
     result = run_cli("train", "--resume", run, "--set", "training.epochs=10")
     assert result.exit_code == 2
     assert "training.epochs: 10 is fewer than the 14 epochs this checkpoint has trained" in result.output
