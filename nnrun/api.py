@@ -76,14 +76,10 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
 
 
 def _one_process(name: str) -> None:
-    from nnrun.engine.distributed import launched_size
+    from nnrun.engine.distributed import refuse_launcher
 
-    if launched_size() > 1:  # each process would train a run of its own, side by side
-        from nnrun.errors import UserError
-
-        raise UserError(f"{name}: started by an MPI launcher with {launched_size()} processes; from Python it "
-                        "trains in one process, so each would train a run of its own",
-                        hint="for one run over several processes: mpiexec -n N nnrun train CONFIG")
+    refuse_launcher(name, "train a run of its own (from Python, nnrun trains in one process)",
+                    hint="for one run over several processes: mpiexec -n N nnrun train CONFIG")
 
 
 @contextmanager

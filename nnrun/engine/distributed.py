@@ -49,6 +49,15 @@ def launched_size() -> int:
     return _launcher_value(SIZE_VARIABLES, 1)
 
 
+def refuse_launcher(what: str, each: str, hint: str) -> None:
+    """Refuse ``what`` (a Python script's ``nnrun.train``, a sweep) under an MPI launcher
+    of several processes: ``each`` of them would do it whole, side by side."""
+    size = launched_size()
+    if size > 1:
+        raise UserError(f"{what}: started by an MPI launcher with {size} processes, each of which would {each}",
+                        hint=hint)
+
+
 def launched_rank() -> int:
     """This process's rank as the launcher numbered it (0 without one)."""
     return _launcher_value(RANK_VARIABLES, 0)

@@ -143,12 +143,10 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
 
 def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
-    from nnrun.engine.distributed import launched_size
+    from nnrun.engine.distributed import refuse_launcher
 
-    if launched_size() > 1:  # each process would run the whole sweep, side by side
-        raise UserError(f"nnrun sweep: started by an MPI launcher with {launched_size()} processes, each of which "
-                        "would run the whole sweep", hint="start it once, without mpiexec: it runs its trials in "
-                        "processes of its own (executor.workers), or on Ray (executor: {type: ray})")
+    refuse_launcher("nnrun sweep", "run the whole sweep", hint="start it once, without mpiexec: it runs its trials in "
+                    "processes of its own (executor.workers), or on Ray (executor: {type: ray})")
     from nnrun.engine.experiment import resolve_paths
 
     # A folder that is no sweep is told at once, before the checks against the data.
