@@ -404,3 +404,13 @@ def test_a_sweep_under_an_mpi_launcher_is_refused(run_cli, tmp_path, monkeypatch
     assert "nnrun sweep: started by an MPI launcher with 2 processes, each of which would run the whole sweep" in \
         " ".join(result.output.split())
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_longest_trial_is_the_largest_epoch_count_swept_in_any_order():
+    """Ray's ASHA and the grace check both measure by it; a list need not be sorted."""
+    from nnrun.config.sweep_checks import longest_epochs
+    from nnrun.config.sweep_space import Choice, IntRange
+
+    assert longest_epochs({"training.epochs": Choice(values=[50, 10])}, 5) == 50
+    assert longest_epochs({"training.epochs": IntRange(low=3, high=30)}, 5) == 30
+    assert longest_epochs({"optimizer.learning_rate": Choice(values=[0.1, 0.01])}, 5) == 5

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrun.config.loader import LoadedConfig, default_name, file_kind, validate
+from nnrun.config.schema import Config
 from nnrun.config.overrides import _set_path
 from nnrun.config.sweep import LoadedSweep
 from nnrun.config.yaml_reader import read_yaml
@@ -82,17 +83,24 @@ def check_against_base(located: LoadedSweep) -> Checked:
                     found.problems.append(problem)
     if located.metric is not None:
         found.problems += check_metric(located, loaded.config)
-    found.problems += check_scheduler(located, [checked.config for _, checked in found.configs])  # the base first
+    found.problems += check_scheduler(located, loaded.config)
     return found
 
 
-def check_scheduler(located: LoadedSweep, configs: list) -> list[Problem]:
+def longest_epochs(parameters: dict, base_epochs: int) -> int:
+    """The most epochs a trial trains: the largest value ``training.epochs`` is swept
+    over, else the base config's (what a scheduler's grace and Ray's ASHA measure by)."""
+    swept = [value for path, spec in parameters.items() if path == "training.epochs" for value in spec.extremes()]
+    return int(max(swept)) if swept else base_epochs
+
+
+def check_scheduler(located: LoadedSweep, base: Config) -> list[Problem]:
     """A scheduler may stop a trial only after its grace epochs: as many as the longest
     trial's epochs (the base's, or the most a parameter gives) would let it stop none."""
     scheduler = located.sweep.scheduler if located.sweep is not None else None
-    if scheduler is None or not configs:
+    if scheduler is None:
         return []
-    epochs = max(config.training.epochs for config in configs)
+    epochs = longest_epochs(located.parameters, base.training.epochs)
     if scheduler.grace_epochs < epochs:
         return []
     return [located.problem("scheduler.grace_epochs", f"{scheduler.grace_epochs} grace epochs, but the longest trial "

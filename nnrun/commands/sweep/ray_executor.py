@@ -161,11 +161,11 @@ def _scheduler(swept):
 
 def _epochs(swept) -> int:
     from nnrun.commands.sweep.directory import base_data
+    from nnrun.config.sweep_checks import longest_epochs
+    from nnrun.engine.experiment import as_loaded
 
-    sweep = swept.sweep
-    base = base_data(swept.path, sweep)
-    epochs = [spec.extremes()[-1] for path, spec in sweep.parameters.items() if path == "training.epochs"]
-    return int(max(epochs or [base.get("training", {}).get("epochs", 10)]))
+    base = as_loaded(base_data(swept.path, swept.sweep)).config  # the schema's defaults filled in
+    return longest_epochs(swept.sweep.parameters, base.training.epochs)
 
 
 def _optuna_searcher(swept, search, callback):
