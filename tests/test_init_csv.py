@@ -206,3 +206,13 @@ def test_a_file_that_is_not_utf8_is_read_as_cp1252_and_says_so(run_cli, tmp_path
     text = (tmp_path / "win.yaml").read_text()
     assert "    encoding: cp1252" in text and "    categorical: [stadt]" in text and '    decimal: ","' in text
     assert run_cli("validate", "win.yaml").exit_code == 0
+
+
+def test_init_calls_a_column_numbers_only_where_training_reads_it_so(run_cli, tmp_path):
+    """init reads its sample's cells with the CSV reader's own parser: a column whose
+    separators do not group thousands is no number column there either."""
+    from nnrun.data.cells import numbers_or_none
+
+    read = numbers_or_none(["53,697", "1,2,3", "", "True"], thousands=",")
+    assert read[0] == 53697.0 and read[1] is None and np.isnan(read[2]) and read[3] == 1.0
+    assert numbers_or_none(["3,25", "0,126"], decimal=",") == [np.float32(3.25).item(), np.float32(0.126).item()]

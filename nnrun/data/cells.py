@@ -101,6 +101,19 @@ def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems,
     return parsed
 
 
+def numbers_or_none(cells: list[str], thousands: str | None = None, decimal: str = ".") -> list[float | None]:
+    """Each text cell as the CSV reader reads it: its number, NaN where missing, or None
+    for a bad cell (what ``nnrun init`` looks at, so that it calls a column of numbers
+    what training will read as one)."""
+    parsed, bad, _, _ = _parse(strings(cells), thousands, decimal)
+    values = np.empty(len(cells), np.float32)
+    floats_into(parsed, values)
+    out: list[float | None] = values.astype(np.float64).tolist()
+    for row in bad.tolist():
+        out[row] = None
+    return out
+
+
 def _parse(array, thousands: str | None, decimal: str = "."):
     """(float32 values, rows of bad or infinite cells, their texts, cells present).
 
