@@ -31,7 +31,15 @@ def test_init_writes_a_commented_config_that_validates(run_cli, tmp_path, datase
     assert f"nnrun train {dataset}.yaml" in text and text.count("#") >= 8
     experiment = build(load_config(path))  # validates, loads the data and compiles the model
     assert experiment.config.data.source.name == dataset
-    assert experiment.config.metrics == (["accuracy"] if BUILTIN[dataset].task == "classification" else ["mae", "r2"])
+    classes = experiment.splits["train"].num_classes if BUILTIN[dataset].task == "classification" else None
+    expected = ["mae", "r2"] if classes is None else ["accuracy", "auc"] if classes == 2 else ["accuracy"]
+    assert experiment.config.metrics == expected
+    # The model and training sections are the ones a CSV file's starter gets (one owner: starter.py).
+    from nnrun.commands.starter import model_lines, training_lines
+
+    names = experiment.splits["train"].class_names if classes else None
+    assert "\n".join([*model_lines(names, flatten=bool(BUILTIN[dataset].shape)), *training_lines(100 if classes
+                                                                                                  else 200)]) in text
 
 
 def test_init_names_the_schema_file_only_where_there_is_none(run_cli, tmp_path):

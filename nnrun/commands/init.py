@@ -3,7 +3,8 @@ commented starter config that validates.
 
 The config is written for one of the bundled data sets (``nnrun.data.sources.BUILTIN``):
 a small dense network whose output, loss and metrics fit the data set's task and
-number of classes; or for one's own CSV file (:mod:`.init_csv`). The text is checked
+number of classes, as for one's own CSV file (:mod:`.init_csv`; both from
+:mod:`.starter`). The text is checked
 with the real loader before it is written, and an existing file is never overwritten.
 """
 
@@ -13,91 +14,33 @@ import os
 import tempfile
 from pathlib import Path
 
-from nnrun.commands.commented import pad as _pad
+from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
 from nnrun.data.sources import BUILTIN, BuiltinSource
 from nnrun.errors import UserError, did_you_mean
 
 DEFAULT_DATASET = "iris"
 
-HEADER = """\
-# yaml-language-server: $schema=nnrun.schema.json
-{schema_note}# Starter config for the bundled '{name}' data set: {description}.
-# Train it:       nnrun train {path}
-# Then evaluate:  nnrun evaluate runs/{name}-<time>
-# Every option:   nnrun layers
-name: {name}
-seed: 42                                  # seeds the split, initial weights, shuffling, dropout
-data:
-  source: {{type: builtin, name: {name}}}
-  split: {{validation: 0.1, test: 0.2{stratify}}}{split_pad}# held-out fractions; the rest trains
-  preprocess: [{{type: {preprocess}}}]{preprocess_pad}# fitted on the training split only
-model:
-  layers:                                 # input to output; shapes are checked before training
-"""
-
-FLATTEN = "    - {type: flatten}                     # images (height, width, channels) -> one vector\n"
-
-CLASSIFIER = """\
-    - {{type: dense, units: 64, activation: relu}}
-    - {{type: dropout, rate: 0.1}}          # zeroes 10% of the units at random while training
-    - {{type: dense, units: {units}, activation: {activation}}}{output_pad}# {why}
-loss: {loss}
-optimizer: {{type: adam, learning_rate: 0.001}}
-metrics: [accuracy]
-"""
-
-REGRESSOR = """\
-    - {type: dense, units: 64, activation: relu}
-    - {type: dense, units: 32, activation: relu}
-    - {type: dense, units: 1}             # one output, no activation: a real number
-loss: mse                                 # mean squared error
-optimizer: {type: adam, learning_rate: 0.01}
-metrics: [mae, r2]                        # mean absolute error (the target's units); R^2 (1 is perfect)
-"""
-
-TRAINING = """\
-training:
-  epochs: {epochs}
-  batch_size: 32
-  shuffle: true
-  # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.
-  early_stopping: {{monitor: val_loss, patience: 20, restore_best: true}}
-"""
-
-
-SCHEMA_NOTE = "# (completion and checks in editors: nnrun schema > {folder}nnrun.schema.json)\n"
-
 
 def starter_text(dataset: str, path: str) -> str:
-    """The commented YAML for a bundled data set; the editor line's schema file is
-    named with the command that writes it when the config's folder has none."""
+    """The commented YAML for a bundled data set (its model and training as for a CSV
+    file of one's own, see :mod:`.starter`)."""
     info = BUILTIN[dataset]
-    classifier = info.task == "classification"
-    stratify = ", stratify: true" if classifier else ""
+    classes = BuiltinSource(name=dataset).load(0).class_names if info.task == "classification" else None
+    stratify = "" if classes is None else ", stratify: true"
     preprocess = "scale, factor: 0.0625" if info.shape else "standardize"  # digits' pixels are 0..16
-    folder = Path(path).parent
-    schema_note = "" if (folder / "nnrun.schema.json").exists() else \
-        SCHEMA_NOTE.format(folder="" if str(folder) == "." else f"{folder}/")
-    text = HEADER.format(
-        schema_note=schema_note, name=dataset, description=info.description, path=path, stratify=stratify,
-        preprocess=preprocess,
-        split_pad=_pad(f"  split: {{validation: 0.1, test: 0.2{stratify}}}"),
-        preprocess_pad=_pad(f"  preprocess: [{{type: {preprocess}}}]"),
-    )
-    if info.shape:
-        text += FLATTEN
-    if not classifier:
-        return text + REGRESSOR + TRAINING.format(epochs=200)
-    classes = BuiltinSource(name=dataset).load(0).num_classes
-    binary = classes == 2
-    units, activation = (1, "sigmoid") if binary else (classes, "softmax")
-    text += CLASSIFIER.format(
-        units=units, activation=activation,
-        output_pad=_pad(f"    - {{type: dense, units: {units}, activation: {activation}}}"),
-        why="the probability of the second class" if binary else f"one probability per class ({classes})",
-        loss="binary_crossentropy" if binary else "categorical_crossentropy",
-    )
-    return text + TRAINING.format(epochs=100)
+    lines = [*schema_lines(Path(path)),
+             f"# Starter config for the bundled '{dataset}' data set: {info.description}.",
+             f"# Train it:       nnrun train {path}", f"# Then evaluate:  nnrun evaluate runs/{dataset}-<time>",
+             "# Every option:   nnrun layers", f"name: {dataset}",
+             commented("seed: 42", "seeds the split, initial weights, shuffling, dropout"),
+             "data:", f"  source: {{type: builtin, name: {dataset}}}",
+             commented(f"  split: {{validation: 0.1, test: 0.2{stratify}}}", "held-out fractions; the rest trains"),
+             commented(f"  preprocess: [{{type: {preprocess}}}]", "fitted on the training split only")]
+    if classes is None:
+        lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
+                                                               "its units"))
+    lines += [*model_lines(classes, flatten=bool(info.shape)), *training_lines(100 if classes else 200)]
+    return "\n".join(lines) + "\n"
 
 
 def check_dataset(dataset: str) -> None:

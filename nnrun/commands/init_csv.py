@@ -19,12 +19,11 @@ import os
 import re
 from pathlib import Path
 
-from nnrun.commands.commented import commented
+from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
 from nnrun.commands.csv_look import Columns, delimiter_of, label_numbers, look, target_labels, text_encoding_of
 from nnrun.errors import UserError, did_you_mean
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
-OPTIMIZER = "optimizer: {type: adam, learning_rate: 0.001}"
 
 
 def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
@@ -54,10 +53,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     regression = values is not None and (len(labels) > MOST_CLASSES or any(v != int(v) for v in values))
     classes = None if regression else _class_order(list(labels))
     text = next(iter(found.texts), None) if not found.features and not found.categorical else None
+    tokens = _tokens(found.texts[text][0]) if text is not None else None
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
-             *_model(found, classes, text), "training:", "  epochs: 200", "  batch_size: 32",
-             "  # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.",
-             "  early_stopping: {monitor: val_loss, patience: 20, restore_best: true}"]
+             *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
 
 
@@ -83,13 +81,9 @@ def _unknown(target: str | None, header: list[str], data: Path) -> str:
 
 
 def _head(data: Path, path: Path, target: str, found: Columns, classes: list[str] | None) -> list[str]:
-    folder = path.parent
     task = "a regression" if classes is None else f"a classification of {len(classes)} classes"
     return [
-        "# yaml-language-server: $schema=nnrun.schema.json",
-        *([] if (folder / "nnrun.schema.json").exists() else
-          [f"# (completion and checks in editors: nnrun schema > {'' if str(folder) == '.' else f'{folder}/'}"
-           "nnrun.schema.json)"]),
+        *schema_lines(path),
         f"# Starter config for {data.name}, predicting '{target}': {task}.",
         f"# The settings below come from its first {found.rows:,} rows; check them against the whole file:",
         f"#   nnrun validate {path}",
@@ -164,30 +158,6 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
                                                                "its units"))
     return lines
-
-
-def _model(found: Columns, classes: list[str] | None, text: str | None) -> list[str]:
-    """The ``model:`` section, the loss, optimizer and metrics."""
-    lines = ["model:", "  layers:"]
-    if text is not None:
-        tokens = _tokens(found.texts[text][0])
-        lines += [commented(f"    - {{type: embedding, input_dim: {tokens}, output_dim: 32, mask_zero: true}}",
-                            "input_dim = max_tokens"),
-                  commented("    - {type: global_average_pool1d}", "the mean of the words' vectors")]
-    lines += ["    - {type: dense, units: 64, activation: relu}",
-              commented("    - {type: dropout, rate: 0.1}", "zeroes 10% of the units at random while training")]
-    if classes is None:
-        return lines + [commented("    - {type: dense, units: 1}", "one output, no activation: a real number"),
-                        commented("loss: mse", "mean squared error"), OPTIMIZER,
-                        commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
-                                                        "perfect)")]
-    if len(classes) == 2:
-        return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
-                                  f"the probability of '{classes[1]}' (not '{classes[0]}')"),
-                        "loss: binary_crossentropy", OPTIMIZER, "metrics: [accuracy, auc]"]
-    return lines + [commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
-                              f"one probability per class ({len(classes)})"),
-                    "loss: categorical_crossentropy", OPTIMIZER, "metrics: [accuracy]"]
 
 
 def _tokens(vocabulary: int) -> int:

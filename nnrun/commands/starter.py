@@ -1,0 +1,70 @@
+"""What every starter config shares, for a bundled data set (:mod:`.init`) or a CSV file
+(:mod:`.init_csv`): each line's comment in one column, the editor's schema line, the
+model for the task with its loss, optimizer and metrics, and the training section.
+
+    model_lines(["no", "yes"])      # one sigmoid unit, binary cross-entropy, accuracy and auc
+    model_lines(None)               # one linear output, mse, mae and r2 (with the target standardized)
+
+May import: nothing of nnrun's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+COMMENT_COLUMN = 42
+OPTIMIZER = "optimizer: {type: adam, learning_rate: 0.001}"
+
+
+def pad(text: str) -> str:
+    """Spaces that bring a line of ``text`` to the comment column (at least two)."""
+    return " " * max(COMMENT_COLUMN - len(text), 2)
+
+
+def commented(line: str, comment: str) -> str:
+    return f"{line}{pad(line)}# {comment}"
+
+
+def schema_lines(config: Path) -> list[str]:
+    """The editor's schema line, and the command that writes the schema file where the
+    config's folder has none."""
+    folder = config.parent
+    if (folder / "nnrun.schema.json").exists():
+        return ["# yaml-language-server: $schema=nnrun.schema.json"]
+    return ["# yaml-language-server: $schema=nnrun.schema.json",
+            f"# (completion and checks in editors: nnrun schema > {'' if str(folder) == '.' else f'{folder}/'}"
+            "nnrun.schema.json)"]
+
+
+def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens: int | None = None) -> list[str]:
+    """The ``model:`` section, the loss, optimizer and metrics: a hidden layer of 64 with
+    dropout, then one output per class (one sigmoid unit for two), or one linear output
+    for a regression (``classes`` None), whose target the data section standardizes."""
+    lines = ["model:", commented("  layers:", "input to output; shapes are checked before training")]
+    if flatten:
+        lines.append(commented("    - {type: flatten}", "images (height, width, channels) -> one vector"))
+    if text_tokens is not None:
+        lines += [commented(f"    - {{type: embedding, input_dim: {text_tokens}, output_dim: 32, mask_zero: true}}",
+                            "input_dim = max_tokens"),
+                  commented("    - {type: global_average_pool1d}", "the mean of the words' vectors")]
+    lines += ["    - {type: dense, units: 64, activation: relu}",
+              commented("    - {type: dropout, rate: 0.1}", "zeroes 10% of the units at random while training")]
+    if classes is None:
+        return lines + [commented("    - {type: dense, units: 1}", "one output, no activation: a real number"),
+                        commented("loss: mse", "mean squared error"), OPTIMIZER,
+                        commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
+                                                        "perfect)")]
+    if len(classes) == 2:
+        return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
+                                  f"the probability of '{classes[1]}' (not '{classes[0]}')"),
+                        "loss: binary_crossentropy", OPTIMIZER, "metrics: [accuracy, auc]"]
+    return lines + [commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
+                              f"one probability per class ({len(classes)})"),
+                    "loss: categorical_crossentropy", OPTIMIZER, "metrics: [accuracy]"]
+
+
+def training_lines(epochs: int) -> list[str]:
+    """The ``training:`` section: early stopping keeps the best weights."""
+    return ["training:", f"  epochs: {epochs}", "  batch_size: 32",
+            "  # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.",
+            "  early_stopping: {monitor: val_loss, patience: 20, restore_best: true}"]
