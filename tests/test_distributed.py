@@ -301,3 +301,16 @@ def test_only_the_distributed_module_imports_mpi4py():
                 importers.add(path.relative_to(ROOT).as_posix())
     assert importers == {"nnrun/engine/distributed.py"}
 
+
+
+def test_a_usage_error_under_a_launcher_is_printed_by_process_0_alone(tmp_path):
+    """Every process of `mpiexec -n 2 nnrun ...` gets the same misspelt option."""
+    def launched(rank: int):
+        env = {**os.environ, "PMI_RANK": str(rank), "PMI_SIZE": "2"}
+        return subprocess.run([sys.executable, "-m", "nnrun", "evaluate", "--bogus", "x"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    first, second = launched(0), launched(1)
+    assert first.returncode == second.returncode == 2
+    assert "No such option: --bogus" in first.stderr
+    assert second.stderr == second.stdout == ""

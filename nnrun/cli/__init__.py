@@ -43,8 +43,27 @@ def main() -> None:
         run_train(**train_options)
         return
     from nnrun.cli.application import app
+    from nnrun.engine.distributed import launched_rank
 
+    if launched_rank() > 0:  # one run over several processes: process 0 alone tells a usage error
+        _without_usage_errors(app)
     app()
+
+
+def _without_usage_errors(app) -> None:
+    """Run the application; a command line it refuses ends the process with click's exit
+    code, unprinted (every process of an MPI launch gets the same command line)."""
+    import typer
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if not (hasattr(exc, "exit_code") and hasattr(exc, "show")):  # click's usage errors, whichever click
+            raise
+        raise SystemExit(exc.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 def _debug_first(argv: list[str]) -> None:
