@@ -294,6 +294,11 @@ def test_a_file_saved_by_excel_on_windows_reads_with_its_encoding(run_cli, tmp_p
     assert "win.csv, line 2: not UTF-8 text (bad byte at offset " in result.output
     assert "hint: it reads as cp1252, what Excel on Windows saves as 'CSV': set data.source.encoding: cp1252" \
         in " ".join(result.output.split())
+    assert "then also" not in result.output  # its separator and decimal mark are set already
+    # Without them, the three fixes are told in one round.
+    result = run_cli("validate", config, "--set", 'data.source.delimiter=","', "--set", 'data.source.decimal="."')
+    assert 'then also set data.source.delimiter: ";" and data.source.decimal: "," (it writes numbers like 20,5)' \
+        in " ".join(result.output.split())
     result = run_cli("train", config, "--set", "data.source.encoding=cp1252", "--run-dir", tmp_path / "run", "-q")
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())["columns"]

@@ -37,7 +37,11 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:
-        raise not_utf8(path, setting is not None, text_encoding) from None
+        error = not_utf8(path, setting is not None, text_encoding)
+        if setting is not None and "cp1252" in (error.hint or ""):  # Excel's 'CSV' often has its own separator too
+            separated = _separated_otherwise(path, delimiter, setting, decimal)
+            error = UserError(error.message, hint=f"{error.hint}; then also {separated}") if separated else error
+        raise error from None
     except csv.Error as exc:
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
@@ -58,6 +62,16 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
 
 
 SEPARATORS = (",", ";", "\t", "|")
+
+
+def _separated_otherwise(path: Path, delimiter: str, setting: str, decimal: str) -> str | None:
+    """The separator setting (and decimal mark) a file read as cp1252 wants, when its
+    header reads as one column that holds another separator; so that both fixes are told
+    at once."""
+    with open(path, newline="", encoding="cp1252", errors="replace") as handle:
+        header = next(csv.reader(handle, delimiter=delimiter), [])
+    separator = next((s for s in SEPARATORS if s != delimiter and s in header[0]), None) if len(header) == 1 else None
+    return _separator_hint(path, separator, delimiter, setting, decimal) if separator else None
 
 
 def _separator_name(separator: str) -> str:
