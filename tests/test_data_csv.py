@@ -210,6 +210,34 @@ def test_numeric_labels_sort_as_numbers():
     assert names == ["1", "9", "10"] and codes.tolist() == [2, 1, 0, 1]
 
 
+def test_numeric_labels_keep_every_digit_and_one_number_is_one_class():
+    from nnrun.data.base import label_classes
+
+    codes, names = label_classes(np.array(["9007199254740993", "9007199254740992", "5"]))  # past float's 2**53
+    assert names == ["5", "9007199254740992", "9007199254740993"] and codes.tolist() == [2, 1, 0]
+    codes, names = label_classes(np.array(["01", "02", "1", "2.0"]))  # as a number column reads them
+    assert names == ["1", "2"] and codes.tolist() == [0, 1, 0, 1]
+
+
+def test_codes_longer_than_an_int64_train_and_predict_as_written(tmp_path, run_cli):
+    codes = ["10000000000000000001", "10000000000000000002", "20000000000000000000"]
+    lines = ["size,label", *[f"{i % 3 + 0.5 * (i % 2)},{codes[i % 3]}" for i in range(30)]]
+    config = csv_config(tmp_path, "{type: csv, path: data/table.csv, target: label}", lines)
+    config.write_text(config.read_text().replace("units: 2", "units: 3"))
+    assert train(run_cli, config).exit_code == 0
+    saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())
+    assert saved["class_names"] == codes
+    (tmp_path / "new.csv").write_text("size\n0\n1\n2\n")
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--output", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "out.csv").read_text().splitlines()
+    assert all(line.split(",")[-1] in codes for line in written[1:] if "prediction" not in line)
+    import nnrun
+
+    predicted = nnrun.load(tmp_path / "run").predict({"size": [0.0, 1.0]})
+    assert set(predicted.predictions.tolist()) <= set(codes)  # text: no int64 holds them
+
+
 def test_most_frequent_imputation(tmp_path):
     (tmp_path / "t.csv").write_text("v,c,label\n1,a,x\n1,b,y\n3,b,x\n,,y\n")
     data = DataConfig(source={"type": "csv", "path": str(tmp_path / "t.csv"), "target": "label",

@@ -109,10 +109,8 @@ class TrainedModel:
         if self.task != "classification":
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes)
         probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
-        names = np.array(self.classes)
-        if all(name.lstrip("-").isdigit() for name in self.classes):  # labels trained on as numbers come back so
-            names = names.astype(np.int64)
-        return Prediction(names[predicted_labels(outputs)], probabilities, list(self.classes), notes)
+        names = class_values(self.classes)[predicted_labels(outputs)]
+        return Prediction(names, probabilities, list(self.classes), notes)
 
     def evaluate(self, x, y) -> Evaluation:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
@@ -239,3 +237,14 @@ def table_cell(value) -> str | int | float:
     if is_missing(value):
         return ""  # what a CSV file holds for a missing value
     return value if isinstance(value, (int, float)) else one_line(str(value))  # a bool: 1 or 0 in a number column
+
+
+def class_values(classes: list[str]) -> np.ndarray:
+    """The class names as predictions give them: integers (int64) when every class is a
+    whole number that fits one, as labels trained on as numbers come back; else text."""
+    if all(name.lstrip("-").isdigit() for name in classes):
+        try:
+            return np.array([int(name) for name in classes], np.int64)
+        except OverflowError:  # a code of over 18 digits stays text
+            pass
+    return np.array(classes)

@@ -65,7 +65,12 @@ def label_classes(labels: np.ndarray, origin: str = "the data",
         check_class_numbers(numbers, origin, np.bincount(codes.reshape(-1), rows, len(uniques)).astype(np.int64))
         order = np.argsort(numbers, kind="stable")
         uniques, codes = uniques[order], np.argsort(order)[codes]
-    return codes.astype(np.int64).reshape(-1), [tidy_label(str(u)) for u in uniques]
+    names = [tidy_label(str(u)) for u in uniques]
+    if len(set(names)) < len(names):  # "1" and "1.0", or "01" and "1": one number, one class
+        merged = list(dict.fromkeys(names))  # still in sorted order
+        position = {name: i for i, name in enumerate(merged)}
+        codes, names = np.array([position[name] for name in names], np.int64)[codes], merged
+    return codes.astype(np.int64).reshape(-1), names
 
 
 def coded_label_classes(parts: list[Coded], origin: str = "the data") -> tuple[np.ndarray, list[str]]:

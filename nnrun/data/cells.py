@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cache
 
 import numpy as np
@@ -82,12 +83,17 @@ class TextNumbers:
 
 
 def tidy_label(name: str) -> str:
-    """'1.0' -> '1': integer-valued float labels read as integers."""
+    """'1.0' -> '1', '01' -> '1': a label that is a whole number is named by its digits.
+
+    Read as a decimal, not a float: a float has no room for every digit of a long code
+    (9007199254740993 would become ...992). Numbers with over 40 digits keep their text."""
     try:
-        value = float(name)
-    except ValueError:
+        value = Decimal(name)
+    except (InvalidOperation, TypeError, ValueError):
         return str(name)
-    return str(int(value)) if value.is_integer() else str(name)
+    if value.is_finite() and value == value.to_integral_value() and value.adjusted() < 40:
+        return str(int(value))
+    return str(name)
 
 
 def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems,
