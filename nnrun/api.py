@@ -138,11 +138,38 @@ def as_settings(overrides) -> list[str]:
     name each as the ``overrides`` it came from, not as a ``--set`` option."""
     from nnrun.config.overrides import Setting
 
+    if overrides is None:
+        return []
     if isinstance(overrides, dict):
-        return [Setting(f"{key}={json.dumps(_plain(value))}", f"overrides[{key!r}]")
-                for key, value in overrides.items()]
+        return [Setting(f"{key}={_as_json(key, value)}", f"overrides[{key!r}]") for key, value in overrides.items()]
     items = [overrides] if isinstance(overrides, str) else list(overrides)
-    return [Setting(item, f"overrides {item!r}") if isinstance(item, str) else item for item in items]
+    for item in items:
+        if not isinstance(item, str):
+            from nnrun.errors import UserError
+
+            raise UserError(f"overrides: {item!r} is not a 'key.path=value' text",
+                            hint="pass a dict of dotted keys, e.g. overrides={'training.epochs': 5}, or a list "
+                                 "of texts, e.g. ['training.epochs=5']")
+    return [Setting(item, f"overrides {item!r}") if type(item) is str else item for item in items]
+
+
+def _as_json(key, value) -> str:
+    """A setting's value as JSON, which YAML reads back as the same value; NumPy scalars
+    and paths inside lists and dicts too."""
+    try:
+        return json.dumps(_plain(value), default=_plain_or_refused)
+    except (TypeError, ValueError):
+        from nnrun.errors import UserError
+
+        raise UserError(f"overrides[{key!r}]: a {type(value).__name__} is not a setting",
+                        hint="a setting is a number, text, true/false, None, or a list or dict of them") from None
+
+
+def _plain_or_refused(value):
+    plain = _plain(value)
+    if plain is value:
+        raise TypeError(type(value).__name__)
+    return plain
 
 
 def _plain(value):

@@ -186,6 +186,18 @@ def test_an_override_given_in_python_is_named_as_one_not_as_a_set_option(tmp_pat
     assert "--set" not in error.value.render()
     with pytest.raises(UserError, match=r"^overrides 'training.epochs': expected KEY.PATH=VALUE"):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides=["training.epochs"], run_dir=tmp_path / "r")
+    with pytest.raises(UserError, match=r"^overrides: \('training.epochs', 5\) is not a 'key.path=value' text"):
+        nnrun.train(ROOT / "configs" / "iris.yaml", overrides=[("training.epochs", 5)], run_dir=tmp_path / "r")
+    with pytest.raises(UserError, match=r"^overrides\['seed'\]: a object is not a setting"):
+        nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"seed": object()}, run_dir=tmp_path / "r")
+
+
+def test_overrides_as_nested_dicts_merge_into_the_config_and_none_is_no_overrides(tmp_path):
+    result = nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"training": {"epochs": np.int64(2)}},
+                         run_dir=tmp_path / "nested")
+    training = nnrun.load(result.run_dir).config.training
+    assert (len(result.history), training.batch_size, training.shuffle) == (2, 32, True)  # the file's other keys
+    assert nnrun.train(ROOT / "configs" / "iris.yaml", overrides=None, run_dir=tmp_path / "plain").history
 
 
 IMAGES = {

@@ -37,6 +37,21 @@ def test_overrides_set_nested_values_and_list_items(write_config):
     assert config.metrics == ["accuracy"]
 
 
+def test_a_mapping_override_changes_only_the_keys_it_names_unless_it_names_another_type(write_config):
+    path = write_config(MINIMAL + "training: {epochs: 9, batch_size: 16}\noptimizer: {type: adam, learning_rate: 0.5}\n")
+    config = load_config(path, ["training={batch_size: 4}", "optimizer={beta_1: 0.8}"]).config
+    assert (config.training.epochs, config.training.batch_size) == (9, 4)  # the file's epochs stay
+    assert (config.optimizer.type, config.optimizer.learning_rate, config.optimizer.beta_1) == ("adam", 0.5, 0.8)
+    config = load_config(path, ["optimizer={type: sgd, momentum: 0.9}"]).config
+    assert (config.optimizer.type, config.optimizer.learning_rate) == ("sgd", 0.01)  # adam's options are gone
+    short = write_config(MINIMAL + "optimizer: adam\n", "short.yaml")
+    assert load_config(short, ["optimizer={learning_rate: 0.2}"]).config.optimizer.learning_rate == 0.2
+    with pytest.raises(UserError) as info:
+        load_config(path, ["training={batch_size: 0}"])
+    assert "training.batch_size: expected a whole number of at least 1, got 0 (from --set training={batch_size: 0})" \
+        in info.value.render()
+
+
 @pytest.mark.parametrize(
     "override, message",
     [

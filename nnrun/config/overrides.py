@@ -1,7 +1,8 @@
 """``--set key.path=value`` overrides, applied to the plain data before validation.
 
 Values are read as YAML scalars or flow lists (``--set metrics=[accuracy]``); integers
-in the path index lists (``model.layers.1.units=32``). Each applied path remembers the
+in the path index lists (``model.layers.1.units=32``). A mapping changes only the keys
+it names (see :func:`merged`). Each applied path remembers the
 ``--set`` it came from, so a bad value is reported against the option, not the file.
 """
 
@@ -89,6 +90,22 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> None:
         else:
             raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
         if last:
-            node[part] = value
+            exists = part in node if isinstance(node, dict) else True
+            node[part] = merged(node[part], value) if exists else value
         else:
             node = node[part]
+
+
+def merged(old: Any, new: Any) -> Any:
+    """What setting ``new`` where ``old`` is leaves: a mapping set onto a mapping changes
+    only the keys it names, recursively (``training={batch_size: 8}`` keeps the file's
+    epochs), as a setting of each of them would; a mapping that names another ``type``
+    replaces the block, whose options belonged to the old type. Anything else replaces."""
+    if isinstance(old, str) and isinstance(new, dict) and new.get("type", old) == old:
+        old = {"type": old}  # `optimizer: adam` gains options
+    if not (isinstance(old, dict) and isinstance(new, dict)) or new.get("type", old.get("type")) != old.get("type"):
+        return new
+    result = dict(old)
+    for key, value in new.items():
+        result[key] = merged(old[key], value) if key in old else value
+    return result
