@@ -8,10 +8,12 @@ import io
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from rich.live import Live
 
 import nnrun
 from nnrun.console.progress import LineDisplay, LiveDisplay
@@ -131,14 +133,34 @@ def test_a_hook_can_stop_training_after_an_epoch(tmp_path):
 def test_the_live_display_prints_every_epoch_line_but_redraws_at_a_bounded_rate(tmp_path, monkeypatch):
     buffer = io.StringIO()
     display = LiveDisplay(Console(file=buffer, force_terminal=True, width=200))
-    draws = []
-    original = LiveDisplay.draw
-    monkeypatch.setattr(LiveDisplay, "draw", lambda self: (draws.append(1), original(self)))
+    draws = []  # every render of the bars, whoever asks for it (rich's reset() and add_task() did, each epoch)
+    original = Live.refresh
+    monkeypatch.setattr(Live, "refresh", lambda self: (draws.append(1), original(self)))
+    started = time.perf_counter()
     nnrun.train({**CONFIG, "training": {**CONFIG["training"], "epochs": 60}}, run_dir=tmp_path / "r", hooks=display)
     display.close()
     epochs = sorted({int(n) for n in re.findall(r"epoch +(\d+)/60 ", buffer.getvalue())})
     assert epochs == list(range(1, 61))
-    assert len(draws) < 30  # 60 short epochs of 7 batches: far fewer redraws than epochs or batches
+    # 60 short epochs of 7 batches: far fewer redraws than epochs or batches, at most
+    # ten a second, plus the bars' first render, the first batch's, the last lines' and
+    # the bars' last.
+    assert len(draws) <= min(30, (time.perf_counter() - started) / 0.1 + 4)
+
+
+def test_the_bars_keep_their_counts_whole_on_a_narrow_terminal(tmp_path):
+    class TwoEpochs(LiveDisplay):
+        def should_stop(self):
+            return len(self.progress.tasks) > 1 and self.progress.tasks[0].completed >= 2
+
+    for width in (80, 60):
+        buffer = io.StringIO()
+        display = TwoEpochs(Console(file=buffer, force_terminal=True, width=width))
+        nnrun.train({**CONFIG, "training": {**CONFIG["training"], "epochs": 12345}}, run_dir=tmp_path / f"w{width}",
+                    hooks=display)
+        display.close()
+        screen = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", buffer.getvalue())
+        bars = [line for line in re.split(r"[\r\n]", screen) if line.strip().startswith("training ━")]
+        assert re.search(r" 2/12345 ETA \d:\d\d:\d\d val_loss", bars[-1]), bars  # the losses give way
 
 
 def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_path):
