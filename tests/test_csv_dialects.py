@@ -134,6 +134,19 @@ def test_decimal_commas_in_a_file_read_with_points_get_the_decimal_hint(run_cli,
     assert "decimal comma" in number_hint("a", np.array(["0,126", "5,678"], dtype=object), 2)
 
 
+def test_a_column_of_three_decimals_takes_the_files_decimal_comma_not_a_thousands_one(tmp_path):
+    """'4,295' alone could group thousands; beside columns of '8,07' it has a decimal comma,
+    and two hints that contradict each other would lead to a setting nnrun refuses."""
+    lines = ["acidity;quality", *[f"{3 + i % 5},{i % 10}7;{4 + i % 3},{295 + i}" for i in range(40)]]
+    _, out = _read(tmp_path, "\n".join(lines) + "\n", delimiter=";")
+    assert "hint: 'acidity' holds numbers with a decimal comma (like '3,07'); set data.source.decimal: \",\"" in out
+    assert "hint: 'quality' holds numbers with a decimal comma (like '4,295'); set data.source.decimal: \",\"" in out
+    assert "thousands" not in out
+    plain = ["n;quality", *[f"{i};{line.split(';')[1]}" for i, line in enumerate(lines[1:])]]  # none to tell
+    _, alone = _read(tmp_path, "\n".join(plain) + "\n", delimiter=";")
+    assert "hint: 'quality' holds numbers with a thousands separator" in alone
+
+
 @pytest.mark.parametrize("written", ['"\\t"', "'\\t'", "tab", "TAB"])
 def test_a_tab_is_written_as_yaml_allows(run_cli, tmp_path, written):
     config = _config(tmp_path, _european(separator="\t", decimal="."), f", delimiter: {written}", name="eu.tsv")

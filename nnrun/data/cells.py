@@ -65,9 +65,18 @@ class TextNumbers:
         self.texts += texts
         return values
 
-    def report(self, values: np.ndarray, column: str, lines: np.ndarray, problems: DataProblems) -> None:
+    def shows_decimal_commas(self) -> bool:
+        """Whether some of the column's bad cells can only be numbers with a decimal
+        comma ('8,07', '15,4'): that settles what '4,295' in another column of the same
+        file is, which alone could also be a thousands separator."""
+        return self.decimal == "." and not self.thousands and any(
+            NUMBER_WITH_DECIMAL_COMMA.match(text) and not NUMBER_WITH_SEPARATOR.match(text) for text in self.texts[:1000])
+
+    def report(self, values: np.ndarray, column: str, lines: np.ndarray, problems: DataProblems,
+               commas_are_decimal: bool = False) -> None:
         """Record the column's bad and infinite cells in ``problems``; both become 0 in
-        ``values`` (reported already: not missing as well)."""
+        ``values`` (reported already: not missing as well). ``commas_are_decimal``: the
+        file's other columns show decimal commas."""
         rows = np.concatenate(self.rows) if self.rows else np.empty(0, np.intp)
         texts = np.array(self.texts, dtype=object)
         infinite = np.isinf(values[rows])
@@ -76,7 +85,7 @@ class TextNumbers:
         bad = ~infinite
         if bad.any():
             hint = number_hint(column, texts[bad], self.present, self.thousands, column == problems.target,
-                               self.decimal) \
+                               self.decimal, commas_are_decimal) \
                 if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
@@ -184,14 +193,15 @@ def _grouped(separator: str, decimal: str = ".") -> str:
 
 
 def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
-                target: bool = False, decimal: str = ".") -> str:
+                target: bool = False, decimal: str = ".", commas_are_decimal: bool = False) -> str:
     """What to do about a number column with text in it, by what the text (``wrong``,
     the bad cells) looks like: numbers the declared separator does not fit, numbers
     with separators (``thousands``), numbers with the other decimal mark (``decimal``),
     numbers with other characters are to be cleaned;
     few distinct texts may be categories; a (nearly) different text in every row is an
     ID; anything else is fixed or left out. Number-like cells and IDs never get the
-    categorical hint. A regression's ``target`` is never to be made a feature or left
+    categorical hint. ``commas_are_decimal``: other columns of the file hold numbers
+    such as '8,07', so '4,295' here has a decimal comma too, not a thousands one. A regression's ``target`` is never to be made a feature or left
     out: words in it are class labels (a classification loss), anything else is fixed."""
     sample = [str(c) for c in wrong[:1000]]
     misfits = [c for c in sample if thousands and PLAIN.match(c.replace(thousands, ""))]
@@ -204,7 +214,9 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     separated = [c for c in sample if grouped.match(c)]
     marked = _other_decimal_mark(sample, decimal)
     # "1,234" may be either; "0,126" and "3,25" can only have a decimal comma.
-    if separated and not (marked and any(not grouped.match(c) for c in marked)):
+    comma_grouped = bool(separated) and all("," in c and "." not in c for c in separated)
+    if separated and not (marked and any(not grouped.match(c) for c in marked)) \
+            and not (commas_are_decimal and comma_grouped):
         separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)
         instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
         rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"

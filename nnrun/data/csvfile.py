@@ -92,8 +92,9 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     lines, blank = row_lines(path, len(matrix), len(header), problems, counted, delimiter, text_encoding)
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
+    commas = {name for name, cells in found.items() if cells.shows_decimal_commas()}
     for j, name in enumerate(found):
-        found[name].report(matrix[:, j], name, lines, problems)
+        found[name].report(matrix[:, j], name, lines, problems, commas_are_decimal=bool(commas - {name}))
     for j in np.flatnonzero(infinite):  # the typed read takes 'inf' and overflowing numbers as they come
         rows = np.flatnonzero(np.isinf(matrix[:, j]))
         problems.add_cells("not a finite number", numbers[j], lines[rows], matrix[rows, j])
