@@ -201,6 +201,11 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "the file looks separated by commas, not semicolons" in result.output
     assert "hint: read it as it is with --delimiter ',', or save it with semicolons between the cells" in result.output
+    (tmp_path / "points.csv").write_text("kunde,alter,einkommen\nK0,5.0,20000.00\n")  # the decimal mark too
+    result = run_cli("predict", run, tmp_path / "points.csv")
+    assert result.exit_code == 2
+    assert "hint: read it as it is with --delimiter ',' --decimal ., or save it with semicolons between the cells" \
+        in result.output
     (tmp_path / "tabs.tsv").write_text("kunde\talter\teinkommen\nK0\t5,0\t20.000,00\n")
     result = run_cli("predict", run, tmp_path / "tabs.tsv")
     assert result.exit_code == 2  # the option as it can be typed: a tab pasted from a terminal is spaces

@@ -84,7 +84,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
         return x, target_values(y, saved, source, None, outputs), []
     written = {**(saved.encoding() or {}), **(written or {})}
     header = read_header(source, delimiter=written.get("delimiter", ","), setting=None,
-                         text_encoding=written.get("text_encoding", "utf-8"))
+                         decimal=written.get("decimal", "."), text_encoding=written.get("text_encoding", "utf-8"))
     target = saved.target or _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target, written=written)
     if len(rows.target) == 0:

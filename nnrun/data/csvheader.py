@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from pathlib import Path
 
@@ -81,7 +82,9 @@ def _separator_name(separator: str) -> str:
 def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None, decimal_set: str) -> str:
     if setting is None:  # a trained run's file: read as the training files were, or as --delimiter says
         option = "tab" if separator == "\t" else f"'{separator}'"  # a tab pasted from a terminal is spaces
-        return f"read it as it is with --delimiter {option}, or save it with {_separator_name(delimiter)} between the cells"
+        point = " --decimal ." if decimal_set == "," and _writes_decimal_points(path, separator) else ""
+        return (f"read it as it is with --delimiter {option}{point}, or save it with {_separator_name(delimiter)} "
+                "between the cells")
     written = '"\\t"' if separator == "\t" else f'"{separator}"'
     decimal = ""
     if separator == ";" and decimal_set == ".":  # files separated so mostly come from a locale that writes "3,25"
@@ -91,6 +94,16 @@ def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | N
         if number:
             decimal = f' and data.source.decimal: "," (it writes numbers like {number.group(1)})'
     return f"set {setting}: {written}{decimal}"
+
+
+def _writes_decimal_points(path: Path, separator: str) -> bool:
+    """Whether the numbers in a file's first cells have decimal points ('5.25') and none
+    a decimal comma ('5,25', quoted in a file of commas): read under a run that reads
+    decimal commas, such a file needs --decimal . as well."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        cells = [cell.strip() for row in itertools.islice(csv.reader(handle, delimiter=separator), 200) for cell in row]
+    return any(re.fullmatch(r"[-+]?\d*\.\d+", c) for c in cells) and not any(
+        re.fullmatch(r"[-+]?\d+,\d+", c) for c in cells)
 
 
 def not_utf8(path: Path, settable: bool = True, text_encoding: str = "utf-8") -> UserError:

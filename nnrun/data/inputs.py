@@ -61,7 +61,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     text_encoding = written.get("text_encoding", "utf-8")
     # A file read with another decimal mark than training's cannot group thousands with it.
     thousands = written.get("thousands") if written.get("thousands") != decimal else None
-    header = read_header(path, delimiter=delimiter, setting=None, text_encoding=text_encoding)
+    header = read_header(path, delimiter=delimiter, setting=None, decimal=decimal, text_encoding=text_encoding)
     absent = [c for c in keep if c not in header]
     if absent:
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
