@@ -258,6 +258,21 @@ def test_messy_file_trains_and_predict_keeps_the_ids(run_cli, tmp_path):
     assert {r["prediction"] for r in rows} <= {"basic", "plus"}
 
 
+def test_an_unnamed_index_column_as_pandas_writes_it_is_an_id_copied_without_a_note(run_cli, tmp_path):
+    lines = [",size,label", *[f"{i},{i % 7},{'ab'[i % 2]}" for i in range(30)]]  # df.to_csv() with its index
+    (tmp_path / "indexed.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "indexed.yaml").write_text(
+        "name: indexed\ndata:\n  source: {type: csv, path: indexed.csv, target: label, id: ['']}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    assert run_cli("train", tmp_path / "indexed.yaml", "--quiet", "--run-dir", "run").exit_code == 0
+    (tmp_path / "new.csv").write_text(",size\n7,1\n8,2\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert "ignored" not in result.output
+    assert result.output.splitlines()[:2] == [",prediction", f"7,{result.output.splitlines()[1].split(',')[1]}"]
+
+
 def test_evaluate_data_accepts_the_id_column_and_says_which_columns_it_left_out(run_cli, tmp_path):
     run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
     labelled = [line + ",x" for line in people(rows=12)]

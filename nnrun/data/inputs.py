@@ -69,7 +69,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         raise UserError(f"{path}: no target column '{target}'; scoring needs the true values",
                         hint="`nnrun predict` makes predictions for data without targets")
     kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
-    allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c]
+    allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c is not None]
     unnamed = not state and names == [f"x{i}" for i in range(len(names))]  # arrays without column names
     extra = accept_columns(header, names, str(path), allowed, unnamed)
     numbers = [n for n in names if n not in strings]
