@@ -9,6 +9,7 @@ import os
 import signal
 
 import pytest
+from conftest import run_python
 
 import nnrun
 from nnrun.engine.hooks import SilentHooks
@@ -153,6 +154,24 @@ def test_a_killed_run_is_used_for_predictions_with_its_newest_valid_checkpoint(r
            f"newest valid checkpoint, {interrupted / 'checkpoints' / 'epoch-000004.safetensors'} (after epoch 4); " \
            "skipped: " in result.output
     assert (tmp_path / "out.csv").read_text().startswith("prediction\nsetosa\n")
+
+
+def test_a_run_killed_before_its_first_checkpoint_after_an_epoch_says_its_weights_are_untrained(run_cli, tmp_path):
+    # Killed after 3 short epochs, well within the default time budget between checkpoints.
+    config = {**CONFIG, "training": {"epochs": 50, "batch_size": 16}}
+    code = ("import os, nnrun\nfrom nnrun.engine.hooks import SilentHooks\n"
+            "class Kill(SilentHooks):\n    def epoch_end(self, row):\n"
+            "        if row['epoch'] == 3: os._exit(9)\n"
+            f"nnrun.train({config!r}, run_dir={str(tmp_path / 'killed')!r}, hooks=Kill())\n")
+    assert run_python(code).returncode == 9
+    interrupted = tmp_path / "killed"
+    assert [p.name for p in (interrupted / "checkpoints").iterdir()] == ["epoch-000000.safetensors"]
+    result = run_cli("evaluate", interrupted)
+    assert result.exit_code == 0, result.output
+    assert ("note: untrained weights: the run is killed (it stopped without a word) before its first checkpoint "
+            "after an epoch, so the weights are those it started from") in result.output
+    assert f"train it on with: nnrun train --resume {interrupted}" in result.output
+    assert nnrun.load(interrupted).weights_epoch == 0
 
 
 def test_a_run_without_weights_or_checkpoints_is_a_clear_error(run_cli, interrupted):

@@ -100,8 +100,13 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
         except UserError as exc:
             skipped.append(exc.message)
             continue
-        note = (f"the run is {_unfinished(run, meta)} and has no final weights; using those of its newest valid "
-                f"checkpoint, {path} (after epoch {epoch})")
+        if epoch == 0:  # saved as training began: what it scores is the initializers' guess
+            note = (f"untrained weights: the run is {_unfinished(run, meta)} before its first checkpoint after an "
+                    f"epoch, so the weights are those it started from ({path}); train it on with: nnrun train "
+                    f"--resume {run.path}")
+        else:
+            note = (f"the run is {_unfinished(run, meta)} and has no final weights; using those of its newest valid "
+                    f"checkpoint, {path} (after epoch {epoch})")
         if skipped:
             note += f"; skipped: {'; '.join(skipped)}"
         return RunWeights(weights, path, epoch, note)
