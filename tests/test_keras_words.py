@@ -70,6 +70,12 @@ GUESSES = [
     ("training.loss", "mse", "training.loss: unknown key 'loss'; it goes at the top level of the config, not under "
                              "training"),
     ("metrics", "accuracy", "metrics: expected a list, got 'accuracy'; write a list, even of one: [accuracy]"),
+    # PyTorch's names, and plain "cross entropy", which spelling alone took for binary_crossentropy.
+    ("loss", "cross_entropy", "loss: unknown type 'cross_entropy'; did you mean 'categorical_crossentropy'? "
+                              "(a cross-entropy over classes; binary_crossentropy is for one sigmoid output)"),
+    ("loss", "CrossEntropyLoss", "did you mean 'categorical_crossentropy'? (PyTorch's 'CrossEntropyLoss' is "
+                                 "'categorical_crossentropy' in nnrun)"),
+    ("loss", "MSELoss", "loss: unknown type 'MSELoss'; did you mean 'mse'? (PyTorch's 'MSELoss' is 'mse' in nnrun)"),
 ]
 
 

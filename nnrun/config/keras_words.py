@@ -1,4 +1,5 @@
-"""Keras's names for what nnrun names otherwise, for the "did you mean" of config errors.
+"""Keras's (and PyTorch's) names for what nnrun names otherwise, for the "did you mean"
+of config errors.
 
 People who know Keras write what Keras accepts: ``input_shape`` on a layer, ``lr``,
 ``metrics: [acc]``, ``activation: ReLU``. Spelling similarity alone suggests the wrong
@@ -52,6 +53,15 @@ RENAMED_VALUES = {
     "root_mean_squared_error": "rmse",
 }
 
+# What people coming from PyTorch write, or plain "cross entropy" (spelling alone
+# suggests binary_crossentropy for it, wrong for a softmax over classes).
+TORCH_VALUES = {
+    "CrossEntropyLoss": "categorical_crossentropy", "NLLLoss": "categorical_crossentropy",
+    "MSELoss": "mse", "L1Loss": "mae", "HuberLoss": "huber", "SmoothL1Loss": "huber",
+    "BCELoss": "binary_crossentropy", "BCEWithLogitsLoss": "binary_crossentropy",
+}
+CROSS_ENTROPY = {"cross_entropy", "crossentropy", "cross-entropy", "ce", "log_loss", "logloss", "nll"}
+
 
 def keras_key_hint(key: str, fields: list[str]) -> str:
     """What to write instead of the Keras key ``key``, where ``fields`` are the keys
@@ -95,6 +105,12 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     renamed = RENAMED_VALUES.get(word)
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"
+    if TORCH_VALUES.get(word) in options:
+        logits = "; with no activation on the last layer, add from_logits: true" if "Logits" in word else ""
+        return TORCH_VALUES[word], f"PyTorch's '{word}' is '{TORCH_VALUES[word]}' in nnrun{logits}"
+    if word.lower() in CROSS_ENTROPY and "categorical_crossentropy" in options:
+        return "categorical_crossentropy", ("a cross-entropy over classes; binary_crossentropy is for one sigmoid "
+                                            "output")
     squashed = _squash(word)
     same = [option for option in options if _squash(option) == squashed]
     if len(same) == 1 and same[0] != word:
