@@ -91,3 +91,20 @@ def test_per_class_scores_agree_with_the_counts(pairs):
         assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
         low, high = sorted((row["precision"], row["recall"]))
         assert low - 1e-12 <= row["f1"] <= high + 1e-12  # a harmonic mean lies between its terms
+
+
+def test_a_run_whose_data_file_moved_is_told_to_score_a_file_with_data(run_cli, tmp_path):
+    rows = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "table.yaml").write_text(
+        "name: moved\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    assert run_cli("train", tmp_path / "table.yaml", "--quiet", "--run-dir", tmp_path / "run").exit_code == 0
+    (tmp_path / "table.csv").rename(tmp_path / "moved.csv")
+    result = run_cli("evaluate", tmp_path / "run")
+    assert result.exit_code == 2
+    assert f"data.source.path: {tmp_path / 'table.csv'}: no such file" in result.output
+    assert (f"hint: put the file back where it was, or score rows you have with: nnrun evaluate {tmp_path / 'run'} "
+            "--data FILE") in result.output
+    assert run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "moved.csv").exit_code == 0

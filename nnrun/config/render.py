@@ -26,6 +26,8 @@ class QuotedConfigError(ConfigError):
         for problem in self.problems:
             rendered.append("  " + problem.render(self.source))
             rendered += excerpt(self.lines, problem.line, problem.column)
+        if self.hint:
+            rendered.append(f"  hint: {self.hint}")
         return "\n".join(rendered)
 
 
