@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nnrun
+
 FRUIT_ROWS = "weight_g,length_cm,sweetness,color\n160,7.2,6.5,red\n115,19.0,7.5,yellow\n,8.1,4.0,orange\n"
 
 
@@ -202,6 +204,9 @@ def test_binary_and_regression_outputs(run_cli, tmp_path):
     assert run_cli("predict", "reg", "reg.csv").exit_code == 0
     value = read_rows(tmp_path / "reg" / "predictions.csv")[0]["prediction"]
     assert np.isfinite(float(value))
+    # Written as the float32 it is, in its shortest text, which reads back to the same bits.
+    exact = nnrun.load(tmp_path / "reg").predict({name: [1.0] for name in names}).predictions[0]
+    assert value == str(np.float32(exact)) and np.float32(value) == exact
     result = run_cli("predict", "reg", "reg.csv", "-o", "-", "--proba")  # said, not silently ignored
     assert result.exit_code == 0
     assert "note: --proba adds a probability per class, and this run is a regression" in " ".join(result.output.split())

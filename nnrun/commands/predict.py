@@ -98,6 +98,8 @@ def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> lis
     """The prediction columns (each a list of cells), in :func:`_header`'s order."""
     if saved.task != "classification":
         flat = outputs.reshape(len(outputs), -1)
+        if flat.dtype == np.float32:  # the shortest text that reads back as the same float32: 3.6332452, not
+            return [column.astype(str).tolist() for column in flat.T]  # the float64 3.6332452297210693
         return [list(map(repr, column)) for column in flat.T.astype(np.float64).tolist()]
     classes = saved.class_names
     columns = [[classes[i] for i in predicted_labels(outputs).tolist()]]
