@@ -72,7 +72,7 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
     _one_process("nnrun.resume")
     settings = as_settings(overrides)
     with _progress(quiet, hooks) as hooks:
-        return resume_training(run_dir, overrides=settings, hooks=hooks, command=command)
+        return resume_training(_run_path(run_dir, "run_dir"), overrides=settings, hooks=hooks, command=command)
 
 
 def _one_process(name: str) -> None:
@@ -105,7 +105,18 @@ def load(run_dir: str | Path) -> TrainedModel:
     """A trained run, ready to ``predict`` and ``evaluate`` (see :class:`TrainedModel`).
     An interrupted or killed run loads the weights of its newest valid checkpoint and
     says so in ``weights_note``."""
-    return TrainedModel.load(run_dir)
+    return TrainedModel.load(_run_path(run_dir, "run_dir"))
+
+
+def _run_path(value, name: str):
+    """A run directory given as a path or its text; anything else is a clear error."""
+    if not isinstance(value, (str, Path)):
+        from nnrun.errors import UserError
+
+        raise UserError(f"{name}: expected the path of a run directory, got {type(value).__name__}",
+                        hint="a folder such as \"runs/iris-20260101-120000\" (what nnrun.train returns as "
+                             "result.run_dir)")
+    return value
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
@@ -116,6 +127,11 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     than the run's training files, as ``nnrun evaluate --data`` takes them. Arrays in
     memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no file to
     name a report after."""
+    _run_path(run_dir, "run_dir")
+    if not isinstance(split, str):
+        from nnrun.errors import UserError
+
+        raise UserError(f"split: expected the name of a split (train, validation or test), got {split!r}")
     if data is not None and not isinstance(data, (str, Path)):
         from nnrun.errors import UserError
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import csv
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,3 +244,31 @@ def test_rows_as_dicts_or_one_row_as_a_series_are_a_table_too(tmp_path):
     np.testing.assert_array_equal(model.predict(frame.iloc[1]).probabilities,
                                   model.predict(frame.iloc[[1]]).probabilities)
     np.testing.assert_allclose(model.predict(frame.iloc[1]).probabilities, expected[1:2], rtol=1e-5)
+
+
+def test_a_named_column_as_a_series_is_that_column_of_every_sample(tmp_path):
+    frame, churned = churn_table()
+    one = {**CHURN, "data": {**CHURN["data"], "source": {"missing": "most_frequent"}}}
+    model = nnrun.load(nnrun.train(one, data=(frame[["plan"]], churned), run_dir=tmp_path / "plan").run_dir)
+    by_column = model.predict(frame["plan"][:5])  # df["plan"]: five samples, not one row of five cells
+    np.testing.assert_array_equal(by_column.probabilities, model.predict(frame[["plan"]][:5]).probabilities)
+    with pytest.raises(UserError, match="x: 1 of the model's columns is missing\n  missing: 'plan'"):
+        model.predict(frame["city"][:5])  # another column's name: read as a row, which lacks 'plan'
+
+
+def test_api_inputs_of_the_wrong_kind_are_clear_errors(tmp_path):
+    iris = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
+    model = nnrun.load(nnrun.train(iris, overrides={"training.epochs": 1},
+                                   run_dir=tmp_path / "iris").run_dir)
+    with pytest.raises(UserError, match="x: the samples have different lengths; every sample needs the model's 4 "):
+        model.predict([[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4]])
+    for y in (None, 0):
+        with pytest.raises(UserError, match="y: expected one target per sample"):
+            model.evaluate(np.ones((2, 4)), y)
+    assert model.predict(np.ones((2, 4), bool)).predictions.shape == (2,)  # True and False are 1 and 0
+    with pytest.raises(UserError, match="split: expected the name of a split"):
+        nnrun.evaluate(tmp_path / "iris", split=None)
+    with pytest.raises(UserError, match="run_dir: expected the path of a run directory, got NoneType"):
+        nnrun.load(None)
+    with pytest.raises(UserError, match="config: expected the path of a YAML file, a dict or a Config, got NoneType"):
+        nnrun.train(None)

@@ -116,6 +116,8 @@ class TrainedModel:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
         names, class indices or one-hot rows for a classifier, values for a regressor."""
         samples, notes = self._samples(x)
+        if y is None or np.ndim(y) == 0:
+            raise UserError(f"y: expected one target per sample (a list, an array or a Series), got {y!r}")
         targets = target_values(_by_class(y, self.classes), self.trained.preprocessing, "y", None,
                                 self.trained.output_width)
         if len(targets) != len(samples):
@@ -134,7 +136,7 @@ class TrainedModel:
         training never saw, texts cut to the run's length or of no known word), which
         are also printed on standard error as ``nnrun predict`` prints them."""
         saved, notes = self.trained.preprocessing, []
-        x = _as_columns(x)
+        x = _as_columns(x, saved.column_names() if saved.columns else list(saved.feature_names))
         if saved.columns:
             header, rows = table_cells(x, saved.column_names())
             encoded = table_samples(header, rows, saved, saved.target, "x", notes)
@@ -149,13 +151,17 @@ class TrainedModel:
         return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
 
 
-def _as_columns(x):
-    """Rows given one by one, as a JSON request holds them (a list of dicts), or one row
-    as a pandas Series, as a dict of columns; anything else as it is."""
+def _as_columns(x, columns: list[str]):
+    """Rows given one by one, as a JSON request holds them (a list of dicts), or a pandas
+    Series, as a dict of columns; anything else as it is. A Series is one row
+    (``df.iloc[i]``) when its index names some of the model's ``columns``, and one column
+    (``df["review"]``) when its own name is one of them and its index is not."""
     if isinstance(x, list) and x and all(isinstance(row, dict) for row in x):
         names = list(dict.fromkeys(name for row in x for name in row))
         return {name: [row.get(name) for row in x] for name in names}  # a key a row leaves out is a gap
     if hasattr(x, "index") and hasattr(x, "to_dict") and getattr(x, "ndim", None) == 1:
+        if str(x.name) in columns and not {str(label) for label in x.index} & set(columns):
+            return {str(x.name): list(x)}  # df["review"]: that column of every sample
         return {str(name): [value] for name, value in x.to_dict().items()}  # df.iloc[i]: one sample
     return x
 
@@ -196,9 +202,15 @@ def _numeric_array(x, names: list[str]) -> np.ndarray:
                             f"{'is' if len(absent) == 1 else 'are'} missing: {', '.join(map(repr, absent[:10]))}"
                             f"{did_you_mean(absent[0], list(columns), 'the input has')}")
         x = np.column_stack([np.asarray(columns[name]) for name in names])
-    array = np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except ValueError:  # rows of different lengths
+        raise UserError(f"x: the samples have different lengths; every sample needs the model's {len(names)} "
+                        "values") from None
     if array.dtype == object and all(isinstance(v, (int, float, np.number, np.bool_)) for v in array.flat):
         array = array.astype(np.float64)  # numbers and booleans together, as df.to_numpy() gives them
+    if array.dtype == bool:
+        array = array.astype(np.float32)  # True and False are 1 and 0, as in a table's columns
     if array.ndim < 2 or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise UserError(f"x: expected a real numeric array of shape (samples, features...), got {array.dtype} "
                         f"of shape {array.shape}")

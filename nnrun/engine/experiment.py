@@ -18,7 +18,7 @@ from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.engine.advice import idle_settings, scale_rows, unread_masks, unscaled_inputs, unused_layers
 from nnrun.engine.checks import check_against_data, check_sizes
-from nnrun.errors import ConfigError, Problem
+from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
@@ -64,7 +64,8 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
         loaded = LoadedConfig(None, "<config>", overrides=applied)  # type: ignore[arg-type]
         loaded.config = validate(data, loaded)
         return loaded
-    raise TypeError(f"expected a config path, dict or Config, got {type(config).__name__}")
+    raise UserError(f"config: expected the path of a YAML file, a dict or a Config, got {type(config).__name__}",
+                    hint="e.g. nnrun.train(\"configs/iris.yaml\")")
 
 
 def build(
