@@ -351,6 +351,9 @@ def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
                 "set data.source.encoding: utf-8"),
         "plain": (rows.encode("utf-8"), "cp1252", "UTF-8 text, read as cp1252", "set data.source.encoding: utf-8"),
         "not_cp1252": (rows.encode("cp1252") + b"32,\x81\n", "cp1252", "line 32: not cp1252 text", "not cp1252 text"),
+        # Weights or a workbook handed over as a CSV file: binary, not text in another encoding.
+        "weights": (b"\x10\x00\x00\x00{\"w\":\xff\xfe}", "utf-8", "not a CSV file: it holds binary data (a zero "
+                    "byte at offset 1)", "give a CSV text file"),
     }
     for name, (data, text_encoding, message, hint) in cases.items():
         (tmp_path / f"{name}.csv").write_bytes(data)

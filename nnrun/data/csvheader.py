@@ -126,6 +126,13 @@ def not_utf8(path: Path, settable: bool = True, text_encoding: str = "utf-8") ->
     name = "UTF-8" if text_encoding == "utf-8" else text_encoding
     if utf16(path):
         return UserError(f"{path}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
+    with open(path, "rb") as raw:
+        zero = raw.read(SAMPLE).find(b"\0")
+    if zero >= 0:  # no text file holds a NUL byte: a workbook, weights, an archive
+        sheet = path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods")
+        return UserError(f"{path}: not a CSV file: it holds binary data (a zero byte at offset {zero})",
+                         hint="save the sheet as a CSV file (UTF-8)" if sheet else
+                         "give a CSV text file, with a header row and cells separated by commas")
     hint = UTF8_HINT
     if text_encoding == "utf-8" and has_utf8_text(path):
         hint = "the file holds UTF-8 text elsewhere: that line was written in another encoding; fix its text"
