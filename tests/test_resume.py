@@ -227,13 +227,23 @@ def test_resume_under_another_blas_warns(run_cli, tmp_path):
     assert "not promised to be bit-identical" in result.output
 
 
-def test_resume_removes_stale_temporary_files(tmp_path, reference):
+def test_resume_removes_stale_temporary_files_but_not_a_running_writers(tmp_path, reference):
     run = interrupted_run(tmp_path, epoch=3)
-    stale = [run / ".metrics.csv.999.tmp", run / "checkpoints" / ".epoch-000004.safetensors.999.tmp"]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a writer that has exited, as a killed one has
+    stale = [run / f".metrics.csv.{pid}.tmp", run / "checkpoints" / f".epoch-000004.safetensors.{pid}.tmp"]
     for path in stale:
         path.write_bytes(b"half a file")
-    resume_training(run)
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as writer:
+        try:  # an `nnrun evaluate` writing its report into the run folder at that moment
+            busy = run / f".eval-test.json.{writer.pid}.tmp"
+            busy.write_bytes(b"being written")
+            resume_training(run)
+            assert busy.exists()
+        finally:
+            writer.kill()
     assert not any(path.exists() for path in stale)
+    busy.unlink()
     assert_same_run(run, reference)
 
 

@@ -86,13 +86,30 @@ def _write_temp(temp: Path, data: bytes) -> None:
 
 
 def remove_stale_temporaries(folder: Path) -> list[str]:
-    """Delete ``.*.tmp`` files left by a killed writer; call only while holding the lock."""
+    """Delete ``.*.tmp`` files left by a killed writer; call only while holding the lock.
+    A temporary file of a process still running is left alone: ``evaluate`` and
+    ``predict`` write their reports into a run folder without its lock."""
     removed = []
     for temp in sorted(folder.glob(f".*{TEMP_SUFFIX}")):
-        if temp.is_file() and not temp.is_symlink():
+        if temp.is_file() and not temp.is_symlink() and not _writer_alive(temp):
             temp.unlink()
             removed.append(temp.name)
     return removed
+
+
+def _writer_alive(temp: Path) -> bool:
+    """Whether the process named in ``temp``'s name (``.NAME.PID.tmp``, see
+    :func:`atomic_write`) is running; one that is not named is not."""
+    pid = temp.name[: -len(TEMP_SUFFIX)].rpartition(".")[2]
+    if not pid.isdigit() or not 0 < int(pid) < 1 << 22 or int(pid) == os.getpid():  # 0 would be our group
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether it exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process, running
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
