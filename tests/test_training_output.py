@@ -114,6 +114,9 @@ def test_read_metrics_keeps_rows_before_a_torn_line(tmp_path):
     path.write_text("epoch,loss,val_loss\n1,0.5,0.6\n2,0.4,0.5\n3,0.3")
     assert [r["epoch"] for r in read_metrics(path)] == [1, 2]
     assert read_metrics(tmp_path / "missing.csv") == []
+    # Cut inside the last number, which would still parse as a shorter one: no line end, no row.
+    path.write_text("epoch,loss,seconds\n1,0.5,0.25\n2,0.4,0.12")
+    assert [r["epoch"] for r in read_metrics(path)] == [1]
 
 
 def test_display_choice():

@@ -113,7 +113,10 @@ def read_metrics(path: Path) -> list[dict]:
     that parse (a run still in its first epoch has none)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+            text = handle.read()
+        # Every row is written whole with its line end: a last line without one was cut
+        # short by a kill, perhaps inside its last number, which would still parse.
+        rows = list(csv.DictReader(text[: text.rfind("\n") + 1].splitlines()))
     except (FileNotFoundError, UnicodeDecodeError, csv.Error):
         return []
     history = []
