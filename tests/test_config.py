@@ -52,6 +52,15 @@ def test_a_mapping_override_changes_only_the_keys_it_names_unless_it_names_anoth
         in info.value.render()
 
 
+def test_a_set_past_the_last_item_adds_one_and_minus_one_is_the_last(write_config):
+    config = load_config(write_config(MINIMAL), ["model.layers.1={type: dense, units: 3, activation: softmax}",
+                                                 "model.layers.0={units: 8, activation: relu}"]).config
+    assert [(layer.units, layer.activation) for layer in config.model.layers] == [(8, "relu"), (3, "softmax")]
+    two = load_config(write_config(MINIMAL), ["model.layers.1={type: dense, units: 3, activation: softmax}",
+                                              "model.layers.-2.units=5"]).config
+    assert two.model.layers[0].units == 5
+
+
 @pytest.mark.parametrize(
     "override, message",
     [

@@ -150,6 +150,9 @@ def _quote_hint(kind: str, received: Any) -> str:
         return "; only true and false are booleans (YAML 1.2: yes, no, on and off are text)"
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
         return "; write the number without quotes" if _is_number(received) else ""
+    if kind in ("int_type", "int_from_float") and isinstance(received, float) and received.is_integer() \
+            and abs(received) < 1e15:
+        return f"; write it as one, without a point or an exponent: {int(received)}"
     return ""
 
 

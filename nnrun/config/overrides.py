@@ -65,20 +65,28 @@ def _apply(data: dict, item: str) -> tuple[PathKey, str]:
         raise UserError(
             f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
         )
-    parts = tuple(int(p) if p.isdigit() else p for p in names)
-    _set_path(data, parts, value, origin)
-    return parts, origin
+    parts = tuple(int(p) if p.lstrip("-").isdigit() else p for p in names)
+    return _set_path(data, parts, value, origin), origin
 
 
-def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> None:
-    node = data
+def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> PathKey:
+    """Set ``value`` at ``parts``; returns the path as set. In a list, -1 is the last
+    item, and the index just past the end (``model.layers.2`` of two) adds an item."""
+    node, parts = data, list(parts)
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
+        if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < 0:
+            part = parts[depth] = part + len(node)
         here = ".".join(map(str, parts[: depth + 1]))
         if isinstance(node, list):
+            if last and part == len(node):
+                node.append(value)
+                return tuple(parts)
             if not isinstance(part, int) or not 0 <= part < len(node):
                 span = f"an index from 0 to {len(node) - 1}" if node else "an item, but the list is empty"
-                raise UserError(f"{origin}: '{here}' needs {span}")
+                more = f"; {len(node)} adds an item, given whole: --set '{here.rpartition('.')[0]}.{len(node)}=" \
+                       "{...}'" if isinstance(part, int) and part == len(node) else ""
+                raise UserError(f"{origin}: '{here}' needs {span}{more}")
         elif isinstance(node, dict):
             if isinstance(part, int):
                 raise UserError(f"{origin}: '{here}' is a key, not a list index")
@@ -94,6 +102,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> None:
             node[part] = merged(node[part], value) if exists else value
         else:
             node = node[part]
+    return tuple(parts)
 
 
 def merged(old: Any, new: Any) -> Any:
