@@ -352,6 +352,17 @@ def test_the_target_id_and_ignored_columns_are_named_once_each(run_cli, tmp_path
     assert "data.source.id: lists 'plan', the target; the target is never a feature, leave it out here" in out
     assert "data.source.ignore: lists 'plan', the target" in out
     assert "data.source.ignore: lists 'customer_id', an id column already (data.source.id)" in out
+    # Features listing the target, an id and an ignored column, and a categorical column
+    # that is no feature: every one at once, each at its item.
+    source = (", features: [age, plan, customer_id, city], id: [customer_id], ignore: [city], categorical: [income],"
+              " thousands: ','")
+    out = run_cli("validate", config(tmp_path, people(), source)).output
+    assert "4 problems in the config" in out
+    assert "data.source.features.1: lists 'plan', the target; the target is never a feature" in out
+    assert "data.source.features.2: lists 'customer_id', an id column (data.source.id), which is copied into " \
+           "predictions, never learned" in out
+    assert "data.source.features.3: lists 'city', which data.source.ignore leaves out" in out
+    assert "data.source.categorical: 'income' is not one of the feature columns" in out
     # id: null is no id column, as thousands: null is no separator
     result = run_cli("validate", config(tmp_path, people(), ", id: null, ignore: [customer_id], categorical: [city], "
                                         "thousands: ','"))

@@ -34,10 +34,10 @@ def absent(wanted: list[str], header: list[str], where: str, key: str) -> list[P
             for i, name in enumerate(wanted) if name not in header]
 
 
-def _check_left_out_once(source) -> None:
-    """The target, the id columns and the ignored ones are three different sets: the
-    target in ``id`` would be copied into predictions as a key, and a column both an id
-    and ignored says two things of it. All such problems in one error."""
+def _left_out_once(source) -> list[Problem]:
+    """The target, the id columns and the ignored ones are three different sets, and no
+    listed feature is one of them: the target in ``id`` would be copied into predictions
+    as a key, and a column both an id and ignored says two things of it."""
     problems = [Problem(key, f"lists '{source.target}', the target; the target is never a feature, "
                              "leave it out here")
                 for key, names in (("data.source.id", source.id), ("data.source.ignore", source.ignore))
@@ -47,8 +47,19 @@ def _check_left_out_once(source) -> None:
         problems.append(Problem("data.source.ignore", f"lists '{both[0]}', an id column already (data.source.id): "
                                 "an id is left out of the features and copied into predictions; name it in one "
                                 "of the two"))
-    if problems:
-        raise ConfigError("", problems)
+    features = source.features or []
+    for i, name in enumerate(features):
+        key = f"data.source.features.{i}" if len(features) > 1 else "data.source.features"
+        if name == source.target:
+            problems.append(Problem(key, f"lists '{name}', the target; the target is never a feature, leave it "
+                                         "out here"))
+        elif name in source.id:
+            problems.append(Problem(key, f"lists '{name}', an id column (data.source.id), which is copied into "
+                                         "predictions, never learned; name it in one of the two"))
+        elif name in source.ignore:
+            problems.append(Problem(key, f"lists '{name}', which data.source.ignore leaves out; name it in one of "
+                                         "the two"))
+    return problems
 
 
 def feature_columns(header: list[str], source, origin: str) -> list[str]:
@@ -66,14 +77,12 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     else:
         names = [c for c in header if c not in left_out]
     unknown = absent(source.categorical, header, where, "data.source.categorical")
-    problems += unknown or absent(source.categorical, names, "one of the feature columns", "data.source.categorical")
+    features = [n for n in names if n not in left_out]
+    problems += unknown or absent(source.categorical, features, "one of the feature columns", "data.source.categorical")
+    # Every problem of the column lists at once: names the file lacks, and lists that overlap.
+    problems += _left_out_once(source)
     if problems:
         raise ConfigError("", problems)
-    _check_left_out_once(source)
-    clash = [n for n in names if n in left_out] if source.features is not None else []
-    if clash:
-        raise ConfigError("", [Problem("data.source.features", f"lists '{clash[0]}', which is the target, "
-                                                               "an id or an ignored column")])
     if not names:
         raise UserError(f"{origin}: no feature columns besides the target '{source.target}'")
     return names
