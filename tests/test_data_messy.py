@@ -421,6 +421,14 @@ def test_single_row_class_is_named_and_warned(run_cli, tmp_path):
     assert "warning: " in result.output and "1 class has a single row: 'plsu'" in result.output
 
 
+def test_classes_that_differ_only_in_case_or_spaces_are_warned_of(run_cli, tmp_path):
+    lines = [line.replace(",basic", ",Basic ") if i % 4 == 0 else line for i, line in enumerate(people())]
+    result = run_cli("validate", config(tmp_path, lines, TIDY, units=3))
+    assert result.exit_code == 0, result.output
+    assert "the classes 'Basic' and 'basic' differ only in case or spaces: one class written two ways?" \
+        in " ".join(result.output.split())
+
+
 def test_a_model_sized_for_the_classes_without_the_typo_is_told_which_classes_there_are(run_cli, tmp_path):
     lines = people(extra={30: "C1028,48,\"9,000\",Paris,plsu"})
     result = run_cli("validate", config(tmp_path, lines, TIDY, split="{validation: 0.2, test: 0.2, stratify: false}"))

@@ -134,13 +134,22 @@ def describe_classes(names: list[str], counts) -> str:
 
 
 def class_warnings(names: list[str], counts, origin: str) -> list[str]:
-    """A class of a single row is usually a typo in a label; it cannot be learned either way."""
+    """A class of a single row is usually a typo in a label; it cannot be learned either
+    way. Classes whose names differ only in case or spaces ('Basic', 'basic ') are
+    usually one class written two ways, which the model would have to tell apart."""
+    warnings = []
     single = [str(n) for n, c in zip(names, counts) if c == 1]
-    if not single:
-        return []
-    listing = ", ".join(f"'{s}'" for s in single[:10]) + (" ..." if len(single) > 10 else "")
-    return [f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: {listing} "
-            f"({describe_classes(names, counts)}); a typo in a label?"]
+    if single:
+        listing = ", ".join(f"'{s}'" for s in single[:10]) + (" ..." if len(single) > 10 else "")
+        warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
+                        f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
+    alike: dict[str, list[str]] = {}
+    for name in map(str, names):
+        alike.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    for group in [g for g in alike.values() if len(g) > 1][:3]:
+        warnings.append(f"{origin}: the classes {' and '.join(map(repr, group))} differ only in case or spaces: one "
+                        "class written two ways? Write it one way in the file")
+    return warnings
 
 
 def cardinality_warnings(categories: dict[str, int], rows: int) -> list[str]:
