@@ -40,6 +40,7 @@ def test_runs_table_newest_first_and_tolerant(run_cli, tmp_path):
     out = result.output
     assert "notes" not in out and "README" not in out
     assert out.index("new") < out.index("old")  # newest first
+    assert "Runs in " in out and "/, newest first" in out  # the folder, as a folder
     assert "incomplete" in out and "unreadable" in out and "completed" in out
     assert "accuracy" in out
 

@@ -28,7 +28,7 @@ def format_duration(seconds: float | None) -> str:
 def runs_table(runs: list[RunEntry], root: Path) -> Table:
     """One row per run: the metric shown is its first configured one, else the loss;
     "best val" is its best validation value and the epoch it was reached at."""
-    table = Table(title=f"Runs in {escape(str(root))}, newest first", title_justify="left",
+    table = Table(title=f"Runs in {escape(str(root).rstrip('/') + '/')}, newest first", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     for column in ("run", "status", "epochs", "metric", "best val", "test", "time"):
         # Only the run name may wrap (it is long and unique); every other cell stays whole.
