@@ -118,6 +118,8 @@ def test_predictions_go_to_standard_output_with_dash_and_are_never_silently_repl
     assert run_cli("predict", run, "new.csv").exit_code == 0
     result = run_cli("predict", run, "new.csv", "--proba")  # different columns: would lose the first file
     assert result.exit_code == 2 and "predictions.csv: already exists; nnrun does not overwrite it" in result.output
+    assert f"hint: add --force to replace it, or write these to a file of their own: -o {run / 'predictions-new.csv'}" \
+        in result.output
     assert run_cli("predict", run, "new.csv", "--proba", "--force").exit_code == 0
     assert (run / "predictions.csv").read_text().startswith("prediction,proba_setosa")
 

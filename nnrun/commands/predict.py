@@ -81,7 +81,11 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     text = _csv_text(header, columns)
     target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
     if target is not None:
-        files.write_output(target, text.encode(), force, what="the predictions")
+        # The default file may hold another input's predictions: name a file for these.
+        own = trained.run.path / f"predictions-{source.stem}.csv"
+        elsewhere = f", or write these to a file of their own: -o {own}" if output is None else \
+            ", or choose another file with -o"
+        files.write_output(target, text.encode(), force, what="the predictions", other=elsewhere)
     rows = len(outputs)
     return Prediction(target, rows, header, text, trained.weights_note, notes)
 
