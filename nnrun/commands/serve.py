@@ -95,7 +95,9 @@ class ServedModel:
         outputs = self.trained.graph.predict(self.trained.prepare(features))
         if saved.task != "classification":
             flat = outputs.reshape(len(outputs), -1)
-            return [{"prediction": float(row[0]) if len(row) == 1 else [float(v) for v in row]} for row in flat]
+            if flat.dtype == np.float32:  # each the shortest decimal of its float32, as predictions.csv holds it
+                flat = flat.astype(str).astype(np.float64)
+            return [{"prediction": row[0] if len(row) == 1 else row} for row in flat.tolist()]
         classes = saved.class_names
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         return [{"prediction": classes[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
