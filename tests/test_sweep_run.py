@@ -215,6 +215,28 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
     assert listed == {r["trial"]: r["status"] for r in rows}
 
 
+def test_a_resumed_tpe_sweep_draws_what_an_unbroken_one_draws_not_its_first_trials_again(tmp_path):
+    pytest.importorskip("optuna")
+    text = SWEEP.replace("search: random", "search: tpe").replace("samples: 4", "samples: 5").replace(
+        "workers: 2", "workers: 1")
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    for folder in (whole, stopped):
+        folder.mkdir()
+        write_sweep(folder, text, epochs=3)
+    assert nnrun("sweep", "sweep.yaml", cwd=whole).returncode == 0
+    sweep = start("sweep", "sweep.yaml", cwd=stopped)
+    wait_for(lambda: statuses(stopped).get("001") == "completed")
+    sweep.send_signal(signal.SIGKILL)
+    sweep.communicate()
+    assert len(statuses(stopped)) < 5  # trials left to draw
+    resumed = nnrun("sweep", "--resume", only_sweep(stopped), "sweep.yaml", cwd=stopped)
+    assert resumed.returncode == 0, resumed.stderr
+    values = [(r["optimizer.learning_rate"], r["model.layers.0.units"]) for r in trials(only_sweep(stopped))]
+    assert len(set(values)) == 5  # none drawn twice
+    # TPE samples its first ten trials at random: the same values, trial by trial.
+    assert values == [(r["optimizer.learning_rate"], r["model.layers.0.units"]) for r in trials(only_sweep(whole))]
+
+
 def test_the_median_scheduler_stops_no_trial_before_its_grace_epochs(tmp_path):
     pytest.importorskip("optuna")
     # Three good learning rates finish first (the median's startup trials); the three

@@ -44,7 +44,9 @@ def distributions(sweep: SweepConfig) -> dict:
 def sampler(sweep: SweepConfig):
     optuna = optuna_module()
     if sweep.search == "tpe":
-        return optuna.samplers.TPESampler(seed=sweep.seed)
+        from nnrun.commands.sweep.tpe_sampler import TrialSeededTPE  # Optuna is installed: said above
+
+        return TrialSeededTPE(sweep.seed)
     return optuna.samplers.RandomSampler(seed=sweep.seed)  # values come from the plan; unused
 
 

@@ -181,10 +181,15 @@ def _optuna_searcher(swept, search, callback):
                                    if trial_id(i, search.total) not in done and
                                    trial_id(i, search.total) not in {t.id for t in again}]
 
+    tpe = optuna_search.sampler(sweep)
+
     class NumberedOptunaSearch(OptunaSearch):
-        """OptunaSearch whose suggestions carry nnrun's trial id, in order."""
+        """OptunaSearch whose suggestions carry nnrun's trial id, in order, each drawn by
+        the sampler seeded for that trial (as the local executor draws it)."""
 
         def suggest(self, ray_trial_id):
+            if ids:
+                tpe.for_trial(int(ids[0]))
             config = super().suggest(ray_trial_id)
             if isinstance(config, dict) and ids:
                 number = ids.pop(0)
@@ -194,7 +199,7 @@ def _optuna_searcher(swept, search, callback):
 
     searcher = NumberedOptunaSearch(
         space=optuna_search.distributions(sweep), metric="nnrun_best",
-        mode=sweep.direction, sampler=optuna_search.sampler(sweep),
+        mode=sweep.direction, sampler=tpe,
         points_to_evaluate=[dict(t.values) for t in again] or None,
     )
     for trial in search.done.values():

@@ -57,7 +57,7 @@ class Search:
                 trial = Trial(identifier, self.plan[index])
                 self._ask(trial)
             else:
-                trial = self._ask_tpe(identifier)
+                trial = self._ask_tpe(index, identifier)
             return trial
         return None
 
@@ -70,9 +70,10 @@ class Search:
                 self.study.enqueue_trial(trial.values)
             self.asked[trial.id] = self.study.ask(fixed_distributions=space) if space else self.study.ask()
 
-    def _ask_tpe(self, identifier: str) -> Trial:
+    def _ask_tpe(self, index: int, identifier: str) -> Trial:
         from nnrun.commands.sweep import optuna_search
 
+        self.study.sampler.for_trial(index)  # the same draws whether or not the sweep was resumed
         asked = self.study.ask(fixed_distributions=optuna_search.distributions(self.sweep))
         self.asked[identifier] = asked
         return Trial(identifier, {path: asked.params[path] for path in self.sweep.parameters})
