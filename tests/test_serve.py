@@ -381,6 +381,14 @@ def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp
         assert [a["prediction"] for a in response.json()["predictions"]] == expected
     detail = client.post("/predict", json={"instances": [{"amount": "inf", "size": 1}]}).json()["detail"]
     assert [e["msg"] for e in detail] == ["instance 0, field 'amount': 'inf' is not a finite number"]
+    # Finite in JSON, infinite in the model's float32: said of that field, not of a "line".
+    detail = client.post("/predict", json={"instances": [{"amount": 1, "size": 1}, {"amount": 1e308, "size": -4e38}]}
+                         ).json()["detail"]
+    assert [e["msg"] for e in detail] == [
+        "instance 1, field 'amount': 1e+308 is beyond the numbers the model computes with (float32, at most 3.403e+38 "
+        "in size)",
+        "instance 1, field 'size': -4e+38 is beyond the numbers the model computes with (float32, at most 3.403e+38 "
+        "in size)"]
 
 
 def test_a_category_sent_as_a_cell_is_read_as_one(fruit):

@@ -22,8 +22,8 @@ import json
 from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
-                      create_model)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat,
+                      StrictInt, StrictStr, create_model)
 
 from nnrun.errors import did_you_mean
 
@@ -98,7 +98,7 @@ class BodyLimit:
 
 def _column_type(column: dict) -> Any:
     if column["type"] == "number":
-        kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+        kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_within_float32)]
     elif column["type"] == "text" or column.get("unknown") == "ignore":  # any category: unseen ones are zeros
         kind = Annotated[str, Field(strict=True)]
     else:
@@ -113,6 +113,15 @@ def _column_type(column: dict) -> Any:
         return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column))]
     sent = Optional[Union[float, str]] if fillable else Union[float, str]
     return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column), json_schema_input_type=sent)]
+
+
+def _within_float32(value: float) -> float:
+    """A JSON number the model's float32 can hold: 1e308 is finite in JSON, infinite there."""
+    with np.errstate(over="ignore"):
+        if np.isinf(np.float32(value)):
+            raise ValueError(f"{_show(value)} is beyond the numbers the model computes with (float32, at most "
+                             f"{float(np.finfo(np.float32).max):.4g} in size)")
+    return value
 
 
 def _as_a_cell_is_read(column: dict):
