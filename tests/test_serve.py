@@ -135,6 +135,13 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     response = fruit.post("/predict", content=b'{"instances": [', headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"].startswith("the body is not valid JSON (")
+    good = b'{"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": "red"}]}'
+    for body, message in [(good, "the body is JSON, sent as another Content-Type; send it with Content-Type: "
+                                 "application/json"),
+                          (b"weight_g=150", "the body is not JSON; send {\"instances\": [...]} with Content-Type: "
+                                            "application/json")]:
+        response = fruit.post("/predict", content=body, headers={"content-type": "text/plain"})
+        assert response.status_code == 422 and response.json()["detail"][0]["msg"] == message
 
 
 def test_every_problem_of_a_request_is_reported_at_once(fruit):

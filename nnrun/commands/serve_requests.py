@@ -252,8 +252,12 @@ def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: 
     if kind == "json_invalid":
         at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
         return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot parse it')}{at})"
-    if not loc and isinstance(given, (bytes, str)):
-        return "the body is not JSON; send {\"instances\": [...]} with Content-Type: application/json"
+    if not loc and isinstance(given, (bytes, str)):  # not read as JSON: by its Content-Type, or its text
+        try:
+            json.loads(given)
+        except ValueError:
+            return "the body is not JSON; send {\"instances\": [...]} with Content-Type: application/json"
+        return "the body is JSON, sent as another Content-Type; send it with Content-Type: application/json"
     if loc == ["instances"] and kind == "too_short":
         return "instances: the list is empty; send at least one instance"
     if loc == ["instances"] and kind == "too_long":
