@@ -184,6 +184,11 @@ def test_a_sweep_files_mistakes_come_with_its_base_configs(run_cli, tmp_path):
     assert "base.yaml: 1 problem in the config" in result.output
     assert "base.yaml:9:28: model.layers.0.units: expected a whole number greater than 0, got -8" in result.output
     assert "parameters." not in result.output
+    # The metric is looked up in the metrics the base lists as written, even while it is invalid.
+    (tmp_path / "sweep.yaml").write_text(SWEEP.replace("metric: val_accuracy", "metric: val_acc"))
+    result = run_cli("validate", "sweep.yaml")
+    assert "metric: 'val_acc' is not a column of the trials' metrics.csv; did you mean 'val_accuracy'?" in result.output
+    assert "base.yaml:9:28: model.layers.0.units: expected a whole number greater than 0, got -8" in result.output
 
 
 def test_a_search_that_asks_what_several_parameters_lack_names_them_in_plural(run_cli, tmp_path):

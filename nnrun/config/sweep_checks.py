@@ -33,6 +33,7 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)  # in the sweep file, its own problems first
     base_error: UserError | None = None  # the base config's own mistakes, located in its file
     base_data: dict | None = None  # the base config's data as read, which every trial starts from
+    base_written: dict | None = None  # the same, also when it is invalid
 
 
 def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:
@@ -70,6 +71,8 @@ def check_against_base(located: LoadedSweep) -> Checked:
     found = Checked(problems=list(located.problems))
     base = _read_base(located, found)
     if base is None:
+        if found.base_error is not None and located.metric is not None:
+            found.problems += _metric_against_written(located, found.base_written)
         return found
     data, loaded = base
     found.base_data = copy.deepcopy(data)
@@ -130,6 +133,7 @@ def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig
                                                       "trial starts from"))
         return None
     data.setdefault("name", default_name(base))
+    found.base_written = data
     loaded = LoadedConfig(None, str(base), values, keys, {}, lines)  # type: ignore[arg-type]
     try:
         loaded.config = validate(data, loaded)
@@ -178,10 +182,25 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
         use = f"val_{in_units[0]}" if in_units else "val_mae (add mae to the base config's metrics)"
         return [located.problem("metric", f"'{metric}' is in other units in trials with and without "
                                           f"data.target_scale, so it cannot rank them; use {use}")]
-    if metric in columns:
+    return [] if metric in columns else [_not_a_column(located, names, columns)]
+
+
+def _metric_against_written(located: LoadedSweep, data: dict | None) -> list[Problem]:
+    """For a base config that is invalid: the metric against the metrics it lists as
+    written (and their val_ columns), so that a wrong metric is said beside the base's
+    own problems."""
+    written = data.get("metrics", []) if isinstance(data, dict) else None
+    if not isinstance(written, list) or not all(isinstance(m, str) for m in written):
         return []
+    names = ["loss", *written]
+    columns = names + [f"val_{n}" for n in names]
+    return [] if located.metric in columns else [_not_a_column(located, names, columns)]
+
+
+def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str]) -> Problem:
     # Keras's names (val_acc) first, with the split's prefix kept; then spelling.
+    metric = located.metric
     name = metric.removeprefix("val_")
     hint = keras_value_hint(name, names, prefix=metric[: len(metric) - len(name)]) \
         or did_you_mean(metric, columns, "the base config's metrics.csv has")
-    return [located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")]
+    return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")
