@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 
 import pytest
 from sweeps import (MIXED, SWEEP, children, has_checkpoint_after_first_epochs, nnrun, only_sweep, start, statuses,
@@ -108,3 +109,11 @@ def test_an_address_where_no_ray_cluster_answers_is_refused_before_the_sweep_dir
     assert malformed.returncode == 2
     assert "error: executor.address: expected 'auto' or 'host:port' (such as 'head:6379'), got 'head'" in \
         " ".join(malformed.stderr.split())
+    if not Path("/tmp/ray/ray_current_cluster").exists():  # no cluster `ray start` left on this machine
+        write_sweep(tmp_path, SWEEP.replace("{type: local, workers: 2}", "{type: ray, address: auto}"))
+        auto = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
+        assert auto.returncode == 2, auto.stderr
+        said = " ".join((auto.stdout + auto.stderr).split())
+        announced = said.split(" -> ")[1].split()[0]  # the sweep directory it named before joining Ray
+        assert "error: executor.address: auto: " in said and f"{announced} held no trial yet and was removed" in said
+        assert not any((tmp_path / "runs").iterdir())

@@ -175,12 +175,14 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
             swept.write_best(best)
         result = SweepResult(swept.path, sorted(state.trials.values(), key=lambda t: t.id), best,
                              swept.sweep.metric, swept.sweep.direction)
-    except UserError:
+    except UserError as error:
         # A new sweep that stopped before its first trial (no Ray cluster at address: auto)
-        # leaves nothing: the sweep directory it made holds no trial yet.
+        # leaves nothing: the sweep directory it made, and announced, holds no trial yet.
         swept.release()
         if resume is None and not swept.read_trials() and not any(swept.trial_dir("").iterdir()):
             shutil.rmtree(swept.path)
+            removed = f"{swept.path} held no trial yet and was removed"
+            error.hint = f"{error.hint}; {removed}" if error.hint else removed
         raise
     finally:
         swept.release()
