@@ -131,7 +131,8 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     resumed = nnrun("sweep", "--resume", directory, "sweep.yaml", cwd=stopped)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming: " in resumed.stdout
-    assert "trial 001 resumed: " in resumed.stdout and "trial 003 started: " in resumed.stdout
+    assert re.search(r"trial 001 resumed after epoch [1-9]\d*: ", resumed.stdout), resumed.stdout
+    assert "trial 003 started: " in resumed.stdout
     assert without_times(trials(directory)) == without_times(trials(only_sweep(whole)))
     assert (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns == completed_before  # not rerun
     meta = json.loads((directory / "trials" / "001" / "meta.json").read_text())
@@ -328,14 +329,29 @@ def test_a_trial_started_again_is_resumed_only_from_a_checkpoint_of_its_own(tmp_
     swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id, write_trials=lambda trials: None,
                             sweep=SimpleNamespace(metric="val_accuracy", direction="max"))
     shown = []
-    state = SweepState(swept, [Trial("001", {}, "interrupted"), Trial("002", {}, "interrupted")],
-                       SimpleNamespace(started=lambda trial: shown.append((trial.id, trial.resumed))))
-    (tmp_path / "001" / "checkpoints").mkdir(parents=True)
-    (tmp_path / "001" / "checkpoints" / "epoch-0003.safetensors").write_bytes(b"")
+    state = SweepState(swept, [Trial(i, {}, "interrupted") for i in ("001", "002", "004")],
+                       SimpleNamespace(started=lambda trial: shown.append((trial.id, trial.resumed_from))))
+    for trial_id, epochs in (("001", (0, 3)), ("004", (0,))):
+        (tmp_path / trial_id / "checkpoints").mkdir(parents=True)
+        for epoch in epochs:
+            (tmp_path / trial_id / "checkpoints" / f"epoch-{epoch:06d}.safetensors").write_bytes(b"")
     (tmp_path / "002").mkdir()  # killed before its first checkpoint: it starts over
-    for trial_id in ("001", "002", "003"):
+    for trial_id in ("001", "002", "003", "004"):
         state.started(Trial(trial_id, {}))
-    assert shown == [("001", True), ("002", False), ("003", False)]
+    # 004 has only the checkpoint of its start: the screen says it starts again
+    assert shown == [("001", 3), ("002", None), ("003", None), ("004", 0)]
+    import io
+
+    from rich.console import Console
+
+    from nnrun.console.sweep_view import SweepView
+
+    out = io.StringIO()
+    view = SweepView(Console(file=out, width=200))
+    for trial_id, epoch in (("001", 3), ("004", 0)):
+        view.started(SimpleNamespace(id=trial_id, values={"optimizer.learning_rate": 0.1}, resumed_from=epoch))
+    assert "trial 001 resumed after epoch 3: optimizer.learning_rate=0.1" in out.getvalue()
+    assert "trial 004 started again (it stopped before its first checkpoint after an epoch): " in out.getvalue()
 
 
 @pytest.mark.parametrize("returncode, message", [

@@ -94,7 +94,13 @@ class SweepView:
 
     def started(self, trial) -> None:
         values = ", ".join(f"{k}={short(v)}" for k, v in trial.values.items())
-        self.say(f"trial {trial.id} {'resumed' if trial.resumed else 'started'}: {values}")
+        if trial.resumed_from is None:
+            self.say(f"trial {trial.id} started: {values}")
+        elif trial.resumed_from == 0:  # only the checkpoint saved as it began: nothing to go on from
+            self.say(f"trial {trial.id} started again (it stopped before its first checkpoint after an epoch): "
+                     f"{values}")
+        else:
+            self.say(f"trial {trial.id} resumed after epoch {trial.resumed_from}: {values}")
 
     def epoch(self, trial) -> None: ...
 

@@ -47,6 +47,12 @@ def file_name(epoch: int) -> str:
     return f"epoch-{epoch:06d}.safetensors"
 
 
+def newest_epoch(run_dir: Path) -> int | None:
+    """The epoch of a run's newest checkpoint by its file name (not yet read), or None."""
+    found = candidates(run_dir)
+    return int(FILE_NAME.fullmatch(found[0].name).group(1)) if found else None
+
+
 def candidates(run_dir: Path) -> list[Path]:
     """Checkpoint files of a run, newest epoch first."""
     folder = RunDir(run_dir).checkpoints

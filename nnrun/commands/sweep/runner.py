@@ -18,6 +18,7 @@ from pathlib import Path
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
 from nnrun.config.sweep_checks import Checked, check_against_base, problem_details
 from nnrun.errors import NnrunError, TrainingFailed, UserError
+from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import read_metrics
 
 from nnrun.commands.sweep.directory import SweepDir
@@ -54,9 +55,8 @@ class SweepState:
     def started(self, trial: Trial) -> None:
         previous = self.trials.get(trial.id)
         trial.seconds = previous.seconds if previous else 0.0  # a resumed trial keeps its time
-        checkpoints = self.swept.trial_dir(trial.id) / "checkpoints"
         # Resumed: it goes on from a checkpoint of its own (else it starts over).
-        trial.resumed = previous is not None and checkpoints.is_dir() and any(checkpoints.iterdir())
+        trial.resumed_from = newest_epoch(self.swept.trial_dir(trial.id)) if previous is not None else None
         trial.started_at = time.perf_counter()
         trial.status = "running"
         self.trials[trial.id] = trial

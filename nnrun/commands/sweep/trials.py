@@ -34,7 +34,7 @@ class Trial:
     seconds: float = 0.0
     message: str = ""
     latest: float | None = None  # the metric's value in the last epoch (for the live table)
-    resumed: bool = False  # started again by a resumed sweep (for the screen; not in trials.csv)
+    resumed_from: int | None = None  # the epoch of the checkpoint a resumed sweep goes on from (for the screen)
     started_at: float | None = None  # time.perf_counter() when it started here (for the screen's clock)
     extra: dict = field(default_factory=dict)
 
