@@ -424,3 +424,15 @@ def test_a_list_sent_to_a_model_trained_on_arrays_is_told_the_names_of_its_value
                             '"x5": value} (row-major for a sample of several axes)')
     named = client.post("/predict", json={"instances": [{f"x{i}": v for i, v in enumerate(x[0].ravel().tolist())}]})
     assert named.status_code == 200, named.text
+
+
+def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):
+    process, url = _start(str(runs["fruit"]), cwd=tmp_path)
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+            assert json.load(response)["status"] == "ok"
+        process.send_signal(signal.SIGINT)  # as Ctrl-C in its terminal: interrupted, as any command
+        assert process.wait(timeout=30) == 130 and "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
