@@ -18,6 +18,7 @@ for bad input, :class:`~nnrun.errors.TrainingFailed` when training diverges).
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,14 +110,15 @@ def load(run_dir: str | Path) -> TrainedModel:
 
 
 def _run_path(value, name: str):
-    """A run directory given as a path or its text; anything else is a clear error."""
-    if not isinstance(value, (str, Path)):
+    """A run directory given as a path (any ``os.PathLike``) or its text; anything else is
+    a clear error."""
+    if not isinstance(value, (str, os.PathLike)):
         from nnrun.errors import UserError
 
         raise UserError(f"{name}: expected the path of a run directory, got {type(value).__name__}",
                         hint="a folder such as \"runs/iris-20260101-120000\" (what nnrun.train returns as "
                              "result.run_dir)")
-    return value
+    return Path(value)
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
@@ -127,7 +129,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     than the run's training files, as ``nnrun evaluate --data`` takes them. Arrays in
     memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no file to
     name a report after."""
-    _run_path(run_dir, "run_dir")
+    run_dir = _run_path(run_dir, "run_dir")
     if not isinstance(split, str):
         from nnrun.errors import UserError
 
@@ -156,6 +158,11 @@ def as_settings(overrides) -> list[str]:
 
     if overrides is None:
         return []
+    if not isinstance(overrides, (dict, str, list, tuple)):
+        from nnrun.errors import UserError
+
+        raise UserError(f"overrides: expected a dict of dotted keys or a list of 'key.path=value' texts, got "
+                        f"{type(overrides).__name__}", hint="e.g. overrides={'training.epochs': 5}")
     if isinstance(overrides, dict):
         return [Setting(f"{key}={_as_json(key, value)}", f"overrides[{key!r}]") for key, value in overrides.items()]
     items = [overrides] if isinstance(overrides, str) else list(overrides)

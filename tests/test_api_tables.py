@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import csv
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
@@ -272,3 +272,8 @@ def test_api_inputs_of_the_wrong_kind_are_clear_errors(tmp_path):
         nnrun.load(None)
     with pytest.raises(UserError, match="config: expected the path of a YAML file, a dict or a Config, got NoneType"):
         nnrun.train(None)
+    for overrides in (5, b"training.epochs=1"):
+        with pytest.raises(UserError, match="overrides: expected a dict of dotted keys or a list of 'key.path=value' "):
+            nnrun.train(iris, overrides=overrides)
+    # any os.PathLike is a path
+    assert nnrun.load(PurePosixPath(tmp_path / "iris")).predict(np.ones((1, 4))).predictions.shape == (1,)

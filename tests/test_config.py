@@ -50,6 +50,12 @@ def test_a_mapping_override_changes_only_the_keys_it_names_unless_it_names_anoth
         load_config(path, ["training={batch_size: 0}"])
     assert "training.batch_size: expected a whole number of at least 1, got 0 (from --set training={batch_size: 0})" \
         in info.value.render()
+    # A key the file still gives is the file's: its mistake is told at its line, not blamed on the --set.
+    bad = write_config(MINIMAL + "training: {epochs: 0, batch_size: 16}\n", "bad.yaml")
+    with pytest.raises(UserError) as info:
+        load_config(bad, ["training={batch_size: 4}"])
+    assert "bad.yaml:7:20: training.epochs: expected a whole number of at least 1, got 0" in info.value.render()
+    assert "(from --set" not in info.value.render()
 
 
 def test_a_set_past_the_last_item_adds_one_and_minus_one_is_the_last(write_config):

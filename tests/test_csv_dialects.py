@@ -145,6 +145,10 @@ def test_a_column_of_three_decimals_takes_the_files_decimal_comma_not_a_thousand
     plain = ["n;quality", *[f"{i};{line.split(';')[1]}" for i, line in enumerate(lines[1:])]]  # none to tell
     _, alone = _read(tmp_path, "\n".join(plain) + "\n", delimiter=";")
     assert "hint: 'quality' holds numbers with a thousands separator" in alone
+    # Two groups and more ('1,100,200') can only be thousands, decimal commas elsewhere or not.
+    grouped = ["acidity;population", *[f"{3 + i % 5},0{i % 10};{1 + i % 3},{100 + i},{200 + i}" for i in range(40)]]
+    _, out = _read(tmp_path, "\n".join(grouped) + "\n", delimiter=";")
+    assert "hint: 'population' holds numbers with a thousands separator; set data.source.thousands: \",\"" in out
 
 
 @pytest.mark.parametrize("written", ['"\\t"', "'\\t'", "tab", "TAB"])

@@ -138,10 +138,14 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     good = b'{"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": "red"}]}'
     for body, message in [(good, "the body is JSON, sent as another Content-Type; send it with Content-Type: "
                                  "application/json"),
+                          (b"5", "the body must be a JSON object {\"instances\": [...]}, got 5"),
                           (b"weight_g=150", "the body is not JSON; send {\"instances\": [...]} with Content-Type: "
                                             "application/json")]:
         response = fruit.post("/predict", content=body, headers={"content-type": "text/plain"})
         assert response.status_code == 422 and response.json()["detail"][0]["msg"] == message
+    twice = fruit.post("/predict", json=good.decode())  # requests.post(url, json=json.dumps(payload)) sends this
+    assert twice.json()["detail"][0]["msg"] == ("the body is a JSON string, not an object: JSON encoded twice? Send "
+                                                "the object itself, e.g. requests.post(url, json=payload)")
 
 
 def test_every_problem_of_a_request_is_reported_at_once(fruit):

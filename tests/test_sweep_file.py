@@ -188,6 +188,11 @@ def test_a_sweep_files_mistakes_come_with_its_base_configs(run_cli, tmp_path):
     (tmp_path / "sweep.yaml").write_text(SWEEP.replace("metric: val_accuracy", "metric: val_acc"))
     result = run_cli("validate", "sweep.yaml")
     assert "metric: 'val_acc' is not a column of the trials' metrics.csv; did you mean 'val_accuracy'?" in result.output
+    # Unless the base's metrics are what is wrong: then no guess from them.
+    base.write_text(base.read_text().replace("metrics: [accuracy]", "metrics: [acc]"))
+    (tmp_path / "sweep.yaml").write_text(SWEEP)
+    result = run_cli("validate", "sweep.yaml")
+    assert "(Keras's 'acc' is 'accuracy' in nnrun)" in result.output and "metric:" not in result.output
     assert "base.yaml:9:28: model.layers.0.units: expected a whole number greater than 0, got -8" in result.output
 
 

@@ -15,6 +15,7 @@ Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,7 +255,7 @@ def table_cell(value) -> str | int | float:
 def class_values(classes: list[str]) -> np.ndarray:
     """The class names as predictions give them: integers (int64) when every class is a
     whole number that fits one, as labels trained on as numbers come back; else text."""
-    if all(name.lstrip("-").isdigit() for name in classes):
+    if all(re.fullmatch(r"-?\d+", name, re.ASCII) for name in classes):
         try:
             return np.array([int(name) for name in classes], np.int64)
         except OverflowError:  # a code of over 18 digits stays text

@@ -150,7 +150,9 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc):  # 422, naming the instance and the field
-        return JSONResponse(status_code=422, content={"detail": describe_errors(exc.errors(), columns, max_instances)})
+        sent_as_json = request.headers.get("content-type", "").split(";")[0].strip().lower().endswith("json")
+        detail = describe_errors(exc.errors(), columns, max_instances, sent_as_json)
+        return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.get("/health")
     def health() -> dict:

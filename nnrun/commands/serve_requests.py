@@ -201,13 +201,14 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
     return instance, request
 
 
-def describe_errors(errors: list[dict], columns: list[dict], max_instances: int) -> list[dict]:
+def describe_errors(errors: list[dict], columns: list[dict], max_instances: int, sent_as_json: bool = True
+                    ) -> list[dict]:
     """FastAPI's validation errors, each with ``instance``, ``field`` and a message
-    (``msg``) that names both."""
-    return [_describe(error, columns, max_instances) for error in errors]
+    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON."""
+    return [_describe(error, columns, max_instances, sent_as_json) for error in errors]
 
 
-def _describe(error: dict, columns: list[dict], max_instances: int) -> dict:
+def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json: bool = True) -> dict:
     loc = [part for part in error.get("loc", ()) if part != "body"]
     kind, given = error.get("type", ""), error.get("input")
     instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
@@ -221,7 +222,7 @@ def _describe(error: dict, columns: list[dict], max_instances: int) -> dict:
             message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
                         f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}} (row-major for a sample of several axes)")
     else:
-        message = _body_problem(kind, loc, given, error, max_instances)
+        message = _body_problem(kind, loc, given, error, max_instances, sent_as_json)
     return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
 
 
@@ -248,16 +249,21 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
     return str(error.get("msg", kind))
 
 
-def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: int) -> str:
+def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: int, sent_as_json: bool) -> str:
     if kind == "json_invalid":
         at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
         return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot parse it')}{at})"
-    if not loc and isinstance(given, (bytes, str)):  # not read as JSON: by its Content-Type, or its text
-        try:
-            json.loads(given)
+    if not loc and isinstance(given, (bytes, str)):
+        if sent_as_json:  # read as JSON, and a string: requests.post(url, json=json.dumps(payload))
+            return "the body is a JSON string, not an object: JSON encoded twice? Send the object itself, e.g. " \
+                   "requests.post(url, json=payload)"
+        try:  # not read as JSON, by its Content-Type
+            sent = json.loads(given)
         except ValueError:
             return "the body is not JSON; send {\"instances\": [...]} with Content-Type: application/json"
-        return "the body is JSON, sent as another Content-Type; send it with Content-Type: application/json"
+        if isinstance(sent, dict):
+            return "the body is JSON, sent as another Content-Type; send it with Content-Type: application/json"
+        return f"the body must be a JSON object {{\"instances\": [...]}}, got {_show(sent)}"
     if loc == ["instances"] and kind == "too_short":
         return "instances: the list is empty; send at least one instance"
     if loc == ["instances"] and kind == "too_long":

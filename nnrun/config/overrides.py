@@ -8,6 +8,7 @@ it names (see :func:`merged`). Each applied path remembers the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nnrun.config.yaml_reader import parse_value
@@ -39,11 +40,11 @@ def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     failed: list[UserError] = []
     for item in overrides:
         try:
-            parts, origin = _apply(data, item)
+            paths, origin = _apply(data, item)
         except UserError as exc:
             failed.append(exc)
             continue
-        applied[parts] = origin
+        applied.update(dict.fromkeys(paths, origin))
     if len(failed) == 1:
         raise failed[0]
     if failed:
@@ -52,7 +53,7 @@ def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     return applied
 
 
-def _apply(data: dict, item: str) -> tuple[PathKey, str]:
+def _apply(data: dict, item: str) -> tuple[list[PathKey], str]:
     origin = item.origin if isinstance(item, Setting) else f"--set {item}"
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
@@ -65,13 +66,19 @@ def _apply(data: dict, item: str) -> tuple[PathKey, str]:
         raise UserError(
             f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
         )
-    parts = tuple(int(p) if p.lstrip("-").isdigit() else p for p in names)
-    return _set_path(data, parts, value, origin), origin
+    return _set_path(data, path_parts(key.strip()), value, origin), origin
 
 
-def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> PathKey:
-    """Set ``value`` at ``parts``; returns the path as set. In a list, -1 is the last
-    item, and the index just past the end (``model.layers.2`` of two) adds an item."""
+def path_parts(key: str) -> PathKey:
+    """``model.layers.-1.units`` -> ``("model", "layers", -1, "units")``: whole numbers
+    (with a minus sign or not) index lists, anything else names keys."""
+    return tuple(int(name) if re.fullmatch(r"-?\d+", name, re.ASCII) else name for name in key.split("."))
+
+
+def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> list[PathKey]:
+    """Set ``value`` at ``parts``; returns the paths it gave values to (the keys a
+    mapping named, where it merged into one). In a list, -1 is the last item, and the
+    index just past the end (``model.layers.2`` of two) adds an item."""
     node, parts = data, list(parts)
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -81,7 +88,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> PathKey:
         if isinstance(node, list):
             if last and part == len(node):
                 node.append(value)
-                return tuple(parts)
+                return [tuple(parts)]
             if not isinstance(part, int) or not 0 <= part < len(node):
                 span = f"an index from 0 to {len(node) - 1}" if node else "an item, but the list is empty"
                 more = f"; {len(node)} adds an item, given whole: --set '{here.rpartition('.')[0]}.{len(node)}=" \
@@ -99,10 +106,12 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> PathKey:
             raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
         if last:
             exists = part in node if isinstance(node, dict) else True
-            node[part] = merged(node[part], value) if exists else value
-        else:
-            node = node[part]
-    return tuple(parts)
+            old = node[part] if exists else None
+            node[part] = merged(old, value) if exists else value
+            # The file's keys a merge kept are still the file's: their mistakes are told at their lines.
+            return _given_paths(old, value, tuple(parts))
+        node = node[part]
+    return [tuple(parts)]
 
 
 def merged(old: Any, new: Any) -> Any:
@@ -110,11 +119,26 @@ def merged(old: Any, new: Any) -> Any:
     only the keys it names, recursively (``training={batch_size: 8}`` keeps the file's
     epochs), as a setting of each of them would; a mapping that names another ``type``
     replaces the block, whose options belonged to the old type. Anything else replaces."""
+    block = _merges_into(old, new)
+    if block is None:
+        return new
+    return {**block, **{key: merged(block[key], value) if key in block else value for key, value in new.items()}}
+
+
+def _given_paths(old: Any, new: Any, prefix: PathKey) -> list[PathKey]:
+    """The paths that setting ``new`` where ``old`` is gave values to (see :func:`merged`)."""
+    block = _merges_into(old, new)
+    if block is None:
+        return [prefix]
+    return [path for key, value in new.items()
+            for path in (_given_paths(block[key], value, (*prefix, key)) if key in block else [(*prefix, key)])]
+
+
+def _merges_into(old: Any, new: Any) -> dict | None:
+    """The block ``new`` merges into (``optimizer: adam`` as ``{type: adam}``), or None
+    when it replaces ``old``."""
     if isinstance(old, str) and isinstance(new, dict) and new.get("type", old) == old:
         old = {"type": old}  # `optimizer: adam` gains options
     if not (isinstance(old, dict) and isinstance(new, dict)) or new.get("type", old.get("type")) != old.get("type"):
-        return new
-    result = dict(old)
-    for key, value in new.items():
-        result[key] = merged(old[key], value) if key in old else value
-    return result
+        return None
+    return old

@@ -18,7 +18,7 @@ from typing import Any
 
 from nnrun.config.loader import LoadedConfig, default_name, file_kind, validate
 from nnrun.config.schema import Config
-from nnrun.config.overrides import _set_path
+from nnrun.config.overrides import _set_path, path_parts
 from nnrun.config.sweep import LoadedSweep
 from nnrun.config.yaml_reader import read_yaml
 from nnrun.config.keras_words import keras_value_hint
@@ -40,8 +40,7 @@ def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:
     """A copy of the base config's data with each dotted path set to its value."""
     data = copy.deepcopy(base)
     for path, value in assignments.items():
-        parts = tuple(int(p) if p.isdigit() else p for p in path.split("."))
-        _set_path(data, parts, value, f"parameter {path}")
+        _set_path(data, path_parts(path), value, f"parameter {path}")
     return data
 
 
@@ -49,8 +48,7 @@ def trial_config(base_data: dict, base_source: str, assignments: dict[str, Any])
     """The validated config of one trial: the base with the trial's values; a bad value
     is reported against the parameter that set it."""
     data = apply_parameters(base_data, assignments)
-    origins = {tuple(int(p) if p.isdigit() else p for p in path.split(".")): f"parameter {path}={json.dumps(value)}"
-               for path, value in assignments.items()}
+    origins = {path_parts(path): f"parameter {path}={json.dumps(value)}" for path, value in assignments.items()}
     loaded = LoadedConfig(None, base_source, overrides=origins)  # type: ignore[arg-type]
     loaded.config = validate(data, loaded)
     return loaded
@@ -71,7 +69,9 @@ def check_against_base(located: LoadedSweep) -> Checked:
     found = Checked(problems=list(located.problems))
     base = _read_base(located, found)
     if base is None:
-        if found.base_error is not None and located.metric is not None:
+        base_problems = getattr(found.base_error, "problems", None) or []
+        if located.metric is not None and found.base_error is not None and \
+                not any(p.path.split(".")[0] == "metrics" for p in base_problems):  # else the base's list is wrong
             found.problems += _metric_against_written(located, found.base_written)
         return found
     data, loaded = base

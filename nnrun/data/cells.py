@@ -37,6 +37,7 @@ PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?[1-9]\d{0,2}([,.' \u00a0\u202f]\d{3})+(\.\d+)?$")
 # The same where the decimal mark is a comma: 1.234  1 234,5
 NUMBER_WITH_SEPARATOR_AND_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}([.' \u00a0\u202f]\d{3})+(,\d+)?$")
+ONE_COMMA_GROUP = re.compile(r"^[+-]?\d{1,3},\d{3}$")  # '4,295': a decimal comma, or a thousands one
 NUMBER_WITH_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([.' ]\d{3})+|\d+),\d+$")  # 3,25  1.234,5
 # $85,210  12%  (a currency or percent sign)  852,10  1.234,5  (a decimal comma); not
 # dates, versions or addresses such as 01.02.2023 and 10.0.0.1
@@ -66,11 +67,10 @@ class TextNumbers:
         return values
 
     def shows_decimal_commas(self) -> bool:
-        """Whether some of the column's bad cells can only be numbers with a decimal
-        comma ('8,07', '15,4'): that settles what '4,295' in another column of the same
-        file is, which alone could also be a thousands separator."""
-        return self.decimal == "." and not self.thousands and any(
-            NUMBER_WITH_DECIMAL_COMMA.match(text) and not NUMBER_WITH_SEPARATOR.match(text) for text in self.texts[:1000])
+        """Whether some bad cell can only have a decimal comma ('8,07', '15,4'): that settles
+        what '4,295' in another column of the file is (alone it could group thousands)."""
+        ungrouped = (text for text in self.texts[:1000] if not NUMBER_WITH_SEPARATOR.match(text))
+        return self.decimal == "." and not self.thousands and any(map(NUMBER_WITH_DECIMAL_COMMA.match, ungrouped))
 
     def report(self, values: np.ndarray, column: str, lines: np.ndarray, problems: DataProblems,
                commas_are_decimal: bool = False) -> None:
@@ -197,12 +197,13 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     """What to do about a number column with text in it, by what the text (``wrong``,
     the bad cells) looks like: numbers the declared separator does not fit, numbers
     with separators (``thousands``), numbers with the other decimal mark (``decimal``),
-    numbers with other characters are to be cleaned;
-    few distinct texts may be categories; a (nearly) different text in every row is an
-    ID; anything else is fixed or left out. Number-like cells and IDs never get the
-    categorical hint. ``commas_are_decimal``: other columns of the file hold numbers
-    such as '8,07', so '4,295' here has a decimal comma too, not a thousands one. A regression's ``target`` is never to be made a feature or left
-    out: words in it are class labels (a classification loss), anything else is fixed."""
+    numbers with other characters are to be cleaned; few distinct texts may be
+    categories; a (nearly) different text in every row is an ID; anything else is fixed
+    or left out. Number-like cells and IDs never get the categorical hint. A
+    regression's ``target`` is never to be made a feature or left out: words in it are
+    class labels (a classification loss), anything else is fixed. ``commas_are_decimal``:
+    other columns of the file hold numbers such as '8,07', so '4,295' here has a
+    decimal comma too, not a thousands one."""
     sample = [str(c) for c in wrong[:1000]]
     misfits = [c for c in sample if thousands and PLAIN.match(c.replace(thousands, ""))]
     if len(misfits) > len(sample) / 2:
@@ -214,7 +215,7 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     separated = [c for c in sample if grouped.match(c)]
     marked = _other_decimal_mark(sample, decimal)
     # "1,234" may be either; "0,126" and "3,25" can only have a decimal comma.
-    comma_grouped = bool(separated) and all("," in c and "." not in c for c in separated)
+    comma_grouped = bool(separated) and all(ONE_COMMA_GROUP.match(c) for c in separated)
     if separated and not (marked and any(not grouped.match(c) for c in marked)) \
             and not (commas_are_decimal and comma_grouped):
         separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)

@@ -38,8 +38,8 @@ def _left_out_once(source) -> list[Problem]:
     """The target, the id columns and the ignored ones are three different sets, and no
     listed feature is one of them: the target in ``id`` would be copied into predictions
     as a key, and a column both an id and ignored says two things of it."""
-    problems = [Problem(key, f"lists '{source.target}', the target; the target is never a feature, "
-                             "leave it out here")
+    the_target = f"lists '{source.target}', the target; the target is never a feature, leave it out here"
+    problems = [Problem(key, the_target)
                 for key, names in (("data.source.id", source.id), ("data.source.ignore", source.ignore))
                 if source.target in names]
     both = [name for name in source.id if name in source.ignore]
@@ -51,8 +51,7 @@ def _left_out_once(source) -> list[Problem]:
     for i, name in enumerate(features):
         key = f"data.source.features.{i}" if len(features) > 1 else "data.source.features"
         if name == source.target:
-            problems.append(Problem(key, f"lists '{name}', the target; the target is never a feature, leave it "
-                                         "out here"))
+            problems.append(Problem(key, the_target))
         elif name in source.id:
             problems.append(Problem(key, f"lists '{name}', an id column (data.source.id), which is copied into "
                                          "predictions, never learned; name it in one of the two"))

@@ -9,6 +9,7 @@ before any training.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +54,8 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
     """Accept a path, a plain dict, a Config or an already loaded config."""
     if isinstance(config, LoadedConfig):
         return config
-    if isinstance(config, (str, Path)):
-        return load_config(config, overrides)
+    if isinstance(config, (str, os.PathLike)):
+        return load_config(Path(config), overrides)
     if isinstance(config, Config):
         config = config.model_dump(mode="json")
     if isinstance(config, dict):

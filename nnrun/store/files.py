@@ -3,7 +3,8 @@
 A write goes to a temporary file in the same folder, is flushed and fsynced, then
 renamed over the target (``os.replace`` is atomic on POSIX), and the folder is fsynced
 so the rename itself survives a crash. A process killed mid-write leaves only a
-``.<name>.<pid>.tmp`` file, which the next process to lock the directory removes.
+``.<name>.<pid>.tmp`` file, which the next process to lock the directory removes (once
+that pid no longer runs).
 """
 
 from __future__ import annotations
