@@ -236,6 +236,10 @@ def test_codes_longer_than_an_int64_train_and_predict_as_written(tmp_path, run_c
 
     predicted = nnrun.load(tmp_path / "run").predict({"size": [0.0, 1.0]})
     assert set(predicted.predictions.tolist()) <= set(codes)  # text: no int64 holds them
+    from nnrun.commands.loaded import class_values
+
+    assert class_values(["-5", "3"]).tolist() == [-5, 3]
+    assert class_values(["-5", "--5", "²"]).tolist() == ["-5", "--5", "²"]  # not all whole numbers: text
 
 
 def test_most_frequent_imputation(tmp_path):
