@@ -102,6 +102,9 @@ def test_rows_of_the_wrong_width_are_found_by_the_files_delimiter(tmp_path):
     _, report = _read(tmp_path, "a|b\n1|2\n3\n4|5|6\n7|8\n", delimiter="|")
     assert "line 3: 1 cells, but the header has 2 columns" in report
     assert "line 4: 3 cells, but the header has 2 columns" in report
+    # More cells than columns: a text with the delimiter in it, unquoted, most likely.
+    assert "hint: a cell that holds the delimiter '|' (in a text, say) is written in double quotes: \"like| this\"" \
+        in report
 
 
 def test_a_file_separated_otherwise_is_told_which_setting_reads_it(run_cli, tmp_path):

@@ -130,7 +130,10 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
                 blank.append(reader.line_num)
             elif len(row) != width and not empty:
                 columns = f"{width} column{'s' if width != 1 else ''}"
-                problems.add_row(reader.line_num, f"{len(row)} cells, but the header has {columns}")
+                more = len(row) > width  # a text with the delimiter in it, written without quotes?
+                problems.add_row(reader.line_num, f"{len(row)} cells, but the header has {columns}",
+                                 hint=f"a cell that holds the delimiter {delimiter!r} (in a text, say) is written "
+                                      f"in double quotes: \"like{delimiter} this\"" if more else None)
             else:
                 lines.append(reader.line_num)
     return (np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64),
