@@ -153,6 +153,14 @@ SET_CASES = [
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
+    # A sequence layer after one that ended the steps: the fix is on that layer.
+    ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: gru, units: 4}, {type: lstm, units: 3}, "
+     "{type: dense, units: 3, activation: softmax}]",
+     "model.layers.2: lstm_2: lstm expects sequences (steps, features), got (4,); the gru before it returns its last "
+     "step only: set return_sequences: true on it"),
+    ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: global_average_pool1d}, {type: gru, units: 3}, "
+     "{type: dense, units: 3, activation: softmax}]",
+     "got (1,); the global_average_pool1d before it makes one vector of the steps: put this layer before that one"),
     # A problem inside a value --set replaced is the --set's, not the file's old line.
     ("model.layers=[{type: lstm, units: 8}, {type: dense, units: 3, activation: softmax}]",
      "model.layers.0: lstm_0: lstm expects sequences (steps, features), got (4,); put an embedding first for token "

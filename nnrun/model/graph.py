@@ -28,7 +28,7 @@ from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.fusions import fuse_output_activation, relu_through_max_pool
 from nnrun.model.target_scale import TargetScale
-from nnrun.model.layers import Layer
+from nnrun.model.layers.base import Layer, what_ended_the_steps
 
 INPUT = "input"
 Shape = tuple[int, ...]
@@ -227,8 +227,9 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
         in_shape = in_shapes if layer.merges else in_shapes[0]
         try:
             shapes[names[i]] = tuple(layer.output_shape(in_shape))
-        except ValueError as exc:
-            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {exc}"))
+        except ValueError as exc:  # for a sequence layer, the layer before it may say why
+            before = layers[names.index(inputs[i][0])] if inputs[i][0] in names else None
+            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {what_ended_the_steps(str(exc), before)}"))
             continue
         node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i])
         node.params = layer.init(in_shape, rng, dtype)

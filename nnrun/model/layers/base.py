@@ -84,6 +84,24 @@ def needs_sequences(layer_type: str, input_shape: Shape, axes: str = "steps, fea
     return ValueError(f"{layer_type} expects sequences ({axes}), got {tuple(input_shape)}{hint}")
 
 
+STEPS_ENDED = ("flatten", "global_average_pool1d", "global_max_pool1d")
+
+
+def what_ended_the_steps(message: str, source) -> str:
+    """A sequence layer given one vector per sample by the layer before it: the fix is
+    there (return_sequences, or the layer order), not an embedding or a reshape."""
+    if " expects sequences " not in message or source is None:
+        return message
+    recurrent = source.layer if source.type == "bidirectional" else source
+    if getattr(recurrent, "return_sequences", None) is False:
+        fix = f"the {source.type} before it returns its last step only: set return_sequences: true on it"
+    elif source.type in STEPS_ENDED:
+        fix = f"the {source.type} before it makes one vector of the steps: put this layer before that one"
+    else:
+        return message
+    return f"{message.split('; ')[0]}; {fix}"
+
+
 def batch_uniform(rng: np.random.Generator, shape: tuple[int, ...], part: BatchPart | None) -> np.ndarray:
     """Uniform [0, 1) float32 draws of ``shape`` (batch axis first) for this part's rows.
     The whole batch's numbers are drawn, so the draws, and the generator's state after
