@@ -153,6 +153,9 @@ SET_CASES = [
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
+    ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: review}",
+     "data.source.text: expected a mapping of keys to values, got 'review'; name the column inside it: text: "
+     "{column: review}"),
     # A sequence layer after one that ended the steps: the fix is on that layer.
     ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: gru, units: 4}, {type: lstm, units: 3}, "
      "{type: dense, units: 3, activation: softmax}]",

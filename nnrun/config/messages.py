@@ -137,6 +137,8 @@ def _shape_hint(kind: str, path: tuple, received: Any) -> str:
         return "; the layers go under layers: model: {layers: [...]}"
     if kind == "list_type" and isinstance(received, str):
         return f"; write a list, even of one: [{received}]"
+    if kind in ("dict_type", "model_type") and path[-1:] == ("text",) and isinstance(received, str):
+        return f"; name the column inside it: text: {{column: {received}}}"
     return ""
 
 
