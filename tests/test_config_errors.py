@@ -156,6 +156,10 @@ SET_CASES = [
     ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: review}",
      "data.source.text: expected a mapping of keys to values, got 'review'; name the column inside it: text: "
      "{column: review}"),
+    # An embedding behind a reshape still reads the data's values: checked before training too.
+    ("model.layers=[{type: reshape, target_shape: [4]}, {type: embedding, input_dim: 10, output_dim: 2}, "
+     "{type: flatten}, {type: dense, units: 3, activation: softmax}]",
+     "model.layers.1: embedding input value"),
     # A sequence layer after one that ended the steps: the fix is on that layer.
     ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: gru, units: 4}, {type: lstm, units: 3}, "
      "{type: dense, units: 3, activation: softmax}]",

@@ -58,7 +58,7 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
     every split before training, rather than failing in the middle of it."""
     problems = []
     for node in graph.nodes:
-        if not node.reads_model_input:
+        if not _reads_input_values(graph, node):
             continue
         for name, part in parts.items():
             message = node.layer.check_inputs(part.x)
@@ -66,6 +66,20 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
                 problems.append(Problem(f"model.layers.{node.index}", f"{message} (in the {name} split)"))
                 break
     return problems
+
+
+VALUES_KEPT = ("reshape", "flatten")  # layers that pass the model input's values on unchanged
+
+
+def _reads_input_values(graph: Graph, node) -> bool:
+    """Whether ``node`` reads the model input's values, directly or through layers that
+    only reshape them (an embedding after a reshape of the input)."""
+    by_name = {n.name: n for n in graph.nodes}
+    while not node.reads_model_input:
+        node = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
+        if node is None or node.layer.type not in VALUES_KEPT:
+            return False
+    return True
 
 
 def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
