@@ -61,6 +61,13 @@ def test_training_texts_cut_to_length_are_warned_with_a_length_that_keeps_them(r
            "data.source.text.length: 12 keeps 95% of them whole" in out
     config.write_text(text.replace("LENGTH", "12"))
     assert "warning" not in run_cli("validate", config).output
+    # Token indices read by a dense layer, as numbers: warned, with the embedding to put first.
+    config.write_text(text.replace("LENGTH", "12").replace("    - {type: embedding, input_dim: 10, output_dim: 2}\n"
+                                                           "    - {type: global_average_pool1d}\n", ""))
+    out = " ".join(run_cli("validate", config).output.split())
+    assert "warning: data.source.text: 'text' becomes token indices, which an embedding turns into vectors; the " \
+           "model reads them with a dense layer, as plain numbers; put {type: embedding, input_dim: 20000, " \
+           "output_dim: 16} first" in out
 
 
 def test_the_length_said_to_keep_95_percent_does():

@@ -39,6 +39,20 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
     return warnings
 
 
+def text_without_embedding(config: Config, graph: Graph) -> list[str]:
+    """A text column (``data.source.text``) becomes token indices, numbers that mean
+    nothing as amounts: an embedding turns them into vectors. Read by any other layer
+    they train, poorly, as numbers."""
+    text = getattr(config.data.source, "text", None)
+    readers = [node.layer for node in graph.nodes if node.reads_model_input]
+    if text is None or not readers or any(layer.type in ("embedding", "reshape") for layer in readers):
+        return []
+    return [f"data.source.text: '{text.column}' becomes token indices, which an embedding turns into vectors; "
+            f"the model reads them with a {readers[0].type} layer, as plain numbers; put {{type: embedding, "
+            f"input_dim: {text.max_tokens}, output_dim: 16}} first (nnrun init --data FILE --target COLUMN writes "
+            "such a model)"]
+
+
 def unread_masks(graph: Graph) -> list[str]:
     """Layers where an embedding's padding mask (mask_zero) ends without a layer having
     read it: from there on the padded steps count as tokens, as if there were no mask

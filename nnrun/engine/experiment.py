@@ -17,7 +17,8 @@ from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
-from nnrun.engine.advice import idle_settings, scale_rows, unread_masks, unscaled_inputs, unused_layers
+from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unread_masks, unscaled_inputs,
+                                 unused_layers)
 from nnrun.engine.checks import check_against_data, check_sizes
 from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import Graph, compile_graph
@@ -112,7 +113,8 @@ def build(
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
                       target_scale if config.data.target_scale == "standardize" else None, fingerprints,
-                      (*splits.warnings, *idle_settings(config, raw_train), *unread_masks(graph),
+                      (*splits.warnings, *idle_settings(config, raw_train), *text_without_embedding(config, graph),
+                       *unread_masks(graph),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 
 
