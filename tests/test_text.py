@@ -99,7 +99,9 @@ def test_predict_notes_texts_cut_to_length_and_texts_of_no_known_word(run_cli, t
           "training"
     unknown = "1 text holds no word the vocabulary of 'text' knows (read as [UNK] only), so its prediction says little"
     out = " ".join(result.output.split())
+    empty = "1 text in 'text' is empty (no token), so its prediction says little"
     assert f"note: {cut}" in out and f"note: {unknown}" in out  # the empty text is padding, not unknown words
-    assert nnrun.load(tmp_path / "run").predict({"text": texts}).notes == (cut, unknown)
+    assert f"note: {empty}" in out
+    assert nnrun.load(tmp_path / "run").predict({"text": texts}).notes == (cut, unknown, empty)
     (tmp_path / "plain.csv").write_text("text\ngood phone\nbad screen\n")
     assert "note:" not in run_cli("predict", "run", "plain.csv", "-o", "-").output

@@ -166,6 +166,10 @@ def text_notes(table, state: dict, x: np.ndarray) -> list[str]:
         if unknown:
             notes.append(f"{unknown} text{'s hold' if unknown != 1 else ' holds'} no word the vocabulary of "
                          f"'{name}' knows (read as [UNK] only), so {'their predictions say' if unknown != 1 else 'its prediction says'} little")
+        empty = int((tokens == 0).sum())
+        if empty:  # all padding: the prediction is the model's answer to no text at all
+            notes.append(f"{empty} text{'s' if empty != 1 else ''} in '{name}' {'are' if empty != 1 else 'is'} empty "
+                         f"(no token), so {'their predictions say' if empty != 1 else 'its prediction says'} little")
     return notes
 
 
