@@ -134,7 +134,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
         from nnrun.errors import UserError
 
         raise UserError(f"split: expected the name of a split (train, validation or test), got {split!r}")
-    if data is not None and not isinstance(data, (str, Path)):
+    if data is not None and not isinstance(data, (str, os.PathLike)):
         from nnrun.errors import UserError
 
         raise UserError(f"data: expected the path of a labelled CSV or NPZ file, got {type(data).__name__}",
@@ -184,7 +184,7 @@ def _as_json(key, value) -> str:
     except (TypeError, ValueError):
         from nnrun.errors import UserError
 
-        raise UserError(f"overrides[{key!r}]: a {type(value).__name__} is not a setting",
+        raise UserError(f"overrides[{key!r}]: {type(value).__name__} is not a setting",
                         hint="a setting is a number, text, true/false, None, or a list or dict of them") from None
 
 

@@ -188,7 +188,7 @@ def test_an_override_given_in_python_is_named_as_one_not_as_a_set_option(tmp_pat
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides=["training.epochs"], run_dir=tmp_path / "r")
     with pytest.raises(UserError, match=r"^overrides: \('training.epochs', 5\) is not a 'key.path=value' text"):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides=[("training.epochs", 5)], run_dir=tmp_path / "r")
-    with pytest.raises(UserError, match=r"^overrides\['seed'\]: a object is not a setting"):
+    with pytest.raises(UserError, match=r"^overrides\['seed'\]: object is not a setting"):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"seed": object()}, run_dir=tmp_path / "r")
 
 
