@@ -2,7 +2,8 @@
 ``train`` (through ``Experiment.warnings``), never refused, so that runs trained with
 them still load.
 
-May import: :mod:`nnrun.config`, :mod:`nnrun.data`, :mod:`nnrun.model`.
+May import: :mod:`nnrun.config`, :mod:`nnrun.data`, :mod:`nnrun.model`, and which layers read
+the model input's values from :mod:`nnrun.engine.checks`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.engine.checks import VALUES_KEPT, reads_input_values
 from nnrun.model.graph import INPUT, Graph
 
 # A regression target whose mean or spread is larger is warned about without
@@ -44,8 +46,9 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
     nothing as amounts: an embedding turns them into vectors. Read by any other layer
     they train, poorly, as numbers."""
     text = getattr(config.data.source, "text", None)
-    readers = [node.layer for node in graph.nodes if node.reads_model_input]
-    if text is None or not readers or any(layer.type in ("embedding", "reshape") for layer in readers):
+    readers = [node.layer for node in graph.nodes
+               if node.layer.type not in VALUES_KEPT and reads_input_values(graph, node)]
+    if text is None or not readers or any(layer.type == "embedding" for layer in readers):
         return []
     return [f"data.source.text: '{text.column}' becomes token indices, which an embedding turns into vectors; "
             f"the model reads them with a {readers[0].type} layer, as plain numbers; put {{type: embedding, "

@@ -58,7 +58,7 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
     every split before training, rather than failing in the middle of it."""
     problems = []
     for node in graph.nodes:
-        if not _reads_input_values(graph, node):
+        if not reads_input_values(graph, node):
             continue
         for name, part in parts.items():
             message = node.layer.check_inputs(part.x)
@@ -71,7 +71,7 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
 VALUES_KEPT = ("reshape", "flatten")  # layers that pass the model input's values on unchanged
 
 
-def _reads_input_values(graph: Graph, node) -> bool:
+def reads_input_values(graph: Graph, node) -> bool:
     """Whether ``node`` reads the model input's values, directly or through layers that
     only reshape them (an embedding after a reshape of the input)."""
     by_name = {n.name: n for n in graph.nodes}

@@ -229,7 +229,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
             shapes[names[i]] = tuple(layer.output_shape(in_shape))
         except ValueError as exc:  # for a sequence layer, the layer before it may say why
             before = layers[names.index(inputs[i][0])] if inputs[i][0] in names else None
-            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {what_ended_the_steps(str(exc), before)}"))
+            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {what_ended_the_steps(exc, before)}"))
             continue
         node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i])
         node.params = layer.init(in_shape, rng, dtype)

@@ -73,6 +73,10 @@ class BatchPart(Protocol):
         ...
 
 
+class SequencesNeeded(ValueError):
+    """A sequence layer given something else (see :func:`needs_sequences`)."""
+
+
 def needs_sequences(layer_type: str, input_shape: Shape, axes: str = "steps, features") -> ValueError:
     """The error of a sequence layer given something else; for a flat input, what makes
     sequences of it: an embedding of token indices, or a reshape of numbers into steps."""
@@ -81,16 +85,18 @@ def needs_sequences(layer_type: str, input_shape: Shape, axes: str = "steps, fea
         n = input_shape[0]
         hint = (f"; put an embedding first for token indices (a text column), or {{type: reshape, target_shape: "
                 f"[{n}, 1]}} to read {n} numbers as {n} steps of one value")
-    return ValueError(f"{layer_type} expects sequences ({axes}), got {tuple(input_shape)}{hint}")
+    return SequencesNeeded(f"{layer_type} expects sequences ({axes}), got {tuple(input_shape)}{hint}")
 
 
 STEPS_ENDED = ("flatten", "global_average_pool1d", "global_max_pool1d")
 
 
-def what_ended_the_steps(message: str, source) -> str:
-    """A sequence layer given one vector per sample by the layer before it: the fix is
-    there (return_sequences, or the layer order), not an embedding or a reshape."""
-    if " expects sequences " not in message or source is None:
+def what_ended_the_steps(error: ValueError, source) -> str:
+    """The message of a layer's shape error; for a sequence layer given one vector per
+    sample by the layer before it, the fix is there (return_sequences, or the layer
+    order), not an embedding or a reshape."""
+    message = str(error)
+    if not isinstance(error, SequencesNeeded) or source is None:
         return message
     recurrent = source.layer if source.type == "bidirectional" else source
     if getattr(recurrent, "return_sequences", None) is False:
