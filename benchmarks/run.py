@@ -8,7 +8,7 @@ Cases (``--cases``), at each thread count of ``--threads`` (default 2, this mach
 cores, then 1): ``mlp``, an MLP 784-256-256-10 with Adam on 60,000 synthetic samples
 (10 classes) at batch sizes 32, 128 and 512, against PyTorch, scikit-learn and the GEMM
 floor (the epoch's matrix multiplies alone), with numpy's float32 GEMM throughput
-measured in the same run; where the ``fast`` extra is installed nnrun runs twice, with
+measured before each round; where the ``fast`` extra is installed nnrun runs twice, with
 its compiled update and with the NumPy one (``nnrun-np``); ``cnn``, conv 3x3 x 32,
 relu, max pool 2, dense 10 on 10,000 synthetic 28x28x1 images at batch 128, against
 PyTorch NCHW and channels_last. Once, with nnrun's own thread choice: ``busy``, the
