@@ -193,9 +193,10 @@ def status_kib(field):  # VmHWM is this process's peak; unlike ru_maxrss it rest
             return int(line.split()[1])
 
 base, base_files = status_kib("VmRSS"), status_kib("RssFile")
-samples = int(sys.argv[1])
+samples, held_out = int(sys.argv[1]), sys.argv[2] == "default"
+split = {} if held_out else {"validation": 0, "test": 0, "stratify": False}
 config = {"name": "mem", "data": {"source": {"type": "synthetic", "samples": samples, "features": 784,
-          "classes": 10, "seed": 0}, "split": {"validation": 0, "test": 0, "stratify": False}},
+          "classes": 10, "seed": 0}, "split": split, "preprocess": ["standardize"] if held_out else []},
           "model": {"layers": [{"type": "dense", "units": 256, "activation": "relu"},
                                {"type": "dense", "units": 256, "activation": "relu"},
                                {"type": "dense", "units": 10, "activation": "softmax"}]},
@@ -208,20 +209,22 @@ print(json.dumps({"base_kib": base, "peak_kib": status_kib("VmHWM"), "base_files
 
 
 def peak_memory(args) -> None:
-    """Peak resident memory of a training process, above its footprint after imports;
-    where the ``fast`` extra is installed, also with its compiled kernels: imported
-    from the module built for this machine (the default), and compiled by numba in the
-    process (``NNRUN_KERNELS=jit``, where numba's compiler, LLVM, stays loaded: a fixed
-    cost, not the data's)."""
+    """Peak resident memory of a training process, above its footprint after imports:
+    on all the data, and with the default split (a tenth for validation, a fifth for
+    the test) and standardized inputs; where the ``fast`` extra is installed, also with
+    its compiled kernels: imported from the module built for this machine (the
+    default), and compiled by numba in the process (``NNRUN_KERNELS=jit``, where numba's
+    compiler, LLVM, stays loaded: a fixed cost, not the data's)."""
     from engines import kernels_installed
 
     data_mib = args.samples * FEATURES * 4 / 2**20
-    modes = [("NumPy update", "numpy")]
+    modes = [("NumPy update", "numpy", "none"), ("split, standardized", "numpy", "default")]
     if kernels_installed():
-        modes += [("built kernels", "auto"), ("numba in-process", "jit")]
-    print(f"\npeak memory training on {args.samples} x {FEATURES} float32 ({data_mib:.0f} MiB of data)")
-    for label, switch in modes:
-        out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(args.samples)], check=True,
+        modes += [("built kernels", "auto", "none"), ("numba in-process", "jit", "none")]
+    print(f"\npeak memory training on {args.samples} x {FEATURES} float32 ({data_mib:.0f} MiB of data); "
+          "\"split, standardized\": the default split and preprocess: standardize")
+    for label, switch, split in modes:
+        out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(args.samples), split], check=True,
                              capture_output=True, text=True, env=dict(os.environ, NNRUN_KERNELS=switch)).stdout
         usage = json.loads(out.strip().splitlines()[-1])
         extra_mib = (usage["peak_kib"] - usage["base_kib"]) / 1024
@@ -229,6 +232,6 @@ def peak_memory(args) -> None:
         # compiles the kernels in the process) count as resident too; they are shared and reread from disk
         # when memory is short. Read at the end, as libraries stay mapped: about the peak's.
         files_mib = (usage["files_kib"] - usage["base_files_kib"]) / 1024
-        print(f"  {label:<17} {usage['peak_kib'] / 1024:.0f} MiB resident, {extra_mib:.0f} MiB above the process "
+        print(f"  {label:<19} {usage['peak_kib'] / 1024:.0f} MiB resident, {extra_mib:.0f} MiB above the process "
               f"after imports = {extra_mib / data_mib:.2f}x the data; of those {files_mib:.0f} MiB mapped files, "
               f"the rest {(extra_mib - files_mib) / data_mib:.2f}x the data")

@@ -24,7 +24,9 @@ __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits"
 
 @dataclass(frozen=True)
 class Splits:
-    parts: dict[str, Dataset]  # "train", "validation", "test" (empty ones left out); columns encoded
+    # "train", "validation", "test" (empty ones left out), columns encoded. Each part's
+    # samples are the run's own to overwrite: a source's fresh arrays, or copies.
+    parts: dict[str, Dataset]
     columns: dict | None = None  # the fitted column encoding of a table source (see .table)
     warnings: tuple[str, ...] = ()  # shown by validate and train: single-row classes, odd categories, ...
     fingerprints: dict[str, str] | None = None  # of each raw split (see Dataset.fingerprint)
@@ -40,8 +42,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     full = source.load(seed)
     rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
-    parts = {name: full.take(idx) for name, idx in indices.items() if len(idx)}
     warnings, table = list(full.warnings), full.table is not None
+    parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     fingerprints = _fingerprints_aside(parts)
     if table:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from nnrun.data.table import Table
+
+
+MOVE_BYTES = 1 << 21  # moved per block when a split reuses the samples' memory: the block's copy is extra
+_MADV_DONTNEED = 4  # Linux's madvise advice: drop these pages; they read as zeros if touched again
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,46 @@ class Dataset:
             assigned=self.assigned[indices] if self.assigned is not None else None,
         )
 
+    def split(self, indices: dict[str, np.ndarray], keep: str = "train") -> dict[str, "Dataset"]:
+        """The parts ``indices`` names (each an ascending array of rows; empty ones left
+        out), in its order. This ends the set: its samples become the ``keep`` part's.
+
+        Copying every part out would hold the whole set and all of its parts at once,
+        twice the data at the peak. Instead the other parts are copied out, ``keep``'s
+        rows are moved to the front of ``x`` in place, and the pages after them are
+        handed back to the system: the peak is the data plus the held-out parts, and
+        the rows and their order are those ``take`` gives. Where ``x`` is not this
+        set's own to overwrite (a view, read-only), or holds a table's placeholder,
+        every part is a copy."""
+        found = {name: self.take(rows) for name, rows in indices.items() if name != keep and len(rows)}
+        rows = indices.get(keep)
+        if rows is not None and len(rows):
+            found[keep] = self._moved_to_front(rows) if found and self._owns_samples(rows) else self.take(rows)
+        return {name: found[name] for name in indices if name in found}
+
+    def _owns_samples(self, rows: np.ndarray) -> bool:
+        """Whether ``x`` may be overwritten: a writable array that owns its memory, or a
+        reshape of one (images) spanning all of it, and a table's placeholder is not."""
+        x = self.x
+        memory = x if x.base is None else x.base
+        whole = (isinstance(memory, np.ndarray) and memory.base is None and memory.flags.owndata
+                 and memory.nbytes == x.nbytes and memory.ctypes.data == x.ctypes.data)
+        return (whole and self.table is None and x.flags.writeable and x.flags.c_contiguous
+                and bool(np.all(rows[1:] > rows[:-1])))
+
+    def _moved_to_front(self, rows: np.ndarray) -> "Dataset":
+        x = self.x
+        # Safe in place: ascending rows put row k at or after position k, so a block
+        # reads only rows no earlier block wrote, and reads them before writing.
+        step = max(1, MOVE_BYTES // max(x.strides[0], 1))
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]
+            if block[-1] != start + len(block) - 1:  # not already where it belongs
+                x[start : start + len(block)] = np.take(x, block, axis=0)
+        _hand_back_pages(x, len(rows))
+        return replace(self, x=x[: len(rows)], y=self.y[rows],
+                       assigned=self.assigned[rows] if self.assigned is not None else None)
+
     def with_x(self, x: np.ndarray) -> "Dataset":
         return replace(self, x=x)
 
@@ -77,3 +122,21 @@ class Dataset:
             digest.update(f"{array.dtype.str}{array.shape}".encode())
             digest.update(np.ascontiguousarray(array).data)  # hashed in place, no bytes copy
         return digest.hexdigest()
+
+
+def _hand_back_pages(x: np.ndarray, rows: int) -> None:
+    """Give the system back the memory pages of ``x`` after its first ``rows`` rows,
+    which nothing reads again (Linux; elsewhere they stay until ``x`` is freed)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import mmap
+
+    page = mmap.PAGESIZE
+    first = -(-(x.ctypes.data + rows * x.strides[0]) // page) * page  # whole pages only
+    last = (x.ctypes.data + x.nbytes) // page * page
+    if last > first:
+        try:
+            ctypes.CDLL(None).madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
+        except (OSError, AttributeError):  # no C library to ask: the pages stay
+            pass

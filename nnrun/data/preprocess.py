@@ -120,7 +120,7 @@ def fit_pipeline(steps: list[Step], x: np.ndarray) -> list[State]:
 
 def apply_pipeline(steps: list[Step], states: list[State], x: np.ndarray, owned: bool = False) -> np.ndarray:
     """The steps applied in turn. ``owned``: ``x`` is the caller's to overwrite (a
-    freshly encoded matrix), so the steps write into it instead of a new copy of the
+    training run's own split), so the steps write into it instead of a new copy of the
     data; either way each step after the first writes into the previous one's output."""
     for step, state in zip(steps, states):
         writable = owned and x.dtype.kind == "f" and x.flags.writeable

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
@@ -87,13 +89,14 @@ def build(
     if preprocess_states is None:
         preprocess_states = fit_pipeline(steps, raw_train.x)
     parts = {}
-    encoded = splits.columns is not None  # a table's features are a fresh matrix, preprocessed in place
-    for name in list(splits.parts):  # one split at a time, its raw samples dropped once preprocessed
+    for name in list(splits.parts):  # preprocessed in place: each split's samples are this run's own
         part = splits.parts.pop(name)
-        parts[name] = part.with_x(apply_pipeline(steps, preprocess_states, part.x, owned=encoded))
+        parts[name] = part.with_x(apply_pipeline(steps, preprocess_states, part.x, owned=True))
     del part
     scale_sample = scale_rows(raw_train.x) if not steps else None  # a few rows, to warn of unscaled inputs
-    raw_train = raw_train.with_x(raw_train.x[:0])  # the checks need its shape, classes and targets
+    # The checks need its shape, classes and targets; an empty array of its own, as a
+    # slice would keep the samples' memory.
+    raw_train = raw_train.with_x(np.empty((0, *raw_train.input_shape), raw_train.x.dtype))
     try:
         check_sizes(config.model.layers)
         graph = compile_graph(
