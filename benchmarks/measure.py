@@ -39,8 +39,8 @@ def mlp_case(args) -> None:
     flops = mlp_gemm_flops(FEATURES, CLASSES)
     print(f"\nMLP {FEATURES}-256-256-{CLASSES}, Adam, {args.samples} samples, best of {args.repeats} epochs "
           f"per engine (alternated)")
-    print(f"GEMM peak: the epoch's multiplies ({flops / 1e6:.3f} MFLOP a sample, the floor's) at the best float32 "
-          "GEMM rate of numpy measured in that batch size's rounds, one measurement before each round")
+    print(f"GEMM peak: the epoch's multiplies ({flops / 1e6:.3f} MFLOP a sample, the floor's) at numpy's float32 "
+          "GEMM peak: each round's best shape, measured before the round, median over the rounds")
     compare(available_engines(source, args.threads), data, args.batch_sizes, args.repeats,
             gemm=lambda batch_size: gemm_gflops(batch_size, FEATURES), work=flops * args.samples)
 
@@ -59,32 +59,50 @@ def cnn_case(args) -> None:
 
 
 def compare(engines, data, batch_sizes, repeats, gemm=None, work: float | None = None) -> None:
-    """Alternate the engines (A B C A B C), keep each one's best epoch, print ratios to
-    PyTorch and to the GEMM floor. With ``gemm`` (batch size -> GFLOP/s by shape),
-    the GEMM rate is measured before each round too, so the peak drifts with the
-    engines, and each epoch is reported as the share of that peak its ``work`` (FLOPs)
-    would need: a peak measured once, on a slow minute, once read above 100%."""
+    """Alternate the engines, each round in a rotated order (A B C, B C A, C A B), and
+    report each one's best epoch with its ratios to PyTorch and to the GEMM floor, then
+    the median of the ratios within each round ("paired"): engines of one round share
+    the machine's minute, so those ratios cancel its drift. With ``gemm`` (batch size ->
+    GFLOP/s by shape), the GEMM rate is measured before each round, and each epoch is
+    reported as the share of the rounds' median peak that its ``work`` (FLOPs) would
+    need: one peak measured once, on a slow minute, read above 100%; the best of many
+    short bursts would be a lucky one."""
     print(f"{'batch':>5}  {'engine':<10} {'epoch s':>8} {'samples/s':>10} {'GEMM peak':>9} {'vs pytorch':>10} "
-          f"{'vs floor':>8}")
+          f"{'vs floor':>8}   paired: {'pytorch':>7} {'floor':>6}")
     for batch_size in batch_sizes:
+        for engine in engines:
+            if hasattr(engine, "warm_up"):
+                engine.warm_up(data.x, data.y, batch_size)
         times: dict[str, list[float]] = {engine.name: [] for engine in engines}
-        rates: dict[str, float] = {}
-        for _ in range(repeats):
+        rates: dict[str, list[float]] = {}
+        for round_ in range(repeats):
             for label, rate in (gemm(batch_size) if gemm else {}).items():
-                rates[label] = max(rates.get(label, 0.0), rate)
-            for engine in engines:
+                rates.setdefault(label, []).append(rate)
+            for engine in engines[round_ % len(engines):] + engines[: round_ % len(engines)]:
                 times[engine.name].append(engine.epoch_seconds(data.x, data.y, batch_size))
         best = {name: min(values) for name, values in times.items()}
-        peak_seconds = work / (max(rates.values()) * 1e9) if rates and work else None
+        peaks = [max(round_rates) for round_rates in zip(*rates.values())]
+        peak_seconds = work / (statistics.median(peaks) * 1e9) if peaks and work else None
         for name, seconds in best.items():
-            to_torch = f"{seconds / best['pytorch']:.2f}x" if "pytorch" in best else "-"
-            to_floor = f"{seconds / best['GEMM floor']:.2f}x" if "GEMM floor" in best else "-"
             share = f"{peak_seconds / seconds:>8.0%}" if peak_seconds else f"{'-':>8}"
             print(f"{batch_size:>5}  {name:<10} {seconds:>8.3f} {len(data.x) / seconds:>10.0f} {share}  "
-                  f"{to_torch:>10} {to_floor:>8}")
+                  f"{_ratio(seconds, best, 'pytorch'):>10} {_ratio(seconds, best, 'GEMM floor'):>8}   "
+                  f"{'':>7} {_paired(times, name, 'pytorch'):>7} {_paired(times, name, 'GEMM floor'):>6}")
         if rates:
-            print(f"{'':>7}float32 GEMM, best of the rounds: "
-                  + ", ".join(f"{label} {rate:.1f}" for label, rate in rates.items()) + " GFLOP/s")
+            print(f"{'':>7}float32 GEMM, median of the rounds: "
+                  + ", ".join(f"{label} {statistics.median(values):.1f}" for label, values in rates.items())
+                  + " GFLOP/s; peak per round " + ", ".join(f"{peak:.1f}" for peak in peaks))
+
+
+def _ratio(seconds: float, best: dict[str, float], reference: str) -> str:
+    return f"{seconds / best[reference]:.2f}x" if reference in best else "-"
+
+
+def _paired(times: dict[str, list[float]], name: str, reference: str) -> str:
+    """The median over rounds of ``name``'s epoch over ``reference``'s in the same round."""
+    if reference not in times:
+        return "-"
+    return f"{statistics.median(a / b for a, b in zip(times[name], times[reference])):.2f}x"
 
 
 def busy_neighbour(args) -> None:

@@ -16,7 +16,8 @@ default thread count against one and two threads on a quiet machine and beside a
 process spinning on one core; ``e2e``, `nnrun train configs/iris.yaml` and
 `nnrun --help` as processes, beside the import floor and the Keras script;
 ``memory``, the peak memory of training on the 60,000-sample set. One epoch per
-measurement, engines alternated (A B C A B C) so drift hits all alike.
+measurement, engines alternated (A B C, B C A, C A B) so drift hits all alike; each
+engine's best epoch is reported, and the median of its ratios within each round.
 
 Each part runs in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
 from its environment (they pin OpenBLAS to an older, slower kernel on some machines);
@@ -45,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=60_000)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 512])
     parser.add_argument("--cnn-samples", type=int, default=10_000, help="images in the CNN case")
-    parser.add_argument("--repeats", type=int, default=2, help="epochs timed per engine and batch size")
+    parser.add_argument("--repeats", type=int, default=3, help="epochs timed per engine and batch size")
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES), help="what to measure")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script runs")
     parser.add_argument("--keep-openblas-env", action="store_true", help="do not unset OPENBLAS_CORETYPE/L2_SIZE")
