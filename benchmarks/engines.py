@@ -52,7 +52,8 @@ class Nnrun:
         self.runs = 0
         self.chosen_threads = None
 
-    def epoch_seconds(self, x, y, batch_size: int) -> float:
+    def epoch_seconds(self, x, y, batch_size: int, hooks=None) -> float:
+        """``hooks``: training hooks the run calls (see nnrun.engine.hooks)."""
         import json
         import os
 
@@ -73,7 +74,7 @@ class Nnrun:
         previous = os.environ.get("NNRUN_KERNELS")
         os.environ["NNRUN_KERNELS"] = "auto" if self.kernels else "numpy"
         try:
-            result = nnrun.train(config, run_dir=f"{self.workdir.name}/run{self.runs}")
+            result = nnrun.train(config, run_dir=f"{self.workdir.name}/run{self.runs}", hooks=hooks)
         finally:
             os.environ.pop("NNRUN_KERNELS") if previous is None else os.environ.update(NNRUN_KERNELS=previous)
         meta = json.loads((result.run_dir / "meta.json").read_text())

@@ -106,9 +106,12 @@ def _paired(times: dict[str, list[float]], name: str, reference: str) -> str:
 
 
 def busy_neighbour(args) -> None:
-    """nnrun's default thread count against one thread and two, on a quiet machine and
-    with another process spinning on one core (started just before, as a second
-    training or any busy neighbour would be)."""
+    """nnrun's default thread count against one thread and two: on a quiet machine;
+    with another process spinning on one core, started just before (as a second
+    training or any busy neighbour would be); and with one started just after the run
+    chose its threads ("late"), which ``auto`` cannot see (it chooses once, so a
+    resumed run repeats its bits). Best and worst epoch each, against one thread's
+    best and median."""
     from engines import CNN_LAYERS, MLP_LAYERS, Nnrun
 
     from nnrun.data.sources import SyntheticSource
@@ -117,33 +120,52 @@ def busy_neighbour(args) -> None:
               {"type": "synthetic", "samples": args.samples, "features": FEATURES, "classes": CLASSES, "seed": 0}),
              ("CNN conv 3x3 x 32, batch 128", CNN_LAYERS,
               {"type": "synthetic", "samples": args.cnn_samples, "shape": [28, 28, 1], "classes": CLASSES, "seed": 0})]
-    print("\nbusy neighbour: nnrun's default (training.threads: auto) against fixed thread counts; best of "
+    print("\nbusy neighbour: nnrun's default (training.threads: auto) against fixed thread counts; "
           f"{args.repeats} epochs each, alternated")
-    print(f"  {'case':<32} {'machine':<8} {'engine':<10} {'epoch s':>8} {'threads':>7}  vs 1 thread")
+    print(f"  {'case':<32} {'machine':<8} {'engine':<10} {'best s':>7} {'worst s':>7} {'threads':>7}  "
+          "best / best 1 thread, worst / median 1 thread")
     for label, layers, source in cases:
         data = SyntheticSource(**source).load(0)
         engines = [Nnrun(source, layers, name="default"), Nnrun(source, layers, threads=1, name="1 thread"),
                    Nnrun(source, layers, threads=2, name="2 threads")]
-        for machine in ("quiet", "busy"):
-            spinner = None
+        for machine in ("quiet", "busy", "late"):
+            neighbour = Neighbour()
             if machine == "busy":
-                spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                time.sleep(0.5)
+                neighbour.start()
             try:
                 times: dict[str, list[float]] = {engine.name: [] for engine in engines}
                 chosen: dict[str, set] = {engine.name: set() for engine in engines}
                 for _ in range(args.repeats):
                     for engine in engines:
-                        times[engine.name].append(engine.epoch_seconds(data.x, data.y, 128))
+                        hooks = neighbour if machine == "late" else None  # its start(): the threads are chosen
+                        times[engine.name].append(engine.epoch_seconds(data.x, data.y, 128, hooks=hooks))
                         chosen[engine.name].add(engine.chosen_threads)
+                        if machine == "late":
+                            neighbour.stop()
             finally:
-                if spinner is not None:
-                    spinner.kill()
-                    spinner.wait()
-            one = min(times["1 thread"])
+                neighbour.stop()
+            one = times["1 thread"]
             for name, values in times.items():
                 threads = "/".join(str(t) for t in sorted(chosen[name]))
-                print(f"  {label:<32} {machine:<8} {name:<10} {min(values):>8.3f} {threads:>7}  {min(values) / one:.2f}x")
+                print(f"  {label:<32} {machine:<8} {name:<10} {min(values):>7.3f} {max(values):>7.3f} {threads:>7}  "
+                      f"{min(values) / min(one):.2f}x, {max(values) / statistics.median(one):.2f}x")
+
+
+class Neighbour:
+    """A process spinning on one core; as training hooks, started when a run starts."""
+
+    def __init__(self):
+        self.process = None
+
+    def start(self, *_) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(0.5)  # its interpreter started, as a neighbour that has run a while
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
 
 
 def _nnrun_command() -> list[str]:
