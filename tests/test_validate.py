@@ -156,6 +156,13 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
     result = run_cli("validate", tmp_path / "a.yaml", "--set", "model.init_weights=absent.safetensors")
     assert result.exit_code == 2
     assert "absent.safetensors: missing; no such file for the initial weights (model.init_weights)" in result.output
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.safetensors").write_bytes(b"")
+    result = run_cli("validate", tmp_path / "a.yaml", "--set", f"model.init_weights={run}")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert (f"model.init_weights: {run}: a folder, not a weights file; name the file in it: "
+            f"{run / 'model.safetensors'}") in " ".join(result.output.split())
 
     embed = "    - {type: embedding, input_dim: 10, output_dim: 2}\n    - {type: flatten}\n" + dense
     (tmp_path / "b.yaml").write_text(base.replace("{layers}", embed))

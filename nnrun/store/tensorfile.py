@@ -152,6 +152,10 @@ def load_weights(
     """
     if not path.exists() and not path.is_symlink():
         raise UserError(f"{path}: missing; " + (f"no such file for the {what}" if what else "the run may not have finished"))
+    if path.is_dir():
+        found = path / "model.safetensors"
+        fix = f"name the file in it: {found}" if found.is_file() else "name a .safetensors file"
+        raise UserError(f"{path}: a folder, not a weights file; {fix}")
     weights, _ = read(path, require_checksum=require_checksum)
     if like is not None:
         check_like(path, weights, like)
