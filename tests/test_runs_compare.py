@@ -57,6 +57,9 @@ def test_runs_in_another_directory_and_errors(run_cli, tmp_path):
     assert result.exit_code == 0 and "no runs in empty" in result.output
     result = run_cli("runs", "nowhere")
     assert result.exit_code == 2 and "nowhere: no such directory" in result.output
+    (tmp_path / "iris.yaml").write_text("name: iris\n")
+    result = run_cli("runs", "iris.yaml")
+    assert result.exit_code == 2 and "iris.yaml: a file; nnrun runs lists the runs in a folder" in result.output
     train_iris(tmp_path / "runs" / "one", epochs=1)
     result = run_cli("runs", "runs/one")
     assert result.exit_code == 2 and "runs/one: is a run directory itself" in result.output

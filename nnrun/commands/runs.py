@@ -145,6 +145,9 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first; for a sweep's folder,
     its trials, with the status the sweep gave each (a pruned trial's run completed)."""
     root = Path(root)
+    if root.is_file():
+        raise UserError(f"{root}: a file; nnrun runs lists the runs in a folder",
+                        hint="nnrun runs (the runs/ folder), or nnrun runs FOLDER")
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
     statuses = {}
