@@ -108,3 +108,26 @@ def test_a_run_whose_data_file_moved_is_told_to_score_a_file_with_data(run_cli, 
     assert (f"hint: put the file back where it was, or score rows you have with: nnrun evaluate {tmp_path / 'run'} "
             "--data FILE") in result.output
     assert run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "moved.csv").exit_code == 0
+
+
+def test_a_file_named_like_a_split_gets_a_report_of_its_own(run_cli, tmp_path):
+    """`--data test.csv` once took eval-test.json, the test split's report, and --force
+    replaced that report without a copy."""
+    rows = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "table.yaml").write_text(
+        "name: own\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    run = tmp_path / "run"
+    assert run_cli("train", tmp_path / "table.yaml", "--quiet", "--run-dir", run).exit_code == 0
+    assert run_cli("evaluate", run).exit_code == 0
+    split_report = (run / "eval-test.json").read_text()
+    (tmp_path / "test.csv").write_text("\n".join(rows[:11]) + "\n")
+    result = run_cli("evaluate", run, "--data", tmp_path / "test.csv")
+    assert result.exit_code == 0, result.output
+    assert (run / "eval-test.json").read_text() == split_report
+    assert json.loads((run / "eval-test.csv.json").read_text())["samples"] == 10
+    (tmp_path / "fresh.csv").write_text("\n".join(rows[:6]) + "\n")
+    assert run_cli("evaluate", run, "--data", tmp_path / "fresh.csv").exit_code == 0
+    assert (run / "eval-fresh.json").is_file()  # other names as before: the file's stem

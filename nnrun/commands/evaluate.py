@@ -7,7 +7,8 @@ A split is rebuilt from the run's own config and saved preprocessing and must be
 one the run trained on (its fingerprint in meta.json); a file is read through the
 saved column encoding. The report (metrics, then a confusion matrix and per-class
 scores, or residual statistics) is written next to the run as JSON, one file per
-evaluation: ``eval-<split>.json`` or ``eval-<data file stem>.json``, never replacing a
+evaluation: ``eval-<split>.json`` or ``eval-<data file stem>.json`` (``eval-test.csv.json``
+for a file named like a split), never replacing a
 different report of the same weights unless ``force`` (a report of other weights, written
 before a resumed run trained on, is kept under a name of its own). A run that did not
 complete is scored with the weights of its newest valid checkpoint, and the report says
@@ -117,7 +118,15 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
     report.update(diagnose(trained.graph, data))
-    return _write(report, trained.run.evaluation(source.stem), trained.weights_note, trained.graph, force)
+    return _write(report, trained.run.evaluation(report_name(source)), trained.weights_note, trained.graph, force)
+
+
+def report_name(source: Path) -> str:
+    """A data file's report name: its stem, or its whole name where the stem is a
+    split's (``test.csv``: ``eval-test.csv.json``), which would take the split's report."""
+    from nnrun.data import SPLITS
+
+    return source.name if source.stem in SPLITS else source.stem
 
 
 def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, force: bool) -> dict:
