@@ -43,6 +43,14 @@ def test_plot_overlays_several_runs(run_cli, tmp_path):
     # The second run is drawn in matplotlib's second colour (orange): present only in the overlay.
     assert orange_pixels(tmp_path / "both.png") > 500
     assert orange_pixels(tmp_path / "a.png") == 0
+    before = (tmp_path / "both.png").read_bytes()
+    result = run_cli("plot", a, "-o", "both.png")  # nothing is overwritten unasked
+    assert result.exit_code == 2 and "both.png: already exists; nnrun does not overwrite it" in result.output
+    assert "hint: add --force to replace it, or choose another file with -o" in result.output
+    assert (tmp_path / "both.png").read_bytes() == before
+    assert run_cli("plot", a, "-o", "both.png", "--force").exit_code == 0
+    assert orange_pixels(tmp_path / "both.png") == 0
+    assert run_cli("plot", a).exit_code == 0 and run_cli("plot", a).exit_code == 0  # its own curves.png: redrawn
 
 
 def orange_pixels(path) -> int:

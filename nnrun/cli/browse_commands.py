@@ -59,6 +59,7 @@ def plot(
     output: Optional[Path] = typer.Option(
         None, "--output", "-o", help="PNG file to write. Default: RUN_DIR/curves.png for one run, ./curves.png for several."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file (a run's own curves.png is redrawn anyway)."),
 ) -> None:
     """Plot loss and metrics per epoch (train and validation, best epoch marked) to a PNG.
 
@@ -73,11 +74,11 @@ def plot(
         from nnrun.console.sweep_plot import is_sweep_dir, plot_sweep
 
         if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
-            typer.echo(f"wrote {plot_sweep(run_dirs[0], output)}")
+            typer.echo(f"wrote {plot_sweep(run_dirs[0], output, force)}")
             return
         from nnrun.console.plot import plot_runs
 
-        written = plot_runs(run_dirs, output)
+        written = plot_runs(run_dirs, output, force)
         typer.echo(f"wrote {written}")
 
     guard(action)

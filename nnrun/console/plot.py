@@ -60,16 +60,26 @@ def default_output(run_dirs) -> Path:
     return RunDir(Path(run_dirs[0])).curves if len(run_dirs) == 1 else Path("curves.png")
 
 
-def plot_runs(run_dirs, output: str | Path | None = None) -> Path:
+def check_output(output: Path, own: Path | None, force: bool) -> None:
+    """Refuse a plot's file name that is not a PNG, or names a file already there,
+    unless ``force`` or it is ``own``, the plot nnrun keeps in a run's or sweep's folder
+    and redraws from its files."""
+    if output.suffix.lower() != ".png":
+        raise UserError(f"{output}: the plot is a PNG; give a file name ending in .png")
+    if not output.parent.is_dir():
+        raise UserError(f"{output.parent}: no such directory for the plot")
+    if output.exists() and not force and (own is None or output.resolve() != own.resolve()):
+        raise UserError(f"{output}: already exists; nnrun does not overwrite it",
+                        hint="add --force to replace it, or choose another file with -o")
+
+
+def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False) -> Path:
     """Draw the runs' curves and write the PNG; returns its path."""
     if not run_dirs:
         raise UserError("nnrun plot: give at least one run directory")
     histories = load_histories(run_dirs)
     output = Path(output) if output is not None else default_output(run_dirs)
-    if output.suffix.lower() != ".png":
-        raise UserError(f"{output}: the plot is a PNG; give a file name ending in .png")
-    if not output.parent.is_dir():
-        raise UserError(f"{output.parent}: no such directory for the plot")
+    check_output(output, RunDir(Path(run_dirs[0])).curves if len(run_dirs) == 1 else None, force)
     plt = _pyplot()
     panels = quantities(histories)
     # At most three panels a row, so many metrics wrap into a grid instead of a strip.

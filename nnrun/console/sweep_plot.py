@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnrun.commands.sweep.listing import read_sweep
-from nnrun.console.plot import PANEL_INCHES, PANELS_PER_ROW, _pyplot
+from nnrun.console.plot import PANEL_INCHES, PANELS_PER_ROW, _pyplot, check_output
 from nnrun.errors import UserError
 
 COLOURS = {"completed": "tab:blue", "pruned": "tab:orange"}
@@ -40,15 +40,15 @@ def points(rows: list[dict], parameter: str, metric: str) -> list[tuple]:
     return found
 
 
-def plot_sweep(sweep_dir, output: str | Path | None = None) -> Path:
+def plot_sweep(sweep_dir, output: str | Path | None = None, force: bool = False) -> Path:
     read = read_sweep(Path(sweep_dir))
     if read is None:
         raise UserError(f"{sweep_dir}: sweep.yaml or trials.csv cannot be read")
     sweep, rows = read
     metric, higher = sweep["metric"], sweep.get("mode") == "max"
-    output = Path(output) if output is not None else Path(sweep_dir) / "sweep.png"
-    if output.suffix.lower() != ".png":
-        raise UserError(f"{output}: the plot is a PNG; give a file name ending in .png")
+    own = Path(sweep_dir) / "sweep.png"
+    output = Path(output) if output is not None else own
+    check_output(output, own, force)
     parameters = [name for name, spec in sweep["parameters"].items() if not _is_constant(spec)]
     if not parameters:
         raise UserError(f"{sweep_dir}: every parameter of the sweep is a constant; there is nothing to plot "
