@@ -370,3 +370,20 @@ def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
                          text_encoding=text_encoding)
         assert message in str(caught.value), (name, str(caught.value))
         assert hint in caught.value.hint, (name, caught.value.hint)
+
+
+def test_a_semicolon_file_given_to_a_comma_run_is_told_its_decimal_comma_too(run_cli, tmp_path):
+    """Both fixes at once, as validate tells them for a config: the separator alone led
+    to 'not a number 5,0' next."""
+    run = tmp_path / "run"
+    config = _config(tmp_path, _european(separator=",", decimal="."), "")
+    assert run_cli("train", config, "--quiet", "--run-dir", run).exit_code == 0
+    (tmp_path / "new.csv").write_text("kunde;alter;einkommen\nK0;5,0;20000,25\nK1;6,5;30000,5\n")
+    for command in (["predict", run, tmp_path / "new.csv", "-o", "-"],
+                    ["evaluate", run, "--data", tmp_path / "new.csv"]):
+        result = run_cli(*command)
+        assert result.exit_code == 2
+        assert ("hint: read it as it is with --delimiter ';' --decimal ',' (it writes numbers like 5,0), or save it "
+                "with commas between the cells") in " ".join(result.output.split())
+    result = run_cli("predict", run, tmp_path / "new.csv", "-o", "-", "--delimiter", ";", "--decimal", ",")
+    assert result.exit_code == 0, result.output

@@ -80,20 +80,25 @@ def _separator_name(separator: str) -> str:
 
 
 def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | None, decimal_set: str) -> str:
+    comma = _decimal_comma(path) if separator == ";" and decimal_set == "." else None
     if setting is None:  # a trained run's file: read as the training files were, or as --delimiter says
         option = "tab" if separator == "\t" else f"'{separator}'"  # a tab pasted from a terminal is spaces
         point = " --decimal ." if decimal_set == "," and _writes_decimal_points(path, separator) else ""
+        point += f" --decimal ',' (it writes numbers like {comma})" if comma else ""
         return (f"read it as it is with --delimiter {option}{point}, or save it with {_separator_name(delimiter)} "
                 "between the cells")
     written = '"\\t"' if separator == "\t" else f'"{separator}"'
-    decimal = ""
-    if separator == ";" and decimal_set == ".":  # files separated so mostly come from a locale that writes "3,25"
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            sample = handle.read(1 << 14)
-        number = re.search(r"(?:^|;)\s*(-?\d+,\d+)\s*(?:;|$)", sample, re.MULTILINE)
-        if number:
-            decimal = f' and data.source.decimal: "," (it writes numbers like {number.group(1)})'
+    decimal = f' and data.source.decimal: "," (it writes numbers like {comma})' if comma else ""
     return f"set {setting}: {written}{decimal}"
+
+
+def _decimal_comma(path: Path) -> str | None:
+    """A number with a decimal comma ('3,25') among a file's first cells separated by
+    semicolons, as a locale that writes them separates its files; None if there is none."""
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        sample = handle.read(1 << 14)
+    number = re.search(r"(?:^|;)\s*(-?\d+,\d+)\s*(?:;|$)", sample, re.MULTILINE)
+    return number.group(1) if number else None
 
 
 def _writes_decimal_points(path: Path, separator: str) -> bool:
