@@ -147,6 +147,8 @@ SET_CASES = [
     ("model.layers.5.units=3", "--set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1"),
     ("model.layers.2.units=3", "'model.layers.2' needs an index from 0 to 1; 2 adds an item, given whole: "
                                "--set 'model.layers.2={...}'"),
+    ("model.layers.3={type: dense, units: 3}", "'model.layers.3' needs an index from 0 to 1; 2 adds an item, given "
+                                               "whole: --set 'model.layers.2={...}'"),
     ("model.layers.-1.units=4", "model.layers.1: the output has 4 units but the data has 3 classes"),
     ("training.epochs=1e3", "training.epochs: expected a whole number, got 1000.0; write it as one, without a point "
                             "or an exponent: 1000 (from --set training.epochs=1e3)"),
