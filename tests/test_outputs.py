@@ -174,6 +174,14 @@ def test_a_run_killed_before_its_first_checkpoint_after_an_epoch_says_its_weight
             "after an epoch, so the weights are those it started from") in result.output
     assert f"train it on with: nnrun train --resume {interrupted}" in result.output
     assert nnrun.load(interrupted).weights_epoch == 0
+    # A run that failed (a loss gone to NaN, say) would fail the same way resumed.
+    meta = json.loads((interrupted / "meta.json").read_text())
+    (interrupted / "meta.json").write_text(json.dumps({**meta, "status": "failed"}))
+    result = run_cli("evaluate", interrupted, "--force")  # its report says otherwise now
+    assert result.exit_code == 0, result.output
+    assert "--resume" not in result.output
+    assert (f"fix what failed (meta.json says what), then train it again: nnrun train {interrupted / 'config.yaml'}"
+            in " ".join(result.output.split()))
 
 
 def test_a_run_without_weights_or_checkpoints_is_a_clear_error(run_cli, interrupted):

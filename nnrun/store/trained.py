@@ -102,8 +102,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
             continue
         if epoch == 0:  # saved as training began: what it scores is the initializers' guess
             note = (f"untrained weights: the run is {_unfinished(run, meta)} before its first checkpoint after an "
-                    f"epoch, so the weights are those it started from ({path}); train it on with: nnrun train "
-                    f"--resume {run.path}")
+                    f"epoch, so the weights are those it started from ({path}); {_what_next(run, meta)}")
         else:
             note = (f"the run is {_unfinished(run, meta)} and has no final weights; using those of its newest valid "
                     f"checkpoint, {path} (after epoch {epoch})")
@@ -128,6 +127,15 @@ def _checkpoint_weights(path: Path, like: dict[str, np.ndarray]) -> tuple[dict[s
     if not epoch.isdigit():
         raise UserError(f"{path}: the checkpoint's metadata is incomplete (no epoch)")
     return weights, int(epoch)
+
+
+def _what_next(run: RunDir, meta: dict) -> str:
+    """How to get trained weights from a run that has none yet."""
+    if meta.get("status") == "running" and run.is_writing():
+        return "wait for its first epoch to end"
+    if meta.get("status") == "failed":  # resumed, it would fail the same way
+        return f"fix what failed (meta.json says what), then train it again: nnrun train {run.config}"
+    return f"train it on with: nnrun train --resume {run.path}"
 
 
 def _unfinished(run: RunDir, meta: dict) -> str:
