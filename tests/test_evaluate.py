@@ -131,3 +131,18 @@ def test_a_file_named_like_a_split_gets_a_report_of_its_own(run_cli, tmp_path):
     (tmp_path / "fresh.csv").write_text("\n".join(rows[:6]) + "\n")
     assert run_cli("evaluate", run, "--data", tmp_path / "fresh.csv").exit_code == 0
     assert (run / "eval-fresh.json").is_file()  # other names as before: the file's stem
+
+
+def test_a_target_column_named_in_another_case_is_pointed_at(run_cli, tmp_path):
+    rows = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "table.yaml").write_text(
+        "name: case\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    assert run_cli("train", tmp_path / "table.yaml", "--quiet", "--run-dir", tmp_path / "run").exit_code == 0
+    (tmp_path / "new.csv").write_text("size,Label\n1,a\n2,b\n")
+    result = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "new.csv")
+    assert result.exit_code == 2
+    assert "new.csv: no target column 'label'; scoring needs the true values" in result.output
+    assert "hint: the file has a column 'Label': name it 'label', as the training data did" in result.output

@@ -9,6 +9,7 @@ the file is reported in one error. Nothing is refitted.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,10 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     if absent:
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
     if target is not None and target not in header:
+        near = difflib.get_close_matches(target, [c for c in header if c not in names], n=1, cutoff=0.6)
         raise UserError(f"{path}: no target column '{target}'; scoring needs the true values",
-                        hint="`nnrun predict` makes predictions for data without targets")
+                        hint=f"the file has a column '{near[0]}': name it '{target}', as the training data did"
+                        if near else "`nnrun predict` makes predictions for data without targets")
     kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
     allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c is not None]
     unnamed = not state and names == [f"x{i}" for i in range(len(names))]  # arrays without column names
