@@ -166,6 +166,11 @@ def test_a_data_file_given_as_a_config_points_at_init(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "h.csv: a data file, not a config\n  hint: write a config for it with: nnrun init --data h.csv --target " \
            "COLUMN" in result.output
+    (tmp_path / "h.yaml").write_text("name: h\n")  # and the other way round
+    result = run_cli("init", "--data", "h.yaml", "--target", "price")
+    assert result.exit_code == 2
+    assert ("--data: h.yaml is a YAML file, not data; init --data reads a CSV file and writes a config for it\n"
+            "  hint: to train from a config you have: nnrun train CONFIG") in result.output
 
 
 @pytest.mark.parametrize("space", [" ", "\u00a0"])

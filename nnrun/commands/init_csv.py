@@ -32,6 +32,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     from nnrun.config.yaml_reader import DATA_FILES, source_hint
     from nnrun.data.csvheader import read_header
 
+    if data.suffix.lower() in (".yaml", ".yml", ".json") and data.is_file():
+        raise UserError(f"--data: {data} is a {data.suffix[1:].upper()} file, not data; init --data reads a CSV file "
+                        "and writes a config for it", hint="to train from a config you have: nnrun train CONFIG")
     kind = DATA_FILES.get(data.suffix.lower(), "csv")
     if kind != "csv" and data.is_file():  # read as text, its bytes are not UTF-8: say what it is instead
         what = "gzip-compressed" if data.suffix.lower() == ".gz" else f"an {kind.upper()} file"
@@ -111,12 +114,12 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         written = '"\\t"' if found.delimiter == "\t" else f'"{found.delimiter}"'
         lines.append(commented(f"    delimiter: {written}", "what separates the cells"))
     if found.decimal != ".":
-        lines.append(commented('    decimal: ","', "numbers are written 3,25"))
+        lines.append(commented('    decimal: ","', "the file's numbers have a decimal comma: 3,25 is 3.25"))
     if found.thousands:
         shown = {".": '"."', ",": '","', " ": '" "', "\u00a0": '"\\u00a0"', "\u202f": '"\\u202f"'}
-        example = {".": "1.234,5", ",": "483,809"}.get(found.thousands, "17 636 (a space)")
+        example = {".": "points: 1.234.567,5", ",": "commas: 1,234,567"}.get(found.thousands, "spaces: 1 234 567")
         lines.append(commented(f"    thousands: {shown.get(found.thousands, repr(found.thousands))}",
-                               f"numbers are written {example}"))
+                               f"the file's numbers group thousands with {example}"))
     if found.ids:
         lines.append(commented(f"    id: {_list(found.ids)}", "IDs: copied into predictions, not learned"))
     if found.categorical:
