@@ -348,6 +348,18 @@ def test_a_value_listed_twice_is_refused(run_cli, tmp_path, written, message):
     assert f"sweep.yaml:9:3: parameters.model.layers.0.units: {message}" in result.output
 
 
+def test_a_mapping_among_the_values_is_told_once_to_be_swept_key_by_key(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("parameters:\n", "parameters:\n  optimizer: {type: grid, values: "
+                                        "[{type: sgd, learning_rate: 100}]}\n"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert ('parameters.optimizer.values: {"type": "sgd", "learning_rate": 100} is a mapping; a swept value is a '
+            "number, a word, true, false or null: sweep each key inside it by its own path (optimizer.type, "
+            "optimizer.learning_rate)") in out
+    assert "expected true or false" not in out and out.count("is a mapping") == 1
+
+
 def test_a_text_constant_is_told_to_be_a_one_value_list(run_cli, tmp_path):
     write_sweep(tmp_path, SWEEP.replace("parameters:\n", "parameters:\n  model.init_weights: pre/model.safetensors\n"))
     result = run_cli("validate", "sweep.yaml")

@@ -18,7 +18,7 @@ import math
 import re
 from typing import Literal, Union, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from nnrun.config.schema import Section
 from nnrun.specs import short_form, tagged_union
@@ -92,6 +92,17 @@ class Choice(Section):
 
     def sample(self, rng):
         return self.values[int(rng.integers(len(self.values)))]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _plain_values(cls, values):
+        # Checked first: pydantic would reject a mapping once per kind of value it tried.
+        for value in values if isinstance(values, list) else ():
+            if isinstance(value, (dict, list)):
+                raise ValueError(f"{json.dumps(value)} is {'a mapping' if isinstance(value, dict) else 'a list'}; "
+                                 "a swept value is a number, a word, true, false or null: sweep each key inside "
+                                 "it by its own path (optimizer.type, optimizer.learning_rate)")
+        return values
 
     @model_validator(mode="after")
     def _distinct(self):
