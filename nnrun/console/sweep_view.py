@@ -79,9 +79,13 @@ class SweepView:
         self.swept, self.state = swept, state
         sweep = swept.sweep
         executor = sweep.executor
-        workers = getattr(executor, "workers", None) or "all CPU"  # a local executor's
-        where = f"{workers} worker{'' if workers == 1 else 's'}" if executor.type == "local" else (
-            f"Ray at {executor.address}" if executor.address else "a local Ray")
+        if executor.type == "local":
+            from nnrun.engine.threads import usable_cores
+
+            workers = executor.workers or usable_cores()  # none given: one per CPU, as the sweep runs them
+            where = f"{workers} worker{'' if workers == 1 else 's'}" + ("" if executor.workers else ", one per CPU")
+        else:
+            where = f"Ray at {executor.address}" if executor.address else "a local Ray"
         self.say(f"nnrun sweep {sweep.name} -> {swept.path}")
         self.say(f"  {sweep.search} search, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction}), "
                  f"{executor.type} executor ({where})" + (f", {sweep.scheduler.type} scheduler" if sweep.scheduler else ""))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
 from nnrun.config.sweep_checks import Checked, check_against_base, problem_details
+from nnrun.engine.threads import usable_cores
 from nnrun.errors import NnrunError, TrainingFailed, UserError
 from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import read_metrics
@@ -218,7 +218,7 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
             from nnrun.commands.sweep.local import run_local
 
             with stopped_by_signals():
-                run_local(swept.path, search, state, executor.workers or _cpus())
+                run_local(swept.path, search, state, executor.workers or usable_cores())
     except KeyboardInterrupt:
         swept.release()
         state.view.close()
@@ -229,10 +229,6 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
             f"the sweep stopped; {saved}",
             hint=f"resume it with: nnrun sweep --resume {swept.path}",
         ) from None
-
-
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _curve(swept: SweepDir, trial_id: str) -> dict[int, float]:
