@@ -43,7 +43,8 @@ class Nnrun:
 
     ``kernels=False`` runs with ``NNRUN_KERNELS=numpy`` (the NumPy update even where the
     ``fast`` extra is installed); ``threads`` sets ``training.threads`` (default: the
-    config's default, ``auto``). ``chosen_threads`` is what the last run recorded."""
+    config's default, ``auto``). ``chosen_threads`` is what the last run recorded: its
+    count at the start, then after a ``>`` the last one ``auto`` moved to, if it did."""
 
     def __init__(self, source: dict, layers: list[dict] = MLP_LAYERS, kernels: bool = True,
                  threads: int | str | None = None, name: str = "nnrun"):
@@ -78,7 +79,9 @@ class Nnrun:
         finally:
             os.environ.pop("NNRUN_KERNELS") if previous is None else os.environ.update(NNRUN_KERNELS=previous)
         meta = json.loads((result.run_dir / "meta.json").read_text())
-        self.chosen_threads = meta["environment"]["blas_threads"]
+        # The count it started with, then the one training.threads: auto moved to, if it did.
+        self.chosen_threads = ">".join(str(n) for n in [meta["environment"]["blas_threads"],
+                                                        *[c["threads"] for c in meta.get("thread_changes", [])[-1:]]])
         return result.history[0]["seconds"]
 
 

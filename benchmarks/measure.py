@@ -146,7 +146,7 @@ def busy_neighbour(args) -> None:
                 neighbour.stop()
             one = times["1 thread"]
             for name, values in times.items():
-                threads = "/".join(str(t) for t in sorted(chosen[name]))
+                threads = "/".join(sorted(chosen[name]))
                 print(f"  {label:<32} {machine:<8} {name:<10} {min(values):>7.3f} {max(values):>7.3f} {threads:>7}  "
                       f"{min(values) / min(one):.2f}x, {max(values) / statistics.median(one):.2f}x")
 

@@ -202,8 +202,8 @@ def test_resume_refuses_a_completed_run_and_train_needs_a_config(run_cli, refere
 
 
 def test_resume_keeps_the_thread_count_the_run_recorded(run_cli, tmp_path, monkeypatch):
-    # training.threads: auto decides once, when the run starts; a resume multiplies matrices
-    # with the same count, whatever the load is now, so it stays bit-identical.
+    # training.threads: auto starts with the count the run recorded; a resume multiplies matrices
+    # with the same count (a model this small is never re-counted), so it stays bit-identical.
     run = interrupted_run(tmp_path, epoch=2)
     meta = json.loads((run / "meta.json").read_text())
     assert meta["environment"]["blas"] and meta["environment"]["blas_threads"] >= 1

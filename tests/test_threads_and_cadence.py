@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -117,3 +118,79 @@ def test_early_stopping_saves_the_epoch_it_stopped_at(tmp_path):
     last = len(result.history)
     assert last < 200
     assert (result.run_dir / "checkpoints" / f"epoch-{last:06d}.safetensors").exists()
+
+
+def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
+    """Every WATCH_SECONDS between two steps it looks at how busy other processes kept
+    the cores since it last looked, and sets the count the cores left allow."""
+    clock, busy, applied = [0.0], [0.0], []
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(threads, "_counters", lambda: "since")
+    monkeypatch.setattr(threads, "_busy_since", lambda since: busy[0])
+    watch = threads.ThreadWatch(2, applied.append, cores=2)
+    watch.tick(1, 1)  # not due yet: nothing measured, nothing changed
+    busy[0] = 1.0  # a second training started
+    clock[0] = threads.WATCH_SECONDS / 2
+    watch.tick(1, 2)
+    assert applied == []
+    clock[0] = threads.WATCH_SECONDS
+    watch.tick(1, 3)
+    assert applied == [1] and watch.threads == 1
+    clock[0] += threads.WATCH_SECONDS
+    watch.tick(2, 9)  # still busy: no call
+    busy[0] = 0.05  # it ended
+    clock[0] += threads.WATCH_SECONDS
+    watch.tick(3, 20)
+    assert applied == [1, 2]
+    assert watch.changes == [{"epoch": 1, "step": 3, "threads": 1}, {"epoch": 3, "step": 20, "threads": 2}]
+    busy[0] = None  # no counters to read: the count stays
+    clock[0] += threads.WATCH_SECONDS
+    watch.tick(4, 30)
+    assert applied == [1, 2]
+
+
+def test_only_an_auto_run_of_one_process_on_several_cores_is_watched(monkeypatch):
+    for name in threads.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    big = threads.SMALL_WORK
+
+    def watched(setting="auto", processes=1, work=big):
+        return threads.watch_threads(setting, 2, processes, work, lambda count: None) is not None
+
+    assert watched()
+    assert not watched(setting=2)  # a number: the same bits on any load
+    assert not watched(processes=2)  # a data-parallel run's processes are each other's neighbours
+    assert not watched(work=big - 1)  # a small model: one thread everywhere
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert not watched()  # the environment's limit wins
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(threads, "usable_cores", lambda: 1)
+    assert not watched()
+
+
+def test_a_count_the_watch_sets_limits_the_blas_and_the_row_split():
+    from threadpoolctl import threadpool_info
+
+    from nnrun.model import rows
+
+    def blas():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    with threads.blas_threads(2), rows.row_threads(2):
+        assert rows.splits(8, rows.MIN_ELEMENTS)
+        threads.set_blas_threads(1)
+        rows.set_row_threads(1)
+        assert blas() == {1} and not rows.splits(8, rows.MIN_ELEMENTS)
+        threads.set_blas_threads(2)
+        rows.set_row_threads(2)
+        assert blas() == {2} and rows.splits(8, rows.MIN_ELEMENTS)
+    with rows.row_threads(1):  # started on one thread: a pool is made when a second comes
+        assert not rows.splits(8, rows.MIN_ELEMENTS)
+        rows.set_row_threads(3)
+        assert rows.splits(8, rows.MIN_ELEMENTS)
+        ranges = []
+        rows.over_rows(9, lambda a, b: ranges.append((a, b, threading.get_ident())), rows.MIN_ELEMENTS)
+        assert sorted(r[:2] for r in ranges) == [(0, 3), (3, 6), (6, 9)]  # three ranges: the third thread's too
+        assert len({r[2] for r in ranges}) >= 2
+    assert not rows.splits(8, rows.MIN_ELEMENTS)

@@ -43,11 +43,12 @@ class FitResult:
 
 
 def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
-        signals: SignalWatch | None = None, sharding=None) -> FitResult:
+        signals: SignalWatch | None = None, sharding=None, watch=None) -> FitResult:
     """Epochs until the last or until early stopping. Checkpoints every few seconds
     and after the last epoch make any point resumable. ``sharding`` splits batches over processes and sums what
-    they computed (see :mod:`nnrun.engine.sharding`); every process decides alike."""
-    loop = Loop(experiment, record, hooks, signals or SignalWatch(), sharding or WholeBatch())
+    they computed (see :mod:`nnrun.engine.sharding`); every process decides alike. ``watch``
+    (a :class:`~nnrun.engine.threads.ThreadWatch`) is told of every step."""
+    loop = Loop(experiment, record, hooks, signals or SignalWatch(), sharding or WholeBatch(), watch)
     loop.keeper.begin(resume_from)
     # Told only now: a shorter count than the checkpoint's epoch is refused by begin().
     note = record.epochs_change_note(loop.progress.epoch) if record.writes and resume_from is not None else None
@@ -94,8 +95,9 @@ class Loop:
     weights (in the graph), optimizer slots, schedule state, random streams, progress."""
 
     def __init__(self, experiment: Experiment, record: RunRecord, hooks: TrainingHooks, signals: SignalWatch,
-                 sharding=None):
+                 sharding=None, watch=None):
         config, graph = experiment.config, experiment.graph
+        self.watch = watch
         self.sharding = sharding or WholeBatch()
         self.experiment, self.config, self.graph = experiment, config, graph
         self.hooks, self.signals, self.record = hooks, signals, record
@@ -162,6 +164,8 @@ class Loop:
             if out_slot is not None:
                 out_slot[...] = out
             self.hooks.batch(index + 1, value)
+            if self.watch is not None:
+                self.watch.tick(epoch, self.progress.step)
         return loss_sum
 
 

@@ -1,13 +1,15 @@
-"""How many BLAS threads a run uses, chosen once when it starts and held for all of it.
+"""How many BLAS threads a run uses: the number ``training.threads`` gives, or with
+``auto`` the cores idle when it starts, looked at again while it trains.
 
     threads = run_threads(config.training.threads, processes=1)   # in meta.json
     with blas_threads(threads):
-        ... the training loop ...
+        watch = watch_threads(setting, threads, processes, work, apply=...)
+        ... the training loop, calling watch.tick() after each step ...
 
-Why once: OpenBLAS multiplies matrices with different blocking at one thread and at
-two, so the weights differ in their last bits; a run that switched thread counts on
-the way could not be resumed bit for bit. A resumed run reuses the count its run
-recorded (``training.threads: auto``), or the number the config gives.
+Why a number is held for the whole run: OpenBLAS multiplies matrices with different
+blocking at one thread and at two, so the weights differ in their last bits; a fixed
+count gives the same weights on any machine and load, and a resumed run repeats them
+bit for bit. A resumed ``auto`` run starts with the count its run recorded.
 
 Why ``auto`` looks at the machine: OpenBLAS's threads wait for each other between
 multiplies by spinning. On a quiet machine two threads make the multiplies almost
@@ -23,9 +25,15 @@ batch size under ``SMALL_WORK``, such as the iris example) gains nothing from a 
 thread, only its spinning; it also keeps such runs bit for bit the same on every
 machine, loaded or not, and spares them the measurement.
 
-A neighbour that starts after the run does is not seen; set ``training.threads: 1`` on
-a machine that is always shared, or a fixed number for results that must be the same
-to the last bit on any machine and load.
+Why ``auto`` looks again: a neighbour that starts after the run (a second training) made
+the two-thread run 2.3 times slower than one thread for the rest of it. So every
+``WATCH_SECONDS`` of training, between two steps, :class:`ThreadWatch` measures how busy
+other processes kept the cores since it last looked (the same counters, over seconds
+instead of a twentieth of one, and free to read: no waiting) and moves to the cores
+left; back to two once the neighbour is gone. On a quiet machine nothing changes, so
+its runs keep their bits; under a changing load an ``auto`` run's last bits follow the
+load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
+processes keep their count: each one is the others' neighbour.
 """
 
 from __future__ import annotations
@@ -61,18 +69,34 @@ def free_cores(cores: int, load: float) -> int:
 def busy_cores(window: float = 0.05) -> float | None:
     """How many of this process's usable CPUs other processes kept busy over ``window``
     seconds, from /proc/stat's per-CPU counters; None where there are none (not Linux)."""
+    before = _counters()
+    time.sleep(window)
+    return _busy_since(before)
+
+
+def _counters() -> tuple | None:
+    """The usable CPUs' counters, this process's CPU time and the clock, to measure from."""
     cpus = {f"cpu{i}" for i in (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ())}
     try:
-        before, own_before = _cpu_ticks(cpus), _own_seconds()
-        time.sleep(window)
-        after, own_after = _cpu_ticks(cpus), _own_seconds()
+        return cpus, _cpu_ticks(cpus), _own_seconds(), time.perf_counter()
     except (OSError, ValueError):
         return None
-    total, idle = after[0] - before[0], after[1] - before[1]
-    if total <= 0:
+
+
+def _busy_since(before: tuple | None) -> float | None:
+    """Cores other processes kept busy since ``before`` (see :func:`_counters`)."""
+    if before is None:
+        return None
+    cpus, (total_before, idle_before), own_before, clock = before
+    try:
+        (total, idle), own = _cpu_ticks(cpus), _own_seconds()
+    except (OSError, ValueError):
+        return None
+    total, idle, window = total - total_before, idle - idle_before, time.perf_counter() - clock
+    if total <= 0 or window <= 0:
         return None
     busy = (total - idle) / total * len(cpus)  # in cores
-    return max(0.0, busy - (own_after - own_before) / window)
+    return max(0.0, busy - (own - own_before) / window)
 
 
 def _cpu_ticks(cpus: set[str]) -> tuple[int, int]:
@@ -121,6 +145,53 @@ def run_threads(setting: int | str, processes: int = 1, recorded: int | None = N
     if isinstance(recorded, int) and recorded >= 1:
         return recorded
     return auto_threads(processes, work)
+
+
+WATCH_SECONDS = 1.0  # how often auto looks at the machine again while training
+
+
+class ThreadWatch:
+    """``auto``'s count kept to the cores idle while training (see the module's
+    docstring). ``apply(threads)`` sets a new count; ``changes`` lists each one as
+    {"epoch", "step", "threads"}."""
+
+    def __init__(self, threads: int, apply, cores: int):
+        self.threads, self.apply, self.cores = threads, apply, cores
+        self.changes: list[dict] = []
+        self._look_from()
+
+    def _look_from(self) -> None:
+        self.since, self.due = _counters(), time.perf_counter() + WATCH_SECONDS
+
+    def tick(self, epoch: int, step: int) -> None:
+        """After a step: every ``WATCH_SECONDS``, move to the cores left idle."""
+        if time.perf_counter() < self.due:
+            return
+        busy = _busy_since(self.since)
+        self._look_from()
+        wanted = self.threads if busy is None else free_cores(self.cores, busy)
+        if wanted != self.threads:
+            self.threads = wanted
+            self.apply(wanted)
+            self.changes.append({"epoch": epoch, "step": step, "threads": wanted})
+
+
+def watch_threads(setting: int | str, threads: int, processes: int, work: int, apply) -> ThreadWatch | None:
+    """A :class:`ThreadWatch` for an ``auto`` run of one process whose count the
+    machine decides: not a small model (one thread everywhere), not one the
+    environment limits, not a data-parallel run, not on one core."""
+    cores = usable_cores()
+    if setting != "auto" or processes > 1 or environment_limit() is not None or cores == 1 or work < SMALL_WORK:
+        return None
+    return ThreadWatch(threads, apply, cores)
+
+
+def set_blas_threads(threads: int) -> None:
+    """Limit the BLAS libraries to ``threads`` from now on (inside :func:`blas_threads`,
+    whose end restores what they had before it)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 @contextmanager

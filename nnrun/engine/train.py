@@ -21,8 +21,8 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
-from nnrun.engine.threads import blas_threads, run_threads
-from nnrun.model.rows import row_threads
+from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
+from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store.rundir import RunDir
 
 
@@ -66,7 +66,12 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
         # The run's threads multiply matrices (BLAS) and split element-wise work by rows.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals, \
                 blas_threads(threads), row_threads(threads):
-            fitted = fit(experiment, record, hooks, resume_from, signals, sharding)
+            watch = thread_watch(experiment, threads, sharding)
+            try:
+                fitted = fit(experiment, record, hooks, resume_from, signals, sharding, watch)
+            finally:
+                if watch and watch.changes:
+                    record.meta.setdefault("thread_changes", []).extend(watch.changes)
         final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
         record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
     except BaseException as exc:
@@ -80,6 +85,17 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
     return result
 
 
+
+
+def thread_watch(experiment: Experiment, threads: int, sharding) -> ThreadWatch | None:
+    """What keeps an ``auto`` run's threads to the idle cores as it trains, if anything."""
+    training, graph = experiment.config.training, experiment.graph
+
+    def apply(count: int) -> None:
+        set_blas_threads(count)
+        set_row_threads(count)
+
+    return watch_threads(training.threads, threads, sharding.size, graph.trainable.size * training.batch_size, apply)
 
 
 def training_threads(experiment: Experiment, record, sharding) -> int:

@@ -49,19 +49,31 @@ _local = threading.local()
 @contextmanager
 def row_threads(threads: int):
     """Split element-wise work over ``threads`` inside the block (1: no splitting)."""
-    previous = getattr(_local, "setting", None)
-    pool = None
-    if threads > 1:  # imported only here: a one-thread run (most small models) never needs it
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="nnrun-rows")
-    _local.setting = (threads, pool, {})  # the last: each kind of work's timings, then its choice
+    previous = [getattr(_local, name, None) for name in ("setting", "pools", "pool_workers")]
+    _local.setting = (1, None, {})  # the last: each kind of work's timings, then its choice
+    _local.pools = pools = []  # every pool made inside the block; the newest, the largest, is in use
+    set_row_threads(threads)
     try:
         yield
     finally:
-        _local.setting = previous
-        if pool is not None:
+        _local.setting, _local.pools, _local.pool_workers = previous
+        for pool in pools:
             pool.shutdown(wait=True)
+
+
+def set_row_threads(threads: int) -> None:
+    """Split over ``threads`` from now on, inside :func:`row_threads` (a run whose
+    thread count follows the machine, see :mod:`nnrun.engine.threads`)."""
+    before, pool, table = _setting()
+    if threads > 1 and (pool is None or _local.pool_workers < threads - 1):
+        # Imported only here: a one-thread run (most small models) never needs it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="nnrun-rows")
+        _local.pools.append(pool)
+        _local.pool_workers = threads - 1
+    # Timings taken at another thread count no longer tell which way is faster.
+    _local.setting = (threads, pool, table if threads == before else {})
 
 
 def _setting() -> tuple[int, ThreadPoolExecutor | None, dict]:
