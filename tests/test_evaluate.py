@@ -93,56 +93,52 @@ def test_per_class_scores_agree_with_the_counts(pairs):
         assert low - 1e-12 <= row["f1"] <= high + 1e-12  # a harmonic mean lies between its terms
 
 
-def test_a_run_whose_data_file_moved_is_told_to_score_a_file_with_data(run_cli, tmp_path):
-    rows = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
-    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "table.yaml").write_text(
-        "name: moved\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
+TABLE_ROWS = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
+
+
+def _table_run(run_cli, folder):
+    """A run trained one epoch on table.csv (a number and a two-class label) in
+    ``folder``; returns its directory."""
+    (folder / "table.csv").write_text("\n".join(TABLE_ROWS) + "\n")
+    (folder / "table.yaml").write_text(
+        "name: table\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
         "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
         "training: {epochs: 1}\n")
-    assert run_cli("train", tmp_path / "table.yaml", "--quiet", "--run-dir", tmp_path / "run").exit_code == 0
+    assert run_cli("train", folder / "table.yaml", "--quiet", "--run-dir", folder / "run").exit_code == 0
+    return folder / "run"
+
+
+def test_a_run_whose_data_file_moved_is_told_to_score_a_file_with_data(run_cli, tmp_path):
+    run = _table_run(run_cli, tmp_path)
     (tmp_path / "table.csv").rename(tmp_path / "moved.csv")
-    result = run_cli("evaluate", tmp_path / "run")
+    result = run_cli("evaluate", run)
     assert result.exit_code == 2
     assert f"data.source.path: {tmp_path / 'table.csv'}: no such file" in result.output
-    assert (f"hint: put the file back where it was, or score rows you have with: nnrun evaluate {tmp_path / 'run'} "
+    assert (f"hint: put the file back where it was, or score rows you have with: nnrun evaluate {run} "
             "--data FILE") in result.output
-    assert run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "moved.csv").exit_code == 0
+    assert run_cli("evaluate", run, "--data", tmp_path / "moved.csv").exit_code == 0
 
 
 def test_a_file_named_like_a_split_gets_a_report_of_its_own(run_cli, tmp_path):
     """`--data test.csv` once took eval-test.json, the test split's report, and --force
     replaced that report without a copy."""
-    rows = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
-    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "table.yaml").write_text(
-        "name: own\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
-        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
-        "training: {epochs: 1}\n")
-    run = tmp_path / "run"
-    assert run_cli("train", tmp_path / "table.yaml", "--quiet", "--run-dir", run).exit_code == 0
+    run = _table_run(run_cli, tmp_path)
     assert run_cli("evaluate", run).exit_code == 0
     split_report = (run / "eval-test.json").read_text()
-    (tmp_path / "test.csv").write_text("\n".join(rows[:11]) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join(TABLE_ROWS[:11]) + "\n")
     result = run_cli("evaluate", run, "--data", tmp_path / "test.csv")
     assert result.exit_code == 0, result.output
     assert (run / "eval-test.json").read_text() == split_report
     assert json.loads((run / "eval-test.csv.json").read_text())["samples"] == 10
-    (tmp_path / "fresh.csv").write_text("\n".join(rows[:6]) + "\n")
+    (tmp_path / "fresh.csv").write_text("\n".join(TABLE_ROWS[:6]) + "\n")
     assert run_cli("evaluate", run, "--data", tmp_path / "fresh.csv").exit_code == 0
     assert (run / "eval-fresh.json").is_file()  # other names as before: the file's stem
 
 
 def test_a_target_column_named_in_another_case_is_pointed_at(run_cli, tmp_path):
-    rows = ["size,label", *[f"{i % 7},{'ab'[i % 2]}" for i in range(40)]]
-    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "table.yaml").write_text(
-        "name: case\ndata:\n  source: {type: csv, path: table.csv, target: label}\n"
-        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
-        "training: {epochs: 1}\n")
-    assert run_cli("train", tmp_path / "table.yaml", "--quiet", "--run-dir", tmp_path / "run").exit_code == 0
+    run = _table_run(run_cli, tmp_path)
     (tmp_path / "new.csv").write_text("size,Label\n1,a\n2,b\n")
-    result = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "new.csv")
+    result = run_cli("evaluate", run, "--data", tmp_path / "new.csv")
     assert result.exit_code == 2
     assert "new.csv: no target column 'label'; scoring needs the true values" in result.output
     assert "hint: the file has a column 'Label': name it 'label', as the training data did" in result.output
