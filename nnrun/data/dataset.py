@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -129,14 +130,14 @@ def _hand_back_pages(x: np.ndarray, rows: int) -> None:
     which nothing reads again (Linux; elsewhere they stay until ``x`` is freed)."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-    import mmap
-
-    page = mmap.PAGESIZE
+    page = os.sysconf("SC_PAGE_SIZE")
     first = -(-(x.ctypes.data + rows * x.strides[0]) // page) * page  # whole pages only
     last = (x.ctypes.data + x.nbytes) // page * page
-    if last > first:
-        try:
-            ctypes.CDLL(None).madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
-        except (OSError, AttributeError):  # no C library to ask: the pages stay
-            pass
+    if last <= first:  # less than a page: a small set, as most are
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
+    except (OSError, AttributeError):  # no C library to ask: the pages stay
+        pass
