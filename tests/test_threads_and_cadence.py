@@ -122,31 +122,80 @@ def test_early_stopping_saves_the_epoch_it_stopped_at(tmp_path):
 
 def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
     """Every WATCH_SECONDS between two steps it looks at how busy other processes kept
-    the cores since it last looked, and sets the count the cores left allow."""
-    clock, busy, applied = [0.0], [0.0], []
+    the cores since it last looked (from the first step on), and sets the count the
+    cores left allow; a load near a half core moves nothing."""
+    from nnrun.store.checkpoints import Progress
+
+    clock, busy, applied = [0.0], [1.0], []
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(threads, "_counters", lambda: "since")
     monkeypatch.setattr(threads, "_busy_since", lambda since: busy[0])
     watch = threads.ThreadWatch(2, applied.append, cores=2)
-    watch.tick(1, 1)  # not due yet: nothing measured, nothing changed
-    busy[0] = 1.0  # a second training started
-    clock[0] = threads.WATCH_SECONDS / 2
-    watch.tick(1, 2)
+    progress = Progress()
+    watch.begin(progress)
+    assert progress.threads == 2
+    clock[0] = 5.0  # busy before the first step (the kernels built in a child, say): not looked at
+    watch.tick(1, 1)
     assert applied == []
-    clock[0] = threads.WATCH_SECONDS
-    watch.tick(1, 3)
-    assert applied == [1] and watch.threads == 1
-    clock[0] += threads.WATCH_SECONDS
-    watch.tick(2, 9)  # still busy: no call
+    clock[0] += threads.WATCH_SECONDS / 2
+    watch.tick(1, 2)  # not due yet
+    assert applied == []
+    clock[0] += threads.WATCH_SECONDS / 2
+    watch.tick(1, 3)  # a second training started
+    assert applied == [1] and watch.threads == 1 and progress.threads == 1
+    for step, load in enumerate([0.55, 0.45, 0.55, 0.45, 1.0], start=4):  # hovering: stays
+        busy[0] = load
+        clock[0] += threads.WATCH_SECONDS
+        watch.tick(2, step)
+    assert applied == [1]
     busy[0] = 0.05  # it ended
     clock[0] += threads.WATCH_SECONDS
     watch.tick(3, 20)
-    assert applied == [1, 2]
+    assert applied == [1, 2] and progress.threads == 2
     assert watch.changes == [{"epoch": 1, "step": 3, "threads": 1}, {"epoch": 3, "step": 20, "threads": 2}]
     busy[0] = None  # no counters to read: the count stays
     clock[0] += threads.WATCH_SECONDS
     watch.tick(4, 30)
     assert applied == [1, 2]
+    # A resumed run: the changes after its checkpoint (step 10) were thrown away with their steps.
+    meta = {"thread_changes": [{"epoch": 1, "step": 5, "threads": 1}, {"epoch": 2, "step": 12, "threads": 2}]}
+    resumed = threads.ThreadWatch(2, applied.append, cores=2)
+    resumed.begin(Progress(epoch=2, step=10, threads=1))  # the count at the checkpoint
+    assert resumed.threads == 1 and applied[-1] == 1
+    resumed.changes = [{"epoch": 3, "step": 14, "threads": 2}]
+    resumed.record(meta)
+    assert meta["thread_changes"] == [{"epoch": 1, "step": 5, "threads": 1}, {"epoch": 3, "step": 14, "threads": 2}]
+
+
+def test_a_resumed_auto_run_repeats_the_counts_of_one_never_stopped(tmp_path, monkeypatch):
+    """The count the watch moved to is in every checkpoint, so the steps after it
+    multiply as the unbroken run's did."""
+    from test_resume import SignalAt
+
+    from nnrun.engine.resume import resume_training
+    from nnrun.errors import RunInterrupted
+
+    for name in threads.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "busy_cores", lambda window=0.05: 1.0)  # the start sees a neighbour: 1
+    monkeypatch.setattr(threads, "_busy_since", lambda since: 0.0)  # then it is gone: the watch moves to 2
+    monkeypatch.setattr(threads, "WATCH_SECONDS", 0.0)
+    config = {"name": "watched", "data": {"source": {"type": "synthetic", "samples": 1500, "features": 300,
+                                                     "classes": 10, "seed": 0}},
+              "model": {"layers": [{"type": "dense", "units": 256, "activation": "relu"},
+                                   {"type": "dense", "units": 10, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy",
+              "training": {"epochs": 4, "batch_size": 128, "checkpoint": {"every_epochs": 1}}}
+    unbroken = nnrun.train(config, run_dir=tmp_path / "unbroken").run_dir
+    with pytest.raises(RunInterrupted):
+        nnrun.train(config, run_dir=tmp_path / "resumed", hooks=SignalAt(epoch=2))
+    resume_training(tmp_path / "resumed")
+    assert (tmp_path / "resumed" / "model.safetensors").read_bytes() == (unbroken / "model.safetensors").read_bytes()
+    for run in (unbroken, tmp_path / "resumed"):
+        meta = json.loads((run / "meta.json").read_text())
+        assert meta["environment"]["blas_threads"] == 1
+        assert meta["thread_changes"] == [{"epoch": 1, "step": 2, "threads": 2}]
 
 
 def test_only_an_auto_run_of_one_process_on_several_cores_is_watched(monkeypatch):

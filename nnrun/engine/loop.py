@@ -50,6 +50,8 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     (a :class:`~nnrun.engine.threads.ThreadWatch`) is told of every step."""
     loop = Loop(experiment, record, hooks, signals or SignalWatch(), sharding or WholeBatch(), watch)
     loop.keeper.begin(resume_from)
+    if watch is not None:  # after the checkpoint is restored: a resumed run's count is in it
+        watch.begin(loop.progress)
     # Told only now: a shorter count than the checkpoint's epoch is refused by begin().
     note = record.epochs_change_note(loop.progress.epoch) if record.writes and resume_from is not None else None
     if note:

@@ -148,32 +148,63 @@ def run_threads(setting: int | str, processes: int = 1, recorded: int | None = N
 
 
 WATCH_SECONDS = 1.0  # how often auto looks at the machine again while training
+STAY = 0.75  # cores: how far the idle cores must be from the count before it moves
+RECORDED_CHANGES = 100  # at most this many in meta.json
 
 
 class ThreadWatch:
     """``auto``'s count kept to the cores idle while training (see the module's
     docstring). ``apply(threads)`` sets a new count; ``changes`` lists each one as
-    {"epoch", "step", "threads"}."""
+    {"epoch", "step", "threads"}.
+
+    The count is the run's state: ``begin`` takes a resumed run's from its checkpoint
+    (the training loop's ``progress.threads``), so the steps after it multiply as those
+    of the run that was never stopped did. The first look starts with the first step,
+    not before: building the compiled kernels in a child process, say, is no neighbour.
+    A count moves only when the idle cores are at least ``STAY`` from it, so a load
+    hovering near a half core does not flip it at every look."""
 
     def __init__(self, threads: int, apply, cores: int):
         self.threads, self.apply, self.cores = threads, apply, cores
         self.changes: list[dict] = []
-        self._look_from()
+        self.progress, self.first_step, self.since = None, 0, None
+
+    def begin(self, progress) -> None:
+        """Training starts (or resumes) at ``progress`` (epoch, step, threads)."""
+        self.progress, self.first_step = progress, progress.step
+        if progress.threads is not None and progress.threads != self.threads:
+            self.threads = progress.threads
+            self.apply(self.threads)
+        progress.threads = self.threads
 
     def _look_from(self) -> None:
         self.since, self.due = _counters(), time.perf_counter() + WATCH_SECONDS
 
     def tick(self, epoch: int, step: int) -> None:
         """After a step: every ``WATCH_SECONDS``, move to the cores left idle."""
+        if self.since is None:
+            self._look_from()
+            return
         if time.perf_counter() < self.due:
             return
         busy = _busy_since(self.since)
         self._look_from()
-        wanted = self.threads if busy is None else free_cores(self.cores, busy)
+        if busy is None or abs(self.cores - busy - self.threads) < STAY:
+            return
+        wanted = free_cores(self.cores, busy)
         if wanted != self.threads:
             self.threads = wanted
             self.apply(wanted)
+            if self.progress is not None:
+                self.progress.threads = wanted
             self.changes.append({"epoch": epoch, "step": step, "threads": wanted})
+
+    def record(self, meta: dict) -> None:
+        """Into ``meta``: the changes of the steps kept (a resumed run's earlier ones up
+        to its checkpoint), then this session's, ``RECORDED_CHANGES`` at most."""
+        kept = [c for c in meta.get("thread_changes", []) if c.get("step", 0) <= self.first_step] + self.changes
+        if kept:
+            meta["thread_changes"] = kept[:RECORDED_CHANGES]
 
 
 def watch_threads(setting: int | str, threads: int, processes: int, work: int, apply) -> ThreadWatch | None:

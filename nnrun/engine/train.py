@@ -70,8 +70,8 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
             try:
                 fitted = fit(experiment, record, hooks, resume_from, signals, sharding, watch)
             finally:
-                if watch and watch.changes:
-                    record.meta.setdefault("thread_changes", []).extend(watch.changes)
+                if watch is not None:
+                    watch.record(record.meta)
         final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
         record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
     except BaseException as exc:

@@ -139,17 +139,21 @@ class Progress:
     epoch: int = 0
     step: int = 0
     history: list[dict] = field(default_factory=list)
+    threads: int | None = None  # the BLAS threads now, where training.threads: auto moves them
 
     def checkpoint_state(self):
-        return {}, {"epoch": self.epoch, "step": self.step}
+        return {}, {"epoch": self.epoch, "step": self.step, "threads": self.threads}
 
     def restore_state(self, arrays, info, origin):
         # Checkpoints written before the history moved out also hold "history"; it is ignored.
+        # Those written before the thread count was kept lack "threads": the run's own is used.
         try:
             self.epoch, self.step = int(info["epoch"]), int(info["step"])
+            threads = info.get("threads")
+            self.threads = None if threads is None else int(threads)
         except (KeyError, TypeError, ValueError):
             raise UserError(f"{origin}: the progress record is malformed") from None
-        if self.epoch < 0 or self.step < 0:
+        if self.epoch < 0 or self.step < 0 or (self.threads is not None and self.threads < 1):
             raise UserError(f"{origin}: the progress record is malformed")
 
 
