@@ -133,12 +133,18 @@ def test_a_file_named_like_a_split_gets_a_report_of_its_own(run_cli, tmp_path):
     (tmp_path / "fresh.csv").write_text("\n".join(TABLE_ROWS[:6]) + "\n")
     assert run_cli("evaluate", run, "--data", tmp_path / "fresh.csv").exit_code == 0
     assert (run / "eval-fresh.json").is_file()  # other names as before: the file's stem
+    for name, report in (("Test.csv", "eval-Test.csv.json"), ("test", "eval-test-data.json")):
+        (tmp_path / name).write_text("\n".join(TABLE_ROWS[:6]) + "\n")  # another case, no extension
+        assert run_cli("evaluate", run, "--data", tmp_path / name).exit_code == 0
+        assert (run / report).is_file()
+    assert (run / "eval-test.json").read_text() == split_report
 
 
 def test_a_target_column_named_in_another_case_is_pointed_at(run_cli, tmp_path):
     run = _table_run(run_cli, tmp_path)
-    (tmp_path / "new.csv").write_text("size,Label\n1,a\n2,b\n")
-    result = run_cli("evaluate", run, "--data", tmp_path / "new.csv")
-    assert result.exit_code == 2
-    assert "new.csv: no target column 'label'; scoring needs the true values" in result.output
-    assert "hint: the file has a column 'Label': name it 'label', as the training data did" in result.output
+    for written in ("Label", "LABEL", "labels"):
+        (tmp_path / "new.csv").write_text(f"size,{written}\n1,a\n2,b\n")
+        result = run_cli("evaluate", run, "--data", tmp_path / "new.csv")
+        assert result.exit_code == 2
+        assert "new.csv: no target column 'label'; scoring needs the true values" in result.output
+        assert f"hint: the file has a column '{written}': name it 'label', as the training data did" in result.output

@@ -122,11 +122,12 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
 
 
 def report_name(source: Path) -> str:
-    """A data file's report name: its stem, or its whole name where the stem is a
-    split's (``test.csv``: ``eval-test.csv.json``), which would take the split's report."""
+    """A data file's report name: its stem, or where that is a split's name, in any case
+    (it would take the split's report), its whole name (``test.csv``:
+    ``eval-test.csv.json``), or that and ``-data`` (a file named ``test``)."""
     from nnrun.data import SPLITS
 
-    return source.name if source.stem in SPLITS else source.stem
+    return next(name for name in (source.stem, source.name, f"{source.name}-data") if name.lower() not in SPLITS)
 
 
 def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, force: bool) -> dict:

@@ -67,7 +67,9 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     if absent:
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
     if target is not None and target not in header:
-        near = difflib.get_close_matches(target, [c for c in header if c not in names], n=1, cutoff=0.6)
+        others = [c for c in header if c not in names]
+        near = [c for c in others if c.lower() == target.lower()] or difflib.get_close_matches(target, others, n=1,
+                                                                                             cutoff=0.6)
         raise UserError(f"{path}: no target column '{target}'; scoring needs the true values",
                         hint=f"the file has a column '{near[0]}': name it '{target}', as the training data did"
                         if near else "`nnrun predict` makes predictions for data without targets")
