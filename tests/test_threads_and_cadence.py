@@ -143,7 +143,7 @@ def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
     clock[0] += threads.WATCH_SECONDS / 2
     watch.tick(1, 3)  # a second training started
     assert applied == [1] and watch.threads == 1 and progress.threads == 1
-    for step, load in enumerate([0.55, 0.45, 0.55, 0.45, 1.0], start=4):  # hovering: stays
+    for step, load in enumerate([0.55, 0.45, 0.55, 0.3, 1.0], start=4):  # hovering: stays
         busy[0] = load
         clock[0] += threads.WATCH_SECONDS
         watch.tick(2, step)
@@ -153,6 +153,16 @@ def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
     watch.tick(3, 20)
     assert applied == [1, 2] and progress.threads == 2
     assert watch.changes == [{"epoch": 1, "step": 3, "threads": 1}, {"epoch": 3, "step": 20, "threads": 2}]
+    for step, load in enumerate([0.4, 0.3, 0.45], start=21):  # at two threads, under half a core: stays
+        busy[0] = load
+        clock[0] += threads.WATCH_SECONDS
+        watch.tick(3, step)
+    assert applied == [1, 2]
+    busy[0] = 0.67  # a spinning neighbour's share beside two threads of ours
+    clock[0] += threads.WATCH_SECONDS
+    watch.tick(3, 25)
+    assert applied == [1, 2, 1]
+    watch.threads, watch.changes, applied[:] = 2, watch.changes[:2], [1, 2]
     busy[0] = None  # no counters to read: the count stays
     clock[0] += threads.WATCH_SECONDS
     watch.tick(4, 30)

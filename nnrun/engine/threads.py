@@ -28,8 +28,8 @@ machine, loaded or not, and spares them the measurement.
 Why ``auto`` looks again: a neighbour that starts after the run (a second training) made
 the two-thread run 2.3 times slower than one thread for the rest of it. So every
 ``WATCH_SECONDS`` of training, between two steps, :class:`ThreadWatch` measures how busy
-other processes kept the cores since it last looked (the same counters, over seconds
-instead of a twentieth of one, and free to read: no waiting) and moves to the cores
+other processes kept the cores since it last looked (the same counters, over half a
+second instead of a twentieth of one, and free to read: no waiting) and moves to the cores
 left; back to two once the neighbour is gone. On a quiet machine nothing changes, so
 its runs keep their bits; under a changing load an ``auto`` run's last bits follow the
 load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
@@ -147,8 +147,12 @@ def run_threads(setting: int | str, processes: int = 1, recorded: int | None = N
     return auto_threads(processes, work)
 
 
-WATCH_SECONDS = 1.0  # how often auto looks at the machine again while training
-STAY = 0.75  # cores: how far the idle cores must be from the count before it moves
+WATCH_SECONDS = 0.5  # how often auto looks at the machine again while training
+# How far the idle cores must be from the count before it moves, in cores. Down at half
+# a core: a process spinning beside the run's two threads gets only about two thirds of
+# a core, the rest being theirs. Up at three quarters: beside one thread, a neighbour
+# shows whole, and one that has gone shows as none.
+DOWN, UP = 0.5, 0.75
 RECORDED_CHANGES = 100  # at most this many in meta.json
 
 
@@ -161,8 +165,8 @@ class ThreadWatch:
     (the training loop's ``progress.threads``), so the steps after it multiply as those
     of the run that was never stopped did. The first look starts with the first step,
     not before: building the compiled kernels in a child process, say, is no neighbour.
-    A count moves only when the idle cores are at least ``STAY`` from it, so a load
-    hovering near a half core does not flip it at every look."""
+    A count moves down when the idle cores are ``DOWN`` below it and up when they are
+    ``UP`` above it, so a load hovering near a half core does not flip it at every look."""
 
     def __init__(self, threads: int, apply, cores: int):
         self.threads, self.apply, self.cores = threads, apply, cores
@@ -189,7 +193,7 @@ class ThreadWatch:
             return
         busy = _busy_since(self.since)
         self._look_from()
-        if busy is None or abs(self.cores - busy - self.threads) < STAY:
+        if busy is None or self.threads - DOWN < self.cores - busy < self.threads + UP:
             return
         wanted = free_cores(self.cores, busy)
         if wanted != self.threads:
