@@ -142,7 +142,8 @@ class Progress:
     threads: int | None = None  # the BLAS threads now, where training.threads: auto moves them
 
     def checkpoint_state(self):
-        return {}, {"epoch": self.epoch, "step": self.step, "threads": self.threads}
+        kept = {"epoch": self.epoch, "step": self.step}
+        return {}, kept if self.threads is None else {**kept, "threads": self.threads}
 
     def restore_state(self, arrays, info, origin):
         # Checkpoints written before the history moved out also hold "history"; it is ignored.
