@@ -130,6 +130,7 @@ def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(threads, "_counters", lambda: "since")
     monkeypatch.setattr(threads, "_busy_since", lambda since: busy[0])
+    monkeypatch.setattr(threads, "WATCH_SECONDS", 0.25)  # a binary fraction: the fake clock's sums are exact
     watch = threads.ThreadWatch(2, applied.append, cores=2)
     progress = Progress()
     watch.begin(progress)

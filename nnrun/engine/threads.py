@@ -28,9 +28,9 @@ machine, loaded or not, and spares them the measurement.
 Why ``auto`` looks again: a neighbour that starts after the run (a second training) made
 the two-thread run 2.3 times slower than one thread for the rest of it. So every
 ``WATCH_SECONDS`` of training, between two steps, :class:`ThreadWatch` measures how busy
-other processes kept the cores since it last looked (the same counters, over half a
-second instead of a twentieth of one, and free to read: no waiting) and moves to the cores
-left; back to two once the neighbour is gone. On a quiet machine nothing changes, so
+other processes kept the cores since it last looked (the same counters, over a fifth
+of a second instead of a twentieth of one, and free to read: no waiting) and moves to
+the cores left; back to two once the neighbour is gone. On a quiet machine nothing changes, so
 its runs keep their bits; under a changing load an ``auto`` run's last bits follow the
 load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
 processes keep their count: each one is the others' neighbour.
@@ -147,7 +147,12 @@ def run_threads(setting: int | str, processes: int = 1, recorded: int | None = N
     return auto_threads(processes, work)
 
 
-WATCH_SECONDS = 0.5  # how often auto looks at the machine again while training
+# How often auto looks at the machine again while training. Every half second left a
+# run that a neighbour joined at two threads for 0.5-1 s, most of a short run's epoch;
+# over a fifth of a second the counters still read a quiet machine as quiet (other
+# processes' share at most 0.11 core in 39 looks, against DOWN's half core; 0.28 over a
+# tenth of a second).
+WATCH_SECONDS = 0.2
 # How far the idle cores must be from the count before it moves, in cores. Down at half
 # a core: a process spinning beside the run's two threads gets only about two thirds of
 # a core, the rest being theirs. Up at three quarters: beside one thread, a neighbour
