@@ -30,9 +30,9 @@ the two-thread run 2.3 times slower than one thread for the rest of it. So every
 ``WATCH_SECONDS`` of training, between two steps, :class:`ThreadWatch` measures how busy
 other processes kept the cores since it last looked (the same counters, over a fifth
 of a second instead of a twentieth of one, and free to read: no waiting) and moves to
-the cores left; back to two once the neighbour is gone. On a quiet machine nothing changes, so
-its runs keep their bits; under a changing load an ``auto`` run's last bits follow the
-load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
+the cores left; back to two once the neighbour is gone. On a quiet machine nothing
+changes, so its runs keep their bits; under a changing load an ``auto`` run's last bits
+follow the load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
 processes keep their count: each one is the others' neighbour.
 """
 
