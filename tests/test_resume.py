@@ -90,17 +90,24 @@ def test_interrupted_then_resumed_run_is_byte_identical(tmp_path, reference, at)
     assert meta["resumes"][0]["epoch"] == (at["epoch"] if "batch" not in at else at["epoch"] - 1)
 
 
-def test_resume_falls_back_to_an_older_checkpoint_when_the_newest_is_damaged(tmp_path, reference):
+def test_resume_falls_back_to_an_older_checkpoint_when_the_newest_is_damaged(tmp_path, reference, capsys):
     run = interrupted_run(tmp_path, epoch=5)
     newest = run / "checkpoints" / "epoch-000005.safetensors"
     data = bytearray(newest.read_bytes())
     data[-10] ^= 0x01  # one flipped bit in the last tensor
     newest.write_bytes(bytes(data))
+    capsys.readouterr()
     resume_training(run)
     assert_same_run(run, reference)
     entry = json.loads((run / "meta.json").read_text())["resumes"][0]
     assert entry["checkpoint"] == "epoch-000004.safetensors"
     assert "checksum mismatch" in entry["skipped"][0]
+    # Said where the user sees it, and set aside: neither counted toward `keep` nor written over.
+    warning = " ".join(capsys.readouterr().err.split())
+    assert (f"warning: {newest}: checksum mismatch; the file is damaged (a changed or truncated byte); it was "
+            "renamed epoch-000005.safetensors.damaged, and the run resumes from the checkpoint before it, "
+            "epoch-000004.safetensors") in warning
+    assert (run / "checkpoints" / "epoch-000005.safetensors.damaged").read_bytes() == bytes(data)
 
 
 def test_resume_continues_a_run_stopped_early_exactly(tmp_path):

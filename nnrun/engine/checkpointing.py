@@ -60,6 +60,7 @@ class Checkpointer:
         self.latest: checkpoints.Snapshot | None = None
         self.saved: Path | None = None  # the file holding self.latest, once written
         self.saved_at = time.monotonic()  # when the last checkpoint was written
+        self.set_aside: list[tuple[str, Path]] = []  # (why, where) for each checkpoint a resume could not use
 
     def begin(self, resume_from: list[Path] | None) -> None:
         """Restore the newest valid checkpoint of ``resume_from`` (newest first), or save
@@ -159,7 +160,7 @@ class Checkpointer:
         )
 
     def _resume(self, paths: list[Path]) -> None:
-        skipped = []
+        skipped, unusable = [], []
         for path in paths:
             try:
                 self._restore(path)
@@ -167,9 +168,12 @@ class Checkpointer:
                 if isinstance(exc, (ConfigChanged, RunEnded)):
                     raise
                 skipped.append(exc.message)
+                unusable.append(path)
                 continue
             progress = self.components["progress"]
             self.latest, self.saved = checkpoints.capture(self.components, progress.epoch), path
+            if self.record.writes:
+                self.set_aside = [(reason, _set_aside(old)) for reason, old in zip(skipped, unusable)]
             self.record.resumed(path, progress.epoch, skipped)
             return
         detail = "".join(f"\n  {reason}" for reason in skipped) or " (there are none)"
@@ -212,3 +216,17 @@ class Checkpointer:
         stopper = self.components.get("early_stopping")
         if stopper is not None and stopper.stopped and getattr(self.record, "extension", None):
             raise stopper.ended_run(self.record.path, epoch)
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a checkpoint a resume could not use so that it is no longer one: left as
+    it was, it counted toward ``keep`` (pruning a good checkpoint in its place), and the
+    run could write its epoch's file over it on the way past. Kept, not deleted: it is
+    the user's evidence of what went wrong."""
+    target = path.with_name(path.name + ".damaged")
+    number = 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{number}")
+    path.rename(target)
+    return target
