@@ -37,6 +37,21 @@ def test_overrides_set_nested_values_and_list_items(write_config):
     assert config.metrics == ["accuracy"]
 
 
+def test_setting_another_type_by_its_path_replaces_the_block_as_the_mapping_does(write_config):
+    path = write_config(MINIMAL + "optimizer: {type: adam, learning_rate: 0.001, beta_1: 0.8}\n")
+    config = load_config(path, ["optimizer.type=sgd"]).config
+    # adam's beta_1 is no sgd option and its learning rate no sgd default: both go, as with {type: sgd}.
+    assert (config.optimizer.type, config.optimizer.learning_rate) == ("sgd", 0.01)
+    # What the command line gave the block before or after the type stays, in any order.
+    config = load_config(path, ["optimizer.learning_rate=0.2", "optimizer.type=sgd", "optimizer.momentum=0.9"]).config
+    assert (config.optimizer.type, config.optimizer.learning_rate, config.optimizer.momentum) == ("sgd", 0.2, 0.9)
+    config = load_config(path, ["optimizer.type=adam", "optimizer.learning_rate=0.5"]).config  # the same type: a change
+    assert (config.optimizer.learning_rate, config.optimizer.beta_1) == (0.5, 0.8)
+    layers = load_config(write_config(MINIMAL, "layers.yaml"), ["model.layers.0.type=dropout",
+                                                                "model.layers.0.rate=0.5"]).config.model.layers
+    assert (layers[0].type, layers[0].rate) == ("dropout", 0.5)  # dense's units did not follow it
+
+
 def test_a_mapping_override_changes_only_the_keys_it_names_unless_it_names_another_type(write_config):
     path = write_config(MINIMAL + "training: {epochs: 9, batch_size: 16}\noptimizer: {type: adam, learning_rate: 0.5}\n")
     config = load_config(path, ["training={batch_size: 4}", "optimizer={beta_1: 0.8}"]).config

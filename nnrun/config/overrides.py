@@ -40,7 +40,7 @@ def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     failed: list[UserError] = []
     for item in overrides:
         try:
-            paths, origin = _apply(data, item)
+            paths, origin = _apply(data, item, applied)
         except UserError as exc:
             failed.append(exc)
             continue
@@ -53,7 +53,7 @@ def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     return applied
 
 
-def _apply(data: dict, item: str) -> tuple[list[PathKey], str]:
+def _apply(data: dict, item: str, earlier: dict[PathKey, str]) -> tuple[list[PathKey], str]:
     origin = item.origin if isinstance(item, Setting) else f"--set {item}"
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
@@ -66,7 +66,7 @@ def _apply(data: dict, item: str) -> tuple[list[PathKey], str]:
         raise UserError(
             f"{origin}: '{key.strip()}' has an empty key; write names joined by dots, e.g. training.epochs"
         )
-    return _set_path(data, path_parts(key.strip()), value, origin), origin
+    return _set_path(data, path_parts(key.strip()), value, origin, earlier), origin
 
 
 def path_parts(key: str) -> PathKey:
@@ -75,10 +75,14 @@ def path_parts(key: str) -> PathKey:
     return tuple(int(name) if re.fullmatch(r"-?\d+", name, re.ASCII) else name for name in key.split("."))
 
 
-def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> list[PathKey]:
+def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
+              earlier: dict[PathKey, str] | None = None) -> list[PathKey]:
     """Set ``value`` at ``parts``; returns the paths it gave values to (the keys a
     mapping named, where it merged into one). In a list, -1 is the last item, and the
-    index just past the end (``model.layers.2`` of two) adds an item."""
+    index just past the end (``model.layers.2`` of two) adds an item. For a ``--set``
+    (``earlier``: the paths the settings before it gave), another ``type`` replaces its
+    block, as a mapping naming it does (see :func:`_retyped`); a sweep's parameter sets
+    the type alone, keeping the base config's options."""
     node, parts = data, list(parts)
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -104,6 +108,9 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> list[PathKe
                     node[part] = {}
         else:
             raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
+        if earlier is not None and last and part == "type" and isinstance(node, dict) \
+                and node.get("type", value) != value:
+            return _retyped(node, value, tuple(parts), earlier)
         if last:
             exists = part in node if isinstance(node, dict) else True
             old = node[part] if exists else None
@@ -112,6 +119,19 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str) -> list[PathKe
             return _given_paths(old, value, tuple(parts))
         node = node[part]
     return [tuple(parts)]
+
+
+def _retyped(block: dict, kind: Any, path: PathKey, earlier: dict[PathKey, str]) -> list[PathKey]:
+    """``optimizer.type=sgd`` where the file says adam: the block becomes the new type
+    with the options that earlier settings gave it, but not the file's, which belonged
+    to the old type (adam's beta_1 is no sgd option, and its learning rate is no sgd
+    default), as ``--set 'optimizer={type: sgd}'`` does."""
+    prefix = path[:-1]
+    kept = {key: block[key] for key in block
+            if key != "type" and any(given[: len(prefix) + 1] == (*prefix, key) for given in earlier)}
+    block.clear()
+    block.update(type=kind, **kept)
+    return [path]
 
 
 def merged(old: Any, new: Any) -> Any:
