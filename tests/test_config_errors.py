@@ -192,6 +192,18 @@ def test_a_repeated_layer_name_is_the_one_problem_told(run_cli, write_config):
     assert "1 problem in the config" in result.output and "cannot read its own output" not in result.output
 
 
+@pytest.mark.parametrize("monitor, told", [
+    ("val_f1", "'val_f1' is not reported; choose one of loss, accuracy"),
+    ("val_loss", "'val_loss' needs a validation split, but data.split.validation is 0; monitor 'loss' (on the "
+                 "training data) or set data.split.validation to a fraction such as 0.1"),
+])
+def test_with_no_validation_split_no_val_monitor_is_offered(run_cli, write_config, monitor, told):
+    text = VALID.replace("validation: 0.2", "validation: 0").replace("monitor: val_loss", f"monitor: {monitor}")
+    result = run_cli("validate", write_config(text))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert told in " ".join(result.output.split())
+
+
 @pytest.mark.parametrize("old, new, where, fragment", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_config_is_located(run_cli, write_config, old, new, where, fragment):
     assert VALID.count(old) == 1, "the edit must be unambiguous"

@@ -237,18 +237,21 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
     monitor = monitor or config.training.early_stopping.monitor
     known = ["loss", *config.metrics]
     name = monitor.removeprefix("val_")
+    validation = "validation" in parts
     if name not in known:
-        reported = [k for m in known for k in (m, f"val_{m}")]
+        # Only what this run reports: with no validation split, no val_ name is offered.
+        reported = [k for m in known for k in ((m, f"val_{m}") if validation else (m,))]
         # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
         hint = keras_value_hint(name, known, prefix=monitor[: len(monitor) - len(name)]) \
             or did_you_mean(monitor, reported)
         choices = hint_then_choices(hint, f"choose one of {', '.join(reported)}")
         return [Problem(where, f"'{monitor}' is not reported{choices}")]
-    if monitor.startswith("val_") and "validation" not in parts:
+    if monitor.startswith("val_") and not validation:
         return [
             Problem(
                 where,
-                f"'{monitor}' needs a validation split, but data.split.validation is 0",
+                f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor '{name}' (on the "
+                "training data) or set data.split.validation to a fraction such as 0.1",
             )
         ]
     return []
