@@ -174,6 +174,20 @@ def test_a_run_killed_before_its_first_checkpoint_after_an_epoch_says_its_weight
             "after an epoch, so the weights are those it started from") in result.output
     assert f"train it on with: nnrun train --resume {interrupted}" in result.output
     assert nnrun.load(interrupted).weights_epoch == 0
+    # Still training (a live process holds the lock): thousands of epochs may be done, the
+    # next checkpoint comes with the time budget.
+    import fcntl
+
+    from nnrun.store.rundir import RunDir
+
+    with open(RunDir(interrupted).lock_file, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = run_cli("evaluate", interrupted, "--force")
+    assert result.exit_code == 0, result.output
+    assert ("note: untrained weights: the run is still training and has written no checkpoint after an epoch yet "
+            "(it writes one every few seconds, as training.checkpoint says), so the weights are those it started "
+            "from") in " ".join(result.output.split())
+    assert "wait for its next checkpoint" in " ".join(result.output.split())
     # A run that failed (a loss gone to NaN, say) would fail the same way resumed.
     meta = json.loads((interrupted / "meta.json").read_text())
     (interrupted / "meta.json").write_text(json.dumps({**meta, "status": "failed"}))

@@ -101,8 +101,12 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
             skipped.append(exc.message)
             continue
         if epoch == 0:  # saved as training began: what it scores is the initializers' guess
-            note = (f"untrained weights: the run is {_unfinished(run, meta)} before its first checkpoint after an "
-                    f"epoch, so the weights are those it started from ({path}); {_what_next(run, meta)}")
+            # A live run may be thousands of epochs in: checkpoints follow a time budget.
+            when = (" and has written no checkpoint after an epoch yet (it writes one every few seconds, as "
+                    "training.checkpoint says)" if _unfinished(run, meta) == "still training" else
+                    " before its first checkpoint after an epoch")
+            note = (f"untrained weights: the run is {_unfinished(run, meta)}{when}, so the weights are those it "
+                    f"started from ({path}); {_what_next(run, meta)}")
         else:
             note = (f"the run is {_unfinished(run, meta)} and has no final weights; using those of its newest valid "
                     f"checkpoint, {path} (after epoch {epoch})")
@@ -132,7 +136,7 @@ def _checkpoint_weights(path: Path, like: dict[str, np.ndarray]) -> tuple[dict[s
 def _what_next(run: RunDir, meta: dict) -> str:
     """How to get trained weights from a run that has none yet."""
     if meta.get("status") == "running" and run.is_writing():
-        return "wait for its first epoch to end"
+        return "wait for its next checkpoint"
     if meta.get("status") == "failed":  # resumed, it would fail the same way
         return f"fix what failed (meta.json says what), then train it again: nnrun train {run.config}"
     return f"train it on with: nnrun train --resume {run.path}"
