@@ -58,6 +58,17 @@ def test_plain_output_has_header_epoch_lines_and_results(run_cli):
     assert "next:        nnrun evaluate r" in out
 
 
+def test_a_training_quantity_is_said_to_be_measured_as_the_batches_trained(run_cli):
+    # With no validation split the lines under the table show the training loss, which
+    # is the batches' as they trained (dropout on, weights moving), not the table's score.
+    result = run_cli("train", IRIS, "--set", "training.epochs=3", "--set", "data.split.validation=0",
+                     "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert re.search(r"best epoch: \d of 3 \(loss [0-9.]+, over the epoch's batches as they trained\)", out)
+    assert re.search(r"loss: \S+ [0-9.]+ -> [0-9.]+, over the epoch's batches as they trained", out)
+
+
 def test_quiet_prints_only_the_results(run_cli):
     result = run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output

@@ -95,7 +95,13 @@ def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
     best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
     if best is None or key not in best:
         return None
-    return "best epoch", f"{best['epoch']} of {len(history)} ({key} {number(best[key])})"
+    return "best epoch", f"{best['epoch']} of {len(history)} ({key} {number(best[key])}{_during(key)})"
+
+
+def _during(key: str) -> str:
+    """What a training quantity of an epoch is: measured as its batches trained (dropout on,
+    the weights moving), so it differs from the table's score of the final weights."""
+    return "" if key.startswith("val_") else ", over the epoch's batches as they trained"
 
 
 def _curve_line(history: list[dict]) -> tuple[str, str] | None:
@@ -104,7 +110,7 @@ def _curve_line(history: list[dict]) -> tuple[str, str] | None:
     curve = [r[key] for r in history]
     if len(curve) < 2:
         return None
-    return key, f"{sparkline(curve)} {number(curve[0])} -> {number(curve[-1])}"
+    return key, f"{sparkline(curve)} {number(curve[0])} -> {number(curve[-1])}{_during(key)}"
 
 
 def _early_stop_note(result, experiment) -> str:
