@@ -227,6 +227,8 @@ def test_infinite_cells_are_bad_cells_on_either_path(tmp_path):
         columns, report = _read(tmp_path, file)
         assert "not a finite number (3 cells):\n    line 3, column 'a'" in report
         assert "line 4, column 'b'" in report and "line 5, column 'b'" in report
+        # Quoted as the file writes them, so a search of the file finds them ('1e39', not 'inf').
+        assert "line 4, column 'b': '1e39'" in report and "line 5, column 'b': '-Infinity'" in report
         assert np.isfinite(columns.numbers).all()
 
 

@@ -33,7 +33,7 @@ from nnrun.data.arrays import floats_into, values
 from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.csvheader import not_utf8
-from nnrun.data.problems import DataProblems
+from nnrun.data.problems import SHOWN, DataProblems
 from nnrun.data.reading import CountingFile, Progress, current_progress, let_go, row_lines
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
@@ -97,9 +97,35 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         found[name].report(matrix[:, j], name, lines, problems, commas_are_decimal=bool(commas - {name}))
     for j in np.flatnonzero(infinite):  # the typed read takes 'inf' and overflowing numbers as they come
         rows = np.flatnonzero(np.isinf(matrix[:, j]))
-        problems.add_cells("not a finite number", numbers[j], lines[rows], matrix[rows, j])
+        shown = _file_cells(path, lines[rows[:SHOWN]], header.index(numbers[j]), delimiter, text_encoding,
+                            [str(v) for v in matrix[rows[:SHOWN], j]])
+        problems.add_cells("not a finite number", numbers[j], lines[rows], shown)
         matrix[rows, j] = 0  # reported, as the text path reports them
     return CsvColumns(header, list(numbers), matrix, coded, lines, blank)
+
+
+def _file_cells(path: Path, lines: np.ndarray, column: int, delimiter: str, text_encoding: str,
+                read: list[str]) -> list[str]:
+    """The file's own text of a few cells (by line and column) for a message: the typed
+    read gives '1e400' back as inf, which the user would search the file for in vain.
+    ``read``: what to show for a cell not found again."""
+    import csv
+
+    wanted = {int(line): i for i, line in enumerate(lines)}
+    shown = list(read)
+    try:
+        with open(path, newline="", encoding="utf-8-sig" if text_encoding == "utf-8" else text_encoding,
+                  errors="replace") as file:
+            reader = csv.reader(file, delimiter=delimiter)
+            for row in reader:
+                i = wanted.get(reader.line_num)  # a record's last line: the line numbers told for it too
+                if i is not None and column < len(row):
+                    shown[i] = row[column].strip()
+                if reader.line_num >= max(wanted):
+                    break
+    except (OSError, ValueError, csv.Error):  # the message shows what was read instead
+        pass
+    return shown
 
 
 def _trailing_blank_lines(path: Path, tail: int = 1 << 16) -> int:
