@@ -58,7 +58,10 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
                             hint=_separator_hint(path, separator, delimiter, setting, decimal))
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise UserError(f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once")
+        columns = {name: [str(i + 1) for i, n in enumerate(header) if n == name] for name in repeated[:5]}
+        where = "; ".join(f"{name!r} is columns {', '.join(at[:-1])} and {at[-1]}" for name, at in columns.items())
+        raise UserError(f"{path}: line 1, the header, names a column more than once: {where}",
+                        hint="give each column a name of its own in the file's first line")
     return header
 
 
