@@ -98,6 +98,24 @@ def test_init_mistakes_say_what_to_give(run_cli, tmp_path, args, message):
     assert not list(tmp_path.glob("*.yaml"))
 
 
+def test_a_header_alone_is_told_to_have_no_rows(run_cli, tmp_path):
+    (tmp_path / "h.csv").write_text("size,shade,label\n")
+    result = run_cli("init", "--data", "h.csv", "--target", "label")
+    assert result.exit_code == 2
+    assert "h.csv: no data rows under the header (none with its 3 cells)" in result.output
+    assert not list(tmp_path.glob("*.yaml"))
+
+
+def test_rows_without_a_target_are_told_when_the_config_is_written(run_cli, tmp_path):
+    rows = [f"{i},{i % 7},{i * 3 + 1}" for i in range(30)]
+    rows[3], rows[8] = "3,3,", "8,1,NA"  # file lines 5 and 10: an empty price, and NA
+    (tmp_path / "h.csv").write_text("sqft,rooms,price\n" + "\n".join(rows) + "\n")
+    result = run_cli("init", "--data", "h.csv", "--target", "price")
+    assert result.exit_code == 0, result.output
+    assert ("note: 2 rows have no 'price' in h.csv (lines 5, 10), and training refuses them: fill in the target or "
+            "delete the rows") in " ".join(result.output.split())
+
+
 def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_cli, tmp_path):
     lines = ["customer_id,age,plan_price,discount,plan,churned"]
     for i in range(60):

@@ -114,10 +114,13 @@ def init(
     def action():
         from nnrun.commands.init import write_starter
 
-        written = write_starter(dataset, output, data, target)
+        notes: list[str] = []
+        written = write_starter(dataset, output, data, target, notes)
         then = f"check it against the data with: nnrun validate {written}" if data is not None else \
             f"train it with: nnrun train {written}"
         typer.echo(f"wrote {written}; {then}")
+        for note in notes:
+            typer.echo(f"note: {note}")
 
     guard(action)
 

@@ -50,6 +50,7 @@ class Columns:
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
     rows: int = 0
+    unlabelled: list[int] = field(default_factory=list)  # the lines of the whole file whose target cell is empty
 
 
 def text_encoding_of(data: Path) -> str:
@@ -174,10 +175,13 @@ def target_labels(data: Path, header: list[str], target: str, found: Columns) ->
     columns = read_columns(data, header, [], [target], DataProblems(str(data)), delimiter=found.delimiter,
                            text_encoding=found.text_encoding)
     codes, words = columns.coded[target]
+    empty = [code for code, word in enumerate(words) if word.strip().lower() in MISSING]
+    if empty:  # training refuses such rows: init says so at once, not only validate
+        found.unlabelled = [line for line, code in zip(columns.lines.tolist(), codes.tolist()) if code in empty]
     counts: dict[str, int] = {}
     for code in codes.tolist():
         counts[words[code]] = counts.get(words[code], 0) + 1
-    counts.pop("", None)  # missing targets are reported by validate
+    counts.pop("", None)  # no label; the rows are in found.unlabelled
     if not counts:
         raise UserError(f"{data}: the target column '{target}' is empty")
     return counts

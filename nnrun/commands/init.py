@@ -60,10 +60,11 @@ def check_dataset(dataset: str) -> None:
 
 
 def write_starter(dataset: str | None = None, output: str | Path | None = None, data: str | Path | None = None,
-                  target: str | None = None) -> Path:
+                  target: str | None = None, notes: list[str] | None = None) -> Path:
     """Write the starter config to ``output`` (default ``<dataset>.yaml``, or the CSV
     file's name with .yaml, in the working folder) for a bundled ``dataset``, or for the
-    CSV file ``data`` predicting ``target``; never overwrites."""
+    CSV file ``data`` predicting ``target``; never overwrites. ``notes`` gains what the
+    data needs fixed before training (rows without a target)."""
     if data is not None and dataset is not None:
         raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
     if data is None and target is not None:
@@ -76,7 +77,7 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
     if data is not None:  # first: a mistake in --data or --target is the one to tell
         from nnrun.commands.init_csv import csv_starter_text
 
-        text = csv_starter_text(Path(data), target, path)
+        text = csv_starter_text(Path(data), target, path, notes)
     if path.exists() or path.is_symlink():
         raise UserError(f"{path}: already exists; nnrun init never overwrites a file", hint="choose another name with -o")
     if not path.parent.is_dir():

@@ -26,9 +26,10 @@ from nnrun.errors import UserError, did_you_mean
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
 
 
-def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
+def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str] | None = None) -> str:
     """The commented YAML for training on ``data`` to predict ``target``, written to
-    ``path`` (the data's path in it is relative to the config's folder)."""
+    ``path`` (the data's path in it is relative to the config's folder). ``notes``
+    gains what the user must fix in the data before training."""
     from nnrun.config.yaml_reader import DATA_FILES, source_hint
     from nnrun.data.csvheader import read_header
 
@@ -46,6 +47,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
         raise UserError(f"--target: {_unknown(target, header, data)}",
                         hint=f"the columns are: {', '.join(header[:30])}{' ...' if len(header) > 30 else ''}")
     found = look(data, header, target, delimiter, text_encoding)
+    if not found.rows:
+        raise UserError(f"{data}: no data rows under the header (none with its {len(header)} cells)",
+                        hint="init --data reads a CSV file of a header line, then one line per sample")
     if not found.features and not found.categorical and not found.texts:
         signed = f"; {', '.join(found.symbols[:5])} hold numbers with currency or percent signs, which nnrun reads " \
             "as text: save them as plain numbers" if found.symbols else ""
@@ -57,6 +61,12 @@ def csv_starter_text(data: Path, target: str | None, path: Path) -> str:
     classes = None if regression else _class_order(list(labels))
     text = next(iter(found.texts), None) if not found.features and not found.categorical else None
     tokens = _tokens(found.texts[text][0]) if text is not None else None
+    if found.unlabelled and notes is not None:
+        count, shown = len(found.unlabelled), ", ".join(map(str, found.unlabelled[:5]))
+        more = f" and {count - 5} more" if count > 5 else ""
+        rows = "1 row has" if count == 1 else f"{count} rows have"
+        notes.append(f"{rows} no '{target}' in {data} (line{'s' if count > 1 else ''} {shown}{more}), and training "
+                     f"refuses {'it' if count == 1 else 'them'}: fill in the target or delete the row{'s' * (count > 1)}")
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
