@@ -205,7 +205,13 @@ def print_table(best: dict, sources: dict, modes: list[int], epochs_list: list[i
                 name = MODES[mode] if i == 0 and label == next(iter(sources)) else ""
                 code = label if i == 0 else ""
                 print(f"{name:<26}{code:<12}{epochs:>7}{wall * 1000:>9.2f}{cpu * 1000:>8.2f}"
-                      f"{wall / wall0:>7.2f}x{cpu / cpu0:>6.2f}x")
+                      f"{_ratio(wall, wall0):>8}{_ratio(cpu, cpu0):>7}")
+
+
+def _ratio(value: float, base: float) -> str:
+    # CPU time comes in clock ticks (10 ms), and a terminal's epoch lines in redraws (ten a
+    # second): a run as short as the smoke mode's can measure none of either.
+    return f"{value / base:.2f}x" if base > 1e-6 else "-"
 
 
 if __name__ == "__main__":
