@@ -50,6 +50,17 @@ def test_setting_another_type_by_its_path_replaces_the_block_as_the_mapping_does
     layers = load_config(write_config(MINIMAL, "layers.yaml"), ["model.layers.0.type=dropout",
                                                                 "model.layers.0.rate=0.5"]).config.model.layers
     assert (layers[0].type, layers[0].rate) == ("dropout", 0.5)  # dense's units did not follow it
+    # A block with no type has its default: another one replaces it, as the mapping form does.
+    untyped = write_config(MINIMAL + "optimizer: {learning_rate: 0.001, beta_1: 0.8}\n", "untyped.yaml")
+    assert load_config(untyped, ["optimizer.type=sgd"]).config.optimizer.type == "sgd"
+    # A layer written as its type alone gains options like any other.
+    flat = write_config(MINIMAL.replace("  layers:\n", "  layers:\n    - dense\n"), "flat.yaml")
+    assert load_config(flat, ["model.layers.0.type=dropout", "model.layers.0.rate=0.2"]).config.model.layers[0].rate == 0.2
+    # What the new type lacks is asked of the --set, not of the file's old block.
+    with pytest.raises(UserError) as info:
+        load_config(write_config(MINIMAL, "dense.yaml"), ["model.layers.0.type=dropout"])
+    assert "model.layers.0.rate: required key is missing" in info.value.render() and \
+        info.value.render().endswith("(from --set model.layers.0.type=dropout)")
 
 
 def test_a_mapping_override_changes_only_the_keys_it_names_unless_it_names_another_type(write_config):

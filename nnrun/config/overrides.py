@@ -98,6 +98,8 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
                 more = f"; {len(node)} adds an item, given whole: --set '{here.rpartition('.')[0]}.{len(node)}=" \
                        "{...}'" if isinstance(part, int) and (part == len(node) or last and part > len(node)) else ""
                 raise UserError(f"{origin}: '{here}' needs {span}{more}")
+            if not last and isinstance(node[part], str):  # `- flatten` gains options
+                node[part] = {"type": node[part]}
         elif isinstance(node, dict):
             if isinstance(part, int):
                 raise UserError(f"{origin}: '{here}' is a key, not a list index")
@@ -108,8 +110,8 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
                     node[part] = {}
         else:
             raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
-        if earlier is not None and last and part == "type" and isinstance(node, dict) \
-                and node.get("type", value) != value:
+        # Another type, as the mapping form counts one: a block without one has its default.
+        if earlier is not None and last and part == "type" and isinstance(node, dict) and node.get("type") != value:
             return _retyped(node, value, tuple(parts), earlier)
         if last:
             exists = part in node if isinstance(node, dict) else True
@@ -131,7 +133,9 @@ def _retyped(block: dict, kind: Any, path: PathKey, earlier: dict[PathKey, str])
             if key != "type" and any(given[: len(prefix) + 1] == (*prefix, key) for given in earlier)}
     block.clear()
     block.update(type=kind, **kept)
-    return [path]
+    # The whole block is this setting's now: a key the new type needs is asked of it, not
+    # of the file's old block (a kept key's own, longer path still names its setting).
+    return [prefix]
 
 
 def merged(old: Any, new: Any) -> Any:
