@@ -193,7 +193,9 @@ def test_a_repeated_layer_name_is_the_one_problem_told(run_cli, write_config):
 
 
 @pytest.mark.parametrize("monitor, told", [
-    ("val_f1", "'val_f1' is not reported; choose one of loss, accuracy"),
+    ("val_f1", "'val_f1' needs a validation split, but data.split.validation is 0; monitor one of loss, accuracy "
+               "(on the training data) or set data.split.validation to a fraction such as 0.1"),
+    ("val_acc", "'val_acc' needs a validation split, but data.split.validation is 0; monitor one of loss, accuracy"),
     ("val_loss", "'val_loss' needs a validation split, but data.split.validation is 0; monitor 'loss' (on the "
                  "training data) or set data.split.validation to a fraction such as 0.1"),
 ])

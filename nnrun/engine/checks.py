@@ -238,21 +238,17 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
     known = ["loss", *config.metrics]
     name = monitor.removeprefix("val_")
     validation = "validation" in parts
+    if monitor.startswith("val_") and not validation:
+        # Told first: offering another val_ name, or a training one silently, would not help.
+        what = f"'{name}'" if name in known else f"one of {', '.join(known)}"
+        return [Problem(where, f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor "
+                               f"{what} (on the training data) or set data.split.validation to a fraction such as 0.1")]
     if name not in known:
-        # Only what this run reports: with no validation split, no val_ name is offered.
         reported = [k for m in known for k in ((m, f"val_{m}") if validation else (m,))]
         # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
         hint = keras_value_hint(name, known, prefix=monitor[: len(monitor) - len(name)]) \
             or did_you_mean(monitor, reported)
         choices = hint_then_choices(hint, f"choose one of {', '.join(reported)}")
         return [Problem(where, f"'{monitor}' is not reported{choices}")]
-    if monitor.startswith("val_") and not validation:
-        return [
-            Problem(
-                where,
-                f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor '{name}' (on the "
-                "training data) or set data.split.validation to a fraction such as 0.1",
-            )
-        ]
     return []
 
