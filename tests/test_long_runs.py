@@ -115,6 +115,8 @@ def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_wi
     metrics.write_text("".join(lines[:4] + lines[5:]))  # epoch 4 lost
     with pytest.raises(UserError, match="holds the rows of 5 epochs up to it; the run's history is incomplete"):
         resume_training(tmp_path / "g")
+    # The checkpoints are sound, metrics.csv is at fault: none is renamed as damaged.
+    assert not list((tmp_path / "g" / "checkpoints").glob("*.damaged*"))
 
 
 def test_a_hook_can_stop_training_after_an_epoch(tmp_path):

@@ -101,12 +101,12 @@ def test_resume_falls_back_to_an_older_checkpoint_when_the_newest_is_damaged(tmp
     assert_same_run(run, reference)
     entry = json.loads((run / "meta.json").read_text())["resumes"][0]
     assert entry["checkpoint"] == "epoch-000004.safetensors"
-    assert "checksum mismatch" in entry["skipped"][0]
+    assert "checksum mismatch" in entry["skipped"][0] and entry["skipped"][0].endswith(
+        "; renamed epoch-000005.safetensors.damaged")
     # Said where the user sees it, and set aside: neither counted toward `keep` nor written over.
     warning = " ".join(capsys.readouterr().err.split())
     assert (f"warning: {newest}: checksum mismatch; the file is damaged (a changed or truncated byte); it was "
-            "renamed epoch-000005.safetensors.damaged, and the run resumes from the checkpoint before it, "
-            "epoch-000004.safetensors") in warning
+            "renamed epoch-000005.safetensors.damaged, and the run resumes from epoch-000004.safetensors") in warning
     assert (run / "checkpoints" / "epoch-000005.safetensors.damaged").read_bytes() == bytes(data)
 
 
@@ -353,3 +353,14 @@ def test_resume_accepts_the_runs_own_config_with_relative_paths(tmp_path, monkey
         nnrun.train("fruit.yaml", run_dir=tmp_path / "run", hooks=SignalAt(epoch=2))
     resume_training(tmp_path / "run", "fruit.yaml")
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["status"] == "completed"
+
+
+def test_a_checkpoint_set_aside_never_replaces_a_file_of_that_name(tmp_path):
+    from nnrun.engine.checkpointing import _set_aside
+
+    damaged = tmp_path / "epoch-000005.safetensors"
+    damaged.write_bytes(b"new")
+    (tmp_path / "epoch-000005.safetensors.damaged").write_bytes(b"old")  # from an earlier resume
+    assert _set_aside(damaged) == tmp_path / "epoch-000005.safetensors.damaged-2"
+    assert not damaged.exists() and (tmp_path / "epoch-000005.safetensors.damaged").read_bytes() == b"old"
+    assert (tmp_path / "epoch-000005.safetensors.damaged-2").read_bytes() == b"new"

@@ -14,6 +14,7 @@ because the random generators are restored too.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -60,7 +61,7 @@ class Checkpointer:
         self.latest: checkpoints.Snapshot | None = None
         self.saved: Path | None = None  # the file holding self.latest, once written
         self.saved_at = time.monotonic()  # when the last checkpoint was written
-        self.set_aside: list[tuple[str, Path]] = []  # (why, where) for each checkpoint a resume could not use
+        self.set_aside: list[tuple[str, Path | None]] = []  # (why, where to) for each file a resume could not read
 
     def begin(self, resume_from: list[Path] | None) -> None:
         """Restore the newest valid checkpoint of ``resume_from`` (newest first), or save
@@ -160,20 +161,27 @@ class Checkpointer:
         )
 
     def _resume(self, paths: list[Path]) -> None:
-        skipped, unusable = [], []
+        skipped, unreadable = [], []
         for path in paths:
             try:
-                self._restore(path)
+                contents = self._read(path)
+            except UserError as exc:  # the file itself: damaged, or not a checkpoint
+                skipped.append(exc.message)
+                unreadable.append((len(skipped) - 1, path))
+                continue
+            try:
+                self._restore(path, *contents)
             except UserError as exc:
                 if isinstance(exc, (ConfigChanged, RunEnded)):
                     raise
-                skipped.append(exc.message)
-                unusable.append(path)
+                skipped.append(exc.message)  # the file is sound (metrics.csv falls short, say): it stays
                 continue
             progress = self.components["progress"]
             self.latest, self.saved = checkpoints.capture(self.components, progress.epoch), path
-            if self.record.writes:
-                self.set_aside = [(reason, _set_aside(old)) for reason, old in zip(skipped, unusable)]
+            for i, unusable in unreadable:  # said aloud by the training loop, recorded in meta.json
+                where = _set_aside(unusable)
+                self.set_aside.append((skipped[i], where))
+                skipped[i] += f"; renamed {where.name}" if where else "; it could not be renamed aside"
             self.record.resumed(path, progress.epoch, skipped)
             return
         detail = "".join(f"\n  {reason}" for reason in skipped) or " (there are none)"
@@ -182,15 +190,17 @@ class Checkpointer:
             hint="start the run again with `nnrun train CONFIG`",
         )
 
-    def _restore(self, path: Path) -> None:
+    def _read(self, path: Path) -> tuple[dict, dict, object, dict]:
+        """A checkpoint file's arrays, metadata, saved config and state."""
         arrays, metadata = read(path)
         if metadata.get("format") != checkpoints.FORMAT:
             raise UserError(f"{path}: not an nnrun checkpoint (format {metadata.get('format')!r})")
         try:
-            saved_config = json.loads(metadata["config"])
-            state = json.loads(metadata["state"])
+            return arrays, metadata, json.loads(metadata["config"]), json.loads(metadata["state"])
         except (KeyError, json.JSONDecodeError):
             raise UserError(f"{path}: the checkpoint's metadata is incomplete") from None
+
+    def _restore(self, path: Path, arrays: dict, metadata: dict, saved_config, state: dict) -> None:
         if metadata.get("config_hash") != self.identity["config_hash"]:
             # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume).
             changed = [c for c in describe_changes(_with_defaults(saved_config), self.config)
@@ -218,15 +228,24 @@ class Checkpointer:
             raise stopper.ended_run(self.record.path, epoch)
 
 
-def _set_aside(path: Path) -> Path:
-    """Rename a checkpoint a resume could not use so that it is no longer one: left as
-    it was, it counted toward ``keep`` (pruning a good checkpoint in its place), and the
-    run could write its epoch's file over it on the way past. Kept, not deleted: it is
-    the user's evidence of what went wrong."""
-    target = path.with_name(path.name + ".damaged")
-    number = 1
-    while target.exists():
-        number += 1
-        target = path.with_name(f"{path.name}.damaged-{number}")
-    path.rename(target)
-    return target
+def _set_aside(path: Path) -> Path | None:
+    """Rename a checkpoint file a resume could not read so that it is no longer one: left
+    as it was, it counted toward ``keep`` (pruning a good checkpoint in its place), and
+    the run could write its epoch's file over it on the way past. Kept, not deleted: it
+    is the user's evidence of what went wrong. A hard link, then the old name removed,
+    so that no file of the same name is replaced; None where that cannot be done."""
+    for number in range(1, 100):
+        target = path.with_name(path.name + (".damaged" if number == 1 else f".damaged-{number}"))
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        try:
+            path.unlink()
+        except OSError:
+            target.unlink(missing_ok=True)
+            return None
+        return target
+    return None

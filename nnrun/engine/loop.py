@@ -60,8 +60,8 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     if resume_from is not None:
         hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)
         for why, where in loop.keeper.set_aside:  # said aloud, not only in meta.json: epochs were lost
-            hooks.warn(f"{why}; it was renamed {where.name}, and the run resumes from the checkpoint before it, "
-                       f"{loop.keeper.saved.name}")
+            renamed = f"it was renamed {where.name}" if where else "it could not be renamed aside"
+            hooks.warn(f"{why}; {renamed}, and the run resumes from {loop.keeper.saved.name}")
     stopper, epochs = loop.stopper, experiment.config.training.epochs
     stopped = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
     try:
