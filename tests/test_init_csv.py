@@ -102,7 +102,11 @@ def test_a_header_alone_is_told_to_have_no_rows(run_cli, tmp_path):
     (tmp_path / "h.csv").write_text("size,shade,label\n")
     result = run_cli("init", "--data", "h.csv", "--target", "label")
     assert result.exit_code == 2
-    assert "h.csv: no data rows under the header (none with its 3 cells)" in result.output
+    assert "h.csv: no data rows under the header" in result.output
+    (tmp_path / "h.csv").write_text("size,shade,label\n1,2,x,\n3,4,y,\n")  # each row ends with a comma
+    result = run_cli("init", "--data", "h.csv", "--target", "label")
+    assert result.exit_code == 2
+    assert "h.csv: the first rows have 4 cells, but the header has 3 columns" in result.output
     assert not list(tmp_path.glob("*.yaml"))
 
 

@@ -49,7 +49,8 @@ class Columns:
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
-    rows: int = 0
+    rows: int = 0  # of the header's width, in the rows looked at
+    widths: list[int] = field(default_factory=list)  # the cell counts of the rows looked at
     unlabelled: list[int] = field(default_factory=list)  # the lines of the whole file whose target cell is empty
 
 
@@ -83,8 +84,10 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     with open(data, newline="", encoding=python_encoding(text_encoding), errors="replace") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
-        sample = [row for _, row in zip(range(SAMPLE_ROWS), reader) if len(row) == len(header)]
+        rows = [row for _, row in zip(range(SAMPLE_ROWS), (row for row in reader if row))]
+    sample = [row for row in rows if len(row) == len(header)]
     found.rows = len(sample)
+    found.widths = sorted({len(row) for row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
     _number_format([c for column in present.values() for c in column], found)

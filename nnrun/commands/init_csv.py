@@ -47,9 +47,14 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         raise UserError(f"--target: {_unknown(target, header, data)}",
                         hint=f"the columns are: {', '.join(header[:30])}{' ...' if len(header) > 30 else ''}")
     found = look(data, header, target, delimiter, text_encoding)
-    if not found.rows:
-        raise UserError(f"{data}: no data rows under the header (none with its {len(header)} cells)",
+    if not found.widths:
+        raise UserError(f"{data}: no data rows under the header",
                         hint="init --data reads a CSV file of a header line, then one line per sample")
+    if not found.rows:
+        cells = " or ".join(map(str, found.widths[:3]))
+        raise UserError(f"{data}: the first rows have {cells} cells, but the header has {len(header)} columns",
+                        hint="a row that ends with an extra separator, or a cell holding one without quotes, "
+                             "adds a cell; the header and the rows need as many")
     if not found.features and not found.categorical and not found.texts:
         signed = f"; {', '.join(found.symbols[:5])} hold numbers with currency or percent signs, which nnrun reads " \
             "as text: save them as plain numbers" if found.symbols else ""
