@@ -185,8 +185,7 @@ def test_a_run_killed_before_its_first_checkpoint_after_an_epoch_says_its_weight
         result = run_cli("evaluate", interrupted, "--force")
     assert result.exit_code == 0, result.output
     assert ("note: untrained weights: the run is still training and has written no checkpoint after an epoch yet "
-            "(it writes one every few seconds, as training.checkpoint says), so the weights are those it started "
-            "from") in " ".join(result.output.split())
+            "(it writes one every 5 s), so the weights are those it started from") in " ".join(result.output.split())
     assert "wait for its next checkpoint" in " ".join(result.output.split())
     # A run that failed (a loss gone to NaN, say) would fail the same way resumed.
     meta = json.loads((interrupted / "meta.json").read_text())

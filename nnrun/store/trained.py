@@ -102,9 +102,8 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
             continue
         if epoch == 0:  # saved as training began: what it scores is the initializers' guess
             # A live run may be thousands of epochs in: checkpoints follow a time budget.
-            when = (" and has written no checkpoint after an epoch yet (it writes one every few seconds, as "
-                    "training.checkpoint says)" if _unfinished(run, meta) == "still training" else
-                    " before its first checkpoint after an epoch")
+            when = (f" and has written no checkpoint after an epoch yet (it writes one {_cadence(run)})"
+                    if _unfinished(run, meta) == "still training" else " before its first checkpoint after an epoch")
             note = (f"untrained weights: the run is {_unfinished(run, meta)}{when}, so the weights are those it "
                     f"started from ({path}); {_what_next(run, meta)}")
         else:
@@ -131,6 +130,19 @@ def _checkpoint_weights(path: Path, like: dict[str, np.ndarray]) -> tuple[dict[s
     if not epoch.isdigit():
         raise UserError(f"{path}: the checkpoint's metadata is incomplete (no epoch)")
     return weights, int(epoch)
+
+
+def _cadence(run: RunDir) -> str:
+    """How often a live run writes checkpoints, from its config.yaml."""
+    try:
+        every = load_config(run.config).config.training.checkpoint
+    except UserError:
+        return "as its training.checkpoint says"
+    if every is None:  # a run without checkpoints has none at epoch 0 either; said for completeness
+        return "only at the end (training.checkpoint: null)"
+    if every.every_epochs is not None:
+        return f"every {every.every_epochs} epoch{'s' if every.every_epochs > 1 else ''}"
+    return f"every {every.every_seconds:g} s"
 
 
 def _what_next(run: RunDir, meta: dict) -> str:
