@@ -111,7 +111,7 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
         (ROWS[:5], SOURCE, "data.split.test: the test split would be empty"),
         (["size,size,label,size", "1,2,cat,3"], "{type: csv, path: data/table.csv, target: label}",
-         "table.csv: line 1, the header, names a column more than once: 'size' is columns 1, 2 and 4\n"
+         "table.csv: line 1, the header, does not name each column once: 'size' is columns 1, 2 and 4\n"
          "  hint: give each column a name of its own in the file's first line"),
         (["size;shade;label", "1;dark;cat"], SOURCE,
          "table.csv: the header is one column, 'size;shade;label': the file looks separated by semicolons, "

@@ -34,7 +34,7 @@ from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.csvheader import not_utf8
 from nnrun.data.problems import SHOWN, DataProblems
-from nnrun.data.reading import CountingFile, Progress, current_progress, let_go, row_lines
+from nnrun.data.reading import CountingFile, Progress, current_progress, let_go, python_encoding, row_lines
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
@@ -114,8 +114,7 @@ def _file_cells(path: Path, lines: np.ndarray, column: int, delimiter: str, text
     wanted = {int(line): i for i, line in enumerate(lines)}
     shown = list(read)
     try:
-        with open(path, newline="", encoding="utf-8-sig" if text_encoding == "utf-8" else text_encoding,
-                  errors="replace") as file:
+        with open(path, newline="", encoding=python_encoding(text_encoding), errors="replace") as file:
             reader = csv.reader(file, delimiter=delimiter)
             for row in reader:
                 i = wanted.get(reader.line_num)  # a record's last line: the line numbers told for it too

@@ -59,8 +59,10 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         columns = {name: [str(i + 1) for i, n in enumerate(header) if n == name] for name in repeated[:5]}
-        where = "; ".join(f"{name!r} is columns {', '.join(at[:-1])} and {at[-1]}" for name, at in columns.items())
-        raise UserError(f"{path}: line 1, the header, names a column more than once: {where}",
+        where = "; ".join(f"{name!r} is columns {', '.join(at[:-1])} and {at[-1]}" if name else
+                          f"columns {', '.join(at[:-1])} and {at[-1]} have no name" for name, at in columns.items())
+        where += f"; and {len(repeated) - 5} more names" if len(repeated) > 5 else ""
+        raise UserError(f"{path}: line 1, the header, does not name each column once: {where}",
                         hint="give each column a name of its own in the file's first line")
     return header
 
