@@ -128,8 +128,8 @@ def busy_neighbour(args) -> None:
         engines = [Nnrun(source, layers, name="default"), Nnrun(source, layers, threads=1, name="1 thread"),
                    Nnrun(source, layers, threads=2, name="2 threads")]
         # Untimed: the process's first run of a model loads its compiled kernels and
-        # touches the data's pages, which fell on whichever engine ran first (0.89 s
-        # against 0.52 s for the CNN's first quiet epoch).
+        # touches the data's pages, which fell on whichever engine ran first (a fresh
+        # process's CNN epochs: 0.965 s, then 0.52-0.55 s).
         engines[1].epoch_seconds(data.x, data.y, 128)
         for machine in ("quiet", "busy", "late"):
             neighbour = Neighbour()
