@@ -110,8 +110,10 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
                     node[part] = {}
         else:
             raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
-        # Another type, as the mapping form counts one: a block without one has its default.
-        if earlier is not None and last and part == "type" and isinstance(node, dict) and node.get("type") != value:
+        # Only a block that names another type: one that names none keeps its options (the
+        # Python API points a source of column settings at its saved table this way).
+        if earlier is not None and last and part == "type" and isinstance(node, dict) \
+                and node.get("type", value) != value:
             return _retyped(node, value, tuple(parts), earlier)
         if last:
             exists = part in node if isinstance(node, dict) else True
