@@ -440,3 +440,25 @@ def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered_nan(runs, tmp_path):
+    # 3e38 is a float32, but standardized (divided by a std under 1) it is not: the
+    # model would answer NaN with a 200. Serve, predict and the Python API refuse it alike.
+    diabetes = runs["diabetes"]
+    names = nnrun.load(diabetes).trained.preprocessing.feature_names
+    said = ("1 sample goes beyond float32's range once preprocessed as in training (sample 1, counted from 0; "
+            f"sample 1 first at feature '{names[1]}'), so the model could only answer NaN")
+    client = TestClient(create_app(ServedModel.load(diabetes)))
+    instances = [{name: 0.01 for name in names}, {name: 3e38 for name in names}]
+    response = client.post("/predict", json={"instances": instances})
+    assert response.status_code == 422
+    assert [e["msg"] for e in response.json()["detail"]] == [f"instances: {said}"]
+    (tmp_path / "huge.csv").write_text(",".join(names) + "\n" + "\n".join(
+        ",".join(str(v) for v in instance.values()) for instance in instances) + "\n")
+    with pytest.raises(nnrun.errors.UserError) as info:
+        predict(diabetes, tmp_path / "huge.csv", tmp_path / "p.csv")
+    assert info.value.message == f"{tmp_path / 'huge.csv'}: {said}" and not (tmp_path / "p.csv").exists()
+    x = np.array([list(instance.values()) for instance in instances])
+    with pytest.raises(nnrun.errors.UserError, match="so the model could only answer NaN"):
+        nnrun.load(diabetes).predict(x)

@@ -106,7 +106,7 @@ class TrainedModel:
     def predict(self, x) -> Prediction:
         """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be)."""
         samples, notes = self._samples(x)
-        outputs = self.trained.graph.predict(samples)
+        outputs = self.trained.outputs(samples)
         if self.task != "classification":
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes)
         probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs

@@ -73,7 +73,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
             "rename that column in the input file (the run's data.source.id copies it into the predictions)"
         raise UserError(f"{source}: the column '{twice[0]}' has the name of a column the predictions are written "
                         f"in ({', '.join(header)}), so the output would hold it twice", hint=hint)
-    outputs = trained.graph.predict(trained.prepare(x, owned=encoded))
+    outputs = trained.outputs(trained.prepare(x, owned=encoded, source=str(source)), str(source))
     columns = _columns(outputs, saved, proba)
     if kept:
         header = [*kept, *header]

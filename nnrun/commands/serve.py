@@ -92,7 +92,7 @@ class ServedModel:
 
     def _answers(self, features: np.ndarray) -> list[dict]:
         saved = self.trained.preprocessing
-        outputs = self.trained.graph.predict(self.trained.prepare(features))
+        outputs = self.trained.outputs(self.trained.prepare(features, source="instances"), "instances")
         if saved.task != "classification":
             flat = outputs.reshape(len(outputs), -1)
             if flat.dtype == np.float32:  # each the shortest decimal of its float32, as predictions.csv holds it

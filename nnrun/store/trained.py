@@ -61,10 +61,45 @@ class TrainedRun:
     def output_width(self) -> int:
         return int(np.prod(self.graph.output_shape))
 
-    def prepare(self, x: np.ndarray, owned: bool = False) -> np.ndarray:
+    def prepare(self, x: np.ndarray, owned: bool = False, source: str = "x") -> np.ndarray:
         """Apply the saved preprocessing to encoded samples (N, *input_shape); with
-        ``owned`` (the caller's fresh matrix) they are overwritten, not copied."""
-        return apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x, owned)
+        ``owned`` (the caller's fresh matrix) they are overwritten, not copied. A sample
+        that leaves float32's range on the way (3e38 standardized) is refused, naming
+        ``source``: the model would answer NaN for it."""
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, not as a NumPy warning
+            prepared = apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x, owned)
+        if self.config.data.preprocess:
+            refuse_non_finite(prepared, source, "once preprocessed as in training", self.preprocessing.feature_names)
+        return prepared
+
+    def outputs(self, prepared: np.ndarray, source: str = "x") -> np.ndarray:
+        """The model's outputs for prepared samples, refusing any that are not finite
+        (inputs so far beyond training's that a product overflowed float32)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            outputs = self.graph.predict(prepared)
+        refuse_non_finite(outputs, source, "in the model's outputs")
+        return outputs
+
+
+def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[str] | None = None) -> None:
+    """A UserError naming the samples of ``values`` that hold NaN or infinity (and the
+    first one's feature, by ``names``, for flat samples); nothing when all are finite."""
+    flat = values.reshape(len(values), -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(flat.reshape(-1), dtype=np.float64)):  # one pass: every value finite
+            return
+    bad = np.flatnonzero(~np.isfinite(flat).all(axis=1))
+    if not len(bad):
+        return
+    first = int(bad[0])
+    column = int(np.flatnonzero(~np.isfinite(flat[first]))[0])
+    at = f"feature '{names[column]}'" if names and values.ndim == 2 and column < len(names) else f"value {column}"
+    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    raise UserError(f"{source}: {len(bad)} sample{'s go' if len(bad) != 1 else ' goes'} beyond float32's range "
+                    f"{where} (sample{'s' if len(bad) != 1 else ''} {shown}, counted from 0; sample {first} first "
+                    f"at {at}), so the model could only answer NaN",
+                    hint="such values lie far outside what the model trained on: check them (a unit, a misplaced "
+                         "decimal point?) or leave those samples out")
 
 
 def load_run_weights(run: RunDir, graph: Graph) -> str | None:
