@@ -1,7 +1,7 @@
 """A trained run, loaded back: its config, saved preprocessing and graph with weights.
 
     trained = TrainedRun.load("runs/iris-20260101-120000")
-    probabilities = trained.graph.predict(trained.prepare(x))
+    probabilities = trained.outputs(trained.prepare(x))
 
 ``evaluate --data``, ``predict`` and the Python API all start here, and need nothing
 of the training data: the column encoding and the fitted preprocessing come from
