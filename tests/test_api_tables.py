@@ -277,3 +277,18 @@ def test_api_inputs_of_the_wrong_kind_are_clear_errors(tmp_path):
             nnrun.train(iris, overrides=overrides)
     # any os.PathLike is a path
     assert nnrun.load(PurePosixPath(tmp_path / "iris")).predict(np.ones((1, 4))).predictions.shape == (1,)
+
+
+def test_a_column_the_model_never_saw_is_noted_not_dropped_silently(tmp_path, capsys):
+    # As `nnrun predict` notes it: a misspelt column is no silent loss.
+    frame, churned = churn_table()
+    model = nnrun.load(nnrun.train(CHURN, data=(frame, churned), run_dir=tmp_path / "r").run_dir)
+    capsys.readouterr()
+    prediction = model.predict(frame[:3].assign(plann=["a", "b", "c"]))
+    assert prediction.notes == ("ignored 1 column the model was not trained on: 'plann'",)
+    assert "note: ignored 1 column the model was not trained on: 'plann'" in capsys.readouterr().err
+    assert model.predict(frame[:3]).notes == ()
+    numbers = nnrun.load(nnrun.train(CHURN | {"data": {"split": {"validation": 0.2, "test": 0}}},
+                                     data=(frame[["age", "spend"]].fillna(0), churned), run_dir=tmp_path / "n").run_dir)
+    assert numbers.predict(frame[["age", "spend"]].fillna(0).assign(agee=1)).notes == (
+        "ignored 1 column the model was not trained on: 'agee'",)

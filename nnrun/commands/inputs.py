@@ -15,7 +15,7 @@ from nnrun.data.base import check_regression_target
 from nnrun.data.cells import tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
-from nnrun.data.columns import accept_columns
+from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.inputs import InputRows, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
@@ -190,7 +190,9 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []
     state = columns or {}
     allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
-    accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
+    extra = accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
+    if notes is not None and extra:  # and said, as predict says it: a misspelt column is no silent loss
+        notes.append(extra_note(extra))
     problems = DataProblems(str(source), scoring=True, columns=header, place="row")
     table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"),
                         state.get("decimal", "."), place="row", problems=problems)

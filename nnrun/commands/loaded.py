@@ -27,6 +27,7 @@ from nnrun.commands.frames import one_hot_names
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.data.columns import extra_note
 from nnrun.data.table import is_missing, one_line
 from nnrun.errors import UserError, did_you_mean
 from nnrun.model.metrics import predicted_labels
@@ -142,7 +143,7 @@ class TrainedModel:
             header, rows = table_cells(x, saved.column_names())
             encoded = table_samples(header, rows, saved, saved.target, "x", notes)
         else:
-            encoded = _numeric_array(x, list(saved.feature_names))
+            encoded = _numeric_array(x, list(saved.feature_names), saved.target, notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x")), tuple(notes)
@@ -189,9 +190,10 @@ def _by_class(y, classes: list[str] | None) -> np.ndarray:
     return ordered
 
 
-def _numeric_array(x, names: list[str]) -> np.ndarray:
+def _numeric_array(x, names: list[str], target: str | None = None, notes: list[str] | None = None) -> np.ndarray:
     """Samples from an array, or from a DataFrame or dict of columns by the names the
-    model's features had when it trained on a DataFrame (``data=(df, y)``)."""
+    model's features had when it trained on a DataFrame (``data=(df, y)``); ``notes``
+    gains the line about columns it leaves out (the target's aside), as predict's."""
     if isinstance(x, dict) or hasattr(x, "columns"):
         columns = {str(c): x[c] for c in (x if isinstance(x, dict) else x.columns)}
         if names == [f"x{i}" for i in range(len(names))] and not set(names) <= set(columns):
@@ -203,6 +205,9 @@ def _numeric_array(x, names: list[str]) -> np.ndarray:
                             f"{'is' if len(absent) == 1 else 'are'} missing: {', '.join(map(repr, absent[:10]))}"
                             f"{did_you_mean(absent[0], list(columns), 'the input has')}")
         x = np.column_stack([np.asarray(columns[name]) for name in names])
+        note = extra_note([c for c in columns if c not in names and c != target])
+        if note and notes is not None:
+            notes.append(note)
     try:
         array = np.asarray(x)
     except ValueError:  # rows of different lengths
