@@ -55,7 +55,8 @@ def test_setting_another_type_by_its_path_replaces_the_block_as_the_mapping_does
     assert load_config(untyped, ["optimizer.type=sgd"]).config.optimizer.learning_rate == 0.2
     # A layer written as its type alone gains options like any other.
     flat = write_config(MINIMAL.replace("  layers:\n", "  layers:\n    - dense\n"), "flat.yaml")
-    assert load_config(flat, ["model.layers.0.type=dropout", "model.layers.0.rate=0.2"]).config.model.layers[0].rate == 0.2
+    layers = load_config(flat, ["model.layers.0.type=dropout", "model.layers.0.rate=0.2"]).config.model.layers
+    assert layers[0].rate == 0.2
     # What the new type lacks is asked of the --set, not of the file's old block.
     with pytest.raises(UserError) as info:
         load_config(write_config(MINIMAL, "dense.yaml"), ["model.layers.0.type=dropout"])

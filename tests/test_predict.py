@@ -158,8 +158,8 @@ def test_predict_from_npz(run_cli, tmp_path, iris_run, fruit_run):
 def test_non_finite_samples_are_refused_everywhere_they_can_come_from(run_cli, tmp_path, iris_run):
     x = np.array([[np.nan, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [np.inf, 3, 1, 1], [1e39, 1, 1, 1]])
     np.savez(tmp_path / "x.npz", x=x, y=np.array([0, 1, 2, 0]))
-    message = "x.npz: 3 samples hold NaN or infinite values (samples 0, 2, 3, counted from 0); the model needs a " \
-              "finite number in every input"
+    message = "x.npz: 3 samples hold NaN, infinity or a number beyond float32's range, 3.4e38 (samples 0, 2, 3, " \
+              "counted from 0); the model needs a finite number in every input"
     for command in (("predict", iris_run, "x.npz", "-o", "p.csv"), ("evaluate", iris_run, "--data", "x.npz")):
         result = run_cli(*command)
         assert result.exit_code == 2 and message in result.output, result.output
@@ -168,11 +168,12 @@ def test_non_finite_samples_are_refused_everywhere_they_can_come_from(run_cli, t
     from nnrun.errors import UserError
 
     model = nnrun.load(iris_run)
-    with pytest.raises(UserError, match=r"x: 1 sample holds NaN or infinite values \(sample 1, counted from 0\)"):
+    beyond = r"NaN, infinity or a number beyond float32's range, 3.4e38"
+    with pytest.raises(UserError, match=rf"x: 1 sample holds {beyond} \(sample 1, counted from 0\)"):
         model.predict(np.array([[5.1, 3.5, 1.4, 0.2], [1e39, 1, 1, 1]]))  # beyond float32: infinite
     with warnings.catch_warnings():  # inf - inf on the way: the error alone, no NumPy warning
         warnings.simplefilter("error")
-        with pytest.raises(UserError, match=r"x: 1 sample holds NaN or infinite values \(sample 0,"):
+        with pytest.raises(UserError, match=rf"x: 1 sample holds {beyond} \(sample 0,"):
             model.predict(np.array([[np.inf, -np.inf, 1, 1], [5.1, 3.5, 1.4, 0.2]]))
     assert model.predict(np.array([[1e30, 1, 1, 1]])).predictions.shape == (1,)  # large but finite: answered
 
@@ -398,3 +399,17 @@ def test_a_model_trained_on_arrays_says_what_a_csv_file_for_it_holds(run_cli, tm
     assert "give a CSV file of 60 numbers a row in columns x0 to x59, or an .npz with the samples as x" \
         in " ".join(result.output.split())
     assert result.output.count("x1") == 0
+
+
+def test_an_api_target_that_is_missing_or_a_text_is_told_so(iris_run):
+    import nnrun
+    from nnrun.errors import UserError
+
+    model = nnrun.load(iris_run)
+    x = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+    with pytest.raises(UserError) as info:
+        model.evaluate(x, np.array(["setosa", None], dtype=object))
+    assert info.value.message == "y, row 1: missing target (1 in all); every sample scored needs its class"
+    with pytest.raises(UserError) as info:
+        model.evaluate(x, ["setosa", "rose"])
+    assert info.value.message.startswith("y, row 1: unknown class 'rose'; the model knows setosa")

@@ -19,7 +19,7 @@ from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.inputs import InputRows, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
-from nnrun.data.table import build_table
+from nnrun.data.table import build_table, is_missing
 from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
 
@@ -147,13 +147,21 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
         values = values.astype(np.int64)  # 2.0 is the label "2"
         if not numbered and values.size and values.min() >= 0 and values.max() < len(classes):
             return values.reshape(-1)  # class indices, in the order of the class names
-    labels = [tidy_label(str(v)) for v in values.reshape(-1)]  # as training read them: "2.0" is "2"
+    flat = values.reshape(-1)
+    gaps = [i for i, v in enumerate(flat.tolist()) if is_missing(v)]  # None, NaN, pandas' NA
+    if gaps:
+        where = f"line {lines[gaps[0]]}" if lines is not None else f"row {gaps[0]}"
+        raise UserError(f"{source}, {where}: missing target ({len(gaps)} in all); every sample scored needs its "
+                        "class", hint="drop the samples without a target, or fill them in")
+    labels = [tidy_label(str(v)) for v in flat]  # as training read them: "2.0" is "2"
     unknown = next((i for i, label in enumerate(labels) if label not in index), None)
     if unknown is not None:
         where = f"line {lines[unknown]}" if lines is not None else f"row {unknown}"
+        # Said only of a number: a text label is no position whatever the classes are named.
+        number = labels[unknown].lstrip("-").replace(".", "", 1).isdigit()
         raise UserError(f"{source}, {where}: unknown class '{labels[unknown]}'; the model knows "
                         f"{', '.join(classes)}", hint="targets that are numbers are class names here, not "
-                        "positions, since the classes are named by numbers" if numbered else None)
+                        "positions, since the classes are named by numbers" if numbered and number else None)
     return np.array([index[label] for label in labels], np.int64)
 
 
@@ -267,9 +275,11 @@ def _check_finite_samples(x: np.ndarray, source) -> None:
     if not len(bad):  # the sum of finite values overflowed
         return
     shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-    raise UserError(f"{source}: {len(bad)} sample{'s hold' if len(bad) != 1 else ' holds'} NaN or infinite values "
-                    f"(sample{'s' if len(bad) != 1 else ''} {shown}, counted from 0); the model needs a finite "
-                    "number in every input", hint="fill or drop those samples before predicting")
+    # 1e39 is finite, but beyond float32 it is infinite by the time it is checked here.
+    raise UserError(f"{source}: {len(bad)} sample{'s hold' if len(bad) != 1 else ' holds'} NaN, infinity or a number "
+                    f"beyond float32's range, 3.4e38 (sample{'s' if len(bad) != 1 else ''} {shown}, counted from 0); "
+                    "the model needs a finite number in every input",
+                    hint="fill or drop those samples before predicting")
 
 
 def check_input_file(source: Path, labelled: bool = False) -> None:
