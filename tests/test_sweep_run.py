@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -382,3 +383,22 @@ def test_a_trial_stopped_before_its_outcome_says_why_in_words(tmp_path, returnco
                                "epochs": 0}
     assert finished["004"] == {"status": "interrupted", "message": message, "best": 0.75, "best_epoch": 2,
                                "epochs": 3}
+
+
+def test_the_signal_that_stopped_a_sweep_is_told_even_if_another_interrupt_replaced_its_exception():
+    # Ray's event loop may turn the handler's KeyboardInterrupt("SIGTERM") into a bare one
+    # on its way to the sweep's except: the trials must still say SIGTERM.
+    import os
+
+    from nnrun.commands.sweep.stopping import stopped_by, stopped_by_signals
+
+    with stopped_by_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs between two bytecodes, long before this ends
+        except KeyboardInterrupt:
+            pass
+        assert stopped_by(KeyboardInterrupt()) == "SIGTERM"
+    with stopped_by_signals():  # a new sweep starts with no signal on record
+        assert stopped_by(KeyboardInterrupt()) == "Ctrl-C"
+        assert stopped_by(KeyboardInterrupt("SIGTERM")) == "SIGTERM"

@@ -23,6 +23,7 @@ def stopped_by_signals():
         yield
         return
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    _received.clear()
     try:
         yield
     finally:
@@ -31,9 +32,18 @@ def stopped_by_signals():
 
 
 def stopped_by(interrupt: KeyboardInterrupt) -> str:
-    """What stopped the sweep: "SIGTERM", or "Ctrl-C" (SIGINT, from a terminal or not)."""
-    return "SIGTERM" if interrupt.args == ("SIGTERM",) else "Ctrl-C"
+    """What stopped the sweep: "SIGTERM", or "Ctrl-C" (SIGINT, from a terminal or not).
+    The first signal received is asked first: code between the handler and the sweep's
+    own ``except`` (Ray's event loop) may raise a KeyboardInterrupt of its own, without
+    the signal's name, in place of the handler's."""
+    name = _received[0] if _received else interrupt.args[0] if interrupt.args else None
+    return "SIGTERM" if name == "SIGTERM" else "Ctrl-C"
+
+
+_received: list[str] = []  # the signals received inside stopped_by_signals, in order
 
 
 def _interrupt(number: int, frame) -> None:
-    raise KeyboardInterrupt(signal.Signals(number).name)
+    name = signal.Signals(number).name
+    _received.append(name)
+    raise KeyboardInterrupt(name)
