@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from nnrun.commands.sweep.ray_cluster import join
-from nnrun.commands.sweep.stopping import stopped_by, stopped_by_signals
+from nnrun.commands.sweep.stopping import received as stopping_received, stopped_by, stopped_by_signals
 from nnrun.errors import UserError
 
 INSTALL = "pip install 'nnrun[ray]'"
@@ -269,10 +269,16 @@ def _Recorder(*args):
                 if error:
                     outcome.update(status="failed", message=error)
                 elif outcome["status"] == "running":
-                    # Ray ends the worker of a trial its scheduler stops, before the run can
-                    # record it: the run directory stays as a killed run's (resumable).
-                    outcome.update(status="pruned", message=f"pruned by the scheduler after epoch {record.epochs}; "
-                                                            "Ray ended its process: its run keeps its newest checkpoint")
+                    if stopping_received():  # the sweep is stopping: its except records the trial interrupted
+                        return
+                    if self.swept.sweep.scheduler is None:  # no scheduler stopped it: say so, and resume it
+                        outcome.update(status="interrupted", message="Ray ended its process before its run "
+                                       "recorded an end; it resumes from its newest checkpoint")
+                    else:
+                        # Ray ends the worker of a trial its scheduler stops, before the run can
+                        # record it: the run directory stays as a killed run's (resumable).
+                        outcome.update(status="pruned", message=f"pruned by the scheduler after epoch "
+                                       f"{record.epochs}; Ray ended its process: its run keeps its newest checkpoint")
                 self.state.finished(record, outcome)
 
             def on_step_end(self, iteration, trials, **info):

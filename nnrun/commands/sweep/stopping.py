@@ -43,6 +43,11 @@ def stopped_by(interrupt: KeyboardInterrupt) -> str:
 _received: list[str] = []  # the signals received inside stopped_by_signals, in order
 
 
+def received() -> bool:
+    """Whether SIGINT or SIGTERM has reached the sweep inside :func:`stopped_by_signals`."""
+    return bool(_received)
+
+
 def _interrupt(number: int, frame) -> None:
     name = signal.Signals(number).name
     _received.append(name)
