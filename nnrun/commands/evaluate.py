@@ -112,7 +112,7 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
     x, y, notes = read_labelled(source, saved, trained.output_width, written)
-    data = Dataset(trained.prepare(x), y, saved.task, saved.feature_names, saved.class_names)
+    data = Dataset(trained.prepare(x, source=str(source)), y, saved.task, saved.feature_names, saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}
     if notes:  # columns left out, categories training never saw: as predict says them

@@ -22,6 +22,7 @@ from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table, is_missing
 from nnrun.errors import UserError, did_you_mean
 from nnrun.store.preprocessing import SavedPreprocessing
+from nnrun.store.trained import listed_samples, non_finite_samples
 
 
 def file_format(delimiter: str | None = None, decimal: str | None = None, text_encoding: str | None = None
@@ -268,18 +269,13 @@ def _check_finite_samples(x: np.ndarray, source) -> None:
     """A NaN or an infinity in a sample makes its outputs NaN, and the class read off
     them meaningless: such samples are refused, all named at once (a CSV file's cells
     are checked as they are read; arrays are checked here)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: NaN, no warning; reported below
-        if np.isfinite(np.add.reduce(x.reshape(-1))):  # one pass, no copy; finite proves every value finite
-            return
-    bad = np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))
-    if not len(bad):  # the sum of finite values overflowed
+    bad = non_finite_samples(x)
+    if not len(bad):
         return
-    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
     # 1e39 is finite, but beyond float32 it is infinite by the time it is checked here.
     raise UserError(f"{source}: {len(bad)} sample{'s hold' if len(bad) != 1 else ' holds'} NaN, infinity or a number "
-                    f"beyond float32's range, 3.4e38 (sample{'s' if len(bad) != 1 else ''} {shown}, counted from 0); "
-                    "the model needs a finite number in every input",
-                    hint="fill or drop those samples before predicting")
+                    f"beyond float32's range, 3.4e38 ({listed_samples(bad)}, counted from 0); the model needs a "
+                    "finite number in every input", hint="fill or drop those samples before predicting")
 
 
 def check_input_file(source: Path, labelled: bool = False) -> None:

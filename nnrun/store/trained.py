@@ -84,22 +84,32 @@ class TrainedRun:
 def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[str] | None = None) -> None:
     """A UserError naming the samples of ``values`` that hold NaN or infinity (and the
     first one's feature, by ``names``, for flat samples); nothing when all are finite."""
-    flat = values.reshape(len(values), -1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(flat.reshape(-1), dtype=np.float64)):  # one pass: every value finite
-            return
-    bad = np.flatnonzero(~np.isfinite(flat).all(axis=1))
+    bad = non_finite_samples(values)
     if not len(bad):
         return
     first = int(bad[0])
-    column = int(np.flatnonzero(~np.isfinite(flat[first]))[0])
+    column = int(np.flatnonzero(~np.isfinite(values[first].reshape(-1)))[0])
     at = f"feature '{names[column]}'" if names and values.ndim == 2 and column < len(names) else f"value {column}"
-    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
     raise UserError(f"{source}: {len(bad)} sample{'s go' if len(bad) != 1 else ' goes'} beyond float32's range "
-                    f"{where} (sample{'s' if len(bad) != 1 else ''} {shown}, counted from 0; sample {first} first "
-                    f"at {at}), so the model could only answer NaN",
+                    f"{where} ({listed_samples(bad)}, counted from 0; sample {first} first at {at}), so the model "
+                    "could only answer NaN",
                     hint="such values lie far outside what the model trained on: check them (a unit, a misplaced "
                          "decimal point?) or leave those samples out")
+
+
+def non_finite_samples(values: np.ndarray) -> np.ndarray:
+    """The indices of the samples (first axis) holding NaN or infinity; usually none,
+    found in one pass without a copy (a finite sum proves every value finite)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: NaN, no warning
+        if np.isfinite(np.add.reduce(values.reshape(-1), dtype=np.float64)):
+            return np.empty(0, np.int64)
+    return np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+
+
+def listed_samples(bad: np.ndarray) -> str:
+    """"samples 0, 2, 3" (the first five, and how many more)."""
+    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"sample{'s' if len(bad) != 1 else ''} {shown}"
 
 
 def load_run_weights(run: RunDir, graph: Graph) -> str | None:
@@ -171,10 +181,10 @@ def _cadence(run: RunDir) -> str:
     """How often a live run writes checkpoints, from its config.yaml."""
     try:
         every = load_config(run.config).config.training.checkpoint
-    except UserError:
+    except UserError:  # its config.yaml unreadable: the run still trains by the one it read
+        every = None
+    if every is None:
         return "as its training.checkpoint says"
-    if every is None:  # a run without checkpoints has none at epoch 0 either; said for completeness
-        return "only at the end (training.checkpoint: null)"
     if every.every_epochs is not None:
         return f"every {every.every_epochs} epoch{'s' if every.every_epochs > 1 else ''}"
     return f"every {every.every_seconds:g} s"
