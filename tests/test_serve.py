@@ -462,3 +462,10 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
     x = np.array([list(instance.values()) for instance in instances])
     with pytest.raises(nnrun.errors.UserError, match="so the model could only answer NaN"):
         nnrun.load(diabetes).predict(x)
+    from nnrun.commands.evaluate import evaluate
+
+    (tmp_path / "labelled.csv").write_text(",".join([*names, "target"]) + "\n" + "\n".join(
+        ",".join([*(str(v) for v in instance.values()), "100"]) for instance in instances) + "\n")
+    with pytest.raises(nnrun.errors.UserError) as info:
+        evaluate(diabetes, data=tmp_path / "labelled.csv")
+    assert info.value.message == f"{tmp_path / 'labelled.csv'}: {said}"
