@@ -109,8 +109,9 @@ def busy_neighbour(args) -> None:
     """nnrun's default thread count against one thread and two: on a quiet machine;
     with another process spinning on one core, started just before (as a second
     training or any busy neighbour would be); and with one started just after the run
-    chose its threads ("late"), which ``auto`` sees only as it trains (it looks again
-    every fifth of a second). Best and worst epoch each, against one thread's best and median."""
+    chose its threads ("late"), which ``auto`` sees only as it trains (it reads how long
+    its threads waited for a CPU every twentieth of a second). Best and worst epoch
+    each, against one thread's best and median."""
     from engines import CNN_LAYERS, MLP_LAYERS, Nnrun
 
     from nnrun.data.sources import SyntheticSource

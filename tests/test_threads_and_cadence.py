@@ -10,7 +10,7 @@ import pytest
 from test_resume import CONFIG
 
 import nnrun
-from nnrun.engine import threads
+from nnrun.engine import cpu_load, threads
 from nnrun.engine.guards import check_loss, non_finite_gradient
 from nnrun.errors import NonFiniteError
 from nnrun.model.gradients import all_finite
@@ -41,11 +41,11 @@ def test_auto_threads_leaves_a_busy_core_alone(monkeypatch):
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(threads, "usable_cores", lambda: 4)
-    monkeypatch.setattr(threads, "busy_cores", lambda: 1.2)
+    monkeypatch.setattr(cpu_load, "busy_cores", lambda: 1.2)
     assert threads.auto_threads() == 3
     assert threads.auto_threads(processes=2) == 1  # two processes of a data-parallel run share them
     assert threads.auto_threads(work=threads.SMALL_WORK - 1) == 1  # a small model: one thread, nothing measured
-    monkeypatch.setattr(threads, "busy_cores", lambda: None)  # no per-CPU counters: the load average
+    monkeypatch.setattr(cpu_load, "busy_cores", lambda: None)  # no per-CPU counters: the load average
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (2.2, 0.0, 0.0))
     assert threads.auto_threads() == 2
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
@@ -56,14 +56,14 @@ def test_busy_cores_sees_a_neighbour_that_just_started():
     import subprocess
     import sys
 
-    if threads.busy_cores() is None or threads.usable_cores() < 2:
+    if cpu_load.busy_cores() is None or threads.usable_cores() < 2:
         pytest.skip("needs Linux's per-CPU counters and two cores")
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         import time
 
         time.sleep(0.3)  # started, and spinning
-        assert threads.busy_cores(window=0.2) >= 0.7  # one core's worth, less the counters' 10 ms grain
+        assert cpu_load.busy_cores(window=0.2) >= 0.7  # one core's worth, less the counters' 10 ms grain
     finally:
         spinner.kill()
         spinner.wait()
@@ -128,8 +128,10 @@ def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
 
     clock, busy, applied = [0.0], [1.0], []
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(threads, "_counters", lambda: "since")
-    monkeypatch.setattr(threads, "_busy_since", lambda since: busy[0])
+    monkeypatch.setattr(cpu_load, "counters", lambda: "since")
+    monkeypatch.setattr(cpu_load, "busy_since", lambda since: busy[0])
+    monkeypatch.setattr(cpu_load, "quick_counters", lambda cpus: "reading")
+    monkeypatch.setattr(cpu_load, "contention", lambda before, after: None)  # the quick look: the next test
     monkeypatch.setattr(threads, "WATCH_SECONDS", 0.25)  # a binary fraction: the fake clock's sums are exact
     watch = threads.ThreadWatch(2, applied.append, cores=2)
     progress = Progress()
@@ -178,6 +180,57 @@ def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
     assert meta["thread_changes"] == [{"epoch": 1, "step": 5, "threads": 1}, {"epoch": 3, "step": 14, "threads": 2}]
 
 
+def test_the_watch_moves_down_sooner_when_its_threads_wait_for_busy_cores(monkeypatch):
+    """Between two looks, every QUICK_SECONDS it reads how long the run's own threads
+    waited for a CPU; waiting with the cores busy with others moves it down at once.
+    Waiting alone (its own threads taking turns) or others busy without its threads
+    waiting moves nothing, and at one thread it does not read at all."""
+    from nnrun.store.checkpoints import Progress
+
+    clock, contention, applied, readings = [0.0], [None], [], []
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(cpu_load, "counters", lambda: "since")
+    monkeypatch.setattr(cpu_load, "busy_since", lambda since: 0.0)
+    monkeypatch.setattr(cpu_load, "quick_counters", lambda cpus: readings.append(clock[0]) or clock[0])
+    monkeypatch.setattr(cpu_load, "contention", lambda before, after: contention[0])
+    monkeypatch.setattr(threads, "WATCH_SECONDS", 0.25)
+    monkeypatch.setattr(threads, "QUICK_SECONDS", 0.0625)  # binary fractions: the fake clock's sums are exact
+    watch = threads.ThreadWatch(2, applied.append, cores=2)
+    watch.begin(Progress())
+    watch.tick(1, 1)  # the first step: the looks start
+    for step, (waiting, busy) in enumerate([(0.1, 0.9), (0.6, 0.2), (0.24, 1.0)], start=2):
+        contention[0] = (waiting, busy)
+        clock[0] += threads.QUICK_SECONDS
+        watch.tick(1, step)
+        assert applied == [], (waiting, busy)
+    assert readings == [0.0, 0.0625, 0.125, 0.1875]
+    clock[0] += threads.QUICK_SECONDS / 2
+    watch.tick(1, 5)  # not due
+    assert len(readings) == 4
+    contention[0] = (0.6, 0.7)  # a process spinning beside the run's two threads
+    clock[0] += threads.QUICK_SECONDS / 2
+    watch.tick(1, 6)
+    assert applied == [1] and watch.changes == [{"epoch": 1, "step": 6, "threads": 1}]
+    count = len(readings)
+    for step in range(7, 10):  # at one thread: nothing to read until the regular look
+        clock[0] += threads.QUICK_SECONDS
+        watch.tick(1, step)
+    assert len(readings) == count and applied == [1]
+    clock[0] += threads.QUICK_SECONDS  # WATCH_SECONDS after the move, the regular look: the cores are idle
+    watch.tick(1, 10)
+    assert applied == [1, 2] and len(readings) == count + 1  # at two threads again: reading again
+
+
+def test_contention_counts_only_the_threads_in_both_readings():
+    """In cores over the window: its threads' wait, and the CPUs' busy share less its
+    threads' running time; a thread that ended between the readings counts for nothing."""
+    before = (2, (1000, 900), {"1": (0, 0), "2": (0, 0), "3": (5 * 10**9, 5 * 10**9)}, 10.0)
+    after = (2, (1100, 900), {"1": (10**8, 2 * 10**7), "2": (5 * 10**7, 10**7), "4": (10**9, 10**9)}, 10.1)
+    waiting, busy = cpu_load.contention(before, after)
+    assert waiting == pytest.approx(0.3) and busy == pytest.approx(2.0 - 1.5)
+    assert cpu_load.contention(None, after) is None and cpu_load.contention(before, before) is None
+
+
 def test_a_resumed_auto_run_repeats_the_counts_of_one_never_stopped(tmp_path, monkeypatch):
     """The count the watch moved to is in every checkpoint, so the steps after it
     multiply as the unbroken run's did."""
@@ -189,8 +242,8 @@ def test_a_resumed_auto_run_repeats_the_counts_of_one_never_stopped(tmp_path, mo
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
-    monkeypatch.setattr(threads, "busy_cores", lambda window=0.05: 1.0)  # the start sees a neighbour: 1
-    monkeypatch.setattr(threads, "_busy_since", lambda since: 0.0)  # then it is gone: the watch moves to 2
+    monkeypatch.setattr(cpu_load, "busy_cores", lambda window=0.05: 1.0)  # the start sees a neighbour: 1
+    monkeypatch.setattr(cpu_load, "busy_since", lambda since: 0.0)  # then it is gone: the watch moves to 2
     monkeypatch.setattr(threads, "WATCH_SECONDS", 0.0)
     config = {"name": "watched", "data": {"source": {"type": "synthetic", "samples": 1500, "features": 300,
                                                      "classes": 10, "seed": 0}},

@@ -101,7 +101,7 @@ class TrainingConfig(Section):
     threads: Literal["auto"] | Annotated[int, Field(ge=1)] = Field(
         "auto",
         description="BLAS threads for training. auto: the cores the machine's load leaves free, looked at when "
-        "the run starts and every fifth of a second as it trains (all of them on a quiet machine, one beside a busy "
+        "the run starts and as it trains (all of them on a quiet machine, one beside a busy "
         "neighbour); a number: the same weights to the last bit whatever the load.",
     )
     checkpoint: CheckpointConfig | None = Field(

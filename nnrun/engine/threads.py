@@ -30,7 +30,10 @@ the two-thread run 2.3 times slower than one thread for the rest of it. So every
 ``WATCH_SECONDS`` of training, between two steps, :class:`ThreadWatch` measures how busy
 other processes kept the cores since it last looked (the same counters, over a fifth
 of a second instead of a twentieth of one, and free to read: no waiting) and moves to
-the cores left; back to two once the neighbour is gone. On a quiet machine nothing
+the cores left; back to two once the neighbour is gone. A neighbour that joins is
+also seen sooner: every ``QUICK_SECONDS`` the watch reads how long the run's own
+threads waited for a CPU (the kernel's per-thread scheduler counters, in nanoseconds),
+and when they waited and the cores were busy with others it moves down at once. On a quiet machine nothing
 changes, so its runs keep their bits; under a changing load an ``auto`` run's last bits
 follow the load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
 processes keep their count: each one is the others' neighbour.
@@ -41,6 +44,8 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
+
+from nnrun.engine import cpu_load
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 SMALL_WORK = 1 << 20  # parameters x batch size: about a million multiply-adds per batch
@@ -66,58 +71,6 @@ def free_cores(cores: int, load: float) -> int:
     return max(1, min(cores, round(cores - load)))
 
 
-def busy_cores(window: float = 0.05) -> float | None:
-    """How many of this process's usable CPUs other processes kept busy over ``window``
-    seconds, from /proc/stat's per-CPU counters; None where there are none (not Linux)."""
-    before = _counters()
-    time.sleep(window)
-    return _busy_since(before)
-
-
-def _counters() -> tuple | None:
-    """The usable CPUs' counters, this process's CPU time and the clock, to measure from."""
-    cpus = {f"cpu{i}" for i in (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ())}
-    try:
-        return cpus, _cpu_ticks(cpus), _own_seconds(), time.perf_counter()
-    except (OSError, ValueError):
-        return None
-
-
-def _busy_since(before: tuple | None) -> float | None:
-    """Cores other processes kept busy since ``before`` (see :func:`_counters`)."""
-    if before is None:
-        return None
-    cpus, (total_before, idle_before), own_before, clock = before
-    try:
-        (total, idle), own = _cpu_ticks(cpus), _own_seconds()
-    except (OSError, ValueError):
-        return None
-    total, idle, window = total - total_before, idle - idle_before, time.perf_counter() - clock
-    if total <= 0 or window <= 0:
-        return None
-    busy = (total - idle) / total * len(cpus)  # in cores
-    return max(0.0, busy - (own - own_before) / window)
-
-
-def _cpu_ticks(cpus: set[str]) -> tuple[int, int]:
-    """All ticks and idle ticks (idle + iowait) of ``cpus`` so far."""
-    total = idle = 0
-    with open("/proc/stat") as stat:
-        for line in stat:
-            name, *fields = line.split()
-            if name in cpus:
-                ticks = [int(f) for f in fields[:8]]  # guest time is already counted in user
-                total, idle = total + sum(ticks), idle + ticks[3] + ticks[4]
-    if not total:
-        raise ValueError("no per-CPU counters")
-    return total, idle
-
-
-def _own_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def auto_threads(processes: int = 1, work: int | None = None) -> int:
     """Threads per process for ``training.threads: auto``: the environment's setting when
     there is one, else one for a small model (``work``: parameters times batch size
@@ -128,7 +81,7 @@ def auto_threads(processes: int = 1, work: int | None = None) -> int:
     cores = usable_cores()
     if cores == 1 or (work is not None and work < SMALL_WORK):
         return 1
-    busy = busy_cores()
+    busy = cpu_load.busy_cores()
     if busy is None:
         try:
             busy = os.getloadavg()[0]
@@ -153,6 +106,14 @@ def run_threads(setting: int | str, processes: int = 1, recorded: int | None = N
 # processes' share at most 0.11 core in 39 looks, against DOWN's half core; 0.28 over a
 # tenth of a second).
 WATCH_SECONDS = 0.2
+# How often auto looks for a neighbour that has just joined, and how long the run's
+# threads must have waited for a CPU to call it one, in cores. Beside a process spinning
+# on one of two cores, the run's two threads waited 0.3-1.2 cores' worth in 0.05-s
+# windows; on a quiet machine a convolution network's threads waited up to 0.29, as
+# the row threads and OpenBLAS's spinning one took turns, so a move also needs the
+# counters to show others busy (DOWN below).
+QUICK_SECONDS = 0.05
+WAITING = 0.25
 # How far the idle cores must be from the count before it moves, in cores. Down at half
 # a core: a process spinning beside the run's two threads gets only about two thirds of
 # a core, the rest being theirs. Up at three quarters: beside one thread, a neighbour
@@ -177,6 +138,7 @@ class ThreadWatch:
         self.threads, self.apply, self.cores = threads, apply, cores
         self.changes: list[dict] = []
         self.progress, self.first_step, self.since = None, 0, None
+        self.cpus = cpu_load.usable_cpus()
 
     def begin(self, progress) -> None:
         """Training starts (or resumes) at ``progress`` (epoch, step, threads)."""
@@ -187,20 +149,34 @@ class ThreadWatch:
         progress.threads = self.threads
 
     def _look_from(self) -> None:
-        self.since, self.due = _counters(), time.perf_counter() + WATCH_SECONDS
+        now = time.perf_counter()
+        self.since, self.due = cpu_load.counters(), now + WATCH_SECONDS
+        self.quick, self.quick_due = cpu_load.quick_counters(self.cpus) if self.threads > 1 else None, now + QUICK_SECONDS
 
     def tick(self, epoch: int, step: int) -> None:
-        """After a step: every ``WATCH_SECONDS``, move to the cores left idle."""
+        """After a step: every ``WATCH_SECONDS``, move to the cores left idle; every
+        ``QUICK_SECONDS`` in between, down at once if the run's threads waited for
+        cores that others kept busy."""
         if self.since is None:
             self._look_from()
             return
-        if time.perf_counter() < self.due:
-            return
-        busy = _busy_since(self.since)
-        self._look_from()
-        if busy is None or self.threads - DOWN < self.cores - busy < self.threads + UP:
-            return
-        wanted = free_cores(self.cores, busy)
+        now = time.perf_counter()
+        if now >= self.quick_due and self.quick is not None:
+            reading = cpu_load.quick_counters(self.cpus)
+            contention = cpu_load.contention(self.quick, reading)
+            self.quick, self.quick_due = reading, now + QUICK_SECONDS
+            if contention is not None:
+                waiting, busy = contention
+                if waiting >= WAITING and self.cores - busy <= self.threads - DOWN:
+                    self._move(free_cores(self.cores, busy), epoch, step)
+                    self._look_from()  # the next looks measure the new count
+        if now >= self.due:
+            busy = cpu_load.busy_since(self.since)
+            if busy is not None and not self.threads - DOWN < self.cores - busy < self.threads + UP:
+                self._move(free_cores(self.cores, busy), epoch, step)
+            self._look_from()
+
+    def _move(self, wanted: int, epoch: int, step: int) -> None:
         if wanted != self.threads:
             self.threads = wanted
             self.apply(wanted)
