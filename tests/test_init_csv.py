@@ -120,6 +120,54 @@ def test_rows_without_a_target_are_told_when_the_config_is_written(run_cli, tmp_
             "delete the rows") in " ".join(result.output.split())
 
 
+def test_a_few_cells_that_are_not_numbers_keep_a_column_of_numbers_and_are_listed(run_cli, tmp_path):
+    """A price with a currency sign or 'k.A.' in a few rows, a stray word among room
+    counts: the target stays a regression and the column a number feature (not 150
+    classes, an ID or categories), and each such cell is named with its line, which
+    validate then refuses until it is corrected."""
+    rng = np.random.default_rng(2)
+    lines = ['"house_id";"area_m2";"rooms";"price_eur"']
+    for i in range(150):
+        area, rooms = rng.uniform(40, 200), int(rng.integers(1, 8))
+        price = f"{50_000 + 2_500 * area + rng.normal(0, 20_000):,.2f}".translate(str.maketrans(",.", ".,"))
+        lines.append(f'H{1000 + i};"{area:.1f}";{rooms};"{price}"'.replace(f"{area:.1f}", f"{area:.1f}".replace(".", ",")))
+    lines[3] = lines[3].rsplit(";", 1)[0] + ';"€ 271.356,12"'  # file line 4
+    lines[13] = lines[13].rsplit(";", 1)[0] + ";k.A."  # line 14
+    lines[21] = ";".join(lines[21].split(";")[:2] + ["abc"] + lines[21].split(";")[3:])  # line 22
+    (tmp_path / "houses.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "houses.csv", "--target", "price_eur")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert ("note: 'price_eur' holds numbers, but 2 cells are not (line 4 '€ 271.356,12', line 14 'k.A.'), and "
+            "training refuses them: correct them or delete their rows") in said
+    assert ("note: 'rooms' holds numbers, but 1 cell of its first 150 rows is not (line 22 'abc'), and training "
+            "refuses it: correct it, or empty it (missing: mean then fills it in)") in said
+    assert said.index("'price_eur' holds") < said.index("'rooms' holds")
+    text = (tmp_path / "houses.yaml").read_text()
+    for line in ["    id: [house_id]", "    # the other columns are number features: area_m2, rooms",
+                 "    # price_eur: 2 cells not a number (line 4: '€ 271.356,12', ...); correct them before training",
+                 "    # rooms: 1 cell not a number (line 22: 'abc'); correct it before training", "loss: mse"]:
+        assert line in text, line
+    assert "categorical" not in text
+    result = run_cli("validate", "houses.yaml")
+    assert result.exit_code == 2
+    assert "line 22, column 'rooms': 'abc'" in " ".join(result.output.split())
+    # Many such labels, in a target of numbers still: a regression, the count said. A few
+    # whole numbers among words are classes.
+    for row in range(1, 31):
+        lines[row] = lines[row].rsplit(";", 1)[0] + ";k.A."
+    (tmp_path / "many.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "many.csv", "--target", "price_eur")
+    assert result.exit_code == 0
+    assert ("'price_eur' holds numbers, but 30 cells are not (line 2 'k.A.', line 3 'k.A.', line 4 'k.A.', line 5 "
+            "'k.A.', line 6 'k.A.' and 25 more)") in " ".join(result.output.split())
+    (tmp_path / "sizes.csv").write_text("area;size\n" + "".join(f"{i * 7 % 13};{('32', '34', 'S', 'M')[i % 4]}\n"
+                                                                 for i in range(40)))
+    result = run_cli("init", "--data", "sizes.csv", "--target", "size")
+    assert result.exit_code == 0 and "holds numbers" not in result.output
+    assert "4 classes: 32, 34, M, S" in (tmp_path / "sizes.yaml").read_text()
+
+
 def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_cli, tmp_path):
     lines = ["customer_id,age,plan_price,discount,plan,churned"]
     for i in range(60):

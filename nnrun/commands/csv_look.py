@@ -7,8 +7,11 @@ repeating words are categorical; a different text in (nearly) every row, a name 
 ``customer_id``, or whole numbers that count the rows make an ID (copied into
 predictions, not learned); text of several words is free text; numbers written with
 currency or percent signs are left out and said to be; other text is left out; a
-feature with empty cells is noted. The target column is read whole (its labels
-and their counts decide the task).
+feature with empty cells is noted. A column of numbers with a few cells that are not
+(``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column of numbers, and those
+cells are listed to be corrected: as categories or an ID they would have taught the
+model nothing of the numbers. The target column is read whole (its labels and their
+counts decide the task).
 
 May import: :mod:`nnrun.errors`, :mod:`nnrun.data`.
 """
@@ -26,6 +29,7 @@ from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
+MOSTLY_NUMBERS = 0.9  # a column whose cells are numbers but for a tenth at most: numbers, and mistakes
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
@@ -52,6 +56,10 @@ class Columns:
     rows: int = 0  # of the header's width, in the rows looked at
     widths: list[int] = field(default_factory=list)  # the cell counts of the rows looked at
     unlabelled: list[int] = field(default_factory=list)  # the lines of the whole file whose target cell is empty
+    # Column -> its cells that are not numbers in a column of numbers, as (line, cell), and how many.
+    strays: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    stray_rows: dict[str, int] = field(default_factory=dict)
+    target_cells: tuple | None = None  # the target's (codes, words, lines), read by target_labels
 
 
 def text_encoding_of(data: Path) -> str:
@@ -84,10 +92,11 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     with open(data, newline="", encoding=python_encoding(text_encoding), errors="replace") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
-        rows = [row for _, row in zip(range(SAMPLE_ROWS), (row for row in reader if row))]
-    sample = [row for row in rows if len(row) == len(header)]
+        rows = [(reader.line_num, row) for _, row in zip(range(SAMPLE_ROWS), (row for row in reader if row))]
+    sample = [row for _, row in rows if len(row) == len(header)]
+    lines = [line for line, row in rows if len(row) == len(header)]
     found.rows = len(sample)
-    found.widths = sorted({len(row) for row in rows})
+    found.widths = sorted({len(row) for _, row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
     _number_format([c for column in present.values() for c in column], found)
@@ -104,6 +113,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             found.texts[name] = (len(vocabulary), words[int(0.95 * (len(words) - 1))])
         if role in ("feature", "categorical") and len(values) < len(cells[name]):
             found.missing[name] = len(cells[name]) - len(values)
+        if role == "feature":
+            _note_strays(name, cells[name], lines, found)
     found.siblings = _one_hot_siblings(cells, target, found.features)
     found.features = [name for name in found.features if name not in found.siblings]
     found.ignored += found.siblings
@@ -140,12 +151,22 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     if numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
             and distinct > MOST_CATEGORIES // 2:
         return "text"
-    if ID_NAME.search(name) or (numbers < len(values) and len(values) >= 10 and distinct >= 0.9 * len(values)) \
-            or (numbers == distinct == len(values) >= 10 and _row_numbers(numeric)):
+    if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and _row_numbers(numeric)):
         return "id"
-    if numbers == len(values):
-        return "feature"
+    if numbers >= MOSTLY_NUMBERS * len(values):
+        return "feature"  # the cells that are not numbers, if any, are listed to be corrected
+    if len(values) >= 10 and distinct >= 0.9 * len(values):
+        return "id"  # a different text in (nearly) every row
     return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "ignored"
+
+
+def _note_strays(name: str, column: list[str], lines: list[int], found: Columns) -> None:
+    """Into ``found.strays``: the cells of a column of numbers that are not numbers
+    (and not missing), with their lines."""
+    numbers = numbers_or_none(column, found.thousands, found.decimal)
+    strays = [(line, cell) for line, cell, number in zip(lines, column, numbers) if number is None]
+    if strays:
+        found.strays[name], found.stray_rows[name] = strays[:5], len(strays)
 
 
 def _row_numbers(values: list[float]) -> bool:
@@ -178,6 +199,7 @@ def target_labels(data: Path, header: list[str], target: str, found: Columns) ->
     columns = read_columns(data, header, [], [target], DataProblems(str(data)), delimiter=found.delimiter,
                            text_encoding=found.text_encoding)
     codes, words = columns.coded[target]
+    found.target_cells = codes, words, columns.lines
     empty = [code for code, word in enumerate(words) if word.strip().lower() in MISSING]
     if empty:  # training refuses such rows: init says so at once, not only validate
         found.unlabelled = [line for line, code in zip(columns.lines.tolist(), codes.tolist()) if code in empty]
@@ -190,7 +212,32 @@ def target_labels(data: Path, header: list[str], target: str, found: Columns) ->
     return counts
 
 
-def label_numbers(labels: dict[str, int], found: Columns) -> list[float] | None:
-    """The target's labels as numbers, or None when one is not a number."""
-    values = numbers_or_none(list(labels), found.thousands, found.decimal)
-    return None if any(v is None for v in values) else values
+def label_numbers(labels: dict[str, int], found: Columns) -> dict[str, float | None]:
+    """Each of the target's labels as a number, or None for one that is not."""
+    return dict(zip(labels, numbers_or_none(list(labels), found.thousands, found.decimal)))
+
+
+def note_target_strays(target: str, labels: set[str], found: Columns) -> None:
+    """Into ``found.strays``: the target's rows whose label is one of ``labels`` (the
+    ones that are not numbers, in a target of numbers), with their lines."""
+    import numpy as np
+
+    codes, words, lines = found.target_cells
+    wanted = [code for code, word in enumerate(words) if word in labels]
+    rows = np.flatnonzero(np.isin(codes, wanted))
+    found.strays[target] = [(int(lines[row]), words[codes[row]]) for row in rows[:5]]
+    found.stray_rows[target] = len(rows)
+
+
+def strays_note(column: str, found: Columns, target: bool) -> str:
+    """What the user must correct: the cells of ``column`` that are not numbers."""
+    count, shown = found.stray_rows[column], found.strays[column]
+    cells = ", ".join(f"line {line} {cell!r}" for line, cell in shown) + (f" and {count - len(shown)} more"
+                                                                          if count > len(shown) else "")
+    them = "them" if count > 1 else "it"
+    fix = f"correct {them} or delete {'their rows' if count > 1 else 'its row'}" if target else \
+        f"correct {them}, or empty {them} (missing: mean then fills {them} in)"
+    where = "" if target else f" of its first {found.rows:,} rows"
+    return (f"'{column}' holds numbers, but {count} cell{'s' * (count > 1)}{where} {'is' if count == 1 else 'are'} "
+            f"not ({cells}), and training refuses {them}: {fix}")
+

@@ -4,8 +4,9 @@ The file is looked at as a person would before writing the config (:mod:`.csv_lo
 and each choice is said in a comment beside it: the delimiter and the number format,
 the task, and every column's role. The target's labels decide the task: numbers with
 fractions or more than ``MOST_CLASSES`` values make a regression (mse, with the target
-standardized); words or a few whole numbers a classification (a softmax over the
-classes, or one sigmoid unit for two). A file whose only input is a column of text gets
+standardized), even with some labels that are not numbers, which are listed to be
+corrected; words or a few whole numbers a classification (a softmax over the classes,
+or one sigmoid unit for two). A file whose only input is a column of text gets
 a word-embedding model of it.
 
 Nothing here is final: ``nnrun validate`` reads the whole file with these settings and
@@ -20,7 +21,8 @@ import re
 from pathlib import Path
 
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
-from nnrun.commands.csv_look import Columns, delimiter_of, label_numbers, look, target_labels, text_encoding_of
+from nnrun.commands.csv_look import (Columns, delimiter_of, label_numbers, look, note_target_strays, strays_note,
+                                    target_labels, text_encoding_of)
 from nnrun.errors import UserError, did_you_mean
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -61,8 +63,16 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out){signed}",
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
-    values = label_numbers(labels, found)
-    regression = values is not None and (len(labels) > MOST_CLASSES or any(v != int(v) for v in values))
+    numbers = label_numbers(labels, found)
+    values = [v for v in numbers.values() if v is not None]
+    strays = {label for label, v in numbers.items() if v is None}
+    # A regression when most rows' labels are numbers, with fractions or of many values;
+    # the labels that are not numbers ('€ 271.356,12', 'k.A.') are then mistakes to
+    # correct, not classes of their own among a hundred prices.
+    regression = (len(values) > MOST_CLASSES or any(v != int(v) for v in values)) and \
+        sum(labels[label] for label in strays) < sum(labels.values()) / 2
+    if regression and strays:
+        note_target_strays(target, strays, found)
     classes = None if regression else _class_order(list(labels))
     text = next(iter(found.texts), None) if not found.features and not found.categorical else None
     tokens = _tokens(found.texts[text][0]) if text is not None else None
@@ -72,6 +82,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         rows = "1 row has" if count == 1 else f"{count} rows have"
         notes.append(f"{rows} no '{target}' in {data} (line{'s' if count > 1 else ''} {shown}{more}), and training "
                      f"refuses {'it' if count == 1 else 'them'}: fill in the target or delete the row{'s' * (count > 1)}")
+    if notes is not None:  # the target first: the model learns it
+        notes += [strays_note(name, found, target=name == target) for name in sorted(found.strays, key=target.__ne__)]
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
@@ -164,6 +176,11 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
     if found.features:
         more = f", ... ({len(found.features)} in all)" if len(found.features) > 8 else ""
         lines.append(f"    # the other columns are number features: {', '.join(found.features[:8])}{more}")
+    for name in sorted(found.strays, key=target.__ne__):
+        line, cell = found.strays[name][0]
+        count = found.stray_rows[name]
+        lines.append(f"    # {name}: {count} cell{'s' * (count > 1)} not a number (line {line}: {cell!r}"
+                     f"{', ...' if count > 1 else ''}); correct {'them' if count > 1 else 'it'} before training")
     if found.missing and text is None:
         empty = ", ".join(f"{n} {c}" for n, c in list(found.missing.items())[:3])
         lines.append(commented("    missing: mean", f"filled from the training split; empty cells: {empty}"))
