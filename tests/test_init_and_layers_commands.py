@@ -65,6 +65,21 @@ def test_init_never_overwrites(run_cli, tmp_path):
     assert (tmp_path / "mine.yaml").read_text() == "keep me"
 
 
+def test_init_dash_prints_the_config_and_writes_no_file(run_cli, tmp_path):
+    """-o - is standard output, as for predict; the notes go to standard error."""
+    result = run_cli("init", "--dataset", "wine", "-o", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("# yaml-language-server")
+    assert "wrote" not in result.output and not (tmp_path / "-").exists()
+    (tmp_path / "wine.yaml").write_text(result.stdout)
+    assert run_cli("validate", "wine.yaml").exit_code == 0
+    rows = [f"{i % 7},{i * 3 + 1}" for i in range(30)]
+    rows[3] = "3,"  # no target: a note
+    (tmp_path / "h.csv").write_text("rooms,price\n" + "\n".join(rows) + "\n")
+    result = run_cli("init", "--data", "h.csv", "--target", "price", "-o", "-")
+    assert result.exit_code == 0 and "    path: h.csv" in result.stdout and "name: h\n" in result.stdout
+    assert "note: 1 row has no 'price'" in result.stderr and "note:" not in result.stdout
+
+
 def test_init_unknown_dataset(run_cli):
     result = run_cli("init", "--dataset", "mnist")
     assert result.exit_code == 2 and "'mnist' is not a bundled data set" in result.output

@@ -3,6 +3,7 @@ layers, schema, datasets."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -97,8 +98,8 @@ def init(
                                         show_default=False),
     target: Optional[str] = typer.Option(None, "--target", help="With --data: the column to predict.",
                                          show_default=False),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. Default: <dataset>.yaml, or "
-                                          "the CSV file's name with .yaml."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (- for standard output). "
+                                          "Default: <dataset>.yaml, or the CSV file's name with .yaml."),
 ) -> None:
     """Write a commented starter config; never overwrites a file.
 
@@ -115,12 +116,13 @@ def init(
         from nnrun.commands.init import write_starter
 
         notes: list[str] = []
-        written = write_starter(dataset, output, data, target, notes)
-        then = f"check it against the data with: nnrun validate {written}" if data is not None else \
-            f"train it with: nnrun train {written}"
-        typer.echo(f"wrote {written}; {then}")
-        for note in notes:
-            typer.echo(f"note: {note}")
+        written = write_starter(dataset, output, data, target, notes, stdout=sys.stdout)
+        if written is not None:
+            then = f"check it against the data with: nnrun validate {written}" if data is not None else \
+                f"train it with: nnrun train {written}"
+            typer.echo(f"wrote {written}; {then}")
+        for note in notes:  # beside a config on standard output, on standard error
+            typer.echo(f"note: {note}", err=written is None)
 
     guard(action)
 

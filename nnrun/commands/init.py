@@ -59,12 +59,27 @@ def check_dataset(dataset: str) -> None:
                         "to feed them to a dense network")
 
 
+STANDARD_OUTPUT = "-"  # -o -: the text on standard output, as predict -o - writes its table
+
+
 def write_starter(dataset: str | None = None, output: str | Path | None = None, data: str | Path | None = None,
-                  target: str | None = None, notes: list[str] | None = None) -> Path:
+                  target: str | None = None, notes: list[str] | None = None, stdout=None) -> Path | None:
     """Write the starter config to ``output`` (default ``<dataset>.yaml``, or the CSV
     file's name with .yaml, in the working folder) for a bundled ``dataset``, or for the
     CSV file ``data`` predicting ``target``; never overwrites. ``notes`` gains what the
-    data needs fixed before training (rows without a target)."""
+    data needs fixed before training (rows without a target). With ``output`` "-" the
+    text goes to ``stdout`` instead (its paths as for a file in the working folder), and
+    None is returned."""
+    if output is not None and str(output) == STANDARD_OUTPUT:
+        if data is not None and dataset is not None:
+            raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
+        stem = Path(data).stem if data is not None else (dataset or DEFAULT_DATASET)
+        if data is None:
+            check_dataset(stem)
+        text = _starter(dataset, data, target, Path(f"{stem}.yaml"), notes)
+        _check_valid(text)
+        stdout.write(text)
+        return None
     if data is not None and dataset is not None:
         raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
     if data is None and target is not None:
@@ -75,15 +90,14 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
     stem = Path(data).stem if data is not None else dataset
     path = Path(output) if output is not None else Path(f"{stem}.yaml")
     if data is not None:  # first: a mistake in --data or --target is the one to tell
-        from nnrun.commands.init_csv import csv_starter_text
-
-        text = csv_starter_text(Path(data), target, path, notes)
+        text = _starter(dataset, data, target, path, notes)
     if path.exists() or path.is_symlink():
-        raise UserError(f"{path}: already exists; nnrun init never overwrites a file", hint="choose another name with -o")
+        raise UserError(f"{path}: already exists; nnrun init never overwrites a file",
+                        hint="choose another name with -o, or -o - to print it")
     if not path.parent.is_dir():
         raise UserError(f"{path.parent}: no such directory")
     if data is None:
-        text = starter_text(dataset, str(path))
+        text = _starter(dataset, data, target, path, notes)
     _check_valid(text)
     # O_EXCL: if the file appeared since the check above, fail rather than overwrite it.
     try:
@@ -92,6 +106,16 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
     except FileExistsError:
         raise UserError(f"{path}: already exists; nnrun init never overwrites a file") from None
     return path
+
+
+def _starter(dataset: str | None, data: str | Path | None, target: str | None, path: Path,
+             notes: list[str] | None) -> str:
+    """The starter text for a bundled ``dataset`` or the CSV file ``data``, as the file ``path``."""
+    if data is None:
+        return starter_text(dataset, str(path))
+    from nnrun.commands.init_csv import csv_starter_text
+
+    return csv_starter_text(Path(data), target, path, notes)
 
 
 def _check_valid(text: str) -> None:
