@@ -191,6 +191,16 @@ def test_npz_sequences_of_floats_and_of_token_ids(run_cli, tmp_path):
             np.load(tmp_path / f"{name}.npz")["x"].shape[1:])
         result = run_cli("predict", name, f"{name}.npz", "-o", f"{name}.csv")
         assert result.exit_code == 0 and "wrote 60 predictions" in result.output, result.output
+    # New token ids beyond the learned vocabulary: the file and the samples named, and
+    # nothing said of input_dim, which a trained model cannot change.
+    tokens[[2, 5], 1], tokens[5, 3] = 12, -1
+    np.savez(tmp_path / "new.npz", x=tokens, y=(tokens[:, 0] > 4).astype(np.int64))
+    for command in (["predict", "tokens", "new.npz", "-o", "new.csv"], ["evaluate", "tokens", "--data", "new.npz"]):
+        result = run_cli(*command)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and "new.npz: 2 samples hold values the model's embedding layer cannot look up " \
+            "(samples 2, 5, counted from 0; sample 2 holds 12); it takes whole numbers from 0 to 8" in said, said
+        assert "input_dim" not in said and not (tmp_path / "new.csv").exists()
 
 
 def test_waves_pattern_checks_its_shape(run_cli, tmp_path):

@@ -12,7 +12,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.engine.checks import VALUES_KEPT, reads_input_values
+from nnrun.model.inputs import VALUES_KEPT, reads_input_values
 from nnrun.model.graph import INPUT, Graph
 
 # A regression target whose mean or spread is larger is warned about without

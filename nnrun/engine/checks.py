@@ -18,6 +18,7 @@ from nnrun.data.columns import class_list
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
+from nnrun.model.inputs import input_readers
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
 
@@ -57,29 +58,13 @@ def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
     """Layers that accept only some input values (embedding: whole-number indices) check
     every split before training, rather than failing in the middle of it."""
     problems = []
-    for node in graph.nodes:
-        if not reads_input_values(graph, node):
-            continue
+    for node in input_readers(graph):
         for name, part in parts.items():
             message = node.layer.check_inputs(part.x)
             if message:
                 problems.append(Problem(f"model.layers.{node.index}", f"{message} (in the {name} split)"))
                 break
     return problems
-
-
-VALUES_KEPT = ("reshape", "flatten")  # layers that pass the model input's values on unchanged
-
-
-def reads_input_values(graph: Graph, node) -> bool:
-    """Whether ``node`` reads the model input's values, directly or through layers that
-    only reshape them (an embedding after a reshape of the input)."""
-    by_name = {n.name: n for n in graph.nodes}
-    while not node.reads_model_input:
-        node = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
-        if node is None or node.layer.type not in VALUES_KEPT:
-            return False
-    return True
 
 
 def _check_metrics(config: Config, data: Dataset) -> list[Problem]:

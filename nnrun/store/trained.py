@@ -22,6 +22,7 @@ from nnrun.config import Config, load_config
 from nnrun.errors import UserError
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.inputs import input_readers
 from nnrun.model.target_scale import TargetScale
 from nnrun.seeding import stream
 from nnrun.store.preprocessing import (
@@ -64,12 +65,14 @@ class TrainedRun:
     def prepare(self, x: np.ndarray, owned: bool = False, source: str = "x") -> np.ndarray:
         """Apply the saved preprocessing to encoded samples (N, *input_shape); with
         ``owned`` (the caller's fresh matrix) they are overwritten, not copied. A sample
-        that leaves float32's range on the way (3e38 standardized) is refused, naming
-        ``source``: the model would answer NaN for it."""
+        that leaves float32's range on the way (3e38 standardized), or that a layer
+        cannot read (a token index beyond an embedding's vocabulary), is refused, naming
+        ``source``."""
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, not as a NumPy warning
             prepared = apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x, owned)
         if self.config.data.preprocess:
             refuse_non_finite(prepared, source, "once preprocessed as in training", self.preprocessing.feature_names)
+        refuse_unreadable(self.graph, prepared, source)
         return prepared
 
     def outputs(self, prepared: np.ndarray, source: str = "x") -> np.ndarray:
@@ -79,6 +82,23 @@ class TrainedRun:
             outputs = self.graph.predict(prepared)
         refuse_non_finite(outputs, source, "in the model's outputs")
         return outputs
+
+
+def refuse_unreadable(graph: Graph, x: np.ndarray, source: str) -> None:
+    """A UserError naming the samples of ``x`` that a layer reading the input's values
+    cannot take (an embedding: a token index beyond the vocabulary it learned)."""
+    for node in input_readers(graph):
+        wrong = node.layer.wrong_inputs(x)
+        if wrong is None:
+            continue
+        bad = np.flatnonzero(wrong.reshape(len(x), -1).any(axis=1))
+        first = int(bad[0])
+        value = float(x[first][wrong[first]].flat[0])
+        raise UserError(f"{source}: {len(bad)} sample{'s hold values' if len(bad) != 1 else ' holds a value'} the "
+                        f"model's {node.layer.type} layer cannot look up ({listed_samples(bad)}, counted from 0; "
+                        f"sample {first} holds {value:g}); it takes {node.layer.accepted_inputs()}",
+                        hint="write such values as one the model trained with (the index your tokenizer gave unknown "
+                             "words, say), or leave those samples out")
 
 
 def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[str] | None = None) -> None:

@@ -162,8 +162,17 @@ class Layer(BaseModel):
     def check_inputs(self, x: np.ndarray) -> str | None:
         """A message when these model-input values cannot go through the layer (an
         embedding needs whole-number indices in range); None when they can. Called on
-        every split before training, and on new data before predicting."""
+        every split before training."""
         return None
+
+    def wrong_inputs(self, x: np.ndarray) -> np.ndarray | None:
+        """Where these model-input values cannot go through the layer (a mask of x's
+        shape), with :meth:`accepted_inputs` saying what can; None when all can.
+        Called on new data before predicting."""
+        return None
+
+    def accepted_inputs(self) -> str:
+        return "any number"
 
     def init(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Params:
         return {}

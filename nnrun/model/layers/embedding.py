@@ -47,11 +47,20 @@ class Embedding(Layer):
     def init(self, input_shape: Shape, rng, dtype) -> Params:
         return {"embeddings": initialize(self.embeddings_initializer, (self.input_dim, self.output_dim), rng, dtype)}
 
+    def wrong_inputs(self, x: np.ndarray) -> np.ndarray | None:
+        """Where ``x`` holds a value that is not an index in [0, input_dim)."""
+        with np.errstate(invalid="ignore"):  # NaN and infinities: wrong, not a warning
+            indices = x.astype(np.intp)
+            wrong = (indices < 0) | (indices >= self.input_dim) | (indices != x)
+        return wrong if wrong.any() else None
+
+    def accepted_inputs(self) -> str:
+        return f"whole numbers from 0 to {self.input_dim - 1}, the indices it learned vectors for"
+
     def check_inputs(self, x: np.ndarray) -> str | None:
         """Why ``x`` cannot be looked up (a value that is not an index), or None."""
-        indices = x.astype(np.intp)
-        wrong = (indices < 0) | (indices >= self.input_dim) | (indices != x)
-        if not wrong.any():
+        wrong = self.wrong_inputs(x)
+        if wrong is None:
             return None
         value = float(x[wrong].flat[0])
         if value == int(value) and value >= self.input_dim:  # indices of a larger vocabulary
