@@ -190,6 +190,23 @@ def test_resume_with_the_run_config_given_again_is_accepted(run_cli, tmp_path, r
     assert_same_run(run, reference)
 
 
+def test_resume_after_the_data_file_moved_says_to_put_it_back(run_cli, tmp_path):
+    """The run's config.yaml holds the absolute path it trained on; resume reads that
+    file again, and where it is gone says what to do, the run untouched."""
+    data = tmp_path / "fruit.csv"
+    data.write_bytes((ROOT / "configs" / "data" / "fruit.csv").read_bytes())
+    result = run_cli("train", ROOT / "configs" / "fruit.yaml", "--set", f"data.source.path={data}", "--set",
+                     "training.epochs=2", "--run-dir", "run", "--quiet")
+    assert result.exit_code == 0, result.output
+    data.rename(tmp_path / "moved.csv")
+    result = run_cli("train", "--resume", "run", "--set", "training.epochs=4")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"data.source.path: {data}: no such file" in said
+    assert "hint: put the file back where it was, then resume; to train on the data where it is now, start a new " \
+           "run from the config with data.source.path set there (run/config.yaml)" in said
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["epochs_completed"] == 2
+
+
 def test_resume_without_a_valid_checkpoint_is_an_error(run_cli, tmp_path):
     run = interrupted_run(tmp_path, epoch=2)
     for path in (run / "checkpoints").iterdir():

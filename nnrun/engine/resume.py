@@ -25,7 +25,7 @@ from nnrun.engine.experiment import as_loaded, build, resolve_paths
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
-from nnrun.errors import UserError
+from nnrun.errors import ConfigError, UserError
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
 
@@ -47,7 +47,14 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     try:
         if epochs is not None:
             record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
-        experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
+        try:
+            experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
+        except ConfigError as error:
+            if any(p.path.startswith("data.source.") and "no such file" in p.message for p in error.problems):
+                # Moved or gone: a run resumes on the very data it trained on (and checks it is).
+                error.hint = (f"put the file back where it was, then resume; to train on the data where it is now, "
+                              f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
+            raise
         for message in resume_warnings(record, run_path, experiment.config.training.threads, 1):
             hooks.warn(message)
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
