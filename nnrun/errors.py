@@ -149,3 +149,9 @@ def hint_then_choices(hint: str, choices: str) -> str:
     if hint.endswith("?"):
         return f"{hint} {choices[:1].upper()}{choices[1:]}"
     return f"{hint}; {choices}"
+
+
+def listed_samples(bad) -> str:
+    """"samples 0, 2, 3" (the first five of an array of sample indices, and how many more)."""
+    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"sample{'s' if len(bad) != 1 else ''} {shown}"

@@ -81,7 +81,11 @@ def test_npz_source_with_named_arrays_and_test_arrays(run_cli, tmp_path):
         ({"x": np.array([{"a": 1}] * 4, dtype=object), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
          "holds object arrays, which need pickle; nnrun never unpickles data"),
         ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, "{type: npz, path: xy.npz}", "'x' has 4 samples but 'y' has 3"),
-        ({"x": np.full((4, 2), np.nan), "y": np.zeros(4)}, "{type: npz, path: xy.npz}", "'x' holds NaN"),
+        ({"x": np.full((4, 2), np.nan), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
+         "'x' holds NaN, infinity or a number beyond float32's range, 3.4e38, in 4 samples (samples 0, 1, 2, 3, "
+         "counted from 0)"),
+        ({"x": np.array([[0.0, 1], [2, 3], [1e39, 0], [0, np.inf]]), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
+         "in 2 samples (samples 2, 3, counted from 0)"),
         ({"x": np.zeros(4), "y": np.zeros(4)}, "{type: npz, path: xy.npz}", "'x' must be a real numeric array"),
     ],
 )

@@ -20,9 +20,9 @@ from nnrun.data.inputs import InputRows, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table, is_missing
-from nnrun.errors import UserError, did_you_mean
+from nnrun.errors import UserError, did_you_mean, listed_samples
 from nnrun.store.preprocessing import SavedPreprocessing
-from nnrun.store.trained import listed_samples, non_finite_samples
+from nnrun.store.trained import non_finite_samples
 
 
 def file_format(delimiter: str | None = None, decimal: str | None = None, text_encoding: str | None = None

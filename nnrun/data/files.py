@@ -27,7 +27,7 @@ from nnrun.data.base import (
 from nnrun.data.columns import class_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.formats import npz_keys, read_idx, read_npz
-from nnrun.errors import UserError, did_you_mean
+from nnrun.errors import UserError, did_you_mean, listed_samples
 
 TaskName = Literal["classification", "regression"]
 
@@ -92,9 +92,14 @@ class NpzSource(SourceBase):
         if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
             raise UserError(f"{self.path}: '{name}' must be a real numeric array (N, features...), "
                             f"got {x.dtype} of shape {x.shape}")
-        x = x.astype(np.float32)
-        if not np.isfinite(x).all():
-            raise UserError(f"{self.path}: '{name}' holds NaN or infinite values")
+        with np.errstate(over="ignore"):  # beyond float32: infinite, and refused as such
+            x = x.astype(np.float32)
+        finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise UserError(f"{self.path}: '{name}' holds NaN, infinity or a number beyond float32's range, 3.4e38, "
+                            f"in {len(bad)} sample{'s' * (len(bad) != 1)} ({listed_samples(bad)}, counted from 0)",
+                            hint="fill or drop those samples")
         return x
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.config import Config, load_config
-from nnrun.errors import UserError
+from nnrun.errors import UserError, listed_samples
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.inputs import input_readers
@@ -124,12 +124,6 @@ def non_finite_samples(values: np.ndarray) -> np.ndarray:
         if np.isfinite(np.add.reduce(values.reshape(-1), dtype=np.float64)):
             return np.empty(0, np.int64)
     return np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
-
-
-def listed_samples(bad: np.ndarray) -> str:
-    """"samples 0, 2, 3" (the first five, and how many more)."""
-    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-    return f"sample{'s' if len(bad) != 1 else ''} {shown}"
 
 
 def load_run_weights(run: RunDir, graph: Graph) -> str | None:
