@@ -70,16 +70,6 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
     data needs fixed before training (rows without a target). With ``output`` "-" the
     text goes to ``stdout`` instead (its paths as for a file in the working folder), and
     None is returned."""
-    if output is not None and str(output) == STANDARD_OUTPUT:
-        if data is not None and dataset is not None:
-            raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
-        stem = Path(data).stem if data is not None else (dataset or DEFAULT_DATASET)
-        if data is None:
-            check_dataset(stem)
-        text = _starter(dataset, data, target, Path(f"{stem}.yaml"), notes)
-        _check_valid(text)
-        stdout.write(text)
-        return None
     if data is not None and dataset is not None:
         raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
     if data is None and target is not None:
@@ -88,9 +78,14 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
         dataset = dataset or DEFAULT_DATASET
         check_dataset(dataset)
     stem = Path(data).stem if data is not None else dataset
-    path = Path(output) if output is not None else Path(f"{stem}.yaml")
-    if data is not None:  # first: a mistake in --data or --target is the one to tell
+    printed = output is not None and str(output) == STANDARD_OUTPUT
+    path = Path(output) if output is not None and not printed else Path(f"{stem}.yaml")
+    if data is not None or printed:  # first: a mistake in --data or --target is the one to tell
         text = _starter(dataset, data, target, path, notes)
+    if printed:
+        _check_valid(text)
+        stdout.write(text)
+        return None
     if path.exists() or path.is_symlink():
         raise UserError(f"{path}: already exists; nnrun init never overwrites a file",
                         hint="choose another name with -o, or -o - to print it")
