@@ -128,10 +128,9 @@ def test_the_watch_moves_to_the_cores_a_neighbour_leaves_and_back(monkeypatch):
 
     clock, busy, applied = [0.0], [1.0], []
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(cpu_load, "counters", lambda: "since")
-    monkeypatch.setattr(cpu_load, "busy_since", lambda since: busy[0])
-    monkeypatch.setattr(cpu_load, "quick_counters", lambda cpus: "reading")
-    monkeypatch.setattr(cpu_load, "contention", lambda before, after: None)  # the quick look: the next test
+    monkeypatch.setattr(cpu_load, "reading", lambda cpus: "reading")
+    # Its threads never wait here (the quick look: the next test); others keep busy[0] cores busy.
+    monkeypatch.setattr(cpu_load, "contention", lambda before, after: None if busy[0] is None else (0.0, busy[0]))
     monkeypatch.setattr(threads, "WATCH_SECONDS", 0.25)  # a binary fraction: the fake clock's sums are exact
     watch = threads.ThreadWatch(2, applied.append, cores=2)
     progress = Progress()
@@ -184,14 +183,12 @@ def test_the_watch_moves_down_sooner_when_its_threads_wait_for_busy_cores(monkey
     """Between two looks, every QUICK_SECONDS it reads how long the run's own threads
     waited for a CPU; waiting with the cores busy with others moves it down at once.
     Waiting alone (its own threads taking turns) or others busy without its threads
-    waiting moves nothing, and at one thread it does not read at all."""
+    waiting moves nothing, and at one thread it reads only for the regular looks."""
     from nnrun.store.checkpoints import Progress
 
     clock, contention, applied, readings = [0.0], [None], [], []
     monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(cpu_load, "counters", lambda: "since")
-    monkeypatch.setattr(cpu_load, "busy_since", lambda since: 0.0)
-    monkeypatch.setattr(cpu_load, "quick_counters", lambda cpus: readings.append(clock[0]) or clock[0])
+    monkeypatch.setattr(cpu_load, "reading", lambda cpus: readings.append(clock[0]) or clock[0])
     monkeypatch.setattr(cpu_load, "contention", lambda before, after: contention[0])
     monkeypatch.setattr(threads, "WATCH_SECONDS", 0.25)
     monkeypatch.setattr(threads, "QUICK_SECONDS", 0.0625)  # binary fractions: the fake clock's sums are exact
@@ -216,6 +213,7 @@ def test_the_watch_moves_down_sooner_when_its_threads_wait_for_busy_cores(monkey
         clock[0] += threads.QUICK_SECONDS
         watch.tick(1, step)
     assert len(readings) == count and applied == [1]
+    contention[0] = (0.0, 0.05)  # the neighbour has gone
     clock[0] += threads.QUICK_SECONDS  # WATCH_SECONDS after the move, the regular look: the cores are idle
     watch.tick(1, 10)
     assert applied == [1, 2] and len(readings) == count + 1  # at two threads again: reading again
@@ -243,7 +241,7 @@ def test_a_resumed_auto_run_repeats_the_counts_of_one_never_stopped(tmp_path, mo
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
     monkeypatch.setattr(cpu_load, "busy_cores", lambda window=0.05: 1.0)  # the start sees a neighbour: 1
-    monkeypatch.setattr(cpu_load, "busy_since", lambda since: 0.0)  # then it is gone: the watch moves to 2
+    monkeypatch.setattr(cpu_load, "contention", lambda before, after: (0.0, 0.0))  # then gone: the watch moves to 2
     monkeypatch.setattr(threads, "WATCH_SECONDS", 0.0)
     config = {"name": "watched", "data": {"source": {"type": "synthetic", "samples": 1500, "features": 300,
                                                      "classes": 10, "seed": 0}},

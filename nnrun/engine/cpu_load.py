@@ -3,8 +3,7 @@ one, from Linux's counters: what ``training.threads: auto`` decides by (see
 :mod:`nnrun.engine.threads`).
 
     busy = busy_cores()                    # other processes' cores, over 50 ms
-    since = counters(); ...; busy = busy_since(since)     # over a stretch of training
-    before = quick_counters(cpus); ...; waiting, busy = contention(before, quick_counters(cpus))
+    before = reading(cpus); ...; waiting, busy = contention(before, reading(cpus))   # over training
 
 Everything here returns None where the counters are missing (not Linux), and the
 callers then keep what they have.
@@ -20,40 +19,17 @@ import time
 
 def busy_cores(window: float = 0.05) -> float | None:
     """How many of this process's usable CPUs other processes kept busy over ``window``
-    seconds, from /proc/stat's per-CPU counters; None where there are none (not Linux)."""
-    before = counters()
+    seconds; None where there are no counters (not Linux)."""
+    cpus = usable_cpus()
+    before = reading(cpus)
     time.sleep(window)
-    return busy_since(before)
+    found = contention(before, reading(cpus))
+    return None if found is None else found[1]
 
 
 def usable_cpus() -> set[str]:
     """The names /proc/stat gives the CPUs this process may run on ("cpu0", ...)."""
     return {f"cpu{i}" for i in (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ())}
-
-
-def counters() -> tuple | None:
-    """The usable CPUs' counters, this process's CPU time and the clock, to measure from."""
-    cpus = usable_cpus()
-    try:
-        return cpus, _cpu_ticks(cpus), _own_seconds(), time.perf_counter()
-    except (OSError, ValueError):
-        return None
-
-
-def busy_since(before: tuple | None) -> float | None:
-    """Cores other processes kept busy since ``before`` (see :func:`counters`)."""
-    if before is None:
-        return None
-    cpus, (total_before, idle_before), own_before, clock = before
-    try:
-        (total, idle), own = _cpu_ticks(cpus), _own_seconds()
-    except (OSError, ValueError):
-        return None
-    total, idle, window = total - total_before, idle - idle_before, time.perf_counter() - clock
-    if total <= 0 or window <= 0:
-        return None
-    busy = (total - idle) / total * len(cpus)  # in cores
-    return max(0.0, busy - (own - own_before) / window)
 
 
 def _cpu_ticks(cpus: set[str]) -> tuple[int, int]:
@@ -84,10 +60,10 @@ def _thread_times() -> dict[str, tuple[int, int]]:
     return times
 
 
-def quick_counters(cpus: set[str]) -> tuple | None:
+def reading(cpus: set[str]) -> tuple | None:
     """The counters of ``cpus`` ("cpu0", ...), this process's threads' times and the
-    clock, to measure contention between two readings (see :func:`contention`); None
-    where there are none (not Linux)."""
+    clock, to measure between two readings (see :func:`contention`); None where there
+    are none (not Linux)."""
     try:
         return len(cpus), _cpu_ticks(cpus), _thread_times(), time.perf_counter()
     except (OSError, ValueError):
@@ -95,10 +71,10 @@ def quick_counters(cpus: set[str]) -> tuple | None:
 
 
 def contention(before: tuple | None, after: tuple | None) -> tuple[float, float] | None:
-    """Between two :func:`quick_counters` readings, in cores: how long this process's
-    threads waited for a CPU, and how busy other processes kept the CPUs. Both take
-    this process's own times to the nanosecond, so a twentieth of a second reads true;
-    only the CPUs' busy total comes in hundredths of a second."""
+    """Between two :func:`reading` s, in cores: how long this process's threads waited
+    for a CPU, and how busy other processes kept the CPUs (all CPUs' busy time, from
+    /proc/stat in hundredths of a second, less this process's running time, to the
+    nanosecond, so that even a twentieth of a second reads true)."""
     if before is None or after is None:
         return None
     cpus, (total_before, idle_before), threads_before, clock_before = before
@@ -110,8 +86,3 @@ def contention(before: tuple | None, after: tuple | None) -> tuple[float, float]
     running = sum(threads_after[t][0] - threads_before[t][0] for t in kept) / 1e9 / window
     waiting = sum(threads_after[t][1] - threads_before[t][1] for t in kept) / 1e9 / window
     return waiting, max(0.0, (total - idle) / total * cpus - running)
-
-
-def _own_seconds() -> float:
-    times = os.times()
-    return times.user + times.system

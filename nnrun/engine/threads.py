@@ -31,9 +31,10 @@ the two-thread run 2.3 times slower than one thread for the rest of it. So every
 other processes kept the cores since it last looked (the same counters, over a fifth
 of a second instead of a twentieth of one, and free to read: no waiting) and moves to
 the cores left; back to two once the neighbour is gone. A neighbour that joins is
-also seen sooner: every ``QUICK_SECONDS`` the watch reads how long the run's own
-threads waited for a CPU (the kernel's per-thread scheduler counters, in nanoseconds),
-and when they waited and the cores were busy with others it moves down at once. On a quiet machine nothing
+also seen sooner: every ``QUICK_SECONDS`` the same reading also tells how long the
+run's own threads waited for a CPU (the kernel's per-thread scheduler counters), and
+when they waited while others kept the cores busy it moves down at once (see
+:mod:`nnrun.engine.cpu_load`). On a quiet machine nothing
 changes, so its runs keep their bits; under a changing load an ``auto`` run's last bits
 follow the load, and meta.json lists the changes (``thread_changes``). A data-parallel run's
 processes keep their count: each one is the others' neighbour.
@@ -137,7 +138,7 @@ class ThreadWatch:
     def __init__(self, threads: int, apply, cores: int):
         self.threads, self.apply, self.cores = threads, apply, cores
         self.changes: list[dict] = []
-        self.progress, self.first_step, self.since = None, 0, None
+        self.progress, self.first_step, self.due = None, 0, None  # due: set by the first step
         self.cpus = cpu_load.usable_cpus()
 
     def begin(self, progress) -> None:
@@ -148,33 +149,39 @@ class ThreadWatch:
             self.apply(self.threads)
         progress.threads = self.threads
 
-    def _look_from(self) -> None:
+    def _look_from(self, reading) -> None:
         now = time.perf_counter()
-        self.since, self.due = cpu_load.counters(), now + WATCH_SECONDS
-        self.quick, self.quick_due = cpu_load.quick_counters(self.cpus) if self.threads > 1 else None, now + QUICK_SECONDS
+        self.since, self.due = reading, now + WATCH_SECONDS
+        self.quick, self.quick_due = reading, now + QUICK_SECONDS
 
     def tick(self, epoch: int, step: int) -> None:
         """After a step: every ``WATCH_SECONDS``, move to the cores left idle; every
-        ``QUICK_SECONDS`` in between, down at once if the run's threads waited for
-        cores that others kept busy."""
-        if self.since is None:
-            self._look_from()
+        ``QUICK_SECONDS`` in between (at more than one thread), down at once if the
+        run's threads waited for cores that others kept busy."""
+        if self.due is None:
+            self._look_from(cpu_load.reading(self.cpus))
             return
         now = time.perf_counter()
-        if now >= self.quick_due and self.quick is not None:
-            reading = cpu_load.quick_counters(self.cpus)
+        regular, quick = now >= self.due, now >= self.quick_due and self.threads > 1
+        if not (regular or quick):
+            return
+        reading = cpu_load.reading(self.cpus)
+        if quick:
             contention = cpu_load.contention(self.quick, reading)
             self.quick, self.quick_due = reading, now + QUICK_SECONDS
             if contention is not None:
                 waiting, busy = contention
                 if waiting >= WAITING and self.cores - busy <= self.threads - DOWN:
                     self._move(free_cores(self.cores, busy), epoch, step)
-                    self._look_from()  # the next looks measure the new count
-        if now >= self.due:
-            busy = cpu_load.busy_since(self.since)
-            if busy is not None and not self.threads - DOWN < self.cores - busy < self.threads + UP:
-                self._move(free_cores(self.cores, busy), epoch, step)
-            self._look_from()
+                    self._look_from(reading)  # the next looks measure the new count
+                    return
+        if regular:
+            contention = cpu_load.contention(self.since, reading)
+            if contention is not None:
+                busy = contention[1]
+                if not self.threads - DOWN < self.cores - busy < self.threads + UP:
+                    self._move(free_cores(self.cores, busy), epoch, step)
+            self._look_from(reading)
 
     def _move(self, wanted: int, epoch: int, step: int) -> None:
         if wanted != self.threads:
