@@ -70,6 +70,31 @@ def test_training_texts_cut_to_length_are_warned_with_a_length_that_keeps_them(r
            "output_dim: 16} first" in out
 
 
+def test_missing_texts_and_columns_a_text_model_does_not_read_are_warned(run_cli, tmp_path):
+    # "NA", "null", "?" and empty cells all become empty texts: said, with the count, not hidden.
+    cells = ["NA", "null", "?", ""] + [f"good words {i}" for i in range(36)]
+    rows = [f"{i},{cell},{i % 5},{'ab'[i % 2]}" for i, cell in enumerate(cells)]
+    (tmp_path / "t.csv").write_text("id,text,stars,label\n" + "\n".join(rows) + "\n")
+    config = tmp_path / "c.yaml"
+    config.write_text("name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, id: [id], IGNORE"
+                      "text: {column: text, length: 4}}\nmodel:\n  layers:\n"
+                      "    - {type: embedding, input_dim: 50, output_dim: 2}\n    - {type: global_average_pool1d}\n"
+                      "    - {type: dense, units: 2, activation: softmax}\nloss: categorical_crossentropy\n")
+    text = config.read_text()
+    config.write_text(text.replace("IGNORE", ""))
+    result = run_cli("validate", config)
+    out = " ".join(result.output.split())
+    assert result.exit_code == 0
+    assert "'text': 4 of 40 texts are empty or a missing marker (?, n/a, na, nan, null); they are read as empty " \
+           "texts, all padding" in out
+    assert "t.csv: 1 column is not used ('stars'): the text column 'text' is the model's only input. List it in " \
+           "data.source.ignore to say so, or train without data.source.text to use it" in out
+    # A column left out on purpose is no news.
+    config.write_text(text.replace("IGNORE", "ignore: [stars], "))
+    out = " ".join(run_cli("validate", config).output.split())
+    assert "not used" not in out and "4 of 40 texts" in out
+
+
 def test_the_length_said_to_keep_95_percent_does():
     from nnrun.data import cut_text_warnings
 

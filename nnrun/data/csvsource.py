@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
+from nnrun.data.cells import MISSING
 from nnrun.data.columns import check_present, class_warnings, feature_columns
 from nnrun.data.coded import coded_matches, merged_codes
 from nnrun.data.csvfile import read_columns
@@ -158,7 +159,8 @@ class CsvSource(SourceBase):
                 continue
             header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter,
                                  decimal=self.decimal, text_encoding=self.encoding)
-            names = names or self.feature_columns(header, path)
+            if names is None:
+                names, unused = self.feature_columns(header, path), self._unused_columns(header)
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
             problems = DataProblems(path, target=self.target, columns=header)
             table, target = self._read(Path(path), header, names, problems)
@@ -170,13 +172,41 @@ class CsvSource(SourceBase):
             raise DataError("\n".join(p.render() for p in failed))
         table = _stack(tables)
         x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
+        warnings = self._text_warnings(table, unused) if self.text else []
         if self.regression:
             return Dataset(x, check_regression_target(np.concatenate(targets), self.path), "regression", names,
-                           table=table, assigned=np.concatenate(codes))
+                           table=table, assigned=np.concatenate(codes), warnings=tuple(warnings))
         y, classes = coded_label_classes(targets, origin=f"{self.path}, column '{self.target}'")
-        warnings = class_warnings(classes, np.bincount(y, minlength=len(classes)), f"{self.path}, '{self.target}'")
+        warnings += class_warnings(classes, np.bincount(y, minlength=len(classes)), f"{self.path}, '{self.target}'")
         return Dataset(x, y, "classification", names, classes, table=table, assigned=np.concatenate(codes),
                        warnings=tuple(warnings))
+
+    def _unused_columns(self, header: list[str]) -> list[str]:
+        """With ``text``, the columns of the file that nothing reads: neither the text, the
+        target, an ID nor a column the config leaves out on purpose."""
+        if self.text is None:
+            return []
+        named = {self.text.column, self.target, *self.id, *self.ignore}
+        return [name for name in header if name not in named]
+
+    def _text_warnings(self, table: Table, unused: list[str]) -> list[str]:
+        """What a text model quietly does with the file: texts that were missing become
+        empty (all padding), and the other columns are not read."""
+        warnings = []
+        # The reader turns empty cells and missing markers alike into "" (cells.MISSING).
+        absent = int(coded_matches(table.codes(self.text.column), "").sum())
+        if absent:
+            warnings.append(f"{self.path}, '{self.text.column}': {absent} of {len(table.lines)} texts are empty or "
+                            f"a missing marker ({', '.join(sorted(m for m in MISSING if m))}); they are read as "
+                            "empty texts, all padding. Fill them in or drop those rows if that is not meant")
+        if unused:
+            listing = ", ".join(f"'{name}'" for name in unused[:10]) + (" ..." if len(unused) > 10 else "")
+            many = len(unused) != 1
+            warnings.append(f"{self.path}: {len(unused)} column{'s are' if many else ' is'} not used ({listing}): "
+                            f"the text column '{self.text.column}' is the model's only input. List "
+                            f"{'them' if many else 'it'} in data.source.ignore to say so, or train without "
+                            f"data.source.text to use {'them' if many else 'it'}")
+        return warnings
 
     def _read(self, path: Path, header: list[str], names: list[str], problems: DataProblems):
         """One file's feature table and raw targets (numbers for a regression, else
