@@ -13,7 +13,7 @@ from nnrun.cli.guard import guard
 
 
 def runs(
-    directory: Path = typer.Argument(Path("runs"), help="Folder holding run directories."),
+    directory: Path = typer.Argument(Path("runs"), metavar="DIRECTORY", help="Folder holding run directories."),
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON, one object per run, for scripts."),
 ) -> None:
     """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.
@@ -38,8 +38,8 @@ def runs(
 
 
 def compare(
-    run_a: Path = typer.Argument(..., help="First run directory (A).", show_default=False),
-    run_b: Path = typer.Argument(..., help="Second run directory (B).", show_default=False),
+    run_a: Path = typer.Argument(..., metavar="RUN_A", help="First run directory (A).", show_default=False),
+    run_b: Path = typer.Argument(..., metavar="RUN_B", help="Second run directory (B).", show_default=False),
 ) -> None:
     """Show how two runs' configs differ (as dotted paths) beside how their metrics differ.
 
@@ -56,7 +56,7 @@ def compare(
 
 
 def plot(
-    run_dirs: list[Path] = typer.Argument(..., help="One or more run directories, overlaid.", show_default=False),
+    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIRS", help="One or more run directories, overlaid.", show_default=False),
     output: Optional[Path] = typer.Option(
         None, "--output", "-o", help="PNG file to write. Default: RUN_DIR/curves.png for one run, ./curves.png for several."
     ),
@@ -128,7 +128,7 @@ def init(
 
 
 def layers(
-    name: Optional[str] = typer.Argument(None, help="Show one family (layers, losses, optimizers, metrics, schedules, "
+    name: Optional[str] = typer.Argument(None, metavar="NAME", help="Show one family (layers, losses, optimizers, metrics, schedules, "
                                                     "sources, preprocessing) or one type."),
 ) -> None:
     """List every layer, loss, optimizer, metric, schedule, data source and preprocessing

@@ -69,7 +69,7 @@ def set_hint(option: str, args: list[str], known: set[str]) -> str:
 
 def train(
     config: Optional[Path] = typer.Argument(
-        None, help="The YAML config file (optional with --resume).", show_default=False
+        None, metavar="CONFIG", help="The YAML config file (optional with --resume).", show_default=False
     ),
     set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
                                   help="Override a value: --set optimizer.learning_rate=0.01 (repeatable)."),
@@ -92,7 +92,7 @@ def train(
 
 
 def validate(
-    config: Path = typer.Argument(..., help="The YAML config file.", show_default=False),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="The YAML config file.", show_default=False),
     set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
                                   help="Override a value: --set model.layers.0.units=32 (repeatable)."),
 ) -> None:
@@ -129,7 +129,7 @@ ENCODING_HELP = "Read the file in this text encoding (utf-8, cp1252, ...) instea
 
 
 def evaluate(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory written by `nnrun train`.", show_default=False),
     split: Optional[str] = typer.Option(
         None, "--split", help="Which split to score: test (the default), validation or train."
     ),
@@ -172,7 +172,7 @@ def evaluate(
 
 
 def predict(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory written by `nnrun train`.", show_default=False),
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
                                       show_default=False),
     output: Optional[str] = typer.Option(

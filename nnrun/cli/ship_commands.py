@@ -15,7 +15,7 @@ from nnrun.cli.guard import guard
 
 
 def export(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory written by `nnrun train`.", show_default=False),
     output: Optional[Path] = typer.Option(
         None, "--output", "-o", help="The .onnx file to write (default RUN_DIR/model.onnx); a .json goes beside it."
     ),
@@ -41,7 +41,7 @@ def export(
 
 
 def serve(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `nnrun train`.", show_default=False),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory written by `nnrun train`.", show_default=False),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port, printed at start)."),
     max_instances: int = typer.Option(1000, "--max-instances", help="Most instances one request may hold."),
