@@ -62,6 +62,43 @@ def test_a_semicolon_file_with_decimal_commas_gets_them_named(run_cli, tmp_path)
     assert result.exit_code == 0, result.output
 
 
+def test_decimal_commas_are_not_taken_for_thousands_separators(run_cli, tmp_path):
+    """'1,309' alone could group thousands, but '0,861' cannot: the file has decimal
+    commas. Read as thousands, every value was 1000 times too large, silently."""
+    rng = np.random.default_rng(4)
+    lines = ["laenge;breite;gewicht_kg"]
+    for a, b in rng.uniform(0.2, 3, (100, 2)):
+        lines.append(f"{a:.3f};{b:.3f};{a * b * 0.8:.3f}".replace(".", ","))
+    (tmp_path / "de.csv").write_text("\n".join(lines) + "\n")
+    assert run_cli("init", "--data", "de.csv", "--target", "gewicht_kg").exit_code == 0
+    text = (tmp_path / "de.yaml").read_text()
+    assert '    decimal: ","' in text and "thousands" not in text
+    assert run_cli("validate", "de.yaml").exit_code == 0
+    # Told that commas group thousands, the reader refuses '0,861' by line rather than read 861.
+    result = run_cli("validate", "de.yaml", "--set", 'data.source.decimal="."', "--set", 'data.source.thousands=","')
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and "bad cells in the data not a number" in out and ": '0," in out
+
+
+def test_points_that_group_thousands_in_a_semicolon_file_are_named(run_cli, tmp_path):
+    """'159.176' beside '766', in a file separated by ';', with no '3.25' or '0.5'
+    anywhere: the point groups thousands. Read as decimals, the column's order was lost."""
+    rng = np.random.default_rng(7)
+    people = np.where(rng.random(100) < 0.5, rng.integers(100, 999, 100), rng.integers(1000, 900_000, 100))
+    lines = ["einwohner;typ"] + [f"{n:,};{'ab'[int(n > 400_000)]}".replace(",", ".") for n in people]
+    (tmp_path / "orte.csv").write_text("\n".join(lines) + "\n")
+    assert run_cli("init", "--data", "orte.csv", "--target", "typ").exit_code == 0
+    assert '    thousands: "."' in (tmp_path / "orte.yaml").read_text()
+    unscaled = build(load_config(tmp_path / "orte.yaml", ["data.preprocess=[]", "data.split.validation=0",
+                                                          "training.early_stopping=null",
+                                                          "data.split.test=0"])).splits["train"].x
+    assert sorted(unscaled[:, 0].tolist()) == sorted(people.tolist())
+    # The same cells in a file separated by commas keep their decimal point.
+    (tmp_path / "c.csv").write_text("\n".join(line.replace(";", ",") for line in lines) + "\n")
+    assert run_cli("init", "--data", "c.csv", "--target", "typ").exit_code == 0
+    assert "thousands" not in (tmp_path / "c.yaml").read_text()
+
+
 def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
     words = {"good": ["great", "fine", "lovely"], "bad": ["awful", "poor", "dull"]}
     rng = np.random.default_rng(2)

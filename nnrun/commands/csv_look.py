@@ -34,6 +34,7 @@ ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
 DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
 POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
+ONE_POINT = re.compile(r"^[+-]?(\d*\.\d+|\d+\.)$")  # 3.25  159.176; not a date such as 01.02.2023
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
 
@@ -175,18 +176,34 @@ def _row_numbers(values: list[float]) -> bool:
 
 
 def _number_format(cells: list[str], found: Columns) -> None:
-    """A decimal comma where cells such as '3,25' (or '1 234,5') outnumber cells such as
-    '483,809'; then the separator that groups thousands in the cells, if any: a space
-    (also the no-break spaces spreadsheets write), else a point or a comma."""
+    """The decimal mark and the thousands separator of the file's numbers.
+
+    Some cells settle it: '3,25' and '0,126' have a decimal comma ('0,126' groups
+    nothing), '1,234,567' and '1,234.5' group thousands with commas. '483,809' alone
+    could be either, and so could '159.176' (a decimal point, or thousands grouped with
+    points). The file's delimiter decides those: a file separated by ";" is what
+    spreadsheets write where the comma is the decimal mark and the point groups
+    thousands. A space (also the no-break spaces spreadsheets write) groups thousands
+    in any file. Whatever is chosen, the reader refuses, by line, the cells that do not
+    fit it: a wrong guess is never read silently."""
     spaced = [SPACE_GROUPS.match(c) for c in cells]
     spaces = [m.group(1) for m in spaced if m]
-    comma = sum(bool(DECIMAL_COMMA.match(c)) for c in cells) + sum(bool(m and "," in m.group(0)) for m in spaced)
-    grouped = sum(bool(COMMA_GROUPS.match(c)) for c in cells)
-    if comma > grouped:
+    semicolons = found.delimiter == ";"
+    decimal_commas = sum(bool(DECIMAL_COMMA.match(c)) for c in cells) + sum(bool(m and "," in m.group(0))
+                                                                              for m in spaced)
+    comma_groups = [c for c in cells if COMMA_GROUPS.match(c)]
+    surely_grouped = sum(c.count(",") > 1 or "." in c for c in comma_groups)
+    either = len(comma_groups) - surely_grouped  # '483,809'
+    if decimal_commas + (either if semicolons else 0) > surely_grouped + (0 if semicolons else either):
         found.decimal = ","
         found.thousands = "." if any(POINT_GROUPS.match(c) for c in cells) else None
-    elif grouped:
+    elif comma_groups:
         found.thousands = ","
+    elif semicolons and not decimal_commas:
+        # '159.176' beside '766' and no '3.25' or '0.5', which only a decimal point writes
+        pointed = [c for c in cells if ONE_POINT.match(c) or POINT_GROUPS.match(c)]
+        if pointed and all(POINT_GROUPS.match(c) for c in pointed):
+            found.thousands = "."
     if spaces:
         found.thousands = max(set(spaces), key=spaces.count)
 

@@ -9,9 +9,9 @@ Each cell is missing (``""``, ``NA``, ``?``, ... in any case, padded or not), a 
 like (``thousands``, other characters in numbers, ``categorical``, ``id``, or fix them),
 so a user is never told to make a number column categorical.
 
-A declared separator is read only between groups of three digits: with ``thousands:
-","`` the cell ``"53,697"`` is 53697, but ``"852,10"``, ``"1,2,3"`` and ``",5"`` are
-bad cells, not 85210, 123 and 5. With ``thousands: "."`` a cell such as ``"0.5"`` is a
+A declared separator is read only between groups of three digits, the first without a
+leading zero: with ``thousands: ","`` the cell ``"53,697"`` is 53697, but ``"852,10"``,
+``"1,2,3"``, ``",5"`` and ``"0,861"`` are bad cells, not 85210, 123, 5 and 861. With ``thousands: "."`` a cell such as ``"0.5"`` is a
 bad cell too: the separator holds for every column of the file, so a decimal point
 can no longer be one. With ``decimal: ","`` the cell ``"3,25"`` is 3.25 and ``"3.25"``
 a bad cell (in such a file a point groups thousands, if anything), unless ``thousands:
@@ -189,7 +189,8 @@ def _grouped(separator: str, decimal: str = ".") -> str:
     ``decimal`` mark and a fraction (none when the separator is the point, the default
     decimal mark: then it is no decimal mark)."""
     decimals = "" if separator == decimal else rf"({re.escape(decimal)}\d*)?"
-    return rf"^[+-]?\d{{1,3}}({re.escape(separator)}\d{{3}})+{decimals}$"
+    # The first group has no leading zero: '0,500' and '00,500' group no thousands.
+    return rf"^[+-]?[1-9]\d{{0,2}}({re.escape(separator)}\d{{3}})+{decimals}$"
 
 
 def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
