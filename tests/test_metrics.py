@@ -36,6 +36,33 @@ def test_macro_precision_recall_f1():
     assert score("f1", LABELS, PROBS) == pytest.approx(0.5)
 
 
+def test_a_class_in_neither_targets_nor_predictions_is_left_out_of_the_macro_mean():
+    # Four classes; class 3 (a rare one that missed this split) is neither a label nor
+    # predicted. Per class 0-2 as above: 0.5 each, so the mean is 0.5, not 1.5 / 4.
+    probs = np.hstack([np.asarray(PROBS), np.zeros((6, 1))])
+    for name in ("precision", "recall", "f1", "f1_macro"):
+        assert score(name, LABELS, probs) == pytest.approx(0.5), name
+    # A class that is predicted but absent from the targets still counts, as 0 recall.
+    probs[0] = [0, 0, 0, 1]  # sample 0 (label 0) now predicted as class 3
+    # Class 0: tp 0 of 1 predicted, 2 actual: 0; class 1: 1/2, 1/2; 2: 1/2, 1/2; 3: 0/1, 0/0.
+    assert score("recall", LABELS, probs) == pytest.approx((0 + 0.5 + 0.5 + 0) / 4)
+    sklearn = pytest.importorskip("sklearn.metrics")
+    predicted = probs.argmax(axis=1)
+    for name, average in (("precision", "macro"), ("recall", "macro"), ("f1_macro", "macro")):
+        reference = {"precision": sklearn.precision_score, "recall": sklearn.recall_score,
+                     "f1_macro": sklearn.f1_score}[name](LABELS, predicted, average=average, zero_division=0)
+        assert score(name, LABELS, probs) == pytest.approx(reference), name
+
+
+def test_evaluate_macro_average_leaves_out_a_class_the_split_lacks():
+    from nnrun.model.diagnostics import classification_report
+
+    probs = np.hstack([np.asarray(PROBS), np.zeros((6, 1))])
+    report = classification_report(np.asarray(LABELS), probs, ["a", "b", "c", "rare"])
+    assert report["per_class"][3]["support"] == 0
+    assert report["macro_average"] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5})
+
+
 def test_binary_metrics_score_the_positive_class():
     labels = [1, 1, 1, 0, 0]
     probs = [[0.9], [0.6], [0.2], [0.7], [0.1]]  # predicted 1, 1, 0, 1, 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.model.metrics import class_labels, per_class_f1, predicted_labels, r2, ratio
+from nnrun.model.metrics import class_labels, macro_mean, per_class_f1, predicted_labels, r2, ratio
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -37,7 +37,9 @@ def classification_report(target: np.ndarray, probs: np.ndarray, class_names: li
         {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
         for name, p, r, f, s in zip(names, precision, recall, f1, support)
     ]
-    macro = {"precision": float(precision.mean()), "recall": float(recall.mean()), "f1": float(f1.mean())}
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    macro = {name: macro_mean(values, predicted, actual)
+             for name, values in (("precision", precision), ("recall", recall), ("f1", f1))}
     return {"classes": names, "confusion_matrix": matrix.tolist(), "per_class": per_class, "macro_average": macro}
 
 

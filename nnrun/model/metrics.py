@@ -8,7 +8,8 @@ Classification metrics read integer labels (or one-hot rows). ``precision``,
 ``recall`` and ``f1`` are those of class 1 when there are two classes (binary) and
 the unweighted mean over classes otherwise (macro); ``f1_macro`` is always the macro
 mean. A class never predicted has precision 0 (and one absent from the targets recall
-0), as scikit-learn's ``zero_division=0``. ``auc`` is the ROC AUC of a binary
+0), as scikit-learn's ``zero_division=0``; as in scikit-learn, the macro mean is over
+the classes in the targets or the predictions, so a class in neither counts for nothing. ``auc`` is the ROC AUC of a binary
 classifier, ties counted one half. Regression metrics average over outputs.
 """
 
@@ -78,26 +79,37 @@ def per_class_f1(tp, predicted, actual):
     return ratio(2 * precision * recall, precision + recall)
 
 
-def _binary_or_macro(per_class: np.ndarray) -> float:
-    return float(per_class[1] if len(per_class) == 2 else per_class.mean())
+def macro_mean(per_class: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> float:
+    """The unweighted mean over the classes that are in the targets or the predictions
+    (scikit-learn's labels): a class the split has no row of and the model never
+    predicts is not scored 0. That happens whenever a rare class misses a split, and
+    would pull a validation F1 of 0.89 down to 0.59."""
+    seen = (predicted + actual) > 0
+    return float(per_class[seen].mean()) if seen.any() else 0.0
+
+
+def _binary_or_macro(per_class: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> float:
+    return float(per_class[1]) if len(per_class) == 2 else macro_mean(per_class, predicted, actual)
 
 
 def precision(target, probs) -> float:
-    tp, predicted, _ = _confusion_counts(target, probs)
-    return _binary_or_macro(ratio(tp, predicted))
+    tp, predicted, actual = _confusion_counts(target, probs)
+    return _binary_or_macro(ratio(tp, predicted), predicted, actual)
 
 
 def recall(target, probs) -> float:
-    tp, _, actual = _confusion_counts(target, probs)
-    return _binary_or_macro(ratio(tp, actual))
+    tp, predicted, actual = _confusion_counts(target, probs)
+    return _binary_or_macro(ratio(tp, actual), predicted, actual)
 
 
 def f1(target, probs) -> float:
-    return _binary_or_macro(per_class_f1(*_confusion_counts(target, probs)))
+    tp, predicted, actual = _confusion_counts(target, probs)
+    return _binary_or_macro(per_class_f1(tp, predicted, actual), predicted, actual)
 
 
 def f1_macro(target, probs) -> float:
-    return float(per_class_f1(*_confusion_counts(target, probs)).mean())
+    tp, predicted, actual = _confusion_counts(target, probs)
+    return macro_mean(per_class_f1(tp, predicted, actual), predicted, actual)
 
 
 def auc(target, probs) -> float:
