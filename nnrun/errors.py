@@ -11,6 +11,7 @@ the CLI, the run record and the Python API never test for numbers.
 from __future__ import annotations
 
 import difflib
+import shlex
 from dataclasses import dataclass
 
 
@@ -126,6 +127,12 @@ class ConfigError(UserError):
         header = f"{source}: {count} problem{'s' if count != 1 else ''} in {what}"
         lines = [header] + ["  " + p.render(source) for p in self.problems]
         super().__init__("\n".join(lines))
+
+
+def quoted(path) -> str:
+    """A path as one word of a command to copy into a shell: 'my runs/x y' stays one
+    argument."""
+    return shlex.quote(str(path))
 
 
 def did_you_mean(word: str, options: list[str], listing: str | None = None) -> str:

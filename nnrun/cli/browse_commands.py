@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from nnrun.cli.guard import guard
+from nnrun.errors import quoted
 
 
 def runs(
@@ -118,8 +119,8 @@ def init(
         notes: list[str] = []
         written = write_starter(dataset, output, data, target, notes, stdout=sys.stdout)
         if written is not None:
-            then = f"check it against the data with: nnrun validate {written}" if data is not None else \
-                f"train it with: nnrun train {written}"
+            then = f"check it against the data with: nnrun validate {quoted(written)}" if data is not None else \
+                f"train it with: nnrun train {quoted(written)}"
             typer.echo(f"wrote {written}; {then}")
         for note in notes:  # beside a config on standard output, on standard error
             typer.echo(f"note: {note}", err=written is None)

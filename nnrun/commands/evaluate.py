@@ -28,7 +28,7 @@ from nnrun.commands.inputs import read_labelled
 from nnrun.config import load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build
-from nnrun.errors import ConfigError, UserError, did_you_mean
+from nnrun.errors import ConfigError, UserError, did_you_mean, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
 from nnrun.model.scoring import score_split
@@ -58,7 +58,7 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     except ConfigError as error:
         if any(p.path.startswith("data.source.") and "no such file" in p.message for p in error.problems):
             # The data it trained on has moved or gone: its splits cannot be rebuilt.
-            error.hint = (f"put the file back where it was, or score rows you have with: nnrun evaluate {run.path} "
+            error.hint = (f"put the file back where it was, or score rows you have with: nnrun evaluate {quoted(run.path)} "
                           "--data FILE (the training columns and the target)")
         raise
     _check_same_data(run, experiment)

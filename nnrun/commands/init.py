@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
 from nnrun.data.sources import BUILTIN, BuiltinSource
-from nnrun.errors import UserError, did_you_mean
+from nnrun.errors import UserError, did_you_mean, quoted
 
 DEFAULT_DATASET = "iris"
 
@@ -47,7 +47,7 @@ def check_dataset(dataset: str) -> None:
     if dataset not in BUILTIN:
         if Path(dataset).suffix.lower() in (".csv", ".tsv", ".txt") or Path(dataset).is_file():
             raise UserError(f"--dataset: '{dataset}' is a file, not a bundled data set",
-                            hint=f"for a CSV file of your own: nnrun init --data {dataset} --target COLUMN")
+                            hint=f"for a CSV file of your own: nnrun init --data {quoted(dataset)} --target COLUMN")
         near = did_you_mean(dataset, list(BUILTIN))
         raise UserError(f"--dataset: '{dataset}' is not a bundled data set{near}",
                         hint=f"choose one of {', '.join(BUILTIN)} (nnrun datasets describes them), or for a CSV "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nnrun.errors import UserError
+from nnrun.errors import UserError, quoted
 from nnrun.store.history import best_row, metric_columns, read_metrics
 from nnrun.store.rundir import RunDir
 
@@ -158,7 +158,7 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
         root = root / "trials"
     if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
-                        hint=f"nnrun runs {root.parent}")
+                        hint=f"nnrun runs {quoted(root.parent)}")
     runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
     for run in runs:
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.

@@ -27,7 +27,7 @@ from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
 from nnrun.config.schema import RUN_NAME_PATTERN, Config
 from nnrun.config.yaml_reader import Location, PathKey, read_yaml
-from nnrun.errors import ConfigError, Problem, UserError
+from nnrun.errors import ConfigError, Problem, UserError, quoted
 
 __all__ = ["LoadedConfig", "apply_overrides", "file_kind", "load_config", "read_yaml", "validate"]
 
@@ -79,7 +79,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     if file_kind(data) == "sweep":
         has = "base: and parameters:" if "parameters" in data else "base: and no data: or model:"
         raise UserError(f"{source} is a sweep file (it has {has}), not a training config; "
-                        f"run it with: nnrun sweep {source}")
+                        f"run it with: nnrun sweep {quoted(source)}")
     if not isinstance(data, dict):
         kind = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"the config must be a mapping of sections (data:, model:, loss:, ...), got {kind}"

@@ -37,7 +37,7 @@ from nnrun.config.schema import RUN_NAME_PATTERN, Section
 from nnrun.config.sweep_space import (PARAMETER_PATH, Grid, ParameterSpec, Search, plan_as_written,
                                       plan_problems)
 from nnrun.config.yaml_reader import read_yaml
-from nnrun.errors import Problem, UserError
+from nnrun.errors import Problem, UserError, quoted
 from nnrun.specs import tagged_union
 
 PLAN_CHECKED = "plan_checked"  # validation context: read_sweep_file checks the plan on the file itself
@@ -183,7 +183,7 @@ def read_sweep_file(path: str | Path) -> LoadedSweep:
         raise located.error([Problem("", "a sweep file is a mapping with base:, parameters:, ...", 1, 1)])
     if file_kind(data) == "config":
         raise UserError(f"{path} is a training config (it has no base: or parameters:), not a sweep file; "
-                        f"train it with: nnrun train {path}")
+                        f"train it with: nnrun train {quoted(path)}")
     data.setdefault("name", default_name(path))
     plan = [located.problem(where, message) for where, message in plan_as_written(data)]
     try:

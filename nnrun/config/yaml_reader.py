@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from nnrun.config.render import excerpt
-from nnrun.errors import UserError
+from nnrun.errors import UserError, quoted
 
 MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
 MAX_DEPTH = 32  # levels of nesting; the config language needs about six
@@ -101,7 +101,7 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
                         hint="check the path; `nnrun init` writes a starter config (--data FILE.csv for your own data)")
     data_kind = DATA_FILES.get(path.suffix.lower())
     if data_kind:  # read as YAML, a CSV file is one long string: say what it is instead
-        hint = f"write a config for it with: nnrun init --data {source} --target COLUMN" if data_kind == "csv" else \
+        hint = f"write a config for it with: nnrun init --data {quoted(source)} --target COLUMN" if data_kind == "csv" else \
             source_hint(path)
         raise UserError(f"{source}: a data file, not a config", hint=hint)
     if path.stat().st_size > MAX_BYTES:

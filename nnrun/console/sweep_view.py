@@ -17,6 +17,7 @@ from rich.text import Text
 from nnrun.console.output import OutputConsole
 from nnrun.console.numbers import number
 from nnrun.console.runs_table import format_duration
+from nnrun.errors import quoted
 
 SHOWN_ROWS = 16  # of the live table; the leaderboard shows the best ten
 LEADERBOARD = 10
@@ -142,7 +143,7 @@ class SweepView:
                          f"best.yaml's when retrained, are not that epoch's (set training.early_stopping with "
                          f"monitor: {result.metric} and restore_best: true to keep them)")
             self.say(f"files:   {result.path} (sweep.yaml, trials.csv, trials/, best.yaml)")
-            self.say(f"next:    nnrun train {result.path / 'best.yaml'}")
+            self.say(f"next:    nnrun train {quoted(result.path / 'best.yaml')}")
 
 
 def searched(sweep) -> list[str]:

@@ -29,6 +29,7 @@ from nnrun.errors import (
     RunEnded,
     RunInterrupted,
     UserError,
+    quoted,
 )
 from nnrun.store import checkpoints, files
 from nnrun.store.tensorfile import encode, read
@@ -120,7 +121,7 @@ class Checkpointer:
             kept = f"the previous checkpoint {previous[0].name} is intact" if previous else "no checkpoint was saved"
             raise CheckpointWriteFailed(
                 f"could not write the checkpoint {path}: {exc.strerror or exc}; {kept}",
-                hint=f"free some disk space, then resume with: nnrun train --resume {self.record.path}",
+                hint=f"free some disk space, then resume with: nnrun train --resume {quoted(self.record.path)}",
             ) from None
         self.saved, self.saved_at = path, time.monotonic()
         self._prune(keep=self.settings.keep if self.settings else 1)
@@ -137,7 +138,7 @@ class Checkpointer:
         epoch = self.latest.epoch
         return RunInterrupted(
             f"stopped by {signal_name} {where}; saved the state after epoch {epoch} to {path}",
-            hint=f"resume with: nnrun train --resume {self.record.path}",
+            hint=f"resume with: nnrun train --resume {quoted(self.record.path)}",
             details={"signal": signal_name, "where": where, "checkpoint": path.name, "epoch": epoch},
         )
 
@@ -154,7 +155,7 @@ class Checkpointer:
             where = f"the newest checkpoint on disk is {newest}, after epoch {epoch}{lost}"
         return RunInterrupted(
             f"stopped at once by a second Ctrl-C, without saving: {where}",
-            hint=f"resume with: nnrun train --resume {self.record.path} (one Ctrl-C saves the last finished epoch "
+            hint=f"resume with: nnrun train --resume {quoted(self.record.path)} (one Ctrl-C saves the last finished epoch "
                  "before stopping)",
             details={"signal": "SIGINT", "where": "a second Ctrl-C", "epoch": done,
                      "checkpoint": newest.name if newest else None},

@@ -18,7 +18,7 @@ import numpy as np
 
 from nnrun.config import config_hash, dump_yaml
 from nnrun.engine.threads import run_threads
-from nnrun.errors import NnrunError, RunInterrupted, UserError
+from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.rundir import RunDir, RunLock
@@ -156,8 +156,8 @@ class RunRecord:
             meta = run.read_meta()
             if meta.get("status") == "completed" and not extending:
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
-                                hint=f"evaluate it with: nnrun evaluate {run.path}, or train it longer with: "
-                                f"nnrun train --resume {run.path} --set training.epochs=N")
+                                hint=f"evaluate it with: nnrun evaluate {quoted(run.path)}, or train it longer with: "
+                                f"nnrun train --resume {quoted(run.path)} --set training.epochs=N")
         except BaseException:
             lock.release()
             raise

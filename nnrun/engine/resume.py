@@ -25,7 +25,7 @@ from nnrun.engine.experiment import as_loaded, build, resolve_paths
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
-from nnrun.errors import ConfigError, UserError
+from nnrun.errors import ConfigError, UserError, quoted
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
 
@@ -120,7 +120,7 @@ def stale_exports(run: RunDir) -> list[str]:
     before this resume, it stops matching the run once training goes on."""
     return [
         f"{path} was exported from the weights before this resume and will not match the run's new weights: "
-        f"export again with `nnrun export {run.path}{' --float16' if float16 else ''}` once it finishes "
+        f"export again with `nnrun export {quoted(run.path)}{' --float16' if float16 else ''}` once it finishes "
         "(the earlier export is then kept aside, named after its weights)"
         for float16 in (False, True) if (path := run.onnx(float16)).is_file()
     ]
@@ -130,7 +130,7 @@ def stale_outputs(run: RunDir) -> list[str]:
     """A sentence for the predictions and the learning curves in the run directory, made
     from the run as it was before this resume."""
     outputs = [(run.predictions, f"predict again once it finishes (with --force to replace {run.predictions.name})"),
-               (run.curves, f"`nnrun plot {run.path}` again once it finishes")]
+               (run.curves, f"`nnrun plot {quoted(run.path)}` again once it finishes")]
     return [f"{path} was made before this resume and will not show the run's new weights and epochs: {then}"
             for path, then in outputs if path.is_file()]
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.engine.checkpointing import Checkpointer
+from nnrun.errors import quoted
 from nnrun.store.checkpoints import capture, file_name, restore
 from nnrun.store.rundir import RunDir
 
@@ -141,7 +142,7 @@ class SharingCheckpointer(Checkpointer):
 
     def interrupted(self, signal_name: str, where: str):
         stop = super().interrupted(signal_name, where)
-        stop.hint = f"resume with: mpiexec -n {self.world.size} nnrun train --resume {self.record.path}"
+        stop.hint = f"resume with: mpiexec -n {self.world.size} nnrun train --resume {quoted(self.record.path)}"
         return stop
 
 

@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nnrun.errors import UserError
+from nnrun.errors import UserError, quoted
 from nnrun.store.rundir import RunDir
 
 
@@ -49,7 +49,7 @@ def mark_failed(run_dir: Path, world_size: int) -> bool:
                 "type": "ProcessKilled",
                 "message": f"a process of this {world_size}-process run ended without finishing (killed, "
                 "crashed or its machine lost) and the MPI launcher stopped the others; resume with: "
-                f"mpiexec -n {world_size} nnrun train --resume {run_dir}",
+                f"mpiexec -n {world_size} nnrun train --resume {quoted(run_dir)}",
             },
         )
         run.write_meta(meta)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.config import Config, load_config
-from nnrun.errors import UserError, listed_samples
+from nnrun.errors import UserError, listed_samples, quoted
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.inputs import input_readers
@@ -175,7 +175,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
         return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
     raise UserError(f"{run.path}: the run is {_unfinished(run, meta)}, has no model.safetensors and no valid "
                     f"checkpoint" + "".join(f"\n  {reason}" for reason in skipped),
-                    hint=f"train it again with: nnrun train {run.config}")
+                    hint=f"train it again with: nnrun train {quoted(run.config)}")
 
 
 def _checkpoint_weights(path: Path, like: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
@@ -209,8 +209,8 @@ def _what_next(run: RunDir, meta: dict) -> str:
     if meta.get("status") == "running" and run.is_writing():
         return "wait for its next checkpoint"
     if meta.get("status") == "failed":  # resumed, it would fail the same way
-        return f"fix what failed (meta.json says what), then train it again: nnrun train {run.config}"
-    return f"train it on with: nnrun train --resume {run.path}"
+        return f"fix what failed (meta.json says what), then train it again: nnrun train {quoted(run.config)}"
+    return f"train it on with: nnrun train --resume {quoted(run.path)}"
 
 
 def _unfinished(run: RunDir, meta: dict) -> str:

@@ -21,7 +21,7 @@ from nnrun.store.rundir import RunDir, RunLock
 from nnrun.config import dump_yaml
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig
-from nnrun.errors import UserError
+from nnrun.errors import UserError, quoted
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
 
@@ -84,7 +84,7 @@ class SweepDir:
             now = {**given.sweep.resolved(), "base": str(given.base_path.resolve())}
             _refuse_changes(path / "sweep.yaml", recorded, now, str(given.source),
                             hint="a resumed sweep keeps its sweep file: leave out SWEEP.yaml to resume it as "
-                            f"recorded (nnrun sweep --resume {path}), or start a new sweep with "
+                            f"recorded (nnrun sweep --resume {quoted(path)}), or start a new sweep with "
                             "`nnrun sweep SWEEP.yaml`")
         before = yaml.safe_load((path / "base.yaml").read_text())
         copy = path / SOURCE_COPY if (path / SOURCE_COPY).is_file() else path / "base.yaml"

@@ -17,7 +17,7 @@ from pathlib import Path
 from nnrun.config.sweep import LoadedSweep, read_sweep_file
 from nnrun.config.sweep_checks import Checked, check_against_base, problem_details
 from nnrun.engine.threads import usable_cores
-from nnrun.errors import NnrunError, TrainingFailed, UserError
+from nnrun.errors import NnrunError, TrainingFailed, UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import read_metrics
 
@@ -227,7 +227,7 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
             "Ray ended the running trials, which resume from their newest checkpoints"
         raise SweepInterrupted(
             f"the sweep stopped; {saved}",
-            hint=f"resume it with: nnrun sweep --resume {swept.path}",
+            hint=f"resume it with: nnrun sweep --resume {quoted(swept.path)}",
         ) from None
 
 
