@@ -159,7 +159,8 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
                         hint=f"nnrun runs {quoted(root.parent)}")
-    runs = [s for p in root.iterdir() if p.is_dir() and (s := summarize(p)) is not None]
+    # A dot folder is hidden on purpose: a sweep's trial set aside before it began (.000-abandoned-...).
+    runs = [s for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (s := summarize(p)) is not None]
     for run in runs:
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
         if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",

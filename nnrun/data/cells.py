@@ -187,9 +187,8 @@ def _markers():
 def _grouped(separator: str, decimal: str = ".") -> str:
     """A number whose separators sit between groups of three digits, then maybe the
     ``decimal`` mark and a fraction (none when the separator is the point, the default
-    decimal mark: then it is no decimal mark)."""
+    decimal mark: then it is no decimal mark). No leading zero: '0,500' groups nothing."""
     decimals = "" if separator == decimal else rf"({re.escape(decimal)}\d*)?"
-    # The first group has no leading zero: '0,500' and '00,500' group no thousands.
     return rf"^[+-]?[1-9]\d{{0,2}}({re.escape(separator)}\d{{3}})+{decimals}$"
 
 
