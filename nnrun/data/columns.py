@@ -132,6 +132,11 @@ def describe_classes(names: list[str], counts) -> str:
     return f"{len(names)} class{'es' if len(names) != 1 else ''}: {listing}"
 
 
+def quoted_names(names: list[str], shown: int = 10) -> str:
+    """'a', 'b', 'c' ... : the first ``shown`` names, for a warning that lists them."""
+    return ", ".join(f"'{name}'" for name in names[:shown]) + (" ..." if len(names) > shown else "")
+
+
 def class_warnings(names: list[str], counts, origin: str) -> list[str]:
     """A class of a single row is usually a typo in a label; it cannot be learned either
     way. Classes whose names differ only in case or spaces ('Basic', 'basic ') are
@@ -139,7 +144,7 @@ def class_warnings(names: list[str], counts, origin: str) -> list[str]:
     warnings = []
     single = [str(n) for n, c in zip(names, counts) if c == 1]
     if single:
-        listing = ", ".join(f"'{s}'" for s in single[:10]) + (" ..." if len(single) > 10 else "")
+        listing = quoted_names(single)
         warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
                         f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
     alike: dict[str, list[str]] = {}

@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
 from nnrun.data.cells import MISSING
-from nnrun.data.columns import check_present, class_warnings, feature_columns
+from nnrun.data.columns import check_present, class_warnings, feature_columns, quoted_names
 from nnrun.data.coded import coded_matches, merged_codes
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
@@ -160,7 +160,8 @@ class CsvSource(SourceBase):
             header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter,
                                  decimal=self.decimal, text_encoding=self.encoding)
             if names is None:
-                names, unused = self.feature_columns(header, path), self._unused_columns(header)
+                names = self.feature_columns(header, path)
+                unused = self._unused_columns(header) if self.text else []
             check_present([self.target, *names], header, f"a column of {path}", "data.source")
             problems = DataProblems(path, target=self.target, columns=header)
             table, target = self._read(Path(path), header, names, problems)
@@ -184,8 +185,6 @@ class CsvSource(SourceBase):
     def _unused_columns(self, header: list[str]) -> list[str]:
         """With ``text``, the columns of the file that nothing reads: neither the text, the
         target, an ID nor a column the config leaves out on purpose."""
-        if self.text is None:
-            return []
         named = {self.text.column, self.target, *self.id, *self.ignore}
         return [name for name in header if name not in named]
 
@@ -200,9 +199,9 @@ class CsvSource(SourceBase):
                             f"a missing marker ({', '.join(sorted(m for m in MISSING if m))}); they are read as "
                             "empty texts, all padding. Fill them in or drop those rows if that is not meant")
         if unused:
-            listing = ", ".join(f"'{name}'" for name in unused[:10]) + (" ..." if len(unused) > 10 else "")
             many = len(unused) != 1
-            warnings.append(f"{self.path}: {len(unused)} column{'s are' if many else ' is'} not used ({listing}): "
+            warnings.append(f"{self.path}: {len(unused)} column{'s are' if many else ' is'} not used "
+                            f"({quoted_names(unused)}): "
                             f"the text column '{self.text.column}' is the model's only input. List "
                             f"{'them' if many else 'it'} in data.source.ignore to say so, or train without "
                             f"data.source.text to use {'them' if many else 'it'}")
