@@ -103,6 +103,11 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         # Of several names, each wrong one is pointed at where it stands in the list.
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shade, sise]}",
          "csv.yaml:3:81: data.source.categorical.1: 'sise' is not a column of"),
+        # A column named twice in one list, at the repeat.
+        (ROWS, "{type: csv, path: data/table.csv, target: label, features: [size, shade, size]}",
+         "data.source.features.2: lists 'size' again (it is item 0 too); name each column once"),
+        (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shade, shade]}",
+         "data.source.categorical.1: lists 'shade' again (it is item 0 too)"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "csv.yaml:3:29: data.source.path: "),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file; a relative "
          "path in a config is read from the config file's folder; a run's config.yaml holds the absolute path"),
@@ -173,6 +178,22 @@ def test_explicit_validation_and_test_files(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert meta["samples"] == {"train": 30, "validation": 2, "test": 3}
+
+
+def test_validation_and_test_files_lacking_columns_are_named_at_their_keys(run_cli, tmp_path):
+    source = SOURCE.replace("}", ", validation_path: data/val.csv, test_path: data/test.csv}")
+    config = csv_config(tmp_path, source, split="{}")
+    (tmp_path / "data" / "test.csv").write_text("size,colour,label\n3,dark,cat\n")
+    (tmp_path / "data" / "val.csv").write_text("size,shade,kind\n3,dark,cat\n")
+    result = train(run_cli, config)
+    assert result.exit_code == 2
+    assert "2 problems in the config" in result.output
+    assert "data.source.test_path: " in result.output and "test.csv lacks 1 column of" in result.output
+    assert "that the model reads ('shade'); every file of the source needs the target and the feature columns, " \
+        "under the same names" in result.output
+    assert "data.source.validation_path: " in result.output and "val.csv lacks 1 column of" in result.output
+    assert "('label')" in result.output
+    assert "data.source.0" not in result.output and "Traceback" not in result.output
 
 
 def test_explicit_test_file_and_test_fraction_conflict(run_cli, tmp_path):

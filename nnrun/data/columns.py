@@ -61,6 +61,19 @@ def _left_out_once(source) -> list[Problem]:
     return problems
 
 
+def _each_listed_once(source) -> list[Problem]:
+    """No list of columns names one twice: a feature listed twice would be two inputs of
+    the same values, and in the other lists a repeat is most often a typo for another."""
+    problems = []
+    for key in ("features", "categorical", "id", "ignore"):
+        names = getattr(source, key) or []
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                problems.append(Problem(f"data.source.{key}.{i}", f"lists '{name}' again (it is item "
+                                        f"{names.index(name)} too); name each column once"))
+    return problems
+
+
 def feature_columns(header: list[str], source, origin: str) -> list[str]:
     """The features of a CSV source's file (``source``: target, features, categorical,
     id and ignore, as in the config)."""
@@ -79,7 +92,7 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     features = [n for n in names if n not in left_out]
     problems += unknown or absent(source.categorical, features, "one of the feature columns", "data.source.categorical")
     # Every problem of the column lists at once: names the file lacks, and lists that overlap.
-    problems += _left_out_once(source)
+    problems += _left_out_once(source) + _each_listed_once(source)
     if problems:
         raise ConfigError("", problems)
     if not names:

@@ -152,17 +152,17 @@ class CsvSource(SourceBase):
     def load(self, seed: int) -> Dataset:
         files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
         tables, targets, codes, failed = [], [], [], []
-        names = None
+        headers = {key: read_header(Path(getattr(self, key)), hint=RELATIVE_HINT, key=f"data.source.{key}",
+                                    delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
+                   for key, _ in files if getattr(self, key) is not None}
+        names = self.feature_columns(headers["path"], self.path)
+        unused = self._unused_columns(headers["path"]) if self.text else []
+        self._check_other_files(headers, names)
         for key, code in files:
             path = getattr(self, key)
             if path is None:
                 continue
-            header = read_header(Path(path), hint=RELATIVE_HINT, key=f"data.source.{key}", delimiter=self.delimiter,
-                                 decimal=self.decimal, text_encoding=self.encoding)
-            if names is None:
-                names = self.feature_columns(header, path)
-                unused = self._unused_columns(header) if self.text else []
-            check_present([self.target, *names], header, f"a column of {path}", "data.source")
+            header = headers[key]
             problems = DataProblems(path, target=self.target, columns=header)
             table, target = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
@@ -181,6 +181,21 @@ class CsvSource(SourceBase):
         warnings += class_warnings(classes, np.bincount(y, minlength=len(classes)), f"{self.path}, '{self.target}'")
         return Dataset(x, y, "classification", names, classes, table=table, assigned=np.concatenate(codes),
                        warnings=tuple(warnings))
+
+    def _check_other_files(self, headers: dict[str, list[str]], names: list[str]) -> None:
+        """The validation and test files have the training file's target and features
+        (in any order); every file that lacks some is one problem at its own key."""
+        problems = []
+        for key, header in headers.items():
+            lacking = [name for name in [self.target, *names] if name not in header]
+            if key != "path" and lacking:
+                many = len(lacking) != 1
+                problems.append(Problem(f"data.source.{key}", f"{getattr(self, key)} lacks {len(lacking)} "
+                                        f"column{'s' if many else ''} of {self.path} that the model reads "
+                                        f"({quoted_names(lacking)}); every file of the source needs the target "
+                                        "and the feature columns, under the same names"))
+        if problems:
+            raise ConfigError("", problems)
 
     def _unused_columns(self, header: list[str]) -> list[str]:
         """With ``text``, the columns of the file that nothing reads: neither the text, the
