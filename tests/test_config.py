@@ -27,6 +27,13 @@ def test_short_forms_and_defaults(write_config):
     assert full["model"]["layers"][0]["type"] == "dense"
 
 
+@pytest.mark.parametrize("file_name, name", [
+    ("Größe daten.yaml", "Grosse-daten"), ("Æble ørred.yaml", "AEble-orred"), ("café—test.yaml", "cafe-test"),
+    ("--exp-.yaml", "exp"), ("数据.yaml", "run")])
+def test_the_run_name_from_a_file_name_keeps_its_letters_in_ascii(write_config, file_name, name):
+    assert load_config(write_config(MINIMAL, file_name)).config.name == name
+
+
 def test_overrides_set_nested_values_and_list_items(write_config):
     loaded = load_config(write_config(MINIMAL), [
         "training.epochs=7", "model.layers.0.units=5", "optimizer.learning_rate=0.5", "metrics=[accuracy]",

@@ -328,3 +328,10 @@ def test_init_calls_a_column_numbers_only_where_training_reads_it_so(run_cli, tm
     read = numbers_or_none(["53,697", "1,2,3", "", "True"], thousands=",")
     assert read[0] == 53697.0 and read[1] is None and np.isnan(read[2]) and read[3] == 1.0
     assert numbers_or_none(["3,25", "0,126"], decimal=",") == [np.float32(3.25).item(), np.float32(0.126).item()]
+
+
+def test_a_data_file_named_in_another_alphabet_gives_a_readable_run_name(run_cli, tmp_path):
+    (tmp_path / "Größe der Häuser.csv").write_text(houses(40))
+    result = run_cli("init", "--data", "Größe der Häuser.csv", "--target", "price")
+    assert result.exit_code == 0, result.output
+    assert "name: Grosse-der-Hauser\n" in (tmp_path / "Größe der Häuser.yaml").read_text()

@@ -23,6 +23,7 @@ from pathlib import Path
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
 from nnrun.commands.csv_look import (Columns, delimiter_of, label_numbers, look, note_target_strays, strays_note,
                                     target_labels, text_encoding_of)
+from nnrun.config.loader import default_name
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -118,7 +119,7 @@ def _head(data: Path, path: Path, target: str, found: Columns, classes: list[str
         f"# The settings below come from its first {found.rows:,} rows; check them against the whole file:",
         f"#   nnrun validate {quoted(path)}",
         f"# Then train it:  nnrun train {quoted(path)}",
-        f"name: {re.sub(r'[^A-Za-z0-9._-]+', '-', path.stem).strip('-.') or 'model'}",
+        f"name: {default_name(path)}",
         "seed: 42",
     ]
 
