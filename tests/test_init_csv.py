@@ -4,6 +4,8 @@ written. The files are generated here."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -335,3 +337,23 @@ def test_a_data_file_named_in_another_alphabet_gives_a_readable_run_name(run_cli
     result = run_cli("init", "--data", "Größe der Häuser.csv", "--target", "price")
     assert result.exit_code == 0, result.output
     assert "name: Grosse-der-Hauser\n" in (tmp_path / "Größe der Häuser.yaml").read_text()
+
+
+def test_a_repeating_date_column_is_left_out_and_said_why(run_cli, tmp_path):
+    # Three stores a day: each date repeats, and as a category it would know no new date.
+    lines = ["day,logged,store,visitors,sales"]
+    for i in range(90):
+        day = f"2024-03-{1 + i // 3:02d}"
+        lines.append(f"{day},{day} {i % 24:02d}:{i % 60:02d},{'abc'[i % 3]},{100 + 7 * i % 50},{3 * i % 17}")
+    (tmp_path / "sales.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "sales.csv", "--target", "sales")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "sales.yaml").read_text()
+    assert re.search(r"\n    ignore: \[day\] +# dates: left out \(see below\)\n", text)
+    assert "    # day: dates, which nnrun reads as words, and a date the training data lacks would be unknown; " \
+        "to learn from them, derive numbers (the month, the day of the week, days since a start) into columns of " \
+        "their own" in text
+    assert "    id: [logged] " in text  # a time in every row tells the rows apart, as an ID does
+    assert "    categorical: [store] " in text
+    result = run_cli("train", "sales.yaml", "--set", "training.epochs=2", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ points or spaces; a decimal comma), and each column's role. Numbers are features
 repeating words are categorical; a different text in (nearly) every row, a name such as
 ``customer_id``, or whole numbers that count the rows make an ID (copied into
 predictions, not learned); text of several words is free text; numbers written with
-currency or percent signs are left out and said to be; other text is left out; a
+currency or percent signs, and dates, are left out and said to be; other text is left out; a
 feature with empty cells is noted. A column of numbers with a few cells that are not
 (``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column of numbers, and those
 cells are listed to be corrected: as categories or an ID they would have taught the
@@ -35,6 +35,9 @@ DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25 
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
 POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
 ONE_POINT = re.compile(r"^[+-]?(\d*\.\d+|\d+\.)$")  # 3.25  159.176; not a date such as 01.02.2023
+# 2023-01-05, 2023/1/5 12:30, 05.01.2023, 1/5/23 and such, with a time or not.
+DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2}))"
+                  r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?$")
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
 
@@ -52,6 +55,7 @@ class Columns:
     ignored: list[str] = field(default_factory=list)
     texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
+    dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
     rows: int = 0  # of the header's width, in the rows looked at
@@ -106,8 +110,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         role = _role(name, values, found)
         {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
             role, found.ignored).append(name)
-        if role == "symbols":
-            found.symbols.append(name)
+        if role in ("symbols", "dates"):
+            getattr(found, role).append(name)
         if role == "text":
             words = sorted(len(c.split()) for c in values)
             vocabulary = {w.lower() for c in values for w in c.split()}
@@ -141,15 +145,16 @@ def _one_hot_siblings(cells: dict[str, list[str]], target: str, features: list[s
 
 def _role(name: str, values: list[str], found: Columns) -> str:
     """feature, categorical, id, text (several words a cell), symbols (numbers with
-    currency or percent signs, which the reader takes as text) or ignored, for a
-    column's cells that are not missing."""
+    currency or percent signs, which the reader takes as text), dates (that repeat; a
+    date in every row is an ID) or ignored, for a column's cells that are not missing."""
     if not values:
         return "ignored"
     if sum(bool(SIGNED_NUMBER.match(c)) for c in values) > len(values) / 2:
         return "symbols"
     numeric = numbers_or_none(values, found.thousands, found.decimal)
     numbers, distinct = sum(v is not None for v in numeric), len(set(values))
-    if numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
+    dates = sum(bool(DATE.match(c)) for c in values) >= MOSTLY_NUMBERS * len(values)  # "2023-01-05 12:30" too
+    if not dates and numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
             and distinct > MOST_CATEGORIES // 2:
         return "text"
     if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and _row_numbers(numeric)):
@@ -158,6 +163,8 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "feature"  # the cells that are not numbers, if any, are listed to be corrected
     if len(values) >= 10 and distinct >= 0.9 * len(values):
         return "id"  # a different text in (nearly) every row
+    if dates:
+        return "dates"  # as categories they would say nothing of a date not in the training data
     return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "ignored"
 
 

@@ -163,6 +163,8 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
             "text or empty: left out"
         if set(left_out) <= set(found.symbols):
             why = "numbers with signs: left out (see below)"
+        if set(left_out) <= set(found.dates):
+            why = "dates: left out (see below)"
         if set(left_out) <= set(found.siblings):
             why = "one-hot with the target: left out (see below)"
         lines.append(commented(f"    ignore: {_list(left_out)}", why))
@@ -174,6 +176,11 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         shown = ", ".join(found.symbols[:5]) + (", ..." if len(found.symbols) > 5 else "")
         lines.append(f"    # {shown}: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
                      "reads as text; save them as plain numbers to learn from them")
+    if found.dates:
+        shown = ", ".join(found.dates[:5]) + (", ..." if len(found.dates) > 5 else "")
+        lines.append(f"    # {shown}: dates, which nnrun reads as words, and a date the training data lacks would "
+                     "be unknown; to learn from them, derive numbers (the month, the day of the week, days since a "
+                     "start) into columns of their own")
     if found.features:
         more = f", ... ({len(found.features)} in all)" if len(found.features) > 8 else ""
         lines.append(f"    # the other columns are number features: {', '.join(found.features[:8])}{more}")
