@@ -176,7 +176,8 @@ def predict(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
                                       show_default=False),
     output: Optional[str] = typer.Option(
-        None, "--output", "-o", help="Where to write (default RUN_DIR/predictions.csv); - for standard output."
+        None, "--output", "-o", metavar="<path>", help="Where to write (default RUN_DIR/predictions.csv); - for "
+                                                       "standard output."
     ),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),

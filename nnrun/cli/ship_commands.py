@@ -24,11 +24,13 @@ def export(
                                  "reports the change of the test score."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model file and model card."),
 ) -> None:
-    """Export a trained run to ONNX, preprocessing included; checks it with onnx.checker and onnxruntime.
+    """Export a trained run to ONNX, preprocessing included; checks it with onnx.checker.
+
+    With onnxruntime installed, also compares its outputs with nnrun's on the test split.
 
     Example: nnrun export runs/fruit-20260101-120000 -o fruit.onnx
 
-    Needs the onnx package: pip install 'nnrun[onnx]'.
+    Needs the onnx package: pip install 'nnrun[onnx]' (and for the comparison: pip install onnxruntime).
     """
 
     def action():
