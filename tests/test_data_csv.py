@@ -169,23 +169,25 @@ def test_a_single_row_class_held_out_is_called_a_possible_typo(run_cli, tmp_path
         "more data, smaller validation/test fractions, or stratify: true" in result.output
 
 
-def test_explicit_validation_and_test_files(run_cli, tmp_path):
+def train_with_files(run_cli, tmp_path, validation: str, test: str):
+    """Train on the table with these texts as the validation and the test file."""
     source = SOURCE.replace("}", ", validation_path: data/val.csv, test_path: data/test.csv}")
     config = csv_config(tmp_path, source, split="{}")
-    (tmp_path / "data" / "test.csv").write_text("label,size,shade\ncat,3,dark\ndog,1,light\ncat,2,dark\n")
-    (tmp_path / "data" / "val.csv").write_text("size,shade,label\n3,dark,cat\n4,light,dog\n")
-    result = train(run_cli, config)
+    (tmp_path / "data" / "val.csv").write_text(validation)
+    (tmp_path / "data" / "test.csv").write_text(test)
+    return train(run_cli, config)
+
+
+def test_explicit_validation_and_test_files(run_cli, tmp_path):
+    result = train_with_files(run_cli, tmp_path, "size,shade,label\n3,dark,cat\n4,light,dog\n",
+                              "label,size,shade\ncat,3,dark\ndog,1,light\ncat,2,dark\n")
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert meta["samples"] == {"train": 30, "validation": 2, "test": 3}
 
 
 def test_validation_and_test_files_lacking_columns_are_named_at_their_keys(run_cli, tmp_path):
-    source = SOURCE.replace("}", ", validation_path: data/val.csv, test_path: data/test.csv}")
-    config = csv_config(tmp_path, source, split="{}")
-    (tmp_path / "data" / "test.csv").write_text("size,colour,label\n3,dark,cat\n")
-    (tmp_path / "data" / "val.csv").write_text("size,shade,kind\n3,dark,cat\n")
-    result = train(run_cli, config)
+    result = train_with_files(run_cli, tmp_path, "size,shade,kind\n3,dark,cat\n", "size,colour,label\n3,dark,cat\n")
     assert result.exit_code == 2
     assert "2 problems in the config" in result.output
     assert "data.source.test_path: " in result.output and "test.csv lacks 1 column of" in result.output
