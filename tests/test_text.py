@@ -44,14 +44,21 @@ def test_generated_tasks_are_seeded_and_balanced():
     assert negated, "negation must be able to flip an opinion"
 
 
-def test_training_texts_cut_to_length_are_warned_with_a_length_that_keeps_them(run_cli, tmp_path):
-    rows = [f"{i},{' '.join(['word'] * (3 + i % 10))},{'ab'[i % 2]}" for i in range(100)]
-    (tmp_path / "t.csv").write_text("id,text,label\n" + "\n".join(rows) + "\n")
+def text_model(tmp_path, header: str, rows: list[str], text_settings: str, vocabulary: int):
+    """t.csv of these rows and c.yaml, a text classifier of its 'label' by 'text' (an
+    embedding and an average) with these source settings; returns the config's path."""
+    (tmp_path / "t.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
     config = tmp_path / "c.yaml"
-    config.write_text("name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, id: [id], text: {column: text, "
-                      "length: LENGTH}}\nmodel:\n  layers:\n    - {type: embedding, input_dim: 10, output_dim: 2}\n"
+    config.write_text(f"name: t\ndata:\n  source: {{type: csv, path: t.csv, target: label, id: [id], {text_settings}}}\n"
+                      f"model:\n  layers:\n    - {{type: embedding, input_dim: {vocabulary}, output_dim: 2}}\n"
                       "    - {type: global_average_pool1d}\n    - {type: dense, units: 2, activation: softmax}\n"
                       "loss: categorical_crossentropy\n")
+    return config
+
+
+def test_training_texts_cut_to_length_are_warned_with_a_length_that_keeps_them(run_cli, tmp_path):
+    rows = [f"{i},{' '.join(['word'] * (3 + i % 10))},{'ab'[i % 2]}" for i in range(100)]
+    config = text_model(tmp_path, "id,text,label", rows, "text: {column: text, length: LENGTH}", vocabulary=10)
     text = config.read_text()
     config.write_text(text.replace("LENGTH", "6"))
     out = " ".join(run_cli("validate", config).output.split())
@@ -74,12 +81,7 @@ def test_missing_texts_and_columns_a_text_model_does_not_read_are_warned(run_cli
     # "NA", "null", "?" and empty cells all become empty texts: said, with the count, not hidden.
     cells = ["NA", "null", "?", ""] + [f"good words {i}" for i in range(36)]
     rows = [f"{i},{cell},{i % 5},{'ab'[i % 2]}" for i, cell in enumerate(cells)]
-    (tmp_path / "t.csv").write_text("id,text,stars,label\n" + "\n".join(rows) + "\n")
-    config = tmp_path / "c.yaml"
-    config.write_text("name: t\ndata:\n  source: {type: csv, path: t.csv, target: label, id: [id], IGNORE"
-                      "text: {column: text, length: 4}}\nmodel:\n  layers:\n"
-                      "    - {type: embedding, input_dim: 50, output_dim: 2}\n    - {type: global_average_pool1d}\n"
-                      "    - {type: dense, units: 2, activation: softmax}\nloss: categorical_crossentropy\n")
+    config = text_model(tmp_path, "id,text,stars,label", rows, "IGNOREtext: {column: text, length: 4}", vocabulary=50)
     text = config.read_text()
     config.write_text(text.replace("IGNORE", ""))
     result = run_cli("validate", config)
