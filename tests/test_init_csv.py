@@ -101,6 +101,27 @@ def test_points_that_group_thousands_in_a_semicolon_file_are_named(run_cli, tmp_
     assert "thousands" not in (tmp_path / "c.yaml").read_text()
 
 
+def test_points_that_may_be_decimals_are_read_as_decimals_and_said_to_be(run_cli, tmp_path):
+    """'2.888' and '10.957' in a file separated by ';', every value with three places and
+    no whole number beside them: decimals or thousands, nothing in the file says. Read
+    as thousands, every value was 1000 times too large, silently."""
+    rng = np.random.default_rng(3)
+    weights = rng.uniform(1, 9, 60)
+    lines = ["probe;gewicht;ertrag"] + [f"S{i};{w:.3f};{3 * w + rng.normal():.3f}" for i, w in enumerate(weights)]
+    (tmp_path / "lab.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "lab.csv", "--target", "ertrag")
+    assert result.exit_code == 0, result.output
+    example = f"{weights[0]:.3f}"
+    assert f'note: numbers such as {example} are read as decimals; if their point groups thousands ' \
+        f'({example.replace(".", "")}), add thousands: "." to data.source in lab.yaml' in result.output
+    text = (tmp_path / "lab.yaml").read_text()
+    assert "    thousands:" not in text and f"    # {example} and the like are decimals here" in text
+    unscaled = build(load_config(tmp_path / "lab.yaml", ["data.preprocess=[]", "data.split.validation=0",
+                                                         "training.early_stopping=null",
+                                                         "data.split.test=0"])).splits["train"].x
+    assert np.allclose(sorted(unscaled[:, 0]), sorted(np.round(weights, 3)))
+
+
 def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
     words = {"good": ["great", "fine", "lovely"], "bad": ["awful", "poor", "dull"]}
     rng = np.random.default_rng(2)

@@ -38,6 +38,7 @@ ONE_POINT = re.compile(r"^[+-]?(\d*\.\d+|\d+\.)$")  # 3.25  159.176; not a date 
 # 2023-01-05, 2023/1/5 12:30, 05.01.2023, 1/5/23 and such, with a time or not.
 DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2}))"
                   r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?$")
+WHOLE = re.compile(r"^[+-]?\d+$")  # 766: a whole number without a separator
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
 
@@ -65,6 +66,9 @@ class Columns:
     strays: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     stray_rows: dict[str, int] = field(default_factory=dict)
     target_cells: tuple | None = None  # the target's (codes, words, lines), read by target_labels
+    # A cell such as '2.888' in a file whose points may be decimals or group thousands,
+    # where nothing settled it: read as a decimal, and said so.
+    points_either_way: str | None = None
 
 
 def text_encoding_of(data: Path) -> str:
@@ -104,7 +108,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     found.widths = sorted({len(row) for _, row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
-    _number_format([c for column in present.values() for c in column], found)
+    _number_format(present, found)
     for name in (name for name in header if name != target):
         values = present[name]
         role = _role(name, values, found)
@@ -182,7 +186,7 @@ def _row_numbers(values: list[float]) -> bool:
     return all(v == int(v) for v in values) and max(values) - min(values) == len(values) - 1
 
 
-def _number_format(cells: list[str], found: Columns) -> None:
+def _number_format(columns: dict[str, list[str]], found: Columns) -> None:
     """The decimal mark and the thousands separator of the file's numbers.
 
     Some cells settle it: '3,25' and '0,126' have a decimal comma ('0,126' groups
@@ -190,9 +194,12 @@ def _number_format(cells: list[str], found: Columns) -> None:
     could be either, and so could '159.176' (a decimal point, or thousands grouped with
     points). The file's delimiter decides those: a file separated by ";" is what
     spreadsheets write where the comma is the decimal mark and the point groups
-    thousands. A space (also the no-break spaces spreadsheets write) groups thousands
-    in any file. Whatever is chosen, the reader refuses, by line, the cells that do not
-    fit it: a wrong guess is never read silently."""
+    thousands. Points group thousands only where a column shows it, though: '159.176'
+    beside '766' (decimals of three places write 766.000), or '1.234.567'. A column of
+    '2.888' and '10.957' alone is read as decimals, and ``points_either_way`` says so.
+    A space (also the no-break spaces spreadsheets write) groups thousands in any file.
+    Whatever is chosen, the reader refuses, by line, the cells that do not fit it."""
+    cells = [c for column in columns.values() for c in column]
     spaced = [SPACE_GROUPS.match(c) for c in cells]
     spaces = [m.group(1) for m in spaced if m]
     semicolons = found.delimiter == ";"
@@ -210,7 +217,12 @@ def _number_format(cells: list[str], found: Columns) -> None:
         # '159.176' beside '766' and no '3.25' or '0.5', which only a decimal point writes
         pointed = [c for c in cells if ONE_POINT.match(c) or POINT_GROUPS.match(c)]
         if pointed and all(POINT_GROUPS.match(c) for c in pointed):
-            found.thousands = "."
+            if any(c.count(".") > 1 for c in pointed) or any(
+                    any(POINT_GROUPS.match(c) for c in column) and any(WHOLE.match(c) for c in column)
+                    for column in columns.values()):
+                found.thousands = "."
+            else:
+                found.points_either_way = pointed[0]
     if spaces:
         found.thousands = max(set(spaces), key=spaces.count)
 

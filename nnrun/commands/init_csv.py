@@ -83,6 +83,10 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         rows = "1 row has" if count == 1 else f"{count} rows have"
         notes.append(f"{rows} no '{target}' in {data} (line{'s' if count > 1 else ''} {shown}{more}), and training "
                      f"refuses {'it' if count == 1 else 'them'}: fill in the target or delete the row{'s' * (count > 1)}")
+    if found.points_either_way and notes is not None:
+        notes.append(f"numbers such as {found.points_either_way} are read as decimals; if their point groups "
+                     f"thousands ({found.points_either_way.replace('.', '')}), add thousands: \".\" to "
+                     f"data.source in {path.name}")
     if notes is not None:  # the target first: the model learns it
         notes += [strays_note(name, found, target=name == target) for name in sorted(found.strays, key=target.__ne__)]
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
@@ -148,6 +152,10 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         example = {".": "points: 1.234.567,5", ",": "commas: 1,234,567"}.get(found.thousands, "spaces: 1 234 567")
         lines.append(commented(f"    thousands: {shown.get(found.thousands, repr(found.thousands))}",
                                f"the file's numbers group thousands with {example}"))
+    if found.points_either_way:
+        example = found.points_either_way
+        lines.append(f"    # {example} and the like are decimals here; if the point groups thousands "
+                     f"({example.replace('.', '')}), add thousands: \".\"")
     if found.ids:
         lines.append(commented(f"    id: {_list(found.ids)}", "IDs: copied into predictions, not learned"))
     if found.categorical:
