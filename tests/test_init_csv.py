@@ -378,3 +378,29 @@ def test_a_repeating_date_column_is_left_out_and_said_why(run_cli, tmp_path):
     assert "    categorical: [store] " in text
     result = run_cli("train", "sales.yaml", "--set", "training.epochs=2", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output
+
+
+def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tmp_path):
+    lines = ["area,weight,rooms,price"]
+    for i in range(80):
+        area = ("North", "north", "NORTH", "South")[i % 4]
+        lines.append(f"{area},{30 + i % 20} kg,{1 + i % 5},{100 + 3 * i + (i % 4) * 10}.5")
+    (tmp_path / "h.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "h.csv", "--target", "price")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "h.yaml").read_text()
+    assert re.search(r"\n    ignore: \[weight\] +# numbers with units: left out \(see below\)\n", text)
+    assert "    # weight: numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them as plain " \
+        "numbers, the unit in the column's name, to learn from them" in text
+    assert "    # area: NORTH, North, north differ only in case or spaces, and become different inputs; if they are " \
+        "one category, write it one way in the file" in text
+    # Training says the same of the categories, at validate and train.
+    out = " ".join(run_cli("validate", "h.yaml").output.split())
+    assert "warning: categorical column 'area': categories that differ only in case or spaces ('NORTH', 'North', " \
+        "'north') are encoded as different inputs; if they are one category, write it one way in the file" in out
+    # A file of nothing else to learn from says which columns hold numbers in another form.
+    (tmp_path / "w.csv").write_text("weight,price\n" + "".join(f"{i} kg,{i}.5\n" for i in range(20)))
+    result = run_cli("init", "--data", "w.csv", "--target", "price")
+    assert result.exit_code == 2
+    assert "w.csv: no column to learn from besides 'price' (IDs are left out); weight hold numbers with units, " \
+        "which nnrun reads as text: save them as plain numbers" in result.output

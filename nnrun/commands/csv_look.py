@@ -6,7 +6,8 @@ points or spaces; a decimal comma), and each column's role. Numbers are features
 repeating words are categorical; a different text in (nearly) every row, a name such as
 ``customer_id``, or whole numbers that count the rows make an ID (copied into
 predictions, not learned); text of several words is free text; numbers written with
-currency or percent signs, and dates, are left out and said to be; other text is left out; a
+currency or percent signs or with units, and dates, are left out and said to be; other text is
+left out; a
 feature with empty cells is noted. A column of numbers with a few cells that are not
 (``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column of numbers, and those
 cells are listed to be corrected: as categories or an ID they would have taught the
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.data.columns import written_alike
 from nnrun.data.cells import MISSING, SIGNED_NUMBER, numbers_or_none  # missing cells; $3,545.76  14%
 from nnrun.data.reading import python_encoding
 from nnrun.errors import UserError
@@ -38,6 +40,10 @@ ONE_POINT = re.compile(r"^[+-]?(\d*\.\d+|\d+\.)$")  # 3.25  159.176; not a date 
 # 2023-01-05, 2023/1/5 12:30, 05.01.2023, 1/5/23 and such, with a time or not.
 DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2}))"
                   r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?$")
+# 35 kg, 12.5cm, 3 m², 20 °C: a number and a unit of at most 6 letters; one letter only
+# after a space ('5 V'), as '7A' and '12B' are more often codes than amperes.
+WITH_UNIT = re.compile(r"^[+-]?\d+([.,]\d+)?(\s?(°?[^\W\d_]{2,6}[²³]?|°[^\W\d_]?|[^\W\d_][²³])|"
+                       r"\s[^\W\d_])$")
 WHOLE = re.compile(r"^[+-]?\d+$")  # 766: a whole number without a separator
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
@@ -57,6 +63,8 @@ class Columns:
     texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
+    units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
+    alike: dict[str, list[list[str]]] = field(default_factory=dict)  # categories written two ways, by column
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
     rows: int = 0  # of the header's width, in the rows looked at
@@ -114,8 +122,10 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         role = _role(name, values, found)
         {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
             role, found.ignored).append(name)
-        if role in ("symbols", "dates"):
+        if role in ("symbols", "dates", "units"):
             getattr(found, role).append(name)
+        if role == "categorical" and written_alike(sorted(set(values))):
+            found.alike[name] = written_alike(sorted(set(values)))
         if role == "text":
             words = sorted(len(c.split()) for c in values)
             vocabulary = {w.lower() for c in values for w in c.split()}
@@ -149,12 +159,15 @@ def _one_hot_siblings(cells: dict[str, list[str]], target: str, features: list[s
 
 def _role(name: str, values: list[str], found: Columns) -> str:
     """feature, categorical, id, text (several words a cell), symbols (numbers with
-    currency or percent signs, which the reader takes as text), dates (that repeat; a
+    currency or percent signs, which the reader takes as text), units (numbers with a
+    unit, '35 kg', which the reader takes as text too), dates (that repeat; a
     date in every row is an ID) or ignored, for a column's cells that are not missing."""
     if not values:
         return "ignored"
     if sum(bool(SIGNED_NUMBER.match(c)) for c in values) > len(values) / 2:
         return "symbols"
+    if sum(bool(WITH_UNIT.match(c)) for c in values) > len(values) / 2:
+        return "units"
     numeric = numbers_or_none(values, found.thousands, found.decimal)
     numbers, distinct = sum(v is not None for v in numeric), len(set(values))
     dates = sum(bool(DATE.match(c)) for c in values) >= MOSTLY_NUMBERS * len(values)  # "2023-01-05 12:30" too

@@ -59,8 +59,10 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                         hint="a row that ends with an extra separator, or a cell holding one without quotes, "
                              "adds a cell; the header and the rows need as many")
     if not found.features and not found.categorical and not found.texts:
-        signed = f"; {', '.join(found.symbols[:5])} hold numbers with currency or percent signs, which nnrun reads " \
-            "as text: save them as plain numbers" if found.symbols else ""
+        marked = found.symbols + found.units
+        how = " or ".join(["currency or percent signs"] * bool(found.symbols) + ["units"] * bool(found.units))
+        signed = f"; {', '.join(marked[:5])} hold numbers with {how}, which nnrun reads as text: save them as " \
+            "plain numbers" if marked else ""
         raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out){signed}",
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
@@ -160,6 +162,10 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(commented(f"    id: {_list(found.ids)}", "IDs: copied into predictions, not learned"))
     if found.categorical:
         lines.append(commented(f"    categorical: {_list(found.categorical)}", "repeating words: one-hot encoded"))
+        for name, groups in found.alike.items():
+            listing = "; ".join(", ".join(group) for group in groups[:3])
+            lines.append(f"    # {name}: {listing} differ only in case or spaces, and become different inputs; if "
+                         "they are one category, write it one way in the file")
     if text is not None:  # the text is the model's one input: word indices into a learned vocabulary
         vocabulary, length = found.texts[text]
         lines.append(commented(f"    text: {{column: {_scalar(text)}, tokens: word, max_tokens: {_tokens(vocabulary)}, "
@@ -167,15 +173,7 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
                                "words -> indices, padded or cut to length"))
     left_out = [name for name in found.ignored if name != text]
     if left_out:
-        why = "free text (a text model takes it as its only input), or empty: left out" if found.texts else \
-            "text or empty: left out"
-        if set(left_out) <= set(found.symbols):
-            why = "numbers with signs: left out (see below)"
-        if set(left_out) <= set(found.dates):
-            why = "dates: left out (see below)"
-        if set(left_out) <= set(found.siblings):
-            why = "one-hot with the target: left out (see below)"
-        lines.append(commented(f"    ignore: {_list(left_out)}", why))
+        lines.append(commented(f"    ignore: {_list(left_out)}", _left_out_why(left_out, found)))
     if found.siblings:
         lines.append(f"    # {', '.join(found.siblings)} and {target} are one-hot columns of one category (one of "
                      f"them is 1 in every row): as features they would give {target} away. To predict the category, "
@@ -184,6 +182,10 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         shown = ", ".join(found.symbols[:5]) + (", ..." if len(found.symbols) > 5 else "")
         lines.append(f"    # {shown}: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
                      "reads as text; save them as plain numbers to learn from them")
+    if found.units:
+        shown = ", ".join(found.units[:5]) + (", ..." if len(found.units) > 5 else "")
+        lines.append(f"    # {shown}: numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them "
+                     "as plain numbers, the unit in the column's name, to learn from them")
     if found.dates:
         shown = ", ".join(found.dates[:5]) + (", ..." if len(found.dates) > 5 else "")
         lines.append(f"    # {shown}: dates, which nnrun reads as words, and a date the training data lacks would "
@@ -209,6 +211,19 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
                                                                "its units"))
     return lines
+
+
+def _left_out_why(left_out: list[str], found: Columns) -> str:
+    """The comment on ``ignore``: each kind of column it holds ('dates, numbers with
+    units: left out (see below)'), the ones explained below first."""
+    explained = [(found.dates, "dates"), (found.symbols, "numbers with signs"), (found.units, "numbers with units"),
+                 (found.siblings, "one-hot with the target")]
+    kinds = [kind for columns, kind in explained if set(columns) & set(left_out)]
+    rest = set(left_out) - {name for columns, _ in explained for name in columns}
+    if rest:
+        kinds.append("free text (a text model takes it as its only input), or empty" if found.texts else
+                     "text or empty")
+    return ", ".join(kinds) + (": left out (see below)" if len(kinds) > 1 or not rest else ": left out")
 
 
 def _tokens(vocabulary: int) -> int:

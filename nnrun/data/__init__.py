@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from nnrun.data.columns import cardinality_warnings
+from nnrun.data.columns import category_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
 from nnrun.data.split import SPLITS, SplitConfig, split_indices
@@ -116,8 +116,8 @@ def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
     """Categorical columns with too many values, and categories the training split lacks."""
     from nnrun.data.encoding import unseen_categories
 
-    counts = {c["name"]: len(c["categories"]) for c in columns["columns"] if c["kind"] == "categorical"}
-    warnings = cardinality_warnings(counts, len(parts["train"]))
+    categories = {c["name"]: c["categories"] for c in columns["columns"] if c["kind"] == "categorical"}
+    warnings = category_warnings(categories, len(parts["train"]))
     train = parts["train"].table
     for column in (c for c in columns["columns"] if c["kind"] == "text"):
         warnings += cut_text_warnings(column["name"], train.strings[:, train.categorical.index(column["name"])],

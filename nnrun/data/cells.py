@@ -294,7 +294,7 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
 def _category_limit(rows: int) -> int:
     """The most distinct values a column of ``rows`` may have to look like categories:
     each value repeated (a tenth of the rows at most), and below the count that makes a
-    categorical column a warning (see .columns.cardinality_warnings)."""
+    categorical column a warning (see .columns.category_warnings)."""
     from nnrun.data.columns import HIGH_CARDINALITY
 
     return min(max(20, rows // 10), HIGH_CARDINALITY, max(1, rows // 2))

@@ -160,22 +160,39 @@ def class_warnings(names: list[str], counts, origin: str) -> list[str]:
         listing = quoted_names(single)
         warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
                         f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
-    alike: dict[str, list[str]] = {}
-    for name in map(str, names):
-        alike.setdefault(" ".join(name.split()).casefold(), []).append(name)
-    for group in [g for g in alike.values() if len(g) > 1][:3]:
+    for group in written_alike(names)[:3]:
         warnings.append(f"{origin}: the classes {' and '.join(map(repr, group))} differ only in case or spaces: one "
                         "class written two ways? Write it one way in the file")
     return warnings
 
 
-def cardinality_warnings(categories: dict[str, int], rows: int) -> list[str]:
+def written_alike(names) -> list[list[str]]:
+    """The groups of names that differ only in case or spaces ('North', 'north ')."""
+    alike: dict[str, list[str]] = {}
+    for name in map(str, names):
+        alike.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    return [group for group in alike.values() if len(group) > 1]
+
+
+def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
     """Categorical columns with very many distinct values (more than half the rows, or
-    more than HIGH_CARDINALITY): an ID or a number column, rarely a real category."""
-    return [f"categorical column '{name}' has {count} distinct values in {rows} training rows; one-hot "
-            f"encoding makes {count} inputs that the model can memorise; is it an ID (data.source.id) or a "
-            f"number column?"
-            for name, count in categories.items() if count > HIGH_CARDINALITY or (rows >= 10 and count > rows / 2)]
+    more than HIGH_CARDINALITY): an ID or a number column, rarely a real category. And
+    categories written two ways ('North', 'north'), which one-hot encoding makes two
+    inputs that each learn from part of the rows."""
+    warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
+                f"encoding makes {len(values)} inputs that the model can memorise; is it an ID (data.source.id) or "
+                f"a number column?"
+                for name, values in categories.items()
+                if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
+    for name, values in categories.items():
+        groups = written_alike(values)
+        if groups:
+            listing = "; ".join(", ".join(map(repr, group)) for group in groups[:3])
+            more = f" and {len(groups) - 3} more groups" if len(groups) > 3 else ""
+            warnings.append(f"categorical column '{name}': categories that differ only in case or spaces ({listing}"
+                            f"{more}) are encoded as different inputs; if they are one category, write it one way "
+                            "in the file")
+    return warnings
 
 
 def class_list(data) -> str:
