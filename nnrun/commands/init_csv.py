@@ -23,7 +23,7 @@ from pathlib import Path
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
 from nnrun.commands.csv_look import (Columns, delimiter_of, label_numbers, look, note_target_strays, strays_note,
                                     target_labels, text_encoding_of)
-from nnrun.config.loader import default_name
+from nnrun.config.run_names import default_name
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression

@@ -25,7 +25,8 @@ from nnrun.config.locations import meant_member, union_member_at
 from nnrun.config.messages import describe
 from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
-from nnrun.config.schema import RUN_NAME_PATTERN, Config
+from nnrun.config.run_names import default_name
+from nnrun.config.schema import Config
 from nnrun.config.yaml_reader import Location, PathKey, read_yaml
 from nnrun.errors import ConfigError, Problem, UserError, quoted
 
@@ -107,24 +108,6 @@ def file_kind(data: Any) -> str | None:
     if not {"base", "parameters"} & data.keys() and {"data", "model"} & data.keys():
         return "config"
     return None
-
-
-# Latin letters that Unicode does not decompose into a base letter and an accent.
-_SPELLED_OUT = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
-                              "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"})
-
-
-def default_name(path: Path) -> str:
-    """The run name a config file's name gives: its letters in ASCII, accents dropped
-    (``Größe daten.yaml`` gives ``Grosse-daten``), any other characters one ``-``; ``run``
-    when nothing is left (a name written in another script)."""
-    import re
-    import unicodedata
-
-    letters = unicodedata.normalize("NFKD", path.stem.translate(_SPELLED_OUT))
-    unaccented = "".join(c for c in letters if not unicodedata.combining(c))
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", unaccented).strip("._-")[:100].rstrip("._-")
-    return stem if re.match(RUN_NAME_PATTERN, stem) else "run"
 
 
 def validate(data: dict, loaded: LoadedConfig) -> Config:

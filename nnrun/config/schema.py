@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from nnrun.config.run_names import RUN_NAME_PATTERN
 from nnrun.data.preprocess import StepSpec
 from nnrun.data.sources import SourceSpec
 from nnrun.data.split import SplitConfig
@@ -25,7 +26,6 @@ from nnrun.model.optimizers import Adam, OptimizerSpec
 from nnrun.model.schedules import ScheduleSpec
 from nnrun.specs import SPEC
 
-RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 TASK_SOURCES = ("csv", "npz")  # file sources whose task may follow from the loss
 LOSS_TASKS = {loss.model_fields["type"].default: loss.task for loss in LOSSES}
 

@@ -30,10 +30,11 @@ from typing import Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, model_validator
 
-from nnrun.config.loader import LoadedConfig, default_name, file_kind, user_path
+from nnrun.config.loader import LoadedConfig, file_kind, user_path
 from nnrun.config.messages import describe
 from nnrun.config.render import CombinedError, QuotedConfigError
-from nnrun.config.schema import RUN_NAME_PATTERN, Section
+from nnrun.config.run_names import RUN_NAME_PATTERN, default_name
+from nnrun.config.schema import Section
 from nnrun.config.sweep_space import (PARAMETER_PATH, Grid, ParameterSpec, Search, plan_as_written,
                                       plan_problems)
 from nnrun.config.yaml_reader import read_yaml

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nnrun.config.loader import LoadedConfig, default_name, file_kind, validate
+from nnrun.config.loader import LoadedConfig, file_kind, validate
+from nnrun.config.run_names import default_name
 from nnrun.config.schema import Config
 from nnrun.config.overrides import _set_path, path_parts
 from nnrun.config.sweep import LoadedSweep
