@@ -108,6 +108,8 @@ CASES = [
     ("monitor misspelt", "monitor: val_loss", "monitor: val_acuracy", "17:29",
      "'val_acuracy' is not reported; did you mean 'val_accuracy'? Choose one of loss, val_loss, accuracy, "
      "val_accuracy"),
+    ("monitor a metric not computed", "monitor: val_loss", "monitor: val_auc", "17:29",
+     "'val_auc' is not reported: auc is not in metrics; add it (metrics: [accuracy, auc]) to monitor it"),
     # Broken or unsafe YAML.
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1",

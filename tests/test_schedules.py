@@ -69,4 +69,8 @@ def test_plateau_monitor_must_be_reported(run_cli, configs):
     result = run_cli("train", configs / "iris.yaml", "--set", "training.epochs=1",
                      "--set", "training.schedule={type: reduce_on_plateau, monitor: val_f1}")
     assert result.exit_code == 2
-    assert "training.schedule.monitor: 'val_f1' is not reported" in result.output
+    assert "training.schedule.monitor: 'val_f1' is not reported: f1 is not in metrics; add it (metrics: " \
+        "[accuracy, f1]) to monitor it" in result.output
+    result = run_cli("train", configs / "iris.yaml", "--set", "training.epochs=1",
+                     "--set", "training.schedule={type: reduce_on_plateau, monitor: val_lost}")
+    assert result.exit_code == 2 and "'val_lost' is not reported; did you mean 'val_loss'?" in result.output

@@ -19,6 +19,7 @@ from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
 from nnrun.model.inputs import input_readers
+from nnrun.model.metrics import METRICS
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
 
@@ -228,6 +229,10 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
         what = f"'{name}'" if name in known else f"one of {', '.join(known)}"
         return [Problem(where, f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor "
                                f"{what} (on the training data) or set data.split.validation to a fraction such as 0.1")]
+    if name not in known and name in METRICS:  # a metric nnrun has, that this config does not compute
+        listed = ", ".join([*config.metrics, name])
+        return [Problem(where, f"'{monitor}' is not reported: {name} is not in metrics; add it (metrics: [{listed}]) "
+                               "to monitor it")]
     if name not in known:
         reported = [k for m in known for k in ((m, f"val_{m}") if validation else (m,))]
         # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
