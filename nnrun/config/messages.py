@@ -75,6 +75,8 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         # Pydantic lists them as "'a', 'b' or 'c'"; a quoted option may hold a comma (decimal: ",").
         options = re.findall(r"'([^']*)'", expected) or [o.strip() for o in expected.replace(" or ", ", ").split(",")]
         shown = ", ".join(o if o.replace("_", "").replace("-", "").isalnum() else repr(o) for o in options)
+        if received is None and "none" in options:  # YAML's null is no value; the option is the word none
+            return f"expected one of {shown}, got {show(received)}; the word none turns it off (null is no value)"
         return f"expected one of {shown}, got {show(received)}" + _suggest(str(received), options)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
