@@ -404,3 +404,15 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
     assert result.exit_code == 2
     assert "w.csv: no column to learn from besides 'price' (IDs are left out); weight hold numbers with units, " \
         "which nnrun reads as text: save them as plain numbers" in result.output
+
+
+def test_a_target_with_a_decimal_point_in_a_file_of_decimal_commas_is_refused(run_cli, tmp_path):
+    # Read with the file's decimal comma, '40.70' is a word: init wrote a classification of 30 classes.
+    lines = ["id,a,y"] + [f'{i},"{i % 7},5",{i * 1.37 + 1:.2f}' for i in range(30)]
+    (tmp_path / "q.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "q.csv", "--target", "y")
+    assert result.exit_code == 2
+    assert "q.csv: 'y' is written with a decimal point (1.00), the other columns with a decimal comma; nnrun reads " \
+        "one decimal mark per file\n  hint: save the file with the same decimal mark in every column, then run init " \
+        "again" in result.output
+    assert not (tmp_path / "q.yaml").exists()

@@ -24,6 +24,7 @@ from nnrun.commands.starter import commented, model_lines, schema_lines, trainin
 from nnrun.commands.csv_look import (Columns, delimiter_of, label_numbers, look, note_target_strays, strays_note,
                                     target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
+from nnrun.data.cells import numbers_or_none
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -67,6 +68,7 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
     numbers = label_numbers(labels, found)
+    _check_one_decimal_mark(data, target, labels, numbers, found)
     values = [v for v in numbers.values() if v is not None]
     strays = {label for label, v in numbers.items() if v is None}
     # A regression when most rows' labels are numbers, with fractions or of many values;
@@ -94,6 +96,20 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
+
+
+def _check_one_decimal_mark(data: Path, target: str, labels: dict[str, int], numbers: dict, found: Columns) -> None:
+    """A target of numbers with a decimal point in a file of decimal commas ('40.70'
+    beside '39,9') would be read as words: a classification of every value. The
+    reader takes one decimal mark per file, so the file must change."""
+    if found.decimal != "," or sum(labels[label] for label, v in numbers.items() if v is None) <= sum(
+            labels.values()) / 2:
+        return
+    pointed = [label for label, v in zip(labels, numbers_or_none(list(labels), None, ".")) if v is not None]
+    if sum(labels[label] for label in pointed) > sum(labels.values()) / 2:
+        raise UserError(f"{data}: '{target}' is written with a decimal point ({pointed[0]}), the other columns with "
+                        "a decimal comma; nnrun reads one decimal mark per file",
+                        hint="save the file with the same decimal mark in every column, then run init again")
 
 
 def _class_order(labels: list[str]) -> list[str]:
