@@ -416,3 +416,16 @@ def test_a_target_with_a_decimal_point_in_a_file_of_decimal_commas_is_refused(ru
         "one decimal mark per file\n  hint: save the file with the same decimal mark in every column, then run init " \
         "again" in result.output
     assert not (tmp_path / "q.yaml").exists()
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["a,y"] + [f"{i % 7},x" for i in range(30)], "one.csv: 'y' holds one value (x) in every row: there is nothing to "
+     "predict\n  hint: name the column to predict with --target"),
+    (["a,y", "1,p", "2,q", "3,p"], "one.csv: 3 rows of data; a model learns from more, and the validation and test "
+     "splits hold some of them out (at least 20 rows)"),
+])
+def test_a_file_with_nothing_to_learn_is_refused_before_a_config_is_written(run_cli, tmp_path, lines, message):
+    (tmp_path / "one.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "one.csv", "--target", "y")
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "one.yaml").exists()

@@ -28,6 +28,7 @@ from nnrun.data.cells import numbers_or_none
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
+MIN_ROWS = 20  # fewer, and a split of 15% for validation and test each holds out two rows or none
 
 
 def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str] | None = None) -> str:
@@ -79,6 +80,12 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     if regression and strays:
         note_target_strays(target, strays, found)
     classes = None if regression else _class_order(list(labels))
+    if classes is not None and len(classes) < 2:
+        raise UserError(f"{data}: '{target}' holds one value ({classes[0] if classes else 'none'}) in every row: "
+                        "there is nothing to predict", hint="name the column to predict with --target")
+    if found.rows < MIN_ROWS:
+        raise UserError(f"{data}: {found.rows} row{'s' * (found.rows != 1)} of data; a model learns from more, and "
+                        f"the validation and test splits hold some of them out (at least {MIN_ROWS} rows)")
     text = next(iter(found.texts), None) if not found.features and not found.categorical else None
     tokens = _tokens(found.texts[text][0]) if text is not None else None
     if found.unlabelled and notes is not None:
