@@ -169,6 +169,21 @@ def test_a_run_that_died_without_a_word_shows_as_killed(tmp_path):
         lock.release()
 
 
+def test_a_killed_run_says_which_epoch_its_checkpoint_holds(run_cli, tmp_path):
+    """Checkpoints follow a time budget: a run killed a moment after its last one trained
+    epochs that its weights and --resume do not have."""
+    run = train_iris(tmp_path / "runs" / "a", epochs=3)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    newest = run / "checkpoints" / "epoch-000003.safetensors"
+    newest.rename(newest.with_name("epoch-000001.safetensors"))  # as if the budget's last one came after epoch 1
+    [entry] = list_runs(tmp_path / "runs")
+    assert (entry.status, entry.epochs, entry.saved_epochs) == ("killed", 3, 1)
+    line = next(line for line in run_cli("runs", tmp_path / "runs").output.splitlines() if line.startswith("a "))
+    assert "killed" in line and " 3 (1 saved) " in line
+    assert json.loads(run_cli("runs", tmp_path / "runs", "--json").output)[0]["saved_epochs"] == 1
+
+
 def test_piped_tables_keep_every_value_whole(run_cli, tmp_path, monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
     name = "iris-a-name-much-longer-than-a-terminal-column-would-hold-20261203-065400"

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nnrun.errors import UserError, quoted
+from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import best_row, metric_columns, read_metrics
 from nnrun.store.rundir import RunDir
 
@@ -30,6 +31,8 @@ class RunEntry:
     best_epoch: int | None
     test: float | None
     best_trial: str | None = None  # a sweep's best trial; its row shows trials instead of epochs
+    # A run that died (killed, failed) after epochs no checkpoint holds: the epoch it resumes from.
+    saved_epochs: int | None = None
 
 
 def _status(path: Path, meta: dict | None, has_meta: bool) -> str:
@@ -65,9 +68,12 @@ def summarize(path: Path) -> RunEntry | None:
     started = _time(meta.get("started")) if meta else None
     ended = _time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)
+    status = _status(path, meta, has_meta)
+    saved = newest_epoch(path) if status in ("killed", "failed") else None
     return RunEntry(
         path=path,
-        status=_status(path, meta, has_meta),
+        status=status,
+        saved_epochs=(saved or 0) if status in ("killed", "failed") and (saved or 0) < len(history) else None,
         started=started,
         seconds=_duration(started, ended, history),
         epochs=len(history),
@@ -110,7 +116,8 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
             "seconds": None if entry.seconds is None else round(entry.seconds, 3),  # to the millisecond
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
             "best_validation": entry.best_validation,
-            **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test}),
+            **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test,
+                                                              "saved_epochs": entry.saved_epochs}),
         })
     return records
 
