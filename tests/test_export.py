@@ -239,7 +239,7 @@ def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_c
 
     from nnrun.engine.hooks import SilentHooks
     from nnrun.engine.resume import resume_training
-    from nnrun.errors import RunInterrupted
+    from nnrun.errors import RunInterrupted, UserError
 
     class StopAfterTwo(SilentHooks):
         def epoch_end(self, row):
@@ -252,6 +252,10 @@ def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_c
     first = export_run(run)
     earlier = json.loads((run / "model.json").read_text())["weights_fingerprint"]
     earlier_bytes = (run / "model.onnx").read_bytes()
+    # A resume refused when it restores the checkpoint changes nothing: no warning of a stale export.
+    with pytest.raises(UserError, match="is fewer than the 2 epochs this checkpoint has trained"):
+        resume_training(run, overrides=["training.epochs=1"])
+    assert "was exported" not in capsys.readouterr().err
     resume_training(run)
     assert f"warning: {run / 'model.onnx'} was exported from the weights before this resume" in capsys.readouterr().err
 

@@ -54,8 +54,8 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
         watch.begin(loop.progress)
     # Told only now: a shorter count than the checkpoint's epoch is refused by begin().
     note = record.epochs_change_note(loop.progress.epoch) if record.writes and resume_from is not None else None
-    if note:
-        hooks.warn(note)
+    for message in [note] * bool(note) + (record.resume_notes if record.writes and resume_from is not None else []):
+        hooks.warn(message)
     hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
     if resume_from is not None:
         hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)

@@ -95,6 +95,9 @@ class RunRecord:
         self.training_threads: int | None = None  # BLAS threads of this process's training, once chosen
         self.active = True  # False while a reopened run has not yet restored a checkpoint
         self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
+        # A resume's warnings (stale exports, another machine), told by fit once a checkpoint
+        # is restored: a resume refused there has changed nothing to warn of.
+        self.resume_notes: list[str] = []
 
     @classmethod
     def create(cls, experiment, run_dir=None, runs_root="runs", command=None, run: RunDir | None = None,

@@ -55,10 +55,9 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
                 error.hint = (f"put the file back where it was, then resume; to train on the data where it is now, "
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
             raise
-        for message in resume_warnings(record, run_path, experiment.config.training.threads, 1):
-            hooks.warn(message)
+        record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
-            hooks.warn(f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no "
+            record.resume_notes.append(f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no "
                        "longer matches the sweep's trials.csv and best.yaml, which keep what the sweep trained; to "
                        "compare trials trained longer, sweep again with the new training.epochs")
         candidates = checkpoints.candidates(path)

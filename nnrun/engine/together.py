@@ -89,8 +89,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
                 record.world_size = world.size
                 if epochs is not None:
                     record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
-                for message in resume_warnings(record, run_path, loaded.config.training.threads, world.size):
-                    hooks.warn(message)
+                record.resume_notes = resume_warnings(record, run_path, loaded.config.training.threads, world.size)
                 candidates = checkpoints.candidates(run_path.path)
             _watch(world, run_path.path)
         except BaseException:
