@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -256,3 +257,15 @@ def test_compare_says_when_the_runs_ran_with_other_process_or_thread_counts(run_
     assert re.search(r"\(ran with\) processes\s*│\s*1\s*│\s*2\s*│", out), out
     assert re.search(rf"\(ran with\) BLAS threads\s*│\s*{threads - 1}\s*│\s*{threads}\s*│", out), out
     assert "(ran with)" not in run_cli("compare", a, a).output
+
+
+def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
+    sweep = tmp_path / "search"
+    train_iris(sweep / "trials" / "000", epochs=2)
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {optimizer.learning_rate: {}}\n")
+    (sweep / "trials.csv").write_text("trial,status,val_loss\n000,completed,0.5\n")
+    [trial] = list_runs(sweep)
+    history = list(csv.DictReader((sweep / "trials" / "000" / "metrics.csv").open()))
+    assert trial.metric == "loss" and trial.best_validation == min(float(r["val_loss"]) for r in history)
+    [alone] = list_runs(sweep / "trials")  # the same run, listed on its own: its first metric
+    assert alone.metric == "accuracy"

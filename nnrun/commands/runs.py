@@ -53,8 +53,9 @@ def _time(text) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def summarize(path: Path) -> RunEntry | None:
-    """What the table shows for one folder; None when it is not a run directory."""
+def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
+    """What the table shows for one folder; None when it is not a run directory.
+    ``metric`` (a sweep's, without ``val_``) is shown in place of the run's first one."""
     if (path / "sweep.yaml").is_file() and (path / "trials.csv").is_file() and not path.is_symlink():
         return summarize_sweep(path)
     run = RunDir(path)
@@ -63,7 +64,8 @@ def summarize(path: Path) -> RunEntry | None:
     has_meta = run.meta.is_file()
     meta = run.read_meta_or_none()
     history = read_metrics(run.metrics)
-    metric = _first_metric(history[0] if history else {})
+    if not (metric and history and (metric in history[0] or f"val_{metric}" in history[0])):
+        metric = _first_metric(history[0] if history else {})
     best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
     started = _time(meta.get("started")) if meta else None
     ended = _time(meta.get("ended")) if meta else None
@@ -157,17 +159,20 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
                         hint="nnrun runs (the runs/ folder), or nnrun runs FOLDER")
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
-    statuses = {}
+    statuses, metric = {}, None
     if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
         from nnrun.commands.sweep.listing import read_sweep
 
-        statuses = {row.get("trial"): row.get("status") for row in (read_sweep(root) or ({}, []))[1]}
+        sweep, rows = read_sweep(root) or ({}, [])
+        statuses = {row.get("trial"): row.get("status") for row in rows}
+        metric = str(sweep.get("metric", "")).removeprefix("val_") or None  # the trials' shown by the sweep's
         root = root / "trials"
     if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
                         hint=f"nnrun runs {quoted(root.parent)}")
     # A dot folder is hidden on purpose: a sweep's trial set aside before it began (.000-abandoned-...).
-    runs = [s for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (s := summarize(p)) is not None]
+    runs = [s for p in root.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (s := summarize(p, metric)) is not None]
     for run in runs:
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
         if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",
