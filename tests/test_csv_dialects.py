@@ -211,7 +211,7 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     (tmp_path / "points.csv").write_text("kunde,alter,einkommen\nK0,5.0,20000.00\n")  # the decimal mark too
     result = run_cli("predict", run, tmp_path / "points.csv")
     assert result.exit_code == 2
-    assert "hint: read it as it is with --delimiter ',' --decimal ., or save it with semicolons between the cells" \
+    assert "hint: read it as it is with --delimiter ',' --decimal '.', or save it with semicolons between the cells" \
         in result.output
     (tmp_path / "tabs.tsv").write_text("kunde\talter\teinkommen\nK0\t5,0\t20.000,00\n")
     result = run_cli("predict", run, tmp_path / "tabs.tsv")

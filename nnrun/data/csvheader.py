@@ -88,7 +88,7 @@ def _separator_hint(path: Path, separator: str, delimiter: str, setting: str | N
     comma = _decimal_comma(path) if separator == ";" and decimal_set == "." else None
     if setting is None:  # a trained run's file: read as the training files were, or as --delimiter says
         option = "tab" if separator == "\t" else f"'{separator}'"  # a tab pasted from a terminal is spaces
-        point = " --decimal ." if decimal_set == "," and _writes_decimal_points(path, separator) else ""
+        point = " --decimal '.'" if decimal_set == "," and _writes_decimal_points(path, separator) else ""
         point += f" --decimal ',' (it writes numbers like {comma})" if comma else ""
         return (f"read it as it is with --delimiter {option}{point}, or save it with {_separator_name(delimiter)} "
                 "between the cells")
