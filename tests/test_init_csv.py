@@ -429,3 +429,14 @@ def test_a_file_with_nothing_to_learn_is_refused_before_a_config_is_written(run_
     result = run_cli("init", "--data", "one.csv", "--target", "y")
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "one.yaml").exists()
+
+
+def test_classes_of_one_row_or_written_two_ways_are_said_under_the_target(run_cli, tmp_path):
+    lines = ["size,label"] + [f"{i % 9},{('Yes', 'no', 'No')[i % 3]}" for i in range(40)] + ["3,maybe"]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    assert run_cli("init", "--data", "c.csv", "--target", "label").exit_code == 0
+    text = (tmp_path / "c.yaml").read_text()
+    assert "    # 'label': 1 class has a single row: 'maybe' (4 classes: No, Yes, maybe (1 row), no); a typo in a " \
+        "label?\n" in text
+    assert "    # 'label': the classes 'No' and 'no' differ only in case or spaces: one class written two ways? Write " \
+        "it one way in the file\n" in text

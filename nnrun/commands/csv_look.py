@@ -77,6 +77,7 @@ class Columns:
     # A cell such as '2.888' in a file whose points may be decimals or group thousands,
     # where nothing settled it: read as a decimal, and said so.
     points_either_way: str | None = None
+    target_notes: list[str] = field(default_factory=list)  # of the target's classes: rare, or written two ways
 
 
 def text_encoding_of(data: Path) -> str:

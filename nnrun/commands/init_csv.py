@@ -25,6 +25,7 @@ from nnrun.commands.csv_look import (Columns, delimiter_of, label_numbers, look,
                                     target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
 from nnrun.data.cells import numbers_or_none
+from nnrun.data.columns import class_warnings
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -100,6 +101,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                      f"data.source in {path.name}")
     if notes is not None:  # the target first: the model learns it
         notes += [strays_note(name, found, target=name == target) for name in sorted(found.strays, key=target.__ne__)]
+    # Said where the target is, as validate says it: a class of one row, one written two ways.
+    found.target_notes = class_warnings(classes, [labels[c] for c in classes], f"'{target}'") if classes else []
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
@@ -164,7 +167,7 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         about = f"{len(classes)} classes: {', '.join(classes[:5])}{', ...' if len(classes) > 5 else ''}{counts}"
     lines = ["data:", "  source:", "    type: csv",
              f"    path: {_scalar(os.path.relpath(data.resolve(), path.parent.resolve()))}",
-             commented(f"    target: {_scalar(target)}", about)]
+             commented(f"    target: {_scalar(target)}", about), *(f"    # {note}" for note in found.target_notes)]
     if found.text_encoding != "utf-8":
         lines.append(commented(f"    encoding: {found.text_encoding}", "not UTF-8: as Excel on Windows saves 'CSV'"))
     if found.delimiter != ",":
