@@ -440,3 +440,13 @@ def test_classes_of_one_row_or_written_two_ways_are_said_under_the_target(run_cl
         "label?\n" in text
     assert "    # 'label': the classes 'No' and 'no' differ only in case or spaces: one class written two ways? Write " \
         "it one way in the file\n" in text
+
+
+def test_a_row_of_another_width_is_named_by_its_line(run_cli, tmp_path):
+    lines = ["size,note,label"] + [f"{i % 9},plain,{'ab'[i % 2]}" for i in range(40)]
+    lines[7] = "3,with, a comma,a"
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "r.csv", "--target", "label")
+    assert result.exit_code == 0, result.output
+    assert "note: line 8 of r.csv has 4 cells, but the header has 3 columns; training refuses such rows: a cell " \
+        "that holds the delimiter ',' is written in double quotes" in " ".join(result.output.split())

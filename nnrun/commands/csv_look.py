@@ -78,6 +78,7 @@ class Columns:
     # where nothing settled it: read as a decimal, and said so.
     points_either_way: str | None = None
     target_notes: list[str] = field(default_factory=list)  # of the target's classes: rare, or written two ways
+    ragged: list[tuple[int, int]] = field(default_factory=list)  # rows of another width: (line, cells)
 
 
 def text_encoding_of(data: Path) -> str:
@@ -114,6 +115,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     sample = [row for _, row in rows if len(row) == len(header)]
     lines = [line for line, row in rows if len(row) == len(header)]
     found.rows = len(sample)
+    found.ragged = [(line, len(row)) for line, row in rows if len(row) != len(header)]
     found.widths = sorted({len(row) for _, row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}

@@ -95,6 +95,11 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         rows = "1 row has" if count == 1 else f"{count} rows have"
         notes.append(f"{rows} no '{target}' in {data} (line{'s' if count > 1 else ''} {shown}{more}), and training "
                      f"refuses {'it' if count == 1 else 'them'}: fill in the target or delete the row{'s' * (count > 1)}")
+    if found.ragged and notes is not None:
+        (line, cells), more = found.ragged[0], len(found.ragged) - 1
+        notes.append(f"line {line} of {data} has {cells} cells, but the header has {len(header)} columns"
+                     f"{f' (and {more} more rows like it)' if more else ''}; training refuses such rows: a cell that "
+                     f"holds the delimiter {found.delimiter!r} is written in double quotes")
     if found.points_either_way and notes is not None:
         notes.append(f"numbers such as {found.points_either_way} are read as decimals; if their point groups "
                      f"thousands ({found.points_either_way.replace('.', '')}), add thousands: \".\" to "
