@@ -119,6 +119,19 @@ def test_a_run_whose_data_file_moved_is_told_to_score_a_file_with_data(run_cli, 
     assert run_cli("evaluate", run, "--data", tmp_path / "moved.csv").exit_code == 0
 
 
+def test_scoring_the_file_the_run_trained_on_is_called_optimistic(run_cli, tmp_path):
+    run = _table_run(run_cli, tmp_path)
+    train = json.loads((run / "meta.json").read_text())["samples"]["train"]
+    result = run_cli("evaluate", run, "--data", tmp_path / "table.csv")
+    assert result.exit_code == 0, result.output
+    note = (f"note: table.csv is the file the run trained on (data.source.path): {train} of its rows trained the "
+            f"model, so these scores are optimistic; `nnrun evaluate {run}` scores the test split the run held out")
+    assert note in " ".join(result.output.split())
+    assert json.loads((run / "eval-table.json").read_text())["notes"][0].startswith("table.csv is the file the run")
+    (tmp_path / "copy.csv").write_text((tmp_path / "table.csv").read_text())  # another file: no note
+    assert "trained on" not in run_cli("evaluate", run, "--data", tmp_path / "copy.csv").output
+
+
 def test_a_file_named_like_a_split_gets_a_report_of_its_own(run_cli, tmp_path):
     """`--data test.csv` once took eval-test.json, the test split's report, and --force
     replaced that report without a copy."""

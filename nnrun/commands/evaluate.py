@@ -115,10 +115,36 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     data = Dataset(trained.prepare(x, source=str(source)), y, saved.task, saved.feature_names, saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}
+    notes = [*_trained_on(trained, source, len(data)), *notes]
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
     report.update(diagnose(trained.graph, data))
     return _write(report, trained.run.evaluation(report_name(source)), trained.weights_note, trained.graph, force)
+
+
+def _trained_on(trained: TrainedRun, source: Path, rows: int) -> list[str]:
+    """A note when ``source`` is a file the run learned from: its training file (where
+    the training split's rows are), or its validation file (which chose the best epoch)."""
+    files = {key: getattr(trained.config.data.source, key, None) for key in ("path", "validation_path")}
+    used = [key for key, path in files.items() if path is not None and _same_file(Path(path), source)]
+    if not used:
+        return []
+    if used[0] == "validation_path":
+        return [f"{source.name} is the run's validation file (data.source.validation_path), which the run watched "
+                "while it trained: these scores are a little optimistic; its test split or file is the fair measure"]
+    meta = trained.run.read_meta_or_none() or {}
+    train = (meta.get("samples") or {}).get("train")
+    share = f"{train:,} of its rows trained the model" if isinstance(train, int) and train <= rows else \
+        "its training split's rows trained the model"
+    return [f"{source.name} is the file the run trained on (data.source.path): {share}, so these scores are "
+            f"optimistic; `nnrun evaluate {quoted(trained.run.path)}` scores the test split the run held out"]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or a.samefile(b)
+    except OSError:
+        return False
 
 
 def report_name(source: Path) -> str:
