@@ -259,6 +259,20 @@ def test_compare_says_when_the_runs_ran_with_other_process_or_thread_counts(run_
     assert "(ran with)" not in run_cli("compare", a, a).output
 
 
+def test_compare_says_when_the_runs_trained_on_other_data(run_cli, tmp_path):
+    """The same config over a data file that changed in between: the config table is
+    identical, and only the fingerprints tell why the metrics moved."""
+    a, b = train_iris(tmp_path / "a", epochs=1), train_iris(tmp_path / "b", epochs=1)
+    assert "different data" not in run_cli("compare", a, b).output
+    meta = json.loads((b / "meta.json").read_text())
+    before, meta["dataset_fingerprint"] = meta["dataset_fingerprint"], "0123456789abcdef" * 4
+    (b / "meta.json").write_text(json.dumps(meta))
+    out = run_cli("compare", a, b).output
+    assert re.search(rf"\(ran with\) data \(fingerprint\)\s*│\s*{before[:8]}\s*│\s*01234567\s*│", out), out
+    assert "note: the runs trained on different data (their data fingerprints differ), so the metrics differ by " \
+        "more than the config" in " ".join(out.split())
+
+
 def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
     sweep = tmp_path / "search"
     train_iris(sweep / "trials" / "000", epochs=2)

@@ -62,7 +62,10 @@ def print_comparison(console: Console, run_a, run_b) -> None:
     needed = sum(console.measure(table).maximum for table in tables) + GAP
     if needed > console.width:  # too narrow to stand side by side: one above the other
         console.print(Group(*tables))
-        return
-    side_by_side = Table.grid(padding=(0, GAP))
-    side_by_side.add_row(*tables)
-    console.print(side_by_side)
+    else:
+        side_by_side = Table.grid(padding=(0, GAP))
+        side_by_side.add_row(*tables)
+        console.print(side_by_side)
+    if result.same_data is False:
+        console.print("note: the runs trained on different data (their data fingerprints differ), so the metrics "
+                      "differ by more than the config", highlight=False, markup=False)
