@@ -450,3 +450,20 @@ def test_a_row_of_another_width_is_named_by_its_line(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: line 8 of r.csv has 4 cells, but the header has 3 columns; training refuses such rows: a cell " \
         "that holds the delimiter ',' is written in double quotes" in " ".join(result.output.split())
+
+
+def test_codes_with_leading_zeros_are_not_number_features(run_cli, tmp_path):
+    rng = np.random.default_rng(5)
+    lines = ["plz,kunde_plz,umsatz,klasse"]
+    for i in range(200):
+        area = ("01067", "01069", "80331", "20095")[i % 4]  # a few postal codes: categories
+        lines.append(f"{area},{rng.integers(1000, 99999):05d},{rng.uniform(1, 9):.2f},{'ab'[i % 2]}")
+    (tmp_path / "k.csv").write_text("\n".join(lines) + "\n")
+    assert run_cli("init", "--data", "k.csv", "--target", "klasse").exit_code == 0
+    text = (tmp_path / "k.yaml").read_text()
+    assert "    categorical: [plz] " in text
+    assert re.search(r"\n    ignore: \[kunde_plz\] +# codes: left out \(see below\)\n", text)
+    assert "    # kunde_plz: codes written with leading zeros (01067), not quantities, and too many to one-hot; a " \
+        "coarser code (its first digits, in a column of its own) can be categorical" in text
+    assert "number features: umsatz\n" in text
+    assert run_cli("validate", "k.yaml").exit_code == 0

@@ -44,6 +44,7 @@ DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{
 # after a space ('5 V'), as '7A' and '12B' are more often codes than amperes.
 WITH_UNIT = re.compile(r"^[+-]?\d+([.,]\d+)?(\s?(°?[^\W\d_]{2,6}[²³]?|°[^\W\d_]?|[^\W\d_][²³])|"
                        r"\s[^\W\d_])$")
+LEADING_ZERO = re.compile(r"^0\d+$")  # 01067: a code (postal, product), never a quantity written so
 WHOLE = re.compile(r"^[+-]?\d+$")  # 766: a whole number without a separator
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
@@ -64,6 +65,7 @@ class Columns:
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
+    codes: list[str] = field(default_factory=list)  # many codes with leading zeros (01067): left out, and said
     alike: dict[str, list[list[str]]] = field(default_factory=dict)  # categories written two ways, by column
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
@@ -125,7 +127,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         role = _role(name, values, found)
         {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
             role, found.ignored).append(name)
-        if role in ("symbols", "dates", "units"):
+        if role in ("symbols", "dates", "units", "codes"):
             getattr(found, role).append(name)
         if role == "categorical" and written_alike(sorted(set(values))):
             found.alike[name] = written_alike(sorted(set(values)))
@@ -163,7 +165,8 @@ def _one_hot_siblings(cells: dict[str, list[str]], target: str, features: list[s
 def _role(name: str, values: list[str], found: Columns) -> str:
     """feature, categorical, id, text (several words a cell), symbols (numbers with
     currency or percent signs, which the reader takes as text), units (numbers with a
-    unit, '35 kg', which the reader takes as text too), dates (that repeat; a
+    unit, '35 kg', which the reader takes as text too), codes (digits with leading zeros,
+    '01067', too many to be categorical), dates (that repeat; a
     date in every row is an ID) or ignored, for a column's cells that are not missing."""
     if not values:
         return "ignored"
@@ -179,6 +182,9 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "text"
     if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and _row_numbers(numeric)):
         return "id"
+    if numbers >= MOSTLY_NUMBERS * len(values) and sum(bool(LEADING_ZERO.match(c)) for c in values) >= 2:
+        # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
+        return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "codes"
     if numbers >= MOSTLY_NUMBERS * len(values):
         return "feature"  # the cells that are not numbers, if any, are listed to be corrected
     if len(values) >= 10 and distinct >= 0.9 * len(values):

@@ -213,6 +213,10 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         shown = ", ".join(found.symbols[:5]) + (", ..." if len(found.symbols) > 5 else "")
         lines.append(f"    # {shown}: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
                      "reads as text; save them as plain numbers to learn from them")
+    if found.codes:
+        shown = ", ".join(found.codes[:5]) + (", ..." if len(found.codes) > 5 else "")
+        lines.append(f"    # {shown}: codes written with leading zeros (01067), not quantities, and too many to "
+                     "one-hot; a coarser code (its first digits, in a column of its own) can be categorical")
     if found.units:
         shown = ", ".join(found.units[:5]) + (", ..." if len(found.units) > 5 else "")
         lines.append(f"    # {shown}: numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them "
@@ -248,7 +252,7 @@ def _left_out_why(left_out: list[str], found: Columns) -> str:
     """The comment on ``ignore``: each kind of column it holds ('dates, numbers with
     units: left out (see below)'), the ones explained below first."""
     explained = [(found.dates, "dates"), (found.symbols, "numbers with signs"), (found.units, "numbers with units"),
-                 (found.siblings, "one-hot with the target")]
+                 (found.codes, "codes"), (found.siblings, "one-hot with the target")]
     kinds = [kind for columns, kind in explained if set(columns) & set(left_out)]
     rest = set(left_out) - {name for columns, _ in explained for name in columns}
     if rest:
