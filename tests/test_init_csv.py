@@ -467,3 +467,13 @@ def test_codes_with_leading_zeros_are_not_number_features(run_cli, tmp_path):
         "coarser code (its first digits, in a column of its own) can be categorical" in text
     assert "number features: umsatz\n" in text
     assert run_cli("validate", "k.yaml").exit_code == 0
+
+
+def test_a_target_that_is_an_id_is_pointed_out(run_cli, tmp_path):
+    (tmp_path / "p.csv").write_text("part_no,temp,ok\n" + "".join(f"{i + 1},{i % 7},{'ny'[i % 2]}\n" for i in range(40)))
+    result = run_cli("init", "--data", "p.csv", "--target", "part_no")
+    assert result.exit_code == 0, result.output
+    assert "note: 'part_no' holds a different value in every row, counting the rows, as an ID does: a model learns " \
+        "nothing that predicts it; to predict another column, run init again with its name after --target" \
+        in " ".join(result.output.split())
+    assert "as an ID does" not in run_cli("init", "--data", "p.csv", "--target", "ok", "-o", "ok.yaml").output

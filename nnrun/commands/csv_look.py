@@ -180,7 +180,7 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     if not dates and numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
             and distinct > MOST_CATEGORIES // 2:
         return "text"
-    if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and _row_numbers(numeric)):
+    if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and row_numbers(numeric)):
         return "id"
     if numbers >= MOSTLY_NUMBERS * len(values) and sum(bool(LEADING_ZERO.match(c)) for c in values) >= 2:
         # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
@@ -203,7 +203,7 @@ def _note_strays(name: str, column: list[str], lines: list[int], found: Columns)
         found.strays[name], found.stray_rows[name] = strays[:5], len(strays)
 
 
-def _row_numbers(values: list[float]) -> bool:
+def row_numbers(values: list[float]) -> bool:
     """Whole numbers that count the rows (1, 2, 3, ... in any order): an index, not a feature."""
     return all(v == int(v) for v in values) and max(values) - min(values) == len(values) - 1
 

@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
-from nnrun.commands.csv_look import (Columns, delimiter_of, label_numbers, look, note_target_strays, strays_note,
-                                    target_labels, text_encoding_of)
+from nnrun.commands.csv_look import (ID_NAME, Columns, delimiter_of, label_numbers, look, note_target_strays,
+                                    row_numbers, strays_note, target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
 from nnrun.data.cells import numbers_or_none
 from nnrun.data.columns import class_warnings
@@ -72,6 +72,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     numbers = label_numbers(labels, found)
     _check_one_decimal_mark(data, target, labels, numbers, found)
     values = [v for v in numbers.values() if v is not None]
+    if notes is not None and (note := _id_target_note(target, labels, values)):
+        notes.append(note)
     strays = {label for label, v in numbers.items() if v is None}
     # A regression when most rows' labels are numbers, with fractions or of many values;
     # the labels that are not numbers ('€ 271.356,12', 'k.A.') are then mistakes to
@@ -111,6 +113,19 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
+
+
+def _id_target_note(target: str, labels: dict[str, int], values: list[float]) -> str | None:
+    """A target that is an ID (a different value in every row, named so or counting the
+    rows) is most often the wrong column: nothing in the others predicts it."""
+    if len(labels) < 10 or any(count != 1 for count in labels.values()):
+        return None
+    counting = len(values) == len(labels) and row_numbers(values)
+    if not (counting or ID_NAME.search(target)):
+        return None
+    return (f"'{target}' holds a different value in every row{', counting the rows' if counting else ''}, as an ID "
+            "does: a model learns nothing that predicts it; to predict another column, run init again with its "
+            "name after --target")
 
 
 def _check_one_decimal_mark(data: Path, target: str, labels: dict[str, int], numbers: dict, found: Columns) -> None:
