@@ -1,20 +1,20 @@
 """What a CSV file says about itself, for a starter config (see :mod:`.init_csv`).
 
 From the header and the first ``SAMPLE_ROWS`` rows: what separates the cells (a comma, a
-semicolon, a tab or a bar), how numbers are written (thousands separators: commas,
-points or spaces; a decimal comma), and each column's role. Numbers are features; a few
-repeating words are categorical; a different text in (nearly) every row, a name such as
-``customer_id``, or whole numbers that count the rows make an ID (copied into
-predictions, not learned); text of several words is free text; numbers written with
-currency or percent signs or with units, and dates, are left out and said to be; other text is
-left out; a
-feature with empty cells is noted. A column of numbers with a few cells that are not
+semicolon, a tab or a bar), how numbers are written (see :mod:`.number_format`), and
+each column's role. Numbers are features; a few repeating words are categorical (and
+ones written two ways, 'North' and 'north', are noted); a different text in (nearly)
+every row, a name such as ``customer_id``, or whole numbers that count the rows make
+an ID (copied into predictions, not learned); text of several words is free text;
+numbers written with currency or percent signs or with units, codes with leading zeros
+too many to be categories, and dates that repeat are left out and said to be; other
+text is left out; a feature with empty cells is noted. A column of numbers with a few cells that are not
 (``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column of numbers, and those
 cells are listed to be corrected: as categories or an ID they would have taught the
 model nothing of the numbers. The target column is read whole (its labels and their
 counts decide the task).
 
-May import: :mod:`nnrun.errors`, :mod:`nnrun.data`.
+May import: :mod:`nnrun.errors`, :mod:`nnrun.data`, :mod:`.number_format`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.commands.number_format import number_format
 from nnrun.data.columns import written_alike
 from nnrun.data.cells import MISSING, SIGNED_NUMBER, numbers_or_none  # missing cells; $3,545.76  14%
 from nnrun.data.reading import python_encoding
@@ -33,10 +34,6 @@ SAMPLE_ROWS = 10_000
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
 MOSTLY_NUMBERS = 0.9  # a column whose cells are numbers but for a tenth at most: numbers, and mistakes
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
-DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$|^[+-]?0,\d+$")  # 3,25  0,126: no thousands separator
-COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 483,809
-POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
-ONE_POINT = re.compile(r"^[+-]?(\d*\.\d+|\d+\.)$")  # 3.25  159.176; not a date such as 01.02.2023
 # 2023-01-05, 2023/1/5 12:30, 05.01.2023, 1/5/23 and such, with a time or not.
 DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2}))"
                   r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?$")
@@ -45,8 +42,6 @@ DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{
 WITH_UNIT = re.compile(r"^[+-]?\d+([.,]\d+)?(\s?(°?[^\W\d_]{2,6}[²³]?|°[^\W\d_]?|[^\W\d_][²³])|"
                        r"\s[^\W\d_])$")
 LEADING_ZERO = re.compile(r"^0\d+$")  # 01067: a code (postal, product), never a quantity written so
-WHOLE = re.compile(r"^[+-]?\d+$")  # 766: a whole number without a separator
-SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
 
 
 @dataclass
@@ -121,7 +116,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     found.widths = sorted({len(row) for _, row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
-    _number_format(present, found)
+    written = number_format(present, delimiter)
+    found.decimal, found.thousands, found.points_either_way = written.decimal, written.thousands, written.either_way
     for name in (name for name in header if name != target):
         values = present[name]
         role = _role(name, values, found)
@@ -206,47 +202,6 @@ def _note_strays(name: str, column: list[str], lines: list[int], found: Columns)
 def row_numbers(values: list[float]) -> bool:
     """Whole numbers that count the rows (1, 2, 3, ... in any order): an index, not a feature."""
     return all(v == int(v) for v in values) and max(values) - min(values) == len(values) - 1
-
-
-def _number_format(columns: dict[str, list[str]], found: Columns) -> None:
-    """The decimal mark and the thousands separator of the file's numbers.
-
-    Some cells settle it: '3,25' and '0,126' have a decimal comma ('0,126' groups
-    nothing), '1,234,567' and '1,234.5' group thousands with commas. '483,809' alone
-    could be either, and so could '159.176' (a decimal point, or thousands grouped with
-    points). The file's delimiter decides those: a file separated by ";" is what
-    spreadsheets write where the comma is the decimal mark and the point groups
-    thousands. Points group thousands only where a column shows it, though: '159.176'
-    beside '766' (decimals of three places write 766.000), or '1.234.567'. A column of
-    '2.888' and '10.957' alone is read as decimals, and ``points_either_way`` says so.
-    A space (also the no-break spaces spreadsheets write) groups thousands in any file.
-    Whatever is chosen, the reader refuses, by line, the cells that do not fit it."""
-    cells = [c for column in columns.values() for c in column]
-    spaced = [SPACE_GROUPS.match(c) for c in cells]
-    spaces = [m.group(1) for m in spaced if m]
-    semicolons = found.delimiter == ";"
-    decimal_commas = sum(bool(DECIMAL_COMMA.match(c)) for c in cells) + sum(bool(m and "," in m.group(0))
-                                                                              for m in spaced)
-    comma_groups = [c for c in cells if COMMA_GROUPS.match(c)]
-    surely_grouped = sum(c.count(",") > 1 or "." in c for c in comma_groups)
-    either = len(comma_groups) - surely_grouped  # '483,809'
-    if decimal_commas + (either if semicolons else 0) > surely_grouped + (0 if semicolons else either):
-        found.decimal = ","
-        found.thousands = "." if any(POINT_GROUPS.match(c) for c in cells) else None
-    elif comma_groups:
-        found.thousands = ","
-    elif semicolons and not decimal_commas:
-        # '159.176' beside '766' and no '3.25' or '0.5', which only a decimal point writes
-        pointed = [c for c in cells if ONE_POINT.match(c) or POINT_GROUPS.match(c)]
-        if pointed and all(POINT_GROUPS.match(c) for c in pointed):
-            if any(c.count(".") > 1 for c in pointed) or any(
-                    any(POINT_GROUPS.match(c) for c in column) and any(WHOLE.match(c) for c in column)
-                    for column in columns.values()):
-                found.thousands = "."
-            else:
-                found.points_either_way = pointed[0]
-    if spaces:
-        found.thousands = max(set(spaces), key=spaces.count)
 
 
 def target_labels(data: Path, header: list[str], target: str, found: Columns) -> dict[str, int]:
