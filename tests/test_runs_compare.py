@@ -269,8 +269,13 @@ def test_compare_says_when_the_runs_trained_on_other_data(run_cli, tmp_path):
     (b / "meta.json").write_text(json.dumps(meta))
     out = run_cli("compare", a, b).output
     assert re.search(rf"\(ran with\) data \(fingerprint\)\s*│\s*{before[:8]}\s*│\s*01234567\s*│", out), out
-    assert "note: the runs trained on different data (their data fingerprints differ), so the metrics differ by " \
-        "more than the config" in " ".join(out.split())
+    assert "note: the runs trained on different data (their data fingerprints differ, with the same seed and data " \
+        "settings: a data file changed between them), so the metrics differ by more than the config" \
+        in " ".join(out.split())
+    # Another seed splits the same file otherwise: the config table says so, with no note.
+    c = train_iris(tmp_path / "c", "seed=7", epochs=1)
+    out = run_cli("compare", a, c).output
+    assert "seed" in out and "different data" not in out and "fingerprint" not in out
 
 
 def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):

@@ -74,3 +74,7 @@ def test_plateau_monitor_must_be_reported(run_cli, configs):
     result = run_cli("train", configs / "iris.yaml", "--set", "training.epochs=1",
                      "--set", "training.schedule={type: reduce_on_plateau, monitor: val_lost}")
     assert result.exit_code == 2 and "'val_lost' is not reported; did you mean 'val_loss'?" in result.output
+    # A metric of the other task is not offered: a regression cannot add accuracy.
+    result = run_cli("validate", configs / "diabetes.yaml", "--set", "training.early_stopping.monitor=val_accuracy")
+    assert result.exit_code == 2 and "'val_accuracy' is not reported; choose one of loss, val_loss, mae, val_mae, " \
+        "r2, val_r2" in " ".join(result.output.split()) and "add it" not in result.output

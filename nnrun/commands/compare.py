@@ -40,7 +40,8 @@ class Comparison:
     metrics_a: dict[str, float]
     metrics_b: dict[str, float]
     ran: list = ()  # (what, in A, in B): how the runs ran, where that differs (processes, BLAS threads)
-    same_data: bool | None = None  # whether both trained on data of one fingerprint (None: not recorded)
+    # Whether both trained on the same samples (None: not recorded, or the config's seed or data differ).
+    same_data: bool | None = None
 
 
 # How a run ran, beside its config: each changes the rounding, so the same config can
@@ -64,9 +65,14 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
         configs.append(data)
     metas = [run.read_meta_or_none() or {} for run in runs]
     ran = [(what, _ran(metas[0], keys), _ran(metas[1], keys)) for what, keys in RAN]
+    differences = config_differences(*configs)
+    # The fingerprint is of the training split's samples: a seed or a data setting that
+    # differs changes it as well, and the config table says that already. With neither,
+    # the data itself changed (a file edited between the runs).
     data = [meta.get("dataset_fingerprint") for meta in metas]
-    same_data = data[0] == data[1] if all(isinstance(f, str) for f in data) else None
+    data_settings_differ = any(path == "seed" or path.startswith("data.") for path, _, _ in differences)
+    same_data = data[0] == data[1] if all(isinstance(f, str) for f in data) and not data_settings_differ else None
     if same_data is False:  # the first digits name it, as git names a commit
         ran.append(("data (fingerprint)", data[0][:8], data[1][:8]))
-    return Comparison(config_differences(*configs), run_metrics(runs[0].path), run_metrics(runs[1].path),
+    return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data)

@@ -67,5 +67,6 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         side_by_side.add_row(*tables)
         console.print(side_by_side)
     if result.same_data is False:
-        console.print("note: the runs trained on different data (their data fingerprints differ), so the metrics "
-                      "differ by more than the config", highlight=False, markup=False)
+        console.print("note: the runs trained on different data (their data fingerprints differ, with the same seed "
+                      "and data settings: a data file changed between them), so the metrics differ by more than the "
+                      "config", highlight=False, markup=False)

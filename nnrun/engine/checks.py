@@ -229,7 +229,8 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
         what = f"'{name}'" if name in known else f"one of {', '.join(known)}"
         return [Problem(where, f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor "
                                f"{what} (on the training data) or set data.split.validation to a fraction such as 0.1")]
-    if name not in known and name in METRICS:  # a metric nnrun has, that this config does not compute
+    task = next(iter(parts.values())).task if parts else None
+    if name not in known and name in METRICS and METRICS[name].task == task:  # one this config does not compute
         listed = ", ".join([*config.metrics, name])
         return [Problem(where, f"'{monitor}' is not reported: {name} is not in metrics; add it (metrics: [{listed}]) "
                                "to monitor it")]

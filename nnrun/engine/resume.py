@@ -57,9 +57,10 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
             raise
         record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
-            record.resume_notes.append(f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no "
-                       "longer matches the sweep's trials.csv and best.yaml, which keep what the sweep trained; to "
-                       "compare trials trained longer, sweep again with the new training.epochs")
+            record.resume_notes.append(
+                f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no longer "
+                "matches the sweep's trials.csv and best.yaml, which keep what the sweep trained; to compare trials "
+                "trained longer, sweep again with the new training.epochs")
         candidates = checkpoints.candidates(path)
     except BaseException:
         record.release()
