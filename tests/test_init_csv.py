@@ -477,3 +477,25 @@ def test_a_target_that_is_an_id_is_pointed_out(run_cli, tmp_path):
         "nothing that predicts it; to predict another column, run init again with its name after --target" \
         in " ".join(result.output.split())
     assert "as an ID does" not in run_cli("init", "--data", "p.csv", "--target", "ok", "-o", "ok.yaml").output
+
+
+@pytest.mark.parametrize("kind, cells, expected", [
+    ("dates", ["2023-01-05", "2023-01-05 12:30", "05.01.2023", "05.01.23", "1/5/23 3:30 PM", "31/12/2020"], True),
+    ("dates", ["1.2.10", "2.0.11", "13/13/2020", "2023-13-01"], False),  # versions, no such day or month
+    ("with_units", [f"{30 + i % 20} kg" for i in range(40)], True),
+    ("with_units", ["1st", "2nd", "3rd"] * 10, False),  # ordinals
+    ("with_units", [f"{i % 12 + 1}am" for i in range(30)], False),  # times of day
+    ("with_units", ["4WD", "2WD", "AWD"] * 10, False),  # a few values: categories
+    ("with_units", [f"{1000 + i} {'ABCDEFG'[i % 7]}{'XYZ'[i % 3]}" for i in range(30)], False),  # Dutch postcodes
+    ("codes", [("01067", "80331", "20095", "50667")[i % 4] for i in range(40)], True),  # postal codes
+    ("codes", [f"{i % 60:02d}" for i in range(200)], False),  # minutes: two digits
+    ("codes", [f"{i:06d}" for i in range(200)], False),  # zero-padded counts: zeros in nearly every cell
+    ("codes", ["00", "00"] + [str(i) for i in range(300)], False),  # a count of 300 rows with two 00
+])
+def test_cell_kinds_say_no_to_ordinary_columns(kind, cells, expected):
+    from nnrun.commands import cell_kinds
+
+    if kind == "dates":
+        assert [cell_kinds.is_date(c) for c in cells] == [expected] * len(cells)
+    else:
+        assert getattr(cell_kinds, kind)(cells) is expected

@@ -14,7 +14,7 @@ cells are listed to be corrected: as categories or an ID they would have taught 
 model nothing of the numbers. The target column is read whole (its labels and their
 counts decide the task).
 
-May import: :mod:`nnrun.errors`, :mod:`nnrun.data`, :mod:`.number_format`.
+May import: :mod:`nnrun.errors`, :mod:`nnrun.data`, :mod:`.number_format`, :mod:`.cell_kinds`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.commands import cell_kinds
 from nnrun.commands.number_format import number_format
 from nnrun.data.columns import written_alike
 from nnrun.data.cells import MISSING, SIGNED_NUMBER, numbers_or_none  # missing cells; $3,545.76  14%
@@ -34,14 +35,6 @@ SAMPLE_ROWS = 10_000
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
 MOSTLY_NUMBERS = 0.9  # a column whose cells are numbers but for a tenth at most: numbers, and mistakes
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
-# 2023-01-05, 2023/1/5 12:30, 05.01.2023, 1/5/23 and such, with a time or not.
-DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2}))"
-                  r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?$")
-# 35 kg, 12.5cm, 3 m², 20 °C: a number and a unit of at most 6 letters; one letter only
-# after a space ('5 V'), as '7A' and '12B' are more often codes than amperes.
-WITH_UNIT = re.compile(r"^[+-]?\d+([.,]\d+)?(\s?(°?[^\W\d_]{2,6}[²³]?|°[^\W\d_]?|[^\W\d_][²³])|"
-                       r"\s[^\W\d_])$")
-LEADING_ZERO = re.compile(r"^0\d+$")  # 01067: a code (postal, product), never a quantity written so
 
 
 @dataclass
@@ -168,17 +161,17 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "ignored"
     if sum(bool(SIGNED_NUMBER.match(c)) for c in values) > len(values) / 2:
         return "symbols"
-    if sum(bool(WITH_UNIT.match(c)) for c in values) > len(values) / 2:
+    if not ID_NAME.search(name) and cell_kinds.with_units(values):
         return "units"
     numeric = numbers_or_none(values, found.thousands, found.decimal)
     numbers, distinct = sum(v is not None for v in numeric), len(set(values))
-    dates = sum(bool(DATE.match(c)) for c in values) >= MOSTLY_NUMBERS * len(values)  # "2023-01-05 12:30" too
+    dates = cell_kinds.dates(values)  # "2023-01-05 12:30" too
     if not dates and numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
             and distinct > MOST_CATEGORIES // 2:
         return "text"
     if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and row_numbers(numeric)):
         return "id"
-    if numbers >= MOSTLY_NUMBERS * len(values) and sum(bool(LEADING_ZERO.match(c)) for c in values) >= 2:
+    if numbers >= MOSTLY_NUMBERS * len(values) and cell_kinds.codes(values):
         # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
         return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "codes"
     if numbers >= MOSTLY_NUMBERS * len(values):
