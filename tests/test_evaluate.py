@@ -130,6 +130,11 @@ def test_scoring_the_file_the_run_trained_on_is_called_optimistic(run_cli, tmp_p
     assert json.loads((run / "eval-table.json").read_text())["notes"][0].startswith("table.csv is the file the run")
     (tmp_path / "copy.csv").write_text((tmp_path / "table.csv").read_text())  # another file: no note
     assert "trained on" not in run_cli("evaluate", run, "--data", tmp_path / "copy.csv").output
+    # A run that held no test split out is not pointed at one.
+    assert run_cli("train", tmp_path / "table.yaml", "--set", "data.split.test=0", "--quiet", "--run-dir",
+                   tmp_path / "no-test").exit_code == 0
+    out = " ".join(run_cli("evaluate", tmp_path / "no-test", "--data", tmp_path / "table.csv").output.split())
+    assert "so these scores are optimistic; a file of rows the run never saw is the fair measure" in out
 
 
 def test_a_file_named_like_a_split_gets_a_report_of_its_own(run_cli, tmp_path):

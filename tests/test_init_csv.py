@@ -402,8 +402,17 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
     (tmp_path / "w.csv").write_text("weight,price\n" + "".join(f"{i} kg,{i}.5\n" for i in range(20)))
     result = run_cli("init", "--data", "w.csv", "--target", "price")
     assert result.exit_code == 2
-    assert "w.csv: no column to learn from besides 'price' (IDs are left out); weight hold numbers with units, " \
+    assert "w.csv: no column to learn from besides 'price' (IDs are left out); weight holds numbers with units, " \
         "which nnrun reads as text: save them as plain numbers" in result.output
+    # Nor a file of dates and a price that is the same in every row.
+    (tmp_path / "d.csv").write_text("day,price\n" + "".join(f"2024-01-{1 + i % 9:02d},{i}.5\n" for i in range(40)))
+    result = run_cli("init", "--data", "d.csv", "--target", "price")
+    assert result.exit_code == 2 and "day holds dates: derive numbers from them (the month, the day of the week)" \
+        in " ".join(result.output.split())
+    (tmp_path / "c.csv").write_text("size,price\n" + "".join(f"{i % 7},3.5\n" for i in range(40)))
+    result = run_cli("init", "--data", "c.csv", "--target", "price")
+    assert result.exit_code == 2 and "c.csv: 'price' holds one value (3.5) in every row: there is nothing to predict" \
+        in result.output
 
 
 def test_a_target_with_a_decimal_point_in_a_file_of_decimal_commas_is_refused(run_cli, tmp_path):
@@ -450,6 +459,11 @@ def test_a_row_of_another_width_is_named_by_its_line(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: line 8 of r.csv has 4 cells, but the header has 3 columns; training refuses such rows: a cell " \
         "that holds the delimiter ',' is written in double quotes" in " ".join(result.output.split())
+    lines[7] = "3,a"  # one cell short
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "r.csv", "--target", "label", "-o", "short.yaml")
+    assert "note: line 8 of r.csv has 2 cells, but the header has 3 columns; training refuses such rows: each row " \
+        "needs a cell for every column, empty or not" in " ".join(result.output.split())
 
 
 def test_codes_with_leading_zeros_are_not_number_features(run_cli, tmp_path):

@@ -183,6 +183,10 @@ def test_a_killed_run_says_which_epoch_its_checkpoint_holds(run_cli, tmp_path):
     line = next(line for line in run_cli("runs", tmp_path / "runs").output.splitlines() if line.startswith("a "))
     assert "killed" in line and " 3 (1 saved) " in line
     assert json.loads(run_cli("runs", tmp_path / "runs", "--json").output)[0]["saved_epochs"] == 1
+    for checkpoint in (run / "checkpoints").iterdir():  # as with checkpoints off: nothing to resume from
+        checkpoint.unlink()
+    line = next(line for line in run_cli("runs", tmp_path / "runs").output.splitlines() if line.startswith("a "))
+    assert " 3 (none saved) " in line
 
 
 def test_piped_tables_keep_every_value_whole(run_cli, tmp_path, monkeypatch):

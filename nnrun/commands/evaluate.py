@@ -132,12 +132,14 @@ def _trained_on(trained: TrainedRun, source: Path, rows: int) -> list[str]:
     if used[0] == "validation_path":
         return [f"{source.name} is the run's validation file (data.source.validation_path), which the run watched "
                 "while it trained: these scores are a little optimistic; its test split or file is the fair measure"]
-    meta = trained.run.read_meta_or_none() or {}
-    train = (meta.get("samples") or {}).get("train")
+    samples = (trained.run.read_meta_or_none() or {}).get("samples") or {}
+    train = samples.get("train")
     share = f"{train:,} of its rows trained the model" if isinstance(train, int) and train <= rows else \
         "its training split's rows trained the model"
+    fair = f"`nnrun evaluate {quoted(trained.run.path)}` scores the test split the run held out" \
+        if samples.get("test") else "a file of rows the run never saw is the fair measure"
     return [f"{source.name} is the file the run trained on (data.source.path): {share}, so these scores are "
-            f"optimistic; `nnrun evaluate {quoted(trained.run.path)}` scores the test split the run held out"]
+            f"optimistic; {fair}"]
 
 
 def _same_file(a: Path, b: Path) -> bool:

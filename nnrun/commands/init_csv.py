@@ -62,10 +62,12 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                         hint="a row that ends with an extra separator, or a cell holding one without quotes, "
                              "adds a cell; the header and the rows need as many")
     if not found.features and not found.categorical and not found.texts:
-        marked = found.symbols + found.units
-        how = " or ".join(["currency or percent signs"] * bool(found.symbols) + ["units"] * bool(found.units))
-        signed = f"; {', '.join(marked[:5])} hold numbers with {how}, which nnrun reads as text: save them as " \
-            "plain numbers" if marked else ""
+        kinds = [(found.symbols, "numbers with currency or percent signs, which nnrun reads as text: save them as "
+                  "plain numbers"), (found.units, "numbers with units, which nnrun reads as text: save them as plain "
+                  "numbers"), (found.dates, "dates: derive numbers from them (the month, the day of the week)"),
+                 (found.codes, "codes with leading zeros, too many to be categories")]
+        signed = "".join(f"; {', '.join(columns[:5])} hold{'s' * (len(columns) == 1)} {what}"
+                         for columns, what in kinds if columns)
         raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out){signed}",
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
@@ -83,9 +85,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     if regression and strays:
         note_target_strays(target, strays, found)
     classes = None if regression else _class_order(list(labels))
-    if classes is not None and len(classes) < 2:
-        raise UserError(f"{data}: '{target}' holds one value ({classes[0] if classes else 'none'}) in every row: "
-                        "there is nothing to predict", hint="name the column to predict with --target")
+    if len(labels) < 2:  # a class or a number alike
+        raise UserError(f"{data}: '{target}' holds one value ({next(iter(labels), 'none')}) in every row: there is "
+                        "nothing to predict", hint="name the column to predict with --target")
     if found.rows < MIN_ROWS:
         raise UserError(f"{data}: {found.rows} row{'s' * (found.rows != 1)} of data; a model learns from more, and "
                         f"the validation and test splits hold some of them out (at least {MIN_ROWS} rows)")
@@ -99,9 +101,10 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                      f"refuses {'it' if count == 1 else 'them'}: fill in the target or delete the row{'s' * (count > 1)}")
     if found.ragged and notes is not None:
         (line, cells), more = found.ragged[0], len(found.ragged) - 1
+        fix = f"a cell that holds the delimiter {found.delimiter!r} is written in double quotes" if cells > len(
+            header) else "each row needs a cell for every column, empty or not"
         notes.append(f"line {line} of {data} has {cells} cells, but the header has {len(header)} columns"
-                     f"{f' (and {more} more rows like it)' if more else ''}; training refuses such rows: a cell that "
-                     f"holds the delimiter {found.delimiter!r} is written in double quotes")
+                     f"{f' (and {more} more rows like it)' if more else ''}; training refuses such rows: {fix}")
     if found.points_either_way and notes is not None:
         notes.append(f"numbers such as {found.points_either_way} are read as decimals; if their point groups "
                      f"thousands ({found.points_either_way.replace('.', '')}), add thousands: \".\" to "

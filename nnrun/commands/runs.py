@@ -31,7 +31,8 @@ class RunEntry:
     best_epoch: int | None
     test: float | None
     best_trial: str | None = None  # a sweep's best trial; its row shows trials instead of epochs
-    # A run that died (killed, failed) after epochs no checkpoint holds: the epoch it resumes from.
+    # A run that died (killed, failed) after epochs no checkpoint holds: the epoch it resumes
+    # from (-1: none, it cannot resume).
     saved_epochs: int | None = None
 
 
@@ -42,6 +43,17 @@ def _status(path: Path, meta: dict | None, has_meta: bool) -> str:
     if status == "running" and not RunDir(path).is_writing():
         return "killed"  # no process holds the lock: it died without a word (SIGKILL, power cut)
     return status
+
+
+def _saved_epochs(path: Path, epochs: int) -> int | None:
+    """The epoch of the newest checkpoint of a run that died, where it trained past it
+    (-1: it has none, as with checkpoints off); None when it is that far, or unknown."""
+    try:
+        saved = newest_epoch(path)
+    except UserError:  # a checkpoints folder that is a link: not the listing's to refuse
+        return None
+    saved = -1 if saved is None else saved
+    return saved if saved < epochs else None
 
 
 def _time(text) -> datetime | None:
@@ -71,11 +83,10 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     ended = _time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)
     status = _status(path, meta, has_meta)
-    saved = newest_epoch(path) if status in ("killed", "failed") else None
     return RunEntry(
         path=path,
         status=status,
-        saved_epochs=(saved or 0) if status in ("killed", "failed") and (saved or 0) < len(history) else None,
+        saved_epochs=_saved_epochs(path, len(history)) if status in ("killed", "failed") else None,
         started=started,
         seconds=_duration(started, ended, history),
         epochs=len(history),
@@ -177,7 +188,7 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
         if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",
                                                                                       "killed"):
-            run.status = statuses[run.path.name]
+            run.status, run.saved_epochs = statuses[run.path.name], None  # ended by the sweep, as it says
     return sorted(runs, key=_newest_first_key, reverse=True)
 
 

@@ -44,7 +44,7 @@ def runs_table(runs: list[RunEntry], root: Path) -> Table:
         metric = escape(run.metric) if run.epochs or run.test is not None or run.best_trial else "-"
         epochs = f"{run.epochs} trials" if run.best_trial is not None or run.status.startswith("sweep") else str(run.epochs)
         if run.saved_epochs is not None:  # its weights and --resume are those of an earlier epoch
-            epochs += f" ({run.saved_epochs} saved)"
+            epochs += f" ({run.saved_epochs} saved)" if run.saved_epochs >= 0 else " (none saved)"
         table.add_row(escape(run.path.name), status, epochs, metric, best, test,
                       format_duration(run.seconds))
     return table
