@@ -247,3 +247,29 @@ def strays_note(column: str, found: Columns, target: bool) -> str:
     return (f"'{column}' holds numbers, but {count} cell{'s' * (count > 1)}{where} {'is' if count == 1 else 'are'} "
             f"not ({cells}), and training refuses {them}: {fix}")
 
+
+def id_target_note(target: str, labels: dict[str, int], values: list[float]) -> str | None:
+    """A target that is an ID (a different value in every row, named so or counting the
+    rows) is most often the wrong column: nothing in the others predicts it."""
+    if len(labels) < 10 or any(count != 1 for count in labels.values()):
+        return None
+    counting = len(values) == len(labels) and row_numbers(values)
+    if not (counting or ID_NAME.search(target)):
+        return None
+    return (f"'{target}' holds a different value in every row{', counting the rows' if counting else ''}, as an ID "
+            "does: a model learns nothing that predicts it; to predict another column, run init again with its "
+            "name after --target")
+
+
+def check_one_decimal_mark(data: Path, target: str, labels: dict[str, int], numbers: dict, found: Columns) -> None:
+    """A target of numbers with a decimal point in a file of decimal commas ('40.70'
+    beside '39,9') would be read as words: a classification of every value. The
+    reader takes one decimal mark per file, so the file must change."""
+    if found.decimal != "," or sum(labels[label] for label, v in numbers.items() if v is None) <= sum(
+            labels.values()) / 2:
+        return
+    pointed = [label for label, v in zip(labels, numbers_or_none(list(labels), None, ".")) if v is not None]
+    if sum(labels[label] for label in pointed) > sum(labels.values()) / 2:
+        raise UserError(f"{data}: '{target}' is written with a decimal point ({pointed[0]}), the other columns with "
+                        "a decimal comma; nnrun reads one decimal mark per file",
+                        hint="save the file with the same decimal mark in every column, then run init again")

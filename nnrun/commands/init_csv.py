@@ -21,10 +21,9 @@ import re
 from pathlib import Path
 
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
-from nnrun.commands.csv_look import (ID_NAME, Columns, delimiter_of, label_numbers, look, note_target_strays,
-                                    row_numbers, strays_note, target_labels, text_encoding_of)
+from nnrun.commands.csv_look import (Columns, check_one_decimal_mark, delimiter_of, id_target_note, label_numbers,
+                                    look, note_target_strays, strays_note, target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
-from nnrun.data.cells import numbers_or_none
 from nnrun.data.columns import class_warnings
 from nnrun.errors import UserError, did_you_mean, quoted
 
@@ -72,9 +71,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
     numbers = label_numbers(labels, found)
-    _check_one_decimal_mark(data, target, labels, numbers, found)
+    check_one_decimal_mark(data, target, labels, numbers, found)
     values = [v for v in numbers.values() if v is not None]
-    if notes is not None and (note := _id_target_note(target, labels, values)):
+    if notes is not None and (note := id_target_note(target, labels, values)):
         notes.append(note)
     strays = {label for label, v in numbers.items() if v is None}
     # A regression when most rows' labels are numbers, with fractions or of many values;
@@ -116,33 +115,6 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens), *training_lines(200)]
     return "\n".join(lines) + "\n"
-
-
-def _id_target_note(target: str, labels: dict[str, int], values: list[float]) -> str | None:
-    """A target that is an ID (a different value in every row, named so or counting the
-    rows) is most often the wrong column: nothing in the others predicts it."""
-    if len(labels) < 10 or any(count != 1 for count in labels.values()):
-        return None
-    counting = len(values) == len(labels) and row_numbers(values)
-    if not (counting or ID_NAME.search(target)):
-        return None
-    return (f"'{target}' holds a different value in every row{', counting the rows' if counting else ''}, as an ID "
-            "does: a model learns nothing that predicts it; to predict another column, run init again with its "
-            "name after --target")
-
-
-def _check_one_decimal_mark(data: Path, target: str, labels: dict[str, int], numbers: dict, found: Columns) -> None:
-    """A target of numbers with a decimal point in a file of decimal commas ('40.70'
-    beside '39,9') would be read as words: a classification of every value. The
-    reader takes one decimal mark per file, so the file must change."""
-    if found.decimal != "," or sum(labels[label] for label, v in numbers.items() if v is None) <= sum(
-            labels.values()) / 2:
-        return
-    pointed = [label for label, v in zip(labels, numbers_or_none(list(labels), None, ".")) if v is not None]
-    if sum(labels[label] for label in pointed) > sum(labels.values()) / 2:
-        raise UserError(f"{data}: '{target}' is written with a decimal point ({pointed[0]}), the other columns with "
-                        "a decimal comma; nnrun reads one decimal mark per file",
-                        hint="save the file with the same decimal mark in every column, then run init again")
 
 
 def _class_order(labels: list[str]) -> list[str]:
