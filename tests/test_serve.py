@@ -469,3 +469,24 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
     with pytest.raises(nnrun.errors.UserError) as info:
         evaluate(diabetes, data=tmp_path / "labelled.csv")
     assert info.value.message == f"{tmp_path / 'labelled.csv'}: {said}"
+
+
+def test_a_run_without_final_weights_is_served_with_a_note(tmp_path):
+    """A killed run answers from its newest checkpoint: said at start-up and in /metadata,
+    as evaluate and predict say it, with the status killed rather than running."""
+    from nnrun.commands.serve import ServedModel, create_app
+    from nnrun.console.shipping import print_serving
+
+    run = nnrun.train(CONFIGS / "iris.yaml", overrides=["training.epochs=2"], run_dir=tmp_path / "r", quiet=True).run_dir
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))  # as SIGKILL leaves it
+    model = ServedModel.load(run)
+    card = TestClient(create_app(model)).get("/metadata").json()
+    assert card["run"]["status"] == "killed" and card["run"]["weights_epoch"] == 2
+    assert card["run"]["weights_note"].startswith("the run is killed")
+    said = []
+    print_serving(said.append, "http://127.0.0.1:1", model.card)
+    assert said[-1] == f"note: {card['run']['weights_note']}"
+    (run / "meta.json").write_text(json.dumps(meta))  # completed: its final weights, and no note
+    finished = ServedModel.load(run).card["run"]
+    assert finished["status"] == "completed" and finished["weights_epoch"] is None and finished["weights_note"] is None

@@ -23,11 +23,14 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     input_shape     the shape of one encoded sample (flat rows are reshaped to it)
     preprocessing   the numeric steps after the encoding (the exported graph applies
                     them itself: give it the encoded features, not standardized ones)
-    run             name, config hash, creation time and status of the run
+    run             name, config hash, creation time and status of the run (killed for
+                    one that died), and for a run without final weights the epoch of
+                    the checkpoint used (``weights_epoch``, 0: untrained) and a note
 """
 
 from __future__ import annotations
 
+from nnrun.commands.runs import status_of
 from nnrun.data.encoding import encoded_names
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun
@@ -76,5 +79,7 @@ def model_card(trained: TrainedRun) -> dict:
         "input_shape": list(saved.input_shape),
         "preprocessing": [step.model_dump(mode="json") for step in config.data.preprocess],
         "run": {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
-                "status": meta.get("status")},
+                "status": status_of(trained.run.path, meta) if meta else None,
+                # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
+                "weights_epoch": trained.weights_epoch, "weights_note": trained.weights_note},
     }

@@ -36,7 +36,9 @@ class RunEntry:
     saved_epochs: int | None = None
 
 
-def _status(path: Path, meta: dict | None, has_meta: bool) -> str:
+def status_of(path: Path, meta: dict | None, has_meta: bool = True) -> str:
+    """The run's status as meta.json says it, but killed for a run that says running
+    with no process holding its lock."""
     if not meta:
         return "unreadable" if has_meta else "incomplete"
     status = str(meta.get("status", "unknown"))
@@ -82,7 +84,7 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     started = _time(meta.get("started")) if meta else None
     ended = _time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)
-    status = _status(path, meta, has_meta)
+    status = status_of(path, meta, has_meta)
     return RunEntry(
         path=path,
         status=status,

@@ -47,3 +47,5 @@ def print_serving(echo: Echo, url: str, card: dict) -> None:
     columns = ", ".join(column["name"] for column in card["columns"])
     echo(f"serving {card['run']['name']} ({card['task']}) at {url}  (docs: {url}/docs; Ctrl-C or SIGTERM stops)")
     echo(f"  POST {url}/predict  {{\"instances\": [{{column: value, ...}}]}}  columns: {columns}")
+    if card["run"].get("weights_note"):  # a run that did not finish: say whose weights answer
+        echo(f"note: {card['run']['weights_note']}")
