@@ -49,6 +49,7 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
     ``stopped_early``, ``seconds``, ``parameters``.
     """
     _one_process("nnrun.train")
+    _check_options(quiet=quiet, run_dir=run_dir, runs_root=runs_root)
     settings = as_settings(overrides)
     with _progress(quiet, hooks) as hooks:
         if data is not None:
@@ -71,9 +72,23 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
     from nnrun.engine.resume import resume_training
 
     _one_process("nnrun.resume")
+    _check_options(quiet=quiet)
     settings = as_settings(overrides)
     with _progress(quiet, hooks) as hooks:
         return resume_training(_run_path(run_dir, "run_dir"), overrides=settings, hooks=hooks, command=command)
+
+
+def _check_options(quiet, run_dir=None, runs_root="runs") -> None:
+    """The keyword options of the right types, or a clear error (not a TypeError deep
+    inside, nor "no" taken as true)."""
+    from nnrun.errors import UserError
+
+    if not isinstance(quiet, bool):
+        raise UserError(f"quiet: expected True or False, got {quiet!r}")
+    for name, value in (("run_dir", run_dir), ("runs_root", runs_root)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise UserError(f"{name}: expected the path of a folder, got {type(value).__name__}",
+                            hint=f"{name}=\"runs/my-run\"" if name == "run_dir" else f"{name}=\"runs\"")
 
 
 def _one_process(name: str) -> None:
@@ -142,6 +157,11 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     from nnrun.commands.inputs import file_format
 
     written = file_format(delimiter, decimal, encoding)
+    if data is not None and split != "test":
+        from nnrun.errors import UserError
+
+        raise UserError(f"split: '{split}' and data were both given; a file given as data is scored on its own "
+                        "rows: give one of the two")
     if written and data is None:
         from nnrun.errors import UserError
 

@@ -311,6 +311,26 @@ def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
         nnrun.evaluate(run.run_dir, data=(np.zeros((2, 4)), [0, 1]))
     assert error.value.render() == ("data: expected the path of a labelled CSV or NPZ file, got tuple\n"
                                     "  hint: score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
+    with pytest.raises(UserError, match="split: 'train' and data were both given; a file given as data is scored "
+                                        "on its own rows: give one of the two"):
+        nnrun.evaluate(run.run_dir, split="train", data=tmp_path / "any.csv")
+    assert "epochs=1, best_epoch=" in repr(run) and "history" not in repr(run)  # a count, not every row
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=5), "run_dir: expected the path of a folder, got int"),
+    (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", quiet="no"), "quiet: expected True or False, got 'no'"),
+    (lambda: nnrun.resume("runs/x", quiet=1), "quiet: expected True or False, got 1"),
+    (lambda: nnrun.train("name: x\nseed: 1\n"), "the config looks like YAML text, but a string is taken as the path "
+                                                 "of a config file\n  hint: pass the text parsed: "
+                                                 "nnrun.train(yaml.safe_load(text)), or save it to a file"),
+])
+def test_options_of_the_wrong_kind_are_clear_errors(tmp_path, monkeypatch, call, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as error:
+        call()
+    assert message in error.value.render()
+    assert not (tmp_path / "runs").exists()
 
 
 def test_pandas_missing_values_of_any_dtype_are_missing_cells(tmp_path):

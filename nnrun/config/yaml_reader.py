@@ -97,6 +97,10 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
         raise UserError(f"{source}: is a directory, not a config file",
                         hint="give a YAML file, e.g. configs/iris.yaml; a run's resolved config is RUN_DIR/config.yaml")
     if not path.exists():
+        if "\n" in source or (": " in source and path.suffix.lower() not in (".yaml", ".yml")):
+            # YAML text given where a path goes: nnrun.train("name: x\n...")
+            raise UserError("the config looks like YAML text, but a string is taken as the path of a config file",
+                            hint="pass the text parsed: nnrun.train(yaml.safe_load(text)), or save it to a file")
         raise UserError(f"{source}: no such config file",
                         hint="check the path; `nnrun init` writes a starter config (--data FILE.csv for your own data)")
     data_kind = DATA_FILES.get(path.suffix.lower())

@@ -26,7 +26,7 @@ from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store.rundir import RunDir
 
 
-@dataclass
+@dataclass(repr=False)
 class TrainResult:
     run_dir: Path
     history: list[dict]  # one row per epoch, as in metrics.csv
@@ -35,6 +35,11 @@ class TrainResult:
     stopped_early: bool
     seconds: float
     parameters: int = 0
+
+    def __repr__(self) -> str:  # the history is metrics.csv's rows: a count here, not a wall of numbers
+        return (f"TrainResult(run_dir={str(self.run_dir)!r}, epochs={len(self.history)}, best_epoch={self.best_epoch}, "
+                f"stopped_early={self.stopped_early}, final={self.final!r}, seconds={self.seconds:.2f}, "
+                f"parameters={self.parameters})")
 
 
 def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: TrainingHooks | None = None,
