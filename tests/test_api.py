@@ -109,6 +109,10 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
     named = {name: samples[:, i] for i, name in reversed(list(enumerate(
         ["sepal_length", "sepal_width", "petal_length", "petal_width"])))}
     np.testing.assert_array_equal(iris.predict(named).probabilities, iris.predict(samples).probabilities)
+    # A column named otherwise is pointed at as the one to rename, each input column once.
+    with pytest.raises(UserError) as caught:
+        iris.predict({"sepal length (cm)": samples[:, 0]})
+    assert caught.value.message.endswith("; the input's 'sepal length (cm)' may be 'sepal_length': rename it")
     with pytest.raises(UserError, match=r"x: samples of shape \(3,\), but the model takes \(4,\)"):
         iris.predict(np.zeros((2, 3)))
 

@@ -29,7 +29,7 @@ from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.columns import extra_note
 from nnrun.data.table import is_missing, one_line
-from nnrun.errors import UserError, did_you_mean
+from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
 from nnrun.store.history import read_metrics
@@ -203,7 +203,7 @@ def _numeric_array(x, names: list[str], target: str | None = None, notes: list[s
         if absent:
             raise UserError(f"x: {len(absent)} of the model's {len(names)} columns "
                             f"{'is' if len(absent) == 1 else 'are'} missing: {', '.join(map(repr, absent[:10]))}"
-                            f"{did_you_mean(absent[0], list(columns), 'the input has')}")
+                            f"{_renames(absent, [c for c in columns if c not in names])}")
         x = np.column_stack([np.asarray(columns[name]) for name in names])
         note = extra_note([c for c in columns if c not in names and c != target])
         if note and notes is not None:
@@ -266,3 +266,20 @@ def class_values(classes: list[str]) -> np.ndarray:
         except OverflowError:  # a code of over 18 digits stays text
             pass
     return np.array(classes)
+
+
+def _renames(absent: list[str], extra: list[str]) -> str:
+    """"; the input's 'sepal length (cm)' may be 'sepal_length': rename it" for each
+    input column that looks like a missing one misspelled; else the input's columns."""
+    import difflib
+
+    pairs, left = [], list(extra)
+    for name in absent:  # each input column is taken for one missing column at most
+        close = difflib.get_close_matches(name, left, n=1, cutoff=0.6)
+        if close:
+            pairs.append((close[0], name))
+            left.remove(close[0])
+    if pairs:
+        named = ", ".join(f"'{given}' may be '{meant}'" for given, meant in pairs[:5])
+        return f"; the input's {named}: rename {'it' if len(pairs) == 1 else 'them'}"
+    return f"; the input has: {', '.join(map(repr, extra[:10]))}" if extra else ""
