@@ -436,3 +436,11 @@ def test_the_longest_trial_is_the_largest_epoch_count_swept_in_any_order():
     assert longest_epochs({"training.epochs": Choice(values=[50, 10])}, 5) == 50
     assert longest_epochs({"training.epochs": IntRange(low=3, high=30)}, 5) == 30
     assert longest_epochs({"optimizer.learning_rate": Choice(values=[0.1, 0.01])}, 5) == 5
+
+
+def test_resuming_a_folder_that_is_not_there_or_not_a_sweep_says_which(run_cli, tmp_path):
+    result = run_cli("sweep", "--resume", tmp_path / "nope")
+    assert result.exit_code == 2 and f"{tmp_path / 'nope'}: no such directory" in result.output
+    (tmp_path / "other").mkdir()
+    result = run_cli("sweep", "--resume", tmp_path / "other")
+    assert result.exit_code == 2 and "other: not a sweep directory (no sweep.yaml and trials.csv)" in result.output

@@ -64,11 +64,11 @@ class SweepDir:
         """The resolved sweep file an existing sweep directory keeps; refuses a folder
         that is no sweep directory."""
         path = Path(path)
+        hint = "give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them"
+        if not path.exists():
+            raise UserError(f"{path}: no such directory", hint=hint)
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
-            raise UserError(
-                f"{path}: not a sweep directory (no sweep.yaml and trials.csv)",
-                hint="give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them",
-            )
+            raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)", hint=hint)
         return path / "sweep.yaml"
 
     @classmethod
