@@ -19,7 +19,10 @@ from nnrun.model.layers.recurrent import (
 
 
 class GRU(Recurrent):
-    """Gates z (update), r (reset), h (candidate) side by side in that order, with the
+    """Gated recurrent unit (Cho et al.), as Keras's GRU: update and reset gates over one
+    state.
+
+    Gates z (update), r (reset), h (candidate) side by side in that order, with the
     reset gate applied after the recurrent GEMM (Keras's ``reset_after: true``, the
     formulation of cuDNN and PyTorch, whose order is r, z, n):
 

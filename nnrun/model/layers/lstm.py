@@ -20,7 +20,10 @@ from nnrun.model.layers.recurrent import (
 
 
 class LSTM(Recurrent):
-    """Gates i, f, c, o side by side in that order (Keras; PyTorch's i, f, g, o):
+    """Long short-term memory (Hochreiter and Schmidhuber), as Keras's LSTM: a cell state
+    kept by forget and input gates.
+
+    Gates i, f, c, o side by side in that order (Keras; PyTorch's i, f, g, o):
 
         z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias         (N, 4u)
         i, f, o = recurrent_activation(z_i, z_f, z_o),  g = activation(z_c)
