@@ -53,6 +53,21 @@ def test_plot_overlays_several_runs(run_cli, tmp_path):
     assert run_cli("plot", a).exit_code == 0 and run_cli("plot", a).exit_code == 0  # its own curves.png: redrawn
 
 
+def test_runs_of_different_losses_are_said_to_share_one_scale(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    from nnrun.console.plot import loss_types
+    from trained import train_diabetes
+
+    a, b = train_iris(tmp_path / "a", epochs=2), train_diabetes(tmp_path / "b")
+    assert loss_types([a, b]) == ["categorical_crossentropy", "mse"]
+    result = run_cli("plot", a, b, "-o", "mixed.png")
+    assert result.exit_code == 0, result.output
+    assert "note: the runs minimize different losses (categorical_crossentropy, mse): the loss panel puts them on " \
+        "one scale, where a small loss can look flat; compare them by a metric they share" in " ".join(
+            result.output.split())
+    assert "note:" not in run_cli("plot", a, a, "-o", "same.png").output
+
+
 def orange_pixels(path) -> int:
     import matplotlib.image
     import numpy as np

@@ -80,8 +80,11 @@ def plot(
             return
         from nnrun.console.plot import plot_runs
 
-        written = plot_runs(run_dirs, output, force)
+        notes: list[str] = []
+        written = plot_runs(run_dirs, output, force, notes)
         typer.echo(f"wrote {written}")
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
 
     guard(action)
 

@@ -73,11 +73,31 @@ def check_output(output: Path, own: Path | None, force: bool) -> None:
                         hint="add --force to replace it, or choose another file with -o")
 
 
-def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False) -> Path:
-    """Draw the runs' curves and write the PNG; returns its path."""
+def loss_types(run_dirs) -> list[str]:
+    """Each run's loss (its config.yaml's loss.type), in order; '?' where unreadable."""
+    from nnrun.config.loader import read_yaml
+
+    types = []
+    for run_dir in run_dirs:
+        try:
+            loss = read_yaml(RunDir(Path(run_dir)).config)[0].get("loss")
+        except (UserError, AttributeError):
+            loss = None
+        types.append(str(loss.get("type") if isinstance(loss, dict) else loss or "?"))
+    return types
+
+
+def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
+              notes: list[str] | None = None) -> Path:
+    """Draw the runs' curves and write the PNG; returns its path. ``notes`` gains what
+    the picture cannot say: runs of different losses share the loss panel's scale."""
     if not run_dirs:
         raise UserError("nnrun plot: give at least one run directory")
     histories = load_histories(run_dirs)
+    losses = loss_types(run_dirs)
+    if len(set(losses)) > 1 and notes is not None:
+        notes.append(f"the runs minimize different losses ({', '.join(dict.fromkeys(losses))}): the loss panel puts "
+                     "them on one scale, where a small loss can look flat; compare them by a metric they share")
     output = Path(output) if output is not None else default_output(run_dirs)
     check_output(output, RunDir(Path(run_dirs[0])).curves if len(run_dirs) == 1 else None, force)
     plt = _pyplot()
@@ -98,7 +118,7 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False) -
     from matplotlib.ticker import MaxNLocator
 
     for axis, name in zip(axes, panels):
-        axis.set_title(name)
+        axis.set_title(f"loss ({losses[0]})" if name == "loss" and len(set(losses)) == 1 else name)
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
         axis.grid(alpha=0.3)
