@@ -306,8 +306,15 @@ def test_a_text_column_is_served_as_a_string_and_equals_nnrun_predict(tmp_path):
     reviews = ["a wonderful, moving film", "dull and far too long", ""]
     (tmp_path / "new.csv").write_text("review\n" + "\n".join(f'"{r}"' for r in reviews) + "\n")
     expected = _rows(predict(run, tmp_path / "new.csv", tmp_path / "out.csv").output)
-    served = client.post("/predict", json={"instances": [{"review": r} for r in reviews]}).json()["predictions"]
-    assert [p["prediction"] for p in served] == [row["prediction"] for row in expected]
+    answer = client.post("/predict", json={"instances": [{"review": r} for r in reviews]}).json()
+    assert [p["prediction"] for p in answer["predictions"]] == [row["prediction"] for row in expected]
+    # What predict says of the texts, the answer says too: here, the empty one.
+    assert answer["notes"] == ["1 text in 'review' is empty (no token), so its prediction says little"]
+    long = client.post("/predict", json={"instances": [{"review": "good " * 60}, {"review": "zzz qqq"}]}).json()
+    assert long["notes"] == ["1 of 2 texts in 'review' are longer than the run's length of 40 tokens; each was cut "
+                             "to its first 40, as in training",
+                             "1 text holds no word the vocabulary of 'review' knows (read as [UNK] only), so its "
+                             "prediction says little"]
     wrong = client.post("/predict", json={"instances": [{"review": 5}]})
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["msg"] == "instance 0, field 'review': 5 is not text; send a string"
 

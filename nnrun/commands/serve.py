@@ -43,7 +43,7 @@ from nnrun.commands.loaded import table_cell
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes,
                                           describe_errors, request_models)
-from nnrun.data.inputs import unknown_notes
+from nnrun.data.inputs import text_notes, unknown_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
 from nnrun.errors import UserError
@@ -81,7 +81,8 @@ class ServedModel:
         """The body of the answer to validated instances (``{column name: value}``):
         ``predictions`` in order, the ID columns an instance carried under ``ids``, and
         ``notes`` when categories training never saw were encoded as all zeros (a run
-        with ``unknown: ignore``), as ``nnrun predict`` says it."""
+        with ``unknown: ignore``), or texts were cut, empty or all unknown words, as
+        ``nnrun predict`` says it."""
         features, notes = self.features(instances)
         answers = self._answers(features)
         for answer, instance in zip(answers, instances):
@@ -121,6 +122,7 @@ class ServedModel:
             unseen = encoding.get("unknown", "error")
             x = encode_columns(table, encoding, unseen=unseen)
             notes = unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
+            notes += text_notes(table, encoding, x)  # cut, no known word, empty: as predict says them
         return x.reshape((len(x), *self.trained.preprocessing.input_shape)), notes
 
 
