@@ -135,6 +135,10 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     response = fruit.post("/predict", content=b'{"instances": [', headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"].startswith("the body is not valid JSON (")
+    response = fruit.post("/predict", content=b"\xff\xfe{", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["msg"] == (
+        'the body is not JSON text in UTF-8; send {"instances": [...]} encoded as UTF-8')
+    assert fruit.get("/nope").status_code == 404 and fruit.get("/predict").status_code == 405  # as before
     good = b'{"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": "red"}]}'
     for body, message in [(good, "the body is JSON, sent as another Content-Type; send it with Content-Type: "
                                  "application/json"),

@@ -150,6 +150,16 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
                           description=_description(model.card))
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
 
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(HTTPException)
+    async def _unreadable(request, exc):  # FastAPI's 400 for a body it cannot decode: said as the others are
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse(status_code=422, content={"detail": [{
+                "loc": ["body"], "instance": None, "field": None, "type": "json_invalid",
+                "msg": "the body is not JSON text in UTF-8; send {\"instances\": [...]} encoded as UTF-8"}]})
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc):  # 422, naming the instance and the field
         sent_as_json = request.headers.get("content-type", "").split(";")[0].strip().lower().endswith("json")
