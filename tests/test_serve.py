@@ -439,6 +439,12 @@ def test_a_list_sent_to_a_model_trained_on_arrays_is_told_the_names_of_its_value
                             '"x5": value} (row-major for a sample of several axes)')
     named = client.post("/predict", json={"instances": [{f"x{i}": v for i, v in enumerate(x[0].ravel().tolist())}]})
     assert named.status_code == 200, named.text
+    # The values under one key: one entry for the columns missing, one for the key, not 7.
+    under_x = client.post("/predict", json={"instances": [{"x": x[0].ravel().tolist()}]}).json()["detail"]
+    assert [e["msg"] for e in under_x] == [
+        "instance 0: 6 columns missing ('x0', 'x1', 'x2', 'x3', 'x4', ... 'x5'); this model was trained on arrays: "
+        'send its 6 values by name, {"x0": value, ..., "x5": value}',
+        "instance 0, field 'x': unknown column; the model's columns are x0 ... x5, one value each"]
 
 
 def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):

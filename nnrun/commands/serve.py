@@ -41,8 +41,8 @@ import numpy as np
 
 from nnrun.commands.loaded import table_cell
 from nnrun.commands.model_card import model_card
-from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes,
-                                          describe_errors, request_models)
+from nnrun.commands.serve_errors import describe_errors
+from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models
 from nnrun.data.inputs import text_notes, unknown_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table

@@ -11,9 +11,7 @@ keys are refused, as a misspelt column would be. A body larger than the server's
 refused (413) before it is parsed (:class:`BodyLimit`). FastAPI turns the models into the
 OpenAPI page at ``/docs``, so that page documents this model's inputs.
 
-Validation errors become messages that name the instance and the field:
-
-    instance 1, field 'color': unseen category 'purple'; the model knows green, orange, red, yellow
+Its validation errors become messages in :mod:`.serve_errors`.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import numpy as np
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat,
                       StrictInt, StrictStr, create_model)
 
-from nnrun.errors import did_you_mean
 
 DEFAULT_MAX_INSTANCES = 1000
 # The default body limit leaves room for --max-instances instances of the run's columns
@@ -119,7 +116,7 @@ def _within_float32(value: float) -> float:
     """A JSON number the model's float32 can hold: 1e308 is finite in JSON, infinite there."""
     with np.errstate(over="ignore"):
         if np.isinf(np.float32(value)):
-            raise ValueError(f"{_show(value)} is beyond the numbers the model computes with (float32, at most "
+            raise ValueError(f"{show(value)} is beyond the numbers the model computes with (float32, at most "
                              f"{float(np.finfo(np.float32).max):.4g} in size)")
     return value
 
@@ -137,7 +134,7 @@ def _as_a_cell_is_read(column: dict):
             return value
         if value.strip().lower() in MISSING:
             if column["missing"] == "error":
-                raise ValueError(f"{_show(value)} is an empty cell, and training had no value to fill it with; "
+                raise ValueError(f"{show(value)} is an empty cell, and training had no value to fill it with; "
                                  f"send {'a number' if column['type'] == 'number' else 'one of its categories'}")
             return None
         if column["type"] != "number":
@@ -153,7 +150,7 @@ def _as_a_cell_is_read(column: dict):
             if kind == "not a number" and decimal == "," and PLAIN.match(value.strip()):  # '0.68' for '0,68'
                 written = (" (the run reads numbers written with a decimal comma, as in "
                            f"{value.strip().replace('.', ',')!r}; or send a JSON number)")
-            raise ValueError(f"{_show(value)} is {kind}{written}")
+            raise ValueError(f"{show(value)} is {kind}{written}")
         return float(number[0])
 
     return read
@@ -201,88 +198,7 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
     return instance, request
 
 
-def describe_errors(errors: list[dict], columns: list[dict], max_instances: int, sent_as_json: bool = True
-                    ) -> list[dict]:
-    """FastAPI's validation errors, each with ``instance``, ``field`` and a message
-    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON."""
-    return [_describe(error, columns, max_instances, sent_as_json) for error in errors]
-
-
-def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json: bool = True) -> dict:
-    loc = [part for part in error.get("loc", ()) if part != "body"]
-    kind, given = error.get("type", ""), error.get("input")
-    instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
-    field = loc[2] if instance is not None and len(loc) > 2 else None
-    if instance is not None and field is not None:
-        message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
-    elif instance is not None:
-        message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}; got {_show(given)}"
-        names = [c["name"] for c in columns]
-        if isinstance(given, list) and names == [f"x{i}" for i in range(len(names))]:  # trained on arrays
-            message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
-                        f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}} (row-major for a sample of several axes)")
-    else:
-        message = _body_problem(kind, loc, given, error, max_instances, sent_as_json)
-    return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
-
-
-def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error: dict) -> str:
-    column = next((c for c in columns if c["name"] == field), None)
-    names = [c["name"] for c in columns]
-    if kind == "extra_forbidden":
-        missing_hint = did_you_mean(field, names)
-        return f"unknown column{missing_hint or '; the model takes ' + ', '.join(names)}"
-    if kind == "missing":
-        return "missing; every instance needs this column" + (
-            " (send null to have it filled in)" if column and column["missing"] != "error" else "")
-    if kind == "literal_error" and column is not None:
-        return f"unseen category {_show(given)}; the model knows {', '.join(column['categories'])}"
-    if kind == "value_error":  # a cell sent as text that does not read (see _as_a_cell_is_read)
-        return str(error.get("ctx", {}).get("error", error.get("msg", kind)))
-    if kind == "finite_number":
-        return f"{_show(given)} is not a finite number"
-    if kind == "string_type":
-        return f"{_show(given)} is not text; send a string"
-    if kind in ("float_type", "float_parsing"):
-        return f"{_show(given)} is not a number" + (
-            "; send null for an unknown value" if column and column["missing"] != "error" and given is None else "")
-    return str(error.get("msg", kind))
-
-
-def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: int, sent_as_json: bool) -> str:
-    if kind == "json_invalid":
-        at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
-        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot parse it')}{at})"
-    if not loc and isinstance(given, (bytes, str)):
-        if sent_as_json:  # read as JSON, and a string: requests.post(url, json=json.dumps(payload))
-            return "the body is a JSON string, not an object: JSON encoded twice? Send the object itself, e.g. " \
-                   "requests.post(url, json=payload)"
-        try:  # not read as JSON, by its Content-Type
-            sent = json.loads(given)
-        except ValueError:
-            return "the body is not JSON; send {\"instances\": [...]} with Content-Type: application/json"
-        if isinstance(sent, dict):
-            return "the body is JSON, sent as another Content-Type; send it with Content-Type: application/json"
-        return f"the body must be a JSON object {{\"instances\": [...]}}, got {_show(sent)}"
-    if loc == ["instances"] and kind == "too_short":
-        return "instances: the list is empty; send at least one instance"
-    if loc == ["instances"] and kind == "too_long":
-        return f"instances: {len(given) if isinstance(given, list) else 'too many'} instances, " \
-               f"at most {max_instances} in one request; split them over several requests"
-    if loc == ["instances"] and kind == "list_type":
-        return f"instances: must be a list of objects, got {_show(given)}"
-    if loc == ["instances"] and kind == "missing":
-        return "the body has no 'instances'; send {\"instances\": [{\"column\": value, ...}]}"
-    if kind == "extra_forbidden" and len(loc) == 1:
-        return f"unknown key '{loc[0]}' in the body; send {{\"instances\": [...]}} only"
-    if not loc and kind == "missing":
-        return "the body is empty; send {\"instances\": [{\"column\": value, ...}]} as JSON"
-    if not loc:
-        return f"the body must be a JSON object {{\"instances\": [...]}}, got {_show(given)}"
-    return f"{'.'.join(str(p) for p in loc)}: {error.get('msg', kind)}"
-
-
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     """A value as the client wrote it: JSON, with strings quoted."""
     text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."

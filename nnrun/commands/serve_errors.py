@@ -1,0 +1,130 @@
+"""The messages of ``nnrun serve``'s 422 answers: FastAPI's validation errors of a
+request (see :mod:`.serve_requests`), each naming the instance and the field:
+
+    instance 1, field 'color': unseen category 'purple'; the model knows green, orange, red, yellow
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nnrun.commands.serve_requests import show
+from nnrun.errors import did_you_mean
+
+
+def describe_errors(errors: list[dict], columns: list[dict], max_instances: int, sent_as_json: bool = True
+                    ) -> list[dict]:
+    """FastAPI's validation errors, each with ``instance``, ``field`` and a message
+    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON."""
+    described = [_describe(error, columns, max_instances, sent_as_json) for error in errors]
+    return _missing_together(described, columns)
+
+
+SHOWN_MISSING = 5  # missing columns of one instance named one by one; more are one entry
+
+
+def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
+    """An instance missing more than SHOWN_MISSING columns gets one entry for them all,
+    not one each (a sample sent as {"x": [...]} to a model of 64 columns x0 ... x63)."""
+    missing: dict[int, list[str]] = {}
+    for entry in described:
+        if entry["type"] == "missing" and entry["instance"] is not None and entry["field"] is not None:
+            missing.setdefault(entry["instance"], []).append(entry["field"])
+    crowded = {i for i, fields in missing.items() if len(fields) > SHOWN_MISSING}
+    if not crowded:
+        return described
+    names = [c["name"] for c in columns]
+    arrays = names == [f"x{i}" for i in range(len(names))]
+    result, told = [], set()
+    for entry in described:
+        instance = entry["instance"]
+        if instance not in crowded or entry["type"] != "missing" or entry["field"] is None:
+            result.append(entry)
+        elif instance not in told:
+            told.add(instance)
+            fields = missing[instance]
+            shown = ", ".join(f"'{f}'" for f in fields[:SHOWN_MISSING])
+            message = f"instance {instance}: {len(fields)} columns missing ({shown}, ... '{fields[-1]}')"
+            if arrays:
+                message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
+                            f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}}")
+            result.append({"loc": ["body", "instances", instance], "instance": instance, "field": None,
+                           "msg": message, "type": "missing"})
+    return result
+
+
+def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json: bool = True) -> dict:
+    loc = [part for part in error.get("loc", ()) if part != "body"]
+    kind, given = error.get("type", ""), error.get("input")
+    instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
+    field = loc[2] if instance is not None and len(loc) > 2 else None
+    if instance is not None and field is not None:
+        message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
+    elif instance is not None:
+        message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}; got {show(given)}"
+        names = [c["name"] for c in columns]
+        if isinstance(given, list) and names == [f"x{i}" for i in range(len(names))]:  # trained on arrays
+            message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
+                        f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}} (row-major for a sample of several axes)")
+    else:
+        message = _body_problem(kind, loc, given, error, max_instances, sent_as_json)
+    return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
+
+
+def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error: dict) -> str:
+    column = next((c for c in columns if c["name"] == field), None)
+    names = [c["name"] for c in columns]
+    if kind == "extra_forbidden":
+        if names == [f"x{i}" for i in range(len(names))] and len(names) > 3:  # a model trained on arrays
+            return f"unknown column; the model's columns are x0 ... x{len(names) - 1}, one value each"
+        missing_hint = did_you_mean(field, names)
+        return f"unknown column{missing_hint or '; the model takes ' + ', '.join(names)}"
+    if kind == "missing":
+        return "missing; every instance needs this column" + (
+            " (send null to have it filled in)" if column and column["missing"] != "error" else "")
+    if kind == "literal_error" and column is not None:
+        return f"unseen category {show(given)}; the model knows {', '.join(column['categories'])}"
+    if kind == "value_error":  # a cell sent as text that does not read (see _as_a_cell_is_read)
+        return str(error.get("ctx", {}).get("error", error.get("msg", kind)))
+    if kind == "finite_number":
+        return f"{show(given)} is not a finite number"
+    if kind == "string_type":
+        return f"{show(given)} is not text; send a string"
+    if kind in ("float_type", "float_parsing"):
+        return f"{show(given)} is not a number" + (
+            "; send null for an unknown value" if column and column["missing"] != "error" and given is None else "")
+    return str(error.get("msg", kind))
+
+
+def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: int, sent_as_json: bool) -> str:
+    if kind == "json_invalid":
+        at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
+        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot parse it')}{at})"
+    if not loc and isinstance(given, (bytes, str)):
+        if sent_as_json:  # read as JSON, and a string: requests.post(url, json=json.dumps(payload))
+            return "the body is a JSON string, not an object: JSON encoded twice? Send the object itself, e.g. " \
+                   "requests.post(url, json=payload)"
+        try:  # not read as JSON, by its Content-Type
+            sent = json.loads(given)
+        except ValueError:
+            return "the body is not JSON; send {\"instances\": [...]} with Content-Type: application/json"
+        if isinstance(sent, dict):
+            return "the body is JSON, sent as another Content-Type; send it with Content-Type: application/json"
+        return f"the body must be a JSON object {{\"instances\": [...]}}, got {show(sent)}"
+    if loc == ["instances"] and kind == "too_short":
+        return "instances: the list is empty; send at least one instance"
+    if loc == ["instances"] and kind == "too_long":
+        return f"instances: {len(given) if isinstance(given, list) else 'too many'} instances, " \
+               f"at most {max_instances} in one request; split them over several requests"
+    if loc == ["instances"] and kind == "list_type":
+        return f"instances: must be a list of objects, got {show(given)}"
+    if loc == ["instances"] and kind == "missing":
+        return "the body has no 'instances'; send {\"instances\": [{\"column\": value, ...}]}"
+    if kind == "extra_forbidden" and len(loc) == 1:
+        return f"unknown key '{loc[0]}' in the body; send {{\"instances\": [...]}} only"
+    if not loc and kind == "missing":
+        return "the body is empty; send {\"instances\": [{\"column\": value, ...}]} as JSON"
+    if not loc:
+        return f"the body must be a JSON object {{\"instances\": [...]}}, got {show(given)}"
+    return f"{'.'.join(str(p) for p in loc)}: {error.get('msg', kind)}"
