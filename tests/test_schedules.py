@@ -78,3 +78,16 @@ def test_plateau_monitor_must_be_reported(run_cli, configs):
     result = run_cli("validate", configs / "diabetes.yaml", "--set", "training.early_stopping.monitor=val_accuracy")
     assert result.exit_code == 2 and "'val_accuracy' is not reported; choose one of loss, val_loss, mae, val_mae, " \
         "r2, val_r2" in " ".join(result.output.split()) and "add it" not in result.output
+
+
+@pytest.mark.parametrize("setting, warning", [
+    ("training.schedule={type: step, every: 5}", "warning: training.schedule.every: 5 epochs between steps in a run "
+     "of 3: the rate never steps; give every fewer than 3 epochs"),
+    ("training.schedule={type: reduce_on_plateau, min_lr: 0.5}", "warning: training.schedule.min_lr: 0.5 is not "
+     "below optimizer.learning_rate 0.001, so the rate is never reduced; give a min_lr below the learning rate"),
+    ("optimizer={type: sgd, nesterov: true}", "warning: optimizer.nesterov: true with momentum 0 is plain SGD; give "
+     "momentum too (0.9 is usual)"),
+])
+def test_settings_that_never_act_in_the_run_are_warned(run_cli, configs, setting, warning):
+    result = run_cli("validate", configs / "iris.yaml", "--set", "training.epochs=3", "--set", setting)
+    assert result.exit_code == 0 and warning in " ".join(result.output.split())

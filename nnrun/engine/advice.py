@@ -38,7 +38,29 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
     if warmup > epochs:
         warnings.append(f"training.schedule.warmup_epochs: {warmup} warmup epochs in a run of {epochs}: the "
                         "learning rate never reaches optimizer.learning_rate; give fewer warmup epochs than epochs")
-    return warnings
+    return warnings + _idle_schedule(config) + _idle_optimizer(config)
+
+
+def _idle_schedule(config: Config) -> list[str]:
+    """A schedule that never changes the rate in this run."""
+    schedule, epochs, rate = config.training.schedule, config.training.epochs, config.optimizer.learning_rate
+    kind = getattr(schedule, "type", None)
+    if kind == "step" and schedule.every >= epochs:
+        return [f"training.schedule.every: {schedule.every} epochs between steps in a run of {epochs}: the rate "
+                f"never steps; give every fewer than {epochs} epochs"]
+    if kind == "reduce_on_plateau" and schedule.min_lr >= rate:
+        return [f"training.schedule.min_lr: {schedule.min_lr:g} is not below optimizer.learning_rate {rate:g}, so "
+                "the rate is never reduced; give a min_lr below the learning rate"]
+    return []
+
+
+def _idle_optimizer(config: Config) -> list[str]:
+    """Options that do nothing without another: Nesterov's correction needs momentum
+    (PyTorch refuses this; Keras, as here, runs plain SGD)."""
+    optimizer = config.optimizer
+    if getattr(optimizer, "nesterov", False) and not getattr(optimizer, "momentum", 0):
+        return ["optimizer.nesterov: true with momentum 0 is plain SGD; give momentum too (0.9 is usual)"]
+    return []
 
 
 def text_without_embedding(config: Config, graph: Graph) -> list[str]:
