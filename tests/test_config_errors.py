@@ -146,6 +146,10 @@ SET_CASES = [
     ("training.epochs=0", "training.epochs: expected a whole number of at least 1, got 0 (from --set training.epochs=0)"),
     ("data.split.validation=15", "data.split.validation: expected a number below 1, got 15; it is a fraction: 15% is "
                                  "0.15 (from --set data.split.validation=15)"),
+    ("data.split.validation=1.5", "data.split.validation: expected a number below 1, got 1.5 (from --set "
+                                  "data.split.validation=1.5)"),  # 0.15 or 1.5%: no guess
+    ("data.split={validation: 0.5, test: 0.6}", "validation + test must be below 1 to leave training data, got 0.5 + "
+                                                "0.6 (from --set data.split={validation: 0.5, test: 0.6})\n"),  # once
     ("model.layers.5.units=3", "--set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1"),
     ("model.layers.2.units=3", "'model.layers.2' needs an index from 0 to 1; 2 adds an item, given whole: "
                                "--set 'model.layers.2={...}'"),

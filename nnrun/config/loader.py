@@ -59,7 +59,8 @@ class LoadedConfig:
         parts = tuple(int(p) if p.isdigit() else p for p in problem.path.split(".")) if problem.path else ()
         inside = [origin for path, origin in self.overrides.items() if parts and path[: len(parts)] == parts != path]
         if inside:  # e.g. a check of data.split as a whole, after --set data.split.test=...
-            return Problem(problem.path, f"{problem.message} (from {', '.join(inside)})")
+            # One --set that gave several keys of a block is named once.
+            return Problem(problem.path, f"{problem.message} (from {', '.join(dict.fromkeys(inside))})")
         # A value --set gave, or one inside it (--set model.layers=[...] replaced the file's
         # layers, whose lines no longer say anything about model.layers.0).
         for end in range(len(parts), -1, -1):

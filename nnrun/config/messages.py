@@ -99,7 +99,8 @@ def _percent_hint(kind: str, received: Any, description: str | None) -> str:
     """A fraction given as a percentage (validation: 15): say what was meant."""
     if kind not in ("less_than", "less_than_equal") or not (description or "").startswith("Fraction"):
         return ""
-    if isinstance(received, bool) or not isinstance(received, (int, float)) or not 1 < received <= 100:
+    # From 2: 1.5 is as likely 0.15 as 1.5% (a dropout rate), where 15 is 15%.
+    if isinstance(received, bool) or not isinstance(received, (int, float)) or not 2 <= received <= 100:
         return ""
     return f"; it is a fraction: {_number(received)}% is {_number(received / 100)}"
 
