@@ -237,3 +237,24 @@ def test_an_epoch_line_to_a_reader_that_left_quiets_the_console_instead_of_faili
     display.epoch_start(1, 2, 3)
     display.epoch_end({"epoch": 1, "loss": 0.5, "seconds": 0.1})
     assert console.quiet
+
+
+def test_the_new_best_marker_follows_early_stoppings_monitor():
+    """Early stopping on val_accuracy keeps that quantity's best epoch: the * marks it,
+    not a new low of the validation loss the run does not keep."""
+    import io
+    from types import SimpleNamespace
+
+    from nnrun.console.output import OutputConsole
+    from nnrun.console.progress import LineDisplay
+
+    rows = [{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 0.9, "val_accuracy": 0.60, "seconds": 0.1},
+            {"epoch": 2, "loss": 0.8, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.70, "seconds": 0.1},
+            {"epoch": 3, "loss": 0.6, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.65, "seconds": 0.1}]
+    marked = {}
+    for stopping in (SimpleNamespace(monitor="val_accuracy"), None):
+        display = LineDisplay(OutputConsole(file=io.StringIO()))
+        display.best, display.monitored = None, stopping and stopping.monitor  # as start() sets them
+        display.epoch_start(1, 3, 1)
+        marked[stopping is not None] = [display.epoch_line(row).endswith(" *") for row in rows]
+    assert marked == {True: [True, True, False], False: [True, True, True]}

@@ -73,12 +73,21 @@ class QuietDisplay(Display):
 
 
 class LineDisplay(Display):
-    """One line per epoch; the monitored quantity's new bests are marked with ``*``."""
+    """One line per epoch; the monitored quantity's new bests are marked with ``*``
+    (early stopping's monitor, else the validation loss)."""
 
     def start(self, experiment, run_dir: Path) -> None:
         super().start(experiment, run_dir)
         print_header(self.console, experiment, run_dir)
         self.best = None
+        # The quantity early stopping watches, whose best epoch the run keeps, else the
+        # validation loss (the training loss without a validation split).
+        stopping = experiment.config.training.early_stopping
+        self.monitored = stopping.monitor if stopping else None
+
+    def _monitor(self, row: dict) -> Monitor:
+        key = getattr(self, "monitored", None)
+        return Monitor(key if key in row else default_key(row))
 
     def resumed(self, epoch, checkpoint, history):
         """Say where training continues, and carry on the new-best marker from the
@@ -86,7 +95,7 @@ class LineDisplay(Display):
         super().resumed(epoch, checkpoint, history)
         self.console.print(f"resuming after epoch {epoch} from {checkpoint}", highlight=False, soft_wrap=True)
         if history:
-            monitor = Monitor(default_key(history[0]))
+            monitor = self._monitor(history[0])
             best = monitor.best_row(history)
             self.best = monitor.score(best) if best else None
 
@@ -94,7 +103,7 @@ class LineDisplay(Display):
         self.epoch, self.epochs = epoch, epochs
 
     def epoch_line(self, row: dict) -> str:
-        monitor = Monitor(default_key(row))
+        monitor = self._monitor(row)
         improved = monitor.improves(row, self.best)
         self.best = monitor.score(row) if improved else self.best
         width = len(str(self.epochs))
