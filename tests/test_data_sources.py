@@ -71,6 +71,17 @@ def test_npz_source_with_named_arrays_and_test_arrays(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert meta["samples"] == {"train": 30, "validation": 10, "test": 6}
+    assert "also training rows" not in result.output
+
+
+def test_a_test_set_copied_from_the_training_data_is_warned(run_cli, tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 3))
+    np.savez(tmp_path / "xy.npz", x=x, y=np.arange(40) % 2, x_test=x[:8], y_test=np.arange(8) % 2)
+    result = run_cli("validate", config_for(tmp_path, "{type: npz, path: xy.npz}", split="{validation: 0}"))
+    assert result.exit_code == 0, result.output
+    assert "warning: 8 of the 8 test rows are also training rows (the same values): the test scores will be " \
+        "optimistic; hold out rows the model does not train on" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Callable
 
+import numpy as np
+
 from nnrun.data.columns import category_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
@@ -57,7 +59,39 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
             warnings += _column_warnings(parts, columns)
         for name in list(parts):  # one split at a time, its raw table dropped once encoded
             parts[name] = _encoded(parts.pop(name), columns)
+    warnings += _held_out_copies(parts)
     return Splits(parts, columns, tuple(warnings), fingerprints())
+
+
+LEAK_SHARE = 0.25  # of a held-out split's rows found in training, above which it is told
+
+
+def _held_out_copies(parts: dict[str, Dataset]) -> list[str]:
+    """Held-out splits whose rows are largely training rows (a test file that is a copy
+    of training data, say): their scores would be optimistic, and nothing else says so.
+    A few duplicate rows are common in real data and not told."""
+    train = parts.get("train")
+    if train is None or not len(train):
+        return []
+    # Rows compared by a projection onto random weights (one multiply, sorted), then
+    # exactly where those agree.
+    weights = np.random.default_rng(0).standard_normal(int(np.prod(train.x.shape[1:]))).astype(np.float32)
+    seen = train.x.reshape(len(train), -1)
+    keys = seen @ weights
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    warnings = []
+    for name, part in parts.items():
+        if name == "train" or not len(part):
+            continue
+        rows = part.x.reshape(len(part), -1)
+        found = np.minimum(np.searchsorted(sorted_keys, rows @ weights), len(sorted_keys) - 1)
+        candidates = np.flatnonzero(sorted_keys[found] == rows @ weights)
+        copies = int(np.all(rows[candidates] == seen[order[found[candidates]]], axis=1).sum())
+        if copies >= max(LEAK_SHARE * len(part), 2):
+            warnings.append(f"{copies} of the {len(part)} {name} rows are also training rows (the same values): "
+                            f"the {name} scores will be optimistic; hold out rows the model does not train on")
+    return warnings
 
 
 def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str]]:
