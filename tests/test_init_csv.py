@@ -27,6 +27,14 @@ def houses(rows: int = 200) -> str:
     return "\n".join(lines) + "\n"
 
 
+def init_text(run_cli, data, lines: list[str], target: str) -> str:
+    """Write the CSV lines to ``data``, run init on it, and return the config it wrote."""
+    data.write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", data.name, "--target", target)
+    assert result.exit_code == 0, result.output
+    return data.with_suffix(".yaml").read_text()
+
+
 def test_a_regression_file_gets_its_settings_and_trains(run_cli, tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "houses.csv").write_text(houses())
@@ -366,10 +374,7 @@ def test_a_repeating_date_column_is_left_out_and_said_why(run_cli, tmp_path):
     for i in range(90):
         day = f"2024-03-{1 + i // 3:02d}"
         lines.append(f"{day},{day} {i % 24:02d}:{i % 60:02d},{'abc'[i % 3]},{100 + 7 * i % 50},{3 * i % 17}")
-    (tmp_path / "sales.csv").write_text("\n".join(lines) + "\n")
-    result = run_cli("init", "--data", "sales.csv", "--target", "sales")
-    assert result.exit_code == 0, result.output
-    text = (tmp_path / "sales.yaml").read_text()
+    text = init_text(run_cli, tmp_path / "sales.csv", lines, "sales")
     assert re.search(r"\n    ignore: \[day\] +# dates: left out \(see below\)\n", text)
     assert "    # day: dates, which nnrun reads as words, and a date the training data lacks would be unknown; " \
         "to learn from them, derive numbers (the month, the day of the week, days since a start) into columns of " \
@@ -385,10 +390,7 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
     for i in range(80):
         area = ("North", "north", "NORTH", "South")[i % 4]
         lines.append(f"{area},{30 + i % 20} kg,{1 + i % 5},{100 + 3 * i + (i % 4) * 10}.5")
-    (tmp_path / "h.csv").write_text("\n".join(lines) + "\n")
-    result = run_cli("init", "--data", "h.csv", "--target", "price")
-    assert result.exit_code == 0, result.output
-    text = (tmp_path / "h.yaml").read_text()
+    text = init_text(run_cli, tmp_path / "h.csv", lines, "price")
     assert re.search(r"\n    ignore: \[weight\] +# numbers with units: left out \(see below\)\n", text)
     assert "    # weight: numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them as plain " \
         "numbers, the unit in the column's name, to learn from them" in text

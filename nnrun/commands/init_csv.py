@@ -199,23 +199,18 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(f"    # {', '.join(found.siblings)} and {target} are one-hot columns of one category (one of "
                      f"them is 1 in every row): as features they would give {target} away. To predict the category, "
                      "write its name into one column (pandas: df[columns].idxmax(axis=1)) and make that the target")
-    if found.symbols:
-        shown = ", ".join(found.symbols[:5]) + (", ..." if len(found.symbols) > 5 else "")
-        lines.append(f"    # {shown}: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
-                     "reads as text; save them as plain numbers to learn from them")
-    if found.codes:
-        shown = ", ".join(found.codes[:5]) + (", ..." if len(found.codes) > 5 else "")
-        lines.append(f"    # {shown}: codes written with leading zeros (01067), not quantities, and too many to "
-                     "one-hot; a coarser code (its first digits, in a column of its own) can be categorical")
-    if found.units:
-        shown = ", ".join(found.units[:5]) + (", ..." if len(found.units) > 5 else "")
-        lines.append(f"    # {shown}: numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them "
-                     "as plain numbers, the unit in the column's name, to learn from them")
-    if found.dates:
-        shown = ", ".join(found.dates[:5]) + (", ..." if len(found.dates) > 5 else "")
-        lines.append(f"    # {shown}: dates, which nnrun reads as words, and a date the training data lacks would "
-                     "be unknown; to learn from them, derive numbers (the month, the day of the week, days since a "
-                     "start) into columns of their own")
+    # The columns left out for what they hold, each kind with how to learn from it.
+    for columns, what in [(found.symbols, "numbers written with currency or percent signs ($3.50, 14%), which nnrun "
+                           "reads as text; save them as plain numbers to learn from them"),
+                          (found.codes, "codes written with leading zeros (01067), not quantities, and too many to "
+                           "one-hot; a coarser code (its first digits, in a column of its own) can be categorical"),
+                          (found.units, "numbers written with units (35 kg, 12 cm), which nnrun reads as text; save "
+                           "them as plain numbers, the unit in the column's name, to learn from them"),
+                          (found.dates, "dates, which nnrun reads as words, and a date the training data lacks would "
+                           "be unknown; to learn from them, derive numbers (the month, the day of the week, days "
+                           "since a start) into columns of their own")]:
+        if columns:
+            lines.append(f"    # {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''}: {what}")
     if found.features:
         more = f", ... ({len(found.features)} in all)" if len(found.features) > 8 else ""
         lines.append(f"    # the other columns are number features: {', '.join(found.features[:8])}{more}")
