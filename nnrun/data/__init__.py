@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from nnrun.data.base import TEST, VALIDATION
 from nnrun.data.columns import category_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
@@ -45,6 +46,9 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
     warnings, table = list(full.warnings), full.table is not None
+    # The splits a source gave as files or arrays of their own (test_path, x_test).
+    given = {name for code, name in ((VALIDATION, "validation"), (TEST, "test"))
+             if full.assigned is not None and (full.assigned == code).any()}
     parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     fingerprints = _fingerprints_aside(parts)
@@ -59,43 +63,53 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
             warnings += _column_warnings(parts, columns)
         for name in list(parts):  # one split at a time, its raw table dropped once encoded
             parts[name] = _encoded(parts.pop(name), columns)
-    warnings += _held_out_copies(parts)
+    warnings += _held_out_copies(parts, given)
     return Splits(parts, columns, tuple(warnings), fingerprints())
 
 
 LEAK_SHARE = 0.25  # of a held-out split's rows found in training, above which it is told
 
 
-def _held_out_copies(parts: dict[str, Dataset]) -> list[str]:
-    """Held-out splits whose rows are largely training rows (a test file that is a copy
-    of training data, say): their scores would be optimistic, and nothing else says so.
-    A few duplicate rows are common in real data and not told, nor are repeats in data
-    whose inputs take few values (two categorical columns, short texts): there the
-    training rows repeat among themselves too."""
+def _held_out_copies(parts: dict[str, Dataset], given: set[str]) -> list[str]:
+    """Held-out data given apart (a test file, x_test) whose rows are largely training
+    rows, copied from the training data by mistake: their scores would be optimistic,
+    and nothing else says so. Rows are compared exactly, by their bytes. Not told where
+    the training rows repeat among themselves (inputs of few values: chance repeats
+    across files), nor for a random split, whose twins are the data's own."""
     train = parts.get("train")
-    if train is None or not len(train):
+    if train is None or not len(train) or not given:
         return []
-    # Rows compared by a projection onto random weights (one multiply, sorted), then
-    # exactly where those agree.
-    weights = np.random.default_rng(0).standard_normal(int(np.prod(train.x.shape[1:]))).astype(np.float32)
-    seen = train.x.reshape(len(train), -1)
-    keys = seen @ weights
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    if len(np.unique(sorted_keys)) < (1 - LEAK_SHARE) * len(keys):
+    seen = _row_keys(train.x)
+    if len(np.unique(seen)) < (1 - LEAK_SHARE) * len(seen):
         return []
+    order = np.argsort(seen, kind="stable")
+    train_rows = train.x.reshape(len(train), -1)
     warnings = []
-    for name, part in parts.items():
-        if name == "train" or not len(part):
+    for name in sorted(given & parts.keys()):
+        part = parts[name]
+        if not len(part):
             continue
-        rows = part.x.reshape(len(part), -1)
-        found = np.minimum(np.searchsorted(sorted_keys, rows @ weights), len(sorted_keys) - 1)
-        candidates = np.flatnonzero(sorted_keys[found] == rows @ weights)
-        copies = int(np.all(rows[candidates] == seen[order[found[candidates]]], axis=1).sum())
+        keys, rows = _row_keys(part.x), part.x.reshape(len(part), -1)
+        at = np.minimum(np.searchsorted(seen[order], keys), len(seen) - 1)
+        candidates = np.flatnonzero(seen[order][at] == keys)  # then compared value by value
+        copies = int(np.all(rows[candidates] == train_rows[order[at[candidates]]], axis=1).sum())
         if copies >= max(LEAK_SHARE * len(part), 2):
             warnings.append(f"{copies} of the {len(part)} {name} rows are also training rows (the same values): "
                             f"the {name} scores will be optimistic; hold out rows the model does not train on")
     return warnings
+
+
+def _row_keys(x: np.ndarray, block: int = 2048) -> np.ndarray:
+    """A key per sample from its bytes: the same values give the same key, whichever
+    array they sit in (integer sums wrap, so their order does not matter; a float
+    product would not promise that)."""
+    raw = np.ascontiguousarray(x.reshape(len(x), -1)).view(np.uint8)
+    words = raw.view(np.uint32) if raw.shape[1] % 4 == 0 else raw
+    weights = np.random.default_rng(0).integers(1, 2**63, words.shape[1], dtype=np.uint64) | np.uint64(1)
+    keys = np.empty(len(words), np.uint64)
+    for start in range(0, len(words), block):  # in blocks: the products of all rows at once would be 8x the data
+        keys[start:start + block] = (words[start:start + block] * weights).sum(axis=1)
+    return keys
 
 
 def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str]]:
