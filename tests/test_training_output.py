@@ -247,14 +247,19 @@ def test_the_new_best_marker_follows_early_stoppings_monitor():
 
     from nnrun.console.output import OutputConsole
     from nnrun.console.progress import LineDisplay
+    from nnrun.model.monitor import Monitor
 
     rows = [{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 0.9, "val_accuracy": 0.60, "seconds": 0.1},
             {"epoch": 2, "loss": 0.8, "accuracy": 0.6, "val_loss": 0.8, "val_accuracy": 0.70, "seconds": 0.1},
             {"epoch": 3, "loss": 0.6, "accuracy": 0.7, "val_loss": 0.7, "val_accuracy": 0.65, "seconds": 0.1}]
     marked = {}
-    for stopping in (SimpleNamespace(monitor="val_accuracy"), None):
+    for name, stopping in (("val_accuracy", SimpleNamespace(monitor="val_accuracy", min_delta=0.0)),
+                           ("min_delta", SimpleNamespace(monitor="val_loss", min_delta=0.15)), ("none", None)):
         display = LineDisplay(OutputConsole(file=io.StringIO()))
-        display.best, display.monitored = None, stopping and stopping.monitor  # as start() sets them
+        display.best = None  # as start() sets it, with the monitor below
+        display.monitored = Monitor(stopping.monitor, stopping.min_delta) if stopping else None
         display.epoch_start(1, 3, 1)
-        marked[stopping is not None] = [display.epoch_line(row).endswith(" *") for row in rows]
-    assert marked == {True: [True, True, False], False: [True, True, True]}
+        marked[name] = [display.epoch_line(row).endswith(" *") for row in rows]
+    # min_delta 0.15: epochs 2 and 3 improve the loss by 0.1 each, which early stopping does not count.
+    assert marked == {"val_accuracy": [True, True, False], "min_delta": [True, False, True],
+                      "none": [True, True, True]}

@@ -83,11 +83,11 @@ class LineDisplay(Display):
         # The quantity early stopping watches, whose best epoch the run keeps, else the
         # validation loss (the training loss without a validation split).
         stopping = experiment.config.training.early_stopping
-        self.monitored = stopping.monitor if stopping else None
+        self.monitored = Monitor(stopping.monitor, stopping.min_delta) if stopping else None
 
     def _monitor(self, row: dict) -> Monitor:
-        key = getattr(self, "monitored", None)
-        return Monitor(key if key in row else default_key(row))
+        monitored = getattr(self, "monitored", None)  # with early stopping's min_delta: the bests it counts
+        return monitored if monitored is not None and monitored.key in row else Monitor(default_key(row))
 
     def resumed(self, epoch, checkpoint, history):
         """Say where training continues, and carry on the new-best marker from the
