@@ -325,6 +325,7 @@ def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
     (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=5), "run_dir: expected the path of a folder, got int"),
     (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", quiet="no"), "quiet: expected True or False, got 'no'"),
     (lambda: nnrun.resume("runs/x", quiet=1), "quiet: expected True or False, got 1"),
+    (lambda: nnrun.train("name: x\n" + "# a comment\n" * 40), "the config looks like YAML text"),  # 450 bytes
     (lambda: nnrun.train("name: x\nseed: 1\n"), "the config looks like YAML text, but a string is taken as the path "
                                                  "of a config file\n  hint: pass the text parsed: "
                                                  "nnrun.train(yaml.safe_load(text)), or save it to a file"),

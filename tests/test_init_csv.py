@@ -504,6 +504,7 @@ def test_a_target_that_is_an_id_is_pointed_out(run_cli, tmp_path):
     ("with_units", ["4WD", "2WD", "AWD"] * 10, False),  # a few values: categories
     ("with_units", [f"{1000 + i} {'ABCDEFG'[i % 7]}{'XYZ'[i % 3]}" for i in range(30)], False),  # Dutch postcodes
     ("codes", [("01067", "80331", "20095", "50667")[i % 4] for i in range(40)], True),  # postal codes
+    ("codes", [f"02{108 + i % 190:03d}" for i in range(40)], True),  # Boston's: every one with a leading zero
     ("codes", [f"{i % 60:02d}" for i in range(200)], False),  # minutes: two digits
     ("codes", [f"{i:06d}" for i in range(200)], False),  # zero-padded counts: zeros in nearly every cell
     ("codes", ["00", "00"] + [str(i) for i in range(300)], False),  # a count of 300 rows with two 00

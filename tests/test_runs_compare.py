@@ -187,6 +187,7 @@ def test_a_killed_run_says_which_epoch_its_checkpoint_holds(run_cli, tmp_path):
         checkpoint.unlink()
     line = next(line for line in run_cli("runs", tmp_path / "runs").output.splitlines() if line.startswith("a "))
     assert " 3 (none saved) " in line
+    assert json.loads(run_cli("runs", tmp_path / "runs", "--json").output)[0]["saved_epochs"] is None
 
 
 def test_piped_tables_keep_every_value_whole(run_cli, tmp_path, monkeypatch):

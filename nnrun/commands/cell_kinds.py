@@ -59,11 +59,11 @@ def with_units(values: list[str]) -> bool:
 
 
 def codes(values: list[str]) -> bool:
-    """Digits of one fixed width of at least 4, some with leading zeros: postal or
-    product codes ('01067', '80331'). Zero-padded counts ('000150', '000007') have
-    leading zeros in most cells, and are numbers."""
+    """Digits of one fixed width of at least 4, some with a leading zero: postal or
+    product codes ('01067', '80331'; Boston's are all '02...'). Zero-padded counts
+    ('000150', '000007') start with two zeros or more in most cells, and are numbers."""
     zeros = [c for c in values if LEADING_ZERO.match(c)]
-    if len(zeros) < 2 or len(zeros) > len(values) / 2:
+    if len(zeros) < 2 or sum(c.startswith("00") for c in zeros) > len(values) / 2:
         return False
     width = len(zeros[0])
     return width >= 4 and all(len(c) == width for c in values if WHOLE.match(c))

@@ -55,7 +55,7 @@ def _saved_epochs(path: Path, epochs: int) -> int | None:
     except UserError:  # a checkpoints folder that is a link: not the listing's to refuse
         return None
     saved = -1 if saved is None else saved
-    return saved if saved < epochs else None
+    return saved if epochs and saved < epochs else None
 
 
 def _time(text) -> datetime | None:
@@ -131,8 +131,10 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
             "seconds": None if entry.seconds is None else round(entry.seconds, 3),  # to the millisecond
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
             "best_validation": entry.best_validation,
-            **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test,
-                                                              "saved_epochs": entry.saved_epochs}),
+            **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test}),
+            # A run that trained past its newest checkpoint: that checkpoint's epoch (null: it has none).
+            **({"saved_epochs": None if entry.saved_epochs < 0 else entry.saved_epochs}
+               if entry.saved_epochs is not None else {}),
         })
     return records
 

@@ -93,14 +93,15 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     """Parse a YAML file into plain data, the (line, column) of every value and key, and
     the text's lines (for quoting them in messages)."""
     source = str(path)
+    if "\n" in source or (": " in source and path.suffix.lower() not in (".yaml", ".yml")):
+        # YAML text given where a path goes: nnrun.train("name: x\n..."); told before the
+        # file system is asked (a long text is "File name too long" there).
+        raise UserError("the config looks like YAML text, but a string is taken as the path of a config file",
+                        hint="pass the text parsed: nnrun.train(yaml.safe_load(text)), or save it to a file")
     if path.is_dir():
         raise UserError(f"{source}: is a directory, not a config file",
                         hint="give a YAML file, e.g. configs/iris.yaml; a run's resolved config is RUN_DIR/config.yaml")
     if not path.exists():
-        if "\n" in source or (": " in source and path.suffix.lower() not in (".yaml", ".yml")):
-            # YAML text given where a path goes: nnrun.train("name: x\n...")
-            raise UserError("the config looks like YAML text, but a string is taken as the path of a config file",
-                            hint="pass the text parsed: nnrun.train(yaml.safe_load(text)), or save it to a file")
         raise UserError(f"{source}: no such config file",
                         hint="check the path; `nnrun init` writes a starter config (--data FILE.csv for your own data)")
     data_kind = DATA_FILES.get(path.suffix.lower())
