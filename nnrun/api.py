@@ -83,10 +83,11 @@ def _check_options(quiet, run_dir=None, runs_root="runs") -> None:
     inside, nor "no" taken as true)."""
     from nnrun.errors import UserError
 
-    if not isinstance(quiet, bool):
+    boolean = isinstance(quiet, (bool, int)) or getattr(getattr(quiet, "dtype", None), "kind", "") == "b"  # np.bool_
+    if not boolean or quiet not in (True, False):
         raise UserError(f"quiet: expected True or False, got {quiet!r}")
     for name, value in (("run_dir", run_dir), ("runs_root", runs_root)):
-        if value is not None and not isinstance(value, (str, os.PathLike)):
+        if (value is not None or name == "runs_root") and not isinstance(value, (str, os.PathLike)):
             raise UserError(f"{name}: expected the path of a folder, got {type(value).__name__}",
                             hint=f"{name}=\"runs/my-run\"" if name == "run_dir" else f"{name}=\"runs\"")
 

@@ -324,7 +324,9 @@ def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
 @pytest.mark.parametrize("call, message", [
     (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=5), "run_dir: expected the path of a folder, got int"),
     (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", quiet="no"), "quiet: expected True or False, got 'no'"),
-    (lambda: nnrun.resume("runs/x", quiet=1), "quiet: expected True or False, got 1"),
+    (lambda: nnrun.resume("runs/x", quiet=2), "quiet: expected True or False, got 2"),
+    (lambda: nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=None),
+     "runs_root: expected the path of a folder, got NoneType"),
     (lambda: nnrun.train("name: x\n" + "# a comment\n" * 40), "the config looks like YAML text"),  # 450 bytes
     (lambda: nnrun.train("name: x\nseed: 1\n"), "the config looks like YAML text, but a string is taken as the path "
                                                  "of a config file\n  hint: pass the text parsed: "

@@ -66,6 +66,8 @@ def test_runs_of_different_losses_are_said_to_share_one_scale(run_cli, tmp_path)
         "one scale, where a small loss can look flat; compare them by a metric they share" in " ".join(
             result.output.split())
     assert "note:" not in run_cli("plot", a, a, "-o", "same.png").output
+    sparse = train_iris(tmp_path / "s", "loss=sparse_categorical_crossentropy", epochs=1)
+    assert loss_types([a, sparse]) == ["categorical_crossentropy"] * 2  # one scale: no note
 
 
 def orange_pixels(path) -> int:

@@ -139,6 +139,9 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     assert response.status_code == 422 and response.json()["detail"][0]["msg"] == (
         'the body is not JSON text in UTF-8; send {"instances": [...]} encoded as UTF-8')
     assert fruit.get("/nope").status_code == 404 and fruit.get("/predict").status_code == 405  # as before
+    deep = fruit.post("/predict", content=b'{"instances": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+                      headers={"content-type": "application/json"})
+    assert deep.status_code == 400 and "UTF-8" not in deep.text  # not called a decoding problem
     good = b'{"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": "red"}]}'
     for body, message in [(good, "the body is JSON, sent as another Content-Type; send it with Content-Type: "
                                  "application/json"),
@@ -439,12 +442,18 @@ def test_a_list_sent_to_a_model_trained_on_arrays_is_told_the_names_of_its_value
                             '"x5": value} (row-major for a sample of several axes)')
     named = client.post("/predict", json={"instances": [{f"x{i}": v for i, v in enumerate(x[0].ravel().tolist())}]})
     assert named.status_code == 200, named.text
-    # The values under one key: one entry for the columns missing, one for the key, not 7.
+    # The values under one key: six columns missing are named one by one, and the key.
     under_x = client.post("/predict", json={"instances": [{"x": x[0].ravel().tolist()}]}).json()["detail"]
+    assert len(under_x) == 7 and under_x[-1]["msg"] == (
+        "instance 0, field 'x': unknown column; the model's columns are x0 ... x5, one value each")
+    # Of a wider model, the columns missing are one entry.
+    wide = nnrun.train(config, data=(x.reshape(20, 12), np.arange(20) % 2), run_dir=tmp_path / "wide").run_dir
+    under_x = TestClient(create_app(ServedModel.load(wide))).post(
+        "/predict", json={"instances": [{"x": list(range(12))}]}).json()["detail"]
     assert [e["msg"] for e in under_x] == [
-        "instance 0: 6 columns missing ('x0', 'x1', 'x2', 'x3', 'x4', ... 'x5'); this model was trained on arrays: "
-        'send its 6 values by name, {"x0": value, ..., "x5": value}',
-        "instance 0, field 'x': unknown column; the model's columns are x0 ... x5, one value each"]
+        "instance 0: 12 columns missing ('x0', 'x1', 'x2', 'x3', 'x4', ... 'x11'); this model was trained on arrays: "
+        'send its 12 values by name, {"x0": value, ..., "x11": value}',
+        "instance 0, field 'x': unknown column; the model's columns are x0 ... x11, one value each"]
 
 
 def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):

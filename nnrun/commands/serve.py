@@ -154,7 +154,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
 
     @app.exception_handler(HTTPException)
     async def _unreadable(request, exc):  # FastAPI's 400 for a body it cannot decode: said as the others are
-        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             return JSONResponse(status_code=422, content={"detail": [{
                 "loc": ["body"], "instance": None, "field": None, "type": "json_invalid",
                 "msg": "the body is not JSON text in UTF-8; send {\"instances\": [...]} encoded as UTF-8"}]})

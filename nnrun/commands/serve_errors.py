@@ -31,7 +31,7 @@ def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
     for entry in described:
         if entry["type"] == "missing" and entry["instance"] is not None and entry["field"] is not None:
             missing.setdefault(entry["instance"], []).append(entry["field"])
-    crowded = {i for i, fields in missing.items() if len(fields) > SHOWN_MISSING}
+    crowded = {i for i, fields in missing.items() if len(fields) > SHOWN_MISSING + 1}
     if not crowded:
         return described
     names = [c["name"] for c in columns]
@@ -46,6 +46,9 @@ def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
             fields = missing[instance]
             shown = ", ".join(f"'{f}'" for f in fields[:SHOWN_MISSING])
             message = f"instance {instance}: {len(fields)} columns missing ({shown}, ... '{fields[-1]}')"
+            fillable = {c["name"] for c in columns if c["missing"] != "error"}
+            if set(fields) <= fillable:
+                message += " (send null to have them filled in)"
             if arrays:
                 message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
                             f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}}")

@@ -74,7 +74,8 @@ def check_output(output: Path, own: Path | None, force: bool) -> None:
 
 
 def loss_types(run_dirs) -> list[str]:
-    """Each run's loss (its config.yaml's loss.type), in order; '?' where unreadable."""
+    """Each run's loss (its config.yaml's loss.type, sparse_categorical_crossentropy as
+    categorical_crossentropy: one scale), in order; '?' where unreadable."""
     from nnrun.config.loader import read_yaml
 
     types = []
@@ -83,7 +84,8 @@ def loss_types(run_dirs) -> list[str]:
             loss = read_yaml(RunDir(Path(run_dir)).config)[0].get("loss")
         except (UserError, AttributeError):
             loss = None
-        types.append(str(loss.get("type") if isinstance(loss, dict) else loss or "?"))
+        kind = str(loss.get("type") if isinstance(loss, dict) else loss or "?")
+        types.append(kind.removeprefix("sparse_"))  # the same cross-entropy, on integer labels
     return types
 
 
