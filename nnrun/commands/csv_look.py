@@ -8,10 +8,10 @@ every row, a name such as ``customer_id``, or whole numbers that count the rows 
 an ID (copied into predictions, not learned); text of several words is free text;
 numbers written with currency or percent signs or with units, codes with leading zeros
 too many to be categories, and dates that repeat are left out and said to be; other
-text is left out; a feature with empty cells is noted. A column of numbers with a few cells that are not
-(``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column of numbers, and those
-cells are listed to be corrected: as categories or an ID they would have taught the
-model nothing of the numbers. The target column is read whole (its labels and their
+text is left out; a feature with empty cells is noted. A column of numbers with a few
+cells that are not (``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column
+of numbers, and those cells are listed to be corrected: as categories or an ID they
+would have taught the model nothing of the numbers. The target column is read whole (its labels and their
 counts decide the task).
 
 May import: :mod:`nnrun.errors`, :mod:`nnrun.data`, :mod:`.number_format`, :mod:`.cell_kinds`.
@@ -118,8 +118,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             role, found.ignored).append(name)
         if role in ("symbols", "dates", "units", "codes"):
             getattr(found, role).append(name)
-        if role == "categorical" and written_alike(sorted(set(values))):
-            found.alike[name] = written_alike(sorted(set(values)))
+        if role == "categorical" and (alike := written_alike(sorted(set(values)))):
+            found.alike[name] = alike
         if role == "text":
             words = sorted(len(c.split()) for c in values)
             vocabulary = {w.lower() for c in values for w in c.split()}

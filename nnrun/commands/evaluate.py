@@ -58,8 +58,8 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     except ConfigError as error:
         if any(p.path.startswith("data.source.") and "no such file" in p.message for p in error.problems):
             # The data it trained on has moved or gone: its splits cannot be rebuilt.
-            error.hint = (f"put the file back where it was, or score rows you have with: nnrun evaluate {quoted(run.path)} "
-                          "--data FILE (the training columns and the target)")
+            error.hint = (f"put the file back where it was, or score rows you have with: nnrun evaluate "
+                          f"{quoted(run.path)} --data FILE (the training columns and the target)")
         raise
     _check_same_data(run, experiment)
     note = load_run_weights(run, experiment.graph)
@@ -143,8 +143,9 @@ def _trained_on(trained: TrainedRun, source: Path, rows: int) -> list[str]:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """One file, by another path or a link too; False where either is gone."""
     try:
-        return a.resolve() == b.resolve() or a.samefile(b)
+        return a.samefile(b)
     except OSError:
         return False
 

@@ -30,6 +30,24 @@ from nnrun.errors import UserError, did_you_mean, quoted
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
 MIN_ROWS = 20  # fewer, and a split of 15% for validation and test each holds out two rows or none
 
+# Columns left out for what they hold, one entry a kind: the ``Columns`` field, its name on
+# the ``ignore`` line, what the refusal of a file of nothing else says, and the comment
+# on how to learn from them.
+LEFT_OUT_KINDS = [
+    ("symbols", "numbers with signs", "numbers with currency or percent signs, which nnrun reads as text: save them "
+     "as plain numbers", "numbers written with currency or percent signs ($3.50, 14%), which nnrun reads as text; "
+     "save them as plain numbers to learn from them"),
+    ("codes", "codes", "codes with leading zeros, too many to be categories", "codes written with leading zeros "
+     "(01067), not quantities, and too many to one-hot; a coarser code (its first digits, in a column of its own) can "
+     "be categorical"),
+    ("units", "numbers with units", "numbers with units, which nnrun reads as text: save them as plain numbers",
+     "numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them as plain numbers, the unit in "
+     "the column's name, to learn from them"),
+    ("dates", "dates", "dates: derive numbers from them (the month, the day of the week)", "dates, which nnrun reads "
+     "as words, and a date the training data lacks would be unknown; to learn from them, derive numbers (the month, "
+     "the day of the week, days since a start) into columns of their own"),
+]
+
 
 def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str] | None = None) -> str:
     """The commented YAML for training on ``data`` to predict ``target``, written to
@@ -61,12 +79,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                         hint="a row that ends with an extra separator, or a cell holding one without quotes, "
                              "adds a cell; the header and the rows need as many")
     if not found.features and not found.categorical and not found.texts:
-        kinds = [(found.symbols, "numbers with currency or percent signs, which nnrun reads as text: save them as "
-                  "plain numbers"), (found.units, "numbers with units, which nnrun reads as text: save them as plain "
-                  "numbers"), (found.dates, "dates: derive numbers from them (the month, the day of the week)"),
-                 (found.codes, "codes with leading zeros, too many to be categories")]
         signed = "".join(f"; {', '.join(columns[:5])} hold{'s' * (len(columns) == 1)} {what}"
-                         for columns, what in kinds if columns)
+                         for field, _, what, _ in LEFT_OUT_KINDS if (columns := getattr(found, field)))
         raise UserError(f"{data}: no column to learn from besides '{target}' (IDs are left out){signed}",
                         hint="a feature is a column of numbers, of a few repeating words, or of text")
     labels = target_labels(data, header, target, found)
@@ -199,18 +213,9 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(f"    # {', '.join(found.siblings)} and {target} are one-hot columns of one category (one of "
                      f"them is 1 in every row): as features they would give {target} away. To predict the category, "
                      "write its name into one column (pandas: df[columns].idxmax(axis=1)) and make that the target")
-    # The columns left out for what they hold, each kind with how to learn from it.
-    for columns, what in [(found.symbols, "numbers written with currency or percent signs ($3.50, 14%), which nnrun "
-                           "reads as text; save them as plain numbers to learn from them"),
-                          (found.codes, "codes written with leading zeros (01067), not quantities, and too many to "
-                           "one-hot; a coarser code (its first digits, in a column of its own) can be categorical"),
-                          (found.units, "numbers written with units (35 kg, 12 cm), which nnrun reads as text; save "
-                           "them as plain numbers, the unit in the column's name, to learn from them"),
-                          (found.dates, "dates, which nnrun reads as words, and a date the training data lacks would "
-                           "be unknown; to learn from them, derive numbers (the month, the day of the week, days "
-                           "since a start) into columns of their own")]:
-        if columns:
-            lines.append(f"    # {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''}: {what}")
+    for field, _, _, advice in LEFT_OUT_KINDS:  # the columns left out for what they hold: how to learn from them
+        if columns := getattr(found, field):
+            lines.append(f"    # {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''}: {advice}")
     if found.features:
         more = f", ... ({len(found.features)} in all)" if len(found.features) > 8 else ""
         lines.append(f"    # the other columns are number features: {', '.join(found.features[:8])}{more}")
@@ -236,8 +241,8 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
 def _left_out_why(left_out: list[str], found: Columns) -> str:
     """The comment on ``ignore``: each kind of column it holds ('dates, numbers with
     units: left out (see below)'), the ones explained below first."""
-    explained = [(found.dates, "dates"), (found.symbols, "numbers with signs"), (found.units, "numbers with units"),
-                 (found.codes, "codes"), (found.siblings, "one-hot with the target")]
+    explained = [(getattr(found, field), name) for field, name, _, _ in LEFT_OUT_KINDS]
+    explained.append((found.siblings, "one-hot with the target"))
     kinds = [kind for columns, kind in explained if set(columns) & set(left_out)]
     rest = set(left_out) - {name for columns, _ in explained for name in columns}
     if rest:

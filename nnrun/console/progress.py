@@ -76,6 +76,8 @@ class LineDisplay(Display):
     """One line per epoch; the monitored quantity's new bests are marked with ``*``
     (early stopping's monitor, else the validation loss)."""
 
+    monitored: Monitor | None = None  # set by start()
+
     def start(self, experiment, run_dir: Path) -> None:
         super().start(experiment, run_dir)
         print_header(self.console, experiment, run_dir)
@@ -86,7 +88,7 @@ class LineDisplay(Display):
         self.monitored = Monitor(stopping.monitor, stopping.min_delta) if stopping else None
 
     def _monitor(self, row: dict) -> Monitor:
-        monitored = getattr(self, "monitored", None)  # with early stopping's min_delta: the bests it counts
+        monitored = self.monitored  # with early stopping's min_delta: the bests it counts
         return monitored if monitored is not None and monitored.key in row else Monitor(default_key(row))
 
     def resumed(self, epoch, checkpoint, history):

@@ -83,15 +83,15 @@ def _held_out_copies(parts: dict[str, Dataset], given: set[str]) -> list[str]:
     if len(np.unique(seen)) < (1 - LEAK_SHARE) * len(seen):
         return []
     order = np.argsort(seen, kind="stable")
-    train_rows = train.x.reshape(len(train), -1)
+    sorted_keys, train_rows = seen[order], train.x.reshape(len(train), -1)
     warnings = []
     for name in sorted(given & parts.keys()):
         part = parts[name]
         if not len(part):
             continue
         keys, rows = _row_keys(part.x), part.x.reshape(len(part), -1)
-        at = np.minimum(np.searchsorted(seen[order], keys), len(seen) - 1)
-        candidates = np.flatnonzero(seen[order][at] == keys)  # then compared value by value
+        at = np.minimum(np.searchsorted(sorted_keys, keys), len(seen) - 1)
+        candidates = np.flatnonzero(sorted_keys[at] == keys)  # then compared value by value
         copies = int(np.all(rows[candidates] == train_rows[order[at[candidates]]], axis=1).sum())
         if copies >= max(LEAK_SHARE * len(part), 2):
             warnings.append(f"{copies} of the {len(part)} {name} rows are also training rows (the same values): "

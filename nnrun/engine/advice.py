@@ -34,17 +34,17 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
                         "to read")
     if config.data.target_scale == "none":
         warnings += _target_scale_warning(data)
-    warmup, epochs = getattr(config.training.schedule, "warmup_epochs", 0), config.training.epochs
-    if warmup > epochs:
-        warnings.append(f"training.schedule.warmup_epochs: {warmup} warmup epochs in a run of {epochs}: the "
-                        "learning rate never reaches optimizer.learning_rate; give fewer warmup epochs than epochs")
     return warnings + _idle_schedule(config) + _idle_optimizer(config)
 
 
 def _idle_schedule(config: Config) -> list[str]:
-    """A schedule that never changes the rate in this run."""
+    """A schedule that never does what it is for in this run: a warmup longer than the
+    run, a step that never comes, a plateau floor at or above the rate."""
     schedule, epochs, rate = config.training.schedule, config.training.epochs, config.optimizer.learning_rate
-    kind = getattr(schedule, "type", None)
+    kind, warmup = getattr(schedule, "type", None), getattr(schedule, "warmup_epochs", 0)
+    if warmup > epochs:
+        return [f"training.schedule.warmup_epochs: {warmup} warmup epochs in a run of {epochs}: the learning rate "
+                "never reaches optimizer.learning_rate; give fewer warmup epochs than epochs"]
     if kind == "step" and schedule.every >= epochs:
         return [f"training.schedule.every: {schedule.every} epochs between steps in a run of {epochs}: the rate "
                 f"never steps; give every fewer than {epochs} epochs"]
