@@ -402,3 +402,27 @@ def test_the_signal_that_stopped_a_sweep_is_told_even_if_another_interrupt_repla
     with stopped_by_signals():  # a new sweep starts with no signal on record
         assert stopped_by(KeyboardInterrupt()) == "Ctrl-C"
         assert stopped_by(KeyboardInterrupt("SIGTERM")) == "SIGTERM"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the drop it reproduces
+def test_a_signal_whose_interrupt_a_finalizer_swallowed_still_stops_the_sweep():
+    """A signal handler raises in whatever code runs; in a finalizer (Ray's
+    ActorHandle.__del__) Python drops the exception. The signal is still recorded, and
+    the sweep's loops raise it again: under Ray, a SIGTERM so lost let the sweep finish
+    with exit code 0."""
+    import signal as signals
+
+    from nnrun.commands.sweep import stopping
+
+    class Finalized:
+        def __del__(self):
+            signals.raise_signal(signals.SIGTERM)  # the handler's KeyboardInterrupt is printed and dropped
+
+    with stopping.stopped_by_signals():
+        Finalized()  # collected at once
+        assert stopping.received()
+        with pytest.raises(KeyboardInterrupt) as caught:
+            stopping.raise_if_received()
+        assert stopping.stopped_by(caught.value) == "SIGTERM"
+    with stopping.stopped_by_signals():  # the next sweep starts without it
+        stopping.raise_if_received()

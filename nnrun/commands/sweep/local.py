@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from nnrun.commands.sweep.stopping import stopped_by
+from nnrun.commands.sweep.stopping import raise_if_received, stopped_by
 from nnrun.commands.sweep.trials import Trial
 from nnrun.commands.sweep.worker import MARK
 
@@ -96,6 +96,7 @@ def run_local(sweep_dir: Path, search, state, workers: int) -> None:
             try:
                 process, message = events.get(timeout=0.5)
             except queue.Empty:
+                raise_if_received()  # one whose interrupt was lost in a finalizer (see stopping)
                 state.tick()
                 continue
             _handle(process, message, search, state, running)

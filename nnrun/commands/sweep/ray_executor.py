@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from nnrun.commands.sweep.ray_cluster import join
-from nnrun.commands.sweep.stopping import received as stopping_received, stopped_by, stopped_by_signals
+from nnrun.commands.sweep.stopping import (raise_if_received, received as stopping_received, stopped_by,
+                                           stopped_by_signals)
 from nnrun.errors import UserError
 
 INSTALL = "pip install 'nnrun[ray]'"
@@ -77,6 +78,7 @@ def run_ray(swept, search, state) -> None:
     with stopped_by_signals():
         try:
             _tuner(tune, swept, search, state).fit()
+            raise_if_received()  # a SIGTERM whose interrupt a finalizer swallowed still stops the sweep
         except KeyboardInterrupt as interrupt:
             # Ray ends the trials' workers at once: each keeps its newest checkpoint, which
             # may be some epochs old (training.checkpoint.every_seconds).

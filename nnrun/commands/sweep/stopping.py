@@ -19,11 +19,11 @@ from contextlib import contextmanager
 
 @contextmanager
 def stopped_by_signals():
+    _received.clear()  # an earlier sweep's signals are not this one's
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
-    _received.clear()
     try:
         yield
     finally:
@@ -46,6 +46,14 @@ _received: list[str] = []  # the signals received inside stopped_by_signals, in 
 def received() -> bool:
     """Whether SIGINT or SIGTERM has reached the sweep inside :func:`stopped_by_signals`."""
     return bool(_received)
+
+
+def raise_if_received() -> None:
+    """The interrupt again, where a signal arrived but its KeyboardInterrupt was lost: a
+    signal handler raises in whatever code runs, and in a finalizer (Ray's
+    ``ActorHandle.__del__``) Python prints the exception and drops it."""
+    if _received:
+        raise KeyboardInterrupt(_received[0])
 
 
 def _interrupt(number: int, frame) -> None:
