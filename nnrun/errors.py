@@ -60,8 +60,21 @@ class NonFiniteError(TrainingFailed):
         self.details = {"epoch": epoch, "batch": batch, "reason": reason}
 
 
-class CheckpointWriteFailed(TrainingFailed):
+class RunWriteFailed(TrainingFailed):
+    """Writing one of the run's files failed as it trained (a full disk, say): the run
+    failed, and what it saved so far is intact."""
+
+
+class CheckpointWriteFailed(RunWriteFailed):
     """Writing a checkpoint failed (disk full, say); older checkpoints are intact."""
+
+
+def free_space_hint(run_path, newest) -> str:
+    """How to go on after a run could not write its files: resume from ``newest`` (its
+    newest checkpoint), or, with none saved, train again."""
+    if newest is None:
+        return "free some disk space, then train again: the run saved no checkpoint to resume from"
+    return f"free some disk space, then resume from {newest.name} with: nnrun train --resume {quoted(run_path)}"
 
 
 class RunInterrupted(NnrunError):

@@ -208,7 +208,8 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path,
     assert result.exit_code == 1
     assert ("could not write the checkpoint r/checkpoints/epoch-000003.safetensors: No space left on "
             "device; the previous checkpoint epoch-000002.safetensors is intact") in " ".join(result.output.split())
-    assert "free some disk space, then resume with: nnrun train --resume" in result.output
+    assert "free some disk space, then resume from epoch-000002.safetensors with: nnrun train --resume r" in \
+        " ".join(result.output.split())
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
         "epoch-000000.safetensors", "epoch-000001.safetensors", "epoch-000002.safetensors"]  # no temporary file
     assert meta(run)["status"] == "failed"
@@ -217,6 +218,114 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path,
     resume_training(run)
     reference = nnrun.train(SMALL, run_dir=tmp_path / "ref").run_dir
     assert_same_run(run, reference)
+
+
+def test_a_full_disk_as_metrics_csv_grows_fails_the_run_naming_the_file(tmp_path, monkeypatch, run_cli):
+    from nnrun.store import history
+
+    text = history._csv_text
+
+    def full_disk(rows, columns, header):  # epoch 3's line of metrics.csv finds the disk full
+        if not header and rows[0]["epoch"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return text(rows, columns, header)
+
+    monkeypatch.setattr(history, "_csv_text", full_disk)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    result = run_cli("train", path, "--run-dir", "r")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1, said  # training failed (2 is for bad input)
+    assert "could not write r/metrics.csv: No space left on device" in said
+    assert "hint: free some disk space, then resume from epoch-000002.safetensors with: nnrun train --resume r" in said
+    record = meta(tmp_path / "r")
+    assert record["status"] == "failed" and record["failure"]["type"] == "RunWriteFailed"
+
+    monkeypatch.setattr(history, "_csv_text", text)  # space freed
+    resume_training(tmp_path / "r")
+    assert_same_run(tmp_path / "r", nnrun.train(SMALL, run_dir=tmp_path / "ref").run_dir)
+
+
+def test_a_full_disk_before_any_checkpoint_says_to_train_again(tmp_path, monkeypatch):
+    from nnrun.errors import RunWriteFailed
+
+    write = files._write_temp
+
+    def full_disk(temp, data):  # metrics.csv's first line finds no space
+        if "metrics.csv" in temp.name:
+            raise OSError(errno.ENOSPC, "No space")
+        write(temp, data)
+
+    monkeypatch.setattr(files, "_write_temp", full_disk)
+    config = {**SMALL, "training": {**SMALL["training"], "checkpoint": None}}
+    with pytest.raises(RunWriteFailed) as failed:
+        nnrun.train(config, run_dir=tmp_path / "r")
+    assert failed.value.exit_code == 1 and failed.value.message == f"could not write {tmp_path / 'r'}/metrics.csv: No space"
+    assert failed.value.hint == "free some disk space, then train again: the run saved no checkpoint to resume from"
+
+
+def test_a_start_that_cannot_write_its_files_leaves_no_half_made_run(tmp_path, monkeypatch, run_cli):
+    write = files.write_json
+
+    def full_disk(path, value):
+        if path.name == "preprocess.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write(path, value)
+
+    monkeypatch.setattr(files, "write_json", full_disk)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    result = run_cli("train", path, "--run-dir", "r")
+    assert result.exit_code == 2 and "error: r/preprocess.json: No space left on device" in result.output
+    assert not (tmp_path / "r").exists()  # so `--run-dir r` works once there is space
+    monkeypatch.setattr(files, "write_json", write)
+    assert run_cli("train", path, "--run-dir", "r", "-q").exit_code == 0
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_the_last_epoch_lets_the_run_complete(tmp_path, monkeypatch, run_cli, number):
+    # The final scores, weights and meta.json take moments after the last epoch; a
+    # signal then once left exit 130 beside a completed meta.json, or a run "interrupted"
+    # without its weights. It is noted, and the run completes.
+    import os
+
+    from nnrun.engine.record import RunRecord
+
+    complete = RunRecord.complete
+
+    def completed_with_a_signal(self, *args):  # as the final weights are about to be written
+        os.kill(os.getpid(), number)
+        return complete(self, *args)
+
+    monkeypatch.setattr(RunRecord, "complete", completed_with_a_signal)
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(SMALL))
+    result = run_cli("train", path, "--run-dir", "r", "-q")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, said
+    name = signal.Signals(number).name
+    assert (f"warning: {name} arrived after the last epoch; the run had finished training, so it completed and "
+            "its files are whole") in said
+    assert meta(tmp_path / "r")["status"] == "completed" and (tmp_path / "r" / "model.safetensors").exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
+
+
+def test_a_sweep_trial_that_completed_as_the_stop_came_is_recorded_completed(tmp_path):
+    from types import SimpleNamespace
+
+    from nnrun.commands.sweep.local import _from_its_run
+
+    trial_dir = tmp_path / "trials" / "001"
+    trial_dir.mkdir(parents=True)
+    (trial_dir / "meta.json").write_text(json.dumps({"status": "completed"}))
+    (trial_dir / "metrics.csv").write_text("epoch,loss,val_loss\n1,0.9,0.8\n2,0.7,0.6\n")
+    sweep = SimpleNamespace(metric="val_loss", direction="min")
+    state = SimpleNamespace(swept=SimpleNamespace(trial_dir=lambda id: tmp_path / "trials" / id, sweep=sweep))
+    trial = SimpleNamespace(id="001")
+    assert _from_its_run(state, trial, "interrupted", "stopped by SIGTERM") == {
+        "status": "completed", "best": 0.6, "best_epoch": 2, "epochs": 2, "message": ""}
+    (trial_dir / "meta.json").write_text(json.dumps({"status": "running"}))
+    assert _from_its_run(state, trial, "interrupted", "stopped by SIGTERM")["status"] == "interrupted"
 
 
 def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ from nnrun.errors import (
     RunEnded,
     RunInterrupted,
     UserError,
+    free_space_hint,
     quoted,
 )
 from nnrun.store import checkpoints, files
@@ -121,7 +122,7 @@ class Checkpointer:
             kept = f"the previous checkpoint {previous[0].name} is intact" if previous else "no checkpoint was saved"
             raise CheckpointWriteFailed(
                 f"could not write the checkpoint {path}: {exc.strerror or exc}; {kept}",
-                hint=f"free some disk space, then resume with: nnrun train --resume {quoted(self.record.path)}",
+                hint=free_space_hint(self.record.path, previous[0] if previous else None),
             ) from None
         self.saved, self.saved_at = path, time.monotonic()
         self._prune(keep=self.settings.keep if self.settings else 1)

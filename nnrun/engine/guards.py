@@ -7,7 +7,9 @@ Both are found at a batch boundary, before the state of an epoch is kept:
   reaches the weights; a step that finds one raises :func:`non_finite_gradient`.
 - ``SignalWatch`` turns SIGINT and SIGTERM into a flag the loop reads after each
   batch; the loop then saves a checkpoint of the last finished epoch and stops with
-  :class:`RunInterrupted` (exit code 130). A second Ctrl-C stops at once.
+  :class:`RunInterrupted` (exit code 130). A second Ctrl-C stops at once. After the
+  last epoch (``watch.finishing()``) a signal is only noted: the run's final scores,
+  weights and meta.json are written whatever arrives, so its files and its exit agree.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class SignalWatch:
 
     def __init__(self):
         self.received: str | None = None
+        self.late: str | None = None  # a signal that arrived once the last epoch was done
         self._previous: dict = {}
+        self._finishing = False
 
     def __enter__(self) -> "SignalWatch":
         if threading.current_thread() is threading.main_thread():  # handlers live only there
@@ -57,7 +61,17 @@ class SignalWatch:
         for number, handler in self._previous.items():
             signal.signal(number, handler)
 
+    def finishing(self) -> None:
+        """From now on a signal is only noted (``late``): the epochs are done, and
+        what is left (final scores, weights, meta.json) takes moments and must not be cut.
+        A signal the loop had no epoch left to act on counts as late too."""
+        self._finishing = True
+        self.late = self.received
+
     def _handle(self, number, frame) -> None:
+        if self._finishing:
+            self.late = self.late or signal.Signals(number).name
+            return
         if self.received == "SIGINT" and number == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
         self.received = signal.Signals(number).name

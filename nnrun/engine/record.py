@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -103,6 +104,7 @@ class RunRecord:
     def create(cls, experiment, run_dir=None, runs_root="runs", command=None, run: RunDir | None = None,
                world_size: int = 1) -> "RunRecord":
         config = experiment.config
+        created_here = run is None
         run = run or RunDir.create(config.name, explicit=run_dir, root=runs_root)
         lock = run.lock()
         try:
@@ -111,6 +113,8 @@ class RunRecord:
             record._write_meta()
         except BaseException:
             lock.release()
+            if created_here:  # a start that failed (a full disk) leaves no half-made run behind
+                shutil.rmtree(run.path, ignore_errors=True)
             raise
         return record
 

@@ -22,7 +22,9 @@ from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
+from nnrun.errors import RunWriteFailed, free_space_hint
 from nnrun.model.rows import row_threads, set_row_threads
+from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
 
 
@@ -63,30 +65,42 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
     checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`);
     ``sharding`` splits the batches over processes (see :mod:`nnrun.engine.sharding`)."""
     sharding = sharding or WholeBatch()
-    try:
-        # Overflow shows up as a non-finite loss, which stops training with a clear
-        # message; numpy's own warnings would only repeat it less clearly.
-        # SIGINT and SIGTERM only raise a flag, which the loop reads between batches.
-        threads = training_threads(experiment, record, sharding)
-        # The run's threads multiply matrices (BLAS) and split element-wise work by rows.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), SignalWatch() as signals, \
-                blas_threads(threads), row_threads(threads):
-            watch = thread_watch(experiment, threads, sharding)
-            try:
-                fitted = fit(experiment, record, hooks, resume_from, signals, sharding, watch)
-            finally:
-                if watch is not None:
-                    watch.record(record.meta)
-        final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
-        record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
-    except BaseException as exc:
-        record.fail(exc)
-        raise
-    finally:
-        record.release()
-    result = TrainResult(record.path, fitted.history, final, fitted.best_epoch, fitted.stopped_early,
-                         time.perf_counter() - started, experiment.graph.parameter_count)
-    hooks.finish(result)
+    # SIGINT and SIGTERM only raise a flag, which the loop reads between batches; after
+    # the last epoch they are only noted, through the results printed (see SignalWatch).
+    with SignalWatch() as signals:
+        try:
+            # Overflow shows up as a non-finite loss, which stops training with a clear
+            # message; numpy's own warnings would only repeat it less clearly.
+            threads = training_threads(experiment, record, sharding)
+            # The run's threads multiply matrices (BLAS) and split element-wise work by rows.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads(threads), \
+                    row_threads(threads):
+                watch = thread_watch(experiment, threads, sharding)
+                try:
+                    fitted = fit(experiment, record, hooks, resume_from, signals, sharding, watch)
+                finally:
+                    if watch is not None:
+                        watch.record(record.meta)
+                signals.finishing()
+                final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
+            record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
+        except OSError as exc:  # a run's file could not be written as it trained: the run failed
+            failed = RunWriteFailed(f"could not write {exc.filename or 'a file of the run'}: {exc.strerror or exc}",
+                                    hint=free_space_hint(record.path, next(iter(checkpoints.candidates(record.path)),
+                                                                           None)))
+            record.fail(failed)
+            raise failed from None
+        except BaseException as exc:
+            record.fail(exc)
+            raise
+        finally:
+            record.release()
+        result = TrainResult(record.path, fitted.history, final, fitted.best_epoch, fitted.stopped_early,
+                             time.perf_counter() - started, experiment.graph.parameter_count)
+        hooks.finish(result)
+        if signals.late:
+            hooks.warn(f"{signals.late} arrived after the last epoch; the run had finished training, so it "
+                       "completed and its files are whole")
     return result
 
 

@@ -27,6 +27,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         _write_temp(temp, data)
         os.replace(temp, path)
+    except OSError as exc:
+        exc.filename = str(path)  # a write or sync error names no file: the one it was for
+        raise
     finally:
         if temp.exists():
             temp.unlink()

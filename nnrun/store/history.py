@@ -62,13 +62,21 @@ class MetricsLog:
         if self.handle is None:
             self._rewrite([row])
             return
-        self.handle.write(_csv_text([row], self.columns, header=False))
-        self.handle.flush()
+        try:
+            self.handle.write(_csv_text([row], self.columns, header=False))
+            self.handle.flush()
+        except OSError as exc:
+            exc.filename = str(self.path)  # a full disk's error names no file
+            raise
 
     def sync(self) -> None:
         """Make every appended line durable (before a checkpoint and at the end)."""
         if self.handle is not None:
-            os.fsync(self.handle.fileno())
+            try:
+                os.fsync(self.handle.fileno())
+            except OSError as exc:
+                exc.filename = str(self.path)
+                raise
 
     def resume(self, epoch: int, origin: Path) -> list[dict]:
         """The rows of epochs 1..``epoch`` (a checkpoint's), read back exactly; the file

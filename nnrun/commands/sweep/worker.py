@@ -50,7 +50,9 @@ def main(argv: list[str]) -> int:
         send({"epoch": int(row["epoch"]), "row": row})
         return ask and sys.stdin.readline().strip() == "prune"
 
-    send({"outcome": run_trial(sweep_dir, trial_id, values, on_epoch)})
+    result = run_trial(sweep_dir, trial_id, values, on_epoch)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the trial is over: the sweep's stop now changes nothing
+    send({"outcome": result})
     return 0
 
 
