@@ -263,3 +263,32 @@ def test_the_new_best_marker_follows_early_stoppings_monitor():
     # min_delta 0.15: epochs 2 and 3 improve the loss by 0.1 each, which early stopping does not count.
     assert marked == {"val_accuracy": [True, True, False], "min_delta": [True, False, True],
                       "none": [True, True, True]}
+
+
+def test_an_output_that_cannot_encode_unicode_gets_ascii_and_escapes_not_a_traceback(tmp_path):
+    # PYTHONIOENCODING=ascii (or a C locale): the sparkline's blocks and a path's letters
+    # once raised UnicodeEncodeError after the run had completed (exit 1).
+    from nnrun.store.history import SPARK_ASCII
+
+    folder = tmp_path / "ünï"
+    folder.mkdir()
+    config = folder / "iris ñ.yaml"
+    config.write_text(IRIS.read_text())
+    ascii_only = {"PYTHONIOENCODING": "ascii"}
+    result = run_piped("train", config, "--run-dir", "r", "--set", "training.epochs=3", cwd=tmp_path, env=ascii_only)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    [curve] = [line for line in result.stdout.splitlines() if line.startswith("val_loss:")]
+    assert set(curve.split()[1]) <= set(SPARK_ASCII)
+    checked = run_piped("validate", config, cwd=tmp_path, env=ascii_only)
+    assert checked.returncode == 0 and "\\xfcn\\xef" in checked.stdout and ": valid" in checked.stdout
+
+
+@pytest.mark.parametrize("columns", ["0", "1"])
+def test_a_columns_setting_of_no_width_still_shows_errors_and_tables(tmp_path, columns):
+    # At COLUMNS=0 rich printed nothing at all, not even the error; at 1 a character a line.
+    (tmp_path / "iris.yaml").write_text(IRIS.read_text())
+    missing = run_piped("validate", "missing.yaml", cwd=tmp_path, env={"COLUMNS": columns})
+    assert missing.returncode == 2 and "error: missing.yaml: no such config file" in missing.stderr
+    valid = run_piped("validate", "iris.yaml", cwd=tmp_path, env={"COLUMNS": columns})
+    assert valid.returncode == 0 and "iris.yaml: valid" in valid.stdout
+    assert "dense_0" in valid.stdout  # the model's table, at a width its names fit in

@@ -24,6 +24,7 @@ def main() -> None:
     # objects are left out of collections; freezing at exit, not as the command
     # returns, leaves a caller that runs main() in a longer-lived process unaffected.
     atexit.register(gc.freeze)
+    _printable_anywhere()
     _debug_first(sys.argv)
     from nnrun.cli.quick_help import is_top_level_help, print_help
 
@@ -64,6 +65,15 @@ def _without_usage_errors(app) -> None:
             raise
         raise SystemExit(exc.exit_code) from None
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _printable_anywhere() -> None:
+    """Standard output writes what its encoding lacks as escapes, as standard error
+    already does: a path or a glyph beyond ASCII under ``PYTHONIOENCODING=ascii`` (or a
+    C locale) must not turn a finished command into a traceback and exit code 1."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and sys.stdout.errors == "strict":
+        reconfigure(errors="backslashreplace")
 
 
 def _debug_first(argv: list[str]) -> None:

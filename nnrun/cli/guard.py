@@ -34,9 +34,9 @@ def guard(action: Callable[[], object]) -> None:
 
             traceback.print_exc()
             raise SystemExit(exc.exit_code) from None
-        from rich.console import Console
+        from nnrun.console.output import error_console
 
-        Console(stderr=True).print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
+        error_console().print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, ...
         if debug["on"]:

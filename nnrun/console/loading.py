@@ -45,12 +45,13 @@ def _start(path: str, total: int, what: str):
     if not sys.stderr.isatty():
         print(f"{what} {path} ({size}) ...", file=sys.stderr, flush=True)
         return None
-    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from nnrun.console.output import error_console
 
     amount = DownloadColumn() if what == "reading" else MofNCompleteColumn()  # bytes, or rows
     bar = Progress(f"{what} {Path(path).name}", BarColumn(), amount, TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
+                   console=error_console(), transient=True)
     bar.add_task("read", total=total)
     bar.start()
     return bar

@@ -12,17 +12,22 @@ assume 80 columns and wrap or cut values (a run's name over two lines, a leaderb
 put back together; there every :class:`OutputConsole` gives its tables as much width as
 their values need, so each command's tables follow the one rule (also when
 ``FORCE_COLOR`` asks for colours in a log). ``COLUMNS`` in the environment, or a width
-given to the console, still sets the width.
+given to the console, still sets the width; but not to nothing: at ``COLUMNS=0`` rich
+printed no line at all (error messages included), and at 1 a character a line, so a
+width of 0 counts as unset and one under ``MIN_WIDTH`` as ``MIN_WIDTH``. Messages on
+standard error follow the same rule (:func:`error_console`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 from rich.console import Console
 
 PIPED_WIDTH = 1000  # wide enough for any table nnrun prints; a line is never cut short
+MIN_WIDTH = 40  # the narrowest COLUMNS honoured as it is (see the module's docstring)
 
 
 class OutputConsole(Console):
@@ -38,6 +43,8 @@ class OutputConsole(Console):
         chosen = kwargs.get("width") is not None or os.environ.get("COLUMNS") or self.is_jupyter
         if not chosen and not on_screen(self.file):
             self.width = PIPED_WIDTH
+        elif kwargs.get("width") is None:
+            self.width = _columns_mended(self.file) or self.width
 
     def on_broken_pipe(self) -> None:
         # As rich does before it exits: later writes, and Python's own flush of stdout at
@@ -58,3 +65,23 @@ def on_screen(file) -> bool:
         return file.isatty()
     except (AttributeError, ValueError):  # no isatty, or a closed file
         return False
+
+
+def error_console() -> Console:
+    """A console on standard error, for messages: errors, warnings, a file's loading
+    progress; at a width it can print in (see :data:`MIN_WIDTH`)."""
+    console = Console(stderr=True)
+    console.width = _columns_mended(console.file) or console.width
+    return console
+
+
+def _columns_mended(file) -> int | None:
+    """The width to use instead of ``COLUMNS`` where it asks for none (0: the terminal's,
+    or the piped width) or too few (under MIN_WIDTH); None where rich reads it well
+    (unset, a usable width, or no number, which rich ignores)."""
+    value = os.environ.get("COLUMNS", "").strip()
+    if not value.isdigit() or int(value) >= MIN_WIDTH:
+        return None
+    if int(value) > 0:
+        return MIN_WIDTH
+    return shutil.get_terminal_size().columns if on_screen(file) else PIPED_WIDTH

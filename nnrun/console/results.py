@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun.console.numbers import number
-
 from nnrun.store.history import (
+    SPARK_ASCII,
+    SPARK_BLOCKS,
     best_row,
     format_seconds,
     monitored,
@@ -26,7 +27,7 @@ def print_results(console: Console, result, experiment=None, resumed_after: int 
     time, files and the command to run next. ``resumed_after``: the epoch a resumed
     run continued after (None for a run trained in one go)."""
     console.print(_final_table(result, experiment))
-    for label, value in _result_lines(result, experiment, resumed_after):
+    for label, value in _result_lines(result, experiment, resumed_after, ascii_only=not _encodes_blocks(console)):
         console.print(f"{label + ':':<12} {value}", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -54,10 +55,11 @@ def _restored(result, experiment) -> bool:
     return bool(stopping and stopping.restore_best and result.best_epoch)
 
 
-def _result_lines(result, experiment, resumed_after: int | None = None) -> list[tuple[str, str]]:
+def _result_lines(result, experiment, resumed_after: int | None = None,
+                  ascii_only: bool = False) -> list[tuple[str, str]]:
     """(label, text) lines under the table, in reading order."""
     history = result.history
-    lines = [_best_epoch_line(result, experiment), _curve_line(history)]
+    lines = [_best_epoch_line(result, experiment), _curve_line(history, ascii_only)]
     if result.stopped_early:
         lines.append(("early stop", _early_stop_note(result, experiment)))
     note = overfitting(history)
@@ -104,13 +106,19 @@ def _during(key: str) -> str:
     return "" if key.startswith("val_") else ", over the epoch's batches as they trained"
 
 
-def _curve_line(history: list[dict]) -> tuple[str, str] | None:
-    """A sparkline of the validation loss (the training loss without a validation split)."""
+def _encodes_blocks(console: Console) -> bool:
+    return console.encoding.lower().replace("-", "").startswith("utf")
+
+
+def _curve_line(history: list[dict], ascii_only: bool) -> tuple[str, str] | None:
+    """A sparkline of the validation loss (the training loss without a validation split),
+    in ASCII on an output that cannot encode the block characters."""
     key = monitored(history)
     curve = [r[key] for r in history]
     if len(curve) < 2:
         return None
-    return key, f"{sparkline(curve)} {number(curve[0])} -> {number(curve[-1])}{_during(key)}"
+    blocks = SPARK_ASCII if ascii_only else SPARK_BLOCKS
+    return key, f"{sparkline(curve, blocks=blocks)} {number(curve[0])} -> {number(curve[-1])}{_during(key)}"
 
 
 def _early_stop_note(result, experiment) -> str:

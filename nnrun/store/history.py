@@ -22,6 +22,7 @@ from nnrun.store import files
 from nnrun.store.rundir import RunDir
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_ASCII = "_.-~=+*#"  # the same eight levels, for an output that cannot encode the blocks
 # Validation loss must end this much above its minimum (relative) to count as rising,
 OVERFIT_RISE = 0.05
 # and the rise must be this fraction of the curve's whole range: a wobble of 0.0007 near a
@@ -155,9 +156,9 @@ def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
     return chosen or best_row(history)
 
 
-def sparkline(values: list[float], width: int = 40) -> str:
-    """Values as block characters, lowest ▁ to highest █; long series are averaged
-    down to ``width`` characters."""
+def sparkline(values: list[float], width: int = 40, blocks: str = SPARK_BLOCKS) -> str:
+    """Values as block characters, lowest ▁ to highest █ (or ``blocks``' first to last);
+    long series are averaged down to ``width`` characters."""
     values = [v for v in values if math.isfinite(v)]
     if not values:
         return ""
@@ -166,8 +167,8 @@ def sparkline(values: list[float], width: int = 40) -> str:
         values = [sum(c) / len(c) for c in chunks]
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[round((v - low) / span * top)] for v in values)
+    top = len(blocks) - 1
+    return "".join(blocks[round((v - low) / span * top)] for v in values)
 
 
 def overfitting(history: list[dict]) -> str | None:
