@@ -497,7 +497,7 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
     assert info.value.message == f"{tmp_path / 'labelled.csv'}: {said}"
 
 
-def test_a_run_without_final_weights_is_served_with_a_note(tmp_path):
+def test_a_run_without_final_weights_is_served_with_a_note(tmp_path, capsys):
     """A killed run answers from its newest checkpoint: said at start-up and in /metadata,
     as evaluate and predict say it, with the status killed rather than running."""
     from nnrun.commands.serve import ServedModel, create_app
@@ -511,8 +511,9 @@ def test_a_run_without_final_weights_is_served_with_a_note(tmp_path):
     assert card["run"]["status"] == "killed" and card["run"]["weights_epoch"] == 2
     assert card["run"]["weights_note"].startswith("the run is killed")
     said = []
+    capsys.readouterr()
     print_serving(said.append, "http://127.0.0.1:1", model.card)
-    assert said[-1] == f"note: {card['run']['weights_note']}"
+    assert " ".join(capsys.readouterr().err.split()) == f"note: {card['run']['weights_note']}"  # beside the output
     (run / "meta.json").write_text(json.dumps(meta))  # completed: its final weights, and no note
     finished = ServedModel.load(run).card["run"]
     assert finished["status"] == "completed" and finished["weights_epoch"] is None and finished["weights_note"] is None

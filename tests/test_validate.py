@@ -270,4 +270,5 @@ def test_unscaled_inputs_of_very_different_spreads_are_warned_about(run_cli, wri
     assert re.search(r"warning: data.preprocess: the features go in unscaled, and their spreads differ widely "
                      r"\('worst_area' about 571, 'smoothness_error' about 0.00272\).*add preprocess: \[standardize\]",
                      result.output)
+    assert "spreads differ" in result.stderr and "spreads differ" not in result.stdout  # as train says it
     assert "unscaled" not in run_cli("validate", str(ROOT / "configs" / "breast_cancer.yaml")).output

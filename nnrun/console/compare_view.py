@@ -9,6 +9,7 @@ from rich.table import Table
 
 from nnrun.commands.compare import compare
 from nnrun.console.numbers import number, signed
+from nnrun.console.output import say_note
 from nnrun.config.diff import MISSING
 
 GAP = 4  # spaces between the config and metric tables
@@ -67,6 +68,5 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         side_by_side.add_row(*tables)
         console.print(side_by_side)
     if result.same_data is False:
-        console.print("note: the runs trained on different data (their data fingerprints differ, with the same seed "
-                      "and data settings: a data file changed between them), so the metrics differ by more than the "
-                      "config", highlight=False, markup=False)
+        say_note("the runs trained on different data (their data fingerprints differ, with the same seed and data "
+                 "settings: a data file changed between them), so the metrics differ by more than the config")

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.console.numbers import number
+from nnrun.console.output import say_note
 
 RESIDUAL_LABELS = {
     "mean": "mean residual (prediction - target)",
@@ -26,7 +27,7 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
     console.print(f"{run_dir}: {scored}, {report['samples']} samples",
                   highlight=False, markup=False, soft_wrap=True)
     for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):
-        console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+        say_note(note)
     table = Table(title="Metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")

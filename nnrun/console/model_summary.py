@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun.commands.validate import layer_rows, validate
-from nnrun.console.output import OutputConsole
+from nnrun.console.output import OutputConsole, say_note
 from nnrun.data.columns import class_list
 from nnrun.engine.experiment import Experiment
 
@@ -33,7 +33,7 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     source_text = f"{config.data.source.type} {options}".strip()
     say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
     for warning in experiment.warnings:
-        say(f"warning: {warning}")
+        say_note(warning, "warning")
     rows = layer_rows(experiment)
     branched = any(spec.inputs for spec in config.model.layers)
     table = Table(title=f"Model '{config.name}'", title_justify="left")

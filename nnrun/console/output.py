@@ -67,6 +67,12 @@ def on_screen(file) -> bool:
         return False
 
 
+def say_note(text: str, label: str = "note") -> None:
+    """A note or warning beside a command's output: on standard error, as every command
+    says them, so a script reading standard output gets the output alone."""
+    error_console().print(f"{label}: {text}", markup=False, highlight=False, soft_wrap=True)
+
+
 def error_console() -> Console:
     """A console on standard error, for messages: errors, warnings, a file's loading
     progress; at a width it can print in (see :data:`MIN_WIDTH`)."""

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nnrun.console.numbers import number
-from nnrun.console.output import OutputConsole, error_console, on_screen
+from nnrun.console.output import OutputConsole, on_screen, say_note
 from nnrun.console.results import print_results
 from nnrun.data.columns import class_list
 from nnrun.engine.distributed import launched_size
@@ -51,7 +51,7 @@ class Display(SilentHooks):
         self.resumed_after = epoch
 
     def warn(self, message: str) -> None:
-        error_console().print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+        say_note(message, "warning")
 
 
 class QuietDisplay(Display):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from nnrun.console.output import say_note
+
 Echo = Callable[[str], None]
 
 
@@ -19,7 +21,7 @@ def print_export(echo: Echo, report) -> None:
     """The files written, the checker, the runtime comparison and the float16 score."""
     weights = "float16 weights" if report.float16 else "float32"
     if report.weights_note:
-        echo(f"note: {report.weights_note}")
+        say_note(report.weights_note)
     echo(f"wrote {report.model_path} ({_size(report.size_bytes)}, opset {report.opset}, {weights}, "
          f"{report.parameters:,} parameters)")
     echo(f"      {report.card_path} (input columns, encoding{', classes' if report.task == 'classification' else ''})")
@@ -48,4 +50,4 @@ def print_serving(echo: Echo, url: str, card: dict) -> None:
     echo(f"serving {card['run']['name']} ({card['task']}) at {url}  (docs: {url}/docs; Ctrl-C or SIGTERM stops)")
     echo(f"  POST {url}/predict  {{\"instances\": [{{column: value, ...}}]}}  columns: {columns}")
     if card["run"].get("weights_note"):  # a run that did not finish: say whose weights answer
-        echo(f"note: {card['run']['weights_note']}")
+        say_note(card["run"]["weights_note"])
