@@ -292,3 +292,16 @@ def test_a_columns_setting_of_no_width_still_shows_errors_and_tables(tmp_path, c
     valid = run_piped("validate", "iris.yaml", cwd=tmp_path, env={"COLUMNS": columns})
     assert valid.returncode == 0 and "iris.yaml: valid" in valid.stdout
     assert "dense_0" in valid.stdout  # the model's table, at a width its names fit in
+
+
+def test_meta_json_keeps_the_command_as_a_shell_can_run_it_again(tmp_path):
+    import json
+    import shlex
+
+    (tmp_path / "my configs").mkdir()
+    (tmp_path / "my configs" / "iris é.yaml").write_text(IRIS.read_text())
+    args = ["train", "my configs/iris é.yaml", "--set", "training={epochs: 2, batch_size: 8}", "--run-dir", "out dir/r",
+            "-q"]
+    assert run_piped(*args, cwd=tmp_path).returncode == 0
+    command = json.loads((tmp_path / "out dir" / "r" / "meta.json").read_text())["command"]
+    assert shlex.split(command)[-len(args):] == args

@@ -21,6 +21,7 @@ needs; never typer.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet:
 
         display = QuietDisplay(results=True) if quiet else make_display(quiet=False)
         try:
-            train_or_resume(config, resume, run_dir, set_, display, command=" ".join(sys.argv))
+            train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
         finally:
             display.close()
 

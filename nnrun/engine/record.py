@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import shutil
 import sys
 from datetime import datetime, timezone
@@ -142,7 +143,7 @@ class RunRecord:
             "status": "running",
             "started": _now(),
             "ended": None,
-            "command": command or " ".join(sys.argv),
+            "command": command or shlex.join(sys.argv),
             "seed": config.seed,
             "config_hash": config_hash(config),
             "dataset_fingerprint": experiment.fingerprint,
@@ -205,7 +206,7 @@ class RunRecord:
         again, under its new epoch count if it is being extended."""
         self.active = True
         entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": epoch, "skipped": skipped,
-                 "command": " ".join(sys.argv), "world_size": self.world_size,
+                 "command": shlex.join(sys.argv), "world_size": self.world_size,
                  "environment": environment(self.training_threads)}
         if self.extension:
             config = self.extension["config"]
