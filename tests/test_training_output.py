@@ -305,3 +305,18 @@ def test_meta_json_keeps_the_command_as_a_shell_can_run_it_again(tmp_path):
     assert run_piped(*args, cwd=tmp_path).returncode == 0
     command = json.loads((tmp_path / "out dir" / "r" / "meta.json").read_text())["command"]
     assert shlex.split(command)[-len(args):] == args
+
+
+def test_a_runs_config_yaml_keeps_letters_beyond_ascii_as_written(tmp_path):
+    import yaml
+
+    rows = "\n".join(f"{i % 7},{i % 5},{'ja' if i % 2 else 'nein'}" for i in range(40))
+    (tmp_path / "dätä.csv").write_text(f"größe,länge,klasse\n{rows}\n", encoding="utf-8")
+    config = {"name": "t", "data": {"source": {"type": "csv", "path": str(tmp_path / "dätä.csv"), "target": "klasse"}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "sparse_categorical_crossentropy",
+              "training": {"epochs": 1}}
+    run = nnrun.train(config, run_dir=tmp_path / "r", quiet=True).run_dir
+    text = (run / "config.yaml").read_text(encoding="utf-8")
+    assert "dätä.csv" in text and "\\x" not in text
+    assert yaml.safe_load(text)["data"]["source"]["path"].endswith("dätä.csv")

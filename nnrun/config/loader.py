@@ -283,4 +283,6 @@ def config_hash(config: Config) -> str:
 
 
 def dump_yaml(config: Config) -> str:
-    return yaml.safe_dump(resolved(config), sort_keys=False, default_flow_style=False)
+    """The config as a run keeps it (config.yaml): letters beyond ASCII as they are, not
+    as escapes, so a path or a name reads and greps as the user wrote it."""
+    return yaml.safe_dump(resolved(config), sort_keys=False, default_flow_style=False, allow_unicode=True)

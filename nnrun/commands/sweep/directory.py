@@ -121,7 +121,7 @@ class SweepDir:
 
 
 def _dump(data: dict) -> bytes:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False).encode()
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True).encode()
 
 
 def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str) -> None:
