@@ -199,6 +199,23 @@ def test_piped_tables_keep_every_value_whole(run_cli, tmp_path, monkeypatch):
     assert any(line.startswith(name + " ") for line in result.output.splitlines()), result.output
 
 
+@pytest.mark.parametrize("columns", [40, 50, 66])
+def test_a_narrow_terminal_leaves_out_whole_columns_never_the_runs_name(run_cli, tmp_path, monkeypatch, columns):
+    # rich squeezed the run column to nothing at 40 and 50, and cut the test value short at 60.
+    monkeypatch.setenv("COLUMNS", str(columns))
+    run = train_iris(tmp_path / "runs" / "iris-20261203-065400", epochs=2)
+    test = f"{json.loads((run / 'meta.json').read_text())['final']['test']['accuracy']:.4f}"
+    result = run_cli("runs", "runs")
+    assert result.exit_code == 0
+    header = result.stdout.splitlines()[1].split()
+    assert header[0] == "run" and "…" not in result.stdout
+    assert "iris-2026120" in result.stdout and "completed" in result.stdout
+    assert ("test" in header) == (test in result.stdout)  # a value is shown whole or not at all
+    left_out = [c for c in ("time", "metric", "epochs", "test") if c not in header]
+    assert bool(left_out) == (f"left out {', '.join(left_out)}; widen the terminal, or read every field with --json"
+                              in " ".join(result.stderr.split()))
+
+
 def test_runs_json_lists_what_the_table_shows_unrounded(run_cli, tmp_path):
     run = train_iris(tmp_path / "runs" / "iris-a", epochs=2)
     result = run_cli("runs", tmp_path / "runs", "--json")

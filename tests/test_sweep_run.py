@@ -120,7 +120,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     sweep.communicate()
     wait_for(lambda: not any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers), 10)
     directory = only_sweep(stopped)
-    assert _listed_status(stopped, directory) == "sweep, stopped"
+    assert _listed_status(stopped, directory) == "killed"
     completed_before = (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns
 
     changed = stopped / "changed.yaml"
@@ -176,11 +176,11 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     assert rows["001"]["status"] == "interrupted"
     assert json.loads((directory / "trials" / "001" / "meta.json").read_text())["status"] == "interrupted"
     assert not children(sweep.pid)
-    assert _listed_status(tmp_path, directory) == "sweep, interrupted"  # not "sweep", as if it were done
+    assert _listed_status(tmp_path, directory) == "interrupted"  # not "completed", as if it were done
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert {r["status"] for r in trials(directory)} == {"completed"}
-    assert _listed_status(tmp_path, directory) == "sweep"
+    assert _listed_status(tmp_path, directory) == "completed"
     listed = json.loads(nnrun("runs", "--json", directory, cwd=tmp_path).stdout)  # a sweep's folder: its trials
     assert sorted(Path(r["path"]).name for r in listed) == sorted(r["trial"] for r in trials(directory))
 

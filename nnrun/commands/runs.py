@@ -106,14 +106,15 @@ def summarize_sweep(path: Path) -> RunEntry:
     summary = read_sweep_summary(path)
     if summary is None:
         return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
-    started = datetime.fromtimestamp((path / "sweep.yaml").stat().st_mtime, timezone.utc)
+    # To the second, as a run's start in meta.json.
+    started = datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc)
     ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
     writing = RunDir(path).is_writing()
     # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
-    # saying so (one about to start may still say running); stopped: killed with trials
-    # running. Either way nnrun sweep --resume goes on.
+    # saying so (one about to start may still say running); killed: with trials running,
+    # as a run is. Either way nnrun sweep --resume goes on.
     state = ", running" if writing else ", interrupted" if summary["interrupted"] else \
-        ", stopped" if summary["running"] else ""
+        ", killed" if summary["running"] else ""
     status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
@@ -125,8 +126,10 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
     records = []
     for entry in entries:
         sweep = entry.status.startswith("sweep")
+        # A sweep's status in the words of a run's ("sweep, killed" -> "killed"); its kind says it is a sweep.
+        status = entry.status.removeprefix("sweep").removeprefix(", ") or "completed" if sweep else entry.status
         records.append({
-            "path": str(entry.path), "kind": "sweep" if sweep else "run", "status": entry.status,
+            "path": str(entry.path), "kind": "sweep" if sweep else "run", "status": status,
             "started": entry.started.isoformat() if entry.started else None,
             "seconds": None if entry.seconds is None else round(entry.seconds, 3),  # to the millisecond
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from nnrun.commands.runs import RunEntry, list_runs
 from nnrun.console.numbers import number
+from nnrun.console.output import say_note
 
 STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 
@@ -25,29 +26,56 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def runs_table(runs: list[RunEntry], root: Path) -> Table:
+COLUMNS = ("run", "status", "epochs", "metric", "best val", "test", "time")
+RUN_WIDTH = 12  # the run's name may wrap, down to this width; no other cell is cut
+# Left out in this order where the terminal is too narrow for all: rich would otherwise
+# squeeze some to nothing, the run's name first, or cut numbers short.
+OPTIONAL = ("time", "metric", "epochs", "test")
+
+
+def runs_table(runs: list[RunEntry], root: Path, width: int | None = None) -> tuple[Table, tuple[str, ...]]:
     """One row per run: the metric shown is its first configured one, else the loss;
-    "best val" is its best validation value and the epoch it was reached at."""
+    "best val" is its best validation value and the epoch it was reached at. Within
+    ``width`` characters, with the columns left out to fit it."""
+    rows = [_cells(run) for run in runs]
+    left_out: tuple[str, ...] = ()
+    for column in OPTIONAL:
+        if width is None or _needed(rows, left_out) <= width:
+            break
+        left_out += (column,)
     table = Table(title=f"Runs in {escape(str(root).rstrip('/') + '/')}, newest first", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
-    for column in ("run", "status", "epochs", "metric", "best val", "test", "time"):
+    shown = [column for column in COLUMNS if column not in left_out]
+    for column in shown:
         # Only the run name may wrap (it is long and unique); every other cell stays whole.
         table.add_column(column, justify="left" if column in ("run", "status", "metric") else "right",
                          no_wrap=column != "run", overflow="fold" if column == "run" else "ellipsis",
-                         min_width=12 if column == "run" else None)
-    for run in runs:
-        best = "-" if run.best_validation is None else f"{number(run.best_validation)} @{run.best_epoch}"
-        if run.best_trial is not None:  # a sweep: its best trial instead of an epoch
-            best = f"{number(run.best_validation)} trial {run.best_trial}"
-        test = "-" if run.test is None else number(run.test)
-        status = f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"
-        metric = escape(run.metric) if run.epochs or run.test is not None or run.best_trial else "-"
-        epochs = f"{run.epochs} trials" if run.best_trial is not None or run.status.startswith("sweep") else str(run.epochs)
-        if run.saved_epochs is not None:  # its weights and --resume are those of an earlier epoch
-            epochs += f" ({run.saved_epochs} saved)" if run.saved_epochs >= 0 else " (none saved)"
-        table.add_row(escape(run.path.name), status, epochs, metric, best, test,
-                      format_duration(run.seconds))
-    return table
+                         min_width=RUN_WIDTH if column == "run" else None)
+    for run, cells in zip(runs, rows):
+        cells = {**{column: escape(text) for column, text in cells.items()},
+                 "status": f"[{STATUS_STYLE.get(run.status, 'dim')}]{escape(run.status)}[/]"}
+        table.add_row(*(cells[column] for column in shown))
+    return table, left_out
+
+
+def _cells(run: RunEntry) -> dict[str, str]:
+    best = "-" if run.best_validation is None else f"{number(run.best_validation)} @{run.best_epoch}"
+    if run.best_trial is not None:  # a sweep: its best trial instead of an epoch
+        best = f"{number(run.best_validation)} trial {run.best_trial}"
+    metric = run.metric if run.epochs or run.test is not None or run.best_trial else "-"
+    epochs = f"{run.epochs} trials" if run.best_trial is not None or run.status.startswith("sweep") else str(run.epochs)
+    if run.saved_epochs is not None:  # its weights and --resume are those of an earlier epoch
+        epochs += f" ({run.saved_epochs} saved)" if run.saved_epochs >= 0 else " (none saved)"
+    return {"run": run.path.name, "status": run.status, "epochs": epochs, "metric": metric, "best val": best,
+            "test": "-" if run.test is None else number(run.test), "time": format_duration(run.seconds)}
+
+
+def _needed(rows: list[dict[str, str]], left_out: tuple[str, ...]) -> int:
+    """The width the table takes with every cell but the run's name whole."""
+    shown = [column for column in COLUMNS if column not in left_out]
+    widths = [RUN_WIDTH if column == "run" else max(len(column), *(len(row[column]) for row in rows))
+              for column in shown]
+    return sum(widths) + 2 * (len(shown) - 1)  # a space each side of every column but at the edges
 
 
 def print_runs(console: Console, root: str | Path = "runs") -> None:
@@ -55,4 +83,8 @@ def print_runs(console: Console, root: str | Path = "runs") -> None:
     if not runs:
         console.print(f"no runs in {root}; start one with: nnrun train CONFIG", highlight=False, markup=False)
         return
-    console.print(runs_table(runs, Path(root)))
+    table, left_out = runs_table(runs, Path(root), console.width)
+    console.print(table)
+    if left_out:
+        say_note(f"too narrow for every column ({console.width} characters): left out {', '.join(left_out)}; "
+                 "widen the terminal, or read every field with --json")
