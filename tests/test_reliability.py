@@ -310,6 +310,35 @@ def test_a_signal_after_the_last_epoch_lets_the_run_complete(tmp_path, monkeypat
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
 
 
+def test_a_second_ctrl_c_as_the_stopped_run_records_itself_keeps_the_message(tmp_path, monkeypatch):
+    # A second Ctrl-C while meta.json was being written replaced the message saying
+    # where a resume starts with a bare "interrupted".
+    import os
+
+    from nnrun.engine.hooks import SilentHooks
+    from nnrun.engine.record import RunRecord
+    from nnrun.engine.train import train
+    from nnrun.errors import RunInterrupted
+
+    class CtrlC(SilentHooks):
+        def epoch_end(self, row):
+            if row["epoch"] == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    fail = RunRecord.fail
+
+    def failed_with_a_second_ctrl_c(self, exc):
+        os.kill(os.getpid(), signal.SIGINT)
+        return fail(self, exc)
+
+    monkeypatch.setattr(RunRecord, "fail", failed_with_a_second_ctrl_c)
+    with pytest.raises(RunInterrupted) as stopped:
+        train(SMALL, run_dir=tmp_path / "r", hooks=CtrlC())
+    assert stopped.value.message.startswith("stopped by SIGINT after epoch 2; saved the state after epoch 2 to ")
+    record = meta(tmp_path / "r")
+    assert record["status"] == "interrupted" and record["failure"]["epoch"] == 2
+
+
 def test_a_sweep_trial_that_completed_as_the_stop_came_is_recorded_completed(tmp_path):
     from types import SimpleNamespace
 

@@ -85,12 +85,16 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
                 final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
             record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
         except OSError as exc:  # a run's file could not be written as it trained: the run failed
+            signals.finishing()  # from here to the message, as below
             failed = RunWriteFailed(f"could not write {exc.filename or 'a file of the run'}: {exc.strerror or exc}",
                                     hint=free_space_hint(record.path, next(iter(checkpoints.candidates(record.path)),
                                                                            None)))
             record.fail(failed)
             raise failed from None
         except BaseException as exc:
+            # The run has stopped: a further Ctrl-C must not cut meta.json short, nor
+            # replace the message saying where a resume starts with a bare "interrupted".
+            signals.finishing()
             record.fail(exc)
             raise
         finally:
