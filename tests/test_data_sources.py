@@ -98,12 +98,25 @@ def test_a_test_set_copied_from_the_training_data_is_warned(run_cli, tmp_path):
         ({"x": np.array([[0.0, 1], [2, 3], [1e39, 0], [0, np.inf]]), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
          "in 2 samples (samples 2, 3, counted from 0)"),
         ({"x": np.zeros(4), "y": np.zeros(4)}, "{type: npz, path: xy.npz}", "'x' must be a real numeric array"),
+        # Each of these three once ended in a traceback (exit 1) from NumPy.
+        ({"x": np.zeros((0, 2)), "y": np.zeros(0)}, "{type: npz, path: xy.npz}", "'x' holds no samples (shape (0, 2))"),
+        ({"x": np.zeros((30, 0, 3)), "y": np.arange(30) % 2}, "{type: npz, path: xy.npz}",
+         "'x' has shape (30, 0, 3): its samples hold no values (an axis of length 0)"),
+        ({"x": np.zeros((30, 5, 3)), "y": np.arange(30) % 2, "x_test": np.zeros((6, 4, 3)), "y_test": np.arange(6) % 2},
+         "{type: npz, path: xy.npz}", "'x_test' holds samples of shape (4, 3), but 'x' holds (5, 3); every split's "
+         "arrays must be shaped alike"),
+        # A missing class is no class of its own ("nan", "").
+        ({"x": np.zeros((30, 2)), "y": np.where(np.arange(30) == 7, np.nan, np.arange(30) % 2)},
+         "{type: npz, path: xy.npz}", "1 class label is missing (NaN or empty), in sample 7 (counted from 0); a "
+         "missing target is always an error"),
+        ({"x": np.zeros((30, 2)), "y": np.array(["a", "b", "", " "] * 7 + ["a", "b"])},
+         "{type: npz, path: xy.npz}", "14 class labels are missing (NaN or empty), in samples 2, 3, 6, 7, 10 and 9 more"),
     ],
 )
 def test_bad_npz_data(run_cli, tmp_path, arrays, source, fragment):
     np.savez(tmp_path / "xy.npz", **arrays)
     result = train(run_cli, config_for(tmp_path, source))
-    assert result.exit_code == 2 and fragment in result.output, result.output
+    assert result.exit_code == 2 and fragment in " ".join(result.output.split()), result.output
 
 
 def test_npz_that_is_not_an_archive(run_cli, tmp_path):

@@ -71,6 +71,7 @@ class NpzSource(SourceBase):
                 if len(arrays[x_name]) != len(arrays[y_name]):
                     raise UserError(f"{self.path}: '{x_name}' has {len(arrays[x_name])} samples but "
                                     f"'{y_name}' has {len(arrays[y_name])}")
+                self._like_the_first(parts, (x_name, y_name))
         x, raw_y, assigned = concatenate(parts)
         return _labelled(x, raw_y, self.task or "classification", self.path, assigned, self._names(arrays, x))
 
@@ -88,10 +89,24 @@ class NpzSource(SourceBase):
             raise UserError(f"{self.path}: '{self.feature_names}' names {', '.join(map(repr, repeated))} more than once")
         return names
 
+    def _like_the_first(self, parts: list, names: tuple[str, str]) -> None:
+        """A held-out pair's samples and targets are shaped as the training arrays' are."""
+        (x, y, _), (x_new, y_new, _) = parts[0], parts[-1]
+        for name, first, new, ours in ((names[0], self.x, x_new, x), (names[1], self.y, y_new, y)):
+            if new.shape[1:] != ours.shape[1:]:
+                raise UserError(f"{self.path}: '{name}' holds samples of shape {new.shape[1:]}, but '{first}' holds "
+                                f"{ours.shape[1:]}; every split's arrays must be shaped alike",
+                                hint=f"save '{name}' with the shape of '{first}' (the same steps and features)")
+
     def _samples(self, x: np.ndarray, name: str) -> np.ndarray:
         if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
             raise UserError(f"{self.path}: '{name}' must be a real numeric array (N, features...), "
                             f"got {x.dtype} of shape {x.shape}")
+        if len(x) == 0:
+            raise UserError(f"{self.path}: '{name}' holds no samples (shape {x.shape})")
+        if 0 in x.shape[1:]:
+            raise UserError(f"{self.path}: '{name}' has shape {x.shape}: its samples hold no values (an axis of "
+                            "length 0); every step and feature axis needs at least one")
         with np.errstate(over="ignore"):  # beyond float32: infinite, and refused as such
             x = x.astype(np.float32)
         finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
@@ -160,9 +175,18 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
     if y.ndim == 2 and np.issubdtype(y.dtype, np.number) and len(y):
         if not ((y == 0) | (y == 1)).all() or not (y.sum(axis=1) == 1).all():
             raise UserError(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)",
-                            hint="for several regression targets set data.source.task: regression")
+                            hint="for several regression targets set data.source.task: regression; a class per "
+                            "step of a sequence is not supported: give one class per sample")
         return y.argmax(axis=1)
     if y.ndim != 1:
         raise UserError(f"{origin}: class labels must be one per sample (N,), (N, 1) or one-hot (N, K), "
                         f"got shape {y.shape}")
+    # A NaN or an empty text is no class: it would become one of its own ("nan", "").
+    missing = np.isnan(y) if y.dtype.kind == "f" else np.char.strip(y.astype(str)) == "" if y.dtype.kind in "US" \
+        else np.zeros(len(y), bool)
+    if missing.any():
+        bad = np.flatnonzero(missing)
+        raise UserError(f"{origin}: {len(bad)} class label{'s are' if len(bad) != 1 else ' is'} missing (NaN or "
+                        f"empty), in {listed_samples(bad)} (counted from 0); a missing "
+                        "target is always an error", hint="drop those samples, or give each its class")
     return y
