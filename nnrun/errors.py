@@ -46,6 +46,12 @@ class TrainingFailed(NnrunError):
     exit_code = 1
 
 
+# The first batch's loss comes before any update: no learning rate made it.
+FIRST_LOSS_REMEDY = (
+    "the weights have not been updated yet, so the learning rate is not the cause: standardize the inputs "
+    "(data.preprocess), or use smaller initial weights or a bounded activation (tanh) where values grow "
+    "layer to layer or step to step"
+)
 NON_FINITE_REMEDY = (
     "lower optimizer.learning_rate, standardize the inputs (data.preprocess), "
     "or clip the gradients where the optimizer offers it; then train again"
@@ -55,8 +61,8 @@ NON_FINITE_REMEDY = (
 class NonFiniteError(TrainingFailed):
     """The loss, a gradient or a weight became NaN or infinite (exit code 1)."""
 
-    def __init__(self, message: str, epoch: int, batch: int, reason: str):
-        super().__init__(message, hint=NON_FINITE_REMEDY)
+    def __init__(self, message: str, epoch: int, batch: int, reason: str, hint: str = NON_FINITE_REMEDY):
+        super().__init__(message, hint=hint)
         self.details = {"epoch": epoch, "batch": batch, "reason": reason}
 
 

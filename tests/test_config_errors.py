@@ -173,6 +173,11 @@ SET_CASES = [
      "{type: dense, units: 3, activation: softmax}]",
      "model.layers.2: lstm_2: lstm expects sequences (steps, features), got (4,); the gru before it returns its last "
      "step only: set return_sequences: true on it"),
+    # The one input's shape, not the tuple of the attention's inputs ("got ((16,),)").
+    ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: lstm, units: 16}, {type: multi_head_attention, "
+     "num_heads: 2, key_dim: 4}, {type: dense, units: 3, activation: softmax}]",
+     "multi_head_attention expects sequences (steps, features), got (16,); the lstm before it returns its last step "
+     "only: set return_sequences: true on it"),
     ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: global_average_pool1d}, {type: gru, units: 3}, "
      "{type: dense, units: 3, activation: softmax}]",
      "got (1,); the global_average_pool1d before it makes one vector of the steps: put this layer before that one"),

@@ -55,6 +55,18 @@ def test_non_finite_loss_stops_training_and_marks_the_run_failed(tmp_path):
     assert not (tmp_path / "r" / "model.safetensors").exists()
 
 
+def test_a_first_batch_that_overflows_is_not_blamed_on_the_learning_rate(tmp_path):
+    # No update has happened before the first batch's loss: lowering the rate changes nothing.
+    config = {**BASE, "loss": "mse", "metrics": [], "data": {"source": {"type": "builtin", "name": "diabetes"}},
+              "model": {"layers": [{"type": "dense", "units": 1,
+                                    "kernel_initializer": {"type": "constant", "value": 1.0e38}}]}}
+    with pytest.raises(TrainingFailed) as failed:
+        nnrun.train(config, run_dir=tmp_path / "r")
+    assert failed.value.message.startswith("the loss of the first batch was ") and "epoch 1, batch 1;" in \
+        failed.value.message
+    assert failed.value.hint.startswith("the weights have not been updated yet, so the learning rate is not the cause")
+
+
 def test_nan_exits_with_code_1_and_a_remedy(run_cli, write_config):
     path = write_config(
         "data: {source: {type: builtin, name: diabetes}}\n"

@@ -18,15 +18,17 @@ import math
 import signal
 import threading
 
-from nnrun.errors import NonFiniteError
+from nnrun.errors import FIRST_LOSS_REMEDY, NonFiniteError
 
 
 def check_loss(loss: float, epoch: int, batch: int) -> None:
     """Raise :class:`NonFiniteError` if the batch's loss is NaN or infinite."""
     if not math.isfinite(loss):
+        first = epoch == 1 and batch == 1
         raise NonFiniteError(
-            f"the loss became {loss} in epoch {epoch}, batch {batch}; training stopped",
-            epoch, batch, "non-finite loss",
+            f"the loss {'of the first batch was' if first else 'became'} {loss} in epoch {epoch}, batch {batch}; "
+            "training stopped",
+            epoch, batch, "non-finite loss", *([FIRST_LOSS_REMEDY] if first else []),
         )
 
 

@@ -74,8 +74,9 @@ class MultiHeadAttention(Layer):
     def output_shape(self, input_shape) -> Shape:
         if not 1 <= len(input_shape) <= 3:
             raise ValueError(f"multi_head_attention takes 1 to 3 inputs (query, value, key), got {len(input_shape)}")
-        if any(len(shape) != 2 for shape in input_shape):
-            raise needs_sequences("multi_head_attention", input_shape)
+        flat = next((shape for shape in input_shape if len(shape) != 2), None)
+        if flat is not None:  # named as the one shape it is, not the tuple of all inputs
+            raise needs_sequences("multi_head_attention", flat)
         query, value, key = self._roles(input_shape)
         if key[0] != value[0]:
             raise ValueError(f"the key and the value must have as many steps, got {key} and {value}")
