@@ -53,6 +53,7 @@ def test_a_regressor_from_arrays_predicts_values_and_reports_residuals(tmp_path)
     assert model.classes is None and model.task == "regression"
     predictions, probabilities = model.predict(x[:5])
     assert probabilities is None and predictions.shape == (5,)
+    assert model.predict(x[:5])[0] is not None and model.predict(x[:5])[1] is None  # indexed as the pair too
     np.testing.assert_allclose(predictions, y[:5], atol=0.05)
     evaluation = model.evaluate(x, y)
     assert evaluation.samples == 200 and evaluation.metrics["mae"] < 0.05 and "regression" in evaluation.details

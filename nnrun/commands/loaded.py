@@ -38,7 +38,8 @@ from nnrun.store.trained import TrainedRun
 
 @dataclass(frozen=True)
 class Prediction:
-    """Predictions for N samples; unpacks as ``predictions, probabilities``."""
+    """Predictions for N samples; unpacks and indexes as the pair ``predictions,
+    probabilities`` (``[0]``, ``[1]``), as a Keras user would take it."""
 
     predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
@@ -47,6 +48,9 @@ class Prediction:
 
     def __iter__(self):
         return iter((self.predictions, self.probabilities))
+
+    def __getitem__(self, index):
+        return (self.predictions, self.probabilities)[index]
 
 
 @dataclass(frozen=True)

@@ -70,4 +70,6 @@ def _option(value) -> str:
         return "[" + ", ".join(_option(v) for v in value) + "]"
     if isinstance(value, str) and (not value.isprintable() or " " in value):
         return repr(value)
+    if isinstance(value, bool):  # as YAML writes it, not Python
+        return "true" if value else "false"
     return str(value)

@@ -63,7 +63,9 @@ class Embedding(Layer):
         if wrong is None:
             return None
         value = float(x[wrong].flat[0])
-        if value == int(value) and value >= self.input_dim:  # indices of a larger vocabulary
+        if value.is_integer():  # an index as it is written: 387, not 387.0
+            value = int(value)
+        if isinstance(value, int) and value >= self.input_dim:  # indices of a larger vocabulary
             largest = int(np.max(x[np.isfinite(x)]))
             return (f"embedding input value {value!r} is not an index in [0, {self.input_dim}); the inputs go up to "
                     f"{largest}: give input_dim {largest + 1} or more (for a text column, its max_tokens)")
