@@ -173,6 +173,11 @@ SET_CASES = [
      "{type: dense, units: 3, activation: softmax}]",
      "model.layers.2: lstm_2: lstm expects sequences (steps, features), got (4,); the gru before it returns its last "
      "step only: set return_sequences: true on it"),
+    # An embedding on numbers in steps: the fix is the embedding, not the lstm after it.
+    ("model.layers=[{type: reshape, target_shape: [2, 2]}, {type: embedding, input_dim: 10, output_dim: 4}, "
+     "{type: lstm, units: 4}, {type: dense, units: 3, activation: softmax}]",
+     "lstm expects sequences (steps, features), got (2, 2, 4); the embedding before it takes token indices, one per "
+     "step (steps,), and turned each of its inputs into a vector; numbers already in steps need no embedding"),
     # The one input's shape, not the tuple of the attention's inputs ("got ((16,),)").
     ("model.layers=[{type: reshape, target_shape: [4, 1]}, {type: lstm, units: 16}, {type: multi_head_attention, "
      "num_heads: 2, key_dim: 4}, {type: dense, units: 3, activation: softmax}]",

@@ -103,6 +103,9 @@ def what_ended_the_steps(error: ValueError, source) -> str:
         fix = f"the {source.type} before it returns its last step only: set return_sequences: true on it"
     elif source.type in STEPS_ENDED:
         fix = f"the {source.type} before it makes one vector of the steps: put this layer before that one"
+    elif source.type == "embedding":  # given (steps, features) numbers, it made a vector of each number
+        fix = ("the embedding before it takes token indices, one per step (steps,), and turned each of its "
+               "inputs into a vector; numbers already in steps need no embedding: remove it")
     else:
         return message
     return f"{message.split('; ')[0]}; {fix}"
