@@ -428,3 +428,11 @@ def test_a_run_directory_that_cannot_be_made_is_a_clear_error(tmp_path, run_cli)
     result = run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", tmp_path / "file" / "run")
     assert result.exit_code == 2
     assert f"{tmp_path / 'file' / 'run'}: cannot create the run directory (" in " ".join(result.output.split())
+
+
+def test_a_folder_of_runs_that_cannot_be_made_says_how_to_go_on(tmp_path, run_cli):
+    (tmp_path / "runs").write_text("")  # as a read-only working folder would refuse it
+    result = run_cli("train", ROOT / "configs" / "iris.yaml")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "error: runs: cannot create the folder of runs (a file stands in its path)" in said
+    assert "hint: run from a folder you can write to, or give the run's folder with --run-dir" in said

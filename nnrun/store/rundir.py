@@ -129,7 +129,13 @@ class RunDir:
         if explicit is not None:
             return cls(_create_explicit(Path(explicit)))
         root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a read-only working folder, or a file of that name
+            reason = "a file stands in its path" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
+            raise UserError(f"{root}: cannot create the folder of runs ({reason[:1].lower() + reason[1:]})",
+                            hint="run from a folder you can write to, or give the run's folder with --run-dir "
+                                 "(run_dir= in Python)") from None
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for attempt in range(1, 1000):
             path = root / (f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}")
@@ -138,6 +144,8 @@ class RunDir:
                 return cls(path)
             except FileExistsError:
                 continue
+            except OSError as exc:
+                raise _cannot_create(path, exc.strerror or str(exc)) from None
         raise UserError(f"{root}: could not find a free run directory name for '{name}'")
 
     @classmethod
@@ -203,8 +211,8 @@ def _create_explicit(path: Path) -> Path:
 
 
 def _cannot_create(path: Path, reason: str) -> UserError:
-    return UserError(f"{path}: cannot create the run directory ({reason.lower()})",
-                     hint="give a folder you can write to (--run-dir, or run_dir= in Python)")
+    return UserError(f"{path}: cannot create the run directory ({reason[:1].lower() + reason[1:]})",
+                     hint="give a folder you can write to (--run-dir, or run_dir= in Python), or run from one")
 
 
 class RunLock:
