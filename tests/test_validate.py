@@ -272,3 +272,14 @@ def test_unscaled_inputs_of_very_different_spreads_are_warned_about(run_cli, wri
                      result.output)
     assert "spreads differ" in result.stderr and "spreads differ" not in result.stdout  # as train says it
     assert "unscaled" not in run_cli("validate", str(ROOT / "configs" / "breast_cancer.yaml")).output
+
+
+def test_several_configs_are_each_checked_and_any_invalid_one_fails(run_cli, write_config):
+    # As a pre-commit hook passes them: a bad file neither hides the others nor passes.
+    bad = write_config("name: broken\nmodel: {layers: [{type: dense, units: 0}]}\n", "bad.yaml")
+    good = ROOT / "configs" / "iris.yaml"
+    result = run_cli("validate", good, bad, ROOT / "configs" / "wine.yaml")
+    assert result.exit_code == 2
+    assert f"{good}: valid" in result.stdout and f"{ROOT / 'configs' / 'wine.yaml'}: valid" in result.stdout
+    assert "bad.yaml" in result.stderr
+    assert run_cli("validate", good, ROOT / "configs" / "wine.yaml").exit_code == 0

@@ -92,18 +92,32 @@ def train(
 
 
 def validate(
-    config: Path = typer.Argument(..., metavar="CONFIG", help="The YAML config file.", show_default=False),
+    configs: list[Path] = typer.Argument(..., metavar="CONFIG", help="The YAML config files.", show_default=False),
     set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
                                   help="Override a value: --set model.layers.0.units=32 (repeatable)."),
 ) -> None:
-    """Check a config without training: schema, data, shapes; print the model summary.
+    """Check configs without training: schema, data, shapes; print each model's summary.
 
     A sweep file is checked too: its base config, and the base with the lowest and
-    highest value of every parameter. Exit code 0 when the file is valid, 2 otherwise.
+    highest value of every parameter. Every file given is checked, also after one that
+    is not valid (as a pre-commit hook passes them); exit code 0 when all are valid, 2
+    otherwise.
 
-    Example: nnrun validate configs/iris.yaml
+    Example: nnrun validate configs/iris.yaml configs/wine.yaml
     """
+    failed = 0
+    for config in configs:
+        try:
+            _validate_one(config, set_)
+        except SystemExit as exit:  # its message is printed: go on to the next file, unless stopped
+            if exit.code == 130:
+                raise
+            failed = failed or exit.code
+    if failed:
+        raise SystemExit(failed)
 
+
+def _validate_one(config: Path, set_: list[str]) -> None:
     def action():
         from nnrun.commands.sweep.runner import is_sweep_file
 
