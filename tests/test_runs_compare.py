@@ -93,6 +93,15 @@ def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
     result = run_cli("compare", a, a)
     assert "(identical)" in result.output
 
+    # The same, for a script: every value unrounded.
+    record = json.loads(run_cli("compare", a, b, "--json").stdout)
+    assert record["a"] == str(a) and record["b"] == str(b) and record["same_data"] is True
+    config = {entry["key"]: (entry.get("a"), entry.get("b")) for entry in record["config"]}
+    assert config["optimizer.learning_rate"] == (0.001, 0.01) and config["training.epochs"] == (3, 4)
+    assert record["metrics"]["test.accuracy"] == {"a": meta_a["final"]["test"]["accuracy"],
+                                                  "b": meta_b["final"]["test"]["accuracy"], "difference": delta}
+    assert record["metrics"]["epochs"]["difference"] == 1 and record["ran"] == []
+
 
 def test_compare_needs_two_run_directories(run_cli, tmp_path):
     a = train_iris(tmp_path / "a", epochs=1)

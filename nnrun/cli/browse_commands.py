@@ -41,6 +41,7 @@ def runs(
 def compare(
     run_a: Path = typer.Argument(..., metavar="RUN_A", help="First run directory (A).", show_default=False),
     run_b: Path = typer.Argument(..., metavar="RUN_B", help="Second run directory (B).", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON, for scripts."),
 ) -> None:
     """Show how two runs' configs differ (as dotted paths) beside how their metrics differ.
 
@@ -48,6 +49,13 @@ def compare(
     """
 
     def action():
+        if as_json:
+            import json
+
+            from nnrun.commands.compare import as_record, compare as compared
+
+            typer.echo(json.dumps(as_record(compared(run_a, run_b), run_a, run_b), indent=2, default=str))
+            return
         from nnrun.console.compare_view import print_comparison
         from nnrun.console.output import OutputConsole
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.config.diff import config_differences
+from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
 from nnrun.store.history import read_metrics, run_best_row
@@ -76,3 +76,25 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
         ran.append(("data (fingerprint)", data[0][:8], data[1][:8]))
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data)
+
+
+def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
+    """The comparison as plain data (``nnrun compare --json``): each config value that
+    differs (``a`` or ``b`` left out where that run's config lacks the key), each metric
+    of either run with B - A, how the runs ran where that differs, and whether they
+    trained on the same data (null: not known)."""
+    def values(a, b) -> dict:
+        return {**({"a": a} if a is not MISSING else {}), **({"b": b} if b is not MISSING else {})}
+
+    names = [*result.metrics_a, *(name for name in result.metrics_b if name not in result.metrics_a)]
+    metrics = {}
+    for name in names:
+        a, b = result.metrics_a.get(name), result.metrics_b.get(name)
+        metrics[name] = {"a": a, "b": b, "difference": None if a is None or b is None else b - a}
+    return {
+        "a": str(run_a), "b": str(run_b),
+        "config": [{"key": key, **values(a, b)} for key, a, b in result.differences],
+        "metrics": metrics,
+        "ran": [{"what": what, "a": a, "b": b} for what, a, b in result.ran],
+        "same_data": result.same_data,
+    }
