@@ -413,3 +413,31 @@ def test_an_api_target_that_is_missing_or_a_text_is_told_so(iris_run):
     with pytest.raises(UserError) as info:
         model.evaluate(x, ["setosa", "rose"])
     assert info.value.message.startswith("y, row 1: unknown class 'rose'; the model knows setosa")
+
+
+def test_predict_and_evaluate_read_standard_input_and_pipes(tmp_path, iris_run):
+    # `cat new.csv | nnrun predict RUN - -o -`: a pipe is read once (a CSV file is read
+    # twice, and the second read of /dev/stdin found it empty); an .npz archive too.
+    import io
+    import os
+    import subprocess
+    import sys
+
+    def piped(*args, data: bytes):
+        return subprocess.run([sys.executable, "-m", "nnrun", *map(str, args)], input=data, capture_output=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+
+    rows = b"sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
+    from_file = (tmp_path / "new.csv")
+    from_file.write_bytes(rows)
+    expected = piped("predict", iris_run, from_file, "-o", "-", data=b"").stdout
+    assert expected.startswith(b"prediction\n") and len(expected.splitlines()) == 3
+    for name in ("-", "/dev/stdin"):
+        result = piped("predict", iris_run, name, "-o", "-", data=rows)
+        assert result.returncode == 0 and result.stdout == expected, result.stderr
+    archive = io.BytesIO()
+    np.savez(archive, x=np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], np.float32))
+    assert piped("predict", iris_run, "-", "-o", "-", data=archive.getvalue()).stdout == expected
+    labelled = b"sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n"
+    scored = piped("evaluate", iris_run, "--data", "-", data=labelled)
+    assert scored.returncode == 0 and b"1 samples" in scored.stdout, scored.stderr

@@ -164,8 +164,11 @@ def evaluate(
     """
 
     def action():
+        from contextlib import nullcontext
+
         from nnrun.commands.evaluate import evaluate as run_evaluation
         from nnrun.commands.inputs import file_format
+        from nnrun.commands.piped_input import readable_once
         from nnrun.console.evaluation import print_evaluation
         from nnrun.console.output import OutputConsole
         from nnrun.errors import UserError
@@ -179,7 +182,8 @@ def evaluate(
         if given and data is None:
             raise UserError(f"{given[0]}: says how a file given with --data is written; a split is read as training "
                             "read it")
-        report = run_evaluation(run_dir, split or "test", data, force, file_format(delimiter, decimal, encoding))
+        with readable_once(data) if data is not None else nullcontext() as path:
+            report = run_evaluation(run_dir, split or "test", path, force, file_format(delimiter, decimal, encoding))
         print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
@@ -187,8 +191,8 @@ def evaluate(
 
 def predict(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory written by `nnrun train`.", show_default=False),
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV file with the training columns, or .npz with x.",
-                                      show_default=False),
+    input_path: Path = typer.Argument(..., metavar="INPUT", show_default=False,
+                                      help="CSV file with the training columns, or .npz with x; - reads standard input."),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", metavar="<path>", help="Where to write (default RUN_DIR/predictions.csv); - for "
                                                        "standard output."
@@ -214,13 +218,15 @@ def predict(
 
     def action():
         from nnrun.commands.inputs import file_format
+        from nnrun.commands.piped_input import readable_once
         from nnrun.commands.predict import predict as run_prediction
         from nnrun.errors import UserError
 
         if unknown not in (None, "ignore", "error"):
             raise UserError(f"--unknown: expected ignore or error, got {unknown!r}")
-        result = run_prediction(run_dir, input_path, output, proba, force, keep,
-                                file_format(delimiter, decimal, encoding), unknown)
+        with readable_once(input_path) as path:
+            result = run_prediction(run_dir, path, output, proba, force, keep,
+                                    file_format(delimiter, decimal, encoding), unknown)
         for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
             typer.echo(f"note: {note}", err=True)
         if result.output is None:
