@@ -105,7 +105,7 @@ def test_a_set_past_the_last_item_adds_one_and_minus_one_is_the_last(write_confi
     "override, message",
     [
         ("training.epochs", "expected KEY.PATH=VALUE"),
-        ("model.layers.3.units=2", "'model.layers.3' needs an index from 0 to 0"),
+        ("model.layers.3.units=2", "'model.layers.3' needs an index from 0 to 0 (or -1 to -1 from the end)"),
         ("training.epochs=-1", "training.epochs: expected a whole number of at least 1, got -1 "
                                "(from --set training.epochs=-1)"),
         ("training..epochs=1", "'training..epochs' has an empty key"),

@@ -151,10 +151,10 @@ SET_CASES = [
     ("data.split={validation: 0.5, test: 0.6}", "validation + test must be below 1 to leave training data, got 0.5 + "
                                                 "0.6 (from --set data.split={validation: 0.5, test: 0.6})\n"),  # once
     ("model.layers.5.units=3", "--set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1"),
-    ("model.layers.2.units=3", "'model.layers.2' needs an index from 0 to 1; 2 adds an item, given whole: "
-                               "--set 'model.layers.2={...}'"),
-    ("model.layers.3={type: dense, units: 3}", "'model.layers.3' needs an index from 0 to 1; 2 adds an item, given "
-                                               "whole: --set 'model.layers.2={...}'"),
+    ("model.layers.2.units=3", "'model.layers.2' needs an index from 0 to 1 (or -1 to -2 from the end); 2 adds an "
+                               "item, given whole: --set 'model.layers.2={...}'"),
+    ("model.layers.3={type: dense, units: 3}", "'model.layers.3' needs an index from 0 to 1 (or -1 to -2 from the "
+                                               "end); 2 adds an item, given whole: --set 'model.layers.2={...}'"),
     ("model.layers.-1.units=4", "model.layers.1: the output has 4 units but the data has 3 classes"),
     ("training.epochs=1e3", "training.epochs: expected a whole number, got 1000.0; write it as one, without a point "
                             "or an exponent: 1000 (from --set training.epochs=1e3)"),
@@ -252,8 +252,10 @@ def test_every_set_that_cannot_be_applied_is_reported_at_once(run_cli, write_con
                      "--set", "model.layers.9.units=1", "--set", "x=[1")
     assert result.exit_code == 2
     assert "3 settings cannot be applied:\n" \
-           "  --set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1\n" \
-           "  --set model.layers.9.units=1: 'model.layers.9' needs an index from 0 to 1\n" \
+           "  --set model.layers.5.units=3: 'model.layers.5' needs an index from 0 to 1 (or -1 to -2 from the end); 2 " \
+           "adds an item, given whole: --set 'model.layers.2={...}'\n" \
+           "  --set model.layers.9.units=1: 'model.layers.9' needs an index from 0 to 1 (or -1 to -2 from the end); 2 " \
+           "adds an item, given whole: --set 'model.layers.2={...}'\n" \
            "  --set x=[1: the value '[1' is not valid YAML" in result.output
     assert """    hint: quote a value meant as text, quotes and all: --set 'x="[1"'""" in result.output
 

@@ -94,9 +94,10 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
                 node.append(value)
                 return [tuple(parts)]
             if not isinstance(part, int) or not 0 <= part < len(node):
-                span = f"an index from 0 to {len(node) - 1}" if node else "an item, but the list is empty"
+                span = f"an index from 0 to {len(node) - 1} (or -1 to -{len(node)} from the end)" if node else \
+                    "an item, but the list is empty"
                 more = f"; {len(node)} adds an item, given whole: --set '{here.rpartition('.')[0]}.{len(node)}=" \
-                       "{...}'" if isinstance(part, int) and (part == len(node) or last and part > len(node)) else ""
+                       "{...}'" if isinstance(part, int) and part >= len(node) else ""
                 raise UserError(f"{origin}: '{here}' needs {span}{more}")
             if not last and isinstance(node[part], str):  # `- flatten` gains options
                 node[part] = {"type": node[part]}
