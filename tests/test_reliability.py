@@ -221,29 +221,49 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_run_resumes(tmp_path,
 
 
 def test_a_full_disk_as_metrics_csv_grows_fails_the_run_naming_the_file(tmp_path, monkeypatch, run_cli):
+    # metrics.csv's line of epoch 3 goes to a device that is always full, as a full
+    # disk's does: the flush fails, and closing the file must not fail a second time.
+    import os
+
     from nnrun.store import history
 
-    text = history._csv_text
+    rewrite = history.MetricsLog._rewrite
 
-    def full_disk(rows, columns, header):  # epoch 3's line of metrics.csv finds the disk full
-        if not header and rows[0]["epoch"] == 3:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return text(rows, columns, header)
+    def onto_a_full_disk(self, rows):
+        rewrite(self, rows)
+        if len(rows) == 1:  # the first line, written whole; the next ones to the full device
+            self.handle.close()
+            self.handle = open("/dev/full", "a", encoding="utf-8", newline="")
 
-    monkeypatch.setattr(history, "_csv_text", full_disk)
+    monkeypatch.setattr(history.MetricsLog, "_rewrite", onto_a_full_disk)
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # /dev/full cannot be synced; a full disk's file can
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(SMALL))
     result = run_cli("train", path, "--run-dir", "r")
     said = " ".join(result.output.split())
     assert result.exit_code == 1, said  # training failed (2 is for bad input)
     assert "could not write r/metrics.csv: No space left on device" in said
-    assert "hint: free some disk space, then resume from epoch-000002.safetensors with: nnrun train --resume r" in said
+    assert "hint: free some disk space, then resume from epoch-000001.safetensors with: nnrun train --resume r" in said
     record = meta(tmp_path / "r")
     assert record["status"] == "failed" and record["failure"]["type"] == "RunWriteFailed"
 
-    monkeypatch.setattr(history, "_csv_text", text)  # space freed
+    monkeypatch.setattr(history.MetricsLog, "_rewrite", rewrite)  # space freed
+    monkeypatch.undo()
     resume_training(tmp_path / "r")
     assert_same_run(tmp_path / "r", nnrun.train(SMALL, run_dir=tmp_path / "ref").run_dir)
+
+
+def test_an_os_error_that_is_not_the_runs_own_file_is_not_called_a_full_disk(tmp_path):
+    from nnrun.engine.hooks import SilentHooks
+    from nnrun.engine.train import train
+
+    class Logging(SilentHooks):  # a user's hook writing where it cannot
+        def epoch_end(self, row):
+            open(tmp_path / "no" / "such" / "log.txt", "w")
+
+    with pytest.raises(FileNotFoundError):
+        train(SMALL, run_dir=tmp_path / "r", hooks=Logging())
+    assert meta(tmp_path / "r")["failure"]["type"] == "FileNotFoundError"
 
 
 def test_a_full_disk_before_any_checkpoint_says_to_train_again(tmp_path, monkeypatch):
@@ -300,7 +320,12 @@ def test_a_signal_after_the_last_epoch_lets_the_run_complete(tmp_path, monkeypat
     monkeypatch.setattr(RunRecord, "complete", completed_with_a_signal)
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(SMALL))
-    result = run_cli("train", path, "--run-dir", "r", "-q")
+    # Should the signal ever reach the handler outside the run again, it fails this test, not pytest.
+    previous = signal.signal(signal.SIGTERM, lambda *args: pytest.fail("SIGTERM reached the handler outside the run"))
+    try:
+        result = run_cli("train", path, "--run-dir", "r", "-q")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     said = " ".join(result.output.split())
     assert result.exit_code == 0, said
     name = signal.Signals(number).name
@@ -308,6 +333,36 @@ def test_a_signal_after_the_last_epoch_lets_the_run_complete(tmp_path, monkeypat
             "its files are whole") in said
     assert meta(tmp_path / "r")["status"] == "completed" and (tmp_path / "r" / "model.safetensors").exists()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
+
+
+def test_a_second_ctrl_c_as_the_final_weights_are_scored_says_how_to_finish(tmp_path, monkeypatch):
+    # After the last epoch a first Ctrl-C is only noted; a second one stops the scoring of
+    # a large data set, as it stops an epoch, and says the run can be finished.
+    import os
+
+    from nnrun.engine.experiment import Experiment
+    from nnrun.engine.train import train
+    from nnrun.errors import RunInterrupted
+
+    score = Experiment.score
+    sent = []
+
+    def scored_under_two_ctrl_c(self, name):
+        if name == "test" and not sent:
+            sent.append(os.kill(os.getpid(), signal.SIGINT))
+            os.kill(os.getpid(), signal.SIGINT)
+        return score(self, name)
+
+    monkeypatch.setattr(Experiment, "score", scored_under_two_ctrl_c)
+    with pytest.raises(RunInterrupted) as stopped:
+        train(SMALL, run_dir=tmp_path / "r")
+    assert stopped.value.message == ("stopped by a second Ctrl-C after the last epoch, as the final weights were "
+                                     "scored; the checkpoint epoch-000004.safetensors holds its trained weights")
+    assert stopped.value.hint.startswith(f"resume with: nnrun train --resume {tmp_path / 'r'} (it scores and saves")
+    assert meta(tmp_path / "r")["status"] == "interrupted"
+    monkeypatch.undo()
+    resumed = resume_training(tmp_path / "r")  # no epoch trained again: the scores and weights written
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3, 4] and meta(tmp_path / "r")["status"] == "completed"
 
 
 def test_a_second_ctrl_c_as_the_stopped_run_records_itself_keeps_the_message(tmp_path, monkeypatch):

@@ -7,9 +7,9 @@ Both are found at a batch boundary, before the state of an epoch is kept:
   reaches the weights; a step that finds one raises :func:`non_finite_gradient`.
 - ``SignalWatch`` turns SIGINT and SIGTERM into a flag the loop reads after each
   batch; the loop then saves a checkpoint of the last finished epoch and stops with
-  :class:`RunInterrupted` (exit code 130). A second Ctrl-C stops at once. After the
-  last epoch (``watch.finishing()``) a signal is only noted: the run's final scores,
-  weights and meta.json are written whatever arrives, so its files and its exit agree.
+  :class:`RunInterrupted` (exit code 130). A second Ctrl-C stops at once, but never
+  while the run's final weights and meta.json are written (``watch.deferred()``), so a
+  run's files and its exit code agree.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import signal
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from nnrun.errors import FIRST_LOSS_REMEDY, NonFiniteError
 
@@ -43,15 +45,16 @@ def non_finite_gradient(loss: float, epoch: int, batch: int) -> NonFiniteError:
 
 class SignalWatch:
     """Within ``with SignalWatch() as watch:``, SIGINT and SIGTERM set ``watch.received``
-    (the signal's name) instead of stopping the process mid-update."""
+    (the signal's name) instead of stopping the process mid-update; a second Ctrl-C
+    raises KeyboardInterrupt, except while ``with watch.deferred():`` writes the run's
+    record, which no signal may cut short."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.received: str | None = None
-        self.late: str | None = None  # a signal that arrived once the last epoch was done
         self._previous: dict = {}
-        self._finishing = False
+        self._deferring = False
 
     def __enter__(self) -> "SignalWatch":
         if threading.current_thread() is threading.main_thread():  # handlers live only there
@@ -63,17 +66,21 @@ class SignalWatch:
         for number, handler in self._previous.items():
             signal.signal(number, handler)
 
-    def finishing(self) -> None:
-        """From now on a signal is only noted (``late``): the epochs are done, and
-        what is left (final scores, weights, meta.json) takes moments and must not be cut.
-        A signal the loop had no epoch left to act on counts as late too."""
-        self._finishing = True
-        self.late = self.received
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Signals only noted while the final weights and meta.json are written: a
+        stop there would leave a run whose files and exit code disagree."""
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
 
     def _handle(self, number, frame) -> None:
-        if self._finishing:
-            self.late = self.late or signal.Signals(number).name
+        name = signal.Signals(number).name
+        if self._deferring:
+            self.received = self.received or name
             return
         if self.received == "SIGINT" and number == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
-        self.received = signal.Signals(number).name
+        self.received = name

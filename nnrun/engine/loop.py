@@ -75,9 +75,9 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
             if received:
                 raise loop.keeper.interrupted(received, f"after epoch {epoch}")
             stopped = loop.sharding.any(stopped or bool(hooks.should_stop()))
+        loop.keeper.finish()
     except KeyboardInterrupt:  # a second Ctrl-C (see SignalWatch): nothing more is saved
         raise loop.keeper.stopped_at_once() from None
-    loop.keeper.finish()
     if stopper:
         stopper.restore()
     # Patience that runs out on the last epoch cut nothing short: the run reached its end.

@@ -22,7 +22,7 @@ from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
-from nnrun.errors import RunWriteFailed, free_space_hint
+from nnrun.errors import RunInterrupted, RunWriteFailed, free_space_hint, quoted
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
@@ -65,9 +65,10 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
     checkpoints to continue from, newest first (see :mod:`nnrun.engine.resume`);
     ``sharding`` splits the batches over processes (see :mod:`nnrun.engine.sharding`)."""
     sharding = sharding or WholeBatch()
-    # SIGINT and SIGTERM only raise a flag, which the loop reads between batches; after
-    # the last epoch they are only noted, through the results printed (see SignalWatch).
+    # SIGINT and SIGTERM only raise a flag, which the loop reads between batches; one
+    # that arrives after the last epoch is told once the results are printed.
     with SignalWatch() as signals:
+        fitted = None
         try:
             # Overflow shows up as a non-finite loss, which stops training with a clear
             # message; numpy's own warnings would only repeat it less clearly.
@@ -81,33 +82,53 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
                 finally:
                     if watch is not None:
                         watch.record(record.meta)
-                signals.finishing()
                 final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
-            record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
-        except OSError as exc:  # a run's file could not be written as it trained: the run failed
-            signals.finishing()  # from here to the message, as below
-            failed = RunWriteFailed(f"could not write {exc.filename or 'a file of the run'}: {exc.strerror or exc}",
-                                    hint=free_space_hint(record.path, next(iter(checkpoints.candidates(record.path)),
-                                                                           None)))
-            record.fail(failed)
-            raise failed from None
+            with signals.deferred():
+                record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
         except BaseException as exc:
-            # The run has stopped: a further Ctrl-C must not cut meta.json short, nor
-            # replace the message saying where a resume starts with a bare "interrupted".
-            signals.finishing()
-            record.fail(exc)
-            raise
+            stopped = _as_told(exc, record, trained=fitted is not None)
+            with signals.deferred():  # a further Ctrl-C must not cut meta.json short, nor replace the message
+                record.fail(stopped)
+            if stopped is exc:
+                raise
+            raise stopped from exc
         finally:
             record.release()
         result = TrainResult(record.path, fitted.history, final, fitted.best_epoch, fitted.stopped_early,
                              time.perf_counter() - started, experiment.graph.parameter_count)
         hooks.finish(result)
-        if signals.late:
-            hooks.warn(f"{signals.late} arrived after the last epoch; the run had finished training, so it "
-                       "completed and its files are whole")
+    if signals.received:
+        hooks.warn(f"{signals.received} arrived after the last epoch; the run had finished training, so it completed "
+                   "and its files are whole")
     return result
 
 
+def _as_told(exc: BaseException, record: RunRecord, trained: bool) -> BaseException:
+    """What a run that stopped records and tells: a failure to write one of its own
+    files (a full disk) as a failed run that says which file, and a second Ctrl-C while
+    its final weights were scored as an interruption that says how to finish it; any
+    other exception as it is."""
+    newest = next(iter(checkpoints.candidates(record.path)), None)
+    if isinstance(exc, OSError) and _inside(exc.filename, record.path):
+        return RunWriteFailed(f"could not write {exc.filename}: {exc.strerror or exc}",
+                              hint=free_space_hint(record.path, newest))
+    if isinstance(exc, KeyboardInterrupt) and trained:
+        kept = f"the checkpoint {newest.name} holds its trained weights" if newest else \
+            "no checkpoint holds its weights (training.checkpoint is off)"
+        return RunInterrupted(
+            f"stopped by a second Ctrl-C after the last epoch, as the final weights were scored; {kept}",
+            hint=f"resume with: nnrun train --resume {quoted(record.path)} (it scores and saves them without "
+                 "training again)" if newest else "train it again",
+            details={"signal": "SIGINT", "where": "after the last epoch"})
+    return exc
+
+
+def _inside(filename, folder: Path) -> bool:
+    """Whether ``filename`` (an OSError's) is one of the files in ``folder``."""
+    try:
+        return bool(filename) and Path(filename).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def thread_watch(experiment: Experiment, threads: int, sharding) -> ThreadWatch | None:

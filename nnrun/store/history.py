@@ -68,6 +68,13 @@ class MetricsLog:
             self.handle.flush()
         except OSError as exc:
             exc.filename = str(self.path)  # a full disk's error names no file
+            # Closed now, its unwritten line dropped: closing it later would try the
+            # write again, and that second error would replace this one.
+            handle, self.handle = self.handle, None
+            try:
+                handle.close()
+            except OSError:
+                pass
             raise
 
     def sync(self) -> None:
