@@ -239,6 +239,8 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def _remove_if_unused(run: RunDir) -> None:
-    """A run that failed before training began leaves no folder behind (only its data)."""
-    if {p.name for p in run.path.iterdir()} <= {DATA_FILE, DATA_CSV, VALIDATION_CSV}:
+    """A run that failed before training began leaves no folder behind: the one made
+    here holds its data and at most the start files of a start that could not finish
+    (a full disk); meta.json, written last, says a run began."""
+    if not run.meta.exists():
         shutil.rmtree(run.path, ignore_errors=True)
