@@ -97,10 +97,11 @@ def test_resume_falls_back_to_an_older_checkpoint_when_the_newest_is_damaged(tmp
     data[-10] ^= 0x01  # one flipped bit in the last tensor
     newest.write_bytes(bytes(data))
     capsys.readouterr()
-    resume_training(run)
+    resume_training(run, command="nnrun sweep (trial 007)")
     assert_same_run(run, reference)
     entry = json.loads((run / "meta.json").read_text())["resumes"][0]
     assert entry["checkpoint"] == "epoch-000004.safetensors"
+    assert entry["command"] == "nnrun sweep (trial 007)"  # the caller's, as a new run records it
     assert "checksum mismatch" in entry["skipped"][0] and entry["skipped"][0].endswith(
         "; renamed epoch-000005.safetensors.damaged")
     # Said where the user sees it, and set aside: neither counted toward `keep` nor written over.

@@ -97,6 +97,7 @@ class RunRecord:
         self.training_threads: int | None = None  # BLAS threads of this process's training, once chosen
         self.active = True  # False while a reopened run has not yet restored a checkpoint
         self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
+        self.command: str | None = None  # a resume's command line, where not this process's (a sweep's trial)
         # A resume's warnings (stale exports, another machine), told by fit once a checkpoint
         # is restored: a resume refused there has changed nothing to warn of.
         self.resume_notes: list[str] = []
@@ -206,7 +207,7 @@ class RunRecord:
         again, under its new epoch count if it is being extended."""
         self.active = True
         entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": epoch, "skipped": skipped,
-                 "command": shlex.join(sys.argv), "world_size": self.world_size,
+                 "command": self.command or shlex.join(sys.argv), "world_size": self.world_size,
                  "environment": environment(self.training_threads)}
         if self.extension:
             config = self.extension["config"]

@@ -44,6 +44,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     if config is not None or overrides:
         loaded, epochs = _allowed_changes(path, loaded, config, overrides)
     record = RunRecord.reopen(run_path, extending=epochs is not None)
+    record.command = command
     try:
         if epochs is not None:
             record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
