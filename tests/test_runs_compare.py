@@ -319,3 +319,32 @@ def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
     assert trial.metric == "loss" and trial.best_validation == min(float(r["val_loss"]) for r in history)
     [alone] = list_runs(sweep / "trials")  # the same run, listed on its own: its first metric
     assert alone.metric == "accuracy"
+
+
+@pytest.mark.parametrize("rows, status", [
+    (["completed", "completed", "completed"], "completed"),
+    (["completed", "completed"], "killed"),  # killed between trials: one is still to start
+    (["completed", "running", "completed"], "killed"),
+    (["completed", "interrupted", "completed"], "interrupted"),
+    (["failed", "failed", "failed"], "failed"),  # every trial ran, none completed
+])
+def test_a_sweeps_status_says_whether_every_planned_trial_completed(run_cli, tmp_path, rows, status):
+    sweep = tmp_path / "runs" / "search"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nsearch: grid\n"
+                                      "parameters: {optimizer.learning_rate: {type: grid, values: [0.1, 0.01, 0.001]}}\n")
+    lines = [f"{i:03d},{row},{0.5 if row == 'completed' else ''}" for i, row in enumerate(rows)]
+    (sweep / "trials.csv").write_text("trial,status,val_loss\n" + "\n".join(lines) + "\n")
+    [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
+    assert record["kind"] == "sweep" and record["status"] == status and record["trials"] == len(rows)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", record["started"])  # to the second, as a run's
+
+
+def test_columns_too_wide_even_alone_wrap_rather_than_be_cut(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    sweep = tmp_path / "runs" / "search"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nsamples: 3\nparameters: {a: {type: choice}}\n")
+    (sweep / "trials.csv").write_text("trial,status,val_loss\n000,completed,0.9667\n001,interrupted,0.5\n")
+    out = run_cli("runs", "runs").stdout
+    assert "…" not in out and "0.9667" in out and "trial" in out and "000" in out

@@ -111,10 +111,12 @@ def summarize_sweep(path: Path) -> RunEntry:
     ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
     writing = RunDir(path).is_writing()
     # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
-    # saying so (one about to start may still say running); killed: with trials running,
-    # as a run is. Either way nnrun sweep --resume goes on.
+    # saying so (one about to start may still say running); killed: with trials running
+    # or still to start, as a run is. Either way nnrun sweep --resume goes on. Failed:
+    # every trial ran, and none completed.
+    unstarted = summary["planned"] is not None and summary["trials"] < summary["planned"]
     state = ", running" if writing else ", interrupted" if summary["interrupted"] else \
-        ", killed" if summary["running"] else ""
+        ", killed" if summary["running"] or unstarted else ", failed" if not summary["completed"] else ""
     status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
@@ -127,7 +129,7 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
     for entry in entries:
         sweep = entry.status.startswith("sweep")
         # A sweep's status in the words of a run's ("sweep, killed" -> "killed"); its kind says it is a sweep.
-        status = entry.status.removeprefix("sweep").removeprefix(", ") or "completed" if sweep else entry.status
+        status = (entry.status.removeprefix("sweep").removeprefix(", ") or "completed") if sweep else entry.status
         records.append({
             "path": str(entry.path), "kind": "sweep" if sweep else "run", "status": status,
             "started": entry.started.isoformat() if entry.started else None,

@@ -46,10 +46,13 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None) -> tu
     table = Table(title=f"Runs in {escape(str(root).rstrip('/') + '/')}, newest first", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     shown = [column for column in COLUMNS if column not in left_out]
+    # Only the run name may wrap (it is long and unique); every other cell stays whole,
+    # unless even the columns left are too wide: then they wrap too, rather than be cut.
+    squeezed = width is not None and _needed(rows, left_out) > width
     for column in shown:
-        # Only the run name may wrap (it is long and unique); every other cell stays whole.
+        wraps = column == "run" or squeezed
         table.add_column(column, justify="left" if column in ("run", "status", "metric") else "right",
-                         no_wrap=column != "run", overflow="fold" if column == "run" else "ellipsis",
+                         no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
                          min_width=RUN_WIDTH if column == "run" else None)
     for run, cells in zip(runs, rows):
         cells = {**{column: escape(text) for column, text in cells.items()},

@@ -40,6 +40,20 @@ def read_sweep_summary(path: Path) -> dict | None:
         except ValueError:
             continue
     best = (max if higher else min)(scored, key=lambda s: s[0]) if scored else None
-    return {"trials": len(rows), "running": sum(r.get("status") == "running" for r in rows),
-            "interrupted": sum(r.get("status") == "interrupted" for r in rows), "metric": metric,
+    count = {status: sum(r.get("status") == status for r in rows) for status in ("running", "interrupted", "completed")}
+    return {"trials": len(rows), **count, "planned": planned_count(sweep), "metric": metric,
             "best": best[0] if best else None, "best_trial": best[1] if best else None}
+
+
+def planned_count(sweep: dict) -> int | None:
+    """How many trials the recorded sweep runs in all (as :func:`.space.planned_trials`
+    counts them), or None where its file does not say plainly."""
+    try:
+        grids = [len(spec["values"]) for spec in sweep["parameters"].values()
+                 if sweep.get("search") == "grid" or spec.get("type") == "grid"]
+        total = 1
+        for size in grids:
+            total *= size
+        return total if sweep.get("search") == "grid" else total * int(sweep.get("samples") or 10)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
