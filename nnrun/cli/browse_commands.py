@@ -86,13 +86,14 @@ def plot(
         if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
             typer.echo(f"wrote {plot_sweep(run_dirs[0], output, force)}")
             return
+        from nnrun.console.output import say_note
         from nnrun.console.plot import plot_runs
 
         notes: list[str] = []
         written = plot_runs(run_dirs, output, force, notes)
         typer.echo(f"wrote {written}")
         for note in notes:
-            typer.echo(f"note: {note}", err=True)
+            say_note(note)
 
     guard(action)
 
@@ -126,6 +127,7 @@ def init(
 
     def action():
         from nnrun.commands.init import write_starter
+        from nnrun.console.output import say_note
 
         notes: list[str] = []
         written = write_starter(dataset, output, data, target, notes, stdout=sys.stdout)
@@ -133,8 +135,8 @@ def init(
             then = f"check it against the data with: nnrun validate {quoted(written)}" if data is not None else \
                 f"train it with: nnrun train {quoted(written)}"
             typer.echo(f"wrote {written}; {then}")
-        for note in notes:  # beside a config on standard output, on standard error
-            typer.echo(f"note: {note}", err=written is None)
+        for note in notes:
+            say_note(note)
 
     guard(action)
 

@@ -109,10 +109,10 @@ def validate(
     for config in configs:
         try:
             _validate_one(config, set_)
-        except SystemExit as exit:  # its message is printed: go on to the next file, unless stopped
-            if exit.code == 130:
+        except SystemExit as ended:  # its message is printed: go on to the next file, unless stopped
+            if ended.code == 130:
                 raise
-            failed = failed or exit.code
+            failed = failed or ended.code
     if failed:
         raise SystemExit(failed)
 
@@ -220,6 +220,7 @@ def predict(
         from nnrun.commands.inputs import file_format
         from nnrun.commands.piped_input import readable_once
         from nnrun.commands.predict import predict as run_prediction
+        from nnrun.console.output import say_note
         from nnrun.errors import UserError
 
         if unknown not in (None, "ignore", "error"):
@@ -228,7 +229,7 @@ def predict(
             result = run_prediction(run_dir, path, output, proba, force, keep,
                                     file_format(delimiter, decimal, encoding), unknown)
         for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
-            typer.echo(f"note: {note}", err=True)
+            say_note(note)
         if result.output is None:
             typer.echo(result.text, nl=False)
         else:

@@ -36,10 +36,11 @@ def check_loss(loss: float, epoch: int, batch: int) -> None:
 
 def non_finite_gradient(loss: float, epoch: int, batch: int) -> NonFiniteError:
     """The error for a step whose gradient held a NaN or an infinity (the loss was finite)."""
+    first = epoch == 1 and batch == 1  # from the initial weights: no learning rate has acted
     return NonFiniteError(
-        f"a gradient became non-finite (NaN or inf) in epoch {epoch}, batch {batch}, "
-        f"with a finite loss {loss:.6g}; training stopped",
-        epoch, batch, "non-finite gradient",
+        f"a gradient {'of the first batch was' if first else 'became'} non-finite (NaN or inf) in epoch {epoch}, "
+        f"batch {batch}, with a finite loss {loss:.6g}; training stopped",
+        epoch, batch, "non-finite gradient", *([FIRST_LOSS_REMEDY] if first else []),
     )
 
 
