@@ -108,17 +108,20 @@ def _as_told(exc: BaseException, record: RunRecord, trained: bool) -> BaseExcept
     files (a full disk) as a failed run that says which file, and a second Ctrl-C while
     its final weights were scored as an interruption that says how to finish it; any
     other exception as it is."""
-    newest = next(iter(checkpoints.candidates(record.path)), None)
+    def newest() -> Path | None:
+        return next(iter(checkpoints.candidates(record.path)), None)
+
     if isinstance(exc, OSError) and _inside(exc.filename, record.path):
         return RunWriteFailed(f"could not write {exc.filename}: {exc.strerror or exc}",
-                              hint=free_space_hint(record.path, newest))
+                              hint=free_space_hint(record.path, newest()))
     if isinstance(exc, KeyboardInterrupt) and trained:
-        kept = f"the checkpoint {newest.name} holds its trained weights" if newest else \
+        saved = newest()
+        kept = f"the checkpoint {saved.name} holds its trained weights" if saved else \
             "no checkpoint holds its weights (training.checkpoint is off)"
         return RunInterrupted(
             f"stopped by a second Ctrl-C after the last epoch, as the final weights were scored; {kept}",
             hint=f"resume with: nnrun train --resume {quoted(record.path)} (it scores and saves them without "
-                 "training again)" if newest else "train it again",
+                 "training again)" if saved else "train it again",
             details={"signal": "SIGINT", "where": "after the last epoch"})
     return exc
 
