@@ -73,6 +73,11 @@ def run_ray(swept, search, state) -> None:
     executor = sweep.executor
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner and status tables
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Ctrl-C reaches nnrun, which records and stops
+    # No CSV, JSON or TensorBoard logs of Ray's own: trials.csv and each trial's run
+    # directory record everything, and the TensorBoard writer's exit handler could hang
+    # the process for good after a Ctrl-C (it joins a thread that waits on a queue no
+    # one feeds any more; seen once in some dozens of interrupted sweeps).
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     started_here = join(ray, executor)
     # From here on, not before: ray.init sets a SIGTERM handler of its own that exits at once.
     with stopped_by_signals():
