@@ -76,11 +76,12 @@ class Exponential(Schedule):
 
 
 class Cosine(Schedule):
-    """A linear warmup, then a cosine from the base rate down to alpha times it at the last epoch."""
+    """A linear warmup, then a cosine from the base rate down towards alpha times it,
+    reached one epoch after the last (as Keras's CosineDecay over the run's epochs)."""
 
     type: Literal["cosine"] = "cosine"
     warmup_epochs: int = Field(0, ge=0, description="Epochs of linear warmup from base / warmup_epochs to base.")
-    alpha: float = Field(0.0, ge=0, le=1, description="Final rate as a fraction of the base rate.")
+    alpha: float = Field(0.0, ge=0, le=1, description="The rate the decay tends to, as a fraction of the base rate.")
 
     def rate(self, state, epoch, epochs):
         base = state["base"]
