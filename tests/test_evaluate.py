@@ -166,3 +166,16 @@ def test_a_target_column_named_in_another_case_is_pointed_at(run_cli, tmp_path):
         assert result.exit_code == 2
         assert "new.csv: no target column 'label'; scoring needs the true values" in result.output
         assert f"hint: the file has a column '{written}': name it 'label', as the training data did" in result.output
+
+
+def test_a_killed_run_that_kept_no_checkpoint_says_it_saved_no_weights(run_cli, tmp_path):
+    run = train_iris(tmp_path / "r", "training.checkpoint=null", epochs=2)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))  # as SIGKILL leaves it
+    (run / "model.safetensors").unlink()
+    result = run_cli("evaluate", run)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert (f"{run}: the run is killed (it stopped without a word) and saved no weights: it has no model.safetensors, "
+            "and no checkpoint (training.checkpoint is off)") in said
+    assert f"hint: train it again with: nnrun train {run / 'config.yaml'}" in said
