@@ -105,6 +105,10 @@ def test_blank_lines_between_rows_are_refused_with_the_other_bad_rows(run_cli, t
     (tmp_path / "new.csv").write_text(FRUIT_ROWS + "\n\n")
     result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")
     assert result.exit_code == 0 and "wrote 3 predictions to out.csv" in result.output
+    # The empty cells in the file's own delimiter.
+    (tmp_path / "semi.csv").write_text(FRUIT_ROWS.replace(",", ";").replace("7.2;", "7,2;") + "\n" + "1;2;3;red\n")
+    result = run_cli("predict", fruit_run, "semi.csv", "--delimiter", ";", "--decimal", ",")
+    assert result.exit_code == 2 and "write its 4 empty cells (';;;')" in " ".join(result.output.split())
 
 
 def one_column_run(run_cli, tmp_path, missing: str) -> str:

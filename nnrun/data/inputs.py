@@ -85,7 +85,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
                            thousands, current_progress(path), delimiter, decimal, text_encoding)
     if lined_up:
-        _refuse_blank_lines(columns, problems)
+        _refuse_blank_lines(columns, problems, delimiter)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)
     rows.kept = {c: _as_text(columns, c) for c in kept}
     if target is not None:
@@ -104,7 +104,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     return rows
 
 
-def _refuse_blank_lines(columns, problems: DataProblems) -> None:
+def _refuse_blank_lines(columns, problems: DataProblems, delimiter: str) -> None:
     """A blank line in a file of several columns holds no cells, so it is no row (in a
     file of one column it is a row with an empty cell); training skips it. Predictions
     are read against the input's lines, though (a spreadsheet shows the blank line as an
@@ -112,7 +112,8 @@ def _refuse_blank_lines(columns, problems: DataProblems) -> None:
     are refused, not skipped. Blank lines after the last row shift nothing and are left."""
     last = columns.lines.max(initial=0)
     width = len(columns.header)
-    commas = repr("," * (width - 1)) if width <= 6 else f"{width - 1} commas"
+    name = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}.get(delimiter, f"{delimiter!r}s")
+    commas = repr(delimiter * (width - 1)) if width <= 6 else f"{width - 1} {name}"
     for line in columns.blank[columns.blank < last].tolist():
         problems.add_row(line, f"blank, but the header has {width} columns",
                          hint="the predictions line up with the rows, so a blank line is not skipped: delete it, "
