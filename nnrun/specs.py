@@ -39,15 +39,16 @@ def type_names(members: tuple[type, ...]) -> tuple[str, ...]:
     return tuple(member.model_fields["type"].default for member in members)
 
 
-def tagged_union(members: tuple[type, ...], parse: Callable[[Any], Any] = short_form) -> Any:
+def tagged_union(members: tuple[type, ...], parse: Callable[[Any], Any] = short_form, also: tuple = ()) -> Any:
     """The field type of a family: ``{type: name, ...options}`` or just ``name``.
 
     ``parse`` turns what the user wrote into the tagged form before validation; the
-    default expands a bare name. Errors name the member by its tag
+    default expands a bare name. ``also``: the other forms ``parse`` takes (types), so
+    that the JSON Schema accepts them too. Errors name the member by its tag
     (``layers.0.dense.units: ...``), which is what people wrote.
     """
     union = Annotated[Union[members], Field(discriminator="type")]  # type: ignore[valid-type]
-    accepted = Union[Literal[type_names(members)], union]  # type: ignore[valid-type]
+    accepted = Union[(Literal[type_names(members)], union, *also)]  # type: ignore[valid-type]
     return Annotated[union, BeforeValidator(parse, json_schema_input_type=accepted)]
 
 

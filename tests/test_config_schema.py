@@ -79,3 +79,21 @@ def test_schema_rejects_what_nnrun_rejects(configs, change):
     jsonschema = pytest.importorskip("jsonschema")
     config = yaml.safe_load((configs / "iris.yaml").read_text()) | change
     assert list(jsonschema.Draft202012Validator(json_schema()).iter_errors(config))
+
+
+def test_the_sweep_files_schema_is_checked_in_named_and_met(configs):
+    # As for configs: an editor finds the schema from the first line of each sweep file.
+    from nnrun.config.sweep import json_schema as sweep_schema
+
+    sweeps = configs / "sweeps"
+    saved = json.loads((sweeps / "nnrun-sweep.schema.json").read_text())
+    assert saved == sweep_schema(), ("configs/sweeps/nnrun-sweep.schema.json is stale; regenerate it with: "
+                                     "nnrun schema --sweep > configs/sweeps/nnrun-sweep.schema.json")
+    files = sorted(sweeps.glob("*.yaml"))
+    assert files
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(saved)
+    for path in files:
+        assert path.read_text().splitlines()[0] == "# yaml-language-server: $schema=nnrun-sweep.schema.json"
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert not errors, f"{path.name}: {errors}"

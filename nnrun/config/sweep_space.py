@@ -141,7 +141,9 @@ def _short_form(value):
     return short_form(value)
 
 
-ParameterSpec = tagged_union((Uniform, LogUniform, IntRange, Choice, Grid), _short_form)
+# The short forms an editor must accept as well: a list (a choice) and a constant.
+ParameterSpec = tagged_union((Uniform, LogUniform, IntRange, Choice, Grid), _short_form,
+                             also=(list[Scalar], bool, int, float, None))
 
 
 def spec_type(value) -> str | None:
