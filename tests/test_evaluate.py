@@ -177,5 +177,5 @@ def test_a_killed_run_that_kept_no_checkpoint_says_it_saved_no_weights(run_cli, 
     said = " ".join(result.output.split())
     assert result.exit_code == 2
     assert (f"{run}: the run is killed (it stopped without a word) and saved no weights: it has no model.safetensors, "
-            "and no checkpoint (training.checkpoint is off)") in said
+            "and no checkpoint to take them from") in said
     assert f"hint: train it again with: nnrun train {run / 'config.yaml'}" in said

@@ -202,7 +202,8 @@ def test_a_run_without_weights_or_checkpoints_is_a_clear_error(run_cli, interrup
         checkpoint.unlink()
     result = run_cli("evaluate", interrupted)
     assert result.exit_code == 2
-    assert f"{interrupted / 'model.safetensors'}: missing" in result.output
+    assert (f"{interrupted}: the run is interrupted and saved no weights: it has no model.safetensors, and no "
+            "checkpoint to take them from") in " ".join(result.output.split())
 
 
 def test_an_interrupted_run_is_exported_with_its_newest_checkpoint(run_cli, interrupted, tmp_path):

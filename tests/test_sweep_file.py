@@ -444,3 +444,36 @@ def test_resuming_a_folder_that_is_not_there_or_not_a_sweep_says_which(run_cli, 
     (tmp_path / "other").mkdir()
     result = run_cli("sweep", "--resume", tmp_path / "other")
     assert result.exit_code == 2 and "other: not a sweep directory (no sweep.yaml and trials.csv)" in result.output
+
+
+def test_parameters_that_set_the_same_value_are_refused(run_cli, tmp_path):
+    # Once, each trial trained with whichever was applied last, while trials.csv recorded both.
+    text = SWEEP.replace("  model.layers.0.units: {type: choice, values: [4, 8]}\n",
+                         "  training.early_stopping.patience: [2, 5]\n  training.early_stopping: null\n"
+                         "  model.layers.-2.units: [4, 8]\n  model.layers.0.units: [16]\n")
+    write_sweep(tmp_path, text)
+    result = run_cli("validate", "sweep.yaml")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "2 problems in the sweep file" in said
+    assert ("sweep.yaml:10:3: parameters.training.early_stopping: 'training.early_stopping' and "
+            "'training.early_stopping.patience' set the same value or a part of it: each trial would train with one "
+            "of them while trials.csv recorded both; sweep one of the two") in said
+    assert "'model.layers.0.units' and 'model.layers.-2.units' set the same value:" in said
+
+
+def test_an_index_from_the_end_is_a_parameter_path_as_set_takes_it(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("model.layers.0.units:", "model.layers.-2.units:"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    assert [t["model.layers.-2.units"] for t in planned_trials(load_sweep(tmp_path / "sweep.yaml").sweep)]
+
+
+@pytest.mark.parametrize("metric, mode, own", [("val_loss", "max", "min"), ("val_accuracy", "min", "max")])
+def test_a_mode_that_ranks_the_metric_the_wrong_way_up_is_refused(run_cli, tmp_path, metric, mode, own):
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", f"metric: {metric}\nmode: {mode}"))
+    result = run_cli("validate", "sweep.yaml")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert f"mode: {mode} ranks the trial of the" in said and f"leave mode out (nnrun takes {own} for it)" in said
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", f"metric: {metric}\nmode: {own}"))
+    assert run_cli("validate", "sweep.yaml").exit_code == 0

@@ -48,7 +48,29 @@ def main() -> None:
 
     if launched_rank() > 0:  # one run over several processes: process 0 alone tells a usage error
         _without_usage_errors(app)
-    app()
+    try:
+        app()
+    except SystemExit as ended:
+        _end_past_ray(ended.code)
+        raise
+    _end_past_ray(0)
+
+
+def _end_past_ray(code) -> None:
+    """After a sweep that started or joined Ray, end the process at once with its exit
+    code: its files are written and closed by then, and Ray's core, torn down with the
+    interpreter, crashed the process after a Ctrl-C as Ray started (exit 139, not 130)."""
+    ray_cluster = sys.modules.get("nnrun.commands.sweep.ray_cluster")
+    if ray_cluster is None or not ray_cluster.joined:
+        return
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that left, or a closed stream: nothing to keep
+            pass
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 def _without_usage_errors(app) -> None:

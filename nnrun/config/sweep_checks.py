@@ -21,6 +21,7 @@ from nnrun.config.run_names import default_name
 from nnrun.config.schema import Config
 from nnrun.config.overrides import _set_path, path_parts
 from nnrun.config.sweep import LoadedSweep
+from nnrun.config.sweep_space import PARAMETER_PATH
 from nnrun.config.yaml_reader import read_yaml
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import Problem, UserError, did_you_mean
@@ -77,6 +78,7 @@ def check_against_base(located: LoadedSweep) -> Checked:
         return found
     data, loaded = base
     found.base_data = copy.deepcopy(data)
+    found.problems += _overlapping(located, data)
     for path, spec in located.parameters.items():
         for value in spec.extremes():
             try:
@@ -89,6 +91,37 @@ def check_against_base(located: LoadedSweep) -> Checked:
         found.problems += check_metric(located, loaded.config)
     found.problems += check_scheduler(located, loaded.config)
     return found
+
+
+def _overlapping(located: LoadedSweep, base: dict) -> list[Problem]:
+    """Two parameters of which one sets the other's value or a part of it
+    (``training.early_stopping`` and ``training.early_stopping.patience``; a 3-layer
+    model's ``model.layers.-1.units`` and ``model.layers.2.units``): every trial would
+    train with whichever is applied last, while trials.csv recorded both."""
+    resolved = {path: _resolved(path_parts(path), base) for path in located.parameters if PARAMETER_PATH.match(path)}
+    problems, paths = [], list(resolved)
+    for i, later in enumerate(paths):
+        for earlier in paths[:i]:
+            a, b = resolved[earlier], resolved[later]
+            if a[: len(b)] == b or b[: len(a)] == a:
+                problems.append(located.problem(
+                    f"parameters.{later}", f"'{later}' and '{earlier}' set the same value"
+                    f"{' or a part of it' if len(a) != len(b) else ''}: each trial would train with one of them "
+                    "while trials.csv recorded both; sweep one of the two"))
+    return problems
+
+
+def _resolved(parts: tuple, data: Any) -> tuple:
+    """A path's parts with each index from the end (-1) counted from the start, as the
+    base config's lists make it; parts past the base's values are kept as written."""
+    resolved = []
+    for part in parts:
+        if isinstance(part, int) and part < 0 and isinstance(data, list):
+            part += len(data)
+        resolved.append(part)
+        data = data[part] if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data) else \
+            data.get(part) if isinstance(data, dict) else None
+    return tuple(resolved)
 
 
 def longest_epochs(parameters: dict, base_epochs: int) -> int:
@@ -183,7 +216,24 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
         use = f"val_{in_units[0]}" if in_units else "val_mae (add mae to the base config's metrics)"
         return [located.problem("metric", f"'{metric}' is in other units in trials with and without "
                                           f"data.target_scale, so it cannot rank them; use {use}")]
-    return [] if metric in columns else [_not_a_column(located, names, columns)]
+    if metric not in columns:
+        return [_not_a_column(located, names, columns)]
+    return _mode_against_metric(located)
+
+
+def _mode_against_metric(located: LoadedSweep) -> list[Problem]:
+    """A mode that ranks a metric the wrong way up (val_loss: max) would make the worst
+    trial the best one, and best.yaml its config."""
+    from nnrun.model.metrics import higher_is_better
+
+    mode = located.sweep.mode if located.sweep is not None else None
+    own = "max" if higher_is_better(located.metric) else "min"
+    if mode is None or mode == own:
+        return []
+    better = "higher" if own == "max" else "lower"
+    return [located.problem("mode", f"{mode} ranks the trial of the {'highest' if mode == 'max' else 'lowest'} "
+                                    f"{located.metric} best, but {located.metric} is better {better}; leave mode out "
+                                    f"(nnrun takes {own} for it)")]
 
 
 def _metric_against_written(located: LoadedSweep, data: dict | None) -> list[Problem]:

@@ -26,7 +26,7 @@ from nnrun.specs import short_form, tagged_union
 Scalar = Union[bool, int, float, str, None]
 Search = Literal["grid", "random", "tpe"]
 RANGES = ("uniform", "loguniform", "int")  # the parameter types that are no list of values
-PARAMETER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+PARAMETER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z0-9_]+|-[0-9]+))*$")  # -1: from the end, as --set
 
 
 class Uniform(Section):

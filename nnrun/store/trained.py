@@ -153,7 +153,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
     if meta.get("status") == "completed" or not checkpoints.candidates(run.path):
         if meta.get("status") not in (None, "completed") and not run.weights.exists():  # checkpoints off
             raise UserError(f"{run.path}: the run is {_unfinished(run, meta)} and saved no weights: it has no "
-                            "model.safetensors, and no checkpoint (training.checkpoint is off)",
+                            "model.safetensors, and no checkpoint to take them from",
                             hint=f"train it again with: nnrun train {quoted(run.config)}")
         return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
     skipped = []

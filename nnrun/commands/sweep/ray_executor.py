@@ -12,7 +12,6 @@ sweep directory must be on storage every node sees at the same path.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -69,16 +68,7 @@ def trainable(config: dict) -> None:
 def run_ray(swept, search, state) -> None:
     """Run the search's remaining trials on Ray Tune; ``state`` records and shows them."""
     ray, tune = ray_modules()
-    sweep = swept.sweep
-    executor = sweep.executor
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner and status tables
-    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Ctrl-C reaches nnrun, which records and stops
-    # No CSV, JSON or TensorBoard logs of Ray's own: trials.csv and each trial's run
-    # directory record everything, and the TensorBoard writer's exit handler could hang
-    # the process for good after a Ctrl-C (it joins a thread that waits on a queue no
-    # one feeds any more; seen once in some dozens of interrupted sweeps).
-    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
-    started_here = join(ray, executor)
+    started_here = join(ray, swept.sweep.executor)
     # From here on, not before: ray.init sets a SIGTERM handler of its own that exits at once.
     with stopped_by_signals():
         try:
@@ -87,12 +77,13 @@ def run_ray(swept, search, state) -> None:
         except KeyboardInterrupt as interrupt:
             # Ray ends the trials' workers at once: each keeps its newest checkpoint, which
             # may be some epochs old (training.checkpoint.every_seconds).
+            from nnrun.commands.sweep.trial import outcome
+
             state.stopping("Ray ends the running trials; each resumes from its newest checkpoint")
             for trial in list(state.trials.values()):
-                if trial.status == "running":
-                    state.finished(trial, {"status": "interrupted", "message": f"stopped by {stopped_by(interrupt)}",
-                                           "best": trial.best, "best_epoch": trial.best_epoch,
-                                           "epochs": trial.epochs})
+                if trial.status == "running":  # as its run recorded it: Ray's last report may be an epoch behind
+                    state.finished(trial, outcome(swept.trial_dir(trial.id), swept.sweep, "interrupted",
+                                                  f"stopped by {stopped_by(interrupt)}"))
             raise
         finally:
             if started_here:
