@@ -477,3 +477,19 @@ def test_a_mode_that_ranks_the_metric_the_wrong_way_up_is_refused(run_cli, tmp_p
     assert f"mode: {mode} ranks the trial of the" in said and f"leave mode out (nnrun takes {own} for it)" in said
     write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", f"metric: {metric}\nmode: {own}"))
     assert run_cli("validate", "sweep.yaml").exit_code == 0
+
+
+def test_a_test_metric_is_pointed_at_the_validation_one(run_cli, tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: test_accuracy"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("'test_accuracy' is not a column of the trials' metrics.csv: the test split is scored once, at the end, "
+            "and is kept out of choosing a trial; use val_accuracy") in " ".join(result.output.split())
+
+
+def test_set_on_a_sweep_file_says_where_each_kind_of_value_goes(run_cli, tmp_path):
+    write_sweep(tmp_path)
+    result = run_cli("validate", "sweep.yaml", "--set", "samples=2")
+    assert result.exit_code == 2
+    assert ("--set: not allowed with a sweep file; write the value in the sweep file (its samples, parameters, ...) "
+            "or in its base config") in " ".join(result.output.split())

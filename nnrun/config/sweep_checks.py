@@ -251,6 +251,11 @@ def _metric_against_written(located: LoadedSweep, data: dict | None) -> list[Pro
 def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str]) -> Problem:
     # Keras's names (val_acc) first, with the split's prefix kept; then spelling.
     metric = located.metric
+    if metric.startswith("test_") and f"val_{metric.removeprefix('test_')}" in columns:
+        # The test split is scored once, after training, and must not choose the trial.
+        return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: the test split is "
+                                         "scored once, at the end, and is kept out of choosing a trial; use "
+                                         f"val_{metric.removeprefix('test_')}")
     name = metric.removeprefix("val_")
     hint = keras_value_hint(name, names, prefix=metric[: len(metric) - len(name)]) \
         or did_you_mean(metric, columns, "the base config's metrics.csv has")

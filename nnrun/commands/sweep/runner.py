@@ -134,7 +134,8 @@ def is_sweep_file(path: Path) -> bool:
 def check_sweep_file(path: Path, overrides=()) -> dict:
     """``nnrun validate SWEEP.yaml``: what was checked, for the screen."""
     if overrides:
-        raise UserError("--set: not allowed with a sweep file; put the value in its base config")
+        raise UserError("--set: not allowed with a sweep file; write the value in the sweep file (its samples, "
+                        "parameters, ...) or in its base config (what every trial trains with)")
     located = read_sweep_file(path)
     checked = check_sweep(located)
     return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked.configs),
