@@ -37,3 +37,8 @@ def __getattr__(name: str):
 
         return getattr(api, name)
     raise AttributeError(f"module 'nnrun' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy names too, so a notebook's tab completion finds train, load and evaluate.
+    return sorted({*globals(), *__all__})

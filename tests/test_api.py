@@ -461,3 +461,13 @@ def test_arrays_whose_run_cannot_start_leave_no_folder(tmp_path, monkeypatch):
     assert not (tmp_path / "ra").exists()
     monkeypatch.undo()
     assert nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra", quiet=True).run_dir.exists()
+
+
+def test_the_api_is_listed_for_tab_completion_before_it_loads():
+    import subprocess
+    import sys
+
+    code = "import nnrun, sys; names = dir(nnrun); print('nnrun.api' in sys.modules, all(n in names for n in " \
+           "('train', 'load', 'evaluate', 'resume', 'TrainResult')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]  # listed, and still not imported
