@@ -51,6 +51,7 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     ranked_early = int(best["best_epoch"]) < int(best["epochs"])
     assert (f"note: trial {best['trial']} is ranked by its best epoch, {best['best_epoch']}; its weights" in
             " ".join(result.stdout.split())) == ranked_early
+    assert "\nname: search-best\n" in (sweep / "best.yaml").read_text()  # its runs found by the sweep's name
     retrained = nnrun("train", sweep / "best.yaml", "--run-dir", "again", "--quiet", cwd=tmp_path)
     assert retrained.returncode == 0, retrained.stderr
     again = (tmp_path / "again" / "model.safetensors").read_bytes()

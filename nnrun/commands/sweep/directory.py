@@ -108,8 +108,11 @@ class SweepDir:
         return read_trials(self.path / "trials.csv", self.parameters, self.sweep.metric)
 
     def write_best(self, trial: Trial) -> Path:
-        """best.yaml: the best trial's resolved config, which retrains to its result."""
-        config = (self.trial_dir(trial.id) / "config.yaml").read_text()
+        """best.yaml: the best trial's resolved config, which retrains to its result,
+        named after the sweep (``<sweep>-best``) so that its runs are found beside it
+        rather than under the base config's name."""
+        data = yaml.safe_load((self.trial_dir(trial.id) / "config.yaml").read_text(encoding="utf-8"))
+        config = _dump({**data, "name": f"{self.sweep.name}-best"}).decode()
         header = (f"# The best trial of this sweep: {trial.id} ({self.sweep.metric} {trial.best:.6g} at epoch "
                   f"{trial.best_epoch}), values: {', '.join(f'{k}={v}' for k, v in trial.values.items())}\n"
                   f"# Retrain it: nnrun train {self.path / 'best.yaml'}\n")
