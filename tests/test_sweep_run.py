@@ -184,6 +184,12 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     assert _listed_status(tmp_path, directory) == "completed"
     listed = json.loads(nnrun("runs", "--json", directory, cwd=tmp_path).stdout)  # a sweep's folder: its trials
     assert sorted(Path(r["path"]).name for r in listed) == sorted(r["trial"] for r in trials(directory))
+    tried = {r["trial"]: r for r in trials(directory)}  # each trial's values, typed as the sweep file wrote them
+    for record in listed:
+        row = tried[Path(record["path"]).name]
+        assert record["values"] == {"optimizer.learning_rate": float(row["optimizer.learning_rate"]),
+                                    "model.layers.0.units": int(row["model.layers.0.units"]),
+                                    "training.epochs": int(row["training.epochs"])}
 
 
 def _listed_status(folder: Path, directory: Path) -> str:

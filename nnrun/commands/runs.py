@@ -34,6 +34,7 @@ class RunEntry:
     # A run that died (killed, failed) after epochs no checkpoint holds: the epoch it resumes
     # from (-1: none, it cannot resume).
     saved_epochs: int | None = None
+    values: dict | None = None  # a sweep's trial: the values of the swept parameters, as trials.csv holds them
 
 
 def status_of(path: Path, meta: dict | None, has_meta: bool = True) -> str:
@@ -140,6 +141,7 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
             # A run that trained past its newest checkpoint: that checkpoint's epoch (null: it has none).
             **({"saved_epochs": None if entry.saved_epochs < 0 else entry.saved_epochs}
                if entry.saved_epochs is not None else {}),
+            **({"values": entry.values} if entry.values is not None else {}),  # a sweep's trial: what it tried
         })
     return records
 
@@ -179,12 +181,14 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
                         hint="nnrun runs (the runs/ folder), or nnrun runs FOLDER")
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
-    statuses, metric = {}, None
+    statuses, values, metric = {}, {}, None
     if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
         from nnrun.commands.sweep.listing import read_sweep
 
         sweep, rows = read_sweep(root) or ({}, [])
         statuses = {row.get("trial"): row.get("status") for row in rows}
+        values = {row.get("trial"): {path: _cell_value(row.get(path)) for path in sweep.get("parameters", {})}
+                  for row in rows}
         metric = str(sweep.get("metric", "")).removeprefix("val_") or None  # the trials' shown by the sweep's
         root = root / "trials"
     if RunDir(root).meta.is_file():
@@ -194,11 +198,22 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     runs = [s for p in root.iterdir()
             if p.is_dir() and not p.name.startswith(".") and (s := summarize(p, metric)) is not None]
     for run in runs:
+        run.values = values.get(run.path.name) if statuses else None
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
         if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",
                                                                                       "killed"):
             run.status, run.saved_epochs = statuses[run.path.name], None  # ended by the sweep, as it says
     return sorted(runs, key=_newest_first_key, reverse=True)
+
+
+def _cell_value(cell: str | None):
+    """A value of trials.csv as the sweep file wrote it: 16, 0.0036, relu, true, null."""
+    import yaml
+
+    try:
+        return yaml.safe_load(cell) if cell else None
+    except yaml.YAMLError:
+        return cell
 
 
 def _newest_first_key(run: RunEntry) -> tuple:
