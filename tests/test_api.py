@@ -438,31 +438,6 @@ def test_a_folder_of_runs_that_cannot_be_made_says_how_to_go_on(tmp_path, run_cl
     assert "hint: run from a folder you can write to, or give the run's folder with --run-dir" in said
 
 
-def test_arrays_whose_run_cannot_start_leave_no_folder(tmp_path, monkeypatch):
-    # A full disk as the start files are written: the folder made for the arrays goes too,
-    # so the same run_dir works once there is space.
-    import errno
-
-    from nnrun.store import files
-
-    write = files.write_json
-
-    def full_disk(path, value):
-        if path.name == "preprocess.json":
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        write(path, value)
-
-    monkeypatch.setattr(files, "write_json", full_disk)
-    x, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
-    config = {"name": "a", "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
-              "loss": "sparse_categorical_crossentropy", "training": {"epochs": 1}}
-    with pytest.raises(OSError):
-        nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra")
-    assert not (tmp_path / "ra").exists()
-    monkeypatch.undo()
-    assert nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra", quiet=True).run_dir.exists()
-
-
 def test_the_api_is_listed_for_tab_completion_before_it_loads():
     import subprocess
     import sys

@@ -284,7 +284,9 @@ def test_a_full_disk_before_any_checkpoint_says_to_train_again(tmp_path, monkeyp
     assert failed.value.hint == "free some disk space, then train again: the run saved no checkpoint to resume from"
 
 
-def test_a_start_that_cannot_write_its_files_leaves_no_half_made_run(tmp_path, monkeypatch, run_cli):
+@pytest.fixture
+def full_disk_at_the_start(monkeypatch):
+    """preprocess.json, written as a run starts, finds the disk full (until monkeypatch.undo())."""
     write = files.write_json
 
     def full_disk(path, value):
@@ -293,13 +295,29 @@ def test_a_start_that_cannot_write_its_files_leaves_no_half_made_run(tmp_path, m
         write(path, value)
 
     monkeypatch.setattr(files, "write_json", full_disk)
+
+
+def test_a_start_that_cannot_write_its_files_leaves_no_half_made_run(tmp_path, monkeypatch, run_cli,
+                                                                      full_disk_at_the_start):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(SMALL))
     result = run_cli("train", path, "--run-dir", "r")
     assert result.exit_code == 2 and "error: r/preprocess.json: No space left on device" in result.output
     assert not (tmp_path / "r").exists()  # so `--run-dir r` works once there is space
-    monkeypatch.setattr(files, "write_json", write)
+    monkeypatch.undo()
     assert run_cli("train", path, "--run-dir", "r", "-q").exit_code == 0
+
+
+def test_arrays_whose_run_cannot_start_leave_no_folder(tmp_path, monkeypatch, full_disk_at_the_start):
+    # The folder made for the arrays goes too, so the same run_dir works once there is space.
+    x, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    config = {"name": "a", "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "sparse_categorical_crossentropy", "training": {"epochs": 1}}
+    with pytest.raises(OSError):
+        nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra")
+    assert not (tmp_path / "ra").exists()
+    monkeypatch.undo()
+    assert nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra", quiet=True).run_dir.exists()
 
 
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
