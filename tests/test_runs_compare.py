@@ -348,3 +348,16 @@ def test_columns_too_wide_even_alone_wrap_rather_than_be_cut(run_cli, tmp_path, 
     (sweep / "trials.csv").write_text("trial,status,val_loss\n000,completed,0.9667\n001,interrupted,0.5\n")
     out = run_cli("runs", "runs").stdout
     assert "…" not in out and "0.9667" in out and "trial" in out and "000" in out
+
+
+def test_a_sweeps_folder_lists_its_trials_best_first(run_cli, tmp_path):
+    sweep = tmp_path / "search"
+    for trial, epochs in (("000", 1), ("001", 4), ("002", 2)):
+        train_iris(sweep / "trials" / trial, epochs=epochs)
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {training.epochs: {}}\n")
+    (sweep / "trials.csv").write_text("trial,status,val_loss\n000,completed,1\n001,completed,1\n002,completed,1\n")
+    listed = [Path(r["path"]).name for r in json.loads(run_cli("runs", sweep, "--json").stdout)]
+    best = sorted(listed, key=lambda t: min(float(r["val_loss"]) for r in
+                                            csv.DictReader((sweep / "trials" / t / "metrics.csv").open())))
+    assert listed == best
+    assert run_cli("runs", sweep).stdout.splitlines()[0].startswith("Trials in ")

@@ -174,7 +174,8 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
 
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first; for a sweep's folder,
-    its trials, with the status the sweep gave each (a pruned trial's run completed)."""
+    its trials, best first by the sweep's metric, with the status the sweep gave each
+    (a pruned trial's run completed)."""
     root = Path(root)
     if root.is_file():
         raise UserError(f"{root}: a file; nnrun runs lists the runs in a folder",
@@ -203,7 +204,11 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
         if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",
                                                                                       "killed"):
             run.status, run.saved_epochs = statuses[run.path.name], None  # ended by the sweep, as it says
-    return sorted(runs, key=_newest_first_key, reverse=True)
+    runs = sorted(runs, key=_newest_first_key, reverse=True)
+    if statuses:  # a sweep's trials: its leaderboard, best first (unscored ones after, newest first)
+        sign = -1 if sweep.get("mode") == "max" else 1
+        runs.sort(key=lambda run: (run.best_validation is None, sign * (run.best_validation or 0.0)))
+    return runs
 
 
 def _cell_value(cell: str | None):

@@ -43,7 +43,9 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None) -> tu
         if width is None or _needed(rows, left_out) <= width:
             break
         left_out += (column,)
-    table = Table(title=f"Runs in {escape(str(root).rstrip('/') + '/')}, newest first", title_justify="left",
+    # A sweep's folder lists its trials as its leaderboard (see list_runs).
+    kind, order = ("Trials", "best first") if (root / "sweep.yaml").is_file() else ("Runs", "newest first")
+    table = Table(title=f"{kind} in {escape(str(root).rstrip('/') + '/')}, {order}", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     shown = [column for column in COLUMNS if column not in left_out]
     # Only the run name may wrap (it is long and unique); every other cell stays whole,
