@@ -46,6 +46,16 @@ def kernel_cache(tmp_path_factory) -> Path:
     return Path(os.environ["NNRUN_CACHE_DIR"])
 
 
+@pytest.fixture(autouse=True)
+def checkout_left_as_it_was():
+    """No test writes into the checkout: a run folder left at its root (a test that
+    undid its own chdir, say) would be committed with the next change."""
+    before = {p.name for p in ROOT.iterdir()}
+    yield
+    added = {p.name for p in ROOT.iterdir()} - before
+    assert not added, f"a test wrote {sorted(added)} into the checkout"
+
+
 @pytest.fixture
 def configs() -> Path:
     return ROOT / "configs"

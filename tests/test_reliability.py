@@ -235,6 +235,7 @@ def test_a_full_disk_as_metrics_csv_grows_fails_the_run_naming_the_file(tmp_path
             self.handle.close()
             self.handle = open("/dev/full", "a", encoding="utf-8", newline="")
 
+    fsync = os.fsync
     monkeypatch.setattr(history.MetricsLog, "_rewrite", onto_a_full_disk)
     monkeypatch.setattr(os, "fsync", lambda fd: None)  # /dev/full cannot be synced; a full disk's file can
     path = tmp_path / "c.yaml"
@@ -248,7 +249,7 @@ def test_a_full_disk_as_metrics_csv_grows_fails_the_run_naming_the_file(tmp_path
     assert record["status"] == "failed" and record["failure"]["type"] == "RunWriteFailed"
 
     monkeypatch.setattr(history.MetricsLog, "_rewrite", rewrite)  # space freed
-    monkeypatch.undo()
+    monkeypatch.setattr(os, "fsync", fsync)
     resume_training(tmp_path / "r")
     assert_same_run(tmp_path / "r", nnrun.train(SMALL, run_dir=tmp_path / "ref").run_dir)
 
@@ -286,7 +287,8 @@ def test_a_full_disk_before_any_checkpoint_says_to_train_again(tmp_path, monkeyp
 
 @pytest.fixture
 def full_disk_at_the_start(monkeypatch):
-    """preprocess.json, written as a run starts, finds the disk full (until monkeypatch.undo())."""
+    """preprocess.json, written as a run starts, finds the disk full until the function
+    this returns frees space (only that: monkeypatch.undo() would also leave tmp_path)."""
     write = files.write_json
 
     def full_disk(path, value):
@@ -295,6 +297,7 @@ def full_disk_at_the_start(monkeypatch):
         write(path, value)
 
     monkeypatch.setattr(files, "write_json", full_disk)
+    return lambda: monkeypatch.setattr(files, "write_json", write)
 
 
 def test_a_start_that_cannot_write_its_files_leaves_no_half_made_run(tmp_path, monkeypatch, run_cli,
@@ -304,8 +307,8 @@ def test_a_start_that_cannot_write_its_files_leaves_no_half_made_run(tmp_path, m
     result = run_cli("train", path, "--run-dir", "r")
     assert result.exit_code == 2 and "error: r/preprocess.json: No space left on device" in result.output
     assert not (tmp_path / "r").exists()  # so `--run-dir r` works once there is space
-    monkeypatch.undo()
-    assert run_cli("train", path, "--run-dir", "r", "-q").exit_code == 0
+    full_disk_at_the_start()  # space freed
+    assert run_cli("train", path, "--run-dir", "r", "-q").exit_code == 0 and (tmp_path / "r" / "meta.json").exists()
 
 
 def test_arrays_whose_run_cannot_start_leave_no_folder(tmp_path, monkeypatch, full_disk_at_the_start):
@@ -316,7 +319,7 @@ def test_arrays_whose_run_cannot_start_leave_no_folder(tmp_path, monkeypatch, fu
     with pytest.raises(OSError):
         nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra")
     assert not (tmp_path / "ra").exists()
-    monkeypatch.undo()
+    full_disk_at_the_start()  # space freed
     assert nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra", quiet=True).run_dir.exists()
 
 
