@@ -1,3 +1,3 @@
-from nnrun.cli import main
+from nnrun.cli import program
 
-main()
+program()

@@ -240,3 +240,24 @@ def test_every_help_example_names_files_and_columns_that_exist():
         for column in kept:
             with open(next(p for p in files if p.suffix == ".csv"), newline="") as f:
                 assert column in next(csv.reader(f)), example
+
+
+def test_only_the_program_ends_its_process_and_only_after_ray(monkeypatch, capsys):
+    # After a Ray sweep the nnrun program skips the interpreter's teardown (Ray's crashed
+    # it after a Ctrl-C); a caller of main() keeps its process, and a run without Ray too.
+    import os
+    import sys
+
+    from nnrun import cli
+    from nnrun.commands.sweep import ray_cluster
+
+    ended = []
+    monkeypatch.setattr(os, "_exit", ended.append)
+    monkeypatch.setattr(sys, "argv", ["nnrun", "--help"])
+    cli.program()
+    assert ended == []  # no Ray in this process
+    monkeypatch.setattr(ray_cluster, "joined", [True])
+    cli.main()
+    assert ended == []
+    cli.program()
+    assert ended == [0] and "Usage" in capsys.readouterr().out

@@ -48,8 +48,15 @@ def main() -> None:
 
     if launched_rank() > 0:  # one run over several processes: process 0 alone tells a usage error
         _without_usage_errors(app)
+    app()
+
+
+def program() -> None:
+    """The ``nnrun`` program (its console script and ``python -m nnrun``): :func:`main`,
+    and after a sweep that started or joined Ray, the end of the process (see
+    :func:`_end_past_ray`). A caller that runs main() itself keeps its process."""
     try:
-        app()
+        main()
     except SystemExit as ended:
         _end_past_ray(ended.code)
         raise
@@ -57,9 +64,9 @@ def main() -> None:
 
 
 def _end_past_ray(code) -> None:
-    """After a sweep that started or joined Ray, end the process at once with its exit
-    code: its files are written and closed by then, and Ray's core, torn down with the
-    interpreter, crashed the process after a Ctrl-C as Ray started (exit 139, not 130)."""
+    """End the process at once with its exit code: the sweep's files are written and
+    closed by then, and Ray's core, torn down with the interpreter, crashed the process
+    after a Ctrl-C as Ray started (exit 139, not 130)."""
     ray_cluster = sys.modules.get("nnrun.commands.sweep.ray_cluster")
     if ray_cluster is None or not ray_cluster.joined:
         return
