@@ -179,3 +179,19 @@ def test_a_killed_run_that_kept_no_checkpoint_says_it_saved_no_weights(run_cli, 
     assert (f"{run}: the run is killed (it stopped without a word) and saved no weights: it has no model.safetensors, "
             "and no checkpoint to take them from") in said
     assert f"hint: train it again with: nnrun train {run / 'config.yaml'}" in said
+
+
+def test_a_live_run_that_keeps_no_checkpoint_says_to_wait_for_it(run_cli, tmp_path):
+    from nnrun.store.rundir import RunLock
+
+    run = train_iris(tmp_path / "r", "training.checkpoint=null", epochs=2)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    (run / "model.safetensors").unlink()
+    lock = RunLock(run)  # as the training process holds it
+    try:
+        said = " ".join(run_cli("evaluate", run).output.split())
+    finally:
+        lock.release()
+    assert "the run is still training and has saved no weights" in said
+    assert "hint: wait for it to finish (training.checkpoint is off, so it saves none before)" in said

@@ -331,7 +331,7 @@ def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
 def test_a_sweeps_status_says_whether_every_planned_trial_completed(run_cli, tmp_path, rows, status):
     sweep = tmp_path / "runs" / "search"
     sweep.mkdir(parents=True)
-    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nsearch: grid\n"
+    (sweep / "sweep.yaml").write_text("base: base.yaml\nmetric: val_loss\nmode: min\nsearch: grid\n"
                                       "parameters: {optimizer.learning_rate: {type: grid, values: [0.1, 0.01, 0.001]}}\n")
     lines = [f"{i:03d},{row},{0.5 if row == 'completed' else ''}" for i, row in enumerate(rows)]
     (sweep / "trials.csv").write_text("trial,status,val_loss\n" + "\n".join(lines) + "\n")
@@ -354,9 +354,14 @@ def test_a_sweeps_folder_lists_its_trials_best_first(run_cli, tmp_path):
     sweep = tmp_path / "search"
     for trial, epochs in (("000", 1), ("001", 4), ("002", 2)):
         train_iris(sweep / "trials" / trial, epochs=epochs)
-    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {training.epochs: {}}\n")
-    (sweep / "trials.csv").write_text("trial,status,val_loss\n000,completed,1\n001,completed,1\n002,completed,1\n")
-    listed = [Path(r["path"]).name for r in json.loads(run_cli("runs", sweep, "--json").stdout)]
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {a: {}, b: {}}\n")
+    (sweep / "trials.csv").write_text("trial,a,b,status,val_loss\n000,1e-05,yes,completed,1\n"
+                                      "001,16,relu,completed,1\n002,,true,completed,1\n")
+    records = json.loads(run_cli("runs", sweep, "--json").stdout)
+    listed = [Path(r["path"]).name for r in records]
+    # The values as the sweep reads trials.csv back: 1e-05 a number, yes a word, empty null.
+    assert {Path(r["path"]).name: r["values"] for r in records} == {
+        "000": {"a": 1e-05, "b": "yes"}, "001": {"a": 16, "b": "relu"}, "002": {"a": None, "b": True}}
     best = sorted(listed, key=lambda t: min(float(r["val_loss"]) for r in
                                             csv.DictReader((sweep / "trials" / t / "metrics.csv").open())))
     assert listed == best

@@ -459,6 +459,15 @@ def test_parameters_that_set_the_same_value_are_refused(run_cli, tmp_path):
             "'training.early_stopping.patience' set the same value or a part of it: each trial would train with one "
             "of them while trials.csv recorded both; sweep one of the two") in said
     assert "'model.layers.0.units' and 'model.layers.-2.units' set the same value:" in said
+    # A block's type, then an option of it: both hold in every trial.
+    write_sweep(tmp_path, SWEEP.replace("  model.layers.0.units: {type: choice, values: [4, 8]}\n",
+                                        "  model.layers.0.activation: [relu, tanh]\n").replace(
+        "  optimizer.learning_rate:", "  optimizer: [adam, rmsprop]\n  optimizer.learning_rate:"))
+    assert run_cli("validate", "sweep.yaml").exit_code == 0
+    reversed_order = SWEEP.replace("  model.layers.0.units: {type: choice, values: [4, 8]}\n",
+                                   "  optimizer: [adam, rmsprop]\n")
+    write_sweep(tmp_path, reversed_order)  # the type after its option would replace it
+    assert "list the type first" in " ".join(run_cli("validate", "sweep.yaml").output.split())
 
 
 def test_an_index_from_the_end_is_a_parameter_path_as_set_takes_it(run_cli, tmp_path):
@@ -493,3 +502,19 @@ def test_set_on_a_sweep_file_says_where_each_kind_of_value_goes(run_cli, tmp_pat
     assert result.exit_code == 2
     assert ("--set: not allowed with a sweep file; write the value in the sweep file (its samples, parameters, ...) "
             "or in its base config") in " ".join(result.output.split())
+
+
+def test_best_yaml_keeps_a_long_sweep_name_within_a_configs_100_characters(tmp_path):
+    from types import SimpleNamespace
+
+    import yaml
+
+    from nnrun.commands.sweep.directory import SweepDir
+
+    (tmp_path / "trials" / "000").mkdir(parents=True)
+    (tmp_path / "trials" / "000" / "config.yaml").write_text("name: base\nseed: 1\n")
+    swept = SimpleNamespace(path=tmp_path, sweep=SimpleNamespace(name="a" * 100, metric="val_loss"),
+                            trial_dir=lambda id: tmp_path / "trials" / id)
+    trial = SimpleNamespace(id="000", best=0.5, best_epoch=2, values={"x": 1})
+    written = yaml.safe_load(SweepDir.write_best(swept, trial).read_text())
+    assert written == {"name": "a" * 95 + "-best", "seed": 1}

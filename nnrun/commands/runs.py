@@ -212,12 +212,13 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
 
 
 def _cell_value(cell: str | None):
-    """A value of trials.csv as the sweep file wrote it: 16, 0.0036, relu, true, null."""
-    import yaml
+    """A value of trials.csv as the sweep reads it back (16, 1e-05, relu, true, null)."""
+    from nnrun.config.yaml_reader import parse_value
+    from nnrun.errors import UserError
 
     try:
-        return yaml.safe_load(cell) if cell else None
-    except yaml.YAMLError:
+        return parse_value(cell, "trials.csv") if cell else None
+    except UserError:
         return cell
 
 

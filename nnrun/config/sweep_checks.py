@@ -103,12 +103,22 @@ def _overlapping(located: LoadedSweep, base: dict) -> list[Problem]:
     for i, later in enumerate(paths):
         for earlier in paths[:i]:
             a, b = resolved[earlier], resolved[later]
-            if a[: len(b)] == b or b[: len(a)] == a:
-                problems.append(located.problem(
-                    f"parameters.{later}", f"'{later}' and '{earlier}' set the same value"
-                    f"{' or a part of it' if len(a) != len(b) else ''}: each trial would train with one of them "
-                    "while trials.csv recorded both; sweep one of the two"))
+            if not (a[: len(b)] == b or b[: len(a)] == a) or _type_then_option(located, earlier, a, b):
+                continue
+            problems.append(located.problem(
+                f"parameters.{later}", f"'{later}' and '{earlier}' set the same value"
+                f"{' or a part of it' if len(a) != len(b) else ''}: each trial would train with one of them while "
+                "trials.csv recorded both; sweep one of the two (or, to sweep a block's type and an option of it, "
+                "list the type first: optimizer: [adam, sgd], then optimizer.learning_rate)"))
     return problems
+
+
+def _type_then_option(located: LoadedSweep, earlier: str, a: tuple, b: tuple) -> bool:
+    """A block's type swept before one of its options (``optimizer: [adam, sgd]``, then
+    ``optimizer.learning_rate``): each type name becomes ``{type: ...}``, and the option
+    is then set inside it, so both values hold in every trial."""
+    values = located.parameters[earlier].extremes()
+    return len(a) < len(b) and all(isinstance(value, str) for value in values)
 
 
 def _resolved(parts: tuple, data: Any) -> tuple:

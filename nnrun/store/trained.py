@@ -152,9 +152,11 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
     meta = run.read_meta_or_none() or {}
     if meta.get("status") == "completed" or not checkpoints.candidates(run.path):
         if meta.get("status") not in (None, "completed") and not run.weights.exists():  # checkpoints off
-            raise UserError(f"{run.path}: the run is {_unfinished(run, meta)} and saved no weights: it has no "
-                            "model.safetensors, and no checkpoint to take them from",
-                            hint=f"train it again with: nnrun train {quoted(run.config)}")
+            live = run.is_writing()
+            raise UserError(f"{run.path}: the run is {_unfinished(run, meta)} and {'has saved' if live else 'saved'} "
+                            "no weights: it has no model.safetensors, and no checkpoint to take them from",
+                            hint="wait for it to finish (training.checkpoint is off, so it saves none before)" if live
+                            else f"train it again with: nnrun train {quoted(run.config)}")
         return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
     skipped = []
     for path in checkpoints.candidates(run.path):

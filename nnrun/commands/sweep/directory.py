@@ -112,7 +112,7 @@ class SweepDir:
         named after the sweep (``<sweep>-best``) so that its runs are found beside it
         rather than under the base config's name."""
         data = yaml.safe_load((self.trial_dir(trial.id) / "config.yaml").read_text(encoding="utf-8"))
-        config = _dump({**data, "name": f"{self.sweep.name}-best"}).decode()
+        config = _dump({**data, "name": f"{self.sweep.name[:95]}-best"}).decode()  # a name is 100 characters at most
         header = (f"# The best trial of this sweep: {trial.id} ({self.sweep.metric} {trial.best:.6g} at epoch "
                   f"{trial.best_epoch}), values: {', '.join(f'{k}={v}' for k, v in trial.values.items())}\n"
                   f"# Retrain it: nnrun train {self.path / 'best.yaml'}\n")

@@ -46,14 +46,13 @@ def read_sweep_summary(path: Path) -> dict | None:
 
 
 def planned_count(sweep: dict) -> int | None:
-    """How many trials the recorded sweep runs in all (as :func:`.space.planned_trials`
-    counts them), or None where its file does not say plainly."""
+    """How many trials the recorded sweep runs in all (:attr:`SweepConfig.trial_count`),
+    or None where its file no longer reads as a sweep (an older nnrun's, or edited)."""
+    from pydantic import ValidationError
+
+    from nnrun.config.sweep import SweepConfig
+
     try:
-        grids = [len(spec["values"]) for spec in sweep["parameters"].values()
-                 if sweep.get("search") == "grid" or spec.get("type") == "grid"]
-        total = 1
-        for size in grids:
-            total *= size
-        return total if sweep.get("search") == "grid" else total * int(sweep.get("samples") or 10)
-    except (AttributeError, KeyError, TypeError, ValueError):
+        return SweepConfig.model_validate(sweep).trial_count
+    except (ValidationError, ValueError, TypeError):
         return None

@@ -152,13 +152,10 @@ def _stop_all(running: dict, events: queue.Queue, search, state, reason: str) ->
 
 def _from_its_run(state, trial: Trial, status: str, message: str) -> dict:
     """The outcome of a trial whose process ended before sending one (killed, or
-    stopped while it wrapped up): its best value and epochs as its run recorded them,
-    and its run's own status where that says it completed (the stop came too late)."""
-    from nnrun.commands.sweep.trial import outcome, read_outcome
+    stopped while it wrapped up), as :func:`.trial.stopped_outcome` reads it."""
+    from nnrun.commands.sweep.trial import stopped_outcome
 
-    path, sweep = state.swept.trial_dir(trial.id), state.swept.sweep
-    recorded = read_outcome(path, sweep)
-    return recorded if recorded["status"] == "completed" else outcome(path, sweep, status, message)
+    return stopped_outcome(state.swept.trial_dir(trial.id), state.swept.sweep, status, message)
 
 
 def stopped_early(reason: str, returncode: int, tail: str) -> str:

@@ -77,13 +77,13 @@ def run_ray(swept, search, state) -> None:
         except KeyboardInterrupt as interrupt:
             # Ray ends the trials' workers at once: each keeps its newest checkpoint, which
             # may be some epochs old (training.checkpoint.every_seconds).
-            from nnrun.commands.sweep.trial import outcome
+            from nnrun.commands.sweep.trial import stopped_outcome
 
             state.stopping("Ray ends the running trials; each resumes from its newest checkpoint")
             for trial in list(state.trials.values()):
                 if trial.status == "running":  # as its run recorded it: Ray's last report may be an epoch behind
-                    state.finished(trial, outcome(swept.trial_dir(trial.id), swept.sweep, "interrupted",
-                                                  f"stopped by {stopped_by(interrupt)}"))
+                    state.finished(trial, stopped_outcome(swept.trial_dir(trial.id), swept.sweep, "interrupted",
+                                                          f"stopped by {stopped_by(interrupt)}"))
             raise
         finally:
             if started_here:

@@ -102,6 +102,14 @@ def outcome(path: Path, sweep: SweepConfig, status: str, message: str) -> dict:
     return {"status": status, "best": best, "best_epoch": epoch, "epochs": len(rows), "message": message}
 
 
+def stopped_outcome(path: Path, sweep: SweepConfig, status: str, message: str) -> dict:
+    """The outcome of a trial its executor stopped, or whose process ended without one:
+    its best value and epochs as its run recorded them, and its run's own status where
+    that says it completed (the stop came too late to stop it)."""
+    recorded = read_outcome(path, sweep)
+    return recorded if recorded["status"] == "completed" else outcome(path, sweep, status, message)
+
+
 def read_outcome(path: Path, sweep: SweepConfig) -> dict:
     """A trial's outcome from its run directory alone (for an executor whose trials run
     elsewhere, such as Ray's); status "running" when the run recorded no end."""
