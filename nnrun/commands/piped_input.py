@@ -23,6 +23,7 @@ ZIP_MAGIC = b"PK\x03\x04"  # every .npz archive starts with it
 
 @contextmanager
 def readable_once(path: Path) -> Iterator[Path]:
+    """``path`` itself, or for standard input or a pipe, a temporary copy of its bytes."""
     if str(path) != STDIN and (not path.exists() or path.is_file() or path.is_dir()):
         yield path  # a regular file (or a missing one, which its reader reports)
         return

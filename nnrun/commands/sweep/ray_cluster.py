@@ -19,7 +19,7 @@ from nnrun.errors import UserError
 
 CONNECT_SECONDS = 3.0
 # Set once this process has started or joined Ray: the command line then ends the
-# process without the interpreter's teardown (see nnrun.cli.main).
+# process without the interpreter's teardown (see nnrun.cli.program).
 joined: list[bool] = []
 START_HINT = ("start one with `ray start --head --port=6379` (and `ray start --address=HEAD:6379` on the "
               "other machines), or leave executor.address out to start a local Ray for this sweep")
