@@ -75,6 +75,14 @@ def path_parts(key: str) -> PathKey:
     return tuple(int(name) if re.fullmatch(r"-?\d+", name, re.ASCII) else name for name in key.split("."))
 
 
+def from_the_start(node: Any, part: Any) -> Any:
+    """A list index from the end (-1: the last item of ``node``) counted from the start;
+    any other part as it is."""
+    if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < 0:
+        return part + len(node)
+    return part
+
+
 def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
               earlier: dict[PathKey, str] | None = None) -> list[PathKey]:
     """Set ``value`` at ``parts``; returns the paths it gave values to (the keys a
@@ -86,8 +94,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
     node, parts = data, list(parts)
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
-        if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < 0:
-            part = parts[depth] = part + len(node)
+        part = parts[depth] = from_the_start(node, part)
         here = ".".join(map(str, parts[: depth + 1]))
         if isinstance(node, list):
             if last and part == len(node):

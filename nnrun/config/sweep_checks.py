@@ -19,7 +19,7 @@ from typing import Any
 from nnrun.config.loader import LoadedConfig, file_kind, validate
 from nnrun.config.run_names import default_name
 from nnrun.config.schema import Config
-from nnrun.config.overrides import _set_path, path_parts
+from nnrun.config.overrides import _set_path, from_the_start, path_parts
 from nnrun.config.sweep import LoadedSweep
 from nnrun.config.sweep_space import PARAMETER_PATH
 from nnrun.config.yaml_reader import read_yaml
@@ -126,8 +126,7 @@ def _resolved(parts: tuple, data: Any) -> tuple:
     base config's lists make it; parts past the base's values are kept as written."""
     resolved = []
     for part in parts:
-        if isinstance(part, int) and part < 0 and isinstance(data, list):
-            part += len(data)
+        part = from_the_start(data, part)
         resolved.append(part)
         data = data[part] if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data) else \
             data.get(part) if isinstance(data, dict) else None
