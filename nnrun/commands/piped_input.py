@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from nnrun.errors import UserError
+
 STDIN = "-"
 ZIP_MAGIC = b"PK\x03\x04"  # every .npz archive starts with it
 
@@ -28,11 +30,17 @@ def readable_once(path: Path) -> Iterator[Path]:
         yield path  # a regular file (or a missing one, which its reader reports)
         return
     if str(path) == STDIN:
-        data, name = sys.stdin.buffer.read(), "stdin"
+        data, name, shown = sys.stdin.buffer.read(), "stdin", "standard input"
     else:
         with open(path, "rb") as pipe:
-            data, name = pipe.read(), path.stem or "input"
+            data, name, shown = pipe.read(), path.stem or "input", str(path)
     with tempfile.TemporaryDirectory(prefix="nnrun-input-") as folder:
         copy = Path(folder) / f"{name}{'.npz' if data.startswith(ZIP_MAGIC) else '.csv'}"
         copy.write_bytes(data)
-        yield copy
+        try:
+            yield copy
+        except UserError as exc:  # told as the user gave it, not as the temporary copy
+            exc.message = exc.message.replace(str(copy), shown)
+            exc.hint = exc.hint and exc.hint.replace(str(copy), shown)
+            exc.args = (exc.message,)
+            raise
