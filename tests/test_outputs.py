@@ -124,6 +124,23 @@ def test_predictions_go_to_standard_output_with_dash_and_are_never_silently_repl
     assert (run / "predictions.csv").read_text().startswith("prediction,proba_setosa")
 
 
+@pytest.mark.parametrize("kept", ["model.safetensors", "config.yaml", "meta.json", "preprocess.json", "metrics.csv",
+                                  "checkpoints/epoch-0008.safetensors", "new.csv"])
+def test_predictions_never_replace_the_run_or_their_input_even_with_force(run_cli, run, tmp_path, kept):
+    (tmp_path / "new.csv").write_text(SAMPLES)
+    target = tmp_path / kept if kept == "new.csv" else run / kept
+    before = target.read_bytes() if target.exists() else None
+    result = run_cli("predict", run, "new.csv", "-o", target, "--force")
+    assert result.exit_code == 2, result.output
+    if kept == "new.csv":
+        assert f"error: {target}: is the input file; nnrun does not write predictions over the data" in result.output
+    else:
+        assert f"error: {target}: is part of the run {run.resolve()}" in result.output
+        assert "--force or not" in result.output and "--force to replace" not in result.output
+    assert (target.read_bytes() if target.exists() else None) == before
+    assert run_cli("evaluate", run).exit_code == 0  # the run is whole
+
+
 @pytest.fixture
 def interrupted(tmp_path):
     with pytest.raises(RunInterrupted):

@@ -21,6 +21,7 @@ from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
+from nnrun.store.rundir import record_of
 from nnrun.store.trained import TrainedRun
 
 
@@ -51,6 +52,9 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     trained = TrainedRun.load(run_dir)
     source, saved = Path(input_path), trained.preprocessing
     check_input_file(source)
+    target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
+    if target is not None:
+        _check_not_kept(target, source)
     check_written(written or {}, source)
     if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns else [])):
         raise UserError(f"--unknown: is for a run trained on categorical CSV columns; {run_dir} has none")
@@ -79,7 +83,6 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         header = [*kept, *header]
         columns = [[str(cell) for cell in cells] for cells in kept.values()] + columns
     text = _csv_text(header, columns)
-    target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
     if target is not None:
         # The default file may hold another input's predictions: name a file for these.
         own = trained.run.path / f"predictions-{source.stem}.csv"
@@ -88,6 +91,19 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         files.write_output(target, text.encode(), force, what="the predictions", other=elsewhere)
     rows = len(outputs)
     return Prediction(target, rows, header, text, trained.weights_note, notes)
+
+
+def _check_not_kept(target: Path, source: Path) -> None:
+    """Refuse an output file that is the input itself or part of a run's record: no
+    --force replaces those, since nothing could be predicted, evaluated or resumed after."""
+    if target.exists() and source.exists() and target.resolve() == source.resolve():
+        raise UserError(f"{target}: is the input file; nnrun does not write predictions over the data they come from",
+                        hint="choose another file with -o")
+    run = record_of(target)
+    if run is not None:
+        raise UserError(f"{target}: is part of the run {run} (its weights, config or records); nnrun never "
+                        "writes predictions over it, --force or not", hint="choose another file with -o, e.g. "
+                        f"-o {run / 'predictions.csv'}")
 
 
 def _header(saved: SavedPreprocessing, proba: bool, width: int) -> list[str]:

@@ -170,6 +170,21 @@ class RunDir:
         return run
 
 
+def record_of(path: Path) -> Path | None:
+    """The run directory whose record ``path`` is (its config.yaml, meta.json, weights,
+    a checkpoint, ...), or None: a command's output must never replace one of them,
+    --force or not, since the run could not be evaluated, resumed or retrained after."""
+    path = Path(os.path.abspath(path))
+    for folder in (path.parent, path.parent.parent):
+        run = RunDir(folder)
+        if not run.is_run():
+            continue
+        if path in (run.config, run.meta, run.metrics, run.preprocess, run.weights, run.lock_file) or \
+                path.parent == run.checkpoints:
+            return folder
+    return None
+
+
 def _sweep_hint(path: Path) -> str:
     """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
     import re
