@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from nnrun.config.schema import DataConfig
 from nnrun.data import load_splits
@@ -184,6 +185,16 @@ def test_explicit_validation_and_test_files(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert meta["samples"] == {"train": 30, "validation": 2, "test": 3}
+    # The run's config.yaml says the files fill those splits, so it is used as it is:
+    # evaluated, trained again to the same samples, resumed.
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["data"]["split"] | {"stratify": None} == {"validation": 0.0, "test": 0.0, "stratify": None}
+    assert run_cli("evaluate", tmp_path / "run").exit_code == 0
+    again = run_cli("train", tmp_path / "run" / "config.yaml", "--run-dir", tmp_path / "again", "--quiet")
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "again" / "meta.json").read_text())["samples"] == meta["samples"]
+    resumed = run_cli("train", "--resume", tmp_path / "run", "--set", "training.epochs=3", "--quiet")
+    assert resumed.exit_code == 0, resumed.output
 
 
 def test_validation_and_test_files_lacking_columns_are_named_at_their_keys(run_cli, tmp_path):

@@ -84,6 +84,7 @@ def build(
         splits = load_splits(config.data, config.seed, columns)
     except ConfigError as exc:
         raise loaded.locate(exc) from None
+    config = _given_splits_unset(loaded, splits.given)
     raw_train = splits.parts["train"]
     steps = config.data.preprocess
     if preprocess_states is None:
@@ -136,6 +137,20 @@ def resolve_paths(loaded: LoadedConfig) -> Config:
         model = config.model.model_copy(update={"init_weights": str(Path(weights).resolve())})
         config = config.model_copy(update={"model": model})
     loaded.config = config
+    return config
+
+
+def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
+    """The config with a fraction of 0 for each split the source gave as a file or
+    arrays of its own (test_path, x_test), as the split was made: the run's
+    config.yaml then trains, evaluates and resumes as it is, where the default
+    fraction written there would ask for a split the file already fills."""
+    config = loaded.config
+    split = config.data.split
+    if any(getattr(split, name) for name in given):
+        split = split.model_copy(update={name: 0.0 for name in given})
+        config = config.model_copy(update={"data": config.data.model_copy(update={"split": split})})
+        loaded.config = config
     return config
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.errors import UserError
+from nnrun.errors import ConfigError, UserError
 from nnrun.store import files
 
 from nnrun.commands.export.check import Comparison, check_model, compare
@@ -174,8 +174,12 @@ def _compare(data: bytes, trained, float16: bool):
 
     saved = trained.preprocessing
     try:
-        resolved = resolve_paths(load_config(trained.run.config))
-        parts = load_splits(resolved.data, resolved.seed, saved.encoding()).parts
+        loaded = load_config(trained.run.config)
+        resolved = resolve_paths(loaded)
+        try:
+            parts = load_splits(resolved.data, resolved.seed, saved.encoding()).parts
+        except ConfigError as exc:  # a data problem is told at its line of the run's config.yaml
+            raise loaded.locate(exc) from None
     except UserError as exc:
         return None, f"the run's data could not be loaded ({exc.message})"
     name = next(n for n in ("test", "validation", "train") if n in parts)
