@@ -13,7 +13,7 @@ from conftest import run_python
 
 import nnrun
 from nnrun.engine.hooks import SilentHooks
-from nnrun.errors import RunInterrupted
+from nnrun.errors import RunInterrupted, UserError
 
 CONFIG = {
     "name": "out",
@@ -230,3 +230,23 @@ def test_an_interrupted_run_is_exported_with_its_newest_checkpoint(run_cli, inte
     assert "note: the run is interrupted and has no final weights; using those of its newest valid checkpoint, " \
            f"{interrupted / 'checkpoints' / 'epoch-000005.safetensors'} (after epoch 5)" in result.output
     assert (tmp_path / "stopped.onnx").exists()
+
+
+@pytest.mark.parametrize("damage", ["missing", "not JSON"])
+def test_a_run_without_a_readable_meta_json_is_refused_alike_by_every_command(run_cli, run, tmp_path, damage):
+    # meta.json tells final weights from a checkpoint's: without it none of them guesses.
+    if damage == "missing":
+        (run / "meta.json").unlink()
+    else:
+        (run / "meta.json").write_text("{")
+    (tmp_path / "new.csv").write_text(SAMPLES)
+    said = "missing; is this a complete nnrun run directory?" if damage == "missing" else "not valid JSON"
+    hint = ("hint: meta.json says whether the run completed, and so which of its weights are final (model.safetensors "
+            f"or a checkpoint's); restore it, or train the run again from {run / 'config.yaml'}")
+    for command in (("evaluate", run), ("predict", run, "new.csv", "-o", "-")):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.output
+        assert f"error: {run / 'meta.json'}: {said}" in result.output and hint in " ".join(result.output.split())
+        assert "checkpoint, " not in result.output
+    with pytest.raises(UserError, match="meta.json"):
+        nnrun.load(run)

@@ -86,9 +86,14 @@ class RunDir:
 
     def read_meta(self) -> dict:
         """meta.json, checked: a missing or damaged file is a UserError naming it."""
-        meta = files.read_json(self.meta)
+        hint = ("meta.json says whether the run completed, and so which of its weights are final (model.safetensors "
+                f"or a checkpoint's); restore it, or train the run again from {self.config}")
+        try:
+            meta = files.read_json(self.meta)
+        except UserError as exc:
+            raise UserError(exc.message, hint=hint) from None
         if not isinstance(meta, dict):
-            raise UserError(f"{self.meta}: not an nnrun run record")
+            raise UserError(f"{self.meta}: not an nnrun run record", hint=hint)
         return meta
 
     def read_meta_or_none(self) -> dict | None:

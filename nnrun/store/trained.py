@@ -149,7 +149,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
     ``evaluate``, ``predict``, ``export`` and ``nnrun.load`` all ask here, so an
     interrupted or killed run can be scored and used without being resumed first.
     """
-    meta = run.read_meta_or_none() or {}
+    meta = run.read_meta()  # without it, a checkpoint's weights could pass for the final ones
     if meta.get("status") == "completed" or not checkpoints.candidates(run.path):
         if meta.get("status") not in (None, "completed") and not run.weights.exists():  # checkpoints off
             live = run.is_writing()
