@@ -76,6 +76,25 @@ def test_an_extreme_that_fails_against_the_data_is_named(run_cli, tmp_path):
     assert "= 3" not in result.output
 
 
+def test_a_validation_metric_needs_a_validation_split_in_the_base_and_in_every_trial(run_cli, tmp_path):
+    # The trials would train to the end and record nothing to rank them by.
+    write_sweep(tmp_path, SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}",
+                                        "data.split.validation: [0.0, 0.2]"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2 and "1 problem in the sweep file" in result.output
+    assert ("sweep.yaml:9:3: parameters.data.split.validation: with data.split.validation = 0.0 there is no validation "
+            "split, so those trials would record no 'val_accuracy' and could not be ranked") in result.output
+    write_sweep(tmp_path)
+    (tmp_path / "base.yaml").write_text((tmp_path / "base.yaml").read_text().replace("validation: 0.2", "validation: 0"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2 and "1 problem in the sweep file" in result.output
+    assert ("sweep.yaml:3:9: metric: the base config holds out no validation split (data.split.validation is 0), so "
+            "no trial records 'val_accuracy'") in result.output
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: accuracy"))
+    (tmp_path / "base.yaml").write_text((tmp_path / "base.yaml").read_text().replace("validation: 0.2", "validation: 0"))
+    assert run_cli("validate", "sweep.yaml").exit_code == 0
+
+
 def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
     write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: val_acuracy"))
     result = run_cli("validate", "sweep.yaml")

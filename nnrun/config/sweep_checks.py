@@ -216,7 +216,9 @@ def problem_details(exc: UserError) -> list[str]:
 def check_metric(located: LoadedSweep, config) -> list[Problem]:
     """The metric must be a column of the base config's metrics.csv."""
     names = ["loss", *config.metrics]
-    columns = names + ([f"val_{n}" for n in names] if config.data.split.validation > 0 else [])
+    # A validation file (or arrays) gives val_ columns too; a split of 0 without one is
+    # told once the data is read (nnrun.commands.sweep.runner.check_sweep).
+    columns = names + [f"val_{n}" for n in names]
     metric = located.metric
     if metric in ("loss", "val_loss") and "data.target_scale" in located.parameters:
         # With the target standardized the loss is in standardized units, without it in the

@@ -101,25 +101,45 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
     from nnrun.engine.experiment import build
 
     found = check_against_base(located)
+    metric_told = any(p.path == "metric" for p in found.problems)
     if build_each and found.configs:
         try:
-            build(found.configs[0][1])
+            if _unscored(located, build(found.configs[0][1])) and not metric_told:
+                found.problems.append(located.problem("metric", f"the base config holds out no validation split "
+                                                                f"(data.split.validation is 0), so no trial records "
+                                                                f"'{located.metric}'; give it a validation split, or "
+                                                                "rank the trials by a training column"))
+                metric_told = True
         except UserError as exc:  # the base's own: each extreme would fail the same way
             found.base_error = exc
     if build_each and found.configs and found.base_error is None:
         for values, loaded in found.configs[1:]:
+            (path, value), = values.items()
             try:
-                build(loaded)  # with model.init_weights loaded, as the trial will
+                unscored = _unscored(located, build(loaded))  # with model.init_weights loaded, as the trial will
             except UserError as exc:
-                (path, value), = values.items()
                 details = problem_details(exc)
                 fails = ("cannot load its initial weights" if all(d.startswith("model.init_weights:") for d in details)
                          else "fails against its data")
                 message = f"with {path} = {json.dumps(value)} the base config {fails}: {'; '.join(details)}"
                 found.problems.append(located.problem(f"parameters.{path}", message))
+                continue
+            if unscored and not metric_told:
+                found.problems.append(located.problem(f"parameters.{path}", f"with {path} = {json.dumps(value)} "
+                                                      f"there is no validation split, so those trials would record "
+                                                      f"no '{located.metric}' and could not be ranked; sweep only "
+                                                      "values that keep a validation split, or rank the trials by a "
+                                                      "training column"))
     if found.problems or found.base_error is not None:
         raise located.error(found.problems, found.base_error)
     return found
+
+
+def _unscored(located: LoadedSweep, experiment) -> bool:
+    """Whether a trial of this config would record no value of the sweep's metric: a
+    val_ column, and no validation split."""
+    metric = located.metric
+    return metric is not None and metric.startswith("val_") and "validation" not in experiment.splits
 
 
 def is_sweep_file(path: Path) -> bool:
