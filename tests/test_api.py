@@ -68,6 +68,26 @@ def test_targets_may_be_class_indices_or_one_hot(tmp_path):
     by_name = model.evaluate(x, ["setosa", "virginica"]).metrics
     assert model.evaluate(x, [0, 2]).metrics == by_name
     assert model.evaluate(x, np.eye(3)[[0, 2]]).metrics == by_name
+    # A position out of range is said as one, at its row, not as an unknown class '0'.
+    with pytest.raises(UserError, match=r"^y, row 1: class index 5 is out of range: the model has 3 classes, 0 to 2 "
+                                        r"\(setosa, versicolor, virginica\)"):
+        model.evaluate(x, [0, 5])
+
+
+def test_a_table_of_numeric_columns_takes_an_array_of_them_in_order(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "".join(f"{i % 7},{i % 3},{'yes' if i % 2 else 'no'}\n"
+                                                          for i in range(40)))
+    config = {"name": "t", "data": {"source": {"type": "csv", "path": str(tmp_path / "t.csv"), "target": "label"}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(config, run_dir=tmp_path / "run").run_dir)
+    x = np.array([[1.0, 2.0], [3.0, 0.0]])
+    by_name = model.predict({"a": x[:, 0], "b": x[:, 1]})
+    assert (model.predict(x).probabilities == by_name.probabilities).all()
+    with pytest.raises(UserError, match=r"^x: got an array of shape \(2, 3\), but this model was trained on the columns "
+                                        r"of a table \(a, b\); pass a dict of columns or a pandas DataFrame, or a 2-D "
+                                        r"array of its 2 numeric columns in that order$"):
+        model.predict(np.zeros((2, 3)))
 
 
 class Frame:
@@ -90,7 +110,8 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
     misspelled = {**{k: v for k, v in columns.items() if k != "color"}, "colour": ["red", "red"]}
     with pytest.raises(UserError, match="x: 1 of the model's columns is missing\n  missing: 'color'; the input has 'colour'"):
         fruit.predict(misspelled)
-    with pytest.raises(UserError, match=r"x: this model was trained on the columns of a table \(weight_g, "):
+    with pytest.raises(UserError, match=r"x: got an array of shape \(2, 4\), but this model was trained on the "
+                                        r"columns of a table \(weight_g, "):
         fruit.predict(np.zeros((2, 4)))
     with pytest.raises(UserError, match=r"x: the columns have different lengths \(1, 2\)"):
         fruit.predict({**columns, "weight_g": [160]})

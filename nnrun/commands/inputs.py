@@ -148,6 +148,13 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
         values = values.astype(np.int64)  # 2.0 is the label "2"
         if not numbered and values.size and values.min() >= 0 and values.max() < len(classes):
             return values.reshape(-1)  # class indices, in the order of the class names
+        if not numbered and values.size:  # positions, one out of range: that one is the mistake
+            flat = values.reshape(-1)
+            bad = int(np.flatnonzero((flat < 0) | (flat >= len(classes)))[0])
+            where = f"line {lines[bad]}" if lines is not None else f"row {bad}"
+            raise UserError(f"{source}, {where}: class index {flat[bad]} is out of range: the model has "
+                            f"{len(classes)} classes, 0 to {len(classes) - 1} ({', '.join(classes)})",
+                            hint="give each target as a class index from 0, or as the class's name")
     flat = values.reshape(-1)
     gaps = [i for i, v in enumerate(flat.tolist()) if is_missing(v)]  # None, NaN, pandas' NA
     if gaps:

@@ -144,6 +144,7 @@ class TrainedModel:
         saved, notes = self.trained.preprocessing, []
         x = _as_columns(x, saved.column_names() if saved.columns else list(saved.feature_names))
         if saved.columns:
+            x = _numbers_as_columns(x, saved)
             header, rows = table_cells(x, saved.column_names())
             encoded = table_samples(header, rows, saved, saved.target, "x", notes)
         else:
@@ -170,6 +171,27 @@ def _as_columns(x, columns: list[str]):
             return {str(x.name): list(x)}  # df["review"]: that column of every sample
         return {str(name): [value] for name, value in x.to_dict().items()}  # df.iloc[i]: one sample
     return x
+
+
+def _numbers_as_columns(x, saved) -> object:
+    """A 2-D numeric array for a run trained on a table of numeric columns only: its
+    columns in the table's order, as the dict of columns the table reading takes.
+    Anything else as it is (a dict or DataFrame is matched by name)."""
+    if isinstance(x, dict) or hasattr(x, "columns") or not isinstance(x, (np.ndarray, list, tuple)):
+        return x
+    names = saved.column_names()
+    numeric = all(c.kind == "numeric" for c in saved.columns.columns)
+    try:
+        array = np.asarray(x)
+    except ValueError:  # rows of different lengths
+        array = None
+    shape = f"an array of shape {array.shape}" if array is not None else "rows of different lengths"
+    if numeric and array is not None and array.ndim == 2 and array.shape[1] == len(names) and \
+            np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.complexfloating):
+        return {name: array[:, i] for i, name in enumerate(names)}
+    also = f", or a 2-D array of its {len(names)} numeric columns in that order" if numeric else ""
+    raise UserError(f"x: got {shape}, but this model was trained on the columns of a table ({', '.join(names)}); "
+                    f"pass a dict of columns or a pandas DataFrame{also}")
 
 
 def _by_class(y, classes: list[str] | None) -> np.ndarray:
