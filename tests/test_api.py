@@ -376,7 +376,7 @@ def test_pandas_missing_values_of_any_dtype_are_missing_cells(tmp_path):
     np.testing.assert_array_equal(fruit.predict(frame).probabilities, expected)
     floats = frame.astype({"weight_g": "Float64"})
     np.testing.assert_array_equal(fruit.predict(floats).probabilities, expected)
-    from nnrun.commands.loaded import table_cells
+    from nnrun.commands.in_memory import table_cells
 
     assert table_cells({"note": [pd.NA, pd.NaT, "a"]}, ["note"])[1] == [[""], [""], ["a"]]
 

@@ -39,7 +39,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnrun.commands.loaded import table_cell
+from nnrun.commands.in_memory import table_cell
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors
 from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models
