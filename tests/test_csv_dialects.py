@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import nnrun
-from nnrun.data.cells import number_hint, parse_numbers
+from nnrun.data.cell_hints import number_hint
+from nnrun.data.cells import parse_numbers
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.problems import DataProblems
@@ -283,7 +284,7 @@ def test_parse_numbers_reads_cells_with_either_mark():
 
 def test_hints_fit_the_settings_already_made(tmp_path):
     # Under a decimal comma, '1.257' is a number with a point, not one with a thousands separator.
-    from nnrun.data.cells import scoring_hint
+    from nnrun.data.cell_hints import scoring_hint
 
     hint = scoring_hint("a", np.array(["1.257", "2.5"], dtype=object), None, ",")
     assert hint == ("the model reads numbers in 'a' with a decimal comma, as training read them: write '1.257' as "

@@ -194,6 +194,19 @@ def test_the_hint_for_text_in_a_number_column_fits_the_text(tmp_path, cells, hin
     assert hint in report and report.count("hint:") == 1
 
 
+def test_what_spreadsheets_pandas_and_r_write_for_a_gap_is_missing_and_a_dash_is_hinted(tmp_path):
+    # '#N/A' (a spreadsheet) and '<NA>' (pandas) used to be bad cells of their own.
+    (tmp_path / "t.csv").write_text("a,b\n1,none\n#N/A,#n/a\n<NA>,light\n 2 ,<na>\n")
+    problems = DataProblems("t.csv")
+    columns = read_columns(tmp_path / "t.csv", ["a", "b"], ["a"], ["b"], problems)
+    assert not problems
+    np.testing.assert_array_equal(np.isnan(columns.number("a")), [False, True, True, False])
+    assert columns.text("b").tolist() == ["none", "", "light", ""]  # 'none' is a category's name
+    _, report = _read(tmp_path, "a\n" + "\n".join(["1.5", "-", "2", "--", "3", "4"]) + "\n")
+    assert "'-', '--' look like a mark for a missing value; write such cells empty (or NA) to have " \
+           "data.source.missing fill them" in report
+
+
 def test_a_file_of_bad_cells_is_read_without_loading_pandas(tmp_path):
     # pyarrow imports pandas, when installed, the first time a Python value becomes an
     # arrow one: 0.3-0.5 s for a file whose cells are read as text.

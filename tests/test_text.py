@@ -87,7 +87,7 @@ def test_missing_texts_and_columns_a_text_model_does_not_read_are_warned(run_cli
     result = run_cli("validate", config)
     out = " ".join(result.output.split())
     assert result.exit_code == 0
-    assert "'text': 4 of 40 texts are empty or a missing marker (?, n/a, na, nan, null); they are read as empty " \
+    assert "'text': 4 of 40 texts are empty or a missing marker (#n/a, #na, <na>, ?, n/a, na, nan, null); they are read as empty " \
            "texts, all padding" in out
     assert "t.csv: 1 column is not used ('stars'): the text column 'text' is the model's only input. List it in " \
            "data.source.ignore to say so, or train without data.source.text to use it" in out

@@ -126,7 +126,8 @@ def _as_a_cell_is_read(column: dict):
     dropped, a missing marker ("", "NA", ...) empty (None), a number column's text
     parsed with the run's thousands separator and decimal mark; other values pass on as
     they are."""
-    from nnrun.data.cells import MISSING, PLAIN, parse_numbers
+    from nnrun.data.cells import MISSING, parse_numbers
+    from nnrun.data.number_patterns import PLAIN
     from nnrun.data.problems import DataProblems
 
     def read(value: Any) -> Any:

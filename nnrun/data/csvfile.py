@@ -9,8 +9,8 @@ all parse takes that fast path alone; otherwise the number columns are read agai
 text, parsed by :mod:`.cells`, and every bad cell is recorded, with its line, in a
 :class:`~.problems.DataProblems`.
 
-Cells: surrounding whitespace is ignored; ``""``, ``NA``, ``N/A``, ``nan``, ``null``
-and ``?`` (any case) are missing (NaN in a number column, ``""`` in a text column);
+Cells: surrounding whitespace is ignored; ``""``, ``NA``, ``N/A``, ``#N/A``, ``<NA>``,
+``#NA``, ``nan``, ``null`` and ``?`` (any case) are missing (NaN in a number column, ``""`` in a text column);
 with ``thousands=","`` a number may hold that separator between groups of three digits
 (``" 53,697 "``). A blank line between rows is a row with an empty cell in a file of
 one column, and no row in a file of several columns (its line is kept in ``blank``);

@@ -1,0 +1,131 @@
+"""The hint under a number column's bad cells: what to do, by what the cells look like.
+
+Numbers the declared separator does not fit, numbers with separators (``thousands``)
+or the other decimal mark (``decimal``), numbers with currency or percent signs, marks
+for a missing value that are no missing marker ("-"), few distinct texts (categories),
+a different text in every row (an ID), free text; a user is never told to make a
+number column categorical. Read only when a column has bad cells.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from nnrun.data.number_patterns import (GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
+                                        NUMBER_WITH_SEPARATOR_AND_COMMA, NUMBER_WITH_SYMBOLS, ONE_COMMA_GROUP,
+                                        PLAIN)
+
+
+def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
+                target: bool = False, decimal: str = ".", commas_are_decimal: bool = False) -> str:
+    """What to do about a number column with text in it, by what the text (``wrong``,
+    the bad cells) looks like: numbers the declared separator does not fit, numbers
+    with separators (``thousands``), numbers with the other decimal mark (``decimal``),
+    numbers with other characters are to be cleaned; few distinct texts may be
+    categories; a (nearly) different text in every row is an ID; anything else is fixed
+    or left out. Number-like cells and IDs never get the categorical hint. A
+    regression's ``target`` is never to be made a feature or left out: words in it are
+    class labels (a classification loss), anything else is fixed. ``commas_are_decimal``:
+    other columns of the file hold numbers such as '8,07', so '4,295' here has a
+    decimal comma too, not a thousands one."""
+    sample = [str(c) for c in wrong[:1000]]
+    misfits = [c for c in sample if thousands and PLAIN.match(c.replace(thousands, ""))]
+    if len(misfits) > len(sample) / 2:
+        point = ', and with "." a number has no decimal point' if thousands == "." else ""
+        return (f"'{column}' holds numbers like '{misfits[0]}' that data.source.thousands: \"{thousands}\" does not "
+                f"fit: the separator holds for every column of the file and stands only between groups of three "
+                f"digits{point}; fix these cells, or drop the setting and write plainly the numbers that need it")
+    grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
+    separated = [c for c in sample if grouped.match(c)]
+    marked = _other_decimal_mark(sample, decimal)
+    # "1,234" may be either; "0,126" and "3,25" can only have a decimal comma.
+    comma_grouped = bool(separated) and all(ONE_COMMA_GROUP.match(c) for c in separated)
+    if separated and not (marked and any(not grouped.match(c) for c in marked)) \
+            and not (commas_are_decimal and comma_grouped):
+        separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)
+        instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
+        rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
+        written = {"\u00a0": "\\u00a0", "\u202f": "\\u202f"}.get(separator, separator)  # no-break spaces, escaped
+        return (f"'{column}' holds numbers with a thousands separator; "
+                f"set data.source.thousands: \"{written}\"{instead}{rest}")
+    if marked:
+        if decimal == ",":
+            return (f"'{column}' holds numbers with a decimal point (like '{marked[0]}'), but data.source.decimal "
+                    "is \",\", which holds for every column of the file; fix these cells, or drop the setting")
+        point = ' and thousands: "."' if any("." in c for c in marked) and thousands != "." else ""
+        return (f"'{column}' holds numbers with a decimal comma (like '{marked[0]}'); "
+                f"set data.source.decimal: \",\"{point}")
+    mark = "a decimal comma" if decimal == "," else "a decimal point"
+    plainly = f"write them as plain numbers ({mark}, no currency or percent signs)"
+    if sum(bool(NUMBER_WITH_SYMBOLS.match(c)) for c in sample) > len(sample) / 2:
+        return (f"'{column}' holds numbers written with other characters (like '{sample[0]}'); {plainly}"
+                + ("" if target else ", or leave the column out with data.source.ignore"))
+    distinct = len(set(wrong.tolist()))
+    mostly = len(wrong) > present / 2
+    if target:
+        if mostly and distinct <= _category_limit(present):
+            return (f"'{column}', the target, holds words like '{sample[0]}' ({distinct} distinct): class labels, not "
+                    "numbers to regress; for a classification use a loss such as categorical_crossentropy")
+        return f"'{column}' is the target, which a regression needs as a number in every row; fix these cells"
+    if mostly and distinct < len(wrong) and distinct <= _category_limit(present):  # values that repeat
+        return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
+                "list it under data.source.categorical")
+    if mostly and _free_text(sample):
+        return (f"'{column}' holds free text (like '{_shortened(max(sample, key=len))}'); to learn from it, name it "
+                f"in data.source.text: {{column: {column}}}, the model's input for an embedding layer (nnrun init "
+                "--data FILE --target COLUMN writes such a config), or leave it out with data.source.ignore")
+    if mostly and distinct >= 0.9 * len(wrong):
+        every = "every" if distinct == len(wrong) else "nearly every"
+        return f"'{column}' holds a different text in {every} row, like an ID; name it in data.source.id"
+    gaps = sorted({c for c in sample if GAP_LIKE.match(c)})
+    if gaps and not target:  # "-" and "." stand for a number often, but are no missing marker of their own
+        return (f"{', '.join(map(repr, gaps[:3]))} look{'s' if len(gaps) == 1 else ''} like a mark for a missing "
+                f"value; write such cells empty (or NA) to have data.source.missing fill them, or fix the cells in "
+                f"'{column}', or leave the column out with data.source.ignore")
+    return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
+
+
+def _free_text(sample: list[str]) -> bool:
+    """Whether most cells are several words: sentences, not names or codes."""
+    return sum(len(c.split()) >= 4 for c in sample) > len(sample) / 2
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _other_decimal_mark(sample: list[str], decimal: str) -> list[str]:
+    """The cells of ``sample`` written with the decimal mark that is not ``decimal``,
+    when they are more than half of it."""
+    pattern = PLAIN if decimal == "," else NUMBER_WITH_DECIMAL_COMMA
+    marked = [c for c in sample if pattern.match(c) and (decimal == "." or "." in c)]
+    return marked if len(marked) > len(sample) / 2 else []
+
+
+def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal: str = ".") -> str:
+    """The hint for such cells in rows for a trained model, which reads the column as
+    training did: the cells are to be fixed (a setting would need a new training run)."""
+    sample = [str(c) for c in wrong[:1000]]
+    marked = _other_decimal_mark(sample, decimal)  # first: under a decimal comma, '1.257' is no thousands
+    if not marked and not thousands and sum(bool(NUMBER_WITH_SEPARATOR.match(c)) for c in sample) > len(sample) / 2:
+        return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
+                "write them without the separator")
+    if marked:
+        cell = marked[0]
+        mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \
+            ("a decimal point", re.sub(r"[.' ]", "", cell).replace(",", "."))
+        other = "." if decimal == "," else ","
+        return (f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as "
+                f"'{written}' (a file written so is read with --decimal '{other}')")
+    return f"the model reads numbers in '{column}'; fix these cells"
+
+
+def _category_limit(rows: int) -> int:
+    """The most distinct values a column of ``rows`` may have to look like categories:
+    each value repeated (a tenth of the rows at most), and below the count that makes a
+    categorical column a warning (see .columns.category_warnings)."""
+    from nnrun.data.columns import HIGH_CARDINALITY
+
+    return min(max(20, rows // 10), HIGH_CARDINALITY, max(1, rows // 2))
