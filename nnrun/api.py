@@ -138,11 +138,12 @@ def _run_path(value, name: str):
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
-             delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None) -> dict:
+             delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None,
+             thousands: str | None = None) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
     report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
-    ``delimiter``, ``decimal`` and ``encoding`` read a CSV ``data`` written otherwise
-    than the run's training files, as ``nnrun evaluate --data`` takes them. Arrays in
+    ``delimiter``, ``decimal``, ``encoding`` and ``thousands`` read a CSV ``data``
+    written otherwise than the run's training files, as ``nnrun evaluate --data`` takes them. Arrays in
     memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no file to
     name a report after."""
     run_dir = _run_path(run_dir, "run_dir")
@@ -155,9 +156,9 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
 
         raise UserError(f"data: expected the path of a labelled CSV or NPZ file, got {type(data).__name__}",
                         hint="score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
-    from nnrun.commands.inputs import file_format
+    from nnrun.commands.file_format import file_format
 
-    written = file_format(delimiter, decimal, encoding)
+    written = file_format(delimiter, decimal, encoding, thousands)
     if data is not None and split != "test":
         from nnrun.errors import UserError
 
@@ -166,8 +167,8 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     if written and data is None:
         from nnrun.errors import UserError
 
-        raise UserError("delimiter, decimal and encoding say how a file given as data is written; a split is read "
-                        "as training read it")
+        raise UserError("delimiter, decimal, encoding and thousands say how a file given as data is written; a "
+                        "split is read as training read it")
     return _evaluate(run_dir, split, data, force, written)
 
 

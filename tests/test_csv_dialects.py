@@ -235,7 +235,7 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     np.savez(tmp_path / "a.npz", x=np.zeros((1, 2), np.float32))
     result = run_cli("predict", run, tmp_path / "a.npz", "--delimiter", ",")
     assert result.exit_code == 2 and "--delimiter: says how a CSV file is written; " in result.output
-    with pytest.raises(UserError, match="delimiter, decimal and encoding say how a file given as data is written"):
+    with pytest.raises(UserError, match="delimiter, decimal, encoding and thousands say how a file given as data is written"):
         nnrun.evaluate(run, delimiter=",")
     for args, message in [(["--decimal", ";"], "--decimal: expected '.' or ',', got ';'"),
                           (["--delimiter", ";;"], "--delimiter: expected one character"),
@@ -249,8 +249,38 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     (tmp_path / "points.csv").write_text("kunde;alter;einkommen\nK0;5.5;20000.5\n")
     result = run_cli("predict", run, tmp_path / "points.csv")
     assert result.exit_code == 2
-    assert "the model reads numbers in 'alter' with a decimal comma, as training read them: write '5.5' as '5,5' " \
-           "(a file written so is read with --decimal '.')" in " ".join(result.output.split())
+    assert "the file is read with a decimal comma, and '5.5' in 'alter' has a point: if it is the decimal mark, " \
+           "read the file with --decimal '.'\n" in " ".join(result.output.split(" "))
+
+
+def test_a_file_with_another_thousands_separator_is_read_with_thousands(run_cli, tmp_path):
+    # The run groups thousands with '.', under a decimal comma; the file is written the
+    # American way, '20,731.00'. --decimal '.' alone leaves the separator out (a point
+    # cannot be both), and the cells that have one are told how to read them.
+    run = _trained(tmp_path)
+    (tmp_path / "eu.csv").write_text("\n".join(_european()[:6]) + "\n")
+    (tmp_path / "us.csv").write_text("kunde,alter,einkommen\n" + "".join(
+        f"K{i},{(20 + i) / 4},\"{20_000 + 731 * i:,.2f}\"\n" for i in range(5)))
+    result = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".")
+    assert result.exit_code == 2
+    assert "line 3, column 'einkommen': '20,731.00'" in result.output
+    assert "hint: the file is read without a thousands separator, and '20,000.00' in 'einkommen' has one: read the " \
+           "file with --thousands ','" in result.output
+    us = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".",
+                 "--thousands", ",")
+    eu = run_cli("predict", run, tmp_path / "eu.csv", "-o", "-")
+    assert us.exit_code == 0 and us.output == eu.output, us.output
+    result = run_cli("evaluate", run, "--data", tmp_path / "eu.csv", "--thousands", "none")
+    assert result.exit_code == 2 and "hint: the file is read without a thousands separator" in result.output
+    for args, message in [(["--thousands", "x"], "--thousands: expected one character that groups digits"),
+                          (["--thousands", ".", "--decimal", "."], "--thousands and --decimal are both '.'"),
+                          (["--thousands", ","], "--thousands ',': the file is read with ',' as its decimal mark, "
+                                                 "as the run's training files were\n  hint: give the file's decimal "
+                                                 "mark as well, e.g. --decimal '.'")]:
+        result = run_cli("predict", run, tmp_path / "us.csv", "--delimiter", ",", *args)
+        assert result.exit_code == 2 and message in result.output, result.output
+    with pytest.raises(UserError, match="--thousands: expected one character"):
+        nnrun.evaluate(run, data=tmp_path / "us.csv", thousands="ab")
 
 
 def test_serving_reads_a_number_sent_as_text_with_the_runs_decimal_comma(tmp_path):
@@ -288,7 +318,7 @@ def test_hints_fit_the_settings_already_made(tmp_path):
 
     hint = scoring_hint("a", np.array(["1.257", "2.5"], dtype=object), None, ",")
     assert hint == ("the model reads numbers in 'a' with a decimal comma, as training read them: write '1.257' as "
-                    "'1,257' (a file written so is read with --decimal '.')")
+                    "'1,257'")
     # decimal: "," already given: the hint for a semicolon file names only the delimiter.
     (tmp_path / "s.csv").write_text("a;b\n1,5;2\n")
     with pytest.raises(UserError) as caught:

@@ -136,10 +136,12 @@ def _validate_one(config: Path, set_: list[str]) -> None:
 
 
 # How a CSV file given to predict or evaluate --data is written, where not as the run's
-# training files were (data.source.delimiter, decimal, encoding).
+# training files were (data.source.delimiter, decimal, encoding, thousands).
 DELIMITER_HELP = "Read the file with this delimiter (e.g. ',' or ';'; tab) instead of the training files' one."
 DECIMAL_HELP = "Read the file's numbers with this decimal mark ('.' or ',') instead of the training files' one."
 ENCODING_HELP = "Read the file in this text encoding (utf-8, cp1252, ...) instead of the training files' one."
+THOUSANDS_HELP = ("Read the file's numbers with this thousands separator (',', '.', space, or none) instead of the "
+                  "training files' one.")
 
 
 def evaluate(
@@ -155,6 +157,7 @@ def evaluate(
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
     decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
+    thousands: Optional[str] = typer.Option(None, "--thousands", help=THOUSANDS_HELP, show_default=False),
 ) -> None:
     """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
     (or eval-<data file stem>.json). A run that did not complete is scored with its
@@ -167,7 +170,7 @@ def evaluate(
         from contextlib import nullcontext
 
         from nnrun.commands.evaluate import evaluate as run_evaluation
-        from nnrun.commands.inputs import file_format
+        from nnrun.commands.file_format import file_format
         from nnrun.commands.piped_input import readable_once
         from nnrun.console.evaluation import print_evaluation
         from nnrun.console.output import OutputConsole
@@ -178,12 +181,13 @@ def evaluate(
         if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
         given = [name for name, value in (("--delimiter", delimiter), ("--decimal", decimal),
-                                          ("--encoding", encoding)) if value is not None]
+                                          ("--encoding", encoding), ("--thousands", thousands)) if value is not None]
         if given and data is None:
             raise UserError(f"{given[0]}: says how a file given with --data is written; a split is read as training "
                             "read it")
         with readable_once(data) if data is not None else nullcontext() as path:
-            report = run_evaluation(run_dir, split or "test", path, force, file_format(delimiter, decimal, encoding))
+            written = file_format(delimiter, decimal, encoding, thousands)
+            report = run_evaluation(run_dir, split or "test", path, force, written)
         print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
@@ -204,6 +208,7 @@ def predict(
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
     decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
+    thousands: Optional[str] = typer.Option(None, "--thousands", help=THOUSANDS_HELP, show_default=False),
     unknown: Optional[str] = typer.Option(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="A category training never saw: ignore encodes it as all zeros (and says so), error refuses the file. "
@@ -217,7 +222,7 @@ def predict(
     """
 
     def action():
-        from nnrun.commands.inputs import file_format
+        from nnrun.commands.file_format import file_format
         from nnrun.commands.piped_input import readable_once
         from nnrun.commands.predict import predict as run_prediction
         from nnrun.console.output import say_note
@@ -227,7 +232,7 @@ def predict(
             raise UserError(f"--unknown: expected ignore or error, got {unknown!r}")
         with readable_once(input_path) as path:
             result = run_prediction(run_dir, path, output, proba, force, keep,
-                                    file_format(delimiter, decimal, encoding), unknown)
+                                    file_format(delimiter, decimal, encoding, thousands), unknown)
         for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
             say_note(note)
         if result.output is None:

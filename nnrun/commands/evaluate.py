@@ -92,7 +92,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
     with the training columns and the target, or NPZ with x and y; ``written``: how a
     CSV file is written where not as the training files were, see
-    :func:`nnrun.commands.inputs.file_format`); writes the report to ``report["written"]``."""
+    :func:`nnrun.commands.file_format.file_format`); writes the report to ``report["written"]``."""
     if data is not None:
         return _evaluate_file(run_dir, Path(data), force, written)
     rebuilt = load_run(run_dir)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnrun.commands.file_format import check_written
 from nnrun.data.base import check_regression_target
 from nnrun.data.cells import tidy_label
 from nnrun.data.csvheader import read_header
@@ -25,54 +26,12 @@ from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import non_finite_samples
 
 
-def file_format(delimiter: str | None = None, decimal: str | None = None, text_encoding: str | None = None
-                ) -> dict[str, str]:
-    """``--delimiter``, ``--decimal``, ``--encoding``: how a file given to ``predict`` or
-    ``evaluate --data`` is written where it differs from the run's training files."""
-    from nnrun.data.csvsource import TEXT_ENCODINGS, csv_delimiter
-
-    given = {}
-    if delimiter is not None:
-        try:
-            given["delimiter"] = csv_delimiter(delimiter)
-        except ValueError as exc:
-            raise UserError(f"--delimiter: {exc}") from None
-    if decimal is not None:
-        if decimal not in (".", ","):
-            raise UserError(f"--decimal: expected '.' or ',', got {decimal!r}")
-        given["decimal"] = decimal
-    if text_encoding is not None:
-        given["text_encoding"] = _known_encoding(text_encoding, TEXT_ENCODINGS)
-    return given
-
-
-def _known_encoding(name: str, known: tuple[str, ...]) -> str:
-    """One of ``known`` by any of Python's names for it (utf8, latin1, windows-1252)."""
-    import codecs
-
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        codec = None
-    match = next((k for k in known if codec is not None and codecs.lookup(k).name == codec), None)
-    if match is None:
-        raise UserError(f"--encoding: expected one of {', '.join(known)}, got {name!r}")
-    return match
-
-
-def check_written(written: dict, source: Path) -> None:
-    """Reading options are for a CSV file: refused for an .npz archive, which has none."""
-    if written and source.suffix.lower() == ".npz":
-        option = {"delimiter": "--delimiter", "decimal": "--decimal", "text_encoding": "--encoding"}[next(iter(written))]
-        raise UserError(f"{option}: says how a CSV file is written; {source} is an .npz archive of arrays")
-
-
 def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None
                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Samples, targets and notes (columns left out, unseen categories) from a CSV
     file with the training columns and the target column, or an NPZ archive with
     arrays ``x`` and ``y``; class labels become the training's class indices.
-    ``outputs`` is the model's output width; ``written``: see :func:`file_format`."""
+    ``outputs`` is the model's output width; ``written``: see :func:`.file_format.file_format`."""
     check_input_file(source, labelled=True)
     check_written(written or {}, source)
     if source.suffix.lower() == ".npz":
@@ -83,9 +42,9 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs), []
-    written = {**(saved.encoding() or {}), **(written or {})}
-    header = read_header(source, delimiter=written.get("delimiter", ","), setting=None,
-                         decimal=written.get("decimal", "."), text_encoding=written.get("text_encoding", "utf-8"))
+    file = {**(saved.encoding() or {}), **(written or {})}  # the run's training files', where not given
+    header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
+                         decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
     target = saved.target or _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target, written=written)
     if len(rows.target) == 0:
@@ -99,7 +58,7 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
               lined_up: bool = False, written: dict | None = None, unknown: str | None = None) -> InputRows:
     """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`); the
     ``target`` column, when named, as numbers or class indices; ``lined_up`` when each
-    input row gets an output row; ``written``: see :func:`file_format`; ``unknown``
+    input row gets an output row; ``written``: see :func:`.file_format.file_format`; ``unknown``
     ("error" or "ignore") in place of the run's rule for categories it never saw."""
     classes = list(saved.class_names) if saved.task != "regression" else None
     encoding = saved.encoding()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.commands.inputs import check_input_file, check_written, read_rows, read_samples, shaped
+from nnrun.commands.file_format import check_written
+from nnrun.commands.inputs import check_input_file, read_rows, read_samples, shaped
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
@@ -46,7 +47,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     existing different file is not replaced unless ``force``. ``keep`` columns (and
     the run's ``id`` columns) are copied in front, so each prediction keeps its key.
     ``written``: how a CSV input is written, where not as the training files were
-    (see :func:`nnrun.commands.inputs.file_format`). ``unknown``: "ignore" encodes a
+    (see :func:`nnrun.commands.file_format.file_format`). ``unknown``: "ignore" encodes a
     category training never saw as all zeros (and says so), "error" refuses it; None
     keeps the run's ``data.source.unknown``."""
     trained = TrainedRun.load(run_dir)

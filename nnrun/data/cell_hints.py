@@ -104,21 +104,47 @@ def _other_decimal_mark(sample: list[str], decimal: str) -> list[str]:
     return marked if len(marked) > len(sample) / 2 else []
 
 
-def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal: str = ".") -> str:
+def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal: str = ".",
+                 options: bool = False) -> str:
     """The hint for such cells in rows for a trained model, which reads the column as
-    training did: the cells are to be fixed (a setting would need a new training run)."""
+    training did unless told otherwise: a file given to predict or evaluate --data
+    (``options``) may be read with --decimal and --thousands; other rows (a request, a
+    table in memory) are to be fixed, since a setting would need a new training run."""
     sample = [str(c) for c in wrong[:1000]]
     marked = _other_decimal_mark(sample, decimal)  # first: under a decimal comma, '1.257' is no thousands
-    if not marked and not thousands and sum(bool(NUMBER_WITH_SEPARATOR.match(c)) for c in sample) > len(sample) / 2:
+    grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
+    separated = [c for c in sample if grouped.match(c)] if not marked and not thousands else []
+    separated = separated if len(separated) > len(sample) / 2 else []
+    if options:
+        return _reading_hint(column, marked, separated, thousands, decimal)
+    if separated:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
                 "write them without the separator")
     if marked:
         cell = marked[0]
         mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \
             ("a decimal point", re.sub(r"[.' ]", "", cell).replace(",", "."))
-        other = "." if decimal == "," else ","
-        return (f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as "
-                f"'{written}' (a file written so is read with --decimal '{other}')")
+        return f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as '{written}'"
+    return f"the model reads numbers in '{column}'; fix these cells"
+
+
+def _reading_hint(column: str, marked: list[str], separated: list[str], thousands: str | None, decimal: str) -> str:
+    """How to read a file's number cells that the decimal mark or the thousands
+    separator it is read with (the training files', or --decimal's and --thousands')
+    does not fit."""
+    if marked and decimal == ",":
+        grouped = "" if thousands == "." else "; if it groups thousands, add --thousands '.'"
+        return (f"the file is read with a decimal comma, and '{marked[0]}' in '{column}' has a point: if it is the "
+                f"decimal mark, read the file with --decimal '.'{grouped}")
+    if marked:
+        cell = marked[0]
+        points = " --thousands '.'" if any("." in c for c in marked) and thousands != "." else ""
+        return (f"the file is read with a decimal point, and '{cell}' in '{column}' has a decimal comma: read the "
+                f"file with --decimal ','{points}")
+    if separated:
+        separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)
+        return (f"the file is read without a thousands separator, and '{separated[0]}' in '{column}' has one: read "
+                f"the file with --thousands {separator!r}")
     return f"the model reads numbers in '{column}'; fix these cells"
 
 

@@ -52,16 +52,21 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     cells and unknown labels are bad cells like any other. ``lined_up`` (predict: one
     output row per input row) refuses blank lines between the rows of a file of several
     columns, which training and scoring skip (see :func:`_refuse_blank_lines`).
-    ``written`` (delimiter, decimal, text_encoding) reads a file written otherwise than
-    the run's training files."""
+    ``written`` (delimiter, decimal, text_encoding, thousands: "" for none) reads a
+    file written otherwise than the run's training files."""
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
-    written = {**state, **(written or {})}
+    given, written = written or {}, {**state, **(written or {})}
     delimiter, decimal = written.get("delimiter", ","), written.get("decimal", ".")
     text_encoding = written.get("text_encoding", "utf-8")
+    if given.get("thousands") and given["thousands"] == decimal:
+        raise UserError(f"--thousands {decimal!r}: the file is read with {decimal!r} as its decimal mark, as the run's "
+                        "training files were", hint=f"give the file's decimal mark as well, e.g. --decimal "
+                        f"{'.' if decimal == ',' else ','!r}")
     # A file read with another decimal mark than training's cannot group thousands with it.
     thousands = written.get("thousands") if written.get("thousands") != decimal else None
+    thousands = thousands or None  # --thousands none
     header = read_header(path, delimiter=delimiter, setting=None, decimal=decimal, text_encoding=text_encoding)
     absent = [c for c in keep if c not in header]
     if absent:
@@ -81,7 +86,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     numeric_target = target is not None and classes is None and target not in names
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
                                 *([target] if target and target not in names and not numeric_target else [])]))
-    problems = DataProblems(str(path), scoring=True, columns=header)
+    problems = DataProblems(str(path), scoring=True, columns=header, options=True)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
                            thousands, current_progress(path), delimiter, decimal, text_encoding)
     if lined_up:

@@ -47,13 +47,15 @@ class DataProblems:
     """
 
     def __init__(self, origin: str, scoring: bool = False, target: str | None = None,
-                 columns: list[str] | None = None, place: str = "line") -> None:
+                 columns: list[str] | None = None, place: str = "line", options: bool = False) -> None:
         self.origin = origin
         self.place = place  # what numbers a row: a file's "line", or a table's "row" (a DataFrame's, from 0)
         self.target = target  # the training file's target column: its hints never make it a feature
         # Rows for a trained model (predict, evaluate --data, serve): hints then fix the
         # cells, not the data.source settings (those take a new training run).
         self.scoring = scoring
+        # A file for predict or evaluate --data: --decimal and --thousands read it otherwise.
+        self.options = options
         self.kinds: dict[str, _Kind] = {}
         # Each column's place in the file (``columns``: its header), else as first reported.
         self.order: dict[str, int] = {name: i for i, name in enumerate(columns or [])}
