@@ -280,6 +280,25 @@ def test_random_search_crosses_grid_parameters_with_the_samples(tmp_path):
     assert [t["model.layers.0.units"] for t in plan] == [4, 8] * 4
 
 
+def test_a_random_search_that_draws_the_same_values_twice_is_warned_of(run_cli, tmp_path):
+    # Two listed values for each of two keys, drawn 6 times: every trial trains with the
+    # base's seed, so a repeat is the same model trained again.
+    text = SWEEP.replace("samples: 4", "samples: 6").replace(
+        "{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: choice, values: [0.01, 0.1]}")
+    write_sweep(tmp_path, text)
+    plan = planned_trials(load_sweep(tmp_path / "sweep.yaml").sweep)
+    repeats = [i for i, t in enumerate(plan) if t in plan[:i]]
+    assert repeats  # drawn with the sweep's seed 3, as the warning must say
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    ids = ", ".join(f"{i:03d}" for i in repeats)
+    assert (f"warning: {len(repeats)} of the 6 random trials draw values an earlier trial drew (trials {ids}); every "
+            "trial trains with the base config's seed, so each repeat trains the same model again; search: grid "
+            "runs each of the 4 combinations once") in " ".join(result.output.split())
+    write_sweep(tmp_path)  # a range: no two trials alike
+    assert "warning" not in run_cli("validate", "sweep.yaml").output
+
+
 def test_sweep_schema_is_json_schema_that_accepts_the_example(run_cli, tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     import yaml

@@ -93,6 +93,8 @@ class SweepView:
         done = [t for t in state.trials.values() if t.finished]
         if done:
             self.say(f"  resuming: {len(done)} trial(s) already finished")
+        else:
+            _warn_of_repeats(sweep)
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -235,3 +237,13 @@ def print_checked(console: Console, path, checked: dict) -> None:
         else:
             say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in values)}")
     say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")
+    _warn_of_repeats(sweep)
+
+
+def _warn_of_repeats(sweep) -> None:
+    from nnrun.commands.sweep.space import repeated_draws
+    from nnrun.console.output import say_note
+
+    warning = repeated_draws(sweep)
+    if warning:
+        say_note(warning, "warning")

@@ -15,11 +15,13 @@ crossed with the samples (each combination ``samples`` times), as Ray Tune does.
 from __future__ import annotations
 
 import itertools
+import json
+import math
 
 import numpy as np
 
 from nnrun.config.sweep import SweepConfig
-from nnrun.config.sweep_space import Grid
+from nnrun.config.sweep_space import Choice, Grid, IntRange
 
 
 def planned_trials(sweep: SweepConfig) -> list[dict]:
@@ -36,6 +38,30 @@ def planned_trials(sweep: SweepConfig) -> list[dict]:
                       for path, spec in sweep.parameters.items()}
             trials.append(values)
     return trials
+
+
+def repeated_draws(sweep: SweepConfig) -> str | None:
+    """A warning when a random search draws the same values for several trials: each
+    trains with the base config's seed, so a repeat trains the same model again (a
+    space of a few listed values, drawn more often than it has combinations)."""
+    if sweep.search != "random":
+        return None
+    trials = planned_trials(sweep)
+    first: dict[str, int] = {}
+    repeats = [i for i, values in enumerate(trials) if first.setdefault(json.dumps(values, sort_keys=True), i) != i]
+    if not repeats:
+        return None
+    ids = ", ".join(trial_id(i, len(trials)) for i in repeats[:5]) + (", ..." if len(repeats) > 5 else "")
+    sizes = [len(s.values) if isinstance(s, Choice) else s.high - s.low + 1 if isinstance(s, IntRange) else None
+             for s in sweep.parameters.values()]
+    combinations = math.prod(sizes) if None not in sizes else None
+    if combinations is not None and combinations <= len(trials):
+        fix = f"search: grid runs each of the {combinations} combinations once"
+    else:
+        fix = "search: grid runs each combination once; or draw from a range (uniform, loguniform, int)"
+    which = f"trial{'s' if len(repeats) > 1 else ''} {ids}"
+    return (f"{len(repeats)} of the {len(trials)} random trials draw values an earlier trial drew ({which}); every "
+            f"trial trains with the base config's seed, so each repeat trains the same model again; {fix}")
 
 
 def _grid(parameters: dict) -> list[dict]:
