@@ -160,6 +160,10 @@ def did_you_mean(word: str, options: list[str], listing: str | None = None) -> s
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"; did you mean '{close[0]}'?"
+    # A longer word for a short option (maximize: max, minimum: min), too far off for difflib.
+    shortened = [o for o in options if isinstance(o, str) and len(o) >= 3 and word.lower().startswith(o.lower())]
+    if len(shortened) == 1:
+        return f"; did you mean '{shortened[0]}'?"
     # A first word of several names (he: he_normal, he_uniform), too short to be near either.
     started = [o for o in options if isinstance(o, str) and o.startswith(f"{word}_")] if len(word) > 1 else []
     if 0 < len(started) <= 3:

@@ -526,6 +526,14 @@ def test_a_mode_that_ranks_the_metric_the_wrong_way_up_is_refused(run_cli, tmp_p
     assert run_cli("validate", "sweep.yaml").exit_code == 0
 
 
+@pytest.mark.parametrize("written, meant", [("maximize", "max"), ("Minimum", "min")])
+def test_a_mode_written_as_a_longer_word_gets_the_short_one(run_cli, tmp_path, written, meant):
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", f"metric: val_accuracy\nmode: {written}"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert f"mode: expected one of max, min, got '{written}'; did you mean '{meant}'?" in result.output
+
+
 def test_a_test_metric_is_pointed_at_the_validation_one(run_cli, tmp_path):
     write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: test_accuracy"))
     result = run_cli("validate", "sweep.yaml")
