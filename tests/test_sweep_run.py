@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import signal
 import subprocess
@@ -290,6 +291,17 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
         assert "leave out SWEEP.yaml" not in stderr  # it would not help: the base is checked without it too
         assert "Traceback" not in refused.stderr
     assert (directory / "trials.csv").read_text() == before  # nothing trained on the edited base
+    base.write_text(base.read_text().replace("batch_size: 16", "batch_size: 32"))
+    from nnrun.store.rundir import RunLock
+
+    lock = RunLock(directory)  # as a second `nnrun sweep --resume` of it would hold it
+    try:
+        refused = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    finally:
+        lock.release()
+    assert refused.returncode == 2
+    assert f"{directory}: another nnrun process (pid {os.getpid()}) is writing this sweep directory" in " ".join(
+        refused.stderr.split())
 
 
 def test_a_base_edited_while_the_sweep_runs_changes_none_of_its_trials(tmp_path, monkeypatch):

@@ -236,9 +236,10 @@ def _cannot_create(path: Path, reason: str) -> UserError:
 
 
 class RunLock:
-    """An exclusive ``flock`` on ``<run>/.lock``, holding the owner's pid for messages."""
+    """An exclusive ``flock`` on ``<run>/.lock``, holding the owner's pid for messages;
+    ``kind`` names the folder in them (a "run" directory, or a "sweep" one)."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, kind: str = "run"):
         lock_path = RunDir(run_dir).lock_file
         try:
             self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
@@ -252,8 +253,8 @@ class RunLock:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                 raise
             raise UserError(
-                f"{run_dir}: another nnrun process (pid {owner}) is writing this run directory",
-                hint="wait for it to finish, or stop it; two processes must never share a run",
+                f"{run_dir}: another nnrun process (pid {owner}) is writing this {kind} directory",
+                hint=f"wait for it to finish, or stop it; two processes must never share a {kind}",
             ) from None
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)

@@ -45,7 +45,7 @@ class SweepDir:
 
     def __init__(self, path: Path, sweep: SweepConfig, base_path: Path):
         self.path, self.sweep, self.base_path = path, sweep, base_path
-        self.lock = RunLock(path)
+        self.lock = RunLock(path, "sweep")
         (path / "trials").mkdir(exist_ok=True)
         self.parameters = list(sweep.parameters)
 
