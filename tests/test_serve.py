@@ -288,6 +288,21 @@ def test_every_option_out_of_range_is_reported_at_once(run_cli, runs):
         "--max-body-bytes 0: give at least 1 (or leave it out: room for --max-instances instances)"]
 
 
+def test_a_body_limit_no_request_of_this_model_fits_is_refused_before_serving(run_cli, runs):
+    # The fruit model's shortest request: one instance, its four columns, the shortest colour.
+    smallest = len('{"instances":[{"weight_g":0,"length_cm":0,"sweetness":0,"color":"red"}]}')
+    result = run_cli("serve", runs["fruit"], "--port", "0", "--max-body-bytes", str(smallest - 1))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: --max-body-bytes {smallest - 1}: the shortest request this model takes, "
+                                    f"one instance with its 4 columns, is {smallest} bytes\n")
+    assert "leave it out (room for --max-instances instances: 1048576 bytes here)" in " ".join(result.output.split())
+    app = create_app(ServedModel.load(runs["fruit"]), max_body_bytes=smallest)
+    body = json.dumps({"instances": [{"weight_g": 0, "length_cm": 0, "sweetness": 0, "color": "red"}]},
+                      separators=(",", ":"))
+    assert TestClient(app).post("/predict", content=body, headers={"content-type": "application/json"}
+                                ).status_code == 200
+
+
 @pytest.mark.parametrize("host, reason", [("192.0.2.1", "Cannot assign requested address"),  # TEST-NET-1
                                           ("999.1.1.1", "")])  # no address: the name is looked up, and fails
 def test_a_host_that_is_not_this_machines_says_to_change_the_host(run_cli, runs, host, reason):

@@ -42,7 +42,8 @@ import numpy as np
 from nnrun.commands.in_memory import table_cell
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors
-from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models
+from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models,
+                                          smallest_body_bytes)
 from nnrun.data.inputs import text_notes, unknown_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
@@ -146,6 +147,13 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
     _, request_model = request_models(columns, max_instances, passed)
     if max_body_bytes is None:
         max_body_bytes = default_max_body_bytes(columns, passed, max_instances)
+    elif max_body_bytes < smallest_body_bytes(columns):  # no request could ever be answered
+        raise UserError(f"--max-body-bytes {max_body_bytes}: the shortest request this model takes, one instance "
+                        f"with its {len(columns)} column{'s' if len(columns) != 1 else ''}, is "
+                        f"{smallest_body_bytes(columns)} bytes",
+                        hint=f"give a limit that leaves room for the requests you expect, or leave it out (room for "
+                             f"--max-instances instances: {default_max_body_bytes(columns, passed, max_instances)} "
+                             "bytes here)")
     app = fastapi.FastAPI(title=f"nnrun: {model.card['run']['name']}", version=str(model.card["run"]["config_hash"]),
                           description=_description(model.card))
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)

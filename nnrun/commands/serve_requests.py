@@ -40,6 +40,18 @@ def default_max_body_bytes(columns: list[dict], passed: dict[str, str], max_inst
     return max(LEAST_DEFAULT_BODY_BYTES, max_instances * values * BYTES_PER_VALUE)
 
 
+def smallest_body_bytes(columns: list[dict]) -> int:
+    """The bytes of the shortest body ``/predict`` takes: one instance with every column
+    (each is required), in compact JSON, with the shortest value each may have."""
+    def least(column: dict) -> Any:
+        if column["type"] == "category" and column.get("unknown") != "ignore":
+            return min(column["categories"], key=len)
+        return 0 if column["type"] == "number" else ""
+
+    body = {"instances": [{column["name"]: least(column) for column in columns}]}
+    return len(json.dumps(body, separators=(",", ":")).encode())
+
+
 class BodyLimit:
     """ASGI middleware that answers 413 to a request body larger than ``max_body_bytes``:
     at once when its Content-Length says so, before a byte of it is read, and for a body
