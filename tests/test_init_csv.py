@@ -516,3 +516,12 @@ def test_cell_kinds_say_no_to_ordinary_columns(kind, cells, expected):
         assert [cell_kinds.is_date(c) for c in cells] == [expected] * len(cells)
     else:
         assert getattr(cell_kinds, kind)(cells) is expected
+
+
+def test_a_second_target_is_refused_not_taken_in_place_of_the_first(run_cli, tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,c\n1,x,2\n2,y,3\n")
+    result = run_cli("init", "--data", tmp_path / "d.csv", "--target", "b", "--target", "c", "-o", tmp_path / "d.yaml")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --target given 2 times (b, c): a config predicts one column of labels "
+                                    "or values\n  hint: name one;")
+    assert not (tmp_path / "d.yaml").exists()

@@ -109,8 +109,9 @@ def init(
                                           "(default: iris).", autocompletion=_complete_dataset, show_default=False),
     data: Optional[Path] = typer.Option(None, "--data", help="Your own CSV file to train on, instead.",
                                         show_default=False),
-    target: Optional[str] = typer.Option(None, "--target", help="With --data: the column to predict.",
-                                         show_default=False),
+    # A list, so that a second --target is refused rather than silently taking the place of the first.
+    target: Optional[list[str]] = typer.Option(None, "--target", help="With --data: the column to predict.",
+                                               show_default=False, metavar="COLUMN"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (- for standard output). "
                                           "Default: <dataset>.yaml, or the CSV file's name with .yaml."),
 ) -> None:
@@ -129,8 +130,14 @@ def init(
         from nnrun.commands.init import write_starter
         from nnrun.console.output import say_note
 
+        from nnrun.errors import UserError
+
+        if target and len(target) > 1:
+            raise UserError(f"--target given {len(target)} times ({', '.join(target)}): a config predicts one column "
+                            "of labels or values", hint="name one; for one-hot columns, write the class names into "
+                            "one column and name that")
         notes: list[str] = []
-        written = write_starter(dataset, output, data, target, notes, stdout=sys.stdout)
+        written = write_starter(dataset, output, data, target[0] if target else None, notes, stdout=sys.stdout)
         if written is not None:
             then = f"check it against the data with: nnrun validate {quoted(written)}" if data is not None else \
                 f"train it with: nnrun train {quoted(written)}"
