@@ -168,6 +168,12 @@ def test_a_single_row_class_held_out_is_called_a_possible_typo(run_cli, tmp_path
     result = held_out[0]
     assert "class 'dgo' has a single row, which the split held out (a typo in a label?); fix the label, or use " \
         "more data, smaller validation/test fractions, or stratify: true" in result.output
+    # Two of them held out together are named as two, in one sentence.
+    lines += ["8,dark,cta"]
+    config = csv_config(tmp_path, SOURCE, lines, split="{validation: 0, test: 0.5, stratify: false}")
+    outputs = [run_cli("validate", config, "--set", f"seed={seed}").output for seed in range(12)]
+    both = [o for o in outputs if "classes 'cta' and 'dgo' each have a single row" in o]
+    assert both and "(typos in labels?); fix the labels, or use more data" in " ".join(both[0].split())
 
 
 def train_with_files(run_cli, tmp_path, validation: str, test: str):

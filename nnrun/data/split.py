@@ -91,17 +91,21 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitCon
         return
     totals = np.bincount(data.y, minlength=data.num_classes)
     names = [repr(str(data.class_names[c])) for c in absent]
+    classes = f"class {names[0]}" if len(names) == 1 else f"classes {', '.join(names[:-1])} and {names[-1]}"
     if data.assigned is not None and all(totals[c] and (data.assigned[data.y == c] != ANYWHERE).all()
                                          for c in absent):
         files = sorted({"validation" if code == VALIDATION else "test"
                         for c in absent for code in np.unique(data.assigned[data.y == c])})
         raise ConfigError("", [Problem(
             "data.source",
-            f"class {', '.join(names)} is only in the {' and '.join(files)} file{'s' if len(files) > 1 else ''}, "
-            "never in the training data: fix the label there, or add rows of it to the training file")])
+            f"{classes} {'is' if len(names) == 1 else 'are'} only in the {' and '.join(files)} "
+            f"file{'s' if len(files) > 1 else ''}, never in the training data: fix the label there, or add rows of "
+            f"{'it' if len(names) == 1 else 'them'} to the training file")])
     remedy = "use more data, smaller validation/test fractions" + ("" if config.stratify else ", or stratify: true")
+    has = "has" if len(names) == 1 else "each have"
     if all(totals[c] == 1 for c in absent):
-        what = f"has a single row, which the split held out (a typo in a label?); fix the label, or {remedy}"
+        typo, label = ("a typo in a label", "label") if len(names) == 1 else ("typos in labels", "labels")
+        what = f"{has} a single row, which the split held out ({typo}?); fix the {label}, or {remedy}"
     else:
-        what = f"has no samples in the training split; {remedy}"
-    raise ConfigError("", [Problem("data.split", f"class {', '.join(names)} {what}")])
+        what = f"{'has' if len(names) == 1 else 'have'} no samples in the training split; {remedy}"
+    raise ConfigError("", [Problem("data.split", f"{classes} {what}")])
