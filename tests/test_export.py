@@ -66,6 +66,7 @@ def test_every_config_exports_and_onnxruntime_agrees(trained_runs, tmp_path, nam
         with pytest.raises(UserError, match="cannot export: ") as caught:
             export_run(trained_runs[name], tmp_path / f"{name}.onnx")
         assert any(layer in caught.value.message for layer in refused)
+        assert caught.value.message.startswith(f"{trained_runs[name]}: cannot export: ")
         assert not (tmp_path / f"{name}.onnx").exists()
         return
     report = export_run(trained_runs[name], tmp_path / f"{name}.onnx")

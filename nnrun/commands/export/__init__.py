@@ -23,6 +23,7 @@ the functions that need them.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,17 +68,19 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
 
     trained = TrainedRun.load(run_dir)
     graph, saved = trained.graph, trained.preprocessing
-    check_exportable(graph)
-    if float16:
-        _check_fits_float16(graph)
+    with _naming(trained.run.path):  # what the model cannot be exported as, told of this run
+        check_exportable(graph)
+        if float16:
+            _check_fits_float16(graph)
     fingerprint = weights_fingerprint(graph)
     target = _target(trained.run, output, float16)
     earlier = _other_weights(target, fingerprint)  # kept aside even with --force: nothing of it is lost
     _check_free(target, force or earlier is not None)
     card = model_card(trained) | _io_description(graph, saved.task, opset, float16) | {
         "weights_fingerprint": fingerprint}
-    model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
-                    {"nnrun": json.dumps(card), "task": saved.task}, __version__)
+    with _naming(trained.run.path):
+        model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
+                        {"nnrun": json.dumps(card), "task": saved.task}, __version__)
     check_model(onnx, model)
     data = model.SerializeToString()
     comparison, skipped = _compare(data, trained, float16)
@@ -87,6 +90,16 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     files.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
     return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped,
                         trained.weights_note, kept, saved.task)
+
+
+@contextmanager
+def _naming(run_path: Path):
+    """A refusal of the model itself (a layer, an activation, a weight beyond float16)
+    begins with the run directory, as every other message about a run does."""
+    try:
+        yield
+    except UserError as exc:
+        raise UserError(f"{run_path}: {exc.message}", hint=exc.hint) from None
 
 
 def require_onnx():
