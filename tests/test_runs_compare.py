@@ -91,7 +91,7 @@ def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
     delta = meta_b["final"]["test"]["accuracy"] - meta_a["final"]["test"]["accuracy"]
     assert "test.accuracy" in out and f"{delta:+.4f}" in out
     result = run_cli("compare", a, a)
-    assert "(identical)" in result.output
+    assert "(configs identical)" in result.output
 
     # The same, for a script: every value unrounded.
     record = json.loads(run_cli("compare", a, b, "--json").stdout)
@@ -283,7 +283,7 @@ def test_compare_says_when_the_runs_ran_with_other_process_or_thread_counts(run_
     meta["world_size"], meta["environment"]["blas_threads"] = 2, meta["environment"]["blas_threads"] + 1
     (b / "meta.json").write_text(json.dumps(meta))  # as mpiexec -n 2 with another thread count records it
     out = run_cli("compare", a, b).output
-    assert "(identical)" in out  # the configs are the same
+    assert "(configs identical)" in out  # the configs are the same, not how they ran
     threads = meta["environment"]["blas_threads"]
     assert re.search(r"\(ran with\) processes\s*│\s*1\s*│\s*2\s*│", out), out
     assert re.search(rf"\(ran with\) BLAS threads\s*│\s*{threads - 1}\s*│\s*{threads}\s*│", out), out

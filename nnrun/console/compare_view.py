@@ -31,7 +31,7 @@ def config_table(differences, ran=()) -> Table:
     for path, a, b in differences:
         table.add_row(escape(path), _show(a), _show(b))
     if not differences:
-        table.add_row("(identical)", "", "")
+        table.add_row("(configs identical)", "", "")
     for what, a, b in ran:  # not the config's, but they change the rounding, hence the weights
         table.add_row(f"[dim](ran with)[/] {escape(what)}", str(a), str(b))
     return table
