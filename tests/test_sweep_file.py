@@ -299,6 +299,17 @@ def test_a_random_search_that_draws_the_same_values_twice_is_warned_of(run_cli, 
     assert "warning" not in run_cli("validate", "sweep.yaml").output
 
 
+def test_more_workers_than_cpus_is_warned_of(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setattr("nnrun.engine.threads.usable_cores", lambda: 2)
+    write_sweep(tmp_path, SWEEP.replace("workers: 2", "workers: 8"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    assert ("warning: executor.workers: 8 trials at once on 2 CPUs: they take turns on the cores, so each trial "
+            "takes about 4 times as long and the sweep ends no sooner") in " ".join(result.output.split())
+    write_sweep(tmp_path)
+    assert "warning" not in run_cli("validate", "sweep.yaml").output
+
+
 def test_sweep_schema_is_json_schema_that_accepts_the_example(run_cli, tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     import yaml

@@ -241,9 +241,12 @@ def print_checked(console: Console, path, checked: dict) -> None:
 
 
 def _warn_of_repeats(sweep) -> None:
+    """What makes a sweep waste its time, said before it starts: trials that repeat
+    others, and more trials at once than CPUs."""
+    from nnrun.commands.sweep.local import crowded_workers
     from nnrun.commands.sweep.space import repeated_draws
     from nnrun.console.output import say_note
 
-    warning = repeated_draws(sweep)
-    if warning:
-        say_note(warning, "warning")
+    for warning in (repeated_draws(sweep), crowded_workers(sweep.executor)):
+        if warning:
+            say_note(warning, "warning")
