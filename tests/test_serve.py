@@ -141,7 +141,9 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     assert fruit.get("/nope").status_code == 404 and fruit.get("/predict").status_code == 405  # as before
     deep = fruit.post("/predict", content=b'{"instances": ' + b"[" * 5000 + b"]" * 5000 + b"}",
                       headers={"content-type": "application/json"})
-    assert deep.status_code == 400 and "UTF-8" not in deep.text  # not called a decoding problem
+    assert deep.status_code == 422 and deep.json()["detail"][0]["msg"] == (  # not called a decoding problem
+        'the body nests arrays or objects too deeply to be read; send {"instances": [...]}, one object of columns '
+        'per instance')
     good = b'{"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": "red"}]}'
     for body, message in [(good, "the body is JSON, sent as another Content-Type; send it with Content-Type: "
                                  "application/json"),

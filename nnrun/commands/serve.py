@@ -162,10 +162,13 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
 
     @app.exception_handler(HTTPException)
     async def _unreadable(request, exc):  # FastAPI's 400 for a body it cannot decode: said as the others are
-        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        unread = {UnicodeDecodeError: "the body is not JSON text in UTF-8; send {\"instances\": [...]} encoded as "
+                                      "UTF-8",
+                  RecursionError: "the body nests arrays or objects too deeply to be read; send {\"instances\": "
+                                  "[...]}, one object of columns per instance"}.get(type(exc.__cause__))
+        if exc.status_code == 400 and unread:
             return JSONResponse(status_code=422, content={"detail": [{
-                "loc": ["body"], "instance": None, "field": None, "type": "json_invalid",
-                "msg": "the body is not JSON text in UTF-8; send {\"instances\": [...]} encoded as UTF-8"}]})
+                "loc": ["body"], "instance": None, "field": None, "type": "json_invalid", "msg": unread}]})
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
