@@ -126,10 +126,10 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):
     completed_before = (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns
 
     changed = stopped / "changed.yaml"
-    changed.write_text(MIXED.replace("samples: 2", "samples: 3"))
+    changed.write_text(MIXED.replace("seed: 3", "seed: 4"))
     refused = nnrun("sweep", "--resume", directory, changed, cwd=stopped)
     assert refused.returncode == 2
-    assert "differs from the sweep being resumed" in refused.stderr and "changed: samples (2 -> 3)" in refused.stderr
+    assert "differs from the sweep being resumed" in refused.stderr and "changed: seed (3 -> 4)" in refused.stderr
 
     resumed = nnrun("sweep", "--resume", directory, "sweep.yaml", cwd=stopped)
     assert resumed.returncode == 0, resumed.stderr
@@ -302,6 +302,28 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
     assert refused.returncode == 2
     assert f"{directory}: another nnrun process (pid {os.getpid()}) is writing this sweep directory" in " ".join(
         refused.stderr.split())
+
+
+def test_a_finished_random_search_grows_by_more_samples_as_if_it_had_asked_for_them(tmp_path):
+    whole, grown = tmp_path / "whole", tmp_path / "grown"
+    for folder, samples in ((whole, 4), (grown, 2)):
+        folder.mkdir()
+        write_sweep(folder, SWEEP.replace("samples: 4", f"samples: {samples}"), epochs=2)
+        assert nnrun("sweep", "sweep.yaml", cwd=folder).returncode == 0
+    directory = only_sweep(grown)
+    first = (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns
+    (grown / "more.yaml").write_text(SWEEP)  # samples: 4, nothing else changed
+    resumed = nnrun("sweep", "--resume", directory, "more.yaml", cwd=grown)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "random search, 4 trials" in resumed.stdout and "trial 002 started: " in resumed.stdout
+    assert "trial 000 started" not in resumed.stdout  # the finished ones are kept as they are
+    assert (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns == first
+    assert without_times(trials(directory)) == without_times(trials(only_sweep(whole)))
+    assert yaml.safe_load((directory / "sweep.yaml").read_text())["samples"] == 4
+    # Fewer samples would drop trials that ran: refused, as any other change is.
+    (grown / "fewer.yaml").write_text(SWEEP.replace("samples: 4", "samples: 3"))
+    refused = nnrun("sweep", "--resume", directory, "fewer.yaml", cwd=grown)
+    assert refused.returncode == 2 and "changed: samples (4 -> 3)" in refused.stderr
 
 
 def test_a_base_edited_while_the_sweep_runs_changes_none_of_its_trials(tmp_path, monkeypatch):

@@ -76,13 +76,18 @@ class SweepDir:
         """An existing sweep directory, to resume. A sweep file given again must resolve
         to the recorded one, and the base config (``base_config``, as resolved now) to
         the recorded base.yaml, so that no trial trains on another model; a difference
-        is refused."""
+        is refused. One change is taken: more ``samples`` for a random or TPE search,
+        which adds trials after the recorded ones (trial i's values do not depend on how
+        many are drawn), as a study grows by more trials."""
         path = Path(path)
         recorded = yaml.safe_load(cls.recorded_sweep_file(path).read_text())
         sweep = SweepConfig.model_validate(recorded)
+        grown = None
         if given is not None:
             now = {**given.sweep.resolved(), "base": str(given.base_path.resolve())}
-            _refuse_changes(path / "sweep.yaml", recorded, now, str(given.source),
+            grown = _more_samples(sweep, given.sweep, path)
+            _refuse_changes(path / "sweep.yaml", {**recorded, "samples": now["samples"]} if grown else recorded, now,
+                            str(given.source),
                             hint="a resumed sweep keeps its sweep file: leave out SWEEP.yaml to resume it as "
                             f"recorded (nnrun sweep --resume {quoted(path)}), or start a new sweep with "
                             "`nnrun sweep SWEEP.yaml`")
@@ -91,8 +96,10 @@ class SweepDir:
         _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
                         f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`")
-        swept = cls(path, sweep, Path(sweep.base))
+        swept = cls(path, grown or sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
+        if grown:  # recorded once the directory is locked: the sweep now runs this many trials
+            files.atomic_write(path / "sweep.yaml", _dump({**recorded, "samples": grown.samples}))
         return swept
 
     def resolved_sweep(self) -> dict:
@@ -125,6 +132,21 @@ class SweepDir:
 
 def _dump(data: dict) -> bytes:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True).encode()
+
+
+def _more_samples(recorded: SweepConfig, given: SweepConfig, path: Path) -> SweepConfig | None:
+    """``given`` with its larger ``samples`` when that is all it adds to a random or TPE
+    search (any other change is refused by the comparison that follows); None when the
+    samples are the same, fewer, or the search is a grid."""
+    from nnrun.commands.sweep.space import trial_id
+
+    if given.search == "grid" or recorded.search != given.search or (given.samples or 10) <= (recorded.samples or 10):
+        return None
+    if len(trial_id(0, given.trial_count)) != len(trial_id(0, recorded.trial_count)):
+        raise UserError(f"samples: {recorded.samples} -> {given.samples} would number the trials with more digits "
+                        f"than the {recorded.trial_count} in {path} have",
+                        hint="start a new sweep with `nnrun sweep SWEEP.yaml` for that many trials")
+    return given
 
 
 def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str) -> None:
