@@ -302,6 +302,11 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
     assert refused.returncode == 2
     assert f"{directory}: another nnrun process (pid {os.getpid()}) is writing this sweep directory" in " ".join(
         refused.stderr.split())
+    # A value every trial sets (a swept path) may change in the base: no trial reads it there.
+    base.write_text(base.read_text().replace("learning_rate: 0.01", "learning_rate: 0.5"))
+    resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (directory / "trials.csv").read_text() == before
 
 
 def test_a_finished_random_search_grows_by_more_samples_as_if_it_had_asked_for_them(tmp_path):

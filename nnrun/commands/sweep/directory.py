@@ -93,9 +93,11 @@ class SweepDir:
                             "`nnrun sweep SWEEP.yaml`")
         before = yaml.safe_load((path / "base.yaml").read_text())
         copy = path / SOURCE_COPY if (path / SOURCE_COPY).is_file() else path / "base.yaml"
+        # A value the sweep sets in every trial may change in the base: no trial reads it there.
         _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
-                        f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`")
+                        f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`",
+                        swept=tuple(sweep.parameters))
         swept = cls(path, grown or sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
         if grown:  # recorded once the directory is locked: the sweep now runs this many trials
@@ -149,8 +151,11 @@ def _more_samples(recorded: SweepConfig, given: SweepConfig, path: Path) -> Swee
     return given
 
 
-def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str) -> None:
-    changes = describe_changes(before, now)
+def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str,
+                    swept: tuple[str, ...] = ()) -> None:
+    """Refuse any difference but those at the ``swept`` paths, which every trial sets."""
+    changes = [change for change in describe_changes(before, now)
+               if not any(change.startswith((f"{path} (", f"{path}.")) for path in swept)]
     if changes:
         raise UserError(
             f"{source}: differs from the sweep being resumed ({recorded_path}); changed: {', '.join(changes)}",
