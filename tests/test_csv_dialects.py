@@ -283,6 +283,27 @@ def test_a_file_with_another_thousands_separator_is_read_with_thousands(run_cli,
         nnrun.evaluate(run, data=tmp_path / "us.csv", thousands="ab")
 
 
+def test_numbers_read_far_outside_the_training_range_are_noted(run_cli, tmp_path):
+    # '20.731' meant 20731 (a point grouping thousands), read with --decimal '.' as 20.731:
+    # a number, so no bad cell, but a thousandth of any income training saw.
+    run = _trained(tmp_path)
+    seen = [c["range"] for c in json.loads((run / "preprocess.json").read_text())["columns"]["columns"]
+            if c["name"] == "einkommen"][0]
+    assert 20000 <= seen[0] < seen[1] <= 20000 + 731 * 79  # the training split's smallest and largest
+    (tmp_path / "points.csv").write_text("kunde,alter,einkommen\nK0,5.0,20.731\nK1,5.5,21.462\nK2,6.0,40000\n")
+    result = run_cli("predict", run, tmp_path / "points.csv", "-o", "-", "--delimiter", ",", "--decimal", ".")
+    assert result.exit_code == 0, result.output
+    assert (f"note: 2 of 3 values in 'einkommen' lie far outside what training saw ({seen[0]:g} to {seen[1]:g}), e.g. "
+            "20.731 at "
+            "line 2: another unit or number format? The model says little about such rows; --decimal and "
+            "--thousands read a file written otherwise") in " ".join(result.output.split())
+    assert "'alter'" not in result.output  # 5.0 to 6.0: inside its range
+    numbers = {"kunde": ["K0", "K1"], "alter": [5.0, 5.5], "einkommen": [20.731, 21.462]}
+    (note,) = nnrun.load(run).predict(numbers).notes
+    assert note.startswith("2 of 2 values in 'einkommen' lie far outside") and note.endswith("about such rows")
+    assert not nnrun.load(run).predict({**numbers, "einkommen": [20731.0, 80000.0]}).notes  # a little past: new data
+
+
 def test_serving_reads_a_number_sent_as_text_with_the_runs_decimal_comma(tmp_path):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient

@@ -19,6 +19,7 @@ from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.inputs import InputRows, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
+from nnrun.data.ranges import range_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table, is_missing
 from nnrun.errors import UserError, did_you_mean, listed_samples
@@ -175,6 +176,7 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
         problems.raise_if_any()
         if notes is not None:
+            notes += range_notes(table, columns, options=False)
             if state.get("unknown") == "ignore":
                 notes += unknown_notes(unseen_categories(table, columns))
             notes += text_notes(table, columns, encoded)

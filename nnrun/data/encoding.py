@@ -19,6 +19,7 @@ import numpy as np
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, coded_matches
 from nnrun.data.problems import DataProblems
+from nnrun.data.ranges import training_range
 from nnrun.data.table import Table, columns_with_gaps
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 
@@ -42,6 +43,7 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **opti
     if text is not None:
         texts = table.strings[:, table.categorical.index(text.column)]
         columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
+    ranges = [training_range(table.numeric[:, j]) for j in range(len(table.numeric_names))]
     for j, name in enumerate(table.numeric_names):
         fill = None
         if missing != "error":  # fill values only where they are used: each is a pass over a column
@@ -49,7 +51,8 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **opti
             fill = float(present.mean(dtype=np.float64)) if missing == "mean" and len(present) else None
             if missing == "most_frequent" and len(present):
                 fill = float(_most_frequent(present))
-        columns.append({"name": name, "kind": "numeric", "fill": fill})
+        # The range lets predict tell a column read in another unit or format (see .ranges).
+        columns.append({"name": name, "kind": "numeric", "fill": fill, "range": ranges[j]})
     for name in table.categorical:
         if text is not None and name == text.column:
             continue

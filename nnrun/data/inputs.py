@@ -24,6 +24,7 @@ from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.ranges import range_notes
 from nnrun.data.table import collect_missing, table_from
 
 
@@ -99,6 +100,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     unknown = state.get("unknown", "error")
     if state:
         rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
+        rows.notes += range_notes(table, state)
         if unknown == "ignore":
             rows.notes += unknown_notes(unseen_categories(table, state))
         rows.notes += text_notes(table, state, rows.x)

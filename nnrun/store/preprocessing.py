@@ -39,6 +39,7 @@ class SavedColumn(_Strict):
     name: str
     kind: Literal["numeric", "categorical", "text"]
     fill: float | str | None = None
+    range: list[float] | None = None  # a number column's [smallest, largest] in training; None in older runs
     categories: list[str] | None = None
     text: SavedText | None = None
 
