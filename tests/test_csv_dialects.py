@@ -340,6 +340,18 @@ def test_hints_fit_the_settings_already_made(tmp_path):
     hint = scoring_hint("a", np.array(["1.257", "2.5"], dtype=object), None, ",")
     assert hint == ("the model reads numbers in 'a' with a decimal comma, as training read them: write '1.257' as "
                     "'1,257'")
+    # Under a decimal point, '50,000' may group thousands or mark decimals: both are told,
+    # thousands first (as validate reads it), where '3,25' can only be a decimal comma.
+    grouped = np.array(["50,000", "120,500"], dtype=object)
+    assert scoring_hint("a", grouped, None, ".", options=True) == (
+        "the file is read with a decimal point and no thousands separator, and '50,000' in 'a' has a comma: if it "
+        "groups thousands, read the file with --thousands ','; if it is a decimal comma, with --decimal ','")
+    assert scoring_hint("a", grouped, None, ".") == (
+        "the model reads plain numbers in 'a' (it was trained without data.source.thousands): write '50,000' as "
+        "50000, or as 50.000 if its comma is a decimal mark")
+    assert scoring_hint("a", np.array(["3,25", "50,000"], dtype=object), None, ".", options=True) == (
+        "the file is read with a decimal point, and '3,25' in 'a' has a decimal comma: read the file with --decimal "
+        "','")
     # decimal: "," already given: the hint for a semicolon file names only the delimiter.
     (tmp_path / "s.csv").write_text("a;b\n1,5;2\n")
     with pytest.raises(UserError) as caught:

@@ -115,6 +115,17 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
     separated = [c for c in sample if grouped.match(c)] if not marked and not thousands else []
     separated = separated if len(separated) > len(sample) / 2 else []
+    # '50,000' under a decimal point: a comma between groups of three digits, which groups
+    # thousands as often as it marks decimals; both readings are told, thousands first.
+    either = decimal == "." and not thousands and marked and all(map(NUMBER_WITH_SEPARATOR.match, marked))
+    if either and options:
+        return (f"the file is read with a decimal point and no thousands separator, and '{marked[0]}' in '{column}' "
+                "has a comma: if it groups thousands, read the file with --thousands ','; if it is a decimal comma, "
+                "with --decimal ','")
+    if either:
+        return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands): write "
+                f"'{marked[0]}' as {marked[0].replace(',', '')}, or as {marked[0].replace(',', '.')} if its comma "
+                "is a decimal mark")
     if options:
         return _reading_hint(column, marked, separated, thousands, decimal)
     if separated:
