@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+import nnrun
 from nnrun.config.schema import DataConfig
 from nnrun.data import load_splits
 
@@ -111,7 +112,8 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "data.source.categorical.1: lists 'shade' again (it is item 0 too)"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "csv.yaml:3:29: data.source.path: "),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file; a relative "
-         "path in a config is read from the config file's folder; a run's config.yaml holds the absolute path"),
+         "path in a config is read from the config file's folder (one given with --set, from the working "
+         "directory); a run's config.yaml holds the absolute path"),
         (ROWS, "{type: csv, path: data/table.csv, test_path: data/t.csv, target: label}",
          "csv.yaml:3:56: data.source.test_path: "),
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
@@ -331,3 +333,21 @@ def test_a_class_without_rows_is_not_said_to_be_in_a_file():
         split_indices(data, SplitConfig(validation=0, test=0), np.random.default_rng(0))
     message = str(error.value.problems[0].message)
     assert "class '3' has no samples in the training split" in message and "file" not in message
+
+
+def test_a_source_path_given_with_set_is_read_from_the_working_directory(run_cli, tmp_path, monkeypatch):
+    # As the shell completes it: `--set data.source.path=data/other.csv` from where the
+    # user stands, not from the config's folder (which the file's own paths are read from).
+    (tmp_path / "project").mkdir()
+    config = csv_config(tmp_path / "project", SOURCE)
+    (tmp_path / "work" / "data").mkdir(parents=True)
+    (tmp_path / "work" / "data" / "table.csv").write_text("\n".join(ROWS[:21]) + "\n")  # 20 rows, not 40
+    monkeypatch.chdir(tmp_path / "work")
+    typed = run_cli("validate", config, "--set", "data.source.path=data/table.csv")
+    assert typed.exit_code == 0, typed.output
+    assert f"path={tmp_path / 'work' / 'data' / 'table.csv'} " in typed.output
+    in_file = run_cli("validate", config)
+    assert f"path={tmp_path / 'project' / 'data' / 'table.csv'} " in in_file.output
+    result = nnrun.train(config, overrides={"data.source.path": "data/table.csv"}, quiet=True,
+                         run_dir=tmp_path / "run")
+    assert f"path: {tmp_path / 'work' / 'data' / 'table.csv'}" in (result.run_dir / "config.yaml").read_text()

@@ -126,10 +126,17 @@ def resolve_paths(loaded: LoadedConfig) -> Config:
     """Make relative file paths absolute: the data source's, read from the config
     file's folder (the working directory for a config given as a dict), and
     ``model.init_weights``, read from the working directory. The run directory's
-    config.yaml then holds absolute paths and finds the same files from anywhere."""
+    config.yaml then holds absolute paths and finds the same files from anywhere.
+
+    A source path typed in ``--set`` (or the API's ``overrides``) is read from the
+    working directory, as the shell completes it; a sweep's parameter, like the file,
+    from the config's folder."""
     folder = Path(loaded.source).resolve().parent if Path(loaded.source).is_file() else Path.cwd()
     config = loaded.config
-    source = config.data.source.resolve(folder)
+    there, here = config.data.source.resolve(folder), config.data.source.resolve(Path.cwd())
+    typed = [name for name in type(there).model_fields
+             if getattr(there, name) != getattr(here, name) and _typed(loaded, ("data", "source", name))]
+    source = there.model_copy(update={name: getattr(here, name) for name in typed})
     if source != config.data.source:
         config = config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
     weights = config.model.init_weights
@@ -138,6 +145,13 @@ def resolve_paths(loaded: LoadedConfig) -> Config:
         config = config.model_copy(update={"model": model})
     loaded.config = config
     return config
+
+
+def _typed(loaded: LoadedConfig, parts: tuple) -> bool:
+    """Whether the value at ``parts`` came from a setting typed by the user (``--set``,
+    ``overrides``), not from the file or a sweep's parameter."""
+    return any(parts[: len(path)] == path and not origin.startswith("parameter ")
+               for path, origin in loaded.overrides.items())
 
 
 def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
