@@ -131,6 +131,14 @@ def test_bad_input_is_a_422_naming_instance_and_field_and_serving_goes_on(fruit,
     assert fruit.post("/predict", json=good).status_code == 200
 
 
+def test_json_true_and_false_in_a_number_column_are_1_and_0(fruit):
+    # As the CSV reader and the Python API read True and False.
+    as_numbers = fruit.post("/predict", json={"instances": [{**GOOD["instances"][0], "sweetness": 1}]})
+    as_boolean = fruit.post("/predict", json={"instances": [{**GOOD["instances"][0], "sweetness": True}]})
+    assert as_boolean.status_code == 200, as_boolean.json()
+    assert as_boolean.json()["predictions"] == as_numbers.json()["predictions"]
+
+
 def test_a_body_that_is_not_json_is_a_422(fruit):
     response = fruit.post("/predict", content=b'{"instances": [', headers={"content-type": "application/json"})
     assert response.status_code == 422

@@ -120,7 +120,7 @@ def _column_type(column: dict) -> Any:
     # (The schema of a category still lists its categories: they are what to send.)
     if column["type"] != "number":
         return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column))]
-    sent = Optional[Union[float, str]] if fillable else Union[float, str]
+    sent = Optional[Union[float, str, bool]] if fillable else Union[float, str, bool]
     return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column), json_schema_input_type=sent)]
 
 
@@ -136,13 +136,15 @@ def _within_float32(value: float) -> float:
 def _as_a_cell_is_read(column: dict):
     """A value sent as text read as ``nnrun predict`` reads the cell: surrounding spaces
     dropped, a missing marker ("", "NA", ...) empty (None), a number column's text
-    parsed with the run's thousands separator and decimal mark; other values pass on as
-    they are."""
+    parsed with the run's thousands separator and decimal mark, true and false 1 and 0;
+    other values pass on as they are."""
     from nnrun.data.cells import MISSING, parse_numbers
     from nnrun.data.number_patterns import PLAIN
     from nnrun.data.problems import DataProblems
 
     def read(value: Any) -> Any:
+        if isinstance(value, bool) and column["type"] == "number":
+            return float(value)  # true and false are 1 and 0, as a CSV file's True and False are
         if not isinstance(value, str):
             return value
         if value.strip().lower() in MISSING:
