@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nnrun
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.problems import DataProblems
@@ -253,6 +254,24 @@ def test_rows_for_a_trained_model_read_its_separator_and_survive_odd_text():
     with pytest.raises(UserError) as error:  # a lone surrogate (JSON allows one) is a bad cell, not a crash
         build_table("request", ["a"], [["1\ud800"]], ["a"], [], [0])
     assert "line 0, column 'a': '1?'" in str(error.value) and "the model reads numbers in 'a'" in str(error.value)
+
+
+def test_empty_cells_predict_fills_are_noted_by_column(run_cli, tmp_path):
+    # An export that left a column empty is predicted from training's means: said, not silent.
+    path = config(tmp_path, people(), TIDY + ", missing: mean")
+    assert run_cli("train", path, "--quiet", "--run-dir", "run").exit_code == 0
+    new = ["customer_id,age,income,city", "X1,30,,", "X2,,,Lyon", "X3,41,,Paris"]
+    (tmp_path / "new.csv").write_text("\n".join(new) + "\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert ("note: filled 5 empty cells with the training split's means (the most frequent category for a category), "
+            "as data.source.missing: mean says: 'age' 1, 'income' 3 (every row), 'city' 1") in " ".join(
+                result.output.split())
+    (note,) = nnrun.load(tmp_path / "run").predict({"customer_id": ["X1"], "age": [30], "income": [None],
+                                                     "city": ["Paris"]}).notes
+    assert note.startswith("filled 1 empty cell with the training split's means") and note.endswith("'income' 1")
+    (tmp_path / "full.csv").write_text("customer_id,age,income,city\nX1,30,\"45,000\",Paris\n")
+    assert "filled" not in run_cli("predict", "run", "full.csv", "-o", "-").output
 
 
 def test_messy_file_trains_and_predict_keeps_the_ids(run_cli, tmp_path):

@@ -17,7 +17,7 @@ from nnrun.data.cells import tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns, extra_note
-from nnrun.data.inputs import InputRows, read_input, text_notes, unknown_notes
+from nnrun.data.inputs import InputRows, filled_notes, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import range_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
@@ -176,7 +176,7 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
         problems.raise_if_any()
         if notes is not None:
-            notes += range_notes(table, columns, options=False)
+            notes += filled_notes(table, columns) + range_notes(table, columns, options=False)
             if state.get("unknown") == "ignore":
                 notes += unknown_notes(unseen_categories(table, columns))
             notes += text_notes(table, columns, encoded)

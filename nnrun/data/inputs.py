@@ -17,7 +17,7 @@ import numpy as np
 
 from nnrun.errors import UserError, did_you_mean
 from nnrun.data.cells import tidy_label
-from nnrun.data.coded import coded_cells
+from nnrun.data.coded import coded_cells, coded_matches
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
@@ -25,7 +25,7 @@ from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.ranges import range_notes
-from nnrun.data.table import collect_missing, table_from
+from nnrun.data.table import collect_missing, columns_with_gaps, table_from
 
 
 @dataclass
@@ -100,7 +100,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     unknown = state.get("unknown", "error")
     if state:
         rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
-        rows.notes += range_notes(table, state)
+        rows.notes += filled_notes(table, state) + range_notes(table, state)
         if unknown == "ignore":
             rows.notes += unknown_notes(unseen_categories(table, state))
         rows.notes += text_notes(table, state, rows.x)
@@ -184,6 +184,28 @@ def text_notes(table, state: dict, x: np.ndarray) -> list[str]:
             notes.append(f"{empty} text{'s' if empty != 1 else ''} in '{name}' {'are' if empty != 1 else 'is'} empty "
                          f"(no token), so {'their predictions say' if empty != 1 else 'its prediction says'} little")
     return notes
+
+
+def filled_notes(table, state: dict) -> list[str]:
+    """One line for the empty cells the run's ``missing`` rule filled with training's
+    values: said, so that a column an export left empty is not predicted from silently."""
+    if state.get("missing", "error") == "error":
+        return []
+    counts = {}
+    for j, name in enumerate(table.numeric_names):
+        counts[name] = int(np.isnan(table.numeric[:, j]).sum()) if j in columns_with_gaps(table.numeric) else 0
+    texts = {c["name"] for c in state.get("columns", []) if c["kind"] == "categorical"}
+    for name in (n for n in table.categorical if n in texts):
+        counts[name] = int(coded_matches(table.codes(name), "").sum())
+    filled = {name: counts[name] for name in table.names if counts.get(name)}  # in the file's order
+    if not filled:
+        return []
+    rows = len(table.lines)
+    parts = [f"'{name}' {n}" + (" (every row)" if n == rows and rows > 1 else "") for name, n in filled.items()]
+    total = sum(filled.values())
+    values = {"mean": "means (the most frequent category for a category)"}.get(state["missing"], "most frequent values")
+    return [f"filled {total} empty cell{'s' if total != 1 else ''} with the training split's {values}, as "
+            f"data.source.missing: {state['missing']} says: {', '.join(parts)}"]
 
 
 def unknown_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
