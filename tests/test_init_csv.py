@@ -525,3 +525,19 @@ def test_a_second_target_is_refused_not_taken_in_place_of_the_first(run_cli, tmp
     assert result.output.startswith("error: --target given 2 times (b, c): a config predicts one column of labels "
                                     "or values\n  hint: name one;")
     assert not (tmp_path / "d.yaml").exists()
+
+
+def test_a_target_of_prices_with_a_currency_sign_is_a_regression_with_a_note(run_cli, tmp_path):
+    # Not a hundred classes '$101,817', '$105,563', ...: numbers to write plainly.
+    rows = [f'{500 + 25 * i},{1 + i % 5},"${(500 + 25 * i) * 150 + 97 * i:,}"' for i in range(100)]
+    (tmp_path / "prices.csv").write_text("sqft,rooms,price\n" + "\n".join(rows) + "\n")
+    result = run_cli("init", "--data", tmp_path / "prices.csv", "--target", "price", "-o", tmp_path / "p.yaml")
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "p.yaml").read_text()
+    assert "loss: mse" in written and "softmax" not in written
+    said = " ".join(result.output.split())
+    example = re.search(r"\(like '\$(\d+),(\d{3})'\), which training does not read: write them as plain numbers "
+                        r"\((\d+)\) in prices.csv, and the config trains as a regression", said)
+    assert said.startswith("wrote") and "note: 'price' holds numbers written with a currency or percent sign" in said
+    assert example and example[1] + example[2] == example[3], said
+    assert "cells are not" not in said  # told once, not again as a hundred stray cells

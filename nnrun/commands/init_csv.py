@@ -25,6 +25,7 @@ from nnrun.commands.csv_look import (Columns, check_one_decimal_mark, delimiter_
                                     look, note_target_strays, strays_note, target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
 from nnrun.data.columns import class_warnings
+from nnrun.data.number_patterns import SIGNED_NUMBER
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -95,6 +96,15 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     # correct, not classes of their own among a hundred prices.
     regression = (len(values) > MOST_CLASSES or any(v != int(v) for v in values)) and \
         sum(labels[label] for label in strays) < sum(labels.values()) / 2
+    # '$101,817', '12%': numbers with a currency or percent sign, not a hundred classes.
+    signed = sorted(label for label in strays if SIGNED_NUMBER.match(label))
+    if not regression and sum(labels[label] for label in signed) > sum(labels.values()) / 2:
+        regression, strays = True, strays - set(signed)  # the signed ones are told here, once
+        if notes is not None:
+            plain = re.sub(r"[^\d.+-]", "", signed[0]) if found.decimal == "." and not found.thousands == "." else None
+            notes.append(f"'{target}' holds numbers written with a currency or percent sign (like '{signed[0]}'), "
+                         f"which training does not read: write them as plain numbers"
+                         f"{f' ({plain})' if plain else ''} in {data.name}, and the config trains as a regression")
     if regression and strays:
         note_target_strays(target, strays, found)
     classes = None if regression else _class_order(list(labels))
