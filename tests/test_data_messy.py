@@ -630,3 +630,21 @@ def test_a_number_category_written_as_a_float_is_the_same_category(run_cli, tmp_
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(open(tmp_path / "p.csv", newline="")))
     assert rows[0] == {**rows[1]}  # the same probabilities for 94105 and 94105.0
+
+
+def test_a_number_category_without_its_leading_zeros_is_the_same_category(run_cli, tmp_path):
+    # '02139' read by pandas (or a spreadsheet) as the number 2139: the same ZIP code.
+    lines = ["zip,size,label"] + [f"{('02139', '01067', '94105')[i % 3]},{i % 4},{'ab'[i % 2]}" for i in range(60)]
+    config = small_classifier(tmp_path, lines, 2, ", categorical: [zip]")
+    assert run_cli("train", config, "--run-dir", tmp_path / "run", "--quiet").exit_code == 0
+    model = nnrun.load(tmp_path / "run")
+    padded = model.predict({"zip": ["02139", "01067"], "size": [1, 2]}).probabilities
+    np.testing.assert_array_equal(model.predict({"zip": [2139, 1067], "size": [1, 2]}).probabilities, padded)
+    (tmp_path / "new.csv").write_text("zip,size\n2139,1\n1067,2\n2140,1\n")
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", "-")
+    assert result.exit_code == 2  # 2140 is no ZIP code training saw, with zeros or without
+    assert "unknown category (1 cell):\n    line 4, column 'zip': '2140'" in result.output
+    from nnrun.data.encoding import _category, _category_index
+
+    index = _category_index(["7", "007", "02139"])  # '7' and '007' write the same number: only as written
+    assert [_category(w, index) for w in ("7", "007", "2139", "0007")] == [0, 1, 2, 0]

@@ -164,7 +164,7 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     """Write the one-hot code of a coded column into ``out`` (N, categories)."""
     codes, words = coded
     categories = column["categories"]
-    index = {c: i for i, c in enumerate(categories)}
+    index = _category_index(categories)
     known = [_category(word, index) for word in words]
     category = np.array(known, np.intp)[codes]
     absent = category < 0
@@ -183,10 +183,23 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     out[rows, category[rows]] = 1.0
 
 
+def _category_index(categories: list[str]) -> dict[str, int]:
+    """Each category's position by its text, and by the number it writes ('02139' also
+    as '2139') where no other category writes the same number."""
+    index = {c: i for i, c in enumerate(categories)}
+    numbers: dict[str, list[int]] = {}
+    for i, category in enumerate(categories):
+        numbers.setdefault(tidy_label(category), []).append(i)
+    index.update({number: found[0] for number, found in numbers.items() if len(found) == 1 and number not in index})
+    return index
+
+
 def _category(word: str, index: dict[str, int]) -> int:
-    """The position of ``word`` among a column's categories, or -1. A number category
-    also matches the same number written as a float ('94105.0' for '94105'), as a column
-    with a missing value leaves pandas to write it."""
+    """The position of ``word`` among a column's categories (see :func:`_category_index`),
+    or -1. A number category also matches the same number written as a float ('94105.0'
+    for '94105'), as a column with a missing value leaves pandas to write it, or without
+    its leading zeros ('2139' for '02139'), as a number reader (pandas, a spreadsheet)
+    writes a ZIP code."""
     position = index.get(word)
     return position if position is not None else index.get(tidy_label(word), -1)
 
@@ -197,7 +210,7 @@ def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
     for column in state["columns"]:
         if column.get("kind") != "categorical":
             continue
-        index, counts = {c: i for i, c in enumerate(column["categories"])}, table.counts(column["name"])
+        index, counts = _category_index(column["categories"]), table.counts(column["name"])
         extra = {name: counts[name] for name in sorted(counts) if _category(name, index) < 0}
         if extra:
             found[column["name"]] = extra
