@@ -421,14 +421,22 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert result.exit_code == 2
         assert "unknown category (3 cells):\n    line 3, column 'city': 'Rome'\n    line 4, column 'city': 'Oslo'" \
             in result.output
-        assert "train with data.source.unknown: ignore (nnrun predict also takes --unknown ignore for one file)" in \
-            " ".join(result.output.split())
+        assert "train with data.source.unknown: ignore (nnrun predict also takes --unknown ignore for one file, and a " \
+            "loaded model's predict unknown=\"ignore\")" in " ".join(result.output.split())
         # Asked for at predict time: all zeros for this file, said as a run with ignore says it.
         result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--unknown", "ignore")
         assert result.exit_code == 0, result.output
         assert "note: 3 cells held categories training never saw, encoded as all zeros: 'city' 'Oslo' (1), " \
                "'Rome' (2)" in result.output
         assert (tmp_path / "out.csv").read_text().count("\n") == 5
+        # The same choice in Python, for rows in memory.
+        rows = {"age": [30, 31], "income": [1000, 1000], "city": ["Paris", "Rome"]}
+        with pytest.raises(UserError, match="unknown category"):
+            nnrun.load(tmp_path / "run").predict(rows)
+        (note,) = nnrun.load(tmp_path / "run").predict(rows, unknown="ignore").notes
+        assert note == "1 cell held categories training never saw, encoded as all zeros: 'city' 'Rome' (1)"
+        with pytest.raises(UserError, match="unknown: expected 'ignore' or 'error', got 'maybe'"):
+            nnrun.load(tmp_path / "run").predict(rows, unknown="maybe")
     else:
         refused = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "error")
         assert refused.exit_code == 2 and "unknown category (3 cells)" in refused.output

@@ -152,15 +152,18 @@ def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
 
 
 def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, target: str | None,
-                  source, notes: list[str] | None = None) -> np.ndarray:
+                  source, notes: list[str] | None = None, unknown: str | None = None) -> np.ndarray:
     """Float32 samples from table cells as a CSV file holds them (text; empty for a
     missing value), by column name, through the run's saved column encoding. Messages
     number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;
     ``source`` names where they came from. Categories ``unknown: ignore`` encoded as all
     zeros, and texts cut or unknown to the vocabulary, are told in ``notes``, as ``nnrun
-    predict`` tells them."""
+    predict`` tells them. ``unknown`` ("error" or "ignore") in place of the run's rule
+    for categories it never saw, as ``nnrun predict --unknown``."""
     lines = list(range(len(rows)))
     columns = saved.encoding()
+    if unknown is not None and columns:
+        columns = {**columns, "unknown": unknown}
     names = saved.column_names()
     # Text columns are read as strings too, then vectorized with the saved vocabulary.
     categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []

@@ -108,9 +108,11 @@ class TrainedModel:
         for a completed run's final weights."""
         return self.trained.weights_epoch
 
-    def predict(self, x) -> Prediction:
-        """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be)."""
-        samples, notes = self._samples(x)
+    def predict(self, x, *, unknown: str | None = None) -> Prediction:
+        """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be).
+        ``unknown`` ("ignore" or "error"): for a category training never saw, all zeros
+        (and a note) or an error, in place of the run's data.source.unknown."""
+        samples, notes = self._samples(x, unknown)
         outputs = self.trained.outputs(samples)
         if self.task != "classification":
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes)
@@ -137,16 +139,18 @@ class TrainedModel:
         """``x`` encoded and preprocessed as training did: what the network sees."""
         return self._samples(x)[0]
 
-    def _samples(self, x) -> tuple[np.ndarray, tuple[str, ...]]:
+    def _samples(self, x, unknown: str | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
         """The samples, and notes on what their encoding could not keep (categories
         training never saw, texts cut to the run's length or of no known word), which
         are also printed on standard error as ``nnrun predict`` prints them."""
+        if unknown not in (None, "ignore", "error"):
+            raise UserError(f"unknown: expected 'ignore' or 'error', got {unknown!r}")
         saved, notes = self.trained.preprocessing, []
         x = as_columns(x, saved.column_names() if saved.columns else list(saved.feature_names))
         if saved.columns:
             x = numbers_as_columns(x, saved)
             header, rows = table_cells(x, saved.column_names())
-            encoded = table_samples(header, rows, saved, saved.target, "x", notes)
+            encoded = table_samples(header, rows, saved, saved.target, "x", notes, unknown)
         else:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
         for note in notes:
