@@ -541,3 +541,13 @@ def test_a_target_of_prices_with_a_currency_sign_is_a_regression_with_a_note(run
     assert said.startswith("wrote") and "note: 'price' holds numbers written with a currency or percent sign" in said
     assert example and example[1] + example[2] == example[3], said
     assert "cells are not" not in said  # told once, not again as a hundred stray cells
+
+
+@pytest.mark.parametrize("name", ["Account Number", "order_no", "AccountNo", "CustomerId"])
+def test_a_number_named_as_an_id_and_different_in_every_row_is_an_id(run_cli, tmp_path, name):
+    rows = [f"{104729 * (i + 3) % 999983},{1 + i % 4},{i % 60},{'yes' if i % 3 else 'no'}" for i in range(120)]
+    (tmp_path / "a.csv").write_text(f"{name},rooms,tenure,satisfied\n" + "\n".join(rows) + "\n")
+    result = run_cli("init", "--data", tmp_path / "a.csv", "--target", "satisfied", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert f"id: [{name}]" in result.output
+    assert "number features: rooms, tenure" in result.output  # a few repeating whole numbers stay features

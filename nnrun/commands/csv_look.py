@@ -36,6 +36,9 @@ SAMPLE_ROWS = 10_000
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
 MOSTLY_NUMBERS = 0.9  # a column whose cells are numbers but for a tenth at most: numbers, and mistakes
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
+# "Account Number", "order_no", "AccountNo", "CustomerId": an ID when every row holds
+# a different whole number (a "room number" of a few values stays a feature).
+NUMBER_NAME = re.compile(r"(^|[_\s-])(?i:number|no|num|nr|#)\.?$|(?<=[a-z])(Number|No|Num|Nr|Id|ID)$")
 
 
 @dataclass
@@ -170,7 +173,8 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     if not dates and numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
             and distinct > MOST_CATEGORIES // 2:
         return "text"
-    if ID_NAME.search(name) or (numbers == distinct == len(values) >= 10 and row_numbers(numeric)):
+    every_row = numbers == distinct == len(values) >= 10 and all(v == int(v) for v in numeric if v is not None)
+    if ID_NAME.search(name) or (every_row and (row_numbers(numeric) or NUMBER_NAME.search(name))):
         return "id"
     if numbers >= MOSTLY_NUMBERS * len(values) and cell_kinds.codes(values):
         # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
