@@ -74,8 +74,8 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
         return []
     return [f"data.source.text: '{text.column}' becomes token indices, which an embedding turns into vectors; "
             f"the model reads them with a {readers[0].type} layer, as plain numbers; put {{type: embedding, "
-            f"input_dim: {text.max_tokens}, output_dim: 16}} first (nnrun init --data FILE --target COLUMN writes "
-            "such a model)"]
+            f"input_dim: {text.max_tokens}, output_dim: 16}} first (for a file whose only feature is text, nnrun init "
+            "--data FILE --target COLUMN writes such a model)"]
 
 
 def unread_masks(graph: Graph) -> list[str]:
