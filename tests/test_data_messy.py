@@ -656,3 +656,17 @@ def test_a_number_category_without_its_leading_zeros_is_the_same_category(run_cl
 
     index = _category_index(["7", "007", "02139"])  # '7' and '007' write the same number: only as written
     assert [_category(w, index) for w in ("7", "007", "2139", "0007")] == [0, 1, 2, 0]
+
+
+def test_a_file_without_a_header_is_told_to_get_one(run_cli, tmp_path):
+    # Its first row was read as the header: every column "missing", with the fix that fits.
+    path = config(tmp_path, people(), TIDY)
+    assert run_cli("train", path, "--quiet", "--run-dir", "run").exit_code == 0
+    (tmp_path / "rows.csv").write_text('X1,30,"45,000",Paris\nX2,41,"12,500",Lyon\n')
+    result = run_cli("predict", "run", "rows.csv", "-o", "-")
+    assert result.exit_code == 2
+    assert ("hint: the file's first line ('X1', '30', '45,000', ...) is read as its header, but it looks like a row "
+            "of data: add a first line that names the columns: age, income, city") in " ".join(result.output.split())
+    (tmp_path / "misnamed.csv").write_text("years,salary,town\n30,\"45,000\",Paris\n")
+    result = run_cli("predict", "run", "misnamed.csv", "-o", "-")  # names, only not the model's
+    assert result.exit_code == 2 and "hint: the training columns are: age, income, city" in result.output

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 
+from nnrun.data.number_patterns import PLAIN
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 
 HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious
@@ -125,8 +126,19 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
         if len(absent) > SHOWN_MISSING:
             lines.append(f"  ... and {len(absent) - SHOWN_MISSING} more")
         listed = ", ".join(features[:30]) + (f", ... ({len(features)} in all)" if len(features) > 30 else "")
-        raise UserError("\n".join(lines), hint=f"the training columns are: {listed}")
+        hint = f"the training columns are: {listed}"
+        if len(absent) == len(features) and _row_of_data(available):
+            first = ", ".join(map(repr, available[:3])) + (", ..." if len(available) > 3 else "")
+            hint = (f"the file's first line ({first}) is read as its header, but it looks like a row of data: add a "
+                    f"first line that names the columns: {', '.join(features[:30])}")
+        raise UserError("\n".join(lines), hint=hint)
     return extra
+
+
+def _row_of_data(header: list[str]) -> bool:
+    """Whether a header's cells look like data rather than names: a sentence (four words
+    or more) or a number among them."""
+    return any(len(cell.split()) >= 4 or PLAIN.match(cell.strip()) for cell in header)
 
 
 def extra_note(extra: list[str]) -> str | None:
