@@ -85,6 +85,17 @@ def test_an_empty_text_is_all_padding(run_cli, text_files):
     assert result.exit_code == 0, result.output
 
 
+def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, text_files):
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: lstm, units: 3}"))
+    assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
+    import nnrun
+
+    model, texts = nnrun.load(text_files / "run"), ["The plot was not bad.", "The acting was dreadful!"]
+    by_column = model.predict({"review": texts}).probabilities
+    np.testing.assert_array_equal(model.predict(texts).probabilities, by_column)
+    np.testing.assert_array_equal(model.predict(texts[1]).probabilities, by_column[1:])
+
+
 def predicted(run_cli, text: str, *options: str) -> list[dict]:
     """The rows ``nnrun predict run new.csv -o - --proba`` prints for a file holding ``text``."""
     Path("new.csv").write_text(text)

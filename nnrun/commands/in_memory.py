@@ -31,11 +31,18 @@ def as_columns(x, columns: list[str]):
 
 def numbers_as_columns(x, saved) -> object:
     """A 2-D numeric array for a run trained on a table of numeric columns only: its
-    columns in the table's order, as the dict of columns the table reading takes.
+    columns in the table's order, as the dict of columns the table reading takes; for a
+    text model (one text column, its only input), texts as a list or one text alone.
     Anything else as it is (a dict or DataFrame is matched by name)."""
+    names = saved.column_names()
+    texts = len(saved.columns.columns) == 1 and saved.columns.columns[0].kind == "text"
+    if texts and isinstance(x, str):
+        return {names[0]: [x]}
+    if texts and isinstance(x, (list, tuple, np.ndarray)) and np.ndim(x) == 1 and len(x) and \
+            all(isinstance(text, str) or text is None for text in x):
+        return {names[0]: list(x)}
     if isinstance(x, dict) or hasattr(x, "columns") or not isinstance(x, (np.ndarray, list, tuple)):
         return x
-    names = saved.column_names()
     numeric = all(c.kind == "numeric" for c in saved.columns.columns)
     try:
         array = np.asarray(x)
