@@ -104,7 +104,7 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
     ("unlisted", "data: the column 'city' (e.g. 'Lyon') holds text, but data.source.categorical does not list it\n"
                  "  hint: add it to data.source.categorical, or to data.source.ignore to leave it out"),
     ("dates", "data: the column 'joined' holds dates or times, and the model takes numbers\n"
-              "  hint: derive numbers from them, e.g. df['month'] = df[c].dt.month"),
+              "  hint: derive numbers from them, e.g. df['month'] = df['joined'].dt.month"),
     ("arrays", "data.source: the column settings (missing) apply to a table with named columns (a pandas "
                "DataFrame); arrays take none"),
     ("whole source", "data: given beside the config's own data.source; give either data=(x, y) or data.source, "

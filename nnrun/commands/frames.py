@@ -62,8 +62,8 @@ class Columns:
         if dates:
             raise UserError(f"{name}: the column{'s' if len(dates) > 1 else ''} {', '.join(map(repr, dates))} "
                             f"hold{'' if len(dates) > 1 else 's'} dates or times, and the model takes numbers",
-                            hint="derive numbers from them, e.g. df['month'] = df[c].dt.month or the days since a "
-                            "date, and leave the dates out (df.drop(columns=...))")
+                            hint=f"derive numbers from them, e.g. df['month'] = df[{dates[0]!r}].dt.month or the "
+                                 f"days since a date, and leave the dates out (df.drop(columns=[{dates[0]!r}]))")
 
     def missing_rows(self, label: str) -> np.ndarray:
         values = self.values[label]
