@@ -502,6 +502,13 @@ def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):
     result = run_cli("validate", config(tmp_path, people(), ", categorical: [city, customer_id], thousands: ','"))
     assert result.exit_code == 0, result.output
     assert "warning: categorical column 'customer_id' has 36 distinct values in 36 training rows" in result.output
+    assert "is it an ID (data.source.id) or a number column?" in " ".join(result.output.split())
+    # Rates written '23.7%' are numbers to write plainly, not categories.
+    from nnrun.data.columns import category_warnings
+
+    (warning,) = category_warnings({"rate": [f"{i / 10}%" for i in range(300)]}, 400)
+    assert warning.endswith("its values are numbers with a currency or percent sign (like '0.0%'): write them as "
+                            "plain numbers and leave the column out of data.source.categorical")
 
 
 def test_float_targets_with_a_regression_loss_are_a_regression(run_cli, tmp_path):

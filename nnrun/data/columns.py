@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 
-from nnrun.data.number_patterns import PLAIN
+from nnrun.data.number_patterns import PLAIN, SIGNED_NUMBER
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 
 HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious
@@ -192,8 +192,10 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
     categories written two ways ('North', 'north'), which one-hot encoding makes two
     inputs that each learn from part of the rows."""
     warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
-                f"encoding makes {len(values)} inputs that the model can memorise; is it an ID (data.source.id) or "
-                f"a number column?"
+                f"encoding makes {len(values)} inputs that the model can memorise; "
+                + (f"its values are numbers with a currency or percent sign (like '{signed}'): write them as plain "
+                   "numbers and leave the column out of data.source.categorical"
+                   if (signed := _signed_number(values)) else "is it an ID (data.source.id) or a number column?")
                 for name, values in categories.items()
                 if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
     for name, values in categories.items():
@@ -205,6 +207,12 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                             f"{more}) are encoded as different inputs; if they are one category, write it one way "
                             "in the file")
     return warnings
+
+
+def _signed_number(values: list[str]) -> str | None:
+    """One of ``values`` when most are numbers with a currency or percent sign ('23.7%')."""
+    signed = [v for v in values[:1000] if SIGNED_NUMBER.match(str(v).strip())]
+    return signed[0] if len(signed) > min(len(values), 1000) / 2 else None
 
 
 def class_list(data) -> str:
