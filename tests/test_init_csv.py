@@ -4,6 +4,7 @@ written. The files are generated here."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -185,7 +186,20 @@ def test_rows_without_a_target_are_told_when_the_config_is_written(run_cli, tmp_
     result = run_cli("init", "--data", "h.csv", "--target", "price")
     assert result.exit_code == 0, result.output
     assert ("note: 2 rows have no 'price' in h.csv (lines 5, 10), and training refuses them: fill in the target or "
-            "delete the rows") in " ".join(result.output.split())
+            "delete the rows, or add missing_target: drop to data.source to leave such rows out") in " ".join(
+                result.output.split())
+    refused = run_cli("validate", "h.yaml")
+    assert refused.exit_code == 2 and "set data.source.missing_target: drop to leave such rows out" in " ".join(
+        refused.output.split())
+    # Dropped as asked: said with their lines, and the rest trains as it would without them.
+    (tmp_path / "h.yaml").write_text((tmp_path / "h.yaml").read_text().replace(
+        "    target: price", "    missing_target: drop\n    target: price", 1))
+    result = run_cli("train", "h.yaml", "--quiet", "--run-dir", "run", "--set", "training.epochs=2")
+    assert result.exit_code == 0, result.output
+    assert (f"warning: {tmp_path / 'h.csv'}: dropped 2 rows without a 'price' (lines 5, 10), as "
+            "data.source.missing_target: drop says") in " ".join(result.output.split())
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert sum(meta["samples"].values()) == 28
 
 
 def test_a_few_cells_that_are_not_numbers_keep_a_column_of_numbers_and_are_listed(run_cli, tmp_path):

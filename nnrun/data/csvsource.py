@@ -91,6 +91,9 @@ class CsvSource(SourceBase):
         "is a bad cell, unless it is the thousands separator).")
     thousands: str | None = Field(
         None, min_length=1, max_length=1, description='Thousands separator in numbers, e.g. "," for "53,697".')
+    missing_target: Literal["error", "drop"] = Field(
+        "error", description="A row whose target is empty: error, or drop (the row is left out, and the count and "
+        "lines are said).")
     unknown: Literal["error", "ignore"] = Field(
         "error", description="A category `nnrun predict` meets that training never saw: error, or ignore "
         "(encoded as all zeros).")
@@ -151,7 +154,7 @@ class CsvSource(SourceBase):
 
     def load(self, seed: int) -> Dataset:
         files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
-        tables, targets, codes, failed = [], [], [], []
+        tables, targets, codes, failed, drops = [], [], [], [], []
         headers = {key: read_header(Path(getattr(self, key)), hint=RELATIVE_HINT, key=f"data.source.{key}",
                                     delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
                    for key, _ in files if getattr(self, key) is not None}
@@ -164,8 +167,9 @@ class CsvSource(SourceBase):
                 continue
             header = headers[key]
             problems = DataProblems(path, target=self.target, columns=header)
-            table, target = self._read(Path(path), header, names, problems)
+            table, target, dropped = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
+            drops += [(path, dropped)] if len(dropped) else []
             tables.append(table)
             targets.append(target)
             codes.append(np.full(len(table.lines), code, np.int8))
@@ -173,7 +177,8 @@ class CsvSource(SourceBase):
             raise DataError("\n".join(p.render() for p in failed))
         table = _stack(tables)
         x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
-        warnings = self._text_warnings(table, unused) if self.text else []
+        warnings = [_dropped_warning(path, self.target, lines) for path, lines in drops]
+        warnings += self._text_warnings(table, unused) if self.text else []
         if self.regression:
             return Dataset(x, check_regression_target(np.concatenate(targets), self.path), "regression", names,
                            table=table, assigned=np.concatenate(codes), warnings=tuple(warnings))
@@ -224,7 +229,9 @@ class CsvSource(SourceBase):
 
     def _read(self, path: Path, header: list[str], names: list[str], problems: DataProblems):
         """One file's feature table and raw targets (numbers for a regression, else
-        codes into the distinct labels: ``(codes, labels)``); its bad cells go to ``problems``."""
+        codes into the distinct labels: ``(codes, labels)``), and the lines of the rows
+        dropped for an empty target (``missing_target: drop``); its bad cells go to
+        ``problems``."""
         strings = self.string_columns()
         numbers = [n for n in names if n not in strings]
         texts = list(strings)
@@ -237,12 +244,27 @@ class CsvSource(SourceBase):
         else:
             target = columns.coded[self.target]
             absent = coded_matches(target, "")
-        problems.add_cells("missing target", self.target, columns.lines[absent],
-                           hint="every row needs a target; drop the row or fill it in")
         table = table_from(str(path), columns, names, strings)
+        dropped = columns.lines[absent]
+        if self.missing_target == "drop" and len(dropped):
+            kept = np.flatnonzero(~absent)
+            table = table.take(kept)
+            target = target[kept] if self.regression else (target[0][kept], target[1])
+        elif len(dropped):
+            problems.add_cells("missing target", self.target, dropped,
+                               hint="every row needs a target; fill it in or delete the row, or set "
+                                    "data.source.missing_target: drop to leave such rows out")
+            dropped = dropped[:0]
         if self.missing == "error" and self.text is None:  # an empty text is a text
             collect_missing(table, problems)
-        return table, target
+        return table, target, dropped
+
+
+def _dropped_warning(path: str, target: str, lines: np.ndarray) -> str:
+    shown = ", ".join(map(str, lines[:5].tolist())) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    rows = "1 row" if len(lines) == 1 else f"{len(lines)} rows"
+    return (f"{path}: dropped {rows} without a '{target}' (line{'s' if len(lines) > 1 else ''} {shown}), as "
+            "data.source.missing_target: drop says")
 
 
 def _stack(tables: list[Table]) -> Table:
