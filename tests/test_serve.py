@@ -441,6 +441,28 @@ def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp
         "in size)"]
 
 
+def test_a_number_category_is_read_as_predict_reads_its_cell(tmp_path):
+    # ZIP codes: '02139' sent as 2139 or "2139" (its zeros dropped by a number reader), '94105' as 94105.0.
+    rows = ["zip,size,label"] + [f"{('02139', '94105', '60601')[i % 3]},{i % 5},{'ab'[i % 2]}" for i in range(60)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "d.yaml").write_text(
+        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, categorical: [zip]}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    run = nnrun.train(tmp_path / "d.yaml", run_dir=tmp_path / "run", quiet=True).run_dir
+    client = TestClient(create_app(ServedModel.load(run)))
+
+    def answer(zip_code):
+        response = client.post("/predict", json={"instances": [{"zip": zip_code, "size": 1}]})
+        assert response.status_code == 200, response.json()
+        return response.json()["predictions"][0]["probabilities"]
+
+    assert answer(2139) == answer("2139") == answer(" 02139 ") and answer(94105.0) == answer("94105")
+    assert answer(2139) != answer("94105")
+    refused = client.post("/predict", json={"instances": [{"zip": 2140, "size": 1}]})
+    assert refused.status_code == 422 and "unseen category '2140'" in refused.json()["detail"][0]["msg"]
+
+
 def test_a_category_sent_as_a_cell_is_read_as_one(fruit):
     def answer(color):
         body = {"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": color}]}

@@ -142,9 +142,17 @@ def _as_a_cell_is_read(column: dict):
     from nnrun.data.number_patterns import PLAIN
     from nnrun.data.problems import DataProblems
 
+    category = column["type"] == "category"
+    if category:
+        from nnrun.data.encoding import category_index, known_category
+
+        index = category_index(column["categories"])
+
     def read(value: Any) -> Any:
         if isinstance(value, bool) and column["type"] == "number":
             return float(value)  # true and false are 1 and 0, as a CSV file's True and False are
+        if category and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # 94105 or 2139 for the category '94105' or '02139', as predict reads a cell
         if not isinstance(value, str):
             return value
         if value.strip().lower() in MISSING:
@@ -152,6 +160,8 @@ def _as_a_cell_is_read(column: dict):
                 raise ValueError(f"{show(value)} is an empty cell, and training had no value to fill it with; "
                                  f"send {'a number' if column['type'] == 'number' else 'one of its categories'}")
             return None
+        if category:  # '2139' is '02139' and '94105.0' is '94105', as predict reads them
+            return known_category(value.strip(), column["categories"], index)
         if column["type"] != "number":
             return value.strip()
         problems = DataProblems("request", scoring=True)

@@ -164,7 +164,7 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     """Write the one-hot code of a coded column into ``out`` (N, categories)."""
     codes, words = coded
     categories = column["categories"]
-    index = _category_index(categories)
+    index = category_index(categories)
     known = [_category(word, index) for word in words]
     category = np.array(known, np.intp)[codes]
     absent = category < 0
@@ -184,7 +184,14 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     out[rows, category[rows]] = 1.0
 
 
-def _category_index(categories: list[str]) -> dict[str, int]:
+def known_category(word: str, categories: list[str], index: dict[str, int]) -> str:
+    """``word`` as the one of ``categories`` it is written for (see :func:`_category`;
+    ``index`` is theirs), or as it is."""
+    position = _category(word, index)
+    return word if position < 0 else categories[position]
+
+
+def category_index(categories: list[str]) -> dict[str, int]:
     """Each category's position by its text, and by the number it writes ('02139' also
     as '2139') where no other category writes the same number."""
     index = {c: i for i, c in enumerate(categories)}
@@ -196,7 +203,7 @@ def _category_index(categories: list[str]) -> dict[str, int]:
 
 
 def _category(word: str, index: dict[str, int]) -> int:
-    """The position of ``word`` among a column's categories (see :func:`_category_index`),
+    """The position of ``word`` among a column's categories (see :func:`category_index`),
     or -1. A number category also matches the same number written as a float ('94105.0'
     for '94105'), as a column with a missing value leaves pandas to write it, or without
     its leading zeros ('2139' for '02139'), as a number reader (pandas, a spreadsheet)
@@ -211,7 +218,7 @@ def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
     for column in state["columns"]:
         if column.get("kind") != "categorical":
             continue
-        index, counts = _category_index(column["categories"]), table.counts(column["name"])
+        index, counts = category_index(column["categories"]), table.counts(column["name"])
         extra = {name: counts[name] for name in sorted(counts) if _category(name, index) < 0}
         if extra:
             found[column["name"]] = extra
