@@ -413,15 +413,21 @@ def test_a_missing_marker_sent_for_a_column_training_cannot_fill_is_refused(runs
     assert fruit.post("/predict", json=body).json() == fruit.post("/predict", json=null).json()
 
 
-def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp_path):
-    rows = ["amount,size,label"] + [f'"{1 + i % 9}.{(100 + 37 * i) % 1000:03d}",{i % 5},{"ab"[i % 2]}' for i in range(60)]
+def _served(tmp_path, rows: list[str], settings: str):
+    """A run trained one epoch on the CSV ``rows`` (target: label) with these source
+    ``settings``, and a client of its server."""
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     (tmp_path / "d.yaml").write_text(
-        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, thousands: '.'}\n"
+        f"name: d\ndata:\n  source: {{type: csv, path: d.csv, target: label, {settings}}}\n"
         "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
         "training: {epochs: 1}\n")
     run = nnrun.train(tmp_path / "d.yaml", run_dir=tmp_path / "run", quiet=True).run_dir
-    client = TestClient(create_app(ServedModel.load(run)))
+    return run, TestClient(create_app(ServedModel.load(run)))
+
+
+def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp_path):
+    rows = ["amount,size,label"] + [f'"{1 + i % 9}.{(100 + 37 * i) % 1000:03d}",{i % 5},{"ab"[i % 2]}' for i in range(60)]
+    run, client = _served(tmp_path, rows, "thousands: '.'")
     (tmp_path / "new.csv").write_text('amount,size\n"1.234",3\n"7.001",0\n')
     expected = [r["prediction"] for r in _rows(predict(run, tmp_path / "new.csv", tmp_path / "p.csv").output)]
     for instances in ([{"amount": "1.234", "size": "3"}, {"amount": " 7.001 ", "size": 0}],
@@ -444,13 +450,7 @@ def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp
 def test_a_number_category_is_read_as_predict_reads_its_cell(tmp_path):
     # ZIP codes: '02139' sent as 2139 or "2139" (its zeros dropped by a number reader), '94105' as 94105.0.
     rows = ["zip,size,label"] + [f"{('02139', '94105', '60601')[i % 3]},{i % 5},{'ab'[i % 2]}" for i in range(60)]
-    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "d.yaml").write_text(
-        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, categorical: [zip]}\n"
-        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
-        "training: {epochs: 1}\n")
-    run = nnrun.train(tmp_path / "d.yaml", run_dir=tmp_path / "run", quiet=True).run_dir
-    client = TestClient(create_app(ServedModel.load(run)))
+    _, client = _served(tmp_path, rows, "categorical: [zip]")
 
     def answer(zip_code):
         response = client.post("/predict", json={"instances": [{"zip": zip_code, "size": 1}]})
