@@ -176,10 +176,11 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"),
                         state.get("decimal", "."), place="row", problems=problems)
     if columns:  # every bad cell at once: numbers that are not, and categories training never saw
+        filled = filled_notes(table, columns)  # counted before the encoding fills the cells
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
         problems.raise_if_any()
         if notes is not None:
-            notes += filled_notes(table, columns) + range_notes(table, columns, options=False)
+            notes += filled + range_notes(table, columns, options=False)
             if state.get("unknown") == "ignore":
                 notes += unknown_notes(unseen_categories(table, columns))
             notes += text_notes(table, columns, encoded)

@@ -99,8 +99,9 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     table = table_from(str(path), columns, names, strings)
     unknown = state.get("unknown", "error")
     if state:
+        filled = filled_notes(table, state)  # counted before the encoding fills the cells
         rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
-        rows.notes += filled_notes(table, state) + range_notes(table, state)
+        rows.notes += filled + range_notes(table, state)
         if unknown == "ignore":
             rows.notes += unknown_notes(unseen_categories(table, state))
         rows.notes += text_notes(table, state, rows.x)
@@ -191,9 +192,9 @@ def filled_notes(table, state: dict) -> list[str]:
     values: said, so that a column an export left empty is not predicted from silently."""
     if state.get("missing", "error") == "error":
         return []
-    counts = {}
-    for j, name in enumerate(table.numeric_names):
-        counts[name] = int(np.isnan(table.numeric[:, j]).sum()) if j in columns_with_gaps(table.numeric) else 0
+    gaps = set(columns_with_gaps(table.numeric).tolist())
+    counts = {name: int(np.isnan(table.numeric[:, j]).sum()) for j, name in enumerate(table.numeric_names)
+              if j in gaps}
     texts = {c["name"] for c in state.get("columns", []) if c["kind"] == "categorical"}
     for name in (n for n in table.categorical if n in texts):
         counts[name] = int(coded_matches(table.codes(name), "").sum())
