@@ -203,6 +203,12 @@ def test_explicit_validation_and_test_files(run_cli, tmp_path):
     assert json.loads((tmp_path / "again" / "meta.json").read_text())["samples"] == meta["samples"]
     resumed = run_cli("train", "--resume", tmp_path / "run", "--set", "training.epochs=3", "--quiet")
     assert resumed.exit_code == 0, resumed.output
+    # Resumed with the config file it started from, whose split fractions were left to
+    # their defaults: the same config, trained longer.
+    longer = run_cli("train", tmp_path / "csv.yaml", "--resume", tmp_path / "run", "--set", "training.epochs=4",
+                     "--quiet")
+    assert longer.exit_code == 0, longer.output
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["epochs_completed"] == 4
 
 
 def test_validation_and_test_files_lacking_columns_are_named_at_their_keys(run_cli, tmp_path):

@@ -30,6 +30,11 @@ class SourceBase(BaseModel):
     def resolve(self, folder: Path) -> "SourceBase":
         return self
 
+    def given_splits(self) -> frozenset[str]:
+        """"validation", "test": the splits this (resolved) source gives as files or
+        arrays of their own, which no fraction of the data is cut for."""
+        return frozenset()
+
 
 def absolute(path: str | None, folder: Path) -> str | None:
     """``path`` read from ``folder`` (the config file's folder) unless already absolute."""

@@ -118,6 +118,9 @@ class CsvSource(SourceBase):
         return self.model_copy(update={key: absolute(getattr(self, key), folder)
                                        for key in ("path", "validation_path", "test_path")})
 
+    def given_splits(self) -> frozenset[str]:
+        return frozenset(name for name in ("validation", "test") if getattr(self, f"{name}_path") is not None)
+
     @property
     def regression(self) -> bool:
         return self.task == "regression"

@@ -55,6 +55,11 @@ class NpzSource(SourceBase):
     def resolve(self, folder: Path) -> "NpzSource":
         return self.model_copy(update={"path": absolute(self.path, folder)})
 
+    def given_splits(self) -> frozenset[str]:
+        keys = set(npz_keys(Path(self.path)))  # none when there is no archive to look in: its loading says so
+        return frozenset(name for name, (x, y) in (("validation", (self.x_validation, self.y_validation)),
+                                                   ("test", (self.x_test, self.y_test))) if {x, y} <= keys)
+
     def load(self, seed: int) -> Dataset:
         pairs = [(self.x, self.y, ANYWHERE), (self.x_validation, self.y_validation, VALIDATION),
                  (self.x_test, self.y_test, TEST)]
@@ -133,6 +138,9 @@ class IdxSource(SourceBase):
     def resolve(self, folder: Path) -> "IdxSource":
         keys = ("images", "labels", "test_images", "test_labels")
         return self.model_copy(update={key: absolute(getattr(self, key), folder) for key in keys})
+
+    def given_splits(self) -> frozenset[str]:
+        return frozenset({"test"}) if self.test_images is not None and self.test_labels is not None else frozenset()
 
     def load(self, seed: int) -> Dataset:
         if (self.test_images is None) != (self.test_labels is None):

@@ -159,12 +159,16 @@ def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
     arrays of its own (test_path, x_test), as the split was made: the run's
     config.yaml then trains, evaluates and resumes as it is, where the default
     fraction written there would ask for a split the file already fills."""
-    config = loaded.config
+    loaded.config = given_splits_unset(loaded.config, given)
+    return loaded.config
+
+
+def given_splits_unset(config: Config, given: frozenset[str]) -> Config:
+    """``config`` with a fraction of 0 for each of the ``given`` splits."""
     split = config.data.split
     if any(getattr(split, name) for name in given):
         split = split.model_copy(update={name: 0.0 for name in given})
         config = config.model_copy(update={"data": config.data.model_copy(update={"split": split})})
-        loaded.config = config
     return config
 
 

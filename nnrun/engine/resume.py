@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nnrun.config import load_config, resolved
 from nnrun.config.diff import config_differences, describe_changes, listed
-from nnrun.engine.experiment import as_loaded, build, resolve_paths
+from nnrun.engine.experiment import as_loaded, build, given_splits_unset, resolve_paths
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
@@ -79,8 +79,11 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     """The config to resume with, and ``(old, new)`` epochs when ``training.epochs`` is
     the one thing that changes; any other change is refused, naming each key."""
     given = as_loaded(config if config is not None else RunDir(path).config, overrides)
-    # The run's config.yaml holds absolute paths; resolve the given one the same way.
-    before, after = resolved(resolve_paths(loaded)), resolved(resolve_paths(given))
+    # The run's config.yaml holds absolute paths, and 0 for a split its source gave as a
+    # file (a test_path) where the default fraction was left: settle the given one alike.
+    now = resolve_paths(given)
+    files = now.data.source.given_splits() - now.data.split.model_fields_set
+    before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, files))
     changed = {key for key, _, _ in config_differences(before, after)}
     if not changed:
         return loaded, None
