@@ -273,14 +273,34 @@ def test_a_file_with_another_thousands_separator_is_read_with_thousands(run_cli,
     result = run_cli("evaluate", run, "--data", tmp_path / "eu.csv", "--thousands", "none")
     assert result.exit_code == 2 and "hint: the file is read without a thousands separator" in result.output
     for args, message in [(["--thousands", "x"], "--thousands: expected one character that groups digits"),
-                          (["--thousands", ".", "--decimal", "."], "--thousands and --decimal are both '.'"),
+                          (["--thousands", ",", "--decimal", ","], "--thousands and --decimal are both ','"),
                           (["--thousands", ","], "--thousands ',': the file is read with ',' as its decimal mark, "
                                                  "as the run's training files were\n  hint: give the file's decimal "
-                                                 "mark as well, e.g. --decimal '.'")]:
+                                                 "mark as well: --decimal '.'")]:
         result = run_cli("predict", run, tmp_path / "us.csv", "--delimiter", ",", *args)
         assert result.exit_code == 2 and message in result.output, result.output
     with pytest.raises(UserError, match="--thousands: expected one character"):
         nnrun.evaluate(run, data=tmp_path / "us.csv", thousands="ab")
+
+
+def test_a_run_grouping_whole_numbers_with_points_reads_new_files_as_it_did(run_cli, tmp_path):
+    # thousands: "." with the default decimal point (whole numbers such as 1.234.567):
+    # predict reads '30.696' as 30696 too, not as 30.696.
+    rows = ["amount,size,label"] + [f'{10 + i % 50}.{(100 + 37 * i) % 1000:03d},{i % 5},{"ab"[i % 2]}'
+                                    for i in range(60)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "d.yaml").write_text(
+        "name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, thousands: '.'}\n"
+        "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
+        "training: {epochs: 1}\n")
+    run = nnrun.train(tmp_path / "d.yaml", run_dir=tmp_path / "run", quiet=True).run_dir
+    (tmp_path / "new.csv").write_text("amount,size\n30.696,1\n1.234.567,2\n")
+    plain = run_cli("predict", run, tmp_path / "new.csv", "-o", "-", "--thousands", ".", "--decimal", ".")
+    as_trained = run_cli("predict", run, tmp_path / "new.csv", "-o", "-")
+    assert as_trained.exit_code == plain.exit_code == 0, as_trained.output
+    assert as_trained.output == plain.output and "far outside" not in as_trained.output
+    (tmp_path / "whole.csv").write_text("amount,size\n30696,1\n1234567,2\n")
+    assert run_cli("predict", run, tmp_path / "whole.csv", "-o", "-").output == as_trained.output
 
 
 def test_numbers_read_far_outside_the_training_range_are_noted(run_cli, tmp_path):

@@ -31,9 +31,9 @@ def file_format(delimiter: str | None = None, decimal: str | None = None, text_e
         given["text_encoding"] = _known_encoding(text_encoding, TEXT_ENCODINGS)
     if thousands is not None:
         given["thousands"] = _separator(thousands)
-        if given["thousands"] and given["thousands"] == given.get("decimal"):
-            raise UserError(f"--thousands and --decimal are both {decimal!r}; a number has one decimal mark and "
-                            "groups its thousands with another character",
+        if given["thousands"] == given.get("decimal") == ",":  # as data.source refuses them
+            raise UserError("--thousands and --decimal are both ','; a number has one decimal mark and groups its "
+                            "thousands with another character",
                             hint="a decimal comma goes with --thousands '.' or ' '; a decimal point with ',' or ' '")
     return given
 

@@ -61,13 +61,12 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     given, written = written or {}, {**state, **(written or {})}
     delimiter, decimal = written.get("delimiter", ","), written.get("decimal", ".")
     text_encoding = written.get("text_encoding", "utf-8")
-    if given.get("thousands") and given["thousands"] == decimal:
-        raise UserError(f"--thousands {decimal!r}: the file is read with {decimal!r} as its decimal mark, as the run's "
-                        "training files were", hint=f"give the file's decimal mark as well, e.g. --decimal "
-                        f"{'.' if decimal == ',' else ','!r}")
-    # A file read with another decimal mark than training's cannot group thousands with it.
-    thousands = written.get("thousands") if written.get("thousands") != decimal else None
-    thousands = thousands or None  # --thousands none
+    if given.get("thousands") == decimal == ",":  # a point may group thousands of whole numbers; a comma not
+        raise UserError("--thousands ',': the file is read with ',' as its decimal mark, as the run's training files "
+                        "were", hint="give the file's decimal mark as well: --decimal '.'")
+    thousands = written.get("thousands") or None  # "" is --thousands none
+    if "thousands" not in given and "decimal" in given and thousands == decimal:
+        thousands = None  # --decimal '.' for a run that grouped thousands with points: no longer a separator
     header = read_header(path, delimiter=delimiter, setting=None, decimal=decimal, text_encoding=text_encoding)
     absent = [c for c in keep if c not in header]
     if absent:
