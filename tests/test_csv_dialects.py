@@ -261,6 +261,10 @@ def test_a_file_with_another_thousands_separator_is_read_with_thousands(run_cli,
     (tmp_path / "eu.csv").write_text("\n".join(_european()[:6]) + "\n")
     (tmp_path / "us.csv").write_text("kunde,alter,einkommen\n" + "".join(
         f"K{i},{(20 + i) / 4},\"{20_000 + 731 * i:,.2f}\"\n" for i in range(5)))
+    result = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",")
+    assert result.exit_code == 2  # both marks the other way round: both options named at once
+    assert "hint: the file is read with a decimal comma, and '20,000.00' in 'einkommen' groups thousands with " \
+           "commas: read the file with --decimal '.' --thousands ','" in result.output
     result = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".")
     assert result.exit_code == 2
     assert "line 3, column 'einkommen': '20,731.00'" in result.output

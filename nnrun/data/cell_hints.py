@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from nnrun.data.number_patterns import (GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
+from nnrun.data.number_patterns import (COMMA_GROUPS, GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
                                         NUMBER_WITH_SEPARATOR_AND_COMMA, NUMBER_WITH_SYMBOLS, ONE_COMMA_GROUP,
                                         PLAIN)
 
@@ -126,6 +126,16 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands): write "
                 f"'{marked[0]}' as {marked[0].replace(',', '')}, or as {marked[0].replace(',', '.')} if its comma "
                 "is a decimal mark")
+    # '20,731.00' or '1,234,567' under a decimal comma: written the other way round.
+    other_way = [c for c in sample if COMMA_GROUPS.match(c)] if decimal == "," else []
+    if len(other_way) > len(sample) / 2:
+        cell = other_way[0]
+        if options:
+            return (f"the file is read with a decimal comma, and '{cell}' in '{column}' groups thousands with commas: "
+                    "read the file with --decimal '.' --thousands ','")
+        written = cell.replace(",", " ").replace(".", ",").replace(" ", thousands or "")
+        return (f"the model reads numbers in '{column}' with a decimal comma, as training read them: write '{cell}' "
+                f"as '{written}'")
     if options:
         return _reading_hint(column, marked, separated, thousands, decimal)
     if separated:
@@ -135,7 +145,8 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
         cell = marked[0]
         mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \
             ("a decimal point", re.sub(r"[.' ]", "", cell).replace(",", "."))
-        return f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as '{written}'"
+        return (f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as "
+                f"'{written}'")
     return f"the model reads numbers in '{column}'; fix these cells"
 
 
