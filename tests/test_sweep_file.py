@@ -297,6 +297,14 @@ def test_a_random_search_that_draws_the_same_values_twice_is_warned_of(run_cli, 
             "runs each of the 4 combinations once") in " ".join(result.output.split())
     write_sweep(tmp_path)  # a range: no two trials alike
     assert "warning" not in run_cli("validate", "sweep.yaml").output
+    # A wide int range repeats a draw now and then, by chance: no warning for that.
+    wide = SWEEP.replace("samples: 4", "samples: 30").replace(
+        "optimizer.learning_rate: {type: loguniform, low: 1.0e-3, high: 1.0e-1}",
+        "training.epochs: {type: int, low: 1, high: 40}")
+    write_sweep(tmp_path, wide)
+    plan = planned_trials(load_sweep(tmp_path / "sweep.yaml").sweep)
+    assert any(t in plan[:i] for i, t in enumerate(plan))  # it does repeat one
+    assert "warning" not in run_cli("validate", "sweep.yaml").output
 
 
 def test_more_workers_than_cpus_is_warned_of(run_cli, tmp_path, monkeypatch):

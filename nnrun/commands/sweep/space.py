@@ -46,19 +46,25 @@ def repeated_draws(sweep: SweepConfig) -> str | None:
     space of a few listed values, drawn more often than it has combinations)."""
     if sweep.search != "random":
         return None
+    sizes = [len(s.values) if isinstance(s, Choice) else s.high - s.low + 1 if isinstance(s, IntRange) else None
+             for s in sweep.parameters.values()]
+    combinations = math.prod(sizes) if None not in sizes else None
+    listed = all(isinstance(s, Choice) for s in sweep.parameters.values())
     trials = planned_trials(sweep)
+    # Draws from a wide int range repeat by chance now and then: said only when the
+    # space is a few listed values, or smaller than the trials asked for.
+    if combinations is None or not (listed or combinations <= len(trials)):
+        return None
     first: dict[str, int] = {}
     repeats = [i for i, values in enumerate(trials) if first.setdefault(json.dumps(values, sort_keys=True), i) != i]
     if not repeats:
         return None
     ids = ", ".join(trial_id(i, len(trials)) for i in repeats[:5]) + (", ..." if len(repeats) > 5 else "")
-    sizes = [len(s.values) if isinstance(s, Choice) else s.high - s.low + 1 if isinstance(s, IntRange) else None
-             for s in sweep.parameters.values()]
-    combinations = math.prod(sizes) if None not in sizes else None
-    if combinations is not None and combinations <= len(trials):
+    if listed:
         fix = f"search: grid runs each of the {combinations} combinations once"
     else:
-        fix = "search: grid runs each combination once; or draw from a range (uniform, loguniform, int)"
+        fix = (f"the space holds {combinations} combinations: ask for fewer samples, or list the values and "
+               "search: grid to run each once")
     which = f"trial{'s' if len(repeats) > 1 else ''} {ids}"
     return (f"{len(repeats)} of the {len(trials)} random trials draw values an earlier trial drew ({which}); every "
             f"trial trains with the base config's seed, so each repeat trains the same model again; {fix}")
