@@ -161,7 +161,8 @@ def did_you_mean(word: str, options: list[str], listing: str | None = None) -> s
     if close:
         return f"; did you mean '{close[0]}'?"
     # A longer word for a short option (maximize: max, minimum: min), too far off for difflib.
-    shortened = [o for o in options if isinstance(o, str) and len(o) >= 3 and word.lower().startswith(o.lower())]
+    shortened = [o for o in options if isinstance(o, str) and len(o) >= 3 and word.lower().startswith(o.lower())
+                 and word[len(o):].isalpha()]  # 'maximize' for max, not 'mean_squared_error' for mean
     if len(shortened) == 1:
         return f"; did you mean '{shortened[0]}'?"
     # A first word of several names (he: he_normal, he_uniform), too short to be near either.

@@ -204,8 +204,8 @@ def test_what_spreadsheets_pandas_and_r_write_for_a_gap_is_missing_and_a_dash_is
     np.testing.assert_array_equal(np.isnan(columns.number("a")), [False, True, True, False])
     assert columns.text("b").tolist() == ["none", "", "light", ""]  # 'none' is a category's name
     _, report = _read(tmp_path, "a\n" + "\n".join(["1.5", "-", "2", "--", "3", "4"]) + "\n")
-    assert "'-', '--' look like a mark for a missing value; write such cells empty (or NA) to have " \
-           "data.source.missing fill them" in report
+    assert "'-', '--' look like a mark for a missing value; write such cells empty (or NA), which " \
+           "data.source.missing: mean (or most_frequent) fills" in report
 
 
 def test_a_file_of_bad_cells_is_read_without_loading_pandas(tmp_path):
@@ -437,6 +437,10 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert note == "1 cell held categories training never saw, encoded as all zeros: 'city' 'Rome' (1)"
         with pytest.raises(UserError, match="unknown: expected 'ignore' or 'error', got 'maybe'"):
             nnrun.load(tmp_path / "run").predict(rows, unknown="maybe")
+        run_cli("train", config(tmp_path, people(), ", ignore: [customer_id, city], thousands: \",\""), "--quiet",
+                "--run-dir", "numbers")
+        with pytest.raises(UserError, match="unknown: is for a run trained on categorical columns; .*numbers has none"):
+            nnrun.load(tmp_path / "numbers").predict({"age": [30], "income": [1000]}, unknown="ignore")
     else:
         refused = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "error")
         assert refused.exit_code == 2 and "unknown category (3 cells)" in refused.output

@@ -27,8 +27,8 @@ from pathlib import Path
 from nnrun.commands import cell_kinds
 from nnrun.commands.number_format import number_format
 from nnrun.data.columns import written_alike
-from nnrun.data.cells import MISSING, numbers_or_none
-from nnrun.data.number_patterns import SIGNED_NUMBER  # missing cells; $3,545.76  14%
+from nnrun.data.cells import MISSING, numbers_or_none  # missing cells
+from nnrun.data.number_patterns import SIGNED_NUMBER  # $3,545.76  14%
 from nnrun.data.reading import python_encoding
 from nnrun.errors import UserError
 

@@ -143,9 +143,12 @@ class TrainedModel:
         """The samples, and notes on what their encoding could not keep (categories
         training never saw, texts cut to the run's length or of no known word), which
         are also printed on standard error as ``nnrun predict`` prints them."""
+        saved, notes = self.trained.preprocessing, []
         if unknown not in (None, "ignore", "error"):
             raise UserError(f"unknown: expected 'ignore' or 'error', got {unknown!r}")
-        saved, notes = self.trained.preprocessing, []
+        if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns
+                                                                             else [])):
+            raise UserError(f"unknown: is for a run trained on categorical columns; {self.run_dir} has none")
         x = as_columns(x, saved.column_names() if saved.columns else list(saved.feature_names))
         if saved.columns:
             x = numbers_as_columns(x, saved)

@@ -2,9 +2,10 @@
 
 A run's raw input columns (see :func:`nnrun.commands.model_card.input_columns`)
 become one Pydantic model per instance, taking each value as ``nnrun predict`` takes
-a CSV cell: a numeric column a finite JSON number or the text of a cell (with the run's
-thousands separator), a categorical one a category seen in training (any text, for a
-run with ``unknown: ignore``); an empty cell (``null``, ``""``, ``"NA"``, ...) only where
+a CSV cell: a numeric column a finite JSON number, true or false, or the text of a cell
+(with the run's thousands separator), a categorical one a category seen in training (any
+text, for a run with ``unknown: ignore``; a number category also as a JSON number, and
+without its leading zeros); an empty cell (``null``, ``""``, ``"NA"``, ...) only where
 training learned a value to fill it with. The run's ID and ignored columns, and its
 target, may come too (any JSON scalar; IDs are given back with the prediction); other
 keys are refused, as a misspelt column would be. A body larger than the server's limit is
@@ -49,7 +50,7 @@ def smallest_body_bytes(columns: list[dict]) -> int:
         return 0 if column["type"] == "number" else ""
 
     body = {"instances": [{column["name"]: least(column) for column in columns}]}
-    return len(json.dumps(body, separators=(",", ":")).encode())
+    return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 class BodyLimit:

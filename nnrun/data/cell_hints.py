@@ -80,10 +80,10 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         every = "every" if distinct == len(wrong) else "nearly every"
         return f"'{column}' holds a different text in {every} row, like an ID; name it in data.source.id"
     gaps = sorted({c for c in sample if GAP_LIKE.match(c)})
-    if gaps and not target:  # "-" and "." stand for a number often, but are no missing marker of their own
+    if gaps:  # "-" and "." stand for a number often, but are no missing marker of their own
         return (f"{', '.join(map(repr, gaps[:3]))} look{'s' if len(gaps) == 1 else ''} like a mark for a missing "
-                f"value; write such cells empty (or NA) to have data.source.missing fill them, or fix the cells in "
-                f"'{column}', or leave the column out with data.source.ignore")
+                f"value; write such cells empty (or NA), which data.source.missing: mean (or most_frequent) fills, "
+                f"or fix the cells in '{column}', or leave the column out with data.source.ignore")
     return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
 
 
@@ -155,7 +155,8 @@ def _reading_hint(column: str, marked: list[str], separated: list[str], thousand
     separator it is read with (the training files', or --decimal's and --thousands')
     does not fit."""
     if marked and decimal == ",":
-        grouped = "" if thousands == "." else "; if it groups thousands, add --thousands '.'"
+        groups = thousands != "." and bool(NUMBER_WITH_SEPARATOR_AND_COMMA.match(marked[0]))  # '30.696', not '3.25'
+        grouped = "; if it groups thousands, add --thousands '.'" if groups else ""
         return (f"the file is read with a decimal comma, and '{marked[0]}' in '{column}' has a point: if it is the "
                 f"decimal mark, read the file with --decimal '.'{grouped}")
     if marked:

@@ -9,12 +9,12 @@ import re
 NUMBER = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
 PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 NUMBER_WITH_SEPARATOR = re.compile(r"^[+-]?[1-9]\d{0,2}([,.' \u00a0\u202f]\d{3})+(\.\d+)?$")
+# The same where the decimal mark is a comma: 1.234  1 234,5
+NUMBER_WITH_SEPARATOR_AND_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}([.' \u00a0\u202f]\d{3})+(,\d+)?$")
 NUMBER_WITH_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([.' ]\d{3})+|\d+),\d+$")  # 3,25  1.234,5
 # $85,210  12%  (a currency or percent sign)  852,10  1.234,5  (a decimal comma); not
 # dates, versions or addresses such as 01.02.2023 and 10.0.0.1
 SIGNED_NUMBER = re.compile(r"^[+-]?[$€£¥]\s?[+-]?\d[\d.,' ]*$|^[+-]?\d[\d.,' ]*\s?[%$€£¥]$")  # $85,210  12%
-# The same where the decimal mark is a comma: 1.234  1 234,5
-NUMBER_WITH_SEPARATOR_AND_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}([.' \u00a0\u202f]\d{3})+(,\d+)?$")
 # Cells that mean "no value" without being a missing marker: a dash, dots, a spreadsheet's
 # error; told as such when a number column holds them.
 GAP_LIKE = re.compile(r"^(-+|\.+|\*+|n\.a\.|missing|unknown|nil|#value!|#div/0!|#ref!)$", re.IGNORECASE)

@@ -99,8 +99,9 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitCon
         raise ConfigError("", [Problem(
             "data.source",
             f"{classes} {'is' if len(names) == 1 else 'are'} only in the {' and '.join(files)} "
-            f"file{'s' if len(files) > 1 else ''}, never in the training data: fix the label there, or add rows of "
-            f"{'it' if len(names) == 1 else 'them'} to the training file")])
+            f"file{'s' if len(files) > 1 else ''}, never in the training data: fix the "
+            f"label{'' if len(names) == 1 else 's'} there, or add rows of {'it' if len(names) == 1 else 'them'} to the "
+            "training file")])
     remedy = "use more data, smaller validation/test fractions" + ("" if config.stratify else ", or stratify: true")
     has = "has" if len(names) == 1 else "each have"
     if all(totals[c] == 1 for c in absent):

@@ -98,7 +98,7 @@ class SweepDir:
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
                         f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`",
                         swept=tuple(sweep.parameters))
-        swept = cls(path, grown or sweep, Path(sweep.base))
+        swept = cls(path, sweep.model_copy(update={"samples": grown.samples}) if grown else sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
         if grown:  # recorded once the directory is locked: the sweep now runs this many trials
             files.atomic_write(path / "sweep.yaml", _dump({**recorded, "samples": grown.samples}))
