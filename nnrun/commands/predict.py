@@ -11,6 +11,7 @@ and in a file of several columns a blank line between rows is refused, not skipp
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
 def _check_not_kept(target: Path, source: Path) -> None:
     """Refuse an output file that is the input itself or part of a run's record: no
     --force replaces those, since nothing could be predicted, evaluated or resumed after."""
-    if target.exists() and source.exists() and target.resolve() == source.resolve():
+    if target.exists() and source.exists() and os.path.samefile(target, source):  # a link to it too
         raise UserError(f"{target}: is the input file; nnrun does not write predictions over the data they come from",
                         hint="choose another file with -o")
     run = record_of(target)
