@@ -94,7 +94,7 @@ class SweepView:
         if done:
             self.say(f"  resuming: {len(done)} trial(s) already finished")
         else:
-            _warn_of_repeats(sweep)
+            _warn_of_waste(sweep)
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -237,10 +237,10 @@ def print_checked(console: Console, path, checked: dict) -> None:
         else:
             say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in values)}")
     say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")
-    _warn_of_repeats(sweep)
+    _warn_of_waste(sweep)
 
 
-def _warn_of_repeats(sweep) -> None:
+def _warn_of_waste(sweep) -> None:
     """What makes a sweep waste its time, said before it starts: trials that repeat
     others, and more trials at once than CPUs."""
     from nnrun.commands.sweep.local import crowded_workers

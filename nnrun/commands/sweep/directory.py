@@ -77,8 +77,8 @@ class SweepDir:
         to the recorded one, and the base config (``base_config``, as resolved now) to
         the recorded base.yaml, so that no trial trains on another model; a difference
         is refused. One change is taken: more ``samples`` for a random or TPE search,
-        which adds trials after the recorded ones (trial i's values do not depend on how
-        many are drawn), as a study grows by more trials."""
+        which adds trials after the recorded ones, as a study grows by more trials (a
+        random search's trial i draws the same values however many are asked for)."""
         path = Path(path)
         recorded = yaml.safe_load(cls.recorded_sweep_file(path).read_text())
         sweep = SweepConfig.model_validate(recorded)
