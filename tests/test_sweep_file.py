@@ -532,6 +532,12 @@ def test_an_index_from_the_end_is_a_parameter_path_as_set_takes_it(run_cli, tmp_
     result = run_cli("validate", "sweep.yaml")
     assert result.exit_code == 0, result.output
     assert [t["model.layers.-2.units"] for t in planned_trials(load_sweep(tmp_path / "sweep.yaml").sweep)]
+    # A resume that finds the base edited at that key names it as the differences do.
+    from nnrun.commands.sweep.directory import _counted_from_the_start
+
+    base = {"model": {"layers": [{"units": 8}, {"units": 3}]}}
+    assert _counted_from_the_start("model.layers.-2.units", base) == "model.layers.0.units"
+    assert _counted_from_the_start("model.layers.-5.units", base) == "model.layers.-5.units"  # none such: as written
 
 
 @pytest.mark.parametrize("metric, mode, own", [("val_loss", "max", "min"), ("val_accuracy", "min", "max")])

@@ -97,7 +97,7 @@ class SweepDir:
         _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
                         f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`",
-                        swept=tuple(sweep.parameters))
+                        swept=tuple(_counted_from_the_start(path, before) for path in sweep.parameters))
         swept = cls(path, sweep.model_copy(update={"samples": grown.samples}) if grown else sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
         if grown:  # recorded once the directory is locked: the sweep now runs this many trials
@@ -149,6 +149,22 @@ def _more_samples(recorded: SweepConfig, given: SweepConfig, path: Path) -> Swee
                         f"than the {recorded.trial_count} in {path} have",
                         hint="start a new sweep with `nnrun sweep SWEEP.yaml` for that many trials")
     return given
+
+
+def _counted_from_the_start(path: str, data: dict) -> str:
+    """A parameter's path with its list indices from the end (``model.layers.-1``)
+    counted from the start in ``data``, as the config's differences name them."""
+    from nnrun.config.overrides import from_the_start, path_parts
+
+    node, parts = data, []
+    for part in path_parts(path):
+        part = from_the_start(node, part)
+        parts.append(str(part))
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):  # not in the base: the path stays as written
+            node = None
+    return ".".join(parts)
 
 
 def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str,
