@@ -51,7 +51,7 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
     _one_process("nnrun.train")
     _check_options(quiet=quiet, run_dir=run_dir, runs_root=runs_root)
     settings = as_settings(overrides)
-    with _progress(quiet, hooks) as hooks:
+    with _progress(quiet, hooks) as hooks, _interrupts():
         if data is not None:
             return train_on_arrays(config, data, validation, overrides=settings, run_dir=run_dir,
                                    runs_root=runs_root, hooks=hooks, command=command)
@@ -74,7 +74,7 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
     _one_process("nnrun.resume")
     _check_options(quiet=quiet)
     settings = as_settings(overrides)
-    with _progress(quiet, hooks) as hooks:
+    with _progress(quiet, hooks) as hooks, _interrupts():
         return resume_training(_run_path(run_dir, "run_dir"), overrides=settings, hooks=hooks, command=command)
 
 
@@ -97,6 +97,18 @@ def _one_process(name: str) -> None:
 
     refuse_launcher(name, "train a run of its own (from Python, nnrun trains in one process)",
                     hint="for one run over several processes: mpiexec -n N nnrun train CONFIG")
+
+
+@contextmanager
+def _interrupts():
+    """Ctrl-C or SIGTERM, which stopped the run after a checkpoint, reaches the caller as
+    a KeyboardInterrupt (:class:`nnrun.errors.Interrupted`), as in any Python code."""
+    from nnrun.errors import Interrupted, RunInterrupted
+
+    try:
+        yield
+    except RunInterrupted as exc:
+        raise Interrupted(exc) from None
 
 
 @contextmanager

@@ -94,6 +94,19 @@ class RunInterrupted(NnrunError):
         self.details = details
 
 
+class Interrupted(KeyboardInterrupt):
+    """:class:`RunInterrupted` as the Python API raises it: a KeyboardInterrupt, so that
+    Ctrl-C stops a notebook's loop of runs (an ``except Exception`` around each run would
+    take a RunInterrupted for one run's failure and go on to the next). ``str()``,
+    ``message``, ``hint`` and ``details`` are the run's, as the CLI prints them."""
+
+    exit_code = 130
+
+    def __init__(self, interrupted: RunInterrupted):
+        super().__init__(interrupted.render())
+        self.message, self.hint, self.details = interrupted.message, interrupted.hint, interrupted.details
+
+
 class ConfigChanged(UserError):
     """The run's config or data is not what a checkpoint was trained on.
 

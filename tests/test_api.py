@@ -176,15 +176,20 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
     import signal
 
     from nnrun.engine.hooks import SilentHooks
-    from nnrun.errors import RunInterrupted
+    from nnrun.errors import Interrupted
 
     class StopAfterTwo(SilentHooks):
         def epoch_end(self, row):
             if row["epoch"] == 2:
                 os.kill(os.getpid(), signal.SIGINT)
 
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted) as stopped:
         nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=StopAfterTwo())
+    # A KeyboardInterrupt, as Ctrl-C is in any Python code: a notebook's loop of runs
+    # that goes on past a failing one (except Exception) stops here.
+    assert isinstance(stopped.value, KeyboardInterrupt) and not isinstance(stopped.value, Exception)
+    assert str(stopped.value).startswith("stopped by SIGINT after epoch 2; saved the state after epoch 2 to ")
+    assert stopped.value.hint.startswith("resume with: nnrun train --resume ")
     model = nnrun.load(tmp_path / "r")
     assert model.weights_note.startswith("the run is interrupted and has no final weights")
     assert model.weights_epoch == 2  # the checkpoint's epoch: history could run past it after a kill

@@ -240,7 +240,7 @@ def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_c
 
     from nnrun.engine.hooks import SilentHooks
     from nnrun.engine.resume import resume_training
-    from nnrun.errors import RunInterrupted, UserError
+    from nnrun.errors import Interrupted, UserError
 
     class StopAfterTwo(SilentHooks):
         def epoch_end(self, row):
@@ -248,7 +248,7 @@ def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_c
                 os.kill(os.getpid(), signal.SIGINT)
 
     run = tmp_path / "r"
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIGS / "iris.yaml", overrides=["training.epochs=8"], run_dir=run, hooks=StopAfterTwo())
     first = export_run(run)
     earlier = json.loads((run / "model.json").read_text())["weights_fingerprint"]

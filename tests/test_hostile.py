@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nnrun
-from nnrun.errors import RunInterrupted
+from nnrun.errors import Interrupted
 from nnrun.store.tensorfile import encode, read
 
 CONFIG = {
@@ -94,7 +94,7 @@ def stopped(tmp_path_factory):
     from test_resume import SignalAt
 
     run = tmp_path_factory.mktemp("hostile") / "stopped"
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIG, run_dir=run, hooks=SignalAt(epoch=2))
     return run
 

@@ -19,7 +19,7 @@ import nnrun
 from nnrun.console.progress import LineDisplay, LiveDisplay
 from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.resume import resume_training
-from nnrun.errors import RunInterrupted, UserError
+from nnrun.errors import Interrupted, UserError
 from nnrun.store.history import format_seconds
 from nnrun.store.tensorfile import read
 
@@ -88,7 +88,7 @@ def test_a_resumed_run_marks_new_bests_and_reports_its_best_epoch_as_an_uninterr
     expected, expected_lines = reference
     stars = [line.endswith("*") for line in expected_lines]
     assert stars[6:].count(False) >= 2 and stars[6:].count(True) >= 1  # the case shows a wrong marker
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
     display, buffer = line_display()
     result = resume_training(tmp_path / "r", hooks=display)
@@ -100,7 +100,7 @@ def test_a_resumed_run_marks_new_bests_and_reports_its_best_epoch_as_an_uninterr
 
 
 def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_with_gaps(tmp_path, reference):
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
     metrics = tmp_path / "r" / "metrics.csv"
     lines = metrics.read_text().splitlines(keepends=True)
@@ -108,7 +108,7 @@ def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_wi
     resume_training(tmp_path / "r")
     assert metrics.read_text() .count("\n") == 15
 
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIG, run_dir=tmp_path / "g", hooks=Watch(tmp_path / "g", stop_at=6))
     metrics = tmp_path / "g" / "metrics.csv"
     lines = metrics.read_text().splitlines(keepends=True)
@@ -219,7 +219,7 @@ def test_resume_refuses_to_extend_a_run_killed_after_early_stopping_ended_it(tmp
     """Stopped by a signal after the epoch whose patience ran out, before the run was
     recorded as completed: meta.json does not know, the checkpoint does."""
     config = {**CONFIG, "training": {**CONFIG["training"], "epochs": 30, "early_stopping": NEVER_IMPROVES}}
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(config, run_dir=tmp_path / "es", hooks=Watch(tmp_path / "es", stop_at=3))
     before = run_files(tmp_path / "es")
     with pytest.raises(UserError, match="early stopping's patience ran out at epoch 3"):
@@ -244,7 +244,7 @@ def test_patience_running_out_on_the_last_epoch_is_not_an_early_stop(run_cli, tm
 
 
 def test_a_resumed_runs_time_line_tells_the_time_since_the_resume_from_all_its_epochs(tmp_path):
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=6))
     display, buffer = line_display()
     result = resume_training(tmp_path / "r", hooks=display)

@@ -13,7 +13,7 @@ from conftest import run_python
 
 import nnrun
 from nnrun.engine.hooks import SilentHooks
-from nnrun.errors import RunInterrupted, UserError
+from nnrun.errors import Interrupted, UserError
 
 CONFIG = {
     "name": "out",
@@ -143,7 +143,7 @@ def test_predictions_never_replace_the_run_or_their_input_even_with_force(run_cl
 
 @pytest.fixture
 def interrupted(tmp_path):
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(CONFIG, run_dir=tmp_path / "stopped", hooks=StopAfter(5))
     assert not (tmp_path / "stopped" / "model.safetensors").exists()
     return tmp_path / "stopped"

@@ -18,7 +18,7 @@ import nnrun
 from conftest import ROOT
 from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.resume import resume_training
-from nnrun.errors import RunInterrupted
+from nnrun.errors import Interrupted
 
 # Shuffling, dropout and early stopping with restored best weights: every piece of
 # state a resumed run has to get back.
@@ -68,7 +68,7 @@ def assert_same_run(run, reference) -> None:
 
 
 def interrupted_run(tmp_path, config=CONFIG, name="run", **at):
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(config, run_dir=tmp_path / name, hooks=SignalAt(**at))
     return tmp_path / name
 
@@ -367,7 +367,7 @@ def test_resume_accepts_the_runs_own_config_with_relative_paths(tmp_path, monkey
     shutil.copytree(ROOT / "configs" / "data", tmp_path / "data")
     shutil.copy(ROOT / "configs" / "fruit.yaml", tmp_path / "fruit.yaml")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train("fruit.yaml", run_dir=tmp_path / "run", hooks=SignalAt(epoch=2))
     resume_training(tmp_path / "run", "fruit.yaml")
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["status"] == "completed"

@@ -235,7 +235,7 @@ def test_a_resumed_auto_run_repeats_the_counts_of_one_never_stopped(tmp_path, mo
     from test_resume import SignalAt
 
     from nnrun.engine.resume import resume_training
-    from nnrun.errors import RunInterrupted
+    from nnrun.errors import Interrupted
 
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -250,7 +250,7 @@ def test_a_resumed_auto_run_repeats_the_counts_of_one_never_stopped(tmp_path, mo
               "loss": "categorical_crossentropy",
               "training": {"epochs": 4, "batch_size": 128, "checkpoint": {"every_epochs": 1}}}
     unbroken = nnrun.train(config, run_dir=tmp_path / "unbroken").run_dir
-    with pytest.raises(RunInterrupted):
+    with pytest.raises(Interrupted):
         nnrun.train(config, run_dir=tmp_path / "resumed", hooks=SignalAt(epoch=2))
     resume_training(tmp_path / "resumed")
     assert (tmp_path / "resumed" / "model.safetensors").read_bytes() == (unbroken / "model.safetensors").read_bytes()
