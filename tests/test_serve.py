@@ -139,6 +139,18 @@ def test_json_true_and_false_in_a_number_column_are_1_and_0(fruit):
     assert as_boolean.json()["predictions"] == as_numbers.json()["predictions"]
 
 
+def test_an_answer_carries_the_notes_predict_would_print(fruit):
+    # 118 kg of fruit (grams were meant) and an empty sweetness filled in: said in the answer.
+    far = fruit.post("/predict", json={"instances": [{**GOOD["instances"][0], "weight_g": 118000}]}).json()
+    (note,) = far["notes"]
+    assert note.startswith("1 of 1 values in 'weight_g' lie far outside what training saw (") and \
+        "e.g. 118000 at instance 0: another unit or number format?" in note
+    filled = fruit.post("/predict", json={"instances": [{**GOOD["instances"][0], "sweetness": None}]}).json()
+    assert filled["notes"] == ["filled 1 empty cell with the training split's means (the most frequent category for "
+                               "a category), as data.source.missing: mean says: 'sweetness' 1"]
+    assert "notes" not in fruit.post("/predict", json=GOOD).json()
+
+
 def test_a_body_that_is_not_json_is_a_422(fruit):
     response = fruit.post("/predict", content=b'{"instances": [', headers={"content-type": "application/json"})
     assert response.status_code == 422

@@ -8,7 +8,9 @@
                   -> {"predictions": [{"prediction": class or value,
                                        "probabilities": {class: p, ...},
                                        "ids": {id column: value, ...}}, ...],
-                      "notes": [...]}   only for categories encoded as all zeros
+                      "notes": [...]}   only when predict would note something: cells
+                                        filled, numbers far outside training's range,
+                                        categories encoded as all zeros, texts cut
 
 An instance may also carry the run's ID columns (given back, as ``nnrun predict``
 copies them into predictions.csv), its ignored columns and its target; none is a
@@ -44,7 +46,8 @@ from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors
 from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models,
                                           smallest_body_bytes)
-from nnrun.data.inputs import text_notes, unknown_notes
+from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
+from nnrun.data.ranges import range_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
 from nnrun.errors import UserError
@@ -81,9 +84,10 @@ class ServedModel:
     def predict(self, instances: list[dict]) -> dict:
         """The body of the answer to validated instances (``{column name: value}``):
         ``predictions`` in order, the ID columns an instance carried under ``ids``, and
-        ``notes`` when categories training never saw were encoded as all zeros (a run
-        with ``unknown: ignore``), or texts were cut, empty or all unknown words, as
-        ``nnrun predict`` says it."""
+        ``notes`` when empty cells were filled, numbers lie far outside what training
+        saw, categories training never saw were encoded as all zeros (a run with
+        ``unknown: ignore``), or texts were cut, empty or all unknown words, as ``nnrun
+        predict`` says it."""
         features, notes = self.features(instances)
         answers = self._answers(features)
         for answer, instance in zip(answers, instances):
@@ -116,14 +120,16 @@ class ServedModel:
         encoding = self.trained.preprocessing.encoding()
         # No thousands separator or decimal mark here: the schema read every number sent
         # as text already, and the table takes numbers as they are.
-        table = build_table("request", names, rows, names, strings, lines)
+        table = build_table("request", names, rows, names, strings, lines, place="instance")
         if not encoding:
             x, notes = table.numeric.astype(np.float32), []
         else:
             unseen = encoding.get("unknown", "error")
+            filled = filled_notes(table, encoding)  # counted before the encoding fills the cells
             x = encode_columns(table, encoding, unseen=unseen)
-            notes = unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
-            notes += text_notes(table, encoding, x)  # cut, no known word, empty: as predict says them
+            notes = filled + range_notes(table, encoding, options=False)  # as predict says them
+            notes += unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
+            notes += text_notes(table, encoding, x)  # cut, no known word, empty
         return x.reshape((len(x), *self.trained.preprocessing.input_shape)), notes
 
 
