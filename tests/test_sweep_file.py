@@ -318,6 +318,22 @@ def test_more_workers_than_cpus_is_warned_of(run_cli, tmp_path, monkeypatch):
     assert "warning" not in run_cli("validate", "sweep.yaml").output
 
 
+def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_are_warned_of(run_cli, tmp_path):
+    moving = SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}",
+                           "data.split.validation: [0.05, 0.3]\n  seed: [1, 2]")
+    write_sweep(tmp_path, moving)
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    assert ("warning: data.split.validation, seed change which rows the validation split holds, so the trials' "
+            "val_accuracy is measured on different rows") in " ".join(result.output.split())
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: accuracy"))
+    result = run_cli("validate", "sweep.yaml")
+    assert ("warning: metric: accuracy is measured on the training split, which the trial that memorises its rows "
+            "wins; rank by val_accuracy") in " ".join(result.output.split())
+    write_sweep(tmp_path, SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}", "seed: 3"))
+    assert "warning" not in run_cli("validate", "sweep.yaml").output  # one seed for every trial: the same rows
+
+
 def test_sweep_schema_is_json_schema_that_accepts_the_example(run_cli, tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     import yaml

@@ -241,12 +241,10 @@ def print_checked(console: Console, path, checked: dict) -> None:
 
 
 def _warn_of_waste(sweep) -> None:
-    """What makes a sweep waste its time, said before it starts: trials that repeat
-    others, and more trials at once than CPUs."""
-    from nnrun.commands.sweep.local import crowded_workers
-    from nnrun.commands.sweep.space import repeated_draws
+    """What makes a sweep waste its time or rank misleadingly, said before it starts
+    (see :mod:`nnrun.commands.sweep.advice`)."""
+    from nnrun.commands.sweep.advice import sweep_warnings
     from nnrun.console.output import say_note
 
-    for warning in (repeated_draws(sweep), crowded_workers(sweep.executor)):
-        if warning:
-            say_note(warning, "warning")
+    for warning in sweep_warnings(sweep):
+        say_note(warning, "warning")

@@ -1,0 +1,46 @@
+"""What makes a sweep waste its time or rank its trials misleadingly, warned by
+``nnrun validate`` and ``nnrun sweep`` before the first trial: trials that repeat
+others, more trials at once than CPUs, trials scored on different validation rows,
+trials ranked by how well they fit their training rows.
+
+    for warning in sweep_warnings(sweep): ...
+"""
+
+from __future__ import annotations
+
+from nnrun.commands.sweep.local import crowded_workers
+from nnrun.commands.sweep.space import repeated_draws
+from nnrun.config.sweep import SweepConfig
+
+# Parameters that change which rows the validation split holds: trials that set them
+# differently are scored on different rows, and their metrics do not compare.
+SPLIT_PATHS = ("seed", "data.split", "data.source")
+
+
+def sweep_warnings(sweep: SweepConfig) -> list[str]:
+    warnings = [repeated_draws(sweep), crowded_workers(sweep.executor), _moving_yardstick(sweep),
+                _training_metric(sweep)]
+    return [warning for warning in warnings if warning]
+
+
+def _moving_yardstick(sweep: SweepConfig) -> str | None:
+    """A val_ metric with parameters that move the validation split: the best trial may
+    only have drawn the easiest rows (a validation fraction of 0.05 scores on a handful)."""
+    if not sweep.metric.startswith("val_"):
+        return None
+    moving = [path for path, spec in sweep.parameters.items()
+              if path.startswith(SPLIT_PATHS) and path != "data.split.stratify" and len(spec.extremes()) > 1]
+    if not moving:
+        return None
+    return (f"{', '.join(moving)} change{'s' if len(moving) == 1 else ''} which rows the validation split holds, so "
+            f"the trials' {sweep.metric} is measured on different rows and the best may only have drawn easy ones; "
+            "keep the split and seed fixed in the base config to compare the other parameters")
+
+
+def _training_metric(sweep: SweepConfig) -> str | None:
+    """A metric of the training split ranks the trial that fits its own rows best,
+    which more epochs, more units and less regularization always win."""
+    if sweep.metric.startswith("val_"):
+        return None
+    return (f"metric: {sweep.metric} is measured on the training split, which the trial that memorises its rows "
+            f"wins; rank by val_{sweep.metric} (measured on rows no trial trains on) unless that is meant")
