@@ -472,3 +472,17 @@ def test_the_api_is_listed_for_tab_completion_before_it_loads():
            "('train', 'load', 'evaluate', 'resume', 'TrainResult')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True"]  # listed, and still not imported
+
+
+def test_an_image_model_takes_named_pixel_columns_flat_and_says_a_missing_channel_axis(tmp_path):
+    # A DataFrame of the bundled digits' pixel_0 ... pixel_63 is flat, as a CSV file's
+    # columns are; an (n, 8, 8) array lacks the channel axis the model was trained with.
+    pd = pytest.importorskip("pandas")
+    run = nnrun.train(ROOT / "configs" / "digits_cnn.yaml", overrides={"training.epochs": 1},
+                      run_dir=tmp_path / "cnn").run_dir
+    model, images = nnrun.load(run), np.random.default_rng(0).uniform(0, 16, (3, 8, 8, 1))
+    frame = pd.DataFrame(images.reshape(3, 64), columns=[f"pixel_{i}" for i in range(64)])
+    np.testing.assert_array_equal(model.predict(frame).probabilities, model.predict(images).probabilities)
+    with pytest.raises(UserError) as refused:
+        model.predict(images[..., 0])
+    assert refused.value.hint == "add the channel axis: shape (3, 8, 8, 1) (x[..., None] in NumPy)"

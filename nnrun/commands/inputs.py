@@ -234,6 +234,8 @@ def _shape_hint(given: tuple[int, ...], shape: tuple[int, ...]) -> str | None:
     if len(shape) == 2 and len(given) == 3 and given[2] == shape[1]:
         return (f"the model reads sequences of {shape[0]} steps, as it trained on; cut or pad each one to "
                 f"{shape[0]} steps")
+    if shape[-1:] == (1,) and given[1:] == shape[:-1]:  # images without their channel axis, as Keras users slip
+        return f"add the channel axis: shape ({given[0]}, {', '.join(map(str, shape))}) (x[..., None] in NumPy)"
     return None
 
 

@@ -150,6 +150,9 @@ class TrainedModel:
                                                                              else [])):
             raise UserError(f"unknown: is for a run trained on categorical columns; {self.run_dir} has none")
         x = as_columns(x, saved.column_names() if saved.columns else list(saved.feature_names))
+        # Columns by name (a table, or a DataFrame of a bundled set's pixel_0 ... pixel_63)
+        # are flat, as a CSV file's are: rows of the right size become images again.
+        by_name = isinstance(x, dict) or hasattr(x, "columns")
         if saved.columns:
             x = numbers_as_columns(x, saved)
             header, rows = table_cells(x, saved.column_names())
@@ -158,7 +161,7 @@ class TrainedModel:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x")), tuple(notes)
+        return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)
 
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
