@@ -123,6 +123,12 @@ CASES = [
      "invalid YAML: expected <block end>, but found '<block mapping start>'\n    16 |   batch_size: 16\n       |   ^\n"
      "  hint: line 15 is indented by 3 spaces and this line by 2 spaces; the keys of one mapping, and the '-' items of "
      "one list, start in the same column"),
+    ("a key under the item's dash", LAYER_1, "    - type: dense\n    units: 3", "11:5",
+     "invalid YAML: expected <block end>, but found '?'\n    11 |     units: 3\n       |     ^\n  hint: this line starts "
+     "in the column of the '-' on line 10; a key of that item goes under its first key: indent it by 6 spaces"),
+    ("a key one column too far", LAYER_1, "    - type: dense\n      units: 3\n       activation: softmax", "12:18",
+     "hint: this line is indented further than 'units' on line 11, so YAML reads it as more of that key's value: "
+     "start it in the same column (7)"),
     ("missing colon", "training:", "training", "15:9",
      "could not find expected ':'\n    15 |   epochs: 2\n       |         ^\n  hint: a key on this line or the line "
      "before it has no ':' after it"),

@@ -128,12 +128,27 @@ def _syntax_hint(exc: yaml.MarkedYAMLError, lines: list[str]) -> str | None:
     if problem.startswith("expected <block end>") and mark:
         before = next((n for n in range(mark.line - 1, -1, -1) if lines[n].strip()
                        and not lines[n].lstrip().startswith("#")), None)
+        here = lines[mark.line] if mark.line < len(lines) else ""
+        if before is not None and lines[before].lstrip().startswith("- ") and \
+                _spaces(here) == _spaces(lines[before]) and not here.lstrip().startswith("-"):
+            # "- type: dense" then "units: 1" under the dash: a key of the item, one level short.
+            under = _spaces(lines[before]) + 2
+            return (f"this line starts in the column of the '-' on line {before + 1}; a key of that item goes under "
+                    f"its first key: indent it by {under} spaces")
         told = "" if before is None else (f"line {before + 1} is indented by {_indent(lines[before])} and this "
                                           f"line by {_indent(lines[mark.line])}; ")
         return (f"{told}the keys of one mapping, and the '-' items of one list, start in the same column, "
                 "and what a key holds is indented further than the key")
     if "could not find expected ':'" in problem:
         return "a key on this line or the line before it has no ':' after it; write key: value"
+    if "mapping values are not allowed here" in problem and mark and mark.line < len(lines):
+        before = next((n for n in range(mark.line - 1, -1, -1) if lines[n].strip()), None)
+        key = re.match(r"\s*(?:- )?([^\s:#][^:#]*):\s*\S", lines[before]) if before is not None else None
+        if key and _spaces(lines[mark.line]) > _spaces(lines[before]):
+            # "units: 64" then " activation: relu" one column further: read as more of 64.
+            column = lines[before].index(key.group(1)) + 1
+            return (f"this line is indented further than '{key.group(1).strip()}' on line {before + 1}, so YAML "
+                    f"reads it as more of that key's value: start it in the same column ({column})")
     if "mapping values are not allowed here" in problem:
         return ("a ':' YAML did not expect: a value that holds ': ' needs quotes, or a key sits on the line "
                 "of another key's value")
@@ -143,8 +158,12 @@ def _syntax_hint(exc: yaml.MarkedYAMLError, lines: list[str]) -> str | None:
     return None
 
 
+def _spaces(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
 def _indent(line: str) -> str:
-    spaces = len(line) - len(line.lstrip(" "))
+    spaces = _spaces(line)
     return f"{spaces} space{'s' if spaces != 1 else ''}"
 
 
