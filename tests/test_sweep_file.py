@@ -101,6 +101,11 @@ def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "sweep.yaml:3:9: metric: 'val_acuracy' is not a column of the trials' metrics.csv; did you mean " \
            "'val_accuracy'?" in result.output
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: lr"))  # a column, but of no score
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert "metric: 'lr' is a column of metrics.csv that says how a trial trained, not how well; rank by a loss or " \
+           "metric: loss, accuracy, val_loss, val_accuracy" in " ".join(result.output.split())
 
 
 def test_a_keras_metric_name_gets_the_nnrun_name(run_cli, tmp_path):

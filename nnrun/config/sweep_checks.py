@@ -267,6 +267,9 @@ def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str]) ->
         return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: the test split is "
                                          "scored once, at the end, and is kept out of choosing a trial; use "
                                          f"val_{metric.removeprefix('test_')}")
+    if metric in ("epoch", "lr", "seconds"):  # metrics.csv's other columns: no score of the model
+        return located.problem("metric", f"'{metric}' is a column of metrics.csv that says how a trial trained, not "
+                                         f"how well; rank by a loss or metric: {', '.join(columns)}")
     name = metric.removeprefix("val_")
     hint = keras_value_hint(name, names, prefix=metric[: len(metric) - len(name)]) \
         or did_you_mean(metric, columns, "the base config's metrics.csv has")
