@@ -136,3 +136,17 @@ def test_a_sweep_plot_has_no_panel_for_a_constant(run_cli, tmp_path):
     result = run_cli("plot", sweep)
     assert result.exit_code == 2
     assert "every parameter of the sweep is a constant; there is nothing to plot the metric against" in result.output
+
+
+def test_a_sweep_whose_trials_all_failed_has_nothing_to_plot_and_says_where_to_look(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "sweep.yaml").write_text(
+        "metric: val_loss\nmode: min\nparameters:\n  optimizer.learning_rate: {type: grid, values: [1.0e+6, 1.0e+8]}\n")
+    (sweep / "trials.csv").write_text(  # a failed trial's last value, or NaN: no point of the plot
+        "trial,optimizer.learning_rate,status,val_loss\n000,1000000.0,failed,12.5\n001,100000000.0,failed,nan\n")
+    result = run_cli("plot", sweep)
+    assert result.exit_code == 2
+    assert "no completed or pruned trial has a value of val_loss to plot yet" in result.output
+    assert "hint: the trials' messages say why:" in result.output and not (sweep / "sweep.png").exists()

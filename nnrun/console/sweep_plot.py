@@ -9,6 +9,8 @@ a grid (in order, numbers as the sweep file writes them); the best trial ringed.
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 from nnrun.commands.sweep.listing import read_sweep
@@ -30,6 +32,8 @@ def points(rows: list[dict], parameter: str, metric: str) -> list[tuple]:
         try:
             y = float(row[metric])
         except (KeyError, ValueError):
+            continue
+        if not math.isfinite(y):  # a failed trial's last value: no point to draw
             continue
         text = row.get(parameter, "")
         try:
@@ -53,8 +57,10 @@ def plot_sweep(sweep_dir, output: str | Path | None = None, force: bool = False)
     if not parameters:
         raise UserError(f"{sweep_dir}: every parameter of the sweep is a constant; there is nothing to plot "
                         "the metric against")
-    if not any(points(rows, parameters[0], metric)):
-        raise UserError(f"{sweep_dir}: no trial has a value of {metric} to plot yet")
+    if not any(status in COLOURS for _, _, status, _ in points(rows, parameters[0], metric)):
+        raise UserError(f"{sweep_dir}: no completed or pruned trial has a value of {metric} to plot yet",
+                        hint=f"the trials' messages say why: {Path(sweep_dir) / 'trials.csv'}, or nnrun runs "
+                             f"{sweep_dir}")
     plt = _pyplot()
     across = min(len(parameters), PANELS_PER_ROW)
     down = -(-len(parameters) // across)
@@ -110,7 +116,8 @@ def _panel(axis, found: list[tuple], spec: dict, higher: bool) -> None:
 
         axis.set_xscale("log")
         axis.xaxis.set_minor_formatter(NullFormatter())  # labels on the decades only: they overlapped
-    axis.legend(fontsize="small")
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(fontsize="small")
 
 
 def tick_label(value) -> str:
