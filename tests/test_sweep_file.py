@@ -317,8 +317,10 @@ def test_more_workers_than_cpus_is_warned_of(run_cli, tmp_path, monkeypatch):
     write_sweep(tmp_path, SWEEP.replace("workers: 2", "workers: 8"))
     result = run_cli("validate", "sweep.yaml")
     assert result.exit_code == 0, result.output
-    assert ("warning: executor.workers: 8 trials at once on 2 CPUs: they take turns on the cores, so each trial "
-            "takes about 4 times as long and the sweep ends no sooner") in " ".join(result.output.split())
+    assert ("warning: executor.workers: 4 trials at once on 2 CPUs: they take turns on the cores, so each trial "
+            "takes about 2 times as long and the sweep ends no sooner") in " ".join(result.output.split())
+    write_sweep(tmp_path, SWEEP.replace("workers: 2", "workers: 8").replace("samples: 4", "samples: 2"))
+    assert "warning" not in run_cli("validate", "sweep.yaml").output  # two trials: never more than two at once
     write_sweep(tmp_path)
     assert "warning" not in run_cli("validate", "sweep.yaml").output
 

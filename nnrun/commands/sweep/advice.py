@@ -18,7 +18,7 @@ SPLIT_PATHS = ("seed", "data.split", "data.source")
 
 
 def sweep_warnings(sweep: SweepConfig) -> list[str]:
-    warnings = [repeated_draws(sweep), crowded_workers(sweep.executor), _moving_yardstick(sweep),
+    warnings = [repeated_draws(sweep), crowded_workers(sweep.executor, sweep.trial_count), _moving_yardstick(sweep),
                 _training_metric(sweep)]
     return [warning for warning in warnings if warning]
 

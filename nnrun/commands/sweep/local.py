@@ -81,18 +81,19 @@ def died(returncode: int, tail: str) -> str:
     return f"the trial process exited with code {returncode}" + (f": {tail}" if tail else "")
 
 
-def crowded_workers(executor) -> str | None:
-    """A warning when ``executor.workers`` runs more trials at once than there are CPUs:
-    each trial has one thread, so they take turns on the cores and no trial is done
-    sooner (each takes about workers/CPUs times as long)."""
+def crowded_workers(executor, trials: int | None) -> str | None:
+    """A warning when ``executor.workers`` runs more trials at once than there are CPUs
+    (and the sweep has that many ``trials``): each trial has one thread, so they take
+    turns on the cores and no trial is done sooner."""
     from nnrun.engine.threads import usable_cores
 
     cores = usable_cores()
-    if executor.type != "local" or not executor.workers or executor.workers <= cores:
+    at_once = min(executor.workers or 0, trials or executor.workers or 0)
+    if executor.type != "local" or at_once <= cores:
         return None
-    return (f"executor.workers: {executor.workers} trials at once on {cores} CPU{'s' if cores != 1 else ''}: they "
-            f"take turns on the cores, so each trial takes about {executor.workers / cores:.2g} times as long and the "
-            f"sweep ends no sooner; leave workers out to run one trial per CPU")
+    return (f"executor.workers: {at_once} trials at once on {cores} CPU{'s' if cores != 1 else ''}: they take turns "
+            f"on the cores, so each trial takes about {at_once / cores:.2g} times as long and the sweep ends no "
+            "sooner; leave workers out to run one trial per CPU")
 
 
 def run_local(sweep_dir: Path, search, state, workers: int) -> None:
