@@ -98,7 +98,7 @@ def _overlapping(located: LoadedSweep, base: dict) -> list[Problem]:
     (``training.early_stopping`` and ``training.early_stopping.patience``; a 3-layer
     model's ``model.layers.-1.units`` and ``model.layers.2.units``): every trial would
     train with whichever is applied last, while trials.csv recorded both."""
-    resolved = {path: _resolved(path_parts(path), base) for path in located.parameters if PARAMETER_PATH.match(path)}
+    resolved = {path: resolved_parts(path_parts(path), base) for path in located.parameters if PARAMETER_PATH.match(path)}
     problems, paths = [], list(resolved)
     for i, later in enumerate(paths):
         for earlier in paths[:i]:
@@ -121,7 +121,7 @@ def _type_then_option(located: LoadedSweep, earlier: str, a: tuple, b: tuple) ->
     return len(a) < len(b) and all(isinstance(value, str) for value in values)
 
 
-def _resolved(parts: tuple, data: Any) -> tuple:
+def resolved_parts(parts: tuple, data: Any) -> tuple:
     """A path's parts with each index from the end (-1) counted from the start, as the
     base config's lists make it; parts past the base's values are kept as written."""
     resolved = []

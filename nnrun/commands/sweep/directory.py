@@ -154,17 +154,10 @@ def _more_samples(recorded: SweepConfig, given: SweepConfig, path: Path) -> Swee
 def _counted_from_the_start(path: str, data: dict) -> str:
     """A parameter's path with its list indices from the end (``model.layers.-1``)
     counted from the start in ``data``, as the config's differences name them."""
-    from nnrun.config.overrides import from_the_start, path_parts
+    from nnrun.config.overrides import path_parts
+    from nnrun.config.sweep_checks import resolved_parts
 
-    node, parts = data, []
-    for part in path_parts(path):
-        part = from_the_start(node, part)
-        parts.append(str(part))
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):  # not in the base: the path stays as written
-            node = None
-    return ".".join(parts)
+    return ".".join(map(str, resolved_parts(path_parts(path), data)))
 
 
 def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str,
