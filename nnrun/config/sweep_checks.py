@@ -98,7 +98,8 @@ def _overlapping(located: LoadedSweep, base: dict) -> list[Problem]:
     (``training.early_stopping`` and ``training.early_stopping.patience``; a 3-layer
     model's ``model.layers.-1.units`` and ``model.layers.2.units``): every trial would
     train with whichever is applied last, while trials.csv recorded both."""
-    resolved = {path: resolved_parts(path_parts(path), base) for path in located.parameters if PARAMETER_PATH.match(path)}
+    resolved = {path: resolved_parts(path_parts(path), base) for path in located.parameters
+                if PARAMETER_PATH.match(path)}
     problems, paths = [], list(resolved)
     for i, later in enumerate(paths):
         for earlier in paths[:i]:
