@@ -486,3 +486,18 @@ def test_an_image_model_takes_named_pixel_columns_flat_and_says_a_missing_channe
     with pytest.raises(UserError) as refused:
         model.predict(images[..., 0])
     assert refused.value.hint == "add the channel axis: shape (3, 8, 8, 1) (x[..., None] in NumPy)"
+    # Pixels of 0-255 for a model trained on 0-16: noted for a few pixels, the rest in one line.
+    notes = model.predict(np.full((2, 8, 8, 1), 255.0)).notes
+    assert len(notes) == 4 and notes[0].startswith("2 of 2 values in 'pixel_0' lie far outside what training saw")
+    assert re.fullmatch(r"\d+ more columns lie far outside what training saw as well: 'pixel_\d+', .*", notes[3])
+
+
+def test_a_bundled_data_sets_features_keep_their_training_range(run_cli, tmp_path):
+    # Millimetres for centimetres: a number in every cell, so no bad cell, but noted.
+    run = nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"training.epochs": 1}, run_dir=tmp_path / "r").run_dir
+    (tmp_path / "mm.csv").write_text("sepal_length,sepal_width,petal_length,petal_width\n51,35,14,2\n49,30,14,2\n")
+    result = run_cli("predict", run, tmp_path / "mm.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert "note: 2 of 2 values in 'sepal_length' lie far outside what training saw (" in result.output
+    (note, *_) = nnrun.load(run).predict(np.array([[51.0, 35, 14, 2], [49, 30, 14, 2]])).notes
+    assert note.startswith("2 of 2 values in 'sepal_length' lie far outside") and "at row 0" in note

@@ -399,7 +399,9 @@ def test_the_cells_of_a_csv_row_as_text_are_answered_as_nnrun_predict_answers_th
     assert response.status_code == 200, response.json()
     expected = _rows(predict(run, CONFIGS / "data" / "customers_new.csv", tmp_path / "p.csv").output)
     assert [a["prediction"] for a in response.json()["predictions"]] == [r["prediction"] for r in expected]
-    assert response.json()["notes"] == [
+    assert response.json()["notes"] == [  # as predict says them of the file
+        "filled 1 empty cell with the training split's means (the most frequent category for a category), as "
+        "data.source.missing: mean says: 'age' 1",
         "1 cell held categories training never saw, encoded as all zeros: 'city' 'Grenoble' (1)"]
     bad = {**instances[0], "income": "12,34", "age": "NA"}
     detail = client.post("/predict", json={"instances": [bad]}).json()["detail"]

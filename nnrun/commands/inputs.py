@@ -66,7 +66,7 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
     if unknown is not None and encoding:
         encoding = {**encoding, "unknown": unknown}
     return read_input(source, encoding, list(saved.feature_names), saved.target, keep, target, classes,
-                      lined_up, written)
+                      lined_up, written, saved.feature_ranges)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:

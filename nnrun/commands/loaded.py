@@ -29,6 +29,7 @@ from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_arr
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.data.ranges import far_notes
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
@@ -159,6 +160,9 @@ class TrainedModel:
             encoded = table_samples(header, rows, saved, saved.target, "x", notes, unknown)
         else:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
+            if saved.feature_ranges and int(np.prod(encoded.shape[1:])) == len(saved.feature_ranges):
+                flat = encoded.reshape(len(encoded), -1)
+                notes += far_notes(flat, list(saved.feature_names), saved.feature_ranges, range(len(flat)), "row")
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)

@@ -24,7 +24,7 @@ from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
-from nnrun.data.ranges import range_notes
+from nnrun.data.ranges import far_notes, range_notes
 from nnrun.data.table import collect_missing, columns_with_gaps, table_from
 
 
@@ -43,7 +43,7 @@ class InputRows:
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
                keep: list[str] = (), target: str | None = None, classes: list[str] | None = None,
-               lined_up: bool = False, written: dict | None = None) -> InputRows:
+               lined_up: bool = False, written: dict | None = None, ranges: list | None = None) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
     ``target_column`` may be present and is left out; ``keep`` names columns to copy
@@ -54,7 +54,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     output row per input row) refuses blank lines between the rows of a file of several
     columns, which training and scoring skip (see :func:`_refuse_blank_lines`).
     ``written`` (delimiter, decimal, text_encoding, thousands: "" for none) reads a
-    file written otherwise than the run's training files."""
+    file written otherwise than the run's training files. ``ranges``: each feature's
+    training range, for a run without a column encoding (see :mod:`.ranges`)."""
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
@@ -107,6 +108,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     else:
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
+        if ranges and len(ranges) == len(names):
+            rows.notes += far_notes(table.numeric, names, ranges, table.lines, table.place, options=True)
     problems.raise_if_any()
     return rows
 

@@ -20,10 +20,21 @@ from __future__ import annotations
 import numpy as np
 
 
+SHOWN_COLUMNS = 3  # columns noted one by one; the rest in one line
+
+
 def training_range(values: np.ndarray) -> list[float] | None:
     """[smallest, largest] of a number column's present values, or None if it has none."""
     present = values[~np.isnan(values)]
     return [float(present.min()), float(present.max())] if len(present) else None
+
+
+def feature_ranges(x: np.ndarray) -> list[list[float] | None]:
+    """Each feature's training range for samples of named features without a column
+    encoding (a bundled data set, arrays): a column per feature, images flattened."""
+    flat = x.reshape(len(x), -1)
+    with np.errstate(invalid="ignore"):
+        return [training_range(flat[:, j].astype(np.float64)) for j in range(flat.shape[1])]
 
 
 def range_notes(table, state: dict, options: bool = True) -> list[str]:
@@ -31,23 +42,35 @@ def range_notes(table, state: dict, options: bool = True) -> list[str]:
     values lie mostly far outside the range training saw (``state``: the run's saved
     column encoding; runs saved before ranges were kept have none, and get no note).
     ``options``: the rows came from a file, which --decimal and --thousands read otherwise."""
+    seen = {c["name"]: c.get("range") for c in state.get("columns", [])}
+    return far_notes(table.numeric, table.numeric_names, [seen.get(name) for name in table.numeric_names],
+                     table.lines, table.place, options)
+
+
+def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: str, options: bool = False
+              ) -> list[str]:
+    """The notes of :func:`range_notes` for (N, features) ``values`` with a training
+    range (or None) per feature, the rows numbered by ``lines`` as ``place`` says."""
     notes = []
-    for j, name in enumerate(table.numeric_names):
-        column = next((c for c in state.get("columns", []) if c["name"] == name), None)
-        seen = column.get("range") if column else None
+    for j, (name, seen) in enumerate(zip(names, ranges)):
         if not seen:
             continue
-        values = table.numeric[:, j]
-        present = ~np.isnan(values)
+        column = values[:, j]
+        present = ~np.isnan(column)
         low, high = seen
         margin = max(high - low, 1.0)
-        far = present & ((values < low - margin) | (values > high + margin) | ((low > 0) & (values < low / 10)))
+        far = present & ((column < low - margin) | (column > high + margin) | ((low > 0) & (column < low / 10)))
         count = int(far.sum())
         if not count or count * 2 <= int(present.sum()):
             continue
         first = int(np.flatnonzero(far)[0])
         reading = "; --decimal and --thousands read a file written otherwise" if options else ""
-        notes.append(f"{count} of {int(present.sum())} values in '{name}' lie far outside what training saw "
-                     f"({low:g} to {high:g}), e.g. {values[first]:g} at {table.place} {table.lines[first]}: another "
-                     f"unit or number format? The model says little about such rows{reading}")
-    return notes
+        notes.append((name, f"{count} of {int(present.sum())} values in '{name}' lie far outside what training saw "
+                            f"({low:g} to {high:g}), e.g. {column[first]:g} at {place} {lines[first]}: another "
+                            f"unit or number format? The model says little about such rows{reading}"))
+    if len(notes) > SHOWN_COLUMNS:  # images scaled otherwise: one line, not one per pixel
+        rest = [name for name, _ in notes[SHOWN_COLUMNS:]]
+        listed = ", ".join(f"'{name}'" for name in rest[:5]) + (", ..." if len(rest) > 5 else "")
+        notes = notes[:SHOWN_COLUMNS] + [("", f"{len(rest)} more columns lie far outside what training saw as well: "
+                                              f"{listed}")]
+    return [note for _, note in notes]

@@ -19,6 +19,7 @@ from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
+from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unread_masks, unscaled_inputs,
                                  unused_layers)
 from nnrun.engine.checks import check_against_data, check_sizes
@@ -38,6 +39,9 @@ class Experiment:
     graph: Graph
     columns: dict | None = None  # fitted column encoding of a CSV source, saved in preprocess.json
     target_scale: dict | None = None  # data.target_scale's fitted mean and std, saved in preprocess.json
+    # Each named feature's training range where no column encoding keeps it (a bundled
+    # data set, arrays), saved in preprocess.json: predict notes values far outside it.
+    feature_ranges: list | None = None
     split_fingerprints: dict[str, str] | None = None  # of every raw split, for meta.json
     # About the data (single-row classes, odd categories) and settings it leaves idle;
     # shown by validate and train.
@@ -86,6 +90,9 @@ def build(
         raise loaded.locate(exc) from None
     config = _given_splits_unset(loaded, splits.given)
     raw_train = splits.parts["train"]
+    names = raw_train.feature_names or []
+    ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
+        len(names) == int(np.prod(raw_train.input_shape)) else None
     steps = config.data.preprocess
     if preprocess_states is None:
         preprocess_states = fit_pipeline(steps, raw_train.x)
@@ -116,7 +123,7 @@ def build(
         load_initial_weights(loaded, graph)
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
-                      target_scale if config.data.target_scale == "standardize" else None, fingerprints,
+                      target_scale if config.data.target_scale == "standardize" else None, ranges, fingerprints,
                       (*splits.warnings, *idle_settings(config, raw_train), *text_without_embedding(config, graph),
                        *unread_masks(graph),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))

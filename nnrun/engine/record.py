@@ -135,6 +135,7 @@ class RunRecord:
             "columns": experiment.columns,
             "target": getattr(config.data.source, "target", None),
             "target_scale": experiment.target_scale,
+            "feature_ranges": experiment.feature_ranges,
         })
 
     @staticmethod

@@ -71,6 +71,9 @@ class SavedPreprocessing(_Strict):
     columns: SavedColumns | None = None
     target: str | None = None
     target_scale: SavedTargetScale | None = None
+    # Each feature's [smallest, largest] in training where no column encoding keeps it
+    # (a bundled data set, arrays); None in older runs and for CSV runs.
+    feature_ranges: list[list[float] | None] | None = None
 
     def encoding(self) -> dict | None:
         """The column encoding as the data layer reads it (``nnrun.data.encoding``)."""
