@@ -200,6 +200,15 @@ def test_rows_without_a_target_are_told_when_the_config_is_written(run_cli, tmp_
             "data.source.missing_target: drop says") in " ".join(result.output.split())
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
     assert sum(meta["samples"].values()) == 28
+    # A validation file whose every target is empty would leave no validation split, silently.
+    (tmp_path / "v.csv").write_text("sqft,rooms,price\n3,3,\n8,1,\n")
+    (tmp_path / "h.yaml").write_text((tmp_path / "h.yaml").read_text().replace(
+        "    missing_target: drop\n", "    missing_target: drop\n    validation_path: v.csv\n", 1))
+    result = run_cli("validate", "h.yaml")
+    assert result.exit_code == 2
+    assert (f"data.source.validation_path: every row of {tmp_path / 'v.csv'} has an empty 'price', and "
+            "missing_target: drop left none; fill in its targets, or leave validation_path out") in " ".join(
+                result.output.split())
 
 
 def test_a_few_cells_that_are_not_numbers_keep_a_column_of_numbers_and_are_listed(run_cli, tmp_path):

@@ -157,7 +157,7 @@ class CsvSource(SourceBase):
 
     def load(self, seed: int) -> Dataset:
         files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
-        tables, targets, codes, failed, drops = [], [], [], [], []
+        tables, targets, codes, failed, drops, emptied = [], [], [], [], [], []
         headers = {key: read_header(Path(getattr(self, key)), hint=RELATIVE_HINT, key=f"data.source.{key}",
                                     delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
                    for key, _ in files if getattr(self, key) is not None}
@@ -173,11 +173,17 @@ class CsvSource(SourceBase):
             table, target, dropped = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
             drops += [(path, dropped)] if len(dropped) else []
+            if len(dropped) and not len(table.lines):  # its split would vanish without a word
+                emptied.append(Problem(f"data.source.{key}", f"every row of {path} has an empty '{self.target}', "
+                                       "and missing_target: drop left none; fill in its targets"
+                                       + ("" if key == "path" else f", or leave {key} out")))
             tables.append(table)
             targets.append(target)
             codes.append(np.full(len(table.lines), code, np.int8))
         if failed:
             raise DataError("\n".join(p.render() for p in failed))
+        if emptied:
+            raise ConfigError("", emptied)
         table = _stack(tables)
         x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
         warnings = [_dropped_warning(path, self.target, lines) for path, lines in drops]
