@@ -268,8 +268,8 @@ def test_a_file_with_another_thousands_separator_is_read_with_thousands(run_cli,
     result = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".")
     assert result.exit_code == 2
     assert "line 3, column 'einkommen': '20,731.00'" in result.output
-    assert "hint: the file is read without a thousands separator, and '20,000.00' in 'einkommen' has one: read the " \
-           "file with --thousands ','" in result.output
+    assert "hint: the file is read without a thousands separator, and '20,000.00' in 'einkommen' groups them with " \
+           "',': read the file with --thousands ','" in result.output
     us = run_cli("predict", run, tmp_path / "us.csv", "-o", "-", "--delimiter", ",", "--decimal", ".",
                  "--thousands", ",")
     eu = run_cli("predict", run, tmp_path / "eu.csv", "-o", "-")
@@ -373,6 +373,13 @@ def test_hints_fit_the_settings_already_made(tmp_path):
     assert scoring_hint("a", grouped, None, ".") == (
         "the model reads plain numbers in 'a' (it was trained without data.source.thousands): write '50,000' as "
         "50000, or as 50.000 if its comma is a decimal mark")
+    # Grouped with another separator than the run's, or decimals where a point groups thousands.
+    assert scoring_hint("a", np.array(["46 552.1", "12 000.5"], dtype=object), ",", ".", options=True) == (
+        "the file is read with ',' between thousands, and '46 552.1' in 'a' groups them with ' ': read the file with "
+        "--thousands space")
+    assert scoring_hint("a", np.array(["46552.1"], dtype=object), ".", ".", options=True) == (
+        "the file is read with '.' between thousands, so a number has no decimal point, and '46552.1' in 'a' has one: "
+        "read the file with --thousands none")
     assert scoring_hint("a", np.array(["3,25", "50,000"], dtype=object), None, ".", options=True) == (
         "the file is read with a decimal point, and '3,25' in 'a' has a decimal comma: read the file with --decimal "
         "','")

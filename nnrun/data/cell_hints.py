@@ -113,7 +113,8 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     sample = [str(c) for c in wrong[:1000]]
     marked = _other_decimal_mark(sample, decimal)  # first: under a decimal comma, '1.257' is no thousands
     grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
-    separated = [c for c in sample if grouped.match(c)] if not marked and not thousands else []
+    # Grouped by another separator than the one read with ('46 552.1' for a run of '46,552.1').
+    separated = [c for c in sample if grouped.match(c) and _separator(c) != thousands] if not marked else []
     separated = separated if len(separated) > len(sample) / 2 else []
     # '50,000' under a decimal point: a comma between groups of three digits, which groups
     # thousands as often as it marks decimals; both readings are told, thousands first.
@@ -137,7 +138,11 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
         return (f"the model reads numbers in '{column}' with a decimal comma, as training read them: write '{cell}' "
                 f"as '{written}'")
     if options:
-        return _reading_hint(column, marked, separated, thousands, decimal)
+        return _reading_hint(column, sample, marked, separated, thousands, decimal)
+    if separated and thousands:
+        cell = separated[0]
+        return (f"the model reads numbers in '{column}' with {thousands!r} between thousands, as training read them: "
+                f"write '{cell}' as '{cell.replace(_separator(cell), thousands)}'")
     if separated:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
                 "write them without the separator")
@@ -150,7 +155,13 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     return f"the model reads numbers in '{column}'; fix these cells"
 
 
-def _reading_hint(column: str, marked: list[str], separated: list[str], thousands: str | None, decimal: str) -> str:
+def _separator(cell: str) -> str:
+    """The character between a grouped number's thousands: '1 234' -> ' '."""
+    return re.search(r"\d([,.' \u00a0\u202f])\d{3}", cell).group(1)
+
+
+def _reading_hint(column: str, sample: list[str], marked: list[str], separated: list[str], thousands: str | None,
+                  decimal: str) -> str:
     """How to read a file's number cells that the decimal mark or the thousands
     separator it is read with (the training files', or --decimal's and --thousands')
     does not fit."""
@@ -165,9 +176,16 @@ def _reading_hint(column: str, marked: list[str], separated: list[str], thousand
         return (f"the file is read with a decimal point, and '{cell}' in '{column}' has a decimal comma: read the "
                 f"file with --decimal ','{points}")
     if separated:
-        separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)
-        return (f"the file is read without a thousands separator, and '{separated[0]}' in '{column}' has one: read "
-                f"the file with --thousands {separator!r}")
+        separator = _separator(separated[0])
+        option = "space" if separator == " " else repr(separator)
+        now = f"with {thousands!r} between thousands" if thousands else "without a thousands separator"
+        return (f"the file is read {now}, and '{separated[0]}' in '{column}' groups them with {separator!r}: read "
+                f"the file with --thousands {option}")
+    if thousands == decimal == "." and sum(bool(PLAIN.match(c)) and "." in c for c in sample) > len(sample) / 2:
+        # '46552.1' where a point groups thousands: whole numbers only, so no decimal point.
+        return (f"the file is read with '.' between thousands, so a number has no decimal point, and "
+                f"'{next(c for c in sample if PLAIN.match(c) and '.' in c)}' in '{column}' has one: read the file "
+                "with --thousands none")
     return f"the model reads numbers in '{column}'; fix these cells"
 
 
