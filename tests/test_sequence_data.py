@@ -94,6 +94,9 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
     by_column = model.predict({"review": texts}).probabilities
     np.testing.assert_array_equal(model.predict(texts).probabilities, by_column)
     np.testing.assert_array_equal(model.predict(texts[1]).probabilities, by_column[1:])
+    pd = pytest.importorskip("pandas")
+    np.testing.assert_array_equal(model.predict(pd.Series(texts)).probabilities, by_column)  # a column of texts
+    np.testing.assert_array_equal(model.predict(pd.Series({"review": texts[0]})).probabilities, by_column[:1])  # a row
 
 
 def predicted(run_cli, text: str, *options: str) -> list[dict]:

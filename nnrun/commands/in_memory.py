@@ -29,18 +29,27 @@ def as_columns(x, columns: list[str]):
     return x
 
 
+def texts_as_column(x, saved) -> object:
+    """For a text model (one text column, its only input): texts as a list, an array, a
+    pandas Series or one text alone, as that column. Anything else as it is."""
+    columns = saved.columns.columns if saved.columns else []
+    if len(columns) != 1 or columns[0].kind != "text":
+        return x
+    name = columns[0].name
+    if isinstance(x, str):
+        return {name: [x]}
+    series = hasattr(x, "to_list") and getattr(x, "ndim", None) == 1 and name not in map(str, x.index)
+    if (series or isinstance(x, (list, tuple, np.ndarray))) and np.ndim(x) == 1 and len(x) and \
+            all(isinstance(text, str) or text is None for text in list(x)):
+        return {name: list(x)}
+    return x
+
+
 def numbers_as_columns(x, saved) -> object:
     """A 2-D numeric array for a run trained on a table of numeric columns only: its
-    columns in the table's order, as the dict of columns the table reading takes; for a
-    text model (one text column, its only input), texts as a list or one text alone.
+    columns in the table's order, as the dict of columns the table reading takes.
     Anything else as it is (a dict or DataFrame is matched by name)."""
     names = saved.column_names()
-    texts = len(saved.columns.columns) == 1 and saved.columns.columns[0].kind == "text"
-    if texts and isinstance(x, str):
-        return {names[0]: [x]}
-    if texts and isinstance(x, (list, tuple, np.ndarray)) and np.ndim(x) == 1 and len(x) and \
-            all(isinstance(text, str) or text is None for text in x):
-        return {names[0]: list(x)}
     if isinstance(x, dict) or hasattr(x, "columns") or not isinstance(x, (np.ndarray, list, tuple)):
         return x
     numeric = all(c.kind == "numeric" for c in saved.columns.columns)

@@ -25,7 +25,7 @@ import numpy as np
 
 from nnrun.commands.evaluate import diagnose
 from nnrun.commands.frames import one_hot_names
-from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_array, table_cells
+from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_array, table_cells, texts_as_column
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
@@ -150,7 +150,7 @@ class TrainedModel:
         if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns
                                                                              else [])):
             raise UserError(f"unknown: is for a run trained on categorical columns; {self.run_dir} has none")
-        x = as_columns(x, saved.column_names() if saved.columns else list(saved.feature_names))
+        x = as_columns(texts_as_column(x, saved), saved.column_names() if saved.columns else list(saved.feature_names))
         # Columns by name (a table, or a DataFrame of a bundled set's pixel_0 ... pixel_63)
         # are flat, as a CSV file's are: rows of the right size become images again.
         by_name = isinstance(x, dict) or hasattr(x, "columns")
