@@ -315,8 +315,8 @@ def test_a_body_limit_no_request_of_this_model_fits_is_refused_before_serving(ru
     smallest = len('{"instances":[{"weight_g":0,"length_cm":0,"sweetness":0,"color":"red"}]}')
     result = run_cli("serve", runs["fruit"], "--port", "0", "--max-body-bytes", str(smallest - 1))
     assert result.exit_code == 2
-    assert result.output.startswith(f"error: --max-body-bytes {smallest - 1}: the shortest request this model takes, "
-                                    f"one instance with its 4 columns, is {smallest} bytes\n")
+    assert result.output.startswith(f"error: --max-body-bytes {smallest - 1}: a request of one instance with this "
+                                    f"model's 4 columns takes about {smallest} bytes\n")
     assert "leave it out (room for --max-instances instances: 1048576 bytes here)" in " ".join(result.output.split())
     app = create_app(ServedModel.load(runs["fruit"]), max_body_bytes=smallest)
     body = json.dumps({"instances": [{"weight_g": 0, "length_cm": 0, "sweetness": 0, "color": "red"}]},

@@ -321,6 +321,7 @@ def test_a_finished_random_search_grows_by_more_samples_as_if_it_had_asked_for_t
     resumed = nnrun("sweep", "--resume", directory, "more.yaml", cwd=grown)
     assert resumed.returncode == 0, resumed.stderr
     assert "random search, 4 trials" in resumed.stdout and "trial 002 started: " in resumed.stdout
+    assert "resuming: 2 trial(s) already finished; samples 2 -> 4" in resumed.stdout
     assert "trial 000 started" not in resumed.stdout  # the finished ones are kept as they are
     assert (directory / "trials" / "000" / "metrics.csv").stat().st_mtime_ns == first
     assert without_times(trials(directory)) == without_times(trials(only_sweep(whole)))

@@ -154,8 +154,8 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
     if max_body_bytes is None:
         max_body_bytes = default_max_body_bytes(columns, passed, max_instances)
     elif max_body_bytes < smallest_body_bytes(columns):  # no request could ever be answered
-        raise UserError(f"--max-body-bytes {max_body_bytes}: the shortest request this model takes, one instance "
-                        f"with its {len(columns)} column{'s' if len(columns) != 1 else ''}, is "
+        raise UserError(f"--max-body-bytes {max_body_bytes}: a request of one instance with this model's "
+                        f"{len(columns)} column{'s' if len(columns) != 1 else ''} takes about "
                         f"{smallest_body_bytes(columns)} bytes",
                         hint=f"give a limit that leaves room for the requests you expect, or leave it out (room for "
                              f"--max-instances instances: {default_max_body_bytes(columns, passed, max_instances)} "

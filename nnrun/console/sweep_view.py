@@ -92,9 +92,9 @@ class SweepView:
                  f"{executor.type} executor ({where})" + (f", {sweep.scheduler.type} scheduler" if sweep.scheduler else ""))
         done = [t for t in state.trials.values() if t.finished]
         if done:
-            self.say(f"  resuming: {len(done)} trial(s) already finished")
-        else:
-            _warn_of_waste(sweep)
+            grown = f"; samples {swept.grown_from} -> {sweep.samples}" if swept.grown_from else ""
+            self.say(f"  resuming: {len(done)} trial(s) already finished{grown}")
+        _warn_of_waste(sweep)
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)

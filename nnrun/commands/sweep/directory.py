@@ -45,6 +45,7 @@ class SweepDir:
 
     def __init__(self, path: Path, sweep: SweepConfig, base_path: Path):
         self.path, self.sweep, self.base_path = path, sweep, base_path
+        self.grown_from: int | None = None  # the samples a resumed sweep recorded, when given more
         self.lock = RunLock(path, "sweep")
         (path / "trials").mkdir(exist_ok=True)
         self.parameters = list(sweep.parameters)
@@ -102,6 +103,7 @@ class SweepDir:
         files.remove_stale_temporaries(path)
         if grown:  # recorded once the directory is locked: the sweep now runs this many trials
             files.atomic_write(path / "sweep.yaml", _dump({**recorded, "samples": grown.samples}))
+            swept.grown_from = sweep.samples
         return swept
 
     def resolved_sweep(self) -> dict:

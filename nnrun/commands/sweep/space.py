@@ -66,8 +66,9 @@ def repeated_draws(sweep: SweepConfig) -> str | None:
         fix = (f"the space holds {combinations} combinations: ask for fewer samples, or list the values and "
                "search: grid to run each once")
     which = f"trial{'s' if len(repeats) > 1 else ''} {ids}"
-    return (f"{len(repeats)} of the {len(trials)} random trials draw values an earlier trial drew ({which}); every "
-            f"trial trains with the base config's seed, so each repeat trains the same model again; {fix}")
+    seed = "the seed among them" if "seed" in sweep.parameters else "every trial trains with the base config's seed"
+    return (f"{len(repeats)} of the {len(trials)} random trials draw values an earlier trial drew ({which}); {seed}, "
+            f"so each repeat trains the same model again; {fix}")
 
 
 def _grid(parameters: dict) -> list[dict]:
