@@ -87,9 +87,11 @@ def crowded_workers(executor, trials: int | None) -> str | None:
     turns on the cores and no trial is done sooner."""
     from nnrun.engine.threads import usable_cores
 
+    if executor.type != "local" or not executor.workers:  # Ray sizes its own; none given: one per CPU
+        return None
     cores = usable_cores()
-    at_once = min(executor.workers or 0, trials or executor.workers or 0)
-    if executor.type != "local" or at_once <= cores:
+    at_once = min(executor.workers, trials or executor.workers)
+    if at_once <= cores:
         return None
     return (f"executor.workers: {at_once} trials at once on {cores} CPU{'s' if cores != 1 else ''}: they take turns "
             f"on the cores, so each trial takes about {at_once / cores:.2g} times as long and the sweep ends no "
