@@ -341,6 +341,28 @@ def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_ar
     assert "warning" not in run_cli("validate", "sweep.yaml").output  # one seed for every trial: the same rows
 
 
+def test_a_small_grid_is_checked_whole_so_two_values_that_cannot_go_together_are_found_first(run_cli, tmp_path):
+    # Each kernel size fits alone; a 5x5 kernel then a 3x3 one does not fit an 8x8 image.
+    (tmp_path / "cnn.yaml").write_text(
+        "name: cnn\ndata:\n  source: {type: builtin, name: digits}\n  split: {validation: 0.2, test: 0.2}\n"
+        "model:\n  layers:\n    - {type: reshape, target_shape: [8, 8, 1]}\n"
+        "    - {type: conv2d, filters: 2, kernel_size: 3}\n    - {type: max_pool2d, pool_size: 2}\n"
+        "    - {type: conv2d, filters: 2, kernel_size: 2}\n    - {type: flatten}\n"
+        "    - {type: dense, units: 10, activation: softmax}\n"
+        "loss: categorical_crossentropy\nmetrics: [accuracy]\ntraining: {epochs: 1}\n")
+    (tmp_path / "grid.yaml").write_text(
+        "base: cnn.yaml\nmetric: val_accuracy\nsearch: grid\nparameters:\n"
+        "  model.layers.1.kernel_size: [3, 5]\n  model.layers.3.kernel_size: [2, 3]\n")
+    result = run_cli("validate", "grid.yaml")
+    assert result.exit_code == 2
+    assert ("grid.yaml:5:3: parameters.model.layers.1.kernel_size: with model.layers.1.kernel_size = 5 and "
+            "model.layers.3.kernel_size = 3 together the base config is invalid: model.layers.3: ") in result.output
+    assert "1 problem in the sweep file" in result.output  # 3 and 3, 5 and 2 fit
+    assert not (tmp_path / "runs").exists()
+    (tmp_path / "grid.yaml").write_text((tmp_path / "grid.yaml").read_text().replace("[2, 3]", "[1, 2]"))
+    assert run_cli("validate", "grid.yaml").exit_code == 0
+
+
 def test_sweep_schema_is_json_schema_that_accepts_the_example(run_cli, tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     import yaml

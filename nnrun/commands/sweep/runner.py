@@ -22,6 +22,7 @@ from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import read_metrics
 
 from nnrun.commands.sweep.directory import SweepDir
+from nnrun.commands.sweep.grid_check import combination_problems
 from nnrun.commands.sweep.search import Search
 from nnrun.commands.sweep.stopping import stopped_by_signals
 from nnrun.commands.sweep.trials import Trial
@@ -102,9 +103,12 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
 
     found = check_against_base(located)
     metric_told = any(p.path == "metric" for p in found.problems)
+    input_shape = None
     if build_each and found.configs:
         try:
-            if _unscored(located, build(found.configs[0][1])) and not metric_told:
+            base = build(found.configs[0][1])
+            input_shape = base.splits["train"].input_shape
+            if _unscored(located, base) and not metric_told:
                 found.problems.append(located.problem("metric", f"the base config holds out no validation split "
                                                                 f"(data.split.validation is 0), so no trial records "
                                                                 f"'{located.metric}'; give it a validation split, or "
@@ -130,6 +134,8 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
                                                       f"no '{located.metric}' and could not be ranked; sweep only "
                                                       "values that keep a validation split, or rank the trials by a "
                                                       "training column"))
+    if not found.problems and found.base_error is None and input_shape is not None:
+        found.problems += combination_problems(located, found.base_data, input_shape)
     if found.problems or found.base_error is not None:
         raise located.error(found.problems, found.base_error)
     return found
