@@ -32,9 +32,17 @@ def training_range(values: np.ndarray) -> list[float] | None:
 def feature_ranges(x: np.ndarray) -> list[list[float] | None]:
     """Each feature's training range for samples of named features without a column
     encoding (a bundled data set, arrays): a column per feature, images flattened."""
-    flat = x.reshape(len(x), -1)
-    with np.errstate(invalid="ignore"):
-        return [training_range(flat[:, j].astype(np.float64)) for j in range(flat.shape[1])]
+    flat = x.reshape(len(x), int(np.prod(x.shape[1:])))
+    if not len(flat):
+        return [None] * flat.shape[1]
+    # Two passes along the rows, where a pass per feature walked the samples once each
+    # (784 strided passes over the 188 MB of MNIST-sized data).
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature missing in every row: NaN, said as None
+        low, high = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
+    return [None if np.isnan(a) else [float(a), float(b)] for a, b in zip(low.tolist(), high.tolist())]
 
 
 def range_notes(table, state: dict, options: bool = True) -> list[str]:
