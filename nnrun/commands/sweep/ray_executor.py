@@ -70,24 +70,28 @@ def run_ray(swept, search, state) -> None:
     ray, tune = ray_modules()
     started_here = join(ray, swept.sweep.executor)
     # From here on, not before: ray.init sets a SIGTERM handler of its own that exits at once.
+    stopped = None
     with stopped_by_signals():
         try:
             _tuner(tune, swept, search, state).fit()
             raise_if_received()  # a SIGTERM whose interrupt a finalizer swallowed still stops the sweep
         except KeyboardInterrupt as interrupt:
-            # Ray ends the trials' workers at once: each keeps its newest checkpoint, which
-            # may be some epochs old (training.checkpoint.every_seconds).
-            from nnrun.commands.sweep.trial import stopped_outcome
-
+            stopped = interrupt  # each worker keeps its newest checkpoint (every_seconds old at most)
             state.stopping("Ray ends the running trials; each resumes from its newest checkpoint")
-            for trial in list(state.trials.values()):
-                if trial.status == "running":  # as its run recorded it: Ray's last report may be an epoch behind
-                    state.finished(trial, stopped_outcome(swept.trial_dir(trial.id), swept.sweep, "interrupted",
-                                                          f"stopped by {stopped_by(interrupt)}"))
             raise
         finally:
             if started_here:
                 ray.shutdown()
+            if stopped is not None:  # recorded once the workers are gone: none adds an epoch after
+                _record_interrupted(swept, state, f"stopped by {stopped_by(stopped)}")
+
+
+def _record_interrupted(swept, state, message: str) -> None:
+    """The running trials as interrupted, their epochs as their runs recorded them."""
+    from nnrun.commands.sweep.trial import stopped_outcome
+    for trial in list(state.trials.values()):
+        if trial.status == "running":
+            state.finished(trial, stopped_outcome(swept.trial_dir(trial.id), swept.sweep, "interrupted", message))
 
 
 def _tuner(tune, swept, search, state):
