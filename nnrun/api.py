@@ -155,9 +155,9 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
     report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
     ``delimiter``, ``decimal``, ``encoding`` and ``thousands`` read a CSV ``data``
-    written otherwise than the run's training files, as ``nnrun evaluate --data`` takes them. Arrays in
-    memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which has no file to
-    name a report after."""
+    written otherwise than the run's training files, as ``nnrun evaluate --data`` takes
+    them. Arrays in memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which
+    has no file to name a report after."""
     run_dir = _run_path(run_dir, "run_dir")
     if not isinstance(split, str):
         from nnrun.errors import UserError

@@ -129,7 +129,6 @@ def init(
     def action():
         from nnrun.commands.init import write_starter
         from nnrun.console.output import say_note
-
         from nnrun.errors import UserError
 
         if target and len(target) > 1:

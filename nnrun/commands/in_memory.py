@@ -49,9 +49,9 @@ def numbers_as_columns(x, saved) -> object:
     """A 2-D numeric array for a run trained on a table of numeric columns only: its
     columns in the table's order, as the dict of columns the table reading takes.
     Anything else as it is (a dict or DataFrame is matched by name)."""
-    names = saved.column_names()
     if isinstance(x, dict) or hasattr(x, "columns") or not isinstance(x, (np.ndarray, list, tuple)):
         return x
+    names = saved.column_names()
     numeric = all(c.kind == "numeric" for c in saved.columns.columns)
     try:
         array = np.asarray(x)

@@ -101,7 +101,7 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     if not regression and sum(labels[label] for label in signed) > sum(labels.values()) / 2:
         regression, strays = True, strays - set(signed)  # the signed ones are told here, once
         if notes is not None:
-            plain = re.sub(r"[^\d.+-]", "", signed[0]) if found.decimal == "." and not found.thousands == "." else None
+            plain = re.sub(r"[^\d.+-]", "", signed[0]) if found.decimal == "." and found.thousands != "." else None
             notes.append(f"'{target}' holds numbers written with a currency or percent sign (like '{signed[0]}'), "
                          f"which training does not read: write them as plain numbers"
                          f"{f' ({plain})' if plain else ''} in {data.name}, and the config trains as a regression")

@@ -42,8 +42,9 @@ def default_max_body_bytes(columns: list[dict], passed: dict[str, str], max_inst
 
 
 def smallest_body_bytes(columns: list[dict]) -> int:
-    """The bytes of the shortest body ``/predict`` takes: one instance with every column
-    (each is required), in compact JSON, with the shortest value each may have."""
+    """About the bytes of the shortest body ``/predict`` takes: one instance with every
+    column (each is required), in compact JSON, with the shortest text each may have (a
+    number category sent as a JSON number may come a few bytes shorter)."""
     def least(column: dict) -> Any:
         if column["type"] == "category" and column.get("unknown") != "ignore":
             return min(column["categories"], key=len)

@@ -44,7 +44,7 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     comma_grouped = bool(separated) and all(ONE_COMMA_GROUP.match(c) for c in separated)
     if separated and not (marked and any(not grouped.match(c) for c in marked)) \
             and not (commas_are_decimal and comma_grouped):
-        separator = re.search(r"\d([,.' \u00a0\u202f])\d{3}", separated[0]).group(1)
+        separator = _separator(separated[0])
         instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
         rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
         written = {"\u00a0": "\\u00a0", "\u202f": "\\u202f"}.get(separator, separator)  # no-break spaces, escaped
