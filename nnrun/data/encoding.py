@@ -19,7 +19,7 @@ import numpy as np
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, coded_matches
 from nnrun.data.problems import DataProblems
-from nnrun.data.ranges import training_range
+from nnrun.data.ranges import feature_ranges
 from nnrun.data.table import Table, columns_with_gaps
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 
@@ -43,7 +43,7 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **opti
     if text is not None:
         texts = table.strings[:, table.categorical.index(text.column)]
         columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
-    ranges = [training_range(table.numeric[:, j]) for j in range(len(table.numeric_names))]
+    ranges = feature_ranges(table.numeric)  # two passes along the rows, not one per column
     for j, name in enumerate(table.numeric_names):
         fill = None
         if missing != "error":  # fill values only where they are used: each is a pass over a column

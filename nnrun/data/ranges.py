@@ -1,7 +1,7 @@
 """Numbers far outside what training saw, noted when a trained model reads new rows.
 
 Training keeps each number column's range (its smallest and largest value in the
-training split, :func:`training_range`). A column of new rows whose values mostly lie
+training split, :func:`feature_ranges`). A column of new rows whose values mostly lie
 far beyond it was most likely written in another unit or number format: '30.696' read
 with a decimal point where the file groups thousands with it (30696), grams for
 kilograms. The model still predicts (an extrapolation may be meant), but a prediction
@@ -17,28 +17,22 @@ training is an ordinary new sample, one at a thousandth or a thousand times it i
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
 
+import numpy as np
 
 SHOWN_COLUMNS = 3  # columns noted one by one; the rest in one line
 
 
-def training_range(values: np.ndarray) -> list[float] | None:
-    """[smallest, largest] of a number column's present values, or None if it has none."""
-    present = values[~np.isnan(values)]
-    return [float(present.min()), float(present.max())] if len(present) else None
-
-
 def feature_ranges(x: np.ndarray) -> list[list[float] | None]:
-    """Each feature's training range for samples of named features without a column
-    encoding (a bundled data set, arrays): a column per feature, images flattened."""
+    """[smallest, largest] of each column of (N, ...) samples, images flattened, None
+    for a column with no present value: a table's number columns, or the named features
+    of a run without a column encoding (a bundled data set, arrays)."""
     flat = x.reshape(len(x), int(np.prod(x.shape[1:])))
     if not len(flat):
         return [None] * flat.shape[1]
     # Two passes along the rows, where a pass per feature walked the samples once each
     # (784 strided passes over the 188 MB of MNIST-sized data).
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a feature missing in every row: NaN, said as None
         low, high = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
