@@ -33,7 +33,6 @@ class Splits:
     columns: dict | None = None  # the fitted column encoding of a table source (see .table)
     warnings: tuple[str, ...] = ()  # shown by validate and train: single-row classes, odd categories, ...
     fingerprints: dict[str, str] | None = None  # of each raw split (see Dataset.fingerprint)
-    given: frozenset[str] = frozenset()  # "validation", "test": the splits the source gave as files or arrays
 
 
 def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
@@ -65,7 +64,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
         for name in list(parts):  # one split at a time, its raw table dropped once encoded
             parts[name] = _encoded(parts.pop(name), columns)
     warnings += _held_out_copies(parts, given)
-    return Splits(parts, columns, tuple(warnings), fingerprints(), frozenset(given))
+    return Splits(parts, columns, tuple(warnings), fingerprints())
 
 
 LEAK_SHARE = 0.25  # of a held-out split's rows found in training, above which it is told

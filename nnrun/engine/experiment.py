@@ -88,7 +88,7 @@ def build(
         splits = load_splits(config.data, config.seed, columns)
     except ConfigError as exc:
         raise loaded.locate(exc) from None
-    config = _given_splits_unset(loaded, splits.given)
+    config = _given_splits_unset(loaded, config.data.source.given_splits())  # once the split did without them
     raw_train = splits.parts["train"]
     names = raw_train.feature_names or []
     ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
