@@ -366,3 +366,27 @@ def test_a_sweeps_folder_lists_its_trials_best_first(run_cli, tmp_path):
                                             csv.DictReader((sweep / "trials" / t / "metrics.csv").open())))
     assert listed == best
     assert run_cli("runs", sweep).stdout.splitlines()[0].startswith("Trials in ")
+
+
+def test_a_sweeps_trials_add_up_to_its_count_and_the_completed_rank_first(run_cli, tmp_path):
+    """A trial stopped before its run began has a row in trials.csv and no folder: it is
+    listed all the same; a trial interrupted with a better value ranks after the completed
+    ones, as the sweep's best is the best completed trial."""
+    sweep = tmp_path / "runs" / "search"
+    train_iris(sweep / "trials" / "000", epochs=1)
+    train_iris(sweep / "trials" / "002", epochs=3)
+    for trial, status in (("000", "completed"), ("002", "interrupted")):  # 002's value is the lower
+        meta = json.loads((sweep / "trials" / trial / "meta.json").read_text())
+        (sweep / "trials" / trial / "meta.json").write_text(json.dumps({**meta, "status": status}))
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {a: {}}\n")
+    (sweep / "trials.csv").write_text("trial,a,status,val_loss,seconds\n000,1,completed,0.9,2.0\n"
+                                      "001,2,interrupted,,0.25\n002,3,interrupted,,1.0\n003,4,running,,0.1\n"
+                                      "004,5,completed,0.95,1.0\n")
+    records = json.loads(run_cli("runs", sweep, "--json").stdout)
+    assert [(Path(r["path"]).name, r["status"]) for r in records] == [
+        ("000", "completed"), ("002", "interrupted"), ("004", "missing"), ("003", "killed"), ("001", "interrupted")]
+    assert records[-1]["epochs"] == 0 and records[-1]["seconds"] == 0.25 and records[-1]["values"] == {"a": 2}
+    [row] = json.loads(run_cli("runs", tmp_path / "runs", "--json").stdout)
+    assert row["trials"] == len(records) and row["best_trial"] == "000"
+    out = run_cli("runs", sweep).stdout
+    assert re.search(r"001\s+interrupted\s+0\s+-\s+-\s+-", out), out

@@ -182,15 +182,17 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
                         hint="nnrun runs (the runs/ folder), or nnrun runs FOLDER")
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
-    statuses, values, metric = {}, {}, None
+    statuses, values, row_seconds, metric, sweep_writing = {}, {}, {}, None, False
     if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
         from nnrun.commands.sweep.listing import read_sweep
 
         sweep, rows = read_sweep(root) or ({}, [])
         statuses = {row.get("trial"): row.get("status") for row in rows}
+        row_seconds = {row.get("trial"): _number(row.get("seconds")) for row in rows}
         values = {row.get("trial"): {path: _cell_value(row.get(path)) for path in sweep.get("parameters", {})}
                   for row in rows}
         metric = str(sweep.get("metric", "")).removeprefix("val_") or None  # the trials' shown by the sweep's
+        sweep_writing = RunDir(root).is_writing()
         root = root / "trials"
     if RunDir(root).meta.is_file():
         raise UserError(f"{root}: is a run directory itself; give the folder that holds runs",
@@ -198,6 +200,10 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     # A dot folder is hidden on purpose: a sweep's trial set aside before it began (.000-abandoned-...).
     runs = [s for p in root.iterdir()
             if p.is_dir() and not p.name.startswith(".") and (s := summarize(p, metric)) is not None]
+    # A trial the sweep stopped before its run began has a row in trials.csv and no folder;
+    # it is listed all the same (it starts again on resume), so the trials add up to the sweep's count.
+    runs += [_unstarted_trial(root / trial, status, row_seconds.get(trial), sweep_writing)
+             for trial, status in statuses.items() if trial and not (root / trial).exists()]
     for run in runs:
         run.values = values.get(run.path.name) if statuses else None
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
@@ -206,9 +212,28 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
             run.status, run.saved_epochs = statuses[run.path.name], None  # ended by the sweep, as it says
     runs = sorted(runs, key=_newest_first_key, reverse=True)
     if statuses:  # a sweep's trials: its leaderboard, best first (unscored ones after, newest first)
+        # The completed trials first, as the sweep's best is the best completed one (the sweep's row
+        # names it); a pruned or interrupted trial's value is of fewer epochs.
         sign = -1 if sweep.get("mode") == "max" else 1
-        runs.sort(key=lambda run: (run.best_validation is None, sign * (run.best_validation or 0.0)))
+        runs.sort(key=lambda run: (run.best_validation is None, run.status != "completed",
+                                   sign * (run.best_validation or 0.0)))
     return runs
+
+
+def _unstarted_trial(path: Path, status: str | None, seconds: float | None, sweep_writing: bool) -> RunEntry:
+    """A sweep's trial with no run folder: stopped (or killed) before its run began."""
+    if status == "running" and not sweep_writing:
+        status = "killed"  # as a run that says running when nothing writes it
+    elif status in ("completed", "pruned"):
+        status = "missing"  # it ran, and its folder has since gone
+    return RunEntry(path, status or "unknown", None, seconds, 0, "-", None, None, None)
+
+
+def _number(cell: str | None) -> float | None:
+    try:
+        return float(cell) if cell else None
+    except ValueError:
+        return None
 
 
 def _cell_value(cell: str | None):
@@ -223,5 +248,5 @@ def _cell_value(cell: str | None):
 
 
 def _newest_first_key(run: RunEntry) -> tuple:
-    started = run.started.timestamp() if run.started else run.path.stat().st_mtime
+    started = run.started.timestamp() if run.started else run.path.stat().st_mtime if run.path.exists() else 0.0
     return (started, run.path.name)
