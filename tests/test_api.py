@@ -490,6 +490,11 @@ def test_an_image_model_takes_named_pixel_columns_flat_and_says_a_missing_channe
     notes = model.predict(np.full((2, 8, 8, 1), 255.0)).notes
     assert len(notes) == 4 and notes[0].startswith("2 of 2 values in 'pixel_0' lie far outside what training saw")
     assert re.fullmatch(r"\d+ more columns lie far outside what training saw as well: 'pixel_\d+', .*", notes[3])
+    # A pixel training never lit (the digits' corner) lit within the images' range is no other unit.
+    lit = np.zeros((1, 8, 8, 1))
+    lit[0, 0, 0, 0] = 12.0
+    assert model.predict(lit).notes == () and model.predict(pd.DataFrame(lit.reshape(1, 64),
+                                                                         columns=frame.columns)).notes == ()
 
 
 def test_a_bundled_data_sets_features_keep_their_training_range(run_cli, tmp_path):

@@ -19,7 +19,7 @@ from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.inputs import InputRows, filled_notes, read_input, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
-from nnrun.data.ranges import range_notes
+from nnrun.data.ranges import range_notes, shared_ranges
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table, is_missing
 from nnrun.errors import UserError, did_you_mean, listed_samples
@@ -66,7 +66,7 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
     if unknown is not None and encoding:
         encoding = {**encoding, "unknown": unknown}
     return read_input(source, encoding, list(saved.feature_names), saved.target, keep, target, classes,
-                      lined_up, written, saved.feature_ranges)
+                      lined_up, written, shared_ranges(saved.feature_ranges, saved.input_shape))
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:

@@ -29,7 +29,7 @@ from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_arr
 from nnrun.commands.inputs import shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.data.ranges import far_notes
+from nnrun.data.ranges import far_notes, shared_ranges
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
@@ -162,7 +162,8 @@ class TrainedModel:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
             if saved.feature_ranges and int(np.prod(encoded.shape[1:])) == len(saved.feature_ranges):
                 flat = encoded.reshape(len(encoded), -1)
-                notes += far_notes(flat, list(saved.feature_names), saved.feature_ranges, range(len(flat)), "row")
+                ranges = shared_ranges(saved.feature_ranges, saved.input_shape)
+                notes += far_notes(flat, list(saved.feature_names), ranges, range(len(flat)), "row")
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)

@@ -39,6 +39,21 @@ def feature_ranges(x: np.ndarray) -> list[list[float] | None]:
     return [None if np.isnan(a) else [float(a), float(b)] for a, b in zip(low.tolist(), high.tolist())]
 
 
+def shared_ranges(ranges: list | None, input_shape) -> list | None:
+    """The ranges to judge new samples by. An input of several axes (an image's pixels
+    over its channels, a sequence's steps over its features) shares one range per
+    value of its last axis: a pixel never lit in training is as much a pixel as any,
+    so an image that lights it is no other unit. A flat input keeps one per feature."""
+    if len(input_shape) < 2 or not ranges:
+        return ranges
+    channels = int(input_shape[-1])
+    shared = []
+    for channel in range(channels):
+        seen = [r for r in ranges[channel::channels] if r]
+        shared.append([min(r[0] for r in seen), max(r[1] for r in seen)] if seen else None)
+    return [shared[i % channels] for i in range(len(ranges))]
+
+
 def range_notes(table, state: dict, options: bool = True) -> list[str]:
     """One note per number column of ``table`` (the new rows, as read) whose present
     values lie mostly far outside the range training saw (``state``: the run's saved
