@@ -330,6 +330,14 @@ def test_a_finished_random_search_grows_by_more_samples_as_if_it_had_asked_for_t
     (grown / "fewer.yaml").write_text(SWEEP.replace("samples: 4", "samples: 3"))
     refused = nnrun("sweep", "--resume", directory, "fewer.yaml", cwd=grown)
     assert refused.returncode == 2 and "changed: samples (4 -> 3)" in refused.stderr
+    # More samples than three digits number: refused alone with why, or listed among other changes.
+    (grown / "many.yaml").write_text(SWEEP.replace("samples: 4", "samples: 1001"))
+    refused = nnrun("sweep", "--resume", directory, "many.yaml", cwd=grown)
+    assert refused.returncode == 2 and "samples: 4 -> 1001 would number the trials with more digits than the 4 in " \
+        in " ".join(refused.stderr.split())
+    (grown / "many.yaml").write_text(SWEEP.replace("samples: 4", "samples: 1001").replace("seed: 3", "seed: 4"))
+    refused = nnrun("sweep", "--resume", directory, "many.yaml", cwd=grown)
+    assert refused.returncode == 2 and "changed: samples (4 -> 1001), seed (3 -> 4)" in " ".join(refused.stderr.split())
 
 
 def test_a_base_edited_while_the_sweep_runs_changes_none_of_its_trials(tmp_path, monkeypatch):

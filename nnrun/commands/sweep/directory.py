@@ -86,7 +86,14 @@ class SweepDir:
         grown = None
         if given is not None:
             now = {**given.sweep.resolved(), "base": str(given.base_path.resolve())}
-            grown = _more_samples(sweep, given.sweep, path)
+            grown = _more_samples(sweep, given.sweep)
+            if grown and not _same_digits(sweep, grown):
+                # Refused: alone, saying why; with other changes, listed among them.
+                if not describe_changes({**recorded, "samples": now["samples"]}, now):
+                    raise UserError(f"samples: {sweep.samples} -> {grown.samples} would number the trials with more "
+                                    f"digits than the {sweep.trial_count} in {path} have",
+                                    hint="start a new sweep with `nnrun sweep SWEEP.yaml` for that many trials")
+                grown = None
             _refuse_changes(path / "sweep.yaml", {**recorded, "samples": now["samples"]} if grown else recorded, now,
                             str(given.source),
                             hint="a resumed sweep keeps its sweep file: leave out SWEEP.yaml to resume it as "
@@ -138,19 +145,20 @@ def _dump(data: dict) -> bytes:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True).encode()
 
 
-def _more_samples(recorded: SweepConfig, given: SweepConfig, path: Path) -> SweepConfig | None:
+def _more_samples(recorded: SweepConfig, given: SweepConfig) -> SweepConfig | None:
     """``given`` with its larger ``samples`` when that is all it adds to a random or TPE
     search (any other change is refused by the comparison that follows); None when the
     samples are the same, fewer, or the search is a grid."""
-    from nnrun.commands.sweep.space import trial_id
-
     if given.search == "grid" or recorded.search != given.search or (given.samples or 10) <= (recorded.samples or 10):
         return None
-    if len(trial_id(0, given.trial_count)) != len(trial_id(0, recorded.trial_count)):
-        raise UserError(f"samples: {recorded.samples} -> {given.samples} would number the trials with more digits "
-                        f"than the {recorded.trial_count} in {path} have",
-                        hint="start a new sweep with `nnrun sweep SWEEP.yaml` for that many trials")
     return given
+
+
+def _same_digits(recorded: SweepConfig, grown: SweepConfig) -> bool:
+    """Whether the grown sweep's trial ids have the digits of the recorded ones (000-999)."""
+    from nnrun.commands.sweep.space import trial_id
+
+    return len(trial_id(0, grown.trial_count)) == len(trial_id(0, recorded.trial_count))
 
 
 def _counted_from_the_start(path: str, data: dict) -> str:
