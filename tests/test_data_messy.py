@@ -110,6 +110,19 @@ def test_a_lines_missing_cells_follow_the_file_order_across_text_and_number_colu
     assert "missing value (2 cells):\n    line 3, column 'city'\n    line 3, column 'age'" in result.output
 
 
+@pytest.mark.parametrize("kind", ["number", "category"])
+def test_a_column_with_no_value_in_the_training_rows_is_not_hinted_to_the_fill_already_set(run_cli, tmp_path, kind):
+    """missing: mean takes its value from the training rows; a column they hold no value
+    of (its few values fell in held-out rows, or it has none) has nothing to fill with."""
+    lines = ["a,empty,label"] + [f"{i},,{'ab'[i % 2]}" for i in range(30)]
+    source = ", missing: mean" + (", categorical: [empty]" if kind == "category" else "")
+    result = run_cli("train", small_classifier(tmp_path, lines, classes=2, source=source))
+    assert result.exit_code == 2, result.output
+    assert "hint: 'empty' has no value in the training rows, so missing: mean has nothing to fill it with; add it " \
+           "to data.source.ignore, or fill the column in" in " ".join(result.output.split())
+    assert "set to mean or most_frequent" not in result.output
+
+
 def test_a_regression_target_is_never_hinted_into_the_features(run_cli, tmp_path):
     # Class labels under a regression loss: a classification loss, not data.source.categorical.
     result = run_cli("validate", config(tmp_path, people(), TIDY, loss="mse", units=1))

@@ -98,20 +98,21 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
                 table.strings[:, table.categorical.index(column["name"])], column["text"])
             position += length
         else:
-            coded = _filled_codes(table.codes(column["name"]), column, table, problems)
+            coded = _filled_codes(table.codes(column["name"]), column, table, problems, state.get("missing", "error"))
             width = len(column["categories"])
             _one_hot(coded, column, table, unseen, problems, out[:, position : position + width])
             position += width
     for target, source, width in _runs([(t, s) for t, s, _ in numeric_at]):  # side-by-side columns in one copy
         out[:, target : target + width] = table.numeric[:, source : source + width]
     if numeric_at:  # then only the columns with empty cells again
+        policy = state.get("missing", "error")
         gaps = set(columns_with_gaps(table.numeric).tolist())
         for target, source, column in numeric_at:
             if source not in gaps:
                 continue
             empty = np.isnan(table.numeric[:, source])
             if empty.any():
-                out[:, target] = _filled(table.numeric[:, source], empty, column, table, problems)
+                out[:, target] = _filled(table.numeric[:, source], empty, column, table, problems, policy)
     if own:
         problems.raise_if_any()
     return out
@@ -129,30 +130,37 @@ def _runs(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _needs_fill(missing: np.ndarray, column: dict, table: Table, problems: DataProblems) -> bool:
+def _needs_fill(missing: np.ndarray, column: dict, table: Table, problems: DataProblems, policy: str) -> bool:
     """Whether a column's empty cells (``missing``) are to be given its fill value:
-    not when it has none (they are bad cells, reported) or there are none."""
+    not when it has none (they are bad cells, reported) or there are none. ``policy``:
+    data.source.missing, under which the column was fitted."""
     if not missing.any():
         return False
     if column["fill"] is None:
-        problems.add_cells("missing value", column["name"], table.lines[missing],
-                           hint="fill it in, or train with data.source.missing set to mean or most_frequent")
+        name = column["name"]
+        # Filling was asked for, but the training rows held no value of this column to
+        # take a mean or most frequent value from (its few values fell in held-out rows).
+        hint = (f"'{name}' has no value in the training rows, so missing: {policy} has nothing to fill it with; "
+                f"add it to data.source.ignore, or fill the column in") if policy != "error" else \
+            "fill it in, or train with data.source.missing set to mean or most_frequent"
+        problems.add_cells("missing value", name, table.lines[missing], hint=hint)
         return False
     return True
 
 
-def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table, problems: DataProblems):
-    if not _needs_fill(missing, column, table, problems):
+def _filled(values: np.ndarray, missing: np.ndarray, column: dict, table: Table, problems: DataProblems,
+            policy: str):
+    if not _needs_fill(missing, column, table, problems, policy):
         return values
     values = values.copy()
     values[missing] = column["fill"]
     return values
 
 
-def _filled_codes(coded: Coded, column: dict, table: Table, problems: DataProblems) -> Coded:
+def _filled_codes(coded: Coded, column: dict, table: Table, problems: DataProblems, policy: str) -> Coded:
     """A categorical column's empty cells given the column's fill value, or reported."""
     empty = coded_matches(coded, "")
-    if not _needs_fill(empty, column, table, problems):
+    if not _needs_fill(empty, column, table, problems, policy):
         return coded
     codes, words = coded
     words = words if column["fill"] in words else [*words, column["fill"]]
