@@ -408,6 +408,25 @@ def test_a_repeating_date_column_is_left_out_and_said_why(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_a_column_of_one_value_is_left_out_and_said_why(run_cli, tmp_path):
+    # 'kind' is X in every row, 'rate' 5, and 'rare' has one value in one row: as inputs they
+    # say nothing, and every file to predict would have to carry them.
+    lines = ["size,kind,rate,rare,price"] + [f"{10 + i % 13},X,5,{'1.5' if i == 3 else ''},{100 + 3 * i}"
+                                               for i in range(40)]
+    text = init_text(run_cli, tmp_path / "one.csv", lines, "price")
+    assert re.search(r"\n    ignore: \[kind, rate, rare\] +# one value: left out \(see below\)\n", text), text
+    assert "    # kind, rate, rare: one value in every row that has one: nothing to learn from, and every file to " \
+        "predict would need the column; move it out of ignore if other rows of the file hold other values" in text
+    assert "categorical" not in text and "missing: mean" not in text
+    # With nothing else to learn from: refused, saying so.
+    (tmp_path / "only.csv").write_text("\n".join(["kind,price"] + [f"X,{i}" for i in range(30)]) + "\n")
+    result = run_cli("init", "--data", "only.csv", "--target", "price")
+    assert result.exit_code == 2 and "only.csv: no column to learn from besides 'price' (IDs are left out); kind " \
+        "holds one value in every row that has one, which tells the rows nothing apart" in " ".join(result.output.split())
+    result = run_cli("train", "one.yaml", "--set", "training.epochs=1", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output  # 'size' is learned from
+
+
 def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tmp_path):
     lines = ["area,weight,rooms,price"]
     for i in range(80):

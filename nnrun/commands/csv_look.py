@@ -58,6 +58,7 @@ class Columns:
     dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     codes: list[str] = field(default_factory=list)  # many codes with leading zeros (01067): left out, and said
+    constants: list[str] = field(default_factory=list)  # one value wherever there is one: left out, and said
     alike: dict[str, list[list[str]]] = field(default_factory=dict)  # categories written two ways, by column
     missing: dict[str, int] = field(default_factory=dict)  # column -> empty cells in the rows looked at
     siblings: list[str] = field(default_factory=list)  # 0/1 columns one-hot with the target: left out
@@ -120,7 +121,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         role = _role(name, values, found)
         {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
             role, found.ignored).append(name)
-        if role in ("symbols", "dates", "units", "codes"):
+        if role in ("symbols", "dates", "units", "codes", "constants"):
             getattr(found, role).append(name)
         if role == "categorical" and (alike := written_alike(sorted(set(values)))):
             found.alike[name] = alike
@@ -159,10 +160,14 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     """feature, categorical, id, text (several words a cell), symbols (numbers with
     currency or percent signs, which the reader takes as text), units (numbers with a
     unit, '35 kg', which the reader takes as text too), codes (digits with leading zeros,
-    '01067', too many to be categorical), dates (that repeat; a
+    '01067', too many to be categorical), constants (one value wherever there is one), dates (that repeat; a
     date in every row is an ID) or ignored, for a column's cells that are not missing."""
     if not values:
         return "ignored"
+    if len(set(values)) == 1 and found.rows > 1:
+        # The same cell in every row that has one: nothing to learn, and as a category it
+        # would make every input file and request carry the column with that one value.
+        return "constants"
     if sum(bool(SIGNED_NUMBER.match(c)) for c in values) > len(values) / 2:
         return "symbols"
     if not ID_NAME.search(name) and cell_kinds.with_units(values):
