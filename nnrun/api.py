@@ -151,11 +151,12 @@ def _run_path(value, name: str):
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
              delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None,
-             thousands: str | None = None) -> dict:
+             thousands: str | None = None, unknown: str | None = None) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
     report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
     ``delimiter``, ``decimal``, ``encoding`` and ``thousands`` read a CSV ``data``
-    written otherwise than the run's training files, as ``nnrun evaluate --data`` takes
+    written otherwise than the run's training files, and ``unknown`` ("ignore" or
+    "error") treats its categories training never saw, as ``nnrun evaluate --data`` takes
     them. Arrays in memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which
     has no file to name a report after."""
     run_dir = _run_path(run_dir, "run_dir")
@@ -176,12 +177,12 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
 
         raise UserError(f"split: '{split}' and data were both given; a file given as data is scored on its own "
                         "rows: give one of the two")
-    if written and data is None:
+    if (written or unknown is not None) and data is None:
         from nnrun.errors import UserError
 
-        raise UserError("delimiter, decimal, encoding and thousands say how a file given as data is written; a "
+        raise UserError("delimiter, decimal, encoding, thousands and unknown say how a file given as data is read; a "
                         "split is read as training read it")
-    return _evaluate(run_dir, split, data, force, written)
+    return _evaluate(run_dir, split, data, force, written, unknown)
 
 
 def as_settings(overrides) -> list[str]:

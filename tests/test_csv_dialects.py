@@ -235,7 +235,8 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
     np.savez(tmp_path / "a.npz", x=np.zeros((1, 2), np.float32))
     result = run_cli("predict", run, tmp_path / "a.npz", "--delimiter", ",")
     assert result.exit_code == 2 and "--delimiter: says how a CSV file is written; " in result.output
-    with pytest.raises(UserError, match="delimiter, decimal, encoding and thousands say how a file given as data is written"):
+    with pytest.raises(UserError, match="delimiter, decimal, encoding, thousands and unknown say how a file given "
+                                        "as data is read"):
         nnrun.evaluate(run, delimiter=",")
     for args, message in [(["--decimal", ";"], "--decimal: expected '.' or ',', got ';'"),
                           (["--delimiter", ";;"], "--delimiter: expected one character"),
@@ -244,7 +245,7 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
         assert result.exit_code == 2 and message in result.output, result.output
     result = run_cli("evaluate", run, "--decimal", ".")
     assert result.exit_code == 2
-    assert "--decimal: says how a file given with --data is written; a split is read as training read it" \
+    assert "--decimal: says how a file given with --data is read; a split is read as training read it" \
         in result.output
     (tmp_path / "points.csv").write_text("kunde;alter;einkommen\nK0;5.5;20000.5\n")
     result = run_cli("predict", run, tmp_path / "points.csv")

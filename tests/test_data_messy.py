@@ -434,8 +434,9 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert result.exit_code == 2
         assert "unknown category (3 cells):\n    line 3, column 'city': 'Rome'\n    line 4, column 'city': 'Oslo'" \
             in result.output
-        assert "train with data.source.unknown: ignore (nnrun predict also takes --unknown ignore for one file, and a " \
-            "loaded model's predict unknown=\"ignore\")" in " ".join(result.output.split())
+        assert "train with data.source.unknown: ignore (nnrun predict and evaluate --data also take --unknown ignore " \
+            "for one file, and a loaded model's predict and evaluate unknown=\"ignore\")" \
+            in " ".join(result.output.split())
         # Asked for at predict time: all zeros for this file, said as a run with ignore says it.
         result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--unknown", "ignore")
         assert result.exit_code == 0, result.output
@@ -448,11 +449,24 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
             nnrun.load(tmp_path / "run").predict(rows)
         (note,) = nnrun.load(tmp_path / "run").predict(rows, unknown="ignore").notes
         assert note == "1 cell held categories training never saw, encoded as all zeros: 'city' 'Rome' (1)"
-        with pytest.raises(UserError, match="unknown: expected 'ignore' or 'error', got 'maybe'"):
+        # Scoring a labelled file or rows takes the same choice.
+        (tmp_path / "scored.csv").write_text("\n".join([new[0] + ",plan"] + [f"{row},basic" for row in new[1:]]) + "\n")
+        refused = run_cli("evaluate", "run", "--data", "scored.csv")
+        assert refused.exit_code == 2 and "unknown category (3 cells)" in refused.output
+        scored = run_cli("evaluate", "run", "--data", "scored.csv", "--unknown", "ignore")
+        assert scored.exit_code == 0 and "4 samples" in scored.output and "'Rome' (2)" in scored.output, scored.output
+        assert "--unknown: says how a file given with --data is read" in run_cli("evaluate", "run", "--unknown",
+                                                                                 "ignore").output
+        with pytest.raises(UserError, match="unknown category"):
+            nnrun.load(tmp_path / "run").evaluate(rows, ["basic", "plus"])
+        assert nnrun.load(tmp_path / "run").evaluate(rows, ["basic", "plus"], unknown="ignore").samples == 2
+        report = nnrun.evaluate(tmp_path / "run", data=tmp_path / "scored.csv", unknown="ignore", force=True)
+        assert report["samples"] == 4
+        with pytest.raises(UserError, match="unknown: expected ignore or error, got 'maybe'"):
             nnrun.load(tmp_path / "run").predict(rows, unknown="maybe")
         run_cli("train", config(tmp_path, people(), ", ignore: [customer_id, city], thousands: \",\""), "--quiet",
                 "--run-dir", "numbers")
-        with pytest.raises(UserError, match="unknown: is for a run trained on categorical columns; .*numbers has none"):
+        with pytest.raises(UserError, match="unknown: is for a run trained on categorical CSV columns; .*numbers has"):
             nnrun.load(tmp_path / "numbers").predict({"age": [30], "income": [1000]}, unknown="ignore")
     else:
         refused = run_cli("predict", "run", "new.csv", "-o", "-", "--unknown", "error")

@@ -158,6 +158,10 @@ def evaluate(
     decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
     encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
     thousands: Optional[str] = typer.Option(None, "--thousands", help=THOUSANDS_HELP, show_default=False),
+    unknown: Optional[str] = typer.Option(
+        None, "--unknown", metavar="ignore|error", show_default=False,
+        help="With --data, a category training never saw: ignore encodes it as all zeros (and says so), error "
+             "refuses the file. Default: the run's data.source.unknown."),
 ) -> None:
     """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
     (or eval-<data file stem>.json). A run that did not complete is scored with its
@@ -181,13 +185,14 @@ def evaluate(
         if split not in (None, "test", "validation", "train"):
             raise UserError(f"--split: '{split}' is not a split; choose test, validation or train")
         given = [name for name, value in (("--delimiter", delimiter), ("--decimal", decimal),
-                                          ("--encoding", encoding), ("--thousands", thousands)) if value is not None]
+                                          ("--encoding", encoding), ("--thousands", thousands),
+                                          ("--unknown", unknown)) if value is not None]
         if given and data is None:
-            raise UserError(f"{given[0]}: says how a file given with --data is written; a split is read as training "
+            raise UserError(f"{given[0]}: says how a file given with --data is read; a split is read as training "
                             "read it")
         with readable_once(data) if data is not None else nullcontext() as path:
             written = file_format(delimiter, decimal, encoding, thousands)
-            report = run_evaluation(run_dir, split or "test", path, force, written)
+            report = run_evaluation(run_dir, split or "test", path, force, written, unknown)
         print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
@@ -226,10 +231,7 @@ def predict(
         from nnrun.commands.piped_input import readable_once
         from nnrun.commands.predict import predict as run_prediction
         from nnrun.console.output import say_note
-        from nnrun.errors import UserError
 
-        if unknown not in (None, "ignore", "error"):
-            raise UserError(f"--unknown: expected ignore or error, got {unknown!r}")
         with readable_once(input_path) as path:
             result = run_prediction(run_dir, path, output, proba, force, keep,
                                     file_format(delimiter, decimal, encoding, thousands), unknown)

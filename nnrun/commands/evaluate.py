@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.commands.inputs import read_labelled
+from nnrun.commands.inputs import check_unknown, read_labelled
 from nnrun.config import load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build
@@ -88,13 +88,15 @@ def _check_same_data(run: RunDir, experiment) -> None:
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
-             force: bool = False, written: dict | None = None) -> dict:
+             force: bool = False, written: dict | None = None, unknown: str | None = None) -> dict:
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
     with the training columns and the target, or NPZ with x and y; ``written``: how a
     CSV file is written where not as the training files were, see
-    :func:`nnrun.commands.file_format.file_format`); writes the report to ``report["written"]``."""
+    :func:`nnrun.commands.file_format.file_format`; ``unknown``: "ignore" or "error" for
+    its categories training never saw, in place of the run's data.source.unknown);
+    writes the report to ``report["written"]``."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data), force, written)
+        return _evaluate_file(run_dir, Path(data), force, written, unknown)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
     if split not in experiment.splits:
@@ -108,10 +110,12 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, experiment.graph, force)
 
 
-def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None) -> dict:
+def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None, unknown: str | None = None
+                   ) -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
-    x, y, notes = read_labelled(source, saved, trained.output_width, written)
+    check_unknown(unknown, saved, "--unknown", run_dir)
+    x, y, notes = read_labelled(source, saved, trained.output_width, written, unknown)
     data = Dataset(trained.prepare(x, source=str(source)), y, saved.task, saved.feature_names, saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}

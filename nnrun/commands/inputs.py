@@ -27,12 +27,24 @@ from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import non_finite_samples
 
 
-def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def check_unknown(unknown: str | None, saved: SavedPreprocessing, option: str, run_dir) -> None:
+    """Refuse an ``unknown`` ("ignore" or "error", for categories training never saw)
+    that is neither, or given for a run with no categorical column to apply it to;
+    ``option`` names it as the user gave it (--unknown, unknown)."""
+    if unknown not in (None, "ignore", "error"):
+        raise UserError(f"{option}: expected ignore or error, got {unknown!r}")
+    if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns
+                                                                         else [])):
+        raise UserError(f"{option}: is for a run trained on categorical CSV columns; {run_dir} has none")
+
+
+def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None,
+                  unknown: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Samples, targets and notes (columns left out, unseen categories) from a CSV
     file with the training columns and the target column, or an NPZ archive with
     arrays ``x`` and ``y``; class labels become the training's class indices.
-    ``outputs`` is the model's output width; ``written``: see :func:`.file_format.file_format`."""
+    ``outputs`` is the model's output width; ``written``: see :func:`.file_format.file_format`;
+    ``unknown``: see :func:`read_rows`."""
     check_input_file(source, labelled=True)
     check_written(written or {}, source)
     if source.suffix.lower() == ".npz":
@@ -47,7 +59,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
     header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
                          decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
     target = saved.target or _target_column(header, saved, source)
-    rows = read_rows(source, saved, target=target, written=written)
+    rows = read_rows(source, saved, target=target, written=written, unknown=unknown)
     if len(rows.target) == 0:
         raise UserError(f"{source}: no samples to score")
     if saved.task == "regression" and outputs != 1:

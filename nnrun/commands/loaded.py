@@ -26,7 +26,7 @@ import numpy as np
 from nnrun.commands.evaluate import diagnose
 from nnrun.commands.frames import one_hot_names
 from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_array, table_cells, texts_as_column
-from nnrun.commands.inputs import shaped, table_samples, target_values
+from nnrun.commands.inputs import check_unknown, shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.ranges import far_notes, shared_ranges
@@ -121,10 +121,11 @@ class TrainedModel:
         names = class_values(self.classes)[predicted_labels(outputs)]
         return Prediction(names, probabilities, list(self.classes), notes)
 
-    def evaluate(self, x, y) -> Evaluation:
+    def evaluate(self, x, y, *, unknown: str | None = None) -> Evaluation:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
-        names, class indices or one-hot rows for a classifier, values for a regressor."""
-        samples, notes = self._samples(x)
+        names, class indices or one-hot rows for a classifier, values for a regressor.
+        ``unknown``: as :meth:`predict` takes it."""
+        samples, notes = self._samples(x, unknown)
         if y is None or np.ndim(y) == 0:
             raise UserError(f"y: expected one target per sample (a list, an array or a Series), got {y!r}")
         targets = target_values(_by_class(y, self.classes), self.trained.preprocessing, "y", None,
@@ -145,11 +146,7 @@ class TrainedModel:
         training never saw, texts cut to the run's length or of no known word), which
         are also printed on standard error as ``nnrun predict`` prints them."""
         saved, notes = self.trained.preprocessing, []
-        if unknown not in (None, "ignore", "error"):
-            raise UserError(f"unknown: expected 'ignore' or 'error', got {unknown!r}")
-        if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns
-                                                                             else [])):
-            raise UserError(f"unknown: is for a run trained on categorical columns; {self.run_dir} has none")
+        check_unknown(unknown, saved, "unknown", self.run_dir)
         x = as_columns(texts_as_column(x, saved), saved.column_names() if saved.columns else list(saved.feature_names))
         # Columns by name (a table, or a DataFrame of a bundled set's pixel_0 ... pixel_63)
         # are flat, as a CSV file's are: rows of the right size become images again.

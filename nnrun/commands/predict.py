@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.file_format import check_written
-from nnrun.commands.inputs import check_input_file, read_rows, read_samples, shaped
+from nnrun.commands.inputs import check_input_file, check_unknown, read_rows, read_samples, shaped
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
@@ -58,8 +58,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     if target is not None:
         _check_not_kept(target, source)
     check_written(written or {}, source)
-    if unknown is not None and not any(c.kind == "categorical" for c in (saved.columns.columns if saved.columns else [])):
-        raise UserError(f"--unknown: is for a run trained on categorical CSV columns; {run_dir} has none")
+    check_unknown(unknown, saved, "--unknown", run_dir)
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")

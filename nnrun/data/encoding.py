@@ -186,8 +186,8 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
                            np.array(words, dtype=object)[codes[unknown]],
                            hint=f"'{column['name']}' was trained on {known}; fix the cells, or encode unseen "
                                 "categories as all zeros: train with data.source.unknown: ignore (nnrun predict "
-                                "also takes --unknown ignore for one file, and a loaded model's predict "
-                                "unknown=\"ignore\")")
+                                "and evaluate --data also take --unknown ignore for one file, and a loaded "
+                                "model's predict and evaluate unknown=\"ignore\")")
     rows = np.flatnonzero(~absent)
     out[rows, category[rows]] = 1.0
 
