@@ -167,12 +167,28 @@ def quoted(path) -> str:
     return shlex.quote(str(path))
 
 
+def closest(word: str, options: list, cutoff: float = 0.6) -> str | None:
+    """The option ``word`` most likely meant: one that differs only in case or surrounding
+    spaces ('SQM' for 'sqm', which share no letter as written), else the nearest by
+    spelling with case set aside; None when none is near."""
+    texts = [o for o in options if isinstance(o, str)]
+    folded = word.strip().casefold()
+    same = [o for o in texts if o.strip().casefold() == folded]
+    if same:
+        return same[0]
+    by_folded = {}
+    for option in texts:
+        by_folded.setdefault(option.casefold(), option)
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=cutoff)
+    return by_folded[close[0]] if close else None
+
+
 def did_you_mean(word: str, options: list[str], listing: str | None = None) -> str:
     """``"; did you mean 'x'?"`` for a near miss; otherwise, when ``listing`` names
     them (e.g. "known layers"), the options themselves if there are not too many."""
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean '{close[0]}'?"
+    close = closest(word, options)
+    if close is not None:
+        return f"; did you mean '{close}'?"
     # A longer word for a short option (maximize: max, minimum: min), too far off for difflib.
     shortened = [o for o in options if isinstance(o, str) and len(o) >= 3 and word.lower().startswith(o.lower())
                  and word[len(o):].isalpha()]  # 'maximize' for max, not 'mean_squared_error' for mean

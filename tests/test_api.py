@@ -409,8 +409,11 @@ def test_a_dataframe_trained_on_is_taken_back_by_its_column_names(tmp_path):
     assert model.trained.preprocessing.feature_names == names
     reordered = {name: frame[name] for name in ["bp", "age", "bmi"]}
     np.testing.assert_array_equal(model.predict(reordered).probabilities, model.predict(x).probabilities)
-    with pytest.raises(UserError, match="x: 1 of the model's 3 columns is missing: 'bmi'; the input has: "):
+    with pytest.raises(UserError, match="x: 1 of the model's 3 columns is missing: 'bmi'; the input's 'BMI' may be "
+                                        "'bmi': rename it"):
         model.predict({"age": x[:, 0], "BMI": x[:, 1], "bp": x[:, 2]})
+    with pytest.raises(UserError, match="x: 1 of the model's 3 columns is missing: 'bmi'; the input has: "):
+        model.predict({"age": x[:, 0], "weight": x[:, 1], "bp": x[:, 2]})
     with pytest.raises(UserError, match=r"validation: its columns \(bmi, age, bp\) are not data's \(age, bmi, bp\)"):
         nnrun.train(CLASSIFIER, data=(frame, y), validation=(frame[["bmi", "age", "bp"]], y), run_dir=tmp_path / "v")
     # Booleans are 0 and 1; a column with gaps is named.

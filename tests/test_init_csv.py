@@ -153,6 +153,10 @@ def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--data", "h.csv"], "--target: name the column to predict\n  hint: the columns are: row, house_id, sqft, "),
     (["--data", "h.csv", "--target", "prise"], "--target: no column 'prise' in h.csv; did you mean 'price'?"),
+    (["--data", "h.csv", "--target", "SQFT"], "--target: no column 'SQFT' in h.csv; did you mean 'sqft'?"),
+    # As $(head -1 h.csv | cut ...) gives it from a file of Windows line ends: the '\r' shown.
+    (["--data", "h.csv", "--target", "price\r"], "--target: no column 'price\\r' in h.csv (the name given has "
+                                                  "spaces or control characters that do not show); did you mean 'price'?"),
     (["--data", "absent.csv", "--target", "x"], "absent.csv: no such file"),
     (["--data", "h.csv", "--dataset", "iris"], "--data and --dataset: give one"),
     (["--target", "price"], "--target: names a column of a CSV file; give the file with --data"),

@@ -68,6 +68,9 @@ def test_predict_reapplies_exactly_the_training_pipeline(run_cli, fruit_run):
     [
         ("weight_g,length_cm,sweetness\n1,2,3\n", "missing: 'color'"),
         ("weight_g,length_cm,sweetness,colour\n1,2,3,red\n", "missing: 'color'; the input has 'colour': misspelled?"),
+        # Another case shares no letter as written: 'SWEETNESS' is still the one meant.
+        ("weight_g,length_cm,SWEETNESS,color\n1,2,3,red\n", "missing: 'sweetness'; the input has 'SWEETNESS': "
+                                                            "misspelled?"),
         ("weight_g,length_cm,sweetness,color\n1,2,3,red\n1,2,3,purple\n",
          "unknown category (1 cell):\n    line 3, column 'color': 'purple'"),
         ("weight_g,length_cm,sweetness,color\n1,long,3,red\n",

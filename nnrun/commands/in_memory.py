@@ -136,14 +136,14 @@ def table_cell(value) -> str | int | float:
 def _renames(absent: list[str], extra: list[str]) -> str:
     """"; the input's 'sepal length (cm)' may be 'sepal_length': rename it" for each
     input column that looks like a missing one misspelled; else the input's columns."""
-    import difflib
+    from nnrun.errors import closest
 
     pairs, left = [], list(extra)
     for name in absent:  # each input column is taken for one missing column at most
-        close = difflib.get_close_matches(name, left, n=1, cutoff=0.6)
-        if close:
-            pairs.append((close[0], name))
-            left.remove(close[0])
+        close = closest(name, left)
+        if close is not None:
+            pairs.append((close, name))
+            left.remove(close)
     if pairs:
         named = ", ".join(f"'{given}' may be '{meant}'" for given, meant in pairs[:5])
         return f"; the input's {named}: rename {'it' if len(pairs) == 1 else 'them'}"

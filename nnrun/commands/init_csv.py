@@ -161,9 +161,13 @@ def _unknown(target: str | None, header: list[str], data: Path) -> str:
     if len(several) > 1 and all(name in header for name in several):
         return (f"'{target}' names {len(several)} columns; the target is one column. For one-hot columns, write the "
                 "class names into one column (pandas: df[columns].idxmax(axis=1)) and name that one")
-    same = [name for name in header if name.lower() == target.lower()]
-    near = f"; did you mean '{same[0]}'?" if same else did_you_mean(target, header)
-    return f"no column '{target}' in {data}{near}"
+    near = did_you_mean(target, header)
+    if target.strip() == target and target.isprintable():
+        return f"no column '{target}' in {data}{near}"
+    # A name from a shell substitution over a file of Windows line ends ends in '\r', which
+    # prints as nothing: shown escaped, the difference said.
+    shown = target.encode("unicode_escape").decode("ascii")
+    return f"no column '{shown}' in {data} (the name given has spaces or control characters that do not show){near}"
 
 
 def _head(data: Path, path: Path, target: str, found: Columns, classes: list[str] | None) -> list[str]:

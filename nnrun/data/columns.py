@@ -11,10 +11,8 @@ feature (then it is part of the error about the missing one).
 
 from __future__ import annotations
 
-import difflib
-
 from nnrun.data.number_patterns import PLAIN, SIGNED_NUMBER
-from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
+from nnrun.errors import ConfigError, Problem, UserError, closest, did_you_mean
 
 HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious
 
@@ -121,8 +119,8 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
                                  f"x{len(features) - 1}, or an .npz with the samples as x")
         lines = [f"{origin}: {len(absent)} of the model's columns {'is' if len(absent) == 1 else 'are'} missing"]
         for name in absent[:SHOWN_MISSING]:
-            close = difflib.get_close_matches(name, extra, n=1, cutoff=0.6)
-            lines.append(f"  missing: '{name}'" + (f"; the input has '{close[0]}': misspelled?" if close else ""))
+            close = closest(name, extra)
+            lines.append(f"  missing: '{name}'" + (f"; the input has '{close}': misspelled?" if close else ""))
         if len(absent) > SHOWN_MISSING:
             lines.append(f"  ... and {len(absent) - SHOWN_MISSING} more")
         listed = ", ".join(features[:30]) + (f", ... ({len(features)} in all)" if len(features) > 30 else "")

@@ -9,13 +9,12 @@ the file is reported in one error. Nothing is refitted.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from nnrun.errors import UserError, did_you_mean
+from nnrun.errors import UserError, closest, did_you_mean
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import coded_cells, coded_matches
 from nnrun.data.columns import accept_columns, extra_note
@@ -74,10 +73,9 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
     if target is not None and target not in header:
         others = [c for c in header if c not in names]
-        near = [c for c in others if c.lower() == target.lower()] or difflib.get_close_matches(target, others, n=1,
-                                                                                             cutoff=0.6)
+        near = closest(target, others)
         raise UserError(f"{path}: no target column '{target}'; scoring needs the true values",
-                        hint=f"the file has a column '{near[0]}': name it '{target}', as the training data did"
+                        hint=f"the file has a column '{near}': name it '{target}', as the training data did"
                         if near else "`nnrun predict` makes predictions for data without targets")
     kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
     allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c is not None]
