@@ -211,7 +211,9 @@ def hint_then_choices(hint: str, choices: str) -> str:
     return f"{hint}; {choices}"
 
 
-def listed_samples(bad) -> str:
-    """"samples 0, 2, 3" (the first five of an array of sample indices, and how many more)."""
-    shown = ", ".join(map(str, bad[:5].tolist())) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-    return f"sample{'s' if len(bad) != 1 else ''} {shown}"
+def listed_samples(bad, lines=None) -> str:
+    """"samples 0, 2, 3" (the first five of an array of sample indices, and how many more),
+    or "lines 2, 4, 5" by the samples' file ``lines`` where given."""
+    numbers = bad[:5].tolist() if lines is None else [int(lines[i]) for i in bad[:5]]
+    shown = ", ".join(map(str, numbers)) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return f"{'sample' if lines is None else 'line'}{'s' if len(bad) != 1 else ''} {shown}"

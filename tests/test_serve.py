@@ -534,8 +534,8 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
     # model would answer NaN with a 200. Serve, predict and the Python API refuse it alike.
     diabetes = runs["diabetes"]
     names = nnrun.load(diabetes).trained.preprocessing.feature_names
-    said = ("1 sample goes beyond float32's range once preprocessed as in training (sample 1, counted from 0; "
-            f"sample 1 first at feature '{names[1]}'), so the model could only answer NaN")
+    said = ("1 sample goes beyond float32's range once preprocessed as in training (sample 1, counted from 0, "
+            f"at feature '{names[1]}'), so the model could only answer NaN")
     client = TestClient(create_app(ServedModel.load(diabetes)))
     instances = [{name: 0.01 for name in names}, {name: 3e38 for name in names}]
     response = client.post("/predict", json={"instances": instances})
@@ -545,7 +545,9 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
         ",".join(str(v) for v in instance.values()) for instance in instances) + "\n")
     with pytest.raises(nnrun.errors.UserError) as info:
         predict(diabetes, tmp_path / "huge.csv", tmp_path / "p.csv")
-    assert info.value.message == f"{tmp_path / 'huge.csv'}: {said}" and not (tmp_path / "p.csv").exists()
+    # From a file, the sample is named by its line.
+    in_file = f"{tmp_path / 'huge.csv'}: " + said.replace("sample 1, counted from 0", "line 3")
+    assert info.value.message == in_file and not (tmp_path / "p.csv").exists()
     x = np.array([list(instance.values()) for instance in instances])
     with pytest.raises(nnrun.errors.UserError, match="so the model could only answer NaN"):
         nnrun.load(diabetes).predict(x)
@@ -555,7 +557,7 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
         ",".join([*(str(v) for v in instance.values()), "100"]) for instance in instances) + "\n")
     with pytest.raises(nnrun.errors.UserError) as info:
         evaluate(diabetes, data=tmp_path / "labelled.csv")
-    assert info.value.message == f"{tmp_path / 'labelled.csv'}: {said}"
+    assert info.value.message == f"{tmp_path / 'labelled.csv'}: " + said.replace("sample 1, counted from 0", "line 3")
 
 
 def test_a_run_without_final_weights_is_served_with_a_note(tmp_path, capsys):

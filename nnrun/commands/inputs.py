@@ -39,10 +39,11 @@ def check_unknown(unknown: str | None, saved: SavedPreprocessing, option: str, r
 
 
 def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None,
-                  unknown: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Samples, targets and notes (columns left out, unseen categories) from a CSV
-    file with the training columns and the target column, or an NPZ archive with
-    arrays ``x`` and ``y``; class labels become the training's class indices.
+                  unknown: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+    """Samples, targets, notes (columns left out, unseen categories) and each sample's
+    file line (None for an archive) from a CSV file with the training columns and the
+    target column, or an NPZ archive with arrays ``x`` and ``y``; class labels become
+    the training's class indices.
     ``outputs`` is the model's output width; ``written``: see :func:`.file_format.file_format`;
     ``unknown``: see :func:`read_rows`."""
     check_input_file(source, labelled=True)
@@ -54,7 +55,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
         x, y = read_samples(source, saved), arrays["y"]
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
-        return x, target_values(y, saved, source, None, outputs), []
+        return x, target_values(y, saved, source, None, outputs), [], None
     file = {**(saved.encoding() or {}), **(written or {})}  # the run's training files', where not given
     header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
                          decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
@@ -64,7 +65,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
         raise UserError(f"{source}: no samples to score")
     if saved.task == "regression" and outputs != 1:
         raise UserError(f"{source}: one target column, but the model has {outputs} outputs")
-    return shaped(rows.x, tuple(saved.input_shape), source, flat_rows=True), rows.target, list(rows.notes)
+    return shaped(rows.x, tuple(saved.input_shape), source, flat_rows=True), rows.target, list(rows.notes), rows.lines
 
 
 def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None,

@@ -62,11 +62,11 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
-        x, kept, notes, encoded = read_samples(source, saved), {}, (), False
+        x, kept, notes, encoded, lines = read_samples(source, saved), {}, (), False, None
     else:
         rows_in = read_rows(source, saved, keep=list(keep), lined_up=True, written=written, unknown=unknown)
         x = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True)
-        kept, notes = rows_in.kept, tuple(rows_in.notes)
+        kept, notes, lines = rows_in.kept, tuple(rows_in.notes), rows_in.lines
         encoded = True  # the file's features, a fresh matrix: preprocessed in place
     if proba and saved.task == "regression":
         notes += ("--proba adds a probability per class, and this run is a regression: its predictions are values, "
@@ -78,7 +78,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
             "rename that column in the input file (the run's data.source.id copies it into the predictions)"
         raise UserError(f"{source}: the column '{twice[0]}' has the name of a column the predictions are written "
                         f"in ({', '.join(header)}), so the output would hold it twice", hint=hint)
-    outputs = trained.outputs(trained.prepare(x, owned=encoded, source=str(source)), str(source))
+    outputs = trained.outputs(trained.prepare(x, owned=encoded, source=str(source), lines=lines), str(source), lines)
     columns = _columns(outputs, saved, proba)
     if kept:
         header = [*kept, *header]

@@ -62,25 +62,26 @@ class TrainedRun:
     def output_width(self) -> int:
         return int(np.prod(self.graph.output_shape))
 
-    def prepare(self, x: np.ndarray, owned: bool = False, source: str = "x") -> np.ndarray:
+    def prepare(self, x: np.ndarray, owned: bool = False, source: str = "x", lines=None) -> np.ndarray:
         """Apply the saved preprocessing to encoded samples (N, *input_shape); with
         ``owned`` (the caller's fresh matrix) they are overwritten, not copied. A sample
         that leaves float32's range on the way (3e38 standardized), or that a layer
         cannot read (a token index beyond an embedding's vocabulary), is refused, naming
-        ``source``."""
+        ``source`` (and the sample's file line, by ``lines``, where they came from a file)."""
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, not as a NumPy warning
             prepared = apply_pipeline(self.config.data.preprocess, self.preprocessing.states, x, owned)
         if self.config.data.preprocess:
-            refuse_non_finite(prepared, source, "once preprocessed as in training", self.preprocessing.feature_names)
+            refuse_non_finite(prepared, source, "once preprocessed as in training", self.preprocessing.feature_names,
+                              lines=lines)
         refuse_unreadable(self.graph, prepared, source)
         return prepared
 
-    def outputs(self, prepared: np.ndarray, source: str = "x") -> np.ndarray:
+    def outputs(self, prepared: np.ndarray, source: str = "x", lines=None) -> np.ndarray:
         """The model's outputs for prepared samples, refusing any that are not finite
         (inputs so far beyond training's that a product overflowed float32)."""
         with np.errstate(over="ignore", invalid="ignore"):
             outputs = self.graph.predict(prepared)
-        refuse_non_finite(outputs, source, "in the model's outputs")
+        refuse_non_finite(outputs, source, "in the model's outputs", unit="output", lines=lines)
         return outputs
 
 
@@ -101,18 +102,21 @@ def refuse_unreadable(graph: Graph, x: np.ndarray, source: str) -> None:
                              "words, say), or leave those samples out")
 
 
-def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[str] | None = None) -> None:
-    """A UserError naming the samples of ``values`` that hold NaN or infinity (and the
-    first one's feature, by ``names``, for flat samples); nothing when all are finite."""
+def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[str] | None = None,
+                      unit: str = "value", lines=None) -> None:
+    """A UserError naming the samples of ``values`` that hold NaN or infinity (by their
+    file ``lines`` where given), and the first one's feature (by ``names``, for flat
+    samples, else its ``unit`` by position); nothing when all are finite."""
     bad = non_finite_samples(values)
     if not len(bad):
         return
     first = int(bad[0])
     column = int(np.flatnonzero(~np.isfinite(values[first].reshape(-1)))[0])
-    at = f"feature '{names[column]}'" if names and values.ndim == 2 and column < len(names) else f"value {column}"
+    at = f"feature '{names[column]}'" if names and values.ndim == 2 and column < len(names) else f"{unit} {column}"
+    listed = listed_samples(bad, lines) + (", counted from 0" if lines is None else "")
+    listed += f", at {at}" if len(bad) == 1 else f"; the first at {at}"
     raise UserError(f"{source}: {len(bad)} sample{'s go' if len(bad) != 1 else ' goes'} beyond float32's range "
-                    f"{where} ({listed_samples(bad)}, counted from 0; sample {first} first at {at}), so the model "
-                    "could only answer NaN",
+                    f"{where} ({listed}), so the model could only answer NaN",
                     hint="such values lie far outside what the model trained on: check them (a unit, a misplaced "
                          "decimal point?) or leave those samples out")
 
