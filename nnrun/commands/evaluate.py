@@ -116,7 +116,8 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     saved, config = trained.preprocessing, trained.config
     check_unknown(unknown, saved, "--unknown", run_dir)
     x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown)
-    data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names, saved.class_names)
+    data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
+                   saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}
     notes = [*_trained_on(trained, source, len(data)), *notes]
