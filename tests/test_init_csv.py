@@ -597,3 +597,12 @@ def test_a_number_named_as_an_id_and_different_in_every_row_is_an_id(run_cli, tm
     assert result.exit_code == 0, result.output
     assert f"id: [{name}]" in result.output
     assert "number features: rooms, tenure" in result.output  # a few repeating whole numbers stay features
+
+
+def test_a_column_without_a_name_from_a_trailing_separator_shows_in_validate(run_cli, tmp_path):
+    # Each line ends with a comma, as some exports write: a last column named "", empty.
+    lines = ["a,b,y,"] + [f"{i % 7},{i % 5},{i % 2}," for i in range(40)]
+    text = init_text(run_cli, tmp_path / "t.csv", lines, "y")
+    assert '    ignore: [""]' in text
+    result = run_cli("validate", "t.yaml")
+    assert result.exit_code == 0 and "ignore=[''] " in result.output, result.output

@@ -68,7 +68,7 @@ def _option(value) -> str:
         return "{" + ", ".join(f"{k}: {_option(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_option(v) for v in value) + "]"
-    if isinstance(value, str) and (not value.isprintable() or " " in value):
+    if isinstance(value, str) and (not value.isprintable() or " " in value or not value):  # "" shows too
         return repr(value)
     if isinstance(value, bool):  # as YAML writes it, not Python
         return "true" if value else "false"
