@@ -408,6 +408,9 @@ def test_a_trial_started_again_is_resumed_only_from_a_checkpoint_of_its_own(tmp_
         view.started(SimpleNamespace(id=trial_id, values={"optimizer.learning_rate": 0.1}, resumed_from=epoch))
     assert "trial 001 resumed after epoch 3: optimizer.learning_rate=0.1" in out.getvalue()
     assert "trial 004 started again (it stopped before its first checkpoint after an epoch): " in out.getvalue()
+    # A swept null is written as YAML writes it, not as a table's empty cell.
+    view.started(SimpleNamespace(id="005", values={"training.early_stopping": None}, resumed_from=None))
+    assert "trial 005 started: training.early_stopping=null" in out.getvalue()
 
 
 @pytest.mark.parametrize("returncode, message", [

@@ -23,11 +23,12 @@ SHOWN_ROWS = 16  # of the live table; the leaderboard shows the best ten
 LEADERBOARD = 10
 
 
-def short(value) -> str:
-    """A parameter value in a few characters: 0.003162, 64, adam."""
+def short(value, none: str = "-") -> str:
+    """A parameter value in a few characters: 0.003162, 64, adam; ``none`` for None (a
+    table's empty cell; ``null`` where it is written as a setting, key=null)."""
     if isinstance(value, float):
         return f"{value:.4g}"
-    return "-" if value is None else str(value)
+    return none if value is None else str(value)
 
 
 def ranked(trials: list, higher_is_better: bool) -> list:
@@ -100,7 +101,7 @@ class SweepView:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def started(self, trial) -> None:
-        values = ", ".join(f"{k}={short(v)}" for k, v in trial.values.items())
+        values = ", ".join(f"{k}={short(v, 'null')}" for k, v in trial.values.items())
         if trial.resumed_from is None:
             self.say(f"trial {trial.id} started: {values}")
         elif trial.resumed_from == 0:  # only the checkpoint saved as it began: nothing to go on from
@@ -137,7 +138,7 @@ class SweepView:
         self.say("trials:  " + ", ".join(f"{n} {status}" for status, n in counts.items()))
         if result.best is not None:
             best = result.best
-            values = ", ".join(f"{k}={short(v)}" for k, v in best.values.items() if k in parameters)
+            values = ", ".join(f"{k}={short(v, 'null')}" for k, v in best.values.items() if k in parameters)
             self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch} ({values})")
             if best.best_epoch is not None and best.best_epoch < best.epochs and \
                     not _restores_best(self.swept, best, result.metric):
@@ -233,9 +234,9 @@ def print_checked(console: Console, path, checked: dict) -> None:
     for name, spec in sweep.parameters.items():
         values = spec.extremes()
         if _constant(spec):  # every trial sets it
-            say(f"  constant   {name}: {'null' if values[0] is None else short(values[0])}")
+            say(f"  constant   {name}: {short(values[0], 'null')}")
         else:
-            say(f"  parameter  {name}: {spec.type} {', '.join(short(v) for v in values)}")
+            say(f"  parameter  {name}: {spec.type} {', '.join(short(v, 'null') for v in values)}")
     say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")
     _warn_of_waste(sweep)
 
