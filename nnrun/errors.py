@@ -183,6 +183,21 @@ def closest(word: str, options: list, cutoff: float = 0.6) -> str | None:
     return by_folded[close[0]] if close else None
 
 
+def near_file(path) -> str:
+    """``"; did you mean 'houses.yaml'?"`` for an absent file whose folder holds one of a
+    near name (.yml for .yaml, a case or a letter off); "" otherwise. The folder is
+    listed once, for a message, never in a loop."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()] if path.parent.is_dir() else []
+    except OSError:
+        return ""
+    near = closest(path.name, names[:10_000], cutoff=0.8)
+    return f"; did you mean '{path.with_name(near)}'?" if near else ""
+
+
 def did_you_mean(word: str, options: list[str], listing: str | None = None) -> str:
     """``"; did you mean 'x'?"`` for a near miss; otherwise, when ``listing`` names
     them (e.g. "known layers"), the options themselves if there are not too many."""

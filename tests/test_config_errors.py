@@ -298,6 +298,23 @@ def test_binary_bytes_and_oversized_files(run_cli, tmp_path):
     _check(run_cli("validate", tmp_path / "absent.yaml"), "absent.yaml: no such config file", None)
 
 
+def test_an_absent_file_names_the_one_of_a_near_name_beside_it(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "houses.yaml").write_text(VALID)
+    result = run_cli("validate", "houses.yml")
+    assert result.exit_code == 2 and "houses.yml: no such config file; did you mean 'houses.yaml'?" in result.output
+    assert "did you mean" not in run_cli("validate", "other.yml").output
+    (tmp_path / "Data.csv").write_text("a,y\n1,0\n")
+    (tmp_path / "d.yaml").write_text("data:\n  source: {type: csv, path: data.csv, target: y}\nmodel:\n  layers:\n"
+                                     "    - {type: dense, units: 1}\nloss: mse\n")
+    result = run_cli("validate", "d.yaml")
+    assert result.exit_code == 2 and f"no such file; did you mean '{tmp_path / 'Data.csv'}'?" in result.output
+    (tmp_path / "sweep.yaml").write_text("base: houses.yml\nmetric: val_loss\nparameters:\n  seed: [1, 2]\n")
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2 and "no config file at" in result.output and \
+        "did you mean '" in result.output and "houses.yaml'?" in result.output, result.output
+
+
 def test_a_wrong_loss_gets_one_piece_of_advice(run_cli, write_config):
     result = run_cli("validate", write_config(VALID.replace("loss: categorical_crossentropy", "loss: binary_crossentropy")))
     assert result.exit_code == 2 and "1 problem in the config" in result.output

@@ -24,7 +24,7 @@ from nnrun.config.sweep import LoadedSweep
 from nnrun.config.sweep_space import PARAMETER_PATH
 from nnrun.config.yaml_reader import read_yaml
 from nnrun.config.keras_words import keras_value_hint
-from nnrun.errors import Problem, UserError, did_you_mean
+from nnrun.errors import Problem, UserError, did_you_mean, near_file
 
 
 @dataclass
@@ -163,8 +163,8 @@ def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig
     if base is None:  # base: itself is wrong, and reported with the file's problems
         return None
     if not base.is_file():
-        found.problems.append(located.problem("base", f"no config file at {base}; the path is relative to the "
-                                                      "sweep file's folder"))
+        found.problems.append(located.problem("base", f"no config file at {base}{near_file(base)}; the path is "
+                                                      "relative to the sweep file's folder"))
         return None
     try:
         data, values, keys, lines = read_yaml(base)

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from nnrun.config.render import excerpt
-from nnrun.errors import UserError, quoted
+from nnrun.errors import UserError, near_file, quoted
 
 MAX_BYTES = 1_000_000  # a config is a page of text; anything larger is a mistake
 MAX_DEPTH = 32  # levels of nesting; the config language needs about six
@@ -102,7 +102,7 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
         raise UserError(f"{source}: is a directory, not a config file",
                         hint="give a YAML file, e.g. configs/iris.yaml; a run's resolved config is RUN_DIR/config.yaml")
     if not path.exists():
-        raise UserError(f"{source}: no such config file",
+        raise UserError(f"{source}: no such config file{near_file(path)}",
                         hint="check the path; `nnrun init` writes a starter config (--data FILE.csv for your own data)")
     data_kind = DATA_FILES.get(path.suffix.lower())
     if data_kind:  # read as YAML, a CSV file is one long string: say what it is instead

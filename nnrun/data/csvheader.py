@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from nnrun.data.reading import python_encoding
-from nnrun.errors import ConfigError, Problem, UserError
+from nnrun.errors import ConfigError, Problem, UserError, near_file
 
 UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 
@@ -33,8 +33,8 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
     except FileNotFoundError:
         if key:  # given by a config: the error points at its line
             because = f"; {hint}" if hint else ""
-            raise ConfigError("", [Problem(key, f"{path}: no such file{because}")]) from None
-        raise UserError(f"{path}: no such file", hint=hint) from None
+            raise ConfigError("", [Problem(key, f"{path}: no such file{near_file(path)}{because}")]) from None
+        raise UserError(f"{path}: no such file{near_file(path)}", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:
