@@ -160,8 +160,9 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     """feature, categorical, id, text (several words a cell), symbols (numbers with
     currency or percent signs, which the reader takes as text), units (numbers with a
     unit, '35 kg', which the reader takes as text too), codes (digits with leading zeros,
-    '01067', too many to be categorical), constants (one value wherever there is one), dates (that repeat; a
-    date in every row is an ID) or ignored, for a column's cells that are not missing."""
+    '01067', too many to be categorical), constants (one value wherever there is one),
+    dates (that repeat; a date in every row is an ID) or ignored, for a column's cells
+    that are not missing."""
     if not values:
         return "ignored"
     if len(set(values)) == 1 and found.rows > 1:

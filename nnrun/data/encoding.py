@@ -88,6 +88,7 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
                                                                   place=table.place)
     out = np.zeros((len(table.lines), len(encoded_names(state))), np.float32)
     numeric_names, position, numeric_at = table.numeric_names, 0, []
+    policy = state.get("missing", "error")  # how the fill values were fitted, for what an empty cell is told
     for column in state["columns"]:
         if column["kind"] == "numeric":
             numeric_at.append((position, numeric_names.index(column["name"]), column))
@@ -98,14 +99,13 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
                 table.strings[:, table.categorical.index(column["name"])], column["text"])
             position += length
         else:
-            coded = _filled_codes(table.codes(column["name"]), column, table, problems, state.get("missing", "error"))
+            coded = _filled_codes(table.codes(column["name"]), column, table, problems, policy)
             width = len(column["categories"])
             _one_hot(coded, column, table, unseen, problems, out[:, position : position + width])
             position += width
     for target, source, width in _runs([(t, s) for t, s, _ in numeric_at]):  # side-by-side columns in one copy
         out[:, target : target + width] = table.numeric[:, source : source + width]
     if numeric_at:  # then only the columns with empty cells again
-        policy = state.get("missing", "error")
         gaps = set(columns_with_gaps(table.numeric).tolist())
         for target, source, column in numeric_at:
             if source not in gaps:
