@@ -174,6 +174,17 @@ def test_existing_files_are_replaced_only_with_force(run_cli, trained_runs, tmp_
     assert result.exit_code == 2 and "folder.onnx: is a folder; nnrun export writes only plain files" in result.output
 
 
+@pytest.mark.parametrize("name", ["meta.onnx", "preprocess.onnx", "checkpoints/model.onnx"])
+def test_a_runs_own_files_are_never_written_over_force_or_not(run_cli, trained_runs, tmp_path, name):
+    # The model card goes beside the model as .json: -o RUN/meta.onnx would replace meta.json.
+    run = tmp_path / "run"
+    shutil.copytree(trained_runs["iris"], run)
+    before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    result = run_cli("export", run, "-o", run / name, "--force")
+    assert result.exit_code == 2 and "is part of the run" in result.output and "--force or not" in result.output
+    assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
+
+
 @pytest.mark.parametrize("args, message", [
     (["--opset", "9"], "--opset 9: choose an opset from 13 to"),
     (["-o", "model.txt"], "-o model.txt: give a file name ending in .onnx"),

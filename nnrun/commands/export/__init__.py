@@ -31,6 +31,7 @@ import numpy as np
 
 from nnrun.errors import ConfigError, UserError
 from nnrun.store import files
+from nnrun.store.rundir import record_of
 
 from nnrun.commands.export.check import Comparison, check_model, compare
 from nnrun.commands.export.convert import INPUT_NAME, LOWEST_OPSET, check_exportable, output_name, to_onnx
@@ -135,6 +136,11 @@ def _target(run, output: str | Path | None, float16: bool) -> Path:
             what = "a symbolic link" if existing.is_symlink() else "a folder"
             raise UserError(f"{existing}: is {what}; nnrun export writes only plain files",
                             hint="choose another name with -o FILE.onnx")
+        # -o RUN/meta.onnx would put the model card over the run's meta.json.
+        if (owner := record_of(existing)) is not None:
+            raise UserError(f"{existing}: is part of the run {owner} (its weights, config or records); nnrun export "
+                            "never writes over it, --force or not",
+                            hint=f"choose another name with -o, e.g. -o {run.onnx(float16)}")
     return target
 
 
