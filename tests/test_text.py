@@ -130,5 +130,17 @@ def test_predict_notes_texts_cut_to_length_and_texts_of_no_known_word(run_cli, t
     assert f"note: {cut}" in out and f"note: {unknown}" in out  # the empty text is padding, not unknown words
     assert f"note: {empty}" in out
     assert nnrun.load(tmp_path / "run").predict({"text": texts}).notes == (cut, unknown, empty)
+    # A list or Series of texts with a missing one (None, NaN, pd.NA) reads it as an empty cell.
+    model = nnrun.load(tmp_path / "run")
+    missing = [None, float("nan"), np.nan]
+    try:
+        import pandas as pd
+
+        missing += [pd.NA]
+        assert model.predict(pd.Series(["good phone", np.nan])).notes == (empty,)
+    except ImportError:
+        pass
+    for gap in missing:
+        assert model.predict(["good phone", gap]).notes == (empty,), gap
     (tmp_path / "plain.csv").write_text("text\ngood phone\nbad screen\n")
     assert "note:" not in run_cli("predict", "run", "plain.csv", "-o", "-").output
