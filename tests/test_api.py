@@ -55,6 +55,8 @@ def test_a_regressor_from_arrays_predicts_values_and_reports_residuals(tmp_path)
     assert probabilities is None and predictions.shape == (5,)
     assert model.predict(x[:5])[0] is not None and model.predict(x[:5])[1] is None  # indexed as the pair too
     np.testing.assert_allclose(predictions, y[:5], atol=0.05)
+    none = model.predict(x[:0])  # no samples: no predictions, as for an empty DataFrame
+    assert none.predictions.shape == (0,) and none.probabilities is None
     evaluation = model.evaluate(x, y)
     assert evaluation.samples == 200 and evaluation.metrics["mae"] < 0.05 and "regression" in evaluation.details
     # The run directory stands on its own: nnrun evaluate rebuilds the split from data.npz.
@@ -65,6 +67,8 @@ def test_targets_may_be_class_indices_or_one_hot(tmp_path):
     model = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
                                    overrides={"training.epochs": 5}).run_dir)
     x = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+    none = model.predict(np.zeros((0, 4)))  # a bundled set's features keep their ranges: none to judge here
+    assert none.predictions.shape == (0,) and none.probabilities.shape == (0, 3)
     by_name = model.evaluate(x, ["setosa", "virginica"]).metrics
     assert model.evaluate(x, [0, 2]).metrics == by_name
     assert model.evaluate(x, np.eye(3)[[0, 2]]).metrics == by_name

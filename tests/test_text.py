@@ -142,5 +142,6 @@ def test_predict_notes_texts_cut_to_length_and_texts_of_no_known_word(run_cli, t
         pass
     for gap in missing:
         assert model.predict(["good phone", gap]).notes == (empty,), gap
+    assert model.predict([]).probabilities.shape == (0, 2)  # no texts: no predictions
     (tmp_path / "plain.csv").write_text("text\ngood phone\nbad screen\n")
     assert "note:" not in run_cli("predict", "run", "plain.csv", "-o", "-").output

@@ -41,7 +41,7 @@ def texts_as_column(x, saved) -> object:
     series = hasattr(x, "to_list") and getattr(x, "ndim", None) == 1 and name not in map(str, x.index)
     # A missing text (None, NaN, pd.NA, as a Series of texts with gaps holds them) is an
     # empty cell, as in a file; a sequence of nothing but numbers is no list of texts.
-    if (series or isinstance(x, (list, tuple, np.ndarray))) and np.ndim(x) == 1 and len(x) and \
+    if (series or isinstance(x, (list, tuple, np.ndarray))) and np.ndim(x) == 1 and \
             all(isinstance(text, str) or is_missing(text) for text in list(x)):
         return {name: list(x)}
     return x

@@ -158,7 +158,7 @@ class TrainedModel:
         else:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
             if saved.feature_ranges and int(np.prod(encoded.shape[1:])) == len(saved.feature_ranges):
-                flat = encoded.reshape(len(encoded), -1)
+                flat = encoded.reshape(len(encoded), len(saved.feature_ranges))  # -1 cannot be told for no rows
                 ranges = shared_ranges(saved.feature_ranges, saved.input_shape)
                 notes += far_notes(flat, list(saved.feature_names), ranges, range(len(flat)), "row")
         for note in notes:
