@@ -305,14 +305,19 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
                                   "only the classes it trains on\n  hint: fix those labels, or add samples of them "
                                   "to data=(x, y)"),
     ({"data": "fractions"}, "data: the targets are numbers with fractions (20 distinct values"),
-    ({"data": "nan"}, "data: x holds NaN or infinite values"),
+    ({"data": "nan"}, "data: x holds NaN, infinity or a number beyond float32's range, 3.4e38"),
+    ({"data": "huge"}, "data: x holds NaN, infinity or a number beyond float32's range, 3.4e38"),
+    ({"data": "no targets"}, "data: y is None; give one target per sample"),
+    ({"data": "empty"}, "data: x holds no samples (shape (0, 2))"),
+    ({"validation": "empty"}, "validation: x holds no samples (shape (0, 2))"),
 ])
 def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_path, arrays, message):
     """Not as the run's internal data.npz (deleted by then) nor as a data.source setting."""
     x, y = np.random.default_rng(0).normal(size=(20, 2)), np.array(["a", "b"] * 10)
     given = {"narrow": (x[:, :1], y), "one-hot": (x, np.eye(2)[[0, 1] * 10]), "short": (x, y[:3]),
              "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
-             "nan": (np.where(x > 1, np.nan, x), y)}
+             "nan": (np.where(x > 1, np.nan, x), y), "huge": (x * 1e300, y), "no targets": (x, None),
+             "empty": (x[:0], y[:0])}
     data = given[arrays["data"]] if "data" in arrays else (x, y)
     validation = given[arrays["validation"]] if "validation" in arrays else None
     with pytest.raises(UserError) as error:
@@ -425,7 +430,8 @@ def test_a_dataframe_trained_on_is_taken_back_by_its_column_names(tmp_path):
     assert nnrun.train(CLASSIFIER, data=(flags, y), run_dir=tmp_path / "flags").parameters == 10
     texts = nnrun.train(CLASSIFIER, data=(frame.assign(bmi="high"), y), run_dir=tmp_path / "text").run_dir
     assert nnrun.load(texts).config.data.source.categorical == ["bmi"]  # a table of text trains as a CSV file
-    with pytest.raises(UserError, match=r"data: x holds NaN or infinite values in column 'bp' \(2 rows\)"):
+    with pytest.raises(UserError, match=r"data: x holds NaN, infinity or a number beyond float32's range, 3.4e38, in "
+                                        r"column 'bp' \(2 rows\)"):
         nnrun.train(CLASSIFIER, data=(frame.assign(bp=[np.nan, np.inf] + [0.0] * 118), y), run_dir=tmp_path / "nan")
     plain = nnrun.load(nnrun.train(CLASSIFIER, data=(x, y), run_dir=tmp_path / "plain").run_dir)
     with pytest.raises(UserError, match="x: this model was trained on an array without column names"):

@@ -95,6 +95,8 @@ def _train_on_table(config, data, validation, settings: dict | None, *, override
     for name, (columns, y) in tables.items():
         if len(y) != columns.rows:
             raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row")
+        if not columns.rows:
+            raise UserError(f"{name}: x holds no rows")
     target = target_column(data[1], tables["data"][0].names)
     placeholder = table_source_overrides(Path(DATA_CSV), target, "classification", settings, {}, None)
     probe = as_loaded(config, overrides + placeholder)
@@ -133,6 +135,8 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
                         "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
     if len(x) != len(y):
         raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
+    if not len(x):
+        raise UserError(f"{name}: x holds no samples (shape {x.shape})")
     with np.errstate(over="ignore"):  # a value beyond float32 is infinite in training, and refused as one
         finite = np.isfinite(x.astype(np.float32))
     if not finite.all():
@@ -142,7 +146,9 @@ def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
             bad = ~finite.all(axis=0)
             where = " in column " + ", ".join(f"'{n}' ({_rows(int((~finite[:, j]).sum()))})"
                                               for j, n in enumerate(names) if bad[j])
-        raise UserError(f"{name}: x holds NaN or infinite values{where}", hint="fill or drop those samples" + (
+        where = f",{where}" if where else ""
+        raise UserError(f"{name}: x holds NaN, infinity or a number beyond float32's range, 3.4e38{where}",
+                        hint="fill or drop those samples" + (
             "; for a DataFrame, data: {source: {missing: mean}} in the config fills them" if names else ""))
     return {x_name: x, y_name: y}
 

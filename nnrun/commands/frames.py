@@ -197,6 +197,8 @@ def given_targets(y, name: str) -> np.ndarray:
     columns named 0 to K-1 as one-hot rows. A missing target is refused, by row."""
     names = one_hot_names(y)
     values = np.asarray(y)
+    if values.ndim == 0:  # None, or one value for all
+        raise UserError(f"{name}: y is {y!r}; give one target per sample (a list, an array or a Series)")
     if names is not None:
         from nnrun.data.files import class_labels  # checks that the rows are one-hot
 
