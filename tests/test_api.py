@@ -207,6 +207,25 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
         nnrun.resume(tmp_path / "r")
 
 
+def test_a_keyboard_interrupt_raised_in_a_hook_is_one_interrupt_not_a_second_ctrl_c(tmp_path):
+    from nnrun.engine.hooks import SilentHooks
+    from nnrun.errors import Interrupted
+
+    class Raises(SilentHooks):
+        def epoch_end(self, row):
+            if row["epoch"] == 2:
+                raise KeyboardInterrupt  # as a notebook's own stop would
+
+    with pytest.raises(Interrupted) as stopped:
+        nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=Raises())
+    assert str(stopped.value).startswith("stopped by KeyboardInterrupt in epoch 2; saved the state after epoch 1 to ")
+    assert "second Ctrl-C" not in str(stopped.value)
+    resumed = nnrun.resume(tmp_path / "r")
+    whole = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "whole")
+    assert len(resumed.history) == len(whole.history)
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
+
+
 def test_import_nnrun_stays_light():
     code = "import sys, nnrun; print(sorted(m for m in ('numpy', 'nnrun.api', 'rich') if m in sys.modules))"
     out = run_python(code, check=True).stdout

@@ -64,6 +64,7 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
             hooks.warn(f"{why}; {renamed}, and the run resumes from {loop.keeper.saved.name}")
     stopper, epochs = loop.stopper, experiment.config.training.epochs
     stopped = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
+    epoch = loop.progress.epoch
     try:
         for epoch in range(loop.progress.epoch + 1, epochs + 1):
             if stopped:
@@ -76,8 +77,12 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
                 raise loop.keeper.interrupted(received, f"after epoch {epoch}")
             stopped = loop.sharding.any(stopped or bool(hooks.should_stop()))
         loop.keeper.finish()
-    except KeyboardInterrupt:  # a second Ctrl-C (see SignalWatch): nothing more is saved
-        raise loop.keeper.stopped_at_once() from None
+    except KeyboardInterrupt:
+        if loop.signals.received == "SIGINT":  # a second Ctrl-C (see SignalWatch): nothing more is saved
+            raise loop.keeper.stopped_at_once() from None
+        # Raised by a hook or the program itself, with no Ctrl-C before it: as one Ctrl-C,
+        # the last finished epoch is saved (its snapshot is in memory) and the run can resume.
+        raise loop.keeper.interrupted("KeyboardInterrupt", f"in epoch {epoch}") from None
     if stopper:
         stopper.restore()
     # Patience that runs out on the last epoch cut nothing short: the run reached its end.
