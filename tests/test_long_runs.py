@@ -213,6 +213,11 @@ def test_resume_refuses_to_extend_a_run_that_early_stopping_ended_and_changes_no
     assert f"--set model.init_weights={run}/model.safetensors" in result.output
     assert "Traceback" not in result.output and "resuming after" not in result.output
     assert run_files(run) == before  # config.yaml, meta.json, metrics.csv, checkpoints: untouched
+    # Resumed as it is: nothing to resume, and the hint offers what would train it more.
+    result = run_cli("train", "--resume", run)
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and "the run has completed; there is nothing to resume" in out
+    assert "larger training.early_stopping.patience" in out and "--set training.epochs=N" not in out
 
 
 def test_resume_refuses_to_extend_a_run_killed_after_early_stopping_ended_it(tmp_path):

@@ -165,9 +165,12 @@ class RunRecord:
         try:
             meta = run.read_meta()
             if meta.get("status") == "completed" and not extending:
+                # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
+                longer = f"start a new run with a larger training.early_stopping.patience, or warm start one from " \
+                    f"its weights with --set model.init_weights={run.weights}" if meta.get("stopped_early") else \
+                    f"train it longer with: nnrun train --resume {quoted(run.path)} --set training.epochs=N"
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
-                                hint=f"evaluate it with: nnrun evaluate {quoted(run.path)}, or train it longer with: "
-                                f"nnrun train --resume {quoted(run.path)} --set training.epochs=N")
+                                hint=f"evaluate it with: nnrun evaluate {quoted(run.path)}, or {longer}")
         except BaseException:
             lock.release()
             raise
