@@ -49,6 +49,7 @@ def test_a_regressor_from_arrays_predicts_values_and_reports_residuals(tmp_path)
     y = x @ np.array([1.0, -2.0, 0.5]) + 0.3
     result = nnrun.train(REGRESSION, data=(x, y), run_dir=tmp_path / "line")
     assert result.best_epoch == min(result.history, key=lambda r: r["val_loss"])["epoch"]
+    assert f"epochs={result.epochs}," in repr(result) and result.epochs == len(result.history)  # as the repr says
     model = nnrun.load(tmp_path / "line")
     assert model.classes is None and model.task == "regression"
     predictions, probabilities = model.predict(x[:5])

@@ -38,8 +38,13 @@ class TrainResult:
     seconds: float
     parameters: int = 0
 
+    @property
+    def epochs(self) -> int:
+        """The epochs trained, resumed ones included: the history's rows."""
+        return len(self.history)
+
     def __repr__(self) -> str:  # the history is metrics.csv's rows: a count here, not a wall of numbers
-        return (f"TrainResult(run_dir={str(self.run_dir)!r}, epochs={len(self.history)}, best_epoch={self.best_epoch}, "
+        return (f"TrainResult(run_dir={str(self.run_dir)!r}, epochs={self.epochs}, best_epoch={self.best_epoch}, "
                 f"stopped_early={self.stopped_early}, final={self.final!r}, seconds={self.seconds:.2f}, "
                 f"parameters={self.parameters})")
 
