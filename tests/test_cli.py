@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -261,3 +262,21 @@ def test_only_the_program_ends_its_process_and_only_after_ray(monkeypatch, capsy
     assert ended == []
     cli.program()
     assert ended == [0] and "Usage" in capsys.readouterr().out
+
+
+def test_a_ctrl_c_while_a_command_loads_is_said_in_one_line(monkeypatch, capsys):
+    """Before a command's own handling is in place (its modules still importing), Ctrl-C
+    ends the program as any command's does: 'interrupted', exit code 130, no traceback."""
+    import nnrun.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    monkeypatch.setattr(sys, "argv", ["nnrun", "train", "configs/iris.yaml"])
+    with pytest.raises(SystemExit) as ended:
+        cli.program()
+    assert ended.value.code == 130 and capsys.readouterr().err == "interrupted\n"
+    monkeypatch.setattr(sys, "argv", ["nnrun", "--debug", "train", "configs/iris.yaml"])
+    with pytest.raises(KeyboardInterrupt):  # --debug: the traceback, as everywhere
+        cli.program()

@@ -60,6 +60,13 @@ def program() -> None:
     except SystemExit as ended:
         _end_past_ray(ended.code)
         raise
+    except KeyboardInterrupt:
+        # Ctrl-C while the command's modules load, before its own handling (guard) is in place:
+        # said as a command says it, not as an import traceback.
+        if "--debug" in sys.argv:
+            raise
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
     _end_past_ray(0)
 
 
