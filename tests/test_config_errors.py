@@ -298,6 +298,22 @@ def test_binary_bytes_and_oversized_files(run_cli, tmp_path):
     _check(run_cli("validate", tmp_path / "absent.yaml"), "absent.yaml: no such config file", None)
 
 
+@pytest.mark.parametrize("asked, fragment", [
+    ("zero", "to fill with zeros, write 0 into the file's empty cells"),
+    ("median", "median is not offered"),
+    ("drop", "to leave them out, delete them from the file"),
+])
+def test_a_fill_other_tools_offer_is_answered_not_spelled_into_another(run_cli, tmp_path, asked, fragment):
+    # 'zero' is near 'error' by its letters: the opposite of what was asked.
+    (tmp_path / "d.csv").write_text("a,y\n1,0\n")
+    (tmp_path / "d.yaml").write_text(f"data:\n  source: {{type: csv, path: d.csv, target: y, missing: {asked}}}\n"
+                                     "model:\n  layers:\n    - {type: dense, units: 1}\nloss: mse\n")
+    result = run_cli("validate", tmp_path / "d.yaml")
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"data.source.missing: expected one of error, mean, most_frequent, got " \
+        f"'{asked}'; " in out and fragment in out and "did you mean" not in out
+
+
 def test_an_absent_file_names_the_one_of_a_near_name_beside_it(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "houses.yaml").write_text(VALID)

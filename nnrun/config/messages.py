@@ -77,6 +77,8 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         shown = ", ".join(o if o.replace("_", "").replace("-", "").isalnum() else repr(o) for o in options)
         if received is None and "none" in options:  # YAML's null is no value; the option is the word none
             return f"expected one of {shown}, got {show(received)}; the word none turns it off (null is no value)"
+        if path and path[-1] == "missing" and str(received).lower() in MISSING_ASKED:
+            return f"expected one of {shown}, got {show(received)}; {MISSING_ASKED[str(received).lower()]}"
         return f"expected one of {shown}, got {show(received)}" + _suggest(str(received), options)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
@@ -119,6 +121,18 @@ def _items_after(loc: tuple, root: Any = None) -> int:
     """How many items a fixed-length list (a tuple in the schema) has past ``loc``'s."""
     items = typing.get_args(bare_annotation(annotation_at(loc[:-1], root)))
     return max(0, len(items) - loc[-1] - 1) if items and items[-1] is not Ellipsis else 0
+
+
+# Fills other tools offer for data.source.missing, each with what nnrun does instead (a
+# spelling suggestion would point 'zero' at 'error', the opposite of what was asked).
+_ZEROS = "nnrun fills an empty cell with the training rows' mean (or most frequent value); to fill with zeros, " \
+    "write 0 into the file's empty cells"
+MISSING_ASKED = {
+    "zero": _ZEROS, "zeros": _ZEROS, "0": _ZEROS, "constant": _ZEROS, "fill": _ZEROS,
+    "median": "nnrun fills with the training rows' mean (or most frequent value); median is not offered",
+    "drop": "rows with an empty feature cell are kept and filled (mean); to leave them out, delete them from the "
+            "file (missing_target: drop leaves out rows without a target)",
+}
 
 
 def _suggest(word: str, options: list[str], listing: str | None = None) -> str:
