@@ -155,8 +155,9 @@ def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
     (["--data", "h.csv", "--target", "prise"], "--target: no column 'prise' in h.csv; did you mean 'price'?"),
     (["--data", "h.csv", "--target", "SQFT"], "--target: no column 'SQFT' in h.csv; did you mean 'sqft'?"),
     # As $(head -1 h.csv | cut ...) gives it from a file of Windows line ends: the '\r' shown.
-    (["--data", "h.csv", "--target", "price\r"], "--target: no column 'price\\r' in h.csv (the name given has "
-                                                  "spaces or control characters that do not show); did you mean 'price'?"),
+    (["--data", "h.csv", "--target", "price\r"],
+     "--target: no column 'price\\r' in h.csv (the name given has spaces or control characters that do not show); "
+     "did you mean 'price'?"),
     (["--data", "absent.csv", "--target", "x"], "absent.csv: no such file"),
     (["--data", "h.csv", "--dataset", "iris"], "--data and --dataset: give one"),
     (["--target", "price"], "--target: names a column of a CSV file; give the file with --data"),
@@ -425,8 +426,9 @@ def test_a_column_of_one_value_is_left_out_and_said_why(run_cli, tmp_path):
     # With nothing else to learn from: refused, saying so.
     (tmp_path / "only.csv").write_text("\n".join(["kind,price"] + [f"X,{i}" for i in range(30)]) + "\n")
     result = run_cli("init", "--data", "only.csv", "--target", "price")
+    out = " ".join(result.output.split())
     assert result.exit_code == 2 and "only.csv: no column to learn from besides 'price' (IDs are left out); kind " \
-        "holds one value in every row that has one, which tells the rows nothing apart" in " ".join(result.output.split())
+        "holds one value in every row that has one, which tells the rows nothing apart" in out
     result = run_cli("train", "one.yaml", "--set", "training.epochs=1", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output  # 'size' is learned from
 
