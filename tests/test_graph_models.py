@@ -184,6 +184,18 @@ def test_class_weights_need_one_per_class(run_cli, write_config):
     assert "loss.class_weights: 2 weights for 3 classes; give one per class, in this order: 0, 1, 2" in result.output
 
 
+@pytest.mark.parametrize("weights, message", [
+    ("[1, -1, 0]", "loss.class_weights.1: expected a number of at least 0, got -1"),
+    ("[0, 0, 0]", "loss.class_weights: every weight is 0, so the loss is 0 and nothing would be learned"),
+])
+def test_class_weights_that_would_push_the_wrong_way_or_nowhere_are_refused(run_cli, write_config, weights, message):
+    # A negative weight makes that class's loss negative: training would make the class less likely.
+    tail = TAIL.replace("loss: categorical_crossentropy", f"loss: {{type: categorical_crossentropy, "
+                                                          f"class_weights: {weights}}}")
+    result = run_cli("validate", write_config(config("    - {type: dense, units: 3, activation: softmax}\n", tail)))
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
 def test_metric_for_the_wrong_task(run_cli, write_config):
     tail = TAIL.replace("[accuracy]", "[accuracy, rmse]")
     result = run_cli("train", write_config(config("    - {type: dense, units: 3, activation: softmax}\n", tail)))

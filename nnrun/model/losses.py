@@ -17,10 +17,10 @@ one-hot targets by ``y (1 - s) + s / C`` (``C = 2`` for binary cross-entropy).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from nnrun.model.activations import softmax
 from nnrun.specs import SPEC, tagged_union
@@ -53,10 +53,20 @@ def one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
 class ClassificationLoss(Loss):
     task = "classification"
     label_smoothing: float = Field(0.0, ge=0, le=1, description="Mix s of the uniform distribution into the targets.")
-    class_weights: list[float] | None = Field(
-        None, description="Weight of each class's samples, in the data's class order (one per class)."
+    class_weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None, description="Weight of each class's samples, in the data's class order (one per class); at least 0, "
+                          "not all 0."
     )
     from_logits: bool = Field(False, description="The model outputs logits: its last layer has no activation.")
+
+    @field_validator("class_weights")
+    @classmethod
+    def _some_weight(cls, weights: list[float] | None) -> list[float] | None:
+        # Every class weighted 0 makes the loss 0 whatever the model says: nothing is learned.
+        if weights is not None and weights and not any(weights):
+            raise ValueError("every weight is 0, so the loss is 0 and nothing would be learned; weight at least one "
+                             "class above 0 (1 for all is the unweighted loss)")
+        return weights
 
     def sample_weights(self, target: np.ndarray, dtype) -> np.ndarray | None:
         """Per-sample (or per-output, for binary targets) weights from the class labels."""
