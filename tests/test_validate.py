@@ -262,6 +262,24 @@ loss: categorical_crossentropy
     assert "never reaches" not in connected.output
 
 
+def test_an_unconnected_branchs_regularizer_neither_trains_it_nor_counts_in_the_loss(tmp_path):
+    """As the warning says: its penalty would otherwise swamp the loss that early stopping
+    watches, and move weights no prediction depends on."""
+    import nnrun
+
+    config = {"name": "dead", "data": {"source": {"type": "builtin", "name": "iris"}},
+              "model": {"layers": [{"type": "dense", "units": 8, "activation": "relu", "name": "a"},
+                                   {"type": "dense", "units": 8, "name": "side", "inputs": ["a"],
+                                    "kernel_regularizer": {"l2": 100.0}},
+                                   {"type": "dense", "units": 3, "activation": "softmax", "inputs": ["a"]}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 3}}
+    penalized = nnrun.train(config, run_dir=tmp_path / "penalized")
+    plain = nnrun.train(config, overrides={"model.layers.1.kernel_regularizer": None}, run_dir=tmp_path / "plain")
+    assert penalized.history == [{**row, "seconds": p["seconds"]} for row, p in zip(plain.history, penalized.history)]
+    weights = [(tmp_path / name / "model.safetensors").read_bytes() for name in ("penalized", "plain")]
+    assert weights[0] == weights[1]
+
+
 def test_unscaled_inputs_of_very_different_spreads_are_warned_about(run_cli, write_config):
     text = (ROOT / "configs" / "breast_cancer.yaml").read_text()
     assert "  preprocess: [standardize]\n" in text

@@ -14,6 +14,7 @@ from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.model.inputs import VALUES_KEPT, reads_input_values
 from nnrun.model.graph import INPUT, Graph
+from nnrun.model.reach import reaching_output
 
 # A regression target whose mean or spread is larger is warned about without
 # data.target_scale. The bundled diabetes target (mean 150, spread 76) trains to r2 0.49
@@ -147,17 +148,15 @@ def unused_layers(graph: Graph) -> list[str]:
     """Layers whose output never reaches the model's output (the last layer listed): a
     branch left unconnected. They are computed every step and never learn anything
     (Keras leaves them out of the model without a word)."""
-    reaching = {graph.output_name}
-    for node in reversed(graph.nodes):  # topological order, read backwards
-        if node.name in reaching:
-            reaching.update(node.inputs)
+    reaching = reaching_output(graph.nodes, graph.output_name)
     unused = [node for node in graph.nodes if node.name not in reaching]
     if not unused:
         return []
     named = ", ".join(f"model.layers.{node.index} ({node.name})" for node in unused)
     one = len(unused) == 1
     return [f"{named}: {'its' if one else 'their'} output never reaches the model's output (the last layer listed), "
-            f"so {'it is' if one else 'they are'} computed but never trained; feed {'it' if one else 'them'} into a "
+            f"so {'it is' if one else 'they are'} computed but never trained (nor {'its' if one else 'their'} "
+            f"regularizers counted in the loss); feed {'it' if one else 'them'} into a "
             f"later layer's inputs, or remove {'it' if one else 'them'}"]
 
 

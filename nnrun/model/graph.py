@@ -9,7 +9,7 @@ Every parameter lives in one flat buffer (``weight_buffer``): the trainable ones
 moving statistics, which is saved with the weights but never trained. Gradients live
 in ``grad_buffer``, the layout of ``trainable``. ``params`` and ``grads`` are named
 views into them, ``"<layer name>.<param>"``. Optimizers update ``trainable`` in one
-pass; regularizers add their penalty and its gradient in ``add_penalties``.
+pass; regularizers add their penalty and its gradient in ``add_penalties`` (see :mod:`.reach`).
 
 When the loss folds the output activation into its gradient (softmax with
 cross-entropy), the output layer is compiled without it: ``forward`` returns logits and
@@ -27,6 +27,7 @@ import numpy as np
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.fusions import fuse_output_activation, relu_through_max_pool
+from nnrun.model.reach import reaching_output
 from nnrun.model.target_scale import TargetScale
 from nnrun.model.layers.base import Layer, what_ended_the_steps
 
@@ -80,9 +81,10 @@ class Graph:
                 grad = self.grad_buffer[offset:stop].reshape(initial.shape)
                 node.grads[local] = self.grads[f"{node.name}.{local}"] = grad
             offset = stop
+        reaching = reaching_output(self.nodes, self.output_name)  # a branch left unconnected trains nothing
         self.penalties = [
             (reg, node.params[local], node.grads[local])
-            for node in self.nodes
+            for node in self.nodes if node.name in reaching
             for local, reg in node.layer.penalties().items()
         ]
 
@@ -189,9 +191,8 @@ class Graph:
         problems = [f"missing parameter '{n}'" for n in missing] + [f"unexpected parameter '{n}'" for n in extra]
         for name in sorted(set(self.params) & set(weights)):
             if weights[name].shape != self.params[name].shape:
-                problems.append(
-                    f"parameter '{name}' has shape {weights[name].shape}, the model needs {self.params[name].shape}"
-                )
+                problems.append(f"parameter '{name}' has shape {weights[name].shape}, the model needs "
+                                f"{self.params[name].shape}")
         if problems:
             raise UserError(f"{origin}: weights do not fit the model: " + "; ".join(problems))
         for name, value in weights.items():
@@ -202,8 +203,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     """Resolve names, order and shapes, initialise parameters, fuse the output activation.
 
     Problems are collected and raised together as a :class:`ConfigError` whose paths
-    point into ``model.layers``.
-    """
+    point into ``model.layers``."""
     rng = rng if rng is not None else np.random.default_rng(0)
     names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
     inputs = [list(layer.inputs) if layer.inputs else [names[i - 1] if i else INPUT] for i, layer in enumerate(layers)]
