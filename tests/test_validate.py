@@ -39,7 +39,12 @@ def test_validate_prints_a_model_summary(run_cli, tmp_path):
         ["dense_1", "dense (softmax)", "(None, 3)", "195"],
     ]
     assert "Total params: 515 (2.0 KB, float32)" in result.output
+    assert "loss: categorical_crossentropy, fused with the output softmax; optimizer: adam" in result.output
     assert not (tmp_path / "runs").exists()  # nothing is trained or written
+    # A model that ends in logits has no activation for the loss to fuse: predictions apply it.
+    logits = run_cli("validate", IRIS, "--set", "model.layers.1.activation=linear", "--set",
+                     "loss={type: categorical_crossentropy, from_logits: true}")
+    assert "loss: categorical_crossentropy, from logits (softmax for predictions); optimizer: adam" in logits.output
 
 
 def test_validate_applies_overrides(run_cli):

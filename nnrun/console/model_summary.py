@@ -50,7 +50,10 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     total = graph.parameter_count
     kilobytes = total * graph.dtype.itemsize / 1024
     say(f"Total params: {total:,} ({kilobytes:,.1f} KB, {graph.dtype.name})")
-    fused = f", fused with the output {graph.output_activation}" if graph.output_activation else ""
+    # from_logits: the model ends in logits, and predictions apply the activation; else the
+    # loss took the output layer's own activation into its gradient.
+    fused = "" if not graph.output_activation else f", from logits ({graph.output_activation} for predictions)" \
+        if getattr(config.loss, "from_logits", False) else f", fused with the output {graph.output_activation}"
     say(f"loss: {config.loss.type}{fused}; optimizer: {config.optimizer.type}")
 
 
