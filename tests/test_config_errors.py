@@ -298,6 +298,21 @@ def test_binary_bytes_and_oversized_files(run_cli, tmp_path):
     _check(run_cli("validate", tmp_path / "absent.yaml"), "absent.yaml: no such config file", None)
 
 
+@pytest.mark.parametrize("initializer, message", [
+    ("{type: constant, value: .inf}", "model.layers.0.kernel_initializer.value: expected a finite number, got inf"),
+    ("{type: constant, valu: 1}", "model.layers.0.kernel_initializer.valu: unknown key 'valu'"),
+])
+def test_a_mapping_initializer_is_told_what_is_wrong_inside_it_only(run_cli, tmp_path, initializer, message):
+    # A name or a mapping: the mapping's own error says it all; "expected one of glorot_uniform,
+    # ..., got a mapping" from the name member would only mislead.
+    (tmp_path / "i.yaml").write_text("data: {source: {type: builtin, name: iris}}\nmodel:\n  layers:\n"
+                                     f"    - {{type: dense, units: 3, activation: softmax, kernel_initializer: "
+                                     f"{initializer}}}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", tmp_path / "i.yaml")
+    assert result.exit_code == 2 and "1 problem in the config" in result.output and message in result.output
+    assert "got a mapping" not in result.output
+
+
 @pytest.mark.parametrize("asked, fragment", [
     ("zero", "to fill with zeros, write 0 into the file's empty cells"),
     ("median", "median is not offered"),

@@ -226,7 +226,15 @@ def _either(problems: list[Problem]) -> Problem:
 def _other_branch(err: dict, path: tuple, errors: list[dict], data: dict) -> bool:
     """A name or a mapping (``initializer: GlorotUniform`` or ``{type: constant}``) fails
     both members of its union; the mapping member's "expected a mapping" says nothing
-    about a misspelled name when the name member has its own error at the same place."""
+    about a misspelled name when the name member has its own error at the same place,
+    nor the name member's about a mapping with its own errors inside."""
+    if err["type"] in ("literal_error", "enum") and isinstance(err.get("input"), dict):
+        # The other way round: a mapping with a wrong value inside ({type: constant, value: .inf})
+        # is told there; the name member's "expected one of ..., got a mapping" says nothing.
+        # A mapping whose type is no mapping member's ({type: he_normal}) keeps it: the name is the fix.
+        inside = [user_path(other["loc"], data)[0] for other in errors if other is not err]
+        return any(found[:len(path)] == path and len(found) > len(path) and found != (*path, "type")
+                   for found in inside)
     if err["type"] not in ("model_type", "dict_type") or not isinstance(err.get("input"), str):
         return False
     places = {path, path[:-1]}  # the member's name may end the path (``kernel_initializer.Constant``)
