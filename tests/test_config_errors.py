@@ -212,6 +212,9 @@ def test_a_repeated_layer_name_is_the_one_problem_told(run_cli, write_config):
     """The layer after the first 'hidden' reads 'hidden' implicitly: not its own output."""
     result = run_cli("validate", write_config(VALID.replace(LAYER_1, LAYER_1[:-1] + ", name: hidden}")))
     assert "1 problem in the config" in result.output and "cannot read its own output" not in result.output
+    # The first layer named 'input' reads the model input by default: the reserved name is the problem.
+    result = run_cli("validate", write_config(VALID.replace(LAYER_0, LAYER_0.replace("name: hidden", "name: input"))))
+    assert "1 problem in the config" in result.output and "'input' is reserved for the model input" in result.output
 
 
 @pytest.mark.parametrize("monitor, told", [

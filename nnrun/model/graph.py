@@ -255,7 +255,7 @@ def _check_names(layers, names, inputs) -> list[Problem]:
             if ref not in known:
                 hint = did_you_mean(ref, sorted(known - {names[i]}), "known layers")  # never itself: a cycle
                 problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"unknown layer '{ref}'{hint}"))
-            elif ref == names[i] and names.count(ref) == 1:  # a repeated name is told as one, above
+            elif ref == names[i] != INPUT and names.count(ref) == 1:  # a repeated or reserved name: told above
                 problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"layer '{ref}' cannot read its own output"))
     return problems
 
