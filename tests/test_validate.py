@@ -249,6 +249,17 @@ def test_a_padding_mask_that_ends_unread_is_warned_about(run_cli, tmp_path, laye
         assert f"({warned}): the padding mask of embedding_0 (mask_zero: true) ends here unread" in text
 
 
+def test_mask_zero_on_an_input_that_is_no_sequence_of_indices_is_warned_about(run_cli, write_config):
+    # The digits' (8, 8, 1) images: no (steps,) sequence to mask, so mask_zero does nothing.
+    text = ("name: e\ndata: {source: {type: builtin, name: digits}}\nmodel:\n  layers:\n"
+            "    - {type: embedding, input_dim: 17, output_dim: 4, mask_zero: true}\n    - {type: flatten}\n"
+            "    - {type: dense, units: 10, activation: softmax}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", write_config(text))
+    assert result.exit_code == 0, result.output
+    assert "warning: model.layers.0 (embedding_0, embedding): mask_zero makes a padding mask for a sequence of " \
+           "indices, shape (steps,), but its input is (8, 8, 1), so no mask is made" in " ".join(result.output.split())
+
+
 def test_a_branch_that_never_reaches_the_output_is_warned_about(run_cli, write_config):
     text = """name: dead
 data: {source: {type: builtin, name: iris}}

@@ -92,6 +92,11 @@ def unread_masks(graph: Graph) -> list[str]:
         if layer.type == "embedding" and getattr(layer, "mask_zero", False):
             # Masks are made for sequences of indices, (steps,): no mask from other inputs.
             source[node.name] = node.name if input_steps(shapes, node, flat=True) else None
+            if source[node.name] is None:
+                warnings.append(f"model.layers.{node.index} ({node.name}, embedding): mask_zero makes a padding mask "
+                                f"for a sequence of indices, shape (steps,), but its input is "
+                                f"{shapes[node.inputs[0]]}, so no mask is made; reshape the input to (steps,) first, "
+                                "or drop mask_zero")
         elif carried is None:
             source[node.name] = None
         elif layer.takes_mask:  # read; the output goes on with the first input's steps (attention: the query's)
