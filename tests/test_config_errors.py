@@ -316,6 +316,17 @@ def test_a_mapping_initializer_is_told_what_is_wrong_inside_it_only(run_cli, tmp
     assert "got a mapping" not in result.output
 
 
+def test_an_activation_a_layer_does_not_offer_is_not_spelled_into_another(run_cli, tmp_path):
+    (tmp_path / "g.yaml").write_text("data: {source: {type: builtin, name: digits}}\nmodel:\n  layers:\n"
+                                     "    - {type: reshape, target_shape: [8, 8]}\n"
+                                     "    - {type: lstm, units: 4, activation: gelu}\n"
+                                     "    - {type: dense, units: 10, activation: softmax}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", tmp_path / "g.yaml")
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and "got 'gelu'; gelu is an activation of other layers (dense, conv), not one this " \
+        "layer takes" in out and "did you mean 'elu'" not in out
+
+
 @pytest.mark.parametrize("asked, fragment", [
     ("zero", "to fill with zeros, write 0 into the file's empty cells"),
     ("median", "median is not offered"),

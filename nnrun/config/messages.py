@@ -14,6 +14,7 @@ from typing import Any
 from nnrun.config.keras_words import keras_key_hint, keras_value_hint, place_hint
 from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
 from nnrun.errors import did_you_mean
+from nnrun.model.activations import ACTIVATIONS
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
 EXPECTED = {
@@ -77,6 +78,10 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         shown = ", ".join(o if o.replace("_", "").replace("-", "").isalnum() else repr(o) for o in options)
         if received is None and "none" in options:  # YAML's null is no value; the option is the word none
             return f"expected one of {shown}, got {show(received)}; the word none turns it off (null is no value)"
+        if path and str(path[-1]).endswith("activation") and isinstance(received, str) and received in ACTIVATIONS:
+            # A real activation this layer does not offer (gelu on an lstm): no spelling to suggest.
+            return f"expected one of {shown}, got {show(received)}; {received} is an activation of other layers " \
+                   "(dense, conv), not one this layer takes"
         if path and path[-1] == "missing" and str(received).lower() in MISSING_ASKED:
             return f"expected one of {shown}, got {show(received)}; {MISSING_ASKED[str(received).lower()]}"
         return f"expected one of {shown}, got {show(received)}" + _suggest(str(received), options)
