@@ -280,3 +280,27 @@ def test_a_ctrl_c_while_a_command_loads_is_said_in_one_line(monkeypatch, capsys)
     monkeypatch.setattr(sys, "argv", ["nnrun", "--debug", "train", "configs/iris.yaml"])
     with pytest.raises(KeyboardInterrupt):  # --debug: the traceback, as everywhere
         cli.program()
+
+
+def test_sigterm_before_a_commands_own_handling_is_an_interrupt(monkeypatch, capsys):
+    """SIGTERM (as timeout and systemd send it) ends a command as Ctrl-C does, also before
+    the run's own signal handling is in place: 'interrupted', 130, and whatever cleans up
+    on an interrupt (a run directory made before its first epoch) runs."""
+    import os
+    import signal
+
+    import nnrun.cli as cli
+
+    def terminated():
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(cli, "main", terminated)
+    monkeypatch.setattr(sys, "argv", ["nnrun", "train", "configs/iris.yaml"])
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with pytest.raises(SystemExit) as ended:
+            cli.program()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert ended.value.code == 130 and capsys.readouterr().err == "interrupted\n"
