@@ -390,3 +390,19 @@ def test_a_sweeps_trials_add_up_to_its_count_and_the_completed_rank_first(run_cl
     assert row["trials"] == len(records) and row["best_trial"] == "000"
     out = run_cli("runs", sweep).stdout
     assert re.search(r"001\s+interrupted\s+0\s+-\s+-\s+-", out), out
+
+
+def test_a_trial_whose_worker_was_ended_shows_the_epoch_its_resume_starts_from(run_cli, tmp_path):
+    # Ray ends a trial's worker on Ctrl-C: its run still says running, its checkpoint is older
+    # than its metrics; the sweep says interrupted, and the listing what a resume keeps.
+    sweep = tmp_path / "search"
+    run = train_iris(sweep / "trials" / "000", epochs=3)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    for checkpoint in (run / "checkpoints").glob("*.safetensors"):
+        checkpoint.unlink()
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {a: {}}\n")
+    (sweep / "trials.csv").write_text("trial,a,status,val_loss\n000,1,interrupted,\n")
+    [record] = json.loads(run_cli("runs", sweep, "--json").stdout)
+    assert record["status"] == "interrupted" and record["epochs"] == 3 and record["saved_epochs"] is None
+    assert re.search(r"000\s+interrupted\s+3 \(none saved\)", run_cli("runs", sweep).stdout)

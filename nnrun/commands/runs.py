@@ -207,9 +207,11 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     for run in runs:
         run.values = values.get(run.path.name) if statuses else None
         # Ray ends a pruned trial's worker before its run records an end: killed, to the run.
-        if statuses.get(run.path.name) in ("pruned", "interrupted") and run.status in ("completed", "interrupted",
-                                                                                      "killed"):
-            run.status, run.saved_epochs = statuses[run.path.name], None  # ended by the sweep, as it says
+        said = statuses.get(run.path.name)
+        if said in ("pruned", "interrupted") and run.status in ("completed", "interrupted", "killed"):
+            # Ended by the sweep, as it says; an interrupted trial that Ray ended before its run saved its
+            # last epochs still shows the epoch its resume starts from (a pruned one is never resumed).
+            run.status, run.saved_epochs = said, run.saved_epochs if said == "interrupted" else None
     runs = sorted(runs, key=_newest_first_key, reverse=True)
     if statuses:  # a sweep's trials: its leaderboard, best first (unscored ones after, newest first)
         # The completed trials first, as the sweep's best is the best completed one (the sweep's row
