@@ -304,3 +304,17 @@ def test_sigterm_before_a_commands_own_handling_is_an_interrupt(monkeypatch, cap
     finally:
         signal.signal(signal.SIGTERM, before)
     assert ended.value.code == 130 and capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_ctrl_c_is_said_once_for_every_process_of_a_launch(monkeypatch, capsys):
+    # mpiexec -n 2: Ctrl-C reaches both processes; process 0 alone says 'interrupted'.
+    from nnrun.cli.guard import guard
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    for rank, said in (("1", ""), ("0", "interrupted\n")):
+        monkeypatch.setenv("PMI_RANK", rank)
+        with pytest.raises(SystemExit) as ended:
+            guard(interrupted)
+        assert ended.value.code == 130 and capsys.readouterr().err == said

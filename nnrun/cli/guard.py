@@ -60,5 +60,8 @@ def guard(action: Callable[[], object]) -> None:
     except KeyboardInterrupt:
         if debug["on"]:
             raise
-        print("interrupted", file=sys.stderr)
+        from nnrun.engine.distributed import launched_rank
+
+        if launched_rank() == 0:  # a Ctrl-C reaches every process of a launch; one says so
+            print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
