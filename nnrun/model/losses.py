@@ -63,7 +63,7 @@ class ClassificationLoss(Loss):
     @classmethod
     def _some_weight(cls, weights: list[float] | None) -> list[float] | None:
         # Every class weighted 0 makes the loss 0 whatever the model says: nothing is learned.
-        if weights is not None and weights and not any(weights):
+        if weights and not any(weights):
             raise ValueError("every weight is 0, so the loss is 0 and nothing would be learned; weight at least one "
                              "class above 0 (1 for all is the unweighted loss)")
         return weights
