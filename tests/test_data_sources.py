@@ -84,6 +84,22 @@ def test_a_test_set_copied_from_the_training_data_is_warned(run_cli, tmp_path):
         "optimistic; hold out rows the model does not train on" in " ".join(result.output.split())
 
 
+def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
+    # 4 samples of class 1: validation 0.1 and test 0.1 round to none of them, even
+    # stratified, so a binary auc there reads NaN in every epoch.
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
+    result = run_cli("validate", config_for(tmp_path, "{type: npz, path: xy.npz}",
+                                            split="{validation: 0.1, test: 0.1}"))
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "warning: the validation split (20 samples) has no sample of class '1' (4 in all): its scores of that " \
+           "class are undefined or zero (a binary auc reads NaN); raise data.split.validation, or use more data" in out
+    assert "the test split (20 samples) has no sample of class '1'" in out
+    result = run_cli("validate", config_for(tmp_path, "{type: npz, path: xy.npz}", split="{validation: 0.3}"))
+    assert result.exit_code == 0 and "has no sample of class" not in result.output
+
+
 @pytest.mark.parametrize(
     "arrays, source, fragment",
     [

@@ -4,9 +4,11 @@ and the notes on early stopping and overfitting."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -74,6 +76,24 @@ def test_quiet_prints_only_the_results(run_cli):
     assert result.exit_code == 0, result.output
     assert "epoch 1/3" not in result.output and "samples   x" not in result.output
     assert "Results" in result.output and "nnrun evaluate r" in result.output
+
+
+def test_early_stopping_on_a_quantity_that_is_never_a_number_claims_no_best(run_cli, tmp_path):
+    # Class 1 misses the validation split, so val_auc is NaN every epoch: nothing
+    # improves, no weights are kept to restore, and the summary says so.
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {source: {type: npz, path: xy.npz}, split: {validation: 0.1, test: 0.1}}\n"
+                      "model: {layers: [{type: dense, units: 1, activation: sigmoid}]}\nloss: binary_crossentropy\n"
+                      "metrics: [auc]\ntraining: {epochs: 3, early_stopping: {monitor: val_auc, patience: 2}}\n")
+    result = run_cli("train", config, "--run-dir", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    assert "Results (final weights)" in result.output
+    assert "best epoch:  none: val_auc was not a number in any epoch" in result.output
+    assert "early stop:  stopped after epoch 2 of 3: val_auc did not improve for 2 epochs; kept the final " \
+           "weights" in result.output
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["best_epoch"] is None
 
 
 def test_early_stopping_is_reported(run_cli):

@@ -95,6 +95,8 @@ def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
     stopping = _stopping(experiment)
     key = stopping.monitor if stopping else monitored(history)
     best = next((r for r in history if r["epoch"] == result.best_epoch), None) or best_row(history, key)
+    if best is None and history and key in history[-1]:  # never finite: nothing was ever the best
+        return "best epoch", f"none: {key} was not a number in any epoch"
     if best is None or key not in best:
         return None
     return "best epoch", f"{best['epoch']} of {len(history)} ({key} {number(best[key])}{_during(key)})"
@@ -126,6 +128,7 @@ def _early_stop_note(result, experiment) -> str:
     stopping = _stopping(experiment)
     if not stopping:
         return f"stopped after epoch {last}"
-    restored = f"; restored the weights of epoch {result.best_epoch}" if stopping.restore_best else ""
+    restored = f"; restored the weights of epoch {result.best_epoch}" if _restored(result, experiment) else \
+        "; kept the final weights" if stopping.restore_best else ""
     return (f"stopped after epoch {last} of {experiment.config.training.epochs}: {stopping.monitor} "
             f"did not improve for {stopping.patience} epochs{restored}")

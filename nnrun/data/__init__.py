@@ -19,7 +19,7 @@ from nnrun.data.base import TEST, VALIDATION
 from nnrun.data.columns import category_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
-from nnrun.data.split import SPLITS, SplitConfig, split_indices
+from nnrun.data.split import SPLITS, SplitConfig, held_out_class_warnings, split_indices
 from nnrun.seeding import stream
 
 __all__ = ["BUILTIN", "Dataset", "SPLITS", "SourceSpec", "SplitConfig", "Splits", "load_splits"]
@@ -49,6 +49,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     # The splits a source gave as files or arrays of their own (test_path, x_test).
     given = {name for code, name in ((VALIDATION, "validation"), (TEST, "test"))
              if full.assigned is not None and (full.assigned == code).any()}
+    warnings += held_out_class_warnings(full, indices, given)
     parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     fingerprints = _fingerprints_aside(parts)

@@ -110,3 +110,35 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitCon
     else:
         what = f"{'has' if len(names) == 1 else 'have'} no samples in the training split; {remedy}"
     raise ConfigError("", [Problem("data.split", f"{classes} {what}")])
+
+
+MISSING_CLASSES_TOLD = 5  # classes named per split; the rest counted
+
+
+def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given: set[str]) -> list[str]:
+    """Classes a held-out split has no sample of (a rare class rounds to none: 4 rows
+    with validation 0.1 leave 0.4), told because nothing else would: its scores of that
+    class are undefined or zero (a binary auc reads NaN every epoch, so early stopping
+    on it never sees an improvement) and the split cannot show how the model does on
+    it."""
+    if data.task != "classification":
+        return []
+    warnings = []
+    totals = np.bincount(data.y, minlength=data.num_classes)
+    for name in ("validation", "test"):
+        rows = indices.get(name)
+        if rows is None or not len(rows):
+            continue
+        absent = np.flatnonzero((np.bincount(data.y[rows], minlength=data.num_classes) == 0) & (totals > 0))
+        if not len(absent):
+            continue
+        listed = ", ".join(f"'{data.class_names[c]}' ({totals[c]} in all)" for c in absent[:MISSING_CLASSES_TOLD])
+        more = f" and {len(absent) - MISSING_CLASSES_TOLD} more" if len(absent) > MISSING_CLASSES_TOLD else ""
+        fix = (f"add samples of {'it' if len(absent) == 1 else 'them'} to the {name} file" if name in given
+               else f"raise data.split.{name}, or use more data")
+        classes = f"class{'es' if len(absent) > 1 else ''} {listed}{more}"
+        them = "that class" if len(absent) == 1 else "those classes"
+        warnings.append(f"the {name} split ({len(rows)} samples) has no sample of {classes}: its scores of {them} "
+                        f"are undefined or zero (a binary auc reads NaN); {fix}")
+    return warnings
+

@@ -94,7 +94,7 @@ def best_epoch(history: list[dict], stopper: EarlyStopper | None) -> int | None:
     """The best epoch as the closing results and ``nnrun runs`` report it: the one early
     stopping chose when it ran, else the epoch of the best validation loss (the loss
     without a validation split)."""
-    if stopper and stopper.best_epoch is not None:
+    if stopper:  # None when the monitored quantity was never a number: no epoch was its best
         return stopper.best_epoch
     best = Monitor(default_key(history[0])).best_row(history) if history else None
     return best["epoch"] if best else None
