@@ -113,6 +113,15 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
     ("misspelt", "<config>: data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
     ("validation gaps", "validation: missing values: column 'spend' in row 0"),
     ("short", "data: x has 120 rows but y has 5; give one target per row"),
+    ("stray text", "data: text among numbers: column 'spend', row 5 'unknown', row 9 '12 EUR'; a number column "
+                   "holds numbers only\n  hint: fix or drop those rows, or make them missing values with "
+                   "df['spend'] = pd.to_numeric(df['spend'], errors='coerce')"),
+    ("missing markers", "data: missing values: column 'plan' in rows 1, 2 ('NA' and '' are missing values in a "
+                        "file, and so here)"),
+    ("bad price", "data: y holds 1 value that is no finite number: row 9 '$350,000'; a regression's targets are "
+                  "numbers\n  hint: write each as a plain number (350000, not '$350,000')"),
+    ("several targets", "data: y has 2 columns, but a table with text or category columns, missing values or "
+                        "column settings trains on one target column"),
 ])
 def test_a_table_is_checked_by_column_and_row_before_any_run_directory(tmp_path, case, message):
     frame, churned = churn_table()
@@ -137,6 +146,17 @@ def test_a_table_is_checked_by_column_and_row_before_any_run_directory(tmp_path,
         validation = (data[0][:10].assign(spend=[None] + [1.0] * 9), churned[:10])
     elif case == "short":
         data = (frame, churned[:5])
+    elif case == "stray text":
+        spend = frame["spend"].astype(object)
+        spend[5], spend[9] = "unknown", "12 EUR"
+        data = (frame.assign(spend=spend), churned)
+    elif case == "missing markers":
+        del source["missing"]
+        data = (frame.fillna({"age": 40.0}).assign(plan=["basic", "NA", ""] + ["pro"] * 117), churned)
+    elif case in ("bad price", "several targets"):
+        config.update(model={"layers": [{"type": "dense", "units": 2}]}, loss="mse", metrics=[])
+        price = frame["spend"].astype(object).where(frame.index != 9, "$350,000")
+        data = (frame, price if case == "bad price" else pd.DataFrame({"a": frame["spend"], "b": frame["spend"]}))
     with pytest.raises(UserError) as error:
         nnrun.train(config, data=data, validation=validation, runs_root=tmp_path)
     assert message in error.value.render() and "data.csv" not in error.value.render()
@@ -292,3 +312,52 @@ def test_a_column_the_model_never_saw_is_noted_not_dropped_silently(tmp_path, ca
                                      data=(frame[["age", "spend"]].fillna(0), churned), run_dir=tmp_path / "n").run_dir)
     assert numbers.predict(frame[["age", "spend"]].fillna(0).assign(agee=1)).notes == (
         "ignored 1 column the model was not trained on: 'agee'",)
+
+
+def test_texts_such_as_na_filled_by_a_policy_are_told(tmp_path, capsys):
+    # 'NA' (North America?) is read as missing, as a file's would be; the policy fills it,
+    # and the warning says so, with how to keep it as a value.
+    frame, churned = churn_table()
+    frame["plan"] = frame["plan"].fillna("basic").where(frame.index % 10 != 1, "NA")
+    nnrun.train(CHURN, data=(frame, churned), run_dir=tmp_path / "r", quiet=True)
+    assert "warning: column 'plan': 'NA' in 12 rows read as missing, as in a file, and filled by " \
+           "data.source.missing; if 'NA' is a value, rename it (df['plan'].replace({'NA': ...}))" in capsys.readouterr().err
+
+
+def test_numbers_written_as_text_are_numbers_unless_listed_as_categories(tmp_path):
+    frame, churned = churn_table()
+    frame = frame.assign(spend=[f"{v:.2f}" for v in frame["spend"]], age=frame["age"].fillna(40.0))
+    result = nnrun.train(CHURN, data=(frame, churned), run_dir=tmp_path / "r", quiet=True)
+    model = nnrun.load(result.run_dir)
+    assert model.config.data.source.categorical == ["plan", "city"]
+    assert model.samples(frame[:1]).shape == (1, 8)  # age, plan (3), city (2), member, spend
+    config = copy.deepcopy(CHURN)
+    config["data"]["source"]["categorical"] = ["plan", "city", "spend"]  # listed: each value a category
+    result = nnrun.train(config, data=(frame, churned), run_dir=tmp_path / "listed", quiet=True)
+    assert nnrun.load(result.run_dir).samples(frame[:1]).shape[1] > 50
+
+
+def test_a_text_models_missing_texts_are_empty_texts_as_in_a_file(tmp_path):
+    texts = pd.Series(["great film", "awful film", None, "great plot", "awful plot", "fine"] * 10)
+    labels = pd.Series(["pos", "neg", "neg", "pos", "neg", "pos"] * 10, name="label")
+    config = {"data": {"source": {"text": {"column": "text", "max_tokens": 50, "length": 4}}},
+              "model": {"layers": [{"type": "embedding", "input_dim": 50, "output_dim": 4},
+                                   {"type": "global_average_pool1d"},
+                                   {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    result = nnrun.train(config, data=(pd.DataFrame({"text": texts}), labels), run_dir=tmp_path / "r", quiet=True)
+    model = nnrun.load(result.run_dir)
+    np.testing.assert_array_equal(model.predict([None]).probabilities, model.predict([""]).probabilities)
+
+
+def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"])
+    y = pd.DataFrame({"y1": x["a"] * 2, "y2": x["b"] * 1000})  # named columns: targets, not one-hot classes
+    config = {"data": {"source": {"task": "regression"}, "target_scale": "standardize"},
+              "model": {"layers": [{"type": "dense", "units": 2}]}, "loss": "mse", "training": {"epochs": 1}}
+    result = nnrun.train(config, data=(x, y), run_dir=tmp_path / "r", quiet=True)
+    assert nnrun.load(result.run_dir).predict(x[:3]).predictions.shape == (3, 2)
+    config["data"]["source"]["task"] = "classification"
+    with pytest.raises(UserError, match="data.source.task: classification, but the loss mse trains a regression"):
+        nnrun.train(config, data=(x, y), runs_root=tmp_path / "refused")

@@ -30,10 +30,11 @@ from nnrun.config.loader import apply_overrides, read_yaml
 from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.files import class_labels
-from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, given_targets, split_settings,
-                                   table_bytes, table_source_overrides, target_column)
+from nnrun.commands.frame_targets import given_targets, target_column
+from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
+                                   split_settings, table_bytes, table_source_overrides, text_columns)
 from nnrun.engine.experiment import as_loaded
-from nnrun.engine.hooks import TrainingHooks
+from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train
 from nnrun.errors import UserError
 from nnrun.store import files
@@ -47,6 +48,9 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     """Train ``config`` on ``data = (x, y)`` (and ``validation = (x, y)``); see the module."""
     overrides = list(overrides)
     settings = split_settings(_raw_source(config, overrides))
+    # The task of data in memory follows the loss; data.source.task may say it too.
+    task_given = settings.pop("task", None) if settings is not None else None
+    settings = settings or None if task_given is not None else settings
     for pair, name in ((data, "data"), (validation, "validation")):
         if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
             raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}")
@@ -57,54 +61,64 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
             raise UserError(f"validation: its columns ({', '.join(given[:10])}) are not data's "
                             f"({', '.join(names[:10])}), in that order", hint="select them alike: df[columns]")
     if names is not None and (settings is not None or not _all_numbers(data[0])):
-        return _train_on_table(config, data, validation, settings, overrides=overrides, run_dir=run_dir,
-                               runs_root=runs_root, hooks=hooks, command=command)
+        return _train_on_table(config, data, validation, settings, task_given, overrides=overrides,
+                               run_dir=run_dir, runs_root=runs_root, hooks=hooks, command=command)
     if settings is not None:
         raise UserError(f"data.source: the column settings ({', '.join(settings) or 'none'}) apply to a table with "
                         "named columns (a pandas DataFrame); arrays take none", hint="leave data.source out of the "
                         "config, or pass the samples as a DataFrame")
-    arrays = {**_pair(data, "data", "x", "y")}
+    probe = as_loaded(config, overrides + source_overrides(Path(DATA_FILE), "classification", validation is not None))
+    task = _task(probe, task_given)
+    arrays = {**_pair(data, "data", "x", "y", task)}
     if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
         arrays["feature_names"] = np.array(names, dtype=str)
     if validation is not None:
-        arrays.update(_pair(validation, "validation", "x_validation", "y_validation"))
-    probe = as_loaded(config, overrides + source_overrides(Path(DATA_FILE), "classification", validation is not None))
+        arrays.update(_pair(validation, "validation", "x_validation", "y_validation", task))
     _check_shapes(arrays)
-    _check_targets(arrays["y"], arrays.get("y_validation"), task=probe.config.loss.task)
+    _check_targets(arrays["y"], arrays.get("y_validation"), task=task)
     run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
     path = (run.path / DATA_FILE).resolve()
     try:
         files.atomic_write(path, _npz_bytes(arrays))
-        settings = overrides + source_overrides(path, probe.config.loss.task, validation is not None)
+        settings = overrides + source_overrides(path, task, validation is not None)
         return train(config, overrides=settings, hooks=hooks, command=command, run=run)
     except BaseException:
         _remove_if_unused(run)
         raise
 
 
-def _train_on_table(config, data, validation, settings: dict | None, *, overrides: list[str], run_dir, runs_root,
-                    hooks, command) -> TrainResult:
+def _train_on_table(config, data, validation, settings: dict | None, task_given: str | None, *,
+                    overrides: list[str], run_dir, runs_root, hooks, command) -> TrainResult:
     """A table with text or category columns, missing values or column settings: saved
     as CSV files and trained as a csv source (see :mod:`.frames`)."""
-    tables = {"data": (Columns(data[0], "data"), given_targets(data[1], "data"))}
-    if validation is not None:
-        if _column_names(validation[0]) is None:
-            raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
-                            "as a table with the same columns", hint="select them alike: df[columns]")
-        tables["validation"] = (Columns(validation[0], "validation"), given_targets(validation[1], "validation"))
+    target = target_column(data[1], _column_names(data[0]))
+    placeholder = table_source_overrides(Path(DATA_CSV), target, "classification", settings, {}, None)
+    probe = as_loaded(config, overrides + placeholder)
+    task = _task(probe, task_given)
+    as_text = text_columns(settings or {})
+    pairs = {"data": data, **({"validation": validation} if validation is not None else {})}
+    if validation is not None and _column_names(validation[0]) is None:
+        raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
+                        "as a table with the same columns", hint="select them alike: df[columns]")
+    tables = {name: (Columns(x, name, as_text), given_targets(y, name, task)) for name, (x, y) in pairs.items()}
     for name, (columns, y) in tables.items():
         if len(y) != columns.rows:
             raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row")
         if not columns.rows:
             raise UserError(f"{name}: x holds no rows")
-    target = target_column(data[1], tables["data"][0].names)
-    placeholder = table_source_overrides(Path(DATA_CSV), target, "classification", settings, {}, None)
-    probe = as_loaded(config, overrides + placeholder)
-    task = probe.config.loss.task
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise UserError(f"{name}: y has {y.shape[1]} columns, but a table with text or category columns, missing "
+                            "values or column settings trains on one target column",
+                            hint="for several regression targets, give x as numbers alone, its categories encoded and "
+                            "its gaps filled (pd.get_dummies(x).fillna(x.mean(numeric_only=True))), with no "
+                            "data.source in the config; or train a model per target")
     filled = filled_settings(tables["data"][0], settings or {}, "data")
     if validation is not None:  # its own text columns and missing values, told as validation's
         filled_settings(tables["validation"][0], settings or {}, "validation")
     _check_targets(*(y for _, y in tables.values()), task=task)
+    if (settings or {}).get("missing", "error") != "error":
+        for warning in marker_warnings(tables["data"][0], settings):
+            (hooks or SilentHooks()).warn(warning)
     run = RunDir.create(probe.config.name, explicit=run_dir, root=runs_root)
     paths = {name: (run.path / (DATA_CSV if name == "data" else VALIDATION_CSV)).resolve() for name in tables}
     try:
@@ -125,10 +139,20 @@ def source_overrides(path: Path, task: str, has_validation: bool) -> list[str]:
     return settings + ([Setting("data.split.validation=0", "validation=(x, y)")] if has_validation else [])
 
 
-def _pair(value, name: str, x_name: str, y_name: str) -> dict[str, np.ndarray]:
+def _task(probe, given: str | None) -> str:
+    """The task of data in memory: the loss's; a data.source.task that says otherwise is refused."""
+    task = probe.config.loss.task
+    if given is not None and given != task:
+        raise UserError(f"data.source.task: {given}, but the loss {probe.config.loss.type} trains a {task}",
+                        hint="the task of data in memory follows the loss: leave data.source.task out, or choose "
+                        f"a {given} loss")
+    return task
+
+
+def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np.ndarray]:
     """``(x, y)`` as NumPy arrays of one length; x numeric."""
     x = _frame_values(value[0]) if _column_names(value[0]) is not None else np.asarray(value[0])
-    y = given_targets(value[1], name)
+    y = given_targets(value[1], name, task)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
                         f"of shape {x.shape}", hint="a table with text or category columns trains as a pandas "

@@ -14,11 +14,15 @@ other: ``config.yaml`` retrains it, ``nnrun evaluate`` rebuilds its splits, and
 with no settings, is saved as arrays instead (:mod:`.arrays`), its values exact.
 
 Columns are told apart as Ludwig and ``nnrun init --data`` do: numbers (booleans as 1
-and 0) are numbers; text, pandas ``category`` and ``string`` columns are categorical
-unless the settings list ``categorical`` themselves or name the column as an id, a
-left-out or the text column. Dates are refused (the model takes numbers; the message
-says which to derive). Problems are told before the run directory is made, by column
-name and row (numbered from 0, as ``iloc`` does), never by the saved file's lines.
+and 0, and texts that write plain numbers) are numbers; text, pandas ``category`` and
+``string`` columns are categorical unless the settings list ``categorical`` themselves
+or name the column as an id, a left-out or the text column. A number column with a
+few texts among its numbers is refused, as a file's bad cells are; a text a file reads
+as missing ('NA', '') is missing here too, so that the saved file and a table handed
+to ``predict`` read alike. Dates are refused (the model takes numbers; the message
+says which to derive). A text model's missing texts are empty texts, as in a file.
+Problems are told before the run directory is made, by column name and row (numbered
+from 0, as ``iloc`` does), never by the saved file's lines.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.config.overrides import Setting
+from nnrun.data.cells import MISSING
+from nnrun.data.number_patterns import PLAIN
 from nnrun.data.table import is_missing, one_line
 from nnrun.errors import UserError
 
@@ -39,13 +45,24 @@ COLUMN_SETTINGS = ("features", "categorical", "id", "ignore", "missing", "unknow
 
 class Columns:
     """A table's columns as the CSV file will hold them: numbers (float64, NaN where
-    missing) or text (None where missing), and which of them hold text."""
+    missing) or text (None where missing), and which of them hold text.
 
-    def __init__(self, frame, name: str):
+    A cell is read as a file's would be, so that training on the saved file and
+    predicting from a table in memory see the same values: a text that a file reads as
+    missing ('', 'NA', 'null', ...; :data:`~nnrun.data.cells.MISSING`) is missing here,
+    and counted in ``markers`` to be told; a column of numbers written as text ("1200")
+    is a number column unless ``as_text`` names it (a listed category, an id). A column
+    of numbers with a few texts among them ("unknown" in a price) is told in ``stray``:
+    a file would refuse those cells, and taken as categories they would turn every
+    number into a category of its own."""
+
+    def __init__(self, frame, name: str, as_text: set[str] = frozenset()):
         self.names = [str(c) for c in frame.columns]
         self.rows = len(frame)
         self.values: dict[str, np.ndarray | list] = {}
         self.text: list[str] = []
+        self.markers: dict[str, dict[str, int]] = {}  # column: {missing marker text: cells}
+        self.stray: dict[str, list[tuple[int, str]]] = {}  # column: (row, text) of its cells that are no numbers
         dates = []
         for column, label in zip(frame.columns, self.names):
             series = frame[column]
@@ -54,11 +71,23 @@ class Columns:
                 dates.append(label)
                 continue
             numbers = None if kind == "category" else _numbers(np.asarray(series))
-            if numbers is None:
-                self.values[label] = [_text(v) for v in series]
-                self.text.append(label)
-            else:
+            if numbers is not None:
                 self.values[label] = numbers
+                continue
+            cells = [_text(v) for v in series]
+            for row, cell in enumerate(cells):
+                if cell is not None and cell.strip().lower() in MISSING:
+                    self.markers.setdefault(label, {}).setdefault(cell, 0)
+                    self.markers[label][cell] += 1
+                    cells[row] = None
+            numbers, stray = (None, []) if kind == "category" or label in as_text else _written_numbers(cells)
+            if numbers is not None:
+                self.values[label] = numbers
+                continue
+            if stray:
+                self.stray[label] = stray
+            self.values[label] = cells
+            self.text.append(label)
         if dates:
             raise UserError(f"{name}: the column{'s' if len(dates) > 1 else ''} {', '.join(map(repr, dates))} "
                             f"hold{'' if len(dates) > 1 else 's'} dates or times, and the model takes numbers",
@@ -70,6 +99,15 @@ class Columns:
         if isinstance(values, np.ndarray):
             return np.flatnonzero(np.isnan(values))
         return np.array([i for i, v in enumerate(values) if v is None], np.int64)
+
+    def marker_note(self, label: str) -> str:
+        """" ('NA' and '' are missing values in a file, and so here)" for a column whose
+        texts held missing markers; else nothing."""
+        texts = list(self.markers.get(label, {}))
+        if not texts:
+            return ""
+        are = "is a missing value" if len(texts) == 1 else "are missing values"
+        return f" ({' and '.join(map(repr, texts[:3]))} {are} in a file, and so here)"
 
 
 def _numbers(values: np.ndarray) -> np.ndarray | None:
@@ -89,6 +127,19 @@ def _numbers(values: np.ndarray) -> np.ndarray | None:
         else:
             return None
     return out
+
+
+def _written_numbers(cells: list[str | None]) -> tuple[np.ndarray | None, list[tuple[int, str]]]:
+    """A text column's cells (None where missing) as the numbers they write, when every
+    present one is a plain number ("1200", "-3.5e2"); else None, with the rows and texts
+    of the cells that are no numbers when they are fewer than half of those present."""
+    present = [(row, cell) for row, cell in enumerate(cells) if cell is not None]
+    stray = [(row, cell) for row, cell in present if not PLAIN.match(cell.strip())]
+    if not present or 2 * len(stray) >= len(present):
+        return None, []
+    if stray:
+        return None, stray
+    return np.array([np.nan if cell is None else float(cell) for cell in cells], np.float64), []
 
 
 def _text(value) -> str | None:
@@ -134,13 +185,60 @@ def filled_settings(columns: Columns, settings: dict, name: str) -> dict:
                         f"{'them' if len(unnamed) > 1 else 'it'}",
                         hint=f"add {'them' if len(unnamed) > 1 else 'it'} to data.source.categorical, or to "
                         "data.source.ignore to leave it out")
-    if settings.get("missing", "error") == "error":
-        _refuse_missing(columns, features + ([text_column] if text_column else []), name)
+    _refuse_stray(columns, features, name)
+    if settings.get("missing", "error") == "error":  # a missing text is an empty one, as in a file
+        _refuse_missing(columns, features, name)
     return filled
+
+
+def marker_warnings(columns: Columns, settings: dict) -> list[str]:
+    """The feature columns whose texts such as 'NA' are read as missing values and filled
+    by ``data.source.missing`` (with ``error`` they were refused): 'NA' may have been a
+    category (North America) that a file could not tell from a gap."""
+    left_out = set(_names(settings.get("id")) + _names(settings.get("ignore")))
+    warnings = []
+    for label, texts in columns.markers.items():
+        named = {text: count for text, count in texts.items() if text.strip()}
+        if label in left_out or not named:
+            continue
+        cells = ", ".join(f"'{text}' in {count} row{'s' if count > 1 else ''}" for text, count in named.items())
+        text = next(iter(named))
+        warnings.append(f"column '{label}': {cells} read as missing, as in a file, and filled by "
+                        f"data.source.missing; if '{text}' is a value, rename it "
+                        f"(df[{label!r}].replace({{{text!r}: ...}}))")
+    return warnings
+
+
+def text_columns(settings: dict) -> set[str]:
+    """The columns the settings take as text whatever they hold: the listed categories,
+    the ids, the left-out columns and a text model's column."""
+    text_spec = settings.get("text")
+    text_column = text_spec.get("column") if isinstance(text_spec, dict) else None
+    return {*_names(settings.get("categorical")), *_names(settings.get("id")), *_names(settings.get("ignore")),
+            *([text_column] if isinstance(text_column, str) else [])}
 
 
 def _names(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
+
+
+def _refuse_stray(columns: Columns, features: list[str], name: str) -> None:
+    """Texts among a feature column's numbers: refused by row, as a file's bad cells are."""
+    mixed = [(n, columns.stray[n]) for n in features if n in columns.stray]
+    if not mixed:
+        return
+    told = "; ".join(f"column '{n}', {_rows_of(cells)}" for n, cells in mixed[:5])
+    first = mixed[0][0]
+    raise UserError(f"{name}: text among numbers: {told}; a number column holds numbers only",
+                    hint=f"fix or drop those rows, or make them missing values with df[{first!r}] = "
+                    f"pd.to_numeric(df[{first!r}], errors='coerce') and set data.source.missing: mean; to take each "
+                    f"value as a category instead, list {first!r} in data.source.categorical")
+
+
+def _rows_of(cells: list[tuple[int, str]]) -> str:
+    """'row 5 'unknown', row 9 'n/a'' for the first few cells, and how many more."""
+    shown = ", ".join(f"row {row} {text!r}" for row, text in cells[:3])
+    return shown + (f" and {len(cells) - 3} more" if len(cells) > 3 else "")
 
 
 def _refuse_missing(columns: Columns, features: list[str], name: str) -> None:
@@ -148,20 +246,13 @@ def _refuse_missing(columns: Columns, features: list[str], name: str) -> None:
     gaps = [(n, rows) for n, rows in gaps if len(rows)]
     if gaps:
         told = "; ".join(f"column '{n}' in row{'s' if len(rows) > 1 else ''} "
-                         f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}" for n, rows in gaps)
+                         f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''}{columns.marker_note(n)}"
+                         for n, rows in gaps)
+        marked = next((n for n, _ in gaps if n in columns.markers), None)
+        rename = f", or rename a text that is a value (df[{marked!r}].replace(...))" if marked else ""
         raise UserError(f"{name}: missing values: {told}",
                         hint="set data.source.missing: mean (or most_frequent) in the config to fill them from the "
-                        "training split, or fill or drop them (df.fillna, df.dropna)")
-
-
-def target_column(y, names: list[str]) -> str:
-    """The name of the targets' column: a named Series's name, else ``target``; never
-    one of the features'."""
-    given = getattr(y, "name", None)
-    label = str(given) if isinstance(given, str) and given else "target"
-    while label in names:
-        label = f"{label}_"
-    return label
+                        f"training split, or fill or drop them (df.fillna, df.dropna){rename}")
 
 
 def table_bytes(columns: Columns, target: str, y: np.ndarray) -> bytes:
@@ -189,42 +280,6 @@ def _targets(y: np.ndarray):
     if np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_):
         return y.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y.astype(np.int64)
     return [_text(v) for v in y.tolist()]
-
-
-def given_targets(y, name: str) -> np.ndarray:
-    """Targets handed over in memory as an array: a Series or a one-column table as its
-    values; one-hot columns named by class (``pd.get_dummies(labels)``) as those names,
-    columns named 0 to K-1 as one-hot rows. A missing target is refused, by row."""
-    names = one_hot_names(y)
-    values = np.asarray(y)
-    if values.ndim == 0:  # None, or one value for all
-        raise UserError(f"{name}: y is {y!r}; give one target per sample (a list, an array or a Series)")
-    if names is not None:
-        from nnrun.data.files import class_labels  # checks that the rows are one-hot
-
-        values = np.asarray(names)[class_labels(values.astype(np.float64), name)]
-    elif values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.dtype == object or np.issubdtype(values.dtype, np.floating):
-        gaps = np.flatnonzero([is_missing(v) for v in values.reshape(len(values), -1)[:, 0]]
-                              if values.dtype == object else np.isnan(values.reshape(len(values), -1)).any(axis=1))
-        if len(gaps):
-            rows = ", ".join(map(str, gaps[:5])) + (", ..." if len(gaps) > 5 else "")
-            raise UserError(f"{name}: y has {len(gaps)} missing target{'s' if len(gaps) > 1 else ''} "
-                            f"(row{'s' if len(gaps) > 1 else ''} {rows}); every sample needs one",
-                            hint="drop those rows from x and y (for a DataFrame: keep = y.notna(); "
-                            "x[keep], y[keep]), or fill them in")
-    return values.astype(str) if values.dtype == object else values
-
-
-def one_hot_names(y) -> list[str] | None:
-    """The class names of one-hot targets given as a table with named columns; None for
-    anything else, and for columns named 0 to K-1 (the classes' positions)."""
-    columns = getattr(y, "columns", None)
-    if columns is None or isinstance(y, np.ndarray) or len(columns) < 2:
-        return None
-    names = [str(c) for c in columns]
-    return None if names == [str(i) for i in range(len(names))] else names
 
 
 def table_source_overrides(path: Path, target: str, task: str, settings: dict | None, filled: dict,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.evaluate import diagnose
-from nnrun.commands.frames import one_hot_names
+from nnrun.commands.frame_targets import one_hot_names
 from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_array, table_cells, texts_as_column
 from nnrun.commands.inputs import check_unknown, shaped, table_samples, target_values
 from nnrun.config import Config

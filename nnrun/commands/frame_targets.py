@@ -1,0 +1,102 @@
+"""Targets handed over in memory, ``nnrun.train(config, data=(x, y))``: a list, an
+array, a pandas Series or a table of columns, made into the array the run's saved
+file will hold, and checked here by row (numbered from 0, as ``iloc`` does), before
+the run directory is made.
+
+What ``y`` means follows the task, which follows the loss: for a classification, a
+table of columns named by class is one-hot rows (``pd.get_dummies(labels)``); for a
+regression, several columns are several targets, and every value must be a number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnrun.data.cells import MISSING
+from nnrun.data.table import is_missing
+from nnrun.errors import UserError
+
+
+def target_column(y, names: list[str]) -> str:
+    """The name of the targets' column: a named Series's name, else ``target``; never
+    one of the features'."""
+    given = getattr(y, "name", None)
+    label = str(given) if isinstance(given, str) and given else "target"
+    while label in names:
+        label = f"{label}_"
+    return label
+
+
+def given_targets(y, name: str, task: str = "classification") -> np.ndarray:
+    """Targets as an array: a Series or a one-column table as its values; for a
+    classification, one-hot columns named by class as those names and columns named 0
+    to K-1 as one-hot rows; for a regression, numbers (N,) or (N, K). A missing target
+    is refused, by row: None, NaN, or a text a file reads as missing ('', 'NA', ...)."""
+    names = one_hot_names(y) if task == "classification" else None
+    values = np.asarray(y)
+    if values.ndim == 0:  # None, or one value for all
+        raise UserError(f"{name}: y is {y!r}; give one target per sample (a list, an array or a Series)")
+    if names is not None:
+        from nnrun.data.files import class_labels  # checks that the rows are one-hot
+
+        values = np.asarray(names)[class_labels(values.astype(np.float64), name)]
+    elif values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.dtype.kind in "OUf" and values.size:
+        rows = values.reshape(len(values), -1)
+        gaps = np.flatnonzero([any(map(_missing, row)) for row in rows] if values.dtype.kind in "OU"
+                              else np.isnan(rows).any(axis=1))
+        if len(gaps):
+            listed = ", ".join(map(str, gaps[:5])) + (", ..." if len(gaps) > 5 else "")
+            markers = sorted({repr(v) for v in rows[gaps[:20]].flat if isinstance(v, str)})
+            marked = f"; {' and '.join(markers[:3])} {'is a' if len(markers) == 1 else 'are'} missing " \
+                     f"value{'' if len(markers) == 1 else 's'} in a file, and so here" if markers else ""
+            raise UserError(f"{name}: y has {len(gaps)} missing target{'s' if len(gaps) > 1 else ''} "
+                            f"(row{'s' if len(gaps) > 1 else ''} {listed}){marked}; every sample needs one",
+                            hint="drop those rows from x and y (for a DataFrame: keep = y.notna(); "
+                            "x[keep], y[keep]), or fill them in")
+    if task == "regression":
+        return _numbers(values, name)
+    return values.astype(str) if values.dtype == object else values
+
+
+def _missing(value) -> bool:
+    return is_missing(value) or (isinstance(value, str) and value.strip().lower() in MISSING)
+
+
+def _numbers(values: np.ndarray, name: str) -> np.ndarray:
+    """A regression's targets as float64, numbers written as text ("350000") read as a
+    file's are; anything else refused by row, with what it holds."""
+    if np.issubdtype(values.dtype, np.number) and not np.issubdtype(values.dtype, np.complexfloating):
+        return values.astype(np.float64)
+    flat, bad = values.reshape(len(values), -1) if values.size else values.reshape(-1, 1), []
+    out = np.empty(flat.shape, np.float64)
+    for (row, column), value in np.ndenumerate(flat):
+        try:
+            if isinstance(value, (str, np.str_)):
+                value = value.strip()
+            out[row, column] = float(value)
+        except (TypeError, ValueError):
+            bad.append((row, value))
+            continue
+        if not np.isfinite(out[row, column]):
+            bad.append((row, value))
+    if bad:
+        shown = ", ".join(f"row {row} {value!r}" for row, value in bad[:3]) + (
+            f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        many = len(bad) > 1
+        raise UserError(f"{name}: y holds {len(bad)} value{'s' if many else ''} that {'are' if many else 'is'} no "
+                        f"finite number{'s' if many else ''}: {shown}; a regression's targets are numbers",
+                        hint="write each as a plain number (350000, not '$350,000'), or drop those rows; if they "
+                        "are class labels, a classification loss such as categorical_crossentropy trains on them")
+    return out.reshape(values.shape)
+
+
+def one_hot_names(y) -> list[str] | None:
+    """The class names of one-hot targets given as a table with named columns; None for
+    anything else, and for columns named 0 to K-1 (the classes' positions)."""
+    columns = getattr(y, "columns", None)
+    if columns is None or isinstance(y, np.ndarray) or len(columns) < 2:
+        return None
+    names = [str(c) for c in columns]
+    return None if names == [str(i) for i in range(len(names))] else names
