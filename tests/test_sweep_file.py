@@ -341,6 +341,20 @@ def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_ar
     assert "warning" not in run_cli("validate", "sweep.yaml").output  # one seed for every trial: the same rows
 
 
+def test_settings_that_only_encode_each_row_are_no_moving_validation_split():
+    from nnrun.commands.sweep.advice import _moving_yardstick
+    from nnrun.config.sweep import SweepConfig
+
+    def warned(parameters: dict) -> str | None:
+        return _moving_yardstick(SweepConfig.model_validate({"base": "b.yaml", "metric": "val_accuracy",
+                                                             "parameters": parameters}))
+
+    assert warned({"data.source.text.length": [10, 30], "data.source.text.max_tokens": [100, 200],
+                   "data.source.missing": ["mean", "most_frequent"], "data.source.unknown": ["error", "ignore"]}) is None
+    assert warned({"data.source.missing_target": ["error", "drop"]}).startswith("data.source.missing_target change")
+    assert warned({"data.source.path": ["a.csv", "b.csv"]}) is not None
+
+
 def test_a_small_grid_is_checked_whole_so_two_values_that_cannot_go_together_are_found_first(run_cli, tmp_path):
     # Each kernel size fits alone; a 5x5 kernel then a 3x3 one does not fit an 8x8 image.
     (tmp_path / "cnn.yaml").write_text(

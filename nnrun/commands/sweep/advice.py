@@ -13,8 +13,12 @@ from nnrun.commands.sweep.space import repeated_draws
 from nnrun.config.sweep import SweepConfig
 
 # Parameters that change which rows the validation split holds: trials that set them
-# differently are scored on different rows, and their metrics do not compare.
+# differently are scored on different rows, and their metrics do not compare. Not the
+# settings that only encode each row's columns (a text's tokens, the categories, the
+# fill of a missing cell): the split is cut from the seed and the targets alone.
 SPLIT_PATHS = ("seed", "data.split", "data.source")
+ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "features", "id", "ignore", "missing",
+                                                       "unknown", "thousands"))
 
 
 def sweep_warnings(sweep: SweepConfig) -> list[str]:
@@ -29,12 +33,18 @@ def _moving_yardstick(sweep: SweepConfig) -> str | None:
     if not sweep.metric.startswith("val_"):
         return None
     moving = [path for path, spec in sweep.parameters.items()
-              if path.startswith(SPLIT_PATHS) and path != "data.split.stratify" and len(spec.extremes()) > 1]
+              if path.startswith(SPLIT_PATHS) and not _encodes_rows(path) and path != "data.split.stratify"
+              and len(spec.extremes()) > 1]
     if not moving:
         return None
     return (f"{', '.join(moving)} change{'s' if len(moving) == 1 else ''} which rows the validation split holds, so "
             f"the trials' {sweep.metric} is measured on different rows and the best may only have drawn easy ones; "
             "keep the split and seed fixed in the base config to compare the other parameters")
+
+
+def _encodes_rows(path: str) -> bool:
+    """Whether a parameter only changes how each row is encoded (data.source.text.length, ...)."""
+    return any(path == key or path.startswith(key + ".") for key in ENCODING_PATHS)
 
 
 def _training_metric(sweep: SweepConfig) -> str | None:
