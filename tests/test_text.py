@@ -87,14 +87,21 @@ def test_missing_texts_and_columns_a_text_model_does_not_read_are_warned(run_cli
     result = run_cli("validate", config)
     out = " ".join(result.output.split())
     assert result.exit_code == 0
-    assert "'text': 4 of 40 texts are empty or a missing marker (#n/a, #na, <na>, ?, n/a, na, nan, null); they are read as empty " \
-           "texts, all padding" in out
+    assert "'text': 4 of 40 texts are empty or a missing marker (#n/a, #na, <na>, ?, n/a, na, nan, null), on lines " \
+           "2, 3, 4, 5; they are read as empty texts, all padding" in out
     assert "t.csv: 1 column is not used ('stars'): the text column 'text' is the model's only input. List it in " \
            "data.source.ignore to say so, or train without data.source.text to use it" in out
     # A column left out on purpose is no news.
     config.write_text(text.replace("IGNORE", "ignore: [stars], "))
     out = " ".join(run_cli("validate", config).output.split())
     assert "not used" not in out and "4 of 40 texts" in out
+    # Told for the file that has them, with its own count: a validation file's, not the training file's.
+    (tmp_path / "v.csv").write_text("id,text,stars,label\n" + "\n".join(f"{i},,1,a" if i == 2 else f"{i},words,1,b"
+                                                                        for i in range(10)) + "\n")
+    config.write_text(text.replace("IGNORE", "ignore: [stars], validation_path: v.csv, "))
+    out = " ".join(run_cli("validate", config, "--set", "data.split.validation=0").output.split())
+    assert "v.csv, 'text': 1 of 10 texts are empty or a missing marker" in out and "on line 4;" in out
+    assert "4 of 40 texts" in out
 
 
 def test_the_length_said_to_keep_95_percent_does():

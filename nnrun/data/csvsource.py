@@ -157,7 +157,7 @@ class CsvSource(SourceBase):
 
     def load(self, seed: int) -> Dataset:
         files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
-        tables, targets, codes, failed, drops, emptied = [], [], [], [], [], []
+        tables, targets, codes, failed, drops, emptied, empty_texts = [], [], [], [], [], [], []
         headers = {key: read_header(Path(getattr(self, key)), hint=RELATIVE_HINT, key=f"data.source.{key}",
                                     delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
                    for key, _ in files if getattr(self, key) is not None}
@@ -177,6 +177,7 @@ class CsvSource(SourceBase):
                 emptied.append(Problem(f"data.source.{key}", f"every row of {path} has an empty '{self.target}', "
                                        "and missing_target: drop left none; fill in its targets"
                                        + ("" if key == "path" else f", or leave {key} out")))
+            empty_texts += self._empty_texts(path, table) if self.text else []
             tables.append(table)
             targets.append(target)
             codes.append(np.full(len(table.lines), code, np.int8))
@@ -187,7 +188,7 @@ class CsvSource(SourceBase):
         table = _stack(tables)
         x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
         warnings = [_dropped_warning(path, self.target, lines) for path, lines in drops]
-        warnings += self._text_warnings(table, unused) if self.text else []
+        warnings += empty_texts + ([self._unused_warning(unused)] if unused else [])
         if self.regression:
             return Dataset(x, check_regression_target(np.concatenate(targets), self.path), "regression", names,
                            table=table, assigned=np.concatenate(codes), warnings=tuple(warnings))
@@ -217,24 +218,24 @@ class CsvSource(SourceBase):
         named = {self.text.column, self.target, *self.id, *self.ignore}
         return [name for name in header if name not in named]
 
-    def _text_warnings(self, table: Table, unused: list[str]) -> list[str]:
-        """What a text model quietly does with the file: texts that were missing become
-        empty (all padding), and the other columns are not read."""
-        warnings = []
+    def _empty_texts(self, path: str, table: Table) -> list[str]:
+        """A text model quietly reads a missing text as an empty one (all padding): said
+        for each file that has them, with the first few of their lines."""
         # The reader turns empty cells and missing markers alike into "" (cells.MISSING).
-        absent = int(coded_matches(table.codes(self.text.column), "").sum())
-        if absent:
-            warnings.append(f"{self.path}, '{self.text.column}': {absent} of {len(table.lines)} texts are empty or "
-                            f"a missing marker ({', '.join(sorted(m for m in MISSING if m))}); they are read as "
-                            "empty texts, all padding. Fill them in or drop those rows if that is not meant")
-        if unused:
-            many = len(unused) != 1
-            warnings.append(f"{self.path}: {len(unused)} column{'s are' if many else ' is'} not used "
-                            f"({quoted_names(unused)}): "
-                            f"the text column '{self.text.column}' is the model's only input. List "
-                            f"{'them' if many else 'it'} in data.source.ignore to say so, or train without "
-                            f"data.source.text to use {'them' if many else 'it'}")
-        return warnings
+        empty = np.flatnonzero(coded_matches(table.codes(self.text.column), ""))
+        if not len(empty):
+            return []
+        lines = ", ".join(str(line) for line in table.lines[empty[:5]]) + (", ..." if len(empty) > 5 else "")
+        return [f"{path}, '{self.text.column}': {len(empty)} of {len(table.lines)} texts are empty or a missing marker "
+                f"({', '.join(sorted(m for m in MISSING if m))}), on line{'s' if len(empty) > 1 else ''} {lines}; "
+                "they are read as empty texts, all padding. Fill them in or drop those rows if that is not meant"]
+
+    def _unused_warning(self, unused: list[str]) -> str:
+        """A text model reads its text column alone: the file's other columns are not read."""
+        many = len(unused) != 1
+        return (f"{self.path}: {len(unused)} column{'s are' if many else ' is'} not used ({quoted_names(unused)}): "
+                f"the text column '{self.text.column}' is the model's only input. List {'them' if many else 'it'} in "
+                f"data.source.ignore to say so, or train without data.source.text to use {'them' if many else 'it'}")
 
     def _read(self, path: Path, header: list[str], names: list[str], problems: DataProblems):
         """One file's feature table and raw targets (numbers for a regression, else
