@@ -52,6 +52,14 @@ GUESSES = [
     ("training.validation_split", 0.2,
      "training.validation_split: unknown key 'validation_split'; the validation fraction is set in the data "
      "block: data: {split: {validation: 0.2}}"),
+    ("model.layers.0", {"type": "embedding", "input_dim": 10, "output_dim": 4, "input_length": 4},
+     "model.layers.0.input_length: unknown key 'input_length'; nnrun takes the sequence length from the data (a "
+     "text's from data.source.text.length); remove this key"),
+    ("model.layers.0", {"type": "bidirectional", "layer": {"type": "lstm", "units": 4}, "return_sequences": True},
+     "model.layers.0.return_sequences: unknown key 'return_sequences'; the wrapped layer's options go inside it: "
+     "layer: {type: ..., return_sequences: true}"),
+    ("model.layers.0", {"type": "bidirectional", "layer": {"type": "lstm", "units": 4}, "merge_mod": "sum"},
+     "model.layers.0.merge_mod: unknown key 'merge_mod'; did you mean 'merge_mode'?"),
     ("model.layers.0.activation", "ReLU",
      "got 'ReLU'; did you mean 'relu'? (nnrun's names are lower case)"),
     ("model.layers.0.kernel_initializer", "GlorotUniform",

@@ -19,6 +19,8 @@ KEYS = {
     "batch_input_shape": "nnrun takes the input shape from the data, so no layer declares it; remove this key",
     "input_dim": "nnrun takes the input size from the data, so no layer declares it; remove this key",
     "validation_split": "the validation fraction is set in the data block: data: {split: {validation: 0.2}}",
+    "input_length": "nnrun takes the sequence length from the data (a text's from data.source.text.length); "
+                    "remove this key",
 }
 
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.

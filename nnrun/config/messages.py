@@ -13,7 +13,7 @@ from typing import Any
 
 from nnrun.config.keras_words import keras_key_hint, keras_value_hint, place_hint
 from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
-from nnrun.errors import did_you_mean
+from nnrun.errors import closest, did_you_mean
 from nnrun.model.activations import ACTIVATIONS
 
 # What a value of each kind should have been, keyed by Pydantic's error type.
@@ -62,7 +62,11 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
     if kind == "extra_forbidden":
         key, fields = str(path[-1]), fields_at(error["loc"], root)
         where = ".".join(str(part) for part in path[:-1])
-        return f"unknown key '{key}'" + (keras_key_hint(key, fields) or place_hint(key, where)
+        # Keras's Bidirectional(LSTM(16)) written flat: {type: bidirectional, layer: lstm, units: 16}
+        flat = {"layer", "merge_mode"} <= set(fields) and closest(key, fields) is None
+        wrapped = f"; the wrapped layer's options go inside it: layer: {{type: ..., {key}: {show(received)}}}" \
+            if flat else ""
+        return f"unknown key '{key}'" + (keras_key_hint(key, fields) or place_hint(key, where) or wrapped
                                          or did_you_mean(key, fields, "expected one of"))
     if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short
         return f"expected {error['loc'][-1] + 1 + _items_after(error['loc'], root)} items, got {show(received)}"
