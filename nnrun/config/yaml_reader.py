@@ -232,6 +232,11 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
         if not isinstance(key, str) or isinstance(key, bool):
+            if path[-1:] == ("class_weights",):  # Keras's class_weight={0: 1.0, 1: 10.0}
+                weights = [_constructor.construct_object(v) for _, v in node.value]
+                raise UserError(f"{source}:{line}:{column}: {'.'.join(map(str, path))}: keys must be words, got {key!r}",
+                                hint=f"write the weights as a list, one per class in the data's class order: "
+                                f"class_weights: {_flow(weights)}")
             raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
         if key in result:
             first = keys[path + (key,)][0]
@@ -239,3 +244,8 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         keys[path + (key,)] = (line, column)
         result[key] = _plain(value_node, path + (key,), values, keys, source)
     return result
+
+
+def _flow(values: list) -> str:
+    """A list as YAML writes it on one line: [1.0, 10.0]."""
+    return yaml.safe_dump(values, default_flow_style=True).strip()
