@@ -55,6 +55,14 @@ RENAMED_VALUES = {
     "root_mean_squared_error": "rmse",
 }
 
+# Keras's metric and loss classes (keras.metrics.RootMeanSquaredError), by their squashed
+# names (see _squash), where squashing alone does not find nnrun's word.
+KERAS_CLASSES = {
+    "rootmeansquarederror": "rmse", "meanabsoluteerror": "mae", "meansquarederror": "mse", "r2score": "r2",
+    "categoricalaccuracy": "accuracy", "sparsecategoricalaccuracy": "accuracy", "binaryaccuracy": "accuracy",
+    "topkcategoricalaccuracy": "top_k_accuracy", "sparsetopkcategoricalaccuracy": "top_k_accuracy", "f1score": "f1",
+}
+
 # What people coming from PyTorch write, or plain "cross entropy" (spelling alone
 # suggests binary_crossentropy for it, wrong for a softmax over classes).
 TORCH_VALUES = {
@@ -104,9 +112,11 @@ def keras_meaning(word: str, options: list[str]) -> str | None:
 
 def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     """``(option, why)`` for the Keras name ``word``, or None (see :func:`keras_value_hint`)."""
-    renamed = RENAMED_VALUES.get(word)
+    renamed = RENAMED_VALUES.get(word) or KERAS_CLASSES.get(_squash(word))
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"
+    if renamed in ("mse", None) and _squash(word) in ("mse", "meansquarederror") and "rmse" in options:
+        return "rmse", "mse is a loss; as a metric nnrun offers rmse, its square root"
     if TORCH_VALUES.get(word) in options:
         logits = "; with no activation on the last layer, add from_logits: true" if "Logits" in word else ""
         return TORCH_VALUES[word], f"PyTorch's '{word}' is '{TORCH_VALUES[word]}' in nnrun{logits}"
