@@ -253,6 +253,20 @@ def test_booleans_are_1_and_0_in_memory_and_in_a_file_pandas_wrote(tmp_path, run
     assert written["prediction"].tolist() == model.predict(frame).predictions.tolist()
 
 
+def test_boolean_targets_score_as_1_and_0_or_by_name(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    positive = x[:, 0] > 0
+    binary = {"model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
+              "loss": "binary_crossentropy", "metrics": ["accuracy"], "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(binary, data=(x, positive.astype(int)), run_dir=tmp_path / "a").run_dir)
+    assert model.classes == ["0", "1"]
+    assert model.evaluate(x, positive).metrics == model.evaluate(x, positive.astype(int)).metrics
+    model = nnrun.load(nnrun.train(binary, data=(x, positive), run_dir=tmp_path / "b").run_dir)
+    assert model.classes == ["False", "True"]  # trained on booleans: their names
+    assert model.evaluate(x, positive).metrics == model.evaluate(x, np.where(positive, "True", "False")).metrics
+
+
 def test_rows_as_dicts_or_one_row_as_a_series_are_a_table_too(tmp_path):
     frame, churned = churn_table()
     model = nnrun.load(nnrun.train(CHURN, data=(frame, churned), run_dir=tmp_path / "rows").run_dir)

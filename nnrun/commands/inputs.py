@@ -117,6 +117,8 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
     # Whole numbers are the classes' positions only where no class is named by a number:
     # for classes 1, 2, 3 the target 2 is the class "2" whichever other targets come with it.
     numbered = any(name.lstrip("-").isdigit() for name in classes)
+    if values.dtype == bool and not {"False", "True"} & set(classes):
+        values = values.astype(np.int64)  # True and False are 1 and 0, as booleans are in the features
     if np.issubdtype(values.dtype, np.number) and np.all(values == np.round(values)):
         values = values.astype(np.int64)  # 2.0 is the label "2"
         if not numbered and values.size and values.min() >= 0 and values.max() < len(classes):
