@@ -16,6 +16,18 @@ from nnrun.errors import UserError
 from nnrun.store.tensorfile import load_weights
 from conftest import run_python
 
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_kept():
+    """cli.program() run in this process sets the handlers of SIGINT and SIGTERM (and
+    ignores both once its command is done); the next test gets them back as they were."""
+    import signal
+
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)
+
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"

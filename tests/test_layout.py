@@ -16,7 +16,7 @@ import nnrun
 PACKAGE = Path(nnrun.__file__).parent
 
 # Top-level modules that form the leaves, then the subpackages, then the entry points.
-LEAVES = ("errors", "seeding", "specs", "version")
+LEAVES = ("errors", "interrupts", "seeding", "specs", "version")
 ORDER = ("model", "data", "config", "store", "engine", "commands", "console")
 ENTRY = ("api", "cli", "__main__", "__init__")
 

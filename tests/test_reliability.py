@@ -358,6 +358,39 @@ def test_a_signal_after_the_last_epoch_lets_the_run_complete(tmp_path, monkeypat
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
 
 
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_that_c_code_swallowed_before_the_run_still_stops_it(tmp_path, number):
+    # numpy's text-to-number conversion, as a run reads its data, clears the exception a
+    # signal's handler raised: the run then trained to its end and exited 0. The program's
+    # handler notes the signal too, and the run takes it as received when it begins.
+    import os
+
+    from nnrun import interrupts
+    from nnrun.errors import Interrupted
+
+    before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for n in before:
+            signal.signal(n, signal.SIG_DFL if n == signal.SIGTERM else signal.default_int_handler)
+        interrupts.install()
+        try:
+            os.kill(os.getpid(), number)
+        except KeyboardInterrupt:
+            pass  # swallowed, as numpy's conversion does
+        with pytest.raises(Interrupted, match=f"stopped by {signal.Signals(number).name} "):
+            nnrun.train(SMALL, run_dir=tmp_path / "r")
+        assert interrupts.take() is None and meta(tmp_path / "r")["status"] == "interrupted"
+        # A run that completes leaves both signals ignored under the program: one that comes
+        # as it prints its results, or as the interpreter ends, stops nothing.
+        interrupts.install()
+        nnrun.train(SMALL, run_dir=tmp_path / "done")
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        os.kill(os.getpid(), number)
+    finally:
+        for n, handler in before.items():
+            signal.signal(n, handler)
+
+
 def test_a_second_ctrl_c_as_the_final_weights_are_scored_says_how_to_finish(tmp_path, monkeypatch):
     # After the last epoch a first Ctrl-C is only noted; a second one stops the scoring of
     # a large data set, as it stops an epoch, and says the run can be finished.

@@ -16,6 +16,8 @@ import atexit
 import gc
 import sys
 
+from nnrun import interrupts
+
 
 def main() -> None:
     # When the process ends its objects are freed with it, but finalization would first
@@ -55,36 +57,28 @@ def program() -> None:
     """The ``nnrun`` program (its console script and ``python -m nnrun``): :func:`main`,
     and after a sweep that started or joined Ray, the end of the process (see
     :func:`_end_past_ray`). A caller that runs main() itself keeps its process."""
-    _sigterm_as_interrupt()
+    # SIGTERM (timeout, systemd, kill) stops a command as Ctrl-C does, also before its own
+    # handling is in place (a run's, a sweep's, a server's, each of which sets its own for
+    # its time): "interrupted", exit code 130, and a run directory made before its first
+    # epoch removed, rather than the process dying of the signal with a half-made run
+    # left behind. Once the command is done, neither stops anything (see nnrun.interrupts).
+    interrupts.install()
     try:
         main()
     except SystemExit as ended:
+        interrupts.done()
         _end_past_ray(ended.code)
         raise
     except KeyboardInterrupt:
         # Ctrl-C while the command's modules load, before its own handling (guard) is in place:
         # said as a command says it, not as an import traceback.
+        interrupts.take()
         if "--debug" in sys.argv:
             raise
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    interrupts.done()
     _end_past_ray(0)
-
-
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM (``timeout``, systemd, ``kill``) stops a command as Ctrl-C does, also
-    before its own handling is in place (a run's, a sweep's, a server's, each of which
-    sets its own for its time): "interrupted", exit code 130, and a run directory made
-    before its first epoch removed, rather than the process dying of the signal with a
-    half-made run left behind. A handler set by whoever started nnrun is kept."""
-    import signal
-
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _interrupt)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt("SIGTERM")
 
 
 def _end_past_ray(code) -> None:

@@ -58,6 +58,9 @@ def guard(action: Callable[[], object]) -> None:
               "training.batch_size, or a machine with more memory", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
+        from nnrun import interrupts
+
+        interrupts.take()  # told now: no later run in this process may take it as its own
         if debug["on"]:
             raise
         from nnrun.engine.distributed import launched_rank

@@ -20,6 +20,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from nnrun import interrupts
 from nnrun.errors import FIRST_LOSS_REMEDY, NonFiniteError
 
 
@@ -61,11 +62,16 @@ class SignalWatch:
         if threading.current_thread() is threading.main_thread():  # handlers live only there
             for number in self.SIGNALS:
                 self._previous[number] = signal.signal(number, self._handle)
+            # One that came as the run was made and that numpy swallowed (see nnrun.interrupts)
+            # stops it as if it came now.
+            self.received = interrupts.take()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         for number, handler in self._previous.items():
             signal.signal(number, handler)
+        if exc_type is None:  # the run completed: under the nnrun program, a signal now stops nothing
+            interrupts.done()
 
     @contextmanager
     def deferred(self) -> Iterator[None]:

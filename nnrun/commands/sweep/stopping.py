@@ -16,6 +16,8 @@ import signal
 import threading
 from contextlib import contextmanager
 
+from nnrun import interrupts
+
 
 @contextmanager
 def stopped_by_signals():
@@ -25,6 +27,10 @@ def stopped_by_signals():
         return
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
+        noted = interrupts.take()  # one that came as the sweep began, swallowed (see nnrun.interrupts)
+        if noted:
+            _received.append(noted)
+            raise KeyboardInterrupt(noted)
         yield
     finally:
         for number, handler in previous.items():
