@@ -66,6 +66,28 @@ def test_evaluate_classifier_prints_and_writes_confusion_matrix(run_cli, tmp_pat
     assert [row["support"] for row in details["per_class"]] == [10, 10, 10]
 
 
+def test_a_run_on_a_read_only_disk_is_still_scored(run_cli, tmp_path, monkeypatch):
+    # An archived run on a read-only mount: the scores are printed, and the report that
+    # could not be saved is a warning, not an error that hides them.
+    import errno
+
+    from nnrun.store import files
+
+    run = train_iris(tmp_path / "iris", epochs=2)
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(files, "write_output", read_only)
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Confusion matrix" in said and "accuracy" in said and "written:" not in said
+    assert f"warning: the report was not saved ({run}/eval-test.json: Read-only file system); the scores above " \
+           "are all there is of it" in said
+    assert not (run / "eval-test.json").exists()
+
+
 def test_evaluate_regressor_prints_and_writes_residuals(run_cli, tmp_path):
     run = train_diabetes(tmp_path / "diabetes")
     result = run_cli("evaluate", run, "--split", "validation")

@@ -178,14 +178,18 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     data = (json.dumps(report, indent=2) + "\n").encode()
     kept = None
     existing = _read_report(target)
-    if not force and existing is not None and existing != data:
-        earlier = _recorded_fingerprint(existing)
-        if earlier is None and existing == plain:
-            force = True  # the same report, less the fingerprint
-        elif earlier != report["weights_fingerprint"]:
-            kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
-                                            f"{target.suffix}")
-    files.write_output(target, data, force, other="")
+    try:
+        if not force and existing is not None and existing != data:
+            earlier = _recorded_fingerprint(existing)
+            if earlier is None and existing == plain:
+                force = True  # the same report, less the fingerprint
+            elif earlier != report["weights_fingerprint"]:
+                kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
+                                                f"{target.suffix}")
+        files.write_output(target, data, force, other="")
+    except OSError as exc:  # a run kept on a read-only disk (an archive), or a full one: the scores still stand
+        where = exc.filename or target
+        return {**report, "written": None, "not_written": f"{where}: {exc.strerror or exc}"}
     return {**report, "written": str(target), **({"kept": str(kept)} if kept else {})}
 
 

@@ -39,6 +39,10 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
         console.print(per_class_table(report["classification"]))
     if "regression" in report:
         console.print(residual_table(report["regression"]))
+    if report.get("not_written"):
+        say_note(f"the report was not saved ({report['not_written']}); the scores above are all there is of it",
+                 label="warning")
+        return
     console.print(f"written: {report['written']}", highlight=False, markup=False, soft_wrap=True)
     if report.get("kept"):  # the run's weights changed since the last report of that name (a resumed run)
         console.print(f"kept:    {report['kept']} (the report of the weights before)", highlight=False,
