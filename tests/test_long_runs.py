@@ -119,6 +119,24 @@ def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_wi
     assert not list((tmp_path / "g" / "checkpoints").glob("*.damaged*"))
 
 
+def test_a_metrics_header_edited_by_hand_is_refused_before_the_resume_touches_the_run(tmp_path):
+    # A renamed column once trained an epoch, then failed on writing its row (a traceback,
+    # and the run marked failed); swapped names were taken, and the old rows mislabelled.
+    with pytest.raises(Interrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=3))
+    metrics = tmp_path / "r" / "metrics.csv"
+    header, rest = metrics.read_text().split("\n", 1)
+    for edited in (header.replace("val_loss", "vloss"), header.replace("loss,accuracy", "accuracy,loss", 1)):
+        metrics.write_text(edited + "\n" + rest)
+        with pytest.raises(UserError, match=f"metrics.csv: line 1 names the columns {edited}, but this run writes "
+                                            f"{header}; the file was changed since the run wrote it") as error:
+            resume_training(tmp_path / "r")
+        assert error.value.hint == f"write its first line back as: {header}"
+        assert json.loads((tmp_path / "r" / "meta.json").read_text())["status"] == "interrupted"
+    metrics.write_text(header + "\n" + rest)
+    assert resume_training(tmp_path / "r").history[-1]["epoch"] == CONFIG["training"]["epochs"]
+
+
 def test_a_hook_can_stop_training_after_an_epoch(tmp_path):
     class StopAtThree(SilentHooks):
         def epoch_end(self, row):

@@ -33,6 +33,7 @@ from nnrun.errors import (
     quoted,
 )
 from nnrun.store import checkpoints, files
+from nnrun.store.history import run_columns
 from nnrun.store.tensorfile import encode, read
 
 
@@ -55,6 +56,7 @@ class Checkpointer:
         self.settings = experiment.config.training.checkpoint
         self.components = components
         self.config = resolved(experiment.config)
+        self.columns = run_columns(experiment.config.metrics, "validation" in experiment.splits)
         self.identity = {
             "format": checkpoints.FORMAT,
             "config_hash": config_hash(experiment.config),
@@ -163,6 +165,7 @@ class Checkpointer:
         )
 
     def _resume(self, paths: list[Path]) -> None:
+        self.record.metrics.check_columns(self.columns)  # the run's own file, whichever checkpoint it resumes from
         skipped, unreadable = [], []
         for path in paths:
             try:

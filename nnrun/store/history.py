@@ -36,6 +36,12 @@ OVERFIT_MIN_EPOCHS = 3
 BOOKKEEPING = ("epoch", "lr", "seconds")
 
 
+def run_columns(metrics: list[str], validation: bool) -> list[str]:
+    """The columns of the metrics.csv a run with ``metrics`` writes, in order."""
+    scores = ["loss", *metrics]
+    return ["epoch", *scores, *([f"val_{name}" for name in scores] if validation else []), "lr", "seconds"]
+
+
 def metric_columns(row: dict) -> list[str]:
     """The loss and metric columns of a metrics.csv row (train and val_), in order."""
     return [key for key in row if key not in BOOKKEEPING]
@@ -85,6 +91,16 @@ class MetricsLog:
             except OSError as exc:
                 exc.filename = str(self.path)
                 raise
+
+    def check_columns(self, columns: list[str]) -> None:
+        """Before a resume: the file's rows have the run's ``columns``, in order; a header
+        edited by hand is a UserError naming the file (its rows would be appended to
+        under the wrong names, or not at all)."""
+        rows = read_metrics(self.path)
+        if rows and list(rows[0]) != columns:
+            raise UserError(f"{self.path}: line 1 names the columns {','.join(rows[0])}, but this run writes "
+                            f"{','.join(columns)}; the file was changed since the run wrote it",
+                            hint=f"write its first line back as: {','.join(columns)}")
 
     def resume(self, epoch: int, origin: Path) -> list[dict]:
         """The rows of epochs 1..``epoch`` (a checkpoint's), read back exactly; the file
