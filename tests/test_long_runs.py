@@ -276,3 +276,22 @@ def test_a_resumed_runs_time_line_tells_the_time_since_the_resume_from_all_its_e
     assert time_line.split(None, 1)[1] == (
         f"{result.seconds:.2f}s since the resume after epoch 6, loading and saving included; the run's 14 epochs "
         f"trained for {epochs_seconds:.2f}s in all, {format_seconds(epochs_seconds / 14)} per epoch on average")
+
+
+def test_a_resume_writes_a_deleted_preprocess_json_again(tmp_path):
+    # Without it the resumed run completed, and could never be evaluated or predicted with.
+    with pytest.raises(Interrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=Watch(tmp_path / "r", stop_at=3))
+    written = (tmp_path / "r" / "preprocess.json").read_bytes()
+    (tmp_path / "r" / "preprocess.json").unlink()
+    warned = []
+
+    class Notes(SilentHooks):
+        def warn(self, message):
+            warned.append(message)
+
+    resume_training(tmp_path / "r", hooks=Notes())
+    assert (tmp_path / "r" / "preprocess.json").read_bytes() == written
+    assert warned == [f"{tmp_path / 'r' / 'preprocess.json'} was missing; it is written again from the run's data, "
+                      "as the run first wrote it"]
+    assert nnrun.evaluate(tmp_path / "r")["samples"] > 0

@@ -101,6 +101,7 @@ class RunRecord:
         # A resume's warnings (stale exports, another machine), told by fit once a checkpoint
         # is restored: a resume refused there has changed nothing to warn of.
         self.resume_notes: list[str] = []
+        self.lost_preprocessing = None  # a resumed run's experiment, where its preprocess.json is gone
 
     @classmethod
     def create(cls, experiment, run_dir=None, runs_root="runs", command=None, run: RunDir | None = None,
@@ -122,8 +123,14 @@ class RunRecord:
 
     @staticmethod
     def _write_start_files(run: RunDir, experiment) -> None:
+        files.atomic_write(run.config, dump_yaml(experiment.config).encode())
+        RunRecord.write_preprocessing(run, experiment)
+
+    @staticmethod
+    def write_preprocessing(run: RunDir, experiment) -> None:
+        """``preprocess.json``: what predict and evaluate need to read new data as the
+        run read its own (the fitted preprocessing, columns, classes, target scale)."""
         config = experiment.config
-        files.atomic_write(run.config, dump_yaml(config).encode())
         train = experiment.splits["train"]
         files.write_json(run.preprocess, {
             "steps": [step.type for step in config.data.preprocess],
@@ -213,6 +220,10 @@ class RunRecord:
         entry = {"started": _now(), "checkpoint": checkpoint.name, "epoch": epoch, "skipped": skipped,
                  "command": self.command or shlex.join(sys.argv), "world_size": self.world_size,
                  "environment": environment(self.training_threads)}
+        if self.lost_preprocessing is not None:  # fitted again on the same data (its fingerprint checked)
+            RunRecord.write_preprocessing(self.run, self.lost_preprocessing)
+            self.resume_notes.append(f"{self.run.preprocess} was missing; it is written again from the run's data, "
+                                     "as the run first wrote it")
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config).encode())

@@ -57,6 +57,8 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
             raise
         record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
+        if not run_path.preprocess.is_file():  # deleted: written again once a checkpoint is restored
+            record.lost_preprocessing = experiment
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
             record.resume_notes.append(
                 f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no longer "
