@@ -88,6 +88,24 @@ def test_a_run_on_a_read_only_disk_is_still_scored(run_cli, tmp_path, monkeypatc
     assert not (run / "eval-test.json").exists()
 
 
+def test_a_config_edited_after_training_is_refused_with_what_changed(run_cli, tmp_path):
+    # An edited activation once loaded the weights into another model and scored it as the run.
+    run = train_iris(tmp_path / "iris", epochs=2)
+    config = run / "config.yaml"
+    written = config.read_text()
+    config.write_text(written.replace("activation: relu", "activation: tanh", 1))
+    for command in (("evaluate", run), ("predict", run, "-")):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert f"error: {config}: changed since the run wrote it (meta.json's config_hash is another), so it no " \
+               "longer describes the run's weights: model.layers.0.activation (\"relu\" -> \"tanh\")" in said
+        assert f"hint: undo the edit; to train with the new settings, start a new run from it: nnrun train {config}" \
+            in said
+    config.write_text(written)
+    assert run_cli("evaluate", run).exit_code == 0
+
+
 def test_evaluate_regressor_prints_and_writes_residuals(run_cli, tmp_path):
     run = train_diabetes(tmp_path / "diabetes")
     result = run_cli("evaluate", run, "--split", "validation")

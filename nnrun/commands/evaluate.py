@@ -35,7 +35,7 @@ from nnrun.model.scoring import score_split
 from nnrun.store import files
 from nnrun.store.preprocessing import read_preprocessing
 from nnrun.store.rundir import RunDir
-from nnrun.store.trained import TrainedRun, load_run_weights
+from nnrun.store.trained import TrainedRun, check_config_unchanged, load_run_weights
 
 
 @dataclass
@@ -51,6 +51,7 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     """Rebuild a finished run: its config, splits, saved preprocessing and weights."""
     run = RunDir.open(run_dir)
     loaded = load_config(run.config)
+    check_config_unchanged(run, loaded.config)
     saved = read_preprocessing(run.path, loaded.config)
     try:
         experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False,

@@ -13,12 +13,14 @@ with a note saying so (:func:`run_weights`). Every file is read as untrusted inp
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import Config, load_config
+from nnrun.config import Config, config_hash, load_config, resolved
+from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, quoted
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
@@ -48,6 +50,7 @@ class TrainedRun:
     def load(cls, run_dir) -> "TrainedRun":
         run = RunDir.open(run_dir)
         config = load_config(run.config).config
+        check_config_unchanged(run, config)
         saved = read_preprocessing(run.path, config)
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
                               rng=stream(config.seed, "init"))
@@ -229,3 +232,27 @@ def _unfinished(run: RunDir, meta: dict) -> str:
     if status == "running":
         return "still training" if run.is_writing() else "killed (it stopped without a word)"
     return {"interrupted": "interrupted", "failed": "one that failed", "pruned": "pruned"}.get(status, "unfinished")
+
+
+def check_config_unchanged(run: RunDir, config: Config) -> None:
+    """The run's config.yaml is the one its weights trained with (meta.json keeps its
+    hash): edited (another activation, another seed), it would load the weights into
+    another model, or rebuild other splits, and score them as if nothing had changed.
+    The changes are listed from the newest checkpoint's copy of the config, where one
+    is readable. A run without the hash (an older nnrun's) is taken as it is."""
+    meta = run.read_meta_or_none()
+    recorded = meta.get("config_hash") if isinstance(meta, dict) else None
+    if not isinstance(recorded, str) or recorded == config_hash(config):
+        return
+    changes = []
+    for path in checkpoints.candidates(run.path)[:1]:
+        try:
+            metadata = read(path)[1]
+            if metadata.get("config_hash") == recorded:
+                changes = describe_changes(json.loads(metadata["config"]), resolved(config))
+        except (UserError, KeyError, ValueError):
+            pass
+    raise UserError(f"{run.config}: changed since the run wrote it (meta.json's config_hash is another), so it no "
+                    f"longer describes the run's weights{':' + listed(changes) if changes else ''}",
+                    hint=f"undo the edit; to train with the new settings, start a new run from it: "
+                    f"nnrun train {quoted(run.config)}")
