@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -484,3 +485,29 @@ def test_a_signal_whose_interrupt_a_finalizer_swallowed_still_stops_the_sweep():
         assert stopping.stopped_by(caught.value) == "SIGTERM"
     with stopping.stopped_by_signals():  # the next sweep starts without it
         stopping.raise_if_received()
+
+
+def test_a_resume_runs_a_trial_whose_folder_is_gone_again_and_refuses_a_damaged_trials_csv(tmp_path):
+    # A deleted trial folder once failed the resume part way, with a bare OS error, as
+    # best.yaml was copied from it; a trials.csv cut short had its cut metric ranked.
+    write_sweep(tmp_path)
+    assert nnrun("sweep", "sweep.yaml", cwd=tmp_path).returncode == 0
+    sweep = only_sweep(tmp_path)
+    before, best = trials(sweep), (sweep / "best.yaml").read_text()
+    chosen = best.split("best trial of this sweep: ")[1][:3]
+    shutil.rmtree(sweep / "trials" / chosen)
+    result = nnrun("sweep", "--resume", sweep, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"trials/{chosen}: gone, with its weights; trial {chosen} runs again" in result.stdout
+    assert without_times(trials(sweep)) == without_times(before)
+    body = [line for line in best.splitlines() if not line.startswith("# Retrain")]  # that line names the path given
+    assert [line for line in (sweep / "best.yaml").read_text().splitlines() if not line.startswith("# Retrain")] == body
+    written = (sweep / "trials.csv").read_text()
+    for damaged, said in ((written[:150], "trials.csv: its last line is cut short; the sweep writes it whole each "
+                                          "time, so it was changed or damaged since"),
+                          (written.replace(",completed,", ",done,", 1), "trials.csv, line 2: not a row the sweep "
+                                                                        "writes")):
+        (sweep / "trials.csv").write_text(damaged)
+        result = nnrun("sweep", "--resume", sweep, cwd=tmp_path)
+        assert result.returncode == 2 and said in " ".join(result.stderr.split()), result.stderr
+        assert "hint: put back the file the sweep wrote, or start the sweep again" in result.stderr

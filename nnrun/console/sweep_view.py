@@ -95,6 +95,11 @@ class SweepView:
         if done:
             grown = f"; samples {swept.grown_from} -> {sweep.samples}" if swept.grown_from else ""
             self.say(f"  resuming: {len(done)} trial(s) already finished{grown}")
+        if swept.lost:
+            one = len(swept.lost) == 1
+            folders = ", ".join(f"trials/{trial}" for trial in swept.lost)
+            self.say(f"  {folders}: gone, with {'its' if one else 'their'} weights; trial{'' if one else 's'} "
+                     f"{', '.join(swept.lost)} run{'s' if one else ''} again")
         _warn_of_waste(sweep)
 
     def say(self, text: str) -> None:

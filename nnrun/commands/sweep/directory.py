@@ -46,6 +46,7 @@ class SweepDir:
     def __init__(self, path: Path, sweep: SweepConfig, base_path: Path):
         self.path, self.sweep, self.base_path = path, sweep, base_path
         self.grown_from: int | None = None  # the samples a resumed sweep recorded, when given more
+        self.lost: list[str] = []  # finished trials whose folders were gone on resume: they run again
         self.lock = RunLock(path, "sweep")
         (path / "trials").mkdir(exist_ok=True)
         self.parameters = list(sweep.parameters)

@@ -192,6 +192,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
         swept = SweepDir.create(located, base_config, checked.base_data, root=runs_root)
     try:
         previous = swept.read_trials()
+        swept.lost = _run_again_where_lost(swept, previous)
         curves = {t.id: _curve(swept, t.id) for t in previous if t.finished}
         state = SweepState(swept, previous, view)
         view.begin(swept, state)
@@ -217,6 +218,18 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
     if best is None:
         raise TrainingFailed(f"no trial of the sweep completed; see the messages in {swept.path / 'trials.csv'}")
     return result
+
+
+def _run_again_where_lost(swept: SweepDir, previous: list[Trial]) -> list[str]:
+    """The finished trials whose run folder is gone (deleted by hand): their weights, and
+    the config best.yaml copies, went with it, so each runs again, as it first ran (the
+    same values and seed give the same result). Their ids, for the screen to say so."""
+    lost = [t for t in previous if t.status in ("completed", "pruned")
+            and not (swept.trial_dir(t.id) / "meta.json").is_file()]
+    for trial in lost:
+        trial.status, trial.best, trial.best_epoch, trial.epochs, trial.seconds, trial.message = \
+            "interrupted", None, None, 0, 0.0, ""
+    return [t.id for t in lost]
 
 
 def require_extras(sweep) -> None:

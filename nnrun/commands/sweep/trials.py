@@ -16,9 +16,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.errors import UserError
 from nnrun.store import files
 
 FINISHED = ("completed", "pruned", "failed")
+STATUSES = ("running", "interrupted", *FINISHED)
 
 
 @dataclass
@@ -78,20 +80,38 @@ def write_trials(path: Path, trials: list[Trial], parameters: list[str], metric:
 
 
 def read_trials(path: Path, parameters: list[str], metric: str) -> list[Trial]:
-    """The trials recorded in trials.csv (values parsed back as YAML scalars)."""
+    """The trials recorded in trials.csv (values parsed back as YAML scalars). The sweep
+    writes the file whole each time, so one that is cut short or whose rows do not
+    parse was changed since: a UserError naming the line, never a row taken for what it
+    is not (a metric cut from 0.0543 to 0.0 would have ranked its trial first)."""
     from nnrun.config.yaml_reader import parse_value
 
     if not path.is_file():
         return []
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    text = path.read_text(encoding="utf-8")
+    changed = "the sweep writes it whole each time, so it was changed or damaged since"
+    hint = "put back the file the sweep wrote, or start the sweep again"
+    if text and not text.endswith("\n"):
+        raise UserError(f"{path}: its last line is cut short; {changed}", hint=hint)
+    reader = csv.reader(io.StringIO(text))
+    header, expected = next(reader, []), columns(parameters, metric)
+    if header != expected:
+        raise UserError(f"{path}: line 1 names the columns {','.join(header)}, but this sweep writes "
+                        f"{','.join(expected)}; {changed}", hint=hint)
     trials = []
-    for row in rows:
-        values = {p: parse_value(row[p], str(path)) for p in parameters}
-        trials.append(Trial(
-            row["trial"], values, row["status"], _number(row[metric]), _whole(row["best_epoch"]),
-            int(row["epochs"] or 0), float(row["seconds"] or 0), row["message"],
-        ))
+    for cells in reader:
+        row = dict(zip(header, cells))
+        try:
+            if len(cells) != len(header) or row["status"] not in STATUSES:
+                raise ValueError
+            values = {p: parse_value(row[p], str(path)) for p in parameters}
+            trials.append(Trial(
+                row["trial"], values, row["status"], _number(row[metric]), _whole(row["best_epoch"]),
+                int(row["epochs"] or 0), float(row["seconds"] or 0), row["message"],
+            ))
+        except (ValueError, UserError):
+            raise UserError(f"{path}, line {reader.line_num}: not a row the sweep writes ({','.join(cells)[:80]}); "
+                            f"{changed}", hint=hint) from None
     return trials
 
 
