@@ -208,6 +208,22 @@ def test_resume_extends_a_completed_run_when_only_epochs_change(run_cli, tmp_pat
     assert "warning: training.epochs" not in result.output  # refused: no word of what it would have done
 
 
+def test_an_extension_that_is_interrupted_lists_no_score_of_the_end_it_trained_past(tmp_path):
+    # `nnrun runs` showed the test score of epoch 6 beside an extension stopped at epoch 9.
+    from nnrun.commands.runs import list_runs
+    from nnrun.errors import RunInterrupted
+
+    short = {**CONFIG, "training": {**CONFIG["training"], "epochs": 6}}
+    run = nnrun.train(short, run_dir=tmp_path / "r").run_dir
+    assert json.loads((run / "meta.json").read_text())["final"]["test"]
+    with pytest.raises(RunInterrupted):
+        resume_training(run, overrides=["training.epochs=14"], hooks=Watch(run, stop_at=9))
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and not {"final", "best_epoch", "stopped_early"} & set(meta)
+    (entry,) = list_runs(tmp_path)
+    assert entry.test is None
+
+
 def run_files(run) -> dict[str, tuple[bytes, int]]:
     """Every file of a run directory but its lock: contents and modification time."""
     return {str(p.relative_to(run)): (p.read_bytes(), p.stat().st_mtime_ns)

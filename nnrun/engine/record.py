@@ -229,6 +229,8 @@ class RunRecord:
             files.atomic_write(self.run.config, dump_yaml(config).encode())
             self.meta["config_hash"] = config_hash(config)
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
+            for key in ("final", "best_epoch", "stopped_early"):  # of the end it trains on past: no longer the run's
+                self.meta.pop(key, None)
         self.meta.setdefault("resumes", []).append(entry)
         self.meta.update(status="running", ended=None)
         self.meta.pop("failure", None)
