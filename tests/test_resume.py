@@ -216,6 +216,7 @@ def test_resume_without_a_valid_checkpoint_is_an_error(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "no valid checkpoint to resume from" in result.output
     assert "epoch-000002.safetensors: not a valid safetensors file (only 0 bytes; truncated?)" in result.output
+    assert f"hint: start the run again, as a new run, with: nnrun train {run}/config.yaml" in result.output
     assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"  # untouched
 
 

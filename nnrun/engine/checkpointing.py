@@ -192,7 +192,7 @@ class Checkpointer:
         detail = "".join(f"\n  {reason}" for reason in skipped) or " (there are none)"
         raise UserError(
             f"{self.record.path}: no valid checkpoint to resume from{detail}",
-            hint="start the run again with `nnrun train CONFIG`",
+            hint=f"start the run again, as a new run, with: nnrun train {quoted(self.record.run.config)}",
         )
 
     def _read(self, path: Path) -> tuple[dict, dict, object, dict]:
