@@ -40,6 +40,18 @@ def test_binary_classifier_with_one_sigmoid_output():
     assert report["classes"] == ["no", "yes"]
 
 
+def test_several_outputs_get_their_own_residuals_beside_the_pooled_ones():
+    target = np.array([[0.0, 100.0], [1.0, 300.0], [2.0, 200.0]])
+    predicted = np.array([[0.5, 150.0], [1.0, 250.0], [1.5, 200.0]])
+    report = residual_report(target, predicted)
+    assert report["mae"] == pytest.approx(np.abs(predicted - target).mean())
+    first, second = report["per_output"]
+    assert first["mae"] == pytest.approx(1 / 3) and second["mae"] == pytest.approx(100 / 3)
+    assert first["max_abs"] == 0.5 and second["rmse"] == pytest.approx(np.sqrt(5000 / 3))
+    assert report["r2"] == pytest.approx((first["r2"] + second["r2"]) / 2)
+    assert "per_output" not in residual_report(target[:, :1], predicted[:, :1])
+
+
 def test_residual_statistics_by_hand():
     stats = residual_report(np.array([1.0, 2.0, 3.0, 4.0]), np.array([[1.5], [2.0], [2.0], [5.0]]))
     # residuals 0.5, 0, -1, 1

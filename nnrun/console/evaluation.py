@@ -75,10 +75,20 @@ def per_class_table(details: dict) -> Table:
     return table
 
 
+SHOWN_OUTPUTS = 8  # outputs shown a column each; eval.json holds every one
+
+
 def residual_table(stats: dict) -> Table:
+    """The residuals over every output; with several, a column for each (up to
+    ``SHOWN_OUTPUTS``), as outputs in different units pool into numbers of neither."""
     table = Table(title="Residuals", title_justify="left")
     table.add_column("statistic")
-    table.add_column("value", justify="right")
+    outputs = stats.get("per_output", [])
+    table.add_column("all outputs" if outputs else "value", justify="right")
+    for k in range(min(len(outputs), SHOWN_OUTPUTS)):
+        table.add_column(f"output {k}", justify="right")
     for key, label in RESIDUAL_LABELS.items():
-        table.add_row(label, number(stats[key]))
+        table.add_row(label, number(stats[key]), *(number(o[key]) for o in outputs[:SHOWN_OUTPUTS]))
+    if len(outputs) > SHOWN_OUTPUTS:
+        table.caption = f"outputs {SHOWN_OUTPUTS} to {len(outputs) - 1} are in the report's per_output"
     return table

@@ -6,7 +6,8 @@ Computed from the targets and the model's outputs (after its output activation):
   as ``j``, and per class ``precision = M[c, c] / sum_i M[i, c]``,
   ``recall = M[c, c] / sum_j M[c, j]``, ``F1 = 2 P R / (P + R)`` (0 where undefined);
 - regressors: the residuals ``r = prediction - target`` over every output: mean, std,
-  MAE, RMSE, median and largest absolute residual, and R^2 (the ``r2`` metric).
+  MAE, RMSE, median and largest absolute residual, and R^2 (the ``r2`` metric: the
+  outputs' R^2 averaged); with several outputs, the same for each.
 """
 
 from __future__ import annotations
@@ -44,9 +45,18 @@ def classification_report(target: np.ndarray, probs: np.ndarray, class_names: li
 
 
 def residual_report(target: np.ndarray, predictions: np.ndarray) -> dict:
-    """Statistics of ``prediction - target`` over every sample and output."""
+    """Statistics of ``prediction - target`` over every sample and output; with several
+    outputs also each output's own (``per_output``): pooled, outputs in different units
+    (a price and a rate) tell little of any one of them."""
     predicted = predictions.reshape(len(predictions), -1).astype(np.float64)
     actual = target.reshape(len(target), -1).astype(np.float64)
+    report = _residuals(actual, predicted)
+    if predicted.shape[1] > 1:
+        report["per_output"] = [_residuals(actual[:, [k]], predicted[:, [k]]) for k in range(predicted.shape[1])]
+    return report
+
+
+def _residuals(actual: np.ndarray, predicted: np.ndarray) -> dict:
     residual = predicted - actual
     absolute = np.abs(residual)
     return {
