@@ -608,3 +608,16 @@ def test_a_column_without_a_name_from_a_trailing_separator_shows_in_validate(run
     assert '    ignore: [""]' in text
     result = run_cli("validate", "t.yaml")
     assert result.exit_code == 0 and "ignore=[''] " in result.output, result.output
+
+
+def test_every_column_with_empty_cells_is_counted_in_the_comment(run_cli, tmp_path):
+    # Only the first three were named: a category column with gaps further right was not.
+    rng = np.random.default_rng(4)
+    lines = ["a,b,c,d,e,region,y"]
+    for i in range(60):
+        cells = [f"{v:.2f}" for v in rng.normal(size=5)] + [("north", "south")[i % 2], str(i % 2)]
+        if i % 7 == 0:
+            cells = [""] * 6 + cells[6:]
+        lines.append(",".join(cells))
+    text = init_text(run_cli, tmp_path / "gaps.csv", lines, "y")
+    assert "empty cells: a 9, b 9, c 9, d 9, e 9, ... (6 columns)" in text

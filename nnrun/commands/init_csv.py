@@ -243,7 +243,8 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(f"    # {name}: {count} cell{'s' * (count > 1)} not a number (line {line}: {cell!r}"
                      f"{', ...' if count > 1 else ''}); correct {'them' if count > 1 else 'it'} before training")
     if found.missing and text is None:
-        empty = ", ".join(f"{n} {c}" for n, c in list(found.missing.items())[:3])
+        gaps = list(found.missing.items())
+        empty = ", ".join(f"{n} {c}" for n, c in gaps[:5]) + (f", ... ({len(gaps)} columns)" if len(gaps) > 5 else "")
         lines.append(commented("    missing: mean", f"filled from the training split; empty cells: {empty}"))
     stratify = "" if classes is None else ", stratify: true"
     lines.append(commented(f"  split: {{validation: 0.15, test: 0.15{stratify}}}", "held-out fractions; the rest "
