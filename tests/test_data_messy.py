@@ -76,6 +76,20 @@ def test_every_bad_cell_is_reported_at_once_with_a_hint_that_fits(run_cli, tmp_p
     assert "missing value (2 cells):\n    line 3, column 'age'\n    line 6, column 'city'" in out
 
 
+def test_a_column_of_dates_is_told_to_become_numbers(run_cli, tmp_path):
+    # Dates that repeat once read as categories to list, or as cells to fix.
+    rows = [f"2024-01-{1 + i % 9:02d},{i * 1.5},{'ab'[i % 2]}" for i in range(40)]
+    (tmp_path / "d.csv").write_text("sold,size,label\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "c.yaml"
+    path.write_text("name: d\ndata:\n  source: {type: csv, path: d.csv, target: label}\n"
+                    "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "hint: 'sold' holds dates (like '2024-01-01'), and the model takes numbers; derive numbers from them in " \
+           "the file (the days since a date, the month, the weekday) and leave the dates out with data.source.ignore" \
+        in " ".join(result.output.split())
+
+
 def test_a_column_of_sentences_is_pointed_to_data_source_text(run_cli, tmp_path):
     words = "the phone was very good bad awful great screen battery died quickly".split()
     rows = [f"{i},{' '.join(words[(i + j) % len(words)] for j in range(4 + i % 5))},{'ab'[i % 2]}" for i in range(40)]

@@ -558,7 +558,7 @@ def test_a_target_that_is_an_id_is_pointed_out(run_cli, tmp_path):
     ("codes", ["00", "00"] + [str(i) for i in range(300)], False),  # a count of 300 rows with two 00
 ])
 def test_cell_kinds_say_no_to_ordinary_columns(kind, cells, expected):
-    from nnrun.commands import cell_kinds
+    from nnrun.data import cell_kinds
 
     if kind == "dates":
         assert [cell_kinds.is_date(c) for c in cells] == [expected] * len(cells)

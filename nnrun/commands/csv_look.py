@@ -14,7 +14,7 @@ of numbers, and those cells are listed to be corrected: as categories or an ID t
 would have taught the model nothing of the numbers. The target column is read whole (its labels and their
 counts decide the task).
 
-May import: :mod:`nnrun.errors`, :mod:`nnrun.data`, :mod:`.number_format`, :mod:`.cell_kinds`.
+May import: :mod:`nnrun.errors`, :mod:`nnrun.data` (its :mod:`~nnrun.data.cell_kinds` too), :mod:`.number_format`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnrun.commands import cell_kinds
+from nnrun.data import cell_kinds
 from nnrun.commands.number_format import number_format
 from nnrun.data.columns import written_alike
 from nnrun.data.cells import MISSING, numbers_or_none  # missing cells

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.config.overrides import Setting
+from nnrun.data.cell_kinds import dates
 from nnrun.data.cells import MISSING
 from nnrun.data.number_patterns import PLAIN
 from nnrun.data.table import is_missing, one_line
@@ -63,12 +64,12 @@ class Columns:
         self.text: list[str] = []
         self.markers: dict[str, dict[str, int]] = {}  # column: {missing marker text: cells}
         self.stray: dict[str, list[tuple[int, str]]] = {}  # column: (row, text) of its cells that are no numbers
-        dates = []
+        dates_found = []
         for column, label in zip(frame.columns, self.names):
             series = frame[column]
             kind = str(getattr(series, "dtype", ""))
             if kind.startswith(("datetime", "timedelta", "period")):
-                dates.append(label)
+                dates_found.append(label)
                 continue
             numbers = None if kind == "category" else _numbers(np.asarray(series))
             if numbers is not None:
@@ -77,9 +78,12 @@ class Columns:
             cells = [_text(v) for v in series]
             for row, cell in enumerate(cells):
                 if cell is not None and cell.strip().lower() in MISSING:
-                    self.markers.setdefault(label, {}).setdefault(cell, 0)
-                    self.markers[label][cell] += 1
-                    cells[row] = None
+                    marked = self.markers.setdefault(label, {})
+                    marked[cell], cells[row] = marked.get(cell, 0) + 1, None
+            present = [cell for cell in cells[:1000] if cell is not None]
+            if kind != "category" and label not in as_text and present and dates(present):  # '2024-01-05' as text
+                dates_found.append(label)
+                continue
             numbers, stray = (None, []) if kind == "category" or label in as_text else _written_numbers(cells)
             if numbers is not None:
                 self.values[label] = numbers
@@ -88,11 +92,12 @@ class Columns:
                 self.stray[label] = stray
             self.values[label] = cells
             self.text.append(label)
-        if dates:
-            raise UserError(f"{name}: the column{'s' if len(dates) > 1 else ''} {', '.join(map(repr, dates))} "
-                            f"hold{'' if len(dates) > 1 else 's'} dates or times, and the model takes numbers",
-                            hint=f"derive numbers from them, e.g. df['month'] = df[{dates[0]!r}].dt.month or the "
-                                 f"days since a date, and leave the dates out (df.drop(columns=[{dates[0]!r}]))")
+        if dates_found:
+            many, first = len(dates_found) > 1, dates_found[0]
+            raise UserError(f"{name}: the column{'s' if many else ''} {', '.join(map(repr, dates_found))} "
+                            f"hold{'' if many else 's'} dates or times, and the model takes numbers",
+                            hint=f"derive numbers from them, e.g. df['month'] = pd.to_datetime(df[{first!r}]).dt.month "
+                                 f"or the days since a date, and leave the dates out (df.drop(columns=[{first!r}]))")
 
     def missing_rows(self, label: str) -> np.ndarray:
         values = self.values[label]

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from nnrun.data.cell_kinds import dates
 from nnrun.data.number_patterns import (COMMA_GROUPS, GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
                                         NUMBER_WITH_SEPARATOR_AND_COMMA, NUMBER_WITH_SYMBOLS, ONE_COMMA_GROUP,
                                         PLAIN)
@@ -69,6 +70,10 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
             return (f"'{column}', the target, holds words like '{sample[0]}' ({distinct} distinct): class labels, not "
                     "numbers to regress; for a classification use a loss such as categorical_crossentropy")
         return f"'{column}' is the target, which a regression needs as a number in every row; fix these cells"
+    if mostly and dates(sample):  # before categories: the dates of a few days repeat
+        return (f"'{column}' holds dates (like '{sample[0]}'), and the model takes numbers; derive numbers from them "
+                "in the file (the days since a date, the month, the weekday) and leave the dates out with "
+                "data.source.ignore")
     if mostly and distinct < len(wrong) and distinct <= _category_limit(present):  # values that repeat
         return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
                 "list it under data.source.categorical")

@@ -1,5 +1,6 @@
 """Columns whose cells are something other than plain numbers or words, for a starter
-config (see :mod:`.csv_look`): dates, numbers written with a unit, and codes written
+config (see :mod:`nnrun.commands.csv_look`) and the hints under a column's bad cells
+(:mod:`.cell_hints`): dates, numbers written with a unit, and codes written
 with leading zeros. Each test takes a column's cells that are not missing, and is
 meant to say no to ordinary data: a class column of '1st', '2nd', '3rd', times of day
 ('9am'), version numbers ('1.2.10') or zero-padded counts ('000150') are none of these.
