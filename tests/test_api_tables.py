@@ -355,7 +355,7 @@ def test_numbers_written_as_text_are_numbers_unless_listed_as_categories(tmp_pat
 
 
 def test_a_text_models_missing_texts_are_empty_texts_as_in_a_file(tmp_path):
-    texts = pd.Series(["great film", "awful film", None, "great plot", "awful plot", "fine"] * 10)
+    texts = pd.Series(["great film", "awful film", None, "great plot", "awful plot", "12345"] * 10)
     labels = pd.Series(["pos", "neg", "neg", "pos", "neg", "pos"] * 10, name="label")
     config = {"data": {"source": {"text": {"column": "text", "max_tokens": 50, "length": 4}}},
               "model": {"layers": [{"type": "embedding", "input_dim": 50, "output_dim": 4},
@@ -365,6 +365,9 @@ def test_a_text_models_missing_texts_are_empty_texts_as_in_a_file(tmp_path):
     result = nnrun.train(config, data=(pd.DataFrame({"text": texts}), labels), run_dir=tmp_path / "r", quiet=True)
     model = nnrun.load(result.run_dir)
     np.testing.assert_array_equal(model.predict([None]).probabilities, model.predict([""]).probabilities)
+    # A text of digits that pandas read as a float (a column with a gap): the word it was, not 'great0'.
+    np.testing.assert_array_equal(model.predict(pd.DataFrame({"text": [12345.0, None]})).probabilities,
+                                  model.predict(["12345", ""]).probabilities)
 
 
 def test_several_regression_targets_from_a_table_of_numbers(tmp_path):

@@ -132,6 +132,10 @@ def table_cell(value) -> str | int | float:
         value = value.item()  # a NumPy scalar
     if is_missing(value):
         return ""  # what a CSV file holds for a missing value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        # 12345, as the file held it before pandas read a column with a gap as floats: the
+        # same number, and the same word in a text column (12345.0 lost its '.' to 123450).
+        return int(value)
     return value if isinstance(value, (int, float)) else one_line(str(value))  # a bool: 1 or 0 in a number column
 
 
