@@ -303,6 +303,9 @@ def test_api_inputs_of_the_wrong_kind_are_clear_errors(tmp_path):
         with pytest.raises(UserError, match="y: expected one target per sample"):
             model.evaluate(np.ones((2, 4)), y)
     assert model.predict(np.ones((2, 4), bool)).predictions.shape == (2,)  # True and False are 1 and 0
+    with pytest.raises(UserError, match=r"got float64 of shape \(4,\)") as error:
+        model.predict(np.array([5.1, 3.5, 1.4, 0.2]))  # one sample, without the samples' axis
+    assert error.value.hint == "one sample is a batch of one: x[None], or [x]"
     with pytest.raises(UserError, match="split: expected the name of a split"):
         nnrun.evaluate(tmp_path / "iris", split=None)
     with pytest.raises(UserError, match="run_dir: expected the path of a run directory, got NoneType"):
