@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from trained import train_iris
+import nnrun
+
+from trained import train_diabetes, train_iris
 
 from nnrun.commands.runs import list_runs
 from nnrun.config.diff import MISSING, config_differences, flatten
@@ -101,6 +103,20 @@ def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
     assert record["metrics"]["test.accuracy"] == {"a": meta_a["final"]["test"]["accuracy"],
                                                   "b": meta_b["final"]["test"]["accuracy"], "difference": delta}
     assert record["metrics"]["epochs"]["difference"] == 1 and record["ran"] == []
+    assert record["loss_units"] is None and "note:" not in run_cli("compare", a, b).output
+
+
+def test_compare_says_when_the_losses_are_in_other_units(run_cli, tmp_path):
+    # Standardized targets in one run: its loss was 0.1 against the other's 3,000 with no word why.
+    a = train_diabetes(tmp_path / "a")
+    b = nnrun.train(a / "config.yaml", overrides={"data.target_scale": "standardize"}, run_dir=tmp_path / "b",
+                    quiet=True).run_dir
+    result = run_cli("compare", a, b)
+    assert result.exit_code == 0, result.output
+    assert "note: the losses are in different units: of standardized targets in one run, of the target's own in " \
+           "the other (data.target_scale); mae, rmse and r2 are in the target's units in both" in \
+           " ".join(result.output.split())
+    assert json.loads(run_cli("compare", a, b, "--json").stdout)["loss_units"].startswith("the losses are in")
 
 
 def test_compare_needs_two_run_directories(run_cli, tmp_path):

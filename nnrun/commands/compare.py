@@ -42,6 +42,19 @@ class Comparison:
     ran: list = ()  # (what, in A, in B): how the runs ran, where that differs (processes, BLAS threads)
     # Whether both trained on the same samples (None: not recorded, or the config's seed or data differ).
     same_data: bool | None = None
+    loss_units: str | None = None  # why the two runs' losses do not compare, where they do not
+
+
+def _loss_units(differences: list) -> str | None:
+    """Why the runs' loss values do not compare, where a difference in their configs
+    puts them in other units: another loss, or targets standardized in one run only."""
+    paths = {path for path, _, _ in differences}
+    if "loss" in paths or "loss.type" in paths:
+        return "the runs minimize different losses, so their loss values do not compare; compare their metrics"
+    if "data.target_scale" in paths:
+        return ("the losses are in different units: of standardized targets in one run, of the target's own in the "
+                "other (data.target_scale); mae, rmse and r2 are in the target's units in both")
+    return None
 
 
 # How a run ran, beside its config: each changes the rounding, so the same config can
@@ -75,14 +88,16 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     if same_data is False:  # the first digits name it, as git names a commit
         ran.append(("data (fingerprint)", data[0][:8], data[1][:8]))
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
-                      [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data)
+                      [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
+                      _loss_units(differences))
 
 
 def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
     """The comparison as plain data (``nnrun compare --json``): each config value that
     differs (``a`` or ``b`` left out where that run's config lacks the key), each metric
     of either run with B - A, how the runs ran where that differs, and whether they
-    trained on the same data (null: not known)."""
+    trained on the same data (null: not known), and why their losses do not compare
+    (``loss_units``; null where they do)."""
     def values(a, b) -> dict:
         return {**({"a": a} if a is not MISSING else {}), **({"b": b} if b is not MISSING else {})}
 
@@ -97,4 +112,5 @@ def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
         "metrics": metrics,
         "ran": [{"what": what, "a": a, "b": b} for what, a, b in result.ran],
         "same_data": result.same_data,
+        "loss_units": result.loss_units,
     }

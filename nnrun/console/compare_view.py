@@ -67,6 +67,8 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         side_by_side = Table.grid(padding=(0, GAP))
         side_by_side.add_row(*tables)
         console.print(side_by_side)
+    if result.loss_units:
+        say_note(result.loss_units)
     if result.same_data is False:
         say_note("the runs trained on different data (their data fingerprints differ, with the same seed and data "
                  "settings: a data file changed between them), so the metrics differ by more than the config")
