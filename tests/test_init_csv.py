@@ -621,3 +621,14 @@ def test_every_column_with_empty_cells_is_counted_in_the_comment(run_cli, tmp_pa
         lines.append(",".join(cells))
     text = init_text(run_cli, tmp_path / "gaps.csv", lines, "y")
     assert "empty cells: a 9, b 9, c 9, d 9, e 9, ... (6 columns)" in text
+
+
+def test_free_text_beside_other_features_is_left_out_with_how_to_model_it(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    words = "good bad great awful film plot actor boring fun".split()
+    lines = ["review,stars,label"] + [f"{' '.join(rng.choice(words, 6))},{i % 5},{'ab'[i % 2]}" for i in range(60)]
+    text = init_text(run_cli, tmp_path / "reviews.csv", lines, "label")
+    assert "ignore: [review]" in text
+    assert "# review: free text; to learn from review instead, a text model takes it as its only input: text: " \
+           "{column: review}, the other features in ignore (nnrun init on a file of review and label alone writes " \
+           "one)" in text

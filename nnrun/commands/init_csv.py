@@ -234,6 +234,11 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
     for field, _, _, advice in LEFT_OUT_KINDS:  # the columns left out for what they hold: how to learn from them
         if columns := getattr(found, field):
             lines.append(f"    # {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''}: {advice}")
+    if text is None and (texts := [name for name in found.texts if name in left_out]):
+        first = texts[0]
+        lines.append(f"    # {', '.join(texts[:5])}: free text; to learn from {first} instead, a text model takes it "
+                     f"as its only input: text: {{column: {_scalar(first)}}}, the other features in ignore (nnrun "
+                     f"init on a file of {first} and {target} alone writes one)")
     if found.features:
         more = f", ... ({len(found.features)} in all)" if len(found.features) > 8 else ""
         lines.append(f"    # the other columns are number features: {', '.join(found.features[:8])}{more}")
@@ -265,8 +270,7 @@ def _left_out_why(left_out: list[str], found: Columns) -> str:
     kinds = [kind for columns, kind in explained if set(columns) & set(left_out)]
     rest = set(left_out) - {name for columns, _ in explained for name in columns}
     if rest:
-        kinds.append("free text (a text model takes it as its only input), or empty" if found.texts else
-                     "text or empty")
+        kinds.append("free text (see below), or empty" if found.texts else "text or empty")
     return ", ".join(kinds) + (": left out (see below)" if len(kinds) > 1 or not rest else ": left out")
 
 
