@@ -169,10 +169,7 @@ SET_CASES = [
     ("loss={type: categorical_crossentropy, class_weights: {0: 1.0, 1: 10.0, 2: 1}}",
      "class_weights: keys must be words, got 0\n  hint: write the weights as a list, one per class in the "
      "data's class order: class_weights: [1.0, 10.0, 1]"),
-    ("loss={type: categorical_crossentropy, class_weights: balanced}",
-     "loss.class_weights: expected a list, got 'balanced'; scikit-learn's 'balanced' is not offered: give one weight "
-     "per class, in the data's class order, such as samples / (classes x the class's samples) for scikit-learn's "
-     "weights"),
+
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
     ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: review}",
      "data.source.text: expected a mapping of keys to values, got 'review'; name the column inside it: text: "

@@ -184,6 +184,30 @@ def test_class_weights_need_one_per_class(run_cli, write_config):
     assert "loss.class_weights: 2 weights for 3 classes; give one per class, in this order: 0, 1, 2" in result.output
 
 
+def test_balanced_class_weights_come_from_the_training_split_and_are_written_as_trained(run_cli, tmp_path):
+    from nnrun.model.losses import balanced_weights
+
+    assert balanced_weights(np.array([0, 0, 0, 1, 2, 2]), 3) == [6 / 9, 2.0, 1.0]  # scikit-learn's: n / (k n_c)
+    y = (np.arange(300) % 10 == 0).astype(int)  # one sample in ten of class 1
+    np.savez(tmp_path / "xy.npz", x=np.random.default_rng(0).normal(size=(300, 3)), y=y)
+    text = ("data: {source: {type: npz, path: xy.npz}, split: {validation: 0.2, test: 0.2}}\n"
+            "model: {layers: [{type: dense, units: 2, activation: softmax}]}\n"
+            "loss: {type: categorical_crossentropy, class_weights: balanced}\ntraining: {epochs: 2}\n")
+    (tmp_path / "c.yaml").write_text(text)
+    result = run_cli("validate", "c.yaml")
+    assert result.exit_code == 0, result.output
+    assert "loss: categorical_crossentropy, fused with the output softmax; class weights 0 0.5556, 1 5" in result.output
+    assert run_cli("train", "c.yaml", "--run-dir", "a", "-q").exit_code == 0
+    written = (tmp_path / "a" / "config.yaml").read_text()
+    assert "class_weights:\n  - 0.5555555555555556\n  - 5.0\n" in written  # 180 training rows, 18 of class 1
+    # The list trains as balanced did, and the run's config.yaml retrains it.
+    (tmp_path / "listed.yaml").write_text(text.replace("balanced", "[0.5555555555555556, 5.0]"))
+    for config, run in (("listed.yaml", "b"), ("a/config.yaml", "c")):
+        assert run_cli("train", config, "--run-dir", run, "-q").exit_code == 0
+        assert (tmp_path / run / "model.safetensors").read_bytes() == (tmp_path / "a" / "model.safetensors").read_bytes()
+    assert run_cli("evaluate", "a").exit_code == 0
+
+
 @pytest.mark.parametrize("weights, message", [
     ("[1, -1, 0]", "loss.class_weights.1: expected a number of at least 0, got -1"),
     ("[0, 0, 0]", "loss.class_weights: every weight is 0, so the loss is 0 and nothing would be learned"),

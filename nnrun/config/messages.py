@@ -161,9 +161,6 @@ def _shape_hint(kind: str, path: tuple, received: Any) -> str:
     """A list of layers given as the model, or one name where a list goes: the fix."""
     if kind in ("dict_type", "model_type") and path == ("model",) and isinstance(received, list):
         return "; the layers go under layers: model: {layers: [...]}"
-    if kind == "list_type" and path[-1:] == ("class_weights",) and received == "balanced":
-        return ("; scikit-learn's 'balanced' is not offered: give one weight per class, in the data's class order, "
-                "such as samples / (classes x the class's samples) for scikit-learn's weights")
     if kind == "list_type" and isinstance(received, str):
         return f"; write a list, even of one: [{received}]"
     if kind in ("dict_type", "model_type") and path[-1:] == ("text",) and isinstance(received, str):

@@ -54,7 +54,10 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     # loss took the output layer's own activation into its gradient.
     fused = "" if not graph.output_activation else f", from logits ({graph.output_activation} for predictions)" \
         if getattr(config.loss, "from_logits", False) else f", fused with the output {graph.output_activation}"
-    say(f"loss: {config.loss.type}{fused}; optimizer: {config.optimizer.type}")
+    weights = getattr(config.loss, "class_weights", None)
+    weighted = "" if not isinstance(weights, list) else "; class weights " + ", ".join(
+        f"{name} {weight:.4g}" for name, weight in zip(train.class_names or [], weights))
+    say(f"loss: {config.loss.type}{fused}{weighted}; optimizer: {config.optimizer.type}")
 
 
 def validate_and_print(config: Path, overrides=(), console: Console | None = None) -> Experiment:

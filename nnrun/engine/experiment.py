@@ -25,6 +25,7 @@ from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embeddi
 from nnrun.engine.checks import check_against_data, check_sizes
 from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.losses import balanced_weights
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
 from nnrun.seeding import stream
@@ -90,6 +91,7 @@ def build(
         raise loaded.locate(exc) from None
     config = _given_splits_unset(loaded, config.data.source.given_splits())  # once the split did without them
     raw_train = splits.parts["train"]
+    config = _balanced_resolved(loaded, raw_train)
     names = raw_train.feature_names or []
     ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
         len(names) == int(np.prod(raw_train.input_shape)) else None
@@ -167,6 +169,17 @@ def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
     config.yaml then trains, evaluates and resumes as it is, where the default
     fraction written there would ask for a split the file already fills."""
     loaded.config = given_splits_unset(loaded.config, given)
+    return loaded.config
+
+
+def _balanced_resolved(loaded: LoadedConfig, train: Dataset) -> Config:
+    """The config with ``loss.class_weights: balanced`` replaced by the list it comes to
+    on the training split: the run's config.yaml then holds the weights it trained with,
+    and trains, resumes and evaluates with them whatever data it is given later."""
+    loss = loaded.config.loss
+    if getattr(loss, "class_weights", None) == "balanced" and train.task == "classification":
+        weights = balanced_weights(train.y, train.num_classes)
+        loaded.config = loaded.config.model_copy(update={"loss": loss.model_copy(update={"class_weights": weights})})
     return loaded.config
 
 

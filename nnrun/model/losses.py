@@ -11,7 +11,8 @@ layer); the activation is then applied only for predictions and metrics.
 
 Classification losses take ``class_weights`` (one per class, in the data's class
 order): sample n's loss is multiplied by ``class_weights[y_n]`` and the mean still
-divides by N, as Keras's ``class_weight`` does. ``label_smoothing`` s replaces
+divides by N, as Keras's ``class_weight`` does; ``balanced`` is resolved to such a list
+from the training split (:func:`balanced_weights`). ``label_smoothing`` s replaces
 one-hot targets by ``y (1 - s) + s / C`` (``C = 2`` for binary cross-entropy).
 """
 
@@ -50,20 +51,29 @@ def one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
     return encoded
 
 
+def balanced_weights(labels: np.ndarray, classes: int) -> list[float]:
+    """scikit-learn's balanced class weights: ``samples / (classes x the class's
+    samples)``, so every class weighs as much in the loss as the others together do
+    in their share (a class of 5% weighs 10 where one of 50% weighs 1)."""
+    counts = np.bincount(labels, minlength=classes)
+    return [float(len(labels) / (classes * count)) if count else 0.0 for count in counts]
+
+
 class ClassificationLoss(Loss):
     task = "classification"
     label_smoothing: float = Field(0.0, ge=0, le=1, description="Mix s of the uniform distribution into the targets.")
-    class_weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+    class_weights: list[Annotated[float, Field(ge=0)]] | Literal["balanced"] | None = Field(
         None, description="Weight of each class's samples, in the data's class order (one per class); at least 0, "
-                          "not all 0."
+                          "not all 0. balanced: samples / (classes x the class's samples) in the training split, as "
+                          "scikit-learn's, written into the run's config.yaml as the list it comes to."
     )
     from_logits: bool = Field(False, description="The model outputs logits: its last layer has no activation.")
 
     @field_validator("class_weights")
     @classmethod
-    def _some_weight(cls, weights: list[float] | None) -> list[float] | None:
+    def _some_weight(cls, weights: list[float] | str | None) -> list[float] | str | None:
         # Every class weighted 0 makes the loss 0 whatever the model says: nothing is learned.
-        if weights and not any(weights):
+        if isinstance(weights, list) and weights and not any(weights):
             raise ValueError("every weight is 0, so the loss is 0 and nothing would be learned; weight at least one "
                              "class above 0 (1 for all is the unweighted loss)")
         return weights
@@ -72,6 +82,8 @@ class ClassificationLoss(Loss):
         """Per-sample (or per-output, for binary targets) weights from the class labels."""
         if self.class_weights is None:
             return None
+        if isinstance(self.class_weights, str):  # resolved to a list when the data is split (balanced_weights)
+            raise ValueError("class_weights: balanced is resolved from the training split before training")
         labels = target.argmax(axis=-1) if target.ndim == 2 and self.fuses == "softmax" else target
         return np.asarray(self.class_weights, dtype)[labels.astype(np.intp)]
 
