@@ -343,10 +343,14 @@ def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
     (["completed", "running", "completed"], "killed"),
     (["completed", "interrupted", "completed"], "interrupted"),
     (["failed", "failed", "failed"], "failed"),  # every trial ran, none completed
+    (["completed", "completed", "completed", "no best.yaml"], "interrupted"),  # stopped as it was to be written
 ])
 def test_a_sweeps_status_says_whether_every_planned_trial_completed(run_cli, tmp_path, rows, status):
     sweep = tmp_path / "runs" / "search"
     sweep.mkdir(parents=True)
+    if rows[-1] != "no best.yaml" and "completed" in rows:
+        (sweep / "best.yaml").write_text("name: search-best\n")
+    rows = [row for row in rows if row != "no best.yaml"]
     (sweep / "sweep.yaml").write_text("base: base.yaml\nmetric: val_loss\nmode: min\nsearch: grid\n"
                                       "parameters: {optimizer.learning_rate: {type: grid, values: [0.1, 0.01, 0.001]}}\n")
     lines = [f"{i:03d},{row},{0.5 if row == 'completed' else ''}" for i, row in enumerate(rows)]

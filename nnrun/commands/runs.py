@@ -116,8 +116,11 @@ def summarize_sweep(path: Path) -> RunEntry:
     # or still to start, as a run is. Either way nnrun sweep --resume goes on. Failed:
     # every trial ran, and none completed.
     unstarted = summary["planned"] is not None and summary["trials"] < summary["planned"]
+    # Every trial done but best.yaml not written (stopped as it was about to be): not done either.
+    unwritten = not (path / "best.yaml").is_file()
     state = ", running" if writing else ", interrupted" if summary["interrupted"] else \
-        ", killed" if summary["running"] or unstarted else ", failed" if not summary["completed"] else ""
+        ", killed" if summary["running"] or unstarted else ", failed" if not summary["completed"] else \
+        ", interrupted" if unwritten else ""
     status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
