@@ -254,6 +254,21 @@ def test_constant_initializer_and_no_bias():
     assert np.all(graph.params["dense_0.kernel"] == 0.5)
 
 
+def test_batch_norm_statistics_of_a_large_batch_are_accurate_in_float32():
+    # Summed in float32 over the batch and image axes, NumPy adds one row after another:
+    # the variance of 512,000 values a channel was off by 3e-4 (PyTorch accumulates in float64).
+    from nnrun.model.layers.normalization import BatchNormalization
+
+    layer = BatchNormalization(momentum=0.0)
+    x = np.random.default_rng(0).random((2000, 16, 16, 4), dtype=np.float32) ** 2
+    params = layer.init(x.shape[1:], None, np.float32)
+    y, _ = layer.forward(params, x, True, None)
+    exact = x.astype(np.float64)
+    assert y.dtype == np.float32 and params["moving_variance"].dtype == np.float32
+    np.testing.assert_allclose(params["moving_mean"], exact.mean(axis=(0, 1, 2)), rtol=2e-7)
+    np.testing.assert_allclose(params["moving_variance"], exact.var(axis=(0, 1, 2)), rtol=5e-7)
+
+
 def test_batch_norm_inference_gradient():
     """Inference mode treats the moving statistics as constants (float64 check)."""
     from gradcheck import assert_close, numeric_grad
