@@ -74,6 +74,22 @@ def test_npz_source_with_named_arrays_and_test_arrays(run_cli, tmp_path):
     assert "also training rows" not in result.output
 
 
+def test_predict_and_evaluate_take_archives_named_as_the_run_named_its_own(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "xy.npz", images=rng.normal(size=(40, 3)), labels=np.arange(40) % 2)
+    result = train(run_cli, config_for(tmp_path, "{type: npz, path: xy.npz, x: images, y: labels}"))
+    assert result.exit_code == 0, result.output
+    np.savez(tmp_path / "new.npz", images=rng.normal(size=(5, 3)), labels=np.arange(5) % 2)
+    np.savez(tmp_path / "plain.npz", x=rng.normal(size=(5, 3)), y=np.arange(5) % 2)
+    for archive in ("new.npz", "plain.npz"):  # the run's names, or x and y
+        assert run_cli("predict", tmp_path / "run", tmp_path / archive, "-o", "-").exit_code == 0
+        assert run_cli("evaluate", tmp_path / "run", "--data", tmp_path / archive).exit_code == 0
+    np.savez(tmp_path / "other.npz", samples=np.ones((2, 3)))
+    result = run_cli("predict", tmp_path / "run", tmp_path / "other.npz", "-o", "-")
+    assert result.exit_code == 2
+    assert "other.npz: no array named 'images' or 'x' with the samples; save them under 'x'" in result.output
+
+
 def test_a_test_set_copied_from_the_training_data_is_warned(run_cli, tmp_path):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(40, 3))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.commands.inputs import check_unknown, read_labelled
+from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build
@@ -116,7 +116,8 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
     check_unknown(unknown, saved, "--unknown", run_dir)
-    x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown)
+    x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown,
+                                       archive_names(config))
     data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
                    saved.class_names)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)

@@ -39,20 +39,20 @@ def check_unknown(unknown: str | None, saved: SavedPreprocessing, option: str, r
 
 
 def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written: dict | None = None,
-                  unknown: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+                  unknown: str | None = None, names: tuple[str, str] = ("x", "y")
+                  ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
     """Samples, targets, notes (columns left out, unseen categories) and each sample's
     file line (None for an archive) from a CSV file with the training columns and the
-    target column, or an NPZ archive with arrays ``x`` and ``y``; class labels become
-    the training's class indices.
+    target column, or an NPZ archive with arrays ``x`` and ``y`` (or the ``names`` the
+    run's own archive gave them, see :func:`archive_names`); class labels become the
+    training's class indices.
     ``outputs`` is the model's output width; ``written``: see :func:`.file_format.file_format`;
     ``unknown``: see :func:`read_rows`."""
     check_input_file(source, labelled=True)
     check_written(written or {}, source)
     if source.suffix.lower() == ".npz":
-        arrays = read_npz(source, ["y"])
-        if "y" not in arrays:
-            raise UserError(f"{source}: no array named 'y' with the targets; save them as y")
-        x, y = read_samples(source, saved), arrays["y"]
+        y = _array(source, [names[1], "y"], "the targets")
+        x = read_samples(source, saved, names[0])
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs), [], None
@@ -148,19 +148,35 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
     return np.array([index[label] for label in labels], np.int64)
 
 
-def read_samples(source: Path, saved: SavedPreprocessing) -> np.ndarray:
-    """Float32 samples (N, *input_shape) from an NPZ archive (array ``x``), or from a
-    CSV file by column name (:func:`read_rows`)."""
+def archive_names(config) -> tuple[str, str]:
+    """The names of the samples and targets arrays in the run's own NPZ archive
+    (``data.source.x`` and ``y``), which new archives for it may use as well as x and y."""
+    source = config.data.source
+    return (source.x, source.y) if source.type == "npz" else ("x", "y")
+
+
+def _array(source: Path, names: list[str], what: str) -> np.ndarray:
+    """The first of ``names`` an archive holds."""
+    names = list(dict.fromkeys(names))
+    arrays = read_npz(source, names)
+    found = next((name for name in names if name in arrays), None)
+    if found is None:
+        named = " or ".join(repr(n) for n in names)
+        raise UserError(f"{source}: no array named {named} with {what}; save them under {names[-1]!r} "
+                        f"(numpy.savez(path, {names[-1]}=...))")
+    return arrays[found]
+
+
+def read_samples(source: Path, saved: SavedPreprocessing, name: str = "x") -> np.ndarray:
+    """Float32 samples (N, *input_shape) from an NPZ archive (array ``name``, else
+    ``x``), or from a CSV file by column name (:func:`read_rows`)."""
     if source.suffix.lower() != ".npz":
         return shaped(read_rows(source, saved).x, tuple(saved.input_shape), source, flat_rows=True)
     if saved.columns:
         raise UserError(f"{source}: this model was trained on CSV columns; give a CSV file with them")
-    arrays = read_npz(source, ["x"])
-    if "x" not in arrays:
-        raise UserError(f"{source}: no array named 'x'; save the samples as x (numpy.savez(path, x=...))")
-    x = arrays["x"]
+    x = _array(source, [name, "x"], "the samples")
     if not np.issubdtype(x.dtype, np.number):
-        raise UserError(f"{source}: 'x' must be a numeric array, got {x.dtype}")
+        raise UserError(f"{source}: the samples must be a numeric array, got {x.dtype}")
     with np.errstate(over="ignore"):  # a value beyond float32 becomes infinite, and is refused as one
         x = x.astype(np.float32)
     return shaped(x, tuple(saved.input_shape), source)

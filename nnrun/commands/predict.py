@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.file_format import check_written
-from nnrun.commands.inputs import check_input_file, check_unknown, read_rows, read_samples, shaped
+from nnrun.commands.inputs import archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
@@ -62,7 +62,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
-        x, kept, notes, encoded, lines = read_samples(source, saved), {}, (), False, None
+        x, kept, notes, encoded, lines = read_samples(source, saved, archive_names(trained.config)[0]), {}, (), \
+            False, None
     else:
         rows_in = read_rows(source, saved, keep=list(keep), lined_up=True, written=written, unknown=unknown)
         x = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True)
