@@ -123,6 +123,11 @@ def test_pooling_shapes_and_global_average():
     (Conv2D(filters=1, kernel_size=3), (10,), "expects images"),
     (MaxPool2D(pool_size=4), (3, 3, 1), "does not fit"),
     (Conv1D(filters=1, kernel_size=3), (8, 8, 1), "expects sequences"),
+    # The span a dilation gives the kernel is what does not fit: said, as (3, 5) alone would fit.
+    (Conv2D(filters=1, kernel_size=(3, 5), strides=2, dilation_rate=2), (8, 8, 1),
+     r"the \(3, 5\) kernel \(spanning \(5, 9\) with dilation_rate \(2, 2\)\) does not fit the \(8, 8\) input with "
+     r"padding 'valid'; use padding: same, a smaller kernel_size or dilation_rate"),
+    (Conv1D(filters=1, kernel_size=3, dilation_rate=4), (8, 1), r"the kernel of 3 \(spanning 9 with dilation_rate 4\)"),
 ])
 def test_impossible_shapes_are_compile_errors(layer, shape, fragment):
     with pytest.raises(ValueError, match=fragment):

@@ -152,7 +152,11 @@ class Conv2D(_Convolution):
         kernel, strides, dilation = self._geometry()
         oh, ow, _ = geometry(input_shape, kernel, strides, dilation, self.padding)
         if oh < 1 or ow < 1:
-            raise ValueError(f"the {kernel} kernel does not fit the {input_shape[:2]} input with padding 'valid'")
+            spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+            spanned = f" (spanning {spans} with dilation_rate {dilation})" if spans != kernel else ""
+            raise ValueError(f"the {kernel} kernel{spanned} does not fit the {input_shape[:2]} input with padding "
+                             "'valid'; use padding: same, a smaller kernel_size" +
+                             (" or dilation_rate" if spanned else "") + ", or fewer downsampling layers before it")
         return (oh, ow, self.filters)
 
 
@@ -189,5 +193,8 @@ class Conv1D(_Convolution):
         kernel, strides, dilation = self._geometry()
         _, ol, _ = geometry((1, *input_shape), kernel, strides, dilation, self.padding)
         if ol < 1:
-            raise ValueError(f"the kernel of {self.kernel_size} does not fit a sequence of {input_shape[0]}")
+            span = dilation[1] * (self.kernel_size - 1) + 1
+            spanned = f" (spanning {span} with dilation_rate {dilation[1]})" if span != self.kernel_size else ""
+            raise ValueError(f"the kernel of {self.kernel_size}{spanned} does not fit a sequence of {input_shape[0]}; "
+                             "use padding: same, or a smaller kernel_size" + (" or dilation_rate" if spanned else ""))
         return (ol, self.filters)

@@ -42,7 +42,8 @@ class _Pool2D(Layer):
         size, strides = self._geometry()
         oh, ow, _ = geometry(input_shape, size, strides, (1, 1), self.padding)
         if oh < 1 or ow < 1:
-            raise ValueError(f"the pool of {size} does not fit the {input_shape[:2]} input")
+            raise ValueError(f"the pool of {size} does not fit the {input_shape[:2]} input; use padding: same, a "
+                             "smaller pool_size, or fewer downsampling layers before it")
         return (oh, ow, input_shape[2])
 
     def _taps(self, image_shape):
