@@ -307,15 +307,18 @@ def test_messy_file_trains_and_predict_keeps_the_ids(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "run" / "preprocess.json").read_text())
     assert saved["columns"]["ids"] == ["customer_id"] and "customer_id" not in saved["feature_names"]
-    new = ["customer_id,age,income,city,note", 'X1,30,"45,000",Paris,call back', 'X2,41,"12,500",Lyon,']
+    new = ["customer_id,age,income,city,note", 'X1,30.123456789,"1,234,567.891",Paris,call back',
+           'X2,41,"12,500",Lyon,']
     (tmp_path / "new.csv").write_text("\n".join(new) + "\n")
-    result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--keep", "age")
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--keep", "age", "--keep", "income")
     assert result.exit_code == 0, result.output
     assert "note: ignored 1 column the model was not trained on: 'note'" in result.output
     with open(tmp_path / "out.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["customer_id", "age", "prediction"]
-    assert [(r["customer_id"], r["age"]) for r in rows] == [("X1", "30"), ("X2", "41")]
+    assert list(rows[0]) == ["customer_id", "age", "income", "prediction"]
+    # Number columns copied as the file writes them, not as read (1.23457e+06, 30.1235)
+    assert [(r["customer_id"], r["age"], r["income"]) for r in rows] == [("X1", "30.123456789", "1,234,567.891"),
+                                                                         ("X2", "41", "12,500")]
     assert {r["prediction"] for r in rows} <= {"basic", "plus"}
 
 

@@ -92,6 +92,10 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         _refuse_blank_lines(columns, problems, delimiter)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)
     rows.kept = {c: _as_text(columns, c) for c in kept}
+    if again := [c for c in kept if c in numbers]:  # copied as the file writes them ("1,234,567.891"), not as read
+        texts_of = read_columns(path, header, [], again, DataProblems(str(path), scoring=True, columns=header),
+                                None, None, delimiter, decimal, text_encoding)
+        rows.kept.update({c: texts_of.text(c) for c in again})
     if target is not None:
         rows.target = _targets(columns, target, classes, problems)
     table = table_from(str(path), columns, names, strings)
