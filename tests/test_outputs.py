@@ -141,6 +141,21 @@ def test_predictions_never_replace_the_run_or_their_input_even_with_force(run_cl
     assert run_cli("evaluate", run).exit_code == 0  # the run is whole
 
 
+@pytest.mark.parametrize("other, command", [("model.onnx", "export"), ("model.json", "export"),
+                                            ("eval-test.json", "evaluate")])
+def test_predictions_never_replace_another_commands_output_in_the_run(run_cli, run, tmp_path, other, command):
+    # Written over model.onnx with --force, they left a CSV file that export then refused to replace.
+    (tmp_path / "new.csv").write_text(SAMPLES)
+    (run / other).write_text("kept")
+    result = run_cli("predict", run, "new.csv", "-o", run / other, "--force")
+    assert result.exit_code == 2, result.output
+    assert f"error: {run / other}: is where nnrun {command} writes for the run {run.resolve()}; nnrun never " \
+           "writes predictions there, --force or not" in " ".join(result.output.split())
+    assert (run / other).read_text() == "kept"
+    result = run_cli("export", run, "-o", run / "eval-test.onnx", "--force")  # its card would be eval-test.json
+    assert result.exit_code == 2 and "is where nnrun evaluate writes for the run" in result.output
+
+
 @pytest.fixture
 def interrupted(tmp_path):
     with pytest.raises(Interrupted):

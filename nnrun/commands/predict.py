@@ -23,7 +23,7 @@ from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
-from nnrun.store.rundir import record_of
+from nnrun.store.rundir import output_of, record_of
 from nnrun.store.trained import TrainedRun
 
 
@@ -106,6 +106,11 @@ def _check_not_kept(target: Path, source: Path) -> None:
         raise UserError(f"{target}: is part of the run {run} (its weights, config or records); nnrun never "
                         "writes predictions over it, --force or not", hint="choose another file with -o, e.g. "
                         f"-o {run / 'predictions.csv'}")
+    output = output_of(target)
+    if output is not None and output[1] != "predict":
+        raise UserError(f"{target}: is where nnrun {output[1]} writes for the run {output[0]}; nnrun never writes "
+                        "predictions there, --force or not", hint="choose another file with -o, e.g. "
+                        f"-o {output[0] / 'predictions.csv'}")
 
 
 def _header(saved: SavedPreprocessing, proba: bool, width: int) -> list[str]:

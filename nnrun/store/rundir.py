@@ -190,6 +190,26 @@ def record_of(path: Path) -> Path | None:
     return None
 
 
+EXPORTS = ("model.onnx", "model-float16.onnx", "model.json", "model-float16.json")
+
+
+def output_of(path: Path) -> tuple[Path, str] | None:
+    """The run directory whose command output ``path`` is, and which command's:
+    "predict" (predictions.csv), "export" (the ONNX model and its card), "evaluate" (an
+    eval-*.json report); None for any other file. Another command's output is never
+    replaced, --force or not: predictions written over a run's model.onnx left a CSV
+    file there, which export then refused to replace."""
+    path = Path(os.path.abspath(path))
+    run = RunDir(path.parent)
+    if not run.is_run():
+        return None
+    if path.name in EXPORTS:
+        return run.path, "export"
+    if path.name.startswith("eval-") and path.suffix == ".json":
+        return run.path, "evaluate"
+    return (run.path, "predict") if path == run.predictions else None
+
+
 def _sweep_hint(path: Path) -> str:
     """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
     import re

@@ -31,7 +31,7 @@ import numpy as np
 
 from nnrun.errors import ConfigError, UserError
 from nnrun.store import files
-from nnrun.store.rundir import record_of
+from nnrun.store.rundir import output_of, record_of
 
 from nnrun.commands.export.check import Comparison, check_model, compare
 from nnrun.commands.export.convert import INPUT_NAME, LOWEST_OPSET, check_exportable, output_name, to_onnx
@@ -141,6 +141,11 @@ def _target(run, output: str | Path | None, float16: bool) -> Path:
             raise UserError(f"{existing}: is part of the run {owner} (its weights, config or records); nnrun export "
                             "never writes over it, --force or not",
                             hint=f"choose another name with -o, e.g. -o {run.onnx(float16)}")
+        output = output_of(existing)
+        if output is not None and output[1] != "export":
+            raise UserError(f"{existing}: is where nnrun {output[1]} writes for the run {output[0]}; nnrun export never "
+                            "writes there, --force or not", hint=f"choose another name with -o, e.g. -o "
+                            f"{run.onnx(float16)}")
     return target
 
 
