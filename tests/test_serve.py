@@ -276,6 +276,29 @@ def test_server_answers_the_request_in_flight_on_sigterm_and_exits_0(runs, tmp_p
         process.wait()
 
 
+def test_a_client_that_stalls_in_its_body_delays_sigterm_a_few_seconds_and_is_told_why(runs, tmp_path):
+    # It held the stop for 30 s, and the server printed a traceback of the cancelled request.
+    from nnrun.commands.serve import SHUTDOWN_SECONDS
+
+    process, url = _start(str(runs["fruit"]), cwd=tmp_path)
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 100\r\n\r\n{".encode())
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            assert process.wait(timeout=30) == 0
+            assert time.monotonic() - started < SHUTDOWN_SECONDS + 5
+            reply = connection.recv(65536)
+        assert reply.startswith(b"HTTP/1.1 503") and b"the server is shutting down" in reply
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_damaged_run_directory_refuses_to_start_with_exit_2(runs, tmp_path):
     damaged = tmp_path / "damaged"
     shutil.copytree(runs["fruit"], damaged)

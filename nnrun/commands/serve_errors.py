@@ -102,8 +102,10 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
 
 def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: int, sent_as_json: bool) -> str:
     if kind == "json_invalid":
-        at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
-        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'cannot parse it')}{at})"
+        reason = error.get("ctx", {}).get("error", "cannot parse it")
+        at = "" if not (loc and isinstance(loc[0], int)) else f" character {loc[0]}" if reason.endswith(" at") else \
+            f" at character {loc[0]}"  # "Unterminated string starting at": its position follows
+        return f"the body is not valid JSON ({reason}{at})"
     if not loc and isinstance(given, (bytes, str)):
         if sent_as_json:  # read as JSON, and a string: requests.post(url, json=json.dumps(payload))
             return "the body is a JSON string, not an object: JSON encoded twice? Send the object itself, e.g. " \

@@ -17,6 +17,7 @@ Its validation errors become messages in :mod:`.serve_errors`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -95,16 +96,28 @@ class BodyLimit:
             if not refused:
                 await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except asyncio.CancelledError:
+            # Shutting down, the server cancels a request still waiting for its body from a
+            # client that stalled: it is told so, and no traceback is printed for it.
+            if not started:
+                await _answer(send, 503, "the server is shutting down and the request's body did not arrive in "
+                                         "time; send it again to a running server", "shutting_down")
 
     async def _refuse(self, send) -> None:
-        message = (f"the body is larger than {self.max_body_bytes} bytes, the most this server accepts; send fewer "
-                   "instances in each request, or start nnrun serve with a larger --max-body-bytes")
-        body = json.dumps({"detail": [{"loc": ["body"], "instance": None, "field": None, "msg": message,
-                                       "type": "too_large"}]}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, f"the body is larger than {self.max_body_bytes} bytes, the most this server "
+                                 "accepts; send fewer instances in each request, or start nnrun serve with a larger "
+                                 "--max-body-bytes", "too_large")
+
+
+async def _answer(send, status: int, message: str, kind: str) -> None:
+    """An error answered by the middleware itself, in the body every error of the server has."""
+    body = json.dumps({"detail": [{"loc": ["body"], "instance": None, "field": None, "msg": message, "type": kind}]},
+                      separators=(",", ":")).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _column_type(column: dict) -> Any:
