@@ -603,3 +603,16 @@ def test_a_run_without_final_weights_is_served_with_a_note(tmp_path, capsys):
     (run / "meta.json").write_text(json.dumps(meta))  # completed: its final weights, and no note
     finished = ServedModel.load(run).card["run"]
     assert finished["status"] == "completed" and finished["weights_epoch"] is None and finished["weights_note"] is None
+
+
+def test_an_answer_stays_small_whatever_a_request_holds(fruit):
+    # A key of 500,000 characters came back three times (1.5 MB); 60,000 unknown keys made 11.7 MB.
+    good = {"weight_g": 150, "length_cm": 7.1, "sweetness": 5.5, "color": "red"}
+    response = fruit.post("/predict", json={"instances": [{**good, "k" * 500_000: 1}]})
+    assert response.status_code == 422 and len(response.content) < 2_000
+    assert response.json()["detail"][0]["field"] == "k" * 57 + "..."
+    response = fruit.post("/predict", json={"instances": [{**good, **{f"k{i}": 1 for i in range(3000)}}]})
+    detail = response.json()["detail"]
+    assert response.status_code == 422 and len(detail) == 51 and len(response.content) < 20_000
+    assert detail[-1] == {"loc": ["body"], "instance": None, "field": None,
+                          "msg": "... and 2950 more problems like these", "type": "more"}

@@ -94,6 +94,8 @@ class ServedModel:
             ids = {name: instance[name] for name in self.card["ids"] if instance.get(name) is not None}
             if ids:
                 answer["ids"] = ids
+        # A note quotes what was sent (an unseen category): cut, so a 500 KB value is not echoed whole.
+        notes = [note if len(note) <= LONGEST_NOTE else note[:LONGEST_NOTE - 3] + "..." for note in notes]
         return {"predictions": answers, **({"notes": notes} if notes else {})}
 
     def _answers(self, features: np.ndarray) -> list[dict]:
@@ -272,6 +274,7 @@ def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
 
 
 SHUTDOWN_SECONDS = 5
+LONGEST_NOTE = 500  # characters of a note in an answer
 
 
 def _exit_cleanly(signum, frame):

@@ -13,12 +13,28 @@ from nnrun.commands.serve_requests import show
 from nnrun.errors import did_you_mean
 
 
+SHOWN_ERRORS = 50  # entries in one answer; the rest are counted in one more
+LONGEST_KEY = 60  # characters of a key the client sent, in an answer (as of a value, see show)
+
+
 def describe_errors(errors: list[dict], columns: list[dict], max_instances: int, sent_as_json: bool = True
                     ) -> list[dict]:
     """FastAPI's validation errors, each with ``instance``, ``field`` and a message
-    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON."""
-    described = [_describe(error, columns, max_instances, sent_as_json) for error in errors]
-    return _missing_together(described, columns)
+    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON.
+    The answer stays small whatever was sent: keys are cut as values are, and past
+    ``SHOWN_ERRORS`` entries the rest are counted (60,000 unknown keys made 11.7 MB)."""
+    described = _missing_together([_describe(error, columns, max_instances, sent_as_json)
+                                   for error in errors[:SHOWN_ERRORS * 20]], columns)
+    if len(described) > SHOWN_ERRORS or len(errors) > SHOWN_ERRORS * 20:
+        more = max(len(described), len(errors)) - SHOWN_ERRORS
+        described = described[:SHOWN_ERRORS] + [{"loc": ["body"], "instance": None, "field": None,
+                                                  "msg": f"... and {more} more problems like these", "type": "more"}]
+    return described
+
+
+def _key(part):
+    """A key the client sent, cut to ``LONGEST_KEY`` characters."""
+    return part if not isinstance(part, str) or len(part) <= LONGEST_KEY else part[:LONGEST_KEY - 3] + "..."
 
 
 SHOWN_MISSING = 5  # missing columns of one instance named one by one; more are one entry
@@ -58,7 +74,8 @@ def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
 
 
 def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json: bool = True) -> dict:
-    loc = [part for part in error.get("loc", ()) if part != "body"]
+    error = {**error, "loc": [_key(part) for part in error.get("loc", ())]}
+    loc = [part for part in error["loc"] if part != "body"]
     kind, given = error.get("type", ""), error.get("input")
     instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
     field = loc[2] if instance is not None and len(loc) > 2 else None
