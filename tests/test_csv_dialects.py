@@ -384,6 +384,11 @@ def test_hints_fit_the_settings_already_made(tmp_path):
     assert scoring_hint("a", np.array(["3,25", "50,000"], dtype=object), None, ".", options=True) == (
         "the file is read with a decimal point, and '3,25' in 'a' has a decimal comma: read the file with --decimal "
         "','")
+    # Read with ',' between thousands (its other cells, '1,000', fit that): a typo, not a file of decimal commas.
+    assert scoring_hint("a", np.array(["30,69"], dtype=object), ",", ".", options=True) == (
+        "the file is read with ',' between thousands, and '30,69' in 'a' has a comma that is not between groups of "
+        "three digits: fix the cell (--decimal ',' would read every number of the file with a decimal comma, '1,000' "
+        "as 1)")
     # decimal: "," already given: the hint for a semicolon file names only the delimiter.
     (tmp_path / "s.csv").write_text("a;b\n1,5;2\n")
     with pytest.raises(UserError) as caught:

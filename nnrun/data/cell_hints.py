@@ -175,6 +175,10 @@ def _reading_hint(column: str, sample: list[str], marked: list[str], separated: 
         grouped = "; if it groups thousands, add --thousands '.'" if groups else ""
         return (f"the file is read with a decimal comma, and '{marked[0]}' in '{column}' has a point: if it is the "
                 f"decimal mark, read the file with --decimal '.'{grouped}")
+    if marked and thousands == ",":  # the file's other numbers group thousands with commas: one cell is off
+        return (f"the file is read with ',' between thousands, and '{marked[0]}' in '{column}' has a comma that is "
+                "not between groups of three digits: fix the cell (--decimal ',' would read every number of the file "
+                "with a decimal comma, '1,000' as 1)")
     if marked:
         cell = marked[0]
         points = " --thousands '.'" if any("." in c for c in marked) and thousands != "." else ""
