@@ -616,3 +616,22 @@ def test_an_answer_stays_small_whatever_a_request_holds(fruit):
     assert response.status_code == 422 and len(detail) == 51 and len(response.content) < 20_000
     assert detail[-1] == {"loc": ["body"], "instance": None, "field": None,
                           "msg": "... and 2950 more problems like these", "type": "more"}
+
+
+@pytest.mark.parametrize("thousands, decimal, cells", [
+    (",", ".", {"1,234": 1234.0, " 12.5 ": 12.5, "-7": -7.0, "1,234,567.25": 1234567.25, "1,23": None, "12,5": None}),
+    (".", ",", {"1.234": 1234.0, "12,5": 12.5, "1.234,5": 1234.5, "12.5": None}),
+    (None, ".", {"30696": 30696.0, "3e2": 300.0, "30,696": None, "inf": None}),
+])
+def test_numbers_sent_as_text_are_read_as_predict_reads_a_cell(thousands, decimal, cells):
+    # Read at once where plainly written, by the general reader otherwise: the same numbers, the same refusals.
+    from nnrun.commands.serve_requests import _as_a_cell_is_read
+
+    read = _as_a_cell_is_read({"name": "a", "type": "number", "missing": "error", "thousands": thousands,
+                               "decimal": decimal})
+    for cell, number in cells.items():
+        if number is None:
+            with pytest.raises(ValueError):
+                read(cell)
+        else:
+            assert read(cell) == number, cell

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
@@ -158,6 +159,10 @@ def _as_a_cell_is_read(column: dict):
     from nnrun.data.problems import DataProblems
 
     category = column["type"] == "category"
+    separator, decimal = column.get("thousands"), column.get("decimal", ".")
+    # A number with the run's decimal mark, and its thousands separator between groups of three digits if it has one.
+    grouped = rf"[1-9]\d{{0,2}}(?:{re.escape(separator)}\d{{3}})+|" if separator else ""
+    written_plainly = re.compile(rf"^[+-]?(?:{grouped}\d+)(?:{re.escape(decimal)}\d+)?$")
     if category:
         from nnrun.data.encoding import category_index, known_category
 
@@ -179,12 +184,15 @@ def _as_a_cell_is_read(column: dict):
             return known_category(value.strip(), column["categories"], index)
         if column["type"] != "number":
             return value.strip()
+        if written_plainly.match(value.strip()):  # the usual number as text: read at once (the general reader
+            # below took 0.4 ms a cell, 20 to 60 times the time of a request of JSON numbers)
+            text = value.strip()
+            return float(text.replace(separator, "").replace(decimal, ".") if separator else text.replace(decimal, "."))
         problems = DataProblems("request", scoring=True)
         number = parse_numbers([value], column["name"], np.zeros(1, np.int64), problems, column.get("thousands"),
                                column.get("decimal", "."))
         if problems:
             kind = next(iter(problems.kinds))  # "not a number", or "not a finite number" ("inf", "1e400")
-            separator, decimal = column.get("thousands"), column.get("decimal", ".")
             written = f" ({separator!r} stands only between groups of three digits, as training read them)" \
                 if kind == "not a number" and separator and separator in value else ""
             if kind == "not a number" and decimal == "," and PLAIN.match(value.strip()):  # '0.68' for '0,68'
