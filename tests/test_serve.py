@@ -59,6 +59,7 @@ def _instances(rows: list[dict], numeric: set[str]) -> list[dict]:
 
 def test_health_and_metadata(fruit):
     assert fruit.get("/health").json() == {"status": "ok", "model": "fruit"}
+    assert fruit.head("/health").status_code == 200  # as a load balancer's check asks
     meta = fruit.get("/metadata").json()
     assert meta["task"] == "classification" and meta["class_names"] == ["apple", "banana", "orange"]
     assert meta["columns"][3] == {"name": "color", "type": "category", "categories": [
