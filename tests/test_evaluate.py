@@ -118,6 +118,23 @@ def test_a_config_edited_after_training_is_refused_with_what_changed(run_cli, tm
     assert run_cli("evaluate", run).exit_code == 0
 
 
+def test_a_preprocess_json_edited_after_training_is_refused(run_cli, tmp_path):
+    # An edited mean once changed every prediction without a word.
+    run = train_iris(tmp_path / "iris", epochs=2)
+    saved = run / "preprocess.json"
+    written = saved.read_text()
+    data = json.loads(written)
+    data["states"][0]["mean"][0] += 1.0
+    saved.write_text(json.dumps(data, indent=2) + "\n")
+    for command in (("evaluate", run), ("predict", run, "-"), ("export", run)):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.output
+        assert f"error: {saved}: changed since the run wrote it (meta.json's preprocess_hash is another), so new " \
+               "data would be read otherwise than the weights were trained on" in " ".join(result.output.split())
+    saved.write_text(written)
+    assert run_cli("evaluate", run).exit_code == 0
+
+
 def test_evaluate_regressor_prints_and_writes_residuals(run_cli, tmp_path):
     run = train_diabetes(tmp_path / "diabetes")
     result = run_cli("evaluate", run, "--split", "validation")

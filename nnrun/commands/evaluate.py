@@ -35,7 +35,7 @@ from nnrun.model.scoring import score_split
 from nnrun.store import files
 from nnrun.store.preprocessing import read_preprocessing
 from nnrun.store.rundir import RunDir
-from nnrun.store.trained import TrainedRun, check_config_unchanged, load_run_weights
+from nnrun.store.trained import TrainedRun, check_preprocessing_unedited, check_unedited, load_run_weights
 
 
 @dataclass
@@ -51,8 +51,9 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     """Rebuild a finished run: its config, splits, saved preprocessing and weights."""
     run = RunDir.open(run_dir)
     loaded = load_config(run.config)
-    check_config_unchanged(run, loaded.config)
+    check_unedited(run, loaded.config)
     saved = read_preprocessing(run.path, loaded.config)
+    check_preprocessing_unedited(run)
     try:
         experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False,
                            target_scale=saved.target_scale.model_dump() if saved.target_scale else None)

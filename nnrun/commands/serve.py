@@ -185,9 +185,11 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
         detail = describe_errors(exc.errors(), columns, max_instances, sent_as_json)
         return JSONResponse(status_code=422, content={"detail": detail})
 
-    @app.api_route("/health", methods=["GET", "HEAD"])  # HEAD: what many load balancers' checks send
+    @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "model": model.card["run"]["name"]}
+
+    app.head("/health", include_in_schema=False)(health)  # what many load balancers' checks send
 
     @app.get("/metadata")
     def metadata() -> dict:

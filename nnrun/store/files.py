@@ -10,6 +10,7 @@ that pid no longer runs).
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -149,3 +150,9 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
         raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as handle:
         return handle.read()
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex: what a run's meta.json keeps of a file it
+    wrote, to tell later that the file was edited."""
+    return hashlib.sha256(read_bytes(path)).hexdigest()

@@ -33,6 +33,7 @@ from nnrun.store.preprocessing import (
     read_preprocessing,
 )
 from nnrun.store import checkpoints
+from nnrun.store.files import file_hash
 from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import check_like, load_weights, read
 
@@ -50,11 +51,12 @@ class TrainedRun:
     def load(cls, run_dir) -> "TrainedRun":
         run = RunDir.open(run_dir)
         config = load_config(run.config).config
-        check_config_unchanged(run, config)
+        check_unedited(run, config)
         saved = read_preprocessing(run.path, config)
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
                               rng=stream(config.seed, "init"))
         check_outputs(run.path, saved, int(np.prod(graph.output_shape)))
+        check_preprocessing_unedited(run)
         if saved.target_scale is not None:
             graph.target_scale = TargetScale.of(saved.target_scale.model_dump(), graph.dtype, graph.output_shape)
         found = run_weights(run, graph.state())
@@ -234,7 +236,7 @@ def _unfinished(run: RunDir, meta: dict) -> str:
     return {"interrupted": "interrupted", "failed": "one that failed", "pruned": "pruned"}.get(status, "unfinished")
 
 
-def check_config_unchanged(run: RunDir, config: Config) -> None:
+def check_unedited(run: RunDir, config: Config) -> None:
     """The run's config.yaml is the one its weights trained with (meta.json keeps its
     hash): edited (another activation, another seed), it would load the weights into
     another model, or rebuild other splits, and score them as if nothing had changed.
@@ -256,3 +258,15 @@ def check_config_unchanged(run: RunDir, config: Config) -> None:
                     f"longer describes the run's weights{':' + listed(changes) if changes else ''}",
                     hint=f"undo the edit; to train with the new settings, start a new run from it: "
                     f"nnrun train {quoted(run.config)}")
+
+
+def check_preprocessing_unedited(run: RunDir) -> None:
+    """The run's preprocess.json, read and found sound, is the one it wrote (meta.json
+    keeps its hash): an edited mean or category would read new data otherwise than the
+    weights trained on, with no word of it. A run without the hash is taken as it is."""
+    meta = run.read_meta_or_none()
+    written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
+    if isinstance(written, str) and file_hash(run.preprocess) != written:
+        raise UserError(f"{run.preprocess}: changed since the run wrote it (meta.json's preprocess_hash is another), "
+                        "so new data would be read otherwise than the weights were trained on",
+                        hint="put back the file the run wrote; to change how data is read, train a new run")
