@@ -106,6 +106,19 @@ def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
     assert record["loss_units"] is None and "note:" not in run_cli("compare", a, b).output
 
 
+def test_compare_never_cuts_a_config_path_short(run_cli, tmp_path, monkeypatch):
+    # At 80 columns 'training.early_stopping.restore_best' came out as 'training.early_stopping.restor…'.
+    a = train_iris(tmp_path / "a", epochs=1)
+    b = train_iris(tmp_path / "b", "training.early_stopping={monitor: val_loss, patience: 3, restore_best: true}",
+                   "loss={type: categorical_crossentropy, label_smoothing: 0.05}", epochs=1)
+    for columns in ("60", "80", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = run_cli("compare", a, b).output
+        assert "…" not in out and "training.early_stopping.restore_best" in out, out
+    monkeypatch.setenv("COLUMNS", "50")
+    assert "  training.early_stopping.patience: (absent) -> 3\n" in run_cli("compare", a, b).output
+
+
 def test_compare_says_when_the_losses_are_in_other_units(run_cli, tmp_path):
     # Standardized targets in one run: its loss was 0.1 against the other's 3,000 with no word why.
     a = train_diabetes(tmp_path / "a")

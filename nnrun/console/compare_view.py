@@ -13,6 +13,7 @@ from nnrun.console.output import say_note
 from nnrun.config.diff import MISSING
 
 GAP = 4  # spaces between the config and metric tables
+LONGEST_PATH = 48  # characters of a config path kept on one line
 
 
 def _show(value) -> str:
@@ -25,9 +26,14 @@ def _show(value) -> str:
 
 
 def config_table(differences, ran=()) -> Table:
+    """A row per differing key. The path (what --set takes) is never cut: its column is
+    as wide as the longest (up to LONGEST_PATH); the values fold onto more lines where
+    the terminal is narrow, rather than end in '…'."""
     table = Table(title="Config differences", title_justify="left", min_width=24)
-    for column in ("path", "A", "B"):
-        table.add_column(column)
+    longest = max((len(path) for path, _, _ in differences), default=4)
+    table.add_column("path", min_width=min(longest, LONGEST_PATH), overflow="fold")
+    for column in ("A", "B"):
+        table.add_column(column, overflow="fold")
     for path, a, b in differences:
         table.add_row(escape(path), _show(a), _show(b))
     if not differences:
@@ -61,7 +67,17 @@ def print_comparison(console: Console, run_a, run_b) -> None:
     console.print(f"A: {run_a}\nB: {run_b}", highlight=False, markup=False, soft_wrap=True)
     tables = config_table(result.differences, result.ran), metric_table(result.metrics_a, result.metrics_b)
     needed = sum(console.measure(table).maximum for table in tables) + GAP
-    if needed > console.width:  # too narrow to stand side by side: one above the other
+    # Measured without the terminal's bound, which a measurement is clamped to.
+    unbounded = console.options.update(max_width=10_000)
+    if console.measure(tables[0], options=unbounded).minimum > console.width:  # not even alone: a line a key
+        console.print("Config differences", style="italic", highlight=False)
+        for path, a, b in result.differences or [("(configs identical)", MISSING, MISSING)]:
+            change = "" if a is MISSING and b is MISSING else f": {_show(a)} -> {_show(b)}"
+            console.print(f"  {escape(path)}{change}", highlight=False, soft_wrap=True)
+        for what, a, b in result.ran:
+            console.print(f"  (ran with) {escape(what)}: {a} -> {b}", highlight=False, soft_wrap=True)
+        console.print(tables[1])
+    elif needed > console.width:  # too narrow to stand side by side: one above the other
         console.print(Group(*tables))
     else:
         side_by_side = Table.grid(padding=(0, GAP))
