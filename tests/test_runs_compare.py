@@ -439,3 +439,18 @@ def test_a_trial_whose_worker_was_ended_shows_the_epoch_its_resume_starts_from(r
     [record] = json.loads(run_cli("runs", sweep, "--json").stdout)
     assert record["status"] == "interrupted" and record["epochs"] == 3 and record["saved_epochs"] is None
     assert re.search(r"000\s+interrupted\s+3 \(none saved\)", run_cli("runs", sweep).stdout)
+
+
+def test_a_damaged_sweep_folder_is_listed_as_unreadable_and_never_called_best_first(run_cli, tmp_path):
+    # Garbage in trials.csv read as a sweep of 0 trials; its trials were titled "best first" newest first.
+    sweep = tmp_path / "runs" / "search"
+    train_iris(sweep / "trials" / "000", epochs=1)
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {optimizer.learning_rate: {}}\n")
+    (sweep / "trials.csv").write_text("garbage\n")
+    [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
+    assert record["status"] == "unreadable"
+    out = " ".join(run_cli("runs", sweep).output.split())
+    assert "Trials in" in out and "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" in out
+    (sweep / "trials.csv").unlink()  # before the first trial is written: still a sweep
+    [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
+    assert record["kind"] == "sweep" and record["trials"] == 0

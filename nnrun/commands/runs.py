@@ -71,7 +71,8 @@ def _time(text) -> datetime | None:
 def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     """What the table shows for one folder; None when it is not a run directory.
     ``metric`` (a sweep's, without ``val_``) is shown in place of the run's first one."""
-    if (path / "sweep.yaml").is_file() and (path / "trials.csv").is_file() and not path.is_symlink():
+    if (path / "sweep.yaml").is_file() and ((path / "trials.csv").is_file() or (path / "trials").is_dir()) \
+            and not path.is_symlink():
         return summarize_sweep(path)
     run = RunDir(path)
     if not run.is_run() or path.is_symlink():
@@ -109,7 +110,8 @@ def summarize_sweep(path: Path) -> RunEntry:
         return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
     # To the second, as a run's start in meta.json.
     started = datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc)
-    ended = datetime.fromtimestamp((path / "trials.csv").stat().st_mtime, timezone.utc)
+    written = path / "trials.csv" if (path / "trials.csv").is_file() else path / "sweep.yaml"  # before any trial
+    ended = datetime.fromtimestamp(written.stat().st_mtime, timezone.utc)
     writing = RunDir(path).is_writing()
     # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
     # saying so (one about to start may still say running); killed: with trials running

@@ -44,7 +44,10 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None) -> tu
             break
         left_out += (column,)
     # A sweep's folder lists its trials as its leaderboard (see list_runs).
-    kind, order = ("Trials", "best first") if (root / "sweep.yaml").is_file() else ("Runs", "newest first")
+    sweep = (root / "sweep.yaml").is_file()
+    ranked = any(run.values is not None for run in runs)  # the sweep's files read: its leaderboard
+    kind, order = ("Trials" if sweep else "Runs", "best first" if ranked else
+                   "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" if sweep else "newest first")
     table = Table(title=f"{kind} in {escape(str(root).rstrip('/') + '/')}, {order}", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     shown = [column for column in COLUMNS if column not in left_out]

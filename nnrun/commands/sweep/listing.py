@@ -13,14 +13,22 @@ import yaml
 
 
 def read_sweep(path: Path) -> tuple[dict, list[dict]] | None:
-    """The recorded sweep (plain data) and trials.csv's rows; None when unreadable."""
+    """The recorded sweep (plain data) and trials.csv's rows (none before the first
+    trial starts, when there is no trials.csv yet); None when unreadable, as a
+    trials.csv without the columns every sweep writes is."""
     try:
         sweep = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
-        with open(path / "trials.csv", newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+        if not (path / "trials.csv").exists():
+            reader, rows = None, []
+        else:
+            with open(path / "trials.csv", newline="", encoding="utf-8") as handle:
+                reader = csv.DictReader(handle)
+                rows = list(reader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, csv.Error):
         return None
     if not isinstance(sweep, dict) or not isinstance(sweep.get("parameters"), dict) or "metric" not in sweep:
+        return None
+    if reader is not None and not {"trial", "status"} <= set(reader.fieldnames or ()):
         return None
     return sweep, rows
 
