@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -330,3 +331,19 @@ def test_a_ctrl_c_is_said_once_for_every_process_of_a_launch(monkeypatch, capsys
         with pytest.raises(SystemExit) as ended:
             guard(interrupted)
         assert ended.value.code == 130 and capsys.readouterr().err == said
+
+
+@pytest.mark.parametrize("args, code, redirect", [
+    (["schema"], 0, ""),  # the reader left: no failure, nothing said
+    (["runs", "no-such-folder"], 2, "2>&1"),  # the message cannot be read, its exit code still holds
+])
+def test_a_reader_that_leaves_early_changes_no_exit_code(tmp_path, args, code, redirect):
+    # `nnrun schema | head -1` said "error: Broken pipe" with exit 2; an error piped away exited 1.
+    import shlex
+    import subprocess
+
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "nnrun", *args])
+    result = subprocess.run(["bash", "-c", f"{command} {redirect} | true; echo ${{PIPESTATUS[0]}}"],
+                            cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert result.stdout.strip() == str(code) and "Broken pipe" not in result.stderr, result.stderr

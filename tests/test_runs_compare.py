@@ -454,3 +454,13 @@ def test_a_damaged_sweep_folder_is_listed_as_unreadable_and_never_called_best_fi
     (sweep / "trials.csv").unlink()  # before the first trial is written: still a sweep
     [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
     assert record["kind"] == "sweep" and record["trials"] == 0
+
+
+@pytest.mark.parametrize("columns", ["abc", "-5", "0"])
+def test_a_columns_value_that_is_no_width_counts_as_unset(tmp_path, columns):
+    # COLUMNS=abc once laid piped output out at 80 characters and left the time column out.
+    from conftest import run_piped
+
+    train_iris(tmp_path / "runs" / "a-long-run-name-of-an-experiment-with-settings", epochs=1)
+    result = run_piped("runs", "runs", cwd=tmp_path, env={"COLUMNS": columns})
+    assert result.returncode == 0 and "too narrow" not in result.stderr and " time" in result.stdout, result.stderr

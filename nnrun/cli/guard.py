@@ -24,6 +24,13 @@ def guard(action: Callable[[], object]) -> None:
     loading.install()  # a slow data file shows progress, whichever command reads it
     try:
         action()
+    except BrokenPipeError as exc:
+        if exc.filename is not None:  # a file of the command's own, not its output: an error as any other
+            _told(f"error: {exc.filename}: {exc.strerror or exc}")
+            raise SystemExit(2) from None
+        # The reader of the output left (`nnrun schema | head -1`): nothing more to say, and no failure.
+        _output_to_nowhere()
+        raise SystemExit(0) from None
     except NnrunError as exc:
         from nnrun.engine.distributed import launched_rank
 
@@ -36,7 +43,8 @@ def guard(action: Callable[[], object]) -> None:
             raise SystemExit(exc.exit_code) from None
         from nnrun.console.output import error_console
 
-        error_console().print(f"{exc.label}: {exc.render()}", markup=False, highlight=False, soft_wrap=True)
+        message = f"{exc.label}: {exc.render()}"
+        _told(lambda: error_console().print(message, markup=False, highlight=False, soft_wrap=True))
         raise SystemExit(exc.exit_code) from None
     except OSError as exc:  # a path that cannot be written or read: a full disk, no permission, ...
         if debug["on"]:
@@ -45,7 +53,7 @@ def guard(action: Callable[[], object]) -> None:
             traceback.print_exc()
             raise SystemExit(2) from None
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        _told(f"error: {where}{exc.strerror or exc}")
         raise SystemExit(2) from None
     except MemoryError as exc:  # numpy could not allocate an array: the run's meta.json says failed
         if debug["on"]:
@@ -66,5 +74,30 @@ def guard(action: Callable[[], object]) -> None:
         from nnrun.engine.distributed import launched_rank
 
         if launched_rank() == 0:  # a Ctrl-C reaches every process of a launch; one says so
-            print("interrupted", file=sys.stderr)
+            _told("interrupted")
         raise SystemExit(130) from None
+
+
+def _told(message: str | Callable[[], object]) -> None:
+    """Print a message on standard error (or say it with a callable), unless its reader
+    has left (`2>&1 | head -1`): the exit code still says what happened."""
+    try:
+        message() if callable(message) else print(message, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _output_to_nowhere()
+
+
+def _output_to_nowhere() -> None:
+    """Standard output and error to the null device: Python's own flush of them at exit
+    would otherwise meet the closed pipe again and print a complaint."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (OSError, ValueError):  # no file behind it (a test's capture)
+                pass
+    finally:
+        os.close(devnull)

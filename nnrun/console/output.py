@@ -40,7 +40,9 @@ class OutputConsole(Console):
         kwargs.setdefault("emoji", False)
         super().__init__(*args, **kwargs)
         # A notebook has its own width, which rich has set already.
-        chosen = kwargs.get("width") is not None or os.environ.get("COLUMNS") or self.is_jupyter
+        # COLUMNS that is no width (abc, -5) counts as unset, as 0 does: rich ignores it too.
+        columns = os.environ.get("COLUMNS", "").strip()
+        chosen = kwargs.get("width") is not None or (columns.isdigit() and int(columns) > 0) or self.is_jupyter
         if not chosen and not on_screen(self.file):
             self.width = PIPED_WIDTH
         elif kwargs.get("width") is None:
@@ -73,10 +75,24 @@ def say_note(text: str, label: str = "note") -> None:
     error_console().print(f"{label}: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
+class MessageConsole(Console):
+    """A rich console on standard error that goes quiet when its reader leaves
+    (`2>&1 | head -1`), where rich would end the process with exit code 1 and so hide
+    the command's own code."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stderr.fileno())
+        finally:
+            os.close(devnull)
+
+
 def error_console() -> Console:
     """A console on standard error, for messages: errors, warnings, a file's loading
     progress; at a width it can print in (see :data:`MIN_WIDTH`)."""
-    console = Console(stderr=True)
+    console = MessageConsole(stderr=True)
     console.width = _columns_mended(console.file) or console.width
     return console
 
