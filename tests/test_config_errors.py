@@ -111,7 +111,8 @@ CASES = [
     ("monitor a metric not computed", "monitor: val_loss", "monitor: val_auc", "17:29",
      "'val_auc' is not reported: auc is not in metrics; add it (metrics: [accuracy, auc]) to monitor it"),
     # Broken or unsafe YAML.
-    ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1", "duplicate key 'seed' (first at line 2)"),
+    ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1",
+     "duplicate key 'seed' (first at line 2); keep one\n     3 | seed: 2\n       | ^"),
     ("tab indentation", "  epochs: 2", "\tepochs: 2", "15:1",
      "a tab in the indentation; YAML indents with spaces only\n    15 |        epochs: 2"),
     ("repeated metric", "metrics: [accuracy]", "metrics: [accuracy, accuracy]", "13:10",

@@ -183,7 +183,15 @@ def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
     keys: dict[PathKey, Location] = {}
     if root is None:
         return None, values, keys
-    return _plain(root, (), values, keys, source), values, keys
+    try:
+        return _plain(root, (), values, keys, source), values, keys
+    except UserError as error:  # a key that is no word, twice the same key, a tag: the line quoted, as above
+        at = re.match(rf"{re.escape(source)}:(\d+):(\d+): ", error.message)
+        if at is not None:
+            first, _, rest = error.message.partition("\n")
+            quoted = excerpt(text.splitlines(), int(at.group(1)), int(at.group(2)))
+            error.message = "\n".join([first, *quoted, *([rest] if rest else [])])
+        raise
 
 
 def parse_value(text: str, origin: str) -> Any:
