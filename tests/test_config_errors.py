@@ -144,7 +144,7 @@ WHOLE_FILE_CASES = [
     ("comments only", "# nothing yet\n", "1:1", "got an empty file"),
     ("list at top level", "- data\n- model\n", "1:1",
      "the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
-    ("scalar at top level", "iris\n", "1:1", "got a str"),
+    ("scalar at top level", "iris\n", "1:1", "got a word or a text"),
     ("deep nesting", "a: " + "[" * 5000 + "]" * 5000, "1:35", "nested deeper than 32 levels"),
     ("key that is a list", "[a, b]: 1\n", "1:1", "keys must be words, got ['a', 'b']"),
 ]

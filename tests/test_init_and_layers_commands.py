@@ -63,6 +63,10 @@ def test_init_never_overwrites(run_cli, tmp_path):
     result = run_cli("init", "-o", "mine.yaml")
     assert result.exit_code == 2 and "mine.yaml: already exists; nnrun init never overwrites" in result.output
     assert (tmp_path / "mine.yaml").read_text() == "keep me"
+    (tmp_path / "configs").mkdir()
+    result = run_cli("init", "-o", "configs")  # a folder: not called a file that exists
+    assert result.exit_code == 2 and "configs: is a folder; -o takes the name of the config file to write\n  " \
+        "hint: -o configs/iris.yaml" in result.output
 
 
 def test_init_dash_prints_the_config_and_writes_no_file(run_cli, tmp_path):

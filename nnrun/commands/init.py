@@ -86,6 +86,9 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
         _check_valid(text)
         stdout.write(text)
         return None
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; -o takes the name of the config file to write",
+                        hint=f"-o {path / (Path(stem).name + '.yaml')}")
     if path.exists() or path.is_symlink():
         raise UserError(f"{path}: already exists; nnrun init never overwrites a file",
                         hint="choose another name with -o, or -o - to print it")

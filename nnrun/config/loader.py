@@ -83,7 +83,8 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         raise UserError(f"{source} is a sweep file (it has {has}), not a training config; "
                         f"run it with: nnrun sweep {quoted(source)}")
     if not isinstance(data, dict):
-        kind = "an empty file" if data is None else f"a {type(data).__name__}"
+        kinds = {list: "a list", str: "a word or a text", int: "a number", float: "a number", bool: "true or false"}
+        kind = "an empty file" if data is None else kinds.get(type(data), f"a {type(data).__name__}")
         message = f"the config must be a mapping of sections (data:, model:, loss:, ...), got {kind}"
         raise QuotedConfigError(source, [Problem("", message, *values.get((), (1, 1)))], lines)
     applied = apply_overrides(data, overrides)
