@@ -145,6 +145,8 @@ WHOLE_FILE_CASES = [
     ("list at top level", "- data\n- model\n", "1:1",
      "the config must be a mapping of sections (data:, model:, loss:, ...), got a list"),
     ("scalar at top level", "iris\n", "1:1", "got a word or a text"),
+    ("a data set as the source", "data: {source: iris}\n", "1:16",
+     "data.source: unknown type 'iris'; the bundled data set is {type: builtin, name: iris}"),
     ("deep nesting", "a: " + "[" * 5000 + "]" * 5000, "1:35", "nested deeper than 32 levels"),
     ("key that is a list", "[a, b]: 1\n", "1:1", "keys must be words, got ['a', 'b']"),
 ]

@@ -123,6 +123,11 @@ def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> st
     tag = received.get("type") if isinstance(received, dict) else error["ctx"]["tag"]
     if not isinstance(tag, str) or not tag:
         return f"expected a type name, one of: {', '.join(expected)}; got {show(tag)}"
+    if "builtin" in expected:
+        from nnrun.data.sources import BUILTIN
+
+        if tag in BUILTIN:  # data: {source: iris}: the name of a bundled data set where its type goes
+            return f"unknown type '{tag}'; the bundled data set is {{type: builtin, name: {tag}}}"
     return f"unknown type '{tag}'" + _suggest(tag, expected, "expected one of")
 
 
