@@ -12,6 +12,7 @@ from nnrun.model.layers.conv import COLUMN_BUDGET, Conv1D, Conv2D
 from nnrun.model.layers.pooling import (
     AveragePool2D,
     GlobalAveragePool2D,
+    GlobalMaxPool2D,
     MaxPool1D,
     MaxPool2D,
 )
@@ -121,6 +122,9 @@ def test_pooling_shapes_and_global_average():
 @pytest.mark.parametrize("layer, shape, fragment", [
     (Conv2D(filters=1, kernel_size=5), (3, 3, 1), "does not fit"),
     (Conv2D(filters=1, kernel_size=3), (10,), "expects images"),
+    (MaxPool2D(), (16, 12), r"max_pool2d expects images \(height, width, channels\), got \(16, 12\); images of one "
+                            r"channel need the channel axis: x\[..., None\] in the data, or a first layer \{type: "
+                            r"reshape, target_shape: \[16, 12, 1\]\}"),
     (MaxPool2D(pool_size=4), (3, 3, 1), "does not fit"),
     (Conv1D(filters=1, kernel_size=3), (8, 8, 1), "expects sequences"),
     # The span a dilation gives the kernel is what does not fit: said, as (3, 5) alone would fit.
@@ -235,3 +239,26 @@ def test_im2col_gives_every_window_in_either_layout(channels):
     with_ones = im2col(x, (3, 3), (2, 3), (2, 2), (1, 1), ones=True)
     assert np.array_equal(with_ones[:, :-1], expected) and np.all(with_ones[:, -1] == 1)
     assert with_ones.flags.f_contiguous == (channels < FEW_CHANNELS)
+
+
+def test_global_max_pool2d_against_loops_and_torch():
+    x = np.random.default_rng(3).normal(size=(2, 3, 4, 5)).astype(np.float32)
+    layer = GlobalMaxPool2D()
+    assert layer.output_shape((3, 4, 5)) == (5,)
+    y, cache = layer.forward({}, x, True, None)
+    np.testing.assert_array_equal(y, x.max(axis=(1, 2)))
+    dy = np.random.default_rng(4).normal(size=y.shape).astype(np.float32)
+    dx, grads = layer.backward({}, cache, dy)
+    expected = np.zeros_like(x)
+    for n in range(2):
+        for c in range(5):
+            i, j = np.unravel_index(x[n, :, :, c].argmax(), (3, 4))
+            expected[n, i, j, c] = dy[n, c]
+    np.testing.assert_array_equal(dx, expected)
+    assert grads == {}
+    torch = pytest.importorskip("torch")  # PyTorch's global max pooling: the same values and gradient
+    tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()).requires_grad_(True)
+    ty = torch.nn.functional.adaptive_max_pool2d(tx, 1).flatten(1)
+    ty.backward(torch.from_numpy(dy))
+    np.testing.assert_array_equal(ty.detach().numpy(), y)
+    np.testing.assert_array_equal(tx.grad.numpy().transpose(0, 2, 3, 1), dx)

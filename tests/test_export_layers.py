@@ -30,6 +30,11 @@ MODELS = {
          "use_bias": False},
         {"type": "global_average_pool2d"},
     ], (9, 8, 2)),
+    "conv2d_global_max": ([
+        {"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": "same", "activation": "tanh"},
+        {"type": "global_max_pool2d"},
+        {"type": "dense", "units": 2},
+    ], (5, 4, 2)),
     "conv2d_valid_softmax": ([
         {"type": "conv2d", "filters": 4, "kernel_size": 2, "strides": [2, 1], "activation": "softmax"},
         {"type": "average_pool2d", "pool_size": 2, "strides": 1},

@@ -64,6 +64,9 @@ GUESSES = [
      "got 'RootMeanSquaredError'; did you mean 'rmse'? (Keras's 'RootMeanSquaredError' is 'rmse' in nnrun)"),
     ("metrics.0", "mse", "got 'mse'; did you mean 'rmse'? (mse is a loss; as a metric nnrun offers rmse, its square root)"),
     ("loss", "MeanSquaredError", "did you mean 'mse'? (Keras's 'MeanSquaredError' is 'mse' in nnrun)"),
+    ("model.layers.0", {"type": "conv2d", "filters": 2, "kernel_size": 3, "data_format": "channels_first"},
+     "model.layers.0.data_format: unknown key 'data_format'; nnrun's images are channels last, (height, width, "
+     "channels); give channels-first images transposed, x.transpose(0, 2, 3, 1), and remove this key"),
     ("model.layers.0.activation", "ReLU",
      "got 'ReLU'; did you mean 'relu'? (nnrun's names are lower case)"),
     ("model.layers.0.kernel_initializer", "GlorotUniform",

@@ -87,6 +87,11 @@ def test_plateau_monitor_must_be_reported(run_cli, configs):
      "below optimizer.learning_rate 0.001, so the rate is never reduced; give a min_lr below the learning rate"),
     ("optimizer={type: sgd, nesterov: true}", "warning: optimizer.nesterov: true with momentum 0 is plain SGD; give "
      "momentum too (0.9 is usual)"),
+    ("training.schedule={type: exponential, decay_rate: 0.5, decay_epochs: 100, staircase: true}",
+     "warning: training.schedule.decay_epochs: 100 epochs between steps of a staircase in a run of 3: the rate never "
+     "steps; give fewer, or staircase: false to decay smoothly"),
+    ("training.batch_size=100000", "warning: training.batch_size: 100000 is more than the 105 training samples, so "
+     "every step takes the whole split, one step an epoch; batch_size: 105 says so"),
 ])
 def test_settings_that_never_act_in_the_run_are_warned(run_cli, configs, setting, warning):
     result = run_cli("validate", configs / "iris.yaml", "--set", "training.epochs=3", "--set", setting)

@@ -21,6 +21,8 @@ KEYS = {
     "validation_split": "the validation fraction is set in the data block: data: {split: {validation: 0.2}}",
     "input_length": "nnrun takes the sequence length from the data (a text's from data.source.text.length); "
                     "remove this key",
+    "data_format": "nnrun's images are channels last, (height, width, channels); give channels-first images "
+                   "transposed, x.transpose(0, 2, 3, 1), and remove this key",
 }
 
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.

@@ -35,6 +35,11 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
                         "to read")
     if config.data.target_scale == "none":
         warnings += _target_scale_warning(data)
+    rows, batch = len(data.y), config.training.batch_size  # the samples are left out of `data`: its targets count
+    if batch > rows:
+        warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
+                        f"takes the whole split, one step an epoch; batch_size: {rows} says so, and a smaller batch "
+                        "takes more steps an epoch")
     return warnings + _idle_schedule(config) + _idle_optimizer(config)
 
 
@@ -46,6 +51,9 @@ def _idle_schedule(config: Config) -> list[str]:
     if warmup > epochs:
         return [f"training.schedule.warmup_epochs: {warmup} warmup epochs in a run of {epochs}: the learning rate "
                 "never reaches optimizer.learning_rate; give fewer warmup epochs than epochs"]
+    if kind == "exponential" and schedule.staircase and schedule.decay_epochs > epochs - 1:
+        return [f"training.schedule.decay_epochs: {schedule.decay_epochs:g} epochs between steps of a staircase in a "
+                f"run of {epochs}: the rate never steps; give fewer, or staircase: false to decay smoothly"]
     if kind == "step" and schedule.every >= epochs:
         return [f"training.schedule.every: {schedule.every} epochs between steps in a run of {epochs}: the rate "
                 f"never steps; give every fewer than {epochs} epochs"]

@@ -176,6 +176,8 @@ CONVERTERS: dict[str, Callable[[OnnxBuilder, object, list[str], list[Shape]], st
     "max_pool2d": _pool("MaxPool"),
     "average_pool2d": _pool("AveragePool", count_include_pad=0),
     "global_average_pool2d": _global_average_pool,
+    "global_max_pool2d": lambda b, node, inputs, shapes: b.axes("ReduceMax", [inputs[0]], node.name, [1, 2],
+                                                                keepdims=0),
     "max_pool1d": _pool("MaxPool"),
     **SEQUENCE_CONVERTERS,
 }

@@ -32,6 +32,7 @@ LAYER_CLASSES: dict[str, str] = {
     "max_pool2d": f"{_HERE}.pooling:MaxPool2D",
     "average_pool2d": f"{_HERE}.pooling:AveragePool2D",
     "global_average_pool2d": f"{_HERE}.pooling:GlobalAveragePool2D",
+    "global_max_pool2d": f"{_HERE}.pooling:GlobalMaxPool2D",
     "max_pool1d": f"{_HERE}.pooling:MaxPool1D",
     "simple_rnn": f"{_HERE}.recurrent:SimpleRNN",
     "lstm": f"{_HERE}.lstm:LSTM",

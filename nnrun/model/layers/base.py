@@ -88,6 +88,17 @@ def needs_sequences(layer_type: str, input_shape: Shape, axes: str = "steps, fea
     return SequencesNeeded(f"{layer_type} expects sequences ({axes}), got {tuple(input_shape)}{hint}")
 
 
+def needs_images(layer_type: str, input_shape: Shape) -> ValueError:
+    """The error of an image layer given something else; for (height, width), images of
+    one channel without its axis, how to give them one."""
+    hint = ""
+    if len(input_shape) == 2:
+        h, w = input_shape
+        hint = (f"; images of one channel need the channel axis: x[..., None] in the data, or a first layer "
+                f"{{type: reshape, target_shape: [{h}, {w}, 1]}}")
+    return ValueError(f"{layer_type} expects images (height, width, channels), got {tuple(input_shape)}{hint}")
+
+
 STEPS_ENDED = ("flatten", "global_average_pool1d", "global_max_pool1d")
 
 

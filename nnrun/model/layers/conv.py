@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field, PositiveInt
 
 from nnrun.model.activations import ACTIVATIONS
-from nnrun.model.layers.base import Params, Shape, needs_sequences
+from nnrun.model.layers.base import Params, Shape, needs_images, needs_sequences
 from nnrun.model.layers.core import KernelLayer
 from nnrun.model.layers.windows import (
     geometry,
@@ -148,7 +148,7 @@ class Conv2D(_Convolution):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
-            raise ValueError(f"conv2d expects images (height, width, channels), got {input_shape}")
+            raise needs_images("conv2d", input_shape)
         kernel, strides, dilation = self._geometry()
         oh, ow, _ = geometry(input_shape, kernel, strides, dilation, self.padding)
         if oh < 1 or ow < 1:

@@ -17,7 +17,7 @@ from pydantic import Field, PositiveInt
 
 from nnrun.model import kernels
 from nnrun.model.activations import ACTIVATIONS
-from nnrun.model.layers.base import Layer, Shape, needs_sequences
+from nnrun.model.layers.base import Layer, Shape, needs_images, needs_sequences
 from nnrun.model.layers.windows import geometry, pad, pair, unpad
 from nnrun.model.rows import over_rows
 
@@ -38,7 +38,7 @@ class _Pool2D(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
-            raise ValueError(f"{self.type} expects images (height, width, channels), got {input_shape}")
+            raise needs_images(self.type, input_shape)
         size, strides = self._geometry()
         oh, ow, _ = geometry(input_shape, size, strides, (1, 1), self.padding)
         if oh < 1 or ow < 1:
@@ -170,7 +170,7 @@ class GlobalAveragePool2D(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
-            raise ValueError(f"global_average_pool2d expects images (height, width, channels), got {input_shape}")
+            raise needs_images(self.type, input_shape)
         return (input_shape[2],)
 
     def forward(self, params, x, training, rng):
@@ -179,6 +179,33 @@ class GlobalAveragePool2D(Layer):
     def backward(self, params, cache, dy, need_dx=True):
         n, h, w, c = cache
         return np.broadcast_to((dy / (h * w))[:, None, None, :], cache).copy(), {}
+
+
+class GlobalMaxPool2D(Layer):
+    """Maximum over height and width: x (N, H, W, C) -> (N, C). The gradient goes to
+    the first pixel (in row-major order) that holds the maximum."""
+
+    type: Literal["global_max_pool2d"] = "global_max_pool2d"
+
+    check_cases = [({}, (3, 4, 2))]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3:
+            raise needs_images(self.type, input_shape)
+        return (input_shape[2],)
+
+    def forward(self, params, x, training, rng):
+        n, h, w, c = x.shape
+        pixels = x.reshape(n, h * w, c)
+        winner = pixels.argmax(axis=1)  # (N, C)
+        return np.take_along_axis(pixels, winner[:, None, :], axis=1)[:, 0, :], (x.shape, winner)
+
+    def backward(self, params, cache, dy, need_dx=True):
+        shape, winner = cache
+        n, h, w, c = shape
+        dx = np.zeros((n, h * w, c), dy.dtype)
+        np.put_along_axis(dx, winner[:, None, :], dy[:, None, :], axis=1)
+        return dx.reshape(shape), {}
 
 
 class MaxPool1D(MaxPool2D):
