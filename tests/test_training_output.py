@@ -49,6 +49,7 @@ def test_plain_output_has_header_epoch_lines_and_results(run_cli):
     assert "training iris -> r" in out
     assert "train         105 samples   x 105x4" in out and "test           30 samples" in out
     assert "515 parameters" in out and "classes    3 classes: setosa, versicolor, virginica" in out
+    assert "model      4 -> dense 64 relu -> dense 3 softmax; 515 parameters" in out  # softmax fused in the loss
     # One plain line per epoch (no progress bar outside a terminal).
     assert [line.split("  ")[0] for line in out.splitlines() if line.startswith("epoch ")] == [
         "epoch 1/3", "epoch 2/3", "epoch 3/3"]
@@ -58,6 +59,15 @@ def test_plain_output_has_header_epoch_lines_and_results(run_cli):
     assert "best epoch:  3 of 3 (val_loss" in out
     assert "time:" in out and "files:       r (checkpoints/, config.yaml, meta.json, metrics.csv" in out
     assert "next:        nnrun evaluate r" in out
+
+
+def test_a_graph_is_named_a_graph_in_the_header_not_drawn_as_a_chain(run_cli):
+    from conftest import ROOT
+
+    result = run_cli("train", ROOT / "configs" / "residual_mlp.yaml", "--set", "training.epochs=1", "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    assert "a graph of" in result.output and "layers (nnrun validate lists their inputs) -> dense 10 softmax;" in \
+        " ".join(result.output.split())
 
 
 def test_a_training_quantity_is_said_to_be_measured_as_the_batches_trained(run_cli):
