@@ -108,15 +108,21 @@ def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
 
 def test_compare_never_cuts_a_config_path_short(run_cli, tmp_path, monkeypatch):
     # At 80 columns 'training.early_stopping.restore_best' came out as 'training.early_stopping.restor…'.
-    a = train_iris(tmp_path / "a", epochs=1)
-    b = train_iris(tmp_path / "b", "training.early_stopping={monitor: val_loss, patience: 3, restore_best: true}",
+    a = train_iris(tmp_path / "a", "training.early_stopping={monitor: val_loss, patience: 2}", epochs=1)
+    b = train_iris(tmp_path / "b", "training.early_stopping={monitor: val_loss, patience: 3, restore_best: false}",
                    "loss={type: categorical_crossentropy, label_smoothing: 0.05}", epochs=1)
     for columns in ("60", "80", "200"):
         monkeypatch.setenv("COLUMNS", columns)
         out = run_cli("compare", a, b).output
         assert "…" not in out and "training.early_stopping.restore_best" in out, out
     monkeypatch.setenv("COLUMNS", "50")
-    assert "  training.early_stopping.patience: (absent) -> 3\n" in run_cli("compare", a, b).output
+    assert "  training.early_stopping.patience: 2 -> 3\n" in run_cli("compare", a, b).output
+    # A block turned off in one run and set in the other: one change, not null against "(absent)" and each key.
+    c = train_iris(tmp_path / "c", epochs=1)
+    monkeypatch.setenv("COLUMNS", "200")
+    out = run_cli("compare", c, a).output
+    assert "training.early_stopping.patience" not in out and "(absent)" not in out
+    assert "{monitor: val_loss, patience: 2" in " ".join(out.split())
 
 
 def test_compare_says_when_the_losses_are_in_other_units(run_cli, tmp_path):

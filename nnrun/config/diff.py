@@ -45,7 +45,33 @@ def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
         kind = retyped[block][0 if vb is MISSING else 1]
         if _not_default(block, kind, k.removeprefix(block), vb if va is MISSING else va):
             kept.append((k, va, vb))
-    return kept
+    return _blocks_whole(kept, a, b)
+
+
+def _blocks_whole(changed: list, a: dict, b: dict) -> list:
+    """A block that one config turns off (null) and the other sets is one change, its
+    whole value beside null, not a null beside "(absent)" and then each of its keys."""
+    switched = {k for k, va, vb in changed if _null_against_absent(va, vb)
+                and any(c[0].startswith(k + ".") for c in changed)}
+    result = []
+    for k, va, vb in changed:
+        if k in switched:
+            result.append((k, _at(a, k), _at(b, k)))
+        elif not any(k.startswith(block + ".") for block in switched):
+            result.append((k, va, vb))
+    return result
+
+
+def _null_against_absent(va, vb) -> bool:
+    return (va is None and vb is MISSING) or (va is MISSING and vb is None)
+
+
+def _at(config: dict, path: str):
+    """The value at a dotted path (list items by index)."""
+    value = config
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _not_default(block: str, kind, option: str, value) -> bool:

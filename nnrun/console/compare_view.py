@@ -22,6 +22,10 @@ def _show(value) -> str:
         return "(absent)"
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, dict):  # a whole block one run turned off: as the config writes it
+        import yaml
+
+        return escape(yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip())
     return escape(repr(value) if isinstance(value, str) else str(value))
 
 
