@@ -565,6 +565,7 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
     response = client.post("/predict", json={"instances": instances})
     assert response.status_code == 422
     assert [e["msg"] for e in response.json()["detail"]] == [f"instances: {said}"]
+    assert [(e["instance"], e["field"]) for e in response.json()["detail"]] == [(1, names[1])]  # as the message
     (tmp_path / "huge.csv").write_text(",".join(names) + "\n" + "\n".join(
         ",".join(str(v) for v in instance.values()) for instance in instances) + "\n")
     with pytest.raises(nnrun.errors.UserError) as info:

@@ -31,6 +31,7 @@ stops on SIGTERM or Ctrl-C after answering the requests in flight.
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
 import errno
+import re
 import signal
 import socket
 import threading
@@ -201,8 +202,13 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
         try:
             return model.predict(instances)
         except UserError as exc:  # found past the schema, e.g. an embedding index out of range
-            return JSONResponse(status_code=422, content={"detail": [{"loc": ["body", "instances"], "instance": None,
-                                                                      "field": None, "msg": exc.message,
+            # Named in the message as the data path names it ("sample 0, feature 'sqft'"): the entry says so too.
+            sample = re.search(r"\b(?:instance|sample) (\d+)", exc.message)
+            feature = re.search(r"\b(?:feature|column) '([^']+)'", exc.message)
+            instance, field = int(sample.group(1)) if sample else None, feature.group(1) if feature else None
+            loc = ["body", "instances", *([instance] if instance is not None else []), *([field] if field else [])]
+            return JSONResponse(status_code=422, content={"detail": [{"loc": loc, "instance": instance,
+                                                                      "field": field, "msg": exc.message,
                                                                       "type": "value_error"}]})
 
     return app
