@@ -23,6 +23,12 @@ def test_accuracy_and_top_k():
     assert score("top_k_accuracy", LABELS, PROBS) == 1.0
 
 
+def test_top_k_of_one_sigmoid_output_is_that_of_two_classes():
+    # It read as plain accuracy (0.0 here); two softmax units over the same classes give 1.
+    assert score("top_k_accuracy", [0, 1], np.array([[0.9], [0.2]], np.float32)) == 1.0
+    assert score("top_k_accuracy", [0, 1], np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)) == 1.0
+
+
 def test_top_k_counts_classes_ranked_above_the_true_one():
     probs = np.eye(7)[[0, 0]] * 0.5 + np.arange(7) / 100  # each row: 0.5, 0.01, 0.02, ..., 0.06
     # Label 0 scores highest -> hit; label 1 has classes 0, 2, 3, 4, 5, 6 above it -> rank 7 -> miss.

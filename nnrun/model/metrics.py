@@ -55,8 +55,8 @@ def top_k_accuracy(target: np.ndarray, probs: np.ndarray) -> float:
     """Fraction of samples whose class is among the k highest scores (k = 5, or every
     class when there are fewer)."""
     labels = class_labels(target)
-    if probs.shape[-1] == 1:
-        return accuracy(target, probs)
+    if probs.shape[-1] == 1:  # one sigmoid output: two classes, both among the top k, as with two softmax units
+        return 1.0 if len(labels) else float("nan")
     # Rank of the true class = number of classes scored strictly higher.
     true_scores = probs[np.arange(len(labels)), labels][:, None]
     return float(np.mean((probs > true_scores).sum(axis=-1) < TOP_K))
