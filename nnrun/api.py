@@ -116,7 +116,11 @@ def _progress(quiet: bool, hooks):
     """The hooks training reports to: the caller's, else progress as ``nnrun train``
     shows it (``quiet=False``), else none (the data's warnings still reach stderr)."""
     if hooks is not None:
-        yield as_hooks(hooks)
+        given = as_hooks(hooks)
+        try:
+            yield given
+        finally:
+            given.close()  # always last, whether training finished or failed, as the hooks promise
         return
     if quiet:
         yield QuietHooks()

@@ -299,6 +299,56 @@ def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
     assert hooks.epochs == [1, 2] and len(result.history) == 2
 
 
+def test_a_callers_hooks_are_closed_see_the_warnings_and_a_ctrl_c_in_start_is_an_interrupt(tmp_path, capsys):
+    # close was never called; a start hook swallowed every warning; a KeyboardInterrupt in
+    # start came out bare, not as nnrun's Interrupted with how to resume.
+    calls = []
+
+    class Watch:
+        def start(self, experiment, run_dir):
+            calls.append("start")
+
+        def close(self):
+            calls.append("close")
+
+    overrides = {"training.epochs": 2, "metrics": ["accuracy", "top_k_accuracy"]}
+    nnrun.train(ROOT / "configs" / "iris.yaml", overrides=overrides, run_dir=tmp_path / "r", hooks=Watch())
+    assert calls == ["start", "close"]
+    assert "warning: metrics: top_k_accuracy counts a sample as right" in capsys.readouterr().err
+
+    class CtrlC:
+        def start(self, experiment, run_dir):
+            raise KeyboardInterrupt
+
+    with pytest.raises(nnrun.errors.Interrupted, match="stopped by KeyboardInterrupt before epoch 1 began") as stopped:
+        nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "stopped", hooks=CtrlC())
+    assert "resume with" in stopped.value.hint
+    assert len(nnrun.resume(tmp_path / "stopped").history) == 100
+
+
+def test_pandas_x_and_y_whose_indexes_differ_are_refused(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    y = pd.Series(np.where(x["a"] > 0, "pos", "neg"), name="t")
+    config = {"model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    with pytest.raises(UserError, match=r"data: x and y have different indexes \(the same labels in another order\)"):
+        nnrun.train(config, data=(x, y.sample(frac=1, random_state=0)), runs_root=tmp_path)
+    with pytest.raises(UserError, match="validation: x and y have different indexes"):
+        nnrun.train(config, data=(x, y), validation=(x[:10], y[5:15]), runs_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert nnrun.train(config, data=(x[x["b"] > 0], y[x["b"] > 0]), runs_root=tmp_path).run_dir.exists()
+
+
+def test_reading_config_after_config_keeps_no_yaml_nodes(tmp_path):
+    from nnrun.config import yaml_reader
+
+    for _ in range(3):
+        nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"training.epochs": 1}, runs_root=tmp_path)
+    assert not yaml_reader._constructor.constructed_objects
+
+
 def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):
     class Stopping:
         should_stop = True

@@ -72,6 +72,16 @@ def test_standardize_statistics_are_float64_exact_over_chunks():
     assert std[2] == 0 and std[3] == 0
 
 
+def test_standardize_statistics_of_values_whose_squares_pass_float32(recwarn):
+    # Squared in float32, 1e30 overflowed: std inf, the feature zeroed, a raw NumPy warning.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 2)).astype(np.float32)
+    x[:, 0] *= 1e30
+    mean, std = _mean_std(x)
+    np.testing.assert_allclose(std, x.std(axis=0, dtype=np.float64), rtol=1e-6)
+    assert np.isfinite(std).all() and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_pipeline_fits_each_step_on_the_previous_output():
     x = np.array([[0.0], [10.0]], np.float32)
     steps = [Scale(factor=2.0), Standardize()]

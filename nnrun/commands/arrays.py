@@ -54,6 +54,8 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     for pair, name in ((data, "data"), (validation, "validation")):
         if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
             raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}")
+        if pair is not None:
+            _check_index(*pair, name)
     names = _column_names(data[0])
     if names is not None and validation is not None:
         given = _column_names(validation[0])
@@ -137,6 +139,23 @@ def source_overrides(path: Path, task: str, has_validation: bool) -> list[str]:
     source = {"type": "npz", "path": str(path), "task": task}
     settings = [Setting(f"data.source={json.dumps(source)}", "data=(x, y)")]
     return settings + ([Setting("data.split.validation=0", "validation=(x, y)")] if has_validation else [])
+
+
+def _check_index(x, y, name: str) -> None:
+    """pandas x and y pair their rows by position, as NumPy arrays do: refused where their
+    indexes differ (y shuffled, sorted or filtered apart from x), which would otherwise
+    train on labels that belong to other rows, with no word of it."""
+    x_index, y_index = getattr(x, "index", None), getattr(y, "index", None)
+    if x_index is None or y_index is None or not hasattr(x_index, "equals") or x_index.equals(y_index):
+        return
+    if len(x_index) == len(y_index) and set(x_index) == set(y_index):
+        what = "the same labels in another order"
+    else:
+        what = "other labels" if len(x_index) == len(y_index) else f"{len(x_index)} and {len(y_index)} rows"
+    raise UserError(f"{name}: x and y have different indexes ({what}); nnrun pairs their rows by position, so "
+                    "the targets would belong to other samples",
+                    hint="line y up with x: y = y.loc[x.index] (or y.reindex(x.index)), or reset both with "
+                    ".reset_index(drop=True) if their positions already match")
 
 
 def _task(probe, given: str | None) -> str:

@@ -71,7 +71,23 @@ def _yaml_1_2_resolvers() -> dict:
 
 
 _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
-_constructor = yaml.constructor.SafeConstructor()
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """PyYAML's safe constructor, forgetting each node once built: it keeps every node it
+    built (and each node's text) in ``constructed_objects``, so a process that reads
+    config after config (a notebook's runs) grew by every file it read."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        finally:
+            if not deep:
+                self.constructed_objects.clear()
+                self.recursive_objects.clear()
+
+
+_constructor = _Constructor()
 
 
 # Data files given where a config belongs, by suffix: the source type that reads them.

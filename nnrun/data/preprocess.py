@@ -46,8 +46,12 @@ def _mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows, chunk_mean = len(chunk), chunk.mean(axis=0, dtype=np.float64)
         centre = chunk_mean.astype(chunk.dtype)
         deviations = np.subtract(chunk, centre, out=scratch[:rows], dtype=scratch.dtype)
-        np.square(deviations, out=deviations)
-        chunk_squares = deviations.sum(axis=0, dtype=np.float64) - rows * (chunk_mean - centre) ** 2
+        with np.errstate(over="ignore"):
+            np.square(deviations, out=deviations)
+        summed = deviations.sum(axis=0, dtype=np.float64)
+        if not np.isfinite(summed).all():  # squares beyond float32 (values of 1e20 and more): this chunk in float64
+            summed = np.square(chunk.astype(np.float64) - centre).sum(axis=0)
+        chunk_squares = summed - rows * (chunk_mean - centre) ** 2
         delta, total = chunk_mean - mean, count + rows
         mean = mean + delta * (rows / total)
         squares = squares + chunk_squares + delta**2 * (count * rows / total)

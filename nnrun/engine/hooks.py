@@ -99,7 +99,6 @@ def as_hooks(hooks) -> TrainingHooks:
     ``epoch_end`` and ``should_stop`` is enough). An object with none of them, or with
     one that cannot be called, is refused here, before any run directory is made."""
     own = {name: getattr(hooks, name) for name in HOOK_NAMES if hasattr(hooks, name)}
-    # (A notebook's hooks without start still see the data's warnings, through its warn.)
     given = f"{type(hooks).__name__} {hooks!r}" if isinstance(hooks, (int, float, str)) else type(hooks).__name__
     if not own:
         raise UserError(f"hooks: {given} has none of the training hooks; give an object with one or more of "
@@ -108,9 +107,21 @@ def as_hooks(hooks) -> TrainingHooks:
     if fixed is not None:
         raise UserError(f"hooks: {given}'s {fixed} is not a method; the training hooks are methods: "
                         f"{', '.join(HOOKS)}")
-    if len(own) == len(HOOK_NAMES):
-        return hooks
-    completed = QuietHooks()
-    for name, method in own.items():
-        setattr(completed, name, method)  # the instance's own attribute, found before the class's default
-    return completed
+    return GivenHooks(own)
+
+
+class GivenHooks(QuietHooks):
+    """A caller's hooks, completed with the defaults. The data's and the settings'
+    warnings reach its ``warn`` (or standard error) before its own ``start`` runs: a
+    hooks object that only watches the start once swallowed them all."""
+
+    def __init__(self, own: dict):
+        self.own = own
+        for name, method in own.items():
+            if name != "start":
+                setattr(self, name, method)  # the instance's own attribute, found before the class's default
+
+    def start(self, experiment, run_dir: Path) -> None:
+        super().start(experiment, run_dir)
+        if "start" in self.own:
+            self.own["start"](experiment, run_dir)

@@ -56,16 +56,16 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     note = record.epochs_change_note(loop.progress.epoch) if record.writes and resume_from is not None else None
     for message in [note] * bool(note) + (record.resume_notes if record.writes and resume_from is not None else []):
         hooks.warn(message)
-    hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
-    if resume_from is not None:
-        hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)
-        for why, where in loop.keeper.set_aside:  # said aloud, not only in meta.json: epochs were lost
-            renamed = f"it was renamed {where.name}" if where else "it could not be renamed aside"
-            hooks.warn(f"{why}; {renamed}, and the run resumes from {loop.keeper.saved.name}")
     stopper, epochs = loop.stopper, experiment.config.training.epochs
     stopped = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
     epoch = loop.progress.epoch
     try:
+        hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
+        if resume_from is not None:
+            hooks.resumed(loop.progress.epoch, loop.keeper.saved, loop.progress.history)
+            for why, where in loop.keeper.set_aside:  # said aloud, not only in meta.json: epochs were lost
+                renamed = f"it was renamed {where.name}" if where else "it could not be renamed aside"
+                hooks.warn(f"{why}; {renamed}, and the run resumes from {loop.keeper.saved.name}")
         for epoch in range(loop.progress.epoch + 1, epochs + 1):
             if stopped:
                 break
@@ -82,7 +82,8 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
             raise loop.keeper.stopped_at_once() from None
         # Raised by a hook or the program itself, with no Ctrl-C before it: as one Ctrl-C,
         # the last finished epoch is saved (its snapshot is in memory) and the run can resume.
-        raise loop.keeper.interrupted("KeyboardInterrupt", f"in epoch {epoch}") from None
+        where = f"in epoch {epoch}" if epoch > loop.progress.epoch else f"before epoch {epoch + 1} began"
+        raise loop.keeper.interrupted("KeyboardInterrupt", where) from None
     if stopper:
         stopper.restore()
     # Patience that runs out on the last epoch cut nothing short: the run reached its end.
