@@ -481,6 +481,8 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert report["samples"] == 4
         with pytest.raises(UserError, match="unknown: expected ignore or error, got 'maybe'"):
             nnrun.load(tmp_path / "run").predict(rows, unknown="maybe")
+        with pytest.raises(UserError, match="^unknown: expected ignore or error"):  # the argument, not --unknown
+            nnrun.evaluate(tmp_path / "run", data=tmp_path / "scored.csv", unknown="maybe")
         run_cli("train", config(tmp_path, people(), ", ignore: [customer_id, city], thousands: \",\""), "--quiet",
                 "--run-dir", "numbers")
         with pytest.raises(UserError, match="unknown: is for a run trained on categorical CSV columns; .*numbers has"):

@@ -90,15 +90,17 @@ def _check_same_data(run: RunDir, experiment) -> None:
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
-             force: bool = False, written: dict | None = None, unknown: str | None = None) -> dict:
+             force: bool = False, written: dict | None = None, unknown: str | None = None,
+             named: str = "--unknown") -> dict:
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
     with the training columns and the target, or NPZ with x and y; ``written``: how a
     CSV file is written where not as the training files were, see
     :func:`nnrun.commands.file_format.file_format`; ``unknown``: "ignore" or "error" for
     its categories training never saw, in place of the run's data.source.unknown);
-    writes the report to ``report["written"]``."""
+    writes the report to ``report["written"]``. ``named``: how messages name ``unknown``
+    (the option, or the Python argument)."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data), force, written, unknown)
+        return _evaluate_file(run_dir, Path(data), force, written, unknown, named)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
     if split not in experiment.splits:
@@ -112,11 +114,11 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, experiment.graph, force)
 
 
-def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None, unknown: str | None = None
-                   ) -> dict:
+def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None, unknown: str | None = None,
+                   named: str = "--unknown") -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
-    check_unknown(unknown, saved, "--unknown", run_dir)
+    check_unknown(unknown, saved, named, run_dir)
     x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown,
                                        archive_names(config))
     data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
