@@ -102,9 +102,24 @@ def test_existing_run_dir_is_not_overwritten(run_cli, tmp_path):
     (tmp_path / "taken" / "keep.txt").write_text("mine")
     result = run_cli("train", IRIS, "--run-dir", "taken")
     assert result.exit_code == 2
-    assert "taken: already exists; nnrun never overwrites a run" in result.output
+    assert "taken: already exists (a folder that is no run); nnrun makes the run directory itself, never writing " \
+           "into something already there" in " ".join(result.output.split())
     assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
+
+
+def test_a_run_directory_that_did_not_finish_is_pointed_to_its_resume(run_cli, tmp_path):
+    # A notebook's cell run again after an interrupt was told only that the folder exists.
+    import json
+
+    assert run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "r", "-q").exit_code == 0
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    (tmp_path / "r" / "meta.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    result = run_cli("train", IRIS, "--run-dir", "r")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "r: already holds a run that did not finish (interrupted); nnrun never overwrites a run" in said
+    assert "hint: resume it with: nnrun train --resume r (nnrun.resume('r') in Python)" in said
 
 
 def test_bad_config_exits_2_with_located_message(run_cli, write_config):
