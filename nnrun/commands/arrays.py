@@ -146,12 +146,10 @@ def _check_index(x, y, name: str) -> None:
     indexes differ (y shuffled, sorted or filtered apart from x), which would otherwise
     train on labels that belong to other rows, with no word of it."""
     x_index, y_index = getattr(x, "index", None), getattr(y, "index", None)
-    if x_index is None or y_index is None or not hasattr(x_index, "equals") or x_index.equals(y_index):
+    if x_index is None or y_index is None or not hasattr(x_index, "equals") or len(x_index) != len(y_index) or \
+            x_index.equals(y_index):  # (lengths that differ are told as such)
         return
-    if len(x_index) == len(y_index) and set(x_index) == set(y_index):
-        what = "the same labels in another order"
-    else:
-        what = "other labels" if len(x_index) == len(y_index) else f"{len(x_index)} and {len(y_index)} rows"
+    what = "the same labels in another order" if set(x_index) == set(y_index) else "other labels"
     raise UserError(f"{name}: x and y have different indexes ({what}); nnrun pairs their rows by position, so "
                     "the targets would belong to other samples",
                     hint="line y up with x: y = y.loc[x.index] (or y.reindex(x.index)), or reset both with "
