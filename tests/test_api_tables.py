@@ -68,6 +68,9 @@ def test_a_table_of_categories_and_gaps_trains_as_a_csv_run_that_retrains_from_i
     columns = {name: frame[name][100:].tolist() for name in reversed(frame.columns)}
     np.testing.assert_array_equal(model.predict(columns).probabilities, table.probabilities)
     assert model.evaluate(frame[100:], churned[100:]).metrics == pytest.approx(result.final["validation"])
+    shown = table.to_frame()  # as nnrun predict --proba writes it
+    assert list(shown.columns) == ["prediction", "proba_no", "proba_yes"] and len(shown) == 20
+    assert shown["prediction"].tolist() == table.predictions.tolist() and table != model.predict(frame[100:])
 
 
 def test_targets_without_a_name_and_text_with_line_breaks(tmp_path):

@@ -37,10 +37,11 @@ from nnrun.store.history import read_metrics
 from nnrun.store.trained import TrainedRun
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: == would raise, so two are the same only when one
 class Prediction:
     """Predictions for N samples; unpacks and indexes as the pair ``predictions,
-    probabilities`` (``[0]``, ``[1]``), as a Keras user would take it."""
+    probabilities`` (``[0]``, ``[1]``), as a Keras user would take it; ``to_frame()`` gives
+    the table ``nnrun predict`` writes."""
 
     predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
@@ -52,6 +53,18 @@ class Prediction:
 
     def __getitem__(self, index):
         return (self.predictions, self.probabilities)[index]
+
+    def to_frame(self):
+        """A pandas DataFrame with the columns ``nnrun predict --proba`` writes: ``prediction``
+        (``prediction_i`` for several outputs), then ``proba_<class>`` for a classifier."""
+        import pandas as pd
+
+        values = np.asarray(self.predictions)
+        columns = {"prediction": values} if values.ndim == 1 else \
+            {f"prediction_{i}": values[:, i] for i in range(values.shape[1])}
+        if self.probabilities is not None:
+            columns.update({f"proba_{name}": self.probabilities[:, i] for i, name in enumerate(self.classes or [])})
+        return pd.DataFrame(columns)
 
 
 @dataclass(frozen=True)
