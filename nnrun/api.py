@@ -25,11 +25,13 @@ from pathlib import Path
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
 from nnrun.commands.loaded import Evaluation, Prediction, TrainedModel
+from nnrun.config import Config
 from nnrun.engine.hooks import QuietHooks, TrainingHooks, as_hooks
 from nnrun.engine.train import TrainResult
 from nnrun.engine.train import train as _train
 
-__all__ = ["Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "resume", "train"]
+__all__ = ["Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "resume",
+           "train"]
 
 
 def train(config, *, data=None, validation=None, overrides=(), run_dir=None, runs_root="runs",

@@ -31,7 +31,6 @@ stops on SIGTERM or Ctrl-C after answering the requests in flight.
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
 import errno
-import re
 import signal
 import socket
 import threading
@@ -44,7 +43,7 @@ import numpy as np
 
 from nnrun.commands.in_memory import table_cell
 from nnrun.commands.model_card import model_card
-from nnrun.commands.serve_errors import describe_errors
+from nnrun.commands.serve_errors import describe_errors, entry_past_the_schema
 from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models,
                                           smallest_body_bytes)
 from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
@@ -202,14 +201,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
         try:
             return model.predict(instances)
         except UserError as exc:  # found past the schema, e.g. an embedding index out of range
-            # Named in the message as the data path names it ("sample 0, feature 'sqft'"): the entry says so too.
-            sample = re.search(r"\b(?:instance|sample) (\d+)", exc.message)
-            feature = re.search(r"\b(?:feature|column) '([^']+)'", exc.message)
-            instance, field = int(sample.group(1)) if sample else None, feature.group(1) if feature else None
-            loc = ["body", "instances", *([instance] if instance is not None else []), *([field] if field else [])]
-            return JSONResponse(status_code=422, content={"detail": [{"loc": loc, "instance": instance,
-                                                                      "field": field, "msg": exc.message,
-                                                                      "type": "value_error"}]})
+            return JSONResponse(status_code=422, content={"detail": [entry_past_the_schema(exc.message)]})
 
     return app
 
