@@ -29,7 +29,9 @@ def guard(action: Callable[[], object]) -> None:
             _told(f"error: {exc.filename}: {exc.strerror or exc}")
             raise SystemExit(2) from None
         # The reader of the output left (`nnrun schema | head -1`): nothing more to say, and no failure.
-        _output_to_nowhere()
+        from nnrun.console.output import to_nowhere
+
+        to_nowhere(sys.stdout, sys.stderr)
         raise SystemExit(0) from None
     except NnrunError as exc:
         from nnrun.engine.distributed import launched_rank
@@ -84,20 +86,6 @@ def _told(message: str | Callable[[], object]) -> None:
     try:
         message() if callable(message) else print(message, file=sys.stderr, flush=True)
     except BrokenPipeError:
-        _output_to_nowhere()
+        from nnrun.console.output import to_nowhere
 
-
-def _output_to_nowhere() -> None:
-    """Standard output and error to the null device: Python's own flush of them at exit
-    would otherwise meet the closed pipe again and print a complaint."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                os.dup2(devnull, stream.fileno())
-            except (OSError, ValueError):  # no file behind it (a test's capture)
-                pass
-    finally:
-        os.close(devnull)
+        to_nowhere(sys.stdout, sys.stderr)

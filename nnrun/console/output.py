@@ -52,11 +52,22 @@ class OutputConsole(Console):
         # As rich does before it exits: later writes, and Python's own flush of stdout at
         # exit, go to the null device rather than raising again.
         self.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, sys.stdout.fileno())
-        finally:
-            os.close(devnull)
+        to_nowhere(sys.stdout)
+
+
+def to_nowhere(*streams) -> None:
+    """Point ``streams`` (standard output, error) at the null device, once their reader
+    has left: later writes, and Python's own flush of them at exit, then go nowhere
+    instead of meeting the closed pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in streams:
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (OSError, ValueError):  # no file behind it (a test's capture)
+                pass
+    finally:
+        os.close(devnull)
 
 
 def on_screen(file) -> bool:
@@ -82,11 +93,7 @@ class MessageConsole(Console):
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, sys.stderr.fileno())
-        finally:
-            os.close(devnull)
+        to_nowhere(sys.stderr)
 
 
 def error_console() -> Console:

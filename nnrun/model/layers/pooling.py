@@ -161,10 +161,8 @@ class AveragePool2D(_Pool2D):
         return unpad(dxp, pads), {}
 
 
-class GlobalAveragePool2D(Layer):
-    """Mean over height and width: x (N, H, W, C) -> (N, C)."""
-
-    type: Literal["global_average_pool2d"] = "global_average_pool2d"
+class _GlobalPool2D(Layer):
+    """A value per channel from all of an image: (N, H, W, C) -> (N, C)."""
 
     check_cases = [({}, (3, 4, 2))]
 
@@ -172,6 +170,12 @@ class GlobalAveragePool2D(Layer):
         if len(input_shape) != 3:
             raise needs_images(self.type, input_shape)
         return (input_shape[2],)
+
+
+class GlobalAveragePool2D(_GlobalPool2D):
+    """Mean over height and width: x (N, H, W, C) -> (N, C)."""
+
+    type: Literal["global_average_pool2d"] = "global_average_pool2d"
 
     def forward(self, params, x, training, rng):
         return x.mean(axis=(1, 2)), x.shape
@@ -181,18 +185,11 @@ class GlobalAveragePool2D(Layer):
         return np.broadcast_to((dy / (h * w))[:, None, None, :], cache).copy(), {}
 
 
-class GlobalMaxPool2D(Layer):
+class GlobalMaxPool2D(_GlobalPool2D):
     """Maximum over height and width: x (N, H, W, C) -> (N, C). The gradient goes to
     the first pixel (in row-major order) that holds the maximum."""
 
     type: Literal["global_max_pool2d"] = "global_max_pool2d"
-
-    check_cases = [({}, (3, 4, 2))]
-
-    def output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) != 3:
-            raise needs_images(self.type, input_shape)
-        return (input_shape[2],)
 
     def forward(self, params, x, training, rng):
         n, h, w, c = x.shape
