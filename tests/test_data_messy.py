@@ -76,14 +76,19 @@ def test_every_bad_cell_is_reported_at_once_with_a_hint_that_fits(run_cli, tmp_p
     assert "missing value (2 cells):\n    line 3, column 'age'\n    line 6, column 'city'" in out
 
 
+def _validated(run_cli, tmp_path, header: str, rows: list[str], source: str = ""):
+    """`nnrun validate` of a two-class config on a CSV of ``header`` and ``rows``."""
+    (tmp_path / "d.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: d\ndata:\n  source: {{type: csv, path: d.csv, target: label{source}}}\n"
+                    "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
+    return run_cli("validate", path)
+
+
 def test_a_column_of_dates_is_told_to_become_numbers(run_cli, tmp_path):
     # Dates that repeat once read as categories to list, or as cells to fix.
     rows = [f"2024-01-{1 + i % 9:02d},{i * 1.5},{'ab'[i % 2]}" for i in range(40)]
-    (tmp_path / "d.csv").write_text("sold,size,label\n" + "\n".join(rows) + "\n")
-    path = tmp_path / "c.yaml"
-    path.write_text("name: d\ndata:\n  source: {type: csv, path: d.csv, target: label}\n"
-                    "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
-    result = run_cli("validate", path)
+    result = _validated(run_cli, tmp_path, "sold,size,label", rows)
     assert result.exit_code == 2
     assert "hint: 'sold' holds dates (like '2024-01-01'), and the model takes numbers; derive numbers from them in " \
            "the file (the days since a date, the month, the weekday) and leave the dates out with data.source.ignore" \
@@ -93,11 +98,7 @@ def test_a_column_of_dates_is_told_to_become_numbers(run_cli, tmp_path):
 def test_a_column_of_sentences_is_pointed_to_data_source_text(run_cli, tmp_path):
     words = "the phone was very good bad awful great screen battery died quickly".split()
     rows = [f"{i},{' '.join(words[(i + j) % len(words)] for j in range(4 + i % 5))},{'ab'[i % 2]}" for i in range(40)]
-    (tmp_path / "d.csv").write_text("id,review,label\n" + "\n".join(rows) + "\n")
-    path = tmp_path / "c.yaml"
-    path.write_text("name: d\ndata:\n  source: {type: csv, path: d.csv, target: label, id: [id]}\n"
-                    "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
-    result = run_cli("validate", path)
+    result = _validated(run_cli, tmp_path, "id,review,label", rows, ", id: [id]")
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     assert "hint: 'review' holds free text (like '" in out
