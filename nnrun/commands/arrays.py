@@ -48,9 +48,11 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     """Train ``config`` on ``data = (x, y)`` (and ``validation = (x, y)``); see the module."""
     overrides = list(overrides)
     settings = split_settings(_raw_source(config, overrides))
-    # The task of data in memory follows the loss; data.source.task may say it too.
+    # The task of data in memory follows the loss; data.source.task may say it too, and is
+    # no column setting: a source of nothing else is no table's settings.
     task_given = settings.pop("task", None) if settings is not None else None
-    settings = settings or None if task_given is not None else settings
+    if task_given is not None and not settings:
+        settings = None
     for pair, name in ((data, "data"), (validation, "validation")):
         if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
             raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}")

@@ -22,7 +22,6 @@ from nnrun.config import config_hash, dump_yaml
 from nnrun.engine.threads import run_threads
 from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted
 from nnrun.store import files
-from nnrun.store.files import file_hash
 from nnrun.store.history import MetricsLog
 from nnrun.store.rundir import RunDir, RunLock
 from nnrun.store.tensorfile import save_weights
@@ -114,7 +113,7 @@ class RunRecord:
         try:
             record = cls(run, cls._start_meta(experiment, command, world_size), lock, world_size)
             cls._write_start_files(run, experiment)
-            record.meta["preprocess_hash"] = file_hash(run.preprocess)  # what predict and evaluate check it by
+            record.meta["preprocess_hash"] = files.file_hash(run.preprocess)  # what predict and evaluate check it by
             record._write_meta()
         except BaseException:
             lock.release()
