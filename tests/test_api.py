@@ -326,6 +326,18 @@ def test_a_callers_hooks_are_closed_see_the_warnings_and_a_ctrl_c_in_start_is_an
     assert len(nnrun.resume(tmp_path / "stopped").history) == 100
 
 
+def test_hooks_made_from_quiet_hooks_warn_once(tmp_path, capsys):
+    from nnrun.engine.hooks import QuietHooks
+
+    class Epochs(QuietHooks):
+        def epoch_end(self, row):
+            pass
+
+    overrides = {"training.epochs": 1, "metrics": ["accuracy", "top_k_accuracy"]}
+    nnrun.train(ROOT / "configs" / "iris.yaml", overrides=overrides, run_dir=tmp_path / "r", hooks=Epochs())
+    assert capsys.readouterr().err.count("warning: metrics: top_k_accuracy") == 1
+
+
 def test_pandas_x_and_y_whose_indexes_differ_are_refused(tmp_path):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
@@ -342,11 +354,15 @@ def test_pandas_x_and_y_whose_indexes_differ_are_refused(tmp_path):
 
 
 def test_reading_config_after_config_keeps_no_yaml_nodes(tmp_path):
-    from nnrun.config import yaml_reader
+    # One shared constructor kept every node it built, and each node the text read.
+    import gc
+
+    import yaml
 
     for _ in range(3):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"training.epochs": 1}, runs_root=tmp_path)
-    assert not yaml_reader._constructor.constructed_objects
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, yaml.constructor.BaseConstructor)]
 
 
 def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):

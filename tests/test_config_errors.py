@@ -169,6 +169,8 @@ SET_CASES = [
                             "or an exponent: 1000 (from --set training.epochs=1e3)"),
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),
+    ("loss={type: categorical_crossentropy, class_weights: {2: 1, 0: 1.0, 1: 10.0}}",
+     "hint: write the weights as a list, one per class in the data's class order: class_weights: [1.0, 10.0, 1]"),
     ("loss={type: categorical_crossentropy, class_weights: {0: 1.0, 1: 10.0, 2: 1}}",
      "class_weights: keys must be words, got 0\n  hint: write the weights as a list, one per class in the "
      "data's class order: class_weights: [1.0, 10.0, 1]"),

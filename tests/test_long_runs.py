@@ -311,3 +311,22 @@ def test_a_resume_writes_a_deleted_preprocess_json_again(tmp_path):
     assert warned == [f"{tmp_path / 'r' / 'preprocess.json'} was missing; it is written again from the run's data, "
                       "as the run first wrote it"]
     assert nnrun.evaluate(tmp_path / "r")["samples"] > 0
+
+
+def test_a_resume_writes_an_edited_preprocess_json_again(tmp_path):
+    # The resume refits it from the run's data; left edited, evaluate would refuse the run after.
+    with pytest.raises(Interrupted):
+        nnrun.train(CONFIG, run_dir=tmp_path / "e", hooks=Watch(tmp_path / "e", stop_at=3))
+    saved = tmp_path / "e" / "preprocess.json"
+    written = saved.read_bytes()
+    saved.write_bytes(written + b"\n")
+    warned = []
+
+    class Notes(SilentHooks):
+        def warn(self, message):
+            warned.append(message)
+
+    resume_training(tmp_path / "e", hooks=Notes())
+    assert saved.read_bytes() == written
+    assert warned == [f"{saved} was changed since the run wrote it; it is written again from the run's data, as the "
+                      "run first wrote it"]

@@ -142,7 +142,8 @@ def test_predictions_never_replace_the_run_or_their_input_even_with_force(run_cl
 
 
 @pytest.mark.parametrize("other, command", [("model.onnx", "export"), ("model.json", "export"),
-                                            ("eval-test.json", "evaluate")])
+                                            ("model-float16.json", "export"), ("eval-test.json", "evaluate"),
+                                            ("curves.png", "plot")])
 def test_predictions_never_replace_another_commands_output_in_the_run(run_cli, run, tmp_path, other, command):
     # Written over model.onnx with --force, they left a CSV file that export then refused to replace.
     (tmp_path / "new.csv").write_text(SAMPLES)

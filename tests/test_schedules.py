@@ -91,7 +91,7 @@ def test_plateau_monitor_must_be_reported(run_cli, configs):
      "warning: training.schedule.decay_epochs: 100 epochs between steps of a staircase in a run of 3: the rate never "
      "steps; give fewer, or staircase: false to decay smoothly"),
     ("training.batch_size=100000", "warning: training.batch_size: 100000 is more than the 105 training samples, so "
-     "every step takes the whole split, one step an epoch; batch_size: 105 says so"),
+     "every step takes the whole split, one step an epoch; set batch_size: 105 to say so"),
 ])
 def test_settings_that_never_act_in_the_run_are_warned(run_cli, configs, setting, warning):
     result = run_cli("validate", configs / "iris.yaml", "--set", "training.epochs=3", "--set", setting)

@@ -57,8 +57,11 @@ class Prediction:
     def to_frame(self):
         """A pandas DataFrame with the columns ``nnrun predict --proba`` writes: ``prediction``
         (``prediction_i`` for several outputs), then ``proba_<class>`` for a classifier."""
-        import pandas as pd
-
+        try:
+            import pandas as pd
+        except ImportError:
+            raise UserError("Prediction.to_frame needs pandas, which is not installed", hint="pip install pandas; "
+                            "or take the arrays themselves: predictions, probabilities = prediction") from None
         values = np.asarray(self.predictions)
         columns = {"prediction": values} if values.ndim == 1 else \
             {f"prediction_{i}": values[:, i] for i in range(values.shape[1])}

@@ -73,23 +73,6 @@ def _yaml_1_2_resolvers() -> dict:
 _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
 
 
-class _Constructor(yaml.constructor.SafeConstructor):
-    """PyYAML's safe constructor, forgetting each node once built: it keeps every node it
-    built (and each node's text) in ``constructed_objects``, so a process that reads
-    config after config (a notebook's runs) grew by every file it read."""
-
-    def construct_object(self, node, deep=False):
-        try:
-            return super().construct_object(node, deep)
-        finally:
-            if not deep:
-                self.constructed_objects.clear()
-                self.recursive_objects.clear()
-
-
-_constructor = _Constructor()
-
-
 # Data files given where a config belongs, by suffix: the source type that reads them.
 DATA_FILES = {".csv": "csv", ".tsv": "csv", ".npz": "npz", ".gz": "idx", ".idx3-ubyte": "idx", ".idx1-ubyte": "idx"}
 
@@ -247,7 +230,9 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
         return _mapping(node, path, values, keys, source)
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, path + (i,), values, keys, source) for i, item in enumerate(node.value)]
-    return _constructor.construct_object(node)
+    # A constructor of its own for each value: PyYAML's keeps every node it built (and its
+    # text), so one shared by every read grew with each config a process read.
+    return yaml.constructor.SafeConstructor().construct_object(node)
 
 
 def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict:
@@ -257,10 +242,11 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
         if not isinstance(key, str) or isinstance(key, bool):
             if path[-1:] == ("class_weights",):  # Keras's class_weight={0: 1.0, 1: 10.0}
-                weights = [_constructor.construct_object(v) for _, v in node.value]
+                weights = {_plain(k, (), {}, {}, source): _plain(v, (), {}, {}, source) for k, v in node.value}
+                listed = f": class_weights: {_flow([weights[i] for i in range(len(weights))])}" \
+                    if set(weights) == set(range(len(weights))) else ""  # the classes' positions 0 to K-1
                 raise UserError(f"{source}:{line}:{column}: {'.'.join(map(str, path))}: keys must be words, got {key!r}",
-                                hint=f"write the weights as a list, one per class in the data's class order: "
-                                f"class_weights: {_flow(weights)}")
+                                hint=f"write the weights as a list, one per class in the data's class order{listed}")
             raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
         if key in result:
             first = keys[path + (key,)][0]

@@ -241,13 +241,14 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
         console.print(f"  classes    {class_list(train)}", highlight=False, markup=False, soft_wrap=True)
     for warning in experiment.warnings:
         console.print(f"  warning    {warning}", highlight=False, markup=False, soft_wrap=True)
-    labels = [_layer_label(node) for node in graph.nodes]
-    if graph.output_activation and graph.nodes[-1].layer.output_activation() in (None, "linear"):  # fused in the loss
-        labels[-1] += f" {graph.output_activation}"
+    output = next(node for node in graph.nodes if node.name == graph.output_name)
+    labels = {node.name: _layer_label(node) for node in graph.nodes}
+    if graph.output_activation and output.layer.output_activation() in (None, "linear"):  # fused in the loss
+        labels[output.name] += f" {graph.output_activation}"
     # A graph's layers in a row would read as a chain: its size and output instead (validate draws its edges).
     branched = any(spec.inputs for spec in config.model.layers)
-    layers = f"a graph of {len(labels)} layers (nnrun validate lists their inputs) -> {labels[-1]}" if branched \
-        else " -> ".join(labels)
+    layers = f"a graph of {len(labels)} layers (nnrun validate lists their inputs) -> {labels[output.name]}" \
+        if branched else " -> ".join(labels.values())
     console.print(f"  model      {_shape(graph.input_shape)} -> {layers}; {graph.parameter_count:,} parameters",
                   highlight=False, markup=False, soft_wrap=True)
     training, optimizer = config.training, config.optimizer

@@ -36,10 +36,10 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
     if config.data.target_scale == "none":
         warnings += _target_scale_warning(data)
     rows, batch = len(data.y), config.training.batch_size  # the samples are left out of `data`: its targets count
-    if batch > rows:
+    if batch > rows and "batch_size" in config.training.model_fields_set:  # the default's on a small set: no news
         warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
-                        f"takes the whole split, one step an epoch; batch_size: {rows} says so, and a smaller batch "
-                        "takes more steps an epoch")
+                        f"takes the whole split, one step an epoch; set batch_size: {rows} to say so, or a smaller "
+                        "batch for more steps an epoch")
     return warnings + _idle_schedule(config) + _idle_optimizer(config)
 
 

@@ -107,6 +107,8 @@ def as_hooks(hooks) -> TrainingHooks:
     if fixed is not None:
         raise UserError(f"hooks: {given}'s {fixed} is not a method; the training hooks are methods: "
                         f"{', '.join(HOOKS)}")
+    if isinstance(hooks, QuietHooks):  # complete, and its start passes the warnings on already
+        return hooks
     return GivenHooks(own)
 
 

@@ -113,7 +113,7 @@ class RunRecord:
         try:
             record = cls(run, cls._start_meta(experiment, command, world_size), lock, world_size)
             cls._write_start_files(run, experiment)
-            record.meta["preprocess_hash"] = files.file_hash(run.preprocess)  # what predict and evaluate check it by
+            record.hash_files()
             record._write_meta()
         except BaseException:
             lock.release()
@@ -121,6 +121,12 @@ class RunRecord:
                 shutil.rmtree(run.path, ignore_errors=True)
             raise
         return record
+
+    def hash_files(self) -> None:
+        """Into meta.json: the hashes of config.yaml and preprocess.json as the run wrote
+        them, which evaluate, predict, export and serve check them by (store.trained)."""
+        self.meta["config_file_hash"] = files.file_hash(self.run.config)
+        self.meta["preprocess_hash"] = files.file_hash(self.run.preprocess)
 
     @staticmethod
     def _write_start_files(run: RunDir, experiment) -> None:
@@ -222,8 +228,9 @@ class RunRecord:
                  "command": self.command or shlex.join(sys.argv), "world_size": self.world_size,
                  "environment": environment(self.training_threads)}
         if self.lost_preprocessing is not None:  # fitted again on the same data (its fingerprint checked)
+            what = "changed since the run wrote it" if self.run.preprocess.is_file() else "missing"
             RunRecord.write_preprocessing(self.run, self.lost_preprocessing)
-            self.resume_notes.append(f"{self.run.preprocess} was missing; it is written again from the run's data, "
+            self.resume_notes.append(f"{self.run.preprocess} was {what}; it is written again from the run's data, "
                                      "as the run first wrote it")
         if self.extension:
             config = self.extension["config"]
@@ -232,6 +239,7 @@ class RunRecord:
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
             for key in ("final", "best_epoch", "stopped_early"):  # of the end it trains on past: no longer the run's
                 self.meta.pop(key, None)
+        self.hash_files()  # of the files as this resume left them (an extension rewrote config.yaml)
         self.meta.setdefault("resumes", []).append(entry)
         self.meta.update(status="running", ended=None)
         self.meta.pop("failure", None)

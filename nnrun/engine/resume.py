@@ -26,7 +26,7 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted
-from nnrun.store import checkpoints
+from nnrun.store import checkpoints, files
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -57,8 +57,10 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
             raise
         record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
-        if not run_path.preprocess.is_file():  # deleted: written again once a checkpoint is restored
-            record.lost_preprocessing = experiment
+        written = record.meta.get("preprocess_hash")
+        if not run_path.preprocess.is_file() or \
+                isinstance(written, str) and files.file_hash(run_path.preprocess) != written:
+            record.lost_preprocessing = experiment  # deleted or edited: written again once a checkpoint is restored
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
             record.resume_notes.append(
                 f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no longer "

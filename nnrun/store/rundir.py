@@ -190,24 +190,22 @@ def record_of(path: Path) -> Path | None:
     return None
 
 
-EXPORTS = ("model.onnx", "model-float16.onnx", "model.json", "model-float16.json")
-
-
 def output_of(path: Path) -> tuple[Path, str] | None:
     """The run directory whose command output ``path`` is, and which command's:
     "predict" (predictions.csv), "export" (the ONNX model and its card), "evaluate" (an
-    eval-*.json report); None for any other file. Another command's output is never
-    replaced, --force or not: predictions written over a run's model.onnx left a CSV
-    file there, which export then refused to replace."""
+    eval-*.json report), "plot" (curves.png); None for any other file. Another command's
+    output is never replaced, --force or not: predictions written over a run's
+    model.onnx left a CSV file there, which export then refused to replace."""
     path = Path(os.path.abspath(path))
     run = RunDir(path.parent)
     if not run.is_run():
         return None
-    if path.name in EXPORTS:
+    exports = [onnx for half in (False, True) for onnx in (run.onnx(half), run.onnx(half).with_suffix(".json"))]
+    if path in exports:
         return run.path, "export"
-    if path.name.startswith("eval-") and path.suffix == ".json":
+    if path == run.evaluation(path.stem.removeprefix("eval-")) and path.name.startswith("eval-"):
         return run.path, "evaluate"
-    return (run.path, "predict") if path == run.predictions else None
+    return {run.predictions: (run.path, "predict"), run.curves: (run.path, "plot")}.get(path)
 
 
 def _sweep_hint(path: Path) -> str:

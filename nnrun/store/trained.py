@@ -33,7 +33,7 @@ from nnrun.store.preprocessing import (
     read_preprocessing,
 )
 from nnrun.store import checkpoints
-from nnrun.store.files import file_hash
+from nnrun.store import files
 from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import check_like, load_weights, read
 
@@ -237,22 +237,25 @@ def _unfinished(run: RunDir, meta: dict) -> str:
 
 
 def check_unedited(run: RunDir, config: Config) -> None:
-    """The run's config.yaml is the one its weights trained with (meta.json keeps its
-    hash): edited (another activation, another seed), it would load the weights into
-    another model, or rebuild other splits, and score them as if nothing had changed.
-    The changes are listed from the newest checkpoint's copy of the config, where one
-    is readable. A run without the hash (an older nnrun's) is taken as it is."""
+    """The run's config.yaml is the one its weights trained with (meta.json keeps the
+    hash of the file's bytes): edited (another activation, another seed), it would load
+    the weights into another model, or rebuild other splits, and score them as if nothing
+    had changed. A file rewritten to the same settings (its comments, its layout) is
+    taken, by the hash of the settings. The changes are listed from the newest
+    checkpoint's copy of the config, where one is readable. A run without the file's
+    hash (an older nnrun's, whose settings' hash a newer schema's defaults would change)
+    is taken as it is."""
     meta = run.read_meta_or_none()
-    recorded = meta.get("config_hash") if isinstance(meta, dict) else None
-    if not isinstance(recorded, str) or recorded == config_hash(config):
+    written = meta.get("config_file_hash") if isinstance(meta, dict) else None
+    if not isinstance(written, str) or files.file_hash(run.config) == written or \
+            meta.get("config_hash") == config_hash(config):
         return
     changes = []
     for path in checkpoints.candidates(run.path)[:1]:
         try:
-            metadata = read(path)[1]
-            if metadata.get("config_hash") == recorded:
-                changes = describe_changes(json.loads(metadata["config"]), resolved(config))
-        except (UserError, KeyError, ValueError):
+            saved = json.loads(read(path)[1]["config"])
+            changes = describe_changes(resolved(Config.model_validate(saved)), resolved(config))
+        except (UserError, KeyError, ValueError, TypeError):
             pass
     raise UserError(f"{run.config}: changed since the run wrote it (meta.json's config_hash is another), so it no "
                     f"longer describes the run's weights{':' + listed(changes) if changes else ''}",
@@ -266,7 +269,7 @@ def check_preprocessing_unedited(run: RunDir) -> None:
     weights trained on, with no word of it. A run without the hash is taken as it is."""
     meta = run.read_meta_or_none()
     written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
-    if isinstance(written, str) and file_hash(run.preprocess) != written:
+    if isinstance(written, str) and files.file_hash(run.preprocess) != written:
         raise UserError(f"{run.preprocess}: changed since the run wrote it (meta.json's preprocess_hash is another), "
                         "so new data would be read otherwise than the weights were trained on",
                         hint="put back the file the run wrote; to change how data is read, train a new run")
