@@ -46,23 +46,14 @@ PLACES = {
     "data": "data", "model": "model", "training": "training",
 }
 
-# Values (metric, loss, activation names) that Keras spells otherwise.
+# Values (metric, loss, activation names) that Keras spells otherwise, as its functions
+# (mean_squared_error) and its classes (keras.metrics.RootMeanSquaredError) name them: by
+# their squashed names (see _squash), where squashing alone does not find nnrun's word.
 RENAMED_VALUES = {
-    "acc": "accuracy",
-    "categorical_accuracy": "accuracy",
-    "sparse_categorical_accuracy": "accuracy",
-    "binary_accuracy": "accuracy",
-    "mean_squared_error": "mse",
-    "mean_absolute_error": "mae",
-    "root_mean_squared_error": "rmse",
-}
-
-# Keras's metric and loss classes (keras.metrics.RootMeanSquaredError), by their squashed
-# names (see _squash), where squashing alone does not find nnrun's word.
-KERAS_CLASSES = {
-    "rootmeansquarederror": "rmse", "meanabsoluteerror": "mae", "meansquarederror": "mse", "r2score": "r2",
-    "categoricalaccuracy": "accuracy", "sparsecategoricalaccuracy": "accuracy", "binaryaccuracy": "accuracy",
-    "topkcategoricalaccuracy": "top_k_accuracy", "sparsetopkcategoricalaccuracy": "top_k_accuracy", "f1score": "f1",
+    "acc": "accuracy", "categoricalaccuracy": "accuracy", "sparsecategoricalaccuracy": "accuracy",
+    "binaryaccuracy": "accuracy", "meansquarederror": "mse", "meanabsoluteerror": "mae",
+    "rootmeansquarederror": "rmse", "r2score": "r2", "topkcategoricalaccuracy": "top_k_accuracy",
+    "sparsetopkcategoricalaccuracy": "top_k_accuracy", "f1score": "f1",
 }
 
 # What people coming from PyTorch write, or plain "cross entropy" (spelling alone
@@ -114,7 +105,7 @@ def keras_meaning(word: str, options: list[str]) -> str | None:
 
 def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     """``(option, why)`` for the Keras name ``word``, or None (see :func:`keras_value_hint`)."""
-    renamed = RENAMED_VALUES.get(word) or KERAS_CLASSES.get(_squash(word))
+    renamed = RENAMED_VALUES.get(_squash(word))
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"
     if renamed in ("mse", None) and _squash(word) in ("mse", "meansquarederror") and "rmse" in options:
