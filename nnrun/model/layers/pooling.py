@@ -18,6 +18,7 @@ from pydantic import Field, PositiveInt
 from nnrun.model import kernels
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.layers.base import Layer, Shape, needs_images, needs_sequences
+from nnrun.model.layers.sequence_pooling import max_gradient, max_over_axis1
 from nnrun.model.layers.windows import geometry, pad, pair, unpad
 from nnrun.model.rows import over_rows
 
@@ -193,16 +194,13 @@ class GlobalMaxPool2D(_GlobalPool2D):
 
     def forward(self, params, x, training, rng):
         n, h, w, c = x.shape
-        pixels = x.reshape(n, h * w, c)
-        winner = pixels.argmax(axis=1)  # (N, C)
-        return np.take_along_axis(pixels, winner[:, None, :], axis=1)[:, 0, :], (x.shape, winner)
+        y, winner = max_over_axis1(x.reshape(n, h * w, c))
+        return y, (x.shape, winner)
 
     def backward(self, params, cache, dy, need_dx=True):
         shape, winner = cache
         n, h, w, c = shape
-        dx = np.zeros((n, h * w, c), dy.dtype)
-        np.put_along_axis(dx, winner[:, None, :], dy[:, None, :], axis=1)
-        return dx.reshape(shape), {}
+        return max_gradient((n, h * w, c), winner, dy).reshape(shape), {}
 
 
 class MaxPool1D(MaxPool2D):

@@ -51,8 +51,7 @@ class GlobalMaxPool1D(_GlobalPool1D):
         if mask is not None:
             x = np.where(mask[:, :, None], x, -np.inf)
             empty = ~mask.any(axis=1)
-        winner = x.argmax(axis=1)  # (N, C)
-        y = np.take_along_axis(x, winner[:, None, :], axis=1)[:, 0, :]
+        y, winner = max_over_axis1(x)
         if empty is not None and empty.any():
             y[empty] = 0
         else:
@@ -63,6 +62,18 @@ class GlobalMaxPool1D(_GlobalPool1D):
         shape, winner, empty = cache
         if empty is not None:  # a constant output: no gradient to the padded step argmax picked
             dy = np.where(empty[:, None], 0, dy).astype(dy.dtype, copy=False)
-        dx = np.zeros(shape, dy.dtype)
-        np.put_along_axis(dx, winner[:, None, :], dy[:, None, :], axis=1)
-        return dx, {}
+        return max_gradient(shape, winner, dy), {}
+
+
+def max_over_axis1(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum of (N, S, C) over S, and where it is (the first on ties), (N, C) each;
+    global max pooling over steps, and over pixels (global_max_pool2d)."""
+    winner = x.argmax(axis=1)
+    return np.take_along_axis(x, winner[:, None, :], axis=1)[:, 0, :], winner
+
+
+def max_gradient(shape: tuple, winner: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dx of shape (N, S, C) for :func:`max_over_axis1`: dy at each maximum, 0 elsewhere."""
+    dx = np.zeros(shape, dy.dtype)
+    np.put_along_axis(dx, winner[:, None, :], dy[:, None, :], axis=1)
+    return dx
