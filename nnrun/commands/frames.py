@@ -109,10 +109,8 @@ class Columns:
         """" ('NA' and '' are missing values in a file, and so here)" for a column whose
         texts held missing markers; else nothing."""
         texts = list(self.markers.get(label, {}))
-        if not texts:
-            return ""
         are = "is a missing value" if len(texts) == 1 else "are missing values"
-        return f" ({' and '.join(map(repr, texts[:3]))} {are} in a file, and so here)"
+        return f" ({' and '.join(map(repr, texts[:3]))} {are} in a file, and so here)" if texts else ""
 
 
 def _numbers(values: np.ndarray) -> np.ndarray | None:
@@ -172,9 +170,7 @@ def filled_settings(columns: Columns, settings: dict, name: str) -> dict:
     columns), after checking that every text column has a role and that missing values
     have a policy."""
     settings, filled = dict(settings), {}
-    text_spec = settings.get("text")
-    text_column = text_spec.get("column") if isinstance(text_spec, dict) else None
-    ids, left_out = _names(settings.get("id")), _names(settings.get("ignore"))
+    text_column, ids, left_out = _roles(settings)
     listed = settings.get("features")
     features = [n for n in columns.names if (listed is None or n in listed) and n not in ids + left_out
                 and n != text_column]
@@ -200,7 +196,7 @@ def marker_warnings(columns: Columns, settings: dict) -> list[str]:
     """The feature columns whose texts such as 'NA' are read as missing values and filled
     by ``data.source.missing`` (with ``error`` they were refused): 'NA' may have been a
     category (North America) that a file could not tell from a gap."""
-    left_out = set(_names(settings.get("id")) + _names(settings.get("ignore")))
+    left_out = {name for names in _roles(settings)[1:] for name in names}  # ids and ignored
     warnings = []
     for label, texts in columns.markers.items():
         named = {text: count for text, count in texts.items() if text.strip()}
@@ -215,12 +211,15 @@ def marker_warnings(columns: Columns, settings: dict) -> list[str]:
 
 
 def text_columns(settings: dict) -> set[str]:
-    """The columns the settings take as text whatever they hold: the listed categories,
-    the ids, the left-out columns and a text model's column."""
-    text_spec = settings.get("text")
-    text_column = text_spec.get("column") if isinstance(text_spec, dict) else None
-    return {*_names(settings.get("categorical")), *_names(settings.get("id")), *_names(settings.get("ignore")),
-            *([text_column] if isinstance(text_column, str) else [])}
+    """The columns taken as text whatever they hold: listed categories, ids, left-outs, a text model's."""
+    text_column, ids, left_out = _roles(settings)
+    return {*_names(settings.get("categorical")), *ids, *left_out, *([text_column] if text_column else [])}
+
+
+def _roles(settings: dict) -> tuple[str | None, list[str], list[str]]:
+    """The column roles the settings name: a text model's column, the ids, the left-out."""
+    column = settings["text"].get("column") if isinstance(settings.get("text"), dict) else None
+    return column if isinstance(column, str) else None, _names(settings.get("id")), _names(settings.get("ignore"))
 
 
 def _names(value) -> list[str]:
