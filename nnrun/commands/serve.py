@@ -201,7 +201,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
         try:
             return model.predict(instances)
         except UserError as exc:  # found past the schema, e.g. an embedding index out of range
-            return JSONResponse(status_code=422, content={"detail": [entry_past_the_schema(exc.message)]})
+            return JSONResponse(status_code=422, content={"detail": [entry_past_the_schema(exc)]})
 
     return app
 

@@ -7,7 +7,6 @@ request (see :mod:`.serve_requests`), each naming the instance and the field:
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from nnrun.commands.serve_requests import show
@@ -153,12 +152,10 @@ def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: 
     return f"{'.'.join(str(p) for p in loc)}: {error.get('msg', kind)}"
 
 
-def entry_past_the_schema(message: str) -> dict:
-    """The entry of an error found once the request passed its schema (an embedding index
-    out of range, a value beyond float32 once preprocessed), naming the instance and the
-    feature as its message does ("sample 0, ... feature 'sqft'")."""
-    sample = re.search(r"\b(?:instance|sample) (\d+)", message)
-    feature = re.search(r"\b(?:feature|column) '([^']+)'", message)
-    instance, field = int(sample.group(1)) if sample else None, feature.group(1) if feature else None
+def entry_past_the_schema(error) -> dict:
+    """The entry of a UserError found once the request passed its schema (an embedding
+    index out of range, a value beyond float32 once preprocessed), naming the instance
+    and the feature its ``details`` give (the first such sample)."""
+    instance, field = error.details.get("sample"), error.details.get("feature")
     loc = ["body", "instances", *([instance] if instance is not None else []), *([field] if field else [])]
-    return {"loc": loc, "instance": instance, "field": field, "msg": message, "type": "value_error"}
+    return {"loc": loc, "instance": instance, "field": field, "msg": error.message, "type": "value_error"}

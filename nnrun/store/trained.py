@@ -100,11 +100,13 @@ def refuse_unreadable(graph: Graph, x: np.ndarray, source: str) -> None:
         bad = np.flatnonzero(wrong.reshape(len(x), -1).any(axis=1))
         first = int(bad[0])
         value = float(x[first][wrong[first]].flat[0])
-        raise UserError(f"{source}: {len(bad)} sample{'s hold values' if len(bad) != 1 else ' holds a value'} the "
-                        f"model's {node.layer.type} layer cannot look up ({listed_samples(bad)}, counted from 0; "
-                        f"sample {first} holds {value:g}); it takes {node.layer.accepted_inputs()}",
-                        hint="write such values as one the model trained with (the index your tokenizer gave unknown "
-                             "words, say), or leave those samples out")
+        error = UserError(f"{source}: {len(bad)} sample{'s hold values' if len(bad) != 1 else ' holds a value'} the "
+                          f"model's {node.layer.type} layer cannot look up ({listed_samples(bad)}, counted from 0; "
+                          f"sample {first} holds {value:g}); it takes {node.layer.accepted_inputs()}",
+                          hint="write such values as one the model trained with (the index your tokenizer gave "
+                               "unknown words, say), or leave those samples out")
+        error.details = {"sample": first, "feature": None}  # for an answer that names them (serve)
+        raise error
 
 
 def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[str] | None = None,
@@ -117,13 +119,16 @@ def refuse_non_finite(values: np.ndarray, source: str, where: str, names: list[s
         return
     first = int(bad[0])
     column = int(np.flatnonzero(~np.isfinite(values[first].reshape(-1)))[0])
-    at = f"feature '{names[column]}'" if names and values.ndim == 2 and column < len(names) else f"{unit} {column}"
+    feature = names[column] if names and values.ndim == 2 and column < len(names) else None
+    at = f"feature '{feature}'" if feature is not None else f"{unit} {column}"
     listed = listed_samples(bad, lines) + (", counted from 0" if lines is None else "")
     listed += f", at {at}" if len(bad) == 1 else f"; the first at {at}"
-    raise UserError(f"{source}: {len(bad)} sample{'s go' if len(bad) != 1 else ' goes'} beyond float32's range "
-                    f"{where} ({listed}), so the model could only answer NaN",
-                    hint="such values lie far outside what the model trained on: check them (a unit, a misplaced "
-                         "decimal point?) or leave those samples out")
+    error = UserError(f"{source}: {len(bad)} sample{'s go' if len(bad) != 1 else ' goes'} beyond float32's range "
+                      f"{where} ({listed}), so the model could only answer NaN",
+                      hint="such values lie far outside what the model trained on: check them (a unit, a misplaced "
+                           "decimal point?) or leave those samples out")
+    error.details = {"sample": first, "feature": feature}  # for an answer that names them (serve)
+    raise error
 
 
 def non_finite_samples(values: np.ndarray) -> np.ndarray:
