@@ -64,6 +64,24 @@ def test_a_regressor_from_arrays_predicts_values_and_reports_residuals(tmp_path)
     assert nnrun.evaluate(tmp_path / "line", split="validation")["metrics"] == result.final["validation"]
 
 
+def test_a_run_trained_on_arrays_evaluates_and_resumes_after_it_is_moved(tmp_path, run_cli):
+    """Its config.yaml names the saved data.npz within the run, not where the run was."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(80, 3))
+    result = nnrun.train(REGRESSION, data=(x, x.sum(axis=1)), run_dir=tmp_path / "made")
+    config = (result.run_dir / "config.yaml").read_text()
+    assert "path: data.npz\n" in config and str(tmp_path) not in config
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    result.run_dir.rename(moved)
+    assert nnrun.evaluate(moved, split="validation")["metrics"] == result.final["validation"]
+    epochs = result.epochs
+    shown = run_cli("train", "--resume", str(moved), "--set", f"training.epochs={epochs + 2}", "-q")
+    assert shown.exit_code == 0, shown.output
+    assert nnrun.load(moved).config.training.epochs == epochs + 2 and "path: data.npz\n" in \
+        (moved / "config.yaml").read_text()
+
+
 def test_targets_may_be_class_indices_or_one_hot(tmp_path):
     model = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
                                    overrides={"training.epochs": 5}).run_dir)

@@ -55,6 +55,8 @@ def test_a_table_of_categories_and_gaps_trains_as_a_csv_run_that_retrains_from_i
                                                                          "most_frequent")
     assert source.categorical == ["plan", "city"]  # text and pandas category columns; booleans are numbers
     assert source.validation_path == str(result.run_dir / "validation.csv")
+    written = (result.run_dir / "config.yaml").read_text()  # within the run, found wherever it is moved
+    assert "path: data.csv\n" in written and "validation_path: validation.csv\n" in written
     with open(result.run_dir / "data.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [float(r["spend"]) for r in rows] == frame["spend"][:100].tolist()  # every float64 read back exactly

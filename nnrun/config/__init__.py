@@ -9,13 +9,8 @@ with their math (in ``nnrun.model`` and ``nnrun.data``); this package assembles 
 May import: the leaves, ``nnrun.model`` and ``nnrun.data``.
 """
 
-from nnrun.config.loader import (
-    LoadedConfig,
-    config_hash,
-    dump_yaml,
-    load_config,
-    resolved,
-)
+from nnrun.config.loader import LoadedConfig, load_config
 from nnrun.config.schema import Config
+from nnrun.config.written import anchored, config_hash, dump_yaml, portable, resolved
 
-__all__ = ["Config", "LoadedConfig", "config_hash", "dump_yaml", "load_config", "resolved"]
+__all__ = ["Config", "LoadedConfig", "anchored", "config_hash", "dump_yaml", "load_config", "portable", "resolved"]

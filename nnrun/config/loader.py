@@ -11,14 +11,12 @@ the same way by :meth:`LoadedConfig.locate`.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from nnrun.config.locations import meant_member, union_member_at
@@ -269,29 +267,3 @@ def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
 def _is_tag(node: Any, part: Any) -> bool:
     """The ``type`` of the block itself, as in a model validator's error location."""
     return isinstance(node, dict) and node.get("type") == part or isinstance(node, str) and node == part
-
-
-def resolved(config: Config) -> dict:
-    """The config with every default filled in, as plain data, ``type`` first."""
-    return _type_first(config.model_dump(mode="json"))
-
-
-def _type_first(value):
-    if isinstance(value, dict):
-        ordered = {"type": value["type"]} if "type" in value else {}
-        ordered.update((k, _type_first(v)) for k, v in value.items() if k != "type")
-        return ordered
-    if isinstance(value, list):
-        return [_type_first(v) for v in value]
-    return value
-
-
-def config_hash(config: Config) -> str:
-    canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def dump_yaml(config: Config) -> str:
-    """The config as a run keeps it (config.yaml): letters beyond ASCII as they are, not
-    as escapes, so a path or a name reads and greps as the user wrote it."""
-    return yaml.safe_dump(resolved(config), sort_keys=False, default_flow_style=False, allow_unicode=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -23,12 +24,27 @@ class SourceBase(BaseModel):
     ``resolve(folder)`` returns the spec with relative file paths made absolute."""
 
     model_config = SPEC
+    path_fields: ClassVar[tuple[str, ...]] = ()  # the options that name files
 
     def load(self, seed: int) -> Dataset:
         raise NotImplementedError
 
     def resolve(self, folder: Path) -> "SourceBase":
-        return self
+        if not self.path_fields:
+            return self
+        return self.model_copy(update={key: absolute(getattr(self, key), folder) for key in self.path_fields})
+
+    def within(self, folder: Path) -> "SourceBase":
+        """The spec with the paths of files inside ``folder`` written relative to it. A run
+        directory's config.yaml names the data saved in the run (arrays given in memory)
+        this way, and finds it wherever the run directory is moved or copied."""
+        inside = Path(folder).resolve()
+        update = {}
+        for key in self.path_fields:
+            value = getattr(self, key)
+            if value is not None and Path(value).is_absolute() and Path(value).is_relative_to(inside):
+                update[key] = Path(value).relative_to(inside).as_posix()
+        return self.model_copy(update=update) if update else self
 
     def given_splits(self) -> frozenset[str]:
         """"validation", "test": the splits this (resolved) source gives as files or

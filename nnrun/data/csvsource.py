@@ -9,12 +9,12 @@ in one error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, absolute, check_regression_target, coded_label_classes
+from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, check_regression_target, coded_label_classes
 from nnrun.data.cells import MISSING
 from nnrun.data.columns import check_present, class_warnings, feature_columns, quoted_names
 from nnrun.data.coded import coded_matches, merged_codes
@@ -65,6 +65,7 @@ class CsvSource(SourceBase):
     """A CSV file with a header row: one column is the target, the others features."""
 
     type: Literal["csv"] = "csv"
+    path_fields: ClassVar[tuple[str, ...]] = ("path", "validation_path", "test_path")
     path: str = Field(description="The CSV file; a relative path is read from the config file's folder.")
     target: Annotated[str, BeforeValidator(_one_column, json_schema_input_type=str)] = Field(
         description="The column to predict.")
@@ -113,10 +114,6 @@ class CsvSource(SourceBase):
         if self.decimal == "," and self.thousands == ",":
             raise ValueError('thousands and decimal are both ","; a decimal comma goes with thousands: "." or " "')
         return self
-
-    def resolve(self, folder: Path) -> "CsvSource":
-        return self.model_copy(update={key: absolute(getattr(self, key), folder)
-                                       for key in ("path", "validation_path", "test_path")})
 
     def given_splits(self) -> frozenset[str]:
         return frozenset(name for name in ("validation", "test") if getattr(self, f"{name}_path") is not None)

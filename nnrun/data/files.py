@@ -1,7 +1,8 @@
 """Data read from the user's files: CSV tables, NumPy ``.npz`` archives, IDX (MNIST).
 
 Relative paths are read from the config file's folder (``resolve``), and the run's
-saved config.yaml holds the absolute path, so it finds the same file from anywhere.
+saved config.yaml holds the absolute path, so it finds the same file from anywhere
+(data the run saved itself, from arrays in memory, by its path within the run).
 A source may also name explicit validation and test files (or arrays); their rows go
 to that split whatever the split fractions say.
 """
@@ -9,7 +10,7 @@ to that split whatever the split fractions say.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -19,7 +20,6 @@ from nnrun.data.base import (
     TEST,
     VALIDATION,
     SourceBase,
-    absolute,
     check_regression_target,
     concatenate,
     label_classes,
@@ -39,6 +39,7 @@ class NpzSource(SourceBase):
     used when the archive holds them."""
 
     type: Literal["npz"] = "npz"
+    path_fields: ClassVar[tuple[str, ...]] = ("path",)
     path: str = Field(description="The .npz file; a relative path is read from the config file's folder.")
     x: str = Field("x", description="Name of the samples array, shape (N, ...).")
     y: str = Field("y", description="Name of the targets array, shape (N,) or (N, k) for regression.")
@@ -51,9 +52,6 @@ class NpzSource(SourceBase):
     task: TaskName | None = Field(
         None, description="classification (integer or string labels, or one-hot rows) or regression. Default: "
         "from the loss (mse, mae and huber mean regression).")
-
-    def resolve(self, folder: Path) -> "NpzSource":
-        return self.model_copy(update={"path": absolute(self.path, folder)})
 
     def given_splits(self) -> frozenset[str]:
         keys = set(npz_keys(Path(self.path)))  # none when there is no archive to look in: its loading says so
@@ -130,14 +128,11 @@ class IdxSource(SourceBase):
     add ``{type: scale, factor: 0.00392156862745098}`` (1/255) to preprocess them."""
 
     type: Literal["idx"] = "idx"
+    path_fields: ClassVar[tuple[str, ...]] = ("images", "labels", "test_images", "test_labels")
     images: str = Field(description="IDX file of images, e.g. train-images-idx3-ubyte.gz.")
     labels: str = Field(description="IDX file of labels, e.g. train-labels-idx1-ubyte.gz.")
     test_images: str | None = Field(None, description="IDX images used as the test split, e.g. t10k-images.")
     test_labels: str | None = Field(None, description="IDX labels used as the test split, e.g. t10k-labels.")
-
-    def resolve(self, folder: Path) -> "IdxSource":
-        keys = ("images", "labels", "test_images", "test_labels")
-        return self.model_copy(update={key: absolute(getattr(self, key), folder) for key in keys})
 
     def given_splits(self) -> frozenset[str]:
         return frozenset({"test"}) if self.test_images is not None and self.test_labels is not None else frozenset()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import config_hash, dump_yaml
+from nnrun.config import config_hash, dump_yaml, portable
 from nnrun.engine.threads import run_threads
 from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted
 from nnrun.store import files
@@ -111,7 +111,7 @@ class RunRecord:
         run = run or RunDir.create(config.name, explicit=run_dir, root=runs_root)
         lock = run.lock()
         try:
-            record = cls(run, cls._start_meta(experiment, command, world_size), lock, world_size)
+            record = cls(run, cls._start_meta(experiment, run, command, world_size), lock, world_size)
             cls._write_start_files(run, experiment)
             record.hash_files()
             record._write_meta()
@@ -130,7 +130,7 @@ class RunRecord:
 
     @staticmethod
     def _write_start_files(run: RunDir, experiment) -> None:
-        files.atomic_write(run.config, dump_yaml(experiment.config).encode())
+        files.atomic_write(run.config, dump_yaml(experiment.config, run.path).encode())
         RunRecord.write_preprocessing(run, experiment)
 
     @staticmethod
@@ -153,7 +153,7 @@ class RunRecord:
         })
 
     @staticmethod
-    def _start_meta(experiment, command, world_size: int) -> dict:
+    def _start_meta(experiment, run: RunDir, command, world_size: int) -> dict:
         config = experiment.config
         return {
             "status": "running",
@@ -161,7 +161,7 @@ class RunRecord:
             "ended": None,
             "command": command or shlex.join(sys.argv),
             "seed": config.seed,
-            "config_hash": config_hash(config),
+            "config_hash": config_hash(portable(config, run.path)),
             "dataset_fingerprint": experiment.fingerprint,
             "split_fingerprints": experiment.split_fingerprints,
             "samples": {name: len(part) for name, part in experiment.splits.items()},
@@ -234,8 +234,8 @@ class RunRecord:
                                      "as the run first wrote it")
         if self.extension:
             config = self.extension["config"]
-            files.atomic_write(self.run.config, dump_yaml(config).encode())
-            self.meta["config_hash"] = config_hash(config)
+            files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
+            self.meta["config_hash"] = config_hash(portable(config, self.run.path))
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
             for key in ("final", "best_epoch", "stopped_early"):  # of the end it trains on past: no longer the run's
                 self.meta.pop(key, None)

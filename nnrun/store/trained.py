@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import Config, config_hash, load_config, resolved
+from nnrun.config import Config, anchored, config_hash, load_config, portable, resolved
 from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, quoted
 from nnrun.data.preprocess import apply_pipeline
@@ -50,7 +50,7 @@ class TrainedRun:
     @classmethod
     def load(cls, run_dir) -> "TrainedRun":
         run = RunDir.open(run_dir)
-        config = load_config(run.config).config
+        config = anchored(load_config(run.config).config, run.path)
         check_unedited(run, config)
         saved = read_preprocessing(run.path, config)
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
@@ -253,13 +253,14 @@ def check_unedited(run: RunDir, config: Config) -> None:
     meta = run.read_meta_or_none()
     written = meta.get("config_file_hash") if isinstance(meta, dict) else None
     if not isinstance(written, str) or files.file_hash(run.config) == written or \
-            meta.get("config_hash") == config_hash(config):
+            meta.get("config_hash") == config_hash(portable(config, run.path)):
         return
     changes = []
     for path in checkpoints.candidates(run.path)[:1]:
         try:
             saved = json.loads(read(path)[1]["config"])
-            changes = describe_changes(resolved(Config.model_validate(saved)), resolved(config))
+            changes = describe_changes(resolved(portable(Config.model_validate(saved), run.path)),
+                                       resolved(portable(config, run.path)))
         except (UserError, KeyError, ValueError, TypeError):
             pass
     raise UserError(f"{run.config}: changed since the run wrote it (meta.json's config_hash is another), so it no "

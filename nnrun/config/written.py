@@ -1,0 +1,56 @@
+"""The config as a run writes it: every default filled in (``resolved``), its hash, its
+YAML text (config.yaml), and its data files named within the run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+
+from nnrun.config.schema import Config
+
+
+def resolved(config: Config) -> dict:
+    """The config with every default filled in, as plain data, ``type`` first."""
+    return _type_first(config.model_dump(mode="json"))
+
+
+def _type_first(value):
+    if isinstance(value, dict):
+        ordered = {"type": value["type"]} if "type" in value else {}
+        ordered.update((k, _type_first(v)) for k, v in value.items() if k != "type")
+        return ordered
+    if isinstance(value, list):
+        return [_type_first(v) for v in value]
+    return value
+
+
+def config_hash(config: Config) -> str:
+    canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def dump_yaml(config: Config, folder: Path | None = None) -> str:
+    """The config as a run keeps it (config.yaml): letters beyond ASCII as they are, not
+    as escapes, so a path or a name reads and greps as the user wrote it. With
+    ``folder`` (the one it is written in), as :func:`portable` gives it."""
+    config = portable(config, folder) if folder is not None else config
+    return yaml.safe_dump(resolved(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def portable(config: Config, folder: Path) -> Config:
+    """``config`` with the data files inside the run directory ``folder`` (arrays given
+    in memory, saved there) named relative to it: what the run's config.yaml, meta.json
+    and checkpoints keep, so that the run evaluates and resumes wherever it is moved."""
+    source = config.data.source.within(folder)
+    return config if source is config.data.source else \
+        config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
+
+
+def anchored(config: Config, folder: Path) -> Config:
+    """``config`` with relative data paths read from ``folder``: a run's config.yaml, whose
+    own data files it names within the run (:func:`portable`), read as it was trained."""
+    source = config.data.source.resolve(Path(folder).resolve())
+    return config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
