@@ -17,6 +17,7 @@ for bad input, :class:`~nnrun.errors.TrainingFailed` when training diverges).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from contextlib import contextmanager
@@ -34,6 +35,22 @@ __all__ = ["Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", 
            "train"]
 
 
+def _from_python(function):
+    """Runs ``function`` with its hints spoken to Python code: ``nnrun.resume(...)`` and
+    ``overrides=``, where the CLI's name ``nnrun train --resume`` and ``--set``."""
+    @functools.wraps(function)
+    def called(*args, **kwargs):
+        from nnrun.errors import FROM_PYTHON
+
+        token = FROM_PYTHON.set(True)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            FROM_PYTHON.reset(token)
+    return called
+
+
+@_from_python
 def train(config, *, data=None, validation=None, overrides=(), run_dir=None, runs_root="runs",
           quiet: bool = True, hooks: TrainingHooks | None = None, command: str | None = None) -> TrainResult:
     """Train from a config (a YAML path, a dict or a Config) and write a run directory.
@@ -65,6 +82,7 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
                       command=command)
 
 
+@_from_python
 def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: TrainingHooks | None = None,
            command: str | None = None) -> TrainResult:
     """Continue an interrupted or killed run in place from its newest valid checkpoint,
@@ -136,6 +154,7 @@ def _progress(quiet: bool, hooks):
         display.close()
 
 
+@_from_python
 def load(run_dir: str | Path) -> TrainedModel:
     """A trained run, ready to ``predict`` and ``evaluate`` (see :class:`TrainedModel`).
     An interrupted or killed run loads the weights of its newest valid checkpoint and
@@ -155,6 +174,7 @@ def _run_path(value, name: str):
     return Path(value)
 
 
+@_from_python
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
              delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None,
              thousands: str | None = None, unknown: str | None = None) -> dict:

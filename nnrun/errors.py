@@ -10,6 +10,7 @@ the CLI, the run record and the Python API never test for numbers.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import shlex
 from dataclasses import dataclass
@@ -75,12 +76,37 @@ class CheckpointWriteFailed(RunWriteFailed):
     """Writing a checkpoint failed (disk full, say); older checkpoints are intact."""
 
 
+# Whom a hint speaks to: a shell (the default) or Python code, which nnrun.api says
+# around each of its calls, so that a hint there names nnrun.resume(...), not a command.
+FROM_PYTHON: contextvars.ContextVar[bool] = contextvars.ContextVar("nnrun_from_python", default=False)
+
+
+def resume_command(run_path, epochs: str | None = None) -> str:
+    """How to resume ``run_path`` (to ``epochs``), as the caller calls nnrun."""
+    if FROM_PYTHON.get():
+        longer = f", overrides={{'training.epochs': {epochs}}}" if epochs else ""
+        return f"nnrun.resume({str(run_path)!r}{longer})"
+    return f"nnrun train --resume {quoted(run_path)}" + (f" --set training.epochs={epochs}" if epochs else "")
+
+
+def train_command(config) -> str:
+    """How to train ``config`` (a path; ``CONFIG`` for any) as a new run, as the caller calls nnrun."""
+    if FROM_PYTHON.get():
+        return f"nnrun.train({str(config)!r})" if config != "CONFIG" else "nnrun.train(config)"
+    return f"nnrun train {quoted(config) if config != 'CONFIG' else config}"
+
+
+def setting(key: str, value) -> str:
+    """A setting as the caller gives one: ``--set key=value``, or ``overrides=`` in Python."""
+    return f"overrides={{{key!r}: {str(value)!r}}}" if FROM_PYTHON.get() else f"--set {key}={value}"
+
+
 def free_space_hint(run_path, newest) -> str:
     """How to go on after a run could not write its files: resume from ``newest`` (its
     newest checkpoint), or, with none saved, train again."""
     if newest is None:
         return "free some disk space, then train again: the run saved no checkpoint to resume from"
-    return f"free some disk space, then resume from {newest.name} with: nnrun train --resume {quoted(run_path)}"
+    return f"free some disk space, then resume from {newest.name} with: {resume_command(run_path)}"
 
 
 class RunInterrupted(NnrunError):

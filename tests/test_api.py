@@ -212,18 +212,27 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
     # that goes on past a failing one (except Exception) stops here.
     assert isinstance(stopped.value, KeyboardInterrupt) and not isinstance(stopped.value, Exception)
     assert str(stopped.value).startswith("stopped by SIGINT after epoch 2; saved the state after epoch 2 to ")
-    assert stopped.value.hint.startswith("resume with: nnrun train --resume ")
+    # Its hints name the Python call that goes on, not the command line.
+    assert stopped.value.hint == f"resume with: nnrun.resume({str(tmp_path / 'r')!r})"
     model = nnrun.load(tmp_path / "r")
     assert model.weights_note.startswith("the run is interrupted and has no final weights")
     assert model.weights_epoch == 2  # the checkpoint's epoch: history could run past it after a kill
     assert len(model.history) == 2 and len(model.predict(np.zeros((1, 4))).predictions) == 1
+    with pytest.raises(UserError, match="already holds a run that did not finish") as again:
+        nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r")  # a notebook's cell run again
+    assert again.value.hint == f"resume it with: nnrun.resume({str(tmp_path / 'r')!r}), or choose another run " \
+        "directory (run_dir=), or leave it out to get a new timestamped one"
     # Resumed from Python, it ends with the weights of a run that was never stopped.
     resumed = nnrun.resume(tmp_path / "r")
     whole = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "whole")
     assert resumed.run_dir == tmp_path / "r" and len(resumed.history) == len(whole.history)
     assert (tmp_path / "r" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
-    with pytest.raises(UserError, match="already completed|completed"):
+    with pytest.raises(UserError, match="the run has completed") as done:
         nnrun.resume(tmp_path / "r")
+    assert f"nnrun.resume({str(tmp_path / 'r')!r}, overrides={{'training.epochs': N}})" in done.value.hint
+    with pytest.raises(UserError, match="overrides: differs from the config of the run") as changed:
+        nnrun.resume(tmp_path / "r", overrides={"seed": 7})
+    assert "--set" not in changed.value.render() and "nnrun.train(config)" in changed.value.hint
 
 
 def test_a_keyboard_interrupt_raised_in_a_hook_is_one_interrupt_not_a_second_ctrl_c(tmp_path):

@@ -119,7 +119,7 @@ def test_a_run_directory_that_did_not_finish_is_pointed_to_its_resume(run_cli, t
     assert result.exit_code == 2
     said = " ".join(result.output.split())
     assert "r: already holds a run that did not finish (interrupted); nnrun never overwrites a run" in said
-    assert "hint: resume it with: nnrun train --resume r (nnrun.resume('r') in Python)" in said
+    assert "hint: resume it with: nnrun train --resume r, or choose another run directory (--run-dir)" in said
 
 
 def test_bad_config_exits_2_with_located_message(run_cli, write_config):

@@ -30,7 +30,8 @@ from nnrun.errors import (
     RunInterrupted,
     UserError,
     free_space_hint,
-    quoted,
+    resume_command,
+    train_command,
 )
 from nnrun.store import checkpoints, files
 from nnrun.store.history import run_columns
@@ -143,7 +144,7 @@ class Checkpointer:
         epoch = self.latest.epoch
         return RunInterrupted(
             f"stopped by {signal_name} {where}; saved the state after epoch {epoch} to {path}",
-            hint=f"resume with: nnrun train --resume {quoted(self.record.path)}",
+            hint=f"resume with: {resume_command(self.record.path)}",
             details={"signal": signal_name, "where": where, "checkpoint": path.name, "epoch": epoch},
         )
 
@@ -160,7 +161,7 @@ class Checkpointer:
             where = f"the newest checkpoint on disk is {newest}, after epoch {epoch}{lost}"
         return RunInterrupted(
             f"stopped at once by a second Ctrl-C, without saving: {where}",
-            hint=f"resume with: nnrun train --resume {quoted(self.record.path)} (one Ctrl-C saves the last finished epoch "
+            hint=f"resume with: {resume_command(self.record.path)} (one Ctrl-C saves the last finished epoch "
                  "before stopping)",
             details={"signal": "SIGINT", "where": "a second Ctrl-C", "epoch": done,
                      "checkpoint": newest.name if newest else None},
@@ -194,7 +195,7 @@ class Checkpointer:
         detail = "".join(f"\n  {reason}" for reason in skipped) or " (there are none)"
         raise UserError(
             f"{self.record.path}: no valid checkpoint to resume from{detail}",
-            hint=f"start the run again, as a new run, with: nnrun train {quoted(self.record.run.config)}",
+            hint=f"start the run again, as a new run, with: {train_command(self.record.run.config)}",
         )
 
     def _read(self, path: Path) -> tuple[dict, dict, object, dict]:

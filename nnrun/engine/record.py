@@ -20,7 +20,7 @@ import numpy as np
 
 from nnrun.config import config_hash, dump_yaml, portable
 from nnrun.engine.threads import run_threads
-from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted
+from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted, resume_command, setting
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.rundir import RunDir, RunLock
@@ -181,8 +181,8 @@ class RunRecord:
             if meta.get("status") == "completed" and not extending:
                 # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
                 longer = f"start a new run with a larger training.early_stopping.patience, or warm start one from " \
-                    f"its weights with --set model.init_weights={run.weights}" if meta.get("stopped_early") else \
-                    f"train it longer with: nnrun train --resume {quoted(run.path)} --set training.epochs=N"
+                    f"its weights with {setting('model.init_weights', run.weights)}" if meta.get("stopped_early") \
+                    else f"train it longer with: {resume_command(run.path, 'N')}"
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
                                 hint=f"evaluate it with: nnrun evaluate {quoted(run.path)}, or {longer}")
         except BaseException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.errors import RunEnded, UserError
+from nnrun.errors import RunEnded, UserError, setting
 from nnrun.model.monitor import Monitor
 from nnrun.store.tensorfile import check_like
 
@@ -48,7 +48,7 @@ class EarlyStopper:
             "stopped there too, so a larger training.epochs does not train it further",
             hint=f"to train more, start a new run with a larger training.early_stopping.patience (from "
             f"{run_path}/config.yaml), or warm start one from its weights with "
-            f"--set model.init_weights={run_path}/model.safetensors",
+            f"{setting('model.init_weights', f'{run_path}/model.safetensors')}",
         )
 
     def restore(self) -> None:

@@ -22,7 +22,7 @@ from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
-from nnrun.errors import RunInterrupted, RunWriteFailed, free_space_hint, quoted
+from nnrun.errors import RunInterrupted, RunWriteFailed, free_space_hint, resume_command
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
@@ -125,7 +125,7 @@ def _as_told(exc: BaseException, record: RunRecord, trained: bool) -> BaseExcept
             "no checkpoint holds its weights (training.checkpoint is off)"
         return RunInterrupted(
             f"stopped by a second Ctrl-C after the last epoch, as the final weights were scored; {kept}",
-            hint=f"resume with: nnrun train --resume {quoted(record.path)} (it scores and saves them without "
+            hint=f"resume with: {resume_command(record.path)} (it scores and saves them without "
                  "training again)" if saved else "train it again",
             details={"signal": "SIGINT", "where": "after the last epoch"})
     return exc

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.errors import UserError, quoted
+from nnrun.errors import FROM_PYTHON, UserError, resume_command
 from nnrun.store import files
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -226,16 +226,15 @@ def _sweep_hint(path: Path) -> str:
 def _create_explicit(path: Path) -> Path:
     if path.is_symlink():
         raise UserError(f"{path}: is a symbolic link; give a real directory as the run directory")
-    another = "choose another run directory (--run-dir, or run_dir= in Python), or leave it out to get a new " \
-        "timestamped one"
+    another = f"choose another run directory ({'run_dir=' if FROM_PYTHON.get() else '--run-dir'}), or leave it out " \
+        "to get a new timestamped one"
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
         if isinstance(meta, dict) and meta.get("status") in ("interrupted", "running", "failed"):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
             raise UserError(f"{path}: already holds a run that did not finish ({meta['status']}); nnrun never "
-                            "overwrites a run", hint=f"resume it with: nnrun train --resume {quoted(path)} "
-                            f"(nnrun.resume({str(path)!r}) in Python), or {another}")
+                            "overwrites a run", hint=f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():
             what = "a file" if path.is_file() else "a folder that is no run"
             exists = UserError(f"{path}: already exists ({what}); nnrun makes the run directory itself, never "

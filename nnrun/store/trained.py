@@ -21,7 +21,7 @@ import numpy as np
 
 from nnrun.config import Config, anchored, config_hash, load_config, portable, resolved
 from nnrun.config.diff import describe_changes, listed
-from nnrun.errors import UserError, listed_samples, quoted
+from nnrun.errors import UserError, listed_samples, resume_command, train_command
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.inputs import input_readers
@@ -170,7 +170,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
             raise UserError(f"{run.path}: the run is {_unfinished(run, meta)} and {'has saved' if live else 'saved'} "
                             "no weights: it has no model.safetensors, and no checkpoint to take them from",
                             hint="wait for it to finish (training.checkpoint is off, so it saves none before)" if live
-                            else f"train it again with: nnrun train {quoted(run.config)}")
+                            else f"train it again with: {train_command(run.config)}")
         return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
     skipped = []
     for path in checkpoints.candidates(run.path):
@@ -195,7 +195,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
         return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
     raise UserError(f"{run.path}: the run is {_unfinished(run, meta)}, has no model.safetensors and no valid "
                     f"checkpoint" + "".join(f"\n  {reason}" for reason in skipped),
-                    hint=f"train it again with: nnrun train {quoted(run.config)}")
+                    hint=f"train it again with: {train_command(run.config)}")
 
 
 def _checkpoint_weights(path: Path, like: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
@@ -229,8 +229,8 @@ def _what_next(run: RunDir, meta: dict) -> str:
     if meta.get("status") == "running" and run.is_writing():
         return "wait for its next checkpoint"
     if meta.get("status") == "failed":  # resumed, it would fail the same way
-        return f"fix what failed (meta.json says what), then train it again: nnrun train {quoted(run.config)}"
-    return f"train it on with: nnrun train --resume {quoted(run.path)}"
+        return f"fix what failed (meta.json says what), then train it again: {train_command(run.config)}"
+    return f"train it on with: {resume_command(run.path)}"
 
 
 def _unfinished(run: RunDir, meta: dict) -> str:
@@ -266,7 +266,7 @@ def check_unedited(run: RunDir, config: Config) -> None:
     raise UserError(f"{run.config}: changed since the run wrote it (meta.json's config_hash is another), so it no "
                     f"longer describes the run's weights{':' + listed(changes) if changes else ''}",
                     hint=f"undo the edit; to train with the new settings, start a new run from it: "
-                    f"nnrun train {quoted(run.config)}")
+                    f"{train_command(run.config)}")
 
 
 def check_preprocessing_unedited(run: RunDir) -> None:
