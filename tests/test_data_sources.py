@@ -220,6 +220,25 @@ def test_datasets_command_lists_the_bundled_sets(run_cli):
     assert "1797" in lines["digits"] and "8x8x1" in lines["digits"] and "10" in lines["digits"]
     assert "442" in lines["diabetes"] and "regression" in lines["diabetes"]
     assert "569" in lines["breast_cancer"] and "│       2 │" in lines["breast_cancer"]
+    assert "│ species " in lines["iris"] and "│ progression " in lines["diabetes"]
+
+
+def test_a_bundled_sets_run_names_its_target_for_files_that_carry_it(run_cli, tmp_path):
+    from conftest import ROOT
+    from nnrun.data.sources import BUILTIN_FOLDER
+
+    config = tmp_path / "iris.yaml"
+    config.write_text((ROOT / "configs" / "iris.yaml").read_text())
+    assert run_cli("train", config, "--set", "training.epochs=2", "--run-dir", "r", "-q").exit_code == 0
+    assert json.loads((tmp_path / "r" / "preprocess.json").read_text())["target"] == "species"
+    (tmp_path / "iris.csv").write_text(gzip.decompress((BUILTIN_FOLDER / "iris.csv.gz").read_bytes()).decode())
+    predicted = run_cli("predict", "r", "iris.csv", "-o", "p.csv")
+    assert predicted.exit_code == 0 and "ignored" not in predicted.output  # the target is no stray column
+    scored = run_cli("evaluate", "r", "--data", "iris.csv")
+    assert scored.exit_code == 0 and "150 samples" in scored.output
+    (tmp_path / "other.csv").write_text((tmp_path / "iris.csv").read_text().replace("species", "label", 1))
+    refused = run_cli("evaluate", "r", "--data", "other.csv")
+    assert refused.exit_code == 2 and "no target column 'species'" in refused.output
 
 
 def test_images_keep_their_shape_through_preprocessing():

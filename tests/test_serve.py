@@ -207,7 +207,8 @@ def test_a_body_past_the_default_limit_is_a_413_and_the_limit_grows_with_the_mod
     assert fruit.post("/predict", json=GOOD).status_code == 200
     digits = TestClient(create_app(ServedModel.load(runs["digits_cnn"])))
     columns = len(digits.get("/metadata").json()["columns"])
-    assert columns == 64 and digits.get("/metadata").json()["max_body_bytes"] == 1000 * columns * 128
+    # 64 pixels and the target ("digit"), which an instance may carry too
+    assert columns == 64 and digits.get("/metadata").json()["max_body_bytes"] == 1000 * (columns + 1) * 128
 
 
 def _exchange(address: tuple[str, int], request: bytes) -> bytes:
@@ -578,7 +579,7 @@ def test_values_that_preprocessing_takes_beyond_float32_are_refused_not_answered
         nnrun.load(diabetes).predict(x)
     from nnrun.commands.evaluate import evaluate
 
-    (tmp_path / "labelled.csv").write_text(",".join([*names, "target"]) + "\n" + "\n".join(
+    (tmp_path / "labelled.csv").write_text(",".join([*names, "progression"]) + "\n" + "\n".join(
         ",".join([*(str(v) for v in instance.values()), "100"]) for instance in instances) + "\n")
     with pytest.raises(nnrun.errors.UserError) as info:
         evaluate(diabetes, data=tmp_path / "labelled.csv")

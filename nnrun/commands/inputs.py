@@ -59,7 +59,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
     file = {**(saved.encoding() or {}), **(written or {})}  # the run's training files', where not given
     header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
                          decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
-    target = saved.target or _target_column(header, saved, source)
+    target = _target_column(header, saved, source)
     rows = read_rows(source, saved, target=target, written=written, unknown=unknown)
     if len(rows.target) == 0:
         raise UserError(f"{source}: no samples to score")
@@ -83,7 +83,9 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:
-    """For data sets that did not name their target: the one column that is no feature."""
+    """The run's target column; for data sets that did not name theirs, the one column
+    that is no feature. The features are looked for first: without them the file cannot
+    be scored anyway, and their absence says it is another data set's file."""
     names = saved.column_names()
     others = [h for h in header if h not in names]
     absent = [n for n in names if n not in header]
@@ -91,6 +93,8 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -
         raise UserError(f"{source}: {len(absent)} of the run's {len(names)} feature columns are missing: "
                         f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}",
                         hint="score a file with the columns the run trained on, and the target column beside them")
+    if saved.target:
+        return saved.target
     if len(others) != 1:
         raise UserError(f"{source}: cannot tell which column holds the targets "
                         f"({'none' if not others else ', '.join(others)} besides the features)",

@@ -36,7 +36,7 @@ def print_catalog(console: Console, name: str | None = None) -> None:
 def print_datasets(console: Console) -> None:
     """The bundled data sets, for ``nnrun datasets``."""
     table = Table()
-    columns = ("name", "samples", "features", "task", "classes")
+    columns = ("name", "samples", "features", "target", "task", "classes")
     for column in columns:
         table.add_column(column, justify="right" if column in ("samples", "classes") else "left")
     for row in describe_builtin():

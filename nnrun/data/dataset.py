@@ -38,6 +38,7 @@ class Dataset:
     table: "Table | None" = None
     assigned: np.ndarray | None = None
     warnings: tuple[str, ...] = ()  # what the user should know about the data (single-row classes, ...)
+    target_name: str | None = None  # the targets' column, where no setting names it (a bundled set's)
 
     def __len__(self) -> int:
         return self.x.shape[0]

@@ -62,9 +62,10 @@ class BuiltinSource(SourceBase):
         if info.shape:
             x = x.reshape((len(x), *info.shape))
         if info.task == "regression":
-            return Dataset(x, table[:, -1].astype(np.float32), info.task, header[:-1])
+            return Dataset(x, table[:, -1].astype(np.float32), info.task, header[:-1], target_name=header[-1])
         class_names, y = np.unique(table[:, -1], return_inverse=True)
-        return Dataset(x, y.astype(np.int64), info.task, header[:-1], [str(c) for c in class_names])
+        return Dataset(x, y.astype(np.int64), info.task, header[:-1], [str(c) for c in class_names],
+                       target_name=header[-1])
 
 
 def describe_builtin() -> list[dict]:
@@ -73,7 +74,8 @@ def describe_builtin() -> list[dict]:
     for name, info in BUILTIN.items():
         data = BuiltinSource(name=name).load(0)
         features = "x".join(map(str, data.input_shape))
-        rows.append({"name": name, "samples": len(data), "features": features, "task": info.task,
+        rows.append({"name": name, "samples": len(data), "features": features, "target": data.target_name,
+                     "task": info.task,
                      "classes": data.num_classes or None, "description": info.description})
     return rows
 

@@ -147,7 +147,7 @@ class RunRecord:
             "input_shape": list(train.input_shape),
             "task": train.task,
             "columns": experiment.columns,
-            "target": getattr(config.data.source, "target", None),
+            "target": getattr(config.data.source, "target", None) or train.target_name,
             "target_scale": experiment.target_scale,
             "feature_ranges": experiment.feature_ranges,
         })
