@@ -133,6 +133,17 @@ CASES = [
     ("missing colon", "training:", "training", "15:9",
      "could not find expected ':'\n    15 |   epochs: 2\n       |         ^\n  hint: a key on this line or the line "
      "before it has no ':' after it"),
+    # A key without ': ' reads as text running on into the next line, which fails: the key's line is named.
+    ("no space after a key's colon", "  epochs: 2", "  epochs:2", "15:3",
+     "invalid YAML: 'epochs:2' is no key and value: YAML needs a space after the ':'\n    15 |   epochs:2\n"
+     "       |   ^\n  hint: write 'epochs: 2'"),
+    ("no colon after a key", "name: demo", "name demo", "1:1",
+     "invalid YAML: 'name demo' has no ':' after its key, so YAML reads it as text running on into line 2\n"
+     "     1 | name demo\n       | ^\n  hint: write 'name: demo'"),
+    ("no space after a section's colon", "loss: categorical_crossentropy", "loss:categorical_crossentropy", "11:1",
+     "'loss:categorical_crossentropy' is no key and value: YAML needs a space after the ':'"),
+    ("no space after a colon in braces", "units: 3,", "units:3,", "10:21",
+     "unknown key 'units:3': a key and its value need a space after the ':'; write 'units: 3'"),
     ("alias bomb", "seed: 1", "seed: 1\nx: &a [1, 1]\ny: &b [*a, *a]\nz: [*b, *b, *b]", "3:4",
      "anchors and aliases (&name, *name) are not allowed"),
     ("python tag", "seed: 1", "seed: !!python/object/apply:os.system ['echo hi']", "2:7",

@@ -66,6 +66,10 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         flat = {"layer", "merge_mode"} <= set(fields) and closest(key, fields) is None
         wrapped = f"; the wrapped layer's options go inside it: layer: {{type: ..., {key}: {show(received)}}}" \
             if flat else ""
+        glued = re.fullmatch(r"([A-Za-z_]\w*):(\S.*)", key) if received is None else None
+        if glued and glued.group(1) in fields:  # {units:64}: YAML needs a space after the ':'
+            return (f"unknown key '{key}': a key and its value need a space after the ':'; write "
+                    f"'{glued.group(1)}: {glued.group(2)}'")
         return f"unknown key '{key}'" + (keras_key_hint(key, fields) or place_hint(key, where) or wrapped
                                          or did_you_mean(key, fields, "expected one of"))
     if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short

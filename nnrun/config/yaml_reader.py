@@ -157,6 +157,31 @@ def _syntax_hint(exc: yaml.MarkedYAMLError, lines: list[str]) -> str | None:
     return None
 
 
+def _keyless_line(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str, str] | None:
+    """A line with no ': ' after its key ("epochs:100", "name iris"), which YAML reads as
+    text running on into the next line, where it fails: that line's index, what is
+    wrong with it and how to write it; None when the line before the error has its key."""
+    problem, mark = exc.problem or "", exc.problem_mark
+    if not mark or mark.line >= len(lines) or not any(
+            words in problem for words in ("mapping values are not allowed here", "could not find expected ':'")):
+        return None
+    before = next((n for n in range(mark.line - 1, -1, -1) if lines[n].strip()
+                   and not lines[n].lstrip().startswith("#")), None)
+    if before is None or _spaces(lines[before]) != _spaces(lines[mark.line]):
+        return None
+    content = lines[before].split(" #", 1)[0].rstrip()
+    if re.search(r":(\s|$)", content) or any(bracket in content for bracket in "{}[]\"'"):
+        return None
+    glued = re.fullmatch(r"\s*(- )?([A-Za-z_][\w.]*):(\S.*)", content)
+    if glued:
+        return (before, f"'{content.strip()}' is no key and value: YAML needs a space after the ':'",
+                f"write '{glued.group(1) or ''}{glued.group(2)}: {glued.group(3)}'")
+    spaced = re.fullmatch(r"\s*(- )?([A-Za-z_][\w.]*)\s+(\S.*)", content)
+    said = f"'{content.strip()}' has no ':' after its key, so YAML reads it as text running on into line {mark.line + 1}"
+    return (before, said, f"write '{spaced.group(1) or ''}{spaced.group(2)}: {spaced.group(3)}'" if spaced else
+            "write a key and its value as key: value")
+
+
 def _spaces(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -171,11 +196,16 @@ def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
     try:
         root = yaml.compose(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
+        lines = text.splitlines()
         mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        quoted = excerpt(text.splitlines(), mark.line + 1, mark.column + 1) if mark else []
-        raise UserError("\n".join([f"{where}: invalid YAML: {exc.problem or exc.context}", *quoted]),
-                        hint=_syntax_hint(exc, text.splitlines())) from None
+        line, column, problem, hint = (mark.line, mark.column, exc.problem or exc.context, _syntax_hint(exc, lines)) \
+            if mark else (None, None, exc.problem or exc.context, None)
+        if (keyless := _keyless_line(exc, lines)) is not None:  # the line before is at fault: named, not this one
+            line, problem, hint = keyless
+            column = _spaces(lines[line])
+        where = f"{source}:{line + 1}:{column + 1}" if line is not None else source
+        quoted = excerpt(lines, line + 1, column + 1) if line is not None else []
+        raise UserError("\n".join([f"{where}: invalid YAML: {problem}", *quoted]), hint=hint) from None
     except yaml.YAMLError as exc:  # e.g. a control character outside any mark
         raise UserError(f"{source}: invalid YAML: {exc}") from None
     values: dict[PathKey, Location] = {}
