@@ -92,6 +92,18 @@ def test_init_unknown_dataset(run_cli):
     assert result.exit_code == 2 and "'wines' is not a bundled data set; did you mean 'wine'?" in result.output
 
 
+def test_init_takes_a_data_set_or_a_csv_file_as_its_argument(run_cli, tmp_path):
+    assert run_cli("init", "wine").exit_code == 0 and "name: wine" in (tmp_path / "wine.yaml").read_text()
+    (tmp_path / "houses.csv").write_text("rooms,price\n" + "".join(f"{i % 5},{100 + i}\n" for i in range(30)))
+    result = run_cli("init", "houses.csv", "--target", "price")
+    assert result.exit_code == 0 and "wrote houses.yaml" in result.output
+    result = run_cli("init", "--data", "houses.csv", "price")
+    assert result.exit_code == 2 and "price: given beside --data; the column to predict is named by --target" in \
+        result.output and "hint: nnrun init --data houses.csv --target price" in result.output
+    result = run_cli("init", "-d", "wine", "iris")
+    assert result.exit_code == 2 and "hint: nnrun init iris, or nnrun init --dataset wine" in result.output
+
+
 def test_layers_lists_every_registered_type_and_option(run_cli):
     result = run_cli("layers")
     assert result.exit_code == 0, result.output
@@ -111,6 +123,7 @@ def test_layers_filter(run_cli):
     assert result.exit_code == 0 and "beta_1" in result.output and "dense" not in result.output
     result = run_cli("layers", "losses")
     assert "mse" in result.output and "adam" not in result.output
+    assert run_cli("layers", "loss").output == result.output  # the config's key names the family too
     result = run_cli("layers", "conv9d")
     assert result.exit_code == 2 and "'conv9d' is not a family or type" in result.output
     for family, member in (("schedules", "cosine"), ("sources", "csv"), ("preprocessing", "standardize")):

@@ -105,6 +105,8 @@ def _complete_dataset(incomplete: str) -> list[str]:
 
 
 def init(
+    given: Optional[str] = typer.Argument(None, metavar="NAME|FILE.csv", show_default=False,
+                                          help="A bundled data set's name, or your CSV file: as -d NAME or --data FILE."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Bundled data set the config trains on "
                                           "(default: iris).", autocompletion=_complete_dataset, show_default=False),
     data: Optional[Path] = typer.Option(None, "--data", help="Your own CSV file to train on, instead.",
@@ -131,6 +133,18 @@ def init(
         from nnrun.console.output import say_note
         from nnrun.errors import UserError
 
+        nonlocal dataset, data
+        if given is not None:  # nnrun init wine, nnrun init houses.csv: what -d and --data say
+            if data is not None:  # nnrun init --data houses.csv price
+                raise UserError(f"{given}: given beside --data; the column to predict is named by --target",
+                                hint=f"nnrun init --data {quoted(data)} --target {quoted(given)}")
+            if dataset is not None:
+                raise UserError(f"{given}: given beside --dataset {dataset}; name the data set once",
+                                hint=f"nnrun init {quoted(given)}, or nnrun init --dataset {quoted(dataset)}")
+            if given.lower().endswith((".csv", ".tsv", ".txt")) or Path(given).is_file():
+                data = Path(given)
+            else:
+                dataset = given
         if target and len(target) > 1:
             raise UserError(f"--target given {len(target)} times ({', '.join(target)}): a config predicts one column "
                             "of labels or values", hint="name one; for one-hot columns, write the class names into "

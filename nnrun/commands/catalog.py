@@ -103,10 +103,16 @@ WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", 
          "schedules": "training.schedule", "sources": "data.source", "preprocessing": "data.preprocess"}
 
 
+# A family asked for by one of its members, or by the config key that holds it.
+FAMILY_WORDS = {"layer": "layers", "loss": "losses", "optimizer": "optimizers", "metric": "metrics",
+                "schedule": "schedules", "source": "sources", "preprocess": "preprocessing"}
+
+
 def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[Entry]]:
     """All families, one family, or the entries of one type name."""
     if name is None:
         return entries
+    name = FAMILY_WORDS.get(name, name)
     if name in entries:
         return {name: entries[name]}
     found = {family: [e for e in items if e.type == name] for family, items in entries.items()}
