@@ -52,6 +52,18 @@ def test_several_outputs_get_their_own_residuals_beside_the_pooled_ones():
     assert "per_output" not in residual_report(target[:, :1], predicted[:, :1])
 
 
+def test_the_metrics_and_the_residual_report_give_one_mae_and_rmse():
+    """A student seeing 19842.9707 in one table and 19842.9727 in the next asks which is right."""
+    from nnrun.model.metrics import METRICS
+
+    rng = np.random.default_rng(0)
+    target = rng.normal(20000, 5000, 999).astype(np.float32)
+    predicted = (target + rng.normal(0, 20000, 999)).astype(np.float32).reshape(-1, 1)
+    report = residual_report(target, predicted)
+    assert METRICS["mae"].fn(target, predicted) == report["mae"]
+    assert METRICS["rmse"].fn(target, predicted) == report["rmse"]
+
+
 def test_residual_statistics_by_hand():
     stats = residual_report(np.array([1.0, 2.0, 3.0, 4.0]), np.array([[1.5], [2.0], [2.0], [5.0]]))
     # residuals 0.5, 0, -1, 1
