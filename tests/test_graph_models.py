@@ -237,6 +237,20 @@ def test_top_k_accuracy_with_no_more_classes_than_k_is_warned(run_cli, write_con
     assert run_cli("evaluate", "r").exit_code == 0  # a run trained with it still loads
 
 
+def test_a_regression_on_targets_of_0_and_1_alone_is_warned(run_cli, tmp_path):
+    rows = "".join(f"{i / 40:.3f},{(i * 7) % 11},{i % 2}\n" for i in range(40))
+    (tmp_path / "p.csv").write_text("a,b,outcome\n" + rows)
+    (tmp_path / "p.yaml").write_text(
+        "data: {source: {type: csv, path: p.csv, target: outcome, task: regression}}\n"
+        "model: {layers: [{type: dense, units: 1}]}\nloss: mse\nmetrics: [mae]\n")
+    result = run_cli("validate", "p.yaml")
+    assert result.exit_code == 0, result.output
+    assert ("warning: loss: mse fits the targets as amounts, but they are all 0 and 1, so the model predicts numbers "
+            "between them, not classes; for two classes use loss: binary_crossentropy") in " ".join(result.output.split())
+    (tmp_path / "p.csv").write_text("a,b,outcome\n" + rows.replace(",0\n", ",2\n"))
+    assert "all 0 and 1" not in run_cli("validate", "p.yaml").output
+
+
 def test_embedding_rejects_values_that_are_not_indices():
     graph = _graph([{"type": "embedding", "input_dim": 4, "output_dim": 2}, {"type": "flatten"}], (3,))
     out, _ = graph.forward(np.array([[0, 3, 1]], np.float32), training=False)

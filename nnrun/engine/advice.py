@@ -35,6 +35,11 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
                         "to read")
     if config.data.target_scale == "none":
         warnings += _target_scale_warning(data)
+    if data.task == "regression" and data.y.ndim == 1 and len(data.y) and np.isin(data.y, (0, 1)).all():
+        loss = getattr(config.loss, "type", config.loss)
+        warnings.append(f"loss: {loss} fits the targets as amounts, but they are all 0 and 1, so the model predicts "
+                        "numbers between them, not classes; for two classes use loss: binary_crossentropy with one "
+                        "sigmoid unit (metrics: [accuracy, auc])")
     rows, batch = len(data.y), config.training.batch_size  # the samples are left out of `data`: its targets count
     if batch > rows and "batch_size" in config.training.model_fields_set:  # the default's on a small set: no news
         warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
