@@ -35,7 +35,8 @@ def starter_text(dataset: str, path: str) -> str:
              commented("seed: 42", "seeds the split, initial weights, shuffling, dropout"),
              "data:", f"  source: {{type: builtin, name: {dataset}}}",
              commented(f"  split: {{validation: 0.1, test: 0.2{stratify}}}", "held-out fractions; the rest trains"),
-             commented(f"  preprocess: [{{type: {preprocess}}}]", "fitted on the training split only")]
+             commented(f"  preprocess: [{{type: {preprocess}}}]", "pixels 0..16 to 0..1" if info.shape
+                       else "fitted on the training split only")]
     if classes is None:
         lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
                                                                "its units"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 COMMENT_COLUMN = 42
-OPTIMIZER = "optimizer: {type: adam, learning_rate: 0.001}"
 
 
 def pad(text: str) -> str:
@@ -23,6 +22,9 @@ def pad(text: str) -> str:
 
 def commented(line: str, comment: str) -> str:
     return f"{line}{pad(line)}# {comment}"
+
+
+OPTIMIZER = commented("optimizer: {type: adam, learning_rate: 0.001}", "Keras's and PyTorch's default rate")
 
 
 def schema_lines(config: Path) -> list[str]:
@@ -57,14 +59,17 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
     if len(classes) == 2:
         return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
                                   f"the probability of '{classes[1]}' (not '{classes[0]}')"),
-                        "loss: binary_crossentropy", OPTIMIZER, "metrics: [accuracy, auc]"]
+                        commented("loss: binary_crossentropy", "two classes: one probability"), OPTIMIZER,
+                        commented("metrics: [accuracy, auc]", "auc: how well the probabilities rank (1 is perfect)")]
     return lines + [commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
                               f"one probability per class ({len(classes)})"),
-                    "loss: categorical_crossentropy", OPTIMIZER, "metrics: [accuracy]"]
+                    commented("loss: categorical_crossentropy", "labels or one-hot rows, as the data has them"),
+                    OPTIMIZER, commented("metrics: [accuracy]", "the fraction of samples classed right")]
 
 
 def training_lines(epochs: int) -> list[str]:
     """The ``training:`` section: early stopping keeps the best weights."""
-    return ["training:", f"  epochs: {epochs}", "  batch_size: 32",
+    return ["training:", commented(f"  epochs: {epochs}", "passes over the training split, at most"),
+            commented("  batch_size: 32", "samples per weight update"),
             "  # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.",
             "  early_stopping: {monitor: val_loss, patience: 20, restore_best: true}"]

@@ -64,8 +64,10 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
         lines.append(("early stop", _early_stop_note(result, experiment)))
     note = overfitting(history)
     if note:
+        dropout = any(node.layer.type == "dropout" for node in experiment.graph.nodes)
         advice = (f"; the saved weights are those of epoch {result.best_epoch}" if _restored(result, experiment)
-                  else "; try training.early_stopping, a dropout layer, or fewer epochs")
+                  else f"; try training.early_stopping, {'more dropout' if dropout else 'a dropout layer'}, a "
+                  "kernel_regularizer, or fewer epochs")
         lines.append(("note", note + advice))
     lines.append(("time", _time_line(result, resumed_after)))
     entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
