@@ -310,6 +310,29 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
     assert (directory / "trials.csv").read_text() == before
 
 
+def test_a_resumed_sweep_refuses_data_changed_since_it_started(tmp_path):
+    """Its trials trained on the data as it was: the rest must not train on other data."""
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    rows = "".join(f"{i / 10},{(i * 7) % 5},{'yes' if i % 3 else 'no'}\n" for i in range(60))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,label\n" + rows)
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("{type: builtin, name: iris}", "{type: csv, path: d.csv, target: label}")
+                    .replace("units: 3, activation: softmax", "units: 2, activation: softmax"))
+    assert nnrun("sweep", "sweep.yaml", cwd=tmp_path).returncode == 0
+    directory = only_sweep(tmp_path)
+    before = (directory / "trials.csv").read_text()
+    data.write_text("a,b,label\n" + rows.replace("yes", "no", 5))
+    refused = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert (f"{data}: changed since the sweep {directory} started; its trials trained on the data as it was, and "
+            "the trials still to run would train on other data") in " ".join(refused.stderr.split())
+    assert (directory / "trials.csv").read_text() == before
+    data.write_text("a,b,label\n" + rows)
+    resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+
+
 def test_a_finished_random_search_grows_by_more_samples_as_if_it_had_asked_for_them(tmp_path):
     whole, grown = tmp_path / "whole", tmp_path / "grown"
     for folder, samples in ((whole, 4), (grown, 2)):

@@ -5,6 +5,8 @@ sweep writes it.
     base.yaml    the base config as it was resolved when the sweep started
     base.source.yaml  the base config file's data as it read then: every trial starts
                  from it, so a base edited while the sweep runs changes no trial
+    base.data.json    the SHA-256 of each data file the base reads: a resume refuses
+                 data changed since, which the trials still to run would train on
     trials.csv   one row per started trial (see :mod:`.trials`)
     trials/<id>/ an ordinary run directory per trial
     best.yaml    the base config with the best trial's values: `nnrun train best.yaml`
@@ -12,6 +14,8 @@ sweep writes it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import yaml
@@ -26,6 +30,7 @@ from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
 
 SOURCE_COPY = "base.source.yaml"
+DATA_HASHES = "base.data.json"
 
 
 def base_data(sweep_dir: Path, sweep: SweepConfig) -> dict:
@@ -58,6 +63,7 @@ class SweepDir:
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
         files.atomic_write(path / SOURCE_COPY, _dump(base_as_read))
+        files.write_json(path / DATA_HASHES, _data_hashes(base_config, located.sweep))
         swept.write_trials([])
         return swept
 
@@ -107,6 +113,7 @@ class SweepDir:
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
                         f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`",
                         swept=tuple(_counted_from_the_start(path, before) for path in sweep.parameters))
+        _refuse_other_data(path, base_config, sweep)
         swept = cls(path, sweep.model_copy(update={"samples": grown.samples}) if grown else sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
         if grown:  # recorded once the directory is locked: the sweep now runs this many trials
@@ -169,6 +176,36 @@ def _counted_from_the_start(path: str, data: dict) -> str:
     from nnrun.config.sweep_checks import resolved_parts
 
     return ".".join(map(str, resolved_parts(path_parts(path), data)))
+
+
+def _data_hashes(config, sweep: SweepConfig) -> dict[str, str]:
+    """The SHA-256 of each file the base config's data source reads, by path; none where
+    a parameter sets the source (its trials read other files by design)."""
+    if any(path == "data" or path.startswith("data.source") for path in sweep.parameters):
+        return {}
+    source, hashes = config.data.source, {}
+    for key in source.path_fields:
+        if (value := getattr(source, key)) is not None and Path(value).is_file():
+            with open(value, "rb") as handle:  # by blocks: a data file may be larger than memory allows twice
+                hashes[value] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return hashes
+
+
+def _refuse_other_data(path: Path, base_config, sweep: SweepConfig) -> None:
+    """A data file changed or gone since the sweep started: its finished trials trained
+    on the file as it was, and the rest would train on another (an older sweep directory,
+    without the record, is taken as it is)."""
+    if not (path / DATA_HASHES).is_file():
+        return
+    recorded = json.loads((path / DATA_HASHES).read_text())
+    now = _data_hashes(base_config, sweep)
+    changed = [file for file, digest in recorded.items() if now.get(file) != digest]
+    if changed:
+        gone = [file for file in changed if not Path(file).is_file()]
+        raise UserError(f"{', '.join(changed)}: {'gone' if gone == changed else 'changed'} since the sweep {path} "
+                        "started; its trials trained on the data as it was, and the trials still to run would train "
+                        "on other data", hint="put the file back as it was, then resume; or start a new sweep on "
+                        "the data as it is now with `nnrun sweep SWEEP.yaml`")
 
 
 def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str,
