@@ -407,6 +407,18 @@ def test_a_sweeps_folder_lists_its_trials_best_first(run_cli, tmp_path):
     assert run_cli("runs", sweep).stdout.splitlines()[0].startswith("Trials in ")
 
 
+def test_tied_trials_are_listed_as_the_sweep_ranks_them_lowest_id_first(run_cli, tmp_path):
+    sweep = tmp_path / "search"
+    for trial in ("000", "001", "002"):  # the same run three times: one val_loss, and 002 the newest
+        train_iris(sweep / "trials" / trial, epochs=2)
+    (sweep / "sweep.yaml").write_text("metric: val_loss\nmode: min\nparameters: {a: {}}\n")
+    (sweep / "trials.csv").write_text("trial,a,status,val_loss\n000,1,completed,1\n001,1,completed,1\n"
+                                      "002,1,completed,1\n")
+    records = json.loads(run_cli("runs", sweep, "--json").stdout)
+    assert len({r["best_validation"] for r in records}) == 1, records
+    assert [Path(r["path"]).name for r in records] == ["000", "001", "002"]
+
+
 def test_a_sweeps_trials_add_up_to_its_count_and_the_completed_rank_first(run_cli, tmp_path):
     """A trial stopped before its run began has a row in trials.csv and no folder: it is
     listed all the same; a trial interrupted with a better value ranks after the completed

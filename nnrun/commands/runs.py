@@ -222,8 +222,10 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
         # The completed trials first, as the sweep's best is the best completed one (the sweep's row
         # names it); a pruned or interrupted trial's value is of fewer epochs.
         sign = -1 if sweep.get("mode") == "max" else 1
+        # A tie goes to the lowest trial id, as the sweep names its best.
         runs.sort(key=lambda run: (run.best_validation is None, run.status != "completed",
-                                   sign * (run.best_validation or 0.0)))
+                                   sign * (run.best_validation or 0.0),
+                                   run.path.name if run.best_validation is not None else ""))
     return runs
 
 
