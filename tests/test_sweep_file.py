@@ -544,6 +544,24 @@ def test_a_sweep_under_an_mpi_launcher_is_refused(run_cli, tmp_path, monkeypatch
     assert not (tmp_path / "runs").exists()
 
 
+def test_validate_tells_an_extra_the_sweep_needs_and_this_machine_lacks(run_cli, tmp_path, monkeypatch):
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("optuna", "ray") else
+                        found(name, *a))
+    write_sweep(tmp_path, SWEEP.replace("search: random", "search: tpe").replace(
+        "{type: local, workers: 2}", "{type: ray}"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output  # the file is valid: it may run on a machine that has them
+    said = " ".join(result.output.split())
+    assert ("warning: this sweep needs Optuna (search: tpe, or a scheduler), which is not installed here: pip install "
+            "'nnrun[sweep]'; this sweep needs Ray Tune (executor: ray), which is not installed here: pip install "
+            "'nnrun[ray]'") in said
+    monkeypatch.setattr(importlib.util, "find_spec", found)
+    assert "not installed" not in run_cli("validate", "sweep.yaml").output
+
+
 def test_the_longest_trial_is_the_largest_epoch_count_swept_in_any_order():
     """Ray's ASHA and the grace check both measure by it; a list need not be sorted."""
     from nnrun.config.sweep_checks import longest_epochs

@@ -111,10 +111,11 @@ def test_an_address_where_no_ray_cluster_answers_is_refused_before_the_sweep_dir
     assert "hint: start one with `ray start --head --port=6379`" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
     write_sweep(tmp_path, SWEEP.replace("{type: local, workers: 2}", '{type: ray, address: "head"}'))
-    malformed = nnrun("sweep", "sweep.yaml", cwd=tmp_path)
-    assert malformed.returncode == 2
-    assert "error: executor.address: expected 'auto' or 'host:port' (such as 'head:6379'), got 'head'" in \
-        " ".join(malformed.stderr.split())
+    for command in ("sweep", "validate"):  # a malformed address is a mistake in the file: validate tells it too
+        malformed = nnrun(command, "sweep.yaml", cwd=tmp_path)
+        assert malformed.returncode == 2
+        assert "executor.address: expected 'auto' or 'host:port' (such as 'head:6379'), got 'head'" in \
+            " ".join(malformed.stderr.split())
     if not Path("/tmp/ray/ray_current_cluster").exists():  # no cluster `ray start` left on this machine
         write_sweep(tmp_path, SWEEP.replace("{type: local, workers: 2}", "{type: ray, address: auto}"))
         auto = nnrun("sweep", "sweep.yaml", cwd=tmp_path)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 
 from nnrun.config.loader import LoadedConfig, file_kind, user_path
 from nnrun.config.messages import describe
@@ -80,6 +80,15 @@ class RayExecutor(Section):
     )
     max_concurrent_trials: int | None = Field(None, ge=1, description="Trials at once. Default: as many as fit.")
     cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray started when there is no address.")
+
+    @field_validator("address")
+    @classmethod
+    def _an_address(cls, address: str | None) -> str | None:
+        # Its form is checked with the file (validate says it); whether a cluster answers, by the sweep.
+        host, _, port = (address or "").rpartition(":")
+        if address not in (None, "auto") and not address.startswith("ray://") and not (host and port.isdigit()):
+            raise ValueError(f"expected 'auto' or 'host:port' (such as 'head:6379'), got {address!r}")
+        return address
 
 
 ExecutorSpec = tagged_union((LocalExecutor, RayExecutor))

@@ -1,12 +1,15 @@
 """What makes a sweep waste its time or rank its trials misleadingly, warned by
 ``nnrun validate`` and ``nnrun sweep`` before the first trial: trials that repeat
 others, more trials at once than CPUs, trials scored on different validation rows,
-trials ranked by how well they fit their training rows.
+trials ranked by how well they fit their training rows; and an optional package the
+sweep needs that is not installed here (``nnrun sweep`` refuses to start without it).
 
     for warning in sweep_warnings(sweep): ...
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 from nnrun.commands.sweep.local import crowded_workers
 from nnrun.commands.sweep.space import repeated_draws
@@ -23,8 +26,30 @@ ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "
 
 def sweep_warnings(sweep: SweepConfig) -> list[str]:
     warnings = [repeated_draws(sweep), crowded_workers(sweep.executor, sweep.trial_count), _moving_yardstick(sweep),
-                _training_metric(sweep)]
+                _training_metric(sweep), _missing_extra(sweep)]
     return [warning for warning in warnings if warning]
+
+
+def _installed(package: str) -> bool:
+    try:  # found without importing it (Ray takes a second)
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # a package whose import failed half-way
+        return False
+
+
+def _missing_extra(sweep: SweepConfig) -> str | None:
+    """The extra a sweep needs and this machine lacks: told by validate, which checks the
+    file (it may run elsewhere), where ``nnrun sweep`` would refuse to start."""
+    needs = []
+    if sweep.search == "tpe" or sweep.scheduler is not None and sweep.executor.type == "local":
+        needs.append(("optuna", "Optuna", "search: tpe, or a scheduler", "sweep"))
+    if sweep.executor.type == "ray":
+        needs.append(("ray", "Ray Tune", "executor: ray", "ray"))
+    missing = [need for need in needs if not _installed(need[0])]
+    if not missing:
+        return None
+    return "; ".join(f"this sweep needs {name} ({why}), which is not installed here: pip install 'nnrun[{extra}]'"
+                     for _, name, why, extra in missing)
 
 
 def _moving_yardstick(sweep: SweepConfig) -> str | None:

@@ -30,9 +30,7 @@ def check_address(executor) -> None:
     address = getattr(executor, "address", None)
     if executor.type != "ray" or address in (None, "auto") or address.startswith("ray://"):
         return
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise UserError(f"executor.address: expected 'auto' or 'host:port' (such as 'head:6379'), got {address!r}")
+    host, _, port = address.rpartition(":")  # its form checked with the sweep file (config.sweep)
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
     except OSError as exc:

@@ -61,7 +61,8 @@ def repeated_draws(sweep: SweepConfig) -> str | None:
         return None
     ids = ", ".join(trial_id(i, len(trials)) for i in repeats[:5]) + (", ..." if len(repeats) > 5 else "")
     if listed:
-        fix = f"search: grid runs each of the {combinations} combinations once"
+        fix = f"search: grid runs each of the {combinations} combinations once" if combinations > 1 else \
+            "every trial sets the same values: samples: 1 trains them once"
     else:
         fix = (f"the space holds {combinations} combinations: ask for fewer samples, or list the values and "
                "search: grid to run each once")
