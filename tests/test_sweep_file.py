@@ -481,7 +481,7 @@ def test_a_text_constant_is_told_to_be_a_one_value_list(run_cli, tmp_path):
     result = run_cli("validate", "sweep.yaml")
     assert result.exit_code == 2
     assert ('sweep.yaml:8:3: parameters.model.init_weights: "pre/model.safetensors" is no parameter type, and a '
-            "constant must be a number or true/false; write a text value as a one-value list: "
+            "constant must be a number, true/false or null; write a text value as a one-value list: "
             "[pre/model.safetensors]") in result.output
     assert "expected one of" not in result.output
 

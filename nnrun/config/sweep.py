@@ -1,7 +1,7 @@
 """The sweep file: a base config, the parameters to search, how, and where to run.
 
     base: iris.yaml                 # relative to this file
-    metric: val_accuracy            # any metrics.csv column; mode from the metric
+    metric: val_accuracy            # a loss or metric column of metrics.csv; mode from the metric
     search: random                  # grid | random | tpe
     samples: 12
     parameters:
@@ -243,7 +243,7 @@ def _problem(located: LoadedSweep, err: dict, data: dict) -> Problem:
         path = path[:2]  # a short-form list has no ``type`` key: its tag is no part of the path
     message = describe(err, path, SweepConfig)
     if _is_text_constant(err, path, node) and "did you mean" not in message:
-        message = (f"{json.dumps(node)} is no parameter type, and a constant must be a number or true/false; "
+        message = (f"{json.dumps(node)} is no parameter type, and a constant must be a number, true/false or null; "
                    f"write a text value as a one-value list: [{node}]")
     problem = Problem(".".join(map(str, path)), message)
     # A parameter's name is a key that holds dots: place it by its own key.

@@ -144,7 +144,8 @@ class SweepView:
         if result.best is not None:
             best = result.best
             values = ", ".join(f"{k}={short(v, 'null')}" for k, v in best.values.items() if k in parameters)
-            self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch} ({values})")
+            values = f" ({values})" if values else ""  # no parameter varies: the trials differ in nothing
+            self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch}{values}")
             if best.best_epoch is not None and best.best_epoch < best.epochs and \
                     not _restores_best(self.swept, best, result.metric):
                 self.say(f"note:    trial {best.id} is ranked by its best epoch, {best.best_epoch}; its weights, and "
