@@ -148,6 +148,22 @@ def test_a_last_batch_smaller_than_the_process_count_is_a_clear_error(tmp_path):
 
 
 @needs_mpi
+def test_processes_that_run_other_configs_are_refused_before_training(tmp_path):
+    """Machines with other copies of the config: one more epoch left process 0 waiting for
+    a sum forever, another learning rate trained weights that drifted apart."""
+    config, run = ROOT / "configs/iris.yaml", tmp_path / "run"
+    result = subprocess.run(
+        [MPIEXEC, "-n", "1", *NNRUN, "train", str(config), "--set", "training.epochs=3", "--run-dir", str(run), ":",
+         "-n", "1", *NNRUN, "train", str(config), "--set", "training.epochs=4", "--set",
+         "optimizer.learning_rate=0.5", "--run-dir", str(run)], capture_output=True, text=True, timeout=120,
+        env=environment())
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("error: process 1 of 2 runs another config than process 0; it differs in\n"
+                               "  optimizer.learning_rate (0.001 -> 0.5)\n  training.epochs (3 -> 4)") == 1
+    assert "Traceback" not in result.stderr and not run.exists()
+
+
+@needs_mpi
 def test_a_config_mistake_is_reported_once(tmp_path):
     result = mpiexec(2, "train", ROOT / "configs/iris.yaml", "--set", "training.epochs=0")
     assert result.returncode == 2

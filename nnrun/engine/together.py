@@ -14,6 +14,8 @@ import signal
 from contextlib import contextmanager
 from pathlib import Path
 
+from nnrun.config import resolved
+from nnrun.config.diff import describe_changes, listed
 from nnrun.engine.distributed import Stopped, World
 from nnrun.engine.hooks import SilentHooks
 from nnrun.engine.record import RunRecord
@@ -102,12 +104,27 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
 
 
 def _check_split(world: World, experiment) -> None:
-    """Every process must read the same data, and every batch must have a row for each."""
+    """Every process must run the same config on the same data, and every batch must have
+    a row for each. (Machines that keep other copies of the config: one more epoch would
+    leave process 0 waiting for a sum forever, another learning rate would train weights
+    that drift apart.)"""
     fingerprints = world.allgather_json(experiment.fingerprint)
+    settings = world.allgather_json(_shared_settings(experiment.config))
     samples = len(experiment.splits["train"])
     batch = min(experiment.config.training.batch_size, samples)
 
     def check():
+        other = {rank: describe_changes(settings[0], s) for rank, s in enumerate(settings) if s != settings[0]}
+        if other:
+            rank, changes = next(iter(other.items()))
+            said = f"processes {', '.join(map(str, other))} of {world.size} run other configs than process 0; " \
+                f"process {rank}'s differs in" if len(other) > 1 else \
+                f"process {rank} of {world.size} runs another config than process 0; it differs in"
+            raise UserError(
+                f"{said}{listed(changes)}",
+                hint="start every process with the same config file and --set options (the same file on every "
+                "machine)",
+            )
         differing = [rank for rank, f in enumerate(fingerprints) if f != fingerprints[0]]
         if differing:
             raise UserError(
@@ -131,6 +148,15 @@ def _check_split(world: World, experiment) -> None:
             )
 
     world.agree(check)
+
+
+def _shared_settings(config) -> dict:
+    """What every process's config must agree on: all of it but where each machine keeps
+    the data files (their contents are compared, by the data's fingerprint)."""
+    settings = resolved(config)
+    for key in config.data.source.path_fields:
+        settings["data"]["source"].pop(key, None)
+    return settings
 
 
 def _fitting_batch(samples: int, batch: int, processes: int) -> int:
