@@ -164,6 +164,15 @@ def test_processes_that_run_other_configs_are_refused_before_training(tmp_path):
 
 
 @needs_mpi
+def test_commands_other_than_train_are_refused_under_a_launcher_of_several(tmp_path):
+    result = mpiexec(2, "validate", ROOT / "configs/iris.yaml")
+    assert result.returncode == 2 and "valid" not in result.stdout
+    assert result.stderr.count("error: nnrun validate: started by an MPI launcher with 2 processes, each of which "
+                               "would run nnrun validate whole") == 1
+    assert mpiexec(1, "validate", ROOT / "configs/iris.yaml").returncode == 0  # one process: the plain command
+
+
+@needs_mpi
 def test_a_config_mistake_is_reported_once(tmp_path):
     result = mpiexec(2, "train", ROOT / "configs/iris.yaml", "--set", "training.epochs=0")
     assert result.returncode == 2
@@ -323,7 +332,7 @@ def test_a_usage_error_under_a_launcher_is_printed_by_process_0_alone(tmp_path):
     """Every process of `mpiexec -n 2 nnrun ...` gets the same misspelt option."""
     def launched(rank: int):
         env = {**os.environ, "PMI_RANK": str(rank), "PMI_SIZE": "2"}
-        return subprocess.run([sys.executable, "-m", "nnrun", "evaluate", "--bogus", "x"], env=env, cwd=tmp_path,
+        return subprocess.run([sys.executable, "-m", "nnrun", "train", "--bogus", "x"], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
 
     first, second = launched(0), launched(1)

@@ -61,7 +61,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    context: typer.Context,
     debug: bool = typer.Option(False, "--debug", help=DEBUG_HELP),
     version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help=VERSION_HELP),
 ) -> None:
     _debug["on"] = debug
+    if context.invoked_subcommand not in (None, "train", "sweep"):  # train spreads over them; sweep refuses itself
+        from nnrun.cli.guard import guard
+        from nnrun.engine.distributed import refuse_launcher
+
+        command = f"nnrun {context.invoked_subcommand}"
+        guard(lambda: refuse_launcher(command, f"run {command} whole, side by side (only nnrun train spreads one "
+                                      "run over them)", hint=f"run it once, without mpiexec: {command} ..."))
