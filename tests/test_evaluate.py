@@ -276,3 +276,26 @@ def test_a_live_run_that_keeps_no_checkpoint_says_to_wait_for_it(run_cli, tmp_pa
         lock.release()
     assert "the run is still training and has saved no weights" in said
     assert "hint: wait for it to finish (training.checkpoint is off, so it saves none before)" in said
+
+
+def test_a_score_that_is_nan_is_written_as_null_in_every_json_file(run_cli, tmp_path):
+    """JSON has no NaN: Python writes the bare word, which strict parsers (a CI's jq,
+    node) refuse. An auc over a split of one class is such a score."""
+    rows = "".join(f"{i / 60:.3f},{(i * 7) % 11},{'pos' if i % 10 == 0 else 'neg'}\n" for i in range(60))
+    (tmp_path / "bin.csv").write_text("a,b,y\n" + rows)
+    (tmp_path / "bin.yaml").write_text(
+        "data:\n  source: {type: csv, path: bin.csv, target: y}\n  split: {validation: 0.05, test: 0.1, stratify: "
+        "false}\nmodel: {layers: [{type: dense, units: 1, activation: sigmoid}]}\nloss: binary_crossentropy\n"
+        "metrics: [auc]\ntraining: {epochs: 1}\n")
+    for name, seed in (("r4", 4), ("r5", 5)):
+        assert run_cli("train", "bin.yaml", "--set", f"seed={seed}", "-q", "--run-dir", name).exit_code == 0
+    assert run_cli("evaluate", "r4").exit_code == 0
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda word: pytest.fail(f"{word} is no JSON"))
+
+    meta = strict((tmp_path / "r4" / "meta.json").read_text())
+    assert meta["final"]["validation"]["auc"] is None  # the split held one class: no auc
+    strict((tmp_path / "r4" / "eval-test.json").read_text())
+    compared = strict(run_cli("compare", "r4", "r5", "--json").stdout)
+    assert compared and strict(run_cli("runs", ".", "--json").stdout)

@@ -24,11 +24,10 @@ def runs(
 
     def action():
         if as_json:
-            import json
-
             from nnrun.commands.runs import as_records, list_runs
+            from nnrun.store.files import json_text
 
-            typer.echo(json.dumps(as_records(list_runs(directory)), indent=2))
+            typer.echo(json_text(as_records(list_runs(directory))), nl=False)
             return
         from nnrun.console.output import OutputConsole
         from nnrun.console.runs_table import print_runs
@@ -50,11 +49,10 @@ def compare(
 
     def action():
         if as_json:
-            import json
-
             from nnrun.commands.compare import as_record, compare as compared
+            from nnrun.store.files import json_text
 
-            typer.echo(json.dumps(as_record(compared(run_a, run_b), run_a, run_b), indent=2, default=str))
+            typer.echo(json_text(as_record(compared(run_a, run_b), run_a, run_b), default=str), nl=False)
             return
         from nnrun.console.compare_view import print_comparison
         from nnrun.console.output import OutputConsole

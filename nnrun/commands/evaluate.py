@@ -178,9 +178,9 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     same weights is replaced only if ``force``."""
     if weights_note:
         report["weights_note"] = weights_note
-    plain = (json.dumps(report, indent=2) + "\n").encode()  # as reports were written before fingerprints
+    plain = files.json_text(report).encode()  # as reports were written before fingerprints
     report["weights_fingerprint"] = weights_fingerprint(graph)
-    data = (json.dumps(report, indent=2) + "\n").encode()
+    data = files.json_text(report).encode()
     kept = None
     existing = _read_report(target)
     try:

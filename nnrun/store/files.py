@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,25 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def json_text(value: Any, default=None) -> str:
+    """``value`` as JSON that any parser reads: a NaN or infinite number (an auc of a split
+    with one class) is null, as JSON has no word for it (Python would write NaN).
+    ``default``: as ``json.dumps`` takes it, for values of other types."""
+    return json.dumps(_finite(value), indent=2, allow_nan=False, default=default) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def write_json(path: Path, value: Any) -> None:
-    atomic_write(path, (json.dumps(value, indent=2) + "\n").encode())
+    atomic_write(path, json_text(value).encode())
 
 
 def read_json(path: Path) -> Any:

@@ -88,7 +88,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     card_path = target.with_suffix(".json")
     kept = _keep_aside(target, earlier) if earlier else ()
     files.atomic_write(target, data)
-    files.atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    files.atomic_write(card_path, files.json_text(card).encode())
     return ExportReport(target, card_path, opset, float16, len(data), graph.parameter_count, comparison, skipped,
                         trained.weights_note, kept, saved.task)
 
