@@ -85,6 +85,9 @@ def test_piped_summary_keeps_long_layer_names_whole(tmp_path):
     assert narrow.returncode == 0, narrow.stderr
     table = [line for line in narrow.stdout.splitlines() if line[:1] in "┏┃┡│└"]
     assert table and max(map(len, table)) == 60 and LONG_NAME not in narrow.stdout
+    # ... its long name folded onto more lines, every letter kept, never cut short with '…'
+    assert "…" not in narrow.stdout and LONG_NAME in "".join(line.split("│")[1].strip() for line in table
+                                                             if line.startswith("│"))
 
 
 def test_validate_reads_the_data(run_cli, write_config):

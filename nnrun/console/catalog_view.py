@@ -8,11 +8,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.commands.catalog import WHERE, Entry, catalog, select
+from nnrun.console.tables import FoldingTable
 from nnrun.data.sources import describe_builtin
 
 
 def family_table(family: str, entries: list[Entry]) -> Table:
-    table = Table(title=f"{family} ({WHERE[family]})", title_justify="left", show_lines=True)
+    table = FoldingTable(title=f"{family} ({WHERE[family]})", title_justify="left", show_lines=True)
     table.add_column("type", style="bold")
     table.add_column("options")
     for entry in entries:
@@ -35,7 +36,7 @@ def print_catalog(console: Console, name: str | None = None) -> None:
 
 def print_datasets(console: Console) -> None:
     """The bundled data sets, for ``nnrun datasets``."""
-    table = Table()
+    table = FoldingTable()
     columns = ("name", "samples", "features", "target", "task", "classes")
     for column in columns:
         table.add_column(column, justify="right" if column in ("samples", "classes") else "left")

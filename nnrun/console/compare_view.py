@@ -10,6 +10,7 @@ from rich.table import Table
 from nnrun.commands.compare import compare
 from nnrun.console.numbers import number, signed
 from nnrun.console.output import say_note
+from nnrun.console.tables import FoldingTable
 from nnrun.config.diff import MISSING
 
 GAP = 4  # spaces between the config and metric tables
@@ -33,7 +34,7 @@ def config_table(differences, ran=()) -> Table:
     """A row per differing key. The path (what --set takes) is never cut: its column is
     as wide as the longest (up to LONGEST_PATH); the values fold onto more lines where
     the terminal is narrow, rather than end in '…'."""
-    table = Table(title="Config differences", title_justify="left", min_width=24)
+    table = FoldingTable(title="Config differences", title_justify="left", min_width=24)
     longest = max((len(path) for path, _, _ in differences), default=4)
     table.add_column("path", min_width=min(longest, LONGEST_PATH), overflow="fold")
     for column in ("A", "B"):
@@ -48,7 +49,7 @@ def config_table(differences, ran=()) -> Table:
 
 
 def metric_table(a: dict, b: dict) -> Table:
-    table = Table(title="Metrics", title_justify="left")
+    table = FoldingTable(title="Metrics", title_justify="left")
     for column in ("metric", "A", "B", "B - A"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for key in list(a) + [k for k in b if k not in a]:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from nnrun.console.numbers import number
 from nnrun.console.output import say_note
+from nnrun.console.tables import FoldingTable
 
 RESIDUAL_LABELS = {
     "mean": "mean residual (prediction - target)",
@@ -28,7 +29,7 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
                   highlight=False, markup=False, soft_wrap=True)
     for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):
         say_note(note)
-    table = Table(title="Metrics", title_justify="left")
+    table = FoldingTable(title="Metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in report["metrics"].items():
@@ -54,7 +55,7 @@ def confusion_table(details: dict) -> Table:
     classes = details["classes"]
     # The header says which way it reads; no title wider than a two-class table (rich
     # would widen the first column to fit it).
-    table = Table(title="Confusion matrix", title_justify="left")
+    table = FoldingTable(title="Confusion matrix", title_justify="left")
     table.add_column("true \\ predicted")
     for name in classes:
         table.add_column(escape(name), justify="right")
@@ -65,7 +66,7 @@ def confusion_table(details: dict) -> Table:
 
 
 def per_class_table(details: dict) -> Table:
-    table = Table(title="Per class", title_justify="left")
+    table = FoldingTable(title="Per class", title_justify="left")
     for column in ("class", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right")
     for row in details["per_class"]:
@@ -81,7 +82,7 @@ SHOWN_OUTPUTS = 8  # outputs shown a column each; eval.json holds every one
 def residual_table(stats: dict) -> Table:
     """The residuals over every output; with several, a column for each (up to
     ``SHOWN_OUTPUTS``), as outputs in different units pool into numbers of neither."""
-    table = Table(title="Residuals", title_justify="left")
+    table = FoldingTable(title="Residuals", title_justify="left")
     table.add_column("statistic")
     outputs = stats.get("per_output", [])
     table.add_column("all outputs" if outputs else "value", justify="right")

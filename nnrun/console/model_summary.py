@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from nnrun.commands.validate import layer_rows, validate
 from nnrun.console.output import OutputConsole, say_note
+from nnrun.console.tables import FoldingTable
 from nnrun.data.columns import class_list
 from nnrun.engine.experiment import Experiment
 
@@ -36,7 +36,7 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
         say_note(warning, "warning")
     rows = layer_rows(experiment)
     branched = any(spec.inputs for spec in config.model.layers)
-    table = Table(title=f"Model '{config.name}'", title_justify="left")
+    table = FoldingTable(title=f"Model '{config.name}'", title_justify="left")
     table.add_column("Layer")
     table.add_column("Type")
     if branched:  # a plain stack reads top to bottom; a graph needs its edges shown

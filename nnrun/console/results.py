@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun.console.numbers import number
+from nnrun.console.tables import FoldingTable
 from nnrun.store.history import (
     SPARK_ASCII,
     SPARK_BLOCKS,
@@ -34,7 +35,7 @@ def print_results(console: Console, result, experiment=None, resumed_after: int 
 def _final_table(result, experiment) -> Table:
     metrics = list(next(iter(result.final.values())))
     weights = f"weights of epoch {result.best_epoch}" if _restored(result, experiment) else "final weights"
-    table = Table(title=f"Results ({weights})", title_justify="left")
+    table = FoldingTable(title=f"Results ({weights})", title_justify="left")
     table.add_column("split")
     table.add_column("samples", justify="right")
     for name in metrics:
