@@ -122,6 +122,25 @@ def test_a_run_directory_that_did_not_finish_is_pointed_to_its_resume(run_cli, t
     assert "hint: resume it with: nnrun train --resume r, or choose another run directory (--run-dir)" in said
 
 
+def test_a_run_directory_still_training_names_the_process_not_a_resume(run_cli, tmp_path):
+    import json
+    import os
+
+    from nnrun.store.rundir import RunLock
+
+    assert run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "r", "-q").exit_code == 0
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    (tmp_path / "r" / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    lock = RunLock(tmp_path / "r")  # as the training process holds it
+    try:
+        result = run_cli("train", IRIS, "--run-dir", "r")
+    finally:
+        lock.release()
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"r: another nnrun process (pid {os.getpid()}) is training into this run " \
+        "directory" in said and "resume" not in said
+
+
 def test_bad_config_exits_2_with_located_message(run_cli, write_config):
     path = write_config(IRIS.read_text().replace("units: 64", "unit: 64"))
     result = run_cli("train", path)

@@ -231,6 +231,10 @@ def _create_explicit(path: Path) -> Path:
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
+        if path.is_dir() and RunDir(path).is_writing():  # training still: nothing to resume yet
+            owner = RunDir(path).lock_file.read_text(errors="replace").strip() or "unknown"
+            raise UserError(f"{path}: another nnrun process (pid {owner}) is training into this run directory; "
+                            "nnrun never overwrites a run", hint=f"wait for it to finish, or stop it; or {another}")
         if isinstance(meta, dict) and meta.get("status") in ("interrupted", "running", "failed"):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
             raise UserError(f"{path}: already holds a run that did not finish ({meta['status']}); nnrun never "
