@@ -113,6 +113,8 @@ def validate(
             if ended.code == 130:
                 raise
             failed = failed or ended.code
+            if len(configs) > 1:  # which file the message was about: a data file's error names only the data
+                typer.echo(f"{config}: not valid (see the error above)")
     if failed:
         raise SystemExit(failed)
 
