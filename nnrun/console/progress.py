@@ -254,7 +254,8 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
     training, optimizer = config.training, config.optimizer
     processes = launched_size()  # an MPI launcher's: each batch is split over them
     console.print(
-        f"  training   {training.epochs} epochs, batch {training.batch_size}, {optimizer.type} "
+        f"  training   {training.epochs} epoch{'s' if training.epochs != 1 else ''}, batch {training.batch_size}, "
+        f"{optimizer.type} "
         f"lr {optimizer.learning_rate:g}, loss {config.loss.type}" + (f", over {processes} processes" if processes > 1
                                                                       else ""),
         highlight=False, markup=False,
