@@ -125,9 +125,13 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     namespace["card"]["columns"][3]["unknown"] = "error"  # as a run trained with the default reads
     with pytest.raises(ValueError, match="color: 'purple' is a category the run never saw"):
         namespace["features"](rows[-1])
-    # A category that is a number, given as a float column holds it (94105.0), is the text "94105".
-    namespace["card"]["columns"][3]["categories"] = ["10001", "94105"]
-    assert namespace["features"]({**rows[0], "color": 94105.0})[-2:] == [0.0, 1.0]
+    # A category that is a number, given as a float column holds it (94105.0), is the text "94105";
+    # one written with leading zeros is matched by the number a number reader makes of it, as
+    # nnrun predict matches it.
+    namespace["card"]["columns"][3]["categories"] = ["02139", "10001", "94105"]
+    assert namespace["features"]({**rows[0], "color": 94105.0})[-3:] == [0.0, 0.0, 1.0]
+    assert namespace["features"]({**rows[0], "color": 2139})[-3:] == [1.0, 0.0, 0.0]
+    assert namespace["features"]({**rows[0], "color": "2139.0"})[-3:] == [1.0, 0.0, 0.0]
 
 
 def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):
