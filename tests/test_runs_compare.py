@@ -269,6 +269,7 @@ def test_runs_json_lists_what_the_table_shows_unrounded(run_cli, tmp_path):
     assert record["path"] == str(run) and record["kind"] == "run" and record["status"] == "completed"
     assert record["epochs"] == 2 and record["metric"] == "accuracy"
     assert record["test"] == meta["final"]["test"]["accuracy"] and record["best_epoch"] in (1, 2)
+    assert record["saved_epochs"] == 2  # every run has the key: a script reads it without a default
 
 
 def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):

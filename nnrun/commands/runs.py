@@ -143,9 +143,10 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
             "best_validation": entry.best_validation,
             **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test}),
-            # A run that trained past its newest checkpoint: that checkpoint's epoch (null: it has none).
-            **({"saved_epochs": None if entry.saved_epochs < 0 else entry.saved_epochs}
-               if entry.saved_epochs is not None else {}),
+            # The epochs its files hold: all it trained, or for a run killed past its newest
+            # checkpoint, that checkpoint's epoch (null: it has none). Every run has the key.
+            **({} if sweep else {"saved_epochs": entry.epochs if entry.saved_epochs is None else
+                                 None if entry.saved_epochs < 0 else entry.saved_epochs}),
             **({"values": entry.values} if entry.values is not None else {}),  # a sweep's trial: what it tried
         })
     return records
