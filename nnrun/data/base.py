@@ -38,12 +38,12 @@ class SourceBase(BaseModel):
         """The spec with the paths of files inside ``folder`` written relative to it. A run
         directory's config.yaml names the data saved in the run (arrays given in memory)
         this way, and finds it wherever the run directory is moved or copied."""
-        inside = Path(folder).resolve()
+        inside = Path(folder).resolve()  # both resolved: a run folder reached through a link is still inside
         update = {}
         for key in self.path_fields:
             value = getattr(self, key)
-            if value is not None and Path(value).is_absolute() and Path(value).is_relative_to(inside):
-                update[key] = Path(value).relative_to(inside).as_posix()
+            if value is not None and Path(value).is_absolute() and Path(value).resolve().is_relative_to(inside):
+                update[key] = Path(value).resolve().relative_to(inside).as_posix()
         return self.model_copy(update=update) if update else self
 
     def given_splits(self) -> frozenset[str]:
