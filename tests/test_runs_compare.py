@@ -470,7 +470,12 @@ def test_a_damaged_sweep_folder_is_listed_as_unreadable_and_never_called_best_fi
     assert record["status"] == "unreadable"
     out = " ".join(run_cli("runs", sweep).output.split())
     assert "Trials in" in out and "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" in out
-    (sweep / "trials.csv").unlink()  # before the first trial is written: still a sweep
+    (sweep / "trials.csv").unlink()  # deleted beside a trial's folder: no sweep of 0 trials, as it read
+    [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
+    assert record["status"] == "unreadable"
+    import shutil
+
+    shutil.rmtree(sweep / "trials" / "000")  # as a sweep just made, before it writes its trials.csv: still a sweep
     [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
     assert record["kind"] == "sweep" and record["trials"] == 0
 

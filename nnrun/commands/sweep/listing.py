@@ -15,10 +15,13 @@ import yaml
 def read_sweep(path: Path) -> tuple[dict, list[dict]] | None:
     """The recorded sweep (plain data) and trials.csv's rows (none before the first
     trial starts, when there is no trials.csv yet); None when unreadable, as a
-    trials.csv without the columns every sweep writes is."""
+    trials.csv without the columns every sweep writes is, or none beside trial folders
+    (deleted: not a sweep of no trials)."""
     try:
         sweep = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
         if not (path / "trials.csv").exists():
+            if (path / "trials").is_dir() and any((path / "trials").iterdir()):
+                return None
             reader, rows = None, []
         else:
             with open(path / "trials.csv", newline="", encoding="utf-8") as handle:
