@@ -108,8 +108,21 @@ CASES = [
     ("monitor misspelt", "monitor: val_loss", "monitor: val_acuracy", "17:29",
      "'val_acuracy' is not reported; did you mean 'val_accuracy'? Choose one of loss, val_loss, accuracy, "
      "val_accuracy"),
-    ("monitor a metric not computed", "monitor: val_loss", "monitor: val_auc", "17:29",
-     "'val_auc' is not reported: auc is not in metrics; add it (metrics: [accuracy, auc]) to monitor it"),
+    ("monitor a metric not computed", "monitor: val_loss", "monitor: val_rmse", "17:29",
+     "'val_rmse' is not reported"),
+    ("monitor auc over 3 classes", "monitor: val_loss", "monitor: val_auc", "17:29",
+     "'val_auc' is not reported, and auc is for binary classifiers (the data has 3 classes); monitor val_loss or "
+     "val_accuracy"),
+    ("Keras's regularizer call", "activation: relu, name: hidden}", "activation: relu, name: hidden, "
+     "kernel_regularizer: l2(0.01)}", "9:83", "unknown type 'l2(0.01)'; did you mean '{l2: 0.01}'? (Keras's call "
+     "l2(0.01) is written by its factors)"),
+    ("Keras's clipnorm", "learning_rate: 0.01}", "learning_rate: 0.01, clipnorm: 1.0}", "12:46",
+     "unknown key 'clipnorm'; Keras's clipnorm clips each weight's gradient by its own norm, which nnrun does not "
+     "offer; global_clipnorm clips the norm of all gradients together"),
+    ("Keras's callbacks", "  epochs: 2", "  epochs: 2\n  callbacks: []", "16:3",
+     "training.callbacks: unknown key 'callbacks'; Keras's callbacks are settings: training.early_stopping"),
+    ("Keras's class_weight dict under training", "  epochs: 2", "  epochs: 2\n  class_weight: {0: 1.0, 1: 2.0, 2: 1.0}",
+     "16:18", "training.class_weight: keys must be words, got 0"),
     # Broken or unsafe YAML.
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1",
      "duplicate key 'seed' (first at line 2); keep one\n     3 | seed: 2\n       | ^"),
@@ -428,3 +441,12 @@ def test_a_value_for_one_of_two_kinds_gets_one_message(run_cli, write_config, ke
     result = run_cli("validate", path)
     _check(result, f"{path}:{fragment}", None)
     assert "1 problem in the config" in result.output and "constrained" not in result.output
+
+
+def test_binary_crossentropy_over_two_units_of_two_classes_is_told_the_one_unit_fix(run_cli, write_config):
+    text = VALID.replace("name: iris}", "name: breast_cancer}").replace("units: 3, activation: softmax",
+                                                                       "units: 2, activation: sigmoid")
+    result = run_cli("validate", write_config(text.replace("loss: categorical_crossentropy", "loss: binary_crossentropy")))
+    assert result.exit_code == 2
+    assert ("here 2 units and 2 classes: benign, malignant: give the output layer units: 1 (a sigmoid), or use "
+            "categorical_crossentropy with a softmax over the 2 units") in " ".join(result.output.split())

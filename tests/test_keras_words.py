@@ -78,8 +78,8 @@ GUESSES = [
     ("batch_size", 16, "batch_size: unknown key 'batch_size'; it goes under training: training.batch_size"),
     ("learning_rate", 0.1, "unknown key 'learning_rate'; it goes under optimizer: optimizer.learning_rate"),
     ("lr", 0.1, "lr: unknown key 'lr'; it goes under optimizer: optimizer.learning_rate"),
-    ("callbacks", ["early_stopping"], "callbacks: unknown key 'callbacks'; it goes under training: "
-                                      "training.early_stopping (Keras's callbacks are nnrun's"),
+    ("callbacks", ["early_stopping"], "callbacks: unknown key 'callbacks'; Keras's callbacks are settings: "
+                                      "training.early_stopping (EarlyStopping), training.schedule"),
     ("training.patience", 3, "training.patience: unknown key 'patience'; it goes under training.early_stopping: "
                              "training.early_stopping.patience"),
     ("training.loss", "mse", "training.loss: unknown key 'loss'; it goes at the top level of the config, not under "

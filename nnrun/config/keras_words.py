@@ -13,6 +13,8 @@ Each returns "" when it knows nothing better, and the caller falls back to spell
 
 from __future__ import annotations
 
+import re
+
 # Keys Keras takes that have no place (or another place) in nnrun's config.
 KEYS = {
     "input_shape": "nnrun takes the input shape from the data, so no layer declares it; remove this key",
@@ -23,11 +25,24 @@ KEYS = {
                     "remove this key",
     "data_format": "nnrun's images are channels last, (height, width, channels); give channels-first images "
                    "transposed, x.transpose(0, 2, 3, 1), and remove this key",
+    "clipnorm": "Keras's clipnorm clips each weight's gradient by its own norm, which nnrun does not offer; "
+                "global_clipnorm clips the norm of all gradients together (Keras's global_clipnorm), clipvalue "
+                "each element",
+    "weight_decay": "weight decay (decoupled, as in Keras's AdamW) is adamw's: optimizer: {type: adamw, "
+                    "weight_decay: 0.004}; or an l2 kernel_regularizer on the layers",
+    "decay": "Keras's old decay (the rate divided by 1 + decay * steps) is no option here: the rate changes by "
+             "epoch with training.schedule (e.g. {type: exponential, decay_rate: 0.9})",
+    "save_best_only": "checkpoints are for resuming; the best epoch's weights are kept by "
+                      "training.early_stopping: {monitor: val_loss, restore_best: true}",
+    "callbacks": "Keras's callbacks are settings: training.early_stopping (EarlyStopping), training.schedule "
+                 "(LearningRateScheduler, ReduceLROnPlateau: {type: reduce_on_plateau}) and training.checkpoint "
+                 "(ModelCheckpoint)",
 }
 
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.
 RENAMED_KEYS = {
     "lr": "learning_rate",
+    "restore_best_weights": "restore_best",
 }
 
 # Keys written at another level than nnrun keeps them: Keras's fit() and compile()
@@ -105,6 +120,12 @@ def keras_meaning(word: str, options: list[str]) -> str | None:
 
 def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     """``(option, why)`` for the Keras name ``word``, or None (see :func:`keras_value_hint`)."""
+    call = re.fullmatch(r"\s*(?:keras\.regularizers\.)?(\w+)\((.*)\)\s*", word)
+    if call and call.group(1).lower() in options and call.group(1).lower() in ("l1", "l2", "l1_l2"):
+        # kernel_regularizer=l2(0.01): a regularizer is written by its factors
+        name, arguments = call.group(1).lower(), [a.strip() for a in call.group(2).split(",") if a.strip()]
+        factors = [a.replace("=", ": ") if "=" in a else f"{name}: {a}" for a in arguments]
+        return "{" + ", ".join(factors) + "}", f"Keras's call {word.strip()} is written by its factors"
     renamed = RENAMED_VALUES.get(_squash(word))
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"

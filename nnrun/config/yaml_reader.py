@@ -271,12 +271,16 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
         if not isinstance(key, str) or isinstance(key, bool):
-            if path[-1:] == ("class_weights",):  # Keras's class_weight={0: 1.0, 1: 10.0}
+            if path[-1:] in (("class_weights",), ("class_weight",)):  # Keras's class_weight={0: 1.0, 1: 10.0}
                 weights = {_plain(k, (), {}, {}, source): _plain(v, (), {}, {}, source) for k, v in node.value}
                 listed = f": class_weights: {_flow([weights[i] for i in range(len(weights))])}" \
                     if set(weights) == set(range(len(weights))) else ""  # the classes' positions 0 to K-1
+                # Keras's fit(class_weight=...) is no loss option: said where it goes (a --set's path is in its value)
+                place = ", under loss (loss.class_weights)" if path[-1] == "class_weight" or \
+                    len(path) > 1 and path[-2] != "loss" else ""
                 raise UserError(f"{source}:{line}:{column}: {'.'.join(map(str, path))}: keys must be words, got {key!r}",
-                                hint=f"write the weights as a list, one per class in the data's class order{listed}")
+                                hint=f"write the weights as a list{place}, one per class in the data's class "
+                                f"order{listed}")
             raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
         if key in result:
             first = keys[path + (key,)][0]

@@ -121,8 +121,11 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
     if loss == "binary_crossentropy":  # one unit, the probability of the second class
         if data.num_classes == 2 and width == 1:
             return []
+        # Two classes: the one unit is the fix; more: a softmax over them.
+        fix = f"give the output layer units: 1 (a sigmoid), or use categorical_crossentropy with a softmax over " \
+            f"the {units}" if data.num_classes == 2 else "use categorical_crossentropy with softmax"
         return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
-                                f"{units} and {classes}: use categorical_crossentropy with softmax")]
+                                f"{units} and {classes}: {fix}")]
     if width != data.target_width:
         what = classes if data.task == "classification" else \
             f"{data.target_width} target{'s' if data.target_width != 1 else ''}"
@@ -229,7 +232,13 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
         what = f"'{name}'" if name in known else f"one of {', '.join(known)}"
         return [Problem(where, f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor "
                                f"{what} (on the training data) or set data.split.validation to a fraction such as 0.1")]
-    task = next(iter(parts.values())).task if parts else None
+    data = next(iter(parts.values())) if parts else None
+    task = data.task if data is not None else None
+    if name == "auc" and name not in known and task == "classification" and data.num_classes != 2:
+        split = monitor.removesuffix(name)
+        accuracy = f" or {split}accuracy" if "accuracy" in known else ""
+        return [Problem(where, f"'{monitor}' is not reported, and auc is for binary classifiers (the data has "
+                               f"{data.num_classes} classes); monitor {split}loss{accuracy}")]
     if name not in known and name in METRICS and METRICS[name].task == task:  # one this config does not compute
         listed = ", ".join([*config.metrics, name])
         return [Problem(where, f"'{monitor}' is not reported: {name} is not in metrics; add it (metrics: [{listed}]) "
