@@ -194,7 +194,7 @@ def test_training_from_arrays_refuses_bad_input_and_leaves_no_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
+def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path, capsys):
     import os
     import signal
 
@@ -214,8 +214,10 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path):
     assert str(stopped.value).startswith("stopped by SIGINT after epoch 2; saved the state after epoch 2 to ")
     # Its hints name the Python call that goes on, not the command line.
     assert stopped.value.hint == f"resume with: nnrun.resume({str(tmp_path / 'r')!r})"
+    capsys.readouterr()
     model = nnrun.load(tmp_path / "r")
     assert model.weights_note.startswith("the run is interrupted and has no final weights")
+    assert capsys.readouterr().err == f"note: {model.weights_note}\n"  # said, as the README promises
     assert model.weights_epoch == 2  # the checkpoint's epoch: history could run past it after a kill
     assert len(model.history) == 2 and len(model.predict(np.zeros((1, 4))).predictions) == 1
     with pytest.raises(UserError, match="already holds a run that did not finish") as again:
@@ -390,6 +392,14 @@ def test_reading_config_after_config_keeps_no_yaml_nodes(tmp_path):
         nnrun.train(ROOT / "configs" / "iris.yaml", overrides={"training.epochs": 1}, runs_root=tmp_path)
     gc.collect()
     assert not [o for o in gc.get_objects() if issubclass(type(o), yaml.constructor.BaseConstructor)]  # type(): no proxy asked
+
+
+def test_a_config_object_without_a_name_trains_as_a_dict_without_one_does(tmp_path):
+    config = nnrun.Config(data={"source": {"type": "builtin", "name": "iris"}}, loss="categorical_crossentropy",
+                          model={"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]})
+    assert config.name is None
+    result = nnrun.train(config, overrides={"training.epochs": 1}, runs_root=tmp_path)
+    assert result.run_dir.parent == tmp_path and result.run_dir.name.startswith("run-")
 
 
 def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):

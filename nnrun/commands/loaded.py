@@ -88,7 +88,12 @@ class TrainedModel:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "TrainedModel":
-        return cls(TrainedRun.load(run_dir))
+        """The run's model; an unfinished run's newest valid checkpoint's weights, said on
+        standard error as ``nnrun predict`` says it (and kept in ``weights_note``)."""
+        trained = TrainedRun.load(run_dir)
+        if trained.weights_note:
+            print(f"note: {trained.weights_note}", file=sys.stderr)
+        return cls(trained)
 
     @property
     def run_dir(self) -> Path:

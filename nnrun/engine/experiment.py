@@ -69,7 +69,8 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
     if isinstance(config, dict):
         data = copy.deepcopy(config)
         applied = apply_overrides(data, overrides)
-        data.setdefault("name", "run")
+        if data.get("name") is None:  # left out, or a Config's unset name (dumped as None)
+            data["name"] = "run"
         loaded = LoadedConfig(None, "<config>", overrides=applied)  # type: ignore[arg-type]
         loaded.config = validate(data, loaded)
         return loaded
