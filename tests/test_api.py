@@ -4,6 +4,7 @@ doctest, outputs included; then what the session does not show."""
 from __future__ import annotations
 
 import doctest
+import json
 import re
 
 import numpy as np
@@ -324,8 +325,20 @@ def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
             return len(self.epochs) == 2
 
     hooks = StopAfterTwo()
-    result = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=hooks)
+    config = ROOT / "configs" / "iris.yaml"
+    result = nnrun.train(config, run_dir=tmp_path / "r", hooks=hooks, overrides={"training.epochs": 5})
     assert hooks.epochs == [1, 2] and len(result.history) == 2
+    # A hook's stop is a pause, not early stopping's end: a resume trains on to the run's
+    # epochs, to the weights of a run never stopped.
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    assert meta["stopped_early"] and meta["stopped_by"] == "hook"
+    resumed = nnrun.resume(tmp_path / "r")
+    whole = nnrun.train(config, run_dir=tmp_path / "whole", overrides={"training.epochs": 5})
+    assert len(resumed.history) == 5 and not resumed.stopped_early
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
+    assert "stopped_by" not in json.loads((tmp_path / "r" / "meta.json").read_text())
+    with pytest.raises(UserError, match="the run has completed"):
+        nnrun.resume(tmp_path / "r")
 
 
 def test_a_callers_hooks_are_closed_see_the_warnings_and_a_ctrl_c_in_start_is_an_interrupt(tmp_path, capsys):

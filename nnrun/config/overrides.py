@@ -103,8 +103,11 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
             if not isinstance(part, int) or not 0 <= part < len(node):
                 span = f"an index from 0 to {len(node) - 1} (or -1 to -{len(node)} from the end)" if node else \
                     "an item, but the list is empty"
-                more = f"; {len(node)} adds an item, given whole: --set '{here.rpartition('.')[0]}.{len(node)}=" \
-                       "{...}'" if isinstance(part, int) and part >= len(node) else ""
+                added = f"{here.rpartition('.')[0]}.{len(node)}"
+                given = f": --set '{added}={{...}}'" if origin.startswith("--set") else \
+                    f": overrides={{'{added}': {{...}}}}" if origin.startswith("overrides") else ""
+                more = f"; {len(node)} adds an item, given whole{given}" if isinstance(part, int) and \
+                    part >= len(node) else ""
                 raise UserError(f"{origin}: '{here}' needs {span}{more}")
             if not last and isinstance(node[part], str):  # `- flatten` gains options
                 node[part] = {"type": node[part]}

@@ -40,6 +40,7 @@ class FitResult:
     history: list[dict]  # one row per epoch, as in metrics.csv
     best_epoch: int | None  # early stopping's best epoch, else the best monitored one (see best_epoch)
     stopped_early: bool  # before the last epoch, by early stopping or by a hook's should_stop
+    stopped_by: str | None = None  # which of the two: "early_stopping" or "hook"
 
 
 def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_from: list[Path] | None = None,
@@ -57,7 +58,7 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
     for message in [note] * bool(note) + (record.resume_notes if record.writes and resume_from is not None else []):
         hooks.warn(message)
     stopper, epochs = loop.stopper, experiment.config.training.epochs
-    stopped = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
+    stopped = by_stopper = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
     epoch = loop.progress.epoch
     try:
         hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
@@ -70,7 +71,7 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
             if stopped:
                 break
             row = loop.epoch(epoch)
-            stopped = bool(stopper and stopper.update(epoch, row))
+            stopped = by_stopper = bool(stopper and stopper.update(epoch, row))
             loop.keeper.epoch_end(epoch, loop.batches.count)
             received = loop.sharding.agree_stop(loop.signals.received)
             if received:
@@ -88,7 +89,8 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
         stopper.restore()
     # Patience that runs out on the last epoch cut nothing short: the run reached its end.
     stopped_early = stopped and loop.progress.epoch < epochs
-    return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped_early)
+    by = ("early_stopping" if by_stopper else "hook") if stopped_early else None
+    return FitResult(loop.progress.history, best_epoch(loop.progress.history, stopper), stopped_early, by)
 
 
 def best_epoch(history: list[dict], stopper: EarlyStopper | None) -> int | None:

@@ -178,7 +178,9 @@ class RunRecord:
         lock = run.lock()
         try:
             meta = run.read_meta()
-            if meta.get("status") == "completed" and not extending:
+            # A hook's should_stop ended it before its epochs: a pause, which a resume trains on from.
+            paused = meta.get("stopped_by") == "hook"
+            if meta.get("status") == "completed" and not extending and not paused:
                 # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
                 longer = f"start a new run with a larger training.early_stopping.patience, or warm start one from " \
                     f"its weights with {setting('model.init_weights', run.weights)}" if meta.get("stopped_early") \
@@ -263,16 +265,12 @@ class RunRecord:
         """metrics.csv on disk up to the last row: called before each checkpoint."""
         self.metrics.sync()
 
-    def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool) -> None:
+    def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool,
+                 stopped_by: str | None = None) -> None:
         save_weights(self.run.weights, graph.state(), {"format": "nnrun-weights-1"})
-        self.meta.update(
-            status="completed",
-            ended=_now(),
-            epochs_completed=self.epochs,
-            best_epoch=best_epoch,
-            stopped_early=stopped_early,
-            final=final,
-        )
+        self.meta.pop("stopped_by", None)  # of an earlier end, which this resume trained past
+        self.meta.update(status="completed", ended=_now(), epochs_completed=self.epochs, best_epoch=best_epoch,
+                         stopped_early=stopped_early, final=final, **({"stopped_by": stopped_by} if stopped_by else {}))
         self._write_meta()
 
     def fail(self, exc: BaseException) -> None:

@@ -89,7 +89,7 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
                         watch.record(record.meta)
                 final = {name: experiment.score(name) for name in experiment.splits} if sharding.writes else {}
             with signals.deferred():
-                record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early)
+                record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early, fitted.stopped_by)
         except BaseException as exc:
             stopped = _as_told(exc, record, trained=fitted is not None)
             with signals.deferred():  # a further Ctrl-C must not cut meta.json short, nor replace the message

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.errors import FROM_PYTHON, UserError, resume_command
+from nnrun.errors import FROM_PYTHON, UserError, quoted, resume_command
 from nnrun.store import files
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -163,14 +163,14 @@ class RunDir:
             raise UserError(f"{path}: is a file, not a run directory",
                             hint="give the folder `nnrun train` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
         if not path.is_dir():
-            raise UserError(f"{path}: no such run directory", hint="`nnrun runs` lists the runs in runs/")
+            raise UserError(f"{path}: no such run directory", hint=_runs_hint(path))
         run = cls(path)
         if run.config.is_symlink():
             raise UserError(f"{run.config}: is a symbolic link; nnrun reads only files inside the run directory")
         if not run.config.is_file():
             sweep = (path / "sweep.yaml").is_file() and (path / "trials").is_dir()
             hint = _sweep_hint(path) if sweep else \
-                "`nnrun runs` lists the runs in runs/" if any(path.glob("*/config.yaml")) else None
+                _runs_hint(path / "run") if any(path.glob("*/config.yaml")) else None
             raise UserError(f"{path}: not an nnrun run directory (no config.yaml)", hint=hint)
         return run
 
@@ -257,6 +257,12 @@ def _create_explicit(path: Path) -> Path:
     except OSError as exc:
         raise _cannot_create(path, exc.strerror or str(exc)) from None
     return path
+
+
+def _runs_hint(path: Path) -> str:
+    """Where to look for the run ``path`` meant: the runs in its folder (runs/ where it has none)."""
+    folder = path.parent if path.parent.is_dir() and str(path.parent) != "." else Path("runs")
+    return f"`nnrun runs {quoted(folder)}` lists the runs in {folder}/"
 
 
 def _cannot_create(path: Path, reason: str) -> UserError:
