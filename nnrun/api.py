@@ -133,10 +133,15 @@ def _interrupts():
 
 @contextmanager
 def _progress(quiet: bool, hooks):
-    """The hooks training reports to: the caller's, else progress as ``nnrun train``
-    shows it (``quiet=False``), else none (the data's warnings still reach stderr)."""
+    """The hooks training reports to: the caller's, progress as ``nnrun train`` shows it
+    (``quiet=False``), both, or neither (the data's warnings still reach stderr)."""
     if hooks is not None:
         given = as_hooks(hooks)
+        if not quiet:  # the caller's stopping rule, say, and the progress beside it
+            from nnrun.console.progress import make_display
+            from nnrun.engine.hooks import AlongsideHooks
+
+            given = AlongsideHooks(make_display(quiet=False), given)
         try:
             yield given
         finally:

@@ -341,6 +341,29 @@ def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
         nnrun.resume(tmp_path / "r")
 
 
+def test_hooks_and_quiet_false_show_the_progress_beside_the_callers_stopping_rule(tmp_path, capsys):
+    class StopAfterThree:
+        def __init__(self):
+            self.rows, self.warned = [], []
+
+        def epoch_end(self, row):
+            self.rows.append(row)
+
+        def should_stop(self):
+            return len(self.rows) == 3
+
+        def warn(self, message):
+            self.warned.append(message)
+
+    hooks = StopAfterThree()
+    result = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=hooks, quiet=False,
+                         overrides={"training.batch_size": 500})
+    shown = capsys.readouterr().out
+    assert len(result.history) == len(hooks.rows) == 3 and "epoch 3/100" in " ".join(shown.split())
+    assert "Results (final weights)" in shown and f"nnrun.evaluate({str(tmp_path / 'r')!r})" in shown
+    assert [w for w in hooks.warned if w.startswith("training.batch_size: 500")]  # the caller's warn hears it too
+
+
 def test_a_callers_hooks_are_closed_see_the_warnings_and_a_ctrl_c_in_start_is_an_interrupt(tmp_path, capsys):
     # close was never called; a start hook swallowed every warning; a KeyboardInterrupt in
     # start came out bare, not as nnrun's Interrupted with how to resume.

@@ -74,7 +74,10 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
     entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
     files = sorted(p.name + ("/" if p.is_dir() else "") for p in entries)
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
-    lines.append(("next", f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
+    from nnrun.errors import FROM_PYTHON
+
+    lines.append(("next", f"nnrun.evaluate({str(result.run_dir)!r})" if FROM_PYTHON.get()
+                  else f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
     return [line for line in lines if line is not None]
 
 

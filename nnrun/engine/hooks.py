@@ -127,3 +127,55 @@ class GivenHooks(QuietHooks):
         super().start(experiment, run_dir)
         if "start" in self.own:
             self.own["start"](experiment, run_dir)
+
+
+class AlongsideHooks:
+    """A display's hooks and a caller's together (``nnrun.train(..., hooks=h,
+    quiet=False)``): each hook reaches both, the caller's ``should_stop`` decides, and a
+    warning is shown once, by the display (and passed to the caller's own ``warn``)."""
+
+    def __init__(self, display: TrainingHooks, given: TrainingHooks):
+        self.display, self.given = display, given
+        self.own = given.own if isinstance(given, GivenHooks) else {name: getattr(given, name) for name in HOOK_NAMES}
+
+    def _both(self, name: str, *args) -> None:
+        getattr(self.display, name)(*args)
+        if name in self.own:
+            self.own[name](*args)
+
+    def start(self, experiment, run_dir: Path) -> None:
+        self.display.start(experiment, run_dir)  # which shows the data's and the settings' warnings
+        if not isinstance(self.given, GivenHooks):  # complete hooks pass the warnings on themselves
+            self.given.start(experiment, run_dir)
+            return
+        for warning in experiment.warnings if "warn" in self.own else ():
+            self.own["warn"](warning)
+        if "start" in self.own:
+            self.own["start"](experiment, run_dir)
+
+    def resumed(self, epoch: int, checkpoint: Path, history: list[dict]) -> None:
+        self._both("resumed", epoch, checkpoint, history)
+
+    def warn(self, message: str) -> None:
+        self._both("warn", message)
+
+    def epoch_start(self, epoch: int, epochs: int, batches: int) -> None:
+        self._both("epoch_start", epoch, epochs, batches)
+
+    def batch(self, index: int, loss: float) -> None:
+        self._both("batch", index, loss)
+
+    def epoch_end(self, row: dict) -> None:
+        self._both("epoch_end", row)
+
+    def should_stop(self) -> bool:
+        return bool(self.given.should_stop())
+
+    def finish(self, result) -> None:
+        self._both("finish", result)
+
+    def close(self) -> None:
+        try:
+            self.display.close()
+        finally:
+            self.given.close()
