@@ -333,7 +333,7 @@ def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
     assert meta["stopped_early"] and meta["stopped_by"] == "hook"
     resumed = nnrun.resume(tmp_path / "r")
-    whole = nnrun.train(config, run_dir=tmp_path / "whole", overrides={"training.epochs": 5})
+    nnrun.train(config, run_dir=tmp_path / "whole", overrides={"training.epochs": 5})
     assert len(resumed.history) == 5 and not resumed.stopped_early
     assert (tmp_path / "r" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
     assert "stopped_by" not in json.loads((tmp_path / "r" / "meta.json").read_text())

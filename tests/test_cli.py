@@ -126,7 +126,7 @@ def test_a_run_directory_still_training_names_the_process_not_a_resume(run_cli, 
     import json
     import os
 
-    from nnrun.store.rundir import RunLock
+    from nnrun.store.lock import RunLock
 
     assert run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "r", "-q").exit_code == 0
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
@@ -137,7 +137,7 @@ def test_a_run_directory_still_training_names_the_process_not_a_resume(run_cli, 
     finally:
         lock.release()
     said = " ".join(result.output.split())
-    assert result.exit_code == 2 and f"r: another nnrun process (pid {os.getpid()}) is training into this run " \
+    assert result.exit_code == 2 and f"r: another nnrun process (pid {os.getpid()}) is writing this run " \
         "directory" in said and "resume" not in said
 
 

@@ -263,7 +263,7 @@ def test_a_killed_run_that_kept_no_checkpoint_says_it_saved_no_weights(run_cli, 
 
 
 def test_a_live_run_that_keeps_no_checkpoint_says_to_wait_for_it(run_cli, tmp_path):
-    from nnrun.store.rundir import RunLock
+    from nnrun.store.lock import RunLock
 
     run = train_iris(tmp_path / "r", "training.checkpoint=null", epochs=2)
     meta = json.loads((run / "meta.json").read_text())

@@ -19,7 +19,8 @@ import nnrun
 from nnrun.engine.resume import resume_training
 from nnrun.errors import TrainingFailed, UserError
 from nnrun.store import files
-from nnrun.store.rundir import RunDir, RunLock
+from nnrun.store.lock import RunLock
+from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import read
 
 SMALL = {**CONFIG, "training": {**CONFIG["training"], "epochs": 4}}

@@ -201,7 +201,7 @@ def test_compare_side_by_side_when_wide(tmp_path):
 def test_a_run_that_died_without_a_word_shows_as_killed(tmp_path):
     """meta.json says "running" until the end; only the run's lock tells a live run from
     one killed by SIGKILL or a power cut."""
-    from nnrun.store.rundir import RunLock
+    from nnrun.store.lock import RunLock
 
     run = train_iris(tmp_path / "runs" / "a", epochs=1)
     meta = json.loads((run / "meta.json").read_text())

@@ -293,7 +293,7 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
         assert "Traceback" not in refused.stderr
     assert (directory / "trials.csv").read_text() == before  # nothing trained on the edited base
     base.write_text(base.read_text().replace("batch_size: 16", "batch_size: 32"))
-    from nnrun.store.rundir import RunLock
+    from nnrun.store.lock import RunLock
 
     lock = RunLock(directory)  # as a second `nnrun sweep --resume` of it would hold it
     try:

@@ -23,7 +23,8 @@ from nnrun.engine.threads import run_threads
 from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted, resume_command, setting
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
-from nnrun.store.rundir import RunDir, RunLock
+from nnrun.store.lock import RunLock
+from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import save_weights
 from nnrun.version import __version__
 

@@ -14,7 +14,6 @@ One process at a time writes a run directory: it holds an exclusive ``flock`` on
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from nnrun.errors import FROM_PYTHON, UserError, quoted, resume_command
 from nnrun.store import files
+from nnrun.store.lock import LOCK_FILE, RunLock
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -61,7 +61,7 @@ class RunDir:
 
     @property
     def lock_file(self) -> Path:
-        return self.path / ".lock"
+        return self.path / LOCK_FILE
 
     @property
     def predictions(self) -> Path:
@@ -231,13 +231,13 @@ def _create_explicit(path: Path) -> Path:
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
-        if path.is_dir() and RunDir(path).is_writing():  # training still: nothing to resume yet
-            owner = RunDir(path).lock_file.read_text(errors="replace").strip() or "unknown"
-            raise UserError(f"{path}: another nnrun process (pid {owner}) is training into this run directory; "
-                            "nnrun never overwrites a run", hint=f"wait for it to finish, or stop it; or {another}")
-        if isinstance(meta, dict) and meta.get("status") in ("interrupted", "running", "failed"):
+        if path.is_dir() and RunDir(path).is_run():  # one still training is named by its process, not resumed
+            RunLock(path).release()
+        if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed")
+                                       or meta.get("stopped_by") == "hook"):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
-            raise UserError(f"{path}: already holds a run that did not finish ({meta['status']}); nnrun never "
+            raise UserError(f"{path}: already holds a run that did not finish "
+                            f"({'paused by a hook' if meta.get('stopped_by') == 'hook' else meta['status']}); nnrun never "
                             "overwrites a run", hint=f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():
             what = "a file" if path.is_file() else "a folder that is no run"
@@ -262,41 +262,10 @@ def _create_explicit(path: Path) -> Path:
 def _runs_hint(path: Path) -> str:
     """Where to look for the run ``path`` meant: the runs in its folder (runs/ where it has none)."""
     folder = path.parent if path.parent.is_dir() and str(path.parent) != "." else Path("runs")
-    return f"`nnrun runs {quoted(folder)}` lists the runs in {folder}/"
+    return f"`nnrun runs {quoted(folder)}` lists the runs in {str(folder).rstrip('/')}/"
 
 
 def _cannot_create(path: Path, reason: str) -> UserError:
     return UserError(f"{path}: cannot create the run directory ({reason[:1].lower() + reason[1:]})",
-                     hint="give a folder you can write to (--run-dir, or run_dir= in Python), or run from one")
-
-
-class RunLock:
-    """An exclusive ``flock`` on ``<run>/.lock``, holding the owner's pid for messages;
-    ``kind`` names the folder in them (a "run" directory, or a "sweep" one)."""
-
-    def __init__(self, run_dir: Path, kind: str = "run"):
-        lock_path = RunDir(run_dir).lock_file
-        try:
-            self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        except OSError as exc:
-            raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})") from None
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            owner = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            os.close(self.fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
-                raise
-            raise UserError(
-                f"{run_dir}: another nnrun process (pid {owner}) is writing this {kind} directory",
-                hint=f"wait for it to finish, or stop it; two processes must never share a {kind}",
-            ) from None
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
-
-    def release(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)  # closing the descriptor drops the flock
-            self.fd = -1
-
-
+                     hint=f"give a folder you can write to ({'run_dir=' if FROM_PYTHON.get() else '--run-dir'}), "
+                     "or run from one")

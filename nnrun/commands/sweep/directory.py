@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 
 from nnrun.store import files
-from nnrun.store.rundir import RunDir, RunLock
+from nnrun.store.lock import RunLock
+from nnrun.store.rundir import RunDir
 from nnrun.config import dump_yaml
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig

@@ -1,0 +1,50 @@
+"""The lock of a run or sweep directory: one process writes it at a time, and a second
+one is refused with the first one's pid.
+
+    lock = RunLock(run_path)      # or a UserError naming the process that holds it
+    ...
+    lock.release()
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from pathlib import Path
+
+from nnrun.errors import UserError
+
+LOCK_FILE = ".lock"
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``<run>/.lock``, holding the owner's pid for messages;
+    ``kind`` names the folder in them (a "run" directory, or a "sweep" one)."""
+
+    def __init__(self, run_dir: Path, kind: str = "run"):
+        lock_path = Path(run_dir) / LOCK_FILE
+        try:
+            self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            owner = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(self.fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            raise UserError(
+                f"{run_dir}: another nnrun process (pid {owner}) is writing this {kind} directory",
+                hint=f"wait for it to finish, or stop it; two processes must never share a {kind}",
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = -1
+
+
