@@ -173,6 +173,10 @@ WHOLE_FILE_CASES = [
      "data.source: unknown type 'iris'; the bundled data set is {type: builtin, name: iris}"),
     ("deep nesting", "a: " + "[" * 5000 + "]" * 5000, "1:35", "nested deeper than 32 levels"),
     ("key that is a list", "[a, b]: 1\n", "1:1", "keys must be words, got ['a', 'b']"),
+    # The line before is fine, the error's own line is not: that one is named, not the list item.
+    ("a colon inside a list item", "model:\n  layers:\n    - flatten\n    - dense: units: 64\n", "4:19",
+     "a value that holds ': ' needs quotes"),
+    ("a colon after a document marker", "---\nname: a: b\n", "2:8", "a value that holds ': ' needs quotes"),
 ]
 
 SET_CASES = [

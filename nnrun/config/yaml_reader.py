@@ -167,19 +167,34 @@ def _keyless_line(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str
         return None
     before = next((n for n in range(mark.line - 1, -1, -1) if lines[n].strip()
                    and not lines[n].lstrip().startswith("#")), None)
-    if before is None or _spaces(lines[before]) != _spaces(lines[mark.line]):
-        return None
+    if before is None or _spaces(lines[before]) != _spaces(lines[mark.line]) or not _reads_alone(lines[mark.line]):
+        return None  # the error's own line is at fault (or the two are of different blocks)
     content = lines[before].split(" #", 1)[0].rstrip()
     if re.search(r":(\s|$)", content) or any(bracket in content for bracket in "{}[]\"'"):
         return None
-    glued = re.fullmatch(r"\s*(- )?([A-Za-z_][\w.]*):(\S.*)", content)
+    # A key glued to its value, a key and its value with no ':' between, or a key alone;
+    # never a list item or a document marker ("- flatten", "---"), which are fine lines.
+    glued = re.fullmatch(r"\s*([A-Za-z_][\w.]*):(\S.*)", content)
+    spaced = re.fullmatch(r"\s*([A-Za-z_][\w.]*)\s+(\S.*)", content)
     if glued:
         return (before, f"'{content.strip()}' is no key and value: YAML needs a space after the ':'",
-                f"write '{glued.group(1) or ''}{glued.group(2)}: {glued.group(3)}'")
-    spaced = re.fullmatch(r"\s*(- )?([A-Za-z_][\w.]*)\s+(\S.*)", content)
-    said = f"'{content.strip()}' has no ':' after its key, so YAML reads it as text running on into line {mark.line + 1}"
-    return (before, said, f"write '{spaced.group(1) or ''}{spaced.group(2)}: {spaced.group(3)}'" if spaced else
-            "write a key and its value as key: value")
+                f"write '{glued.group(1)}: {glued.group(2)}'")
+    if spaced or re.fullmatch(r"\s*[A-Za-z_][\w.]*", content):
+        said = f"'{content.strip()}' has no ':' after its key, so YAML reads it as text running on into line " \
+               f"{mark.line + 1}"
+        return before, said, f"write '{spaced.group(1)}: {spaced.group(2)}'" if spaced else \
+            "write a key and its value as key: value"
+    return None
+
+
+def _reads_alone(line: str) -> bool:
+    """Whether a line is good YAML by itself (``batch_size: 32``), as a line after one
+    that ran on into it is."""
+    try:
+        yaml.safe_load(line.strip())
+    except yaml.YAMLError:
+        return False
+    return True
 
 
 def _spaces(line: str) -> int:
