@@ -339,6 +339,12 @@ def test_hooks_may_define_only_the_hooks_they_use(tmp_path):
     assert "stopped_by" not in json.loads((tmp_path / "r" / "meta.json").read_text())
     with pytest.raises(UserError, match="the run has completed"):
         nnrun.resume(tmp_path / "r")
+    # Without checkpoints there is nothing to go on from: the pause is an end, as it says.
+    hooks = StopAfterTwo()
+    nnrun.train(config, run_dir=tmp_path / "off", hooks=hooks,
+                overrides={"training.epochs": 5, "training.checkpoint": None})
+    with pytest.raises(UserError, match="the run has completed; there is nothing to resume"):
+        nnrun.resume(tmp_path / "off")
 
 
 def test_hooks_and_quiet_false_show_the_progress_beside_the_callers_stopping_rule(tmp_path, capsys):

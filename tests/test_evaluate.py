@@ -297,5 +297,14 @@ def test_a_score_that_is_nan_is_written_as_null_in_every_json_file(run_cli, tmp_
     meta = strict((tmp_path / "r4" / "meta.json").read_text())
     assert meta["final"]["validation"]["auc"] is None  # the split held one class: no auc
     strict((tmp_path / "r4" / "eval-test.json").read_text())
+    assert run_cli("evaluate", "r4", "--split", "validation").exit_code == 0
+    report = tmp_path / "r4" / "eval-validation.json"
+    assert strict(report.read_text())["metrics"]["auc"] is None
+    # As an older nnrun wrote it, with a bare NaN: the same report, evaluated again without --force.
+    report.write_text(report.read_text().replace('"auc": null', '"auc": NaN'))
+    again = run_cli("evaluate", "r4", "--split", "validation")
+    assert again.exit_code == 0, again.output
+    assert strict(report.read_text())["metrics"]["auc"] is None
+    assert sorted(p.name for p in (tmp_path / "r4").glob("eval-*")) == ["eval-test.json", "eval-validation.json"]
     compared = strict(run_cli("compare", "r4", "r5", "--json").stdout)
     assert compared and strict(run_cli("runs", ".", "--json").stdout)

@@ -114,7 +114,7 @@ def validate(
                 raise
             failed = failed or ended.code
             if len(configs) > 1:  # which file the message was about: a data file's error names only the data
-                typer.echo(f"{config}: not valid (see the error above)")
+                typer.echo(f"{config}: not valid")
     if failed:
         raise SystemExit(failed)
 

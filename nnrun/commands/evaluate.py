@@ -183,6 +183,7 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     data = files.json_text(report).encode()
     kept = None
     existing = _read_report(target)
+    force = force or existing == data  # the same report (written with a bare NaN by an older nnrun): no loss
     try:
         if not force and existing is not None and existing != data:
             earlier = _recorded_fingerprint(existing)
@@ -199,13 +200,18 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
 
 
 def _read_report(path: Path) -> bytes | None:
-    """The bytes of an existing report: a plain file, not a folder or a link."""
+    """The bytes of an existing report (a plain file, not a folder or a link), as this
+    nnrun writes them: one an older nnrun wrote with a bare NaN reads as the same report."""
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        return path.read_bytes()
+        written = path.read_bytes()
     except OSError:
         return None
+    try:
+        return files.json_text(json.loads(written)).encode()
+    except ValueError:  # not JSON: compared as it is
+        return written
 
 
 def weights_fingerprint(graph: Graph) -> str:

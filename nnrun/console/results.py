@@ -65,7 +65,7 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
         lines.append(("early stop", _early_stop_note(result, experiment)))
     note = overfitting(history)
     if note:
-        dropout = any(node.layer.type == "dropout" for node in experiment.graph.nodes)
+        dropout = experiment is not None and any(node.layer.type == "dropout" for node in experiment.graph.nodes)
         advice = (f"; the saved weights are those of epoch {result.best_epoch}" if _restored(result, experiment)
                   else f"; try training.early_stopping, {'more dropout' if dropout else 'a dropout layer'}, a "
                   "kernel_regularizer, or fewer epochs")
@@ -131,6 +131,10 @@ def _curve_line(history: list[dict], ascii_only: bool) -> tuple[str, str] | None
 
 def _early_stop_note(result, experiment) -> str:
     last = result.history[-1]["epoch"]
+    if getattr(result, "stopped_by", None) == "hook":  # a pause: a resume trains on from here
+        from nnrun.errors import resume_command
+
+        return f"a hook's should_stop ended training after epoch {last}; {resume_command(result.run_dir)} trains on"
     stopping = _stopping(experiment)
     if not stopping:
         return f"stopped after epoch {last}"

@@ -136,7 +136,11 @@ class AlongsideHooks:
 
     def __init__(self, display: TrainingHooks, given: TrainingHooks):
         self.display, self.given = display, given
-        self.own = given.own if isinstance(given, GivenHooks) else {name: getattr(given, name) for name in HOOK_NAMES}
+        # The caller's own hooks: a QuietHooks subclass's overrides, not the defaults it inherits
+        # (whose warn would print every warning the display shows a second time).
+        self.own = given.own if isinstance(given, GivenHooks) else {
+            name: getattr(given, name) for name in HOOK_NAMES
+            if getattr(type(given), name, None) is not getattr(QuietHooks, name, None)}
 
     def _both(self, name: str, *args) -> None:
         getattr(self.display, name)(*args)
@@ -145,9 +149,6 @@ class AlongsideHooks:
 
     def start(self, experiment, run_dir: Path) -> None:
         self.display.start(experiment, run_dir)  # which shows the data's and the settings' warnings
-        if not isinstance(self.given, GivenHooks):  # complete hooks pass the warnings on themselves
-            self.given.start(experiment, run_dir)
-            return
         for warning in experiment.warnings if "warn" in self.own else ():
             self.own["warn"](warning)
         if "start" in self.own:

@@ -180,7 +180,7 @@ class RunRecord:
         try:
             meta = run.read_meta()
             # A hook's should_stop ended it before its epochs: a pause, which a resume trains on from.
-            paused = meta.get("stopped_by") == "hook"
+            paused = meta.get("stopped_by") == "hook" and any(run.checkpoints.glob("epoch-*.safetensors"))
             if meta.get("status") == "completed" and not extending and not paused:
                 # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
                 longer = f"start a new run with a larger training.early_stopping.patience, or warm start one from " \
@@ -240,7 +240,8 @@ class RunRecord:
             files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
             self.meta["config_hash"] = config_hash(portable(config, self.run.path))
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
-            for key in ("final", "best_epoch", "stopped_early"):  # of the end it trains on past: no longer the run's
+        if self.extension or self.meta.get("stopped_by") == "hook":  # an end it trains on past: no longer the run's
+            for key in ("final", "best_epoch", "stopped_early", "stopped_by"):
                 self.meta.pop(key, None)
         self.hash_files()  # of the files as this resume left them (an extension rewrote config.yaml)
         self.meta.setdefault("resumes", []).append(entry)
@@ -269,7 +270,6 @@ class RunRecord:
     def complete(self, graph, final: dict, best_epoch: int | None, stopped_early: bool,
                  stopped_by: str | None = None) -> None:
         save_weights(self.run.weights, graph.state(), {"format": "nnrun-weights-1"})
-        self.meta.pop("stopped_by", None)  # of an earlier end, which this resume trained past
         self.meta.update(status="completed", ended=_now(), epochs_completed=self.epochs, best_epoch=best_epoch,
                          stopped_early=stopped_early, final=final, **({"stopped_by": stopped_by} if stopped_by else {}))
         self._write_meta()

@@ -152,10 +152,13 @@ def _check_split(world: World, experiment) -> None:
 
 def _shared_settings(config) -> dict:
     """What every process's config must agree on: all of it but where each machine keeps
-    the data files (their contents are compared, by the data's fingerprint)."""
+    the data files (their contents are compared, by the data's fingerprint) and the warm
+    start's weights (made absolute from each process's working directory; process 0's
+    weights reach the others before the first step)."""
     settings = resolved(config)
     for key in config.data.source.path_fields:
         settings["data"]["source"].pop(key, None)
+    settings["model"].pop("init_weights", None)
     return settings
 
 

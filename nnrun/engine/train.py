@@ -37,6 +37,7 @@ class TrainResult:
     stopped_early: bool
     seconds: float
     parameters: int = 0
+    stopped_by: str | None = None  # with stopped_early: "early_stopping", or "hook" (a pause a resume goes on from)
 
     @property
     def epochs(self) -> int:
@@ -45,7 +46,8 @@ class TrainResult:
 
     def __repr__(self) -> str:  # the history is metrics.csv's rows: a count here, not a wall of numbers
         return (f"TrainResult(run_dir={str(self.run_dir)!r}, epochs={self.epochs}, best_epoch={self.best_epoch}, "
-                f"stopped_early={self.stopped_early}, final={self.final!r}, seconds={self.seconds:.2f}, "
+                f"stopped_early={self.stopped_early}{f', stopped_by={self.stopped_by!r}' if self.stopped_by else ''}, "
+                f"final={self.final!r}, seconds={self.seconds:.2f}, "
                 f"parameters={self.parameters})")
 
 
@@ -100,7 +102,7 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
         finally:
             record.release()
         result = TrainResult(record.path, fitted.history, final, fitted.best_epoch, fitted.stopped_early,
-                             time.perf_counter() - started, experiment.graph.parameter_count)
+                             time.perf_counter() - started, experiment.graph.parameter_count, fitted.stopped_by)
         hooks.finish(result)
     if signals.received:
         hooks.warn(f"{signals.received} arrived after the last epoch; the run had finished training, so it completed "
