@@ -30,9 +30,13 @@ def test_runs_table_newest_first_and_tolerant(run_cli, tmp_path):
     _set_started(new, "2026-01-02T10:00:00+00:00")
     (tmp_path / "runs" / "notes").mkdir()  # a foreign folder: skipped
     (tmp_path / "runs" / "README.txt").write_text("not a run")
-    half = tmp_path / "runs" / "half"  # killed before meta.json was written
+    half = tmp_path / "runs" / "half"  # killed before meta.json was written (it had locked the run)
     half.mkdir()
     (half / "config.yaml").write_text("name: half\n")
+    (half / ".lock").write_text("4242\n")
+    scratch = tmp_path / "runs" / "scratch"  # a folder of the user's that holds a config: no run
+    scratch.mkdir()
+    (scratch / "config.yaml").write_text("name: mine\n")
     broken = tmp_path / "runs" / "broken"
     broken.mkdir()
     (broken / "meta.json").write_text('{"status": "runn')
@@ -41,7 +45,7 @@ def test_runs_table_newest_first_and_tolerant(run_cli, tmp_path):
     result = run_cli("runs")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "notes" not in out and "README" not in out
+    assert "notes" not in out and "README" not in out and "scratch" not in out
     assert out.index("new") < out.index("old")  # newest first
     assert "Runs in " in out and "/, newest first" in out  # the folder, as a folder
     assert "incomplete" in out and "unreadable" in out and "completed" in out

@@ -77,6 +77,8 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     run = RunDir(path)
     if not run.is_run() or path.is_symlink():
         return None
+    if not run.meta.is_file() and not run.lock_file.exists():
+        return None  # a folder that merely holds a config.yaml: nnrun locks a run before it writes one
     has_meta = run.meta.is_file()
     meta = run.read_meta_or_none()
     history = read_metrics(run.metrics)
