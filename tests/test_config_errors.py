@@ -108,8 +108,9 @@ CASES = [
     ("monitor misspelt", "monitor: val_loss", "monitor: val_acuracy", "17:29",
      "'val_acuracy' is not reported; did you mean 'val_accuracy'? Choose one of loss, val_loss, accuracy, "
      "val_accuracy"),
-    ("monitor a metric not computed", "monitor: val_loss", "monitor: val_rmse", "17:29",
-     "'val_rmse' is not reported"),
+    ("monitor a metric not computed", "monitor: val_loss", "monitor: val_precision", "17:29",
+     "'val_precision' is not reported: precision is not in metrics; add it (metrics: [accuracy, precision]) to "
+     "monitor it"),
     ("monitor auc over 3 classes", "monitor: val_loss", "monitor: val_auc", "17:29",
      "'val_auc' is not reported, and auc is for binary classifiers (the data has 3 classes); monitor val_loss or "
      "val_accuracy"),

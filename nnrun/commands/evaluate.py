@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
-from nnrun.config import load_config
+from nnrun.config import anchored, load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build
 from nnrun.errors import ConfigError, UserError, did_you_mean, quoted
@@ -51,7 +51,7 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     """Rebuild a finished run: its config, splits, saved preprocessing and weights."""
     run = RunDir.open(run_dir)
     loaded = load_config(run.config)
-    check_unedited(run, loaded.config)
+    check_unedited(run, anchored(loaded.config, run.path))
     saved = read_preprocessing(run.path, loaded.config)
     check_preprocessing_unedited(run)
     try:

@@ -11,6 +11,7 @@ May import: the leaves, ``nnrun.model`` and ``nnrun.data``.
 
 from nnrun.config.loader import LoadedConfig, load_config
 from nnrun.config.schema import Config
-from nnrun.config.written import anchored, config_hash, dump_yaml, portable, resolved
+from nnrun.config.written import anchored, config_hash, dump_yaml, portable, resolved, run_config_hash
 
-__all__ = ["Config", "LoadedConfig", "anchored", "config_hash", "dump_yaml", "load_config", "portable", "resolved"]
+__all__ = ["Config", "LoadedConfig", "anchored", "config_hash", "dump_yaml", "load_config", "portable", "resolved",
+           "run_config_hash"]

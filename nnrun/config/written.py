@@ -40,6 +40,12 @@ def dump_yaml(config: Config, folder: Path | None = None) -> str:
     return yaml.safe_dump(resolved(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
+def run_config_hash(config: Config, folder: Path) -> str:
+    """The hash of a run's config as the run in ``folder`` keeps it (meta.json's
+    ``config_hash``): the same wherever the run is moved (:func:`portable`)."""
+    return config_hash(portable(config, folder))
+
+
 def portable(config: Config, folder: Path) -> Config:
     """``config`` with the data files inside the run directory ``folder`` (arrays given
     in memory, saved there) named relative to it: what the run's config.yaml, meta.json

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import config_hash, dump_yaml, portable
+from nnrun.config import dump_yaml, run_config_hash
 from nnrun.engine.threads import run_threads
 from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted, resume_command, setting
 from nnrun.store import files
@@ -162,7 +162,7 @@ class RunRecord:
             "ended": None,
             "command": command or shlex.join(sys.argv),
             "seed": config.seed,
-            "config_hash": config_hash(portable(config, run.path)),
+            "config_hash": run_config_hash(config, run.path),
             "dataset_fingerprint": experiment.fingerprint,
             "split_fingerprints": experiment.split_fingerprints,
             "samples": {name: len(part) for name, part in experiment.splits.items()},
@@ -238,7 +238,7 @@ class RunRecord:
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
-            self.meta["config_hash"] = config_hash(portable(config, self.run.path))
+            self.meta["config_hash"] = run_config_hash(config, self.run.path)
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
         if self.extension or self.meta.get("stopped_by") == "hook":  # an end it trains on past: no longer the run's
             for key in ("final", "best_epoch", "stopped_early", "stopped_by"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import Config, anchored, config_hash, load_config, portable, resolved
+from nnrun.config import Config, anchored, load_config, portable, resolved, run_config_hash
 from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, resume_command, train_command
 from nnrun.data.preprocess import apply_pipeline
@@ -253,7 +253,7 @@ def check_unedited(run: RunDir, config: Config) -> None:
     meta = run.read_meta_or_none()
     written = meta.get("config_file_hash") if isinstance(meta, dict) else None
     if not isinstance(written, str) or files.file_hash(run.config) == written or \
-            meta.get("config_hash") == config_hash(portable(config, run.path)):
+            meta.get("config_hash") == run_config_hash(config, run.path):
         return
     changes = []
     for path in checkpoints.candidates(run.path)[:1]:

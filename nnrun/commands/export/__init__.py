@@ -81,7 +81,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
         "weights_fingerprint": fingerprint}
     with _naming(trained.run.path):
         model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
-                        {"nnrun": json.dumps(card), "task": saved.task}, __version__)
+                        {"nnrun": files.json_text(card), "task": saved.task}, __version__)
     check_model(onnx, model)
     data = model.SerializeToString()
     comparison, skipped = _compare(data, trained, float16)
