@@ -325,8 +325,8 @@ def test_a_resumed_sweep_refuses_data_changed_since_it_started(tmp_path):
     data.write_text("a,b,label\n" + rows.replace("yes", "no", 5))
     refused = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert (f"{data}: changed since the sweep {directory} started; its trials trained on the data as it was, and "
-            "the trials still to run would train on other data") in " ".join(refused.stderr.split())
+    assert (f"{data}: changed since the sweep {directory} started; its trials trained on the file as it was, and "
+            "the trials still to run would train on another") in " ".join(refused.stderr.split())
     assert (directory / "trials.csv").read_text() == before
     data.write_text("a,b,label\n" + rows)
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)

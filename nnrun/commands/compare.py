@@ -75,7 +75,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
         data = read_yaml(run.config)[0]
         if not isinstance(data, dict):
             raise UserError(f"{run.config}: not a config (expected a mapping of sections)")
-        configs.append(data)
+        configs.append(_own_files_named_within(data, run.path))
     metas = [run.read_meta_or_none() or {} for run in runs]
     ran = [(what, _ran(metas[0], keys), _ran(metas[1], keys)) for what, keys in RAN]
     differences = config_differences(*configs)
@@ -90,6 +90,17 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences))
+
+
+def _own_files_named_within(config: dict, folder: Path) -> dict:
+    """A run's config with the warm start's weights it keeps (init_weights.safetensors in
+    its folder) named within it: two runs that started from one file keep copies of
+    their own, which differ by path alone."""
+    model = config.get("model")
+    weights = model.get("init_weights") if isinstance(model, dict) else None
+    if isinstance(weights, str) and Path(weights).parent == Path(folder).resolve():
+        config = {**config, "model": {**model, "init_weights": f"<run>/{Path(weights).name}"}}
+    return config
 
 
 def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:

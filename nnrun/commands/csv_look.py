@@ -57,6 +57,7 @@ class Columns:
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
+    points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
     codes: list[str] = field(default_factory=list)  # many codes with leading zeros (01067): left out, and said
     constants: list[str] = field(default_factory=list)  # one value wherever there is one: left out, and said
     alike: dict[str, list[list[str]]] = field(default_factory=dict)  # categories written two ways, by column
@@ -121,7 +122,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         role = _role(name, values, found)
         {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
             role, found.ignored).append(name)
-        if role in ("symbols", "dates", "units", "codes", "constants"):
+        if role in ("symbols", "dates", "units", "codes", "constants", "points"):
             getattr(found, role).append(name)
         if role == "categorical" and (alike := written_alike(sorted(set(values)))):
             found.alike[name] = alike
@@ -175,6 +176,11 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "units"
     numeric = numbers_or_none(values, found.thousands, found.decimal)
     numbers, distinct = sum(v is not None for v in numeric), len(set(values))
+    if found.decimal == "," and numbers < MOSTLY_NUMBERS * len(values) and sum(
+            v is not None for v in numbers_or_none(values, None, ".")) >= MOSTLY_NUMBERS * len(values):
+        # '80.50' in a file whose other numbers have decimal commas: as an ID or text it
+        # would teach the model nothing of the numbers, which the reader cannot take so.
+        return "points"
     dates = cell_kinds.dates(values)  # "2023-01-05 12:30" too
     if not dates and numbers < len(values) and sum(bool(re.search(r"\S\s+\S", c)) for c in values) > len(values) / 2 \
             and distinct > MOST_CATEGORIES // 2:

@@ -47,6 +47,9 @@ LEFT_OUT_KINDS = [
     ("dates", "dates", "dates: derive numbers from them (the month, the day of the week)", "dates, which nnrun reads "
      "as words, and a date the training data lacks would be unknown; to learn from them, derive numbers (the month, "
      "the day of the week, days since a start) into columns of their own"),
+    ("points", "decimal points", "numbers with a decimal point in a file of decimal commas: write them with commas",
+     "numbers written with a decimal point ('80.50') in a file whose numbers have decimal commas, so the reader "
+     "cannot take them as numbers; write them with decimal commas, as the other columns are, to learn from them"),
     ("constants", "one value", "one value in every row that has one, which tells the rows nothing apart",
      "one value in every row that has one: nothing to learn from, and every file to predict would need the column; "
      "move it out of ignore if other rows of the file hold other values"),

@@ -5,8 +5,8 @@ sweep writes it.
     base.yaml    the base config as it was resolved when the sweep started
     base.source.yaml  the base config file's data as it read then: every trial starts
                  from it, so a base edited while the sweep runs changes no trial
-    base.data.json    the SHA-256 of each data file the base reads: a resume refuses
-                 data changed since, which the trials still to run would train on
+    base.data.json    the SHA-256 of each file the base reads (data, warm-start weights):
+                 a resume refuses one changed since, which the trials still to run would read
     trials.csv   one row per started trial (see :mod:`.trials`)
     trials/<id>/ an ordinary run directory per trial
     best.yaml    the base config with the best trial's values: `nnrun train best.yaml`
@@ -180,13 +180,18 @@ def _counted_from_the_start(path: str, data: dict) -> str:
 
 
 def _data_hashes(config, sweep: SweepConfig) -> dict[str, str]:
-    """The SHA-256 of each file the base config's data source reads, by path; none where
-    a parameter sets the source (its trials read other files by design)."""
-    if any(path == "data" or path.startswith("data.source") for path in sweep.parameters):
-        return {}
-    source, hashes = config.data.source, {}
-    for key in source.path_fields:
-        if (value := getattr(source, key)) is not None and Path(value).is_file():
+    """The SHA-256 of each file the base config reads (the data source's, the warm
+    start's weights), by path; not those a parameter sets (its trials read other files
+    by design)."""
+    swept = lambda *paths: any(p == path or p.startswith(f"{path}.") for p in sweep.parameters  # noqa: E731
+                               for path in paths)
+    source = config.data.source
+    named = [] if swept("data", "data.source") else [getattr(source, key) for key in source.path_fields]
+    if not swept("model", "model.init_weights"):
+        named.append(config.model.init_weights)
+    hashes = {}
+    for value in named:
+        if value is not None and Path(value).is_file():
             with open(value, "rb") as handle:  # by blocks: a data file may be larger than memory allows twice
                 hashes[value] = hashlib.file_digest(handle, "sha256").hexdigest()
     return hashes
@@ -204,9 +209,9 @@ def _refuse_other_data(path: Path, base_config, sweep: SweepConfig) -> None:
     if changed:
         gone = [file for file in changed if not Path(file).is_file()]
         raise UserError(f"{', '.join(changed)}: {'gone' if gone == changed else 'changed'} since the sweep {path} "
-                        "started; its trials trained on the data as it was, and the trials still to run would train "
-                        "on other data", hint="put the file back as it was, then resume; or start a new sweep on "
-                        "the data as it is now with `nnrun sweep SWEEP.yaml`")
+                        "started; its trials trained on the file as it was, and the trials still to run would train "
+                        "on another", hint="put the file back as it was, then resume; or start a new sweep on the "
+                        "file as it is now with `nnrun sweep SWEEP.yaml`")
 
 
 def _refuse_changes(recorded_path: Path, before: dict, now: dict, source: str, hint: str,
