@@ -119,6 +119,20 @@ def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_wi
     assert not list((tmp_path / "g" / "checkpoints").glob("*.damaged*"))
 
 
+def test_a_deleted_history_is_refused_not_trained_again_from_an_older_checkpoint(run_cli, tmp_path):
+    """epoch-000000 was sound too: the resume once took it, silently, and trained every epoch again."""
+    assert run_cli("train", IRIS, "--set", "training.epochs=3", "--run-dir", "r", "-q").exit_code == 0
+    assert [p.name for p in sorted((tmp_path / "r" / "checkpoints").iterdir())] == \
+        ["epoch-000000.safetensors", "epoch-000003.safetensors"]
+    weights = (tmp_path / "r" / "model.safetensors").read_bytes()
+    (tmp_path / "r" / "metrics.csv").unlink()
+    result = run_cli("train", "--resume", "r", "--set", "training.epochs=5")
+    assert result.exit_code == 2
+    assert "epoch-000003.safetensors: is after epoch 3, but metrics.csv holds the rows of 0 epochs up to it" in \
+        " ".join(result.output.split())
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == weights
+
+
 def test_a_metrics_header_edited_by_hand_is_refused_before_the_resume_touches_the_run(tmp_path):
     # A renamed column once trained an epoch, then failed on writing its row (a traceback,
     # and the run marked failed); swapped names were taken, and the old rows mislabelled.

@@ -34,7 +34,7 @@ from nnrun.errors import (
     train_command,
 )
 from nnrun.store import checkpoints, files
-from nnrun.store.history import run_columns
+from nnrun.store.history import HistoryShort, run_columns
 from nnrun.store.tensorfile import encode, read
 
 
@@ -180,9 +180,9 @@ class Checkpointer:
             try:
                 self._restore(path, *contents)
             except UserError as exc:
-                if isinstance(exc, (ConfigChanged, RunEnded)):
+                if isinstance(exc, (ConfigChanged, RunEnded, HistoryShort)):  # older ones would train those again
                     raise
-                skipped.append(exc.message)  # the file is sound (metrics.csv falls short, say): it stays
+                skipped.append(exc.message)  # the file is sound (its dataset differs, say): it stays
                 continue
             progress = self.components["progress"]
             self.latest, self.saved = checkpoints.capture(self.components, progress.epoch), path

@@ -108,8 +108,11 @@ class MetricsLog:
         checkpoint. A file that lacks any of them is a UserError naming ``origin``."""
         rows = [row for row in read_metrics(self.path) if row["epoch"] <= epoch]
         if [row["epoch"] for row in rows] != list(range(1, epoch + 1)):
-            raise UserError(f"{origin}: is after epoch {epoch}, but {self.path.name} holds the rows of "
-                            f"{len(rows)} epochs up to it; the run's history is incomplete")
+            raise HistoryShort(f"{origin}: is after epoch {epoch}, but {self.path.name} holds the rows of "
+                               f"{len(rows)} epochs up to it; the run's history is incomplete (the run writes "
+                               "every epoch's row before its checkpoint: the file was deleted or cut since)",
+                               hint=f"put {self.path} back as the run wrote it, then resume; an older checkpoint "
+                               "would train the epochs since again and replace the run's weights")
         self.close()
         if rows:
             self._rewrite(rows)
@@ -127,6 +130,11 @@ class MetricsLog:
             self.sync()
             self.handle.close()
             self.handle = None
+
+
+class HistoryShort(UserError):
+    """metrics.csv lacks rows of epochs a sound checkpoint is after: taken from an
+    older checkpoint instead, the resume would quietly train those epochs again."""
 
 
 def _csv_text(rows: list[dict], columns: list[str], header: bool) -> str:
