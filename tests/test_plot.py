@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from pathlib import Path
 
 import pytest
 from trained import train_iris
@@ -150,3 +151,12 @@ def test_a_sweep_whose_trials_all_failed_has_nothing_to_plot_and_says_where_to_l
     assert result.exit_code == 2
     assert "no completed or pruned trial has a value of val_loss to plot yet" in result.output
     assert "hint: the trials' messages say why:" in result.output and not (sweep / "sweep.png").exists()
+
+
+def test_runs_of_one_name_are_told_apart_by_the_folders_above_them():
+    """Two sweeps' trial 000 once shared the legend's one label, '000'."""
+    from nnrun.console.plot import _labels
+
+    assert _labels([Path("/r/a-search/trials/000"), Path("/r/b-search/trials/000")]) == \
+        ["a-search/trials/000", "b-search/trials/000"]
+    assert _labels([Path("/r/x"), Path("/r/y")]) == ["x", "y"]

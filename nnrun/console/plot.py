@@ -35,13 +35,24 @@ def _pyplot():
 def load_histories(run_dirs) -> list[tuple[str, list[dict]]]:
     """(label, rows) per run; a run without a single finished epoch is an error."""
     histories = []
-    for run_dir in run_dirs:
-        run = RunDir.open(run_dir)
+    runs = [RunDir.open(run_dir) for run_dir in run_dirs]
+    for run, label in zip(runs, _labels([run.path for run in runs])):
         rows = read_metrics(run.metrics)
         if not rows:
             raise UserError(f"{run.metrics}: no finished epoch to plot yet")
-        histories.append((run.path.name, rows))
+        histories.append((label, rows))
     return histories
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Each run's folder name, with as many folders above it as tell the runs apart (two
+    sweeps' trials 000: ``a-search/trials/000`` and ``b-search/trials/000``)."""
+    parts = [Path(path).resolve().parts for path in paths]
+    for depth in range(1, max(map(len, parts)) + 1):
+        labels = ["/".join(p[-depth:]) for p in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(path) for path in paths]
 
 
 def quantities(histories) -> list[str]:
