@@ -492,3 +492,16 @@ def test_a_columns_value_that_is_no_width_counts_as_unset(tmp_path, columns):
     train_iris(tmp_path / "runs" / "a-long-run-name-of-an-experiment-with-settings", epochs=1)
     result = run_piped("runs", "runs", cwd=tmp_path, env={"COLUMNS": columns})
     assert result.returncode == 0 and "too narrow" not in result.stderr and " time" in result.stdout, result.stderr
+
+
+def test_compare_notes_a_config_changed_since_its_run_wrote_it(run_cli, tmp_path):
+    import shutil
+
+    run = train_iris(tmp_path / "a", epochs=1)
+    shutil.copytree(run, tmp_path / "b")
+    config = tmp_path / "b" / "config.yaml"
+    config.write_text(config.read_text().replace("learning_rate: 0.001", "learning_rate: 0.07"))
+    said = " ".join(run_cli("compare", tmp_path / "a", tmp_path / "b").output.split())
+    assert f"note: {config} was changed since its run wrote it: it may no longer describe the run's weights" in said
+    record = json.loads(run_cli("compare", tmp_path / "a", tmp_path / "b", "--json").stdout)
+    assert record["edited_configs"] == [str(config)]

@@ -14,6 +14,7 @@ from pathlib import Path
 from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
+from nnrun.store import files
 from nnrun.store.history import read_metrics, run_best_row
 from nnrun.store.rundir import RunDir
 
@@ -43,6 +44,7 @@ class Comparison:
     # Whether both trained on the same samples (None: not recorded, or the config's seed or data differ).
     same_data: bool | None = None
     loss_units: str | None = None  # why the two runs' losses do not compare, where they do not
+    edited: list = ()  # the config.yaml files changed since their run wrote them: they no longer describe it
 
 
 def _loss_units(differences: list) -> str | None:
@@ -87,9 +89,12 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     same_data = data[0] == data[1] if all(isinstance(f, str) for f in data) and not data_settings_differ else None
     if same_data is False:  # the first digits name it, as git names a commit
         ran.append(("data (fingerprint)", data[0][:8], data[1][:8]))
+    # meta.json keeps the hash of config.yaml as written (the runs of an older nnrun do not).
+    edited = [str(run.config) for run, meta in zip(runs, metas) if isinstance(meta.get("config_file_hash"), str)
+              and run.config.is_file() and files.file_hash(run.config) != meta["config_file_hash"]]
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
-                      _loss_units(differences))
+                      _loss_units(differences), edited)
 
 
 def _own_files_named_within(config: dict, folder: Path) -> dict:
@@ -124,4 +129,5 @@ def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
         "ran": [{"what": what, "a": a, "b": b} for what, a, b in result.ran],
         "same_data": result.same_data,
         "loss_units": result.loss_units,
+        "edited_configs": list(result.edited),
     }

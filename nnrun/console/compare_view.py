@@ -90,6 +90,9 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         console.print(side_by_side)
     if result.loss_units:
         say_note(result.loss_units)
+    for config in result.edited:
+        say_note(f"{config} was changed since its run wrote it: it may no longer describe the run's weights and "
+                 "metrics (nnrun evaluate refuses it)")
     if result.same_data is False:
         say_note("the runs trained on different data (their data fingerprints differ, with the same seed and data "
                  "settings: a data file changed between them), so the metrics differ by more than the config")
