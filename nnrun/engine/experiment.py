@@ -208,7 +208,10 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
         # A checkpoint (of a run stopped early or interrupted) warm-starts from its model's weights.
         graph.load_state(model_arrays(weights) or weights, path)
     except UserError as exc:
-        raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message)])) from None
+        # Unlike a data path, read from the working directory: said where it looked.
+        where = f"; a relative model.init_weights is read from the working directory ({Path.cwd()}), not the " \
+            "config file's folder: give the path from there, or in full" if not Path(path).exists() else ""
+        raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message + where)])) from None
 
 
 INITIAL_WEIGHTS = "init_weights.safetensors"
