@@ -87,6 +87,27 @@ def test_a_report_from_before_fingerprints_is_replaced_if_the_same_else_kept_asi
     assert (run / "eval-test.earlier.json").read_text() == "{}\n" and json.loads(report.read_text()) == written
 
 
+def test_a_report_of_another_file_of_the_same_name_is_kept_aside_and_the_scores_shown(run_cli, tmp_path):
+    """Evaluating a/labelled.csv then b/labelled.csv once refused the second, scores and all."""
+    import gzip
+
+    from nnrun.data.sources import BUILTIN_FOLDER
+    from trained import train_iris
+
+    run = train_iris(tmp_path / "iris", epochs=2)
+    rows = gzip.decompress((BUILTIN_FOLDER / "iris.csv.gz").read_bytes()).decode().splitlines(keepends=True)
+    for folder, part in (("a", rows[:80]), ("b", rows[:1] + rows[80:])):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "labelled.csv").write_text("".join(part))
+    assert run_cli("evaluate", run, "--data", tmp_path / "a" / "labelled.csv").exit_code == 0
+    first = (run / "eval-labelled.json").read_text()
+    result = run_cli("evaluate", run, "--data", tmp_path / "b" / "labelled.csv")
+    assert result.exit_code == 0 and "accuracy" in result.output, result.output
+    kept = run / "eval-labelled.other-data.json"
+    assert f"kept:    {kept} (the report of another file of that name)" in result.output
+    assert kept.read_text() == first and json.loads((run / "eval-labelled.json").read_text())["samples"] == 71
+
+
 def test_a_report_of_the_weights_before_a_resume_is_kept_aside_not_in_the_way(run_cli, tmp_path):
     from trained import train_iris
 

@@ -181,7 +181,7 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     plain = files.json_text(report).encode()  # as reports were written before fingerprints
     report["weights_fingerprint"] = weights_fingerprint(graph)
     data = files.json_text(report).encode()
-    kept = None
+    kept, why = None, "the weights before"
     existing = _read_report(target)
     force = force or existing == data  # the same report (written with a bare NaN by an older nnrun): no loss
     try:
@@ -192,11 +192,14 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
             elif earlier != report["weights_fingerprint"]:
                 kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
                                                 f"{target.suffix}")
+            elif _recorded(existing, "data") not in (None, report.get("data")):  # another file of that name
+                kept = files.keep_aside(target, f"{target.stem}.other-data{target.suffix}")
+                why = "another file of that name"
         files.write_output(target, data, force, other="")
     except OSError as exc:  # a run kept on a read-only disk (an archive), or a full one: the scores still stand
         where = exc.filename or target
         return {**report, "written": None, "not_written": f"{where}: {exc.strerror or exc}"}
-    return {**report, "written": str(target), **({"kept": str(kept)} if kept else {})}
+    return {**report, "written": str(target), **({"kept": str(kept), "kept_of": why} if kept else {})}
 
 
 def _read_report(path: Path) -> bytes | None:
@@ -217,6 +220,15 @@ def _read_report(path: Path) -> bytes | None:
 def weights_fingerprint(graph: Graph) -> str:
     """SHA-256 of every weight the report scored (trainable or not), in the graph's order."""
     return hashlib.sha256(np.ascontiguousarray(graph.weight_buffer).tobytes()).hexdigest()
+
+
+def _recorded(report: bytes, key: str):
+    """A top-level value of a report, or None where it has none or is no report."""
+    try:
+        found = json.loads(report)
+    except ValueError:
+        return None
+    return found.get(key) if isinstance(found, dict) else None
 
 
 def _recorded_fingerprint(report: bytes) -> str | None:

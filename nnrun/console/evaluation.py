@@ -45,9 +45,9 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
                  label="warning")
         return
     console.print(f"written: {report['written']}", highlight=False, markup=False, soft_wrap=True)
-    if report.get("kept"):  # the run's weights changed since the last report of that name (a resumed run)
-        console.print(f"kept:    {report['kept']} (the report of the weights before)", highlight=False,
-                      markup=False, soft_wrap=True)
+    if report.get("kept"):  # the last report of that name: of other weights (a resumed run), or another file
+        of = report.get("kept_of", "the weights before")
+        console.print(f"kept:    {report['kept']} (the report of {of})", highlight=False, markup=False, soft_wrap=True)
 
 
 def confusion_table(details: dict) -> Table:
