@@ -505,3 +505,13 @@ def test_compare_notes_a_config_changed_since_its_run_wrote_it(run_cli, tmp_path
     assert f"note: {config} was changed since its run wrote it: it may no longer describe the run's weights" in said
     record = json.loads(run_cli("compare", tmp_path / "a", tmp_path / "b", "--json").stdout)
     assert record["edited_configs"] == [str(config)]
+
+
+def test_a_completed_runs_epochs_come_from_meta_json_whatever_became_of_its_metrics(run_cli, tmp_path):
+    a = train_iris(tmp_path / "runs" / "a", epochs=3)
+    (a / "metrics.csv").unlink()
+    [record] = json.loads(run_cli("runs", tmp_path / "runs", "--json").stdout)
+    assert record["epochs"] == 3 and record["status"] == "completed"
+    b = train_iris(tmp_path / "b", epochs=3)
+    compared = json.loads(run_cli("compare", a, b, "--json").stdout)
+    assert compared["metrics"]["epochs"]["a"] == compared["metrics"]["epochs"]["b"] == 3

@@ -21,12 +21,19 @@ from nnrun.store.rundir import RunDir
 
 def run_metrics(path: Path) -> dict[str, float]:
     """Flat ``split.metric`` -> value from meta.json's final scores, plus the best
-    epoch and the epoch count from metrics.csv."""
-    final = RunDir(path).read_meta().get("final")
+    epoch and the epoch count: a completed run's as meta.json records them (whatever
+    became of metrics.csv since), else from metrics.csv."""
+    meta = RunDir(path).read_meta()
+    final = meta.get("final")
     values: dict[str, float] = {}
     for split, scores in (final or {}).items():
         for name, value in (scores or {}).items():
             values[f"{split}.{name}"] = value
+    if meta.get("status") == "completed" and isinstance(meta.get("epochs_completed"), int):
+        values["epochs"] = meta["epochs_completed"]
+        if isinstance(meta.get("best_epoch"), int):
+            values["best_epoch"] = meta["best_epoch"]
+        return values
     history = read_metrics(RunDir(path).metrics)
     best = run_best_row(path, history)
     values["epochs"] = len(history)

@@ -95,7 +95,9 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
         saved_epochs=_saved_epochs(path, len(history)) if status in ("killed", "failed") else None,
         started=started,
         seconds=_duration(started, ended, history),
-        epochs=len(history),
+        # A completed run's count as meta.json records it, whatever became of metrics.csv since.
+        epochs=meta["epochs_completed"] if status == "completed" and isinstance(meta.get("epochs_completed"), int)
+        else len(history),
         metric=metric,
         best_validation=best[f"val_{metric}"] if best else None,
         best_epoch=best["epoch"] if best else None,
