@@ -263,4 +263,8 @@ def _cell_value(cell: str | None):
 
 def _newest_first_key(run: RunEntry) -> tuple:
     started = run.started.timestamp() if run.started else run.path.stat().st_mtime if run.path.exists() else 0.0
-    return (started, run.path.name)
+    # meta.json's start is to the second: runs started in one second go by when each
+    # wrote its config (at its start, and never again unless extended), then by name.
+    config = run.path / "config.yaml"
+    written = config.stat().st_mtime_ns if config.is_file() else 0
+    return (started, written, run.path.name)
