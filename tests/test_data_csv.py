@@ -357,3 +357,21 @@ def test_a_source_path_given_with_set_is_read_from_the_working_directory(run_cli
     result = nnrun.train(config, overrides={"data.source.path": "data/table.csv"}, quiet=True,
                          run_dir=tmp_path / "run")
     assert f"path: {tmp_path / 'work' / 'data' / 'table.csv'}" in (result.run_dir / "config.yaml").read_text()
+
+
+def test_features_that_do_not_fit_in_memory_name_the_widest_one_hot_column(monkeypatch):
+    """Once an 'out of memory' that blamed the model and its batch size, with exit code 1."""
+    from nnrun.data import encoding
+    from nnrun.errors import UserError
+
+    def no_room(shape, dtype):
+        raise MemoryError(f"Unable to allocate an array with shape {shape}")
+
+    monkeypatch.setattr(encoding.np, "zeros", no_room)
+    state = {"columns": [{"name": "a", "kind": "numeric"},
+                         {"name": "store", "kind": "categorical", "categories": [f"S{i}" for i in range(5000)]}]}
+    with pytest.raises(UserError) as refused:
+        encoding._features_matrix(150_000, state, "hc.csv")
+    assert refused.value.message == ("hc.csv: 150000 rows of 5001 encoded features (2.8 GiB) do not fit in memory; "
+                                     "one-hot, the widest columns are 'store' 5000 categories")
+    assert "data.source.id or data.source.ignore" in refused.value.hint

@@ -22,6 +22,7 @@ from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import feature_ranges
 from nnrun.data.table import Table, columns_with_gaps
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
+from nnrun.errors import UserError
 
 
 def _most_frequent(values: np.ndarray):
@@ -75,6 +76,22 @@ def encoded_names(state: dict) -> list[str]:
     return names
 
 
+def _features_matrix(rows: int, state: dict, origin: str) -> np.ndarray:
+    """The zeros the encoded features fill; where they do not fit in memory, the
+    columns of most categories are named, as the one-hot width is theirs."""
+    width = len(encoded_names(state))
+    try:
+        return np.zeros((rows, width), np.float32)
+    except MemoryError:
+        widest = sorted(((len(c.get("categories") or ()), c["name"]) for c in state["columns"]
+                         if c["kind"] == "categorical"), reverse=True)[:3]
+        named = ", ".join(f"'{name}' {count} categories" for count, name in widest if count > 50)
+        raise UserError(f"{origin}: {rows} rows of {width} encoded features ({rows * width * 4 / 2**30:.1f} GiB) do "
+                        f"not fit in memory" + (f"; one-hot, the widest columns are {named}" if named else ""),
+                        hint="list a column of that many categories (a code, a name) in data.source.id or "
+                        "data.source.ignore, or use fewer rows") from None
+
+
 def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: DataProblems | None = None
                    ) -> np.ndarray:
     """Float32 features (N, F) from a table with the saved state.
@@ -86,7 +103,7 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
     own = problems is None
     problems = problems if problems is not None else DataProblems(table.origin, columns=table.names,
                                                                   place=table.place)
-    out = np.zeros((len(table.lines), len(encoded_names(state))), np.float32)
+    out = _features_matrix(len(table.lines), state, table.origin)
     numeric_names, position, numeric_at = table.numeric_names, 0, []
     policy = state.get("missing", "error")  # how the fill values were fitted, for what an empty cell is told
     for column in state["columns"]:
