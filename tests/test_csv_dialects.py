@@ -488,3 +488,16 @@ def test_a_semicolon_file_given_to_a_comma_run_is_told_its_decimal_comma_too(run
                 "with commas between the cells") in " ".join(result.output.split())
     result = run_cli("predict", run, tmp_path / "new.csv", "-o", "-", "--delimiter", ";", "--decimal", ",")
     assert result.exit_code == 0, result.output
+
+
+def test_a_bad_cell_after_a_cell_of_several_lines_is_told_at_its_own_line(run_cli, tmp_path):
+    """An Excel note with line breaks, in quotes: the row's first line was told as its last."""
+    rows = ["a,note,y"] + [f'{i},"two\nlines",{"pq"[i % 2]}' for i in range(30)]
+    rows[5] = 'oops,"two\nlines",p'
+    (tmp_path / "ml.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "ml.yaml").write_text("data: {source: {type: csv, path: ml.csv, target: y, categorical: [note]}}\n"
+                                      "model: {layers: [{type: dense, units: 2, activation: softmax}]}\n"
+                                      "loss: categorical_crossentropy\n")
+    assert (tmp_path / "ml.csv").read_text().splitlines()[9].startswith("oops")  # line 10 of the file
+    result = run_cli("validate", "ml.yaml")
+    assert result.exit_code == 2 and "line 10, column 'a': 'oops'" in result.output

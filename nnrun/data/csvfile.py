@@ -116,8 +116,10 @@ def _file_cells(path: Path, lines: np.ndarray, column: int, delimiter: str, text
     try:
         with open(path, newline="", encoding=python_encoding(text_encoding), errors="replace") as file:
             reader = csv.reader(file, delimiter=delimiter)
+            before = reader.line_num
             for row in reader:
-                i = wanted.get(reader.line_num)  # a record's last line: the line numbers told for it too
+                i = wanted.get(before + 1)  # a record's first line, as the line numbers told for it are
+                before = reader.line_num
                 if i is not None and column < len(row):
                     shown[i] = row[column].strip()
                 if reader.line_num >= max(wanted):

@@ -124,17 +124,21 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
     with open(path, newline="", encoding=python_encoding(text_encoding)) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
+        before = reader.line_num
         for row in reader:
+            # A row's line is its first: a quoted cell may hold line breaks (an Excel note),
+            # and the csv module counts the record's last.
+            line, before = before + 1, reader.line_num
             empty = not row or (len(row) == 1 and not row[0].strip())
             if empty and width > 1:
-                blank.append(reader.line_num)
+                blank.append(line)
             elif len(row) != width and not empty:
                 columns = f"{width} column{'s' if width != 1 else ''}"
                 more = len(row) > width  # a text with the delimiter in it, written without quotes?
-                problems.add_row(reader.line_num, f"{len(row)} cells, but the header has {columns}",
+                problems.add_row(line, f"{len(row)} cells, but the header has {columns}",
                                  hint=f"a cell that holds the delimiter {delimiter!r} (in a text, say) is written "
                                       f"in double quotes: \"like{delimiter} this\"" if more else None)
             else:
-                lines.append(reader.line_num)
+                lines.append(line)
     return (np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64),
             np.asarray(blank, dtype=np.int64))
