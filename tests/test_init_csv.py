@@ -632,3 +632,16 @@ def test_free_text_beside_other_features_is_left_out_with_how_to_model_it(run_cl
     assert "# review: free text; to learn from review instead, a text model takes it as its only input: text: " \
            "{column: review}, the other features in ignore (nnrun init on a file of review and label alone writes " \
            "one)" in text
+
+
+def test_numbers_with_decimal_points_in_a_file_of_decimal_commas_are_left_out_and_said(run_cli, tmp_path):
+    """Once made an ID, the file's strongest feature, with nothing said of why."""
+    import random
+
+    rng = random.Random(5)
+    lines = ["id;amount;ratio;y"] + [f"{i + 1};{rng.uniform(0, 100):.2f};{rng.uniform(0, 1):.3f};{'ab'[i % 2]}"
+                                     .replace(".", ",", 2).replace(",", ".", 1) for i in range(200)]
+    (tmp_path / "mixed.csv").write_text("\n".join(lines) + "\n")
+    text = run_cli("init", "--data", "mixed.csv", "--target", "y", "-o", "-").stdout
+    assert "ignore: [amount]" in text and "id: [id]" in text
+    assert "amount: numbers written with a decimal point ('80.50') in a file whose numbers have decimal commas" in text
