@@ -501,3 +501,12 @@ def test_a_bad_cell_after_a_cell_of_several_lines_is_told_at_its_own_line(run_cl
     assert (tmp_path / "ml.csv").read_text().splitlines()[9].startswith("oops")  # line 10 of the file
     result = run_cli("validate", "ml.yaml")
     assert result.exit_code == 2 and "line 10, column 'a': 'oops'" in result.output
+
+
+def test_unnamed_columns_at_the_end_of_the_header_are_told_as_a_spreadsheets_empty_cells(run_cli, tmp_path):
+    lines = ["id;x;y;;"] + [f"{i};{i % 7},5;{'ab'[i % 2]};;" for i in range(40)]
+    (tmp_path / "t2.csv").write_text("\r\n".join(lines) + "\r\n")
+    result = run_cli("init", "--data", "t2.csv", "--target", "y", "-o", "-")
+    assert result.exit_code == 2 and "columns 4 and 5 have no name" in result.output
+    assert "the columns without a name are the last ones, as a spreadsheet writes a row's empty cells at its end " \
+        "(';;'): delete them from the file" in " ".join(result.output.split())

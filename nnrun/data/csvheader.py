@@ -62,8 +62,13 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
         where = "; ".join(f"{name!r} is columns {', '.join(at[:-1])} and {at[-1]}" if name else
                           f"columns {', '.join(at[:-1])} and {at[-1]} have no name" for name, at in columns.items())
         where += f"; and {len(repeated) - 5} more names" if len(repeated) > 5 else ""
-        raise UserError(f"{path}: line 1, the header, does not name each column once: {where}",
-                        hint="give each column a name of its own in the file's first line")
+        unnamed = [i for i, name in enumerate(header) if not name]
+        trailing = "" in repeated and unnamed == list(range(len(header) - len(unnamed), len(header)))
+        hint = ("the columns without a name are the last ones, as a spreadsheet writes a row's empty cells at its "
+                f"end ('{delimiter}{delimiter}'): delete them from the file, or name them (extra_1, extra_2) and list "
+                "them in data.source.ignore") if trailing else \
+            "give each column a name of its own in the file's first line"
+        raise UserError(f"{path}: line 1, the header, does not name each column once: {where}", hint=hint)
     return header
 
 
