@@ -510,3 +510,15 @@ def test_unnamed_columns_at_the_end_of_the_header_are_told_as_a_spreadsheets_emp
     assert result.exit_code == 2 and "columns 4 and 5 have no name" in result.output
     assert "the columns without a name are the last ones, as a spreadsheet writes a row's empty cells at its end " \
         "(';;'): delete them from the file" in " ".join(result.output.split())
+
+
+def test_a_decimal_point_under_decimal_commas_is_told_so_with_a_no_break_space_for_thousands(run_cli, tmp_path):
+    """French Excel: the hint once blamed the thousands setting, for a cell that has no space in it."""
+    lines = ["m;t;c"] + [f"{i}\u00a0234,5;0,{i % 9};{'ab'[i % 2]}" for i in range(1, 40)] + ["1\u00a0000,0;1.00;a"]
+    (tmp_path / "fr.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "fr.yaml").write_text('data: {source: {type: csv, path: fr.csv, target: c, delimiter: ";", '
+                                      'decimal: ",", thousands: "\\u00a0"}}\nmodel: {layers: [{type: dense, units: 1, '
+                                      'activation: sigmoid}]}\nloss: binary_crossentropy\n')
+    said = " ".join(run_cli("validate", "fr.yaml").output.split())
+    assert "line 41, column 't': '1.00'" in said and "holds numbers with a decimal point (like '1.00')" in said
+    assert "thousands" not in said

@@ -9,6 +9,7 @@ number column categorical. Read only when a column has bad cells.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -32,10 +33,13 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     other columns of the file hold numbers such as '8,07', so '4,295' here has a
     decimal comma too, not a thousands one."""
     sample = [str(c) for c in wrong[:1000]]
-    misfits = [c for c in sample if thousands and PLAIN.match(c.replace(thousands, ""))]
+    # Cells that hold the separator: '1.00' in a file of decimal commas is the decimal mark's, not its.
+    misfits = [c for c in sample if thousands and thousands in c and PLAIN.match(c.replace(thousands, ""))]
     if len(misfits) > len(sample) / 2:
         point = ', and with "." a number has no decimal point' if thousands == "." else ""
-        return (f"'{column}' holds numbers like '{misfits[0]}' that data.source.thousands: \"{thousands}\" does not "
+        shown = thousands if thousands.isprintable() and not thousands.isspace() or thousands == " " else \
+            json.dumps(thousands)[1:-1]  # a no-break space as \u00a0: the quotes would hold nothing to see
+        return (f"'{column}' holds numbers like '{misfits[0]}' that data.source.thousands: \"{shown}\" does not "
                 f"fit: the separator holds for every column of the file and stands only between groups of three "
                 f"digits{point}; fix these cells, or drop the setting and write plainly the numbers that need it")
     grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
