@@ -728,3 +728,18 @@ def test_a_file_without_a_header_is_told_to_get_one(run_cli, tmp_path):
     (tmp_path / "misnamed.csv").write_text("years,salary,town\n30,\"45,000\",Paris\n")
     result = run_cli("predict", "run", "misnamed.csv", "-o", "-")  # names, only not the model's
     assert result.exit_code == 2 and "hint: the training columns are: age, income, city" in result.output
+
+
+def test_a_missing_value_written_as_a_word_in_a_category_column_is_warned(run_cli, tmp_path):
+    import random
+
+    rng = random.Random(6)
+    rows = "".join(f"{rng.uniform(-1, 1):.3f},{rng.choice(['red', 'blue', 'None', '-', ''])},{'hl'[i % 2]}\n"
+                   for i in range(200))
+    (tmp_path / "b.csv").write_text("x,color,y\n" + rows)
+    (tmp_path / "b.yaml").write_text("data: {source: {type: csv, path: b.csv, target: y, categorical: [color], "
+                                     "missing: most_frequent}}\nmodel: {layers: [{type: dense, units: 2, activation: "
+                                     "softmax}]}\nloss: categorical_crossentropy\n")
+    said = " ".join(run_cli("validate", "b.yaml").output.split())
+    assert ("warning: categorical column 'color': '-', 'None' look like marks for a missing value, learned as "
+            "categories of their own") in said

@@ -11,7 +11,7 @@ feature (then it is part of the error about the missing one).
 
 from __future__ import annotations
 
-from nnrun.data.number_patterns import PLAIN, SIGNED_NUMBER
+from nnrun.data.number_patterns import GAP_LIKE, PLAIN, SIGNED_NUMBER
 from nnrun.errors import ConfigError, Problem, UserError, closest, did_you_mean
 
 HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious
@@ -197,6 +197,14 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                 for name, values in categories.items()
                 if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
     for name, values in categories.items():
+        # '-', 'None', 'n.a.': a gap written as a word, learned as a category of its own
+        gaps = [v for v in values if GAP_LIKE.match(str(v).strip()) or str(v).strip().casefold() == "none"]
+        if gaps:
+            one = len(gaps) == 1
+            warnings.append(f"categorical column '{name}': {', '.join(map(repr, gaps[:3]))} look{'s' if one else ''} "
+                            f"like {'a mark' if one else 'marks'} for a missing value, learned as "
+                            f"{'a category of its own' if one else 'categories of their own'}; to fill them as missing "
+                            "cells (data.source.missing), write such cells empty or NA in the file")
         groups = written_alike(values)
         if groups:
             listing = "; ".join(", ".join(map(repr, group)) for group in groups[:3])
