@@ -501,6 +501,10 @@ def test_a_bad_cell_after_a_cell_of_several_lines_is_told_at_its_own_line(run_cl
     assert (tmp_path / "ml.csv").read_text().splitlines()[9].startswith("oops")  # line 10 of the file
     result = run_cli("validate", "ml.yaml")
     assert result.exit_code == 2 and "line 10, column 'a': 'oops'" in result.output
+    rows[5] = '5,"two\nlines",p,extra,more'  # init numbers a row as training does: by its first line
+    (tmp_path / "ml.csv").write_text("\n".join(rows) + "\n")
+    said = " ".join(run_cli("init", "--data", "ml.csv", "--target", "y", "-o", "-").output.split())
+    assert "note: line 10 of ml.csv has 5 cells, but the header has 3 columns" in said
 
 
 def test_unnamed_columns_at_the_end_of_the_header_are_told_as_a_spreadsheets_empty_cells(run_cli, tmp_path):

@@ -505,6 +505,9 @@ def test_compare_notes_a_config_changed_since_its_run_wrote_it(run_cli, tmp_path
     assert f"note: {config} was changed since its run wrote it: it may no longer describe the run's weights" in said
     record = json.loads(run_cli("compare", tmp_path / "a", tmp_path / "b", "--json").stdout)
     assert record["edited_configs"] == [str(config)]
+    # A comment added, the settings as they were: evaluate takes it, and compare says nothing.
+    (run / "config.yaml").write_text((run / "config.yaml").read_text() + "# my note\n")
+    assert json.loads(run_cli("compare", run, tmp_path / "b", "--json").stdout)["edited_configs"] == [str(config)]
 
 
 def test_a_completed_runs_epochs_come_from_meta_json_whatever_became_of_its_metrics(run_cli, tmp_path):

@@ -190,7 +190,7 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
             "with raw values; add {type: activation, activation: softmax} after it") in result.output
 
 
-def test_saved_config_holds_the_absolute_path_of_the_warm_start_it_keeps(run_cli, tmp_path):
+def test_saved_config_holds_the_absolute_warm_start_path(run_cli, tmp_path):
     import yaml
 
     iris = ROOT / "configs" / "iris.yaml"
@@ -199,12 +199,7 @@ def test_saved_config_holds_the_absolute_path_of_the_warm_start_it_keeps(run_cli
                      "--set", "model.init_weights=first/model.safetensors")
     assert result.exit_code == 0, result.output
     saved = yaml.safe_load((tmp_path / "warm" / "config.yaml").read_text())
-    kept = (tmp_path / "warm" / "init_weights.safetensors").resolve()  # a copy: the file given may change
-    assert saved["model"]["init_weights"] == str(kept)
-    from nnrun.store.tensorfile import load_weights
-
-    given = load_weights(tmp_path / "first" / "model.safetensors")
-    assert all((load_weights(kept)[name] == array).all() for name, array in given.items())
+    assert saved["model"]["init_weights"] == str((tmp_path / "first" / "model.safetensors").resolve())
 
 
 def test_a_sequence_layer_on_flat_features_and_a_small_vocabulary_say_what_fixes_them(run_cli, tmp_path):

@@ -14,9 +14,9 @@ from pathlib import Path
 from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
-from nnrun.store import files
 from nnrun.store.history import read_metrics, run_best_row
 from nnrun.store.rundir import RunDir
+from nnrun.store.trained import unedited
 
 
 def run_metrics(path: Path) -> dict[str, float]:
@@ -84,7 +84,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
         data = read_yaml(run.config)[0]
         if not isinstance(data, dict):
             raise UserError(f"{run.config}: not a config (expected a mapping of sections)")
-        configs.append(_own_files_named_within(data, run.path))
+        configs.append(data)
     metas = [run.read_meta_or_none() or {} for run in runs]
     ran = [(what, _ran(metas[0], keys), _ran(metas[1], keys)) for what, keys in RAN]
     differences = config_differences(*configs)
@@ -96,23 +96,10 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     same_data = data[0] == data[1] if all(isinstance(f, str) for f in data) and not data_settings_differ else None
     if same_data is False:  # the first digits name it, as git names a commit
         ran.append(("data (fingerprint)", data[0][:8], data[1][:8]))
-    # meta.json keeps the hash of config.yaml as written (the runs of an older nnrun do not).
-    edited = [str(run.config) for run, meta in zip(runs, metas) if isinstance(meta.get("config_file_hash"), str)
-              and run.config.is_file() and files.file_hash(run.config) != meta["config_file_hash"]]
+    edited = [str(run.config) for run in runs if not unedited(run)]
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences), edited)
-
-
-def _own_files_named_within(config: dict, folder: Path) -> dict:
-    """A run's config with the warm start's weights it keeps (init_weights.safetensors in
-    its folder) named within it: two runs that started from one file keep copies of
-    their own, which differ by path alone."""
-    model = config.get("model")
-    weights = model.get("init_weights") if isinstance(model, dict) else None
-    if isinstance(weights, str) and Path(weights).parent == Path(folder).resolve():
-        config = {**config, "model": {**model, "init_weights": f"<run>/{Path(weights).name}"}}
-    return config
 
 
 def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:

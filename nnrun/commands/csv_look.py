@@ -101,13 +101,24 @@ def delimiter_of(data: Path, text_encoding: str) -> str:
     return max(counts, key=lambda s: (counts[s], s == ","))
 
 
+def first_lines(reader):
+    """(line, row) for each row of a csv reader that holds cells, by the row's first line
+    (a quoted cell may hold line breaks; the reader counts a record's last), as the data
+    reader numbers them."""
+    before = reader.line_num
+    for row in reader:
+        line, before = before + 1, reader.line_num
+        if row:
+            yield line, row
+
+
 def look(data: Path, header: list[str], target: str, delimiter: str, text_encoding: str) -> Columns:
     """The file's settings and every column's role but the target's, from its first rows."""
     found = Columns(delimiter=delimiter, text_encoding=text_encoding)
     with open(data, newline="", encoding=python_encoding(text_encoding), errors="replace") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
-        rows = [(reader.line_num, row) for _, row in zip(range(SAMPLE_ROWS), (row for row in reader if row))]
+        rows = [pair for _, pair in zip(range(SAMPLE_ROWS), first_lines(reader))]
     sample = [row for _, row in rows if len(row) == len(header)]
     lines = [line for line, row in rows if len(row) == len(header)]
     found.rows = len(sample)

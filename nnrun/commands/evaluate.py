@@ -192,7 +192,8 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
             elif earlier != report["weights_fingerprint"]:
                 kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
                                                 f"{target.suffix}")
-            elif _recorded(existing, "data") not in (None, report.get("data")):  # another file of that name
+            elif _recorded(existing, "data") is not None and report.get("data") is not None and \
+                    Path(_recorded(existing, "data")).resolve() != Path(report["data"]).resolve():  # another file
                 kept = files.keep_aside(target, f"{target.stem}.other-data{target.suffix}")
                 why = "another file of that name"
         files.write_output(target, data, force, other="")

@@ -265,6 +265,8 @@ def _newest_first_key(run: RunEntry) -> tuple:
     started = run.started.timestamp() if run.started else run.path.stat().st_mtime if run.path.exists() else 0.0
     # meta.json's start is to the second: runs started in one second go by when each
     # wrote its config (at its start, and never again unless extended), then by name.
-    config = run.path / "config.yaml"
-    written = config.stat().st_mtime_ns if config.is_file() else 0
+    try:
+        written = (run.path / "config.yaml").stat().st_mtime_ns
+    except OSError:  # no config (a sweep), or one deleted as the runs are listed
+        written = 0
     return (started, written, run.path.name)

@@ -198,7 +198,9 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                 if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
     for name, values in categories.items():
         # '-', 'None', 'n.a.': a gap written as a word, learned as a category of its own
-        gaps = [v for v in values if GAP_LIKE.match(str(v).strip()) or str(v).strip().casefold() == "none"]
+        # ('unknown' is left out: a real answer in many surveys, such as the bank marketing data's)
+        gaps = [v for v in values if GAP_LIKE.match(str(v).strip()) and str(v).strip().casefold() != "unknown"
+                or str(v).strip().casefold() == "none"]
         if gaps:
             one = len(gaps) == 1
             warnings.append(f"categorical column '{name}': {', '.join(map(repr, gaps[:3]))} look{'s' if one else ''} "

@@ -212,22 +212,3 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
         where = f"; a relative model.init_weights is read from the working directory ({Path.cwd()}), not the " \
             "config file's folder: give the path from there, or in full" if not Path(path).exists() else ""
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message + where)])) from None
-
-
-INITIAL_WEIGHTS = "init_weights.safetensors"
-
-
-def keep_initial_weights(experiment: Experiment, folder: Path) -> None:
-    """A warm-started run keeps the weights it started from (``init_weights.safetensors``
-    in ``folder``, its run directory) and its config names that copy: trained again from
-    config.yaml it starts from the same weights, whatever became of the file it was
-    given (a run extended since, a checkpoint pruned)."""
-    if experiment.config.model.init_weights is None:
-        return
-    from nnrun.store.tensorfile import save_weights
-
-    copy = (Path(folder) / INITIAL_WEIGHTS).resolve()
-    save_weights(copy, experiment.graph.state(), {"format": "nnrun-weights-1"})  # as loaded: every parameter
-    config = experiment.config
-    model = config.model.model_copy(update={"init_weights": str(copy)})
-    experiment.loaded.config = config.model_copy(update={"model": model})

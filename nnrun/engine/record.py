@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.config import dump_yaml, run_config_hash
-from nnrun.engine.experiment import keep_initial_weights
 from nnrun.engine.threads import run_threads
 from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted, resume_command, setting
 from nnrun.store import files
@@ -113,7 +112,6 @@ class RunRecord:
         run = run or RunDir.create(config.name, explicit=run_dir, root=runs_root)
         lock = run.lock()
         try:
-            keep_initial_weights(experiment, run.path)
             record = cls(run, cls._start_meta(experiment, run, command, world_size), lock, world_size)
             cls._write_start_files(run, experiment)
             record.hash_files()

@@ -250,10 +250,7 @@ def check_unedited(run: RunDir, config: Config) -> None:
     checkpoint's copy of the config, where one is readable. A run without the file's
     hash (an older nnrun's, whose settings' hash a newer schema's defaults would change)
     is taken as it is."""
-    meta = run.read_meta_or_none()
-    written = meta.get("config_file_hash") if isinstance(meta, dict) else None
-    if not isinstance(written, str) or files.file_hash(run.config) == written or \
-            meta.get("config_hash") == run_config_hash(config, run.path):
+    if _unedited(run, config):
         return
     changes = []
     for path in checkpoints.candidates(run.path)[:1]:
@@ -267,6 +264,22 @@ def check_unedited(run: RunDir, config: Config) -> None:
                     f"longer describes the run's weights{':' + listed(changes) if changes else ''}",
                     hint=f"undo the edit; to train with the new settings, start a new run from it: "
                     f"{train_command(run.config)}")
+
+
+def unedited(run: RunDir) -> bool:
+    """Whether the run's config.yaml still describes it, as :func:`check_unedited`
+    judges (a file that no longer reads as a config does not)."""
+    try:
+        return _unedited(run, anchored(load_config(run.config).config, run.path))
+    except UserError:
+        return False
+
+
+def _unedited(run: RunDir, config: Config) -> bool:
+    meta = run.read_meta_or_none()
+    written = meta.get("config_file_hash") if isinstance(meta, dict) else None
+    return not isinstance(written, str) or files.file_hash(run.config) == written or \
+        meta.get("config_hash") == run_config_hash(config, run.path)
 
 
 def check_preprocessing_unedited(run: RunDir) -> None:
