@@ -29,7 +29,7 @@ from nnrun.commands.number_format import number_format
 from nnrun.data.columns import written_alike
 from nnrun.data.cells import MISSING, numbers_or_none  # missing cells
 from nnrun.data.number_patterns import SIGNED_NUMBER  # $3,545.76  14%
-from nnrun.data.reading import python_encoding
+from nnrun.data.reading import first_lines, python_encoding
 from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
@@ -99,17 +99,6 @@ def delimiter_of(data: Path, text_encoding: str) -> str:
         raise UserError(f"{data}: is a folder, not a CSV file") from None
     counts = {s: len(next(csv.reader([first], delimiter=s), [])) for s in (",", ";", "\t", "|")}
     return max(counts, key=lambda s: (counts[s], s == ","))
-
-
-def first_lines(reader):
-    """(line, row) for each row of a csv reader that holds cells, by the row's first line
-    (a quoted cell may hold line breaks; the reader counts a record's last), as the data
-    reader numbers them."""
-    before = reader.line_num
-    for row in reader:
-        line, before = before + 1, reader.line_num
-        if row:
-            yield line, row
 
 
 def look(data: Path, header: list[str], target: str, delimiter: str, text_encoding: str) -> Columns:

@@ -34,7 +34,8 @@ from nnrun.data.cells import MISSING, TextNumbers
 from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.csvheader import not_utf8
 from nnrun.data.problems import SHOWN, DataProblems
-from nnrun.data.reading import CountingFile, Progress, current_progress, let_go, python_encoding, row_lines
+from nnrun.data.reading import (CountingFile, Progress, current_progress, first_lines, let_go, python_encoding,
+                                row_lines)
 
 NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
@@ -115,14 +116,11 @@ def _file_cells(path: Path, lines: np.ndarray, column: int, delimiter: str, text
     shown = list(read)
     try:
         with open(path, newline="", encoding=python_encoding(text_encoding), errors="replace") as file:
-            reader = csv.reader(file, delimiter=delimiter)
-            before = reader.line_num
-            for row in reader:
-                i = wanted.get(before + 1)  # a record's first line, as the line numbers told for it are
-                before = reader.line_num
+            for line, row in first_lines(csv.reader(file, delimiter=delimiter)):
+                i = wanted.get(line)
                 if i is not None and column < len(row):
                     shown[i] = row[column].strip()
-                if reader.line_num >= max(wanted):
+                if line >= max(wanted):
                     break
     except (OSError, ValueError, csv.Error):  # the message shows what was read instead
         pass

@@ -106,6 +106,17 @@ def python_encoding(text_encoding: str) -> str:
     return "utf-8-sig" if text_encoding == "utf-8" else text_encoding
 
 
+def first_lines(reader):
+    """(line, row) for each row of a csv reader that holds cells, by the row's first line
+    (a quoted cell may hold line breaks; the reader counts a record's last), as every
+    message of nnrun's numbers a row."""
+    before = reader.line_num
+    for row in reader:
+        line, before = before + 1, reader.line_num
+        if row:
+            yield line, row
+
+
 def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted: tuple[int, bytes],
               delimiter: str = ",", text_encoding: str = "utf-8") -> tuple[np.ndarray, np.ndarray]:
     """The file line of each parsed row, and the lines of the blank lines skipped.
