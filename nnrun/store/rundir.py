@@ -231,8 +231,8 @@ def _create_explicit(path: Path) -> Path:
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
-        if path.is_dir() and RunDir(path).is_run():  # one still training is named by its process, not resumed
-            RunLock(path).release()
+        if path.is_dir() and RunDir(path).lock_file.is_file():  # one still training is named by its process
+            RunLock(path).release()  # (a folder nnrun never locked gets no lock file of ours)
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed")
                                        or meta.get("stopped_by") == "hook"):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
