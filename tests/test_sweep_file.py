@@ -4,6 +4,7 @@ config before any trial, and its plan fixed by the seed."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sweeps import BASE, SWEEP, write_sweep
@@ -666,3 +667,19 @@ def test_best_yaml_keeps_a_long_sweep_name_within_a_configs_100_characters(tmp_p
     trial = SimpleNamespace(id="000", best=0.5, best_epoch=2, values={"x": 1})
     written = yaml.safe_load(SweepDir.write_best(swept, trial).read_text())
     assert written == {"name": "a" * 95 + "-best", "seed": 1}
+
+
+def test_a_sweep_keeps_the_hash_of_its_data_unless_a_parameter_sets_the_source():
+    """A parameter elsewhere in data (the split) once left the data file unhashed."""
+    from nnrun.commands.sweep.directory import _data_hashes
+    from nnrun.config import Config
+    from nnrun.config.sweep import SweepConfig
+
+    data = str((Path(__file__).parent.parent / "configs" / "data" / "fruit.csv").resolve())
+    config = Config.model_validate({"data": {"source": {"type": "csv", "path": data, "target": "fruit"}},
+                                    "model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+                                    "loss": "categorical_crossentropy"})
+    for parameters, hashed in (({"data.split.validation": [0.1, 0.2]}, [data]), ({"seed": [1, 2]}, [data]),
+                               ({"data.source.path": ["a.csv", "b.csv"]}, [])):
+        sweep = SweepConfig.model_validate({"base": "x.yaml", "metric": "val_loss", "parameters": parameters})
+        assert list(_data_hashes(config, sweep)) == hashed, parameters

@@ -183,11 +183,12 @@ def _data_hashes(config, sweep: SweepConfig) -> dict[str, str]:
     """The SHA-256 of each file the base config reads (the data source's, the warm
     start's weights), by path; not those a parameter sets (its trials read other files
     by design)."""
-    swept = lambda *paths: any(p == path or p.startswith(f"{path}.") for p in sweep.parameters  # noqa: E731
-                               for path in paths)
+    def sets(block: str, key: str) -> bool:  # a parameter sets the key, or its whole block
+        return block in sweep.parameters or any(p == key or p.startswith(f"{key}.") for p in sweep.parameters)
+
     source = config.data.source
-    named = [] if swept("data", "data.source") else [getattr(source, key) for key in source.path_fields]
-    if not swept("model", "model.init_weights"):
+    named = [] if sets("data", "data.source") else [getattr(source, key) for key in source.path_fields]
+    if not sets("model", "model.init_weights"):
         named.append(config.model.init_weights)
     hashes = {}
     for value in named:
