@@ -89,6 +89,11 @@ def resume_command(run_path, epochs: str | None = None) -> str:
     return f"nnrun train --resume {quoted(run_path)}" + (f" --set training.epochs={epochs}" if epochs else "")
 
 
+def evaluate_command(run_path) -> str:
+    """How to score ``run_path``'s test split, as the caller calls nnrun."""
+    return f"nnrun.evaluate({str(run_path)!r})" if FROM_PYTHON.get() else f"nnrun evaluate {quoted(run_path)}"
+
+
 def train_command(config) -> str:
     """How to train ``config`` (a path; ``CONFIG`` for any) as a new run, as the caller calls nnrun."""
     if FROM_PYTHON.get():

@@ -233,6 +233,7 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path, ca
     with pytest.raises(UserError, match="the run has completed") as done:
         nnrun.resume(tmp_path / "r")
     assert f"nnrun.resume({str(tmp_path / 'r')!r}, overrides={{'training.epochs': N}})" in done.value.hint
+    assert done.value.hint.startswith(f"evaluate it with: nnrun.evaluate({str(tmp_path / 'r')!r})")
     with pytest.raises(UserError, match="overrides: differs from the config of the run") as changed:
         nnrun.resume(tmp_path / "r", overrides={"seed": 7})
     assert "--set" not in changed.value.render() and "nnrun.train(config)" in changed.value.hint

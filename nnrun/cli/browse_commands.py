@@ -127,7 +127,7 @@ def init(
     """
 
     def action():
-        from nnrun.commands.init import write_starter
+        from nnrun.commands.init import names_a_file, write_starter
         from nnrun.console.output import say_note
         from nnrun.errors import UserError
 
@@ -139,7 +139,7 @@ def init(
             if dataset is not None:
                 raise UserError(f"{given}: given beside --dataset {dataset}; name the data set once",
                                 hint=f"nnrun init {quoted(given)}, or nnrun init --dataset {quoted(dataset)}")
-            if given.lower().endswith((".csv", ".tsv", ".txt")) or Path(given).is_file():
+            if names_a_file(given):
                 data = Path(given)
             else:
                 dataset = given

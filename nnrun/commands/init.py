@@ -44,9 +44,14 @@ def starter_text(dataset: str, path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def names_a_file(word: str) -> bool:
+    """Whether what was given for a data set names a file of one's own (houses.csv)."""
+    return Path(word).suffix.lower() in (".csv", ".tsv", ".txt") or Path(word).is_file()
+
+
 def check_dataset(dataset: str) -> None:
     if dataset not in BUILTIN:
-        if Path(dataset).suffix.lower() in (".csv", ".tsv", ".txt") or Path(dataset).is_file():
+        if names_a_file(dataset):
             raise UserError(f"--dataset: '{dataset}' is a file, not a bundled data set",
                             hint=f"for a CSV file of your own: nnrun init --data {quoted(dataset)} --target COLUMN")
         near = did_you_mean(dataset, list(BUILTIN))

@@ -4,7 +4,6 @@ the files written and the exact command to run next."""
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from rich.console import Console
@@ -74,10 +73,9 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
     entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
     files = sorted(p.name + ("/" if p.is_dir() else "") for p in entries)
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
-    from nnrun.errors import FROM_PYTHON
+    from nnrun.errors import evaluate_command
 
-    lines.append(("next", f"nnrun.evaluate({str(result.run_dir)!r})" if FROM_PYTHON.get()
-                  else f"nnrun evaluate {shlex.quote(str(result.run_dir))}"))
+    lines.append(("next", evaluate_command(result.run_dir)))
     return [line for line in lines if line is not None]
 
 
@@ -131,7 +129,7 @@ def _curve_line(history: list[dict], ascii_only: bool) -> tuple[str, str] | None
 
 def _early_stop_note(result, experiment) -> str:
     last = result.history[-1]["epoch"]
-    if getattr(result, "stopped_by", None) == "hook":  # a pause: a resume trains on from here
+    if result.stopped_by == "hook":  # a pause: a resume trains on from here
         from nnrun.errors import resume_command
 
         return f"a hook's should_stop ended training after epoch {last}; {resume_command(result.run_dir)} trains on"

@@ -20,7 +20,7 @@ import numpy as np
 
 from nnrun.config import dump_yaml, run_config_hash
 from nnrun.engine.threads import run_threads
-from nnrun.errors import NnrunError, RunInterrupted, UserError, quoted, resume_command, setting
+from nnrun.errors import NnrunError, RunInterrupted, UserError, evaluate_command, resume_command, setting
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.lock import RunLock
@@ -187,7 +187,7 @@ class RunRecord:
                     f"its weights with {setting('model.init_weights', run.weights)}" if meta.get("stopped_early") \
                     else f"train it longer with: {resume_command(run.path, 'N')}"
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
-                                hint=f"evaluate it with: nnrun evaluate {quoted(run.path)}, or {longer}")
+                                hint=f"evaluate it with: {evaluate_command(run.path)}, or {longer}")
         except BaseException:
             lock.release()
             raise
