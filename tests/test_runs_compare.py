@@ -142,6 +142,17 @@ def test_compare_says_when_the_losses_are_in_other_units(run_cli, tmp_path):
     assert json.loads(run_cli("compare", a, b, "--json").stdout)["loss_units"].startswith("the losses are in")
 
 
+def test_a_loss_and_its_sparse_form_are_one_scale_and_another_loss_is_not(run_cli, tmp_path):
+    a = train_iris(tmp_path / "a", epochs=1)
+    b = train_iris(tmp_path / "b", "loss=sparse_categorical_crossentropy", epochs=1)
+    assert json.loads(run_cli("compare", a, b, "--json").stdout)["loss_units"] is None  # as plot says: one scale
+    c = train_iris(tmp_path / "c", "loss={type: categorical_crossentropy, label_smoothing: 0.1}", epochs=1)
+    assert json.loads(run_cli("compare", a, c, "--json").stdout)["loss_units"] is None
+    d = train_diabetes(tmp_path / "d")
+    assert json.loads(run_cli("compare", a, d, "--json").stdout)["loss_units"].startswith(
+        "the runs minimize different losses")
+
+
 def test_compare_needs_two_run_directories(run_cli, tmp_path):
     a = train_iris(tmp_path / "a", epochs=1)
     result = run_cli("compare", a, "missing")

@@ -529,8 +529,9 @@ def test_a_resume_runs_a_trial_whose_folder_is_gone_again_and_refuses_a_damaged_
     for damaged, said in ((written[:150], "trials.csv: its last line is cut short; the sweep writes it whole each "
                                           "time, so it was changed or damaged since"),
                           (written.replace(",completed,", ",done,", 1), "trials.csv, line 2: not a row the sweep "
-                                                                        "writes")):
-        (sweep / "trials.csv").write_text(damaged)
+                                                                        "writes"),
+                          (written + "x\udcff\n", "trials.csv: holds bytes that are no UTF-8 text")):
+        (sweep / "trials.csv").write_bytes(damaged.encode("utf-8", "surrogateescape"))
         result = nnrun("sweep", "--resume", sweep, cwd=tmp_path)
         assert result.returncode == 2 and said in " ".join(result.stderr.split()), result.stderr
         assert "hint: put back the file the sweep wrote, or start the sweep again" in result.stderr

@@ -57,8 +57,11 @@ class Comparison:
 def _loss_units(differences: list) -> str | None:
     """Why the runs' loss values do not compare, where a difference in their configs
     puts them in other units: another loss, or targets standardized in one run only."""
-    paths = {path for path, _, _ in differences}
-    if "loss" in paths or "loss.type" in paths:
+    paths = {path: (a, b) for path, a, b in differences}
+    # categorical_crossentropy on one-hot rows and its sparse_ form on labels are one loss (as plot says)
+    kinds = {str(v.get("type") if isinstance(v, dict) else v).removeprefix("sparse_")
+             for v in paths.get("loss", paths.get("loss.type", ()))}
+    if len(kinds) > 1:
         return "the runs minimize different losses, so their loss values do not compare; compare their metrics"
     if "data.target_scale" in paths:
         return ("the losses are in different units: of standardized targets in one run, of the target's own in the "

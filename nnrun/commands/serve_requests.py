@@ -163,7 +163,8 @@ def _as_a_cell_is_read(column: dict):
     separator, decimal = column.get("thousands"), column.get("decimal", ".")
     # A number with the run's decimal mark, and its thousands separator between groups of three digits if it has one.
     grouped = rf"[1-9]\d{{0,2}}(?:{re.escape(separator)}\d{{3}})+|" if separator else ""
-    written_plainly = re.compile(rf"^[+-]?(?:{grouped}\d+)(?:{re.escape(decimal)}\d+)?$")
+    # ASCII digits only: '٣٤' is no number to predict's reader, nor here
+    written_plainly = re.compile(rf"^[+-]?(?:{grouped}\d+)(?:{re.escape(decimal)}\d+)?$", re.ASCII)
     if category:
         from nnrun.data.encoding import category_index, known_category
 

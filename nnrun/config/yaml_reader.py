@@ -202,8 +202,10 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
         if not isinstance(key, str) or isinstance(key, bool):
-            if path[-1:] in (("class_weights",), ("class_weight",)):  # Keras's class_weight={0: 1.0, 1: 10.0}
-                weights = {_plain(k, (), {}, {}, source): _plain(v, (), {}, {}, source) for k, v in node.value}
+            keys = [_plain(k, (), {}, {}, source) for k, _ in node.value]
+            if path[-1:] in (("class_weights",), ("class_weight",)) and all(isinstance(k, int) for k in keys):
+                # Keras's class_weight={0: 1.0, 1: 10.0}
+                weights = dict(zip(keys, (_plain(v, (), {}, {}, source) for _, v in node.value)))
                 listed = f": class_weights: {_flow([weights[i] for i in range(len(weights))])}" \
                     if set(weights) == set(range(len(weights))) else ""  # the classes' positions 0 to K-1
                 # Keras's fit(class_weight=...) is no loss option: said where it goes (a --set's path is in its value)

@@ -88,9 +88,13 @@ def read_trials(path: Path, parameters: list[str], metric: str) -> list[Trial]:
 
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
     changed = "the sweep writes it whole each time, so it was changed or damaged since"
     hint = "put back the file the sweep wrote, or start the sweep again"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: holds bytes that are no UTF-8 text (at byte {exc.start}); {changed}",
+                        hint=hint) from None
     if text and not text.endswith("\n"):
         raise UserError(f"{path}: its last line is cut short; {changed}", hint=hint)
     reader = csv.reader(io.StringIO(text))
