@@ -625,7 +625,7 @@ def test_an_answer_stays_small_whatever_a_request_holds(fruit):
     (",", ".", {"1,234": 1234.0, " 12.5 ": 12.5, "-7": -7.0, "1,234,567.25": 1234567.25, "1,23": None, "12,5": None}),
     (".", ",", {"1.234": 1234.0, "12,5": 12.5, "1.234,5": 1234.5, "12.5": None}),
     (None, ".", {"30696": 30696.0, "3e2": 300.0, "30,696": None, "inf": None, "9" * 400: None,
-                 "\u0663\u0664": None, "\uff11\uff12": None}),  # Arabic-Indic and full-width digits: no numbers to predict
+                 "\u0663\u0664": None, "\uff11\uff12": None}),  # Arabic-Indic and full-width digits: none
 ])
 def test_numbers_sent_as_text_are_read_as_predict_reads_a_cell(thousands, decimal, cells):
     # Read at once where plainly written, by the general reader otherwise: the same numbers, the same refusals.
