@@ -445,6 +445,15 @@ def test_a_config_object_without_a_name_trains_as_a_dict_without_one_does(tmp_pa
     assert result.run_dir.parent == tmp_path and result.run_dir.name.startswith("run-")
 
 
+def test_a_config_object_keeps_what_its_caller_left_to_the_defaults(tmp_path, capsys):
+    """A Config's every field once read as set: the default batch size was warned about as if chosen."""
+    config = nnrun.Config.model_validate({"data": {"source": {"type": "synthetic", "samples": 40}},
+                                          "model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+                                          "loss": "categorical_crossentropy", "training": {"epochs": 1}})
+    nnrun.train(config, runs_root=tmp_path)
+    assert "batch_size" not in capsys.readouterr().err
+
+
 def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):
     class Stopping:
         should_stop = True

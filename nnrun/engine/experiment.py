@@ -65,7 +65,7 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
     if isinstance(config, (str, os.PathLike)):
         return load_config(Path(config), overrides)
     if isinstance(config, Config):
-        config = config.model_dump(mode="json")
+        config = config.model_dump(mode="json", exclude_unset=True)  # what the caller set, as a file says it
     if isinstance(config, dict):
         data = copy.deepcopy(config)
         applied = apply_overrides(data, overrides)
