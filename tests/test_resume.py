@@ -184,6 +184,18 @@ def test_resume_with_fewer_epochs_says_it_ends_the_run_there(run_cli, tmp_path):
     assert meta["status"] == "completed" and meta["epochs_completed"] == 7
 
 
+def test_resume_of_a_small_set_at_the_default_batch_size_warns_of_nothing_more(run_cli, tmp_path):
+    """The run's config.yaml sets every field, the default batch size too; that is no
+    choice of the user's to warn about on a resume."""
+    tiny = {**CONFIG, "data": {**CONFIG["data"], "split": {"validation": 0.8, "test": 0.1}},
+            "training": {"epochs": 3}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny))
+    trained = run_cli("train", tmp_path / "tiny.yaml", "--quiet", "--run-dir", tmp_path / "run")
+    assert trained.exit_code == 0 and "batch_size" not in trained.output, trained.output
+    resumed = run_cli("train", "--resume", tmp_path / "run", "--set", "training.epochs=4", "--quiet")
+    assert resumed.exit_code == 0 and "batch_size" not in resumed.output, resumed.output
+
+
 def test_resume_with_the_run_config_given_again_is_accepted(run_cli, tmp_path, reference):
     run = interrupted_run(tmp_path, epoch=3)
     result = run_cli("train", run / "config.yaml", "--resume", run, "--quiet")
