@@ -26,7 +26,7 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
 from nnrun.errors import FROM_PYTHON, ConfigError, UserError, quoted, train_command
-from nnrun.store import checkpoints, files
+from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -57,9 +57,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
             raise
         record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
-        written = record.meta.get("preprocess_hash")
-        if not run_path.preprocess.is_file() or \
-                isinstance(written, str) and files.file_hash(run_path.preprocess) != written:
+        if not run_path.preprocess.is_file() or run_path.preprocess_edited(record.meta):
             record.lost_preprocessing = experiment  # deleted or edited: written again once a checkpoint is restored
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
             record.resume_notes.append(
@@ -86,8 +84,8 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     # The run's config.yaml holds absolute paths, and 0 for a split its source gave as a
     # file (a test_path) where the default fraction was left: settle the given one alike.
     now = resolve_paths(given)
-    files = now.data.source.given_splits() - now.data.split.model_fields_set
-    before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, files))
+    split_files = now.data.source.given_splits() - now.data.split.model_fields_set
+    before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, split_files))
     changed = {key for key, _, _ in config_differences(before, after)}
     if not changed:
         return loaded, None

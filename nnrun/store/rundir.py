@@ -108,6 +108,12 @@ class RunDir:
     def write_meta(self, meta: dict) -> None:
         files.write_json(self.meta, meta)
 
+    def preprocess_edited(self, meta: dict | None) -> bool:
+        """preprocess.json is not the file the run wrote (meta.json keeps its hash); a run
+        without the hash is taken as it is."""
+        written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
+        return isinstance(written, str) and files.file_hash(self.preprocess) != written
+
     def lock(self) -> "RunLock":
         return RunLock(self.path)
 

@@ -286,9 +286,7 @@ def check_preprocessing_unedited(run: RunDir) -> None:
     """The run's preprocess.json, read and found sound, is the one it wrote (meta.json
     keeps its hash): an edited mean or category would read new data otherwise than the
     weights trained on, with no word of it. A run without the hash is taken as it is."""
-    meta = run.read_meta_or_none()
-    written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
-    if isinstance(written, str) and files.file_hash(run.preprocess) != written:
+    if run.preprocess_edited(run.read_meta_or_none()):
         raise UserError(f"{run.preprocess}: changed since the run wrote it (meta.json's preprocess_hash is another), "
                         "so new data would be read otherwise than the weights were trained on",
                         hint="put back the file the run wrote; to change how data is read, train a new run")
