@@ -540,6 +540,11 @@ def test_a_list_sent_to_a_model_trained_on_arrays_is_told_the_names_of_its_value
         "instance 0: 12 columns missing ('x0', 'x1', 'x2', 'x3', 'x4', ... 'x11'); this model was trained on arrays: "
         'send its 12 values by name, {"x0": value, ..., "x11": value}',
         "instance 0, field 'x': unknown column; the model's columns are x0 ... x11, one value each"]
+    # Counted as they are shown, past the errors described: two problems an instance, each whole.
+    many = TestClient(create_app(ServedModel.load(wide))).post(
+        "/predict", json={"instances": [{"x": list(range(12))}] * 100}).json()["detail"]
+    assert len(many) == 51 and many[-1]["msg"] == "... and 150 more problems like these"
+    assert all(e["msg"].startswith(f"instance {i // 2}: 12 columns missing") for i, e in enumerate(many[:50]) if i % 2 == 0)
 
 
 def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):

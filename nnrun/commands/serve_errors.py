@@ -22,14 +22,53 @@ def describe_errors(errors: list[dict], columns: list[dict], max_instances: int,
     """FastAPI's validation errors, each with ``instance``, ``field`` and a message
     (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON.
     The answer stays small whatever was sent: keys are cut as values are, and past
-    ``SHOWN_ERRORS`` entries the rest are counted (60,000 unknown keys made 11.7 MB)."""
-    described = _missing_together([_describe(error, columns, max_instances, sent_as_json)
-                                   for error in errors[:SHOWN_ERRORS * 20]], columns)
-    if len(described) > SHOWN_ERRORS or len(errors) > SHOWN_ERRORS * 20:
-        more = max(len(described), len(errors)) - SHOWN_ERRORS
-        described = described[:SHOWN_ERRORS] + [{"loc": ["body"], "instance": None, "field": None,
-                                                  "msg": f"... and {more} more problems like these", "type": "more"}]
+    ``SHOWN_ERRORS`` problems the rest are counted (60,000 unknown keys made 11.7 MB).
+    The problems are counted as they are shown, an instance's many missing columns as
+    one, and only the shown ones are described."""
+    problems = _problems(errors)
+    shown = [error for problem in problems[:SHOWN_ERRORS] for error in problem]
+    described = _missing_together([_describe(error, columns, max_instances, sent_as_json) for error in shown],
+                                  columns)
+    if len(problems) > SHOWN_ERRORS:
+        described.append({"loc": ["body"], "instance": None, "field": None, "type": "more",
+                          "msg": f"... and {len(problems) - SHOWN_ERRORS} more problems like these"})
     return described
+
+
+def _instance_and_field(loc: list) -> tuple[int | None, Any]:
+    """The instance and the field an error's location names (the ``body`` parts left out)."""
+    instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
+    return instance, loc[2] if instance is not None and len(loc) > 2 else None
+
+
+def _missing_instance(error: dict) -> int | None:
+    """The instance a missing-column error is of, or None for any other error."""
+    if error.get("type") != "missing":
+        return None
+    instance, field = _instance_and_field([part for part in error.get("loc", ()) if part != "body"])
+    return instance if field is not None else None
+
+
+def _problems(errors: list[dict]) -> list[list[dict]]:
+    """The errors as the problems an answer tells, in order: an instance missing more
+    than SHOWN_MISSING columns is one problem (see _missing_together), any other error
+    one each. A cheap pass, so that a request of 60,000 errors is counted, not described."""
+    of = [_missing_instance(error) for error in errors]
+    counts: dict[int, int] = {}
+    for instance in of:
+        if instance is not None:
+            counts[instance] = counts.get(instance, 0) + 1
+    problems: list[list[dict]] = []
+    together: dict[int, list[dict]] = {}
+    for error, instance in zip(errors, of):
+        if instance is None or counts[instance] <= SHOWN_MISSING + 1:
+            problems.append([error])
+        elif instance in together:
+            together[instance].append(error)
+        else:
+            together[instance] = [error]
+            problems.append(together[instance])
+    return problems
 
 
 def _key(part):
@@ -77,8 +116,7 @@ def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json
     error = {**error, "loc": [_key(part) for part in error.get("loc", ())]}
     loc = [part for part in error["loc"] if part != "body"]
     kind, given = error.get("type", ""), error.get("input")
-    instance = loc[1] if len(loc) > 1 and loc[0] == "instances" and isinstance(loc[1], int) else None
-    field = loc[2] if instance is not None and len(loc) > 2 else None
+    instance, field = _instance_and_field(loc)
     if instance is not None and field is not None:
         message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
     elif instance is not None:
