@@ -385,7 +385,17 @@ def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
     config = {"data": {"source": {"task": "regression"}, "target_scale": "standardize"},
               "model": {"layers": [{"type": "dense", "units": 2}]}, "loss": "mse", "training": {"epochs": 1}}
     result = nnrun.train(config, data=(x, y), run_dir=tmp_path / "r", quiet=True)
-    assert nnrun.load(result.run_dir).predict(x[:3]).predictions.shape == (3, 2)
+    model = nnrun.load(result.run_dir)
+    assert model.predict(x[:3]).predictions.shape == (3, 2)
+    # Named by their targets, and taken by name: matched by place, y1 would be scored as y2.
+    assert list(model.predict(x[:3]).to_frame().columns) == ["prediction_y1", "prediction_y2"]
+    assert model.evaluate(x, y[["y2", "y1"]]).metrics == model.evaluate(x, y).metrics
+    with pytest.raises(UserError, match=r"y: its columns \('y1', 'z'\) are not the targets the model was trained on "
+                       r"\('y1', 'y2'\)") as refused:
+        model.evaluate(x, y.rename(columns={"y2": "z"}))
+    assert refused.value.hint == "select them by name: y[['y1', 'y2']], or pass an array of the targets in that order"
+    with pytest.raises(UserError, match=r"validation: its y columns are not data's \(y1, y2\), in that order"):
+        nnrun.train(config, data=(x, y), validation=(x, y[["y2", "y1"]]), runs_root=tmp_path / "refused")
     config["data"]["source"]["task"] = "classification"
     with pytest.raises(UserError, match="data.source.task: classification, but the loss mse trains a regression"):
         nnrun.train(config, data=(x, y), runs_root=tmp_path / "refused")

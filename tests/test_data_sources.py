@@ -143,6 +143,9 @@ def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
          "missing target is always an error"),
         ({"x": np.zeros((30, 2)), "y": np.array(["a", "b", "", " "] * 7 + ["a", "b"])},
          "{type: npz, path: xy.npz}", "14 class labels are missing (NaN or empty), in samples 2, 3, 6, 7, 10 and 9 more"),
+        ({"x": np.zeros((30, 2)), "y": np.zeros((30, 2)), "target_names": np.array(["a", "b", "c"])},
+         "{type: npz, path: xy.npz, task: regression}", "'target_names' must be a text array of one name per column "
+         "of several regression targets ('y' of shape (30, 2), task regression), got <U1 of shape (3,)"),
     ],
 )
 def test_bad_npz_data(run_cli, tmp_path, arrays, source, fragment):

@@ -1,14 +1,13 @@
 """Training from arrays in memory: ``nnrun.train(config, data=(x, y), validation=(x, y))``.
 
-The arrays are saved into the new run directory as ``data.npz`` (atomically, no
-pickle), and the config's ``data.source`` becomes ``{type: npz, path: <run>/data.npz}``.
-The run is then an ordinary run directory: its ``config.yaml`` retrains it, and
-``nnrun evaluate`` rebuilds its splits, from files alone. ``data.split`` applies to
-``data`` as to any source; ``validation`` takes the place of ``data.split.validation``.
-The task (classification or regression) follows the config's loss. A config that
-names its own ``data.source`` is refused: which of the two to train on is the user's
-choice, not a silent one. A table (a pandas DataFrame) with text or category columns,
-or with column settings in the config, is saved as CSV instead (:mod:`.frames`).
+The arrays are saved into the new run directory as ``data.npz`` (atomically, no pickle), and
+the config's ``data.source`` becomes ``{type: npz, path: <run>/data.npz}``. The run is then
+an ordinary run directory: its ``config.yaml`` retrains it, and ``nnrun evaluate`` rebuilds
+its splits, from files alone. ``data.split`` applies to ``data`` as to any source;
+``validation`` takes the place of ``data.split.validation``. The task follows the config's
+loss. A config that names its own ``data.source`` is refused: which of the two to train on
+is the user's choice, not a silent one. A table (a pandas DataFrame) with text or category
+columns, or with column settings in the config, is saved as CSV instead (:mod:`.frames`).
 
 The arrays are checked here, as given, before the run directory is made: a message
 names ``data`` or ``validation``, never the run's internal ``data.npz`` or the
@@ -76,7 +75,13 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     arrays = {**_pair(data, "data", "x", "y", task)}
     if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
         arrays["feature_names"] = np.array(names, dtype=str)
+    # Several targets, named: predictions are named by them, and evaluate takes y by name.
+    if targets := _column_names(data[1]) if task == "regression" and arrays["y"].ndim == 2 else None:
+        arrays["target_names"] = np.array(targets, dtype=str)
     if validation is not None:
+        if targets and _column_names(validation[1]) not in (None, targets):
+            raise UserError(f"validation: its y columns are not data's ({', '.join(targets)}), in that order",
+                            hint="select them alike: y[columns]")
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation", task))
     _check_shapes(arrays)
     _check_targets(arrays["y"], arrays.get("y_validation"), task=task)

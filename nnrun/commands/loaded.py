@@ -47,6 +47,7 @@ class Prediction:
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
     classes: list[str] | None = None
     notes: tuple[str, ...] = ()  # what the encoding could not keep: unseen categories, texts cut or of unknown words
+    value_columns: tuple[str, ...] = ("prediction",)  # a regression's columns in to_frame, one per output
 
     def __iter__(self):
         return iter((self.predictions, self.probabilities))
@@ -56,7 +57,8 @@ class Prediction:
 
     def to_frame(self):
         """A pandas DataFrame with the columns ``nnrun predict --proba`` writes: ``prediction``
-        (``prediction_i`` for several outputs), then ``proba_<class>`` for a classifier."""
+        (one column per output of several, ``prediction_<target>``), then ``proba_<class>``
+        for a classifier."""
         try:
             import pandas as pd
         except ImportError:
@@ -64,7 +66,7 @@ class Prediction:
                             "or take the arrays themselves: predictions, probabilities = prediction") from None
         values = np.asarray(self.predictions)
         columns = {"prediction": values} if values.ndim == 1 else \
-            {f"prediction_{i}": values[:, i] for i in range(values.shape[1])}
+            {name: values[:, i] for i, name in enumerate(self.value_columns)}
         if self.probabilities is not None:
             columns.update({f"proba_{name}": self.probabilities[:, i] for i, name in enumerate(self.classes or [])})
         return pd.DataFrame(columns)
@@ -137,7 +139,9 @@ class TrainedModel:
         samples, notes = self._samples(x, unknown)
         outputs = self.trained.outputs(samples)
         if self.task != "classification":
-            return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes)
+            columns = tuple(self.trained.preprocessing.value_columns(outputs.shape[1]))
+            return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes,
+                              value_columns=columns)
         probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         names = class_values(self.classes)[predicted_labels(outputs)]
         return Prediction(names, probabilities, list(self.classes), notes)
@@ -149,7 +153,8 @@ class TrainedModel:
         samples, notes = self._samples(x, unknown)
         if y is None or np.ndim(y) == 0:
             raise UserError(f"y: expected one target per sample (a list, an array or a Series), got {y!r}")
-        targets = target_values(_by_class(y, self.classes), self.trained.preprocessing, "y", None,
+        targets = target_values(_by_class(_by_target(y, self.trained.preprocessing.target_names), self.classes),
+                                self.trained.preprocessing, "y", None,
                                 self.trained.output_width)
         if len(targets) != len(samples):
             raise UserError(f"y: {len(targets)} targets for {len(samples)} samples; give one target per sample")
@@ -211,6 +216,20 @@ def _by_class(y, classes: list[str] | None) -> np.ndarray:
                         f"{', ...' if len(empty) > 5 else ''}), so {'their' if len(empty) > 1 else 'its'} class "
                         "is not among the columns", hint="give one column per class of these rows")
     return ordered
+
+
+def _by_target(y, names: list[str] | None):
+    """Several regression targets given as a table of named columns, put in the order the
+    run trained on them (a table of other names is refused: matched by place, a price
+    scored as a room count reads as a bad model, not as a mistake)."""
+    given = [str(c) for c in getattr(y, "columns", ())]
+    if not names or not given or given == names:
+        return y
+    if sorted(given) != sorted(names):
+        raise UserError(f"y: its columns ({', '.join(map(repr, given[:10]))}) are not the targets the model was "
+                        f"trained on ({', '.join(map(repr, names))})", hint="select them by name: y[[" +
+                        ", ".join(map(repr, names)) + "]], or pass an array of the targets in that order")
+    return y[names]
 
 
 def class_values(classes: list[str]) -> np.ndarray:

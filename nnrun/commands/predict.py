@@ -114,10 +114,11 @@ def _check_not_kept(target: Path, source: Path) -> None:
 
 
 def _header(saved: SavedPreprocessing, proba: bool, width: int) -> list[str]:
-    """The names of the prediction columns: ``prediction`` (``prediction_i`` for several
-    regression outputs), and with ``proba`` one ``proba_<class>`` per class."""
+    """The names of the prediction columns: ``prediction`` (one per output of several
+    regression outputs, see SavedPreprocessing.value_columns), and with ``proba`` one
+    ``proba_<class>`` per class."""
     if saved.task != "classification":
-        return ["prediction"] if width == 1 else [f"prediction_{i}" for i in range(width)]
+        return saved.value_columns(width)
     return ["prediction", *([f"proba_{c}" for c in saved.class_names] if proba else [])]
 
 

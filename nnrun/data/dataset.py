@@ -39,6 +39,7 @@ class Dataset:
     assigned: np.ndarray | None = None
     warnings: tuple[str, ...] = ()  # what the user should know about the data (single-row classes, ...)
     target_name: str | None = None  # the targets' column, where no setting names it (a bundled set's)
+    target_names: tuple[str, ...] | None = None  # several regression targets' columns, where the data names them
 
     def __len__(self) -> int:
         return self.x.shape[0]

@@ -9,6 +9,7 @@ to that split whatever the split fractions say.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -49,6 +50,8 @@ class NpzSource(SourceBase):
     y_test: str = Field("y_test", description="Test targets, used if the archive has them.")
     feature_names: str = Field("feature_names", description="Names of the features (a text array, one per column "
                                "of 2-D samples), used if the archive has it: predict then takes columns by name.")
+    target_names: str = Field("target_names", description="Names of several regression targets (a text array, one "
+                              "per column of 2-D targets), used if the archive has it: predictions are named by them.")
     task: TaskName | None = Field(
         None, description="classification (integer or string labels, or one-hot rows) or regression. Default: "
         "from the loss (mse, mae and huber mean regression).")
@@ -61,7 +64,8 @@ class NpzSource(SourceBase):
     def load(self, seed: int) -> Dataset:
         pairs = [(self.x, self.y, ANYWHERE), (self.x_validation, self.y_validation, VALIDATION),
                  (self.x_test, self.y_test, TEST)]
-        arrays = read_npz(Path(self.path), [name for x, y, _ in pairs for name in (x, y)] + [self.feature_names])
+        arrays = read_npz(Path(self.path), [name for x, y, _ in pairs for name in (x, y)] +
+                          [self.feature_names, self.target_names])
         for name in (self.x, self.y):
             if name not in arrays:
                 keys = npz_keys(Path(self.path))
@@ -76,7 +80,8 @@ class NpzSource(SourceBase):
                                     f"'{y_name}' has {len(arrays[y_name])}")
                 self._like_the_first(parts, (x_name, y_name))
         x, raw_y, assigned = concatenate(parts)
-        return _labelled(x, raw_y, self.task or "classification", self.path, assigned, self._names(arrays, x))
+        data = _labelled(x, raw_y, self.task or "classification", self.path, assigned, self._names(arrays, x))
+        return replace(data, target_names=self._target_names(arrays, data))
 
     def _names(self, arrays: dict[str, np.ndarray], x: np.ndarray) -> list[str] | None:
         """The archive's feature names, one per column of 2-D samples, all different."""
@@ -91,6 +96,21 @@ class NpzSource(SourceBase):
         if repeated:
             raise UserError(f"{self.path}: '{self.feature_names}' names {', '.join(map(repr, repeated))} more than once")
         return names
+
+    def _target_names(self, arrays: dict[str, np.ndarray], data: Dataset) -> tuple[str, ...] | None:
+        """The archive's names of several regression targets, one per column, all different."""
+        names = arrays.get(self.target_names)
+        if names is None:
+            return None
+        width = data.y.shape[1] if data.task == "regression" and data.y.ndim == 2 else None
+        if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != width:
+            raise UserError(f"{self.path}: '{self.target_names}' must be a text array of one name per column of "
+                            f"several regression targets ('{self.y}' of shape {data.y.shape}, task {data.task}), "
+                            f"got {names.dtype} of shape {names.shape}")
+        names = [str(n) for n in names.astype(str)]
+        if len(set(names)) < len(names):
+            raise UserError(f"{self.path}: '{self.target_names}' names a target more than once: {', '.join(names)}")
+        return tuple(names)
 
     def _like_the_first(self, parts: list, names: tuple[str, str]) -> None:
         """A held-out pair's samples and targets are shaped as the training arrays' are."""

@@ -149,6 +149,7 @@ class RunRecord:
             "task": train.task,
             "columns": experiment.columns,
             "target": getattr(config.data.source, "target", None) or train.target_name,
+            "target_names": list(train.target_names) if train.target_names else None,
             "target_scale": experiment.target_scale,
             "feature_ranges": experiment.feature_ranges,
         })

@@ -70,10 +70,19 @@ class SavedPreprocessing(_Strict):
     task: Literal["classification", "regression"]
     columns: SavedColumns | None = None
     target: str | None = None
+    target_names: list[str] | None = None  # several regression targets' (y a DataFrame of several columns)
     target_scale: SavedTargetScale | None = None
     # Each feature's [smallest, largest] in training where no column encoding keeps it
     # (a bundled data set, arrays); None in older runs and for CSV runs.
     feature_ranges: list[list[float] | None] | None = None
+
+    def value_columns(self, width: int) -> list[str]:
+        """A regression's prediction columns: ``prediction``, or one per output, named by
+        its target (``prediction_<name>``) where the data named them, else by number."""
+        if width == 1:
+            return ["prediction"]
+        return [f"prediction_{name}" for name in self.target_names] if self.target_names else \
+            [f"prediction_{i}" for i in range(width)]
 
     def encoding(self) -> dict | None:
         """The column encoding as the data layer reads it (``nnrun.data.encoding``)."""
