@@ -305,6 +305,10 @@ def test_evaluate_data_refuses_mismatched_or_empty_targets(run_cli, tmp_path):
         "short.npz": ({"x": np.zeros((20, 4), np.float32), "y": np.zeros(5, np.int64)}, "x has 20 samples but y has 5"),
         "wide.npz": ({"x": np.zeros((3, 4), np.float32), "y": np.eye(5)[:3]}, "one-hot targets need 3 numeric columns"),
         "empty.npz": ({"x": np.zeros((0, 4), np.float32), "y": np.zeros(0, np.int64)}, "no samples to score"),
+        # Probabilities, scored as their argmax, would read as hard labels.
+        "soft.npz": ({"x": np.zeros((3, 4), np.float32), "y": np.array([[1, 0, 0], [0.8, 0.1, 0.1], [0, 0, 2]])},
+                     "soft.npz, row 1: targets of 3 columns must be one-hot rows (one 1, the rest 0), as training "
+                     "takes them (2 rows are not)"),
     }
     for name, (arrays, message) in cases.items():
         np.savez(tmp_path / name, **arrays)

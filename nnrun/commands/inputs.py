@@ -22,7 +22,7 @@ from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import range_notes, shared_ranges
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table, is_missing
-from nnrun.errors import UserError, did_you_mean, listed_samples
+from nnrun.errors import UserError, listed_samples
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import non_finite_samples
 
@@ -84,8 +84,7 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:
     """The run's target column; for data sets that did not name theirs, the one column
-    that is no feature. The features are looked for first: without them the file cannot
-    be scored anyway, and their absence says it is another data set's file."""
+    that is no feature (a file without the features is another data set's)."""
     names = saved.column_names()
     others = [h for h in header if h not in names]
     absent = [n for n in names if n not in header]
@@ -113,9 +112,16 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
             raise UserError(f"{source}: targets of shape {targets.shape[1:]}, but the model has {outputs} outputs")
         return targets
     classes = saved.class_names
-    if values.ndim == 2 and values.shape[1] > 1:  # one-hot (or probability) rows
+    if values.ndim == 2 and values.shape[1] > 1:  # one-hot rows
         if values.shape[1] != len(classes) or not np.issubdtype(values.dtype, np.number):
             raise UserError(f"{source}: one-hot targets need {len(classes)} numeric columns, got {values.shape[1]}")
+        # Scored as their argmax, soft or doubled rows would read as hard labels: refused, as training does.
+        bad = np.flatnonzero(~((values == 0) | (values == 1)).all(axis=1) | (values.sum(axis=1) != 1))
+        if len(bad):
+            where = f"line {lines[bad[0]]}" if lines is not None else f"row {bad[0]}"
+            raise UserError(f"{source}, {where}: targets of {len(classes)} columns must be one-hot rows (one 1, the "
+                            f"rest 0), as training takes them ({len(bad)} row{'s are' if len(bad) > 1 else ' is'} "
+                            "not)", hint="give each target as its class (a name or an index), or as a one-hot row")
         return values.argmax(axis=1).astype(np.int64)
     index = {name: i for i, name in enumerate(classes)}
     # Whole numbers are the classes' positions only where no class is named by a number:
@@ -227,21 +233,6 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
         raise UserError(f"{source}, row {lines[row]}, column '{names[col]}': missing value",
                         hint="the model was trained without missing values; fill the cell in")
     return table.numeric.astype(np.float32)
-
-
-def check_input_columns(header: list[str], names: list[str], target: str | None, origin: str) -> None:
-    """The input must have the training columns; the target column may be present."""
-    absent = [n for n in names if n not in header]
-    extra = [h for h in header if h not in names and h != target]
-    if not absent and not extra:
-        return
-    lines = [f"{origin}: the columns do not match the ones the model was trained on"]
-    if absent:
-        lines.append(f"  missing: {', '.join(repr(n) for n in absent)}")
-    for name in extra:
-        close = did_you_mean(name, absent, "the columns are") if absent else ""
-        lines.append(f"  unexpected column '{name}'{close if 'did you mean' in close else ''}")
-    raise UserError("\n".join(lines), hint=f"the training columns are: {', '.join(names)}")
 
 
 def shaped(x: np.ndarray, shape: tuple[int, ...], source: Path, flat_rows: bool = False) -> np.ndarray:
