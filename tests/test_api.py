@@ -186,6 +186,9 @@ def test_training_from_arrays_refuses_bad_input_and_leaves_no_folder(tmp_path):
         nnrun.train(config, data=(x, y[:19]), run_dir=tmp_path / "a")
     with pytest.raises(UserError, match=r"data: x must be a real numeric array .* got <U1"):
         nnrun.train(config, data=(np.array([["a", "b"]] * 20), y), run_dir=tmp_path / "b")
+    with pytest.raises(UserError, match=r"data: x must be .* of shape \(20,\)") as one_feature:
+        nnrun.train(config, data=(x[:, 0], y), run_dir=tmp_path / "b")
+    assert one_feature.value.hint == "for one feature per sample, x.reshape(-1, 1) (of a DataFrame: df[['column']])"
     with pytest.raises(UserError, match="validation: given without data"):
         nnrun.train(config, validation=(x, y), run_dir=tmp_path / "c")
     with pytest.raises(UserError, match="the output has 1 unit but the data has 2 classes"):

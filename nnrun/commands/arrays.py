@@ -178,8 +178,10 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
     x = _frame_values(value[0]) if _column_names(value[0]) is not None else np.asarray(value[0])
     y = given_targets(value[1], name, task)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        one = x.ndim == 1 and np.issubdtype(x.dtype, np.number)  # one feature, without the features' axis
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
-                        f"of shape {x.shape}", hint="a table with text or category columns trains as a pandas "
+                        f"of shape {x.shape}", hint="for one feature per sample, x.reshape(-1, 1) (of a DataFrame: "
+                        "df[['column']])" if one else "a table with text or category columns trains as a pandas "
                         "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
     if len(x) != len(y):
         raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
@@ -191,18 +193,14 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
         where = ""
         names = _column_names(value[0])
         if names is not None:  # a DataFrame's columns, by name
-            bad = ~finite.all(axis=0)
-            where = " in column " + ", ".join(f"'{n}' ({_rows(int((~finite[:, j]).sum()))})"
-                                              for j, n in enumerate(names) if bad[j])
+            counts = (~finite).sum(axis=0)
+            where = " in column " + ", ".join(f"'{n}' ({c} row{'s' if c != 1 else ''})"
+                                              for n, c in zip(names, counts.tolist()) if c)
         where = f",{where}" if where else ""
         raise UserError(f"{name}: x holds NaN, infinity or a number beyond float32's range, 3.4e38{where}",
                         hint="fill or drop those samples" + (
             "; for a DataFrame, data: {source: {missing: mean}} in the config fills them" if names else ""))
     return {x_name: x, y_name: y}
-
-
-def _rows(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def _frame_values(frame) -> np.ndarray:
