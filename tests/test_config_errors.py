@@ -196,6 +196,9 @@ SET_CASES = [
     ("model.layers.3={type: dense, units: 3}", "'model.layers.3' needs an index from 0 to 1 (or -1 to -2 from the "
                                                "end); 2 adds an item, given whole: --set 'model.layers.2={...}'"),
     ("model.layers.-1.units=4", "model.layers.1: the output has 4 units but the data has 3 classes"),
+    ("model.layer.1.units=4", "--set model.layer.1.units=4: 'model.layer' is no key of the config; did you mean "
+                              "'layers'?"),
+    ("model.other.1.units=4", "--set model.other.1.units=4: 'model.other.1' is a key, not a list index"),
     ("training.epochs=1e3", "training.epochs: expected a whole number, got 1000.0; write it as one, without a point "
                             "or an exponent: 1000 (from --set training.epochs=1e3)"),
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from nnrun.config.yaml_reader import parse_value
-from nnrun.errors import UserError
+from nnrun.errors import UserError, did_you_mean
 
 PathKey = tuple[Any, ...]
 
@@ -91,7 +91,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
     (``earlier``: the paths the settings before it gave), another ``type`` replaces its
     block, as a mapping naming it does (see :func:`_retyped`); a sweep's parameter sets
     the type alone, keeping the base config's options."""
-    node, parts = data, list(parts)
+    node, parts, made = data, list(parts), None  # made: the key of a mapping this setting began, and its siblings
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         part = parts[depth] = from_the_start(node, part)
@@ -113,11 +113,17 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
                 node[part] = {"type": node[part]}
         elif isinstance(node, dict):
             if isinstance(part, int):
+                # An index into a mapping the path began: a misspelt list's key (model.layer.1).
+                close = did_you_mean(made[0], made[1]) if made and not node else ""
+                if close:
+                    raise UserError(f"{origin}: '{here.rpartition('.')[0]}' is no key of the config{close}")
                 raise UserError(f"{origin}: '{here}' is a key, not a list index")
+            made = None
             if not last and not isinstance(node.get(part), (dict, list)):
                 if isinstance(node.get(part), str):  # `optimizer: adam` gains options
                     node[part] = {"type": node[part]}
                 else:
+                    made = (part, [key for key in node if isinstance(key, str)]) if part not in node else None
                     node[part] = {}
         else:
             raise UserError(f"{origin}: '{here}' goes inside a value that is not a mapping or a list")
