@@ -122,7 +122,8 @@ def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
         ({"x": np.zeros((4, 2)), "y": np.zeros(4)}, "{type: npz, path: xy.npz, y: label}",
          "no array named 'label'; the arrays are: x, y"),
         ({"x": np.array([{"a": 1}] * 4, dtype=object), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
-         "holds object arrays, which need pickle; nnrun never unpickles data"),
+         "'x' is an object array, which needs pickle; nnrun never unpickles data hint: save it as text or numbers: "
+         "numpy.savez(path, x=x.astype(str)) for labels or texts, .astype(numpy.float32) for numbers"),
         ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, "{type: npz, path: xy.npz}", "'x' has 4 samples but 'y' has 3"),
         ({"x": np.full((4, 2), np.nan), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
          "'x' holds NaN, infinity or a number beyond float32's range, 3.4e38, in 4 samples (samples 0, 1, 2, 3, "

@@ -22,15 +22,20 @@ def read_npz(path: Path, names: list[str]) -> dict[str, np.ndarray]:
     refused with a message instead of being executed."""
     if not zipfile.is_zipfile(path) and path.exists():
         raise UserError(f"{path}: not a valid .npz file (not a zip archive)", hint="write it with numpy.savez")
+    name = None
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in names if name in archive.files}
+            found = {}
+            for name in (n for n in names if n in archive.files):
+                found[name] = archive[name]
+            return found
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except ValueError as exc:
-        if "pickle" in str(exc):
-            raise UserError(f"{path}: holds object arrays, which need pickle; nnrun never unpickles data",
-                            hint="save plain numeric arrays with numpy.savez") from None
+        if "pickle" in str(exc):  # pandas' text columns come out of to_numpy() as object arrays
+            raise UserError(f"{path}: '{name}' is an object array, which needs pickle; nnrun never unpickles data",
+                            hint=f"save it as text or numbers: numpy.savez(path, {name}={name}.astype(str)) for "
+                            "labels or texts, .astype(numpy.float32) for numbers") from None
         raise UserError(f"{path}: not a valid .npz file ({exc})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise UserError(f"{path}: not a valid .npz file ({exc})") from None
