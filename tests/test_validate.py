@@ -180,6 +180,11 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "b.yaml:4:7: model.layers.0: embedding input value" in result.output
     assert "is not an index in [0, 10)" in result.output and "(in the train split)" in result.output
+    # A text column's indices a preprocessing step made into other numbers: told where the mistake is.
+    result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "data.preprocess=[standardize]")
+    assert result.exit_code == 2 and "data.preprocess: standardize turns the indices that model.layers.0 (embedding) " \
+        "looks up into other numbers; remove data.preprocess: the layer reads its inputs as they are" in \
+        " ".join(result.output.split())
 
     branches = ("    - {type: dense, units: 3, name: a}\n    - {type: dense, units: 3, inputs: [input]}\n"
                 "    - {type: add, inputs: [a, dense_1]}\n")

@@ -46,7 +46,9 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
     problems += _check_metrics(config, data)
     problems += _check_class_weights(config, data)
     problems += _check_target_scale(config, data)
-    problems += _check_layer_inputs(graph, parts)
+    # A text column's token indices are indices until a preprocessing step changes them.
+    text = getattr(config.data.source, "text", None) is not None
+    problems += _check_layer_inputs(graph, parts, [step.type for step in config.data.preprocess] if text else [])
     if config.training.early_stopping:
         problems += _check_monitor(config, parts)
     if getattr(config.training.schedule, "monitor", None):
@@ -55,13 +57,20 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
         raise ConfigError("", problems)
 
 
-def _check_layer_inputs(graph: Graph, parts: dict) -> list[Problem]:
+def _check_layer_inputs(graph: Graph, parts: dict, steps: list[str]) -> list[Problem]:
     """Layers that accept only some input values (embedding: whole-number indices) check
-    every split before training, rather than failing in the middle of it."""
+    every split before training, rather than failing in the middle of it. With
+    ``steps`` of preprocessing that turned a text column's indices into other numbers,
+    the mistake is told where it is made."""
     problems = []
     for node in input_readers(graph):
         for name, part in parts.items():
             message = node.layer.check_inputs(part.x)
+            if message and steps:
+                problems.append(Problem("data.preprocess", f"{', '.join(steps)} turns the indices that model.layers."
+                                        f"{node.index} ({node.layer.type}) looks up into other numbers; remove "
+                                        "data.preprocess: the layer reads its inputs as they are"))
+                break
             if message:
                 problems.append(Problem(f"model.layers.{node.index}", f"{message} (in the {name} split)"))
                 break

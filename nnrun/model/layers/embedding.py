@@ -70,7 +70,7 @@ class Embedding(Layer):
             return (f"embedding input value {value!r} is not an index in [0, {self.input_dim}); the inputs go up to "
                     f"{largest}: give input_dim {largest + 1} or more (for a text column, its max_tokens)")
         return (f"embedding input value {value!r} is not an index in [0, {self.input_dim}); "
-                "inputs must be whole numbers below input_dim (do not standardize them)")
+                "inputs must be whole numbers below input_dim, as they are, not standardized")
 
     def forward(self, params, x, training, rng):
         indices = x.astype(np.intp)
