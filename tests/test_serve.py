@@ -165,6 +165,11 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     assert deep.status_code == 422 and deep.json()["detail"][0]["msg"] == (  # not called a decoding problem
         'the body nests arrays or objects too deeply to be read; send {"instances": [...]}, one object of columns '
         'per instance')
+    long = fruit.post("/predict", content=b'{"instances": [{"weight_g": 1' + b"0" * 4400 + b"}]}",
+                      headers={"content-type": "application/json"})  # beyond the digits Python reads a number to
+    assert long.status_code == 422 and long.json()["detail"][0]["msg"] == (
+        "the body is not JSON that can be read (Exceeds the limit (4300 digits) for integer string conversion: value "
+        "has 4401 digits)")
     good = b'{"instances": [{"weight_g": 150, "length_cm": 7.1, "sweetness": 5, "color": "red"}]}'
     for body, message in [(good, "the body is JSON, sent as another Content-Type; send it with Content-Type: "
                                  "application/json"),

@@ -174,6 +174,8 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
                                       "UTF-8",
                   RecursionError: "the body nests arrays or objects too deeply to be read; send {\"instances\": "
                                   "[...]}, one object of columns per instance"}.get(type(exc.__cause__))
+        if unread is None and isinstance(exc.__cause__, ValueError):  # a number of over 4,300 digits, as Python reads
+            unread = f"the body is not JSON that can be read ({str(exc.__cause__).split(';')[0]})"
         if exc.status_code == 400 and unread:
             return JSONResponse(status_code=422, content={"detail": [{
                 "loc": ["body"], "instance": None, "field": None, "msg": unread, "type": "json_invalid"}]})
