@@ -280,7 +280,7 @@ def test_an_export_made_before_a_resume_is_kept_aside_when_exporting_again(run_c
     kept = run / f"model.weights-{earlier[:8]}.onnx"
     assert f"kept the earlier export of other weights as {kept} and {kept.with_suffix('.json')}" in result.output
     assert kept.read_bytes() == earlier_bytes and first.model_path == run / "model.onnx"
-    from nnrun.commands.evaluate import weights_fingerprint
+    from nnrun.store.trained import weights_fingerprint
     from nnrun.store.trained import TrainedRun
     now = weights_fingerprint(TrainedRun.load(run).graph)
     assert now != earlier and json.loads((run / "model.json").read_text())["weights_fingerprint"] == now

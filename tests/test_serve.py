@@ -57,7 +57,7 @@ def _instances(rows: list[dict], numeric: set[str]) -> list[dict]:
             for row in rows]
 
 
-def test_health_and_metadata(fruit):
+def test_health_and_metadata(fruit, runs):
     assert fruit.get("/health").json() == {"status": "ok", "model": "fruit"}
     assert fruit.head("/health").status_code == 200  # as a load balancer's check asks
     meta = fruit.get("/metadata").json()
@@ -66,6 +66,10 @@ def test_health_and_metadata(fruit):
         "brown", "green", "orange", "red", "yellow"], "missing": "yellow", "unknown": "error"}
     assert len(meta["run"]["config_hash"]) == 64 and meta["run"]["created"].startswith("20")
     assert meta["max_instances"] == 3
+    # The weights served, told as an evaluation report and an export tell them.
+    from nnrun.store.trained import TrainedRun, weights_fingerprint
+
+    assert meta["weights_fingerprint"] == weights_fingerprint(TrainedRun.load(runs["fruit"]).graph)
 
 
 def test_predictions_equal_nnrun_predict(fruit, runs, tmp_path):

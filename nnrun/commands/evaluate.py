@@ -17,12 +17,9 @@ so (``weights_note``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import anchored, load_config
@@ -35,7 +32,8 @@ from nnrun.model.scoring import score_split
 from nnrun.store import files
 from nnrun.store.preprocessing import read_preprocessing
 from nnrun.store.rundir import RunDir
-from nnrun.store.trained import TrainedRun, check_preprocessing_unedited, check_unedited, load_run_weights
+from nnrun.store.trained import (TrainedRun, check_preprocessing_unedited, check_unedited, load_run_weights,
+                                 weights_fingerprint)
 
 
 @dataclass
@@ -216,11 +214,6 @@ def _read_report(path: Path) -> bytes | None:
         return files.json_text(json.loads(written)).encode()
     except ValueError:  # not JSON: compared as it is
         return written
-
-
-def weights_fingerprint(graph: Graph) -> str:
-    """SHA-256 of every weight the report scored (trainable or not), in the graph's order."""
-    return hashlib.sha256(np.ascontiguousarray(graph.weight_buffer).tobytes()).hexdigest()
 
 
 def _recorded(report: bytes, key: str):

@@ -8,6 +8,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     task            "classification" or "regression"
     class_names     the classes, in the order of the output columns (None for regression)
     target          the CSV column that held the targets, if any
+    target_names    several regression targets' names, in the order of the outputs,
+                    where the data named them (a DataFrame of several columns)
     ids             ID columns (data.source.id): accepted with a sample and given back
                     with its prediction, never a feature
     ignored         columns training left out (data.source.ignore): accepted, unused
@@ -26,6 +28,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     run             name, config hash, creation time and status of the run (killed for
                     one that died), and for a run without final weights the epoch of
                     the checkpoint used (``weights_epoch``, 0: untrained) and a note
+    weights_fingerprint  SHA-256 of the weights, as ``nnrun evaluate`` reports record it:
+                    the same fingerprint, the same weights
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from __future__ import annotations
 from nnrun.commands.runs import status_of
 from nnrun.data.encoding import encoded_names
 from nnrun.store.preprocessing import SavedPreprocessing
-from nnrun.store.trained import TrainedRun
+from nnrun.store.trained import TrainedRun, weights_fingerprint
 
 
 KINDS = {"numeric": "number", "categorical": "category", "text": "text"}
@@ -72,6 +76,7 @@ def model_card(trained: TrainedRun) -> dict:
         "task": saved.task,
         "class_names": list(saved.class_names or []) if saved.task == "classification" else None,
         "target": saved.target,
+        "target_names": saved.target_names,
         "ids": list(saved.columns.ids) if saved.columns else [],
         "ignored": list(saved.columns.ignored) if saved.columns else [],
         "columns": input_columns(saved),
@@ -82,4 +87,5 @@ def model_card(trained: TrainedRun) -> dict:
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
                 "weights_epoch": trained.weights_epoch, "weights_note": trained.weights_note},
+        "weights_fingerprint": weights_fingerprint(trained.graph),
     }

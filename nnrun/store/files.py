@@ -171,6 +171,11 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
         return handle.read()
 
 
+def bytes_hash(data) -> str:
+    """SHA-256 of bytes (or of a contiguous array's memory), as hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_hash(path: Path) -> str:
     """The SHA-256 of a file's bytes, in hex: what a run's meta.json keeps of a file it
     wrote, to tell later that the file was edited."""

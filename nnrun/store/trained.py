@@ -282,6 +282,12 @@ def _unedited(run: RunDir, config: Config) -> bool:
         meta.get("config_hash") == run_config_hash(config, run.path)
 
 
+def weights_fingerprint(graph: Graph) -> str:
+    """SHA-256 of every weight (trainable or not), in the graph's order: what an evaluation
+    report, an export and a served model's card say they scored or hold."""
+    return files.bytes_hash(np.ascontiguousarray(graph.weight_buffer))
+
+
 def check_preprocessing_unedited(run: RunDir) -> None:
     """The run's preprocess.json, read and found sound, is the one it wrote (meta.json
     keeps its hash): an edited mean or category would read new data otherwise than the
