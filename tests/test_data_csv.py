@@ -112,7 +112,7 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "data.source.categorical.1: lists 'shade' again (it is item 0 too)"),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "csv.yaml:3:29: data.source.path: "),
         (ROWS, "{type: csv, path: data/nothere.csv, target: label}", "nothere.csv: no such file; a relative "
-         "path in a config is read from the config file's folder (one given with --set, from the working "
+         "path in a config is read from the config file's folder (in a dict or a --set, from the working "
          "directory); a run's config.yaml holds the absolute path"),
         (ROWS, "{type: csv, path: data/table.csv, test_path: data/t.csv, target: label}",
          "csv.yaml:3:56: data.source.test_path: "),

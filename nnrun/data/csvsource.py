@@ -27,7 +27,7 @@ from nnrun.data.table import Table, collect_missing, table_from
 from nnrun.data.text import TextSpec
 from nnrun.errors import ConfigError, Problem
 
-RELATIVE_HINT = ("a relative path in a config is read from the config file's folder (one given with --set, from "
+RELATIVE_HINT = ("a relative path in a config is read from the config file's folder (in a dict or a --set, from "
                  "the working directory); a run's config.yaml holds the absolute path it trained on")
 TaskName = Literal["classification", "regression"]
 
