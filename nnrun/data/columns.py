@@ -193,7 +193,10 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                 f"encoding makes {len(values)} inputs that the model can memorise; "
                 + (f"its values are numbers with a currency or percent sign (like '{signed}'): write them as plain "
                    "numbers and leave the column out of data.source.categorical"
-                   if (signed := _signed_number(values)) else "is it an ID (data.source.id) or a number column?")
+                   if (signed := _signed_number(values)) else
+                   f"its values read as texts (like '{text}'): a model learns from a text column's words with "
+                   f"data.source.text: {{column: {name}}} and an embedding first"
+                   if (text := _free_text(values)) else "is it an ID (data.source.id) or a number column?")
                 for name, values in categories.items()
                 if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
     for name, values in categories.items():
@@ -221,6 +224,12 @@ def _signed_number(values: list[str]) -> str | None:
     """One of ``values`` when most are numbers with a currency or percent sign ('23.7%')."""
     signed = [v for v in values[:1000] if SIGNED_NUMBER.match(str(v).strip())]
     return signed[0] if len(signed) > min(len(values), 1000) / 2 else None
+
+
+def _free_text(values: list[str]) -> str | None:
+    """One of ``values`` when most are texts of several words (reviews, comments, titles)."""
+    texts = [v for v in values[:1000] if len(str(v).split()) >= 3]
+    return texts[0][:40] if len(texts) > min(len(values), 1000) / 2 else None
 
 
 def class_list(data) -> str:
