@@ -54,7 +54,10 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
         settings = None
     for pair, name in ((data, "data"), (validation, "validation")):
         if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
-            raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}")
+            fraction = "a share of data to hold out is overrides={'data.split.validation': 0.2}, as Keras's " \
+                "validation_split" if isinstance(pair, float) and name == "validation" else None
+            raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}",
+                            hint=fraction)
         if pair is not None:
             _check_index(*pair, name)
     names = _column_names(data[0])
@@ -63,7 +66,9 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
         if given is not None and given != names:
             raise UserError(f"validation: its columns ({', '.join(given[:10])}) are not data's "
                             f"({', '.join(names[:10])}), in that order", hint="select them alike: df[columns]")
-    if names is not None and (settings is not None or not _all_numbers(data[0])):
+    # A table of numbers (or booleans) alone trains as arrays; any other as a table.
+    if names is not None and (settings is not None or any(np.asarray(data[0][c]).dtype.kind not in "biuf"
+                                                          for c in data[0].columns)):
         return _train_on_table(config, data, validation, settings, task_given, overrides=overrides,
                                run_dir=run_dir, runs_root=runs_root, hooks=hooks, command=command)
     if settings is not None:
@@ -237,11 +242,6 @@ def _raw_source(config, overrides: list[str]) -> dict | None:
     section = raw.get("data")
     source = section.get("source") if isinstance(section, dict) else None
     return None if source is None else source if isinstance(source, dict) else {"type": source}
-
-
-def _all_numbers(frame) -> bool:
-    """Whether every column of a table holds numbers (or booleans) and nothing else."""
-    return all(np.asarray(frame[c]).dtype.kind in "biuf" for c in frame.columns)
 
 
 def _check_shapes(arrays: dict[str, np.ndarray]) -> None:
