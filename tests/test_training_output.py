@@ -88,6 +88,17 @@ def test_quiet_prints_only_the_results(run_cli):
     assert "Results" in result.output and "nnrun evaluate r" in result.output
 
 
+def test_two_class_scores_name_the_class_they_score(run_cli):
+    # Which class is the second depends on how the names sort: said, not left to guess.
+    result = run_cli("train", IRIS.parent / "breast_cancer.yaml", "--set", "training.epochs=1", "--set",
+                     "metrics=[accuracy, precision, f1]", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "note: precision and f1 are of class 'malignant', the second of two (f1_macro averages both; nnrun " \
+           "evaluate reports each class)" in " ".join(result.output.split())
+    result = run_cli("train", IRIS, "--set", "training.epochs=1", "--set", "metrics=[f1]", "--run-dir", "r3", "-q")
+    assert result.exit_code == 0 and "second of two" not in result.output  # of three classes: the macro mean
+
+
 def test_early_stopping_on_a_quantity_that_is_never_a_number_claims_no_best(run_cli, tmp_path):
     # Class 1 misses the validation split, so val_auc is NaN every epoch: nothing
     # improves, no weights are kept to restore, and the summary says so.

@@ -62,6 +62,7 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
     lines = [_best_epoch_line(result, experiment), _curve_line(history, ascii_only)]
     if result.stopped_early:
         lines.append(("early stop", _early_stop_note(result, experiment)))
+    lines.append(_positive_class_line(experiment))
     note = overfitting(history)
     if note:
         dropout = experiment is not None and any(node.layer.type == "dropout" for node in experiment.graph.nodes)
@@ -125,6 +126,18 @@ def _curve_line(history: list[dict], ascii_only: bool) -> tuple[str, str] | None
         return None
     blocks = SPARK_ASCII if ascii_only else SPARK_BLOCKS
     return key, f"{sparkline(curve, blocks=blocks)} {number(curve[0])} -> {number(curve[-1])}{_during(key)}"
+
+
+def _positive_class_line(experiment) -> tuple[str, str] | None:
+    """Of two classes, precision, recall and f1 score the second (class 1, as Keras's and
+    scikit-learn's do): which one that is depends on how the names sort, so it is said."""
+    classes = experiment.splits["train"].class_names if experiment else None
+    named = [m for m in experiment.config.metrics if m in ("precision", "recall", "f1")] if experiment else []
+    if not named or not classes or len(classes) != 2:
+        return None
+    listed = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    return ("note", f"{listed} {'is' if len(named) == 1 else 'are'} of class '{classes[1]}', the second of "
+                    f"two (f1_macro averages both; nnrun evaluate reports each class)")
 
 
 def _early_stop_note(result, experiment) -> str:
