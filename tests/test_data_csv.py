@@ -196,7 +196,7 @@ def test_explicit_validation_and_test_files(run_cli, tmp_path):
     # The run's config.yaml says the files fill those splits, so it is used as it is:
     # evaluated, trained again to the same samples, resumed.
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
-    assert saved["data"]["split"] | {"stratify": None} == {"validation": 0.0, "test": 0.0, "stratify": None}
+    assert {key: saved["data"]["split"][key] for key in ("validation", "test")} == {"validation": 0.0, "test": 0.0}
     assert run_cli("evaluate", tmp_path / "run").exit_code == 0
     again = run_cli("train", tmp_path / "run" / "config.yaml", "--run-dir", tmp_path / "again", "--quiet")
     assert again.exit_code == 0, again.output
@@ -339,6 +339,26 @@ def test_a_class_without_rows_is_not_said_to_be_in_a_file():
         split_indices(data, SplitConfig(validation=0, test=0), np.random.default_rng(0))
     message = str(error.value.problems[0].message)
     assert "class '3' has no samples in the training split" in message and "file" not in message
+
+
+def test_an_unshuffled_split_keeps_the_rows_order_and_holds_out_the_last():
+    from nnrun.data import Dataset, SplitConfig, split_indices
+    from nnrun.errors import ConfigError
+
+    y = np.arange(40) % 2
+    data = Dataset(np.zeros((40, 2), np.float32), y, "classification", ["a", "b"], ["0", "1"])
+    split = split_indices(data, SplitConfig(validation=0.1, test=0.2, shuffle=False), np.random.default_rng(0))
+    assert [split[name].tolist() for name in ("train", "validation", "test")] == [
+        list(range(28)), list(range(28, 32)), list(range(32, 40))]  # stratify (the default) has no say
+    ordered = Dataset(np.zeros((40, 2), np.float32), (np.arange(40) >= 30).astype(int), "classification",
+                      ["a", "b"], ["0", "1"])
+    with pytest.raises(ConfigError) as error:  # class 1 only in the last rows: all held out
+        split_indices(ordered, SplitConfig(validation=0.1, test=0.2, shuffle=False), np.random.default_rng(0))
+    assert "or shuffle: true (the split keeps the rows' order: a class only in the last rows is held out)" in \
+        error.value.problems[0].message
+    # Shuffled, as before: the seed's rows, not the first ones.
+    shuffled = split_indices(data, SplitConfig(validation=0.1, test=0.2), np.random.default_rng(0))
+    assert shuffled["train"].tolist() != list(range(28)) and len(shuffled["train"]) == 28
 
 
 def test_a_source_path_given_with_set_is_read_from_the_working_directory(run_cli, tmp_path, monkeypatch):

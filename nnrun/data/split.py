@@ -1,4 +1,6 @@
-"""Seeded train / validation / test splits, stratified by class when asked."""
+"""Seeded train / validation / test splits, stratified by class when asked; or, with
+``shuffle: false``, the rows in their order: training first, then validation, then the
+test rows last (a time series tested on the days after the ones it learned from)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,11 @@ class SplitConfig(BaseModel):
 
     validation: float = Field(0.1, ge=0, lt=1, description="Fraction held out for validation (0: none).")
     test: float = Field(0.2, ge=0, lt=1, description="Fraction held out for the test (0: none).")
-    stratify: bool = Field(True, description="Keep class proportions in every split (classification).")
+    stratify: bool = Field(True, description="Keep class proportions in every split (classification; shuffled "
+                           "splits only).")
+    shuffle: bool = Field(True, description="Draw each split's rows at random (seeded). false: keep the rows' order, "
+                          "training first, then validation, the test rows last, as for a time series (Keras's "
+                          "validation_split takes the last rows too).")
 
     @model_validator(mode="after")
     def _leaves_training_data(self) -> "SplitConfig":
@@ -45,7 +51,7 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
             raise ConfigError("", [Problem(f"data.split.{name}", f"the {name} split comes from a file named in "
                                                    f"data.source; set this to 0 or leave it out")])
     pool = np.flatnonzero(assigned == ANYWHERE)
-    if config.stratify and data.task == "classification":
+    if config.shuffle and config.stratify and data.task == "classification":
         labels = data.y[pool]
         groups = [pool[labels == c] for c in range(data.num_classes)]
     else:
@@ -56,12 +62,15 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
     for name, rows in fixed.items():
         owner[rows] = SPLITS.index(name)
     for group in groups:
-        group = rng.permutation(group)
         n_test = int(round(len(group) * fractions["test"]))
         n_val = int(round(len(group) * fractions["validation"]))
-        owner[group[:n_test]] = SPLITS.index("test")
-        owner[group[n_test : n_test + n_val]] = SPLITS.index("validation")
-        owner[group[n_test + n_val :]] = SPLITS.index("train")
+        if config.shuffle:
+            group = rng.permutation(group)
+            test, validation, train = group[:n_test], group[n_test : n_test + n_val], group[n_test + n_val :]
+        else:  # in order: the held-out rows are the last ones
+            kept = len(group) - n_test - n_val
+            train, validation, test = group[:kept], group[kept : kept + n_val], group[kept + n_val :]
+        owner[test], owner[validation], owner[train] = (SPLITS.index(name) for name in ("test", "validation", "train"))
     indices = {name: np.flatnonzero(owner == k) for k, name in enumerate(SPLITS)}
     _check_not_empty(indices, {"train": 1.0, **fractions})
     if data.task == "classification":
@@ -102,7 +111,9 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitCon
             f"file{'s' if len(files) > 1 else ''}, never in the training data: fix the "
             f"label{'' if len(names) == 1 else 's'} there, or add rows of {'it' if len(names) == 1 else 'them'} to the "
             "training file")])
-    remedy = "use more data, smaller validation/test fractions" + ("" if config.stratify else ", or stratify: true")
+    remedy = "use more data, smaller validation/test fractions" + (
+        ", or shuffle: true (the split keeps the rows' order: a class only in the last rows is held out)"
+        if not config.shuffle else "" if config.stratify else ", or stratify: true")
     has = "has" if len(names) == 1 else "each have"
     if all(totals[c] == 1 for c in absent):
         typo, label = ("a typo in a label", "label") if len(names) == 1 else ("typos in labels", "labels")
