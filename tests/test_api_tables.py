@@ -362,6 +362,19 @@ def test_numbers_written_as_text_are_numbers_unless_listed_as_categories(tmp_pat
     assert nnrun.load(result.run_dir).samples(frame[:1]).shape[1] > 50
 
 
+def test_a_category_written_in_another_unicode_form_is_the_same_category(tmp_path):
+    # 'Montréal' typed as e and a combining accent (NFD) reads as the category the file had (NFC).
+    composed, decomposed = "Montr\u00e9al", "Montre\u0301al"
+    frame = pd.DataFrame({"city": [composed, "Z\u00fcrich", "Bern"] * 10, "size": np.arange(30) % 4})
+    result = nnrun.train({"model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+                          "data": {"source": {"categorical": ["city"]}}, "loss": "categorical_crossentropy",
+                          "training": {"epochs": 1}}, data=(frame, np.arange(30) % 2), run_dir=tmp_path / "r",
+                         quiet=True)
+    model = nnrun.load(result.run_dir)
+    np.testing.assert_array_equal(model.samples({"city": [decomposed], "size": [1]}),
+                                  model.samples({"city": [composed], "size": [1]}))
+
+
 def test_a_text_models_missing_texts_are_empty_texts_as_in_a_file(tmp_path):
     texts = pd.Series(["great film", "awful film", None, "great plot", "awful plot", "12345"] * 10)
     labels = pd.Series(["pos", "neg", "neg", "pos", "neg", "pos"] * 10, name="label")

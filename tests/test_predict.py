@@ -85,6 +85,20 @@ def test_bad_prediction_input(run_cli, tmp_path, fruit_run, text, fragment):
     assert fragment in result.output and "Traceback" not in result.output
 
 
+def test_a_column_name_that_only_looks_the_same_is_shown_as_written():
+    # A non-breaking space, or an accent as a letter and a combining mark: "misspelled?" would puzzle.
+    from nnrun.data.columns import accept_columns
+    from nnrun.errors import UserError
+
+    for written in ("store\u00a0city", "store  city"):
+        with pytest.raises(UserError) as error:
+            accept_columns([written, "a"], ["store city", "a"], "new.csv")
+        assert f"missing: 'store city'; the input has it written with other characters that look the same, " \
+               f"{written!a}: write it as 'store city'" in str(error.value)
+    with pytest.raises(UserError, match=r"the input has it written .* 'Montre\\u0301al': write it as 'Montr\\xe9al'"):
+        accept_columns(["Montre\u0301al"], ["Montr\u00e9al"], "new.csv")
+
+
 def test_missing_value_without_imputation_names_the_cell(run_cli, tmp_path, iris_run):
     (tmp_path / "new.csv").write_text("sepal_length,sepal_width,petal_length,petal_width\n5,3,1,0.2\n6,,4,1\n")
     result = run_cli("predict", iris_run, "new.csv")

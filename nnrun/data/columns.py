@@ -11,6 +11,8 @@ feature (then it is part of the error about the missing one).
 
 from __future__ import annotations
 
+import unicodedata
+
 from nnrun.data.number_patterns import GAP_LIKE, PLAIN, SIGNED_NUMBER
 from nnrun.errors import ConfigError, Problem, UserError, closest, did_you_mean
 
@@ -120,7 +122,11 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
         lines = [f"{origin}: {len(absent)} of the model's columns {'is' if len(absent) == 1 else 'are'} missing"]
         for name in absent[:SHOWN_MISSING]:
             close = closest(name, extra)
-            lines.append(f"  missing: '{name}'" + (f"; the input has '{close}': misspelled?" if close else ""))
+            if close and _alike(close) == _alike(name):  # looks the same: a non-breaking space, a combining accent
+                lines.append(f"  missing: '{name}'; the input has it written with other characters that look the "
+                             f"same, {close!a}: write it as {name!a}")
+            else:
+                lines.append(f"  missing: '{name}'" + (f"; the input has '{close}': misspelled?" if close else ""))
         if len(absent) > SHOWN_MISSING:
             lines.append(f"  ... and {len(absent) - SHOWN_MISSING} more")
         listed = ", ".join(features[:30]) + (f", ... ({len(features)} in all)" if len(features) > 30 else "")
@@ -158,6 +164,12 @@ def describe_classes(names: list[str], counts) -> str:
 def quoted_names(names: list[str], shown: int = 10) -> str:
     """'a', 'b', 'c' ... : the first ``shown`` names, for a warning that lists them."""
     return ", ".join(f"'{name}'" for name in names[:shown]) + (" ..." if len(names) > shown else "")
+
+
+def _alike(name: str) -> str:
+    """A name as it looks: its spaces any spaces (str.split takes a non-breaking one too),
+    its accents composed."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
 
 
 def class_warnings(names: list[str], counts, origin: str) -> list[str]:

@@ -14,6 +14,8 @@ with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from nnrun.data.cells import tidy_label
@@ -217,13 +219,15 @@ def known_category(word: str, categories: list[str], index: dict[str, int]) -> s
 
 
 def category_index(categories: list[str]) -> dict[str, int]:
-    """Each category's position by its text, and by the number it writes ('02139' also
-    as '2139') where no other category writes the same number."""
+    """Each category's position by its text, by the number it writes ('02139' also as
+    '2139') and by its Unicode composed form ('Montre\u0301al' as 'Montréal'), each
+    where no other category has the same."""
     index = {c: i for i, c in enumerate(categories)}
-    numbers: dict[str, list[int]] = {}
+    alike: dict[str, list[int]] = {}
     for i, category in enumerate(categories):
-        numbers.setdefault(tidy_label(category), []).append(i)
-    index.update({number: found[0] for number, found in numbers.items() if len(found) == 1 and number not in index})
+        for key in {tidy_label(category), unicodedata.normalize("NFC", category)}:
+            alike.setdefault(key, []).append(i)
+    index.update({key: found[0] for key, found in alike.items() if len(found) == 1 and key not in index})
     return index
 
 
@@ -232,9 +236,14 @@ def _category(word: str, index: dict[str, int]) -> int:
     or -1. A number category also matches the same number written as a float ('94105.0'
     for '94105'), as a column with a missing value leaves pandas to write it, or without
     its leading zeros ('2139' for '02139'), as a number reader (pandas, a spreadsheet)
-    writes a ZIP code."""
+    writes a ZIP code. A text matches in its composed Unicode form too: an accent typed as
+    a letter and a combining mark ('e\u0301') is the same text as 'é' to whoever reads it."""
     position = index.get(word)
-    return position if position is not None else index.get(tidy_label(word), -1)
+    if position is None:
+        position = index.get(tidy_label(word), -1)
+    if position < 0 and not word.isascii():
+        position = index.get(unicodedata.normalize("NFC", word), -1)
+    return position
 
 
 def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
