@@ -133,6 +133,8 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     assert namespace["features"]({**rows[0], "color": 2139})[-3:] == [1.0, 0.0, 0.0]
     assert namespace["features"]({**rows[0], "color": "2139.0"})[-3:] == [1.0, 0.0, 0.0]
     # A number column of booleans as pandas writes them: 1 and 0, as nnrun predict reads them.
+    namespace["card"]["columns"][3]["categories"] = ["02139", "Montr\u00e9al", "94105"]
+    assert namespace["features"]({**rows[0], "color": "Montre\u0301al"})[-3:] == [0.0, 1.0, 0.0]  # as predict reads it
     booleans = {**rows[0], "weight_g": "True", "length_cm": " false", "color": 94105}
     assert namespace["features"](booleans)[:2] == [1.0, 0.0]
 
