@@ -419,6 +419,9 @@ def test_id_and_target_columns_are_accepted_and_the_ids_come_back(tmp_path):
     assert answers[0]["prediction"] == expected["prediction"] and expected["customer_id"] == first["customer_id"]
     unknown = client.post("/predict", json={"instances": [{**instance, "customer": "x"}]})
     assert unknown.status_code == 422  # an unknown key is still refused: it may be a misspelt column
+    nested = client.post("/predict", json={"instances": [{**instance, "customer_id": {"a": 1}}]}).json()["detail"]
+    assert [e["msg"] for e in nested] == ["instance 0, field 'customer_id': {\"a\": 1} is not one value; send a "
+                                          "string, a number, true, false or null"]  # one entry, not one per type
 
 
 def test_the_cells_of_a_csv_row_as_text_are_answered_as_nnrun_predict_answers_the_file(tmp_path):

@@ -24,8 +24,7 @@ import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat,
-                      StrictInt, StrictStr, create_model)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
 
 DEFAULT_MAX_INSTANCES = 1000
@@ -225,6 +224,18 @@ def _example_value(column: dict) -> Any:
     return "some text" if column["type"] == "text" else 0.0
 
 
+def _one_value(value: Any) -> Any:
+    """An ID or another column passed through: one JSON value as it is, or one error
+    naming it (a union of four types told each of its four failures)."""
+    if value is None or isinstance(value, (str, bool, int)) or isinstance(value, float) and math.isfinite(value):
+        return value
+    raise ValueError(f"{show(value)} is not one value; send a string, a number, true, false or null")
+
+
+_PASSED = Annotated[Any, AfterValidator(_one_value), WithJsonSchema(
+    {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]})]
+
+
 def request_models(columns: list[dict], max_instances: int, passed: dict[str, str] | None = None
                    ) -> tuple[type[BaseModel], type[BaseModel]]:
     """``(Instance, PredictRequest)`` for these columns, and the optional columns in
@@ -236,8 +247,7 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
         for i, column in enumerate(columns)
     }
     for i, (name, description) in enumerate((passed or {}).items()):
-        fields[f"p{i}"] = (Optional[Union[StrictStr, StrictInt, StrictFloat, StrictBool]],
-                           Field(None, alias=name, description=description))
+        fields[f"p{i}"] = (_PASSED, Field(None, alias=name, description=description))
     forbid = ConfigDict(extra="forbid")
     instance = create_model("Instance", __config__=forbid, **fields)  # type: ignore[call-overload]
     example = {c["name"]: _example_value(c) for c in columns}
