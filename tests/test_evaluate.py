@@ -209,8 +209,11 @@ def test_scoring_the_file_the_run_trained_on_is_called_optimistic(run_cli, tmp_p
             f"model, so these scores are optimistic; `nnrun evaluate {run}` scores the test split the run held out")
     assert note in " ".join(result.stderr.split()) and "optimistic" not in result.stdout  # notes beside the output
     assert json.loads((run / "eval-table.json").read_text())["notes"][0].startswith("table.csv is the file the run")
-    (tmp_path / "copy.csv").write_text((tmp_path / "table.csv").read_text())  # another file: no note
-    assert "trained on" not in run_cli("evaluate", run, "--data", tmp_path / "copy.csv").output
+    (tmp_path / "copy.csv").write_text((tmp_path / "table.csv").read_text())  # the same rows, by another name
+    assert "note: copy.csv is a copy of the file the run trained on (data.source.path)" in \
+        " ".join(run_cli("evaluate", run, "--data", tmp_path / "copy.csv").output.split())
+    (tmp_path / "other.csv").write_text((tmp_path / "table.csv").read_text() + TABLE_ROWS[1] + "\n")
+    assert "trained on" not in run_cli("evaluate", run, "--data", tmp_path / "other.csv").output
     # A run that held no test split out is not pointed at one.
     assert run_cli("train", tmp_path / "table.yaml", "--set", "data.split.test=0", "--quiet", "--run-dir",
                    tmp_path / "no-test").exit_code == 0

@@ -134,28 +134,32 @@ def _trained_on(trained: TrainedRun, source: Path, rows: int) -> list[str]:
     """A note when ``source`` is a file the run learned from: its training file (where
     the training split's rows are), or its validation file (which chose the best epoch)."""
     files = {key: getattr(trained.config.data.source, key, None) for key in ("path", "validation_path")}
-    used = [key for key, path in files.items() if path is not None and _same_file(Path(path), source)]
+    used = [(key, how) for key, path in files.items() if path is not None and (how := _same_file(Path(path), source))]
     if not used:
         return []
-    if used[0] == "validation_path":
-        return [f"{source.name} is the run's validation file (data.source.validation_path), which the run watched "
-                "while it trained: these scores are a little optimistic; its test split or file is the fair measure"]
+    key, how = used[0]
+    what = f"{source.name} is {'a copy of ' if how == 'copy' else ''}"
+    if key == "validation_path":
+        return [f"{what}the run's validation file (data.source.validation_path), which the run watched while it "
+                "trained: these scores are a little optimistic; its test split or file is the fair measure"]
     samples = (trained.run.read_meta_or_none() or {}).get("samples") or {}
     train = samples.get("train")
     share = f"{train:,} of its rows trained the model" if isinstance(train, int) and train <= rows else \
         "its training split's rows trained the model"
     fair = f"`nnrun evaluate {quoted(trained.run.path)}` scores the test split the run held out" \
         if samples.get("test") else "a file of rows the run never saw is the fair measure"
-    return [f"{source.name} is the file the run trained on (data.source.path): {share}, so these scores are "
-            f"optimistic; {fair}"]
+    return [f"{what}the file the run trained on (data.source.path): {share}, so these scores are optimistic; {fair}"]
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """One file, by another path or a link too; False where either is gone."""
+def _same_file(a: Path, b: Path) -> str | None:
+    """"same": one file, by another path or a link too; "copy": the same bytes in another
+    file; None otherwise, or where either is gone."""
+    import filecmp
+
     try:
-        return a.samefile(b)
+        return "same" if a.samefile(b) else "copy" if filecmp.cmp(a, b, shallow=False) else None
     except OSError:
-        return False
+        return None
 
 
 def report_name(source: Path) -> str:
