@@ -383,6 +383,9 @@ def test_evaluate_data_reads_a_regression_target_as_training_did(run_cli, tmp_pa
     assert result.exit_code == 2
     assert "missing target (1 cell):\n    line 4, column 'price'" in result.output
     assert "not a number (1 cell):\n    line 5, column 'price': '1,2,3'" in result.output
+    (tmp_path / "word.csv").write_text("size,price\n50,abc\n")  # the targets, not an input of the model
+    assert "hint: the run scores its targets in 'price' as numbers; fix these cells" in \
+        run_cli("evaluate", "run", "--data", "word.csv").output
     assert "not a finite number (1 cell):\n    line 6, column 'price': 'inf'" in result.output
     (tmp_path / "inf.csv").write_text("size,price\n50,1e39\n51,-inf\n")  # no other bad cell
     result = run_cli("evaluate", "run", "--data", "inf.csv")

@@ -114,11 +114,14 @@ def _other_decimal_mark(sample: list[str], decimal: str) -> list[str]:
 
 
 def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal: str = ".",
-                 options: bool = False) -> str:
+                 options: bool = False, target: bool = False) -> str:
     """The hint for such cells in rows for a trained model, which reads the column as
     training did unless told otherwise: a file given to predict or evaluate --data
     (``options``) may be read with --decimal and --thousands; other rows (a request, a
-    table in memory) are to be fixed, since a setting would need a new training run."""
+    table in memory) are to be fixed, since a setting would need a new training run.
+    ``target``: the column holds a regression's targets, which the run scores, not reads."""
+    reads = f"the run scores its targets in '{column}' as numbers" if target else \
+        f"the model reads numbers in '{column}'"
     sample = [str(c) for c in wrong[:1000]]
     marked = _other_decimal_mark(sample, decimal)  # first: under a decimal comma, '1.257' is no thousands
     grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
@@ -144,13 +147,13 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
             return (f"the file is read with a decimal comma, and '{cell}' in '{column}' groups thousands with commas: "
                     "read the file with --decimal '.' --thousands ','")
         written = cell.replace(",", " ").replace(".", ",").replace(" ", thousands or "")
-        return (f"the model reads numbers in '{column}' with a decimal comma, as training read them: write '{cell}' "
+        return (f"{reads} with a decimal comma, as training read them: write '{cell}' "
                 f"as '{written}'")
     if options:
-        return _reading_hint(column, sample, marked, separated, thousands, decimal)
+        return _reading_hint(column, sample, marked, separated, thousands, decimal, reads)
     if separated and thousands:
         cell = separated[0]
-        return (f"the model reads numbers in '{column}' with {thousands!r} between thousands, as training read them: "
+        return (f"{reads} with {thousands!r} between thousands, as training read them: "
                 f"write '{cell}' as '{cell.replace(_separator(cell), thousands)}'")
     if separated:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
@@ -159,9 +162,9 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
         cell = marked[0]
         mark, written = ("a decimal comma", cell.replace(".", ",")) if decimal == "," else \
             ("a decimal point", re.sub(r"[.' ]", "", cell).replace(",", "."))
-        return (f"the model reads numbers in '{column}' with {mark}, as training read them: write '{cell}' as "
+        return (f"{reads} with {mark}, as training read them: write '{cell}' as "
                 f"'{written}'")
-    return f"the model reads numbers in '{column}'; fix these cells"
+    return f"{reads}; fix these cells"
 
 
 def _separator(cell: str) -> str:
@@ -170,7 +173,7 @@ def _separator(cell: str) -> str:
 
 
 def _reading_hint(column: str, sample: list[str], marked: list[str], separated: list[str], thousands: str | None,
-                  decimal: str) -> str:
+                  decimal: str, reads: str) -> str:
     """How to read a file's number cells that the decimal mark or the thousands
     separator it is read with (the training files', or --decimal's and --thousands')
     does not fit."""
@@ -199,7 +202,7 @@ def _reading_hint(column: str, sample: list[str], marked: list[str], separated: 
         return (f"the file is read with '.' between thousands, so a number has no decimal point, and "
                 f"'{next(c for c in sample if PLAIN.match(c) and '.' in c)}' in '{column}' has one: read the file "
                 "with --thousands none")
-    return f"the model reads numbers in '{column}'; fix these cells"
+    return f"{reads}; fix these cells"
 
 
 def _category_limit(rows: int) -> int:

@@ -82,7 +82,7 @@ class TextNumbers:
             hint = number_hint(column, texts[bad], self.present, self.thousands, column == problems.target,
                                self.decimal, commas_are_decimal) \
                 if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal,
-                                                          problems.options)
+                                                          problems.options, column == problems.target)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
 

@@ -85,7 +85,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     numeric_target = target is not None and classes is None and target not in names
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
                                 *([target] if target and target not in names and not numeric_target else [])]))
-    problems = DataProblems(str(path), scoring=True, columns=header, options=True)
+    problems = DataProblems(str(path), scoring=True, columns=header, options=True, target=target)
     columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
                            thousands, current_progress(path), delimiter, decimal, text_encoding)
     if lined_up:
