@@ -258,7 +258,9 @@ def test_a_keyboard_interrupt_raised_in_a_hook_is_one_interrupt_not_a_second_ctr
 
     with pytest.raises(Interrupted) as stopped:
         nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=Raises())
-    assert str(stopped.value).startswith("stopped by KeyboardInterrupt in epoch 2; saved the state after epoch 1 to ")
+    # Raised as epoch 2 ends, once it is whole: kept, as a Ctrl-C there keeps it.
+    assert str(stopped.value).startswith("stopped by KeyboardInterrupt after epoch 2; saved the state after epoch 2 to ")
+    assert nnrun.load(tmp_path / "r").weights_epoch == 2 and len(nnrun.load(tmp_path / "r").history) == 2
     assert "second Ctrl-C" not in str(stopped.value)
     resumed = nnrun.resume(tmp_path / "r")
     whole = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "whole")

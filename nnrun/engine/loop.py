@@ -59,7 +59,7 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
         hooks.warn(message)
     stopper, epochs = loop.stopper, experiment.config.training.epochs
     stopped = by_stopper = bool(stopper and stopper.stopped)  # a resumed run that early stopping had ended
-    epoch = loop.progress.epoch
+    epoch, finished = loop.progress.epoch, None  # finished: the last epoch whose state is whole
     try:
         hooks.start(experiment, record.path)  # after a resumed run has found its checkpoint
         if resume_from is not None:
@@ -72,7 +72,11 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
                 break
             row = loop.epoch(epoch)
             stopped = by_stopper = bool(stopper and stopper.update(epoch, row))
-            loop.keeper.epoch_end(epoch, loop.batches.count)
+            try:
+                loop.keeper.epoch_end(epoch, loop.batches.count)
+                finished = epoch
+            finally:  # told once the epoch is whole: a hook that stops the run here keeps it
+                hooks.epoch_end(row)
             received = loop.sharding.agree_stop(loop.signals.received)
             if received:
                 raise loop.keeper.interrupted(received, f"after epoch {epoch}")
@@ -83,7 +87,8 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
             raise loop.keeper.stopped_at_once() from None
         # Raised by a hook or the program itself, with no Ctrl-C before it: as one Ctrl-C,
         # the last finished epoch is saved (its snapshot is in memory) and the run can resume.
-        where = f"in epoch {epoch}" if epoch > loop.progress.epoch else f"before epoch {epoch + 1} began"
+        where = f"after epoch {epoch}" if finished == epoch else \
+            f"in epoch {epoch}" if epoch > loop.progress.epoch else f"before epoch {epoch + 1} began"
         raise loop.keeper.interrupted("KeyboardInterrupt", where) from None
     if stopper:
         stopper.restore()
@@ -150,7 +155,6 @@ class Loop:
         row["seconds"] = time.perf_counter() - started
         self.progress.history.append(row)
         self.record.append_metrics(row)
-        self.hooks.epoch_end(row)
         self.schedule.observe(self.schedule_state, row)
         return row
 
