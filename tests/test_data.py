@@ -88,6 +88,22 @@ def test_pipeline_fits_each_step_on_the_previous_output():
     assert fit_pipeline(steps, x) == [{}, {"mean": [10.0], "std": [10.0]}]
 
 
+def test_per_channel_statistics_are_of_the_last_axis_over_every_step():
+    # Sequences (N, steps, features): Keras's Normalization(axis=-1), not one mean per step and feature.
+    x = np.random.default_rng(0).normal(3, 2, (40, 5, 3)).astype(np.float32)
+    (state,) = fit_pipeline([Standardize(per="channel")], x)
+    flat = x.reshape(-1, 3).astype(np.float64)
+    np.testing.assert_allclose(state["mean"], flat.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(state["std"], flat.std(axis=0), rtol=1e-6)
+    out = apply_pipeline([Standardize(per="channel")], [state], x)
+    np.testing.assert_allclose(out.reshape(-1, 3).mean(axis=0), 0, atol=1e-5)
+    (ranges,) = fit_pipeline([MinMax(per="channel")], x)
+    assert ranges["min"] == x.reshape(-1, 3).min(axis=0).tolist()
+    # A table's columns are its channels: the same statistics either way.
+    table = x[:, 0, :]
+    assert fit_pipeline([Standardize(per="channel")], table) == fit_pipeline([Standardize()], table)
+
+
 def test_minmax_and_scale():
     x = np.array([[0.0], [10.0]], np.float32)
     steps = [MinMax(), Scale(factor=2.0)]

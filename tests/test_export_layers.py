@@ -202,3 +202,14 @@ def test_preprocessing_runs_inside_the_graph():
     x = np.random.default_rng(1).normal(5, 3, (64, 3)).astype(np.float32)
     expected = graph.predict(apply_pipeline(steps, states, x))
     np.testing.assert_allclose(session.run(None, {"features": x})[0], expected, rtol=0, atol=TOLERANCE)
+    # Per channel on sequences: statistics of the last axis, broadcast over the steps in the graph too.
+    graph = compiled([{"type": "flatten"}, {"type": "dense", "units": 2}], (4, 3))
+    train = np.random.default_rng(2).normal(5, 3, (50, 4, 3)).astype(np.float32)
+    steps = [Standardize(per="channel"), MinMax(per="channel")]
+    states = fit_pipeline(steps, train)
+    assert np.asarray(states[0]["mean"]).shape == (3,)
+    session = ort.InferenceSession(to_onnx(onnx, graph, steps, states, "regression", 17, False, {}, "test")
+                                   .SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(3).normal(5, 3, (16, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(session.run(None, {"features": x})[0], graph.predict(apply_pipeline(steps, states, x)),
+                               rtol=0, atol=TOLERANCE)

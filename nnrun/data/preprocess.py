@@ -3,7 +3,8 @@
 Each step is a spec with ``fit(x) -> state`` (JSON-able numbers) and
 ``apply(x, state, out=None) -> x`` (``out``, when given, is where to write: the input
 itself, when the caller owns it). Statistics are per feature position, so images keep
-their (H, W, C) shape.
+their (H, W, C) shape; with ``per: channel``, per channel (the last axis), over every
+step of a sequence or pixel of an image, as Keras's ``Normalization`` takes them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ class Step(BaseModel):
 
     def fit(self, x: np.ndarray) -> State:
         return {}
+
+    def _fitted_on(self, x: np.ndarray) -> np.ndarray:
+        """The rows the statistics are taken over: the samples, or with ``per: channel``
+        every position of every sample (a view, no copy: the data is C-ordered)."""
+        return x.reshape(-1, x.shape[-1]) if getattr(self, "per", "feature") == "channel" and x.ndim > 2 else x
 
     def apply(self, x: np.ndarray, state: State, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
@@ -67,9 +73,13 @@ class Standardize(Step):
     """``(x - mean) / std`` per feature; constant features are only centred."""
 
     type: Literal["standardize"] = "standardize"
+    per: Literal["feature", "channel"] = Field(
+        "feature", description="feature: statistics of each value's position (a column; a pixel and channel of an "
+        "image; a step and feature of a sequence). channel: of each channel, the last axis, over every step or pixel "
+        "(a sequence's features, an image's colours), as Keras's Normalization; the same for a table's columns.")
 
     def fit(self, x):
-        mean, std = _mean_std(x)
+        mean, std = _mean_std(self._fitted_on(x))
         std[std == 0] = 1.0
         return {"mean": mean.astype(x.dtype).tolist(), "std": std.astype(x.dtype).tolist()}
 
@@ -83,9 +93,14 @@ class MinMax(Step):
     """``(x - min) / (max - min)`` per feature, mapping the training range to [0, 1]."""
 
     type: Literal["minmax"] = "minmax"
+    per: Literal["feature", "channel"] = Field(
+        "feature", description="feature: statistics of each value's position (a column; a pixel and channel of an "
+        "image; a step and feature of a sequence). channel: of each channel, the last axis, over every step or pixel "
+        "(a sequence's features, an image's colours), as Keras's Normalization; the same for a table's columns.")
 
     def fit(self, x):
-        low, high = x.min(axis=0), x.max(axis=0)
+        rows = self._fitted_on(x)
+        low, high = rows.min(axis=0), rows.max(axis=0)
         span = (high - low).astype(np.float64)
         span[span == 0] = 1.0
         return {"min": low.tolist(), "span": span.astype(x.dtype).tolist()}

@@ -82,8 +82,10 @@ def _preprocessing(b: OnnxBuilder, x: str, steps: list, states: list[dict], shap
     """The fitted steps as element-wise operators on float32 statistics of the feature
     shape, exactly the operations ``nnrun.data.preprocess`` applies."""
     for i, (step, state) in enumerate(zip(steps, states)):
-        def stat(key: str) -> str:
-            return b.constant(f"{step.type}_{i}_{key}", np.asarray(state[key], np.float32).reshape(shape))
+        def stat(key: str) -> str:  # of the feature shape, or of its channels (per: channel), broadcast
+            values = np.asarray(state[key], np.float32)
+            return b.constant(f"{step.type}_{i}_{key}", values.reshape(shape) if values.size == np.prod(shape)
+                              else values)
 
         if step.type == "standardize":
             x = b.node("Div", [b.node("Sub", [x, stat("mean")], f"{step.type}_{i}_centred"), stat("std")],
