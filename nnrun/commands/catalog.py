@@ -85,7 +85,8 @@ def catalog() -> dict[str, list[Entry]]:
     from nnrun.model.schedules import SCHEDULES
 
     metrics = [
-        Entry(m.name, _summary(m.fn) or f"{'higher' if m.higher_is_better else 'lower'} is better")
+        Entry(m.name, " ".join(filter(None, [_summary(m.fn), f"{'Higher' if m.higher_is_better else 'Lower'} is "
+                                                           "better."])))
         for m in METRICS.values()
     ]
     return {

@@ -48,6 +48,8 @@ def predicted_labels(probs: np.ndarray) -> np.ndarray:
 
 
 def accuracy(target: np.ndarray, probs: np.ndarray) -> float:
+    """Fraction of samples whose most probable class is theirs (above 0.5 for one
+    sigmoid unit)."""
     return float(np.mean(predicted_labels(probs) == class_labels(target)))
 
 
@@ -93,21 +95,28 @@ def _binary_or_macro(per_class: np.ndarray, predicted: np.ndarray, actual: np.nd
 
 
 def precision(target, probs) -> float:
+    """Of the samples predicted as a class, the fraction that are: of the second class
+    for two classes (class 1, by the names' order), the mean over classes otherwise."""
     tp, predicted, actual = _confusion_counts(target, probs)
     return _binary_or_macro(ratio(tp, predicted), predicted, actual)
 
 
 def recall(target, probs) -> float:
+    """Of a class's samples, the fraction predicted as it: of the second class for two
+    classes (class 1, by the names' order), the mean over classes otherwise."""
     tp, predicted, actual = _confusion_counts(target, probs)
     return _binary_or_macro(ratio(tp, actual), predicted, actual)
 
 
 def f1(target, probs) -> float:
+    """The harmonic mean of precision and recall: of the second class for two classes
+    (class 1, by the names' order), the mean of each class's F1 otherwise."""
     tp, predicted, actual = _confusion_counts(target, probs)
     return _binary_or_macro(per_class_f1(tp, predicted, actual), predicted, actual)
 
 
 def f1_macro(target, probs) -> float:
+    """The mean of each class's F1, for two classes too (scikit-learn's average='macro')."""
     tp, predicted, actual = _confusion_counts(target, probs)
     return macro_mean(per_class_f1(tp, predicted, actual), predicted, actual)
 
@@ -138,10 +147,12 @@ def _residuals(target, out):
 
 
 def mae(target, out) -> float:
+    """Mean absolute error, in the targets' units, over every output of every sample."""
     return float(np.mean(np.abs(_residuals(target, out))))
 
 
 def rmse(target, out) -> float:
+    """Root mean squared error, in the targets' units, over every output of every sample."""
     return float(np.sqrt(np.mean(_residuals(target, out) ** 2)))
 
 
