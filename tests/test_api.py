@@ -191,8 +191,8 @@ def test_training_from_arrays_refuses_bad_input_and_leaves_no_folder(tmp_path):
     assert one_feature.value.hint == "for one feature per sample, x.reshape(-1, 1) (of a DataFrame: df[['column']])"
     with pytest.raises(UserError, match=r"validation: expected a pair \(x, y\) of samples and targets, got float") \
             as split:
-        nnrun.train(config, data=(x, y), validation=0.2, run_dir=tmp_path / "b")
-    assert split.value.hint == ("a share of data to hold out is overrides={'data.split.validation': 0.2}, as Keras's "
+        nnrun.train(config, data=(x, y), validation=0.3, run_dir=tmp_path / "b")
+    assert split.value.hint == ("a share of data to hold out is overrides={'data.split.validation': 0.3}, as Keras's "
                                 "validation_split")
     with pytest.raises(UserError, match="validation: given without data"):
         nnrun.train(config, validation=(x, y), run_dir=tmp_path / "c")

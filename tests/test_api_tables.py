@@ -311,6 +311,13 @@ def test_api_inputs_of_the_wrong_kind_are_clear_errors(tmp_path):
     with pytest.raises(UserError, match=r"got float64 of shape \(4,\)") as error:
         model.predict(np.array([5.1, 3.5, 1.4, 0.2]))  # one sample, without the samples' axis
     assert error.value.hint == "one sample is a batch of one: x[None], or [x]"
+    x = np.random.default_rng(0).normal(size=(40, 1))
+    single = nnrun.load(nnrun.train({"model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+                                     "loss": "categorical_crossentropy", "training": {"epochs": 1}},
+                                    data=(x, np.arange(40) % 2), run_dir=tmp_path / "single").run_dir)
+    with pytest.raises(UserError, match=r"got float64 of shape \(40,\)") as error:
+        single.predict(x[:, 0])  # a model of one feature: the samples without the features' axis
+    assert error.value.hint == "one value per sample: x.reshape(-1, 1)"
     with pytest.raises(UserError, match="split: expected the name of a split"):
         nnrun.evaluate(tmp_path / "iris", split=None)
     with pytest.raises(UserError, match="run_dir: expected the path of a run directory, got NoneType"):
@@ -403,6 +410,10 @@ def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
     # Named by their targets, and taken by name: matched by place, y1 would be scored as y2.
     assert list(model.predict(x[:3]).to_frame().columns) == ["prediction_y1", "prediction_y2"]
     assert model.evaluate(x, y[["y2", "y1"]]).metrics == model.evaluate(x, y).metrics
+    numbered = nnrun.load(nnrun.train(config, data=(x, pd.DataFrame(y.to_numpy())), run_dir=tmp_path / "n",
+                                      quiet=True).run_dir)  # columns 0 and 1: numbers, named as text
+    assert numbered.evaluate(x, pd.DataFrame(y.to_numpy())[[1, 0]]).metrics == \
+        numbered.evaluate(x, y.to_numpy()).metrics
     with pytest.raises(UserError, match=r"y: its columns \('y1', 'z'\) are not the targets the model was trained on "
                        r"\('y1', 'y2'\)") as refused:
         model.evaluate(x, y.rename(columns={"y2": "z"}))

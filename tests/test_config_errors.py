@@ -199,6 +199,7 @@ SET_CASES = [
     ("model.layer.1.units=4", "--set model.layer.1.units=4: 'model.layer' is no key of the config; did you mean "
                               "'layers'?"),
     ("model.other.1.units=4", "--set model.other.1.units=4: 'model.other.1' is a key, not a list index"),
+    ("metric.0=accuracy", "'metric' is no key of the config; did you mean 'metrics'?"),  # a key the file leaves out
     ("training.epochs=1e3", "training.epochs: expected a whole number, got 1000.0; write it as one, without a point "
                             "or an exponent: 1000 (from --set training.epochs=1e3)"),
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),

@@ -565,8 +565,9 @@ def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):
                             "plain numbers and leave the column out of data.source.categorical")
     # Reviews are texts to learn words from, not categories.
     (warning,) = category_warnings({"review": [f"fine fruit, {i} stars" for i in range(300)]}, 400)
-    assert warning.endswith("its values read as texts (like 'fine fruit, 0 stars'): a model learns from a text "
-                            "column's words with data.source.text: {column: review} and an embedding first")
+    assert warning.endswith("its values read as texts (like 'fine fruit, 0 stars'): data.source.text: {column: "
+                            "review} learns from their words, with an embedding first, as the model's only input "
+                            "(the other columns leave it)")
 
 
 def test_float_targets_with_a_regression_loss_are_a_regression(run_cli, tmp_path):

@@ -123,7 +123,8 @@ def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
          "no array named 'label'; the arrays are: x, y"),
         ({"x": np.array([{"a": 1}] * 4, dtype=object), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
          "'x' is an object array, which needs pickle; nnrun never unpickles data hint: save it as text or numbers: "
-         "numpy.savez(path, x=x.astype(str)) for labels or texts, .astype(numpy.float32) for numbers"),
+         "numpy.savez(path, x=x.astype(str)) for labels or texts (drop the rows of a missing label first: it would "
+         "be a text too), .astype(numpy.float32) for numbers"),
         ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, "{type: npz, path: xy.npz}", "'x' has 4 samples but 'y' has 3"),
         ({"x": np.full((4, 2), np.nan), "y": np.zeros(4)}, "{type: npz, path: xy.npz}",
          "'x' holds NaN, infinity or a number beyond float32's range, 3.4e38, in 4 samples (samples 0, 1, 2, 3, "
@@ -140,10 +141,13 @@ def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
          "arrays must be shaped alike"),
         # A missing class is no class of its own ("nan", "").
         ({"x": np.zeros((30, 2)), "y": np.where(np.arange(30) == 7, np.nan, np.arange(30) % 2)},
-         "{type: npz, path: xy.npz}", "1 class label is missing (NaN or empty), in sample 7 (counted from 0); a "
-         "missing target is always an error"),
+         "{type: npz, path: xy.npz}", "1 class label is missing (NaN, empty, or 'nan' or '<NA>' as astype(str) "
+         "writes one), in sample 7 (counted from 0); a missing target is always an error"),
         ({"x": np.zeros((30, 2)), "y": np.array(["a", "b", "", " "] * 7 + ["a", "b"])},
-         "{type: npz, path: xy.npz}", "14 class labels are missing (NaN or empty), in samples 2, 3, 6, 7, 10 and 9 more"),
+         "{type: npz, path: xy.npz}", "14 class labels are missing (NaN, empty, or 'nan' or '<NA>' as astype(str) "
+         "writes one), in samples 2, 3, 6, 7, 10 and 9 more"),
+        ({"x": np.zeros((30, 2)), "y": np.array(["a", "b", "nan"] * 10)}, "{type: npz, path: xy.npz}",
+         "10 class labels are missing (NaN, empty, or 'nan' or '<NA>' as astype(str) writes one)"),
         ({"x": np.zeros((30, 2)), "y": np.zeros((30, 2)), "target_names": np.array(["a", "b", "c"])},
          "{type: npz, path: xy.npz, task: regression}", "'target_names' must be a text array of one name per column "
          "of several regression targets ('y' of shape (30, 2), task regression), got <U1 of shape (3,)"),

@@ -97,6 +97,8 @@ def test_a_column_name_that_only_looks_the_same_is_shown_as_written():
                f"{written!a}: write it as 'store city'" in str(error.value)
     with pytest.raises(UserError, match=r"the input has it written .* 'Montre\\u0301al': write it as 'Montr\\xe9al'"):
         accept_columns(["Montre\u0301al"], ["Montr\u00e9al"], "new.csv")
+    with pytest.raises(UserError, match=r"missing: 'a\xf1o'; the input has it written with other characters"):
+        accept_columns(["an\u0303o", "x"], ["a\u00f1o", "x"], "new.csv")  # too short for difflib to offer
 
 
 def test_missing_value_without_imputation_names_the_cell(run_cli, tmp_path, iris_run):

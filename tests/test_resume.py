@@ -186,7 +186,8 @@ def test_resume_with_fewer_epochs_says_it_ends_the_run_there(run_cli, tmp_path):
 
 def test_resume_of_a_small_set_at_the_default_batch_size_warns_of_nothing_more(run_cli, tmp_path):
     """The run's config.yaml sets every field, the default batch size too; that is no
-    choice of the user's to warn about on a resume."""
+    choice of the user's to warn about on a resume (a batch size chosen was warned of as
+    the run began)."""
     tiny = {**CONFIG, "data": {**CONFIG["data"], "split": {"validation": 0.8, "test": 0.1}},
             "training": {"epochs": 3}}
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny))
@@ -194,6 +195,9 @@ def test_resume_of_a_small_set_at_the_default_batch_size_warns_of_nothing_more(r
     assert trained.exit_code == 0 and "batch_size" not in trained.output, trained.output
     resumed = run_cli("train", "--resume", tmp_path / "run", "--set", "training.epochs=4", "--quiet")
     assert resumed.exit_code == 0 and "batch_size" not in resumed.output, resumed.output
+    chosen = run_cli("train", tmp_path / "tiny.yaml", "--quiet", "--run-dir", tmp_path / "chosen", "--set",
+                     "training.batch_size=32")
+    assert chosen.exit_code == 0 and "training.batch_size: 32 is more than the 15 training samples" in chosen.output
 
 
 def test_resume_with_the_run_config_given_again_is_accepted(run_cli, tmp_path, reference):

@@ -54,7 +54,7 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
         settings = None
     for pair, name in ((data, "data"), (validation, "validation")):
         if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
-            fraction = "a share of data to hold out is overrides={'data.split.validation': 0.2}, as Keras's " \
+            fraction = f"a share of data to hold out is overrides={{'data.split.validation': {pair!r}}}, as Keras's " \
                 "validation_split" if isinstance(pair, float) and name == "validation" else None
             raise UserError(f"{name}: expected a pair (x, y) of samples and targets, got {type(pair).__name__}",
                             hint=fraction)
@@ -184,8 +184,9 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
     y = given_targets(value[1], name, task)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         one = x.ndim == 1 and np.issubdtype(x.dtype, np.number)  # one feature, without the features' axis
+        series = "x.to_frame()" if hasattr(value[0], "to_frame") else "x.reshape(-1, 1)"
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
-                        f"of shape {x.shape}", hint="for one feature per sample, x.reshape(-1, 1) (of a DataFrame: "
+                        f"of shape {x.shape}", hint=f"for one feature per sample, {series} (of a DataFrame: "
                         "df[['column']])" if one else "a table with text or category columns trains as a pandas "
                         "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
     if len(x) != len(y):

@@ -96,9 +96,11 @@ def numeric_array(x, names: list[str], target: str | None = None, notes: list[st
     if array.dtype == bool:
         array = array.astype(np.float32)  # True and False are 1 and 0, as in a table's columns
     if array.ndim < 2 or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-        one = array.ndim == 1 and np.issubdtype(array.dtype, np.number)  # one sample, without the samples' axis
+        flat = array.ndim == 1 and np.issubdtype(array.dtype, np.number)  # no samples' or no features' axis
+        hint = None if not flat else "one sample is a batch of one: x[None], or [x]" if len(names) > 1 else \
+            f"one value per sample: {'x.to_frame()' if hasattr(x, 'to_frame') else 'x.reshape(-1, 1)'}"
         raise UserError(f"x: expected a real numeric array of shape (samples, features...), got {array.dtype} "
-                        f"of shape {array.shape}", hint="one sample is a batch of one: x[None], or [x]" if one else None)
+                        f"of shape {array.shape}", hint=hint)
     with np.errstate(over="ignore"):  # a value beyond float32 becomes infinite, and is refused as one (see shaped)
         return array.astype(np.float32)
 

@@ -229,7 +229,7 @@ def _by_target(y, names: list[str] | None):
         raise UserError(f"y: its columns ({', '.join(map(repr, given[:10]))}) are not the targets the model was "
                         f"trained on ({', '.join(map(repr, names))})", hint="select them by name: y[[" +
                         ", ".join(map(repr, names)) + "]], or pass an array of the targets in that order")
-    return y[names]
+    return y.iloc[:, [given.index(name) for name in names]]  # by place: the columns may be numbers, not texts
 
 
 def class_values(classes: list[str]) -> np.ndarray:

@@ -229,6 +229,8 @@ def _one_value(value: Any) -> Any:
     naming it (a union of four types told each of its four failures)."""
     if value is None or isinstance(value, (str, bool, int)) or isinstance(value, float) and math.isfinite(value):
         return value
+    if isinstance(value, float):  # NaN or Infinity, which no JSON answer can give back
+        raise ValueError(f"{show(value)} is not a finite number; send a string, a finite number, true, false or null")
     raise ValueError(f"{show(value)} is not one value; send a string, a number, true, false or null")
 
 

@@ -114,7 +114,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
         elif isinstance(node, dict):
             if isinstance(part, int):
                 # An index into a mapping the path began: a misspelt list's key (model.layer.1).
-                close = did_you_mean(made[0], made[1]) if made and not node else ""
+                close = did_you_mean(made[0], made[1] + _schema_keys(parts[: depth - 1])) if made and not node else ""
                 if close:
                     raise UserError(f"{origin}: '{here.rpartition('.')[0]}' is no key of the config{close}")
                 raise UserError(f"{origin}: '{here}' is a key, not a list index")
@@ -140,6 +140,22 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
             return _given_paths(old, value, tuple(parts))
         node = node[part]
     return [tuple(parts)]
+
+
+def _schema_keys(path: list) -> list[str]:
+    """The keys the config schema has at ``path``, where every block on the way has one
+    type (``training``, ``data.split``); none under a block of several types."""
+    from pydantic import BaseModel
+
+    from nnrun.config.schema import Config  # on an error's way only: this module knows dicts, not the schema
+
+    model: type[BaseModel] = Config
+    for part in path:
+        annotation = getattr(model.model_fields.get(part) if isinstance(part, str) else None, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
 
 
 def _retyped(block: dict, kind: Any, path: PathKey, earlier: dict[PathKey, str]) -> list[PathKey]:

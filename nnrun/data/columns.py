@@ -121,8 +121,10 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
                                  f"x{len(features) - 1}, or an .npz with the samples as x")
         lines = [f"{origin}: {len(absent)} of the model's columns {'is' if len(absent) == 1 else 'are'} missing"]
         for name in absent[:SHOWN_MISSING]:
-            close = closest(name, extra)
-            if close and _alike(close) == _alike(name):  # looks the same: a non-breaking space, a combining accent
+            # One that looks the same first (a non-breaking space, a combining accent): difflib
+            # finds no short name ('año') written so.
+            close = next((c for c in extra if _alike(c) == _alike(name)), None) or closest(name, extra)
+            if close and _alike(close) == _alike(name):
                 lines.append(f"  missing: '{name}'; the input has it written with other characters that look the "
                              f"same, {close!a}: write it as {name!a}")
             else:
@@ -206,8 +208,8 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                 + (f"its values are numbers with a currency or percent sign (like '{signed}'): write them as plain "
                    "numbers and leave the column out of data.source.categorical"
                    if (signed := _signed_number(values)) else
-                   f"its values read as texts (like '{text}'): a model learns from a text column's words with "
-                   f"data.source.text: {{column: {name}}} and an embedding first"
+                   f"its values read as texts (like '{text}'): data.source.text: {{column: {name}}} learns from "
+                   "their words, with an embedding first, as the model's only input (the other columns leave it)"
                    if (text := _free_text(values)) else "is it an ID (data.source.id) or a number column?")
                 for name, values in categories.items()
                 if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
@@ -240,8 +242,9 @@ def _signed_number(values: list[str]) -> str | None:
 
 def _free_text(values: list[str]) -> str | None:
     """One of ``values`` when most are texts of several words (reviews, comments, titles)."""
-    texts = [v for v in values[:1000] if len(str(v).split()) >= 3]
-    return texts[0][:40] if len(texts) > min(len(values), 1000) / 2 else None
+    texts = [str(v) for v in values[:1000] if len(str(v).split()) >= 3]
+    shown = texts[0] if texts and len(texts[0]) <= 40 else texts[0][:37] + "..." if texts else None
+    return shown if len(texts) > min(len(values), 1000) / 2 else None
 
 
 def class_list(data) -> str:

@@ -204,12 +204,14 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
     if y.ndim != 1:
         raise UserError(f"{origin}: class labels must be one per sample (N,), (N, 1) or one-hot (N, K), "
                         f"got shape {y.shape}")
-    # A NaN or an empty text is no class: it would become one of its own ("nan", "").
-    missing = np.isnan(y) if y.dtype.kind == "f" else np.char.strip(y.astype(str)) == "" if y.dtype.kind in "US" \
-        else np.zeros(len(y), bool)
+    # A NaN or an empty text is no class: it would become one of its own ("nan", ""). So is
+    # the text astype(str) makes of NaN and of pandas' NA ('None' may be a class: "no symptom").
+    missing = np.isnan(y) if y.dtype.kind == "f" else np.isin(np.char.strip(y.astype(str)), ("", "nan", "<NA>")) \
+        if y.dtype.kind in "US" else np.zeros(len(y), bool)
     if missing.any():
         bad = np.flatnonzero(missing)
-        raise UserError(f"{origin}: {len(bad)} class label{'s are' if len(bad) != 1 else ' is'} missing (NaN or "
-                        f"empty), in {listed_samples(bad)} (counted from 0); a missing "
-                        "target is always an error", hint="drop those samples, or give each its class")
+        raise UserError(f"{origin}: {len(bad)} class label{'s are' if len(bad) != 1 else ' is'} missing (NaN, "
+                        f"empty, or 'nan' or '<NA>' as astype(str) writes one), in {listed_samples(bad)} (counted "
+                        "from 0); a missing target is always an error", hint="drop those samples, or give each its "
+                        "class")
     return y

@@ -35,7 +35,8 @@ def read_npz(path: Path, names: list[str]) -> dict[str, np.ndarray]:
         if "pickle" in str(exc):  # pandas' text columns come out of to_numpy() as object arrays
             raise UserError(f"{path}: '{name}' is an object array, which needs pickle; nnrun never unpickles data",
                             hint=f"save it as text or numbers: numpy.savez(path, {name}={name}.astype(str)) for "
-                            "labels or texts, .astype(numpy.float32) for numbers") from None
+                            "labels or texts (drop the rows of a missing label first: it would be a text too), "
+                            ".astype(numpy.float32) for numbers") from None
         raise UserError(f"{path}: not a valid .npz file ({exc})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise UserError(f"{path}: not a valid .npz file ({exc})") from None

@@ -41,9 +41,7 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
                         "numbers between them, not classes; for two classes use loss: binary_crossentropy with one "
                         "sigmoid unit (metrics: [accuracy, auc])")
     rows, batch = len(data.y), config.training.batch_size  # the samples are left out of `data`: its targets count
-    # The default's on a small set is no news. Compared with the default, not read from the
-    # fields set: a run's config.yaml, which a resume reads, sets every field.
-    if batch > rows and batch != type(config.training).model_fields["batch_size"].default:
+    if batch > rows and "batch_size" in config.training.model_fields_set:  # the default's on a small set: no news
         warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
                         f"takes the whole split, one step an epoch; set batch_size: {rows} to say so, or a smaller "
                         "batch for more steps an epoch")

@@ -127,7 +127,10 @@ def build(
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
                       target_scale if config.data.target_scale == "standardize" else None, ranges, fingerprints,
-                      (*splits.warnings, *idle_settings(config, raw_train), *text_without_embedding(config, graph),
+                      # A saved run's settings (warm_start False: resumed, evaluated) were advised as it began,
+                      # and its config.yaml sets every field, the defaults too.
+                      (*splits.warnings, *(idle_settings(config, raw_train) if warm_start else ()),
+                       *text_without_embedding(config, graph),
                        *unread_masks(graph),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 

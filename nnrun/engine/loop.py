@@ -72,11 +72,9 @@ def fit(experiment: Experiment, record: RunRecord, hooks: TrainingHooks, resume_
                 break
             row = loop.epoch(epoch)
             stopped = by_stopper = bool(stopper and stopper.update(epoch, row))
-            try:
-                loop.keeper.epoch_end(epoch, loop.batches.count)
-                finished = epoch
-            finally:  # told once the epoch is whole: a hook that stops the run here keeps it
-                hooks.epoch_end(row)
+            loop.keeper.epoch_end(epoch, loop.batches.count)
+            finished = epoch
+            hooks.epoch_end(row)  # once the epoch is whole: a hook that stops the run here keeps it
             received = loop.sharding.agree_stop(loop.signals.received)
             if received:
                 raise loop.keeper.interrupted(received, f"after epoch {epoch}")
