@@ -307,6 +307,22 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert summarize(run).seconds is None
 
 
+def test_a_layer_put_in_or_taken_out_is_one_row_not_every_later_layer_changed():
+    from nnrun.config.diff import describe_changes
+
+    dense = {"type": "dense", "units": 8, "activation": "relu", "use_bias": True, "name": None}
+    out = {"type": "dense", "units": 3, "activation": "softmax", "use_bias": True, "name": None}
+    dropout = {"type": "dropout", "rate": 0.2, "name": None}
+    a = {"seed": 1, "model": {"layers": [dense, out]}, "loss": "mse"}
+    b = {"seed": 2, "model": {"layers": [dense, dropout, out]}, "loss": "mae"}
+    assert describe_changes(a, b) == ["seed (1 -> 2)", 'model.layers.1 ((absent) -> {"type": "dropout", "rate": 0.2})',
+                                      'loss ("mse" -> "mae")']
+    assert describe_changes(b, a)[1] == 'model.layers.1 ({"type": "dropout", "rate": 0.2} -> (absent))'
+    # A layer changed as well as one put in: place by place, as before.
+    changed = describe_changes(a, {**b, "model": {"layers": [dense, dropout, {**out, "units": 4}]}})
+    assert "model.layers.1.type (\"dense\" -> \"dropout\")" in changed
+
+
 def test_a_block_of_another_type_lists_its_type_the_options_both_have_and_those_not_at_their_default():
     # A dense layer against an lstm listed every option of each as (absent): about 90 rows.
     from nnrun.config.diff import describe_changes

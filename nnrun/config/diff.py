@@ -30,6 +30,12 @@ def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
     have are compared (units 4 -> 64), and an option only one of them has is listed
     where it is set otherwise than its type's default (sgd's momentum 0.9): its absence
     in the other says nothing that the type does not."""
+    layers = _layers_added_or_removed(a, b)
+    if layers is not None:  # the other differences, with the layers told whole
+        rest = config_differences(*({**c, "model": {**c["model"], "layers": []}} for c in (a, b)))
+        before = [k for k in a if k != "model"][: list(a).index("model")]
+        cut = next((i for i, row in enumerate(rest) if row[0].split(".")[0] not in before), len(rest))
+        return rest[:cut] + layers + rest[cut:]
     flat_a, flat_b = flatten(a), flatten(b)
     keys = list(flat_a) + [k for k in flat_b if k not in flat_a]
     changed = [(k, flat_a.get(k, MISSING), flat_b.get(k, MISSING)) for k in keys
@@ -46,6 +52,36 @@ def config_differences(a: dict, b: dict) -> list[tuple[str, object, object]]:
         if _not_default(block, kind, k.removeprefix(block), vb if va is MISSING else va):
             kept.append((k, va, vb))
     return _blocks_whole(kept, a, b)
+
+
+def _layers_added_or_removed(a: dict, b: dict) -> list | None:
+    """Where one model is the other with layers added or removed (and none changed), one
+    row per such layer, its options set otherwise than their defaults, at its place in
+    its own model; compared place by place, a dropout put in after the first layer read
+    as every later layer changed, and the last one's every option added. None otherwise."""
+    import difflib
+
+    found = [c.get("model", {}).get("layers") if isinstance(c.get("model"), dict) else None for c in (a, b)]
+    if not all(isinstance(layers, list) for layers in found) or len(found[0]) == len(found[1]):
+        return None
+    texts = [[json.dumps(layer, sort_keys=True, default=str) for layer in layers] for layers in found]
+    opcodes = difflib.SequenceMatcher(None, *texts, autojunk=False).get_opcodes()
+    if any(op == "replace" for op, *_ in opcodes):
+        return None
+    rows = []
+    for op, i1, i2, j1, j2 in opcodes:
+        for side, (first, last) in ((0, (i1, i2)), (1, (j1, j2))) if op != "equal" else ():
+            for i in range(first, last):
+                layer = _compact(found[side][i], f"model.layers.{i}.")
+                rows.append((f"model.layers.{i}", *((layer, MISSING) if side == 0 else (MISSING, layer))))
+    return rows
+
+
+def _compact(block, place: str):
+    """A block with only its type and the options set otherwise than that type's defaults."""
+    if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+        return block
+    return {k: v for k, v in block.items() if k == "type" or _not_default(place, block["type"], k, v)}
 
 
 def _blocks_whole(changed: list, a: dict, b: dict) -> list:
