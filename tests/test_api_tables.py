@@ -418,6 +418,17 @@ def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
                        r"\('y1', 'y2'\)") as refused:
         model.evaluate(x, y.rename(columns={"y2": "z"}))
     assert refused.value.hint == "select them by name: y[['y1', 'y2']], or pass an array of the targets in that order"
+    # A file of the features and both targets is scored as the run named them, by nnrun evaluate --data too.
+    pd.concat([x, y[["y2", "y1"]], pd.Series(["d"] * len(x), name="date")], axis=1).to_csv(tmp_path / "later.csv",
+                                                                                         index=False)
+    from nnrun.commands.evaluate import evaluate
+
+    report = evaluate(result.run_dir, data=tmp_path / "later.csv")
+    assert report["metrics"] == pytest.approx(model.evaluate(x, y).metrics, rel=1e-6)
+    assert report["regression"]["output_names"] == ["y1", "y2"]
+    with pytest.raises(UserError, match=r"later\.csv: no target column 'y2'"):
+        pd.concat([x, y[["y1"]]], axis=1).to_csv(tmp_path / "later.csv", index=False)
+        evaluate(result.run_dir, data=tmp_path / "later.csv", force=True)
     with pytest.raises(UserError, match=r"validation: its y columns are not data's \(y1, y2\), in that order"):
         nnrun.train(config, data=(x, y), validation=(x, y[["y2", "y1"]]), runs_root=tmp_path / "refused")
     config["data"]["source"]["task"] = "classification"

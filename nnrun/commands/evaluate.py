@@ -120,7 +120,7 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown,
                                        archive_names(config))
     data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
-                   saved.class_names)
+                   saved.class_names, target_names=tuple(saved.target_names or ()) or None)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
     report = {"data": str(source), "samples": len(data), "metrics": scores}
     notes = [*_trained_on(trained, source, len(data)), *notes]
@@ -245,4 +245,7 @@ def diagnose(graph: Graph, data: Dataset) -> dict:
     outputs = graph.predict(data.x)
     if data.task == "classification":
         return {"classification": classification_report(data.y, outputs, data.class_names or [])}
-    return {"regression": residual_report(data.y, outputs)}
+    report = residual_report(data.y, outputs)
+    if data.target_names and "per_output" in report:  # several targets the data named: their columns say so
+        report["output_names"] = list(data.target_names)
+    return {"regression": report}

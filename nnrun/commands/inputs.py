@@ -59,16 +59,14 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
     file = {**(saved.encoding() or {}), **(written or {})}  # the run's training files', where not given
     header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
                          decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
-    target = _target_column(header, saved, source)
+    target = _target_column(header, saved, source, outputs)
     rows = read_rows(source, saved, target=target, written=written, unknown=unknown)
     if len(rows.target) == 0:
         raise UserError(f"{source}: no samples to score")
-    if saved.task == "regression" and outputs != 1:
-        raise UserError(f"{source}: one target column, but the model has {outputs} outputs")
     return shaped(rows.x, tuple(saved.input_shape), source, flat_rows=True), rows.target, list(rows.notes), rows.lines
 
 
-def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | None = None,
+def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), target: str | list[str] | None = None,
               lined_up: bool = False, written: dict | None = None, unknown: str | None = None) -> InputRows:
     """A CSV file's rows for the run (see :func:`nnrun.data.inputs.read_input`); the
     ``target`` column, when named, as numbers or class indices; ``lined_up`` when each
@@ -82,9 +80,10 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
                       lined_up, written, shared_ranges(saved.feature_ranges, saved.input_shape))
 
 
-def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -> str:
-    """The run's target column; for data sets that did not name theirs, the one column
-    that is no feature (a file without the features is another data set's)."""
+def _target_column(header: list[str], saved: SavedPreprocessing, source: Path, outputs: int) -> str | list[str]:
+    """The run's target column (its columns, of several named targets); for data sets
+    that did not name theirs, the one column that is no feature (a file without the
+    features is another data set's)."""
     names = saved.column_names()
     others = [h for h in header if h not in names]
     absent = [n for n in names if n not in header]
@@ -92,8 +91,14 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path) -
         raise UserError(f"{source}: {len(absent)} of the run's {len(names)} feature columns are missing: "
                         f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}",
                         hint="score a file with the columns the run trained on, and the target column beside them")
+    if saved.target_names:
+        return list(saved.target_names)
     if saved.target:
         return saved.target
+    if saved.task == "regression" and outputs != 1:  # several targets, trained from arrays without names
+        raise UserError(f"{source}: the model predicts {outputs} targets, which its training data did not name, so "
+                        "a file's columns cannot say which is which", hint="score an .npz archive with arrays x and "
+                        "y (samples, targets) instead")
     if len(others) != 1:
         raise UserError(f"{source}: cannot tell which column holds the targets "
                         f"({'none' if not others else ', '.join(others)} besides the features)",

@@ -160,7 +160,8 @@ class TrainedModel:
             raise UserError(f"y: {len(targets)} targets for {len(samples)} samples; give one target per sample")
         config, saved = self.config, self.trained.preprocessing
         scores = score_split(self.trained.graph, config.loss, config.metrics, samples, targets)
-        data = Dataset(samples, targets, saved.task, saved.feature_names, saved.class_names)
+        data = Dataset(samples, targets, saved.task, saved.feature_names, saved.class_names,
+                       target_names=tuple(saved.target_names or ()) or None)
         return Evaluation(len(samples), scores, diagnose(self.trained.graph, data), notes)
 
     def samples(self, x) -> np.ndarray:

@@ -86,8 +86,9 @@ def residual_table(stats: dict) -> Table:
     table.add_column("statistic")
     outputs = stats.get("per_output", [])
     table.add_column("all outputs" if outputs else "value", justify="right")
+    names = stats.get("output_names") or [f"output {k}" for k in range(len(outputs))]
     for k in range(min(len(outputs), SHOWN_OUTPUTS)):
-        table.add_column(f"output {k}", justify="right")
+        table.add_column(names[k], justify="right")
     for key, label in RESIDUAL_LABELS.items():
         table.add_row(label, number(stats[key]), *(number(o[key]) for o in outputs[:SHOWN_OUTPUTS]))
     if len(outputs) > SHOWN_OUTPUTS:

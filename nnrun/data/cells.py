@@ -79,10 +79,10 @@ class TextNumbers:
             problems.add_cells("not a finite number", column, lines[rows[infinite]], texts[infinite])
         bad = ~infinite
         if bad.any():
-            hint = number_hint(column, texts[bad], self.present, self.thousands, column == problems.target,
+            hint = number_hint(column, texts[bad], self.present, self.thousands, column in problems.targets,
                                self.decimal, commas_are_decimal) \
                 if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal,
-                                                          problems.options, column == problems.target)
+                                                          problems.options, column in problems.targets)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
 

@@ -41,13 +41,14 @@ class InputRows:
 
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
-               keep: list[str] = (), target: str | None = None, classes: list[str] | None = None,
+               keep: list[str] = (), target: str | list[str] | None = None, classes: list[str] | None = None,
                lined_up: bool = False, written: dict | None = None, ranges: list | None = None) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
     ``target_column`` may be present and is left out; ``keep`` names columns to copy
     through (the run's ID columns are kept too when present); ``target`` names the
-    column of true values (``evaluate --data``), required then: read as numbers for a
+    column of true values (``evaluate --data``; several names: a regression's several
+    targets, (N, K)), required then: read as numbers for a
     regression, or as labels of the training's ``classes`` (their indices); its empty
     cells and unknown labels are bad cells like any other. ``lined_up`` (predict: one
     output row per input row) refuses blank lines between the rows of a file of several
@@ -71,22 +72,24 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     absent = [c for c in keep if c not in header]
     if absent:
         raise UserError(f"{path}: no column '{absent[0]}' to keep{did_you_mean(absent[0], header, 'the columns are')}")
-    if target is not None and target not in header:
+    targets = [target] if isinstance(target, str) else list(target or [])
+    for name in (t for t in targets if t not in header):
         others = [c for c in header if c not in names]
-        near = closest(target, others)
-        raise UserError(f"{path}: no target column '{target}'; scoring needs the true values",
-                        hint=f"the file has a column '{near}': name it '{target}', as the training data did"
+        near = closest(name, others)
+        raise UserError(f"{path}: no target column '{name}'; scoring needs the true values",
+                        hint=f"the file has a column '{near}': name it '{name}', as the training data did"
                         if near else "`nnrun predict` makes predictions for data without targets")
     kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
-    allowed = [c for c in [target_column, *state.get("ids", []), *state.get("ignored", []), *kept] if c is not None]
+    allowed = [c for c in [target_column, *targets, *state.get("ids", []), *state.get("ignored", []), *kept]
+               if c is not None]
     unnamed = not state and names == [f"x{i}" for i in range(len(names))]  # arrays without column names
     extra = accept_columns(header, names, str(path), allowed, unnamed)
     numbers = [n for n in names if n not in strings]
-    numeric_target = target is not None and classes is None and target not in names
+    numeric = [t for t in targets if t not in names] if classes is None else []
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
-                                *([target] if target and target not in names and not numeric_target else [])]))
-    problems = DataProblems(str(path), scoring=True, columns=header, options=True, target=target)
-    columns = read_columns(path, header, [*numbers, *([target] if numeric_target else [])], texts, problems,
+                                *[t for t in targets if t not in names and t not in numeric]]))
+    problems = DataProblems(str(path), scoring=True, columns=header, options=True, target=targets)
+    columns = read_columns(path, header, [*numbers, *numeric], texts, problems,
                            thousands, current_progress(path), delimiter, decimal, text_encoding)
     if lined_up:
         _refuse_blank_lines(columns, problems, delimiter)
@@ -96,8 +99,9 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         texts_of = read_columns(path, header, [], again, DataProblems(str(path), scoring=True, columns=header),
                                 None, None, delimiter, decimal, text_encoding)
         rows.kept.update({c: texts_of.text(c) for c in again})
-    if target is not None:
-        rows.target = _targets(columns, target, classes, problems)
+    if targets:
+        found = [_targets(columns, name, classes, problems) for name in targets]
+        rows.target = found[0] if isinstance(target, str) else np.column_stack(found)
     table = table_from(str(path), columns, names, strings)
     unknown = state.get("unknown", "error")
     if state:

@@ -46,11 +46,12 @@ class DataProblems:
     column of 200,000 bad cells costs no more to report than one of five.
     """
 
-    def __init__(self, origin: str, scoring: bool = False, target: str | None = None,
+    def __init__(self, origin: str, scoring: bool = False, target: str | list[str] | None = None,
                  columns: list[str] | None = None, place: str = "line", options: bool = False) -> None:
         self.origin = origin
         self.place = place  # what numbers a row: a file's "line", or a table's "row" (a DataFrame's, from 0)
-        self.target = target  # the training file's target column: its hints never make it a feature
+        # The target columns (the training file's; those scored): their hints never make one a feature.
+        self.targets = (target,) if isinstance(target, str) else tuple(target or ())
         # Rows for a trained model (predict, evaluate --data, serve): hints then fix the
         # cells, not the data.source settings (those take a new training run).
         self.scoring = scoring
