@@ -356,6 +356,15 @@ def test_an_unshuffled_split_keeps_the_rows_order_and_holds_out_the_last():
         split_indices(ordered, SplitConfig(validation=0.1, test=0.2, shuffle=False), np.random.default_rng(0))
     assert "or shuffle: true (the split keeps the rows' order: a class only in the last rows is held out)" in \
         error.value.problems[0].message
+    # Sorted by class, the last rows hold one class: the warning says what the order did.
+    from nnrun.data.split import held_out_class_warnings
+
+    by_class = Dataset(np.zeros((40, 2), np.float32), (np.arange(40) >= 20).astype(int), "classification",
+                       ["a", "b"], ["0", "1"])
+    cut = split_indices(by_class, SplitConfig(validation=0.1, test=0.2, shuffle=False), np.random.default_rng(0))
+    (warned, _) = held_out_class_warnings(by_class, cut, set(), ordered=True)
+    assert warned.endswith("the split keeps the rows' order (shuffle: false): if the rows are sorted by class, "
+                           "shuffle: true draws every split from all of them")
     # Shuffled, as before: the seed's rows, not the first ones.
     shuffled = split_indices(data, SplitConfig(validation=0.1, test=0.2), np.random.default_rng(0))
     assert shuffled["train"].tolist() != list(range(28)) and len(shuffled["train"]) == 28

@@ -96,8 +96,14 @@ def test_compare_shows_config_and_metric_differences(run_cli, tmp_path):
     meta_a, meta_b = (json.loads((p / "meta.json").read_text()) for p in (a, b))
     delta = meta_b["final"]["test"]["accuracy"] - meta_a["final"]["test"]["accuracy"]
     assert "test.accuracy" in out and f"{delta:+.4f}" in out
+    assert "splits hold other rows" not in out  # the same seed and split: the same samples scored
     result = run_cli("compare", a, a)
     assert "(configs identical)" in result.output
+    ordered = train_iris(tmp_path / "c", "data.split.shuffle=false", epochs=3)
+    out = " ".join(run_cli("compare", a, ordered).output.split())
+    assert "note: the runs' validation and test splits hold other rows (their split or seed differ): their " \
+           "validation and test scores are of other samples, not the same samples scored twice" in out
+    assert json.loads(run_cli("compare", a, ordered, "--json").output)["other_rows"] == ["validation", "test"]
 
     # The same, for a script: every value unrounded.
     record = json.loads(run_cli("compare", a, b, "--json").stdout)

@@ -52,6 +52,8 @@ class Comparison:
     same_data: bool | None = None
     loss_units: str | None = None  # why the two runs' losses do not compare, where they do not
     edited: list = ()  # the config.yaml files changed since their run wrote them: they no longer describe it
+    # The held-out splits whose rows differ (the split or the seed differ): their scores are of other samples.
+    other_rows: list = ()
 
 
 def _loss_units(differences: list) -> str | None:
@@ -100,9 +102,13 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     if same_data is False:  # the first digits name it, as git names a commit
         ran.append(("data (fingerprint)", data[0][:8], data[1][:8]))
     edited = [str(run.config) for run in runs if not unedited(run)]
+    splits = [meta.get("split_fingerprints") if isinstance(meta.get("split_fingerprints"), dict) else {}
+              for meta in metas]
+    other_rows = [name for name in ("validation", "test") if name in splits[0] and name in splits[1]
+                  and splits[0][name] != splits[1][name]]
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
-                      _loss_units(differences), edited)
+                      _loss_units(differences), edited, other_rows)
 
 
 def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
@@ -127,4 +133,5 @@ def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
         "same_data": result.same_data,
         "loss_units": result.loss_units,
         "edited_configs": list(result.edited),
+        "other_rows": list(result.other_rows),
     }

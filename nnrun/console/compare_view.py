@@ -90,6 +90,10 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         console.print(side_by_side)
     if result.loss_units:
         say_note(result.loss_units)
+    if result.other_rows:
+        said = " and ".join(result.other_rows)
+        say_note(f"the runs' {said} splits hold other rows (their split or seed differ): their {said} scores are of "
+                 "other samples, not the same samples scored twice")
     for config in result.edited:
         say_note(f"{config} was changed since its run wrote it: it may no longer describe the run's weights and "
                  "metrics (nnrun evaluate refuses it)")

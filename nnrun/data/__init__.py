@@ -49,7 +49,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     # The splits a source gave as files or arrays of their own (test_path, x_test).
     given = {name for code, name in ((VALIDATION, "validation"), (TEST, "test"))
              if full.assigned is not None and (full.assigned == code).any()}
-    warnings += held_out_class_warnings(full, indices, given)
+    warnings += held_out_class_warnings(full, indices, given, ordered=not data_config.split.shuffle)
     parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     fingerprints = _fingerprints_aside(parts)

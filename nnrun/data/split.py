@@ -126,12 +126,14 @@ def _check_every_class_trains(data: Dataset, train: np.ndarray, config: SplitCon
 MISSING_CLASSES_TOLD = 5  # classes named per split; the rest counted
 
 
-def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given: set[str]) -> list[str]:
+def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given: set[str],
+                            ordered: bool = False) -> list[str]:
     """Classes a held-out split has no sample of (a rare class rounds to none: 4 rows
     with validation 0.1 leave 0.4), told because nothing else would: its scores of that
     class are undefined or zero (a binary auc reads NaN every epoch, so early stopping
     on it never sees an improvement) and the split cannot show how the model does on
-    it."""
+    it. ``ordered``: the split kept the rows' order (shuffle: false), so a class missing
+    from the last rows is more likely rows sorted by class than a rare one."""
     if data.task != "classification":
         return []
     warnings = []
@@ -146,6 +148,8 @@ def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given
         listed = ", ".join(f"'{data.class_names[c]}' ({totals[c]} in all)" for c in absent[:MISSING_CLASSES_TOLD])
         more = f" and {len(absent) - MISSING_CLASSES_TOLD} more" if len(absent) > MISSING_CLASSES_TOLD else ""
         fix = (f"add samples of {'it' if len(absent) == 1 else 'them'} to the {name} file" if name in given
+               else "the split keeps the rows' order (shuffle: false): if the rows are sorted by class, shuffle: "
+                    "true draws every split from all of them" if ordered
                else f"raise data.split.{name}, or use more data")
         classes = f"class{'es' if len(absent) > 1 else ''} {listed}{more}"
         them = "that class" if len(absent) == 1 else "those classes"

@@ -45,6 +45,10 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
         warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
                         f"takes the whole split, one step an epoch; set batch_size: {rows} to say so, or a smaller "
                         "batch for more steps an epoch")
+    split = config.data.split
+    if not split.shuffle and split.stratify and "stratify" in split.model_fields_set:
+        warnings.append("data.split.stratify: true does nothing with shuffle: false, which keeps the rows' order; "
+                        "leave stratify out, or shuffle: true to draw each split with the classes' proportions")
     return warnings + _idle_schedule(config) + _idle_optimizer(config)
 
 
