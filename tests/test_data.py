@@ -99,6 +99,16 @@ def test_per_channel_statistics_are_of_the_last_axis_over_every_step():
     np.testing.assert_allclose(out.reshape(-1, 3).mean(axis=0), 0, atol=1e-5)
     (ranges,) = fit_pipeline([MinMax(per="channel")], x)
     assert ranges["min"] == x.reshape(-1, 3).min(axis=0).tolist()
+    # Stored flat and reshaped by the model: warned, as the statistics are then per step.
+    from nnrun.engine.experiment import as_loaded, build
+
+    config = {"data": {"preprocess": [{"type": "standardize", "per": "channel"}]}, "loss": "categorical_crossentropy",
+              "model": {"layers": [{"type": "reshape", "target_shape": [4, 1]}, {"type": "flatten"},
+                                   {"type": "dense", "units": 2, "activation": "softmax"}]}}
+    flat = {**config, "data": {**config["data"], "source": {"type": "synthetic", "samples": 40, "features": 4,
+                                                             "classes": 2}}}
+    assert any(w.startswith("data.preprocess.0: per: channel takes the last axis of the samples as stored, (4,)")
+               for w in build(as_loaded(flat)).warnings)
     # A table's columns are its channels: the same statistics either way.
     table = x[:, 0, :]
     assert fit_pipeline([Standardize(per="channel")], table) == fit_pipeline([Standardize()], table)

@@ -88,9 +88,13 @@ class NpzSource(SourceBase):
         names = arrays.get(self.feature_names)
         if names is None:
             return None
-        if names.ndim != 1 or names.dtype.kind not in "US" or x.ndim != 2 or len(names) != x.shape[1]:
+        if x.ndim != 2:  # a sequence's or an image's values have no names of their own
+            raise UserError(f"{self.path}: '{self.feature_names}' names the columns of samples of one axis (samples, "
+                            f"features), and '{self.x}' holds samples of shape {x.shape[1:]}",
+                            hint=f"leave '{self.feature_names}' out of the archive")
+        if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != x.shape[1]:
             raise UserError(f"{self.path}: '{self.feature_names}' must be a text array of one name per feature "
-                            f"({x.shape[1:]} samples), got {names.dtype} of shape {names.shape}")
+                            f"({x.shape[1]} of them), got {names.dtype} of shape {names.shape}")
         names = [str(n) for n in names.astype(str)]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:

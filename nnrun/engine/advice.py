@@ -45,6 +45,13 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
         warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
                         f"takes the whole split, one step an epoch; set batch_size: {rows} to say so, or a smaller "
                         "batch for more steps an epoch")
+    layers = config.model.layers
+    for i, step in enumerate(config.data.preprocess):
+        if getattr(step, "per", None) == "channel" and len(data.input_shape) == 1 and layers and \
+                getattr(layers[0], "type", None) == "reshape":
+            warnings.append(f"data.preprocess.{i}: per: channel takes the last axis of the samples as stored, "
+                            f"{tuple(data.input_shape)}: one statistic per column, before the model's reshape; store "
+                            "the samples as (samples, steps, features) for one per feature")
     split = config.data.split
     if not split.shuffle and split.stratify and "stratify" in split.model_fields_set:
         warnings.append("data.split.stratify: true does nothing with shuffle: false, which keeps the rows' order; "
