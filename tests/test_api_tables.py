@@ -410,6 +410,8 @@ def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
     # Named by their targets, and taken by name: matched by place, y1 would be scored as y2.
     assert list(model.predict(x[:3]).to_frame().columns) == ["prediction_y1", "prediction_y2"]
     assert model.evaluate(x, y[["y2", "y1"]]).metrics == model.evaluate(x, y).metrics
+    with pytest.raises(UserError, match="y: one target per sample, but the model has 2 outputs"):
+        model.evaluate(x, y["y1"])
     numbered = nnrun.load(nnrun.train(config, data=(x, pd.DataFrame(y.to_numpy())), run_dir=tmp_path / "n",
                                       quiet=True).run_dir)  # columns 0 and 1: numbers, named as text
     assert numbered.evaluate(x, pd.DataFrame(y.to_numpy())[[1, 0]]).metrics == \

@@ -151,6 +151,9 @@ def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
         ({"x": np.zeros((30, 4, 3)), "y": np.arange(30) % 2, "feature_names": np.array(["a", "b", "c"])},
          "{type: npz, path: xy.npz}", "'feature_names' names the columns of samples of one axis (samples, features), "
          "and 'x' holds samples of shape (4, 3) hint: leave 'feature_names' out of the archive"),
+        ({"x": np.zeros((30, 2)), "y": np.where(np.arange(30) % 10 == 3, np.nan, 1.0)},
+         "{type: npz, path: xy.npz, task: regression}", "the regression target holds missing or non-finite values, "
+         "in samples 3, 13, 23 (counted from 0)"),
         ({"x": np.zeros((30, 2)), "y": np.zeros((30, 2)), "target_names": np.array(["a", "b", "c"])},
          "{type: npz, path: xy.npz, task: regression}", "'target_names' must be a text array of one name per column "
          "of several regression targets ('y' of shape (30, 2), task regression), got <U1 of shape (3,)"),

@@ -114,7 +114,9 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
     if saved.task == "regression":
         targets = check_regression_target(values, str(source))
         if int(np.prod(targets.shape[1:])) != outputs:
-            raise UserError(f"{source}: targets of shape {targets.shape[1:]}, but the model has {outputs} outputs")
+            raise UserError(f"{source}: {'one target' if targets.ndim == 1 else f'targets of shape {targets.shape[1:]}'}"
+                            f" per sample, but the model has {outputs} outputs",
+                            hint=f"give the targets as (samples, {outputs}), one column per output")
         return targets
     classes = saved.class_names
     if values.ndim == 2 and values.shape[1] > 1:  # one-hot rows

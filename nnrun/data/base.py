@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, merged_codes
 from nnrun.data.dataset import Dataset
-from nnrun.errors import UserError
+from nnrun.errors import UserError, listed_samples
 from nnrun.specs import SPEC
 
 # Dataset.assigned codes: where a row must go, whatever the split fractions say.
@@ -163,6 +163,8 @@ def check_regression_target(y: np.ndarray, origin: str) -> np.ndarray:
     except ValueError:
         raise UserError(f"{origin}: the regression target holds values that are not numbers",
                         hint="set data.source.task to classification for class labels") from None
-    if not np.isfinite(values).all():
-        raise UserError(f"{origin}: the regression target holds missing or non-finite values")
+    bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1)) if values.ndim else []
+    if len(bad):
+        raise UserError(f"{origin}: the regression target holds missing or non-finite values, in "
+                        f"{listed_samples(bad)} (counted from 0)", hint="drop those samples, or fill them in")
     return values
