@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 import nnrun
 
@@ -311,6 +312,16 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert listed[0]["seconds"] == 0.094
     (run / "metrics.csv").unlink()  # killed in its first epoch: no training time to show
     assert summarize(run).seconds is None
+
+
+def test_a_setting_added_since_a_run_was_trained_is_no_difference(run_cli, tmp_path):
+    # An older nnrun wrote config.yaml without data.split.shuffle and a step's per: their defaults.
+    old, new = train_iris(tmp_path / "old", epochs=1), train_iris(tmp_path / "new", epochs=1)
+    saved = yaml.safe_load((old / "config.yaml").read_text())
+    del saved["data"]["split"]["shuffle"], saved["data"]["preprocess"][0]["per"]
+    (old / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    result = run_cli("compare", old, new, "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["config"] == []
 
 
 def test_a_layer_put_in_or_taken_out_is_one_row_not_every_later_layer_changed():

@@ -305,6 +305,10 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
         refused.stderr.split())
     # A value every trial sets (a swept path) may change in the base: no trial reads it there.
     base.write_text(base.read_text().replace("learning_rate: 0.01", "learning_rate: 0.5"))
+    # The base.yaml of an older nnrun, without a setting added since: its default is no change.
+    saved = yaml.safe_load((directory / "base.yaml").read_text())
+    del saved["data"]["split"]["shuffle"]
+    (directory / "base.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert (directory / "trials.csv").read_text() == before

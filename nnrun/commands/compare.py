@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnrun.config import with_defaults
 from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
@@ -89,7 +90,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
         data = read_yaml(run.config)[0]
         if not isinstance(data, dict):
             raise UserError(f"{run.config}: not a config (expected a mapping of sections)")
-        configs.append(data)
+        configs.append(with_defaults(data, run.path))  # settings added since a run was trained are no difference
     metas = [run.read_meta_or_none() or {} for run in runs]
     ran = [(what, _ran(metas[0], keys), _ran(metas[1], keys)) for what, keys in RAN]
     differences = config_differences(*configs)

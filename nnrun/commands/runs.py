@@ -49,8 +49,9 @@ def status_of(path: Path, meta: dict | None, has_meta: bool = True) -> str:
 
 
 def _saved_epochs(path: Path, epochs: int) -> int | None:
-    """The epoch of the newest checkpoint of a run that died, where it trained past it
-    (-1: it has none, as with checkpoints off); None when it is that far, or unknown."""
+    """The epoch of the newest checkpoint of a run that died or was stopped, where it
+    trained past it (-1: it has none, as with checkpoints off); None when it is that far,
+    or unknown. (An older nnrun stopped by a hook as an epoch ended saved the one before.)"""
     try:
         saved = newest_epoch(path)
     except UserError:  # a checkpoints folder that is a link: not the listing's to refuse
@@ -92,7 +93,7 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     return RunEntry(
         path=path,
         status=status,
-        saved_epochs=_saved_epochs(path, len(history)) if status in ("killed", "failed") else None,
+        saved_epochs=_saved_epochs(path, len(history)) if status in ("killed", "failed", "interrupted") else None,
         started=started,
         seconds=_duration(started, ended, history),
         # A completed run's count as meta.json records it, whatever became of metrics.csv since.

@@ -60,3 +60,16 @@ def anchored(config: Config, folder: Path) -> Config:
     own data files it names within the run (:func:`portable`), read as it was trained."""
     source = config.data.source.resolve(Path(folder).resolve())
     return config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
+
+
+def with_defaults(saved: dict, folder: Path | None = None) -> dict:
+    """A config a run or sweep saved (config.yaml, base.yaml, a checkpoint's), with the
+    defaults of settings added since it was written (data.split.shuffle, a CSV source's
+    delimiter, ...) filled in, so that they do not count as changes, and, given the run's
+    ``folder``, its own data files named within it (an older nnrun saved their absolute
+    paths); as it was where it no longer validates."""
+    try:
+        config = Config.model_validate(saved)
+    except (ValueError, TypeError):
+        return saved
+    return resolved(portable(config, folder) if folder is not None else config)

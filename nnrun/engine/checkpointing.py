@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import config_hash, portable, resolved
+from nnrun.config import config_hash, portable, resolved, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.errors import (
     CheckpointWriteFailed,
@@ -36,19 +36,6 @@ from nnrun.errors import (
 from nnrun.store import checkpoints, files
 from nnrun.store.history import HistoryShort, run_columns
 from nnrun.store.tensorfile import encode, read
-
-
-def _with_defaults(saved: dict, folder: Path) -> dict:
-    """A checkpoint's config with the defaults of settings added since it was written
-    (data.target_scale, a CSV source's delimiter, ...), so that they do not count as
-    changes, and the run's own data files named within ``folder`` (an older nnrun
-    saved their absolute paths); as it was when it no longer validates."""
-    from nnrun.config import Config
-
-    try:
-        return resolved(portable(Config.model_validate(saved), folder))
-    except (ValueError, TypeError):
-        return saved
 
 
 class Checkpointer:
@@ -211,7 +198,7 @@ class Checkpointer:
     def _restore(self, path: Path, arrays: dict, metadata: dict, saved_config, state: dict) -> None:
         if metadata.get("config_hash") != self.identity["config_hash"]:
             # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume).
-            changed = [c for c in describe_changes(_with_defaults(saved_config, self.record.run.path), self.config)
+            changed = [c for c in describe_changes(with_defaults(saved_config, self.record.run.path), self.config)
                        if not c.startswith("training.epochs ")]
             if changed or not isinstance(saved_config, dict):
                 raise ConfigChanged(path, changed)

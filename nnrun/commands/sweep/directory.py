@@ -23,7 +23,7 @@ import yaml
 from nnrun.store import files
 from nnrun.store.lock import RunLock
 from nnrun.store.rundir import RunDir
-from nnrun.config import dump_yaml
+from nnrun.config import dump_yaml, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig
 from nnrun.errors import UserError, quoted
@@ -107,7 +107,8 @@ class SweepDir:
                             hint="a resumed sweep keeps its sweep file: leave out SWEEP.yaml to resume it as "
                             f"recorded (nnrun sweep --resume {quoted(path)}), or start a new sweep with "
                             "`nnrun sweep SWEEP.yaml`")
-        before = yaml.safe_load((path / "base.yaml").read_text())
+        # With the defaults of settings added since the sweep wrote it: they change no trial.
+        before = with_defaults(yaml.safe_load((path / "base.yaml").read_text()))
         copy = path / SOURCE_COPY if (path / SOURCE_COPY).is_file() else path / "base.yaml"
         # A value the sweep sets in every trial may change in the base: no trial reads it there.
         _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
