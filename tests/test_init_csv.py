@@ -409,7 +409,7 @@ def test_a_repeating_date_column_is_left_out_and_said_why(run_cli, tmp_path):
         "their own" in text
     assert "    id: [logged] " in text  # a time in every row tells the rows apart, as an ID does
     assert "  # day holds dates: if the rows are in time order, shuffle: false in split tests on the last rows, the " \
-        "days after the ones the model learned from" in text
+        "days after the ones the model learned from (stratify then has no say)" in text
     assert "    categorical: [store] " in text
     result = run_cli("train", "sales.yaml", "--set", "training.epochs=2", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output

@@ -381,7 +381,9 @@ def test_compare_says_when_the_runs_trained_on_other_data(run_cli, tmp_path):
     assert "different data" not in run_cli("compare", a, b).output
     meta = json.loads((b / "meta.json").read_text())
     before, meta["dataset_fingerprint"] = meta["dataset_fingerprint"], "0123456789abcdef" * 4
+    meta["split_fingerprints"] = {name: "0" * 64 for name in meta["split_fingerprints"]}  # the rows' values changed
     (b / "meta.json").write_text(json.dumps(meta))
+    assert json.loads(run_cli("compare", a, b, "--json").output)["other_rows"] == []  # the same rows, edited
     out = run_cli("compare", a, b).output
     assert re.search(rf"\(ran with\) data \(fingerprint\)\s*│\s*{before[:8]}\s*│\s*01234567\s*│", out), out
     assert "note: the runs trained on different data (their data fingerprints differ, with the same seed and data " \

@@ -309,7 +309,10 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
     saved = yaml.safe_load((directory / "base.yaml").read_text())
     del saved["data"]["split"]["shuffle"]
     (directory / "base.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
-    resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    recorded = yaml.safe_load((directory / "sweep.yaml").read_text())  # and its sweep.yaml, with the file given again
+    del recorded["scheduler"]  # None, the default
+    (directory / "sweep.yaml").write_text(yaml.safe_dump(recorded, sort_keys=False))
+    resumed = nnrun("sweep", "--resume", directory, "sweep.yaml", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert (directory / "trials.csv").read_text() == before
 

@@ -105,8 +105,11 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     edited = [str(run.config) for run in runs if not unedited(run)]
     splits = [meta.get("split_fingerprints") if isinstance(meta.get("split_fingerprints"), dict) else {}
               for meta in metas]
+    # Only where the seed or the split differ: an edited file or other features change the
+    # fingerprints of the same rows too (said by the data note and the config table).
+    split_differs = any(path == "seed" or path.startswith("data.split.") for path, _, _ in differences)
     other_rows = [name for name in ("validation", "test") if name in splits[0] and name in splits[1]
-                  and splits[0][name] != splits[1][name]]
+                  and splits[0][name] != splits[1][name]] if split_differs else []
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences), edited, other_rows)

@@ -56,6 +56,7 @@ class Columns:
     texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
+    dated: list[str] = field(default_factory=list)  # every column of dates, one in every row (an ID) too
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
     codes: list[str] = field(default_factory=list)  # many codes with leading zeros (01067): left out, and said
@@ -124,6 +125,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             role, found.ignored).append(name)
         if role in ("symbols", "dates", "units", "codes", "constants", "points"):
             getattr(found, role).append(name)
+        if role in ("dates", "id") and cell_kinds.dates(values):
+            found.dated.append(name)
         if role == "categorical" and (alike := written_alike(sorted(set(values)))):
             found.alike[name] = alike
         if role == "text":

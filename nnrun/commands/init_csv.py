@@ -257,9 +257,9 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
     stratify = "" if classes is None else ", stratify: true"
     lines.append(commented(f"  split: {{validation: 0.15, test: 0.15{stratify}}}", "held-out fractions; the rest "
                                                                                     "trains"))
-    if found.dates:  # rows in time order, likely: a random split tests on days between the ones it learned
-        lines.append(f"  # {found.dates[0]} holds dates: if the rows are in time order, shuffle: false in split tests "
-                     "on the last rows, the days after the ones the model learned from")
+    if found.dated:  # rows in time order, likely: a random split tests on days between the ones it learned
+        lines.append(f"  # {found.dated[0]} holds dates: if the rows are in time order, shuffle: false in split tests "
+                     "on the last rows, the days after the ones the model learned from (stratify then has no say)")
     if text is None:
         lines.append(commented("  preprocess: [standardize]", "fitted on the training split only"))
     if classes is None:

@@ -31,8 +31,8 @@ class RunEntry:
     best_epoch: int | None
     test: float | None
     best_trial: str | None = None  # a sweep's best trial; its row shows trials instead of epochs
-    # A run that died (killed, failed) after epochs no checkpoint holds: the epoch it resumes
-    # from (-1: none, it cannot resume).
+    # A run that died or was stopped (killed, failed, interrupted) after epochs no checkpoint
+    # holds: the epoch it resumes from (-1: none, it cannot resume).
     saved_epochs: int | None = None
     values: dict | None = None  # a sweep's trial: the values of the swept parameters, as trials.csv holds them
 

@@ -163,7 +163,7 @@ def check_regression_target(y: np.ndarray, origin: str) -> np.ndarray:
     except ValueError:
         raise UserError(f"{origin}: the regression target holds values that are not numbers",
                         hint="set data.source.task to classification for class labels") from None
-    bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1)) if values.ndim else []
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=tuple(range(1, values.ndim)))) if values.ndim else []
     if len(bad):
         raise UserError(f"{origin}: the regression target holds missing or non-finite values, in "
                         f"{listed_samples(bad)} (counted from 0)", hint="drop those samples, or fill them in")

@@ -18,8 +18,8 @@ class SplitConfig(BaseModel):
 
     validation: float = Field(0.1, ge=0, lt=1, description="Fraction held out for validation (0: none).")
     test: float = Field(0.2, ge=0, lt=1, description="Fraction held out for the test (0: none).")
-    stratify: bool = Field(True, description="Keep class proportions in every split (classification; shuffled "
-                           "splits only).")
+    stratify: bool = Field(True, description="Keep class proportions in every split (classification). A split "
+                           "of shuffle: false keeps the rows' order instead, whatever this says.")
     shuffle: bool = Field(True, description="Draw each split's rows at random (seeded). false: keep the rows' order, "
                           "training first, then validation, the test rows last, as for a time series (Keras's "
                           "validation_split takes the last rows too).")

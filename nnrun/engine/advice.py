@@ -52,10 +52,6 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
             warnings.append(f"data.preprocess.{i}: per: channel takes the last axis of the samples as stored, "
                             f"{tuple(data.input_shape)}: one statistic per column, before the model's reshape; store "
                             "the samples as (samples, steps, features) for one per feature")
-    split = config.data.split
-    if not split.shuffle and split.stratify and "stratify" in split.model_fields_set:
-        warnings.append("data.split.stratify: true does nothing with shuffle: false, which keeps the rows' order; "
-                        "leave stratify out, or shuffle: true to draw each split with the classes' proportions")
     return warnings + _idle_schedule(config) + _idle_optimizer(config)
 
 

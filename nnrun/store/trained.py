@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import Config, anchored, load_config, portable, resolved, run_config_hash
+from nnrun.config import Config, anchored, load_config, portable, resolved, run_config_hash, with_defaults
 from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, resume_command, train_command
 from nnrun.data.preprocess import apply_pipeline
@@ -256,8 +256,7 @@ def check_unedited(run: RunDir, config: Config) -> None:
     for path in checkpoints.candidates(run.path)[:1]:
         try:
             saved = json.loads(read(path)[1]["config"])
-            changes = describe_changes(resolved(portable(Config.model_validate(saved), run.path)),
-                                       resolved(portable(config, run.path)))
+            changes = describe_changes(with_defaults(saved, run.path), resolved(portable(config, run.path)))
         except (UserError, KeyError, ValueError, TypeError):
             pass
     raise UserError(f"{run.config}: changed since the run wrote it (meta.json's config_hash is another), so it no "

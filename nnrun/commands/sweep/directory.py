@@ -91,6 +91,8 @@ class SweepDir:
         path = Path(path)
         recorded = yaml.safe_load(cls.recorded_sweep_file(path).read_text())
         sweep = SweepConfig.model_validate(recorded)
+        # As written now, with the defaults of settings added since: they change no trial.
+        recorded = {**sweep.resolved(), "base": recorded.get("base")}
         grown = None
         if given is not None:
             now = {**given.sweep.resolved(), "base": str(given.base_path.resolve())}
