@@ -40,14 +40,14 @@ def trainable(config: dict) -> None:
     that becomes :class:`TrialPruned`, so the run directory records why it stopped."""
     from ray import tune
 
-    from nnrun.commands.sweep.trial import TrialPruned, run_trial, sweep_context
+    from nnrun.commands.sweep.trial import TrialPruned, metric_value, run_trial, sweep_context
 
     sweep, _ = sweep_context(config["nnrun_sweep_dir"])
     higher = sweep.direction == "max"
     best = [None]
 
     def on_epoch(row: dict) -> None:
-        value = float(row.get(sweep.metric, "nan"))
+        value = metric_value(row, sweep.metric)
         if value == value and (best[0] is None or (value > best[0] if higher else value < best[0])):
             best[0] = value
         try:
