@@ -214,6 +214,9 @@ SET_CASES = [
     ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: review}",
      "data.source.text: expected a mapping of keys to values, got 'review'; name the column inside it: text: "
      "{column: review}"),
+    ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: [{column: review}, {column: b}]}",
+     "data.source.text: expected a mapping of keys to values, got a list of 2; a model reads one text column, as its "
+     "only input: give one, text: {column: NAME} (for several, join them into one column of text first)"),
     # An embedding behind a reshape still reads the data's values: checked before training too.
     ("model.layers=[{type: reshape, target_shape: [4]}, {type: embedding, input_dim: 10, output_dim: 2}, "
      "{type: flatten}, {type: dense, units: 3, activation: softmax}]",

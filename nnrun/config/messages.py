@@ -174,6 +174,9 @@ def _shape_hint(kind: str, path: tuple, received: Any) -> str:
         return f"; write a list, even of one: [{received}]"
     if kind in ("dict_type", "model_type") and path[-1:] == ("text",) and isinstance(received, str):
         return f"; name the column inside it: text: {{column: {received}}}"
+    if kind in ("dict_type", "model_type") and path[-1:] == ("text",) and isinstance(received, list):
+        return ("; a model reads one text column, as its only input: give one, text: {column: NAME} (for several, "
+                "join them into one column of text first)")
     return ""
 
 
