@@ -5,6 +5,7 @@ run saved in the run directory, and is checked before that directory is made."""
 from __future__ import annotations
 
 import copy
+import json
 import csv
 import re
 from pathlib import Path, PurePosixPath
@@ -416,6 +417,17 @@ def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
                                       quiet=True).run_dir)  # columns 0 and 1: numbers, named as text
     assert numbered.evaluate(x, pd.DataFrame(y.to_numpy())[[1, 0]]).metrics == \
         numbered.evaluate(x, y.to_numpy()).metrics
+    # A run of an earlier nnrun recorded no names: the columns are taken in order, and that is said.
+    saved = json.loads((result.run_dir / "preprocess.json").read_text())
+    (tmp_path / "older").mkdir()
+    for item in result.run_dir.iterdir():
+        if item.is_file():
+            (tmp_path / "older" / item.name).write_bytes(item.read_bytes())
+    (tmp_path / "older" / "preprocess.json").write_text(json.dumps({**saved, "target_names": None}))
+    meta = json.loads((tmp_path / "older" / "meta.json").read_text())
+    meta.pop("preprocess_hash", None)
+    (tmp_path / "older" / "meta.json").write_text(json.dumps(meta))
+    assert nnrun.load(tmp_path / "older").evaluate(x, y).notes[-1].startswith("y's columns are taken in their order")
     with pytest.raises(UserError, match=r"y: its columns \('y1', 'z'\) are not the targets the model was trained on "
                        r"\('y1', 'y2'\)") as refused:
         model.evaluate(x, y.rename(columns={"y2": "z"}))

@@ -159,6 +159,11 @@ class TrainedModel:
         if len(targets) != len(samples):
             raise UserError(f"y: {len(targets)} targets for {len(samples)} samples; give one target per sample")
         config, saved = self.config, self.trained.preprocessing
+        if saved.task == "regression" and not saved.target_names and len(getattr(y, "columns", ())) > 1:
+            note = ("y's columns are taken in their order: the run recorded no names of its targets (an earlier "
+                    "nnrun trained it), so they cannot be matched by name")
+            print(f"note: {note}", file=sys.stderr)
+            notes = (*notes, note)
         scores = score_split(self.trained.graph, config.loss, config.metrics, samples, targets)
         data = Dataset(samples, targets, saved.task, saved.feature_names, saved.class_names,
                        target_names=tuple(saved.target_names or ()) or None)
