@@ -5,8 +5,8 @@ run saved in the run directory, and is checked before that directory is made."""
 from __future__ import annotations
 
 import copy
-import json
 import csv
+import json
 import re
 from pathlib import Path, PurePosixPath
 
