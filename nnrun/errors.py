@@ -11,7 +11,6 @@ the CLI, the run record and the Python API never test for numbers.
 from __future__ import annotations
 
 import contextvars
-import difflib
 import shlex
 from dataclasses import dataclass
 
@@ -207,6 +206,8 @@ def closest(word: str, options: list, cutoff: float = 0.6) -> str | None:
     same = [o for o in texts if o.strip().casefold() == folded]
     if same:
         return same[0]
+    import difflib  # on a mistake's way only: 3 ms of every command's start-up otherwise
+
     by_folded = {}
     for option in texts:
         by_folded.setdefault(option.casefold(), option)
