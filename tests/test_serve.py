@@ -488,6 +488,10 @@ def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp
         assert [a["prediction"] for a in response.json()["predictions"]] == expected
     detail = client.post("/predict", json={"instances": [{"amount": "inf", "size": 1}]}).json()["detail"]
     assert [e["msg"] for e in detail] == ["instance 0, field 'amount': 'inf' is not a finite number"]
+    huge = client.post("/predict", content=b'{"instances": [{"amount": 1e400, "size": 1}]}',
+                       headers={"content-type": "application/json"}).json()["detail"]  # read as infinity
+    assert [e["msg"] for e in huge] == ["instance 0, field 'amount': Infinity (or a number too large to read, such as "
+                                        "1e400) is not a finite number"]
     # Finite in JSON, infinite in the model's float32: said of that field, not of a "line".
     detail = client.post("/predict", json={"instances": [{"amount": 1, "size": 1}, {"amount": 1e308, "size": -4e38}]}
                          ).json()["detail"]

@@ -146,6 +146,8 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
     if kind == "value_error":  # a cell sent as text that does not read (see _as_a_cell_is_read)
         return str(error.get("ctx", {}).get("error", error.get("msg", kind)))
     if kind == "finite_number":
+        if isinstance(given, float) and given in (float("inf"), float("-inf")):  # the JSON's 1e400 reads as this
+            return f"{show(given)} (or a number too large to read, such as 1e400) is not a finite number"
         return f"{show(given)} is not a finite number"
     if kind == "string_type":
         return f"{show(given)} is not text; send a string"
