@@ -492,6 +492,9 @@ def test_a_run_reading_dots_between_thousands_answers_numbers_and_their_text(tmp
                        headers={"content-type": "application/json"}).json()["detail"]  # read as infinity
     assert [e["msg"] for e in huge] == ["instance 0, field 'amount': Infinity (or a number too large to read, such as "
                                         "1e400) is not a finite number"]
+    long = client.post("/predict", content=b'{"instances": [{"amount": 1' + b"0" * 400 + b', "size": 1}]}',
+                       headers={"content-type": "application/json"}).json()["detail"]  # a whole number, too long for a float
+    assert long[0]["msg"].endswith("is beyond the numbers the model computes with (float32, at most 3.403e+38 in size)")
     # Finite in JSON, infinite in the model's float32: said of that field, not of a "line".
     detail = client.post("/predict", json={"instances": [{"amount": 1, "size": 1}, {"amount": 1e308, "size": -4e38}]}
                          ).json()["detail"]
