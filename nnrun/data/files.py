@@ -92,14 +92,19 @@ class NpzSource(SourceBase):
             raise UserError(f"{self.path}: '{self.feature_names}' names the columns of samples of one axis (samples, "
                             f"features), and '{self.x}' holds samples of shape {x.shape[1:]}",
                             hint=f"leave '{self.feature_names}' out of the archive")
-        if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != x.shape[1]:
-            raise UserError(f"{self.path}: '{self.feature_names}' must be a text array of one name per feature "
-                            f"({x.shape[1]} of them), got {names.dtype} of shape {names.shape}")
-        names = [str(n) for n in names.astype(str)]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        return self._name_list(names, self.feature_names, x.shape[1], f"feature ({x.shape[1]} of them)")
+
+    def _name_list(self, names: np.ndarray, key: str, count: int | None, what: str) -> list[str]:
+        """The names in the array ``key``: text, ``count`` of them (None: no count is
+        right), all different."""
+        if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != count:
+            raise UserError(f"{self.path}: '{key}' must be a text array of one name per {what}, got {names.dtype} of "
+                            f"shape {names.shape}")
+        listed = [str(n) for n in names.astype(str)]
+        repeated = sorted({n for n in listed if listed.count(n) > 1})
         if repeated:
-            raise UserError(f"{self.path}: '{self.feature_names}' names {', '.join(map(repr, repeated))} more than once")
-        return names
+            raise UserError(f"{self.path}: '{key}' names {', '.join(map(repr, repeated))} more than once")
+        return listed
 
     def _target_names(self, arrays: dict[str, np.ndarray], data: Dataset) -> tuple[str, ...] | None:
         """The archive's names of several regression targets, one per column, all different."""
@@ -107,14 +112,9 @@ class NpzSource(SourceBase):
         if names is None:
             return None
         width = data.y.shape[1] if data.task == "regression" and data.y.ndim == 2 else None
-        if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != width:
-            raise UserError(f"{self.path}: '{self.target_names}' must be a text array of one name per column of "
-                            f"several regression targets ('{self.y}' of shape {data.y.shape}, task {data.task}), "
-                            f"got {names.dtype} of shape {names.shape}")
-        names = [str(n) for n in names.astype(str)]
-        if len(set(names)) < len(names):
-            raise UserError(f"{self.path}: '{self.target_names}' names a target more than once: {', '.join(names)}")
-        return tuple(names)
+        return tuple(self._name_list(names, self.target_names, width, f"column of several regression targets "
+                                                                           f"('{self.y}' of shape {data.y.shape}, task "
+                                                                           f"{data.task})"))
 
     def _like_the_first(self, parts: list, names: tuple[str, str]) -> None:
         """A held-out pair's samples and targets are shaped as the training arrays' are."""

@@ -179,4 +179,4 @@ def bytes_hash(data) -> str:
 def file_hash(path: Path) -> str:
     """The SHA-256 of a file's bytes, in hex: what a run's meta.json keeps of a file it
     wrote, to tell later that the file was edited."""
-    return hashlib.sha256(read_bytes(path)).hexdigest()
+    return bytes_hash(read_bytes(path))
