@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nnrun.commands.serve_requests import show
+from nnrun.commands.serve_requests import BEYOND_FLOAT32, show
 from nnrun.errors import did_you_mean
 
 
@@ -153,7 +153,7 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
         return f"{show(given)} is not text; send a string"
     if kind in ("float_type", "float_parsing") and isinstance(given, int) and not isinstance(given, bool):
         # A whole number too long for a float (over 308 digits): beyond float32 too, as 1e308 is said to be.
-        return f"{show(given)} is beyond the numbers the model computes with (float32, at most 3.403e+38 in size)"
+        return f"{show(given)} {BEYOND_FLOAT32}"
     if kind in ("float_type", "float_parsing"):
         return f"{show(given)} is not a number" + (
             "; send null for an unknown value" if column and column["missing"] != "error" and given is None else "")

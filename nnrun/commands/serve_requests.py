@@ -140,12 +140,15 @@ def _column_type(column: dict) -> Any:
     return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column), json_schema_input_type=sent)]
 
 
+BEYOND_FLOAT32 = f"is beyond the numbers the model computes with (float32, at most " \
+                 f"{float(np.finfo(np.float32).max):.4g} in size)"
+
+
 def _within_float32(value: float) -> float:
     """A JSON number the model's float32 can hold: 1e308 is finite in JSON, infinite there."""
     with np.errstate(over="ignore"):
         if np.isinf(np.float32(value)):
-            raise ValueError(f"{show(value)} is beyond the numbers the model computes with (float32, at most "
-                             f"{float(np.finfo(np.float32).max):.4g} in size)")
+            raise ValueError(f"{show(value)} {BEYOND_FLOAT32}")
     return value
 
 
