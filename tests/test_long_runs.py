@@ -162,6 +162,16 @@ def test_a_hook_can_stop_training_after_an_epoch(tmp_path):
     result = nnrun.train(CONFIG, run_dir=tmp_path / "r", hooks=StopAtThree())
     assert len(result.history) == 3 and result.stopped_early
     assert json.loads((tmp_path / "r" / "meta.json").read_text())["status"] == "completed"
+    with pytest.raises(UserError, match="already holds a run that did not finish \\(paused by a hook\\)"):
+        nnrun.train(CONFIG, run_dir=tmp_path / "r")
+    # Without a checkpoint to train on from, the stop is final: no pause, and no word of early stopping.
+    unsaved = {**CONFIG, "training": {**CONFIG["training"], "checkpoint": None}}
+    nnrun.train(unsaved, run_dir=tmp_path / "final", hooks=StopAtThree())
+    with pytest.raises(UserError, match="already exists; nnrun never overwrites a run"):
+        nnrun.train(unsaved, run_dir=tmp_path / "final")
+    with pytest.raises(UserError, match="the run has completed; there is nothing to resume") as done:
+        nnrun.resume(tmp_path / "final")
+    assert "patience" not in done.value.hint
 
 
 def test_the_live_display_prints_every_epoch_line_but_redraws_at_a_bounded_rate(tmp_path, monkeypatch):

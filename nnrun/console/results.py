@@ -142,10 +142,13 @@ def _positive_class_line(experiment) -> tuple[str, str] | None:
 
 def _early_stop_note(result, experiment) -> str:
     last = result.history[-1]["epoch"]
-    if result.stopped_by == "hook":  # a pause: a resume trains on from here
+    if result.stopped_by == "hook":  # a pause where a checkpoint keeps it: a resume trains on from here
         from nnrun.errors import resume_command
+        from nnrun.store.rundir import RunDir
 
-        return f"a hook's should_stop ended training after epoch {last}; {resume_command(result.run_dir)} trains on"
+        ended = f"a hook's should_stop ended training after epoch {last}"
+        return f"{ended}; {resume_command(result.run_dir)} trains on" if RunDir(result.run_dir).paused(
+            {"stopped_by": "hook"}) else f"{ended}, for good: no checkpoint was kept to train on from"
     stopping = _stopping(experiment)
     if not stopping:
         return f"stopped after epoch {last}"

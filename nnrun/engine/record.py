@@ -180,12 +180,11 @@ class RunRecord:
         lock = run.lock()
         try:
             meta = run.read_meta()
-            # A hook's should_stop ended it before its epochs: a pause, which a resume trains on from.
-            paused = meta.get("stopped_by") == "hook" and any(run.checkpoints.glob("epoch-*.safetensors"))
-            if meta.get("status") == "completed" and not extending and not paused:
+            if meta.get("status") == "completed" and not extending and not run.paused(meta):
                 # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
+                by_stopper = meta.get("stopped_early") and meta.get("stopped_by") != "hook"
                 longer = f"start a new run with a larger training.early_stopping.patience, or warm start one from " \
-                    f"its weights with {setting('model.init_weights', run.weights)}" if meta.get("stopped_early") \
+                    f"its weights with {setting('model.init_weights', run.weights)}" if by_stopper \
                     else f"train it longer with: {resume_command(run.path, 'N')}"
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
                                 hint=f"evaluate it with: {evaluate_command(run.path)}, or {longer}")

@@ -108,6 +108,12 @@ class RunDir:
     def write_meta(self, meta: dict) -> None:
         files.write_json(self.meta, meta)
 
+    def paused(self, meta: dict | None) -> bool:
+        """A hook's should_stop ended the run before its epochs, and a checkpoint keeps
+        where: a pause, which a resume trains on from (without one, the stop is final)."""
+        return isinstance(meta, dict) and meta.get("stopped_by") == "hook" and \
+            any(self.checkpoints.glob("epoch-*.safetensors"))
+
     def preprocess_edited(self, meta: dict | None) -> bool:
         """preprocess.json is not the file the run wrote (meta.json keeps its hash); a run
         without the hash is taken as it is."""
@@ -239,11 +245,11 @@ def _create_explicit(path: Path) -> Path:
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
         if path.is_dir() and RunDir(path).lock_file.is_file():  # one still training is named by its process
             RunLock(path).release()  # (a folder nnrun never locked gets no lock file of ours)
-        if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed")
-                                       or meta.get("stopped_by") == "hook"):
+        paused = RunDir(path).paused(meta)
+        if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
             raise UserError(f"{path}: already holds a run that did not finish "
-                            f"({'paused by a hook' if meta.get('stopped_by') == 'hook' else meta['status']}); nnrun never "
+                            f"({'paused by a hook' if paused else meta['status']}); nnrun never "
                             "overwrites a run", hint=f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():
             what = "a file" if path.is_file() else "a folder that is no run"
