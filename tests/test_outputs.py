@@ -87,7 +87,7 @@ def test_a_report_from_before_fingerprints_is_replaced_if_the_same_else_kept_asi
     assert (run / "eval-test.earlier.json").read_text() == "{}\n" and json.loads(report.read_text()) == written
 
 
-def test_a_report_of_another_file_of_the_same_name_is_kept_aside_and_the_scores_shown(run_cli, tmp_path):
+def test_a_report_of_another_file_of_the_same_name_is_kept_aside_and_the_scores_shown(run_cli, tmp_path, monkeypatch):
     """Evaluating a/labelled.csv then b/labelled.csv once refused the second, scores and all."""
     import gzip
 
@@ -106,6 +106,14 @@ def test_a_report_of_another_file_of_the_same_name_is_kept_aside_and_the_scores_
     kept = run / "eval-labelled.other-data.json"
     assert f"kept:    {kept} (the report of another file of that name)" in result.output
     assert kept.read_text() == first and json.loads((run / "eval-labelled.json").read_text())["samples"] == 71
+    # The same file again, named from its own folder: the same file, not another (its report is replaced).
+    monkeypatch.chdir(tmp_path / "b")
+    result = run_cli("evaluate", run, "--data", "labelled.csv")
+    assert result.exit_code == 0 and "another file" not in result.output, result.output
+    # A report edited into no report of a file: replaced only with --force, and no traceback.
+    report = json.loads((run / "eval-labelled.json").read_text())
+    (run / "eval-labelled.json").write_text(json.dumps({**report, "data": 5}))
+    assert run_cli("evaluate", run, "--data", "labelled.csv", "--force").exit_code == 0
 
 
 def test_a_report_of_the_weights_before_a_resume_is_kept_aside_not_in_the_way(run_cli, tmp_path):

@@ -295,7 +295,7 @@ def test_evaluate_scores_a_labelled_file(run_cli, tmp_path):
     result = run_cli("evaluate", "r", "--data", "all.csv")
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "r" / "eval-all.json").read_text())
-    assert report["data"] == "all.csv" and report["samples"] == 150
+    assert report["data"] == str(tmp_path / "all.csv") and report["samples"] == 150  # absolute: found from anywhere
     assert sum(map(sum, report["classification"]["confusion_matrix"])) == 150
     (tmp_path / "odd.csv").write_text(text.replace("virginica", "virginia", 1))
     result = run_cli("evaluate", "r", "--data", "odd.csv")

@@ -122,7 +122,8 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
                    saved.class_names, target_names=tuple(saved.target_names or ()) or None)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
-    report = {"data": str(source), "samples": len(data), "metrics": scores}
+    # Absolute: a report read again from another folder still tells its file from another of that name.
+    report = {"data": str(source.resolve()), "samples": len(data), "metrics": scores}
     notes = [*_trained_on(trained, source, len(data)), *notes]
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
@@ -188,14 +189,17 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     force = force or existing == data  # the same report (written with a bare NaN by an older nnrun): no loss
     try:
         if not force and existing is not None and existing != data:
-            earlier = _recorded_fingerprint(existing)
+            recorded = _recorded(existing)
+            earlier = recorded.get("weights_fingerprint")
+            earlier = earlier if isinstance(earlier, str) and len(earlier) == 64 else None
+            scored = recorded.get("data")
             if earlier is None and existing == plain:
                 force = True  # the same report, less the fingerprint
             elif earlier != report["weights_fingerprint"]:
                 kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
                                                 f"{target.suffix}")
-            elif _recorded(existing, "data") is not None and report.get("data") is not None and \
-                    Path(_recorded(existing, "data")).resolve() != Path(report["data"]).resolve():  # another file
+            elif isinstance(scored, str) and report.get("data") is not None and \
+                    Path(scored).resolve() != Path(report["data"]).resolve():  # another file
                 kept = files.keep_aside(target, f"{target.stem}.other-data{target.suffix}")
                 why = "another file of that name"
         files.write_output(target, data, force, other="")
@@ -220,23 +224,14 @@ def _read_report(path: Path) -> bytes | None:
         return written
 
 
-def _recorded(report: bytes, key: str):
-    """A top-level value of a report, or None where it has none or is no report."""
+def _recorded(report: bytes) -> dict:
+    """An existing report's top-level values; none where it is no report (not JSON, or
+    not a mapping)."""
     try:
         found = json.loads(report)
     except ValueError:
-        return None
-    return found.get(key) if isinstance(found, dict) else None
-
-
-def _recorded_fingerprint(report: bytes) -> str | None:
-    """The weights fingerprint a report written by nnrun records; None for anything else
-    (a report from before fingerprints, or a file that is no report)."""
-    try:
-        recorded = json.loads(report).get("weights_fingerprint")
-    except (ValueError, AttributeError):
-        return None
-    return recorded if isinstance(recorded, str) and len(recorded) == 64 else None
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def diagnose(graph: Graph, data: Dataset) -> dict:
