@@ -680,6 +680,9 @@ def test_a_sweep_keeps_the_hash_of_its_data_unless_a_parameter_sets_the_source()
                                     "model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
                                     "loss": "categorical_crossentropy"})
     for parameters, hashed in (({"data.split.validation": [0.1, 0.2]}, [data]), ({"seed": [1, 2]}, [data]),
-                               ({"data.source.path": ["a.csv", "b.csv"]}, [])):
+                               ({"data.source.path": ["a.csv", "b.csv"]}, []),
+                               # An option of the source reads the same file: still hashed.
+                               ({"data.source.missing": ["mean", "most_frequent"]}, [data]),
+                               ({"data.source.type": ["csv", "builtin"]}, [])):
         sweep = SweepConfig.model_validate({"base": "x.yaml", "metric": "val_loss", "parameters": parameters})
         assert list(_data_hashes(config, sweep)) == hashed, parameters

@@ -336,6 +336,13 @@ def test_a_resumed_sweep_refuses_data_changed_since_it_started(tmp_path):
             "the trials still to run would train on another") in " ".join(refused.stderr.split())
     assert (directory / "trials.csv").read_text() == before
     data.write_text("a,b,label\n" + rows)
+    hashes = directory / "base.data.json"
+    kept = hashes.read_text()
+    hashes.write_text('{"x": ')  # damaged: refused by name, not a traceback
+    refused = nnrun("sweep", "--resume", directory, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"{hashes}: changed or damaged since the sweep wrote it" in " ".join(refused.stderr.split())
+    hashes.write_text(kept)
     resumed = nnrun("sweep", "--resume", directory, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
 

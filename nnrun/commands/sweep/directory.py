@@ -186,17 +186,21 @@ def _data_hashes(config, sweep: SweepConfig) -> dict[str, str]:
     """The SHA-256 of each file the base config reads (the data source's, the warm
     start's weights), by path; not those a parameter sets (its trials read other files
     by design)."""
-    def sets(block: str, key: str) -> bool:  # a parameter sets the key, or its whole block
-        return block in sweep.parameters or any(p == key or p.startswith(f"{key}.") for p in sweep.parameters)
+    def sets(*keys: str) -> bool:  # a parameter sets the key, or a block holding it
+        return any(p in keys or p.startswith(f"{keys[-1]}.") for p in sweep.parameters)
 
     source = config.data.source
-    named = [] if sets("data", "data.source") else [getattr(source, key) for key in source.path_fields]
+    # A swept source type (or the whole block) reads other files; a swept option (missing:) the same ones.
+    named = [getattr(source, key) for key in source.path_fields
+             if not sets("data", "data.source", "data.source.type", f"data.source.{key}")]
     if not sets("model", "model.init_weights"):
         named.append(config.model.init_weights)
     hashes = {}
     for value in named:
         if value is not None and Path(value).is_file():
-            with open(value, "rb") as handle:  # by blocks: a data file may be larger than memory allows twice
+            # By blocks (a data file may be larger than memory allows twice), through a link too:
+            # files.file_hash reads a run's own files, which are never links.
+            with open(value, "rb") as handle:
                 hashes[value] = hashlib.file_digest(handle, "sha256").hexdigest()
     return hashes
 
@@ -207,7 +211,14 @@ def _refuse_other_data(path: Path, base_config, sweep: SweepConfig) -> None:
     without the record, is taken as it is)."""
     if not (path / DATA_HASHES).is_file():
         return
-    recorded = json.loads((path / DATA_HASHES).read_text())
+    try:
+        recorded = json.loads((path / DATA_HASHES).read_text())
+    except (ValueError, OSError):
+        recorded = None
+    if not isinstance(recorded, dict) or not all(isinstance(v, str) for v in recorded.values()):
+        raise UserError(f"{path / DATA_HASHES}: changed or damaged since the sweep wrote it (it keeps the hash of "
+                        "each data file its trials read)", hint="put back the file the sweep wrote, or start a new "
+                        "sweep with `nnrun sweep SWEEP.yaml`")
     now = _data_hashes(base_config, sweep)
     changed = [file for file, digest in recorded.items() if now.get(file) != digest]
     if changed:
