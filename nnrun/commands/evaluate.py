@@ -25,7 +25,7 @@ from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import anchored, load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build
-from nnrun.errors import ConfigError, UserError, did_you_mean, quoted
+from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
 from nnrun.model.scoring import score_split
@@ -147,7 +147,7 @@ def _trained_on(trained: TrainedRun, source: Path, rows: int) -> list[str]:
     train = samples.get("train")
     share = f"{train:,} of its rows trained the model" if isinstance(train, int) and train <= rows else \
         "its training split's rows trained the model"
-    fair = f"`nnrun evaluate {quoted(trained.run.path)}` scores the test split the run held out" \
+    fair = f"`{evaluate_command(trained.run.path)}` scores the test split the run held out" \
         if samples.get("test") else "a file of rows the run never saw is the fair measure"
     return [f"{what}the file the run trained on (data.source.path): {share}, so these scores are optimistic; {fair}"]
 
