@@ -15,7 +15,8 @@ from nnrun.config import with_defaults
 from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
-from nnrun.store.history import read_metrics, run_best_row
+from nnrun.model.losses import loss_scale
+from nnrun.store.history import epochs_trained, read_metrics, run_best_row
 from nnrun.store.rundir import RunDir
 from nnrun.store.trained import unedited
 
@@ -30,16 +31,12 @@ def run_metrics(path: Path) -> dict[str, float]:
     for split, scores in (final or {}).items():
         for name, value in (scores or {}).items():
             values[f"{split}.{name}"] = value
-    if meta.get("status") == "completed" and isinstance(meta.get("epochs_completed"), int):
-        values["epochs"] = meta["epochs_completed"]
-        if isinstance(meta.get("best_epoch"), int):
-            values["best_epoch"] = meta["best_epoch"]
-        return values
-    history = read_metrics(RunDir(path).metrics)
-    best = run_best_row(path, history)
-    values["epochs"] = len(history)
-    if best is not None:
-        values["best_epoch"] = best["epoch"]
+    completed = meta.get("status") == "completed" and isinstance(meta.get("epochs_completed"), int)
+    history = [] if completed else read_metrics(RunDir(path).metrics)
+    values["epochs"] = epochs_trained(meta, history)
+    best = meta.get("best_epoch") if completed else (run_best_row(path, history) or {}).get("epoch")
+    if isinstance(best, int):
+        values["best_epoch"] = best
     return values
 
 
@@ -61,9 +58,7 @@ def _loss_units(differences: list) -> str | None:
     """Why the runs' loss values do not compare, where a difference in their configs
     puts them in other units: another loss, or targets standardized in one run only."""
     paths = {path: (a, b) for path, a, b in differences}
-    # categorical_crossentropy on one-hot rows and its sparse_ form on labels are one loss (as plot says)
-    kinds = {str(v.get("type") if isinstance(v, dict) else v).removeprefix("sparse_")
-             for v in paths.get("loss", paths.get("loss.type", ()))}
+    kinds = {loss_scale(v) for v in paths.get("loss", paths.get("loss.type", ()))}
     if len(kinds) > 1:
         return "the runs minimize different losses, so their loss values do not compare; compare their metrics"
     if "data.target_scale" in paths:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nnrun.errors import UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
-from nnrun.store.history import best_row, metric_columns, read_metrics
+from nnrun.store.history import best_row, epochs_trained, metric_columns, read_metrics
 from nnrun.store.rundir import RunDir
 
 
@@ -96,9 +96,7 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
         saved_epochs=_saved_epochs(path, len(history)) if status in ("killed", "failed", "interrupted") else None,
         started=started,
         seconds=_duration(started, ended, history),
-        # A completed run's count as meta.json records it, whatever became of metrics.csv since.
-        epochs=meta["epochs_completed"] if status == "completed" and isinstance(meta.get("epochs_completed"), int)
-        else len(history),
+        epochs=epochs_trained({**(meta or {}), "status": status}, history),
         metric=metric,
         best_validation=best[f"val_{metric}"] if best else None,
         best_epoch=best["epoch"] if best else None,

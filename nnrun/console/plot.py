@@ -88,6 +88,7 @@ def loss_types(run_dirs) -> list[str]:
     """Each run's loss (its config.yaml's loss.type, sparse_categorical_crossentropy as
     categorical_crossentropy: one scale), in order; '?' where unreadable."""
     from nnrun.config.loader import read_yaml
+    from nnrun.model.losses import loss_scale
 
     types = []
     for run_dir in run_dirs:
@@ -95,8 +96,7 @@ def loss_types(run_dirs) -> list[str]:
             loss = read_yaml(RunDir(Path(run_dir)).config)[0].get("loss")
         except (UserError, AttributeError):
             loss = None
-        kind = str(loss.get("type") if isinstance(loss, dict) else loss or "?")
-        types.append(kind.removeprefix("sparse_"))  # the same cross-entropy, on integer labels
+        types.append(loss_scale(loss))
     return types
 
 

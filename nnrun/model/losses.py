@@ -264,3 +264,10 @@ LOSSES: tuple[type[Loss], ...] = (
 )
 
 LossSpec = tagged_union(LOSSES)
+
+
+def loss_scale(loss) -> str:
+    """The loss a config names (a name, a mapping or a block), by what its values
+    measure: a ``sparse_`` cross-entropy is its dense form on integer labels, one scale."""
+    kind = loss.get("type") if isinstance(loss, dict) else getattr(loss, "type", loss)
+    return str(kind if kind is not None else "?").removeprefix("sparse_")

@@ -178,6 +178,13 @@ def best_row(history: list[dict], key: str | None = None) -> dict | None:
     return Monitor(key or monitored(history)).best_row(history)
 
 
+def epochs_trained(meta: dict | None, history: list[dict]) -> int:
+    """A run's epoch count: a completed run's as meta.json records it, whatever became of
+    its metrics.csv since; else the rows of metrics.csv."""
+    recorded = meta.get("epochs_completed") if isinstance(meta, dict) and meta.get("status") == "completed" else None
+    return recorded if isinstance(recorded, int) else len(history)
+
+
 def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
     """A run's best epoch as its summary reported it: the epoch early stopping chose
     (``best_epoch`` in meta.json) when it ran, else :func:`best_row`."""
