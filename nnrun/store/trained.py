@@ -267,9 +267,12 @@ def check_unedited(run: RunDir, config: Config) -> None:
 
 def unedited(run: RunDir) -> bool:
     """Whether the run's config.yaml still describes it, as :func:`check_unedited`
-    judges (a file that no longer reads as a config does not)."""
+    judges (a file that no longer reads as a config does not); read only where its hash differs."""
+    meta = run.read_meta_or_none()
+    written = meta.get("config_file_hash") if isinstance(meta, dict) else None
     try:
-        return _unedited(run, anchored(load_config(run.config).config, run.path))
+        return not isinstance(written, str) or files.file_hash(run.config) == written or \
+            _unedited(run, anchored(load_config(run.config).config, run.path))
     except UserError:
         return False
 
