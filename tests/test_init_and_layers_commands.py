@@ -124,6 +124,7 @@ def test_layers_filter(run_cli):
     result = run_cli("layers", "losses")
     assert "mse" in result.output and "adam" not in result.output
     assert run_cli("layers", "loss").output == result.output  # the config's key names the family too
+    assert run_cli("layers", "data.source").output == run_cli("layers", "sources").output  # the whole key, dotted
     result = run_cli("layers", "conv9d")
     assert result.exit_code == 2 and "'conv9d' is not a family or type" in result.output
     for family, member in (("schedules", "cosine"), ("sources", "csv"), ("preprocessing", "standardize")):

@@ -104,9 +104,10 @@ WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", 
          "schedules": "training.schedule", "sources": "data.source", "preprocessing": "data.preprocess"}
 
 
-# A family asked for by one of its members, or by the config key that holds it.
+# A family asked for by one of its members, or by the config key that holds it (whole or its last part).
 FAMILY_WORDS = {"layer": "layers", "loss": "losses", "optimizer": "optimizers", "metric": "metrics",
-                "schedule": "schedules", "source": "sources", "preprocess": "preprocessing"}
+                "schedule": "schedules", "source": "sources", "preprocess": "preprocessing",
+                **{key: family for family, path in WHERE.items() for key in (path, path.rpartition(".")[2])}}
 
 
 def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[Entry]]:
