@@ -106,14 +106,15 @@ def python_encoding(text_encoding: str) -> str:
     return "utf-8-sig" if text_encoding == "utf-8" else text_encoding
 
 
-def first_lines(reader):
-    """(line, row) for each row of a csv reader that holds cells, by the row's first line
-    (a quoted cell may hold line breaks; the reader counts a record's last), as every
-    message of nnrun's numbers a row."""
+def first_lines(reader, empty: bool = False):
+    """(line, row) for each row of a csv reader that holds cells (``empty``: every row,
+    a blank line's too), by the row's first line (a quoted cell may hold line breaks, an
+    Excel note; the reader counts a record's last), as every message of nnrun's numbers
+    a row."""
     before = reader.line_num
     for row in reader:
         line, before = before + 1, reader.line_num
-        if row:
+        if row or empty:
             yield line, row
 
 
@@ -135,11 +136,7 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
     with open(path, newline="", encoding=python_encoding(text_encoding)) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
-        before = reader.line_num
-        for row in reader:
-            # A row's line is its first: a quoted cell may hold line breaks (an Excel note),
-            # and the csv module counts the record's last.
-            line, before = before + 1, reader.line_num
+        for line, row in first_lines(reader, empty=True):
             empty = not row or (len(row) == 1 and not row[0].strip())
             if empty and width > 1:
                 blank.append(line)
