@@ -100,6 +100,12 @@ def train_command(config) -> str:
     return f"nnrun train {quoted(config) if config != 'CONFIG' else config}"
 
 
+def said(cli: str, python: str) -> str:
+    """The words for an option as the caller gives it: ``cli`` on the command line
+    (``--run-dir``), ``python`` from Python (``run_dir=``)."""
+    return python if FROM_PYTHON.get() else cli
+
+
 def setting(key: str, value) -> str:
     """A setting as the caller gives one: ``--set key=value``, or ``overrides=`` in Python."""
     return f"overrides={{{key!r}: {str(value)!r}}}" if FROM_PYTHON.get() else f"--set {key}={value}"

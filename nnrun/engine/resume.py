@@ -25,7 +25,7 @@ from nnrun.engine.experiment import as_loaded, build, given_splits_unset, resolv
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
-from nnrun.errors import FROM_PYTHON, ConfigError, UserError, quoted, train_command
+from nnrun.errors import ConfigError, UserError, quoted, said, train_command
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
 
@@ -92,7 +92,7 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     if changed == {"training.epochs"}:
         return given, (before["training"]["epochs"], after["training"]["epochs"])
     changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
-    source = str(config) if config is not None else "overrides" if FROM_PYTHON.get() else "--set"
+    source = str(config) if config is not None else said("--set", "overrides")
     raise UserError(
         f"{source}: differs from the config of the run {path} in {len(changes)} "
         f"place{'s' if len(changes) != 1 else ''}:{listed(changes)}",

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nnrun.errors import FROM_PYTHON, UserError
+from nnrun.errors import UserError, said
 
 TEMP_SUFFIX = ".tmp"
 
@@ -48,7 +48,7 @@ def write_output(path: Path, data: bytes, force: bool = False, what: str = "the 
     if not path.parent.is_dir():
         raise UserError(f"{path}: the folder {path.parent} does not exist")
     if not force and path.exists() and (path.is_symlink() or path.read_bytes() != data):
-        force_it = "pass force=True" if FROM_PYTHON.get() else "add --force"
+        force_it = said("add --force", "pass force=True")
         raise UserError(f"{path}: already exists; nnrun does not overwrite it", hint=f"{force_it} to replace it{other}")
     atomic_write(path, data)
 

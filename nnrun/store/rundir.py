@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.errors import FROM_PYTHON, UserError, quoted, resume_command
+from nnrun.errors import UserError, quoted, resume_command, said
 from nnrun.store import files
 from nnrun.store.lock import LOCK_FILE, RunLock
 
@@ -238,7 +238,7 @@ def _sweep_hint(path: Path) -> str:
 def _create_explicit(path: Path) -> Path:
     if path.is_symlink():
         raise UserError(f"{path}: is a symbolic link; give a real directory as the run directory")
-    another = f"choose another run directory ({'run_dir=' if FROM_PYTHON.get() else '--run-dir'}), or leave it out " \
+    another = f"choose another run directory ({said('--run-dir', 'run_dir=')}), or leave it out " \
         "to get a new timestamped one"
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
     if path.exists():
@@ -279,5 +279,5 @@ def _runs_hint(path: Path) -> str:
 
 def _cannot_create(path: Path, reason: str) -> UserError:
     return UserError(f"{path}: cannot create the run directory ({reason[:1].lower() + reason[1:]})",
-                     hint=f"give a folder you can write to ({'run_dir=' if FROM_PYTHON.get() else '--run-dir'}), "
+                     hint=f"give a folder you can write to ({said('--run-dir', 'run_dir=')}), "
                      "or run from one")
