@@ -49,9 +49,25 @@ GUESSES = [
      "got 'categorical_accuracy'; did you mean 'accuracy'? (Keras's 'categorical_accuracy' is 'accuracy' in nnrun)"),
     ("optimizer.lr", 0.01,
      "optimizer.lr: unknown key 'lr'; did you mean 'learning_rate'? (Keras's 'lr' is 'learning_rate' in nnrun)"),
-    ("training.validation_split", 0.2,
+    ("training.validation_split", 0.15,
      "training.validation_split: unknown key 'validation_split'; the validation fraction is set in the data "
-     "block: data: {split: {validation: 0.2}}"),
+     "block: data: {split: {validation: 0.15}}"),
+    # Keras layers without an nnrun type of their name: what to write, not the nearest spelling.
+    ("model.layers.0", {"type": "ReLU"}, "model.layers.0.type: unknown type 'ReLU'; an activation is a layer's "
+     "option here (activation: relu on the layer before), or a layer of its own: {type: activation, activation: relu}"),
+    ("model.layers.0", {"type": "InputLayer", "shape": [4]}, "unknown type 'InputLayer'; the input needs no layer"),
+    ("model.layers.0", {"type": "Normalization"}, "unknown type 'Normalization'; standardizing the features is "
+     "preprocessing here: data.preprocess: [standardize]"),
+    ("model.layers.0", {"type": "SpatialDropout1D", "rate": 0.1}, "unknown type 'SpatialDropout1D'; dropping whole "
+     "channels is not offered; dropout drops single values"),
+    ("optimizer.learning_rate", {"type": "ExponentialDecay", "decay_steps": 100}, "optimizer.learning_rate: expected "
+     "a number, got a mapping; a rate that changes is training.schedule"),
+    ("training.schedule", {"type": "exponential", "decay_rate": 0.9, "decay_steps": 100}, "unknown key "
+     "'decay_steps'; Keras's decay_steps count batches; nnrun's schedule counts epochs"),
+    ("training.schedule", {"type": "exponential", "decay_rate": 0.9, "initial_learning_rate": 0.1}, "unknown key "
+     "'initial_learning_rate'; the rate a schedule starts from is optimizer.learning_rate"),
+    ("model.layers.0.activity_regularizer", "l2", "unknown key 'activity_regularizer'; a penalty on a layer's "
+     "outputs is not offered"),
     ("model.layers.0", {"type": "embedding", "input_dim": 10, "output_dim": 4, "input_length": 4},
      "model.layers.0.input_length: unknown key 'input_length'; nnrun takes the sequence length from the data (a "
      "text's from data.source.text.length); remove this key"),

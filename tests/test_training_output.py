@@ -125,6 +125,10 @@ def test_early_stopping_is_reported(run_cli):
     assert "Results (weights of epoch 1)" in result.output
     assert "early stop:  stopped after epoch 3 of 50: val_loss did not improve for 2 epochs; " \
            "restored the weights of epoch 1" in result.output
+    # Patience 0 stops at the first epoch that does not improve: one, as counted, not "0 epochs".
+    stop = "training.early_stopping={monitor: val_loss, patience: 0, min_delta: 10}"
+    result = run_cli("train", IRIS, "--set", "training.epochs=50", "--set", stop, "--run-dir", "r0")
+    assert "stopped after epoch 2 of 50: val_loss did not improve for 1 epoch;" in result.output, result.output
 
 
 def test_overfitting_note_in_summary(run_cli):

@@ -180,6 +180,11 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "b.yaml:4:7: model.layers.0: embedding input value" in result.output
     assert "is not an index in [0, 10)" in result.output and "(in the train split)" in result.output
+    # A recurrent layer without the embedding's mask reads a text's end padding last: warned.
+    result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "model.layers.0.mask_zero=false")
+    assert result.exit_code == 0 and "warning: model.layers.0: data.source.text pads each text with 0 at its end, to " \
+        "40 tokens, and this embedding makes no padding mask" in " ".join(result.output.split())
+    assert "pads each text" not in run_cli("validate", ROOT / "configs" / "text_lstm.yaml").output
     # A text column's indices a preprocessing step made into other numbers: told where the mistake is.
     result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "data.preprocess=[standardize]")
     assert result.exit_code == 2 and "data.preprocess: standardize turns the indices that model.layers.0 (embedding) " \

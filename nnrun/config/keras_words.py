@@ -37,7 +37,33 @@ KEYS = {
     "callbacks": "Keras's callbacks are settings: training.early_stopping (EarlyStopping), training.schedule "
                  "(LearningRateScheduler, ReduceLROnPlateau: {type: reduce_on_plateau}) and training.checkpoint "
                  "(ModelCheckpoint)",
+    "decay_steps": "Keras's decay_steps count batches; nnrun's schedule counts epochs: decay_epochs is decay_steps "
+                   "divided by the batches an epoch (samples / batch_size)",
+    "initial_learning_rate": "the rate a schedule starts from is optimizer.learning_rate; training.schedule changes "
+                             "it by epoch",
+    "activity_regularizer": "a penalty on a layer's outputs is not offered; kernel_regularizer and bias_regularizer "
+                            "penalize its weights",
+    "reset_after": "nnrun's gru always works as Keras's reset_after: true (its default); remove this key",
 }
+
+# Keras layers with no layer type of that name in nnrun: what to write instead (by
+# squashed name, see _squash). Spelling alone would point Normalization at
+# layer_normalization and SpatialDropout1D at dropout, which do other things.
+LAYERS = {
+    "input": "the input needs no layer: nnrun takes its shape from the data, and the first layer reads it (in a "
+             "graph, inputs: [input] names it)",
+    "rescaling": "scaling is preprocessing here: data.preprocess: [{type: scale, factor: 0.00392156862745098}] "
+                 "(1/255)",
+    "normalization": "standardizing the features is preprocessing here: data.preprocess: [standardize], fitted on "
+                     "the training split",
+    "textvectorization": "text is read by the data source: data.source.text: {column: ..., max_tokens: ..., "
+                         "length: ...}",
+    "spatialdropout1d": "dropping whole channels is not offered; dropout drops single values",
+    "spatialdropout2d": "dropping whole channels is not offered; dropout drops single values",
+    "gaussiannoise": "adding noise in training is not offered",
+}
+LAYERS["inputlayer"] = LAYERS["input"]
+ACTIVATION_LAYERS = {"relu": "relu", "leakyrelu": "leaky_relu", "softmax": "softmax", "elu": "elu"}
 
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.
 RENAMED_KEYS = {
@@ -81,14 +107,27 @@ TORCH_VALUES = {
 CROSS_ENTROPY = {"cross_entropy", "crossentropy", "cross-entropy", "ce", "log_loss", "logloss", "nll"}
 
 
-def keras_key_hint(key: str, fields: list[str]) -> str:
-    """What to write instead of the Keras key ``key``, where ``fields`` are the keys
-    allowed at its place; "" when ``key`` is no Keras word."""
+def keras_key_hint(key: str, fields: list[str], value=None) -> str:
+    """What to write instead of the Keras key ``key`` (given ``value``), where ``fields``
+    are the keys allowed at its place; "" when ``key`` is no Keras word."""
+    if key == "validation_split" and isinstance(value, float) and 0 < value < 1:
+        return f"; the validation fraction is set in the data block: data: {{split: {{validation: {value}}}}}"
     if key in RENAMED_KEYS and RENAMED_KEYS[key] in fields:
         return f"; did you mean '{RENAMED_KEYS[key]}'? (Keras's '{key}' is '{RENAMED_KEYS[key]}' in nnrun)"
     if key in KEYS:
         return f"; {KEYS[key]}"
     return ""
+
+
+def keras_layer_hint(word: str) -> str:
+    """What to write for a Keras layer nnrun has no type of (``ReLU``, ``Input``,
+    ``Rescaling``); "" for any other word."""
+    squashed = _squash(word)
+    if squashed in ACTIVATION_LAYERS:
+        name = ACTIVATION_LAYERS[squashed]
+        return (f"; an activation is a layer's option here (activation: {name} on the layer before), or a layer of "
+                f"its own: {{type: activation, activation: {name}}}")
+    return f"; {LAYERS[squashed]}" if squashed in LAYERS else ""
 
 
 def place_hint(key: str, where: str) -> str:

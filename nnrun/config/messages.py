@@ -11,7 +11,7 @@ import re
 import typing
 from typing import Any
 
-from nnrun.config.keras_words import keras_key_hint, keras_value_hint, place_hint
+from nnrun.config.keras_words import keras_key_hint, keras_layer_hint, keras_value_hint, place_hint
 from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
 from nnrun.errors import closest, did_you_mean
 from nnrun.model.activations import ACTIVATIONS
@@ -70,7 +70,7 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         if glued and glued.group(1) in fields:  # {units:64}: YAML needs a space after the ':'
             return (f"unknown key '{key}': a key and its value need a space after the ':'; write "
                     f"'{glued.group(1)}: {glued.group(2)}'")
-        return f"unknown key '{key}'" + (keras_key_hint(key, fields) or place_hint(key, where) or wrapped
+        return f"unknown key '{key}'" + (keras_key_hint(key, fields, received) or place_hint(key, where) or wrapped
                                          or did_you_mean(key, fields, "expected one of"))
     if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short
         return f"expected {error['loc'][-1] + 1 + _items_after(error['loc'], root)} items, got {show(received)}"
@@ -132,7 +132,8 @@ def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> st
 
         if tag in BUILTIN:  # data: {source: iris}: the name of a bundled data set where its type goes
             return f"unknown type '{tag}'; the bundled data set is {{type: builtin, name: {tag}}}"
-    return f"unknown type '{tag}'" + _suggest(tag, expected, "expected one of")
+    layer = keras_layer_hint(tag) if "dense" in expected else ""  # Keras's ReLU, Input, Normalization
+    return f"unknown type '{tag}'" + (layer or _suggest(tag, expected, "expected one of"))
 
 
 def _items_after(loc: tuple, root: Any = None) -> int:
@@ -174,6 +175,9 @@ def _shape_hint(kind: str, path: tuple, received: Any) -> str:
         return f"; write a list, even of one: [{received}]"
     if kind in ("dict_type", "model_type") and path[-1:] == ("text",) and isinstance(received, str):
         return f"; name the column inside it: text: {{column: {received}}}"
+    if path[-1:] == ("learning_rate",) and isinstance(received, dict):  # Keras's ExponentialDecay(...) as the rate
+        return ("; a rate that changes is training.schedule (exponential, step, cosine, reduce_on_plateau), by "
+                "epoch, starting from this number")
     if kind in ("dict_type", "model_type") and path[-1:] == ("text",) and isinstance(received, list):
         return ("; a model reads one text column, as its only input: give one, text: {column: NAME} (for several, "
                 "join them into one column of text first)")

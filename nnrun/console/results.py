@@ -154,5 +154,7 @@ def _early_stop_note(result, experiment) -> str:
         return f"stopped after epoch {last}"
     restored = f"; restored the weights of epoch {result.best_epoch}" if _restored(result, experiment) else \
         "; kept the final weights" if stopping.restore_best else ""
+    # The epochs since the best, as counted (patience 0 stops at the first that does not improve).
+    waited = last - result.best_epoch if result.best_epoch else stopping.patience
     return (f"stopped after epoch {last} of {experiment.config.training.epochs}: {stopping.monitor} "
-            f"did not improve for {stopping.patience} epochs{restored}")
+            f"did not improve for {waited} epoch{'s' if waited != 1 else ''}{restored}")

@@ -99,6 +99,24 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
             "--data FILE --target COLUMN writes such a model)"]
 
 
+RECURRENT = ("simple_rnn", "lstm", "gru", "bidirectional")
+
+
+def unmasked_padding(config: Config, graph: Graph) -> list[str]:
+    """A text is padded with 0 at its end (as Keras's TextVectorization pads it, where
+    pad_sequences pads the start): a recurrent layer without the embedding's mask reads
+    the padding last, and a short text's words are far behind it: such a model may learn
+    nothing of them."""
+    text = getattr(config.data.source, "text", None)
+    embedding = next((node for node in graph.nodes if node.layer.type == "embedding"), None)
+    if text is None or embedding is None or getattr(embedding.layer, "mask_zero", False) or \
+            not any(node.layer.type in RECURRENT for node in graph.nodes):
+        return []
+    return [f"model.layers.{embedding.index}: data.source.text pads each text with 0 at its end, to {text.length} "
+            "tokens, and this embedding makes no padding mask, so the recurrent layers read the padding after the "
+            "words; set mask_zero: true on it (index 0 is kept for the padding)"]
+
+
 def unread_masks(graph: Graph) -> list[str]:
     """Layers where an embedding's padding mask (mask_zero) ends without a layer having
     read it: from there on the padded steps count as tokens, as if there were no mask

@@ -20,8 +20,8 @@ from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
-from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unread_masks, unscaled_inputs,
-                                 unused_layers)
+from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unmasked_padding, unread_masks,
+                                 unscaled_inputs, unused_layers)
 from nnrun.engine.checks import check_against_data, check_sizes
 from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import Graph, compile_graph
@@ -130,7 +130,7 @@ def build(
                       # A saved run's settings (warm_start False: resumed, evaluated) were advised as it began,
                       # and its config.yaml sets every field, the defaults too.
                       (*splits.warnings, *(idle_settings(config, raw_train) if warm_start else ()),
-                       *text_without_embedding(config, graph),
+                       *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 
