@@ -405,6 +405,16 @@ def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
     assert trial.metric == "loss" and trial.best_validation == min(float(r["val_loss"]) for r in history)
     [alone] = list_runs(sweep / "trials")  # the same run, listed on its own: its first metric
     assert alone.metric == "accuracy"
+    # Its start and end are its trials', as their meta.json record them: a copy keeps them.
+    import os
+    import shutil
+
+    meta = json.loads((sweep / "trials" / "000" / "meta.json").read_text())
+    copy = tmp_path / "copy"
+    shutil.copytree(sweep, copy)
+    os.utime(copy / "sweep.yaml", (0, 4e9)), os.utime(copy / "trials.csv", (0, 4e9))  # as a copy's, far off
+    for entry in (trial, list_runs(copy)[0]):
+        assert entry.started.isoformat()[:19] == meta["started"][:19]
 
 
 @pytest.mark.parametrize("rows, status", [

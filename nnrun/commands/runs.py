@@ -111,10 +111,7 @@ def summarize_sweep(path: Path) -> RunEntry:
     summary = read_sweep_summary(path)
     if summary is None:
         return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
-    # To the second, as a run's start in meta.json.
-    started = datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc)
-    written = path / "trials.csv" if (path / "trials.csv").is_file() else path / "sweep.yaml"  # before any trial
-    ended = datetime.fromtimestamp(written.stat().st_mtime, timezone.utc)
+    started, ended = _sweep_times(path)
     writing = RunDir(path).is_writing()
     # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
     # saying so (one about to start may still say running); killed: with trials running
@@ -129,6 +126,22 @@ def summarize_sweep(path: Path) -> RunEntry:
     status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
+
+
+def _sweep_times(path: Path) -> tuple[datetime, datetime]:
+    """A sweep's start and end: its trials' first start and last end, as their meta.json
+    files record them (a copy of the folder keeps them, where it changes every file's
+    time); the files' times for a sweep none of whose trials recorded any."""
+    moments = []
+    for meta_path in (path / "trials").glob("*/meta.json"):
+        meta = RunDir(meta_path.parent).read_meta_or_none() or {}
+        moments += [moment for key in ("started", "ended") if (moment := _time(meta.get(key))) is not None]
+    if moments:
+        return min(moments), max(moments)
+    written = path / "trials.csv" if (path / "trials.csv").is_file() else path / "sweep.yaml"  # before any trial
+    # To the second, as a run's start in meta.json.
+    return (datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc),
+            datetime.fromtimestamp(written.stat().st_mtime, timezone.utc))
 
 
 def as_records(entries: list[RunEntry]) -> list[dict]:
