@@ -314,6 +314,14 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert summarize(run).seconds is None
 
 
+def test_a_run_without_its_metrics_csv_is_listed_by_its_first_metric_from_meta_json(tmp_path):
+    run = train_iris(tmp_path / "runs" / "r", epochs=2)
+    (run / "metrics.csv").unlink()
+    [entry] = list_runs(tmp_path / "runs")
+    meta = json.loads((run / "meta.json").read_text())
+    assert entry.metric == "accuracy" and entry.test == meta["final"]["test"]["accuracy"]  # not the test loss
+
+
 def test_a_setting_added_since_a_run_was_trained_is_no_difference(run_cli, tmp_path):
     # An older nnrun wrote config.yaml without data.split.shuffle and a step's per: their defaults.
     old, new = train_iris(tmp_path / "old", epochs=1), train_iris(tmp_path / "new", epochs=1)

@@ -84,7 +84,10 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     meta = run.read_meta_or_none()
     history = read_metrics(run.metrics)
     if not (metric and history and (metric in history[0] or f"val_{metric}" in history[0])):
-        metric = _first_metric(history[0] if history else {})
+        # Without metrics.csv (deleted), the final scores in meta.json name the metrics, in order.
+        scores = (meta or {}).get("final")
+        final = next(iter(scores.values()), None) if isinstance(scores, dict) and scores and not history else None
+        metric = _first_metric(history[0] if history else final if isinstance(final, dict) else {})
     best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
     started = _time(meta.get("started")) if meta else None
     ended = _time(meta.get("ended")) if meta else None
