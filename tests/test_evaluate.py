@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -88,6 +89,22 @@ def test_evaluate_classifier_prints_and_writes_confusion_matrix(run_cli, tmp_pat
     assert matrix.sum() == report["samples"] == 30 and matrix.sum(axis=1).tolist() == [10, 10, 10]
     assert np.trace(matrix) / 30 == pytest.approx(report["metrics"]["accuracy"])
     assert [row["support"] for row in details["per_class"]] == [10, 10, 10]
+    # A class with no sample here, never predicted, has no scores: "-", as the macro average leaves it out.
+    from rich.console import Console
+
+    from nnrun.console.evaluation import per_class_table
+
+    only = {**details, "confusion_matrix": [[4, 0, 0], [0, 0, 0], [1, 0, 0]],
+            "per_class": [{"class": c, "precision": p, "recall": r, "f1": f, "support": s} for c, p, r, f, s in
+                          (("setosa", 0.8, 1.0, 0.889, 4), ("versicolor", 0.0, 0.0, 0.0, 0),
+                           ("virginica", 0.0, 0.0, 0.0, 1))],
+            "macro_average": {"precision": 0.4, "recall": 0.5, "f1": 0.444}}
+    console = Console(width=100, record=True)
+    console.print(per_class_table(only))
+    shown = console.export_text()
+    assert re.search(r"versicolor\s*│\s*-\s*│\s*-\s*│\s*-\s*│\s*0", shown), shown
+    assert re.search(r"virginica\s*│\s*0\.0000", shown)  # in the split, never predicted: scored 0
+    assert "the macro average leaves it out" in " ".join(shown.split())
 
 
 def test_a_run_on_a_read_only_disk_is_still_scored(run_cli, tmp_path, monkeypatch):
