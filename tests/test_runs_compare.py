@@ -314,6 +314,14 @@ def test_a_runs_time_is_the_training_time_it_recorded(run_cli, tmp_path):
     assert summarize(run).seconds is None
 
 
+def test_runs_in_a_folder_below_are_pointed_at_not_skipped_without_a_word(run_cli, tmp_path):
+    train_iris(tmp_path / "archive" / "deep" / "r", epochs=1)
+    result = run_cli("runs", tmp_path / "archive")
+    assert result.exit_code == 0
+    assert f"note: {tmp_path / 'archive' / 'deep'} holds runs of its own: nnrun runs {tmp_path / 'archive' / 'deep'} " \
+           "lists them" in " ".join(result.output.split())
+
+
 def test_a_run_without_its_metrics_csv_is_listed_by_its_first_metric_from_meta_json(tmp_path):
     run = train_iris(tmp_path / "runs" / "r", epochs=2)
     (run / "metrics.csv").unlink()

@@ -197,6 +197,19 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
     return None
 
 
+def folders_of_runs(root: str | Path) -> list[Path]:
+    """The folders directly under ``root`` that are no run or sweep but hold runs (or
+    sweeps) of their own, which ``list_runs(root)`` does not go into: ``runs/exp1/a``."""
+    root = Path(root)
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+            if root.is_dir() and not (root / "sweep.yaml").is_file() else ():
+        if summarize(folder) is None and not folder.is_symlink() and any(
+                summarize(inner) is not None for inner in folder.iterdir() if inner.is_dir()):
+            found.append(folder)
+    return found
+
+
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first; for a sweep's folder,
     its trials, best first by the sweep's metric, with the status the sweep gave each

@@ -8,9 +8,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nnrun.commands.runs import RunEntry, list_runs
+from nnrun.commands.runs import RunEntry, folders_of_runs, list_runs
 from nnrun.console.numbers import number
 from nnrun.console.output import say_note
+from nnrun.errors import quoted
 
 STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan", "killed": "red"}
 
@@ -88,6 +89,11 @@ def _needed(rows: list[dict[str, str]], left_out: tuple[str, ...]) -> int:
 
 def print_runs(console: Console, root: str | Path = "runs") -> None:
     runs = list_runs(root)
+    nested = folders_of_runs(root)
+    if nested:  # said beside the table: listing them would mix runs of other folders into this one's
+        shown = ", ".join(str(folder) for folder in nested[:5]) + (", ..." if len(nested) > 5 else "")
+        say_note(f"{shown} hold{'s' if len(nested) == 1 else ''} runs of {'its' if len(nested) == 1 else 'their'} "
+                 f"own: nnrun runs {quoted(nested[0])} lists them")
     if not runs:
         console.print(f"no runs in {root}; start one with: nnrun train CONFIG", highlight=False, markup=False)
         return
