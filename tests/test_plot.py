@@ -94,9 +94,14 @@ def test_plot_bad_input(run_cli, tmp_path):
     assert result.exit_code == 2 and "give a file name ending in .png" in result.output
     result = run_cli("plot", "nowhere")
     assert result.exit_code == 2 and "nowhere: no such run directory" in result.output
+    other = train_iris(tmp_path / "other", epochs=2)
     (run / "metrics.csv").unlink()
     result = run_cli("plot", run)
     assert result.exit_code == 2 and "no finished epoch to plot yet" in result.output
+    # Beside others (a sweep's trials, one failed in its first epoch): left out, and said.
+    result = run_cli("plot", run, other, "-o", "two.png")
+    assert result.exit_code == 0 and (tmp_path / "two.png").is_file(), result.output
+    assert f"left out, with no finished epoch to plot: {run}" in " ".join(result.output.split())
 
 
 def test_a_sweeps_choice_gets_one_tick_per_value_and_a_log_axis_labels_its_decades():

@@ -32,15 +32,22 @@ def _pyplot():
     return plt
 
 
-def load_histories(run_dirs) -> list[tuple[str, list[dict]]]:
-    """(label, rows) per run; a run without a single finished epoch is an error."""
-    histories = []
+def load_histories(run_dirs, notes: list[str] | None = None) -> list[tuple[str, list[dict]]]:
+    """(label, rows) per run with a finished epoch. Of several runs (a sweep's trials,
+    one failed in its first epoch), one without is left out and said in ``notes``; a
+    run alone without one, or every run, is an error."""
+    histories, empty = [], []
     runs = [RunDir.open(run_dir) for run_dir in run_dirs]
     for run, label in zip(runs, _labels([run.path for run in runs])):
         rows = read_metrics(run.metrics)
-        if not rows:
-            raise UserError(f"{run.metrics}: no finished epoch to plot yet")
-        histories.append((label, rows))
+        if rows:
+            histories.append((label, rows))
+        else:
+            empty.append(run)
+    if empty and (not histories or notes is None):
+        raise UserError(f"{empty[0].metrics}: no finished epoch to plot yet")
+    if empty:
+        notes.append(f"left out, with no finished epoch to plot: {', '.join(str(run.path) for run in empty)}")
     return histories
 
 
@@ -106,13 +113,14 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
     the picture cannot say: runs of different losses share the loss panel's scale."""
     if not run_dirs:
         raise UserError("nnrun plot: give at least one run directory")
-    histories = load_histories(run_dirs)
+    histories = load_histories(run_dirs, notes)
+    given, run_dirs = run_dirs, [d for d in run_dirs if read_metrics(RunDir.open(d).metrics)]  # those drawn
     losses = loss_types(run_dirs)
     if len(set(losses)) > 1 and notes is not None:
         notes.append(f"the runs minimize different losses ({', '.join(dict.fromkeys(losses))}): the loss panel puts "
                      "them on one scale, where a small loss can look flat; compare them by a metric they share")
-    output = Path(output) if output is not None else default_output(run_dirs)
-    check_output(output, RunDir(Path(run_dirs[0])).curves if len(run_dirs) == 1 else None, force)
+    output = Path(output) if output is not None else default_output(given)
+    check_output(output, RunDir(Path(given[0])).curves if len(given) == 1 else None, force)
     plt = _pyplot()
     panels = quantities(histories)
     # At most three panels a row, so many metrics wrap into a grid instead of a strip.
