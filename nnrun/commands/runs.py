@@ -200,14 +200,14 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
 def folders_of_runs(root: str | Path) -> list[Path]:
     """The folders directly under ``root`` that are no run or sweep but hold runs (or
     sweeps) of their own, which ``list_runs(root)`` does not go into: ``runs/exp1/a``."""
+    def listed(folder: Path) -> bool:  # what summarize lists, told by its files alone (nothing read twice)
+        return (folder / "sweep.yaml").is_file() or RunDir(folder).is_run()
+
     root = Path(root)
-    found = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-            if root.is_dir() and not (root / "sweep.yaml").is_file() else ():
-        if summarize(folder) is None and not folder.is_symlink() and any(
-                summarize(inner) is not None for inner in folder.iterdir() if inner.is_dir()):
-            found.append(folder)
-    return found
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if root.is_dir() and not listed(root) else []
+    return [folder for folder in folders if not listed(folder) and not folder.is_symlink()
+            and any(inner.is_dir() and listed(inner) for inner in folder.iterdir())]
 
 
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:

@@ -32,23 +32,24 @@ def _pyplot():
     return plt
 
 
-def load_histories(run_dirs, notes: list[str] | None = None) -> list[tuple[str, list[dict]]]:
-    """(label, rows) per run with a finished epoch. Of several runs (a sweep's trials,
-    one failed in its first epoch), one without is left out and said in ``notes``; a
-    run alone without one, or every run, is an error."""
-    histories, empty = [], []
+def load_histories(run_dirs, notes: list[str] | None = None) -> tuple[list[tuple[str, list[dict]]], list]:
+    """(label, rows) per run with a finished epoch, and those runs' folders. Of several
+    runs (a sweep's trials, one failed in its first epoch), one without is left out and
+    said in ``notes``; a run alone without one, or every run, is an error."""
+    histories, drawn, empty = [], [], []
     runs = [RunDir.open(run_dir) for run_dir in run_dirs]
-    for run, label in zip(runs, _labels([run.path for run in runs])):
+    for run_dir, run, label in zip(run_dirs, runs, _labels([run.path for run in runs])):
         rows = read_metrics(run.metrics)
         if rows:
             histories.append((label, rows))
+            drawn.append(run_dir)
         else:
             empty.append(run)
     if empty and (not histories or notes is None):
         raise UserError(f"{empty[0].metrics}: no finished epoch to plot yet")
     if empty:
         notes.append(f"left out, with no finished epoch to plot: {', '.join(str(run.path) for run in empty)}")
-    return histories
+    return histories, drawn
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -113,8 +114,8 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
     the picture cannot say: runs of different losses share the loss panel's scale."""
     if not run_dirs:
         raise UserError("nnrun plot: give at least one run directory")
-    histories = load_histories(run_dirs, notes)
-    given, run_dirs = run_dirs, [d for d in run_dirs if read_metrics(RunDir.open(d).metrics)]  # those drawn
+    given = run_dirs
+    histories, run_dirs = load_histories(run_dirs, notes)
     losses = loss_types(run_dirs)
     if len(set(losses)) > 1 and notes is not None:
         notes.append(f"the runs minimize different losses ({', '.join(dict.fromkeys(losses))}): the loss panel puts "
