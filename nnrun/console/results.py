@@ -11,6 +11,7 @@ from rich.table import Table
 
 from nnrun.console.numbers import number
 from nnrun.console.tables import FoldingTable
+from nnrun.engine.stopping import did_not_improve
 from nnrun.store.history import (
     SPARK_ASCII,
     SPARK_BLOCKS,
@@ -154,7 +155,4 @@ def _early_stop_note(result, experiment) -> str:
         return f"stopped after epoch {last}"
     restored = f"; restored the weights of epoch {result.best_epoch}" if _restored(result, experiment) else \
         "; kept the final weights" if stopping.restore_best else ""
-    # The epochs since the best, as counted (patience 0 stops at the first that does not improve).
-    waited = last - result.best_epoch if result.best_epoch else stopping.patience
-    return (f"stopped after epoch {last} of {experiment.config.training.epochs}: {stopping.monitor} "
-            f"did not improve for {waited} epoch{'s' if waited != 1 else ''}{restored}")
+    return f"stopped after epoch {last} of {experiment.config.training.epochs}: {did_not_improve(stopping)}{restored}"

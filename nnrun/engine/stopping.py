@@ -16,6 +16,18 @@ from nnrun.model.monitor import Monitor
 from nnrun.store.tensorfile import check_like
 
 
+def waited(settings) -> int:
+    """The epochs without improvement that end a run: the patience, and at least one (a
+    patience of 0 stops at the first epoch that does not improve, as Keras's does)."""
+    return max(settings.patience, 1)
+
+
+def did_not_improve(settings) -> str:
+    """Why early stopping ended a run, in words: ``val_loss did not improve for 2 epochs``."""
+    n = waited(settings)
+    return f"{settings.monitor} did not improve for {n} epoch{'s' if n != 1 else ''}"
+
+
 class EarlyStopper:
     """Stops when the monitored quantity has not improved by ``min_delta`` for
     ``patience`` epochs; keeps a copy of the best weights to restore."""
@@ -36,16 +48,16 @@ class EarlyStopper:
                 self.best_weights = self.graph.weight_buffer.copy()
             return False
         self.wait += 1
-        self.stopped = self.wait >= max(self.settings.patience, 1)
+        self.stopped = self.wait >= waited(self.settings)
         return self.stopped
 
     def ended_run(self, run_path, epoch: int) -> RunEnded:
         """The refusal to extend a run whose patience ran out at ``epoch``: trained with
         more epochs from the start, it would have stopped there all the same."""
         return RunEnded(
-            f"{run_path}: early stopping's patience ran out at epoch {epoch} ({self.settings.monitor} did not "
-            f"improve for {self.settings.patience} epochs); trained with more epochs from the start it would have "
-            "stopped there too, so a larger training.epochs does not train it further",
+            f"{run_path}: early stopping's patience ran out at epoch {epoch} ({did_not_improve(self.settings)}); "
+            "trained with more epochs from the start it would have stopped there too, so a larger training.epochs "
+            "does not train it further",
             hint=f"to train more, start a new run with a larger training.early_stopping.patience (from "
             f"{run_path}/config.yaml), or warm start one from its weights with "
             f"{setting('model.init_weights', f'{run_path}/model.safetensors')}",
