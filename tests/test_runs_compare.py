@@ -14,7 +14,7 @@ import nnrun
 
 from trained import train_diabetes, train_iris
 
-from nnrun.commands.runs import list_runs
+from nnrun.commands.runs import list_runs, summarize
 from nnrun.config.diff import MISSING, config_differences, flatten
 
 
@@ -320,6 +320,16 @@ def test_runs_in_a_folder_below_are_pointed_at_not_skipped_without_a_word(run_cl
     assert result.exit_code == 0
     assert f"note: {tmp_path / 'archive' / 'deep'} holds runs of its own: nnrun runs {tmp_path / 'archive' / 'deep'} " \
            "lists them" in " ".join(result.output.split())
+    # As nnrun runs lists a folder: one that merely holds a config.yaml, or a link, is no run.
+    import os
+
+    (tmp_path / "archive" / "scratch" / "x").mkdir(parents=True)
+    (tmp_path / "archive" / "scratch" / "x" / "config.yaml").write_text("name: x\n")
+    (tmp_path / "archive" / "links").mkdir()
+    os.symlink(tmp_path / "archive" / "deep" / "r", tmp_path / "archive" / "links" / "r")
+    (tmp_path / "archive" / "deep" / "config.yaml").write_text("name: kept beside the runs\n")
+    out = " ".join(run_cli("runs", tmp_path / "archive").output.split())
+    assert "deep holds runs of its own" in out and "scratch" not in out and "links" not in out
 
 
 def test_a_run_without_its_metrics_csv_is_listed_by_its_first_metric_from_meta_json(tmp_path):
@@ -328,6 +338,8 @@ def test_a_run_without_its_metrics_csv_is_listed_by_its_first_metric_from_meta_j
     [entry] = list_runs(tmp_path / "runs")
     meta = json.loads((run / "meta.json").read_text())
     assert entry.metric == "accuracy" and entry.test == meta["final"]["test"]["accuracy"]  # not the test loss
+    # A sweep's trial so: by the sweep's metric, as its other trials are.
+    assert summarize(run, "loss").metric == "loss" and summarize(run, "loss").test == meta["final"]["test"]["loss"]
 
 
 def test_a_setting_added_since_a_run_was_trained_is_no_difference(run_cli, tmp_path):
@@ -431,6 +443,11 @@ def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
     os.utime(copy / "sweep.yaml", (0, 4e9)), os.utime(copy / "trials.csv", (0, 4e9))  # as a copy's, far off
     for entry in (trial, list_runs(copy)[0]):
         assert entry.started.isoformat()[:19] == meta["started"][:19]
+    # An end before its own start (a damaged meta.json) is no end: no time of decades.
+    (copy / "trials" / "000" / "meta.json").write_text(json.dumps({**meta, "ended": "1999-01-01T00:00:00"}))
+    from nnrun.commands.runs import summarize_sweep
+
+    assert 0 <= summarize_sweep(copy).seconds < 60
 
 
 @pytest.mark.parametrize("rows, status", [

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from nnrun.errors import UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import best_row, epochs_trained, metric_columns, read_metrics
-from nnrun.store.rundir import RunDir
+from nnrun.store.rundir import RunDir, meta_time
 
 
 @dataclass
@@ -60,37 +60,37 @@ def _saved_epochs(path: Path, epochs: int) -> int | None:
     return saved if epochs and saved < epochs else None
 
 
-def _time(text) -> datetime | None:
-    """An ISO timestamp from meta.json; one without a zone is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+def listed_as(path: Path) -> str | None:
+    """"sweep" or "run" for a folder ``nnrun runs`` lists, by its files alone; None for
+    any other (a link, or a folder that merely holds a config.yaml: nnrun locks a run
+    before it writes one)."""
+    if path.is_symlink():
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if (path / "sweep.yaml").is_file() and ((path / "trials.csv").is_file() or (path / "trials").is_dir()):
+        return "sweep"
+    run = RunDir(path)
+    return "run" if run.is_run() and (run.meta.is_file() or run.lock_file.exists()) else None
 
 
 def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     """What the table shows for one folder; None when it is not a run directory.
     ``metric`` (a sweep's, without ``val_``) is shown in place of the run's first one."""
-    if (path / "sweep.yaml").is_file() and ((path / "trials.csv").is_file() or (path / "trials").is_dir()) \
-            and not path.is_symlink():
-        return summarize_sweep(path)
+    kind = listed_as(path)
+    if kind != "run":
+        return summarize_sweep(path) if kind == "sweep" else None
     run = RunDir(path)
-    if not run.is_run() or path.is_symlink():
-        return None
-    if not run.meta.is_file() and not run.lock_file.exists():
-        return None  # a folder that merely holds a config.yaml: nnrun locks a run before it writes one
     has_meta = run.meta.is_file()
     meta = run.read_meta_or_none()
     history = read_metrics(run.metrics)
-    if not (metric and history and (metric in history[0] or f"val_{metric}" in history[0])):
-        # Without metrics.csv (deleted), the final scores in meta.json name the metrics, in order.
-        scores = (meta or {}).get("final")
-        final = next(iter(scores.values()), None) if isinstance(scores, dict) and scores and not history else None
-        metric = _first_metric(history[0] if history else final if isinstance(final, dict) else {})
+    # The metric names, in order: metrics.csv's, or, where it was deleted, meta.json's final scores.
+    scores = (meta or {}).get("final")
+    final = next(iter(scores.values()), None) if isinstance(scores, dict) and scores else None
+    names = history[0] if history else final if isinstance(final, dict) else {}
+    if not (metric and (metric in names or f"val_{metric}" in names)):
+        metric = _first_metric(names)
     best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
-    started = _time(meta.get("started")) if meta else None
-    ended = _time(meta.get("ended")) if meta else None
+    started = meta_time(meta.get("started")) if meta else None
+    ended = meta_time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)
     status = status_of(path, meta, has_meta)
     return RunEntry(
@@ -109,12 +109,12 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
 
 def summarize_sweep(path: Path) -> RunEntry:
     """A sweep directory's row: trials finished of all, its metric, the best trial."""
-    from nnrun.commands.sweep.listing import read_sweep_summary
+    from nnrun.commands.sweep.listing import read_sweep_summary, sweep_times
 
     summary = read_sweep_summary(path)
     if summary is None:
         return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
-    started, ended = _sweep_times(path)
+    started, ended = sweep_times(path)
     writing = RunDir(path).is_writing()
     # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
     # saying so (one about to start may still say running); killed: with trials running
@@ -129,22 +129,6 @@ def summarize_sweep(path: Path) -> RunEntry:
     status = "sweep" + state
     return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
-
-
-def _sweep_times(path: Path) -> tuple[datetime, datetime]:
-    """A sweep's start and end: its trials' first start and last end, as their meta.json
-    files record them (a copy of the folder keeps them, where it changes every file's
-    time); the files' times for a sweep none of whose trials recorded any."""
-    moments = []
-    for meta_path in (path / "trials").glob("*/meta.json"):
-        meta = RunDir(meta_path.parent).read_meta_or_none() or {}
-        moments += [moment for key in ("started", "ended") if (moment := _time(meta.get(key))) is not None]
-    if moments:
-        return min(moments), max(moments)
-    written = path / "trials.csv" if (path / "trials.csv").is_file() else path / "sweep.yaml"  # before any trial
-    # To the second, as a run's start in meta.json.
-    return (datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc),
-            datetime.fromtimestamp(written.stat().st_mtime, timezone.utc))
 
 
 def as_records(entries: list[RunEntry]) -> list[dict]:
@@ -200,14 +184,16 @@ def _duration(started: datetime | None, ended: datetime | None, history: list[di
 def folders_of_runs(root: str | Path) -> list[Path]:
     """The folders directly under ``root`` that are no run or sweep but hold runs (or
     sweeps) of their own, which ``list_runs(root)`` does not go into: ``runs/exp1/a``."""
-    def listed(folder: Path) -> bool:  # what summarize lists, told by its files alone (nothing read twice)
-        return (folder / "sweep.yaml").is_file() or RunDir(folder).is_run()
+    def holds_runs(folder: Path) -> bool:
+        try:
+            return any(inner.is_dir() and listed_as(inner) for inner in folder.iterdir())
+        except OSError:  # a folder that cannot be read: not this note's to refuse
+            return False
 
     root = Path(root)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if root.is_dir() and not listed(root) else []
-    return [folder for folder in folders if not listed(folder) and not folder.is_symlink()
-            and any(inner.is_dir() and listed(inner) for inner in folder.iterdir())]
+        if root.is_dir() and not listed_as(root) else []
+    return [folder for folder in folders if not listed_as(folder) and not folder.is_symlink() and holds_runs(folder)]
 
 
 def list_runs(root: str | Path = "runs") -> list[RunEntry]:

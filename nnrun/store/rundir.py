@@ -20,6 +20,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from nnrun.errors import UserError, quoted, resume_command, said
@@ -185,6 +186,15 @@ class RunDir:
                 _runs_hint(path / "run") if any(path.glob("*/config.yaml")) else None
             raise UserError(f"{path}: not an nnrun run directory (no config.yaml)", hint=hint)
         return run
+
+
+def meta_time(text) -> datetime | None:
+    """An ISO timestamp from meta.json; one without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def record_of(path: Path) -> Path | None:

@@ -7,9 +7,12 @@ trials.csv does not parse is reported as unreadable, not as an error.
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
+
+from nnrun.store.rundir import RunDir, meta_time
 
 
 def read_sweep(path: Path) -> tuple[dict, list[dict]] | None:
@@ -67,3 +70,21 @@ def planned_count(sweep: dict) -> int | None:
         return SweepConfig.model_validate(sweep).trial_count
     except (ValidationError, ValueError, TypeError):
         return None
+
+
+def sweep_times(path: Path) -> tuple[datetime, datetime]:
+    """A sweep's start and end: its trials' first start and last end, as their meta.json
+    files record them, to the second (a copy of the folder keeps them, where it changes
+    every file's time; an end before its own start is no end); the files' times for a
+    sweep none of whose trials recorded any."""
+    starts, ends = [], []
+    for meta_path in (path / "trials").glob("*/meta.json"):
+        meta = RunDir(meta_path.parent).read_meta_or_none() or {}
+        started, ended = meta_time(meta.get("started")), meta_time(meta.get("ended"))
+        starts += [started] if started else []
+        ends += [moment for moment in (started, ended) if moment and (not started or moment >= started)]
+    if starts:
+        return min(starts), max(ends)
+    written = path / "trials.csv" if (path / "trials.csv").is_file() else path / "sweep.yaml"  # before any trial
+    return (datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc),
+            datetime.fromtimestamp(written.stat().st_mtime, timezone.utc))
