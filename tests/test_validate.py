@@ -185,6 +185,14 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
     assert result.exit_code == 0 and "warning: model.layers.0: data.source.text pads each text with 0 at its end, to " \
         "40 tokens, and this embedding makes no padding mask" in " ".join(result.output.split())
     assert "pads each text" not in run_cli("validate", ROOT / "configs" / "text_lstm.yaml").output
+    # Followed layer by layer: an unmasked embedding that feeds only a flatten says nothing; a masked one that
+    # feeds the lstm beside it is fine.
+    branches = ("model.layers=[{type: embedding, input_dim: 1000, output_dim: 8, name: e1}, {type: flatten, name: f}, "
+                "{type: embedding, input_dim: 1000, output_dim: 8, mask_zero: true, name: e2, inputs: [input]}, "
+                "{type: lstm, units: 4, name: r}, {type: concatenate, inputs: [f, r]}, "
+                "{type: dense, units: 2, activation: softmax}]")
+    result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", branches)
+    assert result.exit_code == 0 and "pads each text" not in result.output, result.output
     # A text column's indices a preprocessing step made into other numbers: told where the mistake is.
     result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "data.preprocess=[standardize]")
     assert result.exit_code == 2 and "data.preprocess: standardize turns the indices that model.layers.0 (embedding) " \

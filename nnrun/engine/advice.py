@@ -99,22 +99,32 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
             "--data FILE --target COLUMN writes such a model)"]
 
 
-RECURRENT = ("simple_rnn", "lstm", "gru", "bidirectional")
-
-
 def unmasked_padding(config: Config, graph: Graph) -> list[str]:
     """A text is padded with 0 at its end (as Keras's TextVectorization pads it, where
-    pad_sequences pads the start): a recurrent layer without the embedding's mask reads
-    the padding last, and a short text's words are far behind it: such a model may learn
-    nothing of them."""
+    pad_sequences pads the start): a layer that would read the embedding's mask
+    (``takes_mask``: recurrent, attention, sequence pooling) and gets none from any of
+    its inputs reads the padding as tokens, a recurrent layer after the words, so far
+    behind them that such a model may learn nothing of them."""
     text = getattr(config.data.source, "text", None)
-    embedding = next((node for node in graph.nodes if node.layer.type == "embedding"), None)
-    if text is None or embedding is None or getattr(embedding.layer, "mask_zero", False) or \
-            not any(node.layer.type in RECURRENT for node in graph.nodes):
-        return []
-    return [f"model.layers.{embedding.index}: data.source.text pads each text with 0 at its end, to {text.length} "
-            "tokens, and this embedding makes no padding mask, so the recurrent layers read the padding after the "
-            "words; set mask_zero: true on it (index 0 is kept for the padding)"]
+    masked = set()  # the nodes whose output carries a padding mask (attention's from its masked value too)
+    for node in graph.nodes:
+        if getattr(node.layer, "mask_zero", False) or any(name in masked for name in node.inputs):
+            masked.add(node.name)
+    warnings = []
+    for embedding in graph.nodes if text is not None else ():
+        if embedding.layer.type != "embedding" or embedding.name in masked:
+            continue
+        reached, readers = {embedding.name}, []
+        for node in graph.nodes:  # in order: a node's inputs come before it
+            if any(name in reached for name in node.inputs):
+                reached.add(node.name)
+                readers += [node] if node.layer.takes_mask and not any(i in masked for i in node.inputs) else []
+        if readers:
+            warnings.append(f"model.layers.{embedding.index}: data.source.text pads each text with 0 at its end, to "
+                            f"{text.length} tokens, and this embedding makes no padding mask, so model.layers."
+                            f"{readers[0].index} ({readers[0].layer.type}) reads the padding as tokens; set mask_zero: "
+                            "true on it (index 0 is kept for the padding)")
+    return warnings
 
 
 def unread_masks(graph: Graph) -> list[str]:
