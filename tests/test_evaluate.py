@@ -89,14 +89,17 @@ def test_evaluate_classifier_prints_and_writes_confusion_matrix(run_cli, tmp_pat
     assert matrix.sum() == report["samples"] == 30 and matrix.sum(axis=1).tolist() == [10, 10, 10]
     assert np.trace(matrix) / 30 == pytest.approx(report["metrics"]["accuracy"])
     assert [row["support"] for row in details["per_class"]] == [10, 10, 10]
-    # A class with no sample here, never predicted, has no scores: "-", as the macro average leaves it out.
+    # A class with no sample here, never predicted, has no scores: None in the report, "-" in the table, as the
+    # macro average leaves it out.
+    report = classification_report(np.array([0, 0, 2]), np.eye(3)[[0, 0, 0]], ["a", "b", "c"])
+    assert [row["f1"] for row in report["per_class"]] == [0.8, None, 0.0]
     from rich.console import Console
 
     from nnrun.console.evaluation import per_class_table
 
     only = {**details, "confusion_matrix": [[4, 0, 0], [0, 0, 0], [1, 0, 0]],
             "per_class": [{"class": c, "precision": p, "recall": r, "f1": f, "support": s} for c, p, r, f, s in
-                          (("setosa", 0.8, 1.0, 0.889, 4), ("versicolor", 0.0, 0.0, 0.0, 0),
+                          (("setosa", 0.8, 1.0, 0.889, 4), ("versicolor", None, None, None, 0),
                            ("virginica", 0.0, 0.0, 0.0, 1))],
             "macro_average": {"precision": 0.4, "recall": 0.5, "f1": 0.444}}
     console = Console(width=100, record=True)
@@ -186,6 +189,9 @@ def test_per_class_scores_agree_with_the_counts(pairs):
     assert matrix.sum() == len(pairs) and np.trace(matrix) == sum(t == p for t, p in pairs)
     for c, row in enumerate(report["per_class"]):
         assert row["support"] == sum(t == c for t, _ in pairs)
+        if not any(c in pair for pair in pairs):  # no sample and none predicted: no scores, as the macro leaves it
+            assert row["precision"] is row["recall"] is row["f1"] is None
+            continue
         assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
         low, high = sorted((row["precision"], row["recall"]))
         assert low - 1e-12 <= row["f1"] <= high + 1e-12  # a harmonic mean lies between its terms

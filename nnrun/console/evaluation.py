@@ -69,14 +69,11 @@ def per_class_table(details: dict) -> Table:
     table = FoldingTable(title="Per class", title_justify="left")
     for column in ("class", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right")
-    predicted = [sum(column) for column in zip(*details["confusion_matrix"])]
     unscored = 0
-    for row, times in zip(details["per_class"], predicted):
-        # A class with no sample here that the model never predicts has no scores (as scikit-learn's
-        # labels leave it out): "-", and left out of the macro average, which then agrees with the rows.
-        absent = row["support"] == 0 and times == 0
-        unscored += absent
-        scores = ("-" if absent else f"{row[k]:.4f}" for k in ("precision", "recall", "f1"))
+    for row in details["per_class"]:
+        # None: no sample of the class here, and none predicted (see classification_report).
+        unscored += row["f1"] is None
+        scores = ("-" if row[k] is None else f"{row[k]:.4f}" for k in ("precision", "recall", "f1"))
         table.add_row(escape(row["class"]), *scores, str(row["support"]))
     if unscored:
         table.caption = "-: no sample of the class here, and none predicted; the macro average leaves it out"

@@ -34,11 +34,14 @@ def classification_report(target: np.ndarray, probs: np.ndarray, class_names: li
     recall = ratio(hits, matrix.sum(axis=1))
     f1 = per_class_f1(hits, matrix.sum(axis=0), matrix.sum(axis=1))
     support = matrix.sum(axis=1)
-    per_class = [
-        {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(names, precision, recall, f1, support)
-    ]
     predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    # A class with no sample here that the model never predicts has no scores (None), as
+    # the macro average leaves it out (scikit-learn's labels): a 0 would not agree with it.
+    per_class = [
+        {"class": name, **{k: float(v) if seen else None for k, v in (("precision", p), ("recall", r), ("f1", f))},
+         "support": int(s)}
+        for name, p, r, f, s, seen in zip(names, precision, recall, f1, support, (predicted + actual) > 0)
+    ]
     macro = {name: macro_mean(values, predicted, actual)
              for name, values in (("precision", precision), ("recall", recall), ("f1", f1))}
     return {"classes": names, "confusion_matrix": matrix.tolist(), "per_class": per_class, "macro_average": macro}
