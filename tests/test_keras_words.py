@@ -60,6 +60,10 @@ GUESSES = [
      "preprocessing here: data.preprocess: [standardize]"),
     ("model.layers.0", {"type": "SpatialDropout1D", "rate": 0.1}, "unknown type 'SpatialDropout1D'; dropping whole "
      "channels is not offered; dropout drops single values"),
+    ("model.layers.0", {"type": "SpatialDropout3D", "rate": 0.1}, "unknown type 'SpatialDropout3D'; dropping whole "
+     "channels is not offered"),
+    ("model.layers.0", {"type": "Sigmoid"}, "unknown type 'Sigmoid'; an activation is a layer's option here "
+     "(activation: sigmoid on the layer before)"),
     ("optimizer.learning_rate", {"type": "ExponentialDecay", "decay_steps": 100}, "optimizer.learning_rate: expected "
      "a number, got a mapping; a rate that changes is training.schedule"),
     ("training.schedule", {"type": "exponential", "decay_rate": 0.9, "decay_steps": 100}, "unknown key "

@@ -58,12 +58,12 @@ LAYERS = {
                      "the training split",
     "textvectorization": "text is read by the data source: data.source.text: {column: ..., max_tokens: ..., "
                          "length: ...}",
-    "spatialdropout1d": "dropping whole channels is not offered; dropout drops single values",
-    "spatialdropout2d": "dropping whole channels is not offered; dropout drops single values",
+    "spatialdropout": "dropping whole channels is not offered; dropout drops single values",
     "gaussiannoise": "adding noise in training is not offered",
+    "gaussiandropout": "multiplying by noise in training is not offered; dropout drops single values",
+    "alphadropout": "alpha dropout (for selu networks) is not offered; dropout drops single values",
 }
 LAYERS["inputlayer"] = LAYERS["input"]
-ACTIVATION_LAYERS = {"relu": "relu", "leakyrelu": "leaky_relu", "softmax": "softmax", "elu": "elu"}
 
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.
 RENAMED_KEYS = {
@@ -122,12 +122,16 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
 def keras_layer_hint(word: str) -> str:
     """What to write for a Keras layer nnrun has no type of (``ReLU``, ``Input``,
     ``Rescaling``); "" for any other word."""
+    from nnrun.model.activations import ACTIVATIONS  # on an error's way only
+
     squashed = _squash(word)
-    if squashed in ACTIVATION_LAYERS:
-        name = ACTIVATION_LAYERS[squashed]
+    name = next((name for name in ACTIVATIONS if _squash(name) == squashed), None)
+    if name is not None:  # Keras's ReLU, LeakyReLU, Softmax layers
         return (f"; an activation is a layer's option here (activation: {name} on the layer before), or a layer of "
                 f"its own: {{type: activation, activation: {name}}}")
-    return f"; {LAYERS[squashed]}" if squashed in LAYERS else ""
+    # SpatialDropout1D/2D/3D by their stem
+    known = next((LAYERS[key] for key in (squashed, squashed.rstrip("123d")) if key in LAYERS), None)
+    return f"; {known}" if known else ""
 
 
 def place_hint(key: str, where: str) -> str:
