@@ -101,10 +101,9 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
 
 def unmasked_padding(config: Config, graph: Graph) -> list[str]:
     """A text is padded with 0 at its end (as Keras's TextVectorization pads it, where
-    pad_sequences pads the start): a layer that would read the embedding's mask
-    (``takes_mask``: recurrent, attention, sequence pooling) and gets none from any of
-    its inputs reads the padding as tokens, a recurrent layer after the words, so far
-    behind them that such a model may learn nothing of them."""
+    pad_sequences pads the start): a layer that reads the steps in order (recurrent) and
+    gets no mask from any of its inputs reads the padding after the words, so far behind
+    them that such a model may learn nothing of them. (A pooling's mean only dilutes.)"""
     text = getattr(config.data.source, "text", None)
     masked = set()  # the nodes whose output carries a padding mask (attention's from its masked value too)
     for node in graph.nodes:
@@ -118,11 +117,11 @@ def unmasked_padding(config: Config, graph: Graph) -> list[str]:
         for node in graph.nodes:  # in order: a node's inputs come before it
             if any(name in reached for name in node.inputs):
                 reached.add(node.name)
-                readers += [node] if node.layer.takes_mask and not any(i in masked for i in node.inputs) else []
+                readers += [node] if node.layer.reads_in_order and not any(i in masked for i in node.inputs) else []
         if readers:
             warnings.append(f"model.layers.{embedding.index}: data.source.text pads each text with 0 at its end, to "
                             f"{text.length} tokens, and this embedding makes no padding mask, so model.layers."
-                            f"{readers[0].index} ({readers[0].layer.type}) reads the padding as tokens; set mask_zero: "
+                            f"{readers[0].index} ({readers[0].layer.type}) reads the padding after the words; set mask_zero: "
                             "true on it (index 0 is kept for the padding)")
     return warnings
 

@@ -156,6 +156,9 @@ class Layer(BaseModel):
     differentiable_input: ClassVar[bool] = True
     takes_mask: ClassVar[bool] = False
     keeps_mask: ClassVar[bool] = False
+    # True for a layer that reads a sequence's steps one after another (recurrent): without a
+    # mask it reads a text's end padding last, after the words.
+    reads_in_order: ClassVar[bool] = False
     # True when training statistics or random draws span the batch: forward gets `part=`.
     spans_batch: ClassVar[bool] = False
     # Spec fields and input shapes the registry's gradient check runs every layer with.

@@ -35,6 +35,7 @@ class Bidirectional(Layer):
         "concat", description="How the two directions' outputs combine.")
 
     takes_mask = True
+    reads_in_order = True
     spans_batch = True
     check_cases = [
         ({"layer": {"type": "lstm", "units": 2}}, (3, 2)),

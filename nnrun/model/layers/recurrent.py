@@ -93,6 +93,7 @@ class Recurrent(Layer):
     bias_regularizer: RegularizerSpec | None = Field(None, description="Penalty on the bias.")
 
     takes_mask = True
+    reads_in_order = True
     spans_batch = True  # dropout masks are drawn for the whole batch
     gates: ClassVar[int] = 1
 
