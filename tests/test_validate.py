@@ -183,8 +183,8 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
     # A recurrent layer without the embedding's mask reads a text's end padding last: warned.
     result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "model.layers.0.mask_zero=false")
     assert result.exit_code == 0 and "warning: model.layers.0: data.source.text pads each text with 0 at its end, to " \
-        "40 tokens, and this embedding makes no padding mask, so model.layers.1 (bidirectional) reads the padding after " \
-        "the words" in " ".join(result.output.split())
+        "40 tokens, and this embedding makes no padding mask, so model.layers.1 (bidirectional) reads the padding " \
+        "after the words" in " ".join(result.output.split())
     assert "pads each text" not in run_cli("validate", ROOT / "configs" / "text_lstm.yaml").output
     # Followed layer by layer: an unmasked embedding that feeds only a flatten says nothing; a masked one that
     # feeds the lstm beside it is fine.

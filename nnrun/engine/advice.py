@@ -121,8 +121,8 @@ def unmasked_padding(config: Config, graph: Graph) -> list[str]:
         if readers:
             warnings.append(f"model.layers.{embedding.index}: data.source.text pads each text with 0 at its end, to "
                             f"{text.length} tokens, and this embedding makes no padding mask, so model.layers."
-                            f"{readers[0].index} ({readers[0].layer.type}) reads the padding after the words; set mask_zero: "
-                            "true on it (index 0 is kept for the padding)")
+                            f"{readers[0].index} ({readers[0].layer.type}) reads the padding after the words; set "
+                            "mask_zero: true on it (index 0 is kept for the padding)")
     return warnings
 
 
