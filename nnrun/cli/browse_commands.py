@@ -15,24 +15,48 @@ from nnrun.errors import quoted
 
 def runs(
     directory: Path = typer.Argument(Path("runs"), metavar="DIRECTORY", help="Folder holding run directories."),
+    sort: Optional[str] = typer.Option(
+        None, "--sort", metavar="KEY",
+        help="Order by started (newest first), name, best (best validation value first), test, time (shortest "
+             "first), epochs (most first), or a setting such as optimizer.learning_rate (shown as a column)."),
+    reverse: bool = typer.Option(False, "--reverse", help="Turn the order round (runs without a value stay last)."),
+    status: list[str] = typer.Option(
+        [], "--status", metavar="STATUS", help="Only runs of this status (completed, killed, ...); repeatable."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", metavar="N", help="Only the first N runs."),
+    metric: Optional[str] = typer.Option(
+        None, "--metric", metavar="NAME",
+        help="The metric every run shows and is ranked by (loss, accuracy, mae, ...), not each run's first."),
+    show: list[str] = typer.Option(
+        [], "--show", metavar="PATH",
+        help="A column of each run's setting at this dotted path (optimizer.learning_rate; a block, such as "
+             "optimizer, gives one column per setting in it); repeatable."),
+    params: bool = typer.Option(False, "--params", help="Columns for the settings that differ between the runs listed."),
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON, one object per run, for scripts."),
 ) -> None:
     """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.
 
-    Example: nnrun runs runs/
+    Example: nnrun runs runs/ --params --sort best --limit 10
     """
 
     def action():
+        from nnrun.commands.runs_view import RunsView
+
+        view = RunsView(sort=sort, reverse=reverse, statuses=tuple(status), limit=limit, metric=metric,
+                        show=tuple(show), params=params)
         if as_json:
             from nnrun.commands.runs import as_records, list_runs
+            from nnrun.console.output import say_note
             from nnrun.store.files import json_text
 
-            typer.echo(json_text(as_records(list_runs(directory))), nl=False)
+            listed, notes = view.apply(list_runs(directory, view.metric))
+            for note in notes:
+                say_note(note)
+            typer.echo(json_text(as_records(listed, view.all_columns)), nl=False)
             return
         from nnrun.console.output import OutputConsole
         from nnrun.console.runs_table import print_runs
 
-        print_runs(OutputConsole(), directory)
+        print_runs(OutputConsole(), directory, view)
 
     guard(action)
 

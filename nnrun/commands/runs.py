@@ -35,6 +35,7 @@ class RunEntry:
     # holds: the epoch it resumes from (-1: none, it cannot resume).
     saved_epochs: int | None = None
     values: dict | None = None  # a sweep's trial: the values of the swept parameters, as trials.csv holds them
+    config: dict | None = None  # its settings by dotted path, once nnrun runs --show or --params read them
 
 
 def status_of(path: Path, meta: dict | None, has_meta: bool = True) -> str:
@@ -131,9 +132,10 @@ def summarize_sweep(path: Path) -> RunEntry:
                       summary["metric"], summary["best"], None, None, summary["best_trial"])
 
 
-def as_records(entries: list[RunEntry]) -> list[dict]:
+def as_records(entries: list[RunEntry], settings: list[str] = ()) -> list[dict]:
     """The listing as plain data (``nnrun runs --json``): one object per run or sweep,
-    with what the table shows, unrounded but the seconds; a sweep counts ``trials`` instead of epochs."""
+    with what the table shows, unrounded but the seconds; a sweep counts ``trials`` instead of epochs.
+    ``settings``: the dotted paths of the config values each object's ``config`` gives (null where absent)."""
     records = []
     for entry in entries:
         sweep = entry.status.startswith("sweep")
@@ -151,6 +153,7 @@ def as_records(entries: list[RunEntry]) -> list[dict]:
             **({} if sweep else {"saved_epochs": entry.epochs if entry.saved_epochs is None else
                                  None if entry.saved_epochs < 0 else entry.saved_epochs}),
             **({"values": entry.values} if entry.values is not None else {}),  # a sweep's trial: what it tried
+            **({"config": {path: (entry.config or {}).get(path) for path in settings}} if settings else {}),
         })
     return records
 
@@ -196,17 +199,18 @@ def folders_of_runs(root: str | Path) -> list[Path]:
     return [folder for folder in folders if not listed_as(folder) and not folder.is_symlink() and holds_runs(folder)]
 
 
-def list_runs(root: str | Path = "runs") -> list[RunEntry]:
+def list_runs(root: str | Path = "runs", metric: str | None = None) -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first; for a sweep's folder,
     its trials, best first by the sweep's metric, with the status the sweep gave each
-    (a pruned trial's run completed)."""
+    (a pruned trial's run completed). ``metric``: the one each run shows where it records
+    it (a sweep's trials otherwise show the sweep's), else its first."""
     root = Path(root)
     if root.is_file():
         raise UserError(f"{root}: a file; nnrun runs lists the runs in a folder",
                         hint="nnrun runs (the runs/ folder), or nnrun runs FOLDER")
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
-    statuses, values, row_seconds, metric, sweep_writing = {}, {}, {}, None, False
+    statuses, values, row_seconds, sweep_writing, maximize = {}, {}, {}, False, False
     if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
         from nnrun.commands.sweep.listing import read_sweep
 
@@ -215,7 +219,9 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
         row_seconds = {row.get("trial"): _number(row.get("seconds")) for row in rows}
         values = {row.get("trial"): {path: _cell_value(row.get(path)) for path in sweep.get("parameters", {})}
                   for row in rows}
-        metric = str(sweep.get("metric", "")).removeprefix("val_") or None  # the trials' shown by the sweep's
+        ranks_by = str(sweep.get("metric", "")).removeprefix("val_") or None  # shown, unless another is asked for
+        maximize = sweep.get("mode") == "max" if metric in (None, ranks_by) else _higher_is_better(metric)
+        metric = metric or ranks_by
         sweep_writing = RunDir(root).is_writing()
         root = root / "trials"
     if RunDir(root).meta.is_file():
@@ -240,12 +246,18 @@ def list_runs(root: str | Path = "runs") -> list[RunEntry]:
     if statuses:  # a sweep's trials: its leaderboard, best first (unscored ones after, newest first)
         # The completed trials first, as the sweep's best is the best completed one (the sweep's row
         # names it); a pruned or interrupted trial's value is of fewer epochs.
-        sign = -1 if sweep.get("mode") == "max" else 1
+        sign = -1 if maximize else 1
         # A tie goes to the lowest trial id, as the sweep names its best.
         runs.sort(key=lambda run: (run.best_validation is None, run.status != "completed",
                                    sign * (run.best_validation or 0.0),
                                    run.path.name if run.best_validation is not None else ""))
     return runs
+
+
+def _higher_is_better(metric: str) -> bool:
+    from nnrun.model.metrics import higher_is_better  # numpy: only for a sweep listed by another metric
+
+    return higher_is_better(metric)
 
 
 def _unstarted_trial(path: Path, status: str | None, seconds: float | None, sweep_writing: bool) -> RunEntry:

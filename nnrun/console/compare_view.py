@@ -17,8 +17,9 @@ GAP = 4  # spaces between the config and metric tables
 LONGEST_PATH = 48  # characters of a config path kept on one line
 
 
-def _show(value) -> str:
-    """A config value as the YAML file says it (null, true), a text quoted."""
+def config_text(value, markup: bool = True) -> str:
+    """A config value as the YAML file says it (null, true), a text quoted; escaped for
+    rich's markup unless ``markup`` is False."""
     if value is MISSING:
         return "(absent)"
     if value is None or isinstance(value, bool):
@@ -26,8 +27,10 @@ def _show(value) -> str:
     if isinstance(value, dict):  # a whole block one run turned off: as the config writes it
         import yaml
 
-        return escape(yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip())
-    return escape(repr(value) if isinstance(value, str) else str(value))
+        text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
+    return escape(text) if markup else text
 
 
 def config_table(differences, ran=()) -> Table:
@@ -40,7 +43,7 @@ def config_table(differences, ran=()) -> Table:
     for column in ("A", "B"):
         table.add_column(column, overflow="fold")
     for path, a, b in differences:
-        table.add_row(escape(path), _show(a), _show(b))
+        table.add_row(escape(path), config_text(a), config_text(b))
     if not differences:
         table.add_row("(configs identical)", "", "")
     for what, a, b in ran:  # not the config's, but they change the rounding, hence the weights
@@ -77,7 +80,7 @@ def print_comparison(console: Console, run_a, run_b) -> None:
     if console.measure(tables[0], options=unbounded).minimum > console.width:  # not even alone: a line a key
         console.print("Config differences", style="italic", highlight=False)
         for path, a, b in result.differences or [("(configs identical)", MISSING, MISSING)]:
-            change = "" if a is MISSING and b is MISSING else f": {_show(a)} -> {_show(b)}"
+            change = "" if a is MISSING and b is MISSING else f": {config_text(a)} -> {config_text(b)}"
             console.print(f"  {escape(path)}{change}", highlight=False, soft_wrap=True)
         for what, a, b in result.ran:
             console.print(f"  (ran with) {escape(what)}: {a} -> {b}", highlight=False, soft_wrap=True)

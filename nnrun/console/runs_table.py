@@ -9,6 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.commands.runs import RunEntry, folders_of_runs, list_runs
+from nnrun.commands.runs_view import SORTS, RunsView
+from nnrun.console.compare_view import config_text
 from nnrun.console.numbers import number
 from nnrun.console.output import say_note
 from nnrun.errors import quoted
@@ -34,14 +36,19 @@ RUN_WIDTH = 12  # the run's name may wrap, down to this width; no other cell is 
 OPTIONAL = ("time", "metric", "epochs", "test")
 
 
-def runs_table(runs: list[RunEntry], root: Path, width: int | None = None) -> tuple[Table, tuple[str, ...]]:
+def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
+               view: RunsView | None = None) -> tuple[Table, tuple[str, ...]]:
     """One row per run: the metric shown is its first configured one, else the loss;
-    "best val" is its best validation value and the epoch it was reached at. Within
-    ``width`` characters, with the columns left out to fit it."""
-    rows = [_cells(run) for run in runs]
+    "best val" is its best validation value and the epoch it was reached at; then the
+    settings ``view`` shows. Within ``width`` characters, with the columns left out to fit it."""
+    view = view or RunsView()
+    settings = view.columns
+    columns = COLUMNS[:-1] + tuple(settings) + COLUMNS[-1:]
+    rows = [{**_cells(run), **{path: _setting(run, path) for path in settings}} for run in runs]
     left_out: tuple[str, ...] = ()
-    for column in OPTIONAL:
-        if width is None or _needed(rows, left_out) <= width:
+    # The settings go after time, metric and epochs, the last first; the test value last of all.
+    for column in OPTIONAL[:3] + tuple(reversed(settings)) + OPTIONAL[3:]:
+        if width is None or _needed(rows, left_out, columns) <= width:
             break
         left_out += (column,)
     # A sweep's folder lists its trials as its leaderboard (see list_runs).
@@ -49,15 +56,18 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None) -> tu
     ranked = any(run.values is not None for run in runs)  # the sweep's files read: its leaderboard
     kind, order = ("Trials" if sweep else "Runs", "best first" if ranked else
                    "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" if sweep else "newest first")
+    if view.sort is not None:
+        order = f"sorted by {view.sort}" + (f", {SORTS[view.sort]}" if view.sort in SORTS else "") + \
+            (", reversed" if view.reverse else "")
     table = Table(title=f"{kind} in {escape(str(root).rstrip('/') + '/')}, {order}", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
-    shown = [column for column in COLUMNS if column not in left_out]
+    shown = [column for column in columns if column not in left_out]
     # Only the run name may wrap (it is long and unique); every other cell stays whole,
     # unless even the columns left are too wide: then they wrap too, rather than be cut.
-    squeezed = width is not None and _needed(rows, left_out) > width
+    squeezed = width is not None and _needed(rows, left_out, columns) > width
     for column in shown:
         wraps = column == "run" or squeezed
-        table.add_column(column, justify="left" if column in ("run", "status", "metric") else "right",
+        table.add_column(escape(column), justify="left" if column in ("run", "status", "metric") else "right",
                          no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
                          min_width=RUN_WIDTH if column == "run" else None)
     for run, cells in zip(runs, rows):
@@ -79,25 +89,40 @@ def _cells(run: RunEntry) -> dict[str, str]:
             "test": "-" if run.test is None else number(run.test), "time": format_duration(run.seconds)}
 
 
-def _needed(rows: list[dict[str, str]], left_out: tuple[str, ...]) -> int:
+def _setting(run: RunEntry, path: str) -> str:
+    """A setting's cell: as the YAML file says it, a text unquoted (a column of them reads
+    plainly); "-" where the run has no such setting (or no config: a sweep)."""
+    if run.config is None or path not in run.config:
+        return "-"
+    value = run.config[path]
+    return value if isinstance(value, str) else config_text(value, markup=False)
+
+
+def _needed(rows: list[dict[str, str]], left_out: tuple[str, ...], columns: tuple[str, ...] = COLUMNS) -> int:
     """The width the table takes with every cell but the run's name whole."""
-    shown = [column for column in COLUMNS if column not in left_out]
+    shown = [column for column in columns if column not in left_out]
     widths = [RUN_WIDTH if column == "run" else max(len(column), *(len(row[column]) for row in rows))
               for column in shown]
     return sum(widths) + 2 * (len(shown) - 1)  # a space each side of every column but at the edges
 
 
-def print_runs(console: Console, root: str | Path = "runs") -> None:
-    runs = list_runs(root)
+def print_runs(console: Console, root: str | Path = "runs", view: RunsView | None = None) -> None:
+    view = view or RunsView()
+    runs, notes = view.apply(list_runs(root, view.metric))
     nested = folders_of_runs(root)
     if nested:  # said beside the table: listing them would mix runs of other folders into this one's
         shown = ", ".join(str(folder) for folder in nested[:5]) + (", ..." if len(nested) > 5 else "")
         say_note(f"{shown} hold{'s' if len(nested) == 1 else ''} runs of {'its' if len(nested) == 1 else 'their'} "
                  f"own: nnrun runs {quoted(nested[0])} lists them")
+    for note in notes:
+        say_note(note)
     if not runs:
+        if view.statuses:
+            console.print(f"no {' or '.join(view.statuses)} runs in {root}", highlight=False, markup=False)
+            return
         console.print(f"no runs in {root}; start one with: nnrun train CONFIG", highlight=False, markup=False)
         return
-    table, left_out = runs_table(runs, Path(root), console.width)
+    table, left_out = runs_table(runs, Path(root), console.width, view)
     console.print(table)
     if left_out:
         say_note(f"too narrow for every column ({console.width} characters): left out {', '.join(left_out)}; "

@@ -1,0 +1,204 @@
+"""What ``nnrun runs`` shows of the runs it lists: which ones (``--status``), in what
+order (``--sort``, ``--reverse``), how many (``--limit``), by which metric (``--metric``),
+and which settings beside them (``--show PATH``, ``--params``), as the run tables of
+experiment trackers show each run's parameters beside its metrics.
+
+    view = RunsView(sort="best", statuses=("completed",), limit=10, show=("optimizer.learning_rate",))
+    runs, notes = view.apply(list_runs("runs", metric=view.metric))
+    runs[0].config                       # {"optimizer.learning_rate": 0.01}
+
+Settings come from each run's ``config.yaml`` with the defaults of settings added since
+it was written filled in (as ``nnrun compare`` reads it), under the dotted paths
+``--set`` takes. A sweep listed beside runs has no single config: its cells are empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnrun.commands.runs import RunEntry
+from nnrun.errors import UserError, did_you_mean
+
+# Each sort key's own order; --reverse turns it round. Runs without a value come last either way.
+SORTS = {
+    "started": "newest first",
+    "name": "by name",
+    "best": "best validation value first",
+    "test": "best test value first",
+    "time": "shortest training time first",
+    "epochs": "most epochs first",
+}
+STATUSES = ("completed", "running", "interrupted", "killed", "failed", "pruned", "incomplete", "unreadable",
+            "missing", "unknown")
+MOST_PARAMS = 8  # --params columns in the table; --json has them all
+NOT_PARAMS = ("name",)  # differs between runs by design; the run's folder is named after it
+
+
+@dataclass
+class RunsView:
+    sort: str | None = None  # None: the listing's own order (newest first; a sweep's trials best first)
+    reverse: bool = False
+    statuses: tuple[str, ...] = ()
+    limit: int | None = None
+    metric: str | None = None
+    show: tuple[str, ...] = ()
+    params: bool = False
+    # Set by apply(): the settings the table shows (--show's, then --params' first few),
+    # and every one of them for --json.
+    columns: list[str] = field(default_factory=list, init=False)
+    all_columns: list[str] = field(default_factory=list, init=False)
+
+    def __post_init__(self):
+        """The options themselves, before any run is read."""
+        if self.metric is not None:
+            self.metric = self.metric.removeprefix("val_")  # the validation value of it is what the table shows
+        unknown = [status for status in self.statuses if status not in STATUSES]
+        if unknown:
+            raise UserError(f"--status {unknown[0]}: not a status{did_you_mean(unknown[0], list(STATUSES))}",
+                            hint=f"a run's status is one of {', '.join(STATUSES)}")
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"--limit {self.limit}: must be at least 1", hint="--limit 10 shows the first ten runs")
+        if self.sort is not None and self.sort not in SORTS and self.sort not in self.show:
+            self.show += (self.sort,)  # a setting: shown, so the order can be seen
+
+    def apply(self, runs: list[RunEntry]) -> tuple[list[RunEntry], list[str]]:
+        """The runs to show, in order, with their settings read; and notes to say beside them."""
+        notes: list[str] = []
+        if self.metric is not None:
+            self._check_metric(runs)
+        if self.statuses:
+            runs = [run for run in runs if _status_word(run) in self.statuses]
+        if self.show or self.params:
+            for run in runs:
+                run.config = _settings(run)
+            notes += self._choose_columns(runs)
+        if self.sort is not None:
+            runs, said = self._sorted(runs)
+            notes += said
+        return (runs[: self.limit] if self.limit else runs), notes
+
+    def _check_metric(self, runs: list[RunEntry]) -> None:
+        shown = {run.metric for run in runs if run.metric not in ("-", None)}
+        if runs and self.metric not in shown:
+            raise UserError(f"--metric {self.metric}: no run listed here records it"
+                            f"{did_you_mean(self.metric, sorted(shown))}",
+                            hint=f"the runs here record {', '.join(sorted(shown)) or 'no metric'}")
+
+    def _choose_columns(self, runs: list[RunEntry]) -> list[str]:
+        """``self.columns``: the settings the table shows, those asked for by --show, then
+        (with --params) those whose values differ between the runs."""
+        known = {path for run in runs for path in run.config or {}}
+        for path in self.show:
+            if known and path not in known and not any(p.startswith(f"{path}.") for p in known):
+                if path == self.sort and path not in self.show[:-1]:
+                    raise UserError(f"--sort {path}: not a sort key, nor a setting of the runs listed here"
+                                    f"{did_you_mean(path, [*SORTS, *sorted(known)])}",
+                                    hint=f"sort by one of {', '.join(SORTS)}, or by a setting such as "
+                                         "optimizer.learning_rate")
+                raise UserError(f"--show {path}: no run listed here has that setting"
+                                f"{did_you_mean(path, sorted(known))}",
+                                hint="name a setting as --set and nnrun compare do: optimizer.learning_rate, "
+                                     "model.layers.0.units, training.batch_size")
+        inner = sorted(p for p in known if p.startswith(f"{self.sort}."))
+        if self.sort in self.show and self.sort not in known and inner:
+            listed = ", ".join(inner[:4]) + (", ..." if len(inner) > 4 else "")
+            raise UserError(f"--sort {self.sort}: a block of settings, not one value",
+                            hint=f"sort by one of its settings: {listed}")
+        ordered = _ordered_paths(runs)
+        columns = [p for path in self.show for p in ordered if p == path or p.startswith(f"{path}.")]
+        differing = [path for path in ordered if path not in columns and path not in NOT_PARAMS
+                     and len({_key(run.config.get(path, _ABSENT)) for run in runs if run.config is not None}) > 1]
+        if not self.params:
+            self.columns = self.all_columns = columns
+            return []
+        self.columns, self.all_columns = columns + differing[:MOST_PARAMS], columns + differing
+        if len(differing) > MOST_PARAMS:
+            return [f"{len(differing)} settings differ between these runs; the table shows the first "
+                    f"{MOST_PARAMS} (--json lists them all, --show PATH picks one)"]
+        if not differing and len(runs) > 1:
+            return ["the runs listed share every setting (but their names)"]
+        return []
+
+    def _sorted(self, runs: list[RunEntry]) -> tuple[list[RunEntry], list[str]]:
+        notes = []
+        if self.sort in ("best", "test"):
+            metrics = sorted({run.metric for run in runs if _value(run, self.sort) is not None})
+            if len(metrics) > 1:  # ranked within each metric: an accuracy is not better than a loss
+                notes.append(f"the runs record different metrics ({', '.join(metrics)}): each is ranked among the "
+                             f"runs of its metric; --metric NAME ranks them all by one")
+        valued = [run for run in runs if _value(run, self.sort) is not None]
+        rest = [run for run in runs if _value(run, self.sort) is None]
+        valued.sort(key=lambda run: _order_key(run, self.sort), reverse=self.reverse)
+        return valued + rest, notes
+
+
+_ABSENT = object()  # a setting a run's config does not have (a layer only the other model has)
+
+
+def _status_word(run: RunEntry) -> str:
+    """A run's status as --status takes it: a sweep's in a run's words (completed, killed, ...)."""
+    if run.status.startswith("sweep"):
+        return run.status.removeprefix("sweep").removeprefix(", ") or "completed"
+    return run.status
+
+
+def _value(run: RunEntry, key: str):
+    if key == "started":
+        return run.started
+    if key == "name":
+        return run.path.name
+    if key == "best":
+        return run.best_validation
+    if key == "test":
+        return run.test
+    if key == "time":
+        return run.seconds
+    if key == "epochs":
+        return run.epochs
+    value = (run.config or {}).get(key, _ABSENT)
+    return None if value is _ABSENT or value is None else value
+
+
+def _order_key(run: RunEntry, key: str) -> tuple:
+    value = _value(run, key)
+    if key in ("best", "test"):
+        from nnrun.model.metrics import higher_is_better
+
+        return (run.metric, -value if higher_is_better(run.metric) else value)
+    if key == "started":
+        return (-value.timestamp(),)
+    if key == "epochs":
+        return (-value,)
+    # A setting: numbers before texts, each in its own order (1e-3 before 0.01, "adam" before "sgd").
+    return (0, value, "") if isinstance(value, (int, float)) and not isinstance(value, bool) else (1, 0, str(value))
+
+
+def _key(value):
+    """A value as a set member: lists and blocks compared by what they hold."""
+    return repr(value) if isinstance(value, (list, dict)) else value
+
+
+def _ordered_paths(runs: list[RunEntry]) -> list[str]:
+    """Every setting's path, in the order the configs list them (the first run's first)."""
+    paths: dict[str, None] = {}
+    for run in runs:
+        paths.update(dict.fromkeys(run.config or {}))
+    return list(paths)
+
+
+def _settings(run: RunEntry) -> dict | None:
+    """A run's settings by dotted path, from its config.yaml as compare reads it; None
+    for a sweep or a run whose config cannot be read (its cells are empty)."""
+    from nnrun.config import with_defaults
+    from nnrun.config.diff import flatten
+    from nnrun.config.loader import read_yaml
+
+    config = Path(run.path) / "config.yaml"
+    if run.status.startswith("sweep") or not config.is_file():
+        return None
+    try:
+        data = read_yaml(config)[0]
+    except (UserError, OSError):
+        return None
+    return flatten(with_defaults(data, run.path)) if isinstance(data, dict) else None

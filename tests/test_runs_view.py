@@ -1,0 +1,114 @@
+"""`nnrun runs` with --sort, --reverse, --status, --limit, --metric, --show and --params."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from trained import train_iris
+
+
+@pytest.fixture
+def three_runs(tmp_path):
+    """Three iris runs with other learning rates and a fourth with a smaller first layer."""
+    runs = tmp_path / "runs"
+    for name, overrides in (("fast", ["optimizer.learning_rate=0.05"]), ("slow", ["optimizer.learning_rate=0.001"]),
+                            ("mid", ["optimizer.learning_rate=0.01"]),
+                            ("narrow", ["model.layers.0.units=4", "optimizer.learning_rate=0.001"])):
+        train_iris(runs / name, *overrides, epochs=4)
+    return runs
+
+
+def _listed(output: str) -> list[str]:
+    """The run names of a table, in order."""
+    return [line.split()[0] for line in output.splitlines() if re.match(r"^(fast|slow|mid|narrow) ", line)]
+
+
+def _records(result) -> list[dict]:
+    return json.loads(result.stdout)
+
+
+def test_sort_by_the_best_validation_value_and_by_a_setting(run_cli, three_runs):
+    records = _records(run_cli("runs", "--json"))
+    best = {r["path"].split("/")[-1]: r["best_validation"] for r in records}
+    result = run_cli("runs", "--sort", "best")
+    assert result.exit_code == 0, result.output
+    expected = sorted(best, key=lambda name: -best[name])  # accuracy: highest first
+    assert _listed(result.output) == expected
+    assert "sorted by best, best validation value first" in result.output
+
+    result = run_cli("runs", "--sort", "optimizer.learning_rate")
+    assert result.exit_code == 0, result.output
+    order = _listed(result.output)
+    assert order[:2] in (["slow", "narrow"], ["narrow", "slow"]) and order[2:] == ["mid", "fast"]
+    assert "optimizer.learning_rate" in result.output  # the column the order is by
+    result = run_cli("runs", "--sort", "optimizer.learning_rate", "--reverse", "--limit", "2")
+    assert _listed(result.output) == ["fast", "mid"]
+
+
+def test_params_shows_the_settings_that_differ_and_json_gives_them(run_cli, three_runs):
+    result = run_cli("runs", "--params")
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("run "))
+    assert "model.layers.0.units" in header and "optimizer.learning_rate" in header
+    assert "training.epochs" not in header and "seed" not in header  # the same in every run
+    narrow = next(line for line in result.output.splitlines() if line.startswith("narrow "))
+    assert " 4 " in narrow and "0.001" in narrow
+
+    records = _records(run_cli("runs", "--json", "--params", "--status", "completed"))
+    assert len(records) == 4
+    by_name = {r["path"].split("/")[-1]: r["config"] for r in records}
+    assert by_name["narrow"] == {"model.layers.0.units": 4, "optimizer.learning_rate": 0.001}
+    assert by_name["fast"] == {"model.layers.0.units": 64, "optimizer.learning_rate": 0.05}
+
+
+def test_show_a_block_and_the_metric_every_run_is_ranked_by(run_cli, three_runs):
+    result = run_cli("runs", "--show", "optimizer", "--metric", "val_loss", "--sort", "test", "-n", "1")
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("run "))
+    assert header.index("optimizer.type") < header.index("optimizer.learning_rate")  # the config's order
+    records = _records(run_cli("runs", "--json", "--metric", "loss"))
+    lowest = min(records, key=lambda r: r["test"])
+    assert all(r["metric"] == "loss" for r in records)
+    assert _listed(result.output) == [lowest["path"].split("/")[-1]]
+    assert " adam " in result.output  # a text as the config says it, without quotes
+
+
+def test_status_filter_and_its_empty_listing(run_cli, three_runs):
+    meta = three_runs / "mid" / "meta.json"
+    data = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**data, "status": "failed"}))
+    result = run_cli("runs", "--status", "failed")
+    assert result.exit_code == 0 and _listed(result.output) == ["mid"]
+    result = run_cli("runs", "--status", "killed", "--status", "interrupted")
+    assert result.exit_code == 0 and "no killed or interrupted runs in runs" in result.output
+
+
+@pytest.mark.parametrize("args, message, hint", [
+    (["--sort", "bset"], "--sort bset: not a sort key, nor a setting of the runs listed here; did you mean 'best'?",
+     "sort by one of started, name, best, test, time, epochs"),
+    (["--sort", "optimizer"], "--sort optimizer: a block of settings, not one value",
+     "sort by one of its settings: optimizer.beta_1"),
+    (["--show", "optimzer.learning_rate"], "--show optimzer.learning_rate: no run listed here has that setting; "
+     "did you mean 'optimizer.learning_rate'?", "name a setting as --set"),
+    (["--status", "complete"], "--status complete: not a status; did you mean 'completed'?", "a run's status is one of"),
+    (["--limit", "0"], "--limit 0: must be at least 1", "--limit 10"),
+    (["--metric", "mae"], "--metric mae: no run listed here records it", "the runs here record accuracy"),
+])
+def test_mistakes_are_one_message_and_exit_code_2(run_cli, three_runs, args, message, hint):
+    for output in ("table", "json"):
+        result = run_cli("runs", *args, *(["--json"] if output == "json" else []))
+        assert result.exit_code == 2, result.output
+        assert message in result.output and hint in result.output
+        assert "Traceback" not in result.output
+
+
+def test_different_metrics_are_ranked_each_among_its_own_and_said_so(run_cli, three_runs):
+    from trained import train_diabetes
+
+    train_diabetes(three_runs / "regression")
+    result = run_cli("runs", "--sort", "best")
+    assert result.exit_code == 0, result.output
+    assert "note: the runs record different metrics" in result.output and "--metric NAME" in result.output
