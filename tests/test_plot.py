@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import nnrun
 from trained import train_iris
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -63,12 +65,17 @@ def test_runs_of_different_losses_are_said_to_share_one_scale(run_cli, tmp_path)
     assert loss_types([a, b]) == ["categorical_crossentropy", "mse"]
     result = run_cli("plot", a, b, "-o", "mixed.png")
     assert result.exit_code == 0, result.output
-    assert "note: the runs minimize different losses (categorical_crossentropy, mse): the loss panel puts them on " \
+    assert "note: the runs' losses are in different units (categorical_crossentropy, mse): the loss panel puts them on " \
         "one scale, where a small loss can look flat; compare them by a metric they share" in " ".join(
             result.output.split())
     assert "note:" not in run_cli("plot", a, a, "-o", "same.png").output
     sparse = train_iris(tmp_path / "s", "loss=sparse_categorical_crossentropy", epochs=1)
     assert loss_types([a, sparse]) == ["categorical_crossentropy"] * 2  # one scale: no note
+    weighted = train_iris(tmp_path / "w", "loss.class_weights=balanced", epochs=1)
+    scaled = nnrun.train(b / "config.yaml", overrides={"data.target_scale": "standardize"}, run_dir=tmp_path / "t",
+                         quiet=True).run_dir
+    assert loss_types([a, weighted, b, scaled]) == ["categorical_crossentropy", "categorical_crossentropy weighted by "
+                                                    "class", "mse", "mse of standardized targets"]
 
 
 def orange_pixels(path) -> int:

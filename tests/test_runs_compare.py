@@ -155,6 +155,10 @@ def test_a_loss_and_its_sparse_form_are_one_scale_and_another_loss_is_not(run_cl
     assert json.loads(run_cli("compare", a, b, "--json").stdout)["loss_units"] is None  # as plot says: one scale
     c = train_iris(tmp_path / "c", "loss={type: categorical_crossentropy, label_smoothing: 0.1}", epochs=1)
     assert json.loads(run_cli("compare", a, c, "--json").stdout)["loss_units"] is None
+    weighted = train_iris(tmp_path / "w", "loss.class_weights=balanced", epochs=1)
+    result = run_cli("compare", a, weighted)
+    assert "note: the losses weigh the classes otherwise (loss.class_weights), so their loss values do not compare; " \
+           "compare their metrics" in " ".join(result.output.split())
     d = train_diabetes(tmp_path / "d")
     assert json.loads(run_cli("compare", a, d, "--json").stdout)["loss_units"].startswith(
         "the runs minimize different losses")

@@ -56,7 +56,8 @@ class Comparison:
 
 def _loss_units(differences: list) -> str | None:
     """Why the runs' loss values do not compare, where a difference in their configs
-    puts them in other units: another loss, or targets standardized in one run only."""
+    puts them in other units: another loss, targets standardized in one run only, or
+    other class weights."""
     paths = {path: (a, b) for path, a, b in differences}
     kinds = {loss_scale(v) for v in paths.get("loss", paths.get("loss.type", ()))}
     if len(kinds) > 1:
@@ -64,6 +65,10 @@ def _loss_units(differences: list) -> str | None:
     if "data.target_scale" in paths:
         return ("the losses are in different units: of standardized targets in one run, of the target's own in the "
                 "other (data.target_scale); mae, rmse and r2 are in the target's units in both")
+    if any(path == "loss.class_weights" or path.startswith("loss.class_weights.") for path in paths):
+        # Each sample's loss counts by its class's weight: a balanced run's loss reads several times higher.
+        return ("the losses weigh the classes otherwise (loss.class_weights), so their loss values do not compare; "
+                "compare their metrics")
     return None
 
 

@@ -93,18 +93,22 @@ def check_output(output: Path, own: Path | None, force: bool) -> None:
 
 
 def loss_types(run_dirs) -> list[str]:
-    """Each run's loss (its config.yaml's loss.type, sparse_categorical_crossentropy as
-    categorical_crossentropy: one scale), in order; '?' where unreadable."""
+    """What each run's loss values measure, in order: its config.yaml's loss.type
+    (sparse_categorical_crossentropy as categorical_crossentropy: one scale), said with
+    what puts the same loss in other units (class weights, standardized targets), as
+    ``nnrun compare`` tells them apart; '?' where unreadable."""
     from nnrun.config.loader import read_yaml
     from nnrun.model.losses import loss_scale
 
     types = []
     for run_dir in run_dirs:
         try:
-            loss = read_yaml(RunDir(Path(run_dir)).config)[0].get("loss")
+            config = read_yaml(RunDir(Path(run_dir)).config)[0]
+            loss, scaled = config.get("loss"), (config.get("data") or {}).get("target_scale")
         except (UserError, AttributeError):
-            loss = None
-        types.append(loss_scale(loss))
+            loss, scaled = None, None
+        weighted = isinstance(loss, dict) and loss.get("class_weights") is not None
+        types.append(loss_scale(loss) + " weighted by class" * weighted + " of standardized targets" * (scaled == "standardize"))
     return types
 
 
@@ -118,7 +122,7 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
     histories, run_dirs = load_histories(run_dirs, notes)
     losses = loss_types(run_dirs)
     if len(set(losses)) > 1 and notes is not None:
-        notes.append(f"the runs minimize different losses ({', '.join(dict.fromkeys(losses))}): the loss panel puts "
+        notes.append(f"the runs' losses are in different units ({', '.join(dict.fromkeys(losses))}): the loss panel puts "
                      "them on one scale, where a small loss can look flat; compare them by a metric they share")
     output = Path(output) if output is not None else default_output(given)
     check_output(output, RunDir(Path(given[0])).curves if len(given) == 1 else None, force)
