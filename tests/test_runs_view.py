@@ -112,3 +112,12 @@ def test_different_metrics_are_ranked_each_among_its_own_and_said_so(run_cli, th
     result = run_cli("runs", "--sort", "best")
     assert result.exit_code == 0, result.output
     assert "note: the runs record different metrics" in result.output and "--metric NAME" in result.output
+
+
+def test_a_run_that_stopped_early_shows_the_metric_it_watched_at_the_epoch_it_kept(run_cli, tmp_path):
+    run = train_iris(tmp_path / "runs" / "watched", "training.early_stopping={monitor: val_loss, patience: 2}",
+                     "optimizer.learning_rate=0.05", epochs=30)
+    meta = json.loads((run / "meta.json").read_text())
+    record = _records(run_cli("runs", "--json"))[0]
+    assert record["metric"] == "loss" and record["best_epoch"] == meta["best_epoch"]  # not accuracy's best epoch
+    assert _records(run_cli("runs", "--json", "--metric", "accuracy"))[0]["metric"] == "accuracy"

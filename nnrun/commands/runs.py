@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nnrun.errors import UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
-from nnrun.store.history import best_row, epochs_trained, metric_columns, read_metrics
+from nnrun.store.history import best_row, epochs_trained, metric_columns, read_metrics, run_best_row, watched_metric
 from nnrun.store.rundir import RunDir, meta_time
 
 
@@ -75,7 +75,8 @@ def listed_as(path: Path) -> str | None:
 
 def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     """What the table shows for one folder; None when it is not a run directory.
-    ``metric`` (a sweep's, without ``val_``) is shown in place of the run's first one."""
+    ``metric`` (a sweep's, or nnrun runs --metric's, without ``val_``) is shown in place
+    of the one its early stopping watched, else its first one."""
     kind = listed_as(path)
     if kind != "run":
         return summarize_sweep(path) if kind == "sweep" else None
@@ -87,9 +88,12 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     scores = (meta or {}).get("final")
     final = next(iter(scores.values()), None) if isinstance(scores, dict) and scores else None
     names = history[0] if history else final if isinstance(final, dict) else {}
+    watched = watched_metric(path)  # the run's own best epoch is of this one: meta.json's best_epoch
     if not (metric and (metric in names or f"val_{metric}" in names)):
-        metric = _first_metric(names)
-    best = best_row(history, f"val_{metric}") if history and f"val_{metric}" in history[0] else None
+        metric = watched if watched and f"val_{watched}" in names else _first_metric(names)
+    by = (lambda: run_best_row(path, history)) if metric == watched else lambda: best_row(history, f"val_{metric}")
+    best = by() if history and f"val_{metric}" in history[0] else None
+    best = best if best and math.isfinite(best[f"val_{metric}"]) else None  # NaN in every epoch: no best
     started = meta_time(meta.get("started")) if meta else None
     ended = meta_time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)
@@ -220,7 +224,9 @@ def list_runs(root: str | Path = "runs", metric: str | None = None) -> list[RunE
         values = {row.get("trial"): {path: _cell_value(row.get(path)) for path in sweep.get("parameters", {})}
                   for row in rows}
         ranks_by = str(sweep.get("metric", "")).removeprefix("val_") or None  # shown, unless another is asked for
-        maximize = sweep.get("mode") == "max" if metric in (None, ranks_by) else _higher_is_better(metric)
+        from nnrun.model.metrics import higher_is_better  # numpy: only for a sweep's folder
+
+        maximize = sweep.get("mode") == "max" if metric in (None, ranks_by) else higher_is_better(metric)
         metric = metric or ranks_by
         sweep_writing = RunDir(root).is_writing()
         root = root / "trials"
@@ -252,12 +258,6 @@ def list_runs(root: str | Path = "runs", metric: str | None = None) -> list[RunE
                                    sign * (run.best_validation or 0.0),
                                    run.path.name if run.best_validation is not None else ""))
     return runs
-
-
-def _higher_is_better(metric: str) -> bool:
-    from nnrun.model.metrics import higher_is_better  # numpy: only for a sweep listed by another metric
-
-    return higher_is_better(metric)
 
 
 def _unstarted_trial(path: Path, status: str | None, seconds: float | None, sweep_writing: bool) -> RunEntry:

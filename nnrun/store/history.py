@@ -194,6 +194,19 @@ def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
     return chosen or best_row(history)
 
 
+def watched_metric(run_path: Path) -> str | None:
+    """The validation metric a run's early stopping watched (``auc`` for val_auc), from
+    its config.yaml; None without early stopping, or where it watched the training split."""
+    from nnrun.config.yaml_reader import read_yaml
+
+    try:
+        stopping = read_yaml(RunDir(run_path).config)[0]["training"]["early_stopping"]
+    except (UserError, OSError, KeyError, TypeError, IndexError):
+        return None
+    monitor = stopping.get("monitor", "val_loss") if isinstance(stopping, dict) else None
+    return monitor.removeprefix("val_") if isinstance(monitor, str) and monitor.startswith("val_") else None
+
+
 def sparkline(values: list[float], width: int = 40, blocks: str = SPARK_BLOCKS) -> str:
     """Values as block characters, lowest ▁ to highest █ (or ``blocks``' first to last);
     long series are averaged down to ``width`` characters."""
