@@ -43,8 +43,12 @@ GUESSES = [
      "model.layers.0.input_dim: unknown key 'input_dim'; nnrun takes the input size from the data, "
      "so no layer declares it; remove this key"),
     ("metrics.0", "acc",
-     "metrics.0: expected one of accuracy, top_k_accuracy, precision, recall, f1, f1_macro, auc, mae, rmse, r2, "
+     "metrics.0: expected one of accuracy, top_k_accuracy, precision, recall, f1, f1_macro, auc, pr_auc, balanced_accuracy, mae, rmse, r2, "
      "got 'acc'; did you mean 'accuracy'? (Keras's 'acc' is 'accuracy' in nnrun)"),
+    ("metrics.0", "average_precision",
+     "got 'average_precision'; did you mean 'pr_auc'? ('average_precision' is 'pr_auc' in nnrun)"),
+    ("metrics.0", "AUPRC", "got 'AUPRC'; did you mean 'pr_auc'?"),
+    ("metrics.0", "balanced_accuracy_score", "got 'balanced_accuracy_score'; did you mean 'balanced_accuracy'?"),
     ("metrics.0", "categorical_accuracy",
      "got 'categorical_accuracy'; did you mean 'accuracy'? (Keras's 'categorical_accuracy' is 'accuracy' in nnrun)"),
     ("optimizer.lr", 0.01,

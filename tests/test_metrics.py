@@ -96,6 +96,31 @@ def test_auc_counts_ties_as_half_and_reads_two_column_softmax():
     assert score("auc", [1, 0, 0], probs) == pytest.approx((0.5 + 1) / 2)
 
 
+def test_pr_auc_is_average_precision_over_the_distinct_scores():
+    # Scores 0.9 (pos), 0.8 (neg), 0.7 (pos), 0.6 (neg), 0.5 (pos): precision at each positive's
+    # threshold 1, 2/3, 3/5, each gaining a third of the recall.
+    target, probs = [1, 0, 1, 0, 1], [[0.9], [0.8], [0.7], [0.6], [0.5]]
+    assert score("pr_auc", target, probs) == pytest.approx((1 + 2 / 3 + 3 / 5) / 3)
+    # Tied scores are one threshold: both rows at 0.7 come in together (precision 1/2 there).
+    assert score("pr_auc", [0, 1, 1], [[0.7], [0.7], [0.2]]) == pytest.approx(0.5 * 0.5 + 0.5 * 2 / 3)
+    softmax = [[0.1, 0.9], [0.2, 0.8], [0.3, 0.7], [0.4, 0.6], [0.5, 0.5]]  # class 1's column
+    assert score("pr_auc", target, softmax) == score("pr_auc", target, probs)
+    assert np.isnan(score("pr_auc", [0, 0], [[0.2], [0.4]]))  # no positive: no recall to gain
+    # With 1% positives ranked at random, ROC AUC is near 0.5 and average precision near 0.01.
+    rng = np.random.default_rng(0)
+    labels, random_scores = (rng.random(20_000) < 0.01).astype(int), rng.random((20_000, 1))
+    assert score("pr_auc", labels, random_scores) < 0.02 < 0.4 < score("auc", labels, random_scores)
+
+
+def test_balanced_accuracy_is_the_mean_recall_of_the_classes_present():
+    # Always "class 0" on 9 negatives and 1 positive: accuracy 0.9, balanced accuracy 0.5.
+    target, probs = [0] * 9 + [1], [[0.1]] * 10
+    assert score("accuracy", target, probs) == pytest.approx(0.9)
+    assert score("balanced_accuracy", target, probs) == pytest.approx(0.5)
+    # Three classes: recalls 1/2 (class 0), 1/2 (class 1), 1/2 (class 2).
+    assert score("balanced_accuracy", LABELS, PROBS) == pytest.approx(0.5)
+
+
 def test_a_class_never_predicted_has_zero_precision():
     assert score("precision", [0, 1], [[0.9, 0.1], [0.8, 0.2]]) == 0.0
 
@@ -111,3 +136,19 @@ def test_regression_metrics():
 
 def test_every_metric_says_which_task_it_needs():
     assert {m.task for m in METRICS.values()} == {"classification", "regression"}
+
+
+def test_pr_auc_and_balanced_accuracy_agree_with_scikit_learn():
+    sklearn = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        n = int(rng.integers(2, 300))
+        labels = (rng.random(n) < rng.random()).astype(int)
+        scores = np.round(rng.random(n), int(rng.integers(1, 4)))  # ties, as rounded scores give
+        if labels.sum():
+            assert score("pr_auc", labels, scores[:, None]) == pytest.approx(
+                sklearn.average_precision_score(labels, scores), abs=1e-12)
+        classes = rng.random((n, 4))
+        many = rng.integers(0, 4, n)
+        assert score("balanced_accuracy", many, classes) == pytest.approx(
+            sklearn.balanced_accuracy_score(many, classes.argmax(axis=1)), abs=1e-12)

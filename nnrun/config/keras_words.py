@@ -96,6 +96,11 @@ RENAMED_VALUES = {
     "rootmeansquarederror": "rmse", "r2score": "r2", "topkcategoricalaccuracy": "top_k_accuracy",
     "sparsetopkcategoricalaccuracy": "top_k_accuracy", "f1score": "f1",
 }
+# scikit-learn's names, and the usual short ones of the precision-recall curve's area: not Keras's words.
+OTHER_NAMES = {
+    "averageprecision": "pr_auc", "averageprecisionscore": "pr_auc", "auprc": "pr_auc", "aucpr": "pr_auc",
+    "prauc": "pr_auc", "balancedaccuracyscore": "balanced_accuracy",
+}
 
 # What people coming from PyTorch write, or plain "cross entropy" (spelling alone
 # suggests binary_crossentropy for it, wrong for a softmax over classes).
@@ -172,6 +177,8 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     renamed = RENAMED_VALUES.get(_squash(word))
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"
+    if OTHER_NAMES.get(_squash(word)) in options:
+        return OTHER_NAMES[_squash(word)], f"'{word}' is '{OTHER_NAMES[_squash(word)]}' in nnrun"
     if renamed in ("mse", None) and _squash(word) in ("mse", "meansquarederror") and "rmse" in options:
         return "rmse", "mse is a loss; as a metric nnrun offers rmse, its square root"
     if TORCH_VALUES.get(word) in options:

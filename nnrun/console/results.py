@@ -130,10 +130,11 @@ def _curve_line(history: list[dict], ascii_only: bool) -> tuple[str, str] | None
 
 
 def _positive_class_line(experiment) -> tuple[str, str] | None:
-    """Of two classes, precision, recall and f1 score the second (class 1, as Keras's and
-    scikit-learn's do): which one that is depends on how the names sort, so it is said."""
+    """Of two classes, precision, recall, f1 and pr_auc score the second (class 1, as
+    Keras's and scikit-learn's do): which one that is depends on how the names sort, so
+    it is said."""
     classes = experiment.splits["train"].class_names if experiment else None
-    named = [m for m in experiment.config.metrics if m in ("precision", "recall", "f1")] if experiment else []
+    named = [m for m in experiment.config.metrics if m in ("precision", "recall", "f1", "pr_auc")] if experiment else []
     if not named or not classes or len(classes) != 2:
         return None
     listed = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)

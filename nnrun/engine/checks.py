@@ -19,7 +19,7 @@ from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
 from nnrun.model.inputs import input_readers
-from nnrun.model.metrics import METRICS
+from nnrun.model.metrics import BINARY_ONLY, METRICS
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
 
@@ -85,8 +85,8 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
         needed = METRICS[name].task
         if needed != data.task:
             problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
-        elif name == "auc" and data.num_classes != 2:
-            problems.append(Problem(f"metrics.{i}", f"auc is for binary classifiers; the data has {class_list(data)}"))
+        elif name in BINARY_ONLY and data.num_classes != 2:
+            problems.append(Problem(f"metrics.{i}", f"{name} is for binary classifiers; the data has {class_list(data)}"))
     return problems
 
 
@@ -243,10 +243,10 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
                                f"{what} (on the training data) or set data.split.validation to a fraction such as 0.1")]
     data = next(iter(parts.values())) if parts else None
     task = data.task if data is not None else None
-    if name == "auc" and name not in known and task == "classification" and data.num_classes != 2:
+    if name in BINARY_ONLY and name not in known and task == "classification" and data.num_classes != 2:
         split = monitor.removesuffix(name)
         accuracy = f" or {split}accuracy" if "accuracy" in known else ""
-        return [Problem(where, f"'{monitor}' is not reported, and auc is for binary classifiers (the data has "
+        return [Problem(where, f"'{monitor}' is not reported, and {name} is for binary classifiers (the data has "
                                f"{data.num_classes} classes); monitor {split}loss{accuracy}")]
     if name not in known and name in METRICS and METRICS[name].task == task:  # one this config does not compute
         listed = ", ".join([*config.metrics, name])

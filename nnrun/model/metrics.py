@@ -10,7 +10,8 @@ the unweighted mean over classes otherwise (macro); ``f1_macro`` is always the m
 mean. A class never predicted has precision 0 (and one absent from the targets recall
 0), as scikit-learn's ``zero_division=0``; as in scikit-learn, the macro mean is over
 the classes in the targets or the predictions, so a class in neither counts for nothing. ``auc`` is the ROC AUC of a binary
-classifier, ties counted one half. Regression metrics average over outputs.
+classifier, ties counted one half, and ``pr_auc`` its average precision (of class 1).
+Regression metrics average over outputs.
 """
 
 from __future__ import annotations
@@ -141,6 +142,35 @@ def auc(target, probs) -> float:
     return float(u / (positives * negatives))
 
 
+def pr_auc(target, probs) -> float:
+    """Average precision, the area under the precision-recall curve as a step function:
+    sum over the distinct scores, highest first, of the recall gained times the precision
+    there (scikit-learn's average_precision_score). Unlike ROC AUC it falls with the
+    positives' share: about that share for scores that rank at random."""
+    labels = class_labels(target)
+    scores = probs[:, 0] if probs.shape[-1] == 1 else probs[:, 1]
+    positives = int(labels.sum())
+    if positives == 0:
+        return float("nan")  # no recall to gain
+    order = np.argsort(-scores.astype(np.float64), kind="mergesort")
+    sorted_scores, hits = scores[order], labels[order] == 1
+    # The last position of each run of equal scores: a threshold takes them all or none.
+    last = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
+    true_positives = np.cumsum(hits)[last]
+    precision_at = true_positives / (last + 1)
+    recall_gained = np.diff(np.r_[0, true_positives]) / positives
+    return float(np.sum(recall_gained * precision_at))
+
+
+def balanced_accuracy(target, probs) -> float:
+    """The mean over the classes in the targets of the fraction of each predicted as it
+    (scikit-learn's balanced_accuracy_score): 1 / classes for a model that always
+    predicts the majority, however rare the others."""
+    tp, _, actual = _confusion_counts(target, probs)
+    present = actual > 0
+    return float(np.mean(tp[present] / actual[present]))
+
+
 def _residuals(target, out):
     # In float64, as evaluate's residual report takes them: one MAE in both of its tables.
     return out.astype(np.float64) - target.reshape(out.shape).astype(np.float64)
@@ -176,12 +206,15 @@ METRICS: dict[str, Metric] = {
         Metric("f1", f1, True, "classification"),
         Metric("f1_macro", f1_macro, True, "classification"),
         Metric("auc", auc, True, "classification"),
+        Metric("pr_auc", pr_auc, True, "classification"),
+        Metric("balanced_accuracy", balanced_accuracy, True, "classification"),
         Metric("mae", mae, False, "regression"),
         Metric("rmse", rmse, False, "regression"),
         Metric("r2", r2, True, "regression"),
     )
 }
 
+BINARY_ONLY = ("auc", "pr_auc")  # scores of class 1 against the rest: two classes only
 MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]
 
 
