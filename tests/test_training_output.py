@@ -93,7 +93,7 @@ def test_two_class_scores_name_the_class_they_score(run_cli):
     result = run_cli("train", IRIS.parent / "breast_cancer.yaml", "--set", "training.epochs=1", "--set",
                      "metrics=[accuracy, precision, f1]", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output
-    assert "note: precision and f1 are of class 'malignant', the second of two (f1_macro averages both; nnrun " \
+    assert "note: precision and f1 are of class 'malignant', the second of two (data.classes orders them; f1_macro averages both; nnrun " \
            "evaluate reports each class)" in " ".join(result.output.split())
     result = run_cli("train", IRIS, "--set", "training.epochs=1", "--set", "metrics=[f1]", "--run-dir", "r3", "-q")
     assert result.exit_code == 0 and "second of two" not in result.output  # of three classes: the macro mean

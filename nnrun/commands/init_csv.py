@@ -20,7 +20,8 @@ import os
 import re
 from pathlib import Path
 
-from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
+from nnrun.commands.starter import (class_order, commented, model_lines, positive_last, schema_lines, tokens_for,
+                                    training_lines)
 from nnrun.commands.csv_look import (Columns, check_one_decimal_mark, delimiter_of, id_target_note, label_numbers,
                                     look, note_target_strays, strays_note, target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
@@ -113,7 +114,7 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                          f"{f' ({plain})' if plain else ''} in {data.name}, and the config trains as a regression")
     if regression and strays:
         note_target_strays(target, strays, found)
-    classes = None if regression else _class_order(list(labels))
+    classes = None if regression else class_order(list(labels))
     if len(labels) < 2:  # a class or a number alike
         raise UserError(f"{data}: '{target}' holds one value ({next(iter(labels), 'none')}) in every row: there is "
                         "nothing to predict", hint="name the column to predict with --target")
@@ -121,7 +122,7 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         raise UserError(f"{data}: {found.rows} row{'s' * (found.rows != 1)} of data; a model learns from more, and "
                         f"the validation and test splits hold some of them out (at least {MIN_ROWS} rows)")
     text = next(iter(found.texts), None) if not found.features and not found.categorical else None
-    tokens = _tokens(found.texts[text][0]) if text is not None else None
+    tokens = tokens_for(found.texts[text][0]) if text is not None else None
     if found.unlabelled and notes is not None:
         count, shown = len(found.unlabelled), ", ".join(map(str, found.unlabelled[:5]))
         more = f" and {count - 5} more" if count > 5 else ""
@@ -143,18 +144,12 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         notes += [strays_note(name, found, target=name == target) for name in sorted(found.strays, key=target.__ne__)]
     # Said where the target is, as validate says it: a class of one row, one written two ways.
     found.target_notes = class_warnings(classes, [labels[c] for c in classes], f"'{target}'") if classes else []
+    # A rare class of two is made the positive one (the sigmoid's probability; what precision and pr_auc score).
+    classes = positive_last(classes, [labels[c] for c in classes]) if classes else None
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
-             *model_lines(classes, text_tokens=tokens), *training_lines(200)]
+             *model_lines(classes, text_tokens=tokens, counts=[labels[c] for c in classes or ()]),
+             *training_lines(200)]
     return "\n".join(lines) + "\n"
-
-
-def _class_order(labels: list[str]) -> list[str]:
-    """The labels in the order training gives the classes (see data.base.label_classes):
-    by value when every label is a number, else as text."""
-    try:
-        return sorted(labels, key=float)
-    except ValueError:
-        return sorted(labels)
 
 
 def _unknown(target: str | None, header: list[str], data: Path) -> str:
@@ -224,7 +219,7 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
                          "they are one category, write it one way in the file")
     if text is not None:  # the text is the model's one input: word indices into a learned vocabulary
         vocabulary, length = found.texts[text]
-        lines.append(commented(f"    text: {{column: {_scalar(text)}, tokens: word, max_tokens: {_tokens(vocabulary)}, "
+        lines.append(commented(f"    text: {{column: {_scalar(text)}, tokens: word, max_tokens: {tokens_for(vocabulary)}, "
                                f"length: {min(max(length, 4), 200)}, lowercase: true}}",
                                "words -> indices, padded or cut to length"))
     left_out = [name for name in found.ignored if name != text]
@@ -265,6 +260,9 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
     if classes is None:
         lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
                                                                "its units"))
+    elif classes != class_order(classes):
+        lines.append(commented(f"  classes: {_list(classes)}", f"'{classes[1]}' last: the positive class, not the "
+                                                               f"first by name"))
     return lines
 
 
@@ -278,11 +276,6 @@ def _left_out_why(left_out: list[str], found: Columns) -> str:
     if rest:
         kinds.append("free text (see below), or empty" if found.texts else "text or empty")
     return ", ".join(kinds) + (": left out (see below)" if len(kinds) > 1 or not rest else ": left out")
-
-
-def _tokens(vocabulary: int) -> int:
-    """max_tokens: the distinct words seen, with room, in hundreds (at most 20,000)."""
-    return min(20_000, max(100, -(-(vocabulary + 2) // 100) * 100))
 
 
 def _scalar(text: str) -> str:

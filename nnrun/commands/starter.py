@@ -38,10 +38,41 @@ def schema_lines(config: Path) -> list[str]:
             "nnrun.schema.json)"]
 
 
-def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens: int | None = None) -> list[str]:
+# A class of two under this share of the rows: accuracy alone would praise a model that
+# never predicts it (0.96 for a 4% class), so the starter weighs it up and scores its ranking.
+RARE_SHARE = 0.2
+
+
+def class_order(labels: list[str]) -> list[str]:
+    """The labels in the order training gives the classes (see data.base.label_classes):
+    by value when every label is a number, else as text."""
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+def positive_last(classes: list[str], counts: list[int]) -> list[str]:
+    """Two classes in the order that makes a rare one (under ``RARE_SHARE`` of the rows)
+    the second, the positive one, where its name sorts first ('fraud' before 'legit');
+    otherwise as they are."""
+    if len(classes) == 2 and counts[0] < RARE_SHARE * sum(counts):
+        return [classes[1], classes[0]]
+    return classes
+
+
+def tokens_for(vocabulary: int) -> int:
+    """max_tokens: the distinct words seen, with room, in hundreds (at most 20,000)."""
+    return min(20_000, max(100, -(-(vocabulary + 2) // 100) * 100))
+
+
+def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens: int | None = None,
+                counts: list[int] = ()) -> list[str]:
     """The ``model:`` section, the loss, optimizer and metrics: a hidden layer of 64 with
     dropout, then one output per class (one sigmoid unit for two), or one linear output
-    for a regression (``classes`` None), whose target the data section standardizes."""
+    for a regression (``classes`` None), whose target the data section standardizes.
+    ``counts``: the rows of each class; a rare one of two gets class weights and metrics
+    that see it."""
     lines = ["model:", commented("  layers:", "input to output; shapes are checked before training")]
     if flatten:
         lines.append(commented("    - {type: flatten}", "images (height, width, channels) -> one vector"))
@@ -56,6 +87,16 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                         commented("loss: mse", "mean squared error"), OPTIMIZER,
                         commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
                                                         "perfect)")]
+    if len(classes) == 2 and counts and min(counts) < RARE_SHARE * sum(counts):
+        rare = min(counts) / sum(counts)
+        return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
+                                  f"the probability of '{classes[1]}' (not '{classes[0]}')"),
+                        commented("loss: {type: binary_crossentropy, class_weights: balanced}",
+                                  f"{rare:.1%} of the rows are '{classes[1]}': weighed up to count as much as "
+                                  f"'{classes[0]}'"), OPTIMIZER,
+                        commented("metrics: [accuracy, auc, pr_auc, balanced_accuracy]",
+                                  f"accuracy alone reads {1 - rare:.2f} for a model that never says '{classes[1]}'; "
+                                  "pr_auc: how well it ranks the rare class first")]
     if len(classes) == 2:
         return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
                                   f"the probability of '{classes[1]}' (not '{classes[0]}')"),

@@ -60,6 +60,10 @@ class DataConfig(Section):
         "none", description="A regression's targets: standardize trains on them less the training split's mean, "
         "divided by its standard deviation, and turns the outputs back, so predictions, metrics and exports keep "
         "the target's units (the loss is in standardized units).")
+    classes: Annotated[list[str], AfterValidator(each_once)] | None = Field(
+        None, description="A classification's class names in the order of the model's outputs (default: sorted). "
+        "Of two classes, the second is the positive one: the sigmoid's probability, and what precision, recall, f1 "
+        "and pr_auc score; list the class to detect last, as [legit, fraud].")
 
 
 class ModelConfig(Section):

@@ -139,7 +139,7 @@ def _positive_class_line(experiment) -> tuple[str, str] | None:
         return None
     listed = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
     return ("note", f"{listed} {'is' if len(named) == 1 else 'are'} of class '{classes[1]}', the second of "
-                    f"two (f1_macro averages both; nnrun evaluate reports each class)")
+                    f"two (data.classes orders them; f1_macro averages both; nnrun evaluate reports each class)")
 
 
 def _early_stop_note(result, experiment) -> str:

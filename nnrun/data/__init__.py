@@ -43,6 +43,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     state)."""
     source = data_config.source
     full = source.load(seed)
+    if data_config.classes is not None:
+        full = in_order(full, data_config.classes)
     rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
     warnings, table = list(full.warnings), full.table is not None
@@ -66,6 +68,25 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
             parts[name] = _encoded(parts.pop(name), columns)
     warnings += _held_out_copies(parts, given)
     return Splits(parts, columns, tuple(warnings), fingerprints())
+
+
+def in_order(data: Dataset, classes: list[str]) -> Dataset:
+    """``data`` with its classes numbered in the order ``classes`` (data.classes) lists
+    them, instead of sorted; every class of the data must be listed, and only those."""
+    from nnrun.errors import ConfigError, Problem
+
+    found = data.class_names
+    if data.task != "classification" or found is None:
+        raise ConfigError("", [Problem("data.classes", f"the data is a {data.task}, which has no classes to order; "
+                                                        "remove data.classes")])
+    missing, unknown = [c for c in found if c not in classes], [c for c in classes if c not in found]
+    if missing or unknown:
+        said = [f"the data has {'the classes' if len(missing) > 1 else 'the class'} {', '.join(map(repr, missing))} "
+                "too"] * bool(missing) + [f"no row is of {', '.join(map(repr, unknown))}"] * bool(unknown)
+        raise ConfigError("", [Problem("data.classes", f"{'; '.join(said)}; list each class of the data once, in "
+                                                        f"the order wanted (as found: [{', '.join(found)}])")])
+    new_index = np.array([classes.index(name) for name in found], np.int64)
+    return replace(data, y=new_index[data.y], class_names=list(classes))
 
 
 LEAK_SHARE = 0.25  # of a held-out split's rows found in training, above which it is told

@@ -1,0 +1,88 @@
+"""`data.classes`: the order of the classes, and so the positive one of two; `nnrun init`
+on a file whose class of two is rare."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import nnrun
+
+from trained import CONFIGS
+
+
+def _fraud_file(path, rows: int = 600, share: float = 0.08, seed: int = 0):
+    """A table whose rare class ('fraud') sorts before the common one ('legit')."""
+    rng = np.random.default_rng(seed)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["account", "amount", "hour", "label"])
+        for i in range(rows):
+            fraud = rng.random() < share
+            writer.writerow([f"A{i:05d}", round(float(rng.normal(3 if fraud else 0, 1)), 3),
+                             int(rng.integers(0, 24)), "fraud" if fraud else "legit"])
+    return path
+
+
+def test_the_classes_in_the_order_listed_make_the_last_one_positive(run_cli, tmp_path):
+    default = nnrun.train(CONFIGS / "breast_cancer.yaml", overrides=["training.epochs=2"], run_dir=tmp_path / "a",
+                          quiet=True)
+    ordered = nnrun.train(CONFIGS / "breast_cancer.yaml", overrides=["training.epochs=2",
+                                                                     "data.classes=[malignant, benign]"],
+                          run_dir=tmp_path / "b", quiet=True)
+    assert json.loads((default.run_dir / "preprocess.json").read_text())["class_names"] == ["benign", "malignant"]
+    assert json.loads((ordered.run_dir / "preprocess.json").read_text())["class_names"] == ["malignant", "benign"]
+    # The same rows and split: each row's label is the other index, the stratified split the same rows.
+    assert default.final["test"]["accuracy"] == pytest.approx(ordered.final["test"]["accuracy"], abs=0.1)
+    result = run_cli("evaluate", ordered.run_dir)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "true \\ predicted" in line)
+    assert header.index("malignant") < header.index("benign")
+    model = nnrun.load(ordered.run_dir)
+    assert model.classes == ["malignant", "benign"]
+
+
+@pytest.mark.parametrize("classes, message", [
+    ("[benign]", "data.classes: the data has the class 'malignant' too; list each class of the data once, in the "
+                 "order wanted (as found: [benign, malignant])"),
+    ("[benign, malignant, other]", "data.classes: no row is of 'other'; list each class"),
+    ("[benign, benign]", "data.classes: 'benign' listed more than once; list each once"),
+])
+def test_a_class_list_that_is_not_the_datas_classes_is_one_message(run_cli, classes, message):
+    result = run_cli("validate", CONFIGS / "breast_cancer.yaml", "--set", f"data.classes={classes}")
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_a_regression_has_no_classes_to_order(run_cli):
+    result = run_cli("validate", CONFIGS / "diabetes.yaml", "--set", "data.classes=[a, b]")
+    assert result.exit_code == 2
+    assert "data.classes: the data is a regression, which has no classes to order; remove data.classes" in \
+        " ".join(result.output.split())
+
+
+def test_init_makes_a_rare_class_positive_weighs_it_up_and_scores_its_ranking(run_cli, tmp_path):
+    _fraud_file(tmp_path / "fraud.csv")
+    result = run_cli("init", "fraud.csv", "--target", "label")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "fraud.yaml").read_text()
+    assert "  classes: [legit, fraud]" in text and "'fraud' last: the positive class" in text
+    assert "loss: {type: binary_crossentropy, class_weights: balanced}" in text
+    assert "metrics: [accuracy, auc, pr_auc, balanced_accuracy]" in text
+    assert "the probability of 'fraud' (not 'legit')" in text
+    result = run_cli("train", "fraud.yaml", "--set", "training.epochs=3", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "pr_auc is of class 'fraud', the second of two" in " ".join(result.output.split())
+
+
+def test_init_leaves_two_even_classes_as_they_sort(run_cli, tmp_path):
+    _fraud_file(tmp_path / "even.csv", share=0.45)
+    result = run_cli("init", "even.csv", "--target", "label")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "even.yaml").read_text()
+    assert "\n  classes:" not in text and "class_weights" not in text
+    assert "loss: binary_crossentropy" in text and "metrics: [accuracy, auc]" in text
