@@ -274,6 +274,12 @@ def test_boolean_targets_score_as_1_and_0_or_by_name(tmp_path):
     model = nnrun.load(nnrun.train(binary, data=(x, positive), run_dir=tmp_path / "b").run_dir)
     assert model.classes == ["False", "True"]  # trained on booleans: their names
     assert model.evaluate(x, positive).metrics == model.evaluate(x, np.where(positive, "True", "False")).metrics
+    # Written as SQL, R or a spreadsheet write booleans: the same classes.
+    assert model.evaluate(x, positive).metrics == model.evaluate(x, np.where(positive, "true", "FALSE")).metrics
+    assert model.evaluate(x, positive).metrics == model.evaluate(x, positive.astype(int)).metrics
+    predicted = model.predict(x).predictions
+    assert predicted.dtype == bool  # not the texts 'False' and 'True', both true to Python
+    assert (predicted == (model.predict(x).probabilities[:, 1] > 0.5)).all()
 
 
 def test_rows_as_dicts_or_one_row_as_a_series_are_a_table_too(tmp_path):

@@ -86,3 +86,20 @@ def test_init_leaves_two_even_classes_as_they_sort(run_cli, tmp_path):
     text = (tmp_path / "even.yaml").read_text()
     assert "\n  classes:" not in text and "class_weights" not in text
     assert "loss: binary_crossentropy" in text and "metrics: [accuracy, auc]" in text
+
+
+def test_a_boolean_target_is_read_back_in_any_case_and_as_1_and_0(run_cli, tmp_path):
+    rng = np.random.default_rng(3)
+    rows = [(float(v), "True" if v > 0 else "False") for v in rng.normal(size=200)]
+    (tmp_path / "flags.csv").write_text("value,flag\n" + "".join(f"{v},{f}\n" for v, f in rows))
+    nnrun.train({"data": {"source": {"type": "csv", "path": str(tmp_path / "flags.csv"), "target": "flag"}},
+                 "model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
+                 "loss": "binary_crossentropy", "metrics": ["accuracy"], "training": {"epochs": 2}},
+                run_dir=tmp_path / "run", quiet=True)
+    scores = []
+    for name, write in (("same", str), ("lower", lambda f: f.lower()), ("numbers", lambda f: str(int(f == "True")))):
+        (tmp_path / f"{name}.csv").write_text("value,flag\n" + "".join(f"{v},{write(f)}\n" for v, f in rows))
+        result = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / f"{name}.csv")
+        assert result.exit_code == 0, result.output
+        scores.append(json.loads((tmp_path / "run" / f"eval-{name}.json").read_text())["metrics"])
+    assert scores[0] == scores[1] == scores[2]

@@ -13,7 +13,7 @@ import numpy as np
 
 from nnrun.commands.file_format import check_written
 from nnrun.data.base import check_regression_target
-from nnrun.data.cells import tidy_label
+from nnrun.data.cells import class_index, tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns, extra_note
@@ -130,7 +130,7 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
                             f"rest 0), as training takes them ({len(bad)} row{'s are' if len(bad) > 1 else ' is'} "
                             "not)", hint="give each target as its class (a name or an index), or as a one-hot row")
         return values.argmax(axis=1).astype(np.int64)
-    index = {name: i for i, name in enumerate(classes)}
+    index = class_index(classes)
     # Whole numbers are the classes' positions only where no class is named by a number:
     # for classes 1, 2, 3 the target 2 is the class "2" whichever other targets come with it.
     numbered = any(name.lstrip("-").isdigit() for name in classes)

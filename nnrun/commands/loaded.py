@@ -29,6 +29,7 @@ from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_arr
 from nnrun.commands.inputs import check_unknown, shaped, table_samples, target_values
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.data.cells import is_boolean
 from nnrun.data.ranges import far_notes, shared_ranges
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
@@ -239,8 +240,12 @@ def _by_target(y, names: list[str] | None):
 
 
 def class_values(classes: list[str]) -> np.ndarray:
-    """The class names as predictions give them: integers (int64) when every class is a
-    whole number that fits one, as labels trained on as numbers come back; else text."""
+    """The class names as predictions give them: booleans for the classes False and True
+    (trained on a column of booleans: the text 'False' would be true to Python); integers
+    (int64) when every class is a whole number that fits one, as labels trained on as
+    numbers come back; else text."""
+    if is_boolean(classes):
+        return np.array([name.casefold() == "true" for name in classes])
     if all(re.fullmatch(r"-?\d+", name, re.ASCII) for name in classes):
         try:
             return np.array([int(name) for name in classes], np.int64)

@@ -87,6 +87,25 @@ class TextNumbers:
         values[rows] = 0
 
 
+def is_boolean(classes: list[str]) -> bool:
+    """Whether the classes are False and True (a column of booleans, as pandas and Excel
+    write them, in any case)."""
+    return sorted(name.casefold() for name in classes) == ["false", "true"]
+
+
+def class_index(classes: list[str]) -> dict[str, int]:
+    """Each class's index by its name, to read targets back (evaluate --data): of the
+    classes False and True, also by the other ways a file writes booleans, in any case
+    and as 0 and 1, as a number column reads them the other way."""
+    index = {name: i for i, name in enumerate(classes)}
+    if is_boolean(classes):
+        for name, i in list(index.items()):
+            truth = name.casefold() == "true"
+            for other in ("true", "TRUE", "True", "1") if truth else ("false", "FALSE", "False", "0"):
+                index.setdefault(other, i)
+    return index
+
+
 def tidy_label(name: str) -> str:
     """'1.0' -> '1', '01' -> '1': a label that is a whole number is named by its digits.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.errors import UserError, closest, did_you_mean
-from nnrun.data.cells import tidy_label
+from nnrun.data.cells import class_index, tidy_label
 from nnrun.data.coded import coded_cells, coded_matches
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.csvfile import read_columns
@@ -147,7 +147,7 @@ def _targets(columns, name: str, classes: list[str] | None, problems: DataProble
         return values  # infinite ones are bad cells already, as in any number column
     codes, words = columns.coded[name] if name in columns.coded else coded_cells(_as_text(columns, name))
     labels = [tidy_label(word) for word in words]
-    index = {label: i for i, label in enumerate(classes)}
+    index = class_index(classes)
     known = np.array([index.get(label, -1) for label in labels] + [-1], np.int64)[codes]
     missing = np.array([word == "" for word in words] + [False], bool)[codes]
     problems.add_cells("missing target", name, columns.lines[missing], hint=hint)
