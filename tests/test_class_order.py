@@ -103,3 +103,25 @@ def test_a_boolean_target_is_read_back_in_any_case_and_as_1_and_0(run_cli, tmp_p
         assert result.exit_code == 0, result.output
         scores.append(json.loads((tmp_path / "run" / f"eval-{name}.json").read_text())["metrics"])
     assert scores[0] == scores[1] == scores[2]
+
+
+def test_a_class_too_many_from_a_slip_in_a_label_is_said_before_another_model(run_cli, tmp_path):
+    rng = np.random.default_rng(4)
+    labels = ["yes" if v > 0 else "no" for v in rng.normal(size=120)]
+    labels[7] = "Yes"  # one row written otherwise
+    (tmp_path / "slip.csv").write_text("value,answer\n" + "".join(f"{i / 10},{a}\n" for i, a in enumerate(labels)))
+    (tmp_path / "slip.yaml").write_text(
+        "data: {source: {type: csv, path: slip.csv, target: answer}}\n"
+        "model: {layers: [{type: dense, units: 1, activation: sigmoid}]}\n"
+        "loss: binary_crossentropy\nmetrics: [accuracy, auc]\n")
+    result = run_cli("validate", "slip.yaml")
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    slip = "the classes 'Yes' and 'yes' differ only in case or spaces (one class written two ways?): write it one " \
+           "way in the file"
+    assert f"here 1 unit and 3 classes: Yes (1 row), no, yes: {slip}, or use categorical_crossentropy with " \
+           "softmax" in text
+    assert f"auc is for binary classifiers; the data has 3 classes: Yes (1 row), no, yes; {slip}" in text
+    result = run_cli("validate", "slip.yaml", "--set", "loss=categorical_crossentropy", "--set", "metrics=[accuracy]")
+    assert f"the output has 1 unit but the data has 3 classes: Yes (1 row), no, yes; {slip}, or set units: 3 on " \
+           "model.layers.0" in " ".join(result.output.split())

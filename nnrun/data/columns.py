@@ -190,6 +190,24 @@ def class_warnings(names: list[str], counts, origin: str) -> list[str]:
     return warnings
 
 
+def label_slips(data) -> str | None:
+    """Where a classification's classes look miscounted by a slip in the labels (two
+    written alike, or a class of one row), a sentence that says so and how to fix it
+    in the file, for a message about the number of classes; else None."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
+    alike = written_alike(data.class_names)
+    if alike:
+        return (f"the classes {' and '.join(map(repr, alike[0]))} differ only in case or spaces (one class written "
+                "two ways?): write it one way in the file")
+    single = [str(n) for n, c in zip(data.class_names, counts) if c == 1]
+    if single:
+        return f"{quoted_names(single)} {'is a class' if len(single) == 1 else 'are classes'} of a single row (a " \
+               "typo in a label?): correct it in the file"
+    return None
+
+
 def written_alike(names) -> list[list[str]]:
     """The groups of names that differ only in case or spaces ('North', 'north ')."""
     alike: dict[str, list[str]] = {}

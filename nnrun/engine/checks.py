@@ -14,7 +14,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.data.columns import class_list
+from nnrun.data.columns import class_list, label_slips
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
@@ -86,7 +86,9 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
         if needed != data.task:
             problems.append(Problem(f"metrics.{i}", f"{name} needs a {needed} task, but the data is {data.task}"))
         elif name in BINARY_ONLY and data.num_classes != 2:
-            problems.append(Problem(f"metrics.{i}", f"{name} is for binary classifiers; the data has {class_list(data)}"))
+            slip = label_slips(data)
+            problems.append(Problem(f"metrics.{i}", f"{name} is for binary classifiers; the data has {class_list(data)}"
+                                    + (f"; {slip}" if slip else "")))
     return problems
 
 
@@ -132,7 +134,7 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
             return []
         # Two classes: the one unit is the fix; more: a softmax over them.
         fix = f"give the output layer units: 1 (a sigmoid), or use categorical_crossentropy with a softmax over " \
-            f"the {units}" if data.num_classes == 2 else "use categorical_crossentropy with softmax"
+            f"the {units}" if data.num_classes == 2 else _slip_first(data, "use categorical_crossentropy with softmax")
         return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
                                 f"{units} and {classes}: {fix}")]
     if width != data.target_width:
@@ -141,8 +143,17 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
         if len(shape) > 1:  # a sequence or an image per sample, where the data has one target vector
             return [Problem(last, f"the output is {_per_sample(shape)} per sample, but the data has one target "
                                   f"per sample ({what}); {_one_vector_fix(shape)}")]
-        return [Problem(last, f"the output has {units} but the data has {what}{_units_fix(config, data, width)}")]
+        fix = _units_fix(config, data, width)
+        slip = label_slips(data) if data.task == "classification" else None
+        fix = f"; {slip}, or {fix.removeprefix('; ')}" if slip and fix else f"; {slip}" if slip else fix
+        return [Problem(last, f"the output has {units} but the data has {what}{fix}")]
     return []
+
+
+def _slip_first(data: Dataset, fix: str) -> str:
+    """``fix``, after the fix in the file where a slip in the labels may have made a class too many."""
+    slip = label_slips(data)
+    return f"{slip}, or {fix}" if slip else fix
 
 
 def _per_sample(shape: tuple) -> str:
