@@ -98,7 +98,7 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",
          "data.source.categorical: 'shad' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, id: [shade], categorical: [shade]}",
-         "data.source.categorical: 'shade' is not one of the feature columns"),
+         "data.source.categorical: lists 'shade', an id column (data.source.id), which is copied into predictions, never learned"),
         # Every misspelt name at once, whichever key lists it.
         (ROWS, "{type: csv, path: data/table.csv, target: lable, features: [sise, shade], categorical: [shad]}",
          "3 problems in the config"),

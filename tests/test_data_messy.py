@@ -751,3 +751,40 @@ def test_a_missing_value_written_as_a_word_in_a_category_column_is_warned(run_cl
     said = " ".join(run_cli("validate", "b.yaml").output.split())
     assert ("warning: categorical column 'color': '-', 'None' look like marks for a missing value, learned as "
             "categories of their own") in said
+
+
+def test_a_column_of_one_value_is_told_to_be_left_out(run_cli, tmp_path):
+    lines = people(extra=None)
+    lines = [lines[0] + ",country"] + [line + ",USA" for line in lines[1:]]
+    path = config(tmp_path, lines, ", id: customer_id, thousands: ','")  # city told; country the same in every row
+    said = " ".join(run_cli("validate", path).output.split())
+    assert "hint: 'country' holds one value ('USA') in every row, which tells the rows nothing; leave it out with " \
+           "data.source.ignore" in said
+    path = config(tmp_path, lines, TIDY.replace("[city]", "[city, country]"))
+    said = " ".join(run_cli("validate", path).output.split())
+    assert "warning: categorical column 'country' holds one value ('USA') in every training row, which tells the " \
+           "rows nothing; leave it out with data.source.ignore" in said
+
+
+def test_a_categorical_column_left_out_by_ignore_is_said_to_be(run_cli, tmp_path):
+    path = config(tmp_path, people(), TIDY.replace("[city]", "[city, age]") + ", ignore: [age]")
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "data.source.categorical.1: lists 'age', which data.source.ignore leaves out; name it in one of the two" \
+        in " ".join(result.output.split())
+
+
+def test_many_categories_with_many_rows_each_are_no_warning(run_cli, tmp_path):
+    # 250 ZIP-like codes, 40 rows each: a real category, not an ID (an ID has a row per value).
+    rows = "".join(f"{i % 7 / 7:.3f},Z{i % 250:05d},{'ab'[i % 2]}\n" for i in range(10_000))
+    (tmp_path / "z.csv").write_text("x,zip,label\n" + rows)
+    (tmp_path / "z.yaml").write_text("data: {source: {type: csv, path: z.csv, target: label, categorical: [zip]}}\n"
+                                     "model: {layers: [{type: dense, units: 2, activation: softmax}]}\n"
+                                     "loss: categorical_crossentropy\n")
+    result = run_cli("validate", "z.yaml")
+    assert result.exit_code == 0, result.output
+    assert "distinct values" not in result.output
+    few = "".join(f"{i % 7 / 7:.3f},Z{i % 250:05d},{'ab'[i % 2]}\n" for i in range(1_000))  # 4 rows each
+    (tmp_path / "z.csv").write_text("x,zip,label\n" + few)
+    said = " ".join(run_cli("validate", "z.yaml").output.split())
+    assert "categorical column 'zip' has" in said and "distinct values" in said

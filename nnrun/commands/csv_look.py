@@ -26,7 +26,7 @@ from pathlib import Path
 
 from nnrun.data import cell_kinds
 from nnrun.commands.number_format import number_format
-from nnrun.data.columns import written_alike
+from nnrun.data.columns import ROWS_PER_CATEGORY, written_alike
 from nnrun.data.cells import MISSING, numbers_or_none  # missing cells
 from nnrun.data.number_patterns import SIGNED_NUMBER  # $3,545.76  14%
 from nnrun.data.reading import first_lines, python_encoding
@@ -193,7 +193,9 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "id"
     if numbers >= MOSTLY_NUMBERS * len(values) and cell_kinds.codes(values):
         # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
-        return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "codes"
+        # Codes that repeat often enough (ZIP codes in a large file) are categories still.
+        few = max(min(MOST_CATEGORIES, max(2, len(values) // 2)), len(values) // ROWS_PER_CATEGORY)
+        return "categorical" if distinct <= few else "codes"
     if numbers >= MOSTLY_NUMBERS * len(values):
         return "feature"  # the cells that are not numbers, if any, are listed to be corrected
     if len(values) >= 10 and distinct >= 0.9 * len(values):

@@ -78,6 +78,9 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         return (f"'{column}' holds dates (like '{sample[0]}'), and the model takes numbers; derive numbers from them "
                 "in the file (the days since a date, the month, the weekday) and leave the dates out with "
                 "data.source.ignore")
+    if distinct == 1 and len(wrong) == present:  # one word in every row: no input to learn from, even one-hot
+        return (f"'{column}' holds one value ('{sample[0]}') in every row, which tells the rows nothing; leave it "
+                "out with data.source.ignore")
     if mostly and distinct < len(wrong) and distinct <= _category_limit(present):  # values that repeat
         return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
                 "list it under data.source.categorical")

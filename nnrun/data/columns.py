@@ -16,7 +16,8 @@ import unicodedata
 from nnrun.data.number_patterns import GAP_LIKE, PLAIN, SIGNED_NUMBER
 from nnrun.errors import ConfigError, Problem, UserError, closest, did_you_mean
 
-HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious
+HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious...
+ROWS_PER_CATEGORY = 20  # ...unless the training rows hold this many of each on average (300 ZIP codes in 21,000 rows)
 
 
 def check_present(wanted: list[str], header: list[str], where: str, key: str) -> None:
@@ -27,12 +28,13 @@ def check_present(wanted: list[str], header: list[str], where: str, key: str) ->
         raise ConfigError("", problems)
 
 
-def absent(wanted: list[str], header: list[str], where: str, key: str) -> list[Problem]:
-    """A problem for each name of ``wanted`` not in ``header`` (see check_present)."""
+def absent(wanted: list[str], header: list[str], where: str, key: str, told=()) -> list[Problem]:
+    """A problem for each name of ``wanted`` not in ``header`` (see check_present), but
+    those ``told`` of already."""
     # Each at its own item (data.source.categorical.1), which a message then points at.
     return [Problem(f"{key}.{i}" if len(wanted) > 1 else key,
                     f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
-            for i, name in enumerate(wanted) if name not in header]
+            for i, name in enumerate(wanted) if name not in header and name not in told]
 
 
 def _left_out_once(source) -> list[Problem]:
@@ -48,9 +50,10 @@ def _left_out_once(source) -> list[Problem]:
         problems.append(Problem("data.source.ignore", f"lists '{both[0]}', an id column already (data.source.id): "
                                 "an id is left out of the features and copied into predictions; name it in one "
                                 "of the two"))
-    features = source.features or []
-    for i, name in enumerate(features):
-        key = f"data.source.features.{i}" if len(features) > 1 else "data.source.features"
+    listed = [("features", i, name, len(source.features)) for i, name in enumerate(source.features or [])]
+    listed += [("categorical", i, name, len(source.categorical)) for i, name in enumerate(source.categorical)]
+    for field, i, name, count in listed:  # a categorical column is a feature too
+        key = f"data.source.{field}.{i}" if count > 1 else f"data.source.{field}"
         if name == source.target:
             problems.append(Problem(key, the_target))
         elif name in source.id:
@@ -91,7 +94,8 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
         names = [c for c in header if c not in left_out]
     unknown = absent(source.categorical, header, where, "data.source.categorical")
     features = [n for n in names if n not in left_out]
-    problems += unknown or absent(source.categorical, features, "one of the feature columns", "data.source.categorical")
+    problems += unknown or absent(source.categorical, features, "one of the feature columns", "data.source.categorical",
+                                  told=left_out)  # a column left out and listed: said by _left_out_once
     # Every problem of the column lists at once: names the file lacks, and lists that overlap.
     problems += _left_out_once(source) + _each_listed_once(source)
     if problems:
@@ -218,9 +222,10 @@ def written_alike(names) -> list[list[str]]:
 
 def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
     """Categorical columns with very many distinct values (more than half the rows, or
-    more than HIGH_CARDINALITY): an ID or a number column, rarely a real category. And
-    categories written two ways ('North', 'north'), which one-hot encoding makes two
-    inputs that each learn from part of the rows."""
+    more than HIGH_CARDINALITY with fewer than ROWS_PER_CATEGORY rows each on average):
+    an ID or a number column, rarely a real category. Categories written two ways
+    ('North', 'north'), which one-hot encoding makes two inputs that each learn from
+    part of the rows. And a column of one value, which tells the rows nothing."""
     warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
                 f"encoding makes {len(values)} inputs that the model can memorise; "
                 + (f"its values are numbers with a currency or percent sign (like '{signed}'): write them as plain "
@@ -230,7 +235,11 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                    "their words, with an embedding first, as the model's only input (the other columns leave it)"
                    if (text := _free_text(values)) else "is it an ID (data.source.id) or a number column?")
                 for name, values in categories.items()
-                if len(values) > HIGH_CARDINALITY or (rows >= 10 and len(values) > rows / 2)]
+                if (len(values) > HIGH_CARDINALITY and rows < ROWS_PER_CATEGORY * len(values))
+                or (rows >= 10 and len(values) > rows / 2)]
+    warnings += [f"categorical column '{name}' holds one value ('{values[0]}') in every training row, which tells "
+                 "the rows nothing; leave it out with data.source.ignore" for name, values in categories.items()
+                 if len(values) == 1 and rows > 1]
     for name, values in categories.items():
         # '-', 'None', 'n.a.': a gap written as a word, learned as a category of its own
         # ('unknown' is left out: a real answer in many surveys, such as the bank marketing data's)
