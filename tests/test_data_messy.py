@@ -788,3 +788,13 @@ def test_many_categories_with_many_rows_each_are_no_warning(run_cli, tmp_path):
     (tmp_path / "z.csv").write_text("x,zip,label\n" + few)
     said = " ".join(run_cli("validate", "z.yaml").output.split())
     assert "categorical column 'zip' has" in said and "distinct values" in said
+
+
+def test_an_unseen_category_written_otherwise_than_a_known_one_is_named(run_cli, tmp_path):
+    run_cli("train", config(tmp_path, people(), TIDY), "--quiet", "--run-dir", "run")
+    new = ["age,income,city", '30,"1,000",paris', '31,"1,000", NICE ', '32,"1,000",Rome']
+    (tmp_path / "new.csv").write_text("\n".join(new) + "\n")
+    result = run_cli("predict", "run", "new.csv", "-o", "out.csv")
+    assert result.exit_code == 2
+    assert "hint: 'city' was trained on Lyon, Nice, Paris ('paris' is 'Paris' written otherwise; 'NICE' is 'Nice' " \
+           "written otherwise); fix the cells" in " ".join(result.output.split())

@@ -192,7 +192,7 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     codes, words = coded
     categories = column["categories"]
     index = category_index(categories)
-    known = [_category(word, index) for word in words]
+    known = known_codes = [_category(word, index) for word in words]
     category = np.array(known, np.intp)[codes]
     absent = category < 0
     if not absent.any():  # every cell a known category: the common case, no row list to build
@@ -201,9 +201,15 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     unknown = np.array([k < 0 and word != "" for k, word in zip(known, words)], bool)[codes]
     if unseen == "error" and unknown.any():
         known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
+        # 'Yes' for 'yes': the likeliest unseen category, and the one fix in the cells most want.
+        folded = {" ".join(str(c).split()).casefold(): c for c in categories}
+        alike = {w: folded[" ".join(w.split()).casefold()] for k, w in zip(known_codes, words)
+                 if k < 0 and w and " ".join(w.split()).casefold() in folded}
+        said = "; ".join(f"'{w}' is '{c}' written otherwise" for w, c in list(alike.items())[:3])
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
                            np.array(words, dtype=object)[codes[unknown]],
-                           hint=f"'{column['name']}' was trained on {known}; fix the cells, or encode unseen "
+                           hint=f"'{column['name']}' was trained on {known}{f' ({said})' if said else ''}; fix the "
+                                "cells, or encode unseen "
                                 "categories as all zeros: train with data.source.unknown: ignore (nnrun predict "
                                 "and evaluate --data also take --unknown ignore for one file, and a loaded "
                                 "model's predict and evaluate unknown=\"ignore\")")
