@@ -172,3 +172,12 @@ def test_runs_of_one_name_are_told_apart_by_the_folders_above_them():
     assert _labels([Path("/r/a-search/trials/000"), Path("/r/b-search/trials/000")]) == \
         ["a-search/trials/000", "b-search/trials/000"]
     assert _labels([Path("/r/x"), Path("/r/y")]) == ["x", "y"]
+
+
+def test_a_learning_rate_that_changed_gets_a_panel_of_its_own():
+    from nnrun.console.plot import quantities
+
+    steady = [{"epoch": e, "loss": 1.0 / e, "val_loss": 1.0, "lr": 0.001, "seconds": 0.1} for e in (1, 2, 3)]
+    halved = [{**row, "lr": 0.001 * 0.5 ** (row["epoch"] // 2)} for row in steady]
+    assert quantities([("a", steady)]) == ["loss"]
+    assert quantities([("a", steady), ("b", halved)]) == ["loss", "lr"]

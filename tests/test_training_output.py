@@ -61,6 +61,20 @@ def test_plain_output_has_header_epoch_lines_and_results(run_cli):
     assert "next:        nnrun evaluate r" in out
 
 
+def test_a_schedule_shows_its_rate_in_every_epoch_line_and_the_header_names_the_plan(run_cli):
+    result = run_cli("train", IRIS, "--set", "training.epochs=4", "--set", "training.schedule={type: step, "
+                     "every: 2, factor: 0.5}", "--set", "training.early_stopping={monitor: val_loss, patience: 3}",
+                     "--run-dir", "r")
+    assert result.exit_code == 0, result.output
+    assert "training   4 epochs, batch 32, adam lr 0.001 (step), loss categorical_crossentropy, early stopping on " \
+           "val_loss (patience 3)" in result.output
+    rates = [re.search(r"  lr (\S+)  \(", line).group(1) for line in result.output.splitlines()
+             if line.startswith("epoch ")]
+    assert rates == ["0.001", "0.001", "0.0005", "0.0005"]
+    plain = run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "r2")
+    assert " lr " not in next(line for line in plain.output.splitlines() if line.startswith("epoch "))
+
+
 def test_a_graph_is_named_a_graph_in_the_header_not_drawn_as_a_chain(run_cli):
     from conftest import ROOT
 

@@ -64,14 +64,16 @@ def _labels(paths: list[Path]) -> list[str]:
 
 
 def quantities(histories) -> list[str]:
-    """Panels: loss first, then metrics, in the order the runs report them."""
+    """Panels: loss first, then metrics, in the order the runs report them; last the
+    learning rate, where a schedule changed it in some run."""
     names: list[str] = []
     for _, rows in histories:
         for key in metric_columns(rows[0]):
             name = key.removeprefix("val_")
             if name not in names:
                 names.append(name)
-    return sorted(names, key=lambda n: n != "loss")
+    scheduled = any(len({row.get("lr") for row in rows}) > 1 for _, rows in histories)
+    return sorted(names, key=lambda n: n != "loss") + ["lr"] * scheduled
 
 
 def default_output(run_dirs) -> Path:
@@ -144,7 +146,8 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
     from matplotlib.ticker import MaxNLocator
 
     for axis, name in zip(axes, panels):
-        axis.set_title(f"loss ({losses[0]})" if name == "loss" and len(set(losses)) == 1 else name)
+        axis.set_title(f"loss ({losses[0]})" if name == "loss" and len(set(losses)) == 1 else
+                       "learning rate" if name == "lr" else name)
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
         axis.grid(alpha=0.3)

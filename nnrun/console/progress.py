@@ -109,7 +109,10 @@ class LineDisplay(Display):
         improved = monitor.improves(row, self.best)
         self.best = monitor.score(row) if improved else self.best
         width = len(str(self.epochs))
-        return f"epoch {row['epoch']:>{width}}/{self.epochs}  {format_row(row)}{' *' if improved else ''}"
+        line = format_row(row)
+        if "lr" in row and self.experiment is not None and self.experiment.config.training.schedule is not None:
+            line = line.replace("  (", f"  lr {row['lr']:g}  (", 1)  # the rate the schedule gave this epoch
+        return f"epoch {row['epoch']:>{width}}/{self.epochs}  {line}{' *' if improved else ''}"
 
     def epoch_end(self, row):
         # Plain text, written as it is: rich's print of the same line (no markup, no
@@ -256,8 +259,11 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
     console.print(
         f"  training   {training.epochs} epoch{'s' if training.epochs != 1 else ''}, batch {training.batch_size}, "
         f"{optimizer.type} "
-        f"lr {optimizer.learning_rate:g}, loss {config.loss.type}" + (f", over {processes} processes" if processes > 1
-                                                                      else ""),
+        f"lr {optimizer.learning_rate:g}" + (f" ({training.schedule.type})" if training.schedule else "")
+        + f", loss {config.loss.type}" + (f", over {processes} processes" if processes > 1 else "")
+        + (f", early stopping on {training.early_stopping.monitor} (patience {training.early_stopping.patience})"
+           if training.early_stopping else "")
+        + (", targets standardized" if config.data.target_scale == "standardize" else ""),
         highlight=False, markup=False,
     )
 
