@@ -148,3 +148,19 @@ def test_the_export_turns_the_outputs_back_too(tmp_path):
     exported = session.run(None, {session.get_inputs()[0].name: x[:30]})[0].reshape(-1)
     ours, _ = nnrun.load(run).predict(x[:30])
     np.testing.assert_allclose(exported, ours, rtol=1e-6)
+
+
+def test_a_few_targets_far_from_the_rest_are_warned_with_mse_not_with_huber(run_cli, tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=400)
+    y = 500_000 + 100_000 * x + rng.normal(0, 10_000, 400)
+    y[[10, 20, 30]] = [7_000_000, 8_000_000, 6_500_000]  # three mansions among houses, in the training rows
+    (tmp_path / "h.csv").write_text("x,price\n" + "".join(f"{a:.4f},{b:.0f}\n" for a, b in zip(x, y)))
+    (tmp_path / "h.yaml").write_text(
+        "data: {source: {type: csv, path: h.csv, target: price}, target_scale: standardize, split: {validation: 0.1, "
+        "test: 0.1, shuffle: false}}\nmodel: {layers: [{type: dense, units: 1}]}\nloss: mse\nmetrics: [mae]\n")
+    said = " ".join(run_cli("validate", "h.yaml").output.split())
+    assert "warning: the target has 3 values far from the rest of the training split (as far as 8,000,000, against " \
+           "a median of" in said
+    assert "loss: huber (or mae) fits the other rows better, if they are no typos to correct" in said
+    assert "far from the rest" not in run_cli("validate", "h.yaml", "--set", "loss=huber").output

@@ -35,6 +35,8 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
                         "to read")
     if config.data.target_scale == "none":
         warnings += _target_scale_warning(data)
+    if getattr(config.loss, "type", config.loss) == "mse":
+        warnings += _target_outliers(data)
     if data.task == "regression" and data.y.ndim == 1 and len(data.y) and np.isin(data.y, (0, 1)).all():
         loss = getattr(config.loss, "type", config.loss)
         warnings.append(f"loss: {loss} fits the targets as amounts, but they are all 0 and 1, so the model predicts "
@@ -233,6 +235,32 @@ def _target_scale_warning(data: Dataset) -> list[str]:
     return [f"{name} has mean {_shown(mean[far])} and standard deviation {_shown(std[far])} in the training split, while "
             "the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
             "predictions and metrics stay in the target's units)"]
+
+
+OUTLYING_RANGES = 10  # interquartile ranges beyond a quartile: far past what Tukey calls an extreme value (3)
+
+
+def _target_outliers(data: Dataset) -> list[str]:
+    """A few regression targets far from the rest: a squared error grows with the square
+    of their distance, so a handful of them steer what the model learns and what the
+    loss, rmse and r2 report (a house of 8,000,000 among ones of 500,000)."""
+    if data.task != "regression" or len(data.y) < 20:
+        return []
+    values = np.asarray(data.y, np.float64).reshape(len(data.y), -1)
+    low, median, high = np.percentile(values, (25, 50, 75), axis=0)
+    spread = OUTLYING_RANGES * (high - low)
+    far = (values < low - spread) | (values > high + spread)
+    counts = far.sum(axis=0)
+    worst = int(np.argmax(counts))
+    if not counts[worst] or counts[worst] > 0.01 * len(values) or not spread[worst]:
+        return []
+    column = values[:, worst]
+    extreme = column[far[:, worst]][np.argmax(np.abs(column[far[:, worst]] - median[worst]))]
+    name = f"the target{f' (output {worst})' if values.shape[1] > 1 else ''}"
+    return [f"{name} has {counts[worst]} value{'s' if counts[worst] > 1 else ''} far from the rest of the training "
+            f"split (as far as {_shown(extreme)}, against a median of {_shown(median[worst])}): with loss: mse they "
+            "steer the model and the loss, rmse and r2 it reports; loss: huber (or mae) fits the other rows better, "
+            "if they are no typos to correct"]
 
 
 def _shown(value: float) -> str:
