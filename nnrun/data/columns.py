@@ -228,8 +228,9 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
     part of the rows. And a column of one value, which tells the rows nothing."""
     warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
                 f"encoding makes {len(values)} inputs that the model can memorise; "
-                + (f"its values are numbers with a currency or percent sign (like '{signed}'): write them as plain "
-                   "numbers and leave the column out of data.source.categorical"
+                + (f"its values are numbers with a currency or percent sign (like '{signed}'), categories only as "
+                   "text: write them as plain numbers (and leave the column out of data.source.categorical, if "
+                   "listed there), and it is read as numbers"
                    if (signed := _signed_number(values)) else
                    f"its values read as texts (like '{text}'): data.source.text: {{column: {name}}} learns from "
                    "their words, with an embedding first, as the model's only input (the other columns leave it)"
