@@ -70,6 +70,12 @@ GUESSES = [
      "(activation: sigmoid on the layer before)"),
     ("optimizer.learning_rate", {"type": "ExponentialDecay", "decay_steps": 100}, "optimizer.learning_rate: expected "
      "a number, got a mapping; a rate that changes is training.schedule"),
+    ("training.schedule", {"type": "step", "step_size": 2, "factor": 0.5}, "training.schedule.step_size: unknown key "
+     "'step_size'; did you mean 'every'? (PyTorch's 'step_size' is 'every' in nnrun)"),
+    ("training.schedule", {"type": "step", "every": 2, "gamma": 0.5}, "training.schedule.gamma: unknown key 'gamma'; "
+     "did you mean 'factor'? (PyTorch's 'gamma' is 'factor' in nnrun)"),
+    ("training.early_stopping", {"monitor": "val_accuracy", "mode": "max"}, "training.early_stopping.mode: unknown "
+     "key 'mode'; the direction follows the quantity monitored: higher is better for accuracy"),
     ("training.schedule", {"type": "exponential", "decay_rate": 0.9, "decay_steps": 100}, "unknown key "
      "'decay_steps'; Keras's decay_steps count batches; nnrun's schedule counts epochs"),
     ("training.schedule", {"type": "exponential", "decay_rate": 0.9, "initial_learning_rate": 0.1}, "unknown key "

@@ -71,6 +71,10 @@ RENAMED_KEYS = {
     "restore_best_weights": "restore_best",
 }
 
+# A learning-rate scheduler's arguments as PyTorch's StepLR names them (gamma is also
+# ExponentialLR's, whose decay_rate is the same per-epoch factor).
+TORCH_KEYS = {"step_size": "every", "gamma": "factor"}
+
 # Keys written at another level than nnrun keeps them: Keras's fit() and compile()
 # arguments at the top of the file, a data setting under training, ... key -> its place.
 PLACES = {
@@ -119,6 +123,11 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
         return f"; the validation fraction is set in the data block: data: {{split: {{validation: {value}}}}}"
     if key in RENAMED_KEYS and RENAMED_KEYS[key] in fields:
         return f"; did you mean '{RENAMED_KEYS[key]}'? (Keras's '{key}' is '{RENAMED_KEYS[key]}' in nnrun)"
+    if key in TORCH_KEYS and TORCH_KEYS[key] in fields:
+        return f"; did you mean '{TORCH_KEYS[key]}'? (PyTorch's '{key}' is '{TORCH_KEYS[key]}' in nnrun)"
+    if key == "mode" and "monitor" in fields:
+        return ("; the direction follows the quantity monitored: higher is better for accuracy, auc, pr_auc, f1, r2 "
+                "and the like, lower for a loss, mae and rmse; remove this key")
     if key in KEYS:
         return f"; {KEYS[key]}"
     return ""
