@@ -70,7 +70,7 @@ GUESSES = [
      "(activation: sigmoid on the layer before)"),
     ("optimizer.learning_rate", {"type": "ExponentialDecay", "decay_steps": 100}, "optimizer.learning_rate: expected "
      "a number, got a mapping; a rate that changes is training.schedule"),
-    ("training.schedule", {"type": "step", "step_size": 2, "factor": 0.5}, "training.schedule.step_size: unknown key "
+    ("training.schedule", {"type": "step", "every": 2, "step_size": 2}, "training.schedule.step_size: unknown key "
      "'step_size'; did you mean 'every'? (PyTorch's 'step_size' is 'every' in nnrun)"),
     ("training.schedule", {"type": "step", "every": 2, "gamma": 0.5}, "training.schedule.gamma: unknown key 'gamma'; "
      "did you mean 'factor'? (PyTorch's 'gamma' is 'factor' in nnrun)"),
