@@ -348,3 +348,13 @@ def test_several_configs_are_each_checked_and_any_invalid_one_fails(run_cli, wri
     result = run_cli("validate", good, bad)
     assert result.exit_code == 2 and "bad.csv: 1 bad cell in the data" in result.stderr
     assert f"{bad}: not valid" in result.stdout
+
+
+def test_early_stopping_on_a_training_quantity_beside_a_validation_split_is_warned(run_cli):
+    result = run_cli("validate", IRIS, "--set", "training.early_stopping={monitor: loss, patience: 3}")
+    assert result.exit_code == 0, result.output
+    assert "warning: training.early_stopping.monitor: 'loss' is measured on the training split, which improves as " \
+           "the model memorises it; to stop when the model stops getting better on data it does not train on, " \
+           "monitor 'val_loss'" in " ".join(result.output.split())
+    quiet = run_cli("validate", IRIS, "--set", "training.early_stopping={monitor: val_loss}")
+    assert "measured on the training split" not in quiet.output

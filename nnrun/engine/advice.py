@@ -54,6 +54,11 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
             warnings.append(f"data.preprocess.{i}: per: channel takes the last axis of the samples as stored, "
                             f"{tuple(data.input_shape)}: one statistic per column, before the model's reshape; store "
                             "the samples as (samples, steps, features) for one per feature")
+    stopping = config.training.early_stopping
+    if stopping is not None and not stopping.monitor.startswith("val_") and config.data.split.validation > 0:
+        warnings.append(f"training.early_stopping.monitor: '{stopping.monitor}' is measured on the training split, "
+                        "which improves as the model memorises it; to stop when the model stops getting better on "
+                        f"data it does not train on, monitor 'val_{stopping.monitor}'")
     return warnings + _idle_schedule(config) + _idle_optimizer(config)
 
 
