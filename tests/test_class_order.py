@@ -125,3 +125,28 @@ def test_a_class_too_many_from_a_slip_in_a_label_is_said_before_another_model(ru
     result = run_cli("validate", "slip.yaml", "--set", "loss=categorical_crossentropy", "--set", "metrics=[accuracy]")
     assert f"the output has 1 unit but the data has 3 classes: Yes (1 row), no, yes; {slip}, or set units: 3 on " \
            "model.layers.0" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("yes, no, classes", [("True", "False", None), ("true", "false", None),
+                                              ("true", "false", ["true", "false"]), ("TRUE", "FALSE", ["TRUE", "FALSE"])])
+def test_boolean_targets_score_the_same_as_booleans_numbers_or_words_in_any_class_order(tmp_path, yes, no, classes):
+    import pandas as pd
+
+    rng = np.random.default_rng(6)
+    values = rng.normal(size=300)
+    truth = values > 0.3
+    word = {True: yes, False: no}
+    (tmp_path / "b.csv").write_text("value,flag\n" + "".join(f"{v:.4f},{word[t]}\n" for v, t in zip(values, truth)))
+    config = {"data": {"source": {"type": "csv", "path": str(tmp_path / "b.csv"), "target": "flag"}},
+              "model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
+              "loss": "binary_crossentropy", "metrics": ["accuracy"], "training": {"epochs": 3}}
+    if classes:
+        config["data"]["classes"] = classes  # True first: 1 and True must still name True
+    model = nnrun.load(nnrun.train(config, run_dir=tmp_path / "run", quiet=True).run_dir)
+    x = pd.DataFrame({"value": values})
+    predicted = model.predict(x).predictions
+    assert predicted.dtype == bool
+    assert model.evaluate(x, predicted).metrics["accuracy"] == 1.0  # its own predictions, scored as booleans
+    by_bool = model.evaluate(x, truth).metrics
+    assert by_bool == model.evaluate(x, truth.astype(int)).metrics == \
+        model.evaluate(x, np.where(truth, "true", "false")).metrics

@@ -13,7 +13,7 @@ import numpy as np
 
 from nnrun.commands.file_format import check_written
 from nnrun.data.base import check_regression_target
-from nnrun.data.cells import class_index, tidy_label
+from nnrun.data.cells import class_index, is_boolean, tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.columns import accept_columns, extra_note
@@ -133,8 +133,9 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
     index = class_index(classes)
     # Whole numbers are the classes' positions only where no class is named by a number:
     # for classes 1, 2, 3 the target 2 is the class "2" whichever other targets come with it.
-    numbered = any(name.lstrip("-").isdigit() for name in classes)
-    if values.dtype == bool and not {"False", "True"} & set(classes):
+    # Of the classes False and True, True and 1 name True, whatever order data.classes gave them.
+    numbered = any(name.lstrip("-").isdigit() for name in classes) or is_boolean(classes)
+    if values.dtype == bool and not is_boolean(classes):
         values = values.astype(np.int64)  # True and False are 1 and 0, as booleans are in the features
     if np.issubdtype(values.dtype, np.number) and np.all(values == np.round(values)):
         values = values.astype(np.int64)  # 2.0 is the label "2"
