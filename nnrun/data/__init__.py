@@ -43,8 +43,6 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     state)."""
     source = data_config.source
     full = source.load(seed)
-    if data_config.classes is not None:
-        full = in_order(full, data_config.classes)
     rng = stream(seed, "split")
     indices = split_indices(full, data_config.split, rng)
     warnings, table = list(full.warnings), full.table is not None
@@ -54,6 +52,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     warnings += held_out_class_warnings(full, indices, given, ordered=not data_config.split.shuffle)
     parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
+    if data_config.classes is not None:  # after the split: its stratified rows are those of the classes sorted
+        parts = {name: in_order(part, data_config.classes) for name, part in parts.items()}
     fingerprints = _fingerprints_aside(parts)
     if table:
         from nnrun.data.encoding import fit_columns  # only a table source needs the column encoding
