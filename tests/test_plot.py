@@ -74,8 +74,11 @@ def test_runs_of_different_losses_are_said_to_share_one_scale(run_cli, tmp_path)
     weighted = train_iris(tmp_path / "w", "loss.class_weights=balanced", epochs=1)
     scaled = nnrun.train(b / "config.yaml", overrides={"data.target_scale": "standardize"}, run_dir=tmp_path / "t",
                          quiet=True).run_dir
-    assert loss_types([a, weighted, b, scaled]) == ["categorical_crossentropy", "categorical_crossentropy weighted by "
-                                                    "class", "mse", "mse of standardized targets"]
+    types = loss_types([a, weighted, b, scaled])
+    assert types[0] == "categorical_crossentropy" and types[2:] == ["mse", "mse of standardized targets"]
+    assert types[1].startswith("categorical_crossentropy weighted by class (")  # the weights, as compare tells them
+    other = train_iris(tmp_path / "o", "loss.class_weights=[5, 1, 1]", epochs=1)
+    assert loss_types([other])[0] == "categorical_crossentropy weighted by class (5, 1, 1)" != types[1]
 
 
 def orange_pixels(path) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
 import pytest
 
+import nnrun
 from trained import train_iris
 
 
@@ -95,7 +97,8 @@ def test_status_filter_and_its_empty_listing(run_cli, three_runs):
      "did you mean 'optimizer.learning_rate'?", "name a setting as --set"),
     (["--status", "complete"], "--status complete: not a status; did you mean 'completed'?", "a run's status is one of"),
     (["--limit", "0"], "--limit 0: must be at least 1", "--limit 10"),
-    (["--metric", "mae"], "--metric mae: no run listed here records it", "the runs here record accuracy"),
+    (["--metric", "acuracy"], "--metric acuracy: no run listed here records it; did you mean 'accuracy'?",
+     "the runs here record accuracy, loss"),
 ])
 def test_mistakes_are_one_message_and_exit_code_2(run_cli, three_runs, args, message, hint):
     for output in ("table", "json"):
@@ -121,3 +124,63 @@ def test_a_run_that_stopped_early_shows_the_metric_it_watched_at_the_epoch_it_ke
     record = _records(run_cli("runs", "--json"))[0]
     assert record["metric"] == "loss" and record["best_epoch"] == meta["best_epoch"]  # not accuracy's best epoch
     assert _records(run_cli("runs", "--json", "--metric", "accuracy"))[0]["metric"] == "accuracy"
+
+
+def test_params_are_the_settings_that_differ_between_the_runs_listed_after_the_limit(run_cli, three_runs):
+    result = run_cli("runs", "--params", "--sort", "name", "-n", "2")  # fast, mid: only their rates differ
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("run "))
+    assert "optimizer.learning_rate" in header and "model.layers.0.units" not in header
+    records = _records(run_cli("runs", "--json", "--params", "--sort", "name", "-n", "2"))
+    assert [r["config"] for r in records] == [{"optimizer.learning_rate": 0.05}, {"optimizer.learning_rate": 0.01}]
+
+
+def test_reverse_alone_turns_the_listings_own_order_round(run_cli, three_runs):
+    newest_first = _listed(run_cli("runs").output)
+    assert _listed(run_cli("runs", "--reverse").output) == newest_first[::-1]
+
+
+def test_a_metric_a_run_does_not_record_shows_nothing_rather_than_another(run_cli, three_runs):
+    from trained import CONFIGS
+
+    nnrun.train(CONFIGS / "diabetes.yaml", overrides=["training.epochs=2"], run_dir=three_runs / "regression",
+                quiet=True)
+    records = {r["path"].split("/")[-1]: r for r in _records(run_cli("runs", "--json", "--metric", "mae"))}
+    assert records["regression"]["metric"] == "mae" and records["regression"]["best_validation"] is not None
+    assert records["fast"]["metric"] == "mae" and records["fast"]["best_validation"] is None
+    assert records["fast"]["test"] is None
+
+
+def test_losses_in_other_units_are_ranked_apart(run_cli, three_runs):
+    from trained import train_diabetes
+
+    train_diabetes(three_runs / "regression")
+    result = run_cli("runs", "--metric", "loss", "--sort", "best")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "note: the runs record different metrics or losses (loss (categorical_crossentropy), loss (mse))" in said
+    order = [line.split()[0] for line in result.output.splitlines()
+             if line.split() and line.split()[0] in ("fast", "slow", "mid", "narrow", "regression")]
+    assert order.index("regression") in (0, 4)  # ranked among its own kind, not by its thousands against 0.5
+
+
+def test_a_killed_run_shows_the_watched_metric_at_its_best_epoch_so_far(run_cli, tmp_path):
+    run = train_iris(tmp_path / "runs" / "cut", "training.early_stopping={monitor: val_accuracy, patience: 50}",
+                     "optimizer.learning_rate=0.02", epochs=12)
+    meta = json.loads((run / "meta.json").read_text())
+    meta.pop("best_epoch")  # as a run still training, or killed, has none yet
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    best = max(rows, key=lambda row: (float(row["val_accuracy"]), -int(row["epoch"])))
+    record = _records(run_cli("runs", "--json"))[0]
+    assert record["status"] == "killed" and record["metric"] == "accuracy"
+    assert record["best_epoch"] == int(best["epoch"]) and record["best_validation"] == float(best["val_accuracy"])
+
+
+def test_status_sweep_and_a_sort_key_mistyped_where_no_run_has_a_config(run_cli, tmp_path):
+    (tmp_path / "runs").mkdir()
+    result = run_cli("runs", "--sort", "bset")  # a typo is one with no run to sort, too
+    assert result.exit_code == 2 and "--sort bset: not a sort key" in result.output and "did you mean 'best'" in \
+        result.output
+    result = run_cli("runs", "--status", "sweep")
+    assert result.exit_code == 0 and "no sweep runs in runs" in result.output

@@ -60,7 +60,7 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     assert again == (sweep / "trials" / best["trial"] / "model.safetensors").read_bytes()
 
     listing = nnrun("runs", "runs", cwd=tmp_path)
-    assert re.search(r"search-\S+\s+sweep\s+4 trials\s+val_accuracy", listing.stdout), listing.stdout
+    assert re.search(r"search-\S+\s+sweep\s+4 trials\s+accuracy", listing.stdout), listing.stdout  # as a run names it
     assert f"trial {best['trial']}" in listing.stdout
     assert nnrun("evaluate", sweep / "trials" / "000", cwd=tmp_path).returncode == 0
     plotted = nnrun("plot", sweep, cwd=tmp_path)

@@ -21,11 +21,12 @@ def runs(
              "first), epochs (most first), or a setting such as optimizer.learning_rate (shown as a column)."),
     reverse: bool = typer.Option(False, "--reverse", help="Turn the order round (runs without a value stay last)."),
     status: list[str] = typer.Option(
-        [], "--status", metavar="STATUS", help="Only runs of this status (completed, killed, ...); repeatable."),
+        [], "--status", metavar="STATUS",
+        help="Only runs of this status (completed, killed, ...; sweep: the sweeps); repeatable."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", metavar="N", help="Only the first N runs."),
     metric: Optional[str] = typer.Option(
         None, "--metric", metavar="NAME",
-        help="The metric every run shows and is ranked by (loss, accuracy, mae, ...), not each run's first."),
+        help="The metric every run shows and is ranked by (loss, accuracy, mae, ...); a run without it shows none."),
     show: list[str] = typer.Option(
         [], "--show", metavar="PATH",
         help="A column of each run's setting at this dotted path (optimizer.learning_rate; a block, such as "

@@ -26,7 +26,7 @@ class RunEntry:
     started: datetime | None
     seconds: float | None
     epochs: int
-    metric: str  # the metric the table shows: the first configured one, else loss
+    metric: str  # the metric the table shows: asked for, else early stopping's, else the first, else loss
     best_validation: float | None
     best_epoch: int | None
     test: float | None
@@ -36,6 +36,7 @@ class RunEntry:
     saved_epochs: int | None = None
     values: dict | None = None  # a sweep's trial: the values of the swept parameters, as trials.csv holds them
     config: dict | None = None  # its settings by dotted path, once nnrun runs --show or --params read them
+    recorded: tuple[str, ...] = ()  # the loss and metrics it records (without val_), any of which it may show
 
 
 def status_of(path: Path, meta: dict | None, has_meta: bool = True) -> str:
@@ -78,8 +79,12 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     ``metric`` (a sweep's, or nnrun runs --metric's, without ``val_``) is shown in place
     of the one its early stopping watched, else its first one."""
     kind = listed_as(path)
+    if kind == "sweep":
+        from nnrun.commands.sweep.listing import sweep_entry
+
+        return sweep_entry(path, metric)
     if kind != "run":
-        return summarize_sweep(path) if kind == "sweep" else None
+        return None
     run = RunDir(path)
     has_meta = run.meta.is_file()
     meta = run.read_meta_or_none()
@@ -88,11 +93,15 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     scores = (meta or {}).get("final")
     final = next(iter(scores.values()), None) if isinstance(scores, dict) and scores else None
     names = history[0] if history else final if isinstance(final, dict) else {}
-    watched = watched_metric(path)  # the run's own best epoch is of this one: meta.json's best_epoch
-    if not (metric and (metric in names or f"val_{metric}" in names)):
+    # Asked for (a sweep's, --metric's), else the one early stopping watched, whose best epoch is
+    # the run's own (meta.json's best_epoch, with min_delta), else the first; a run without the
+    # metric asked for shows none rather than another.
+    watched = watched_metric(path) if metric is None else None
+    if metric is None:
         metric = watched if watched and f"val_{watched}" in names else _first_metric(names)
-    by = (lambda: run_best_row(path, history)) if metric == watched else lambda: best_row(history, f"val_{metric}")
-    best = by() if history and f"val_{metric}" in history[0] else None
+    key = f"val_{metric}"
+    best = (run_best_row(path, history, key) if metric == watched else best_row(history, key)) \
+        if history and key in history[0] else None
     best = best if best and math.isfinite(best[f"val_{metric}"]) else None  # NaN in every epoch: no best
     started = meta_time(meta.get("started")) if meta else None
     ended = meta_time(meta.get("ended")) if meta else None
@@ -109,37 +118,14 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
         best_validation=best[f"val_{metric}"] if best else None,
         best_epoch=best["epoch"] if best else None,
         test=test,
+        recorded=tuple(dict.fromkeys(name.removeprefix("val_") for name in metric_columns(names))),
     )
-
-
-def summarize_sweep(path: Path) -> RunEntry:
-    """A sweep directory's row: trials finished of all, its metric, the best trial."""
-    from nnrun.commands.sweep.listing import read_sweep_summary, sweep_times
-
-    summary = read_sweep_summary(path)
-    if summary is None:
-        return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
-    started, ended = sweep_times(path)
-    writing = RunDir(path).is_writing()
-    # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
-    # saying so (one about to start may still say running); killed: with trials running
-    # or still to start, as a run is. Either way nnrun sweep --resume goes on. Failed:
-    # every trial ran, and none completed.
-    unstarted = summary["planned"] is not None and summary["trials"] < summary["planned"]
-    # Every trial done but best.yaml not written (stopped as it was about to be): not done either.
-    unwritten = not (path / "best.yaml").is_file()
-    state = ", running" if writing else ", interrupted" if summary["interrupted"] else \
-        ", killed" if summary["running"] or unstarted else ", failed" if not summary["completed"] else \
-        ", interrupted" if unwritten else ""
-    status = "sweep" + state
-    return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
-                      summary["metric"], summary["best"], None, None, summary["best_trial"])
 
 
 def as_records(entries: list[RunEntry], settings: list[str] = ()) -> list[dict]:
     """The listing as plain data (``nnrun runs --json``): one object per run or sweep,
     with what the table shows, unrounded but the seconds; a sweep counts ``trials`` instead of epochs.
-    ``settings``: the dotted paths of the config values each object's ``config`` gives (null where absent)."""
+    ``settings``: the dotted paths of the config values each object's ``config`` gives, where it has them."""
     records = []
     for entry in entries:
         sweep = entry.status.startswith("sweep")
@@ -157,7 +143,9 @@ def as_records(entries: list[RunEntry], settings: list[str] = ()) -> list[dict]:
             **({} if sweep else {"saved_epochs": entry.epochs if entry.saved_epochs is None else
                                  None if entry.saved_epochs < 0 else entry.saved_epochs}),
             **({"values": entry.values} if entry.values is not None else {}),  # a sweep's trial: what it tried
-            **({"config": {path: (entry.config or {}).get(path) for path in settings}} if settings else {}),
+            # A setting the run's config lacks (a layer the others have, a block it leaves null) is left out.
+            **({"config": {path: entry.config[path] for path in settings if path in (entry.config or {})}}
+               if settings else {}),
         })
     return records
 

@@ -30,7 +30,7 @@ SORTS = {
     "epochs": "most epochs first",
 }
 STATUSES = ("completed", "running", "interrupted", "killed", "failed", "pruned", "incomplete", "unreadable",
-            "missing", "unknown")
+            "missing", "unknown", "sweep")  # sweep: the sweeps listed beside runs, whatever their state
 MOST_PARAMS = 8  # --params columns in the table; --json has them all
 NOT_PARAMS = ("name",)  # differs between runs by design; the run's folder is named after it
 
@@ -63,48 +63,59 @@ class RunsView:
             self.show += (self.sort,)  # a setting: shown, so the order can be seen
 
     def apply(self, runs: list[RunEntry]) -> tuple[list[RunEntry], list[str]]:
-        """The runs to show, in order, with their settings read; and notes to say beside them."""
+        """The runs to show, in order, with their settings read; and notes to say beside them.
+        The settings shown are those of the runs listed, after --status, --sort and --limit."""
         notes: list[str] = []
         if self.metric is not None:
             self._check_metric(runs)
         if self.statuses:
-            runs = [run for run in runs if _status_word(run) in self.statuses]
-        if self.show or self.params:
+            runs = [run for run in runs if _status_word(run) in self.statuses
+                    or ("sweep" in self.statuses and run.status.startswith("sweep"))]
+        if self.show or self.params or self.sort in ("best", "test"):  # a loss's units are in its settings
             for run in runs:
                 run.config = _settings(run)
-            notes += self._choose_columns(runs)
+            self._check_shown(runs)
         if self.sort is not None:
             runs, said = self._sorted(runs)
             notes += said
-        return (runs[: self.limit] if self.limit else runs), notes
+        elif self.reverse:
+            runs = runs[::-1]  # the listing's own order, turned round
+        runs = runs[: self.limit] if self.limit else runs
+        if self.show or self.params:
+            notes += self._choose_columns(runs)
+        return runs, notes
 
     def _check_metric(self, runs: list[RunEntry]) -> None:
-        shown = {run.metric for run in runs if run.metric not in ("-", None)}
-        if runs and self.metric not in shown:
+        recorded = {name for run in runs for name in run.recorded}
+        if runs and self.metric not in recorded:
             raise UserError(f"--metric {self.metric}: no run listed here records it"
-                            f"{did_you_mean(self.metric, sorted(shown))}",
-                            hint=f"the runs here record {', '.join(sorted(shown)) or 'no metric'}")
+                            f"{did_you_mean(self.metric, sorted(recorded))}",
+                            hint=f"the runs here record {', '.join(sorted(recorded)) or 'no metric'}")
 
-    def _choose_columns(self, runs: list[RunEntry]) -> list[str]:
-        """``self.columns``: the settings the table shows, those asked for by --show, then
-        (with --params) those whose values differ between the runs."""
+    def _check_shown(self, runs: list[RunEntry]) -> None:
+        """Every setting --show and --sort name is one of some run's (or a block of them)."""
         known = {path for run in runs for path in run.config or {}}
         for path in self.show:
-            if known and path not in known and not any(p.startswith(f"{path}.") for p in known):
+            if path not in known and not any(p.startswith(f"{path}.") for p in known):
                 if path == self.sort and path not in self.show[:-1]:
                     raise UserError(f"--sort {path}: not a sort key, nor a setting of the runs listed here"
                                     f"{did_you_mean(path, [*SORTS, *sorted(known)])}",
                                     hint=f"sort by one of {', '.join(SORTS)}, or by a setting such as "
                                          "optimizer.learning_rate")
-                raise UserError(f"--show {path}: no run listed here has that setting"
-                                f"{did_you_mean(path, sorted(known))}",
-                                hint="name a setting as --set and nnrun compare do: optimizer.learning_rate, "
-                                     "model.layers.0.units, training.batch_size")
+                if known:
+                    raise UserError(f"--show {path}: no run listed here has that setting"
+                                    f"{did_you_mean(path, sorted(known))}",
+                                    hint="name a setting as --set and nnrun compare do: optimizer.learning_rate, "
+                                         "model.layers.0.units, training.batch_size")
         inner = sorted(p for p in known if p.startswith(f"{self.sort}."))
         if self.sort in self.show and self.sort not in known and inner:
             listed = ", ".join(inner[:4]) + (", ..." if len(inner) > 4 else "")
             raise UserError(f"--sort {self.sort}: a block of settings, not one value",
                             hint=f"sort by one of its settings: {listed}")
+
+    def _choose_columns(self, runs: list[RunEntry]) -> list[str]:
+        """``self.columns``: the settings the table shows, those asked for by --show, then
+        (with --params) those whose values differ between the runs."""
         ordered = _ordered_paths(runs)
         columns = [p for path in self.show for p in ordered if p == path or p.startswith(f"{path}.")]
         differing = [path for path in ordered if path not in columns and path not in NOT_PARAMS
@@ -123,10 +134,10 @@ class RunsView:
     def _sorted(self, runs: list[RunEntry]) -> tuple[list[RunEntry], list[str]]:
         notes = []
         if self.sort in ("best", "test"):
-            metrics = sorted({run.metric for run in runs if _value(run, self.sort) is not None})
-            if len(metrics) > 1:  # ranked within each metric: an accuracy is not better than a loss
-                notes.append(f"the runs record different metrics ({', '.join(metrics)}): each is ranked among the "
-                             f"runs of its metric; --metric NAME ranks them all by one")
+            kinds = sorted({_ranked_as(run) for run in runs if _value(run, self.sort) is not None})
+            if len(kinds) > 1:  # ranked within each: an accuracy is not better than a loss, nor an mse than a cross-entropy
+                notes.append(f"the runs record different metrics or losses ({', '.join(kinds)}): each is ranked among "
+                             f"the runs of its own; --metric NAME ranks them all by one")
         valued = [run for run in runs if _value(run, self.sort) is not None]
         rest = [run for run in runs if _value(run, self.sort) is None]
         valued.sort(key=lambda run: _order_key(run, self.sort), reverse=self.reverse)
@@ -165,13 +176,24 @@ def _order_key(run: RunEntry, key: str) -> tuple:
     if key in ("best", "test"):
         from nnrun.model.metrics import higher_is_better
 
-        return (run.metric, -value if higher_is_better(run.metric) else value)
+        return (_ranked_as(run), -value if higher_is_better(run.metric) else value)
     if key == "started":
         return (-value.timestamp(),)
     if key == "epochs":
         return (-value,)
     # A setting: numbers before texts, each in its own order (1e-3 before 0.01, "adam" before "sgd").
     return (0, value, "") if isinstance(value, (int, float)) and not isinstance(value, bool) else (1, 0, str(value))
+
+
+def _ranked_as(run: RunEntry) -> str:
+    """What a run's shown value measures, for ranking like with like: its metric, and for
+    the loss, the loss's own units (an mse is no cross-entropy; see losses.loss_units)."""
+    if run.metric != "loss" or not run.config:
+        return run.metric
+    from nnrun.model.losses import loss_units
+
+    loss = {key.removeprefix("loss."): value for key, value in run.config.items() if key.startswith("loss.")}
+    return f"loss ({loss_units(loss or run.config.get('loss'), run.config.get('data.target_scale'))})"
 
 
 def _key(value):

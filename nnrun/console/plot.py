@@ -95,12 +95,10 @@ def check_output(output: Path, own: Path | None, force: bool) -> None:
 
 
 def loss_types(run_dirs) -> list[str]:
-    """What each run's loss values measure, in order: its config.yaml's loss.type
-    (sparse_categorical_crossentropy as categorical_crossentropy: one scale), said with
-    what puts the same loss in other units (class weights, standardized targets), as
-    ``nnrun compare`` tells them apart; '?' where unreadable."""
+    """What each run's loss values measure, in order (see losses.loss_units: the loss by
+    its scale, with its class weights and standardized targets); '?' where unreadable."""
     from nnrun.config.loader import read_yaml
-    from nnrun.model.losses import loss_scale
+    from nnrun.model.losses import loss_units
 
     types = []
     for run_dir in run_dirs:
@@ -109,8 +107,7 @@ def loss_types(run_dirs) -> list[str]:
             loss, scaled = config.get("loss"), (config.get("data") or {}).get("target_scale")
         except (UserError, AttributeError):
             loss, scaled = None, None
-        weighted = isinstance(loss, dict) and loss.get("class_weights") is not None
-        types.append(loss_scale(loss) + " weighted by class" * weighted + " of standardized targets" * (scaled == "standardize"))
+        types.append(loss_units(loss, scaled))
     return types
 
 

@@ -38,7 +38,8 @@ OPTIONAL = ("time", "metric", "epochs", "test")
 
 def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
                view: RunsView | None = None) -> tuple[Table, tuple[str, ...]]:
-    """One row per run: the metric shown is its first configured one, else the loss;
+    """One row per run: the metric shown is the one asked for, else the one its early
+    stopping watches, else its first configured one, else the loss;
     "best val" is its best validation value and the epoch it was reached at; then the
     settings ``view`` shows. Within ``width`` characters, with the columns left out to fit it."""
     view = view or RunsView()

@@ -266,6 +266,16 @@ LOSSES: tuple[type[Loss], ...] = (
 LossSpec = tagged_union(LOSSES)
 
 
+def loss_units(loss, target_scale: str | None = None) -> str:
+    """What a run's loss values measure (``loss``: its config's loss, a name or a
+    mapping), for telling apart losses that do not compare: the loss by its scale, with
+    the class weights it counts each sample by and targets standardized said."""
+    weights = loss.get("class_weights") if isinstance(loss, dict) else None
+    weighted = f" weighted by class ({', '.join(f'{w:g}' for w in weights)})" if isinstance(weights, list) else \
+        f" weighted by class ({weights})" if weights is not None else ""
+    return loss_scale(loss) + weighted + (" of standardized targets" if target_scale == "standardize" else "")
+
+
 def loss_scale(loss) -> str:
     """The loss a config names (a name, a mapping or a block), by what its values
     measure: a ``sparse_`` cross-entropy is its dense form on integer labels, one scale."""

@@ -185,13 +185,14 @@ def epochs_trained(meta: dict | None, history: list[dict]) -> int:
     return recorded if isinstance(recorded, int) else len(history)
 
 
-def run_best_row(run_path: Path, history: list[dict]) -> dict | None:
+def run_best_row(run_path: Path, history: list[dict], key: str | None = None) -> dict | None:
     """A run's best epoch as its summary reported it: the epoch early stopping chose
-    (``best_epoch`` in meta.json) when it ran, else :func:`best_row`."""
+    (``best_epoch`` in meta.json) when it ran, else, as for a run still training or
+    killed, :func:`best_row` by ``key`` (default: the validation loss)."""
     meta = RunDir(run_path).read_meta_or_none()
     epoch = meta.get("best_epoch") if isinstance(meta, dict) else None
     chosen = next((row for row in history if row["epoch"] == epoch), None) if isinstance(epoch, int) else None
-    return chosen or best_row(history)
+    return chosen or best_row(history, key)
 
 
 def watched_metric(run_path: Path) -> str | None:

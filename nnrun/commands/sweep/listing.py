@@ -88,3 +88,32 @@ def sweep_times(path: Path) -> tuple[datetime, datetime]:
     written = path / "trials.csv" if (path / "trials.csv").is_file() else path / "sweep.yaml"  # before any trial
     return (datetime.fromtimestamp(int((path / "sweep.yaml").stat().st_mtime), timezone.utc),
             datetime.fromtimestamp(written.stat().st_mtime, timezone.utc))
+
+
+def sweep_entry(path: Path, metric: str | None = None):
+    """A sweep directory's row of ``nnrun runs``: trials finished of all, its metric
+    (without val_, as a run's), the best trial; none where another ``metric`` is asked
+    for, since the sweep ranked its trials by its own."""
+    from nnrun.commands.runs import RunEntry
+
+    summary = read_sweep_summary(path)
+    if summary is None:
+        return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
+    started, ended = sweep_times(path)
+    writing = RunDir(path).is_writing()
+    # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
+    # saying so (one about to start may still say running); killed: with trials running
+    # or still to start, as a run is. Either way nnrun sweep --resume goes on. Failed:
+    # every trial ran, and none completed.
+    unstarted = summary["planned"] is not None and summary["trials"] < summary["planned"]
+    # Every trial done but best.yaml not written (stopped as it was about to be): not done either.
+    unwritten = not (path / "best.yaml").is_file()
+    state = ", running" if writing else ", interrupted" if summary["interrupted"] else \
+        ", killed" if summary["running"] or unstarted else ", failed" if not summary["completed"] else \
+        ", interrupted" if unwritten else ""
+    status = "sweep" + state
+    own = str(summary["metric"]).removeprefix("val_")
+    ranked = metric in (None, own)
+    return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
+                    own if ranked else metric, summary["best"] if ranked else None, None, None,
+                    summary["best_trial"] if ranked else None, recorded=(own,))
