@@ -159,3 +159,17 @@ def test_boolean_targets_score_the_same_as_booleans_numbers_or_words_in_any_clas
     by_bool = model.evaluate(x, truth).metrics
     assert by_bool == model.evaluate(x, truth.astype(int)).metrics == \
         model.evaluate(x, np.where(truth, "true", "false")).metrics
+
+
+def test_compare_says_when_the_positive_class_differs_and_weights_in_another_order_are_the_same(run_cli, tmp_path):
+    settings = ["training.epochs=1", "loss.class_weights=balanced", "metrics=[accuracy, pr_auc]"]
+    a = nnrun.train(CONFIGS / "breast_cancer.yaml", overrides=settings, run_dir=tmp_path / "a", quiet=True).run_dir
+    b = nnrun.train(CONFIGS / "breast_cancer.yaml", overrides=[*settings, "data.classes=[malignant, benign]"],
+                    run_dir=tmp_path / "b", quiet=True).run_dir
+    result = run_cli("compare", a, b)
+    said = " ".join(result.output.split())
+    assert "note: the runs order the classes otherwise (data.classes): precision, recall, f1 and pr_auc score " \
+           "'malignant' in A and 'benign' in B, so those values do not compare" in said
+    assert "weigh the classes otherwise" not in said  # the same weight for each class, listed in another order
+    record = json.loads(run_cli("compare", a, b, "--json").stdout)
+    assert record["loss_units"] is None and record["positives"].startswith("the runs order the classes otherwise")

@@ -52,9 +52,10 @@ class Comparison:
     edited: list = ()  # the config.yaml files changed since their run wrote them: they no longer describe it
     # The held-out splits whose rows differ (the split or the seed differ): their scores are of other samples.
     other_rows: list = ()
+    positives: str | None = None  # why their binary scores do not compare (another class order), where they do not
 
 
-def _loss_units(differences: list) -> str | None:
+def _loss_units(differences: list, configs: list, classes: list) -> str | None:
     """Why the runs' loss values do not compare, where a difference in their configs
     puts them in other units: another loss, targets standardized in one run only, or
     other class weights."""
@@ -65,11 +66,20 @@ def _loss_units(differences: list) -> str | None:
     if "data.target_scale" in paths:
         return ("the losses are in different units: of standardized targets in one run, of the target's own in the "
                 "other (data.target_scale); mae, rmse and r2 are in the target's units in both")
-    if any(path == "loss.class_weights" or path.startswith("loss.class_weights.") for path in paths):
+    if any(path == "loss.class_weights" or path.startswith("loss.class_weights.") for path in paths) and \
+            _weights_by_class(configs[0], classes[0]) != _weights_by_class(configs[1], classes[1]):
         # Each sample's loss counts by its class's weight: a balanced run's loss reads several times higher.
         return ("the losses weigh the classes otherwise (loss.class_weights), so their loss values do not compare; "
                 "compare their metrics")
     return None
+
+
+def _weights_by_class(config: dict, classes: list[str] | None):
+    """A run's class weights by class name, where its classes are known (the same weights
+    listed in another class order are the same weights); else as its config lists them."""
+    weights = (config.get("loss") or {}).get("class_weights") if isinstance(config.get("loss"), dict) else None
+    return dict(zip(classes, weights)) if isinstance(weights, list) and classes and len(weights) == len(classes) \
+        else weights
 
 
 # How a run ran, beside its config: each changes the rounding, so the same config can
@@ -110,9 +120,31 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     split_differs = any(path == "seed" or path.startswith("data.split.") for path, _, _ in differences)
     other_rows = [name for name in ("validation", "test") if name in splits[0] and name in splits[1]
                   and splits[0][name] != splits[1][name]] if split_differs else []
+    classes = [_class_names(run) for run in runs]
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
-                      _loss_units(differences), edited, other_rows)
+                      _loss_units(differences, configs, classes), edited, other_rows, _positives(classes))
+
+
+def _class_names(run: RunDir) -> list[str] | None:
+    """A classifier run's class names in its outputs' order (preprocess.json); None otherwise."""
+    from nnrun.store.files import read_json
+
+    try:
+        saved = read_json(run.preprocess)
+    except UserError:  # deleted or damaged: the weights are then compared as listed
+        return None
+    names = saved.get("class_names") if isinstance(saved, dict) else None
+    return [str(name) for name in names] if isinstance(names, list) else None
+
+
+def _positives(classes: list) -> str | None:
+    """Two classes in the other order in each run (data.classes): their binary scores are of other classes."""
+    a, b = classes
+    if a is None or b is None or len(a) != 2 or sorted(a) != sorted(b) or a == b:
+        return None
+    return (f"the runs order the classes otherwise (data.classes): precision, recall, f1 and pr_auc score "
+            f"'{a[1]}' in A and '{b[1]}' in B, so those values do not compare")
 
 
 def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
@@ -138,4 +170,5 @@ def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
         "loss_units": result.loss_units,
         "edited_configs": list(result.edited),
         "other_rows": list(result.other_rows),
+        "positives": result.positives,
     }

@@ -93,6 +93,8 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         console.print(side_by_side)
     if result.loss_units:
         say_note(result.loss_units)
+    if result.positives:
+        say_note(result.positives)
     if result.other_rows:
         said = " and ".join(result.other_rows)
         say_note(f"the runs' {said} splits hold other rows (their split or seed differ): their {said} scores are of "
