@@ -33,6 +33,7 @@ from nnrun.data.reading import first_lines, python_encoding
 from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
+TRAINING_SHARE = 0.7  # of the rows, in the training split of the config init writes (validation and test 0.15)
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
 MOSTLY_NUMBERS = 0.9  # a column whose cells are numbers but for a tenth at most: numbers, and mistakes
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
@@ -193,9 +194,11 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "id"
     if numbers >= MOSTLY_NUMBERS * len(values) and cell_kinds.codes(values):
         # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
-        # Codes that repeat often enough (ZIP codes in a large file) are categories still.
-        few = max(min(MOST_CATEGORIES, max(2, len(values) // 2)), len(values) // ROWS_PER_CATEGORY)
-        return "categorical" if distinct <= few else "codes"
+        # Codes that repeat often enough (ZIP codes in a large file) are categories still: as
+        # often as training asks of many categories, in the training split init's config makes.
+        few = distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2))
+        often = int(len(values) * TRAINING_SHARE) >= ROWS_PER_CATEGORY * distinct
+        return "categorical" if few or often else "codes"
     if numbers >= MOSTLY_NUMBERS * len(values):
         return "feature"  # the cells that are not numbers, if any, are listed to be corrected
     if len(values) >= 10 and distinct >= 0.9 * len(values):

@@ -17,7 +17,13 @@ from nnrun.data.number_patterns import GAP_LIKE, PLAIN, SIGNED_NUMBER
 from nnrun.errors import ConfigError, Problem, UserError, closest, did_you_mean
 
 HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious...
-ROWS_PER_CATEGORY = 20  # ...unless the training rows hold this many of each on average (300 ZIP codes in 21,000 rows)
+ROWS_PER_CATEGORY = 20  # ...unless the training rows hold this many of each on average (300 ZIP codes: 6,000 rows)
+
+
+def repeats_enough(categories: int, training_rows: int) -> bool:
+    """Whether a column of this many categories is one to one-hot encode for a training
+    split of this many rows: few categories, or each seen often enough to learn from."""
+    return categories <= HIGH_CARDINALITY or training_rows >= ROWS_PER_CATEGORY * categories
 
 
 def check_present(wanted: list[str], header: list[str], where: str, key: str) -> None:
@@ -236,8 +242,7 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
                    "their words, with an embedding first, as the model's only input (the other columns leave it)"
                    if (text := _free_text(values)) else "is it an ID (data.source.id) or a number column?")
                 for name, values in categories.items()
-                if (len(values) > HIGH_CARDINALITY and rows < ROWS_PER_CATEGORY * len(values))
-                or (rows >= 10 and len(values) > rows / 2)]
+                if not repeats_enough(len(values), rows) or (rows >= 10 and len(values) > rows / 2)]
     warnings += [f"categorical column '{name}' holds one value ('{values[0]}') in every training row, which tells "
                  "the rows nothing; leave it out with data.source.ignore" for name, values in categories.items()
                  if len(values) == 1 and rows > 1]
