@@ -138,6 +138,17 @@ def test_every_metric_says_which_task_it_needs():
     assert {m.task for m in METRICS.values()} == {"classification", "regression"}
 
 
+def test_pr_auc_and_balanced_accuracy_equal_values_scikit_learn_gave():
+    # Computed once with scikit-learn 1.x (average_precision_score, balanced_accuracy_score),
+    # kept here so that the check runs where scikit-learn is not installed.
+    scores = [0.9, 0.9, 0.8, 0.4, 0.4, 0.4, 0.3, 0.2, 0.2, 0.1]  # ties across the classes
+    assert score("pr_auc", [1, 0, 1, 1, 0, 0, 1, 0, 0, 0], [[v] for v in scores]) == pytest.approx(0.5595238095238095)
+    assert score("pr_auc", [0, 0, 0, 1], [[0.1], [0.5], [0.5], [0.5]]) == pytest.approx(1 / 3)
+    predicted = [0, 2, 2, 2, 1, 1, 0, 2]
+    assert score("balanced_accuracy", [0, 1, 2, 2, 1, 0, 2, 2], np.eye(3)[predicted]) == pytest.approx(0.5833333333333334)
+    assert np.isnan(score("pr_auc", [1, 0, 1], [[0.9], [np.nan], [0.2]]))  # a NaN score ranks nowhere
+
+
 def test_pr_auc_and_balanced_accuracy_agree_with_scikit_learn():
     sklearn = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(1)

@@ -150,8 +150,8 @@ def pr_auc(target, probs) -> float:
     labels = class_labels(target)
     scores = probs[:, 0] if probs.shape[-1] == 1 else probs[:, 1]
     positives = int(labels.sum())
-    if positives == 0:
-        return float("nan")  # no recall to gain
+    if positives == 0 or np.isnan(scores).any():
+        return float("nan")  # no recall to gain, or a score that ranks nowhere
     order = np.argsort(-scores.astype(np.float64), kind="mergesort")
     sorted_scores, hits = scores[order], labels[order] == 1
     # The last position of each run of equal scores: a threshold takes them all or none.
