@@ -72,7 +72,7 @@ def test_a_table_of_categories_and_gaps_trains_as_a_csv_run_that_retrains_from_i
     np.testing.assert_array_equal(model.predict(columns).probabilities, table.probabilities)
     assert model.evaluate(frame[100:], churned[100:]).metrics == pytest.approx(result.final["validation"])
     shown = table.to_frame()  # as nnrun predict --proba writes it
-    assert list(shown.columns) == ["customer_id", "prediction", "proba_no", "proba_yes"] and len(shown) == 20
+    assert list(shown.columns) == ["prediction", "proba_no", "proba_yes"] and len(shown) == 20
     assert shown["prediction"].tolist() == table.predictions.tolist() and table != model.predict(frame[100:])
 
 
@@ -456,15 +456,14 @@ def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
         nnrun.train(config, data=(x, y), runs_root=tmp_path / "refused")
 
 
-def test_to_frame_keeps_the_inputs_index_and_the_runs_id_columns(tmp_path):
+def test_to_frame_keeps_the_inputs_index_so_a_join_lines_up(tmp_path):
     frame, churned = churn_table()
     model = nnrun.load(nnrun.train(CHURN, data=(frame, churned), run_dir=tmp_path / "keys").run_dir)
     new = frame.iloc[10:14].set_index(pd.Index([40, 41, 42, 43], name="row"))
     table = model.predict(new).to_frame()
-    assert list(table.columns) == ["customer_id", "prediction", "proba_no", "proba_yes"]  # as nnrun predict writes
+    assert list(table.columns) == ["prediction", "proba_no", "proba_yes"]
     assert list(table.index) == [40, 41, 42, 43] and table.index.name == "row"
-    assert table["customer_id"].tolist() == ["c10", "c11", "c12", "c13"]
-    joined = new.join(table[["prediction"]])  # lines up by the index
+    joined = new.join(table)  # the id column customer_id is the input's own: no overlap
+    assert joined["customer_id"].tolist() == ["c10", "c11", "c12", "c13"]
     assert joined["prediction"].tolist() == model.predict(new).predictions.tolist()
-    plain = model.predict(new.drop(columns="customer_id")).to_frame()  # without the id: the other columns
-    assert list(plain.columns) == ["prediction", "proba_no", "proba_yes"]
+    assert list(model.predict(new.to_dict("records")).to_frame().index) == [0, 1, 2, 3]  # no index to keep

@@ -79,7 +79,7 @@ def test_init_makes_a_rare_class_positive_weighs_it_up_and_scores_its_ranking(ru
     result = run_cli("init", "fraud.csv", "--target", "label")
     assert result.exit_code == 0, result.output
     text = (tmp_path / "fraud.yaml").read_text()
-    assert "  classes: [legit, fraud]" in text and "'fraud' last: the positive class" in text
+    assert "  classes: [legit, fraud]" in text and "'fraud', the rarer, last: the positive class" in text
     assert "loss: {type: binary_crossentropy, class_weights: balanced}" in text
     assert "metrics: [accuracy, auc, pr_auc, balanced_accuracy]" in text
     assert "the probability of 'fraud' (not 'legit')" in text
@@ -173,3 +173,13 @@ def test_compare_says_when_the_positive_class_differs_and_weights_in_another_ord
     assert "weigh the classes otherwise" not in said  # the same weight for each class, listed in another order
     record = json.loads(run_cli("compare", a, b, "--json").stdout)
     assert record["loss_units"] is None and record["positives"].startswith("the runs order the classes otherwise")
+
+
+def test_classes_of_labels_that_are_numbers_are_written_as_numbers_too(tmp_path):
+    rng = np.random.default_rng(7)
+    (tmp_path / "n.csv").write_text("x,y\n" + "".join(f"{v:.3f},{int(v > 0.8)}\n" for v in rng.normal(size=300)))
+    run = nnrun.train({"data": {"source": {"type": "csv", "path": str(tmp_path / "n.csv"), "target": "y"},
+                                "classes": [1, 0]},
+                       "model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
+                       "loss": "binary_crossentropy", "training": {"epochs": 1}}, run_dir=tmp_path / "r", quiet=True)
+    assert nnrun.load(run.run_dir).classes == ["1", "0"]

@@ -561,9 +561,9 @@ def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):
     from nnrun.data.columns import category_warnings
 
     (warning,) = category_warnings({"rate": [f"{i / 10}%" for i in range(300)]}, 400)
-    assert warning.endswith("its values are numbers with a currency or percent sign (like '0.0%'), categories "
-                            "only as text: write them as plain numbers (and leave the column out of "
-                            "data.source.categorical, if listed there), and it is read as numbers")
+    assert warning.endswith("its values are numbers with a currency or percent sign (like '0.0%'), so they are "
+                            "read as text categories; write them as plain numbers in the file (and take the column "
+                            "out of data.source.categorical if it is listed there) to have them read as numbers")
     # Reviews are texts to learn words from, not categories.
     (warning,) = category_warnings({"review": [f"fine fruit, {i} stars" for i in range(300)]}, 400)
     assert warning.endswith("its values read as texts (like 'fine fruit, 0 stars'): data.source.text: {column: "

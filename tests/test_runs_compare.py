@@ -449,9 +449,9 @@ def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):
         assert entry.started.isoformat()[:19] == meta["started"][:19]
     # An end before its own start (a damaged meta.json) is no end: no time of decades.
     (copy / "trials" / "000" / "meta.json").write_text(json.dumps({**meta, "ended": "1999-01-01T00:00:00"}))
-    from nnrun.commands.sweep.listing import sweep_entry
+    from nnrun.commands.sweep.listing import sweep_row
 
-    assert 0 <= sweep_entry(copy).seconds < 60
+    assert 0 <= sweep_row(copy)["seconds"] < 60
 
 
 @pytest.mark.parametrize("rows, status", [

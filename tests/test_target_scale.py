@@ -162,5 +162,5 @@ def test_a_few_targets_far_from_the_rest_are_warned_with_mse_not_with_huber(run_
     said = " ".join(run_cli("validate", "h.yaml").output.split())
     assert "warning: the target has 3 values far from the rest of the training split (as far as 8,000,000, against " \
            "a median of" in said
-    assert "loss: huber (or mae) fits the other rows better, if they are no typos to correct" in said
+    assert "loss: huber (or mae) fits the other rows better, unless they are typos (correct those in the file)" in said
     assert "far from the rest" not in run_cli("validate", "h.yaml", "--set", "loss=huber").output

@@ -261,8 +261,8 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
                                                                "its units"))
     elif classes != class_order(classes):
-        lines.append(commented(f"  classes: {_list(classes)}", f"'{classes[1]}' last: the positive class, not the "
-                                                               f"first by name"))
+        lines.append(commented(f"  classes: {_list(classes)}", f"'{classes[1]}', the rarer, last: the positive "
+                                                               "class"))
     return lines
 
 

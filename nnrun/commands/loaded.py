@@ -49,9 +49,7 @@ class Prediction:
     classes: list[str] | None = None
     notes: tuple[str, ...] = ()  # what the encoding could not keep: unseen categories, texts cut or of unknown words
     value_columns: tuple[str, ...] = ("prediction",)  # a regression's columns in to_frame, one per output
-    # Of a pandas input, for to_frame: its index, and the run's id columns it holds (as nnrun predict copies them).
-    index: object = None
-    ids: dict | None = None
+    index: object = None  # of a pandas DataFrame given, for to_frame
 
     def __iter__(self):
         return iter((self.predictions, self.probabilities))
@@ -60,10 +58,11 @@ class Prediction:
         return (self.predictions, self.probabilities)[index]
 
     def to_frame(self):
-        """A pandas DataFrame with the columns ``nnrun predict --proba`` writes: the run's id
-        columns where the input (a DataFrame) had them, ``prediction`` (one column per
-        output of several, ``prediction_<target>``), then ``proba_<class>`` for a
-        classifier; indexed as the input DataFrame was, so ``df.join(p.to_frame())`` lines up."""
+        """A pandas DataFrame with the columns ``nnrun predict --proba`` writes after the
+        copied ones: ``prediction`` (one column per output of several,
+        ``prediction_<target>``), then ``proba_<class>`` for a classifier; indexed as the
+        input DataFrame was, so ``df.join(p.to_frame())`` lines up (the run's id columns
+        are the input's own, there)."""
         try:
             import pandas as pd
         except ImportError:
@@ -74,7 +73,7 @@ class Prediction:
             {name: values[:, i] for i, name in enumerate(self.value_columns)}
         if self.probabilities is not None:
             columns.update({f"proba_{name}": self.probabilities[:, i] for i, name in enumerate(self.classes or [])})
-        return pd.DataFrame({**(self.ids or {}), **columns}, index=self.index)
+        return pd.DataFrame(columns, index=self.index)
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ class TrainedModel:
         (and a note) or an error, in place of the run's data.source.unknown."""
         samples, notes = self._samples(x, unknown)
         outputs = self.trained.outputs(samples)
-        keys = _frame_keys(x, getattr(self.config.data.source, "id", ()), len(outputs))
+        keys = {"index": x.index} if _a_frame_of(x, len(outputs)) else {}
         if self.task != "classification":
             columns = tuple(self.trained.preprocessing.value_columns(outputs.shape[1]))
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes,
@@ -244,13 +243,10 @@ def _by_target(y, names: list[str] | None):
     return y.iloc[:, [given.index(name) for name in names]]  # by place: the columns may be numbers, not texts
 
 
-def _frame_keys(x, id_columns, samples: int) -> dict:
-    """A pandas DataFrame's index and the ``id_columns`` it holds, for Prediction.to_frame,
-    where its rows are the samples; nothing for other inputs (a Series may be one row)."""
-    if type(x).__name__ != "DataFrame" or not hasattr(x, "columns") or len(x.index) != samples:
-        return {}
-    held = [name for name in id_columns if name in getattr(x, "columns", ())]
-    return {"index": x.index, "ids": {name: x[name].to_numpy() for name in held} or None}
+def _a_frame_of(x, samples: int) -> bool:
+    """Whether ``x`` is a pandas DataFrame whose rows are the samples (a Series may be one
+    row, or one column of every sample), whose index a prediction keeps."""
+    return type(x).__name__ == "DataFrame" and hasattr(x, "columns") and len(x.index) == samples
 
 
 def class_values(classes: list[str]) -> np.ndarray:

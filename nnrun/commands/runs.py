@@ -80,9 +80,9 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     of the one its early stopping watched, else its first one."""
     kind = listed_as(path)
     if kind == "sweep":
-        from nnrun.commands.sweep.listing import sweep_entry
+        from nnrun.commands.sweep.listing import sweep_row
 
-        return sweep_entry(path, metric)
+        return RunEntry(path=path, **sweep_row(path, metric))
     if kind != "run":
         return None
     run = RunDir(path)

@@ -71,8 +71,7 @@ RENAMED_KEYS = {
     "restore_best_weights": "restore_best",
 }
 
-# A learning-rate scheduler's arguments as PyTorch's StepLR names them (gamma is also
-# ExponentialLR's, whose decay_rate is the same per-epoch factor).
+# A learning-rate scheduler's arguments as PyTorch's StepLR names them.
 TORCH_KEYS = {"step_size": "every", "gamma": "factor"}
 
 # Keys written at another level than nnrun keeps them: Keras's fit() and compile()

@@ -27,9 +27,11 @@ from nnrun.store.history import format_seconds, metric_columns
 REDRAW_SECONDS = 0.1
 
 
-def format_row(row: dict) -> str:
-    """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``"""
-    shown = [f"{k} {number(row[k])}" for k in metric_columns(row)]
+def format_row(row: dict, rate: bool = False) -> str:
+    """``loss 0.4123  accuracy 0.9000  val_loss 0.3900 ...  (0.01s)``; with ``rate``, the
+    epoch's learning rate before the time (``lr 0.0005``)."""
+    shown = [f"{k} {number(row[k])}" for k in metric_columns(row)] + ([f"lr {row['lr']:g}"] if rate and "lr" in row
+                                                                      else [])
     return "  ".join(shown) + f"  ({format_seconds(row['seconds'])})"
 
 
@@ -109,9 +111,8 @@ class LineDisplay(Display):
         improved = monitor.improves(row, self.best)
         self.best = monitor.score(row) if improved else self.best
         width = len(str(self.epochs))
-        line = format_row(row)
-        if "lr" in row and self.experiment is not None and self.experiment.config.training.schedule is not None:
-            line = line.replace("  (", f"  lr {row['lr']:g}  (", 1)  # the rate the schedule gave this epoch
+        schedule = self.experiment.config.training.schedule if self.experiment is not None else None
+        line = format_row(row, rate=schedule is not None and schedule.type != "constant")  # the rate it gave
         return f"epoch {row['epoch']:>{width}}/{self.epochs}  {line}{' *' if improved else ''}"
 
     def epoch_end(self, row):

@@ -218,11 +218,17 @@ def label_slips(data) -> str | None:
     return None
 
 
+def written_key(name) -> str:
+    """A name as it reads, to find one written two ways ('North', ' north'): its spaces
+    one space, its case folded."""
+    return " ".join(str(name).split()).casefold()
+
+
 def written_alike(names) -> list[list[str]]:
     """The groups of names that differ only in case or spaces ('North', 'north ')."""
     alike: dict[str, list[str]] = {}
     for name in map(str, names):
-        alike.setdefault(" ".join(name.split()).casefold(), []).append(name)
+        alike.setdefault(written_key(name), []).append(name)
     return [group for group in alike.values() if len(group) > 1]
 
 
@@ -234,9 +240,9 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
     part of the rows. And a column of one value, which tells the rows nothing."""
     warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
                 f"encoding makes {len(values)} inputs that the model can memorise; "
-                + (f"its values are numbers with a currency or percent sign (like '{signed}'), categories only as "
-                   "text: write them as plain numbers (and leave the column out of data.source.categorical, if "
-                   "listed there), and it is read as numbers"
+                + (f"its values are numbers with a currency or percent sign (like '{signed}'), so they are read "
+                   "as text categories; write them as plain numbers in the file (and take the column out of "
+                   "data.source.categorical if it is listed there) to have them read as numbers"
                    if (signed := _signed_number(values)) else
                    f"its values read as texts (like '{text}'): data.source.text: {{column: {name}}} learns from "
                    "their words, with an embedding first, as the model's only input (the other columns leave it)"

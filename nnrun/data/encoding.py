@@ -20,6 +20,7 @@ import numpy as np
 
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, coded_matches
+from nnrun.data.columns import written_key
 from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import feature_ranges
 from nnrun.data.table import Table, columns_with_gaps
@@ -192,7 +193,7 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     codes, words = coded
     categories = column["categories"]
     index = category_index(categories)
-    known = known_codes = [_category(word, index) for word in words]
+    known = [_category(word, index) for word in words]
     category = np.array(known, np.intp)[codes]
     absent = category < 0
     if not absent.any():  # every cell a known category: the common case, no row list to build
@@ -200,15 +201,14 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
         return
     unknown = np.array([k < 0 and word != "" for k, word in zip(known, words)], bool)[codes]
     if unseen == "error" and unknown.any():
-        known = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
+        trained_on = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
         # 'Yes' for 'yes': the likeliest unseen category, and the one fix in the cells most want.
-        folded = {" ".join(str(c).split()).casefold(): c for c in categories}
-        alike = {w: folded[" ".join(w.split()).casefold()] for k, w in zip(known_codes, words)
-                 if k < 0 and w and " ".join(w.split()).casefold() in folded}
+        folded = {written_key(c): c for c in categories}
+        alike = {w: folded[written_key(w)] for k, w in zip(known, words) if k < 0 and w and written_key(w) in folded}
         said = "; ".join(f"'{w}' is '{c}' written otherwise" for w, c in list(alike.items())[:3])
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
                            np.array(words, dtype=object)[codes[unknown]],
-                           hint=f"'{column['name']}' was trained on {known}{f' ({said})' if said else ''}; fix the "
+                           hint=f"'{column['name']}' was trained on {trained_on}{f' ({said})' if said else ''}; fix the "
                                 "cells, or encode unseen "
                                 "categories as all zeros: train with data.source.unknown: ignore (nnrun predict "
                                 "and evaluate --data also take --unknown ignore for one file, and a loaded "

@@ -265,7 +265,7 @@ def _target_outliers(data: Dataset) -> list[str]:
     return [f"{name} has {counts[worst]} value{'s' if counts[worst] > 1 else ''} far from the rest of the training "
             f"split (as far as {_shown(extreme)}, against a median of {_shown(median[worst])}): with loss: mse they "
             "steer the model and the loss, rmse and r2 it reports; loss: huber (or mae) fits the other rows better, "
-            "if they are no typos to correct"]
+            "unless they are typos (correct those in the file)"]
 
 
 def _shown(value: float) -> str:

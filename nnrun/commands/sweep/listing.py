@@ -90,15 +90,14 @@ def sweep_times(path: Path) -> tuple[datetime, datetime]:
             datetime.fromtimestamp(written.stat().st_mtime, timezone.utc))
 
 
-def sweep_entry(path: Path, metric: str | None = None):
-    """A sweep directory's row of ``nnrun runs``: trials finished of all, its metric
-    (without val_, as a run's), the best trial; none where another ``metric`` is asked
-    for, since the sweep ranked its trials by its own."""
-    from nnrun.commands.runs import RunEntry
-
+def sweep_row(path: Path, metric: str | None = None) -> dict:
+    """A sweep directory's row of ``nnrun runs``, as RunEntry's fields: trials finished
+    of all, its metric (without val_, as a run's), the best trial; none where another
+    ``metric`` is asked for, since the sweep ranked its trials by its own."""
     summary = read_sweep_summary(path)
     if summary is None:
-        return RunEntry(path, "unreadable", None, None, 0, "-", None, None, None)
+        return dict(status="unreadable", started=None, seconds=None, epochs=0, metric="-", best_validation=None,
+                    best_epoch=None, test=None)
     started, ended = sweep_times(path)
     writing = RunDir(path).is_writing()
     # Its trials count shows as its epochs. Interrupted: stopped by a signal, its trials
@@ -114,6 +113,6 @@ def sweep_entry(path: Path, metric: str | None = None):
     status = "sweep" + state
     own = str(summary["metric"]).removeprefix("val_")
     ranked = metric in (None, own)
-    return RunEntry(path, status, started, (ended - started).total_seconds(), summary["trials"],
-                    own if ranked else metric, summary["best"] if ranked else None, None, None,
-                    summary["best_trial"] if ranked else None, recorded=(own,))
+    return dict(status=status, started=started, seconds=(ended - started).total_seconds(), epochs=summary["trials"],
+                metric=own if ranked else metric, best_validation=summary["best"] if ranked else None,
+                best_epoch=None, test=None, best_trial=summary["best_trial"] if ranked else None, recorded=(own,))
