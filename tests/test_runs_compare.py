@@ -281,7 +281,7 @@ def test_a_narrow_terminal_leaves_out_whole_columns_never_the_runs_name(run_cli,
     assert header[0] == "run" and "…" not in result.stdout
     assert "iris-2026120" in result.stdout and "completed" in result.stdout
     assert ("test" in header) == (test in result.stdout)  # a value is shown whole or not at all
-    left_out = [c for c in ("time", "metric", "epochs", "test") if c not in header]
+    left_out = [c for c in ("time", "epochs", "metric", "test") if c not in header]
     assert bool(left_out) == (f"left out {', '.join(left_out)}; widen the terminal, or read every field with --json"
                               in " ".join(result.stderr.split()))
 

@@ -33,7 +33,7 @@ COLUMNS = ("run", "status", "epochs", "metric", "best val", "test", "time")
 RUN_WIDTH = 12  # the run's name may wrap, down to this width; no other cell is cut
 # Left out in this order where the terminal is too narrow for all: rich would otherwise
 # squeeze some to nothing, the run's name first, or cut numbers short.
-OPTIONAL = ("time", "metric", "epochs", "test")
+OPTIONAL = ("time", "epochs", "metric", "test")  # the metric's name stays while its values do, where it can
 
 
 def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
@@ -47,8 +47,10 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
     columns = COLUMNS[:-1] + tuple(settings) + COLUMNS[-1:]
     rows = [{**_cells(run), **{path: _setting(run, path) for path in settings}} for run in runs]
     left_out: tuple[str, ...] = ()
-    # The settings go after time, metric and epochs, the last first; the test value last of all.
-    for column in OPTIONAL[:3] + tuple(reversed(settings)) + OPTIONAL[3:]:
+    # The settings go after time and epochs, the last first (the one sorted by never: the order
+    # would be left unexplained), then the metric, the test value last of all.
+    dropped = tuple(path for path in reversed(settings) if path != view.sort)
+    for column in OPTIONAL[:2] + dropped + OPTIONAL[2:]:
         if width is None or _needed(rows, left_out, columns) <= width:
             break
         left_out += (column,)
