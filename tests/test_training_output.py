@@ -379,3 +379,12 @@ def test_a_runs_config_yaml_keeps_letters_beyond_ascii_as_written(tmp_path):
     text = (run / "config.yaml").read_text(encoding="utf-8")
     assert "dätä.csv" in text and "\\x" not in text
     assert yaml.safe_load(text)["data"]["source"]["path"].endswith("dätä.csv")
+
+
+def test_the_summary_curve_is_of_what_early_stopping_watches(run_cli):
+    result = run_cli("train", IRIS, "--set", "training.early_stopping={monitor: val_accuracy, patience: 50}",
+                     "--set", "training.epochs=4", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^val_accuracy: \S+ [\d.]+ -> [\d.]+$", result.output, re.MULTILINE), result.output
+    plain = run_cli("train", IRIS, "--set", "training.epochs=4", "--run-dir", "r2", "--quiet")
+    assert re.search(r"^val_loss:\s+\S+ [\d.]+ -> [\d.]+$", plain.output, re.MULTILINE), plain.output

@@ -60,7 +60,7 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
                   ascii_only: bool = False) -> list[tuple[str, str]]:
     """(label, text) lines under the table, in reading order."""
     history = result.history
-    lines = [_best_epoch_line(result, experiment), _curve_line(history, ascii_only)]
+    lines = [_best_epoch_line(result, experiment), _curve_line(history, ascii_only, experiment)]
     if result.stopped_early:
         lines.append(("early stop", _early_stop_note(result, experiment)))
     lines.append(_positive_class_line(experiment))
@@ -118,10 +118,12 @@ def _encodes_blocks(console: Console) -> bool:
     return console.encoding.lower().replace("-", "").startswith("utf")
 
 
-def _curve_line(history: list[dict], ascii_only: bool) -> tuple[str, str] | None:
-    """A sparkline of the validation loss (the training loss without a validation split),
-    in ASCII on an output that cannot encode the block characters."""
-    key = monitored(history)
+def _curve_line(history: list[dict], ascii_only: bool, experiment=None) -> tuple[str, str] | None:
+    """A sparkline of what early stopping watches, else of the validation loss (the
+    training loss without a validation split), in ASCII on an output that cannot encode
+    the block characters."""
+    stopping = experiment.config.training.early_stopping if experiment else None
+    key = stopping.monitor if stopping and history and stopping.monitor in history[0] else monitored(history)
     curve = [r[key] for r in history]
     if len(curve) < 2:
         return None
