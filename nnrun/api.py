@@ -182,9 +182,11 @@ def _run_path(value, name: str):
 @_from_python
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
              delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None,
-             thousands: str | None = None, unknown: str | None = None) -> dict:
+             thousands: str | None = None, unknown: str | None = None, threshold: float | None = None) -> dict:
     """Score a run directory's weights on a split, or on a labelled file ``data``; the
-    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``).
+    report is also written to ``eval-<split or file stem>.json`` (``report["written"]``;
+    at a ``threshold``, of two classes the probability above which the second is
+    predicted, ``eval-<...>-threshold-<t>.json``).
     ``delimiter``, ``decimal``, ``encoding`` and ``thousands`` read a CSV ``data``
     written otherwise than the run's training files, and ``unknown`` ("ignore" or
     "error") treats its categories training never saw, as ``nnrun evaluate --data`` takes
@@ -213,7 +215,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
 
         raise UserError("delimiter, decimal, encoding, thousands and unknown say how a file given as data is read; a "
                         "split is read as training read it")
-    return _evaluate(run_dir, split, data, force, written, unknown, named="unknown")
+    return _evaluate(run_dir, split, data, force, written, unknown, named="unknown", threshold=threshold)
 
 
 def as_settings(overrides) -> list[str]:

@@ -142,6 +142,8 @@ def _validate_one(config: Path, set_: list[str]) -> None:
 DELIMITER_HELP = "Read the file with this delimiter (e.g. ',' or ';'; tab) instead of the training files' one."
 DECIMAL_HELP = "Read the file's numbers with this decimal mark ('.' or ',') instead of the training files' one."
 ENCODING_HELP = "Read the file in this text encoding (utf-8, cp1252, ...) instead of the training files' one."
+THRESHOLD_HELP = ("Of two classes, predict the second where its probability is above this (default 0.5): "
+                  "lower finds more of a rare class, with more false alarms.")
 THOUSANDS_HELP = ("Read the file's numbers with this thousands separator (',', '.', space, or none) instead of the "
                   "training files' one.")
 
@@ -164,6 +166,7 @@ def evaluate(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="With --data, a category training never saw: ignore encodes it as all zeros (and says so), error "
              "refuses the file. Default: the run's data.source.unknown."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False),
 ) -> None:
     """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
     (or eval-<data file stem>.json). A run that did not complete is scored with its
@@ -194,7 +197,7 @@ def evaluate(
                             "read it")
         with readable_once(data) if data is not None else nullcontext() as path:
             written = file_format(delimiter, decimal, encoding, thousands)
-            report = run_evaluation(run_dir, split or "test", path, force, written, unknown)
+            report = run_evaluation(run_dir, split or "test", path, force, written, unknown, threshold=threshold)
         print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
@@ -220,6 +223,7 @@ def predict(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="A category training never saw: ignore encodes it as all zeros (and says so), error refuses the file. "
              "Default: the run's data.source.unknown."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False),
 ) -> None:
     """Predict new samples with a trained run; writes a CSV of predictions.
 
@@ -236,7 +240,7 @@ def predict(
 
         with readable_once(input_path) as path:
             result = run_prediction(run_dir, path, output, proba, force, keep,
-                                    file_format(delimiter, decimal, encoding, thousands), unknown)
+                                    file_format(delimiter, decimal, encoding, thousands), unknown, threshold)
         for note in ([result.weights_note] if result.weights_note else []) + list(result.notes):
             say_note(note)
         if result.output is None:

@@ -28,6 +28,7 @@ from nnrun.engine.experiment import Experiment, build
 from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
+from nnrun.commands.threshold import checked_threshold, threshold_suffix
 from nnrun.model.scoring import score_split
 from nnrun.store import files
 from nnrun.store.preprocessing import read_preprocessing
@@ -89,46 +90,68 @@ def _check_same_data(run: RunDir, experiment) -> None:
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
              force: bool = False, written: dict | None = None, unknown: str | None = None,
-             named: str = "--unknown") -> dict:
+             named: str = "--unknown", threshold: float | None = None) -> dict:
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
     with the training columns and the target, or NPZ with x and y; ``written``: how a
     CSV file is written where not as the training files were, see
     :func:`nnrun.commands.file_format.file_format`; ``unknown``: "ignore" or "error" for
     its categories training never saw, in place of the run's data.source.unknown);
     writes the report to ``report["written"]``. ``named``: how messages name ``unknown``
-    (the option, or the Python argument)."""
+    (the option, or the Python argument). ``threshold``: of two classes, the probability
+    above which class 1 is predicted (see :mod:`.threshold`); its report has a name of its own."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data), force, written, unknown, named)
+        return _evaluate_file(run_dir, Path(data), force, written, unknown, named, threshold)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
+    train = experiment.splits["train"]
+    threshold = checked_threshold(threshold, train.task, train.class_names, _threshold_name(named))
     if split not in experiment.splits:
         available = ", ".join(experiment.splits)
         near = did_you_mean(split, list(experiment.splits))
         raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
                         hint="choose one of those, or hold one out with data.split in the config")
     part = experiment.splits[split]
-    report = {"split": split, "samples": len(part), "metrics": experiment.score(split)}
-    report.update(diagnose(experiment.graph, part))
-    return _write(report, rebuilt.run.evaluation(split), rebuilt.weights_note, experiment.graph, force)
+    scores = experiment.score(split) if threshold is None else \
+        score_split(experiment.graph, experiment.config.loss, experiment.config.metrics, part.x, part.y,
+                    threshold=threshold)
+    report = {"split": split, "samples": len(part), **_at(threshold), "metrics": scores}
+    report.update(diagnose(experiment.graph, part, threshold))
+    return _write(report, _named(rebuilt.run.evaluation(split), threshold), rebuilt.weights_note, experiment.graph,
+                  force)
+
+
+def _at(threshold: float | None) -> dict:
+    return {} if threshold is None else {"threshold": threshold}
+
+
+def _named(report: Path, threshold: float | None) -> Path:
+    """A report at a threshold: beside the one at 0.5, not in its place."""
+    return report.with_name(f"{report.stem}{threshold_suffix(threshold)}{report.suffix}")
+
+
+def _threshold_name(named: str) -> str:
+    return "threshold" if named == "unknown" else "--threshold"  # as the caller names its options
 
 
 def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None, unknown: str | None = None,
-                   named: str = "--unknown") -> dict:
+                   named: str = "--unknown", threshold: float | None = None) -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
+    threshold = checked_threshold(threshold, saved.task, saved.class_names, _threshold_name(named))
     check_unknown(unknown, saved, named, run_dir)
     x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown,
                                        archive_names(config))
     data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
                    saved.class_names, target_names=tuple(saved.target_names or ()) or None)
-    scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y)
+    scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y, threshold=threshold)
     # Absolute: a report read again from another folder still tells its file from another of that name.
-    report = {"data": str(source.resolve()), "samples": len(data), "metrics": scores}
+    report = {"data": str(source.resolve()), "samples": len(data), **_at(threshold), "metrics": scores}
     notes = [*_trained_on(trained, source, len(data)), *notes]
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
-    report.update(diagnose(trained.graph, data))
-    return _write(report, trained.run.evaluation(report_name(source)), trained.weights_note, trained.graph, force)
+    report.update(diagnose(trained.graph, data, threshold))
+    return _write(report, _named(trained.run.evaluation(report_name(source)), threshold), trained.weights_note,
+                  trained.graph, force)
 
 
 def _trained_on(trained: TrainedRun, source: Path, rows: int) -> list[str]:
@@ -234,12 +257,13 @@ def _recorded(report: bytes) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def diagnose(graph: Graph, data: Dataset) -> dict:
-    """``{"classification": ...}`` (confusion matrix, per-class scores) for class
-    labels, ``{"regression": ...}`` (residual statistics) otherwise."""
+def diagnose(graph: Graph, data: Dataset, threshold: float | None = None) -> dict:
+    """``{"classification": ...}`` (confusion matrix, per-class scores, of two classes
+    decided at ``threshold`` where given) for class labels, ``{"regression": ...}``
+    (residual statistics) otherwise."""
     outputs = graph.predict(data.x)
     if data.task == "classification":
-        return {"classification": classification_report(data.y, outputs, data.class_names or [])}
+        return {"classification": classification_report(data.y, outputs, data.class_names or [], threshold)}
     report = residual_report(data.y, outputs)
     if data.target_names and "per_output" in report:  # several targets the data named: their columns say so
         report["output_names"] = list(data.target_names)

@@ -27,6 +27,7 @@ from nnrun.commands.evaluate import diagnose
 from nnrun.commands.frame_targets import one_hot_names
 from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_array, table_cells, texts_as_column
 from nnrun.commands.inputs import check_unknown, shaped, table_samples, target_values
+from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.cells import is_boolean
@@ -136,10 +137,12 @@ class TrainedModel:
         for a completed run's final weights."""
         return self.trained.weights_epoch
 
-    def predict(self, x, *, unknown: str | None = None) -> Prediction:
+    def predict(self, x, *, unknown: str | None = None, threshold: float | None = None) -> Prediction:
         """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be).
         ``unknown`` ("ignore" or "error"): for a category training never saw, all zeros
-        (and a note) or an error, in place of the run's data.source.unknown."""
+        (and a note) or an error, in place of the run's data.source.unknown.
+        ``threshold``: of two classes, the probability above which the second is predicted."""
+        threshold = checked_threshold(threshold, self.task, self.classes, "threshold")
         samples, notes = self._samples(x, unknown)
         outputs = self.trained.outputs(samples)
         keys = {"index": x.index} if _a_frame_of(x, len(outputs)) else {}
@@ -148,13 +151,14 @@ class TrainedModel:
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes,
                               value_columns=columns, **keys)
         probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
-        names = class_values(self.classes)[predicted_labels(outputs)]
+        names = class_values(self.classes)[predicted_labels(outputs, threshold)]
         return Prediction(names, probabilities, list(self.classes), notes, **keys)
 
-    def evaluate(self, x, y, *, unknown: str | None = None) -> Evaluation:
+    def evaluate(self, x, y, *, unknown: str | None = None, threshold: float | None = None) -> Evaluation:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
         names, class indices or one-hot rows for a classifier, values for a regressor.
-        ``unknown``: as :meth:`predict` takes it."""
+        ``unknown`` and ``threshold``: as :meth:`predict` takes them."""
+        threshold = checked_threshold(threshold, self.task, self.classes, "threshold")
         samples, notes = self._samples(x, unknown)
         if y is None or np.ndim(y) == 0:
             raise UserError(f"y: expected one target per sample (a list, an array or a Series), got {y!r}")
@@ -169,10 +173,10 @@ class TrainedModel:
                     "nnrun trained it), so they cannot be matched by name")
             print(f"note: {note}", file=sys.stderr)
             notes = (*notes, note)
-        scores = score_split(self.trained.graph, config.loss, config.metrics, samples, targets)
+        scores = score_split(self.trained.graph, config.loss, config.metrics, samples, targets, threshold=threshold)
         data = Dataset(samples, targets, saved.task, saved.feature_names, saved.class_names,
                        target_names=tuple(saved.target_names or ()) or None)
-        return Evaluation(len(samples), scores, diagnose(self.trained.graph, data), notes)
+        return Evaluation(len(samples), scores, diagnose(self.trained.graph, data, threshold), notes)
 
     def samples(self, x) -> np.ndarray:
         """``x`` encoded and preprocessed as training did: what the network sees."""

@@ -20,6 +20,7 @@ import numpy as np
 from nnrun.commands.file_format import check_written
 from nnrun.commands.inputs import archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped
 from nnrun.errors import UserError
+from nnrun.commands.threshold import checked_threshold
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
@@ -42,7 +43,7 @@ class Prediction:
 
 def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | None = None,
             proba: bool = False, force: bool = False, keep: list[str] = (), written: dict | None = None,
-            unknown: str | None = None) -> Prediction:
+            unknown: str | None = None, threshold: float | None = None) -> Prediction:
     """Predict every row of ``input_path``; writes ``output`` (default
     RUN_DIR/predictions.csv; ``"-"`` writes nothing, the caller prints ``text``). An
     existing different file is not replaced unless ``force``. ``keep`` columns (and
@@ -50,9 +51,11 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     ``written``: how a CSV input is written, where not as the training files were
     (see :func:`nnrun.commands.file_format.file_format`). ``unknown``: "ignore" encodes a
     category training never saw as all zeros (and says so), "error" refuses it; None
-    keeps the run's ``data.source.unknown``."""
+    keeps the run's ``data.source.unknown``. ``threshold``: of two classes, the
+    probability above which the second is predicted (see :mod:`.threshold`)."""
     trained = TrainedRun.load(run_dir)
     source, saved = Path(input_path), trained.preprocessing
+    threshold = checked_threshold(threshold, saved.task, saved.class_names)
     check_input_file(source)
     target = None if str(output) == STDOUT else Path(output) if output is not None else trained.run.predictions
     if target is not None:
@@ -80,7 +83,7 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         raise UserError(f"{source}: the column '{twice[0]}' has the name of a column the predictions are written "
                         f"in ({', '.join(header)}), so the output would hold it twice", hint=hint)
     outputs = trained.outputs(trained.prepare(x, owned=encoded, source=str(source), lines=lines), str(source), lines)
-    columns = _columns(outputs, saved, proba)
+    columns = _columns(outputs, saved, proba, threshold)
     if kept:
         header = [*kept, *header]
         columns = [[str(cell) for cell in cells] for cells in kept.values()] + columns
@@ -122,7 +125,8 @@ def _header(saved: SavedPreprocessing, proba: bool, width: int) -> list[str]:
     return ["prediction", *([f"proba_{c}" for c in saved.class_names] if proba else [])]
 
 
-def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> list[list[str]]:
+def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool,
+             threshold: float | None = None) -> list[list[str]]:
     """The prediction columns (each a list of cells), in :func:`_header`'s order."""
     if saved.task != "classification":
         flat = outputs.reshape(len(outputs), -1)
@@ -130,7 +134,7 @@ def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool) -> lis
             return [column.astype(str).tolist() for column in flat.T]  # the float64 3.6332452297210693
         return [list(map(repr, column)) for column in flat.T.astype(np.float64).tolist()]
     classes = saved.class_names
-    columns = [[classes[i] for i in predicted_labels(outputs).tolist()]]
+    columns = [[classes[i] for i in predicted_labels(outputs, threshold).tolist()]]
     if proba:
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         columns += [[f"{p:.6f}" for p in column] for column in probs.T.tolist()]

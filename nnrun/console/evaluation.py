@@ -25,7 +25,11 @@ RESIDUAL_LABELS = {
 
 def print_evaluation(console: Console, report: dict, run_dir) -> None:
     scored = f"{report['split']} split" if "split" in report else report["data"]
-    console.print(f"{run_dir}: {scored}, {report['samples']} samples",
+    classes = report.get("classification", {}).get("classes") or []
+    at = "" if "threshold" not in report else \
+        f", '{classes[1]}' predicted above {report['threshold']:g}" if len(classes) == 2 else \
+        f", at threshold {report['threshold']:g}"
+    console.print(f"{run_dir}: {scored}, {report['samples']} samples{at}",
                   highlight=False, markup=False, soft_wrap=True)
     for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):
         say_note(note)

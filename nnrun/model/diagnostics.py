@@ -24,11 +24,13 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> n
     return matrix
 
 
-def classification_report(target: np.ndarray, probs: np.ndarray, class_names: list[str]) -> dict:
-    """Confusion matrix plus per-class precision, recall, F1 and support."""
+def classification_report(target: np.ndarray, probs: np.ndarray, class_names: list[str],
+                          threshold: float | None = None) -> dict:
+    """Confusion matrix plus per-class precision, recall, F1 and support (of two
+    classes, decided at ``threshold`` where given)."""
     classes = max(len(class_names), 2 if probs.shape[-1] == 1 else probs.shape[-1])
     names = list(class_names) + [str(c) for c in range(len(class_names), classes)]
-    matrix = confusion_matrix(class_labels(target), predicted_labels(probs), classes)
+    matrix = confusion_matrix(class_labels(target), predicted_labels(probs, threshold), classes)
     hits = np.diag(matrix).astype(np.float64)
     precision = ratio(hits, matrix.sum(axis=0))
     recall = ratio(hits, matrix.sum(axis=1))

@@ -30,6 +30,7 @@ class Metric:
     fn: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
     task: str  # "classification" or "regression": the data it needs
+    decides: bool = False  # reads only the class each sample is predicted as (a threshold moves it)
 
 
 def class_labels(target: np.ndarray) -> np.ndarray:
@@ -39,13 +40,24 @@ def class_labels(target: np.ndarray) -> np.ndarray:
     return target.reshape(-1).astype(np.int64)
 
 
-def predicted_labels(probs: np.ndarray) -> np.ndarray:
+def predicted_labels(probs: np.ndarray, threshold: float | None = None) -> np.ndarray:
     """Argmax over classes; a single output column is a binary probability, class 1
     above 0.5 (as Keras's binary_accuracy and scikit-learn decide; at exactly 0.5 class
-    0, the argmax of the two columns [1 - p, p] that predict reports)."""
+    0, the argmax of the two columns [1 - p, p] that predict reports). ``threshold``
+    (two classes only): class 1 where its probability is above it, not above 0.5."""
     if probs.shape[-1] == 1:
-        return (probs[:, 0] > 0.5).astype(np.int64)
+        return (probs[:, 0] > (0.5 if threshold is None else threshold)).astype(np.int64)
+    if threshold is not None:
+        return (probs[:, 1] > threshold).astype(np.int64)
     return probs.argmax(axis=-1)
+
+
+def decided(probs: np.ndarray, threshold: float) -> np.ndarray:
+    """Outputs of the shape of ``probs`` whose classes, decided as ever, are those
+    ``threshold`` decides (0 and 1, one-hot rows): for the metrics that read the
+    decisions only (``Metric.decides``), which then score the thresholded ones."""
+    labels = predicted_labels(probs, threshold)
+    return labels[:, None].astype(probs.dtype) if probs.shape[-1] == 1 else np.eye(2, dtype=probs.dtype)[labels]
 
 
 def accuracy(target: np.ndarray, probs: np.ndarray) -> float:
@@ -199,15 +211,15 @@ def r2(target, out) -> float:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("accuracy", accuracy, True, "classification"),
+        Metric("accuracy", accuracy, True, "classification", decides=True),
         Metric("top_k_accuracy", top_k_accuracy, True, "classification"),
-        Metric("precision", precision, True, "classification"),
-        Metric("recall", recall, True, "classification"),
-        Metric("f1", f1, True, "classification"),
-        Metric("f1_macro", f1_macro, True, "classification"),
+        Metric("precision", precision, True, "classification", decides=True),
+        Metric("recall", recall, True, "classification", decides=True),
+        Metric("f1", f1, True, "classification", decides=True),
+        Metric("f1_macro", f1_macro, True, "classification", decides=True),
         Metric("auc", auc, True, "classification"),
         Metric("pr_auc", pr_auc, True, "classification"),
-        Metric("balanced_accuracy", balanced_accuracy, True, "classification"),
+        Metric("balanced_accuracy", balanced_accuracy, True, "classification", decides=True),
         Metric("mae", mae, False, "regression"),
         Metric("rmse", rmse, False, "regression"),
         Metric("r2", r2, True, "regression"),

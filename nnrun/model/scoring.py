@@ -13,15 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.model.graph import Graph
-from nnrun.model.metrics import METRICS
+from nnrun.model.metrics import METRICS, decided
 
 
 def score_split(graph: Graph, loss, metrics: list[str], x: np.ndarray, y: np.ndarray,
-                batch_size: int = 1024) -> dict[str, float]:
-    """``{"loss": ..., metric: ...}`` for samples ``x`` (N, *input) and targets ``y``."""
+                batch_size: int = 1024, threshold: float | None = None) -> dict[str, float]:
+    """``{"loss": ..., metric: ...}`` for samples ``x`` (N, *input) and targets ``y``;
+    ``threshold``: of two classes, the metrics that read decisions score class 1 where
+    its probability is above it (the loss and auc read the probabilities)."""
     raw = graph.raw_outputs(x, batch_size)
     value, _ = loss(raw, graph.scale_targets(y), graph.outputs_logits)
     scores = {"loss": value + graph.penalty()}  # regularization included, as in training
     probs = graph.activate(raw)
-    scores.update({name: METRICS[name].fn(y, probs) for name in metrics})
+    moved = decided(probs, threshold) if threshold is not None else probs
+    scores.update({name: METRICS[name].fn(y, moved if METRICS[name].decides else probs) for name in metrics})
     return scores
