@@ -31,7 +31,8 @@ def runs(
         [], "--show", metavar="PATH",
         help="A column of each run's setting at this dotted path (optimizer.learning_rate; a block, such as "
              "optimizer, gives one column per setting in it); repeatable."),
-    params: bool = typer.Option(False, "--params", help="Columns for the settings that differ between the runs listed."),
+    params: bool = typer.Option(False, "--params",
+                                help="Columns for the settings that differ between the runs listed."),
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON, one object per run, for scripts."),
 ) -> None:
     """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.

@@ -219,8 +219,9 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
                          "they are one category, write it one way in the file")
     if text is not None:  # the text is the model's one input: word indices into a learned vocabulary
         vocabulary, length = found.texts[text]
-        lines.append(commented(f"    text: {{column: {_scalar(text)}, tokens: word, max_tokens: {tokens_for(vocabulary)}, "
-                               f"length: {min(max(length, 4), 200)}, lowercase: true}}",
+        lines.append(commented(f"    text: {{column: {_scalar(text)}, tokens: word, "
+                               f"max_tokens: {tokens_for(vocabulary)}, length: {min(max(length, 4), 200)}, "
+                               "lowercase: true}",
                                "words -> indices, padded or cut to length"))
     left_out = [name for name in found.ignored if name != text]
     if left_out:

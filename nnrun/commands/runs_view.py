@@ -135,7 +135,7 @@ class RunsView:
         notes = []
         if self.sort in ("best", "test"):
             kinds = sorted({_ranked_as(run) for run in runs if _value(run, self.sort) is not None})
-            if len(kinds) > 1:  # ranked within each: an accuracy is not better than a loss, nor an mse than a cross-entropy
+            if len(kinds) > 1:  # each among its own: an accuracy is no better than a loss, an mse than a cross-entropy
                 notes.append(f"the runs record different metrics or losses ({', '.join(kinds)}): each is ranked among "
                              f"the runs of its own; --metric NAME ranks them all by one")
         valued = [run for run in runs if _value(run, self.sort) is not None]
