@@ -662,3 +662,18 @@ def test_many_codes_are_categories_when_the_training_split_sees_each_often_enoug
     if categorical:  # and training, by the same rule, does not call it an ID
         said = run_cli("validate", "z.yaml").output
         assert "distinct values" not in said
+
+
+def test_a_regression_target_with_a_few_far_values_gets_huber(run_cli, tmp_path):
+    rng = np.random.default_rng(9)
+    prices = 500_000 + 100_000 * rng.normal(size=400)
+    prices[[5, 50, 90]] = [7_000_000, 8_000_000, 6_500_000]
+    rows = "".join(f"{rng.normal():.3f},{p:.0f}\n" for p in prices)
+    (tmp_path / "h.csv").write_text("size,price\n" + rows)
+    assert run_cli("init", "h.csv", "--target", "price").exit_code == 0
+    text = (tmp_path / "h.yaml").read_text()
+    assert "loss: huber" in text and "3 targets far from the rest (as far as 8,000,000, the median" in text
+    (tmp_path / "plain.csv").write_text("size,price\n" + "".join(f"{rng.normal():.3f},{p:.0f}\n"
+                                                                  for p in 500_000 + 1e5 * rng.normal(size=400)))
+    assert run_cli("init", "plain.csv", "--target", "price").exit_code == 0
+    assert "loss: mse" in (tmp_path / "plain.yaml").read_text()

@@ -20,6 +20,8 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+
 from nnrun.commands.starter import (class_order, commented, model_lines, positive_last, schema_lines, tokens_for,
                                     training_lines)
 from nnrun.commands.csv_look import (Columns, check_one_decimal_mark, delimiter_of, id_target_note, label_numbers,
@@ -27,6 +29,7 @@ from nnrun.commands.csv_look import (Columns, check_one_decimal_mark, delimiter_
 from nnrun.config.run_names import default_name
 from nnrun.data.columns import class_warnings
 from nnrun.data.number_patterns import SIGNED_NUMBER
+from nnrun.data.ranges import far_from_the_rest
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -146,8 +149,11 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     found.target_notes = class_warnings(classes, [labels[c] for c in classes], f"'{target}'") if classes else []
     # A rare class of two is made the positive one (the sigmoid's probability; what precision and pr_auc score).
     classes = positive_last(classes, [labels[c] for c in classes]) if classes else None
+    # A few targets far from the rest (three mansions among houses): huber, which mse would chase.
+    told = [label for label in labels if numbers[label] is not None]
+    far = far_from_the_rest(np.repeat([numbers[t] for t in told], [labels[t] for t in told])) if regression else None
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
-             *model_lines(classes, text_tokens=tokens, counts=[labels[c] for c in classes or ()]),
+             *model_lines(classes, text_tokens=tokens, counts=[labels[c] for c in classes or ()], far=far),
              *training_lines(200)]
     return "\n".join(lines) + "\n"
 

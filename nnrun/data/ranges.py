@@ -91,3 +91,23 @@ def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: 
         notes = notes[:SHOWN_COLUMNS] + [("", f"{len(rest)} more columns lie far outside what training saw as well: "
                                               f"{listed}")]
     return [note for _, note in notes]
+
+
+OUTLYING_RANGES = 10  # interquartile ranges beyond a quartile: far past what Tukey calls an extreme value (3)
+
+
+def far_from_the_rest(values: np.ndarray) -> tuple[int, float, float] | None:
+    """A few values (at most 1%) lying more than ``OUTLYING_RANGES`` interquartile ranges
+    beyond the quartiles of (N,) ``values``: their count, the farthest of them and the
+    median; None when there are none, or too few values to say (a regression target of
+    houses with three mansions: a squared error would chase those three)."""
+    values = np.asarray(values, np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) < 20:
+        return None
+    low, median, high = np.percentile(values, (25, 50, 75))
+    spread = OUTLYING_RANGES * (high - low)
+    far = values[(values < low - spread) | (values > high + spread)]
+    if not len(far) or len(far) > 0.01 * len(values) or not spread:
+        return None
+    return len(far), float(far[np.argmax(np.abs(far - median))]), float(median)

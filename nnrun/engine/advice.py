@@ -242,30 +242,25 @@ def _target_scale_warning(data: Dataset) -> list[str]:
             "predictions and metrics stay in the target's units)"]
 
 
-OUTLYING_RANGES = 10  # interquartile ranges beyond a quartile: far past what Tukey calls an extreme value (3)
-
-
 def _target_outliers(data: Dataset) -> list[str]:
-    """A few regression targets far from the rest: a squared error grows with the square
-    of their distance, so a handful of them steer what the model learns and what the
-    loss, rmse and r2 report (a house of 8,000,000 among ones of 500,000)."""
-    if data.task != "regression" or len(data.y) < 20:
+    """A few regression targets far from the rest (see data.ranges.far_from_the_rest): a
+    squared error grows with the square of their distance, so a handful of them steer
+    what the model learns and what the loss, rmse and r2 report."""
+    from nnrun.data.ranges import far_from_the_rest
+
+    if data.task != "regression" or not len(data.y):
         return []
     values = np.asarray(data.y, np.float64).reshape(len(data.y), -1)
-    low, median, high = np.percentile(values, (25, 50, 75), axis=0)
-    spread = OUTLYING_RANGES * (high - low)
-    far = (values < low - spread) | (values > high + spread)
-    counts = far.sum(axis=0)
-    worst = int(np.argmax(counts))
-    if not counts[worst] or counts[worst] > 0.01 * len(values) or not spread[worst]:
-        return []
-    column = values[:, worst]
-    extreme = column[far[:, worst]][np.argmax(np.abs(column[far[:, worst]] - median[worst]))]
-    name = f"the target{f' (output {worst})' if values.shape[1] > 1 else ''}"
-    return [f"{name} has {counts[worst]} value{'s' if counts[worst] > 1 else ''} far from the rest of the training "
-            f"split (as far as {_shown(extreme)}, against a median of {_shown(median[worst])}): with loss: mse they "
-            "steer the model and the loss, rmse and r2 it reports; loss: huber (or mae) fits the other rows better, "
-            "unless they are typos (correct those in the file)"]
+    for output in range(values.shape[1]):
+        found = far_from_the_rest(values[:, output])
+        if found is not None:
+            count, extreme, median = found
+            name = f"the target{f' (output {output})' if values.shape[1] > 1 else ''}"
+            return [f"{name} has {count} value{'s' if count > 1 else ''} far from the rest of the training split "
+                    f"(as far as {_shown(extreme)}, against a median of {_shown(median)}): with loss: mse they "
+                    "steer the model and the loss, rmse and r2 it reports; loss: huber (or mae) fits the other "
+                    "rows better, unless they are typos (correct those in the file)"]
+    return []
 
 
 def _shown(value: float) -> str:
