@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from contextlib import contextmanager
 
 _noted: list[str] = []  # the signal received, until a run or sweep takes it
 
@@ -56,3 +57,23 @@ def done() -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         if signal.getsignal(number) is _interrupt:
             signal.signal(number, signal.SIG_IGN)
+
+
+def _exit_cleanly(signum, frame):
+    raise SystemExit(0)
+
+
+@contextmanager
+def sigterm_ends_normally():
+    """For a server (nnrun serve): uvicorn answers the requests in flight on SIGTERM, then
+    raises the signal again to the handler it found. With this handler there, that second
+    delivery (or a SIGTERM before uvicorn took over) exits with code 0 instead of dying
+    of the signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -94,6 +94,23 @@ def test_binary_classifier_gives_both_probabilities(runs):
     assert answer["prediction"] == max(answer["probabilities"], key=answer["probabilities"].get)
 
 
+def test_a_threshold_moves_the_served_decision_and_the_metadata_says_it(runs):
+    rows = []
+    for threshold in (None, 0.01, 0.99):
+        client = TestClient(create_app(ServedModel.load(runs["breast_cancer"], threshold)))
+        metadata = client.get("/metadata").json()
+        assert metadata.get("threshold") == threshold
+        columns = metadata["columns"]
+        answer = client.post("/predict", json={"instances": [{c["name"]: 0.0 for c in columns}]}).json()
+        rows.append(answer["predictions"][0])
+    assert rows[0]["probabilities"] == rows[1]["probabilities"] == rows[2]["probabilities"]
+    malignant = rows[0]["probabilities"]["malignant"]
+    assert rows[1]["prediction"] == ("malignant" if malignant > 0.01 else "benign")
+    assert rows[2]["prediction"] == ("malignant" if malignant > 0.99 else "benign")
+    with pytest.raises(nnrun.errors.UserError, match="a threshold decides between two classes"):
+        ServedModel.load(runs["fruit"], 0.3)
+
+
 def test_regression_and_images_equal_nnrun_predict(runs, tmp_path):
     for name in ("diabetes", "digits_cnn"):
         model = ServedModel.load(runs[name])

@@ -50,6 +50,9 @@ def serve(
     max_body_bytes: Optional[int] = typer.Option(
         None, "--max-body-bytes", help="Largest request body in bytes; a larger one is answered 413 (default: room "
         "for --max-instances instances of this model, at least 1 MiB).", show_default=False),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", show_default=False,
+        help="Of two classes, predict the second where its probability is above this (default 0.5)."),
 ) -> None:
     """Serve a trained run over HTTP: GET /health, GET /metadata, POST /predict (docs at /docs).
 
@@ -63,6 +66,6 @@ def serve(
         from nnrun.console.shipping import print_serving
 
         run_server(run_dir, host, port, max_instances, max_body_bytes,
-                   announce=lambda url, card: print_serving(typer.echo, url, card))
+                   announce=lambda url, card: print_serving(typer.echo, url, card), threshold=threshold)
 
     guard(action)

@@ -31,10 +31,7 @@ stops on SIGTERM or Ctrl-C after answering the requests in flight.
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
 import errno
-import signal
 import socket
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -51,6 +48,7 @@ from nnrun.data.ranges import range_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
 from nnrun.errors import UserError
+from nnrun.interrupts import sigterm_ends_normally
 from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun
 
@@ -66,11 +64,17 @@ class ServedModel:
 
     trained: TrainedRun
     card: dict
+    threshold: float | None = None  # of two classes, the second's probability it is predicted above (None: 0.5)
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "ServedModel":
+    def load(cls, run_dir: str | Path, threshold: float | None = None) -> "ServedModel":
+        from nnrun.commands.threshold import checked_threshold
+
         trained = TrainedRun.load(run_dir)
-        return cls(trained, model_card(trained))
+        saved = trained.preprocessing
+        threshold = checked_threshold(threshold, saved.task, saved.class_names)
+        card = model_card(trained)
+        return cls(trained, {**card, "threshold": threshold} if threshold is not None else card, threshold)
 
     def passed_columns(self) -> dict[str, str]:
         """Columns an instance may carry that are not features: name -> description."""
@@ -109,7 +113,7 @@ class ServedModel:
         classes = saved.class_names
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         return [{"prediction": classes[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
-                for label, row in zip(predicted_labels(outputs), probs)]
+                for label, row in zip(predicted_labels(outputs, self.threshold), probs)]
 
     def features(self, instances: list[dict]) -> tuple[np.ndarray, list[str]]:
         """The encoded float32 samples, built as ``nnrun predict`` builds them from CSV
@@ -257,11 +261,12 @@ def _check_options(port: int, max_instances: int, max_body_bytes: int | None) ->
 
 def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
           max_instances: int = DEFAULT_MAX_INSTANCES, max_body_bytes: int | None = None,
-          announce: Callable[[str, dict], None] | None = None) -> None:
-    """Load the run, bind, then serve until SIGTERM (returns) or Ctrl-C (KeyboardInterrupt)."""
+          announce: Callable[[str, dict], None] | None = None, threshold: float | None = None) -> None:
+    """Load the run, bind, then serve until SIGTERM (returns) or Ctrl-C (KeyboardInterrupt);
+    ``threshold``: of two classes, the second's probability it is predicted above."""
     _, uvicorn = require_serving()
     _check_options(port, max_instances, max_body_bytes)
-    model = ServedModel.load(run_dir)
+    model = ServedModel.load(run_dir, threshold)
     app = create_app(model, max_instances, max_body_bytes)
     sock = listen(host, port)
     bound = sock.getsockname()[1]
@@ -271,28 +276,9 @@ def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
     # On SIGTERM the requests in flight are answered; one whose client stalls in the middle
     # of its body is given up after SHUTDOWN_SECONDS, not the half minute the stop once took.
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
-    with _sigterm_ends_normally():
+    with sigterm_ends_normally():
         uvicorn.Server(config).run(sockets=[sock])
 
 
 SHUTDOWN_SECONDS = 5
 LONGEST_NOTE = 500  # characters of a note in an answer
-
-
-def _exit_cleanly(signum, frame):
-    raise SystemExit(0)
-
-
-@contextmanager
-def _sigterm_ends_normally():
-    """uvicorn answers the requests in flight on SIGTERM, then raises the signal again
-    to the handler it found. With this handler there, that second delivery (or a
-    SIGTERM before uvicorn took over) exits with code 0 instead of dying of the signal."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
