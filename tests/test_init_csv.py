@@ -649,11 +649,12 @@ def test_numbers_with_decimal_points_in_a_file_of_decimal_commas_are_left_out_an
     assert "amount: numbers written with a decimal point ('80.50') in a file whose numbers have decimal commas" in text
 
 
-@pytest.mark.parametrize("rows, categorical", [(5_000, False), (10_000, True)])
-def test_many_codes_are_categories_when_the_training_split_sees_each_often_enough(run_cli, tmp_path, rows,
+@pytest.mark.parametrize("rows, codes, categorical", [(5_000, 240, False), (10_000, 240, True), (60_000, 400, True)])
+def test_many_codes_are_categories_when_the_training_split_sees_each_often_enough(run_cli, tmp_path, rows, codes,
                                                                                    categorical):
-    # 240 ZIP-like codes with leading zeros: 20 training rows of each need 4,800 training rows (70% of the file).
-    lines = "".join(f"{(i * 7) % 13 / 13:.3f},{1000 + i % 240 * 300:05d},{'ab'[i % 2]}\n" for i in range(rows))
+    # ZIP-like codes with leading zeros: 20 training rows of each of 240 need 4,800 training rows (70% of the
+    # file); of 400 in a file past the 10,000 rows init reads, 8,000 of its 42,000.
+    lines = "".join(f"{(i * 7) % 13 / 13:.3f},{1000 + i % codes * 200:05d},{'ab'[i % 2]}\n" for i in range(rows))
     (tmp_path / "z.csv").write_text("x,zip,label\n" + lines)
     result = run_cli("init", "z.csv", "--target", "label")
     assert result.exit_code == 0, result.output

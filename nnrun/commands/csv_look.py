@@ -72,9 +72,8 @@ class Columns:
     strays: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     stray_rows: dict[str, int] = field(default_factory=dict)
     target_cells: tuple | None = None  # the target's (codes, words, lines), read by target_labels
-    # A cell such as '2.888' in a file whose points may be decimals or group thousands,
-    # where nothing settled it: read as a decimal, and said so.
-    points_either_way: str | None = None
+    points_either_way: str | None = None  # '2.888' where the points may group thousands: read as a decimal, said
+    file_rows: int = 0  # the whole file's, estimated from the rows looked at where those are not all
     target_notes: list[str] = field(default_factory=list)  # of the target's classes: rare, or written two ways
     ragged: list[tuple[int, int]] = field(default_factory=list)  # rows of another width: (line, cells)
 
@@ -113,6 +112,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     sample = [row for _, row in rows if len(row) == len(header)]
     lines = [line for line, row in rows if len(row) == len(header)]
     found.rows = len(sample)
+    sampled = sum(len(delimiter.join(row)) + 1 for _, row in rows) or 1  # characters, about bytes, of the rows
+    found.file_rows = found.rows if len(rows) < SAMPLE_ROWS else int(data.stat().st_size / sampled * found.rows)
     found.ragged = [(line, len(row)) for line, row in rows if len(row) != len(header)]
     found.widths = sorted({len(row) for _, row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
@@ -194,10 +195,9 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "id"
     if numbers >= MOSTLY_NUMBERS * len(values) and cell_kinds.codes(values):
         # Codes: as numbers, 01067 and 01069 would be near neighbours, 99999 far from both.
-        # Codes that repeat often enough (ZIP codes in a large file) are categories still: as
-        # often as training asks of many categories, in the training split init's config makes.
+        # Codes that repeat as often as training asks in the split init's config makes: categories.
         few = distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2))
-        often = int(len(values) * TRAINING_SHARE) >= ROWS_PER_CATEGORY * distinct
+        often = int(max(found.file_rows, len(values)) * TRAINING_SHARE) >= ROWS_PER_CATEGORY * distinct
         return "categorical" if few or often else "codes"
     if numbers >= MOSTLY_NUMBERS * len(values):
         return "feature"  # the cells that are not numbers, if any, are listed to be corrected
