@@ -183,3 +183,24 @@ def test_classes_of_labels_that_are_numbers_are_written_as_numbers_too(tmp_path)
                        "model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
                        "loss": "binary_crossentropy", "training": {"epochs": 1}}, run_dir=tmp_path / "r", quiet=True)
     assert nnrun.load(run.run_dir).classes == ["1", "0"]
+
+
+def test_one_hot_targets_are_read_back_by_the_class_training_named_each_column(run_cli, tmp_path):
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(300, 3)).astype(np.float32)
+    labels = (x[:, 0] > 0.5).astype(int)
+    np.savez(tmp_path / "oh.npz", x=x, y=np.eye(2)[labels])
+    run = nnrun.train({"data": {"source": {"type": "npz", "path": str(tmp_path / "oh.npz")}, "classes": [1, 0]},
+                       "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+                       "loss": "categorical_crossentropy", "metrics": ["accuracy"],
+                       "optimizer": {"type": "adam", "learning_rate": 0.05}, "training": {"epochs": 10}},
+                      run_dir=tmp_path / "r", quiet=True).run_dir
+    model = nnrun.load(run)
+    assert model.classes == ["1", "0"]
+    by_one_hot = model.evaluate(x, np.eye(2)[labels]).metrics
+    assert by_one_hot == model.evaluate(x, labels.astype(str)).metrics  # the same classes, by name
+    assert by_one_hot["accuracy"] > 0.8
+    result = run_cli("evaluate", run, "--data", tmp_path / "oh.npz")
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "eval-oh.json").read_text())["metrics"]["accuracy"] == pytest.approx(
+        by_one_hot["accuracy"])

@@ -108,7 +108,7 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path, o
 
 def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, lines, outputs: int) -> np.ndarray:
     """Float targets for a regressor; class indices (by the training's class names) for
-    a classifier, from labels or from one-hot rows."""
+    a classifier, from labels or one-hot rows (column j: the class training named j)."""
     if len(values) == 0:
         raise UserError(f"{source}: no samples to score")
     if saved.task == "regression":
@@ -129,7 +129,9 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
             raise UserError(f"{source}, {where}: targets of {len(classes)} columns must be one-hot rows (one 1, the "
                             f"rest 0), as training takes them ({len(bad)} row{'s are' if len(bad) > 1 else ' is'} "
                             "not)", hint="give each target as its class (a name or an index), or as a one-hot row")
-        return values.argmax(axis=1).astype(np.int64)
+        named = sorted(classes) == sorted(str(j) for j in range(len(classes)))  # data.classes may have moved j
+        return (np.array([classes.index(str(j)) for j in range(len(classes))]) if named else
+                np.arange(len(classes)))[values.argmax(axis=1)].astype(np.int64)
     index = class_index(classes)
     # Whole numbers are the classes' positions only where no class is named by a number:
     # for classes 1, 2, 3 the target 2 is the class "2" whichever other targets come with it.
