@@ -118,6 +118,19 @@ def test_different_metrics_are_ranked_each_among_its_own_and_said_so(run_cli, th
     assert "note: the runs record different metrics" in result.output and "--metric NAME" in result.output
 
 
+def test_a_watched_metric_named_by_metric_keeps_the_epoch_early_stopping_kept(run_cli, tmp_path):
+    # With min_delta 0.2 early stopping kept an earlier epoch than the highest val_accuracy's.
+    run = train_iris(tmp_path / "runs" / "md", "training.early_stopping={monitor: val_accuracy, min_delta: 0.2, "
+                     "patience: 30}", "optimizer.learning_rate=0.01", epochs=30)
+    meta = json.loads((run / "meta.json").read_text())
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    highest = max(rows, key=lambda row: (float(row["val_accuracy"]), -int(row["epoch"])))
+    assert int(highest["epoch"]) != meta["best_epoch"]  # the case this test is about
+    for args in ((), ("--metric", "accuracy"), ("--metric", "val_accuracy")):
+        record = _records(run_cli("runs", "--json", *args))[0]
+        assert record["metric"] == "accuracy" and record["best_epoch"] == meta["best_epoch"], args
+
+
 def test_a_run_that_stopped_early_shows_the_metric_it_watched_at_the_epoch_it_kept(run_cli, tmp_path):
     run = train_iris(tmp_path / "runs" / "watched", "training.early_stopping={monitor: val_loss, patience: 2}",
                      "optimizer.learning_rate=0.05", epochs=30)

@@ -74,7 +74,7 @@ def listed_as(path: Path) -> str | None:
     return "run" if run.is_run() and (run.meta.is_file() or run.lock_file.exists()) else None
 
 
-def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
+def summarize(path: Path, metric: str | None = None, by_value: bool = False) -> RunEntry | None:
     """What the table shows for one folder; None when it is not a run directory.
     ``metric`` (a sweep's, or nnrun runs --metric's, without ``val_``) is shown in place
     of the one its early stopping watched, else its first one."""
@@ -94,9 +94,10 @@ def summarize(path: Path, metric: str | None = None) -> RunEntry | None:
     final = next(iter(scores.values()), None) if isinstance(scores, dict) and scores else None
     names = history[0] if history else final if isinstance(final, dict) else {}
     # Asked for (a sweep's, --metric's), else the one early stopping watched, whose best epoch is
-    # the run's own (meta.json's best_epoch, with min_delta), else the first; a run without the
-    # metric asked for shows none rather than another.
-    watched = watched_metric(path) if metric is None else None
+    # the run's own (meta.json's best_epoch, with min_delta) unless ``by_value`` (a sweep's
+    # trials, ranked by their best value), else the first; a run without the metric asked
+    # for shows none rather than another.
+    watched = None if by_value else watched_metric(path)
     if metric is None:
         metric = watched if watched and f"val_{watched}" in names else _first_metric(names)
     key = f"val_{metric}"
@@ -223,7 +224,8 @@ def list_runs(root: str | Path = "runs", metric: str | None = None) -> list[RunE
                         hint=f"nnrun runs {quoted(root.parent)}")
     # A dot folder is hidden on purpose: a sweep's trial set aside before it began (.000-abandoned-...).
     runs = [s for p in root.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and (s := summarize(p, metric)) is not None]
+            if p.is_dir() and not p.name.startswith(".")
+            and (s := summarize(p, metric, by_value=bool(statuses))) is not None]
     # A trial the sweep stopped before its run began has a row in trials.csv and no folder;
     # it is listed all the same (it starts again on resume), so the trials add up to the sweep's count.
     runs += [_unstarted_trial(root / trial, status, row_seconds.get(trial), sweep_writing)
