@@ -151,7 +151,8 @@ def test_params_are_the_settings_that_differ_between_the_runs_listed_after_the_l
 
 def test_reverse_alone_turns_the_listings_own_order_round(run_cli, three_runs):
     newest_first = _listed(run_cli("runs").output)
-    assert _listed(run_cli("runs", "--reverse").output) == newest_first[::-1]
+    result = run_cli("runs", "--reverse")
+    assert _listed(result.output) == newest_first[::-1] and "Runs in runs/, oldest first" in result.output
 
 
 def test_a_metric_a_run_does_not_record_shows_nothing_rather_than_another(run_cli, three_runs):
@@ -198,3 +199,5 @@ def test_status_sweep_and_a_sort_key_mistyped_where_no_run_has_a_config(run_cli,
         result.output
     result = run_cli("runs", "--status", "sweep")
     assert result.exit_code == 0 and "no sweep runs in runs" in result.output
+    result = run_cli("runs", "--sort", "optimizer.learning_rate")  # a setting, with no run to sort by it
+    assert result.exit_code == 0 and "no runs in runs" in result.output

@@ -23,7 +23,7 @@ from nnrun.errors import UserError, did_you_mean
 # Each sort key's own order; --reverse turns it round. Runs without a value come last either way.
 SORTS = {
     "started": "newest first",
-    "name": "by name",
+    "name": "A to Z",
     "best": "best validation value first",
     "test": "best test value first",
     "time": "shortest training time first",
@@ -78,8 +78,10 @@ class RunsView:
         if self.sort is not None:
             runs, said = self._sorted(runs)
             notes += said
-        elif self.reverse:
-            runs = runs[::-1]  # the listing's own order, turned round
+        elif self.reverse:  # the listing's own order turned round; a sweep's unscored trials stay last
+            ranked = any(run.values is not None for run in runs)
+            scored = [run for run in runs if not ranked or run.best_validation is not None]
+            runs = scored[::-1] + [run for run in runs if ranked and run.best_validation is None]
         runs = runs[: self.limit] if self.limit else runs
         if self.show or self.params:
             notes += self._choose_columns(runs)
@@ -97,7 +99,8 @@ class RunsView:
         known = {path for run in runs for path in run.config or {}}
         for path in self.show:
             if path not in known and not any(p.startswith(f"{path}.") for p in known):
-                if path == self.sort and path not in self.show[:-1]:
+                typo = "." not in path and did_you_mean(path, list(SORTS))  # bset: said with no run to sort too
+                if path == self.sort and path not in self.show[:-1] and (known or typo):
                     raise UserError(f"--sort {path}: not a sort key, nor a setting of the runs listed here"
                                     f"{did_you_mean(path, [*SORTS, *sorted(known)])}",
                                     hint=f"sort by one of {', '.join(SORTS)}, or by a setting such as "

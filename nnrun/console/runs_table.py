@@ -62,6 +62,8 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
     if view.sort is not None:
         order = f"sorted by {view.sort}" + (f", {SORTS[view.sort]}" if view.sort in SORTS else "") + \
             (", reversed" if view.reverse else "")
+    elif view.reverse:
+        order = "worst first" if ranked else "oldest first"
     table = Table(title=f"{kind} in {escape(str(root).rstrip('/') + '/')}, {order}", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     shown = [column for column in columns if column not in left_out]
