@@ -204,3 +204,12 @@ def test_one_hot_targets_are_read_back_by_the_class_training_named_each_column(r
     assert result.exit_code == 0, result.output
     assert json.loads((run / "eval-oh.json").read_text())["metrics"]["accuracy"] == pytest.approx(
         by_one_hot["accuracy"])
+
+
+def test_the_same_weight_list_in_another_class_order_weighs_other_classes(run_cli, tmp_path):
+    settings = ["training.epochs=1", "loss.class_weights=[1, 5]"]
+    a = nnrun.train(CONFIGS / "breast_cancer.yaml", overrides=settings, run_dir=tmp_path / "a", quiet=True).run_dir
+    b = nnrun.train(CONFIGS / "breast_cancer.yaml", overrides=[*settings, "data.classes=[malignant, benign]"],
+                    run_dir=tmp_path / "b", quiet=True).run_dir
+    record = json.loads(run_cli("compare", a, b, "--json").stdout)
+    assert record["loss_units"].startswith("the losses weigh the classes otherwise")  # malignant 5 against benign 5

@@ -55,10 +55,10 @@ class Comparison:
     positives: str | None = None  # why their binary scores do not compare (another class order), where they do not
 
 
-def _loss_units(differences: list, configs: list, classes: list) -> str | None:
+def _loss_units(differences: list, units: list[str]) -> str | None:
     """Why the runs' loss values do not compare, where a difference in their configs
     puts them in other units: another loss, targets standardized in one run only, or
-    other class weights."""
+    other class weights (``units``: each run's :func:`loss_units_of`)."""
     paths = {path: (a, b) for path, a, b in differences}
     kinds = {loss_scale(v) for v in paths.get("loss", paths.get("loss.type", ()))}
     if len(kinds) > 1:
@@ -66,20 +66,26 @@ def _loss_units(differences: list, configs: list, classes: list) -> str | None:
     if "data.target_scale" in paths:
         return ("the losses are in different units: of standardized targets in one run, of the target's own in the "
                 "other (data.target_scale); mae, rmse and r2 are in the target's units in both")
-    if any(path == "loss.class_weights" or path.startswith("loss.class_weights.") for path in paths) and \
-            _weights_by_class(configs[0], classes[0]) != _weights_by_class(configs[1], classes[1]):
-        # Each sample's loss counts by its class's weight: a balanced run's loss reads several times higher.
+    if units[0] != units[1]:  # the class weights, by class: a balanced run's loss reads several times higher
         return ("the losses weigh the classes otherwise (loss.class_weights), so their loss values do not compare; "
                 "compare their metrics")
     return None
 
 
-def _weights_by_class(config: dict, classes: list[str] | None):
-    """A run's class weights by class name, where its classes are known (the same weights
-    listed in another class order are the same weights); else as its config lists them."""
-    weights = (config.get("loss") or {}).get("class_weights") if isinstance(config.get("loss"), dict) else None
-    return dict(zip(classes, weights)) if isinstance(weights, list) and classes and len(weights) == len(classes) \
-        else weights
+def loss_units_of(path: Path) -> str:
+    """What a run's loss values measure (losses.loss_units), from its config.yaml and its
+    class names: what compare, nnrun runs and nnrun plot tell losses apart by; '?' where
+    the config is unreadable."""
+    from nnrun.config.loader import read_yaml
+    from nnrun.model.losses import loss_units
+
+    run = RunDir(Path(path))
+    try:
+        config = read_yaml(run.config)[0]
+        loss, scaled = config.get("loss"), (config.get("data") or {}).get("target_scale")
+    except (UserError, AttributeError):
+        return "?"
+    return loss_units(loss, scaled, _class_names(run))
 
 
 # How a run ran, beside its config: each changes the rounding, so the same config can
@@ -123,7 +129,8 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     classes = [_class_names(run) for run in runs]
     return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
-                      _loss_units(differences, configs, classes), edited, other_rows, _positives(classes))
+                      _loss_units(differences, [loss_units_of(run.path) for run in runs]), edited, other_rows,
+                      _positives(classes))
 
 
 def _class_names(run: RunDir) -> list[str] | None:
@@ -132,7 +139,7 @@ def _class_names(run: RunDir) -> list[str] | None:
 
     try:
         saved = read_json(run.preprocess)
-    except UserError:  # deleted or damaged: the weights are then compared as listed
+    except (UserError, OSError):  # deleted or damaged (a folder): the weights are then compared as listed
         return None
     names = saved.get("class_names") if isinstance(saved, dict) else None
     return [str(name) for name in names] if isinstance(names, list) else None

@@ -71,7 +71,7 @@ class RunsView:
         if self.statuses:
             runs = [run for run in runs if _status_word(run) in self.statuses
                     or ("sweep" in self.statuses and run.status.startswith("sweep"))]
-        if self.show or self.params or self.sort in ("best", "test"):  # a loss's units are in its settings
+        if self.show or self.params:
             for run in runs:
                 run.config = _settings(run)
             self._check_shown(runs)
@@ -190,13 +190,12 @@ def _order_key(run: RunEntry, key: str) -> tuple:
 
 def _ranked_as(run: RunEntry) -> str:
     """What a run's shown value measures, for ranking like with like: its metric, and for
-    the loss, the loss's own units (an mse is no cross-entropy; see losses.loss_units)."""
-    if run.metric != "loss" or not run.config:
+    the loss, the loss's own units (an mse is no cross-entropy; see compare.loss_units_of)."""
+    if run.metric != "loss" or run.status.startswith("sweep"):
         return run.metric
-    from nnrun.model.losses import loss_units
+    from nnrun.commands.compare import loss_units_of
 
-    loss = {key.removeprefix("loss."): value for key, value in run.config.items() if key.startswith("loss.")}
-    return f"loss ({loss_units(loss or run.config.get('loss'), run.config.get('data.target_scale'))})"
+    return f"loss ({loss_units_of(run.path)})"
 
 
 def _key(value):

@@ -95,20 +95,11 @@ def check_output(output: Path, own: Path | None, force: bool) -> None:
 
 
 def loss_types(run_dirs) -> list[str]:
-    """What each run's loss values measure, in order (see losses.loss_units: the loss by
-    its scale, with its class weights and standardized targets); '?' where unreadable."""
-    from nnrun.config.loader import read_yaml
-    from nnrun.model.losses import loss_units
+    """What each run's loss values measure, in order (see compare.loss_units_of: the loss
+    by its scale, with its class weights and standardized targets); '?' where unreadable."""
+    from nnrun.commands.compare import loss_units_of
 
-    types = []
-    for run_dir in run_dirs:
-        try:
-            config = read_yaml(RunDir(Path(run_dir)).config)[0]
-            loss, scaled = config.get("loss"), (config.get("data") or {}).get("target_scale")
-        except (UserError, AttributeError):
-            loss, scaled = None, None
-        types.append(loss_units(loss, scaled))
-    return types
+    return [loss_units_of(Path(run_dir)) for run_dir in run_dirs]
 
 
 def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,

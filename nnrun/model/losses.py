@@ -266,13 +266,19 @@ LOSSES: tuple[type[Loss], ...] = (
 LossSpec = tagged_union(LOSSES)
 
 
-def loss_units(loss, target_scale: str | None = None) -> str:
+def loss_units(loss, target_scale: str | None = None, classes: list[str] | None = None) -> str:
     """What a run's loss values measure (``loss``: its config's loss, a name or a
     mapping), for telling apart losses that do not compare: the loss by its scale, with
-    the class weights it counts each sample by and targets standardized said."""
+    the class weights it counts each sample by (by class name where ``classes`` are
+    known: the same weights listed in another class order are the same) and
+    standardized targets said."""
     weights = loss.get("class_weights") if isinstance(loss, dict) else None
-    weighted = f" weighted by class ({', '.join(f'{w:g}' for w in weights)})" if isinstance(weights, list) else \
-        f" weighted by class ({weights})" if weights is not None else ""
+    if isinstance(weights, list):
+        named = classes if classes and len(classes) == len(weights) else None
+        shown = sorted(zip(named, weights)) if named else list(enumerate(weights))
+        weighted = " weighted by class (" + ", ".join(f"{c} {w:g}" if named else f"{w:g}" for c, w in shown) + ")"
+    else:
+        weighted = f" weighted by class ({weights})" if weights is not None else ""
     return loss_scale(loss) + weighted + (" of standardized targets" if target_scale == "standardize" else "")
 
 
