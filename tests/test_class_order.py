@@ -168,7 +168,7 @@ def test_compare_says_when_the_positive_class_differs_and_weights_in_another_ord
                     run_dir=tmp_path / "b", quiet=True).run_dir
     result = run_cli("compare", a, b)
     said = " ".join(result.output.split())
-    assert "note: the runs order the classes otherwise (data.classes): precision, recall, f1 and pr_auc score " \
+    assert "note: the runs order the classes otherwise (data.classes): pr_auc scores " \
            "'malignant' in A and 'benign' in B, so those values do not compare" in said
     assert "weigh the classes otherwise" not in said  # the same weight for each class, listed in another order
     record = json.loads(run_cli("compare", a, b, "--json").stdout)

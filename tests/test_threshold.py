@@ -93,3 +93,16 @@ def test_a_threshold_is_for_two_classes(run_cli, tmp_path):
                              quiet=True).run_dir
     result = run_cli("evaluate", regression, "--threshold", "0.3")
     assert result.exit_code == 2 and "this run is a regression" in result.output
+
+
+def test_a_numpy_float_is_a_threshold_and_every_digit_names_its_report(run_cli, binary):
+    folder, run = binary
+    model = nnrun.load(run)
+    x = np.zeros((3, 2))
+    assert (model.predict(x, threshold=np.float32(0.25)).predictions == model.predict(x, threshold=0.25).predictions
+            ).all()
+    with pytest.raises(UserError, match="threshold: expected a number, got 'high'"):
+        model.predict(x, threshold="high")
+    assert run_cli("evaluate", run, "--threshold", "0.30000001").exit_code == 0
+    assert run_cli("evaluate", run, "--threshold", "0.3").exit_code == 0  # a report of its own, not refused
+    assert (run / "eval-test-threshold-0.30000001.json").is_file() and (run / "eval-test-threshold-0.3.json").is_file()

@@ -169,8 +169,8 @@ def evaluate(
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False),
 ) -> None:
     """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
-    (or eval-<data file stem>.json). A run that did not complete is scored with its
-    newest valid checkpoint.
+    (or eval-<data file stem>.json; eval-test-threshold-0.2.json with --threshold 0.2). A
+    run that did not complete is scored with its newest valid checkpoint.
 
     Example: nnrun evaluate runs/iris-20260101-120000
     """

@@ -16,6 +16,7 @@ from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
 from nnrun.model.losses import loss_scale
+from nnrun.model.metrics import POSITIVE_CLASS_METRICS
 from nnrun.store.history import epochs_trained, read_metrics, run_best_row
 from nnrun.store.rundir import RunDir
 from nnrun.store.trained import unedited
@@ -127,10 +128,11 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     other_rows = [name for name in ("validation", "test") if name in splits[0] and name in splits[1]
                   and splits[0][name] != splits[1][name]] if split_differs else []
     classes = [_class_names(run) for run in runs]
-    return Comparison(differences, run_metrics(runs[0].path), run_metrics(runs[1].path),
+    metrics_a, metrics_b = run_metrics(runs[0].path), run_metrics(runs[1].path)
+    return Comparison(differences, metrics_a, metrics_b,
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences, [loss_units_of(run.path) for run in runs]), edited, other_rows,
-                      _positives(classes))
+                      _positives(classes, [metrics_a, metrics_b]))
 
 
 def _class_names(run: RunDir) -> list[str] | None:
@@ -145,12 +147,15 @@ def _class_names(run: RunDir) -> list[str] | None:
     return [str(name) for name in names] if isinstance(names, list) else None
 
 
-def _positives(classes: list) -> str | None:
-    """Two classes in the other order in each run (data.classes): their binary scores are of other classes."""
+def _positives(classes: list, metrics: list[dict]) -> str | None:
+    """Two classes in the other order in each run (data.classes): the binary scores either
+    run records (``metrics``: split.metric -> value) are of other classes."""
     a, b = classes
-    if a is None or b is None or len(a) != 2 or sorted(a) != sorted(b) or a == b:
+    scored = [name for name in POSITIVE_CLASS_METRICS if any(key.endswith(f".{name}") for m in metrics for key in m)]
+    if a is None or b is None or len(a) != 2 or sorted(a) != sorted(b) or a == b or not scored:
         return None
-    return (f"the runs order the classes otherwise (data.classes): precision, recall, f1 and pr_auc score "
+    listed = " and ".join([", ".join(scored[:-1]), scored[-1]] if len(scored) > 1 else scored)
+    return (f"the runs order the classes otherwise (data.classes): {listed} score{'s' * (len(scored) == 1)} "
             f"'{a[1]}' in A and '{b[1]}' in B, so those values do not compare")
 
 

@@ -8,7 +8,7 @@ one the run trained on (its fingerprint in meta.json); a file is read through th
 saved column encoding. The report (metrics, then a confusion matrix and per-class
 scores, or residual statistics) is written next to the run as JSON, one file per
 evaluation: ``eval-<split>.json`` or ``eval-<data file stem>.json`` (``eval-test.csv.json``
-for a file named like a split), never replacing a
+for a file named like a split; ``eval-test-threshold-0.2.json`` at a threshold), never replacing a
 different report of the same weights unless ``force`` (a report of other weights, written
 before a resumed run trained on, is kept under a name of its own). A run that did not
 complete is scored with the weights of its newest valid checkpoint, and the report says

@@ -139,8 +139,9 @@ class RunsView:
         if self.sort in ("best", "test"):
             kinds = sorted({_ranked_as(run) for run in runs if _value(run, self.sort) is not None})
             if len(kinds) > 1:  # each among its own: an accuracy is no better than a loss, an mse than a cross-entropy
+                rather = "compare them by a metric they share" if self.metric else "--metric NAME ranks them all by one"
                 notes.append(f"the runs record different metrics or losses ({', '.join(kinds)}): each is ranked among "
-                             f"the runs of its own; --metric NAME ranks them all by one")
+                             f"the runs of its own; {rather}")
         valued = [run for run in runs if _value(run, self.sort) is not None]
         rest = [run for run in runs if _value(run, self.sort) is None]
         valued.sort(key=lambda run: _order_key(run, self.sort), reverse=self.reverse)

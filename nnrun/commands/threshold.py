@@ -11,6 +11,7 @@ how well the probabilities rank, whatever the threshold.
 from __future__ import annotations
 
 import math
+import numbers
 
 from nnrun.errors import UserError
 
@@ -20,10 +21,12 @@ def checked_threshold(threshold, task: str, classes: list[str] | None, named: st
     and 1 and the run a classifier of two classes; None stays None (0.5)."""
     if threshold is None:
         return None
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold) \
-            or not 0 < threshold < 1:
-        raise UserError(f"{named} {threshold!r}: a threshold is a probability between 0 and 1 (not either end)",
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):  # numpy's floats are Real too
+        raise UserError(f"{named}: expected a number, got {threshold!r}",
                         hint=f"{named} 0.3 predicts the second class where its probability is above 0.3")
+    if not math.isfinite(threshold) or not 0 < threshold < 1:
+        raise UserError(f"{named} {float(threshold)!r}: a threshold is a probability between 0 and 1 (not either "
+                        "end)", hint=f"{named} 0.3 predicts the second class where its probability is above 0.3")
     if task != "classification" or len(classes or ()) != 2:
         what = "a regression" if task != "classification" else f"a classification of {len(classes or ())} classes"
         raise UserError(f"{named}: a threshold decides between two classes, and this run is {what}",
@@ -34,4 +37,4 @@ def checked_threshold(threshold, task: str, classes: list[str] | None, named: st
 
 def threshold_suffix(threshold: float | None) -> str:
     """What a report's file name adds for a threshold: ``-threshold-0.3``."""
-    return "" if threshold is None else f"-threshold-{threshold:g}"
+    return "" if threshold is None else f"-threshold-{threshold!r}"  # every digit: 0.3 and 0.30000001 apart

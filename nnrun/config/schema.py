@@ -13,7 +13,7 @@ import copy
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from nnrun.config.run_names import RUN_NAME_PATTERN
 from nnrun.data.preprocess import StepSpec
@@ -48,12 +48,18 @@ def each_once(names: list) -> list:
 
 def whole_numbers_named(names):
     """Class names written as numbers ([1, 0]) named by their digits, as the classes of
-    labels that are whole numbers are; anything else as it is (a text, or a mistake for
+    labels that are whole numbers are, and as YAML booleans ([true, false]) by the words
+    a boolean target's classes have; anything else as it is (a text, or a mistake for
     the check after)."""
     if not isinstance(names, list):
         return names
-    return [str(int(n)) if isinstance(n, (int, float)) and not isinstance(n, bool) and float(n).is_integer() else n
-            for n in names]
+    return [str(n) if isinstance(n, bool) else
+            str(int(n)) if isinstance(n, (int, float)) and float(n).is_integer() else n for n in names]
+
+
+# Texts, and whole numbers or booleans named as their classes are (1 as "1", true as "True").
+ClassNames = Annotated[list[str], BeforeValidator(whole_numbers_named), AfterValidator(each_once),
+                       WithJsonSchema({"type": "array", "items": {"type": ["string", "integer", "boolean"]}})]
 
 
 class Section(BaseModel):
@@ -70,7 +76,7 @@ class DataConfig(Section):
         "none", description="A regression's targets: standardize trains on them less the training split's mean, "
         "divided by its standard deviation, and turns the outputs back, so predictions, metrics and exports keep "
         "the target's units (the loss is in standardized units).")
-    classes: Annotated[list[str], BeforeValidator(whole_numbers_named), AfterValidator(each_once)] | None = Field(
+    classes: ClassNames | None = Field(
         None, description="A classification's class names in the order of the model's outputs (default: sorted). "
         "Of two classes, the second is the positive one: the sigmoid's probability, and what precision, recall, f1 "
         "and pr_auc score; list the class to detect last, as [legit, fraud].")

@@ -12,6 +12,7 @@ from rich.table import Table
 from nnrun.console.numbers import number
 from nnrun.console.tables import FoldingTable
 from nnrun.engine.stopping import did_not_improve
+from nnrun.model.metrics import POSITIVE_CLASS_METRICS
 from nnrun.store.history import (
     SPARK_ASCII,
     SPARK_BLOCKS,
@@ -136,7 +137,7 @@ def _positive_class_line(experiment) -> tuple[str, str] | None:
     Keras's and scikit-learn's do): which one that is depends on how the names sort, so
     it is said."""
     classes = experiment.splits["train"].class_names if experiment else None
-    named = [m for m in experiment.config.metrics if m in ("precision", "recall", "f1", "pr_auc")] if experiment else []
+    named = [m for m in experiment.config.metrics if m in POSITIVE_CLASS_METRICS] if experiment else []
     if not named or not classes or len(classes) != 2:
         return None
     listed = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)

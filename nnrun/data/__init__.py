@@ -73,9 +73,12 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
 def in_order(data: Dataset, classes: list[str]) -> Dataset:
     """``data`` with its classes numbered in the order ``classes`` (data.classes) lists
     them, instead of sorted; every class of the data must be listed, and only those."""
+    from nnrun.data.cells import is_boolean
     from nnrun.errors import ConfigError, Problem
 
     found = data.class_names
+    if found is not None and is_boolean(found):  # True and False, in any case, as a boolean target's classes read
+        classes = [next((f for f in found if f.casefold() == c.casefold()), c) for c in classes]
     if data.task != "classification" or found is None:
         raise ConfigError("", [Problem("data.classes", f"the data is a {data.task}, which has no classes to order; "
                                                         "remove data.classes")])

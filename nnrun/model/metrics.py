@@ -227,6 +227,7 @@ METRICS: dict[str, Metric] = {
 }
 
 BINARY_ONLY = ("auc", "pr_auc")  # scores of class 1 against the rest: two classes only
+POSITIVE_CLASS_METRICS = ("precision", "recall", "f1", "pr_auc")  # of two classes, the second's alone
 MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]
 
 

@@ -111,7 +111,8 @@ def sweep_row(path: Path, metric: str | None = None) -> dict:
         ", killed" if summary["running"] or unstarted else ", failed" if not summary["completed"] else \
         ", interrupted" if unwritten else ""
     status = "sweep" + state
-    own = str(summary["metric"]).removeprefix("val_")
+    ranked_by = str(summary["metric"])  # val_accuracy shows as accuracy, as a run's; a training metric says so
+    own = ranked_by[4:] if ranked_by.startswith("val_") else f"{ranked_by} (training)"
     ranked = metric in (None, own)
     return dict(status=status, started=started, seconds=(ended - started).total_seconds(), epochs=summary["trials"],
                 metric=own if ranked else metric, best_validation=summary["best"] if ranked else None,
