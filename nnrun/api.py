@@ -215,7 +215,8 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
 
         raise UserError("delimiter, decimal, encoding, thousands and unknown say how a file given as data is read; a "
                         "split is read as training read it")
-    return _evaluate(run_dir, split, data, force, written, unknown, named="unknown", threshold=threshold)
+    return _evaluate(run_dir, split, data, force, written, unknown, named="unknown", threshold=threshold,
+                     threshold_named="threshold")
 
 
 def as_settings(overrides) -> list[str]:

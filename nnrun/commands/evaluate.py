@@ -28,7 +28,7 @@ from nnrun.engine.experiment import Experiment, build
 from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
-from nnrun.commands.threshold import checked_threshold, threshold_suffix
+from nnrun.commands.threshold import checked_threshold
 from nnrun.model.scoring import score_split
 from nnrun.store import files
 from nnrun.store.preprocessing import read_preprocessing
@@ -90,7 +90,8 @@ def _check_same_data(run: RunDir, experiment) -> None:
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
              force: bool = False, written: dict | None = None, unknown: str | None = None,
-             named: str = "--unknown", threshold: float | None = None) -> dict:
+             named: str = "--unknown", threshold: float | None = None,
+             threshold_named: str = "--threshold") -> dict:
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
     with the training columns and the target, or NPZ with x and y; ``written``: how a
     CSV file is written where not as the training files were, see
@@ -98,13 +99,14 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     its categories training never saw, in place of the run's data.source.unknown);
     writes the report to ``report["written"]``. ``named``: how messages name ``unknown``
     (the option, or the Python argument). ``threshold``: of two classes, the probability
-    above which class 1 is predicted (see :mod:`.threshold`); its report has a name of its own."""
+    above which class 1 is predicted (see :mod:`.threshold`; ``threshold_named`` as ``named``);
+    its report has a name of its own."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data), force, written, unknown, named, threshold)
+        return _evaluate_file(run_dir, Path(data), force, written, unknown, named, threshold, threshold_named)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
     train = experiment.splits["train"]
-    threshold = checked_threshold(threshold, train.task, train.class_names, _threshold_name(named))
+    threshold = checked_threshold(threshold, train.task, train.class_names, threshold_named)
     if split not in experiment.splits:
         available = ", ".join(experiment.splits)
         near = did_you_mean(split, list(experiment.splits))
@@ -116,28 +118,19 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
                     threshold=threshold)
     report = {"split": split, "samples": len(part), **_at(threshold), "metrics": scores}
     report.update(diagnose(experiment.graph, part, threshold))
-    return _write(report, _named(rebuilt.run.evaluation(split), threshold), rebuilt.weights_note, experiment.graph,
-                  force)
+    return _write(report, rebuilt.run.evaluation(split, threshold), rebuilt.weights_note, experiment.graph, force)
 
 
 def _at(threshold: float | None) -> dict:
     return {} if threshold is None else {"threshold": threshold}
 
 
-def _named(report: Path, threshold: float | None) -> Path:
-    """A report at a threshold: beside the one at 0.5, not in its place."""
-    return report.with_name(f"{report.stem}{threshold_suffix(threshold)}{report.suffix}")
-
-
-def _threshold_name(named: str) -> str:
-    return "threshold" if named == "unknown" else "--threshold"  # as the caller names its options
-
-
 def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None, unknown: str | None = None,
-                   named: str = "--unknown", threshold: float | None = None) -> dict:
+                   named: str = "--unknown", threshold: float | None = None,
+             threshold_named: str = "--threshold") -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
-    threshold = checked_threshold(threshold, saved.task, saved.class_names, _threshold_name(named))
+    threshold = checked_threshold(threshold, saved.task, saved.class_names, threshold_named)
     check_unknown(unknown, saved, named, run_dir)
     x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown,
                                        archive_names(config))
@@ -150,7 +143,7 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
     report.update(diagnose(trained.graph, data, threshold))
-    return _write(report, _named(trained.run.evaluation(report_name(source)), threshold), trained.weights_note,
+    return _write(report, trained.run.evaluation(report_name(source), threshold), trained.weights_note,
                   trained.graph, force)
 
 

@@ -33,8 +33,3 @@ def checked_threshold(threshold, task: str, classes: list[str] | None, named: st
                         hint="leave it out" + (": each sample is predicted as its most probable class"
                                                if task == "classification" else ""))
     return float(threshold)
-
-
-def threshold_suffix(threshold: float | None) -> str:
-    """What a report's file name adds for a threshold: ``-threshold-0.3``."""
-    return "" if threshold is None else f"-threshold-{threshold!r}"  # every digit: 0.3 and 0.30000001 apart

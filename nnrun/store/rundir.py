@@ -76,10 +76,11 @@ class RunDir:
         """Where ``nnrun export`` writes the model by default (its card goes beside, as .json)."""
         return self.path / ("model-float16.onnx" if float16 else "model.onnx")
 
-    def evaluation(self, name: str) -> Path:
+    def evaluation(self, name: str, threshold: float | None = None) -> Path:
         """Where ``nnrun evaluate`` writes its report on a split (``eval-test.json``) or
-        a data file (``eval-<file stem>.json``): one file per evaluation."""
-        return self.path / f"eval-{name}.json"
+        a data file (``eval-<file stem>.json``), at a decision ``threshold`` beside it
+        (``eval-test-threshold-0.2.json``, every digit: 0.3 and 0.30000001 apart)."""
+        return self.path / f"eval-{name}{'' if threshold is None else f'-threshold-{threshold!r}'}.json"
 
     def is_run(self) -> bool:
         """Whether the folder looks like a run at all (a meta.json or a config.yaml)."""
