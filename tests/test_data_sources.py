@@ -110,7 +110,7 @@ def test_a_held_out_split_without_a_rare_class_is_warned(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert "warning: the validation split (20 samples) has no sample of class '1' (4 in all): its scores of that " \
-           "class are undefined or zero (a binary auc reads NaN); raise data.split.validation, or use more data" in out
+           "class are undefined or zero (a binary auc or pr_auc reads NaN); raise data.split.validation, or use more data" in out
     assert "the test split (20 samples) has no sample of class '1'" in out
     result = run_cli("validate", config_for(tmp_path, "{type: npz, path: xy.npz}", split="{validation: 0.3}"))
     assert result.exit_code == 0 and "has no sample of class" not in result.output

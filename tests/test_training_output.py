@@ -113,9 +113,9 @@ def test_two_class_scores_name_the_class_they_score(run_cli):
     assert result.exit_code == 0 and "second of two" not in result.output  # of three classes: the macro mean
 
 
-def test_early_stopping_on_a_quantity_that_is_never_a_number_claims_no_best(run_cli, tmp_path):
-    # Class 1 misses the validation split, so val_auc is NaN every epoch: nothing
-    # improves, no weights are kept to restore, and the summary says so.
+def test_early_stopping_on_a_quantity_that_can_never_be_a_number_is_refused_before_training(run_cli, tmp_path):
+    # Class 1 misses the validation split, so val_auc would be NaN every epoch: early
+    # stopping would wait out its patience and keep no best epoch. Said before training.
     rng = np.random.default_rng(1)
     np.savez(tmp_path / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
     config = tmp_path / "c.yaml"
@@ -123,12 +123,10 @@ def test_early_stopping_on_a_quantity_that_is_never_a_number_claims_no_best(run_
                       "model: {layers: [{type: dense, units: 1, activation: sigmoid}]}\nloss: binary_crossentropy\n"
                       "metrics: [auc]\ntraining: {epochs: 3, early_stopping: {monitor: val_auc, patience: 2}}\n")
     result = run_cli("train", config, "--run-dir", tmp_path / "r")
-    assert result.exit_code == 0, result.output
-    assert "Results (final weights)" in result.output
-    assert "best epoch:  none: val_auc was not a number in any epoch" in result.output
-    assert "early stop:  stopped after epoch 2 of 3: val_auc did not improve for 2 epochs; kept the final " \
-           "weights" in result.output
-    assert json.loads((tmp_path / "r" / "meta.json").read_text())["best_epoch"] is None
+    assert result.exit_code == 2
+    assert "training.early_stopping.monitor: 'val_auc' cannot be measured: the validation split holds one class " \
+           "only, so auc reads NaN in every epoch; monitor val_loss" in " ".join(result.output.split())
+    assert not (tmp_path / "r").exists()
 
 
 def test_early_stopping_is_reported(run_cli):

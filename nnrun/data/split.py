@@ -130,8 +130,8 @@ def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given
                             ordered: bool = False) -> list[str]:
     """Classes a held-out split has no sample of (a rare class rounds to none: 4 rows
     with validation 0.1 leave 0.4), told because nothing else would: its scores of that
-    class are undefined or zero (a binary auc reads NaN every epoch, so early stopping
-    on it never sees an improvement) and the split cannot show how the model does on
+    class are undefined or zero (a binary auc or pr_auc reads NaN every epoch, which
+    early stopping refuses to watch) and the split cannot show how the model does on
     it. ``ordered``: the split kept the rows' order (shuffle: false), so a class missing
     from the last rows is more likely rows sorted by class than a rare one."""
     if data.task != "classification":
@@ -154,6 +154,6 @@ def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given
         classes = f"class{'es' if len(absent) > 1 else ''} {listed}{more}"
         them = "that class" if len(absent) == 1 else "those classes"
         warnings.append(f"the {name} split ({len(rows)} samples) has no sample of {classes}: its scores of {them} "
-                        f"are undefined or zero (a binary auc reads NaN); {fix}")
+                        f"are undefined or zero (a binary auc or pr_auc reads NaN); {fix}")
     return warnings
 

@@ -270,5 +270,12 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
             or did_you_mean(monitor, reported)
         choices = hint_then_choices(hint, f"choose one of {', '.join(reported)}")
         return [Problem(where, f"'{monitor}' is not reported{choices}")]
+    split = parts.get("validation" if monitor.startswith("val_") else "train")
+    if name in BINARY_ONLY and split is not None and data.num_classes == 2 and len(np.unique(split.y)) < 2:
+        # NaN in every epoch: early stopping would wait out its patience and keep no best epoch.
+        side = "validation" if monitor.startswith("val_") else "training"
+        return [Problem(where, f"'{monitor}' cannot be measured: the {side} split holds one class only, so {name} "
+                               f"reads NaN in every epoch; monitor {monitor.removesuffix(name)}loss, or hold out more "
+                               "rows (data.split.validation) so that it holds both classes")]
     return []
 
