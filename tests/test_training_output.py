@@ -219,7 +219,6 @@ def test_rich_progress_is_released_when_training_fails(tmp_path):
 def test_a_reader_that_leaves_does_not_fail_the_run(tmp_path):
     # `nnrun train config.yaml | head -1`: the pipe closes after the first line. The run
     # carries on to its end, completed, and the command's exit code is still 0.
-    import json
     import subprocess
     import sys
 
@@ -239,8 +238,6 @@ def test_a_reader_that_leaves_does_not_fail_the_run(tmp_path):
 def test_piped_results_table_keeps_every_metric_and_value_whole(tmp_path, options):
     # `nnrun train config.yaml | tail` in a CI log: the table as wide as its values need,
     # and the epochs as plain lines, with no bar drawn.
-    import json
-
     (tmp_path / "config.yaml").write_text(MANY_METRICS)
     result = run_piped("train", "config.yaml", "--run-dir", "r", *options, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -352,7 +349,6 @@ def test_a_columns_setting_of_no_width_still_shows_errors_and_tables(tmp_path, c
 
 
 def test_meta_json_keeps_the_command_as_a_shell_can_run_it_again(tmp_path):
-    import json
     import shlex
 
     (tmp_path / "my configs").mkdir()
