@@ -382,3 +382,21 @@ def test_the_summary_curve_is_of_what_early_stopping_watches(run_cli):
     assert re.search(r"^val_accuracy: \S+ [\d.]+ -> [\d.]+$", result.output, re.MULTILINE), result.output
     plain = run_cli("train", IRIS, "--set", "training.epochs=4", "--run-dir", "r2", "--quiet")
     assert re.search(r"^val_loss:\s+\S+ [\d.]+ -> [\d.]+$", plain.output, re.MULTILINE), plain.output
+
+
+def test_a_saved_run_that_watched_an_unmeasurable_auc_is_still_evaluated(run_cli, tmp_path, monkeypatch):
+    # Trained by an nnrun that let it train (the check left out here): scoring its weights
+    # is no new training to refuse.
+    import nnrun.engine.experiment
+
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {source: {type: npz, path: xy.npz}, split: {validation: 0.1, test: 0.1}}\n"
+                      "model: {layers: [{type: dense, units: 1, activation: sigmoid}]}\nloss: binary_crossentropy\n"
+                      "metrics: [auc]\ntraining: {epochs: 2, early_stopping: {monitor: val_auc, patience: 2}}\n")
+    with monkeypatch.context() as older:
+        older.setattr(nnrun.engine.experiment, "unmeasurable_monitors", lambda config, parts: [])
+        assert run_cli("train", config, "--run-dir", tmp_path / "r", "-q").exit_code == 0
+    result = run_cli("evaluate", tmp_path / "r")
+    assert result.exit_code == 0, result.output

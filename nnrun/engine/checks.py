@@ -270,12 +270,24 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
             or did_you_mean(monitor, reported)
         choices = hint_then_choices(hint, f"choose one of {', '.join(reported)}")
         return [Problem(where, f"'{monitor}' is not reported{choices}")]
-    split = parts.get("validation" if monitor.startswith("val_") else "train")
-    if name in BINARY_ONLY and split is not None and data.num_classes == 2 and len(np.unique(split.y)) < 2:
-        # NaN in every epoch: early stopping would wait out its patience and keep no best epoch.
-        side = "validation" if monitor.startswith("val_") else "training"
-        return [Problem(where, f"'{monitor}' cannot be measured: the {side} split holds one class only, so {name} "
-                               f"reads NaN in every epoch; monitor {monitor.removesuffix(name)}loss, or hold out more "
-                               "rows (data.split.validation) so that it holds both classes")]
     return []
+
+
+def unmeasurable_monitors(config: Config, parts: dict) -> list[Problem]:
+    """Before a new run trains (not as a saved run is rebuilt to be scored): a monitored
+    auc or pr_auc of a split that holds one class only reads NaN in every epoch, so early
+    stopping (or a plateau schedule) would wait out its patience and keep no best epoch."""
+    watched = [("training.early_stopping.monitor", getattr(config.training.early_stopping, "monitor", None)),
+               ("training.schedule.monitor", getattr(config.training.schedule, "monitor", None))]
+    problems = []
+    for where, monitor in watched:
+        name = (monitor or "").removeprefix("val_")
+        split = parts.get("validation" if (monitor or "").startswith("val_") else "train")
+        if name in BINARY_ONLY and split is not None and split.num_classes == 2 and len(np.unique(split.y)) < 2:
+            side = "validation" if monitor.startswith("val_") else "training"
+            problems.append(Problem(where, f"'{monitor}' cannot be measured: the {side} split holds one class only, "
+                                           f"so {name} reads NaN in every epoch; monitor "
+                                           f"{monitor.removesuffix(name)}loss, or hold out more rows "
+                                           "(data.split.validation) so that it holds both classes"))
+    return problems
 

@@ -22,7 +22,7 @@ from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unmasked_padding, unread_masks,
                                  unscaled_inputs, unused_layers)
-from nnrun.engine.checks import check_against_data, check_sizes
+from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_monitors
 from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.losses import balanced_weights
@@ -114,6 +114,8 @@ def build(
             config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init")
         )
         check_against_data(config, graph, raw_train, parts)
+        if warm_start and (unmeasurable := unmeasurable_monitors(config, parts)):  # a new run's, not a saved one's
+            raise ConfigError("", unmeasurable)
         if config.data.target_scale == "standardize":
             target_scale = target_scale or fit_target_scale(raw_train.y)
             graph.target_scale = TargetScale.of(target_scale, graph.dtype, graph.output_shape)
