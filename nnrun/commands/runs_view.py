@@ -180,7 +180,8 @@ def _order_key(run: RunEntry, key: str) -> tuple:
     if key in ("best", "test"):
         from nnrun.model.metrics import higher_is_better
 
-        return (_ranked_as(run), -value if higher_is_better(run.metric) else value)
+        # A sweep ranked by a training quantity names it "accuracy (training)": its direction is accuracy's.
+        return (_ranked_as(run), -value if higher_is_better(run.metric.split(" ")[0]) else value)
     if key == "started":
         return (-value.timestamp(),)
     if key == "epochs":
