@@ -171,7 +171,9 @@ def test_a_hook_can_stop_training_after_an_epoch(tmp_path):
         nnrun.train(unsaved, run_dir=tmp_path / "final")
     with pytest.raises(UserError, match="the run has completed; there is nothing to resume") as done:
         nnrun.resume(tmp_path / "final")
-    assert "patience" not in done.value.hint
+    assert "patience" not in done.value.hint and "--resume" not in done.value.hint  # which would fail: no checkpoint
+    assert "train on from its weights in a new run: " in done.value.hint
+    assert "(it kept no checkpoint to resume from)" in done.value.hint
 
 
 def test_the_live_display_prints_every_epoch_line_but_redraws_at_a_bounded_rate(tmp_path, monkeypatch):

@@ -183,9 +183,12 @@ class RunRecord:
             if meta.get("status") == "completed" and not extending and not run.paused(meta):
                 # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
                 by_stopper = meta.get("stopped_early") and meta.get("stopped_by") != "hook"
-                longer = f"start a new run with a larger training.early_stopping.patience, or warm start one from " \
-                    f"its weights with {setting('model.init_weights', run.weights)}" if by_stopper \
-                    else f"train it longer with: {resume_command(run.path, 'N')}"
+                # Without a checkpoint (training.checkpoint: null) there is no state to train on from.
+                kept = any(run.checkpoints.glob("epoch-*.safetensors")) if run.checkpoints.is_dir() else False
+                warm = f"warm start one from its weights with {setting('model.init_weights', run.weights)}"
+                longer = f"start a new run with a larger training.early_stopping.patience, or {warm}" if by_stopper \
+                    else f"train it longer with: {resume_command(run.path, 'N')}" if kept \
+                    else f"train on from its weights in a new run: {warm} (it kept no checkpoint to resume from)"
                 raise UserError(f"{run.path}: the run has completed; there is nothing to resume",
                                 hint=f"evaluate it with: {evaluate_command(run.path)}, or {longer}")
         except BaseException:
