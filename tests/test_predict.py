@@ -467,6 +467,10 @@ def test_predict_and_evaluate_read_standard_input_and_pipes(tmp_path, iris_run):
     assert piped("predict", iris_run, "-", "-o", "-", data=archive.getvalue()).stdout == expected
     labelled = b"sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n"
     scored = piped("evaluate", iris_run, "--data", "-", data=labelled)
-    assert scored.returncode == 0 and b"1 samples" in scored.stdout, scored.stderr
+    assert scored.returncode == 0 and b"standard input, 1 samples" in scored.stdout, scored.stderr
+    again = piped("evaluate", iris_run, "--data", "-", data=labelled)  # the same rows: the same report, kept once
+    assert again.returncode == 0 and b"kept:" not in again.stdout, again.stdout
+    assert json.loads((Path(iris_run) / "eval-stdin.json").read_text())["data"] == "-"
+    assert not list(Path(iris_run).glob("eval-stdin.*.json"))
     empty = piped("predict", iris_run, "-", "-o", "-", data=b"")  # named as given, not as the temporary copy
     assert empty.returncode == 2 and empty.stderr.decode().startswith("error: standard input: the file is empty")

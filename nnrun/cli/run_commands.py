@@ -197,7 +197,9 @@ def evaluate(
                             "read it")
         with readable_once(data) if data is not None else nullcontext() as path:
             written = file_format(delimiter, decimal, encoding, thousands)
-            report = run_evaluation(run_dir, split or "test", path, force, written, unknown, threshold=threshold)
+            copied = data is not None and path != data  # standard input or a pipe: the report names it, not the copy
+            report = run_evaluation(run_dir, split or "test", path, force, written, unknown, threshold=threshold,
+                                    data_name=str(data) if copied else None)
         print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)

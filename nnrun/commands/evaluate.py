@@ -91,7 +91,7 @@ def _check_same_data(run: RunDir, experiment) -> None:
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None,
              force: bool = False, written: dict | None = None, unknown: str | None = None,
              named: str = "--unknown", threshold: float | None = None,
-             threshold_named: str = "--threshold") -> dict:
+             threshold_named: str = "--threshold", data_name: str | None = None) -> dict:
     """Score a run's weights on one of its splits, or on the labelled file ``data`` (CSV
     with the training columns and the target, or NPZ with x and y; ``written``: how a
     CSV file is written where not as the training files were, see
@@ -100,9 +100,11 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     writes the report to ``report["written"]``. ``named``: how messages name ``unknown``
     (the option, or the Python argument). ``threshold``: of two classes, the probability
     above which class 1 is predicted (see :mod:`.threshold`; ``threshold_named`` as ``named``);
-    its report has a name of its own."""
+    its report has a name of its own. ``data_name``: what the report says was scored where
+    ``data`` is a copy (of standard input, ``-``: the copy is gone once scored)."""
     if data is not None:
-        return _evaluate_file(run_dir, Path(data), force, written, unknown, named, threshold, threshold_named)
+        return _evaluate_file(run_dir, Path(data), force, written, unknown, named, threshold, threshold_named,
+                              data_name)
     rebuilt = load_run(run_dir)
     experiment = rebuilt.experiment
     train = experiment.splits["train"]
@@ -127,7 +129,7 @@ def _at(threshold: float | None) -> dict:
 
 def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = None, unknown: str | None = None,
                    named: str = "--unknown", threshold: float | None = None,
-             threshold_named: str = "--threshold") -> dict:
+                   threshold_named: str = "--threshold", data_name: str | None = None) -> dict:
     trained = TrainedRun.load(run_dir)
     saved, config = trained.preprocessing, trained.config
     threshold = checked_threshold(threshold, saved.task, saved.class_names, threshold_named)
@@ -138,7 +140,7 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
                    saved.class_names, target_names=tuple(saved.target_names or ()) or None)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y, threshold=threshold)
     # Absolute: a report read again from another folder still tells its file from another of that name.
-    report = {"data": str(source.resolve()), "samples": len(data), **_at(threshold), "metrics": scores}
+    report = {"data": data_name or str(source.resolve()), "samples": len(data), **_at(threshold), "metrics": scores}
     notes = [*_trained_on(trained, source, len(data)), *notes]
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes

@@ -24,7 +24,8 @@ RESIDUAL_LABELS = {
 
 
 def print_evaluation(console: Console, report: dict, run_dir) -> None:
-    scored = f"{report['split']} split" if "split" in report else report["data"]
+    scored = f"{report['split']} split" if "split" in report else \
+        "standard input" if report["data"] == "-" else report["data"]
     classes = report.get("classification", {}).get("classes") or []
     at = "" if "threshold" not in report else \
         f", '{classes[1]}' predicted above {report['threshold']:g}" if len(classes) == 2 else \
