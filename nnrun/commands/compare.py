@@ -77,16 +77,14 @@ def loss_units_of(path: Path) -> str:
     """What a run's loss values measure (losses.loss_units), from its config.yaml and its
     class names: what compare, nnrun runs and nnrun plot tell losses apart by; '?' where
     the config is unreadable."""
-    from nnrun.config.loader import read_yaml
+    from nnrun.config.yaml_reader import read_saved
     from nnrun.model.losses import loss_units
 
     run = RunDir(Path(path))
-    try:
-        config = read_yaml(run.config)[0]
-        loss, scaled = config.get("loss"), (config.get("data") or {}).get("target_scale")
-    except (UserError, AttributeError):
+    config = read_saved(run.config)
+    if not isinstance(config, dict):
         return "?"
-    return loss_units(loss, scaled, _class_names(run))
+    return loss_units(config.get("loss"), (config.get("data") or {}).get("target_scale"), _class_names(run))
 
 
 # How a run ran, beside its config: each changes the rounding, so the same config can

@@ -218,13 +218,7 @@ def _settings(run: RunEntry) -> dict | None:
     for a sweep or a run whose config cannot be read (its cells are empty)."""
     from nnrun.config import with_defaults
     from nnrun.config.diff import flatten
-    from nnrun.config.loader import read_yaml
+    from nnrun.config.yaml_reader import read_saved
 
-    config = Path(run.path) / "config.yaml"
-    if run.status.startswith("sweep") or not config.is_file():
-        return None
-    try:
-        data = read_yaml(config)[0]
-    except (UserError, OSError):
-        return None
+    data = None if run.status.startswith("sweep") else read_saved(Path(run.path) / "config.yaml")
     return flatten(with_defaults(data, run.path)) if isinstance(data, dict) else None

@@ -122,6 +122,18 @@ def read_yaml(path: Path) -> tuple[Any, dict, dict, list[str]]:
     return (*parse_text(text, source), text.splitlines())
 
 
+def read_saved(path: Path) -> Any:
+    """A YAML file nnrun wrote (a run's config.yaml) as plain data, fast: PyYAML's C
+    loader where it has one, and no positions, which the listings that read many runs
+    (nnrun runs, plot) never point at; None where it is missing or unreadable."""
+    import yaml
+
+    try:
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
 def parse_text(text: str, source: str) -> tuple[Any, dict, dict]:
     _refuse_tabs(text, source)
     try:

@@ -198,11 +198,11 @@ def run_best_row(run_path: Path, history: list[dict], key: str | None = None) ->
 def watched_metric(run_path: Path) -> str | None:
     """The validation metric a run's early stopping watched (``auc`` for val_auc), from
     its config.yaml; None without early stopping, or where it watched the training split."""
-    from nnrun.config.yaml_reader import read_yaml
+    from nnrun.config.yaml_reader import read_saved
 
     try:
-        stopping = read_yaml(RunDir(run_path).config)[0]["training"]["early_stopping"]
-    except (UserError, OSError, KeyError, TypeError, IndexError):
+        stopping = read_saved(RunDir(run_path).config)["training"]["early_stopping"]
+    except (KeyError, TypeError):
         return None
     monitor = stopping.get("monitor", "val_loss") if isinstance(stopping, dict) else None
     return monitor.removeprefix("val_") if isinstance(monitor, str) and monitor.startswith("val_") else None
