@@ -358,3 +358,16 @@ def test_early_stopping_on_a_training_quantity_beside_a_validation_split_is_warn
            "monitor 'val_loss'" in " ".join(result.output.split())
     quiet = run_cli("validate", IRIS, "--set", "training.early_stopping={monitor: val_loss}")
     assert "measured on the training split" not in quiet.output
+
+
+def test_the_training_quantity_warning_holds_for_a_validation_split_from_a_file(run_cli, tmp_path):
+    rows = "".join(f"{i / 100},{'ab'[i % 2]}\n" for i in range(120))
+    (tmp_path / "t.csv").write_text("x,y\n" + rows)
+    (tmp_path / "v.csv").write_text("x,y\n" + rows[:200])
+    (tmp_path / "c.yaml").write_text(
+        "data: {source: {type: csv, path: t.csv, target: y, validation_path: v.csv}, split: {validation: 0}}\n"
+        "model: {layers: [{type: dense, units: 2, activation: softmax}]}\nloss: categorical_crossentropy\n"
+        "training: {early_stopping: {monitor: loss}}\n")
+    result = run_cli("validate", tmp_path / "c.yaml")
+    assert result.exit_code == 0, result.output
+    assert "'loss' is measured on the training split" in " ".join(result.output.split())

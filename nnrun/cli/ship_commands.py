@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from nnrun.cli.guard import guard
+from nnrun.cli.run_commands import THRESHOLD_HELP
 
 
 def export(
@@ -50,9 +51,7 @@ def serve(
     max_body_bytes: Optional[int] = typer.Option(
         None, "--max-body-bytes", help="Largest request body in bytes; a larger one is answered 413 (default: room "
         "for --max-instances instances of this model, at least 1 MiB).", show_default=False),
-    threshold: Optional[float] = typer.Option(
-        None, "--threshold", show_default=False,
-        help="Of two classes, predict the second where its probability is above this (default 0.5)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False),
 ) -> None:
     """Serve a trained run over HTTP: GET /health, GET /metadata, POST /predict (docs at /docs).
 

@@ -24,8 +24,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnrun.data import cell_kinds
 from nnrun.commands.number_format import number_format
+from nnrun.commands.starter import HELD_OUT
+from nnrun.data import cell_kinds
 from nnrun.data.columns import ROWS_PER_CATEGORY, written_alike
 from nnrun.data.cells import MISSING, numbers_or_none  # missing cells
 from nnrun.data.number_patterns import SIGNED_NUMBER  # $3,545.76  14%
@@ -33,7 +34,7 @@ from nnrun.data.reading import first_lines, python_encoding
 from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
-TRAINING_SHARE = 0.7  # of the rows, in the training split of the config init writes (validation and test 0.15)
+TRAINING_SHARE = 1 - 2 * HELD_OUT  # of the rows, in the training split of the config init writes
 MOST_CATEGORIES = 50  # text columns with more distinct values are IDs or free text, not categories
 MOSTLY_NUMBERS = 0.9  # a column whose cells are numbers but for a tenth at most: numbers, and mistakes
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key)$|^id[_\s-]", re.IGNORECASE)
@@ -163,12 +164,11 @@ def _one_hot_siblings(cells: dict[str, list[str]], target: str, features: list[s
 
 
 def _role(name: str, values: list[str], found: Columns) -> str:
-    """feature, categorical, id, text (several words a cell), symbols (numbers with
-    currency or percent signs, which the reader takes as text), units (numbers with a
-    unit, '35 kg', which the reader takes as text too), codes (digits with leading zeros,
-    '01067', too many to be categorical), constants (one value wherever there is one),
-    dates (that repeat; a date in every row is an ID) or ignored, for a column's cells
-    that are not missing."""
+    """feature, categorical, id, text (several words a cell), symbols (numbers with currency
+    or percent signs, which the reader takes as text), units (numbers with a unit, '35 kg',
+    text to the reader too), codes (digits with leading zeros, '01067', too many to be
+    categorical), constants (one value wherever there is one), dates (that repeat; a date
+    in every row is an ID) or ignored, for a column's cells that are not missing."""
     if not values:
         return "ignored"
     if len(set(values)) == 1 and found.rows > 1:

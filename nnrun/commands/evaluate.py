@@ -115,10 +115,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
         raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
                         hint="choose one of those, or hold one out with data.split in the config")
     part = experiment.splits[split]
-    scores = experiment.score(split) if threshold is None else \
-        score_split(experiment.graph, experiment.config.loss, experiment.config.metrics, part.x, part.y,
-                    threshold=threshold)
-    report = {"split": split, "samples": len(part), **_at(threshold), "metrics": scores}
+    report = {"split": split, "samples": len(part), **_at(threshold), "metrics": experiment.score(split, threshold)}
     report.update(diagnose(experiment.graph, part, threshold))
     return _write(report, rebuilt.run.evaluation(split, threshold), rebuilt.weights_note, experiment.graph, force)
 

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.commands.starter import (class_order, commented, model_lines, positive_last, schema_lines, tokens_for,
-                                    training_lines)
+from nnrun.commands.starter import (HELD_OUT, class_order, commented, model_lines, positive_last, schema_lines,
+                                    tokens_for, training_lines)
 from nnrun.commands.csv_look import (Columns, check_one_decimal_mark, delimiter_of, id_target_note, label_numbers,
                                     look, note_target_strays, strays_note, target_labels, text_encoding_of)
 from nnrun.config.run_names import default_name
 from nnrun.data.columns import class_warnings
 from nnrun.data.number_patterns import SIGNED_NUMBER
-from nnrun.data.ranges import far_from_the_rest
+from nnrun.data.ranges import amount, far_from_the_rest
 from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
@@ -152,6 +152,7 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     # A few targets far from the rest (three mansions among houses): huber, which mse would chase.
     told = [label for label in labels if numbers[label] is not None]
     far = far_from_the_rest(np.repeat([numbers[t] for t in told], [labels[t] for t in told])) if regression else None
+    far = (far[0], amount(far[1]), amount(far[2])) if far else None
     lines = [*_head(data, path, target, found, classes), *_source(data, path, target, found, classes, text),
              *model_lines(classes, text_tokens=tokens, counts=[labels[c] for c in classes or ()], far=far),
              *training_lines(200)]
@@ -257,8 +258,8 @@ def _source(data: Path, path: Path, target: str, found: Columns, classes: list[s
         empty = ", ".join(f"{n} {c}" for n, c in gaps[:5]) + (f", ... ({len(gaps)} columns)" if len(gaps) > 5 else "")
         lines.append(commented("    missing: mean", f"filled from the training split; empty cells: {empty}"))
     stratify = "" if classes is None else ", stratify: true"
-    lines.append(commented(f"  split: {{validation: 0.15, test: 0.15{stratify}}}", "held-out fractions; the rest "
-                                                                                    "trains"))
+    split = f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}{stratify}}}"
+    lines.append(commented(split, "held-out fractions; the rest trains"))
     if found.dated:  # rows in time order, likely: a random split tests on days between the ones it learned
         lines.append(f"  # {found.dated[0]} holds dates: if the rows are in time order, shuffle: false in split tests "
                      "on the last rows, the days after the ones the model learned from (stratify then has no say)")

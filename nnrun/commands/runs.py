@@ -103,7 +103,6 @@ def summarize(path: Path, metric: str | None = None, by_value: bool = False) -> 
     key = f"val_{metric}"
     best = (run_best_row(path, history, key) if metric == watched else best_row(history, key)) \
         if history and key in history[0] else None
-    best = best if best and math.isfinite(best[f"val_{metric}"]) else None  # NaN in every epoch: no best
     started = meta_time(meta.get("started")) if meta else None
     ended = meta_time(meta.get("ended")) if meta else None
     test = _final(meta, "test", metric)

@@ -38,6 +38,7 @@ def schema_lines(config: Path) -> list[str]:
             "nnrun.schema.json)"]
 
 
+HELD_OUT = 0.15  # the validation and the test split of a starter config, each: 70% of the rows train
 # A class of two under this share of the rows: accuracy alone would praise a model that
 # never predicts it (0.96 for a 4% class), so the starter weighs it up and scores its ranking.
 RARE_SHARE = 0.2
@@ -72,8 +73,8 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
     dropout, then one output per class (one sigmoid unit for two), or one linear output
     for a regression (``classes`` None), whose target the data section standardizes.
     ``counts``: the rows of each class; a rare one of two gets class weights and metrics
-    that see it. ``far``: (count, farthest, median) of a regression's targets far from
-    the rest (data.ranges.far_from_the_rest), which get the huber loss."""
+    that see it. ``far``: (count, farthest, median as text) of a regression's targets
+    far from the rest (data.ranges.far_from_the_rest), which get the huber loss."""
     lines = ["model:", commented("  layers:", "input to output; shapes are checked before training")]
     if flatten:
         lines.append(commented("    - {type: flatten}", "images (height, width, channels) -> one vector"))
@@ -85,8 +86,8 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
               commented("    - {type: dropout, rate: 0.1}", "zeroes 10% of the units at random while training")]
     if classes is None:
         loss = commented("loss: mse", "mean squared error") if far is None else commented(
-            "loss: huber", f"{far[0]} target{'s' * (far[0] > 1)} far from the rest (as far as {_amount(far[1])}, "
-                           f"the median {_amount(far[2])}): huber fits the others, a squared error would chase "
+            "loss: huber", f"{far[0]} target{'s' * (far[0] > 1)} far from the rest (as far as {far[1]}, "
+                           f"the median {far[2]}): huber fits the others, a squared error would chase "
                            f"{'them' if far[0] > 1 else 'it'}")
         return lines + [commented("    - {type: dense, units: 1}", "one output, no activation: a real number"),
                         loss, OPTIMIZER,
@@ -111,11 +112,6 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                               f"one probability per class ({len(classes)})"),
                     commented("loss: categorical_crossentropy", "labels or one-hot rows, as the data has them"),
                     OPTIMIZER, commented("metrics: [accuracy]", "the fraction of samples classed right")]
-
-
-def _amount(value: float) -> str:
-    """A target's value as a person reads it: 8,843,200 or 0.5312."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def training_lines(epochs: int) -> list[str]:

@@ -28,8 +28,8 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
         "standard input" if report["data"] == "-" else report["data"]
     classes = report.get("classification", {}).get("classes") or []
     at = "" if "threshold" not in report else \
-        f", '{classes[1]}' predicted above {report['threshold']:g}" if len(classes) == 2 else \
-        f", at threshold {report['threshold']:g}"
+        f", '{classes[1]}' predicted above {report['threshold']!r}" if len(classes) == 2 else \
+        f", at threshold {report['threshold']!r}"
     console.print(f"{run_dir}: {scored}, {report['samples']} samples{at}",
                   highlight=False, markup=False, soft_wrap=True)
     for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):

@@ -50,6 +50,6 @@ def print_serving(echo: Echo, url: str, card: dict) -> None:
     echo(f"serving {card['run']['name']} ({card['task']}) at {url}  (docs: {url}/docs; Ctrl-C or SIGTERM stops)")
     echo(f"  POST {url}/predict  {{\"instances\": [{{column: value, ...}}]}}  columns: {columns}")
     if card.get("threshold") is not None:
-        echo(f"  '{card['class_names'][1]}' predicted above {card['threshold']:g} (--threshold)")
+        echo(f"  '{card['class_names'][1]}' predicted above {card['threshold']!r} (--threshold)")
     if card["run"].get("weights_note"):  # a run that did not finish: say whose weights answer
         say_note(card["run"]["weights_note"])

@@ -111,3 +111,8 @@ def far_from_the_rest(values: np.ndarray) -> tuple[int, float, float] | None:
     if not len(far) or len(far) > 0.01 * len(values) or not spread:
         return None
     return len(far), float(far[np.argmax(np.abs(far - median))]), float(median)
+
+
+def amount(value: float) -> str:
+    """A target's value as a person reads it: 8,843,200 or 0.5312."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

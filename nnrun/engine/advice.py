@@ -12,6 +12,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
+from nnrun.data.ranges import amount
 from nnrun.model.inputs import VALUES_KEPT, reads_input_values
 from nnrun.model.graph import INPUT, Graph
 from nnrun.model.reach import reaching_output
@@ -22,10 +23,10 @@ from nnrun.model.reach import reaching_output
 TARGET_SCALE_WARNING = 1000
 
 
-def idle_settings(config: Config, data: Dataset) -> list[str]:
+def idle_settings(config: Config, data: Dataset, validated: bool = False) -> list[str]:
     """Settings that are valid but do nothing useful here (a metric that always reads 1,
     a warmup longer than the run). Warned, not refused, so that runs trained with them
-    still load."""
+    still load. ``validated``: the run has a validation split (a fraction or a file)."""
     from nnrun.model.metrics import TOP_K
 
     warnings = []
@@ -55,7 +56,7 @@ def idle_settings(config: Config, data: Dataset) -> list[str]:
                             f"{tuple(data.input_shape)}: one statistic per column, before the model's reshape; store "
                             "the samples as (samples, steps, features) for one per feature")
     stopping = config.training.early_stopping
-    if stopping is not None and not stopping.monitor.startswith("val_") and config.data.split.validation > 0:
+    if stopping is not None and not stopping.monitor.startswith("val_") and validated:
         warnings.append(f"training.early_stopping.monitor: '{stopping.monitor}' is measured on the training split, "
                         "which improves as the model memorises it; to stop when the model stops getting better on "
                         f"data it does not train on, monitor 'val_{stopping.monitor}'")
@@ -237,8 +238,8 @@ def _target_scale_warning(data: Dataset) -> list[str]:
     if max(abs(mean[far]), std[far]) <= TARGET_SCALE_WARNING:
         return []
     name = f"the target{f' (output {far})' if values.shape[1] > 1 else ''}"
-    return [f"{name} has mean {_shown(mean[far])} and standard deviation {_shown(std[far])} in the training split, while "
-            "the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
+    return [f"{name} has mean {amount(mean[far])} and standard deviation {amount(std[far])} in the training split, "
+            "while the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
             "predictions and metrics stay in the target's units)"]
 
 
@@ -257,12 +258,7 @@ def _target_outliers(data: Dataset) -> list[str]:
             count, extreme, median = found
             name = f"the target{f' (output {output})' if values.shape[1] > 1 else ''}"
             return [f"{name} has {count} value{'s' if count > 1 else ''} far from the rest of the training split "
-                    f"(as far as {_shown(extreme)}, against a median of {_shown(median)}): with loss: mse they "
+                    f"(as far as {amount(extreme)}, against a median of {amount(median)}): with loss: mse they "
                     "steer the model and the loss, rmse and r2 it reports; loss: huber (or mae) fits the other "
                     "rows better, unless they are typos (correct those in the file)"]
     return []
-
-
-def _shown(value: float) -> str:
-    """A target's statistic as a person reads it: 449,122 or 0.5312."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

@@ -52,10 +52,11 @@ class Experiment:
     def config(self) -> Config:
         return self.loaded.config
 
-    def score(self, split: str) -> dict[str, float]:
-        """Loss and the configured metrics of the current weights on one split."""
+    def score(self, split: str, threshold: float | None = None) -> dict[str, float]:
+        """Loss and the configured metrics of the current weights on one split (of two
+        classes, decided at ``threshold`` where given: see commands.threshold)."""
         part = self.splits[split]
-        return score_split(self.graph, self.config.loss, self.config.metrics, part.x, part.y)
+        return score_split(self.graph, self.config.loss, self.config.metrics, part.x, part.y, threshold=threshold)
 
 
 def as_loaded(config, overrides=()) -> LoadedConfig:
@@ -131,7 +132,8 @@ def build(
                       target_scale if config.data.target_scale == "standardize" else None, ranges, fingerprints,
                       # A saved run's settings (warm_start False: resumed, evaluated) were advised as it began,
                       # and its config.yaml sets every field, the defaults too.
-                      (*splits.warnings, *(idle_settings(config, raw_train) if warm_start else ()),
+                      (*splits.warnings,
+                       *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
