@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+import nnrun
 from trained import train_diabetes, train_iris
 
 from nnrun.model.diagnostics import (
@@ -334,3 +336,16 @@ def test_a_score_that_is_nan_is_written_as_null_in_every_json_file(run_cli, tmp_
     assert sorted(p.name for p in (tmp_path / "r4").glob("eval-*")) == ["eval-test.json", "eval-validation.json"]
     compared = strict(run_cli("compare", "r4", "r5", "--json").stdout)
     assert compared and strict(run_cli("runs", ".", "--json").stdout)
+
+
+def test_a_file_cannot_score_several_targets_its_training_never_named(run_cli, tmp_path):
+    rng = np.random.default_rng(11)
+    x, y = rng.normal(size=(80, 3)), rng.normal(size=(80, 2))
+    run = nnrun.train({"model": {"layers": [{"type": "dense", "units": 2}]}, "loss": "mse",
+                       "training": {"epochs": 1}}, data=(x, y), run_dir=tmp_path / "two", quiet=True).run_dir
+    (tmp_path / "f.csv").write_text("x0,x1,x2,a,b\n" + "".join(f"{r[0]},{r[1]},{r[2]},0,0\n" for r in x[:5]))
+    result = run_cli("evaluate", run, "--data", tmp_path / "f.csv")
+    assert result.exit_code == 2
+    assert "the model predicts 2 targets, which its training data did not name, so a file's columns cannot say " \
+           "which is which" in " ".join(result.output.split())
+    assert "score an .npz archive with arrays x and y (samples, targets) instead" in " ".join(result.output.split())
