@@ -63,7 +63,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     onnx = require_onnx()
     _check_opset(onnx, opset)
     from nnrun.commands.model_card import model_card
-    from nnrun.store.trained import TrainedRun, weights_fingerprint
+    from nnrun.store.trained import TrainedRun
     from nnrun.version import __version__
 
     trained = TrainedRun.load(run_dir)
@@ -72,11 +72,11 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
         check_exportable(graph)
         if float16:
             _check_fits_float16(graph)
-    fingerprint = weights_fingerprint(graph)
+    card = model_card(trained) | _io_description(graph, saved.task, opset, float16)
+    fingerprint = card["weights_fingerprint"]  # hashed once, for the card and the check of an earlier export
     target = _target(trained.run, output, float16)
     earlier = _other_weights(target, fingerprint)  # kept aside even with --force: nothing of it is lost
     _check_free(target, force or earlier is not None)
-    card = model_card(trained) | _io_description(graph, saved.task, opset, float16)  # its fingerprint: the card's
     with _naming(trained.run.path):
         model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
                         {"nnrun": files.json_text(card), "task": saved.task}, __version__)
