@@ -21,6 +21,7 @@ from nnrun.data.inputs import InputRows, filled_notes, read_input, text_notes, u
 from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import range_notes, shared_ranges
 from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.files import not_one_hot
 from nnrun.data.table import build_table, is_missing
 from nnrun.errors import UserError, listed_samples
 from nnrun.store.preprocessing import SavedPreprocessing
@@ -122,8 +123,7 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
     if values.ndim == 2 and values.shape[1] > 1:  # one-hot rows
         if values.shape[1] != len(classes) or not np.issubdtype(values.dtype, np.number):
             raise UserError(f"{source}: one-hot targets need {len(classes)} numeric columns, got {values.shape[1]}")
-        # Scored as their argmax, soft or doubled rows would read as hard labels: refused, as training does.
-        bad = np.flatnonzero(~((values == 0) | (values == 1)).all(axis=1) | (values.sum(axis=1) != 1))
+        bad = not_one_hot(values)
         if len(bad):
             where = f"line {lines[bad[0]]}" if lines is not None else f"row {bad[0]}"
             raise UserError(f"{source}, {where}: targets of {len(classes)} columns must be one-hot rows (one 1, the "

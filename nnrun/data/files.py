@@ -195,12 +195,19 @@ def _labelled(x: np.ndarray, raw_y: np.ndarray, task: str, origin: str, assigned
     return Dataset(x, y, task, names, classes, assigned=assigned, warnings=tuple(warnings))
 
 
+def not_one_hot(y: np.ndarray) -> np.ndarray:
+    """The rows of (N, K) numbers that are no one-hot row (one 1, the rest 0): soft or
+    doubled rows, which read as hard labels by their argmax, are refused, in training and
+    in scoring alike."""
+    return np.flatnonzero(~((y == 0) | (y == 1)).all(axis=1) | (y.sum(axis=1) != 1))
+
+
 def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
     """Labels (N,) from labels (N,), (N, 1), or one-hot rows (N, K) (their argmax)."""
     if y.ndim == 2 and y.shape[1] == 1:
         return y[:, 0]
     if y.ndim == 2 and np.issubdtype(y.dtype, np.number) and len(y):
-        if not ((y == 0) | (y == 1)).all() or not (y.sum(axis=1) == 1).all():
+        if len(not_one_hot(y)):
             raise UserError(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)",
                             hint="for several regression targets set data.source.task: regression; a class per "
                             "step of a sequence is not supported: give one class per sample")
