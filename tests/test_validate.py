@@ -194,6 +194,14 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
                 "{type: dense, units: 2, activation: softmax}]")
     result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", branches)
     assert result.exit_code == 0 and "pads each text" not in result.output, result.output
+    # Attention passes its query's mask on, not its value's: an unmasked query leaves the lstm after it unmasked.
+    attention = ("model.layers=[{type: embedding, input_dim: 1000, output_dim: 8, name: q}, "
+                 "{type: embedding, input_dim: 1000, output_dim: 8, mask_zero: true, name: v, inputs: [input]}, "
+                 "{type: multi_head_attention, num_heads: 2, key_dim: 4, inputs: [q, v]}, {type: lstm, units: 4}, "
+                 "{type: dense, units: 2, activation: softmax}]")
+    result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", attention)
+    assert result.exit_code == 0 and "this embedding makes no padding mask, so model.layers.3 (lstm) reads the " \
+        "padding after the words" in " ".join(result.output.split()), result.output
     # A text column's indices a preprocessing step made into other numbers: told where the mistake is.
     result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "data.preprocess=[standardize]")
     assert result.exit_code == 2 and "data.preprocess: standardize turns the indices that model.layers.0 (embedding) " \

@@ -113,10 +113,8 @@ def unmasked_padding(config: Config, graph: Graph) -> list[str]:
     gets no mask from any of its inputs reads the padding after the words, so far behind
     them that such a model may learn nothing of them. (A pooling's mean only dilutes.)"""
     text = getattr(config.data.source, "text", None)
-    masked = set()  # the nodes whose output carries a padding mask (attention's from its masked value too)
-    for node in graph.nodes:
-        if getattr(node.layer, "mask_zero", False) or any(name in masked for name in node.inputs):
-            masked.add(node.name)
+    carried = _mask_sources(graph)[0]  # as the layers pass masks on: attention's is its query's
+    masked = {name for name, source in carried.items() if source}
     warnings = []
     for embedding in graph.nodes if text is not None else ():
         if embedding.layer.type != "embedding" or embedding.name in masked:
@@ -138,7 +136,14 @@ def unread_masks(graph: Graph) -> list[str]:
     """Layers where an embedding's padding mask (mask_zero) ends without a layer having
     read it: from there on the padded steps count as tokens, as if there were no mask
     (Keras refuses such a model; nnrun warns, so that runs trained so still load)."""
-    source: dict[str, str | None] = {INPUT: None}  # node -> the embedding whose mask its output carries
+    return _mask_sources(graph)[1]
+
+
+def _mask_sources(graph: Graph) -> tuple[dict[str, str | None], list[str]]:
+    """Node -> the embedding whose padding mask its output carries (None: no mask), as
+    the layers pass masks on, and the warnings of masks that end unread (see
+    :func:`unread_masks`)."""
+    source: dict[str, str | None] = {INPUT: None}
     shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
     warnings = []
     for node in graph.nodes:
@@ -166,7 +171,7 @@ def unread_masks(graph: Graph) -> list[str]:
                             "the sequence with a layer that takes the mask first (lstm, gru, simple_rnn, "
                             "bidirectional, global_average_pool1d, global_max_pool1d, multi_head_attention), or "
                             "drop mask_zero")
-    return warnings
+    return source, warnings
 
 
 # Inputs whose spreads differ by more than this factor (or spread more than
