@@ -113,16 +113,22 @@ def test_two_class_scores_name_the_class_they_score(run_cli):
     assert result.exit_code == 0 and "second of two" not in result.output  # of three classes: the macro mean
 
 
-def test_early_stopping_on_a_quantity_that_can_never_be_a_number_is_refused_before_training(run_cli, tmp_path):
-    # Class 1 misses the validation split, so val_auc would be NaN every epoch: early
-    # stopping would wait out its patience and keep no best epoch. Said before training.
+def _auc_of_one_class(folder):
+    """A config whose early stopping watches val_auc of a validation split that holds one
+    class only: class 1 is 4 rows of 200, none of them in the 20 held out."""
     rng = np.random.default_rng(1)
-    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
-    config = tmp_path / "c.yaml"
+    np.savez(folder / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
+    config = folder / "c.yaml"
     config.write_text("data: {source: {type: npz, path: xy.npz}, split: {validation: 0.1, test: 0.1}}\n"
                       "model: {layers: [{type: dense, units: 1, activation: sigmoid}]}\nloss: binary_crossentropy\n"
                       "metrics: [auc]\ntraining: {epochs: 3, early_stopping: {monitor: val_auc, patience: 2}}\n")
-    result = run_cli("train", config, "--run-dir", tmp_path / "r")
+    return config
+
+
+def test_early_stopping_on_a_quantity_that_can_never_be_a_number_is_refused_before_training(run_cli, tmp_path):
+    # Class 1 misses the validation split, so val_auc would be NaN every epoch: early
+    # stopping would wait out its patience and keep no best epoch. Said before training.
+    result = run_cli("train", _auc_of_one_class(tmp_path), "--run-dir", tmp_path / "r")
     assert result.exit_code == 2
     assert "training.early_stopping.monitor: 'val_auc' cannot be measured: the validation split holds one class " \
            "only, so auc reads NaN in every epoch; monitor val_loss" in " ".join(result.output.split())
@@ -389,12 +395,7 @@ def test_a_saved_run_that_watched_an_unmeasurable_auc_is_still_evaluated(run_cli
     # is no new training to refuse.
     import nnrun.engine.experiment
 
-    rng = np.random.default_rng(1)
-    np.savez(tmp_path / "xy.npz", x=rng.normal(size=(200, 3)), y=(np.arange(200) < 4).astype(int))
-    config = tmp_path / "c.yaml"
-    config.write_text("data: {source: {type: npz, path: xy.npz}, split: {validation: 0.1, test: 0.1}}\n"
-                      "model: {layers: [{type: dense, units: 1, activation: sigmoid}]}\nloss: binary_crossentropy\n"
-                      "metrics: [auc]\ntraining: {epochs: 2, early_stopping: {monitor: val_auc, patience: 2}}\n")
+    config = _auc_of_one_class(tmp_path)
     with monkeypatch.context() as older:
         older.setattr(nnrun.engine.experiment, "unmeasurable_monitors", lambda config, parts: [])
         assert run_cli("train", config, "--run-dir", tmp_path / "r", "-q").exit_code == 0
