@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.model.metrics import class_labels, macro_mean, per_class_f1, predicted_labels, r2, ratio
+from nnrun.model.metrics import (class_labels, macro_mean, per_class_f1, predicted_labels, r2, ratio,
+                                 scored_classes)
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -32,17 +33,14 @@ def classification_report(target: np.ndarray, probs: np.ndarray, class_names: li
     names = list(class_names) + [str(c) for c in range(len(class_names), classes)]
     matrix = confusion_matrix(class_labels(target), predicted_labels(probs, threshold), classes)
     hits = np.diag(matrix).astype(np.float64)
-    precision = ratio(hits, matrix.sum(axis=0))
-    recall = ratio(hits, matrix.sum(axis=1))
-    f1 = per_class_f1(hits, matrix.sum(axis=0), matrix.sum(axis=1))
-    support = matrix.sum(axis=1)
-    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
-    # A class with no sample here that the model never predicts has no scores (None), as
-    # the macro average leaves it out (scikit-learn's labels): a 0 would not agree with it.
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)  # actual: each class's support
+    precision, recall = ratio(hits, predicted), ratio(hits, actual)
+    f1 = per_class_f1(hits, predicted, actual)
+    # A class the macro average leaves out has no scores (None): a 0 would not agree with it.
     per_class = [
         {"class": name, **{k: float(v) if seen else None for k, v in (("precision", p), ("recall", r), ("f1", f))},
          "support": int(s)}
-        for name, p, r, f, s, seen in zip(names, precision, recall, f1, support, (predicted + actual) > 0)
+        for name, p, r, f, s, seen in zip(names, precision, recall, f1, actual, scored_classes(predicted, actual))
     ]
     macro = {name: macro_mean(values, predicted, actual)
              for name, values in (("precision", precision), ("recall", recall), ("f1", f1))}

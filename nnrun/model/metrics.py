@@ -94,12 +94,17 @@ def per_class_f1(tp, predicted, actual):
     return ratio(2 * precision * recall, precision + recall)
 
 
+def scored_classes(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """The classes that are in the targets or the predictions (scikit-learn's labels),
+    the only ones scored: a class the split has no row of and the model never predicts
+    is not scored 0. That happens whenever a rare class misses a split, and would pull a
+    validation F1 of 0.89 down to 0.59."""
+    return (predicted + actual) > 0
+
+
 def macro_mean(per_class: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> float:
-    """The unweighted mean over the classes that are in the targets or the predictions
-    (scikit-learn's labels): a class the split has no row of and the model never
-    predicts is not scored 0. That happens whenever a rare class misses a split, and
-    would pull a validation F1 of 0.89 down to 0.59."""
-    seen = (predicted + actual) > 0
+    """The unweighted mean over the :func:`scored_classes`."""
+    seen = scored_classes(predicted, actual)
     return float(per_class[seen].mean()) if seen.any() else 0.0
 
 
