@@ -25,11 +25,6 @@ class Step(BaseModel):
     def fit(self, x: np.ndarray) -> State:
         return {}
 
-    def _fitted_on(self, x: np.ndarray) -> np.ndarray:
-        """The rows the statistics are taken over: the samples, or with ``per: channel``
-        every position of every sample (a view, no copy: the data is C-ordered)."""
-        return x.reshape(-1, x.shape[-1]) if getattr(self, "per", "feature") == "channel" and x.ndim > 2 else x
-
     def apply(self, x: np.ndarray, state: State, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
@@ -69,14 +64,24 @@ def _array(values: list, like: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=like.dtype)
 
 
-class Standardize(Step):
-    """``(x - mean) / std`` per feature; constant features are only centred."""
+class Statistics(Step):
+    """A step fitted on statistics of the training split, per feature or per channel."""
 
-    type: Literal["standardize"] = "standardize"
     per: Literal["feature", "channel"] = Field(
         "feature", description="feature: statistics of each value's position (a column; a pixel and channel of an "
         "image; a step and feature of a sequence). channel: of each channel, the last axis, over every step or pixel "
         "(a sequence's features, an image's colours), as Keras's Normalization; the same for a table's columns.")
+
+    def _fitted_on(self, x: np.ndarray) -> np.ndarray:
+        """The rows the statistics are taken over: the samples, or with ``per: channel``
+        every position of every sample (a view, no copy: the data is C-ordered)."""
+        return x.reshape(-1, x.shape[-1]) if self.per == "channel" and x.ndim > 2 else x
+
+
+class Standardize(Statistics):
+    """``(x - mean) / std`` per feature; constant features are only centred."""
+
+    type: Literal["standardize"] = "standardize"
 
     def fit(self, x):
         mean, std = _mean_std(self._fitted_on(x))
@@ -89,14 +94,10 @@ class Standardize(Step):
         return out
 
 
-class MinMax(Step):
+class MinMax(Statistics):
     """``(x - min) / (max - min)`` per feature, mapping the training range to [0, 1]."""
 
     type: Literal["minmax"] = "minmax"
-    per: Literal["feature", "channel"] = Field(
-        "feature", description="feature: statistics of each value's position (a column; a pixel and channel of an "
-        "image; a step and feature of a sequence). channel: of each channel, the last axis, over every step or pixel "
-        "(a sequence's features, an image's colours), as Keras's Normalization; the same for a table's columns.")
 
     def fit(self, x):
         rows = self._fitted_on(x)
