@@ -109,14 +109,13 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
              "  hint: set data.source.missing: mean (or most_frequent) in the config"),
     ("unlisted", "data: the column 'city' (e.g. 'Lyon') holds text, but data.source.categorical does not list it\n"
                  "  hint: add it to data.source.categorical, or to data.source.ignore to leave it out"),
-    ("dates", "data: the column 'joined' holds dates or times, and the model takes numbers\n"
-              "  hint: derive numbers from them, e.g. df['month'] = pd.to_datetime(df['joined']).dt.month"),
-    ("dates as text", "data: the column 'sold' holds dates or times, and the model takes numbers"),
+    ("durations", "data: the column 'waited' holds durations or periods, and the model takes numbers\n"
+                  "  hint: derive numbers from them, e.g. df['waited'].dt.total_seconds() for a duration"),
     ("arrays", "data.source: the column settings (missing) apply to a table with named columns (a pandas "
                "DataFrame); arrays take none"),
     ("whole source", "data: given beside the config's own data.source; give either data=(x, y) or data.source, "
                      "not both\n  hint: leave data.source out of the config to train on the arrays (for a table, "
-                     "keep only its column settings: features, categorical, id, ignore, missing, unknown, text)"),
+                     "keep only its column settings: features, categorical, dates, id, ignore, missing, unknown, text)"),
     ("misspelt", "<config>: data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
     ("validation gaps", "validation: missing values: column 'spend' in row 0"),
     ("short", "data: x has 120 rows but y has 5; give one target per row"),
@@ -138,10 +137,8 @@ def test_a_table_is_checked_by_column_and_row_before_any_run_directory(tmp_path,
         del source["missing"]
     elif case == "unlisted":
         source["categorical"] = ["plan"]
-    elif case == "dates":
-        data = (frame.assign(joined=pd.date_range("2024-01-01", periods=len(frame))), churned)
-    elif case == "dates as text":
-        data = (frame.assign(sold=pd.date_range("2024-01-01", periods=len(frame)).strftime("%Y-%m-%d")), churned)
+    elif case == "durations":
+        data = (frame.assign(waited=pd.to_timedelta(range(len(frame)), unit="h")), churned)
     elif case == "arrays":
         config["data"]["source"] = {"missing": "mean"}
         data = (frame[["age", "spend"]].to_numpy(), churned)

@@ -85,13 +85,13 @@ def _validated(run_cli, tmp_path, header: str, rows: list[str], source: str = ""
     return run_cli("validate", path)
 
 
-def test_a_column_of_dates_is_told_to_become_numbers(run_cli, tmp_path):
+def test_a_column_of_dates_is_pointed_to_data_source_dates(run_cli, tmp_path):
     # Dates that repeat once read as categories to list, or as cells to fix.
     rows = [f"2024-01-{1 + i % 9:02d},{i * 1.5},{'ab'[i % 2]}" for i in range(40)]
     result = _validated(run_cli, tmp_path, "sold,size,label", rows)
     assert result.exit_code == 2
-    assert "hint: 'sold' holds dates (like '2024-01-01'), and the model takes numbers; derive numbers from them in " \
-           "the file (the days since a date, the month, the weekday) and leave the dates out with data.source.ignore" \
+    assert "hint: 'sold' holds dates (like '2024-01-01'); name it in data.source.dates: [sold] to learn from its " \
+           "year, place in the year and weekday (and time of day), or leave it out with data.source.ignore" \
         in " ".join(result.output.split())
 
 
@@ -558,7 +558,7 @@ def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):
     assert "warning: categorical column 'customer_id' has 36 distinct values in 36 training rows" in result.output
     assert "is it an ID (data.source.id) or a number column?" in " ".join(result.output.split())
     # Rates written '23.7%' are numbers to write plainly, not categories.
-    from nnrun.data.columns import category_warnings
+    from nnrun.data.labels import category_warnings
 
     (warning,) = category_warnings({"rate": [f"{i / 10}%" for i in range(300)]}, 400)
     assert warning.endswith("its values are numbers with a currency or percent sign (like '0.0%'), so they are "

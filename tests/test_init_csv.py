@@ -396,18 +396,15 @@ def test_a_data_file_named_in_another_alphabet_gives_a_readable_run_name(run_cli
     assert "name: Grosse-der-Hauser\n" in (tmp_path / "Größe der Häuser.yaml").read_text()
 
 
-def test_a_repeating_date_column_is_left_out_and_said_why(run_cli, tmp_path):
-    # Three stores a day: each date repeats, and as a category it would know no new date.
+def test_date_columns_are_dates_also_a_time_in_every_row(run_cli, tmp_path):
+    # Three stores a day: each date repeats; a time in every row has its hour and weekday too.
     lines = ["day,logged,store,visitors,sales"]
     for i in range(90):
         day = f"2024-03-{1 + i // 3:02d}"
         lines.append(f"{day},{day} {i % 24:02d}:{i % 60:02d},{'abc'[i % 3]},{100 + 7 * i % 50},{3 * i % 17}")
     text = init_text(run_cli, tmp_path / "sales.csv", lines, "sales")
-    assert re.search(r"\n    ignore: \[day\] +# dates: left out \(see below\)\n", text)
-    assert "    # day: dates, which nnrun reads as words, and a date the training data lacks would be unknown; " \
-        "to learn from them, derive numbers (the month, the day of the week, days since a start) into columns of " \
-        "their own" in text
-    assert "    id: [logged] " in text  # a time in every row tells the rows apart, as an ID does
+    assert re.search(r"\n    dates: \[day, logged\] +# year, place in the year, weekday \(and time of day\)\n", text)
+    assert "ignore" not in text and "id:" not in text
     assert "  # day holds dates: if the rows are in time order, shuffle: false in split tests on the last rows, the " \
         "days after the ones the model learned from (stratify then has no say)" in text
     assert "    categorical: [store] " in text
@@ -456,11 +453,6 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
     assert result.exit_code == 2
     assert "w.csv: no column to learn from besides 'price' (IDs are left out); weight holds numbers with units, " \
         "which nnrun reads as text: save them as plain numbers" in result.output
-    # Nor a file of dates and a price that is the same in every row.
-    (tmp_path / "d.csv").write_text("day,price\n" + "".join(f"2024-01-{1 + i % 9:02d},{i}.5\n" for i in range(40)))
-    result = run_cli("init", "--data", "d.csv", "--target", "price")
-    assert result.exit_code == 2 and "day holds dates: derive numbers from them (the month, the day of the week)" \
-        in " ".join(result.output.split())
     (tmp_path / "c.csv").write_text("size,price\n" + "".join(f"{i % 7},3.5\n" for i in range(40)))
     result = run_cli("init", "--data", "c.csv", "--target", "price")
     assert result.exit_code == 2 and "c.csv: 'price' holds one value (3.5) in every row: there is nothing to predict" \

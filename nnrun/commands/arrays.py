@@ -30,8 +30,9 @@ from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.files import class_labels
 from nnrun.commands.frame_targets import given_targets, target_column
+from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
-                                   split_settings, table_bytes, table_source_overrides, text_columns)
+                                   split_settings, text_columns)
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train

@@ -6,13 +6,13 @@ each column's role. Numbers are features; a few repeating words are categorical 
 ones written two ways, 'North' and 'north', are noted); a different text in (nearly)
 every row, a name such as ``customer_id``, or whole numbers that count the rows make
 an ID (copied into predictions, not learned); text of several words is free text;
-numbers written with currency or percent signs or with units, codes with leading zeros
-too many to be categories, and dates that repeat are left out and said to be; other
+dates are dates (``data.source.dates``); numbers written with currency or percent signs or
+with units, and codes with leading zeros too many to be categories are left out and said to be; other
 text is left out; a feature with empty cells is noted. A column of numbers with a few
 cells that are not (``MOSTLY_NUMBERS``: '€ 271.356,12', 'k.A.', 'abc') stays a column
 of numbers, and those cells are listed to be corrected: as categories or an ID they
-would have taught the model nothing of the numbers. The target column is read whole (its labels and their
-counts decide the task).
+would have taught the model nothing of the numbers. The target column is read whole
+(:mod:`.csv_target`).
 
 May import: :mod:`nnrun.errors`, :mod:`nnrun.data` (its :mod:`~nnrun.data.cell_kinds` too), :mod:`.number_format`.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 from nnrun.commands.number_format import number_format
 from nnrun.commands.starter import HELD_OUT
 from nnrun.data import cell_kinds
-from nnrun.data.columns import ROWS_PER_CATEGORY, written_alike
+from nnrun.data.labels import ROWS_PER_CATEGORY, written_alike
 from nnrun.data.cells import MISSING, numbers_or_none  # missing cells
 from nnrun.data.number_patterns import SIGNED_NUMBER  # $3,545.76  14%
 from nnrun.data.reading import first_lines, python_encoding
@@ -57,7 +57,8 @@ class Columns:
     ignored: list[str] = field(default_factory=list)
     texts: dict[str, tuple[int, int]] = field(default_factory=dict)  # free text: (distinct words, 95th % length)
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
-    dates: list[str] = field(default_factory=list)  # dates and times that repeat: left out, and said
+    dates: dict[str, str] = field(default_factory=dict)  # dates and times: features, by format (auto: as inferred)
+    mixed_dates: dict[str, str] = field(default_factory=dict)  # dates that read day or month first alike: a guess
     dated: list[str] = field(default_factory=list)  # every column of dates, one in every row (an ID) too
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
@@ -124,9 +125,12 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     for name in (name for name in header if name != target):
         values = present[name]
         role = _role(name, values, found)
-        {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
-            role, found.ignored).append(name)
-        if role in ("symbols", "dates", "units", "codes", "constants", "points"):
+        if role == "dates":
+            found.dates[name] = _date_format(name, values, found)
+        else:
+            {"feature": found.features, "categorical": found.categorical, "id": found.ids}.get(
+                role, found.ignored).append(name)
+        if role in ("symbols", "units", "codes", "constants", "points"):
             getattr(found, role).append(name)
         if role in ("dates", "id") and cell_kinds.dates(values):
             found.dated.append(name)
@@ -136,7 +140,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             words = sorted(len(c.split()) for c in values)
             vocabulary = {w.lower() for c in values for w in c.split()}
             found.texts[name] = (len(vocabulary), words[int(0.95 * (len(words) - 1))])
-        if role in ("feature", "categorical") and len(values) < len(cells[name]):
+        if role in ("feature", "categorical", "dates") and len(values) < len(cells[name]):
             found.missing[name] = len(cells[name]) - len(values)
         if role == "feature":
             _note_strays(name, cells[name], lines, found)
@@ -201,11 +205,27 @@ def _role(name: str, values: list[str], found: Columns) -> str:
         return "categorical" if few or often else "codes"
     if numbers >= MOSTLY_NUMBERS * len(values):
         return "feature"  # the cells that are not numbers, if any, are listed to be corrected
+    if dates:  # a different one in every row too: timestamps have a time of day, a weekday, a trend
+        return "dates"
     if len(values) >= 10 and distinct >= 0.9 * len(values):
         return "id"  # a different text in (nearly) every row
-    if dates:
-        return "dates"  # as categories they would say nothing of a date not in the training data
     return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "ignored"
+
+
+def _date_format(name: str, values: list[str], found: Columns) -> str:
+    """``auto`` where the cells say how they are written (year first, or a day over 12);
+    else a guess of ``dmy`` or ``mdy``, noted in ``found.mixed_dates``: day first in a file of
+    decimal commas or dates with points (15.03.2024), as Europe writes them."""
+    from nnrun.data.dates import infer_format
+    from nnrun.errors import ConfigError
+
+    try:
+        infer_format(values, name)
+        return "auto"
+    except ConfigError as error:
+        guess = "dmy" if found.decimal == "," or any("." in v.split()[0] for v in values[:100]) else "mdy"
+        found.mixed_dates[name] = error.problems[0].message
+        return guess
 
 
 def _note_strays(name: str, column: list[str], lines: list[int], found: Columns) -> None:
@@ -220,81 +240,3 @@ def _note_strays(name: str, column: list[str], lines: list[int], found: Columns)
 def row_numbers(values: list[float]) -> bool:
     """Whole numbers that count the rows (1, 2, 3, ... in any order): an index, not a feature."""
     return all(v == int(v) for v in values) and max(values) - min(values) == len(values) - 1
-
-
-def target_labels(data: Path, header: list[str], target: str, found: Columns) -> dict[str, int]:
-    """Each distinct target cell of the whole file, with its count."""
-    from nnrun.data.csvfile import read_columns
-    from nnrun.data.problems import DataProblems
-
-    columns = read_columns(data, header, [], [target], DataProblems(str(data)), delimiter=found.delimiter,
-                           text_encoding=found.text_encoding)
-    codes, words = columns.coded[target]
-    found.target_cells = codes, words, columns.lines
-    empty = [code for code, word in enumerate(words) if word.strip().lower() in MISSING]
-    if empty:  # training refuses such rows: init says so at once, not only validate
-        found.unlabelled = [line for line, code in zip(columns.lines.tolist(), codes.tolist()) if code in empty]
-    counts: dict[str, int] = {}
-    for code in codes.tolist():
-        counts[words[code]] = counts.get(words[code], 0) + 1
-    counts.pop("", None)  # no label; the rows are in found.unlabelled
-    if not counts:
-        raise UserError(f"{data}: the target column '{target}' is empty")
-    return counts
-
-
-def label_numbers(labels: dict[str, int], found: Columns) -> dict[str, float | None]:
-    """Each of the target's labels as a number, or None for one that is not."""
-    return dict(zip(labels, numbers_or_none(list(labels), found.thousands, found.decimal)))
-
-
-def note_target_strays(target: str, labels: set[str], found: Columns) -> None:
-    """Into ``found.strays``: the target's rows whose label is one of ``labels`` (the
-    ones that are not numbers, in a target of numbers), with their lines."""
-    import numpy as np
-
-    codes, words, lines = found.target_cells
-    wanted = [code for code, word in enumerate(words) if word in labels]
-    rows = np.flatnonzero(np.isin(codes, wanted))
-    found.strays[target] = [(int(lines[row]), words[codes[row]]) for row in rows[:5]]
-    found.stray_rows[target] = len(rows)
-
-
-def strays_note(column: str, found: Columns, target: bool) -> str:
-    """What the user must correct: the cells of ``column`` that are not numbers."""
-    count, shown = found.stray_rows[column], found.strays[column]
-    cells = ", ".join(f"line {line} {cell!r}" for line, cell in shown) + (f" and {count - len(shown)} more"
-                                                                          if count > len(shown) else "")
-    them = "them" if count > 1 else "it"
-    fix = f"correct {them} or delete {'their rows' if count > 1 else 'its row'}" if target else \
-        f"correct {them}, or empty {them} (missing: mean then fills {them} in)"
-    where = "" if target else f" of its first {found.rows:,} rows"
-    return (f"'{column}' holds numbers, but {count} cell{'s' * (count > 1)}{where} {'is' if count == 1 else 'are'} "
-            f"not ({cells}), and training refuses {them}: {fix}")
-
-
-def id_target_note(target: str, labels: dict[str, int], values: list[float]) -> str | None:
-    """A target that is an ID (a different value in every row, named so or counting the
-    rows) is most often the wrong column: nothing in the others predicts it."""
-    if len(labels) < 10 or any(count != 1 for count in labels.values()):
-        return None
-    counting = len(values) == len(labels) and row_numbers(values)
-    if not (counting or ID_NAME.search(target)):
-        return None
-    return (f"'{target}' holds a different value in every row{', counting the rows' if counting else ''}, as an ID "
-            "does: a model learns nothing that predicts it; to predict another column, run init again with its "
-            "name after --target")
-
-
-def check_one_decimal_mark(data: Path, target: str, labels: dict[str, int], numbers: dict, found: Columns) -> None:
-    """A target of numbers with a decimal point in a file of decimal commas ('40.70'
-    beside '39,9') would be read as words: a classification of every value. The
-    reader takes one decimal mark per file, so the file must change."""
-    if found.decimal != "," or sum(labels[label] for label, v in numbers.items() if v is None) <= sum(
-            labels.values()) / 2:
-        return
-    pointed = [label for label, v in zip(labels, numbers_or_none(list(labels), None, ".")) if v is not None]
-    if sum(labels[label] for label in pointed) > sum(labels.values()) / 2:
-        raise UserError(f"{data}: '{target}' is written with a decimal point ({pointed[0]}), the other columns with "
-                        "a decimal comma; nnrun reads one decimal mark per file",
-                        hint="save the file with the same decimal mark in every column, then run init again")

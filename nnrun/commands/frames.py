@@ -19,20 +19,18 @@ and 0, and texts that write plain numbers) are numbers; text, pandas ``category`
 or name the column as an id, a left-out or the text column. A number column with a
 few texts among its numbers is refused, as a file's bad cells are; a text a file reads
 as missing ('NA', '') is missing here too, so that the saved file and a table handed
-to ``predict`` read alike. Dates are refused (the model takes numbers; the message
-says which to derive). A text model's missing texts are empty texts, as in a file.
+to ``predict`` read alike. Datetime columns, and texts that write dates, are date
+columns (``data.source.dates``) unless the settings list ``dates`` themselves;
+durations and periods are refused (the message says which number to derive). A text
+model's missing texts are empty texts, as in a file.
 Problems are told before the run directory is made, by column name and row (numbered
 from 0, as ``iloc`` does), never by the saved file's lines.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from nnrun.config.overrides import Setting
 from nnrun.data.cell_kinds import dates
 from nnrun.data.cells import MISSING
 from nnrun.data.number_patterns import PLAIN
@@ -41,7 +39,7 @@ from nnrun.errors import UserError
 
 DATA_CSV, VALIDATION_CSV = "data.csv", "validation.csv"
 # The csv source's settings about columns; type, path and target are the table's own.
-COLUMN_SETTINGS = ("features", "categorical", "id", "ignore", "missing", "unknown", "text")
+COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "unknown", "text")
 
 
 class Columns:
@@ -64,25 +62,31 @@ class Columns:
         self.text: list[str] = []
         self.markers: dict[str, dict[str, int]] = {}  # column: {missing marker text: cells}
         self.stray: dict[str, list[tuple[int, str]]] = {}  # column: (row, text) of its cells that are no numbers
-        dates_found = []
+        self.dates: list[str] = []  # datetimes, and texts that write dates: date columns (data.source.dates)
+        spans = []
         for column, label in zip(frame.columns, self.names):
             series = frame[column]
             kind = str(getattr(series, "dtype", ""))
-            if kind.startswith(("datetime", "timedelta", "period")):
-                dates_found.append(label)
+            if kind.startswith(("timedelta", "period")):
+                spans.append(label)
+                continue
+            if kind.startswith("datetime"):  # as text, which the saved file holds: '2024-01-05 09:30:00'
+                self.values[label] = [cell_text(v) for v in series]
+                self.dates.append(label)
                 continue
             numbers = None if kind == "category" else _numbers(np.asarray(series))
             if numbers is not None:
                 self.values[label] = numbers
                 continue
-            cells = [_text(v) for v in series]
+            cells = [cell_text(v) for v in series]
             for row, cell in enumerate(cells):
                 if cell is not None and cell.strip().lower() in MISSING:
                     marked = self.markers.setdefault(label, {})
                     marked[cell], cells[row] = marked.get(cell, 0) + 1, None
             present = [cell for cell in cells[:1000] if cell is not None]
             if kind != "category" and label not in as_text and present and dates(present):  # '2024-01-05' as text
-                dates_found.append(label)
+                self.values[label] = cells
+                self.dates.append(label)
                 continue
             numbers, stray = (None, []) if kind == "category" or label in as_text else _written_numbers(cells)
             if numbers is not None:
@@ -92,12 +96,12 @@ class Columns:
                 self.stray[label] = stray
             self.values[label] = cells
             self.text.append(label)
-        if dates_found:
-            many, first = len(dates_found) > 1, dates_found[0]
-            raise UserError(f"{name}: the column{'s' if many else ''} {', '.join(map(repr, dates_found))} "
-                            f"hold{'' if many else 's'} dates or times, and the model takes numbers",
-                            hint=f"derive numbers from them, e.g. df['month'] = pd.to_datetime(df[{first!r}]).dt.month "
-                                 f"or the days since a date, and leave the dates out (df.drop(columns=[{first!r}]))")
+        if spans:
+            many, first = len(spans) > 1, spans[0]
+            raise UserError(f"{name}: the column{'s' if many else ''} {', '.join(map(repr, spans))} "
+                            f"hold{'' if many else 's'} durations or periods, and the model takes numbers",
+                            hint=f"derive numbers from them, e.g. df[{first!r}].dt.total_seconds() for a duration, "
+                                 f"and leave them out (df.drop(columns=[{first!r}]))")
 
     def missing_rows(self, label: str) -> np.ndarray:
         values = self.values[label]
@@ -145,7 +149,7 @@ def _written_numbers(cells: list[str | None]) -> tuple[np.ndarray | None, list[t
     return np.array([np.nan if cell is None else float(cell) for cell in cells], np.float64), []
 
 
-def _text(value) -> str | None:
+def cell_text(value) -> str | None:
     """A cell of a text column as the CSV file holds it (see ``one_line``)."""
     return None if is_missing(value) else one_line(str(value))
 
@@ -174,10 +178,13 @@ def filled_settings(columns: Columns, settings: dict, name: str) -> dict:
     listed = settings.get("features")
     features = [n for n in columns.names if (listed is None or n in listed) and n not in ids + left_out
                 and n != text_column]
+    if "dates" not in settings and text_column is None and any(n in columns.dates for n in features):
+        settings["dates"] = filled["dates"] = [n for n in features if n in columns.dates]
+    dated = _names(settings.get("dates"))
     if "categorical" not in settings and text_column is None:
-        settings["categorical"] = filled["categorical"] = [n for n in features if n in columns.text]
+        settings["categorical"] = filled["categorical"] = [n for n in features if n in columns.text and n not in dated]
     categorical = settings.get("categorical") or []
-    unnamed = [n for n in features if n in columns.text and n not in categorical]
+    unnamed = [n for n in features if n in columns.text and n not in categorical and n not in dated]
     if unnamed:
         examples = ", ".join(f"'{n}' (e.g. {next(v for v in columns.values[n] if v is not None)!r})"
                              for n in unnamed[:5])
@@ -213,7 +220,8 @@ def marker_warnings(columns: Columns, settings: dict) -> list[str]:
 def text_columns(settings: dict) -> set[str]:
     """The columns taken as text whatever they hold: listed categories, ids, left-outs, a text model's."""
     text_column, ids, left_out = _roles(settings)
-    return {*_names(settings.get("categorical")), *ids, *left_out, *([text_column] if text_column else [])}
+    return {*_names(settings.get("categorical")), *_names(settings.get("dates")), *ids, *left_out,
+            *([text_column] if text_column else [])}
 
 
 def _roles(settings: dict) -> tuple[str | None, list[str], list[str]]:
@@ -257,43 +265,3 @@ def _refuse_missing(columns: Columns, features: list[str], name: str) -> None:
         raise UserError(f"{name}: missing values: {told}",
                         hint="set data.source.missing: mean (or most_frequent) in the config to fill them from the "
                         f"training split, or fill or drop them (df.fillna, df.dropna){rename}")
-
-
-def table_bytes(columns: Columns, target: str, y: np.ndarray) -> bytes:
-    """The table and its targets as CSV text: numbers written so that they read back as
-    the same float64, text quoted, missing cells empty."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    arrays = {}
-    for label in columns.names:
-        values = columns.values[label]
-        if isinstance(values, np.ndarray):
-            arrays[label] = pa.array(values, mask=np.isnan(values))
-        else:
-            arrays[label] = pa.array(values, type=pa.string())
-    arrays[target] = pa.array(_targets(y))
-    sink = pa.BufferOutputStream()
-    pcsv.write_csv(pa.table(arrays), sink)
-    return sink.getvalue().to_pybytes()
-
-
-def _targets(y: np.ndarray):
-    """One target per row: class labels as text, values as float64."""
-    y = y.reshape(-1)
-    if np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_):
-        return y.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y.astype(np.int64)
-    return [_text(v) for v in y.tolist()]
-
-
-def table_source_overrides(path: Path, target: str, task: str, settings: dict | None, filled: dict,
-                     validation: Path | None) -> list[str]:
-    """``--set`` items pointing ``data.source`` at the saved table. Where the config
-    gives column settings, the items set the other keys beside them, so that a mistake
-    in a setting is told where the config has it; else they make the whole source."""
-    source = {"type": "csv", "path": str(path), "target": target, "task": task, **filled}
-    if validation is not None:
-        source["validation_path"] = str(validation)
-    if settings is None:
-        return [Setting(f"data.source={json.dumps(source)}", "data=(x, y)")]
-    return [Setting(f"data.source.{key}={json.dumps(value)}", "data=(x, y)") for key, value in source.items()]

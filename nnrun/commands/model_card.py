@@ -14,7 +14,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     with its prediction, never a feature
     ignored         columns training left out (data.source.ignore): accepted, unused
     columns         the raw input columns in order: {"name", "type": "number",
-                    "category" or "text", "categories" (for a category), "text" (for
+                    "category", "date" or "text", "categories" (for a category),
+                    "format" and "time" (for a date: ymd, dmy, mdy or a strptime
+                    format, and whether the time of day is a feature), "text" (for
                     a text: tokens, length, vocabulary, ...), "missing": "error" or
                     the value that fills an empty cell, "unknown" (for a category:
                     "error", or "ignore": an unseen one is all zeros), "thousands"
@@ -40,7 +42,7 @@ from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun, weights_fingerprint
 
 
-KINDS = {"numeric": "number", "categorical": "category", "text": "text"}
+KINDS = {"numeric": "number", "categorical": "category", "text": "text", "date": "date"}
 
 
 def input_columns(saved: SavedPreprocessing) -> list[dict]:
@@ -58,6 +60,8 @@ def input_columns(saved: SavedPreprocessing) -> list[dict]:
             entry["thousands"] = saved.columns.thousands  # a number sent as text may hold it ("53,697")
         if column.kind == "numeric" and saved.columns.decimal != ".":
             entry["decimal"] = saved.columns.decimal  # and is written with it ("3,25")
+        if column.kind == "date":  # how its cells are written, and whether the time of day is a feature
+            entry["format"], entry["time"] = column.format, bool(column.time)
         if column.kind == "text":  # how the text becomes token indices (nnrun.data.text)
             entry["text"] = column.text.model_dump()
             entry["missing"] = ""  # an empty text is all padding

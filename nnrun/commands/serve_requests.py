@@ -50,7 +50,7 @@ def smallest_body_bytes(columns: list[dict]) -> int:
     def least(column: dict) -> Any:
         if column["type"] == "category" and column.get("unknown") != "ignore":
             return min(column["categories"], key=len)
-        return 0 if column["type"] == "number" else ""
+        return 0 if column["type"] == "number" else _example_value(column) if column["type"] == "date" else ""
 
     body = {"instances": [{column["name"]: least(column) for column in columns}]}
     return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
@@ -124,6 +124,8 @@ async def _answer(send, status: int, message: str, kind: str) -> None:
 def _column_type(column: dict) -> Any:
     if column["type"] == "number":
         kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_within_float32)]
+    elif column["type"] == "date":
+        kind = Annotated[str, Field(strict=True), AfterValidator(_a_date(column))]
     elif column["type"] == "text" or column.get("unknown") == "ignore":  # any category: unseen ones are zeros
         kind = Annotated[str, Field(strict=True)]
     else:
@@ -210,7 +212,26 @@ def _as_a_cell_is_read(column: dict):
     return read
 
 
+def _a_date(column: dict):
+    """A check that a date column's text is a date as training read them."""
+    from nnrun.data.dates import described, parse
+
+    def read(value: str) -> str:
+        if parse(value, column["format"]) is None:
+            raise ValueError(f"{show(value)} is not a date written {described(column['format'])}, as training read "
+                             "them")
+        return value
+
+    return read
+
+
 def _column_description(column: dict) -> str:
+    if column["type"] == "date":
+        from nnrun.data.dates import described
+
+        text = f"A date{' and time' if column['time'] else ''}, written {described(column['format'])}."
+        return text + (f" null when unknown: filled with {column['missing']!r}, as in training."
+                       if column["missing"] != "error" else "")
     text = {"number": "A number (or a number as text, as a CSV cell holds it).",
             "category": "One of the categories seen in training"
                         + (f" ({', '.join(column['categories'])}; another is encoded as all zeros)."
@@ -224,6 +245,10 @@ def _column_description(column: dict) -> str:
 def _example_value(column: dict) -> Any:
     if column["type"] == "category":
         return column["categories"][0]
+    if column["type"] == "date":
+        from nnrun.data.dates import example
+
+        return example(column["format"], column["time"])
     return "some text" if column["type"] == "text" else 0.0
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from nnrun.commands.validate import layer_rows, validate
 from nnrun.console.output import OutputConsole, say_note
 from nnrun.console.tables import FoldingTable
-from nnrun.data.columns import class_list
+from nnrun.data.labels import class_list
 from nnrun.engine.experiment import Experiment
 
 

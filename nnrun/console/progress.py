@@ -18,7 +18,7 @@ from rich.markup import escape
 from nnrun.console.numbers import number
 from nnrun.console.output import OutputConsole, on_screen, say_note
 from nnrun.console.results import print_results
-from nnrun.data.columns import class_list
+from nnrun.data.labels import class_list
 from nnrun.engine.distributed import launched_size
 from nnrun.engine.hooks import SilentHooks
 from nnrun.model.monitor import Monitor, default_key

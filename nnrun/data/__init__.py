@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from nnrun.data.base import TEST, VALIDATION
-from nnrun.data.columns import category_warnings
+from nnrun.data.labels import category_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.sources import BUILTIN, SourceSpec
 from nnrun.data.split import SPLITS, SplitConfig, held_out_class_warnings, split_indices
@@ -59,7 +59,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
         from nnrun.data.encoding import fit_columns  # only a table source needs the column encoding
 
         if columns is None:
-            columns = fit_columns(parts["train"].table, source.missing, source.text, thousands=source.thousands,
+            columns = fit_columns(parts["train"].table, source.missing, source.text, source.dates,
+                                  thousands=source.thousands,
                                   delimiter=source.delimiter, decimal=source.decimal,
                                   text_encoding=source.encoding,
                                   unknown=source.unknown, ids=list(source.id), ignored=list(source.ignore))

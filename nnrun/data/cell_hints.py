@@ -75,8 +75,8 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
                     "numbers to regress; for a classification use a loss such as categorical_crossentropy")
         return f"'{column}' is the target, which a regression needs as a number in every row; fix these cells"
     if mostly and dates(sample):  # before categories: the dates of a few days repeat
-        return (f"'{column}' holds dates (like '{sample[0]}'), and the model takes numbers; derive numbers from them "
-                "in the file (the days since a date, the month, the weekday) and leave the dates out with "
+        return (f"'{column}' holds dates (like '{sample[0]}'); name it in data.source.dates: [{column}] to learn "
+                "from its year, place in the year and weekday (and time of day), or leave it out with "
                 "data.source.ignore")
     if distinct == 1 and len(wrong) == present:  # one word in every row: no input to learn from, even one-hot
         return (f"'{column}' holds one value ('{sample[0]}') in every row, which tells the rows nothing; leave it "
@@ -212,6 +212,6 @@ def _category_limit(rows: int) -> int:
     """The most distinct values a column of ``rows`` may have to look like categories:
     each value repeated (a tenth of the rows at most), and below the count that makes a
     categorical column a warning (see .columns.category_warnings)."""
-    from nnrun.data.columns import HIGH_CARDINALITY
+    from nnrun.data.labels import HIGH_CARDINALITY
 
     return min(max(20, rows // 10), HIGH_CARDINALITY, max(1, rows // 2))

@@ -18,7 +18,8 @@ MOSTLY = 0.9  # the share of a column's cells that must fit
 # 2023-01-05, 2023/1/5 12:30, 05.01.2023, 1/5/23 and such, with a time or not.
 DATE = re.compile(r"^(?:(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})|"
                   r"(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2}))"
-                  r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[AaPp][Mm])?)?$")
+                  r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d+)?)?\s*"
+                  r"(?:Z|[+-]\d{2}:?\d{2}|(?P<half>[AaPp])[Mm])?)?$")
 # 35 kg, 12.5cm, 3 m², 20 °C: a number and a unit of at most 6 letters; one letter only
 # after a space ('5 V'), as '7A' and '12B' are more often codes than amperes.
 WITH_UNIT = re.compile(r"^(?P<number>[+-]?\d+(?:[.,]\d+)?)(?:\s?(?P<unit>°?[^\W\d_]{2,6}[²³]?|°[^\W\d_]?|"

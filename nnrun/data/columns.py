@@ -13,17 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from nnrun.data.number_patterns import GAP_LIKE, PLAIN, SIGNED_NUMBER
+from nnrun.data.number_patterns import PLAIN
 from nnrun.errors import ConfigError, Problem, UserError, closest, did_you_mean
-
-HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious...
-ROWS_PER_CATEGORY = 20  # ...unless the training rows hold this many of each on average (300 ZIP codes: 6,000 rows)
-
-
-def repeats_enough(categories: int, training_rows: int) -> bool:
-    """Whether a column of this many categories is one to one-hot encode for a training
-    split of this many rows: few categories, or each seen often enough to learn from."""
-    return categories <= HIGH_CARDINALITY or training_rows >= ROWS_PER_CATEGORY * categories
 
 
 def check_present(wanted: list[str], header: list[str], where: str, key: str) -> None:
@@ -37,8 +28,9 @@ def check_present(wanted: list[str], header: list[str], where: str, key: str) ->
 def absent(wanted: list[str], header: list[str], where: str, key: str, told=()) -> list[Problem]:
     """A problem for each name of ``wanted`` not in ``header`` (see check_present), but
     those ``told`` of already."""
-    # Each at its own item (data.source.categorical.1), which a message then points at.
-    return [Problem(f"{key}.{i}" if len(wanted) > 1 else key,
+    # Each at its own item (data.source.categorical.1, data.source.dates.signup: a
+    # mapping's), which a message then points at.
+    return [Problem(f"{key}.{name}" if key == "data.source.dates" else f"{key}.{i}" if len(wanted) > 1 else key,
                     f"'{name}' is not {where}{did_you_mean(name, header, 'the columns are')}")
             for i, name in enumerate(wanted) if name not in header and name not in told]
 
@@ -58,8 +50,13 @@ def _left_out_once(source) -> list[Problem]:
                                 "of the two"))
     listed = [("features", i, name, len(source.features)) for i, name in enumerate(source.features or [])]
     listed += [("categorical", i, name, len(source.categorical)) for i, name in enumerate(source.categorical)]
-    for field, i, name, count in listed:  # a categorical column is a feature too
-        key = f"data.source.{field}.{i}" if count > 1 else f"data.source.{field}"
+    listed += [("dates", i, name, len(source.dates)) for i, name in enumerate(source.dates)]
+    problems += [Problem(f"data.source.dates.{name}", f"'{name}' is listed in data.source.categorical too; a "
+                                                       "column is encoded one way: name it in one of the two")
+                 for name in source.dates if name in source.categorical]
+    for field, i, name, count in listed:  # a categorical or date column is a feature too
+        key = f"data.source.dates.{name}" if field == "dates" else \
+            f"data.source.{field}.{i}" if count > 1 else f"data.source.{field}"
         if name == source.target:
             problems.append(Problem(key, the_target))
         elif name in source.id:
@@ -98,10 +95,11 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
         problems += absent(names, header, where, "data.source.features")
     else:
         names = [c for c in header if c not in left_out]
-    unknown = absent(source.categorical, header, where, "data.source.categorical")
     features = [n for n in names if n not in left_out]
-    problems += unknown or absent(source.categorical, features, "one of the feature columns", "data.source.categorical",
-                                  told=left_out)  # a column left out and listed: said by _left_out_once
+    for key, listed in (("categorical", source.categorical), ("dates", list(source.dates))):
+        unknown = absent(listed, header, where, f"data.source.{key}")
+        problems += unknown or absent(listed, features, "one of the feature columns", f"data.source.{key}",
+                                      told=left_out)  # a column left out and listed: said by _left_out_once
     # Every problem of the column lists at once: names the file lacks, and lists that overlap.
     problems += _left_out_once(source) + _each_listed_once(source)
     if problems:
@@ -165,130 +163,9 @@ def extra_note(extra: list[str]) -> str | None:
     return f"ignored {len(extra)} column{'s' if len(extra) != 1 else ''} the model was not trained on: {shown}"
 
 
-def describe_classes(names: list[str], counts) -> str:
-    """'4 classes: Adelie, Adelei (1 row), Chinstrap, Gentoo': every class named, the
-    rare ones (under 2 rows) with their count; long lists shortened."""
-    shown = [f"{n} ({c} row{'s' if c != 1 else ''})" if c < 2 else str(n) for n, c in zip(names, counts)]
-    listing = ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more)" if len(shown) > 20 else "")
-    return f"{len(names)} class{'es' if len(names) != 1 else ''}: {listing}"
-
-
-def quoted_names(names: list[str], shown: int = 10) -> str:
-    """'a', 'b', 'c' ... : the first ``shown`` names, for a warning that lists them."""
-    return ", ".join(f"'{name}'" for name in names[:shown]) + (" ..." if len(names) > shown else "")
-
-
 def _alike(name: str) -> str:
     """A name as it looks: its spaces any spaces (str.split takes a non-breaking one too),
     its accents composed."""
     return " ".join(unicodedata.normalize("NFC", name).split())
 
 
-def class_warnings(names: list[str], counts, origin: str) -> list[str]:
-    """A class of a single row is usually a typo in a label; it cannot be learned either
-    way. Classes whose names differ only in case or spaces ('Basic', 'basic ') are
-    usually one class written two ways, which the model would have to tell apart."""
-    warnings = []
-    single = [str(n) for n, c in zip(names, counts) if c == 1]
-    if single:
-        listing = quoted_names(single)
-        warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
-                        f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
-    for group in written_alike(names)[:3]:
-        warnings.append(f"{origin}: the classes {' and '.join(map(repr, group))} differ only in case or spaces: one "
-                        "class written two ways? Write it one way in the file")
-    return warnings
-
-
-def label_slips(data) -> str | None:
-    """Where a classification's classes look miscounted by a slip in the labels (two
-    written alike, or a class of one row), a sentence that says so and how to fix it
-    in the file, for a message about the number of classes; else None."""
-    import numpy as np
-
-    counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
-    alike = written_alike(data.class_names)
-    if alike:
-        return (f"the classes {' and '.join(map(repr, alike[0]))} differ only in case or spaces (one class written "
-                "two ways?): write it one way in the file")
-    single = [str(n) for n, c in zip(data.class_names, counts) if c == 1]
-    if single:
-        return f"{quoted_names(single)} {'is a class' if len(single) == 1 else 'are classes'} of a single row (a " \
-               "typo in a label?): correct it in the file"
-    return None
-
-
-def written_key(name) -> str:
-    """A name as it reads, to find one written two ways ('North', ' north'): its spaces
-    one space, its case folded."""
-    return " ".join(str(name).split()).casefold()
-
-
-def written_alike(names) -> list[list[str]]:
-    """The groups of names that differ only in case or spaces ('North', 'north ')."""
-    alike: dict[str, list[str]] = {}
-    for name in map(str, names):
-        alike.setdefault(written_key(name), []).append(name)
-    return [group for group in alike.values() if len(group) > 1]
-
-
-def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
-    """Categorical columns with very many distinct values (more than half the rows, or
-    more than HIGH_CARDINALITY with fewer than ROWS_PER_CATEGORY rows each on average):
-    an ID or a number column, rarely a real category. Categories written two ways
-    ('North', 'north'), which one-hot encoding makes two inputs that each learn from
-    part of the rows. And a column of one value, which tells the rows nothing."""
-    warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
-                f"encoding makes {len(values)} inputs that the model can memorise; "
-                + (f"its values are numbers with a currency or percent sign (like '{signed}'), so they are read "
-                   "as text categories; write them as plain numbers in the file (and take the column out of "
-                   "data.source.categorical if it is listed there) to have them read as numbers"
-                   if (signed := _signed_number(values)) else
-                   f"its values read as texts (like '{text}'): data.source.text: {{column: {name}}} learns from "
-                   "their words, with an embedding first, as the model's only input (the other columns leave it)"
-                   if (text := _free_text(values)) else "is it an ID (data.source.id) or a number column?")
-                for name, values in categories.items()
-                if not repeats_enough(len(values), rows) or (rows >= 10 and len(values) > rows / 2)]
-    warnings += [f"categorical column '{name}' holds one value ('{values[0]}') in every training row, which tells "
-                 "the rows nothing; leave it out with data.source.ignore" for name, values in categories.items()
-                 if len(values) == 1 and rows > 1]
-    for name, values in categories.items():
-        # '-', 'None', 'n.a.': a gap written as a word, learned as a category of its own
-        # ('unknown' is left out: a real answer in many surveys, such as the bank marketing data's)
-        gaps = [v for v in values if GAP_LIKE.match(str(v).strip()) and str(v).strip().casefold() != "unknown"
-                or str(v).strip().casefold() == "none"]
-        if gaps:
-            one = len(gaps) == 1
-            warnings.append(f"categorical column '{name}': {', '.join(map(repr, gaps[:3]))} look{'s' if one else ''} "
-                            f"like {'a mark' if one else 'marks'} for a missing value, learned as "
-                            f"{'a category of its own' if one else 'categories of their own'}; to fill them as missing "
-                            "cells (data.source.missing), write such cells empty or NA in the file")
-        groups = written_alike(values)
-        if groups:
-            listing = "; ".join(", ".join(map(repr, group)) for group in groups[:3])
-            more = f" and {len(groups) - 3} more groups" if len(groups) > 3 else ""
-            warnings.append(f"categorical column '{name}': categories that differ only in case or spaces ({listing}"
-                            f"{more}) are encoded as different inputs; if they are one category, write it one way "
-                            "in the file")
-    return warnings
-
-
-def _signed_number(values: list[str]) -> str | None:
-    """One of ``values`` when most are numbers with a currency or percent sign ('23.7%')."""
-    signed = [v for v in values[:1000] if SIGNED_NUMBER.match(str(v).strip())]
-    return signed[0] if len(signed) > min(len(values), 1000) / 2 else None
-
-
-def _free_text(values: list[str]) -> str | None:
-    """One of ``values`` when most are texts of several words (reviews, comments, titles)."""
-    texts = [str(v) for v in values[:1000] if len(str(v).split()) >= 3]
-    shown = texts[0] if texts and len(texts[0]) <= 40 else texts[0][:37] + "..." if texts else None
-    return shown if len(texts) > min(len(values), 1000) / 2 else None
-
-
-def class_list(data) -> str:
-    """The classes of a classification Dataset, as :func:`describe_classes` names them."""
-    import numpy as np
-
-    counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
-    return describe_classes(data.class_names, counts)

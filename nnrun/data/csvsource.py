@@ -16,12 +16,14 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, check_regression_target, coded_label_classes
 from nnrun.data.cells import MISSING
-from nnrun.data.columns import check_present, class_warnings, feature_columns, quoted_names
+from nnrun.data.columns import check_present, feature_columns
+from nnrun.data.labels import class_warnings, quoted_names
 from nnrun.data.coded import coded_matches, merged_codes
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.dataset import Dataset
+from nnrun.data.dates import date_columns
 from nnrun.data.problems import DataError, DataProblems
 from nnrun.data.table import Table, collect_missing, table_from
 from nnrun.data.text import TextSpec
@@ -74,6 +76,11 @@ class CsvSource(SourceBase):
     categorical: list[str] = Field(
         default_factory=list, description="Feature columns holding categories; one-hot encoded."
     )
+    dates: Annotated[dict[str, str], BeforeValidator(date_columns, json_schema_input_type=list[str] | dict[str, str])
+                     ] = Field(default_factory=dict, description="Feature columns holding dates (and times), each "
+                               "encoded as its year, place in the year, weekday and time of day: a list of names "
+                               "(the format learned from the training cells), or name: format (ymd, dmy, mdy, or a "
+                               "strptime format such as '%d %b %Y').")
     id: Annotated[list[str], BeforeValidator(_names, json_schema_input_type=str | list[str])] = Field(
         default_factory=list, description="ID column(s): not features; `nnrun predict` copies them into its output.")
     ignore: list[str] = Field(default_factory=list, description="Columns to leave out of the features.")
@@ -135,16 +142,17 @@ class CsvSource(SourceBase):
                                                                       "the model's input: name the column that "
                                                                       "holds the text")])
         clash = [("data.source.features", self.features not in (None, [column]), "lists other columns"),
-                 ("data.source.categorical", bool(self.categorical), "is set")]
+                 ("data.source.categorical", bool(self.categorical), "is set"),
+                 ("data.source.dates", bool(self.dates), "is set")]
         for key, wrong, what in clash:
             if wrong:
                 raise ConfigError("", [Problem(key, f"{what}, but the text column '{column}' is the model's only "
-                                                    "input; leave features and categorical out")])
+                                                    "input; leave features, categorical and dates out")])
         return [column]
 
     def string_columns(self) -> list[str]:
-        """The columns kept as text: the categorical ones and the text column."""
-        return [*self.categorical, self.text.column] if self.text else list(self.categorical)
+        """The columns kept as text: the categorical ones, the dates and the text column."""
+        return [*self.categorical, *self.dates, self.text.column] if self.text else [*self.categorical, *self.dates]
 
     def feature_columns(self, header: list[str], origin: str) -> list[str]:
         if self.text is not None:

@@ -5,7 +5,8 @@ training rows only (a :class:`~.table.Table`), and :func:`encode_columns` turns 
 table (training, validation, test, or a file given to ``nnrun predict``) into the
 model's float32 features. The fitted state is plain JSON, saved in ``preprocess.json``.
 A text column (kept with the string columns) becomes ``length`` token indices,
-``review[0]`` ...
+``review[0]`` ..., and a date column the features of its dates, ``signup:year`` ...
+(see :mod:`.dates`).
 
 Encoded features keep the column order of the table; a categorical column ``city``
 with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
@@ -20,7 +21,8 @@ import numpy as np
 
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, coded_matches
-from nnrun.data.columns import written_key
+from nnrun.data.labels import written_key
+from nnrun.data.dates import encode_dates, feature_names, fit_date
 from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import feature_ranges
 from nnrun.data.table import Table, columns_with_gaps
@@ -39,11 +41,13 @@ def _most_frequent_text(counts: dict[str, int]):
     return min(counts, key=lambda value: (-counts[value], value)) if counts else None
 
 
-def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **options) -> dict:
+def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates: dict[str, str] | None = None,
+                **options) -> dict:
     """Learn categories and fill values from the training rows (JSON-able state); a
-    ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`). ``options``
+    ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`), a date column
+    its format (``dates``: column -> format, see :mod:`nnrun.data.dates`). ``options``
     (thousands, unknown, ids, ...) are saved with it for ``nnrun predict``."""
-    columns = []
+    columns, dates = [], dates or {}
     if text is not None:
         texts = table.strings[:, table.categorical.index(text.column)]
         columns.append({"name": text.column, "kind": "text", "text": fit_vocabulary(texts, text)})
@@ -60,6 +64,9 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, **opti
     for name in table.categorical:
         if text is not None and name == text.column:
             continue
+        if name in dates:
+            columns.append(fit_date(name, table.codes(name), dates[name], missing))
+            continue
         counts = table.counts(name)
         fill = _most_frequent_text(counts) if missing != "error" else None
         columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
@@ -74,6 +81,8 @@ def encoded_names(state: dict) -> list[str]:
             names.append(column["name"])
         elif column["kind"] == "text":
             names += [f"{column['name']}[{i}]" for i in range(column["text"]["length"])]
+        elif column["kind"] == "date":
+            names += feature_names(column)
         else:
             names += [f"{column['name']}={c}" for c in column["categories"]]
     return names
@@ -118,6 +127,11 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
             out[:, position : position + length] = vectorize(
                 table.strings[:, table.categorical.index(column["name"])], column["text"])
             position += length
+        elif column["kind"] == "date":  # an empty cell given the fill's text, then read as the others
+            width = len(feature_names(column))
+            encode_dates(_filled_codes(table.codes(column["name"]), column, table, problems, policy), column,
+                         table.lines, problems, out[:, position : position + width])
+            position += width
         else:
             coded = _filled_codes(table.codes(column["name"]), column, table, problems, policy)
             width = len(column["categories"])

@@ -25,7 +25,7 @@ from nnrun.data.base import (
     concatenate,
     label_classes,
 )
-from nnrun.data.columns import class_warnings
+from nnrun.data.labels import class_warnings
 from nnrun.data.dataset import Dataset
 from nnrun.data.formats import npz_keys, read_idx, read_npz
 from nnrun.errors import UserError, did_you_mean, listed_samples

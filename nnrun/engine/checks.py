@@ -14,7 +14,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.data.columns import class_list, label_slips
+from nnrun.data.labels import class_list, label_slips
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph

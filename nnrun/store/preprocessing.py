@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nnrun.data.dates import check_format
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.errors import UserError
 from nnrun.store import files
@@ -37,11 +38,13 @@ class SavedText(_Strict):
 
 class SavedColumn(_Strict):
     name: str
-    kind: Literal["numeric", "categorical", "text"]
+    kind: Literal["numeric", "categorical", "text", "date"]
     fill: float | str | None = None
-    range: list[float] | None = None  # a number column's [smallest, largest] in training; None in older runs
+    range: list[float] | None = None  # a number column's [smallest, largest] in training (a date's, in years)
     categories: list[str] | None = None
     text: SavedText | None = None
+    format: str | None = None  # a date column's: ymd, dmy, mdy or a strptime format (nnrun.data.dates)
+    time: bool | None = None  # and whether its training cells had times of day
 
 
 class SavedColumns(_Strict):
@@ -127,6 +130,14 @@ def _check_consistent(path: Path, saved: SavedPreprocessing) -> None:
                         f"{len(saved.feature_names)} features")
     if saved.task == "classification" and len(saved.class_names or []) < 2:
         raise UserError(f"{path}: damaged: a classifier needs its class_names (two or more)")
+    for column in (c for c in (saved.columns.columns if saved.columns else []) if c.kind == "date"):
+        try:
+            check_format(column.format or "")
+        except ValueError:
+            raise UserError(f"{path}: damaged: the date column '{column.name}' has no format it can be read by "
+                            f"({column.format!r})") from None
+        if column.time is None or column.format == "auto":
+            raise UserError(f"{path}: damaged: the date column '{column.name}' lacks its fitted format and time")
 
 
 def check_outputs(run_path: Path, saved: SavedPreprocessing, outputs: int) -> None:

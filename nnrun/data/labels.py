@@ -1,0 +1,144 @@
+"""How a table's class labels and categories read, and the warnings about them.
+
+Classes are named with their rare ones counted (``describe_classes``); labels or
+categories written two ways ('North', 'north ') and classes of a single row are
+usually slips in the file (``class_warnings``, ``label_slips``); a categorical column of
+very many values, of one value, or of marks for a missing value is told
+(``category_warnings``).
+"""
+
+from __future__ import annotations
+
+from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER
+
+HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious...
+ROWS_PER_CATEGORY = 20  # ...unless the training rows hold this many of each on average (300 ZIP codes: 6,000 rows)
+
+
+def repeats_enough(categories: int, training_rows: int) -> bool:
+    """Whether a column of this many categories is one to one-hot encode for a training
+    split of this many rows: few categories, or each seen often enough to learn from."""
+    return categories <= HIGH_CARDINALITY or training_rows >= ROWS_PER_CATEGORY * categories
+
+
+def describe_classes(names: list[str], counts) -> str:
+    """'4 classes: Adelie, Adelei (1 row), Chinstrap, Gentoo': every class named, the
+    rare ones (under 2 rows) with their count; long lists shortened."""
+    shown = [f"{n} ({c} row{'s' if c != 1 else ''})" if c < 2 else str(n) for n, c in zip(names, counts)]
+    listing = ", ".join(shown[:20]) + (f", ... ({len(shown) - 20} more)" if len(shown) > 20 else "")
+    return f"{len(names)} class{'es' if len(names) != 1 else ''}: {listing}"
+
+
+def quoted_names(names: list[str], shown: int = 10) -> str:
+    """'a', 'b', 'c' ... : the first ``shown`` names, for a warning that lists them."""
+    return ", ".join(f"'{name}'" for name in names[:shown]) + (" ..." if len(names) > shown else "")
+
+
+def class_warnings(names: list[str], counts, origin: str) -> list[str]:
+    """A class of a single row is usually a typo in a label; it cannot be learned either
+    way. Classes whose names differ only in case or spaces ('Basic', 'basic ') are
+    usually one class written two ways, which the model would have to tell apart."""
+    warnings = []
+    single = [str(n) for n, c in zip(names, counts) if c == 1]
+    if single:
+        listing = quoted_names(single)
+        warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
+                        f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
+    for group in written_alike(names)[:3]:
+        warnings.append(f"{origin}: the classes {' and '.join(map(repr, group))} differ only in case or spaces: one "
+                        "class written two ways? Write it one way in the file")
+    return warnings
+
+
+def label_slips(data) -> str | None:
+    """Where a classification's classes look miscounted by a slip in the labels (two
+    written alike, or a class of one row), a sentence that says so and how to fix it
+    in the file, for a message about the number of classes; else None."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
+    alike = written_alike(data.class_names)
+    if alike:
+        return (f"the classes {' and '.join(map(repr, alike[0]))} differ only in case or spaces (one class written "
+                "two ways?): write it one way in the file")
+    single = [str(n) for n, c in zip(data.class_names, counts) if c == 1]
+    if single:
+        return f"{quoted_names(single)} {'is a class' if len(single) == 1 else 'are classes'} of a single row (a " \
+               "typo in a label?): correct it in the file"
+    return None
+
+
+def written_key(name) -> str:
+    """A name as it reads, to find one written two ways ('North', ' north'): its spaces
+    one space, its case folded."""
+    return " ".join(str(name).split()).casefold()
+
+
+def written_alike(names) -> list[list[str]]:
+    """The groups of names that differ only in case or spaces ('North', 'north ')."""
+    alike: dict[str, list[str]] = {}
+    for name in map(str, names):
+        alike.setdefault(written_key(name), []).append(name)
+    return [group for group in alike.values() if len(group) > 1]
+
+
+def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
+    """Categorical columns with very many distinct values (more than half the rows, or
+    more than HIGH_CARDINALITY with fewer than ROWS_PER_CATEGORY rows each on average):
+    an ID or a number column, rarely a real category. Categories written two ways
+    ('North', 'north'), which one-hot encoding makes two inputs that each learn from
+    part of the rows. And a column of one value, which tells the rows nothing."""
+    warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
+                f"encoding makes {len(values)} inputs that the model can memorise; "
+                + (f"its values are numbers with a currency or percent sign (like '{signed}'), so they are read "
+                   "as text categories; write them as plain numbers in the file (and take the column out of "
+                   "data.source.categorical if it is listed there) to have them read as numbers"
+                   if (signed := _signed_number(values)) else
+                   f"its values read as texts (like '{text}'): data.source.text: {{column: {name}}} learns from "
+                   "their words, with an embedding first, as the model's only input (the other columns leave it)"
+                   if (text := _free_text(values)) else "is it an ID (data.source.id) or a number column?")
+                for name, values in categories.items()
+                if not repeats_enough(len(values), rows) or (rows >= 10 and len(values) > rows / 2)]
+    warnings += [f"categorical column '{name}' holds one value ('{values[0]}') in every training row, which tells "
+                 "the rows nothing; leave it out with data.source.ignore" for name, values in categories.items()
+                 if len(values) == 1 and rows > 1]
+    for name, values in categories.items():
+        # '-', 'None', 'n.a.': a gap written as a word, learned as a category of its own
+        # ('unknown' is left out: a real answer in many surveys, such as the bank marketing data's)
+        gaps = [v for v in values if GAP_LIKE.match(str(v).strip()) and str(v).strip().casefold() != "unknown"
+                or str(v).strip().casefold() == "none"]
+        if gaps:
+            one = len(gaps) == 1
+            warnings.append(f"categorical column '{name}': {', '.join(map(repr, gaps[:3]))} look{'s' if one else ''} "
+                            f"like {'a mark' if one else 'marks'} for a missing value, learned as "
+                            f"{'a category of its own' if one else 'categories of their own'}; to fill them as missing "
+                            "cells (data.source.missing), write such cells empty or NA in the file")
+        groups = written_alike(values)
+        if groups:
+            listing = "; ".join(", ".join(map(repr, group)) for group in groups[:3])
+            more = f" and {len(groups) - 3} more groups" if len(groups) > 3 else ""
+            warnings.append(f"categorical column '{name}': categories that differ only in case or spaces ({listing}"
+                            f"{more}) are encoded as different inputs; if they are one category, write it one way "
+                            "in the file")
+    return warnings
+
+
+def _signed_number(values: list[str]) -> str | None:
+    """One of ``values`` when most are numbers with a currency or percent sign ('23.7%')."""
+    signed = [v for v in values[:1000] if SIGNED_NUMBER.match(str(v).strip())]
+    return signed[0] if len(signed) > min(len(values), 1000) / 2 else None
+
+
+def _free_text(values: list[str]) -> str | None:
+    """One of ``values`` when most are texts of several words (reviews, comments, titles)."""
+    texts = [str(v) for v in values[:1000] if len(str(v).split()) >= 3]
+    shown = texts[0] if texts and len(texts[0]) <= 40 else texts[0][:37] + "..." if texts else None
+    return shown if len(texts) > min(len(values), 1000) / 2 else None
+
+
+def class_list(data) -> str:
+    """The classes of a classification Dataset, as :func:`describe_classes` names them."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
+    return describe_classes(data.class_names, counts)
