@@ -20,8 +20,8 @@ from nnrun.config.sweep import SweepConfig
 # settings that only encode each row's columns (a text's tokens, the categories, the
 # fill of a missing cell): the split is cut from the seed and the targets alone.
 SPLIT_PATHS = ("seed", "data.split", "data.source")
-ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "dates", "features", "id", "ignore", "missing",
-                                                       "unknown", "thousands"))
+ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "dates", "features", "id", "ignore",
+                                                       "missing", "unknown", "thousands"))
 
 
 def sweep_warnings(sweep: SweepConfig) -> list[str]:
