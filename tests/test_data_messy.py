@@ -5,6 +5,7 @@ The files are generated here; none is kept in the repository."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import nnrun
+from nnrun.data.cells import markers
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.problems import DataProblems
@@ -232,8 +234,16 @@ def test_what_spreadsheets_pandas_and_r_write_for_a_gap_is_missing_and_a_dash_is
     np.testing.assert_array_equal(np.isnan(columns.number("a")), [False, True, True, False])
     assert columns.text("b").tolist() == ["none", "", "light", ""]  # 'none' is a category's name
     _, report = _read(tmp_path, "a\n" + "\n".join(["1.5", "-", "2", "--", "3", "4"]) + "\n")
-    assert "'-', '--' look like a mark for a missing value; write such cells empty (or NA), which " \
-           "data.source.missing: mean (or most_frequent) fills" in report
+    assert "'-', '--' look like a mark for a missing value; to read them so, set data.source.missing_values: " \
+           '["-", "--"] (data.source.missing: mean or most_frequent then fills such cells)' in report
+    # Told so, they are missing cells, in number and text columns alike, in any case, padded or not.
+    (tmp_path / "m.csv").write_text("a,b\n1,-\n - ,k.A.\n-999,x\nNone,K.a.\n7,none\n")
+    problems = DataProblems("m.csv")
+    columns = read_columns(tmp_path / "m.csv", ["a", "b"], ["a"], ["b"], problems,
+                           missing=markers(["-", "none", "k.a.", "-999"]))
+    assert not problems
+    np.testing.assert_array_equal(np.isnan(columns.number("a")), [False, True, True, True, False])
+    assert columns.text("b").tolist() == ["", "", "x", "", ""]
 
 
 def test_a_file_of_bad_cells_is_read_without_loading_pandas(tmp_path):
@@ -799,3 +809,41 @@ def test_an_unseen_category_written_otherwise_than_a_known_one_is_named(run_cli,
     assert result.exit_code == 2
     assert "hint: 'city' was trained on Lyon, Nice, Paris ('paris' is 'Paris' written otherwise; 'NICE' is 'Nice' " \
            "written otherwise); fix the cells" in " ".join(result.output.split())
+
+
+def test_missing_values_name_a_files_own_marks_for_a_gap_in_training_predict_serve_and_tables(run_cli, tmp_path):
+    # '-' for a number nobody wrote down, 'k.A.' (keine Angabe) for a category.
+    rows = [f"{'-' if i % 7 == 0 else i % 13},{'k.A.' if i % 11 == 0 else 'ab'[i % 2]},{'yn'[i % 3 == 0]}"
+            for i in range(80)]
+    (tmp_path / "g.csv").write_text("rooms,side,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "g.yaml").write_text(
+        "name: g\ndata:\n  source: {type: csv, path: g.csv, target: label, categorical: [side], missing: mean,\n"
+        "           missing_values: ['-', K.A.]}\nmodel:\n  layers: [{type: dense, units: 2, activation: softmax}]\n"
+        "loss: categorical_crossentropy\ntraining: {epochs: 2}\n")
+    result = run_cli("train", "g.yaml", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "r" / "preprocess.json").read_text())["columns"]
+    assert saved["missing_values"] == ["-", "K.A."]
+    assert saved["columns"][1]["categories"] == ["a", "b"]  # 'k.A.' is no category
+    (tmp_path / "new.csv").write_text("rooms,side\n - ,K.a.\n3,a\n")
+    result = run_cli("predict", "r", "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert "filled 2 empty cells with the training split's means" in result.output
+    if importlib.util.find_spec("fastapi"):
+        from fastapi.testclient import TestClient
+
+        from nnrun.commands.serve import ServedModel, create_app
+
+        client = TestClient(create_app(ServedModel.load(tmp_path / "r")))
+        assert client.get("/metadata").json()["missing_values"] == ["-", "K.A."]
+        answer = client.post("/predict", json={"instances": [{"rooms": "-", "side": "k.a."}]})
+        assert answer.status_code == 200, answer.json()
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(tmp_path / "g.csv", keep_default_na=False, dtype=str)
+    labels = frame.pop("label")
+    config = {"name": "t", "data": {"source": {"missing": "mean", "missing_values": ["-", "k.a."],
+                                               "categorical": ["side"]}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    trained = nnrun.train(config, data=(frame, labels), run_dir=tmp_path / "t")
+    assert nnrun.load(trained.run_dir).predict(frame[:3]).predictions.shape == (3,)

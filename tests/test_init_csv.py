@@ -670,3 +670,13 @@ def test_a_regression_target_with_a_few_far_values_gets_huber(run_cli, tmp_path)
                                                                   for p in 500_000 + 1e5 * rng.normal(size=400)))
     assert run_cli("init", "plain.csv", "--target", "price").exit_code == 0
     assert "loss: mse" in (tmp_path / "plain.yaml").read_text()
+
+
+def test_marks_for_a_gap_in_columns_of_numbers_become_missing_values(run_cli, tmp_path):
+    lines = ["flat;area;rooms;price"] + [f"W{i};{'k.A.' if i % 9 == 0 else f'{40 + i % 50},5'};"
+                                          f"{'-' if i % 7 == 0 else 1 + i % 5};{1000 + 37 * i}" for i in range(60)]
+    text = init_text(run_cli, tmp_path / "w.csv", lines, "price")
+    assert re.search(r'\n    missing_values: \["k\.A\.", "-"\] +# cells that mean no value in columns of numbers\n',
+                     text), text
+    assert "    missing: mean " in text and "not a number" not in text and "correct" not in text
+    assert run_cli("validate", "w.yaml").exit_code == 0

@@ -28,11 +28,12 @@ from nnrun.config import Config
 from nnrun.config.loader import apply_overrides, read_yaml
 from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
+from nnrun.data.cells import markers
 from nnrun.data.files import class_labels
 from nnrun.commands.frame_targets import given_targets, target_column
 from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
-                                   split_settings, text_columns)
+                                   split_settings, table_column_names, text_columns)
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train
@@ -61,9 +62,9 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
                             hint=fraction)
         if pair is not None:
             _check_index(*pair, name)
-    names = _column_names(data[0])
+    names = table_column_names(data[0])
     if names is not None and validation is not None:
-        given = _column_names(validation[0])
+        given = table_column_names(validation[0])
         if given is not None and given != names:
             raise UserError(f"validation: its columns ({', '.join(given[:10])}) are not data's "
                             f"({', '.join(names[:10])}), in that order", hint="select them alike: df[columns]")
@@ -82,10 +83,10 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
         arrays["feature_names"] = np.array(names, dtype=str)
     # Several targets, named: predictions are named by them, and evaluate takes y by name.
-    if targets := _column_names(data[1]) if task == "regression" and arrays["y"].ndim == 2 else None:
+    if targets := table_column_names(data[1]) if task == "regression" and arrays["y"].ndim == 2 else None:
         arrays["target_names"] = np.array(targets, dtype=str)
     if validation is not None:
-        if targets and _column_names(validation[1]) not in (None, targets):
+        if targets and table_column_names(validation[1]) not in (None, targets):
             raise UserError(f"validation: its y columns are not data's ({', '.join(targets)}), in that order",
                             hint="select them alike: y[columns]")
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation", task))
@@ -106,16 +107,17 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
                     overrides: list[str], run_dir, runs_root, hooks, command) -> TrainResult:
     """A table with text or category columns, missing values or column settings: saved
     as CSV files and trained as a csv source (see :mod:`.frames`)."""
-    target = target_column(data[1], _column_names(data[0]))
+    target = target_column(data[1], table_column_names(data[0]))
     placeholder = table_source_overrides(Path(DATA_CSV), target, "classification", settings, {}, None)
     probe = as_loaded(config, overrides + placeholder)
     task = _task(probe, task_given)
-    as_text = text_columns(settings or {})
+    as_text, missing = text_columns(settings or {}), markers((settings or {}).get("missing_values") or ())
     pairs = {"data": data, **({"validation": validation} if validation is not None else {})}
-    if validation is not None and _column_names(validation[0]) is None:
+    if validation is not None and table_column_names(validation[0]) is None:
         raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
                         "as a table with the same columns", hint="select them alike: df[columns]")
-    tables = {name: (Columns(x, name, as_text), given_targets(y, name, task)) for name, (x, y) in pairs.items()}
+    tables = {name: (Columns(x, name, as_text, missing), given_targets(y, name, task))
+              for name, (x, y) in pairs.items()}
     for name, (columns, y) in tables.items():
         if len(y) != columns.rows:
             raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row")
@@ -181,7 +183,7 @@ def _task(probe, given: str | None) -> str:
 
 def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np.ndarray]:
     """``(x, y)`` as NumPy arrays of one length; x numeric."""
-    x = _frame_values(value[0]) if _column_names(value[0]) is not None else np.asarray(value[0])
+    x = _frame_values(value[0]) if table_column_names(value[0]) is not None else np.asarray(value[0])
     y = given_targets(value[1], name, task)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         one = x.ndim == 1 and np.issubdtype(x.dtype, np.number)  # one feature, without the features' axis
@@ -198,7 +200,7 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
         finite = np.isfinite(x.astype(np.float32))
     if not finite.all():
         where = ""
-        names = _column_names(value[0])
+        names = table_column_names(value[0])
         if names is not None:  # a DataFrame's columns, by name
             counts = (~finite).sum(axis=0)
             where = " in column " + ", ".join(f"'{n}' ({c} row{'s' if c != 1 else ''})"
@@ -214,18 +216,6 @@ def _frame_values(frame) -> np.ndarray:
     """A table of numbers as one float64 array (booleans as 1 and 0)."""
     columns = [np.asarray(frame[column]).astype(np.float64) for column in frame.columns]
     return np.column_stack(columns) if columns else np.empty((len(frame), 0))
-
-
-def _column_names(x) -> list[str] | None:
-    """The column names of a DataFrame (or alike) of samples, as text; None for an array."""
-    columns = getattr(x, "columns", None)
-    if columns is None or isinstance(x, np.ndarray):
-        return None
-    names = [str(c) for c in columns]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise UserError(f"data: the columns {', '.join(map(repr, repeated))} appear more than once; name each once")
-    return names
 
 
 def _raw_source(config, overrides: list[str]) -> dict | None:

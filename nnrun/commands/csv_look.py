@@ -28,8 +28,8 @@ from nnrun.commands.number_format import number_format
 from nnrun.commands.starter import HELD_OUT
 from nnrun.data import cell_kinds
 from nnrun.data.labels import ROWS_PER_CATEGORY, written_alike
-from nnrun.data.cells import MISSING, numbers_or_none  # missing cells
-from nnrun.data.number_patterns import SIGNED_NUMBER  # $3,545.76  14%
+from nnrun.data.cells import MISSING, markers, numbers_or_none  # missing cells
+from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER  # -, n.a.;  $3,545.76  14%
 from nnrun.data.reading import first_lines, python_encoding
 from nnrun.errors import UserError
 
@@ -59,6 +59,7 @@ class Columns:
     symbols: list[str] = field(default_factory=list)  # numbers with currency or percent signs: left out, and said
     dates: dict[str, str] = field(default_factory=dict)  # dates and times: features, by format (auto: as inferred)
     mixed_dates: dict[str, str] = field(default_factory=dict)  # dates that read day or month first alike: a guess
+    missing_values: list[str] = field(default_factory=list)  # '-', 'none': gaps in columns of numbers
     dated: list[str] = field(default_factory=list)  # every column of dates, one in every row (an ID) too
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
@@ -122,6 +123,10 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
     written = number_format(present, delimiter)
     found.decimal, found.thousands, found.points_either_way = written.decimal, written.thousands, written.either_way
+    found.missing_values = _gap_marks({name: values for name, values in present.items() if name != target}, found)
+    if found.missing_values:  # read as missing from here on, as training will with data.source.missing_values
+        missing = markers(found.missing_values)
+        present = {name: [c for c in column if c.lower() not in missing] for name, column in cells.items()}
     for name in (name for name in header if name != target):
         values = present[name]
         role = _role(name, values, found)
@@ -212,6 +217,21 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "ignored"
 
 
+def _gap_marks(present: dict[str, list[str]], found: Columns) -> list[str]:
+    """Texts that stand for a missing number ('-', '--', 'n.a.', 'k.A.', 'none', ...; see
+    GAP_LIKE) in columns that otherwise hold numbers, as the file writes them, each once
+    whatever its case: the markers for data.source.missing_values."""
+    marks: dict[str, str] = {}
+    for values in present.values():
+        gaps = [v for v in values if GAP_LIKE.match(v) or v.casefold() == "none"]
+        others = [v for v in values if not (GAP_LIKE.match(v) or v.casefold() == "none")]
+        numbers = sum(v is not None for v in numbers_or_none(others, found.thousands, found.decimal))
+        if gaps and others and numbers >= MOSTLY_NUMBERS * len(others):
+            for gap in gaps:
+                marks.setdefault(gap.casefold(), gap)
+    return list(marks.values())
+
+
 def _date_format(name: str, values: list[str], found: Columns) -> str:
     """``auto`` where the cells say how they are written (year first, or a day over 12);
     else a guess of ``dmy`` or ``mdy``, noted in ``found.mixed_dates``: day first in a file of
@@ -231,8 +251,10 @@ def _date_format(name: str, values: list[str], found: Columns) -> str:
 def _note_strays(name: str, column: list[str], lines: list[int], found: Columns) -> None:
     """Into ``found.strays``: the cells of a column of numbers that are not numbers
     (and not missing), with their lines."""
-    numbers = numbers_or_none(column, found.thousands, found.decimal)
-    strays = [(line, cell) for line, cell, number in zip(lines, column, numbers) if number is None]
+    missing = markers(found.missing_values)  # '-' in a column of numbers: a gap, no stray
+    numbers = iter(numbers_or_none([c for c in column if c.lower() not in missing], found.thousands, found.decimal))
+    strays = [(line, cell) for line, cell in zip(lines, column)
+              if cell.lower() not in missing and next(numbers) is None]
     if strays:
         found.strays[name], found.stray_rows[name] = strays[:5], len(strays)
 

@@ -15,7 +15,7 @@ def file_format(delimiter: str | None = None, decimal: str | None = None, text_e
     """``--delimiter``, ``--decimal``, ``--encoding``, ``--thousands``: how a file given
     to ``predict`` or ``evaluate --data`` is written where it differs from the run's
     training files. ``--thousands none`` reads numbers without a separator ("" here)."""
-    from nnrun.data.csvsource import TEXT_ENCODINGS, csv_delimiter
+    from nnrun.data.csv_settings import TEXT_ENCODINGS, csv_delimiter
 
     given = {}
     if delimiter is not None:

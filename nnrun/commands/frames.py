@@ -39,7 +39,7 @@ from nnrun.errors import UserError
 
 DATA_CSV, VALIDATION_CSV = "data.csv", "validation.csv"
 # The csv source's settings about columns; type, path and target are the table's own.
-COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "unknown", "text")
+COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "missing_values", "unknown", "text")
 
 
 class Columns:
@@ -55,7 +55,7 @@ class Columns:
     a file would refuse those cells, and taken as categories they would turn every
     number into a category of its own."""
 
-    def __init__(self, frame, name: str, as_text: set[str] = frozenset()):
+    def __init__(self, frame, name: str, as_text: set[str] = frozenset(), missing: frozenset[str] = MISSING):
         self.names = [str(c) for c in frame.columns]
         self.rows = len(frame)
         self.values: dict[str, np.ndarray | list] = {}
@@ -80,7 +80,7 @@ class Columns:
                 continue
             cells = [cell_text(v) for v in series]
             for row, cell in enumerate(cells):
-                if cell is not None and cell.strip().lower() in MISSING:
+                if cell is not None and cell.strip().lower() in missing:
                     marked = self.markers.setdefault(label, {})
                     marked[cell], cells[row] = marked.get(cell, 0) + 1, None
             present = [cell for cell in cells[:1000] if cell is not None]
@@ -265,3 +265,15 @@ def _refuse_missing(columns: Columns, features: list[str], name: str) -> None:
         raise UserError(f"{name}: missing values: {told}",
                         hint="set data.source.missing: mean (or most_frequent) in the config to fill them from the "
                         f"training split, or fill or drop them (df.fillna, df.dropna){rename}")
+
+
+def table_column_names(x) -> list[str] | None:
+    """The column names of a DataFrame (or alike) of samples, as text; None for an array."""
+    columns = getattr(x, "columns", None)
+    if columns is None or isinstance(x, np.ndarray):
+        return None
+    names = [str(c) for c in columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UserError(f"data: the columns {', '.join(map(repr, repeated))} appear more than once; name each once")
+    return names

@@ -2,16 +2,22 @@
 NumPy array, a dict of columns or a pandas DataFrame (matched by the column names), a
 list of rows as dicts (a JSON request's ``instances``), a pandas Series as one row or
 one column. Cells are read as a CSV file's would be (:func:`table_cell`), so the saved
-column encoding applies as it does to ``nnrun predict``'s file.
+column encoding applies as it does to ``nnrun predict``'s file (:func:`table_samples`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nnrun.data.columns import extra_note
-from nnrun.data.table import is_missing, one_line
+from nnrun.data.cells import markers
+from nnrun.data.columns import accept_columns, extra_note
+from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
+from nnrun.data.problems import DataProblems
+from nnrun.data.ranges import range_notes
+from nnrun.data.table import build_table, is_missing, one_line
 from nnrun.errors import UserError
+from nnrun.store.preprocessing import SavedPreprocessing
 
 
 def as_columns(x, columns: list[str]):
@@ -157,3 +163,47 @@ def _renames(absent: list[str], extra: list[str]) -> str:
         named = ", ".join(f"'{given}' may be '{meant}'" for given, meant in pairs[:5])
         return f"; the input's {named}: rename {'it' if len(pairs) == 1 else 'them'}"
     return f"; the input has: {', '.join(map(repr, extra[:10]))}" if extra else ""
+
+
+def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, target: str | None,
+                  source, notes: list[str] | None = None, unknown: str | None = None) -> np.ndarray:
+    """Float32 samples from table cells as a CSV file holds them (text; empty for a
+    missing value), by column name, through the run's saved column encoding. Messages
+    number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;
+    ``source`` names where they came from. Categories ``unknown: ignore`` encoded as all
+    zeros, and texts cut or unknown to the vocabulary, are told in ``notes``, as ``nnrun
+    predict`` tells them. ``unknown`` ("error" or "ignore") in place of the run's rule
+    for categories it never saw, as ``nnrun predict --unknown``."""
+    lines = list(range(len(rows)))
+    columns = saved.encoding()
+    if unknown is not None and columns:
+        columns = {**columns, "unknown": unknown}
+    names = saved.column_names()
+    # Text columns are read as strings too, then vectorized with the saved vocabulary.
+    categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []
+    state = columns or {}
+    allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
+    extra = accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
+    if notes is not None and extra:  # and said, as predict says it: a misspelt column is no silent loss
+        notes.append(extra_note(extra))
+    problems = DataProblems(str(source), scoring=True, columns=header, place="row")
+    table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"),
+                        state.get("decimal", "."), place="row", problems=problems,
+                        missing=markers(state.get("missing_values", ())))
+    if columns:  # every bad cell at once: numbers that are not, and categories training never saw
+        filled = filled_notes(table, columns)  # counted before the encoding fills the cells
+        encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
+        problems.raise_if_any()
+        if notes is not None:
+            notes += filled + range_notes(table, columns, options=False)
+            if state.get("unknown") == "ignore":
+                notes += unknown_notes(unseen_categories(table, columns))
+            notes += text_notes(table, columns, encoded)
+        return encoded
+    problems.raise_if_any()
+    missing = np.isnan(table.numeric)
+    if missing.any():
+        row, col = np.argwhere(missing)[0]
+        raise UserError(f"{source}, row {lines[row]}, column '{names[col]}': missing value",
+                        hint="the model was trained without missing values; fill the cell in")
+    return table.numeric.astype(np.float32)

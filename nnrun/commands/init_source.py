@@ -7,6 +7,7 @@ line, and each kind is told below it with how to learn from it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -107,6 +108,9 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         count = found.stray_rows[name]
         lines.append(f"    # {name}: {count} cell{'s' * (count > 1)} not a number (line {line}: {cell!r}"
                      f"{', ...' if count > 1 else ''}); correct {'them' if count > 1 else 'it'} before training")
+    if found.missing_values and text is None:
+        listed = ", ".join(json.dumps(mark, ensure_ascii=False) for mark in found.missing_values)
+        lines.append(commented(f"    missing_values: [{listed}]", "cells that mean no value in columns of numbers"))
     if found.missing and text is None:
         gaps = list(found.missing.items())
         empty = ", ".join(f"{n} {c}" for n, c in gaps[:5]) + (f", ... ({len(gaps)} columns)" if len(gaps) > 5 else "")

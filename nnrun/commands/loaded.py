@@ -25,8 +25,9 @@ import numpy as np
 
 from nnrun.commands.evaluate import diagnose
 from nnrun.commands.frame_targets import one_hot_names
-from nnrun.commands.in_memory import as_columns, numbers_as_columns, numeric_array, table_cells, texts_as_column
-from nnrun.commands.inputs import check_unknown, shaped, table_samples, target_values
+from nnrun.commands.in_memory import (as_columns, numbers_as_columns, numeric_array, table_cells, table_samples,
+                                      texts_as_column)
+from nnrun.commands.inputs import check_unknown, shaped, target_values
 from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
 from nnrun.data import Dataset

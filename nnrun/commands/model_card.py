@@ -13,6 +13,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     ids             ID columns (data.source.id): accepted with a sample and given back
                     with its prediction, never a feature
     ignored         columns training left out (data.source.ignore): accepted, unused
+    missing_values  cell texts read as missing besides "", NA, N/A, #N/A, nan, null and ?
+                    (data.source.missing_values; in any case)
     columns         the raw input columns in order: {"name", "type": "number",
                     "category", "date" or "text", "categories" (for a category),
                     "format" and "time" (for a date: ymd, dmy, mdy or a strptime
@@ -83,6 +85,7 @@ def model_card(trained: TrainedRun) -> dict:
         "target_names": saved.target_names,
         "ids": list(saved.columns.ids) if saved.columns else [],
         "ignored": list(saved.columns.ignored) if saved.columns else [],
+        "missing_values": list(saved.columns.missing_values) if saved.columns else [],
         "columns": input_columns(saved),
         "features": encoded_names(encoding) if encoding else list(saved.feature_names),
         "input_shape": list(saved.input_shape),

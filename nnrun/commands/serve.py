@@ -156,7 +156,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
     from fastapi.responses import JSONResponse
 
     columns, passed = model.card["columns"], model.passed_columns()
-    _, request_model = request_models(columns, max_instances, passed)
+    _, request_model = request_models(columns, max_instances, passed, model.card["missing_values"])
     if max_body_bytes is None:
         max_body_bytes = default_max_body_bytes(columns, passed, max_instances)
     elif max_body_bytes < smallest_body_bytes(columns):  # no request could ever be answered

@@ -26,6 +26,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
+from nnrun.data.cells import MISSING, markers
+
 
 DEFAULT_MAX_INSTANCES = 1000
 # The default body limit leaves room for --max-instances instances of the run's columns
@@ -121,7 +123,7 @@ async def _answer(send, status: int, message: str, kind: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _column_type(column: dict) -> Any:
+def _column_type(column: dict, missing: frozenset[str]) -> Any:
     if column["type"] == "number":
         kind: Any = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_within_float32)]
     elif column["type"] == "date":
@@ -137,9 +139,9 @@ def _column_type(column: dict) -> Any:
     # A value may come as a CSV file holds it: text, with spaces, "NA" for an empty cell.
     # (The schema of a category still lists its categories: they are what to send.)
     if column["type"] != "number":
-        return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column))]
+        return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column, missing))]
     sent = Optional[Union[float, str, bool]] if fillable else Union[float, str, bool]
-    return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column), json_schema_input_type=sent)]
+    return Annotated[kind, BeforeValidator(_as_a_cell_is_read(column, missing), json_schema_input_type=sent)]
 
 
 BEYOND_FLOAT32 = f"is beyond the numbers the model computes with (float32, at most " \
@@ -154,12 +156,12 @@ def _within_float32(value: float) -> float:
     return value
 
 
-def _as_a_cell_is_read(column: dict):
+def _as_a_cell_is_read(column: dict, missing: frozenset[str] = MISSING):
     """A value sent as text read as ``nnrun predict`` reads the cell: surrounding spaces
-    dropped, a missing marker ("", "NA", ...) empty (None), a number column's text
+    dropped, a missing marker ("", "NA", ..., and the run's ``missing``) empty (None), a number column's text
     parsed with the run's thousands separator and decimal mark, true and false 1 and 0;
     other values pass on as they are."""
-    from nnrun.data.cells import MISSING, parse_numbers
+    from nnrun.data.cells import parse_numbers
     from nnrun.data.number_patterns import PLAIN
     from nnrun.data.problems import DataProblems
 
@@ -181,7 +183,7 @@ def _as_a_cell_is_read(column: dict):
             value = str(value)  # 94105 or 2139 for the category '94105' or '02139', as predict reads a cell
         if not isinstance(value, str):
             return value
-        if value.strip().lower() in MISSING:
+        if value.strip().lower() in missing:
             if column["missing"] == "error":
                 raise ValueError(f"{show(value)} is an empty cell, and training had no value to fill it with; "
                                  f"send {'a number' if column['type'] == 'number' else 'one of its categories'}")
@@ -266,14 +268,14 @@ _PASSED = Annotated[Any, AfterValidator(_one_value), WithJsonSchema(
     {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]})]
 
 
-def request_models(columns: list[dict], max_instances: int, passed: dict[str, str] | None = None
-                   ) -> tuple[type[BaseModel], type[BaseModel]]:
+def request_models(columns: list[dict], max_instances: int, passed: dict[str, str] | None = None,
+                   missing_values=()) -> tuple[type[BaseModel], type[BaseModel]]:
     """``(Instance, PredictRequest)`` for these columns, and the optional columns in
     ``passed`` (name: description) that are accepted but not features. Field names are
     positional (``c0``, ``c1``, ...) with the column names as aliases, so any column
     name works."""
     fields = {
-        f"c{i}": (_column_type(column), Field(alias=column["name"], description=_column_description(column)))
+        f"c{i}": (_column_type(column, markers(missing_values)), Field(alias=column["name"], description=_column_description(column)))
         for i, column in enumerate(columns)
     }
     for i, (name, description) in enumerate((passed or {}).items()):

@@ -91,11 +91,13 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     if mostly and distinct >= 0.9 * len(wrong):
         every = "every" if distinct == len(wrong) else "nearly every"
         return f"'{column}' holds a different text in {every} row, like an ID; name it in data.source.id"
-    gaps = sorted({c for c in sample if GAP_LIKE.match(c)})
+    gaps = sorted({c for c in sample if GAP_LIKE.match(c) or c.casefold() == "none"})
     if gaps:  # "-" and "." stand for a number often, but are no missing marker of their own
+        listed = ", ".join(json.dumps(gap) for gap in gaps[:3])
         return (f"{', '.join(map(repr, gaps[:3]))} look{'s' if len(gaps) == 1 else ''} like a mark for a missing "
-                f"value; write such cells empty (or NA), which data.source.missing: mean (or most_frequent) fills, "
-                f"or fix the cells in '{column}', or leave the column out with data.source.ignore")
+                f"value; to read {'it' if len(gaps) == 1 else 'them'} so, set data.source.missing_values: [{listed}] "
+                "(data.source.missing: mean or most_frequent then fills such cells), or fix the cells in "
+                f"'{column}', or leave the column out with data.source.ignore")
     return f"fix the cells in '{column}', or leave the column out with data.source.ignore"
 
 

@@ -40,6 +40,12 @@ from nnrun.data.problems import DataProblems
 MISSING = frozenset({"", "na", "n/a", "#n/a", "#na", "<na>", "nan", "null", "?"})
 
 
+def markers(extra=()) -> frozenset[str]:
+    """The texts a cell is missing as: MISSING, and a source's own ``missing_values``
+    ('-', 'k.A.', '-999'), compared stripped and in lower case as these are."""
+    return MISSING | frozenset(str(marker).strip().lower() for marker in extra) if extra else MISSING
+
+
 @dataclass
 class TextNumbers:
     """One column's cells read as numbers, batch by batch: how many were present (not
@@ -48,6 +54,7 @@ class TextNumbers:
 
     thousands: str | None = None
     decimal: str = "."
+    missing: frozenset[str] = MISSING  # what a missing cell reads (see markers)
     present: int = 0
     rows: list[np.ndarray] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
@@ -55,7 +62,7 @@ class TextNumbers:
     def add(self, array, offset: int):
         """Parse the arrow string ``array`` (a batch's cells, rows ``offset`` on); returns
         its values as an arrow float32 array, null where a cell is missing or bad."""
-        values, odd, texts, present = _parse(array, self.thousands, self.decimal)
+        values, odd, texts, present = _parse(array, self.thousands, self.decimal, self.missing)
         self.present += present
         self.rows.append(odd + offset)
         self.texts += texts
@@ -121,10 +128,10 @@ def tidy_label(name: str) -> str:
 
 
 def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems,
-                  thousands: str | None = None, decimal: str = ".") -> np.ndarray:
-    """Float32 values of text cells (a request's, ...): NaN where missing; bad cells are
-    recorded in ``problems`` as a file's are."""
-    found = TextNumbers(thousands, decimal)
+                  thousands: str | None = None, decimal: str = ".", missing: frozenset[str] = MISSING) -> np.ndarray:
+    """Float32 values of text cells (a request's, ...): NaN where missing (``missing``:
+    see markers); bad cells are recorded in ``problems`` as a file's are."""
+    found = TextNumbers(thousands, decimal, missing)
     parsed = np.empty(len(cells), np.float32)
     floats_into(found.add(strings([str(c) for c in cells]), 0), parsed)
     found.report(parsed, column, np.asarray(lines), problems)
@@ -144,7 +151,7 @@ def numbers_or_none(cells: list[str], thousands: str | None = None, decimal: str
     return out
 
 
-def _parse(array, thousands: str | None, decimal: str = "."):
+def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[str] = MISSING):
     """(float32 values, rows of bad or infinite cells, their texts, cells present).
 
     No Python value becomes an arrow one here (see :mod:`.arrays`); a boolean with
@@ -154,8 +161,8 @@ def _parse(array, thousands: str | None, decimal: str = "."):
 
     none = null_string()
     cells = pc.utf8_trim_whitespace(array)
-    missing = pc.or_kleene(pc.is_in(pc.utf8_lower(cells), value_set=_markers()), pc.is_null(cells))
-    text = pc.if_else(missing, none, cells)
+    absent = pc.or_kleene(pc.is_in(pc.utf8_lower(cells), value_set=_markers(missing)), pc.is_null(cells))
+    text = pc.if_else(absent, none, cells)
     # True and False, in any case (as pandas writes a boolean column), are 1 and 0, as a
     # boolean column handed over in memory is.
     for word, value in (("true", "1"), ("false", "0")):
@@ -183,7 +190,7 @@ def _parse(array, thousands: str | None, decimal: str = "."):
     infinite = mask(_definite(pc.is_inf(parsed)))
     odd = np.flatnonzero(bad | infinite)
     texts = pc.take(cells, indices(odd)).to_pylist() if len(odd) else []
-    return parsed, odd, texts, len(array) - int(pc.sum(missing).as_py() or 0)
+    return parsed, odd, texts, len(array) - int(pc.sum(absent).as_py() or 0)
 
 
 def _definite(booleans):
@@ -194,9 +201,9 @@ def _definite(booleans):
 
 
 @cache
-def _markers():
+def _markers(missing: frozenset[str]):
     """The missing-cell markers as an arrow array, for ``is_in``."""
-    return strings(sorted(MISSING))
+    return strings(sorted(missing))
 
 
 def _grouped(separator: str, decimal: str = ".") -> str:

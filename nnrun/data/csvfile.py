@@ -37,7 +37,12 @@ from nnrun.data.problems import SHOWN, DataProblems
 from nnrun.data.reading import (CountingFile, Progress, current_progress, first_lines, let_go, python_encoding,
                                 row_lines)
 
-NULLS = sorted({v for m in MISSING for v in (m, m.upper(), m.capitalize(), "NaN", "Null", "N/a")})
+def nulls(missing: frozenset[str]) -> list[str]:
+    """The texts the typed read takes as missing: each marker as files write it (NA, na,
+    Na, ...); others, padded (' NA ') or cased otherwise, send a column to the text path,
+    which reads them in any case."""
+    return sorted({v for m in missing for v in (m, m.upper(), m.capitalize(), m.title())} | {"NaN", "Null", "N/a"})
+
 BLOCK = 2 << 20  # bytes per parsed block: the progress step, and the batches the table is copied in
 
 
@@ -67,25 +72,25 @@ class CsvColumns:
 
 def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
                  thousands: str | None = None, progress: Progress | None = None, delimiter: str = ",",
-                 decimal: str = ".", text_encoding: str = "utf-8") -> CsvColumns:
+                 decimal: str = ".", text_encoding: str = "utf-8", missing: frozenset[str] = MISSING) -> CsvColumns:
     """Read ``numbers`` as float32 and ``texts`` coded (see :mod:`.coded`), with cells
-    separated by ``delimiter`` and numbers written with ``decimal`` and ``thousands``;
-    bad cells and rows go to ``problems`` (the caller raises once every file and column
-    has been looked at)."""
+    separated by ``delimiter`` and numbers written with ``decimal`` and ``thousands``,
+    and the cells of ``missing`` (see :func:`.cells.markers`) missing; bad cells and rows
+    go to ``problems`` (the caller raises once every file and column has been looked at)."""
     import pyarrow as pa
 
     as_text = bool(thousands)  # declared separators need the text first
     try:
         batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal, text_encoding,
-                                    not problems.scoring)
+                                    not problems.scoring, missing)
     except pa.ArrowInvalid:  # a number column holds text: read it as text and find every bad cell
         as_text = True
         batches, counted = _batches(path, header, numbers, texts, as_text, progress, delimiter, decimal, text_encoding,
-                                    not problems.scoring)
+                                    not problems.scoring, missing)
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
     # Parsing numbers read as text is a second pass, of about the reading's length.
     parsing = current_progress(path, "parsing numbers in") if as_text else None
-    matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, decimal, parsing)
+    matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, decimal, missing, parsing)
     _pool().release_unused()  # the parser's last buffers
     if len(header) == 1:  # blank lines after the last row are no rows, as in a file of several columns
         keep = max(len(matrix) - _trailing_blank_lines(path), 0)
@@ -141,7 +146,8 @@ def _trailing_blank_lines(path: Path, tail: int = 1 << 16) -> int:
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,
-             progress: Progress | None, delimiter: str, decimal: str, text_encoding: str, settable: bool):
+             progress: Progress | None, delimiter: str, decimal: str, text_encoding: str, settable: bool,
+             missing: frozenset[str]):
     """The requested columns, parsed on every core, as a list of record batches, and
     ``(line breaks, last byte)`` of the file; rows of the wrong width, and blank lines
     in a file of several columns, are skipped here and found by
@@ -164,7 +170,7 @@ def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str]
     parse = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=_skip_row, ignore_empty_lines=len(header) > 1)
     # The typed read takes a decimal comma as it takes a point: "3,25" is 3.25 and "3.25" a
     # conversion error, which sends the file to the text path to find every such cell.
-    convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=NULLS,
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=nulls(missing),
                                   strings_can_be_null=True, quoted_strings_can_be_null=True, decimal_point=decimal)
     # The whole-file reader parses blocks on every core at once (pyarrow's streaming
     # reader parses one block at a time: 0.45 s against 0.26 s for 61 MB on two cores).
@@ -218,7 +224,7 @@ def _arrow_reason(exc: Exception) -> str:
 
 
 def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None, decimal: str,
-             progress: Progress | None = None):
+             missing: frozenset[str], progress: Progress | None = None):
     """A (rows, len(numbers)) float32 matrix of the number columns, the text columns,
     tidied, as codes into their distinct cells, for number columns read as text
     (``as_text``) what :mod:`.cells` found in them (reported once the lines are
@@ -227,7 +233,7 @@ def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thous
     yet copied."""
     pieces: dict[str, list] = {name: [] for name in texts}
     vocabulary: dict[str, dict[str, int]] = {name: {} for name in texts}  # distinct tidied cell -> code
-    found = {name: TextNumbers(thousands, decimal) for name in numbers} if as_text else {}
+    found = {name: TextNumbers(thousands, decimal, missing) for name in numbers} if as_text else {}
     matrix, start = np.empty((sum(batch.num_rows for batch in batches), len(numbers)), np.float32), 0
     block = np.empty((len(numbers), 0), np.float32)  # one batch's columns, each a row
     infinite = np.zeros(len(numbers), bool)
@@ -253,7 +259,7 @@ def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thous
                     infinite |= np.isinf(np.fmax.reduce(columns, axis=1)) | np.isinf(np.fmin.reduce(columns, axis=1))
                 matrix[start:stop] = columns.T
             for name in texts:
-                pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name]))
+                pieces[name].append(_tidy_codes(batch.column(name), vocabulary[name], missing))
             start = stop
             if progress is not None:  # in rows
                 progress(start, len(matrix))
@@ -269,12 +275,12 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _tidy_codes(column, vocabulary: dict[str, int]) -> np.ndarray:
+def _tidy_codes(column, vocabulary: dict[str, int], missing: frozenset[str]) -> np.ndarray:
     """A dictionary-encoded text column of one batch as codes into the file's
     ``vocabulary`` of tidied cells (stripped, "" where missing, also for padded 'NA '),
     which gains the batch's new cells; each distinct cell is tidied once."""
     words = [w.strip() for w in column.dictionary.to_pylist()]
-    tidy = [("" if w.lower() in MISSING else w) for w in words] + [""]  # the last: a null cell
+    tidy = [("" if w.lower() in missing else w) for w in words] + [""]  # the last: a null cell
     ids = codes_into(vocabulary, tidy)
     codes, null = values(column.indices, np.int32)
     if null is not None:

@@ -15,13 +15,14 @@ import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
 from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, check_regression_target, coded_label_classes
-from nnrun.data.cells import MISSING
+from nnrun.data.cells import markers
 from nnrun.data.columns import check_present, feature_columns
 from nnrun.data.labels import class_warnings, quoted_names
 from nnrun.data.coded import coded_matches, merged_codes
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
+from nnrun.data.csv_settings import TEXT_ENCODINGS, column_names, csv_delimiter, missing_marker, one_column
 from nnrun.data.dataset import Dataset
 from nnrun.data.dates import date_columns
 from nnrun.data.problems import DataError, DataProblems
@@ -34,42 +35,13 @@ RELATIVE_HINT = ("a relative path in a config is read from the config file's fol
 TaskName = Literal["classification", "regression"]
 
 
-def _names(value):
-    """``id: customer_id`` is short for ``id: [customer_id]``; ``id: null``, for none."""
-    return [value] if isinstance(value, str) else [] if value is None else value
-
-
-def _one_column(value):
-    """A list of target columns is most often one-hot columns: say what to do instead."""
-    if isinstance(value, list):
-        names = ", ".join(map(str, value))
-        raise ValueError(f"expected one column name, got a list ({names}); the target is one column of labels or "
-                         "values. For one-hot columns, write the class names into one column and name it here, "
-                         "or give the data as an .npz with x and y (a one-hot y is read as class labels)")
-    return value
-
-
-TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250")
-
-
-def csv_delimiter(value):
-    """One character; ``'\\t'`` (a backslash and a t, as single quotes in YAML keep them)
-    and the word ``tab`` are a tab."""
-    if isinstance(value, str) and value.lower() in ("\\t", "tab"):
-        return "\t"
-    if isinstance(value, str) and (len(value) != 1 or value in '"\r\n'):
-        raise ValueError(f"expected one character that is not a quote or a line break, got {value!r}; "
-                         'for example ";" or "|", and for tabs "\\t" (in double quotes) or tab')
-    return value
-
-
 class CsvSource(SourceBase):
     """A CSV file with a header row: one column is the target, the others features."""
 
     type: Literal["csv"] = "csv"
     path_fields: ClassVar[tuple[str, ...]] = ("path", "validation_path", "test_path")
     path: str = Field(description="The CSV file; a relative path is read from the config file's folder.")
-    target: Annotated[str, BeforeValidator(_one_column, json_schema_input_type=str)] = Field(
+    target: Annotated[str, BeforeValidator(one_column, json_schema_input_type=str)] = Field(
         description="The column to predict.")
     features: list[str] | None = Field(
         None, description="Feature columns, in order. Default: every column but the target, id and ignore columns.")
@@ -81,9 +53,13 @@ class CsvSource(SourceBase):
                                "encoded as its year, place in the year, weekday and time of day: a list of names "
                                "(the format learned from the training cells), or name: format (ymd, dmy, mdy, or a "
                                "strptime format such as '%d %b %Y').")
-    id: Annotated[list[str], BeforeValidator(_names, json_schema_input_type=str | list[str])] = Field(
+    id: Annotated[list[str], BeforeValidator(column_names, json_schema_input_type=str | list[str])] = Field(
         default_factory=list, description="ID column(s): not features; `nnrun predict` copies them into its output.")
     ignore: list[str] = Field(default_factory=list, description="Columns to leave out of the features.")
+    missing_values: list[Annotated[str, BeforeValidator(missing_marker, json_schema_input_type=str | float)]] = Field(
+        default_factory=list, description="Cell texts that mean a missing value besides the empty cell, NA, N/A, "
+        "#N/A, nan, null and ?: for example ['-', 'none', 'k.A.', '-999']; compared without surrounding spaces, in "
+        "any case.")
     missing: Literal["error", "mean", "most_frequent"] = Field(
         "error",
         description="Empty cells (also NA, N/A, nan, null, ?): error, or impute the training split's mean "
@@ -232,7 +208,7 @@ class CsvSource(SourceBase):
             return []
         lines = ", ".join(str(line) for line in table.lines[empty[:5]]) + (", ..." if len(empty) > 5 else "")
         return [f"{path}, '{self.text.column}': {len(empty)} of {len(table.lines)} texts are empty or a missing marker "
-                f"({', '.join(sorted(m for m in MISSING if m))}), on line{'s' if len(empty) > 1 else ''} {lines}; "
+                f"({', '.join(sorted(m for m in markers(self.missing_values) if m))}), on line{'s' if len(empty) > 1 else ''} {lines}; "
                 "they are read as empty texts, all padding. Fill them in or drop those rows if that is not meant"]
 
     def _unused_warning(self, unused: list[str]) -> str:
@@ -252,7 +228,8 @@ class CsvSource(SourceBase):
         texts = list(strings)
         (numbers if self.regression else texts).append(self.target)
         columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path),
-                               delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
+                               delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding,
+                               missing=markers(self.missing_values))
         if self.regression:
             target = columns.number(self.target).copy()
             absent = np.isnan(target)

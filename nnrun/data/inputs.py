@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.errors import UserError, closest, did_you_mean
-from nnrun.data.cells import class_index, tidy_label
+from nnrun.data.cells import class_index, markers, tidy_label
 from nnrun.data.coded import coded_cells, coded_matches
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.csvfile import read_columns
@@ -89,8 +89,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
                                 *[t for t in targets if t not in names and t not in numeric]]))
     problems = DataProblems(str(path), scoring=True, columns=header, options=True, target=targets)
-    columns = read_columns(path, header, [*numbers, *numeric], texts, problems,
-                           thousands, current_progress(path), delimiter, decimal, text_encoding)
+    columns = read_columns(path, header, [*numbers, *numeric], texts, problems, thousands, current_progress(path),
+                           delimiter, decimal, text_encoding, markers(state.get("missing_values", ())))
     if lined_up:
         _refuse_blank_lines(columns, problems, delimiter)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)

@@ -9,6 +9,8 @@ very many values, of one value, or of marks for a missing value is told
 
 from __future__ import annotations
 
+import json
+
 from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER
 
 HIGH_CARDINALITY = 200  # distinct categories above which a categorical column is suspicious...
@@ -112,7 +114,8 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
             warnings.append(f"categorical column '{name}': {', '.join(map(repr, gaps[:3]))} look{'s' if one else ''} "
                             f"like {'a mark' if one else 'marks'} for a missing value, learned as "
                             f"{'a category of its own' if one else 'categories of their own'}; to fill them as missing "
-                            "cells (data.source.missing), write such cells empty or NA in the file")
+                            "cells (data.source.missing), list them in data.source.missing_values: "
+                            f"[{', '.join(json.dumps(str(gap)) for gap in gaps[:3])}]")
         groups = written_alike(values)
         if groups:
             listing = "; ".join(", ".join(map(repr, group)) for group in groups[:3])

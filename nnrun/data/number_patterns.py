@@ -17,7 +17,7 @@ NUMBER_WITH_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}([.' ]\d{3})+|\d+),\d+$")
 SIGNED_NUMBER = re.compile(r"^[+-]?[$€£¥]\s?[+-]?\d[\d.,' ]*$|^[+-]?\d[\d.,' ]*\s?[%$€£¥]$")  # $85,210  12%
 # Cells that mean "no value" without being a missing marker: a dash, dots, a spreadsheet's
 # error; told as such when a number column holds them.
-GAP_LIKE = re.compile(r"^(-+|\.+|\*+|n\.a\.|missing|unknown|nil|#value!|#div/0!|#ref!)$", re.IGNORECASE)
+GAP_LIKE = re.compile(r"^(-+|\.+|\*+|n\.a\.|k\.\s?a\.|missing|unknown|nil|#value!|#div/0!|#ref!)$", re.IGNORECASE)
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 20,731.00  1,234,567: commas group thousands
 ONE_COMMA_GROUP = re.compile(r"^[+-]?\d{1,3},\d{3}$")  # '4,295': a decimal comma, or a thousands one
 NUMBER_WITH_SYMBOLS = re.compile(SIGNED_NUMBER.pattern + r"|^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d{1,2}$")

@@ -103,7 +103,7 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
                 lines, thousands: str | None = None, decimal: str = ".", place: str = "line",
-                problems: DataProblems | None = None) -> Table:
+                problems: DataProblems | None = None, missing: frozenset[str] = MISSING) -> Table:
     """A Table from cells already split into rows (a request's instances, a DataFrame's
     cells, ...): text parsed as the CSV reader parses a file (with the run's
     ``thousands`` separator and ``decimal`` mark), Python numbers taken as they are
@@ -115,17 +115,18 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
     numeric_names = [n for n in names if n not in categorical]
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
     for j, name in enumerate(numeric_names):
-        numeric[:, j] = _numbers([row[position[name]] for row in rows], name, lines, problems, thousands, decimal)
+        numeric[:, j] = _numbers([row[position[name]] for row in rows], name, lines, problems, thousands, decimal,
+                                 missing)
     strings = np.empty((len(rows), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
-        strings[:, j] = _tidy([row[position[name]] for row in rows])
+        strings[:, j] = _tidy([row[position[name]] for row in rows], missing)
     if own:
         problems.raise_if_any()
     return Table(list(names), list(categorical), numeric, strings, lines, origin, place=place)
 
 
 def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, thousands: str | None,
-             decimal: str) -> np.ndarray:
+             decimal: str, missing: frozenset[str]) -> np.ndarray:
     """One number column's cells as float32: numbers as they are, text parsed."""
     given = np.array([isinstance(c, (int, float)) for c in cells], bool)  # True and False are 1 and 0
     out = np.empty(len(cells), np.float32)
@@ -137,14 +138,14 @@ def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, 
         problems.add_cells("not a finite number", name, lines[infinite], shown)
         out[infinite] = 0
     if not given.all():
-        out[~given] = parse_numbers(_tidy([c for c, g in zip(cells, given) if not g]), name, lines[~given], problems,
-                                    thousands, decimal)
+        out[~given] = parse_numbers(_tidy([c for c, g in zip(cells, given) if not g], missing), name, lines[~given],
+                                    problems, thousands, decimal)
     return out
 
 
-def _tidy(cells: list) -> np.ndarray:
+def _tidy(cells: list, missing: frozenset[str] = MISSING) -> np.ndarray:
     stripped = [str(c).strip() for c in cells]
-    return np.array(["" if c.lower() in MISSING else c for c in stripped], dtype=object)
+    return np.array(["" if c.lower() in missing else c for c in stripped], dtype=object)
 
 
 def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT) -> None:

@@ -57,6 +57,7 @@ class SavedColumns(_Strict):
     unknown: Literal["error", "ignore"] = "error"  # a category training never saw, at predict time
     ids: list[str] = []  # ID columns: allowed in new files, copied into predictions
     ignored: list[str] = []  # columns training left out: allowed in new files
+    missing_values: list[str] = []  # cell texts read as missing besides the built-in markers
 
 
 class SavedTargetScale(_Strict):
