@@ -211,8 +211,11 @@ def test_a_point_as_separator_makes_decimals_elsewhere_bad_cells_not_larger_numb
 
 
 @pytest.mark.parametrize("cells, hint", [
-    (["$85,210", "$1,204", "$99"], "'a' holds numbers written with other characters (like '$85,210'); write them as "
-                                   "plain numbers"),
+    (["$85,210", "$1,204", "$99"], "'a' holds numbers written with signs (like '$85,210'); set "
+                                   'data.source.strip_signs: ["$"], and data.source.thousands: "," to read them as '
+                                   "numbers"),
+    (["12.5 %", "USD 3", "-4%"], "'a' holds numbers written with signs (like '12.5 %'); set data.source.strip_signs: "
+                                 '["%", "USD"] to read them as numbers'),
     (["852,10", "12,5", "7,25"], "'a' holds numbers with a decimal comma (like '852,10'); set data.source.decimal: "
                                  "\",\""),
     ([f"S{i % 30:02d}" for i in range(600)], "'a' looks like categories (30 distinct values); list it under "
@@ -847,3 +850,30 @@ def test_missing_values_name_a_files_own_marks_for_a_gap_in_training_predict_ser
               "loss": "categorical_crossentropy", "training": {"epochs": 1}}
     trained = nnrun.train(config, data=(frame, labels), run_dir=tmp_path / "t")
     assert nnrun.load(trained.run_dir).predict(frame[:3]).predictions.shape == (3,)
+
+
+def test_strip_signs_reads_currency_and_percent_numbers_in_training_predict_and_serve(run_cli, tmp_path):
+    rows = [f'"${1000 + 37 * i:,}.50",{i % 40 / 4}%,USD {i % 9},{"yn"[i % 3 == 0]}' for i in range(90)]
+    (tmp_path / "m.csv").write_text("amount,rate,fee,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "m.yaml").write_text(
+        "name: m\ndata:\n  source: {type: csv, path: m.csv, target: label, thousands: ',',\n"
+        "           strip_signs: [$, '%', usd]}\nmodel:\n  layers: [{type: dense, units: 2, activation: softmax}]\n"
+        "loss: categorical_crossentropy\ntraining: {epochs: 1}\n")
+    result = run_cli("train", "m.yaml", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    ranges = [c["range"] for c in json.loads((tmp_path / "r" / "preprocess.json").read_text())["columns"]["columns"]]
+    assert ranges[1][1] <= 9.75 and ranges[2][1] == 8  # 9.75%, USD 8: the numbers they write
+    (tmp_path / "new.csv").write_text('amount,rate,fee\n"$1,000",3 %,8 USD\n-$5,-2%,7\n"$1,2",3,4\n')
+    result = run_cli("predict", "r", "new.csv", "-o", "-")
+    assert result.exit_code == 2  # '$1,2' is no number grouped by thousands; the rest are read
+    assert "not a number (1 cell):\n    line 4, column 'amount': '$1,2'" in result.output
+    if importlib.util.find_spec("fastapi"):
+        from fastapi.testclient import TestClient
+
+        from nnrun.commands.serve import ServedModel, create_app
+
+        client = TestClient(create_app(ServedModel.load(tmp_path / "r")))
+        amount = next(c for c in client.get("/metadata").json()["columns"] if c["name"] == "amount")
+        assert amount["strip_signs"] == ["$", "%", "usd"] and amount["thousands"] == ","
+        answer = client.post("/predict", json={"instances": [{"amount": "$1,234.50", "rate": "5%", "fee": 3}]})
+        assert answer.status_code == 200, answer.json()

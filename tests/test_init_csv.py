@@ -264,7 +264,7 @@ def test_a_few_cells_that_are_not_numbers_keep_a_column_of_numbers_and_are_liste
     assert "4 classes: 32, 34, M, S" in (tmp_path / "sizes.yaml").read_text()
 
 
-def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_cli, tmp_path):
+def test_numbers_with_currency_or_percent_signs_are_read_without_them(run_cli, tmp_path):
     lines = ["customer_id,age,plan_price,discount,plan,churned"]
     for i in range(60):
         lines.append(f'C{i:03d},{20 + i % 50},"${(i * 37) % 4000 + 10:,}.50",{i % 30}%,{("basic", "pro")[i % 2]},'
@@ -273,19 +273,15 @@ def test_numbers_with_currency_or_percent_signs_are_left_out_and_said_to_be(run_
     result = run_cli("init", "--data", "churn.csv", "--target", "churned")
     assert result.exit_code == 0, result.output
     text = (tmp_path / "churn.yaml").read_text()
-    assert "    id: [customer_id]" in text and "    categorical: [plan]" in text
-    assert "    ignore: [plan_price, discount]        # numbers with signs: left out (see below)" in text
-    assert ("    # plan_price, discount: numbers written with currency or percent signs ($3.50, 14%), which nnrun "
-            "reads as text; save them as plain numbers to learn from them") in text
-    assert run_cli("validate", "churn.yaml").exit_code == 0
-    # When they are all there is, the refusal says so.
-    (tmp_path / "prices.csv").write_text("\n".join(["price,rate,label"] + [f'"${i},234.50",{i}%,{"ab"[i % 2]}'
-                                                                           for i in range(1, 30)]) + "\n")
-    result = run_cli("init", "--data", "prices.csv", "--target", "label")
-    assert result.exit_code == 2
-    assert "prices.csv: no column to learn from besides 'label' (IDs are left out); price, rate hold numbers with " \
-           "currency or percent signs, which nnrun reads as text: save them as plain numbers" in \
-        " ".join(result.output.split())
+    assert "    id: [customer_id]" in text and "    categorical: [plan]" in text and "ignore" not in text
+    assert re.search(r'\n    thousands: ",".*\n    strip_signs: \["\$", "%"\] +# written around numbers: dropped to '
+                     r"read them\n", text), text
+    assert "number features: age, plan_price, discount" in text
+    result = run_cli("train", "churn.yaml", "--set", "training.epochs=1", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "r" / "preprocess.json").read_text())["columns"]
+    low, high = saved["columns"][1]["range"]  # plan_price, read as the dollars it writes
+    assert saved["strip_signs"] == ["$", "%"] and low >= 10.5 and high > 1000 and high % 1 == 0.5
 
 
 def test_one_hot_columns_beside_a_one_hot_target_are_left_out_and_said_to_be(run_cli, tmp_path):
@@ -438,21 +434,14 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
         area = ("North", "north", "NORTH", "South")[i % 4]
         lines.append(f"{area},{30 + i % 20} kg,{1 + i % 5},{100 + 3 * i + (i % 4) * 10}.5")
     text = init_text(run_cli, tmp_path / "h.csv", lines, "price")
-    assert re.search(r"\n    ignore: \[weight\] +# numbers with units: left out \(see below\)\n", text)
-    assert "    # weight: numbers written with units (35 kg, 12 cm), which nnrun reads as text; save them as plain " \
-        "numbers, the unit in the column's name, to learn from them" in text
+    assert re.search(r'\n    strip_signs: \["kg"\] +# written around numbers: dropped to read them\n', text)
+    assert "number features: weight, rooms" in text
     assert "    # area: NORTH, North, north differ only in case or spaces, and become different inputs; if they are " \
         "one category, write it one way in the file" in text
     # Training says the same of the categories, at validate and train.
     out = " ".join(run_cli("validate", "h.yaml").output.split())
     assert "warning: categorical column 'area': categories that differ only in case or spaces ('NORTH', 'North', " \
         "'north') are encoded as different inputs; if they are one category, write it one way in the file" in out
-    # A file of nothing else to learn from says which columns hold numbers in another form.
-    (tmp_path / "w.csv").write_text("weight,price\n" + "".join(f"{i} kg,{i}.5\n" for i in range(20)))
-    result = run_cli("init", "--data", "w.csv", "--target", "price")
-    assert result.exit_code == 2
-    assert "w.csv: no column to learn from besides 'price' (IDs are left out); weight holds numbers with units, " \
-        "which nnrun reads as text: save them as plain numbers" in result.output
     (tmp_path / "c.csv").write_text("size,price\n" + "".join(f"{i % 7},3.5\n" for i in range(40)))
     result = run_cli("init", "--data", "c.csv", "--target", "price")
     assert result.exit_code == 2 and "c.csv: 'price' holds one value (3.5) in every row: there is nothing to predict" \
@@ -569,20 +558,17 @@ def test_a_second_target_is_refused_not_taken_in_place_of_the_first(run_cli, tmp
     assert not (tmp_path / "d.yaml").exists()
 
 
-def test_a_target_of_prices_with_a_currency_sign_is_a_regression_with_a_note(run_cli, tmp_path):
-    # Not a hundred classes '$101,817', '$105,563', ...: numbers to write plainly.
+def test_a_target_of_prices_with_a_currency_sign_is_a_regression_read_without_it(run_cli, tmp_path):
+    # Not a hundred classes '$101,817', '$105,563', ...: numbers, once the sign goes.
     rows = [f'{500 + 25 * i},{1 + i % 5},"${(500 + 25 * i) * 150 + 97 * i:,}"' for i in range(100)]
     (tmp_path / "prices.csv").write_text("sqft,rooms,price\n" + "\n".join(rows) + "\n")
     result = run_cli("init", "--data", tmp_path / "prices.csv", "--target", "price", "-o", tmp_path / "p.yaml")
     assert result.exit_code == 0, result.output
     written = (tmp_path / "p.yaml").read_text()
-    assert "loss: mse" in written and "softmax" not in written
-    said = " ".join(result.output.split())
-    example = re.search(r"\(like '\$(\d+),(\d{3})'\), which training does not read: write them as plain numbers "
-                        r"\((\d+)\) in prices.csv, and the config trains as a regression", said)
-    assert said.startswith("wrote") and "note: 'price' holds numbers written with a currency or percent sign" in said
-    assert example and example[1] + example[2] == example[3], said
-    assert "cells are not" not in said  # told once, not again as a hundred stray cells
+    assert "loss: mse" in written and "softmax" not in written and 'strip_signs: ["$"]' in written
+    assert "note" not in result.output and "cells are not" not in result.output
+    result = run_cli("train", tmp_path / "p.yaml", "--set", "training.epochs=1", "--run-dir", tmp_path / "r", "-q")
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize("name", ["Account Number", "order_no", "AccountNo", "CustomerId"])

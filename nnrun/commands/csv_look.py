@@ -28,8 +28,8 @@ from nnrun.commands.number_format import number_format
 from nnrun.commands.starter import HELD_OUT
 from nnrun.data import cell_kinds
 from nnrun.data.labels import ROWS_PER_CATEGORY, written_alike
-from nnrun.data.cells import MISSING, markers, numbers_or_none  # missing cells
-from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER  # -, n.a.;  $3,545.76  14%
+from nnrun.data.cells import MISSING, markers, numbers_or_none, signs_pattern  # missing cells
+from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER, signs_in  # -, n.a.;  $3,545.76  14%
 from nnrun.data.reading import first_lines, python_encoding
 from nnrun.errors import UserError
 
@@ -60,6 +60,7 @@ class Columns:
     dates: dict[str, str] = field(default_factory=dict)  # dates and times: features, by format (auto: as inferred)
     mixed_dates: dict[str, str] = field(default_factory=dict)  # dates that read day or month first alike: a guess
     missing_values: list[str] = field(default_factory=list)  # '-', 'none': gaps in columns of numbers
+    strip_signs: list[str] = field(default_factory=list)  # '$', '%', 'kg': written around numbers, dropped
     dated: list[str] = field(default_factory=list)  # every column of dates, one in every row (an ID) too
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
@@ -121,6 +122,7 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     found.widths = sorted({len(row) for _, row in rows})
     cells = {name: [row[i].strip() for row in sample] for i, name in enumerate(header)}
     present = {name: [c for c in column if c.lower() not in MISSING] for name, column in cells.items()}
+    present = _without_signs(present, target, found)  # '$24,114', '13.77%', '35 kg': numbers once the signs go
     written = number_format(present, delimiter)
     found.decimal, found.thousands, found.points_either_way = written.decimal, written.thousands, written.either_way
     found.missing_values = _gap_marks({name: values for name, values in present.items() if name != target}, found)
@@ -217,6 +219,21 @@ def _role(name: str, values: list[str], found: Columns) -> str:
     return "categorical" if distinct <= min(MOST_CATEGORIES, max(2, len(values) // 2)) else "ignored"
 
 
+def _without_signs(present: dict[str, list[str]], target: str, found: Columns) -> dict[str, list[str]]:
+    """The cells with the signs around their numbers dropped, in the columns mostly of
+    such numbers (currency and percent signs, currency codes, a unit), as training reads
+    them with data.source.strip_signs (noted in ``found.strip_signs``)."""
+    signs = {name: signs_in(values) or [unit for unit in [cell_kinds.unit_of(values)] if unit and
+                                        (name == target or not ID_NAME.search(name))]
+             for name, values in present.items()}
+    found.strip_signs = list(dict.fromkeys(sign for listed in signs.values() for sign in listed))
+    if not found.strip_signs:
+        return present
+    pattern = re.compile(signs_pattern(tuple(found.strip_signs)))
+    return {name: [pattern.sub(r"\1", v) for v in values] if signs[name] else values
+            for name, values in present.items()}
+
+
 def _gap_marks(present: dict[str, list[str]], found: Columns) -> list[str]:
     """Texts that stand for a missing number ('-', '--', 'n.a.', 'k.A.', 'none', ...; see
     GAP_LIKE) in columns that otherwise hold numbers, as the file writes them, each once
@@ -252,7 +269,8 @@ def _note_strays(name: str, column: list[str], lines: list[int], found: Columns)
     """Into ``found.strays``: the cells of a column of numbers that are not numbers
     (and not missing), with their lines."""
     missing = markers(found.missing_values)  # '-' in a column of numbers: a gap, no stray
-    numbers = iter(numbers_or_none([c for c in column if c.lower() not in missing], found.thousands, found.decimal))
+    numbers = iter(numbers_or_none([c for c in column if c.lower() not in missing], found.thousands, found.decimal,
+                                   found.strip_signs))
     strays = [(line, cell) for line, cell in zip(lines, column)
               if cell.lower() not in missing and next(numbers) is None]
     if strays:

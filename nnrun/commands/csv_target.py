@@ -37,7 +37,7 @@ def target_labels(data: Path, header: list[str], target: str, found: Columns) ->
 
 def label_numbers(labels: dict[str, int], found: Columns) -> dict[str, float | None]:
     """Each of the target's labels as a number, or None for one that is not."""
-    return dict(zip(labels, numbers_or_none(list(labels), found.thousands, found.decimal)))
+    return dict(zip(labels, numbers_or_none(list(labels), found.thousands, found.decimal, found.strip_signs)))
 
 
 def note_target_strays(target: str, labels: set[str], found: Columns) -> None:

@@ -189,7 +189,7 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     problems = DataProblems(str(source), scoring=True, columns=header, place="row")
     table = build_table(str(source), header, rows, names, categorical, lines, state.get("thousands"),
                         state.get("decimal", "."), place="row", problems=problems,
-                        missing=markers(state.get("missing_values", ())))
+                        missing=markers(state.get("missing_values", ())), signs=tuple(state.get("strip_signs", ())))
     if columns:  # every bad cell at once: numbers that are not, and categories training never saw
         filled = filled_notes(table, columns)  # counted before the encoding fills the cells
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)

@@ -61,6 +61,9 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         example = {".": "points: 1.234.567,5", ",": "commas: 1,234,567"}.get(found.thousands, "spaces: 1 234 567")
         lines.append(commented(f"    thousands: {shown.get(found.thousands, repr(found.thousands))}",
                                f"the file's numbers group thousands with {example}"))
+    if found.strip_signs:
+        listed = ", ".join(json.dumps(sign, ensure_ascii=False) for sign in found.strip_signs)
+        lines.append(commented(f"    strip_signs: [{listed}]", "written around numbers: dropped to read them"))
     if found.points_either_way:
         example = found.points_either_way
         lines.append(f"    # {example} and the like are decimals here; if the point groups thousands "

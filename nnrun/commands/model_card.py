@@ -23,7 +23,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     the value that fills an empty cell, "unknown" (for a category:
                     "error", or "ignore": an unseen one is all zeros), "thousands"
                     (for a number, when training read a thousands separator),
-                    "decimal" (for a number, when training read a decimal comma)}
+                    "decimal" (for a number, when training read a decimal comma),
+                    "strip_signs" (for a number, the signs training dropped: "$", "%")}
     features        the encoded feature names, in the order of the model's input
                     (a categorical column ``color`` becomes ``color=red``, ...)
     input_shape     the shape of one encoded sample (flat rows are reshaped to it)
@@ -62,6 +63,8 @@ def input_columns(saved: SavedPreprocessing) -> list[dict]:
             entry["thousands"] = saved.columns.thousands  # a number sent as text may hold it ("53,697")
         if column.kind == "numeric" and saved.columns.decimal != ".":
             entry["decimal"] = saved.columns.decimal  # and is written with it ("3,25")
+        if column.kind == "numeric" and saved.columns.strip_signs:
+            entry["strip_signs"] = list(saved.columns.strip_signs)  # and with signs around it ("$1,234.50")
         if column.kind == "date":  # how its cells are written, and whether the time of day is a feature
             entry["format"], entry["time"] = column.format, bool(column.time)
         if column.kind == "text":  # how the text becomes token indices (nnrun.data.text)

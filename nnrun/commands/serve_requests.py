@@ -200,7 +200,7 @@ def _as_a_cell_is_read(column: dict, missing: frozenset[str] = MISSING):
                 return number
         problems = DataProblems("request", scoring=True)
         number = parse_numbers([value], column["name"], np.zeros(1, np.int64), problems, column.get("thousands"),
-                               column.get("decimal", "."))
+                               column.get("decimal", "."), signs=tuple(column.get("strip_signs", ())))
         if problems:
             kind = next(iter(problems.kinds))  # "not a number", or "not a finite number" ("inf", "1e400")
             written = f" ({separator!r} stands only between groups of three digits, as training read them)" \

@@ -15,9 +15,9 @@ import re
 import numpy as np
 
 from nnrun.data.cell_kinds import dates
-from nnrun.data.number_patterns import (COMMA_GROUPS, GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
+from nnrun.data.number_patterns import (AROUND, COMMA_GROUPS, GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
                                         NUMBER_WITH_SEPARATOR_AND_COMMA, NUMBER_WITH_SYMBOLS, ONE_COMMA_GROUP,
-                                        PLAIN)
+                                        PLAIN, signs_in)
 
 
 def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
@@ -64,6 +64,15 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
                 f"set data.source.decimal: \",\"{point}")
     mark = "a decimal comma" if decimal == "," else "a decimal point"
     plainly = f"write them as plain numbers ({mark}, no currency or percent signs)"
+    if signs := signs_in(sample):  # '$24,114', '13.77%': the signs to drop, and the marks the numbers need
+        listed = ", ".join(json.dumps(sign, ensure_ascii=False) for sign in signs)
+        bare = [AROUND.match(c.strip()) for c in sample]
+        bare = [re.sub(r"^[+-]?\s*(\S*?)\s*[+-]?(?=\d)|\s*\D*$", "", m.group(0)) for m in bare if m]
+        grouped = [c for c in bare if NUMBER_WITH_SEPARATOR.match(c)] if not thousands else []
+        separator = f', and data.source.thousands: "{_separator(grouped[0])}"' if len(grouped) > len(bare) / 2 else ""
+        return (f"'{column}' holds numbers written with signs (like '{sample[0]}'); set data.source.strip_signs: "
+                f"[{listed}]{separator} to read them as numbers"
+                + ("" if target else ", or leave the column out with data.source.ignore"))
     if sum(bool(NUMBER_WITH_SYMBOLS.match(c)) for c in sample) > len(sample) / 2:
         return (f"'{column}' holds numbers written with other characters (like '{sample[0]}'); {plainly}"
                 + ("" if target else ", or leave the column out with data.source.ignore"))

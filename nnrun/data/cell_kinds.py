@@ -52,12 +52,20 @@ def with_units(values: list[str]) -> bool:
     """Numbers with one unit, written the same in (nearly) every cell, over more than a
     few numbers: '35 kg', '41 kg', '12 kg'. Not '4WD' and '2WD' (few values: categories),
     nor '1012 AB' and '1017 CD' (postcodes: a different suffix in each)."""
+    return unit_of(values) is not None
+
+
+def unit_of(values: list[str]) -> str | None:
+    """The unit of numbers with units (see :func:`with_units`), as most cells write it, or None."""
     matches = [m for m in map(WITH_UNIT.match, values) if m]
     if len(matches) <= len(values) / 2:
-        return False
+        return None
     units = Counter((m["unit"] or m["letter"]).casefold() for m in matches)
     unit, count = units.most_common(1)[0]
-    return unit not in NOT_UNITS and count >= MOSTLY * len(matches) and len({m["number"] for m in matches}) >= 5
+    if unit in NOT_UNITS or count < MOSTLY * len(matches) or len({m["number"] for m in matches}) < 5:
+        return None
+    return Counter(m["unit"] or m["letter"] for m in matches if (m["unit"] or m["letter"]).casefold() == unit
+                   ).most_common(1)[0][0]
 
 
 def codes(values: list[str]) -> bool:

@@ -55,6 +55,7 @@ class TextNumbers:
     thousands: str | None = None
     decimal: str = "."
     missing: frozenset[str] = MISSING  # what a missing cell reads (see markers)
+    signs: tuple[str, ...] = ()  # written around numbers, dropped before reading them ('$', '%', 'USD')
     present: int = 0
     rows: list[np.ndarray] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
@@ -62,7 +63,7 @@ class TextNumbers:
     def add(self, array, offset: int):
         """Parse the arrow string ``array`` (a batch's cells, rows ``offset`` on); returns
         its values as an arrow float32 array, null where a cell is missing or bad."""
-        values, odd, texts, present = _parse(array, self.thousands, self.decimal, self.missing)
+        values, odd, texts, present = _parse(array, self.thousands, self.decimal, self.missing, self.signs)
         self.present += present
         self.rows.append(odd + offset)
         self.texts += texts
@@ -127,22 +128,23 @@ def tidy_label(name: str) -> str:
     return str(name)
 
 
-def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems,
-                  thousands: str | None = None, decimal: str = ".", missing: frozenset[str] = MISSING) -> np.ndarray:
+def parse_numbers(cells, column: str, lines: np.ndarray, problems: DataProblems, thousands: str | None = None,
+                  decimal: str = ".", missing: frozenset[str] = MISSING, signs: tuple[str, ...] = ()) -> np.ndarray:
     """Float32 values of text cells (a request's, ...): NaN where missing (``missing``:
-    see markers); bad cells are recorded in ``problems`` as a file's are."""
-    found = TextNumbers(thousands, decimal, missing)
+    see markers), ``signs`` dropped; bad cells are recorded in ``problems`` as a file's are."""
+    found = TextNumbers(thousands, decimal, missing, tuple(signs))
     parsed = np.empty(len(cells), np.float32)
     floats_into(found.add(strings([str(c) for c in cells]), 0), parsed)
     found.report(parsed, column, np.asarray(lines), problems)
     return parsed
 
 
-def numbers_or_none(cells: list[str], thousands: str | None = None, decimal: str = ".") -> list[float | None]:
+def numbers_or_none(cells: list[str], thousands: str | None = None, decimal: str = ".",
+                    signs: tuple[str, ...] = ()) -> list[float | None]:
     """Each text cell as the CSV reader reads it: its number, NaN where missing, or None
     for a bad cell (what ``nnrun init`` looks at, so that it calls a column of numbers
     what training will read as one)."""
-    parsed, bad, _, _ = _parse(strings(cells), thousands, decimal)
+    parsed, bad, _, _ = _parse(strings(cells), thousands, decimal, MISSING, tuple(signs))
     values = np.empty(len(cells), np.float32)
     floats_into(parsed, values)
     out: list[float | None] = values.astype(np.float64).tolist()
@@ -151,7 +153,8 @@ def numbers_or_none(cells: list[str], thousands: str | None = None, decimal: str
     return out
 
 
-def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[str] = MISSING):
+def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[str] = MISSING,
+           signs: tuple[str, ...] = ()):
     """(float32 values, rows of bad or infinite cells, their texts, cells present).
 
     No Python value becomes an arrow one here (see :mod:`.arrays`); a boolean with
@@ -167,6 +170,8 @@ def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[
     # boolean column handed over in memory is.
     for word, value in (("true", "1"), ("false", "0")):
         text = pc.replace_substring_regex(text, pattern=f"(?i)^{word}$", replacement=value)
+    if signs:  # '$1,234.50', '-€ 5', '12.5 %', 'USD 69.37': the number alone, its sign kept
+        text = pc.replace_substring_regex(text, pattern=signs_pattern(signs), replacement=r"\1")
     if thousands:
         separated = _definite(pc.match_substring(text, thousands))
         grouped = _definite(pc.match_substring_regex(text, _grouped(thousands, decimal)))
@@ -198,6 +203,14 @@ def _definite(booleans):
     import pyarrow.compute as pc
 
     return pc.and_kleene(booleans, pc.is_valid(booleans))
+
+
+@cache
+def signs_pattern(signs: tuple[str, ...]) -> str:
+    """A sign (any of ``signs``, in any case) at the start of a cell, after a plus or minus
+    that is kept, or at its end, with the spaces beside it."""
+    either = "|".join(re.escape(sign) for sign in sorted(signs, key=len, reverse=True))
+    return rf"(?i)^([+-]?)\s*(?:{either})\s*|\s*(?:{either})$"
 
 
 @cache

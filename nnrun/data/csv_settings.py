@@ -34,6 +34,18 @@ def csv_delimiter(value):
     return value
 
 
+def number_sign(value):
+    """A text written around numbers ('$', '%', 'USD'): no digit, and none of the marks a
+    number holds itself."""
+    if not isinstance(value, str):
+        return value
+    sign = value.strip()
+    if not sign or any(c.isdecimal() for c in sign) or sign in ("+", "-", ".", ","):
+        raise ValueError(f"{value!r} is no sign to drop from numbers; give what is written beside them, such as "
+                         "'$', '€', '%' or 'USD' (no digits, and not the number's own +, -, . or ,)")
+    return sign
+
+
 def missing_marker(value):
     """A missing-value marker as the text of a cell: -999 (a YAML number) is the cell '-999'."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):

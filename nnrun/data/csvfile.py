@@ -72,10 +72,12 @@ class CsvColumns:
 
 def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[str], problems: DataProblems,
                  thousands: str | None = None, progress: Progress | None = None, delimiter: str = ",",
-                 decimal: str = ".", text_encoding: str = "utf-8", missing: frozenset[str] = MISSING) -> CsvColumns:
+                 decimal: str = ".", text_encoding: str = "utf-8", missing: frozenset[str] = MISSING,
+                 signs: tuple[str, ...] = ()) -> CsvColumns:
     """Read ``numbers`` as float32 and ``texts`` coded (see :mod:`.coded`), with cells
     separated by ``delimiter`` and numbers written with ``decimal`` and ``thousands``,
-    and the cells of ``missing`` (see :func:`.cells.markers`) missing; bad cells and rows
+    and the cells of ``missing`` (see :func:`.cells.markers`) missing, the ``signs`` around numbers
+    ('$', '%') dropped; bad cells and rows
     go to ``problems`` (the caller raises once every file and column has been looked at)."""
     import pyarrow as pa
 
@@ -90,7 +92,8 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     _hand_back_freed_arrays()  # after the parse: its own small buffers are better kept in the heap
     # Parsing numbers read as text is a second pass, of about the reading's length.
     parsing = current_progress(path, "parsing numbers in") if as_text else None
-    matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, decimal, missing, parsing)
+    matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, decimal, missing, parsing,
+                                              tuple(signs))
     _pool().release_unused()  # the parser's last buffers
     if len(header) == 1:  # blank lines after the last row are no rows, as in a file of several columns
         keep = max(len(matrix) - _trailing_blank_lines(path), 0)
@@ -224,7 +227,7 @@ def _arrow_reason(exc: Exception) -> str:
 
 
 def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thousands: str | None, decimal: str,
-             missing: frozenset[str], progress: Progress | None = None):
+             missing: frozenset[str], progress: Progress | None = None, signs: tuple[str, ...] = ()):
     """A (rows, len(numbers)) float32 matrix of the number columns, the text columns,
     tidied, as codes into their distinct cells, for number columns read as text
     (``as_text``) what :mod:`.cells` found in them (reported once the lines are
@@ -233,7 +236,7 @@ def _convert(batches, numbers: list[str], texts: list[str], as_text: bool, thous
     yet copied."""
     pieces: dict[str, list] = {name: [] for name in texts}
     vocabulary: dict[str, dict[str, int]] = {name: {} for name in texts}  # distinct tidied cell -> code
-    found = {name: TextNumbers(thousands, decimal, missing) for name in numbers} if as_text else {}
+    found = {name: TextNumbers(thousands, decimal, missing, signs) for name in numbers} if as_text else {}
     matrix, start = np.empty((sum(batch.num_rows for batch in batches), len(numbers)), np.float32), 0
     block = np.empty((len(numbers), 0), np.float32)  # one batch's columns, each a row
     infinite = np.zeros(len(numbers), bool)

@@ -22,7 +22,8 @@ from nnrun.data.coded import coded_matches, merged_codes
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
-from nnrun.data.csv_settings import TEXT_ENCODINGS, column_names, csv_delimiter, missing_marker, one_column
+from nnrun.data.csv_settings import (TEXT_ENCODINGS, column_names, csv_delimiter, missing_marker, number_sign,
+                                     one_column)
 from nnrun.data.dataset import Dataset
 from nnrun.data.dates import date_columns
 from nnrun.data.problems import DataError, DataProblems
@@ -75,6 +76,9 @@ class CsvSource(SourceBase):
         "is a bad cell, unless it is the thousands separator).")
     thousands: str | None = Field(
         None, min_length=1, max_length=1, description='Thousands separator in numbers, e.g. "," for "53,697".')
+    strip_signs: list[Annotated[str, BeforeValidator(number_sign)]] = Field(
+        default_factory=list, description="Signs written around numbers, dropped before they are read: currency "
+        "symbols and codes, percent ('$', '€', '%', 'USD'), at either end of a cell, in any case; '12.5%' is 12.5.")
     missing_target: Literal["error", "drop"] = Field(
         "error", description="A row whose target is empty: error, or drop (the row is left out, and the count and "
         "lines are said).")
@@ -229,7 +233,7 @@ class CsvSource(SourceBase):
         (numbers if self.regression else texts).append(self.target)
         columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path),
                                delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding,
-                               missing=markers(self.missing_values))
+                               missing=markers(self.missing_values), signs=tuple(self.strip_signs))
         if self.regression:
             target = columns.number(self.target).copy()
             absent = np.isnan(target)

@@ -90,7 +90,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
                                 *[t for t in targets if t not in names and t not in numeric]]))
     problems = DataProblems(str(path), scoring=True, columns=header, options=True, target=targets)
     columns = read_columns(path, header, [*numbers, *numeric], texts, problems, thousands, current_progress(path),
-                           delimiter, decimal, text_encoding, markers(state.get("missing_values", ())))
+                           delimiter, decimal, text_encoding, markers(state.get("missing_values", ())),
+                           tuple(state.get("strip_signs", ())))
     if lined_up:
         _refuse_blank_lines(columns, problems, delimiter)
     rows = InputRows(np.empty(0), notes=[n for n in [extra_note(extra)] if n], lines=columns.lines)

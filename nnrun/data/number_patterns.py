@@ -21,3 +21,20 @@ GAP_LIKE = re.compile(r"^(-+|\.+|\*+|n\.a\.|k\.\s?a\.|missing|unknown|nil|#value
 COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 20,731.00  1,234,567: commas group thousands
 ONE_COMMA_GROUP = re.compile(r"^[+-]?\d{1,3},\d{3}$")  # '4,295': a decimal comma, or a thousands one
 NUMBER_WITH_SYMBOLS = re.compile(SIGNED_NUMBER.pattern + r"|^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d{1,2}$")
+# A number with a currency or percent sign, or a currency's code, before or after it:
+# '$1,234.50', '-€ 5', '12.5 %', 'USD 69.37', '69.37 EUR' (what data.source.strip_signs drops)
+AROUND = re.compile(r"^[+-]?\s*(?P<before>[$€£¥₹]|[A-Z]{3})?\s*[+-]?\d[\d.,' \u00a0\u202f]*?\s*"
+                    r"(?P<after>%|[$€£¥₹]|[A-Z]{3})?$")
+
+
+def signs_in(cells) -> list[str]:
+    """The signs written around the numbers of ``cells`` ('$', '%', 'USD'), each once in
+    the order first found, where more than half of the cells are numbers with one; else []."""
+    found: dict[str, None] = {}
+    signed = 0
+    for cell in cells:
+        match = AROUND.match(cell.strip())
+        if match and (match["before"] or match["after"]):
+            signed += 1
+            found.update(dict.fromkeys(sign for sign in (match["before"], match["after"]) if sign))
+    return list(found) if signed > len(cells) / 2 else []

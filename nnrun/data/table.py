@@ -103,7 +103,8 @@ def table_from(origin: str, columns: CsvColumns, names: list[str], categorical: 
 
 def build_table(origin: str, header: list[str], rows: list[list[str]], names: list[str], categorical: list[str],
                 lines, thousands: str | None = None, decimal: str = ".", place: str = "line",
-                problems: DataProblems | None = None, missing: frozenset[str] = MISSING) -> Table:
+                problems: DataProblems | None = None, missing: frozenset[str] = MISSING, signs: tuple[str, ...] = ()
+                ) -> Table:
     """A Table from cells already split into rows (a request's instances, a DataFrame's
     cells, ...): text parsed as the CSV reader parses a file (with the run's
     ``thousands`` separator and ``decimal`` mark), Python numbers taken as they are
@@ -116,7 +117,7 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
     numeric = np.empty((len(rows), len(numeric_names)), np.float32)
     for j, name in enumerate(numeric_names):
         numeric[:, j] = _numbers([row[position[name]] for row in rows], name, lines, problems, thousands, decimal,
-                                 missing)
+                                 missing, signs)
     strings = np.empty((len(rows), len(categorical)), dtype=object)
     for j, name in enumerate(categorical):
         strings[:, j] = _tidy([row[position[name]] for row in rows], missing)
@@ -126,7 +127,7 @@ def build_table(origin: str, header: list[str], rows: list[list[str]], names: li
 
 
 def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, thousands: str | None,
-             decimal: str, missing: frozenset[str]) -> np.ndarray:
+             decimal: str, missing: frozenset[str], signs: tuple[str, ...] = ()) -> np.ndarray:
     """One number column's cells as float32: numbers as they are, text parsed."""
     given = np.array([isinstance(c, (int, float)) for c in cells], bool)  # True and False are 1 and 0
     out = np.empty(len(cells), np.float32)
@@ -139,7 +140,7 @@ def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, 
         out[infinite] = 0
     if not given.all():
         out[~given] = parse_numbers(_tidy([c for c, g in zip(cells, given) if not g], missing), name, lines[~given],
-                                    problems, thousands, decimal)
+                                    problems, thousands, decimal, signs=signs)
     return out
 
 

@@ -58,6 +58,7 @@ class SavedColumns(_Strict):
     ids: list[str] = []  # ID columns: allowed in new files, copied into predictions
     ignored: list[str] = []  # columns training left out: allowed in new files
     missing_values: list[str] = []  # cell texts read as missing besides the built-in markers
+    strip_signs: list[str] = []  # signs written around numbers ('$', '%'), dropped before reading them
 
 
 class SavedTargetScale(_Strict):
