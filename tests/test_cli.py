@@ -102,10 +102,19 @@ def test_existing_run_dir_is_not_overwritten(run_cli, tmp_path):
     (tmp_path / "taken" / "keep.txt").write_text("mine")
     result = run_cli("train", IRIS, "--run-dir", "taken")
     assert result.exit_code == 2
-    assert "taken: already exists (a folder that is no run); nnrun makes the run directory itself, never writing " \
-           "into something already there" in " ".join(result.output.split())
+    assert "taken: already exists (a folder that is no run, and not empty); nnrun makes the run directory itself, " \
+           "never writing into something already there" in " ".join(result.output.split())
     assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
+
+
+def test_an_empty_folder_made_beforehand_becomes_the_run_once(run_cli, tmp_path):
+    # A volume mounted for the run, or a folder a CI step made: taken by the first run only.
+    (tmp_path / "out").mkdir()
+    assert run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "out", "-q").exit_code == 0
+    assert (tmp_path / "out" / "model.safetensors").is_file()
+    result = run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "out", "-q")
+    assert result.exit_code == 2 and "out: already exists; nnrun never overwrites a run" in result.output
 
 
 def test_a_run_directory_that_did_not_finish_is_pointed_to_its_resume(run_cli, tmp_path):

@@ -213,28 +213,8 @@ def record_of(path: Path) -> Path | None:
     return None
 
 
-def output_of(path: Path) -> tuple[Path, str] | None:
-    """The run directory whose command output ``path`` is, and which command's:
-    "predict" (predictions.csv), "export" (the ONNX model and its card), "evaluate" (an
-    eval-*.json report), "plot" (curves.png); None for any other file. Another command's
-    output is never replaced, --force or not: predictions written over a run's
-    model.onnx left a CSV file there, which export then refused to replace."""
-    path = Path(os.path.abspath(path))
-    run = RunDir(path.parent)
-    if not run.is_run():
-        return None
-    exports = [onnx for half in (False, True) for onnx in (run.onnx(half), run.onnx(half).with_suffix(".json"))]
-    if path in exports:
-        return run.path, "export"
-    if path == run.evaluation(path.stem.removeprefix("eval-")) and path.name.startswith("eval-"):
-        return run.path, "evaluate"
-    return {run.predictions: (run.path, "predict"), run.curves: (run.path, "plot")}.get(path)
-
-
 def _sweep_hint(path: Path) -> str:
     """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
-    import re
-
     every = f"its trials' runs are in {path / 'trials'}/ (nnrun runs {path})"
     try:
         with open(path / "best.yaml", encoding="utf-8") as handle:
@@ -252,6 +232,14 @@ def _create_explicit(path: Path) -> Path:
     another = f"choose another run directory ({said('--run-dir', 'run_dir=')}), or leave it out " \
         "to get a new timestamped one"
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
+    if path.is_dir() and not any(path.iterdir()):  # made empty beforehand (a mounted volume, a CI step): taken,
+        try:  # by the one process that makes its lock file
+            os.close(os.open(path / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
+            return path
+        except FileExistsError:
+            raise exists from None
+        except OSError as exc:
+            raise _cannot_create(path, exc.strerror or str(exc)) from None
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
         if path.is_dir() and RunDir(path).lock_file.is_file():  # one still training is named by its process
@@ -263,7 +251,7 @@ def _create_explicit(path: Path) -> Path:
                             f"({'paused by a hook' if paused else meta['status']}); nnrun never "
                             "overwrites a run", hint=f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():
-            what = "a file" if path.is_file() else "a folder that is no run"
+            what = "a file" if path.is_file() else "a folder that is no run, and not empty"
             exists = UserError(f"{path}: already exists ({what}); nnrun makes the run directory itself, never "
                                "writing into something already there", hint=another)
         raise exists

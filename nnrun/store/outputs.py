@@ -1,0 +1,29 @@
+"""Which command wrote a file inside a run directory: the outputs that ``predict``,
+``export``, ``evaluate`` and ``plot`` put beside the run's own files, so that none of
+them ever replaces another's (see :func:`output_of`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nnrun.store.rundir import RunDir
+
+
+def output_of(path: Path) -> tuple[Path, str] | None:
+    """The run directory whose command output ``path`` is, and which command's:
+    "predict" (predictions.csv), "export" (the ONNX model and its card), "evaluate" (an
+    eval-*.json report), "plot" (curves.png); None for any other file. Another command's
+    output is never replaced, --force or not: predictions written over a run's
+    model.onnx left a CSV file there, which export then refused to replace."""
+    path = Path(os.path.abspath(path))
+    run = RunDir(path.parent)
+    if not run.is_run():
+        return None
+    exports = [onnx for half in (False, True) for onnx in (run.onnx(half), run.onnx(half).with_suffix(".json"))]
+    if path in exports:
+        return run.path, "export"
+    if path == run.evaluation(path.stem.removeprefix("eval-")) and path.name.startswith("eval-"):
+        return run.path, "evaluate"
+    return {run.predictions: (run.path, "predict"), run.curves: (run.path, "plot")}.get(path)
