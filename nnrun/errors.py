@@ -40,6 +40,14 @@ class UserError(NnrunError):
     """Bad input: a config, a data file, a run directory, a command-line value."""
 
 
+class AlreadyDone(UserError):
+    """What was asked is done already (a completed run resumed): said as a note, and the
+    command succeeds, so that a step run again (a CI job retried) changes nothing."""
+
+    exit_code = 0
+    label = "note"
+
+
 class TrainingFailed(NnrunError):
     """Training stopped on its own, e.g. on a non-finite loss."""
 

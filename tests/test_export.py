@@ -178,6 +178,11 @@ def test_existing_files_are_replaced_only_with_force(run_cli, trained_runs, tmp_
     result = run_cli("export", trained_runs["iris"], "-o", target, "--force")
     assert result.exit_code == 0, result.output
     assert target.read_bytes() != b"keep me" and (tmp_path / "model.json").is_file()
+    # The same export again (a retried CI step): nothing to write, and no failure.
+    written = target.stat().st_mtime_ns
+    result = run_cli("export", trained_runs["iris"], "-o", target)
+    assert result.exit_code == 0 and "already exported, from the same weights with the same settings" in result.output
+    assert target.stat().st_mtime_ns == written
     (tmp_path / "folder.onnx").mkdir()  # --force replaces files, never a folder
     result = run_cli("export", trained_runs["iris"], "-o", tmp_path / "folder.onnx", "--force")
     assert result.exit_code == 2 and "folder.onnx: is a folder; nnrun export writes only plain files" in result.output

@@ -236,9 +236,13 @@ def test_resume_without_a_valid_checkpoint_is_an_error(run_cli, tmp_path):
     assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"  # untouched
 
 
-def test_resume_refuses_a_completed_run_and_train_needs_a_config(run_cli, reference):
+def test_resuming_a_completed_run_changes_nothing_and_train_needs_a_config(run_cli, reference):
+    # A CI step run again after it succeeded: told, and no failure.
+    before = {p.name: p.read_bytes() for p in reference.iterdir() if p.is_file()}
     result = run_cli("train", "--resume", reference)
-    assert result.exit_code == 2 and "the run has completed; there is nothing to resume" in result.output
+    assert result.exit_code == 0 and "note: " in result.output
+    assert "the run has completed; there is nothing to resume" in result.output
+    assert {p.name: p.read_bytes() for p in reference.iterdir() if p.is_file()} == before
     result = run_cli("train")
     assert result.exit_code == 2 and "missing CONFIG" in result.output
 

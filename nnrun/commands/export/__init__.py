@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.errors import ConfigError, UserError
+from nnrun.errors import AlreadyDone, ConfigError, UserError
 from nnrun.store import files
 from nnrun.store.outputs import output_of
 from nnrun.store.rundir import record_of
@@ -77,7 +77,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     fingerprint = card["weights_fingerprint"]  # hashed once, for the card and the check of an earlier export
     target = _target(trained.run, output, float16)
     earlier = _other_weights(target, fingerprint)  # kept aside even with --force: nothing of it is lost
-    _check_free(target, force or earlier is not None)
+    _check_free(target, force or earlier is not None, files.json_text(card))
     with _naming(trained.run.path):
         model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
                         {"nnrun": files.json_text(card), "task": saved.task}, __version__)
@@ -171,7 +171,16 @@ def _keep_aside(target: Path, earlier: str) -> tuple[Path, ...]:
     return tuple(path for path in moved if path is not None)
 
 
-def _check_free(target: Path, force: bool) -> None:
+def _check_free(target: Path, force: bool, card_text: str) -> None:
+    """An export already there is replaced only with ``force``; one of the same card (the
+    same weights, opset and run) is no failure: it is the export asked for."""
+    try:
+        same = not force and target.is_file() and target.with_suffix(".json").read_text() == card_text
+    except (OSError, UnicodeDecodeError):
+        same = False
+    if same:
+        raise AlreadyDone(f"{target}: already exported, from the same weights with the same settings; nothing "
+                          "written", hint="add --force to write it again")
     for existing in (target, target.with_suffix(".json")):
         if existing.exists() and not force:
             raise UserError(f"{existing}: already exists; nnrun export does not overwrite it",
