@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -390,3 +391,14 @@ def test_a_reader_that_leaves_early_changes_no_exit_code(tmp_path, args, code, r
                             cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert result.stdout.strip() == str(code) and "Broken pipe" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command, usage", [
+    ("evaluate", "Usage: nnrun evaluate [OPTIONS] RUN_DIR"), ("validate", "Usage: nnrun validate [OPTIONS] CONFIG..."),
+    ("train", "Usage: nnrun train [OPTIONS] [CONFIG]"), ("runs", "Usage: nnrun runs [OPTIONS] [DIR]"),
+    ("plot", "Usage: nnrun plot [OPTIONS] RUN_DIRS..."),
+])
+def test_every_help_names_arguments_plainly_without_python_types(run_cli, command, usage):
+    out = run_cli(command, "--help").output
+    assert out.startswith(usage), out.splitlines()[0]
+    assert not re.search(r"<(str|path|int|float|list\[\w+\])>|\{[A-Z_]+\}", out), out

@@ -18,12 +18,15 @@ from nnrun.cli import pydantic_plugins
 pydantic_plugins.disable_all()
 
 import typer  # noqa: E402  (after the setting above, which Pydantic reads on first use)
+import typer.core  # noqa: E402
 
 from nnrun.cli import browse_commands, run_commands, ship_commands, sweep_commands
+from nnrun.cli.help_style import plain_help
 from nnrun.cli.guard import debug as _debug
 from nnrun.cli.quick_help import DEBUG_HELP, DESCRIPTION, SUMMARIES, VERSION_HELP
 from nnrun.version import __version__
 
+plain_help(typer.core)
 app = typer.Typer(
     name="nnrun",
     help=DESCRIPTION,

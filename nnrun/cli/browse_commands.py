@@ -14,7 +14,7 @@ from nnrun.errors import quoted
 
 
 def runs(
-    directory: Path = typer.Argument(Path("runs"), metavar="DIRECTORY", help="Folder holding run directories."),
+    directory: Path = typer.Argument(Path("runs"), metavar="DIR", help="Folder holding run directories."),
     sort: Optional[str] = typer.Option(
         None, "--sort", metavar="KEY",
         help="Order by started (newest first), name, best (best validation value first), test, time (shortest "

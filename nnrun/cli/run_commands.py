@@ -151,17 +151,20 @@ THOUSANDS_HELP = ("Read the file's numbers with this thousands separator (',', '
 def evaluate(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run directory written by `nnrun train`.", show_default=False),
     split: Optional[str] = typer.Option(
-        None, "--split", help="Which split to score: test (the default), validation or train."
+        None, "--split", metavar="test|validation|train", help="Which split to score: test (the default), validation "
+        "or train."
     ),
     data: Optional[Path] = typer.Option(
         None, "--data", help="Score this labelled file instead (CSV with the training columns and the target, "
         "or NPZ with x and y).", show_default=False,
     ),
     force: bool = typer.Option(False, "--force", help="Replace a different report of the same name."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
-    decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
-    thousands: Optional[str] = typer.Option(None, "--thousands", help=THOUSANDS_HELP, show_default=False),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", metavar="C", help=DELIMITER_HELP,
+                                            show_default=False),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar=".|,", help=DECIMAL_HELP, show_default=False),
+    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="E", help=ENCODING_HELP, show_default=False),
+    thousands: Optional[str] = typer.Option(None, "--thousands", metavar="C", help=THOUSANDS_HELP,
+                                            show_default=False),
     unknown: Optional[str] = typer.Option(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="With --data, a category training never saw: ignore encodes it as all zeros (and says so), error "
@@ -217,10 +220,12 @@ def predict(
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     keep: list[str] = typer.Option([], "--keep", metavar="COLUMN", help="Copy this input column into the output, e.g. an ID "
                                    "(repeatable; the run's data.source.id columns are copied anyway)."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", help=DELIMITER_HELP, show_default=False),
-    decimal: Optional[str] = typer.Option(None, "--decimal", help=DECIMAL_HELP, show_default=False),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP, show_default=False),
-    thousands: Optional[str] = typer.Option(None, "--thousands", help=THOUSANDS_HELP, show_default=False),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", metavar="C", help=DELIMITER_HELP,
+                                            show_default=False),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar=".|,", help=DECIMAL_HELP, show_default=False),
+    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="E", help=ENCODING_HELP, show_default=False),
+    thousands: Optional[str] = typer.Option(None, "--thousands", metavar="C", help=THOUSANDS_HELP,
+                                            show_default=False),
     unknown: Optional[str] = typer.Option(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="A category training never saw: ignore encodes it as all zeros (and says so), error refuses the file. "
