@@ -129,6 +129,12 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
                                    overrides={"training.epochs": 3}).run_dir)
     columns = {"color": ["red", None], "weight_g": [160, 115], "length_cm": [7.2, 19.0], "sweetness": [6.5, 7.5]}
     assert list(fruit.predict(Frame(columns)).predictions) == list(fruit.predict(columns).predictions)
+    # A file, read as nnrun predict reads it: the same predictions.
+    (tmp_path / "new.csv").write_text("color,weight_g,length_cm,sweetness\nred,160,7.2,6.5\n,115,19.0,7.5\n")
+    assert list(fruit.predict(tmp_path / "new.csv").predictions) == list(fruit.predict(columns).predictions)
+    assert list(fruit.predict(str(tmp_path / "new.csv")).predictions) == list(fruit.predict(columns).predictions)
+    with pytest.raises(UserError, match="nope.csv: no such file"):
+        fruit.predict(tmp_path / "nope.csv")
     # An extra column is left out (as predict does); a missing one is an error naming its look-alike.
     assert list(fruit.predict({**columns, "note": ["a", "b"]}).predictions) == list(fruit.predict(columns).predictions)
     misspelled = {**{k: v for k, v in columns.items() if k != "color"}, "colour": ["red", "red"]}

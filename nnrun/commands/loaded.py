@@ -10,12 +10,14 @@ pandas DataFrame (anything with ``columns``), a list of rows as dicts (a JSON
 request's ``instances``) or one row as a pandas Series (``df.iloc[i]``), and, where
 every column is a number, a 2-D array of them in the file's order; each is read as
 ``nnrun predict`` reads the file (:mod:`.in_memory`): the saved column encoding and
-preprocessing are applied, nothing is refitted.
+preprocessing are applied, nothing is refitted. A path (``model.predict("new.csv")``) is
+read as ``nnrun predict`` reads it: a CSV file, or an .npz archive's samples.
 Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would print.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -27,7 +29,8 @@ from nnrun.commands.evaluate import diagnose
 from nnrun.commands.frame_targets import one_hot_names
 from nnrun.commands.in_memory import (as_columns, numbers_as_columns, numeric_array, table_cells, table_samples,
                                       texts_as_column)
-from nnrun.commands.inputs import check_unknown, shaped, target_values
+from nnrun.commands.inputs import (archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped,
+                                   target_values)
 from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
 from nnrun.data import Dataset
@@ -189,6 +192,8 @@ class TrainedModel:
         are also printed on standard error as ``nnrun predict`` prints them."""
         saved, notes = self.trained.preprocessing, []
         check_unknown(unknown, saved, "unknown", self.run_dir)
+        if isinstance(x, (str, os.PathLike)):  # a file, read as `nnrun predict` reads it
+            return self._file_samples(Path(x), unknown)
         x = as_columns(texts_as_column(x, saved), saved.column_names() if saved.columns else list(saved.feature_names))
         # Columns by name (a table, or a DataFrame of a bundled set's pixel_0 ... pixel_63)
         # are flat, as a CSV file's are: rows of the right size become images again.
@@ -206,6 +211,20 @@ class TrainedModel:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)
+
+    def _file_samples(self, path: Path, unknown: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
+        """A CSV file's rows or an .npz archive's samples (its x, or the array the run's
+        own archive named so), as ``nnrun predict`` reads them; notes printed alike."""
+        saved = self.trained.preprocessing
+        check_input_file(path)
+        if path.suffix.lower() == ".npz":
+            x, notes = read_samples(path, saved, archive_names(self.config)[0]), ()
+        else:
+            rows = read_rows(path, saved, unknown=unknown)
+            x, notes = shaped(rows.x, tuple(saved.input_shape), path, flat_rows=True), tuple(rows.notes)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        return self.trained.prepare(x), notes
 
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
