@@ -349,3 +349,14 @@ def test_a_file_cannot_score_several_targets_its_training_never_named(run_cli, t
     assert "the model predicts 2 targets, which its training data did not name, so a file's columns cannot say " \
            "which is which" in " ".join(result.output.split())
     assert "score an .npz archive with arrays x and y (samples, targets) instead" in " ".join(result.output.split())
+
+
+def test_evaluate_json_prints_the_report_it_writes(run_cli, tmp_path):
+    run = train_iris(tmp_path / "iris", epochs=2)
+    result = run_cli("evaluate", run, "--json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    written = json.loads((run / "eval-test.json").read_text())
+    assert printed["written"] == str(run / "eval-test.json")
+    assert {k: v for k, v in printed.items() if k != "written"} == written
+    assert printed["metrics"].keys() == {"loss", "accuracy"} and printed["samples"] == 30

@@ -170,6 +170,8 @@ def evaluate(
         help="With --data, a category training never saw: ignore encodes it as all zeros (and says so), error "
              "refuses the file. Default: the run's data.source.unknown."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (what the eval-*.json file holds, "
+                                 "and where it was written) instead of tables."),
 ) -> None:
     """Reload a run and report its metrics on a split or a file; writes eval-<split>.json
     (or eval-<data file stem>.json; eval-test-threshold-0.2.json with --threshold 0.2). A
@@ -203,7 +205,12 @@ def evaluate(
             copied = data is not None and path != data  # standard input or a pipe: the report names it, not the copy
             report = run_evaluation(run_dir, split or "test", path, force, written, unknown, threshold=threshold,
                                     data_name=str(data) if copied else None)
-        print_evaluation(OutputConsole(), report, run_dir)
+        if as_json:
+            from nnrun.store.files import json_text
+
+            OutputConsole().print(json_text(report), markup=False, highlight=False, soft_wrap=True)
+        else:
+            print_evaluation(OutputConsole(), report, run_dir)
 
     guard(action)
 
