@@ -93,7 +93,9 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
     model, texts = nnrun.load(text_files / "run"), ["The plot was not bad.", "The acting was dreadful!"]
     by_column = model.predict({"review": texts}).probabilities
     np.testing.assert_array_equal(model.predict(texts).probabilities, by_column)
-    np.testing.assert_array_equal(model.predict(texts[1]).probabilities, by_column[1:])
+    np.testing.assert_array_equal(model.predict(texts[1]).probabilities, by_column[1:])  # a string is a text
+    (text_files / "new.csv").write_text("review\n" + "\n".join(f'"{t}"' for t in texts) + "\n")
+    np.testing.assert_array_equal(model.predict(text_files / "new.csv").probabilities, by_column)  # a Path a file
     pd = pytest.importorskip("pandas")
     np.testing.assert_array_equal(model.predict(pd.Series(texts)).probabilities, by_column)  # a column of texts
     np.testing.assert_array_equal(model.predict(pd.Series({"review": texts[0]})).probabilities, by_column[:1])  # a row

@@ -11,7 +11,8 @@ request's ``instances``) or one row as a pandas Series (``df.iloc[i]``), and, wh
 every column is a number, a 2-D array of them in the file's order; each is read as
 ``nnrun predict`` reads the file (:mod:`.in_memory`): the saved column encoding and
 preprocessing are applied, nothing is refitted. A path (``model.predict("new.csv")``) is
-read as ``nnrun predict`` reads it: a CSV file, or an .npz archive's samples.
+read as ``nnrun predict`` reads it: a CSV file, or an .npz archive's samples; a model
+whose only input is a text takes a string as that text (a ``Path`` for a file).
 Bad input raises :class:`~nnrun.errors.UserError` with the message the CLI would print.
 """
 
@@ -192,7 +193,9 @@ class TrainedModel:
         are also printed on standard error as ``nnrun predict`` prints them."""
         saved, notes = self.trained.preprocessing, []
         check_unknown(unknown, saved, "unknown", self.run_dir)
-        if isinstance(x, (str, os.PathLike)):  # a file, read as `nnrun predict` reads it
+        # A file, read as `nnrun predict` reads it; for a text model a plain string is
+        # the text to predict for, and only a Path names a file.
+        if isinstance(x, os.PathLike) or (isinstance(x, str) and not self._takes_one_text):
             return self._file_samples(Path(x), unknown)
         x = as_columns(texts_as_column(x, saved), saved.column_names() if saved.columns else list(saved.feature_names))
         # Columns by name (a table, or a DataFrame of a bundled set's pixel_0 ... pixel_63)
@@ -211,6 +214,12 @@ class TrainedModel:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)
+
+    @property
+    def _takes_one_text(self) -> bool:
+        """Whether the run's only input is one text column (a string is then a text)."""
+        saved = self.trained.preprocessing
+        return bool(saved.columns) and [c.kind for c in saved.columns.columns] == ["text"]
 
     def _file_samples(self, path: Path, unknown: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
         """A CSV file's rows or an .npz archive's samples (its x, or the array the run's
