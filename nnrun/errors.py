@@ -189,6 +189,8 @@ class Problem:
         where = source
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
+        elif source.startswith("<"):  # a config given in Python: no file and line to point at
+            return f"{self.path or '<root>'}: {self.message}"
         return f"{where}: {self.path or '<root>'}: {self.message}"
 
 

@@ -117,7 +117,7 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
                      "not both\n  hint: leave data.source out of the config to train on the arrays (for a table, "
                      "keep only its column settings: features, categorical, dates, id, ignore, missing, "
                      "missing_values, unknown, text)"),
-    ("misspelt", "<config>: data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
+    ("misspelt", "\n  data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
     ("validation gaps", "validation: missing values: column 'spend' in row 0"),
     ("short", "data: x has 120 rows but y has 5; give one target per row"),
     ("stray text", "data: text among numbers: column 'spend', row 5 'unknown', row 9 '12 EUR'; a number column "

@@ -198,3 +198,15 @@ def test_arrays_inside_a_config_are_a_clear_error(tmp_path):
     assert "data.source.x: an array of shape (150, 4) (ndarray) inside the config; a config holds settings, not " \
            "data: pass arrays beside it, as nnrun.train(config, data=(x, y), validation=(x_val, y_val))" in str(caught.value)
     assert not (tmp_path / "r").exists()
+
+
+def test_a_python_function_inside_a_config_names_the_settings_that_go_there(tmp_path):
+    """Keras's LearningRateScheduler(lambda epoch: ...) has no place in a config file."""
+    config = with_change("training.schedule", lambda epoch: 0.01 * 0.9 ** epoch)
+    with pytest.raises(UserError) as caught:
+        nnrun.train(config, run_dir=tmp_path / "r")
+    assert str(caught.value) == (
+        "<config>: 1 problem in the config\n  training.schedule: a Python function (<lambda>) inside the config; a "
+        "run is saved as its config file and reproduced from it, so a config holds settings only: write this one by "
+        "its type, one of: constant, step, exponential, cosine, reduce_on_plateau")
+    assert not (tmp_path / "r").exists()

@@ -111,9 +111,9 @@ def file_kind(data: Any) -> str | None:
 
 
 def validate(data: dict, loaded: LoadedConfig) -> Config:
-    arrays = [Problem(path, message) for path, message in arrays_inside(data)]
-    if arrays:
-        raise loaded.error(arrays)
+    objects = [Problem(path, message) for path, message in objects_inside(data)]
+    if objects:
+        raise loaded.error(objects)
     try:
         # JSON mode: the data holds only what JSON can (the reader made sure), and
         # strict JSON validation accepts exactly the YAML types a field asks for.
@@ -185,17 +185,28 @@ def _at(data: Any, loc: tuple) -> Any:
     return data
 
 
-def arrays_inside(value: Any, path: str = "") -> list[tuple[str, str]]:
-    """(dotted path, message) for every array (NumPy, pandas, ...) inside a config given
-    as a dict: a config holds settings, and data goes to ``nnrun.train`` beside it."""
+def objects_inside(value: Any, path: tuple = ()) -> list[tuple[str, str]]:
+    """(dotted path, message) for every array (NumPy, pandas, ...) and every Python
+    function or class inside a config given as a dict: a config holds settings, which a
+    run saves as its config file to be trained again from; data goes beside it."""
     if isinstance(value, dict):
-        return [found for key, inner in value.items() for found in arrays_inside(inner, f"{path}.{key}".lstrip("."))]
+        return [found for key, inner in value.items() for found in objects_inside(inner, (*path, key))]
     if isinstance(value, (list, tuple)):
-        return [found for i, inner in enumerate(value) for found in arrays_inside(inner, f"{path}.{i}".lstrip("."))]
+        return [found for i, inner in enumerate(value) for found in objects_inside(inner, (*path, i))]
+    dotted = ".".join(map(str, path))
     if getattr(value, "ndim", 0) and hasattr(value, "shape"):
-        return [(path, f"an array of shape {tuple(value.shape)} ({type(value).__name__}) inside the config; a config holds "
-                       "settings, not data: pass arrays beside it, as nnrun.train(config, data=(x, y), "
-                       "validation=(x_val, y_val))")]
+        return [(dotted, f"an array of shape {tuple(value.shape)} ({type(value).__name__}) inside the config; a "
+                         "config holds settings, not data: pass arrays beside it, as nnrun.train(config, "
+                         "data=(x, y), validation=(x_val, y_val))")]
+    if callable(value):  # a lambda as the schedule (Keras's LearningRateScheduler), an optimizer object
+        from nnrun.config.locations import tags_at
+
+        what = "class" if isinstance(value, type) else "function"
+        types = tags_at(path)
+        instead = f"by its type, one of: {', '.join(types)}" if types else "as the value itself"
+        return [(dotted, f"a Python {what} ({getattr(value, '__name__', type(value).__name__)}) inside the config; "
+                         "a run is saved as its config file and reproduced from it, so a config holds settings "
+                         f"only: write this one {instead}")]
     return []
 
 
