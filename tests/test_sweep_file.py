@@ -511,6 +511,26 @@ def test_the_live_table_shows_statuses_as_words_and_running_trials_count_their_t
     assert "1m25s" in shown, shown  # 10 s before this start, 75 s since
 
 
+def test_the_leaderboard_ranks_the_completed_trials_first_as_the_sweeps_best_is_one_of_them():
+    """A pruned trial cut where its curve was low is not ranked above the best completed
+    one, which the sweep's best: line and best.yaml name."""
+    import io
+
+    from rich.console import Console
+
+    from nnrun.commands.sweep.trials import Trial
+    from nnrun.console.sweep_view import trials_table
+
+    trials = [Trial("000", {}, status="completed", best=0.30, best_epoch=9, epochs=10),
+              Trial("001", {}, status="pruned", best=0.10, best_epoch=2, epochs=2),
+              Trial("002", {}, status="completed", best=0.20, best_epoch=8, epochs=10)]
+    screen = io.StringIO()
+    Console(file=screen, width=100).print(trials_table(trials, [], "val_loss", False, "leaderboard"))
+    order = [line.split()[1] for line in screen.getvalue().splitlines() if line.split()[1:2] in (["000"], ["001"],
+                                                                                                  ["002"])]
+    assert order == ["002", "000", "001"]
+
+
 def test_a_scheduler_whose_grace_outlasts_every_trial_is_refused(run_cli, tmp_path):
     write_sweep(tmp_path, SWEEP + "scheduler: {type: asha, grace_epochs: 6}\n", epochs=6)
     result = run_cli("validate", "sweep.yaml")

@@ -32,9 +32,11 @@ def short(value, none: str = "-") -> str:
 
 
 def ranked(trials: list, higher_is_better: bool) -> list:
-    """Finished trials with a value, best first (ties by trial id)."""
+    """Finished trials with a value, best first (ties by trial id): the completed ones
+    before the rest, as the sweep's best is the best completed trial (a pruned trial's
+    value is of fewer epochs, and may be better only because its curve was cut there)."""
     scored = [t for t in trials if t.best is not None and t.status != "running"]
-    return sorted(scored, key=lambda t: ((-t.best if higher_is_better else t.best), t.id))
+    return sorted(scored, key=lambda t: (t.status != "completed", (-t.best if higher_is_better else t.best), t.id))
 
 
 def headers(parameters: list[str]) -> list[str]:
