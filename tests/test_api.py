@@ -711,3 +711,25 @@ def test_a_bundled_data_sets_features_keep_their_training_range(run_cli, tmp_pat
     assert "note: 2 of 2 values in 'sepal_length' lie far outside what training saw (" in result.output
     (note, *_) = nnrun.load(run).predict(np.array([[51.0, 35, 14, 2], [49, 30, 14, 2]])).notes
     assert note.startswith("2 of 2 values in 'sepal_length' lie far outside") and "at row 0" in note
+
+
+@pytest.mark.parametrize("arguments, message, hint", [
+    ({"epochs": 5, "batch_size": 16}, "takes no argument 'epochs', 'batch_size'",
+     "give overrides={'training.epochs': 5, 'training.batch_size': 16}"),
+    ({"validation_data": ([0], [0]), "verbose": 1}, "takes no argument 'validation_data', 'verbose'",
+     "give validation=(x_val, y_val); quiet=False, to see progress"),
+    ({"rundir": "x"}, "takes no argument 'rundir'", "give run_dir= for rundir="),
+])
+def test_keras_fit_arguments_say_where_they_go_in_nnrun(tmp_path, arguments, message, hint):
+    with pytest.raises(UserError) as caught:
+        nnrun.train(str(ROOT / "configs" / "iris.yaml"), runs_root=tmp_path, **arguments)
+    assert str(caught.value).startswith(f"nnrun.train(): {message}; it takes config, data, validation, overrides")
+    assert caught.value.hint == hint
+    assert not any(tmp_path.iterdir())
+
+
+def test_arrays_given_as_keras_fit_gives_them_are_pointed_at_data():
+    with pytest.raises(UserError) as caught:
+        nnrun.train({}, np.zeros((3, 4)), np.zeros(3))
+    assert str(caught.value).startswith("nnrun.train(): too many positional arguments;")
+    assert caught.value.hint == "give data=(x, y)"
