@@ -498,7 +498,8 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
                                   "to data=(x, y)"),
     ({"data": "fractions"}, "data: the targets are numbers with fractions (20 distinct values"),
     ({"data": "nan"}, "data: x holds NaN, infinity or a number beyond float32's range, 3.4e38"),
-    ({"data": "huge"}, "data: x holds NaN, infinity or a number beyond float32's range, 3.4e38"),
+    ({"data": "huge"}, "data: x holds NaN, infinity or a number beyond float32's range, 3.4e38, in 20 samples "
+                       "(samples 0, 1, 2, 3, 4 and 15 more, counted from 0)"),
     ({"data": "no targets"}, "data: y is None; give one target per sample"),
     ({"data": "empty"}, "data: x holds no samples (shape (0, 2))"),
     ({"validation": "empty"}, "validation: x holds no samples (shape (0, 2))"),
@@ -623,7 +624,7 @@ def test_a_dataframe_trained_on_is_taken_back_by_its_column_names(tmp_path):
     texts = nnrun.train(CLASSIFIER, data=(frame.assign(bmi="high"), y), run_dir=tmp_path / "text").run_dir
     assert nnrun.load(texts).config.data.source.categorical == ["bmi"]  # a table of text trains as a CSV file
     with pytest.raises(UserError, match=r"data: x holds NaN, infinity or a number beyond float32's range, 3.4e38, in "
-                                        r"column 'bp' \(2 rows\)"):
+                                        r"2 samples \(samples 0, 1, counted from 0\) in column 'bp' \(2 rows\)"):
         nnrun.train(CLASSIFIER, data=(frame.assign(bp=[np.nan, np.inf] + [0.0] * 118), y), run_dir=tmp_path / "nan")
     plain = nnrun.load(nnrun.train(CLASSIFIER, data=(x, y), run_dir=tmp_path / "plain").run_dir)
     with pytest.raises(UserError, match="x: this model was trained on an array without column names"):

@@ -37,7 +37,7 @@ from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_set
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train
-from nnrun.errors import UserError
+from nnrun.errors import UserError, listed_samples
 from nnrun.store import files
 from nnrun.store.rundir import RunDir
 
@@ -199,13 +199,12 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
     with np.errstate(over="ignore"):  # a value beyond float32 is infinite in training, and refused as one
         finite = np.isfinite(x.astype(np.float32))
     if not finite.all():
-        where = ""
-        names = table_column_names(value[0])
+        bad, names = np.flatnonzero(~finite.reshape(len(x), -1).all(axis=1)), table_column_names(value[0])
+        where = f", in {len(bad)} sample{'s' * (len(bad) != 1)} ({listed_samples(bad)}, counted from 0)"
         if names is not None:  # a DataFrame's columns, by name
             counts = (~finite).sum(axis=0)
-            where = " in column " + ", ".join(f"'{n}' ({c} row{'s' if c != 1 else ''})"
-                                              for n, c in zip(names, counts.tolist()) if c)
-        where = f",{where}" if where else ""
+            where += " in column " + ", ".join(f"'{n}' ({c} row{'s' if c != 1 else ''})"
+                                               for n, c in zip(names, counts.tolist()) if c)
         raise UserError(f"{name}: x holds NaN, infinity or a number beyond float32's range, 3.4e38{where}",
                         hint="fill or drop those samples" + (
             "; for a DataFrame, data: {source: {missing: mean}} in the config fills them" if names else ""))
