@@ -17,13 +17,12 @@ for bad input, :class:`~nnrun.errors.TrainingFailed` when training diverges).
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from nnrun.api_calls import from_python
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
 from nnrun.commands.loaded import Evaluation, Prediction, TrainedModel
@@ -36,61 +35,7 @@ __all__ = ["Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", 
            "train"]
 
 
-# Keras's fit() arguments, and where each goes in nnrun: a setting of the config (given
-# here as overrides) or another argument.
-KERAS_SETTINGS = {"epochs": "training.epochs", "batch_size": "training.batch_size", "shuffle": "training.shuffle",
-                  "seed": "seed", "validation_split": "data.split.validation"}
-KERAS_ARGUMENTS = {
-    "validation_data": "validation=(x_val, y_val)",
-    "x": "data=(x, y)",
-    "y": "data=(x, y)",
-    "verbose": "quiet=False, to see progress",
-    "callbacks": "hooks=..., an object with the hooks it uses (see nnrun.engine.hooks)",
-}
-
-
-def _from_python(function):
-    """Runs ``function`` with its hints spoken to Python code: ``nnrun.resume(...)`` and
-    ``overrides=``, where the CLI's name ``nnrun train --resume`` and ``--set``. Arguments
-    it does not take (Keras's ``epochs=``) are a UserError saying where they go."""
-    signature = inspect.signature(function)
-
-    @functools.wraps(function)
-    def called(*args, **kwargs):
-        from nnrun.errors import FROM_PYTHON
-
-        _check_arguments(function.__name__, signature, args, kwargs)
-        token = FROM_PYTHON.set(True)
-        try:
-            return function(*args, **kwargs)
-        finally:
-            FROM_PYTHON.reset(token)
-    return called
-
-
-def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> None:
-    try:
-        signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        from nnrun.errors import UserError, closest
-
-        taken = [p.name for p in signature.parameters.values()]
-        unknown = [key for key in kwargs if key not in taken]
-        settings = {KERAS_SETTINGS[key]: kwargs[key] for key in unknown if key in KERAS_SETTINGS}
-        places = [f"overrides={settings!r}"] if settings and "overrides" in taken else []
-        # Each where the argument it names is one this function takes (resume takes no data).
-        places += [KERAS_ARGUMENTS[key] for key in unknown if KERAS_ARGUMENTS.get(key, "=").split("=")[0] in taken]
-        places += [f"{meant}= for {key}=" for key in unknown if key not in KERAS_SETTINGS and key not in
-                   KERAS_ARGUMENTS for meant in [closest(key, taken)] if meant]
-        if not unknown and len(args) > 1 and name == "train":  # train(config, x, y), as Keras's fit(x, y)
-            places = ["data=(x, y)"]
-        what = f"takes no argument {', '.join(map(repr, unknown))}" if unknown else str(exc)
-        raise UserError(f"nnrun.{name}(): {what}; it takes {', '.join(taken)}",
-                        hint=f"give {'; '.join(dict.fromkeys(places))}" if places else
-                        f"help(nnrun.{name}) says what each argument is") from None
-
-
-@_from_python
+@from_python
 def train(config, *, data=None, validation=None, overrides=(), run_dir=None, runs_root="runs",
           quiet: bool = True, hooks: TrainingHooks | None = None, command: str | None = None) -> TrainResult:
     """Train from a config (a YAML path, a dict or a Config) and write a run directory.
@@ -122,7 +67,7 @@ def train(config, *, data=None, validation=None, overrides=(), run_dir=None, run
                       command=command)
 
 
-@_from_python
+@from_python
 def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: TrainingHooks | None = None,
            command: str | None = None) -> TrainResult:
     """Continue an interrupted or killed run in place from its newest valid checkpoint,
@@ -199,7 +144,7 @@ def _progress(quiet: bool, hooks):
         display.close()
 
 
-@_from_python
+@from_python
 def load(run_dir: str | Path) -> TrainedModel:
     """A trained run, ready to ``predict`` and ``evaluate`` (see :class:`TrainedModel`).
     An interrupted or killed run loads the weights of its newest valid checkpoint and
@@ -219,7 +164,7 @@ def _run_path(value, name: str):
     return Path(value)
 
 
-@_from_python
+@from_python
 def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None = None, force: bool = False, *,
              delimiter: str | None = None, decimal: str | None = None, encoding: str | None = None,
              thousands: str | None = None, unknown: str | None = None, threshold: float | None = None) -> dict:

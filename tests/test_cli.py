@@ -402,3 +402,14 @@ def test_every_help_names_arguments_plainly_without_python_types(run_cli, comman
     out = run_cli(command, "--help").output
     assert out.startswith(usage), out.splitlines()[0]
     assert not re.search(r"<(str|path|int|float|list\[\w+\])>|\{[A-Z_]+\}", out), out
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("fit", "Did you mean 'nnrun train'? (Keras's fit)"), ("tune", "Did you mean 'nnrun sweep'? (Ray Tune's tuning)"),
+    ("resume", "Did you mean 'nnrun train --resume RUN_DIR'? (it continues a stopped run)"),
+    ("trian", "Did you mean 'train'?"),  # a misspelling: click's own suggestion
+])
+def test_another_tools_name_for_a_command_is_told_nnruns(run_cli, typed, meant):
+    result = run_cli(typed, "config.yaml")
+    assert result.exit_code == 2
+    assert f"Error: No such command '{typed}'. {meant}" in result.output, result.output

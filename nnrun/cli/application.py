@@ -22,6 +22,7 @@ import typer.core  # noqa: E402
 
 from nnrun.cli import browse_commands, run_commands, ship_commands, sweep_commands
 from nnrun.cli.help_style import plain_help
+from nnrun.cli.other_names import Commands
 from nnrun.cli.guard import debug as _debug
 from nnrun.cli.quick_help import DEBUG_HELP, DESCRIPTION, SUMMARIES, VERSION_HELP
 from nnrun.version import __version__
@@ -29,6 +30,7 @@ from nnrun.version import __version__
 plain_help(typer.core)
 app = typer.Typer(
     name="nnrun",
+    cls=Commands,
     help=DESCRIPTION,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
