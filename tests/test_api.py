@@ -501,6 +501,9 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
     ({"data": "huge"}, "data: x holds NaN, infinity or a number beyond float32's range, 3.4e38, in 20 samples "
                        "(samples 0, 1, 2, 3, 4 and 15 more, counted from 0)"),
     ({"data": "no targets"}, "data: y is None; give one target per sample"),
+    ({"data": "multi-label"}, "data: targets of shape (20, 2) have several 1s in 10 rows (samples 0, 2, 4, 6, 8 "
+                              "and 5 more, counted from 0): several labels per sample (multi-label) is not supported; "
+                              "a classifier learns one class per sample\n  hint: train one model per label column"),
     ({"data": "empty"}, "data: x holds no samples (shape (0, 2))"),
     ({"validation": "empty"}, "validation: x holds no samples (shape (0, 2))"),
 ])
@@ -510,7 +513,7 @@ def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_
     given = {"narrow": (x[:, :1], y), "one-hot": (x, np.eye(2)[[0, 1] * 10]), "short": (x, y[:3]),
              "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
              "nan": (np.where(x > 1, np.nan, x), y), "huge": (x * 1e300, y), "no targets": (x, None),
-             "empty": (x[:0], y[:0])}
+             "empty": (x[:0], y[:0]), "multi-label": (x, np.array([[1, 1], [0, 1]] * 10))}
     data = given[arrays["data"]] if "data" in arrays else (x, y)
     validation = given[arrays["validation"]] if "validation" in arrays else None
     with pytest.raises(UserError) as error:

@@ -202,12 +202,24 @@ def not_one_hot(y: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~((y == 0) | (y == 1)).all(axis=1) | (y.sum(axis=1) != 1))
 
 
+class MultiLabel(UserError):
+    """Targets with several classes per sample: told as what they are, whatever the task."""
+
+
 def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
     """Labels (N,) from labels (N,), (N, 1), or one-hot rows (N, K) (their argmax)."""
     if y.ndim == 2 and y.shape[1] == 1:
         return y[:, 0]
     if y.ndim == 2 and np.issubdtype(y.dtype, np.number) and len(y):
-        if len(not_one_hot(y)):
+        bad = not_one_hot(y)
+        several = bad[((y[bad] == 0) | (y[bad] == 1)).all(axis=1) & (y[bad].sum(axis=1) > 1)]
+        if len(several):
+            raise MultiLabel(f"{origin}: targets of shape {y.shape} have several 1s in {len(several)} row"
+                             f"{'s' * (len(several) != 1)} ({listed_samples(several)}, counted from 0): several "
+                             "labels per sample (multi-label) is not supported; a classifier learns one class per "
+                             "sample", hint="train one model per label column, each a two-class classifier with "
+                             "binary_crossentropy, or give each sample its one class")
+        if len(bad):
             raise UserError(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)",
                             hint="for several regression targets set data.source.task: regression; a class per "
                             "step of a sequence is not supported: give one class per sample")
