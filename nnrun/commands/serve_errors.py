@@ -29,9 +29,10 @@ def describe_errors(errors: list[dict], columns: list[dict], max_instances: int,
     shown = [error for problem in problems[:SHOWN_ERRORS] for error in problem]
     described = _missing_together([_describe(error, columns, max_instances, sent_as_json) for error in shown],
                                   columns)
-    if len(problems) > SHOWN_ERRORS:
+    more = len(problems) - SHOWN_ERRORS
+    if more > 0:
         described.append({"loc": ["body"], "instance": None, "field": None, "type": "more",
-                          "msg": f"... and {len(problems) - SHOWN_ERRORS} more problems like these"})
+                          "msg": f"... and {more} more problem{'s' * (more != 1)} like these"})
     return described
 
 

@@ -88,8 +88,8 @@ def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: 
     if len(notes) > SHOWN_COLUMNS:  # images scaled otherwise: one line, not one per pixel
         rest = [name for name, _ in notes[SHOWN_COLUMNS:]]
         listed = ", ".join(f"'{name}'" for name in rest[:5]) + (", ..." if len(rest) > 5 else "")
-        notes = notes[:SHOWN_COLUMNS] + [("", f"{len(rest)} more columns lie far outside what training saw as well: "
-                                              f"{listed}")]
+        lie = "columns lie" if len(rest) != 1 else "column lies"
+        notes = notes[:SHOWN_COLUMNS] + [("", f"{len(rest)} more {lie} far outside what training saw as well: {listed}")]
     return [note for _, note in notes]
 
 
