@@ -184,21 +184,17 @@ def test_a_header_alone_is_told_to_have_no_rows(run_cli, tmp_path):
     assert not list(tmp_path.glob("*.yaml"))
 
 
-def test_rows_without_a_target_are_told_when_the_config_is_written(run_cli, tmp_path):
+def test_rows_without_a_target_are_left_out_by_the_config_and_told(run_cli, tmp_path):
     rows = [f"{i},{i % 7},{i * 3 + 1}" for i in range(30)]
     rows[3], rows[8] = "3,3,", "8,1,NA"  # file lines 5 and 10: an empty price, and NA
     (tmp_path / "h.csv").write_text("sqft,rooms,price\n" + "\n".join(rows) + "\n")
     result = run_cli("init", "--data", "h.csv", "--target", "price")
     assert result.exit_code == 0, result.output
-    assert ("note: 2 rows have no 'price' in h.csv (lines 5, 10), and training refuses them: fill in the target or "
-            "delete the rows, or add missing_target: drop to data.source to leave such rows out") in " ".join(
-                result.output.split())
-    refused = run_cli("validate", "h.yaml")
-    assert refused.exit_code == 2 and "set data.source.missing_target: drop to leave such rows out" in " ".join(
-        refused.output.split())
-    # Dropped as asked: said with their lines, and the rest trains as it would without them.
-    (tmp_path / "h.yaml").write_text((tmp_path / "h.yaml").read_text().replace(
-        "    target: price", "    missing_target: drop\n    target: price", 1))
+    assert ("note: 2 rows have no 'price' in h.csv (lines 5, 10): the config leaves them out (missing_target: "
+            "drop); fill in the target to learn from them") in " ".join(result.output.split())
+    assert "    missing_target: drop" in (tmp_path / "h.yaml").read_text()
+    assert "# 2 rows without a price (lines 5, 10): left out" in (tmp_path / "h.yaml").read_text()
+    # Dropped as written: said with their lines, and the rest trains as it would without them.
     result = run_cli("train", "h.yaml", "--quiet", "--run-dir", "run", "--set", "training.epochs=2")
     assert result.exit_code == 0, result.output
     assert (f"warning: {tmp_path / 'h.csv'}: dropped 2 rows without a 'price' (lines 5, 10), as "
@@ -208,7 +204,7 @@ def test_rows_without_a_target_are_told_when_the_config_is_written(run_cli, tmp_
     # A validation file whose every target is empty would leave no validation split, silently.
     (tmp_path / "v.csv").write_text("sqft,rooms,price\n3,3,\n8,1,\n")
     (tmp_path / "h.yaml").write_text((tmp_path / "h.yaml").read_text().replace(
-        "    missing_target: drop\n", "    missing_target: drop\n    validation_path: v.csv\n", 1))
+        "    type: csv\n", "    type: csv\n    validation_path: v.csv\n", 1))
     result = run_cli("validate", "h.yaml")
     assert result.exit_code == 2
     assert (f"data.source.validation_path: every row of {tmp_path / 'v.csv'} has an empty 'price', and "

@@ -106,9 +106,9 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         count, shown = len(found.unlabelled), ", ".join(map(str, found.unlabelled[:5]))
         more = f" and {count - 5} more" if count > 5 else ""
         rows = "1 row has" if count == 1 else f"{count} rows have"
-        notes.append(f"{rows} no '{target}' in {data} (line{'s' if count > 1 else ''} {shown}{more}), and training "
-                     f"refuses {'it' if count == 1 else 'them'}: fill in the target or delete the row{'s' * (count > 1)}, "
-                     "or add missing_target: drop to data.source to leave such rows out")
+        notes.append(f"{rows} no '{target}' in {data} (line{'s' if count > 1 else ''} {shown}{more}): the config "
+                     f"leaves {'it' if count == 1 else 'them'} out (missing_target: drop); fill in the target to "
+                     f"learn from {'it' if count == 1 else 'them'}")
     if found.ragged and notes is not None:
         (line, cells), more = found.ragged[0], len(found.ragged) - 1
         fix = f"a cell that holds the delimiter {found.delimiter!r} is written in double quotes" if cells > len(
