@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from nnrun import __version__
@@ -82,6 +85,14 @@ def test_init_dash_prints_the_config_and_writes_no_file(run_cli, tmp_path):
     result = run_cli("init", "--data", "h.csv", "--target", "price", "-o", "-")
     assert result.exit_code == 0 and "    path: h.csv" in result.stdout and "name: h\n" in result.stdout
     assert "note: 1 row has no 'price'" in result.stderr and "note:" not in result.stdout
+
+
+@pytest.mark.skipif(os.devnull != "/dev/null" or not Path(os.devnull).is_char_device(), reason="no /dev/null")
+def test_init_writes_into_a_device_such_as_dev_null(run_cli):
+    """A device is written into, not refused as a file already there (nor replaced by a rename)."""
+    result = run_cli("init", "--dataset", "wine", "-o", os.devnull)
+    assert result.exit_code == 0 and "wrote" not in result.output, result.output
+    assert Path(os.devnull).is_char_device()
 
 
 def test_init_unknown_dataset(run_cli):

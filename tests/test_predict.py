@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -474,3 +475,11 @@ def test_predict_and_evaluate_read_standard_input_and_pipes(tmp_path, iris_run):
     assert not list(Path(iris_run).glob("eval-stdin.*.json"))
     empty = piped("predict", iris_run, "-", "-o", "-", data=b"")  # named as given, not as the temporary copy
     assert empty.returncode == 2 and empty.stderr.decode().startswith("error: standard input: the file is empty")
+
+
+@pytest.mark.skipif(os.devnull != "/dev/null" or not Path(os.devnull).is_char_device(), reason="no /dev/null")
+def test_predict_writes_into_a_device_such_as_dev_null(run_cli, tmp_path, fruit_run):
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS)
+    result = run_cli("predict", fruit_run, "new.csv", "-o", os.devnull)
+    assert result.exit_code == 0 and "wrote 3 predictions to /dev/null" in result.output, result.output
+    assert Path(os.devnull).is_char_device()

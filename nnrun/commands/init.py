@@ -17,6 +17,7 @@ from pathlib import Path
 from nnrun.commands.starter import commented, model_lines, schema_lines, training_lines
 from nnrun.data.sources import BUILTIN, BuiltinSource
 from nnrun.errors import UserError, did_you_mean, quoted
+from nnrun.store import files
 
 DEFAULT_DATASET = "iris"
 
@@ -75,7 +76,7 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
     CSV file ``data`` predicting ``target``; never overwrites. ``notes`` gains what the
     data needs fixed before training (rows without a target). With ``output`` "-" the
     text goes to ``stdout`` instead (its paths as for a file in the working folder), and
-    None is returned."""
+    None is returned; so it does for a device or pipe (``/dev/null``), written into."""
     if data is not None and dataset is not None:
         raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
     if data is None and target is not None:
@@ -85,12 +86,17 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
         check_dataset(dataset)
     stem = Path(data).stem if data is not None else dataset
     printed = output is not None and str(output) == STANDARD_OUTPUT
-    path = Path(output) if output is not None and not printed else Path(f"{stem}.yaml")
-    if data is not None or printed:  # first: a mistake in --data or --target is the one to tell
+    # -o /dev/null, a pipe: written into as standard output is (paths as for the working folder).
+    streamed = output is not None and not printed and files.is_stream(Path(output))
+    path = Path(output) if output is not None and not (printed or streamed) else Path(f"{stem}.yaml")
+    if data is not None or printed or streamed:  # first: a mistake in --data or --target is the one to tell
         text = _starter(dataset, data, target, path, notes)
-    if printed:
+    if printed or streamed:
         _check_valid(text)
-        stdout.write(text)
+        if streamed:
+            files.write_stream(Path(output), text.encode())
+        else:
+            stdout.write(text)
         return None
     if path.is_dir():
         raise UserError(f"{path}: is a folder; -o takes the name of the config file to write",

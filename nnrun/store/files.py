@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,31 @@ def write_output(path: Path, data: bytes, force: bool = False, what: str = "the 
     ``other``: the end of the hint, how else the command can write elsewhere."""
     if path.is_dir():
         raise UserError(f"{path}: is a folder; give a file name for {what}, e.g. {path / 'out.csv'}")
+    if is_stream(path):
+        write_stream(path, data)
+        return
     if not path.parent.is_dir():
         raise UserError(f"{path}: the folder {path.parent} does not exist")
     if not force and path.exists() and (path.is_symlink() or path.read_bytes() != data):
         force_it = said("add --force", "pass force=True")
         raise UserError(f"{path}: already exists; nnrun does not overwrite it", hint=f"{force_it} to replace it{other}")
     atomic_write(path, data)
+
+
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` is a device or a pipe (``-o /dev/null``, ``-o /dev/stdout``, a
+    named pipe): written into, not replaced, as nothing is kept there to lose."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def write_stream(path: Path, data: bytes) -> None:
+    """Write into a device or pipe as it is (a rename over it would replace the device)."""
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 def keep_aside(path: Path, name: str) -> Path | None:
