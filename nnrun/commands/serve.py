@@ -148,6 +148,9 @@ def require_serving():
     return fastapi, uvicorn
 
 
+ENDPOINTS = "this server answers GET /health, GET /metadata and POST /predict (a JSON body {\"instances\": [...]})"
+
+
 def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, max_body_bytes: int | None = None):
     """The FastAPI application serving ``model``; ``max_body_bytes`` None leaves room for
     ``max_instances`` instances (see :func:`default_max_body_bytes`)."""
@@ -183,7 +186,10 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
         if exc.status_code == 400 and unread:
             return JSONResponse(status_code=422, content={"detail": [{
                 "loc": ["body"], "instance": None, "field": None, "msg": unread, "type": "json_invalid"}]})
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+        detail = {404: f"no endpoint {request.url.path}; {ENDPOINTS}",
+                  405: f"{request.method} {request.url.path} is not answered; {ENDPOINTS}"}.get(exc.status_code,
+                                                                                             exc.detail)
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc):  # 422, naming the instance and the field
