@@ -285,6 +285,20 @@ def _start(*args: str, cwd: Path) -> tuple[subprocess.Popen, str]:
     return process, line.split(" at ")[1].split()[0]
 
 
+def test_access_log_prints_a_line_per_request_only_when_asked(runs, tmp_path):
+    for asked in (True, False):
+        process, url = _start(str(runs["fruit"]), *(["--access-log"] if asked else []), cwd=tmp_path)
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+                assert response.status == 200
+        finally:
+            process.terminate()
+            assert process.wait(timeout=30) == 0
+        said = process.stderr.read()
+        assert ('"GET /health HTTP/1.1" 200' in said) == asked, said
+        assert "Uvicorn running" not in said and "Traceback" not in said
+
+
 def test_server_answers_the_request_in_flight_on_sigterm_and_exits_0(runs, tmp_path):
     process, url = _start(str(runs["fruit"]), cwd=tmp_path)
     try:

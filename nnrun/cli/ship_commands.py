@@ -52,6 +52,8 @@ def serve(
         None, "--max-body-bytes", help="Largest request body in bytes; a larger one is answered 413 (default: room "
         "for --max-instances instances of this model, at least 1 MiB).", show_default=False),
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP, show_default=False),
+    access_log: bool = typer.Option(False, "--access-log", help="Print a line per request on standard error: the "
+                                    "client, the request line and the status."),
 ) -> None:
     """Serve a trained run over HTTP: GET /health, GET /metadata, POST /predict (docs at /docs).
 
@@ -65,6 +67,7 @@ def serve(
         from nnrun.console.shipping import print_serving
 
         run_server(run_dir, host, port, max_instances, max_body_bytes,
-                   announce=lambda url, card: print_serving(typer.echo, url, card), threshold=threshold)
+                   announce=lambda url, card: print_serving(typer.echo, url, card), threshold=threshold,
+                   access_log=access_log)
 
     guard(action)

@@ -30,7 +30,9 @@ stops on SIGTERM or Ctrl-C after answering the requests in flight.
 
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
+import copy
 import errno
+import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,9 +269,11 @@ def _check_options(port: int, max_instances: int, max_body_bytes: int | None) ->
 
 def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
           max_instances: int = DEFAULT_MAX_INSTANCES, max_body_bytes: int | None = None,
-          announce: Callable[[str, dict], None] | None = None, threshold: float | None = None) -> None:
+          announce: Callable[[str, dict], None] | None = None, threshold: float | None = None,
+          access_log: bool = False) -> None:
     """Load the run, bind, then serve until SIGTERM (returns) or Ctrl-C (KeyboardInterrupt);
-    ``threshold``: of two classes, the second's probability it is predicted above."""
+    ``threshold``: of two classes, the second's probability it is predicted above;
+    ``access_log``: a line on standard error per request (client, request line, status)."""
     _, uvicorn = require_serving()
     _check_options(port, max_instances, max_body_bytes)
     model = ServedModel.load(run_dir, threshold)
@@ -281,7 +285,14 @@ def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
         announce(f"http://{shown}:{bound}", model.card)
     # On SIGTERM the requests in flight are answered; one whose client stalls in the middle
     # of its body is given up after SHUTDOWN_SECONDS, not the half minute the stop once took.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    # The access lines on standard error, beside the warnings (uvicorn writes them to standard
+    # output, which a pipe buffers: a log collector saw none until the server stopped).
+    logs = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    logs["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    config = uvicorn.Config(app, log_level="warning", access_log=access_log, log_config=logs,
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    if access_log:  # its requests at info, uvicorn's own start-up lines still left out (nnrun says where it listens)
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     with sigterm_ends_normally():
         uvicorn.Server(config).run(sockets=[sock])
 
