@@ -274,6 +274,23 @@ def test_train_imports_neither_optuna_nor_ray(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_a_quiet_sweep_into_a_folder_made_beforehand_prints_only_its_leaderboard(tmp_path):
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    (tmp_path / "volume").mkdir()  # a mounted volume, a CI step's output folder
+    result = nnrun("sweep", "sweep.yaml", "--run-dir", "volume", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "started" not in result.stdout and "nnrun sweep search ->" not in result.stdout
+    assert "leaderboard" in result.stdout and "trials:  2 completed" in result.stdout
+    assert "next:    nnrun train volume/best.yaml" in result.stdout
+    assert [r["status"] for r in trials(tmp_path / "volume")] == ["completed", "completed"]
+    assert not (tmp_path / "runs").exists()
+    again = nnrun("sweep", "sweep.yaml", "--run-dir", "volume", cwd=tmp_path)
+    assert again.returncode == 2 and "volume: already exists" in again.stderr
+    resumed = nnrun("sweep", "--resume", "volume", "--run-dir", "other", cwd=tmp_path)
+    assert resumed.returncode == 2
+    assert "--run-dir: not with --resume; a resumed sweep goes on in its own directory" in resumed.stderr
+
+
 def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep_file(tmp_path):
     write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
     assert nnrun("sweep", "sweep.yaml", cwd=tmp_path).returncode == 0

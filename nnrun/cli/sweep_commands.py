@@ -18,6 +18,11 @@ def sweep(
         None, "--resume", help="Finish this sweep directory: finished trials are kept, interrupted ones resumed.",
         show_default=False,
     ),
+    run_dir: Optional[Path] = typer.Option(
+        None, "--run-dir", help="Write the sweep here instead of runs/<name>-<time>/ (a new or empty folder).",
+        show_default=False,
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the leaderboard and the best trial."),
 ) -> None:
     """Search hyperparameters: run a sweep file's trials in parallel into runs/<name>-<time>/.
 
@@ -39,9 +44,9 @@ def sweep(
         if sweep_file is None and resume is None:
             raise UserError("missing SWEEP.yaml: give a sweep file, or --resume SWEEP_DIR to finish a sweep",
                             hint="nnrun sweep configs/sweeps/iris.yaml")
-        view = make_view()
+        view = make_view(quiet=quiet)
         try:
-            run_sweep(sweep_file, resume=resume, view=view)
+            run_sweep(sweep_file, resume=resume, view=view, run_dir=run_dir)
         finally:
             view.close()
 

@@ -225,8 +225,23 @@ class LiveSweepView(SweepView):
             self.live = None
 
 
-def make_view(console: Console | None = None) -> SweepView:
+class QuietSweepView(SweepView):
+    """``--quiet``: the warnings before it starts, then only the leaderboard and the best
+    trial at the end (and a stop, when one is asked for)."""
+
+    def begin(self, swept, state) -> None:
+        self.swept, self.state = swept, state
+        _warn_of_waste(swept.sweep)
+
+    def started(self, trial) -> None: ...
+
+    def finished(self, trial) -> None: ...
+
+
+def make_view(console: Console | None = None, quiet: bool = False) -> SweepView:
     console = console or OutputConsole()
+    if quiet:
+        return QuietSweepView(console)
     if console.is_terminal and not console.is_dumb_terminal:
         return LiveSweepView(console)
     return SweepView(console)

@@ -58,8 +58,9 @@ class SweepDir:
         self.parameters = list(sweep.parameters)
 
     @classmethod
-    def create(cls, located: LoadedSweep, base_config, base_as_read: dict, root: str | Path = "runs") -> "SweepDir":
-        path = RunDir.create(located.sweep.name, root=root).path
+    def create(cls, located: LoadedSweep, base_config, base_as_read: dict, root: str | Path = "runs",
+               explicit: str | Path | None = None) -> "SweepDir":
+        path = RunDir.create(located.sweep.name, explicit, root=root).path
         swept = cls(path, located.sweep, located.base_path.resolve())
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())

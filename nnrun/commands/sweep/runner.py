@@ -168,8 +168,10 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
             "trials": located.sweep.trial_count}
 
 
-def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepResult:
-    """Run a new sweep, or finish the one in ``resume``; returns its trials and the best."""
+def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=None) -> SweepResult:
+    """Run a new sweep, or finish the one in ``resume``; returns its trials and the best.
+    ``run_dir``: the new sweep's directory, in place of ``runs_root/<name>-<time>`` (a new
+    folder, or an empty one made beforehand)."""
     from nnrun.engine.distributed import refuse_launcher
 
     refuse_launcher("nnrun sweep", "run the whole sweep", hint="start it once, without mpiexec: it runs its trials in "
@@ -184,12 +186,15 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
     located = given or read_sweep_file(recorded)
     checked = check_sweep(located)
     base_config = resolve_paths(checked.configs[0][1])
+    if resume is not None and run_dir is not None:
+        raise UserError("--run-dir: not with --resume; a resumed sweep goes on in its own directory")
+    premade = run_dir is not None and Path(run_dir).is_dir()  # emptied, not removed, if nothing runs
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
         require_extras(swept.sweep)
     else:
         require_extras(located.sweep)
-        swept = SweepDir.create(located, base_config, checked.base_data, root=runs_root)
+        swept = SweepDir.create(located, base_config, checked.base_data, root=runs_root, explicit=run_dir)
     try:
         previous = swept.read_trials()
         swept.lost = _run_again_where_lost(swept, previous)
@@ -208,8 +213,12 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs") -> SweepR
         # leaves nothing: the sweep directory it made, and announced, holds no trial yet.
         swept.release()
         if resume is None and not swept.read_trials() and not any(swept.trial_dir("").iterdir()):
-            shutil.rmtree(swept.path)
-            removed = f"{swept.path} held no trial yet and was removed"
+            for made in (list(swept.path.iterdir()) if premade else [swept.path]):
+                if made.is_dir() and not made.is_symlink():
+                    shutil.rmtree(made)
+                else:
+                    made.unlink()
+            removed = f"{swept.path} held no trial yet and was {'emptied' if premade else 'removed'}"
             error.hint = f"{error.hint}; {removed}" if error.hint else removed
         raise
     finally:
