@@ -31,9 +31,7 @@ stops on SIGTERM or Ctrl-C after answering the requests in flight.
 # No ``from __future__ import annotations`` here: FastAPI reads the request model from
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
 import copy
-import errno
 import logging
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -45,6 +43,7 @@ from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors, entry_past_the_schema
 from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models,
                                           smallest_body_bytes)
+from nnrun.commands.serve_socket import listen
 from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
 from nnrun.data.ranges import range_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
@@ -55,9 +54,6 @@ from nnrun.model.metrics import predicted_labels
 from nnrun.store.trained import TrainedRun
 
 INSTALL_HINT = "install them with: pip install 'nnrun[serve]'  (or: pip install fastapi uvicorn)"
-HOST_HINT = ("choose another --host: 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or an address of "
-             "this machine")
-PORT_HINT = "choose another --port (0 picks a free one)"
 
 
 @dataclass
@@ -224,33 +220,6 @@ def _description(card: dict) -> str:
     classes = f" Classes: {', '.join(card['class_names'])}." if card.get("class_names") else ""
     return (f"A {card['task']} model trained by nnrun (run {card['run']['name']}).{classes} "
             "POST the raw columns of one or more samples to /predict.")
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0: any free port), so the address is known, and
-    connections wait in the backlog, before uvicorn starts accepting them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP named explicitly: asyncio turns Nagle's algorithm off (TCP_NODELAY)
-    # only on sockets that say so, and with it on, a keep-alive client waits ~40 ms for
-    # each response body (sent after its headers) on the delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint=_listen_hint(exc)) from None
-    return sock
-
-
-def _listen_hint(exc: OSError) -> str:
-    """The option to change: --host for a name that does not resolve or an address this
-    machine does not have, --port for one that is taken or not allowed."""
-    if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-        return HOST_HINT
-    return PORT_HINT
 
 
 def _check_options(port: int, max_instances: int, max_body_bytes: int | None) -> None:
