@@ -531,6 +531,18 @@ def test_the_leaderboard_ranks_the_completed_trials_first_as_the_sweeps_best_is_
     assert order == ["002", "000", "001"]
 
 
+def test_a_trials_end_says_its_epochs_and_its_best_value_and_epoch():
+    from nnrun.commands.sweep.trials import Trial
+    from nnrun.console.sweep_view import finished_line
+
+    pruned = Trial("006", {}, status="pruned", best=0.78, best_epoch=4, epochs=5, seconds=0.2,
+                   message="pruned by the scheduler after epoch 5")
+    assert finished_line(pruned, "val_loss") == ("trial 006 pruned, 5 epochs: best val_loss 0.7800 at epoch 4, in <1s; "
+                                                 "pruned by the scheduler after epoch 5")
+    failed = Trial("007", {}, status="failed", epochs=0, seconds=3.0, message="NaN loss")
+    assert finished_line(failed, "val_loss") == "trial 007 failed, in 3s; NaN loss"
+
+
 def test_a_scheduler_whose_grace_outlasts_every_trial_is_refused(run_cli, tmp_path):
     write_sweep(tmp_path, SWEEP + "scheduler: {type: asha, grace_epochs: 6}\n", epochs=6)
     result = run_cli("validate", "sweep.yaml")

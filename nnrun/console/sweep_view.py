@@ -73,6 +73,15 @@ def _status(trial) -> Text:
     return Text(trial.status, style=colours.get(trial.status, "white"))
 
 
+def finished_line(trial, metric: str) -> str:
+    """A trial's end in one line: how many epochs it trained, and its best value and the
+    epoch of it (what the leaderboard ranks), then why it stopped where it did not complete."""
+    epochs = f", {trial.epochs} epoch{'s' * (trial.epochs != 1)}" if trial.epochs else ""
+    value = f": best {metric} {number(trial.best)} at epoch {trial.best_epoch}" if trial.best is not None else ""
+    message = f"; {trial.message}" if trial.message and trial.status != "completed" else ""
+    return f"trial {trial.id} {trial.status}{epochs}{value}, in {format_duration(trial.seconds)}{message}"
+
+
 class SweepView:
     """Plain lines: one as each trial starts and as it ends."""
 
@@ -120,10 +129,7 @@ class SweepView:
     def epoch(self, trial) -> None: ...
 
     def finished(self, trial) -> None:
-        metric = self.state.metric
-        value = f" {metric} {number(trial.best)} (epoch {trial.best_epoch})" if trial.best is not None else ""
-        message = f": {trial.message}" if trial.message and trial.status != "completed" else ""
-        self.say(f"trial {trial.id} {trial.status}{value} in {format_duration(trial.seconds)}{message}")
+        self.say(finished_line(trial, self.state.metric))
 
     def refresh(self) -> None: ...
 
@@ -203,9 +209,7 @@ class LiveSweepView(SweepView):
         self.refresh(force=True)
 
     def _line(self, trial) -> str:
-        value = f" {self.state.metric} {number(trial.best)} (epoch {trial.best_epoch})" if trial.best is not None else ""
-        message = f": {trial.message}" if trial.message and trial.status != "completed" else ""
-        return f"trial {trial.id} {trial.status}{value} in {format_duration(trial.seconds)}{message}"
+        return finished_line(trial, self.state.metric)
 
     def refresh(self, force: bool = False) -> None:
         now = time.perf_counter()
