@@ -25,6 +25,8 @@ READ_ALIKE = [
     ["train", "c.yaml", "--set", "data.source.id=[]", "--set", "a.b=-1"],
     ["--debug", "train", "c.yaml", "-q"],
     ["train", "dir with space/c.yaml", "--run-dir", "a b"],
+    ["train", "c.yaml", "--json"],
+    ["train", "--json", "-q", "--resume", "runs/iris-1"],
 ]
 
 LEFT_TO_TYPER = [
@@ -40,6 +42,8 @@ LEFT_TO_TYPER = [
     ["train", "c.yaml", "--set="],
     ["train", "c.yaml", "--quiet=yes"],
     ["train", "c.yaml", "-qq"],
+    ["train", "c.yaml", "--json=yes"],
+    ["train", "c.yaml", "--json", "--json"],
     ["train", "c.yaml", "--run-dir", "a", "--run-dir", "b"],
     ["train", "c.yaml", "--epochs", "5"],
     ["train", "--", "c.yaml"],
@@ -57,9 +61,9 @@ def typers_call(args: list[str], monkeypatch) -> dict:
 
     calls = []
     monkeypatch.setattr(train_command, "run_train",
-                        lambda config, set_, run_dir, quiet, resume: calls.append(
+                        lambda config, set_, run_dir, quiet, resume, as_json: calls.append(
                             {"config": config, "set_": set_, "run_dir": run_dir, "quiet": quiet, "resume": resume,
-                             "debug": debug["on"]}))
+                             "as_json": as_json, "debug": debug["on"]}))
     monkeypatch.setitem(debug, "on", False)
     result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -260,6 +260,16 @@ def test_piped_results_table_keeps_every_metric_and_value_whole(tmp_path, option
     assert epochs == ([] if options else ["epoch 1/2", "epoch 2/2"])
 
 
+def test_train_json_prints_only_the_result_as_json_for_a_script(tmp_path):
+    (tmp_path / "config.yaml").write_text(MANY_METRICS)
+    result = run_piped("train", "config.yaml", "--run-dir", "r", "--json", cwd=tmp_path, env={"FORCE_COLOR": "1"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # nothing but the JSON: no epochs, table or colours
+    meta = json.loads((tmp_path / "r" / "meta.json").read_text())
+    assert report["run_dir"] == "r" and report["epochs"] == 2 and report["stopped_early"] is False
+    assert report["final"] == meta["final"] and report["parameters"] > 0
+
+
 def test_forced_colours_in_a_log_still_get_epoch_lines_not_bars(tmp_path):
     # FORCE_COLOR (set for coloured CI logs) makes rich take the pipe for a terminal.
     (tmp_path / "config.yaml").write_text(MANY_METRICS)

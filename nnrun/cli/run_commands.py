@@ -78,6 +78,8 @@ def train(
     resume: Optional[Path] = typer.Option(
         None, "--resume", help="Continue this run directory from its newest valid checkpoint.", show_default=False
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (run directory, final metrics per "
+                                 "split, best epoch, ...) instead of progress and summary."),
 ) -> None:
     """Train a model and write a run directory.
 
@@ -88,7 +90,7 @@ def train(
     # The usual command lines never come here: nnrun.cli.main reads them without typer.
     from nnrun.cli.train_command import run_train
 
-    run_train(config, set_, run_dir, quiet, resume)
+    run_train(config, set_, run_dir, quiet, resume, as_json)
 
 
 def validate(

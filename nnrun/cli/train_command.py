@@ -26,26 +26,31 @@ import sys
 from pathlib import Path
 
 # train's options that take a value, by their name on the command line, with the
-# keyword of run_train each fills; the flag --quiet (-q) is read on its own.
+# keyword of run_train each fills; and its flags (-q is --quiet), each with its keyword.
 VALUE_OPTIONS = {"--set": "set_", "--run-dir": "run_dir", "--resume": "resume"}
-QUIET_FLAGS = ("--quiet", "-q")
+FLAGS = {"--quiet": "quiet", "-q": "quiet", "--json": "as_json"}
 COMPLETION_VARIABLE = "_NNRUN_COMPLETE"  # set by a shell asking typer for completions
 
 
 def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet: bool,
-              resume: Path | None) -> None:
-    """Train (or resume) and print progress, with nnrun's errors as messages and exit codes."""
+              resume: Path | None, as_json: bool = False) -> None:
+    """Train (or resume) and print progress, with nnrun's errors as messages and exit codes;
+    ``as_json``: no progress, the result as one JSON object on standard output."""
     from nnrun.cli.guard import guard
 
     def action():
         from nnrun.commands.train import train_or_resume
         from nnrun.console.progress import QuietDisplay, make_display
 
-        display = QuietDisplay(results=True) if quiet else make_display(quiet=False)
+        display = QuietDisplay(results=not as_json) if quiet or as_json else make_display(quiet=False)
         try:
-            train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
+            result = train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
         finally:
             display.close()
+        if as_json:
+            from nnrun.console.results import print_result_json
+
+            print_result_json(result)
 
     guard(action)
 
@@ -60,13 +65,13 @@ def read_train_args(args: list[str]) -> dict | None:
     args = args[1:] if debug else args
     if not args or args[0] != "train":
         return None
-    options: dict = {"config": None, "set_": [], "run_dir": None, "quiet": False, "resume": None}
+    options: dict = {"config": None, "set_": [], "run_dir": None, "quiet": False, "resume": None, "as_json": False}
     seen: set[str] = set()
     words = iter(args[1:])
     for word in words:
         name, has_value, value = word.partition("=") if word.startswith("--") else (word, False, None)
-        if word in QUIET_FLAGS:
-            name = "--quiet"
+        if word in FLAGS:
+            name = word if word != "-q" else "--quiet"
         elif name in VALUE_OPTIONS:
             if not has_value:
                 value = next(words, None)
@@ -80,8 +85,8 @@ def read_train_args(args: list[str]) -> dict | None:
         if name in seen and name != "--set":  # a repeated option: typer's rule (the last wins) applies
             return None
         seen.add(name)
-        if name == "--quiet":
-            options["quiet"] = True
+        if name in FLAGS:
+            options[FLAGS[name]] = True
         elif name == "--set":
             options["set_"].append(value)
         else:

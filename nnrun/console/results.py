@@ -160,3 +160,18 @@ def _early_stop_note(result, experiment) -> str:
     restored = f"; restored the weights of epoch {result.best_epoch}" if _restored(result, experiment) else \
         "; kept the final weights" if stopping.restore_best else ""
     return f"stopped after epoch {last} of {experiment.config.training.epochs}: {did_not_improve(stopping)}{restored}"
+
+
+def print_result_json(result) -> None:
+    """``nnrun train --json``: the result as one JSON object on standard output, for a
+    script to read (process 0 alone, when several train one run)."""
+    from nnrun.console.output import OutputConsole
+    from nnrun.engine.distributed import launched_rank
+    from nnrun.store.files import json_text
+
+    if launched_rank() > 0:
+        return
+    report = {"run_dir": str(result.run_dir), "epochs": result.epochs, "best_epoch": result.best_epoch,
+              "stopped_early": result.stopped_early, "stopped_by": result.stopped_by,
+              "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final}
+    OutputConsole().print(json_text(report), markup=False, highlight=False, soft_wrap=True, end="")
