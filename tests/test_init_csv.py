@@ -486,13 +486,28 @@ def test_a_row_of_another_width_is_named_by_its_line(run_cli, tmp_path):
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
     result = run_cli("init", "--data", "r.csv", "--target", "label")
     assert result.exit_code == 0, result.output
-    assert "note: line 8 of r.csv has 4 cells, but the header has 3 columns; training refuses such rows: a cell " \
-        "that holds the delimiter ',' is written in double quotes" in " ".join(result.output.split())
+    assert "note: line 8 of r.csv has 4 cells, but the header has 3 columns; the config leaves such rows out " \
+        "(bad_rows: skip); to learn from them, a cell that holds the delimiter ',' is written in double quotes" in \
+        " ".join(result.output.split())
+    assert "    bad_rows: skip" in (tmp_path / "r.yaml").read_text()
+    assert "# 1 row of another width (line 8): left out" in (tmp_path / "r.yaml").read_text()
+    trained = run_cli("train", "r.yaml", "--quiet", "--run-dir", "run", "--set", "training.epochs=1")
+    assert trained.exit_code == 0, trained.output
+    assert f"warning: {tmp_path / 'r.csv'}: skipped 1 row with more or fewer cells than the header's 3 (line 8), as " \
+        "data.source.bad_rows: skip says" in " ".join(trained.output.split())
+    assert sum(json.loads((tmp_path / "run" / "meta.json").read_text())["samples"].values()) == len(lines) - 2
+    # Without it, the row is refused, and the setting named.
+    (tmp_path / "r.yaml").write_text((tmp_path / "r.yaml").read_text().replace("    bad_rows: skip", "    #"))
+    refused = run_cli("validate", "r.yaml")
+    assert refused.exit_code == 2
+    assert "line 8: 4 cells, but the header has 3 columns" in refused.output
+    assert "hint: to train without them, set data.source.bad_rows: skip (their lines are said)" in refused.output
     lines[7] = "3,a"  # one cell short
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
     result = run_cli("init", "--data", "r.csv", "--target", "label", "-o", "short.yaml")
-    assert "note: line 8 of r.csv has 2 cells, but the header has 3 columns; training refuses such rows: each row " \
-        "needs a cell for every column, empty or not" in " ".join(result.output.split())
+    assert "note: line 8 of r.csv has 2 cells, but the header has 3 columns; the config leaves such rows out " \
+        "(bad_rows: skip); to learn from them, each row needs a cell for every column, empty or not" in \
+        " ".join(result.output.split())
 
 
 def test_codes_with_leading_zeros_are_not_number_features(run_cli, tmp_path):

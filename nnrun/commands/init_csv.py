@@ -114,7 +114,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         fix = f"a cell that holds the delimiter {found.delimiter!r} is written in double quotes" if cells > len(
             header) else "each row needs a cell for every column, empty or not"
         notes.append(f"line {line} of {data} has {cells} cells, but the header has {len(header)} columns"
-                     f"{f' (and {more} more rows like it)' if more else ''}; training refuses such rows: {fix}")
+                     f"{f' (and {more} more rows like it)' if more else ''}; the config leaves such rows out "
+                     f"(bad_rows: skip); to learn from them, {fix}")
     if found.points_either_way and notes is not None:
         notes.append(f"numbers such as {found.points_either_way} are read as decimals; if their point groups "
                      f"thousands ({found.points_either_way.replace('.', '')}), add thousands: \".\" to "

@@ -111,6 +111,10 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         count = found.stray_rows[name]
         lines.append(f"    # {name}: {count} cell{'s' * (count > 1)} not a number (line {line}: {cell!r}"
                      f"{', ...' if count > 1 else ''}); correct {'them' if count > 1 else 'it'} before training")
+    if found.ragged:
+        count, shown = len(found.ragged), ", ".join(str(line) for line, _ in found.ragged[:3])
+        lines.append(commented("    bad_rows: skip", f"{count} row{'s' * (count != 1)} of another width (line"
+                               f"{'s' * (count != 1)} {shown}{', ...' if count > 3 else ''}): left out"))
     if found.unlabelled:
         count, shown = len(found.unlabelled), ", ".join(map(str, found.unlabelled[:3]))
         lines.append(commented("    missing_target: drop", f"{count} row{'s' * (count != 1)} without a {target} "

@@ -79,6 +79,9 @@ class CsvSource(SourceBase):
     strip_signs: list[Annotated[str, BeforeValidator(number_sign)]] = Field(
         default_factory=list, description="Signs written around numbers, dropped before they are read: currency "
         "symbols and codes, percent ('$', '€', '%', 'USD'), at either end of a cell, in any case; '12.5%' is 12.5.")
+    bad_rows: Literal["error", "skip"] = Field(
+        "error", description="A row with more or fewer cells than the header: error (listed by line), or skip (left "
+        "out of training, and the count and lines are said).")
     missing_target: Literal["error", "drop"] = Field(
         "error", description="A row whose target is empty: error, or drop (the row is left out, and the count and "
         "lines are said).")
@@ -142,7 +145,7 @@ class CsvSource(SourceBase):
 
     def load(self, seed: int) -> Dataset:
         files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
-        tables, targets, codes, failed, drops, emptied, empty_texts = [], [], [], [], [], [], []
+        tables, targets, codes, failed, drops, emptied, empty_texts, skips = [], [], [], [], [], [], [], []
         headers = {key: read_header(Path(getattr(self, key)), hint=RELATIVE_HINT, key=f"data.source.{key}",
                                     delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
                    for key, _ in files if getattr(self, key) is not None}
@@ -154,9 +157,10 @@ class CsvSource(SourceBase):
             if path is None:
                 continue
             header = headers[key]
-            problems = DataProblems(path, target=self.target, columns=header)
+            problems = DataProblems(path, target=self.target, columns=header, skip_rows=self.bad_rows == "skip")
             table, target, dropped = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
+            skips += [_skipped_warning(path, problems.skipped, len(header))] if problems.skipped else []
             drops += [(path, dropped)] if len(dropped) else []
             if len(dropped) and not len(table.lines):  # its split would vanish without a word
                 emptied.append(Problem(f"data.source.{key}", f"every row of {path} has an empty '{self.target}', "
@@ -172,7 +176,7 @@ class CsvSource(SourceBase):
             raise ConfigError("", emptied)
         table = _stack(tables)
         x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
-        warnings = [_dropped_warning(path, self.target, lines) for path, lines in drops]
+        warnings = skips + [_dropped_warning(path, self.target, lines) for path, lines in drops]
         warnings += empty_texts + ([self._unused_warning(unused)] if unused else [])
         if self.regression:
             return Dataset(x, check_regression_target(np.concatenate(targets), self.path), "regression", names,
@@ -254,6 +258,13 @@ class CsvSource(SourceBase):
         if self.missing == "error" and self.text is None:  # an empty text is a text
             collect_missing(table, problems)
         return table, target, dropped
+
+
+def _skipped_warning(path: str, lines: list[int], width: int) -> str:
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    rows = "1 row" if len(lines) == 1 else f"{len(lines)} rows"
+    return (f"{path}: skipped {rows} with more or fewer cells than the header's {width} (line"
+            f"{'s' if len(lines) > 1 else ''} {shown}), as data.source.bad_rows: skip says")
 
 
 def _dropped_warning(path: str, target: str, lines: np.ndarray) -> str:

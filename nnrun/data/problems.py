@@ -47,8 +47,12 @@ class DataProblems:
     """
 
     def __init__(self, origin: str, scoring: bool = False, target: str | list[str] | None = None,
-                 columns: list[str] | None = None, place: str = "line", options: bool = False) -> None:
+                 columns: list[str] | None = None, place: str = "line", options: bool = False,
+                 skip_rows: bool = False) -> None:
         self.origin = origin
+        # data.source.bad_rows: skip: rows of the wrong width are left out (their lines in
+        # ``skipped``, for a warning), not problems. Never for rows to score: each is answered.
+        self.skip_rows, self.skipped = skip_rows and not scoring, []
         self.place = place  # what numbers a row: a file's "line", or a table's "row" (a DataFrame's, from 0)
         # The target columns (the training file's; those scored): their hints never make one a feature.
         self.targets = (target,) if isinstance(target, str) else tuple(target or ())
@@ -80,6 +84,9 @@ class DataProblems:
             entry.hints[hint] = None
 
     def add_row(self, line: int | None, message: str, hint: str | None = None) -> None:
+        if self.skip_rows and line is not None:
+            self.skipped.append(line)
+            return
         self.rows.append((line or 0, f"{self.place} {line}: {message}" if line is not None else message))
         if hint:
             self.row_hints[hint] = None
@@ -100,6 +107,8 @@ class DataProblems:
             if len(self.rows) > SHOWN:
                 lines.append(f"    ... and {len(self.rows) - SHOWN} more")
             lines += [f"    hint: {hint}" for hint in self.row_hints]
+            if not self.scoring and self.place == "line":  # a training file (a row to score is always answered)
+                lines.append("    hint: to train without them, set data.source.bad_rows: skip (their lines are said)")
         for kind, entry in self.kinds.items():
             lines.append(f"  {kind} ({entry.count} cell{'s' if entry.count != 1 else ''}):")
             # In file order: by line, then by column as the file has them.
