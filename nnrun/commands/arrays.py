@@ -160,8 +160,8 @@ def _check_index(x, y, name: str) -> None:
     """pandas x and y pair their rows by position, as NumPy arrays do: refused where their
     indexes differ (y shuffled, sorted or filtered apart from x), which would otherwise
     train on labels that belong to other rows, with no word of it."""
-    x_index, y_index = getattr(x, "index", None), getattr(y, "index", None)
-    if x_index is None or y_index is None or not hasattr(x_index, "equals") or len(x_index) != len(y_index) or \
+    x_index, y_index = getattr(x, "index", None), getattr(y, "index", None)  # a list's index is its method
+    if not hasattr(x_index, "equals") or not hasattr(y_index, "equals") or len(x_index) != len(y_index) or \
             x_index.equals(y_index):  # (lengths that differ are told as such)
         return
     what = "the same labels in another order" if set(x_index) == set(y_index) else "other labels"
