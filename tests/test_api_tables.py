@@ -116,7 +116,7 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
     ("whole source", "data: given beside the config's own data.source; give either data=(x, y) or data.source, "
                      "not both\n  hint: leave data.source out of the config to train on the arrays (for a table, "
                      "keep only its column settings: features, categorical, dates, id, ignore, missing, "
-                     "missing_values, unknown, text)"),
+                     "missing_category, missing_values, unknown, text)"),
     ("misspelt", "\n  data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
     ("validation gaps", "validation: missing values: column 'spend' in row 0"),
     ("short", "data: x has 120 rows but y has 5; give one target per row"),

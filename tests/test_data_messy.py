@@ -877,3 +877,45 @@ def test_strip_signs_reads_currency_and_percent_numbers_in_training_predict_and_
         assert amount["strip_signs"] == ["$", "%", "usd"] and amount["thousands"] == ","
         answer = client.post("/predict", json={"instances": [{"amount": "$1,234.50", "rate": "5%", "fee": 3}]})
         assert answer.status_code == 200, answer.json()
+
+
+def test_missing_category_own_learns_an_empty_cell_as_a_category_in_training_predict_and_serve(run_cli, tmp_path):
+    """An empty category often says something (no plan chosen): learned as itself,
+    '(missing)', in place of the most frequent category; numbers still follow missing."""
+    rows = [f"{['basic', 'pro', ''][i % 3]},{i % 7},{'ny'[i % 3 == 2]}" for i in range(120)]
+    (tmp_path / "p.csv").write_text("plan,visits,churned\n" + "\n".join(rows) + "\n")
+    (tmp_path / "p.yaml").write_text(
+        "name: p\ndata:\n  source: {type: csv, path: p.csv, target: churned, categorical: [plan],\n"
+        "           missing_category: own}\nmodel:\n  layers: [{type: dense, units: 2, activation: softmax}]\n"
+        "loss: categorical_crossentropy\noptimizer: {type: adam, learning_rate: 0.1}\ntraining: {epochs: 40}\n")
+    result = run_cli("train", "p.yaml", "--run-dir", "r", "--quiet")  # missing: error, yet the empty plans train
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "r" / "preprocess.json").read_text())
+    assert saved["feature_names"] == ["plan=basic", "plan=pro", "plan=(missing)", "visits"]
+    (tmp_path / "new.csv").write_text("plan,visits\n,3\nNA,3\npro,3\n")
+    result = run_cli("predict", "r", "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["y", "y", "n"]  # an empty plan is the churners' own category
+    (tmp_path / "new.csv").write_text("plan,visits\npro,\n")
+    refused = run_cli("predict", "r", "new.csv", "-o", "-")
+    assert refused.exit_code == 2 and "line 2, column 'visits'" in refused.output  # a number: missing says error
+    model = nnrun.load(tmp_path / "r")
+    assert list(model.predict({"plan": [None, "basic"], "visits": [3, 3]}).predictions) == ["y", "n"]
+    if importlib.util.find_spec("fastapi"):
+        from fastapi.testclient import TestClient
+
+        from nnrun.commands.serve import ServedModel, create_app
+
+        client = TestClient(create_app(ServedModel.load(tmp_path / "r")))
+        plan = next(c for c in client.get("/metadata").json()["columns"] if c["name"] == "plan")
+        assert plan["categories"] == ["basic", "pro", ""] and plan["missing"] == ""
+        answer = client.post("/predict", json={"instances": [{"plan": None, "visits": 3}]}).json()
+        assert answer["predictions"][0]["prediction"] == "y"
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"plan": [["basic", "pro", None][i % 3] for i in range(120)], "visits": [i % 7 for i in
+                                                                                                   range(120)]})
+    config = {"data": {"source": {"categorical": ["plan"], "missing_category": "own"}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    trained = nnrun.train(config, data=(frame, ["ny"[i % 3 == 2] for i in range(120)]), run_dir=tmp_path / "f")
+    assert nnrun.load(trained.run_dir).samples(frame[:3]).shape == (3, 4)  # a DataFrame's gaps: the category too

@@ -39,7 +39,8 @@ from nnrun.errors import UserError
 
 DATA_CSV, VALIDATION_CSV = "data.csv", "validation.csv"
 # The csv source's settings about columns; type, path and target are the table's own.
-COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "missing_values", "unknown", "text")
+COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "missing_category", "missing_values",
+                   "unknown", "text")
 
 
 class Columns:
@@ -195,7 +196,8 @@ def filled_settings(columns: Columns, settings: dict, name: str) -> dict:
                         "data.source.ignore to leave it out")
     _refuse_stray(columns, features, name)
     if settings.get("missing", "error") == "error":  # a missing text is an empty one, as in a file
-        _refuse_missing(columns, features, name)
+        own = categorical if settings.get("missing_category") == "own" else []  # a gap is a category there
+        _refuse_missing(columns, [n for n in features if n not in own], name)
     return filled
 
 

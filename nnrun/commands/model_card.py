@@ -20,7 +20,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     "format" and "time" (for a date: ymd, dmy, mdy or a strptime
                     format, and whether the time of day is a feature), "text" (for
                     a text: tokens, length, vocabulary, ...), "missing": "error" or
-                    the value that fills an empty cell, "unknown" (for a category:
+                    the value that fills an empty cell ("" for a category whose
+                    empty cells are a category of their own, listed last in its
+                    "categories": missing_category: own), "unknown" (for a category:
                     "error", or "ignore": an unseen one is all zeros), "thousands"
                     (for a number, when training read a thousands separator),
                     "decimal" (for a number, when training read a decimal comma),

@@ -79,6 +79,10 @@ class CsvSource(SourceBase):
     strip_signs: list[Annotated[str, BeforeValidator(number_sign)]] = Field(
         default_factory=list, description="Signs written around numbers, dropped before they are read: currency "
         "symbols and codes, percent ('$', '€', '%', 'USD'), at either end of a cell, in any case; '12.5%' is 12.5.")
+    missing_category: Literal["most_frequent", "own"] = Field(
+        "most_frequent", description="An empty cell of a categorical column: filled as missing says (the most frequent "
+        "category), or own: a category of its own, '(missing)', learned like the others (whatever missing says; "
+        "numbers follow missing).")
     bad_rows: Literal["error", "skip"] = Field(
         "error", description="A row with more or fewer cells than the header: error (listed by line), or skip (left "
         "out of training, and the count and lines are said).")
@@ -256,7 +260,7 @@ class CsvSource(SourceBase):
                                     "data.source.missing_target: drop to leave such rows out")
             dropped = dropped[:0]
         if self.missing == "error" and self.text is None:  # an empty text is a text
-            collect_missing(table, problems)
+            collect_missing(table, problems, own=self.categorical if self.missing_category == "own" else ())
         return table, target, dropped
 
 

@@ -30,6 +30,9 @@ from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 from nnrun.errors import UserError
 
 
+MISSING_CATEGORY = "(missing)"  # how the category of empty cells (missing_category: own) is named in features
+
+
 def _most_frequent(values: np.ndarray):
     uniques, counts = np.unique(values, return_counts=True)
     return uniques[np.argmax(counts)] if len(uniques) else None
@@ -68,6 +71,9 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates:
             columns.append(fit_date(name, table.codes(name), dates[name], missing))
             continue
         counts = table.counts(name)
+        if options.get("missing_category") == "own":  # the empty cell, "", is the last category: its own column
+            columns.append({"name": name, "kind": "categorical", "categories": [*sorted(counts), ""], "fill": ""})
+            continue
         fill = _most_frequent_text(counts) if missing != "error" else None
         columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
     order = {name: i for i, name in enumerate(table.names)}
@@ -84,7 +90,7 @@ def encoded_names(state: dict) -> list[str]:
         elif column["kind"] == "date":
             names += feature_names(column)
         else:
-            names += [f"{column['name']}={c}" for c in column["categories"]]
+            names += [f"{column['name']}={c or MISSING_CATEGORY}" for c in column["categories"]]
     return names
 
 

@@ -149,13 +149,14 @@ def _tidy(cells: list, missing: frozenset[str] = MISSING) -> np.ndarray:
     return np.array(["" if c.lower() in missing else c for c in stripped], dtype=object)
 
 
-def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT) -> None:
-    """The ``missing: error`` policy: every empty cell, by column."""
+def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT, own=()) -> None:
+    """The ``missing: error`` policy: every empty cell, by column, but in the categorical
+    columns ``own`` (``missing_category: own``), where an empty cell is a category."""
     for j in columns_with_gaps(table.numeric):
         empty = np.isnan(table.numeric[:, j])
         if empty.any():  # not only a sum of inf and -inf
             problems.add_cells("missing value", table.numeric_names[j], table.lines[empty], hint=hint)
-    for name in table.categorical:
+    for name in [name for name in table.categorical if name not in own]:
         problems.add_cells("missing value", name, table.lines[coded_matches(table.codes(name), "")], hint=hint)
 
 
