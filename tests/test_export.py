@@ -137,6 +137,9 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     assert namespace["features"]({**rows[0], "color": "Montre\u0301al"})[-3:] == [0.0, 1.0, 0.0]  # as predict reads it
     booleans = {**rows[0], "weight_g": "True", "length_cm": " false", "color": 94105}
     assert namespace["features"](booleans)[:2] == [1.0, 0.0]
+    # missing_category: own: an empty cell is the category "", listed last, and the card's fill.
+    namespace["card"]["columns"][3].update(categories=["red", "yellow", ""], missing="")
+    assert namespace["features"]({**rows[0], "color": None})[-3:] == [0.0, 0.0, 1.0]
 
 
 def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):
