@@ -21,7 +21,8 @@ from nnrun.config.sweep import SweepConfig
 # fill of a missing cell): the split is cut from the seed and the targets alone.
 SPLIT_PATHS = ("seed", "data.split", "data.source")
 ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "dates", "features", "id", "ignore",
-                                                       "missing", "unknown", "thousands"))
+                                                       "missing", "missing_category", "missing_values", "unknown",
+                                                       "thousands", "strip_signs"))
 
 
 def sweep_warnings(sweep: SweepConfig) -> list[str]:
