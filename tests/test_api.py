@@ -737,3 +737,14 @@ def test_arrays_given_as_keras_fit_gives_them_are_pointed_at_data():
         nnrun.train({}, np.zeros((3, 4)), np.zeros(3))
     assert str(caught.value).startswith("nnrun.train(): too many positional arguments;")
     assert caught.value.hint == "give data=(x, y)"
+
+
+def test_a_loaded_model_prints_its_summary_as_keras_does(tmp_path):
+    run = nnrun.train(str(ROOT / "configs" / "iris.yaml"), overrides={"training.epochs": 1}, run_dir=tmp_path / "r")
+    lines: list[str] = []
+    nnrun.load(run.run_dir).summary(print_fn=lines.append)
+    assert lines == ["Model 'iris'",
+                     "Layer    Type             Output shape  Params",
+                     "dense_0  dense (relu)     (None, 64)       320",
+                     "dense_1  dense (softmax)  (None, 3)        195",
+                     "Total params: 515 (2.0 KB, float32)"]

@@ -222,7 +222,7 @@ def predict(
     input_path: Path = typer.Argument(..., metavar="INPUT", show_default=False,
                                       help="CSV file with the training columns, or .npz with x; - reads standard input."),
     output: Optional[str] = typer.Option(
-        None, "--output", "-o", metavar="<path>", help="Where to write (default RUN_DIR/predictions.csv); - for "
+        None, "--output", "-o", metavar="PATH", help="Where to write (default RUN_DIR/predictions.csv); - for "
                                                        "standard output."
     ),
     proba: bool = typer.Option(False, "--proba", help="Add one probability column per class."),

@@ -6,6 +6,7 @@ the run directory is made.
 What ``y`` means follows the task, which follows the loss: for a classification, a
 table of columns named by class is one-hot rows (``pd.get_dummies(labels)``); for a
 regression, several columns are several targets, and every value must be a number.
+A loaded model's ``evaluate`` takes them alike (:func:`by_class`, :func:`by_target`).
 """
 
 from __future__ import annotations
@@ -100,3 +101,39 @@ def one_hot_names(y) -> list[str] | None:
         return None
     names = [str(c) for c in columns]
     return None if names == [str(i) for i in range(len(names))] else names
+
+
+def by_class(y, classes: list[str] | None) -> np.ndarray:
+    """Targets as an array; one-hot columns named by class (``pd.get_dummies(labels)``,
+    in any order, some classes left out) put in the order of the model's classes."""
+    names = one_hot_names(y)
+    if names is None or classes is None:
+        return np.asarray(y)
+    unknown = [n for n in names if n not in classes]
+    if unknown:
+        raise UserError(f"y: the column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown[:5]))} "
+                        f"{'are' if len(unknown) > 1 else 'is'} not among the model's classes ({', '.join(classes)})",
+                        hint="name one-hot columns by class, as pd.get_dummies(labels) does, or pass the labels")
+    ordered = np.zeros((len(y), len(classes)))
+    ordered[:, [classes.index(n) for n in names]] = np.asarray(y, np.float64)
+    empty = np.flatnonzero(ordered.sum(axis=1) == 0)
+    if len(empty):
+        raise UserError(f"y: {len(empty)} row{'s are' if len(empty) > 1 else ' is'} 0 in every column "
+                        f"(row{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty[:5]))}"
+                        f"{', ...' if len(empty) > 5 else ''}), so {'their' if len(empty) > 1 else 'its'} class "
+                        "is not among the columns", hint="give one column per class of these rows")
+    return ordered
+
+
+def by_target(y, names: list[str] | None):
+    """Several regression targets given as a table of named columns, put in the order the
+    run trained on them (a table of other names is refused: matched by place, a price
+    scored as a room count reads as a bad model, not as a mistake)."""
+    given = [str(c) for c in getattr(y, "columns", ())]
+    if not names or not given or given == names:
+        return y
+    if sorted(given) != sorted(names):
+        raise UserError(f"y: its columns ({', '.join(map(repr, given[:10]))}) are not the targets the model was "
+                        f"trained on ({', '.join(map(repr, names))})", hint="select them by name: y[[" +
+                        ", ".join(map(repr, names)) + "]], or pass an array of the targets in that order")
+    return y.iloc[:, [given.index(name) for name in names]]  # by place: the columns may be numbers, not texts

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.evaluate import diagnose
-from nnrun.commands.frame_targets import one_hot_names
+from nnrun.commands.frame_targets import by_class, by_target
 from nnrun.commands.in_memory import (as_columns, numbers_as_columns, numeric_array, table_cells, table_samples,
                                       texts_as_column)
 from nnrun.commands.inputs import (archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped,
@@ -142,6 +142,23 @@ class TrainedModel:
         for a completed run's final weights."""
         return self.trained.weights_epoch
 
+    def summary(self, print_fn=print) -> None:
+        """The layers, their output shapes and parameter counts, as ``nnrun validate``
+        prints them (Keras's ``model.summary()``); ``print_fn`` takes each line."""
+        from nnrun.commands.validate import graph_rows
+
+        rows = [{"Layer": r["name"], "Type": r["type"], "Output shape": r["output_shape"], "Params": f"{r['params']:,}"}
+                for r in graph_rows(self.config.model.layers, self.trained.graph)]
+        widths = {key: max(len(key), *(len(row[key]) for row in rows)) for key in rows[0]}
+        line = lambda row: "  ".join(row[k].rjust(w) if k == "Params" else row[k].ljust(w)  # noqa: E731
+                                     for k, w in widths.items()).rstrip()
+        print_fn(f"Model '{self.config.name}'")
+        for text in [line({k: k for k in widths}), *map(line, rows)]:
+            print_fn(text)
+        total = self.trained.graph.parameter_count
+        print_fn(f"Total params: {total:,} ({total * self.trained.graph.dtype.itemsize / 1024:,.1f} KB, "
+                 f"{self.trained.graph.dtype.name})")
+
     def predict(self, x, *, unknown: str | None = None, threshold: float | None = None) -> Prediction:
         """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be).
         ``unknown`` ("ignore" or "error"): for a category training never saw, all zeros
@@ -167,7 +184,7 @@ class TrainedModel:
         samples, notes = self._samples(x, unknown)
         if y is None or np.ndim(y) == 0:
             raise UserError(f"y: expected one target per sample (a list, an array or a Series), got {y!r}")
-        targets = target_values(_by_class(_by_target(y, self.trained.preprocessing.target_names), self.classes),
+        targets = target_values(by_class(by_target(y, self.trained.preprocessing.target_names), self.classes),
                                 self.trained.preprocessing, "y", None,
                                 self.trained.output_width)
         if len(targets) != len(samples):
@@ -238,42 +255,6 @@ class TrainedModel:
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
         return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
-
-
-def _by_class(y, classes: list[str] | None) -> np.ndarray:
-    """Targets as an array; one-hot columns named by class (``pd.get_dummies(labels)``,
-    in any order, some classes left out) put in the order of the model's classes."""
-    names = one_hot_names(y)
-    if names is None or classes is None:
-        return np.asarray(y)
-    unknown = [n for n in names if n not in classes]
-    if unknown:
-        raise UserError(f"y: the column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown[:5]))} "
-                        f"{'are' if len(unknown) > 1 else 'is'} not among the model's classes ({', '.join(classes)})",
-                        hint="name one-hot columns by class, as pd.get_dummies(labels) does, or pass the labels")
-    ordered = np.zeros((len(y), len(classes)))
-    ordered[:, [classes.index(n) for n in names]] = np.asarray(y, np.float64)
-    empty = np.flatnonzero(ordered.sum(axis=1) == 0)
-    if len(empty):
-        raise UserError(f"y: {len(empty)} row{'s are' if len(empty) > 1 else ' is'} 0 in every column "
-                        f"(row{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty[:5]))}"
-                        f"{', ...' if len(empty) > 5 else ''}), so {'their' if len(empty) > 1 else 'its'} class "
-                        "is not among the columns", hint="give one column per class of these rows")
-    return ordered
-
-
-def _by_target(y, names: list[str] | None):
-    """Several regression targets given as a table of named columns, put in the order the
-    run trained on them (a table of other names is refused: matched by place, a price
-    scored as a room count reads as a bad model, not as a mistake)."""
-    given = [str(c) for c in getattr(y, "columns", ())]
-    if not names or not given or given == names:
-        return y
-    if sorted(given) != sorted(names):
-        raise UserError(f"y: its columns ({', '.join(map(repr, given[:10]))}) are not the targets the model was "
-                        f"trained on ({', '.join(map(repr, names))})", hint="select them by name: y[[" +
-                        ", ".join(map(repr, names)) + "]], or pass an array of the targets in that order")
-    return y.iloc[:, [given.index(name) for name in names]]  # by place: the columns may be numbers, not texts
 
 
 def _a_frame_of(x, samples: int) -> bool:

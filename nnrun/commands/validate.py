@@ -23,9 +23,13 @@ def validate(config: str | Path | dict, overrides=()) -> Experiment:
 
 def layer_rows(experiment: Experiment) -> list[dict]:
     """One row per layer, in config order: name, type, inputs, output shape, params."""
-    specs = experiment.config.model.layers
+    return graph_rows(experiment.config.model.layers, experiment.graph)
+
+
+def graph_rows(specs, graph) -> list[dict]:
+    """:func:`layer_rows` of a built ``graph`` and the layer ``specs`` it was built from."""
     rows = []
-    for node in sorted(experiment.graph.nodes, key=lambda n: n.index):
+    for node in sorted(graph.nodes, key=lambda n: n.index):
         spec = specs[node.index]  # the spec as written: the graph may have fused its activation
         activation = spec.output_activation()
         rows.append(
