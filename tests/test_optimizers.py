@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnrun.model.optimizers import SGD, Adagrad, Adam, AdamW, Nadam, RMSprop
+from nnrun.model.optimizers import SGD, Adagrad, Adam, Adamax, AdamW, Nadam, RMSprop
 
 
 def _run(optimizer, grads_per_step, w0):
@@ -100,6 +100,30 @@ def test_nadam_two_steps_by_hand():
     assert _run(Nadam(learning_rate=lr), [[0.5], [-0.25]], [1.0]) == pytest.approx([w], rel=1e-12)
 
 
+def test_adamax_two_steps_by_hand():
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    w, m, u = 1.0, 0.0, 0.0
+    for t, g in ((1, 0.5), (2, -0.25)):
+        m = b1 * m + (1 - b1) * g
+        u = max(b2 * u, abs(g))  # the infinity norm: the second step keeps 0.5 * 0.999
+        w -= lr / (1 - b1**t) * m / (u + eps)
+    assert _run(Adamax(learning_rate=lr), [[0.5], [-0.25]], [1.0]) == pytest.approx([w], rel=1e-12)
+
+
+def test_adamax_matches_pytorch():
+    """PyTorch adds eps inside the max: with an eps too small to matter the two agree."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    w0, grads = rng.normal(size=5), rng.normal(size=(4, 5))
+    ours = _run(Adamax(learning_rate=0.002, epsilon=1e-30), grads.tolist(), w0.tolist())
+    weight = torch.tensor(w0, requires_grad=True)
+    optimizer = torch.optim.Adamax([weight], lr=0.002, eps=1e-30)
+    for g in grads:
+        weight.grad = torch.tensor(g)
+        optimizer.step()
+    np.testing.assert_allclose(ours, weight.detach().numpy(), rtol=1e-12)
+
+
 def test_clip_by_value_then_global_norm():
     # Value clipping: [3, -4] -> [1, -1]; SGD lr 1 moves by exactly that.
     assert _run(SGD(learning_rate=1.0, clipvalue=1.0), [[3.0, -4.0]], [0.0, 0.0]) == pytest.approx([-1.0, 1.0])
@@ -109,7 +133,7 @@ def test_clip_by_value_then_global_norm():
     assert _run(SGD(learning_rate=1.0, global_clipnorm=10.0), [[3.0, -4.0]], [0.0, 0.0]) == pytest.approx([-3.0, 4.0])
 
 
-@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop, Adagrad, Nadam])
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax])
 def test_every_optimizer_descends_a_quadratic(cls):
     """Minimise sum((w - 3)^2) from 0: a sanity check that signs are right."""
     opt = cls(learning_rate=0.1)
@@ -121,7 +145,7 @@ def test_every_optimizer_descends_a_quadratic(cls):
 
 
 @pytest.mark.parametrize("optimizer", [SGD(momentum=0.9), Adam(), AdamW(), RMSprop(centered=True, momentum=0.5),
-                                       Adagrad(), Nadam(), Adam(global_clipnorm=1.0), Adam(clipvalue=1.0),
+                                       Adagrad(), Nadam(), Adamax(), Adam(global_clipnorm=1.0), Adam(clipvalue=1.0),
                                        SGD(clipvalue=0.5)], ids=repr)
 def test_a_non_finite_gradient_changes_nothing_and_the_step_says_so(optimizer):
     w = np.array([0.5, -1.0, 2.0], np.float32)

@@ -5,22 +5,8 @@ out named views into it), so one vectorised update serves all of them. Slots
 (momentum, moments) are flat arrays of the same layout, named so checkpoints can
 store them; scalar state (Nadam's running product) is a one-element slot.
 
-``step(weights, grads, slots, lr, t)`` clips ``grads`` (in place) when asked, then
-updates ``weights`` in place if every gradient is finite, and says whether it was; ``t``
-is the 1-based step count. The rules follow Keras's formulations and defaults.
-
-The finite check: no NaN or infinity in a gradient ever reaches the weights or the
-slots; the step returns False instead, and the training loop stops the run. Adam with
-the compiled kernels checks as it updates, block by block, in one pass over the
-gradients (a separate check cost a twentieth of a small model's step); a block holding
-a NaN is left as it was, and so is every block after it, so a step that returns False
-may have updated the parameters before it. Nothing is kept of that state: the run
-stops with an error, and its checkpoints hold the weights of an earlier epoch.
-
-Clipping (:mod:`nnrun.model.gradients`): ``clipvalue`` clamps each gradient element to
-[-c, c]; ``global_clipnorm`` rescales the whole gradient by ``c / max(||g||, c)``, the
-norm taken over every parameter together (Keras's ``global_clipnorm``). Value clipping
-comes first, after the finite check, since it would make an infinity finite.
+The rules follow Keras's formulations and defaults; the step every one of them takes
+(clipping, the finite check) is :class:`~nnrun.model.optimizer_base.Optimizer`'s.
 """
 
 from __future__ import annotations
@@ -29,58 +15,11 @@ import math
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from nnrun.model.gradients import all_finite, clip_by_global_norm, clip_by_value
 from nnrun.model.kernels import compiled
-from nnrun.specs import SPEC, short_form, tagged_union
-
-
-class Optimizer(BaseModel):
-    model_config = SPEC
-
-    learning_rate: float = Field(0.001, gt=0, description="Step size (the start of training.schedule).")
-    clipvalue: float | None = Field(None, gt=0, description="Clamp each gradient element to [-clipvalue, clipvalue].")
-    global_clipnorm: float | None = Field(
-        None, gt=0, description="Rescale the gradient so its norm over all parameters is at most this."
-    )
-
-    def slot_names(self) -> tuple[str, ...]:
-        return ()
-
-    def slots(self, size: int, dtype) -> dict[str, np.ndarray]:
-        """Zeroed state, plus scratch space that is never saved (names start with _)."""
-        state = {name: np.zeros(size, dtype) for name in self.slot_names()}
-        state["_scratch"] = np.empty(size, dtype)
-        return state
-
-    def step(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> bool:
-        """Clip, then update if every gradient is finite; False if one is not."""
-        if self.clipvalue is not None:
-            # Checked before clipping, which would turn an infinity into clipvalue; the
-            # clipped gradients are then finite.
-            if not all_finite(grads):
-                return False
-            self.clip(grads)
-            self.update(weights, grads, slots, lr, t)
-            return True
-        self.clip(grads)
-        return self.update_if_finite(weights, grads, slots, lr, t)
-
-    def update_if_finite(self, weights, grads, slots, lr, t) -> bool:
-        if not all_finite(grads):
-            return False
-        self.update(weights, grads, slots, lr, t)
-        return True
-
-    def clip(self, grads: np.ndarray) -> None:
-        if self.clipvalue is not None:
-            clip_by_value(grads, self.clipvalue)
-        if self.global_clipnorm is not None:
-            clip_by_global_norm(grads, self.global_clipnorm)
-
-    def update(self, weights: np.ndarray, grads: np.ndarray, slots, lr: float, t: int) -> None:
-        raise NotImplementedError
+from nnrun.model.optimizer_base import Optimizer
+from nnrun.specs import short_form, tagged_union
 
 
 class SGD(Optimizer):
@@ -276,7 +215,29 @@ class Nadam(Adam):
         weights -= m_hat
 
 
-OPTIMIZERS: tuple[type[Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam)
+class Adamax(Adam):
+    """Adamax (Kingma and Ba), Adam with the infinity norm, Keras form:
+    ``m = b1 m + (1 - b1) g;  u = max(b2 u, |g|);  w -= lr / (1 - b1^t) * m / (u + eps)``
+    (PyTorch's adds eps inside the max, to |g|, and starts at lr 0.002)."""
+
+    type: Literal["adamax"] = "adamax"
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("m", "u")
+
+    def update(self, weights, grads, slots, lr, t):
+        m, u, scratch = slots["m"], slots["u"], slots["_scratch"]
+        m *= self.beta_1
+        m += np.multiply(grads, 1 - self.beta_1, out=scratch)
+        u *= self.beta_2
+        np.maximum(u, np.abs(grads, out=scratch), out=u)
+        np.add(u, self.epsilon, out=scratch)
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / (1 - self.beta_1**t)
+        weights -= scratch
+
+
+OPTIMIZERS: tuple[type[Optimizer], ...] = (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax)
 
 def _default_optimizer(value):
     """A bare name is ``{type: name}``; options without a type (``optimizer:
