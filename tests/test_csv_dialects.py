@@ -104,7 +104,8 @@ def test_rows_of_the_wrong_width_are_found_by_the_files_delimiter(tmp_path):
     assert "line 3: 1 cells, but the header has 2 columns" in report
     assert "line 4: 3 cells, but the header has 2 columns" in report
     # More cells than columns: a text with the delimiter in it, unquoted, most likely.
-    assert "hint: a cell that holds the delimiter '|' (in a text, say) is written in double quotes: \"like| this\"" \
+    assert "hint: a row of more cells: a cell that holds the delimiter '|' (in a text, say) is written in double " \
+        "quotes: \"like| this\"" \
         in report
 
 

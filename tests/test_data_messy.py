@@ -882,25 +882,28 @@ def test_strip_signs_reads_currency_and_percent_numbers_in_training_predict_and_
 def test_missing_category_own_learns_an_empty_cell_as_a_category_in_training_predict_and_serve(run_cli, tmp_path):
     """An empty category often says something (no plan chosen): learned as itself,
     '(missing)', in place of the most frequent category; numbers still follow missing."""
-    rows = [f"{['basic', 'pro', ''][i % 3]},{i % 7},{'ny'[i % 3 == 2]}" for i in range(120)]
-    (tmp_path / "p.csv").write_text("plan,visits,churned\n" + "\n".join(rows) + "\n")
+    rows = [f"{['basic', 'pro', ''][i % 3]},{i % 7},{'ab'[i % 2]},{'ny'[i % 3 == 2]}" for i in range(120)]
+    (tmp_path / "p.csv").write_text("plan,visits,tier,churned\n" + "\n".join(rows) + "\n")
     (tmp_path / "p.yaml").write_text(
-        "name: p\ndata:\n  source: {type: csv, path: p.csv, target: churned, categorical: [plan],\n"
+        "name: p\ndata:\n  source: {type: csv, path: p.csv, target: churned, categorical: [plan, tier],\n"
         "           missing_category: own}\nmodel:\n  layers: [{type: dense, units: 2, activation: softmax}]\n"
         "loss: categorical_crossentropy\noptimizer: {type: adam, learning_rate: 0.1}\ntraining: {epochs: 40}\n")
     result = run_cli("train", "p.yaml", "--run-dir", "r", "--quiet")  # missing: error, yet the empty plans train
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "r" / "preprocess.json").read_text())
-    assert saved["feature_names"] == ["plan=basic", "plan=pro", "plan=(missing)", "visits"]
-    (tmp_path / "new.csv").write_text("plan,visits\n,3\nNA,3\npro,3\n")
+    # tier is never empty in training: no category of empty cells, whose weights nothing would train.
+    assert saved["feature_names"] == ["plan=basic", "plan=pro", "plan=(missing)", "visits", "tier=a", "tier=b"]
+    (tmp_path / "new.csv").write_text("plan,visits,tier\n,3,a\nNA,3,a\npro,3,a\n")
     result = run_cli("predict", "r", "new.csv", "-o", "-")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1:] == ["y", "y", "n"]  # an empty plan is the churners' own category
-    (tmp_path / "new.csv").write_text("plan,visits\npro,\n")
+    (tmp_path / "new.csv").write_text("plan,visits,tier\npro,,\n")
     refused = run_cli("predict", "r", "new.csv", "-o", "-")
-    assert refused.exit_code == 2 and "line 2, column 'visits'" in refused.output  # a number: missing says error
+    assert refused.exit_code == 2  # a number, and a category never empty in training: missing says error
+    assert "line 2, column 'visits'" in refused.output and "line 2, column 'tier'" in refused.output
     model = nnrun.load(tmp_path / "r")
-    assert list(model.predict({"plan": [None, "basic"], "visits": [3, 3]}).predictions) == ["y", "n"]
+    assert list(model.predict({"plan": [None, "basic"], "visits": [3, 3], "tier": ["a", "a"]}).predictions) == \
+        ["y", "n"]
     if importlib.util.find_spec("fastapi"):
         from fastapi.testclient import TestClient
 
@@ -909,11 +912,14 @@ def test_missing_category_own_learns_an_empty_cell_as_a_category_in_training_pre
         client = TestClient(create_app(ServedModel.load(tmp_path / "r")))
         plan = next(c for c in client.get("/metadata").json()["columns"] if c["name"] == "plan")
         assert plan["categories"] == ["basic", "pro", ""] and plan["missing"] == ""
-        answer = client.post("/predict", json={"instances": [{"plan": None, "visits": 3}]}).json()
+        answer = client.post("/predict", json={"instances": [{"plan": None, "visits": 3, "tier": "a"}]}).json()
         assert answer["predictions"][0]["prediction"] == "y"
+        unseen = client.post("/predict", json={"instances": [{"plan": "gold", "visits": 3, "tier": "a"}]}).json()
+        assert unseen["detail"][0]["msg"].endswith("unseen category 'gold'; the model knows basic, pro, (missing) "
+                                                   "(null)")
     pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame({"plan": [["basic", "pro", None][i % 3] for i in range(120)], "visits": [i % 7 for i in
-                                                                                                   range(120)]})
+    frame = pd.DataFrame({"plan": [["basic", "pro", None][i % 3] for i in range(120)],
+                          "visits": [i % 7 for i in range(120)]})
     config = {"data": {"source": {"categorical": ["plan"], "missing_category": "own"}},
               "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
               "loss": "categorical_crossentropy", "training": {"epochs": 1}}

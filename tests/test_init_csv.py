@@ -487,7 +487,8 @@ def test_a_row_of_another_width_is_named_by_its_line(run_cli, tmp_path):
     result = run_cli("init", "--data", "r.csv", "--target", "label")
     assert result.exit_code == 0, result.output
     assert "note: line 8 of r.csv has 4 cells, but the header has 3 columns; the config leaves such rows out " \
-        "(bad_rows: skip); to learn from them, a cell that holds the delimiter ',' is written in double quotes" in \
+        "(bad_rows: skip); to learn from them, a cell that holds the delimiter ',' is written in double quotes (a " \
+        "row of more cells)" in \
         " ".join(result.output.split())
     assert "    bad_rows: skip" in (tmp_path / "r.yaml").read_text()
     assert "# 1 row of another width (line 8): left out" in (tmp_path / "r.yaml").read_text()
@@ -677,3 +678,15 @@ def test_marks_for_a_gap_in_columns_of_numbers_become_missing_values(run_cli, tm
                      text), text
     assert "    missing: mean " in text and "not a number" not in text and "correct" not in text
     assert run_cli("validate", "w.yaml").exit_code == 0
+
+
+def test_a_category_empty_in_many_rows_is_learned_as_its_own_category(run_cli, tmp_path):
+    rows = [f"{['basic', 'pro', '', ''][i % 4]},{'ns'[i % 2]},{i % 9},{'ny'[i % 3 == 0]}" for i in range(200)]
+    (tmp_path / "c.csv").write_text("plan,region,visits,churned\n" + "\n".join(rows) + "\n")
+    assert run_cli("init", "--data", "c.csv", "--target", "churned").exit_code == 0
+    text = (tmp_path / "c.yaml").read_text()
+    assert "    missing_category: own                 # plan: empty in many rows, learned as a category of its own" \
+        in text
+    assert run_cli("train", "c.yaml", "--run-dir", "r", "--quiet", "--set", "training.epochs=1").exit_code == 0
+    names = json.loads((tmp_path / "r" / "preprocess.json").read_text())["feature_names"]
+    assert "plan=(missing)" in names and "region=(missing)" not in names

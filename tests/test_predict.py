@@ -119,6 +119,7 @@ def test_blank_lines_between_rows_are_refused_with_the_other_bad_rows(run_cli, t
             "    line 3: blank, but the header has 4 columns\n"
             "    line 4: 3 cells, but the header has 4 columns\n"
             "    line 5: blank, but the header has 4 columns\n"
+            "    hint: a row of fewer cells: each row needs a cell for every column, empty or not\n"
             "    hint: the predictions line up with the rows, so a blank line is not skipped: delete it, or write its "
             "4 empty cells (',,,') to predict a row of missing values\n") in result.output
     assert not (tmp_path / "out.csv").exists()

@@ -111,11 +111,13 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
                      f"learn from {'it' if count == 1 else 'them'}")
     if found.ragged and notes is not None:
         (line, cells), more = found.ragged[0], len(found.ragged) - 1
-        fix = f"a cell that holds the delimiter {found.delimiter!r} is written in double quotes" if cells > len(
-            header) else "each row needs a cell for every column, empty or not"
-        notes.append(f"line {line} of {data} has {cells} cells, but the header has {len(header)} columns"
-                     f"{f' (and {more} more rows like it)' if more else ''}; the config leaves such rows out "
-                     f"(bad_rows: skip); to learn from them, {fix}")
+        widths = {cells for _, cells in found.ragged}
+        fixes = ([f"a cell that holds the delimiter {found.delimiter!r} is written in double quotes (a row of more "
+                  "cells)"] if max(widths) > len(header) else []) + \
+            (["each row needs a cell for every column, empty or not"] if min(widths) < len(header) else [])
+        others = f" (and {more} more row{'s' if more != 1 else ''} of another width)" if more else ""
+        notes.append(f"line {line} of {data} has {cells} cells, but the header has {len(header)} columns{others}; "
+                     f"the config leaves such rows out (bad_rows: skip); to learn from them, {'; '.join(fixes)}")
     if found.points_either_way and notes is not None:
         notes.append(f"numbers such as {found.points_either_way} are read as decimals; if their point groups "
                      f"thousands ({found.points_either_way.replace('.', '')}), add thousands: \".\" to "

@@ -37,6 +37,9 @@ LEFT_OUT_KINDS = [
 ]
 
 
+OWN_CATEGORY = 0.05  # of the rows looked at: a category empty this often gets missing_category: own
+
+
 def source_lines(data: Path, path: Path, target: str, found: Columns, classes: list[str] | None,
             text: str | None) -> list[str]:
     """The ``data:`` section, down to the target scale."""
@@ -126,6 +129,11 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         gaps = list(found.missing.items())
         empty = ", ".join(f"{n} {c}" for n, c in gaps[:5]) + (f", ... ({len(gaps)} columns)" if len(gaps) > 5 else "")
         lines.append(commented("    missing: mean", f"filled from the training split; empty cells: {empty}"))
+        # A category empty in many rows (no plan chosen) says something: kept as itself, not filled.
+        many = [name for name, count in gaps if name in found.categorical and count >= OWN_CATEGORY * found.rows]
+        if many:
+            lines.append(commented("    missing_category: own", f"{', '.join(many[:3])}{', ...' * (len(many) > 3)}: "
+                                   "empty in many rows, learned as a category of its own"))
     stratify = "" if classes is None else ", stratify: true"
     split = f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}{stratify}}}"
     lines.append(commented(split, "held-out fractions; the rest trains"))

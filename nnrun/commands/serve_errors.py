@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from nnrun.commands.serve_requests import BEYOND_FLOAT32, show
+from nnrun.data.encoding import MISSING_CATEGORY
 from nnrun.errors import did_you_mean
 
 
@@ -141,9 +142,11 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
         return f"unknown column{missing_hint or '; the model takes ' + ', '.join(names)}"
     if kind == "missing":
         return "missing; every instance needs this column" + (
+            " (send null for an empty cell)" if column and column["missing"] == "" else
             " (send null to have it filled in)" if column and column["missing"] != "error" else "")
     if kind == "literal_error" and column is not None:
-        return f"unseen category {show(given)}; the model knows {', '.join(column['categories'])}"
+        known = ", ".join(c or f"{MISSING_CATEGORY} (null)" for c in column["categories"])
+        return f"unseen category {show(given)}; the model knows {known}"
     if kind == "value_error":  # a cell sent as text that does not read (see _as_a_cell_is_read)
         return str(error.get("ctx", {}).get("error", error.get("msg", kind)))
     if kind == "finite_number":

@@ -236,10 +236,12 @@ def _column_description(column: dict) -> str:
                        if column["missing"] != "error" else "")
     text = {"number": "A number (or a number as text, as a CSV cell holds it).",
             "category": "One of the categories seen in training"
-                        + (f" ({', '.join(column['categories'])}; another is encoded as all zeros)."
+                        + (f" ({', '.join(c for c in column['categories'] if c)}; another is encoded as all zeros)."
                            if column.get("unknown") == "ignore" else "."),
             "text": "Text, split into tokens with the run's vocabulary."}[column["type"]]
-    if column["type"] != "text" and column["missing"] != "error":
+    if column["type"] == "category" and column["missing"] == "":  # missing_category: own
+        text += " null (or \"\") when unknown: the category of empty cells, as training learned it."
+    elif column["type"] != "text" and column["missing"] != "error":
         text += f" null when unknown: filled with {column['missing']!r}, as in training."
     return text
 

@@ -260,7 +260,8 @@ class CsvSource(SourceBase):
                                     "data.source.missing_target: drop to leave such rows out")
             dropped = dropped[:0]
         if self.missing == "error" and self.text is None:  # an empty text is a text
-            collect_missing(table, problems, own=self.categorical if self.missing_category == "own" else ())
+            collect_missing(table, problems, own=self.categorical if self.missing_category == "own" else (),
+                            categories=self.categorical)
         return table, target, dropped
 
 

@@ -71,7 +71,10 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates:
             columns.append(fit_date(name, table.codes(name), dates[name], missing))
             continue
         counts = table.counts(name)
-        if options.get("missing_category") == "own":  # the empty cell, "", is the last category: its own column
+        # missing_category: own: the empty cell, "", is the last category, its own column; only
+        # where the training rows have one (a column never empty there would add a feature that
+        # is always 0 in training, whose weights stay as initialised, to decide an empty cell).
+        if options.get("missing_category") == "own" and coded_matches(table.codes(name), "").any():
             columns.append({"name": name, "kind": "categorical", "categories": [*sorted(counts), ""], "fill": ""})
             continue
         fill = _most_frequent_text(counts) if missing != "error" else None
@@ -221,7 +224,8 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
         return
     unknown = np.array([k < 0 and word != "" for k, word in zip(known, words)], bool)[codes]
     if unseen == "error" and unknown.any():
-        trained_on = ", ".join(categories[:10]) + (", ..." if len(categories) > 10 else "")
+        trained_on = ", ".join(c or MISSING_CATEGORY for c in categories[:10]) + (", ..." if len(categories) > 10
+                                                                                    else "")
         # 'Yes' for 'yes': the likeliest unseen category, and the one fix in the cells most want.
         folded = {written_key(c): c for c in categories}
         alike = {w: folded[written_key(w)] for k, w in zip(known, words) if k < 0 and w and written_key(w) in folded}

@@ -13,7 +13,7 @@ its first few cells by line and column, a count of the rest, and one hint per co
         hint: 'income' holds numbers with a thousands separator; set data.source.thousands: ","
       missing value (1 cell):
         line 5, column 'city'
-        hint: fill it in, or set data.source.missing to mean or most_frequent to impute it
+        hint: fill them in, or set data.source.missing to mean or most_frequent to impute them
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ from nnrun.data.coded import Coded, coded_cells, coded_matches
 from nnrun.data.csvfile import CsvColumns
 from nnrun.data.problems import DataProblems
 
-MISSING_HINT = "fill it in, or set data.source.missing to mean or most_frequent to impute it"
+MISSING_HINT = "fill them in, or set data.source.missing to mean or most_frequent to impute them"
+# Of a category column: an empty cell may say something (no plan chosen), kept as itself.
+MISSING_CATEGORY_HINT = MISSING_HINT + ", or data.source.missing_category: own to learn an empty category cell " \
+    "as a category of its own"
 MISSING_TYPES = ("NAType", "NaTType")  # pd.NA (nullable and string columns) and pd.NaT
 
 
@@ -149,15 +152,17 @@ def _tidy(cells: list, missing: frozenset[str] = MISSING) -> np.ndarray:
     return np.array(["" if c.lower() in missing else c for c in stripped], dtype=object)
 
 
-def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT, own=()) -> None:
+def collect_missing(table: Table, problems: DataProblems, hint: str = MISSING_HINT, own=(), categories=()) -> None:
     """The ``missing: error`` policy: every empty cell, by column, but in the categorical
-    columns ``own`` (``missing_category: own``), where an empty cell is a category."""
+    columns ``own`` (``missing_category: own``), where an empty cell is a category; the
+    hint of the ``categories`` (data.source.categorical) names that setting too."""
     for j in columns_with_gaps(table.numeric):
         empty = np.isnan(table.numeric[:, j])
         if empty.any():  # not only a sum of inf and -inf
             problems.add_cells("missing value", table.numeric_names[j], table.lines[empty], hint=hint)
     for name in [name for name in table.categorical if name not in own]:
-        problems.add_cells("missing value", name, table.lines[coded_matches(table.codes(name), "")], hint=hint)
+        problems.add_cells("missing value", name, table.lines[coded_matches(table.codes(name), "")],
+                           hint=MISSING_CATEGORY_HINT if hint == MISSING_HINT and name in categories else hint)
 
 
 def columns_with_gaps(numeric: np.ndarray) -> np.ndarray:
