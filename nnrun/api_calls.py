@@ -15,9 +15,12 @@ KERAS_ARGUMENTS = {
     "validation_data": "validation=(x_val, y_val)",
     "x": "data=(x, y)",
     "y": "data=(x, y)",
-    "verbose": "quiet=False, to see progress",
+    "verbose": "quiet=False, to see progress (quiet=True, the default, prints nothing)",
     "callbacks": "hooks=..., an object with the hooks it uses (see nnrun.engine.hooks)",
 }
+
+
+INTERNAL = {"command"}  # what the command line passes along (the command that ran, for the run's record)
 
 
 def from_python(function):
@@ -45,8 +48,8 @@ def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwarg
     except TypeError as exc:
         from nnrun.errors import UserError, closest
 
-        taken = [p.name for p in signature.parameters.values()]
-        unknown = [key for key in kwargs if key not in taken]
+        unknown = [key for key in kwargs if key not in signature.parameters]
+        taken = [name for name in signature.parameters if name not in INTERNAL]
         settings = {KERAS_SETTINGS[key]: kwargs[key] for key in unknown if key in KERAS_SETTINGS}
         places = [f"overrides={settings!r}"] if settings and "overrides" in taken else []
         # Each where the argument it names is one this function takes (resume takes no data).

@@ -721,13 +721,14 @@ def test_a_bundled_data_sets_features_keep_their_training_range(run_cli, tmp_pat
     ({"epochs": 5, "batch_size": 16}, "takes no argument 'epochs', 'batch_size'",
      "give overrides={'training.epochs': 5, 'training.batch_size': 16}"),
     ({"validation_data": ([0], [0]), "verbose": 1}, "takes no argument 'validation_data', 'verbose'",
-     "give validation=(x_val, y_val); quiet=False, to see progress"),
+     "give validation=(x_val, y_val); quiet=False, to see progress (quiet=True, the default, prints nothing)"),
     ({"rundir": "x"}, "takes no argument 'rundir'", "give run_dir= for rundir="),
 ])
 def test_keras_fit_arguments_say_where_they_go_in_nnrun(tmp_path, arguments, message, hint):
     with pytest.raises(UserError) as caught:
         nnrun.train(str(ROOT / "configs" / "iris.yaml"), runs_root=tmp_path, **arguments)
-    assert str(caught.value).startswith(f"nnrun.train(): {message}; it takes config, data, validation, overrides")
+    assert caught.value.message == f"nnrun.train(): {message}; it takes config, data, validation, overrides, " \
+        "run_dir, runs_root, quiet, hooks"
     assert caught.value.hint == hint
     assert not any(tmp_path.iterdir())
 
@@ -748,3 +749,13 @@ def test_a_loaded_model_prints_its_summary_as_keras_does(tmp_path):
                      "dense_0  dense (relu)     (None, 64)       320",
                      "dense_1  dense (softmax)  (None, 3)        195",
                      "Total params: 515 (2.0 KB, float32)"]
+
+
+def test_the_history_is_indexed_by_a_column_name_as_keras_history_is(tmp_path):
+    result = nnrun.train(str(ROOT / "configs" / "iris.yaml"), overrides={"training.epochs": 3}, run_dir=tmp_path / "r")
+    assert result.history["val_loss"] == [row["val_loss"] for row in result.history] and len(result.history) == 3
+    assert result.history[-1]["epoch"] == 3  # the rows, as before
+    loaded = nnrun.load(result.run_dir).history
+    assert loaded["loss"] == result.history["loss"] and loaded.columns[:2] == ["epoch", "loss"]
+    with pytest.raises(KeyError, match="'accuracy_val': the history has no such column; it has epoch, loss"):
+        loaded["accuracy_val"]

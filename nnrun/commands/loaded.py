@@ -40,7 +40,7 @@ from nnrun.data.ranges import far_notes, shared_ranges
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
-from nnrun.store.history import read_metrics
+from nnrun.store.history import History, read_metrics
 from nnrun.store.trained import TrainedRun
 
 
@@ -129,7 +129,7 @@ class TrainedModel:
     def history(self) -> list[dict]:
         """One row per epoch trained, as in metrics.csv; a run that did not complete may
         have trained past ``weights_epoch``, whose weights these are."""
-        return read_metrics(self.trained.run.metrics)
+        return History(read_metrics(self.trained.run.metrics))
 
     @property
     def weights_note(self) -> str | None:

@@ -25,13 +25,14 @@ from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_bla
 from nnrun.errors import RunInterrupted, RunWriteFailed, free_space_hint, resume_command
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
+from nnrun.store.history import History
 from nnrun.store.rundir import RunDir
 
 
 @dataclass(repr=False)
 class TrainResult:
     run_dir: Path
-    history: list[dict]  # one row per epoch, as in metrics.csv
+    history: History  # one row per epoch, as in metrics.csv; history["val_loss"] is a column
     final: dict[str, dict[str, float]]  # split -> metrics of the final weights
     best_epoch: int | None
     stopped_early: bool
@@ -101,7 +102,7 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
             raise stopped from exc
         finally:
             record.release()
-        result = TrainResult(record.path, fitted.history, final, fitted.best_epoch, fitted.stopped_early,
+        result = TrainResult(record.path, History(fitted.history), final, fitted.best_epoch, fitted.stopped_early,
                              time.perf_counter() - started, experiment.graph.parameter_count, fitted.stopped_by)
         hooks.finish(result)
     if signals.received:

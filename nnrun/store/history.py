@@ -148,6 +148,24 @@ def _csv_text(rows: list[dict], columns: list[str], header: bool) -> str:
     return buffer.getvalue()
 
 
+class History(list):
+    """metrics.csv's rows, one dict per epoch, which a column's name also indexes:
+    ``history["val_loss"]`` is that column's value in each epoch (Keras's
+    ``history.history["val_loss"]``)."""
+
+    def __getitem__(self, key):
+        if not isinstance(key, str):
+            return super().__getitem__(key)
+        if key not in self.columns:
+            raise KeyError(f"{key!r}: the history has no such column; it has {', '.join(self.columns) or 'no rows'}")
+        return [row.get(key) for row in self]
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, as metrics.csv's header has them."""
+        return list(super().__getitem__(0)) if self else []
+
+
 def read_metrics(path: Path) -> list[dict]:
     """Rows of a ``metrics.csv``; a missing, empty or half-written file gives the rows
     that parse (a run still in its first epoch has none)."""
