@@ -181,7 +181,8 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     assert response.status_code == 422 and response.json()["detail"][0]["msg"] == (
         'the body is not JSON text in UTF-8; send {"instances": [...]} encoded as UTF-8')
     assert fruit.get("/nope").status_code == 404 and fruit.get("/predict").status_code == 405  # as before
-    answered = 'this server answers GET /health, GET /metadata and POST /predict (a JSON body {"instances": [...]})'
+    answered = ('this server answers GET /health, GET /metadata and POST /predict (a JSON body {"instances": [...]}); '
+                'see /docs')
     assert fruit.get("/nope").json() == {"detail": f"no endpoint /nope; {answered}"}
     refused = fruit.get("/predict")
     assert refused.json() == {"detail": f"GET /predict is not answered; {answered}"}

@@ -86,10 +86,14 @@ def test_failures_stay_inside_their_trial(tmp_path):
     # One diverging value among good ones: the sweep goes on and succeeds.
     mixed = text.replace("{type: choice, values: [1.0e+9]}", "{type: grid, values: [1.0e+9, 0.01]}")
     write_sweep(tmp_path, mixed.replace("name: search", "name: mixed"), name="mixed.yaml")
-    result = nnrun("sweep", "mixed.yaml", cwd=tmp_path)
+    result = nnrun("sweep", "mixed.yaml", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = trials(max((tmp_path / "runs").glob("mixed-*")))
     assert {r["status"] for r in rows} == {"failed", "completed"}
+    failed = next(r for r in rows if r["status"] == "failed")
+    # Quiet, yet a failure is told with its reason: the leaderboard shows only its status.
+    assert f"trial {failed['trial']} failed" in result.stdout and failed["message"] in result.stdout
+    assert "started" not in result.stdout
 
 
 def test_a_killed_trial_is_failed_and_the_sweep_goes_on(tmp_path):
@@ -285,7 +289,8 @@ def test_a_quiet_sweep_into_a_folder_made_beforehand_prints_only_its_leaderboard
     assert [r["status"] for r in trials(tmp_path / "volume")] == ["completed", "completed"]
     assert not (tmp_path / "runs").exists()
     again = nnrun("sweep", "sweep.yaml", "--run-dir", "volume", cwd=tmp_path)
-    assert again.returncode == 2 and "volume: already exists" in again.stderr
+    assert again.returncode == 2 and "volume: already holds a sweep" in again.stderr
+    assert "hint: to finish it: nnrun sweep --resume volume" in again.stderr
     resumed = nnrun("sweep", "--resume", "volume", "--run-dir", "other", cwd=tmp_path)
     assert resumed.returncode == 2
     assert "--run-dir: not with --resume; a resumed sweep goes on in its own directory" in resumed.stderr

@@ -146,7 +146,8 @@ def require_serving():
     return fastapi, uvicorn
 
 
-ENDPOINTS = "this server answers GET /health, GET /metadata and POST /predict (a JSON body {\"instances\": [...]})"
+ENDPOINTS = ("this server answers GET /health, GET /metadata and POST /predict (a JSON body {\"instances\": [...]}); "
+             "see /docs")
 
 
 def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, max_body_bytes: int | None = None):

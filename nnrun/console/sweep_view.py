@@ -230,8 +230,8 @@ class LiveSweepView(SweepView):
 
 
 class QuietSweepView(SweepView):
-    """``--quiet``: the warnings before it starts, then only the leaderboard and the best
-    trial at the end (and a stop, when one is asked for)."""
+    """``--quiet``: the warnings before it starts, a trial that failed (and why), then
+    only the leaderboard and the best trial at the end (and a stop, when one is asked for)."""
 
     def begin(self, swept, state) -> None:
         self.swept, self.state = swept, state
@@ -239,7 +239,9 @@ class QuietSweepView(SweepView):
 
     def started(self, trial) -> None: ...
 
-    def finished(self, trial) -> None: ...
+    def finished(self, trial) -> None:
+        if trial.status == "failed":  # its reason is in trials.csv alone otherwise
+            super().finished(trial)
 
 
 def make_view(console: Console | None = None, quiet: bool = False) -> SweepView:

@@ -188,6 +188,9 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     base_config = resolve_paths(checked.configs[0][1])
     if resume is not None and run_dir is not None:
         raise UserError("--run-dir: not with --resume; a resumed sweep goes on in its own directory")
+    if run_dir is not None and (Path(run_dir) / "sweep.yaml").is_file():
+        raise UserError(f"{run_dir}: already holds a sweep; nnrun never writes into one again",
+                        hint=f"to finish it: nnrun sweep --resume {quoted(run_dir)}; or give another --run-dir")
     premade = run_dir is not None and Path(run_dir).is_dir()  # emptied, not removed, if nothing runs
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
