@@ -718,3 +718,19 @@ def test_a_sweep_keeps_the_hash_of_its_data_unless_a_parameter_sets_the_source()
                                ({"data.source.type": ["csv", "builtin"]}, [])):
         sweep = SweepConfig.model_validate({"base": "x.yaml", "metric": "val_loss", "parameters": parameters})
         assert list(_data_hashes(config, sweep)) == hashed, parameters
+
+
+def test_what_the_base_configs_data_needs_said_is_said_once_for_the_sweep(run_cli, tmp_path):
+    """Rows its base config skips are skipped in every trial: said before the trials, as
+    nnrun train says it, not only inside each trial's run."""
+    rows = [f"{i % 7},{i % 3},{'ab'[i % 2]}" for i in range(60)]
+    rows[4] = "4,1,a,extra"  # file line 6
+    (tmp_path / "d.csv").write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "base.yaml").write_text(
+        "data:\n  source: {type: csv, path: d.csv, target: label, bad_rows: skip}\nmodel:\n  layers: [{type: dense, "
+        "units: 2, activation: softmax}]\nloss: categorical_crossentropy\ntraining: {epochs: 2}\n")
+    (tmp_path / "sweep.yaml").write_text("base: base.yaml\nparameters:\n  optimizer.learning_rate: [0.01, 0.1]\n")
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"warning: {tmp_path / 'd.csv'}: skipped 1 row with more or fewer cells than the header's 3 (line 6), as " \
+        "data.source.bad_rows: skip says" in " ".join(result.output.split())

@@ -36,6 +36,7 @@ class Checked:
     base_error: UserError | None = None  # the base config's own mistakes, located in its file
     base_data: dict | None = None  # the base config's data as read, which every trial starts from
     base_written: dict | None = None  # the same, also when it is invalid
+    base_warnings: tuple[str, ...] = ()  # what building the base said of its data (rows skipped, ...)
 
 
 def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:

@@ -111,7 +111,7 @@ class SweepView:
             folders = ", ".join(f"trials/{trial}" for trial in swept.lost)
             self.say(f"  {folders}: gone, with {'its' if one else 'their'} weights; trial{'' if one else 's'} "
                      f"{', '.join(swept.lost)} run{'s' if one else ''} again")
-        _warn_of_waste(sweep)
+        _warn_of_waste(sweep, swept.data_warnings)
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -235,7 +235,7 @@ class QuietSweepView(SweepView):
 
     def begin(self, swept, state) -> None:
         self.swept, self.state = swept, state
-        _warn_of_waste(swept.sweep)
+        _warn_of_waste(swept.sweep, swept.data_warnings)
 
     def started(self, trial) -> None: ...
 
@@ -267,14 +267,15 @@ def print_checked(console: Console, path, checked: dict) -> None:
         else:
             say(f"  parameter  {name}: {spec.type} {', '.join(short(v, 'null') for v in values)}")
     say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")
-    _warn_of_waste(sweep)
+    _warn_of_waste(sweep, checked["warnings"])
 
 
-def _warn_of_waste(sweep) -> None:
+def _warn_of_waste(sweep, data_warnings=()) -> None:
     """What makes a sweep waste its time or rank misleadingly, said before it starts
-    (see :mod:`nnrun.commands.sweep.advice`)."""
+    (see :mod:`nnrun.commands.sweep.advice`), and what its base config's data needs said
+    (rows skipped, ...), which every trial would say again in its own run."""
     from nnrun.commands.sweep.advice import sweep_warnings
     from nnrun.console.output import say_note
 
-    for warning in sweep_warnings(sweep):
+    for warning in (*data_warnings, *sweep_warnings(sweep)):
         say_note(warning, "warning")

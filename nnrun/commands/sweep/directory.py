@@ -53,6 +53,7 @@ class SweepDir:
         self.path, self.sweep, self.base_path = path, sweep, base_path
         self.grown_from: int | None = None  # the samples a resumed sweep recorded, when given more
         self.lost: list[str] = []  # finished trials whose folders were gone on resume: they run again
+        self.data_warnings: tuple[str, ...] = ()  # the base config's, about its data: each trial's too
         self.lock = RunLock(path, "sweep")
         (path / "trials").mkdir(exist_ok=True)
         self.parameters = list(sweep.parameters)

@@ -107,7 +107,7 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
     if build_each and found.configs:
         try:
             base = build(found.configs[0][1])
-            input_shape = base.splits["train"].input_shape
+            input_shape, found.base_warnings = base.splits["train"].input_shape, tuple(base.warnings)
             if _unscored(located, base) and not metric_told:
                 found.problems.append(located.problem("metric", f"the base config holds out no validation split "
                                                                 f"(data.split.validation is 0), so no trial records "
@@ -165,7 +165,7 @@ def check_sweep_file(path: Path, overrides=()) -> dict:
     located = read_sweep_file(path)
     checked = check_sweep(located)
     return {"sweep": located.sweep, "base": located.base_path, "configs": len(checked.configs),
-            "trials": located.sweep.trial_count}
+            "trials": located.sweep.trial_count, "warnings": checked.base_warnings}
 
 
 def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=None) -> SweepResult:
@@ -201,6 +201,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     try:
         previous = swept.read_trials()
         swept.lost = _run_again_where_lost(swept, previous)
+        swept.data_warnings = checked.base_warnings
         curves = {t.id: _curve(swept, t.id) for t in previous if t.finished}
         state = SweepState(swept, previous, view)
         view.begin(swept, state)
