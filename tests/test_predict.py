@@ -122,6 +122,8 @@ def test_blank_lines_between_rows_are_refused_with_the_other_bad_rows(run_cli, t
             "    hint: a row of fewer cells: each row needs a cell for every column, empty or not\n"
             "    hint: the predictions line up with the rows, so a blank line is not skipped: delete it, or write its "
             "4 empty cells (',,,') to predict a row of missing values\n") in result.output
+    assert "hint: predict and evaluate --data take every row, each in its place, so none is skipped as training's " \
+        "bad_rows: skip does: fix or delete these rows" in result.output
     assert not (tmp_path / "out.csv").exists()
     (tmp_path / "new.csv").write_text(FRUIT_ROWS + "\n\n")
     result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")

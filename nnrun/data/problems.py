@@ -109,6 +109,9 @@ class DataProblems:
             lines += [f"    hint: {hint}" for hint in self.row_hints]
             if not self.scoring and self.place == "line":  # a training file (a row to score is always answered)
                 lines.append("    hint: to train without them, set data.source.bad_rows: skip (their lines are said)")
+            elif self.scoring and any("cells, but the header" in row for _, row in self.rows):
+                lines.append("    hint: predict and evaluate --data take every row, each in its place, so none is "
+                             "skipped as training's bad_rows: skip does: fix or delete these rows")
         for kind, entry in self.kinds.items():
             lines.append(f"  {kind} ({entry.count} cell{'s' if entry.count != 1 else ''}):")
             # In file order: by line, then by column as the file has them.
