@@ -148,6 +148,11 @@ THRESHOLD_HELP = ("Of two classes, predict the second where its probability is a
                   "lower finds more of a rare class, with more false alarms.")
 THOUSANDS_HELP = ("Read the file's numbers with this thousands separator (',', '.', space, or none) instead of the "
                   "training files' one.")
+# The options themselves, one of each for both commands.
+DELIMITER = typer.Option(None, "--delimiter", metavar="C", help=DELIMITER_HELP, show_default=False)
+DECIMAL = typer.Option(None, "--decimal", metavar=".|,", help=DECIMAL_HELP, show_default=False)
+ENCODING = typer.Option(None, "--encoding", metavar="E", help=ENCODING_HELP, show_default=False)
+THOUSANDS = typer.Option(None, "--thousands", metavar="C", help=THOUSANDS_HELP, show_default=False)
 
 
 def evaluate(
@@ -161,12 +166,10 @@ def evaluate(
         "or NPZ with x and y).", show_default=False,
     ),
     force: bool = typer.Option(False, "--force", help="Replace a different report of the same name."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", metavar="C", help=DELIMITER_HELP,
-                                            show_default=False),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar=".|,", help=DECIMAL_HELP, show_default=False),
-    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="E", help=ENCODING_HELP, show_default=False),
-    thousands: Optional[str] = typer.Option(None, "--thousands", metavar="C", help=THOUSANDS_HELP,
-                                            show_default=False),
+    delimiter: Optional[str] = DELIMITER,
+    decimal: Optional[str] = DECIMAL,
+    encoding: Optional[str] = ENCODING,
+    thousands: Optional[str] = THOUSANDS,
     unknown: Optional[str] = typer.Option(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="With --data, a category training never saw: ignore encodes it as all zeros (and says so), error "
@@ -229,12 +232,10 @@ def predict(
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     keep: list[str] = typer.Option([], "--keep", metavar="COLUMN", help="Copy this input column into the output, e.g. an ID "
                                    "(repeatable; the run's data.source.id columns are copied anyway)."),
-    delimiter: Optional[str] = typer.Option(None, "--delimiter", metavar="C", help=DELIMITER_HELP,
-                                            show_default=False),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar=".|,", help=DECIMAL_HELP, show_default=False),
-    encoding: Optional[str] = typer.Option(None, "--encoding", metavar="E", help=ENCODING_HELP, show_default=False),
-    thousands: Optional[str] = typer.Option(None, "--thousands", metavar="C", help=THOUSANDS_HELP,
-                                            show_default=False),
+    delimiter: Optional[str] = DELIMITER,
+    decimal: Optional[str] = DECIMAL,
+    encoding: Optional[str] = ENCODING,
+    thousands: Optional[str] = THOUSANDS,
     unknown: Optional[str] = typer.Option(
         None, "--unknown", metavar="ignore|error", show_default=False,
         help="A category training never saw: ignore encodes it as all zeros (and says so), error refuses the file. "
