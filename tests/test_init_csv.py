@@ -690,3 +690,13 @@ def test_a_category_empty_in_many_rows_is_learned_as_its_own_category(run_cli, t
     assert run_cli("train", "c.yaml", "--run-dir", "r", "--quiet", "--set", "training.epochs=1").exit_code == 0
     names = json.loads((tmp_path / "r" / "preprocess.json").read_text())["feature_names"]
     assert "plan=(missing)" in names and "region=(missing)" not in names
+
+
+def test_a_column_with_signs_and_gap_marks_is_read_with_both(run_cli, tmp_path):
+    """The gap marks found, the column's cells keep their signs dropped: '$26.63' beside '-'."""
+    rows = [f'{"-" if i % 9 == 0 else f"${10 + i % 37}.{i % 100:02d}"},{i % 7},{"ab"[i % 2]}' for i in range(100)]
+    (tmp_path / "d.csv").write_text("price,size,label\n" + "\n".join(rows) + "\n")
+    result = run_cli("init", "--data", "d.csv", "--target", "label", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert '    strip_signs: ["$"]' in result.stdout and '    missing_values: ["-"]' in result.stdout
+    assert "ignore:" not in result.stdout and "number features: price, size" in result.stdout

@@ -127,8 +127,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
     found.decimal, found.thousands, found.points_either_way = written.decimal, written.thousands, written.either_way
     found.missing_values = _gap_marks({name: values for name, values in present.items() if name != target}, found)
     if found.missing_values:  # read as missing from here on, as training will with data.source.missing_values
-        missing = markers(found.missing_values)
-        present = {name: [c for c in column if c.lower() not in missing] for name, column in cells.items()}
+        missing = markers(found.missing_values)  # from the cells read so far: their signs stay dropped
+        present = {name: [c for c in column if c.lower() not in missing] for name, column in present.items()}
     for name in (name for name in header if name != target):
         values = present[name]
         role = _role(name, values, found)
