@@ -925,3 +925,31 @@ def test_missing_category_own_learns_an_empty_cell_as_a_category_in_training_pre
               "loss": "categorical_crossentropy", "training": {"epochs": 1}}
     trained = nnrun.train(config, data=(frame, ["ny"[i % 3 == 2] for i in range(120)]), run_dir=tmp_path / "f")
     assert nnrun.load(trained.run_dir).samples(frame[:3]).shape == (3, 4)  # a DataFrame's gaps: the category too
+
+
+def test_a_number_marker_is_missing_given_as_a_number_or_a_float_as_well_as_as_text(tmp_path):
+    """missing_values: [-999]: a DataFrame's -999.0 (pandas writes a float column so), a
+    loaded model's -999, a JSON -999 are the marker, as the text '-999' is."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    age = rng.integers(18, 80, 200).astype(float)
+    age[::10] = -999.0
+    frame = pd.DataFrame({"age": age, "x": rng.normal(size=200)})
+    config = {"data": {"source": {"missing": "mean", "missing_values": [-999]}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    run = nnrun.train(config, data=(frame, np.where(frame["x"] > 0, "a", "b")), run_dir=tmp_path / "r").run_dir
+    assert json.loads((run / "preprocess.json").read_text())["columns"]["columns"][0]["range"] == [18.0, 79.0]
+    model = nnrun.load(run)
+    as_text = model.predict(pd.DataFrame({"age": ["-999"], "x": [0.1]}))
+    for given in (pd.DataFrame({"age": [-999.0], "x": [0.1]}), {"age": [-999], "x": [0.1]}):
+        prediction = model.predict(given)
+        assert np.array_equal(prediction.probabilities, as_text.probabilities) and "'age' 1" in prediction.notes[0]
+    if importlib.util.find_spec("fastapi"):
+        from fastapi.testclient import TestClient
+
+        from nnrun.commands.serve import ServedModel, create_app
+
+        client = TestClient(create_app(ServedModel.load(run)))
+        answer = client.post("/predict", json={"instances": [{"age": -999, "x": 0.1}, {"age": "-999", "x": 0.1}]})
+        assert answer.json()["notes"][0].endswith("'age' 2 (every row)")

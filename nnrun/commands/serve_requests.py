@@ -1,4 +1,4 @@
-"""The request schema of ``nnrun serve``, built from a run, and its error messages.
+"""The request schema of ``nnrun serve``, built from a run (its errors told by :mod:`.serve_errors`).
 
 A run's raw input columns (see :func:`nnrun.commands.model_card.input_columns`)
 become one Pydantic model per instance, taking each value as ``nnrun predict`` takes
@@ -11,8 +11,6 @@ target, may come too (any JSON scalar; IDs are given back with the prediction); 
 keys are refused, as a misspelt column would be. A body larger than the server's limit is
 refused (413) before it is parsed (:class:`BodyLimit`). FastAPI turns the models into the
 OpenAPI page at ``/docs``, so that page documents this model's inputs.
-
-Its validation errors become messages in :mod:`.serve_errors`.
 """
 
 from __future__ import annotations
@@ -161,11 +159,11 @@ def _as_a_cell_is_read(column: dict, missing: frozenset[str] = MISSING):
     dropped, a missing marker ("", "NA", ..., and the run's ``missing``) empty (None), a number column's text
     parsed with the run's thousands separator and decimal mark, true and false 1 and 0;
     other values pass on as they are."""
-    from nnrun.data.cells import parse_numbers
+    from nnrun.data.cells import number_markers, parse_numbers
     from nnrun.data.number_patterns import PLAIN
     from nnrun.data.problems import DataProblems
 
-    category = column["type"] == "category"
+    category, marked = column["type"] == "category", number_markers(missing - MISSING)
     separator, decimal = column.get("thousands"), column.get("decimal", ".")
     # A number with the run's decimal mark, and its thousands separator between groups of three digits if it has one.
     grouped = rf"[1-9]\d{{0,2}}(?:{re.escape(separator)}\d{{3}})+|" if separator else ""
@@ -179,6 +177,8 @@ def _as_a_cell_is_read(column: dict, missing: frozenset[str] = MISSING):
     def read(value: Any) -> Any:
         if isinstance(value, bool) and column["type"] == "number":
             return float(value)  # true and false are 1 and 0, as a CSV file's True and False are
+        if isinstance(value, (int, float)) and value in marked:
+            value = ""  # -999 sent as a number: the run's marker for a gap, as its text "-999" is
         if category and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # 94105 or 2139 for the category '94105' or '02139', as predict reads a cell
         if not isinstance(value, str):

@@ -42,8 +42,28 @@ MISSING = frozenset({"", "na", "n/a", "#n/a", "#na", "<na>", "nan", "null", "?"}
 
 def markers(extra=()) -> frozenset[str]:
     """The texts a cell is missing as: MISSING, and a source's own ``missing_values``
-    ('-', 'k.A.', '-999'), compared stripped and in lower case as these are."""
-    return MISSING | frozenset(str(marker).strip().lower() for marker in extra) if extra else MISSING
+    ('-', 'k.A.', '-999'), compared stripped and in lower case as these are. A marker
+    that is a number is also written as pandas writes it in a column of floats: -999
+    as '-999.0', and -999.0 as '-999'."""
+    if not extra:
+        return MISSING
+    texts = {str(marker).strip().lower() for marker in extra}
+    return MISSING | texts | {form for value in number_markers(texts)
+                              for form in (repr(value), *([str(int(value))] if value.is_integer() else []))}
+
+
+def number_markers(texts) -> frozenset[float]:
+    """The missing markers that write a finite number ('-999', '0'): a number given as a
+    number (a DataFrame's, a JSON request's) is missing when it equals one."""
+    found = set()
+    for text in texts:
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        if value == value and abs(value) != float("inf"):
+            found.add(value)
+    return frozenset(found)
 
 
 @dataclass

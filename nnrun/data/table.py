@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from nnrun.data.cells import MISSING, parse_numbers
+from nnrun.data.cells import MISSING, number_markers, parse_numbers
 from nnrun.data.coded import Coded, coded_cells, coded_matches
 from nnrun.data.csvfile import CsvColumns
 from nnrun.data.problems import DataProblems
@@ -135,8 +135,12 @@ def _numbers(cells: list, name: str, lines: np.ndarray, problems: DataProblems, 
     given = np.array([isinstance(c, (int, float)) for c in cells], bool)  # True and False are 1 and 0
     out = np.empty(len(cells), np.float32)
     if given.any():
+        values = np.array([c for c, g in zip(cells, given) if g], np.float64)
+        marked = number_markers(missing - MISSING)  # -999 given as a number: the marker, as its text is
+        if marked:
+            values[np.isin(values, list(marked))] = np.nan
         with np.errstate(over="ignore"):  # beyond float32: infinite, and reported as a file's cell is
-            out[given] = np.array([c for c, g in zip(cells, given) if g], np.float64)
+            out[given] = values
         infinite = given & np.isinf(out)
         shown = [str(cells[i]) for i in np.flatnonzero(infinite)]
         problems.add_cells("not a finite number", name, lines[infinite], shown)
