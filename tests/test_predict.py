@@ -486,3 +486,21 @@ def test_predict_writes_into_a_device_such_as_dev_null(run_cli, tmp_path, fruit_
     result = run_cli("predict", fruit_run, "new.csv", "-o", os.devnull)
     assert result.exit_code == 0 and "wrote 3 predictions to /dev/null" in result.output, result.output
     assert Path(os.devnull).is_char_device()
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_predict_to_dev_stdout_sent_to_a_file_or_a_pipe_holds_the_csv_alone(tmp_path, fruit_run):
+    """/dev/stdout is written into, also where the shell made it a file (not refused as
+    one already there, nor its link replaced), and the status line goes to stderr."""
+    import subprocess
+    import sys
+
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS)
+    command = f"{sys.executable} -m nnrun predict {fruit_run} new.csv -o /dev/stdout"
+    for shell in (f"{command} > out.csv", f"{command} | cat > out.csv"):
+        done = subprocess.run(["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "out.csv").read_text().splitlines()[0] == "prediction"
+        assert len((tmp_path / "out.csv").read_text().splitlines()) == 4  # the header and 3 rows, nothing else
+        assert "wrote 3 predictions to /dev/stdout" in done.stderr
+    assert Path("/dev/stdout").is_symlink() or Path("/dev/stdout").is_char_device()

@@ -262,7 +262,10 @@ def predict(
             say_note(note)
         if result.output is None:
             typer.echo(result.text, nl=False)
-        else:
-            typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}")
+        else:  # on standard error where the output is a stream, which may be standard output itself
+            from nnrun.store.files import is_stream
+
+            typer.echo(f"wrote {result.rows} prediction{'' if result.rows == 1 else 's'} to {result.output}",
+                       err=is_stream(Path(result.output)))
 
     guard(action)

@@ -58,8 +58,11 @@ def write_output(path: Path, data: bytes, force: bool = False, what: str = "the 
 
 
 def is_stream(path: Path) -> bool:
-    """Whether ``path`` is a device or a pipe (``-o /dev/null``, ``-o /dev/stdout``, a
-    named pipe): written into, not replaced, as nothing is kept there to lose."""
+    """Whether ``path`` is a device, a pipe or a process's open file (``-o /dev/null``,
+    ``-o /dev/stdout`` also when the shell sends it to a file, a named pipe): written
+    into, never replaced by a rename (which would replace /dev/stdout's link itself)."""
+    if Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",)) and path.exists():
+        return True
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -68,8 +71,9 @@ def is_stream(path: Path) -> bool:
 
 
 def write_stream(path: Path, data: bytes) -> None:
-    """Write into a device or pipe as it is (a rename over it would replace the device)."""
-    with open(path, "wb") as handle:
+    """Write into a device, pipe or open file as it is, after what it holds (a file the
+    shell opened with >> keeps its lines; one opened with > was emptied by the shell)."""
+    with open(path, "ab") as handle:
         handle.write(data)
 
 
