@@ -690,6 +690,11 @@ def test_a_category_empty_in_many_rows_is_learned_as_its_own_category(run_cli, t
     assert run_cli("train", "c.yaml", "--run-dir", "r", "--quiet", "--set", "training.epochs=1").exit_code == 0
     names = json.loads((tmp_path / "r" / "preprocess.json").read_text())["feature_names"]
     assert "plan=(missing)" in names and "region=(missing)" not in names
+    (tmp_path / "new.csv").write_text("plan,region,visits\n,n,\n")
+    result = run_cli("predict", "r", "new.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    # The empty visits is filled (missing: mean); the empty plan is its own category, not filled.
+    assert "'visits' 1" in result.stderr and "'plan'" not in result.stderr
 
 
 def test_a_column_with_signs_and_gap_marks_is_read_with_both(run_cli, tmp_path):

@@ -204,7 +204,9 @@ def filled_notes(table, state: dict) -> list[str]:
     gaps = set(columns_with_gaps(table.numeric).tolist())
     counts = {name: int(np.isnan(table.numeric[:, j]).sum()) for j, name in enumerate(table.numeric_names)
               if j in gaps}
-    texts = {c["name"] for c in state.get("columns", []) if c["kind"] in ("categorical", "date")}
+    # (A category whose empty cells are one of its own, missing_category: own, fills nothing.)
+    texts = {c["name"] for c in state.get("columns", [])
+             if c["kind"] in ("categorical", "date") and c.get("fill") != ""}
     for name in (n for n in table.categorical if n in texts):
         counts[name] = int(coded_matches(table.codes(name), "").sum())
     filled = {name: counts[name] for name in table.names if counts.get(name)}  # in the file's order
