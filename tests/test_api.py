@@ -759,3 +759,17 @@ def test_the_history_is_indexed_by_a_column_name_as_keras_history_is(tmp_path):
     assert loaded["loss"] == result.history["loss"] and loaded.columns[:2] == ["epoch", "loss"]
     with pytest.raises(KeyError, match="'accuracy_val': the history has no such column; it has epoch, loss"):
         loaded["accuracy_val"]
+
+
+def test_a_folder_made_beforehand_stays_when_the_run_fails_before_it_begins(tmp_path):
+    """An empty --run-dir / run_dir= folder (a CI step's, a mounted volume's) is emptied,
+    not removed, by a run that stops before it starts: the next try can use it."""
+    (tmp_path / "premade").mkdir()
+    config = {"data": {"split": {"validation": 0.01, "test": 0.0}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    with pytest.raises(UserError, match="the validation split would be empty"):
+        nnrun.train(config, data=(np.zeros((10, 3)), np.array([0, 1] * 5)), run_dir=tmp_path / "premade")
+    assert (tmp_path / "premade").is_dir() and not any((tmp_path / "premade").iterdir())
+    config["data"]["split"]["validation"] = 0.2
+    assert nnrun.train(config, data=(np.zeros((10, 3)), np.array([0, 1] * 5)), run_dir=tmp_path / "premade").epochs == 1

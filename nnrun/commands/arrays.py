@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,7 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train
 from nnrun.errors import UserError, listed_samples
 from nnrun.store import files
-from nnrun.store.rundir import RunDir
+from nnrun.store.rundir import RunDir, remove_unstarted
 
 DATA_FILE = "data.npz"
 
@@ -288,4 +287,4 @@ def _remove_if_unused(run: RunDir) -> None:
     here holds its data and at most the start files of a start that could not finish
     (a full disk); meta.json, written last, says a run began."""
     if not run.meta.exists():
-        shutil.rmtree(run.path, ignore_errors=True)
+        remove_unstarted(run.path, run.premade)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import platform
 import shlex
-import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +23,7 @@ from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, evaluate_comma
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.lock import RunLock
-from nnrun.store.rundir import RunDir
+from nnrun.store.rundir import RunDir, remove_unstarted
 from nnrun.store.tensorfile import save_weights
 from nnrun.version import __version__
 
@@ -119,7 +118,7 @@ class RunRecord:
         except BaseException:
             lock.release()
             if created_here:  # a start that failed (a full disk) leaves no half-made run behind
-                shutil.rmtree(run.path, ignore_errors=True)
+                remove_unstarted(run.path, run.premade)
             raise
         return record
 

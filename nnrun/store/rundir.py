@@ -18,8 +18,9 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,9 +33,11 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 @dataclass(frozen=True)
 class RunDir:
-    """A run directory and the path of every file in it."""
+    """A run directory and the path of every file in it; ``premade``: an empty folder made
+    beforehand (a CI step's, a volume's) that this run claimed, and leaves in place."""
 
     path: Path
+    premade: bool = field(default=False, compare=False)
 
     @property
     def config(self) -> Path:
@@ -146,7 +149,9 @@ class RunDir:
         if not SAFE_NAME.fullmatch(name or ""):
             raise UserError(f"run name '{name}': must be one path segment of letters, digits, '.', '_' or '-'")
         if explicit is not None:
-            return cls(_create_explicit(Path(explicit)))
+            path = Path(explicit)
+            premade = path.is_dir() and not path.is_symlink()  # _create_explicit takes only an empty one
+            return cls(_create_explicit(path), premade)
         root = Path(root)
         try:
             root.mkdir(parents=True, exist_ok=True)
@@ -268,6 +273,19 @@ def _create_explicit(path: Path) -> Path:
     except OSError as exc:
         raise _cannot_create(path, exc.strerror or str(exc)) from None
     return path
+
+
+def remove_unstarted(path: Path, premade: bool = False) -> None:
+    """A run (or sweep) that failed before it began leaves nothing behind: its folder is
+    removed, or, where it was made beforehand and given to nnrun empty, emptied."""
+    if not premade:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for made in list(path.iterdir()):
+        if made.is_dir() and not made.is_symlink():
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            made.unlink(missing_ok=True)
 
 
 def _runs_hint(path: Path) -> str:

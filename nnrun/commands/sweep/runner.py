@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from nnrun.engine.threads import usable_cores
 from nnrun.errors import NnrunError, TrainingFailed, UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.history import read_metrics
+from nnrun.store.rundir import remove_unstarted
 
 from nnrun.commands.sweep.directory import SweepDir
 from nnrun.commands.sweep.grid_check import combination_problems
@@ -217,11 +217,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         # leaves nothing: the sweep directory it made, and announced, holds no trial yet.
         swept.release()
         if resume is None and not swept.read_trials() and not any(swept.trial_dir("").iterdir()):
-            for made in (list(swept.path.iterdir()) if premade else [swept.path]):
-                if made.is_dir() and not made.is_symlink():
-                    shutil.rmtree(made)
-                else:
-                    made.unlink()
+            remove_unstarted(swept.path, premade)
             removed = f"{swept.path} held no trial yet and was {'emptied' if premade else 'removed'}"
             error.hint = f"{error.hint}; {removed}" if error.hint else removed
         raise
