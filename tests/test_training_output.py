@@ -268,6 +268,11 @@ def test_train_json_prints_only_the_result_as_json_for_a_script(tmp_path):
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
     assert report["run_dir"] == "r" and report["epochs"] == 2 and report["stopped_early"] is False
     assert report["final"] == meta["final"] and report["parameters"] > 0
+    # A completed run resumed is a note, exit 0; the JSON is still there, as recorded.
+    again = run_piped("train", "--resume", "r", "--json", cwd=tmp_path)
+    assert again.returncode == 0 and "nothing to resume" in again.stderr
+    recorded = json.loads(again.stdout)
+    assert recorded["final"] == report["final"] and recorded["epochs"] == 2 and recorded["seconds"] is None
 
 
 def test_forced_colours_in_a_log_still_get_epoch_lines_not_bars(tmp_path):

@@ -42,9 +42,17 @@ def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet:
         from nnrun.commands.train import train_or_resume
         from nnrun.console.progress import QuietDisplay, make_display
 
+        from nnrun.errors import AlreadyDone
+
         display = QuietDisplay(results=not as_json) if quiet or as_json else make_display(quiet=False)
         try:
             result = train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
+        except AlreadyDone:  # a completed run resumed: its result as recorded, then the note
+            if as_json:
+                from nnrun.console.results import print_recorded_json
+
+                print_recorded_json(resume)
+            raise
         finally:
             display.close()
         if as_json:

@@ -165,13 +165,28 @@ def _early_stop_note(result, experiment) -> str:
 def print_result_json(result) -> None:
     """``nnrun train --json``: the result as one JSON object on standard output, for a
     script to read (process 0 alone, when several train one run)."""
-    from nnrun.console.output import OutputConsole
     from nnrun.engine.distributed import launched_rank
-    from nnrun.store.files import json_text
 
     if launched_rank() > 0:
         return
-    report = {"run_dir": str(result.run_dir), "epochs": result.epochs, "best_epoch": result.best_epoch,
-              "stopped_early": result.stopped_early, "stopped_by": result.stopped_by,
-              "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final}
+    _print_json({"run_dir": str(result.run_dir), "epochs": result.epochs, "best_epoch": result.best_epoch,
+                 "stopped_early": result.stopped_early, "stopped_by": result.stopped_by,
+                 "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final})
+
+
+def print_recorded_json(run_dir) -> None:
+    """``nnrun train --resume RUN_DIR --json`` of a completed run: its result as meta.json
+    recorded it (no time: nothing was trained now)."""
+    from nnrun.store.rundir import RunDir
+
+    meta = RunDir(Path(run_dir)).read_meta_or_none() or {}
+    _print_json({"run_dir": str(run_dir), "epochs": meta.get("epochs_completed"), "best_epoch": meta.get("best_epoch"),
+                 "stopped_early": meta.get("stopped_early"), "stopped_by": meta.get("stopped_by"), "seconds": None,
+                 "parameters": meta.get("parameters"), "final": meta.get("final")})
+
+
+def _print_json(report: dict) -> None:
+    from nnrun.console.output import OutputConsole
+    from nnrun.store.files import json_text
+
     OutputConsole().print(json_text(report), markup=False, highlight=False, soft_wrap=True, end="")
