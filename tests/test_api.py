@@ -757,6 +757,8 @@ def test_the_history_is_indexed_by_a_column_name_as_keras_history_is(tmp_path):
     assert result.history[-1]["epoch"] == 3  # the rows, as before
     loaded = nnrun.load(result.run_dir).history
     assert loaded["loss"] == result.history["loss"] and loaded.columns[:2] == ["epoch", "loss"]
+    assert "val_loss" in loaded and "val_auc" not in loaded and loaded.keys() == loaded.columns
+    assert loaded[0] in loaded  # a row is still one of its items
     with pytest.raises(KeyError, match="'accuracy_val': the history has no such column; it has epoch, loss"):
         loaded["accuracy_val"]
 

@@ -685,8 +685,8 @@ def test_a_category_empty_in_many_rows_is_learned_as_its_own_category(run_cli, t
     (tmp_path / "c.csv").write_text("plan,region,visits,churned\n" + "\n".join(rows) + "\n")
     assert run_cli("init", "--data", "c.csv", "--target", "churned").exit_code == 0
     text = (tmp_path / "c.yaml").read_text()
-    assert "    missing_category: own                 # plan: empty in many rows, learned as a category of its own" \
-        in text
+    assert "    missing_category: own                 # an empty category cell is a category of its own (empty in " \
+        "many rows: plan)" in text
     assert run_cli("train", "c.yaml", "--run-dir", "r", "--quiet", "--set", "training.epochs=1").exit_code == 0
     names = json.loads((tmp_path / "r" / "preprocess.json").read_text())["feature_names"]
     assert "plan=(missing)" in names and "region=(missing)" not in names

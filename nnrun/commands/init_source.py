@@ -132,8 +132,8 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         # A category empty in many rows (no plan chosen) says something: kept as itself, not filled.
         many = [name for name, count in gaps if name in found.categorical and count >= OWN_CATEGORY * found.rows]
         if many:
-            lines.append(commented("    missing_category: own", f"{', '.join(many[:3])}{', ...' * (len(many) > 3)}: "
-                                   "empty in many rows, learned as a category of its own"))
+            lines.append(commented("    missing_category: own", "an empty category cell is a category of its own "
+                                   f"(empty in many rows: {', '.join(many[:3])}{', ...' * (len(many) > 3)})"))
     stratify = "" if classes is None else ", stratify: true"
     split = f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}{stratify}}}"
     lines.append(commented(split, "held-out fractions; the rest trains"))

@@ -160,10 +160,17 @@ class History(list):
             raise KeyError(f"{key!r}: the history has no such column; it has {', '.join(self.columns) or 'no rows'}")
         return [row.get(key) for row in self]
 
+    def __contains__(self, item) -> bool:  # "val_loss" in history, as of Keras's dict
+        return item in self.columns if isinstance(item, str) else super().__contains__(item)
+
     @property
     def columns(self) -> list[str]:
         """The column names, as metrics.csv's header has them."""
         return list(super().__getitem__(0)) if self else []
+
+    def keys(self) -> list[str]:
+        """The column names (Keras's ``history.history.keys()``)."""
+        return self.columns
 
 
 def read_metrics(path: Path) -> list[dict]:

@@ -237,7 +237,7 @@ def _create_explicit(path: Path) -> Path:
     another = f"choose another run directory ({said('--run-dir', 'run_dir=')}), or leave it out " \
         "to get a new timestamped one"
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
-    if path.is_dir() and not any(path.iterdir()):  # made empty beforehand (a mounted volume, a CI step): taken,
+    if path.is_dir() and not any(path.iterdir()):  # made empty beforehand (a CI step, a volume's folder): taken,
         try:  # by the one process that makes its lock file
             os.close(os.open(path / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
             return path
