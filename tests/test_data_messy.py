@@ -953,3 +953,19 @@ def test_a_number_marker_is_missing_given_as_a_number_or_a_float_as_well_as_as_t
         client = TestClient(create_app(ServedModel.load(run)))
         answer = client.post("/predict", json={"instances": [{"age": -999, "x": 0.1}, {"age": "-999", "x": 0.1}]})
         assert answer.json()["notes"][0].endswith("'age' 2 (every row)")
+
+
+def test_missing_category_own_says_why_an_empty_cell_only_held_out_rows_have_is_refused(run_cli, tmp_path):
+    rows = [f"{'ab'[i % 2]},{i % 7},{'yn'[i % 3 == 0]}" for i in range(60)]
+    (tmp_path / "t.csv").write_text("plan,x,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "v.csv").write_text("plan,x,label\n" + "\n".join(rows[:9] + [",3,y"]) + "\n")
+    (tmp_path / "c.yaml").write_text(
+        "data:\n  source: {type: csv, path: t.csv, validation_path: v.csv, target: label, categorical: [plan],\n"
+        "           missing_category: own}\nmodel:\n  layers: [{type: dense, units: 2, activation: softmax}]\n"
+        "loss: categorical_crossentropy\ntraining: {epochs: 1}\n")
+    result = run_cli("validate", "c.yaml")
+    assert result.exit_code == 2
+    assert "line 11, column 'plan'" in result.output
+    assert "hint: the training split has no empty 'plan' cell, so missing_category: own learned no category of " \
+        "them, and only held-out rows have some; fill them in, or set data.source.missing to most_frequent to fill " \
+        "such cells" in " ".join(result.output.split())

@@ -142,7 +142,8 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
                          table.lines, problems, out[:, position : position + width])
             position += width
         else:
-            coded = _filled_codes(table.codes(column["name"]), column, table, problems, policy)
+            own = "own" if state.get("missing_category") == "own" else policy  # how its empty cells are told
+            coded = _filled_codes(table.codes(column["name"]), column, table, problems, own)
             width = len(column["categories"])
             _one_hot(coded, column, table, unseen, problems, out[:, position : position + width])
             position += width
@@ -178,6 +179,14 @@ def _needs_fill(missing: np.ndarray, column: dict, table: Table, problems: DataP
     not when it has none (they are bad cells, reported) or there are none. ``policy``:
     data.source.missing, under which the column was fitted."""
     if not missing.any():
+        return False
+    if column["fill"] is None and policy == "own":  # missing_category: own, and no empty cell in training
+        problems.add_cells("missing value", column["name"], table.lines[missing], hint=(
+            "the run learned no category of empty cells here (missing_category: own learns one only where the "
+            "training split has an empty cell); fill the cell in" if problems.scoring else
+            f"the training split has no empty '{column['name']}' cell, so missing_category: own learned no category "
+            "of them, and only held-out rows have some; fill them in, or set data.source.missing to most_frequent "
+            "to fill such cells"))
         return False
     if column["fill"] is None:
         name = column["name"]
