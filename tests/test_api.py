@@ -775,3 +775,14 @@ def test_a_folder_made_beforehand_stays_when_the_run_fails_before_it_begins(tmp_
     assert (tmp_path / "premade").is_dir() and not any((tmp_path / "premade").iterdir())
     config["data"]["split"]["validation"] = 0.2
     assert nnrun.train(config, data=(np.zeros((10, 3)), np.array([0, 1] * 5)), run_dir=tmp_path / "premade").epochs == 1
+
+
+def test_one_hot_targets_as_booleans_train_and_score_as_their_numbers(tmp_path):
+    """pd.get_dummies(labels).to_numpy() is an array of True and False: 1 and 0."""
+    x, labels = np.random.default_rng(0).normal(size=(60, 4)), np.array(["a", "b", "c"] * 20)
+    one_hot = labels[:, None] == np.array(["a", "b", "c"])
+    config = {"model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    run = nnrun.train(config, data=(x, one_hot), run_dir=tmp_path / "r").run_dir
+    model = nnrun.load(run)
+    assert model.evaluate(x, one_hot).metrics == model.evaluate(x, one_hot.astype(float)).metrics

@@ -98,6 +98,8 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
     np.testing.assert_array_equal(model.predict(text_files / "new.csv").probabilities, by_column)  # a Path a file
     pd = pytest.importorskip("pandas")
     np.testing.assert_array_equal(model.predict(pd.Series(texts)).probabilities, by_column)  # a column of texts
+    # A Series of texts keeps its index, so that series.to_frame().join(prediction.to_frame()) lines up.
+    assert list(model.predict(pd.Series(texts, index=[100, 101])).to_frame().index) == [100, 101]
     np.testing.assert_array_equal(model.predict(pd.Series({"review": texts[0]})).probabilities, by_column[:1])  # a row
 
 

@@ -117,6 +117,8 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
                             hint=f"give the targets as (samples, {outputs}), one column per output")
         return targets
     classes = saved.class_names
+    if values.dtype == bool and values.ndim == 2:  # pd.get_dummies(labels).to_numpy(): True and False are 1 and 0
+        values = values.astype(np.int8)
     if values.ndim == 2 and values.shape[1] > 1:  # one-hot rows
         if values.shape[1] != len(classes) or not np.issubdtype(values.dtype, np.number):
             raise UserError(f"{source}: one-hot targets need {len(classes)} numeric columns, got {values.shape[1]}")

@@ -167,7 +167,7 @@ class TrainedModel:
         threshold = checked_threshold(threshold, self.task, self.classes, "threshold")
         samples, notes = self._samples(x, unknown)
         outputs = self.trained.outputs(samples)
-        keys = {"index": x.index} if _a_frame_of(x, len(outputs)) else {}
+        keys = {"index": x.index} if _keyed_by_index(x, len(outputs), self.trained.preprocessing) else {}
         if self.task != "classification":
             columns = tuple(self.trained.preprocessing.value_columns(outputs.shape[1]))
             return Prediction(outputs[:, 0] if outputs.shape[1:] == (1,) else outputs, None, notes=notes,
@@ -257,10 +257,16 @@ class TrainedModel:
         return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
 
 
-def _a_frame_of(x, samples: int) -> bool:
-    """Whether ``x`` is a pandas DataFrame whose rows are the samples (a Series may be one
-    row, or one column of every sample), whose index a prediction keeps."""
-    return type(x).__name__ == "DataFrame" and hasattr(x, "columns") and len(x.index) == samples
+def _keyed_by_index(x, samples: int, saved) -> bool:
+    """Whether ``x`` is pandas data whose index names the samples, which a prediction
+    keeps: a DataFrame's rows, or a Series of one value per sample (a text model's texts),
+    not a Series that is one row, indexed by the model's column names."""
+    if type(x).__name__ == "DataFrame" and hasattr(x, "columns"):
+        return len(x.index) == samples
+    if type(x).__name__ != "Series" or len(getattr(x, "index", ())) != samples:
+        return False
+    columns = set(saved.column_names()) if saved.columns else set(saved.feature_names)
+    return not set(map(str, x.index)) <= columns
 
 
 def class_values(classes: list[str]) -> np.ndarray:

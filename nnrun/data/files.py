@@ -210,6 +210,8 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
     """Labels (N,) from labels (N,), (N, 1), or one-hot rows (N, K) (their argmax)."""
     if y.ndim == 2 and y.shape[1] == 1:
         return y[:, 0]
+    if y.ndim == 2 and y.dtype == bool:  # pd.get_dummies(labels).to_numpy(): True and False are 1 and 0
+        y = y.astype(np.int8)
     if y.ndim == 2 and np.issubdtype(y.dtype, np.number) and len(y):
         bad = not_one_hot(y)
         several = bad[((y[bad] == 0) | (y[bad] == 1)).all(axis=1) & (y[bad].sum(axis=1) > 1)]
