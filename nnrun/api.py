@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,14 +74,33 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
     """Continue an interrupted or killed run in place from its newest valid checkpoint,
     as ``nnrun train --resume RUN_DIR`` does, to the same weights an unbroken run ends
     with. ``overrides`` may raise ``training.epochs`` to train a completed run further;
-    any other change to the config is refused. ``quiet`` and ``hooks`` as for ``train``."""
+    any other change to the config is refused. ``quiet`` and ``hooks`` as for ``train``.
+    A run that completed already is returned as it was recorded, with a note on standard
+    error (as the command's exit 0 says it), so a notebook's cell may run again."""
     from nnrun.engine.resume import resume_training
+    from nnrun.errors import AlreadyDone
 
     _one_process("nnrun.resume")
     _check_options(quiet=quiet)
     settings = as_settings(overrides)
+    path = _run_path(run_dir, "run_dir")
     with _progress(quiet, hooks) as hooks, _interrupts():
-        return resume_training(_run_path(run_dir, "run_dir"), overrides=settings, hooks=hooks, command=command)
+        try:
+            return resume_training(path, overrides=settings, hooks=hooks, command=command)
+        except AlreadyDone as done:
+            print(f"note: {done.render()}", file=sys.stderr)
+            return _recorded(path)
+
+
+def _recorded(run_dir: Path) -> TrainResult:
+    """A completed run's result as its files recorded it (no time: nothing trained now)."""
+    from nnrun.store.history import History, read_metrics
+    from nnrun.store.rundir import RunDir
+
+    run = RunDir(Path(run_dir))
+    meta = run.read_meta_or_none() or {}
+    return TrainResult(run.path, History(read_metrics(run.metrics)), meta.get("final") or {}, meta.get("best_epoch"),
+                       bool(meta.get("stopped_early")), 0.0, int(meta.get("parameters") or 0), meta.get("stopped_by"))
 
 
 def _check_options(quiet, run_dir=None, runs_root="runs") -> None:
