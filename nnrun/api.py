@@ -26,7 +26,8 @@ from pathlib import Path
 from nnrun.api_calls import from_python
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
-from nnrun.commands.loaded import Evaluation, Prediction, TrainedModel
+from nnrun.commands.loaded import TrainedModel
+from nnrun.commands.model_results import Evaluation, Prediction
 from nnrun.config import Config
 from nnrun.engine.hooks import QuietHooks, TrainingHooks, as_hooks
 from nnrun.engine.train import TrainResult

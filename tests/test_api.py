@@ -244,10 +244,11 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path, ca
     whole = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "whole")
     assert resumed.run_dir == tmp_path / "r" and len(resumed.history) == len(whole.history)
     assert (tmp_path / "r" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
-    with pytest.raises(UserError, match="the run has completed") as done:
-        nnrun.resume(tmp_path / "r")
-    assert f"nnrun.resume({str(tmp_path / 'r')!r}, overrides={{'training.epochs': N}})" in done.value.hint
-    assert done.value.hint.startswith(f"evaluate it with: nnrun.evaluate({str(tmp_path / 'r')!r})")
+    capsys.readouterr()
+    assert nnrun.resume(tmp_path / "r").final == resumed.final  # completed: as recorded, with a note
+    note = capsys.readouterr().err
+    assert "the run has completed" in note and "hint: evaluate it with: nnrun.evaluate(" in note
+    assert f"nnrun.resume({str(tmp_path / 'r')!r}, overrides={{'training.epochs': N}})" in note
     with pytest.raises(UserError, match="overrides: differs from the config of the run") as changed:
         nnrun.resume(tmp_path / "r", overrides={"seed": 7})
     assert "--set" not in changed.value.render() and "nnrun.train(config)" in changed.value.hint
@@ -789,3 +790,17 @@ def test_one_hot_targets_as_booleans_train_and_score_as_their_numbers(tmp_path):
     run = nnrun.train(config, data=(x, one_hot), run_dir=tmp_path / "r").run_dir
     model = nnrun.load(run)
     assert model.evaluate(x, one_hot).metrics == model.evaluate(x, one_hot.astype(float)).metrics
+
+
+def test_a_prediction_and_an_evaluation_read_as_keras_returns_them(tmp_path):
+    run = nnrun.train(str(ROOT / "configs" / "iris.yaml"), overrides={"training.epochs": 2}, run_dir=tmp_path / "r")
+    model, x = nnrun.load(run.run_dir), np.random.default_rng(0).normal(size=(5, 4)) + 5
+    prediction = model.predict(x)
+    assert np.array_equal(np.asarray(prediction), prediction.probabilities)  # Keras's predict: the probabilities
+    assert np.array_equal(np.argmax(prediction, axis=1), np.argmax(prediction.probabilities, axis=1))
+    evaluation = model.evaluate(x, np.array([0, 1, 2, 0, 1]))
+    loss, accuracy = evaluation  # Keras's evaluate: the loss, then each metric
+    assert (loss, accuracy) == (evaluation.metrics["loss"], evaluation.metrics["accuracy"])
+    with pytest.raises(AttributeError, match=r"a loaded nnrun model has no fit\(\); nnrun.train\(config, data="):
+        model.fit(x, None)
+    assert run.history.history["loss"] == run.history["loss"]  # Keras's History.history

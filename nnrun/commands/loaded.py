@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ from nnrun.commands.in_memory import (as_columns, numbers_as_columns, numeric_ar
                                       texts_as_column)
 from nnrun.commands.inputs import (archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped,
                                    target_values)
+from nnrun.commands.model_results import Evaluation, Prediction
 from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
 from nnrun.data import Dataset
@@ -44,52 +44,15 @@ from nnrun.store.history import History, read_metrics
 from nnrun.store.trained import TrainedRun
 
 
-@dataclass(frozen=True, eq=False)  # arrays inside: == would raise, so two are the same only when one
-class Prediction:
-    """Predictions for N samples; unpacks and indexes as the pair ``predictions,
-    probabilities`` (``[0]``, ``[1]``), as a Keras user would take it; ``to_frame()`` gives
-    the table ``nnrun predict`` writes."""
-
-    predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
-    probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
-    classes: list[str] | None = None
-    notes: tuple[str, ...] = ()  # what the encoding could not keep: unseen categories, texts cut or of unknown words
-    value_columns: tuple[str, ...] = ("prediction",)  # a regression's columns in to_frame, one per output
-    index: object = None  # of a pandas DataFrame given, for to_frame
-
-    def __iter__(self):
-        return iter((self.predictions, self.probabilities))
-
-    def __getitem__(self, index):
-        return (self.predictions, self.probabilities)[index]
-
-    def to_frame(self):
-        """A pandas DataFrame with the columns ``nnrun predict --proba`` writes after the
-        copied ones: ``prediction`` (one column per output of several,
-        ``prediction_<target>``), then ``proba_<class>`` for a classifier; indexed as the
-        input DataFrame was, so ``df.join(p.to_frame())`` lines up (the run's id columns
-        are the input's own, there)."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise UserError("Prediction.to_frame needs pandas, which is not installed", hint="pip install pandas; "
-                            "or take the arrays themselves: predictions, probabilities = prediction") from None
-        values = np.asarray(self.predictions)
-        columns = {"prediction": values} if values.ndim == 1 else \
-            {name: values[:, i] for i, name in enumerate(self.value_columns)}
-        if self.probabilities is not None:
-            columns.update({f"proba_{name}": self.probabilities[:, i] for i, name in enumerate(self.classes or [])})
-        return pd.DataFrame(columns, index=self.index)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Scores of the model on labelled samples, as ``nnrun evaluate`` reports them."""
-
-    samples: int
-    metrics: dict[str, float]  # "loss" and each configured metric
-    details: dict = field(default_factory=dict)  # {"classification": ...} or {"regression": ...}
-    notes: tuple[str, ...] = ()  # as Prediction's
+# Keras's model methods that nnrun does otherwise, and what does it.
+KERAS_METHODS = {
+    "fit": "nnrun.train(config, data=(x, y)) trains a new run; nnrun.resume(run_dir, overrides={'training.epochs': N}) "
+           "trains this one further",
+    "predict_proba": "model.predict(x).probabilities",
+    "predict_classes": "model.predict(x).predictions",
+    "save": "the run directory is the saved model, which nnrun.load reads; nnrun export RUN_DIR writes ONNX",
+    "compile": "a config's loss, optimizer and metrics say it, for nnrun.train",
+}
 
 
 class TrainedModel:
@@ -251,6 +214,11 @@ class TrainedModel:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(x), notes
+
+    def __getattr__(self, name: str):
+        if name in KERAS_METHODS:  # only for a name the class lacks
+            raise AttributeError(f"a loaded nnrun model has no {name}(); {KERAS_METHODS[name]}")
+        raise AttributeError(f"'TrainedModel' object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"

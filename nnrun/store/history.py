@@ -172,6 +172,11 @@ class History(list):
         """The column names (Keras's ``history.history.keys()``)."""
         return self.columns
 
+    @property
+    def history(self) -> dict[str, list]:
+        """Each column's values by epoch, as Keras's ``History.history`` dict."""
+        return {name: self[name] for name in self.columns}
+
 
 def read_metrics(path: Path) -> list[dict]:
     """Rows of a ``metrics.csv``; a missing, empty or half-written file gives the rows
