@@ -804,3 +804,14 @@ def test_a_prediction_and_an_evaluation_read_as_keras_returns_them(tmp_path):
     with pytest.raises(AttributeError, match=r"a loaded nnrun model has no fit\(\); nnrun.train\(config, data="):
         model.fit(x, None)
     assert run.history.history["loss"] == run.history["loss"]  # Keras's History.history
+
+
+def test_a_dataframe_with_rows_dropped_is_told_how_to_take_y_alike():
+    pd = pytest.importorskip("pandas")
+    frame, y = pd.DataFrame({"a": [1.0, None, 3.0] * 20, "b": range(60)}), pd.Series(["x", "y", "z"] * 20)
+    config = {"model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    for x in (frame.dropna(), frame.dropna().assign(c="text")):  # numbers only, and a table with text
+        with pytest.raises(UserError, match="x has 40 (samples|rows) but y has 60") as caught:
+            nnrun.train(config, data=(x, y))
+        assert caught.value.hint.startswith("select y's rows by x's index: y.loc[x.index]")

@@ -119,7 +119,8 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
               for name, (x, y) in pairs.items()}
     for name, (columns, y) in tables.items():
         if len(y) != columns.rows:
-            raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row")
+            raise UserError(f"{name}: x has {columns.rows} rows but y has {len(y)}; give one target per row",
+                            hint=_lined_up(*pairs[name]))
         if not columns.rows:
             raise UserError(f"{name}: x holds no rows")
         if y.ndim == 2 and y.shape[1] > 1:
@@ -153,6 +154,14 @@ def source_overrides(path: Path, task: str, has_validation: bool) -> list[str]:
     source = {"type": "npz", "path": str(path), "task": task}
     settings = [Setting(f"data.source={json.dumps(source)}", "data=(x, y)")]
     return settings + ([Setting("data.split.validation=0", "validation=(x, y)")] if has_validation else [])
+
+
+def _lined_up(x, y) -> str | None:
+    """For pandas x and y of other lengths (rows dropped from one, df.dropna()): how to
+    take the other's rows alike."""
+    if hasattr(getattr(x, "index", None), "equals") and hasattr(getattr(y, "index", None), "equals"):
+        return "select y's rows by x's index: y.loc[x.index] (or drop rows from both at once, before splitting x and y)"
+    return None
 
 
 def _check_index(x, y, name: str) -> None:
@@ -192,7 +201,8 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
                         "df[['column']])" if one else "a table with text or category columns trains as a pandas "
                         "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
     if len(x) != len(y):
-        raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
+        raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample",
+                        hint=_lined_up(*value))
     if not len(x):
         raise UserError(f"{name}: x holds no samples (shape {x.shape})")
     with np.errstate(over="ignore"):  # a value beyond float32 is infinite in training, and refused as one
