@@ -177,6 +177,8 @@ def test_scalars_follow_yaml_1_2(write_config):
          "expected one of none, standardize, got nothing (an empty value or null); the word none turns it off (null "
          "is no value)"),
         ("units: 3", "units: [3]", "expected a whole number, got a list of 1"),
+        ("activation: softmax", "activation: null", "got nothing (an empty value or null); linear is no activation "
+         "(Keras's None)"),
         ("units: 3", "units: 1.0e+30", "expected a whole number, got 1e+30"),
     ],
 )
