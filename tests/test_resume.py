@@ -403,3 +403,22 @@ def test_a_checkpoint_set_aside_never_replaces_a_file_of_that_name(tmp_path):
     assert _set_aside(damaged) == tmp_path / "epoch-000005.safetensors.damaged-2"
     assert not damaged.exists() and (tmp_path / "epoch-000005.safetensors.damaged").read_bytes() == b"old"
     assert (tmp_path / "epoch-000005.safetensors.damaged-2").read_bytes() == b"new"
+
+
+def test_a_resume_refuses_a_held_out_split_changed_since_the_run_began(run_cli, tmp_path):
+    """The checkpoint checks the training rows; a test file edited since would leave the
+    resumed run's final test scores of other rows than its meta.json records."""
+    rows = [f"{i % 7},{i % 5},{'xy'[i % 2]}" for i in range(80)]
+    (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[:20]) + "\n")
+    (tmp_path / "c.yaml").write_text(
+        "data:\n  source: {type: csv, path: d.csv, test_path: t.csv, target: label}\nmodel:\n  layers: [{type: dense, "
+        "units: 2, activation: softmax}]\nloss: categorical_crossentropy\ntraining: {epochs: 2}\n")
+    assert run_cli("train", "c.yaml", "--run-dir", "r", "--quiet").exit_code == 0
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[1:21]) + "\n")
+    result = run_cli("train", "--resume", "r", "--set", "training.epochs=3")
+    assert result.exit_code == 2
+    assert "r: the data changed since the run began: its test split differs from the one meta.json recorded; " \
+        "resumed, it would train or score on other rows" in " ".join(result.output.split())
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[:20]) + "\n")  # restored: it goes on
+    assert run_cli("train", "--resume", "r", "--set", "training.epochs=3", "--quiet").exit_code == 0

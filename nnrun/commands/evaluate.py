@@ -24,7 +24,7 @@ from pathlib import Path
 from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import anchored, load_config
 from nnrun.data import Dataset
-from nnrun.engine.experiment import Experiment, build
+from nnrun.engine.experiment import Experiment, build, changed_splits
 from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
@@ -70,15 +70,7 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
 def _check_same_data(run: RunDir, experiment) -> None:
     """The rebuilt splits must be the ones the run trained on: a data file edited since
     (rows added, removed or reordered) would otherwise mix training rows into the test."""
-    recorded = run.read_meta().get("split_fingerprints")
-    if recorded is None:
-        return  # written before split fingerprints were recorded
-    now = experiment.split_fingerprints or {}
-    if not isinstance(recorded, dict) or set(recorded) != set(now) or not all(
-        isinstance(v, str) and len(v) == 64 for v in recorded.values()
-    ):
-        raise UserError(f"{run.meta}: damaged: its split_fingerprints do not describe the run's splits")
-    changed = sorted(name for name in now if recorded[name] != now[name])
+    changed = changed_splits(run, experiment)
     if changed:
         raise UserError(
             f"{run.path}: the data no longer matches the run: the {', '.join(changed)} split"

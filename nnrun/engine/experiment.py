@@ -219,3 +219,20 @@ def load_initial_weights(loaded: LoadedConfig, graph: Graph) -> None:
         where = f"; a relative model.init_weights is read from the working directory ({Path.cwd()}), not the " \
             "config file's folder: give the path from there, or in full" if not Path(path).exists() else ""
         raise loaded.locate(ConfigError("", [Problem("model.init_weights", exc.message + where)])) from None
+
+
+def changed_splits(run, experiment: Experiment) -> list[str]:
+    """The splits whose rows differ from those the run ``run`` (a RunDir) recorded in its
+    meta.json (its data file edited since: rows added, removed or changed), by name;
+    none for a run written before split fingerprints were recorded."""
+    from nnrun.errors import UserError
+
+    recorded = run.read_meta().get("split_fingerprints")
+    if recorded is None:
+        return []
+    now = experiment.split_fingerprints or {}
+    if not isinstance(recorded, dict) or set(recorded) != set(now) or not all(
+        isinstance(v, str) and len(v) == 64 for v in recorded.values()
+    ):
+        raise UserError(f"{run.meta}: damaged: its split_fingerprints do not describe the run's splits")
+    return sorted(name for name in now if recorded[name] != now[name])
