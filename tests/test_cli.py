@@ -114,8 +114,11 @@ def test_an_empty_folder_made_beforehand_becomes_the_run_once(run_cli, tmp_path)
     (tmp_path / "out").mkdir()
     assert run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "out", "-q").exit_code == 0
     assert (tmp_path / "out" / "model.safetensors").is_file()
+    lock = tmp_path / "out" / ".lock"
+    before = (lock.read_bytes(), lock.stat().st_mtime_ns)
     result = run_cli("train", IRIS, "--set", "training.epochs=1", "--run-dir", "out", "-q")
     assert result.exit_code == 2 and "out: already exists; nnrun never overwrites a run" in result.output
+    assert (lock.read_bytes(), lock.stat().st_mtime_ns) == before  # refused, and not touched either
 
 
 def test_a_run_directory_that_did_not_finish_is_pointed_to_its_resume(run_cli, tmp_path):

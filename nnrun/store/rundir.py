@@ -248,7 +248,7 @@ def _create_explicit(path: Path) -> Path:
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
         if path.is_dir() and RunDir(path).lock_file.is_file():  # one still training is named by its process
-            RunLock(path).release()  # (a folder nnrun never locked gets no lock file of ours)
+            RunLock.check_free(path)  # (a folder nnrun never locked gets no lock file of ours)
         paused = RunDir(path).paused(meta)
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
