@@ -201,3 +201,13 @@ def test_status_sweep_and_a_sort_key_mistyped_where_no_run_has_a_config(run_cli,
     assert result.exit_code == 0 and "no sweep runs in runs" in result.output
     result = run_cli("runs", "--sort", "optimizer.learning_rate")  # a setting, with no run to sort by it
     assert result.exit_code == 0 and "no runs in runs" in result.output
+
+
+def test_runs_on_a_fresh_checkout_lists_none_rather_than_failing(run_cli, tmp_path):
+    """No runs/ folder yet (a CI step that lists runs before any trained): no runs, exit 0;
+    a folder named that does not exist is still an error."""
+    result = run_cli("runs")
+    assert result.exit_code == 0 and "no runs yet (no runs/ folder here)" in result.output
+    assert run_cli("runs", "--json").stdout.strip() == "[]"
+    missing = run_cli("runs", "elsewhere")
+    assert missing.exit_code == 2 and "elsewhere: no such directory" in missing.output

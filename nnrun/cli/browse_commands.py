@@ -14,7 +14,8 @@ from nnrun.errors import quoted
 
 
 def runs(
-    directory: Path = typer.Argument(Path("runs"), metavar="DIR", help="Folder holding run directories."),
+    directory: Optional[Path] = typer.Argument(None, metavar="DIR", help="Folder holding run directories (default: "
+                                               "runs/, where none yet is no runs).", show_default=False),
     sort: Optional[str] = typer.Option(
         None, "--sort", metavar="KEY",
         help="Order by started (newest first), name, best (best validation value first), test, time (shortest "
@@ -43,6 +44,11 @@ def runs(
     def action():
         from nnrun.commands.runs_view import RunsView
 
+        if directory is None and not Path("runs").exists():  # a fresh checkout: no run yet, no error
+            typer.echo("[]" if as_json else "no runs yet (no runs/ folder here); start one with: nnrun train CONFIG")
+            return
+        folder = directory or Path("runs")
+
         view = RunsView(sort=sort, reverse=reverse, statuses=tuple(status), limit=limit, metric=metric,
                         show=tuple(show), params=params)
         if as_json:
@@ -50,7 +56,7 @@ def runs(
             from nnrun.console.output import say_note
             from nnrun.store.files import json_text
 
-            listed, notes = view.apply(list_runs(directory, view.metric))
+            listed, notes = view.apply(list_runs(folder, view.metric))
             for note in notes:
                 say_note(note)
             typer.echo(json_text(as_records(listed, view.all_columns)), nl=False)
@@ -58,7 +64,7 @@ def runs(
         from nnrun.console.output import OutputConsole
         from nnrun.console.runs_table import print_runs
 
-        print_runs(OutputConsole(), directory, view)
+        print_runs(OutputConsole(), folder, view)
 
     guard(action)
 
