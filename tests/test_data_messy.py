@@ -969,3 +969,17 @@ def test_missing_category_own_says_why_an_empty_cell_only_held_out_rows_have_is_
     assert "hint: the training split has no empty 'plan' cell, so missing_category: own learned no category of " \
         "them, and only held-out rows have some; fill them in, or set data.source.missing to most_frequent to fill " \
         "such cells" in " ".join(result.output.split())
+
+
+def test_encoding_leaves_its_problems_to_a_collector_it_is_given():
+    """encode_columns raises only when it made the collector itself (a name reused for a
+    column's missing rule once made it raise whatever it was given)."""
+    from nnrun.data.encoding import encode_columns
+    from nnrun.data.table import build_table
+
+    table = build_table("new.csv", ["c"], [["z"]], ["c"], ["c"], [2])
+    state = {"missing": "error", "columns": [{"name": "c", "kind": "categorical", "categories": ["x", "y"],
+                                              "fill": None}]}
+    problems = DataProblems("new.csv", scoring=True, columns=["c"])
+    encode_columns(table, state, unseen="error", problems=problems)  # told to the collector, not raised
+    assert problems and "unknown category" in problems.render()

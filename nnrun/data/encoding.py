@@ -142,8 +142,8 @@ def encode_columns(table: Table, state: dict, unseen: str = "ignore", problems: 
                          table.lines, problems, out[:, position : position + width])
             position += width
         else:
-            own = "own" if state.get("missing_category") == "own" else policy  # how its empty cells are told
-            coded = _filled_codes(table.codes(column["name"]), column, table, problems, own)
+            told = "own" if state.get("missing_category") == "own" else policy  # how its empty cells are told
+            coded = _filled_codes(table.codes(column["name"]), column, table, problems, told)
             width = len(column["categories"])
             _one_hot(coded, column, table, unseen, problems, out[:, position : position + width])
             position += width

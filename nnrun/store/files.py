@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,16 @@ def write_output(path: Path, data: bytes, force: bool = False, what: str = "the 
     atomic_write(path, data)
 
 
+# A process's own open files: /dev/stdout is one also when the shell sent it to a file.
+OPEN_FILE = re.compile(r"/(?:dev/(?:stdout|stderr|fd/\d+)|proc/(?:self|\d+)/fd/\d+)")
+
+
 def is_stream(path: Path) -> bool:
     """Whether ``path`` is a device, a pipe or a process's open file (``-o /dev/null``,
     ``-o /dev/stdout`` also when the shell sends it to a file, a named pipe): written
-    into, never replaced by a rename (which would replace /dev/stdout's link itself)."""
-    if Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",)) and path.exists():
+    into, never replaced by a rename (which would replace /dev/stdout's link itself). A
+    regular file is none, wherever it is (/dev/shm holds files)."""
+    if OPEN_FILE.fullmatch(os.path.abspath(path)) and path.exists():
         return True
     try:
         mode = path.stat().st_mode
