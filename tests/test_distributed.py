@@ -339,3 +339,21 @@ def test_a_usage_error_under_a_launcher_is_printed_by_process_0_alone(tmp_path):
     assert first.returncode == second.returncode == 2
     assert "No such option: --bogus" in first.stderr
     assert second.stderr == second.stdout == ""
+
+
+@needs_mpi
+def test_a_resume_over_processes_refuses_a_held_out_split_changed_since(tmp_path):
+    """As a resume in one process: a test file edited since the run began is refused."""
+    rows = [f"{i % 7},{i % 5},{'xy'[i % 2]}" for i in range(80)]
+    (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[:20]) + "\n")
+    config = write_config(tmp_path, {
+        "data": {"source": {"type": "csv", "path": str(tmp_path / "d.csv"), "test_path": str(tmp_path / "t.csv"),
+                            "target": "label"}},
+        "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+        "loss": "categorical_crossentropy", "training": {"epochs": 2, "batch_size": 8}})
+    assert mpiexec(2, "train", config, "--run-dir", tmp_path / "r", "--quiet").returncode == 0
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[1:21]) + "\n")
+    resumed = mpiexec(2, "train", "--resume", tmp_path / "r", "--set", "training.epochs=3", "--quiet")
+    assert resumed.returncode == 2
+    assert "the data no longer matches the run: the test split differs from training" in resumed.stderr

@@ -24,7 +24,7 @@ from pathlib import Path
 from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import anchored, load_config
 from nnrun.data import Dataset
-from nnrun.engine.experiment import Experiment, build, changed_splits
+from nnrun.engine.experiment import Experiment, build, changed_splits, splits_differ
 from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
@@ -73,8 +73,7 @@ def _check_same_data(run: RunDir, experiment) -> None:
     changed = changed_splits(run, experiment)
     if changed:
         raise UserError(
-            f"{run.path}: the data no longer matches the run: the {', '.join(changed)} split"
-            f"{'s differ' if len(changed) > 1 else ' differs'} from training (its fingerprint in meta.json)",
+            f"{run.path}: the data no longer matches the run: {splits_differ(changed)}",
             hint="the data file changed since training; restore it, train a new run on the new data, "
             "or score the new file with --data FILE",
         )

@@ -236,3 +236,10 @@ def changed_splits(run, experiment: Experiment) -> list[str]:
     ):
         raise UserError(f"{run.meta}: damaged: its split_fingerprints do not describe the run's splits")
     return sorted(name for name in now if recorded[name] != now[name])
+
+
+def splits_differ(changed: list[str]) -> str:
+    """'the test split differs from training (its fingerprint in meta.json)', of the
+    splits :func:`changed_splits` found."""
+    return (f"the {', '.join(changed)} split{'s differ' if len(changed) > 1 else ' differs'} from training (its "
+            "fingerprint in meta.json)")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nnrun.config import load_config, resolved
 from nnrun.config.diff import config_differences, describe_changes, listed
-from nnrun.engine.experiment import as_loaded, build, changed_splits, given_splits_unset, resolve_paths
+from nnrun.engine.experiment import as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
@@ -56,14 +56,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
                 error.hint = (f"put the file back where it was, then resume; to train on the data where it is now, "
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
             raise
-        # Every split as the run recorded it: the checkpoint checks the training rows it learned
-        # from, and the run's final scores must be of the held-out rows it recorded too.
-        changed = changed_splits(run_path, experiment)
-        if changed:
-            splits = f"{', '.join(changed)} split{'s differ from those' if len(changed) > 1 else ' differs from the one'}"
-            raise UserError(f"{path}: the data changed since the run began: its {splits} meta.json recorded; resumed, "
-                            "it would train or score on other rows",
-                            hint="restore the data file, then resume; or start a new run on the new data")
+        check_same_splits(run_path, experiment)
         record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
         if not run_path.preprocess.is_file() or run_path.preprocess_edited(record.meta):
             record.lost_preprocessing = experiment  # deleted or edited: written again once a checkpoint is restored
@@ -77,6 +70,17 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         record.release()
         raise
     return run_experiment(experiment, record, hooks, started, resume_from=candidates)
+
+
+def check_same_splits(run_path: RunDir, experiment) -> None:
+    """Every split as the run recorded it, for a resume in one process or several: the
+    checkpoint checks the training rows it learned from, and the run's final scores must
+    be of the held-out rows it recorded too."""
+    changed = changed_splits(run_path, experiment)
+    if changed:
+        raise UserError(f"{run_path.path}: the data no longer matches the run: {splits_differ(changed)}; resumed, "
+                        "it would train or score on other rows",
+                        hint="restore the data file, then resume; or start a new run on the new data")
 
 
 def _sweep_of_trial(path: Path) -> Path | None:

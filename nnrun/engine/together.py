@@ -68,7 +68,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     config.yaml (the run directory is on storage they share), the writer alone locks it."""
     from nnrun.config import load_config
     from nnrun.engine.experiment import build
-    from nnrun.engine.resume import _allowed_changes, resume_warnings
+    from nnrun.engine.resume import _allowed_changes, check_same_splits, resume_warnings
     from nnrun.engine.train import run_experiment
 
     hooks = _hooks(world, hooks)
@@ -85,6 +85,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
                              else None)
         try:
             experiment = world.agree(lambda: build(loaded, warm_start=False))
+            world.agree(lambda: check_same_splits(run_path, experiment))
             _check_split(world, experiment)
             candidates = None
             if world.writes:
