@@ -23,15 +23,21 @@ class RunLock:
     ``kind`` names the folder in them (a "run" directory, or a "sweep" one)."""
 
     def __init__(self, run_dir: Path, kind: str = "run"):
-        self.fd = _locked(Path(run_dir), kind, os.O_RDWR | os.O_CREAT)
+        lock_path = Path(run_dir) / LOCK_FILE
+        try:
+            self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            owner = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(self.fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            raise held_by(run_dir, owner, kind) from None
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
-
-    @staticmethod
-    def check_free(run_dir: Path, kind: str = "run") -> None:
-        """The UserError naming the process that holds the lock, if one does; the lock
-        file is left as it is (a folder only looked at is not changed)."""
-        os.close(_locked(Path(run_dir), kind, os.O_RDONLY))
 
     def release(self) -> None:
         if self.fd >= 0:
@@ -39,22 +45,8 @@ class RunLock:
             self.fd = -1
 
 
-def _locked(run_dir: Path, kind: str, flags: int) -> int:
-    """The lock file opened with ``flags`` and locked, or a UserError naming its holder."""
-    lock_path = run_dir / LOCK_FILE
-    try:
-        fd = os.open(lock_path, flags | os.O_NOFOLLOW, 0o644)
-    except OSError as exc:
-        raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
-            raise
-        raise UserError(
-            f"{run_dir}: another nnrun process (pid {owner}) is writing this {kind} directory",
-            hint=f"wait for it to finish, or stop it; two processes must never share a {kind}",
-        ) from None
-    return fd
+def held_by(run_dir: Path, owner: str, kind: str = "run") -> UserError:
+    """The error of a run or sweep directory whose lock another process (``owner``, its
+    pid as the lock file says it) holds."""
+    return UserError(f"{run_dir}: another nnrun process (pid {owner}) is writing this {kind} directory",
+                     hint=f"wait for it to finish, or stop it; two processes must never share a {kind}")

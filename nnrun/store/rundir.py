@@ -26,7 +26,7 @@ from pathlib import Path
 
 from nnrun.errors import UserError, quoted, resume_command, said
 from nnrun.store import files
-from nnrun.store.lock import LOCK_FILE, RunLock
+from nnrun.store.lock import LOCK_FILE, RunLock, held_by
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -149,9 +149,7 @@ class RunDir:
         if not SAFE_NAME.fullmatch(name or ""):
             raise UserError(f"run name '{name}': must be one path segment of letters, digits, '.', '_' or '-'")
         if explicit is not None:
-            path = Path(explicit)
-            premade = path.is_dir() and not path.is_symlink()  # _create_explicit takes only an empty one
-            return cls(_create_explicit(path), premade)
+            return cls(*_create_explicit(Path(explicit)))
         root = Path(root)
         try:
             root.mkdir(parents=True, exist_ok=True)
@@ -231,7 +229,8 @@ def _sweep_hint(path: Path) -> str:
     return f"a sweep: its best trial is {path / 'trials' / best.group(1)}; {every}"
 
 
-def _create_explicit(path: Path) -> Path:
+def _create_explicit(path: Path) -> tuple[Path, bool]:
+    """The run directory ``path``, made or (an empty folder made beforehand) taken, and whether taken."""
     if path.is_symlink():
         raise UserError(f"{path}: is a symbolic link; give a real directory as the run directory")
     another = f"choose another run directory ({said('--run-dir', 'run_dir=')}), or leave it out " \
@@ -240,7 +239,7 @@ def _create_explicit(path: Path) -> Path:
     if path.is_dir() and not any(path.iterdir()):  # made empty beforehand (a CI step, a volume's folder): taken,
         try:  # by the one process that makes its lock file
             os.close(os.open(path / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
-            return path
+            return path, True
         except FileExistsError:
             raise exists from None
         except OSError as exc:
@@ -248,7 +247,8 @@ def _create_explicit(path: Path) -> Path:
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
         if path.is_dir() and RunDir(path).lock_file.is_file():  # one still training is named by its process
-            RunLock.check_free(path)  # (a folder nnrun never locked gets no lock file of ours)
+            if RunDir(path).is_writing():  # only looked at: the lock file is left as it is
+                raise held_by(path, RunDir(path).lock_file.read_text(errors="replace").strip() or "unknown")
         paused = RunDir(path).paused(meta)
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
             # A notebook's cell run again after the run stopped: the run goes on where it was.
@@ -272,7 +272,7 @@ def _create_explicit(path: Path) -> Path:
         raise exists from None
     except OSError as exc:
         raise _cannot_create(path, exc.strerror or str(exc)) from None
-    return path
+    return path, False
 
 
 def remove_unstarted(path: Path, premade: bool = False) -> None:

@@ -54,6 +54,7 @@ class SweepDir:
         self.grown_from: int | None = None  # the samples a resumed sweep recorded, when given more
         self.lost: list[str] = []  # finished trials whose folders were gone on resume: they run again
         self.data_warnings: tuple[str, ...] = ()  # the base config's, about its data: each trial's too
+        self.premade = False  # an empty folder given with --run-dir: emptied, not removed, if no trial ran
         self.lock = RunLock(path, "sweep")
         (path / "trials").mkdir(exist_ok=True)
         self.parameters = list(sweep.parameters)
@@ -61,8 +62,10 @@ class SweepDir:
     @classmethod
     def create(cls, located: LoadedSweep, base_config, base_as_read: dict, root: str | Path = "runs",
                explicit: str | Path | None = None) -> "SweepDir":
-        path = RunDir.create(located.sweep.name, explicit, root=root).path
+        made = RunDir.create(located.sweep.name, explicit, root=root)
+        path = made.path
         swept = cls(path, located.sweep, located.base_path.resolve())
+        swept.premade = made.premade
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
         files.atomic_write(path / SOURCE_COPY, _dump(base_as_read))

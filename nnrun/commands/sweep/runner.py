@@ -191,7 +191,6 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     if run_dir is not None and (Path(run_dir) / "sweep.yaml").is_file():
         raise UserError(f"{run_dir}: already holds a sweep; nnrun never writes into one again",
                         hint=f"to finish it: nnrun sweep --resume {quoted(run_dir)}; or give another --run-dir")
-    premade = run_dir is not None and Path(run_dir).is_dir()  # emptied, not removed, if nothing runs
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
         require_extras(swept.sweep)
@@ -217,8 +216,8 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         # leaves nothing: the sweep directory it made, and announced, holds no trial yet.
         swept.release()
         if resume is None and not swept.read_trials() and not any(swept.trial_dir("").iterdir()):
-            remove_unstarted(swept.path, premade)
-            removed = f"{swept.path} held no trial yet and was {'emptied' if premade else 'removed'}"
+            remove_unstarted(swept.path, swept.premade)
+            removed = f"{swept.path} held no trial yet and was {'emptied' if swept.premade else 'removed'}"
             error.hint = f"{error.hint}; {removed}" if error.hint else removed
         raise
     finally:
