@@ -983,3 +983,14 @@ def test_encoding_leaves_its_problems_to_a_collector_it_is_given():
     problems = DataProblems("new.csv", scoring=True, columns=["c"])
     encode_columns(table, state, unseen="error", problems=problems)  # told to the collector, not raised
     assert problems and "unknown category" in problems.render()
+
+
+def test_bad_rows_skip_that_leaves_no_row_says_so(run_cli, tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(f"{i};{i};x" for i in range(20)) + "\n")
+    (tmp_path / "c.yaml").write_text(
+        "data:\n  source: {type: csv, path: d.csv, target: label, bad_rows: skip}\nmodel:\n  layers: [{type: dense, "
+        "units: 2, activation: softmax}]\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", "c.yaml")
+    assert result.exit_code == 2
+    assert "d.csv: every row has more or fewer cells than the header's 3 (lines 2, 3, 4, 5, 6, ...), and " \
+        "data.source.bad_rows: skip left none to train on" in " ".join(result.output.split())

@@ -99,6 +99,11 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
         keep = max(len(matrix) - _trailing_blank_lines(path), 0)
         matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}
     lines, blank = row_lines(path, len(matrix), len(header), problems, counted, delimiter, text_encoding)
+    if len(matrix) == 0 and problems.skipped:  # bad_rows: skip left none
+        raise UserError(f"{path}: every row has more or fewer cells than the header's {len(header)} (lines "
+                        f"{', '.join(map(str, problems.skipped[:5]))}{', ...' * (len(problems.skipped) > 5)}), and "
+                        "data.source.bad_rows: skip left none to train on", hint="check the file's delimiter and "
+                        "quoting (data.source.delimiter), or fix its rows")
     if len(matrix) == 0 and not problems:
         raise UserError(f"{path}: no data rows under the header")
     commas = {name for name, cells in found.items() if cells.shows_decimal_commas()}
