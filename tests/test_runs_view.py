@@ -211,3 +211,5 @@ def test_runs_on_a_fresh_checkout_lists_none_rather_than_failing(run_cli, tmp_pa
     assert run_cli("runs", "--json").stdout.strip() == "[]"
     missing = run_cli("runs", "elsewhere")
     assert missing.exit_code == 2 and "elsewhere: no such directory" in missing.output
+    bad = run_cli("runs", "--limit", "-3")  # the options are checked all the same
+    assert bad.exit_code == 2 and "--limit -3: must be at least 1" in bad.output

@@ -44,13 +44,12 @@ def runs(
     def action():
         from nnrun.commands.runs_view import RunsView
 
+        view = RunsView(sort=sort, reverse=reverse, statuses=tuple(status), limit=limit, metric=metric,
+                        show=tuple(show), params=params)  # its options checked first, whatever there is to list
         if directory is None and not Path("runs").exists():  # a fresh checkout: no run yet, no error
             typer.echo("[]" if as_json else "no runs yet (no runs/ folder here); start one with: nnrun train CONFIG")
             return
         folder = directory or Path("runs")
-
-        view = RunsView(sort=sort, reverse=reverse, statuses=tuple(status), limit=limit, metric=metric,
-                        show=tuple(show), params=params)
         if as_json:
             from nnrun.commands.runs import as_records, list_runs
             from nnrun.console.output import say_note

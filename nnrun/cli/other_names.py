@@ -8,8 +8,6 @@ command keeps scripts and the README alike.
 
 from __future__ import annotations
 
-import sys
-
 import typer.core
 
 # Another tool's name (or a word people reach for) -> nnrun's command, and whose it is.
@@ -50,13 +48,6 @@ class Commands(typer.core.TyperGroup):
         name = args[0] if args else None
         if name and name.lower() in OTHER_NAMES and self.get_command(ctx, name) is None:
             command, whose = OTHER_NAMES[name.lower()]
-            raise _usage_error()(f"No such command '{name}'. Did you mean 'nnrun {command}'?"
-                                   + (f" ({whose})" if whose else ""), ctx)
+            ctx.fail(f"No such command '{name}'. Did you mean 'nnrun {command}'?" + (f" ({whose})" if whose else ""))
         return super().resolve_command(ctx, args)
 
-
-def _usage_error() -> type:
-    """The UsageError of the click the group is built on: Typer's own copy in newer
-    releases, the click package in older ones (only that one is caught and shown as a
-    usage error)."""
-    return sys.modules[typer.core.TyperGroup.__mro__[1].__module__].UsageError

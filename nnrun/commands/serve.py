@@ -32,6 +32,7 @@ stops on SIGTERM or Ctrl-C after answering the requests in flight.
 # the annotation of ``predict``, a class built at run time that only a real annotation names.
 import copy
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -260,7 +261,7 @@ def serve(run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000,
     logs = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     logs["handlers"]["access"]["stream"] = "ext://sys.stderr"
     config = uvicorn.Config(app, log_level="warning", access_log=access_log, log_config=logs,
-                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+                            use_colors=sys.stderr.isatty(), timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     if access_log:  # its requests at info, uvicorn's own start-up lines still left out (nnrun says where it listens)
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     with sigterm_ends_normally():
