@@ -30,7 +30,7 @@ from nnrun.commands.loaded import TrainedModel
 from nnrun.commands.model_results import Evaluation, Prediction
 from nnrun.config import Config
 from nnrun.engine.hooks import QuietHooks, TrainingHooks, as_hooks
-from nnrun.engine.train import TrainResult
+from nnrun.engine.train import TrainResult, recorded_result
 from nnrun.engine.train import train as _train
 
 __all__ = ["Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "resume",
@@ -90,18 +90,7 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
             return resume_training(path, overrides=settings, hooks=hooks, command=command)
         except AlreadyDone as done:
             print(f"note: {done.render()}", file=sys.stderr)
-            return _recorded(path)
-
-
-def _recorded(run_dir: Path) -> TrainResult:
-    """A completed run's result as its files recorded it (no time: nothing trained now)."""
-    from nnrun.store.history import History, read_metrics
-    from nnrun.store.rundir import RunDir
-
-    run = RunDir(Path(run_dir))
-    meta = run.read_meta_or_none() or {}
-    return TrainResult(run.path, History(read_metrics(run.metrics)), meta.get("final") or {}, meta.get("best_epoch"),
-                       bool(meta.get("stopped_early")), 0.0, int(meta.get("parameters") or 0), meta.get("stopped_by"))
+            return recorded_result(path)
 
 
 def _check_options(quiet, run_dir=None, runs_root="runs") -> None:

@@ -272,7 +272,7 @@ def test_train_json_prints_only_the_result_as_json_for_a_script(tmp_path):
     again = run_piped("train", "--resume", "r", "--json", cwd=tmp_path)
     assert again.returncode == 0 and "nothing to resume" in again.stderr
     recorded = json.loads(again.stdout)
-    assert recorded["final"] == report["final"] and recorded["epochs"] == 2 and recorded["seconds"] is None
+    assert recorded["final"] == report["final"] and recorded["epochs"] == 2 and recorded["seconds"] == 0
 
 
 def test_forced_colours_in_a_log_still_get_epoch_lines_not_bars(tmp_path):

@@ -49,9 +49,10 @@ def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet:
             result = train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
         except AlreadyDone:  # a completed run resumed: its result as recorded, then the note
             if as_json:
-                from nnrun.console.results import print_recorded_json
+                from nnrun.console.results import print_result_json
+                from nnrun.engine.train import recorded_result
 
-                print_recorded_json(resume)
+                print_result_json(recorded_result(resume))
             raise
         finally:
             display.close()

@@ -174,17 +174,6 @@ def print_result_json(result) -> None:
                  "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final})
 
 
-def print_recorded_json(run_dir) -> None:
-    """``nnrun train --resume RUN_DIR --json`` of a completed run: its result as meta.json
-    recorded it (no time: nothing was trained now)."""
-    from nnrun.store.rundir import RunDir
-
-    meta = RunDir(Path(run_dir)).read_meta_or_none() or {}
-    _print_json({"run_dir": str(run_dir), "epochs": meta.get("epochs_completed"), "best_epoch": meta.get("best_epoch"),
-                 "stopped_early": meta.get("stopped_early"), "stopped_by": meta.get("stopped_by"), "seconds": None,
-                 "parameters": meta.get("parameters"), "final": meta.get("final")})
-
-
 def _print_json(report: dict) -> None:
     from nnrun.console.output import OutputConsole
     from nnrun.store.files import json_text

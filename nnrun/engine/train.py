@@ -25,7 +25,7 @@ from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_bla
 from nnrun.errors import RunInterrupted, RunWriteFailed, free_space_hint, resume_command
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
-from nnrun.store.history import History
+from nnrun.store.history import History, read_metrics
 from nnrun.store.rundir import RunDir
 
 
@@ -50,6 +50,15 @@ class TrainResult:
                 f"stopped_early={self.stopped_early}{f', stopped_by={self.stopped_by!r}' if self.stopped_by else ''}, "
                 f"final={self.final!r}, seconds={self.seconds:.2f}, "
                 f"parameters={self.parameters})")
+
+
+def recorded_result(run_dir) -> TrainResult:
+    """A completed run's result as its files recorded it (``nnrun.resume`` and ``train
+    --resume --json`` of a run with nothing left to train): no time, as none was spent."""
+    run = RunDir(Path(run_dir))
+    meta = run.read_meta_or_none() or {}
+    return TrainResult(run.path, History(read_metrics(run.metrics)), meta.get("final") or {}, meta.get("best_epoch"),
+                       bool(meta.get("stopped_early")), 0.0, int(meta.get("parameters") or 0), meta.get("stopped_by"))
 
 
 def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: TrainingHooks | None = None,
