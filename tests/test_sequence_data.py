@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from nnrun.data.sequences import reviews
+from nnrun.errors import UserError
 
 TEXT_CONFIG = """
 name: text
@@ -96,6 +97,8 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
     np.testing.assert_array_equal(model.predict(texts[1]).probabilities, by_column[1:])  # a string is a text
     (text_files / "new.csv").write_text("review\n" + "\n".join(f'"{t}"' for t in texts) + "\n")
     np.testing.assert_array_equal(model.predict(text_files / "new.csv").probabilities, by_column)  # a Path a file
+    with pytest.raises(UserError, match=r"names a file, and a text model takes a string as the text"):
+        model.predict(str(text_files / "new.csv"))  # which would be predicted for as a text, silently
     pd = pytest.importorskip("pandas")
     np.testing.assert_array_equal(model.predict(pd.Series(texts)).probabilities, by_column)  # a column of texts
     # A Series of texts keeps its index, so that series.to_frame().join(prediction.to_frame()) lines up.

@@ -177,6 +177,9 @@ class TrainedModel:
         # the text to predict for, and only a Path names a file.
         if isinstance(x, os.PathLike) or (isinstance(x, str) and not self._takes_one_text):
             return self._file_samples(Path(x), unknown)
+        if isinstance(x, str) and Path(x).suffix.lower() in (".csv", ".npz") and Path(x).is_file():
+            raise UserError(f"x: {x!r} names a file, and a text model takes a string as the text to predict for",
+                            hint=f"to read the file, pass its path as a Path: model.predict(Path({x!r}))")
         x = as_columns(texts_as_column(x, saved), saved.column_names() if saved.columns else list(saved.feature_names))
         # Columns by name (a table, or a DataFrame of a bundled set's pixel_0 ... pixel_63)
         # are flat, as a CSV file's are: rows of the right size become images again.
