@@ -11,12 +11,12 @@ import inspect
 # here as overrides) or another argument.
 KERAS_SETTINGS = {"epochs": "training.epochs", "batch_size": "training.batch_size", "shuffle": "training.shuffle",
                   "seed": "seed", "validation_split": "data.split.validation"}
-KERAS_ARGUMENTS = {
-    "validation_data": "validation=(x_val, y_val)",
-    "x": "data=(x, y)",
-    "y": "data=(x, y)",
-    "verbose": "quiet=False, to see progress (quiet=True, the default, prints nothing)",
-    "callbacks": "hooks=..., an object with the hooks it uses (see nnrun.engine.hooks)",
+KERAS_ARGUMENTS = {  # Keras's name: (nnrun's argument, what to give)
+    "validation_data": ("validation", "validation=(x_val, y_val)"),
+    "x": ("data", "data=(x, y)"),
+    "y": ("data", "data=(x, y)"),
+    "verbose": ("quiet", "quiet=False, to see progress (quiet=True, the default, prints nothing)"),
+    "callbacks": ("hooks", "hooks=..., an object with the hooks it uses (see nnrun.engine.hooks)"),
 }
 
 
@@ -48,15 +48,17 @@ def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwarg
     except TypeError as exc:
         from nnrun.errors import UserError, closest
 
-        unknown = [key for key in kwargs if key not in signature.parameters]
-        taken = [name for name in signature.parameters if name not in INTERNAL]
+        parameters = signature.parameters
+        unknown = [key for key in kwargs if key not in parameters]
+        taken = [param for param in parameters if param not in INTERNAL]
         settings = {KERAS_SETTINGS[key]: kwargs[key] for key in unknown if key in KERAS_SETTINGS}
         places = [f"overrides={settings!r}"] if settings and "overrides" in taken else []
         # Each where the argument it names is one this function takes (resume takes no data).
-        places += [KERAS_ARGUMENTS[key] for key in unknown if KERAS_ARGUMENTS.get(key, "=").split("=")[0] in taken]
+        places += [KERAS_ARGUMENTS[key][1] for key in unknown if KERAS_ARGUMENTS.get(key, ("",))[0] in taken]
         places += [f"{meant}= for {key}=" for key in unknown if key not in KERAS_SETTINGS and key not in
                    KERAS_ARGUMENTS for meant in [closest(key, taken)] if meant]
-        if not unknown and len(args) > 1 and name == "train":  # train(config, x, y), as Keras's fit(x, y)
+        keyword_data = "data" in parameters and parameters["data"].kind is inspect.Parameter.KEYWORD_ONLY
+        if not unknown and len(args) > 1 and keyword_data:  # train(config, x, y), as Keras's fit(x, y)
             places = ["data=(x, y)"]
         what = f"takes no argument {', '.join(map(repr, unknown))}" if unknown else str(exc)
         raise UserError(f"nnrun.{name}(): {what}; it takes {', '.join(taken)}",
