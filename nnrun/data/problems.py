@@ -52,7 +52,7 @@ class DataProblems:
         self.origin = origin
         # data.source.bad_rows: skip: rows of the wrong width are left out (their lines in
         # ``skipped``, for a warning), not problems. Never for rows to score: each is answered.
-        self.skip_rows, self.skipped = skip_rows and not scoring, []
+        self.skip_rows, self.skipped, self.width_rows = skip_rows and not scoring, [], 0
         self.place = place  # what numbers a row: a file's "line", or a table's "row" (a DataFrame's, from 0)
         # The target columns (the training file's; those scored): their hints never make one a feature.
         self.targets = (target,) if isinstance(target, str) else tuple(target or ())
@@ -83,8 +83,11 @@ class DataProblems:
         if hint:
             entry.hints[hint] = None
 
-    def add_row(self, line: int | None, message: str, hint: str | None = None) -> None:
-        if self.skip_rows and line is not None:
+    def add_row(self, line: int | None, message: str, hint: str | None = None, width: bool = False) -> None:
+        """A whole row's problem; ``width``: it has more or fewer cells than the header,
+        which data.source.bad_rows: skip leaves out of training (its line kept in ``skipped``)."""
+        self.width_rows += width
+        if width and self.skip_rows and line is not None:
             self.skipped.append(line)
             return
         self.rows.append((line or 0, f"{self.place} {line}: {message}" if line is not None else message))
@@ -109,7 +112,7 @@ class DataProblems:
             lines += [f"    hint: {hint}" for hint in self.row_hints]
             if not self.scoring and self.place == "line":  # a training file (a row to score is always answered)
                 lines.append("    hint: to train without them, set data.source.bad_rows: skip (their lines are said)")
-            elif self.scoring and any("cells, but the header" in row for _, row in self.rows):
+            elif self.scoring and self.width_rows:
                 lines.append("    hint: predict and evaluate --data take every row, each in its place, so none is "
                              "skipped as training's bad_rows: skip does: fix or delete these rows")
         for kind, entry in self.kinds.items():

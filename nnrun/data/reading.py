@@ -146,7 +146,8 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
                 problems.add_row(line, f"{len(row)} cells, but the header has {columns}",
                                  hint=f"a row of more cells: a cell that holds the delimiter {delimiter!r} (in a "
                                       f"text, say) is written in double quotes: \"like{delimiter} this\"" if more else
-                                 "a row of fewer cells: each row needs a cell for every column, empty or not")
+                                 "a row of fewer cells: each row needs a cell for every column, empty or not",
+                                 width=True)
             else:
                 lines.append(line)
     return (np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64),
