@@ -110,7 +110,9 @@ class TrainedModel:
         prints them (Keras's ``model.summary()``); ``print_fn`` takes each line."""
         from nnrun.commands.validate import graph_rows
 
-        rows = [{"Layer": r["name"], "Type": r["type"], "Output shape": r["output_shape"], "Params": f"{r['params']:,}"}
+        branched = any(spec.inputs for spec in self.config.model.layers)  # a graph's edges, as validate shows them
+        rows = [{"Layer": r["name"], "Type": r["type"], **({"Inputs": r["inputs"]} if branched else {}),
+                 "Output shape": r["output_shape"], "Params": f"{r['params']:,}"}
                 for r in graph_rows(self.config.model.layers, self.trained.graph)]
         widths = {key: max(len(key), *(len(row[key]) for row in rows)) for key in rows[0]}
         line = lambda row: "  ".join(row[k].rjust(w) if k == "Params" else row[k].ljust(w)  # noqa: E731
