@@ -204,11 +204,15 @@ SET_CASES = [
                             "or an exponent: 1000 (from --set training.epochs=1e3)"),
     ("optimizer.lr=0.1", "optimizer.lr: unknown key 'lr'"),
     ("training.epochs", "--set training.epochs: expected KEY.PATH=VALUE"),
+    # Keras's class_weight counts the classes, which iris's have names for: said by name, in any key order
     ("loss={type: categorical_crossentropy, class_weights: {2: 1, 0: 1.0, 1: 10.0}}",
-     "hint: write the weights as a list, one per class in the data's class order: class_weights: [1.0, 10.0, 1]"),
-    ("loss={type: categorical_crossentropy, class_weights: {0: 1.0, 1: 10.0, 2: 1}}",
-     "class_weights: keys must be words, got 0\n  hint: write the weights as a list, one per class in the "
-     "data's class order: class_weights: [1.0, 10.0, 1]"),
+     "loss.class_weights: the classes have names, not numbers: the training split has 3 classes: setosa, versicolor, "
+     "virginica; Keras's class_weight counts them from 0, which by name is class_weights: {setosa: 1, versicolor: 10, "
+     "virginica: 1} (from --set loss="),
+    ("loss.class_weights={0: 1.0, 1: 10.5}", "which by name is class_weights: {setosa: 1, versicolor: 10.5}"),
+    ("training.class_weight={0: 1.0, 1: 10.0, 2: 1}",
+     "training.class_weight: keys must be words, got 0\n  hint: write the weights as a list, under loss "
+     "(loss.class_weights), one per class in the data's class order: class_weights: [1.0, 10.0, 1]"),
 
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
     ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: review}",

@@ -206,6 +206,74 @@ def test_balanced_class_weights_come_from_the_training_split_and_are_written_as_
         assert run_cli("train", config, "--run-dir", run, "-q").exit_code == 0
         assert (tmp_path / run / "model.safetensors").read_bytes() == (tmp_path / "a" / "model.safetensors").read_bytes()
     assert run_cli("evaluate", "a").exit_code == 0
+    # The config file that said balanced resumes the run it made (its config.yaml holds the list).
+    result = run_cli("train", "c.yaml", "--resume", "a", "--set", "training.epochs=3", "-q")
+    assert result.exit_code == 0, result.output
+
+
+def _labelled(tmp_path, weights: str) -> str:
+    """A CSV of three named classes (eggs, ham, spam in the data's order) and a config
+    weighing them by ``weights``; returns the config's text."""
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.3f},{b:.3f},{['spam', 'ham', 'eggs'][i % 3]}" for i, (a, b) in enumerate(rng.normal(size=(90, 2)))]
+    (tmp_path / "mail.csv").write_text("a,b,kind\n" + "\n".join(rows) + "\n")
+    return ("data: {source: {type: csv, path: mail.csv, target: kind}}\n"
+            "model: {layers: [{type: dense, units: 3, activation: softmax}]}\n"
+            f"loss: {{type: categorical_crossentropy, class_weights: {weights}}}\ntraining: {{epochs: 2}}\n")
+
+
+def test_class_weights_by_class_name_come_in_the_data_order_and_are_written_as_trained(run_cli, tmp_path):
+    (tmp_path / "named.yaml").write_text(_labelled(tmp_path, "{spam: 5}"))  # a class not named weighs 1
+    result = run_cli("validate", "named.yaml")
+    assert result.exit_code == 0, result.output
+    assert "class weights eggs 1, ham 1, spam 5;" in result.output
+    assert run_cli("train", "named.yaml", "--run-dir", "a", "-q").exit_code == 0
+    assert "class_weights:\n  - 1.0\n  - 1.0\n  - 5.0\n" in (tmp_path / "a" / "config.yaml").read_text()
+    # The list in the data's order trains to the same weights, and so does the run's config.yaml.
+    (tmp_path / "listed.yaml").write_text(_labelled(tmp_path, "[1, 1, 5]"))
+    for config_file, run in (("listed.yaml", "b"), ("a/config.yaml", "c")):
+        assert run_cli("train", config_file, "--run-dir", run, "-q").exit_code == 0
+        assert (tmp_path / run / "model.safetensors").read_bytes() == (tmp_path / "a" / "model.safetensors").read_bytes()
+    # The file that named them resumes its run; other weights by name are a change, named.
+    assert run_cli("train", "named.yaml", "--resume", "a", "--set", "training.epochs=3", "-q").exit_code == 0
+    (tmp_path / "named.yaml").write_text(_labelled(tmp_path, "{spam: 4}"))
+    result = run_cli("train", "named.yaml", "--resume", "a")
+    assert result.exit_code == 2 and "differs from the config of the run a in 1 place" in result.output, result.output
+
+
+def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cli, tmp_path):
+    import nnrun
+
+    y = np.arange(120) % 3
+    np.savez(tmp_path / "xy.npz", x=np.random.default_rng(0).normal(size=(120, 3)), y=y)
+    text = ("data: {source: {type: npz, path: xy.npz}}\nmodel: {layers: [{type: dense, units: 3, activation: softmax}]}\n"
+            "loss: {type: categorical_crossentropy, class_weights: {0: 1.0, 2: 4.0}}\ntraining: {epochs: 2}\n")
+    (tmp_path / "c.yaml").write_text(text)
+    assert run_cli("train", "c.yaml", "--run-dir", "a", "-q").exit_code == 0
+    assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (tmp_path / "a" / "config.yaml").read_text()
+    # Keras's class_weight dict, as Python writes it (integer keys).
+    config = {"model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]}, "training": {"epochs": 1},
+              "loss": {"type": "categorical_crossentropy", "class_weights": {2: 4.0}}}
+    run = nnrun.train(config, data=(np.zeros((30, 3)), y[:30]), run_dir=tmp_path / "api").run_dir
+    assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (run / "config.yaml").read_text()
+
+
+@pytest.mark.parametrize("weights, message", [
+    ("{spma: 5, ham: 2, 7: 1}", "config.yaml:3:62: loss.class_weights.spma: 'spma' is no class of the data, whose "
+                                "training split has 3 classes: eggs, ham, spam; did you mean 'spam'?\n"),
+    ("{spma: 5, ham: 2, 7: 1}", "config.yaml:3:76: loss.class_weights.7: '7' is no class of the data"),  # all at once
+    ("{0: 1, 2: 3.5}", "config.yaml:3:55: loss.class_weights: the classes have names, not numbers: the training split "
+                       "has 3 classes: eggs, ham, spam; Keras's class_weight counts them from 0, which by name is "
+                       "class_weights: {eggs: 1, spam: 3.5}"),
+    ("{spam: 0, ham: 0, eggs: 0}", "config.yaml:3:55: loss.class_weights: every class weighs 0, so the loss is 0"),
+    ("{}", "loss.class_weights: the mapping names no class; name a class and its weight ({spam: 5.0})"),
+    ("{spam: -1}", "loss.class_weights.spam: expected a number of at least 0, got -1"),
+])
+def test_class_weights_by_name_that_name_no_class_are_refused(run_cli, tmp_path, weights, message):
+    (tmp_path / "config.yaml").write_text(_labelled(tmp_path, weights))
+    result = run_cli("train", "config.yaml")
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("weights, message", [

@@ -15,9 +15,9 @@ from nnrun.config import with_defaults
 from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
-from nnrun.model.losses import loss_scale
 from nnrun.model.metrics import POSITIVE_CLASS_METRICS
 from nnrun.store.history import epochs_trained, read_metrics, run_best_row
+from nnrun.store.preprocessing import saved_class_names
 from nnrun.store.rundir import RunDir
 from nnrun.store.trained import unedited
 
@@ -74,17 +74,39 @@ def _loss_units(differences: list, units: list[str]) -> str | None:
 
 
 def loss_units_of(path: Path) -> str:
-    """What a run's loss values measure (losses.loss_units), from its config.yaml and its
+    """What a run's loss values measure (:func:`loss_units`), from its config.yaml and its
     class names: what compare, nnrun runs and nnrun plot tell losses apart by; '?' where
     the config is unreadable."""
     from nnrun.config.yaml_reader import read_saved
-    from nnrun.model.losses import loss_units
 
     run = RunDir(Path(path))
     config = read_saved(run.config)
     if not isinstance(config, dict):
         return "?"
-    return loss_units(config.get("loss"), (config.get("data") or {}).get("target_scale"), _class_names(run))
+    return loss_units(config.get("loss"), (config.get("data") or {}).get("target_scale"), saved_class_names(run))
+
+
+def loss_units(loss, target_scale: str | None = None, classes: list[str] | None = None) -> str:
+    """What a run's loss values measure (``loss``: its config's loss, a name or a
+    mapping), for telling apart losses that do not compare: the loss by its scale, with
+    the class weights it counts each sample by (by class name where ``classes`` are
+    known: the same weights listed in another class order are the same) and
+    standardized targets said."""
+    weights = loss.get("class_weights") if isinstance(loss, dict) else None
+    if isinstance(weights, list):
+        named = classes if classes and len(classes) == len(weights) else None
+        shown = sorted(zip(named, weights)) if named else list(enumerate(weights))
+        weighted = " weighted by class (" + ", ".join(f"{c} {w:g}" if named else f"{w:g}" for c, w in shown) + ")"
+    else:
+        weighted = f" weighted by class ({weights})" if weights is not None else ""
+    return loss_scale(loss) + weighted + (" of standardized targets" if target_scale == "standardize" else "")
+
+
+def loss_scale(loss) -> str:
+    """The loss a config names (a name, a mapping or a block), by what its values
+    measure: a ``sparse_`` cross-entropy is its dense form on integer labels, one scale."""
+    kind = loss.get("type") if isinstance(loss, dict) else getattr(loss, "type", loss)
+    return str(kind if kind is not None else "?").removeprefix("sparse_")
 
 
 # How a run ran, beside its config: each changes the rounding, so the same config can
@@ -125,24 +147,12 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     split_differs = any(path == "seed" or path.startswith("data.split.") for path, _, _ in differences)
     other_rows = [name for name in ("validation", "test") if name in splits[0] and name in splits[1]
                   and splits[0][name] != splits[1][name]] if split_differs else []
-    classes = [_class_names(run) for run in runs]
+    classes = [saved_class_names(run) for run in runs]
     metrics_a, metrics_b = run_metrics(runs[0].path), run_metrics(runs[1].path)
     return Comparison(differences, metrics_a, metrics_b,
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences, [loss_units_of(run.path) for run in runs]), edited, other_rows,
                       _positives(classes, [metrics_a, metrics_b]))
-
-
-def _class_names(run: RunDir) -> list[str] | None:
-    """A classifier run's class names in its outputs' order (preprocess.json); None otherwise."""
-    from nnrun.store.files import read_json
-
-    try:
-        saved = read_json(run.preprocess)
-    except (UserError, OSError):  # deleted or damaged (a folder): the weights are then compared as listed
-        return None
-    names = saved.get("class_names") if isinstance(saved, dict) else None
-    return [str(name) for name in names] if isinstance(names, list) else None
 
 
 def _positives(classes: list, metrics: list[dict]) -> str | None:

@@ -62,8 +62,10 @@ class LoadedConfig:
         # A value --set gave, or one inside it (--set model.layers=[...] replaced the file's
         # layers, whose lines no longer say anything about model.layers.0).
         for end in range(len(parts), -1, -1):
-            if parts[:end] in self.overrides:
-                return Problem(problem.path, f"{problem.message} (from {self.overrides[parts[:end]]})")
+            # A number may be a mapping's key too: --set loss.class_weights={0: 2} names class '0'
+            origin = self.overrides.get(parts[:end]) or self.overrides.get(tuple(map(str, parts[:end])))
+            if origin:
+                return Problem(problem.path, f"{problem.message} (from {origin})")
         for end in range(len(parts), -1, -1):
             prefix = parts[:end]
             where = (self.keys.get(prefix) if by_key else None) or self.values.get(prefix)

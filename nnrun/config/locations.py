@@ -105,8 +105,8 @@ def _family(annotation: Any) -> LazyFamily | None:
 # ``tuple[constrained-int, constrained-int]``, ``literal['auto']``), by kind, and the
 # kinds of member a value of each YAML kind can be meant for.
 _LABEL_KINDS = {"int": "number", "float": "number", "bool": "bool", "str": "text", "literal": "text",
-                "tuple": "list", "list": "list"}
-_VALUE_KINDS = {bool: "bool", int: "number", float: "number", str: "text", list: "list"}
+                "tuple": "list", "list": "list", "dict": "mapping"}
+_VALUE_KINDS = {bool: "bool", int: "number", float: "number", str: "text", list: "list", dict: "mapping"}
 
 
 def _label_kind(label: str) -> str:

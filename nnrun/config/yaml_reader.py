@@ -181,7 +181,9 @@ def parse_value(text: str, origin: str) -> Any:
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):  # delimiter=| would be an empty text
         raise UserError(f"{origin}: the value '{text}' starts a block of text in YAML, which a value on one line "
                         "cannot hold", hint=hint)
-    return None if node is None else _plain(node, (), {}, {}, origin)  # None: only a comment
+    # At the path it is set to: a value read there as it would be in a file (loss.class_weights' numbered classes)
+    at = tuple(key.split(".")) if origin.startswith("--set ") else ()
+    return None if node is None else _plain(node, at, {}, {}, origin)  # None: only a comment
 
 
 def _refuse_tabs(text: str, source: str) -> None:
@@ -213,7 +215,9 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
     for key_node, value_node in node.value:
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
-        if not isinstance(key, str) or isinstance(key, bool):
+        # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...
+        named = str(key) if path[-2:] == ("loss", "class_weights") and type(key) is int else key
+        if not isinstance(named, str):
             keys = [_plain(k, (), {}, {}, source) for k, _ in node.value]
             if path[-1:] in (("class_weights",), ("class_weight",)) and all(isinstance(k, int) for k in keys):
                 # Keras's class_weight={0: 1.0, 1: 10.0}
@@ -227,11 +231,11 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
                                 hint=f"write the weights as a list{place}, one per class in the data's class "
                                 f"order{listed}")
             raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
-        if key in result:
-            first = keys[path + (key,)][0]
+        if named in result:
+            first = keys.get(path + (key,), keys.get(path + (named,)))[0]  # 0: and "0": name one class
             raise UserError(f"{source}:{line}:{column}: duplicate key '{key}' (first at line {first}); keep one")
-        keys[path + (key,)] = (line, column)
-        result[key] = _plain(value_node, path + (key,), values, keys, source)
+        keys[path + (key,)] = (line, column)  # by the key as a dotted path reads it: loss.class_weights.0
+        result[named] = _plain(value_node, path + (key,), values, keys, source)
     return result
 
 

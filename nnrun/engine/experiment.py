@@ -18,12 +18,13 @@ import numpy as np
 from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
+from nnrun.data.labels import class_list
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unmasked_padding, unread_masks,
                                  unscaled_inputs, unused_layers)
 from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_monitors
-from nnrun.errors import ConfigError, Problem, UserError
+from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.losses import balanced_weights
 from nnrun.model.target_scale import TargetScale, fit_target_scale
@@ -93,7 +94,7 @@ def build(
         raise loaded.locate(exc) from None
     config = _given_splits_unset(loaded, config.data.source.given_splits())  # once the split did without them
     raw_train = splits.parts["train"]
-    config = _balanced_resolved(loaded, raw_train)
+    config = _class_weights_resolved(loaded, raw_train)
     names = raw_train.feature_names or []
     ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
         len(names) == int(np.prod(raw_train.input_shape)) else None
@@ -180,15 +181,48 @@ def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
     return loaded.config
 
 
-def _balanced_resolved(loaded: LoadedConfig, train: Dataset) -> Config:
-    """The config with ``loss.class_weights: balanced`` replaced by the list it comes to
-    on the training split: the run's config.yaml then holds the weights it trained with,
-    and trains, resumes and evaluates with them whatever data it is given later."""
+def _class_weights_resolved(loaded: LoadedConfig, train: Dataset) -> Config:
+    """The config with ``loss.class_weights`` given as ``balanced`` or by class name
+    replaced by the list it comes to on the training split: the run's config.yaml then
+    holds the weights it trained with, and trains, resumes and evaluates with them
+    whatever data it is given later (and whatever order its classes come in)."""
     loss = loaded.config.loss
-    if getattr(loss, "class_weights", None) == "balanced" and train.task == "classification":
-        weights = balanced_weights(train.y, train.num_classes)
-        loaded.config = loaded.config.model_copy(update={"loss": loss.model_copy(update={"class_weights": weights})})
+    weights = getattr(loss, "class_weights", None)
+    if train.task != "classification" or not isinstance(weights, (str, dict)):
+        return loaded.config
+    if weights == "balanced":
+        listed = balanced_weights(train.y, train.num_classes)
+    else:
+        listed = _weights_by_name(loaded, weights, train)
+    loaded.config = loaded.config.model_copy(update={"loss": loss.model_copy(update={"class_weights": listed})})
     return loaded.config
+
+
+def _weights_by_name(loaded: LoadedConfig, weights: dict[str, float], train: Dataset) -> list[float]:
+    """One weight per class from ``{class name: weight}``; a class not named weighs 1,
+    as it would unweighted. Names that are no class of the data are refused together."""
+    names = [str(name) for name in train.class_names or []]
+    unknown = [name for name in weights if name not in names]
+    if unknown and len(unknown) == len(weights) and all(n.isdigit() and int(n) < len(names) for n in unknown):
+        # Keras's class_weight={0: 1.0, 1: 10.0} counts the classes, which here have names
+        by_name = ", ".join(f"{names[int(n)]}: {_number(w)}" for n, w in sorted(weights.items(), key=lambda i: int(i[0])))
+        raise loaded.locate(ConfigError("", [Problem("loss.class_weights", (
+            f"the classes have names, not numbers: the training split has {class_list(train)}; Keras's "
+            f"class_weight counts them from 0, which by name is class_weights: {{{by_name}}}"))]))
+    if unknown:
+        raise loaded.locate(ConfigError("", [Problem(
+            f"loss.class_weights.{name}", f"'{name}' is no class of the data, whose training split has "
+            f"{class_list(train)}{did_you_mean(name, names)}") for name in unknown]))
+    listed = [float(weights.get(name, 1.0)) for name in names]
+    if not any(listed):  # else the loss is 0 whatever the model says
+        raise loaded.locate(ConfigError("", [Problem("loss.class_weights", (
+            "every class weighs 0, so the loss is 0 and nothing would be learned; weight at least one class above 0 "
+            "(a class not named weighs 1)"))]))
+    return listed
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def given_splits_unset(config: Config, given: frozenset[str]) -> Config:

@@ -27,6 +27,7 @@ from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted, said, train_command
 from nnrun.store import checkpoints
+from nnrun.store.preprocessing import saved_class_names
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -98,6 +99,7 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     now = resolve_paths(given)
     split_files = now.data.source.given_splits() - now.data.split.model_fields_set
     before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, split_files))
+    after = _weights_as_trained(after, before, RunDir(path))
     changed = {key for key, _, _ in config_differences(before, after)}
     if not changed:
         return loaded, None
@@ -111,6 +113,25 @@ def _allowed_changes(path: Path, loaded, config, overrides):
         hint="a resumed run keeps its config, except training.epochs (to train it longer): leave out the "
         f"other changes, or start a new run with `{train_command('CONFIG')}`",
     )
+
+
+def _weights_as_trained(after: dict, before: dict, run: RunDir) -> dict:
+    """The given config with ``loss.class_weights`` as the run resolved them into its
+    config.yaml: by class name, the list that comes to over the run's classes; balanced,
+    the list recorded (the splits it came from are checked to be the run's own). The run's
+    own config file then resumes it, as a list would."""
+    weights = (after.get("loss") or {}).get("class_weights")
+    recorded = (before.get("loss") or {}).get("class_weights")
+    if not isinstance(recorded, list) or not isinstance(weights, (str, dict)):
+        return after
+    if isinstance(weights, dict):
+        names = saved_class_names(run) or []
+        if set(weights) - set(names):  # a class the run never had: shown as a change
+            return after
+        weights = [float(weights.get(name, 1.0)) for name in names]
+    else:
+        weights = recorded
+    return {**after, "loss": {**after["loss"], "class_weights": weights}}
 
 
 def resume_warnings(record: RunRecord, run: RunDir, threads, world_size: int) -> list[str]:

@@ -11,8 +11,8 @@ layer); the activation is then applied only for predictions and metrics.
 
 Classification losses take ``class_weights`` (one per class, in the data's class
 order): sample n's loss is multiplied by ``class_weights[y_n]`` and the mean still
-divides by N, as Keras's ``class_weight`` does; ``balanced`` is resolved to such a list
-from the training split (:func:`balanced_weights`). ``label_smoothing`` s replaces
+divides by N, as Keras's ``class_weight`` does; ``balanced`` (:func:`balanced_weights`)
+and a mapping by class name are resolved to such a list from the training split. ``label_smoothing`` s replaces
 one-hot targets by ``y (1 - s) + s / C`` (``C = 2`` for binary cross-entropy).
 """
 
@@ -62,28 +62,41 @@ def balanced_weights(labels: np.ndarray, classes: int) -> list[float]:
 class ClassificationLoss(Loss):
     task = "classification"
     label_smoothing: float = Field(0.0, ge=0, le=1, description="Mix s of the uniform distribution into the targets.")
-    class_weights: list[Annotated[float, Field(ge=0)]] | Literal["balanced"] | None = Field(
-        None, description="Weight of each class's samples, in the data's class order (one per class); at least 0, "
-                          "not all 0. balanced: samples / (classes x the class's samples) in the training split, as "
-                          "scikit-learn's, written into the run's config.yaml as the list it comes to."
-    )
+    class_weights: list[Annotated[float, Field(ge=0)]] | dict[str, Annotated[float, Field(ge=0)]] | \
+        Literal["balanced"] | None = Field(
+            None, description="Weight of each class's samples, in the data's class order (one per class), or by "
+                              "class name ({spam: 5}; a class not named weighs 1); at least 0, not all 0. balanced: "
+                              "samples / (classes x the class's samples) in the training split, as scikit-learn's. "
+                              "The run's config.yaml holds the list a mapping or balanced comes to."
+        )
     from_logits: bool = Field(False, description="The model outputs logits: its last layer has no activation.")
+
+    @field_validator("class_weights", mode="before")
+    @classmethod
+    def _classes_named(cls, weights):
+        # Keras's class_weight={0: 1.0, 1: 10.0} in Python: integer labels' classes are named "0", "1", ...
+        if isinstance(weights, dict):
+            return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in weights.items()}
+        return weights
 
     @field_validator("class_weights")
     @classmethod
-    def _some_weight(cls, weights: list[float] | str | None) -> list[float] | str | None:
+    def _some_weight(cls, weights: list[float] | dict[str, float] | str | None):
         # Every class weighted 0 makes the loss 0 whatever the model says: nothing is learned.
         if isinstance(weights, list) and weights and not any(weights):
             raise ValueError("every weight is 0, so the loss is 0 and nothing would be learned; weight at least one "
                              "class above 0 (1 for all is the unweighted loss)")
+        if isinstance(weights, dict) and not weights:
+            raise ValueError("the mapping names no class; name a class and its weight ({spam: 5.0}), or leave "
+                             "class_weights out")
         return weights
 
     def sample_weights(self, target: np.ndarray, dtype) -> np.ndarray | None:
         """Per-sample (or per-output, for binary targets) weights from the class labels."""
         if self.class_weights is None:
             return None
-        if isinstance(self.class_weights, str):  # resolved to a list when the data is split (balanced_weights)
-            raise ValueError("class_weights: balanced is resolved from the training split before training")
+        if not isinstance(self.class_weights, list):  # resolved to a list when the data is split
+            raise ValueError("class_weights: balanced or by name is resolved from the training split before training")
         labels = target.argmax(axis=-1) if target.ndim == 2 and self.fuses == "softmax" else target
         return np.asarray(self.class_weights, dtype)[labels.astype(np.intp)]
 
@@ -265,25 +278,3 @@ LOSSES: tuple[type[Loss], ...] = (
 
 LossSpec = tagged_union(LOSSES)
 
-
-def loss_units(loss, target_scale: str | None = None, classes: list[str] | None = None) -> str:
-    """What a run's loss values measure (``loss``: its config's loss, a name or a
-    mapping), for telling apart losses that do not compare: the loss by its scale, with
-    the class weights it counts each sample by (by class name where ``classes`` are
-    known: the same weights listed in another class order are the same) and
-    standardized targets said."""
-    weights = loss.get("class_weights") if isinstance(loss, dict) else None
-    if isinstance(weights, list):
-        named = classes if classes and len(classes) == len(weights) else None
-        shown = sorted(zip(named, weights)) if named else list(enumerate(weights))
-        weighted = " weighted by class (" + ", ".join(f"{c} {w:g}" if named else f"{w:g}" for c, w in shown) + ")"
-    else:
-        weighted = f" weighted by class ({weights})" if weights is not None else ""
-    return loss_scale(loss) + weighted + (" of standardized targets" if target_scale == "standardize" else "")
-
-
-def loss_scale(loss) -> str:
-    """The loss a config names (a name, a mapping or a block), by what its values
-    measure: a ``sparse_`` cross-entropy is its dense form on integer labels, one scale."""
-    kind = loss.get("type") if isinstance(loss, dict) else getattr(loss, "type", loss)
-    return str(kind if kind is not None else "?").removeprefix("sparse_")

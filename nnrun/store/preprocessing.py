@@ -98,6 +98,17 @@ class SavedPreprocessing(_Strict):
         return [c.name for c in self.columns.columns] if self.columns else list(self.feature_names)
 
 
+def saved_class_names(run: RunDir) -> list[str] | None:
+    """A classifier run's class names in its outputs' order; None for a regression, or
+    where preprocess.json is deleted or damaged (for notes that can do without them)."""
+    try:
+        saved = files.read_json(run.preprocess)
+    except (UserError, OSError):  # a folder in its place, say
+        return None
+    names = saved.get("class_names") if isinstance(saved, dict) else None
+    return [str(name) for name in names] if isinstance(names, list) else None
+
+
 def read_preprocessing(run_path: Path, config) -> SavedPreprocessing:
     """The saved preprocessing of a run, checked against its config."""
     path = RunDir(run_path).preprocess
