@@ -510,6 +510,8 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
                               "a classifier learns one class per sample\n  hint: train one model per label column"),
     ({"data": "empty"}, "data: x holds no samples (shape (0, 2))"),
     ({"validation": "empty"}, "validation: x holds no samples (shape (0, 2))"),
+    ({"data": "ragged"}, "data: the samples of x have different lengths (2, 3 values); an array needs one shape for "
+                         "all\n  hint: pad them to one length"),  # not NumPy's 'inhomogeneous shape' traceback
 ])
 def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_path, arrays, message):
     """Not as the run's internal data.npz (deleted by then) nor as a data.source setting."""
@@ -517,7 +519,8 @@ def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_
     given = {"narrow": (x[:, :1], y), "one-hot": (x, np.eye(2)[[0, 1] * 10]), "short": (x, y[:3]),
              "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
              "nan": (np.where(x > 1, np.nan, x), y), "huge": (x * 1e300, y), "no targets": (x, None),
-             "empty": (x[:0], y[:0]), "multi-label": (x, np.array([[1, 1], [0, 1]] * 10))}
+             "empty": (x[:0], y[:0]), "multi-label": (x, np.array([[1, 1], [0, 1]] * 10)),
+             "ragged": ([[0.1, 0.2], [0.3, 0.4, 0.5]] * 10, y)}
     data = given[arrays["data"]] if "data" in arrays else (x, y)
     validation = given[arrays["validation"]] if "validation" in arrays else None
     with pytest.raises(UserError) as error:

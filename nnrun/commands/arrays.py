@@ -31,6 +31,7 @@ from nnrun.data.cells import markers
 from nnrun.data.files import MultiLabel, class_labels
 from nnrun.commands.frame_targets import given_targets, target_column
 from nnrun.commands.frame_file import table_bytes, table_source_overrides
+from nnrun.commands.in_memory import samples_array
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
                                    split_settings, table_column_names, text_columns)
 from nnrun.engine.experiment import as_loaded
@@ -191,7 +192,7 @@ def _task(probe, given: str | None) -> str:
 
 def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np.ndarray]:
     """``(x, y)`` as NumPy arrays of one length; x numeric."""
-    x = _frame_values(value[0]) if table_column_names(value[0]) is not None else np.asarray(value[0])
+    x = samples_array(value[0], name)
     y = given_targets(value[1], name, task)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         one = x.ndim == 1 and np.issubdtype(x.dtype, np.number)  # one feature, without the features' axis
@@ -218,12 +219,6 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
                         hint="fill or drop those samples" + (
             "; for a DataFrame, data: {source: {missing: mean}} in the config fills them" if names else ""))
     return {x_name: x, y_name: y}
-
-
-def _frame_values(frame) -> np.ndarray:
-    """A table of numbers as one float64 array (booleans as 1 and 0)."""
-    columns = [np.asarray(frame[column]).astype(np.float64) for column in frame.columns]
-    return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
 
 def _raw_source(config, overrides: list[str]) -> dict | None:

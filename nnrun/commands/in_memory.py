@@ -1,7 +1,7 @@
-"""Samples given in memory to a loaded model, made into what its files would hold: a
-NumPy array, a dict of columns or a pandas DataFrame (matched by the column names), a
-list of rows as dicts (a JSON request's ``instances``), a pandas Series as one row or
-one column. Cells are read as a CSV file's would be (:func:`table_cell`), so the saved
+"""Samples given in memory, to train on (:func:`samples_array`) or to a loaded model. For
+the latter they are made into what its files would hold: a NumPy array, a dict of
+columns or a pandas DataFrame (matched by the column names), a list of rows as dicts (a
+JSON request's ``instances``), a pandas Series as one row or one column. Cells are read as a CSV file's would be (:func:`table_cell`), so the saved
 column encoding applies as it does to ``nnrun predict``'s file (:func:`table_samples`).
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnrun.commands.frames import table_column_names
 from nnrun.data.cells import markers
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.encoding import encode_columns, unseen_categories
@@ -51,6 +52,23 @@ def texts_as_column(x, saved) -> object:
             all(isinstance(text, str) or is_missing(text) for text in list(x)):
         return {name: list(x)}
     return x
+
+
+def samples_array(x, name: str) -> np.ndarray:
+    """Samples given to train on as one array: a table of numbers column by column
+    (booleans as 1 and 0), anything else as NumPy reads it; samples of different lengths
+    (a list of sequences, say) are told as such rather than as NumPy's 'inhomogeneous shape'."""
+    if table_column_names(x) is not None:
+        columns = [np.asarray(x[column]).astype(np.float64) for column in x.columns]
+        return np.column_stack(columns) if columns else np.empty((len(x), 0))
+    try:
+        return np.asarray(x)
+    except ValueError:
+        lengths = sorted({len(v) for v in x[:10_000] if hasattr(v, "__len__")}) if isinstance(x, (list, tuple)) else []
+        shown = f" ({', '.join(map(str, lengths[:5]))}{', ...' if len(lengths) > 5 else ''} values)" if lengths else ""
+        raise UserError(f"{name}: the samples of x have different lengths{shown}; an array needs one shape for all",
+                        hint="pad them to one length, e.g. into np.zeros((samples, longest, ...)) sample by sample; "
+                        "token ids padded with 0 are skipped by an embedding with mask_zero: true") from None
 
 
 def numbers_as_columns(x, saved) -> object:
