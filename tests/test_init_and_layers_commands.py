@@ -145,6 +145,9 @@ def test_layers_filter(run_cli):
     assert "ReduceLROnPlateau" in result.output and "Usage Documentation" not in result.output  # its own docstring
     result = run_cli("layers", "Dense")  # Keras's name
     assert result.exit_code == 2 and "'Dense' is not a family or type; did you mean 'dense'?" in result.output
+    result = run_cli("layers", "TextVectorization")  # a Keras layer nnrun does otherwise: what to write, not spelling
+    assert result.exit_code == 2 and "'TextVectorization' is not a family or type; text is read by the data source: " \
+        "data.source.text: {column: ..., max_tokens: ..., length: ...}" in result.output
     result = run_cli("layers", "lsmt")
     assert result.exit_code == 2 and "'lsmt' is not a family or type; did you mean 'lstm'? Choose one of: " \
         in result.output

@@ -85,6 +85,16 @@ GUESSES = [
     ("model.layers.0", {"type": "embedding", "input_dim": 10, "output_dim": 4, "input_length": 4},
      "model.layers.0.input_length: unknown key 'input_length'; nnrun takes the sequence length from the data (a "
      "text's from data.source.text.length); remove this key"),
+    # A text's length and vocabulary as Keras's TextVectorization and tutorials name them: spelling alone sent
+    # max_len to max_tokens, the vocabulary's size.
+    ("data.source", {"type": "csv", "path": "reviews.csv", "target": "label", "text": {"column": "review",
+                                                                                    "max_len": 12}},
+     "data.source.text.max_len: unknown key 'max_len'; did you mean 'length'? (a text's length in tokens is 'length' "
+     "here)"),
+    ("data.source", {"type": "csv", "path": "reviews.csv", "target": "label", "text": {"column": "review",
+                                                                                    "vocab_size": 200}},
+     "data.source.text.vocab_size: unknown key 'vocab_size'; did you mean 'max_tokens'? (the vocabulary's size is "
+     "'max_tokens' here)"),
     ("model.layers.0", {"type": "bidirectional", "layer": {"type": "lstm", "units": 4}, "return_sequences": True},
      "model.layers.0.return_sequences: unknown key 'return_sequences'; the wrapped layer's options go inside it: "
      "layer: {type: ..., return_sequences: true}"),

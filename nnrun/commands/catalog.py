@@ -120,7 +120,7 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
     found = {family: [e for e in items if e.type == name] for family, items in entries.items()}
     found = {family: items for family, items in found.items() if items}
     if not found:
-        from nnrun.config.keras_words import keras_value_hint
+        from nnrun.config.keras_words import keras_layer_hint, keras_value_hint
         from nnrun.errors import did_you_mean, hint_then_choices
         from nnrun.model.activations import ACTIVATIONS
 
@@ -130,7 +130,8 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
                             f"{{type: activation, activation: {name.lower()}}}; every activation: "
                             f"{', '.join(ACTIVATIONS)}")
         names = list(dict.fromkeys([*entries, *(e.type for items in entries.values() for e in items)]))
-        hint = keras_value_hint(name, names) or did_you_mean(name, names)  # Keras's Dense, then spelling
+        # Keras's Dense, then a Keras layer nnrun does otherwise (TextVectorization), then spelling
+        hint = keras_value_hint(name, names) or keras_layer_hint(name) or did_you_mean(name, names)
         choices = hint_then_choices(hint, f"choose one of: {', '.join(names)}")
         raise UserError(f"'{name}' is not a family or type{choices}")
     return found

@@ -71,6 +71,12 @@ RENAMED_KEYS = {
     "restore_best_weights": "restore_best",
 }
 
+# A text's settings as Keras's TextVectorization, pad_sequences and Tokenizer (and most
+# tutorials) name them; spelling alone points max_len at max_tokens, the vocabulary's size.
+TEXT_KEYS = dict.fromkeys(("max_len", "maxlen", "max_length", "seq_len", "sequence_length", "output_sequence_length"),
+                          "length") | dict.fromkeys(("vocab_size", "num_words", "max_features", "vocabulary_size"),
+                                                    "max_tokens")
+
 # A learning-rate scheduler's arguments as PyTorch's StepLR names them.
 TORCH_KEYS = {"step_size": "every", "gamma": "factor"}
 
@@ -122,6 +128,9 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
         return f"; the validation fraction is set in the data block: data: {{split: {{validation: {value}}}}}"
     if key in RENAMED_KEYS and RENAMED_KEYS[key] in fields:
         return f"; did you mean '{RENAMED_KEYS[key]}'? (Keras's '{key}' is '{RENAMED_KEYS[key]}' in nnrun)"
+    if key in TEXT_KEYS and TEXT_KEYS[key] in fields:
+        meaning = "a text's length in tokens" if TEXT_KEYS[key] == "length" else "the vocabulary's size"
+        return f"; did you mean '{TEXT_KEYS[key]}'? ({meaning} is '{TEXT_KEYS[key]}' here)"
     if key in TORCH_KEYS and TORCH_KEYS[key] in fields:
         return f"; did you mean '{TORCH_KEYS[key]}'? (PyTorch's '{key}' is '{TORCH_KEYS[key]}' in nnrun)"
     if key == "mode" and "monitor" in fields:
