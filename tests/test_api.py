@@ -55,7 +55,7 @@ def test_a_regressor_from_arrays_predicts_values_and_reports_residuals(tmp_path)
     assert model.classes is None and model.task == "regression"
     predictions, probabilities = model.predict(x[:5])
     assert probabilities is None and predictions.shape == (5,)
-    assert model.predict(x[:5])[0] is not None and model.predict(x[:5])[1] is None  # indexed as the pair too
+    assert model.predict(x[:5])[0] == predictions[0] and model.predict(x[:5]).shape == (5,)  # as Keras's array
     np.testing.assert_allclose(predictions, y[:5], atol=0.05)
     none = model.predict(x[:0])  # no samples: no predictions, as for an empty DataFrame
     assert none.predictions.shape == (0,) and none.probabilities is None
@@ -801,6 +801,14 @@ def test_a_prediction_and_an_evaluation_read_as_keras_returns_them(tmp_path):
     prediction = model.predict(x)
     assert np.array_equal(np.asarray(prediction), prediction.probabilities)  # Keras's predict: the probabilities
     assert np.array_equal(np.argmax(prediction, axis=1), np.argmax(prediction.probabilities, axis=1))
+    # Indexed as Keras's array: p[0][1] is the first sample's probability of the second class, never the pair's items.
+    assert prediction[0][1] == prediction.probabilities[0, 1] and prediction[2].shape == (3,)
+    assert np.array_equal(prediction[:, 1], prediction.probabilities[:, 1])
+    assert len(prediction) == 5 and prediction.shape == (5, 3)
+    with pytest.raises(AttributeError, match=r"no attribute 'max'; it is the array's: np.asarray\(prediction\).max"):
+        prediction.max(axis=1)
+    predictions, probabilities = prediction  # and it still unpacks as the pair
+    assert probabilities is prediction.probabilities and predictions is prediction.predictions
     evaluation = model.evaluate(x, np.array([0, 1, 2, 0, 1]))
     loss, accuracy = evaluation  # Keras's evaluate: the loss, then each metric
     assert (loss, accuracy) == (evaluation.metrics["loss"], evaluation.metrics["accuracy"])

@@ -13,9 +13,11 @@ from nnrun.errors import UserError
 
 @dataclass(frozen=True, eq=False)  # arrays inside: == would raise, so two are the same only when one
 class Prediction:
-    """Predictions for N samples; unpacks and indexes as the pair ``predictions,
-    probabilities`` (``[0]``, ``[1]``), as a Keras user would take it; ``to_frame()`` gives
-    the table ``nnrun predict`` writes."""
+    """Predictions for N samples; unpacks as the pair ``predictions, probabilities``, and
+    as an array (``np.asarray``, indexing, ``len``, ``shape``) is what Keras's ``predict``
+    returns: ``p[0]`` is the first sample's probabilities, never the pair's first item, so
+    Keras code reads the numbers it expects; ``to_frame()`` gives the table ``nnrun
+    predict`` writes."""
 
     predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
@@ -24,11 +26,26 @@ class Prediction:
     value_columns: tuple[str, ...] = ("prediction",)  # a regression's columns in to_frame, one per output
     index: object = None  # of a pandas DataFrame given, for to_frame
 
-    def __iter__(self):
+    def __iter__(self):  # predictions, probabilities = model.predict(x)
         return iter((self.predictions, self.probabilities))
 
-    def __getitem__(self, index):
-        return (self.predictions, self.probabilities)[index]
+    def __getitem__(self, index):  # p[0][1]: the first sample's probability of the second class, as in Keras
+        return np.asarray(self)[index]
+
+    def __len__(self) -> int:
+        return len(self.predictions)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.asarray(self).shape
+
+    def __getattr__(self, name: str):
+        # Only for names it does not have: an array's methods (p.max(axis=1)) are said to be the array's
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise AttributeError(f"'Prediction' object has no attribute '{name}'; it is the array's: "
+                                 f"np.asarray(prediction).{name}, or prediction.probabilities.{name} (the "
+                                 "predicted classes are prediction.predictions)")
+        raise AttributeError(f"'Prediction' object has no attribute '{name}'")
 
     def __array__(self, dtype=None, copy=None):
         """As an array, what Keras's predict returns: the probabilities of a classifier
