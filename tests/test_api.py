@@ -13,6 +13,7 @@ import pytest
 import nnrun
 from conftest import ROOT, run_python
 from nnrun.errors import UserError
+from nnrun.store.tensorfile import load_weights
 
 
 def readme_session() -> str:
@@ -814,6 +815,24 @@ def test_a_prediction_and_an_evaluation_read_as_keras_returns_them(tmp_path):
     assert (loss, accuracy) == (evaluation.metrics["loss"], evaluation.metrics["accuracy"])
     with pytest.raises(AttributeError, match=r"a loaded nnrun model has no fit\(\); nnrun.train\(config, data="):
         model.fit(x, None)
+    # Keras's arguments of predict and evaluate, and its get_weights: what nnrun does instead.
+    with pytest.raises(UserError) as error:
+        model.predict(x, batch_size=32)
+    assert error.value.render() == ("model.predict(): takes no argument 'batch_size'; it takes x, unknown, threshold\n"
+                                    "  hint: batch_size=: the samples go through in batches of nnrun's own (of 1,024): "
+                                    "leave batch_size out")
+    with pytest.raises(UserError, match=r"model.evaluate\(\): takes no argument 'verbose', 'return_dict'") as error:
+        model.evaluate(x, np.array([0, 1, 2, 0, 1]), verbose=0, return_dict=True)
+    assert "return_dict=: an Evaluation's .metrics is the dict of the loss and the metrics" in error.value.render()
+    with pytest.raises(UserError, match=r"y: missing; model.evaluate takes samples and their targets") as error:
+        model.evaluate(tmp_path / "test.csv")
+    assert "hint: score a labelled file with nnrun.evaluate(" in error.value.render()
+    with pytest.raises(AttributeError, match=r"no get_weights\(\); model.weights is a dict of the weights by name"):
+        model.get_weights()
+    weights = model.weights
+    assert set(weights) == set(load_weights(run.run_dir / "model.safetensors", require_checksum=False))
+    weights["dense_0.kernel"][:] = 0  # a copy: the model predicts as before
+    assert np.array_equal(model.predict(x).probabilities, prediction.probabilities)
     assert run.history.history["loss"] == run.history["loss"]  # Keras's History.history
 
 

@@ -31,6 +31,7 @@ from nnrun.commands.in_memory import (as_columns, numbers_as_columns, numeric_ar
                                       texts_as_column)
 from nnrun.commands.inputs import (archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped,
                                    target_values)
+from nnrun.commands.keras_calls import keras_arguments, missing_attribute
 from nnrun.commands.model_results import Evaluation, Prediction
 from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
@@ -45,16 +46,6 @@ from nnrun.store.trained import TrainedRun
 
 
 # Keras's model methods that nnrun does otherwise, and what does it.
-KERAS_METHODS = {
-    "fit": "nnrun.train(config, data=(x, y)) trains a new run; nnrun.resume(run_dir, overrides={'training.epochs': N}) "
-           "trains this one further",
-    "predict_proba": "model.predict(x).probabilities",
-    "predict_classes": "model.predict(x).predictions",
-    "save": "the run directory is the saved model, which nnrun.load reads; nnrun export RUN_DIR writes ONNX",
-    "compile": "a config's loss, optimizer and metrics say it, for nnrun.train",
-}
-
-
 class TrainedModel:
     """A run's model with its saved preprocessing, ready to predict and score."""
 
@@ -105,6 +96,12 @@ class TrainedModel:
         for a completed run's final weights."""
         return self.trained.weights_epoch
 
+    @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The weights by name, as ``model.safetensors`` holds them; copies, so that changing
+        one changes no prediction."""
+        return {name: np.array(value) for name, value in self.trained.graph.state().items()}
+
     def summary(self, print_fn=print) -> None:
         """The layers, their output shapes and parameter counts, as ``nnrun validate``
         prints them (Keras's ``model.summary()``); ``print_fn`` takes each line."""
@@ -124,6 +121,7 @@ class TrainedModel:
         print_fn(f"Total params: {total:,} ({total * self.trained.graph.dtype.itemsize / 1024:,.1f} KB, "
                  f"{self.trained.graph.dtype.name})")
 
+    @keras_arguments
     def predict(self, x, *, unknown: str | None = None, threshold: float | None = None) -> Prediction:
         """Predictions for the samples ``x`` (see the module docstring for what ``x`` may be).
         ``unknown`` ("ignore" or "error"): for a category training never saw, all zeros
@@ -141,10 +139,15 @@ class TrainedModel:
         names = class_values(self.classes)[predicted_labels(outputs, threshold)]
         return Prediction(names, probabilities, list(self.classes), notes, **keys)
 
-    def evaluate(self, x, y, *, unknown: str | None = None, threshold: float | None = None) -> Evaluation:
+    @keras_arguments
+    def evaluate(self, x, y=None, *, unknown: str | None = None, threshold: float | None = None) -> Evaluation:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
         names, class indices or one-hot rows for a classifier, values for a regressor.
         ``unknown`` and ``threshold``: as :meth:`predict` takes them."""
+        if y is None and isinstance(x, (str, Path)):  # a labelled file's targets are nnrun.evaluate's to read
+            raise UserError("y: missing; model.evaluate takes samples and their targets, evaluate(x, y)",
+                            hint=f"score a labelled file with nnrun.evaluate('{self.run_dir}', data='{x}'), as nnrun "
+                            "evaluate --data does")
         threshold = checked_threshold(threshold, self.task, self.classes, "threshold")
         samples, notes = self._samples(x, unknown)
         if y is None or np.ndim(y) == 0:
@@ -221,9 +224,7 @@ class TrainedModel:
         return self.trained.prepare(x), notes
 
     def __getattr__(self, name: str):
-        if name in KERAS_METHODS:  # only for a name the class lacks
-            raise AttributeError(f"a loaded nnrun model has no {name}(); {KERAS_METHODS[name]}")
-        raise AttributeError(f"'TrainedModel' object has no attribute {name!r}")
+        raise missing_attribute(name)  # only for a name the class lacks: Keras's get what does that here
 
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
