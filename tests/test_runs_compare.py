@@ -12,6 +12,7 @@ import yaml
 
 import nnrun
 
+from conftest import ROOT
 from trained import train_diabetes, train_iris
 
 from nnrun.commands.runs import list_runs, summarize
@@ -575,6 +576,15 @@ def test_a_damaged_sweep_folder_is_listed_as_unreadable_and_never_called_best_fi
     shutil.rmtree(sweep / "trials" / "000")  # as a sweep just made, before it writes its trials.csv: still a sweep
     [record] = json.loads(run_cli("runs", "runs", "--json").stdout)
     assert record["kind"] == "sweep" and record["trials"] == 0
+
+
+def test_a_folder_of_runs_beside_a_sweep_file_of_ones_own_lists_its_runs(run_cli, tmp_path):
+    # sweep.yaml is the name one gives one's own sweep file; without trials/ or trials.csv it makes no sweep folder.
+    project = tmp_path / "project"
+    train_iris(project / "a", epochs=1)
+    (project / "sweep.yaml").write_text((ROOT / "configs" / "sweeps" / "iris.yaml").read_text())
+    out = " ".join(run_cli("runs", project).output.split())
+    assert "Runs in" in out and "unreadable" not in out and "completed" in out
 
 
 @pytest.mark.parametrize("columns", ["abc", "-5", "0"])

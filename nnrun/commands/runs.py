@@ -203,7 +203,7 @@ def list_runs(root: str | Path = "runs", metric: str | None = None) -> list[RunE
     if not root.is_dir():
         raise UserError(f"{root}: no such directory", hint="`nnrun train CONFIG` writes runs under runs/")
     statuses, values, row_seconds, sweep_writing, maximize = {}, {}, {}, False, False
-    if (root / "sweep.yaml").is_file() and (root / "trials").is_dir():
+    if listed_as(root) == "sweep":
         from nnrun.commands.sweep.listing import read_sweep
 
         sweep, rows = read_sweep(root) or ({}, [])

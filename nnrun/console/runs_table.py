@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nnrun.commands.runs import RunEntry, folders_of_runs, list_runs
+from nnrun.commands.runs import RunEntry, folders_of_runs, list_runs, listed_as
 from nnrun.commands.runs_view import SORTS, RunsView
 from nnrun.console.compare_view import config_text
 from nnrun.console.numbers import number
@@ -55,7 +55,7 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
             break
         left_out += (column,)
     # A sweep's folder lists its trials as its leaderboard (see list_runs).
-    sweep = (root / "sweep.yaml").is_file()
+    sweep = listed_as(root) == "sweep"  # not a folder of runs beside a sweep file of one's own
     ranked = any(run.values is not None for run in runs)  # the sweep's files read: its leaderboard
     kind, order = ("Trials" if sweep else "Runs", "best first" if ranked else
                    "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" if sweep else "newest first")
