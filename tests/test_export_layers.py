@@ -116,8 +116,9 @@ def onnx_outputs(graph, x: np.ndarray, opset: int = 17, float16: bool = False) -
 
 
 # Attention has no ONNX form yet: the export refuses it by name (tested below), and
-# masked sequences (embedding mask_zero) likewise. Every other catalog layer converts.
-WITHOUT_ONNX_FORM = {"multi_head_attention"}
+# masked sequences (embedding mask_zero, a masking layer) likewise. Every other catalog
+# layer converts.
+WITHOUT_ONNX_FORM = {"multi_head_attention", "masking"}
 
 
 def test_every_catalog_layer_and_activation_has_a_converter():
@@ -176,6 +177,10 @@ def test_masked_sequences_and_attention_are_refused_by_name():
     masked = compiled([{"type": "embedding", "input_dim": 5, "output_dim": 2, "mask_zero": True, "name": "tokens"},
                        {"type": "gru", "units": 2}], (4,))
     with pytest.raises(UserError, match="the embedding 'tokens' has mask_zero: true"):
+        check_exportable(masked)
+    masked = compiled([{"type": "masking", "name": "padding"}, {"type": "lstm", "units": 2}], (4, 3))
+    with pytest.raises(UserError, match="the masking layer 'padding' marks padded steps, and masked sequences have no "
+                                        "ONNX form"):
         check_exportable(masked)
     attention = compiled([{"type": "multi_head_attention", "num_heads": 1, "key_dim": 2, "name": "attend"}], (3, 2))
     with pytest.raises(UserError, match=r"no ONNX form for the layer 'attend' \(multi_head_attention\)"):

@@ -156,3 +156,46 @@ def test_shape_errors_name_the_expected_input():
     with pytest.raises(ValueError, match="as many steps"):
         MultiHeadAttention(num_heads=1, key_dim=2).output_shape([(3, 2), (4, 2), (5, 2)])
     assert Bidirectional(layer={"type": "gru", "units": 3, "return_sequences": True}).output_shape((7, 2)) == (7, 6)
+
+
+@pytest.mark.parametrize("reader", [{"type": "lstm", "units": 3}, {"type": "gru", "units": 3},
+                                    {"type": "global_average_pool1d"},
+                                    {"type": "bidirectional", "layer": {"type": "simple_rnn", "units": 2}}])
+def test_a_masking_layer_makes_padded_numeric_sequences_read_as_their_real_steps(reader):
+    """Keras's Masking: a sequence padded with steps of 0 gives the outputs and the weights'
+    gradients of the same sequence unpadded, for the layers that read a mask."""
+    from pydantic import TypeAdapter
+
+    from nnrun.model.graph import compile_graph
+    from nnrun.model.layers import LayerSpec
+
+    def graph(steps: int):
+        specs = [TypeAdapter(LayerSpec).validate_python(layer) for layer in
+                 ({"type": "masking"}, reader, {"type": "dense", "units": 2})]
+        return compile_graph(specs, (steps, 2), rng=np.random.default_rng(0), dtype=np.float64)
+
+    real = np.random.default_rng(1).normal(size=(1, 3, 2))
+    padded, whole = graph(5), graph(3)
+    x = np.concatenate([real, np.zeros((1, 2, 2))], axis=1)  # two steps of padding after the three real ones
+    out_padded, tape_padded = padded.forward(x, training=True)
+    out_whole, tape_whole = whole.forward(real, training=True)
+    np.testing.assert_allclose(out_padded, out_whole, rtol=1e-12, atol=1e-12)
+    padded.backward(tape_padded, np.ones_like(out_padded))
+    whole.backward(tape_whole, np.ones_like(out_whole))
+    for name in whole.params:
+        np.testing.assert_allclose(padded.grads[name], whole.grads[name], rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_a_masking_layer_zeroes_padded_steps_and_keeps_a_mask_carried_in():
+    from nnrun.model.layers.masking import Masking
+
+    layer = Masking(mask_value=-1.0)
+    x = np.array([[[1.0, -1.0], [-1.0, -1.0], [0.0, 2.0]]])  # a step is padding only where every feature is -1
+    y, cache = layer.forward({}, x, True, None)
+    assert y.tolist() == [[[1.0, -1.0], [0.0, 0.0], [0.0, 2.0]]]
+    assert layer.output_mask(x, None).tolist() == [[True, False, True]]
+    assert layer.output_mask(x, np.array([[True, True, False]])).tolist() == [[True, False, False]]
+    dx, grads = layer.backward({}, cache, np.ones_like(x))
+    assert dx.tolist() == [[[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]] and grads == {}
+    with pytest.raises(ValueError, match=r"masking expects sequences \(steps, features\), got \(6,\); .*reshape"):
+        layer.output_shape((6,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, run_piped
@@ -379,3 +380,29 @@ def test_the_training_quantity_warning_holds_for_a_validation_split_from_a_file(
     result = run_cli("validate", tmp_path / "c.yaml")
     assert result.exit_code == 0, result.output
     assert "'loss' is measured on the training split" in " ".join(result.output.split())
+
+
+def test_numeric_sequences_padded_at_their_end_are_warned_about_until_a_masking_layer_reads_them(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    x = np.zeros((60, 8, 2), np.float32)
+    for i, length in enumerate(rng.integers(3, 9, 60)):  # some end in steps of 0 (padding), not all
+        x[i, :length] = rng.normal(size=(length, 2)) + 3
+    np.savez(tmp_path / "seq.npz", x=x, y=np.arange(60) % 2)
+    base = ("data: {source: {type: npz, path: seq.npz}}\nmodel:\n  layers:\n{first}    - {type: gru, units: 3}\n"
+            "    - {type: dense, units: 2, activation: softmax}\nloss: categorical_crossentropy\n")
+    (tmp_path / "s.yaml").write_text(base.replace("{first}", ""))
+    result = run_cli("validate", tmp_path / "s.yaml")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "of the training sequences end in steps of only 0, padding as " \
+        "pad_sequences(padding='post') adds it, and model.layers.0 (gru) reads it after the real steps; put " \
+        "{type: masking} first to skip those steps" in text, result.output
+    (tmp_path / "m.yaml").write_text(base.replace("{first}", "    - {type: masking}\n"))
+    result = run_cli("validate", tmp_path / "m.yaml")
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    # Standardized, the padding is no longer 0: the masking layer would mask nothing, and says so.
+    result = run_cli("validate", tmp_path / "m.yaml", "--set", "data.preprocess=[standardize]")
+    assert "model.layers.0 (masking): no step of the training sequences has every feature equal to mask_value 0, " \
+        "so the layer masks nothing; data.preprocess changes the values" in " ".join(result.output.split())
+    # Every sequence of full length: nothing looks padded.
+    np.savez(tmp_path / "seq.npz", x=x + 1, y=np.arange(60) % 2)
+    assert "warning" not in run_cli("validate", tmp_path / "s.yaml").output

@@ -62,7 +62,20 @@ LAYERS = {
     "gaussiannoise": "adding noise in training is not offered",
     "gaussiandropout": "multiplying by noise in training is not offered; dropout drops single values",
     "alphadropout": "alpha dropout (for selu networks) is not offered; dropout drops single values",
+    "conv2dtranspose": "transposed convolutions (learned upsampling) are not offered",
+    "separableconv": "separable and depthwise convolutions are not offered; conv2d (conv1d) convolves every channel "
+                     "with each filter",
+    "zeropadding": "padding: same on a convolution or pooling layer pads its input with zeros",
+    "upsampling": "upsampling is not offered",
+    "cropping": "cropping is not offered; crop the images in the data",
+    "timedistributed": "dense (and every layer that reads the last axis) already works on each step of a sequence: "
+                       "write the wrapped layer itself",
 }
+for _kind in ("flip", "rotation", "zoom", "crop", "translation", "contrast", "brightness", "height", "width"):
+    LAYERS[f"random{_kind}"] = ("augmentation layers are not offered: nnrun trains on the samples as given; add "
+                                "flipped or shifted copies to the data to augment it")
+LAYERS["conv1dtranspose"] = LAYERS["conv3dtranspose"] = LAYERS["conv2dtranspose"]
+LAYERS["depthwiseconv"] = LAYERS["separableconv"]
 LAYERS["inputlayer"] = LAYERS["input"]
 
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.

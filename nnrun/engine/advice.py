@@ -107,73 +107,6 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
             "--data FILE --target COLUMN writes such a model)"]
 
 
-def unmasked_padding(config: Config, graph: Graph) -> list[str]:
-    """A text is padded with 0 at its end (as Keras's TextVectorization pads it, where
-    pad_sequences pads the start): a layer that reads the steps in order (recurrent) and
-    gets no mask from any of its inputs reads the padding after the words, so far behind
-    them that such a model may learn nothing of them. (A pooling's mean only dilutes.)"""
-    text = getattr(config.data.source, "text", None)
-    carried = _mask_sources(graph)[0]  # as the layers pass masks on: attention's is its query's
-    masked = {name for name, source in carried.items() if source}
-    warnings = []
-    for embedding in graph.nodes if text is not None else ():
-        if embedding.layer.type != "embedding" or embedding.name in masked:
-            continue
-        reached, readers = {embedding.name}, []
-        for node in graph.nodes:  # in order: a node's inputs come before it
-            if any(name in reached for name in node.inputs):
-                reached.add(node.name)
-                readers += [node] if node.layer.reads_in_order and not any(i in masked for i in node.inputs) else []
-        if readers:
-            warnings.append(f"model.layers.{embedding.index}: data.source.text pads each text with 0 at its end, to "
-                            f"{text.length} tokens, and this embedding makes no padding mask, so model.layers."
-                            f"{readers[0].index} ({readers[0].layer.type}) reads the padding after the words; set "
-                            "mask_zero: true on it (index 0 is kept for the padding)")
-    return warnings
-
-
-def unread_masks(graph: Graph) -> list[str]:
-    """Layers where an embedding's padding mask (mask_zero) ends without a layer having
-    read it: from there on the padded steps count as tokens, as if there were no mask
-    (Keras refuses such a model; nnrun warns, so that runs trained so still load)."""
-    return _mask_sources(graph)[1]
-
-
-def _mask_sources(graph: Graph) -> tuple[dict[str, str | None], list[str]]:
-    """Node -> the embedding whose padding mask its output carries (None: no mask), as
-    the layers pass masks on, and the warnings of masks that end unread (see
-    :func:`unread_masks`)."""
-    source: dict[str, str | None] = {INPUT: None}
-    shapes = {INPUT: graph.input_shape, **{n.name: n.output_shape for n in graph.nodes}}
-    warnings = []
-    for node in graph.nodes:
-        layer = node.layer
-        carried = next((source[name] for name in node.inputs if source.get(name)), None)
-        if layer.type == "embedding" and getattr(layer, "mask_zero", False):
-            # Masks are made for sequences of indices, (steps,): no mask from other inputs.
-            source[node.name] = node.name if input_steps(shapes, node, flat=True) else None
-            if source[node.name] is None:
-                warnings.append(f"model.layers.{node.index} ({node.name}, embedding): mask_zero makes a padding mask "
-                                f"for a sequence of indices, shape (steps,), but its input is "
-                                f"{shapes[node.inputs[0]]}, so no mask is made; reshape the input to (steps,) first, "
-                                "or drop mask_zero")
-        elif carried is None:
-            source[node.name] = None
-        elif layer.takes_mask:  # read; the output goes on with the first input's steps (attention: the query's)
-            steps, first = input_steps(shapes, node), source.get(node.inputs[0])
-            source[node.name] = first if len(node.output_shape) == 2 and node.output_shape[0] == steps else None
-        elif layer.keeps_mask:
-            source[node.name] = carried
-        else:
-            source[node.name] = None
-            warnings.append(f"model.layers.{node.index} ({node.name}, {layer.type}): the padding mask of {carried} "
-                            "(mask_zero: true) ends here unread, so padded steps count as tokens from here on; read "
-                            "the sequence with a layer that takes the mask first (lstm, gru, simple_rnn, "
-                            "bidirectional, global_average_pool1d, global_max_pool1d, multi_head_attention), or "
-                            "drop mask_zero")
-    return source, warnings
-
-
 # Inputs whose spreads differ by more than this factor (or spread more than
 # UNSCALED_SPREAD) are warned about without data.preprocess. Breast cancer's columns
 # spread from 0.0027 to 571: configs/breast_cancer.yaml without its standardize step
@@ -223,13 +156,6 @@ def unused_layers(graph: Graph) -> list[str]:
             f"so {'it is' if one else 'they are'} computed but never trained (nor {'its' if one else 'their'} "
             f"regularizers counted in the loss); feed {'it' if one else 'them'} into a "
             f"later layer's inputs, or remove {'it' if one else 'them'}"]
-
-
-def input_steps(shapes: dict, node, flat: bool = False) -> int | None:
-    """The number of steps of the sequence a node reads (its first input's, by
-    ``shapes``): (steps, features), or with ``flat`` the (steps,) of token indices."""
-    shape = shapes.get(node.inputs[0])
-    return shape[0] if shape and len(shape) == (1 if flat else 2) else None
 
 
 def _target_scale_warning(data: Dataset) -> list[str]:

@@ -21,9 +21,9 @@ from nnrun.data import Dataset, load_splits
 from nnrun.data.labels import class_list
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
-from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unmasked_padding, unread_masks,
-                                 unscaled_inputs, unused_layers)
+from nnrun.engine.advice import idle_settings, scale_rows, text_without_embedding, unscaled_inputs, unused_layers
 from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_monitors
+from nnrun.engine.mask_advice import nothing_masked, padded_numbers, unmasked_padding, unread_masks
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.losses import balanced_weights
@@ -136,7 +136,8 @@ def build(
                       (*splits.warnings,
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
-                       *unread_masks(graph),
+                       *unread_masks(graph), *padded_numbers(graph, parts["train"].x),
+                       *nothing_masked(graph, parts["train"].x, bool(steps)),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 
 

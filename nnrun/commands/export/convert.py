@@ -33,6 +33,11 @@ LOWEST_OPSET = 13  # Softmax over one axis and the current Split/Squeeze forms s
 
 def check_exportable(graph) -> None:
     """Refuse a model with a layer that has no ONNX form, naming every such layer."""
+    masks = [f"'{node.name}'" for node in graph.nodes if node.layer.type == "masking"]
+    if masks:  # before the layers with no form: the mask is what has none
+        raise UserError(f"cannot export: the masking layer {', '.join(masks)} marks padded steps, and masked "
+                        "sequences have no ONNX form in nnrun yet",
+                        hint="train on sequences of one length, without a masking layer, to export this model")
     missing = [f"'{node.name}' ({node.layer.type})" for node in graph.nodes if node.layer.type not in CONVERTERS]
     if missing:
         raise UserError(f"cannot export: no ONNX form for the layer{'s' if len(missing) > 1 else ''} "

@@ -24,6 +24,7 @@ LAYER_CLASSES: dict[str, str] = {
     "flatten": f"{_HERE}.shape:Flatten",
     "reshape": f"{_HERE}.shape:Reshape",
     "embedding": f"{_HERE}.embedding:Embedding",
+    "masking": f"{_HERE}.masking:Masking",
     "add": f"{_HERE}.merge:Add",
     "concatenate": f"{_HERE}.merge:Concatenate",
     "multiply": f"{_HERE}.merge:Multiply",
