@@ -106,6 +106,31 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
     np.testing.assert_array_equal(model.predict(pd.Series({"review": texts[0]})).probabilities, by_column[:1])  # a row
 
 
+def test_a_word_reads_the_same_however_its_accent_was_typed(run_cli, text_files):
+    """'café' with its accent composed (U+00E9) or typed as 'e' and a combining mark
+    (U+0301, as macOS saves it) is one word; a run saved before the option (no unicode
+    in preprocess.json) reads texts as they are, as it was trained."""
+    import json
+
+    import nnrun
+
+    composed, combining = "The caf\u00e9 was dreadful!", "The cafe\u0301 was dreadful!"
+    rows = (text_files / "reviews.csv").read_text().splitlines()
+    (text_files / "reviews.csv").write_text("\n".join(rows + [f'"{composed}",negative'] * 20) + "\n")
+    (text_files / "config.yaml").write_text(TEXT_CONFIG.format(type="{type: global_average_pool1d}"))
+    assert run_cli("train", "config.yaml", "--run-dir", "run", "--quiet").exit_code == 0
+    model = nnrun.load(text_files / "run")
+    np.testing.assert_array_equal(model.predict(combining).probabilities, model.predict(composed).probabilities)
+    assert not model.predict(combining).notes  # no word unknown to the vocabulary
+    saved = json.loads((text_files / "run" / "preprocess.json").read_text())
+    [text] = [column["text"] for column in saved["columns"]["columns"] if column.get("text")]
+    assert text["unicode"] == "nfc" and "caf\u00e9" in text["vocabulary"]
+    from nnrun.data.text import vectorize
+
+    del text["unicode"]  # as a run saved before the option: its combining mark is another word, [UNK] (1)
+    assert vectorize([combining], text)[0, 1] == 1 and vectorize([composed], text)[0, 1] > 1
+
+
 def predicted(run_cli, text: str, *options: str) -> list[dict]:
     """The rows ``nnrun predict run new.csv -o - --proba`` prints for a file holding ``text``."""
     Path("new.csv").write_text(text)

@@ -9,7 +9,8 @@ Indices follow Keras: 0 is padding (and what an ``embedding`` with ``mask_zero``
 1 is ``[UNK]``, every token the vocabulary does not hold; 2, 3, ... are the training
 split's tokens from the most to the least frequent (ties in alphabetical order), at
 most ``max_tokens`` entries in all, the two reserved ones included. Each text is
-standardized (lower case, punctuation removed, as configured), split into words (runs
+standardized (accents typed as combining marks composed, lower case, punctuation
+removed, as configured), split into words (runs
 of non-space characters) or characters, then truncated to its first ``length`` tokens
 or padded with 0 at the end.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections import Counter
 from typing import Literal
 
@@ -42,9 +44,16 @@ class TextSpec(BaseModel):
     length: int = Field(64, gt=0, le=100_000, description="Tokens per text: longer texts are cut, shorter ones padded with 0.")
     lowercase: bool = Field(True, description="Lower-case the text first.")
     strip_punctuation: bool = Field(True, description="Remove ASCII punctuation first (Keras's default standardization).")
+    # A text saved on macOS or pasted from a web page may type 'é' as 'e' and a combining
+    # accent: without this the two spellings are two words, and one of them [UNK].
+    unicode: Literal["nfc", "none"] = Field("nfc", description="nfc: compose accents typed as combining marks "
+                                            "('e' + U+0301 is 'é') first, so that a word reads the same however "
+                                            "it was typed; none: the text as it is.")
 
 
-def standardize(text: str, lowercase: bool, strip_punctuation: bool) -> str:
+def standardize(text: str, lowercase: bool, strip_punctuation: bool, unicode: str = "none") -> str:
+    if unicode == "nfc":
+        text = unicodedata.normalize("NFC", text)
     if lowercase:
         text = text.lower()
     if strip_punctuation:
@@ -53,7 +62,8 @@ def standardize(text: str, lowercase: bool, strip_punctuation: bool) -> str:
 
 
 def tokenize(text: str, state: dict) -> list[str]:
-    clean = standardize(text, state["lowercase"], state["strip_punctuation"])
+    # A run saved before the option read its texts as they were: "none".
+    clean = standardize(text, state["lowercase"], state["strip_punctuation"], state.get("unicode", "none"))
     return clean.split() if state["tokens"] == "word" else list(clean)
 
 

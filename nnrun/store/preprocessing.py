@@ -33,6 +33,7 @@ class SavedText(_Strict):
     length: int = Field(gt=0)
     lowercase: bool
     strip_punctuation: bool
+    unicode: Literal["nfc", "none"] = "none"  # absent from runs saved before the option, which read texts as they were
     vocabulary: list[str] = Field(min_length=2)
 
 
