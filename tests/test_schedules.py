@@ -92,7 +92,9 @@ def test_plateau_monitor_must_be_reported(run_cli, configs):
      "steps; give fewer, or staircase: false to decay smoothly"),
     ("training.batch_size=100000", "warning: training.batch_size: 100000 is more than the 105 training samples, so "
      "every step takes the whole split, one step an epoch; set batch_size: 105 to say so"),
-
+    ("data.split={shuffle: false, stratify: true}", "warning: data.split: stratify: true keeps no class proportions "
+     "with shuffle: false, which keeps the rows' order (training first, then validation, then test); set shuffle: "
+     "true for stratified splits, or leave stratify out"),
 ])
 def test_settings_that_never_act_in_the_run_are_warned(run_cli, configs, setting, warning):
     result = run_cli("validate", configs / "iris.yaml", "--set", "training.epochs=3", "--set", setting)

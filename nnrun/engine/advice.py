@@ -48,6 +48,11 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
         warnings.append(f"training.batch_size: {batch} is more than the {rows} training samples, so every step "
                         f"takes the whole split, one step an epoch; set batch_size: {rows} to say so, or a smaller "
                         "batch for more steps an epoch")
+    split = config.data.split
+    if not split.shuffle and split.stratify and "stratify" in split.model_fields_set and data.task == "classification":
+        warnings.append("data.split: stratify: true keeps no class proportions with shuffle: false, which keeps the "
+                        "rows' order (training first, then validation, then test); set shuffle: true for stratified "
+                        "splits, or leave stratify out")
     layers = config.model.layers
     for i, step in enumerate(config.data.preprocess):
         if getattr(step, "per", None) == "channel" and len(data.input_shape) == 1 and layers and \
