@@ -582,6 +582,9 @@ def test_high_cardinality_categorical_is_a_warning(run_cli, tmp_path):
     assert warning.endswith("its values read as texts (like 'fine fruit, 0 stars'): data.source.text: {column: "
                             "review} learns from their words, with an embedding first, as the model's only input "
                             "(the other columns leave it)")
+    # A quoted text with a line break in it is quoted on one line, not split across the warning.
+    (warning,) = category_warnings({"review": [f"fine fruit,\nnew line, {i} stars" for i in range(300)]}, 400)
+    assert "(like 'fine fruit, new line, 0 stars')" in warning and "\n" not in warning
 
 
 def test_float_targets_with_a_regression_loss_are_a_regression(run_cli, tmp_path):

@@ -94,7 +94,7 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         return (f"'{column}' looks like categories ({distinct} distinct value{'s' if distinct != 1 else ''}); "
                 "list it under data.source.categorical")
     if mostly and _free_text(sample):
-        return (f"'{column}' holds free text (like '{_shortened(max(sample, key=len))}'); to learn from it, name it "
+        return (f"'{column}' holds free text (like '{shortened(max(sample, key=len))}'); to learn from it, name it "
                 f"in data.source.text: {{column: {column}}}, the model's input for an embedding layer (nnrun init "
                 "--data FILE --target COLUMN writes such a config), or leave it out with data.source.ignore")
     if mostly and distinct >= 0.9 * len(wrong):
@@ -115,7 +115,9 @@ def _free_text(sample: list[str]) -> bool:
     return sum(len(c.split()) >= 4 for c in sample) > len(sample) / 2
 
 
-def _shortened(text: str, limit: int = 40) -> str:
+def shortened(text: str, limit: int = 40) -> str:
+    """A cell as a message quotes it: on one line (a quoted cell may hold line breaks), cut to ``limit``."""
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -134,9 +134,10 @@ def _signed_number(values: list[str]) -> str | None:
 
 def _free_text(values: list[str]) -> str | None:
     """One of ``values`` when most are texts of several words (reviews, comments, titles)."""
+    from nnrun.data.cell_hints import shortened
+
     texts = [str(v) for v in values[:1000] if len(str(v).split()) >= 3]
-    shown = texts[0] if texts and len(texts[0]) <= 40 else texts[0][:37] + "..." if texts else None
-    return shown if len(texts) > min(len(values), 1000) / 2 else None
+    return shortened(texts[0]) if texts and len(texts) > min(len(values), 1000) / 2 else None
 
 
 def class_list(data) -> str:
