@@ -28,7 +28,7 @@ from nnrun.config.loader import apply_overrides, read_yaml
 from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.cells import markers
-from nnrun.data.files import MultiLabel, class_labels
+from nnrun.data.files import MultiLabel, SoftLabels, class_labels
 from nnrun.commands.frame_targets import given_targets, target_column
 from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.in_memory import samples_array
@@ -272,7 +272,7 @@ def _classes(y: np.ndarray, task: str, name: str) -> list[str]:
         if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows: the width says how many classes
             return [str(i) for i in range(y.shape[1])]
         return label_classes(labels, origin=name)[1]
-    except MultiLabel:
+    except (MultiLabel, SoftLabels):  # what they are, whatever the loss
         raise
     except UserError as error:  # the source's hints name data.source.task; for arrays the loss decides
         other = "a classification loss such as categorical_crossentropy" if task == "regression" else \

@@ -206,6 +206,10 @@ class MultiLabel(UserError):
     """Targets with several classes per sample: told as what they are, whatever the task."""
 
 
+class SoftLabels(UserError):
+    """Targets that are probabilities over the classes: told as what they are, whatever the task."""
+
+
 def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
     """Labels (N,) from labels (N,), (N, 1), or one-hot rows (N, K) (their argmax)."""
     if y.ndim == 2 and y.shape[1] == 1:
@@ -224,13 +228,14 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
         if len(bad):
             rows = y[bad].astype(np.float64)
             soft = bool(((rows >= 0) & (rows <= 1)).all() and np.allclose(rows.sum(axis=1), 1, atol=1e-3))
-            raise UserError(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)"
-                            + (f"; {len(bad)} row{'s are' if len(bad) != 1 else ' is'} probabilities over the classes "
-                               "(soft or smoothed labels)" if soft else ""),
-                            hint="give each sample its class (y.argmax(axis=1) of such rows), and loss.label_smoothing "
-                            "(0.1, say) to smooth them in training" if soft else "for several regression targets set "
-                            "data.source.task: regression; a class per step of a sequence is not supported: give one "
-                            "class per sample")
+            error = SoftLabels if soft else UserError
+            raise error(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)"
+                        + (f"; {len(bad)} row{'s are' if len(bad) != 1 else ' is'} probabilities over the classes "
+                           "(soft or smoothed labels)" if soft else ""),
+                        hint="give each sample its class (y.argmax(axis=1) of such rows), and loss.label_smoothing "
+                        "(0.1, say) to smooth them in training" if soft else "for several regression targets set "
+                        "data.source.task: regression; a class per step of a sequence is not supported: give one "
+                        "class per sample")
         return y.argmax(axis=1)
     if y.ndim != 1:
         raise UserError(f"{origin}: class labels must be one per sample (N,), (N, 1) or one-hot (N, K), "
