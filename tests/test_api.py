@@ -706,6 +706,10 @@ def test_an_image_model_takes_named_pixel_columns_flat_and_says_a_missing_channe
     with pytest.raises(UserError) as refused:
         model.predict(images[..., 0])
     assert refused.value.hint == "add the channel axis: shape (3, 8, 8, 1) (x[..., None] in NumPy)"
+    with pytest.raises(UserError) as refused:  # PyTorch's layout
+        model.predict(images.transpose(0, 3, 1, 2))
+    assert refused.value.hint == "these are channels first, (channels, height, width); the model takes channels " \
+        "last: x.transpose(0, 2, 3, 1)"
     # Pixels of 0-255 for a model trained on 0-16: noted for a few pixels, the rest in one line.
     notes = model.predict(np.full((2, 8, 8, 1), 255.0)).notes
     assert len(notes) == 4 and notes[0].startswith("2 of 2 values in 'pixel_0' lie far outside what training saw")

@@ -262,3 +262,25 @@ def test_global_max_pool2d_against_loops_and_torch():
     ty.backward(torch.from_numpy(dy))
     np.testing.assert_array_equal(ty.detach().numpy(), y)
     np.testing.assert_array_equal(tx.grad.numpy().transpose(0, 2, 3, 1), dx)
+
+
+def test_images_stored_channels_first_are_told_to_be_transposed(run_cli, tmp_path):
+    """PyTorch's (channels, height, width): the layers' shape errors come with the cause,
+    and a model that fits such images anyway is warned about them."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "nchw.npz", x=rng.random((40, 1, 16, 16)).astype(np.float32), y=np.arange(40) % 2)
+    text = ("data: {source: {type: npz, path: nchw.npz}}\nmodel:\n  layers:\n"
+            "    - {type: conv2d, filters: 4, kernel_size: 3}\n    - {type: max_pool2d, pool_size: 2}\n"
+            "    - {type: flatten}\n    - {type: dense, units: 2, activation: softmax}\nloss: categorical_crossentropy\n")
+    (tmp_path / "c.yaml").write_text(text)
+    result = run_cli("validate", tmp_path / "c.yaml")
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and "c.yaml:1:16: data.source: the samples (1, 16, 16) look like images stored " \
+        "channels first, (channels, height, width); nnrun's images are channels last, (height, width, channels): " \
+        "give x.transpose(0, 2, 3, 1), shape (16, 16, 1)" in out, result.output
+    assert "model.layers.0: conv2d_0: the (3, 3) kernel does not fit" in out  # the layers' own problem still told
+    (tmp_path / "c.yaml").write_text(text.replace("kernel_size: 3}", "kernel_size: 3, padding: same}").replace(
+        "    - {type: max_pool2d, pool_size: 2}\n", ""))
+    result = run_cli("validate", tmp_path / "c.yaml")
+    assert result.exit_code == 0 and "warning: the samples (1, 16, 16) look like images stored channels first" in \
+        " ".join(result.output.split()), result.output

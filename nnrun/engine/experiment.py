@@ -26,6 +26,7 @@ from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_mo
 from nnrun.engine.mask_advice import nothing_masked, padded_numbers, unmasked_padding, unread_masks
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
 from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.layers.base import channels_first
 from nnrun.model.losses import balanced_weights
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
@@ -124,8 +125,9 @@ def build(
     except MemoryError as exc:
         problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
         raise loaded.locate(ConfigError("", [problem])) from None
-    except ConfigError as exc:
-        raise loaded.locate(exc) from None
+    except ConfigError as exc:  # for images stored channels first, that is why the layers do not fit
+        first = channels_first(raw_train.input_shape, [layer.type for layer in config.model.layers])
+        raise loaded.locate(ConfigError("", exc.problems + [Problem("data.source", first)] * bool(first))) from None
     if warm_start:
         load_initial_weights(loaded, graph)
     fingerprints = splits.fingerprints
@@ -137,6 +139,8 @@ def build(
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph), *padded_numbers(graph, parts["train"].x),
+                       *([first] if (first := channels_first(graph.input_shape, [n.layer.type for n in graph.nodes]))
+                         else []),
                        *nothing_masked(graph, parts["train"].x, bool(steps)),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 

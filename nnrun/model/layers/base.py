@@ -99,6 +99,22 @@ def needs_images(layer_type: str, input_shape: Shape) -> ValueError:
     return ValueError(f"{layer_type} expects images (height, width, channels), got {tuple(input_shape)}{hint}")
 
 
+IMAGE_LAYERS = ("conv2d", "max_pool2d", "average_pool2d", "global_average_pool2d", "global_max_pool2d")
+
+
+def channels_first(input_shape: Shape, layer_types: list[str]) -> str | None:
+    """For images that look stored channels first, (channels, height, width) as PyTorch
+    stores them, read by image layers as channels last: what to do; else None."""
+    if len(input_shape) != 3 or not any(kind in IMAGE_LAYERS for kind in layer_types):
+        return None
+    channels, height, width = input_shape
+    if channels not in (1, 3, 4) or min(height, width) < 8:
+        return None
+    return (f"the samples {tuple(input_shape)} look like images stored channels first, (channels, height, width); "
+            f"nnrun's images are channels last, (height, width, channels): give x.transpose(0, 2, 3, 1), shape "
+            f"({height}, {width}, {channels})")
+
+
 STEPS_ENDED = ("flatten", "global_average_pool1d", "global_max_pool1d")
 
 
