@@ -99,6 +99,10 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
     np.testing.assert_array_equal(model.predict(text_files / "new.csv").probabilities, by_column)  # a Path a file
     with pytest.raises(UserError, match=r"names a file, and a text model takes a string as the text"):
         model.predict(str(text_files / "new.csv"))  # which would be predicted for as a text, silently
+    with pytest.raises(UserError, match=r"x: item 1 is 5, but this model reads texts \(its column 'review'\)"):
+        model.predict(["The plot was not bad.", 5])  # not "trained on the columns of a table"
+    with pytest.raises(UserError, match=r"x: its items are not texts, but this model reads texts"):
+        model.predict([12345, 6])
     pd = pytest.importorskip("pandas")
     np.testing.assert_array_equal(model.predict(pd.Series(texts)).probabilities, by_column)  # a column of texts
     # A Series of texts keeps its index, so that series.to_frame().join(prediction.to_frame()) lines up.

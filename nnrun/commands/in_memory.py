@@ -47,11 +47,16 @@ def texts_as_column(x, saved) -> object:
         return {name: [x]}
     series = hasattr(x, "to_list") and getattr(x, "ndim", None) == 1 and name not in map(str, x.index)
     # A missing text (None, NaN, pd.NA, as a Series of texts with gaps holds them) is an
-    # empty cell, as in a file; a sequence of nothing but numbers is no list of texts.
-    if (series or isinstance(x, (list, tuple, np.ndarray))) and np.ndim(x) == 1 and \
-            all(isinstance(text, str) or is_missing(text) for text in list(x)):
-        return {name: list(x)}
-    return x
+    # empty cell, as in a file; a number is no text (a JSON request's is refused alike).
+    if not (series or isinstance(x, (list, tuple, np.ndarray))) or np.ndim(x) != 1:
+        return x
+    values = list(x)
+    other = [i for i, text in enumerate(values) if not isinstance(text, str) and not is_missing(text)]
+    if not other:
+        return {name: values}
+    at = f"item {other[0]} is {values[other[0]]!r}" if len(other) < len(values) else "its items are not texts"
+    raise UserError(f"x: {at}, but this model reads texts (its column '{name}')",
+                    hint="give each item as a string, e.g. [str(v) for v in x]; a file's cells are read as text")
 
 
 def samples_array(x, name: str) -> np.ndarray:
