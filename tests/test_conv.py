@@ -284,3 +284,13 @@ def test_images_stored_channels_first_are_told_to_be_transposed(run_cli, tmp_pat
     result = run_cli("validate", tmp_path / "c.yaml")
     assert result.exit_code == 0 and "warning: the samples (1, 16, 16) look like images stored channels first" in \
         " ".join(result.output.split()), result.output
+
+
+def test_images_fed_as_stored_are_warned_to_be_scaled(run_cli):
+    from conftest import ROOT
+
+    unscaled = run_cli("validate", ROOT / "configs" / "digits_cnn.yaml", "--set", "data.preprocess=[]")
+    assert unscaled.exit_code == 0 and "warning: data.preprocess: the images go in as stored, values from 0 to 16; " \
+        "networks learn slowly or not at all from such inputs: add preprocess: [{type: scale, factor: 0.0625}] " \
+        "(1/16), or [standardize]" in " ".join(unscaled.output.split())
+    assert "warning" not in run_cli("validate", ROOT / "configs" / "digits_cnn.yaml").output  # scaled by its config

@@ -112,6 +112,9 @@ def text_without_embedding(config: Config, graph: Graph) -> list[str]:
             "--data FILE --target COLUMN writes such a model)"]
 
 
+# Image values above this (pixels of 0-255, the digits' 0-16) are warned about without data.preprocess.
+UNSCALED_IMAGE = 10.0
+
 # Inputs whose spreads differ by more than this factor (or spread more than
 # UNSCALED_SPREAD) are warned about without data.preprocess. Breast cancer's columns
 # spread from 0.0027 to 571: configs/breast_cancer.yaml without its standardize step
@@ -145,6 +148,22 @@ def unscaled_inputs(graph: Graph, rows: np.ndarray | None, names: list[str] | No
     return [f"data.preprocess: the features go in unscaled, and their spreads differ widely ({name(widest)} about "
             f"{spreads[widest]:.3g}, {name(narrowest)} about {spreads[narrowest]:.3g}); networks learn slowly or not "
             "at all from such inputs: add preprocess: [standardize]"]
+
+
+def unscaled_images(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
+    """Images fed as stored, pixels of 0-255 (or 0-16, as the digits'): networks train
+    slowly or not at all on them, and Keras's tutorials scale them first (Rescaling)."""
+    from nnrun.model.layers.base import IMAGE_LAYERS
+
+    if preprocessed or x.ndim != 4 or not len(x) or not any(n.layer.type in IMAGE_LAYERS for n in graph.nodes):
+        return []
+    sample = x[:: max(1, len(x) // 256)][:256]
+    low, top = float(np.min(sample)), float(np.max(sample))
+    if top <= UNSCALED_IMAGE or low < 0:
+        return []
+    return [f"data.preprocess: the images go in as stored, values from {low:g} to {top:g}; networks learn slowly or "
+            f"not at all from such inputs: add preprocess: [{{type: scale, factor: {1 / top:.6g}}}] (1/{top:g}), "
+            "or [standardize]"]
 
 
 def unused_layers(graph: Graph) -> list[str]:

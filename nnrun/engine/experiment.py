@@ -21,7 +21,8 @@ from nnrun.data import Dataset, load_splits
 from nnrun.data.labels import class_list
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
-from nnrun.engine.advice import idle_settings, scale_rows, text_without_embedding, unscaled_inputs, unused_layers
+from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unscaled_images, unscaled_inputs,
+                                 unused_layers)
 from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_monitors
 from nnrun.engine.mask_advice import nothing_masked, padded_numbers, unmasked_padding, unread_masks
 from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
@@ -142,6 +143,7 @@ def build(
                        *([first] if (first := channels_first(graph.input_shape, [n.layer.type for n in graph.nodes]))
                          else []),
                        *nothing_masked(graph, parts["train"].x, bool(steps)),
+                       *unscaled_images(graph, parts["train"].x, bool(steps)),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))
 
 
