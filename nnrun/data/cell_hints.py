@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from nnrun.data.cell_kinds import dates
+from nnrun.data.labels import HIGH_CARDINALITY, shortened
 from nnrun.data.number_patterns import (AROUND, COMMA_GROUPS, GAP_LIKE, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR,
                                         NUMBER_WITH_SEPARATOR_AND_COMMA, NUMBER_WITH_SYMBOLS, ONE_COMMA_GROUP,
                                         PLAIN, signs_in)
@@ -113,12 +114,6 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
 def _free_text(sample: list[str]) -> bool:
     """Whether most cells are several words: sentences, not names or codes."""
     return sum(len(c.split()) >= 4 for c in sample) > len(sample) / 2
-
-
-def shortened(text: str, limit: int = 40) -> str:
-    """A cell as a message quotes it: on one line (a quoted cell may hold line breaks), cut to ``limit``."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _other_decimal_mark(sample: list[str], decimal: str) -> list[str]:
@@ -225,6 +220,4 @@ def _category_limit(rows: int) -> int:
     """The most distinct values a column of ``rows`` may have to look like categories:
     each value repeated (a tenth of the rows at most), and below the count that makes a
     categorical column a warning (see .columns.category_warnings)."""
-    from nnrun.data.labels import HIGH_CARDINALITY
-
     return min(max(20, rows // 10), HIGH_CARDINALITY, max(1, rows // 2))

@@ -132,10 +132,14 @@ def _signed_number(values: list[str]) -> str | None:
     return signed[0] if len(signed) > min(len(values), 1000) / 2 else None
 
 
+def shortened(text: str, limit: int = 40) -> str:
+    """A cell as a message quotes it: on one line (a quoted cell may hold line breaks), cut to ``limit``."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _free_text(values: list[str]) -> str | None:
     """One of ``values`` when most are texts of several words (reviews, comments, titles)."""
-    from nnrun.data.cell_hints import shortened
-
     texts = [str(v) for v in values[:1000] if len(str(v).split()) >= 3]
     return shortened(texts[0]) if texts and len(texts) > min(len(values), 1000) / 2 else None
 
