@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnrun import __version__
@@ -204,3 +205,34 @@ def test_dataset_names_complete(tmp_path):
     env = {"_NNRUN_COMPLETE": "complete_bash", "COMP_WORDS": "nnrun init --dataset d", "COMP_CWORD": "3"}
     result = CliRunner().invoke(app, [], env=env, prog_name="nnrun")
     assert result.output.split() == ["digits", "diabetes"]
+
+
+def test_init_writes_a_model_for_an_archive_of_images_sequences_or_features(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "pixels.npz", x=(rng.random((60, 8, 8, 1)) * 255).astype(np.uint8), y=rng.integers(0, 3, 60))
+    sequences = np.zeros((60, 6, 2), np.float32)
+    for i, length in enumerate(rng.integers(2, 7, 60)):  # padded at the end with steps of 0, some of them
+        sequences[i, :length] = rng.normal(size=(length, 2)) + 2
+    np.savez(tmp_path / "steps.npz", x=sequences, labels=np.array(["low", "high"])[np.arange(60) % 2])
+    np.savez(tmp_path / "rows.npz", x=rng.normal(size=(60, 3)), y=rng.normal(size=60))
+    written = {}
+    for name, extra in (("pixels", ()), ("steps", ("--target", "labels")), ("rows", ())):
+        result = run_cli("init", "--data", f"{name}.npz", *extra)
+        assert result.exit_code == 0, result.output
+        written[name] = (tmp_path / f"{name}.yaml").read_text()
+        trained = run_cli("train", f"{name}.yaml", "-q", "--set", "training.epochs=1", "--run-dir", f"run_{name}")
+        assert trained.exit_code == 0 and "warning" not in trained.output, trained.output
+    assert "preprocess: [{type: scale, factor: 0.00392157}]  # pixels 0..255 to 0..1" in written["pixels"]
+    assert "- {type: conv2d, filters: 32, kernel_size: 3, padding: same, activation: relu}" in written["pixels"]
+    assert "- {type: dense, units: 3, activation: softmax}" in written["pixels"]
+    assert "source: {type: npz, path: steps.npz, y: labels}" in written["steps"]
+    assert "- {type: masking}" in written["steps"] and "- {type: lstm, units: 64}" in written["steps"]
+    assert "preprocess" not in written["steps"]  # standardizing would move the padding's zeros
+    assert "loss: mse" in written["rows"] and "preprocess: [standardize]" in written["rows"]
+    # PyTorch's image layout and a missing array are said before anything is written.
+    np.savez(tmp_path / "nchw.npz", x=rng.random((60, 3, 16, 16)), y=np.arange(60) % 2)
+    result = run_cli("init", "--data", "nchw.npz")
+    assert result.exit_code == 2 and "look like images stored channels first" in result.output
+    assert "hint: save them as x.transpose(0, 2, 3, 1)" in result.output and not (tmp_path / "nchw.yaml").exists()
+    result = run_cli("init", "--data", "steps.npz")
+    assert result.exit_code == 2 and "steps.npz holds no array named 'y'; the arrays are: x, labels" in result.output

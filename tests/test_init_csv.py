@@ -299,11 +299,10 @@ def test_one_hot_columns_beside_a_one_hot_target_are_left_out_and_said_to_be(run
 
 
 def test_an_archive_given_to_init_is_named_as_one(run_cli, tmp_path):
-    np.savez(tmp_path / "sensors.npz", x=np.zeros((4, 3)), y=np.zeros(4))
+    np.savez(tmp_path / "sensors.npz", x=np.zeros((4, 3)), y=np.zeros(4))  # read as an archive (see init_npz)
     result = run_cli("init", "--data", "sensors.npz", "--target", "y")
     assert result.exit_code == 2 and "UTF-8" not in result.output
-    assert "--data: sensors.npz is an NPZ file; init --data reads plain CSV files" in result.output
-    assert "hint: name it in a config: data: {source: {type: npz, path: sensors.npz}}" in result.output
+    assert "sensors.npz: 4 samples; a model learns from more" in result.output
     # A compressed CSV file is to be unpacked; a compressed file of other bytes may be MNIST's IDX format.
     import gzip
 

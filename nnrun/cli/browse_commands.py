@@ -138,10 +138,11 @@ def init(
                                           help="A bundled data set's name, or your CSV file: as -d NAME or --data FILE."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Bundled data set the config trains on "
                                           "(default: iris).", autocompletion=_complete_dataset, show_default=False),
-    data: Optional[Path] = typer.Option(None, "--data", help="Your own CSV file to train on, instead.",
-                                        show_default=False),
+    data: Optional[Path] = typer.Option(None, "--data", help="Your own CSV file to train on, instead, or an .npz "
+                                        "archive of the arrays x and y.", show_default=False),
     # A list, so that a second --target is refused rather than silently taking the place of the first.
-    target: Optional[list[str]] = typer.Option(None, "--target", help="With --data: the column to predict.",
+    target: Optional[list[str]] = typer.Option(None, "--target", help="With --data: the column to predict (of an "
+                                               ".npz archive: the targets' array, default y).",
                                                show_default=False, metavar="COLUMN"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (- for standard output). "
                                           "Default: <dataset>.yaml, or the CSV file's name with .yaml."),
@@ -155,6 +156,9 @@ def init(
     Example: nnrun init --dataset wine -o wine.yaml && nnrun train wine.yaml
 
     Your own file: nnrun init --data houses.csv --target price && nnrun validate houses.yaml
+
+    An archive of arrays: nnrun init --data images.npz (images get convolutions,
+    sequences an LSTM, features a dense network)
     """
 
     def action():

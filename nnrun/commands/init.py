@@ -123,6 +123,10 @@ def _starter(dataset: str | None, data: str | Path | None, target: str | None, p
     """The starter text for a bundled ``dataset`` or the CSV file ``data``, as the file ``path``."""
     if data is None:
         return starter_text(dataset, str(path))
+    if Path(data).suffix.lower() == ".npz":
+        from nnrun.commands.init_npz import npz_starter_text
+
+        return npz_starter_text(Path(data), target, path, notes)
     from nnrun.commands.init_csv import csv_starter_text
 
     return csv_starter_text(Path(data), target, path, notes)

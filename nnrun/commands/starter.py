@@ -68,16 +68,18 @@ def tokens_for(vocabulary: int) -> int:
 
 
 def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens: int | None = None,
-                counts: list[int] = (), far: tuple | None = None) -> list[str]:
+                counts: list[int] = (), far: tuple | None = None, before: tuple[str, ...] = ()) -> list[str]:
     """The ``model:`` section, the loss, optimizer and metrics: a hidden layer of 64 with
     dropout, then one output per class (one sigmoid unit for two), or one linear output
     for a regression (``classes`` None), whose target the data section standardizes.
     ``counts``: the rows of each class; a rare one of two gets class weights and metrics
     that see it. ``far``: (count, farthest, median as text) of a regression's targets
-    far from the rest (data.ranges.far_from_the_rest), which get the huber loss."""
-    lines = ["model:", commented("  layers:", "input to output; shapes are checked before training")]
+    far from the rest (data.ranges.far_from_the_rest), which get the huber loss.
+    ``before``: layer lines that read the input first (convolutions, a recurrent layer)."""
+    lines = ["model:", commented("  layers:", "input to output; shapes are checked before training"), *before]
     if flatten:
-        lines.append(commented("    - {type: flatten}", "images (height, width, channels) -> one vector"))
+        lines.append(commented("    - {type: flatten}", "images (height, width, channels) -> one vector" if not before
+                               else "the last feature maps -> one vector"))
     if text_tokens is not None:
         lines += [commented(f"    - {{type: embedding, input_dim: {text_tokens}, output_dim: 32, mask_zero: true}}",
                             "input_dim = max_tokens"),

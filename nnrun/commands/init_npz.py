@@ -1,0 +1,135 @@
+"""``nnrun init --data FILE.npz [--target NAME]``: a starter config for an archive of
+arrays, its model chosen by the shape of the samples (the array ``x``), as Keras's
+tutorials build one:
+
+    (features,)                  a dense network on standardized features
+    (height, width, channels)    two convolutions with max pooling, then the dense head;
+                                 pixels above 1 scaled to 0..1
+    (height, width)              the same, after a reshape that adds the channel axis
+    (steps, features)            an LSTM, after a masking layer where the sequences look
+                                 padded at their end with steps of 0
+
+The targets (``y``, or the array ``--target`` names) decide the task as a CSV file's
+labels do: texts, booleans, one-hot rows or a few whole numbers are classes; numbers
+with fractions or of many values make a regression. The archive is then read by the
+npz source itself, so that what training would refuse (a NaN target, an object array)
+is said here first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nnrun.commands.init_csv import MIN_ROWS, MOST_CLASSES
+from nnrun.commands.init_source import name_list, scalar
+from nnrun.commands.starter import (HELD_OUT, class_order, commented, model_lines, positive_last, schema_lines,
+                                    training_lines)
+from nnrun.config.run_names import default_name
+from nnrun.data.files import NpzSource
+from nnrun.data.formats import npz_keys, read_npz
+from nnrun.errors import UserError, did_you_mean, quoted
+
+IMAGE_WIDTH = 16  # samples (a, b) with b above this are images of one channel; up to it, steps of b features
+
+
+def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str] | None = None) -> str:
+    """The commented YAML for training on the archive ``data``, its targets the array
+    ``target`` (default ``y``), written to ``path``."""
+    y_name = target or "y"
+    arrays = read_npz(data, ["x", y_name])
+    for name in ("x", y_name):
+        if name not in arrays:
+            keys = npz_keys(data)
+            raise UserError(f"--data: {data} holds no array named '{name}'{did_you_mean(name, keys, 'the arrays are')}",
+                            hint="init --data reads the samples from the array x and the targets from y (or the "
+                            "array --target names): numpy.savez(path, x=samples, y=targets)")
+    shape, task = arrays["x"].shape[1:], _task(arrays[y_name])
+    loaded = NpzSource(path=str(data), y=y_name, task=task).load(0)  # as training reads it: its refusals first
+    if len(loaded.y) < MIN_ROWS:
+        raise UserError(f"{data}: {len(loaded.y)} samples; a model learns from more, and the validation and test "
+                        f"splits hold some of them out (at least {MIN_ROWS})")
+    classes, counts = None, []
+    if task == "classification":
+        if loaded.num_classes < 2:
+            raise UserError(f"{data}: '{y_name}' holds one class ({loaded.class_names[0]}) for every sample: there "
+                            "is nothing to predict", hint="name the targets' array with --target")
+        counts = np.bincount(np.asarray(loaded.y).reshape(-1), minlength=loaded.num_classes).tolist()
+        by_name = dict(zip(loaded.class_names, counts))
+        classes = positive_last(loaded.class_names, counts)
+        counts = [by_name[c] for c in classes]
+    before, flatten, preprocess = _model_for(data, shape, np.asarray(loaded.x), arrays["x"].dtype)
+    about = "a regression" if classes is None else f"a classification of {len(classes)} classes"
+    lines = [*schema_lines(path),
+             f"# Starter config for {data.name}: samples of shape {shape} in 'x', predicting '{y_name}', {about}.",
+             f"# Check it against the data:  nnrun validate {quoted(path)}",
+             f"# Then train it:              nnrun train {quoted(path)}",
+             f"name: {default_name(path)}", "seed: 42", "data:",
+             f"  source: {{type: npz, path: {scalar(os.path.relpath(data.resolve(), path.parent.resolve()))}"
+             f"{f', y: {scalar(y_name)}' if y_name != 'y' else ''}}}",
+             commented(f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}"
+                       f"{', stratify: true' if classes else ''}}}", "held-out fractions; the rest trains")]
+    if preprocess:
+        lines.append(preprocess)
+    if classes is None:
+        lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
+                                                               "its units"))
+    elif classes != class_order(classes):
+        lines.append(commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', the rarer, last: the positive "
+                                                                   "class"))
+    lines += [*model_lines(classes, flatten=flatten, counts=counts, before=before), *training_lines(100)]
+    return "\n".join(lines) + "\n"
+
+
+def _task(y: np.ndarray) -> str:
+    """classification for texts, booleans, one-hot rows or a few whole numbers; else regression."""
+    if y.dtype.kind in "USb" or y.ndim > 2:
+        return "classification"
+    if y.ndim == 2 and y.shape[1] > 1:
+        one_hot = bool(np.isin(y, (0, 1)).all()) and bool((y.sum(axis=1) == 1).all())
+        return "classification" if one_hot else "regression"
+    values = y.reshape(-1)
+    if values.dtype.kind == "f" and (not np.isfinite(values).all() or (values != np.round(values)).any()):
+        return "regression"  # a NaN is said by the source, as a missing target
+    return "classification" if len(np.unique(values)) <= MOST_CLASSES else "regression"
+
+
+def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tuple[tuple[str, ...], bool, str | None]:
+    """The layers that read the samples, whether a flatten follows them, and the
+    preprocess line, for samples of ``shape`` (``stored``: the archive's dtype)."""
+    if len(shape) == 1:
+        return (), False, commented("  preprocess: [standardize]", "fitted on the training split only")
+    image = len(shape) == 3 or (len(shape) == 2 and shape[1] > IMAGE_WIDTH)
+    if image:
+        if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[-1] not in (1, 3, 4):
+            raise UserError(f"{data}: the samples {shape} look like images stored channels first, (channels, height, "
+                            "width); nnrun's images are channels last, (height, width, channels)",
+                            hint="save them as x.transpose(0, 2, 3, 1) and run nnrun init again")
+        top = float(np.max(x[:: max(1, len(x) // 256)][:256]))
+        top = 255.0 if stored == np.uint8 or 128 < top <= 255 else top  # 8-bit pixels, whatever the sample's brightest
+        reshape = (commented(f"    - {{type: reshape, target_shape: [{shape[0]}, {shape[1]}, 1]}}",
+                             "images of one channel: the channel axis added"),) if len(shape) == 2 else ()
+        convolutions = (*reshape,
+                        commented("    - {type: conv2d, filters: 32, kernel_size: 3, padding: same, activation: relu}",
+                                  "32 filters of 3x3 pixels"),
+                        commented("    - {type: max_pool2d, pool_size: 2}", "half the height and width"),
+                        "    - {type: conv2d, filters: 64, kernel_size: 3, padding: same, activation: relu}",
+                        "    - {type: max_pool2d, pool_size: 2}")
+        scale = commented(f"  preprocess: [{{type: scale, factor: {1 / top:.6g}}}]", f"pixels 0..{top:g} to 0..1") \
+            if top > 1 else None
+        return convolutions, True, scale
+    if len(shape) == 2:
+        ends = np.all(x[:, -1, :] == 0, axis=-1)
+        padded = 0.1 <= float(ends.mean()) < 1  # some sequences, not all, end in steps of 0
+        masking = (commented("    - {type: masking}", f"{ends.mean():.0%} of the sequences end in steps of 0: "
+                             "padding, skipped"),) if padded else ()
+        lstm = commented("    - {type: lstm, units: 64}", f"reads the {shape[0]} steps in order")
+        # Standardizing would move the padding's zeros, which the masking layer looks for.
+        standardize = None if padded else commented("  preprocess: [{type: standardize, per: channel}]",
+                                                    "each feature over every step, from the training split")
+        return (*masking, lstm), False, standardize
+    raise UserError(f"{data}: samples of shape {shape} in 'x' have no starter model (one knows of features, images "
+                    "and sequences)", hint="write model.layers yourself: nnrun layers lists them")
+
