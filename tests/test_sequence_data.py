@@ -103,6 +103,8 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
         model.predict(["The plot was not bad.", 5])  # not "trained on the columns of a table"
     with pytest.raises(UserError, match=r"x: its items are not texts, but this model reads texts"):
         model.predict([12345, 6])
+    rows = [{"review": text} for text in texts]  # rows as dicts, as a JSON request's instances are
+    np.testing.assert_array_equal(model.predict(rows).probabilities, by_column)
     pd = pytest.importorskip("pandas")
     np.testing.assert_array_equal(model.predict(pd.Series(texts)).probabilities, by_column)  # a column of texts
     # A Series of texts keeps its index, so that series.to_frame().join(prediction.to_frame()) lines up.
@@ -133,6 +135,17 @@ def test_a_word_reads_the_same_however_its_accent_was_typed(run_cli, text_files)
 
     del text["unicode"]  # as a run saved before the option: its combining mark is another word, [UNK] (1)
     assert vectorize([combining], text)[0, 1] == 1 and vectorize([composed], text)[0, 1] > 1
+    # The config file, which leaves unicode unset, resumes the run that settled it as nfc.
+    assert "unicode: nfc" in (text_files / "run" / "config.yaml").read_text()
+    result = run_cli("train", "config.yaml", "--resume", "run", "--set", "training.epochs=2", "--quiet")
+    assert result.exit_code == 0, result.output
+    # A saved run's config.yaml without it (trained before the option) is built as it read its texts: none.
+    from nnrun.config import load_config
+    from nnrun.engine.experiment import build
+
+    for new_run, meant in ((True, "nfc"), (False, "none")):
+        experiment = build(load_config(text_files / "config.yaml"), warm_start=new_run)
+        assert experiment.config.data.source.text.unicode == meant
 
 
 def predicted(run_cli, text: str, *options: str) -> list[dict]:

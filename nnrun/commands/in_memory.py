@@ -1,8 +1,9 @@
 """Samples given in memory, to train on (:func:`samples_array`) or to a loaded model. For
 the latter they are made into what its files would hold: a NumPy array, a dict of
 columns or a pandas DataFrame (matched by the column names), a list of rows as dicts (a
-JSON request's ``instances``), a pandas Series as one row or one column. Cells are read as a CSV file's would be (:func:`table_cell`), so the saved
-column encoding applies as it does to ``nnrun predict``'s file (:func:`table_samples`).
+JSON request's ``instances``), a pandas Series as one row or one column. Cells are read
+as a CSV file's would be (:func:`table_cell`), so the saved column encoding applies as it
+does to ``nnrun predict``'s file (:func:`table_samples`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def texts_as_column(x, saved) -> object:
     other = [i for i, text in enumerate(values) if not isinstance(text, str) and not is_missing(text)]
     if not other:
         return {name: values}
+    if not all(isinstance(values[i], (int, float, np.number)) for i in other):
+        return x  # rows as dicts, say: read by column name
     at = f"item {other[0]} is {values[other[0]]!r}" if len(other) < len(values) else "its items are not texts"
     raise UserError(f"x: {at}, but this model reads texts (its column '{name}')",
                     hint="give each item as a string, e.g. [str(v) for v in x]; a file's cells are read as text")

@@ -45,10 +45,13 @@ class TextSpec(BaseModel):
     lowercase: bool = Field(True, description="Lower-case the text first.")
     strip_punctuation: bool = Field(True, description="Remove ASCII punctuation first (Keras's default standardization).")
     # A text saved on macOS or pasted from a web page may type 'é' as 'e' and a combining
-    # accent: without this the two spellings are two words, and one of them [UNK].
-    unicode: Literal["nfc", "none"] = Field("nfc", description="nfc: compose accents typed as combining marks "
-                                            "('e' + U+0301 is 'é') first, so that a word reads the same however "
-                                            "it was typed; none: the text as it is.")
+    # accent: without this the two spellings are two words, and one of them [UNK]. Unset, a
+    # new run takes nfc, and a run saved before the option (its config.yaml has none) keeps
+    # reading its texts as they were (see engine.experiment); config.yaml then says which.
+    unicode: Literal["nfc", "none"] | None = Field(
+        None, description="nfc: compose accents typed as combining marks ('e' + U+0301 is 'é') first, so that a "
+                          "word reads the same however it was typed; none: the text as it is. Default: nfc for a new "
+                          "run; a run trained before this option keeps reading texts as they are.")
 
 
 def standardize(text: str, lowercase: bool, strip_punctuation: bool, unicode: str = "none") -> str:

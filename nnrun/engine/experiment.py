@@ -89,7 +89,8 @@ def build(
     """Load and split the data, fit (or reuse) the column encoding, preprocessing and
     target scale, compile the graph, and load ``model.init_weights`` (unless
     ``warm_start`` is False: a saved run brings its own weights)."""
-    config = resolve_paths(loaded)
+    resolve_paths(loaded)
+    config = _unicode_resolved(loaded, new_run=warm_start)
     try:
         splits = load_splits(config.data, config.seed, columns)
     except ConfigError as exc:
@@ -185,6 +186,25 @@ def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
     config.yaml then trains, evaluates and resumes as it is, where the default
     fraction written there would ask for a split the file already fills."""
     loaded.config = given_splits_unset(loaded.config, given)
+    return loaded.config
+
+
+def _unicode_resolved(loaded: LoadedConfig, new_run: bool) -> Config:
+    """The config with a text column's unset ``unicode`` made explicit: nfc for a new
+    run; for a saved one (resumed), none, as runs trained before the option read their
+    texts, so that a vocabulary fitted again is the one they learned."""
+    return unicode_unset_as(loaded, "nfc" if new_run else "none")
+
+
+def unicode_unset_as(loaded: LoadedConfig, value: str | None) -> Config:
+    """The config with a text column's ``unicode``, where unset, set to ``value``."""
+    source = loaded.config.data.source
+    text = getattr(source, "text", None)
+    if text is None or text.unicode is not None or value is None:
+        return loaded.config
+    text = text.model_copy(update={"unicode": value})
+    data = loaded.config.data.model_copy(update={"source": source.model_copy(update={"text": text})})
+    loaded.config = loaded.config.model_copy(update={"data": data})
     return loaded.config
 
 

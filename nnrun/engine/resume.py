@@ -21,7 +21,8 @@ from pathlib import Path
 
 from nnrun.config import load_config, resolved
 from nnrun.config.diff import config_differences, describe_changes, listed
-from nnrun.engine.experiment import as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ
+from nnrun.engine.experiment import (as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ,
+                                     unicode_unset_as)
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.train import run_experiment
@@ -99,11 +100,13 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     now = resolve_paths(given)
     split_files = now.data.source.given_splits() - now.data.split.model_fields_set
     before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, split_files))
-    after = _weights_as_trained(after, before, RunDir(path))
+    after = _unicode_as_trained(_weights_as_trained(after, before, RunDir(path)), before)
     changed = {key for key, _, _ in config_differences(before, after)}
     if not changed:
         return loaded, None
     if changed == {"training.epochs"}:
+        recorded = getattr(loaded.config.data.source, "text", None)  # what an unset unicode became in the run
+        unicode_unset_as(given, getattr(recorded, "unicode", None))
         return given, (before["training"]["epochs"], after["training"]["epochs"])
     changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
     source = str(config) if config is not None else said("--set", "overrides")
@@ -132,6 +135,17 @@ def _weights_as_trained(after: dict, before: dict, run: RunDir) -> dict:
     else:
         weights = recorded
     return {**after, "loss": {**after["loss"], "class_weights": weights}}
+
+
+def _unicode_as_trained(after: dict, before: dict) -> dict:
+    """The given config with a text column's unset ``unicode`` as the run settled it in
+    its config.yaml (nfc for a run of this version, unset for one trained before)."""
+    given = ((after.get("data") or {}).get("source") or {}).get("text")
+    recorded = ((before.get("data") or {}).get("source") or {}).get("text")
+    if not isinstance(given, dict) or not isinstance(recorded, dict) or given.get("unicode") is not None:
+        return after
+    source = {**after["data"]["source"], "text": {**given, "unicode": recorded.get("unicode")}}
+    return {**after, "data": {**after["data"], "source": source}}
 
 
 def resume_warnings(record: RunRecord, run: RunDir, threads, world_size: int) -> list[str]:
