@@ -251,6 +251,11 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
     (tmp_path / "c.yaml").write_text(text)
     assert run_cli("train", "c.yaml", "--run-dir", "a", "-q").exit_code == 0
     assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (tmp_path / "a" / "config.yaml").read_text()
+    # A numbered class's weight by its dotted path, as --set and a sweep's parameters name it.
+    for setting, weighed in (("loss.class_weights.1=3", "class weights 0 1, 1 3, 2 4;"),
+                             ("loss.class_weights.2=3", "class weights 0 1, 1 1, 2 3;")):
+        result = run_cli("validate", "c.yaml", "--set", setting)
+        assert result.exit_code == 0 and weighed in result.output, result.output
     # Keras's class_weight dict, as Python writes it (integer keys).
     config = {"model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]}, "training": {"epochs": 1},
               "loss": {"type": "categorical_crossentropy", "class_weights": {2: 4.0}}}

@@ -112,6 +112,8 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
             if not last and isinstance(node[part], str):  # `- flatten` gains options
                 node[part] = {"type": node[part]}
         elif isinstance(node, dict):
+            if isinstance(part, int) and (str(part) in node or tuple(parts[depth - 2:depth]) == ("loss", "class_weights")):
+                part = parts[depth] = str(part)  # a key that is a number: a numbered class's weight
             if isinstance(part, int):
                 # An index into a mapping the path began: a misspelt list's key (model.layer.1).
                 close = did_you_mean(made[0], made[1] + _schema_keys(parts[: depth - 1])) if made and not node else ""
