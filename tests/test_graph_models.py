@@ -256,9 +256,10 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
                              ("loss.class_weights.2=3", "class weights 0 1, 1 1, 2 3;")):
         result = run_cli("validate", "c.yaml", "--set", setting)
         assert result.exit_code == 0 and weighed in result.output, result.output
-    # Keras's class_weight dict, as Python writes it (integer keys).
+    # Keras's class_weight dict as Python builds it: dict(zip(np.unique(y), weights)), NumPy's integers for keys.
+    weights = dict(zip(np.unique(y), [1.0, 1.0, 4.0]))
     config = {"model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]}, "training": {"epochs": 1},
-              "loss": {"type": "categorical_crossentropy", "class_weights": {2: 4.0}}}
+              "loss": {"type": "categorical_crossentropy", "class_weights": weights}}
     run = nnrun.train(config, data=(np.zeros((30, 3)), y[:30]), run_dir=tmp_path / "api").run_dir
     assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (run / "config.yaml").read_text()
 

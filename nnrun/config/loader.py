@@ -113,6 +113,7 @@ def file_kind(data: Any) -> str | None:
 
 
 def validate(data: dict, loaded: LoadedConfig) -> Config:
+    data = _text_keys(data)
     objects = [Problem(path, message) for path, message in objects_inside(data)]
     if objects:
         raise loaded.error(objects)
@@ -251,6 +252,20 @@ def _other_branch(err: dict, path: tuple, errors: list[dict], data: dict) -> boo
         return False
     places = {path, path[:-1]}  # the member's name may end the path (``kernel_initializer.Constant``)
     return any(other is not err and user_path(other["loc"], data)[0] in places for other in errors)
+
+
+def _text_keys(value: Any) -> Any:
+    """A Python caller's mapping with its number keys as JSON writes them, text: NumPy's
+    too (``dict(zip(np.unique(y), weights))``, Keras's class_weight idiom), which
+    ``json.dumps`` refuses."""
+    if isinstance(value, dict):
+        return {_text_key(key): _text_keys(item) for key, item in value.items()}
+    return [_text_keys(item) for item in value] if isinstance(value, list) else value
+
+
+def _text_key(key: Any) -> Any:
+    plain = key.item() if hasattr(key, "item") and not isinstance(key, str) else key  # a NumPy scalar
+    return str(plain) if isinstance(plain, int) and not isinstance(plain, bool) else key
 
 
 def _json_value(value: Any) -> Any:

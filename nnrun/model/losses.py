@@ -71,14 +71,6 @@ class ClassificationLoss(Loss):
         )
     from_logits: bool = Field(False, description="The model outputs logits: its last layer has no activation.")
 
-    @field_validator("class_weights", mode="before")
-    @classmethod
-    def _classes_named(cls, weights):
-        # Keras's class_weight={0: 1.0, 1: 10.0} in Python: integer labels' classes are named "0", "1", ...
-        if isinstance(weights, dict):
-            return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in weights.items()}
-        return weights
-
     @field_validator("class_weights")
     @classmethod
     def _some_weight(cls, weights: list[float] | dict[str, float] | str | None):
