@@ -262,6 +262,11 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
               "loss": {"type": "categorical_crossentropy", "class_weights": weights}}
     run = nnrun.train(config, data=(np.zeros((30, 3)), y[:30]), run_dir=tmp_path / "api").run_dir
     assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (run / "config.yaml").read_text()
+    # Classes labelled 1, 2, 3: a key is a label, and 0 names none (not "the classes have names").
+    np.savez(tmp_path / "xy.npz", x=np.random.default_rng(0).normal(size=(120, 3)), y=y + 1)
+    result = run_cli("validate", "c.yaml", "--set", "loss.class_weights={0: 1.0, 2: 4.0}")
+    assert result.exit_code == 2 and "loss.class_weights.0: '0' is no class of the data, whose training split has 3 " \
+        "classes: 1, 2, 3; a key names a class by its label, not its position" in result.output, result.output
 
 
 @pytest.mark.parametrize("weights, message", [

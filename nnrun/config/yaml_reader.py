@@ -211,7 +211,7 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
 
 
 def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict:
-    result = {}
+    result, lines = {}, {}  # lines: each key's first line, by the key it is read as (0: and "0": one class)
     for key_node, value_node in node.value:
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
@@ -232,8 +232,8 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
                                 f"order{listed}")
             raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
         if named in result:
-            first = keys.get(path + (key,), keys.get(path + (named,)))[0]  # 0: and "0": name one class
-            raise UserError(f"{source}:{line}:{column}: duplicate key '{key}' (first at line {first}); keep one")
+            raise UserError(f"{source}:{line}:{column}: duplicate key '{key}' (first at line {lines[named]}); keep one")
+        lines[named] = line
         keys[path + (key,)] = (line, column)  # by the key as a dotted path reads it: loss.class_weights.0
         result[named] = _plain(value_node, path + (key,), values, keys, source)
     return result

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from nnrun.config import load_config, resolved
 from nnrun.config.diff import config_differences, describe_changes, listed
-from nnrun.engine.experiment import (as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ,
-                                     unicode_unset_as)
+from nnrun.engine.experiment import as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
+from nnrun.engine.settled import unicode_unset_as
 from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted, said, train_command
 from nnrun.store import checkpoints
