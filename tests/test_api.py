@@ -514,6 +514,7 @@ CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "
     ({"data": "soft"}, "data: targets of shape (20, 2) are not one-hot rows (one 1 per row, the rest 0); 20 rows are "
                        "probabilities over the classes (soft or smoothed labels)\n  hint: give each sample its class "
                        "(y.argmax(axis=1) of such rows), and loss.label_smoothing (0.1, say) to smooth them"),
+    ({"data": "binary soft"}, "data: the targets are fractions between 0 and 1 (20 distinct, e.g. "),
     ({"data": "ragged"}, "data: the samples of x have different lengths (2, 3 values); an array needs one shape for "
                          "all\n  hint: pad them to one length"),  # not NumPy's 'inhomogeneous shape' traceback
 ])
@@ -524,7 +525,8 @@ def test_arrays_are_checked_as_given_and_named_as_the_argument_they_came_in(tmp_
              "new class": (x, np.array(["a", "c"] * 10)), "fractions": (x, x[:, 0]),
              "nan": (np.where(x > 1, np.nan, x), y), "huge": (x * 1e300, y), "no targets": (x, None),
              "empty": (x[:0], y[:0]), "multi-label": (x, np.array([[1, 1], [0, 1]] * 10)),
-             "ragged": ([[0.1, 0.2], [0.3, 0.4, 0.5]] * 10, y), "soft": (x, np.eye(2)[[0, 1] * 10] * 0.9 + 0.05)}
+             "ragged": ([[0.1, 0.2], [0.3, 0.4, 0.5]] * 10, y), "soft": (x, np.eye(2)[[0, 1] * 10] * 0.9 + 0.05),
+             "binary soft": (x, np.linspace(0.01, 0.99, 20))}
     data = given[arrays["data"]] if "data" in arrays else (x, y)
     validation = given[arrays["validation"]] if "validation" in arrays else None
     with pytest.raises(UserError) as error:

@@ -130,6 +130,11 @@ def _check_label_count(labels: list[str], rows: int, origin: str) -> None:
                     "classes to learn, most with a single row", hint=hint)
 
 
+class SoftLabels(UserError):
+    """Targets that are probabilities over the classes, soft or smoothed labels: told as
+    what they are, whatever the task."""
+
+
 def check_class_numbers(values: np.ndarray, origin: str, rows: np.ndarray | None = None) -> None:
     """Whole numbers are class labels; numbers with fractions are a regression target,
     or, when only a few rows hold them among whole numbers, likely typos. ``rows``: the
@@ -141,6 +146,11 @@ def check_class_numbers(values: np.ndarray, origin: str, rows: np.ndarray | None
     shown = ", ".join(f"{v:g} ({n} row{'s' if n != 1 else ''})" for v, n in zip(values[fractional][:3], rows[fractional]))
     regression = "for a regression set data.source.task: regression (a regression loss such as mse implies it)"
     few, total = int(rows[fractional].sum()), int(rows.sum())
+    if ((values >= 0) & (values <= 1)).all() and not (few < total and few <= max(1, total // 100)):
+        raise SoftLabels(f"{origin}: the targets are fractions between 0 and 1 ({len(values)} distinct, e.g. {shown}): "
+                         "the probabilities of a second class (soft or smoothed labels), not class labels",
+                         hint="give each sample its class (y > 0.5), and loss.label_smoothing (0.1, say) to smooth "
+                         "them in training; to predict the fractions themselves, a regression loss such as mse")
     if few < total and few <= max(1, total // 100):  # a handful among whole numbers: typos, not a regression
         regression = f"only {few} of {total} rows hold{'s' if few == 1 else ''} a fraction: a typo? Fix those " \
                      f"labels; {regression}"

@@ -20,6 +20,7 @@ from nnrun.data.base import (
     ANYWHERE,
     TEST,
     VALIDATION,
+    SoftLabels,
     SourceBase,
     check_regression_target,
     concatenate,
@@ -204,10 +205,6 @@ def not_one_hot(y: np.ndarray) -> np.ndarray:
 
 class MultiLabel(UserError):
     """Targets with several classes per sample: told as what they are, whatever the task."""
-
-
-class SoftLabels(UserError):
-    """Targets that are probabilities over the classes: told as what they are, whatever the task."""
 
 
 def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
