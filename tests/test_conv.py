@@ -294,3 +294,12 @@ def test_images_fed_as_stored_are_warned_to_be_scaled(run_cli):
         "networks learn slowly or not at all from such inputs: add preprocess: [{type: scale, factor: 0.0625}] " \
         "(1/16), or [standardize]" in " ".join(unscaled.output.split())
     assert "warning" not in run_cli("validate", ROOT / "configs" / "digits_cnn.yaml").output  # scaled by its config
+
+
+def test_a_series_laid_out_for_conv2d_is_no_image_stored_channels_first():
+    from nnrun.model.layers.base import channels_first
+
+    conv = [Conv2D(filters=2, kernel_size=(1, 3))]
+    assert channels_first((1, 128, 9), conv) is None  # 128 steps of 9 channels as one row: channels last
+    assert channels_first((3, 32, 32), conv).startswith("the samples (3, 32, 32) look like images stored channels first")
+    assert channels_first((3, 32, 32), [MaxPool1D()]) is None  # no layer that reads images

@@ -153,9 +153,7 @@ def unscaled_inputs(graph: Graph, rows: np.ndarray | None, names: list[str] | No
 def unscaled_images(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
     """Images fed as stored, pixels of 0-255 (or 0-16, as the digits'): networks train
     slowly or not at all on them, and Keras's tutorials scale them first (Rescaling)."""
-    from nnrun.model.layers.base import IMAGE_LAYERS
-
-    if preprocessed or x.ndim != 4 or not len(x) or not any(n.layer.type in IMAGE_LAYERS for n in graph.nodes):
+    if preprocessed or x.ndim != 4 or not len(x) or not any(node.layer.reads_images for node in graph.nodes):
         return []
     sample = x[:: max(1, len(x) // 256)][:256]
     low, top = float(np.min(sample)), float(np.max(sample))

@@ -126,9 +126,12 @@ def build(
     except MemoryError as exc:
         problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
         raise loaded.locate(ConfigError("", [problem])) from None
-    except ConfigError as exc:  # for images stored channels first, that is why the layers do not fit
-        first = channels_first(raw_train.input_shape, [layer.type for layer in config.model.layers])
-        raise loaded.locate(ConfigError("", exc.problems + [Problem("data.source", first)] * bool(first))) from None
+    except ConfigError as exc:
+        problems = exc.problems
+        transposed = channels_first(raw_train.input_shape, config.model.layers)
+        if transposed is not None:  # images stored channels first: why the layers do not fit them
+            problems = [*problems, Problem("data.source", transposed)]
+        raise loaded.locate(ConfigError("", problems)) from None
     if warm_start:
         load_initial_weights(loaded, graph)
     fingerprints = splits.fingerprints
@@ -140,8 +143,7 @@ def build(
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph), *padded_numbers(graph, parts["train"].x),
-                       *([first] if (first := channels_first(graph.input_shape, [n.layer.type for n in graph.nodes]))
-                         else []),
+                       *filter(None, [channels_first(graph.input_shape, [node.layer for node in graph.nodes])]),
                        *nothing_masked(graph, parts["train"].x, bool(steps)),
                        *unscaled_images(graph, parts["train"].x, bool(steps)),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))

@@ -27,8 +27,8 @@ return lists: ``input_shape`` is a list of shapes, ``x`` a list of arrays, ``dx`
 list of gradients.
 
 Masks: a mask is (N, T) booleans marking the real steps of a batch of sequences
-(False: padding), made by an embedding with ``mask_zero`` and carried by the graph
-beside the values. A layer that reads its input's mask sets ``takes_mask``; its
+(False: padding), made by an embedding with ``mask_zero`` or by a masking layer and
+carried by the graph beside the values. A layer that reads its input's mask sets ``takes_mask``; its
 ``forward`` then gets ``mask=`` (a list for merges, None for an unmasked input) when
 any mask exists. ``output_mask`` gives the mask of the output; by default the input's
 mask passes on when ``keeps_mask`` (the output has the input's steps) and is dropped
@@ -99,16 +99,15 @@ def needs_images(layer_type: str, input_shape: Shape) -> ValueError:
     return ValueError(f"{layer_type} expects images (height, width, channels), got {tuple(input_shape)}{hint}")
 
 
-IMAGE_LAYERS = ("conv2d", "max_pool2d", "average_pool2d", "global_average_pool2d", "global_max_pool2d")
-
-
-def channels_first(input_shape: Shape, layer_types: list[str]) -> str | None:
+def channels_first(input_shape: Shape, layers: list["Layer"]) -> str | None:
     """For images that look stored channels first, (channels, height, width) as PyTorch
-    stores them, read by image layers as channels last: what to do; else None."""
-    if len(input_shape) != 3 or not any(kind in IMAGE_LAYERS for kind in layer_types):
+    stores them, read by image layers as channels last: what to do; else None. Images
+    are about as wide as high: (1, 128, 9), a series of 128 steps of 9 channels laid out
+    for conv2d, is no image stored channels first."""
+    if len(input_shape) != 3 or not any(layer.reads_images for layer in layers):
         return None
     channels, height, width = input_shape
-    if channels not in (1, 3, 4) or min(height, width) < 8:
+    if channels not in (1, 3, 4) or min(height, width) < 8 or max(height, width) > 4 * min(height, width):
         return None
     return (f"the samples {tuple(input_shape)} look like images stored channels first, (channels, height, width); "
             f"nnrun's images are channels last, (height, width, channels): give x.transpose(0, 2, 3, 1), shape "
@@ -172,6 +171,8 @@ class Layer(BaseModel):
     differentiable_input: ClassVar[bool] = True
     takes_mask: ClassVar[bool] = False
     keeps_mask: ClassVar[bool] = False
+    # True for a layer that reads images, (height, width, channels): conv2d and the 2D pools.
+    reads_images: ClassVar[bool] = False
     # True for a layer that reads a sequence's steps one after another (recurrent): without a
     # mask it reads a text's end padding last, after the words.
     reads_in_order: ClassVar[bool] = False

@@ -131,6 +131,7 @@ class Conv2D(_Convolution):
     """
 
     type: Literal["conv2d"] = "conv2d"
+    reads_images = True
     kernel_size: Pair = Field(description="Window height and width (one number: square).")
     strides: Pair = Field(1, description="Step between windows.")
     dilation_rate: Pair = Field(1, description="Spacing between kernel taps.")

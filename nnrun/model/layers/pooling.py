@@ -26,6 +26,7 @@ Pair = PositiveInt | tuple[PositiveInt, PositiveInt]
 
 
 class _Pool2D(Layer):
+    reads_images = True
     pool_size: Pair = Field(2, description="Window height and width (one number: square).")
     strides: Pair | None = Field(None, description="Step between windows; default: the pool size.")
     padding: Literal["valid", "same"] = Field("valid", description="'valid': no padding; 'same': output size ceil(input / stride).")
@@ -165,6 +166,7 @@ class AveragePool2D(_Pool2D):
 class _GlobalPool2D(Layer):
     """A value per channel from all of an image: (N, H, W, C) -> (N, C)."""
 
+    reads_images = True
     check_cases = [({}, (3, 4, 2))]
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -207,6 +209,7 @@ class MaxPool1D(MaxPool2D):
     """Maximum over windows of a sequence: x (N, L, C) -> (N, OL, C)."""
 
     type: Literal["max_pool1d"] = "max_pool1d"
+    reads_images = False  # sequences, (steps, channels), as one row of pixels
     pool_size: PositiveInt = Field(2, description="Window length.")
     strides: PositiveInt | None = Field(None, description="Step between windows; default: the pool size.")
 
