@@ -144,7 +144,8 @@ class TrainedModel:
         """Loss, metrics and diagnostics on samples ``x`` with true targets ``y``: class
         names, class indices or one-hot rows for a classifier, values for a regressor.
         ``unknown`` and ``threshold``: as :meth:`predict` takes them."""
-        if y is None and isinstance(x, (str, Path)):  # a labelled file's targets are nnrun.evaluate's to read
+        # A labelled file's targets are nnrun.evaluate's to read (a plain string is a text model's text).
+        if y is None and (isinstance(x, Path) or isinstance(x, str) and Path(x).suffix.lower() in (".csv", ".npz")):
             raise UserError("y: missing; model.evaluate takes samples and their targets, evaluate(x, y)",
                             hint=f"score a labelled file with nnrun.evaluate('{self.run_dir}', data='{x}'), as nnrun "
                             "evaluate --data does")

@@ -13,11 +13,12 @@ from nnrun.errors import UserError
 
 @dataclass(frozen=True, eq=False)  # arrays inside: == would raise, so two are the same only when one
 class Prediction:
-    """Predictions for N samples; unpacks as the pair ``predictions, probabilities``, and
-    as an array (``np.asarray``, indexing, ``len``, ``shape``) is what Keras's ``predict``
-    returns: ``p[0]`` is the first sample's probabilities, never the pair's first item, so
-    Keras code reads the numbers it expects; ``to_frame()`` gives the table ``nnrun
-    predict`` writes."""
+    """Predictions for N samples; unpacks (and iterates) as the pair ``predictions,
+    probabilities``, and as an array (``np.asarray``, indexing, ``len``, ``shape``) is what
+    Keras's ``predict`` returns for a softmax: ``p[0]`` is the first sample's
+    probabilities, never the pair's first item. Of two classes both columns are there,
+    so that ``np.argmax(p, axis=1)`` reads the classes; Keras's one sigmoid column is
+    ``p[:, 1]``. ``to_frame()`` gives the table ``nnrun predict`` writes."""
 
     predictions: np.ndarray  # (N,) class names for a classifier; values (N,) or (N, k) for a regressor
     probabilities: np.ndarray | None  # (N, classes) in the order of ``classes``; None for a regressor
@@ -42,9 +43,10 @@ class Prediction:
     def __getattr__(self, name: str):
         # Only for names it does not have: an array's methods (p.max(axis=1)) are said to be the array's
         if not name.startswith("_") and hasattr(np.ndarray, name):
+            arrays = f"prediction.probabilities.{name} (the classes predicted are prediction.predictions)" \
+                if self.probabilities is not None else f"prediction.predictions.{name}"
             raise AttributeError(f"'Prediction' object has no attribute '{name}'; it is the array's: "
-                                 f"np.asarray(prediction).{name}, or prediction.probabilities.{name} (the "
-                                 "predicted classes are prediction.predictions)")
+                                 f"np.asarray(prediction).{name}, or {arrays}")
         raise AttributeError(f"'Prediction' object has no attribute '{name}'")
 
     def __array__(self, dtype=None, copy=None):
