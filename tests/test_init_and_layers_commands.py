@@ -236,3 +236,25 @@ def test_init_writes_a_model_for_an_archive_of_images_sequences_or_features(run_
     assert "hint: save them as x.transpose(0, 2, 3, 1)" in result.output and not (tmp_path / "nchw.yaml").exists()
     result = run_cli("init", "--data", "steps.npz")
     assert result.exit_code == 2 and "steps.npz holds no array named 'y'; the arrays are: x, labels" in result.output
+
+
+def test_init_of_an_archive_fits_its_targets_splits_and_padding(run_cli, tmp_path):
+    rng = np.random.default_rng(1)
+    wide = np.zeros((60, 30, 20), np.float32)  # 20 features a step: padded steps make it sequences, not an image
+    for i, length in enumerate(rng.integers(5, 31, 60)):
+        wide[i, 30 - length:] = rng.normal(size=(length, 20))  # padded at the start, as pad_sequences pads
+    archives = {"targets": dict(x=rng.normal(size=(60, 4)), y=rng.normal(size=(60, 3))),
+                "held": dict(x=rng.normal(size=(60, 4)), y=np.arange(60) % 2, x_test=rng.normal(size=(20, 4)),
+                             y_test=np.arange(20) % 2),
+                "wide": dict(x=wide, y=np.arange(60) % 2)}
+    for name, arrays in archives.items():
+        np.savez(tmp_path / f"{name}.npz", **arrays)
+        assert run_cli("init", "--data", f"{name}.npz").exit_code == 0
+        result = run_cli("validate", f"{name}.yaml")
+        assert result.exit_code == 0 and "warning" not in result.output, result.output
+    assert "- {type: dense, units: 3}" in (tmp_path / "targets.yaml").read_text()  # one output per target
+    assert "split: {validation: 0.15, stratify: true}" in (tmp_path / "held.yaml").read_text()  # test: the archive's
+    assert "- {type: masking}" in (tmp_path / "wide.yaml").read_text()
+    np.savez(tmp_path / "soft.npz", x=rng.normal(size=(60, 4)), y=rng.dirichlet([1, 1, 1], 60))
+    result = run_cli("init", "--data", "soft.npz")  # refused as training refuses them, not called a regression
+    assert result.exit_code == 2 and "60 rows are probabilities over the classes" in result.output

@@ -46,8 +46,12 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
             raise UserError(f"--data: {data} holds no array named '{name}'{did_you_mean(name, keys, 'the arrays are')}",
                             hint="init --data reads the samples from the array x and the targets from y (or the "
                             "array --target names): numpy.savez(path, x=samples, y=targets)")
+    if y_name == "x":
+        raise UserError("--target: x holds the samples; name the array of the targets", hint=f"the arrays of {data} "
+                        f"are: {', '.join(npz_keys(data))}")
     shape, task = arrays["x"].shape[1:], _task(arrays[y_name])
-    loaded = NpzSource(path=str(data), y=y_name, task=task).load(0)  # as training reads it: its refusals first
+    source = NpzSource(path=str(data), y=y_name, task=task)
+    loaded = source.load(0)  # as training reads it: its refusals (soft or several labels a row) first
     if len(loaded.y) < MIN_ROWS:
         raise UserError(f"{data}: {len(loaded.y)} samples; a model learns from more, and the validation and test "
                         f"splits hold some of them out (at least {MIN_ROWS})")
@@ -69,8 +73,7 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
              f"name: {default_name(path)}", "seed: 42", "data:",
              f"  source: {{type: npz, path: {scalar(os.path.relpath(data.resolve(), path.parent.resolve()))}"
              f"{f', y: {scalar(y_name)}' if y_name != 'y' else ''}}}",
-             commented(f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}"
-                       f"{', stratify: true' if classes else ''}}}", "held-out fractions; the rest trains")]
+             *_split_lines(source.given_splits(), classes is not None)]
     if preprocess:
         lines.append(preprocess)
     if classes is None:
@@ -79,7 +82,9 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     elif classes != class_order(classes):
         lines.append(commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', the rarer, last: the positive "
                                                                    "class"))
-    lines += [*model_lines(classes, flatten=flatten, counts=counts, before=before), *training_lines(100)]
+    targets = int(np.prod(loaded.y.shape[1:])) if classes is None else 1
+    lines += [*model_lines(classes, flatten=flatten, counts=counts, before=before, outputs=targets),
+              *training_lines(100)]
     return "\n".join(lines) + "\n"
 
 
@@ -87,13 +92,33 @@ def _task(y: np.ndarray) -> str:
     """classification for texts, booleans, one-hot rows or a few whole numbers; else regression."""
     if y.dtype.kind in "USb" or y.ndim > 2:
         return "classification"
-    if y.ndim == 2 and y.shape[1] > 1:
-        one_hot = bool(np.isin(y, (0, 1)).all()) and bool((y.sum(axis=1) == 1).all())
-        return "classification" if one_hot else "regression"
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows; several 1s or probabilities a row are refused as labels
+        rows = y.astype(np.float64) if y.dtype.kind in "iuf" else None
+        labels = rows is not None and bool(((rows >= 0) & (rows <= 1)).all()) and \
+            (bool(np.isin(rows, (0, 1)).all()) or bool(np.allclose(rows.sum(axis=1), 1, atol=1e-3)))
+        return "classification" if labels else "regression"
     values = y.reshape(-1)
     if values.dtype.kind == "f" and (not np.isfinite(values).all() or (values != np.round(values)).any()):
         return "regression"  # a NaN is said by the source, as a missing target
     return "classification" if len(np.unique(values)) <= MOST_CLASSES else "regression"
+
+
+def _split_lines(given: frozenset[str], stratify: bool) -> list[str]:
+    """The held-out fractions of the splits the archive does not hold (x_test, y_test)."""
+    held = [f"{name}: {HELD_OUT}" for name in ("validation", "test") if name not in given]
+    if not held:
+        return ["  # the validation and test splits: the archive's own arrays"]
+    own = [name for name in ("validation", "test") if name in given]
+    return [commented(f"  split: {{{', '.join(held)}{', stratify: true' if stratify else ''}}}",
+                      "held-out fractions; the rest trains" + (f" ({own[0]}: the archive's own)" if own else ""))]
+
+
+def _padded_share(x: np.ndarray) -> float:
+    """The share of the sequences (N, T, F) that begin or end in a step of only 0, where
+    some do and not all (padding, as pad_sequences adds it); else 0."""
+    zero = np.all(x[:, [0, -1], :] == 0, axis=-1).any(axis=1)
+    share = float(zero.mean()) if len(x) else 0.0
+    return share if 0.1 <= share < 1 else 0.0
 
 
 def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tuple[tuple[str, ...], bool, str | None]:
@@ -101,7 +126,8 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
     preprocess line, for samples of ``shape`` (``stored``: the archive's dtype)."""
     if len(shape) == 1:
         return (), False, commented("  preprocess: [standardize]", "fitted on the training split only")
-    image = len(shape) == 3 or (len(shape) == 2 and shape[1] > IMAGE_WIDTH)
+    padded = _padded_share(x) if len(shape) == 2 else 0.0  # sequences padded with steps of 0, at either end
+    image = len(shape) == 3 or (len(shape) == 2 and shape[1] > IMAGE_WIDTH and not padded)
     if image:
         if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[-1] not in (1, 3, 4):
             raise UserError(f"{data}: the samples {shape} look like images stored channels first, (channels, height, "
@@ -121,9 +147,7 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
             if top > 1 else None
         return convolutions, True, scale
     if len(shape) == 2:
-        ends = np.all(x[:, -1, :] == 0, axis=-1)
-        padded = 0.1 <= float(ends.mean()) < 1  # some sequences, not all, end in steps of 0
-        masking = (commented("    - {type: masking}", f"{ends.mean():.0%} of the sequences end in steps of 0: "
+        masking = (commented("    - {type: masking}", f"{padded:.0%} of the sequences begin or end in steps of 0: "
                              "padding, skipped"),) if padded else ()
         lstm = commented("    - {type: lstm, units: 64}", f"reads the {shape[0]} steps in order")
         # Standardizing would move the padding's zeros, which the masking layer looks for.

@@ -68,14 +68,16 @@ def tokens_for(vocabulary: int) -> int:
 
 
 def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens: int | None = None,
-                counts: list[int] = (), far: tuple | None = None, before: tuple[str, ...] = ()) -> list[str]:
+                counts: list[int] = (), far: tuple | None = None, before: tuple[str, ...] = (),
+                outputs: int = 1) -> list[str]:
     """The ``model:`` section, the loss, optimizer and metrics: a hidden layer of 64 with
     dropout, then one output per class (one sigmoid unit for two), or one linear output
     for a regression (``classes`` None), whose target the data section standardizes.
     ``counts``: the rows of each class; a rare one of two gets class weights and metrics
     that see it. ``far``: (count, farthest, median as text) of a regression's targets
     far from the rest (data.ranges.far_from_the_rest), which get the huber loss.
-    ``before``: layer lines that read the input first (convolutions, a recurrent layer)."""
+    ``before``: layer lines that read the input first (convolutions, a recurrent layer);
+    ``outputs``: a regression's targets."""
     lines = ["model:", commented("  layers:", "input to output; shapes are checked before training"), *before]
     if flatten:
         lines.append(commented("    - {type: flatten}", "images (height, width, channels) -> one vector" if not before
@@ -91,7 +93,10 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
             "loss: huber", f"{far[0]} target{'s' * (far[0] > 1)} far from the rest (as far as {far[1]}, "
                            f"the median {far[2]}): huber fits the others, a squared error would chase "
                            f"{'them' if far[0] > 1 else 'it'}")
-        return lines + [commented("    - {type: dense, units: 1}", "one output, no activation: a real number"),
+        output = commented("    - {type: dense, units: 1}", "one output, no activation: a real number") \
+            if outputs == 1 else commented(f"    - {{type: dense, units: {outputs}}}", f"one output per target "
+                                           f"({outputs}), no activation: real numbers")
+        return lines + [output,
                         loss, OPTIMIZER,
                         commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
                                                         "perfect)")]
