@@ -196,7 +196,7 @@ def test_balanced_class_weights_come_from_the_training_split_and_are_written_as_
     (tmp_path / "c.yaml").write_text(text)
     result = run_cli("validate", "c.yaml")
     assert result.exit_code == 0, result.output
-    assert "loss: categorical_crossentropy, fused with the output softmax; class weights 0 0.5556, 1 5" in result.output
+    assert "loss: categorical_crossentropy, fused with the output softmax; class weights 0: 0.5556, 1: 5" in result.output
     assert run_cli("train", "c.yaml", "--run-dir", "a", "-q").exit_code == 0
     written = (tmp_path / "a" / "config.yaml").read_text()
     assert "class_weights:\n  - 0.5555555555555556\n  - 5.0\n" in written  # 180 training rows, 18 of class 1
@@ -226,7 +226,7 @@ def test_class_weights_by_class_name_come_in_the_data_order_and_are_written_as_t
     (tmp_path / "named.yaml").write_text(_labelled(tmp_path, "{spam: 5}"))  # a class not named weighs 1
     result = run_cli("validate", "named.yaml")
     assert result.exit_code == 0, result.output
-    assert "class weights eggs 1, ham 1, spam 5;" in result.output
+    assert "class weights eggs: 1, ham: 1, spam: 5;" in result.output
     assert run_cli("train", "named.yaml", "--run-dir", "a", "-q").exit_code == 0
     assert "class_weights:\n  - 1.0\n  - 1.0\n  - 5.0\n" in (tmp_path / "a" / "config.yaml").read_text()
     # The list in the data's order trains to the same weights, and so does the run's config.yaml.
@@ -252,9 +252,15 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
     assert run_cli("train", "c.yaml", "--run-dir", "a", "-q").exit_code == 0
     assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (tmp_path / "a" / "config.yaml").read_text()
     # A numbered class's weight by its dotted path, as --set and a sweep's parameters name it.
-    for setting, weighed in (("loss.class_weights.1=3", "class weights 0 1, 1 3, 2 4;"),
-                             ("loss.class_weights.2=3", "class weights 0 1, 1 1, 2 3;")):
+    for setting, weighed in (("loss.class_weights.1=3", "class weights 0: 1, 1: 3, 2: 4;"),
+                             ("loss.class_weights.2=3", "class weights 0: 1, 1: 1, 2: 3;")):
         result = run_cli("validate", "c.yaml", "--set", setting)
+        assert result.exit_code == 0 and weighed in result.output, result.output
+    # Over balanced (a word, no block's type), a class's weight or a mapping replaces it.
+    (tmp_path / "b.yaml").write_text(text.replace("{0: 1.0, 2: 4.0}", "balanced"))
+    for setting, weighed in (("loss.class_weights.2=3", "class weights 0: 1, 1: 1, 2: 3;"),
+                             ("loss.class_weights={1: 3}", "class weights 0: 1, 1: 3, 2: 1;")):
+        result = run_cli("validate", "b.yaml", "--set", setting)
         assert result.exit_code == 0 and weighed in result.output, result.output
     # Keras's class_weight dict as Python builds it: dict(zip(np.unique(y), weights)), NumPy's integers for keys.
     weights = dict(zip(np.unique(y), [1.0, 1.0, 4.0]))

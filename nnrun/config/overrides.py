@@ -32,6 +32,12 @@ class Setting(str):
         return str(self), self.origin
 
 
+# Where a word is a value of its own, not a block's type that a mapping gives options to
+# (``optimizer: adam`` + ``{learning_rate: 0.1}``): ``class_weights: balanced`` set by class
+# name is the mapping alone.
+NAMES_NO_TYPE = {("loss", "class_weights")}
+
+
 def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
     """Apply ``key.path=value`` settings (values parsed as YAML) in place; returns each
     overridden path with the ``--set`` it came from. Every setting that cannot be
@@ -122,7 +128,8 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
                 raise UserError(f"{origin}: '{here}' is a key, not a list index")
             made = None
             if not last and not isinstance(node.get(part), (dict, list)):
-                if isinstance(node.get(part), str):  # `optimizer: adam` gains options
+                if isinstance(node.get(part), str) and tuple(parts[: depth + 1]) not in NAMES_NO_TYPE:
+                    # `optimizer: adam` gains options
                     node[part] = {"type": node[part]}
                 else:
                     made = (part, [key for key in node if isinstance(key, str)]) if part not in node else None
@@ -137,7 +144,9 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
         if last:
             exists = part in node if isinstance(node, dict) else True
             old = node[part] if exists else None
-            node[part] = merged(old, value) if exists else value
+            if tuple(parts) in NAMES_NO_TYPE and isinstance(old, str):
+                old = None  # class_weights: balanced, replaced by a mapping, not merged into one
+            node[part] = merged(old, value) if exists and old is not None else value
             # The file's keys a merge kept are still the file's: their mistakes are told at their lines.
             return _given_paths(old, value, tuple(parts))
         node = node[part]

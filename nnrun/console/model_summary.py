@@ -56,7 +56,7 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
         if getattr(config.loss, "from_logits", False) else f", fused with the output {graph.output_activation}"
     weights = getattr(config.loss, "class_weights", None)
     weighted = "" if not isinstance(weights, list) else "; class weights " + ", ".join(
-        f"{name} {weight:.4g}" for name, weight in zip(train.class_names or [], weights))
+        f"{name}: {weight:.4g}" for name, weight in zip(train.class_names or [], weights))
     say(f"loss: {config.loss.type}{fused}{weighted}; optimizer: {config.optimizer.type}")
 
 
