@@ -268,6 +268,14 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
               "loss": {"type": "categorical_crossentropy", "class_weights": weights}}
     run = nnrun.train(config, data=(np.zeros((30, 3)), y[:30]), run_dir=tmp_path / "api").run_dir
     assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (run / "config.yaml").read_text()
+    # Keys as Python holds labels: floats of whole numbers, and a boolean target's True and False.
+    config["loss"]["class_weights"] = {0.0: 1.0, 2.0: 4.0}
+    run = nnrun.train(config, data=(np.zeros((30, 3)), y[:30].astype(float)), run_dir=tmp_path / "floats").run_dir
+    assert "class_weights:\n  - 1.0\n  - 1.0\n  - 4.0\n" in (run / "config.yaml").read_text()
+    binary = {"model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]}, "training": {"epochs": 1},
+              "loss": {"type": "binary_crossentropy", "class_weights": dict(zip(np.unique(y[:30] == 0), [1.0, 3.0]))}}
+    run = nnrun.train(binary, data=(np.zeros((30, 3)), y[:30] == 0), run_dir=tmp_path / "bools").run_dir
+    assert "class_weights:\n  - 1.0\n  - 3.0\n" in (run / "config.yaml").read_text()
     # Classes labelled 1, 2, 3: a key is a label, and 0 names none (not "the classes have names").
     np.savez(tmp_path / "xy.npz", x=np.random.default_rng(0).normal(size=(120, 3)), y=y + 1)
     result = run_cli("validate", "c.yaml", "--set", "loss.class_weights={0: 1.0, 2: 4.0}")

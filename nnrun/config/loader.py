@@ -25,7 +25,7 @@ from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
 from nnrun.config.run_names import default_name
 from nnrun.config.schema import Config
-from nnrun.config.yaml_reader import Location, PathKey, read_yaml
+from nnrun.config.yaml_reader import Location, PathKey, class_name_of, read_yaml
 from nnrun.errors import ConfigError, Problem, UserError, quoted
 
 __all__ = ["LoadedConfig", "apply_overrides", "file_kind", "load_config", "read_yaml", "validate"]
@@ -264,8 +264,9 @@ def _text_keys(value: Any) -> Any:
 
 
 def _text_key(key: Any) -> Any:
+    """A key as the text JSON needs: a number as a class is named (class_name_of)."""
     plain = key.item() if hasattr(key, "item") and not isinstance(key, str) else key  # a NumPy scalar
-    return str(plain) if isinstance(plain, int) and not isinstance(plain, bool) else key
+    return class_name_of(plain) if isinstance(plain, (int, float)) else key
 
 
 def _json_value(value: Any) -> Any:

@@ -210,13 +210,22 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
     return yaml.constructor.SafeConstructor().construct_object(node)
 
 
+def class_name_of(key: Any) -> Any:
+    """A key of class weights as the class is named: 2 and 2.0 as '2', true as 'True'
+    (a boolean target's classes are False and True)."""
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key) if isinstance(key, (int, float)) else key
+
+
 def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict:
     result, lines = {}, {}  # lines: each key's first line, by the key it is read as (0: and "0": one class)
     for key_node, value_node in node.value:
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
-        # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...
-        named = str(key) if path[-2:] == ("loss", "class_weights") and type(key) is int else key
+        # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...; a
+        # boolean target's "False" and "True"
+        named = class_name_of(key) if path[-2:] == ("loss", "class_weights") else key
         if not isinstance(named, str):
             keys = [_plain(k, (), {}, {}, source) for k, _ in node.value]
             if path[-1:] in (("class_weights",), ("class_weight",)) and all(isinstance(k, int) for k in keys):
