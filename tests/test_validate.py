@@ -396,6 +396,8 @@ def test_numeric_sequences_padded_at_their_end_are_warned_about_until_a_masking_
     assert result.exit_code == 0 and "of the training sequences end in steps of only 0, padding as " \
         "pad_sequences(padding='post') adds it, and model.layers.0 (gru) reads it after the real steps; put " \
         "{type: masking} first to skip those steps" in text, result.output
+    standardized = run_cli("validate", tmp_path / "s.yaml", "--set", "data.preprocess=[standardize]")
+    assert "end in steps of only 0" in standardized.output  # told of the data as stored, whatever becomes of its zeros
     (tmp_path / "m.yaml").write_text(base.replace("{first}", "    - {type: masking}\n"))
     result = run_cli("validate", tmp_path / "m.yaml")
     assert result.exit_code == 0 and "warning" not in result.output, result.output

@@ -90,15 +90,16 @@ def _mask_sources(graph: Graph) -> tuple[dict[str, str | None], list[str]]:
     return source, warnings
 
 
-def padded_numbers(graph: Graph, x: np.ndarray) -> list[str]:
-    """Sequences of numbers (N, T, F) of which some, not all, end in steps of only 0 look
-    padded at their end: a layer that reads the steps in order with no mask reaching it
-    reads that padding after the real steps."""
+def padded_numbers(graph: Graph, rows: np.ndarray | None) -> list[str]:
+    """Sequences of numbers (``rows`` of them as stored, see :func:`sequence_rows`) of
+    which some, not all, end in steps of only 0 look padded at their end: a layer that
+    reads the steps in order with no mask reaching it reads that padding after the real
+    steps, whatever preprocessing makes of the zeros."""
     carried = _mask_sources(graph)[0]
-    if x.ndim != 3 or not len(x) or any(carried.values()):
+    if rows is None or not len(rows) or any(carried.values()):
         return []
     readers = [node for node in graph.nodes if node.layer.reads_in_order]
-    ends = np.all(_rows(x)[:, -1, :] == 0, axis=-1)
+    ends = np.all(rows[:, -1, :] == 0, axis=-1)
     if not readers or not PADDED_SHARE <= ends.mean() < 1:
         return []
     return [f"{ends.mean():.0%} of the training sequences end in steps of only 0, padding as pad_sequences(padding="
@@ -121,6 +122,12 @@ def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]
         warnings.append(f"model.layers.{node.index} (masking): no step of the training sequences has every feature "
                         f"equal to mask_value {value:g}, so the layer masks nothing{why}")
     return warnings
+
+
+def sequence_rows(x: np.ndarray) -> np.ndarray | None:
+    """At most PADDING_ROWS sequences (N, T, F), spread over the split, copied (the split
+    is then preprocessed in place); None for other samples."""
+    return np.array(_rows(x)) if x.ndim == 3 else None
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
