@@ -303,3 +303,19 @@ def test_a_series_laid_out_for_conv2d_is_no_image_stored_channels_first():
     assert channels_first((1, 128, 9), conv) is None  # 128 steps of 9 channels as one row: channels last
     assert channels_first((3, 32, 32), conv).startswith("the samples (3, 32, 32) look like images stored channels first")
     assert channels_first((3, 32, 32), [MaxPool1D()]) is None  # no layer that reads images
+
+
+def test_images_of_one_channel_reshaped_first_are_scaled_and_not_called_channels_first(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "gray.npz", x=(rng.random((40, 16, 16)) * 250).astype(np.float32), y=np.arange(40) % 2)
+    np.savez(tmp_path / "one.npz", x=rng.random((40, 1, 16, 16)).astype(np.float32), y=np.arange(40) % 2)
+    text = ("data: {source: {type: npz, path: gray.npz}}\nmodel:\n  layers:\n"
+            "    - {type: reshape, target_shape: [16, 16, 1]}\n    - {type: conv2d, filters: 2, kernel_size: 3}\n"
+            "    - {type: flatten}\n    - {type: dense, units: 2, activation: softmax}\nloss: categorical_crossentropy\n")
+    (tmp_path / "g.yaml").write_text(text)
+    out = " ".join(run_cli("validate", tmp_path / "g.yaml").output.split())
+    assert "the images go in as stored, values from" in out and "factor: 0.00392157}] (1/255)" in out, out
+    # (1, 16, 16) reshaped into (16, 16, 1) first: one channel, rightly laid out; nothing to transpose.
+    (tmp_path / "o.yaml").write_text(text.replace("gray.npz", "one.npz"))
+    result = run_cli("validate", tmp_path / "o.yaml")
+    assert result.exit_code == 0 and "channels first" not in result.output, result.output

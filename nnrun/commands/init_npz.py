@@ -30,6 +30,7 @@ from nnrun.commands.starter import (HELD_OUT, class_order, commented, model_line
 from nnrun.config.run_names import default_name
 from nnrun.data.files import NpzSource
 from nnrun.data.formats import npz_keys, read_npz
+from nnrun.data.ranges import pixel_top
 from nnrun.errors import UserError, did_you_mean, quoted
 
 IMAGE_WIDTH = 16  # samples (a, b) with b above this are images of one channel; up to it, steps of b features
@@ -134,7 +135,7 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
                             "width); nnrun's images are channels last, (height, width, channels)",
                             hint="save them as x.transpose(0, 2, 3, 1) and run nnrun init again")
         top = float(np.max(x[:: max(1, len(x) // 256)][:256]))
-        top = 255.0 if stored == np.uint8 or 128 < top <= 255 else top  # 8-bit pixels, whatever the sample's brightest
+        top = pixel_top(top, stored)
         reshape = (commented(f"    - {{type: reshape, target_shape: [{shape[0]}, {shape[1]}, 1]}}",
                              "images of one channel: the channel axis added"),) if len(shape) == 2 else ()
         convolutions = (*reshape,

@@ -113,6 +113,12 @@ def far_from_the_rest(values: np.ndarray) -> tuple[int, float, float] | None:
     return len(far), float(far[np.argmax(np.abs(far - median))]), float(median)
 
 
+def pixel_top(top: float, stored=None) -> float:
+    """What a scale factor of images divides by, from their brightest value ``top``:
+    255 for 8-bit pixels (stored as uint8, or brightest above 128), else ``top``."""
+    return 255.0 if stored == np.uint8 or 128 < top <= 255 else top
+
+
 def amount(value: float) -> str:
     """A target's value as a person reads it: 8,843,200 or 0.5312."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

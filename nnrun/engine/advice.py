@@ -12,7 +12,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.data.ranges import amount
+from nnrun.data.ranges import amount, pixel_top
 from nnrun.model.inputs import VALUES_KEPT, reads_input_values
 from nnrun.model.graph import INPUT, Graph
 from nnrun.model.reach import reaching_output
@@ -153,15 +153,16 @@ def unscaled_inputs(graph: Graph, rows: np.ndarray | None, names: list[str] | No
 def unscaled_images(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
     """Images fed as stored, pixels of 0-255 (or 0-16, as the digits'): networks train
     slowly or not at all on them, and Keras's tutorials scale them first (Rescaling)."""
-    if preprocessed or x.ndim != 4 or not len(x) or not any(node.layer.reads_images for node in graph.nodes):
-        return []
+    if preprocessed or x.ndim not in (3, 4) or not len(x) or not any(n.layer.reads_images for n in graph.nodes):
+        return []  # (N, H, W) too: images of one channel that a reshape gives their channel axis
     sample = x[:: max(1, len(x) // 256)][:256]
     low, top = float(np.min(sample)), float(np.max(sample))
     if top <= UNSCALED_IMAGE or low < 0:
         return []
-    return [f"data.preprocess: the images go in as stored, values from {low:g} to {top:g}; networks learn slowly or "
-            f"not at all from such inputs: add preprocess: [{{type: scale, factor: {1 / top:.6g}}}] (1/{top:g}), "
-            "or [standardize]"]
+    divisor = pixel_top(top)
+    return [f"data.preprocess: the images go in as stored, values from {low:.3g} to {top:.4g}; networks learn slowly "
+            f"or not at all from such inputs: add preprocess: [{{type: scale, factor: {1 / divisor:.6g}}}] "
+            f"(1/{divisor:g}), or [standardize]"]
 
 
 def unused_layers(graph: Graph) -> list[str]:

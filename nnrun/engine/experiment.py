@@ -144,7 +144,7 @@ def build(
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph), *padded_numbers(graph, padding_rows),
-                       *filter(None, [channels_first(graph.input_shape, [node.layer for node in graph.nodes])]),
+                       *filter(None, [channels_first(graph.input_shape, config.model.layers)]),
                        *nothing_masked(graph, parts["train"].x, bool(steps)),
                        *unscaled_images(graph, parts["train"].x, bool(steps)),
                        *unused_layers(graph), *unscaled_inputs(graph, scale_sample, raw_train.feature_names)))

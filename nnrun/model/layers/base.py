@@ -101,10 +101,10 @@ def needs_images(layer_type: str, input_shape: Shape) -> ValueError:
 
 def channels_first(input_shape: Shape, layers: list["Layer"]) -> str | None:
     """For images that look stored channels first, (channels, height, width) as PyTorch
-    stores them, read by image layers as channels last: what to do; else None. Images
-    are about as wide as high: (1, 128, 9), a series of 128 steps of 9 channels laid out
-    for conv2d, is no image stored channels first."""
-    if len(input_shape) != 3 or not any(layer.reads_images for layer in layers):
+    stores them, read as channels last by the first of ``layers``: what to do; else
+    None. Images are about as wide as high: (1, 128, 9), a series of 128 steps of 9
+    channels laid out for conv2d, is no image stored channels first."""
+    if len(input_shape) != 3 or not layers or not layers[0].reads_images:  # a reshape first makes its own images
         return None
     channels, height, width = input_shape
     if channels not in (1, 3, 4) or min(height, width) < 8 or max(height, width) > 4 * min(height, width):
