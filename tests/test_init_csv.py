@@ -160,7 +160,7 @@ def test_a_file_of_text_gets_a_text_model(run_cli, tmp_path):
      "did you mean 'price'?"),
     (["--data", "absent.csv", "--target", "x"], "absent.csv: no such file"),
     (["--data", "h.csv", "--dataset", "iris"], "--data and --dataset: give one"),
-    (["--target", "price"], "--target: names a column of a CSV file; give the file with --data"),
+    (["--target", "price"], "--target: names a column of a CSV file (an array of an .npz archive); give the file with --data"),
     (["--dataset", "h.csv"], "--dataset: 'h.csv' is a file, not a bundled data set\n  hint: for a CSV file of your "
                              "own: nnrun init --data h.csv --target COLUMN"),
 ])

@@ -1,5 +1,5 @@
-"""``nnrun init [--dataset NAME | --data FILE.csv --target COLUMN] [-o FILE]``: a
-commented starter config that validates.
+"""``nnrun init [--dataset NAME | --data FILE.csv --target COLUMN | --data FILE.npz] [-o FILE]``:
+a commented starter config that validates.
 
 The config is written for one of the bundled data sets (``nnrun.data.sources.BUILTIN``):
 a small dense network whose output, loss and metrics fit the data set's task and
@@ -78,9 +78,10 @@ def write_starter(dataset: str | None = None, output: str | Path | None = None, 
     text goes to ``stdout`` instead (its paths as for a file in the working folder), and
     None is returned; so it does for a device or pipe (``/dev/null``), written into."""
     if data is not None and dataset is not None:
-        raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file")
+        raise UserError("--data and --dataset: give one; --dataset names a bundled data set, --data a CSV file or "
+                        "an .npz archive of one's own")
     if data is None and target is not None:
-        raise UserError("--target: names a column of a CSV file; give the file with --data")
+        raise UserError("--target: names a column of a CSV file (an array of an .npz archive); give the file with --data")
     if data is None:
         dataset = dataset or DEFAULT_DATASET
         check_dataset(dataset)
