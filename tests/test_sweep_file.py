@@ -340,6 +340,12 @@ def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_ar
             "wins; rank by val_accuracy") in " ".join(result.output.split())
     write_sweep(tmp_path, SWEEP.replace("model.layers.0.units: {type: choice, values: [4, 8]}", "seed: 3"))
     assert "warning" not in run_cli("validate", "sweep.yaml").output  # one seed for every trial: the same rows
+    # Ranked by the loss, trials weighing the classes otherwise do not compare: the lower weight wins.
+    weighed = SWEEP.replace("metric: val_accuracy", "metric: val_loss").replace(
+        "model.layers.0.units: {type: choice, values: [4, 8]}", "loss.class_weights.setosa: [1, 5]")
+    write_sweep(tmp_path, weighed)
+    assert ("warning: loss.class_weights.setosa changes what the loss measures, so the trials' val_loss values do not "
+            "compare") in " ".join(run_cli("validate", "sweep.yaml").output.split())
 
 
 def test_settings_that_only_encode_each_row_are_no_moving_validation_split():

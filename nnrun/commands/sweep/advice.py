@@ -27,7 +27,7 @@ ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "
 
 def sweep_warnings(sweep: SweepConfig) -> list[str]:
     warnings = [repeated_draws(sweep), crowded_workers(sweep.executor, sweep.trial_count), _moving_yardstick(sweep),
-                _training_metric(sweep), _missing_extra(sweep)]
+                _loss_of_other_units(sweep), _training_metric(sweep), _missing_extra(sweep)]
     return [warning for warning in warnings if warning]
 
 
@@ -66,6 +66,21 @@ def _moving_yardstick(sweep: SweepConfig) -> str | None:
     return (f"{', '.join(moving)} change{'s' if len(moving) == 1 else ''} which rows the validation split holds, so "
             f"the trials' {sweep.metric} is measured on different rows and the best may only have drawn easy ones; "
             "keep the split and seed fixed in the base config to compare the other parameters")
+
+
+def _loss_of_other_units(sweep: SweepConfig) -> str | None:
+    """Ranked by the loss, trials whose loss measures otherwise (class weights, another
+    loss or smoothing, standardized targets) do not compare: a lower class weight, say,
+    makes a smaller loss of the same predictions (as nnrun compare says of two runs)."""
+    if sweep.metric not in ("loss", "val_loss"):
+        return None
+    moving = [path for path, spec in sweep.parameters.items()
+              if (path == "loss" or path.startswith(("loss.", "data.target_scale"))) and len(spec.extremes()) > 1]
+    if not moving:
+        return None
+    return (f"{', '.join(moving)} change{'s' if len(moving) == 1 else ''} what the loss measures, so the trials' "
+            f"{sweep.metric} values do not compare (a lower class weight makes a smaller loss of the same "
+            "predictions); rank by a metric such as val_accuracy or val_mae")
 
 
 def _encodes_rows(path: str) -> bool:
