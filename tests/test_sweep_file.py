@@ -346,6 +346,11 @@ def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_ar
     write_sweep(tmp_path, weighed)
     assert ("warning: loss.class_weights.setosa changes what the loss measures, so the trials' val_loss values do not "
             "compare") in " ".join(run_cli("validate", "sweep.yaml").output.split())
+    # Numbered classes' weights as a listed mapping: told that a swept value is no mapping (each key by its path),
+    # not that YAML keys must be words.
+    write_sweep(tmp_path, weighed.replace("loss.class_weights.setosa: [1, 5]", "loss.class_weights: [{2: 8}]"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2 and "is a mapping; a swept value is a number" in result.output, result.output
 
 
 def test_settings_that_only_encode_each_row_are_no_moving_validation_split():

@@ -210,6 +210,13 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
     return yaml.constructor.SafeConstructor().construct_object(node)
 
 
+def _weighs_classes(path: PathKey) -> bool:
+    """Whether the mapping at ``path`` is class weights: the config's, or a value a sweep
+    lists for its parameter loss.class_weights."""
+    return path[-2:] == ("loss", "class_weights") or (len(path) > 1 and path[0] == "parameters" and
+                                                      path[1] == "loss.class_weights")
+
+
 def class_name_of(key: Any) -> Any:
     """A key of class weights as the class is named: 2 and 2.0 as '2', true as 'True'
     (a boolean target's classes are False and True)."""
@@ -225,7 +232,7 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
         # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...; a
         # boolean target's "False" and "True"
-        named = class_name_of(key) if path[-2:] == ("loss", "class_weights") else key
+        named = class_name_of(key) if _weighs_classes(path) else key
         if not isinstance(named, str):
             keys = [_plain(k, (), {}, {}, source) for k, _ in node.value]
             if path[-1:] in (("class_weights",), ("class_weight",)) and all(isinstance(k, int) for k in keys):
