@@ -255,6 +255,19 @@ def test_init_of_an_archive_fits_its_targets_splits_and_padding(run_cli, tmp_pat
     assert "- {type: dense, units: 3}" in (tmp_path / "targets.yaml").read_text()  # one output per target
     assert "split: {validation: 0.15, stratify: true}" in (tmp_path / "held.yaml").read_text()  # test: the archive's
     assert "- {type: masking}" in (tmp_path / "wide.yaml").read_text()
+    # Rows that sum to 1: proportions to predict, or soft labels; written as the one, the other said.
     np.savez(tmp_path / "soft.npz", x=rng.normal(size=(60, 4)), y=rng.dirichlet([1, 1, 1], 60))
-    result = run_cli("init", "--data", "soft.npz")  # refused as training refuses them, not called a regression
-    assert result.exit_code == 2 and "60 rows are probabilities over the classes" in result.output
+    result = run_cli("init", "--data", "soft.npz")
+    assert result.exit_code == 0 and "note: the rows of 'y' sum to 1: the config predicts them as amounts" in \
+        " ".join(result.output.split())
+    assert run_cli("validate", "soft.yaml").exit_code == 0
+    # Grayscale 8-bit images with dark border rows are images, and sequences starting at 0 are not padded.
+    pixels = (rng.random((60, 20, 20)) * 255).astype(np.uint8)
+    pixels[:30, 0] = 0
+    starting = rng.normal(size=(60, 12, 3)).astype(np.float32)
+    starting[:20, 0] = 0
+    np.savez(tmp_path / "gray.npz", x=pixels, y=np.arange(60) % 2)
+    np.savez(tmp_path / "series.npz", x=starting, y=np.arange(60) % 2)
+    assert run_cli("init", "--data", "gray.npz").exit_code == 0 and run_cli("init", "--data", "series.npz").exit_code == 0
+    assert "- {type: conv2d" in (tmp_path / "gray.yaml").read_text()
+    assert "masking" not in (tmp_path / "series.yaml").read_text()

@@ -7,7 +7,8 @@ tutorials build one:
                                  pixels above 1 scaled to 0..1
     (height, width)              the same, after a reshape that adds the channel axis
     (steps, features)            an LSTM, after a masking layer where the sequences look
-                                 padded at their end with steps of 0
+                                 padded with steps of 0 (at either end; then also
+                                 wider than 16 features: no image)
 
 The targets (``y``, or the array ``--target`` names) decide the task as a CSV file's
 labels do: texts, booleans, one-hot rows or a few whole numbers are classes; numbers
@@ -31,6 +32,7 @@ from nnrun.config.run_names import default_name
 from nnrun.data.files import NpzSource
 from nnrun.data.formats import npz_keys, read_npz
 from nnrun.data.ranges import pixel_top
+from nnrun.engine.mask_advice import padding_of, sequence_rows
 from nnrun.errors import UserError, did_you_mean, quoted
 
 IMAGE_WIDTH = 16  # samples (a, b) with b above this are images of one channel; up to it, steps of b features
@@ -51,6 +53,8 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         raise UserError("--target: x holds the samples; name the array of the targets", hint=f"the arrays of {data} "
                         f"are: {', '.join(npz_keys(data))}")
     shape, task = arrays["x"].shape[1:], _task(arrays[y_name])
+    if notes is not None and (note := _proportions_note(arrays[y_name], y_name)):
+        notes.append(note)
     source = NpzSource(path=str(data), y=y_name, task=task)
     loaded = source.load(0)  # as training reads it: its refusals (soft or several labels a row) first
     if len(loaded.y) < MIN_ROWS:
@@ -93,15 +97,23 @@ def _task(y: np.ndarray) -> str:
     """classification for texts, booleans, one-hot rows or a few whole numbers; else regression."""
     if y.dtype.kind in "USb" or y.ndim > 2:
         return "classification"
-    if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows; several 1s or probabilities a row are refused as labels
-        rows = y.astype(np.float64) if y.dtype.kind in "iuf" else None
-        labels = rows is not None and bool(((rows >= 0) & (rows <= 1)).all()) and \
-            (bool(np.isin(rows, (0, 1)).all()) or bool(np.allclose(rows.sum(axis=1), 1, atol=1e-3)))
-        return "classification" if labels else "regression"
+    if y.ndim == 2 and y.shape[1] > 1:  # rows of 0 and 1 are labels (several 1s a row: refused as training does)
+        return "classification" if bool(np.isin(y, (0, 1)).all()) else "regression"
     values = y.reshape(-1)
     if values.dtype.kind == "f" and (not np.isfinite(values).all() or (values != np.round(values)).any()):
         return "regression"  # a NaN is said by the source, as a missing target
     return "classification" if len(np.unique(values)) <= MOST_CLASSES else "regression"
+
+
+def _proportions_note(y: np.ndarray, name: str) -> str | None:
+    """For rows of fractions that sum to 1: the config predicts them as amounts; they may
+    be soft labels instead, which a classifier learns as classes."""
+    if y.ndim != 2 or y.shape[1] < 2 or y.dtype.kind not in "iuf" or np.isin(y, (0, 1)).all():
+        return None
+    if not (((y >= 0) & (y <= 1)).all() and np.allclose(y.sum(axis=1), 1, atol=1e-3)):
+        return None
+    return (f"the rows of '{name}' sum to 1: the config predicts them as amounts (a regression); if they are soft "
+            "labels of classes, give each sample its class (y.argmax(axis=1)) and set loss.label_smoothing instead")
 
 
 def _split_lines(given: frozenset[str], stratify: bool) -> list[str]:
@@ -114,28 +126,21 @@ def _split_lines(given: frozenset[str], stratify: bool) -> list[str]:
                       "held-out fractions; the rest trains" + (f" ({own[0]}: the archive's own)" if own else ""))]
 
 
-def _padded_share(x: np.ndarray) -> float:
-    """The share of the sequences (N, T, F) that begin or end in a step of only 0, where
-    some do and not all (padding, as pad_sequences adds it); else 0."""
-    zero = np.all(x[:, [0, -1], :] == 0, axis=-1).any(axis=1)
-    share = float(zero.mean()) if len(x) else 0.0
-    return share if 0.1 <= share < 1 else 0.0
-
-
 def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tuple[tuple[str, ...], bool, str | None]:
     """The layers that read the samples, whether a flatten follows them, and the
     preprocess line, for samples of ``shape`` (``stored``: the archive's dtype)."""
     if len(shape) == 1:
         return (), False, commented("  preprocess: [standardize]", "fitted on the training split only")
-    padded = _padded_share(x) if len(shape) == 2 else 0.0  # sequences padded with steps of 0, at either end
-    image = len(shape) == 3 or (len(shape) == 2 and shape[1] > IMAGE_WIDTH and not padded)
+    # Sequences padded with steps of 0 at one end; 8-bit values are pixels, however they lie.
+    end, padded = padding_of(sequence_rows(x)) if len(shape) == 2 and stored != np.uint8 else (None, 0.0)
+    image = len(shape) == 3 or (len(shape) == 2 and (shape[1] > IMAGE_WIDTH or stored == np.uint8) and not padded)
     if image:
         if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[-1] not in (1, 3, 4):
             raise UserError(f"{data}: the samples {shape} look like images stored channels first, (channels, height, "
                             "width); nnrun's images are channels last, (height, width, channels)",
                             hint="save them as x.transpose(0, 2, 3, 1) and run nnrun init again")
         top = float(np.max(x[:: max(1, len(x) // 256)][:256]))
-        top = pixel_top(top, stored)
+        top = pixel_top(top)
         reshape = (commented(f"    - {{type: reshape, target_shape: [{shape[0]}, {shape[1]}, 1]}}",
                              "images of one channel: the channel axis added"),) if len(shape) == 2 else ()
         convolutions = (*reshape,
@@ -148,8 +153,8 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
             if top > 1 else None
         return convolutions, True, scale
     if len(shape) == 2:
-        masking = (commented("    - {type: masking}", f"{padded:.0%} of the sequences begin or end in steps of 0: "
-                             "padding, skipped"),) if padded else ()
+        masking = (commented("    - {type: masking}", f"{padded:.0%} of the sequences {end.replace('start', 'begin')} "
+                             "in steps of 0: padding, skipped"),) if padded else ()
         lstm = commented("    - {type: lstm, units: 64}", f"reads the {shape[0]} steps in order")
         # Standardizing would move the padding's zeros, which the masking layer looks for.
         standardize = None if padded else commented("  preprocess: [{type: standardize, per: channel}]",

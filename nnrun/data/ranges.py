@@ -113,10 +113,10 @@ def far_from_the_rest(values: np.ndarray) -> tuple[int, float, float] | None:
     return len(far), float(far[np.argmax(np.abs(far - median))]), float(median)
 
 
-def pixel_top(top: float, stored=None) -> float:
+def pixel_top(top: float) -> float:
     """What a scale factor of images divides by, from their brightest value ``top``:
-    255 for 8-bit pixels (stored as uint8, or brightest above 128), else ``top``."""
-    return 255.0 if stored == np.uint8 or 128 < top <= 255 else top
+    255 for 8-bit pixels (the brightest above 128, up to 255), else ``top``."""
+    return 255.0 if 128 < top <= 255 else top
 
 
 def amount(value: float) -> str:

@@ -160,7 +160,7 @@ def unscaled_images(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str
     if top <= UNSCALED_IMAGE or low < 0:
         return []
     divisor = pixel_top(top)
-    return [f"data.preprocess: the images go in as stored, values from {low:.3g} to {top:.4g}; networks learn slowly "
+    return [f"data.preprocess: the images go in as stored, values from {low:.3g} to {top:g}; networks learn slowly "
             f"or not at all from such inputs: add preprocess: [{{type: scale, factor: {1 / divisor:.6g}}}] "
             f"(1/{divisor:g}), or [standardize]"]
 

@@ -15,7 +15,7 @@ from nnrun.config import Config
 from nnrun.model.graph import INPUT, Graph
 
 PADDING_ROWS = 2000  # training sequences looked at for padding: spread over the split
-PADDED_SHARE = 0.1  # of them, the share that must end in steps of 0 (and not all) to look padded
+PADDED_SHARE = 0.1  # of them, the share that must begin or end in steps of 0 to look padded
 
 
 def unmasked_padding(config: Config, graph: Graph) -> list[str]:
@@ -91,20 +91,34 @@ def _mask_sources(graph: Graph) -> tuple[dict[str, str | None], list[str]]:
 
 
 def padded_numbers(graph: Graph, rows: np.ndarray | None) -> list[str]:
-    """Sequences of numbers (``rows`` of them as stored, see :func:`sequence_rows`) of
-    which some, not all, end in steps of only 0 look padded at their end: a layer that
-    reads the steps in order with no mask reaching it reads that padding after the real
-    steps, whatever preprocessing makes of the zeros."""
+    """Sequences of numbers padded at their end (``rows`` of them as stored, see
+    :func:`sequence_rows` and :func:`padding_of`): a layer that reads the steps in order
+    with no mask reaching it reads that padding after the real steps, whatever
+    preprocessing makes of the zeros. (Padding at the start comes before them: harmless.)"""
     carried = _mask_sources(graph)[0]
     if rows is None or not len(rows) or any(carried.values()):
         return []
     readers = [node for node in graph.nodes if node.layer.reads_in_order]
-    ends = np.all(rows[:, -1, :] == 0, axis=-1)
-    if not readers or not PADDED_SHARE <= ends.mean() < 1:
+    end, share = padding_of(rows)
+    if not readers or end != "end":
         return []
-    return [f"{ends.mean():.0%} of the training sequences end in steps of only 0, padding as pad_sequences(padding="
+    return [f"{share:.0%} of the training sequences end in steps of only 0, padding as pad_sequences(padding="
             f"'post') adds it, and model.layers.{readers[0].index} ({readers[0].layer.type}) reads it after the real "
             "steps; put {type: masking} first to skip those steps (or pad at the start)"]
+
+
+def padding_of(rows: np.ndarray) -> tuple[str | None, float]:
+    """Where sequences (N, T, F) are padded with steps of 0, "start" or "end", and the
+    share of them padded; (None, 0) when they do not look padded. Padding is a run of
+    zero steps at one end whose length differs from sequence to sequence (a series that
+    merely starts at 0 has a run of one), in at least PADDED_SHARE of them; zero runs at
+    both ends (an image's dark border rows) are no padding."""
+    zero = np.all(rows == 0, axis=-1)  # (N, T)
+    runs = {"start": np.argmin(np.concatenate([zero, np.zeros((len(zero), 1), bool)], axis=1), axis=1),
+            "end": np.argmin(np.concatenate([zero[:, ::-1], np.zeros((len(zero), 1), bool)], axis=1), axis=1)}
+    padded = {end: float((run > 0).mean()) for end, run in runs.items()
+              if (run > 0).mean() >= PADDED_SHARE and len(np.unique(run[run > 0])) > 1}
+    return (next(iter(padded)), padded[next(iter(padded))]) if len(padded) == 1 else (None, 0.0)
 
 
 def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
