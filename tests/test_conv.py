@@ -303,6 +303,11 @@ def test_a_series_laid_out_for_conv2d_is_no_image_stored_channels_first():
     assert channels_first((1, 128, 9), conv) is None  # 128 steps of 9 channels as one row: channels last
     assert channels_first((3, 32, 32), conv).startswith("the samples (3, 32, 32) look like images stored channels first")
     assert channels_first((3, 32, 32), [MaxPool1D()]) is None  # no layer that reads images
+    from nnrun.model.layers.core import Dropout
+    from nnrun.model.layers.shape import Reshape
+
+    assert channels_first((3, 32, 32), [Dropout(rate=0.1), *conv]) is not None  # the images reach it as they are
+    assert channels_first((1, 16, 16), [Reshape(target_shape=[16, 16, 1]), *conv]) is None  # its own images
 
 
 def test_images_of_one_channel_reshaped_first_are_scaled_and_not_called_channels_first(run_cli, tmp_path):

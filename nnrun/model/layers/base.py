@@ -101,10 +101,11 @@ def needs_images(layer_type: str, input_shape: Shape) -> ValueError:
 
 def channels_first(input_shape: Shape, layers: list["Layer"]) -> str | None:
     """For images that look stored channels first, (channels, height, width) as PyTorch
-    stores them, read as channels last by the first of ``layers``: what to do; else
-    None. Images are about as wide as high: (1, 128, 9), a series of 128 steps of 9
-    channels laid out for conv2d, is no image stored channels first."""
-    if len(input_shape) != 3 or not layers or not layers[0].reads_images:  # a reshape first makes its own images
+    stores them, that reach the first image layer of ``layers`` as they are (no reshape
+    before it makes images of its own): what to do; else None. Images are about as wide
+    as high: (1, 128, 9), a series of 128 steps of 9 channels laid out for conv2d, is no
+    image stored channels first."""
+    if len(input_shape) != 3 or not _reach_images_unchanged(tuple(input_shape), layers):
         return None
     channels, height, width = input_shape
     if channels not in (1, 3, 4) or min(height, width) < 8 or max(height, width) > 4 * min(height, width):
@@ -112,6 +113,22 @@ def channels_first(input_shape: Shape, layers: list["Layer"]) -> str | None:
     return (f"the samples {tuple(input_shape)} look like images stored channels first, (channels, height, width); "
             f"nnrun's images are channels last, (height, width, channels): give x.transpose(0, 2, 3, 1), shape "
             f"({height}, {width}, {channels})")
+
+
+def _reach_images_unchanged(shape: Shape, layers: list["Layer"]) -> bool:
+    """Whether the layers before the first image layer (dropout, batch normalization)
+    leave the input's shape as it is."""
+    for layer in layers:
+        if layer.reads_images:
+            return True
+        if layer.merges or layer.inputs:  # a graph's branches: no one way to the images
+            return False
+        try:
+            if tuple(layer.output_shape(shape)) != shape:
+                return False
+        except ValueError:
+            return False
+    return False
 
 
 STEPS_ENDED = ("flatten", "global_average_pool1d", "global_max_pool1d")
