@@ -259,7 +259,8 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
     # Over balanced (a word, no block's type), a class's weight or a mapping replaces it.
     (tmp_path / "b.yaml").write_text(text.replace("{0: 1.0, 2: 4.0}", "balanced"))
     for setting, weighed in (("loss.class_weights.2=3", "class weights 0: 1, 1: 1, 2: 3;"),
-                             ("loss.class_weights={1: 3}", "class weights 0: 1, 1: 3, 2: 1;")):
+                             ("loss.class_weights={1: 3}", "class weights 0: 1, 1: 3, 2: 1;"),
+                             ("loss={class_weights: {1: 3}}", "class weights 0: 1, 1: 3, 2: 1;")):
         result = run_cli("validate", "b.yaml", "--set", setting)
         assert result.exit_code == 0 and weighed in result.output, result.output
     # Keras's class_weight dict as Python builds it: dict(zip(np.unique(y), weights)), NumPy's integers for keys.

@@ -144,9 +144,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
         if last:
             exists = part in node if isinstance(node, dict) else True
             old = node[part] if exists else None
-            if tuple(parts) in NAMES_NO_TYPE and isinstance(old, str):
-                old = None  # class_weights: balanced, replaced by a mapping, not merged into one
-            node[part] = merged(old, value) if exists and old is not None else value
+            node[part] = merged(old, value, tuple(parts)) if exists else value
             # The file's keys a merge kept are still the file's: their mistakes are told at their lines.
             return _given_paths(old, value, tuple(parts))
         node = node[part]
@@ -184,29 +182,33 @@ def _retyped(block: dict, kind: Any, path: PathKey, earlier: dict[PathKey, str])
     return [prefix]
 
 
-def merged(old: Any, new: Any) -> Any:
+def merged(old: Any, new: Any, path: PathKey = ()) -> Any:
     """What setting ``new`` where ``old`` is leaves: a mapping set onto a mapping changes
     only the keys it names, recursively (``training={batch_size: 8}`` keeps the file's
     epochs), as a setting of each of them would; a mapping that names another ``type``
-    replaces the block, whose options belonged to the old type. Anything else replaces."""
-    block = _merges_into(old, new)
+    replaces the block, whose options belonged to the old type. Anything else replaces.
+    ``path``: where ``old`` is (see NAMES_NO_TYPE)."""
+    block = _merges_into(old, new, path)
     if block is None:
         return new
-    return {**block, **{key: merged(block[key], value) if key in block else value for key, value in new.items()}}
+    return {**block, **{key: merged(block[key], value, (*path, key)) if key in block else value
+                        for key, value in new.items()}}
 
 
 def _given_paths(old: Any, new: Any, prefix: PathKey) -> list[PathKey]:
     """The paths that setting ``new`` where ``old`` is gave values to (see :func:`merged`)."""
-    block = _merges_into(old, new)
+    block = _merges_into(old, new, prefix)
     if block is None:
         return [prefix]
     return [path for key, value in new.items()
             for path in (_given_paths(block[key], value, (*prefix, key)) if key in block else [(*prefix, key)])]
 
 
-def _merges_into(old: Any, new: Any) -> dict | None:
+def _merges_into(old: Any, new: Any, path: PathKey = ()) -> dict | None:
     """The block ``new`` merges into (``optimizer: adam`` as ``{type: adam}``), or None
-    when it replaces ``old``."""
+    when it replaces ``old`` (a word of its own, at ``path``: class_weights: balanced)."""
+    if isinstance(old, str) and isinstance(new, dict) and path in NAMES_NO_TYPE:
+        return None
     if isinstance(old, str) and isinstance(new, dict) and new.get("type", old) == old:
         old = {"type": old}  # `optimizer: adam` gains options
     if not (isinstance(old, dict) and isinstance(new, dict)) or new.get("type", old.get("type")) != old.get("type"):
