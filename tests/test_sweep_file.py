@@ -344,8 +344,13 @@ def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_ar
     weighed = SWEEP.replace("metric: val_accuracy", "metric: val_loss").replace(
         "model.layers.0.units: {type: choice, values: [4, 8]}", "loss.class_weights.setosa: [1, 5]")
     write_sweep(tmp_path, weighed)
-    assert ("warning: loss.class_weights.setosa changes what the loss measures, so the trials' val_loss values do not "
-            "compare") in " ".join(run_cli("validate", "sweep.yaml").output.split())
+    assert ("warning: loss.class_weights.setosa changes what the loss measures (its kind, its class weights or the "
+            "target's scale), so the trials' val_loss values do not compare") in \
+        " ".join(run_cli("validate", "sweep.yaml").output.split())
+    # A sparse_ cross-entropy is its dense form (one scale, as nnrun compare reads it): no warning.
+    write_sweep(tmp_path, weighed.replace("loss.class_weights.setosa: [1, 5]",
+                                          "loss: [categorical_crossentropy, sparse_categorical_crossentropy]"))
+    assert "loss measures" not in run_cli("validate", "sweep.yaml").output
     # Numbered classes' weights as a listed mapping: told that a swept value is no mapping (each key by its path),
     # not that YAML keys must be words.
     write_sweep(tmp_path, weighed.replace("loss.class_weights.setosa: [1, 5]", "loss.class_weights: [{2: 8}]"))

@@ -69,18 +69,31 @@ def _moving_yardstick(sweep: SweepConfig) -> str | None:
 
 
 def _loss_of_other_units(sweep: SweepConfig) -> str | None:
-    """Ranked by the loss, trials whose loss measures otherwise (class weights, another
-    loss or smoothing, standardized targets) do not compare: a lower class weight, say,
-    makes a smaller loss of the same predictions (as nnrun compare says of two runs)."""
+    """Ranked by the loss, trials whose losses measure otherwise do not compare, by the
+    rule nnrun compare tells two runs' losses apart by (compare.loss_units: the loss's
+    scale, its class weights, standardized targets): a lower class weight makes a smaller
+    loss of the same predictions."""
     if sweep.metric not in ("loss", "val_loss"):
         return None
     moving = [path for path, spec in sweep.parameters.items()
-              if (path == "loss" or path.startswith(("loss.", "data.target_scale"))) and len(spec.extremes()) > 1]
+              if len({_loss_units_with(path, value) for value in spec.extremes()} - {None}) > 1]
     if not moving:
         return None
-    return (f"{', '.join(moving)} change{'s' if len(moving) == 1 else ''} what the loss measures, so the trials' "
-            f"{sweep.metric} values do not compare (a lower class weight makes a smaller loss of the same "
-            "predictions); rank by a metric such as val_accuracy or val_mae")
+    return (f"{', '.join(moving)} change{'s' if len(moving) == 1 else ''} what the loss measures (its kind, its "
+            f"class weights or the target's scale), so the trials' {sweep.metric} values do not compare; rank by a "
+            "metric such as val_accuracy or val_mae")
+
+
+def _loss_units_with(path: str, value) -> str | None:
+    """What the loss measures with ``value`` at ``path`` (None: a setting it does not
+    depend on), as nnrun compare reads it off a run's config."""
+    from nnrun.commands.compare import loss_units
+
+    if path in ("loss", "loss.type"):
+        return loss_units(value if path == "loss" else {"type": value})
+    if path == "loss.class_weights" or path.startswith("loss.class_weights."):
+        return loss_units({"type": "any", "class_weights": repr(value)})
+    return loss_units("any", value) if path == "data.target_scale" else None
 
 
 def _encodes_rows(path: str) -> bool:
