@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.init_csv import MIN_ROWS, MOST_CLASSES
-from nnrun.commands.init_source import name_list, scalar
-from nnrun.commands.starter import (HELD_OUT, class_order, commented, model_lines, positive_last, schema_lines,
-                                    training_lines)
+from nnrun.commands.starter import (HELD_OUT, commented, model_lines, positive_last, scalar, schema_lines,
+                                    target_lines, training_lines)
 from nnrun.config.run_names import default_name
 from nnrun.data.files import NpzSource
 from nnrun.data.formats import npz_keys, read_npz
@@ -81,12 +80,7 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
              *_split_lines(source.given_splits(), classes is not None)]
     if preprocess:
         lines.append(preprocess)
-    if classes is None:
-        lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
-                                                               "its units"))
-    elif classes != class_order(classes):
-        lines.append(commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', the rarer, last: the positive "
-                                                                   "class"))
+    lines += target_lines(classes)
     targets = int(np.prod(loaded.y.shape[1:])) if classes is None else 1
     lines += [*model_lines(classes, flatten=flatten, counts=counts, before=before, outputs=targets),
               *training_lines(100)]

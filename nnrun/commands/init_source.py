@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from nnrun.commands.csv_look import Columns
-from nnrun.commands.starter import HELD_OUT, class_order, commented, tokens_for
+from nnrun.commands.starter import HELD_OUT, commented, name_list, scalar, target_lines, tokens_for
 
 # Columns left out for what they hold, one entry a kind: the ``Columns`` field, its name on
 # the ``ignore`` line, what the refusal of a file of nothing else says, and the comment
@@ -142,13 +142,7 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
                      "on the last rows, the days after the ones the model learned from (stratify then has no say)")
     if text is None:
         lines.append(commented("  preprocess: [standardize]", "fitted on the training split only"))
-    if classes is None:
-        lines.append(commented("  target_scale: standardize", "learn the target standardized; predictions stay in "
-                                                               "its units"))
-    elif classes != class_order(classes):
-        lines.append(commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', the rarer, last: the positive "
-                                                               "class"))
-    return lines
+    return lines + target_lines(classes)
 
 
 def _left_out_why(left_out: list[str], found: Columns) -> str:
@@ -161,17 +155,3 @@ def _left_out_why(left_out: list[str], found: Columns) -> str:
     if rest:
         kinds.append("free text (see below), or empty" if found.texts else "text or empty")
     return ", ".join(kinds) + (": left out (see below)" if len(kinds) > 1 or not rest else ": left out")
-
-
-def scalar(text: str) -> str:
-    """A YAML scalar for a name or a path: plain when YAML reads it back as that text."""
-    import yaml
-
-    plain = text and not re.search(r"[:#\[\]{},&*!|>'\"%@`]|^\s|\s$", text)
-    if plain and yaml.safe_load(text) == text:
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def name_list(names: list[str]) -> str:
-    return "[" + ", ".join(scalar(name) for name in names) + "]"

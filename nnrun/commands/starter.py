@@ -1,6 +1,7 @@
-"""What every starter config shares, for a bundled data set (:mod:`.init`) or a CSV file
-(:mod:`.init_csv`): each line's comment in one column, the editor's schema line, the
-model for the task with its loss, optimizer and metrics, and the training section.
+"""What every starter config shares, for a bundled data set (:mod:`.init`), a CSV file
+(:mod:`.init_csv`) or an archive (:mod:`.init_npz`): each line's comment in one column,
+names and paths as YAML scalars, the editor's schema line, the target's lines, the model
+for the task with its loss, optimizer and metrics, and the training section.
 
     model_lines(["no", "yes"])      # one sigmoid unit, binary cross-entropy, accuracy and auc
     model_lines(None)               # one linear output, mse, mae and r2 (with the target standardized)
@@ -10,6 +11,7 @@ May import: nothing of nnrun's.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 COMMENT_COLUMN = 42
@@ -127,3 +129,28 @@ def training_lines(epochs: int) -> list[str]:
             commented("  batch_size: 32", "samples per weight update"),
             "  # Stop when the validation loss has not improved for `patience` epochs; keep the best weights.",
             "  early_stopping: {monitor: val_loss, patience: 20, restore_best: true}"]
+
+
+def target_lines(classes: list[str] | None) -> list[str]:
+    """The data section's lines on the target: a regression's, standardized; two classes
+    listed in the order that makes the rarer the positive one, where that is not theirs."""
+    if classes is None:
+        return [commented("  target_scale: standardize", "learn the target standardized; predictions stay in its "
+                                                         "units")]
+    if classes != class_order(classes):
+        return [commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', the rarer, last: the positive class")]
+    return []
+
+
+def scalar(text: str) -> str:
+    """A YAML scalar for a name or a path: plain when YAML reads it back as that text."""
+    import yaml
+
+    plain = text and not re.search(r"[:#\[\]{},&*!|>'\"%@`]|^\s|\s$", text)
+    if plain and yaml.safe_load(text) == text:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def name_list(names: list[str]) -> str:
+    return "[" + ", ".join(scalar(name) for name in names) + "]"

@@ -161,7 +161,7 @@ def _suggest(word: str, options: list[str], listing: str | None = None) -> str:
     return keras_value_hint(word, options) or did_you_mean(word, options, listing)
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -195,7 +195,7 @@ def _quote_hint(kind: str, received: Any) -> str:
             return "; write true or false without quotes"
         return "; only true and false are booleans (YAML 1.2: yes, no, on and off are text)"
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
-        return "; write the number without quotes" if _is_number(received) else ""
+        return "; write the number without quotes" if is_number(received) else ""
     if kind in ("int_type", "int_from_float") and isinstance(received, float) and received.is_integer() \
             and abs(received) < 1e15:
         return f"; write it as one, without a point or an exponent: {int(received)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from nnrun.config import Config, LoadedConfig
 from nnrun.data import Dataset
 from nnrun.data.labels import class_list
+from nnrun.config.messages import is_number
 from nnrun.errors import ConfigError, Problem, did_you_mean
 from nnrun.model.losses import balanced_weights
 
@@ -55,7 +56,7 @@ def _weights_by_name(loaded: LoadedConfig, weights: dict[str, float], train: Dat
     as it would unweighted. Names that are no class of the data are refused together."""
     names = [str(name) for name in train.class_names or []]
     unknown = [name for name in weights if name not in names]
-    numbered = all(_is_number(name) for name in names)  # classes 1, 2, 3: a key names a label, not a position
+    numbered = all(is_number(name) for name in names)  # classes 1, 2, 3: a key names a label, not a position
     if unknown and not numbered and len(unknown) == len(weights) and \
             all(n.isdigit() and int(n) < len(names) for n in unknown):
         # Keras's class_weight={0: 1.0, 1: 10.0} counts the classes, which here have names
@@ -67,7 +68,7 @@ def _weights_by_name(loaded: LoadedConfig, weights: dict[str, float], train: Dat
         raise loaded.locate(ConfigError("", [Problem(
             f"loss.class_weights.{name}", f"'{name}' is no class of the data, whose training split has "
             f"{class_list(train)}" + ("; a key names a class by its label, not its position" if numbered and
-                                      _is_number(name) else did_you_mean(name, names))) for name in unknown]))
+                                      is_number(name) else did_you_mean(name, names))) for name in unknown]))
     listed = [float(weights.get(name, 1.0)) for name in names]
     if not any(listed):  # else the loss is 0 whatever the model says
         raise loaded.locate(ConfigError("", [Problem("loss.class_weights", (
@@ -80,9 +81,3 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
