@@ -31,7 +31,7 @@ from nnrun.config.run_names import default_name
 from nnrun.data.files import NpzSource
 from nnrun.data.formats import npz_keys, read_npz
 from nnrun.data.ranges import pixel_top
-from nnrun.engine.mask_advice import padding_of, sequence_rows
+from nnrun.engine.mask_advice import sequence_padding
 from nnrun.errors import UserError, did_you_mean, quoted
 
 IMAGE_WIDTH = 16  # samples (a, b) with b above this are images of one channel; up to it, steps of b features
@@ -126,8 +126,10 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
     if len(shape) == 1:
         return (), False, commented("  preprocess: [standardize]", "fitted on the training split only")
     # Sequences padded with steps of 0 at one end; 8-bit values are pixels, however they lie.
-    end, padded = padding_of(sequence_rows(x)) if len(shape) == 2 and stored != np.uint8 else (None, 0.0)
-    image = len(shape) == 3 or (len(shape) == 2 and (shape[1] > IMAGE_WIDTH or stored == np.uint8) and not padded)
+    end, padded = sequence_padding(x) if len(shape) == 2 and stored != np.uint8 else (None, 0.0)
+    # Two 2x2 poolings need 4 pixels a side at least: narrower samples are sequences.
+    image = len(shape) == 3 or (len(shape) == 2 and (shape[1] > IMAGE_WIDTH or stored == np.uint8) and not padded
+                                and min(shape) >= 4)
     if image:
         if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[-1] not in (1, 3, 4):
             raise UserError(f"{data}: the samples {shape} look like images stored channels first, (channels, height, "
@@ -149,7 +151,7 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
     if len(shape) == 2:
         masking = (commented("    - {type: masking}", f"{padded:.0%} of the sequences {end.replace('start', 'begin')} "
                              "in steps of 0: padding, skipped"),) if padded else ()
-        lstm = commented("    - {type: lstm, units: 64}", f"reads the {shape[0]} steps in order")
+        lstm = commented("    - {type: lstm, units: 64}", f"reads the {shape[0]} step{'s' * (shape[0] != 1)} in order")
         # Standardizing would move the padding's zeros, which the masking layer looks for.
         standardize = None if padded else commented("  preprocess: [{type: standardize, per: channel}]",
                                                     "each feature over every step, from the training split")

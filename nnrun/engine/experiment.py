@@ -23,7 +23,7 @@ from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unscaled_images, unscaled_inputs,
                                  unused_layers)
 from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_monitors
-from nnrun.engine.mask_advice import nothing_masked, padded_numbers, sequence_rows, unmasked_padding, unread_masks
+from nnrun.engine.mask_advice import nothing_masked, padded_numbers, sequence_padding, unmasked_padding, unread_masks
 from nnrun.engine.settled import class_weights_resolved, unicode_resolved
 from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import Graph, compile_graph
@@ -101,7 +101,7 @@ def build(
     ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
         len(names) == int(np.prod(raw_train.input_shape)) else None
     steps = config.data.preprocess
-    padding_rows = sequence_rows(raw_train.x)  # as stored: standardizing moves the padding's zeros
+    padding = sequence_padding(raw_train.x)  # as stored: standardizing moves the padding's zeros
     if preprocess_states is None:
         preprocess_states = fit_pipeline(steps, raw_train.x)
     parts = {}
@@ -143,7 +143,7 @@ def build(
                       (*splits.warnings,
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
-                       *unread_masks(graph), *padded_numbers(graph, padding_rows),
+                       *unread_masks(graph), *padded_numbers(graph, padding),
                        *filter(None, [channels_first(graph.input_shape, config.model.layers)]),
                        *nothing_masked(graph, parts["train"].x, bool(steps)),
                        *unscaled_images(graph, parts["train"].x, bool(steps)),

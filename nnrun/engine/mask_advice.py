@@ -90,35 +90,48 @@ def _mask_sources(graph: Graph) -> tuple[dict[str, str | None], list[str]]:
     return source, warnings
 
 
-def padded_numbers(graph: Graph, rows: np.ndarray | None) -> list[str]:
-    """Sequences of numbers padded at their end (``rows`` of them as stored, see
-    :func:`sequence_rows` and :func:`padding_of`): a layer that reads the steps in order
-    with no mask reaching it reads that padding after the real steps, whatever
-    preprocessing makes of the zeros. (Padding at the start comes before them: harmless.)"""
-    carried = _mask_sources(graph)[0]
-    if rows is None or not len(rows) or any(carried.values()):
-        return []
+def padded_numbers(graph: Graph, padding: tuple[str | None, float]) -> list[str]:
+    """Sequences of numbers padded at their end (``padding``: :func:`sequence_padding` of
+    them as stored): a layer that reads the steps in order with no mask reaching it reads
+    that padding after the real steps, whatever preprocessing makes of the zeros.
+    (Padding at the start comes before them: harmless.)"""
+    end, share = padding
     readers = [node for node in graph.nodes if node.layer.reads_in_order]
-    end, share = padding_of(rows)
-    if not readers or end != "end":
+    if end != "end" or not readers or any(_mask_sources(graph)[0].values()):
         return []
     return [f"{share:.0%} of the training sequences end in steps of only 0, padding as pad_sequences(padding="
             f"'post') adds it, and model.layers.{readers[0].index} ({readers[0].layer.type}) reads it after the real "
             "steps; put {type: masking} first to skip those steps (or pad at the start)"]
 
 
+def sequence_padding(x: np.ndarray) -> tuple[str | None, float]:
+    """:func:`padding_of` at most PADDING_ROWS sequences (N, T, F) spread over ``x`` (a
+    view: nothing copied); (None, 0) for other samples."""
+    return padding_of(_rows(x)) if x.ndim == 3 else (None, 0.0)
+
+
 def padding_of(rows: np.ndarray) -> tuple[str | None, float]:
     """Where sequences (N, T, F) are padded with steps of 0, "start" or "end", and the
-    share of them padded; (None, 0) when they do not look padded. Padding is a run of
-    zero steps at one end whose length differs from sequence to sequence (a series that
-    merely starts at 0 has a run of one), in at least PADDED_SHARE of them; zero runs at
-    both ends (an image's dark border rows) are no padding."""
+    share of them padded there; (None, 0) when they do not look padded. A sequence is
+    padded at an end when a run of zero steps lies there and not at the other end (an
+    image's dark border rows lie at both); the sequences padded at an end, at least
+    PADDED_SHARE of them, must have runs of different lengths (a series that merely
+    starts at 0 has a run of one, in every one of them)."""
+    if not rows.size:
+        return None, 0.0
     zero = np.all(rows == 0, axis=-1)  # (N, T)
-    runs = {"start": np.argmin(np.concatenate([zero, np.zeros((len(zero), 1), bool)], axis=1), axis=1),
-            "end": np.argmin(np.concatenate([zero[:, ::-1], np.zeros((len(zero), 1), bool)], axis=1), axis=1)}
-    padded = {end: float((run > 0).mean()) for end, run in runs.items()
-              if (run > 0).mean() >= PADDED_SHARE and len(np.unique(run[run > 0])) > 1}
-    return (next(iter(padded)), padded[next(iter(padded))]) if len(padded) == 1 else (None, 0.0)
+    stop = np.zeros((len(zero), 1), bool)  # a run ends here at the latest
+    start = np.argmin(np.concatenate([zero, stop], axis=1), axis=1)
+    end = np.argmin(np.concatenate([zero[:, ::-1], stop], axis=1), axis=1)
+    shares = {}
+    for name, run, other in (("start", start, end), ("end", end, start)):
+        alone = run[(run > 0) & (other == 0)]
+        if len(alone) >= PADDED_SHARE * len(run) and len(np.unique(alone)) > 1:
+            shares[name] = len(alone) / len(run)
+    if not shares:
+        return None, 0.0
+    name = max(shares, key=shares.get)
+    return name, shares[name]
 
 
 def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
@@ -136,12 +149,6 @@ def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]
         warnings.append(f"model.layers.{node.index} (masking): no step of the training sequences has every feature "
                         f"equal to mask_value {value:g}, so the layer masks nothing{why}")
     return warnings
-
-
-def sequence_rows(x: np.ndarray) -> np.ndarray | None:
-    """At most PADDING_ROWS sequences (N, T, F), spread over the split, copied (the split
-    is then preprocessed in place); None for other samples."""
-    return np.array(_rows(x)) if x.ndim == 3 else None
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
