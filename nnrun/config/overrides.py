@@ -182,7 +182,7 @@ def _retyped(block: dict, kind: Any, path: PathKey, earlier: dict[PathKey, str])
     return [prefix]
 
 
-def merged(old: Any, new: Any, path: PathKey = ()) -> Any:
+def merged(old: Any, new: Any, path: PathKey) -> Any:
     """What setting ``new`` where ``old`` is leaves: a mapping set onto a mapping changes
     only the keys it names, recursively (``training={batch_size: 8}`` keeps the file's
     epochs), as a setting of each of them would; a mapping that names another ``type``
@@ -204,7 +204,7 @@ def _given_paths(old: Any, new: Any, prefix: PathKey) -> list[PathKey]:
             for path in (_given_paths(block[key], value, (*prefix, key)) if key in block else [(*prefix, key)])]
 
 
-def _merges_into(old: Any, new: Any, path: PathKey = ()) -> dict | None:
+def _merges_into(old: Any, new: Any, path: PathKey) -> dict | None:
     """The block ``new`` merges into (``optimizer: adam`` as ``{type: adam}``), or None
     when it replaces ``old`` (a word of its own, at ``path``: class_weights: balanced)."""
     if isinstance(old, str) and isinstance(new, dict) and path in NAMES_NO_TYPE:

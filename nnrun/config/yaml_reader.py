@@ -218,11 +218,11 @@ def _weighs_classes(path: PathKey) -> bool:
 
 
 def class_name_of(key: Any) -> Any:
-    """A key of class weights as the class is named: 2 and 2.0 as '2', true as 'True'
-    (a boolean target's classes are False and True)."""
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key) if isinstance(key, (int, float)) else key
+    """A key of class weights as the class is named (data.cells.tidy_label): 2 and 2.0 as
+    '2', true as 'True' (a boolean target's classes are False and True)."""
+    from nnrun.data.cells import tidy_label
+
+    return tidy_label(str(key)) if isinstance(key, (int, float)) else key
 
 
 def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict:
