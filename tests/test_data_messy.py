@@ -958,6 +958,14 @@ def test_a_number_marker_is_missing_given_as_a_number_or_a_float_as_well_as_as_t
         assert answer.json()["notes"][0].endswith("'age' 2 (every row)")
 
 
+def test_a_marker_written_otherwise_than_a_number_marks_that_text_alone():
+    from nnrun.data.cells import markers, number_markers
+
+    # '00' marks cells written 00; a column's every 0 (or 0.0) is no gap. '-999' marks -999 and -999.0 too.
+    assert "0" not in markers(["00"]) and "0.0" not in markers(["00"]) and not number_markers(["00", "1e3", "-0"])
+    assert {"-999", "-999.0"} <= markers(["-999"]) and number_markers(["-999.0"]) == {-999.0}
+
+
 def test_missing_category_own_says_why_an_empty_cell_only_held_out_rows_have_is_refused(run_cli, tmp_path):
     rows = [f"{'ab'[i % 2]},{i % 7},{'yn'[i % 3 == 0]}" for i in range(60)]
     (tmp_path / "t.csv").write_text("plan,x,label\n" + "\n".join(rows) + "\n")

@@ -53,15 +53,19 @@ def markers(extra=()) -> frozenset[str]:
 
 
 def number_markers(texts) -> frozenset[float]:
-    """The missing markers that write a finite number ('-999', '0'): a number given as a
-    number (a DataFrame's, a JSON request's) is missing when it equals one."""
+    """The missing markers that write a finite number as a number writes it ('-999',
+    '-999.0', '0'): a number given as a number (a DataFrame's, a JSON request's) is
+    missing when it equals one. '00', '-0' or '1e3' mark a cell as written, not the
+    number: a column's every 0 is no gap for the marker '00'."""
     found = set()
     for text in texts:
         try:
             value = float(text)
         except ValueError:
             continue
-        if value == value and abs(value) != float("inf"):
+        canonical = {repr(value), *([str(int(value))] if value.is_integer() else [])} \
+            if value == value and abs(value) != float("inf") else set()
+        if text in canonical:
             found.add(value)
     return frozenset(found)
 
