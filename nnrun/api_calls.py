@@ -53,8 +53,11 @@ def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwarg
         taken = [param for param in parameters if param not in INTERNAL]
         settings = {KERAS_SETTINGS[key]: kwargs[key] for key in unknown if key in KERAS_SETTINGS}
         places = [f"overrides={settings!r}"] if settings and "overrides" in taken else []
-        # Each where the argument it names is one this function takes (resume takes no data).
-        places += [KERAS_ARGUMENTS[key][1] for key in unknown if KERAS_ARGUMENTS.get(key, ("",))[0] in taken]
+        # Each where the argument it names is one this function takes (resume takes no data);
+        # evaluate's data is a labelled file: arrays are a loaded model's to score.
+        places += [KERAS_ARGUMENTS[key][1] if name != "evaluate" or key not in ("x", "y") else
+                   "nnrun.load(run_dir).evaluate(x, y) for arrays (data= takes a labelled file)"
+                   for key in unknown if KERAS_ARGUMENTS.get(key, ("",))[0] in taken]
         places += [f"{meant}= for {key}=" for key in unknown if key not in KERAS_SETTINGS and key not in
                    KERAS_ARGUMENTS for meant in [closest(key, taken)] if meant]
         keyword_data = "data" in parameters and parameters["data"].kind is inspect.Parameter.KEYWORD_ONLY

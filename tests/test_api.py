@@ -560,6 +560,9 @@ def test_evaluate_takes_a_file_and_says_where_arrays_are_scored(tmp_path):
         nnrun.evaluate(run.run_dir, data=(np.zeros((2, 4)), [0, 1]))
     assert error.value.render() == ("data: expected the path of a labelled CSV or NPZ file, got tuple\n"
                                     "  hint: score arrays in memory with nnrun.load(run_dir).evaluate(x, y)")
+    with pytest.raises(UserError) as caught:  # Keras's evaluate(x, y): arrays are a loaded model's to score
+        nnrun.evaluate(run.run_dir, x=np.zeros((2, 2)), y=[0, 1])
+    assert caught.value.hint == "give nnrun.load(run_dir).evaluate(x, y) for arrays (data= takes a labelled file)"
     with pytest.raises(UserError, match="split: 'train' and data were both given; a file given as data is scored "
                                         "on its own rows: give one of the two"):
         nnrun.evaluate(run.run_dir, split="train", data=tmp_path / "any.csv")

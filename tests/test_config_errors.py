@@ -174,6 +174,9 @@ WHOLE_FILE_CASES = [
      "data.source: unknown type 'iris'; the bundled data set is {type: builtin, name: iris}"),
     ("deep nesting", "a: " + "[" * 5000 + "]" * 5000, "1:35", "nested deeper than 32 levels"),
     ("key that is a list", "[a, b]: 1\n", "1:1", "keys must be words, got ['a', 'b']"),
+    ("null for a word that is no activation", "data: {source: {type: synthetic, samples: 50, pattern: null}}\n",
+     "1:56", "data.source.pattern: expected one of clusters, moons, spirals, waves, linear, got nothing (an empty "
+     "value or null)\n"),  # not "linear is no activation": that is an activation's hint
     ("a class's number twice", "loss: {type: categorical_crossentropy, class_weights: {0: 1, '0': 2}}\n", "1:62",
      "duplicate key '0' (first at line 1); keep one"),  # a message, not a TypeError: 0 and '0' name one class
     ("a list as a class's key", "loss: {type: categorical_crossentropy, class_weights: {[0, 1]: 1.0, 2: 3.0}}\n",

@@ -220,3 +220,7 @@ def test_a_python_function_inside_a_config_names_the_settings_that_go_there(tmp_
         "run is saved as its config file and reproduced from it, so a config holds settings only: write this one by "
         "its type, one of: constant, step, exponential, cosine, reduce_on_plateau")
     assert not (tmp_path / "r").exists()
+    import numpy as np  # a class with array-like descriptors (ndim, shape) is a class, not an array
+
+    with pytest.raises(UserError, match=r"optimizer: a Python class \(float32\) inside the config"):
+        nnrun.train(with_change("optimizer", np.float32), run_dir=tmp_path / "r")

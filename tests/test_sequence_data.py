@@ -103,6 +103,8 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
         model.predict(["The plot was not bad.", 5])  # not "trained on the columns of a table"
     with pytest.raises(UserError, match=r"x: its items are not texts, but this model reads texts"):
         model.predict([12345, 6])
+    long = "great movie " * 30 + "see notes.csv"  # a text that ends like a file name, too long to be one
+    assert model.predict(long).predictions.shape == (1,)
     rows = [{"review": text} for text in texts]  # rows as dicts, as a JSON request's instances are
     np.testing.assert_array_equal(model.predict(rows).probabilities, by_column)
     pd = pytest.importorskip("pandas")

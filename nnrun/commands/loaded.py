@@ -183,7 +183,7 @@ class TrainedModel:
         # the text to predict for, and only a Path names a file.
         if isinstance(x, os.PathLike) or (isinstance(x, str) and not self._takes_one_text):
             return self._file_samples(Path(x), unknown)
-        if isinstance(x, str) and Path(x).suffix.lower() in (".csv", ".npz") and Path(x).is_file():
+        if isinstance(x, str) and Path(x).suffix.lower() in (".csv", ".npz") and _is_file(x):
             raise UserError(f"x: {x!r} names a file, and a text model takes a string as the text to predict for",
                             hint=f"to read the file, pass its path as a Path: model.predict(Path({x!r}))")
         x = as_columns(texts_as_column(x, saved), saved.column_names() if saved.columns else list(saved.feature_names))
@@ -230,6 +230,14 @@ class TrainedModel:
     def __repr__(self) -> str:
         out = f"{len(self.classes)} classes" if self.classes else "regression"
         return f"<nnrun model '{self.config.name}': {tuple(self.trained.graph.input_shape)} -> {out}; {self.run_dir}>"
+
+
+def _is_file(text: str) -> bool:
+    """Whether a string names a file (a text too long for a file name names none)."""
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
 
 
 def _keyed_by_index(x, samples: int, saved) -> bool:

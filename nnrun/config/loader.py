@@ -197,7 +197,8 @@ def objects_inside(value: Any, path: tuple = ()) -> list[tuple[str, str]]:
     if isinstance(value, (list, tuple)):
         return [found for i, inner in enumerate(value) for found in objects_inside(inner, (*path, i))]
     dotted = ".".join(map(str, path))
-    if getattr(value, "ndim", 0) and hasattr(value, "shape"):
+    # A class's ndim and shape are descriptors, no numbers: classes are told below, as functions are.
+    if not isinstance(value, type) and getattr(value, "ndim", 0) and hasattr(value, "shape"):
         return [(dotted, f"an array of shape {tuple(value.shape)} ({type(value).__name__}) inside the config; a "
                          "config holds settings, not data: pass arrays beside it, as nnrun.train(config, "
                          "data=(x, y), validation=(x_val, y_val))")]

@@ -86,7 +86,7 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         shown = ", ".join(o if o.replace("_", "").replace("-", "").isalnum() else repr(o) for o in options)
         if received is None and "none" in options:  # YAML's null is no value; the option is the word none
             return f"expected one of {shown}, got {show(received)}; the word none turns it off (null is no value)"
-        if received is None and "linear" in options:  # Keras's activation=None
+        if received is None and "linear" in options and str(path[-1]).endswith("activation"):  # Keras's None
             return f"expected one of {shown}, got {show(received)}; linear is no activation (Keras's None)"
         if path and str(path[-1]).endswith("activation") and isinstance(received, str) and received in ACTIVATIONS:
             # A real activation this layer does not offer (gelu on an lstm): no spelling to suggest.
