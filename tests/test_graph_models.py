@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
+from nnrun.errors import UserError
 from nnrun.model.graph import compile_graph
 from nnrun.model.layers import LayerSpec
 from nnrun.store.tensorfile import load_weights, save_weights
@@ -277,6 +278,10 @@ def test_class_weights_by_number_name_integer_labels_as_keras_counts_them(run_cl
               "loss": {"type": "binary_crossentropy", "class_weights": dict(zip(np.unique(y[:30] == 0), [1.0, 3.0]))}}
     run = nnrun.train(binary, data=(np.zeros((30, 3)), y[:30] == 0), run_dir=tmp_path / "bools").run_dir
     assert "class_weights:\n  - 1.0\n  - 3.0\n" in (run / "config.yaml").read_text()
+    # 1 and '1' name one class: refused as the file's duplicate key is, not one weight silently dropped.
+    config["loss"]["class_weights"] = {1: 1.0, "1": 2.0}
+    with pytest.raises(UserError, match=r"loss.class_weights.1: given twice, as 1 and '1'; keep one"):
+        nnrun.train(config, data=(np.zeros((30, 3)), y[:30]), run_dir=tmp_path / "twice")
     # Classes labelled 1, 2, 3: a key is a label, and 0 names none (not "the classes have names").
     np.savez(tmp_path / "xy.npz", x=np.random.default_rng(0).normal(size=(120, 3)), y=y + 1)
     result = run_cli("validate", "c.yaml", "--set", "loss.class_weights={0: 1.0, 2: 4.0}")

@@ -236,6 +236,8 @@ def test_init_writes_a_model_for_an_archive_of_images_sequences_or_features(run_
     assert "hint: save them as x.transpose(0, 2, 3, 1)" in result.output and not (tmp_path / "nchw.yaml").exists()
     result = run_cli("init", "--data", "steps.npz")
     assert result.exit_code == 2 and "steps.npz holds no array named 'y'; the arrays are: x, labels" in result.output
+    result = run_cli("init", "--data", "steps.npz", "--target", "x")
+    assert result.exit_code == 2 and "--target: x holds the samples; name the array of the targets" in result.output
 
 
 def test_init_of_an_archive_fits_its_targets_splits_and_padding(run_cli, tmp_path):

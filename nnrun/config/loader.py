@@ -25,7 +25,8 @@ from nnrun.config.overrides import apply_overrides
 from nnrun.config.render import QuotedConfigError
 from nnrun.config.run_names import default_name
 from nnrun.config.schema import Config
-from nnrun.config.yaml_reader import Location, PathKey, class_name_of, read_yaml
+from nnrun.config.python_values import json_value, objects_inside, text_keys
+from nnrun.config.yaml_reader import Location, PathKey, read_yaml
 from nnrun.errors import ConfigError, Problem, UserError, quoted
 
 __all__ = ["LoadedConfig", "apply_overrides", "file_kind", "load_config", "read_yaml", "validate"]
@@ -113,14 +114,15 @@ def file_kind(data: Any) -> str | None:
 
 
 def validate(data: dict, loaded: LoadedConfig) -> Config:
-    data = _text_keys(data)
-    objects = [Problem(path, message) for path, message in objects_inside(data)]
+    twice: list[Problem] = []
+    data = text_keys(data, (), twice)
+    objects = twice + [Problem(path, message) for path, message in objects_inside(data)]
     if objects:
         raise loaded.error(objects)
     try:
         # JSON mode: the data holds only what JSON can (the reader made sure), and
         # strict JSON validation accepts exactly the YAML types a field asks for.
-        return Config.model_validate_json(json.dumps(data, default=_json_value), strict=True)
+        return Config.model_validate_json(json.dumps(data, default=json_value), strict=True)
     except ValidationError as exc:
         problems = _problems(exc.errors(), data, loaded)
         # A type Keras spells otherwise (Dense, Adam) hides its block's other problems;
@@ -128,7 +130,7 @@ def validate(data: dict, loaded: LoadedConfig) -> Config:
         corrected = _keras_types_corrected(exc.errors(), data)
         if corrected is not None:
             try:
-                Config.model_validate_json(json.dumps(corrected, default=_json_value), strict=True)
+                Config.model_validate_json(json.dumps(corrected, default=json_value), strict=True)
             except ValidationError as again:
                 told = {problem.path for problem in problems}
                 problems += [p for p in _problems(again.errors(), corrected, loaded) if p.path not in told]
@@ -188,32 +190,6 @@ def _at(data: Any, loc: tuple) -> Any:
     return data
 
 
-def objects_inside(value: Any, path: tuple = ()) -> list[tuple[str, str]]:
-    """(dotted path, message) for every array (NumPy, pandas, ...) and every Python
-    function or class inside a config given as a dict: a config holds settings, which a
-    run saves as its config file to be trained again from; data goes beside it."""
-    if isinstance(value, dict):
-        return [found for key, inner in value.items() for found in objects_inside(inner, (*path, key))]
-    if isinstance(value, (list, tuple)):
-        return [found for i, inner in enumerate(value) for found in objects_inside(inner, (*path, i))]
-    dotted = ".".join(map(str, path))
-    # A class's ndim and shape are descriptors, no numbers: classes are told below, as functions are.
-    if not isinstance(value, type) and getattr(value, "ndim", 0) and hasattr(value, "shape"):
-        return [(dotted, f"an array of shape {tuple(value.shape)} ({type(value).__name__}) inside the config; a "
-                         "config holds settings, not data: pass arrays beside it, as nnrun.train(config, "
-                         "data=(x, y), validation=(x_val, y_val))")]
-    if callable(value):  # a lambda as the schedule (Keras's LearningRateScheduler), an optimizer object
-        from nnrun.config.locations import tags_at
-
-        what = "class" if isinstance(value, type) else "function"
-        types = tags_at(path)
-        instead = f"by its type, one of: {', '.join(types)}" if types else "as the value itself"
-        return [(dotted, f"a Python {what} ({getattr(value, '__name__', type(value).__name__)}) inside the config; "
-                         "a run is saved as its config file and reproduced from it, so a config holds settings "
-                         f"only: write this one {instead}")]
-    return []
-
-
 def _meant(err: dict, member: int, errors: list[dict], data: dict) -> bool | None:
     """A value that fits no member of a union of plain values (``kernel_size: [1, 2, 3]``
     for a number or a pair) fails each member; only the member its kind is written for
@@ -253,26 +229,6 @@ def _other_branch(err: dict, path: tuple, errors: list[dict], data: dict) -> boo
         return False
     places = {path, path[:-1]}  # the member's name may end the path (``kernel_initializer.Constant``)
     return any(other is not err and user_path(other["loc"], data)[0] in places for other in errors)
-
-
-def _text_keys(value: Any) -> Any:
-    """A Python caller's mapping with its number keys as JSON writes them, text: NumPy's
-    too (``dict(zip(np.unique(y), weights))``, Keras's class_weight idiom), which
-    ``json.dumps`` refuses."""
-    if isinstance(value, dict):
-        return {_text_key(key): _text_keys(item) for key, item in value.items()}
-    return [_text_keys(item) for item in value] if isinstance(value, list) else value
-
-
-def _text_key(key: Any) -> Any:
-    """A key as the text JSON needs: a number as a class is named (class_name_of)."""
-    plain = key.item() if hasattr(key, "item") and not isinstance(key, str) else key  # a NumPy scalar
-    return class_name_of(plain) if isinstance(plain, (int, float)) else key
-
-
-def _json_value(value: Any) -> Any:
-    """Values a Python caller may put in a config dict: NumPy scalars, paths."""
-    return value.item() if hasattr(value, "item") else str(value)
 
 
 def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
