@@ -134,8 +134,9 @@ def _complete_dataset(incomplete: str) -> list[str]:
 
 
 def init(
-    given: Optional[str] = typer.Argument(None, metavar="NAME|FILE.csv", show_default=False,
-                                          help="A bundled data set's name, or your CSV file: as -d NAME or --data FILE."),
+    given: Optional[str] = typer.Argument(None, metavar="NAME|FILE", show_default=False,
+                                          help="A bundled data set's name, or your CSV file or .npz archive: as -d NAME "
+                                               "or --data FILE."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Bundled data set the config trains on "
                                           "(default: iris).", autocompletion=_complete_dataset, show_default=False),
     data: Optional[Path] = typer.Option(None, "--data", help="Your own CSV file to train on, instead, or an .npz "
@@ -145,13 +146,14 @@ def init(
                                                ".npz archive: the targets' array, default y).",
                                                show_default=False, metavar="COLUMN"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (- for standard output). "
-                                          "Default: <dataset>.yaml, or the CSV file's name with .yaml."),
+                                          "Default: <dataset>.yaml, or the data file's name with .yaml."),
 ) -> None:
     """Write a commented starter config; never overwrites a file.
 
     For a data set bundled with nnrun (iris by default; an unknown name lists them all),
-    or for your own CSV file: its delimiter, number format and column roles (features,
-    categories, IDs, text left out) are read from the file and said in comments.
+    for your own CSV file (its delimiter, number format and column roles: features,
+    categories, IDs, text left out, read from the file and said in comments), or for an
+    .npz archive of arrays x and y (images, sequences or features).
 
     Example: nnrun init --dataset wine -o wine.yaml && nnrun train wine.yaml
 

@@ -22,7 +22,7 @@ def sweep(
         None, "--run-dir", help="Write the sweep here instead of runs/<name>-<time>/ (a new or empty folder).",
         show_default=False,
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the leaderboard and the best trial."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no trial's progress, only failed trials, the leaderboard and the summary."),
 ) -> None:
     """Search hyperparameters: run a sweep file's trials in parallel into runs/<name>-<time>/.
 
