@@ -76,7 +76,8 @@ def samples_array(x, name: str) -> np.ndarray:
         shown = f" ({', '.join(map(str, lengths[:5]))}{', ...' if len(lengths) > 5 else ''} values)" if lengths else ""
         raise UserError(f"{name}: the samples of x have different lengths{shown}; an array needs one shape for all",
                         hint="pad them to one length, e.g. into np.zeros((samples, longest, ...)) sample by sample; "
-                        "token ids padded with 0 are skipped by an embedding with mask_zero: true") from None
+                        "steps of 0 are then skipped by a {type: masking} layer first (token ids padded with 0: by an "
+                        "embedding with mask_zero: true)") from None
 
 
 def numbers_as_columns(x, saved) -> object:
