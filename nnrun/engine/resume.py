@@ -28,7 +28,6 @@ from nnrun.engine.settled import unicode_unset_as
 from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted, said, train_command
 from nnrun.store import checkpoints
-from nnrun.store.preprocessing import saved_class_names
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -128,6 +127,9 @@ def _weights_as_trained(after: dict, before: dict, run: RunDir) -> dict:
     if not isinstance(recorded, list) or not isinstance(weights, (str, dict)):
         return after
     if isinstance(weights, dict):
+        # imported here: preprocess.json's models cost every `nnrun train` about 5 ms to build
+        from nnrun.store.preprocessing import saved_class_names
+
         names = saved_class_names(run) or []
         if set(weights) - set(names):  # a class the run never had: shown as a change
             return after
