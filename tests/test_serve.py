@@ -569,38 +569,108 @@ def test_a_category_sent_as_a_cell_is_read_as_one(fruit):
     assert answer(" red ") == answer("red")
 
 
-def test_a_list_sent_to_a_model_trained_on_arrays_is_told_the_names_of_its_values(tmp_path):
+def test_a_model_of_number_columns_takes_each_sample_as_an_array_nested_or_flat(runs, tmp_path):
+    """As TensorFlow Serving's clients send a sample: the digits' images as (8, 8, 1),
+    (8, 8) without the channel, or 64 values flat; the answers are nnrun predict's."""
+    model = ServedModel.load(runs["digits_cnn"])
+    assert model.card["array_shapes"] == [[8, 8, 1], [8, 8], [64]]
+    names = [c["name"] for c in model.card["columns"]]
+    images = np.random.default_rng(1).integers(0, 17, (3, 8, 8, 1))
+    path = tmp_path / "digits.csv"
+    path.write_text(",".join(names) + "\n" + "\n".join(",".join(map(str, image.ravel())) for image in images) + "\n")
+    expected = [r["prediction"] for r in _rows(predict(runs["digits_cnn"], path, tmp_path / "out.csv").output)]
+    client = TestClient(create_app(model))
+    assert client.get("/metadata").json()["array_shapes"] == [[8, 8, 1], [8, 8], [64]]
+    for sent in (images.tolist(), images[..., 0].tolist(), images.reshape(3, 64).tolist()):
+        answer = client.post("/predict", json={"instances": sent})
+        assert answer.status_code == 200, answer.text
+        assert [p["prediction"] for p in answer.json()["predictions"]] == expected
+    # Objects and arrays in one request, and a table's number columns flat in their order.
+    mixed = client.post("/predict", json={"instances": [dict(zip(names, images[0].ravel().tolist())),
+                                                        images[1].tolist()]}).json()["predictions"]
+    assert [p["prediction"] for p in mixed] == expected[:2]
+    diabetes = ServedModel.load(runs["diabetes"])
+    assert diabetes.card["array_shapes"] == [[10]]
+    row = np.random.default_rng(2).uniform(-0.1, 0.1, 10).round(4).tolist()
+    served = TestClient(create_app(diabetes))
+    by_name = served.post("/predict", json={"instances": [dict(zip([c["name"] for c in diabetes.card["columns"]], row))]})
+    assert served.post("/predict", json={"instances": [row]}).json() == by_name.json()
+
+
+ARRAY_SHAPES = "an array of shape (8, 8, 1) or (8, 8), or of its 64 values flat (row-major)"
+
+
+@pytest.mark.parametrize("sample, message", [
+    (np.zeros((8, 8, 3)).tolist(), f"instance 0: an array of shape (8, 8, 3) (192 values); this model takes {ARRAY_SHAPES}"),
+    (np.zeros((1, 64)).tolist(), f"instance 0: an array of shape (1, 64) (64 values); this model takes {ARRAY_SHAPES}"),
+    ([], f"instance 0: an array of shape (0,); this model takes {ARRAY_SHAPES}"),
+    ([[0] * 8] * 7 + [[0] * 7], f"instance 0: an array whose rows differ in length; send {ARRAY_SHAPES}"),
+    ([[0] * 8] * 7 + [[0] * 7 + [[0]]], f"instance 0: an array whose rows differ in length; send {ARRAY_SHAPES}"),
+    ([{"pixel_0": 1}], f"instance 0: an array holding objects; send {ARRAY_SHAPES}, or the sample as one object of columns"),
+    (["a"] + [0] * 63, "instance 0, field 'pixel_0': 'a' is not a number"),
+    ([1e39] + [0] * 63, "instance 0, field 'pixel_0': 1e+39 is beyond the numbers the model computes with (float32, at "
+                        "most 3.403e+38 in size)"),
+])
+def test_an_array_that_is_not_a_sample_of_the_model_is_a_422_saying_what_to_send(runs, sample, message):
+    client = TestClient(create_app(ServedModel.load(runs["digits_cnn"])))
+    answer = client.post("/predict", json={"instances": [sample]})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["msg"] == message
+    assert client.get("/health").status_code == 200
+
+
+def test_a_list_sent_to_a_model_with_categories_is_told_to_send_objects(fruit):
+    answer = fruit.post("/predict", json={"instances": [[150, 7.1, 5, "red"]]})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["msg"] == (
+        'instance 0: must be an object of columns, {"column": value, ...}; got [150, 7.1, 5, "red"]; this model '
+        "has category, date or text columns, which a list would leave to their order")
+    assert fruit.get("/metadata").json()["array_shapes"] == []
+
+
+def test_values_sent_under_one_key_are_told_the_array_form(tmp_path):
     x = np.random.default_rng(0).normal(size=(40, 3, 2)).astype(np.float32)
     config = {"name": "arrays", "data": {"split": {"test": 0, "validation": 0}},
               "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
               "loss": "categorical_crossentropy", "training": {"epochs": 1}}
     run = nnrun.train(config, data=(x, np.arange(40) % 2), run_dir=tmp_path / "arrays").run_dir
     client = TestClient(create_app(ServedModel.load(run)))
-    answer = client.post("/predict", json={"instances": [x[0].tolist()]})
-    assert answer.status_code == 422
-    message = answer.json()["detail"][0]["msg"]
-    assert message.startswith("instance 0: must be an object of columns")
-    assert message.endswith('this model was trained on arrays: send its 6 values by name, {"x0": value, ..., '
-                            '"x5": value} (row-major for a sample of several axes)')
+    nested = client.post("/predict", json={"instances": [x[0].tolist()]})
     named = client.post("/predict", json={"instances": [{f"x{i}": v for i, v in enumerate(x[0].ravel().tolist())}]})
-    assert named.status_code == 200, named.text
+    assert nested.status_code == named.status_code == 200 and nested.json() == named.json()
     # The values under one key: six columns missing are named one by one, and the key.
     under_x = client.post("/predict", json={"instances": [{"x": x[0].ravel().tolist()}]}).json()["detail"]
     assert len(under_x) == 7 and under_x[-1]["msg"] == (
         "instance 0, field 'x': unknown column; the model's columns are x0 ... x5, one value each")
-    # Of a wider model, the columns missing are one entry.
+    # Of a wider model, the columns missing are one entry, which says to send the array itself.
     wide = nnrun.train(config, data=(x.reshape(20, 12), np.arange(20) % 2), run_dir=tmp_path / "wide").run_dir
     under_x = TestClient(create_app(ServedModel.load(wide))).post(
         "/predict", json={"instances": [{"x": list(range(12))}]}).json()["detail"]
     assert [e["msg"] for e in under_x] == [
-        "instance 0: 12 columns missing ('x0', 'x1', 'x2', 'x3', 'x4', ... 'x11'); this model was trained on arrays: "
-        'send its 12 values by name, {"x0": value, ..., "x11": value}',
+        "instance 0: 12 columns missing ('x0', 'x1', 'x2', 'x3', 'x4', ... 'x11'); or send the sample as an array of "
+        "its 12 values, in the order of its columns, in place of the object",
         "instance 0, field 'x': unknown column; the model's columns are x0 ... x11, one value each"]
     # Counted as they are shown, past the errors described: two problems an instance, each whole.
     many = TestClient(create_app(ServedModel.load(wide))).post(
         "/predict", json={"instances": [{"x": list(range(12))}] * 100}).json()["detail"]
     assert len(many) == 51 and many[-1]["msg"] == "... and 150 more problems like these"
     assert all(e["msg"].startswith(f"instance {i // 2}: 12 columns missing") for i, e in enumerate(many[:50]) if i % 2 == 0)
+
+
+def test_the_openapi_page_documents_the_array_form_and_the_start_up_lines_say_it(runs):
+    model = ServedModel.load(runs["digits_cnn"])
+    schema = TestClient(create_app(model)).get("/openapi.json").json()["components"]["schemas"]["PredictRequest"]
+    sample = schema["properties"]["instances"]["items"]["anyOf"]
+    assert sample[0] == {"$ref": "#/components/schemas/Instance"}
+    assert [alternative["maxItems"] for alternative in sample[1]["anyOf"]] == [8, 8, 64]
+    assert np.array(schema["examples"][1]["instances"][0]).shape == (8, 8, 1)
+    from nnrun.console.shipping import print_serving
+
+    said: list[str] = []
+    print_serving(said.append, "http://127.0.0.1:1", model.card)
+    assert said[1].endswith("columns: pixel_0, pixel_1, pixel_2, ... pixel_63")
+    assert said[2] == ('  or each sample an array: {"instances": [[...], ...]}  of shape (8, 8, 1) or (8, 8), or its 64 '
+                       "values flat")
 
 
 def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):

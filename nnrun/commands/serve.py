@@ -4,7 +4,8 @@
     GET  /metadata   the model card (columns with types and categories, classes, task,
                      the run's config hash and creation time), plus max_instances and
                      max_body_bytes
-    POST /predict    {"instances": [{column: value, ...}, ...]}
+    POST /predict    {"instances": [{column: value, ...}, ...]}   (or, for a model of number
+                     columns, each sample an array: see ``serve_arrays``)
                   -> {"predictions": [{"prediction": class or value,
                                        "probabilities": {class: p, ...},
                                        "ids": {id column: value, ...}}, ...],
@@ -42,8 +43,9 @@ import numpy as np
 from nnrun.commands.in_memory import table_cell
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors, entry_past_the_schema
-from nnrun.commands.serve_requests import (DEFAULT_MAX_INSTANCES, BodyLimit, default_max_body_bytes, request_models,
-                                          smallest_body_bytes)
+from nnrun.commands.serve_arrays import array_shapes
+from nnrun.commands.serve_body import BodyLimit
+from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, default_max_body_bytes, request_models, smallest_body_bytes
 from nnrun.commands.serve_socket import listen
 from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
 from nnrun.data.ranges import range_notes
@@ -73,6 +75,7 @@ class ServedModel:
         saved = trained.preprocessing
         threshold = checked_threshold(threshold, saved.task, saved.class_names)
         card = model_card(trained)
+        card["array_shapes"] = [list(shape) for shape in array_shapes(card["columns"], card["input_shape"])]
         return cls(trained, {**card, "threshold": threshold} if threshold is not None else card, threshold)
 
     def passed_columns(self) -> dict[str, str]:
@@ -159,7 +162,8 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
     from fastapi.responses import JSONResponse
 
     columns, passed = model.card["columns"], model.passed_columns()
-    _, request_model = request_models(columns, max_instances, passed, model.card["missing_values"])
+    shapes = [tuple(shape) for shape in model.card.get("array_shapes", ())]
+    _, request_model = request_models(columns, max_instances, passed, model.card["missing_values"], shapes)
     if max_body_bytes is None:
         max_body_bytes = default_max_body_bytes(columns, passed, max_instances)
     elif max_body_bytes < smallest_body_bytes(columns):  # no request could ever be answered
@@ -194,7 +198,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc):  # 422, naming the instance and the field
         sent_as_json = request.headers.get("content-type", "").split(";")[0].strip().lower().endswith("json")
-        detail = describe_errors(exc.errors(), columns, max_instances, sent_as_json)
+        detail = describe_errors(exc.errors(), columns, max_instances, sent_as_json, shapes)
         return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.get("/health")

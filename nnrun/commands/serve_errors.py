@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nnrun.commands.serve_arrays import ArrayShape, described_shapes
 from nnrun.commands.serve_requests import BEYOND_FLOAT32, show
 from nnrun.data.encoding import MISSING_CATEGORY
 from nnrun.errors import did_you_mean
@@ -18,18 +19,19 @@ SHOWN_ERRORS = 50  # entries in one answer; the rest are counted in one more
 LONGEST_KEY = 60  # characters of a key the client sent, in an answer (as of a value, see show)
 
 
-def describe_errors(errors: list[dict], columns: list[dict], max_instances: int, sent_as_json: bool = True
-                    ) -> list[dict]:
+def describe_errors(errors: list[dict], columns: list[dict], max_instances: int, sent_as_json: bool = True,
+                    shapes: list[ArrayShape] = ()) -> list[dict]:
     """FastAPI's validation errors, each with ``instance``, ``field`` and a message
-    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON.
+    (``msg``) that names both; ``sent_as_json``: the request's Content-Type said JSON;
+    ``shapes``: those a sample may come as an array of (none: objects only).
     The answer stays small whatever was sent: keys are cut as values are, and past
     ``SHOWN_ERRORS`` problems the rest are counted (60,000 unknown keys made 11.7 MB).
     The problems are counted as they are shown, an instance's many missing columns as
     one, and only the shown ones are described."""
     problems = _problems(errors)
     shown = [error for problem in problems[:SHOWN_ERRORS] for error in problem]
-    described = _missing_together([_describe(error, columns, max_instances, sent_as_json) for error in shown],
-                                  columns)
+    described = _missing_together([_describe(error, columns, max_instances, sent_as_json, shapes) for error in shown],
+                                  columns, shapes)
     more = len(problems) - SHOWN_ERRORS
     if more > 0:
         described.append({"loc": ["body"], "instance": None, "field": None, "type": "more",
@@ -81,7 +83,7 @@ def _key(part):
 SHOWN_MISSING = 5  # missing columns of one instance named one by one; more are one entry
 
 
-def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
+def _missing_together(described: list[dict], columns: list[dict], shapes: list[ArrayShape]) -> list[dict]:
     """An instance missing more than SHOWN_MISSING columns gets one entry for them all,
     not one each (a sample sent as {"x": [...]} to a model of 64 columns x0 ... x63)."""
     missing: dict[int, list[str]] = {}
@@ -91,8 +93,6 @@ def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
     crowded = {i for i, fields in missing.items() if len(fields) > SHOWN_MISSING + 1}
     if not crowded:
         return described
-    names = [c["name"] for c in columns]
-    arrays = names == [f"x{i}" for i in range(len(names))]
     result, told = [], set()
     for entry in described:
         instance = entry["instance"]
@@ -106,27 +106,30 @@ def _missing_together(described: list[dict], columns: list[dict]) -> list[dict]:
             fillable = {c["name"] for c in columns if c["missing"] != "error"}
             if set(fields) <= fillable:
                 message += " (send null to have them filled in)"
-            if arrays:
-                message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
-                            f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}}")
+            if shapes:  # {"x": [...]}: the array itself was meant
+                message += f"; or send the sample as {described_shapes(shapes)}, in place of the object"
             result.append({"loc": ["body", "instances", instance], "instance": instance, "field": None,
                            "msg": message, "type": "missing"})
     return result
 
 
-def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json: bool = True) -> dict:
+def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json: bool = True,
+              shapes: list[ArrayShape] = ()) -> dict:
     error = {**error, "loc": [_key(part) for part in error.get("loc", ())]}
     loc = [part for part in error["loc"] if part != "body"]
     kind, given = error.get("type", ""), error.get("input")
     instance, field = _instance_and_field(loc)
     if instance is not None and field is not None:
         message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
+    elif instance is not None and kind == "value_error":  # an array that is not the sample (see serve_arrays)
+        message = f"instance {instance}: {error.get('ctx', {}).get('error', error.get('msg', kind))}"
     elif instance is not None:
-        message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}; got {show(given)}"
-        names = [c["name"] for c in columns]
-        if isinstance(given, list) and names == [f"x{i}" for i in range(len(names))]:  # trained on arrays
-            message += (f"; this model was trained on arrays: send its {len(names)} values by name, "
-                        f"{{\"x0\": value, ..., \"x{len(names) - 1}\": value}} (row-major for a sample of several axes)")
+        message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}"
+        if shapes:
+            message += f", or {described_shapes(shapes)}"
+        message += f"; got {show(given)}"
+        if isinstance(given, list) and not shapes:
+            message += "; this model has category, date or text columns, which a list would leave to their order"
     else:
         message = _body_problem(kind, loc, given, error, max_instances, sent_as_json)
     return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
@@ -138,8 +141,8 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
     if kind == "extra_forbidden":
         if names == [f"x{i}" for i in range(len(names))] and len(names) > 3:  # a model trained on arrays
             return f"unknown column; the model's columns are x0 ... x{len(names) - 1}, one value each"
-        missing_hint = did_you_mean(field, names)
-        return f"unknown column{missing_hint or '; the model takes ' + ', '.join(names)}"
+        listed = ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:3])}, ... {names[-1]}"  # pixels, say
+        return f"unknown column{did_you_mean(field, names) or '; the model takes ' + listed}"
     if kind == "missing":
         return "missing; every instance needs this column" + (
             " (send null for an empty cell)" if column and column["missing"] == "" else

@@ -8,14 +8,13 @@ text, for a run with ``unknown: ignore``; a number category also as a JSON numbe
 without its leading zeros); an empty cell (``null``, ``""``, ``"NA"``, ...) only where
 training learned a value to fill it with. The run's ID and ignored columns, and its
 target, may come too (any JSON scalar; IDs are given back with the prediction); other
-keys are refused, as a misspelt column would be. A body larger than the server's limit is
-refused (413) before it is parsed (:class:`BodyLimit`). FastAPI turns the models into the
-OpenAPI page at ``/docs``, so that page documents this model's inputs.
+keys are refused, as a misspelt column would be. A model of number columns also takes a
+sample as an array (see :mod:`.serve_arrays`). FastAPI turns the models into the OpenAPI
+page at ``/docs``, so that page documents this model's inputs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import re
@@ -24,6 +23,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
+from nnrun.commands.serve_arrays import ArrayShape, array_example, array_schema, as_columns
 from nnrun.data.cells import MISSING, markers
 
 
@@ -54,71 +54,6 @@ def smallest_body_bytes(columns: list[dict]) -> int:
 
     body = {"instances": [{column["name"]: least(column) for column in columns}]}
     return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-class BodyLimit:
-    """ASGI middleware that answers 413 to a request body larger than ``max_body_bytes``:
-    at once when its Content-Length says so, before a byte of it is read, and for a body
-    without one (chunked) as soon as the bytes received pass the limit. The application
-    then sees the client leave, and whatever it would answer is dropped.
-
-    Not FastAPI's ``max_body_size``: only its newest releases have it (older ones take the
-    keyword as an extra and bound nothing), and it answers a Content-Length past the limit
-    with plain text, where a client of this server reads JSON."""
-
-    def __init__(self, app, max_body_bytes: int) -> None:
-        self.app, self.max_body_bytes = app, max_body_bytes
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:  # the server refused any other value
-            return await self._refuse(send)
-        received, started, refused = 0, False, False
-
-        async def counting_receive():
-            nonlocal received, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    refused = True
-                    if not started:
-                        await self._refuse(send)
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def guarded_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            if not refused:
-                await send(message)
-
-        try:
-            await self.app(scope, counting_receive, guarded_send)
-        except asyncio.CancelledError:
-            # Shutting down, the server cancels a request still waiting for its body from a
-            # client that stalled: it is told so, and no traceback is printed for it.
-            if not started:
-                await _answer(send, 503, "the server is shutting down and the request's body did not arrive in "
-                                         "time; send it again to a running server", "shutting_down")
-
-    async def _refuse(self, send) -> None:
-        await _answer(send, 413, f"the body is larger than {self.max_body_bytes} bytes, the most this server "
-                                 "accepts; send fewer instances in each request, or start nnrun serve with a larger "
-                                 "--max-body-bytes", "too_large")
-
-
-async def _answer(send, status: int, message: str, kind: str) -> None:
-    """An error answered by the middleware itself, in the body every error of the server has."""
-    body = json.dumps({"detail": [{"loc": ["body"], "instance": None, "field": None, "msg": message, "type": kind}]},
-                      separators=(",", ":")).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _column_type(column: dict, missing: frozenset[str]) -> Any:
@@ -271,11 +206,12 @@ _PASSED = Annotated[Any, AfterValidator(_one_value), WithJsonSchema(
 
 
 def request_models(columns: list[dict], max_instances: int, passed: dict[str, str] | None = None,
-                   missing_values=()) -> tuple[type[BaseModel], type[BaseModel]]:
+                   missing_values=(), shapes: list[ArrayShape] = ()) -> tuple[type[BaseModel], type[BaseModel]]:
     """``(Instance, PredictRequest)`` for these columns, and the optional columns in
-    ``passed`` (name: description) that are accepted but not features. Field names are
-    positional (``c0``, ``c1``, ...) with the column names as aliases, so any column
-    name works."""
+    ``passed`` (name: description) that are accepted but not features; ``shapes``: those
+    a sample may be sent as an array of (see :func:`.serve_arrays.array_shapes`). Field
+    names are positional (``c0``, ``c1``, ...) with the column names as aliases, so any
+    column name works."""
     fields = {
         f"c{i}": (_column_type(column, markers(missing_values)), Field(alias=column["name"], description=_column_description(column)))
         for i, column in enumerate(columns)
@@ -285,10 +221,16 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
     forbid = ConfigDict(extra="forbid")
     instance = create_model("Instance", __config__=forbid, **fields)  # type: ignore[call-overload]
     example = {c["name"]: _example_value(c) for c in columns}
+    item: Any = instance
+    examples = [{"instances": [example]}]
+    if shapes:  # or as an array, made the object of columns it stands for
+        sent = Union[instance, Annotated[list, WithJsonSchema(array_schema(list(shapes)))]]  # type: ignore[valid-type]
+        item = Annotated[instance, BeforeValidator(as_columns(list(example), list(shapes)), json_schema_input_type=sent)]
+        examples.append({"instances": [array_example(list(shapes))]})
     request = create_model(
         "PredictRequest",
-        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [{"instances": [example]}]}),
-        instances=(list[instance], Field(min_length=1, max_length=max_instances,  # type: ignore[valid-type]
+        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": examples}),
+        instances=(list[item], Field(min_length=1, max_length=max_instances,  # type: ignore[valid-type]
                                          description=f"The samples to predict, 1 to {max_instances}.")),
     )
     return instance, request

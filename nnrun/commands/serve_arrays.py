@@ -1,0 +1,101 @@
+"""Instances sent to ``nnrun serve`` as arrays of numbers, the way TensorFlow Serving's
+and MLflow's clients send a sample: ``{"instances": [[[0.0, 0.5, ...], ...], ...]}``.
+
+A model whose columns are all numbers (a bundled data set, arrays from an ``.npz``
+archive, a CSV file of number columns) takes a sample as an array as well as an object
+of columns: flat, its values in the order of the columns, or, for a model of several
+axes (images, sequences), nested in its input shape, row-major. An image of one channel
+may leave out that last axis (a 28 x 28 list for a (28, 28, 1) model), as image
+libraries hand such images over. The array becomes the object of columns it stands
+for, so each value is then read and checked as a column's value is, and an error
+names the column. A model with a category, date or text column takes objects only: a
+list of its values would leave each one's meaning to its position.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any
+
+import numpy as np
+
+ArrayShape = tuple[int, ...]
+
+
+def array_shapes(columns: list[dict], input_shape: list[int]) -> list[ArrayShape]:
+    """The shapes a sample may be sent as, most natural first; none for a model whose
+    columns are not all numbers."""
+    if not columns or any(column["type"] != "number" for column in columns):
+        return []
+    flat = (len(columns),)
+    if len(input_shape) < 2 or prod(input_shape) != len(columns):  # a table's columns: one flat row
+        return [flat]
+    shapes = [tuple(input_shape)]
+    if input_shape[-1] == 1 and len(input_shape) > 2:  # one channel, left out
+        shapes.append(tuple(input_shape[:-1]))
+    return shapes + [flat]
+
+
+def described_shapes(shapes: list[ArrayShape]) -> str:
+    """``(8, 8, 1) or (8, 8), or its 64 values flat``, as a message says what to send."""
+    *nested, flat = shapes
+    values = f"{flat[0]} value{'s' if flat[0] != 1 else ''}"
+    if not nested:
+        return f"an array of its {values}, in the order of its columns"
+    return f"an array of shape {' or '.join(_shape_text(shape) for shape in nested)}, or of its {values} flat " \
+           "(row-major)"
+
+
+def as_columns(names: list[str], shapes: list[ArrayShape]):
+    """The check that turns a sample sent as an array into its object of columns (any
+    other value passes on, to be checked as an object)."""
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        values, shape = _grid(value, shapes)
+        if shape not in shapes:
+            given = f"an array of shape {_shape_text(shape)}" + (f" ({len(values)} values)" if len(shape) > 1 else "")
+            raise ValueError(f"{given}; this model takes {described_shapes(shapes)}")
+        return dict(zip(names, values))
+
+    return read
+
+
+def _grid(value: list, shapes: list[ArrayShape]) -> tuple[list, ArrayShape]:
+    """The values of a nested list, row-major, and its shape. NumPy reads the nesting
+    (quickly, for an image of many values); of a ragged list it keeps the rows that
+    differ as lists."""
+    ragged = ValueError(f"an array whose rows differ in length; send {described_shapes(shapes)}")
+    try:
+        array = np.array(value, dtype=object)
+    except ValueError:  # an inhomogeneous shape it would not hold even as objects
+        raise ragged from None
+    values = array.reshape(-1).tolist()
+    if any(isinstance(item, list) for item in values):
+        raise ragged
+    if any(isinstance(item, dict) for item in values):
+        raise ValueError(f"an array holding objects; send {described_shapes(shapes)}, or the sample as one object "
+                         "of columns")
+    return values, array.shape
+
+
+def _shape_text(shape: ArrayShape) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(str(n) for n in shape)})"
+
+
+def array_schema(shapes: list[ArrayShape]) -> dict:
+    """The JSON schema of a sample sent as an array, for the OpenAPI page: one
+    alternative for each shape."""
+    alternatives = []
+    for shape in shapes:
+        schema: dict = {"type": ["number", "string", "boolean", "null"]}  # read as a number column's value is
+        for length in reversed(shape):
+            schema = {"type": "array", "items": schema, "minItems": length, "maxItems": length}
+        alternatives.append(schema)
+    return {"anyOf": alternatives, "description": f"The sample as {described_shapes(shapes)}."}
+
+
+def array_example(shapes: list[ArrayShape]) -> list:
+    """A sample of zeros in the first shape, for the OpenAPI page's example."""
+    return np.zeros(shapes[0]).tolist()
