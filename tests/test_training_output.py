@@ -102,6 +102,19 @@ def test_quiet_prints_only_the_results(run_cli):
     assert "Results" in result.output and "nnrun evaluate r" in result.output
 
 
+def test_a_narrow_width_never_splits_a_number_or_a_name_in_the_results(tmp_path):
+    # COLUMNS=50, as a CI job or a narrow terminal sets it: the table runs past 50 rather
+    # than print accuracy 0.9892 as "0.989" over "2", or "validati" over "on".
+    result = run_piped("train", IRIS.parent / "breast_cancer.yaml", "--set", "training.epochs=1", "--set",
+                       "metrics=[accuracy, precision, recall, f1, auc]", "--run-dir", "r", "--quiet",
+                       cwd=tmp_path, env={"COLUMNS": "50"})
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("│")[1:-1] for line in result.stdout.splitlines() if line.startswith("│")]
+    assert [row[0].strip() for row in rows] == ["train", "validation", "test"]
+    assert all(re.fullmatch(r"\d\.\d{4}", cell.strip()) for row in rows for cell in row[2:])
+    assert all(len(line) > 50 for line in result.stdout.splitlines() if line.startswith("│"))
+
+
 def test_two_class_scores_name_the_class_they_score(run_cli):
     # Which class is the second depends on how the names sort: said, not left to guess.
     result = run_cli("train", IRIS.parent / "breast_cancer.yaml", "--set", "training.epochs=1", "--set",

@@ -15,7 +15,8 @@ their values need, so each command's tables follow the one rule (also when
 given to the console, still sets the width; but not to nothing: at ``COLUMNS=0`` rich
 printed no line at all (error messages included), and at 1 a character a line, so a
 width of 0 counts as unset and one under ``MIN_WIDTH`` as ``MIN_WIDTH``. Messages on
-standard error follow the same rule (:func:`error_console`).
+standard error follow the same rule (:func:`error_console`). A table never splits a
+number or a name to fit that width: its lines run past it (:meth:`OutputConsole.print`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ import os
 import shutil
 import sys
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
 
 PIPED_WIDTH = 1000  # wide enough for any table nnrun prints; a line is never cut short
 MIN_WIDTH = 40  # the narrowest COLUMNS honoured as it is (see the module's docstring)
+WHOLE_WORD = 20  # a table's word of up to this many characters is never split (any number, a metric's name)
 
 
 class OutputConsole(Console):
@@ -47,6 +52,34 @@ class OutputConsole(Console):
             self.width = PIPED_WIDTH
         elif kwargs.get("width") is None:
             self.width = _columns_mended(self.file) or self.width
+
+    def print(self, *objects, **kwargs) -> None:
+        """As rich prints, except that a table is never laid out so narrow that it splits
+        a word of up to ``WHOLE_WORD`` characters: on a narrow terminal, or at a small
+        ``COLUMNS``, its lines run past the edge rather than split ``0.9892`` into
+        ``0.989`` and ``2``, or ``validation`` into ``validati`` and ``on``, which a reader
+        or a grep then takes for other values. Text with spaces still wraps between its
+        words, and a longer name (a layer's, say) still folds."""
+        tables = [t for o in objects for t in (o.renderables if isinstance(o, Group) else [o]) if isinstance(t, Table)]
+        narrowest = max((self._least_width(table) for table in tables), default=0)
+        if narrowest <= self.width or kwargs.get("width") is not None:
+            return super().print(*objects, **kwargs)
+        width = self.width
+        self.width = narrowest
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self.width = width
+
+    def _least_width(self, table: Table) -> int:
+        widths = []
+        for column in table.columns:
+            cells = [column.header, *column.cells]
+            texts = [cell.plain if isinstance(cell, Text) else self.render_str(cell).plain if isinstance(cell, str)
+                     else "" for cell in cells]
+            widths.append(min(max((cell_len(word) for text in texts for word in text.split()), default=1), WHOLE_WORD))
+        left, right = table.padding[3], table.padding[1]
+        return sum(widths) + (left + right) * len(widths) + (len(widths) + 1 if table.box else 0)
 
     def on_broken_pipe(self) -> None:
         # As rich does before it exits: later writes, and Python's own flush of stdout at
