@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from nnrun.config import with_defaults
 from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
@@ -18,6 +20,7 @@ from nnrun.errors import UserError
 from nnrun.model.metrics import POSITIVE_CLASS_METRICS
 from nnrun.store.history import epochs_trained, read_metrics, run_best_row
 from nnrun.store.preprocessing import saved_class_names
+from nnrun.store import tensorfile
 from nnrun.store.rundir import RunDir
 from nnrun.store.trained import unedited
 
@@ -54,6 +57,10 @@ class Comparison:
     # The held-out splits whose rows differ (the split or the seed differ): their scores are of other samples.
     other_rows: list = ()
     positives: str | None = None  # why their binary scores do not compare (another class order), where they do not
+    # Whether the final weights (model.safetensors) are the same bit for bit; None where a
+    # run has none, or either file is damaged. Where they differ, by how much (see _weights).
+    same_weights: bool | None = None
+    weights: str | None = None
 
 
 def _loss_units(differences: list, units: list[str]) -> str | None:
@@ -152,7 +159,30 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     return Comparison(differences, metrics_a, metrics_b,
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences, [loss_units_of(run.path) for run in runs]), edited, other_rows,
-                      _positives(classes, [metrics_a, metrics_b]))
+                      _positives(classes, [metrics_a, metrics_b]), *_weights(runs))
+
+
+def _weights(runs) -> tuple[bool | None, str]:
+    """Whether the runs' final weights are identical, and the line that says so: the
+    largest difference, and in which weight, where they are of one model; reproducing a
+    run on another machine (another BLAS) differs by rounding, 1e-7 or so, and an edited
+    seed by far more."""
+    read = []
+    for run, name in zip(runs, "AB"):
+        if not run.weights.is_file():
+            return None, f"run {name} has no final weights (model.safetensors): it did not complete"
+        try:
+            read.append(tensorfile.read(run.weights)[0])
+        except UserError as exc:
+            return None, f"not compared: {exc.message}"
+    a, b = read
+    if sorted(a) != sorted(b) or any(a[key].shape != b[key].shape for key in a):  # (read in no set order)
+        return False, "of other models (other weights or shapes)"
+    if all(np.array_equal(a[key], b[key]) for key in a):
+        return True, "identical, bit for bit"
+    gaps = {key: float(np.max(np.abs(a[key].astype(np.float64) - b[key]), initial=0.0)) for key in sorted(a)}
+    largest = max(gaps, key=gaps.get)
+    return False, f"differ: by at most {gaps[largest]:.3g}, in {largest}"
 
 
 def _positives(classes: list, metrics: list[dict]) -> str | None:
@@ -172,7 +202,8 @@ def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
     differs (``a`` or ``b`` left out where that run's config lacks the key), each metric
     of either run with B - A, how the runs ran where that differs, and whether they
     trained on the same data (null: not known), and why their losses do not compare
-    (``loss_units``; null where they do)."""
+    (``loss_units``; null where they do); ``same_weights`` (null: a run has no final
+    weights) and ``weights``, the line that says how they differ."""
     def values(a, b) -> dict:
         return {**({"a": a} if a is not MISSING else {}), **({"b": b} if b is not MISSING else {})}
 
@@ -191,4 +222,6 @@ def as_record(result: Comparison, run_a: str | Path, run_b: str | Path) -> dict:
         "edited_configs": list(result.edited),
         "other_rows": list(result.other_rows),
         "positives": result.positives,
+        "same_weights": result.same_weights,
+        "weights": result.weights,
     }

@@ -91,6 +91,7 @@ def print_comparison(console: Console, run_a, run_b) -> None:
         side_by_side = Table.grid(padding=(0, GAP))
         side_by_side.add_row(*tables)
         console.print(side_by_side)
+    console.print(f"weights: {result.weights}", highlight=False, markup=False, soft_wrap=True)
     if result.loss_units:
         say_note(result.loss_units)
     if result.positives:
