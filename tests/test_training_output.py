@@ -273,7 +273,7 @@ def test_piped_results_table_keeps_every_metric_and_value_whole(tmp_path, option
     assert epochs == ([] if options else ["epoch 1/2", "epoch 2/2"])
 
 
-def test_train_json_prints_only_the_result_as_json_for_a_script(tmp_path):
+def test_train_json_prints_only_the_result_as_json_for_a_script_and_the_progress_on_stderr(tmp_path):
     (tmp_path / "config.yaml").write_text(MANY_METRICS)
     result = run_piped("train", "config.yaml", "--run-dir", "r", "--json", cwd=tmp_path, env={"FORCE_COLOR": "1"})
     assert result.returncode == 0, result.stderr
@@ -281,6 +281,12 @@ def test_train_json_prints_only_the_result_as_json_for_a_script(tmp_path):
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
     assert report["run_dir"] == "r" and report["epochs"] == 2 and report["stopped_early"] is False
     assert report["final"] == meta["final"] and report["parameters"] > 0
+    # The progress and summary on standard error, where a CI log shows a long run's epochs.
+    epochs = [line.split("  ")[0] for line in result.stderr.splitlines() if line.startswith("epoch ")]
+    assert epochs == ["epoch 1/2", "epoch 2/2"] and "Results (final weights)" in result.stderr
+    assert "\x1b[" not in result.stdout
+    quiet = run_piped("train", "config.yaml", "--run-dir", "q", "--json", "-q", cwd=tmp_path)
+    assert quiet.returncode == 0 and json.loads(quiet.stdout)["epochs"] == 2 and "epoch" not in quiet.stderr
     # A completed run resumed is a note, exit 0; the JSON is still there, as recorded.
     again = run_piped("train", "--resume", "r", "--json", cwd=tmp_path)
     assert again.returncode == 0 and "nothing to resume" in again.stderr

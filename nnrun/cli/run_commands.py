@@ -79,7 +79,8 @@ def train(
         None, "--resume", help="Continue this run directory from its newest valid checkpoint.", show_default=False
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (run directory, final metrics per "
-                                 "split, best epoch, ...) instead of progress and summary."),
+                                 "split, best epoch, ...) on standard output; the progress and summary go to "
+                                 "standard error (none with --quiet)."),
 ) -> None:
     """Train a model and write a run directory.
 

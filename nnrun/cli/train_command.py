@@ -35,16 +35,21 @@ COMPLETION_VARIABLE = "_NNRUN_COMPLETE"  # set by a shell asking typer for compl
 def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet: bool,
               resume: Path | None, as_json: bool = False) -> None:
     """Train (or resume) and print progress, with nnrun's errors as messages and exit codes;
-    ``as_json``: no progress, the result as one JSON object on standard output."""
+    ``as_json``: the result as one JSON object on standard output, and the progress (none
+    with ``quiet``) on standard error, where a CI log still shows a long run's epochs."""
     from nnrun.cli.guard import guard
 
     def action():
         from nnrun.commands.train import train_or_resume
+        from nnrun.console.output import OutputConsole
         from nnrun.console.progress import QuietDisplay, make_display
 
         from nnrun.errors import AlreadyDone
 
-        display = QuietDisplay(results=not as_json) if quiet or as_json else make_display(quiet=False)
+        if quiet:
+            display = QuietDisplay(results=not as_json)
+        else:  # standard output holds the JSON alone
+            display = make_display(quiet=False, console=OutputConsole(stderr=True) if as_json else None)
         try:
             result = train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
         except AlreadyDone:  # a completed run resumed: its result as recorded, then the note

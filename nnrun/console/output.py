@@ -85,7 +85,7 @@ class OutputConsole(Console):
         # As rich does before it exits: later writes, and Python's own flush of stdout at
         # exit, go to the null device rather than raising again.
         self.quiet = True
-        to_nowhere(sys.stdout)
+        to_nowhere(sys.stderr if self.stderr else sys.stdout)  # the progress of train --json is on standard error
 
 
 def to_nowhere(*streams) -> None:
