@@ -247,6 +247,30 @@ def test_resuming_a_completed_run_changes_nothing_and_train_needs_a_config(run_c
     assert result.exit_code == 2 and "missing CONFIG" in result.output
 
 
+def test_a_config_with_resume_starts_the_run_where_none_is_yet_so_one_command_can_be_retried(tmp_path, reference):
+    """`nnrun train CONFIG --resume DIR` as a retried job runs it: the first time it
+    starts the run in DIR (none there, or an empty folder a CI step made), after a kill it
+    continues it, and once it completed it does nothing; the weights are the reference's."""
+    from nnrun.commands.train import train_or_resume
+
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    run = tmp_path / "nightly"
+    with pytest.raises(nnrun.errors.RunInterrupted):  # as the CLI meets it (nnrun.train raises Interrupted)
+        train_or_resume(config, run, None, [], SignalAt(epoch=5), command="nnrun train")
+    assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"
+    train_or_resume(config, run, None, [], SilentHooks(), command="nnrun train")
+    assert_same_run(run, reference)
+    with pytest.raises(nnrun.errors.AlreadyDone):  # the CLI's note, and exit 0
+        train_or_resume(config, run, None, [], SilentHooks(), command="nnrun train")
+    (tmp_path / "empty").mkdir()
+    train_or_resume(config, tmp_path / "empty", None, [], SilentHooks(), command="nnrun train")
+    assert_same_run(tmp_path / "empty", reference)
+    # Without a CONFIG, a folder without a run is still an error: nothing says what to train.
+    with pytest.raises(nnrun.errors.UserError, match="no such run directory"):
+        train_or_resume(None, tmp_path / "typo", None, [], SilentHooks(), command="nnrun train")
+
+
 def test_resume_keeps_the_thread_count_the_run_recorded(run_cli, tmp_path, monkeypatch):
     # training.threads: auto starts with the count the run recorded; a resume multiplies matrices
     # with the same count (a model this small is never re-counted), so it stays bit-identical.

@@ -76,7 +76,8 @@ def train(
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Write the run here instead of runs/<name>-<time>/."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final summary."),
     resume: Optional[Path] = typer.Option(
-        None, "--resume", help="Continue this run directory from its newest valid checkpoint.", show_default=False
+        None, "--resume", help="Continue this run directory from its newest valid checkpoint (with a CONFIG: "
+        "start the run there if it holds none yet).", show_default=False
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (run directory, final metrics per "
                                  "split, best epoch, ...) on standard output; the progress and summary go to "

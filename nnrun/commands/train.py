@@ -2,12 +2,14 @@
 
     nnrun train configs/iris.yaml --set training.epochs=20
     nnrun train --resume runs/iris-20260101-120000
+    nnrun train configs/iris.yaml --resume runs/nightly   # started there, or continued if it was
     mpiexec -n 4 nnrun train configs/iris.yaml     # one run over 4 processes
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from nnrun.engine.distributed import connect
 from nnrun.engine.hooks import TrainingHooks
@@ -18,14 +20,21 @@ from nnrun.errors import UserError
 
 def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, command: str) -> TrainResult:
     """A new run from CONFIG, or with ``resume`` the given run continued in place
-    (CONFIG then optional, and must match the run's). Started by an MPI launcher with
-    several processes, all of them train the one run (see :mod:`nnrun.engine.together`)."""
+    (CONFIG then optional, and must match the run's). CONFIG with ``resume`` naming a
+    folder that holds no run yet (none, or an empty one) starts the run there: one command
+    that a job retried after a kill or a preemption can run again and again, as Keras's
+    BackupAndRestore restores a backup only where there is one. Started by an MPI launcher
+    with several processes, all of them train the one run (see :mod:`nnrun.engine.together`)."""
     if resume is not None and run_dir is not None:
         raise UserError("--run-dir: not allowed with --resume, which continues the run where it is")
     if resume is None and config is None:
         raise UserError("missing CONFIG: give a config file, or --resume RUN_DIR to continue a run",
                         hint="nnrun train configs/iris.yaml")
     world = connect()  # None unless mpiexec started several processes; mpi4py is imported only then
+    if resume is not None and config is not None:  # decided once: the writer makes the folder as it starts
+        first = _holds_no_run(resume) if world is None or world.writes else None
+        if first if world is None else world.broadcast_json(first):
+            resume, run_dir = None, resume
     if world is not None:
         from nnrun.engine.together import resume_together, train_together
 
@@ -35,3 +44,8 @@ def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, co
     if resume is not None:
         return resume_training(resume, config, overrides=overrides, hooks=hooks, command=command)
     return train(config, overrides=overrides, run_dir=run_dir, hooks=hooks, command=command)
+
+
+def _holds_no_run(folder) -> bool:
+    path = Path(folder)
+    return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir())
