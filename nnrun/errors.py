@@ -72,6 +72,7 @@ class NonFiniteError(TrainingFailed):
     def __init__(self, message: str, epoch: int, batch: int, reason: str, hint: str = NON_FINITE_REMEDY):
         super().__init__(message, hint=hint)
         self.details = {"epoch": epoch, "batch": batch, "reason": reason}
+        self.run_dir = None  # the run it stopped, kept and marked failed (set as the run records the failure)
 
 
 class RunWriteFailed(TrainingFailed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -76,6 +77,13 @@ def test_nan_exits_with_code_1_and_a_remedy(run_cli, write_config):
     result = run_cli("train", path, "--run-dir", "r")
     assert result.exit_code == 1
     assert "lower optimizer.learning_rate" in result.output
+    # The run is kept, marked failed: the message names it, for a script to find it ...
+    assert re.search(r"error: r: the loss became (nan|inf) in epoch 1, batch \d+; training stopped", result.output)
+    # ... and a run again into it is not told to resume what would diverge again.
+    again = " ".join(run_cli("train", path, "--run-dir", "r").output.split())
+    assert re.search(r"error: r: already holds a run that did not finish \(failed: the loss became (nan|inf) in epoch "
+                     r"1, batch \d+; training stopped\); nnrun never overwrites a run", again), again
+    assert "resume" not in again and "with a config that does not diverge" in again
 
 
 def test_metrics_csv_has_a_row_per_epoch_and_learning_rate(tmp_path):

@@ -15,7 +15,7 @@ from nnrun.engine.distributed import connect
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.resume import resume_training
 from nnrun.engine.train import TrainResult, train
-from nnrun.errors import UserError
+from nnrun.errors import NonFiniteError, UserError
 
 
 def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, command: str) -> TrainResult:
@@ -35,6 +35,15 @@ def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, co
         first = _holds_no_run(resume) if world is None or world.writes else None
         if first if world is None else world.broadcast_json(first):
             resume, run_dir = None, resume
+    try:
+        return _train_or_resume(world, config, resume, run_dir, overrides, hooks, command)
+    except NonFiniteError as exc:  # the run is kept, marked failed: named, for a script to find it
+        if exc.run_dir is None:
+            raise
+        raise NonFiniteError(f"{exc.run_dir}: {exc.message}", hint=exc.hint, **exc.details) from exc
+
+
+def _train_or_resume(world, config, resume, run_dir, overrides, hooks, command) -> TrainResult:
     if world is not None:
         from nnrun.engine.together import resume_together, train_together
 

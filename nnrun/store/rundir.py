@@ -102,8 +102,7 @@ class RunDir:
         return meta
 
     def read_meta_or_none(self) -> dict | None:
-        """meta.json when it parses, else None: for listings that must not stop at a
-        run that is half written or damaged."""
+        """meta.json when it parses, else None (for listings that must not stop at a damaged run)."""
         try:
             meta = json.loads(self.meta.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -114,14 +113,12 @@ class RunDir:
         files.write_json(self.meta, meta)
 
     def paused(self, meta: dict | None) -> bool:
-        """A hook's should_stop ended the run before its epochs, and a checkpoint keeps
-        where: a pause, which a resume trains on from (without one, the stop is final)."""
+        """A hook's should_stop ended the run early and a checkpoint keeps where: a pause, which a resume trains on."""
         return isinstance(meta, dict) and meta.get("stopped_by") == "hook" and \
             any(self.checkpoints.glob("epoch-*.safetensors"))
 
     def preprocess_edited(self, meta: dict | None) -> bool:
-        """preprocess.json is not the file the run wrote (meta.json keeps its hash); a run
-        without the hash is taken as it is."""
+        """preprocess.json is not the one the run wrote (by meta.json's hash; a run without it is taken as is)."""
         written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
         return isinstance(written, str) and files.file_hash(self.preprocess) != written
 
@@ -251,10 +248,13 @@ def _create_explicit(path: Path) -> tuple[Path, bool]:
                 raise held_by(path, RunDir(path).lock_file.read_text(errors="replace").strip() or "unknown")
         paused = RunDir(path).paused(meta)
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
-            # A notebook's cell run again after the run stopped: the run goes on where it was.
-            raise UserError(f"{path}: already holds a run that did not finish "
-                            f"({'paused by a hook' if paused else meta['status']}); nnrun never "
-                            "overwrites a run", hint=f"resume it with: {resume_command(path)}, or {another}")
+            # A notebook's cell run again after the run stopped goes on where it was, unless it diverged.
+            failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
+            diverged, state = failure.get("type") == "NonFiniteError", "paused by a hook" if paused else meta["status"]
+            raise UserError(f"{path}: already holds a run that did not finish ({state}{': ' * diverged}"
+                            f"{failure.get('message', '') if diverged else ''}); nnrun never overwrites a run",
+                            hint=f"{another}, with a config that does not diverge" if diverged else
+                            f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():
             what = "a file" if path.is_file() else "a folder that is no run, and not empty"
             exists = UserError(f"{path}: already exists ({what}); nnrun makes the run directory itself, never "
