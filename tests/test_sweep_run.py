@@ -179,6 +179,8 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     directory = only_sweep(tmp_path)
     assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
     assert "the sweep stopped; running trials that had begun training saved their checkpoints" in stderr
+    name = "SIGTERM" if number == signal.SIGTERM else "Ctrl-C"  # said on standard error, the signal named
+    assert f"stopping: {name} received; each running trial saves a checkpoint ({name} again stops at once)" in stderr
     rows = {r["trial"]: r for r in trials(directory)}
     assert rows["001"]["status"] == "interrupted"
     assert json.loads((directory / "trials" / "001" / "meta.json").read_text())["status"] == "interrupted"
@@ -487,7 +489,7 @@ def test_a_trial_stopped_before_its_outcome_says_why_in_words(tmp_path, returnco
     finished = {}
     swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id,
                             sweep=SimpleNamespace(metric="val_accuracy", direction="max"))
-    state = SimpleNamespace(stopping=lambda: None, swept=swept,
+    state = SimpleNamespace(stopping=lambda how: None, swept=swept,
                             finished=lambda trial, outcome: finished.update({trial.id: outcome}))
     for trial_id, rows in (("003", ""), ("004", "epoch,loss,val_accuracy\n1,0.9,0.5\n2,0.7,0.75\n3,0.6,0.7\n")):
         if rows:  # it had trained, and was stopped as it wrapped up: its run's record is its score
@@ -496,7 +498,7 @@ def test_a_trial_stopped_before_its_outcome_says_why_in_words(tmp_path, returnco
         process = _StoppedTrial(trial_id)
         events = queue.Queue()
         events.put((process, {"exit": returncode}))
-        _stop_all({trial_id: process}, events, search=None, state=state, reason="stopped by Ctrl-C")
+        _stop_all({trial_id: process}, events, search=None, state=state, signal_name="Ctrl-C")
     assert finished["003"] == {"status": "interrupted", "message": message, "best": None, "best_epoch": None,
                                "epochs": 0}
     assert finished["004"] == {"status": "interrupted", "message": message, "best": 0.75, "best_epoch": 2,

@@ -14,7 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from nnrun.console.output import OutputConsole
+from nnrun.console.output import OutputConsole, say_note
 from nnrun.console.numbers import number
 from nnrun.console.runs_table import format_duration
 from nnrun.errors import quoted
@@ -133,8 +133,8 @@ class SweepView:
 
     def refresh(self) -> None: ...
 
-    def stopping(self, how: str = "each running trial saves a checkpoint (Ctrl-C again to stop at once)") -> None:
-        self.say(f"stopping: {how}")
+    def stopping(self, how: str) -> None:
+        say_note(how, "stopping")  # beside the output, as a command's notes are: a script reads the leaderboard alone
 
     def close(self) -> None: ...
 

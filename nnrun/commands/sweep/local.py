@@ -118,7 +118,7 @@ def run_local(sweep_dir: Path, search, state, workers: int) -> None:
                 continue
             _handle(process, message, search, state, running)
     except KeyboardInterrupt as interrupt:
-        _stop_all(running, events, search, state, f"stopped by {stopped_by(interrupt)}")
+        _stop_all(running, events, search, state, stopped_by(interrupt))
         raise
 
 
@@ -140,9 +140,11 @@ def _handle(process: TrialProcess, message: dict, search, state, running: dict) 
         running.pop(trial.id, None)
 
 
-def _stop_all(running: dict, events: queue.Queue, search, state, reason: str) -> None:
-    """One SIGINT to every trial, then wait for each to save its checkpoint and exit."""
-    state.stopping()
+def _stop_all(running: dict, events: queue.Queue, search, state, signal_name: str) -> None:
+    """One SIGINT to every trial, then wait for each to save its checkpoint and exit
+    (``signal_name``: what stopped the sweep, "Ctrl-C" or "SIGTERM")."""
+    reason = f"stopped by {signal_name}"
+    state.stopping(f"{signal_name} received; each running trial saves a checkpoint ({signal_name} again stops at once)")
     for process in running.values():
         process.interrupt()
     while running:
