@@ -54,6 +54,16 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     assert (f"note: trial {best['trial']} is ranked by its best epoch, {best['best_epoch']}; its weights" in
             " ".join(result.stdout.split())) == ranked_early
     assert "\nname: search-best\n" in (sweep / "best.yaml").read_text()  # its runs found by the sweep's name
+    # For a script: the result as JSON on standard output, the leaderboard on standard error
+    # (here of the finished sweep, which a resume leaves as it is).
+    scripted = nnrun("sweep", "--resume", sweep, "--json", cwd=tmp_path)
+    assert scripted.returncode == 0, scripted.stderr
+    report = json.loads(scripted.stdout)
+    assert report["sweep_dir"] == str(sweep) and report["metric"] == "val_accuracy" and report["direction"] == "max"
+    assert report["best"]["trial"] == best["trial"] and report["best"]["value"] == float(best["val_accuracy"])
+    assert report["best"]["values"]["model.layers.0.units"] == int(best["model.layers.0.units"])
+    assert report["best"]["config"] == str(sweep / "best.yaml") and report["trials"] == {"completed": 4}
+    assert "leaderboard" in scripted.stderr and "leaderboard" not in scripted.stdout
     retrained = nnrun("train", sweep / "best.yaml", "--run-dir", "again", "--quiet", cwd=tmp_path)
     assert retrained.returncode == 0, retrained.stderr
     again = (tmp_path / "again" / "model.safetensors").read_bytes()

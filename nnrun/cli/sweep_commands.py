@@ -23,6 +23,8 @@ def sweep(
         show_default=False,
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no trial's progress, only failed trials, the leaderboard and the summary."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (sweep directory, best trial, trials "
+                                 "by status) on standard output; the progress and leaderboard go to standard error."),
 ) -> None:
     """Search hyperparameters: run a sweep file's trials in parallel into runs/<name>-<time>/.
 
@@ -38,16 +40,21 @@ def sweep(
 
     def action():
         from nnrun.commands.sweep.runner import run_sweep
+        from nnrun.console.output import OutputConsole
         from nnrun.console.sweep_view import make_view
         from nnrun.errors import UserError
 
         if sweep_file is None and resume is None:
             raise UserError("missing SWEEP.yaml: give a sweep file, or --resume SWEEP_DIR to finish a sweep",
                             hint="nnrun sweep configs/sweeps/iris.yaml")
-        view = make_view(quiet=quiet)
+        view = make_view(OutputConsole(stderr=True) if as_json else None, quiet=quiet)  # standard output: the JSON
         try:
-            run_sweep(sweep_file, resume=resume, view=view, run_dir=run_dir)
+            result = run_sweep(sweep_file, resume=resume, view=view, run_dir=run_dir)
         finally:
             view.close()
+        if as_json:
+            from nnrun.console.results import print_sweep_json
+
+            print_sweep_json(result)
 
     guard(action)

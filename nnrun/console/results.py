@@ -174,6 +174,22 @@ def print_result_json(result) -> None:
                  "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final})
 
 
+def print_sweep_json(result) -> None:
+    """``nnrun sweep --json``: the sweep's folder, what it ranked by, the best trial (its
+    values, score, run folder, and best.yaml to retrain it) and its trials counted by
+    status, as one JSON object on standard output; ``nnrun runs SWEEP_DIR --json`` lists
+    every trial."""
+    best = result.best
+    counts: dict[str, int] = {}
+    for trial in result.trials:
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    _print_json({"sweep_dir": str(result.path), "metric": result.metric, "direction": result.direction,
+                 "best": None if best is None else {
+                     "trial": best.id, "value": best.best, "epoch": best.best_epoch, "values": best.values,
+                     "run_dir": str(result.path / "trials" / best.id), "config": str(result.path / "best.yaml")},
+                 "trials": counts})
+
+
 def _print_json(report: dict) -> None:
     from nnrun.console.output import OutputConsole
     from nnrun.store.files import json_text
