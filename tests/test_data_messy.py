@@ -306,11 +306,11 @@ def test_empty_cells_predict_fills_are_noted_by_column(run_cli, tmp_path):
     result = run_cli("predict", "run", "new.csv", "-o", "-")
     assert result.exit_code == 0, result.output
     assert ("note: filled 5 empty cells with the training split's means (the most frequent category for a category), "
-            "as data.source.missing: mean says: 'age' 1, 'income' 3 (every row), 'city' 1") in " ".join(
+            "as data.source.missing: mean says: 1 in 'age', 3 in 'income' (every row), 1 in 'city'") in " ".join(
                 result.output.split())
     (note,) = nnrun.load(tmp_path / "run").predict({"customer_id": ["X1"], "age": [30], "income": [None],
                                                      "city": ["Paris"]}).notes
-    assert note.startswith("filled 1 empty cell with the training split's means") and note.endswith("'income' 1")
+    assert note.startswith("filled 1 empty cell with the training split's means") and note.endswith("1 in 'income'")
     (tmp_path / "full.csv").write_text("customer_id,age,income,city\nX1,30,\"45,000\",Paris\n")
     assert "filled" not in run_cli("predict", "run", "full.csv", "-o", "-").output
 
@@ -947,7 +947,7 @@ def test_a_number_marker_is_missing_given_as_a_number_or_a_float_as_well_as_as_t
     as_text = model.predict(pd.DataFrame({"age": ["-999"], "x": [0.1]}))
     for given in (pd.DataFrame({"age": [-999.0], "x": [0.1]}), {"age": [-999], "x": [0.1]}):
         prediction = model.predict(given)
-        assert np.array_equal(prediction.probabilities, as_text.probabilities) and "'age' 1" in prediction.notes[0]
+        assert np.array_equal(prediction.probabilities, as_text.probabilities) and "1 in 'age'" in prediction.notes[0]
     if importlib.util.find_spec("fastapi"):
         from fastapi.testclient import TestClient
 

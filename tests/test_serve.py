@@ -169,7 +169,7 @@ def test_an_answer_carries_the_notes_predict_would_print(fruit):
         "e.g. 118000 at instance 0: another unit or number format?" in note
     filled = fruit.post("/predict", json={"instances": [{**GOOD["instances"][0], "sweetness": None}]}).json()
     assert filled["notes"] == ["filled 1 empty cell with the training split's means (the most frequent category for "
-                               "a category), as data.source.missing: mean says: 'sweetness' 1"]
+                               "a category), as data.source.missing: mean says: 1 in 'sweetness'"]
     assert "notes" not in fruit.post("/predict", json=GOOD).json()
 
 
@@ -475,7 +475,7 @@ def test_the_cells_of_a_csv_row_as_text_are_answered_as_nnrun_predict_answers_th
     assert [a["prediction"] for a in response.json()["predictions"]] == [r["prediction"] for r in expected]
     assert response.json()["notes"] == [  # as predict says them of the file
         "filled 1 empty cell with the training split's means (the most frequent category for a category), as "
-        "data.source.missing: mean says: 'age' 1",
+        "data.source.missing: mean says: 1 in 'age'",
         "1 cell held categories training never saw, encoded as all zeros: 'city' 'Grenoble' (1)"]
     bad = {**instances[0], "income": "12,34", "age": "NA"}
     detail = client.post("/predict", json={"instances": [bad]}).json()["detail"]

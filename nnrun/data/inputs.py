@@ -213,7 +213,7 @@ def filled_notes(table, state: dict) -> list[str]:
     if not filled:
         return []
     rows = len(table.lines)
-    parts = [f"'{name}' {n}" + (" (every row)" if n == rows and rows > 1 else "") for name, n in filled.items()]
+    parts = [f"{n} in '{name}'" + (" (every row)" if n == rows and rows > 1 else "") for name, n in filled.items()]
     total = sum(filled.values())
     values = {"mean": "means (the most frequent category for a category)"}.get(state["missing"], "most frequent values")
     return [f"filled {total} empty cell{'s' if total != 1 else ''} with the training split's {values}, as "
