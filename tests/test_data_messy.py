@@ -955,7 +955,7 @@ def test_a_number_marker_is_missing_given_as_a_number_or_a_float_as_well_as_as_t
 
         client = TestClient(create_app(ServedModel.load(run)))
         answer = client.post("/predict", json={"instances": [{"age": -999, "x": 0.1}, {"age": "-999", "x": 0.1}]})
-        assert answer.json()["notes"][0].endswith("'age' 2 (every row)")
+        assert answer.json()["notes"][0].endswith("2 in 'age' (every row)")
 
 
 def test_a_marker_written_otherwise_than_a_number_marks_that_text_alone():
