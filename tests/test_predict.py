@@ -52,6 +52,27 @@ def test_predict_writes_class_names_and_probabilities(run_cli, tmp_path, fruit_r
         assert sum(float(v) for k, v in row.items() if k.startswith("proba_")) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_a_run_folder_that_cannot_be_written_is_told_to_write_elsewhere(run_cli, tmp_path, fruit_run, monkeypatch):
+    # A run kept on a read-only mount (an archive) or owned by another user.
+    import errno
+
+    from nnrun.store import files
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(files, "atomic_write", read_only)
+    new = tmp_path / "new.csv"
+    new.write_text("weight_g,length_cm,sweetness,color\n150,7.1,5,red\n")
+    result = run_cli("predict", fruit_run, new)
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"error: {fruit_run}/predictions.csv: cannot write the predictions (Read-only file system) hint: give -o FILE "
+        "in a folder you can write to, or -o - to print them")
+    printed = run_cli("predict", fruit_run, new, "-o", "-")
+    assert printed.exit_code == 0 and printed.stdout.splitlines()[0].startswith("prediction,")
+
+
 def test_predict_reapplies_exactly_the_training_pipeline(run_cli, fruit_run):
     """On the full training file (its label column is allowed and ignored), the share
     of right answers equals the one training reported, split by split."""

@@ -11,6 +11,7 @@ and in a file of several columns a blank line between rows is refused, not skipp
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,13 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
         own = trained.run.path / f"predictions-{source.stem}.csv"
         elsewhere = f", or write these to a file of their own: -o {own}" if output is None else \
             ", or choose another file with -o"
-        files.write_output(target, text.encode(), force, what="the predictions", other=elsewhere)
+        try:
+            files.write_output(target, text.encode(), force, what="the predictions", other=elsewhere)
+        except OSError as exc:  # a run kept where it cannot be written (a read-only archive, another user's)
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise UserError(f"{target}: cannot write the predictions ({exc.strerror})",
+                            hint="give -o FILE in a folder you can write to, or -o - to print them") from None
     rows = len(outputs)
     return Prediction(target, rows, header, text, trained.weights_note, notes)
 
