@@ -92,7 +92,8 @@ def _time_line(result, resumed_after: int | None) -> str:
     if resumed_after is None:
         return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
     return (f"{result.seconds:.2f}s since the resume after epoch {resumed_after}, loading and saving included; "
-            f"the run's {len(history)} epoch{'s' * (len(history) != 1)} trained for {epochs_seconds:.2f}s in all, "
+            f"the run's {len(history)} epoch{'s' * (len(history) != 1)} trained for {format_seconds(epochs_seconds)} in "
+            "all, "
             f"{per_epoch} per epoch on average")
 
 
