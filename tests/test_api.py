@@ -699,6 +699,17 @@ def test_the_api_is_listed_for_tab_completion_before_it_loads():
     assert out == ["False", "True"]  # listed, and still not imported
 
 
+def test_samples_with_a_channel_axis_the_models_data_had_not_are_told_to_drop_it(tmp_path):
+    x = np.random.default_rng(0).normal(size=(40, 3, 2)).astype(np.float32)
+    config = {"name": "arrays", "data": {"split": {"test": 0, "validation": 0}},
+              "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(config, data=(x, np.arange(40) % 2), run_dir=tmp_path / "r").run_dir)
+    with pytest.raises(UserError) as refused:
+        model.predict(x[:4, ..., None])
+    assert refused.value.hint == "drop the channel axis: shape (4, 3, 2) (x[..., 0] in NumPy)"
+
+
 def test_an_image_model_takes_named_pixel_columns_flat_and_says_a_missing_channel_axis(tmp_path):
     # A DataFrame of the bundled digits' pixel_0 ... pixel_63 is flat, as a CSV file's
     # columns are; an (n, 8, 8) array lacks the channel axis the model was trained with.

@@ -597,6 +597,23 @@ def test_a_model_of_number_columns_takes_each_sample_as_an_array_nested_or_flat(
     assert served.post("/predict", json={"instances": [row]}).json() == by_name.json()
 
 
+def test_pixels_a_client_scaled_already_are_noted_not_answered_silently(runs):
+    """A client that divides by 16 (or 255) what the run scales itself: every value is
+    inside training's range, so no value is far, but every answer is of a dark image."""
+    model = ServedModel.load(runs["digits_cnn"])
+    client = TestClient(create_app(model))
+    images = np.random.default_rng(3).integers(0, 17, (2, 8, 8))
+    assert "notes" not in client.post("/predict", json={"instances": images.tolist()}).json()
+    scaled = client.post("/predict", json={"instances": (images / 16).tolist()}).json()
+    assert scaled["notes"] == ["every value of these 2 samples lies within 0 to 1, while training saw values up to 16: "
+                               "scaled already (divided by 16)? The run applies its own preprocessing: send the values "
+                               "as training read them"]
+    blank = client.post("/predict", json={"instances": np.zeros((1, 8, 8)).tolist()}).json()
+    assert "notes" not in blank  # a blank image is no sign of scaling
+    loaded = nnrun.load(runs["digits_cnn"]).predict((images[..., None] / 16).astype(np.float32))
+    assert loaded.notes == tuple(scaled["notes"])
+
+
 ARRAY_SHAPES = "an array of shape (8, 8, 1) or (8, 8), or of its 64 values flat (row-major)"
 
 
@@ -638,6 +655,9 @@ def test_values_sent_under_one_key_are_told_the_array_form(tmp_path):
     nested = client.post("/predict", json={"instances": [x[0].tolist()]})
     named = client.post("/predict", json={"instances": [{f"x{i}": v for i, v in enumerate(x[0].ravel().tolist())}]})
     assert nested.status_code == named.status_code == 200 and nested.json() == named.json()
+    # Samples stored without a channel axis (init reshapes them) are taken with one too.
+    assert client.get("/metadata").json()["array_shapes"] == [[3, 2], [3, 2, 1], [6]]
+    assert client.post("/predict", json={"instances": [x[0][..., None].tolist()]}).json() == named.json()
     # The values under one key: six columns missing are named one by one, and the key.
     under_x = client.post("/predict", json={"instances": [{"x": x[0].ravel().tolist()}]}).json()["detail"]
     assert len(under_x) == 7 and under_x[-1]["msg"] == (
@@ -669,8 +689,12 @@ def test_the_openapi_page_documents_the_array_form_and_the_start_up_lines_say_it
     said: list[str] = []
     print_serving(said.append, "http://127.0.0.1:1", model.card)
     assert said[1].endswith("columns: pixel_0, pixel_1, pixel_2, ... pixel_63")
-    assert said[2] == ('  or each sample an array: {"instances": [[...], ...]}  of shape (8, 8, 1) or (8, 8), or its 64 '
-                       "values flat")
+    assert said[2] == ('  or each sample as an array of shape (8, 8, 1) or (8, 8), or of its 64 values flat (row-major): '
+                       '{"instances": [[...], ...]}')
+    said.clear()  # a table of number columns: flat, in its columns' order
+    print_serving(said.append, "http://127.0.0.1:1", ServedModel.load(runs["diabetes"]).card)
+    assert said[2] == ('  or each sample as an array of its 10 values, in the order of its columns: '
+                       '{"instances": [[...], ...]}')
 
 
 def test_ctrl_c_stops_the_server_with_exit_code_130(runs, tmp_path):

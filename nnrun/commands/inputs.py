@@ -228,6 +228,8 @@ def _shape_hint(given: tuple[int, ...], shape: tuple[int, ...]) -> str | None:
                 f"{shape[0]} steps")
     if shape[-1:] == (1,) and given[1:] == shape[:-1]:  # images without their channel axis, as Keras users slip
         return f"add the channel axis: shape ({given[0]}, {', '.join(map(str, shape))}) (x[..., None] in NumPy)"
+    if given[1:] == (*shape, 1):  # a channel axis the model's own data had not (init's reshape adds it)
+        return f"drop the channel axis: shape ({given[0]}, {', '.join(map(str, shape))}) (x[..., 0] in NumPy)"
     if len(shape) == 3 and given[1:] == (shape[2], shape[0], shape[1]):  # PyTorch's layout
         return "these are channels first, (channels, height, width); the model takes channels last: " \
                "x.transpose(0, 2, 3, 1)"

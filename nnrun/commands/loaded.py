@@ -37,7 +37,7 @@ from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.cells import is_boolean
-from nnrun.data.ranges import far_notes, shared_ranges
+from nnrun.data.ranges import array_notes, shared_ranges
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
@@ -199,7 +199,7 @@ class TrainedModel:
             if saved.feature_ranges and int(np.prod(encoded.shape[1:])) == len(saved.feature_ranges):
                 flat = encoded.reshape(len(encoded), len(saved.feature_ranges))  # -1 cannot be told for no rows
                 ranges = shared_ranges(saved.feature_ranges, saved.input_shape)
-                notes += far_notes(flat, list(saved.feature_names), ranges, range(len(flat)), "row")
+                notes += array_notes(flat, list(saved.feature_names), ranges, range(len(flat)), "row")
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)

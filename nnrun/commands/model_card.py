@@ -50,6 +50,15 @@ from nnrun.store.trained import TrainedRun, weights_fingerprint
 KINDS = {"numeric": "number", "categorical": "category", "text": "text", "date": "date"}
 
 
+SHOWN_COLUMNS = 12  # a model of more (an image's pixels) is listed by its first and last columns
+
+
+def columns_listed(names: list[str]) -> str:
+    """A model's columns as a message lists them: a table's all, an image's
+    ``pixel_0, pixel_1, pixel_2, ... pixel_63``."""
+    return ", ".join(names) if len(names) <= SHOWN_COLUMNS else f"{', '.join(names[:3])}, ... {names[-1]}"
+
+
 def input_columns(saved: SavedPreprocessing) -> list[dict]:
     """The raw columns a sample is given as: every CSV feature column, or for data
     without columns (bundled, NPZ) one number per feature."""

@@ -48,7 +48,7 @@ from nnrun.commands.serve_body import BodyLimit
 from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, default_max_body_bytes, request_models, smallest_body_bytes
 from nnrun.commands.serve_socket import listen
 from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
-from nnrun.data.ranges import range_notes
+from nnrun.data.ranges import array_notes, range_notes, shared_ranges
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
 from nnrun.errors import UserError
@@ -129,8 +129,11 @@ class ServedModel:
         # No thousands separator or decimal mark here: the schema read every number sent
         # as text already, and the table takes numbers as they are.
         table = build_table("request", names, rows, names, strings, lines, place="instance")
-        if not encoding:
-            x, notes = table.numeric.astype(np.float32), []
+        saved = self.trained.preprocessing
+        if not encoding:  # a bundled data set's or arrays' features: far from training's values, or scaled already
+            x = table.numeric.astype(np.float32)
+            ranges = shared_ranges(saved.feature_ranges, saved.input_shape)
+            notes = array_notes(table.numeric, names, ranges, lines, "instance") if ranges else []
         else:
             unseen = encoding.get("unknown", "error")
             filled = filled_notes(table, encoding)  # counted before the encoding fills the cells
@@ -138,7 +141,7 @@ class ServedModel:
             notes = filled + range_notes(table, encoding, options=False)  # as predict says them
             notes += unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
             notes += text_notes(table, encoding, x)  # cut, no known word, empty
-        return x.reshape((len(x), *self.trained.preprocessing.input_shape)), notes
+        return x.reshape((len(x), *saved.input_shape)), notes
 
 
 def require_serving():

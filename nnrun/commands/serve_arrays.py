@@ -6,10 +6,11 @@ archive, a CSV file of number columns) takes a sample as an array as well as an 
 of columns: flat, its values in the order of the columns, or, for a model of several
 axes (images, sequences), nested in its input shape, row-major. An image of one channel
 may leave out that last axis (a 28 x 28 list for a (28, 28, 1) model), as image
-libraries hand such images over. The array becomes the object of columns it stands
-for, so each value is then read and checked as a column's value is, and an error
-names the column. A model with a category, date or text column takes objects only: a
-list of its values would leave each one's meaning to its position.
+libraries hand such images over, or carry it where the model's data had none. The
+array becomes the object of columns it stands for, so each value is then read and
+checked as a column's value is, and an error names the column. A model with a
+category, date or text column takes objects only: a list of its values would leave
+each one's meaning to its position.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 ArrayShape = tuple[int, ...]
+MOST_AXES = 64  # NumPy's: deeper lists stay lists inside its array
 
 
 def array_shapes(columns: list[dict], input_shape: list[int]) -> list[ArrayShape]:
@@ -33,6 +35,8 @@ def array_shapes(columns: list[dict], input_shape: list[int]) -> list[ArrayShape
     shapes = [tuple(input_shape)]
     if input_shape[-1] == 1 and len(input_shape) > 2:  # one channel, left out
         shapes.append(tuple(input_shape[:-1]))
+    if len(input_shape) == 2:  # images stored without a channel axis (init adds it in a reshape layer), sent with one
+        shapes.append((*input_shape, 1))
     return shapes + [flat]
 
 
@@ -55,7 +59,8 @@ def as_columns(names: list[str], shapes: list[ArrayShape]):
             return value
         values, shape = _grid(value, shapes)
         if shape not in shapes:
-            given = f"an array of shape {_shape_text(shape)}" + (f" ({len(values)} values)" if len(shape) > 1 else "")
+            count = f" ({len(values)} value{'s' * (len(values) != 1)})" if len(shape) > 1 else ""
+            given = f"an array of shape {_shape_text(shape)}{count}"
             raise ValueError(f"{given}; this model takes {described_shapes(shapes)}")
         return dict(zip(names, values))
 
@@ -69,10 +74,12 @@ def _grid(value: list, shapes: list[ArrayShape]) -> tuple[list, ArrayShape]:
     ragged = ValueError(f"an array whose rows differ in length; send {described_shapes(shapes)}")
     try:
         array = np.array(value, dtype=object)
-    except ValueError:  # an inhomogeneous shape it would not hold even as objects
+    except ValueError:  # a list it would not hold even as objects
         raise ragged from None
     values = array.reshape(-1).tolist()
-    if any(isinstance(item, list) for item in values):
+    if any(isinstance(item, list) for item in values):  # rows it kept whole: of other lengths, or past its axes
+        if array.ndim >= MOST_AXES:
+            raise ValueError(f"an array nested more than {MOST_AXES} deep; send {described_shapes(shapes)}")
         raise ragged
     if any(isinstance(item, dict) for item in values):
         raise ValueError(f"an array holding objects; send {described_shapes(shapes)}, or the sample as one object "

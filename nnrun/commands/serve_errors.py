@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nnrun.commands.model_card import columns_listed
 from nnrun.commands.serve_arrays import ArrayShape, described_shapes
 from nnrun.commands.serve_requests import BEYOND_FLOAT32, show
 from nnrun.data.encoding import MISSING_CATEGORY
@@ -141,8 +142,7 @@ def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error
     if kind == "extra_forbidden":
         if names == [f"x{i}" for i in range(len(names))] and len(names) > 3:  # a model trained on arrays
             return f"unknown column; the model's columns are x0 ... x{len(names) - 1}, one value each"
-        listed = ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:3])}, ... {names[-1]}"  # pixels, say
-        return f"unknown column{did_you_mean(field, names) or '; the model takes ' + listed}"
+        return f"unknown column{did_you_mean(field, names) or '; the model takes ' + columns_listed(names)}"
     if kind == "missing":
         return "missing; every instance needs this column" + (
             " (send null for an empty cell)" if column and column["missing"] == "" else

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from nnrun.commands.model_card import columns_listed
+from nnrun.commands.serve_arrays import described_shapes
 from nnrun.console.output import say_note
 
 Echo = Callable[[str], None]
@@ -45,19 +47,13 @@ def print_export(echo: Echo, report) -> None:
         echo(f"float16 weights: {c.split} {c.metric} {c.score:.4f} -> {c.float16_score:.4f} (change {change:+.4f})")
 
 
-SHOWN_COLUMNS = 12  # a model of more (an image's pixels) is shown by its first and last
-
-
 def print_serving(echo: Echo, url: str, card: dict) -> None:
-    names = [column["name"] for column in card["columns"]]
-    columns = ", ".join(names) if len(names) <= SHOWN_COLUMNS else f"{', '.join(names[:3])}, ... {names[-1]}"
+    columns = columns_listed([column["name"] for column in card["columns"]])
     echo(f"serving {card['run']['name']} ({card['task']}) at {url}  (docs: {url}/docs; Ctrl-C or SIGTERM stops)")
     echo(f"  POST {url}/predict  {{\"instances\": [{{column: value, ...}}]}}  columns: {columns}")
-    shapes = card.get("array_shapes")
-    if shapes:  # a model of number columns takes each sample as an array too
-        nested = " or ".join(f"({', '.join(map(str, shape))})" for shape in shapes[:-1]) or "flat, in the columns' order"
-        echo(f"  or each sample an array: {{\"instances\": [[...], ...]}}  of shape {nested}"
-             + (f", or its {shapes[-1][0]} values flat" if len(shapes) > 1 else ""))
+    if card.get("array_shapes"):  # a model of number columns takes each sample as an array too
+        shapes = [tuple(shape) for shape in card["array_shapes"]]
+        echo(f"  or each sample as {described_shapes(shapes)}: {{\"instances\": [[...], ...]}}")
     if card.get("threshold") is not None:
         echo(f"  '{card['class_names'][1]}' predicted above {card['threshold']!r} (--threshold)")
     if card["run"].get("weights_note"):  # a run that did not finish: say whose weights answer

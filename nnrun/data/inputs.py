@@ -23,7 +23,7 @@ from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
-from nnrun.data.ranges import far_notes, range_notes
+from nnrun.data.ranges import array_notes, range_notes
 from nnrun.data.table import collect_missing, columns_with_gaps, table_from
 
 
@@ -116,7 +116,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
         if ranges and len(ranges) == len(names):
-            rows.notes += far_notes(table.numeric, names, ranges, table.lines, table.place, options=True)
+            rows.notes += array_notes(table.numeric, names, ranges, table.lines, table.place, options=True)
     problems.raise_if_any()
     return rows
 

@@ -93,6 +93,31 @@ def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: 
     return [note for _, note in notes]
 
 
+def array_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: str, options: bool = False
+                ) -> list[str]:
+    """The notes on new samples of a run without a column encoding (a bundled data set,
+    arrays): :func:`far_notes`, and :func:`scaled_note`."""
+    return far_notes(values, names, ranges, lines, place, options) + scaled_note(values, ranges)
+
+
+def scaled_note(values: np.ndarray, ranges: list) -> list[str]:
+    """A note when every value of the new samples lies within 0 to 1 (or -1 to 1) while
+    training saw values well above that: pixels a client divided by 255 itself, for a run
+    whose own preprocessing scales them. Each pixel is inside training's range, so no
+    value is far, yet every prediction is of an almost black image."""
+    tops = [r[1] for r in ranges or () if r]
+    present = values[~np.isnan(values)] if values.size else values
+    if not tops or not present.size:
+        return []
+    top, given = max(tops), float(np.max(np.abs(present)))
+    if top <= 2 or not 0 < given <= min(1.0, top / 10):
+        return []
+    return [f"every value of these {len(values)} sample{'s' * (len(values) != 1)} lies within "
+            f"{float(present.min()):g} to {float(present.max()):g}, while training saw values up to {top:g}: scaled "
+            f"already (divided by {pixel_top(top):g})? The run applies its own preprocessing: send the values as "
+            "training read them"]
+
+
 OUTLYING_RANGES = 10  # interquartile ranges beyond a quartile: far past what Tukey calls an extreme value (3)
 
 
