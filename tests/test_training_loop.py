@@ -83,7 +83,15 @@ def test_nan_exits_with_code_1_and_a_remedy(run_cli, write_config):
     again = " ".join(run_cli("train", path, "--run-dir", "r").output.split())
     assert re.search(r"error: r: already holds a run that did not finish \(failed: the loss became (nan|inf) in epoch "
                      r"1, batch \d+; training stopped\); nnrun never overwrites a run", again), again
-    assert "resume" not in again and "with a config that does not diverge" in again
+    assert "resume" not in again and "hint: change the config so that it does not diverge, then choose another " \
+        "run directory" in again
+    # Nor is it resumed, which would diverge again batch for batch: a retried `CONFIG --resume DIR` is told at once.
+    for args in (["--resume", "r"], [path, "--resume", "r"]):
+        resumed = run_cli("train", *args)
+        assert resumed.exit_code == 2
+        assert re.search(r"error: r: the run failed \(the loss became (nan|inf) in epoch 1, batch \d+; training "
+                         r"stopped\); resumed with its config, which a resume keeps, it would fail the same way",
+                         " ".join(resumed.output.split())), resumed.output
 
 
 def test_metrics_csv_has_a_row_per_epoch_and_learning_rate(tmp_path):

@@ -25,8 +25,7 @@ from nnrun.commands.threshold import checked_threshold
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
-from nnrun.store.outputs import output_of
-from nnrun.store.rundir import record_of
+from nnrun.store.outputs import output_of, record_of
 from nnrun.store.trained import TrainedRun
 
 

@@ -31,10 +31,8 @@ def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, co
         raise UserError("missing CONFIG: give a config file, or --resume RUN_DIR to continue a run",
                         hint="nnrun train configs/iris.yaml")
     world = connect()  # None unless mpiexec started several processes; mpi4py is imported only then
-    if resume is not None and config is not None:  # decided once: the writer makes the folder as it starts
-        first = _holds_no_run(resume) if world is None or world.writes else None
-        if first if world is None else world.broadcast_json(first):
-            resume, run_dir = None, resume
+    if resume is not None and config is not None and _starts_there(world, resume):
+        resume, run_dir = None, resume
     try:
         return _train_or_resume(world, config, resume, run_dir, overrides, hooks, command)
     except NonFiniteError as exc:  # the run is kept, marked failed: named, for a script to find it
@@ -53,6 +51,15 @@ def _train_or_resume(world, config, resume, run_dir, overrides, hooks, command) 
     if resume is not None:
         return resume_training(resume, config, overrides=overrides, hooks=hooks, command=command)
     return train(config, overrides=overrides, run_dir=run_dir, hooks=hooks, command=command)
+
+
+def _starts_there(world, folder) -> bool:
+    """Whether ``folder`` holds no run yet (none, or an empty folder), so that CONFIG
+    starts one there. Under mpiexec the writing process looks and tells the others: it
+    makes the folder as it starts, and one that looked after that would resume."""
+    if world is None:
+        return _holds_no_run(folder)
+    return world.broadcast_json(_holds_no_run(folder) if world.writes else None)
 
 
 def _holds_no_run(folder) -> bool:

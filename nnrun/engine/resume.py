@@ -39,6 +39,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     started = time.perf_counter()
     hooks = hooks or SilentHooks()
     run_path = RunDir.open(run_dir)
+    refuse_diverged(run_path)
     path = run_path.path
     loaded = load_config(run_path.config)
     epochs = None
@@ -115,6 +116,19 @@ def _allowed_changes(path: Path, loaded, config, overrides):
         hint="a resumed run keeps its config, except training.epochs (to train it longer): leave out the "
         f"other changes, or start a new run with `{train_command('CONFIG')}`",
     )
+
+
+def refuse_diverged(run: RunDir) -> None:
+    """A run whose loss or weights became NaN or infinite is not resumed: from its last
+    checkpoint, with its config (which a resume keeps), it would diverge again, batch for
+    batch. A job that retries `nnrun train CONFIG --resume DIR` is told at once."""
+    meta = run.read_meta_or_none() or {}
+    failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
+    if meta.get("status") == "failed" and failure.get("type") == "NonFiniteError":
+        raise UserError(f"{run.path}: the run failed ({failure.get('message')}); resumed with its config, which a "
+                        "resume keeps, it would fail the same way",
+                        hint=f"change the config so that it does not diverge (meta.json's failure says where it did), "
+                             f"then train a new run: {train_command('CONFIG')}")
 
 
 def _weights_as_trained(after: dict, before: dict, run: RunDir) -> dict:

@@ -68,13 +68,14 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     config.yaml (the run directory is on storage they share), the writer alone locks it."""
     from nnrun.config import load_config
     from nnrun.engine.experiment import build
-    from nnrun.engine.resume import _allowed_changes, check_same_splits, resume_warnings
+    from nnrun.engine.resume import _allowed_changes, check_same_splits, refuse_diverged, resume_warnings
     from nnrun.engine.train import run_experiment
 
     hooks = _hooks(world, hooks)
     with stopping_together(world):
         def prepare():
             run_path = RunDir.open(run_dir)
+            refuse_diverged(run_path)
             loaded, epochs = load_config(run_path.config), None
             if config is not None or overrides:
                 loaded, epochs = _allowed_changes(run_path.path, loaded, config, overrides)

@@ -1,6 +1,7 @@
 """Which command wrote a file inside a run directory: the outputs that ``predict``,
 ``export``, ``evaluate`` and ``plot`` put beside the run's own files, so that none of
-them ever replaces another's (see :func:`output_of`).
+them ever replaces another's (see :func:`output_of`), nor the run's own record
+(:func:`record_of`).
 """
 
 from __future__ import annotations
@@ -27,3 +28,18 @@ def output_of(path: Path) -> tuple[Path, str] | None:
     if path == run.evaluation(path.stem.removeprefix("eval-")) and path.name.startswith("eval-"):
         return run.path, "evaluate"
     return {run.predictions: (run.path, "predict"), run.curves: (run.path, "plot")}.get(path)
+
+
+def record_of(path: Path) -> Path | None:
+    """The run directory whose record ``path`` is (its config.yaml, meta.json, weights,
+    a checkpoint, ...), or None: a command's output must never replace one of them,
+    --force or not, since the run could not be evaluated, resumed or retrained after."""
+    path = Path(os.path.abspath(path))
+    for folder in (path.parent, path.parent.parent):
+        run = RunDir(folder)
+        if not run.is_run():
+            continue
+        if path in (run.config, run.meta, run.metrics, run.preprocess, run.weights, run.lock_file) or \
+                path.parent == run.checkpoints:
+            return folder
+    return None

@@ -102,7 +102,8 @@ class RunDir:
         return meta
 
     def read_meta_or_none(self) -> dict | None:
-        """meta.json when it parses, else None (for listings that must not stop at a damaged run)."""
+        """meta.json when it parses, else None: for listings that must not stop at a
+        run that is half written or damaged."""
         try:
             meta = json.loads(self.meta.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -113,12 +114,14 @@ class RunDir:
         files.write_json(self.meta, meta)
 
     def paused(self, meta: dict | None) -> bool:
-        """A hook's should_stop ended the run early and a checkpoint keeps where: a pause, which a resume trains on."""
+        """A hook's should_stop ended the run before its epochs, and a checkpoint keeps
+        where: a pause, which a resume trains on from (without one, the stop is final)."""
         return isinstance(meta, dict) and meta.get("stopped_by") == "hook" and \
             any(self.checkpoints.glob("epoch-*.safetensors"))
 
     def preprocess_edited(self, meta: dict | None) -> bool:
-        """preprocess.json is not the one the run wrote (by meta.json's hash; a run without it is taken as is)."""
+        """preprocess.json is not the file the run wrote (meta.json keeps its hash); a run
+        without the hash is taken as it is."""
         written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
         return isinstance(written, str) and files.file_hash(self.preprocess) != written
 
@@ -198,21 +201,6 @@ def meta_time(text) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def record_of(path: Path) -> Path | None:
-    """The run directory whose record ``path`` is (its config.yaml, meta.json, weights,
-    a checkpoint, ...), or None: a command's output must never replace one of them,
-    --force or not, since the run could not be evaluated, resumed or retrained after."""
-    path = Path(os.path.abspath(path))
-    for folder in (path.parent, path.parent.parent):
-        run = RunDir(folder)
-        if not run.is_run():
-            continue
-        if path in (run.config, run.meta, run.metrics, run.preprocess, run.weights, run.lock_file) or \
-                path.parent == run.checkpoints:
-            return folder
-    return None
-
-
 def _sweep_hint(path: Path) -> str:
     """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
     every = f"its trials' runs are in {path / 'trials'}/ (nnrun runs {path})"
@@ -248,13 +236,16 @@ def _create_explicit(path: Path) -> tuple[Path, bool]:
                 raise held_by(path, RunDir(path).lock_file.read_text(errors="replace").strip() or "unknown")
         paused = RunDir(path).paused(meta)
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
-            # A notebook's cell run again after the run stopped goes on where it was, unless it diverged.
+            # A notebook's cell run again after the run stopped: the run goes on where it was,
+            # unless it diverged (resumed, it would again: see engine.resume.refuse_diverged).
             failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
-            diverged, state = failure.get("type") == "NonFiniteError", "paused by a hook" if paused else meta["status"]
-            raise UserError(f"{path}: already holds a run that did not finish ({state}{': ' * diverged}"
-                            f"{failure.get('message', '') if diverged else ''}); nnrun never overwrites a run",
-                            hint=f"{another}, with a config that does not diverge" if diverged else
-                            f"resume it with: {resume_command(path)}, or {another}")
+            state = "paused by a hook" if paused else meta["status"]
+            if failure.get("type") == "NonFiniteError":
+                raise UserError(f"{path}: already holds a run that did not finish ({state}: {failure.get('message')}); "
+                                "nnrun never overwrites a run",
+                                hint=f"change the config so that it does not diverge, then {another}")
+            raise UserError(f"{path}: already holds a run that did not finish ({state}); nnrun never overwrites a run",
+                            hint=f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():
             what = "a file" if path.is_file() else "a folder that is no run, and not empty"
             exists = UserError(f"{path}: already exists ({what}); nnrun makes the run directory itself, never "

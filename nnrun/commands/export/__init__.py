@@ -31,8 +31,7 @@ import numpy as np
 
 from nnrun.errors import AlreadyDone, ConfigError, UserError
 from nnrun.store import files
-from nnrun.store.outputs import output_of
-from nnrun.store.rundir import record_of
+from nnrun.store.outputs import output_of, record_of
 
 from nnrun.commands.export.check import Comparison, check_model, compare
 from nnrun.commands.export.convert import INPUT_NAME, LOWEST_OPSET, check_exportable, output_name, to_onnx
