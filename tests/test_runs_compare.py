@@ -431,27 +431,32 @@ def test_compare_says_when_the_runs_trained_on_other_data(run_cli, tmp_path):
 
 def test_compare_says_whether_the_weights_are_identical_and_if_not_by_how_much(run_cli, tmp_path):
     """A reproducibility check: the same config and seed give the same weights bit for
-    bit; another seed differs, by the largest difference and where; a run without final
-    weights is not compared."""
+    bit; one weight one float32 step away is found, by that step and where; another
+    model is said to be one; a run without final weights is not compared."""
+    import shutil
+
+    from nnrun.store import tensorfile
+
     a, b = train_iris(tmp_path / "a", epochs=2), train_iris(tmp_path / "b", epochs=2)
     assert "weights: identical, bit for bit" in run_cli("compare", a, b).output
     record = json.loads(run_cli("compare", a, b, "--json").output)
     assert record["same_weights"] is True and record["weights"] == "identical, bit for bit"
-    c = train_iris(tmp_path / "c", "seed=7", epochs=2)
-    from nnrun.store import tensorfile
-
-    wa, wc = tensorfile.read(a / "model.safetensors")[0], tensorfile.read(c / "model.safetensors")[0]
-    gaps = {key: float(np.max(np.abs(wa[key].astype(np.float64) - wc[key]))) for key in wa}
-    largest = max(gaps, key=gaps.get)
-    record = json.loads(run_cli("compare", a, c, "--json").output)
-    assert record["same_weights"] is False
-    assert record["weights"] == f"differ: by at most {gaps[largest]:.3g}, in {largest}"
+    nudged = tmp_path / "nudged"
+    shutil.copytree(a, nudged)
+    weights = tensorfile.read(a / "model.safetensors")[0]
+    before = float(weights["dense_1.bias"][0])
+    weights["dense_1.bias"][0] = np.nextafter(weights["dense_1.bias"][0], np.float32(np.inf))
+    step = float(weights["dense_1.bias"][0]) - before
+    (nudged / "model.safetensors").unlink()
+    tensorfile.save_weights(nudged / "model.safetensors", weights)
+    record = json.loads(run_cli("compare", a, nudged, "--json").output)
+    assert record["same_weights"] is False and record["weights"] == f"differ: by at most {step:.3g}, in dense_1.bias"
     wider = train_iris(tmp_path / "d", "model.layers.0.units=8", epochs=1)
     assert "weights: of other models (other weights or shapes)" in run_cli("compare", a, wider).output
-    (b / "model.safetensors").unlink()  # as a run killed before its end leaves it
+    (b / "model.safetensors").unlink()  # a completed run's weights, deleted by hand
     record = json.loads(run_cli("compare", a, b, "--json").output)
     assert record["same_weights"] is None
-    assert record["weights"] == "run B has no final weights (model.safetensors): it did not complete"
+    assert record["weights"] == "run B has no final weights (model.safetensors): deleted since it completed?"
 
 
 def test_a_sweeps_trials_show_the_metric_the_sweep_ranks_by(tmp_path):

@@ -159,18 +159,21 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     return Comparison(differences, metrics_a, metrics_b,
                       [row for row in ran if row[1] != row[2] and None not in row[1:]], same_data,
                       _loss_units(differences, [loss_units_of(run.path) for run in runs]), edited, other_rows,
-                      _positives(classes, [metrics_a, metrics_b]), *_weights(runs))
+                      _positives(classes, [metrics_a, metrics_b]), *_weights(runs, metas))
 
 
-def _weights(runs) -> tuple[bool | None, str]:
-    """Whether the runs' final weights are identical, and the line that says so: the
-    largest difference, and in which weight, where they are of one model; reproducing a
-    run on another machine (another BLAS) differs by rounding, 1e-7 or so, and an edited
-    seed by far more."""
+def _weights(runs, metas) -> tuple[bool | None, str]:
+    """Whether the runs' final weights are identical bit for bit, and the line that says
+    so: where they are of one model, the largest difference and in which weight;
+    reproducing a run on another machine (another BLAS) differs by rounding, 1e-7 or
+    so, and an edited seed by far more."""
     read = []
-    for run, name in zip(runs, "AB"):
+    for run, meta, name in zip(runs, metas, "AB"):
         if not run.weights.is_file():
-            return None, f"run {name} has no final weights (model.safetensors): it did not complete"
+            status = meta.get("status")
+            why = "deleted since it completed?" if status == "completed" else \
+                f"it did not complete ({status})" if isinstance(status, str) else "its meta.json does not say why"
+            return None, f"run {name} has no final weights (model.safetensors): {why}"
         try:
             read.append(tensorfile.read(run.weights)[0])
         except UserError as exc:
@@ -178,10 +181,16 @@ def _weights(runs) -> tuple[bool | None, str]:
     a, b = read
     if sorted(a) != sorted(b) or any(a[key].shape != b[key].shape for key in a):  # (read in no set order)
         return False, "of other models (other weights or shapes)"
-    if all(np.array_equal(a[key], b[key]) for key in a):
+    if all(a[key].dtype == b[key].dtype and a[key].tobytes() == b[key].tobytes() for key in a):
         return True, "identical, bit for bit"
-    gaps = {key: float(np.max(np.abs(a[key].astype(np.float64) - b[key]), initial=0.0)) for key in sorted(a)}
+    for key in sorted(a):
+        if not np.array_equal(np.isnan(a[key]), np.isnan(b[key])):
+            return False, f"differ: one run's {key} holds NaN where the other's holds a number"
+    with np.errstate(invalid="ignore"):  # NaN in both alike: no difference there
+        gaps = {key: float(np.nanmax(np.abs(a[key].astype(np.float64) - b[key]), initial=0.0)) for key in sorted(a)}
     largest = max(gaps, key=gaps.get)
+    if not gaps[largest]:  # equal values in other bits: -0.0 for 0.0, or another dtype
+        return False, "differ in their bits only (the same values: -0.0 for 0.0, or another dtype)"
     return False, f"differ: by at most {gaps[largest]:.3g}, in {largest}"
 
 
