@@ -62,7 +62,9 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
     assert report["sweep_dir"] == str(sweep) and report["metric"] == "val_accuracy" and report["direction"] == "max"
     assert report["best"]["trial"] == best["trial"] and report["best"]["value"] == float(best["val_accuracy"])
     assert report["best"]["values"]["model.layers.0.units"] == int(best["model.layers.0.units"])
-    assert report["best"]["config"] == str(sweep / "best.yaml") and report["trials"] == {"completed": 4}
+    assert report["best"]["config"] == str(sweep / "best.yaml") and report["best"]["run_dir"] == str(
+        sweep / "trials" / best["trial"])
+    assert report["trials"] == {"running": 0, "interrupted": 0, "completed": 4, "pruned": 0, "failed": 0}
     assert "leaderboard" in scripted.stderr and "leaderboard" not in scripted.stdout
     retrained = nnrun("train", sweep / "best.yaml", "--run-dir", "again", "--quiet", cwd=tmp_path)
     assert retrained.returncode == 0, retrained.stderr
@@ -190,7 +192,7 @@ def test_ctrl_c_stops_every_trial_with_a_checkpoint_and_exits_130(tmp_path, numb
     assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
     assert "the sweep stopped; running trials that had begun training saved their checkpoints" in stderr
     name = "SIGTERM" if number == signal.SIGTERM else "Ctrl-C"  # said on standard error, the signal named
-    assert f"stopping: {name} received; each running trial saves a checkpoint ({name} again stops at once)" in stderr
+    assert f"stopping: asked by {name}; each running trial saves a checkpoint ({name} again stops at once)" in stderr
     rows = {r["trial"]: r for r in trials(directory)}
     assert rows["001"]["status"] == "interrupted"
     assert json.loads((directory / "trials" / "001" / "meta.json").read_text())["status"] == "interrupted"

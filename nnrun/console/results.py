@@ -178,16 +178,15 @@ def print_result_json(result) -> None:
 def print_sweep_json(result) -> None:
     """``nnrun sweep --json``: the sweep's folder, what it ranked by, the best trial (its
     values, score, run folder, and best.yaml to retrain it) and its trials counted by
-    status, as one JSON object on standard output; ``nnrun runs SWEEP_DIR --json`` lists
+    status (every status, 0 where none), as one JSON object on standard output; ``nnrun runs SWEEP_DIR --json`` lists
     every trial."""
-    best = result.best
-    counts: dict[str, int] = {}
-    for trial in result.trials:
-        counts[trial.status] = counts.get(trial.status, 0) + 1
+    from nnrun.commands.sweep.trials import STATUSES
+
+    best = result.best  # there is one: a sweep that completed no trial ends in an error instead
+    counts = {status: sum(trial.status == status for trial in result.trials) for status in STATUSES}
     _print_json({"sweep_dir": str(result.path), "metric": result.metric, "direction": result.direction,
-                 "best": None if best is None else {
-                     "trial": best.id, "value": best.best, "epoch": best.best_epoch, "values": best.values,
-                     "run_dir": str(result.path / "trials" / best.id), "config": str(result.path / "best.yaml")},
+                 "best": {"trial": best.id, "value": best.best, "epoch": best.best_epoch, "values": best.values,
+                          "run_dir": str(result.best_run), "config": str(result.best_config)},
                  "trials": counts})
 
 

@@ -144,7 +144,7 @@ def _stop_all(running: dict, events: queue.Queue, search, state, signal_name: st
     """One SIGINT to every trial, then wait for each to save its checkpoint and exit
     (``signal_name``: what stopped the sweep, "Ctrl-C" or "SIGTERM")."""
     reason = f"stopped by {signal_name}"
-    state.stopping(f"{signal_name} received; each running trial saves a checkpoint ({signal_name} again stops at once)")
+    state.stopping(f"asked by {signal_name}; each running trial saves a checkpoint ({signal_name} again stops at once)")
     for process in running.values():
         process.interrupt()
     while running:

@@ -77,7 +77,8 @@ def run_ray(swept, search, state) -> None:
             raise_if_received()  # a SIGTERM whose interrupt a finalizer swallowed still stops the sweep
         except KeyboardInterrupt as interrupt:
             stopped = interrupt  # each worker keeps its newest checkpoint (every_seconds old at most)
-            state.stopping("Ray ends the running trials; each resumes from its newest checkpoint")
+            state.stopping(f"asked by {stopped_by(interrupt)}; Ray ends the running trials, and each resumes from its "
+                           "newest checkpoint")
             raise
         finally:
             if started_here:

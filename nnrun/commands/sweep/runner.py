@@ -42,6 +42,8 @@ class SweepResult:
     best: Trial | None
     metric: str
     direction: str
+    best_run: Path | None = None  # the best trial's run directory
+    best_config: Path | None = None  # best.yaml, which retrains it
 
 
 class SweepState:
@@ -82,8 +84,8 @@ class SweepState:
     def tick(self) -> None:
         self.view.refresh()
 
-    def stopping(self, *how: str) -> None:
-        self.view.stopping(*how)
+    def stopping(self, how: str) -> None:
+        self.view.stopping(how)
 
     def best(self) -> Trial | None:
         done = [t for t in self.trials.values() if t.status == "completed" and t.best is not None]
@@ -207,10 +209,10 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         search = Search(swept.sweep, previous, curves, prune_here=swept.sweep.executor.type == "local")
         _execute(swept, search, state)
         best = state.best()
-        if best is not None:
-            swept.write_best(best)
+        best_config = swept.write_best(best) if best is not None else None
         result = SweepResult(swept.path, sorted(state.trials.values(), key=lambda t: t.id), best,
-                             swept.sweep.metric, swept.sweep.direction)
+                             swept.sweep.metric, swept.sweep.direction,
+                             swept.trial_dir(best.id) if best is not None else None, best_config)
     except UserError as error:
         # A new sweep that stopped before its first trial (no Ray cluster at address: auto)
         # leaves nothing: the sweep directory it made, and announced, holds no trial yet.
