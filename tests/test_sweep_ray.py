@@ -84,6 +84,9 @@ def test_ctrl_c_or_sigterm_under_ray_records_the_running_trial_and_exits_130(tmp
     directory = only_sweep(tmp_path)
     assert f"hint: resume it with: nnrun sweep --resume {directory.relative_to(tmp_path)}" in stderr
     assert "SIGTERM received" not in stderr  # Ray's own handler never ran
+    name = "SIGTERM" if number == signal.SIGTERM else "Ctrl-C"
+    assert f"stopping: asked by {name}; Ray ends the running trials, and each resumes from its newest checkpoint" \
+        in stderr
     assert "the sweep stopped; Ray ended the running trials, which resume from their newest checkpoints" in stderr
     # By id: under load Ray may start trial 001 before 000, which the signal then finds unstarted.
     row = next(r for r in trials(directory) if r["trial"] == "001")
