@@ -255,11 +255,12 @@ def _keyed_by_index(x, samples: int, saved) -> bool:
 def class_values(classes: list[str]) -> np.ndarray:
     """The class names as predictions give them: booleans for the classes False and True
     (trained on a column of booleans: the text 'False' would be true to Python); integers
-    (int64) when every class is a whole number that fits one, as labels trained on as
-    numbers come back; else text."""
+    (int64) when every class is a whole number that fits one, written as Python writes it
+    (not '007', a code whose zeros a number would lose), as labels trained on as numbers
+    come back; else text. ``nnrun serve`` answers with the same values."""
     if is_boolean(classes):
         return np.array([name.casefold() == "true" for name in classes])
-    if all(re.fullmatch(r"-?\d+", name, re.ASCII) for name in classes):
+    if all(re.fullmatch(r"-?(?:0|[1-9]\d*)", name, re.ASCII) and name != "-0" for name in classes):
         try:
             return np.array([int(name) for name in classes], np.int64)
         except OverflowError:  # a code of over 18 digits stays text

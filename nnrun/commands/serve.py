@@ -41,6 +41,7 @@ from typing import Callable
 import numpy as np
 
 from nnrun.commands.in_memory import table_cell
+from nnrun.commands.loaded import class_values
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors, entry_past_the_schema
 from nnrun.commands.serve_arrays import array_shapes
@@ -113,8 +114,9 @@ class ServedModel:
                 flat = flat.astype(str).astype(np.float64)
             return [{"prediction": row[0] if len(row) == 1 else row} for row in flat.tolist()]
         classes = saved.class_names
+        values = class_values(classes).tolist()  # 2 for a label trained on as the number 2, as the Python API gives it
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
-        return [{"prediction": classes[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
+        return [{"prediction": values[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
                 for label, row in zip(predicted_labels(outputs, self.threshold), probs)]
 
     def features(self, instances: list[dict]) -> tuple[np.ndarray, list[str]]:
