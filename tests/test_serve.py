@@ -66,6 +66,8 @@ def test_health_and_metadata(fruit, runs):
         "brown", "green", "orange", "red", "yellow"], "missing": "yellow", "unknown": "error"}
     assert len(meta["run"]["config_hash"]) == 64 and meta["run"]["created"].startswith("20")
     assert meta["max_instances"] == 3
+    recorded = json.loads((runs["fruit"] / "meta.json").read_text())
+    assert meta["run"]["scores"] == recorded["final"] and "accuracy" in meta["run"]["scores"]["test"]
     # The weights served, told as an evaluation report and an export tell them.
     from nnrun.store.trained import TrainedRun, weights_fingerprint
 

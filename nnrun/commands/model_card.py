@@ -34,7 +34,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     them itself: give it the encoded features, not standardized ones)
     run             name, config hash, creation time and status of the run (killed for
                     one that died), and for a run without final weights the epoch of
-                    the checkpoint used (``weights_epoch``, 0: untrained) and a note
+                    the checkpoint used (``weights_epoch``, 0: untrained) and a note;
+                    ``scores``: the final weights' loss and metrics on each split, as
+                    training recorded them (None for a run that did not complete)
     weights_fingerprint  SHA-256 of the weights, as ``nnrun evaluate`` reports record it:
                     the same fingerprint, the same weights
 """
@@ -107,6 +109,7 @@ def model_card(trained: TrainedRun) -> dict:
         "run": {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
-                "weights_epoch": trained.weights_epoch, "weights_note": trained.weights_note},
+                "weights_epoch": trained.weights_epoch, "weights_note": trained.weights_note,
+                "scores": meta.get("final") if meta.get("status") == "completed" else None},
         "weights_fingerprint": weights_fingerprint(trained.graph),
     }
