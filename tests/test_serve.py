@@ -689,6 +689,7 @@ def test_the_openapi_page_documents_the_array_form_and_the_start_up_lines_say_it
     sample = schema["properties"]["instances"]["items"]["anyOf"]
     assert sample[0] == {"$ref": "#/components/schemas/Instance"}
     assert [alternative["maxItems"] for alternative in sample[1]["anyOf"]] == [8, 8, 64]
+    assert sample[1]["anyOf"][2]["items"] == {"type": ["number", "string", "boolean"]}  # no null: nothing fills it
     assert np.array(schema["examples"][1]["instances"][0]).shape == (8, 8, 1)
     from nnrun.console.shipping import print_serving
 

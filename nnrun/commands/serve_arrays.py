@@ -91,12 +91,13 @@ def _shape_text(shape: ArrayShape) -> str:
     return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(str(n) for n in shape)})"
 
 
-def array_schema(shapes: list[ArrayShape]) -> dict:
+def array_schema(shapes: list[ArrayShape], nullable: bool = False) -> dict:
     """The JSON schema of a sample sent as an array, for the OpenAPI page: one
-    alternative for each shape."""
+    alternative for each shape; its values as a number column takes them (a number, its
+    text, true or false), null too where training learned a value to fill it with."""
     alternatives = []
     for shape in shapes:
-        schema: dict = {"type": ["number", "string", "boolean", "null"]}  # read as a number column's value is
+        schema: dict = {"type": ["number", "string", "boolean", *(["null"] if nullable else [])]}
         for length in reversed(shape):
             schema = {"type": "array", "items": schema, "minItems": length, "maxItems": length}
         alternatives.append(schema)

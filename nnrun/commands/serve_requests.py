@@ -224,7 +224,8 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
     item: Any = instance
     examples = [{"instances": [example]}]
     if shapes:  # or as an array, made the object of columns it stands for
-        sent = Union[instance, Annotated[list, WithJsonSchema(array_schema(list(shapes)))]]  # type: ignore[valid-type]
+        nullable = all(column["missing"] != "error" for column in columns)
+        sent = Union[instance, Annotated[list, WithJsonSchema(array_schema(list(shapes), nullable))]]  # type: ignore
         item = Annotated[instance, BeforeValidator(as_columns(list(example), list(shapes)), json_schema_input_type=sent)]
         examples.append({"instances": [array_example(list(shapes))]})
     request = create_model(
