@@ -639,6 +639,16 @@ def test_an_array_that_is_not_a_sample_of_the_model_is_a_422_saying_what_to_send
     assert client.get("/health").status_code == 200
 
 
+def test_one_sample_sent_without_the_list_around_it_is_one_problem(runs):
+    client = TestClient(create_app(ServedModel.load(runs["digits_cnn"])))
+    for sample, shape in ((np.zeros((8, 8, 1)), "(8, 8, 1)"), (np.zeros((8, 8)), "(8, 8)"), (np.zeros(64), "(64,)")):
+        detail = client.post("/predict", json={"instances": sample.tolist()}).json()["detail"]
+        assert [entry["msg"] for entry in detail] == [
+            f'instances: this is one sample, of shape {shape}: send it inside a list, {{"instances": [sample]}}']
+    eight = client.post("/predict", json={"instances": np.zeros((8, 64)).tolist()})  # eight samples, flat
+    assert eight.status_code == 200 and len(eight.json()["predictions"]) == 8
+
+
 def test_a_list_sent_to_a_model_with_categories_is_told_to_send_objects(fruit):
     answer = fruit.post("/predict", json={"instances": [[150, 7.1, 5, "red"]]})
     assert answer.status_code == 422

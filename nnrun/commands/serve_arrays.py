@@ -67,6 +67,30 @@ def as_columns(names: list[str], shapes: list[ArrayShape]):
     return read
 
 
+def not_one_sample(shapes: list[ArrayShape]):
+    """The check that ``instances`` is not itself one sample: ``{"instances": image}``,
+    the list around it forgotten, is one problem, not one per row of the image."""
+
+    def read(instances: Any) -> Any:
+        if not isinstance(instances, list) or not instances:
+            return instances
+        if all(isinstance(value, list) for value in instances) or all(_a_value(value) for value in instances):
+            try:
+                shape = np.array(instances, dtype=object).shape
+            except ValueError:
+                return instances
+            if shape in shapes and (len(shape) > 1 or not any(isinstance(v, list) for v in instances)):
+                raise ValueError(f"this is one sample, of shape {_shape_text(shape)}: send it inside a list, "
+                                 "{\"instances\": [sample]}")
+        return instances
+
+    return read
+
+
+def _a_value(value: Any) -> bool:
+    return value is None or isinstance(value, (int, float, str))
+
+
 def _grid(value: list, shapes: list[ArrayShape]) -> tuple[list, ArrayShape]:
     """The values of a nested list, row-major, and its shape. NumPy reads the nesting
     (quickly, for an image of many values); of a ragged list it keeps the rows that

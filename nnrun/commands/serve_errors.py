@@ -189,6 +189,8 @@ def _body_problem(kind: str, loc: list, given: Any, error: dict, max_instances: 
     if loc == ["instances"] and kind == "too_long":
         return f"instances: {len(given) if isinstance(given, list) else 'too many'} instances, " \
                f"at most {max_instances} in one request; split them over several requests"
+    if loc == ["instances"] and kind == "value_error":  # one sample sent as the list itself (see serve_arrays)
+        return f"instances: {error.get('ctx', {}).get('error', error.get('msg', kind))}"
     if loc == ["instances"] and kind == "list_type":
         return f"instances: must be a list of objects, got {show(given)}"
     if loc == ["instances"] and kind == "missing":

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
-from nnrun.commands.serve_arrays import ArrayShape, array_example, array_schema, as_columns
+from nnrun.commands.serve_arrays import ArrayShape, array_example, array_schema, as_columns, not_one_sample
 from nnrun.data.cells import MISSING, markers
 
 
@@ -223,16 +223,18 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
     example = {c["name"]: _example_value(c) for c in columns}
     item: Any = instance
     examples = [{"instances": [example]}]
+    samples: Any = list[item]  # type: ignore[valid-type]
     if shapes:  # or as an array, made the object of columns it stands for
         nullable = all(column["missing"] != "error" for column in columns)
         sent = Union[instance, Annotated[list, WithJsonSchema(array_schema(list(shapes), nullable))]]  # type: ignore
         item = Annotated[instance, BeforeValidator(as_columns(list(example), list(shapes)), json_schema_input_type=sent)]
+        samples = Annotated[list[item], BeforeValidator(not_one_sample(list(shapes)))]  # type: ignore[valid-type]
         examples.append({"instances": [array_example(list(shapes))]})
     request = create_model(
         "PredictRequest",
         __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": examples}),
-        instances=(list[item], Field(min_length=1, max_length=max_instances,  # type: ignore[valid-type]
-                                         description=f"The samples to predict, 1 to {max_instances}.")),
+        instances=(samples, Field(min_length=1, max_length=max_instances,
+                                  description=f"The samples to predict, 1 to {max_instances}.")),
     )
     return instance, request
 
