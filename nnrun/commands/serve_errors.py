@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+
 from nnrun.commands.model_card import columns_listed
 from nnrun.commands.serve_arrays import ArrayShape, described_shapes
 from nnrun.commands.serve_requests import BEYOND_FLOAT32, show
@@ -121,7 +123,8 @@ def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json
     kind, given = error.get("type", ""), error.get("input")
     instance, field = _instance_and_field(loc)
     if instance is not None and field is not None:
-        message = f"instance {instance}, field '{field}': {_field_problem(kind, given, field, columns, error)}"
+        message = f"instance {instance}, field '{field}'{_position(field, columns, shapes)}: " \
+                  f"{_field_problem(kind, given, field, columns, error)}"
     elif instance is not None and kind == "value_error":  # an array that is not the sample (see serve_arrays)
         message = f"instance {instance}: {error.get('ctx', {}).get('error', error.get('msg', kind))}"
     elif instance is not None:
@@ -134,6 +137,15 @@ def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json
     else:
         message = _body_problem(kind, loc, given, error, max_instances, sent_as_json)
     return {"loc": list(error.get("loc", ())), "instance": instance, "field": field, "msg": message, "type": kind}
+
+
+def _position(field, columns: list[dict], shapes: list[ArrayShape]) -> str:
+    """Where a column of an image or a sequence sits in the sample sent as an array:
+    `` (at [2][5])`` for x37 of a (16, 16) model, which a client of arrays reads."""
+    names = [c["name"] for c in columns]
+    if not shapes or len(shapes[0]) < 2 or field not in names:
+        return ""
+    return " (at " + "".join(f"[{i}]" for i in np.unravel_index(names.index(field), shapes[0])) + ")"
 
 
 def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error: dict) -> str:
