@@ -271,6 +271,26 @@ def test_a_config_with_resume_starts_the_run_where_none_is_yet_so_one_command_ca
         train_or_resume(None, tmp_path / "typo", None, [], SilentHooks(), command="nnrun train")
 
 
+def test_a_diverged_run_resumes_only_to_end_before_the_epoch_it_diverged_in(run_cli, tmp_path):
+    """Resumed past that epoch it would diverge again, batch for batch: refused, saying so;
+    ended before it, with the checkpoints it saved, it completes."""
+    run = interrupted_run(tmp_path, epoch=8)
+    meta = json.loads((run / "meta.json").read_text())  # as a run that diverged in epoch 9 records it
+    meta.update(status="failed", failure={"type": "NonFiniteError", "message": "the loss became nan in epoch 9, batch "
+                                          "2; training stopped", "epoch": 9, "batch": 2, "reason": "non-finite loss"})
+    (run / "meta.json").write_text(json.dumps(meta))
+    refused = run_cli("train", "--resume", run)
+    assert refused.exit_code == 2
+    said = " ".join(refused.output.split())
+    assert f"error: {run}: the run failed (the loss became nan in epoch 9, batch 2; training stopped); resumed with " \
+           "its config, which a resume keeps, it would fail the same way" in said
+    assert f"or end this one before it diverged, with nnrun train --resume {run} --set training.epochs=8" in said
+    assert run_cli("train", "--resume", run, "--set", "training.epochs=9").exit_code == 2
+    ended = run_cli("train", "--resume", run, "--set", "training.epochs=8")
+    assert ended.exit_code == 0, ended.output
+    assert json.loads((run / "meta.json").read_text())["status"] == "completed"
+
+
 def test_resume_keeps_the_thread_count_the_run_recorded(run_cli, tmp_path, monkeypatch):
     # training.threads: auto starts with the count the run recorded; a resume multiplies matrices
     # with the same count (a model this small is never re-counted), so it stays bit-identical.

@@ -600,7 +600,7 @@ def test_a_model_of_number_columns_takes_each_sample_as_an_array_nested_or_flat(
     assert served.post("/predict", json={"instances": [row]}).json() == by_name.json()
 
 
-def test_pixels_a_client_scaled_already_are_noted_not_answered_silently(runs):
+def test_pixels_a_client_scaled_already_are_noted_not_answered_silently(runs, tmp_path):
     """A client that divides by 16 (or 255) what the run scales itself: every value is
     inside training's range, so no value is far, but every answer is of a dark image."""
     model = ServedModel.load(runs["digits_cnn"])
@@ -609,12 +609,24 @@ def test_pixels_a_client_scaled_already_are_noted_not_answered_silently(runs):
     assert "notes" not in client.post("/predict", json={"instances": images.tolist()}).json()
     scaled = client.post("/predict", json={"instances": (images / 16).tolist()}).json()
     assert scaled["notes"] == ["every value of these 2 samples lies within 0 to 1, while training saw values up to 16: "
-                               "scaled already (divided by 16)? The run applies its own preprocessing: send the values "
-                               "as training read them"]
+                               "scaled already (divided by 16)? Send the values as the training data held them"]
     blank = client.post("/predict", json={"instances": np.zeros((1, 8, 8)).tolist()}).json()
     assert "notes" not in blank  # a blank image is no sign of scaling
     loaded = nnrun.load(runs["digits_cnn"]).predict((images[..., None] / 16).astype(np.float32))
     assert loaded.notes == tuple(scaled["notes"])
+    one = client.post("/predict", json={"instances": (images[:1] / 16).tolist()}).json()["notes"]
+    assert one[0].startswith("every value of this sample lies within 0 to 1")
+    # As an .npz archive, the form of array runs' data, predict says it too.
+    archive = tmp_path / "scaled.npz"
+    np.savez(archive, x=(images[..., None] / 16).astype(np.float32))
+    assert nnrun.load(runs["digits_cnn"]).predict(archive).notes == tuple(scaled["notes"])
+    # A table's own columns are no pixels: a row of 0/1 flags beside a count is no scaled row.
+    rng = np.random.default_rng(4)
+    table = np.column_stack([rng.integers(0, 2, (200, 5)), rng.integers(0, 253, 200)]).astype(np.float32)
+    flags = nnrun.train({"name": "flags", "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+                         "loss": "categorical_crossentropy", "training": {"epochs": 1}},
+                        data=(table, np.arange(200) % 2), run_dir=tmp_path / "flags").run_dir
+    assert nnrun.load(flags).predict(np.array([[1, 0, 1, 0, 1, 1]], np.float32)).notes == ()
 
 
 ARRAY_SHAPES = "an array of shape (8, 8, 1) or (8, 8), or of its 64 values flat (row-major)"
@@ -627,9 +639,10 @@ ARRAY_SHAPES = "an array of shape (8, 8, 1) or (8, 8), or of its 64 values flat 
     ([[0] * 8] * 7 + [[0] * 7], f"instance 0: an array whose rows differ in length; send {ARRAY_SHAPES}"),
     ([[0] * 8] * 7 + [[0] * 7 + [[0]]], f"instance 0: an array whose rows differ in length; send {ARRAY_SHAPES}"),
     ([{"pixel_0": 1}], f"instance 0: an array holding objects; send {ARRAY_SHAPES}, or the sample as one object of columns"),
-    ([0] * 37 + ["a"] + [0] * 26, "instance 0, field 'pixel_37' (at [4][5][0]): 'a' is not a number"),
-    ([1e39] + [0] * 63, "instance 0, field 'pixel_0' (at [0][0][0]): 1e+39 is beyond the numbers the model computes "
-                        "with (float32, at most 3.403e+38 in size)"),
+    ([0] * 37 + ["a"] + [0] * 26, "instance 0, field 'pixel_37' (value 37 flat, [4][5][0] in shape (8, 8, 1)): 'a' is not a "
+                                  "number"),
+    ([1e39] + [0] * 63, "instance 0, field 'pixel_0' (value 0 flat, [0][0][0] in shape (8, 8, 1)): 1e+39 is "
+                        "beyond the numbers the model computes with (float32, at most 3.403e+38 in size)"),
 ])
 def test_an_array_that_is_not_a_sample_of_the_model_is_a_422_saying_what_to_send(runs, sample, message):
     client = TestClient(create_app(ServedModel.load(runs["digits_cnn"])))

@@ -172,6 +172,7 @@ def _weights(runs, metas) -> tuple[bool | None, str]:
         if not run.weights.is_file():
             status = meta.get("status")
             why = "deleted since it completed?" if status == "completed" else \
+                "it is still training, or was killed" if status == "running" else \
                 f"it did not complete ({status})" if isinstance(status, str) else "its meta.json does not say why"
             return None, f"run {name} has no final weights (model.safetensors): {why}"
         try:
@@ -184,8 +185,10 @@ def _weights(runs, metas) -> tuple[bool | None, str]:
     if all(a[key].dtype == b[key].dtype and a[key].tobytes() == b[key].tobytes() for key in a):
         return True, "identical, bit for bit"
     for key in sorted(a):
-        if not np.array_equal(np.isnan(a[key]), np.isnan(b[key])):
-            return False, f"differ: one run's {key} holds NaN where the other's holds a number"
+        nan_a, nan_b = np.isnan(a[key]), np.isnan(b[key])
+        if not np.array_equal(nan_a, nan_b):
+            holds, other = ("A", "B") if (nan_a & ~nan_b).any() else ("B", "A")
+            return False, f"differ: run {holds}'s {key} holds NaN where run {other}'s holds a number"
     with np.errstate(invalid="ignore"):  # NaN in both alike: no difference there
         gaps = {key: float(np.nanmax(np.abs(a[key].astype(np.float64) - b[key]), initial=0.0)) for key in sorted(a)}
     largest = max(gaps, key=gaps.get)

@@ -17,7 +17,7 @@ from nnrun.data.cells import class_index, is_boolean, tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.inputs import InputRows, read_input
-from nnrun.data.ranges import shared_ranges
+from nnrun.data.ranges import sample_notes
 from nnrun.data.files import not_one_hot
 from nnrun.data.table import is_missing
 from nnrun.errors import UserError, listed_samples
@@ -53,7 +53,7 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
         x = read_samples(source, saved, names[0])
         if len(x) != len(y):
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
-        return x, target_values(y, saved, source, None, outputs), [], None
+        return x, target_values(y, saved, source, None, outputs), array_notes(x, saved), None
     file = {**(saved.encoding() or {}), **(written or {})}  # the run's training files', where not given
     header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
                          decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
@@ -75,7 +75,17 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
     if unknown is not None and encoding:
         encoding = {**encoding, "unknown": unknown}
     return read_input(source, encoding, list(saved.feature_names), saved.target, keep, target, classes,
-                      lined_up, written, shared_ranges(saved.feature_ranges, saved.input_shape))
+                      lined_up, written, saved.feature_ranges, tuple(saved.input_shape))
+
+
+def array_notes(x: np.ndarray, saved: SavedPreprocessing, place: str = "row") -> list[str]:
+    """The notes on samples of a run without a column encoding, given as arrays (an
+    ``.npz`` archive, arrays in Python, a served request): see :func:`.ranges.sample_notes`."""
+    if saved.columns:
+        return []
+    flat = x.reshape(len(x), int(np.prod(x.shape[1:])))  # -1 cannot be told for no rows
+    return sample_notes(flat, list(saved.feature_names), saved.feature_ranges, tuple(saved.input_shape),
+                        range(len(flat)), place)
 
 
 def _target_column(header: list[str], saved: SavedPreprocessing, source: Path, outputs: int) -> str | list[str]:

@@ -29,15 +29,14 @@ from nnrun.commands.evaluate import diagnose
 from nnrun.commands.frame_targets import by_class, by_target
 from nnrun.commands.in_memory import (as_columns, numbers_as_columns, numeric_array, table_cells, table_samples,
                                       texts_as_column)
-from nnrun.commands.inputs import (archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped,
-                                   target_values)
+from nnrun.commands.inputs import (archive_names, array_notes, check_input_file, check_unknown, read_rows, read_samples,
+                                   shaped, target_values)
 from nnrun.commands.keras_calls import keras_arguments, missing_attribute
 from nnrun.commands.model_results import Evaluation, Prediction
 from nnrun.commands.threshold import checked_threshold
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.cells import is_boolean
-from nnrun.data.ranges import array_notes, shared_ranges
 from nnrun.errors import UserError
 from nnrun.model.metrics import predicted_labels
 from nnrun.model.scoring import score_split
@@ -196,10 +195,7 @@ class TrainedModel:
             encoded = table_samples(header, rows, saved, saved.target, "x", notes, unknown)
         else:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
-            if saved.feature_ranges and int(np.prod(encoded.shape[1:])) == len(saved.feature_ranges):
-                flat = encoded.reshape(len(encoded), len(saved.feature_ranges))  # -1 cannot be told for no rows
-                ranges = shared_ranges(saved.feature_ranges, saved.input_shape)
-                notes += array_notes(flat, list(saved.feature_names), ranges, range(len(flat)), "row")
+            notes += array_notes(encoded, saved)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         return self.trained.prepare(shaped(encoded, tuple(saved.input_shape), "x", flat_rows=by_name)), tuple(notes)
@@ -216,7 +212,8 @@ class TrainedModel:
         saved = self.trained.preprocessing
         check_input_file(path)
         if path.suffix.lower() == ".npz":
-            x, notes = read_samples(path, saved, archive_names(self.config)[0]), ()
+            x = read_samples(path, saved, archive_names(self.config)[0])
+            notes = tuple(array_notes(x, saved))
         else:
             rows = read_rows(path, saved, unknown=unknown)
             x, notes = shaped(rows.x, tuple(saved.input_shape), path, flat_rows=True), tuple(rows.notes)
@@ -255,12 +252,11 @@ def _keyed_by_index(x, samples: int, saved) -> bool:
 def class_values(classes: list[str]) -> np.ndarray:
     """The class names as predictions give them: booleans for the classes False and True
     (trained on a column of booleans: the text 'False' would be true to Python); integers
-    (int64) when every class is a whole number that fits one, written as Python writes it
-    (not '007', a code whose zeros a number would lose), as labels trained on as numbers
-    come back; else text. ``nnrun serve`` answers with the same values."""
+    (int64) when every class is a whole number that fits one, as labels trained on as
+    numbers come back; else text. ``nnrun serve`` answers with the same values."""
     if is_boolean(classes):
         return np.array([name.casefold() == "true" for name in classes])
-    if all(re.fullmatch(r"-?(?:0|[1-9]\d*)", name, re.ASCII) and name != "-0" for name in classes):
+    if all(re.fullmatch(r"-?\d+", name, re.ASCII) for name in classes):
         try:
             return np.array([int(name) for name in classes], np.int64)
         except OverflowError:  # a code of over 18 digits stays text

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.commands.file_format import check_written
-from nnrun.commands.inputs import archive_names, check_input_file, check_unknown, read_rows, read_samples, shaped
+from nnrun.commands.inputs import (archive_names, array_notes, check_input_file, check_unknown, read_rows,
+                                   read_samples, shaped)
 from nnrun.errors import UserError
 from nnrun.commands.threshold import checked_threshold
 from nnrun.model.metrics import predicted_labels
@@ -66,8 +67,8 @@ def predict(run_dir: str | Path, input_path: str | Path, output: str | Path | No
     if source.suffix.lower() == ".npz":
         if keep:
             raise UserError(f"{source}: --keep names CSV columns; an .npz input has none")
-        x, kept, notes, encoded, lines = read_samples(source, saved, archive_names(trained.config)[0]), {}, (), \
-            False, None
+        x, kept, encoded, lines = read_samples(source, saved, archive_names(trained.config)[0]), {}, False, None
+        notes = tuple(array_notes(x, saved))
     else:
         rows_in = read_rows(source, saved, keep=list(keep), lined_up=True, written=written, unknown=unknown)
         x = shaped(rows_in.x, tuple(saved.input_shape), source, flat_rows=True)

@@ -49,7 +49,7 @@ from nnrun.commands.serve_body import BodyLimit
 from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, default_max_body_bytes, request_models, smallest_body_bytes
 from nnrun.commands.serve_socket import listen
 from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
-from nnrun.data.ranges import array_notes, range_notes, shared_ranges
+from nnrun.data.ranges import range_notes, sample_notes
 from nnrun.data.encoding import encode_columns, unseen_categories
 from nnrun.data.table import build_table
 from nnrun.errors import UserError
@@ -115,6 +115,8 @@ class ServedModel:
             return [{"prediction": row[0] if len(row) == 1 else row} for row in flat.tolist()]
         classes = saved.class_names
         values = class_values(classes).tolist()  # 2 for a label trained on as the number 2, as the Python API gives it
+        if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2 ** 53 for v in values):
+            values = list(classes)  # codes that JavaScript's numbers would round: as text
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         return [{"prediction": values[label], "probabilities": {c: float(p) for c, p in zip(classes, row)}}
                 for label, row in zip(predicted_labels(outputs, self.threshold), probs)]
@@ -134,8 +136,8 @@ class ServedModel:
         saved = self.trained.preprocessing
         if not encoding:  # a bundled data set's or arrays' features: far from training's values, or scaled already
             x = table.numeric.astype(np.float32)
-            ranges = shared_ranges(saved.feature_ranges, saved.input_shape)
-            notes = array_notes(table.numeric, names, ranges, lines, "instance") if ranges else []
+            notes = sample_notes(table.numeric, names, saved.feature_ranges, tuple(saved.input_shape), lines,
+                                 "instance")
         else:
             unseen = encoding.get("unknown", "error")
             filled = filled_notes(table, encoding)  # counted before the encoding fills the cells

@@ -35,8 +35,8 @@ def array_shapes(columns: list[dict], input_shape: list[int]) -> list[ArrayShape
     shapes = [tuple(input_shape)]
     if input_shape[-1] == 1 and len(input_shape) > 2:  # one channel, left out
         shapes.append(tuple(input_shape[:-1]))
-    if len(input_shape) == 2:  # images stored without a channel axis (init adds it in a reshape layer), sent with one
-        shapes.append((*input_shape, 1))
+    if len(input_shape) == 2 and input_shape[-1] > 1:  # images stored without a channel axis (init adds it in a
+        shapes.append((*input_shape, 1))                  # reshape layer), sent with one; not (steps, 1) sequences
     return shapes + [flat]
 
 
@@ -71,24 +71,30 @@ def not_one_sample(shapes: list[ArrayShape]):
     """The check that ``instances`` is not itself one sample: ``{"instances": image}``,
     the list around it forgotten, is one problem, not one per row of the image."""
 
+    firsts = {shape[0] for shape in shapes}
+
     def read(instances: Any) -> Any:
-        if not isinstance(instances, list) or not instances:
+        # Looked at only when as many instances came as a sample's first axis holds (a
+        # batch of a thousand images is never built twice to be told apart from one).
+        if not isinstance(instances, list) or len(instances) not in firsts:
             return instances
-        if all(isinstance(value, list) for value in instances) or all(_a_value(value) for value in instances):
-            try:
-                shape = np.array(instances, dtype=object).shape
-            except ValueError:
-                return instances
-            if shape in shapes and (len(shape) > 1 or not any(isinstance(v, list) for v in instances)):
-                raise ValueError(f"this is one sample, of shape {_shape_text(shape)}: send it inside a list, "
-                                 "{\"instances\": [sample]}")
+        try:
+            shape = np.array(instances, dtype=object).shape
+        except ValueError:
+            return instances
+        # A batch of samples of shape[1:] it could also be (one flat sample of a (1, 4) model): answered as that.
+        if shape in shapes and shape[1:] not in shapes and not _holds_lists(instances, shape):
+            raise ValueError(f"this is one sample, of shape {_shape_text(shape)}: send it inside a list, "
+                             "{\"instances\": [sample]}")
         return instances
 
     return read
 
 
-def _a_value(value: Any) -> bool:
-    return value is None or isinstance(value, (int, float, str))
+def _holds_lists(instances: list, shape: ArrayShape) -> bool:
+    """Whether a nested list NumPy read as ``shape`` kept lists (or objects) at its leaves."""
+    leaves = np.array(instances, dtype=object).reshape(-1).tolist() if len(shape) > 1 else instances
+    return any(isinstance(value, (list, dict)) for value in leaves)
 
 
 def _grid(value: list, shapes: list[ArrayShape]) -> tuple[list, ArrayShape]:

@@ -91,10 +91,9 @@ def _time_line(result, resumed_after: int | None) -> str:
     per_epoch = format_seconds(epochs_seconds / max(len(history), 1))
     if resumed_after is None:
         return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
+    epochs = f"{len(history)} epoch{'s' * (len(history) != 1)}"
     return (f"{result.seconds:.2f}s since the resume after epoch {resumed_after}, loading and saving included; "
-            f"the run's {len(history)} epoch{'s' * (len(history) != 1)} trained for {format_seconds(epochs_seconds)} in "
-            "all, "
-            f"{per_epoch} per epoch on average")
+            f"the run's {epochs} trained for {format_seconds(epochs_seconds)} in all, {per_epoch} per epoch on average")
 
 
 def _best_epoch_line(result, experiment) -> tuple[str, str] | None:

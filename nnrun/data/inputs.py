@@ -23,7 +23,7 @@ from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
-from nnrun.data.ranges import array_notes, range_notes
+from nnrun.data.ranges import range_notes, sample_notes
 from nnrun.data.table import collect_missing, columns_with_gaps, table_from
 
 
@@ -42,7 +42,8 @@ class InputRows:
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
                keep: list[str] = (), target: str | list[str] | None = None, classes: list[str] | None = None,
-               lined_up: bool = False, written: dict | None = None, ranges: list | None = None) -> InputRows:
+               lined_up: bool = False, written: dict | None = None, ranges: list | None = None,
+               input_shape: tuple = ()) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
     ``target_column`` may be present and is left out; ``keep`` names columns to copy
@@ -55,7 +56,8 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     columns, which training and scoring skip (see :func:`_refuse_blank_lines`).
     ``written`` (delimiter, decimal, text_encoding, thousands: "" for none) reads a
     file written otherwise than the run's training files. ``ranges``: each feature's
-    training range, for a run without a column encoding (see :mod:`.ranges`)."""
+    training range, for a run without a column encoding, whose samples are of
+    ``input_shape`` (see :func:`.ranges.sample_notes`)."""
     state = encoding or {}
     names = [c["name"] for c in state["columns"]] if state else list(features)
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
@@ -115,8 +117,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     else:
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
-        if ranges and len(ranges) == len(names):
-            rows.notes += array_notes(table.numeric, names, ranges, table.lines, table.place, options=True)
+        rows.notes += sample_notes(table.numeric, names, ranges, input_shape, table.lines, table.place, options=True)
     problems.raise_if_any()
     return rows
 

@@ -93,18 +93,26 @@ def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: 
     return [note for _, note in notes]
 
 
-def array_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: str, options: bool = False
-                ) -> list[str]:
-    """The notes on new samples of a run without a column encoding (a bundled data set,
-    arrays): :func:`far_notes`, and :func:`scaled_note`."""
-    return far_notes(values, names, ranges, lines, place, options) + scaled_note(values, ranges)
+def sample_notes(values: np.ndarray, names: list[str], feature_ranges: list | None, input_shape, lines,
+                 place: str, options: bool = False) -> list[str]:
+    """The notes on (N, features) new samples of a run without a column encoding (a
+    bundled data set, arrays), judged by the ranges it kept: values far outside them
+    (:func:`far_notes`, an image's pixels sharing their channel's range), and for images
+    and sequences, samples scaled already (:func:`scaled_note`); none where the run kept
+    no ranges, or the samples are not of its features."""
+    if not feature_ranges or values.ndim != 2 or values.shape[1] != len(feature_ranges):
+        return []
+    ranges = shared_ranges(feature_ranges, input_shape)
+    notes = far_notes(values, names, ranges, lines, place, options)
+    return notes + (scaled_note(values, ranges) if len(input_shape) >= 2 else [])
 
 
 def scaled_note(values: np.ndarray, ranges: list) -> list[str]:
-    """A note when every value of the new samples lies within 0 to 1 (or -1 to 1) while
-    training saw values well above that: pixels a client divided by 255 itself, for a run
-    whose own preprocessing scales them. Each pixel is inside training's range, so no
-    value is far, yet every prediction is of an almost black image."""
+    """A note when every value of new images (or sequences) lies within 0 to 1 (or -1 to
+    1) while training saw values well above that: pixels a client divided by 255 itself,
+    where the run trained on them as stored. Each pixel is inside its channel's range, so
+    no value is far, yet every prediction is of an almost black image. (Not for a table,
+    whose columns each have a range of their own: a row of 0/1 flags is no scaled row.)"""
     tops = [r[1] for r in ranges or () if r]
     present = values[~np.isnan(values)] if values.size else values
     if not tops or not present.size:
@@ -112,10 +120,10 @@ def scaled_note(values: np.ndarray, ranges: list) -> list[str]:
     top, given = max(tops), float(np.max(np.abs(present)))
     if top <= 2 or not 0 < given <= min(1.0, top / 10):
         return []
-    return [f"every value of these {len(values)} sample{'s' * (len(values) != 1)} lies within "
-            f"{float(present.min()):g} to {float(present.max()):g}, while training saw values up to {top:g}: scaled "
-            f"already (divided by {pixel_top(top):g})? The run applies its own preprocessing: send the values as "
-            "training read them"]
+    these = "this sample" if len(values) == 1 else f"these {len(values)} samples"
+    return [f"every value of {these} lies within {float(present.min()):g} to {float(present.max()):g}, while "
+            f"training saw values up to {top:g}: scaled already (divided by {pixel_top(top):g})? Send the values as "
+            "the training data held them"]
 
 
 OUTLYING_RANGES = 10  # interquartile ranges beyond a quartile: far past what Tukey calls an extreme value (3)

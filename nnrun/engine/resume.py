@@ -26,7 +26,7 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.record import RunRecord, environment
 from nnrun.engine.settled import unicode_unset_as
 from nnrun.engine.train import run_experiment
-from nnrun.errors import ConfigError, UserError, quoted, said, train_command
+from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, train_command
 from nnrun.store import checkpoints
 from nnrun.store.rundir import RunDir
 
@@ -39,12 +39,12 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     started = time.perf_counter()
     hooks = hooks or SilentHooks()
     run_path = RunDir.open(run_dir)
-    refuse_diverged(run_path)
     path = run_path.path
     loaded = load_config(run_path.config)
     epochs = None
     if config is not None or overrides:
         loaded, epochs = _allowed_changes(path, loaded, config, overrides)
+    refuse_diverged(run_path, loaded.config.training.epochs)
     record = RunRecord.reopen(run_path, extending=epochs is not None)
     record.command = command
     try:
@@ -118,17 +118,23 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     )
 
 
-def refuse_diverged(run: RunDir) -> None:
-    """A run whose loss or weights became NaN or infinite is not resumed: from its last
-    checkpoint, with its config (which a resume keeps), it would diverge again, batch for
-    batch. A job that retries `nnrun train CONFIG --resume DIR` is told at once."""
+def refuse_diverged(run: RunDir, epochs: int) -> None:
+    """A run whose loss or weights became NaN or infinite is not resumed to ``epochs``
+    past the epoch it diverged in: from its last checkpoint, with its config (which a
+    resume keeps), it would diverge again, batch for batch. A job that retries `nnrun
+    train CONFIG --resume DIR` is told at once. Ended before that epoch, it completes."""
     meta = run.read_meta_or_none() or {}
     failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
-    if meta.get("status") == "failed" and failure.get("type") == "NonFiniteError":
+    diverged_in = failure.get("epoch")
+    if meta.get("status") != "failed" or failure.get("type") != "NonFiniteError" or not isinstance(diverged_in, int):
+        return
+    if epochs >= diverged_in:
+        shorter = f", or end this one before it diverged, with {resume_command(run.path, str(diverged_in - 1))}" \
+            if diverged_in > 1 else ""
         raise UserError(f"{run.path}: the run failed ({failure.get('message')}); resumed with its config, which a "
                         "resume keeps, it would fail the same way",
-                        hint=f"change the config so that it does not diverge (meta.json's failure says where it did), "
-                             f"then train a new run: {train_command('CONFIG')}")
+                        hint=f"change the config so that it does not diverge, then train a new run: "
+                             f"{train_command('CONFIG')}{shorter}")
 
 
 def _weights_as_trained(after: dict, before: dict, run: RunDir) -> dict:

@@ -75,10 +75,10 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     with stopping_together(world):
         def prepare():
             run_path = RunDir.open(run_dir)
-            refuse_diverged(run_path)
             loaded, epochs = load_config(run_path.config), None
             if config is not None or overrides:
                 loaded, epochs = _allowed_changes(run_path.path, loaded, config, overrides)
+            refuse_diverged(run_path, loaded.config.training.epochs)
             return run_path, loaded, epochs
 
         run_path, loaded, epochs = world.agree(prepare)
