@@ -662,6 +662,20 @@ def test_one_sample_sent_without_the_list_around_it_is_one_problem(runs):
     assert eight.status_code == 200 and len(eight.json()["predictions"]) == 8
 
 
+def test_a_batch_of_one_flat_sample_of_a_model_whose_shape_begins_with_1_is_answered(tmp_path):
+    # [[v0, v1, v2, v3]] for a (1, 4) model is one sample of that shape, or a batch of one
+    # flat sample: either way the same sample, so it is answered, not refused as a mistake.
+    x = np.random.default_rng(0).normal(size=(40, 1, 4)).astype(np.float32)
+    config = {"name": "rows", "data": {"split": {"test": 0, "validation": 0}},
+              "model": {"layers": [{"type": "flatten"}, {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    client = TestClient(create_app(ServedModel.load(nnrun.train(config, data=(x, np.arange(40) % 2),
+                                                                run_dir=tmp_path / "r").run_dir)))
+    answered = client.post("/predict", json={"instances": x[0].tolist()})
+    assert answered.status_code == 200 and len(answered.json()["predictions"]) == 1
+    assert answered.json() == client.post("/predict", json={"instances": [x[0].tolist()]}).json()
+
+
 def test_a_list_sent_to_a_model_with_categories_is_told_to_send_objects(fruit):
     answer = fruit.post("/predict", json={"instances": [[150, 7.1, 5, "red"]]})
     assert answer.status_code == 422
