@@ -50,6 +50,24 @@ def test_sort_by_the_best_validation_value_and_by_a_setting(run_cli, three_runs)
     assert _listed(result.output) == ["fast", "mid"]
 
 
+def test_sort_by_a_metrics_name_ranks_by_its_best_validation_value(run_cli, three_runs):
+    by_name = run_cli("runs", "--sort", "loss")
+    assert by_name.exit_code == 0, by_name.output
+    assert _listed(by_name.output) == _listed(run_cli("runs", "--metric", "loss", "--sort", "best").output)
+    assert _listed(run_cli("runs", "--sort", "val_accuracy").output) == \
+        _listed(run_cli("runs", "--metric", "accuracy", "--sort", "best").output)
+    both = run_cli("runs", "--sort", "accuracy", "--metric", "loss")
+    assert both.exit_code == 2
+    assert "error: --sort accuracy --metric loss: two metrics to rank by" in both.output
+
+
+def test_params_shows_first_the_settings_that_differ_in_the_most_runs(run_cli, three_runs):
+    # Three rates among four runs, one narrower layer: the rate comes first, though the
+    # layer comes first in the config.
+    header = next(line for line in run_cli("runs", "--params").output.splitlines() if line.startswith("run "))
+    assert header.index("optimizer.learning_rate") < header.index("model.layers.0.units")
+
+
 def test_params_shows_the_settings_that_differ_and_json_gives_them(run_cli, three_runs):
     result = run_cli("runs", "--params")
     assert result.exit_code == 0, result.output

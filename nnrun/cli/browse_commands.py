@@ -19,7 +19,8 @@ def runs(
     sort: Optional[str] = typer.Option(
         None, "--sort", metavar="KEY",
         help="Order by started (newest first), name, best (best validation value first), test, time (shortest "
-             "first), epochs (most first), or a setting such as optimizer.learning_rate (shown as a column)."),
+             "first), epochs (most first), a metric such as auc (its best validation value first), or a setting "
+             "such as optimizer.learning_rate (shown as a column)."),
     reverse: bool = typer.Option(False, "--reverse", help="Turn the order round (runs without a value stay last)."),
     status: list[str] = typer.Option(
         [], "--status", metavar="STATUS",

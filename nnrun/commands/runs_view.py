@@ -59,6 +59,12 @@ class RunsView:
                             hint=f"a run's status is one of {', '.join(STATUSES)}")
         if self.limit is not None and self.limit < 1:
             raise UserError(f"--limit {self.limit}: must be at least 1", hint="--limit 10 shows the first ten runs")
+        if self.sort is not None and self.sort not in SORTS and _a_metric(self.sort):
+            if self.metric not in (None, self.sort.removeprefix("val_")):
+                raise UserError(f"--sort {self.sort} --metric {self.metric}: two metrics to rank by",
+                                hint=f"rank by one: --sort {self.sort}, or --metric {self.metric} --sort best")
+            # --sort auc: the best validation auc first, as --metric auc --sort best ranks them
+            self.metric, self.sort = self.sort.removeprefix("val_"), "best"
         if self.sort is not None and self.sort not in SORTS and self.sort not in self.show:
             self.show += (self.sort,)  # a setting: shown, so the order can be seen
 
@@ -123,13 +129,16 @@ class RunsView:
         columns = [p for path in self.show for p in ordered if p == path or p.startswith(f"{path}.")]
         differing = [path for path in ordered if path not in columns and path not in NOT_PARAMS
                      and len({_key(run.config.get(path, _ABSENT)) for run in runs if run.config is not None}) > 1]
+        # The settings the runs vary most first (one run of another optimizer differs in all its options, but
+        # only there); config order among equals.
+        differing.sort(key=lambda path: -_strays(runs, path))
         if not self.params:
             self.columns = self.all_columns = columns
             return []
         self.columns, self.all_columns = columns + differing[:MOST_PARAMS], columns + differing
         if len(differing) > MOST_PARAMS:
-            return [f"{len(differing)} settings differ between these runs; the table shows the first "
-                    f"{MOST_PARAMS} (--json lists them all, --show PATH picks one)"]
+            return [f"{len(differing)} settings differ between these runs; the table shows the {MOST_PARAMS} that "
+                    "differ in the most runs (--json lists them all, --show PATH picks one)"]
         if not differing and len(runs) > 1:
             return ["the runs listed share every setting (but their names)"]
         return []
@@ -149,6 +158,13 @@ class RunsView:
 
 
 _ABSENT = object()  # a setting a run's config does not have (a layer only the other model has)
+
+
+def _a_metric(name: str) -> bool:
+    """Whether a --sort key is a metric's name (auc, val_loss), not a setting's path."""
+    from nnrun.model.metrics import METRICS
+
+    return name.removeprefix("val_") in {"loss", *METRICS}
 
 
 def _status_word(run: RunEntry) -> str:
@@ -203,6 +219,12 @@ def _ranked_as(run: RunEntry) -> str:
 def _key(value):
     """A value as a set member: lists and blocks compared by what they hold."""
     return repr(value) if isinstance(value, (list, dict)) else value
+
+
+def _strays(runs: list[RunEntry], path: str) -> int:
+    """How many runs hold another value of ``path`` than the most common one."""
+    values = [_key(run.config.get(path, _ABSENT)) for run in runs if run.config is not None]
+    return len(values) - max(values.count(value) for value in set(values)) if values else 0
 
 
 def _ordered_paths(runs: list[RunEntry]) -> list[str]:

@@ -96,10 +96,13 @@ def _cells(run: RunEntry) -> dict[str, str]:
 
 def _setting(run: RunEntry, path: str) -> str:
     """A setting's cell: as the YAML file says it, a text unquoted (a column of them reads
-    plainly); "-" where the run has no such setting (or no config: a sweep)."""
+    plainly), a float to six significant digits; "-" where the run has no such setting
+    (or no config: a sweep)."""
     if run.config is None or path not in run.config:
         return "-"
     value = run.config[path]
+    if isinstance(value, float):  # a sweep's draw to six digits, not seventeen (--json keeps every one)
+        return f"{value:.6g}"
     return value if isinstance(value, str) else config_text(value, markup=False)
 
 
