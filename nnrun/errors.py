@@ -97,9 +97,13 @@ def resume_command(run_path, epochs: str | None = None) -> str:
     return f"nnrun train --resume {quoted(run_path)}" + (f" --set training.epochs={epochs}" if epochs else "")
 
 
-def evaluate_command(run_path) -> str:
-    """How to score ``run_path``'s test split, as the caller calls nnrun."""
-    return f"nnrun.evaluate({str(run_path)!r})" if FROM_PYTHON.get() else f"nnrun evaluate {quoted(run_path)}"
+def evaluate_command(run_path, split: str | None = None, data: bool = False) -> str:
+    """How to score ``run_path``'s test split (or ``split``, or with ``data`` a labelled
+    file), as the caller calls nnrun."""
+    if FROM_PYTHON.get():
+        return f"nnrun.evaluate({str(run_path)!r}{f', split={split!r}' if split else ''}" \
+               f"{', data=FILE' if data else ''})"
+    return f"nnrun evaluate {quoted(run_path)}{f' --split {split}' if split else ''}{' --data FILE' if data else ''}"
 
 
 def train_command(config) -> str:

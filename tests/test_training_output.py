@@ -115,6 +115,18 @@ def test_a_narrow_width_never_splits_a_number_or_a_name_in_the_results(tmp_path)
     assert all(len(line) > 50 for line in result.stdout.splitlines() if line.startswith("│"))
 
 
+def test_the_next_step_of_a_run_that_held_nothing_out_is_to_evaluate_a_file(run_cli):
+    # Retrained on every row for the model to ship: it has no split to score.
+    result = run_cli("train", IRIS, "--set", "data.split={validation: 0, test: 0}", "--set",
+                     "training.early_stopping=null", "--set", "training.epochs=2", "--run-dir", "all", "-q")
+    assert result.exit_code == 0, result.output
+    assert "next: nnrun evaluate all --data FILE (a labelled file of new samples: it trained on every row)" in \
+        " ".join(result.output.split())
+    kept = run_cli("train", IRIS, "--set", "data.split={validation: 0.2, test: 0}", "--set", "training.epochs=2",
+                   "--run-dir", "val", "-q")
+    assert "next: nnrun evaluate val --split validation (it holds no test split)" in " ".join(kept.output.split())
+
+
 def test_two_class_scores_name_the_class_they_score(run_cli):
     # Which class is the second depends on how the names sort: said, not left to guess.
     result = run_cli("train", IRIS.parent / "breast_cancer.yaml", "--set", "training.epochs=1", "--set",
