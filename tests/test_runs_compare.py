@@ -70,10 +70,18 @@ def test_runs_in_another_directory_and_errors(run_cli, tmp_path):
     (tmp_path / "iris.yaml").write_text("name: iris\n")
     result = run_cli("runs", "iris.yaml")
     assert result.exit_code == 2 and "iris.yaml: a file; nnrun runs lists the runs in a folder" in result.output
+    # Run directories named one by one (the shell's runs/lr-*): those runs, newest first.
     train_iris(tmp_path / "runs" / "one", epochs=1)
+    train_iris(tmp_path / "runs" / "two", epochs=1)
+    train_iris(tmp_path / "runs" / "three", epochs=1)
     result = run_cli("runs", "runs/one")
-    assert result.exit_code == 2 and "runs/one: is a run directory itself" in result.output
-    assert "nnrun runs runs" in result.output
+    assert result.exit_code == 0 and "Runs given, newest first" in result.output
+    assert [line.split()[0] for line in result.output.splitlines()[2:]] == ["one"]
+    listed = json.loads(run_cli("runs", "runs/one", "runs/three", "--json").output)
+    assert [Path(r["path"]).name for r in listed] == ["three", "one"]
+    result = run_cli("runs", "runs/one", "nowhere", "iris.yaml")
+    assert result.exit_code == 2
+    assert "error: nowhere: no such directory\niris.yaml: not a run directory" in result.output
 
 
 def test_flatten_and_differences():

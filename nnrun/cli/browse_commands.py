@@ -14,8 +14,9 @@ from nnrun.errors import quoted
 
 
 def runs(
-    directory: Optional[Path] = typer.Argument(None, metavar="DIR", help="Folder holding run directories (default: "
-                                               "runs/, where none yet is no runs).", show_default=False),
+    directories: Optional[list[Path]] = typer.Argument(
+        None, metavar="DIR...", help="Folder holding run directories (default: runs/, where none yet is no runs), or "
+        "run directories themselves (runs/lr-*).", show_default=False),
     sort: Optional[str] = typer.Option(
         None, "--sort", metavar="KEY",
         help="Order by started (newest first), name, best (best validation value first), test, time (shortest "
@@ -37,7 +38,8 @@ def runs(
                                 help="Columns for the settings that differ between the runs listed."),
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON, one object per run, for scripts."),
 ) -> None:
-    """List the runs in a folder, newest first: status, epochs, best validation and test metric, duration.
+    """List the runs in a folder (or those named), newest first: status, epochs, best validation and test metric,
+    duration.
 
     Example: nnrun runs runs/ --params --sort best --limit 10
     """
@@ -47,16 +49,21 @@ def runs(
 
         view = RunsView(sort=sort, reverse=reverse, statuses=tuple(status), limit=limit, metric=metric,
                         show=tuple(show), params=params)  # its options checked first, whatever there is to list
-        if directory is None and not Path("runs").exists():  # a fresh checkout: no run yet, no error
+        from nnrun.commands.runs import given_runs, list_runs, listed_as
+
+        if not directories and not Path("runs").exists():  # a fresh checkout: no run yet, no error
             typer.echo("[]" if as_json else "no runs yet (no runs/ folder here); start one with: nnrun train CONFIG")
             return
-        folder = directory or Path("runs")
+        folder = directories[0] if directories else Path("runs")
+        # Run directories named themselves (the shell's runs/lr-*), else the folder that holds them.
+        given = directories if directories and (len(directories) > 1 or listed_as(folder) == "run") else None
+        listed = given_runs(given, view.metric) if given else list_runs(folder, view.metric)
         if as_json:
-            from nnrun.commands.runs import as_records, list_runs
+            from nnrun.commands.runs import as_records
             from nnrun.console.output import say_note
             from nnrun.store.files import json_text
 
-            listed, notes = view.apply(list_runs(folder, view.metric))
+            listed, notes = view.apply(listed)
             for note in notes:
                 say_note(note)
             typer.echo(json_text(as_records(listed, view.all_columns)), nl=False)
@@ -64,7 +71,7 @@ def runs(
         from nnrun.console.output import OutputConsole
         from nnrun.console.runs_table import print_runs
 
-        print_runs(OutputConsole(), folder, view)
+        print_runs(OutputConsole(), None if given else folder, view, listed)
 
     guard(action)
 

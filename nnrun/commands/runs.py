@@ -191,6 +191,17 @@ def folders_of_runs(root: str | Path) -> list[Path]:
     return [folder for folder in folders if not listed_as(folder) and not folder.is_symlink() and holds_runs(folder)]
 
 
+def given_runs(paths: list[Path], metric: str | None = None) -> list[RunEntry]:
+    """The run (and sweep) directories named one by one (``nnrun runs runs/lr-*``, the
+    shell's list), newest first; every path that is none is said, all at once."""
+    problems = [f"{path}: {'no such directory' if not path.exists() else 'not a run directory'}"
+                for path in paths if listed_as(path) is None]
+    if problems:
+        raise UserError("\n".join(problems), hint="give run directories, or one folder that holds runs")
+    entries = [summarize(path, metric) for path in dict.fromkeys(paths)]
+    return sorted((entry for entry in entries if entry is not None), key=_newest_first_key, reverse=True)
+
+
 def list_runs(root: str | Path = "runs", metric: str | None = None) -> list[RunEntry]:
     """Every run directory directly under ``root``, newest first; for a sweep's folder,
     its trials, best first by the sweep's metric, with the status the sweep gave each

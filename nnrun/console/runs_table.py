@@ -36,7 +36,7 @@ RUN_WIDTH = 12  # the run's name may wrap, down to this width; no other cell is 
 OPTIONAL = ("time", "epochs", "metric", "test")  # the metric's name stays while its values do, where it can
 
 
-def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
+def runs_table(runs: list[RunEntry], root: Path | None, width: int | None = None,
                view: RunsView | None = None) -> tuple[Table, tuple[str, ...]]:
     """One row per run: the metric shown is the one asked for, else the one its early
     stopping watches, else its first configured one, else the loss;
@@ -55,7 +55,7 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
             break
         left_out += (column,)
     # A sweep's folder lists its trials as its leaderboard (see list_runs).
-    sweep = listed_as(root) == "sweep"  # not a folder of runs beside a sweep file of one's own
+    sweep = root is not None and listed_as(root) == "sweep"  # not a folder of runs beside a sweep file of one's own
     ranked = any(run.values is not None for run in runs)  # the sweep's files read: its leaderboard
     kind, order = ("Trials" if sweep else "Runs", "best first" if ranked else
                    "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" if sweep else "newest first")
@@ -64,7 +64,8 @@ def runs_table(runs: list[RunEntry], root: Path, width: int | None = None,
             (", reversed" if view.reverse else "")
     elif view.reverse:
         order = "worst first" if ranked else "oldest first"
-    table = Table(title=f"{kind} in {escape(str(root).rstrip('/') + '/')}, {order}", title_justify="left",
+    where = f"in {escape(str(root).rstrip('/') + '/')}" if root is not None else "given"
+    table = Table(title=f"{kind} {where}, {order}", title_justify="left",
                   box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
     shown = [column for column in columns if column not in left_out]
     # Only the run name may wrap (it is long and unique); every other cell stays whole,
@@ -114,10 +115,13 @@ def _needed(rows: list[dict[str, str]], left_out: tuple[str, ...], columns: tupl
     return sum(widths) + 2 * (len(shown) - 1)  # a space each side of every column but at the edges
 
 
-def print_runs(console: Console, root: str | Path = "runs", view: RunsView | None = None) -> None:
+def print_runs(console: Console, root: str | Path | None = "runs", view: RunsView | None = None,
+               listed: list[RunEntry] | None = None) -> None:
+    """The table of the runs in ``root``, or of those ``listed`` (``root`` None: run
+    directories named one by one)."""
     view = view or RunsView()
-    runs, notes = view.apply(list_runs(root, view.metric))
-    nested = folders_of_runs(root)
+    runs, notes = view.apply(listed if listed is not None else list_runs(root, view.metric))
+    nested = folders_of_runs(root) if root is not None else []
     if nested:  # said beside the table: listing them would mix runs of other folders into this one's
         shown = ", ".join(str(folder) for folder in nested[:5]) + (", ..." if len(nested) > 5 else "")
         say_note(f"{shown} hold{'s' if len(nested) == 1 else ''} runs of {'its' if len(nested) == 1 else 'their'} "
@@ -125,12 +129,13 @@ def print_runs(console: Console, root: str | Path = "runs", view: RunsView | Non
     for note in notes:
         say_note(note)
     if not runs:
+        among = f"in {root}" if root is not None else "among those given"
         if view.statuses:
-            console.print(f"no {' or '.join(view.statuses)} runs in {root}", highlight=False, markup=False)
+            console.print(f"no {' or '.join(view.statuses)} runs {among}", highlight=False, markup=False)
             return
-        console.print(f"no runs in {root}; start one with: nnrun train CONFIG", highlight=False, markup=False)
+        console.print(f"no runs {among}; start one with: nnrun train CONFIG", highlight=False, markup=False)
         return
-    table, left_out = runs_table(runs, Path(root), console.width, view)
+    table, left_out = runs_table(runs, Path(root) if root is not None else None, console.width, view)
     console.print(table)
     if left_out:
         say_note(f"too narrow for every column ({console.width} characters): left out {', '.join(left_out)}; "
