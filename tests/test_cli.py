@@ -398,7 +398,7 @@ def test_a_reader_that_leaves_early_changes_no_exit_code(tmp_path, args, code, r
 
 @pytest.mark.parametrize("command, usage", [
     ("evaluate", "Usage: nnrun evaluate [OPTIONS] RUN_DIR"), ("validate", "Usage: nnrun validate [OPTIONS] CONFIG..."),
-    ("train", "Usage: nnrun train [OPTIONS] [CONFIG]"), ("runs", "Usage: nnrun runs [OPTIONS] [DIR]"),
+    ("train", "Usage: nnrun train [OPTIONS] [CONFIG]"), ("runs", "Usage: nnrun runs [OPTIONS] [DIR]..."),
     ("plot", "Usage: nnrun plot [OPTIONS] RUN_DIRS..."),
 ])
 def test_every_help_names_arguments_plainly_without_python_types(run_cli, command, usage):

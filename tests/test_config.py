@@ -23,7 +23,7 @@ def test_short_forms_and_defaults(write_config):
     assert config.optimizer.type == "sgd" and config.optimizer.learning_rate == 0.01
     assert config.loss.type == "categorical_crossentropy"
     full = resolved(config)
-    assert list(full) == ["name", "seed", "data", "model", "loss", "optimizer", "metrics", "training"]
+    assert list(full) == ["name", "seed", "tags", "notes", "data", "model", "loss", "optimizer", "metrics", "training"]
     assert full["model"]["layers"][0]["type"] == "dense"
 
 

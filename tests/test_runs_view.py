@@ -9,7 +9,10 @@ import re
 import pytest
 
 import nnrun
+from conftest import ROOT
 from trained import train_iris
+
+IRIS = ROOT / "configs" / "iris.yaml"
 
 
 @pytest.fixture
@@ -66,6 +69,27 @@ def test_params_shows_first_the_settings_that_differ_in_the_most_runs(run_cli, t
     # layer comes first in the config.
     header = next(line for line in run_cli("runs", "--params").output.splitlines() if line.startswith("run "))
     assert header.index("optimizer.learning_rate") < header.index("model.layers.0.units")
+
+
+def test_tags_and_notes_find_and_describe_runs(run_cli, tmp_path):
+    runs = tmp_path / "runs"
+    train_iris(runs / "base", "tags=[baseline]", epochs=1)
+    train_iris(runs / "wide", "tags=[baseline, wide]", "notes=a wider first layer", "model.layers.0.units=128", epochs=1)
+    train_iris(runs / "plain", epochs=1)
+    tagged = _records(run_cli("runs", "--tag", "baseline", "--json", "--show", "tags", "--show", "notes"))
+    assert [(r["path"].split("/")[-1], r["config"]) for r in tagged] == [
+        ("wide", {"tags": ["baseline", "wide"], "notes": "a wider first layer"}),
+        ("base", {"tags": ["baseline"], "notes": None})]
+    both = _records(run_cli("runs", "--tag", "baseline", "--tag", "wide", "--json"))
+    assert [r["path"].split("/")[-1] for r in both] == ["wide"]
+    table = run_cli("runs", "--tag", "wide", "--show", "tags").output
+    assert re.search(r"^wide .*\[baseline, wide\]", table, re.M), table
+    assert run_cli("runs", "--tag", "nope").output.strip() == "no runs tagged nope in runs"
+    # Notes are no parameter column (a sentence each); tags are, where they differ.
+    header = next(line for line in run_cli("runs", "--params").output.splitlines() if line.startswith("run "))
+    assert "tags" in header and "notes" not in header
+    mistake = run_cli("train", IRIS, "--set", "tags=[two words]", "--run-dir", "bad")
+    assert mistake.exit_code == 2 and "tags.0: expected one word of letters, digits" in mistake.output
 
 
 def test_params_shows_the_settings_that_differ_and_json_gives_them(run_cli, three_runs):

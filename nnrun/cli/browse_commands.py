@@ -15,7 +15,7 @@ from nnrun.errors import quoted
 
 def runs(
     directories: Optional[list[Path]] = typer.Argument(
-        None, metavar="DIR...", help="Folder holding run directories (default: runs/, where none yet is no runs), or "
+        None, metavar="DIR", help="Folder holding run directories (default: runs/, where none yet is no runs), or "
         "run directories themselves (runs/lr-*).", show_default=False),
     sort: Optional[str] = typer.Option(
         None, "--sort", metavar="KEY",
@@ -27,6 +27,8 @@ def runs(
         [], "--status", metavar="STATUS",
         help="Only runs of this status (completed, killed, ...; sweep: the sweeps); repeatable."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", metavar="N", help="Only the first N runs."),
+    tag: list[str] = typer.Option([], "--tag", metavar="TAG",
+                                  help="Only runs whose config's tags hold TAG; repeatable (all of them)."),
     metric: Optional[str] = typer.Option(
         None, "--metric", metavar="NAME",
         help="The metric every run shows and is ranked by (loss, accuracy, mae, ...); a run without it shows none."),
@@ -48,7 +50,7 @@ def runs(
         from nnrun.commands.runs_view import RunsView
 
         view = RunsView(sort=sort, reverse=reverse, statuses=tuple(status), limit=limit, metric=metric,
-                        show=tuple(show), params=params)  # its options checked first, whatever there is to list
+                        show=tuple(show), params=params, tags=tuple(tag))  # its options checked first, whatever there is to list
         from nnrun.commands.runs import given_runs, list_runs, listed_as
 
         if not directories and not Path("runs").exists():  # a fresh checkout: no run yet, no error

@@ -1,4 +1,4 @@
-"""What ``nnrun runs`` shows of the runs it lists: which ones (``--status``), in what
+"""What ``nnrun runs`` shows of the runs it lists: which ones (``--status``, ``--tag``), in what
 order (``--sort``, ``--reverse``), how many (``--limit``), by which metric (``--metric``),
 and which settings beside them (``--show PATH``, ``--params``), as the run tables of
 experiment trackers show each run's parameters beside its metrics.
@@ -32,7 +32,7 @@ SORTS = {
 STATUSES = ("completed", "running", "interrupted", "killed", "failed", "pruned", "incomplete", "unreadable",
             "missing", "unknown", "sweep")  # sweep: the sweeps listed beside runs, whatever their state
 MOST_PARAMS = 8  # --params columns in the table; --json has them all
-NOT_PARAMS = ("name",)  # differs between runs by design; the run's folder is named after it
+NOT_PARAMS = ("name", "notes")  # differ between runs by design (the folder is named after the name); --show notes
 
 
 @dataclass
@@ -44,6 +44,7 @@ class RunsView:
     metric: str | None = None
     show: tuple[str, ...] = ()
     params: bool = False
+    tags: tuple[str, ...] = ()  # only the runs whose config carries every one of them
     # Set by apply(): the settings the table shows (--show's, then --params' first few),
     # and every one of them for --json.
     columns: list[str] = field(default_factory=list, init=False)
@@ -77,6 +78,10 @@ class RunsView:
         if self.statuses:
             runs = [run for run in runs if _status_word(run) in self.statuses
                     or ("sweep" in self.statuses and run.status.startswith("sweep"))]
+        if self.tags:
+            for run in runs:
+                run.config = _settings(run)
+            runs = [run for run in runs if set(self.tags) <= set((run.config or {}).get("tags") or ())]
         if self.show or self.params:
             for run in runs:
                 run.config = _settings(run)

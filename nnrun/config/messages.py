@@ -52,6 +52,8 @@ BOUNDS = {
 PATTERNS = {
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$": "letters, digits, '.', '_' or '-', starting with a letter or digit",
     r"^[A-Za-z][A-Za-z0-9_]*$": "letters, digits or '_', starting with a letter",
+    r"^[A-Za-z0-9][A-Za-z0-9._:/=+-]*$": "one word of letters, digits, '.', '_', ':', '/', '=', '+' or '-' "
+                                         "(a tag), starting with a letter or digit",
 }
 
 

@@ -37,6 +37,10 @@ def no_items() -> list:
     return []
 
 
+# A tag: one word of letters, digits and . _ : / = + - (baseline, lr-sweep, owner:ana).
+Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/=+-]*$", max_length=64)]
+
+
 def each_once(names: list) -> list:
     """A list of names (metrics) that names none twice: a repeat is a slip, and would
     be reported twice in every epoch's line."""
@@ -139,6 +143,12 @@ class Config(Section):
         description="Run name, used for the run directory. Default: the config file's name.",
     )
     seed: int = Field(42, ge=0, lt=2**63, description="Seed of every random choice: split, init, shuffle, dropout.")
+    tags: Annotated[list[Tag], AfterValidator(each_once)] = Field(
+        default_factory=no_items,
+        description="Labels to find the run by (`nnrun runs --tag baseline`); they change nothing it trains.")
+    notes: str | None = Field(
+        None, max_length=2000, description="What the run tries, in words; kept in its config.yaml and shown by "
+        "`nnrun runs --show notes` and `nnrun compare`. It changes nothing it trains.")
     data: DataConfig = Field(description="Data source, split and preprocessing.")
     model: ModelConfig = Field(description="The network.")
     loss: LossSpec = Field(description="Loss to minimise.")

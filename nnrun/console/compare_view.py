@@ -24,7 +24,7 @@ def config_text(value, markup: bool = True) -> str:
         return "(absent)"
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, dict):  # a whole block one run turned off: as the config writes it
+    if isinstance(value, (dict, list)):  # a whole block one run turned off, or a list: as the config writes it
         import yaml
 
         text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()

@@ -130,8 +130,10 @@ def print_runs(console: Console, root: str | Path | None = "runs", view: RunsVie
         say_note(note)
     if not runs:
         among = f"in {root}" if root is not None else "among those given"
-        if view.statuses:
-            console.print(f"no {' or '.join(view.statuses)} runs {among}", highlight=False, markup=False)
+        if view.statuses or view.tags:
+            tagged = f" tagged {' and '.join(view.tags)}" if view.tags else ""
+            console.print(f"no {' or '.join(view.statuses)}{' ' * bool(view.statuses)}runs{tagged} {among}",
+                          highlight=False, markup=False)
             return
         console.print(f"no runs {among}; start one with: nnrun train CONFIG", highlight=False, markup=False)
         return
