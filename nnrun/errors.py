@@ -106,6 +106,18 @@ def evaluate_command(run_path, split: str | None = None, data: bool = False) -> 
     return f"nnrun evaluate {quoted(run_path)}{f' --split {split}' if split else ''}{' --data FILE' if data else ''}"
 
 
+def next_evaluation(run_path, splits) -> str:
+    """The evaluation to run next on a run that scored ``splits``: of its test split, or
+    where it held none out (one retrained on all its data), of its validation split or
+    of a labelled file."""
+    splits = set(splits) if isinstance(splits, (dict, list, tuple, set)) else set()  # meta.json's final, if sound
+    if "test" in splits or not splits:
+        return evaluate_command(run_path)
+    if "validation" in splits:
+        return f"{evaluate_command(run_path, split='validation')} (it holds no test split)"
+    return f"{evaluate_command(run_path, data=True)} (a labelled file of new samples: it trained on every row)"
+
+
 def train_command(config) -> str:
     """How to train ``config`` (a path; ``CONFIG`` for any) as a new run, as the caller calls nnrun."""
     if FROM_PYTHON.get():

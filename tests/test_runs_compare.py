@@ -76,12 +76,18 @@ def test_runs_in_another_directory_and_errors(run_cli, tmp_path):
     train_iris(tmp_path / "runs" / "three", epochs=1)
     result = run_cli("runs", "runs/one")
     assert result.exit_code == 0 and "Runs given, newest first" in result.output
-    assert [line.split()[0] for line in result.output.splitlines()[2:]] == ["one"]
+    assert [line.split()[0] for line in result.output.splitlines()[2:]] == ["runs/one"]  # as given
     listed = json.loads(run_cli("runs", "runs/one", "runs/three", "--json").output)
     assert [Path(r["path"]).name for r in listed] == ["three", "one"]
     result = run_cli("runs", "runs/one", "nowhere", "iris.yaml")
     assert result.exit_code == 2
     assert "error: nowhere: no such directory\niris.yaml: not a run directory" in result.output
+    (tmp_path / "latest").symlink_to(tmp_path / "runs" / "two")
+    assert "error: latest: is a symbolic link; nnrun lists only real run directories" in \
+        run_cli("runs", "latest").output
+    # A run named twice, as given and by its absolute path, is one row.
+    twice = json.loads(run_cli("runs", "runs/one", str(tmp_path / "runs" / "one"), "--json").output)
+    assert len(twice) == 1
 
 
 def test_flatten_and_differences():

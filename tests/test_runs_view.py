@@ -59,6 +59,9 @@ def test_sort_by_a_metrics_name_ranks_by_its_best_validation_value(run_cli, thre
     assert _listed(by_name.output) == _listed(run_cli("runs", "--metric", "loss", "--sort", "best").output)
     assert _listed(run_cli("runs", "--sort", "val_accuracy").output) == \
         _listed(run_cli("runs", "--metric", "accuracy", "--sort", "best").output)
+    assert "sorted by best loss, best validation value first" in by_name.output
+    unknown = run_cli("runs", "--sort", "mae")
+    assert unknown.exit_code == 2 and "error: --sort mae: no run listed here records it" in unknown.output
     both = run_cli("runs", "--sort", "accuracy", "--metric", "loss")
     assert both.exit_code == 2
     assert "error: --sort accuracy --metric loss: two metrics to rank by" in both.output
@@ -85,6 +88,10 @@ def test_tags_and_notes_find_and_describe_runs(run_cli, tmp_path):
     table = run_cli("runs", "--tag", "wide", "--show", "tags").output
     assert re.search(r"^wide .*\[baseline, wide\]", table, re.M), table
     assert run_cli("runs", "--tag", "nope").output.strip() == "no runs tagged nope in runs"
+    bad = run_cli("runs", "--tag", "two words")
+    assert bad.exit_code == 2 and "error: --tag 'two words': no tag can be written so" in bad.output
+    (runs / "plain" / "config.yaml").write_text("{")  # unreadable: said, not dropped without a word
+    assert "note: 1 run whose config.yaml cannot be read is left out" in run_cli("runs", "--tag", "baseline").output
     # Notes are no parameter column (a sentence each); tags are, where they differ.
     header = next(line for line in run_cli("runs", "--params").output.splitlines() if line.startswith("run "))
     assert "tags" in header and "notes" not in header

@@ -639,9 +639,9 @@ ARRAY_SHAPES = "an array of shape (8, 8, 1) or (8, 8), or of its 64 values flat 
     ([[0] * 8] * 7 + [[0] * 7], f"instance 0: an array whose rows differ in length; send {ARRAY_SHAPES}"),
     ([[0] * 8] * 7 + [[0] * 7 + [[0]]], f"instance 0: an array whose rows differ in length; send {ARRAY_SHAPES}"),
     ([{"pixel_0": 1}], f"instance 0: an array holding objects; send {ARRAY_SHAPES}, or the sample as one object of columns"),
-    ([0] * 37 + ["a"] + [0] * 26, "instance 0, field 'pixel_37' (value 37 flat, [4][5][0] in shape (8, 8, 1)): 'a' is not a "
+    ([0] * 37 + ["a"] + [0] * 26, "instance 0, field 'pixel_37' (index 37 flat, [4][5][0] in shape (8, 8, 1)): 'a' is not a "
                                   "number"),
-    ([1e39] + [0] * 63, "instance 0, field 'pixel_0' (value 0 flat, [0][0][0] in shape (8, 8, 1)): 1e+39 is "
+    ([1e39] + [0] * 63, "instance 0, field 'pixel_0' (index 0 flat, [0][0][0] in shape (8, 8, 1)): 1e+39 is "
                         "beyond the numbers the model computes with (float32, at most 3.403e+38 in size)"),
 ])
 def test_an_array_that_is_not_a_sample_of_the_model_is_a_422_saying_what_to_send(runs, sample, message):

@@ -86,7 +86,7 @@ def test_nan_exits_with_code_1_and_a_remedy(run_cli, write_config):
     assert "resume" not in again and "hint: change the config so that it does not diverge, then choose another " \
         "run directory" in again
     # Nor is it resumed, which would diverge again batch for batch: a retried `CONFIG --resume DIR` is told at once.
-    for args in (["--resume", "r"], [path, "--resume", "r"]):
+    for args in (["--resume", "r"], [path, "--resume", "r"], ["--resume", "r", "--set", "optimizer.learning_rate=1e-4"]):
         resumed = run_cli("train", *args)
         assert resumed.exit_code == 2
         assert re.search(r"error: r: the run failed \(the loss became (nan|inf) in epoch 1, batch \d+; training "

@@ -58,7 +58,8 @@ def runs(
             return
         folder = directories[0] if directories else Path("runs")
         # Run directories named themselves (the shell's runs/lr-*), else the folder that holds them.
-        given = directories if directories and (len(directories) > 1 or listed_as(folder) == "run") else None
+        given = directories if directories and (len(directories) > 1 or listed_as(folder) == "run"
+                                                or folder.is_symlink()) else None
         listed = given_runs(given, view.metric) if given else list_runs(folder, view.metric)
         if as_json:
             from nnrun.commands.runs import as_records

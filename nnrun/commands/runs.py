@@ -194,11 +194,13 @@ def folders_of_runs(root: str | Path) -> list[Path]:
 def given_runs(paths: list[Path], metric: str | None = None) -> list[RunEntry]:
     """The run (and sweep) directories named one by one (``nnrun runs runs/lr-*``, the
     shell's list), newest first; every path that is none is said, all at once."""
-    problems = [f"{path}: {'no such directory' if not path.exists() else 'not a run directory'}"
+    problems = [f"{path}: " + ("is a symbolic link; nnrun lists only real run directories" if path.is_symlink() else
+                               "no such directory" if not path.exists() else "not a run directory")
                 for path in paths if listed_as(path) is None]
     if problems:
         raise UserError("\n".join(problems), hint="give run directories, or one folder that holds runs")
-    entries = [summarize(path, metric) for path in dict.fromkeys(paths)]
+    unique = {path.resolve(): path for path in reversed(paths)}  # runs/a and its absolute path: one run
+    entries = [summarize(path, metric) for path in reversed(unique.values())]
     return sorted((entry for entry in entries if entry is not None), key=_newest_first_key, reverse=True)
 
 

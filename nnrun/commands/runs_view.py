@@ -14,6 +14,7 @@ it was written filled in (as ``nnrun compare`` reads it), under the dotted paths
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,9 @@ class RunsView:
     metric: str | None = None
     show: tuple[str, ...] = ()
     params: bool = False
-    tags: tuple[str, ...] = ()  # only the runs whose config carries every one of them
+    tags: tuple[str, ...] = ()  # only the runs whose config carries every one of them (a sweep's folder has none:
+    # its trials carry the base config's, in nnrun runs SWEEP_DIR --tag)
+    metric_option: str = field(default="", init=False)  # how the metric was asked for, for a message
     # Set by apply(): the settings the table shows (--show's, then --params' first few),
     # and every one of them for --json.
     columns: list[str] = field(default_factory=list, init=False)
@@ -54,6 +57,7 @@ class RunsView:
         """The options themselves, before any run is read."""
         if self.metric is not None:
             self.metric = self.metric.removeprefix("val_")  # the validation value of it is what the table shows
+            self.metric_option = f"--metric {self.metric}"
         unknown = [status for status in self.statuses if status not in STATUSES]
         if unknown:
             raise UserError(f"--status {unknown[0]}: not a status{did_you_mean(unknown[0], list(STATUSES))}",
@@ -66,6 +70,13 @@ class RunsView:
                                 hint=f"rank by one: --sort {self.sort}, or --metric {self.metric} --sort best")
             # --sort auc: the best validation auc first, as --metric auc --sort best ranks them
             self.metric, self.sort = self.sort.removeprefix("val_"), "best"
+            self.metric_option = f"--sort {self.metric}"  # what a message about it names
+        from nnrun.config.schema import TAG_PATTERN
+
+        bad = [tag for tag in self.tags if not re.match(TAG_PATTERN, tag)]
+        if bad:
+            raise UserError(f"--tag {bad[0]!r}: no tag can be written so; a tag is one word of letters, digits, "
+                            "'.', '_', ':', '/', '=', '+' or '-'", hint="--tag baseline")
         if self.sort is not None and self.sort not in SORTS and self.sort not in self.show:
             self.show += (self.sort,)  # a setting: shown, so the order can be seen
 
@@ -78,13 +89,17 @@ class RunsView:
         if self.statuses:
             runs = [run for run in runs if _status_word(run) in self.statuses
                     or ("sweep" in self.statuses and run.status.startswith("sweep"))]
-        if self.tags:
+        if self.tags or self.show or self.params:
             for run in runs:
                 run.config = _settings(run)
+        if self.tags:
+            unread = [run for run in runs if run.config is None and not run.status.startswith("sweep")]
+            if unread:
+                notes.append(f"{len(unread)} run{'s' * (len(unread) != 1)} whose config.yaml cannot be read "
+                             f"{'are' if len(unread) != 1 else 'is'} left out: no tags can be read off "
+                             f"{'them' if len(unread) != 1 else 'it'}")
             runs = [run for run in runs if set(self.tags) <= set((run.config or {}).get("tags") or ())]
         if self.show or self.params:
-            for run in runs:
-                run.config = _settings(run)
             self._check_shown(runs)
         if self.sort is not None:
             runs, said = self._sorted(runs)
@@ -101,7 +116,7 @@ class RunsView:
     def _check_metric(self, runs: list[RunEntry]) -> None:
         recorded = {name for run in runs for name in run.recorded}
         if runs and self.metric not in recorded:
-            raise UserError(f"--metric {self.metric}: no run listed here records it"
+            raise UserError(f"{self.metric_option}: no run listed here records it"
                             f"{did_you_mean(self.metric, sorted(recorded))}",
                             hint=f"the runs here record {', '.join(sorted(recorded)) or 'no metric'}")
 
@@ -145,7 +160,8 @@ class RunsView:
             return [f"{len(differing)} settings differ between these runs; the table shows the {MOST_PARAMS} that "
                     "differ in the most runs (--json lists them all, --show PATH picks one)"]
         if not differing and len(runs) > 1:
-            return ["the runs listed share every setting (but their names)"]
+            noted = len({(run.config or {}).get("notes") for run in runs}) > 1
+            return [f"the runs listed share every setting (but their names{' and notes' if noted else ''})"]
         return []
 
     def _sorted(self, runs: list[RunEntry]) -> tuple[list[RunEntry], list[str]]:
@@ -228,8 +244,10 @@ def _key(value):
 
 def _strays(runs: list[RunEntry], path: str) -> int:
     """How many runs hold another value of ``path`` than the most common one."""
-    values = [_key(run.config.get(path, _ABSENT)) for run in runs if run.config is not None]
-    return len(values) - max(values.count(value) for value in set(values)) if values else 0
+    from collections import Counter
+
+    values = Counter(_key(run.config.get(path, _ABSENT)) for run in runs if run.config is not None)
+    return sum(values.values()) - max(values.values()) if values else 0
 
 
 def _ordered_paths(runs: list[RunEntry]) -> list[str]:

@@ -142,13 +142,13 @@ def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json
 def _position(field, columns: list[dict], shapes: list[ArrayShape]) -> str:
     """Where a column of an image or a sequence sits in a sample sent as an array, flat
     and in the model's shape (the error cannot tell which form was sent):
-    `` (value 37 flat, [2][5] in shape (16, 16))`` for x37 of a (16, 16) model."""
+    `` (index 37 flat, [2][5] in shape (16, 16))`` for x37 of a (16, 16) model."""
     names = [c["name"] for c in columns]
     if not shapes or len(shapes[0]) < 2 or field not in names:
         return ""
     index = names.index(field)
     nested = "".join(f"[{i}]" for i in np.unravel_index(index, shapes[0]))
-    return f" (value {index} flat, {nested} in shape ({', '.join(map(str, shapes[0]))}))"
+    return f" (index {index} flat, {nested} in shape ({', '.join(map(str, shapes[0]))}))"
 
 
 def _field_problem(kind: str, given: Any, field: str, columns: list[dict], error: dict) -> str:

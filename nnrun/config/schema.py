@@ -38,7 +38,8 @@ def no_items() -> list:
 
 
 # A tag: one word of letters, digits and . _ : / = + - (baseline, lr-sweep, owner:ana).
-Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/=+-]*$", max_length=64)]
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/=+-]*$"
+Tag = Annotated[str, Field(pattern=TAG_PATTERN, max_length=64)]
 
 
 def each_once(names: list) -> list:

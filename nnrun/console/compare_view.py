@@ -27,7 +27,8 @@ def config_text(value, markup: bool = True) -> str:
     if isinstance(value, (dict, list)):  # a whole block one run turned off, or a list: as the config writes it
         import yaml
 
-        text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()
+        # On one line however long: YAML's own wrap at 80 characters would break a table's cell.
+        text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=float("inf")).strip()
     else:
         text = repr(value) if isinstance(value, str) else str(value)
     return escape(text) if markup else text

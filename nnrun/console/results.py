@@ -76,21 +76,10 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
     entries = [p for p in Path(result.run_dir).iterdir() if not p.name.startswith(".")]
     files = sorted(p.name + ("/" if p.is_dir() else "") for p in entries)
     lines.append(("files", f"{result.run_dir} ({', '.join(files)})"))
-    from nnrun.errors import evaluate_command
+    from nnrun.errors import next_evaluation
 
-    lines.append(("next", _next_step(result, evaluate_command)))
+    lines.append(("next", next_evaluation(result.run_dir, result.final)))
     return [line for line in lines if line is not None]
-
-
-def _next_step(result, evaluate_command) -> str:
-    """The evaluation to run next: of the test split, or where the run held none out (one
-    retrained on all its data), of the validation split or of a labelled file."""
-    splits = set(result.final or {})
-    if "test" in splits or not splits:
-        return evaluate_command(result.run_dir)
-    if "validation" in splits:
-        return f"{evaluate_command(result.run_dir, split='validation')} (it holds no test split)"
-    return f"{evaluate_command(result.run_dir, data=True)} (a labelled file of new samples: it trained on every row)"
 
 
 def _time_line(result, resumed_after: int | None) -> str:

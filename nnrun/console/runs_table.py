@@ -46,6 +46,9 @@ def runs_table(runs: list[RunEntry], root: Path | None, width: int | None = None
     settings = view.columns
     columns = COLUMNS[:-1] + tuple(settings) + COLUMNS[-1:]
     rows = [{**_cells(run), **{path: _setting(run, path) for path in settings}} for run in runs]
+    if root is None:  # runs named one by one, perhaps of several folders (runs/*/trials/*): each as given
+        for row, run in zip(rows, runs):
+            row["run"] = str(run.path)
     left_out: tuple[str, ...] = ()
     # The settings go after time and epochs, the last first (the one sorted by never: the order
     # would be left unexplained), then the metric, the test value last of all.
@@ -60,7 +63,8 @@ def runs_table(runs: list[RunEntry], root: Path | None, width: int | None = None
     kind, order = ("Trials" if sweep else "Runs", "best first" if ranked else
                    "newest first (the sweep's trials.csv or sweep.yaml is unreadable)" if sweep else "newest first")
     if view.sort is not None:
-        order = f"sorted by {view.sort}" + (f", {SORTS[view.sort]}" if view.sort in SORTS else "") + \
+        by = f"{view.sort} {view.metric}" if view.sort in ("best", "test") and view.metric else view.sort
+        order = f"sorted by {by}" + (f", {SORTS[view.sort]}" if view.sort in SORTS else "") + \
             (", reversed" if view.reverse else "")
     elif view.reverse:
         order = "worst first" if ranked else "oldest first"

@@ -19,7 +19,7 @@ import numpy as np
 
 from nnrun.config import dump_yaml, run_config_hash
 from nnrun.engine.threads import run_threads
-from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, evaluate_command, resume_command, setting
+from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, next_evaluation, resume_command, setting
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.lock import RunLock
@@ -189,7 +189,7 @@ class RunRecord:
                     else f"train it longer with: {resume_command(run.path, 'N')}" if kept \
                     else f"train on from its weights in a new run: {warm} (it kept no checkpoint to resume from)"
                 raise AlreadyDone(f"{run.path}: the run has completed; there is nothing to resume",
-                                hint=f"evaluate it with: {evaluate_command(run.path)}, or {longer}")
+                                hint=f"evaluate it with: {next_evaluation(run.path, meta.get('final'))}, or {longer}")
         except BaseException:
             lock.release()
             raise

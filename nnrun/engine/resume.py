@@ -43,7 +43,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     loaded = load_config(run_path.config)
     epochs = None
     if config is not None or overrides:
-        loaded, epochs = _allowed_changes(path, loaded, config, overrides)
+        loaded, epochs = _given_to_resume(run_path, loaded, config, overrides)
     refuse_diverged(run_path, loaded.config.training.epochs)
     record = RunRecord.reopen(run_path, extending=epochs is not None)
     record.command = command
@@ -118,19 +118,32 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     )
 
 
-def refuse_diverged(run: RunDir, epochs: int) -> None:
+def _given_to_resume(run: RunDir, loaded, config, overrides):
+    """:func:`_allowed_changes`, except that a diverged run given another config (a lower
+    learning rate, say) is told why it is not resumed at all, rather than that its config
+    differs."""
+    try:
+        return _allowed_changes(run.path, loaded, config, overrides)
+    except UserError:
+        refuse_diverged(run, epochs=None)
+        raise
+
+
+def refuse_diverged(run: RunDir, epochs: int | None) -> None:
     """A run whose loss or weights became NaN or infinite is not resumed to ``epochs``
     past the epoch it diverged in: from its last checkpoint, with its config (which a
     resume keeps), it would diverge again, batch for batch. A job that retries `nnrun
-    train CONFIG --resume DIR` is told at once. Ended before that epoch, it completes."""
+    train CONFIG --resume DIR` is told at once. Ended before that epoch, it completes
+    (``epochs`` None: whatever the epochs)."""
     meta = run.read_meta_or_none() or {}
     failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
     diverged_in = failure.get("epoch")
     if meta.get("status") != "failed" or failure.get("type") != "NonFiniteError" or not isinstance(diverged_in, int):
         return
-    if epochs >= diverged_in:
+    if epochs is None or epochs >= diverged_in:
+        saved = run.checkpoints.is_dir() and any(run.checkpoints.glob("epoch-*.safetensors"))
         shorter = f", or end this one before it diverged, with {resume_command(run.path, str(diverged_in - 1))}" \
-            if diverged_in > 1 else ""
+            if diverged_in > 1 and saved else ""
         raise UserError(f"{run.path}: the run failed ({failure.get('message')}); resumed with its config, which a "
                         "resume keeps, it would fail the same way",
                         hint=f"change the config so that it does not diverge, then train a new run: "

@@ -68,7 +68,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     config.yaml (the run directory is on storage they share), the writer alone locks it."""
     from nnrun.config import load_config
     from nnrun.engine.experiment import build
-    from nnrun.engine.resume import _allowed_changes, check_same_splits, refuse_diverged, resume_warnings
+    from nnrun.engine.resume import _given_to_resume, check_same_splits, refuse_diverged, resume_warnings
     from nnrun.engine.train import run_experiment
 
     hooks = _hooks(world, hooks)
@@ -77,7 +77,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
             run_path = RunDir.open(run_dir)
             loaded, epochs = load_config(run_path.config), None
             if config is not None or overrides:
-                loaded, epochs = _allowed_changes(run_path.path, loaded, config, overrides)
+                loaded, epochs = _given_to_resume(run_path, loaded, config, overrides)
             refuse_diverged(run_path, loaded.config.training.epochs)
             return run_path, loaded, epochs
 
