@@ -49,8 +49,9 @@ def test_non_finite_loss_stops_training_and_marks_the_run_failed(tmp_path):
               "data": {"source": {"type": "builtin", "name": "diabetes"}},  # raw, unscaled
               "model": {"layers": [{"type": "dense", "units": 1}]},
               "optimizer": {"type": "sgd", "learning_rate": 10.0}}
-    with pytest.raises(TrainingFailed, match=r"the loss became (nan|inf) in epoch 1, batch \d+"):
+    with pytest.raises(TrainingFailed, match=r"the loss became (nan|inf) in epoch 1, batch \d+") as failed:
         nnrun.train(config, run_dir=tmp_path / "r")
+    assert failed.value.run_dir == tmp_path / "r"  # the run kept, marked failed: where, for a caller to find it
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
     assert meta["status"] == "failed" and "loss became" in meta["failure"]["message"]
     assert not (tmp_path / "r" / "model.safetensors").exists()

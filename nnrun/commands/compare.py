@@ -22,7 +22,7 @@ from nnrun.store.history import epochs_trained, read_metrics, run_best_row
 from nnrun.store.preprocessing import saved_class_names
 from nnrun.store import tensorfile
 from nnrun.store.rundir import RunDir
-from nnrun.store.trained import unedited
+from nnrun.store.trained import unedited, unfinished
 
 
 def run_metrics(path: Path) -> dict[str, float]:
@@ -172,8 +172,7 @@ def _weights(runs, metas) -> tuple[bool | None, str]:
         if not run.weights.is_file():
             status = meta.get("status")
             why = "deleted since it completed?" if status == "completed" else \
-                "it is still training, or was killed" if status == "running" else \
-                f"it did not complete ({status})" if isinstance(status, str) else "its meta.json does not say why"
+                f"the run is {unfinished(run, meta)}" if isinstance(status, str) else "its meta.json does not say why"
             return None, f"run {name} has no final weights (model.safetensors): {why}"
         try:
             read.append(tensorfile.read(run.weights)[0])

@@ -71,12 +71,13 @@ class RunsView:
             # --sort auc: the best validation auc first, as --metric auc --sort best ranks them
             self.metric, self.sort = self.sort.removeprefix("val_"), "best"
             self.metric_option = f"--sort {self.metric}"  # what a message about it names
+        from nnrun.config.messages import PATTERNS
         from nnrun.config.schema import TAG_PATTERN
 
         bad = [tag for tag in self.tags if not re.match(TAG_PATTERN, tag)]
-        if bad:
-            raise UserError(f"--tag {bad[0]!r}: no tag can be written so; a tag is one word of letters, digits, "
-                            "'.', '_', ':', '/', '=', '+' or '-'", hint="--tag baseline")
+        if bad:  # as the config's own tags are told
+            raise UserError(f"--tag {bad[0]!r}: no tag can be written so; expected {PATTERNS[TAG_PATTERN]}",
+                            hint="--tag baseline")
         if self.sort is not None and self.sort not in SORTS and self.sort not in self.show:
             self.show += (self.sort,)  # a setting: shown, so the order can be seen
 

@@ -28,6 +28,7 @@ from nnrun.engine.settled import unicode_unset_as
 from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, train_command
 from nnrun.store import checkpoints
+from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -135,19 +136,15 @@ def refuse_diverged(run: RunDir, epochs: int | None) -> None:
     resume keeps), it would diverge again, batch for batch. A job that retries `nnrun
     train CONFIG --resume DIR` is told at once. Ended before that epoch, it completes
     (``epochs`` None: whatever the epochs)."""
-    meta = run.read_meta_or_none() or {}
-    failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
-    diverged_in = failure.get("epoch")
-    if meta.get("status") != "failed" or failure.get("type") != "NonFiniteError" or not isinstance(diverged_in, int):
-        return
-    if epochs is None or epochs >= diverged_in:
+    meta = run.read_meta_or_none()
+    epoch = diverged_in(meta)
+    if epoch is not None and (epochs is None or epochs >= epoch):
         saved = run.checkpoints.is_dir() and any(run.checkpoints.glob("epoch-*.safetensors"))
-        shorter = f", or end this one before it diverged, with {resume_command(run.path, str(diverged_in - 1))}" \
-            if diverged_in > 1 and saved else ""
-        raise UserError(f"{run.path}: the run failed ({failure.get('message')}); resumed with its config, which a "
-                        "resume keeps, it would fail the same way",
-                        hint=f"change the config so that it does not diverge, then train a new run: "
-                             f"{train_command('CONFIG')}{shorter}")
+        shorter = f", or end this one before it diverged, with {resume_command(run.path, str(epoch - 1))}" \
+            if epoch > 1 and saved else ""
+        raise UserError(f"{run.path}: the run failed ({meta['failure'].get('message')}); resumed with its config, "
+                        "which a resume keeps, it would fail the same way",
+                        hint=f"{DIVERGED_REMEDY}, then train a new run: {train_command('CONFIG')}{shorter}")
 
 
 def _weights_as_trained(after: dict, before: dict, run: RunDir) -> dict:

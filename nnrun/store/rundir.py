@@ -26,6 +26,7 @@ from pathlib import Path
 
 from nnrun.errors import UserError, quoted, resume_command, said
 from nnrun.store import files
+from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.lock import LOCK_FILE, RunLock, held_by
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -238,12 +239,11 @@ def _create_explicit(path: Path) -> tuple[Path, bool]:
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
             # A notebook's cell run again after the run stopped: the run goes on where it was,
             # unless it diverged (resumed, it would again: see engine.resume.refuse_diverged).
-            failure = meta.get("failure") if isinstance(meta.get("failure"), dict) else {}
             state = "paused by a hook" if paused else meta["status"]
-            if failure.get("type") == "NonFiniteError":
-                raise UserError(f"{path}: already holds a run that did not finish ({state}: {failure.get('message')}); "
-                                "nnrun never overwrites a run",
-                                hint=f"change the config so that it does not diverge, then {another}")
+            if diverged_in(meta) is not None:
+                raise UserError(f"{path}: already holds a run that did not finish ({state}: "
+                                f"{meta['failure'].get('message')}); nnrun never overwrites a run",
+                                hint=f"{DIVERGED_REMEDY}, then {another}")
             raise UserError(f"{path}: already holds a run that did not finish ({state}); nnrun never overwrites a run",
                             hint=f"resume it with: {resume_command(path)}, or {another}")
         if not RunDir(path).is_run():

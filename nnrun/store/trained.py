@@ -167,7 +167,7 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
     if meta.get("status") == "completed" or not checkpoints.candidates(run.path):
         if meta.get("status") not in (None, "completed") and not run.weights.exists():  # checkpoints off
             live = run.is_writing()
-            raise UserError(f"{run.path}: the run is {_unfinished(run, meta)} and {'has saved' if live else 'saved'} "
+            raise UserError(f"{run.path}: the run is {unfinished(run, meta)} and {'has saved' if live else 'saved'} "
                             "no weights: it has no model.safetensors, and no checkpoint to take them from",
                             hint="wait for it to finish (training.checkpoint is off, so it saves none before)" if live
                             else f"train it again with: {train_command(run.config)}")
@@ -182,18 +182,18 @@ def run_weights(run: RunDir, like: dict[str, np.ndarray]) -> RunWeights:
         if epoch == 0:  # saved as training began: what it scores is the initializers' guess
             # A live run may be thousands of epochs in: checkpoints follow a time budget.
             when = (f" and has written no checkpoint after an epoch yet (it writes one {_cadence(run)})"
-                    if _unfinished(run, meta) == "still training" else " before its first checkpoint after an epoch")
-            note = (f"untrained weights: the run is {_unfinished(run, meta)}{when}, so the weights are those it "
+                    if unfinished(run, meta) == "still training" else " before its first checkpoint after an epoch")
+            note = (f"untrained weights: the run is {unfinished(run, meta)}{when}, so the weights are those it "
                     f"started from ({path}); {_what_next(run, meta)}")
         else:
-            note = (f"the run is {_unfinished(run, meta)} and has no final weights; using those of its newest valid "
+            note = (f"the run is {unfinished(run, meta)} and has no final weights; using those of its newest valid "
                     f"checkpoint, {path} (after epoch {epoch})")
         if skipped:
             note += f"; skipped: {'; '.join(skipped)}"
         return RunWeights(weights, path, epoch, note)
     if run.weights.exists():
         return RunWeights(load_weights(run.weights, like=like), run.weights, None, None)
-    raise UserError(f"{run.path}: the run is {_unfinished(run, meta)}, has no model.safetensors and no valid "
+    raise UserError(f"{run.path}: the run is {unfinished(run, meta)}, has no model.safetensors and no valid "
                     f"checkpoint" + "".join(f"\n  {reason}" for reason in skipped),
                     hint=f"train it again with: {train_command(run.config)}")
 
@@ -233,7 +233,7 @@ def _what_next(run: RunDir, meta: dict) -> str:
     return f"train it on with: {resume_command(run.path)}"
 
 
-def _unfinished(run: RunDir, meta: dict) -> str:
+def unfinished(run: RunDir, meta: dict) -> str:
     """How a run that did not complete ended, in words."""
     status = meta.get("status")
     if status == "running":

@@ -1,0 +1,17 @@
+"""What a failed run's meta.json says of its failure, read by whoever must not resume or
+overwrite it blindly (``nnrun train --resume``, a train into its folder)."""
+
+from __future__ import annotations
+
+DIVERGED_REMEDY = "change the config so that it does not diverge"
+
+
+def diverged_in(meta: dict | None) -> int | None:
+    """The epoch a failed run's loss, gradients or weights became NaN or infinite in, as
+    meta.json records it; None for a run that did not diverge. Resumed from its
+    checkpoint with its config, it would diverge there again, batch for batch."""
+    failure = meta.get("failure") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or meta.get("status") != "failed" or not isinstance(failure, dict):
+        return None
+    epoch = failure.get("epoch")
+    return epoch if failure.get("type") == "NonFiniteError" and isinstance(epoch, int) else None
