@@ -234,6 +234,17 @@ def test_init_writes_a_model_for_an_archive_of_images_sequences_or_features(run_
     result = run_cli("init", "--data", "nchw.npz")
     assert result.exit_code == 2 and "look like images stored channels first" in result.output
     assert "hint: save them as x.transpose(0, 2, 3, 1)" in result.output and not (tmp_path / "nchw.yaml").exists()
+    # A series of 128 steps of 9 channels laid out for conv2d is no such image, as training reads it too.
+    np.savez(tmp_path / "series.npz", x=rng.random((60, 1, 128, 9)), y=np.arange(60) % 2)
+    assert run_cli("init", "--data", "series.npz", "-o", "series.yaml").exit_code == 0
+    # Samples of four axes have no starter; targets of one class have nothing to predict.
+    np.savez(tmp_path / "cubes.npz", x=rng.random((60, 2, 3, 4, 5)), y=np.arange(60) % 2)
+    result = run_cli("init", "--data", "cubes.npz")
+    assert result.exit_code == 2 and "samples of shape (2, 3, 4, 5) in 'x' have no starter model" in result.output
+    np.savez(tmp_path / "one.npz", x=rng.random((60, 3)), y=np.zeros(60, int))
+    result = run_cli("init", "--data", "one.npz")
+    assert result.exit_code == 2 and "'y' holds one class (0) for every sample: there is nothing to predict" in \
+        " ".join(result.output.split())
     result = run_cli("init", "--data", "steps.npz")
     assert result.exit_code == 2 and "steps.npz holds no array named 'y'; the arrays are: x, labels" in result.output
     result = run_cli("init", "--data", "steps.npz", "--target", "x")

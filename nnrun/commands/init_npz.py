@@ -33,6 +33,7 @@ from nnrun.data.formats import npz_keys, read_npz
 from nnrun.data.ranges import pixel_top
 from nnrun.engine.mask_advice import sequence_padding
 from nnrun.errors import UserError, did_you_mean, quoted
+from nnrun.model.layers.base import looks_channels_first
 
 IMAGE_WIDTH = 16  # samples (a, b) with b above this are images of one channel; up to it, steps of b features
 
@@ -131,7 +132,7 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
     image = len(shape) == 3 or (len(shape) == 2 and (shape[1] > IMAGE_WIDTH or stored == np.uint8) and not padded
                                 and min(shape) >= 4)
     if image:
-        if len(shape) == 3 and shape[0] in (1, 3, 4) and shape[-1] not in (1, 3, 4):
+        if looks_channels_first(shape) and shape[-1] not in (1, 3, 4):  # as training's own warning reads them
             raise UserError(f"{data}: the samples {shape} look like images stored channels first, (channels, height, "
                             "width); nnrun's images are channels last, (height, width, channels)",
                             hint="save them as x.transpose(0, 2, 3, 1) and run nnrun init again")

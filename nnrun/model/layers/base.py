@@ -105,14 +105,21 @@ def channels_first(input_shape: Shape, layers: list["Layer"]) -> str | None:
     before it makes images of its own): what to do; else None. Images are about as wide
     as high: (1, 128, 9), a series of 128 steps of 9 channels laid out for conv2d, is no
     image stored channels first."""
-    if len(input_shape) != 3 or not _reach_images_unchanged(tuple(input_shape), layers):
+    if not looks_channels_first(input_shape) or not _reach_images_unchanged(tuple(input_shape), layers):
         return None
     channels, height, width = input_shape
-    if channels not in (1, 3, 4) or min(height, width) < 8 or max(height, width) > 4 * min(height, width):
-        return None
     return (f"the samples {tuple(input_shape)} look like images stored channels first, (channels, height, width); "
             f"nnrun's images are channels last, (height, width, channels): give x.transpose(0, 2, 3, 1), shape "
             f"({height}, {width}, {channels})")
+
+
+def looks_channels_first(shape: Shape) -> bool:
+    """Whether samples of ``shape`` look like images stored channels first: 1, 3 or 4
+    channels, then a height and width of at least 8 and no more than 4:1 apart."""
+    if len(shape) != 3:
+        return False
+    channels, height, width = shape
+    return channels in (1, 3, 4) and min(height, width) >= 8 and max(height, width) <= 4 * min(height, width)
 
 
 def _reach_images_unchanged(shape: Shape, layers: list["Layer"]) -> bool:
