@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nnrun.config.yaml_reader import parse_value
+from nnrun.config.yaml_reader import CLASS_WEIGHTS, parse_value
 from nnrun.errors import UserError, did_you_mean
 
 PathKey = tuple[Any, ...]
@@ -35,7 +35,7 @@ class Setting(str):
 # Where a word is a value of its own, not a block's type that a mapping gives options to
 # (``optimizer: adam`` + ``{learning_rate: 0.1}``): ``class_weights: balanced`` set by class
 # name is the mapping alone.
-NAMES_NO_TYPE = {("loss", "class_weights")}
+NAMES_NO_TYPE = {CLASS_WEIGHTS}
 
 
 def apply_overrides(data: dict, overrides) -> dict[PathKey, str]:
@@ -118,7 +118,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
             if not last and isinstance(node[part], str):  # `- flatten` gains options
                 node[part] = {"type": node[part]}
         elif isinstance(node, dict):
-            if isinstance(part, int) and (str(part) in node or tuple(parts[depth - 2:depth]) == ("loss", "class_weights")):
+            if isinstance(part, int) and (str(part) in node or tuple(parts[depth - 2:depth]) in NAMES_NO_TYPE):
                 part = parts[depth] = str(part)  # a key that is a number: a numbered class's weight
             if isinstance(part, int):
                 # An index into a mapping the path began: a misspelt list's key (model.layer.1).

@@ -210,11 +210,16 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
     return yaml.constructor.SafeConstructor().construct_object(node)
 
 
+# The one mapping of the config whose keys are names the data gives (classes), not
+# options: read, merged by --set and swept as such (see config.overrides).
+CLASS_WEIGHTS = ("loss", "class_weights")
+
+
 def _weighs_classes(path: PathKey) -> bool:
     """Whether the mapping at ``path`` is class weights: the config's, or a value a sweep
     lists for its parameter loss.class_weights."""
-    return path[-2:] == ("loss", "class_weights") or (len(path) > 1 and path[0] == "parameters" and
-                                                      path[1] == "loss.class_weights")
+    return path[-2:] == CLASS_WEIGHTS or (len(path) > 1 and path[0] == "parameters" and
+                                          path[1] == ".".join(CLASS_WEIGHTS))
 
 
 def class_name_of(key: Any) -> Any:
