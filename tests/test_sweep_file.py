@@ -527,6 +527,15 @@ def test_the_live_table_shows_statuses_as_words_and_running_trials_count_their_t
     assert "1m25s" in shown, shown  # 10 s before this start, 75 s since
 
 
+def test_the_leaderboard_titles_a_parameter_by_its_last_word_and_a_number_by_the_key_it_sits_under():
+    from nnrun.console.sweep_view import headers
+
+    assert headers(["optimizer.learning_rate", "loss.class_weights.2", "model.layers.0"]) == \
+        ["learning_rate", "class_weights.2", "layers.0"]
+    # Two of the same last word keep their whole paths, as before.
+    assert headers(["model.layers.0.units", "model.layers.1.units"]) == ["model.layers.0.units", "model.layers.1.units"]
+
+
 def test_the_leaderboard_ranks_the_completed_trials_first_as_the_sweeps_best_is_one_of_them():
     """A pruned trial cut where its curve was low is not ranked above the best completed
     one, which the sweep's best: line and best.yaml name."""

@@ -40,9 +40,19 @@ def ranked(trials: list, higher_is_better: bool) -> list:
 
 
 def headers(parameters: list[str]) -> list[str]:
-    """Parameter columns by their last key (``learning_rate``) where that is unambiguous."""
-    last = [p.rsplit(".", 1)[-1] for p in parameters]
+    """Parameter columns by their last key (``learning_rate``) where that is unambiguous.
+    A last key that is a number (a class's weight, a list's item) keeps the key it sits
+    under, as ``class_weights.2``: ``2`` alone says nothing."""
+    last = [_last_word(p) for p in parameters]
     return [name if last.count(name) == 1 else path for name, path in zip(last, parameters)]
+
+
+def _last_word(path: str) -> str:
+    keys = path.split(".")
+    start = len(keys) - 1
+    while start > 0 and keys[start].lstrip("-").isdigit():
+        start -= 1
+    return ".".join(keys[start:])
 
 
 def trials_table(trials: list, parameters: list[str], metric: str, higher_is_better: bool, title: str,
