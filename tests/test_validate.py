@@ -409,6 +409,12 @@ def test_numeric_sequences_padded_at_their_end_are_warned_about_until_a_masking_
     result = run_cli("validate", tmp_path / "m.yaml", "--set", "data.preprocess=[standardize]")
     assert "model.layers.0 (masking): no step of the training sequences has every feature equal to mask_value 0, " \
         "so the layer masks nothing; data.preprocess changes the values" in " ".join(result.output.split())
+    # After a layer that computes new values, the padding is no longer there to find.
+    (tmp_path / "late.yaml").write_text(base.replace("{first}", "    - {type: dense, units: 4}\n    - {type: masking}\n"))
+    result = run_cli("validate", tmp_path / "late.yaml")
+    assert result.exit_code == 0 and "model.layers.1 (masking) reads 'dense_0', not the model input: the values it " \
+        "compares with mask_value 0 are that layer's, not the padding's, so it masks nothing; put {type: masking} " \
+        "first, on the model input" in " ".join(result.output.split()), result.output
     # Every sequence of full length: nothing looks padded.
     np.savez(tmp_path / "seq.npz", x=x + 1, y=np.arange(60) % 2)
     assert "warning" not in run_cli("validate", tmp_path / "s.yaml").output

@@ -139,7 +139,15 @@ def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]
     sequences (``preprocessed``: data.preprocess changed the values it sees)."""
     warnings = []
     for node in graph.nodes:
-        if node.layer.type != "masking" or node.inputs != [INPUT] or x.ndim != 3 or not len(x):
+        if node.layer.type == "masking" and node.inputs != [INPUT]:
+            # Padding is the data's: a layer before this one has computed new values,
+            # which are seldom exactly mask_value, so its steps are never skipped.
+            read = ", ".join(f"'{name}'" for name in node.inputs)
+            warnings.append(f"model.layers.{node.index} (masking) reads {read}, not the model input: the values "
+                            f"it compares with mask_value {node.layer.mask_value:g} are that layer's, not the "
+                            "padding's, so it masks nothing; put {type: masking} first, on the model input")
+            continue
+        if node.layer.type != "masking" or x.ndim != 3 or not len(x):
             continue
         value = node.layer.mask_value
         if np.any(np.all(_rows(x) == value, axis=-1)):
