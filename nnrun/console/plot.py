@@ -149,13 +149,18 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
     figure.legend(handles=handles, loc="lower center", ncol=columns, fontsize="small", frameon=False)
     figure.suptitle(histories[0][0] if len(histories) == 1 else f"{len(histories)} runs")
     figure.tight_layout(rect=(0, legend_inches / height, 1, 1))
-    # Written next to the target, then renamed: an interrupted plot leaves no torn PNG.
+    return saved(figure, output)
+
+
+def saved(figure, output: Path) -> Path:
+    """Write ``figure`` to ``output`` as a PNG and close it. Written next to the target,
+    then renamed: an interrupted plot leaves no torn PNG."""
     temp = output.with_name(f".{output.name}.tmp.png")
     try:
         figure.savefig(temp, dpi=100)
         temp.replace(output)
     finally:
-        plt.close(figure)
+        _pyplot().close(figure)
         temp.unlink(missing_ok=True)
     return output
 

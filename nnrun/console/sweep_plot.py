@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 from nnrun.commands.sweep.listing import read_sweep
-from nnrun.console.plot import PANEL_INCHES, PANELS_PER_ROW, _pyplot, check_output
+from nnrun.console.plot import PANEL_INCHES, PANELS_PER_ROW, _pyplot, check_output, saved
 from nnrun.errors import UserError
 
 COLOURS = {"completed": "tab:blue", "pruned": "tab:orange"}
@@ -76,14 +76,7 @@ def plot_sweep(sweep_dir, output: str | Path | None = None, force: bool = False)
         axis.grid(alpha=0.3)
     figure.suptitle(f"{Path(sweep_dir).name}: {metric} ({'higher' if higher else 'lower'} is better)")
     figure.tight_layout()
-    temp = output.with_name(f".{output.name}.tmp.png")
-    try:
-        figure.savefig(temp, dpi=100)
-        temp.replace(output)
-    finally:
-        plt.close(figure)
-        temp.unlink(missing_ok=True)
-    return output
+    return saved(figure, output)
 
 
 def _is_constant(spec: dict) -> bool:
