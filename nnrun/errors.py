@@ -223,6 +223,11 @@ class ConfigError(UserError):
         lines = [header] + ["  " + p.render(source) for p in self.problems]
         super().__init__("\n".join(lines))
 
+    def data_gone(self) -> bool:
+        """Whether a file of the data source is not where the config says: a run's data
+        moved or deleted since it trained, which a retry cannot mend."""
+        return any(p.path.startswith("data.source.") and "no such file" in p.message for p in self.problems)
+
 
 def quoted(path) -> str:
     """A path as one word of a command to copy into a shell: 'my runs/x y' stays one

@@ -57,7 +57,7 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
         experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False,
                            target_scale=saved.target_scale.model_dump() if saved.target_scale else None)
     except ConfigError as error:
-        if any(p.path.startswith("data.source.") and "no such file" in p.message for p in error.problems):
+        if error.data_gone():
             # The data it trained on has moved or gone: its splits cannot be rebuilt.
             error.hint = (f"put the file back where it was, or score rows you have with: nnrun evaluate "
                           f"{quoted(run.path)} --data FILE (the training columns and the target)")

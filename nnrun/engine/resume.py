@@ -54,7 +54,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         try:
             experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
         except ConfigError as error:
-            if any(p.path.startswith("data.source.") and "no such file" in p.message for p in error.problems):
+            if error.data_gone():
                 # Moved or gone: a run resumes on the very data it trained on (and checks it is).
                 error.hint = (f"put the file back where it was, then resume; to train on the data where it is now, "
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
