@@ -153,6 +153,8 @@ def test_a_csv_run_takes_columns_by_name_and_says_what_is_wrong(tmp_path):
     assert "row 1, column 'weight_g': 'heavy'" in str(caught.value) and "row 1, column 'color'" in str(caught.value)
     with pytest.raises(UserError, match="y, row 1: unknown class 'kiwi'"):
         fruit.evaluate(columns, ["apple", "kiwi"])
+    with pytest.raises(UserError, match="hint: 'APPLE' is the class 'apple' written another way"):
+        fruit.evaluate(columns, ["apple", "APPLE"])
     iris = nnrun.load(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "iris",
                                   overrides={"training.epochs": 2}).run_dir)
     # A bundled data set's features have names: columns by those names work, in any order.

@@ -379,6 +379,11 @@ def test_evaluate_data_reports_every_bad_target_and_feature_cell_at_once(run_cli
     assert "not a number (1 cell):\n    line 9, column 'age': 'abc'\n    hint: the model reads numbers in 'age'; " \
         "fix these cells" in out
     assert "data.source" not in out.split("not a number")[1]  # no setting helps a trained model
+    # A class written another way is told as that, before the classes the model knows.
+    (tmp_path / "cased.csv").write_text("\n".join(people(rows=20, extra={4: 'C1002,22,"12,000",Nice,Plus '})) + "\n")
+    result = run_cli("evaluate", "run", "--data", "cased.csv")
+    assert result.exit_code == 2 and "hint: 'Plus' is the class 'plus' written another way (case or spaces): write " \
+        "the labels as training did; the model knows 2 classes: basic, plus" in " ".join(result.output.split())
 
 
 def test_evaluate_data_reads_a_regression_target_as_training_did(run_cli, tmp_path):

@@ -17,6 +17,7 @@ from nnrun.data.cells import class_index, is_boolean, tidy_label
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import read_npz
 from nnrun.data.inputs import InputRows, read_input
+from nnrun.data.labels import written_as
 from nnrun.data.ranges import sample_notes
 from nnrun.data.files import not_one_hot
 from nnrun.data.table import is_missing
@@ -173,7 +174,8 @@ def target_values(values: np.ndarray, saved: SavedPreprocessing, source: Path, l
         number = labels[unknown].lstrip("-").replace(".", "", 1).isdigit()
         raise UserError(f"{source}, {where}: unknown class '{labels[unknown]}'; the model knows "
                         f"{', '.join(classes)}", hint="targets that are numbers are class names here, not "
-                        "positions, since the classes are named by numbers" if numbered and number else None)
+                        "positions, since the classes are named by numbers" if numbered and number else
+                        written_as([labels[unknown]], classes))
     return np.array([index[label] for label in labels], np.int64)
 
 

@@ -23,6 +23,7 @@ from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.labels import known_class_hint
 from nnrun.data.ranges import range_notes, sample_notes
 from nnrun.data.table import collect_missing, columns_with_gaps, table_from
 
@@ -155,9 +156,7 @@ def _targets(columns, name: str, classes: list[str] | None, problems: DataProble
     problems.add_cells("missing target", name, columns.lines[missing], hint=hint)
     unknown = (known < 0) & ~missing
     shown = np.array(labels + [""], dtype=object)[codes[unknown]]
-    problems.add_cells("unknown class", name, columns.lines[unknown], shown,
-                       hint=f"the model knows {len(classes)} classes: {', '.join(classes[:20])}"
-                            + (", ..." if len(classes) > 20 else ""))
+    problems.add_cells("unknown class", name, columns.lines[unknown], shown, hint=known_class_hint(shown, classes))
     return known
 
 

@@ -76,6 +76,24 @@ def written_key(name) -> str:
     return " ".join(str(name).split()).casefold()
 
 
+def known_class_hint(unknown, classes: list[str]) -> str:
+    """The hint for labels the model does not know: its classes, after :func:`written_as`."""
+    known = f"the model knows {len(classes)} classes: {', '.join(classes[:20])}" + (", ..." if len(classes) > 20 else "")
+    slip = written_as(unknown, classes)
+    return f"{slip}; {known}" if slip else known
+
+
+def written_as(unknown, classes: list[str]) -> str | None:
+    """Where one of the ``unknown`` labels is a class written another way ('account' for
+    'Account'), a sentence that says so; else None."""
+    by_key = {written_key(name): name for name in classes}
+    label = next((str(label) for label in unknown if written_key(label) in by_key), None)
+    if label is None:
+        return None
+    return f"'{label}' is the class '{by_key[written_key(label)]}' written another way (case or spaces): write " \
+           "the labels as training did"
+
+
 def written_alike(names) -> list[list[str]]:
     """The groups of names that differ only in case or spaces ('North', 'north ')."""
     alike: dict[str, list[str]] = {}
