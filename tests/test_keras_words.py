@@ -95,6 +95,20 @@ GUESSES = [
                                                                                     "vocab_size": 200}},
      "data.source.text.vocab_size: unknown key 'vocab_size'; did you mean 'max_tokens'? (the vocabulary's size is "
      "'max_tokens' here)"),
+    # TextVectorization's other arguments: what nnrun does instead, not a neighbour by spelling ('split' is no
+    # data.split here, 'oov_token' no 'tokens').
+    ("data.source", {"type": "csv", "path": "reviews.csv", "target": "label", "text": {"column": "review",
+                                                                                    "split": "whitespace"}},
+     "data.source.text.split: unknown key 'split'; how a text is split is 'tokens' here: word (on white space, "
+     "Keras's split='whitespace') or char (split='character')"),
+    ("data.source", {"type": "csv", "path": "reviews.csv", "target": "label", "text": {"column": "review",
+                                                                                    "oov_token": "<OOV>"}},
+     "data.source.text.oov_token: unknown key 'oov_token'; a word outside the vocabulary is always '[UNK]', index 1 "
+     "(0 is the padding); remove this key"),
+    ("data.source", {"type": "csv", "path": "reviews.csv", "target": "label", "text": {"column": "review",
+                                                                                    "standardize": "lower"}},
+     "data.source.text.standardize: unknown key 'standardize'; Keras's standardization is lowercase and "
+     "strip_punctuation here"),
     ("model.layers.0", {"type": "bidirectional", "layer": {"type": "lstm", "units": 4}, "return_sequences": True},
      "model.layers.0.return_sequences: unknown key 'return_sequences'; the wrapped layer's options go inside it: "
      "layer: {type: ..., return_sequences: true}"),

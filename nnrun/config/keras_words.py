@@ -90,6 +90,27 @@ TEXT_KEYS = dict.fromkeys(("max_len", "maxlen", "max_length", "seq_len", "sequen
                           "length") | dict.fromkeys(("vocab_size", "num_words", "max_features", "vocabulary_size"),
                                                     "max_tokens")
 
+# The rest of TextVectorization's, Tokenizer's and pad_sequences' arguments, where they
+# are given in a text block (whose keys include tokens): what nnrun does instead.
+TEXT_WORDS = {
+    "split": "how a text is split is 'tokens' here: word (on white space, Keras's split='whitespace') or char "
+             "(split='character')",
+    "char_level": "characters as tokens are tokens: char here",
+    "standardize": "Keras's standardization is lowercase and strip_punctuation here (both true by default); set "
+                   "those instead",
+    "filters": "the punctuation Tokenizer filters out is strip_punctuation here (true by default); set it instead",
+    "lower": "did you mean 'lowercase'? (Tokenizer's 'lower' is 'lowercase' here)",
+    "oov_token": "a word outside the vocabulary is always '[UNK]', index 1 (0 is the padding); remove this key",
+    "output_mode": "a text becomes its token indices (Keras's output_mode 'int'), which an embedding layer reads; "
+                   "remove this key",
+    "padding": "a shorter text is padded with 0 at its end (Keras's padding='post'; mask_zero: true on the "
+               "embedding skips it); remove this key",
+    "truncating": "a longer text keeps its first tokens (Keras's truncating='post'); remove this key",
+    "ngrams": "n-grams are not offered: each token is one word or character",
+    "vocabulary": "the vocabulary is learned from the training split's texts (its most frequent max_tokens - 2 "
+                  "tokens); a vocabulary given in advance is not offered",
+}
+
 # A learning-rate scheduler's arguments as PyTorch's StepLR names them.
 TORCH_KEYS = {"step_size": "every", "gamma": "factor"}
 
@@ -141,6 +162,8 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
         return f"; the validation fraction is set in the data block: data: {{split: {{validation: {value}}}}}"
     if key in RENAMED_KEYS and RENAMED_KEYS[key] in fields:
         return f"; did you mean '{RENAMED_KEYS[key]}'? (Keras's '{key}' is '{RENAMED_KEYS[key]}' in nnrun)"
+    if key in TEXT_WORDS and "tokens" in fields:
+        return f"; {TEXT_WORDS[key]}"
     if key in TEXT_KEYS and TEXT_KEYS[key] in fields:
         meaning = "a text's length in tokens" if TEXT_KEYS[key] == "length" else "the vocabulary's size"
         return f"; did you mean '{TEXT_KEYS[key]}'? ({meaning} is '{TEXT_KEYS[key]}' here)"
