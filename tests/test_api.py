@@ -188,6 +188,26 @@ def test_unseen_categories_are_told_in_python_as_predict_tells_them(tmp_path, ca
     assert fruit.predict(seen).notes == () and capsys.readouterr().err == ""
 
 
+def test_a_text_model_trains_on_texts_alone_as_on_a_table_of_their_column(tmp_path):
+    texts = ["great film", "awful film", "great plot", "awful plot", "", "fine film"] * 8
+    labels = ["pos", "neg", "pos", "neg", "neg", "pos"] * 8
+    config = {"data": {"source": {"text": {"column": "review", "max_tokens": 20, "length": 3}}},
+              "model": {"layers": [{"type": "embedding", "input_dim": 20, "output_dim": 4},
+                                   {"type": "global_average_pool1d"},
+                                   {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 2}, "seed": 3}
+    listed = nnrun.train(config, data=(texts, labels), validation=(np.array(texts[:6]), labels[:6]),
+                         run_dir=tmp_path / "list")
+    assert (tmp_path / "list" / "data.csv").read_text().startswith('"review","target"\n"great film","pos"\n')
+    assert nnrun.load(listed.run_dir).predict(["great plot", "awful film"]).probabilities.shape == (2, 2)
+    # A number among the texts is no text; without the text block, texts are told where to go.
+    with pytest.raises(UserError, match=r"x: item 47 is 3, but this model reads texts \(its column 'review'\)"):
+        nnrun.train(config, data=(texts[:-1] + [3], labels), run_dir=tmp_path / "number")
+    with pytest.raises(UserError, match=r"texts train with a text block in the config, data: \{source: \{text: "):
+        nnrun.train({**config, "data": {}}, data=(texts, labels), run_dir=tmp_path / "bare")
+    assert not (tmp_path / "number").exists() and not (tmp_path / "bare").exists()
+
+
 def test_training_from_arrays_refuses_bad_input_and_leaves_no_folder(tmp_path):
     x, y = np.zeros((20, 2)), np.array([0, 1] * 10)
     config = {**REGRESSION, "loss": "categorical_crossentropy", "metrics": []}

@@ -403,6 +403,21 @@ def test_a_text_models_missing_texts_are_empty_texts_as_in_a_file(tmp_path):
                                   model.predict(["12345", ""]).probabilities)
 
 
+def test_a_series_of_texts_trains_as_the_dataframe_of_its_column_does(tmp_path):
+    texts = pd.Series(["great film", "awful film", "great plot", "awful plot", "fine film", "bad plot"] * 8)
+    labels = pd.Series(["pos", "neg", "pos", "neg", "pos", "neg"] * 8)
+    config = {"data": {"source": {"text": {"column": "text", "max_tokens": 20, "length": 3}}},
+              "model": {"layers": [{"type": "embedding", "input_dim": 20, "output_dim": 4},
+                                   {"type": "global_average_pool1d"},
+                                   {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 2}, "seed": 3}
+    alone = nnrun.train(config, data=(texts, labels), run_dir=tmp_path / "series")
+    table = nnrun.train(config, data=(pd.DataFrame({"text": texts}), labels), run_dir=tmp_path / "frame")
+    assert (tmp_path / "series" / "model.safetensors").read_bytes() == \
+        (tmp_path / "frame" / "model.safetensors").read_bytes()
+    assert alone.final == table.final
+
+
 def test_several_regression_targets_from_a_table_of_numbers(tmp_path):
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"])

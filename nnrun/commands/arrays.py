@@ -34,6 +34,7 @@ from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.in_memory import samples_array
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
                                    split_settings, table_column_names, text_columns)
+from nnrun.commands.frame_texts import texts_as_table
 from nnrun.engine.experiment import as_loaded
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train
@@ -62,6 +63,7 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
                             hint=fraction)
         if pair is not None:
             _check_index(*pair, name)
+    data, validation = texts_as_table(data, settings), texts_as_table(validation, settings)
     names = table_column_names(data[0])
     if names is not None and validation is not None:
         given = table_column_names(validation[0])
@@ -196,11 +198,14 @@ def _pair(value, name: str, x_name: str, y_name: str, task: str) -> dict[str, np
     y = given_targets(value[1], name, task)
     if x.ndim < 2 or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         one = x.ndim == 1 and np.issubdtype(x.dtype, np.number)  # one feature, without the features' axis
+        texts = x.ndim == 1 and x.dtype.kind in "UO"
         series = "x.to_frame()" if hasattr(value[0], "to_frame") else "x.reshape(-1, 1)"
         raise UserError(f"{name}: x must be a real numeric array of shape (samples, features...), got {x.dtype} "
                         f"of shape {x.shape}", hint=f"for one feature per sample, {series} (of a DataFrame: "
-                        "df[['column']])" if one else "a table with text or category columns trains as a pandas "
-                        "DataFrame, its columns named, or from a CSV file: data: {source: {type: csv, ...}}")
+                        "df[['column']])" if one else "texts train with a text block in the config, data: {source: "
+                        "{text: {column: text}}}, which names their column" if texts else "a table with text or "
+                        "category columns trains as a pandas DataFrame, its columns named, or from a CSV file: data: "
+                        "{source: {type: csv, ...}}")
     if len(x) != len(y):
         raise UserError(f"{name}: x has {len(x)} samples but y has {len(y)}; give one target per sample",
                         hint=_lined_up(*value))

@@ -226,6 +226,11 @@ def text_columns(settings: dict) -> set[str]:
             *([text_column] if text_column else [])}
 
 
+def text_column(settings: dict) -> str | None:
+    """The column a text model reads, by the settings' ``text`` block; None without one."""
+    return _roles(settings)[0]
+
+
 def _roles(settings: dict) -> tuple[str | None, list[str], list[str]]:
     """The column roles the settings name: a text model's column, the ids, the left-out."""
     column = settings["text"].get("column") if isinstance(settings.get("text"), dict) else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnrun.commands.frame_texts import one_text_column
 from nnrun.commands.frames import table_column_names
 from nnrun.data.cells import markers
 from nnrun.data.columns import accept_columns, extra_note
@@ -43,23 +44,7 @@ def texts_as_column(x, saved) -> object:
     columns = saved.columns.columns if saved.columns else []
     if len(columns) != 1 or columns[0].kind != "text":
         return x
-    name = columns[0].name
-    if isinstance(x, str):
-        return {name: [x]}
-    series = hasattr(x, "to_list") and getattr(x, "ndim", None) == 1 and name not in map(str, x.index)
-    # A missing text (None, NaN, pd.NA, as a Series of texts with gaps holds them) is an
-    # empty cell, as in a file; a number is no text (a JSON request's is refused alike).
-    if not (series or isinstance(x, (list, tuple, np.ndarray))) or np.ndim(x) != 1:
-        return x
-    values = list(x)
-    other = [i for i, text in enumerate(values) if not isinstance(text, str) and not is_missing(text)]
-    if not other:
-        return {name: values}
-    if not all(isinstance(values[i], (int, float, np.number)) for i in other):
-        return x  # rows as dicts, say: read by column name
-    at = f"item {other[0]} is {values[other[0]]!r}" if len(other) < len(values) else "its items are not texts"
-    raise UserError(f"x: {at}, but this model reads texts (its column '{name}')",
-                    hint="give each item as a string, e.g. [str(v) for v in x]; a file's cells are read as text")
+    return {columns[0].name: [x]} if isinstance(x, str) else one_text_column(x, columns[0].name)
 
 
 def samples_array(x, name: str) -> np.ndarray:
