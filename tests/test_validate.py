@@ -34,7 +34,8 @@ def test_validate_prints_a_model_summary(run_cli, tmp_path):
     result = run_cli("validate", IRIS)
     assert result.exit_code == 0, result.output
     assert f"{IRIS}: valid" in result.output
-    assert "input shape (4,), 3 classes: setosa, versicolor, virginica; 105 train, 15 validation, 30 test" in result.output
+    assert "input shape (4,), 3 classes: setosa, versicolor, virginica; 105 train, 15 validation, 30 test " \
+        "(validation and test drawn at random)" in " ".join(result.output.split())
     assert _rows(result.output) == [
         ["dense_0", "dense (relu)", "(None, 64)", "320"],
         ["dense_1", "dense (softmax)", "(None, 3)", "195"],
@@ -418,3 +419,22 @@ def test_numeric_sequences_padded_at_their_end_are_warned_about_until_a_masking_
     # Every sequence of full length: nothing looks padded.
     np.savez(tmp_path / "seq.npz", x=x + 1, y=np.arange(60) % 2)
     assert "warning" not in run_cli("validate", tmp_path / "s.yaml").output
+
+
+def test_batches_in_order_with_splits_drawn_at_random_are_warned_about_and_the_split_is_told(run_cli):
+    """Keras's shuffle=False with validation_split holds out the last rows; here the split
+    is its own setting, and a time series left to the default is tested on its own past."""
+    result = run_cli("validate", IRIS, "--set", "training.shuffle=false")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "warning: training.shuffle: false keeps each epoch's batches in the rows' " \
+        "order, but data.split still draws the validation and test rows at random; for rows in time order, set " \
+        "data.split.shuffle: false too (training first, then validation, the test rows last)" in text, result.output
+    ordered = run_cli("validate", IRIS, "--set", "training.shuffle=false", "--set", "data.split.shuffle=false",
+                      "--set", "data.split.stratify=false")
+    assert "training.shuffle" not in ordered.output  # (iris's rows are sorted by class: the split's own warning)
+    assert "105 train, 15 validation, 30 test (validation and test from the last rows, in order)" in \
+        " ".join(ordered.output.split())
+    # Nothing held out: nothing to tell.
+    bare = run_cli("validate", IRIS, "--set", "training.shuffle=false", "--set", "data.split.validation=0",
+                   "--set", "data.split.test=0")
+    assert "warning" not in bare.output and "drawn" not in bare.output

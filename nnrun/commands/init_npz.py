@@ -79,6 +79,9 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
              f"  source: {{type: npz, path: {scalar(os.path.relpath(data.resolve(), path.parent.resolve()))}"
              f"{f', y: {scalar(y_name)}' if y_name != 'y' else ''}}}",
              *_split_lines(source.given_splits(), classes is not None)]
+    if len(shape) == 2 and not flatten and len(source.given_splits()) < 2:  # sequences, some held out here
+        lines.append("  # if the sequences are windows of one series in time order, shuffle: false in split tests on "
+                     "the last ones; drawn at random, held-out windows overlap the ones the model learned from")
     if preprocess:
         lines.append(preprocess)
     lines += target_lines(classes)
@@ -128,15 +131,17 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
         return (), False, commented("  preprocess: [standardize]", "fitted on the training split only")
     # Sequences padded with steps of 0 at one end; 8-bit values are pixels, however they lie.
     end, padded = sequence_padding(x) if len(shape) == 2 and stored != np.uint8 else (None, 0.0)
-    # Two 2x2 poolings need 4 pixels a side at least: narrower samples are sequences.
+    # Two 2x2 poolings need 4 pixels a side at least: narrower samples are sequences, and so
+    # are values below 0 (a pixel's brightness is not).
+    sampled = x[:: max(1, len(x) // 256)][:256]
     image = len(shape) == 3 or (len(shape) == 2 and (shape[1] > IMAGE_WIDTH or stored == np.uint8) and not padded
-                                and min(shape) >= 4)
+                                and min(shape) >= 4 and float(np.min(sampled)) >= 0)
     if image:
         if looks_channels_first(shape) and shape[-1] not in (1, 3, 4):  # as training's own warning reads them
             raise UserError(f"{data}: the samples {shape} look like images stored channels first, (channels, height, "
                             "width); nnrun's images are channels last, (height, width, channels)",
                             hint="save them as x.transpose(0, 2, 3, 1) and run nnrun init again")
-        top = float(np.max(x[:: max(1, len(x) // 256)][:256]))
+        top = float(np.max(sampled))
         top = pixel_top(top)
         reshape = (commented(f"    - {{type: reshape, target_shape: [{shape[0]}, {shape[1]}, 1]}}",
                              "images of one channel: the channel axis added"),) if len(shape) == 2 else ()
@@ -152,7 +157,10 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
     if len(shape) == 2:
         masking = (commented("    - {type: masking}", f"{padded:.0%} of the sequences {end.replace('start', 'begin')} "
                              "in steps of 0: padding, skipped"),) if padded else ()
-        lstm = commented("    - {type: lstm, units: 64}", f"reads the {shape[0]} step{'s' * (shape[0] != 1)} in order")
+        steps = f"reads the {shape[0]} step{'s' * (shape[0] != 1)} in order"
+        if shape[0] < shape[1]:  # fewer steps than features: the axes may be the other way round
+            steps += f", of {shape[1]} features each (stored as (samples, features, steps)? save x.transpose(0, 2, 1))"
+        lstm = commented("    - {type: lstm, units: 64}", steps)
         # Standardizing would move the padding's zeros, which the masking layer looks for.
         standardize = None if padded else commented("  preprocess: [{type: standardize, per: channel}]",
                                                     "each feature over every step, from the training split")

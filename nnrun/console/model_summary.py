@@ -16,6 +16,7 @@ from nnrun.commands.validate import layer_rows, validate
 from nnrun.console.output import OutputConsole, say_note
 from nnrun.console.tables import FoldingTable
 from nnrun.data.labels import class_list
+from nnrun.data.split import how_drawn
 from nnrun.engine.experiment import Experiment
 
 
@@ -31,7 +32,8 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     given = config.data.source.model_dump(exclude={"type"}, exclude_defaults=True)
     options = " ".join(f"{k}={_option(v)}" for k, v in given.items())
     source_text = f"{config.data.source.type} {options}".strip()
-    say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}")
+    drawn = how_drawn(config.data.split, config.data.source)
+    say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}" + (f" ({drawn})" if drawn else ""))
     for warning in experiment.warnings:
         say_note(warning, "warning")
     rows = layer_rows(experiment)

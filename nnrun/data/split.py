@@ -37,6 +37,21 @@ class SplitConfig(BaseModel):
 SPLITS = ("train", "validation", "test")
 
 
+def drawn_splits(config: SplitConfig, source) -> list[str]:
+    """The held-out splits taken from the rows of the data (not from files of their own)."""
+    return [name for name, fraction in (("validation", config.validation), ("test", config.test))
+            if fraction and not getattr(source, f"{name}_path", None)]
+
+
+def how_drawn(config: SplitConfig, source) -> str:
+    """How the held-out rows were taken, for a summary: "" when none were."""
+    drawn = drawn_splits(config, source)
+    if not drawn:
+        return ""
+    return f"{' and '.join(drawn)} drawn at random" if config.shuffle else \
+        f"{' and '.join(drawn)} from the last rows, in order"
+
+
 def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Indices of each split, sorted. With stratification every class is cut in the
     same proportions, so a class of 10 with test 0.2 puts exactly 2 in the test split.

@@ -13,6 +13,7 @@ import numpy as np
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.ranges import amount, pixel_top
+from nnrun.data.split import drawn_splits
 from nnrun.model.inputs import VALUES_KEPT, reads_input_values
 from nnrun.model.graph import INPUT, Graph
 from nnrun.model.reach import reaching_output
@@ -53,6 +54,13 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
         warnings.append("data.split: stratify: true keeps no class proportions with shuffle: false, which keeps the "
                         "rows' order (training first, then validation, then test); set shuffle: true for stratified "
                         "splits, or leave stratify out")
+    drawn = drawn_splits(split, config.data.source)
+    if not config.training.shuffle and "shuffle" in config.training.model_fields_set and split.shuffle and drawn:
+        # Keras's shuffle=False with validation_split holds out the last rows; here the
+        # split is its own setting, and without it a time series is tested on its own past.
+        warnings.append(f"training.shuffle: false keeps each epoch's batches in the rows' order, but data.split "
+                        f"still draws the {' and '.join(drawn)} rows at random; for rows in time order, set "
+                        "data.split.shuffle: false too (training first, then validation, the test rows last)")
     layers = config.model.layers
     for i, step in enumerate(config.data.preprocess):
         if getattr(step, "per", None) == "channel" and len(data.input_shape) == 1 and layers and \
