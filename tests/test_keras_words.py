@@ -43,7 +43,7 @@ GUESSES = [
      "model.layers.0.input_dim: unknown key 'input_dim'; nnrun takes the input size from the data, "
      "so no layer declares it; remove this key"),
     ("metrics.0", "acc",
-     "metrics.0: expected one of accuracy, top_k_accuracy, precision, recall, f1, f1_macro, auc, pr_auc, balanced_accuracy, mae, rmse, r2, "
+     "metrics.0: expected one of accuracy, top_k_accuracy, precision, recall, f1, f1_macro, auc, pr_auc, balanced_accuracy, mae, rmse, mape, r2, "
      "got 'acc'; did you mean 'accuracy'? (Keras's 'acc' is 'accuracy' in nnrun)"),
     ("metrics.0", "average_precision",
      "got 'average_precision'; did you mean 'pr_auc'? ('average_precision' is 'pr_auc' in nnrun)"),
@@ -118,6 +118,10 @@ GUESSES = [
      "got 'RootMeanSquaredError'; did you mean 'rmse'? (Keras's 'RootMeanSquaredError' is 'rmse' in nnrun)"),
     ("metrics.0", "mse", "got 'mse'; did you mean 'rmse'? (mse is a loss; as a metric nnrun offers rmse, its square root)"),
     ("loss", "MeanSquaredError", "did you mean 'mse'? (Keras's 'MeanSquaredError' is 'mse' in nnrun)"),
+    ("loss", "mape", "did you mean 'mae'? (mape is a metric here (metrics: [mape]), not a loss; mae is the loss "
+     "nearest it)"),
+    ("metrics.0", "MeanAbsolutePercentageError", "did you mean 'mape'? (Keras's 'MeanAbsolutePercentageError' is "
+     "'mape' in nnrun)"),
     ("model.layers.0", {"type": "conv2d", "filters": 2, "kernel_size": 3, "data_format": "channels_first"},
      "model.layers.0.data_format: unknown key 'data_format'; nnrun's images are channels last, (height, width, "
      "channels); give channels-first images transposed, x.transpose(0, 2, 3, 1), and remove this key"),

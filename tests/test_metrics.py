@@ -132,6 +132,10 @@ def test_regression_metrics():
     assert score("rmse", target, out) == pytest.approx(np.sqrt(2.25 / 4))
     # SS_res = 2.25; SS_tot = 2.25 + 0.25 + 0.25 + 2.25 = 5.
     assert score("r2", target, out) == pytest.approx(1 - 2.25 / 5)
+    # Keras's MAPE, in percent: 100 * mean(0.5/1, 0/2, 1/3, 1/4).
+    assert score("mape", target, out) == pytest.approx(100 * (0.5 + 0 + 1 / 3 + 1 / 4) / 4)
+    # A target of 0 divides by Keras's epsilon, as Keras's does.
+    assert score("mape", np.array([0.0, 2.0]), np.array([[1e-7], [2.0]])) == pytest.approx(50.0)
 
 
 def test_every_metric_says_which_task_it_needs():

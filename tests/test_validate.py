@@ -438,3 +438,15 @@ def test_batches_in_order_with_splits_drawn_at_random_are_warned_about_and_the_s
     bare = run_cli("validate", IRIS, "--set", "training.shuffle=false", "--set", "data.split.validation=0",
                    "--set", "data.split.test=0")
     assert "warning" not in bare.output and "drawn" not in bare.output
+
+
+def test_mape_over_targets_of_zero_is_warned_about(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "z.npz", x=rng.random((100, 3)), y=np.r_[np.zeros(10), rng.random(90) + 1])
+    (tmp_path / "z.yaml").write_text("data: {source: {type: npz, path: z.npz, task: regression}}\n"
+                                     "model: {layers: [{type: dense, units: 1}]}\nloss: mse\nmetrics: [mape]\n")
+    result = run_cli("validate", tmp_path / "z.yaml")
+    assert result.exit_code == 0 and "warning: metrics: mape divides each error by its target, and 7 of the " \
+        "training targets are 0: their errors count as if divided by 1e-07, so mape reads huge; mae or rmse " \
+        "measures them" in " ".join(result.output.split()), result.output
+    assert "warning" not in run_cli("validate", tmp_path / "z.yaml", "--set", "metrics=[mae]").output

@@ -136,7 +136,7 @@ PLACES = {
 RENAMED_VALUES = {
     "acc": "accuracy", "categoricalaccuracy": "accuracy", "sparsecategoricalaccuracy": "accuracy",
     "binaryaccuracy": "accuracy", "meansquarederror": "mse", "meanabsoluteerror": "mae",
-    "rootmeansquarederror": "rmse", "r2score": "r2", "topkcategoricalaccuracy": "top_k_accuracy",
+    "rootmeansquarederror": "rmse", "meanabsolutepercentageerror": "mape", "r2score": "r2", "topkcategoricalaccuracy": "top_k_accuracy",
     "sparsetopkcategoricalaccuracy": "top_k_accuracy", "f1score": "f1",
 }
 # scikit-learn's names, and the usual short ones of the precision-recall curve's area: not Keras's words.
@@ -234,6 +234,8 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
         return OTHER_NAMES[_squash(word)], f"'{word}' is '{OTHER_NAMES[_squash(word)]}' in nnrun"
     if renamed in ("mse", None) and _squash(word) in ("mse", "meansquarederror") and "rmse" in options:
         return "rmse", "mse is a loss; as a metric nnrun offers rmse, its square root"
+    if _squash(word) in ("mape", "meanabsolutepercentageerror") and "mape" not in options and "mae" in options:
+        return "mae", "mape is a metric here (metrics: [mape]), not a loss; mae is the loss nearest it"
     if TORCH_VALUES.get(word) in options:
         logits = "; with no activation on the last layer, add from_logits: true" if "Logits" in word else ""
         return TORCH_VALUES[word], f"PyTorch's '{word}' is '{TORCH_VALUES[word]}' in nnrun{logits}"

@@ -225,7 +225,7 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
     if metric in ("loss", "val_loss") and "data.target_scale" in located.parameters:
         # With the target standardized the loss is in standardized units, without it in the
         # target's own: one ranking would compare 0.01 with 800,000.
-        in_units = [m for m in config.metrics if m in ("mae", "rmse", "r2")]
+        in_units = [m for m in config.metrics if m in ("mae", "rmse", "mape", "r2")]
         use = f"val_{in_units[0]}" if in_units else "val_mae (add mae to the base config's metrics)"
         return [located.problem("metric", f"'{metric}' is in other units in trials with and without "
                                           f"data.target_scale, so it cannot rank them; use {use}")]

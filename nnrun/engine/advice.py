@@ -28,7 +28,7 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
     """Settings that are valid but do nothing useful here (a metric that always reads 1,
     a warmup longer than the run). Warned, not refused, so that runs trained with them
     still load. ``validated``: the run has a validation split (a fraction or a file)."""
-    from nnrun.model.metrics import TOP_K
+    from nnrun.model.metrics import MAPE_FLOOR, TOP_K
 
     warnings = []
     if "top_k_accuracy" in config.metrics and data.task == "classification" and data.num_classes <= TOP_K:
@@ -39,6 +39,11 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
         warnings += _target_scale_warning(data)
     if getattr(config.loss, "type", config.loss) == "mse":
         warnings += _target_outliers(data)
+    zeros = int(np.count_nonzero(np.abs(data.y) <= MAPE_FLOOR)) if data.task == "regression" else 0
+    if "mape" in config.metrics and zeros:
+        warnings.append(f"metrics: mape divides each error by its target, and {zeros} of the training targets are 0: "
+                        f"their errors count as if divided by {MAPE_FLOOR:g}, so mape reads huge; mae or rmse "
+                        "measures them")
     if data.task == "regression" and data.y.ndim == 1 and len(data.y) and np.isin(data.y, (0, 1)).all():
         loss = getattr(config.loss, "type", config.loss)
         warnings.append(f"loss: {loss} fits the targets as amounts, but they are all 0 and 1, so the model predicts "

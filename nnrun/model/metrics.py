@@ -203,6 +203,16 @@ def rmse(target, out) -> float:
     return float(np.sqrt(np.mean(_residuals(target, out) ** 2)))
 
 
+MAPE_FLOOR = 1e-7  # Keras's epsilon: a target of 0 divides by this, not by 0
+
+
+def mape(target, out) -> float:
+    """Mean absolute percentage error, as Keras's: 100 * mean(|residual| / |target|), each
+    target's size at least MAPE_FLOOR (a target near 0 makes it huge, which a warning says)."""
+    target64 = target.reshape(out.shape).astype(np.float64)
+    return float(100 * np.mean(np.abs(_residuals(target, out)) / np.maximum(np.abs(target64), MAPE_FLOOR)))
+
+
 def r2(target, out) -> float:
     """1 - SS_res / SS_tot per output, averaged over outputs (scikit-learn's default);
     a constant target gives 0 when predicted imperfectly, 1 when exactly."""
@@ -227,6 +237,7 @@ METRICS: dict[str, Metric] = {
         Metric("balanced_accuracy", balanced_accuracy, True, "classification", decides=True),
         Metric("mae", mae, False, "regression"),
         Metric("rmse", rmse, False, "regression"),
+        Metric("mape", mape, False, "regression"),
         Metric("r2", r2, True, "regression"),
     )
 }
