@@ -91,8 +91,10 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (ROWS, "{type: csv, path: data/table.csv, target: lable}",
          "csv.yaml:3:53: data.source.target: 'lable' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: [cat, dog]}",
-         "data.source.target: expected one column name, got a list (cat, dog); the target is one column of labels "
-         "or values. For one-hot columns, write the class names into one column"),
+         "data.source.target: expected one column name, got a list (cat, dog); a CSV file's target is one column of "
+         "labels or values. For one-hot columns, write the class names into one column and name it here. For several "
+         "values to predict (a regression of several targets), give the data as an .npz with y of shape (samples, "
+         "targets)"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, features: [sise]}",
          "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",

@@ -10,13 +10,19 @@ def column_names(value):
     return [value] if isinstance(value, str) else [] if value is None else value
 
 
+SEVERAL_TARGETS = ("For several values to predict (a regression of several targets), give the data as an .npz "
+                   "with y of shape (samples, targets), or train from Python with those columns as y: "
+                   "nnrun.train(config, data=(df[features], df[targets]))")
+
+
 def one_column(value):
-    """A list of target columns is most often one-hot columns: say what to do instead."""
+    """A list of target columns: one-hot columns, or several values to predict. Say what
+    to do instead of each."""
     if isinstance(value, list):
         names = ", ".join(map(str, value))
-        raise ValueError(f"expected one column name, got a list ({names}); the target is one column of labels or "
-                         "values. For one-hot columns, write the class names into one column and name it here, "
-                         "or give the data as an .npz with x and y (a one-hot y is read as class labels)")
+        raise ValueError(f"expected one column name, got a list ({names}); a CSV file's target is one column of "
+                         "labels or values. For one-hot columns, write the class names into one column and name it "
+                         f"here. {SEVERAL_TARGETS}")
     return value
 
 
