@@ -138,6 +138,22 @@ def test_two_class_scores_name_the_class_they_score(run_cli):
     assert result.exit_code == 0 and "second of two" not in result.output  # of three classes: the macro mean
 
 
+def test_an_accuracy_no_better_than_the_most_frequent_class_is_noted(run_cli, tmp_path):
+    # Nine rows in ten of class 0, inputs of noise: the number reads well on its own.
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "imb.npz", x=rng.normal(size=(400, 3)), y=(rng.random(400) < 0.1).astype(int))
+    (tmp_path / "imb.yaml").write_text("data: {source: {type: npz, path: imb.npz}}\nmodel: {layers: [{type: dense, "
+                                       "units: 2, activation: softmax}]}\nloss: categorical_crossentropy\n"
+                                       "metrics: [accuracy]\ntraining: {epochs: 5}\n")
+    result = run_cli("train", tmp_path / "imb.yaml", "--run-dir", "imb", "-q")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and re.search(r"note: test accuracy 0\.\d+ is no better than always predicting '0', "
+                                               r"the most frequent training class \(0\.8750 of the test split\): the "
+                                               r"model does no better than the class shares alone", text), result.output
+    trained = run_cli("train", IRIS, "--run-dir", "iris", "-q")
+    assert "no better than always" not in trained.output
+
+
 def _auc_of_one_class(folder):
     """A config whose early stopping watches val_auc of a validation split that holds one
     class only: class 1 is 4 rows of 200, none of them in the 20 held out."""

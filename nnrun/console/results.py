@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -65,6 +66,7 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
     if result.stopped_early:
         lines.append(("early stop", _early_stop_note(result, experiment)))
     lines.append(_positive_class_line(experiment))
+    lines.append(_majority_line(result, experiment))
     note = overfitting(history)
     if note:
         dropout = experiment is not None and any(node.layer.type == "dropout" for node in experiment.graph.nodes)
@@ -143,6 +145,26 @@ def _positive_class_line(experiment) -> tuple[str, str] | None:
     listed = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
     return ("note", f"{listed} {'is' if len(named) == 1 else 'are'} of class '{classes[1]}', the second of "
                     f"two (data.classes orders them; f1_macro averages both; nnrun evaluate reports each class)")
+
+
+def _majority_line(result, experiment) -> tuple[str, str] | None:
+    """A held-out accuracy no better than always predicting the most frequent training
+    class: on imbalanced classes that number alone reads well (0.95 of 95 to 5), and on
+    a model that ignores its inputs it is all there is to learn."""
+    if experiment is None or "accuracy" not in experiment.config.metrics:
+        return None
+    train = experiment.splits["train"]
+    split = next((name for name in ("test", "validation") if name in result.final and name in experiment.splits), None)
+    if train.task != "classification" or train.y.ndim != 1 or split is None or not len(train.y):
+        return None
+    majority = int(np.bincount(train.y.astype(np.int64), minlength=train.num_classes).argmax())
+    share, accuracy = float(np.mean(experiment.splits[split].y == majority)), result.final[split]["accuracy"]
+    if not accuracy <= share:  # (NaN: not said)
+        return None
+    return ("note", f"{split} accuracy {number(accuracy)} is no better than always predicting "
+                    f"'{train.class_names[majority]}', the most frequent training class ({number(share)} of the "
+                    f"{split} split): the model does no better than the class shares alone (too few epochs, or inputs "
+                    "that say little of the target); balanced_accuracy and f1_macro score each class alike")
 
 
 def _early_stop_note(result, experiment) -> str:
