@@ -614,15 +614,25 @@ def test_every_column_with_empty_cells_is_counted_in_the_comment(run_cli, tmp_pa
     assert "empty cells: a 9, b 9, c 9, d 9, e 9, ... (6 columns)" in text
 
 
-def test_free_text_beside_other_features_is_left_out_with_how_to_model_it(run_cli, tmp_path):
+def test_free_text_beside_many_features_is_left_out_and_beside_a_few_is_the_model(run_cli, tmp_path):
     rng = np.random.default_rng(0)
     words = "good bad great awful film plot actor boring fun".split()
-    lines = ["review,stars,label"] + [f"{' '.join(rng.choice(words, 6))},{i % 5},{'ab'[i % 2]}" for i in range(60)]
+    lines = ["review,stars,votes,year,label"] + [f"{' '.join(rng.choice(words, 6))},{i % 5},{i % 7},{2000 + i % 9},"
+                                                f"{'ab'[i % 2]}" for i in range(60)]
     text = init_text(run_cli, tmp_path / "reviews.csv", lines, "label")
     assert "ignore: [review]" in text
     assert "# review: free text; to learn from review instead, a text model takes it as its only input: text: " \
            "{column: review}, the other features in ignore (nnrun init on a file of review and label alone writes " \
            "one)" in text
+    # A ticket's text and its price: the text is what the rows say most, read alone.
+    few = ["ticket,review,price,label"] + [f"{i},{' '.join(rng.choice(words, 6))},{rng.uniform(5, 500):.2f},"
+                                           f"{'ab'[i % 2]}" for i in range(60)]
+    text = init_text(run_cli, tmp_path / "tickets.csv", few, "label")
+    assert "text: {column: review, tokens: word" in text and "ignore: [price]" in text
+    assert "# price: left out, as a text model takes review as its only input; to learn from price instead, move " \
+           "review into ignore and price out of it, with the text block removed" in text
+    assert run_cli("train", tmp_path / "tickets.yaml", "-q", "--set", "training.epochs=1", "--run-dir",
+                   tmp_path / "t").exit_code == 0
 
 
 def test_numbers_with_decimal_points_in_a_file_of_decimal_commas_are_left_out_and_said(run_cli, tmp_path):

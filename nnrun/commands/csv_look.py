@@ -80,6 +80,7 @@ class Columns:
     file_rows: int = 0  # the whole file's, estimated from the rows looked at where those are not all
     target_notes: list[str] = field(default_factory=list)  # of the target's classes: rare, or written two ways
     ragged: list[tuple[int, int]] = field(default_factory=list)  # rows of another width: (line, cells)
+    beside_text: list[str] = field(default_factory=list)  # features left out for a text model's one input
 
 
 def text_encoding_of(data: Path) -> str:

@@ -6,8 +6,9 @@ the task, and every column's role. The target's labels decide the task: numbers 
 fractions or more than ``MOST_CLASSES`` values make a regression (mse, with the target
 standardized), even with some labels that are not numbers, which are listed to be
 corrected; words or a few whole numbers a classification (a softmax over the classes,
-or one sigmoid unit for two). A file whose only input is a column of text gets
-a word-embedding model of it.
+or one sigmoid unit for two). A file whose input is a column of free text, beside at
+most ``FEW_BESIDE_TEXT`` other feature columns, gets a word-embedding model of the text
+(the others left out, and said: a text model reads its text alone).
 
 Nothing here is final: ``nnrun validate`` reads the whole file with these settings and
 says what does not fit. The text is checked with the real loader before it is written,
@@ -35,6 +36,9 @@ from nnrun.errors import UserError, did_you_mean, quoted
 
 MOST_CLASSES = 20  # whole-number targets with more distinct values are a regression
 MIN_ROWS = 20  # fewer, and a split of 15% for validation and test each holds out two rows or none
+
+
+FEW_BESIDE_TEXT = 2  # other feature columns a text model may leave out; with more, they are the model's input
 
 
 def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str] | None = None) -> str:
@@ -101,7 +105,13 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     if found.rows < MIN_ROWS:
         raise UserError(f"{data}: {found.rows} row{'s' * (found.rows != 1)} of data; a model learns from more, and "
                         f"the validation and test splits hold some of them out (at least {MIN_ROWS} rows)")
-    text = next(iter(found.texts), None) if not found.features and not found.categorical else None
+    # A free-text column beside a few other columns (a ticket's text and its price) is
+    # what the rows say most: a text model reads it alone, the others left out and said.
+    beside = [*found.features, *found.categorical, *found.dates]
+    text = next(iter(found.texts), None) if len(beside) <= FEW_BESIDE_TEXT else None
+    if text is not None and beside:
+        found.beside_text, found.ignored = beside, [*found.ignored, *beside]
+        found.features, found.categorical, found.dates = [], [], {}
     tokens = tokens_for(found.texts[text][0]) if text is not None else None
     if found.unlabelled and notes is not None:
         count, shown = len(found.unlabelled), ", ".join(map(str, found.unlabelled[:5]))

@@ -101,6 +101,11 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
     for field, _, _, advice in LEFT_OUT_KINDS:  # the columns left out for what they hold: how to learn from them
         if columns := getattr(found, field):
             lines.append(f"    # {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''}: {advice}")
+    if found.beside_text:
+        first = found.beside_text[0]
+        lines.append(f"    # {', '.join(found.beside_text)}: left out, as a text model takes {text} as its only input; "
+                     f"to learn from {first} instead, move {text} into ignore and {first} out of it, with the "
+                     "text block removed")
     if text is None and (texts := [name for name in found.texts if name in left_out]):
         first = texts[0]
         lines.append(f"    # {', '.join(texts[:5])}: free text; to learn from {first} instead, a text model takes it "
@@ -150,6 +155,7 @@ def _left_out_why(left_out: list[str], found: Columns) -> str:
     units: left out (see below)'), the ones explained below first."""
     explained = [(getattr(found, field), name) for field, name, _, _ in LEFT_OUT_KINDS]
     explained.append((found.siblings, "one-hot with the target"))
+    explained.append((found.beside_text, "beside the text"))
     kinds = [kind for columns, kind in explained if set(columns) & set(left_out)]
     rest = set(left_out) - {name for columns, _ in explained for name in columns}
     if rest:
