@@ -714,3 +714,18 @@ def test_a_column_with_signs_and_gap_marks_is_read_with_both(run_cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert '    strip_signs: ["$"]' in result.stdout and '    missing_values: ["-"]' in result.stdout
     assert "ignore:" not in result.stdout and "number features: price, size" in result.stdout
+
+
+def test_a_rare_class_among_several_gets_balanced_weights_and_metrics_that_see_it(run_cli, tmp_path):
+    rng = np.random.default_rng(3)
+    shares = {"billing": 40, "tech": 30, "ship": 26, "other": 4}
+    labels = [name for name, count in shares.items() for _ in range(count * 2)]
+    lines = ["a,b,label"] + [f"{v:.3f},{w:.3f},{label}" for (v, w), label in zip(rng.normal(size=(200, 2)), labels)]
+    text = init_text(run_cli, tmp_path / "tickets.csv", lines, "label")
+    assert "loss: {type: categorical_crossentropy, class_weights: balanced}  # 'other' is 4.0% of the rows, " \
+           "'billing' 40.0%: each class weighed to count alike" in text
+    assert "metrics: [accuracy, f1_macro, balanced_accuracy]" in text
+    assert run_cli("train", tmp_path / "tickets.yaml", "-q", "--set", "training.epochs=1", "--run-dir",
+                   tmp_path / "t").exit_code == 0
+    even = init_text(run_cli, tmp_path / "even.csv", lines[:1] + lines[1:181], "label")  # 80, 60 and 40 rows
+    assert "loss: categorical_crossentropy" in even and "class_weights" not in even

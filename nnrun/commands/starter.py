@@ -44,6 +44,7 @@ HELD_OUT = 0.15  # the validation and the test split of a starter config, each: 
 # A class of two under this share of the rows: accuracy alone would praise a model that
 # never predicts it (0.96 for a 4% class), so the starter weighs it up and scores its ranking.
 RARE_SHARE = 0.2
+RARE_AMONG_MANY = 0.25  # of three classes or more: one with under this share of the largest's rows is rare
 
 
 def class_order(labels: list[str]) -> list[str]:
@@ -117,8 +118,19 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                                   f"the probability of '{classes[1]}' (not '{classes[0]}')"),
                         commented("loss: binary_crossentropy", "two classes: one probability"), OPTIMIZER,
                         commented("metrics: [accuracy, auc]", "auc: how well the probabilities rank (1 is perfect)")]
-    return lines + [commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
-                              f"one probability per class ({len(classes)})"),
+    output = commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
+                       f"one probability per class ({len(classes)})")
+    if counts and min(counts) < RARE_AMONG_MANY * max(counts):
+        rare, common = classes[counts.index(min(counts))], classes[counts.index(max(counts))]
+        share = {name: count / sum(counts) for name, count in zip(classes, counts)}
+        return lines + [output,
+                        commented("loss: {type: categorical_crossentropy, class_weights: balanced}",
+                                  f"'{rare}' is {share[rare]:.1%} of the rows, '{common}' {share[common]:.1%}: each "
+                                  "class weighed to count alike"), OPTIMIZER,
+                        commented("metrics: [accuracy, f1_macro, balanced_accuracy]",
+                                  f"accuracy alone reads well for a model that seldom says '{rare}'; f1_macro and "
+                                  "balanced_accuracy score each class alike")]
+    return lines + [output,
                     commented("loss: categorical_crossentropy", "labels or one-hot rows, as the data has them"),
                     OPTIMIZER, commented("metrics: [accuracy]", "the fraction of samples classed right")]
 
