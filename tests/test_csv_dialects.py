@@ -398,6 +398,15 @@ def test_hints_fit_the_settings_already_made(tmp_path):
     with pytest.raises(UserError) as caught:
         read_header(tmp_path / "s.csv")
     assert caught.value.hint == 'set data.source.delimiter: ";" and data.source.decimal: "," (it writes numbers like 1,5)'
+    # '1,421' beside '424.48' groups thousands: no decimal comma is suggested; '3,25' is one whatever is beside it.
+    (tmp_path / "t.csv").write_text("text;price;label\nhello there;424.48;a\nother one;1,421;b\n")
+    with pytest.raises(UserError) as caught:
+        read_header(tmp_path / "t.csv")
+    assert caught.value.hint == 'set data.source.delimiter: ";"'
+    (tmp_path / "t.csv").write_text("text;price;label\nhello there;424.48;a\nother one;3,25;b\n")
+    with pytest.raises(UserError) as caught:
+        read_header(tmp_path / "t.csv")
+    assert caught.value.hint.endswith("(it writes numbers like 3,25)")
 
 
 def test_no_break_spaces_between_thousands_get_their_hint_and_are_read(tmp_path):

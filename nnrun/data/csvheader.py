@@ -107,8 +107,13 @@ def _decimal_comma(path: Path) -> str | None:
     semicolons, as a locale that writes them separates its files; None if there is none."""
     with open(path, encoding="utf-8-sig", errors="replace") as handle:
         sample = handle.read(1 << 14)
-    number = re.search(r"(?:^|;)\s*(-?\d+,\d+)\s*(?:;|$)", sample, re.MULTILINE)
-    return number.group(1) if number else None
+    numbers = re.findall(r"(?:^|;)\s*(-?\d+,\d+)\s*(?=;|$)", sample, re.MULTILINE)
+    clear = [number for number in numbers if len(number.split(",")[1]) != 3]
+    if clear:
+        return clear[0]
+    # '1,421' alone may group thousands; beside numbers with decimal points ('424.48') it does.
+    points = re.search(r"(?:^|;)\s*-?\d+\.\d+\s*(?:;|$)", sample, re.MULTILINE)
+    return numbers[0] if numbers and not points else None
 
 
 def _writes_decimal_points(path: Path, separator: str) -> bool:
