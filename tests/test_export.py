@@ -142,6 +142,37 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     assert namespace["features"]({**rows[0], "color": None})[-3:] == [0.0, 0.0, 1.0]
 
 
+def test_the_readme_client_gives_nnruns_predictions_for_date_columns(tmp_path):
+    """Dates with and without a time of day, an empty cell filled: the client's features
+    are the ones nnrun encodes."""
+    rng = np.random.default_rng(0)
+    lines = ["when,day,load"]
+    for i in range(120):
+        hour = "" if i == 5 else f"2024-{1 + i % 12:02d}-{1 + i % 27:02d} {i % 24:02d}:{(7 * i) % 60:02d}"
+        lines.append(f"{hour},2023-{1 + (5 * i) % 12:02d}-{1 + (3 * i) % 28:02d},{rng.normal():.3f}")
+    (tmp_path / "load.csv").write_text("\n".join(lines) + "\n")
+    config = {"data": {"source": {"type": "csv", "path": str(tmp_path / "load.csv"), "target": "load",
+                                  "dates": ["when", "day"], "missing": "mean", "task": "regression"}},
+              "model": {"layers": [{"type": "dense", "units": 4, "activation": "tanh"}, {"type": "dense", "units": 1}]},
+              "loss": "mse", "training": {"epochs": 2}}
+    run = nnrun.train(config, run_dir=tmp_path / "dated", quiet=True).run_dir
+    export_run(run)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    client = readme.split("From Python, with only onnxruntime and NumPy.")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(client.replace("runs/fruit-20261201-081500", str(run)).split("rows = [")[0], namespace)
+    from datetime import datetime
+
+    rows = [{"when": "2024-07-02 13:45", "day": "2023-12-31"}, {"when": None, "day": datetime(2024, 2, 29)},
+            {"when": datetime(2025, 1, 1, 0, 0, 30), "day": "2023-03-15"}]
+    features = np.array([namespace["features"](row) for row in rows], np.float32)
+    assert features.shape == (3, 12 + 10)  # when: with the time of day; day: dates alone
+    outputs = namespace["session"].run(None, {"features": features})[0]
+    given = {"when": ["2024-07-02 13:45", "", "2025-01-01 00:00:30"], "day": ["2023-12-31", "2024-02-29", "2023-03-15"]}
+    expected = nnrun.load(run).predict(given).predictions.reshape(-1)
+    np.testing.assert_allclose(outputs.reshape(-1), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):
     report = export_run(trained_runs["breast_cancer"], tmp_path / "bc.onnx")
     assert json.loads(report.card_path.read_text())["onnx"]["output"]["shape"] == ["batch", 2]
