@@ -197,8 +197,10 @@ def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
     from nnrun.data.encoding import unseen_categories
 
     categories = {c["name"]: c["categories"] for c in columns["columns"] if c["kind"] == "categorical"}
-    warnings = category_warnings(categories, len(parts["train"]))
     train = parts["train"].table
+    counts = {name: train.counts(name) for name, values in categories.items()
+              if any(str(v).strip().casefold() == "none" for v in values)}
+    warnings = category_warnings(categories, len(parts["train"]), counts)
     for column in (c for c in columns["columns"] if c["kind"] == "text"):
         warnings += cut_text_warnings(column["name"], train.strings[:, train.categorical.index(column["name"])],
                                       column["text"])

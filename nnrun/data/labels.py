@@ -102,12 +102,14 @@ def written_alike(names) -> list[list[str]]:
     return [group for group in alike.values() if len(group) > 1]
 
 
-def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
+def category_warnings(categories: dict[str, list[str]], rows: int,
+                      counts: dict[str, dict[str, int]] | None = None) -> list[str]:
     """Categorical columns with very many distinct values (more than half the rows, or
     more than HIGH_CARDINALITY with fewer than ROWS_PER_CATEGORY rows each on average):
     an ID or a number column, rarely a real category. Categories written two ways
     ('North', 'north'), which one-hot encoding makes two inputs that each learn from
-    part of the rows. And a column of one value, which tells the rows nothing."""
+    part of the rows. And a column of one value, which tells the rows nothing. ``counts``:
+    the training rows of each category, of the columns that hold 'none'."""
     warnings = [f"categorical column '{name}' has {len(values)} distinct values in {rows} training rows; one-hot "
                 f"encoding makes {len(values)} inputs that the model can memorise; "
                 + (f"its values are numbers with a currency or percent sign (like '{signed}'), so they are read "
@@ -125,8 +127,11 @@ def category_warnings(categories: dict[str, list[str]], rows: int) -> list[str]:
     for name, values in categories.items():
         # '-', 'None', 'n.a.': a gap written as a word, learned as a category of its own
         # ('unknown' is left out: a real answer in many surveys, such as the bank marketing data's)
+        # 'none' in most of the column's rows is an answer (no holiday that day), not a gap.
+        rows_of = (counts or {}).get(name) or {}
+        answer = {v for v, n in rows_of.items() if 2 * n > sum(rows_of.values())}
         gaps = [v for v in values if GAP_LIKE.match(str(v).strip()) and str(v).strip().casefold() != "unknown"
-                or str(v).strip().casefold() == "none"]
+                or str(v).strip().casefold() == "none" and v not in answer]
         if gaps:
             one = len(gaps) == 1
             warnings.append(f"categorical column '{name}': {', '.join(map(repr, gaps[:3]))} look{'s' if one else ''} "
