@@ -48,6 +48,12 @@ def test_a_price_regression_learns_in_its_own_units(tmp_path, capfd):
     warned = " ".join(capfd.readouterr().err.split())
     assert ("the target has mean 45" in warned and "in the training split, while the model starts with outputs near "
             "0 and moves them slowly; set data.target_scale: standardize" in warned)
+    # Several targets: how many are far from unit scale, and the farthest.
+    several = np.stack([y, y / 2, x[:, 0]], axis=1)
+    nnrun.train(_config(target_scale="none"), data=(x, several), run_dir=tmp_path / "several", quiet=True,
+                overrides={"model.layers.1.units": 3, "training.epochs": 1})
+    assert "2 of the 3 targets are far from unit scale; the farthest, output 0, has mean 45" in \
+        " ".join(capfd.readouterr().err.split())
     assert scaled.final["test"]["r2"] > 0.9
     assert plain.final["test"]["r2"] < 0  # 30 epochs from outputs near 0 do not reach 450,000
     saved = json.loads((scaled.run_dir / "preprocess.json").read_text())["target_scale"]

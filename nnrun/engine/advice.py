@@ -201,10 +201,14 @@ def _target_scale_warning(data: Dataset) -> list[str]:
         return []
     values = np.asarray(data.y, np.float64).reshape(len(data.y), -1)
     mean, std = values.mean(axis=0), values.std(axis=0)
-    far = int(np.argmax(np.maximum(np.abs(mean), std)))
-    if max(abs(mean[far]), std[far]) <= TARGET_SCALE_WARNING:
+    scales = np.maximum(np.abs(mean), std)
+    far = int(np.argmax(scales))
+    if scales[far] <= TARGET_SCALE_WARNING:
         return []
-    name = f"the target{f' (output {far})' if values.shape[1] > 1 else ''}"
+    above = int(np.count_nonzero(scales > TARGET_SCALE_WARNING))
+    name = "the target" if values.shape[1] == 1 else f"output {far} of the targets" if above == 1 else \
+        f"{'all' if above == values.shape[1] else above} of the {values.shape[1]} targets are far from unit scale; " \
+        f"the farthest, output {far},"
     return [f"{name} has mean {amount(mean[far])} and standard deviation {amount(std[far])} in the training split, "
             "while the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
             "predictions and metrics stay in the target's units)"]
