@@ -450,3 +450,14 @@ def test_mape_over_targets_of_zero_is_warned_about(run_cli, tmp_path):
         "training targets are 0: their errors count as if divided by 1e-07, so mape reads huge; mae or rmse " \
         "measures them" in " ".join(result.output.split()), result.output
     assert "warning" not in run_cli("validate", tmp_path / "z.yaml", "--set", "metrics=[mae]").output
+
+
+def test_an_archive_that_is_not_there_is_told_at_its_config_key_with_the_near_name(run_cli, tmp_path):
+    np.savez(tmp_path / "windows.npz", x=np.zeros((20, 3), np.float32), y=np.zeros(20, np.float32))
+    (tmp_path / "w.yaml").write_text("data: {source: {type: npz, path: windows.np, task: regression}}\n"
+                                     "model: {layers: [{type: dense, units: 1}]}\nloss: mse\n")
+    result = run_cli("validate", tmp_path / "w.yaml")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "w.yaml:1:34: data.source.path: " in text and "windows.np: no such file; did " \
+        "you mean" in text and "windows.npz'?; a relative path in a config is read from the config file's folder" in \
+        text, result.output

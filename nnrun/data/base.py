@@ -12,11 +12,13 @@ from pydantic import BaseModel
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, merged_codes
 from nnrun.data.dataset import Dataset
-from nnrun.errors import UserError, listed_samples
+from nnrun.errors import ConfigError, Problem, UserError, listed_samples, near_file
 from nnrun.specs import SPEC
 
 # Dataset.assigned codes: where a row must go, whatever the split fractions say.
 ANYWHERE, VALIDATION, TEST = -1, 1, 2
+RELATIVE_HINT = ("a relative path in a config is read from the config file's folder (in a dict or a --set, from "
+                 "the working directory); a run's config.yaml holds the absolute path it trained on")
 
 
 class SourceBase(BaseModel):
@@ -33,6 +35,14 @@ class SourceBase(BaseModel):
         if not self.path_fields:
             return self
         return self.model_copy(update={key: absolute(getattr(self, key), folder) for key in self.path_fields})
+
+    def check_files(self) -> None:
+        """Every file the spec names that is not there, each at its config key, at once."""
+        absent = [(key, Path(getattr(self, key))) for key in self.path_fields
+                  if getattr(self, key) is not None and not Path(getattr(self, key)).exists()]
+        if absent:
+            raise ConfigError("", [Problem(f"data.source.{key}", f"{path}: no such file{near_file(path)}; "
+                                           f"{RELATIVE_HINT}") for key, path in absent])
 
     def within(self, folder: Path) -> "SourceBase":
         """The spec with the paths of files inside ``folder`` written relative to it. A run

@@ -14,7 +14,8 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, check_regression_target, coded_label_classes
+from nnrun.data.base import (ANYWHERE, RELATIVE_HINT, TEST, VALIDATION, SourceBase, check_regression_target,
+                              coded_label_classes)
 from nnrun.data.cells import markers
 from nnrun.data.columns import check_present, feature_columns
 from nnrun.data.labels import class_warnings, quoted_names
@@ -31,8 +32,6 @@ from nnrun.data.table import Table, collect_missing, table_from
 from nnrun.data.text import TextSpec
 from nnrun.errors import ConfigError, Problem
 
-RELATIVE_HINT = ("a relative path in a config is read from the config file's folder (in a dict or a --set, from "
-                 "the working directory); a run's config.yaml holds the absolute path it trained on")
 TaskName = Literal["classification", "regression"]
 
 

@@ -63,6 +63,7 @@ class NpzSource(SourceBase):
                                                    ("test", (self.x_test, self.y_test))) if {x, y} <= keys)
 
     def load(self, seed: int) -> Dataset:
+        self.check_files()
         pairs = [(self.x, self.y, ANYWHERE), (self.x_validation, self.y_validation, VALIDATION),
                  (self.x_test, self.y_test, TEST)]
         arrays = read_npz(Path(self.path), [name for x, y, _ in pairs for name in (x, y)] +
@@ -165,6 +166,7 @@ class IdxSource(SourceBase):
     def load(self, seed: int) -> Dataset:
         if (self.test_images is None) != (self.test_labels is None):
             raise UserError("data.source: give both test_images and test_labels, or neither")
+        self.check_files()
         parts = [self._pair(self.images, self.labels, ANYWHERE)]
         if self.test_images is not None:
             parts.append(self._pair(self.test_images, self.test_labels, TEST))
