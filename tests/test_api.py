@@ -685,6 +685,12 @@ def test_a_sample_without_its_batch_axis_and_sequences_of_another_length_get_a_f
                                  "give it with a batch axis, shape (1, 8, 3) (x[None] in NumPy)")
     with pytest.raises(UserError, match="cut or pad each one to 8 steps"):
         model.predict(np.zeros((2, 10, 3)))
+    with pytest.raises(UserError, match=re.escape("these are (features, steps); the model reads 8 steps of 3 "
+                                                  "features: x.transpose(0, 2, 1)")):
+        model.predict(np.zeros((2, 3, 8)))
+    with pytest.raises(UserError, match="the model trained on 3 features a step, and these have 4: give the same "
+                                        "features a step, in the order training had them"):
+        model.predict(np.zeros((2, 8, 4)))
     assert len(model.predict(x[0][None]).predictions) == 1
 
 

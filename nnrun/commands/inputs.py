@@ -245,6 +245,13 @@ def _shape_hint(given: tuple[int, ...], shape: tuple[int, ...]) -> str | None:
     if len(shape) == 3 and given[1:] == (shape[2], shape[0], shape[1]):  # PyTorch's layout
         return "these are channels first, (channels, height, width); the model takes channels last: " \
                "x.transpose(0, 2, 3, 1)"
+    if len(shape) == 2 and given[1:] == shape[::-1]:  # (features, steps) for (steps, features)
+        return f"these are (features, steps); the model reads {shape[0]} steps of {shape[1]} features: " \
+               "x.transpose(0, 2, 1)"
+    if len(given) == len(shape) + 1 and given[1:-1] == shape[:-1]:  # another count on the last axis
+        what = "features a step" if len(shape) == 2 else "channels" if len(shape) == 3 else "features"
+        return f"the model trained on {shape[-1]} {what}, and these have {given[-1]}: give the same {what}, in the " \
+               "order training had them"
     return None
 
 
