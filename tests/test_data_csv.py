@@ -230,7 +230,8 @@ def test_explicit_test_file_and_test_fraction_conflict(run_cli, tmp_path):
     (tmp_path / "data" / "test.csv").write_text("size,shade,label\n3,dark,cat\n")
     result = train(run_cli, config)
     assert result.exit_code == 2
-    assert "csv.yaml:4:17: data.split.test: the test split comes from a file named in data.source" in result.output
+    assert "csv.yaml:4:17: data.split.test: the test split is given by data.source (a file or arrays of its own, " \
+        "as x_test in an .npz); set this to 0 or leave it out" in " ".join(result.output.split())
 
 
 def test_regression_target(tmp_path):

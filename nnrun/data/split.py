@@ -63,8 +63,9 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
     fractions = {name: 0.0 if len(fixed[name]) else getattr(config, name) for name in fixed}
     for name in fixed:
         if len(fixed[name]) and name in config.model_fields_set and getattr(config, name) > 0:
-            raise ConfigError("", [Problem(f"data.split.{name}", f"the {name} split comes from a file named in "
-                                                   f"data.source; set this to 0 or leave it out")])
+            raise ConfigError("", [Problem(f"data.split.{name}", f"the {name} split is given by data.source (a "
+                                                   f"file or arrays of its own, as x_{name} in an .npz); set this to 0 "
+                                                   "or leave it out")])
     pool = np.flatnonzero(assigned == ANYWHERE)
     if config.shuffle and config.stratify and data.task == "classification":
         labels = data.y[pool]
