@@ -136,6 +136,13 @@ def test_a_run_learns_from_dates_and_reads_new_ones_as_training_did(run_cli, tmp
     assert result.stdout.split()[:3] == ["prediction", "yes", "no"]  # a Saturday, a Wednesday
     assert len(result.stdout.split()) == 4
     assert "filled 1 empty cell with the training split's means" in result.output
+    assert "far outside the years" not in result.output
+    # Dates years past the training ones (2023 to 2024): the year's trend is extrapolated, and said.
+    (tmp_path / "later.csv").write_text("signup,plan,spend\n16/03/2030,a,0.1\n13/03/2031,b,0.2\n13/03/2024,a,0\n")
+    result = run_cli("predict", "r", "later.csv", "-o", "-")
+    assert result.exit_code == 0 and "note: 2 of 3 dates in 'signup' lie far outside the years training saw (2023 " \
+        "to 2024), e.g. '16/03/2030' at line 2: the model's trend over 'signup:year' is extrapolated there, and says " \
+        "little" in " ".join(result.output.split()), result.output
     # Cells that are no date as training read them: all told at once, with the way they are read.
     (tmp_path / "bad.csv").write_text("signup,plan,spend\n31/02/2024,a,0.1\n2024-03-13,b,0.2\n03/13/2024,a,0\n")
     result = run_cli("predict", "r", "bad.csv", "-o", "-")

@@ -15,7 +15,7 @@ from nnrun.commands.frames import table_column_names
 from nnrun.data.cells import markers
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.encoding import encode_columns, unseen_categories
-from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
+from nnrun.data.inputs import date_notes, filled_notes, text_notes, unknown_notes
 from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import range_notes
 from nnrun.data.table import build_table, is_missing, one_line
@@ -210,7 +210,7 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
             notes += filled + range_notes(table, columns, options=False)
             if state.get("unknown") == "ignore":
                 notes += unknown_notes(unseen_categories(table, columns))
-            notes += text_notes(table, columns, encoded)
+            notes += text_notes(table, columns, encoded) + date_notes(table, columns, encoded)
         return encoded
     problems.raise_if_any()
     missing = np.isnan(table.numeric)

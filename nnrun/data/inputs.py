@@ -114,7 +114,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
         rows.notes += filled + range_notes(table, state)
         if unknown == "ignore":
             rows.notes += unknown_notes(unseen_categories(table, state))
-        rows.notes += text_notes(table, state, rows.x)
+        rows.notes += text_notes(table, state, rows.x) + date_notes(table, state, rows.x)
     else:
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
@@ -165,6 +165,29 @@ def _as_text(columns, name: str) -> np.ndarray:
         return columns.text(name)
     values = columns.number(name)  # a kept number column that is also a feature
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
+
+
+def date_notes(table, state: dict, x: np.ndarray) -> list[str]:
+    """For a date column: dates mostly far outside the years training saw (by the rule
+    of :mod:`.ranges`), where the model's trend over the year is extrapolated."""
+    from nnrun.data.encoding import encoded_names
+
+    notes, names = [], None
+    for column in (c for c in state.get("columns", []) if c["kind"] == "date" and c.get("range")):
+        names = names or encoded_names(state)
+        years = x[:, names.index(f"{column['name']}:year")].astype(np.float64)
+        low, high = column["range"]
+        margin = max(high - low, 1.0)
+        far = (years < low - margin) | (years > high + margin)
+        if not far.any() or 2 * int(far.sum()) <= len(years):
+            continue
+        first = int(np.flatnonzero(far)[0])
+        codes, words = table.codes(column["name"])
+        notes.append(f"{int(far.sum())} of {len(years)} dates in '{column['name']}' lie far outside the years training "
+                     f"saw ({int(low)} to {int(high)}), e.g. '{words[codes[first]]}' at {table.place} "
+                     f"{table.lines[first]}: the model's trend over '{column['name']}:year' is extrapolated there, "
+                     "and says little")
+    return notes
 
 
 def text_notes(table, state: dict, x: np.ndarray) -> list[str]:
