@@ -71,6 +71,37 @@ def test_conv1d_is_conv2d_of_height_one():
     np.testing.assert_allclose(y, expected, rtol=1e-10)
 
 
+@pytest.mark.parametrize("kernel, dilation, stride", [(3, 1, 1), (2, 4, 1), (3, 2, 2)])
+def test_causal_conv1d_reads_no_later_step_and_matches_torch_after_left_padding(kernel, dilation, stride):
+    rng = np.random.default_rng(2)
+    layer = Conv1D(filters=3, kernel_size=kernel, dilation_rate=dilation, strides=stride, padding="causal")
+    params = layer.init((10, 2), rng, np.float64)
+    x = rng.standard_normal((4, 10, 2))
+    assert layer.output_shape((10, 2)) == (-(-10 // stride), 3)
+    y, cache = layer.forward(params, x, True, None)
+    # An output of step t changes with no input after t.
+    later = x.copy()
+    later[:, 6:] += 5.0
+    changed = np.abs(layer.forward(params, later, False, None)[0] - y).max(axis=(0, 2)) > 0
+    assert not changed[: 6 // stride + (6 % stride > 0)].any() and changed[-1]
+    torch = pytest.importorskip("torch")  # Keras's causal padding: (kernel - 1) * dilation zeros before, none after
+    tx = torch.from_numpy(x.transpose(0, 2, 1).copy()).requires_grad_(True)
+    tk = torch.from_numpy(params["kernel"].transpose(2, 1, 0).copy()).requires_grad_(True)
+    padded = torch.nn.functional.pad(tx, ((kernel - 1) * dilation, 0))
+    ty = torch.nn.functional.conv1d(padded, tk, torch.from_numpy(params["bias"]), stride=stride, dilation=dilation)
+    np.testing.assert_allclose(ty.detach().numpy().transpose(0, 2, 1), y, rtol=1e-10, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    dx, grads = layer.backward(params, cache, dy)
+    ty.backward(torch.from_numpy(dy.transpose(0, 2, 1).copy()))
+    np.testing.assert_allclose(tx.grad.numpy().transpose(0, 2, 1), dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tk.grad.numpy().transpose(2, 1, 0), grads["kernel"], rtol=1e-10, atol=1e-12)
+
+
+def test_causal_padding_is_conv1d_s_alone():
+    with pytest.raises(ValueError, match="valid"):
+        Conv2D(filters=1, kernel_size=3, padding="causal")
+
+
 def test_large_batches_are_processed_in_bounded_chunks():
     """A batch whose columns exceed the budget gives the same result in chunks."""
     rng = np.random.default_rng(2)

@@ -46,6 +46,7 @@ MODELS = {
     "conv1d": ([
         {"type": "conv1d", "filters": 3, "kernel_size": 3, "padding": "same", "activation": "gelu"},
         {"type": "conv1d", "filters": 2, "kernel_size": 2, "dilation_rate": 2, "strides": 2, "activation": "tanh"},
+        {"type": "conv1d", "filters": 2, "kernel_size": 3, "dilation_rate": 2, "padding": "causal"},
         {"type": "max_pool1d", "pool_size": 3, "strides": 1, "padding": "same"},
         {"type": "layer_normalization"},
         {"type": "batch_normalization", "center": False, "scale": False},

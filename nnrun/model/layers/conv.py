@@ -166,6 +166,10 @@ class Conv1D(_Convolution):
     y (N, OL, filters); computed as a conv2d of height 1."""
 
     type: Literal["conv1d"] = "conv1d"
+    padding: Literal["valid", "same", "causal"] = Field(
+        "valid", description="'valid': no padding; 'same': output length ceil(input / stride); 'causal': as many, "
+        "padded before the sequence only, so that no output reads a later step (Keras's; a TCN's, with "
+        "dilation_rate).")
     kernel_size: PositiveInt = Field(description="Window length.")
     strides: PositiveInt = Field(1, description="Step between windows.")
     dilation_rate: PositiveInt = Field(1, description="Spacing between kernel taps.")
@@ -174,6 +178,8 @@ class Conv1D(_Convolution):
         ({"filters": 2, "kernel_size": 3}, (6, 2)),
         ({"filters": 3, "kernel_size": 2, "strides": 2, "padding": "same", "dilation_rate": 1}, (5, 1)),
         ({"filters": 2, "kernel_size": 2, "dilation_rate": 2, "activation": "sigmoid"}, (7, 2)),
+        ({"filters": 2, "kernel_size": 3, "dilation_rate": 2, "padding": "causal"}, (6, 2)),
+        ({"filters": 2, "kernel_size": 2, "strides": 2, "padding": "causal"}, (5, 1)),
     ]
 
     def _geometry(self):

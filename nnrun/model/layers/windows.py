@@ -1,7 +1,8 @@
 """Sliding windows over NHWC images, shared by convolution and pooling.
 
 Padding follows Keras: ``valid`` uses no padding; ``same`` gives
-``ceil(size / stride)`` outputs and splits the padding with the extra pixel after.
+``ceil(size / stride)`` outputs and splits the padding with the extra pixel after;
+``causal`` (conv1d's) gives as many, all of the padding before the sequence.
 ``im2col`` gathers every window into a column matrix (N * OH * OW, KH * KW * C), laid
 out by rows, or by columns when channels are few;
 ``scatter_windows`` is its adjoint, adding window gradients back onto the input.
@@ -19,6 +20,8 @@ from nnrun.model.rows import over_rows
 def output_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
     """Returns (outputs, pad_before, pad_after) along one axis."""
     span = (kernel - 1) * dilation + 1
+    if padding == "causal":  # every pad before: an output sees its own step and earlier ones, never later
+        return math.ceil(size / stride), span - 1, 0
     if padding == "same":
         out = math.ceil(size / stride)
         total = max((out - 1) * stride + span - size, 0)
