@@ -371,6 +371,20 @@ def test_an_unshuffled_split_keeps_the_rows_order_and_holds_out_the_last():
     # Shuffled, as before: the seed's rows, not the first ones.
     shuffled = split_indices(data, SplitConfig(validation=0.1, test=0.2), np.random.default_rng(0))
     assert shuffled["train"].tolist() != list(range(28)) and len(shuffled["train"]) == 28
+    # A gap: rows left out before the validation rows and before the test rows.
+    gapped = split_indices(data, SplitConfig(validation=0.1, test=0.2, shuffle=False, gap=3), np.random.default_rng(0))
+    assert [gapped[name].tolist() for name in ("train", "validation", "test")] == [
+        list(range(25)), [28], list(range(32, 40))]
+    no_validation = split_indices(data, SplitConfig(validation=0, test=0.2, shuffle=False, gap=2),
+                                  np.random.default_rng(0))
+    assert no_validation["train"].tolist() == list(range(30)) and no_validation["test"].tolist() == list(range(32, 40))
+    with pytest.raises(ConfigError) as error:
+        split_indices(data, SplitConfig(validation=0.1, test=0.2, shuffle=False, gap=4), np.random.default_rng(0))
+    assert error.value.problems[0].path == "data.split.gap" and "the validation split would be empty (0.1 of 40 " \
+        "samples) once gap: 4 rows are left out before the next split" in error.value.problems[0].message
+    with pytest.raises(ValueError, match="gap: 3 leaves rows out between splits kept in the rows' order; set "
+                                         "shuffle: false as well"):
+        SplitConfig(gap=3)
 
 
 def test_a_source_path_given_with_set_is_read_from_the_working_directory(run_cli, tmp_path, monkeypatch):

@@ -23,6 +23,9 @@ class SplitConfig(BaseModel):
     shuffle: bool = Field(True, description="Draw each split's rows at random (seeded). false: keep the rows' order, "
                           "training first, then validation, the test rows last, as for a time series (Keras's "
                           "validation_split takes the last rows too).")
+    gap: int = Field(0, ge=0, description="With shuffle: false, rows left out before the validation rows and "
+                     "before the test rows: samples that overlap across the boundary (windows of one series, of "
+                     "this many steps), which would otherwise let the held-out scores see what training saw.")
 
     @model_validator(mode="after")
     def _leaves_training_data(self) -> "SplitConfig":
@@ -31,6 +34,9 @@ class SplitConfig(BaseModel):
                 f"validation + test must be below 1 to leave training data, "
                 f"got {self.validation} + {self.test}"
             )
+        if self.gap and self.shuffle:
+            raise ValueError(f"gap: {self.gap} leaves rows out between splits kept in the rows' order; set shuffle: "
+                             "false as well (split at random, no row lies between two splits)")
         return self
 
 
@@ -48,8 +54,9 @@ def how_drawn(config: SplitConfig, source) -> str:
     drawn = drawn_splits(config, source)
     if not drawn:
         return ""
+    gap = f", each after {config.gap} rows left out" if config.gap else ""
     return f"{' and '.join(drawn)} drawn at random" if config.shuffle else \
-        f"{' and '.join(drawn)} from the last rows, in order"
+        f"{' and '.join(drawn)} from the last rows, in order{gap}"
 
 
 def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -83,26 +90,30 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
         if config.shuffle:
             group = rng.permutation(group)
             test, validation, train = group[:n_test], group[n_test : n_test + n_val], group[n_test + n_val :]
-        else:  # in order: the held-out rows are the last ones
+        else:  # in order: the held-out rows are the last ones, each after a gap left out
             kept = len(group) - n_test - n_val
             train, validation, test = group[:kept], group[kept : kept + n_val], group[kept + n_val :]
+            if config.gap:
+                train = train[: max(len(train) - config.gap, 0)] if n_val or n_test else train
+                validation = validation[: max(len(validation) - config.gap, 0)] if n_test else validation
         owner[test], owner[validation], owner[train] = (SPLITS.index(name) for name in ("test", "validation", "train"))
     indices = {name: np.flatnonzero(owner == k) for k, name in enumerate(SPLITS)}
-    _check_not_empty(indices, {"train": 1.0, **fractions})
+    _check_not_empty(indices, {"train": 1.0, **fractions}, len(assigned), config.gap)
     if data.task == "classification":
         _check_every_class_trains(data, indices["train"], config)
     return indices
 
 
-def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float]) -> None:
+def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float], total: int, gap: int = 0) -> None:
     for name, fraction in wanted.items():
         if fraction > 0 and len(indices[name]) == 0:
-            total = sum(len(i) for i in indices.values())
             key = name if name != "train" else "test"
+            gapped = f" once gap: {gap} rows are left out before the next split" if gap else ""
             raise ConfigError("", [Problem(
-                f"data.split.{key}",
-                f"the {name} split would be empty ({fraction} of {total} samples); "
-                + (f"raise data.split.{name} or use more data" if name != "train" else "lower the held-out fractions"),
+                f"data.split.{key}" if not gap else "data.split.gap",
+                f"the {name} split would be empty ({fraction} of {total} samples){gapped}; "
+                + (f"raise data.split.{name} or use more data" if name != "train" else "lower the held-out fractions")
+                + (", or a smaller gap" if gap else ""),
             )])
 
 
