@@ -137,6 +137,11 @@ def test_layers_filter(run_cli):
     assert "mse" in result.output and "adam" not in result.output
     assert run_cli("layers", "loss").output == result.output  # the config's key names the family too
     assert run_cli("layers", "data.source").output == run_cli("layers", "sources").output  # the whole key, dotted
+    # A CSV source's text block, by its name and by its key: each option with its default.
+    text = run_cli("layers", "text")
+    assert text.exit_code == 0 and "max_tokens (integer, >= 3, <= 1e+07; default 20000)" in text.output
+    assert "length (integer, > 0, <= 100000; default 64)" in text.output and "unicode" in text.output
+    assert run_cli("layers", "data.source.text").output == text.output
     result = run_cli("layers", "conv9d")
     assert result.exit_code == 2 and "'conv9d' is not a family or type" in result.output
     for family, member in (("schedules", "cosine"), ("sources", "csv"), ("preprocessing", "standardize")):

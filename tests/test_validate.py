@@ -191,7 +191,11 @@ def test_validate_checks_everything_training_would(run_cli, tmp_path):
     assert result.exit_code == 0 and "warning: model.layers.0: data.source.text pads each text with 0 at its end, to " \
         "40 tokens, and this embedding makes no padding mask, so model.layers.1 (bidirectional) reads the padding " \
         "after the words" in " ".join(result.output.split())
-    assert "pads each text" not in run_cli("validate", ROOT / "configs" / "text_lstm.yaml").output
+    plain = run_cli("validate", ROOT / "configs" / "text_lstm.yaml").output
+    assert "pads each text" not in plain
+    # The vocabulary learned is told beside max_tokens, the embedding's input_dim.
+    assert "'review': a vocabulary of 73 tokens (max_tokens 1,000), [UNK] and padding included" in \
+        " ".join(plain.split())
     # Followed layer by layer: an unmasked embedding that feeds only a flatten says nothing; a masked one that
     # feeds the lstm beside it is fine.
     branches = ("model.layers=[{type: embedding, input_dim: 1000, output_dim: 8, name: e1}, {type: flatten, name: f}, "

@@ -62,8 +62,8 @@ def _default(info) -> str:
     return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def describe(cls, skip=()) -> Entry:
-    """One registered class as a catalogue entry."""
+def describe(cls, skip=(), name: str | None = None) -> Entry:
+    """One registered class as a catalogue entry (``name``: of a block that has no type)."""
     schema = cls.model_json_schema()
     properties = schema.get("properties", {})
     options = [
@@ -71,13 +71,14 @@ def describe(cls, skip=()) -> Entry:
         for name, info in cls.model_fields.items()
         if name != "type" and name not in skip
     ]
-    return Entry(cls.model_fields["type"].default, _summary(cls), options)
+    return Entry(name or cls.model_fields["type"].default, _summary(cls), options)
 
 
 def catalog() -> dict[str, list[Entry]]:
     """Family -> entries, straight from the registries."""
     from nnrun.data.preprocess import STEPS
     from nnrun.data.sources import SOURCE_FAMILY
+    from nnrun.data.text import TextSpec
     from nnrun.model.layers import LAYERS
     from nnrun.model.losses import LOSSES
     from nnrun.model.metrics import METRICS
@@ -97,11 +98,13 @@ def catalog() -> dict[str, list[Entry]]:
         "schedules": [describe(cls) for cls in SCHEDULES],
         "sources": [describe(cls) for cls in SOURCE_FAMILY.members()],
         "preprocessing": [describe(cls) for cls in STEPS],
+        "text": [describe(TextSpec, name="text")],
     }
 
 
 WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", "metrics": "metrics",
-         "schedules": "training.schedule", "sources": "data.source", "preprocessing": "data.preprocess"}
+         "schedules": "training.schedule", "sources": "data.source", "preprocessing": "data.preprocess",
+         "text": "data.source.text"}
 
 
 # A family asked for by one of its members, or by the config key that holds it (whole or its last part).

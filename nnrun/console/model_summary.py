@@ -33,7 +33,10 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     options = " ".join(f"{k}={_option(v)}" for k, v in given.items())
     source_text = f"{config.data.source.type} {options}".strip()
     drawn = how_drawn(config.data.split, config.data.source)
-    say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}" + (f" ({drawn})" if drawn else ""))
+    say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}" + (f" ({drawn})" if drawn else "")
+        + "".join(f"; '{c['name']}': a vocabulary of {len(c['text']['vocabulary']):,} tokens (max_tokens "
+                  f"{c['text']['max_tokens']:,}), [UNK] and padding included"
+                  for c in (experiment.columns or {}).get("columns", []) if c["kind"] == "text"))
     for warning in experiment.warnings:
         say_note(warning, "warning")
     rows = layer_rows(experiment)

@@ -98,7 +98,8 @@ class CsvSource(SourceBase):
     test_path: str | None = Field(None, description="A separate CSV file used as the test split.")
     text: TextSpec | None = Field(
         None, description="A column of free text, the model's one input: {column, tokens: word|char, max_tokens, "
-        "length, lowercase, strip_punctuation}; its vocabulary is learned on the training split.")
+        "length, lowercase, strip_punctuation, unicode}; its vocabulary is learned on the training split "
+        "(nnrun layers text: each option and its default).")
 
     @model_validator(mode="after")
     def _separators_differ(self) -> "CsvSource":
