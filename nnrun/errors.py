@@ -136,14 +136,6 @@ def setting(key: str, value) -> str:
     return f"overrides={{{key!r}: {str(value)!r}}}" if FROM_PYTHON.get() else f"--set {key}={value}"
 
 
-def free_space_hint(run_path, newest) -> str:
-    """How to go on after a run could not write its files: resume from ``newest`` (its
-    newest checkpoint), or, with none saved, train again."""
-    if newest is None:
-        return "free some disk space, then train again: the run saved no checkpoint to resume from"
-    return f"free some disk space, then resume from {newest.name} with: {resume_command(run_path)}"
-
-
 class RunInterrupted(NnrunError):
     """SIGINT or SIGTERM stopped training after a checkpoint was saved (exit code 130)."""
 

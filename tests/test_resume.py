@@ -271,6 +271,61 @@ def test_a_config_with_resume_starts_the_run_where_none_is_yet_so_one_command_ca
         train_or_resume(None, tmp_path / "typo", None, [], SilentHooks(), command="nnrun train")
 
 
+@pytest.mark.parametrize("left", [
+    {".lock": ""},
+    {".lock": "123", "config.yaml": "name: x\n", "preprocess.json": "{}"},
+    {"config.yaml": "name: x\n", "preprocess.json": "{}", "meta.json": '{"status": "running"}',
+     "checkpoints/.epoch-000000.safetensors.99999.tmp": "half", "metrics.csv": "epoch,loss\n"},
+    {".lock": "", "meta.json": '{"status": "failed"}', ".meta.json.99999.tmp": "{"},  # a disk full at checkpoint 0
+], ids=["lock", "start-files", "checkpoint-cut", "failed-at-start"])
+def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(tmp_path, reference, run_cli, left):
+    """A SIGKILL in the moments between a run's folder and its first checkpoint leaves files
+    that taught nothing: a retried job (CONFIG --resume DIR, or --run-dir DIR) starts there."""
+    from nnrun.commands.train import train_or_resume
+    from nnrun.store.leftovers import started_nothing
+
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    for retried in ("resumed", "run-dir"):
+        run = tmp_path / retried
+        for name, text in left.items():
+            (run / name).parent.mkdir(parents=True, exist_ok=True)
+            (run / name).write_text(text)
+        assert started_nothing(run)
+        alone = run_cli("train", "--resume", run)  # without CONFIG: nothing says what to train
+        assert alone.exit_code == 2 and "the run there stopped as it started, before its first epoch; there is " \
+            f"nothing to resume" in " ".join(alone.output.split()) and "nnrun train CONFIG --resume" in alone.output
+        if retried == "resumed":
+            train_or_resume(config, run, None, [], SilentHooks(), command="nnrun train")
+        else:
+            assert run_cli("train", config, "--run-dir", run, "-q").exit_code == 0
+        assert_same_run(run, reference)
+        assert not [p for p in run.rglob("*.tmp")]
+    # Something learned is no leftover: a checkpoint, a row of metrics, a completed run, a live lock.
+    assert not started_nothing(reference)
+    learned = tmp_path / "learned"
+    (learned / "checkpoints").mkdir(parents=True)
+    (learned / "metrics.csv").write_text("epoch,loss\n1,0.5\n")
+    assert not started_nothing(learned)
+    (learned / "metrics.csv").write_text("epoch,loss\n")
+    (learned / "checkpoints" / "epoch-000000.safetensors").write_bytes(b"x")
+    assert not started_nothing(learned)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert not started_nothing(other)
+    from nnrun.store.lock import RunLock
+
+    live = tmp_path / "live"
+    live.mkdir()
+    held = RunLock(live)  # a start still under way holds its lock
+    try:
+        assert not started_nothing(live)
+    finally:
+        held.release()
+    assert started_nothing(live)
+
+
 def test_a_diverged_run_resumes_only_to_end_before_the_epoch_it_diverged_in(run_cli, tmp_path):
     """Resumed past that epoch it would diverge again, batch for batch: refused, saying so;
     ended before it, with the checkpoints it saved, it completes."""

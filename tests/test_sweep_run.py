@@ -353,6 +353,29 @@ def test_a_resumed_sweep_refuses_an_edited_base_config_with_or_without_its_sweep
     assert (directory / "trials.csv").read_text() == before
 
 
+def test_a_sweep_killed_as_it_started_is_started_again_in_its_folder(tmp_path):
+    """Its lock, its sweep.yaml and a base write cut short, and no trial: a retried job
+    starts the sweep there, whichever way it names the folder."""
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    for retried in (("--run-dir",), ("--resume",)):
+        folder = tmp_path / f"left{retried[0]}"
+        (folder / "trials").mkdir(parents=True)
+        for name in (".lock", "sweep.yaml", ".base.yaml.99999.tmp"):
+            (folder / name).write_text("")
+        alone = nnrun("sweep", "--resume", folder, cwd=tmp_path)
+        assert alone.returncode == 2 and "the sweep there stopped as it started, before its first trial; there is " \
+            "nothing to resume" in " ".join(alone.stderr.split()), alone.stderr
+        done = nnrun("sweep", "sweep.yaml", *retried, folder, "-q", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert [row["status"] for row in trials(folder)] == ["completed", "completed"]
+        assert (folder / "best.yaml").is_file()
+        assert not list(folder.glob(".*.tmp"))
+    # A new folder named by --resume with the sweep file: started there too, as train starts a run.
+    fresh = nnrun("sweep", "sweep.yaml", "--resume", tmp_path / "fresh", "-q", cwd=tmp_path)
+    assert fresh.returncode == 0 and [row["status"] for row in trials(tmp_path / "fresh")] == ["completed"] * 2, \
+        fresh.stderr
+
+
 def test_a_resumed_sweep_refuses_data_changed_since_it_started(tmp_path):
     """Its trials trained on the data as it was: the rest must not train on other data."""
     write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)

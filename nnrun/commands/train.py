@@ -16,6 +16,7 @@ from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.resume import resume_training
 from nnrun.engine.train import TrainResult, train
 from nnrun.errors import NonFiniteError, UserError
+from nnrun.store.leftovers import started_nothing
 
 
 def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, command: str) -> TrainResult:
@@ -63,5 +64,7 @@ def _starts_there(world, folder) -> bool:
 
 
 def _holds_no_run(folder) -> bool:
+    """None, an empty folder, or what a run killed before its first epoch left."""
     path = Path(folder)
-    return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+    return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir()) or \
+        started_nothing(path)

@@ -29,11 +29,11 @@ from nnrun.errors import (
     RunEnded,
     RunInterrupted,
     UserError,
-    free_space_hint,
     resume_command,
     train_command,
 )
 from nnrun.store import checkpoints, files
+from nnrun.store.failures import free_space_hint
 from nnrun.store.history import HistoryShort, run_columns
 from nnrun.store.tensorfile import encode, read
 

@@ -22,7 +22,8 @@ from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
-from nnrun.errors import NonFiniteError, RunInterrupted, RunWriteFailed, free_space_hint, resume_command
+from nnrun.errors import NonFiniteError, RunInterrupted, RunWriteFailed, resume_command
+from nnrun.store.failures import free_space_hint
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
 from nnrun.store.history import History, read_metrics

@@ -45,6 +45,22 @@ class RunLock:
             self.fd = -1
 
 
+def is_held(run_dir: Path) -> bool:
+    """Whether a live process holds the lock of ``run_dir``: a folder whose lock file is
+    there without one was left by a process that ended, however it ended."""
+    try:
+        fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock, if it was taken
+    return False
+
+
 def held_by(run_dir: Path, owner: str, kind: str = "run") -> UserError:
     """The error of a run or sweep directory whose lock another process (``owner``, its
     pid as the lock file says it) holds."""

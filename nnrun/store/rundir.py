@@ -14,7 +14,6 @@ One process at a time writes a run directory: it holds an exclusive ``flock`` on
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -27,7 +26,8 @@ from pathlib import Path
 from nnrun.errors import UserError, quoted, resume_command, said
 from nnrun.store import files
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
-from nnrun.store.lock import LOCK_FILE, RunLock, held_by
+from nnrun.store.leftovers import started_nothing
+from nnrun.store.lock import LOCK_FILE, RunLock, held_by, is_held
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -132,17 +132,7 @@ class RunDir:
     def is_writing(self) -> bool:
         """Whether a live process holds the run's lock. A run whose meta.json still says
         "running" without one was killed before it could say otherwise."""
-        try:
-            fd = os.open(self.lock_file, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        finally:
-            os.close(fd)  # also drops the shared lock, if it was taken
-        return False
+        return is_held(self.path)
 
     @classmethod
     def create(cls, name: str, explicit: str | Path | None = None, root: str | Path = "runs") -> "RunDir":
@@ -222,6 +212,8 @@ def _create_explicit(path: Path) -> tuple[Path, bool]:
     another = f"choose another run directory ({said('--run-dir', 'run_dir=')}), or leave it out " \
         "to get a new timestamped one"
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
+    if started_nothing(path):  # a start killed before it learned anything: started again, in its place
+        remove_unstarted(path, premade=True)
     if path.is_dir() and not any(path.iterdir()):  # made empty beforehand (a CI step, a volume's folder): taken,
         try:  # by the one process that makes its lock file
             os.close(os.open(path / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))

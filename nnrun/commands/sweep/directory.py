@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from nnrun.store import files
+from nnrun.store.leftovers import started_nothing
 from nnrun.store.lock import RunLock
 from nnrun.store.rundir import RunDir
 from nnrun.config import dump_yaml, with_defaults
@@ -81,9 +82,21 @@ class SweepDir:
         hint = "give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them"
         if not path.exists():
             raise UserError(f"{path}: no such directory", hint=hint)
+        if started_nothing(path):
+            raise UserError(f"{path}: the sweep there stopped as it started, before its first trial; there is "
+                            "nothing to resume", hint=f"start it again there: nnrun sweep SWEEP.yaml --resume "
+                            f"{quoted(path)}")
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
             raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)", hint=hint)
         return path / "sweep.yaml"
+
+    @staticmethod
+    def holds_none(path: str | Path) -> bool:
+        """Whether ``path`` holds no sweep yet: none, an empty folder, or what a sweep
+        killed as it started left (see nnrun.store.leftovers)."""
+        path = Path(path)
+        return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir()) or \
+            started_nothing(path)
 
     @classmethod
     def reopen(cls, path: str | Path, given: LoadedSweep | None, base_config) -> "SweepDir":
