@@ -154,6 +154,24 @@ def test_a_run_directory_still_training_names_the_process_not_a_resume(run_cli, 
         "directory" in said and "resume" not in said
 
 
+def test_a_run_directory_that_cannot_be_written_says_to_go_on_from_a_copy(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from nnrun.errors import UserError
+    from nnrun.store.lock import RunLock
+
+    def refused(path, *args, **kwargs):  # as a read-only folder answers a process that is not root
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(UserError) as caught:
+        RunLock(tmp_path)
+    assert caught.value.message == f"{tmp_path}/.lock: cannot open the lock file (Permission denied)"
+    assert caught.value.hint == "the run directory cannot be written by you here: copy it where you can write " \
+        "(cp -r) and go on from the copy"
+
+
 def test_bad_config_exits_2_with_located_message(run_cli, write_config):
     path = write_config(IRIS.read_text().replace("units: 64", "unit: 64"))
     result = run_cli("train", path)

@@ -27,7 +27,9 @@ class RunLock:
         try:
             self.fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
-            raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})") from None
+            hint = f"the {kind} directory cannot be written by you here: copy it where you can write (cp -r) and " \
+                f"go on from the copy" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else None
+            raise UserError(f"{lock_path}: cannot open the lock file ({exc.strerror})", hint=hint) from None
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
