@@ -376,6 +376,31 @@ def test_a_sweep_killed_as_it_started_is_started_again_in_its_folder(tmp_path):
         fresh.stderr
 
 
+def test_a_stop_that_comes_as_the_last_trial_ends_finishes_the_sweep(tmp_path, monkeypatch):
+    """Every trial done when Ctrl-C or SIGTERM arrives: best.yaml is written and the sweep
+    ends as finished, as a run stopped after its last epoch completes."""
+    import io
+
+    from rich.console import Console
+
+    from nnrun.commands.sweep import local
+    from nnrun.commands.sweep.runner import run_sweep
+    from nnrun.console.sweep_view import QuietSweepView
+
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    finish = local.run_local
+
+    def then_stopped(*args, **kwargs):
+        finish(*args, **kwargs)
+        raise KeyboardInterrupt  # as the signal's handler raises it
+
+    monkeypatch.setattr(local, "run_local", then_stopped)
+    monkeypatch.chdir(tmp_path)
+    result = run_sweep("sweep.yaml", view=QuietSweepView(Console(file=io.StringIO())), run_dir=tmp_path / "s")
+    assert [t.status for t in result.trials] == ["completed", "completed"]
+    assert (tmp_path / "s" / "best.yaml").is_file() and result.best_config == tmp_path / "s" / "best.yaml"
+
+
 def test_a_resumed_sweep_refuses_data_changed_since_it_started(tmp_path):
     """Its trials trained on the data as it was: the rest must not train on other data."""
     write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)

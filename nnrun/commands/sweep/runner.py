@@ -272,6 +272,9 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
             with stopped_by_signals():
                 run_local(swept.path, search, state, executor.workers or usable_cores())
     except KeyboardInterrupt:
+        finished = [t for t in state.trials.values() if t.finished]
+        if len(finished) == len(state.trials) == swept.sweep.trial_count:  # stopped as its last trial ended: done
+            return
         swept.release()
         state.view.close()
         saved = "running trials that had begun training saved their checkpoints (the others start again on " \
