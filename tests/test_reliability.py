@@ -494,3 +494,33 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch):
         nnrun.train(SMALL, run_dir=tmp_path / "r")
     assert meta(tmp_path / "r")["failure"]["reason"] == "non-finite weights"
     assert sorted(p.name for p in (tmp_path / "r" / "checkpoints").iterdir())[-1] == "epoch-000001.safetensors"
+
+
+def test_a_second_ctrl_c_as_the_stop_is_told_does_not_cut_its_message_short(capsys):
+    """The run stopped and saved; the Ctrl-C after it must not leave "interrupted" alone,
+    without the resume command."""
+    from nnrun import interrupts
+    from nnrun.cli.guard import guard
+    from nnrun.errors import RunInterrupted
+
+    class StoppedAndSaved(RunInterrupted):
+        def render(self):
+            os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, as the message is written
+            return super().render()
+
+    def stopped():
+        raise StoppedAndSaved("stopped after epoch 3; saved", "resume with: nnrun train --resume r", {})
+
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for number in before:
+            signal.signal(number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL)
+        interrupts.install()
+        with pytest.raises(SystemExit) as ended:
+            guard(stopped)
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    assert ended.value.code == 130
+    assert "interrupted: stopped after epoch 3; saved\n  hint: resume with: nnrun train --resume r" in \
+        capsys.readouterr().err

@@ -34,7 +34,10 @@ def guard(action: Callable[[], object]) -> None:
         to_nowhere(sys.stdout, sys.stderr)
         raise SystemExit(0) from None
     except NnrunError as exc:
+        from nnrun import interrupts
         from nnrun.engine.distributed import launched_rank
+
+        interrupts.done()  # the work is over: a second Ctrl-C must not cut the message short (a stop's resume hint)
 
         if launched_rank() > 0:  # one run over several processes: process 0 tells the user
             raise SystemExit(exc.exit_code) from None
