@@ -113,7 +113,14 @@ def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_wi
     metrics = tmp_path / "g" / "metrics.csv"
     lines = metrics.read_text().splitlines(keepends=True)
     metrics.write_text("".join(lines[:4] + lines[5:]))  # epoch 4 lost
-    with pytest.raises(UserError, match="holds the rows of 5 epochs up to it; the run's history is incomplete"):
+    with pytest.raises(UserError, match="metrics.csv does not hold one row for each epoch up to it: it has no row "
+                                        "of epoch 4; the run writes every epoch's row before its checkpoint"):
+        resume_training(tmp_path / "g")
+    metrics.write_text("".join(lines[:5] + lines[4:]))  # epoch 4 twice
+    with pytest.raises(UserError, match="epoch 4 has 2 rows"):
+        resume_training(tmp_path / "g")
+    metrics.write_text("".join(lines[:2] + ["2,xx0.65,0.5\n"] + lines[3:]))  # a cell edited into no number
+    with pytest.raises(UserError, match="line 3 reads as no row of numbers, and the lines after it are not read"):
         resume_training(tmp_path / "g")
     # The checkpoints are sound, metrics.csv is at fault: none is renamed as damaged.
     assert not list((tmp_path / "g" / "checkpoints").glob("*.damaged*"))
@@ -128,8 +135,8 @@ def test_a_deleted_history_is_refused_not_trained_again_from_an_older_checkpoint
     (tmp_path / "r" / "metrics.csv").unlink()
     result = run_cli("train", "--resume", "r", "--set", "training.epochs=5")
     assert result.exit_code == 2
-    assert "epoch-000003.safetensors: is after epoch 3, but metrics.csv holds the rows of 0 epochs up to it" in \
-        " ".join(result.output.split())
+    assert "epoch-000003.safetensors: is after epoch 3, but metrics.csv does not hold one row for each epoch up to " \
+        "it: the file is gone" in " ".join(result.output.split())
     assert (tmp_path / "r" / "model.safetensors").read_bytes() == weights
 
 

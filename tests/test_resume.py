@@ -294,7 +294,7 @@ def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(t
         assert started_nothing(run)
         alone = run_cli("train", "--resume", run)  # without CONFIG: nothing says what to train
         assert alone.exit_code == 2 and "the run there stopped as it started, before its first epoch; there is " \
-            f"nothing to resume" in " ".join(alone.output.split()) and "nnrun train CONFIG --resume" in alone.output
+            "nothing to resume" in " ".join(alone.output.split()) and "nnrun train CONFIG --resume" in alone.output
         if retried == "resumed":
             train_or_resume(config, run, None, [], SilentHooks(), command="nnrun train")
         else:

@@ -20,7 +20,8 @@ from nnrun.console.progress import (
     LiveDisplay,
     make_display,
 )
-from nnrun.store.history import overfitting, read_metrics, sparkline
+from nnrun.store.curves import overfitting, sparkline
+from nnrun.store.history import read_metrics
 
 IRIS = Path(__file__).resolve().parent.parent / "configs" / "iris.yaml"
 
@@ -390,7 +391,7 @@ def test_the_new_best_marker_follows_early_stoppings_monitor():
 def test_an_output_that_cannot_encode_unicode_gets_ascii_and_escapes_not_a_traceback(tmp_path):
     # PYTHONIOENCODING=ascii (or a C locale): the sparkline's blocks and a path's letters
     # once raised UnicodeEncodeError after the run had completed (exit 1).
-    from nnrun.store.history import SPARK_ASCII
+    from nnrun.store.curves import SPARK_ASCII
 
     folder = tmp_path / "ünï"
     folder.mkdir()

@@ -14,15 +14,8 @@ from nnrun.console.numbers import number
 from nnrun.console.tables import FoldingTable
 from nnrun.engine.stopping import did_not_improve
 from nnrun.model.metrics import POSITIVE_CLASS_METRICS
-from nnrun.store.history import (
-    SPARK_ASCII,
-    SPARK_BLOCKS,
-    best_row,
-    format_seconds,
-    monitored,
-    overfitting,
-    sparkline,
-)
+from nnrun.store.curves import SPARK_ASCII, SPARK_BLOCKS, overfitting, sparkline
+from nnrun.store.history import best_row, format_seconds, monitored
 
 
 def print_results(console: Console, result, experiment=None, resumed_after: int | None = None) -> None:

@@ -1,6 +1,6 @@
 """An epoch history (``metrics.csv``): written as a run goes, read back, and what it
-says: the best epoch, a terminal sparkline, whether the run looks like it overfits,
-and epoch times as people read them.
+says: the best epoch and epoch times as people read them (its curve's sparkline and
+whether the run looks like it overfits: :mod:`.curves`).
 
 A history is a list of rows ``{"epoch": 1, "loss": ..., "val_loss": ..., ...}``, as the
 training loop produces them and as ``metrics.csv`` stores them. The file is the
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 from pathlib import Path
 
@@ -20,16 +19,6 @@ from nnrun.errors import UserError
 from nnrun.model.monitor import Monitor, default_key
 from nnrun.store import files
 from nnrun.store.rundir import RunDir
-
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-SPARK_ASCII = "_.-~=+*#"  # the same eight levels, for an output that cannot encode the blocks
-# Validation loss must end this much above its minimum (relative) to count as rising,
-OVERFIT_RISE = 0.05
-# and the rise must be this fraction of the curve's whole range: a wobble of 0.0007 near a
-# minimum of 0.003 is noise, not overfitting.
-OVERFIT_RANGE = 0.02
-# ...and at least this many epochs must have passed since the minimum.
-OVERFIT_MIN_EPOCHS = 3
 
 
 # metrics.csv columns that are bookkeeping, not measurements of the model.
@@ -106,11 +95,12 @@ class MetricsLog:
         """The rows of epochs 1..``epoch`` (a checkpoint's), read back exactly; the file
         is rewritten to hold only them, dropping rows a killed run wrote after its last
         checkpoint. A file that lacks any of them is a UserError naming ``origin``."""
-        rows = [row for row in read_metrics(self.path) if row["epoch"] <= epoch]
+        history = read_metrics(self.path)
+        rows = [row for row in history if row["epoch"] <= epoch]
         if [row["epoch"] for row in rows] != list(range(1, epoch + 1)):
-            raise HistoryShort(f"{origin}: is after epoch {epoch}, but {self.path.name} holds the rows of "
-                               f"{len(rows)} epochs up to it; the run's history is incomplete (the run writes "
-                               "every epoch's row before its checkpoint: the file was deleted or cut since)",
+            raise HistoryShort(f"{origin}: is after epoch {epoch}, but {self.path.name} does not hold one row for "
+                               f"each epoch up to it: {_what_is_wrong(self.path, history, epoch)}; the run writes "
+                               "every epoch's row before its checkpoint, so the file was changed since",
                                hint=f"put {self.path} back as the run wrote it, then resume; an older checkpoint "
                                "would train the epochs since again and replace the run's weights")
         self.close()
@@ -178,6 +168,28 @@ class History(list):
         return {name: self[name] for name in self.columns}
 
 
+def _what_is_wrong(path: Path, history: list[dict], epoch: int) -> str:
+    """Why ``history`` (the rows of ``path`` that read) is not one row of each epoch
+    1..``epoch``: a line that reads as no row, an epoch written twice, or the epochs that
+    have none."""
+    if not path.exists():
+        return "the file is gone"
+    try:
+        whole = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror})"
+    lines = [line for line in whole[: whole.rfind("\n") + 1].splitlines() if line.strip()][1:]
+    if len(history) < len(lines):
+        return f"line {len(history) + 2} reads as no row of numbers, and the lines after it are not read"
+    epochs = [row["epoch"] for row in history if row["epoch"] <= epoch]
+    twice = next((e for e in epochs if epochs.count(e) > 1), None)
+    if twice is not None:
+        return f"epoch {twice} has {epochs.count(twice)} rows"
+    missing = sorted(set(range(1, epoch + 1)) - set(epochs))
+    shown = ", ".join(map(str, missing[:5])) + (f", ... ({len(missing)} in all)" if len(missing) > 5 else "")
+    return f"it has no row of epoch{'s' * (len(missing) != 1)} {shown}"
+
+
 def read_metrics(path: Path) -> list[dict]:
     """Rows of a ``metrics.csv``; a missing, empty or half-written file gives the rows
     that parse (a run still in its first epoch has none)."""
@@ -236,41 +248,6 @@ def watched_metric(run_path: Path) -> str | None:
         return None
     monitor = stopping.get("monitor", "val_loss") if isinstance(stopping, dict) else None
     return monitor.removeprefix("val_") if isinstance(monitor, str) and monitor.startswith("val_") else None
-
-
-def sparkline(values: list[float], width: int = 40, blocks: str = SPARK_BLOCKS) -> str:
-    """Values as block characters, lowest ▁ to highest █ (or ``blocks``' first to last);
-    long series are averaged down to ``width`` characters."""
-    values = [v for v in values if math.isfinite(v)]
-    if not values:
-        return ""
-    if len(values) > width:
-        chunks = [values[i * len(values) // width : (i + 1) * len(values) // width] for i in range(width)]
-        values = [sum(c) / len(c) for c in chunks]
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    top = len(blocks) - 1
-    return "".join(blocks[round((v - low) / span * top)] for v in values)
-
-
-def overfitting(history: list[dict]) -> str | None:
-    """A sentence when validation loss rose from its minimum while training loss kept
-    falling, else None. What to do about it depends on the run, so the caller adds it."""
-    best = best_row(history, "val_loss") if history and "val_loss" in history[0] else None
-    if best is None:
-        return None
-    last = history[-1]
-    span = max(r["val_loss"] for r in history) - best["val_loss"]
-    rise = last["val_loss"] - best["val_loss"]
-    rose = rise > OVERFIT_RISE * best["val_loss"] and rise > OVERFIT_RANGE * span
-    fell = last["loss"] < best["loss"]
-    if not (rose and fell and last["epoch"] - best["epoch"] >= OVERFIT_MIN_EPOCHS):
-        return None
-    return (
-        f"validation loss rose from {best['val_loss']:.4f} (epoch {best['epoch']}) to {last['val_loss']:.4f} "
-        f"(epoch {last['epoch']}) while training loss fell from {best['loss']:.4f} to {last['loss']:.4f}: "
-        "the model is likely overfitting"
-    )
 
 
 def format_seconds(seconds: float) -> str:
