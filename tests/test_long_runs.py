@@ -122,6 +122,13 @@ def test_resume_drops_rows_written_after_the_checkpoint_and_refuses_a_history_wi
     metrics.write_text("".join(lines[:2] + ["2,xx0.65,0.5\n"] + lines[3:]))  # a cell edited into no number
     with pytest.raises(UserError, match="line 3 reads as no row of numbers, and the lines after it are not read"):
         resume_training(tmp_path / "g")
+    # A metrics.csv that is a link is refused, not replaced by a file of its own.
+    metrics.rename(tmp_path / "kept.csv")
+    metrics.symlink_to(tmp_path / "kept.csv")
+    with pytest.raises(UserError, match="metrics.csv: is a symbolic link; nnrun writes only files inside the run "
+                                        "directory"):
+        resume_training(tmp_path / "g")
+    assert metrics.is_symlink()
     # The checkpoints are sound, metrics.csv is at fault: none is renamed as damaged.
     assert not list((tmp_path / "g" / "checkpoints").glob("*.damaged*"))
 

@@ -95,6 +95,10 @@ class MetricsLog:
         """The rows of epochs 1..``epoch`` (a checkpoint's), read back exactly; the file
         is rewritten to hold only them, dropping rows a killed run wrote after its last
         checkpoint. A file that lacks any of them is a UserError naming ``origin``."""
+        if self.path.is_symlink():  # rewritten below, it would stop being the file the link leads to
+            raise UserError(f"{self.path}: is a symbolic link; nnrun writes only files inside the run directory",
+                            hint=f"put the file itself there: cp --remove-destination \"$(readlink -f {self.path})\" "
+                            f"{self.path}")
         history = read_metrics(self.path)
         rows = [row for row in history if row["epoch"] <= epoch]
         if [row["epoch"] for row in rows] != list(range(1, epoch + 1)):
