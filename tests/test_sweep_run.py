@@ -549,7 +549,7 @@ def test_a_trial_stopped_before_its_outcome_says_why_in_words(tmp_path, returnco
     finished = {}
     swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id,
                             sweep=SimpleNamespace(metric="val_accuracy", direction="max"))
-    state = SimpleNamespace(stopping=lambda how: None, swept=swept,
+    state = SimpleNamespace(stopping=lambda how: None, swept=swept, trials={},
                             finished=lambda trial, outcome: finished.update({trial.id: outcome}))
     for trial_id, rows in (("003", ""), ("004", "epoch,loss,val_accuracy\n1,0.9,0.5\n2,0.7,0.75\n3,0.6,0.7\n")):
         if rows:  # it had trained, and was stopped as it wrapped up: its run's record is its score
@@ -563,6 +563,13 @@ def test_a_trial_stopped_before_its_outcome_says_why_in_words(tmp_path, returnco
                                "epochs": 0}
     assert finished["004"] == {"status": "interrupted", "message": message, "best": 0.75, "best_epoch": 2,
                                "epochs": 3}
+    # Recorded as started, its process not yet there when the stop came: interrupted, never left running.
+    from nnrun.commands.sweep.trials import Trial
+
+    state.trials = {"005": Trial("005", {}, status="running")}
+    _stop_all({}, queue.Queue(), search=None, state=state, signal_name="SIGTERM")
+    assert finished["005"] == {"status": "interrupted", "message": "stopped by SIGTERM as it started", "best": None,
+                               "best_epoch": None, "epochs": 0}
 
 
 def test_the_signal_that_stopped_a_sweep_is_told_even_if_another_interrupt_replaced_its_exception():

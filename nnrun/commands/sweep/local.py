@@ -167,6 +167,9 @@ def _stop_all(running: dict, events: queue.Queue, search, state, signal_name: st
             trial.seconds += time.perf_counter() - process.started
             state.finished(trial, outcome)
             running.pop(trial.id, None)
+    # A trial recorded as started whose process the stop came before: never left "running".
+    for trial in [t for t in state.trials.values() if t.status == "running" and t.id not in running]:
+        state.finished(trial, _from_its_run(state, trial, "interrupted", f"{reason} as it started"))
 
 
 def _from_its_run(state, trial: Trial, status: str, message: str) -> dict:
