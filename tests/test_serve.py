@@ -435,6 +435,12 @@ def test_a_text_column_is_served_as_a_string_and_equals_nnrun_predict(tmp_path):
                              "prediction says little"]
     wrong = client.post("/predict", json={"instances": [{"review": 5}]})
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["msg"] == "instance 0, field 'review': 5 is not text; send a string"
+    # The texts alone, as TensorFlow Serving's clients send a text model's instances: the same answers.
+    bare = client.post("/predict", json={"instances": reviews}).json()
+    assert bare["predictions"] == answer["predictions"] and bare["notes"] == answer["notes"]
+    assert client.post("/predict", json={"instances": [5]}).status_code == 422
+    examples = client.get("/openapi.json").json()["components"]["schemas"]["PredictRequest"]["examples"]
+    assert [type(e["instances"][0]).__name__ for e in examples] == ["dict", "str"]  # the OpenAPI page shows both
 
 
 def test_id_and_target_columns_are_accepted_and_the_ids_come_back(tmp_path):

@@ -230,6 +230,12 @@ def request_models(columns: list[dict], max_instances: int, passed: dict[str, st
         item = Annotated[instance, BeforeValidator(as_columns(list(example), list(shapes)), json_schema_input_type=sent)]
         samples = Annotated[list[item], BeforeValidator(not_one_sample(list(shapes)))]  # type: ignore[valid-type]
         examples.append({"instances": [array_example(list(shapes))]})
+    if [column["type"] for column in columns] == ["text"]:  # a text model's text alone, as TF Serving's clients send it
+        name = columns[0]["name"]
+        item = Annotated[instance, BeforeValidator(lambda value: {name: value} if isinstance(value, str) else value,
+                                                   json_schema_input_type=Union[instance, str])]
+        samples = list[item]  # type: ignore[valid-type]
+        examples.append({"instances": [example[name]]})
     request = create_model(
         "PredictRequest",
         __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": examples}),
