@@ -141,10 +141,13 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
             lines.append(f"  ... and {len(absent) - SHOWN_MISSING} more")
         listed = ", ".join(features[:30]) + (f", ... ({len(features)} in all)" if len(features) > 30 else "")
         hint = f"the training columns are: {listed}"
-        if len(absent) == len(features) and _row_of_data(available):
+        alone = len(available) == len(features) == 1  # one column, not the model's: its first cell, perhaps
+        if len(absent) == len(features) and (_row_of_data(available) or alone):
             first = ", ".join(map(repr, available[:3])) + (", ..." if len(available) > 3 else "")
-            hint = (f"the file's first line ({first}) is read as its header, but it looks like a row of data: add a "
-                    f"first line that names the columns: {', '.join(features[:30])}")
+            looks = "; if it is a row of data, add" if alone and not _row_of_data(available) else \
+                ", but it looks like a row of data: add"
+            hint = (f"the file's first line ({first}) is read as its header{looks} a first line that names the "
+                    f"columns: {', '.join(features[:30])}")
         raise UserError("\n".join(lines), hint=hint)
     return extra
 
