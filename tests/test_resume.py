@@ -274,9 +274,10 @@ def test_a_config_with_resume_starts_the_run_where_none_is_yet_so_one_command_ca
 @pytest.mark.parametrize("left", [
     {".lock": ""},
     {".lock": "123", "config.yaml": "name: x\n", "preprocess.json": "{}"},
-    {"config.yaml": "name: x\n", "preprocess.json": "{}", "meta.json": '{"status": "running"}',
+    {".lock": "", "config.yaml": "name: x\n", "preprocess.json": "{}", "meta.json": '{"status": "running"}',
      "checkpoints/.epoch-000000.safetensors.99999.tmp": "half", "metrics.csv": "epoch,loss\n"},
-    {".lock": "", "meta.json": '{"status": "failed"}', ".meta.json.99999.tmp": "{"},  # a disk full at checkpoint 0
+    {".lock": "", "meta.json": '{"status": "failed", "failure": {"type": "CheckpointWriteFailed"}}',
+     ".meta.json.99999.tmp": "{"},  # a disk full at checkpoint 0
 ], ids=["lock", "start-files", "checkpoint-cut", "failed-at-start"])
 def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(tmp_path, reference, run_cli, left):
     """A SIGKILL in the moments between a run's folder and its first checkpoint leaves files
@@ -314,6 +315,21 @@ def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(t
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     assert not started_nothing(other)
+    # One's own files of the names a run writes, without nnrun's lock file: none of nnrun's, never cleared.
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    (own / "data.csv").write_text("a,b\n1,2\n")
+    assert not started_nothing(own)
+    refused = run_cli("train", own / "config.yaml", "--run-dir", own)
+    assert refused.exit_code == 2 and (own / "data.csv").read_text() == "a,b\n1,2\n"
+    # A run that diverged in its first epoch (training.checkpoint: null keeps no checkpoint) would diverge
+    # again: its record stays, and says so.
+    diverged = tmp_path / "diverged"
+    diverged.mkdir()
+    (diverged / ".lock").write_text("")
+    (diverged / "meta.json").write_text('{"status": "failed", "failure": {"type": "NonFiniteError", "epoch": 1}}')
+    assert not started_nothing(diverged)
     from nnrun.store.lock import RunLock
 
     live = tmp_path / "live"
@@ -324,6 +340,16 @@ def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(t
     finally:
         held.release()
     assert started_nothing(live)
+    # A folder claimed for a run holds its lock from the claim on: no second process takes it meanwhile.
+    from nnrun.store.rundir import RunDir
+
+    claimed = RunDir.create("x", explicit=live)
+    try:
+        assert not started_nothing(live)
+        with pytest.raises(nnrun.errors.UserError, match="another nnrun process"):
+            RunDir.create("x", explicit=live)
+    finally:
+        claimed.release_claim()
 
 
 def test_a_diverged_run_resumes_only_to_end_before_the_epoch_it_diverged_in(run_cli, tmp_path):

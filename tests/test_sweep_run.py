@@ -362,6 +362,7 @@ def test_a_sweep_killed_as_it_started_is_started_again_in_its_folder(tmp_path):
         (folder / "trials").mkdir(parents=True)
         for name in (".lock", "sweep.yaml", ".base.yaml.99999.tmp"):
             (folder / name).write_text("")
+        (folder / "trials.csv").write_text("trial,status\n")  # written, with no trial yet
         alone = nnrun("sweep", "--resume", folder, cwd=tmp_path)
         assert alone.returncode == 2 and "the sweep there stopped as it started, before its first trial; there is " \
             "nothing to resume" in " ".join(alone.stderr.split()), alone.stderr
@@ -370,6 +371,10 @@ def test_a_sweep_killed_as_it_started_is_started_again_in_its_folder(tmp_path):
         assert [row["status"] for row in trials(folder)] == ["completed", "completed"]
         assert (folder / "best.yaml").is_file()
         assert not list(folder.glob(".*.tmp"))
+    # The folder of one's own sweep file and base config is no sweep nnrun left: refused, and kept as it is.
+    kept = {name: (tmp_path / name).read_text() for name in ("sweep.yaml", "base.yaml")}
+    refused = nnrun("sweep", "sweep.yaml", "--run-dir", tmp_path, "-q", cwd=tmp_path)
+    assert refused.returncode == 2 and {name: (tmp_path / name).read_text() for name in kept} == kept
     # A new folder named by --resume with the sweep file: started there too, as train starts a run.
     fresh = nnrun("sweep", "sweep.yaml", "--resume", tmp_path / "fresh", "-q", cwd=tmp_path)
     assert fresh.returncode == 0 and [row["status"] for row in trials(tmp_path / "fresh")] == ["completed"] * 2, \

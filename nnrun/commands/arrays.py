@@ -40,7 +40,7 @@ from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.train import TrainResult, train
 from nnrun.errors import UserError, listed_samples
 from nnrun.store import files
-from nnrun.store.rundir import RunDir, remove_unstarted
+from nnrun.store.rundir import RunDir
 
 DATA_FILE = "data.npz"
 
@@ -101,7 +101,7 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
         settings = overrides + source_overrides(path, task, validation is not None)
         return train(config, overrides=settings, hooks=hooks, command=command, run=run)
     except BaseException:
-        _remove_if_unused(run)
+        run.remove_if_unstarted()
         raise
 
 
@@ -148,7 +148,7 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
         split = [Setting("data.split.validation=0", "validation=(x, y)")] if validation is not None else []
         return train(config, overrides=overrides + source + split, hooks=hooks, command=command, run=run)
     except BaseException:
-        _remove_if_unused(run)
+        run.remove_if_unstarted()
         raise
 
 
@@ -290,11 +290,3 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
-
-
-def _remove_if_unused(run: RunDir) -> None:
-    """A run that failed before training began leaves no folder behind: the one made
-    here holds its data and at most the start files of a start that could not finish
-    (a full disk); meta.json, written last, says a run began."""
-    if not run.meta.exists():
-        remove_unstarted(run.path, run.premade)

@@ -9,14 +9,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from nnrun.engine.distributed import connect
 from nnrun.engine.hooks import TrainingHooks
 from nnrun.engine.resume import resume_training
 from nnrun.engine.train import TrainResult, train
 from nnrun.errors import NonFiniteError, UserError
-from nnrun.store.leftovers import started_nothing
+from nnrun.store.leftovers import holds_no_run
 
 
 def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, command: str) -> TrainResult:
@@ -55,16 +54,9 @@ def _train_or_resume(world, config, resume, run_dir, overrides, hooks, command) 
 
 
 def _starts_there(world, folder) -> bool:
-    """Whether ``folder`` holds no run yet (none, or an empty folder), so that CONFIG
+    """Whether ``folder`` holds no run yet (see nnrun.store.leftovers.holds_no_run), so that CONFIG
     starts one there. Under mpiexec the writing process looks and tells the others: it
     makes the folder as it starts, and one that looked after that would resume."""
     if world is None:
-        return _holds_no_run(folder)
-    return world.broadcast_json(_holds_no_run(folder) if world.writes else None)
-
-
-def _holds_no_run(folder) -> bool:
-    """None, an empty folder, or what a run killed before its first epoch left."""
-    path = Path(folder)
-    return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir()) or \
-        started_nothing(path)
+        return holds_no_run(folder)
+    return world.broadcast_json(holds_no_run(folder) if world.writes else None)

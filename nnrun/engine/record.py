@@ -23,7 +23,8 @@ from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, next_evaluatio
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.lock import RunLock
-from nnrun.store.rundir import RunDir, remove_unstarted
+from nnrun.store.leftovers import remove_unstarted
+from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import save_weights
 from nnrun.version import __version__
 

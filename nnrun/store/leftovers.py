@@ -10,6 +10,7 @@ being refused for ever.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from nnrun.store.files import TEMP_SUFFIX
@@ -19,24 +20,36 @@ from nnrun.store.lock import LOCK_FILE, is_held
 # the data a Python call handed over, saved into the run before it starts.
 RUN_START = {LOCK_FILE, "config.yaml", "preprocess.json", "meta.json", "metrics.csv", "checkpoints", "data.npz",
              "data.csv", "validation.csv"}
-SWEEP_START = {LOCK_FILE, "sweep.yaml", "base.yaml", "base.source.yaml", "base.data.json", "trials"}
+SWEEP_START = {LOCK_FILE, "sweep.yaml", "base.yaml", "base.source.yaml", "base.data.json", "trials", "trials.csv"}
+# A failed run whose failure was writing its first files (a full disk): it taught nothing.
+WRITE_FAILURES = ("CheckpointWriteFailed", "RunWriteFailed")
 
 
-def started_nothing(path: str | Path) -> bool:
-    """Whether the folder ``path`` holds only what a run or a sweep writes before it
-    learns anything, and no process is writing it (see the module)."""
+def holds_no_run(path: str | Path) -> bool:
+    """Whether a run or a sweep may start in ``path``: none there, an empty folder, or
+    what one killed as it started left (:func:`started_nothing`)."""
     path = Path(path)
-    if not path.is_dir() or path.is_symlink():
+    return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir()) or \
+        started_nothing(path)
+
+
+def started_nothing(path: str | Path, locked: bool = False) -> bool:
+    """Whether the folder ``path`` holds only what a run or a sweep writes before it
+    learns anything, its lock file first of all (a folder of one's own files of those
+    names is none of nnrun's), and no process is writing it; ``locked``: the caller
+    holds the lock itself."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink() or not (path / LOCK_FILE).is_file():
         return False
     names = {entry.name for entry in path.iterdir() if not _temporary(entry)}
-    if not names or not (names <= RUN_START or names <= SWEEP_START) or is_held(path):
+    if not (names <= RUN_START or names <= SWEEP_START) or not locked and is_held(path):
         return False
     for folder in ("checkpoints", "trials"):  # a checkpoint, a trial's folder: something was learned
         inside = path / folder
         if inside.exists() and (inside.is_symlink() or not inside.is_dir() or
                                 any(not _temporary(entry) for entry in inside.iterdir())):
             return False
-    return _no_epoch(path / "metrics.csv") and _not_completed(path / "meta.json")
+    return _no_row(path / "metrics.csv") and _no_row(path / "trials.csv") and _not_completed(path / "meta.json")
 
 
 def _temporary(entry: Path) -> bool:
@@ -44,12 +57,12 @@ def _temporary(entry: Path) -> bool:
     return entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX) and entry.is_file()
 
 
-def _no_epoch(metrics: Path) -> bool:
-    """metrics.csv absent, or its header alone."""
-    if not metrics.exists():
+def _no_row(table: Path) -> bool:
+    """metrics.csv (trials.csv) absent, or its header alone: no epoch (no trial) yet."""
+    if not table.exists():
         return True
     try:
-        with open(metrics, encoding="utf-8", errors="replace") as handle:
+        with open(table, encoding="utf-8", errors="replace") as handle:
             handle.readline()
             return not handle.readline().strip()
     except OSError:
@@ -57,11 +70,31 @@ def _no_epoch(metrics: Path) -> bool:
 
 
 def _not_completed(meta: Path) -> bool:
-    """meta.json absent, or readable and saying the run did not complete."""
+    """meta.json absent, or readable and saying the run did not complete, nor fail for
+    any reason but writing its first files: a run that diverged in its first epoch
+    (training.checkpoint: null keeps no checkpoint) would diverge again, which its
+    meta.json says and must go on saying."""
     if not meta.exists():
         return True
     try:
-        status = json.loads(meta.read_text(encoding="utf-8")).get("status")
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        status, failed_in = record.get("status"), (record.get("failure") or {}).get("type")
     except (OSError, ValueError, AttributeError):
         return False  # damaged: not ours to judge, and not to clear
-    return status in ("running", "failed", "interrupted")
+    return status in ("running", "interrupted") or status == "failed" and failed_in in WRITE_FAILURES
+
+
+def remove_unstarted(path: Path, premade: bool = False, keep: str | None = None) -> None:
+    """A run (or sweep) that failed before it began leaves nothing behind: its folder is
+    removed, or, where it was made beforehand and given to nnrun empty, emptied (but for
+    ``keep``, a lock file held)."""
+    if not premade:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for made in list(path.iterdir()):
+        if made.name == keep:
+            continue
+        if made.is_dir() and not made.is_symlink():
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            made.unlink(missing_ok=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ from pathlib import Path
 from nnrun.errors import UserError, quoted, resume_command, said
 from nnrun.store import files
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
-from nnrun.store.leftovers import started_nothing
+from nnrun.store.leftovers import remove_unstarted, started_nothing
 from nnrun.store.lock import LOCK_FILE, RunLock, held_by, is_held
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -39,6 +38,9 @@ class RunDir:
 
     path: Path
     premade: bool = field(default=False, compare=False)
+    # The lock taken as a folder already there was claimed (see _create_explicit), held
+    # until the run takes it: no other process may judge the folder free meanwhile.
+    claim: RunLock | None = field(default=None, compare=False, repr=False)
 
     @property
     def config(self) -> Path:
@@ -126,8 +128,26 @@ class RunDir:
         written = meta.get("preprocess_hash") if isinstance(meta, dict) else None
         return isinstance(written, str) and files.file_hash(self.preprocess) != written
 
-    def lock(self) -> "RunLock":
-        return RunLock(self.path)
+    def lock(self, kind: str = "run") -> "RunLock":
+        """The run's lock: the one its folder was claimed with, else a new one."""
+        claimed = self.claim
+        if claimed is not None and claimed.fd >= 0:
+            object.__setattr__(self, "claim", None)  # handed over once
+            return claimed
+        return RunLock(self.path, kind)
+
+    def release_claim(self) -> None:
+        """A claim the run never took (it failed before it began) ends here."""
+        if self.claim is not None:
+            self.claim.release()
+
+    def remove_if_unstarted(self) -> None:
+        """A run that failed before training began (its data saved, at most the start files
+        of a start a full disk cut short) leaves no folder behind; meta.json, written last,
+        says a run began."""
+        self.release_claim()
+        if not self.meta.exists():
+            remove_unstarted(self.path, self.premade)
 
     def is_writing(self) -> bool:
         """Whether a live process holds the run's lock. A run whose meta.json still says
@@ -205,19 +225,25 @@ def _sweep_hint(path: Path) -> str:
     return f"a sweep: its best trial is {path / 'trials' / best.group(1)}; {every}"
 
 
-def _create_explicit(path: Path) -> tuple[Path, bool]:
-    """The run directory ``path``, made or (an empty folder made beforehand) taken, and whether taken."""
+def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
+    """The run directory ``path``, made or taken, whether taken, and the lock it was
+    taken with: an empty folder made beforehand, or what a run or sweep killed as it
+    started left there (see nnrun.store.leftovers), judged and emptied under its lock."""
     if path.is_symlink():
         raise UserError(f"{path}: is a symbolic link; give a real directory as the run directory")
     another = f"choose another run directory ({said('--run-dir', 'run_dir=')}), or leave it out " \
         "to get a new timestamped one"
     exists = UserError(f"{path}: already exists; nnrun never overwrites a run", hint=another)
     if started_nothing(path):  # a start killed before it learned anything: started again, in its place
-        remove_unstarted(path, premade=True)
+        claim = RunLock(path)  # (another process that claimed it since is named)
+        if started_nothing(path, locked=True):
+            remove_unstarted(path, premade=True, keep=LOCK_FILE)
+            return path, True, claim
+        claim.release()
     if path.is_dir() and not any(path.iterdir()):  # made empty beforehand (a CI step, a volume's folder): taken,
-        try:  # by the one process that makes its lock file
+        try:  # by the one process that makes its lock file, and holds it
             os.close(os.open(path / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
-            return path, True
+            return path, True, RunLock(path)
         except FileExistsError:
             raise exists from None
         except OSError as exc:
@@ -255,20 +281,7 @@ def _create_explicit(path: Path) -> tuple[Path, bool]:
         raise exists from None
     except OSError as exc:
         raise _cannot_create(path, exc.strerror or str(exc)) from None
-    return path, False
-
-
-def remove_unstarted(path: Path, premade: bool = False) -> None:
-    """A run (or sweep) that failed before it began leaves nothing behind: its folder is
-    removed, or, where it was made beforehand and given to nnrun empty, emptied."""
-    if not premade:
-        shutil.rmtree(path, ignore_errors=True)
-        return
-    for made in list(path.iterdir()):
-        if made.is_dir() and not made.is_symlink():
-            shutil.rmtree(made, ignore_errors=True)
-        else:
-            made.unlink(missing_ok=True)
+    return path, False, None
 
 
 def _runs_hint(path: Path) -> str:

@@ -50,13 +50,13 @@ def base_data(sweep_dir: Path, sweep: SweepConfig) -> dict:
 class SweepDir:
     """Paths and writes of one sweep directory, holding its lock while open."""
 
-    def __init__(self, path: Path, sweep: SweepConfig, base_path: Path):
+    def __init__(self, path: Path, sweep: SweepConfig, base_path: Path, lock: RunLock | None = None):
         self.path, self.sweep, self.base_path = path, sweep, base_path
         self.grown_from: int | None = None  # the samples a resumed sweep recorded, when given more
         self.lost: list[str] = []  # finished trials whose folders were gone on resume: they run again
         self.data_warnings: tuple[str, ...] = ()  # the base config's, about its data: each trial's too
         self.premade = False  # an empty folder given with --run-dir: emptied, not removed, if no trial ran
-        self.lock = RunLock(path, "sweep")
+        self.lock = lock or RunLock(path, "sweep")  # (a folder claimed as the sweep began hands its own over)
         (path / "trials").mkdir(exist_ok=True)
         self.parameters = list(sweep.parameters)
 
@@ -65,7 +65,7 @@ class SweepDir:
                explicit: str | Path | None = None) -> "SweepDir":
         made = RunDir.create(located.sweep.name, explicit, root=root)
         path = made.path
-        swept = cls(path, located.sweep, located.base_path.resolve())
+        swept = cls(path, located.sweep, located.base_path.resolve(), made.lock("sweep"))
         swept.premade = made.premade
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
@@ -89,14 +89,6 @@ class SweepDir:
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
             raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)", hint=hint)
         return path / "sweep.yaml"
-
-    @staticmethod
-    def holds_none(path: str | Path) -> bool:
-        """Whether ``path`` holds no sweep yet: none, an empty folder, or what a sweep
-        killed as it started left (see nnrun.store.leftovers)."""
-        path = Path(path)
-        return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir()) or \
-            started_nothing(path)
 
     @classmethod
     def reopen(cls, path: str | Path, given: LoadedSweep | None, base_config) -> "SweepDir":
