@@ -140,24 +140,32 @@ def _positive_class_line(experiment) -> tuple[str, str] | None:
                     f"two (data.classes orders them; f1_macro averages both; nnrun evaluate reports each class)")
 
 
+MAJORITY_MARGIN = 0.05  # balanced accuracy this far above chance (1 / classes): the model learned something
+
+
 def _majority_line(result, experiment) -> tuple[str, str] | None:
     """A held-out accuracy no better than always predicting the most frequent training
     class: on imbalanced classes that number alone reads well (0.95 of 95 to 5), and on
     a model that ignores its inputs it is all there is to learn."""
-    if experiment is None or "accuracy" not in experiment.config.metrics:
+    # Class weights trade accuracy for the rare classes on purpose: accuracy says little then.
+    if experiment is None or "accuracy" not in experiment.config.metrics or \
+            getattr(experiment.config.loss, "class_weights", None) is not None:
         return None
     train = experiment.splits["train"]
     split = next((name for name in ("test", "validation") if name in result.final and name in experiment.splits), None)
     if train.task != "classification" or train.y.ndim != 1 or split is None or not len(train.y):
         return None
     majority = int(np.bincount(train.y.astype(np.int64), minlength=train.num_classes).argmax())
-    share, accuracy = float(np.mean(experiment.splits[split].y == majority)), result.final[split]["accuracy"]
-    if not accuracy <= share:  # (NaN: not said)
-        return None
-    return ("note", f"{split} accuracy {number(accuracy)} is no better than always predicting "
+    share, scores = float(np.mean(experiment.splits[split].y == majority)), result.final[split]
+    balanced = scores.get("balanced_accuracy")  # where measured: above chance, the model tells the classes apart
+    if not scores["accuracy"] <= share or share == 1 or \
+            balanced is not None and balanced > 1 / train.num_classes + MAJORITY_MARGIN:
+        return None  # (NaN: not said; a split of one class: nothing to tell apart)
+    return ("note", f"{split} accuracy {number(scores['accuracy'])} is no better than always predicting "
                     f"'{train.class_names[majority]}', the most frequent training class ({number(share)} of the "
                     f"{split} split): the model does no better than the class shares alone (too few epochs, or inputs "
-                    "that say little of the target); balanced_accuracy and f1_macro score each class alike")
+                    "that say little of the target); balanced_accuracy, which scores each class alike, tells them "
+                    "apart")
 
 
 def _early_stop_note(result, experiment) -> str:
