@@ -420,6 +420,13 @@ def test_numeric_sequences_padded_at_their_end_are_warned_about_until_a_masking_
     assert result.exit_code == 0 and "model.layers.1 (masking) reads 'dense_0', not the model input: the values it " \
         "compares with mask_value 0 are that layer's, not the padding's, so it masks nothing; put {type: masking} " \
         "first, on the model input" in " ".join(result.output.split()), result.output
+    # A reshape (or a dropout) passes the padding's values on: a masking layer after it is not warned about.
+    np.savez(tmp_path / "flat.npz", x=x.reshape(60, 16), y=np.arange(60) % 2)
+    (tmp_path / "r.yaml").write_text(base.replace("seq.npz", "flat.npz").replace(
+        "{first}", "    - {type: reshape, target_shape: [8, 2]}\n    - {type: dropout, rate: 0.1}\n"
+                   "    - {type: masking}\n"))
+    result = run_cli("validate", tmp_path / "r.yaml")
+    assert result.exit_code == 0 and "masks nothing" not in result.output, result.output
     # Every sequence of full length: nothing looks padded.
     np.savez(tmp_path / "seq.npz", x=x + 1, y=np.arange(60) % 2)
     assert "warning" not in run_cli("validate", tmp_path / "s.yaml").output

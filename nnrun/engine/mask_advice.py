@@ -134,12 +134,20 @@ def padding_of(rows: np.ndarray) -> tuple[str | None, float]:
     return name, shares[name]
 
 
+KEEP_VALUES = ("reshape", "dropout")  # layers whose outputs are their inputs' values (dropout's, at prediction)
+
+
 def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
     """A masking layer on the model input that finds no padded step in the training
     sequences (``preprocessed``: data.preprocess changed the values it sees)."""
     warnings = []
-    for node in graph.nodes:
-        if node.layer.type == "masking" and node.inputs != [INPUT]:
+    by_name = {node.name: node for node in graph.nodes}
+    for node in (node for node in graph.nodes if node.layer.type == "masking"):
+        source = node
+        while len(source.inputs) == 1 and source.inputs != [INPUT] and \
+                by_name[source.inputs[0]].layer.type in KEEP_VALUES:
+            source = by_name[source.inputs[0]]  # a reshape or a dropout passes the padding's values on
+        if source.inputs != [INPUT]:
             # Padding is the data's: a layer before this one has computed new values,
             # which are seldom exactly mask_value, so its steps are never skipped.
             read = ", ".join(f"'{name}'" for name in node.inputs)
@@ -147,7 +155,7 @@ def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]
                             f"it compares with mask_value {node.layer.mask_value:g} are that layer's, not the "
                             "padding's, so it masks nothing; put {type: masking} first, on the model input")
             continue
-        if node.layer.type != "masking" or x.ndim != 3 or not len(x):
+        if x.ndim != 3 or not len(x):
             continue
         value = node.layer.mask_value
         if np.any(np.all(_rows(x) == value, axis=-1)):
