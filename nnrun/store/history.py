@@ -15,7 +15,7 @@ import io
 import os
 from pathlib import Path
 
-from nnrun.errors import UserError
+from nnrun.errors import UserError, quoted
 from nnrun.model.monitor import Monitor, default_key
 from nnrun.store import files
 from nnrun.store.rundir import RunDir
@@ -96,9 +96,10 @@ class MetricsLog:
         is rewritten to hold only them, dropping rows a killed run wrote after its last
         checkpoint. A file that lacks any of them is a UserError naming ``origin``."""
         if self.path.is_symlink():  # rewritten below, it would stop being the file the link leads to
+            link = quoted(self.path)
             raise UserError(f"{self.path}: is a symbolic link; nnrun writes only files inside the run directory",
-                            hint=f"put the file itself there: cp --remove-destination \"$(readlink -f {self.path})\" "
-                            f"{self.path}")
+                            hint=f"put the file itself there: cp \"$(readlink -f {link})\" {link}.copy && mv "
+                            f"{link}.copy {link}")
         history = read_metrics(self.path)
         rows = [row for row in history if row["epoch"] <= epoch]
         if [row["epoch"] for row in rows] != list(range(1, epoch + 1)):
@@ -182,9 +183,10 @@ def _what_is_wrong(path: Path, history: list[dict], epoch: int) -> str:
         whole = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         return f"it cannot be read ({exc.strerror})"
-    lines = [line for line in whole[: whole.rfind("\n") + 1].splitlines() if line.strip()][1:]
-    if len(history) < len(lines):
-        return f"line {len(history) + 2} reads as no row of numbers, and the lines after it are not read"
+    numbered = [number for number, line in enumerate(whole[: whole.rfind("\n") + 1].splitlines(), 1)
+                if line.strip()][1:]  # the rows' line numbers, the header's left out
+    if len(history) < len(numbered):
+        return f"line {numbered[len(history)]} reads as no row of numbers, and the lines after it are not read"
     epochs = [row["epoch"] for row in history if row["epoch"] <= epoch]
     twice = next((e for e in epochs if epochs.count(e) > 1), None)
     if twice is not None:

@@ -167,9 +167,11 @@ def _stop_all(running: dict, events: queue.Queue, search, state, signal_name: st
             trial.seconds += time.perf_counter() - process.started
             state.finished(trial, outcome)
             running.pop(trial.id, None)
-    # A trial recorded as started whose process the stop came before: never left "running".
+    # A trial recorded as started whose process the stop came before (or left running by an
+    # earlier stop, and not started again yet): never left "running".
     for trial in [t for t in state.trials.values() if t.status == "running" and t.id not in running]:
-        state.finished(trial, _from_its_run(state, trial, "interrupted", f"{reason} as it started"))
+        began = (state.swept.trial_dir(trial.id) / "metrics.csv").is_file()
+        state.finished(trial, _from_its_run(state, trial, "interrupted", reason if began else f"{reason} as it started"))
 
 
 def _from_its_run(state, trial: Trial, status: str, message: str) -> dict:
