@@ -163,12 +163,13 @@ def test_the_readme_client_gives_nnruns_predictions_for_date_columns(tmp_path):
     exec(client.replace("runs/fruit-20261201-081500", str(run)).split("rows = [")[0], namespace)
     from datetime import datetime
 
-    rows = [{"when": "2024-07-02 13:45", "day": "2023-12-31"}, {"when": None, "day": datetime(2024, 2, 29)},
+    rows = [{"when": "2024-07-02T13:45+02:00", "day": "2023-12-31"}, {"when": None, "day": datetime(2024, 2, 29)},
             {"when": datetime(2025, 1, 1, 0, 0, 30), "day": "2023-03-15"}]
     features = np.array([namespace["features"](row) for row in rows], np.float32)
     assert features.shape == (3, 12 + 10)  # when: with the time of day; day: dates alone
     outputs = namespace["session"].run(None, {"features": features})[0]
-    given = {"when": ["2024-07-02 13:45", "", "2025-01-01 00:00:30"], "day": ["2023-12-31", "2024-02-29", "2023-03-15"]}
+    given = {"when": ["2024-07-02T13:45+02:00", "", "2025-01-01 00:00:30"],
+             "day": ["2023-12-31", "2024-02-29", "2023-03-15"]}
     expected = nnrun.load(run).predict(given).predictions.reshape(-1)
     np.testing.assert_allclose(outputs.reshape(-1), expected, rtol=1e-5, atol=1e-5)
 
