@@ -133,6 +133,13 @@ def test_a_run_directory_that_did_not_finish_is_pointed_to_its_resume(run_cli, t
     said = " ".join(result.output.split())
     assert "r: already holds a run that did not finish (interrupted); nnrun never overwrites a run" in said
     assert "hint: resume it with: nnrun train --resume r, or choose another run directory (--run-dir)" in said
+    # Killed (meta.json still says running) with no checkpoint kept: no resume is offered, as none could run.
+    (tmp_path / "r" / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    for checkpoint in (tmp_path / "r" / "checkpoints").iterdir():
+        checkpoint.unlink()
+    said = " ".join(run_cli("train", IRIS, "--run-dir", "r").output.split())
+    assert "r: already holds a run that did not finish (killed)" in said and "hint: it kept no checkpoint to resume " \
+        "from (training.checkpoint: null); choose another run directory" in said
 
 
 def test_a_run_directory_still_training_names_the_process_not_a_resume(run_cli, tmp_path):

@@ -257,13 +257,17 @@ def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
         if isinstance(meta, dict) and (meta.get("status") in ("interrupted", "running", "failed") or paused):
             # A notebook's cell run again after the run stopped: the run goes on where it was,
             # unless it diverged (resumed, it would again: see engine.resume.refuse_diverged).
-            state = "paused by a hook" if paused else meta["status"]
+            # "running" with no process writing it: killed before it could say otherwise.
+            state = "paused by a hook" if paused else "killed" if meta["status"] == "running" else meta["status"]
             if diverged_in(meta) is not None:
                 raise UserError(f"{path}: already holds a run that did not finish ({state}: "
                                 f"{meta['failure'].get('message')}); nnrun never overwrites a run",
                                 hint=f"{DIVERGED_REMEDY}, then {another}")
+            kept = any(RunDir(path).checkpoints.glob("epoch-*.safetensors"))
+            again = f"resume it with: {resume_command(path)}, or {another}" if kept else \
+                f"it kept no checkpoint to resume from (training.checkpoint: null); {another}"
             raise UserError(f"{path}: already holds a run that did not finish ({state}); nnrun never overwrites a run",
-                            hint=f"resume it with: {resume_command(path)}, or {another}")
+                            hint=again)
         if not RunDir(path).is_run():
             what = "a file" if path.is_file() else "a folder that is no run, and not empty"
             exists = UserError(f"{path}: already exists ({what}); nnrun makes the run directory itself, never "
