@@ -238,8 +238,10 @@ def test_init_writes_a_model_for_an_archive_of_images_sequences_or_features(run_
     # Four steps of 48 values below 0 and above: a sequence stored with its axes swapped, maybe; no image.
     np.savez(tmp_path / "swapped.npz", x=rng.normal(size=(60, 4, 48)), y=rng.normal(size=60))
     assert run_cli("init", "--data", "swapped.npz").exit_code == 0
+    swapped = (tmp_path / "swapped.yaml").read_text()
     assert "- {type: lstm, units: 64}             # reads the 4 steps in order, of 48 features each (stored as " \
-        "(samples, features, steps)? save x.transpose(0, 2, 1))" in (tmp_path / "swapped.yaml").read_text()
+        "(samples, features, steps)? save x.transpose(0, 2, 1))" in swapped
+    assert "gap: 48 leaves out the windows of 48 steps" in swapped  # the window's length, whichever axis holds it
     assert "loss: mse" in written["rows"] and "preprocess: [standardize]" in written["rows"]
     # PyTorch's image layout and a missing array are said before anything is written.
     np.savez(tmp_path / "nchw.npz", x=rng.random((60, 3, 16, 16)), y=np.arange(60) % 2)

@@ -629,8 +629,8 @@ def test_free_text_beside_many_features_is_left_out_and_beside_a_few_is_the_mode
                                            f"{'ab'[i % 2]}" for i in range(60)]
     text = init_text(run_cli, tmp_path / "tickets.csv", few, "label")
     assert "text: {column: review, tokens: word" in text and "ignore: [price]" in text
-    assert "# price: left out, as a text model takes review as its only input; to learn from price instead, move " \
-           "review into ignore and price out of it, with the text block removed" in text
+    assert "# price: left out, as a text model takes review as its only input; to learn from it instead, run nnrun " \
+           "init on a copy of the file without review" in text
     assert run_cli("train", tmp_path / "tickets.yaml", "-q", "--set", "training.epochs=1", "--run-dir",
                    tmp_path / "t").exit_code == 0
 

@@ -102,10 +102,10 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         if columns := getattr(found, field):
             lines.append(f"    # {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''}: {advice}")
     if found.beside_text:
-        first = found.beside_text[0]
-        lines.append(f"    # {', '.join(found.beside_text)}: left out, as a text model takes {text} as its only input; "
-                     f"to learn from {first} instead, move {text} into ignore and {first} out of it, with the "
-                     "text block removed")
+        others = ", ".join(found.beside_text)
+        lines.append(f"    # {others}: left out, as a text model takes {text} as its only input; to learn from "
+                     f"{'them' if len(found.beside_text) > 1 else 'it'} instead, run nnrun init on a copy of the file "
+                     f"without {text}")
     if text is None and (texts := [name for name in found.texts if name in left_out]):
         first = texts[0]
         lines.append(f"    # {', '.join(texts[:5])}: free text; to learn from {first} instead, a text model takes it "
