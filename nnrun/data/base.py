@@ -41,8 +41,8 @@ class SourceBase(BaseModel):
         absent = [(key, Path(getattr(self, key))) for key in self.path_fields
                   if getattr(self, key) is not None and not Path(getattr(self, key)).exists()]
         if absent:
-            raise ConfigError("", [Problem(f"data.source.{key}", f"{path}: no such file{near_file(path)}; "
-                                           f"{RELATIVE_HINT}") for key, path in absent])
+            raise ConfigError("", [Problem(f"data.source.{key}", f"{path}: no such file"
+                                           f"{near_file(path) or f'; {RELATIVE_HINT}'}") for key, path in absent])
 
     def within(self, folder: Path) -> "SourceBase":
         """The spec with the paths of files inside ``folder`` written relative to it. A run

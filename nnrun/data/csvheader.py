@@ -32,8 +32,8 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
             header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
     except FileNotFoundError:
         if key:  # given by a config: the error points at its line
-            because = f"; {hint}" if hint else ""
-            raise ConfigError("", [Problem(key, f"{path}: no such file{near_file(path)}{because}")]) from None
+            because = f"; {hint}" if hint else ""  # (a name near it says more: a typo)
+            raise ConfigError("", [Problem(key, f"{path}: no such file{near_file(path) or because}")]) from None
         raise UserError(f"{path}: no such file{near_file(path)}", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
