@@ -691,6 +691,9 @@ def test_a_sample_without_its_batch_axis_and_sequences_of_another_length_get_a_f
     with pytest.raises(UserError, match="the model trained on 3 features a step, and these have 4: give the same "
                                         "features a step, in the order training had them"):
         model.predict(np.zeros((2, 8, 4)))
+    with pytest.raises(UserError, match=re.escape("if each row is a sample's values flat, in row-major order: "
+                                                  "x.reshape(len(x), 8, 3)")):
+        model.predict(np.zeros((2, 24)))
     assert len(model.predict(x[0][None]).predictions) == 1
 
 

@@ -458,8 +458,11 @@ def test_mape_over_targets_of_zero_is_warned_about(run_cli, tmp_path):
                                      "model: {layers: [{type: dense, units: 1}]}\nloss: mse\nmetrics: [mape]\n")
     result = run_cli("validate", tmp_path / "z.yaml")
     assert result.exit_code == 0 and "warning: metrics: mape divides each error by its target, and 7 of the " \
-        "training targets are 0: their errors count as if divided by 1e-07, so mape reads huge; mae or rmse " \
-        "measures them" in " ".join(result.output.split()), result.output
+        "training targets are 0 or within 1% of the targets' median size of it: their errors weigh so much that mape " \
+        "reads huge; mae or rmse measures them" in " ".join(result.output.split()), result.output
+    # Near 0 without being 0 (a sine): the same.
+    np.savez(tmp_path / "z.npz", x=rng.random((100, 3)), y=np.sin(np.linspace(0, 20, 100)))
+    assert "mape divides each error by its target" in run_cli("validate", tmp_path / "z.yaml").output
     assert "warning" not in run_cli("validate", tmp_path / "z.yaml", "--set", "metrics=[mae]").output
 
 

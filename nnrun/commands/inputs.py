@@ -245,6 +245,9 @@ def _shape_hint(given: tuple[int, ...], shape: tuple[int, ...]) -> str | None:
     if len(shape) == 3 and given[1:] == (shape[2], shape[0], shape[1]):  # PyTorch's layout
         return "these are channels first, (channels, height, width); the model takes channels last: " \
                "x.transpose(0, 2, 3, 1)"
+    if len(given) == 2 and len(shape) > 1 and given[1] == int(np.prod(shape)):  # each sample flattened
+        return f"if each row is a sample's values flat, in row-major order: x.reshape(len(x), " \
+               f"{', '.join(map(str, shape))})"
     if len(shape) == 2 and given[1:] == shape[::-1]:  # (features, steps) for (steps, features)
         return f"these are (features, steps); the model reads {shape[0]} steps of {shape[1]} features: " \
                "x.transpose(0, 2, 1)"

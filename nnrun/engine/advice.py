@@ -28,7 +28,7 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
     """Settings that are valid but do nothing useful here (a metric that always reads 1,
     a warmup longer than the run). Warned, not refused, so that runs trained with them
     still load. ``validated``: the run has a validation split (a fraction or a file)."""
-    from nnrun.model.metrics import MAPE_FLOOR, TOP_K
+    from nnrun.model.metrics import MAPE_FLOOR, MAPE_NEAR, TOP_K
 
     warnings = []
     if "top_k_accuracy" in config.metrics and data.task == "classification" and data.num_classes <= TOP_K:
@@ -39,11 +39,14 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
         warnings += _target_scale_warning(data)
     if getattr(config.loss, "type", config.loss) == "mse":
         warnings += _target_outliers(data)
-    zeros = int(np.count_nonzero(np.abs(data.y) <= MAPE_FLOOR)) if data.task == "regression" else 0
-    if "mape" in config.metrics and zeros:
-        warnings.append(f"metrics: mape divides each error by its target, and {zeros} of the training targets are 0: "
-                        f"their errors count as if divided by {MAPE_FLOOR:g}, so mape reads huge; mae or rmse "
-                        "measures them")
+    if "mape" in config.metrics and data.task == "regression" and len(data.y):
+        sizes = np.abs(np.asarray(data.y, np.float64))
+        near = MAPE_NEAR * float(np.median(sizes))  # 0 and those close to it: an error over them reads huge
+        zeros = int(np.count_nonzero(sizes <= max(near, MAPE_FLOOR)))
+        if zeros:
+            warnings.append(f"metrics: mape divides each error by its target, and {zeros} of the training targets "
+                            f"are 0 or within {MAPE_NEAR:.0%} of the targets' median size of it: their errors weigh "
+                            "so much that mape reads huge; mae or rmse measures them")
     if data.task == "regression" and data.y.ndim == 1 and len(data.y) and np.isin(data.y, (0, 1)).all():
         loss = getattr(config.loss, "type", config.loss)
         warnings.append(f"loss: {loss} fits the targets as amounts, but they are all 0 and 1, so the model predicts "

@@ -204,6 +204,7 @@ def rmse(target, out) -> float:
 
 
 MAPE_FLOOR = 1e-7  # Keras's epsilon: a target of 0 divides by this, not by 0
+MAPE_NEAR = 0.01  # of the targets' median size: targets this near 0 are warned of (their errors dominate mape)
 
 
 def mape(target, out) -> float:
