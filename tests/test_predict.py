@@ -448,7 +448,8 @@ def test_a_model_trained_on_arrays_says_what_a_csv_file_for_it_holds(run_cli, tm
     assert result.exit_code == 2
     assert "f.csv: none of the model's columns x0 ... x59: it was trained on arrays, whose features have no names" \
         in result.output
-    assert "give a CSV file of 60 numbers a row in columns x0 to x59, or an .npz with the samples as x" \
+    assert "give a CSV file of 60 numbers a row in columns x0 to x59 (each sample's values in row-major order of " \
+        "its shape (20, 3), one sample a row), or an .npz with the samples as x of shape (samples, 20, 3)" \
         in " ".join(result.output.split())
     assert result.output.count("x1") == 0
 

@@ -113,7 +113,7 @@ SHOWN_MISSING = 10  # missing columns named one by one; the rest counted
 
 
 def accept_columns(available: list[str], features: list[str], origin: str, allowed: list[str] = (),
-                   unnamed: bool = False) -> list[str]:
+                   unnamed: bool = False, shape: tuple[int, ...] = ()) -> list[str]:
     """The rule for new rows given to a trained model: returns the extra columns (in
     the input's order) to leave out with a note. ``allowed`` (target, ids, ignored
     columns) may be present without a note. Absent features are one error naming
@@ -123,10 +123,14 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
     extra = [c for c in available if c not in features and c not in allowed]
     if absent:
         if unnamed and len(absent) == len(features):
+            # A sample of several axes is one row too: a file of one step (one row of pixels) a line is none.
+            laid = f" (each sample's values in row-major order of its shape {tuple(shape)}, one sample a row)" \
+                if len(shape) > 1 else ""
             raise UserError(f"{origin}: none of the model's columns x0 ... x{len(features) - 1}: it was trained on "
                             "arrays, whose features have no names",
                             hint=f"give a CSV file of {len(features)} numbers a row in columns x0 to "
-                                 f"x{len(features) - 1}, or an .npz with the samples as x")
+                                 f"x{len(features) - 1}{laid}, or an .npz with the samples as x"
+                                 + (f" of shape (samples, {', '.join(map(str, shape))})" if len(shape) > 1 else ""))
         lines = [f"{origin}: {len(absent)} of the model's columns {'is' if len(absent) == 1 else 'are'} missing"]
         for name in absent[:SHOWN_MISSING]:
             # One that looks the same first (a non-breaking space, a combining accent): difflib

@@ -86,7 +86,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     allowed = [c for c in [target_column, *targets, *state.get("ids", []), *state.get("ignored", []), *kept]
                if c is not None]
     unnamed = not state and names == [f"x{i}" for i in range(len(names))]  # arrays without column names
-    extra = accept_columns(header, names, str(path), allowed, unnamed)
+    extra = accept_columns(header, names, str(path), allowed, unnamed, tuple(input_shape or ()))
     numbers = [n for n in names if n not in strings]
     numeric = [t for t in targets if t not in names] if classes is None else []
     texts = list(dict.fromkeys([*strings, *[c for c in kept if c not in numbers],
