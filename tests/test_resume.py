@@ -323,6 +323,32 @@ def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(t
     assert not started_nothing(own)
     refused = run_cli("train", own / "config.yaml", "--run-dir", own)
     assert refused.exit_code == 2 and (own / "data.csv").read_text() == "a,b\n1,2\n"
+    # A resume refused there (no meta.json) leaves no lock file behind that would make the folder look like nnrun's.
+    refused = run_cli("train", "--resume", own)
+    assert refused.exit_code == 2 and "meta.json: missing" in refused.output and not (own / ".lock").exists()
+    assert run_cli("train", own / "config.yaml", "--resume", own).exit_code == 2
+    assert (own / "data.csv").read_text() == "a,b\n1,2\n" and not (own / ".lock").exists()
+    # A lock file of another content, a linked one, a file of one's own that ends in .tmp, a row after a blank
+    # line: none of them a start nnrun left.
+    for number, (name, text) in enumerate(((".lock", "mine"), (".backup.tmp", "x"),
+                                           ("metrics.csv", "epoch,loss\n\n1,0.5\n"))):
+        odd = tmp_path / f"odd{number}"
+        odd.mkdir()
+        (odd / ".lock").write_text("")
+        (odd / name).write_text(text)
+        assert not started_nothing(odd), name
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / ".lock").symlink_to(tmp_path / "odd1" / ".lock")
+    assert not started_nothing(linked)
+    # A sweep's leftover, resumed as a run, is named as what it is.
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / ".lock").write_text("")
+    (sweep / "sweep.yaml").write_text("")
+    said = " ".join(run_cli("train", "--resume", sweep).output.split())
+    assert "the sweep there stopped as it started, before its first trial; there is nothing to resume" in said and \
+        f"hint: start it again there: nnrun sweep SWEEP.yaml --resume {sweep}" in said
     # A run that diverged in its first epoch (training.checkpoint: null keeps no checkpoint) would diverge
     # again: its record stays, and says so.
     diverged = tmp_path / "diverged"
@@ -343,13 +369,17 @@ def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(t
     # A folder claimed for a run holds its lock from the claim on: no second process takes it meanwhile.
     from nnrun.store.rundir import RunDir
 
-    claimed = RunDir.create("x", explicit=live)
+    claimed, fresh = RunDir.create("x", explicit=live), RunDir.create("x", explicit=tmp_path / "fresh")
     try:
         assert not started_nothing(live)
         with pytest.raises(nnrun.errors.UserError, match="another nnrun process"):
             RunDir.create("x", explicit=live)
+        from nnrun.store.lock import is_held
+
+        assert is_held(fresh.path)  # a folder made for a run is locked from the start too
     finally:
         claimed.release_claim()
+        fresh.release_claim()
 
 
 def test_a_diverged_run_resumes_only_to_end_before_the_epoch_it_diverged_in(run_cli, tmp_path):

@@ -88,10 +88,8 @@ class RunRecord:
     writes = True  # this process writes the run directory (see nnrun.engine.sharding.FollowerRecord)
 
     def __init__(self, run: RunDir, meta: dict, lock: RunLock | None = None, world_size: int = 1):
-        self.run = run
+        self.run, self.path, self.meta = run, run.path, meta
         self.world_size = world_size  # processes training the run together (mpiexec -n)
-        self.path = run.path
-        self.meta = meta
         self.metrics = MetricsLog(run.metrics)
         self.epochs = 0  # rows in metrics.csv
         self.lock = lock
@@ -117,9 +115,9 @@ class RunRecord:
             record.hash_files()
             record._write_meta()
         except BaseException:
+            if created_here:  # a start that failed (a full disk) leaves no half-made run behind: removed
+                remove_unstarted(run.path, run.premade)  # while still locked, so no one else's files go with it
             lock.release()
-            if created_here:  # a start that failed (a full disk) leaves no half-made run behind
-                remove_unstarted(run.path, run.premade)
             raise
         return record
 
@@ -177,6 +175,7 @@ class RunRecord:
     def reopen(cls, run: RunDir, extending: bool = False) -> "RunRecord":
         """Lock an existing run directory to resume it (a completed one only to extend
         it); removes stale temporary files."""
+        made = not run.lock_file.exists()
         lock = run.lock()
         try:
             meta = run.read_meta()
@@ -192,6 +191,8 @@ class RunRecord:
                 raise AlreadyDone(f"{run.path}: the run has completed; there is nothing to resume",
                                 hint=f"evaluate it with: {next_evaluation(run.path, meta.get('final'))}, or {longer}")
         except BaseException:
+            if made:  # a folder that is no run to resume (no meta.json) is left as it was, without a lock file
+                run.lock_file.unlink(missing_ok=True)
             lock.release()
             raise
         for folder in (run.path, run.checkpoints):

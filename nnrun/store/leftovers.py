@@ -10,10 +10,10 @@ being refused for ever.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
-from nnrun.store.files import TEMP_SUFFIX
 from nnrun.store.lock import LOCK_FILE, is_held
 
 # The files of a run before its first epoch: data.npz, data.csv and validation.csv are
@@ -21,8 +21,14 @@ from nnrun.store.lock import LOCK_FILE, is_held
 RUN_START = {LOCK_FILE, "config.yaml", "preprocess.json", "meta.json", "metrics.csv", "checkpoints", "data.npz",
              "data.csv", "validation.csv"}
 SWEEP_START = {LOCK_FILE, "sweep.yaml", "base.yaml", "base.source.yaml", "base.data.json", "trials", "trials.csv"}
+# The command that starts a run or a sweep again in a folder one left, given the folder.
+LEFTOVER_RESTART = {"run": "nnrun train CONFIG --resume", "sweep": "nnrun sweep SWEEP.yaml --resume"}
 # A failed run whose failure was writing its first files (a full disk): it taught nothing.
 WRITE_FAILURES = ("CheckpointWriteFailed", "RunWriteFailed")
+# A write a kill cut short, ``.NAME.PID.tmp`` (see nnrun.store.files), of a file a start writes.
+CUT_WRITE = re.compile(r"\.(?P<name>.+)\.\d+\.tmp")
+# What nnrun writes into a lock file: nothing yet (a folder claimed), or its holder's pid.
+LOCK_TEXT = re.compile(r"\d*\n?")
 
 
 def holds_no_run(path: str | Path) -> bool:
@@ -38,23 +44,48 @@ def started_nothing(path: str | Path, locked: bool = False) -> bool:
     learns anything, its lock file first of all (a folder of one's own files of those
     names is none of nnrun's), and no process is writing it; ``locked``: the caller
     holds the lock itself."""
+    return leftover_of(path, locked) is not None
+
+
+def leftover_of(path: str | Path, locked: bool = False) -> str | None:
+    """"run" or "sweep": what was killed as it started in ``path`` (see
+    :func:`started_nothing`); None where the folder is no such leftover."""
     path = Path(path)
-    if not path.is_dir() or path.is_symlink() or not (path / LOCK_FILE).is_file():
-        return False
-    names = {entry.name for entry in path.iterdir() if not _temporary(entry)}
-    if not (names <= RUN_START or names <= SWEEP_START) or not locked and is_held(path):
-        return False
+    lock = path / LOCK_FILE
+    if not path.is_dir() or path.is_symlink() or lock.is_symlink() or not lock.is_file() or \
+            not LOCK_TEXT.fullmatch(_head(lock)):
+        return None
+    names = {entry.name for entry in path.iterdir() if not _cut_write(entry, RUN_START | SWEEP_START)}
+    kind = "run" if names <= RUN_START else "sweep" if names <= SWEEP_START else None
+    if kind is None or not locked and is_held(path):
+        return None
     for folder in ("checkpoints", "trials"):  # a checkpoint, a trial's folder: something was learned
         inside = path / folder
         if inside.exists() and (inside.is_symlink() or not inside.is_dir() or
-                                any(not _temporary(entry) for entry in inside.iterdir())):
-            return False
-    return _no_row(path / "metrics.csv") and _no_row(path / "trials.csv") and _not_completed(path / "meta.json")
+                                any(not _cut_write(entry, CHECKPOINT_NAMES) for entry in inside.iterdir())):
+            return None
+    empty = _no_row(path / "metrics.csv") and _no_row(path / "trials.csv") and _not_completed(path / "meta.json")
+    return kind if empty else None
 
 
-def _temporary(entry: Path) -> bool:
-    """A write cut short: ``.NAME.PID.tmp`` (see nnrun.store.files)."""
-    return entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX) and entry.is_file()
+CHECKPOINT_NAMES = re.compile(r"epoch-\d+\.safetensors")
+
+
+def _head(file: Path) -> str:
+    """The first bytes of a small file, as text ("?" where it cannot be read: no lock of nnrun's)."""
+    try:
+        with open(file, "rb") as handle:
+            return handle.read(64).decode(errors="replace")
+    except OSError:
+        return "?"
+
+
+def _cut_write(entry: Path, names) -> bool:
+    """A write cut short (``.NAME.PID.tmp``) of one of ``names`` (a set, or a pattern)."""
+    found = CUT_WRITE.fullmatch(entry.name)
+    if found is None or entry.is_symlink() or not entry.is_file():
+        return False
+    return found["name"] in names if isinstance(names, set) else names.fullmatch(found["name"]) is not None
 
 
 def _no_row(table: Path) -> bool:
@@ -64,7 +95,7 @@ def _no_row(table: Path) -> bool:
     try:
         with open(table, encoding="utf-8", errors="replace") as handle:
             handle.readline()
-            return not handle.readline().strip()
+            return not any(line.strip() for line in handle)
     except OSError:
         return False
 

@@ -144,10 +144,10 @@ class RunDir:
     def remove_if_unstarted(self) -> None:
         """A run that failed before training began (its data saved, at most the start files
         of a start a full disk cut short) leaves no folder behind; meta.json, written last,
-        says a run began."""
-        self.release_claim()
+        says a run began. Removed before the claim ends: no one else's files go with it."""
         if not self.meta.exists():
             remove_unstarted(self.path, self.premade)
+        self.release_claim()
 
     def is_writing(self) -> bool:
         """Whether a live process holds the run's lock. A run whose meta.json still says
@@ -285,7 +285,7 @@ def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
         raise exists from None
     except OSError as exc:
         raise _cannot_create(path, exc.strerror or str(exc)) from None
-    return path, False, None
+    return path, False, RunLock(path)  # locked from the start: data saved into it is the run's alone
 
 
 def _runs_hint(path: Path) -> str:

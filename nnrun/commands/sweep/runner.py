@@ -217,8 +217,8 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
                              swept.trial_dir(best.id) if best is not None else None, best_config)
     except UserError as error:
         # A new sweep that stopped before its first trial (no Ray cluster at address: auto)
-        # leaves nothing: the sweep directory it made, and announced, holds no trial yet.
-        swept.release()
+        # leaves nothing: the sweep directory it made, and announced, holds no trial yet
+        # (removed still locked, so that no other process's files go with it).
         if resume is None and not swept.read_trials() and not any(swept.trial_dir("").iterdir()):
             remove_unstarted(swept.path, swept.premade)
             removed = f"{swept.path} held no trial yet and was {'emptied' if swept.premade else 'removed'}"
