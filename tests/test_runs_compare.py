@@ -85,6 +85,11 @@ def test_runs_in_another_directory_and_errors(run_cli, tmp_path):
     (tmp_path / "latest").symlink_to(tmp_path / "runs" / "two")
     assert "error: latest: is a symbolic link; nnrun lists only real run directories" in \
         run_cli("runs", "latest").output
+    # A link to a folder of runs (runs/ kept on a scratch disk) lists them, as the folder itself does.
+    (tmp_path / "scratch").symlink_to(tmp_path / "runs")
+    for name in ("scratch", "scratch/"):
+        linked = json.loads(run_cli("runs", name, "--json").output)
+        assert sorted(Path(r["path"]).name for r in linked) == ["one", "three", "two"]
     # A run named twice, as given and by its absolute path, is one row.
     twice = json.loads(run_cli("runs", "runs/one", str(tmp_path / "runs" / "one"), "--json").output)
     assert len(twice) == 1

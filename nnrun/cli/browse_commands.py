@@ -58,8 +58,9 @@ def runs(
             return
         folder = directories[0] if directories else Path("runs")
         # Run directories named themselves (the shell's runs/lr-*), else the folder that holds them.
-        given = directories if directories and (len(directories) > 1 or listed_as(folder) == "run"
-                                                or folder.is_symlink()) else None
+        # (A link to one run is refused there, by name; a link to a folder of runs lists them.)
+        given = directories if directories and (len(directories) > 1 or listed_as(folder) == "run" or
+                                                folder.is_symlink() and listed_as(folder.resolve()) == "run") else None
         listed = given_runs(given, view.metric) if given else list_runs(folder, view.metric)
         if as_json:
             from nnrun.commands.runs import as_records
