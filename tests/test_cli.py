@@ -212,6 +212,13 @@ def test_evaluate_other_splits(run_cli):
     with pytest.raises(UserError, match=r"the run has no split named 'valid'; did you mean 'validation'\? "
                                         r"\(it has: train, validation, test\)"):
         nnrun.evaluate("r", split="valid")
+    # Retrained on every row (the README's recipe for the model to ship): pointed to a labelled file.
+    assert run_cli("train", IRIS, "--run-dir", "all", "--set", "data.split={validation: 0, test: 0}", "--set",
+                   "training.early_stopping=null", "--set", "training.epochs=1", "-q").exit_code == 0
+    result = run_cli("evaluate", "all")
+    assert result.exit_code == 2 and "all: the run has no split named 'test' (it has: train)" in result.output
+    assert "hint: score it with: nnrun evaluate all --data FILE (a labelled file of new samples: it trained on every " \
+        "row)" in " ".join(result.output.split())
 
 
 def test_python_api(tmp_path):

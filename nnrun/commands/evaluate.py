@@ -25,7 +25,7 @@ from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import anchored, load_config
 from nnrun.data import Dataset
 from nnrun.engine.experiment import Experiment, build, changed_splits, splits_differ
-from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, quoted
+from nnrun.errors import ConfigError, UserError, did_you_mean, evaluate_command, next_evaluation, quoted
 from nnrun.model.diagnostics import classification_report, residual_report
 from nnrun.model.graph import Graph
 from nnrun.commands.threshold import checked_threshold
@@ -103,8 +103,9 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     if split not in experiment.splits:
         available = ", ".join(experiment.splits)
         near = did_you_mean(split, list(experiment.splits))
+        held = [name for name in experiment.splits if name != "train"] or ["train"]  # held out: none, a file's turn
         raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
-                        hint="choose one of those, or hold one out with data.split in the config")
+                        hint=f"score it with: {next_evaluation(rebuilt.run.path, held)}")
     part = experiment.splits[split]
     report = {"split": split, "samples": len(part), **_at(threshold), "metrics": experiment.score(split, threshold)}
     report.update(diagnose(experiment.graph, part, threshold))
