@@ -208,6 +208,8 @@ def test_serve_takes_dates_as_text_and_refuses_what_is_no_date(tmp_path, run_cli
     good = client.post("/predict", json={"instances": [{"signup": "16/03/2024", "plan": "a", "spend": 0.1},
                                                        {"signup": None, "plan": "b", "spend": 0.1}]})
     assert good.status_code == 200 and len(good.json()["predictions"]) == 2
+    later = client.post("/predict", json={"instances": [{"signup": "16/03/2030", "plan": "a", "spend": 0.1}]}).json()
+    assert any("lie far outside the years training saw" in note for note in later["notes"])  # as predict says it
     bad = client.post("/predict", json={"instances": [{"signup": "2024-02-30", "plan": "a", "spend": 0.1}]})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["msg"] == "instance 0, field 'signup': '2024-02-30' is not a date written day " \

@@ -14,10 +14,9 @@ from nnrun.commands.frame_texts import one_text_column
 from nnrun.commands.frames import table_column_names
 from nnrun.data.cells import markers
 from nnrun.data.columns import accept_columns, extra_note
-from nnrun.data.encoding import encode_columns, unseen_categories
-from nnrun.data.inputs import date_notes, filled_notes, text_notes, unknown_notes
+from nnrun.data.encoding import encode_columns
+from nnrun.data.inputs import encoded_notes, filled_notes
 from nnrun.data.problems import DataProblems
-from nnrun.data.ranges import range_notes
 from nnrun.data.table import build_table, is_missing, one_line
 from nnrun.errors import UserError
 from nnrun.store.preprocessing import SavedPreprocessing
@@ -207,10 +206,7 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
         encoded = encode_columns(table, columns, unseen=state.get("unknown", "error"), problems=problems)
         problems.raise_if_any()
         if notes is not None:
-            notes += filled + range_notes(table, columns, options=False)
-            if state.get("unknown") == "ignore":
-                notes += unknown_notes(unseen_categories(table, columns))
-            notes += text_notes(table, columns, encoded) + date_notes(table, columns, encoded)
+            notes += encoded_notes(table, columns, encoded, filled, state.get("unknown", "error"), options=False)
         return encoded
     problems.raise_if_any()
     missing = np.isnan(table.numeric)

@@ -48,9 +48,9 @@ from nnrun.commands.serve_arrays import array_shapes
 from nnrun.commands.serve_body import BodyLimit
 from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, default_max_body_bytes, request_models, smallest_body_bytes
 from nnrun.commands.serve_socket import listen
-from nnrun.data.inputs import filled_notes, text_notes, unknown_notes
-from nnrun.data.ranges import range_notes, sample_notes
-from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.inputs import encoded_notes, filled_notes
+from nnrun.data.ranges import sample_notes
+from nnrun.data.encoding import encode_columns
 from nnrun.data.table import build_table
 from nnrun.errors import UserError
 from nnrun.interrupts import sigterm_ends_normally
@@ -142,9 +142,7 @@ class ServedModel:
             unseen = encoding.get("unknown", "error")
             filled = filled_notes(table, encoding)  # counted before the encoding fills the cells
             x = encode_columns(table, encoding, unseen=unseen)
-            notes = filled + range_notes(table, encoding, options=False)  # as predict says them
-            notes += unknown_notes(unseen_categories(table, encoding)) if unseen == "ignore" else []
-            notes += text_notes(table, encoding, x)  # cut, no known word, empty
+            notes = encoded_notes(table, encoding, x, filled, unseen, options=False)  # as predict says them
         return x.reshape((len(x), *saved.input_shape)), notes
 
 

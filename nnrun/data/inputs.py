@@ -111,10 +111,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     if state:
         filled = filled_notes(table, state)  # counted before the encoding fills the cells
         rows.x = encode_columns(table, state, unseen=unknown, problems=problems)
-        rows.notes += filled + range_notes(table, state)
-        if unknown == "ignore":
-            rows.notes += unknown_notes(unseen_categories(table, state))
-        rows.notes += text_notes(table, state, rows.x) + date_notes(table, state, rows.x)
+        rows.notes += encoded_notes(table, state, rows.x, filled, unknown)
     else:
         collect_missing(table, problems, hint="the model was trained without missing values; fill the cell in")
         rows.x = table.numeric
@@ -165,6 +162,19 @@ def _as_text(columns, name: str) -> np.ndarray:
         return columns.text(name)
     values = columns.number(name)  # a kept number column that is also a feature
     return np.array(["" if np.isnan(v) else f"{v:g}" for v in values], dtype=object)
+
+
+def encoded_notes(table, state: dict, x: np.ndarray, filled: list[str], unknown: str, options: bool = True
+                  ) -> list[str]:
+    """What new rows read with a run's column encoding (``x``, from ``table``) are told,
+    by predict, evaluate, serve and a loaded model alike: cells filled (``filled``,
+    counted before the encoding filled them), numbers and dates far from training's,
+    categories training never saw (``unknown``: ignore), texts cut, empty or of no known
+    word. ``options``: the rows came from a file (see :func:`.ranges.range_notes`)."""
+    notes = filled + range_notes(table, state, options=options)
+    if unknown == "ignore":
+        notes += unknown_notes(unseen_categories(table, state))
+    return notes + text_notes(table, state, x) + date_notes(table, state, x)
 
 
 def date_notes(table, state: dict, x: np.ndarray) -> list[str]:
