@@ -382,6 +382,9 @@ def test_an_unshuffled_split_keeps_the_rows_order_and_holds_out_the_last():
         split_indices(data, SplitConfig(validation=0.1, test=0.2, shuffle=False, gap=4), np.random.default_rng(0))
     assert error.value.problems[0].path == "data.split.gap" and "the validation split would be empty (0.1 of 40 " \
         "samples) once gap: 4 rows are left out before the next split" in error.value.problems[0].message
+    with pytest.raises(ConfigError) as error:  # a split too small to hold a row with or without the gap
+        split_indices(data, SplitConfig(validation=0.005, test=0.2, shuffle=False, gap=3), np.random.default_rng(0))
+    assert error.value.problems[0].path == "data.split.validation" and "gap" not in error.value.problems[0].message
     with pytest.raises(ValueError, match="gap: 3 leaves rows out between splits kept in the rows' order; set "
                                          "shuffle: false as well"):
         SplitConfig(gap=3)

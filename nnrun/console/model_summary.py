@@ -32,7 +32,7 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
     given = config.data.source.model_dump(exclude={"type"}, exclude_defaults=True)
     options = " ".join(f"{k}={_option(v)}" for k, v in given.items())
     source_text = f"{config.data.source.type} {options}".strip()
-    drawn = how_drawn(config.data.split, config.data.source)
+    drawn = how_drawn(config.data.split)
     say(f"data: {source_text}; input shape {train.input_shape}, {target}; {sizes}" + (f" ({drawn})" if drawn else "")
         + "".join(f"; '{c['name']}': a vocabulary of {len(c['text']['vocabulary']):,} tokens (max_tokens "
                   f"{c['text']['max_tokens']:,}), [UNK] and padding included"

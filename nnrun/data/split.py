@@ -43,15 +43,15 @@ class SplitConfig(BaseModel):
 SPLITS = ("train", "validation", "test")
 
 
-def drawn_splits(config: SplitConfig, source) -> list[str]:
-    """The held-out splits taken from the rows of the data (not from files of their own)."""
-    return [name for name, fraction in (("validation", config.validation), ("test", config.test))
-            if fraction and not getattr(source, f"{name}_path", None)]
+def drawn_splits(config: SplitConfig) -> list[str]:
+    """The held-out splits taken from the rows of the data (a split the source gives as
+    files or arrays of its own has a fraction of 0 by then: see engine.experiment)."""
+    return [name for name, fraction in (("validation", config.validation), ("test", config.test)) if fraction]
 
 
-def how_drawn(config: SplitConfig, source) -> str:
+def how_drawn(config: SplitConfig) -> str:
     """How the held-out rows were taken, for a summary: "" when none were."""
-    drawn = drawn_splits(config, source)
+    drawn = drawn_splits(config)
     if not drawn:
         return ""
     gap = f", each after {config.gap} rows left out" if config.gap else ""
@@ -82,6 +82,7 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
     # Each row is marked with its split, then each split's rows are read off in order:
     # sorted indices in one pass, where sorting each split's indices took longer.
     owner = np.full(len(assigned), -1, np.int8)
+    emptied: set[str] = set()  # splits the gap took every row of
     for name, rows in fixed.items():
         owner[rows] = SPLITS.index(name)
     for group in groups:
@@ -94,26 +95,32 @@ def split_indices(data: Dataset, config: SplitConfig, rng: np.random.Generator) 
             kept = len(group) - n_test - n_val
             train, validation, test = group[:kept], group[kept : kept + n_val], group[kept + n_val :]
             if config.gap:
+                before = {"train": len(train), "validation": len(validation)}
                 train = train[: max(len(train) - config.gap, 0)] if n_val or n_test else train
                 validation = validation[: max(len(validation) - config.gap, 0)] if n_test else validation
+                emptied.update(name for name, part in (("train", train), ("validation", validation))
+                               if before[name] and not len(part))
         owner[test], owner[validation], owner[train] = (SPLITS.index(name) for name in ("test", "validation", "train"))
     indices = {name: np.flatnonzero(owner == k) for k, name in enumerate(SPLITS)}
-    _check_not_empty(indices, {"train": 1.0, **fractions}, len(assigned), config.gap)
+    _check_not_empty(indices, {"train": 1.0, **fractions}, len(assigned), config.gap, emptied)
     if data.task == "classification":
         _check_every_class_trains(data, indices["train"], config)
     return indices
 
 
-def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float], total: int, gap: int = 0) -> None:
+def _check_not_empty(indices: dict[str, np.ndarray], wanted: dict[str, float], total: int, gap: int = 0,
+                     emptied: set[str] = frozenset()) -> None:
+    """A split asked for that holds no row; ``emptied``: those the ``gap`` took every row of."""
     for name, fraction in wanted.items():
         if fraction > 0 and len(indices[name]) == 0:
             key = name if name != "train" else "test"
-            gapped = f" once gap: {gap} rows are left out before the next split" if gap else ""
+            by_gap = name in emptied
+            gapped = f" once gap: {gap} rows are left out before the next split" if by_gap else ""
             raise ConfigError("", [Problem(
-                f"data.split.{key}" if not gap else "data.split.gap",
+                "data.split.gap" if by_gap else f"data.split.{key}",
                 f"the {name} split would be empty ({fraction} of {total} samples){gapped}; "
                 + (f"raise data.split.{name} or use more data" if name != "train" else "lower the held-out fractions")
-                + (", or a smaller gap" if gap else ""),
+                + (", or a smaller gap" if by_gap else ""),
             )])
 
 

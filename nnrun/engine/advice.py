@@ -62,7 +62,7 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
         warnings.append("data.split: stratify: true keeps no class proportions with shuffle: false, which keeps the "
                         "rows' order (training first, then validation, then test); set shuffle: true for stratified "
                         "splits, or leave stratify out")
-    drawn = drawn_splits(split, config.data.source)
+    drawn = drawn_splits(split)
     if not config.training.shuffle and "shuffle" in config.training.model_fields_set and split.shuffle and drawn:
         # Keras's shuffle=False with validation_split holds out the last rows; here the
         # split is its own setting, and without it a time series is tested on its own past.
