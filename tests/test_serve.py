@@ -438,7 +438,9 @@ def test_a_text_column_is_served_as_a_string_and_equals_nnrun_predict(tmp_path):
     # The texts alone, as TensorFlow Serving's clients send a text model's instances: the same answers.
     bare = client.post("/predict", json={"instances": reviews}).json()
     assert bare["predictions"] == answer["predictions"] and bare["notes"] == answer["notes"]
-    assert client.post("/predict", json={"instances": [5]}).status_code == 422
+    number = client.post("/predict", json={"instances": [5]})
+    assert number.status_code == 422 and number.json()["detail"][0]["msg"] == "instance 0: must be an object of " \
+        "columns, {\"column\": value, ...}, or the text of 'review' as a string; got 5"
     examples = client.get("/openapi.json").json()["components"]["schemas"]["PredictRequest"]["examples"]
     assert [type(e["instances"][0]).__name__ for e in examples] == ["dict", "str"]  # the OpenAPI page shows both
 

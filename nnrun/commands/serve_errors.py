@@ -131,6 +131,8 @@ def _describe(error: dict, columns: list[dict], max_instances: int, sent_as_json
         message = f"instance {instance}: must be an object of columns, {{\"column\": value, ...}}"
         if shapes:
             message += f", or {described_shapes(shapes)}"
+        if [column["type"] for column in columns] == ["text"]:  # a text model takes the text alone too
+            message += f", or the text of '{columns[0]['name']}' as a string"
         message += f"; got {show(given)}"
         if isinstance(given, list) and not shapes:
             message += "; this model has category, date or text columns, which a list would leave to their order"
