@@ -80,7 +80,7 @@ def npz_starter_text(data: Path, target: str | None, path: Path, notes: list[str
              f"{f', y: {scalar(y_name)}' if y_name != 'y' else ''}}}",
              *_split_lines(source.given_splits(), classes is not None)]
     if len(shape) == 2 and not flatten and len(source.given_splits()) < 2:  # sequences, some held out here
-        steps = max(shape) if shape[0] < shape[1] else shape[0]  # the window's length, its axes swapped or not
+        steps = max(shape)  # the window's length, whether its axes are swapped (fewer steps than features) or not
         lines.append(f"  # if the sequences are windows of one series in time order, shuffle: false in split tests on "
                      f"the last ones (and gap: {steps} leaves out the windows of {steps} steps that overlap them); "
                      "drawn at random, held-out windows overlap the ones the model learned from")

@@ -88,7 +88,7 @@ RENAMED_KEYS = {
 # tutorials) name them; spelling alone points max_len at max_tokens, the vocabulary's size.
 TEXT_KEYS = dict.fromkeys(("max_len", "maxlen", "max_length", "seq_len", "sequence_length", "output_sequence_length"),
                           "length") | dict.fromkeys(("vocab_size", "num_words", "max_features", "vocabulary_size"),
-                                                    "max_tokens")
+                                                    "max_tokens") | {"lower": "lowercase"}
 
 # The rest of TextVectorization's, Tokenizer's and pad_sequences' arguments, where they
 # are given in a text block (whose keys include tokens): what nnrun does instead.
@@ -99,7 +99,6 @@ TEXT_WORDS = {
     "standardize": "Keras's standardization is lowercase and strip_punctuation here (both true by default); set "
                    "those instead",
     "filters": "the punctuation Tokenizer filters out is strip_punctuation here (true by default); set it instead",
-    "lower": "did you mean 'lowercase'? (Tokenizer's 'lower' is 'lowercase' here)",
     "oov_token": "a word outside the vocabulary is always '[UNK]', index 1 (0 is the padding); remove this key",
     "output_mode": "a text becomes its token indices (Keras's output_mode 'int'), which an embedding layer reads; "
                    "remove this key",
@@ -165,7 +164,8 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
     if key in TEXT_WORDS and "tokens" in fields:
         return f"; {TEXT_WORDS[key]}"
     if key in TEXT_KEYS and TEXT_KEYS[key] in fields:
-        meaning = "a text's length in tokens" if TEXT_KEYS[key] == "length" else "the vocabulary's size"
+        meaning = {"length": "a text's length in tokens", "max_tokens": "the vocabulary's size"}.get(
+            TEXT_KEYS[key], "lower-casing")
         return f"; did you mean '{TEXT_KEYS[key]}'? ({meaning} is '{TEXT_KEYS[key]}' here)"
     if key in TORCH_KEYS and TORCH_KEYS[key] in fields:
         return f"; did you mean '{TORCH_KEYS[key]}'? (PyTorch's '{key}' is '{TORCH_KEYS[key]}' in nnrun)"
