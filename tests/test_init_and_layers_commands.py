@@ -140,7 +140,8 @@ def test_layers_filter(run_cli):
     # A CSV source's text block, by its name and by its key: each option with its default.
     text = run_cli("layers", "text")
     assert text.exit_code == 0 and "max_tokens (integer, >= 3, <= 1e+07; default 20000)" in text.output
-    assert "length (integer, > 0, <= 100000; default 64)" in text.output and "unicode" in text.output
+    assert "length (integer, > 0, <= 100000; default 64)" in text.output
+    assert "unicode (nfc | none or null; default null)" in text.output  # not none, a value of its own
     assert run_cli("layers", "data.source.text").output == text.output
     result = run_cli("layers", "conv9d")
     assert result.exit_code == 2 and "'conv9d' is not a family or type" in result.output

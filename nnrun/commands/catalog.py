@@ -55,11 +55,15 @@ def _kind(prop: dict) -> str:
     return ", ".join([kind, *(f"{symbol} {prop[key]:g}" for key, symbol in bounds)])
 
 
-def _default(info) -> str:
+def _default(info, kind: str = "") -> str:
+    """The default as a config writes it: none where nothing is set, null where the word
+    none is an option of its own (unicode: none), which the default is not."""
     if info.default is PydanticUndefined and info.default_factory is None:
         return "required"
     value = info.default_factory() if info.default is PydanticUndefined else info.default
-    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    if value is None:
+        return "null" if "none" in kind.replace(" or ", " | ").split(" | ") else "none"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def describe(cls, skip=(), name: str | None = None) -> Entry:
@@ -67,7 +71,7 @@ def describe(cls, skip=(), name: str | None = None) -> Entry:
     schema = cls.model_json_schema()
     properties = schema.get("properties", {})
     options = [
-        Option(name, _kind(properties.get(name, {})), _default(info), info.description or "")
+        Option(name, kind := _kind(properties.get(name, {})), _default(info, kind), info.description or "")
         for name, info in cls.model_fields.items()
         if name != "type" and name not in skip
     ]
