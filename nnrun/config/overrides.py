@@ -118,7 +118,7 @@ def _set_path(data: Any, parts: PathKey, value: Any, origin: str,
             if not last and isinstance(node[part], str):  # `- flatten` gains options
                 node[part] = {"type": node[part]}
         elif isinstance(node, dict):
-            if isinstance(part, int) and (str(part) in node or tuple(parts[depth - 2:depth]) in NAMES_NO_TYPE):
+            if isinstance(part, int) and (str(part) in node or tuple(parts[depth - 2:depth]) == CLASS_WEIGHTS):
                 part = parts[depth] = str(part)  # a key that is a number: a numbered class's weight
             if isinstance(part, int):
                 # An index into a mapping the path began: a misspelt list's key (model.layer.1).
