@@ -332,7 +332,7 @@ def test_a_resumed_runs_time_line_tells_the_time_since_the_resume_from_all_its_e
     epochs_seconds = sum(row["seconds"] for row in result.history)
     time_line = next(line for line in buffer.getvalue().splitlines() if line.startswith("time:"))
     assert time_line.split(None, 1)[1] == (
-        f"{result.seconds:.2f}s since the resume after epoch 6, loading and saving included; the run's 14 epochs "
+        f"{format_seconds(result.seconds)} since the resume after epoch 6, loading and saving included; the run's 14 epochs "
         f"trained for {format_seconds(epochs_seconds)} in all, {format_seconds(epochs_seconds / 14)} per epoch on average")
 
 

@@ -87,7 +87,8 @@ def _time_line(result, resumed_after: int | None) -> str:
     if resumed_after is None:
         return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
     epochs = f"{len(history)} epoch{'s' * (len(history) != 1)}"
-    return (f"{result.seconds:.2f}s since the resume after epoch {resumed_after}, loading and saving included; "
+    return (f"{format_seconds(result.seconds)} since the resume after epoch {resumed_after}, loading and saving "
+            "included; "
             f"the run's {epochs} trained for {format_seconds(epochs_seconds)} in all, {per_epoch} per epoch on average")
 
 
