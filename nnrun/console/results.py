@@ -88,8 +88,8 @@ def _time_line(result, resumed_after: int | None) -> str:
         return f"{result.seconds:.2f}s in all, {per_epoch} per epoch on average"
     epochs = f"{len(history)} epoch{'s' * (len(history) != 1)}"
     return (f"{format_seconds(result.seconds)} since the resume after epoch {resumed_after}, loading and saving "
-            "included; "
-            f"the run's {epochs} trained for {format_seconds(epochs_seconds)} in all, {per_epoch} per epoch on average")
+            f"included; the run's {epochs} trained for {format_seconds(epochs_seconds)} in all, {per_epoch} per "
+            "epoch on average")
 
 
 def _best_epoch_line(result, experiment) -> tuple[str, str] | None:
