@@ -118,6 +118,9 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
          "directory); a run's config.yaml holds the absolute path"),
         (ROWS, "{type: csv, path: data/table.csv, test_path: data/t.csv, target: label}",
          "csv.yaml:3:56: data.source.test_path: "),
+        # Every file not there, at once, each at its key.
+        (ROWS, "{type: csv, path: data/nothere.csv, test_path: data/t.csv, target: label}",
+         "2 problems in the config"),
         (["size,shade,label"], SOURCE, "table.csv: no data rows under the header"),
         (ROWS[:5], SOURCE, "data.split.test: the test split would be empty"),
         (["size,size,label,size", "1,2,cat,3"], "{type: csv, path: data/table.csv, target: label}",

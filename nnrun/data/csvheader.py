@@ -13,17 +13,17 @@ import re
 from pathlib import Path
 
 from nnrun.data.reading import python_encoding
-from nnrun.errors import ConfigError, Problem, UserError, near_file
+from nnrun.errors import UserError, near_file
 
 UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 
 
-def read_header(path: Path, hint: str | None = None, key: str | None = None, delimiter: str = ",",
+def read_header(path: Path, hint: str | None = None, delimiter: str = ",",
                 setting: str | None = "data.source.delimiter", decimal: str = ".", text_encoding: str = "utf-8"
                 ) -> list[str]:
     """The column names of the first line, stripped; unreadable or empty files,
-    folders and repeated names are user errors (an absent file names the config
-    ``key`` that gave it, with ``hint``). A header of one column that holds another
+    folders and repeated names are user errors (an absent file with ``hint``; a config's
+    files are checked by its source first, each at its key). A header of one column that holds another
     likely separator is an error whose hint names ``setting`` (and ``decimal: ","`` too
     when the file's numbers want it and ``decimal`` is not that already; ``setting`` None
     for a trained run's files, which are read as training read its own)."""
@@ -31,9 +31,6 @@ def read_header(path: Path, hint: str | None = None, key: str | None = None, del
         with open(path, newline="", encoding=python_encoding(text_encoding)) as handle:
             header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
     except FileNotFoundError:
-        if key:  # given by a config: the error points at its line
-            because = f"; {hint}" if hint else ""  # (a name near it says more: a typo)
-            raise ConfigError("", [Problem(key, f"{path}: no such file{near_file(path) or because}")]) from None
         raise UserError(f"{path}: no such file{near_file(path)}", hint=hint) from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None

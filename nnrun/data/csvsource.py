@@ -14,8 +14,7 @@ from typing import Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from nnrun.data.base import (ANYWHERE, RELATIVE_HINT, TEST, VALIDATION, SourceBase, check_regression_target,
-                              coded_label_classes)
+from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, check_regression_target, coded_label_classes
 from nnrun.data.cells import markers
 from nnrun.data.columns import check_present, feature_columns
 from nnrun.data.labels import class_warnings, quoted_names
@@ -148,10 +147,11 @@ class CsvSource(SourceBase):
         return feature_columns(header, self, origin)
 
     def load(self, seed: int) -> Dataset:
+        self.check_files()  # every file not there at once, each at its key
         files = [("path", ANYWHERE), ("validation_path", VALIDATION), ("test_path", TEST)]
         tables, targets, codes, failed, drops, emptied, empty_texts, skips = [], [], [], [], [], [], [], []
-        headers = {key: read_header(Path(getattr(self, key)), hint=RELATIVE_HINT, key=f"data.source.{key}",
-                                    delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding)
+        headers = {key: read_header(Path(getattr(self, key)), delimiter=self.delimiter, decimal=self.decimal,
+                                    text_encoding=self.encoding)
                    for key, _ in files if getattr(self, key) is not None}
         names = self.feature_columns(headers["path"], self.path)
         unused = self._unused_columns(headers["path"]) if self.text else []
