@@ -22,9 +22,9 @@ from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
-from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.encoding import encode_columns, encoded_names, unseen_categories
 from nnrun.data.labels import known_class_hint
-from nnrun.data.ranges import range_notes, sample_notes
+from nnrun.data.ranges import mostly_far, range_notes, sample_notes
 from nnrun.data.table import collect_missing, columns_with_gaps, table_from
 
 
@@ -180,17 +180,14 @@ def encoded_notes(table, state: dict, x: np.ndarray, filled: list[str], unknown:
 def date_notes(table, state: dict, x: np.ndarray) -> list[str]:
     """For a date column: dates mostly far outside the years training saw (by the rule
     of :mod:`.ranges`), where the model's trend over the year is extrapolated."""
-    from nnrun.data.encoding import encoded_names
-
     notes, names = [], None
-    for column in (c for c in state.get("columns", []) if c["kind"] == "date" and c.get("range")):
+    for column in (c for c in state.get("columns", []) if c["kind"] == "date"):
         names = names or encoded_names(state)
         years = x[:, names.index(f"{column['name']}:year")].astype(np.float64)
-        low, high = column["range"]
-        margin = max(high - low, 1.0)
-        far = (years < low - margin) | (years > high + margin)
-        if not far.any() or 2 * int(far.sum()) <= len(years):
+        far = mostly_far(years, column.get("range"))
+        if far is None:
             continue
+        low, high = column["range"]
         first = int(np.flatnonzero(far)[0])
         codes, words = table.codes(column["name"])
         notes.append(f"{int(far.sum())} of {len(years)} dates in '{column['name']}' lie far outside the years training "
@@ -204,7 +201,6 @@ def text_notes(table, state: dict, x: np.ndarray) -> list[str]:
     """For a text column: the texts cut to the run's ``length`` tokens, and those with no
     word the vocabulary knows (read as [UNK] only), which a prediction is no better than
     a guess for."""
-    from nnrun.data.encoding import encoded_names
     from nnrun.data.text import token_counts
 
     notes, names = [], None

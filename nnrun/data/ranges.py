@@ -64,22 +64,31 @@ def range_notes(table, state: dict, options: bool = True) -> list[str]:
                      table.lines, table.place, options)
 
 
+def mostly_far(column: np.ndarray, seen: list | None) -> np.ndarray | None:
+    """Which values of ``column`` lie far from training's range ``seen`` (see the
+    module), where most of its present values do; else None."""
+    if not seen:
+        return None
+    present = ~np.isnan(column)
+    low, high = seen
+    margin = max(high - low, 1.0)
+    far = present & ((column < low - margin) | (column > high + margin) | ((low > 0) & (column < low / 10)))
+    count = int(far.sum())
+    return far if count and count * 2 > int(present.sum()) else None
+
+
 def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: str, options: bool = False
               ) -> list[str]:
     """The notes of :func:`range_notes` for (N, features) ``values`` with a training
     range (or None) per feature, the rows numbered by ``lines`` as ``place`` says."""
     notes = []
     for j, (name, seen) in enumerate(zip(names, ranges)):
-        if not seen:
-            continue
         column = values[:, j]
-        present = ~np.isnan(column)
-        low, high = seen
-        margin = max(high - low, 1.0)
-        far = present & ((column < low - margin) | (column > high + margin) | ((low > 0) & (column < low / 10)))
-        count = int(far.sum())
-        if not count or count * 2 <= int(present.sum()):
+        far = mostly_far(column, seen)
+        if far is None:
             continue
+        low, high = seen
+        present, count = ~np.isnan(column), int(far.sum())
         first = int(np.flatnonzero(far)[0])
         reading = "; --decimal and --thousands read a file written otherwise" if options else ""
         notes.append((name, f"{count} of {int(present.sum())} values in '{name}' lie far outside what training saw "
