@@ -28,7 +28,7 @@ from nnrun.commands.init_csv import MIN_ROWS, MOST_CLASSES
 from nnrun.commands.starter import (HELD_OUT, commented, model_lines, positive_last, scalar, schema_lines,
                                     target_lines, training_lines)
 from nnrun.config.run_names import default_name
-from nnrun.data.files import NpzSource
+from nnrun.data.files import NpzSource, probability_rows
 from nnrun.data.formats import npz_keys, read_npz
 from nnrun.data.ranges import pixel_top
 from nnrun.engine.mask_advice import sequence_padding
@@ -108,9 +108,8 @@ def _task(y: np.ndarray) -> str:
 def _proportions_note(y: np.ndarray, name: str) -> str | None:
     """For rows of fractions that sum to 1: the config predicts them as amounts; they may
     be soft labels instead, which a classifier learns as classes."""
-    if y.ndim != 2 or y.shape[1] < 2 or y.dtype.kind not in "iuf" or np.isin(y, (0, 1)).all():
-        return None
-    if not (((y >= 0) & (y <= 1)).all() and np.allclose(y.sum(axis=1), 1, atol=1e-3)):
+    if y.ndim != 2 or y.shape[1] < 2 or y.dtype.kind not in "iuf" or np.isin(y, (0, 1)).all() or \
+            not probability_rows(y):
         return None
     return (f"the rows of '{name}' sum to 1: the config predicts them as amounts (a regression); if they are soft "
             "labels of classes, give each sample its class (y.argmax(axis=1)) and set loss.label_smoothing instead")

@@ -225,8 +225,7 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
                              "sample", hint="train one model per label column, each a two-class classifier with "
                              "binary_crossentropy, or give each sample its one class")
         if len(bad):
-            rows = y[bad].astype(np.float64)
-            soft = bool(((rows >= 0) & (rows <= 1)).all() and np.allclose(rows.sum(axis=1), 1, atol=1e-3))
+            soft = probability_rows(y[bad])
             error = SoftLabels if soft else UserError
             raise error(f"{origin}: targets of shape {y.shape} are not one-hot rows (one 1 per row, the rest 0)"
                         + (f"; {len(bad)} row{'s are' if len(bad) != 1 else ' is'} probabilities over the classes "
@@ -250,3 +249,10 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
                         "from 0); a missing target is always an error", hint="drop those samples, or give each its "
                         "class")
     return y
+
+
+def probability_rows(rows: np.ndarray) -> bool:
+    """Whether every row is a probability over the classes (each value 0 to 1, each row
+    summing to 1): soft or smoothed labels, or proportions."""
+    rows = np.asarray(rows, np.float64)
+    return bool(((rows >= 0) & (rows <= 1)).all() and np.allclose(rows.sum(axis=1), 1, atol=1e-3))
