@@ -79,22 +79,18 @@ def not_one_sample(shapes: list[ArrayShape]):
         if not isinstance(instances, list) or len(instances) not in firsts:
             return instances
         try:
-            shape = np.array(instances, dtype=object).shape
+            grid = np.array(instances, dtype=object)
         except ValueError:
             return instances
+        # Lists (or objects) kept at its leaves: no grid of numbers, whatever its outer shape.
+        held = any(isinstance(value, (list, dict)) for value in grid.reshape(-1).tolist())
         # A batch of samples of shape[1:] it could also be (one flat sample of a (1, 4) model): answered as that.
-        if shape in shapes and shape[1:] not in shapes and not _holds_lists(instances, shape):
-            raise ValueError(f"this is one sample, of shape {_shape_text(shape)}: send it inside a list, "
+        if grid.shape in shapes and grid.shape[1:] not in shapes and not held:
+            raise ValueError(f"this is one sample, of shape {_shape_text(grid.shape)}: send it inside a list, "
                              "{\"instances\": [sample]}")
         return instances
 
     return read
-
-
-def _holds_lists(instances: list, shape: ArrayShape) -> bool:
-    """Whether a nested list NumPy read as ``shape`` kept lists (or objects) at its leaves."""
-    leaves = np.array(instances, dtype=object).reshape(-1).tolist() if len(shape) > 1 else instances
-    return any(isinstance(value, (list, dict)) for value in leaves)
 
 
 def _grid(value: list, shapes: list[ArrayShape]) -> tuple[list, ArrayShape]:
