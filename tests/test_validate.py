@@ -445,6 +445,10 @@ def test_batches_in_order_with_splits_drawn_at_random_are_warned_about_and_the_s
     assert "training.shuffle" not in ordered.output  # (iris's rows are sorted by class: the split's own warning)
     assert "105 train, 15 validation, 30 test (validation and test from the last rows, in order)" in \
         " ".join(ordered.output.split())
+    gapped = run_cli("validate", IRIS, "--set", "data.split={validation: 0, test: 0, shuffle: false, gap: 5}",
+                     "--set", "training.early_stopping=null")
+    assert "warning: data.split.gap: 5 leaves rows out before the held-out rows, but none are drawn from the data " \
+        "(validation and test are 0, or given by data.source); leave gap out" in " ".join(gapped.output.split())
     # Nothing held out: nothing to tell.
     bare = run_cli("validate", IRIS, "--set", "training.shuffle=false", "--set", "data.split.validation=0",
                    "--set", "data.split.test=0")

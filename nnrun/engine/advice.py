@@ -63,6 +63,9 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
                         "rows' order (training first, then validation, then test); set shuffle: true for stratified "
                         "splits, or leave stratify out")
     drawn = drawn_splits(split)
+    if split.gap and not drawn:
+        warnings.append(f"data.split.gap: {split.gap} leaves rows out before the held-out rows, but none are drawn "
+                        "from the data (validation and test are 0, or given by data.source); leave gap out")
     if not config.training.shuffle and "shuffle" in config.training.model_fields_set and split.shuffle and drawn:
         # Keras's shuffle=False with validation_split holds out the last rows; here the
         # split is its own setting, and without it a time series is tested on its own past.
