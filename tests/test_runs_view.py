@@ -92,6 +92,8 @@ def test_tags_and_notes_find_and_describe_runs(run_cli, tmp_path):
     assert bad.exit_code == 2 and "error: --tag 'two words': no tag can be written so; expected one word of " \
         "letters, digits, '.', '_', ':', '/', '=', '+' or '-' (a tag), starting with a letter or digit" in \
         " ".join(bad.output.split())
+    long = run_cli("runs", "--tag", "t" * 65)
+    assert long.exit_code == 2 and "no tag can be written so; expected at most 64 characters" in long.output
     (runs / "plain" / "config.yaml").write_text("{")  # unreadable: said, not dropped without a word
     assert "note: 1 run whose config.yaml cannot be read is left out" in run_cli("runs", "--tag", "baseline").output
     # Notes are no parameter column (a sentence each); tags are, where they differ.

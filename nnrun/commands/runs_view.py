@@ -72,12 +72,13 @@ class RunsView:
             self.metric, self.sort = self.sort.removeprefix("val_"), "best"
             self.metric_option = f"--sort {self.metric}"  # what a message about it names
         from nnrun.config.messages import PATTERNS
-        from nnrun.config.schema import TAG_PATTERN
+        from nnrun.config.schema import LONGEST_TAG, TAG_PATTERN
 
-        bad = [tag for tag in self.tags if not re.match(TAG_PATTERN, tag)]
+        bad = [tag for tag in self.tags if not re.match(TAG_PATTERN, tag) or len(tag) > LONGEST_TAG]
         if bad:  # as the config's own tags are told
-            raise UserError(f"--tag {bad[0]!r}: no tag can be written so; expected {PATTERNS[TAG_PATTERN]}",
-                            hint="--tag baseline")
+            expected = f"at most {LONGEST_TAG} characters" if re.match(TAG_PATTERN, bad[0]) else \
+                PATTERNS[TAG_PATTERN]
+            raise UserError(f"--tag {bad[0]!r}: no tag can be written so; expected {expected}", hint="--tag baseline")
         if self.sort is not None and self.sort not in SORTS and self.sort not in self.show:
             self.show += (self.sort,)  # a setting: shown, so the order can be seen
 

@@ -39,7 +39,8 @@ def no_items() -> list:
 
 # A tag: one word of letters, digits and . _ : / = + - (baseline, lr-sweep, owner:ana).
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/=+-]*$"
-Tag = Annotated[str, Field(pattern=TAG_PATTERN, max_length=64)]
+LONGEST_TAG = 64
+Tag = Annotated[str, Field(pattern=TAG_PATTERN, max_length=LONGEST_TAG)]
 
 
 def each_once(names: list) -> list:
