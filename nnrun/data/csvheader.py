@@ -18,12 +18,12 @@ from nnrun.errors import UserError, near_file
 UTF8_HINT = "save the file as UTF-8 (spreadsheet programs call it 'CSV UTF-8')"
 
 
-def read_header(path: Path, hint: str | None = None, delimiter: str = ",",
+def read_header(path: Path, delimiter: str = ",",
                 setting: str | None = "data.source.delimiter", decimal: str = ".", text_encoding: str = "utf-8"
                 ) -> list[str]:
     """The column names of the first line, stripped; unreadable or empty files,
-    folders and repeated names are user errors (an absent file with ``hint``; a config's
-    files are checked by its source first, each at its key). A header of one column that holds another
+    folders and repeated names are user errors (a config's files are checked by its
+    source first, each at its key). A header of one column that holds another
     likely separator is an error whose hint names ``setting`` (and ``decimal: ","`` too
     when the file's numbers want it and ``decimal`` is not that already; ``setting`` None
     for a trained run's files, which are read as training read its own)."""
@@ -31,7 +31,7 @@ def read_header(path: Path, hint: str | None = None, delimiter: str = ",",
         with open(path, newline="", encoding=python_encoding(text_encoding)) as handle:
             header = [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file{near_file(path)}", hint=hint) from None
+        raise UserError(f"{path}: no such file{near_file(path)}") from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a folder, not a CSV file") from None
     except UnicodeDecodeError:
