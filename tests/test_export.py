@@ -46,14 +46,13 @@ def _test_split(run: Path):
 
 
 def _without_onnx_form(run: Path) -> list[str]:
-    """What the export must refuse in a run's model: attention layers and masking
-    embeddings, by name."""
+    """What the export must refuse in a run's model: attention layers, by name."""
     from nnrun.config import load_config
 
     layers = load_config(run / "config.yaml").config.model.layers
     names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
     return [f"'{name}'" for name, layer in zip(names, layers)
-            if layer.type == "multi_head_attention" or getattr(layer, "mask_zero", False)]
+            if layer.type == "multi_head_attention"]
 
 
 @pytest.mark.parametrize("name", CONFIG_NAMES)
@@ -62,7 +61,7 @@ def test_every_config_exports_and_onnxruntime_agrees(trained_runs, tmp_path, nam
     from nnrun.errors import UserError
 
     refused = _without_onnx_form(trained_runs[name])
-    if refused:  # attention, masked sequences: a clear refusal that names the layer, and no file
+    if refused:  # attention: a clear refusal that names the layer, and no file
         with pytest.raises(UserError, match="cannot export: ") as caught:
             export_run(trained_runs[name], tmp_path / f"{name}.onnx")
         assert any(layer in caught.value.message for layer in refused)
@@ -351,3 +350,27 @@ def test_force_keeps_an_export_of_other_weights_and_a_pair_stays_together(run_cl
     card = json.loads((tmp_path / "m.weights-01234567-2.json").read_text())
     assert card == {"weights_fingerprint": "0123456789abcdef"}
     assert (tmp_path / "m.weights-01234567.json").read_text() == "taken"
+
+
+def test_the_readme_text_client_gives_nnruns_predictions(trained_runs):
+    """A masked text model (text_lstm: mask_zero, a bidirectional LSTM) exports, and the
+    README's tokenizer, run as written, gives nnrun's predictions on raw texts: short and
+    long, punctuation, case, an accent typed as a combining mark, unknown words, empty."""
+    run = trained_runs["text_lstm"]
+    export_run(run)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    client = readme.split("for a model whose only\ninput is the text")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(client.replace("runs/text_lstm-20261201-081500", str(run)), namespace)
+    texts = namespace["texts"] + ["", "NA", "Brilliant!!! Caf\u0065\u0301 zebra " * 15, "not", "  the WAS it  "]
+    ids = np.array([namespace["token_ids"](t) for t in texts], np.float32)
+    assert (ids[2] == 0).all() and (ids[3] == 0).all() and (ids[4] != 0).all()  # empty, missing; cut to length
+    from nnrun.data.text import vectorize
+
+    written = [t for t in texts if t != "NA"]  # the rest as nnrun's vectorizer reads them, from the card's state
+    np.testing.assert_array_equal(ids[[i for i, t in enumerate(texts) if t != "NA"]],
+                                  vectorize(written, namespace["spec"]))
+    onnx_probabilities = namespace["session"].run(None, {"features": ids})[0]
+    assert np.abs(namespace["probabilities"] - onnx_probabilities[:2]).max() == 0
+    expected = nnrun.load(run).predict({"review": texts}).probabilities
+    assert np.abs(onnx_probabilities - expected).max() < TOLERANCE

@@ -116,10 +116,9 @@ def onnx_outputs(graph, x: np.ndarray, opset: int = 17, float16: bool = False) -
     return session.run(None, {"features": x})[0]
 
 
-# Attention has no ONNX form yet: the export refuses it by name (tested below), and
-# masked sequences (embedding mask_zero, a masking layer) likewise. Every other catalog
-# layer converts.
-WITHOUT_ONNX_FORM = {"multi_head_attention", "masking"}
+# Attention has no ONNX form yet: the export refuses it by name (tested below). Every
+# other catalog layer converts.
+WITHOUT_ONNX_FORM = {"multi_head_attention"}
 
 
 def test_every_catalog_layer_and_activation_has_a_converter():
@@ -127,7 +126,7 @@ def test_every_catalog_layer_and_activation_has_a_converter():
     assert not WITHOUT_ONNX_FORM & set(CONVERTERS)
     assert set(ACTIVATIONS) <= set(ACTIVATION_CONVERTERS)
     used = {layer["type"] for layers, _ in MODELS.values() for layer in layers}
-    assert used == set(CONVERTERS) - {"embedding"}  # embedding has its own test below
+    assert used == set(CONVERTERS) - {"embedding", "masking"}  # tested below, masked
 
 
 @pytest.mark.parametrize("opset", [13, 17, 18])
@@ -174,18 +173,82 @@ def test_a_layer_without_an_onnx_form_is_refused_by_name(monkeypatch):
         check_exportable(graph)
 
 
-def test_masked_sequences_and_attention_are_refused_by_name():
-    masked = compiled([{"type": "embedding", "input_dim": 5, "output_dim": 2, "mask_zero": True, "name": "tokens"},
-                       {"type": "gru", "units": 2}], (4,))
-    with pytest.raises(UserError, match="the embedding 'tokens' has mask_zero: true"):
-        check_exportable(masked)
-    masked = compiled([{"type": "masking", "name": "padding"}, {"type": "lstm", "units": 2}], (4, 3))
-    with pytest.raises(UserError, match="the masking layer 'padding' marks padded steps, and masked sequences have no "
-                                        "ONNX form"):
-        check_exportable(masked)
+def test_attention_is_refused_by_name():
     attention = compiled([{"type": "multi_head_attention", "num_heads": 1, "key_dim": 2, "name": "attend"}], (3, 2))
     with pytest.raises(UserError, match=r"no ONNX form for the layer 'attend' \(multi_head_attention\)"):
         check_exportable(attention)
+
+
+# Masked sequences: every layer that reads the mask, fed by each maker of one, and the
+# layers that carry it between them.
+MASKED_MODELS = {
+    "tokens": ([
+        {"type": "embedding", "input_dim": 6, "output_dim": 3, "mask_zero": True, "name": "words"},
+        {"type": "dense", "units": 3, "activation": "tanh", "name": "carried"},
+        {"type": "lstm", "units": 3, "return_sequences": True, "name": "ahead"},
+        {"type": "gru", "units": 2, "go_backwards": True, "return_sequences": True, "name": "behind"},
+        {"type": "simple_rnn", "units": 2, "go_backwards": True, "inputs": ["carried"], "name": "last_back"},
+        {"type": "lstm", "units": 2, "inputs": ["words"], "name": "last"},
+        {"type": "bidirectional", "layer": {"type": "gru", "units": 2, "return_sequences": True}, "inputs": ["words"],
+         "merge_mode": "average",
+         "name": "both"},
+        {"type": "add", "inputs": ["both", "behind"], "name": "merged"},
+        {"type": "global_max_pool1d", "name": "peak"},
+        {"type": "global_average_pool1d", "inputs": ["ahead"], "name": "mean"},
+        {"type": "bidirectional", "layer": {"type": "lstm", "units": 2}, "inputs": ["words"], "merge_mode": "sum",
+         "name": "both_last"},
+        {"type": "concatenate", "inputs": ["peak", "mean", "last_back", "last", "both_last"]},
+    ], (7,)),
+    "masking": ([
+        {"type": "masking", "mask_value": 0.5, "name": "padded"},
+        {"type": "masking", "name": "zeros_too"},
+        {"type": "gru", "units": 3, "return_sequences": True, "name": "steps"},
+        {"type": "global_average_pool1d", "name": "mean"},
+        {"type": "global_max_pool1d", "inputs": ["steps"], "name": "peak"},
+        {"type": "lstm", "units": 2, "go_backwards": True, "inputs": ["padded"], "name": "last"},
+        {"type": "concatenate", "inputs": ["mean", "peak", "last"]},
+    ], (6, 2)),
+}
+
+
+def masked_inputs(model: str, batch: int) -> np.ndarray:
+    """Padding at the end, at the start, between real steps, everywhere, nowhere."""
+    rng = np.random.default_rng(batch)
+    shape = MASKED_MODELS[model][1]
+    if model == "tokens":
+        x = rng.integers(1, 6, (batch, *shape)).astype(np.float32)
+        cut = rng.integers(0, shape[0] + 1, batch)
+        x[np.arange(shape[0]) >= cut[:, None]] = 0  # post-padding, as a text column is padded
+        x[rng.random((batch, *shape)) < 0.15] = 0
+        x[::7] = 0
+        return x
+    x = rng.normal(0, 1, (batch, *shape)).astype(np.float32)
+    steps = rng.random((batch, shape[0]))
+    x[steps < 0.2] = 0.5
+    x[steps > 0.85] = 0
+    x[::7] = 0.5
+    return x
+
+
+@pytest.mark.parametrize("opset", [13, 17, 18])
+@pytest.mark.parametrize("model", sorted(MASKED_MODELS))
+def test_masked_sequences_export_as_nnrun_skips_the_padding(model, opset):
+    layers, shape = MASKED_MODELS[model]
+    graph = compiled(layers, shape)
+    for batch in (1, 64):
+        x = masked_inputs(model, batch)
+        np.testing.assert_allclose(onnx_outputs(graph, x, opset), graph.predict(x), rtol=0, atol=TOLERANCE)
+
+
+def test_every_layer_with_its_own_mask_rule_is_mirrored_in_the_export():
+    from nnrun.commands.export.masks import OWN_RULE
+    from nnrun.model.layers.base import Layer
+
+    own = {name for name, cls in LAYER_TYPES.items() if cls.output_mask is not Layer.output_mask}
+    assert own - WITHOUT_ONNX_FORM == set(OWN_RULE)
+    reads = {name for name, cls in LAYER_TYPES.items() if cls.takes_mask}
+    assert reads - WITHOUT_ONNX_FORM == {"simple_rnn", "gru", "lstm", "bidirectional", "global_average_pool1d",
+                                         "global_max_pool1d"}
 
 
 def test_a_step_activation_onnx_lacks_is_refused():

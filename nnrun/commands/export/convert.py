@@ -26,6 +26,7 @@ from nnrun.model.graph import INPUT
 from nnrun.commands.export.activations import activation
 from nnrun.commands.export.builder import OnnxBuilder
 from nnrun.commands.export.layers import CONVERTERS
+from nnrun.commands.export.masks import output_mask
 
 INPUT_NAME = "features"
 LOWEST_OPSET = 13  # Softmax over one axis and the current Split/Squeeze forms start here
@@ -33,21 +34,11 @@ LOWEST_OPSET = 13  # Softmax over one axis and the current Split/Squeeze forms s
 
 def check_exportable(graph) -> None:
     """Refuse a model with a layer that has no ONNX form, naming every such layer."""
-    masks = [f"'{node.name}'" for node in graph.nodes if node.layer.type == "masking"]
-    if masks:  # before the layers with no form: the mask is what has none
-        raise UserError(f"cannot export: the masking layer {', '.join(masks)} marks padded steps, and masked "
-                        "sequences have no ONNX form in nnrun yet",
-                        hint="train on sequences of one length, without a masking layer, to export this model")
     missing = [f"'{node.name}' ({node.layer.type})" for node in graph.nodes if node.layer.type not in CONVERTERS]
     if missing:
         raise UserError(f"cannot export: no ONNX form for the layer{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(missing)}",
                         hint=f"the layers that export are: {', '.join(CONVERTERS)}")
-    masking = [f"'{node.name}'" for node in graph.nodes if getattr(node.layer, "mask_zero", False)]
-    if masking:  # padded steps skipped by recurrent layers, attention and pools: not mapped yet
-        raise UserError(f"cannot export: the embedding {', '.join(masking)} has mask_zero: true, and masked "
-                        "sequences have no ONNX form in nnrun yet",
-                        hint="train without mask_zero to export this model")
 
 
 def output_name(task: str) -> str:
@@ -62,10 +53,13 @@ def to_onnx(onnx_module: Any, graph, steps: list, states: list[dict], task: str,
     b = OnnxBuilder(onnx_module, opset, float16)
     b.fresh(INPUT_NAME)
     values = {INPUT: _preprocessing(b, INPUT_NAME, steps, states, graph.input_shape)}
-    shapes = {INPUT: graph.input_shape}
+    shapes, masks = {INPUT: graph.input_shape}, {INPUT: None}  # masks: (N, T) real steps, as Graph.forward's
     for node in graph.nodes:
-        values[node.name] = CONVERTERS[node.layer.type](
-            b, node, [values[n] for n in node.inputs], [shapes[n] for n in node.inputs])
+        inputs, in_shapes = [values[n] for n in node.inputs], [shapes[n] for n in node.inputs]
+        in_masks = [masks[n] for n in node.inputs]
+        given = {"mask": in_masks[0]} if node.layer.takes_mask and in_masks[0] is not None else {}
+        values[node.name] = CONVERTERS[node.layer.type](b, node, inputs, in_shapes, **given)
+        masks[node.name] = output_mask(b, node, inputs, in_shapes, in_masks)
         shapes[node.name] = node.output_shape
     out = values[graph.output_name]
     if graph.output_activation:

@@ -16,7 +16,7 @@ in ``nnrun.model.layers`` with ``training=False``:
   chained ``Add`` / ``Mul``; embedding: ``Gather`` of the table at the input cast to
   int64.
 
-The sequence layers are in ``sequences``. A layer type missing from ``CONVERTERS``
+The sequence layers are in ``sequences``, masking and the padding masks in ``masks``. A layer type missing from ``CONVERTERS``
 makes the export refuse, naming the layer.
 """
 
@@ -30,6 +30,7 @@ from nnrun.model.layers.windows import geometry
 
 from nnrun.commands.export.activations import activation
 from nnrun.commands.export.builder import OnnxBuilder
+from nnrun.commands.export.masks import masking
 from nnrun.commands.export.sequences import CONVERTERS as SEQUENCE_CONVERTERS
 
 Shape = tuple[int, ...]
@@ -179,5 +180,6 @@ CONVERTERS: dict[str, Callable[[OnnxBuilder, object, list[str], list[Shape]], st
     "global_max_pool2d": lambda b, node, inputs, shapes: b.axes("ReduceMax", [inputs[0]], node.name, [1, 2],
                                                                 keepdims=0),
     "max_pool1d": _pool("MaxPool"),
+    "masking": masking,
     **SEQUENCE_CONVERTERS,
 }

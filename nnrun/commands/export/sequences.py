@@ -11,9 +11,17 @@ ONNX's ``RNN``, ``GRU`` and ``LSTM`` want time-major input and their own gate or
 - simple_rnn: W, R, B = [bias, 0] as they are.
 
 ``go_backwards`` reverses the time axis before a forward ONNX pass, so the output
-comes in the order nnrun returns it (reversed, like Keras). Masked sequences (an
-embedding with ``mask_zero``) have no form here; ``convert.check_exportable`` refuses
-them.
+comes in the order nnrun returns it (reversed, like Keras).
+
+Masked sequences (an embedding's ``mask_zero``, a masking layer; ``masks`` carries the
+(N, T) boolean mask through the graph). nnrun's scan leaves the state as it was at a
+padded step, wherever the padding is, so a recurrent layer runs only the real steps:
+each sequence's real steps are moved to its front in their order (``TopK`` of a score
+that puts them first, ``GatherElements``) and the operator gets their count as
+``sequence_lens``. The last state is then the state after the last real step; with
+``return_sequences``, step t outputs the state after the real steps up to t, and 0 where
+t is padded, as nnrun does. The global pools average, or take the maximum over, the real
+steps only; a sequence with none gives 0.
 """
 
 from __future__ import annotations
@@ -63,45 +71,97 @@ def _weights(layer, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return w[None], r[None], b[None]
 
 
-def recurrent(b: OnnxBuilder, layer, params: dict, name: str, x: str) -> str:
-    """``layer`` (simple_rnn, gru or lstm) on the batch-major sequence ``x`` (N, T, F)."""
-    steps = b.node("Transpose", [x], f"{name}_time_major", perm=[1, 0, 2])  # (T, N, F)
+def reversed_in_time(b: OnnxBuilder, x: str, axis: int, stem: str) -> str:
+    """``x`` with its ``axis`` read from the end."""
+    return b.node("Slice", [x, b.constant(f"{stem}_start", np.array([-1], np.int64)),
+                            b.constant(f"{stem}_end", np.array([-INT_MAX], np.int64)),
+                            b.constant(f"{stem}_axis", np.array([axis], np.int64)),
+                            b.constant(f"{stem}_step", np.array([-1], np.int64))], stem)
+
+
+def _sum_over(b: OnnxBuilder, x: str, stem: str, axis: int, keepdims: int) -> str:
+    """``ReduceSum`` takes its axes as an input from opset 13, the lowest exported."""
+    return b.node("ReduceSum", [x, b.constant(f"{stem}_axes", np.array([axis], np.int64))], stem, keepdims=keepdims)
+
+
+def _unsqueezed(b: OnnxBuilder, x: str, axis: int, stem: str) -> str:
+    return b.node("Unsqueeze", [x, b.constant(f"{stem}_axes", np.array([axis], np.int64))], stem)
+
+
+def _along_steps(b: OnnxBuilder, x: str, index: str, stem: str) -> str:
+    """``x`` (N, T, C) at step ``index`` (N, T) int64 of each sequence, every channel."""
+    spread = b.node("Expand", [_unsqueezed(b, index, 2, f"{stem}_index"), b.node("Shape", [x], f"{stem}_shape")],
+                    f"{stem}_indices")
+    return b.node("GatherElements", [x, spread], stem, axis=1)
+
+
+def _real_steps_first(b: OnnxBuilder, x: str, real: str, steps: int, name: str) -> tuple[str, str]:
+    """``x`` (N, T, F) with each sequence's real steps moved to its front in their order
+    (``real``: (N, T) 1.0 or 0.0), and the count of real steps (N,) int32."""
+    # real * T + (T - 1 - t): every real step scores above every padded one, and an earlier
+    # step above a later one, all distinct, so TopK's order is the wanted one.
+    score = b.node("Add", [b.node("Mul", [real, b.constant(f"{name}_steps", np.array(steps, np.float32))],
+                                  f"{name}_real_first"),
+                           b.constant(f"{name}_earlier_first", np.arange(steps - 1, -1, -1, dtype=np.float32))],
+                   f"{name}_order_score")
+    order = [b.fresh(f"{name}_order_values"), b.fresh(f"{name}_order")]
+    b.nodes.append(b.onnx.helper.make_node("TopK", [score, b.constant(f"{name}_k", np.array([steps], np.int64))],
+                                           order, name=order[1], axis=1, largest=1, sorted=1))
+    lengths = b.node("Cast", [_sum_over(b, real, f"{name}_real_count", 1, 0)], f"{name}_lengths",
+                     to=b.onnx.TensorProto.INT32)
+    return _along_steps(b, x, order[1], f"{name}_real_first_steps"), lengths
+
+
+def recurrent(b: OnnxBuilder, layer, params: dict, name: str, x: str, steps: int, mask: str | None = None) -> str:
+    """``layer`` (simple_rnn, gru or lstm) on the batch-major sequence ``x`` (N, T, F)
+    of ``steps`` steps; ``mask`` (N, T) bool marks the real steps when there is one."""
     if layer.go_backwards:
-        steps = b.node("Slice", [steps, b.constant(f"{name}_start", np.array([-1], np.int64)),
-                                 b.constant(f"{name}_end", np.array([-INT_MAX], np.int64)),
-                                 b.constant(f"{name}_axis", np.array([0], np.int64)),
-                                 b.constant(f"{name}_step", np.array([-1], np.int64))], f"{name}_reversed")
+        x = reversed_in_time(b, x, 1, f"{name}_reversed")
+        mask = None if mask is None else reversed_in_time(b, mask, 1, f"{name}_mask_reversed")
+    operands_after = []
+    if mask is not None:
+        real = b.node("Cast", [mask], f"{name}_real", to=b.onnx.TensorProto.FLOAT)
+        x, lengths = _real_steps_first(b, x, real, steps, name)
+        operands_after = [lengths]
     w, r, bias = _weights(layer, params)
-    operands = [steps, b.weight(f"{name}.W", w), b.weight(f"{name}.R", r), b.weight(f"{name}.B", bias)]
+    time_major = b.node("Transpose", [x], f"{name}_time_major", perm=[1, 0, 2])  # (T, N, F)
+    operands = [time_major, b.weight(f"{name}.W", w), b.weight(f"{name}.R", r), b.weight(f"{name}.B", bias),
+                *operands_after]
     op = {"simple_rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}[layer.type]
     extra = {"linear_before_reset": 1} if layer.type == "gru" else {}
     outputs = [b.fresh(f"{name}_Y"), b.fresh(f"{name}_Y_h")]
     b.nodes.append(b.onnx.helper.make_node(op, operands, outputs, name=f"{name}_{op}", hidden_size=layer.units,
                                            activations=_activations(name, layer), **extra))
-    if not layer.return_sequences:  # Y_h (1, N, u) -> (N, u)
+    if not layer.return_sequences:  # Y_h (1, N, u) -> (N, u): the state after the last real step
         return b.node("Squeeze", [outputs[1], b.constant(f"{name}_dir", np.array([0], np.int64))], name)
     sequence = b.node("Squeeze", [outputs[0], b.constant(f"{name}_dir", np.array([1], np.int64))], f"{name}_seq")
-    return b.node("Transpose", [sequence], name, perm=[1, 0, 2])  # (T, N, u) -> (N, T, u)
+    if mask is None:
+        return b.node("Transpose", [sequence], name, perm=[1, 0, 2])  # (T, N, u) -> (N, T, u)
+    packed = b.node("Transpose", [sequence], f"{name}_packed", perm=[1, 0, 2])  # real steps first
+    # Step t: the packed output after the real steps up to t (index count - 1), 0 where padded.
+    before = b.node("Relu", [b.node("Sub", [b.node("CumSum", [real, b.constant(f"{name}_time", np.array(1, np.int64))],
+                                                   f"{name}_real_so_far"),
+                                            b.constant(f"{name}_one", np.array(1, np.float32))], f"{name}_last_real")],
+                    f"{name}_last_real_from_0")
+    index = b.node("Cast", [before], f"{name}_unpack", to=b.onnx.TensorProto.INT64)
+    unpacked = _along_steps(b, packed, index, f"{name}_unpacked")
+    return b.node("Mul", [unpacked, _unsqueezed(b, real, 2, f"{name}_real_steps")], name)
 
 
-def _recurrent(b: OnnxBuilder, node, inputs: list[str], shapes) -> str:
-    return recurrent(b, node.layer, node.params, node.name, inputs[0])
+def _recurrent(b: OnnxBuilder, node, inputs: list[str], shapes, mask: str | None = None) -> str:
+    return recurrent(b, node.layer, node.params, node.name, inputs[0], shapes[0][0], mask)
 
 
-def _bidirectional(b: OnnxBuilder, node, inputs: list[str], shapes) -> str:
+def _bidirectional(b: OnnxBuilder, node, inputs: list[str], shapes, mask: str | None = None) -> str:
     """Both directions as separate forward passes, merged as nnrun merges them."""
     ahead, behind = node.layer._directions()
     sides = []
     for side, layer in (("forward", ahead), ("backward", behind)):
         prefix = side + "_"
         params = {k[len(prefix):]: v for k, v in node.params.items() if k.startswith(prefix)}
-        sides.append(recurrent(b, layer, params, f"{node.name}_{side}", inputs[0]))
+        sides.append(recurrent(b, layer, params, f"{node.name}_{side}", inputs[0], shapes[0][0], mask))
     if node.layer.layer.return_sequences:  # the backward pass's output in forward time order
-        sides[1] = b.node("Slice", [sides[1], b.constant(f"{node.name}_start", np.array([-1], np.int64)),
-                                    b.constant(f"{node.name}_end", np.array([-INT_MAX], np.int64)),
-                                    b.constant(f"{node.name}_axis", np.array([1], np.int64)),
-                                    b.constant(f"{node.name}_step", np.array([-1], np.int64))],
-                          f"{node.name}_realigned")
+        sides[1] = reversed_in_time(b, sides[1], 1, f"{node.name}_realigned")
     mode = node.layer.merge_mode
     if mode == "concat":
         return b.node("Concat", sides, node.name, axis=-1)
@@ -116,10 +176,33 @@ def _positional_embedding(b: OnnxBuilder, node, inputs: list[str], shapes) -> st
 
 
 def _global_pool1d(op: str) -> Callable:
-    def convert(b: OnnxBuilder, node, inputs: list[str], shapes) -> str:
-        return b.axes(op, [inputs[0]], node.name, [1], keepdims=0)  # (N, T, C) -> (N, C)
+    def convert(b: OnnxBuilder, node, inputs: list[str], shapes, mask: str | None = None) -> str:
+        if mask is None:
+            return b.axes(op, [inputs[0]], node.name, [1], keepdims=0)  # (N, T, C) -> (N, C)
+        return (_masked_mean if op == "ReduceMean" else _masked_max)(b, node.name, inputs[0], mask)
 
     return convert
+
+
+def _masked_mean(b: OnnxBuilder, name: str, x: str, mask: str) -> str:
+    """The mean over the real steps: weights 1 / count on them (count at least 1)."""
+    real = b.node("Cast", [mask], f"{name}_real", to=b.onnx.TensorProto.FLOAT)
+    count = b.node("Max", [_sum_over(b, real, f"{name}_count", 1, 1), b.constant(f"{name}_one", np.array(1, np.float32))],
+                   f"{name}_count_at_least_1")
+    weights = _unsqueezed(b, b.node("Div", [real, count], f"{name}_weights"), 2, f"{name}_step_weights")
+    return _sum_over(b, b.node("Mul", [x, weights], f"{name}_weighted"), name, 1, 0)
+
+
+def _masked_max(b: OnnxBuilder, name: str, x: str, mask: str) -> str:
+    """The maximum over the real steps (padded ones read as -inf); 0 with none."""
+    padded_out = b.node("Where", [_unsqueezed(b, mask, 2, f"{name}_mask"), x,
+                                  b.constant(f"{name}_lowest", np.array(-np.inf, np.float32))], f"{name}_real_only")
+    top = b.axes("ReduceMax", [padded_out], f"{name}_top", [1], keepdims=0)
+    real = b.node("Cast", [mask], f"{name}_real", to=b.onnx.TensorProto.FLOAT)
+    any_real = b.node("Greater", [_sum_over(b, real, f"{name}_count", 1, 1), b.constant(f"{name}_none",
+                                                                                       np.array(0, np.float32))],
+                      f"{name}_any_real")
+    return b.node("Where", [any_real, top, b.constant(f"{name}_zero", np.array(0, np.float32))], name)
 
 
 CONVERTERS: dict[str, Callable] = {
