@@ -374,3 +374,27 @@ def test_the_readme_text_client_gives_nnruns_predictions(trained_runs):
     assert np.abs(namespace["probabilities"] - onnx_probabilities[:2]).max() == 0
     expected = nnrun.load(run).predict({"review": texts}).probabilities
     assert np.abs(onnx_probabilities - expected).max() < TOLERANCE
+
+
+def test_the_readme_client_reads_rows_as_a_csv_reader_gives_them(tmp_path):
+    """customers: numbers with a thousands separator, empty cells, an unseen city, rows
+    as csv.DictReader gives them (every cell a text): as nnrun predicts the file."""
+    import csv
+
+    run = nnrun.train(CONFIGS / "customers.yaml", overrides=["training.epochs=2"], run_dir=tmp_path / "customers",
+                      quiet=True).run_dir
+    export_run(run)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    client = readme.split("From Python, with only onnxruntime and NumPy.")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(client.replace("runs/fruit-20261201-081500", str(run)).split("rows = [")[0], namespace)
+    new = CONFIGS / "data" / "customers_new.csv"
+    with open(new, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert any("," in row["income"] for row in rows) and any(not row["age"] for row in rows)
+    features = np.array([namespace["features"](row) for row in rows], np.float32)
+    got = namespace["session"].run(None, {"features": features})[0]
+    expected = nnrun.load(run).predict(new).probabilities
+    assert np.abs(got - expected).max() < TOLERANCE
+    column = {"strip_signs": ["$", "%"], "thousands": ".", "decimal": ","}
+    assert namespace["as_number"]("-$ 1.234,5", column) == -1234.5 and namespace["as_number"]("12,5 %", column) == 12.5
