@@ -899,3 +899,21 @@ def test_a_dataframe_with_rows_dropped_is_told_how_to_take_y_alike():
         with pytest.raises(UserError, match="x has 40 (samples|rows) but y has 60") as caught:
             nnrun.train(config, data=(x, y))
         assert caught.value.hint.startswith("select y's rows by x's index: y.loc[x.index]")
+
+
+def test_token_ids_read_by_an_embedding_get_no_far_value_notes(tmp_path):
+    # Training's sequences were all long, so every position held ids of 1 and up; new
+    # shorter ones padded with 0 (the embedding's padding), and rare ids, are no other unit.
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 40, (60, 6)).astype(np.float32)
+    config = {"model": {"layers": [{"type": "embedding", "input_dim": 50, "output_dim": 3, "mask_zero": True},
+                                   {"type": "global_average_pool1d"}, {"type": "dense", "units": 2,
+                                                                        "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(config, data=(x, np.arange(60) % 2), run_dir=tmp_path / "ids").run_dir)
+    short = np.array([[3, 7, 0, 0, 0, 0], [49, 48, 47, 0, 0, 0]], np.float32)
+    assert model.predict(short).notes == ()
+    # A number model's inputs keep their ranges: the same values are noted there.
+    config["model"]["layers"] = [{"type": "dense", "units": 2, "activation": "softmax"}]
+    numbers = nnrun.load(nnrun.train(config, data=(x, np.arange(60) % 2), run_dir=tmp_path / "numbers").run_dir)
+    assert any("lie far outside what training saw" in note for note in numbers.predict(short).notes)

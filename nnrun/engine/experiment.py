@@ -26,7 +26,7 @@ from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_mo
 from nnrun.engine.mask_advice import nothing_masked, padded_numbers, sequence_padding, unmasked_padding, unread_masks
 from nnrun.engine.settled import class_weights_resolved, unicode_resolved
 from nnrun.errors import ConfigError, Problem, UserError
-from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.graph import INPUT, Graph, compile_graph
 from nnrun.model.layers.base import channels_first
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
@@ -99,7 +99,7 @@ def build(
     config = class_weights_resolved(loaded, raw_train)
     names = raw_train.feature_names or []
     ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
-        len(names) == int(np.prod(raw_train.input_shape)) else None
+        len(names) == int(np.prod(raw_train.input_shape)) and not _reads_indices(config.model.layers) else None
     steps = config.data.preprocess
     padding = sequence_padding(raw_train.x)  # as stored: standardizing moves the padding's zeros
     if preprocess_states is None:
@@ -180,6 +180,14 @@ def _typed(loaded: LoadedConfig, parts: tuple) -> bool:
     ``overrides``), not from the file or a sweep's parameter."""
     return any(parts[: len(path)] == path and not origin.startswith("parameter ")
                for path, origin in loaded.overrides.items())
+
+
+def _reads_indices(layers) -> bool:
+    """Whether only embeddings read the model's input: its values are token ids, whose
+    range in training says nothing of new samples (a 0 of padding where training's texts
+    were all long, a rare word's id), so no range is kept to note them by."""
+    readers = [layer for i, layer in enumerate(layers) if INPUT in (layer.inputs or ([INPUT] if i == 0 else []))]
+    return bool(readers) and all(layer.type == "embedding" for layer in readers)
 
 
 def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:
