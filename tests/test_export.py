@@ -4,6 +4,7 @@ outputs on the run's test split at batch sizes 1 and 64."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -398,3 +399,18 @@ def test_the_readme_client_reads_rows_as_a_csv_reader_gives_them(tmp_path):
     assert np.abs(got - expected).max() < TOLERANCE
     column = {"strip_signs": ["$", "%"], "thousands": ".", "decimal": ","}
     assert namespace["as_number"]("-$ 1.234,5", column) == -1234.5 and namespace["as_number"]("12,5 %", column) == 12.5
+
+
+def test_a_resumed_run_ends_saying_how_to_export_again(run_cli, tmp_path):
+    run = tmp_path / "r"
+    nnrun.train(CONFIGS / "iris.yaml", overrides=["training.epochs=2"], run_dir=run, quiet=True)
+    export_run(run)
+    export_run(run, float16=True)
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=3")
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"export: +nnrun export {re.escape(str(run))} and nnrun export {re.escape(str(run))} --float16 "
+                     r"\(model.onnx and model-float16.onnx are of the weights before the resume\)", result.output)
+    for path in (run / "model.onnx", run / "model-float16.onnx"):  # no export left: nothing to say
+        path.unlink()
+    result = run_cli("train", "--resume", run, "--set", "training.epochs=4")
+    assert result.exit_code == 0 and "export:" not in result.output

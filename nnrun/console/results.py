@@ -74,7 +74,24 @@ def _result_lines(result, experiment, resumed_after: int | None = None,
     from nnrun.errors import next_evaluation
 
     lines.append(("next", next_evaluation(result.run_dir, result.final)))
+    if resumed_after is not None:
+        lines.append(_export_again_line(result.run_dir))
     return [line for line in lines if line is not None]
+
+
+def _export_again_line(run_dir) -> tuple[str, str] | None:
+    """After a resume, the exports in the run directory are of the weights before it
+    (the resume warned as it began, many epochs ago in a long run): how to renew them."""
+    from nnrun.errors import quoted
+    from nnrun.store.rundir import RunDir
+
+    run = RunDir(Path(run_dir))
+    stale = [(run.onnx(half), half) for half in (False, True) if run.onnx(half).is_file()]
+    if not stale:
+        return None
+    commands = " and ".join(f"nnrun export {quoted(run_dir)}{' --float16' if half else ''}" for _, half in stale)
+    names = " and ".join(path.name for path, _ in stale)
+    return "export", f"{commands} ({names} {'is' if len(stale) == 1 else 'are'} of the weights before the resume)"
 
 
 def _time_line(result, resumed_after: int | None) -> str:
