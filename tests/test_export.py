@@ -366,6 +366,8 @@ def test_the_readme_text_client_gives_nnruns_predictions(trained_runs):
     texts = namespace["texts"] + ["", "NA", "Brilliant!!! Caf\u0065\u0301 zebra " * 15, "not", "  the WAS it  "]
     ids = np.array([namespace["token_ids"](t) for t in texts], np.float32)
     assert (ids[2] == 0).all() and (ids[3] == 0).all() and (ids[4] != 0).all()  # empty, missing; cut to length
+    card = namespace["card"]  # the padding and the ids' range, which nothing else in it says
+    assert card["padding"]["value"] == 0 and card["input_values"].startswith("whole numbers from 0 to 999")
     from nnrun.data.text import vectorize
 
     written = [t for t in texts if t != "NA"]  # the rest as nnrun's vectorizer reads them, from the card's state

@@ -282,3 +282,17 @@ def test_preprocessing_runs_inside_the_graph():
     x = np.random.default_rng(3).normal(5, 3, (16, 4, 3)).astype(np.float32)
     np.testing.assert_allclose(session.run(None, {"features": x})[0], graph.predict(apply_pipeline(steps, states, x)),
                                rtol=0, atol=TOLERANCE)
+
+
+def test_the_model_card_says_the_padding_and_the_values_the_input_takes():
+    from nnrun.commands.model_card import input_rules
+
+    layers, shape = MASKED_MODELS["masking"]
+    assert input_rules(compiled(layers, shape)) == {
+        "input_values": None, "padding": {"value": 0.5, "means": "a step whose every feature is 0.5 (after the "
+                                          "preprocessing) is padding: the layers after the masking layer leave it out"}}
+    layers, shape = MASKED_MODELS["tokens"]
+    rules = input_rules(compiled(layers, shape))
+    assert rules["input_values"] == "whole numbers from 0 to 5, the indices it learned vectors for"
+    assert rules["padding"]["value"] == 0
+    assert input_rules(compiled(*MODELS["conv1d"])) == {"input_values": None, "padding": None}

@@ -32,6 +32,12 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     input_shape     the shape of one encoded sample (flat rows are reshaped to it)
     preprocessing   the numeric steps after the encoding (the exported graph applies
                     them itself: give it the encoded features, not standardized ones)
+    input_values    what the model's input may hold where not any number: token ids
+                    for an embedding ("whole numbers from 0 to 49, ..."); else None
+    padding         how a padded step of a sequence is written, where the model masks
+                    padding: {"value": 0, "means": "..."} (an embedding's mask_zero:
+                    index 0; a masking layer: a step whose every feature is
+                    mask_value, after the preprocessing); else None
     run             name, config hash, creation time and status of the run (killed for
                     one that died), and for a run without final weights the epoch of
                     the checkpoint used (``weights_epoch``, 0: untrained) and a note;
@@ -106,6 +112,7 @@ def model_card(trained: TrainedRun) -> dict:
         "features": encoded_names(encoding) if encoding else list(saved.feature_names),
         "input_shape": list(saved.input_shape),
         "preprocessing": [step.model_dump(mode="json") for step in config.data.preprocess],
+        **input_rules(trained.graph),
         "run": {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
@@ -113,3 +120,20 @@ def model_card(trained: TrainedRun) -> dict:
                 "scores": meta.get("final") if meta.get("status") == "completed" else None},
         "weights_fingerprint": weights_fingerprint(trained.graph),
     }
+
+
+def input_rules(graph) -> dict:
+    """``input_values`` and ``padding`` (see above) from the layers that read the model's
+    input: nothing in the encoded features says either, and a client that pads with
+    another value, or sends an index out of range, gets answers with no error."""
+    readers = [node.layer for node in graph.nodes if node.reads_model_input]
+    accepted = sorted({text for layer in readers if (text := layer.accepted_inputs()) != "any number"})
+    padding = None
+    for layer in readers:
+        if layer.type == "embedding" and layer.mask_zero:
+            padding = {"value": 0, "means": "a token index of 0 is padding: the layers after the embedding leave it out"}
+        elif layer.type == "masking":
+            padding = {"value": layer.mask_value,
+                       "means": f"a step whose every feature is {layer.mask_value:g} (after the preprocessing) is "
+                                "padding: the layers after the masking layer leave it out"}
+    return {"input_values": "; ".join(accepted) or None, "padding": padding}
