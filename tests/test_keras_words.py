@@ -36,6 +36,25 @@ def with_change(path: str, value) -> dict:
 
 
 GUESSES = [
+    # fit()'s and the optimizers' arguments a ported script carries along: what nnrun does instead.
+    ("training.verbose", 0, "training.verbose: unknown key 'verbose'; the progress shown is the command's: nnrun "
+                            "train -q for a summary only; remove this key"),
+    ("training.initial_epoch", 3, "unknown key 'initial_epoch'; a run goes on from its own checkpoint: nnrun train "
+                                  "--resume RUN_DIR"),
+    ("training.validation_data", "val.csv", "unknown key 'validation_data'; a validation set of its own is a file of "
+                                            "the data source: data.source.validation_path"),
+    ("optimizer.amsgrad", True, "optimizer.amsgrad: unknown key 'amsgrad'; AMSGrad is not offered"),
+    ("training.early_stopping", {"monitor": "val_loss", "baseline": 0.5},
+     "unknown key 'baseline'; early stopping has no baseline"),
+    # Losses Keras has and nnrun does not: said so, not the nearest spelling (binary_crossentropy).
+    ("loss", "binary_focal_crossentropy", "loss: unknown type 'binary_focal_crossentropy'; focal loss is not offered; "
+                                          "binary_crossentropy or categorical_crossentropy with class_weights: balanced"),
+    ("loss", "kl_divergence", "unknown type 'kl_divergence'; the Kullback-Leibler divergence is not offered"),
+    ("model.layers.0", {"type": "Lambda"}, "unknown type 'Lambda'; a layer of one's own code is not offered"),
+    # Rescaling(1./255) as a config value: no arithmetic, the number to write.
+    ("data.preprocess", [{"type": "scale", "factor": "1./255"}],
+     "data.preprocess.0.factor: expected a number, got '1./255'; a config holds no arithmetic: write the number, "
+     "0.00392156862745098 (1./255)"),
     ("model.layers.0.input_shape", [4],
      "model.layers.0.input_shape: unknown key 'input_shape'; nnrun takes the input shape from the data, "
      "so no layer declares it; remove this key"),

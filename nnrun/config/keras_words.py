@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from nnrun.config.keras_text_words import TEXT_KEYS, TEXT_WORDS
+
 # Keys Keras takes that have no place (or another place) in nnrun's config.
 KEYS = {
     "input_shape": "nnrun takes the input shape from the data, so no layer declares it; remove this key",
@@ -44,6 +46,24 @@ KEYS = {
     "activity_regularizer": "a penalty on a layer's outputs is not offered; kernel_regularizer and bias_regularizer "
                             "penalize its weights",
     "reset_after": "nnrun's gru always works as Keras's reset_after: true (its default); remove this key",
+    # fit()'s arguments, which a config ported from a Keras script carries along
+    "verbose": "the progress shown is the command's: nnrun train -q for a summary only; remove this key",
+    "steps_per_epoch": "an epoch is one pass over the training split, batch_size samples a step; remove this key "
+                       "(fewer samples: data.source.samples for synthetic data, or fewer rows)",
+    "validation_steps": "the whole validation split is scored after every epoch; remove this key",
+    "validation_freq": "the whole validation split is scored after every epoch; remove this key",
+    "initial_epoch": "a run goes on from its own checkpoint: nnrun train --resume RUN_DIR (with --set "
+                     "training.epochs=N to train it further); remove this key",
+    "validation_data": "a validation set of its own is a file of the data source: data.source.validation_path "
+                       "(a CSV source), or nnrun.train(config, data=..., validation=(x, y)) in Python",
+    "sample_weight": "weights per class are loss.class_weights; weights per sample are not offered",
+    "workers": "nnrun trains in one process (a data-parallel run: mpiexec, see nnrun[mpi]); remove this key",
+    "use_multiprocessing": "nnrun trains in one process (a data-parallel run: mpiexec, see nnrun[mpi]); remove "
+                           "this key",
+    "max_queue_size": "batches are gathered from the data in memory, with no queue; remove this key",
+    "amsgrad": "AMSGrad is not offered: adam, adamw, nadam and adamax are; remove this key",
+    "baseline": "early stopping has no baseline: it stops after patience epochs without improvement; remove this key",
+    "start_from_epoch": "early stopping counts from the first epoch; a longer patience waits longer; remove this key",
 }
 
 # Keras layers with no layer type of that name in nnrun: what to write instead (by
@@ -70,6 +90,8 @@ LAYERS = {
     "cropping": "cropping is not offered; crop the images in the data",
     "timedistributed": "dense (and every layer that reads the last axis) already works on each step of a sequence: "
                        "write the wrapped layer itself",
+    "lambda": "a layer of one's own code is not offered: every layer is a type of the catalog (nnrun layers); "
+              "branches of a graph are named by inputs: [...] and merged by add, multiply or concatenate",
 }
 for _kind in ("flip", "rotation", "zoom", "crop", "translation", "contrast", "brightness", "height", "width"):
     LAYERS[f"random{_kind}"] = ("augmentation layers are not offered: nnrun trains on the samples as given; add "
@@ -78,36 +100,33 @@ LAYERS["conv1dtranspose"] = LAYERS["conv3dtranspose"] = LAYERS["conv2dtranspose"
 LAYERS["depthwiseconv"] = LAYERS["separableconv"]
 LAYERS["inputlayer"] = LAYERS["input"]
 
+# Keras's losses and metrics that nnrun does not offer (by squashed name): what to use
+# instead. Spelling alone would point binary_focal_crossentropy at binary_crossentropy
+# as if it were a typo of it.
+_FOCAL = "focal loss is not offered; binary_crossentropy or categorical_crossentropy with class_weights: balanced " \
+    "weighs a rare class up"
+NOT_OFFERED = {
+    "binaryfocalcrossentropy": _FOCAL, "categoricalfocalcrossentropy": _FOCAL, "sparsecategoricalfocalcrossentropy":
+    _FOCAL, "focal": _FOCAL, "focalloss": _FOCAL,
+    "kldivergence": "the Kullback-Leibler divergence is not offered as a loss; categorical_crossentropy takes "
+                    "probability rows as targets and differs from it by a constant",
+    "hinge": "hinge losses are not offered; binary_crossentropy trains the same kind of classifier",
+    "squaredhinge": "hinge losses are not offered; binary_crossentropy trains the same kind of classifier",
+    "categoricalhinge": "hinge losses are not offered; categorical_crossentropy trains the same kind of classifier",
+    "poisson": "the Poisson loss is not offered; mse or huber on the counts (or on their logarithm) instead",
+    "logcosh": "log-cosh is not offered; huber is the loss nearest it",
+    "meansquaredlogarithmicerror": "the squared logarithmic error is not offered; train with mse on the targets' "
+                                   "logarithm (taken in the data) instead",
+    "msle": "the squared logarithmic error is not offered; train with mse on the targets' logarithm (taken in the "
+            "data) instead",
+    "cosinesimilarity": "cosine similarity is not offered as a loss or metric",
+}
+NOT_OFFERED["kld"] = NOT_OFFERED["kullbackleiblerdivergence"] = NOT_OFFERED["kldivergence"]
+
 # Keys that are nnrun keys under another name: Keras's name -> nnrun's.
 RENAMED_KEYS = {
     "lr": "learning_rate",
     "restore_best_weights": "restore_best",
-}
-
-# A text's settings as Keras's TextVectorization, pad_sequences and Tokenizer (and most
-# tutorials) name them; spelling alone points max_len at max_tokens, the vocabulary's size.
-TEXT_KEYS = dict.fromkeys(("max_len", "maxlen", "max_length", "seq_len", "sequence_length", "output_sequence_length"),
-                          "length") | dict.fromkeys(("vocab_size", "num_words", "max_features", "vocabulary_size"),
-                                                    "max_tokens") | {"lower": "lowercase"}
-
-# The rest of TextVectorization's, Tokenizer's and pad_sequences' arguments, where they
-# are given in a text block (whose keys include tokens): what nnrun does instead.
-TEXT_WORDS = {
-    "split": "how a text is split is 'tokens' here: word (on white space, Keras's split='whitespace') or char "
-             "(split='character')",
-    "char_level": "characters as tokens are tokens: char here",
-    "standardize": "Keras's standardization is lowercase and strip_punctuation here (both true by default); set "
-                   "those instead",
-    "filters": "the punctuation Tokenizer filters out is strip_punctuation here (true by default); set it instead",
-    "oov_token": "a word outside the vocabulary is always '[UNK]', index 1 (0 is the padding); remove this key",
-    "output_mode": "a text becomes its token indices (Keras's output_mode 'int'), which an embedding layer reads; "
-                   "remove this key",
-    "padding": "a shorter text is padded with 0 at its end (Keras's padding='post'; mask_zero: true on the "
-               "embedding skips it); remove this key",
-    "truncating": "a longer text keeps its first tokens (Keras's truncating='post'); remove this key",
-    "ngrams": "n-grams are not offered: each token is one word or character",
-    "vocabulary": "the vocabulary is learned from the training split's texts (its most frequent max_tokens - 2 "
-                  "tokens); a vocabulary given in advance is not offered",
 }
 
 # A learning-rate scheduler's arguments as PyTorch's StepLR names them.
@@ -210,7 +229,10 @@ def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:
     name in another case or without underscores (``ReLU``, ``GlorotUniform``, ``Adam``);
     ``prefix`` goes before the suggestion (``val_`` for a validation metric)."""
     meant = _keras_value_meant(word, options)
-    return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})" if meant else ""
+    if meant:
+        return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})"
+    absent = NOT_OFFERED.get(_squash(word))
+    return f"; {absent}" if absent and not any(_squash(option) == _squash(word) for option in options) else ""
 
 
 def keras_meaning(word: str, options: list[str]) -> str | None:

@@ -197,11 +197,24 @@ def _quote_hint(kind: str, received: Any) -> str:
             return "; write true or false without quotes"
         return "; only true and false are booleans (YAML 1.2: yes, no, on and off are text)"
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
-        return "; write the number without quotes" if is_number(received) else ""
+        if is_number(received):
+            return "; write the number without quotes"
+        quotient = _quotient(received)  # Rescaling(1./255): a config holds no arithmetic
+        return f"; a config holds no arithmetic: write the number, {quotient!r} ({received.strip()})" \
+            if quotient is not None and kind.startswith("float") else ""
     if kind in ("int_type", "int_from_float") and isinstance(received, float) and received.is_integer() \
             and abs(received) < 1e15:
         return f"; write it as one, without a point or an exponent: {int(received)}"
     return ""
+
+
+def _quotient(text: str) -> float | None:
+    """``'1./255'`` -> 0.00392156862745098: a division of two numbers, as Python writes
+    one; None for any other text."""
+    top, slash, bottom = text.partition("/")
+    if not slash or not is_number(top) or not is_number(bottom) or float(bottom) == 0:
+        return None
+    return float(top) / float(bottom)
 
 
 def show(value: Any) -> str:
