@@ -87,7 +87,8 @@ def test_predict_and_evaluate_take_archives_named_as_the_run_named_its_own(run_c
     np.savez(tmp_path / "other.npz", samples=np.ones((2, 3)))
     result = run_cli("predict", tmp_path / "run", tmp_path / "other.npz", "-o", "-")
     assert result.exit_code == 2
-    assert "other.npz: no array named 'images' or 'x' with the samples; save them under 'x'" in result.output
+    assert "other.npz: no array named 'images' or 'x' with the samples (the archive holds: samples); save them " \
+        "under 'x'" in result.output
 
 
 def test_a_test_set_copied_from_the_training_data_is_warned(run_cli, tmp_path):

@@ -193,9 +193,18 @@ def _array(source: Path, names: list[str], what: str) -> np.ndarray:
     found = next((name for name in names if name in arrays), None)
     if found is None:
         named = " or ".join(repr(n) for n in names)
-        raise UserError(f"{source}: no array named {named} with {what}; save them under {names[-1]!r} "
-                        f"(numpy.savez(path, {names[-1]}=...))")
+        held = ", ".join(_held_arrays(source)) or "none"
+        raise UserError(f"{source}: no array named {named} with {what} (the archive holds: {held}); save them under "
+                        f"{names[-1]!r} (numpy.savez(path, {names[-1]}=...))")
     return arrays[found]
+
+
+def _held_arrays(source: Path) -> list[str]:
+    """The names of the arrays an archive holds, from its list of members (nothing read)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        return [name.removesuffix(".npy") for name in archive.namelist()]
 
 
 def read_samples(source: Path, saved: SavedPreprocessing, name: str = "x") -> np.ndarray:
