@@ -203,6 +203,26 @@ def test_version_and_completion(run_cli):
     assert result.exit_code == 0 and "_NNRUN_COMPLETE=complete_bash" in result.output
 
 
+def test_init_reads_padded_whole_numbers_as_token_ids_and_a_table_of_counts_as_numbers(run_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    ids = np.zeros((120, 12), np.int32)
+    for i, length in enumerate(rng.integers(2, 13, 120)):  # as pad_sequences(padding="post") writes them
+        ids[i, :length] = rng.integers(1, 80, length)
+    np.savez(tmp_path / "ids.npz", x=ids, y=np.arange(120) % 2)
+    np.savez(tmp_path / "counts.npz", x=rng.poisson(3, (120, 12)).astype(np.int32), y=np.arange(120) % 2)
+    for name in ("ids", "counts"):
+        assert run_cli("init", "--data", f"{name}.npz").exit_code == 0
+        trained = run_cli("train", f"{name}.yaml", "-q", "--set", "training.epochs=1", "--run-dir", f"run_{name}")
+        assert trained.exit_code == 0 and "warning" not in trained.output, trained.output
+    written = (tmp_path / "ids.yaml").read_text()
+    largest = int(ids.max())
+    assert f"- {{type: embedding, input_dim: {largest + 1}, output_dim: 32, mask_zero: true}}  # token ids 0 to " \
+        f"{largest}: input_dim is the largest + 1" in written
+    assert "- {type: global_average_pool1d}" in written and "preprocess" not in written  # ids are not standardized
+    counts = (tmp_path / "counts.yaml").read_text()
+    assert "embedding" not in counts and "preprocess: [standardize]" in counts
+
+
 def test_dataset_names_complete(tmp_path):
     from typer.testing import CliRunner
 

@@ -3,6 +3,10 @@ arrays, its model chosen by the shape of the samples (the array ``x``), as Keras
 tutorials build one:
 
     (features,)                  a dense network on standardized features
+    (steps,) of token ids        an embedding (mask_zero where rows are padded with 0)
+                                 and a mean over the tokens, then the dense head: whole
+                                 numbers stored as integers, a tenth of the rows or more
+                                 padded with 0 at one end, as pad_sequences writes them
     (height, width, channels)    two convolutions with max pooling, then the dense head;
                                  pixels above 1 scaled to 0..1
     (height, width)              the same, after a reshape that adds the channel axis
@@ -128,6 +132,14 @@ def _split_lines(given: frozenset[str], stratify: bool) -> list[str]:
 def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tuple[tuple[str, ...], bool, str | None]:
     """The layers that read the samples, whether a flatten follows them, and the
     preprocess line, for samples of ``shape`` (``stored``: the archive's dtype)."""
+    if len(shape) == 1 and (ids := _token_ids(x, stored)) is not None:
+        largest, padded = ids
+        embedding = commented(f"    - {{type: embedding, input_dim: {largest + 1}, output_dim: 32"
+                              f"{', mask_zero: true' if padded else ''}}}",
+                              f"token ids 0 to {largest}: input_dim is the largest + 1 (your vocabulary's size, if "
+                              "larger)" + (f"; {padded:.0%} of the rows padded with 0, skipped" if padded else ""))
+        return (embedding, commented("    - {type: global_average_pool1d}", "the mean of the tokens' vectors")), \
+            False, None
     if len(shape) == 1:
         return (), False, commented("  preprocess: [standardize]", "fitted on the training split only")
     # Sequences padded with steps of 0 at one end; 8-bit values are pixels, however they lie.
@@ -169,3 +181,24 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
     raise UserError(f"{data}: samples of shape {shape} in 'x' have no starter model (one knows of features, images "
                     "and sequences)", hint="write model.layers yourself: nnrun layers lists them")
 
+
+
+def _token_ids(x: np.ndarray, stored) -> tuple[int, float] | None:
+    """(largest id, share of rows padded with 0 at one end) for (N, T) samples stored as
+    whole numbers that read as token ids, as a tokenizer and pad_sequences write them:
+    whole numbers of 0 and up, at least a tenth of the rows padded at one end (a table of
+    counts is not); else None. Standardized, such ids would mean nothing: an embedding
+    reads them."""
+    if not np.issubdtype(stored, np.integer) or x.ndim != 2 or x.shape[1] < 4 or not len(x):
+        return None
+    sampled = x[:: max(1, len(x) // 4096)][:4096]
+    if float(np.min(sampled)) < 0:
+        return None
+    real = sampled != 0
+    count = real.sum(axis=1)
+    positions = np.arange(x.shape[1])
+    cut = (count > 0) & (count < x.shape[1])
+    post = cut & np.all(real == (positions < count[:, None]), axis=1)
+    pre = cut & np.all(real == (positions >= x.shape[1] - count[:, None]), axis=1)
+    padded = float(max(post.mean(), pre.mean()))
+    return (int(np.max(x)), padded) if padded >= 0.1 else None
