@@ -103,6 +103,20 @@ def test_a_text_model_predicts_a_list_of_texts_or_one_text_in_python(run_cli, te
         model.predict(["The plot was not bad.", 5])  # not "trained on the columns of a table"
     with pytest.raises(UserError, match=r"x: its items are not texts, but this model reads texts"):
         model.predict([12345, 6])
+    for wrong in (None, 5, 2.5):  # the hint says what a text model takes, not "a dict of columns or a DataFrame"
+        with pytest.raises(UserError, match=rf"x: got {wrong}, but this model reads texts \(its column 'review'\)") \
+                as refused:
+            model.predict(wrong)
+        assert refused.value.hint == "pass a text, a list of texts, a pandas Series of them, or the column: " \
+                                     "{'review': [...]}"
+    with pytest.raises(UserError, match=r"x: got b'bad', but this model reads texts \(its column 'review'\); decode "):
+        model.predict(b"bad")
+    with pytest.raises(UserError, match=r"x: item 1 is b'bad', bytes, but this model reads texts") as refused:
+        model.predict(["good", b"bad"])
+    assert refused.value.hint == "decode the bytes first: [v.decode('utf-8') for v in x]"
+    with pytest.raises(UserError, match="missing: 'review'") as refused:  # a dict's keys are no file's first line
+        model.predict({"text": texts})
+    assert refused.value.hint == "the training columns are: review"
     long = "great movie " * 30 + "see notes.csv"  # a text that ends like a file name, too long to be one
     assert model.predict(long).predictions.shape == (1,)
     rows = [{"review": text} for text in texts]  # rows as dicts, as a JSON request's instances are

@@ -26,6 +26,10 @@ def one_text_column(x, name: str) -> object:
     other = [i for i, text in enumerate(values) if not isinstance(text, str) and not is_missing(text)]
     if not other:
         return {name: values}
+    if any(isinstance(values[i], bytes) for i in other):
+        first = next(i for i in other if isinstance(values[i], bytes))
+        raise UserError(f"x: item {first} is {values[first]!r:.60}, bytes, but this model reads texts (its column "
+                        f"'{name}')", hint="decode the bytes first: [v.decode('utf-8') for v in x]")
     if not all(isinstance(values[i], (int, float, np.number)) for i in other):
         return x  # rows as dicts, say: read by column name
     at = f"item {other[0]} is {values[other[0]]!r}" if len(other) < len(values) else "its items are not texts"

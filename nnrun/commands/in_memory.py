@@ -43,7 +43,13 @@ def texts_as_column(x, saved) -> object:
     columns = saved.columns.columns if saved.columns else []
     if len(columns) != 1 or columns[0].kind != "text":
         return x
-    return {columns[0].name: [x]} if isinstance(x, str) else one_text_column(x, columns[0].name)
+    name = columns[0].name
+    if x is None or isinstance(x, (bytes, int, float, np.number)):
+        decode = "; decode it first: x.decode('utf-8')" if isinstance(x, bytes) else ""
+        raise UserError(f"x: got {x!r:.60}, but this model reads texts (its column '{name}'){decode}",
+                        hint=f"pass a text, a list of texts, a pandas Series of them, or the column: {{'{name}': "
+                             "[...]}")
+    return {name: [x]} if isinstance(x, str) else one_text_column(x, name)
 
 
 def samples_array(x, name: str) -> np.ndarray:
@@ -194,7 +200,8 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []
     state = columns or {}
     allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
-    extra = accept_columns(header, names, str(source), allowed)  # the same rule as predict: extra columns are left out
+    # The same rule as predict: extra columns are left out.
+    extra = accept_columns(header, names, str(source), allowed, file=False)
     if notes is not None and extra:  # and said, as predict says it: a misspelt column is no silent loss
         notes.append(extra_note(extra))
     problems = DataProblems(str(source), scoring=True, columns=header, place="row")

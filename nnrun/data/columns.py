@@ -113,12 +113,14 @@ SHOWN_MISSING = 10  # missing columns named one by one; the rest counted
 
 
 def accept_columns(available: list[str], features: list[str], origin: str, allowed: list[str] = (),
-                   unnamed: bool = False, shape: tuple[int, ...] = ()) -> list[str]:
+                   unnamed: bool = False, shape: tuple[int, ...] = (), file: bool = True) -> list[str]:
     """The rule for new rows given to a trained model: returns the extra columns (in
     the input's order) to leave out with a note. ``allowed`` (target, ids, ignored
     columns) may be present without a note. Absent features are one error naming
     each, with the extra column that looks like its misspelling; for a model trained on
-    ``unnamed`` arrays (features x0, x1, ...), none present says what a file holds."""
+    ``unnamed`` arrays (features x0, x1, ...), none present says what a file holds.
+    ``file``: the names are a file's first line, which may be a row of data (not so a
+    dict's keys or a DataFrame's columns)."""
     absent = [n for n in features if n not in available]
     extra = [c for c in available if c not in features and c not in allowed]
     if absent:
@@ -146,7 +148,7 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
         listed = ", ".join(features[:30]) + (f", ... ({len(features)} in all)" if len(features) > 30 else "")
         hint = f"the training columns are: {listed}"
         alone = len(available) == len(features) == 1  # one column, not the model's: its first cell, perhaps
-        if len(absent) == len(features) and (_row_of_data(available) or alone):
+        if file and len(absent) == len(features) and (_row_of_data(available) or alone):
             first = ", ".join(map(repr, available[:3])) + (", ..." if len(available) > 3 else "")
             looks = "; if it is a row of data, add" if alone and not _row_of_data(available) else \
                 ", but it looks like a row of data: add"
