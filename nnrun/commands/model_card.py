@@ -50,7 +50,7 @@ from the same columns. It is read from the run's ``preprocess.json`` and
 from __future__ import annotations
 
 from nnrun.commands.runs import status_of
-from nnrun.data.encoding import encoded_names
+from nnrun.data.features import encoded_names
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun, weights_fingerprint
 

@@ -14,7 +14,7 @@ import numpy as np
 from nnrun.commands.model_card import columns_listed
 from nnrun.commands.serve_arrays import ArrayShape, described_shapes
 from nnrun.commands.serve_requests import BEYOND_FLOAT32, show
-from nnrun.data.encoding import MISSING_CATEGORY
+from nnrun.data.features import MISSING_CATEGORY
 from nnrun.errors import did_you_mean
 
 

@@ -71,7 +71,8 @@ KEYS = {
 # layer_normalization and SpatialDropout1D at dropout, which do other things.
 LAYERS = {
     "input": "the input needs no layer: nnrun takes its shape from the data, and the first layer reads it (in a "
-             "graph, inputs: [input] names it)",
+             "graph, inputs: [input] names it); for branches that read different columns, as a model of several "
+             "inputs does, {type: select, features: [age, income]} picks them",
     "rescaling": "scaling is preprocessing here: data.preprocess: [{type: scale, factor: 0.00392156862745098}] "
                  "(1/255)",
     "normalization": "standardizing the features is preprocessing here: data.preprocess: [standardize], fitted on "
@@ -91,7 +92,8 @@ LAYERS = {
     "timedistributed": "dense (and every layer that reads the last axis) already works on each step of a sequence: "
                        "write the wrapped layer itself",
     "lambda": "a layer of one's own code is not offered: every layer is a type of the catalog (nnrun layers); "
-              "branches of a graph are named by inputs: [...] and merged by add, multiply or concatenate",
+              "x[:, :6] is {type: select, features: [0, 1, 2, 3, 4, 5]} (or the columns' names), and branches of a "
+              "graph are named by inputs: [...] and merged by add, multiply or concatenate",
 }
 for _kind in ("flip", "rotation", "zoom", "crop", "translation", "contrast", "brightness", "height", "width"):
     LAYERS[f"random{_kind}"] = ("augmentation layers are not offered: nnrun trains on the samples as given; add "

@@ -217,7 +217,8 @@ def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
 
 def _encoded(part: Dataset, columns: dict) -> Dataset:
     """Features from the raw columns; the names become the encoded ones (city=Paris)."""
-    from nnrun.data.encoding import encode_columns, encoded_names
+    from nnrun.data.encoding import encode_columns
+    from nnrun.data.features import encoded_names
 
     x = encode_columns(part.table, columns)
     return replace(part, x=x, feature_names=encoded_names(columns), table=None)

@@ -23,6 +23,7 @@ from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, coded_matches
 from nnrun.data.labels import written_key
 from nnrun.data.dates import encode_dates, feature_names, fit_date
+from nnrun.data.features import MISSING_CATEGORY, encoded_names
 from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import feature_ranges
 from nnrun.data.table import Table, columns_with_gaps
@@ -30,7 +31,6 @@ from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 from nnrun.errors import UserError
 
 
-MISSING_CATEGORY = "(missing)"  # how the category of empty cells (missing_category: own) is named in features
 
 
 def _most_frequent(values: np.ndarray):
@@ -81,20 +81,6 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates:
         columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
     order = {name: i for i, name in enumerate(table.names)}
     return {"missing": missing, **options, "columns": sorted(columns, key=lambda c: order[c["name"]])}
-
-
-def encoded_names(state: dict) -> list[str]:
-    names = []
-    for column in state["columns"]:
-        if column["kind"] == "numeric":
-            names.append(column["name"])
-        elif column["kind"] == "text":
-            names += [f"{column['name']}[{i}]" for i in range(column["text"]["length"])]
-        elif column["kind"] == "date":
-            names += feature_names(column)
-        else:
-            names += [f"{column['name']}={c or MISSING_CATEGORY}" for c in column["categories"]]
-    return names
 
 
 def _features_matrix(rows: int, state: dict, origin: str) -> np.ndarray:

@@ -22,7 +22,8 @@ from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
-from nnrun.data.encoding import encode_columns, encoded_names, unseen_categories
+from nnrun.data.encoding import encode_columns, unseen_categories
+from nnrun.data.features import encoded_names
 from nnrun.data.labels import known_class_hint
 from nnrun.data.ranges import mostly_far, range_notes, sample_notes
 from nnrun.data.table import collect_missing, columns_with_gaps, table_from

@@ -18,6 +18,7 @@ import numpy as np
 from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
+from nnrun.data.features import feature_positions
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unscaled_images, unscaled_inputs,
@@ -53,6 +54,11 @@ class Experiment:
     @property
     def config(self) -> Config:
         return self.loaded.config
+
+    @property
+    def features(self) -> dict[str, list[int]]:
+        """The input's feature positions by name, as the graph was compiled with."""
+        return feature_positions(self.splits["train"].feature_names or [], self.columns)
 
     def score(self, split: str, threshold: float | None = None) -> dict[str, float]:
         """Loss and the configured metrics of the current weights on one split (of two
@@ -115,9 +121,8 @@ def build(
     raw_train = raw_train.with_x(np.empty((0, *raw_train.input_shape), raw_train.x.dtype))
     try:
         check_sizes(config.model.layers)
-        graph = compile_graph(
-            config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init")
-        )
+        graph = compile_graph(config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init"),
+                              features=feature_positions(names, splits.columns))
         check_against_data(config, graph, raw_train, parts)
         if warm_start and (unmeasurable := unmeasurable_monitors(config, parts)):  # a new run's, not a saved one's
             raise ConfigError("", unmeasurable)

@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.errors import ConfigError, Problem, UserError, did_you_mean
+from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.activations import ACTIVATIONS
 from nnrun.model.fusions import fuse_output_activation, relu_through_max_pool
+from nnrun.model.graph_order import INPUT, check_names, topological_order
 from nnrun.model.reach import reaching_output
 from nnrun.model.target_scale import TargetScale
 from nnrun.model.layers.base import Layer, what_ended_the_steps
 
-INPUT = "input"
 Shape = tuple[int, ...]
 
 
@@ -199,18 +199,21 @@ class Graph:
             np.copyto(self.params[name], value, casting="same_kind")
 
 
-def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, dtype: Any = np.float32) -> Graph:
+def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, dtype: Any = np.float32,
+                  features: dict[str, list[int]] | None = None) -> Graph:
     """Resolve names, order and shapes, initialise parameters, fuse the output activation.
+    ``features``: the positions of the model input's features by name (and of a table's
+    columns; :func:`nnrun.data.encoding.feature_positions`), which a select layer names.
 
     Problems are collected and raised together as a :class:`ConfigError` whose paths
     point into ``model.layers``."""
     rng = rng if rng is not None else np.random.default_rng(0)
     names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
     inputs = [list(layer.inputs) if layer.inputs else [names[i - 1] if i else INPUT] for i, layer in enumerate(layers)]
-    problems = _check_names(layers, names, inputs)
+    problems = check_names(layers, names, inputs)
     if problems:
         raise ConfigError("", problems)
-    order = _topological_order(names, inputs)
+    order = topological_order(names, inputs)
     if isinstance(order, Problem):
         raise ConfigError("", [order])
 
@@ -225,6 +228,11 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
             problems.append(Problem(f"model.layers.{i}.inputs", f"a '{layer.type}' layer takes one input, got {len(in_shapes)}"))
             continue
         in_shape = in_shapes if layer.merges else in_shapes[0]
+        if layer.names_features:  # names of the input's features become positions
+            layer, named = layer.bound(features, in_shape, INPUT in inputs[i])
+            problems += [Problem(f"model.layers.{i}.{path}", message) for path, message in named]
+            if named:
+                continue
         try:
             shapes[names[i]] = tuple(layer.output_shape(in_shape))
         except ValueError as exc:  # for a sequence layer, the layer before it may say why
@@ -239,62 +247,3 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     # The last layer listed is the model's output, wherever the order puts it.
     output = next(node for node in nodes if node.index == len(layers) - 1)
     return Graph(nodes, output, tuple(input_shape), dtype, fuse_output_activation(output, loss))
-
-
-def _check_names(layers, names, inputs) -> list[Problem]:
-    problems, seen = [], {}
-    for i, name in enumerate(names):
-        if name == INPUT:
-            problems.append(Problem(f"model.layers.{i}.name", f"'{INPUT}' is reserved for the model input"))
-        elif name in seen:
-            problems.append(Problem(f"model.layers.{i}.name", f"duplicate layer name '{name}' (also layer {seen[name]})"))
-        seen.setdefault(name, i)
-    known = set(names) | {INPUT}
-    for i, refs in enumerate(inputs):
-        for j, ref in enumerate(refs):
-            if ref not in known:
-                hint = did_you_mean(ref, sorted(known - {names[i]}), "known layers")  # never itself: a cycle
-                problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"unknown layer '{ref}'{hint}"))
-            elif ref == names[i] != INPUT and names.count(ref) == 1:  # a repeated or reserved name: told above
-                problems.append(Problem(f"model.layers.{i}.inputs.{j}", f"layer '{ref}' cannot read its own output"))
-    return problems
-
-
-def _topological_order(names: list[str], inputs: list[list[str]]) -> list[int] | Problem:
-    """Kahn's algorithm, breaking ties by position so a plain stack keeps its order."""
-    index = {name: i for i, name in enumerate(names)}
-    waiting = [sum(1 for ref in refs if ref != INPUT) for refs in inputs]
-    readers: dict[int, list[int]] = {i: [] for i in range(len(names))}
-    for i, refs in enumerate(inputs):
-        for ref in refs:
-            if ref != INPUT:
-                readers[index[ref]].append(i)
-    ready = [i for i, count in enumerate(waiting) if count == 0]
-    order = []
-    while ready:
-        ready.sort()
-        i = ready.pop(0)
-        order.append(i)
-        for reader in readers[i]:
-            waiting[reader] -= 1
-            if waiting[reader] == 0:
-                ready.append(reader)
-    if len(order) < len(names):
-        cycle = _find_cycle(names, inputs, set(order))
-        flow = cycle[::-1]  # the cycle follows reads; data flows the other way
-        start = flow.index(min(flow))
-        flow = flow[start:] + flow[:start]  # from the layer listed first
-        path = " -> ".join(names[i] for i in flow + flow[:1])
-        return Problem(f"model.layers.{min(cycle)}.inputs", f"the layers form a cycle: {path}")
-    return order
-
-
-def _find_cycle(names: list[str], inputs: list[list[str]], ordered: set[int]) -> list[int]:
-    """Indices of one cycle among the layers Kahn's algorithm could not order: every such
-    layer reads another unordered one, so following those reads must come back around."""
-    index = {name: i for i, name in enumerate(names)}
-    current, seen = min(i for i in range(len(names)) if i not in ordered), []
-    while current not in seen:
-        seen.append(current)
-        current = next(index[r] for r in inputs[current] if r != INPUT and index[r] not in ordered)
-    return seen[seen.index(current):]

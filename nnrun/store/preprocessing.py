@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nnrun.data.dates import check_format
+from nnrun.data.features import feature_positions
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.errors import UserError
 from nnrun.store import files
@@ -93,6 +94,10 @@ class SavedPreprocessing(_Strict):
     def encoding(self) -> dict | None:
         """The column encoding as the data layer reads it (``nnrun.data.encoding``)."""
         return self.columns.model_dump() if self.columns else None
+
+    def feature_positions(self) -> dict[str, list[int]]:
+        """The input's feature positions by name, and by column name (a select layer's names)."""
+        return feature_positions(list(self.feature_names), self.encoding())
 
     def column_names(self) -> list[str]:
         """The input columns a file must have: the CSV's columns, else the features."""

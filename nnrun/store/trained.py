@@ -54,7 +54,7 @@ class TrainedRun:
         check_unedited(run, config)
         saved = read_preprocessing(run.path, config)
         graph = compile_graph(config.model.layers, tuple(saved.input_shape), config.loss,
-                              rng=stream(config.seed, "init"))
+                              rng=stream(config.seed, "init"), features=saved.feature_positions())
         check_outputs(run.path, saved, int(np.prod(graph.output_shape)))
         check_preprocessing_unedited(run)
         if saved.target_scale is not None:

@@ -14,7 +14,7 @@ in ``nnrun.model.layers`` with ``training=False``:
   pooling: ``ReduceMean`` over height and width;
 - flatten, reshape, concatenate, add, multiply: ``Flatten``, ``Reshape``, ``Concat``,
   chained ``Add`` / ``Mul``; embedding: ``Gather`` of the table at the input cast to
-  int64.
+  int64; select: ``Gather`` of its positions on the last axis.
 
 The sequence layers are in ``sequences``, masking and the padding masks in ``masks``. A layer type missing from ``CONVERTERS``
 makes the export refuse, naming the layer.
@@ -139,6 +139,11 @@ def _reshape(b: OnnxBuilder, node, inputs: list[str], shapes: list[Shape]) -> st
     return b.node("Reshape", [inputs[0], b.constant(f"{node.name}_shape", target)], node.name)
 
 
+def _select(b: OnnxBuilder, node, inputs: list[str], shapes: list[Shape]) -> str:
+    positions = np.array(node.layer.positions(), np.int64)  # bound to positions when the graph compiled
+    return b.node("Gather", [inputs[0], b.constant(f"{node.name}_positions", positions)], node.name, axis=-1)
+
+
 def _embedding(b: OnnxBuilder, node, inputs: list[str], shapes: list[Shape]) -> str:
     indices = b.node("Cast", [inputs[0]], f"{node.name}_indices", to=b.onnx.TensorProto.INT64)
     return b.node("Gather", [b.weight(f"{node.name}.embeddings", node.params["embeddings"]), indices], node.name, axis=0)
@@ -168,6 +173,7 @@ CONVERTERS: dict[str, Callable[[OnnxBuilder, object, list[str], list[Shape]], st
     "layer_normalization": _layer_normalization,
     "flatten": lambda b, node, inputs, shapes: b.node("Flatten", inputs, node.name, axis=1),
     "reshape": _reshape,
+    "select": _select,
     "embedding": _embedding,
     "add": _chain("Add"),
     "multiply": _chain("Mul"),

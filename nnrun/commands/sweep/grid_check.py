@@ -21,9 +21,11 @@ MOST_COMBINATIONS = 64  # larger grids are left to their trials: compiling each 
 SHOWN = 3  # failing combinations named; the rest counted
 
 
-def combination_problems(located: LoadedSweep, base_data: dict, input_shape: tuple) -> list[Problem]:
+def combination_problems(located: LoadedSweep, base_data: dict, input_shape: tuple,
+                         features: dict[str, list[int]] | None = None) -> list[Problem]:
     """The combinations of a grid of at most MOST_COMBINATIONS whose config is invalid or
-    whose model does not compile, each named by the values that vary."""
+    whose model does not compile, each named by the values that vary (``features``: the
+    base data's feature positions by name, which a select layer names)."""
     from nnrun.engine.checks import check_sizes
     from nnrun.model.graph import compile_graph
 
@@ -41,7 +43,7 @@ def combination_problems(located: LoadedSweep, base_data: dict, input_shape: tup
         try:
             config = trial_config(base_data, str(located.base_path), values).config
             check_sizes(config.model.layers)
-            compile_graph(config.model.layers, input_shape, config.loss)
+            compile_graph(config.model.layers, input_shape, config.loss, features=features)
         except UserError as exc:
             shown = " and ".join(f"{path} = {json.dumps(values[path])}" for path in varying)
             failing.append(f"with {shown} together the base config is invalid: {'; '.join(problem_details(exc))}")

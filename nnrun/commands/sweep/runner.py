@@ -105,11 +105,12 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
 
     found = check_against_base(located)
     metric_told = any(p.path == "metric" for p in found.problems)
-    input_shape = None
+    input_shape = features = None
     if build_each and found.configs:
         try:
             base = build(found.configs[0][1])
             input_shape, found.base_warnings = base.splits["train"].input_shape, tuple(base.warnings)
+            features = base.features
             if _unscored(located, base) and not metric_told:
                 found.problems.append(located.problem("metric", f"the base config holds out no validation split "
                                                                 f"(data.split.validation is 0), so no trial records "
@@ -137,7 +138,7 @@ def check_sweep(located: LoadedSweep, build_each: bool = True) -> Checked:
                                                       "values that keep a validation split, or rank the trials by a "
                                                       "training column"))
     if not found.problems and found.base_error is None and input_shape is not None:
-        found.problems += combination_problems(located, found.base_data, input_shape)
+        found.problems += combination_problems(located, found.base_data, input_shape, features)
     if found.problems or found.base_error is not None:
         raise located.error(found.problems, found.base_error)
     return found

@@ -23,6 +23,7 @@ LAYER_CLASSES: dict[str, str] = {
     "layer_normalization": f"{_HERE}.normalization:LayerNormalization",
     "flatten": f"{_HERE}.shape:Flatten",
     "reshape": f"{_HERE}.shape:Reshape",
+    "select": f"{_HERE}.select:Select",
     "embedding": f"{_HERE}.embedding:Embedding",
     "masking": f"{_HERE}.masking:Masking",
     "add": f"{_HERE}.merge:Add",

@@ -202,6 +202,9 @@ class Layer(BaseModel):
     reads_in_order: ClassVar[bool] = False
     # True when training statistics or random draws span the batch: forward gets `part=`.
     spans_batch: ClassVar[bool] = False
+    # True for a layer that names features of the model's input (select): the graph binds
+    # the names to positions as it compiles, through the layer's `bound`.
+    names_features: ClassVar[bool] = False
     # Spec fields and input shapes the registry's gradient check runs every layer with.
     check_cases: ClassVar[list[tuple[dict[str, Any], Shape]]] = []
 

@@ -1,0 +1,104 @@
+"""The select layer: features picked by name or position, so that branches of a graph
+read different columns of one table; checked against PyTorch's indexing, bound to the
+data's names when the graph compiles, and refused clearly where a name cannot apply."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+import nnrun
+from nnrun.errors import ConfigError, UserError
+from nnrun.model.graph import compile_graph
+from nnrun.model.layers import LayerSpec
+
+TABLE = """id,age,income,city,joined,plan
+{rows}"""
+
+
+def layers(*specs):
+    return [TypeAdapter(LayerSpec).validate_python(spec) for spec in specs]
+
+
+@pytest.mark.parametrize(("positions", "shape"), [([2, 0], (5,)), ([-1, 1], (4, 3)), ([0], (2, 3, 2))])
+def test_select_matches_torch_indexing_forward_and_backward(positions, shape):
+    torch = pytest.importorskip("torch")
+    graph = compile_graph(layers({"type": "select", "features": positions, "inputs": ["input"]},
+                                 {"type": "flatten"}), shape)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, *shape)).astype(np.float32)
+    out, tape = graph.forward(x, training=True)
+    tx = torch.from_numpy(x).requires_grad_(True)
+    ty = tx[..., positions].reshape(4, -1)
+    np.testing.assert_array_equal(out, ty.detach().numpy())
+    dy = rng.normal(size=out.shape).astype(np.float32)
+    ty.backward(torch.from_numpy(dy))
+    dx, _ = graph.nodes[0].layer.backward({}, tape[0], dy.reshape(4, *shape[:-1], len(positions)))
+    np.testing.assert_array_equal(dx, tx.grad.numpy())
+
+
+def test_names_bind_to_positions_of_features_and_of_columns():
+    features = {"age": [0], "city": [1, 2, 3], "city=Lyon": [1], "city=Nice": [2], "city=Paris": [3], "income": [4]}
+    graph = compile_graph(layers({"type": "select", "features": ["income", "city"]}), (5,), features=features)
+    assert graph.nodes[0].layer.positions() == (4, 1, 2, 3) and graph.output_shape == (4,)
+    x = np.arange(10, dtype=np.float32).reshape(2, 5)
+    np.testing.assert_array_equal(graph.predict(x), x[:, [4, 1, 2, 3]])
+
+
+@pytest.mark.parametrize(("spec", "shape", "message"), [
+    ({"features": ["incme"]}, (5,), "model.layers.0.features.0: 'incme' is no feature of the input; did you mean "
+                                    "'income'?"),
+    ({"features": ["city", "city=Lyon"]}, (5,), "model.layers.0.features: 'city=Lyon' picked twice (by a column's "
+                                                 "name and by one of its features, say); pick each feature once"),
+    ({"features": [0, 7]}, (5,), "model.layers.0: select_0: position 7 outside the 5 features of the last axis "
+                                 "(0 to 4)"),
+    ({"features": ["age"]}, (5, 1), "'age' is a name, and names pick features of the model's flat input; this layer "
+                                    "reads an input of shape (5, 1): give a position on its last axis (0 first)"),
+])
+def test_what_a_name_or_position_cannot_pick_is_refused_at_its_place(spec, shape, message):
+    features = {"age": [0], "city": [1, 2, 3], "city=Lyon": [1], "city=Nice": [2], "city=Paris": [3], "income": [4]}
+    with pytest.raises(ConfigError) as refused:
+        compile_graph(layers({"type": "select", **spec}), shape, features=features)
+    assert message in str(refused.value)
+
+
+def test_a_name_after_another_layer_is_refused_and_a_feature_listed_twice_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"model.layers.1.features.0: 'age' is a name, and names pick features of "
+                                          r"the model's flat input; this layer reads another layer's output"):
+        compile_graph(layers({"type": "dense", "units": 3}, {"type": "select", "features": ["age"]}), (5,),
+                      features={"age": [0]})
+    with pytest.raises(ValueError, match="age listed twice; list each feature once"):
+        layers({"type": "select", "features": ["age", "age"]})
+
+
+def test_branches_of_a_csv_table_train_predict_and_export(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [f"c{i},{rng.integers(20, 70)},\"{rng.integers(20, 90)},{rng.integers(100, 999)}\","
+            f"{['Lyon', 'Nice', 'Paris'][i % 3]},2024-0{1 + i % 9}-1{i % 9},{['a', 'b'][i % 2]}" for i in range(80)]
+    (tmp_path / "table.csv").write_text(TABLE.format(rows="\n".join(rows)) + "\n")
+    config = {
+        "data": {"source": {"type": "csv", "path": str(tmp_path / "table.csv"), "target": "plan", "id": "id",
+                            "categorical": ["city"], "dates": ["joined"], "thousands": ","},
+                 "preprocess": ["standardize"]},
+        "model": {"layers": [
+            {"type": "select", "features": ["age", "income"], "name": "numbers"},
+            {"type": "dense", "units": 4, "activation": "relu", "name": "from_numbers"},
+            {"type": "select", "features": ["city", "joined"], "inputs": ["input"], "name": "place_time"},
+            {"type": "dense", "units": 4, "activation": "relu", "name": "from_place_time"},
+            {"type": "concatenate", "inputs": ["from_numbers", "from_place_time"]},
+            {"type": "dense", "units": 2, "activation": "softmax"}]},
+        "loss": "categorical_crossentropy", "training": {"epochs": 2}}
+    run = nnrun.train(config, run_dir=tmp_path / "run", quiet=True).run_dir
+    model = nnrun.load(run)  # bound again from the run's saved encoding
+    assert model.predict(tmp_path / "table.csv").probabilities.shape == (80, 2)
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from nnrun.commands.export import export_run
+
+    report = export_run(run, tmp_path / "model.onnx")
+    assert report.comparison.max_difference <= 1e-5 and onnx.load(str(report.model_path))
+    with pytest.raises(UserError, match=r"model.layers.2.features.1: 'joind' is no feature of the input; did you "
+                                        r"mean 'joined'\?"):
+        config["model"]["layers"][2]["features"] = ["city", "joind"]
+        nnrun.train(config, run_dir=tmp_path / "bad", quiet=True)
