@@ -128,8 +128,9 @@ def test_a_class_too_many_from_a_slip_in_a_label_is_said_before_another_model(ru
     text = " ".join(result.output.split())
     slip = "the classes 'Yes' and 'yes' differ only in case or spaces (one class written two ways?): write it one " \
            "way in the file"
-    assert f"here 1 unit and 3 classes: Yes (1 row), no, yes: {slip}, or use categorical_crossentropy with " \
-           "softmax" in text
+    # Written one way, the labels are the two classes binary_crossentropy wants: that is the fix, not another loss.
+    assert f"here 1 unit and 3 classes: Yes (1 row), no, yes: {slip}" in text
+    assert "use categorical_crossentropy with softmax" not in text
     assert f"auc is for binary classifiers; the data has 3 classes: Yes (1 row), no, yes; {slip}" in text
     result = run_cli("validate", "slip.yaml", "--set", "loss=categorical_crossentropy", "--set", "metrics=[accuracy]")
     assert f"the output has 1 unit but the data has 3 classes: Yes (1 row), no, yes; {slip}, or set units: 3 on " \
@@ -213,3 +214,18 @@ def test_the_same_weight_list_in_another_class_order_weighs_other_classes(run_cl
                     run_dir=tmp_path / "b", quiet=True).run_dir
     record = json.loads(run_cli("compare", a, b, "--json").stdout)
     assert record["loss_units"].startswith("the losses weigh the classes otherwise")  # malignant 5 against benign 5
+
+
+def test_several_classes_written_several_ways_are_listed_and_counted(run_cli, tmp_path):
+    labels = ["Yes", "YES ", "yes", "no", "No"] * 8
+    (tmp_path / "ways.csv").write_text("value,answer\n" + "".join(f"{i / 10},{a}\n" for i, a in enumerate(labels)))
+    (tmp_path / "ways.yaml").write_text(
+        "data: {source: {type: csv, path: ways.csv, target: answer}}\n"
+        "model: {layers: [{type: dense, units: 3, activation: softmax}]}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", "ways.yaml")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "the output has 3 units but the data has 5 classes: No, YES, Yes, no, yes; " \
+        "classes differ only in case or spaces: 'No' and 'no'; 'YES', 'Yes' and 'yes' (each one class written " \
+        "several ways?): write each one way in the file, which leaves 2 classes, or set units: 5" in text
+    result = run_cli("validate", "ways.yaml", "--set", "model.layers.0.units=2")  # the units fit the classes once
+    assert "which leaves 2 classes" in " ".join(result.output.split()) and "set units" not in result.output

@@ -61,13 +61,28 @@ def label_slips(data) -> str | None:
     counts = np.bincount(np.asarray(data.y).reshape(-1), minlength=data.num_classes)
     alike = written_alike(data.class_names)
     if alike:
-        return (f"the classes {' and '.join(map(repr, alike[0]))} differ only in case or spaces (one class written "
-                "two ways?): write it one way in the file")
+        if len(alike) == 1:
+            return (f"the classes {_listed(alike[0])} differ only in case or spaces (one class written "
+                    f"{'two' if len(alike[0]) == 2 else len(alike[0])} ways?): write it one way in the file")
+        once = classes_written_once(data.class_names)
+        return (f"classes differ only in case or spaces: {'; '.join(_listed(group) for group in alike)} (each one "
+                f"class written several ways?): write each one way in the file, which leaves {once} classes")
     single = [str(n) for n, c in zip(data.class_names, counts) if c == 1]
     if single:
         return f"{quoted_names(single)} {'is a class' if len(single) == 1 else 'are classes'} of a single row (a " \
                "typo in a label?): correct it in the file"
     return None
+
+
+def _listed(names: list[str]) -> str:
+    """'a' and 'b'; 'a', 'b' and 'c'."""
+    quoted = [repr(name) for name in names]
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def classes_written_once(names) -> int:
+    """How many classes ``names`` are once each is written one way (see :func:`written_key`)."""
+    return len({written_key(name) for name in names})
 
 
 def written_key(name) -> str:

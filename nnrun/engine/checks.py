@@ -14,7 +14,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.data import Dataset
-from nnrun.data.labels import class_list, label_slips
+from nnrun.data.labels import class_list, classes_written_once, label_slips
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
@@ -134,7 +134,8 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
             return []
         # Two classes: the one unit is the fix; more: a softmax over them.
         fix = f"give the output layer units: 1 (a sigmoid), or use categorical_crossentropy with a softmax over " \
-            f"the {units}" if data.num_classes == 2 else _slip_first(data, "use categorical_crossentropy with softmax")
+            f"the {units}" if data.num_classes == 2 else _slip_first(data, "use categorical_crossentropy with softmax",
+                                                                   wanted=2)
         return [Problem("loss", f"binary_crossentropy needs 2 classes and 1 output unit (sigmoid); here "
                                 f"{units} and {classes}: {fix}")]
     if width != data.target_width:
@@ -144,15 +145,21 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
             return [Problem(last, f"the output is {_per_sample(shape)} per sample, but the data has one target "
                                   f"per sample ({what}); {_one_vector_fix(shape)}")]
         fix = _units_fix(config, data, width)
+        if data.task == "classification" and fix and classes_written_once(data.class_names) == width:
+            fix = None  # the labels written one way make the classes the units: that is the fix
         slip = label_slips(data) if data.task == "classification" else None
         fix = f"; {slip}, or {fix.removeprefix('; ')}" if slip and fix else f"; {slip}" if slip else fix
         return [Problem(last, f"the output has {units} but the data has {what}{fix}")]
     return []
 
 
-def _slip_first(data: Dataset, fix: str) -> str:
-    """``fix``, after the fix in the file where a slip in the labels may have made a class too many."""
+def _slip_first(data: Dataset, fix: str, wanted: int | None = None) -> str:
+    """``fix``, after the fix in the file where a slip in the labels may have made a class
+    too many; the slip's fix alone where the labels written one way are the ``wanted``
+    classes."""
     slip = label_slips(data)
+    if slip and wanted is not None and classes_written_once(data.class_names) == wanted:
+        return slip
     return f"{slip}, or {fix}" if slip else fix
 
 
