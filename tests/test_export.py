@@ -416,3 +416,18 @@ def test_a_resumed_run_ends_saying_how_to_export_again(run_cli, tmp_path):
         path.unlink()
     result = run_cli("train", "--resume", run, "--set", "training.epochs=4")
     assert result.exit_code == 0 and "export:" not in result.output
+
+
+def test_the_readme_text_client_reads_the_runs_own_missing_values_as_empty(tmp_path):
+    run = nnrun.train(CONFIGS / "text_lstm.yaml", overrides=["training.epochs=1", "data.source.missing_values=[unknown]"],
+                      run_dir=tmp_path / "text", quiet=True).run_dir
+    export_run(run)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    client = readme.split("for a model whose only\ninput is the text")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict = {}
+    exec(client.replace("runs/text_lstm-20261201-081500", str(run)), namespace)
+    texts = ["Unknown", "unknown ", "the plot was not bad"]
+    ids = np.array([namespace["token_ids"](t) for t in texts], np.float32)
+    assert (ids[:2] == 0).all()
+    got = namespace["session"].run(None, {"features": ids})[0]
+    assert np.abs(got - nnrun.load(run).predict({"review": texts}).probabilities).max() < TOLERANCE

@@ -290,10 +290,13 @@ def test_the_model_card_says_the_padding_and_the_values_the_input_takes():
 
     layers, shape = MASKED_MODELS["masking"]
     assert input_rules(compiled(layers, shape)) == {
-        "input_values": None, "padding": {"value": 0.5, "means": "a step whose every feature is 0.5 (after the "
-                                          "preprocessing) is padding: the layers after the masking layer leave it out"}}
+        "input_values": None, "padding": {"value": 0.5, "means": "a step whose every feature is 0.5 as given is "
+                                          "padding: the layers after the masking layer leave it out"}}
+    after = input_rules(compiled(layers, shape), ["standardize"])["padding"]["means"]
+    assert after.startswith("a step whose every feature is 0.5 after data.preprocess (standardize; write the value it "
+                            "becomes, as the exported graph applies it first) is padding")
     layers, shape = MASKED_MODELS["tokens"]
-    rules = input_rules(compiled(layers, shape))
+    rules = input_rules(compiled([{"type": "select", "features": [6, 0, 1, 2, 3, 4, 5]}, *layers], shape))  # read through
     assert rules["input_values"] == "whole numbers from 0 to 5, the indices it learned vectors for"
     assert rules["padding"]["value"] == 0
     assert input_rules(compiled(*MODELS["conv1d"])) == {"input_values": None, "padding": None}

@@ -210,6 +210,11 @@ def test_init_reads_padded_whole_numbers_as_token_ids_and_a_table_of_counts_as_n
         ids[i, :length] = rng.integers(1, 80, length)
     np.savez(tmp_path / "ids.npz", x=ids, y=np.arange(120) % 2)
     np.savez(tmp_path / "counts.npz", x=rng.poisson(3, (120, 12)).astype(np.int32), y=np.arange(120) % 2)
+    for width in (4, 5, 6):  # flags: a fifth of the rows or so end in zeros by chance, and hold zeros elsewhere too
+        np.savez(tmp_path / f"flags{width}.npz", x=rng.integers(0, 2, (120, width)).astype(np.int8),
+                 y=np.arange(120) % 2)
+        assert run_cli("init", "--data", f"flags{width}.npz").exit_code == 0
+        assert "embedding" not in (tmp_path / f"flags{width}.yaml").read_text()
     for name in ("ids", "counts"):
         assert run_cli("init", "--data", f"{name}.npz").exit_code == 0
         trained = run_cli("train", f"{name}.yaml", "-q", "--set", "training.epochs=1", "--run-dir", f"run_{name}")

@@ -50,14 +50,19 @@ def test_names_bind_to_positions_of_features_and_of_columns():
     ({"features": ["incme"]}, (5,), "model.layers.0.features.0: 'incme' is no feature of the input; did you mean "
                                     "'income'?"),
     ({"features": ["city", "city=Lyon"]}, (5,), "model.layers.0.features: 'city=Lyon' picked twice (by a column's "
-                                                 "name and by one of its features, say); pick each feature once"),
+                                                 "name and by one of its features); pick each feature once"),
+    ({"features": [0, -5]}, (5,), "model.layers.0.features: position 0 picked twice (a negative position counts "
+                                  "from the end: -1 is 4); pick each feature once"),
+    ({"features": [2023]}, (5,), "model.layers.0.features.0: 2023 is a position, and the input also has a column "
+                                 "'2023': quote it ('2023') to name the column"),
     ({"features": [0, 7]}, (5,), "model.layers.0: select_0: position 7 outside the 5 features of the last axis "
                                  "(0 to 4)"),
     ({"features": ["age"]}, (5, 1), "'age' is a name, and names pick features of the model's flat input; this layer "
                                     "reads an input of shape (5, 1): give a position on its last axis (0 first)"),
 ])
 def test_what_a_name_or_position_cannot_pick_is_refused_at_its_place(spec, shape, message):
-    features = {"age": [0], "city": [1, 2, 3], "city=Lyon": [1], "city=Nice": [2], "city=Paris": [3], "income": [4]}
+    features = {"age": [0], "city": [1, 2, 3], "city=Lyon": [1], "city=Nice": [2], "city=Paris": [3], "income": [4],
+                "2023": [4]}
     with pytest.raises(ConfigError) as refused:
         compile_graph(layers({"type": "select", **spec}), shape, features=features)
     assert message in str(refused.value)
@@ -102,3 +107,32 @@ def test_branches_of_a_csv_table_train_predict_and_export(tmp_path):
                                         r"mean 'joined'\?"):
         config["model"]["layers"][2]["features"] = ["city", "joind"]
         nnrun.train(config, run_dir=tmp_path / "bad", quiet=True)
+
+
+def test_names_without_the_datas_features_are_told_so():
+    with pytest.raises(ConfigError, match="'age' is a name, and the input's features have none here: give a position"):
+        compile_graph(layers({"type": "select", "features": ["age"]}), (5,))
+
+
+def test_an_embedding_behind_a_select_reads_the_input_as_token_ids(tmp_path):
+    """Its ids are checked as the embedding's own (not the other columns'), and the card
+    tells the padding and the ids it takes."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(size=(40, 1)) * 50, rng.integers(1, 9, (40, 4))], axis=1).astype(np.float32)
+    x[::3, 3:] = 0
+    config = {"model": {"layers": [
+        {"type": "select", "features": [1, 2, 3, 4]},
+        {"type": "embedding", "input_dim": 9, "output_dim": 2, "mask_zero": True},
+        {"type": "global_average_pool1d", "name": "words"},
+        {"type": "select", "features": [0], "inputs": ["input"], "name": "amount"},
+        {"type": "concatenate", "inputs": ["words", "amount"]},
+        {"type": "dense", "units": 2, "activation": "softmax"}]},
+        "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(config, data=(x, np.arange(40) % 2), run_dir=tmp_path / "r", quiet=True).run_dir)
+    with pytest.raises(UserError, match=r"1 sample holds a value the model's embedding layer cannot look up "
+                                        r"\(sample 0, counted from 0; sample 0 holds 12\)"):
+        model.predict(np.array([[3.5, 1, 12, 0, 0]], np.float32))
+    from nnrun.commands.model_card import input_rules
+
+    rules = input_rules(model.trained.graph)
+    assert rules["padding"]["value"] == 0 and rules["input_values"].startswith("whole numbers from 0 to 8")

@@ -182,12 +182,12 @@ def _model_for(data: Path, shape: tuple[int, ...], x: np.ndarray, stored) -> tup
                     "and sequences)", hint="write model.layers yourself: nnrun layers lists them")
 
 
-
 def _token_ids(x: np.ndarray, stored) -> tuple[int, float] | None:
     """(largest id, share of rows padded with 0 at one end) for (N, T) samples stored as
     whole numbers that read as token ids, as a tokenizer and pad_sequences write them:
-    whole numbers of 0 and up, at least a tenth of the rows padded at one end (a table of
-    counts is not); else None. Standardized, such ids would mean nothing: an embedding
+    whole numbers of 0 and up, up to 3 at least, at least a tenth of the rows padded at
+    one end, and almost every row holding a 0 padded so (a table of counts or of 0/1 flags
+    has its zeros anywhere); else None. Standardized, such ids would mean nothing: an embedding
     reads them."""
     if not np.issubdtype(stored, np.integer) or x.ndim != 2 or x.shape[1] < 4 or not len(x):
         return None
@@ -197,8 +197,11 @@ def _token_ids(x: np.ndarray, stored) -> tuple[int, float] | None:
     real = sampled != 0
     count = real.sum(axis=1)
     positions = np.arange(x.shape[1])
-    cut = (count > 0) & (count < x.shape[1])
+    cut = count < x.shape[1]  # an empty row (all padding) is padded too
     post = cut & np.all(real == (positions < count[:, None]), axis=1)
     pre = cut & np.all(real == (positions >= x.shape[1] - count[:, None]), axis=1)
     padded = float(max(post.mean(), pre.mean()))
-    return (int(np.max(x)), padded) if padded >= 0.1 else None
+    # A zero is padding and nothing else (a table of 0/1 flags has zeros anywhere), and ids
+    # run past a flag's 0 and 1.
+    zeros = float((~real).any(axis=1).mean())
+    return (int(np.max(x)), padded) if padded >= 0.1 and padded >= 0.9 * zeros and np.max(x) >= 3 else None

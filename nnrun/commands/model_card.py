@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from nnrun.commands.runs import status_of
 from nnrun.data.features import encoded_names
+from nnrun.model.inputs import input_readers
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun, weights_fingerprint
 
@@ -112,7 +113,7 @@ def model_card(trained: TrainedRun) -> dict:
         "features": encoded_names(encoding) if encoding else list(saved.feature_names),
         "input_shape": list(saved.input_shape),
         "preprocessing": [step.model_dump(mode="json") for step in config.data.preprocess],
-        **input_rules(trained.graph),
+        **input_rules(trained.graph, [step.type for step in config.data.preprocess]),
         "run": {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
@@ -122,18 +123,21 @@ def model_card(trained: TrainedRun) -> dict:
     }
 
 
-def input_rules(graph) -> dict:
-    """``input_values`` and ``padding`` (see above) from the layers that read the model's
-    input: nothing in the encoded features says either, and a client that pads with
-    another value, or sends an index out of range, gets answers with no error."""
-    readers = [node.layer for node in graph.nodes if node.reads_model_input]
+def input_rules(graph, preprocess: list[str] = ()) -> dict:
+    """``input_values`` and ``padding`` (see above) from the layers that read the model
+    input's values (directly, or through a select or reshape): nothing in the encoded
+    features says either, and a client that pads with another value, or sends an index
+    out of range, gets answers with no error. ``preprocess``: the steps before the graph."""
+    readers = [node.layer for node in input_readers(graph)]
     accepted = sorted({text for layer in readers if (text := layer.accepted_inputs()) != "any number"})
     padding = None
     for layer in readers:
         if layer.type == "embedding" and layer.mask_zero:
             padding = {"value": 0, "means": "a token index of 0 is padding: the layers after the embedding leave it out"}
         elif layer.type == "masking":
+            after = (f"after data.preprocess ({', '.join(preprocess)}; write the value it becomes, as the exported "
+                     "graph applies it first)") if preprocess else "as given"
             padding = {"value": layer.mask_value,
-                       "means": f"a step whose every feature is {layer.mask_value:g} (after the preprocessing) is "
-                                "padding: the layers after the masking layer leave it out"}
+                       "means": f"a step whose every feature is {layer.mask_value:g} {after} is padding: the layers "
+                                "after the masking layer leave it out"}
     return {"input_values": "; ".join(accepted) or None, "padding": padding}

@@ -102,8 +102,8 @@ LAYERS["conv1dtranspose"] = LAYERS["conv3dtranspose"] = LAYERS["conv2dtranspose"
 LAYERS["depthwiseconv"] = LAYERS["separableconv"]
 LAYERS["inputlayer"] = LAYERS["input"]
 
-# Keras's losses and metrics that nnrun does not offer (by squashed name): what to use
-# instead. Spelling alone would point binary_focal_crossentropy at binary_crossentropy
+# Keras's losses that nnrun does not offer (by squashed name): what to use instead, said
+# where a loss is asked for. Spelling alone would point binary_focal_crossentropy at binary_crossentropy
 # as if it were a typo of it.
 _FOCAL = "focal loss is not offered; binary_crossentropy or categorical_crossentropy with class_weights: balanced " \
     "weighs a rare class up"
@@ -233,7 +233,7 @@ def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:
     meant = _keras_value_meant(word, options)
     if meant:
         return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})"
-    absent = NOT_OFFERED.get(_squash(word))
+    absent = NOT_OFFERED.get(_squash(word)) if "binary_crossentropy" in options else None  # a loss, not a metric
     return f"; {absent}" if absent and not any(_squash(option) == _squash(word) for option in options) else ""
 
 

@@ -31,8 +31,6 @@ from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
 from nnrun.errors import UserError
 
 
-
-
 def _most_frequent(values: np.ndarray):
     uniques, counts = np.unique(values, return_counts=True)
     return uniques[np.argmax(counts)] if len(uniques) else None

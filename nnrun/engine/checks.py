@@ -18,7 +18,7 @@ from nnrun.data.labels import class_list, classes_written_once, label_slips
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
 from nnrun.model.graph import Graph
-from nnrun.model.inputs import input_readers
+from nnrun.model.inputs import input_readers, values_read
 from nnrun.model.metrics import BINARY_ONLY, METRICS
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
@@ -65,7 +65,7 @@ def _check_layer_inputs(graph: Graph, parts: dict, steps: list[str]) -> list[Pro
     problems = []
     for node in input_readers(graph):
         for name, part in parts.items():
-            message = node.layer.check_inputs(part.x)
+            message = node.layer.check_inputs(values_read(graph, node, part.x))
             if message and steps:
                 problems.append(Problem("data.preprocess", f"{', '.join(steps)} turns the indices that model.layers."
                                         f"{node.index} ({node.layer.type}) looks up into other numbers; remove "

@@ -28,6 +28,7 @@ from nnrun.engine.mask_advice import nothing_masked, padded_numbers, sequence_pa
 from nnrun.engine.settled import class_weights_resolved, unicode_resolved
 from nnrun.errors import ConfigError, Problem, UserError
 from nnrun.model.graph import INPUT, Graph, compile_graph
+from nnrun.model.inputs import VALUES_KEPT
 from nnrun.model.layers.base import channels_first
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
@@ -191,7 +192,13 @@ def _reads_indices(layers) -> bool:
     """Whether only embeddings read the model's input: its values are token ids, whose
     range in training says nothing of new samples (a 0 of padding where training's texts
     were all long, a rare word's id), so no range is kept to note them by."""
-    readers = [layer for i, layer in enumerate(layers) if INPUT in (layer.inputs or ([INPUT] if i == 0 else []))]
+    names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
+    reads = [list(layer.inputs) if layer.inputs else [names[i - 1] if i else INPUT] for i, layer in enumerate(layers)]
+    kept = {INPUT}  # the input, and the layers that pass its values on (a select, a reshape): their readers read it
+    for i in range(len(layers)):  # in order: a layer listed before the one it reads is no such chain
+        if len(reads[i]) == 1 and reads[i][0] in kept and layers[i].type in VALUES_KEPT:
+            kept.add(names[i])
+    readers = [layer for i, layer in enumerate(layers) if layer.type not in VALUES_KEPT and kept & set(reads[i])]
     return bool(readers) and all(layer.type == "embedding" for layer in readers)
 
 

@@ -203,7 +203,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
                   features: dict[str, list[int]] | None = None) -> Graph:
     """Resolve names, order and shapes, initialise parameters, fuse the output activation.
     ``features``: the positions of the model input's features by name (and of a table's
-    columns; :func:`nnrun.data.encoding.feature_positions`), which a select layer names.
+    columns; :func:`nnrun.data.features.feature_positions`), which a select layer names.
 
     Problems are collected and raised together as a :class:`ConfigError` whose paths
     point into ``model.layers``."""

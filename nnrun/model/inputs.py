@@ -9,18 +9,33 @@ from __future__ import annotations
 
 from nnrun.model.graph import Graph
 
-VALUES_KEPT = ("reshape", "flatten")  # layers that pass the model input's values on unchanged
+VALUES_KEPT = ("reshape", "flatten", "select")  # layers that pass (some of) the model input's values on unchanged
 
 
 def reads_input_values(graph: Graph, node) -> bool:
     """Whether ``node`` reads the model input's values, directly or through layers that
-    only reshape them (an embedding after a reshape of the input)."""
-    by_name = {n.name: n for n in graph.nodes}
+    only reshape or select them (an embedding after a select of a text's column)."""
+    return _kept_before(graph, node) is not None
+
+
+def values_read(graph: Graph, node, x):
+    """The values ``node`` reads when the model's input is ``x``: ``x`` through the
+    layers before it that keep values (:func:`reads_input_values` must hold)."""
+    for kept in reversed(_kept_before(graph, node)):
+        x = kept.layer.forward(kept.params, x, False, None)[0]
+    return x
+
+
+def _kept_before(graph: Graph, node) -> list | None:
+    """The layers between the model input and ``node``, nearest first, where all keep
+    its values; None where another layer comes between."""
+    by_name, chain = {n.name: n for n in graph.nodes}, []
     while not node.reads_model_input:
         node = by_name.get(node.inputs[0]) if len(node.inputs) == 1 else None
         if node is None or node.layer.type not in VALUES_KEPT:
-            return False
-    return True
+            return None
+        chain.append(node)
+    return chain
 
 
 def input_readers(graph: Graph) -> list:

@@ -24,7 +24,7 @@ from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, resume_command, train_command
 from nnrun.data.preprocess import apply_pipeline
 from nnrun.model.graph import Graph, compile_graph
-from nnrun.model.inputs import input_readers
+from nnrun.model.inputs import input_readers, values_read
 from nnrun.model.target_scale import TargetScale
 from nnrun.seeding import stream
 from nnrun.store.preprocessing import (
@@ -94,12 +94,12 @@ def refuse_unreadable(graph: Graph, x: np.ndarray, source: str) -> None:
     """A UserError naming the samples of ``x`` that a layer reading the input's values
     cannot take (an embedding: a token index beyond the vocabulary it learned)."""
     for node in input_readers(graph):
-        wrong = node.layer.wrong_inputs(x)
+        wrong = node.layer.wrong_inputs(values := values_read(graph, node, x))  # the values it reads of x
         if wrong is None:
             continue
         bad = np.flatnonzero(wrong.reshape(len(x), -1).any(axis=1))
         first = int(bad[0])
-        value = float(x[first][wrong[first]].flat[0])
+        value = float(values[first][wrong[first]].flat[0])
         error = UserError(f"{source}: {len(bad)} sample{'s hold values' if len(bad) != 1 else ' holds a value'} the "
                           f"model's {node.layer.type} layer cannot look up ({listed_samples(bad)}, counted from 0; "
                           f"sample {first} holds {value:g}); it takes {node.layer.accepted_inputs()}",

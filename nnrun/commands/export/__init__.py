@@ -12,9 +12,10 @@ aside as ``FILE.weights-<fingerprint>.onnx`` and ``.json``, so that the export b
 the run's weights is always of those weights. The ``onnx`` package (``nnrun[onnx]``) is
 imported only here; onnxruntime, when installed, checks the result.
 
-Modules: ``builder`` (names, nodes, weights, layouts), ``activations`` and ``layers``
-(one converter per catalog entry), ``convert`` (the whole graph with its preprocessing),
-``check`` (onnx.checker, the runtime comparison, the float16 score).
+Modules: ``builder`` (names, nodes, weights, layouts), ``activations``, ``layers`` and
+``sequences`` (one converter per catalog entry), ``masks`` (padding masks through the
+graph), ``convert`` (the whole graph with its preprocessing), ``check`` (onnx.checker,
+the runtime comparison, the float16 score).
 
 May import: what ``nnrun.commands`` may, and ``onnx`` / ``onnxruntime`` only inside
 the functions that need them.

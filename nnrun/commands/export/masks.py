@@ -3,10 +3,11 @@ a batch of sequences, carried beside the values as ``Graph.forward`` carries it.
 
 :func:`output_mask` mirrors each layer's ``output_mask``: an embedding with
 ``mask_zero`` makes one (index 0 is padding), a masking layer makes one (a step whose
-every feature is ``mask_value``) and keeps the one it is given, a recurrent layer or
-bidirectional wrapper with ``return_sequences`` passes its input's on (reversed for
-``go_backwards``), and the layers that keep their input's steps pass it on (merges: the
-steps every masked input holds). Every other layer ends it. The converters of the
+every feature is ``mask_value``) and keeps the one it is given, a recurrent layer with
+``return_sequences`` passes its input's on (reversed for its ``go_backwards``, as its
+output is), a bidirectional wrapper with ``return_sequences`` passes it on as it is, and
+the layers that keep their input's steps pass it on (merges: the steps every masked
+input holds). Every other layer ends it. The converters of the
 layers that read a mask take it as ``mask=`` (see ``sequences``).
 """
 

@@ -9,7 +9,8 @@ each with its own encoder) does.
 
 A feature is named as the model's input names it (``nnrun validate`` lists them): a
 CSV column's name stands for every feature it encodes (a category's one-hot features,
-a date's, a text's token positions), ``color=red`` for one of them. A whole number is
+a date's, a text's token positions), ``color=red`` for one of them (a wrong name is told
+with the names the input has). A whole number is
 a position on the last axis instead (0 first), which is also how a layer that reads
 another layer's output, or an input of several axes, is selected from. The graph binds
 the names to positions when it compiles (:meth:`Select.bound`), from the features the
@@ -61,6 +62,10 @@ class Select(Layer):
         problems, positions = [], []
         for j, feature in enumerate(self.features):
             if isinstance(feature, int):
+                if reads_input and str(feature) in (features or {}):  # a header of years: 2023 unquoted in YAML
+                    problems.append((f"features.{j}", f"{feature} is a position, and the input also has a column "
+                                                      f"'{feature}': quote it ('{feature}') to name the column, or "
+                                                      "give its position otherwise"))
                 positions.append([feature])
                 continue
             if not reads_input or len(input_shape) != 1:
@@ -68,8 +73,11 @@ class Select(Layer):
                 problems.append((f"features.{j}", f"'{feature}' is a name, and names pick features of the model's "
                                                   f"flat input; this layer reads {reads}: give a position on its "
                                                   "last axis (0 first)"))
-            elif feature not in (features or {}):
-                names = list(features or {})
+            elif not features:
+                problems.append((f"features.{j}", f"'{feature}' is a name, and the input's features have none here: "
+                                                  "give a position on its last axis (0 first)"))
+            elif feature not in features:
+                names = list(features)
                 listed = ", ".join(names[:SHOWN_NAMES]) + (", ..." if len(names) > SHOWN_NAMES else "")
                 problems.append((f"features.{j}", f"'{feature}' is no feature of the input"
                                                   + (did_you_mean(feature, names) or f"; it has: {listed}")))
@@ -77,13 +85,18 @@ class Select(Layer):
                 positions.append(features[feature])
         flat = [p for group in positions for p in group]
         width = input_shape[-1] if input_shape else 0
-        twice = sorted({p % width for p in flat if -width <= p < width and [q % width for q in flat].count(p % width)
-                        > 1}) if width else []
+        inside = [p % width for p in flat if -width <= p < width] if width else []
+        twice = sorted({p for p in inside if inside.count(p) > 1})
         if twice and not problems:
-            named = {p[0]: name for name, p in (features or {}).items() if len(p) == 1}
-            shown = ", ".join(f"'{named[p]}'" if p in named else f"position {p}" for p in twice)
-            problems.append(("features", f"{shown} picked twice (by a column's name and by one of its features, "
-                                         "say); pick each feature once"))
+            if any(isinstance(f, str) and len((features or {}).get(f, ())) > 1 for f in self.features):
+                named = {p[0]: name for name, p in (features or {}).items() if len(p) == 1}
+                shown = ", ".join(f"'{named[p]}'" if p in named else f"position {p}" for p in twice)
+                problems.append(("features", f"{shown} picked twice (by a column's name and by one of its "
+                                             "features); pick each feature once"))
+            else:  # positions only: 0 and -3 of 3 features are one
+                problems.append(("features", f"position{'s' * (len(twice) > 1)} {', '.join(map(str, twice))} "
+                                             f"picked twice (a negative position counts from the end: -1 is "
+                                             f"{width - 1}); pick each feature once"))
         copy = self.model_copy()
         copy._positions = tuple(flat)
         return copy, problems
