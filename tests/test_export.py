@@ -33,6 +33,18 @@ def trained_runs(tmp_path_factory) -> dict[str, Path]:
                               quiet=True).run_dir for name in CONFIG_NAMES}
 
 
+def readme_client(which: str, run: Path, up_to: str | None = None) -> dict:
+    """The README's onnxruntime client (``fruit``: the table one; ``text``: the text one)
+    run as written on ``run`` (up to the line starting ``up_to``); its names."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start, placeholder = {"fruit": ("From Python, with only onnxruntime and NumPy.", "runs/fruit-20261201-081500"),
+                          "text": ("for a model whose only\ninput is the text", "runs/text_lstm-20261201-081500")}[which]
+    client = readme.split(start)[1].split("```python\n")[1].split("```")[0].replace(placeholder, str(run))
+    namespace: dict = {}
+    exec(client.split(up_to)[0] if up_to else client, namespace)
+    return namespace
+
+
 def _test_split(run: Path):
     """The run's test split as the exported model takes it: encoded, not preprocessed."""
     from nnrun.config import load_config
@@ -109,10 +121,7 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     run = nnrun.train(CONFIGS / "fruit.yaml", overrides=["training.epochs=2", "data.source.unknown=ignore"],
                       run_dir=tmp_path / "fruit", quiet=True).run_dir
     export_run(run)
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    client = readme.split("From Python, with only onnxruntime and NumPy.")[1].split("```python\n")[1].split("```")[0]
-    namespace: dict = {}
-    exec(client.replace("runs/fruit-20261201-081500", str(run)), namespace)
+    namespace = readme_client("fruit", run)
     rows = namespace["rows"] + [
         {"weight_g": None, "length_cm": 12.0, "sweetness": 6.0, "color": None},
         {"weight_g": 140, "length_cm": None, "sweetness": None, "color": "purple"},
@@ -157,10 +166,7 @@ def test_the_readme_client_gives_nnruns_predictions_for_date_columns(tmp_path):
               "loss": "mse", "training": {"epochs": 2}}
     run = nnrun.train(config, run_dir=tmp_path / "dated", quiet=True).run_dir
     export_run(run)
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    client = readme.split("From Python, with only onnxruntime and NumPy.")[1].split("```python\n")[1].split("```")[0]
-    namespace: dict = {}
-    exec(client.replace("runs/fruit-20261201-081500", str(run)).split("rows = [")[0], namespace)
+    namespace = readme_client("fruit", run, up_to="rows = [")
     from datetime import datetime
 
     rows = [{"when": "2024-07-02T13:45+02:00", "day": "2023-12-31"}, {"when": None, "day": datetime(2024, 2, 29)},
@@ -359,10 +365,7 @@ def test_the_readme_text_client_gives_nnruns_predictions(trained_runs):
     long, punctuation, case, an accent typed as a combining mark, unknown words, empty."""
     run = trained_runs["text_lstm"]
     export_run(run)
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    client = readme.split("for a model whose only\ninput is the text")[1].split("```python\n")[1].split("```")[0]
-    namespace: dict = {}
-    exec(client.replace("runs/text_lstm-20261201-081500", str(run)), namespace)
+    namespace = readme_client("text", run)
     texts = namespace["texts"] + ["", "NA", "Brilliant!!! Caf\u0065\u0301 zebra " * 15, "not", "  the WAS it  "]
     ids = np.array([namespace["token_ids"](t) for t in texts], np.float32)
     assert (ids[2] == 0).all() and (ids[3] == 0).all() and (ids[4] != 0).all()  # empty, missing; cut to length
@@ -387,10 +390,7 @@ def test_the_readme_client_reads_rows_as_a_csv_reader_gives_them(tmp_path):
     run = nnrun.train(CONFIGS / "customers.yaml", overrides=["training.epochs=2"], run_dir=tmp_path / "customers",
                       quiet=True).run_dir
     export_run(run)
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    client = readme.split("From Python, with only onnxruntime and NumPy.")[1].split("```python\n")[1].split("```")[0]
-    namespace: dict = {}
-    exec(client.replace("runs/fruit-20261201-081500", str(run)).split("rows = [")[0], namespace)
+    namespace = readme_client("fruit", run, up_to="rows = [")
     new = CONFIGS / "data" / "customers_new.csv"
     with open(new, newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -422,10 +422,7 @@ def test_the_readme_text_client_reads_the_runs_own_missing_values_as_empty(tmp_p
     run = nnrun.train(CONFIGS / "text_lstm.yaml", overrides=["training.epochs=1", "data.source.missing_values=[unknown]"],
                       run_dir=tmp_path / "text", quiet=True).run_dir
     export_run(run)
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    client = readme.split("for a model whose only\ninput is the text")[1].split("```python\n")[1].split("```")[0]
-    namespace: dict = {}
-    exec(client.replace("runs/text_lstm-20261201-081500", str(run)), namespace)
+    namespace = readme_client("text", run)
     texts = ["Unknown", "unknown ", "the plot was not bad"]
     ids = np.array([namespace["token_ids"](t) for t in texts], np.float32)
     assert (ids[:2] == 0).all()
