@@ -51,14 +51,15 @@ def test_names_bind_to_positions_of_features_and_of_columns():
                                     "'income'?"),
     ({"features": ["city", "city=Lyon"]}, (5,), "model.layers.0.features: 'city=Lyon' picked twice (by a column's "
                                                  "name and by one of its features); pick each feature once"),
-    ({"features": [0, -5]}, (5,), "model.layers.0.features: position 0 picked twice (a negative position counts "
+    ({"features": [0, -5]}, (5,), "model.layers.0.features: 'age' picked twice (a negative position counts "
                                   "from the end: -1 is 4); pick each feature once"),
     ({"features": [2023]}, (5,), "model.layers.0.features.0: 2023 is a position, and the input also has a column "
                                  "'2023': quote it ('2023') to name the column"),
     ({"features": [0, 7]}, (5,), "model.layers.0: select_0: position 7 outside the 5 features of the last axis "
-                                 "(0 to 4)"),
-    ({"features": ["age"]}, (5, 1), "'age' is a name, and names pick features of the model's flat input; this layer "
-                                    "reads an input of shape (5, 1): give a position on its last axis (0 first)"),
+                                 "(0 to 4, or -5 to -1 from the end)"),
+    ({"features": [0, "age"]}, (5,), "model.layers.0.features: 'age' picked twice; pick each feature once"),
+    ({"features": ["age"]}, (5, 1), "'age' is a name, and names pick features of a flat input; this one is of shape "
+                                    "(5, 1): give a position on its last axis (0 first)"),
 ])
 def test_what_a_name_or_position_cannot_pick_is_refused_at_its_place(spec, shape, message):
     features = {"age": [0], "city": [1, 2, 3], "city=Lyon": [1], "city=Nice": [2], "city=Paris": [3], "income": [4],
@@ -70,7 +71,8 @@ def test_what_a_name_or_position_cannot_pick_is_refused_at_its_place(spec, shape
 
 def test_a_name_after_another_layer_is_refused_and_a_feature_listed_twice_is_a_config_error():
     with pytest.raises(ConfigError, match=r"model.layers.1.features.0: 'age' is a name, and names pick features of "
-                                          r"the model's flat input; this layer reads another layer's output"):
+                                          r"the model's input; this layer reads 'dense_0': add inputs: \[input\] to "
+                                          r"pick from the model's input"):
         compile_graph(layers({"type": "dense", "units": 3}, {"type": "select", "features": ["age"]}), (5,),
                       features={"age": [0]})
     with pytest.raises(ValueError, match="age listed twice; list each feature once"):
@@ -136,3 +138,13 @@ def test_an_embedding_behind_a_select_reads_the_input_as_token_ids(tmp_path):
 
     rules = input_rules(model.trained.graph)
     assert rules["padding"]["value"] == 0 and rules["input_values"].startswith("whole numbers from 0 to 8")
+
+
+def test_validate_lists_the_features_a_column_encodes(run_cli):
+    from pathlib import Path
+
+    result = run_cli("validate", Path(__file__).parent.parent / "configs" / "customers.yaml")
+    assert result.exit_code == 0, result.output
+    assert "features: age; income; city (city=Lille, city=Lyon, city=Nice, city=Paris); tenure_months" in result.output
+    iris = run_cli("validate", Path(__file__).parent.parent / "configs" / "iris.yaml")  # a feature a column: no line
+    assert iris.exit_code == 0 and "features:" not in iris.output

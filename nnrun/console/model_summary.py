@@ -15,6 +15,7 @@ from rich.console import Console
 from nnrun.commands.validate import layer_rows, validate
 from nnrun.console.output import OutputConsole, say_note
 from nnrun.console.tables import FoldingTable
+from nnrun.data.features import column_features
 from nnrun.data.labels import class_list
 from nnrun.data.split import how_drawn
 from nnrun.engine.experiment import Experiment
@@ -37,6 +38,8 @@ def print_model_summary(console: Console, experiment: Experiment, source: str) -
         + "".join(f"; '{c['name']}': a vocabulary of {len(c['text']['vocabulary']):,} tokens (max_tokens "
                   f"{c['text']['max_tokens']:,}), [UNK] and padding included"
                   for c in (experiment.columns or {}).get("columns", []) if c["kind"] == "text"))
+    if (line := _features_line(experiment.columns)) is not None:
+        say(line)
     for warning in experiment.warnings:
         say_note(warning, "warning")
     rows = layer_rows(experiment)
@@ -84,3 +87,20 @@ def _option(value) -> str:
     if isinstance(value, bool):  # as YAML writes it, not Python
         return "true" if value else "false"
     return str(value)
+
+
+def _features_line(columns: dict | None) -> str | None:
+    """The input's features by column, where a column encodes several (a category's
+    one-hot features, a date's), as a select layer and the model card name them; None
+    for a table of one feature a column (the columns are the features) or no table."""
+    if not columns or all(len(column_features(c)) == 1 or c["kind"] == "text" for c in columns["columns"]):
+        return None
+    parts = []
+    for column in columns["columns"]:
+        names = column_features(column)
+        if len(names) == 1 or column["kind"] == "text":
+            parts.append(column["name"] + (f" ({len(names)} token positions)" if column["kind"] == "text" else ""))
+        else:
+            shown = ", ".join(names[:4]) + (f", ... {len(names)} in all" if len(names) > 4 else "")
+            parts.append(f"{column['name']} ({shown})")
+    return f"features: {'; '.join(parts)}"

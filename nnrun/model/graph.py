@@ -229,7 +229,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
             continue
         in_shape = in_shapes if layer.merges else in_shapes[0]
         if layer.names_features:  # names of the input's features become positions
-            layer, named = layer.bound(features, in_shape, INPUT in inputs[i])
+            layer, named = layer.bound(features, in_shape, inputs[i][0])
             problems += [Problem(f"model.layers.{i}.{path}", message) for path, message in named]
             if named:
                 continue

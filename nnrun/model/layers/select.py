@@ -7,11 +7,10 @@ each with its own encoder) does.
     - {type: select, features: [city], inputs: [input], name: place}   # city's one-hot features
     - {type: concatenate, inputs: [dense_1, place]}
 
-A feature is named as the model's input names it (``nnrun validate`` lists them): a
-CSV column's name stands for every feature it encodes (a category's one-hot features,
-a date's, a text's token positions), ``color=red`` for one of them (a wrong name is told
-with the names the input has). A whole number is
-a position on the last axis instead (0 first), which is also how a layer that reads
+A feature is named as the model's input names it: a CSV column's name stands for every
+feature it encodes (a category's one-hot features, a date's), ``color=red`` for one of
+them (a wrong name is told with the names the input has). A whole number is a position
+on the last axis instead (0 first, -1 the last), which is also how a layer that reads
 another layer's output, or an input of several axes, is selected from. The graph binds
 the names to positions when it compiles (:meth:`Select.bound`), from the features the
 data gives it; from then on the layer is ``x[..., positions]``.
@@ -55,11 +54,12 @@ class Select(Layer):
         return features
 
     def bound(self, features: dict[str, list[int]] | None, input_shape: Shape,
-              reads_input: bool) -> tuple["Select", list[tuple[str, str]]]:
+              reads: str) -> tuple["Select", list[tuple[str, str]]]:
         """A copy whose names are positions: ``features`` maps each name of the model
-        input's features (and each CSV column's name) to its positions. Returns the copy
-        and the problems, each (a path under the layer, a message)."""
-        problems, positions = [], []
+        input's features (and each CSV column's name) to its positions; ``reads``: the
+        layer it reads ("input": the model's input). Returns the copy and the problems,
+        each (a path under the layer, a message)."""
+        problems, positions, reads_input = [], [], reads == "input"
         for j, feature in enumerate(self.features):
             if isinstance(feature, int):
                 if reads_input and str(feature) in (features or {}):  # a header of years: 2023 unquoted in YAML
@@ -68,11 +68,15 @@ class Select(Layer):
                                                       "give its position otherwise"))
                 positions.append([feature])
                 continue
-            if not reads_input or len(input_shape) != 1:
-                reads = "another layer's output" if not reads_input else f"an input of shape {tuple(input_shape)}"
+            if not reads_input:
                 problems.append((f"features.{j}", f"'{feature}' is a name, and names pick features of the model's "
-                                                  f"flat input; this layer reads {reads}: give a position on its "
-                                                  "last axis (0 first)"))
+                                                  f"input; this layer reads '{reads}': add inputs: [input] to pick "
+                                                  "from the model's input, or give a position on the last axis of "
+                                                  f"'{reads}' (0 first)"))
+            elif len(input_shape) != 1:
+                problems.append((f"features.{j}", f"'{feature}' is a name, and names pick features of a flat input; "
+                                                  f"this one is of shape {tuple(input_shape)}: give a position on "
+                                                  "its last axis (0 first)"))
             elif not features:
                 problems.append((f"features.{j}", f"'{feature}' is a name, and the input's features have none here: "
                                                   "give a position on its last axis (0 first)"))
@@ -88,15 +92,14 @@ class Select(Layer):
         inside = [p % width for p in flat if -width <= p < width] if width else []
         twice = sorted({p for p in inside if inside.count(p) > 1})
         if twice and not problems:
-            if any(isinstance(f, str) and len((features or {}).get(f, ())) > 1 for f in self.features):
-                named = {p[0]: name for name, p in (features or {}).items() if len(p) == 1}
-                shown = ", ".join(f"'{named[p]}'" if p in named else f"position {p}" for p in twice)
-                problems.append(("features", f"{shown} picked twice (by a column's name and by one of its "
-                                             "features); pick each feature once"))
-            else:  # positions only: 0 and -3 of 3 features are one
-                problems.append(("features", f"position{'s' * (len(twice) > 1)} {', '.join(map(str, twice))} "
-                                             f"picked twice (a negative position counts from the end: -1 is "
-                                             f"{width - 1}); pick each feature once"))
+            named = {p[0]: name for name, p in (features or {}).items() if len(p) == 1} if reads_input else {}
+            shown = ", ".join(f"'{named[p]}'" if p in named else f"position {p}" for p in twice)
+            why = ["by a column's name and by one of its features"] if any(
+                isinstance(f, str) and len((features or {}).get(f, ())) > 1 for f in self.features) else []
+            if any(isinstance(f, int) and f < 0 for f in self.features):
+                why.append(f"a negative position counts from the end: -1 is {width - 1}")
+            told = f" ({'; '.join(why)})" if why else ""
+            problems.append(("features", f"{shown} picked twice{told}; pick each feature once"))
         copy = self.model_copy()
         copy._positions = tuple(flat)
         return copy, problems
@@ -114,7 +117,7 @@ class Select(Layer):
         outside = [p for p in positions if not -width <= p < width]
         if outside:
             raise ValueError(f"position{'s' * (len(outside) > 1)} {', '.join(map(str, outside))} outside the "
-                             f"{width} features of the last axis (0 to {width - 1})")
+                             f"{width} features of the last axis (0 to {width - 1}, or -{width} to -1 from the end)")
         return (*input_shape[:-1], len(positions))
 
     def forward(self, params, x, training, rng):
