@@ -319,9 +319,18 @@ def test_arrays_whose_run_cannot_start_leave_no_folder(tmp_path, monkeypatch, fu
     x, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
     config = {"name": "a", "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
               "loss": "sparse_categorical_crossentropy", "training": {"epochs": 1}}
+    from nnrun.store import lock, rundir
+
+    remove, held = rundir.remove_unstarted, []
+
+    def spied(path, *args):  # removed while this process still holds the folder's lock: no one else's go with it
+        held.append(lock.is_held(path))
+        remove(path, *args)
+
+    monkeypatch.setattr(rundir, "remove_unstarted", spied)
     with pytest.raises(OSError):
         nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra")
-    assert not (tmp_path / "ra").exists()
+    assert not (tmp_path / "ra").exists() and held == [True]
     full_disk_at_the_start()  # space freed
     assert nnrun.train(config, data=(x, y), run_dir=tmp_path / "ra", quiet=True).run_dir.exists()
 

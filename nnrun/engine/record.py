@@ -23,7 +23,6 @@ from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, next_evaluatio
 from nnrun.store import files
 from nnrun.store.history import MetricsLog
 from nnrun.store.lock import RunLock
-from nnrun.store.leftovers import remove_unstarted
 from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import save_weights
 from nnrun.version import __version__
@@ -115,9 +114,10 @@ class RunRecord:
             record.hash_files()
             record._write_meta()
         except BaseException:
-            if created_here:  # a start that failed (a full disk) leaves no half-made run behind: removed
-                remove_unstarted(run.path, run.premade)  # while still locked, so no one else's files go with it
-            lock.release()
+            # A failed start (a full disk) leaves no half-made run, removed while still locked so that no
+            object.__setattr__(run, "claim", lock)  # one else's files go with it: here, or by the caller
+            if created_here:  # whose claim it was (a folder of saved arrays)
+                run.remove_if_unstarted()
             raise
         return record
 
