@@ -96,7 +96,7 @@ def profile(experiment, batch_size: int, steps: int) -> dict[str, list[float]]:
         pending = d_out
         for node, cache in zip(reversed(graph.nodes), reversed(tape)):
             t = clock()
-            dx, grads = node.layer.backward(node.params, cache, pending, need_dx=not node.reads_model_input,
+            dx, grads = node.layer.backward(node.params, cache, pending, need_dx=node.need_dx,
                                             **graph.backward_options(node))
             for local, grad in grads.items():
                 if grad is not node.grads[local]:

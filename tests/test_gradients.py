@@ -161,6 +161,15 @@ GRAPH_CASES = {
                                 {"type": "global_max_pool1d"}, {"type": "dense", "units": 1}], "mse"),
     "embedding-layer-norm": ([{"type": "embedding", "input_dim": 5, "output_dim": 3}, {"type": "layer_normalization"},
                               {"type": "flatten"}, {"type": "dense", "units": 1}], "mae"),
+    # Branches of selected features: the layers after a select of the input skip their input
+    # gradient; a select inside the graph passes its gradient on to the layer that learns before it.
+    "select-branches": ([{"type": "select", "features": [3, 0], "name": "left"},
+                         {"type": "dense", "units": 3, "activation": "tanh", "name": "a"},
+                         {"type": "select", "features": [1, 2], "inputs": ["input"], "name": "right"},
+                         {"type": "dense", "units": 3, "activation": "tanh", "name": "b"},
+                         {"type": "select", "features": [2, 0], "name": "picked"},
+                         {"type": "concatenate", "inputs": ["a", "picked"]},
+                         {"type": "dense", "units": 3, "activation": "softmax"}], "categorical_crossentropy"),
 }
 
 
@@ -202,3 +211,10 @@ def test_float32_stays_float32(cls, spec, shape):
     assert all(g.dtype == np.float32 for g in grads.values())
     assert all(d.dtype == np.float32 for d in (dx if layer.merges else [dx]))
     assert all(p.dtype == np.float32 for p in params.values())
+
+
+def test_a_layer_reading_a_select_of_the_input_skips_its_input_gradient():
+    graph = _graph_case(GRAPH_CASES["select-branches"][0], None)
+    need = {node.name: node.need_dx for node in graph.nodes}
+    assert need == {"left": False, "a": False, "right": False, "b": False, "picked": True, "concatenate_5": True,
+                    "dense_6": True}

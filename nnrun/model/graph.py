@@ -45,6 +45,9 @@ class Node:
     params: dict[str, np.ndarray] = field(default_factory=dict)  # views, local names
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     reads_model_input: bool = False
+    # Whether backward needs the input gradient: a layer before it learns, or passes a gradient on to
+    # one that does (not so for the first layer, or one after a select or reshape of the input).
+    need_dx: bool = True
 
 
 class Graph:
@@ -133,7 +136,7 @@ class Graph:
                     grad.fill(0)
                 continue
             # A merge always returns every input's gradient: its other inputs need theirs.
-            need_dx = node.layer.merges or not node.reads_model_input
+            need_dx = node.layer.merges or node.need_dx
             dx, grads = node.layer.backward(node.params, cache, dy, need_dx=need_dx, **self.backward_options(node))
             for local, grad in grads.items():
                 if grad is not node.grads[local]:  # not already written in place
@@ -218,7 +221,7 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
         raise ConfigError("", [order])
 
     shapes: dict[str, Shape] = {INPUT: tuple(input_shape)}
-    nodes = []
+    nodes, learning = [], {}  # learning: layers that learn, or before which one does
     for i in order:
         layer = layers[i]
         if any(n not in shapes for n in inputs[i]):
@@ -239,8 +242,10 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
             before = layers[names.index(inputs[i][0])] if inputs[i][0] in names else None
             problems.append(Problem(f"model.layers.{i}", f"{names[i]}: {what_ended_the_steps(exc, before)}"))
             continue
-        node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i])
+        node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i],
+                    need_dx=any(learning.get(n, False) for n in inputs[i]))
         node.params = layer.init(in_shape, rng, dtype)
+        learning[names[i]] = node.need_dx or bool(set(node.params) - set(layer.state_params))
         nodes.append(node)
     if problems:
         raise ConfigError("", problems)
