@@ -148,3 +148,33 @@ def test_validate_lists_the_features_a_column_encodes(run_cli):
     assert "features: age; income; city (city=Lille, city=Lyon, city=Nice, city=Paris); tenure_months" in result.output
     iris = run_cli("validate", Path(__file__).parent.parent / "configs" / "iris.yaml")  # a feature a column: no line
     assert iris.exit_code == 0 and "features:" not in iris.output
+
+
+def test_token_id_columns_of_a_table_keep_no_range_the_others_do(tmp_path):
+    # Token ids stored as number columns beside an amount: a select of them into an embedding.
+    # Training's rows were all long (ids of 1 and up everywhere); new rows padded with 0 are
+    # no other unit, while an amount a hundred times training's still is.
+    rng = np.random.default_rng(0)
+    lines = ["amount,t0,t1,t2,t3,label"] + [
+        f"{rng.uniform(10, 20):.2f},{','.join(str(v) for v in rng.integers(1, 9, 4))},{i % 2}" for i in range(60)]
+    (tmp_path / "rows.csv").write_text("\n".join(lines) + "\n")
+    config = {"data": {"source": {"type": "csv", "path": str(tmp_path / "rows.csv"), "target": "label"}},
+              "model": {"layers": [
+                  {"type": "select", "features": ["t0", "t1", "t2", "t3"]},
+                  {"type": "embedding", "input_dim": 9, "output_dim": 2, "mask_zero": True},
+                  {"type": "global_average_pool1d", "name": "words"},
+                  {"type": "select", "features": ["amount"], "inputs": ["input"], "name": "amount"},
+                  {"type": "concatenate", "inputs": ["words", "amount"]},
+                  {"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 1}}
+    model = nnrun.load(nnrun.train(config, run_dir=tmp_path / "r", quiet=True).run_dir)
+    (tmp_path / "new.csv").write_text("amount,t0,t1,t2,t3\n15,3,4,0,0\n14,5,0,0,0\n")
+    assert model.predict(tmp_path / "new.csv").notes == ()
+    from nnrun.commands.model_card import model_card
+
+    card = model_card(model.trained)  # the ids' rules are said of their columns, not of the amount
+    assert card["input_values"] == "'t0', 't1', 't2', 't3': whole numbers from 0 to 8, the indices it learned vectors for"
+    assert card["padding"]["means"].startswith("'t0', 't1', 't2', 't3': a token index of 0 is padding")
+    (tmp_path / "far.csv").write_text("amount,t0,t1,t2,t3\n1500,3,4,0,0\n1400,5,0,0,0\n")
+    (note,) = model.predict(tmp_path / "far.csv").notes
+    assert note.startswith("2 of 2 values in 'amount' lie far outside what training saw")

@@ -49,9 +49,12 @@ from the same columns. It is read from the run's ``preprocess.json`` and
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnrun.commands.runs import status_of
 from nnrun.data.features import encoded_names
-from nnrun.model.inputs import input_readers
+from nnrun.data.labels import quoted_names
+from nnrun.model.inputs import input_readers, positions_read
 from nnrun.store.preprocessing import SavedPreprocessing
 from nnrun.store.trained import TrainedRun, weights_fingerprint
 
@@ -113,7 +116,8 @@ def model_card(trained: TrainedRun) -> dict:
         "features": encoded_names(encoding) if encoding else list(saved.feature_names),
         "input_shape": list(saved.input_shape),
         "preprocessing": [step.model_dump(mode="json") for step in config.data.preprocess],
-        **input_rules(trained.graph, [step.type for step in config.data.preprocess]),
+        **input_rules(trained.graph, [step.type for step in config.data.preprocess], encoded_names(encoding) if
+                      encoding else list(saved.feature_names)),
         "run": {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
@@ -123,21 +127,25 @@ def model_card(trained: TrainedRun) -> dict:
     }
 
 
-def input_rules(graph, preprocess: list[str] = ()) -> dict:
+def input_rules(graph, preprocess: list[str] = (), names: list[str] | None = None) -> dict:
     """``input_values`` and ``padding`` (see above) from the layers that read the model
     input's values (directly, or through a select or reshape): nothing in the encoded
     features says either, and a client that pads with another value, or sends an index
-    out of range, gets answers with no error. ``preprocess``: the steps before the graph."""
-    readers = [node.layer for node in input_readers(graph)]
-    accepted = sorted({text for layer in readers if (text := layer.accepted_inputs()) != "any number"})
-    padding = None
-    for layer in readers:
+    out of range, gets answers with no error. ``preprocess``: the steps before the graph;
+    ``names``: the features', to say which a rule is of where it is not of them all."""
+    width, accepted, padding = int(np.prod(graph.input_shape)), [], None
+    for node in input_readers(graph):
+        layer, read = node.layer, sorted(set(positions_read(graph, node)))
+        of = f"{quoted_names([names[p] for p in read], SHOWN_COLUMNS)}: " if names and len(read) < width else ""
+        if (text := layer.accepted_inputs()) != "any number":
+            accepted.append(of + text)
         if layer.type == "embedding" and layer.mask_zero:
-            padding = {"value": 0, "means": "a token index of 0 is padding: the layers after the embedding leave it out"}
+            padding = {"value": 0, "means": f"{of}a token index of 0 is padding: the layers after the embedding "
+                                            "leave it out"}
         elif layer.type == "masking":
             after = (f"after data.preprocess ({', '.join(preprocess)}; write the value it becomes, as the exported "
                      "graph applies it first)") if preprocess else "as given"
             padding = {"value": layer.mask_value,
-                       "means": f"a step whose every feature is {layer.mask_value:g} {after} is padding: the layers "
-                                "after the masking layer leave it out"}
-    return {"input_values": "; ".join(accepted) or None, "padding": padding}
+                       "means": f"{of}a step whose every feature is {layer.mask_value:g} {after} is padding: the "
+                                "layers after the masking layer leave it out"}
+    return {"input_values": "; ".join(sorted(set(accepted))) or None, "padding": padding}

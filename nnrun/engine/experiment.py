@@ -18,7 +18,7 @@ import numpy as np
 from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
-from nnrun.data.features import feature_positions
+from nnrun.data.features import column_features, feature_positions
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unscaled_images, unscaled_inputs,
@@ -27,8 +27,8 @@ from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_mo
 from nnrun.engine.mask_advice import nothing_masked, padded_numbers, sequence_padding, unmasked_padding, unread_masks
 from nnrun.engine.settled import class_weights_resolved, unicode_resolved
 from nnrun.errors import ConfigError, Problem, UserError
-from nnrun.model.graph import INPUT, Graph, compile_graph
-from nnrun.model.inputs import VALUES_KEPT
+from nnrun.model.graph import Graph, compile_graph
+from nnrun.model.inputs import index_positions
 from nnrun.model.layers.base import channels_first
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
@@ -106,7 +106,7 @@ def build(
     config = class_weights_resolved(loaded, raw_train)
     names = raw_train.feature_names or []
     ranges = feature_ranges(raw_train.x) if splits.columns is None and len(names) and \
-        len(names) == int(np.prod(raw_train.input_shape)) and not _reads_indices(config.model.layers) else None
+        len(names) == int(np.prod(raw_train.input_shape)) else None
     steps = config.data.preprocess
     padding = sequence_padding(raw_train.x)  # as stored: standardizing moves the padding's zeros
     if preprocess_states is None:
@@ -125,6 +125,7 @@ def build(
         graph = compile_graph(config.model.layers, raw_train.input_shape, config.loss, rng=stream(config.seed, "init"),
                               features=feature_positions(names, splits.columns))
         check_against_data(config, graph, raw_train, parts)
+        ranges = _without_index_ranges(graph, ranges, splits.columns)
         if warm_start and (unmeasurable := unmeasurable_monitors(config, parts)):  # a new run's, not a saved one's
             raise ConfigError("", unmeasurable)
         if config.data.target_scale == "standardize":
@@ -188,18 +189,19 @@ def _typed(loaded: LoadedConfig, parts: tuple) -> bool:
                for path, origin in loaded.overrides.items())
 
 
-def _reads_indices(layers) -> bool:
-    """Whether only embeddings read the model's input: its values are token ids, whose
-    range in training says nothing of new samples (a 0 of padding where training's texts
-    were all long, a rare word's id), so no range is kept to note them by."""
-    names = [layer.name or f"{layer.type}_{i}" for i, layer in enumerate(layers)]
-    reads = [list(layer.inputs) if layer.inputs else [names[i - 1] if i else INPUT] for i, layer in enumerate(layers)]
-    kept = {INPUT}  # the input, and the layers that pass its values on (a select, a reshape): their readers read it
-    for i in range(len(layers)):  # in order: a layer listed before the one it reads is no such chain
-        if len(reads[i]) == 1 and reads[i][0] in kept and layers[i].type in VALUES_KEPT:
-            kept.add(names[i])
-    readers = [layer for i, layer in enumerate(layers) if layer.type not in VALUES_KEPT and kept & set(reads[i])]
-    return bool(readers) and all(layer.type == "embedding" for layer in readers)
+def _without_index_ranges(graph: Graph, ranges: list | None, columns: dict | None) -> list | None:
+    """The training ranges less those of features an embedding reads as token ids (in
+    ``ranges``, and the number columns of a table's ``columns``, changed in place): a 0
+    of padding where training's texts were all long, or a rare word's id, is no value
+    far from training's."""
+    indices = index_positions(graph)
+    start = 0
+    for column in (columns or {}).get("columns", []):
+        width = len(column_features(column))
+        if column.get("range") is not None and indices >= set(range(start, start + width)):
+            column["range"] = None
+        start += width
+    return [None if i in indices else r for i, r in enumerate(ranges)] if ranges and indices else ranges
 
 
 def _given_splits_unset(loaded: LoadedConfig, given: frozenset[str]) -> Config:

@@ -7,6 +7,8 @@ May import: :mod:`nnrun.model.graph`.
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnrun.model.graph import Graph
 
 VALUES_KEPT = ("reshape", "flatten", "select")  # layers that pass (some of) the model input's values on unchanged
@@ -42,3 +44,17 @@ def input_readers(graph: Graph) -> list:
     """The nodes that read the model input's values (whose layers' ``check_inputs`` and
     ``wrong_inputs`` then apply to them)."""
     return [node for node in graph.nodes if reads_input_values(graph, node)]
+
+
+def positions_read(graph: Graph, node) -> list[int]:
+    """The positions of the flattened model input whose values ``node`` reads (all of
+    them but for a select before it), in the order it reads them."""
+    where = np.arange(int(np.prod(graph.input_shape)), dtype=np.float64).reshape(1, *graph.input_shape)
+    return values_read(graph, node, where).astype(np.int64).ravel().tolist()
+
+
+def index_positions(graph: Graph) -> set[int]:
+    """The positions of the flattened model input that a layer reads as indices (an
+    embedding's token ids): no range of them means anything to new samples."""
+    return {p for node in input_readers(graph) if not node.layer.differentiable_input
+            for p in positions_read(graph, node)}
