@@ -103,9 +103,8 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     if split not in experiment.splits:
         available = ", ".join(experiment.splits)
         near = did_you_mean(split, list(experiment.splits))
-        held = [name for name in experiment.splits if name != "train"] or ["train"]  # held out: none, a file's turn
         raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
-                        hint=f"score it with: {next_evaluation(rebuilt.run.path, held)}")
+                        hint=f"score it with: {next_evaluation(rebuilt.run.path, experiment.splits)}")
     part = experiment.splits[split]
     report = {"split": split, "samples": len(part), **_at(threshold), "metrics": experiment.score(split, threshold)}
     report.update(diagnose(experiment.graph, part, threshold))

@@ -15,7 +15,7 @@ from nnrun.commands.file_format import check_written
 from nnrun.data.base import check_regression_target
 from nnrun.data.cells import class_index, is_boolean, tidy_label
 from nnrun.data.csvheader import read_header
-from nnrun.data.formats import read_npz
+from nnrun.data.formats import npz_keys, read_npz
 from nnrun.data.inputs import InputRows, read_input
 from nnrun.data.labels import written_as
 from nnrun.data.ranges import sample_notes
@@ -193,18 +193,10 @@ def _array(source: Path, names: list[str], what: str) -> np.ndarray:
     found = next((name for name in names if name in arrays), None)
     if found is None:
         named = " or ".join(repr(n) for n in names)
-        held = ", ".join(_held_arrays(source)) or "none"
+        held = ", ".join(npz_keys(source)) or "none"
         raise UserError(f"{source}: no array named {named} with {what} (the archive holds: {held}); save them under "
                         f"{names[-1]!r} (numpy.savez(path, {names[-1]}=...))")
     return arrays[found]
-
-
-def _held_arrays(source: Path) -> list[str]:
-    """The names of the arrays an archive holds, from its list of members (nothing read)."""
-    import zipfile
-
-    with zipfile.ZipFile(source) as archive:
-        return [name.removesuffix(".npy") for name in archive.namelist()]
 
 
 def read_samples(source: Path, saved: SavedPreprocessing, name: str = "x") -> np.ndarray:

@@ -156,7 +156,8 @@ PLACES = {
 RENAMED_VALUES = {
     "acc": "accuracy", "categoricalaccuracy": "accuracy", "sparsecategoricalaccuracy": "accuracy",
     "binaryaccuracy": "accuracy", "meansquarederror": "mse", "meanabsoluteerror": "mae",
-    "rootmeansquarederror": "rmse", "meanabsolutepercentageerror": "mape", "r2score": "r2", "topkcategoricalaccuracy": "top_k_accuracy",
+    "rootmeansquarederror": "rmse", "meanabsolutepercentageerror": "mape", "r2score": "r2",
+    "topkcategoricalaccuracy": "top_k_accuracy",
     "sparsetopkcategoricalaccuracy": "top_k_accuracy", "f1score": "f1",
 }
 # scikit-learn's names, and the usual short ones of the precision-recall curve's area: not Keras's words.

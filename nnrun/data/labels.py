@@ -47,8 +47,9 @@ def class_warnings(names: list[str], counts, origin: str) -> list[str]:
         warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
                         f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
     for group in written_alike(names)[:3]:
-        warnings.append(f"{origin}: the classes {' and '.join(map(repr, group))} differ only in case or spaces: one "
-                        "class written two ways? Write it one way in the file")
+        ways = "two ways" if len(group) == 2 else f"{len(group)} ways"
+        warnings.append(f"{origin}: the classes {_listed(group)} differ only in case or spaces: one class written "
+                        f"{ways}? Write it one way in the file")
     return warnings
 
 
@@ -93,7 +94,8 @@ def written_key(name) -> str:
 
 def known_class_hint(unknown, classes: list[str]) -> str:
     """The hint for labels the model does not know: its classes, after :func:`written_as`."""
-    known = f"the model knows {len(classes)} classes: {', '.join(classes[:20])}" + (", ..." if len(classes) > 20 else "")
+    known = f"the model knows {len(classes)} classes: {', '.join(classes[:20])}" + \
+        (", ..." if len(classes) > 20 else "")
     slip = written_as(unknown, classes)
     return f"{slip}; {known}" if slip else known
 

@@ -19,7 +19,8 @@ def check_names(layers, names, inputs) -> list[Problem]:
         if name == INPUT:
             problems.append(Problem(f"model.layers.{i}.name", f"'{INPUT}' is reserved for the model input"))
         elif name in seen:
-            problems.append(Problem(f"model.layers.{i}.name", f"duplicate layer name '{name}' (also layer {seen[name]})"))
+            problems.append(Problem(f"model.layers.{i}.name",
+                                    f"duplicate layer name '{name}' (also layer {seen[name]})"))
         seen.setdefault(name, i)
     known = set(names) | {INPUT}
     for i, refs in enumerate(inputs):

@@ -211,7 +211,8 @@ def mape(target, out) -> float:
     """Mean absolute percentage error, as Keras's: 100 * mean(|residual| / |target|), each
     target's size at least MAPE_FLOOR (a target near 0 makes it huge, which a warning says)."""
     target64 = target.reshape(out.shape).astype(np.float64)
-    return float(100 * np.mean(np.abs(_residuals(target, out)) / np.maximum(np.abs(target64), MAPE_FLOOR)))
+    residuals = out.astype(np.float64) - target64  # as _residuals, the target cast once
+    return float(100 * np.mean(np.abs(residuals) / np.maximum(np.abs(target64), MAPE_FLOOR)))
 
 
 def r2(target, out) -> float:

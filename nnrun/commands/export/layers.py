@@ -16,7 +16,8 @@ in ``nnrun.model.layers`` with ``training=False``:
   chained ``Add`` / ``Mul``; embedding: ``Gather`` of the table at the input cast to
   int64; select: ``Gather`` of its positions on the last axis.
 
-The sequence layers are in ``sequences``, masking and the padding masks in ``masks``. A layer type missing from ``CONVERTERS``
+The sequence layers are in ``sequences``, masking and the padding masks in ``masks``.
+A layer type missing from ``CONVERTERS``
 makes the export refuse, naming the layer.
 """
 

@@ -187,8 +187,8 @@ def _global_pool1d(op: str) -> Callable:
 def _masked_mean(b: OnnxBuilder, name: str, x: str, mask: str) -> str:
     """The mean over the real steps: weights 1 / count on them (count at least 1)."""
     real = b.node("Cast", [mask], f"{name}_real", to=b.onnx.TensorProto.FLOAT)
-    count = b.node("Max", [_sum_over(b, real, f"{name}_count", 1, 1), b.constant(f"{name}_one", np.array(1, np.float32))],
-                   f"{name}_count_at_least_1")
+    count = b.node("Max", [_sum_over(b, real, f"{name}_count", 1, 1),
+                           b.constant(f"{name}_one", np.array(1, np.float32))], f"{name}_count_at_least_1")
     weights = _unsqueezed(b, b.node("Div", [real, count], f"{name}_weights"), 2, f"{name}_step_weights")
     return _sum_over(b, b.node("Mul", [x, weights], f"{name}_weighted"), name, 1, 0)
 

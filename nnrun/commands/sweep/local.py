@@ -171,7 +171,8 @@ def _stop_all(running: dict, events: queue.Queue, search, state, signal_name: st
     # earlier stop, and not started again yet): never left "running".
     for trial in [t for t in state.trials.values() if t.status == "running" and t.id not in running]:
         began = (state.swept.trial_dir(trial.id) / "metrics.csv").is_file()
-        state.finished(trial, _from_its_run(state, trial, "interrupted", reason if began else f"{reason} as it started"))
+        said = reason if began else f"{reason} as it started"
+        state.finished(trial, _from_its_run(state, trial, "interrupted", said))
 
 
 def _from_its_run(state, trial: Trial, status: str, message: str) -> dict:

@@ -27,7 +27,8 @@ class Embedding(Layer):
     """
 
     type: Literal["embedding"] = "embedding"
-    input_dim: int = Field(gt=0, description="Number of distinct indices (vocabulary size): for a text column, its max_tokens.")
+    input_dim: int = Field(gt=0, description="Number of distinct indices (vocabulary size): for a text column, its "
+                                             "max_tokens.")
     output_dim: int = Field(gt=0, description="Width of each embedding vector.")
     embeddings_initializer: InitializerSpec = Field("uniform", description="Initializer of the table.")
     mask_zero: bool = Field(False, description="Index 0 is padding: mask those steps in the layers that follow.")
