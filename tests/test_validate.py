@@ -427,6 +427,10 @@ def test_numeric_sequences_padded_at_their_end_are_warned_about_until_a_masking_
                    "    - {type: masking}\n"))
     result = run_cli("validate", tmp_path / "r.yaml")
     assert result.exit_code == 0 and "masks nothing" not in result.output, result.output
+    # ... and the values it reads through them are checked: standardized, flat data masks nothing either.
+    result = run_cli("validate", tmp_path / "r.yaml", "--set", "data.preprocess=[standardize]")
+    assert "model.layers.2 (masking): no step of the training sequences has every feature equal to mask_value 0" \
+        in " ".join(result.output.split()), result.output
     # Every sequence of full length: nothing looks padded.
     np.savez(tmp_path / "seq.npz", x=x + 1, y=np.arange(60) % 2)
     assert "warning" not in run_cli("validate", tmp_path / "s.yaml").output

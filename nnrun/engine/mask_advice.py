@@ -13,6 +13,7 @@ import numpy as np
 
 from nnrun.config import Config
 from nnrun.model.graph import INPUT, Graph
+from nnrun.model.inputs import reads_input_values, values_read
 
 PADDING_ROWS = 2000  # training sequences looked at for padding: spread over the split
 PADDED_SHARE = 0.1  # of them, the share that must begin or end in steps of 0 to look padded
@@ -134,20 +135,12 @@ def padding_of(rows: np.ndarray) -> tuple[str | None, float]:
     return name, shares[name]
 
 
-KEEP_VALUES = ("reshape", "dropout")  # layers whose outputs are their inputs' values (dropout's, at prediction)
-
-
 def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]:
     """A masking layer on the model input that finds no padded step in the training
     sequences (``preprocessed``: data.preprocess changed the values it sees)."""
     warnings = []
-    by_name = {node.name: node for node in graph.nodes}
     for node in (node for node in graph.nodes if node.layer.type == "masking"):
-        source = node
-        while len(source.inputs) == 1 and source.inputs != [INPUT] and \
-                by_name[source.inputs[0]].layer.type in KEEP_VALUES:
-            source = by_name[source.inputs[0]]  # a reshape or a dropout passes the padding's values on
-        if source.inputs != [INPUT]:
+        if not reads_input_values(graph, node):  # a reshape, a select or a dropout passes the padding's values on
             # Padding is the data's: a layer before this one has computed new values,
             # which are seldom exactly mask_value, so its steps are never skipped.
             read = ", ".join(f"'{name}'" for name in node.inputs)
@@ -155,10 +148,11 @@ def nothing_masked(graph: Graph, x: np.ndarray, preprocessed: bool) -> list[str]
                             f"it compares with mask_value {node.layer.mask_value:g} are that layer's, not the "
                             "padding's, so it masks nothing; put {type: masking} first, on the model input")
             continue
-        if x.ndim != 3 or not len(x):
+        values = values_read(graph, node, _rows(x)) if len(x) else x  # as the masking layer reads them
+        if values.ndim != 3 or not len(values):
             continue
         value = node.layer.mask_value
-        if np.any(np.all(_rows(x) == value, axis=-1)):
+        if np.any(np.all(values == value, axis=-1)):
             continue
         why = "; data.preprocess changes the values before this layer sees them (standardize moves the padding " \
             "too): scale the sequences before padding them, and leave data.preprocess out" if preprocessed else ""

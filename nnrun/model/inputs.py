@@ -11,7 +11,8 @@ import numpy as np
 
 from nnrun.model.graph import Graph
 
-VALUES_KEPT = ("reshape", "flatten", "select")  # layers that pass (some of) the model input's values on unchanged
+# Layers that pass (some of) the model input's values on unchanged (dropout: as a trained model predicts).
+VALUES_KEPT = ("reshape", "flatten", "select", "dropout")
 
 
 def reads_input_values(graph: Graph, node) -> bool:
