@@ -349,6 +349,18 @@ def test_a_run_killed_as_it_started_is_started_again_in_its_folder_not_refused(t
     said = " ".join(run_cli("train", "--resume", sweep).output.split())
     assert "the sweep there stopped as it started, before its first trial; there is nothing to resume" in said and \
         f"hint: start it again there: nnrun sweep SWEEP.yaml --resume {sweep}" in said
+    # ... and `train CONFIG --resume` does not clear it to start a run there: it is told the same.
+    said = " ".join(run_cli("train", ROOT / "configs" / "iris.yaml", "--resume", sweep).output.split())
+    assert f"hint: start it again there: nnrun sweep SWEEP.yaml --resume {sweep}" in said and (sweep / "sweep.yaml").exists()
+    # A folder of the lock file alone could be either's leftover: named as the command that met it.
+    from nnrun.store.leftovers import holds_no_run, leftover_refusal
+
+    claimed = tmp_path / "claimed"
+    claimed.mkdir()
+    (claimed / ".lock").write_text("")
+    assert holds_no_run(claimed, "run") and holds_no_run(claimed, "sweep")
+    assert leftover_refusal(claimed, "sweep").hint == f"start it again there: nnrun sweep SWEEP.yaml --resume {claimed}"
+    assert leftover_refusal(claimed, "run").hint == f"start it again there: nnrun train CONFIG --resume {claimed}"
     # A run that diverged in its first epoch (training.checkpoint: null keeps no checkpoint) would diverge
     # again: its record stays, and says so.
     diverged = tmp_path / "diverged"

@@ -29,7 +29,7 @@ from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, train_command
 from nnrun.store import checkpoints
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
-from nnrun.store.leftovers import LEFTOVER_RESTART, leftover_of
+from nnrun.store.leftovers import leftover_refusal
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -40,10 +40,8 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     """Continue ``run_dir`` from its newest valid checkpoint; returns a TrainResult."""
     started = time.perf_counter()
     hooks = hooks or SilentHooks()
-    if (left := leftover_of(run_dir)) is not None:  # killed as it started: no config of its own need be there
-        raise UserError(f"{run_dir}: the {left} there stopped as it started, before its first "
-                        f"{'epoch' if left == 'run' else 'trial'}; there is nothing to resume",
-                        hint=f"start it again there: {LEFTOVER_RESTART[left]} {quoted(run_dir)}")
+    if (refused := leftover_refusal(run_dir, "run")) is not None:  # killed as it started: no config need be there
+        raise refused
     run_path = RunDir.open(run_dir)
     path = run_path.path
     loaded = load_config(run_path.config)

@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+from nnrun.errors import UserError, quoted
 from nnrun.store.lock import LOCK_FILE, is_held
 
 # The files of a run before its first epoch: data.npz, data.csv and validation.csv are
@@ -31,12 +32,25 @@ CUT_WRITE = re.compile(r"\.(?P<name>.+)\.\d+\.tmp")
 LOCK_TEXT = re.compile(r"\d*\n?")
 
 
-def holds_no_run(path: str | Path) -> bool:
-    """Whether a run or a sweep may start in ``path``: none there, an empty folder, or
-    what one killed as it started left (:func:`started_nothing`)."""
+def holds_no_run(path: str | Path, kind: str = "run") -> bool:
+    """Whether a ``kind`` ("run" or "sweep") may start in ``path`` as a resume of it: none
+    there, an empty folder, or what one of that kind killed as it started left (a
+    sweep's leftover is not cleared by ``train --resume``, which is told of it instead)."""
     path = Path(path)
     return not path.exists() or path.is_dir() and not path.is_symlink() and not any(path.iterdir()) or \
-        started_nothing(path)
+        leftover_of(path, prefer=kind) == kind
+
+
+def leftover_refusal(path: str | Path, kind: str) -> UserError | None:
+    """The error for resuming (as a ``kind``) what a start killed as it started left in
+    ``path``: there is nothing to resume, and how to start it again; None for any other
+    folder."""
+    left = leftover_of(path, prefer=kind)
+    if left is None:
+        return None
+    return UserError(f"{path}: the {left} there stopped as it started, before its first "
+                     f"{'epoch' if left == 'run' else 'trial'}; there is nothing to resume",
+                     hint=f"start it again there: {LEFTOVER_RESTART[left]} {quoted(path)}")
 
 
 def started_nothing(path: str | Path, locked: bool = False) -> bool:
@@ -47,16 +61,18 @@ def started_nothing(path: str | Path, locked: bool = False) -> bool:
     return leftover_of(path, locked) is not None
 
 
-def leftover_of(path: str | Path, locked: bool = False) -> str | None:
+def leftover_of(path: str | Path, locked: bool = False, prefer: str = "run") -> str | None:
     """"run" or "sweep": what was killed as it started in ``path`` (see
-    :func:`started_nothing`); None where the folder is no such leftover."""
+    :func:`started_nothing`); None where the folder is no such leftover. A folder that
+    could be either (its lock file alone) is ``prefer``'s."""
     path = Path(path)
     lock = path / LOCK_FILE
     if not path.is_dir() or path.is_symlink() or lock.is_symlink() or not lock.is_file() or \
             not LOCK_TEXT.fullmatch(_head(lock)):
         return None
     names = {entry.name for entry in path.iterdir() if not _cut_write(entry, RUN_START | SWEEP_START)}
-    kind = "run" if names <= RUN_START else "sweep" if names <= SWEEP_START else None
+    starts = {"run": RUN_START, "sweep": SWEEP_START}
+    kind = next((k for k in sorted(starts, key=lambda k: k != prefer) if names <= starts[k]), None)
     if kind is None or not locked and is_held(path):
         return None
     for folder in ("checkpoints", "trials"):  # a checkpoint, a trial's folder: something was learned

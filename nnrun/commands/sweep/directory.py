@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from nnrun.store import files
-from nnrun.store.leftovers import LEFTOVER_RESTART, leftover_of
+from nnrun.store.leftovers import leftover_refusal
 from nnrun.store.lock import RunLock
 from nnrun.store.rundir import RunDir
 from nnrun.config import dump_yaml, with_defaults
@@ -82,10 +82,8 @@ class SweepDir:
         hint = "give the folder `nnrun sweep` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them"
         if not path.exists():
             raise UserError(f"{path}: no such directory", hint=hint)
-        if (left := leftover_of(path)) is not None:
-            raise UserError(f"{path}: the {left} there stopped as it started, before its first "
-                            f"{'trial' if left == 'sweep' else 'epoch'}; there is nothing to resume",
-                            hint=f"start it again there: {LEFTOVER_RESTART[left]} {quoted(path)}")
+        if (refused := leftover_refusal(path, "sweep")) is not None:
+            raise refused
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
             raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)", hint=hint)
         return path / "sweep.yaml"

@@ -181,7 +181,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
                     "processes of its own (executor.workers), or on Ray (executor: {type: ray})")
     from nnrun.engine.experiment import resolve_paths
 
-    if resume is not None and sweep_file is not None and run_dir is None and holds_no_run(resume):
+    if resume is not None and sweep_file is not None and run_dir is None and holds_no_run(resume, "sweep"):
         resume, run_dir = None, resume  # started there, as `nnrun train CONFIG --resume DIR` starts a run
     # A folder that is no sweep is told at once, before the checks against the data.
     recorded = SweepDir.recorded_sweep_file(resume) if resume is not None else None
@@ -193,7 +193,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     base_config = resolve_paths(checked.configs[0][1])
     if resume is not None and run_dir is not None:
         raise UserError("--run-dir: not with --resume; a resumed sweep goes on in its own directory")
-    if run_dir is not None and (Path(run_dir) / "sweep.yaml").is_file() and not holds_no_run(run_dir):
+    if run_dir is not None and (Path(run_dir) / "sweep.yaml").is_file() and not holds_no_run(run_dir, "sweep"):
         raise UserError(f"{run_dir}: already holds a sweep; nnrun never writes into one again",
                         hint=f"to finish it: nnrun sweep --resume {quoted(run_dir)}; or give another --run-dir")
     if resume is not None:
