@@ -218,7 +218,10 @@ class ConfigError(UserError):
     def data_gone(self) -> bool:
         """Whether a file of the data source is not where the config says: a run's data
         moved or deleted since it trained, which a retry cannot mend."""
-        return any(p.path.startswith("data.source.") and "no such file" in p.message for p in self.problems)
+        return any(p.path.startswith("data.source.") and NO_SUCH_FILE in p.message for p in self.problems)
+
+
+NO_SUCH_FILE = ": no such file"  # how a data source's missing file is told (data.base), which data_gone finds
 
 
 def quoted(path) -> str:

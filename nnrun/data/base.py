@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from nnrun.data.cells import tidy_label
 from nnrun.data.coded import Coded, merged_codes
 from nnrun.data.dataset import Dataset
-from nnrun.errors import ConfigError, Problem, UserError, listed_samples, near_file
+from nnrun.errors import NO_SUCH_FILE, ConfigError, Problem, UserError, listed_samples, near_file
 from nnrun.specs import SPEC
 
 # Dataset.assigned codes: where a row must go, whatever the split fractions say.
@@ -41,7 +41,7 @@ class SourceBase(BaseModel):
         absent = [(key, Path(getattr(self, key))) for key in self.path_fields
                   if getattr(self, key) is not None and not Path(getattr(self, key)).exists()]
         if absent:
-            raise ConfigError("", [Problem(f"data.source.{key}", f"{path}: no such file"
+            raise ConfigError("", [Problem(f"data.source.{key}", f"{path}{NO_SUCH_FILE}"
                                            f"{near_file(path) or f'; {RELATIVE_HINT}'}") for key, path in absent])
 
     def within(self, folder: Path) -> "SourceBase":
