@@ -35,6 +35,7 @@ from nnrun.errors import (
 from nnrun.store import checkpoints, files
 from nnrun.store.failures import free_space_hint
 from nnrun.store.history import HistoryShort, run_columns
+from nnrun.store.rundir import CHECKPOINT_FILE, checkpoint_name
 from nnrun.store.tensorfile import encode, read
 
 
@@ -98,7 +99,7 @@ class Checkpointer:
     def save(self) -> Path:
         """Write the latest snapshot atomically, then delete all but the newest ``keep``."""
         snapshot = self.latest
-        path = self.folder / checkpoints.file_name(snapshot.epoch)
+        path = self.folder / checkpoint_name(snapshot.epoch)
         metadata = {
             **self.identity,
             "epoch": str(snapshot.epoch),
@@ -142,7 +143,7 @@ class Checkpointer:
         if newest is None:
             where = "no checkpoint is on disk, so a resume starts over"
         else:
-            epoch = int(checkpoints.FILE_NAME.fullmatch(newest.name).group(1))
+            epoch = int(CHECKPOINT_FILE.fullmatch(newest.name).group(1))
             lost = "" if done <= epoch else f"; epoch {done} is lost" if done == epoch + 1 else \
                 f"; epochs {epoch + 1} to {done} are lost"
             where = f"the newest checkpoint on disk is {newest}, after epoch {epoch}{lost}"

@@ -183,7 +183,7 @@ class RunRecord:
                 # Early stopping's end is final: more epochs are refused (see EarlyStopper.ended_run).
                 by_stopper = meta.get("stopped_early") and meta.get("stopped_by") != "hook"
                 # Without a checkpoint (training.checkpoint: null) there is no state to train on from.
-                kept = any(run.checkpoints.glob("epoch-*.safetensors")) if run.checkpoints.is_dir() else False
+                kept = run.kept_checkpoint()
                 warm = f"warm start one from its weights with {setting('model.init_weights', run.weights)}"
                 longer = f"start a new run with a larger training.early_stopping.patience, or {warm}" if by_stopper \
                     else f"train it longer with: {resume_command(run.path, 'N')}" if kept \

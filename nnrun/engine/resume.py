@@ -142,7 +142,7 @@ def refuse_diverged(run: RunDir, epochs: int | None) -> None:
     meta = run.read_meta_or_none()
     epoch = diverged_in(meta)
     if epoch is not None and (epochs is None or epochs >= epoch):
-        saved = run.checkpoints.is_dir() and any(run.checkpoints.glob("epoch-*.safetensors"))
+        saved = run.kept_checkpoint()
         shorter = f", or end this one before it diverged, with {resume_command(run.path, str(epoch - 1))}" \
             if epoch > 1 and saved else ""
         raise UserError(f"{run.path}: the run failed ({meta['failure'].get('message')}); resumed with its config, "

@@ -28,8 +28,8 @@ import numpy as np
 
 from nnrun.engine.checkpointing import Checkpointer
 from nnrun.errors import quoted
-from nnrun.store.checkpoints import capture, file_name, restore
-from nnrun.store.rundir import RunDir
+from nnrun.store.checkpoints import capture, restore
+from nnrun.store.rundir import RunDir, checkpoint_name
 
 SIGNAL_NAMES = ("SIGINT", "SIGTERM")
 
@@ -161,7 +161,7 @@ class FollowingCheckpointer(Checkpointer):
         self.latest = capture(self.components, self.components["progress"].epoch)
 
     def save(self) -> Path:
-        self.saved = self.folder / file_name(self.latest.epoch)  # the writer's file
+        self.saved = self.folder / checkpoint_name(self.latest.epoch)  # the writer's file
         return self.saved
 
 

@@ -22,7 +22,6 @@ components dict that :func:`loop_components` returns.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -30,11 +29,10 @@ from typing import Protocol
 import numpy as np
 
 from nnrun.errors import UserError
-from nnrun.store.rundir import RunDir
+from nnrun.store.rundir import CHECKPOINT_FILE, RunDir
 from nnrun.store.tensorfile import check_like
 
 FORMAT = "nnrun-checkpoint-1"
-FILE_NAME = re.compile(r"epoch-(\d{6,})\.safetensors")
 
 
 class Stateful(Protocol):
@@ -43,14 +41,10 @@ class Stateful(Protocol):
     def restore_state(self, arrays: dict[str, np.ndarray], info: dict, origin: Path) -> None: ...
 
 
-def file_name(epoch: int) -> str:
-    return f"epoch-{epoch:06d}.safetensors"
-
-
 def newest_epoch(run_dir: Path) -> int | None:
     """The epoch of a run's newest checkpoint by its file name (not yet read), or None."""
     found = candidates(run_dir)
-    return int(FILE_NAME.fullmatch(found[0].name).group(1)) if found else None
+    return int(CHECKPOINT_FILE.fullmatch(found[0].name).group(1)) if found else None
 
 
 def candidates(run_dir: Path) -> list[Path]:
@@ -60,7 +54,7 @@ def candidates(run_dir: Path) -> list[Path]:
         raise UserError(f"{folder}: is a symbolic link; nnrun reads only files inside the run directory")
     if not folder.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := FILE_NAME.fullmatch(p.name))]
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := CHECKPOINT_FILE.fullmatch(p.name))]
     return [path for _, path in sorted(found, reverse=True)]
 
 

@@ -22,13 +22,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nnrun.errors import UserError, quoted, resume_command, said
+from nnrun.errors import UserError, resume_command, said
 from nnrun.store import files
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.leftovers import remove_unstarted, started_nothing
 from nnrun.store.lock import LOCK_FILE, RunLock, held_by, is_held
+from nnrun.store.run_hints import runs_hint, sweep_hint
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+CHECKPOINT_FILE = re.compile(r"epoch-(\d{6,})\.safetensors")  # checkpoints/epoch-000012.safetensors
+
+
+def checkpoint_name(epoch: int) -> str:
+    return f"epoch-{epoch:06d}.safetensors"
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class RunDir:
     @property
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"
+
+    def kept_checkpoint(self) -> bool:
+        """Whether checkpoints/ holds a checkpoint to resume from (by its name; not yet read)."""
+        return self.checkpoints.is_dir() and any(CHECKPOINT_FILE.fullmatch(p.name) for p in self.checkpoints.iterdir())
 
     @property
     def lock_file(self) -> Path:
@@ -119,8 +129,7 @@ class RunDir:
     def paused(self, meta: dict | None) -> bool:
         """A hook's should_stop ended the run before its epochs, and a checkpoint keeps
         where: a pause, which a resume trains on from (without one, the stop is final)."""
-        return isinstance(meta, dict) and meta.get("stopped_by") == "hook" and \
-            any(self.checkpoints.glob("epoch-*.safetensors"))
+        return isinstance(meta, dict) and meta.get("stopped_by") == "hook" and self.kept_checkpoint()
 
     def preprocess_edited(self, meta: dict | None) -> bool:
         """preprocess.json is not the file the run wrote (meta.json keeps its hash); a run
@@ -191,14 +200,14 @@ class RunDir:
             raise UserError(f"{path}: is a file, not a run directory",
                             hint="give the folder `nnrun train` wrote, e.g. runs/<name>-<time>; `nnrun runs` lists them")
         if not path.is_dir():
-            raise UserError(f"{path}: no such run directory", hint=_runs_hint(path))
+            raise UserError(f"{path}: no such run directory", hint=runs_hint(path))
         run = cls(path)
         if run.config.is_symlink():
             raise UserError(f"{run.config}: is a symbolic link; nnrun reads only files inside the run directory")
         if not run.config.is_file():
             sweep = (path / "sweep.yaml").is_file() and (path / "trials").is_dir()
-            hint = _sweep_hint(path) if sweep else \
-                _runs_hint(path / "run") if any(path.glob("*/config.yaml")) else None
+            hint = sweep_hint(path) if sweep else \
+                runs_hint(path / "run") if any(path.glob("*/config.yaml")) else None
             raise UserError(f"{path}: not an nnrun run directory (no config.yaml)", hint=hint)
         return run
 
@@ -210,19 +219,6 @@ def meta_time(text) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _sweep_hint(path: Path) -> str:
-    """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
-    every = f"its trials' runs are in {path / 'trials'}/ (nnrun runs {path})"
-    try:
-        with open(path / "best.yaml", encoding="utf-8") as handle:
-            best = re.match(r"# The best trial of this sweep: (\S+) ", handle.readline())
-    except (OSError, UnicodeDecodeError):
-        best = None
-    if best is None or not (path / "trials" / best.group(1)).is_dir():
-        return f"a sweep: {every}"
-    return f"a sweep: its best trial is {path / 'trials' / best.group(1)}; {every}"
 
 
 def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
@@ -263,7 +259,7 @@ def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
                 raise UserError(f"{path}: already holds a run that did not finish ({state}: "
                                 f"{meta['failure'].get('message')}); nnrun never overwrites a run",
                                 hint=f"{DIVERGED_REMEDY}, then {another}")
-            kept = any(RunDir(path).checkpoints.glob("epoch-*.safetensors"))
+            kept = RunDir(path).kept_checkpoint()
             again = f"resume it with: {resume_command(path)}, or {another}" if kept else \
                 f"it kept no checkpoint to resume from (training.checkpoint: null); {another}"
             raise UserError(f"{path}: already holds a run that did not finish ({state}); nnrun never overwrites a run",
@@ -286,12 +282,6 @@ def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
     except OSError as exc:
         raise _cannot_create(path, exc.strerror or str(exc)) from None
     return path, False, RunLock(path)  # locked from the start: data saved into it is the run's alone
-
-
-def _runs_hint(path: Path) -> str:
-    """Where to look for the run ``path`` meant: the runs in its folder (runs/ where it has none)."""
-    folder = path.parent if path.parent.is_dir() and str(path.parent) != "." else Path("runs")
-    return f"`nnrun runs {quoted(folder)}` lists the runs in {str(folder).rstrip('/')}/"
 
 
 def _cannot_create(path: Path, reason: str) -> UserError:
