@@ -206,6 +206,14 @@ def test_float16_reports_the_change_of_test_accuracy(run_cli, trained_runs, tmp_
     assert last.startswith("float16 weights: test accuracy ") and "(change " in last
     full = export_run(trained_runs["digits_cnn"], tmp_path / "d32.onnx")
     assert (tmp_path / "digits16.onnx").stat().st_size < 0.55 * full.size_bytes
+    # How far the float16 weights moved the outputs: the two files, run side by side on
+    # the same test split, differ by what the line says (each within TOLERANCE of nnrun).
+    said = float(re.search(r"outputs at most (\S+) from the float32 weights$", last).group(1))
+    *_, x = _test_split(trained_runs["digits_cnn"])
+    half, whole = (ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+                   for path in (tmp_path / "digits16.onnx", full.model_path))
+    apart = np.max(np.abs(half.run(None, {"features": x})[0] - whole.run(None, {"features": x})[0]))
+    assert 0 < said < 0.1 and abs(apart - said) <= 2 * TOLERANCE + 0.001 * said
 
 
 def test_existing_files_are_replaced_only_with_force(run_cli, trained_runs, tmp_path):

@@ -44,7 +44,8 @@ def print_export(echo: Echo, report) -> None:
         echo(f"{c.runtime} on {where}: largest difference from {against} {c.max_difference:.3g}{relative}")
     if report.float16:
         change = c.float16_score - c.score
-        echo(f"float16 weights: {c.split} {c.metric} {c.score:.4f} -> {c.float16_score:.4f} (change {change:+.4f})")
+        echo(f"float16 weights: {c.split} {c.metric} {c.score:.4f} -> {c.float16_score:.4f} (change {change:+.4f}); "
+             f"outputs at most {c.float16_difference:.3g} from the float32 weights")
 
 
 def print_serving(echo: Echo, url: str, card: dict) -> None:
