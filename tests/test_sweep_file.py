@@ -403,6 +403,9 @@ def test_sweep_schema_is_json_schema_that_accepts_the_example(run_cli, tmp_path)
     schema = json.loads(result.output)
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(yaml.safe_load(SWEEP), schema)
+    with_lists = SWEEP.replace("parameters:\n", "parameters:\n  data.preprocess: [[], [standardize]]\n"
+                               "  model.layers.0.inputs: {type: grid, values: [[input]]}\n")
+    jsonschema.validate(yaml.safe_load(with_lists), schema)  # a list among the values is set whole
     assert "optimizer.learning_rate" not in result.output  # parameters are open: any dotted path
     assert {"base", "parameters"} <= set(schema["required"])
 
@@ -473,6 +476,7 @@ def test_a_missing_init_weights_file_in_the_parameters_is_found_before_any_trial
 @pytest.mark.parametrize("written, message", [
     ("[4, 4]", "4 is listed twice in values; list each value once"),
     ("{type: grid, values: [4, 8, 4]}", "4 is listed twice in values; list each value once"),
+    ("[[4, 8], [4, 8]]", "[4, 8] is listed twice in values; list each value once"),
 ])
 def test_a_value_listed_twice_is_refused(run_cli, tmp_path, written, message):
     write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", written))
@@ -488,7 +492,7 @@ def test_a_mapping_among_the_values_is_told_once_to_be_swept_key_by_key(run_cli,
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     assert ('parameters.optimizer.values: {"type": "sgd", "learning_rate": 100} is a mapping; a swept value is a '
-            "number, a word, true, false or null: sweep each key inside it by its own path (optimizer.type, "
+            "number, a word, true, false, null or a list: sweep each key inside it by its own path (optimizer.type, "
             "optimizer.learning_rate)") in out
     assert "expected true or false" not in out and out.count("is a mapping") == 1
 

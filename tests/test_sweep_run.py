@@ -266,6 +266,50 @@ def test_a_resumed_tpe_sweep_draws_what_an_unbroken_one_draws_not_its_first_tria
     assert values == [(r["optimizer.learning_rate"], r["model.layers.0.units"]) for r in trials(only_sweep(whole))]
 
 
+def _items(written: str) -> list[str]:
+    """The step types of a preprocess list as trials.csv writes it ([standardize], [{type: minmax}])."""
+    return [step if isinstance(step, str) else step["type"] for step in yaml.safe_load(written)]
+
+
+def test_a_list_is_swept_whole_by_a_grid_and_by_tpe_and_read_back_on_resume(tmp_path):
+    lists = "  data.preprocess: {type: grid, values: [[], [standardize], [{type: minmax}]]}\n"
+    grid = SWEEP.replace("search: random\nsamples: 4\n", "search: grid\n").replace(
+        "  optimizer.learning_rate: {type: loguniform, low: 1.0e-3, high: 1.0e-1}\n", lists)
+    (tmp_path / "grid").mkdir()
+    write_sweep(tmp_path / "grid", grid, epochs=2)
+    result = nnrun("sweep", "sweep.yaml", cwd=tmp_path / "grid")
+    assert result.returncode == 0, result.stderr
+    assert "trial 004 started: data.preprocess=[{type: minmax}], model.layers.0.units=4" in result.stdout
+    directory = only_sweep(tmp_path / "grid")
+    rows = trials(directory)
+    assert [(r["data.preprocess"], r["model.layers.0.units"]) for r in rows] == [
+        ("[]", "4"), ("[]", "8"), ("[standardize]", "4"), ("[standardize]", "8"), ("[{type: minmax}]", "4"),
+        ("[{type: minmax}]", "8")]
+    for row in rows:  # each trial's run was trained with its own list
+        config = yaml.safe_load((directory / row["run_dir"] / "config.yaml").read_text())
+        assert [step["type"] for step in config["data"]["preprocess"]] == _items(row["data.preprocess"])
+    best = (directory / "best.yaml").read_text().splitlines()[0]
+    assert re.search(r"values: data\.preprocess=\[[^']*\], model\.layers\.0\.units=[48]$", best), best
+
+    pytest.importorskip("optuna")  # TPE draws a list as one of its categories, and a resume reads it back
+    tpe = SWEEP.replace("search: random", "search: tpe").replace("samples: 4", "samples: 5").replace(
+        "workers: 2", "workers: 1").replace("parameters:\n", "parameters:\n" + lists.replace("grid", "choice"))
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    for folder in (whole, stopped):
+        folder.mkdir()
+        write_sweep(folder, tpe, epochs=3)
+    assert nnrun("sweep", "sweep.yaml", cwd=whole).returncode == 0
+    sweep = start("sweep", "sweep.yaml", cwd=stopped)
+    wait_for(lambda: statuses(stopped).get("001") == "completed")
+    sweep.send_signal(signal.SIGKILL)
+    sweep.communicate()
+    resumed = nnrun("sweep", "--resume", only_sweep(stopped), "sweep.yaml", cwd=stopped)
+    assert resumed.returncode == 0, resumed.stderr
+    drawn = [r["data.preprocess"] for r in trials(only_sweep(stopped))]
+    assert drawn == [r["data.preprocess"] for r in trials(only_sweep(whole))]
+    assert set(drawn) <= {"[]", "[standardize]", "[{type: minmax}]"} and len(drawn) == 5
+
+
 def test_the_median_scheduler_stops_no_trial_before_its_grace_epochs(tmp_path):
     pytest.importorskip("optuna")
     # Three good learning rates finish first (the median's startup trials); the three

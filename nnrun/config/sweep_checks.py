@@ -43,7 +43,7 @@ def apply_parameters(base: dict, assignments: dict[str, Any]) -> dict:
     """A copy of the base config's data with each dotted path set to its value."""
     data = copy.deepcopy(base)
     for path, value in assignments.items():
-        _set_path(data, path_parts(path), value, f"parameter {path}")
+        _set_path(data, path_parts(path), copy.deepcopy(value), f"parameter {path}")  # a list: each trial's own
     return data
 
 

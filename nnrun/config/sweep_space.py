@@ -23,10 +23,25 @@ from pydantic import Field, field_validator, model_validator
 from nnrun.config.schema import Section
 from nnrun.specs import short_form, tagged_union
 
-Scalar = Union[bool, int, float, str, None]
+# A swept value: a scalar, or a list set whole (the steps of data.preprocess, the features
+# a select layer takes), as Ray Tune's choice and Ludwig's hyperopt take any value.
+Value = Union[bool, int, float, str, None, list]
 Search = Literal["grid", "random", "tpe"]
 RANGES = ("uniform", "loguniform", "int")  # the parameter types that are no list of values
 PARAMETER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z0-9_]+|-[0-9]+))*$")  # -1: from the end, as --set
+
+
+def written(value) -> str:
+    """A swept value on one line, as a sweep file writes it (``adam``, ``0.001``, ``null``,
+    ``[{type: standardize}]``), which the YAML reader reads back as the same value
+    (trials.csv keeps lists so)."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        return json.dumps(value)
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 30, sort_keys=False).strip()
 
 
 class Uniform(Section):
@@ -82,10 +97,11 @@ class IntRange(Section):
 
 
 class Choice(Section):
-    """One of the listed values, drawn with equal chances."""
+    """One of the listed values, drawn with equal chances; a value that is a list is set
+    whole (``data.preprocess: [[], [standardize]]``)."""
 
     type: Literal["choice"] = "choice"
-    values: list[Scalar] = Field(min_length=1, description="The values to choose from.")
+    values: list[Value] = Field(min_length=1, description="The values to choose from; a list among them is set whole.")
 
     def extremes(self) -> list:
         return list(self.values)
@@ -98,10 +114,10 @@ class Choice(Section):
     def _plain_values(cls, values):
         # Checked first: pydantic would reject a mapping once per kind of value it tried.
         for value in values if isinstance(values, list) else ():
-            if isinstance(value, (dict, list)):
-                raise ValueError(f"{json.dumps(value)} is {'a mapping' if isinstance(value, dict) else 'a list'}; "
-                                 "a swept value is a number, a word, true, false or null: sweep each key inside "
-                                 "it by its own path (optimizer.type, optimizer.learning_rate)")
+            if isinstance(value, dict):
+                raise ValueError(f"{json.dumps(value)} is a mapping; a swept value is a number, a word, true, false, "
+                                 "null or a list: sweep each key inside it by its own path (optimizer.type, "
+                                 "optimizer.learning_rate)")
         return values
 
     @model_validator(mode="after")
@@ -110,9 +126,10 @@ class Choice(Section):
         # almost always a typo for another value. 8 and 8.0, or 1 and true, stay apart.
         seen = set()
         for value in self.values:
-            key = (type(value), value)
+            key = (list, json.dumps(value, sort_keys=True)) if isinstance(value, list) else (type(value), value)
             if key in seen:
-                raise ValueError(f"{json.dumps(value)} is listed twice in values; list each value once")
+                shown = written(value) if isinstance(value, list) else json.dumps(value)
+                raise ValueError(f"{shown} is listed twice in values; list each value once")
             seen.add(key)
         return self
 
@@ -122,13 +139,13 @@ class Grid(Choice):
     ``samples`` times (as Ray Tune's grid_search); with search: grid, once."""
 
     type: Literal["grid"] = "grid"
-    values: list[Scalar] = Field(min_length=1, description="The values, each one tried.")
+    values: list[Value] = Field(min_length=1, description="The values, each one tried; a list among them is set whole.")
 
 
 def _short_form(value):
-    """A plain list is a choice: ``units: [16, 32]`` means ``{type: choice, values: [16, 32]}``;
-    a number, true/false or null is a constant every trial sets (a choice of one), as Ray
-    Tune takes one. (A word is still read as a type name, so a misspelt type is an error.)
+    """A plain list is a choice: ``units: [16, 32]`` means ``{type: choice, values: [16, 32]}``
+    (so a list every trial sets is written in one: ``[[a, b]]``); a number, true/false or
+    null is a constant every trial sets (a choice of one), as Ray Tune takes one. (A word is still read as a type name, so a misspelt type is an error.)
     A mapping without a ``type`` is no parameter: its values are set by their own paths."""
     if isinstance(value, list):
         return {"type": "choice", "values": value}
@@ -143,7 +160,7 @@ def _short_form(value):
 
 # The short forms an editor must accept as well: a list (a choice) and a constant.
 ParameterSpec = tagged_union((Uniform, LogUniform, IntRange, Choice, Grid), _short_form,
-                             also=(list[Scalar], bool, int, float, None))
+                             also=(list[Value], bool, int, float, None))
 
 
 def spec_type(value) -> str | None:

@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from nnrun.config.sweep_space import written
 from nnrun.console.output import OutputConsole, say_note
 from nnrun.console.numbers import number
 from nnrun.console.runs_table import format_duration
@@ -28,6 +29,8 @@ def short(value, none: str = "-") -> str:
     table's empty cell; ``null`` where it is written as a setting, key=null)."""
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, list):
+        return written(value)
     return none if value is None else str(value)
 
 

@@ -27,6 +27,7 @@ from nnrun.store.rundir import RunDir
 from nnrun.config import dump_yaml, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig
+from nnrun.config.sweep_space import written
 from nnrun.errors import UserError, quoted
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
@@ -152,7 +153,7 @@ class SweepDir:
         data = yaml.safe_load((self.trial_dir(trial.id) / "config.yaml").read_text(encoding="utf-8"))
         config = _dump({**data, "name": f"{self.sweep.name[:95]}-best"}).decode()  # a name is 100 characters at most
         header = (f"# The best trial of this sweep: {trial.id} ({self.sweep.metric} {trial.best:.6g} at epoch "
-                  f"{trial.best_epoch}), values: {', '.join(f'{k}={v}' for k, v in trial.values.items())}\n"
+                  f"{trial.best_epoch}), values: {', '.join(f'{k}={written(v)}' for k, v in trial.values.items())}\n"
                   f"# Retrain it: nnrun train {self.path / 'best.yaml'}\n")
         files.atomic_write(self.path / "best.yaml", (header + config).encode())
         return self.path / "best.yaml"

@@ -10,6 +10,8 @@ from nnrun.config.sweep import SweepConfig
 from nnrun.config.sweep_space import Choice, IntRange, LogUniform, Uniform
 from nnrun.errors import UserError
 
+from nnrun.commands.sweep.space import as_choice, as_params
+
 INSTALL = "pip install 'nnrun[sweep]'"
 
 
@@ -37,7 +39,7 @@ def distributions(sweep: SweepConfig) -> dict:
         elif isinstance(spec, IntRange):
             space[path] = dist.IntDistribution(spec.low, spec.high)
         elif isinstance(spec, Choice):
-            space[path] = dist.CategoricalDistribution(spec.values)
+            space[path] = dist.CategoricalDistribution([as_choice(value) for value in spec.values])
     return space
 
 
@@ -78,7 +80,7 @@ def add_finished(study_, sweep: SweepConfig, values: dict, value: float | None, 
     optuna = optuna_module()
     states = {"completed": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED}
     space = distributions(sweep)
-    params = {k: v for k, v in values.items() if k in space}
+    params = {k: v for k, v in as_params(values).items() if k in space}
     study_.add_trial(optuna.trial.create_trial(
         params=params, distributions={k: space[k] for k in params},
         value=value if state == "completed" else None, intermediate_values=curve,

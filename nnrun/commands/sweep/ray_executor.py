@@ -56,12 +56,10 @@ def trainable(config: dict) -> None:
         except SystemExit:
             raise TrialPruned(int(row["epoch"])) from None
 
-    if sweep.search == "tpe":
-        values = {path: config[path] for path in sweep.parameters}
-    else:  # the plan is fixed by the sweep file and seed: the same values as the local executor's
-        from nnrun.commands.sweep.space import planned_trials
+    from nnrun.commands.sweep.space import as_values, planned_trials
 
-        values = planned_trials(sweep)[int(config["nnrun_trial"])]
+    # tpe: Optuna's parameters; else the plan fixed by the sweep file and seed, as the local executor's
+    values = as_values(sweep, config) if sweep.search == "tpe" else planned_trials(sweep)[int(config["nnrun_trial"])]
     run_trial(Path(config["nnrun_sweep_dir"]), config["nnrun_trial"], values, on_epoch)
 
 
@@ -175,7 +173,7 @@ def _optuna_searcher(swept, search, callback):
     from ray.tune.search.optuna import OptunaSearch
 
     from nnrun.commands.sweep import optuna_search
-    from nnrun.commands.sweep.space import trial_id
+    from nnrun.commands.sweep.space import as_params, as_values, trial_id
 
     sweep = swept.sweep
     again = list(search.again)
@@ -197,17 +195,17 @@ def _optuna_searcher(swept, search, callback):
             if isinstance(config, dict) and ids:
                 number = ids.pop(0)
                 config = {**config, "nnrun_trial": number}
-                callback.values[number] = {k: config[k] for k in sweep.parameters}
+                callback.values[number] = as_values(sweep, config)
             return config
 
     searcher = NumberedOptunaSearch(
         space=optuna_search.distributions(sweep), metric="nnrun_best",
         mode=sweep.direction, sampler=tpe,
-        points_to_evaluate=[dict(t.values) for t in again] or None,
+        points_to_evaluate=[as_params(t.values) for t in again] or None,
     )
     for trial in search.done.values():
         if trial.status == "completed" and trial.best is not None:
-            searcher.add_evaluated_point(dict(trial.values), trial.best)
+            searcher.add_evaluated_point(as_params(trial.values), trial.best)
     return searcher
 
 

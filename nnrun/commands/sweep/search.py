@@ -12,7 +12,7 @@ import math
 
 from nnrun.config.sweep import SweepConfig
 
-from nnrun.commands.sweep.space import planned_trials, trial_id
+from nnrun.commands.sweep.space import as_params, as_values, planned_trials, trial_id
 from nnrun.commands.sweep.trials import Trial
 
 
@@ -67,7 +67,7 @@ class Search:
 
             space = optuna_search.distributions(self.sweep) if self.sweep.search == "tpe" else {}
             if space:  # an interrupted TPE trial keeps its values
-                self.study.enqueue_trial(trial.values)
+                self.study.enqueue_trial(as_params(trial.values))
             self.asked[trial.id] = self.study.ask(fixed_distributions=space) if space else self.study.ask()
 
     def _ask_tpe(self, index: int, identifier: str) -> Trial:
@@ -76,7 +76,7 @@ class Search:
         self.study.sampler.for_trial(index)  # the same draws whether or not the sweep was resumed
         asked = self.study.ask(fixed_distributions=optuna_search.distributions(self.sweep))
         self.asked[identifier] = asked
-        return Trial(identifier, {path: asked.params[path] for path in self.sweep.parameters})
+        return Trial(identifier, as_values(self.sweep, asked.params))
 
     def should_prune(self, trial: Trial, epoch: int, value: float) -> bool:
         asked = self.asked.get(trial.id)

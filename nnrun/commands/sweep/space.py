@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from nnrun.config.sweep import SweepConfig
-from nnrun.config.sweep_space import Choice, Grid, IntRange
+from nnrun.config.sweep_space import Choice, Grid, IntRange, written
 
 
 def planned_trials(sweep: SweepConfig) -> list[dict]:
@@ -80,3 +80,25 @@ def _grid(parameters: dict) -> list[dict]:
 def trial_id(index: int, total: int | None) -> str:
     """``007``: zero-padded so trial folders sort in order."""
     return f"{index:0{max(3, len(str(max((total or 0) - 1, 0))))}d}"
+
+
+# Optuna's categories are numbers, words, booleans and None; a swept list is one by the
+# text that writes it, and a trial gets the list back from that text.
+def as_choice(value):
+    return written(value) if isinstance(value, list) else value
+
+
+def as_params(values: dict) -> dict:
+    """A trial's values as Optuna's parameters (a list as its text)."""
+    return {path: as_choice(value) for path, value in values.items()}
+
+
+def as_values(sweep: SweepConfig, params: dict) -> dict:
+    """Optuna's parameters as the trial's values, in the sweep's order (a list's text
+    read back into the list it stands for)."""
+    values = {}
+    for path, spec in sweep.parameters.items():
+        param = params[path]
+        chosen = [v for v in spec.values if as_choice(v) == param] if isinstance(spec, Choice) else []
+        values[path] = chosen[0] if chosen and isinstance(chosen[0], list) else param
+    return values

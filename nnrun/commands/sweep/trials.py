@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnrun.config.sweep_space import written
 from nnrun.errors import UserError
 from nnrun.store import files
 
@@ -124,6 +125,8 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return written(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
