@@ -716,6 +716,40 @@ def test_a_column_with_signs_and_gap_marks_is_read_with_both(run_cli, tmp_path):
     assert "ignore:" not in result.stdout and "number features: price, size" in result.stdout
 
 
+def test_signs_on_a_share_of_a_column_are_dropped_and_its_gap_marks_leave_the_target_out(run_cli, tmp_path):
+    """'$383,000' in 40% of the rows and 383000 in the rest (a file joined from two): the
+    signs are dropped as where most cells have one, and the column stays a number
+    feature for another target. '-' for a price is no price: the row is left out, not
+    told as a cell to correct."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(300):
+        sqft, price = int(rng.integers(600, 4000)), int(rng.integers(90_000, 900_000))
+        written = "-" if i % 50 == 3 else f'"${price:,}"' if i % 5 < 2 else str(price)
+        rows.append(f'{"-" if i % 40 == 7 else sqft},{written},{int(rng.integers(1, 120))}')
+    data = tmp_path / "houses.csv"
+    data.write_text("sqft,price,days_on_market\n" + "\n".join(rows) + "\n")
+    result = run_cli("init", "--data", "houses.csv", "--target", "price", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert '    thousands: ","' in result.stdout and '    strip_signs: ["$"]' in result.stdout
+    assert '    missing_target: drop                  # 6 rows without a price' in result.stdout
+    assert "not a number" not in result.stdout and "holds numbers" not in result.stderr, result.output
+    result = run_cli("init", "--data", "houses.csv", "--target", "days_on_market", "-o", "dom.yaml")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "dom.yaml").read_text()
+    assert "number features: sqft, price" in text and "ignore" not in text, text
+    result = run_cli("train", "dom.yaml", "--set", "training.epochs=1", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    low, high = json.loads((tmp_path / "r" / "preprocess.json").read_text())["columns"]["columns"][1]["range"]
+    assert 90_000 <= low and high < 900_000  # price, read as the dollars it writes
+    # One '100%' among plain numbers is a cell to correct, not a sign to drop from the column.
+    data.write_text("share,label\n" + "".join(f"{'100%' if i == 5 else f'0.{i % 9}'},{'ab'[i % 2]}\n"
+                                                for i in range(60)))
+    result = run_cli("init", "--data", "houses.csv", "--target", "label", "-o", "-")
+    assert result.exit_code == 0 and "strip_signs" not in result.stdout
+    assert "share: 1 cell not a number (line 7: '100%')" in result.stdout, result.stdout
+
+
 def test_a_rare_class_among_several_gets_balanced_weights_and_metrics_that_see_it(run_cli, tmp_path):
     rng = np.random.default_rng(3)
     shares = {"billing": 40, "tech": 30, "ship": 26, "other": 4}

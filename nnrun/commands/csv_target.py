@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnrun.commands.csv_look import ID_NAME, Columns, row_numbers
-from nnrun.data.cells import MISSING, numbers_or_none
+from nnrun.data.cells import markers, numbers_or_none
 from nnrun.errors import UserError
 
 def target_labels(data: Path, header: list[str], target: str, found: Columns) -> dict[str, int]:
@@ -23,13 +23,15 @@ def target_labels(data: Path, header: list[str], target: str, found: Columns) ->
                            text_encoding=found.text_encoding)
     codes, words = columns.coded[target]
     found.target_cells = codes, words, columns.lines
-    empty = [code for code, word in enumerate(words) if word.strip().lower() in MISSING]
+    missing = markers(found.missing_values)  # '-' where the config init writes says so: no label, as training reads it
+    empty = [code for code, word in enumerate(words) if word.strip().lower() in missing]
     if empty:  # training refuses such rows: init says so at once, not only validate
         found.unlabelled = [line for line, code in zip(columns.lines.tolist(), codes.tolist()) if code in empty]
     counts: dict[str, int] = {}
     for code in codes.tolist():
         counts[words[code]] = counts.get(words[code], 0) + 1
-    counts.pop("", None)  # no label; the rows are in found.unlabelled
+    for code in empty:  # no label; the rows are in found.unlabelled
+        counts.pop(words[code], None)
     if not counts:
         raise UserError(f"{data}: the target column '{target}' is empty")
     return counts

@@ -29,12 +29,16 @@ AROUND = re.compile(r"^[+-]?\s*(?P<before>[$€£¥₹]|[A-Z]{3})?\s*[+-]?\d[\d.
 
 def signs_in(cells) -> list[str]:
     """The signs written around the numbers of ``cells`` ('$', '%', 'USD'), each once in
-    the order first found, where more than half of the cells are numbers with one; else []."""
+    the order first found, where more than half of the cells are numbers, with a sign or
+    without, and more than a tenth have one ('$383,000' beside 383000: a file written by
+    hand, or joined from two); else []. A stray '100%' among plain numbers is no sign to
+    drop, but a cell to correct."""
     found: dict[str, None] = {}
-    signed = 0
+    numbers = signed = 0
     for cell in cells:
         match = AROUND.match(cell.strip())
+        numbers += bool(match)
         if match and (match["before"] or match["after"]):
             signed += 1
             found.update(dict.fromkeys(sign for sign in (match["before"], match["after"]) if sign))
-    return list(found) if signed > len(cells) / 2 else []
+    return list(found) if signed > len(cells) / 10 and numbers > len(cells) / 2 else []
