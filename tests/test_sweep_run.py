@@ -84,6 +84,26 @@ def test_local_sweep_writes_trials_best_yaml_and_ordinary_runs(tmp_path):
         " ".join(extended.stderr.split())
 
 
+def test_the_best_epoch_note_follows_the_epoch_whose_weights_a_trial_kept(tmp_path):
+    """Early stopping by another monitor may restore the very epoch the sweep ranks by:
+    then its weights are that epoch's, and no note says otherwise."""
+    from types import SimpleNamespace
+
+    from nnrun.commands.sweep.trials import Trial
+    from nnrun.console.sweep_view import _kept_epoch
+
+    swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id)
+    (tmp_path / "006").mkdir()
+    trial = Trial("006", {}, "completed", best=49451.6, best_epoch=36, epochs=56)
+    for restore, meta, kept in ((True, {"best_epoch": 36}, 36), (False, {"best_epoch": 36}, 56), (True, None, 56)):
+        stopping = {"monitor": "val_loss", "patience": 20, "restore_best": restore}
+        (tmp_path / "006" / "config.yaml").write_text(yaml.safe_dump({"training": {"early_stopping": stopping}}))
+        (tmp_path / "006" / "meta.json").unlink(missing_ok=True)
+        if meta is not None:
+            (tmp_path / "006" / "meta.json").write_text(json.dumps(meta))
+        assert _kept_epoch(swept, trial) == kept
+
+
 def test_failures_stay_inside_their_trial(tmp_path):
     text = SWEEP.replace("{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: choice, values: [1.0e+9]}")
     text = text.replace("parameters:", "parameters:\n  optimizer.type: {type: choice, values: [sgd]}")

@@ -167,8 +167,7 @@ class SweepView:
             values = ", ".join(f"{k}={short(v, 'null')}" for k, v in best.values.items() if k in parameters)
             values = f" ({values})" if values else ""  # no parameter varies: the trials differ in nothing
             self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch}{values}")
-            if best.best_epoch is not None and best.best_epoch < best.epochs and \
-                    not _restores_best(self.swept, best, result.metric):
+            if best.best_epoch is not None and best.best_epoch != _kept_epoch(self.swept, best):
                 self.say(f"note:    trial {best.id} is ranked by its best epoch, {best.best_epoch}; its weights, and "
                          f"best.yaml's when retrained, are not that epoch's (set training.early_stopping with "
                          f"monitor: {result.metric} and restore_best: true to keep them)")
@@ -186,17 +185,21 @@ def _constant(spec) -> bool:
     return spec.type == "choice" and len(spec.extremes()) == 1
 
 
-def _restores_best(swept, trial, metric: str) -> bool:
-    """Whether the trial's run keeps the weights of its best epoch by the sweep's metric:
-    early stopping restores the best by its own monitor."""
+def _kept_epoch(swept, trial) -> int:
+    """The epoch whose weights the trial's run kept: early stopping's best (by its own
+    monitor, which may have chosen the sweep metric's best epoch too) where it restores
+    it, else the last."""
+    import json
+
     import yaml
 
     try:
         config = yaml.safe_load((swept.trial_dir(trial.id) / "config.yaml").read_text())
         stopping = (config.get("training") or {}).get("early_stopping") or {}
-        return bool(stopping.get("restore_best")) and stopping.get("monitor", "val_loss") == metric
-    except (OSError, yaml.YAMLError, AttributeError):
-        return False
+        restored = json.loads((swept.trial_dir(trial.id) / "meta.json").read_text()).get("best_epoch")
+        return restored if stopping.get("restore_best") and isinstance(restored, int) else trial.epochs
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):
+        return trial.epochs
 
 
 class LiveSweepView(SweepView):
