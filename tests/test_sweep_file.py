@@ -107,6 +107,12 @@ def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "metric: 'lr' is a column of metrics.csv that says how a trial trained, not how well; rank by a loss or " \
            "metric: loss, accuracy, val_loss, val_accuracy" in " ".join(result.output.split())
+    # A metric nnrun has that the base does not compute: told to add it, not a near name to rank by.
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: val_auc"))
+    result = run_cli("validate", "sweep.yaml")
+    assert result.exit_code == 2
+    assert ("metric: 'val_auc' is not a column of the trials' metrics.csv: the base config does not compute auc; add "
+            "it to its metrics (metrics: [accuracy, auc])") in " ".join(result.output.split())
 
 
 def test_a_keras_metric_name_gets_the_nnrun_name(run_cli, tmp_path):

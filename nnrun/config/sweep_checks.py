@@ -273,6 +273,12 @@ def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str]) ->
         return located.problem("metric", f"'{metric}' is a column of metrics.csv that says how a trial trained, not "
                                          f"how well; rank by a loss or metric: {', '.join(columns)}")
     name = metric.removeprefix("val_")
+    from nnrun.model.metrics import METRICS
+
+    if name in METRICS and name not in names:  # a metric nnrun has, which the base does not compute
+        listed = ", ".join([*(n for n in names if n != "loss"), name])
+        return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: the base config "
+                                         f"does not compute {name}; add it to its metrics (metrics: [{listed}])")
     hint = keras_value_hint(name, names, prefix=metric[: len(metric) - len(name)]) \
         or did_you_mean(metric, columns, "the base config's metrics.csv has")
     return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv{hint}")
