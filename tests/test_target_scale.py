@@ -156,6 +156,63 @@ def test_the_export_turns_the_outputs_back_too(tmp_path):
     np.testing.assert_allclose(exported, ours, rtol=1e-6)
 
 
+def skewed_prices(rows: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Prices that span orders of magnitude (30,000 to several million): log-normal in the features."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(rows, 4)).astype(np.float32)
+    y = np.exp(12.5 + x @ np.float32([0.8, -0.4, 0.3, 0]) + rng.normal(0, 0.1, rows))
+    return x, y.astype(np.float32)
+
+
+def test_log1p_trains_on_the_standardized_log_and_answers_in_the_targets_units(tmp_path, capfd):
+    """The weights of a run given log1p(y), standardized, by hand; predictions turned back
+    by expm1; metrics, evaluation and the export in the target's units."""
+    x, y = skewed_prices()
+    plain = nnrun.train(_config(target_scale="none"), data=(x, y), run_dir=tmp_path / "plain", quiet=True,
+                        overrides={"training.epochs": 1})
+    assert "set data.target_scale: standardize, or log1p, as its values span " in \
+        " ".join(capfd.readouterr().err.split())
+    logged = nnrun.train(_config(target_scale="log1p"), data=(x, y), run_dir=tmp_path / "log", quiet=True)
+    saved = json.loads((logged.run_dir / "preprocess.json").read_text())["target_scale"]
+    assert saved["log1p"] is True and 12 < saved["mean"][0] < 13 and 0.5 < saved["std"][0] < 1.5
+    mean, std = np.float32(saved["mean"][0]), np.float32(saved["std"][0])
+    by_hand = nnrun.train(_config(target_scale="none"), data=(x, ((np.log1p(y) - mean) / std).astype(np.float32)),
+                          run_dir=tmp_path / "by_hand", quiet=True)
+    a, b = load_file(logged.run_dir / "model.safetensors"), load_file(by_hand.run_dir / "model.safetensors")
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+    raw, _ = nnrun.load(by_hand.run_dir).predict(x[:50])
+    model = nnrun.load(logged.run_dir)
+    turned, _ = model.predict(x[:50])
+    np.testing.assert_array_equal(turned, np.expm1(raw * std + mean))
+    assert logged.final["test"]["r2"] > 0.9 and plain is not None
+    report = model.evaluate(x[:50], y[:50])
+    assert report.metrics["mae"] == pytest.approx(float(np.abs(turned - y[:50]).mean()), rel=1e-5)
+    assert (np.abs(turned - y[:50]) / y[:50]).mean() < 0.15  # errors in proportion, also for the cheap ones
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    from nnrun.commands.export import export_run
+
+    session = onnxruntime.InferenceSession(str(export_run(logged.run_dir).model_path))
+    exported = session.run(None, {session.get_inputs()[0].name: x[:50]})[0].reshape(-1)
+    np.testing.assert_allclose(exported, turned, rtol=1e-5)
+
+
+def test_log1p_refuses_targets_at_or_below_minus_one_and_a_saved_scale_of_the_other_kind(tmp_path):
+    x, y = skewed_prices(100)
+    with pytest.raises(UserError) as caught:
+        nnrun.train(_config(target_scale="log1p"), data=(x, y - 200_000), run_dir=tmp_path / "below")
+    assert "data.target_scale: log1p takes log(1 + target), which needs targets above -1; the training targets go " \
+           "down to -1" in str(caught.value)
+    run = nnrun.train(_config(target_scale="log1p"), data=(x, y), run_dir=tmp_path / "r", quiet=True).run_dir
+    path = Path(run) / "preprocess.json"
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "target_scale": {**saved["target_scale"], "log1p": False}}))
+    with pytest.raises(UserError, match="damaged: its target_scale does not match data.target_scale"):
+        nnrun.load(run)
+
+
 def test_a_few_targets_far_from_the_rest_are_warned_with_mse_not_with_huber(run_cli, tmp_path):
     rng = np.random.default_rng(5)
     x = rng.normal(size=400)

@@ -106,7 +106,8 @@ def loss_units(loss, target_scale: str | None = None, classes: list[str] | None 
         weighted = " weighted by class (" + ", ".join(f"{c} {w:g}" if named else f"{w:g}" for c, w in shown) + ")"
     else:
         weighted = f" weighted by class ({weights})" if weights is not None else ""
-    return loss_scale(loss) + weighted + (" of standardized targets" if target_scale == "standardize" else "")
+    scaled = {"standardize": " of standardized targets", "log1p": " of standardized log1p targets"}
+    return loss_scale(loss) + weighted + scaled.get(target_scale, "")
 
 
 def loss_scale(loss) -> str:

@@ -78,10 +78,11 @@ class DataConfig(Section):
     preprocess: list[StepSpec] = Field(
         default_factory=no_items, description="Steps fitted on the training split, applied to every split."
     )
-    target_scale: Literal["none", "standardize"] = Field(
+    target_scale: Literal["none", "standardize", "log1p"] = Field(
         "none", description="A regression's targets: standardize trains on them less the training split's mean, "
         "divided by its standard deviation, and turns the outputs back, so predictions, metrics and exports keep "
-        "the target's units (the loss is in standardized units).")
+        "the target's units (the loss is in standardized units). log1p does the same with log(1 + target), for "
+        "targets above -1 that span orders of magnitude (prices, incomes, counts): errors count in proportion.")
     classes: ClassNames | None = Field(
         None, description="A classification's class names in the order of the model's outputs (default: sorted). "
         "Of two classes, the second is the positive one: the sigmoid's probability, and what precision, recall, f1 "

@@ -264,7 +264,8 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
         + f", loss {config.loss.type}" + (f", over {processes} processes" if processes > 1 else "")
         + (f", early stopping on {training.early_stopping.monitor} (patience {training.early_stopping.patience})"
            if training.early_stopping else "")
-        + (", targets standardized" if config.data.target_scale == "standardize" else ""),
+        + {"standardize": ", targets standardized", "log1p": ", targets as log1p, standardized"}.get(
+            config.data.target_scale, ""),
         highlight=False, markup=False,
     )
 

@@ -215,9 +215,11 @@ def _target_scale_warning(data: Dataset) -> list[str]:
     name = "the target" if values.shape[1] == 1 else f"output {far} of the targets" if above == 1 else \
         f"{'all' if above == values.shape[1] else above} of the {values.shape[1]} targets are far from unit scale; " \
         f"the farthest, output {far},"
+    low, high = values.min(), values.max()
+    spans = f", or log1p, as its values span {amount(low)} to {amount(high)}" if low > 0 and high >= 100 * low else ""
     return [f"{name} has mean {amount(mean[far])} and standard deviation {amount(std[far])} in the training split, "
-            "while the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize (the "
-            "predictions and metrics stay in the target's units)"]
+            f"while the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize"
+            f"{spans} (the predictions and metrics stay in the target's units)"]
 
 
 def _target_outliers(data: Dataset) -> list[str]:

@@ -93,17 +93,23 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
 
 
 def _check_target_scale(config: Config, data: Dataset) -> list[Problem]:
-    if config.data.target_scale == "none":
+    scale = config.data.target_scale
+    if scale == "none":
         return []
     if data.task != "regression":
-        return [Problem("data.target_scale", f"standardize scales a regression's targets, but this is a "
+        return [Problem("data.target_scale", f"{scale} scales a regression's targets, but this is a "
                                              f"{data.task} ({data.num_classes} classes); remove it")]
+    problems = []
+    if scale == "log1p" and len(data.y) and float(np.min(data.y)) <= -1:
+        smallest = float(np.min(data.y))
+        problems.append(Problem("data.target_scale", f"log1p takes log(1 + target), which needs targets above -1; "
+                                                     f"the training targets go down to {smallest:g}: use standardize"))
     index, activation = output_activation(config.model.layers)
     if activation not in (None, "linear"):
-        return [Problem(f"model.layers.{index}.activation",
-                        f"with data.target_scale: standardize the layers learn targets centred on 0, which a "
-                        f"'{activation}' output cannot follow; use activation: linear")]
-    return []
+        problems.append(Problem(f"model.layers.{index}.activation",
+                                f"with data.target_scale: {scale} the layers learn targets centred on 0, which a "
+                                f"'{activation}' output cannot follow; use activation: linear"))
+    return problems
 
 
 def _check_class_weights(config: Config, data: Dataset) -> list[Problem]:

@@ -128,8 +128,8 @@ def build(
         ranges = _without_index_ranges(graph, ranges, splits.columns)
         if warm_start and (unmeasurable := unmeasurable_monitors(config, parts)):  # a new run's, not a saved one's
             raise ConfigError("", unmeasurable)
-        if config.data.target_scale == "standardize":
-            target_scale = target_scale or fit_target_scale(raw_train.y)
+        if config.data.target_scale != "none":
+            target_scale = target_scale or fit_target_scale(raw_train.y, config.data.target_scale == "log1p")
             graph.target_scale = TargetScale.of(target_scale, graph.dtype, graph.output_shape)
     except MemoryError as exc:
         problem = Problem("model.layers", f"the model does not fit in memory ({exc})")
@@ -144,7 +144,7 @@ def build(
         load_initial_weights(loaded, graph)
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
-                      target_scale if config.data.target_scale == "standardize" else None, ranges, fingerprints,
+                      target_scale if config.data.target_scale != "none" else None, ranges, fingerprints,
                       # A saved run's settings (warm_start False: resumed, evaluated) were advised as it began,
                       # and its config.yaml sets every field, the defaults too.
                       (*splits.warnings,

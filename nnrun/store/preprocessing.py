@@ -64,8 +64,9 @@ class SavedColumns(_Strict):
 
 
 class SavedTargetScale(_Strict):
-    mean: list[float]  # per output, of the training targets (data.target_scale: standardize)
+    mean: list[float]  # per output, of the training targets (data.target_scale: standardize), or of their log1p
     std: list[float]
+    log1p: bool = False
 
 
 class SavedPreprocessing(_Strict):
@@ -129,7 +130,9 @@ def read_preprocessing(run_path: Path, config) -> SavedPreprocessing:
     if saved.steps != [step.type for step in steps]:
         raise UserError(f"{path}: its steps {saved.steps} do not match the run's config.yaml")
     _check_consistent(path, saved)
-    if (config.data.target_scale == "standardize") != (saved.target_scale is not None):
+    scale = saved.target_scale
+    if (config.data.target_scale != "none") != (scale is not None) or \
+            (scale is not None and scale.log1p != (config.data.target_scale == "log1p")):
         raise UserError(f"{path}: damaged: its target_scale does not match data.target_scale in the run's config.yaml")
     sample = np.zeros((2, *saved.input_shape), np.float32)
     try:

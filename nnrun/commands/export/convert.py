@@ -69,6 +69,9 @@ def to_onnx(onnx_module: Any, graph, steps: list, states: list[dict], task: str,
         mean, std = graph.target_scale.mean, graph.target_scale.std
         out = b.node("Add", [b.node("Mul", [out, b.constant("target_std", std)], "target_scaled"),
                              b.constant("target_mean", mean)], "target")
+        if graph.target_scale.log1p:  # learned as log(1 + y): expm1, as Exp less one (ONNX has no Expm1)
+            out = b.node("Sub", [b.node("Exp", [out], "target_exp"), b.constant("target_one", np.array(1, np.float32))],
+                         "target_expm1")
     if task == "classification" and out_shape == (1,):  # p(class 1) -> (p(class 0), p(class 1))
         other = b.node("Sub", [b.constant("one", np.array(1, np.float32)), out], "complement")
         out, out_shape = b.node("Concat", [other, out], "two_classes", axis=1), (2,)
