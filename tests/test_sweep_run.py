@@ -104,6 +104,25 @@ def test_the_best_epoch_note_follows_the_epoch_whose_weights_a_trial_kept(tmp_pa
         assert _kept_epoch(swept, trial) == kept
 
 
+def test_a_resume_takes_a_killed_trial_finished_by_hand_as_its_run_recorded_it(tmp_path):
+    from types import SimpleNamespace
+
+    from nnrun.commands.sweep.trial import resume_where_killed
+    from nnrun.commands.sweep.trials import Trial
+
+    swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id,
+                            sweep=SimpleNamespace(metric="val_accuracy", direction="max"))
+    for trial_id, status in (("000", "completed"), ("001", "running"), ("002", "failed")):
+        (tmp_path / trial_id).mkdir()
+        (tmp_path / trial_id / "meta.json").write_text(json.dumps({"status": status}))
+        (tmp_path / trial_id / "metrics.csv").write_text("epoch,loss,val_accuracy\n1,0.9,0.5\n2,0.5,0.8\n")
+    killed = "the trial process was killed by SIGKILL"
+    previous = [Trial(i, {}, "failed", message=killed, epochs=1) for i in ("000", "001", "002", "003")]
+    assert resume_where_killed(swept, previous) == ["001"]
+    assert [(t.status, t.best, t.best_epoch, t.epochs) for t in previous] == [
+        ("completed", 0.8, 2, 2), ("interrupted", None, None, 1), ("failed", None, None, 1), ("failed", None, None, 1)]
+
+
 def test_failures_stay_inside_their_trial(tmp_path):
     text = SWEEP.replace("{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: choice, values: [1.0e+9]}")
     text = text.replace("parameters:", "parameters:\n  optimizer.type: {type: choice, values: [sgd]}")
@@ -128,7 +147,7 @@ def test_failures_stay_inside_their_trial(tmp_path):
     assert "started" not in result.stdout
 
 
-def test_a_killed_trial_is_failed_and_the_sweep_goes_on(tmp_path):
+def test_a_killed_trial_is_failed_the_sweep_goes_on_and_a_resume_resumes_the_trial(tmp_path):
     write_sweep(tmp_path, MIXED.replace("workers: 2", "workers: 1"))
     sweep = start("sweep", "sweep.yaml", cwd=tmp_path)
     wait_for(lambda: statuses(tmp_path).get("001") == "running" and has_checkpoint_after_first_epochs(tmp_path, "001"))
@@ -142,6 +161,18 @@ def test_a_killed_trial_is_failed_and_the_sweep_goes_on(tmp_path):
     assert rows["001"]["status"] == "failed"
     assert rows["001"]["message"].startswith("the trial process was killed by SIGKILL")
     assert rows["000"]["status"] == rows["002"]["status"] == "completed"
+    # Resumed, the sweep resumes the killed trial from its checkpoint (a kill of an
+    # out-of-memory worker changes no result): the same weights as an unbroken sweep.
+    resumed = nnrun("sweep", "--resume", only_sweep(tmp_path), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "trial 001: its process was killed as it trained; resumed from its last checkpoint" in resumed.stdout
+    assert re.search(r"trial 001 resumed after epoch [1-9]\d*: ", resumed.stdout), resumed.stdout
+    (tmp_path / "whole").mkdir()
+    write_sweep(tmp_path / "whole", MIXED.replace("workers: 2", "workers: 1"))
+    assert nnrun("sweep", "sweep.yaml", cwd=tmp_path / "whole").returncode == 0
+    assert without_times(trials(only_sweep(tmp_path))) == without_times(trials(only_sweep(tmp_path / "whole")))
+    assert (only_sweep(tmp_path) / "trials" / "001" / "model.safetensors").read_bytes() == \
+        (only_sweep(tmp_path / "whole") / "trials" / "001" / "model.safetensors").read_bytes()
 
 
 def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):

@@ -55,6 +55,7 @@ class SweepDir:
         self.path, self.sweep, self.base_path = path, sweep, base_path
         self.grown_from: int | None = None  # the samples a resumed sweep recorded, when given more
         self.lost: list[str] = []  # finished trials whose folders were gone on resume: they run again
+        self.killed: list[str] = []  # trials whose process was killed: resumed from their checkpoints
         self.data_warnings: tuple[str, ...] = ()  # the base config's, about its data: each trial's too
         self.premade = False  # an empty folder given with --run-dir: emptied, not removed, if no trial ran
         self.lock = lock or RunLock(path, "sweep")  # (a folder claimed as the sweep began hands its own over)

@@ -25,6 +25,7 @@ from nnrun.commands.sweep.directory import SweepDir
 from nnrun.commands.sweep.grid_check import combination_problems
 from nnrun.commands.sweep.search import Search
 from nnrun.commands.sweep.stopping import stopped_by_signals
+from nnrun.commands.sweep.trial import resume_where_killed
 from nnrun.commands.sweep.trials import Trial
 
 
@@ -204,7 +205,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         swept = SweepDir.create(located, base_config, checked.base_data, root=runs_root, explicit=run_dir)
     try:
         previous = swept.read_trials()
-        swept.lost = _run_again_where_lost(swept, previous)
+        swept.lost, swept.killed = _run_again_where_lost(swept, previous), resume_where_killed(swept, previous)
         swept.data_warnings = checked.base_warnings
         curves = {t.id: _curve(swept, t.id) for t in previous if t.finished}
         state = SweepState(swept, previous, view)

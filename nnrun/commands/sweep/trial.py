@@ -120,6 +120,26 @@ def read_outcome(path: Path, sweep: SweepConfig) -> dict:
     return outcome(path, sweep, meta.get("status", "running"), meta.get("failure", {}).get("message", ""))
 
 
+def resume_where_killed(swept, previous: list) -> list[str]:
+    """The failed trials whose process was killed as their run trained (out of memory, a
+    kill -9), which their run never recorded as a failure of its own: a resumed sweep
+    resumes each from its last checkpoint, as one its own stop interrupted, so the kill
+    changes no result. One finished by hand since (nnrun train --resume) counts as its
+    run recorded it. Their ids (the killed ones)."""
+    killed = []
+    for trial in (t for t in previous if t.status == "failed"):
+        if not (swept.trial_dir(trial.id) / "meta.json").is_file():
+            continue  # failed before its run began: nothing to resume
+        recorded = read_outcome(swept.trial_dir(trial.id), swept.sweep)
+        if recorded["status"] in ("running", "interrupted"):
+            trial.status, trial.message = "interrupted", ""
+            killed.append(trial.id)
+        elif recorded["status"] == "completed":
+            trial.status, trial.message, trial.best, trial.best_epoch, trial.epochs = (
+                recorded[key] for key in ("status", "message", "best", "best_epoch", "epochs"))
+    return killed
+
+
 def _previous_state(path: Path) -> str | None:
     """None for a new trial; else the status in its meta.json. A folder a killed trial
     left before its first file is moved aside (never deleted) so the trial starts over."""
