@@ -152,6 +152,26 @@ def test_a_config_edited_after_training_is_refused_with_what_changed(run_cli, tm
     assert run_cli("evaluate", run).exit_code == 0
 
 
+def test_tags_and_notes_may_be_edited_after_training(run_cli, tmp_path):
+    """They change nothing trained: a run marked promoted afterwards (as MLflow's set_tag
+    does) still evaluates, lists by its new tag, and resumes to more epochs from its
+    checkpoint; one more edit beside them is still refused."""
+    run = train_iris(tmp_path / "iris", "training.checkpoint.every_epochs=1", epochs=2)
+    config = run / "config.yaml"
+    written = config.read_text()
+    assert "tags: []\nnotes: null\n" in written
+    config.write_text(written.replace("tags: []\nnotes: null\n", "tags: [promoted]\nnotes: the baseline we ship\n"))
+    assert run_cli("evaluate", run).exit_code == 0
+    listed = run_cli("runs", tmp_path, "--tag", "promoted")
+    assert listed.exit_code == 0 and "iris" in listed.output, listed.output
+    resumed = run_cli("train", "--resume", run, "--set", "training.epochs=3", "-q")
+    assert resumed.exit_code == 0, resumed.output
+    assert len((run / "metrics.csv").read_text().splitlines()) == 4  # a header and three epochs
+    config.write_text(config.read_text().replace("seed: 42", "seed: 43"))
+    result = run_cli("evaluate", run)
+    assert result.exit_code == 2 and "seed (42 -> 43)" in result.output, result.output
+
+
 def test_a_preprocess_json_edited_after_training_is_refused(run_cli, tmp_path):
     # An edited mean once changed every prediction without a word.
     run = train_iris(tmp_path / "iris", epochs=2)

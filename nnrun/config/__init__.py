@@ -11,7 +11,8 @@ May import: the leaves, ``nnrun.model`` and ``nnrun.data``.
 
 from nnrun.config.loader import LoadedConfig, load_config
 from nnrun.config.schema import Config
-from nnrun.config.written import anchored, config_hash, dump_yaml, portable, resolved, run_config_hash, with_defaults
+from nnrun.config.written import (LABELS, anchored, config_hash, dump_yaml, portable, resolved, run_config_hash,
+                                  trained_config_hash, with_defaults)
 
-__all__ = ["Config", "LoadedConfig", "anchored", "config_hash", "dump_yaml", "load_config", "portable", "resolved",
-           "run_config_hash", "with_defaults"]
+__all__ = ["LABELS", "Config", "LoadedConfig", "anchored", "config_hash", "dump_yaml", "load_config", "portable", "resolved",
+           "run_config_hash", "trained_config_hash", "with_defaults"]

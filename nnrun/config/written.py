@@ -46,6 +46,15 @@ def run_config_hash(config: Config, folder: Path) -> str:
     return config_hash(portable(config, folder))
 
 
+LABELS = ("tags", "notes")  # they change nothing trained: a run's may be edited afterwards
+
+
+def trained_config_hash(config: Config, folder: Path) -> str:
+    """:func:`run_config_hash` of the settings that train, the labels left out (meta.json's
+    ``trained_config_hash``): a run tagged ``promoted`` afterwards still describes its weights."""
+    return run_config_hash(config.model_copy(update={"tags": [], "notes": None}), folder)
+
+
 def portable(config: Config, folder: Path) -> Config:
     """``config`` with the data files inside the run directory ``folder`` (arrays given
     in memory, saved there) named relative to it: what the run's config.yaml, meta.json

@@ -124,10 +124,8 @@ class SweepView:
             folders = ", ".join(f"trials/{trial}" for trial in swept.lost)
             self.say(f"  {folders}: gone, with {'its' if one else 'their'} weights; trial{'' if one else 's'} "
                      f"{', '.join(swept.lost)} run{'s' if one else ''} again")
-        if swept.killed:
-            one = len(swept.killed) == 1
-            self.say(f"  trial{'' if one else 's'} {', '.join(swept.killed)}: {'its' if one else 'their'} process was "
-                     f"killed as it trained; resumed from {'its' if one else 'their'} last checkpoint")
+        for trial in swept.killed:
+            self.say(f"  trial {trial}: its process was killed as it trained; resumed from its last checkpoint")
         _warn_of_waste(sweep, swept.data_warnings)
 
     def say(self, text: str) -> None:

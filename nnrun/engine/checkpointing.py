@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import config_hash, portable, resolved, with_defaults
+from nnrun.config import LABELS, config_hash, portable, resolved, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.errors import (
     CheckpointWriteFailed,
@@ -198,9 +198,10 @@ class Checkpointer:
 
     def _restore(self, path: Path, arrays: dict, metadata: dict, saved_config, state: dict) -> None:
         if metadata.get("config_hash") != self.identity["config_hash"]:
-            # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume).
+            # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume);
+            # and its labels, which change nothing trained.
             changed = [c for c in describe_changes(with_defaults(saved_config, self.record.run.path), self.config)
-                       if not c.startswith("training.epochs ")]
+                       if not c.startswith(("training.epochs ", *(f"{label} " for label in LABELS)))]
             if changed or not isinstance(saved_config, dict):
                 raise ConfigChanged(path, changed)
         if metadata.get("dataset_fingerprint") != self.identity["dataset_fingerprint"]:

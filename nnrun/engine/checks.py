@@ -15,10 +15,10 @@ import numpy as np
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.labels import class_list, classes_written_once, label_slips
-from nnrun.config.keras_words import keras_value_hint
-from nnrun.errors import ConfigError, Problem, did_you_mean, hint_then_choices
+from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph
 from nnrun.model.inputs import input_readers, values_read
+from nnrun.engine.monitor_checks import monitor_problems
 from nnrun.model.metrics import BINARY_ONLY, METRICS
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory
@@ -49,10 +49,7 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
     # A text column's token indices are indices until a preprocessing step changes them.
     text = getattr(config.data.source, "text", None) is not None
     problems += _check_layer_inputs(graph, parts, [step.type for step in config.data.preprocess] if text else [])
-    if config.training.early_stopping:
-        problems += _check_monitor(config, parts)
-    if getattr(config.training.schedule, "monitor", None):
-        problems += _check_monitor(config, parts, "training.schedule.monitor", config.training.schedule.monitor)
+    problems += monitor_problems(config, parts)
     if problems:
         raise ConfigError("", problems)
 
@@ -78,8 +75,6 @@ def _check_layer_inputs(graph: Graph, parts: dict, steps: list[str]) -> list[Pro
 
 
 def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
-    from nnrun.model.metrics import METRICS
-
     problems = []
     for i, name in enumerate(config.metrics):
         needed = METRICS[name].task
@@ -99,11 +94,10 @@ def _check_target_scale(config: Config, data: Dataset) -> list[Problem]:
     if data.task != "regression":
         return [Problem("data.target_scale", f"{scale} scales a regression's targets, but this is a "
                                              f"{data.task} ({data.num_classes} classes); remove it")]
-    problems = []
-    if scale == "log1p" and len(data.y) and float(np.min(data.y)) <= -1:
-        smallest = float(np.min(data.y))
-        problems.append(Problem("data.target_scale", f"log1p takes log(1 + target), which needs targets above -1; "
-                                                     f"the training targets go down to {smallest:g}: use standardize"))
+    smallest = float(np.min(data.y)) if len(data.y) else 0.0
+    problems = [Problem("data.target_scale", f"log1p takes log(1 + target), which needs targets above -1; the "
+                                             f"training targets go down to {smallest:g}: use standardize")
+                ] if scale == "log1p" and smallest <= -1 else []
     index, activation = output_activation(config.model.layers)
     if activation not in (None, "linear"):
         problems.append(Problem(f"model.layers.{index}.activation",
@@ -252,55 +246,3 @@ def _check_output_range(where: str, activation: str, data: Dataset) -> list[Prob
     return [Problem(where, f"'{activation}' outputs reach only {reach}, but the training targets range from "
                            f"{smallest:.4g} to {largest:.4g}; use activation: linear (or set data.target_scale: "
                            "standardize with it)")]
-
-
-def _check_monitor(config: Config, parts: dict, where: str = "training.early_stopping.monitor",
-                   monitor: str | None = None) -> list[Problem]:
-    monitor = monitor or config.training.early_stopping.monitor
-    known = ["loss", *config.metrics]
-    name = monitor.removeprefix("val_")
-    validation = "validation" in parts
-    if monitor.startswith("val_") and not validation:
-        # Told first: offering another val_ name, or a training one silently, would not help.
-        what = f"'{name}'" if name in known else f"one of {', '.join(known)}"
-        return [Problem(where, f"'{monitor}' needs a validation split, but data.split.validation is 0; monitor "
-                               f"{what} (on the training data) or set data.split.validation to a fraction such as 0.1")]
-    data = next(iter(parts.values())) if parts else None
-    task = data.task if data is not None else None
-    if name in BINARY_ONLY and name not in known and task == "classification" and data.num_classes != 2:
-        split = monitor.removesuffix(name)
-        accuracy = f" or {split}accuracy" if "accuracy" in known else ""
-        return [Problem(where, f"'{monitor}' is not reported, and {name} is for binary classifiers (the data has "
-                               f"{data.num_classes} classes); monitor {split}loss{accuracy}")]
-    if name not in known and name in METRICS and METRICS[name].task == task:  # one this config does not compute
-        listed = ", ".join([*config.metrics, name])
-        return [Problem(where, f"'{monitor}' is not reported: {name} is not in metrics; add it (metrics: [{listed}]) "
-                               "to monitor it")]
-    if name not in known:
-        reported = [k for m in known for k in ((m, f"val_{m}") if validation else (m,))]
-        # Keras's metric names (val_acc) first, with the split's prefix kept; then spelling.
-        hint = keras_value_hint(name, known, prefix=monitor[: len(monitor) - len(name)]) \
-            or did_you_mean(monitor, reported)
-        choices = hint_then_choices(hint, f"choose one of {', '.join(reported)}")
-        return [Problem(where, f"'{monitor}' is not reported{choices}")]
-    return []
-
-
-def unmeasurable_monitors(config: Config, parts: dict) -> list[Problem]:
-    """Before a new run trains (not as a saved run is rebuilt to be scored): a monitored
-    auc or pr_auc of a split that holds one class only reads NaN in every epoch, so early
-    stopping (or a plateau schedule) would wait out its patience and keep no best epoch."""
-    watched = [("training.early_stopping.monitor", getattr(config.training.early_stopping, "monitor", None)),
-               ("training.schedule.monitor", getattr(config.training.schedule, "monitor", None))]
-    problems = []
-    for where, monitor in watched:
-        name = (monitor or "").removeprefix("val_")
-        split = parts.get("validation" if (monitor or "").startswith("val_") else "train")
-        if name in BINARY_ONLY and split is not None and split.num_classes == 2 and len(np.unique(split.y)) < 2:
-            side = "validation" if monitor.startswith("val_") else "training"
-            problems.append(Problem(where, f"'{monitor}' cannot be measured: the {side} split holds one class only, "
-                                           f"so {name} reads NaN in every epoch; monitor "
-                                           f"{monitor.removesuffix(name)}loss, or hold out more rows "
-                                           "(data.split.validation) so that it holds both classes"))
-    return problems
-

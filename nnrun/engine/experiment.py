@@ -23,7 +23,8 @@ from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unscaled_images, unscaled_inputs,
                                  unused_layers)
-from nnrun.engine.checks import check_against_data, check_sizes, unmeasurable_monitors
+from nnrun.engine.checks import check_against_data, check_sizes
+from nnrun.engine.monitor_checks import unmeasurable_monitors
 from nnrun.engine.mask_advice import nothing_masked, padded_numbers, sequence_padding, unmasked_padding, unread_masks
 from nnrun.engine.settled import class_weights_resolved, unicode_resolved
 from nnrun.errors import ConfigError, Problem, UserError

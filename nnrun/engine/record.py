@@ -1,9 +1,9 @@
 """What a training run writes into its directory, and when.
 
-At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running).
-After each epoch: a line appended to ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json``
-(completed, failed or interrupted). Every file is replaced atomically, and the record
-holds the run directory's lock from creation (or reopening, to resume) to the end.
+At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running). After each
+epoch: a line appended to ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json`` (completed,
+failed or interrupted). Every file is replaced atomically, and the record holds the run directory's
+lock from creation (or reopening, to resume) to the end.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import dump_yaml, run_config_hash
+from nnrun.config import dump_yaml, run_config_hash, trained_config_hash
 from nnrun.engine.threads import run_threads
 from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, next_evaluation, resume_command, setting
 from nnrun.store import files
@@ -43,9 +43,7 @@ def environment(threads: int | None = None) -> dict:
     settings = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
     return {
         "blas_threads": threads if threads is not None else blas_threads(settings),
-        "nnrun": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
+        "nnrun": __version__, "python": platform.python_version(), "numpy": np.__version__,
         "platform": platform_text(),
         "blas": blas,
         "cpu_count": os.cpu_count(),
@@ -162,6 +160,7 @@ class RunRecord:
             "command": command or shlex.join(sys.argv),
             "seed": config.seed,
             "config_hash": run_config_hash(config, run.path),
+            "trained_config_hash": trained_config_hash(config, run.path),
             "dataset_fingerprint": experiment.fingerprint,
             "split_fingerprints": experiment.split_fingerprints,
             "samples": {name: len(part) for name, part in experiment.splits.items()},
@@ -242,7 +241,8 @@ class RunRecord:
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
-            self.meta["config_hash"] = run_config_hash(config, self.run.path)
+            self.meta.update(config_hash=run_config_hash(config, self.run.path),
+                             trained_config_hash=trained_config_hash(config, self.run.path))
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
         if self.extension or self.meta.get("stopped_by") == "hook":  # an end it trains on past: no longer the run's
             for key in ("final", "best_epoch", "stopped_early", "stopped_by"):

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import Config, anchored, load_config, portable, resolved, run_config_hash, with_defaults
+from nnrun.config import (Config, anchored, load_config, portable, resolved, run_config_hash, trained_config_hash,
+                          with_defaults)
 from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, resume_command, train_command
 from nnrun.data.preprocess import apply_pipeline
@@ -27,13 +28,8 @@ from nnrun.model.graph import Graph, compile_graph
 from nnrun.model.inputs import input_readers, values_read
 from nnrun.model.target_scale import TargetScale
 from nnrun.seeding import stream
-from nnrun.store.preprocessing import (
-    SavedPreprocessing,
-    check_outputs,
-    read_preprocessing,
-)
-from nnrun.store import checkpoints
-from nnrun.store import files
+from nnrun.store import checkpoints, files
+from nnrun.store.preprocessing import SavedPreprocessing, check_outputs, read_preprocessing
 from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import check_like, load_weights, read
 
@@ -278,10 +274,12 @@ def unedited(run: RunDir) -> bool:
 
 
 def _unedited(run: RunDir, config: Config) -> bool:
+    # Its labels (tags, notes) may be edited: they change nothing trained.
     meta = run.read_meta_or_none()
     written = meta.get("config_file_hash") if isinstance(meta, dict) else None
     return not isinstance(written, str) or files.file_hash(run.config) == written or \
-        meta.get("config_hash") == run_config_hash(config, run.path)
+        meta.get("config_hash") == run_config_hash(config, run.path) or \
+        meta.get("trained_config_hash") == trained_config_hash(config, run.path)
 
 
 def weights_fingerprint(graph: Graph) -> str:
