@@ -52,6 +52,7 @@ class TrainingFailed(NnrunError):
     """Training stopped on its own, e.g. on a non-finite loss."""
 
     exit_code = 1
+    run_dir = None  # the run it stopped, kept and marked failed (set as the run records the failure)
 
 
 # The first batch's loss comes before any update: no learning rate made it.
@@ -72,7 +73,6 @@ class NonFiniteError(TrainingFailed):
     def __init__(self, message: str, epoch: int, batch: int, reason: str, hint: str = NON_FINITE_REMEDY):
         super().__init__(message, hint=hint)
         self.details = {"epoch": epoch, "batch": batch, "reason": reason}
-        self.run_dir = None  # the run it stopped, kept and marked failed (set as the run records the failure)
 
 
 class RunWriteFailed(TrainingFailed):
@@ -141,6 +141,7 @@ class RunInterrupted(NnrunError):
 
     exit_code = 130
     label = "interrupted"
+    run_dir = None  # the run it stopped, to resume (set as the run records the stop)
 
     def __init__(self, message: str, hint: str, details: dict):
         super().__init__(message, hint=hint)
@@ -151,13 +152,14 @@ class Interrupted(KeyboardInterrupt):
     """:class:`RunInterrupted` as the Python API raises it: a KeyboardInterrupt, so that
     Ctrl-C stops a notebook's loop of runs (an ``except Exception`` around each run would
     take a RunInterrupted for one run's failure and go on to the next). ``str()``,
-    ``message``, ``hint`` and ``details`` are the run's, as the CLI prints them."""
+    ``message``, ``hint``, ``details`` and ``run_dir`` are the run's, as the CLI prints them."""
 
     exit_code = 130
 
     def __init__(self, interrupted: RunInterrupted):
         super().__init__(interrupted.render())
         self.message, self.hint, self.details = interrupted.message, interrupted.hint, interrupted.details
+        self.run_dir = interrupted.run_dir
 
 
 class ConfigChanged(UserError):

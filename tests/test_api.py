@@ -252,6 +252,7 @@ def test_an_interrupted_run_loads_its_newest_checkpoint_with_a_note(tmp_path, ca
     assert str(stopped.value).startswith("stopped by SIGINT after epoch 2; saved the state after epoch 2 to ")
     # Its hints name the Python call that goes on, not the command line.
     assert stopped.value.hint == f"resume with: nnrun.resume({str(tmp_path / 'r')!r})"
+    assert stopped.value.run_dir == tmp_path / "r"  # for a script with runs_root=, where to resume
     capsys.readouterr()
     model = nnrun.load(tmp_path / "r")
     assert model.weights_note.startswith("the run is interrupted and has no final weights")

@@ -332,6 +332,39 @@ def test_train_json_prints_only_the_result_as_json_for_a_script_and_the_progress
     assert recorded["final"] == report["final"] and recorded["epochs"] == 2 and recorded["seconds"] == 0
 
 
+def test_train_json_of_a_failed_or_interrupted_run_says_where_it_is_and_what_next(tmp_path):
+    """Exit 1 or 130 with JSON still on standard output: a script (a CI step) learns the
+    run's folder, its status and the command that resumes it without parsing the error."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "config.yaml").write_text(MANY_METRICS)
+    failed = run_piped("train", "config.yaml", "--run-dir", "f", "--json", "--set",
+                       "optimizer={type: sgd, learning_rate: 1.0e+6}", cwd=tmp_path)
+    assert failed.returncode == 1, failed.stderr
+    report = json.loads(failed.stdout)
+    assert report["run_dir"] == "f" and report["status"] == "failed" and report["resume"] is None
+    assert "the loss became nan in epoch" in report["message"] and report["epoch"] >= 1
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    running = subprocess.Popen([sys.executable, "-m", "nnrun", "train", "config.yaml", "--run-dir", "i", "--json",
+                                "--set", "training.epochs=100000"], cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not ((tmp_path / "i" / "metrics.csv").is_file() and
+               len((tmp_path / "i" / "metrics.csv").read_text().splitlines()) > 2):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    running.send_signal(signal.SIGTERM)
+    out, _ = running.communicate(timeout=60)
+    assert running.returncode == 130
+    report = json.loads(out)
+    assert report["status"] == "interrupted" and report["run_dir"] == "i" and report["epoch"] >= 2
+    assert report["resume"] == "nnrun train --resume i" and report["message"].startswith("stopped by SIGTERM")
+
+
 def test_forced_colours_in_a_log_still_get_epoch_lines_not_bars(tmp_path):
     # FORCE_COLOR (set for coloured CI logs) makes rich take the pipe for a terminal.
     (tmp_path / "config.yaml").write_text(MANY_METRICS)

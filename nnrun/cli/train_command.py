@@ -44,7 +44,7 @@ def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet:
         from nnrun.console.output import OutputConsole
         from nnrun.console.progress import QuietDisplay, make_display
 
-        from nnrun.errors import AlreadyDone
+        from nnrun.errors import AlreadyDone, RunInterrupted, TrainingFailed
 
         if quiet:
             display = QuietDisplay(results=not as_json)
@@ -58,6 +58,12 @@ def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet:
                 from nnrun.engine.train import recorded_result
 
                 print_result_json(recorded_result(resume))
+            raise
+        except (TrainingFailed, RunInterrupted) as stopped:  # a script still learns where the run is, and why
+            if as_json and stopped.run_dir is not None:
+                from nnrun.console.results import print_stopped_json
+
+                print_stopped_json(stopped)
             raise
         finally:
             display.close()

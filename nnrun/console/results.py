@@ -215,6 +215,22 @@ def print_result_json(result) -> None:
                  "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final})
 
 
+def print_stopped_json(stopped) -> None:
+    """``nnrun train --json`` of a run that failed or was interrupted (exit code 1 or
+    130): its folder, its status, the message and what to do next (the resume command of
+    an interrupted run), so a script that reads standard output need not parse the error."""
+    from nnrun.engine.distributed import launched_rank
+    from nnrun.errors import RunInterrupted, resume_command
+
+    if launched_rank() > 0:
+        return
+    interrupted = isinstance(stopped, RunInterrupted)
+    _print_json({"run_dir": str(stopped.run_dir), "status": "interrupted" if interrupted else "failed",
+                 "message": stopped.message, "hint": stopped.hint,
+                 "resume": resume_command(stopped.run_dir) if interrupted else None,
+                 "epoch": getattr(stopped, "details", {}).get("epoch")})
+
+
 def print_sweep_json(result) -> None:
     """``nnrun sweep --json``: the sweep's folder, what it ranked by, the best trial (its
     values, score, run folder, and best.yaml to retrain it) and its trials counted by

@@ -22,7 +22,7 @@ from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
-from nnrun.errors import NonFiniteError, RunInterrupted, RunWriteFailed, resume_command
+from nnrun.errors import RunInterrupted, RunWriteFailed, TrainingFailed, resume_command
 from nnrun.store.failures import free_space_hint
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
@@ -107,7 +107,7 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
             stopped = _as_told(exc, record, trained=fitted is not None)
             with signals.deferred():  # a further Ctrl-C must not cut meta.json short, nor replace the message
                 record.fail(stopped)
-            if isinstance(stopped, NonFiniteError):  # the run is kept, marked failed: where, for a script to find it
+            if isinstance(stopped, (TrainingFailed, RunInterrupted)):  # the run is kept: where, for a script to find it
                 stopped.run_dir = record.path
             if stopped is exc:
                 raise
