@@ -21,6 +21,7 @@ class NnrunError(Exception):
     exit_code = 2
     label = "error"  # how the CLI introduces the message
     details: dict = {}  # where it happened (epoch, batch, ...), for meta.json
+    run_dir = None  # the run a failure or an interruption stopped, kept: for a script to find it
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -52,7 +53,6 @@ class TrainingFailed(NnrunError):
     """Training stopped on its own, e.g. on a non-finite loss."""
 
     exit_code = 1
-    run_dir = None  # the run it stopped, kept and marked failed (set as the run records the failure)
 
 
 # The first batch's loss comes before any update: no learning rate made it.
@@ -141,7 +141,6 @@ class RunInterrupted(NnrunError):
 
     exit_code = 130
     label = "interrupted"
-    run_dir = None  # the run it stopped, to resume (set as the run records the stop)
 
     def __init__(self, message: str, hint: str, details: dict):
         super().__init__(message, hint=hint)

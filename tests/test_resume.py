@@ -589,3 +589,37 @@ def test_a_resume_refuses_a_held_out_split_changed_since_the_run_began(run_cli, 
         "meta.json); resumed, it would train or score on other rows" in " ".join(result.output.split())
     (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[:20]) + "\n")  # restored: it goes on
     assert run_cli("train", "--resume", "r", "--set", "training.epochs=3", "--quiet").exit_code == 0
+
+
+def test_a_run_moved_with_its_project_evaluates_and_resumes_on_its_data_there(run_cli, tmp_path):
+    """A CI job checks the project out at another path: the data file config.yaml names
+    by its absolute path is gone, and is read where it stands to the moved run, checked
+    to be the same rows; a CONFIG given with --resume names it there too. A different
+    file in its place is refused."""
+    import shutil
+
+    old = tmp_path / "old"
+    (old / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "configs" / "data" / "customers.csv", old / "data" / "customers.csv")
+    text = (ROOT / "configs" / "customers.yaml").read_text().replace("epochs: 60", "epochs: 2")
+    (old / "c.yaml").write_text(text)
+    nnrun.train(old / "c.yaml", run_dir=old / "runs" / "x", quiet=True)
+    assert f"path: {old / 'data' / 'customers.csv'}" in (old / "runs" / "x" / "config.yaml").read_text()
+    new = tmp_path / "new"
+    old.rename(new)
+    result = run_cli("evaluate", new / "runs" / "x")
+    assert result.exit_code == 0, result.output
+    assert (f"note: data.source.path: {old / 'data' / 'customers.csv'} is gone, and the run moved from "
+            f"{old / 'runs' / 'x'}; reading {new / 'data' / 'customers.csv'} instead") in " ".join(result.output.split())
+    result = run_cli("train", new / "c.yaml", "--resume", new / "runs" / "x", "--set", "training.epochs=3", "-q")
+    assert result.exit_code == 0, result.output
+    assert f"path: {new / 'data' / 'customers.csv'}" in (new / "runs" / "x" / "config.yaml").read_text()
+    assert len((new / "runs" / "x" / "metrics.csv").read_text().splitlines()) == 4
+    moved = tmp_path / "again"
+    new.rename(moved)  # moved once more: found again from where its config.yaml was written last
+    lines = (moved / "data" / "customers.csv").read_text().splitlines()
+    lines[4] = lines[4].replace("C10003,21,", "C10003,22,")
+    (moved / "data" / "customers.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("evaluate", moved / "runs" / "x", "--force")
+    assert result.exit_code == 2 and "the data no longer matches the run" in result.output, result.output
+

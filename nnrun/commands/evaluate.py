@@ -31,6 +31,7 @@ from nnrun.model.graph import Graph
 from nnrun.commands.threshold import checked_threshold
 from nnrun.model.scoring import score_split
 from nnrun.store import files
+from nnrun.store.moved import moved_data
 from nnrun.store.preprocessing import read_preprocessing
 from nnrun.store.rundir import RunDir
 from nnrun.store.trained import (TrainedRun, check_preprocessing_unedited, check_unedited, load_run_weights,
@@ -44,6 +45,7 @@ class RebuiltRun:
     run: RunDir
     experiment: Experiment
     weights_note: str | None = None  # set when the weights come from a checkpoint
+    notes: tuple[str, ...] = ()  # data read from where it moved with the run (see nnrun.store.moved)
 
 
 def load_run(run_dir: str | Path) -> RebuiltRun:
@@ -53,9 +55,11 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
     check_unedited(run, anchored(loaded.config, run.path))
     saved = read_preprocessing(run.path, loaded.config)
     check_preprocessing_unedited(run)
+    read_paths, notes = moved_data(loaded.config, run)
     try:
         experiment = build(loaded, preprocess_states=saved.states, columns=saved.encoding(), warm_start=False,
-                           target_scale=saved.target_scale.model_dump() if saved.target_scale else None)
+                           target_scale=saved.target_scale.model_dump() if saved.target_scale else None,
+                           read_paths=read_paths)
     except ConfigError as error:
         if error.data_gone():
             # The data it trained on has moved or gone: its splits cannot be rebuilt.
@@ -64,7 +68,7 @@ def load_run(run_dir: str | Path) -> RebuiltRun:
         raise
     _check_same_data(run, experiment)
     note = load_run_weights(run, experiment.graph)
-    return RebuiltRun(run, experiment, note)
+    return RebuiltRun(run, experiment, note, tuple(notes))
 
 
 def _check_same_data(run: RunDir, experiment) -> None:
@@ -106,7 +110,8 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
         raise UserError(f"{rebuilt.run.path}: the run has no split named '{split}'{near} (it has: {available})",
                         hint=f"score it with: {next_evaluation(rebuilt.run.path, experiment.splits)}")
     part = experiment.splits[split]
-    report = {"split": split, "samples": len(part), **_at(threshold), "metrics": experiment.score(split, threshold)}
+    report = {"split": split, "samples": len(part), **_at(threshold), "metrics": experiment.score(split, threshold),
+              **({"notes": list(rebuilt.notes)} if rebuilt.notes else {})}
     report.update(diagnose(experiment.graph, part, threshold))
     return _write(report, rebuilt.run.evaluation(split, threshold), rebuilt.weights_note, experiment.graph, force)
 

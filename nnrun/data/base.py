@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -55,6 +56,20 @@ class SourceBase(BaseModel):
             if value is not None and Path(value).is_absolute() and Path(value).resolve().is_relative_to(inside):
                 update[key] = Path(value).resolve().relative_to(inside).as_posix()
         return self.model_copy(update=update) if update else self
+
+    def moved(self, written_at: Path, now_at: Path) -> list[tuple[str, str, str]]:
+        """(key, was, is) for each absolute file path that is gone, found again where it
+        stands to a run folder that moved (with its project: a CI job's checkout
+        elsewhere), written at ``written_at`` and now at ``now_at``."""
+        found = []
+        for key in self.path_fields:
+            value = getattr(self, key)
+            if value is None or not Path(value).is_absolute() or Path(value).exists():
+                continue
+            beside = Path(os.path.normpath(now_at / os.path.relpath(value, written_at)))
+            if beside.is_file():
+                found.append((key, value, str(beside)))
+        return found
 
     def given_splits(self) -> frozenset[str]:
         """"validation", "test": the splits this (resolved) source gives as files or

@@ -47,6 +47,7 @@ class Checkpointer:
         self.components = components
         config = portable(experiment.config, record.run.path)  # the same wherever the run is moved
         self.config = resolved(config)
+        self.data_files = experiment.config.data.source.path_fields
         self.columns = run_columns(experiment.config.metrics, "validation" in experiment.splits)
         self.identity = {
             "format": checkpoints.FORMAT,
@@ -199,9 +200,11 @@ class Checkpointer:
     def _restore(self, path: Path, arrays: dict, metadata: dict, saved_config, state: dict) -> None:
         if metadata.get("config_hash") != self.identity["config_hash"]:
             # training.epochs may differ: a resume may extend the run (see nnrun.engine.resume);
-            # and its labels, which change nothing trained.
+            # and its labels, which change nothing trained, and where its data files are (the
+            # data itself is checked just below).
+            files = tuple(f"data.source.{key} " for key in self.data_files)
             changed = [c for c in describe_changes(with_defaults(saved_config, self.record.run.path), self.config)
-                       if not c.startswith(("training.epochs ", *(f"{label} " for label in LABELS)))]
+                       if not c.startswith(("training.epochs ", *(f"{label} " for label in LABELS), *files))]
             if changed or not isinstance(saved_config, dict):
                 raise ConfigChanged(path, changed)
         if metadata.get("dataset_fingerprint") != self.identity["dataset_fingerprint"]:

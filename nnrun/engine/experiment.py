@@ -91,15 +91,18 @@ def as_loaded(config, overrides=()) -> LoadedConfig:
 
 def build(
     loaded: LoadedConfig, preprocess_states: list[dict] | None = None, columns: dict | None = None,
-    warm_start: bool = True, target_scale: dict | None = None,
+    warm_start: bool = True, target_scale: dict | None = None, read_paths: dict | None = None,
 ) -> Experiment:
     """Load and split the data, fit (or reuse) the column encoding, preprocessing and
     target scale, compile the graph, and load ``model.init_weights`` (unless
-    ``warm_start`` is False: a saved run brings its own weights)."""
+    ``warm_start`` is False: a saved run brings its own weights). ``read_paths``: the data
+    source's files to read a saved run's data from, where they moved (see nnrun.store.moved)."""
     resolve_paths(loaded)
     config = unicode_resolved(loaded, new_run=warm_start)
+    data = config.data.model_copy(update={"source": config.data.source.model_copy(update=read_paths)}) \
+        if read_paths else config.data
     try:
-        splits = load_splits(config.data, config.seed, columns)
+        splits = load_splits(data, config.seed, columns)
     except ConfigError as exc:
         raise loaded.locate(exc) from None
     config = _given_splits_unset(loaded, config.data.source.given_splits())  # once the split did without them

@@ -161,6 +161,7 @@ class RunRecord:
             "seed": config.seed,
             "config_hash": run_config_hash(config, run.path),
             "trained_config_hash": trained_config_hash(config, run.path),
+            "run_dir": str(run.path.resolve()),  # where config.yaml's paths were written: see store.moved
             "dataset_fingerprint": experiment.fingerprint,
             "split_fingerprints": experiment.split_fingerprints,
             "samples": {name: len(part) for name, part in experiment.splits.items()},
@@ -241,7 +242,7 @@ class RunRecord:
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
-            self.meta.update(config_hash=run_config_hash(config, self.run.path),
+            self.meta.update(config_hash=run_config_hash(config, self.run.path), run_dir=str(self.run.path.resolve()),
                              trained_config_hash=trained_config_hash(config, self.run.path))
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
         if self.extension or self.meta.get("stopped_by") == "hook":  # an end it trains on past: no longer the run's

@@ -30,6 +30,7 @@ from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, t
 from nnrun.store import checkpoints
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.leftovers import leftover_refusal
+from nnrun.store.moved import moved_data
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -45,9 +46,11 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     run_path = RunDir.open(run_dir)
     path = run_path.path
     loaded = load_config(run_path.config)
+    read_paths, moved_notes = moved_data(loaded.config, run_path)
     epochs = None
     if config is not None or overrides:
-        loaded, epochs = _given_to_resume(run_path, loaded, config, overrides)
+        loaded, epochs, given_paths = _given_to_resume(run_path, loaded, config, overrides)
+        read_paths, moved_notes = (given_paths, []) if given_paths else (read_paths, moved_notes)
     refuse_diverged(run_path, loaded.config.training.epochs)
     record = RunRecord.reopen(run_path, extending=epochs is not None)
     record.command = command
@@ -55,7 +58,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         if epochs is not None:
             record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
         try:
-            experiment = build(loaded, warm_start=False)  # the checkpoint brings the weights
+            experiment = build(loaded, warm_start=False, read_paths=read_paths)  # the checkpoint brings the weights
         except ConfigError as error:
             if error.data_gone():
                 # Moved or gone: a run resumes on the very data it trained on (and checks it is).
@@ -63,7 +66,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
                               f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
             raise
         check_same_splits(run_path, experiment)
-        record.resume_notes = resume_warnings(record, run_path, experiment.config.training.threads, 1)
+        record.resume_notes = [*moved_notes, *resume_warnings(record, run_path, experiment.config.training.threads, 1)]
         if not run_path.preprocess.is_file() or run_path.preprocess_edited(record.meta):
             record.lost_preprocessing = experiment  # deleted or edited: written again once a checkpoint is restored
         if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
@@ -96,8 +99,10 @@ def _sweep_of_trial(path: Path) -> Path | None:
 
 
 def _allowed_changes(path: Path, loaded, config, overrides):
-    """The config to resume with, and ``(old, new)`` epochs when ``training.epochs`` is
-    the one thing that changes; any other change is refused, naming each key."""
+    """The config to resume with, ``(old, new)`` epochs when ``training.epochs`` changes,
+    and the data files to read where the given config names them elsewhere (a project
+    moved: checked against the run's fingerprints of its data); any other change is
+    refused, naming each key."""
     given = as_loaded(config if config is not None else RunDir(path).config, overrides)
     # The run's config.yaml holds absolute paths, and 0 for a split its source gave as a
     # file (a test_path) where the default fraction was left: settle the given one alike.
@@ -106,12 +111,16 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, split_files))
     after = _unicode_as_trained(_weights_as_trained(after, before, RunDir(path)), before)
     changed = {key for key, _, _ in config_differences(before, after)}
-    if not changed:
-        return loaded, None
-    if changed == {"training.epochs"}:
+    files = {f"data.source.{key}" for key in now.data.source.path_fields} & changed if \
+        type(now.data.source) is type(loaded.config.data.source) else set()
+    paths = {key.removeprefix("data.source."): getattr(now.data.source, key.removeprefix("data.source."))
+             for key in files}
+    if not changed - files:
+        return loaded, None, paths
+    if changed - files == {"training.epochs"}:
         recorded = getattr(loaded.config.data.source, "text", None)  # what an unset unicode became in the run
         unicode_unset_as(given, getattr(recorded, "unicode", None))
-        return given, (before["training"]["epochs"], after["training"]["epochs"])
+        return given, (before["training"]["epochs"], after["training"]["epochs"]), {}
     changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
     source = str(config) if config is not None else said("--set", "overrides")
     raise UserError(

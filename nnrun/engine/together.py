@@ -70,22 +70,25 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     from nnrun.engine.experiment import build
     from nnrun.engine.resume import _given_to_resume, check_same_splits, refuse_diverged, resume_warnings
     from nnrun.engine.train import run_experiment
+    from nnrun.store.moved import moved_data
 
     hooks = _hooks(world, hooks)
     with stopping_together(world):
         def prepare():
             run_path = RunDir.open(run_dir)
             loaded, epochs = load_config(run_path.config), None
+            paths = moved_data(loaded.config, run_path)[0]  # the project moved with the run: its data too
             if config is not None or overrides:
-                loaded, epochs = _given_to_resume(run_path, loaded, config, overrides)
+                loaded, epochs, given = _given_to_resume(run_path, loaded, config, overrides)
+                paths = given or paths
             refuse_diverged(run_path, loaded.config.training.epochs)
-            return run_path, loaded, epochs
+            return run_path, loaded, epochs, paths
 
-        run_path, loaded, epochs = world.agree(prepare)
+        run_path, loaded, epochs, paths = world.agree(prepare)
         record = world.agree(lambda: RunRecord.reopen(run_path, extending=epochs is not None) if world.writes
                              else None)
         try:
-            experiment = world.agree(lambda: build(loaded, warm_start=False))
+            experiment = world.agree(lambda: build(loaded, warm_start=False, read_paths=paths))
             world.agree(lambda: check_same_splits(run_path, experiment))
             _check_split(world, experiment)
             candidates = None

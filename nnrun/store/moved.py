@@ -1,0 +1,38 @@
+"""A run that moved with its project (a CI job's checkout at another path, a folder
+renamed or copied elsewhere): the data files its config.yaml names by absolute path,
+found again where they stand to the run.
+
+    read_paths, notes = moved_data(config, run)   # {"path": "/new/proj/clf.csv"}; {} where nothing moved
+
+meta.json keeps where the run directory was when its config.yaml was written
+(``run_dir``); a data file that is gone from its absolute path is looked for at the
+same place relative to where the run is now (``/old/proj/clf.csv`` of a run in
+``/old/proj/runs/x``, now in ``/new/proj/runs/x``: ``/new/proj/clf.csv``). The config
+itself is not changed: what a resume or an evaluation reads is checked against the
+run's fingerprints of its data and splits, so a different file of the same name is
+refused, never trained or scored on.
+
+May import: the leaves, ``nnrun.config`` and ``nnrun.data``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnrun.config import Config
+from nnrun.store.rundir import RunDir
+
+
+def moved_data(config: Config, run: RunDir) -> tuple[dict[str, str], list[str]]:
+    """The data source's file paths to read the run's data from where it moved with the
+    run (by key), and a note for each; ({}, []) where no file the config names is gone,
+    or none was found again."""
+    meta = run.read_meta_or_none()
+    written_at = meta.get("run_dir") if isinstance(meta, dict) else None
+    now_at = run.path.resolve()
+    if not isinstance(written_at, str) or Path(written_at) == now_at:
+        return {}, []
+    found = config.data.source.moved(Path(written_at), now_at)
+    notes = [f"data.source.{key}: {was} is gone, and the run moved from {written_at}; reading {now} instead, at "
+             "the same place beside the run (checked to be the data it trained on)" for key, was, now in found]
+    return {key: now for key, _, now in found}, notes
