@@ -123,6 +123,17 @@ def test_a_resume_takes_a_killed_trial_finished_by_hand_as_its_run_recorded_it(t
         ("completed", 0.8, 2, 2), ("interrupted", None, None, 1), ("failed", None, None, 1), ("failed", None, None, 1)]
 
 
+def test_a_sweep_whose_base_moved_says_its_absolute_path_is_gone(tmp_path):
+    (tmp_path / "a").mkdir()
+    write_sweep(tmp_path / "a", SWEEP.replace("samples: 4", "samples: 1"), epochs=1)
+    assert nnrun("sweep", "sweep.yaml", "--run-dir", "out", "-q", cwd=tmp_path / "a").returncode == 0
+    (tmp_path / "a").rename(tmp_path / "b")
+    result = nnrun("sweep", "--resume", "out", cwd=tmp_path / "b")
+    assert result.returncode == 2
+    assert (f"base: no config file at {tmp_path / 'a' / 'base.yaml'}; the sweep names it by its absolute path, so it "
+            "was moved or deleted since") in result.stderr, result.stderr
+
+
 def test_failures_stay_inside_their_trial(tmp_path):
     text = SWEEP.replace("{type: loguniform, low: 1.0e-3, high: 1.0e-1}", "{type: choice, values: [1.0e+9]}")
     text = text.replace("parameters:", "parameters:\n  optimizer.type: {type: choice, values: [sgd]}")

@@ -164,8 +164,10 @@ def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig
     if base is None:  # base: itself is wrong, and reported with the file's problems
         return None
     if not base.is_file():
-        found.problems.append(located.problem("base", f"no config file at {base}{near_file(base)}; the path is "
-                                                      "relative to the sweep file's folder"))
+        written = located.sweep.base if located.sweep is not None else ""
+        why = "the sweep names it by its absolute path, so it was moved or deleted since" if Path(written).is_absolute() \
+            else "the path is relative to the sweep file's folder"
+        found.problems.append(located.problem("base", f"no config file at {base}{near_file(base)}; {why}"))
         return None
     try:
         data, values, keys, lines = read_yaml(base)
