@@ -499,6 +499,8 @@ def test_a_config_object_keeps_what_its_caller_left_to_the_defaults(tmp_path, ca
 
 
 def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_path):
+    from nnrun.engine.hooks import SilentHooks
+
     class Stopping:
         should_stop = True
 
@@ -510,7 +512,32 @@ def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_p
         nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=Stopping())
     with pytest.raises(UserError, match="hooks: object has none of the training hooks"):
         nnrun.train(IMAGES, data=(np.zeros((4, 2, 2, 1)), [0, 1, 0, 1]), runs_root=tmp_path, hooks=object())
+    with pytest.raises(UserError, match=re.escape("hooks[1]: Stopping's should_stop is not a method")):
+        nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=[SilentHooks(), Stopping()])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_list_of_hooks_calls_each_in_turn_and_stops_when_any_says_so(tmp_path, capsys):
+    """As Keras takes a list of callbacks: every object sees every epoch, in the list's
+    order, and one's should_stop ends training (each is still asked)."""
+    seen = []
+
+    class Log:
+        def __init__(self, name):
+            self.name, self.asked = name, 0
+
+        def epoch_end(self, row):
+            seen.append((self.name, row["epoch"]))
+
+        def should_stop(self):
+            self.asked += 1
+            return self.name == "stopper" and self.asked == 3
+
+    first, stopper = Log("first"), Log("stopper")
+    result = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=[first, stopper],
+                         overrides={"training.epochs": 10})
+    assert len(result.history) == 3 and first.asked == stopper.asked == 3
+    assert seen == [(name, epoch) for epoch in (1, 2, 3) for name in ("first", "stopper")]
 
 
 CLASSIFIER = {**REGRESSION, "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},

@@ -93,23 +93,50 @@ HOOKS = ("start(experiment, run_dir)", "resumed(epoch, checkpoint, history)", "w
 HOOK_NAMES = tuple(hook.split("(")[0] for hook in HOOKS)
 
 
-def as_hooks(hooks) -> TrainingHooks:
+def as_hooks(hooks, where: str = "hooks") -> TrainingHooks:
     """``hooks`` with every hook the loop calls: the ones it defines, and
     :class:`SilentHooks`' defaults for the rest (a notebook's object with only
-    ``epoch_end`` and ``should_stop`` is enough). An object with none of them, or with
-    one that cannot be called, is refused here, before any run directory is made."""
+    ``epoch_end`` and ``should_stop`` is enough). A list of such objects, as Keras takes
+    its callbacks, calls each in turn, and training stops when any one's ``should_stop``
+    says so. An object with none of them, or with one that cannot be called, is refused
+    here, before any run directory is made."""
+    if isinstance(hooks, (list, tuple)) and hooks:
+        each = [own_hooks(as_hooks(item, f"{where}[{i}]")) for i, item in enumerate(hooks)]
+        return GivenHooks({name: _in_turn(name, [own[name] for own in each if name in own])
+                           for name in HOOK_NAMES if any(name in own for own in each)})
     own = {name: getattr(hooks, name) for name in HOOK_NAMES if hasattr(hooks, name)}
     given = f"{type(hooks).__name__} {hooks!r}" if isinstance(hooks, (int, float, str)) else type(hooks).__name__
     if not own:
-        raise UserError(f"hooks: {given} has none of the training hooks; give an object with one or more of "
+        raise UserError(f"{where}: {given} has none of the training hooks; give an object with one or more of "
                         f"these methods: {', '.join(HOOKS)}")
     fixed = next((name for name, method in own.items() if not callable(method)), None)
     if fixed is not None:
-        raise UserError(f"hooks: {given}'s {fixed} is not a method; the training hooks are methods: "
+        raise UserError(f"{where}: {given}'s {fixed} is not a method; the training hooks are methods: "
                         f"{', '.join(HOOKS)}")
     if isinstance(hooks, QuietHooks):  # complete, and its start passes the warnings on already
         return hooks
     return GivenHooks(own)
+
+
+def own_hooks(hooks: TrainingHooks) -> dict:
+    """The hooks a caller's object defines itself: a QuietHooks subclass's overrides, not
+    the defaults it inherits (whose warn would print every warning a second time)."""
+    if isinstance(hooks, GivenHooks):
+        return hooks.own
+    return {name: getattr(hooks, name) for name in HOOK_NAMES
+            if getattr(type(hooks), name, None) is not getattr(QuietHooks, name, None)}
+
+
+def _in_turn(name: str, methods: list):
+    """One hook of a list's objects: each called in turn; should_stop asks every one (a
+    callback may count the epochs it sees) and is True if any says so."""
+    if name == "should_stop":
+        return lambda: any([method() for method in methods])
+
+    def every(*args):
+        for method in methods:
+            method(*args)
+    return every
 
 
 class GivenHooks(QuietHooks):
@@ -136,11 +163,7 @@ class AlongsideHooks:
 
     def __init__(self, display: TrainingHooks, given: TrainingHooks):
         self.display, self.given = display, given
-        # The caller's own hooks: a QuietHooks subclass's overrides, not the defaults it inherits
-        # (whose warn would print every warning the display shows a second time).
-        self.own = given.own if isinstance(given, GivenHooks) else {
-            name: getattr(given, name) for name in HOOK_NAMES
-            if getattr(type(given), name, None) is not getattr(QuietHooks, name, None)}
+        self.own = own_hooks(given)
 
     def _both(self, name: str, *args) -> None:
         getattr(self.display, name)(*args)
