@@ -740,10 +740,10 @@ def test_a_number_category_without_its_leading_zeros_is_the_same_category(run_cl
     result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", "-")
     assert result.exit_code == 2  # 2140 is no ZIP code training saw, with zeros or without
     assert "unknown category (1 cell):\n    line 4, column 'zip': '2140'" in result.output
-    from nnrun.data.encoding import _category, category_index
+    from nnrun.data.categories import category_index, category_position
 
     index = category_index(["7", "007", "02139"])  # '7' and '007' write the same number: only as written
-    assert [_category(w, index) for w in ("7", "007", "2139", "0007")] == [0, 1, 2, 0]
+    assert [category_position(w, index) for w in ("7", "007", "2139", "0007")] == [0, 1, 2, 0]
 
 
 def test_a_file_without_a_header_is_told_to_get_one(run_cli, tmp_path):

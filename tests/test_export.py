@@ -180,6 +180,25 @@ def test_the_readme_client_gives_nnruns_predictions_for_date_columns(tmp_path):
     np.testing.assert_allclose(outputs.reshape(-1), expected, rtol=1e-5, atol=1e-5)
 
 
+def test_the_readme_client_matches_categories_in_any_case_where_the_card_folds_them(tmp_path):
+    lines = ["city,size,label"] + [f"{('Paris', 'PARIS', 'lyon', 'Lyon ')[i % 4]},{i % 7},{'ab'[i % 3 == 0]}"
+                                   for i in range(120)]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    config = {"data": {"source": {"type": "csv", "path": str(tmp_path / "c.csv"), "target": "label",
+                                  "categorical": ["city"], "fold_case": True}},
+              "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+              "loss": "categorical_crossentropy", "training": {"epochs": 2}}
+    run = nnrun.train(config, run_dir=tmp_path / "folded", quiet=True).run_dir
+    export_run(run)
+    namespace = readme_client("fruit", run, up_to="rows = [")
+    rows = [{"city": city, "size": "3"} for city in ("paris", " PARIS ", "LYON", "lyon")]
+    features = np.array([namespace["features"](row) for row in rows], np.float32)
+    assert features.shape == (4, 3) and (features[0] == features[1]).all() and (features[2] == features[3]).all()
+    outputs = namespace["session"].run(None, {"features": features})[0]
+    expected = nnrun.load(run).predict({"city": [r["city"] for r in rows], "size": [3] * 4}).probabilities
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_binary_sigmoid_output_becomes_one_probability_per_class(trained_runs, tmp_path):
     report = export_run(trained_runs["breast_cancer"], tmp_path / "bc.onnx")
     assert json.loads(report.card_path.read_text())["onnx"]["output"]["shape"] == ["batch", 2]

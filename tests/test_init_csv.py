@@ -431,12 +431,20 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
     text = init_text(run_cli, tmp_path / "h.csv", lines, "price")
     assert re.search(r'\n    strip_signs: \["kg"\] +# written around numbers: dropped to read them\n', text)
     assert "number features: weight, rooms" in text
-    assert "    # area: NORTH, North, north differ only in case or spaces, and become different inputs; if they are " \
-        "one category, write it one way in the file" in text
-    # Training says the same of the categories, at validate and train.
+    assert "    # area: NORTH, North, north differ only in case or spaces: read as one category each (fold_case " \
+        "below); set it false if they are different ones" in text
+    assert re.search(r"\n    fold_case: true +# a category written in several cases is one\n", text), text
+    result = run_cli("train", "h.yaml", "--set", "training.epochs=1", "--run-dir", "r", "--quiet")
+    assert result.exit_code == 0, result.output
+    names = json.loads((tmp_path / "r" / "preprocess.json").read_text())["feature_names"]
+    areas = [name for name in names if name.startswith("area=")]  # one category, spelt as most training rows spell it
+    assert len(areas) == 2 and areas[0] in ("area=NORTH", "area=North", "area=north") and areas[1] == "area=South"
+    # Without it, training says the categories differ only in case, at validate and train.
+    (tmp_path / "h.yaml").write_text(text.replace("fold_case: true", "fold_case: false"))
     out = " ".join(run_cli("validate", "h.yaml").output.split())
     assert "warning: categorical column 'area': categories that differ only in case or spaces ('NORTH', 'North', " \
-        "'north') are encoded as different inputs; if they are one category, write it one way in the file" in out
+        "'north') are encoded as different inputs; if they are one category, write it one way in the file, or set " \
+        "data.source.fold_case: true" in out
     (tmp_path / "c.csv").write_text("size,price\n" + "".join(f"{i % 7},3.5\n" for i in range(40)))
     result = run_cli("init", "--data", "c.csv", "--target", "price")
     assert result.exit_code == 2 and "c.csv: 'price' holds one value (3.5) in every row: there is nothing to predict" \

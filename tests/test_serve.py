@@ -846,3 +846,38 @@ def test_numbers_sent_as_text_are_read_as_predict_reads_a_cell(thousands, decima
                 read(cell)
         else:
             assert read(cell) == number, cell
+
+
+def test_fold_case_reads_a_category_in_any_case_in_every_reader(tmp_path):
+    """data.source.fold_case: 'PARIS', ' paris' and 'Paris' are one category in training,
+    in a CSV file to predict, in a DataFrame-free API call, in a request, and the model
+    card says so for an ONNX client."""
+    lines = (CONFIGS / "data" / "customers.csv").read_text().splitlines()
+    spelt = [lines[0]] + [line.replace(",Paris,", (",Paris,", ",PARIS,", ", paris ,")[i % 3])
+                          for i, line in enumerate(lines[1:])]
+    (tmp_path / "data.csv").write_text("\n".join(spelt) + "\n")
+    text = (CONFIGS / "customers.yaml").read_text().replace("path: data/customers.csv", "path: data.csv").replace(
+        "unknown: ignore", "unknown: error\n    fold_case: true")
+    (tmp_path / "c.yaml").write_text(text)
+    run = nnrun.train(tmp_path / "c.yaml", run_dir=tmp_path / "r", quiet=True, overrides=["training.epochs=2"]).run_dir
+    saved = json.loads((run / "preprocess.json").read_text())["columns"]["columns"]
+    city = next(column for column in saved if column["name"] == "city")
+    assert city["fold_case"] and [c for c in city["categories"] if c.casefold().strip() == "paris"] == ["Paris"]
+    new = tmp_path / "new.csv"
+    rows = ["customer_id,age,income,city,tenure_months"] + [f"C{i},40,\"50,000\",{city},12" for i, city in
+                                                            enumerate(("Paris", "PARIS", " paris", "pAris"))]
+    new.write_text("\n".join(rows) + "\n")
+    predict(run, new, tmp_path / "p.csv", proba=True)
+    probabilities = [[v for k, v in row.items() if k.startswith("proba_")] for row in _rows(tmp_path / "p.csv")]
+    assert len(probabilities) == 4 and all(row == probabilities[0] for row in probabilities)
+    model = nnrun.load(run)
+    spellings = [{"age": 40, "income": 50000, "city": city, "tenure_months": 12} for city in ("Paris", "PARIS ")]
+    predicted = model.predict(spellings).probabilities
+    np.testing.assert_array_equal(predicted[0], predicted[1])
+    client = TestClient(create_app(ServedModel.load(run)))
+    card_city = next(column for column in client.get("/metadata").json()["columns"] if column["name"] == "city")
+    assert card_city["fold_case"] is True
+    answered = client.post("/predict", json={"instances": spellings})
+    assert answered.status_code == 200, answered.text
+    unknown = client.post("/predict", json={"instances": [{**spellings[0], "city": "Parys"}]})
+    assert unknown.status_code == 422  # folding is of case and spaces, not of spelling

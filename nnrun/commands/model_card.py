@@ -16,7 +16,9 @@ from the same columns. It is read from the run's ``preprocess.json`` and
     missing_values  cell texts read as missing besides "", NA, N/A, #N/A, nan, null and ?
                     (data.source.missing_values; in any case)
     columns         the raw input columns in order: {"name", "type": "number",
-                    "category", "date" or "text", "categories" (for a category),
+                    "category", "date" or "text", "categories" (for a category;
+                    "fold_case": true where a value matches one in any case, its
+                    spaces tidied: data.source.fold_case),
                     "format" and "time" (for a date: ymd, dmy, mdy or a strptime
                     format, and whether the time of day is a feature), "text" (for
                     a text: tokens, length, vocabulary, ...), "missing": "error" or
@@ -82,6 +84,8 @@ def input_columns(saved: SavedPreprocessing) -> list[dict]:
         if column.kind == "categorical":
             entry["categories"] = list(column.categories or [])
             entry["unknown"] = saved.columns.unknown  # an unseen category: refused, or encoded as all zeros
+            if column.fold_case:  # 'DOWNTOWN' is 'Downtown': matched with its case folded and spaces tidied
+                entry["fold_case"] = True
         if column.kind == "numeric" and saved.columns.thousands:
             entry["thousands"] = saved.columns.thousands  # a number sent as text may hold it ("53,697")
         if column.kind == "numeric" and saved.columns.decimal != ".":

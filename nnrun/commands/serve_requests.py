@@ -105,9 +105,10 @@ def _as_a_cell_is_read(column: dict, missing: frozenset[str] = MISSING):
     # ASCII digits only: '٣٤' is no number to predict's reader, nor here
     written_plainly = re.compile(rf"^[+-]?(?:{grouped}\d+)(?:{re.escape(decimal)}\d+)?$", re.ASCII)
     if category:
-        from nnrun.data.encoding import category_index, known_category
+        from nnrun.data.categories import category_index, known_category
 
-        index = category_index(column["categories"])
+        fold = column.get("fold_case", False)
+        index = category_index(column["categories"], fold)
 
     def read(value: Any) -> Any:
         if isinstance(value, bool) and column["type"] == "number":
@@ -124,7 +125,7 @@ def _as_a_cell_is_read(column: dict, missing: frozenset[str] = MISSING):
                                  f"send {'a number' if column['type'] == 'number' else 'one of its categories'}")
             return None
         if category:  # '2139' is '02139' and '94105.0' is '94105', as predict reads them
-            return known_category(value.strip(), column["categories"], index)
+            return known_category(value.strip(), column["categories"], index, fold)
         if column["type"] != "number":
             return value.strip()
         if written_plainly.match(value.strip()):  # the usual number as text: read at once (the general reader

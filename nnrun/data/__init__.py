@@ -65,7 +65,7 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
                                   text_encoding=source.encoding,
                                   unknown=source.unknown, ids=list(source.id), ignored=list(source.ignore),
                                   missing_values=list(source.missing_values), strip_signs=list(source.strip_signs),
-                                  missing_category=source.missing_category)
+                                  missing_category=source.missing_category, fold_case=source.fold_case)
             warnings += _column_warnings(parts, columns)
         for name in list(parts):  # one split at a time, its raw table dropped once encoded
             parts[name] = _encoded(parts.pop(name), columns)

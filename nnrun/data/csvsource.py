@@ -77,6 +77,9 @@ class CsvSource(SourceBase):
     strip_signs: list[Annotated[str, BeforeValidator(number_sign)]] = Field(
         default_factory=list, description="Signs written around numbers, dropped before they are read: currency "
         "symbols and codes, percent ('$', '€', '%', 'USD'), at either end of a cell, in any case; '12.5%' is 12.5.")
+    fold_case: bool = Field(
+        False, description="Categorical columns: cells that differ only in case or spaces ('Yes', 'YES ', 'yes') are "
+        "one category, named as most of them write it; new files, requests and the ONNX model card match it so.")
     missing_category: Literal["most_frequent", "own"] = Field(
         "most_frequent", description="An empty cell of a categorical column: filled as missing says (the most frequent "
         "category), or own: a category of its own, '(missing)', learned like the others (whatever missing says; "

@@ -15,11 +15,9 @@ with categories ``[Lyon, Paris]`` becomes the two 0/1 features ``city=Lyon`` and
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 
-from nnrun.data.cells import tidy_label
+from nnrun.data.categories import category_index, category_position
 from nnrun.data.coded import Coded, coded_matches
 from nnrun.data.labels import written_key
 from nnrun.data.dates import encode_dates, feature_names, fit_date
@@ -43,10 +41,12 @@ def _most_frequent_text(counts: dict[str, int]):
 
 
 def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates: dict[str, str] | None = None,
-                **options) -> dict:
+                fold_case: bool = False, **options) -> dict:
     """Learn categories and fill values from the training rows (JSON-able state); a
     ``text`` column learns its vocabulary (see :mod:`nnrun.data.text`), a date column
-    its format (``dates``: column -> format, see :mod:`nnrun.data.dates`). ``options``
+    its format (``dates``: column -> format, see :mod:`nnrun.data.dates`); with
+    ``fold_case``, a categorical column's cells that differ only in case or spaces are one
+    category (saved with the column, for every reader to match them so). ``options``
     (thousands, unknown, ids, ...) are saved with it for ``nnrun predict``."""
     columns, dates = [], dates or {}
     if text is not None:
@@ -68,7 +68,7 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates:
         if name in dates:
             columns.append(fit_date(name, table.codes(name), dates[name], missing))
             continue
-        counts = table.counts(name)
+        counts = _folded(table.counts(name)) if fold_case else table.counts(name)
         # missing_category: own: the empty cell, "", is the last category, its own column; only
         # where the training rows have one (a column never empty there would add a feature that
         # is always 0 in training, whose weights stay as initialised, to decide an empty cell).
@@ -76,9 +76,19 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates:
             columns.append({"name": name, "kind": "categorical", "categories": [*sorted(counts), ""], "fill": ""})
             continue
         fill = _most_frequent_text(counts) if missing != "error" else None
-        columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill})
+        columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill,
+                        **({"fold_case": True} if fold_case else {})})
     order = {name: i for i, name in enumerate(table.names)}
     return {"missing": missing, **options, "columns": sorted(columns, key=lambda c: order[c["name"]])}
+
+
+def _folded(counts: dict[str, int]) -> dict[str, int]:
+    """Counts of the cells that differ only in case or spaces merged (data.source.fold_case),
+    each group under the spelling most of its cells have (the first in sorted order among ties)."""
+    groups: dict[str, dict[str, int]] = {}
+    for word, count in counts.items():
+        groups.setdefault(written_key(word) if word else word, {})[word] = count
+    return {_most_frequent_text(spellings): sum(spellings.values()) for spellings in groups.values()}
 
 
 def _features_matrix(rows: int, state: dict, origin: str) -> np.ndarray:
@@ -208,8 +218,9 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     """Write the one-hot code of a coded column into ``out`` (N, categories)."""
     codes, words = coded
     categories = column["categories"]
-    index = category_index(categories)
-    known = [_category(word, index) for word in words]
+    fold = column.get("fold_case", False)
+    index = category_index(categories, fold)
+    known = [category_position(word, index, fold) for word in words]
     category = np.array(known, np.intp)[codes]
     absent = category < 0
     if not absent.any():  # every cell a known category: the common case, no row list to build
@@ -234,40 +245,6 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
     out[rows, category[rows]] = 1.0
 
 
-def known_category(word: str, categories: list[str], index: dict[str, int]) -> str:
-    """``word`` as the one of ``categories`` it is written for (see :func:`_category`;
-    ``index`` is theirs), or as it is."""
-    position = _category(word, index)
-    return word if position < 0 else categories[position]
-
-
-def category_index(categories: list[str]) -> dict[str, int]:
-    """Each category's position by its text, by the number it writes ('02139' also as
-    '2139') and by its Unicode composed form ('Montre\u0301al' as 'Montréal'), each
-    where no other category has the same."""
-    index = {c: i for i, c in enumerate(categories)}
-    alike: dict[str, list[int]] = {}
-    for i, category in enumerate(categories):
-        for key in {tidy_label(category), unicodedata.normalize("NFC", category)}:
-            alike.setdefault(key, []).append(i)
-    index.update({key: found[0] for key, found in alike.items() if len(found) == 1 and key not in index})
-    return index
-
-
-def _category(word: str, index: dict[str, int]) -> int:
-    """The position of ``word`` among a column's categories (see :func:`category_index`),
-    or -1. A number category also matches the same number written as a float ('94105.0'
-    for '94105'), as a column with a missing value leaves pandas to write it, or without
-    its leading zeros ('2139' for '02139'), as a number reader (pandas, a spreadsheet)
-    writes a ZIP code. A text matches in its composed Unicode form too: an accent typed as
-    a letter and a combining mark ('e\u0301') is the same text as 'é' to whoever reads it."""
-    position = index.get(word)
-    if position is None:
-        position = index.get(tidy_label(word), -1)
-    if position < 0 and not word.isascii():
-        position = index.get(unicodedata.normalize("NFC", word), -1)
-    return position
-
 
 def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
     """Per categorical column, the values the state does not know, with their row counts."""
@@ -275,8 +252,9 @@ def unseen_categories(table: Table, state: dict) -> dict[str, dict[str, int]]:
     for column in state["columns"]:
         if column.get("kind") != "categorical":
             continue
-        index, counts = category_index(column["categories"]), table.counts(column["name"])
-        extra = {name: counts[name] for name in sorted(counts) if _category(name, index) < 0}
+        fold = column.get("fold_case", False)
+        index, counts = category_index(column["categories"], fold), table.counts(column["name"])
+        extra = {name: counts[name] for name in sorted(counts) if category_position(name, index, fold) < 0}
         if extra:
             found[column["name"]] = extra
     return found

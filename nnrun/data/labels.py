@@ -162,7 +162,7 @@ def category_warnings(categories: dict[str, list[str]], rows: int,
             more = f" and {len(groups) - 3} more groups" if len(groups) > 3 else ""
             warnings.append(f"categorical column '{name}': categories that differ only in case or spaces ({listing}"
                             f"{more}) are encoded as different inputs; if they are one category, write it one way "
-                            "in the file")
+                            "in the file, or set data.source.fold_case: true")
     return warnings
 
 

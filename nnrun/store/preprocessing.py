@@ -44,6 +44,7 @@ class SavedColumn(_Strict):
     fill: float | str | None = None
     range: list[float] | None = None  # a number column's [smallest, largest] in training (a date's, in years)
     categories: list[str] | None = None
+    fold_case: bool = False  # a category's cells that differ only in case or spaces are one (data.source.fold_case)
     text: SavedText | None = None
     format: str | None = None  # a date column's: ymd, dmy, mdy or a strptime format (nnrun.data.dates)
     time: bool | None = None  # and whether its training cells had times of day
