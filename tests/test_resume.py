@@ -130,6 +130,9 @@ def test_resume_refuses_a_changed_config_and_names_the_keys(run_cli, tmp_path):
     assert f"differs from the config of the run {run} in 1 place:\n  optimizer.learning_rate (0.01 -> 0.1)" \
         in result.output  # training.epochs alone may change
     assert "training.epochs (12 -> 20)" not in result.output
+    # A CONFIG with --set: the message names both, not the file alone for what --set changed.
+    both = run_cli("train", str(run / "config.yaml"), "--resume", run, "--set", "optimizer.learning_rate=0.1")
+    assert both.exit_code == 2 and f"{run / 'config.yaml'} with --set: differs from the config of the run" in both.output
     # Another model altogether: the first changes, and how many more.
     other = run_cli("train", "--resume", run, str(ROOT / "configs" / "digits_cnn.yaml"))
     assert other.exit_code == 2 and re.search(r"differs from the config of the run .* in \d+ places:\n  name", other.output)

@@ -122,7 +122,8 @@ def _allowed_changes(path: Path, loaded, config, overrides):
         unicode_unset_as(given, getattr(recorded, "unicode", None))
         return given, (before["training"]["epochs"], after["training"]["epochs"]), {}
     changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
-    source = str(config) if config is not None else said("--set", "overrides")
+    source = said("--set", "overrides") if config is None else f"{config} with {said('--set', 'overrides')}" \
+        if overrides else str(config)
     raise UserError(
         f"{source}: differs from the config of the run {path} in {len(changes)} "
         f"place{'s' if len(changes) != 1 else ''}:{listed(changes)}",
