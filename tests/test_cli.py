@@ -201,6 +201,7 @@ def test_evaluate_missing_run_dir(run_cli):
     result = run_cli("evaluate", "runs/nothing-here")
     assert result.exit_code == 2
     assert "runs/nothing-here: no such run directory" in result.output
+    assert "hint: `nnrun runs` lists the runs in runs/" in result.output  # its default folder, not `nnrun runs runs`
 
 
 def test_evaluate_other_splits(run_cli):

@@ -15,7 +15,8 @@ from nnrun.errors import quoted
 def runs_hint(path: Path) -> str:
     """Where to look for the run ``path`` meant: the runs in its folder (runs/ where it has none)."""
     folder = path.parent if path.parent.is_dir() and str(path.parent) != "." else Path("runs")
-    return f"`nnrun runs {quoted(folder)}` lists the runs in {str(folder).rstrip('/')}/"
+    command = "nnrun runs" if folder == Path("runs") else f"nnrun runs {quoted(folder)}"  # runs/: its default
+    return f"`{command}` lists the runs in {str(folder).rstrip('/')}/"
 
 
 def sweep_hint(path: Path) -> str:
