@@ -174,7 +174,7 @@ def test_scalars_follow_yaml_1_2(write_config):
         ("name: iris", "name: 7", "expected one of iris, wine, breast_cancer, digits, diabetes, got 7"),
         ("units: 3", "units: null", "expected a whole number, got nothing (an empty value or null)"),
         ("name: iris}", "name: iris}\n  target_scale: null",
-         "expected one of none, standardize, got nothing (an empty value or null); the word none turns it off (null "
+         "expected one of none, standardize, log1p, got nothing (an empty value or null); the word none turns it off (null "
          "is no value)"),
         ("units: 3", "units: [3]", "expected a whole number, got a list of 1"),
         ("activation: softmax", "activation: null", "got nothing (an empty value or null); linear is no activation "
