@@ -120,7 +120,8 @@ def test_a_resume_takes_a_killed_trial_finished_by_hand_as_its_run_recorded_it(t
     previous = [Trial(i, {}, "failed", message=killed, epochs=1) for i in ("000", "001", "002", "003")]
     assert resume_where_killed(swept, previous) == ["001"]
     assert [(t.status, t.best, t.best_epoch, t.epochs) for t in previous] == [
-        ("completed", 0.8, 2, 2), ("interrupted", None, None, 1), ("failed", None, None, 1), ("failed", None, None, 1)]
+        ("completed", 0.8, 2, 2), ("interrupted", None, None, 1), ("failed", 0.8, 2, 2), ("failed", None, None, 1)]
+    assert previous[2].message == "" and previous[3].message == killed  # the run's own word; none there yet
 
 
 def test_a_sweep_whose_base_moved_says_its_absolute_path_is_gone(tmp_path):
@@ -132,6 +133,24 @@ def test_a_sweep_whose_base_moved_says_its_absolute_path_is_gone(tmp_path):
     assert result.returncode == 2
     assert (f"base: no config file at {tmp_path / 'a' / 'base.yaml'}; the sweep names it by its absolute path, so it "
             "was moved or deleted since") in result.stderr, result.stderr
+
+
+def test_a_trial_killed_as_it_wrote_its_first_checkpoint_starts_again(tmp_path):
+    """Only the temporary file of the cut-short write in checkpoints/: no checkpoint to
+    resume from, so its folder is set aside and the trial starts over (it once failed
+    for good: 'nothing to resume')."""
+    from nnrun.commands.sweep.trial import _previous_state
+
+    trial = tmp_path / "trials" / "001"
+    (trial / "checkpoints").mkdir(parents=True)
+    (trial / "meta.json").write_text(json.dumps({"status": "running"}))
+    (trial / "checkpoints" / ".epoch-000001.safetensors.4242.tmp").write_bytes(b"cut short")
+    assert _previous_state(trial) is None and not trial.exists()
+    assert [p.name.startswith(".001-abandoned-") for p in (tmp_path / "trials").iterdir()] == [True]
+    (trial / "checkpoints").mkdir(parents=True)  # with a checkpoint file: resumed from it
+    (trial / "meta.json").write_text(json.dumps({"status": "running"}))
+    (trial / "checkpoints" / "epoch-000001.safetensors").write_bytes(b"")
+    assert _previous_state(trial) == "running"
 
 
 def test_failures_stay_inside_their_trial(tmp_path):

@@ -125,7 +125,8 @@ class SweepView:
             self.say(f"  {folders}: gone, with {'its' if one else 'their'} weights; trial{'' if one else 's'} "
                      f"{', '.join(swept.lost)} run{'s' if one else ''} again")
         for trial in swept.killed:
-            self.say(f"  trial {trial}: its process was killed as it trained; resumed from its last checkpoint")
+            self.say(f"  trial {trial}: its process was killed as it trained; resumed from its last checkpoint, or "
+                     "started again where it kept none")
         _warn_of_waste(sweep, swept.data_warnings)
 
     def say(self, text: str) -> None:

@@ -25,6 +25,7 @@ from nnrun.config.sweep_checks import trial_config
 from nnrun.engine.hooks import SilentHooks
 from nnrun.errors import NnrunError
 from nnrun.store import files
+from nnrun.store.rundir import RunDir
 
 from nnrun.commands.sweep.directory import base_data
 from nnrun.commands.sweep.trials import best_of
@@ -124,8 +125,9 @@ def resume_where_killed(swept, previous: list) -> list[str]:
     """The failed trials whose process was killed as their run trained (out of memory, a
     kill -9), which their run never recorded as a failure of its own: a resumed sweep
     resumes each from its last checkpoint, as one its own stop interrupted, so the kill
-    changes no result. One finished by hand since (nnrun train --resume) counts as its
-    run recorded it. Their ids (the killed ones)."""
+    changes no result (one killed before its first checkpoint starts again). One finished
+    by hand since (nnrun train --resume) counts as its run recorded it, completed or
+    failed, with its time. Their ids (the killed ones)."""
     killed = []
     for trial in (t for t in previous if t.status == "failed"):
         if not (swept.trial_dir(trial.id) / "meta.json").is_file():
@@ -134,9 +136,11 @@ def resume_where_killed(swept, previous: list) -> list[str]:
         if recorded["status"] in ("running", "interrupted"):
             trial.status, trial.message = "interrupted", ""
             killed.append(trial.id)
-        elif recorded["status"] == "completed":
+        else:  # finished by hand since: completed, or failed of its own (a NaN), as its run says
             trial.status, trial.message, trial.best, trial.best_epoch, trial.epochs = (
                 recorded[key] for key in ("status", "message", "best", "best_epoch", "epochs"))
+            trial.seconds = max(trial.seconds, sum(float(row.get("seconds") or 0)
+                                                   for row in _rows(swept.trial_dir(trial.id))))
     return killed
 
 
@@ -147,7 +151,8 @@ def _previous_state(path: Path) -> str | None:
         return None
     try:
         meta = files.read_json(path / "meta.json")
-        if (path / "checkpoints").is_dir() and any((path / "checkpoints").iterdir()) or meta.get("status") != "running":
+        # A checkpoint file, not the temporary one of a write the kill cut short: resumed from it.
+        if RunDir(path).kept_checkpoint() or meta.get("status") != "running":
             return meta.get("status", "running")
     except Exception:
         pass
