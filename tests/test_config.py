@@ -229,3 +229,20 @@ def test_infinity_and_nan_are_refused(write_config):
     with pytest.raises(ConfigError) as info:
         load_config(write_config(MINIMAL + "optimizer: {type: sgd, learning_rate: .inf}\n"))
     assert "optimizer.learning_rate: expected a finite number, got inf" in info.value.render()
+
+
+def test_what_nnrun_writes_in_yaml_it_reads_back_the_same():
+    """Texts YAML 1.1 writes bare but nnrun's YAML 1.2 reader takes for numbers ('1e3',
+    a column's name) are quoted, as are 1.1's words ('yes') that yaml.safe_load reads:
+    config.yaml, a sweep's files and trials.csv keep the values they were given."""
+    import yaml
+
+    from nnrun.config.sweep_space import written
+    from nnrun.config.yaml_reader import dump, parse_value
+
+    odd = ["1e3", "2E-5", "-4e2", "yes", "No", "2024-01-01", "null", "~", "1.5", "0x1F", "+3", "température",
+           "a: b", "#x", "", "[a]"]
+    assert parse_value(written(odd), "x") == odd
+    assert parse_value(dump(odd, default_flow_style=True), "x") == odd
+    assert yaml.safe_load(dump({"features": odd})) == {"features": odd}
+    assert "température" in written(odd)  # as written, not as an escape

@@ -39,9 +39,9 @@ def written(value) -> str:
         return value
     if not isinstance(value, list):
         return json.dumps(value)
-    import yaml
+    from nnrun.config.yaml_reader import dump
 
-    return yaml.safe_dump(value, default_flow_style=True, width=1 << 30, sort_keys=False).strip()
+    return dump(value, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True).strip()
 
 
 class Uniform(Section):

@@ -7,9 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
-import yaml
-
 from nnrun.config.schema import Config
+from nnrun.config.yaml_reader import dump
 
 
 def resolved(config: Config) -> dict:
@@ -37,7 +36,7 @@ def dump_yaml(config: Config, folder: Path | None = None) -> str:
     as escapes, so a path or a name reads and greps as the user wrote it. With
     ``folder`` (the one it is written in), as :func:`portable` gives it."""
     config = portable(config, folder) if folder is not None else config
-    return yaml.safe_dump(resolved(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return dump(resolved(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def run_config_hash(config: Config, folder: Path) -> str:

@@ -74,6 +74,21 @@ def _yaml_1_2_resolvers() -> dict:
 _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
 
 
+class QuotingDumper(yaml.SafeDumper):
+    """SafeDumper that quotes every text a reader would take for another type: YAML 1.1's
+    (yaml.safe_load's: 'yes', '2024-01-01') and this reader's exponent floats ('1e3', a
+    feature's name), which PyYAML would write bare, to be read back as 1000.0."""
+
+
+for _first in "-+0123456789":
+    QuotingDumper.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_EXPONENT, [_first])
+
+
+def dump(value, **options) -> str:
+    """``yaml.safe_dump`` by :class:`QuotingDumper`: what nnrun writes, it reads back the same."""
+    return yaml.dump(value, Dumper=QuotingDumper, **options)
+
+
 # Data files given where a config belongs, by suffix: the source type that reads them.
 DATA_FILES = {".csv": "csv", ".tsv": "csv", ".npz": "npz", ".gz": "idx", ".idx3-ubyte": "idx", ".idx1-ubyte": "idx"}
 
@@ -262,4 +277,4 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
 
 def _flow(values: list) -> str:
     """A list as YAML writes it on one line: [1.0, 10.0]."""
-    return yaml.safe_dump(values, default_flow_style=True).strip()
+    return dump(values, default_flow_style=True).strip()

@@ -28,6 +28,7 @@ from nnrun.config import dump_yaml, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig
 from nnrun.config.sweep_space import written
+from nnrun.config.yaml_reader import dump
 from nnrun.errors import UserError, quoted
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
@@ -164,7 +165,7 @@ class SweepDir:
 
 
 def _dump(data: dict) -> bytes:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True).encode()
+    return dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True).encode()
 
 
 def _more_samples(recorded: SweepConfig, given: SweepConfig) -> SweepConfig | None:
