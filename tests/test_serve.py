@@ -857,7 +857,7 @@ def test_fold_case_reads_a_category_in_any_case_in_every_reader(tmp_path):
                           for i, line in enumerate(lines[1:])]
     (tmp_path / "data.csv").write_text("\n".join(spelt) + "\n")
     text = (CONFIGS / "customers.yaml").read_text().replace("path: data/customers.csv", "path: data.csv").replace(
-        "unknown: ignore", "unknown: error\n    fold_case: true")
+        "unknown: ignore", "unknown: error\n    fold_case: true\n    missing_category: own")  # an empty city: its own
     (tmp_path / "c.yaml").write_text(text)
     run = nnrun.train(tmp_path / "c.yaml", run_dir=tmp_path / "r", quiet=True, overrides=["training.epochs=2"]).run_dir
     saved = json.loads((run / "preprocess.json").read_text())["columns"]["columns"]

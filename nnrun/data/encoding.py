@@ -72,12 +72,13 @@ def fit_columns(table: Table, missing: str, text: TextSpec | None = None, dates:
         # missing_category: own: the empty cell, "", is the last category, its own column; only
         # where the training rows have one (a column never empty there would add a feature that
         # is always 0 in training, whose weights stay as initialised, to decide an empty cell).
+        folded = {"fold_case": True} if fold_case else {}
         if options.get("missing_category") == "own" and coded_matches(table.codes(name), "").any():
-            columns.append({"name": name, "kind": "categorical", "categories": [*sorted(counts), ""], "fill": ""})
+            columns.append({"name": name, "kind": "categorical", "categories": [*sorted(counts), ""], "fill": "",
+                            **folded})
             continue
         fill = _most_frequent_text(counts) if missing != "error" else None
-        columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill,
-                        **({"fold_case": True} if fold_case else {})})
+        columns.append({"name": name, "kind": "categorical", "categories": sorted(counts), "fill": fill, **folded})
     order = {name: i for i, name in enumerate(table.names)}
     return {"missing": missing, **options, "columns": sorted(columns, key=lambda c: order[c["name"]])}
 
