@@ -614,12 +614,20 @@ def test_a_run_moved_with_its_project_evaluates_and_resumes_on_its_data_there(ru
     assert result.exit_code == 0, result.output
     assert (f"note: data.source.path: {old / 'data' / 'customers.csv'} is gone, and the run moved from "
             f"{old / 'runs' / 'x'}; reading {new / 'data' / 'customers.csv'} instead") in " ".join(result.output.split())
-    result = run_cli("train", new / "c.yaml", "--resume", new / "runs" / "x", "--set", "training.epochs=3", "-q")
+    # Trained longer without a CONFIG: config.yaml names the data where it was read, beside
+    # meta.json's new place of the run, so that the next command finds it too.
+    result = run_cli("train", "--resume", new / "runs" / "x", "--set", "training.epochs=3", "-q")
     assert result.exit_code == 0, result.output
     assert f"path: {new / 'data' / 'customers.csv'}" in (new / "runs" / "x" / "config.yaml").read_text()
-    assert len((new / "runs" / "x" / "metrics.csv").read_text().splitlines()) == 4
-    moved = tmp_path / "again"
-    new.rename(moved)  # moved once more: found again from where its config.yaml was written last
+    assert run_cli("evaluate", new / "runs" / "x", "--force").exit_code == 0
+    again = tmp_path / "again"
+    new.rename(again)  # and with a CONFIG that names the data where it is now
+    result = run_cli("train", again / "c.yaml", "--resume", again / "runs" / "x", "--set", "training.epochs=4", "-q")
+    assert result.exit_code == 0, result.output
+    assert f"path: {again / 'data' / 'customers.csv'}" in (again / "runs" / "x" / "config.yaml").read_text()
+    assert len((again / "runs" / "x" / "metrics.csv").read_text().splitlines()) == 5
+    moved = tmp_path / "moved"
+    again.rename(moved)  # moved once more: found again from where its config.yaml was written last
     lines = (moved / "data" / "customers.csv").read_text().splitlines()
     lines[4] = lines[4].replace("C10003,21,", "C10003,22,")
     (moved / "data" / "customers.csv").write_text("\n".join(lines) + "\n")

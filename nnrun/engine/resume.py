@@ -30,7 +30,7 @@ from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, t
 from nnrun.store import checkpoints
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.leftovers import leftover_refusal
-from nnrun.store.moved import moved_data
+from nnrun.store.moved import moved_data, read_there
 from nnrun.store.rundir import RunDir
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
@@ -56,7 +56,8 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     record.command = command
     try:
         if epochs is not None:
-            record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
+            record.extension = {"from": epochs[0], "to": epochs[1],  # told by fit
+                                "config": read_there(loaded.config, read_paths)}
         try:
             experiment = build(loaded, warm_start=False, read_paths=read_paths)  # the checkpoint brings the weights
         except ConfigError as error:
@@ -121,7 +122,8 @@ def _allowed_changes(path: Path, loaded, config, overrides):
         recorded = getattr(loaded.config.data.source, "text", None)  # what an unset unicode became in the run
         unicode_unset_as(given, getattr(recorded, "unicode", None))
         return given, (before["training"]["epochs"], after["training"]["epochs"]), {}
-    changes = [c for c in describe_changes(before, after) if not c.startswith("training.epochs ")]
+    allowed = ("training.epochs ", *(f"{key} " for key in files))  # where the data is: checked by its fingerprint
+    changes = [c for c in describe_changes(before, after) if not c.startswith(allowed)]
     source = said("--set", "overrides") if config is None else f"{config} with {said('--set', 'overrides')}" \
         if overrides else str(config)
     raise UserError(

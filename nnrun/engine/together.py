@@ -70,21 +70,21 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     from nnrun.engine.experiment import build
     from nnrun.engine.resume import _given_to_resume, check_same_splits, refuse_diverged, resume_warnings
     from nnrun.engine.train import run_experiment
-    from nnrun.store.moved import moved_data
+    from nnrun.store.moved import moved_data, read_there
 
     hooks = _hooks(world, hooks)
     with stopping_together(world):
         def prepare():
             run_path = RunDir.open(run_dir)
             loaded, epochs = load_config(run_path.config), None
-            paths = moved_data(loaded.config, run_path)[0]  # the project moved with the run: its data too
+            paths, notes = moved_data(loaded.config, run_path)  # the project moved with the run: its data too
             if config is not None or overrides:
                 loaded, epochs, given = _given_to_resume(run_path, loaded, config, overrides)
-                paths = given or paths
+                paths, notes = (given, []) if given else (paths, notes)
             refuse_diverged(run_path, loaded.config.training.epochs)
-            return run_path, loaded, epochs, paths
+            return run_path, loaded, epochs, paths, notes
 
-        run_path, loaded, epochs, paths = world.agree(prepare)
+        run_path, loaded, epochs, paths, notes = world.agree(prepare)
         record = world.agree(lambda: RunRecord.reopen(run_path, extending=epochs is not None) if world.writes
                              else None)
         try:
@@ -95,8 +95,10 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
             if world.writes:
                 record.world_size = world.size
                 if epochs is not None:
-                    record.extension = {"from": epochs[0], "to": epochs[1], "config": loaded.config}  # told by fit
-                record.resume_notes = resume_warnings(record, run_path, loaded.config.training.threads, world.size)
+                    record.extension = {"from": epochs[0], "to": epochs[1],  # told by fit
+                                        "config": read_there(loaded.config, paths)}
+                record.resume_notes = [*notes, *resume_warnings(record, run_path, loaded.config.training.threads,
+                                                                world.size)]
                 candidates = checkpoints.candidates(run_path.path)
             _watch(world, run_path.path)
         except BaseException:

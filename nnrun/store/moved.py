@@ -36,3 +36,13 @@ def moved_data(config: Config, run: RunDir) -> tuple[dict[str, str], list[str]]:
     notes = [f"data.source.{key}: {was} is gone, and the run moved from {written_at}; reading {now} instead, at "
              "the same place beside the run (checked to be the data it trained on)" for key, was, now in found]
     return {key: now for key, _, now in found}, notes
+
+
+def read_there(config: Config, read_paths: dict[str, str]) -> Config:
+    """``config`` naming its data files where they were read (``read_paths``): what a
+    resume that extends a moved run writes into its config.yaml, beside meta.json's new
+    ``run_dir``, so that the two agree on where the run was when the paths were written."""
+    if not read_paths:
+        return config
+    source = config.data.source.model_copy(update=read_paths)
+    return config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
