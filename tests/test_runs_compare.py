@@ -164,9 +164,13 @@ def test_compare_says_when_the_losses_are_in_other_units(run_cli, tmp_path):
                     quiet=True).run_dir
     result = run_cli("compare", a, b)
     assert result.exit_code == 0, result.output
-    assert "note: the losses are in different units: of standardized targets in one run, of the target's own in " \
-           "the other (data.target_scale); mae, rmse and r2 are in the target's units in both" in \
+    assert "note: the losses are in different units: of the target's own in the first run, of standardized targets " \
+           "in the second (data.target_scale); mae, rmse and r2 are in the target's units in both" in \
            " ".join(result.output.split())
+    logged = nnrun.train(a / "config.yaml", overrides={"data.target_scale": "log1p"}, run_dir=tmp_path / "c",
+                         quiet=True).run_dir
+    assert "units: of standardized targets in the first run, of the standardized log1p of the targets in the second" \
+        in " ".join(run_cli("compare", b, logged).output.split())
     assert json.loads(run_cli("compare", a, b, "--json").stdout)["loss_units"].startswith("the losses are in")
 
 

@@ -172,6 +172,14 @@ def test_log1p_trains_on_the_standardized_log_and_answers_in_the_targets_units(t
                         overrides={"training.epochs": 1})
     assert "set data.target_scale: standardize, or log1p, as its values span " in \
         " ".join(capfd.readouterr().err.split())
+    outliers = y.copy()
+    outliers[::150] *= 1000  # a few far values: they steer a squared error, not one of their logs
+    nnrun.train(_config(target_scale="standardize"), data=(x, outliers), run_dir=tmp_path / "far", quiet=True,
+                overrides={"training.epochs": 1})
+    assert "huber" in capfd.readouterr().err
+    nnrun.train(_config(target_scale="log1p"), data=(x, outliers), run_dir=tmp_path / "far_log", quiet=True,
+                overrides={"training.epochs": 1})
+    assert "huber" not in capfd.readouterr().err
     logged = nnrun.train(_config(target_scale="log1p"), data=(x, y), run_dir=tmp_path / "log", quiet=True)
     saved = json.loads((logged.run_dir / "preprocess.json").read_text())["target_scale"]
     assert saved["log1p"] is True and 12 < saved["mean"][0] < 13 and 0.5 < saved["std"][0] < 1.5
@@ -205,7 +213,14 @@ def test_log1p_refuses_targets_at_or_below_minus_one_and_a_saved_scale_of_the_ot
         nnrun.train(_config(target_scale="log1p"), data=(x, y - 200_000), run_dir=tmp_path / "below")
     assert "data.target_scale: log1p takes log(1 + target), which needs targets above -1; the training targets go " \
            "down to -1" in str(caught.value)
+    below = y[:20].copy()
+    below[3] = -3.0  # in the validation split: val_loss would be NaN in every epoch
+    with pytest.raises(UserError) as caught:
+        nnrun.train(_config(target_scale="log1p"), data=(x, y), validation=(x[:20], below), run_dir=tmp_path / "v")
+    assert "needs targets above -1; the validation targets go down to -3" in str(caught.value)
     run = nnrun.train(_config(target_scale="log1p"), data=(x, y), run_dir=tmp_path / "r", quiet=True).run_dir
+    with pytest.raises(UserError, match="1 targets at -1 or below, which a model that learned log"):
+        nnrun.load(run).evaluate(x[:20], below)
     path = Path(run) / "preprocess.json"
     saved = json.loads(path.read_text())
     path.write_text(json.dumps({**saved, "target_scale": {**saved["target_scale"], "log1p": False}}))

@@ -72,8 +72,11 @@ def _loss_units(differences: list, units: list[str]) -> str | None:
     if len(kinds) > 1:
         return "the runs minimize different losses, so their loss values do not compare; compare their metrics"
     if "data.target_scale" in paths:
-        return ("the losses are in different units: of standardized targets in one run, of the target's own in the "
-                "other (data.target_scale); mae, rmse and r2 are in the target's units in both")
+        scaled = {"none": "of the target's own", "standardize": "of standardized targets",
+                  "log1p": "of the standardized log1p of the targets"}
+        a, b = (scaled.get(value, str(value)) for value in paths["data.target_scale"])
+        return (f"the losses are in different units: {a} in the first run, {b} in the second (data.target_scale); "
+                "mae, rmse and r2 are in the target's units in both")
     if units[0] != units[1]:  # the class weights, by class: a balanced run's loss reads several times higher
         return ("the losses weigh the classes otherwise (loss.class_weights), so their loss values do not compare; "
                 "compare their metrics")

@@ -37,8 +37,8 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
                         "to read")
     if config.data.target_scale == "none":
         warnings += _target_scale_warning(data)
-    if getattr(config.loss, "type", config.loss) == "mse":
-        warnings += _target_outliers(data)
+    if getattr(config.loss, "type", config.loss) == "mse" and config.data.target_scale != "log1p":
+        warnings += _target_outliers(data)  # far values steer a squared error, not one of their logs
     if "mape" in config.metrics and data.task == "regression" and len(data.y):
         sizes = np.abs(np.asarray(data.y, np.float64))
         near = MAPE_NEAR * float(np.median(sizes))  # 0 and those close to it: an error over them reads huge

@@ -45,7 +45,7 @@ def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict)
         problems += _check_output_activation(config, data, width)
     problems += _check_metrics(config, data)
     problems += _check_class_weights(config, data)
-    problems += _check_target_scale(config, data)
+    problems += _check_target_scale(config, data, parts)
     # A text column's token indices are indices until a preprocessing step changes them.
     text = getattr(config.data.source, "text", None) is not None
     problems += _check_layer_inputs(graph, parts, [step.type for step in config.data.preprocess] if text else [])
@@ -87,17 +87,20 @@ def _check_metrics(config: Config, data: Dataset) -> list[Problem]:
     return problems
 
 
-def _check_target_scale(config: Config, data: Dataset) -> list[Problem]:
+def _check_target_scale(config: Config, data: Dataset, parts: dict) -> list[Problem]:
     scale = config.data.target_scale
     if scale == "none":
         return []
     if data.task != "regression":
         return [Problem("data.target_scale", f"{scale} scales a regression's targets, but this is a "
                                              f"{data.task} ({data.num_classes} classes); remove it")]
-    smallest = float(np.min(data.y)) if len(data.y) else 0.0
-    problems = [Problem("data.target_scale", f"log1p takes log(1 + target), which needs targets above -1; the "
-                                             f"training targets go down to {smallest:g}: use standardize")
-                ] if scale == "log1p" and smallest <= -1 else []
+    # Every split's: a validation target at -3 made val_loss NaN in every epoch, and early stopping keep nothing.
+    lowest = {name: float(np.min(part.y)) for name, part in parts.items() if len(part.y)}
+    below = {name: low for name, low in lowest.items() if low <= -1} if scale == "log1p" else {}
+    problems = [Problem("data.target_scale", "log1p takes log(1 + target), which needs targets above -1; "
+                        + ", ".join(f"the {'training' if name == 'train' else name} targets go down to {low:g}"
+                                    for name, low in below.items())
+                        + ": use standardize")] if below else []
     index, activation = output_activation(config.model.layers)
     if activation not in (None, "linear"):
         problems.append(Problem(f"model.layers.{index}.activation",

@@ -12,7 +12,7 @@ standardization with ``log1p``). Training on the scaled
 targets is training on the standardized targets themselves: the same float32 values
 reach the loss.
 
-May import: numpy.
+May import: numpy and the leaves.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from nnrun.errors import UserError
 
 
 def fit_target_scale(y: np.ndarray, log1p: bool = False) -> dict:
@@ -45,7 +47,13 @@ class TargetScale:
         return cls(mean, std, bool(fitted.get("log1p")))
 
     def standardize(self, y: np.ndarray) -> np.ndarray:
-        """Targets as the loss compares them with the raw outputs (a new array)."""
+        """Targets as the loss compares them with the raw outputs (a new array). Targets
+        at -1 or below have no log1p: refused (training checked its splits before; here a
+        file or arrays given to evaluate)."""
+        if self.log1p and len(y) and float(np.min(y)) <= -1:
+            raise UserError(f"{int(np.count_nonzero(y <= -1))} targets at -1 or below, which a model that learned "
+                            "log(1 + target) (data.target_scale: log1p) cannot score",
+                            hint="leave those rows out, and score the others")
         return (((np.log1p(y) if self.log1p else y) - self.mean) / self.std).astype(y.dtype, copy=False)
 
     def restore(self, out: np.ndarray) -> np.ndarray:
