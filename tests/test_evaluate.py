@@ -170,6 +170,14 @@ def test_tags_and_notes_may_be_edited_after_training(run_cli, tmp_path):
     config.write_text(config.read_text().replace("seed: 42", "seed: 43"))
     result = run_cli("evaluate", run)
     assert result.exit_code == 2 and "seed (42 -> 43)" in result.output, result.output
+    # A run older than meta.json's trained_config_hash: taken where its checkpoint says the labels alone changed.
+    config.write_text(config.read_text().replace("seed: 43", "seed: 42").replace("- promoted", "- shipped"))
+    assert "- shipped" in config.read_text()
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "trained_config_hash"}))
+    assert run_cli("evaluate", run, "--force").exit_code == 0
+    config.write_text(config.read_text().replace("seed: 42", "seed: 44"))  # and still nothing else
+    assert run_cli("evaluate", run, "--force").exit_code == 2
 
 
 def test_a_preprocess_json_edited_after_training_is_refused(run_cli, tmp_path):

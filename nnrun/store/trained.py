@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnrun.config import (Config, anchored, load_config, portable, resolved, run_config_hash, trained_config_hash,
-                          with_defaults)
+from nnrun.config import (LABELS, Config, anchored, load_config, portable, resolved, run_config_hash,
+                          trained_config_hash, with_defaults)
 from nnrun.config.diff import describe_changes, listed
 from nnrun.errors import UserError, listed_samples, resume_command, train_command
 from nnrun.data.preprocess import apply_pipeline
@@ -255,6 +255,8 @@ def check_unedited(run: RunDir, config: Config) -> None:
             changes = describe_changes(with_defaults(saved, run.path), resolved(portable(config, run.path)))
         except (UserError, KeyError, ValueError, TypeError):
             pass
+    if changes and all(change.startswith(tuple(f"{label} " for label in LABELS)) for change in changes):
+        return  # its labels alone, in a run older than meta.json's trained_config_hash
     raise UserError(f"{run.config}: changed since the run wrote it (meta.json's config_hash is another), so it no "
                     f"longer describes the run's weights{':' + listed(changes) if changes else ''}",
                     hint=f"undo the edit; to train with the new settings, start a new run from it: "
