@@ -537,6 +537,8 @@ def test_a_list_of_hooks_calls_each_in_turn_and_stops_when_any_says_so(tmp_path,
     result = nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "r", hooks=[first, stopper],
                          overrides={"training.epochs": 10})
     assert len(result.history) == 3 and first.asked == stopper.asked == 3
+    assert len(nnrun.train(ROOT / "configs" / "iris.yaml", run_dir=tmp_path / "none", hooks=[],
+                           overrides={"training.epochs": 2}).history) == 2  # an empty list: no hooks
     assert seen == [(name, epoch) for epoch in (1, 2, 3) for name in ("first", "stopper")]
 
 
