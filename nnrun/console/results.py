@@ -220,14 +220,17 @@ def print_stopped_json(stopped) -> None:
     130): its folder, its status, the message and what to do next (the resume command of
     an interrupted run), so a script that reads standard output need not parse the error."""
     from nnrun.engine.distributed import launched_rank
-    from nnrun.errors import RunInterrupted, resume_command
+    from nnrun.errors import NonFiniteError, RunInterrupted, resume_command
+    from nnrun.store.rundir import RunDir
 
     if launched_rank() > 0:
         return
     interrupted = isinstance(stopped, RunInterrupted)
+    # Resumable where a checkpoint is kept, unless the run diverged (resumed, it would again).
+    resumable = RunDir(stopped.run_dir).kept_checkpoint() and not isinstance(stopped, NonFiniteError)
     _print_json({"run_dir": str(stopped.run_dir), "status": "interrupted" if interrupted else "failed",
                  "message": stopped.message, "hint": stopped.hint,
-                 "resume": resume_command(stopped.run_dir) if interrupted else None,
+                 "resume": resume_command(stopped.run_dir) if resumable else None,
                  "epoch": getattr(stopped, "details", {}).get("epoch")})
 
 
