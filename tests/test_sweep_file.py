@@ -113,6 +113,10 @@ def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
     assert result.exit_code == 2
     assert ("metric: 'val_auc' is not a column of the trials' metrics.csv: the base config does not compute auc; add "
             "it to its metrics (metrics: [accuracy, auc])") in " ".join(result.output.split())
+    write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: val_mae"))  # a regression's, on a classifier
+    assert ("metric: 'val_mae' is not a column of the trials' metrics.csv: mae is for regression, and the base config "
+            "trains a classification; rank by one of loss, accuracy, val_loss, val_accuracy") in \
+        " ".join(run_cli("validate", "sweep.yaml").output.split())
 
 
 def test_a_keras_metric_name_gets_the_nnrun_name(run_cli, tmp_path):

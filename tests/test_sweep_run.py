@@ -131,7 +131,7 @@ def test_a_sweep_whose_base_moved_says_its_absolute_path_is_gone(tmp_path):
     (tmp_path / "a").rename(tmp_path / "b")
     result = nnrun("sweep", "--resume", "out", cwd=tmp_path / "b")
     assert result.returncode == 2
-    assert (f"base: no config file at {tmp_path / 'a' / 'base.yaml'}; the sweep names it by its absolute path, so it "
+    assert (f"base: no config file at {tmp_path / 'a' / 'base.yaml'}; the sweep recorded it by its absolute path, so it "
             "was moved or deleted since") in result.stderr, result.stderr
 
 

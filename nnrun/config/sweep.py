@@ -163,6 +163,7 @@ class LoadedSweep:
     problems: list[Problem] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
     metric: str | None = None
+    base_written: str | None = None  # base: as the file writes it (absolute in a sweep directory's sweep.yaml)
 
     def locator(self) -> LoadedConfig:
         return LoadedConfig(None, self.source, self.values, self.keys, {}, self.lines)  # type: ignore[arg-type]
@@ -202,6 +203,7 @@ def read_sweep_file(path: str | Path) -> LoadedSweep:
         located.problems = [_problem(located, err, data) for err in exc.errors()]
     located.problems += plan
     located.base_path, located.parameters, located.metric = _checkable(located.sweep, data, path)
+    located.base_written = data.get("base") if isinstance(data.get("base"), str) else None
     return located
 
 

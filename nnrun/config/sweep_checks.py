@@ -164,9 +164,11 @@ def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig
     if base is None:  # base: itself is wrong, and reported with the file's problems
         return None
     if not base.is_file():
-        written = located.sweep.base if located.sweep is not None else ""
-        why = "the sweep names it by its absolute path, so it was moved or deleted since" if Path(written).is_absolute() \
-            else "the path is relative to the sweep file's folder"
+        source = Path(located.source)
+        recorded = source.name == "sweep.yaml" and (source.parent / "trials").is_dir()  # a sweep directory's own
+        why = "the sweep recorded it by its absolute path, so it was moved or deleted since" if recorded else \
+            "the path is relative to the sweep file's folder" if not Path(located.base_written or "").is_absolute() \
+            else "no file is at that absolute path"
         found.problems.append(located.problem("base", f"no config file at {base}{near_file(base)}; {why}"))
         return None
     try:
@@ -232,7 +234,7 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
         return [located.problem("metric", f"'{metric}' is in other units in trials with and without "
                                           f"data.target_scale, so it cannot rank them; use {use}")]
     if metric not in columns:
-        return [_not_a_column(located, names, columns)]
+        return [_not_a_column(located, names, columns, getattr(config.loss, "task", None))]
     return _mode_against_metric(located)
 
 
@@ -263,7 +265,7 @@ def _metric_against_written(located: LoadedSweep, data: dict | None) -> list[Pro
     return [] if located.metric in columns else [_not_a_column(located, names, columns)]
 
 
-def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str]) -> Problem:
+def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str], task: str | None = None) -> Problem:
     # Keras's names (val_acc) first, with the split's prefix kept; then spelling.
     metric = located.metric
     if metric.startswith("test_") and f"val_{metric.removeprefix('test_')}" in columns:
@@ -277,6 +279,10 @@ def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str]) ->
     name = metric.removeprefix("val_")
     from nnrun.model.metrics import METRICS
 
+    if name in METRICS and name not in names and task not in (None, METRICS[name].task):  # of the other task
+        return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: {name} is for "
+                                         f"{METRICS[name].task}, and the base config trains a {task}; rank by one "
+                                         f"of {', '.join(columns)}")
     if name in METRICS and name not in names:  # a metric nnrun has, which the base does not compute
         listed = ", ".join([*(n for n in names if n != "loss"), name])
         return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: the base config "
