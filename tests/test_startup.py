@@ -63,7 +63,7 @@ def test_a_users_own_plugin_setting_keeps_pydantics_loader(tmp_path):
 def test_the_run_records_the_platform_as_python_names_it():
     import platform
 
-    from nnrun.engine.record import environment
+    from nnrun.engine.environment import environment
 
     assert environment()["platform"] == platform.platform()
 
@@ -72,7 +72,7 @@ def test_the_platform_text_is_cleaned_up_as_python_does(monkeypatch):
     import platform
     import sys
 
-    from nnrun.engine import record
+    from nnrun.engine import environment
 
     if sys.platform != "linux" or not hasattr(platform, "_platform"):
         pytest.skip("the text is platform.platform() itself here")
@@ -80,4 +80,4 @@ def test_the_platform_text_is_cleaned_up_as_python_does(monkeypatch):
     fake = platform.uname_result("Linux", "host", release, "#1", "x86_64")
     monkeypatch.setattr(platform, "uname", lambda: fake)
     monkeypatch.setattr(platform, "libc_ver", lambda: ("glibc", "2.36"))
-    assert record.platform_text() == platform._platform("Linux", release, "x86_64", "with", "glibc2.36")
+    assert environment.platform_text() == platform._platform("Linux", release, "x86_64", "with", "glibc2.36")

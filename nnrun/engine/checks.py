@@ -15,10 +15,10 @@ import numpy as np
 from nnrun.config import Config
 from nnrun.data import Dataset
 from nnrun.data.labels import class_list, classes_written_once, label_slips
+from nnrun.engine.monitor_checks import monitor_problems
 from nnrun.errors import ConfigError, Problem
 from nnrun.model.graph import Graph
 from nnrun.model.inputs import input_readers, values_read
-from nnrun.engine.monitor_checks import monitor_problems
 from nnrun.model.metrics import BINARY_ONLY, METRICS
 
 MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in memory

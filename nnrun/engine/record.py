@@ -1,23 +1,20 @@
 """What a training run writes into its directory, and when.
 
-At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running). After each
-epoch: a line appended to ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json`` (completed,
-failed or interrupted). Every file is replaced atomically, and the record holds the run directory's
-lock from creation (or reopening, to resume) to the end.
+At the start: ``config.yaml`` (resolved), ``preprocess.json``, ``meta.json`` (running).
+After each epoch: a line appended to ``metrics.csv``. At the end: ``model.safetensors`` and ``meta.json``
+(completed, failed or interrupted). Every file is replaced atomically, and the record
+holds the run directory's lock from creation (or reopening, to resume) to the end.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import shlex
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from nnrun.config import dump_yaml, run_config_hash, trained_config_hash
+from nnrun.engine.environment import environment
 from nnrun.engine.threads import run_threads
 from nnrun.errors import AlreadyDone, NnrunError, RunInterrupted, next_evaluation, resume_command, setting
 from nnrun.store import files
@@ -25,60 +22,10 @@ from nnrun.store.history import MetricsLog
 from nnrun.store.lock import RunLock
 from nnrun.store.rundir import RunDir
 from nnrun.store.tensorfile import save_weights
-from nnrun.version import __version__
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def environment(threads: int | None = None) -> dict:
-    """Versions, BLAS and thread settings: what bit-identical results depend on.
-    ``threads``: the BLAS threads the run uses (see :mod:`nnrun.engine.threads`)."""
-    try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        blas = {"name": blas.get("name"), "version": blas.get("version")}
-    except Exception:  # the layout of numpy's build info is not a stable API
-        blas = {}
-    settings = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
-    return {
-        "blas_threads": threads if threads is not None else blas_threads(settings),
-        "nnrun": __version__, "python": platform.python_version(), "numpy": np.__version__,
-        "platform": platform_text(),
-        "blas": blas,
-        "cpu_count": os.cpu_count(),
-        "thread_settings": settings,
-    }
-
-
-def platform_text() -> str:
-    """``platform.platform()``'s text, as runs have always recorded it, without its
-    ``uname -p`` subprocess on Linux (6.5 ms of every run's start): there it names the
-    system, release and machine and the C library, and leaves out the processor where
-    ``uname -p`` says unknown or repeats the machine, as it does on common Linux systems."""
-    if sys.platform != "linux":
-        return platform.platform()
-    system = platform.uname()  # its processor is looked up only when read
-    libc, version = platform.libc_ver()
-    text = "-".join(part.strip() for part in (system.system, system.release, system.machine, "with", libc + version)
-                    if part)
-    # platform.platform()'s clean-up, for a file name: no spaces, slashes, colons,
-    # quotes or brackets, no "unknown", no doubled dashes.
-    for character in ' /\\:;"()':
-        text = text.replace(character, "_" if character == " " else "-")
-    text = text.replace("unknown", "")
-    while "--" in text:
-        text = text.replace("--", "-")
-    return text.rstrip("-")
-
-
-def blas_threads(settings: dict[str, str]) -> int:
-    """Threads the BLAS library uses: its variable, else OMP_NUM_THREADS, else every
-    CPU this process may run on (OpenBLAS and MKL read these at start-up)."""
-    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-        if settings.get(name, "").strip().isdigit():
-            return int(settings[name])
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class RunRecord:
@@ -242,8 +189,9 @@ class RunRecord:
         if self.extension:
             config = self.extension["config"]
             files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
-            self.meta.update(config_hash=run_config_hash(config, self.run.path), run_dir=str(self.run.path.resolve()),
-                             trained_config_hash=trained_config_hash(config, self.run.path))
+            self.meta["config_hash"] = run_config_hash(config, self.run.path)
+            self.meta["trained_config_hash"] = trained_config_hash(config, self.run.path)
+            self.meta["run_dir"] = str(self.run.path.resolve())  # where config.yaml's paths were written
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
         if self.extension or self.meta.get("stopped_by") == "hook":  # an end it trains on past: no longer the run's
             for key in ("final", "best_epoch", "stopped_early", "stopped_by"):

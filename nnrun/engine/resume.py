@@ -23,7 +23,8 @@ from nnrun.config import load_config, resolved
 from nnrun.config.diff import config_differences, describe_changes, listed
 from nnrun.engine.experiment import as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
-from nnrun.engine.record import RunRecord, environment
+from nnrun.engine.environment import environment
+from nnrun.engine.record import RunRecord
 from nnrun.engine.settled import unicode_unset_as
 from nnrun.engine.train import run_experiment
 from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, train_command
