@@ -431,8 +431,8 @@ def test_numbers_with_units_and_categories_written_two_ways_are_said(run_cli, tm
     text = init_text(run_cli, tmp_path / "h.csv", lines, "price")
     assert re.search(r'\n    strip_signs: \["kg"\] +# written around numbers: dropped to read them\n', text)
     assert "number features: weight, rooms" in text
-    assert "    # area: NORTH, North, north differ only in case or spaces: read as one category each (fold_case " \
-        "below); set it false if they are different ones" in text
+    assert "    # area: NORTH, North, north differ only in case or spaces: read as one category (fold_case " \
+        "below); set it false if they are different categories" in text
     assert re.search(r"\n    fold_case: true +# a category written in several cases is one\n", text), text
     result = run_cli("train", "h.yaml", "--set", "training.epochs=1", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output

@@ -487,6 +487,7 @@ def test_a_missing_init_weights_file_in_the_parameters_is_found_before_any_trial
     ("[4, 4]", "4 is listed twice in values; list each value once"),
     ("{type: grid, values: [4, 8, 4]}", "4 is listed twice in values; list each value once"),
     ("[[4, 8], [4, 8]]", "[4, 8] is listed twice in values; list each value once"),
+    ('[[4, 8], "[4, 8]"]', "\"[4, 8]\" is listed twice in values; list each value once"),  # the list's own text
 ])
 def test_a_value_listed_twice_is_refused(run_cli, tmp_path, written, message):
     write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", written))

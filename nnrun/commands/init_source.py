@@ -77,8 +77,8 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         lines.append(commented(f"    categorical: {name_list(found.categorical)}", "repeating words: one-hot encoded"))
         for name, groups in found.alike.items():
             listing = "; ".join(", ".join(group) for group in groups[:3])
-            lines.append(f"    # {name}: {listing} differ only in case or spaces: read as one category each "
-                         "(fold_case below); set it false if they are different ones")
+            lines.append(f"    # {name}: {listing} differ only in case or spaces: read as one category "
+                         "(fold_case below); set it false if they are different categories")
         if found.alike:
             lines.append(commented("    fold_case: true", "a category written in several cases is one"))
     if found.dates and text is None:

@@ -11,7 +11,6 @@ parameters, the metric) waits for it.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from nnrun.config.run_names import default_name
 from nnrun.config.schema import Config
 from nnrun.config.overrides import _set_path, from_the_start, path_parts
 from nnrun.config.sweep import LoadedSweep
-from nnrun.config.sweep_space import PARAMETER_PATH
+from nnrun.config.sweep_space import PARAMETER_PATH, shown_value
 from nnrun.config.yaml_reader import read_yaml
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import Problem, UserError, did_you_mean, near_file
@@ -51,7 +50,7 @@ def trial_config(base_data: dict, base_source: str, assignments: dict[str, Any])
     """The validated config of one trial: the base with the trial's values; a bad value
     is reported against the parameter that set it."""
     data = apply_parameters(base_data, assignments)
-    origins = {path_parts(path): f"parameter {path}={json.dumps(value)}" for path, value in assignments.items()}
+    origins = {path_parts(path): f"parameter {path}={shown_value(value)}" for path, value in assignments.items()}
     loaded = LoadedConfig(None, base_source, overrides=origins)  # type: ignore[arg-type]
     loaded.config = validate(data, loaded)
     return loaded
@@ -207,7 +206,7 @@ def _explain(path: str, value: Any, exc: UserError, spec: Any = None) -> str:
     # key unknown is the value's doing (type: conv1d leaves a dense layer's units over).
     if any(p.path == path or path.startswith(f"{p.path}.") for p in problems if "unknown key" in p.message):
         return f"'{path}' is not a path of the base config: " + "; ".join(details)
-    return f"with {path} = {json.dumps(value)} the base config is invalid: " + "; ".join(details)
+    return f"with {path} = {shown_value(value)} the base config is invalid: " + "; ".join(details)
 
 
 def problem_details(exc: UserError) -> list[str]:

@@ -44,6 +44,11 @@ def written(value) -> str:
     return dump(value, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True).strip()
 
 
+def shown_value(value) -> str:
+    """A swept value in a message: JSON for a scalar ("adam", 0.001), as written for a list."""
+    return written(value) if isinstance(value, list) else json.dumps(value)
+
+
 class Uniform(Section):
     """A float drawn evenly between ``low`` and ``high``."""
 
@@ -123,13 +128,13 @@ class Choice(Section):
     @model_validator(mode="after")
     def _distinct(self):
         # A repeated value is tried twice (a grid) or drawn twice as often (a choice):
-        # almost always a typo for another value. 8 and 8.0, or 1 and true, stay apart.
+        # almost always a typo for another value. 8 and 8.0, or 1 and true, stay apart; a
+        # list and the text that writes it do not (Optuna and trials.csv know it by that text).
         seen = set()
         for value in self.values:
-            key = (list, json.dumps(value, sort_keys=True)) if isinstance(value, list) else (type(value), value)
+            key = (str, written(value)) if isinstance(value, (list, str)) else (type(value), value)
             if key in seen:
-                shown = written(value) if isinstance(value, list) else json.dumps(value)
-                raise ValueError(f"{shown} is listed twice in values; list each value once")
+                raise ValueError(f"{shown_value(value)} is listed twice in values; list each value once")
             seen.add(key)
         return self
 
@@ -145,8 +150,9 @@ class Grid(Choice):
 def _short_form(value):
     """A plain list is a choice: ``units: [16, 32]`` means ``{type: choice, values: [16, 32]}``
     (so a list every trial sets is written in one: ``[[a, b]]``); a number, true/false or
-    null is a constant every trial sets (a choice of one), as Ray Tune takes one. (A word is still read as a type name, so a misspelt type is an error.)
-    A mapping without a ``type`` is no parameter: its values are set by their own paths."""
+    null is a constant every trial sets (a choice of one), as Ray Tune takes one. (A word
+    is still read as a type name, so a misspelt type is an error.) A mapping without a
+    ``type`` is no parameter: its values are set by their own paths."""
     if isinstance(value, list):
         return {"type": "choice", "values": value}
     if value is None or isinstance(value, (bool, int, float)):

@@ -10,11 +10,10 @@ such a trial is found before the sweep starts rather than failing in it.
 
 from __future__ import annotations
 
-import json
-
 from nnrun.commands.sweep.space import planned_trials
 from nnrun.config.sweep import LoadedSweep
 from nnrun.config.sweep_checks import problem_details, trial_config
+from nnrun.config.sweep_space import shown_value
 from nnrun.errors import Problem, UserError
 
 MOST_COMBINATIONS = 64  # larger grids are left to their trials: compiling each would slow validate
@@ -45,7 +44,7 @@ def combination_problems(located: LoadedSweep, base_data: dict, input_shape: tup
             check_sizes(config.model.layers)
             compile_graph(config.model.layers, input_shape, config.loss, features=features)
         except UserError as exc:
-            shown = " and ".join(f"{path} = {json.dumps(values[path])}" for path in varying)
+            shown = " and ".join(f"{path} = {shown_value(values[path])}" for path in varying)
             failing.append(f"with {shown} together the base config is invalid: {'; '.join(problem_details(exc))}")
     if not failing:
         return []
