@@ -44,6 +44,7 @@ def stopping_together(world: World):
         if isinstance(exc, (*AGREED, SystemExit)) or getattr(exc, "agreed", False):
             raise
         world.abort(exc)
+        raise  # MPI's Abort ends the process; until it has, nothing after the block may run on
 
 
 def train_together(world: World, config, overrides, run_dir, runs_root, hooks, command, started):
