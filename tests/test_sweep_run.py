@@ -325,19 +325,26 @@ def test_tpe_and_asha_come_from_optuna_and_pruned_trials_keep_their_run(tmp_path
     assert listed == {r["trial"]: r["status"] for r in rows}
 
 
-def test_a_resumed_tpe_sweep_draws_what_an_unbroken_one_draws_not_its_first_trials_again(tmp_path):
-    pytest.importorskip("optuna")
-    text = SWEEP.replace("search: random", "search: tpe").replace("samples: 4", "samples: 5").replace(
+def _tpe_whole_and_killed(tmp_path: Path, sweep: str) -> tuple[Path, Path]:
+    """``sweep`` as a TPE search of 5 trials, one at a time: run whole in one folder, and
+    SIGKILLed in another once its trial 001 completed. The two folders."""
+    text = sweep.replace("search: random", "search: tpe").replace("samples: 4", "samples: 5").replace(
         "workers: 2", "workers: 1")
     whole, stopped = tmp_path / "whole", tmp_path / "stopped"
     for folder in (whole, stopped):
         folder.mkdir()
         write_sweep(folder, text, epochs=3)
     assert nnrun("sweep", "sweep.yaml", cwd=whole).returncode == 0
-    sweep = start("sweep", "sweep.yaml", cwd=stopped)
+    running = start("sweep", "sweep.yaml", cwd=stopped)
     wait_for(lambda: statuses(stopped).get("001") == "completed")
-    sweep.send_signal(signal.SIGKILL)
-    sweep.communicate()
+    running.send_signal(signal.SIGKILL)
+    running.communicate()
+    return whole, stopped
+
+
+def test_a_resumed_tpe_sweep_draws_what_an_unbroken_one_draws_not_its_first_trials_again(tmp_path):
+    pytest.importorskip("optuna")
+    whole, stopped = _tpe_whole_and_killed(tmp_path, SWEEP)
     assert len(statuses(stopped)) < 5  # trials left to draw
     resumed = nnrun("sweep", "--resume", only_sweep(stopped), "sweep.yaml", cwd=stopped)
     assert resumed.returncode == 0, resumed.stderr
@@ -373,17 +380,8 @@ def test_a_list_is_swept_whole_by_a_grid_and_by_tpe_and_read_back_on_resume(tmp_
     assert re.search(r"values: data\.preprocess=\[[^']*\], model\.layers\.0\.units=[48]$", best), best
 
     pytest.importorskip("optuna")  # TPE draws a list as one of its categories, and a resume reads it back
-    tpe = SWEEP.replace("search: random", "search: tpe").replace("samples: 4", "samples: 5").replace(
-        "workers: 2", "workers: 1").replace("parameters:\n", "parameters:\n" + lists.replace("grid", "choice"))
-    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
-    for folder in (whole, stopped):
-        folder.mkdir()
-        write_sweep(folder, tpe, epochs=3)
-    assert nnrun("sweep", "sweep.yaml", cwd=whole).returncode == 0
-    sweep = start("sweep", "sweep.yaml", cwd=stopped)
-    wait_for(lambda: statuses(stopped).get("001") == "completed")
-    sweep.send_signal(signal.SIGKILL)
-    sweep.communicate()
+    whole, stopped = _tpe_whole_and_killed(tmp_path, SWEEP.replace("parameters:\n", "parameters:\n" +
+                                                                   lists.replace("grid", "choice")))
     resumed = nnrun("sweep", "--resume", only_sweep(stopped), "sweep.yaml", cwd=stopped)
     assert resumed.returncode == 0, resumed.stderr
     drawn = [r["data.preprocess"] for r in trials(only_sweep(stopped))]
