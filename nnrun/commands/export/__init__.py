@@ -203,11 +203,13 @@ def _compare(data: bytes, trained, float16: bool):
     from nnrun.config import load_config
     from nnrun.data import load_splits
     from nnrun.engine.experiment import resolve_paths
+    from nnrun.store.moved import moved_data, read_there
 
     saved = trained.preprocessing
     try:
         loaded = load_config(trained.run.config)
         resolved = resolve_paths(loaded)
+        resolved = read_there(resolved, moved_data(resolved, trained.run)[0])  # moved with its project: see store.moved
         try:
             parts = load_splits(resolved.data, resolved.seed, saved.encoding()).parts
         except ConfigError as exc:  # a data problem is told at its line of the run's config.yaml
