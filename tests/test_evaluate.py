@@ -176,6 +176,8 @@ def test_tags_and_notes_may_be_edited_after_training(run_cli, tmp_path):
     meta = json.loads((run / "meta.json").read_text())
     (run / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "trained_config_hash"}))
     assert run_cli("evaluate", run, "--force").exit_code == 0
+    other = train_iris(tmp_path / "other", epochs=2)
+    assert "was changed" not in run_cli("compare", run, other).output  # compare judges it as evaluate does
     config.write_text(config.read_text().replace("seed: 42", "seed: 44"))  # and still nothing else
     assert run_cli("evaluate", run, "--force").exit_code == 2
 

@@ -22,7 +22,8 @@ from nnrun.store.history import epochs_trained, read_metrics, run_best_row
 from nnrun.store.preprocessing import saved_class_names
 from nnrun.store import tensorfile
 from nnrun.store.rundir import RunDir
-from nnrun.store.trained import unedited, unfinished
+from nnrun.store.trained import unfinished
+from nnrun.store.unedited import unedited
 
 
 def run_metrics(path: Path) -> dict[str, float]:

@@ -34,8 +34,8 @@ from nnrun.store import files
 from nnrun.store.moved import moved_data
 from nnrun.store.preprocessing import read_preprocessing
 from nnrun.store.rundir import RunDir
-from nnrun.store.trained import (TrainedRun, check_preprocessing_unedited, check_unedited, load_run_weights,
-                                 weights_fingerprint)
+from nnrun.store.trained import TrainedRun, load_run_weights, weights_fingerprint
+from nnrun.store.unedited import check_preprocessing_unedited, check_unedited
 
 
 @dataclass
