@@ -771,3 +771,12 @@ def test_a_rare_class_among_several_gets_balanced_weights_and_metrics_that_see_i
                    tmp_path / "t").exit_code == 0
     even = init_text(run_cli, tmp_path / "even.csv", lines[:1] + lines[1:181], "label")  # 80, 60 and 40 rows
     assert "loss: categorical_crossentropy" in even and "class_weights" not in even
+
+
+def test_a_column_named_like_a_number_is_quoted_where_nnrun_would_read_a_number(run_cli, tmp_path):
+    """'1e3' is text to YAML 1.1 but a number to nnrun's YAML 1.2 reader: init quotes it,
+    so its own config validates."""
+    lines = ["1e3,size,y"] + [f"{('a', 'b', 'c')[i % 3]},{i % 7},{i % 5 + 0.5}" for i in range(60)]
+    text = init_text(run_cli, tmp_path / "d.csv", lines, "y")
+    assert 'categorical: ["1e3"]' in text, text
+    assert run_cli("validate", "d.yaml").exit_code == 0

@@ -155,11 +155,14 @@ def target_lines(classes: list[str] | None) -> list[str]:
 
 
 def scalar(text: str) -> str:
-    """A YAML scalar for a name or a path: plain when YAML reads it back as that text."""
+    """A YAML scalar for a name or a path: plain when YAML reads it back as that text, as
+    yaml.safe_load (YAML 1.1) and nnrun's own reader (1.2: '1e3' is a number there) both do."""
     import yaml
 
+    from nnrun.config.yaml_reader import parse_value
+
     plain = text and not re.search(r"[:#\[\]{},&*!|>'\"%@`]|^\s|\s$", text)
-    if plain and yaml.safe_load(text) == text:
+    if plain and yaml.safe_load(text) == text and parse_value(text, "a name") == text:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
