@@ -151,6 +151,9 @@ def test_a_trial_killed_as_it_wrote_its_first_checkpoint_starts_again(tmp_path):
     (trial / "meta.json").write_text(json.dumps({"status": "running"}))
     (trial / "checkpoints" / "epoch-000001.safetensors").write_bytes(b"")
     assert _previous_state(trial) == "running"
+    (trial / "checkpoints" / "epoch-000001.safetensors").unlink()  # interrupted with checkpoints off: starts over
+    (trial / "meta.json").write_text(json.dumps({"status": "interrupted"}))
+    assert _previous_state(trial) is None and len(list((tmp_path / "trials").iterdir())) == 2
 
 
 def test_failures_stay_inside_their_trial(tmp_path):

@@ -141,8 +141,8 @@ class Checkpointer:
         """A second Ctrl-C stops without saving: say where a resume starts and what is lost."""
         newest = next(iter(checkpoints.candidates(self.record.path)), None)
         done = self.latest.epoch if self.latest is not None else 0
-        if newest is None:
-            where = "no checkpoint is on disk, so a resume starts over"
+        if newest is None:  # checkpoints on write one as training begins: so they are off
+            where = "no checkpoint is on disk (training.checkpoint is off), so the run cannot be resumed"
         else:
             epoch = int(CHECKPOINT_FILE.fullmatch(newest.name).group(1))
             lost = "" if done <= epoch else f"; epoch {done} is lost" if done == epoch + 1 else \
@@ -151,7 +151,7 @@ class Checkpointer:
         return RunInterrupted(
             f"stopped at once by a second Ctrl-C, without saving: {where}",
             hint=f"resume with: {resume_command(self.record.path)} (one Ctrl-C saves the last finished epoch "
-                 "before stopping)",
+                 "before stopping)" if newest else f"train it again: {train_command(self.record.run.config)}",
             details={"signal": "SIGINT", "where": "a second Ctrl-C", "epoch": done,
                      "checkpoint": newest.name if newest else None},
         )

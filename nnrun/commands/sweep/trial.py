@@ -145,18 +145,24 @@ def resume_where_killed(swept, previous: list) -> list[str]:
 
 
 def _previous_state(path: Path) -> str | None:
-    """None for a new trial; else the status in its meta.json. A folder a killed trial
-    left before its first file is moved aside (never deleted) so the trial starts over."""
+    """None for a new trial; else the status in its meta.json. A folder a killed or
+    interrupted trial left with no checkpoint to resume from (stopped before its first,
+    or with checkpoints off) is moved aside (never deleted) so the trial starts over."""
     if not path.exists():
         return None
     try:
         meta = files.read_json(path / "meta.json")
         # A checkpoint file, not the temporary one of a write the kill cut short: resumed from it.
-        if RunDir(path).kept_checkpoint() or meta.get("status") != "running":
+        if RunDir(path).kept_checkpoint() or meta.get("status") not in ("running", "interrupted"):
             return meta.get("status", "running")
     except Exception:
         pass
-    shutil.move(str(path), str(path.with_name(f".{path.name}-abandoned-{time.strftime('%Y%m%d-%H%M%S')}")))
+    aside = path.with_name(f".{path.name}-abandoned-{time.strftime('%Y%m%d-%H%M%S')}")
+    for again in range(2, 1000):  # a second in the same second: beside the first, not into it
+        if not aside.exists():
+            break
+        aside = aside.with_name(f"{aside.name.rsplit('~', 1)[0]}~{again}")
+    shutil.move(str(path), str(aside))
     return None
 
 
