@@ -131,7 +131,9 @@ def _progress(quiet: bool, hooks):
     """The hooks training reports to: the caller's, progress as ``nnrun train`` shows it
     (``quiet=False``), both, or neither (the data's warnings still reach stderr; an empty
     list is no hooks, as an empty list of Keras callbacks is none)."""
-    if hooks is not None and not (isinstance(hooks, (list, tuple)) and not hooks):
+    if isinstance(hooks, (list, tuple)) and not hooks:
+        hooks = None
+    if hooks is not None:
         given = as_hooks(hooks)
         if not quiet:  # the caller's stopping rule, say, and the progress beside it
             from nnrun.console.progress import make_display

@@ -357,3 +357,20 @@ def test_a_resume_over_processes_refuses_a_held_out_split_changed_since(tmp_path
     resumed = mpiexec(2, "train", "--resume", tmp_path / "r", "--set", "training.epochs=3", "--quiet")
     assert resumed.returncode == 2
     assert "the data no longer matches the run: the test split differs from training" in resumed.stderr
+
+
+def test_an_error_one_process_met_is_raised_again_after_the_abort():
+    """MPI's Abort ends the process; until it has, the code after the block must not run
+    on (it once met an unset result and said that instead of the error)."""
+    from nnrun.engine.together import stopping_together
+
+    aborted = []
+
+    class World:
+        def abort(self, exc):
+            aborted.append(exc)  # returns, as Abort may before the process is gone
+
+    with pytest.raises(ValueError, match="only this process"):
+        with stopping_together(World()):
+            raise ValueError("only this process")
+    assert len(aborted) == 1

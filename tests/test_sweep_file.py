@@ -115,7 +115,7 @@ def test_the_metric_must_be_a_column_of_metrics_csv(run_cli, tmp_path):
             "it to its metrics (metrics: [accuracy, auc])") in " ".join(result.output.split())
     write_sweep(tmp_path, SWEEP.replace("metric: val_accuracy", "metric: val_mae"))  # a regression's, on a classifier
     assert ("metric: 'val_mae' is not a column of the trials' metrics.csv: mae is for regression, and the base config "
-            "trains a classification; rank by one of loss, accuracy, val_loss, val_accuracy") in \
+            "is a classification; rank by one of loss, accuracy, val_loss, val_accuracy") in \
         " ".join(run_cli("validate", "sweep.yaml").output.split())
 
 
@@ -487,7 +487,7 @@ def test_a_missing_init_weights_file_in_the_parameters_is_found_before_any_trial
     ("[4, 4]", "4 is listed twice in values; list each value once"),
     ("{type: grid, values: [4, 8, 4]}", "4 is listed twice in values; list each value once"),
     ("[[4, 8], [4, 8]]", "[4, 8] is listed twice in values; list each value once"),
-    ('[[4, 8], "[4, 8]"]', "\"[4, 8]\" is listed twice in values; list each value once"),  # the list's own text
+    ('[[4, 8], "[4, 8]"]', "[4, 8] and \"[4, 8]\" are one value (a list and the text that writes it); list it once"),
 ])
 def test_a_value_listed_twice_is_refused(run_cli, tmp_path, written, message):
     write_sweep(tmp_path, SWEEP.replace("{type: choice, values: [4, 8]}", written))

@@ -219,7 +219,7 @@ def test_log1p_refuses_targets_at_or_below_minus_one_and_a_saved_scale_of_the_ot
         nnrun.train(_config(target_scale="log1p"), data=(x, y), validation=(x[:20], below), run_dir=tmp_path / "v")
     assert "needs targets above -1; the validation targets go down to -3" in str(caught.value)
     run = nnrun.train(_config(target_scale="log1p"), data=(x, y), run_dir=tmp_path / "r", quiet=True).run_dir
-    with pytest.raises(UserError, match="1 targets at -1 or below, which a model that learned log"):
+    with pytest.raises(UserError, match="1 target at -1 or below, which a model that learned log"):
         nnrun.load(run).evaluate(x[:20], below)
     path = Path(run) / "preprocess.json"
     saved = json.loads(path.read_text())

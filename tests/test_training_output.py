@@ -506,3 +506,23 @@ def test_a_saved_run_that_watched_an_unmeasurable_auc_is_still_evaluated(run_cli
         assert run_cli("train", config, "--run-dir", tmp_path / "r", "-q").exit_code == 0
     result = run_cli("evaluate", tmp_path / "r")
     assert result.exit_code == 0, result.output
+
+
+def test_the_json_of_a_stopped_run_offers_a_resume_only_where_one_can_go_on(tmp_path, capsys):
+    """A kept checkpoint and a run that did not diverge: the resume command; no checkpoint
+    (checkpoints off), or a divergence (resumed, it diverges again): null."""
+    from nnrun.console.results import print_stopped_json
+    from nnrun.errors import NonFiniteError, RunInterrupted, RunWriteFailed
+
+    kept, none = tmp_path / "kept", tmp_path / "none"
+    (kept / "checkpoints").mkdir(parents=True)
+    (kept / "checkpoints" / "epoch-000003.safetensors").write_bytes(b"")
+    none.mkdir()
+    cases = [(RunWriteFailed("could not write x: No space left on device"), kept, "nnrun train --resume"),
+             (RunInterrupted("stopped at once", "train it again", {"epoch": 3}), none, None),
+             (NonFiniteError("the loss became nan", epoch=2, batch=1, reason="loss"), kept, None)]
+    for stopped, run, resume in cases:
+        stopped.run_dir = run
+        print_stopped_json(stopped)
+        report = json.loads(capsys.readouterr().out)
+        assert (report["resume"] or "").startswith(resume or "") and (report["resume"] is None) == (resume is None)

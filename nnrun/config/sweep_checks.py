@@ -164,7 +164,7 @@ def _read_base(located: LoadedSweep, found: Checked) -> tuple[dict, LoadedConfig
         return None
     if not base.is_file():
         source = Path(located.source)
-        recorded = source.name == "sweep.yaml" and (source.parent / "trials").is_dir()  # a sweep directory's own
+        recorded = source.name == "sweep.yaml" and (source.parent / "trials.csv").is_file()  # a sweep directory's
         why = "the sweep recorded it by its absolute path, so it was moved or deleted since" if recorded else \
             "the path is relative to the sweep file's folder" if not Path(located.base_written or "").is_absolute() \
             else "no file is at that absolute path"
@@ -280,7 +280,7 @@ def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str], ta
 
     if name in METRICS and name not in names and task not in (None, METRICS[name].task):  # of the other task
         return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: {name} is for "
-                                         f"{METRICS[name].task}, and the base config trains a {task}; rank by one "
+                                         f"{METRICS[name].task}, and the base config is a {task}; rank by one "
                                          f"of {', '.join(columns)}")
     if name in METRICS and name not in names:  # a metric nnrun has, which the base does not compute
         listed = ", ".join([*(n for n in names if n != "loss"), name])

@@ -130,12 +130,15 @@ class Choice(Section):
         # A repeated value is tried twice (a grid) or drawn twice as often (a choice):
         # almost always a typo for another value. 8 and 8.0, or 1 and true, stay apart; a
         # list and the text that writes it do not (Optuna and trials.csv know it by that text).
-        seen = set()
+        seen: dict = {}
         for value in self.values:
             key = (str, written(value)) if isinstance(value, (list, str)) else (type(value), value)
+            if key in seen and type(seen[key]) is not type(value):
+                raise ValueError(f"{shown_value(seen[key])} and {shown_value(value)} are one value (a list and the "
+                                 "text that writes it); list it once")
             if key in seen:
                 raise ValueError(f"{shown_value(value)} is listed twice in values; list each value once")
-            seen.add(key)
+            seen[key] = value
         return self
 
 

@@ -94,7 +94,7 @@ def _check_target_scale(config: Config, data: Dataset, parts: dict) -> list[Prob
     if data.task != "regression":
         return [Problem("data.target_scale", f"{scale} scales a regression's targets, but this is a "
                                              f"{data.task} ({data.num_classes} classes); remove it")]
-    # Every split's: a validation target at -3 made val_loss NaN in every epoch, and early stopping keep nothing.
+    # Every split's: a validation target at -3 made val_loss NaN in every epoch, and early stopping kept nothing.
     lowest = {name: float(np.min(part.y)) for name, part in parts.items() if len(part.y)}
     below = {name: low for name, low in lowest.items() if low <= -1} if scale == "log1p" else {}
     problems = [Problem("data.target_scale", "log1p takes log(1 + target), which needs targets above -1; "

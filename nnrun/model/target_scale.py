@@ -51,7 +51,8 @@ class TargetScale:
         at -1 or below have no log1p: refused (training checked its splits before; here a
         file or arrays given to evaluate)."""
         if self.log1p and len(y) and float(np.min(y)) <= -1:
-            raise UserError(f"{int(np.count_nonzero(y <= -1))} targets at -1 or below, which a model that learned "
+            count = int(np.count_nonzero(y <= -1))
+            raise UserError(f"{count} target{'s' if count != 1 else ''} at -1 or below, which a model that learned "
                             "log(1 + target) (data.target_scale: log1p) cannot score",
                             hint="leave those rows out, and score the others")
         return (((np.log1p(y) if self.log1p else y) - self.mean) / self.std).astype(y.dtype, copy=False)
