@@ -34,6 +34,7 @@ from nnrun.model.layers.base import channels_first
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
 from nnrun.seeding import stream
+from nnrun.store.moved import read_there
 
 
 @dataclass
@@ -99,8 +100,7 @@ def build(
     source's files to read a saved run's data from, where they moved (see nnrun.store.moved)."""
     resolve_paths(loaded)
     config = unicode_resolved(loaded, new_run=warm_start)
-    data = config.data.model_copy(update={"source": config.data.source.model_copy(update=read_paths)}) \
-        if read_paths else config.data
+    data = read_there(config, read_paths or {}).data
     try:
         splits = load_splits(data, config.seed, columns)
     except ConfigError as exc:

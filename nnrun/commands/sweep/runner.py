@@ -18,14 +18,13 @@ from nnrun.config.sweep_checks import Checked, check_against_base, problem_detai
 from nnrun.engine.threads import usable_cores
 from nnrun.errors import NnrunError, TrainingFailed, UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
-from nnrun.store.history import read_metrics
 from nnrun.store.leftovers import holds_no_run, remove_unstarted
 
 from nnrun.commands.sweep.directory import SweepDir
 from nnrun.commands.sweep.grid_check import combination_problems
 from nnrun.commands.sweep.search import Search
 from nnrun.commands.sweep.stopping import stopped_by_signals
-from nnrun.commands.sweep.trial import resume_where_killed
+from nnrun.commands.sweep.trial import resume_where_killed, trained_seconds
 from nnrun.commands.sweep.trials import Trial
 
 
@@ -76,9 +75,7 @@ class SweepState:
         trial.epochs = outcome.get("epochs", trial.epochs)
         # At least the time its epochs recorded: a sweep killed with the trial running
         # never wrote the time spent before the kill, which the resume then missed.
-        trained = sum(float(row.get("seconds") or 0) for row in read_metrics(self.swept.path / "trials" / trial.id
-                                                                               / "metrics.csv"))
-        trial.seconds = max(trial.seconds, trained)
+        trial.seconds = max(trial.seconds, trained_seconds(self.swept.trial_dir(trial.id)))
         self.swept.write_trials(list(self.trials.values()))
         self.view.finished(trial)
 

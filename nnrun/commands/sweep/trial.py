@@ -139,8 +139,7 @@ def resume_where_killed(swept, previous: list) -> list[str]:
         else:  # finished by hand since: completed, or failed of its own (a NaN), as its run says
             trial.status, trial.message, trial.best, trial.best_epoch, trial.epochs = (
                 recorded[key] for key in ("status", "message", "best", "best_epoch", "epochs"))
-            trial.seconds = max(trial.seconds, sum(float(row.get("seconds") or 0)
-                                                   for row in _rows(swept.trial_dir(trial.id))))
+            trial.seconds = max(trial.seconds, trained_seconds(swept.trial_dir(trial.id)))
     return killed
 
 
@@ -171,6 +170,11 @@ def _failure(path: Path) -> str:
         return files.read_json(path / "meta.json").get("failure", {}).get("message", "")
     except Exception:
         return ""
+
+
+def trained_seconds(path: Path) -> float:
+    """The time a trial's epochs took, as its metrics.csv records them."""
+    return sum(float(row.get("seconds") or 0) for row in _rows(path))
 
 
 def _rows(path: Path) -> list[dict]:
