@@ -414,6 +414,11 @@ def test_an_absent_file_names_the_one_of_a_near_name_beside_it(run_cli, tmp_path
     result = run_cli("validate", "sweep.yaml")
     assert result.exit_code == 2 and "no config file at" in result.output and \
         "did you mean '" in result.output and "houses.yaml'?" in result.output, result.output
+    assert "the path is relative to the sweep file's folder" in " ".join(result.output.split())
+    (tmp_path / "sweep.yaml").write_text(f"base: {tmp_path / 'gone.yaml'}\nmetric: val_loss\nparameters:\n  seed: [1, 2]\n")
+    result = run_cli("validate", "sweep.yaml")  # written absolute by hand: not told it is relative
+    assert result.exit_code == 2 and f"no config file at {tmp_path / 'gone.yaml'}; no file is at that absolute path" \
+        in " ".join(result.output.split()), result.output
 
 
 def test_a_wrong_loss_gets_one_piece_of_advice(run_cli, write_config):
