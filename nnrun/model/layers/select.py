@@ -44,6 +44,7 @@ class Select(Layer):
     keeps_mask = True  # a sequence keeps its steps
     check_cases = [({"features": [0, 2]}, (4,)), ({"features": [1, 0]}, (3, 2)), ({"features": [-1]}, (2, 3))]
     _positions: tuple[int, ...] | None = PrivateAttr(None)
+    _index: np.ndarray | None = PrivateAttr(None)  # the positions as NumPy indexes them, made once
 
     @field_validator("features")
     @classmethod
@@ -101,7 +102,7 @@ class Select(Layer):
             told = f" ({'; '.join(why)})" if why else ""
             problems.append(("features", f"{shown} picked twice{told}; pick each feature once"))
         copy = self.model_copy()
-        copy._positions = tuple(flat)
+        copy._positions, copy._index = tuple(flat), None
         return copy, problems
 
     def positions(self) -> tuple[int, ...]:
@@ -120,12 +121,18 @@ class Select(Layer):
                              f"{width} features of the last axis (0 to {width - 1}, or -{width} to -1 from the end)")
         return (*input_shape[:-1], len(positions))
 
+    def _picked(self) -> np.ndarray:
+        # Made at the first batch, not at each: a list of positions is converted every time.
+        if self._index is None:
+            self._index = np.asarray(self.positions(), np.intp)
+        return self._index
+
     def forward(self, params, x, training, rng):
-        return x[..., list(self.positions())], x.shape
+        return x[..., self._picked()], x.shape
 
     def backward(self, params, cache, dy, need_dx=True):
         if not need_dx:
             return None, {}
         dx = np.zeros(cache, dy.dtype)
-        dx[..., list(self.positions())] = dy  # each position once (see bound)
+        dx[..., self._picked()] = dy  # each position once (see bound)
         return dx, {}
