@@ -150,6 +150,13 @@ def test_a_second_ctrl_c_stops_at_once_and_says_what_a_resume_starts_from(tmp_pa
     assert stopped.value.hint.startswith(f"resume with: nnrun train --resume {run} ")
     record = meta(run)
     assert record["status"] == "interrupted" and record["failure"]["checkpoint"] == "epoch-000002.safetensors"
+    # With checkpoints off there is nothing to resume from: said so, and how to start again.
+    off = {**CONFIG, "training": {**CONFIG["training"], "checkpoint": None}}
+    with pytest.raises(RunInterrupted) as stopped:
+        train(off, run_dir=tmp_path / "off", hooks=SecondCtrlC())
+    assert stopped.value.message.endswith("no checkpoint is on disk (training.checkpoint is off), so the run cannot "
+                                          "be resumed")
+    assert stopped.value.hint.startswith("train it again: nnrun train ")
     assert resume_training(run).history[-1]["epoch"] == CONFIG["training"]["epochs"]
 
 

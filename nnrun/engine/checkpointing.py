@@ -141,7 +141,7 @@ class Checkpointer:
         """A second Ctrl-C stops without saving: say where a resume starts and what is lost."""
         newest = next(iter(checkpoints.candidates(self.record.path)), None)
         done = self.latest.epoch if self.latest is not None else 0
-        if newest is None:  # checkpoints on write one as training begins: so they are off
+        if newest is None:  # training.checkpoint: null (else one is written as training begins)
             where = "no checkpoint is on disk (training.checkpoint is off), so the run cannot be resumed"
         else:
             epoch = int(CHECKPOINT_FILE.fullmatch(newest.name).group(1))

@@ -122,7 +122,7 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     if changed - files == {"training.epochs"}:
         recorded = getattr(loaded.config.data.source, "text", None)  # what an unset unicode became in the run
         unicode_unset_as(given, getattr(recorded, "unicode", None))
-        return given, (before["training"]["epochs"], after["training"]["epochs"]), {}
+        return given, (before["training"]["epochs"], after["training"]["epochs"]), paths
     allowed = ("training.epochs ", *(f"{key} " for key in files))  # where the data is: checked by its fingerprint
     changes = [c for c in describe_changes(before, after) if not c.startswith(allowed)]
     source = said("--set", "overrides") if config is None else f"{config} with {said('--set', 'overrides')}" \
