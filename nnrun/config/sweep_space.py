@@ -39,9 +39,9 @@ def written(value) -> str:
         return value
     if not isinstance(value, list):
         return json.dumps(value)
-    from nnrun.config.yaml_reader import dump
+    from nnrun.config.yaml_reader import one_line
 
-    return dump(value, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True).strip()
+    return one_line(value)
 
 
 def shown_value(value) -> str:

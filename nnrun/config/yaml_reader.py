@@ -258,7 +258,7 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
             if path[-1:] in (("class_weights",), ("class_weight",)) and all(isinstance(k, int) for k in keys):
                 # Keras's class_weight={0: 1.0, 1: 10.0}
                 weights = dict(zip(keys, (_plain(v, (), {}, {}, source) for _, v in node.value)))
-                listed = f": class_weights: {_flow([weights[i] for i in range(len(weights))])}" \
+                listed = f": class_weights: {one_line([weights[i] for i in range(len(weights))])}" \
                     if set(weights) == set(range(len(weights))) else ""  # the classes' positions 0 to K-1
                 # Keras's fit(class_weight=...) is no loss option: said where it goes (a --set's path is in its value)
                 place = ", under loss (loss.class_weights)" if path[-1] == "class_weight" or \
@@ -275,6 +275,8 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
     return result
 
 
-def _flow(values: list) -> str:
-    """A list as YAML writes it on one line: [1.0, 10.0]."""
-    return dump(values, default_flow_style=True).strip()
+def one_line(value) -> str:
+    """A value as YAML writes it on one line however long ([1.0, 10.0], [{type: minmax}]),
+    keys in their order and letters beyond ASCII as they are: every one-line value nnrun
+    shows or records (a swept list, a compared setting) reads the same."""
+    return dump(value, default_flow_style=True, width=float("inf"), sort_keys=False, allow_unicode=True).strip()

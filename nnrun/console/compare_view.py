@@ -25,10 +25,9 @@ def config_text(value, markup: bool = True) -> str:
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, (dict, list)):  # a whole block one run turned off, or a list: as the config writes it
-        from nnrun.config.yaml_reader import dump
+        from nnrun.config.yaml_reader import one_line
 
-        # On one line however long: YAML's own wrap at 80 characters would break a table's cell.
-        text = dump(value, default_flow_style=True, sort_keys=False, width=float("inf")).strip()
+        text = one_line(value)  # however long: YAML's own wrap at 80 characters would break a table's cell
     else:
         text = repr(value) if isinstance(value, str) else str(value)
     return escape(text) if markup else text
