@@ -18,6 +18,7 @@ from nnrun.config.diff import MISSING, config_differences
 from nnrun.config.loader import read_yaml
 from nnrun.errors import UserError
 from nnrun.model.metrics import POSITIVE_CLASS_METRICS
+from nnrun.model.target_scale import COMPARED_WITH
 from nnrun.store.history import epochs_trained, read_metrics, run_best_row
 from nnrun.store.preprocessing import saved_class_names
 from nnrun.store import tensorfile
@@ -73,9 +74,8 @@ def _loss_units(differences: list, units: list[str]) -> str | None:
     if len(kinds) > 1:
         return "the runs minimize different losses, so their loss values do not compare; compare their metrics"
     if "data.target_scale" in paths:
-        scaled = {"none": "of the target's own", "standardize": "of standardized targets",
-                  "log1p": "of the standardized log1p of the targets"}
-        a, b = (scaled.get(value, str(value)) for value in paths["data.target_scale"])
+        own = "the target's own"
+        a, b = (f"of {COMPARED_WITH.get(value, own)}" for value in paths["data.target_scale"])
         return (f"the losses are in different units: {a} in the first run, {b} in the second (data.target_scale); "
                 "mae, rmse and r2 are in the target's units in both")
     if units[0] != units[1]:  # the class weights, by class: a balanced run's loss reads several times higher
@@ -110,8 +110,7 @@ def loss_units(loss, target_scale: str | None = None, classes: list[str] | None 
         weighted = " weighted by class (" + ", ".join(f"{c} {w:g}" if named else f"{w:g}" for c, w in shown) + ")"
     else:
         weighted = f" weighted by class ({weights})" if weights is not None else ""
-    scaled = {"standardize": " of standardized targets", "log1p": " of standardized log1p targets"}
-    return loss_scale(loss) + weighted + scaled.get(target_scale, "")
+    return loss_scale(loss) + weighted + (f" of {COMPARED_WITH[target_scale]}" if target_scale in COMPARED_WITH else "")
 
 
 def loss_scale(loss) -> str:

@@ -22,6 +22,7 @@ from nnrun.data.labels import class_list
 from nnrun.engine.distributed import launched_size
 from nnrun.engine.hooks import SilentHooks
 from nnrun.model.monitor import Monitor, default_key
+from nnrun.model.target_scale import COMPARED_WITH
 from nnrun.store.history import format_seconds, metric_columns
 
 REDRAW_SECONDS = 0.1
@@ -264,8 +265,8 @@ def print_header(console: Console, experiment, run_dir: Path) -> None:
         + f", loss {config.loss.type}" + (f", over {processes} processes" if processes > 1 else "")
         + (f", early stopping on {training.early_stopping.monitor} (patience {training.early_stopping.patience})"
            if training.early_stopping else "")
-        + {"standardize": ", targets standardized", "log1p": ", targets as log1p, standardized"}.get(
-            config.data.target_scale, ""),
+        + (f", learning {COMPARED_WITH[config.data.target_scale]}" if config.data.target_scale in COMPARED_WITH
+           else ""),
         highlight=False, markup=False,
     )
 

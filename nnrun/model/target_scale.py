@@ -24,6 +24,10 @@ import numpy as np
 from nnrun.errors import UserError
 
 
+# What the loss compares the outputs with, by data.target_scale (none: the targets themselves).
+COMPARED_WITH = {"standardize": "standardized targets", "log1p": "the standardized log1p of the targets"}
+
+
 def fit_target_scale(y: np.ndarray, log1p: bool = False) -> dict:
     """The training targets' mean and standard deviation per output (of their ``log1p``
     where asked, said by a ``log1p`` key), as JSON lists (a constant output gets 1, so it
