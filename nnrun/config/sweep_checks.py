@@ -276,13 +276,13 @@ def _not_a_column(located: LoadedSweep, names: list[str], columns: list[str], ta
         return located.problem("metric", f"'{metric}' is a column of metrics.csv that says how a trial trained, not "
                                          f"how well; rank by a loss or metric: {', '.join(columns)}")
     name = metric.removeprefix("val_")
-    from nnrun.model.metrics import METRICS
+    from nnrun.model.metrics import METRICS, uncomputed
 
-    if name in METRICS and name not in names and task not in (None, METRICS[name].task):  # of the other task
+    if uncomputed(name, names, task) == "other task":
         return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: {name} is for "
                                          f"{METRICS[name].task}, and the base config is a {task}; rank by one "
                                          f"of {', '.join(columns)}")
-    if name in METRICS and name not in names:  # a metric nnrun has, which the base does not compute
+    if uncomputed(name, names, task) == "add":  # a metric nnrun has, which the base does not compute
         listed = ", ".join([*(n for n in names if n != "loss"), name])
         return located.problem("metric", f"'{metric}' is not a column of the trials' metrics.csv: the base config "
                                          f"does not compute {name}; add it to its metrics (metrics: [{listed}])")

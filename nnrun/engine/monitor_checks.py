@@ -11,7 +11,7 @@ import numpy as np
 from nnrun.config import Config
 from nnrun.config.keras_words import keras_value_hint
 from nnrun.errors import Problem, did_you_mean, hint_then_choices
-from nnrun.model.metrics import BINARY_ONLY, METRICS
+from nnrun.model.metrics import BINARY_ONLY, uncomputed
 
 
 def monitor_problems(config: Config, parts: dict) -> list[Problem]:
@@ -40,7 +40,7 @@ def _check_monitor(config: Config, parts: dict, where: str = "training.early_sto
         accuracy = f" or {split}accuracy" if "accuracy" in known else ""
         return [Problem(where, f"'{monitor}' is not reported, and {name} is for binary classifiers (the data has "
                                f"{data.num_classes} classes); monitor {split}loss{accuracy}")]
-    if name not in known and name in METRICS and METRICS[name].task == task:  # one this config does not compute
+    if task is not None and uncomputed(name, known, task) == "add":  # one this config does not compute
         listed = ", ".join([*config.metrics, name])
         return [Problem(where, f"'{monitor}' is not reported: {name} is not in metrics; add it (metrics: [{listed}]) "
                                "to monitor it")]

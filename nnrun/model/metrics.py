@@ -249,6 +249,16 @@ POSITIVE_CLASS_METRICS = ("precision", "recall", "f1", "pr_auc")  # of two class
 MetricName = Literal[tuple(METRICS)]  # type: ignore[valid-type]
 
 
+def uncomputed(name: str, computed: list[str], task: str | None) -> str | None:
+    """Of a metric ``name`` a config does not compute (``computed``: its metrics), what
+    nnrun knows: "add" for one of its metrics the task takes (the fix: list it in
+    metrics), "other task" for one of the other task's; None for no metric of nnrun's,
+    or one computed already. ``task`` None: unknown, taken as the metric's own."""
+    if name not in METRICS or name in computed:
+        return None
+    return "add" if task in (None, METRICS[name].task) else "other task"
+
+
 def higher_is_better(monitor: str) -> bool:
     """Direction of a monitored quantity such as 'val_loss' or 'accuracy'."""
     name = monitor.removeprefix("val_")
