@@ -18,7 +18,7 @@ import numpy as np
 from nnrun.config import Config, LoadedConfig, load_config
 from nnrun.config.loader import apply_overrides, validate
 from nnrun.data import Dataset, load_splits
-from nnrun.data.features import column_features, feature_positions
+from nnrun.data.features import feature_positions
 from nnrun.data.preprocess import apply_pipeline, fit_pipeline
 from nnrun.data.ranges import feature_ranges
 from nnrun.engine.advice import (idle_settings, scale_rows, text_without_embedding, unscaled_images, unscaled_inputs,
@@ -199,12 +199,10 @@ def _without_index_ranges(graph: Graph, ranges: list | None, columns: dict | Non
     of padding where training's texts were all long, or a rare word's id, is no value
     far from training's."""
     indices = index_positions(graph)
-    start = 0
+    at = feature_positions([], columns)  # each column's positions, by its name
     for column in (columns or {}).get("columns", []):
-        width = len(column_features(column))
-        if column.get("range") is not None and indices >= set(range(start, start + width)):
+        if column.get("range") is not None and indices >= set(at[column["name"]]):
             column["range"] = None
-        start += width
     return [None if i in indices else r for i, r in enumerate(ranges)] if ranges and indices else ranges
 
 
