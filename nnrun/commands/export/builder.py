@@ -60,8 +60,9 @@ class OnnxBuilder:
         return self.node("Cast", [half], stem, to=self.onnx.TensorProto.FLOAT)
 
     def axes(self, op: str, inputs: list[str], stem: str, axes: list[int], **attributes) -> str:
-        """A reduction over ``axes``: an attribute before opset 18, an input from 18 on."""
-        if self.opset >= 18:
+        """A reduction over ``axes``: an attribute before opset 18, an input from 18 on
+        (ReduceSum's from 13, the lowest exported: always)."""
+        if self.opset >= (13 if op == "ReduceSum" else 18):
             return self.node(op, [*inputs, self.constant(f"{stem}_axes", np.array(axes, np.int64))], stem, **attributes)
         return self.node(op, inputs, stem, axes=axes, **attributes)
 

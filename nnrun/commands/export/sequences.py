@@ -79,11 +79,6 @@ def reversed_in_time(b: OnnxBuilder, x: str, axis: int, stem: str) -> str:
                             b.constant(f"{stem}_step", np.array([-1], np.int64))], stem)
 
 
-def _sum_over(b: OnnxBuilder, x: str, stem: str, axis: int, keepdims: int) -> str:
-    """``ReduceSum`` takes its axes as an input from opset 13, the lowest exported."""
-    return b.node("ReduceSum", [x, b.constant(f"{stem}_axes", np.array([axis], np.int64))], stem, keepdims=keepdims)
-
-
 def _unsqueezed(b: OnnxBuilder, x: str, axis: int, stem: str) -> str:
     return b.node("Unsqueeze", [x, b.constant(f"{stem}_axes", np.array([axis], np.int64))], stem)
 
@@ -107,7 +102,7 @@ def _real_steps_first(b: OnnxBuilder, x: str, real: str, steps: int, name: str) 
     order = [b.fresh(f"{name}_order_values"), b.fresh(f"{name}_order")]
     b.nodes.append(b.onnx.helper.make_node("TopK", [score, b.constant(f"{name}_k", np.array([steps], np.int64))],
                                            order, name=order[1], axis=1, largest=1, sorted=1))
-    lengths = b.node("Cast", [_sum_over(b, real, f"{name}_real_count", 1, 0)], f"{name}_lengths",
+    lengths = b.node("Cast", [b.axes("ReduceSum", [real], f"{name}_real_count", [1], keepdims=0)], f"{name}_lengths",
                      to=b.onnx.TensorProto.INT32)
     return _along_steps(b, x, order[1], f"{name}_real_first_steps"), lengths
 
@@ -187,10 +182,10 @@ def _global_pool1d(op: str) -> Callable:
 def _masked_mean(b: OnnxBuilder, name: str, x: str, mask: str) -> str:
     """The mean over the real steps: weights 1 / count on them (count at least 1)."""
     real = b.node("Cast", [mask], f"{name}_real", to=b.onnx.TensorProto.FLOAT)
-    count = b.node("Max", [_sum_over(b, real, f"{name}_count", 1, 1),
+    count = b.node("Max", [b.axes("ReduceSum", [real], f"{name}_count", [1], keepdims=1),
                            b.constant(f"{name}_one", np.array(1, np.float32))], f"{name}_count_at_least_1")
     weights = _unsqueezed(b, b.node("Div", [real, count], f"{name}_weights"), 2, f"{name}_step_weights")
-    return _sum_over(b, b.node("Mul", [x, weights], f"{name}_weighted"), name, 1, 0)
+    return b.axes("ReduceSum", [b.node("Mul", [x, weights], f"{name}_weighted")], name, [1], keepdims=0)
 
 
 def _masked_max(b: OnnxBuilder, name: str, x: str, mask: str) -> str:
@@ -199,9 +194,8 @@ def _masked_max(b: OnnxBuilder, name: str, x: str, mask: str) -> str:
                                   b.constant(f"{name}_lowest", np.array(-np.inf, np.float32))], f"{name}_real_only")
     top = b.axes("ReduceMax", [padded_out], f"{name}_top", [1], keepdims=0)
     real = b.node("Cast", [mask], f"{name}_real", to=b.onnx.TensorProto.FLOAT)
-    any_real = b.node("Greater", [_sum_over(b, real, f"{name}_count", 1, 1), b.constant(f"{name}_none",
-                                                                                       np.array(0, np.float32))],
-                      f"{name}_any_real")
+    count = b.axes("ReduceSum", [real], f"{name}_count", [1], keepdims=1)
+    any_real = b.node("Greater", [count, b.constant(f"{name}_none", np.array(0, np.float32))], f"{name}_any_real")
     return b.node("Where", [any_real, top, b.constant(f"{name}_zero", np.array(0, np.float32))], name)
 
 
