@@ -127,8 +127,6 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
                         "file, and so here)"),
     ("bad price", "data: y holds 1 value that is no finite number: row 9 '$350,000'; a regression's targets are "
                   "numbers\n  hint: write each as a plain number (350000, not '$350,000')"),
-    ("several targets", "data: y has 2 columns, but a table with text or category columns, missing values or "
-                        "column settings trains on one target column"),
 ])
 def test_a_table_is_checked_by_column_and_row_before_any_run_directory(tmp_path, case, message):
     frame, churned = churn_table()
@@ -160,14 +158,34 @@ def test_a_table_is_checked_by_column_and_row_before_any_run_directory(tmp_path,
     elif case == "missing markers":
         del source["missing"]
         data = (frame.fillna({"age": 40.0}).assign(plan=["basic", "NA", ""] + ["pro"] * 117), churned)
-    elif case in ("bad price", "several targets"):
+    elif case == "bad price":
         config.update(model={"layers": [{"type": "dense", "units": 2}]}, loss="mse", metrics=[])
-        price = frame["spend"].astype(object).where(frame.index != 9, "$350,000")
-        data = (frame, price if case == "bad price" else pd.DataFrame({"a": frame["spend"], "b": frame["spend"]}))
+        data = (frame, frame["spend"].astype(object).where(frame.index != 9, "$350,000"))
     with pytest.raises(UserError) as error:
         nnrun.train(config, data=data, validation=validation, runs_root=tmp_path)
     assert message in error.value.render() and "data.csv" not in error.value.render()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_table_of_categories_with_several_targets_trains_a_column_each(tmp_path):
+    """A table that trains as a CSV file keeps several regression targets: a column
+    each in the saved file, named by y's columns (renamed where a feature has the name),
+    and predictions and evaluate name the outputs by them."""
+    frame, _ = churn_table()
+    config = copy.deepcopy(CHURN)
+    config.update(model={"layers": [{"type": "dense", "units": 2}]}, loss="mse", metrics=["mae"])
+    y = pd.DataFrame({"spend": frame["spend"] / 10, "months": frame["age"].fillna(40) / 10})
+    result = nnrun.train(config, data=(frame.drop(columns="spend"), y), run_dir=tmp_path / "two")
+    source = nnrun.load(result.run_dir).config.data.source
+    assert source.target == ["spend", "months"]
+    assert (tmp_path / "two" / "data.csv").read_text().splitlines()[0].endswith('"spend","months"')
+    model = nnrun.load(result.run_dir)
+    assert model.predict(frame.drop(columns="spend")[:3]).value_columns == ("prediction_spend", "prediction_months")
+    report = model.evaluate(frame.drop(columns="spend"), y)
+    assert report.details["regression"]["output_names"] == ["spend", "months"]
+    clashing = pd.DataFrame({"age": y["spend"], "months": y["months"]})  # 'age' is a feature too
+    result = nnrun.train(config, data=(frame, clashing), run_dir=tmp_path / "clash")
+    assert nnrun.load(result.run_dir).config.data.source.target == ["age_", "months"]
 
 
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):

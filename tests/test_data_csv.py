@@ -90,11 +90,16 @@ def test_categories_and_means_are_learned_on_the_training_split_only(tmp_path):
         (["size,shade,label", "1,dark,cat", "2,light"], SOURCE, "table.csv: 1 problem in the data\n  rows with the wrong number of cells (1):\n    line 3: 2 cells, but the header has 3"),
         (ROWS, "{type: csv, path: data/table.csv, target: lable}",
          "csv.yaml:3:53: data.source.target: 'lable' is not a column of"),
-        (ROWS, "{type: csv, path: data/table.csv, target: [cat, dog]}",
-         "data.source.target: expected one column name, got a list (cat, dog); a CSV file's target is one column of "
-         "labels or values. For one-hot columns, write the class names into one column and name it here. For several "
-         "values to predict (a regression of several targets), give the data as an .npz with y of shape (samples, "
-         "targets)"),
+        # Several target columns are a regression's; one-hot columns are pointed to one of labels.
+        (["size,shade,cat,dog", "1,dark,1,0", "2,light,0,1"], "{type: csv, path: data/table.csv, target: [cat, dog]}",
+         "csv.yaml:3:53: data.source.target: names 2 columns, which is a regression of several targets, but the task "
+         "is a classification (from the loss or data.source.task); a classification reads its class labels from one "
+         "column. For several values, use a regression loss (mse, mae, huber). For one-hot columns, write the class "
+         "names into one column (pandas: df[columns].idxmax(axis=1)) and name that one"),
+        (ROWS, "{type: csv, path: data/table.csv, target: []}", "data.source.target: expected the column to predict, "
+         "or a list of the columns to predict; got an empty list"),
+        (ROWS, "{type: csv, path: data/table.csv, target: [label, size, label]}",
+         "data.source.target: names 'label' twice; name each column to predict once"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, features: [sise]}",
          "data.source.features: 'sise' is not a column of"),
         (ROWS, "{type: csv, path: data/table.csv, target: label, categorical: [shad]}",

@@ -294,8 +294,10 @@ def test_one_hot_columns_beside_a_one_hot_target_are_left_out_and_said_to_be(run
     assert "# cat_garden, cat_toys and cat_books are one-hot columns of one category" in text
     assert "number features: price, weight_kg, flag" in text  # a 0/1 column that is not one of them stays
     result = run_cli("init", "--data", "shop.csv", "--target", "cat_books,cat_garden,cat_toys", "-o", "x.yaml")
-    assert result.exit_code == 2 and "names 3 columns; a CSV file's target is one column. For one-hot columns, write" in \
-        " ".join(result.output.split())
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and "names 3 columns; init writes a config for one target column. For one-hot " \
+        "columns, write the class names into one column" in out
+    assert "list them all in the config: data.source.target: [cat_books, cat_garden, cat_toys]" in out
 
 
 def test_an_archive_given_to_init_is_named_as_one(run_cli, tmp_path):

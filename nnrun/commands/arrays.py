@@ -29,7 +29,7 @@ from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.cells import markers
 from nnrun.data.files import MultiLabel, SoftLabels, class_labels
-from nnrun.commands.frame_targets import given_targets, target_column
+from nnrun.commands.frame_targets import given_targets, target_column, target_columns
 from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.in_memory import samples_array
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
@@ -126,12 +126,8 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
                             hint=_lined_up(*pairs[name]))
         if not columns.rows:
             raise UserError(f"{name}: x holds no rows")
-        if y.ndim == 2 and y.shape[1] > 1:
-            raise UserError(f"{name}: y has {y.shape[1]} columns, but a table with text or category columns, missing "
-                            "values or column settings trains on one target column",
-                            hint="for several regression targets, give x as numbers alone, its categories encoded and "
-                            "its gaps filled (pd.get_dummies(x).fillna(x.mean(numeric_only=True))), with no "
-                            "data.source in the config; or train a model per target")
+    y = tables["data"][1]  # several columns: several regression targets, each a column of the saved table
+    targets = target_columns(data[1], table_column_names(data[0]), y.shape[1] if y.ndim == 2 else 1)
     filled = filled_settings(tables["data"][0], settings or {}, "data")
     if validation is not None:  # its own text columns and missing values, told as validation's
         filled_settings(tables["validation"][0], settings or {}, "validation")
@@ -143,8 +139,9 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
     paths = {name: (run.path / (DATA_CSV if name == "data" else VALIDATION_CSV)).resolve() for name in tables}
     try:
         for name, (columns, y) in tables.items():
-            files.atomic_write(paths[name], table_bytes(columns, target, y))
-        source = table_source_overrides(paths["data"], target, task, settings, filled, paths.get("validation"))
+            files.atomic_write(paths[name], table_bytes(columns, targets, y))
+        source = table_source_overrides(paths["data"], targets[0] if len(targets) == 1 else targets, task, settings,
+                                        filled, paths.get("validation"))
         split = [Setting("data.split.validation=0", "validation=(x, y)")] if validation is not None else []
         return train(config, overrides=overrides + source + split, hooks=hooks, command=command, run=run)
     except BaseException:

@@ -15,9 +15,10 @@ import numpy as np
 from nnrun.commands.frames import Columns, cell_text
 from nnrun.config.overrides import Setting
 
-def table_bytes(columns: Columns, target: str, y: np.ndarray) -> bytes:
-    """The table and its targets as CSV text: numbers written so that they read back as
-    the same float64, text quoted, missing cells empty."""
+def table_bytes(columns: Columns, targets: list[str], y: np.ndarray) -> bytes:
+    """The table and its targets (a column each: (N,) or (N, targets)) as CSV text:
+    numbers written so that they read back as the same float64, text quoted, missing
+    cells empty."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -28,7 +29,8 @@ def table_bytes(columns: Columns, target: str, y: np.ndarray) -> bytes:
             arrays[label] = pa.array(values, mask=np.isnan(values))
         else:
             arrays[label] = pa.array(values, type=pa.string())
-    arrays[target] = pa.array(_targets(y))
+    for target, values in zip(targets, y.reshape(len(y), -1).T):
+        arrays[target] = pa.array(_targets(values))
     sink = pa.BufferOutputStream()
     pcsv.write_csv(pa.table(arrays), sink)
     return sink.getvalue().to_pybytes()
@@ -42,7 +44,7 @@ def _targets(y: np.ndarray):
     return [cell_text(v) for v in y.tolist()]
 
 
-def table_source_overrides(path: Path, target: str, task: str, settings: dict | None, filled: dict,
+def table_source_overrides(path: Path, target: str | list[str], task: str, settings: dict | None, filled: dict,
                      validation: Path | None) -> list[str]:
     """``--set`` items pointing ``data.source`` at the saved table. Where the config
     gives column settings, the items set the other keys beside them, so that a mistake

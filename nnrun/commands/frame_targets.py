@@ -28,6 +28,22 @@ def target_column(y, names: list[str]) -> str:
     return label
 
 
+def target_columns(y, names: list[str], width: int) -> list[str]:
+    """The targets' columns in the saved table, never named as a feature is: one
+    target's (:func:`target_column`); several regression targets', a DataFrame's column
+    names, else target_0, target_1, ... (in the outputs' order)."""
+    if width == 1:
+        return [target_column(y, names)]
+    given = [str(c) for c in getattr(y, "columns", ())]
+    labels = given if len(set(given)) == width else [f"target_{i}" for i in range(width)]
+    columns = []
+    for label in labels:
+        while label in names or label in columns:
+            label = f"{label}_"
+        columns.append(label)
+    return columns
+
+
 def given_targets(y, name: str, task: str = "classification") -> np.ndarray:
     """Targets as an array: a Series or a one-column table as its values; for a
     classification, one-hot columns named by class as those names and columns named 0

@@ -182,8 +182,7 @@ def _renames(absent: list[str], extra: list[str]) -> str:
     return f"; the input has: {', '.join(map(repr, extra[:10]))}" if extra else ""
 
 
-def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, target: str | None,
-                  source, notes: list[str] | None = None, unknown: str | None = None) -> np.ndarray:
+def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, source, notes: list[str] | None = None, unknown: str | None = None) -> np.ndarray:
     """Float32 samples from table cells as a CSV file holds them (text; empty for a
     missing value), by column name, through the run's saved column encoding. Messages
     number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;
@@ -199,7 +198,7 @@ def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreproce
     # Text columns are read as strings too, then vectorized with the saved vocabulary.
     categorical = [c.name for c in saved.columns.columns if c.kind != "numeric"] if saved.columns else []
     state = columns or {}
-    allowed = [c for c in [target, *state.get("ids", []), *state.get("ignored", [])] if c]
+    allowed = [*saved.target_columns, *state.get("ids", []), *state.get("ignored", [])]
     # The same rule as predict: extra columns are left out.
     extra = accept_columns(header, names, str(source), allowed, file=False)
     if notes is not None and extra:  # and said, as predict says it: a misspelt column is no silent loss

@@ -28,7 +28,7 @@ from nnrun.commands.csv_look import Columns, delimiter_of, look, text_encoding_o
 from nnrun.commands.csv_target import (check_one_decimal_mark, id_target_note, label_numbers, note_target_strays,
                                        strays_note, target_labels)
 from nnrun.config.run_names import default_name
-from nnrun.data.csv_settings import SEVERAL_TARGETS
+from nnrun.data.csv_settings import ONE_HOT_COLUMNS
 from nnrun.data.labels import class_warnings
 from nnrun.data.number_patterns import SIGNED_NUMBER
 from nnrun.data.ranges import amount, far_from_the_rest
@@ -154,9 +154,9 @@ def _unknown(target: str | None, header: list[str], data: Path) -> str:
         return "name the column to predict"
     several = [name.strip() for name in target.split(",")]
     if len(several) > 1 and all(name in header for name in several):
-        return (f"'{target}' names {len(several)} columns; a CSV file's target is one column. For one-hot columns, "
-                "write the class names into one column (pandas: df[columns].idxmax(axis=1)) and name that one. "
-                f"{SEVERAL_TARGETS}")
+        return (f"'{target}' names {len(several)} columns; init writes a config for one target column. "
+                f"{ONE_HOT_COLUMNS}. For several values to predict (a regression of several targets), write it for "
+                f"one of them, then list them all in the config: data.source.target: [{', '.join(several)}]")
     near = did_you_mean(target, header)
     if target.strip() == target and target.isprintable():
         return f"no column '{target}' in {data}{near}"

@@ -75,7 +75,7 @@ def read_rows(source: Path, saved: SavedPreprocessing, keep: list[str] = (), tar
     encoding = saved.encoding()
     if unknown is not None and encoding:
         encoding = {**encoding, "unknown": unknown}
-    return read_input(source, encoding, list(saved.feature_names), saved.target, keep, target, classes,
+    return read_input(source, encoding, list(saved.feature_names), saved.target_columns, keep, target, classes,
                       lined_up, written, saved.feature_ranges, tuple(saved.input_shape))
 
 

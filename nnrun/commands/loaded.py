@@ -192,7 +192,7 @@ class TrainedModel:
         if saved.columns:
             x = numbers_as_columns(x, saved)
             header, rows = table_cells(x, saved.column_names())
-            encoded = table_samples(header, rows, saved, saved.target, "x", notes, unknown)
+            encoded = table_samples(header, rows, saved, "x", notes, unknown)
         else:
             encoded = numeric_array(x, list(saved.feature_names), saved.target, notes)
             notes += array_notes(encoded, saved)

@@ -84,8 +84,8 @@ class ServedModel:
         card = self.card
         passed = {name: "An ID column: not a feature; given back with the prediction." for name in card["ids"]}
         passed |= {name: "Ignored in training: accepted and unused." for name in card["ignored"]}
-        if card["target"] and card["target"] not in passed:
-            passed[card["target"]] = "The target: accepted and unused."
+        for name in card["target_names"] or ([card["target"]] if card["target"] else []):
+            passed.setdefault(name, "The target: accepted and unused.")
         return passed
 
     def predict(self, instances: list[dict]) -> dict:

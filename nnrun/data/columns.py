@@ -39,10 +39,15 @@ def _left_out_once(source) -> list[Problem]:
     """The target, the id columns and the ignored ones are three different sets, and no
     listed feature is one of them: the target in ``id`` would be copied into predictions
     as a key, and a column both an id and ignored says two things of it."""
-    the_target = f"lists '{source.target}', the target; the target is never a feature, leave it out here"
-    problems = [Problem(key, the_target)
+    targets = source.targets
+
+    def the_target(name: str) -> str:
+        one = "the" if len(targets) == 1 else "a"
+        return f"lists '{name}', {one} target; {one} target is never a feature, leave it out here"
+
+    problems = [Problem(key, the_target(next(n for n in names if n in targets)))
                 for key, names in (("data.source.id", source.id), ("data.source.ignore", source.ignore))
-                if source.target in names]
+                if any(n in targets for n in names)]
     both = [name for name in source.id if name in source.ignore]
     if both:
         problems.append(Problem("data.source.ignore", f"lists '{both[0]}', an id column already (data.source.id): "
@@ -57,8 +62,8 @@ def _left_out_once(source) -> list[Problem]:
     for field, i, name, count in listed:  # a categorical or date column is a feature too
         key = f"data.source.dates.{name}" if field == "dates" else \
             f"data.source.{field}.{i}" if count > 1 else f"data.source.{field}"
-        if name == source.target:
-            problems.append(Problem(key, the_target))
+        if name in targets:
+            problems.append(Problem(key, the_target(name)))
         elif name in source.id:
             problems.append(Problem(key, f"lists '{name}', an id column (data.source.id), which is copied into "
                                          "predictions, never learned; name it in one of the two"))
@@ -86,10 +91,10 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     id and ignore, as in the config)."""
     where = f"a column of {origin}"
     # Every misspelt name at once: the target, ids, left-out, feature and categorical columns.
-    problems = [*absent([source.target], header, where, "data.source.target"),
+    problems = [*absent(source.targets, header, where, "data.source.target"),
                 *absent(source.id, header, where, "data.source.id"),
                 *absent(source.ignore, header, where, "data.source.ignore")]
-    left_out = {source.target, *source.id, *source.ignore}
+    left_out = {*source.targets, *source.id, *source.ignore}
     if source.features is not None:
         names = source.features
         problems += absent(names, header, where, "data.source.features")
@@ -105,7 +110,9 @@ def feature_columns(header: list[str], source, origin: str) -> list[str]:
     if problems:
         raise ConfigError("", problems)
     if not names:
-        raise UserError(f"{origin}: no feature columns besides the target '{source.target}'")
+        named = ", ".join(f"'{t}'" for t in source.targets)
+        raise UserError(f"{origin}: no feature columns besides the target{'s' if len(source.targets) > 1 else ''} "
+                        f"{named}")
     return names
 
 

@@ -10,20 +10,24 @@ def column_names(value):
     return [value] if isinstance(value, str) else [] if value is None else value
 
 
-SEVERAL_TARGETS = ("For several values to predict (a regression of several targets), give the data as an .npz "
-                   "with y of shape (samples, targets), or train from Python with those columns as y: "
-                   "nnrun.train(config, data=(df[features], df[targets]))")
+# Columns of one-hot rows are one classification target written out; said wherever a
+# list of target columns meets class labels.
+ONE_HOT_COLUMNS = ("For one-hot columns, write the class names into one column (pandas: "
+                   "df[columns].idxmax(axis=1)) and name that one")
 
 
-def one_column(value):
-    """A list of target columns: one-hot columns, or several values to predict. Say what
-    to do instead of each."""
-    if isinstance(value, list):
-        names = ", ".join(map(str, value))
-        raise ValueError(f"expected one column name, got a list ({names}); a CSV file's target is one column of "
-                         "labels or values. For one-hot columns, write the class names into one column and name it "
-                         f"here. {SEVERAL_TARGETS}")
-    return value
+def target_columns(value):
+    """``target: price`` names the column to predict; a list names several, a regression
+    of several targets (one output each, in the list's order). A list of one is that
+    name; an empty list, or a column named twice, is refused."""
+    if not isinstance(value, list):
+        return value
+    if not value:
+        raise ValueError("expected the column to predict, or a list of the columns to predict; got an empty list")
+    twice = [name for i, name in enumerate(value) if name in value[:i]]
+    if twice:
+        raise ValueError(f"names '{twice[0]}' twice; name each column to predict once")
+    return value[0] if len(value) == 1 else value
 
 
 TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250")

@@ -1,4 +1,5 @@
-"""The ``csv`` data source: a CSV file with a header row, one column the target.
+"""The ``csv`` data source: a CSV file with a header row, one column the target (or
+several: a regression of several targets).
 
 Reading goes through :mod:`.csvfile` (float32 columns, every bad cell collected), the
 choice of columns through :mod:`.columns`, the table through :mod:`.table`, its
@@ -18,16 +19,16 @@ from nnrun.data.base import ANYWHERE, TEST, VALIDATION, SourceBase, check_regres
 from nnrun.data.cells import markers
 from nnrun.data.columns import check_present, feature_columns
 from nnrun.data.labels import class_warnings, quoted_names
-from nnrun.data.coded import coded_matches, merged_codes
+from nnrun.data.coded import coded_matches
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.reading import current_progress
-from nnrun.data.csv_settings import (TEXT_ENCODINGS, column_names, csv_delimiter, missing_marker, number_sign,
-                                     one_column)
+from nnrun.data.csv_settings import (ONE_HOT_COLUMNS, TEXT_ENCODINGS, column_names, csv_delimiter, missing_marker,
+                                     number_sign, target_columns)
 from nnrun.data.dataset import Dataset
 from nnrun.data.dates import date_columns
-from nnrun.data.problems import DataError, DataProblems
-from nnrun.data.table import Table, collect_missing, table_from
+from nnrun.data.problems import DataError, DataProblems, dropped_warning, skipped_warning
+from nnrun.data.table import Table, collect_missing, stacked, table_from
 from nnrun.data.text import TextSpec
 from nnrun.errors import ConfigError, Problem
 
@@ -35,13 +36,15 @@ TaskName = Literal["classification", "regression"]
 
 
 class CsvSource(SourceBase):
-    """A CSV file with a header row: one column is the target, the others features."""
+    """A CSV file with a header row: one column is the target (or a list of them, each a
+    regression target), the others features."""
 
     type: Literal["csv"] = "csv"
     path_fields: ClassVar[tuple[str, ...]] = ("path", "validation_path", "test_path")
     path: str = Field(description="The CSV file; a relative path is read from the config file's folder.")
-    target: Annotated[str, BeforeValidator(one_column, json_schema_input_type=str)] = Field(
-        description="The column to predict.")
+    target: Annotated[str | list[str], BeforeValidator(target_columns, json_schema_input_type=str | list[str])
+                      ] = Field(description="The column to predict; a list of columns is a regression of several "
+                                "targets, one output each (predictions then come as prediction_<column>).")
     features: list[str] | None = Field(
         None, description="Feature columns, in order. Default: every column but the target, id and ignore columns.")
     categorical: list[str] = Field(
@@ -118,12 +121,27 @@ class CsvSource(SourceBase):
     def regression(self) -> bool:
         return self.task == "regression"
 
+    @property
+    def targets(self) -> list[str]:
+        """The target columns: the one named, or the list's."""
+        return [self.target] if isinstance(self.target, str) else list(self.target)
+
+    def _check_several_targets(self) -> None:
+        """Several target columns are several values to predict: a regression."""
+        if len(self.targets) > 1 and not self.regression:
+            raise ConfigError("", [Problem("data.source.target", f"names {len(self.targets)} columns, which is a "
+                                           "regression of several targets, but the task is a classification (from "
+                                           "the loss or data.source.task); a classification reads its class labels "
+                                           "from one column. For several values, use a regression loss (mse, mae, "
+                                           f"huber). {ONE_HOT_COLUMNS}")])
+
     def _text_column(self, header: list[str], origin: str) -> list[str]:
         """With ``text``, that column is the one feature: token indices fill the input."""
         column = self.text.column
         check_present([column], header, f"a column of {origin}", "data.source.text.column")
         # The text column is the model's input: not the target, an ID or a left-out column.
-        role = ("the target column (data.source.target)" if column == self.target else
+        role = (f"{'the' if len(self.targets) == 1 else 'a'} target column (data.source.target)"
+                if column in self.targets else
                 "an ID column (data.source.id)" if column in self.id else
                 "a left-out column (data.source.ignore)" if column in self.ignore else None)
         if role:
@@ -144,8 +162,9 @@ class CsvSource(SourceBase):
         return [*self.categorical, *self.dates, self.text.column] if self.text else [*self.categorical, *self.dates]
 
     def feature_columns(self, header: list[str], origin: str) -> list[str]:
+        self._check_several_targets()
         if self.text is not None:
-            check_present([self.target], header, f"a column of {origin}", "data.source.target")
+            check_present(self.targets, header, f"a column of {origin}", "data.source.target")
             return self._text_column(header, origin)
         return feature_columns(header, self, origin)
 
@@ -164,14 +183,15 @@ class CsvSource(SourceBase):
             if path is None:
                 continue
             header = headers[key]
-            problems = DataProblems(path, target=self.target, columns=header, skip_rows=self.bad_rows == "skip")
+            problems = DataProblems(path, target=self.targets, columns=header, skip_rows=self.bad_rows == "skip")
             table, target, dropped = self._read(Path(path), header, names, problems)
             failed += [problems] if problems else []
-            skips += [_skipped_warning(path, problems.skipped, len(header))] if problems.skipped else []
+            skips += [skipped_warning(path, problems.skipped, len(header))] if problems.skipped else []
             drops += [(path, dropped)] if len(dropped) else []
             if len(dropped) and not len(table.lines):  # its split would vanish without a word
-                emptied.append(Problem(f"data.source.{key}", f"every row of {path} has an empty '{self.target}', "
-                                       "and missing_target: drop left none; fill in its targets"
+                emptied.append(Problem(f"data.source.{key}", f"every row of {path} has an empty "
+                                       f"{quoted_names(self.targets).replace(', ', ' or ')}, and missing_target: drop "
+                                       "left none; fill in its targets"
                                        + ("" if key == "path" else f", or leave {key} out")))
             empty_texts += self._empty_texts(path, table) if self.text else []
             tables.append(table)
@@ -181,13 +201,15 @@ class CsvSource(SourceBase):
             raise DataError("\n".join(p.render() for p in failed))
         if emptied:
             raise ConfigError("", emptied)
-        table = _stack(tables)
+        table = stacked(tables)
         x = np.empty((len(table.lines), 0), np.float32)  # encoded after the split
-        warnings = skips + [_dropped_warning(path, self.target, lines) for path, lines in drops]
+        warnings = skips + [dropped_warning(path, self.targets, lines) for path, lines in drops]
         warnings += empty_texts + ([self._unused_warning(unused)] if unused else [])
         if self.regression:
+            several = tuple(self.targets) if len(self.targets) > 1 else None  # names the outputs
             return Dataset(x, check_regression_target(np.concatenate(targets), self.path), "regression", names,
-                           table=table, assigned=np.concatenate(codes), warnings=tuple(warnings))
+                           table=table, assigned=np.concatenate(codes), warnings=tuple(warnings),
+                           target_names=several)
         y, classes = coded_label_classes(targets, origin=f"{self.path}, column '{self.target}'")
         warnings += class_warnings(classes, np.bincount(y, minlength=len(classes)), f"{self.path}, '{self.target}'")
         return Dataset(x, y, "classification", names, classes, table=table, assigned=np.concatenate(codes),
@@ -198,7 +220,7 @@ class CsvSource(SourceBase):
         (in any order); every file that lacks some is one problem at its own key."""
         problems = []
         for key, header in headers.items():
-            lacking = [name for name in [self.target, *names] if name not in header]
+            lacking = [name for name in [*self.targets, *names] if name not in header]
             if key != "path" and lacking:
                 many = len(lacking) != 1
                 problems.append(Problem(f"data.source.{key}", f"{getattr(self, key)} lacks {len(lacking)} "
@@ -211,7 +233,7 @@ class CsvSource(SourceBase):
     def _unused_columns(self, header: list[str]) -> list[str]:
         """With ``text``, the columns of the file that nothing reads: neither the text, the
         target, an ID nor a column the config leaves out on purpose."""
-        named = {self.text.column, self.target, *self.id, *self.ignore}
+        named = {self.text.column, *self.targets, *self.id, *self.ignore}
         return [name for name in header if name not in named]
 
     def _empty_texts(self, path: str, table: Table) -> list[str]:
@@ -234,20 +256,21 @@ class CsvSource(SourceBase):
                 f"data.source.ignore to say so, or train without data.source.text to use {'them' if many else 'it'}")
 
     def _read(self, path: Path, header: list[str], names: list[str], problems: DataProblems):
-        """One file's feature table and raw targets (numbers for a regression, else
-        codes into the distinct labels: ``(codes, labels)``), and the lines of the rows
-        dropped for an empty target (``missing_target: drop``); its bad cells go to
-        ``problems``."""
+        """One file's feature table and raw targets (numbers for a regression, (N,) or
+        (N, targets), else codes into the distinct labels: ``(codes, labels)``), and the
+        lines of the rows dropped for an empty target (``missing_target: drop``; a row
+        lacking any of several targets); its bad cells go to ``problems``."""
         strings = self.string_columns()
         numbers = [n for n in names if n not in strings]
         texts = list(strings)
-        (numbers if self.regression else texts).append(self.target)
+        (numbers if self.regression else texts).extend(self.targets)
         columns = read_columns(path, header, numbers, texts, problems, self.thousands, current_progress(path),
                                delimiter=self.delimiter, decimal=self.decimal, text_encoding=self.encoding,
                                missing=markers(self.missing_values), signs=tuple(self.strip_signs))
         if self.regression:
-            target = columns.number(self.target).copy()
-            absent = np.isnan(target)
+            values = [columns.number(name) for name in self.targets]
+            target = values[0].copy() if len(values) == 1 else np.column_stack(values)
+            absent = np.isnan(target) if target.ndim == 1 else np.isnan(target).any(axis=1)
         else:
             target = columns.coded[self.target]
             absent = coded_matches(target, "")
@@ -258,37 +281,14 @@ class CsvSource(SourceBase):
             table = table.take(kept)
             target = target[kept] if self.regression else (target[0][kept], target[1])
         elif len(dropped):
-            problems.add_cells("missing target", self.target, dropped,
-                               hint="every row needs a target; fill it in or delete the row, or set "
-                                    "data.source.missing_target: drop to leave such rows out")
+            for name in self.targets:  # each empty cell at its column
+                problems.add_cells("missing target", name, columns.lines[np.isnan(columns.number(name))]
+                                   if self.regression else dropped,
+                                   hint="every row needs a target; fill it in or delete the row, or set "
+                                        "data.source.missing_target: drop to leave such rows out")
             dropped = dropped[:0]
         if self.missing == "error" and self.text is None:  # an empty text is a text
             collect_missing(table, problems, own=self.categorical if self.missing_category == "own" else (),
                             categories=self.categorical)
         return table, target, dropped
-
-
-def _skipped_warning(path: str, lines: list[int], width: int) -> str:
-    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
-    rows = "1 row" if len(lines) == 1 else f"{len(lines)} rows"
-    return (f"{path}: skipped {rows} with more or fewer cells than the header's {width} (line"
-            f"{'s' if len(lines) > 1 else ''} {shown}), as data.source.bad_rows: skip says")
-
-
-def _dropped_warning(path: str, target: str, lines: np.ndarray) -> str:
-    shown = ", ".join(map(str, lines[:5].tolist())) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
-    rows = "1 row" if len(lines) == 1 else f"{len(lines)} rows"
-    return (f"{path}: dropped {rows} without a '{target}' (line{'s' if len(lines) > 1 else ''} {shown}), as "
-            "data.source.missing_target: drop says")
-
-
-def _stack(tables: list[Table]) -> Table:
-    if len(tables) == 1:
-        return tables[0]
-    first = tables[0]
-    coded = {name: merged_codes([t.coded[name] for t in tables]) for name in first.coded
-             if all(name in t.coded for t in tables)}
-    return Table(first.names, first.categorical, np.concatenate([t.numeric for t in tables]),
-                 np.concatenate([t.strings for t in tables]), np.concatenate([t.lines for t in tables]), first.origin,
-                 coded)
 

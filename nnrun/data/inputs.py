@@ -42,13 +42,13 @@ class InputRows:
     notes: list[str] = field(default_factory=list)
 
 
-def read_input(path: Path, encoding: dict | None, features: list[str], target_column: str | None = None,
+def read_input(path: Path, encoding: dict | None, features: list[str], target_columns: list[str] = (),
                keep: list[str] = (), target: str | list[str] | None = None, classes: list[str] | None = None,
                lined_up: bool = False, written: dict | None = None, ranges: list | None = None,
                input_shape: tuple = ()) -> InputRows:
     """Read ``path`` for a run whose saved column ``encoding`` is given (None for a
     model trained on arrays: ``features`` are then plain number columns).
-    ``target_column`` may be present and is left out; ``keep`` names columns to copy
+    ``target_columns`` (the run's) may be present and are left out; ``keep`` names columns to copy
     through (the run's ID columns are kept too when present); ``target`` names the
     column of true values (``evaluate --data``; several names: a regression's several
     targets, (N, K)), required then: read as numbers for a
@@ -84,8 +84,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
                         hint=f"the file has a column '{near}': name it '{name}', as the training data did"
                         if near else "`nnrun predict` makes predictions for data without targets")
     kept = list(dict.fromkeys([*[c for c in state.get("ids", []) if c in header], *keep]))
-    allowed = [c for c in [target_column, *targets, *state.get("ids", []), *state.get("ignored", []), *kept]
-               if c is not None]
+    allowed = [*target_columns, *targets, *state.get("ids", []), *state.get("ignored", []), *kept]
     unnamed = not state and names == [f"x{i}" for i in range(len(names))]  # arrays without column names
     extra = accept_columns(header, names, str(path), allowed, unnamed, tuple(input_shape or ()))
     numbers = [n for n in names if n not in strings]

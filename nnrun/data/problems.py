@@ -129,3 +129,21 @@ class DataProblems:
     def raise_if_any(self) -> None:
         if self:
             raise DataError(self.render())
+
+
+def skipped_warning(path: str, lines: list[int], width: int) -> str:
+    """The rows of the wrong width that ``data.source.bad_rows: skip`` left out."""
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    rows = "1 row" if len(lines) == 1 else f"{len(lines)} rows"
+    return (f"{path}: skipped {rows} with more or fewer cells than the header's {width} (line"
+            f"{'s' if len(lines) > 1 else ''} {shown}), as data.source.bad_rows: skip says")
+
+
+def dropped_warning(path: str, targets: list[str], lines: np.ndarray) -> str:
+    """The rows without a target that ``data.source.missing_target: drop`` left out."""
+    shown = ", ".join(map(str, lines[:5].tolist())) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    rows = "1 row" if len(lines) == 1 else f"{len(lines)} rows"
+    named = f"without a '{targets[0]}'" if len(targets) == 1 else \
+        "with an empty target (" + ", ".join(f"'{t}'" for t in targets) + ")"
+    return (f"{path}: dropped {rows} {named} (line{'s' if len(lines) > 1 else ''} {shown}), as "
+            "data.source.missing_target: drop says")

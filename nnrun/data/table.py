@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from nnrun.data.cells import MISSING, number_markers, parse_numbers
-from nnrun.data.coded import Coded, coded_cells, coded_matches
+from nnrun.data.coded import Coded, coded_cells, coded_matches, merged_codes
 from nnrun.data.csvfile import CsvColumns
 from nnrun.data.problems import DataProblems
 
@@ -174,3 +174,15 @@ def columns_with_gaps(numeric: np.ndarray) -> np.ndarray:
     -inf, so callers check the cells). One pass along the rows, where a NaN test per
     column walks the whole matrix once per column."""
     return np.flatnonzero(np.isnan(numeric.sum(axis=0)))
+
+
+def stacked(tables: list[Table]) -> Table:
+    """The rows of several files' tables (the same columns) in one, in their order."""
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0]
+    coded = {name: merged_codes([t.coded[name] for t in tables]) for name in first.coded
+             if all(name in t.coded for t in tables)}
+    return Table(first.names, first.categorical, np.concatenate([t.numeric for t in tables]),
+                 np.concatenate([t.strings for t in tables]), np.concatenate([t.lines for t in tables]), first.origin,
+                 coded)

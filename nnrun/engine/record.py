@@ -83,6 +83,7 @@ class RunRecord:
         run read its own (the fitted preprocessing, columns, classes, target scale)."""
         config = experiment.config
         train = experiment.splits["train"]
+        target = getattr(config.data.source, "target", None)
         files.write_json(run.preprocess, {
             "steps": [step.type for step in config.data.preprocess],
             "states": experiment.preprocess_states,
@@ -91,7 +92,8 @@ class RunRecord:
             "input_shape": list(train.input_shape),
             "task": train.task,
             "columns": experiment.columns,
-            "target": getattr(config.data.source, "target", None) or train.target_name,
+            # The one target column's name; several are target_names, in the outputs' order.
+            "target": (target if isinstance(target, str) else None) or train.target_name,
             "target_names": list(train.target_names) if train.target_names else None,
             "target_scale": experiment.target_scale,
             "feature_ranges": experiment.feature_ranges,

@@ -85,6 +85,12 @@ class SavedPreprocessing(_Strict):
     # (a bundled data set, arrays); None in older runs and for CSV runs.
     feature_ranges: list[list[float] | None] | None = None
 
+    @property
+    def target_columns(self) -> list[str]:
+        """The columns the run's targets were read from (none for unnamed arrays): a new
+        file may carry them beside the features, unnoted."""
+        return list(self.target_names) if self.target_names else [self.target] if self.target else []
+
     def value_columns(self, width: int) -> list[str]:
         """A regression's prediction columns: ``prediction``, or one per output, named by
         its target (``prediction_<name>``) where the data named them, else by number."""
