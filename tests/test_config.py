@@ -80,6 +80,14 @@ def test_a_mapping_override_changes_only_the_keys_it_names_unless_it_names_anoth
     assert (config.optimizer.type, config.optimizer.learning_rate) == ("sgd", 0.01)  # adam's options are gone
     short = write_config(MINIMAL + "optimizer: adam\n", "short.yaml")
     assert load_config(short, ["optimizer={learning_rate: 0.2}"]).config.optimizer.learning_rate == 0.2
+    # The block's own type named alone keeps its options, as {type: adam} does; another type's name replaces it.
+    config = load_config(path, ["optimizer=adam"]).config
+    assert (config.optimizer.type, config.optimizer.learning_rate) == ("adam", 0.5)
+    config = load_config(path, ["optimizer=sgd"]).config
+    assert (config.optimizer.type, config.optimizer.learning_rate) == ("sgd", 0.01)
+    weighted = write_config(MINIMAL.replace("loss: categorical_crossentropy", "loss: {type: categorical_crossentropy, "
+                                            "class_weights: {'0': 2.0}}"), "weighted.yaml")
+    assert load_config(weighted, ["loss.class_weights=balanced"]).config.loss.class_weights == "balanced"
     with pytest.raises(UserError) as info:
         load_config(path, ["training={batch_size: 0}"])
     assert "training.batch_size: expected a whole number of at least 1, got 0 (from --set training={batch_size: 0})" \

@@ -774,3 +774,17 @@ def test_what_the_base_configs_data_needs_said_is_said_once_for_the_sweep(run_cl
     assert result.exit_code == 0, result.output
     assert f"warning: {tmp_path / 'd.csv'}: skipped 1 row with more or fewer cells than the header's 3 (line 6), as " \
         "data.source.bad_rows: skip says" in " ".join(result.output.split())
+
+
+def test_a_block_swept_by_its_types_name_keeps_the_bases_options_in_its_own_type():
+    """``optimizer: [adam, sgd]``: the adam trial is the base's adam, beta_1 and all; the
+    sgd trial starts from sgd's defaults, as ``--set optimizer=sgd`` does."""
+    from nnrun.config.sweep_checks import trial_config
+
+    base = {"data": {"source": {"type": "builtin", "name": "iris"}},
+            "model": {"layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+            "loss": "categorical_crossentropy", "optimizer": {"type": "adam", "learning_rate": 0.002, "beta_1": 0.8}}
+    adam = trial_config(base, "base.yaml", {"optimizer": "adam"}).config.optimizer
+    assert (adam.type, adam.learning_rate, adam.beta_1) == ("adam", 0.002, 0.8)
+    sgd = trial_config(base, "base.yaml", {"optimizer": "sgd"}).config.optimizer
+    assert (sgd.type, sgd.learning_rate) == ("sgd", 0.01)

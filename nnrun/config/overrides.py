@@ -191,6 +191,8 @@ def merged(old: Any, new: Any, path: PathKey) -> Any:
     block = _merges_into(old, new, path)
     if block is None:
         return new
+    if isinstance(new, str):  # its own type, named alone
+        return block
     return {**block, **{key: merged(block[key], value, (*path, key)) if key in block else value
                         for key, value in new.items()}}
 
@@ -198,7 +200,7 @@ def merged(old: Any, new: Any, path: PathKey) -> Any:
 def _given_paths(old: Any, new: Any, prefix: PathKey) -> list[PathKey]:
     """The paths that setting ``new`` where ``old`` is gave values to (see :func:`merged`)."""
     block = _merges_into(old, new, prefix)
-    if block is None:
+    if block is None or isinstance(new, str):
         return [prefix]
     return [path for key, value in new.items()
             for path in (_given_paths(block[key], value, (*prefix, key)) if key in block else [(*prefix, key)])]
@@ -206,11 +208,15 @@ def _given_paths(old: Any, new: Any, prefix: PathKey) -> list[PathKey]:
 
 def _merges_into(old: Any, new: Any, path: PathKey) -> dict | None:
     """The block ``new`` merges into (``optimizer: adam`` as ``{type: adam}``), or None
-    when it replaces ``old`` (a word of its own, at ``path``: class_weights: balanced)."""
-    if isinstance(old, str) and isinstance(new, dict) and path in NAMES_NO_TYPE:
+    when it replaces ``old`` (a word of its own, at ``path``: class_weights: balanced).
+    A block's own type named alone (``optimizer=adam`` onto adam with beta_1: 0.8)
+    changes nothing: it keeps the options, as ``{type: adam}`` does."""
+    if (isinstance(old, str) or isinstance(new, str)) and path in NAMES_NO_TYPE:
         return None
     if isinstance(old, str) and isinstance(new, dict) and new.get("type", old) == old:
         old = {"type": old}  # `optimizer: adam` gains options
+    if isinstance(new, str) and isinstance(old, dict) and old.get("type") == new:
+        return old
     if not (isinstance(old, dict) and isinstance(new, dict)) or new.get("type", old.get("type")) != old.get("type"):
         return None
     return old
