@@ -185,3 +185,22 @@ def test_a_learning_rate_that_changed_gets_a_panel_of_its_own():
     halved = [{**row, "lr": 0.001 * 0.5 ** (row["epoch"] // 2)} for row in steady]
     assert quantities([("a", steady)]) == ["loss"]
     assert quantities([("a", steady), ("b", halved)]) == ["loss", "lr"]
+
+
+def test_a_plot_that_cannot_be_written_names_the_file_asked_for(run_cli, tmp_path, monkeypatch):
+    """A read-only run folder: the error names curves.png (not the temporary file the
+    PNG is drawn into first) and says how to write it elsewhere."""
+    pytest.importorskip("matplotlib")
+    import errno
+
+    run = train_iris(tmp_path / "r", epochs=2)
+
+    def read_only(self, target):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "replace", read_only)
+    result = run_cli("plot", run)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"error: {run / 'curves.png'}: cannot write the plot (Read-only file system)\n" \
+           "  hint: write it elsewhere with -o FILE.png" in result.output
+    assert not list(run.glob(".curves*"))

@@ -159,6 +159,9 @@ def saved(figure, output: Path) -> Path:
     try:
         figure.savefig(temp, dpi=100)
         temp.replace(output)
+    except OSError as exc:  # a read-only or full folder: told of the file asked for, not the temporary one
+        raise UserError(f"{output}: cannot write the plot ({exc.strerror or exc})",
+                        hint="write it elsewhere with -o FILE.png") from None
     finally:
         _pyplot().close(figure)
         temp.unlink(missing_ok=True)
