@@ -571,6 +571,27 @@ def test_the_leaderboard_ranks_the_completed_trials_first_as_the_sweeps_best_is_
     assert order == ["002", "000", "001"]
 
 
+def test_a_leaderboard_of_its_best_ten_says_how_many_more_there_are():
+    import io
+
+    from rich.console import Console
+
+    from nnrun.commands.sweep.trials import Trial
+    from nnrun.console.sweep_view import LEADERBOARD, trials_table
+
+    trials = [Trial(f"{i:03d}", {}, status="completed", best=i / 100, best_epoch=1, epochs=1) for i in range(12)]
+    screen = io.StringIO()
+    Console(file=screen, width=100).print(trials_table(trials, [], "val_loss", False, "leaderboard", LEADERBOARD))
+    ids = {trial.id for trial in trials}
+    shown = [line.split()[1] for line in screen.getvalue().splitlines() if line.split()[1:2] and
+             line.split()[1] in ids]
+    assert shown == [f"{i:03d}" for i in range(10)]
+    assert "and 2 more (trials.csv lists every trial)" in screen.getvalue()
+    screen = io.StringIO()
+    Console(file=screen, width=100).print(trials_table(trials[:10], [], "val_loss", False, "leaderboard", LEADERBOARD))
+    assert "more" not in screen.getvalue()
+
+
 def test_a_trials_end_says_its_epochs_and_its_best_value_and_epoch():
     from nnrun.commands.sweep.trials import Trial
     from nnrun.console.sweep_view import finished_line

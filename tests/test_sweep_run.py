@@ -89,8 +89,8 @@ def test_the_best_epoch_note_follows_the_epoch_whose_weights_a_trial_kept(tmp_pa
     then its weights are that epoch's, and no note says otherwise."""
     from types import SimpleNamespace
 
+    from nnrun.commands.sweep.directory import SweepDir
     from nnrun.commands.sweep.trials import Trial
-    from nnrun.console.sweep_view import _kept_epoch
 
     swept = SimpleNamespace(trial_dir=lambda trial_id: tmp_path / trial_id)
     (tmp_path / "006").mkdir()
@@ -101,7 +101,7 @@ def test_the_best_epoch_note_follows_the_epoch_whose_weights_a_trial_kept(tmp_pa
         (tmp_path / "006" / "meta.json").unlink(missing_ok=True)
         if meta is not None:
             (tmp_path / "006" / "meta.json").write_text(json.dumps(meta))
-        assert _kept_epoch(swept, trial) == kept
+        assert SweepDir.kept_epoch(swept, trial) == kept
 
 
 def test_a_resume_takes_a_killed_trial_finished_by_hand_as_its_run_recorded_it(tmp_path):
@@ -188,8 +188,12 @@ def test_a_killed_trial_is_failed_the_sweep_goes_on_and_a_resume_resumes_the_tri
     worker_cmd = Path(f"/proc/{worker}/cmdline").read_text()
     assert "nnrun.commands.sweep.worker" in worker_cmd and "\x00001\x00" in worker_cmd
     subprocess.run(["kill", "-9", str(worker)], check=True)
-    sweep.communicate(timeout=300)
+    out, _ = sweep.communicate(timeout=300)
     assert sweep.returncode == 0
+    # The sweep is not over: its end says how to finish the killed trial.
+    where = only_sweep(tmp_path).relative_to(tmp_path)
+    assert f"resume: trial 001 stopped before it finished; nnrun sweep --resume {where} finishes it " \
+           "from its last checkpoint (the best may change)" in " ".join(out.split())
     rows = {r["trial"]: r for r in trials(only_sweep(tmp_path))}
     assert rows["001"]["status"] == "failed"
     assert rows["001"]["message"].startswith("the trial process was killed by SIGKILL")
@@ -657,6 +661,10 @@ def test_a_trial_started_again_is_resumed_only_from_a_checkpoint_of_its_own(tmp_
 
     out = io.StringIO()
     view = SweepView(Console(file=out, width=200))
+    varied = SimpleNamespace(type="choice", extremes=lambda: [None, 0.1])
+    constant = SimpleNamespace(type="choice", extremes=lambda: [20])
+    view.swept = SimpleNamespace(sweep=SimpleNamespace(parameters={
+        "optimizer.learning_rate": varied, "training.early_stopping": varied, "training.epochs": constant}))
     for trial_id, epoch in (("001", 3), ("004", 0)):
         view.started(SimpleNamespace(id=trial_id, values={"optimizer.learning_rate": 0.1}, resumed_from=epoch))
     assert "trial 001 resumed after epoch 3: optimizer.learning_rate=0.1" in out.getvalue()
@@ -664,6 +672,11 @@ def test_a_trial_started_again_is_resumed_only_from_a_checkpoint_of_its_own(tmp_
     # A swept null is written as YAML writes it, not as a table's empty cell.
     view.started(SimpleNamespace(id="005", values={"training.early_stopping": None}, resumed_from=None))
     assert "trial 005 started: training.early_stopping=null" in out.getvalue()
+    # A constant every trial sets is said once before the trials, not on each one's line.
+    view.started(SimpleNamespace(id="006", values={"training.epochs": 20, "optimizer.learning_rate": 0.1},
+                                 resumed_from=None))
+    view.started(SimpleNamespace(id="007", values={"training.epochs": 20}, resumed_from=None))
+    assert "trial 006 started: optimizer.learning_rate=0.1\ntrial 007 started\n" in out.getvalue()
 
 
 @pytest.mark.parametrize("returncode, message", [

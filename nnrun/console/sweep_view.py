@@ -8,6 +8,7 @@ the files and the next command.
 
 from __future__ import annotations
 
+import os
 import time
 
 from rich.console import Console, Group
@@ -62,13 +63,15 @@ def trials_table(trials: list, parameters: list[str], metric: str, higher_is_bet
                  limit: int | None = None) -> Table:
     # Cells are Text, never markup: the live table is also drawn by prints made with
     # markup off (a trial's line), which would show a markup string's tags as they are.
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(title), title_justify="left", caption_justify="left")
     for column in ("trial", *headers(parameters), "status", "epoch", metric, "time"):
         table.add_column(Text(column), justify="left" if column in ("trial", "status") else "right", no_wrap=True)
     running = [t for t in trials if t.status == "running"]
     others = [t for t in trials if t.status != "running" and t.best is None]
     rows = running + ranked(trials, higher_is_better) + others
     now = time.perf_counter()
+    if limit is not None and len(rows) > limit:
+        table.caption = Text(f"and {len(rows) - limit} more (trials.csv lists every trial)")
     for trial in rows[:limit]:
         value = trial.best if trial.status != "running" else trial.latest
         epoch = trial.best_epoch if trial.status != "running" else trial.epochs
@@ -133,14 +136,16 @@ class SweepView:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def started(self, trial) -> None:
-        values = ", ".join(f"{k}={short(v, 'null')}" for k, v in trial.values.items())
+        searched_here = searched(self.swept.sweep)  # the constants every trial sets are said once, before
+        values = ", ".join(f"{k}={short(v, 'null')}" for k, v in trial.values.items() if k in searched_here)
+        values = f": {values}" if values else ""
         if trial.resumed_from is None:
-            self.say(f"trial {trial.id} started: {values}")
+            self.say(f"trial {trial.id} started{values}")
         elif trial.resumed_from == 0:  # only the checkpoint saved as it began: nothing to go on from
-            self.say(f"trial {trial.id} started again (it stopped before its first checkpoint after an epoch): "
+            self.say(f"trial {trial.id} started again (it stopped before its first checkpoint after an epoch)"
                      f"{values}")
         else:
-            self.say(f"trial {trial.id} resumed after epoch {trial.resumed_from}: {values}")
+            self.say(f"trial {trial.id} resumed after epoch {trial.resumed_from}{values}")
 
     def epoch(self, trial) -> None: ...
 
@@ -170,12 +175,18 @@ class SweepView:
             values = ", ".join(f"{k}={short(v, 'null')}" for k, v in best.values.items() if k in parameters)
             values = f" ({values})" if values else ""  # no parameter varies: the trials differ in nothing
             self.say(f"best:    trial {best.id}, {result.metric} {number(best.best)} at epoch {best.best_epoch}{values}")
-            if best.best_epoch is not None and best.best_epoch != _kept_epoch(self.swept, best):
+            if best.best_epoch is not None and best.best_epoch != self.swept.kept_epoch(best):
                 self.say(f"note:    trial {best.id} is ranked by its best epoch, {best.best_epoch}; its weights, and "
                          f"best.yaml's when retrained, are not that epoch's (set training.early_stopping with "
                          f"monitor: {result.metric} and restore_best: true to keep them)")
             self.say(f"files:   {result.path} (sweep.yaml, trials.csv, trials/, best.yaml)")
             self.say(f"next:    nnrun train {quoted(result.path / 'best.yaml')}")
+        if result.resumable:  # a trial's process stopped from outside: the sweep is not over
+            many = len(result.resumable) > 1
+            self.say(f"resume:  trial{'s' * many} {', '.join(result.resumable)} stopped before "
+                     f"{'they' if many else 'it'} finished; nnrun sweep --resume {quoted(result.path)} finishes "
+                     f"{'them' if many else 'it'} from {'their' if many else 'its'} last checkpoint (the best may "
+                     "change)")
 
 
 def searched(sweep) -> list[str]:
@@ -186,23 +197,6 @@ def searched(sweep) -> list[str]:
 
 def _constant(spec) -> bool:
     return spec.type == "choice" and len(spec.extremes()) == 1
-
-
-def _kept_epoch(swept, trial) -> int:
-    """The epoch whose weights the trial's run kept: early stopping's best (by its own
-    monitor, which may have chosen the sweep metric's best epoch too) where it restores
-    it, else the last."""
-    import json
-
-    import yaml
-
-    try:
-        config = yaml.safe_load((swept.trial_dir(trial.id) / "config.yaml").read_text())
-        stopping = (config.get("training") or {}).get("early_stopping") or {}
-        restored = json.loads((swept.trial_dir(trial.id) / "meta.json").read_text()).get("best_epoch")
-        return restored if stopping.get("restore_best") and isinstance(restored, int) else trial.epochs
-    except (OSError, ValueError, yaml.YAMLError, AttributeError):
-        return trial.epochs
 
 
 class LiveSweepView(SweepView):
@@ -277,14 +271,15 @@ def print_checked(console: Console, path, checked: dict) -> None:
     sweep = checked["sweep"]
     say = lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
     say(f"{path}: valid sweep file")
-    say(f"  base       {checked['base']} (valid, checked against its data)")
+    say(f"  base       {os.path.normpath(checked['base'])} (valid, checked against its data)")
     say(f"  search     {sweep.search}, {sweep.trial_count} trials, {sweep.metric} ({sweep.direction})")
     for name, spec in sweep.parameters.items():
         values = spec.extremes()
         if _constant(spec):  # every trial sets it
             say(f"  constant   {name}: {short(values[0], 'null')}")
         else:
-            say(f"  parameter  {name}: {spec.type} {', '.join(short(v, 'null') for v in values)}")
+            kind = "grid" if sweep.search == "grid" and spec.type == "choice" else spec.type  # each value a trial
+            say(f"  parameter  {name}: {kind} {', '.join(short(v, 'null') for v in values)}")
     say(f"  checked    {checked['configs']} configs: the base, and the base with each extreme of every parameter")
     _warn_of_waste(sweep, checked["warnings"])
 

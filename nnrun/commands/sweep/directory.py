@@ -148,6 +148,18 @@ class SweepDir:
     def read_trials(self) -> list[Trial]:
         return read_trials(self.path / "trials.csv", self.parameters, self.sweep.metric)
 
+    def kept_epoch(self, trial: Trial) -> int:
+        """The epoch whose weights the trial's run kept: early stopping's best (by its own
+        monitor, which may have chosen the sweep metric's best epoch too) where it
+        restores it, else the last."""
+        try:
+            config = yaml.safe_load((self.trial_dir(trial.id) / "config.yaml").read_text())
+            stopping = (config.get("training") or {}).get("early_stopping") or {}
+            restored = json.loads((self.trial_dir(trial.id) / "meta.json").read_text()).get("best_epoch")
+            return restored if stopping.get("restore_best") and isinstance(restored, int) else trial.epochs
+        except (OSError, ValueError, yaml.YAMLError, AttributeError):
+            return trial.epochs
+
     def write_best(self, trial: Trial) -> Path:
         """best.yaml: the best trial's resolved config, which retrains to its result,
         named after the sweep (``<sweep>-best``) so that its runs are found beside it

@@ -24,7 +24,7 @@ from nnrun.commands.sweep.directory import SweepDir
 from nnrun.commands.sweep.grid_check import combination_problems
 from nnrun.commands.sweep.search import Search
 from nnrun.commands.sweep.stopping import stopped_by_signals
-from nnrun.commands.sweep.trial import resume_where_killed, trained_seconds
+from nnrun.commands.sweep.trial import resume_where_killed, stopped_from_outside, trained_seconds
 from nnrun.commands.sweep.trials import Trial
 
 
@@ -44,6 +44,7 @@ class SweepResult:
     direction: str
     best_run: Path | None = None  # the best trial's run directory
     best_config: Path | None = None  # best.yaml, which retrains it
+    resumable: tuple[str, ...] = ()  # trials stopped from outside (interrupted, killed), which --resume finishes
 
 
 class SweepState:
@@ -213,7 +214,8 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         best_config = swept.write_best(best) if best is not None else None
         result = SweepResult(swept.path, sorted(state.trials.values(), key=lambda t: t.id), best,
                              swept.sweep.metric, swept.sweep.direction,
-                             swept.trial_dir(best.id) if best is not None else None, best_config)
+                             swept.trial_dir(best.id) if best is not None else None, best_config,
+                             tuple(sorted(t.id for t in state.trials.values() if stopped_from_outside(swept, t))))
     except UserError as error:
         # A new sweep that stopped before its first trial (no Ray cluster at address: auto)
         # leaves nothing: the sweep directory it made, and announced, holds no trial yet

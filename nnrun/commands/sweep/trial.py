@@ -143,6 +143,15 @@ def resume_where_killed(swept, previous: list) -> list[str]:
     return killed
 
 
+def stopped_from_outside(swept, trial) -> bool:
+    """Whether ``trial`` stopped short for no reason of its run's own: its process
+    interrupted, or killed as it trained (see :func:`resume_where_killed`); a resumed
+    sweep finishes it."""
+    if trial.status != "failed" or not (swept.trial_dir(trial.id) / "meta.json").is_file():
+        return trial.status == "interrupted"
+    return read_outcome(swept.trial_dir(trial.id), swept.sweep)["status"] in ("running", "interrupted")
+
+
 def _previous_state(path: Path) -> str | None:
     """None for a new trial; else the status in its meta.json. A folder a killed or
     interrupted trial left with no checkpoint to resume from (stopped before its first,
