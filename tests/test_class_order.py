@@ -140,7 +140,7 @@ def test_a_class_too_many_from_a_slip_in_a_label_is_said_before_another_model(ru
 @pytest.mark.parametrize("yes, no, classes", [("True", "False", None), ("true", "false", None),
                                               ("true", "false", ["true", "false"]), ("TRUE", "FALSE", ["TRUE", "FALSE"])])
 def test_boolean_targets_score_the_same_as_booleans_numbers_or_words_in_any_class_order(tmp_path, yes, no, classes):
-    import pandas as pd
+    pd = pytest.importorskip("pandas")
 
     rng = np.random.default_rng(6)
     values = rng.normal(size=300)
