@@ -6,6 +6,8 @@ fragment the user must see. Line numbers refer to VALID below.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 VALID = """\
@@ -478,3 +480,11 @@ def test_binary_crossentropy_over_two_units_of_two_classes_is_told_the_one_unit_
     assert result.exit_code == 2
     assert ("here 2 units and 2 classes: benign, malignant: give the output layer units: 1 (a sigmoid), or use "
             "categorical_crossentropy with a softmax over the 2 units") in " ".join(result.output.split())
+
+
+def test_an_absurd_size_inside_a_wrapped_layer_is_refused_before_anything_is_allocated(run_cli):
+    """bidirectional's own layer: its units are checked as a layer's are."""
+    text_lstm = Path(__file__).parents[1] / "configs" / "text_lstm.yaml"
+    result = run_cli("validate", text_lstm, "--set", "model.layers.1.layer.units=99999999999999999999")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "model.layers.1.layer.units: expected at most 16777216, got 99999999999999999999" in result.output

@@ -305,3 +305,18 @@ def test_a_count_the_watch_sets_limits_the_blas_and_the_row_split():
         assert sorted(r[:2] for r in ranges) == [(0, 3), (3, 6), (6, 9)]  # three ranges: the third thread's too
         assert len({r[2] for r in ranges}) >= 2
     assert not rows.splits(8, rows.MIN_ELEMENTS)
+
+
+def test_a_thread_count_past_the_blas_limit_is_refused_and_past_the_cores_warned(run_cli):
+    from pathlib import Path
+
+    iris = Path(__file__).parents[1] / "configs" / "iris.yaml"
+    result = run_cli("validate", iris, "--set", "training.threads=99999999999999999999")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "training.threads: expected a whole number of at most 1024" in result.output
+    from nnrun.engine.threads import usable_cores
+
+    result = run_cli("validate", iris, "--set", f"training.threads={usable_cores() + 1}")
+    assert result.exit_code == 0, result.output
+    assert f"training.threads: {usable_cores() + 1} BLAS threads on the {usable_cores()} core" in \
+        " ".join(result.output.split())

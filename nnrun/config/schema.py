@@ -26,6 +26,7 @@ from nnrun.model.optimizers import Adam, OptimizerSpec
 from nnrun.model.schedules import ScheduleSpec
 from nnrun.specs import SPEC
 
+MAX_THREADS = 1024  # BLAS libraries start no more; a larger count is a typo
 TASK_SOURCES = ("csv", "npz")  # file sources whose task may follow from the loss
 LOSS_TASKS = {loss.model_fields["type"].default: loss.task for loss in LOSSES}
 
@@ -125,7 +126,7 @@ class TrainingConfig(Section):
     schedule: ScheduleSpec | None = Field(
         None, description="Learning rate of each epoch, from optimizer.learning_rate. Default: constant."
     )
-    threads: Literal["auto"] | Annotated[int, Field(ge=1)] = Field(
+    threads: Literal["auto"] | Annotated[int, Field(ge=1, le=MAX_THREADS)] = Field(
         "auto",
         description="BLAS threads for training. auto: the cores the machine's load leaves free, looked at when "
         "the run starts and as it trains (all of them on a quiet machine, one beside a busy "

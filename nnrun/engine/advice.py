@@ -84,7 +84,7 @@ def idle_settings(config: Config, data: Dataset, validated: bool = False) -> lis
         warnings.append(f"training.early_stopping.monitor: '{stopping.monitor}' is measured on the training split, "
                         "which improves as the model memorises it; to stop when the model stops getting better on "
                         f"data it does not train on, monitor 'val_{stopping.monitor}'")
-    return warnings + _idle_schedule(config) + _idle_optimizer(config)
+    return warnings + _idle_schedule(config) + _idle_optimizer(config) + _threads_beyond_cores(config)
 
 
 def _idle_schedule(config: Config) -> list[str]:
@@ -113,6 +113,18 @@ def _idle_optimizer(config: Config) -> list[str]:
     optimizer = config.optimizer
     if getattr(optimizer, "nesterov", False) and not getattr(optimizer, "momentum", 0):
         return ["optimizer.nesterov: true with momentum 0 is plain SGD; give momentum too (0.9 is usual)"]
+    return []
+
+
+def _threads_beyond_cores(config: Config) -> list[str]:
+    """More BLAS threads than this machine's cores take turns on them, waiting for each
+    other: every multiply slower, whatever the count was meant to keep."""
+    from nnrun.engine.threads import usable_cores
+
+    threads, cores = config.training.threads, usable_cores()
+    if isinstance(threads, int) and threads > cores:
+        return [f"training.threads: {threads} BLAS threads on the {cores} core{'s' * (cores != 1)} this process may "
+                f"use take turns on them, and every multiply waits; set at most {cores}, or auto"]
     return []
 
 

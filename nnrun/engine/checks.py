@@ -25,15 +25,26 @@ MAX_SIZE = 2**24  # units, filters, ... : larger is a typo, and would not fit in
 
 
 def check_sizes(layers: list) -> None:
-    """Refuse absurd layer sizes before anything is allocated."""
-    problems = [
-        Problem(f"model.layers.{i}.{key}", f"expected at most {MAX_SIZE}, got {value}")
-        for i, layer in enumerate(layers)
-        for key, value in layer.model_dump().items()
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE
-    ]
+    """Refuse absurd layer sizes before anything is allocated, in a wrapped layer's
+    options too (``bidirectional``'s ``layer.units``)."""
+    problems = [Problem(path, f"expected at most {MAX_SIZE}, got {value}")
+                for i, layer in enumerate(layers) for path, value in _whole_numbers(layer.model_dump(),
+                                                                                  f"model.layers.{i}")
+                if value > MAX_SIZE]
     if problems:
         raise ConfigError("", problems)
+
+
+def _whole_numbers(value, path: str):
+    """``(dotted path, number)`` of every whole number in an option's dumped value."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _whole_numbers(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _whole_numbers(item, f"{path}.{i}")
 
 
 def check_against_data(config: Config, graph: Graph, data: Dataset, parts: dict) -> None:
