@@ -472,6 +472,9 @@ def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
         # Weights or a workbook handed over as a CSV file: binary, not text in another encoding.
         "weights": (b"\x10\x00\x00\x00{\"w\":\xff\xfe}", "utf-8", "not a CSV file: it holds binary data (a zero "
                     "byte at offset 1)", "give a CSV text file"),
+        # Control bytes that decode as text: binary all the same, never a header to print.
+        "controls": (b"\x00\x01\x02PK\x03\x04" * 100, "utf-8", "not a CSV file: it holds binary data (a zero byte "
+                     "at offset 0)", "give a CSV text file"),
     }
     for name, (data, text_encoding, message, hint) in cases.items():
         (tmp_path / f"{name}.csv").write_bytes(data)
@@ -481,6 +484,15 @@ def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
                          text_encoding=text_encoding)
         assert message in str(caught.value), (name, str(caught.value))
         assert hint in caught.value.hint, (name, caught.value.hint)
+
+
+def test_a_numpy_array_given_as_a_table_is_told_how_to_save_it(run_cli, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((5, 3)))
+    result = run_cli("init", "--data", tmp_path / "x.npy", "-o", tmp_path / "x.yaml")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "not a CSV file: it holds binary data" in result.output
+    assert "it is a NumPy array (.npy): save it with numpy.savez(path, x=array) as an .npz archive" in \
+        " ".join(result.output.split())
 
 
 def test_a_semicolon_file_given_to_a_comma_run_is_told_its_decimal_comma_too(run_cli, tmp_path):

@@ -44,6 +44,8 @@ def read_header(path: Path, delimiter: str = ",",
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
         raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
+    if any("\0" in name for name in header) and (binary := binary_data(path)) is not None:
+        raise binary  # control bytes that happen to decode: binary data, never a header to print
     if text_encoding != "utf-8" and likely_utf8(path):  # its accents would be read as two characters each
         fix = f"set {setting.rsplit('.', 1)[0]}.encoding: utf-8" if setting else "read it with --encoding utf-8"
         raise UserError(f"{path}: UTF-8 text, read as {text_encoding}", hint=fix)
@@ -143,13 +145,9 @@ def not_utf8(path: Path, settable: bool = True, text_encoding: str = "utf-8") ->
     name = "UTF-8" if text_encoding == "utf-8" else text_encoding
     if utf16(path):
         return UserError(f"{path}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
-    with open(path, "rb") as raw:
-        zero = raw.read(SAMPLE).find(b"\0")
-    if zero >= 0:  # no text file holds a NUL byte: a workbook, weights, an archive
-        sheet = path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods")
-        return UserError(f"{path}: not a CSV file: it holds binary data (a zero byte at offset {zero})",
-                         hint="save the sheet as a CSV file (UTF-8)" if sheet else
-                         "give a CSV text file, with a header row and cells separated by commas")
+    binary = binary_data(path)
+    if binary is not None:
+        return binary
     hint = UTF8_HINT
     if text_encoding == "utf-8" and has_utf8_text(path):
         hint = "the file holds UTF-8 text elsewhere: that line was written in another encoding; fix its text"
@@ -159,6 +157,22 @@ def not_utf8(path: Path, settable: bool = True, text_encoding: str = "utf-8") ->
     elif text_encoding != "utf-8":
         hint = f"the file is not {text_encoding} text; {UTF8_HINT}, and read it as UTF-8"
     return UserError(f"{path}, line {line}: not {name} text (bad byte at offset {offset})", hint=hint)
+
+
+def binary_data(path: Path) -> UserError | None:
+    """The error for a file that holds a NUL byte, which no text file does (a workbook,
+    a NumPy array, weights, an archive), saying what to give instead; None for text.
+    Bytes of control characters may still decode as text: told so, never printed."""
+    with open(path, "rb") as raw:
+        zero = raw.read(SAMPLE).find(b"\0")
+    if zero < 0:
+        return None
+    suffix = path.suffix.lower()
+    hint = ("save the sheet as a CSV file (UTF-8)" if suffix in (".xlsx", ".xls", ".xlsm", ".ods") else
+            "it is a NumPy array (.npy): save it with numpy.savez(path, x=array) as an .npz archive, which nnrun "
+            "reads" if suffix == ".npy" else
+            "give a CSV text file, with a header row and cells separated by commas")
+    return UserError(f"{path}: not a CSV file: it holds binary data (a zero byte at offset {zero})", hint=hint)
 
 
 # A character UTF-8 writes in two to four bytes: proof the file holds UTF-8 text.
