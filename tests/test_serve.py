@@ -208,6 +208,13 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
                                             "application/json")]:
         response = fruit.post("/predict", content=body, headers={"content-type": "text/plain"})
         assert response.status_code == 422 and response.json()["detail"][0]["msg"] == message
+    # curl -d sends a form's Content-Type, or a client none: the body is read as the JSON it is.
+    for headers in ({"content-type": "application/x-www-form-urlencoded"}, {}):
+        response = fruit.post("/predict", content=good, headers=headers)
+        assert response.status_code == 200 and response.json()["predictions"][0]["prediction"], response.text
+    response = fruit.post("/predict", content=b"weight_g=150", headers={"content-type": "application/x-www-form-"
+                                                                                        "urlencoded"})
+    assert response.status_code == 422 and response.json()["detail"][0]["msg"].startswith("the body is not valid JSON")
     twice = fruit.post("/predict", json=good.decode())  # requests.post(url, json=json.dumps(payload)) sends this
     assert twice.json()["detail"][0]["msg"] == ("the body is a JSON string, not an object: JSON encoded twice? Send "
                                                 "the object itself, e.g. requests.post(url, json=payload)")

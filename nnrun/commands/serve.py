@@ -45,7 +45,7 @@ from nnrun.commands.loaded import class_values
 from nnrun.commands.model_card import model_card
 from nnrun.commands.serve_errors import describe_errors, entry_past_the_schema
 from nnrun.commands.serve_arrays import array_shapes
-from nnrun.commands.serve_body import BodyLimit
+from nnrun.commands.serve_body import BodyLimit, FormAsJson
 from nnrun.commands.serve_requests import DEFAULT_MAX_INSTANCES, default_max_body_bytes, request_models, smallest_body_bytes
 from nnrun.commands.serve_socket import listen
 from nnrun.data.inputs import encoded_notes, filled_notes
@@ -180,6 +180,7 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
                              "bytes here)")
     app = fastapi.FastAPI(title=f"nnrun: {model.card['run']['name']}", version=str(model.card["run"]["config_hash"]),
                           description=_description(model.card))
+    app.add_middleware(FormAsJson)
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
 
     from starlette.exceptions import HTTPException

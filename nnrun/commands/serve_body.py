@@ -1,5 +1,6 @@
-"""The size limit of ``nnrun serve``'s request bodies: a body larger than the server's
-limit is refused (413) before it is parsed, in the JSON every error of the server has."""
+"""How ``nnrun serve`` takes request bodies: a body larger than the server's limit is
+refused (413) before it is parsed, in the JSON every error of the server has; a body
+sent as a form (``curl -d``'s default Content-Type) or with none is read as JSON."""
 
 from __future__ import annotations
 
@@ -61,6 +62,23 @@ class BodyLimit:
         await _answer(send, 413, f"the body is larger than {self.max_body_bytes} bytes, the most this server "
                                  "accepts; send fewer instances in each request, or start nnrun serve with a larger "
                                  "--max-body-bytes", "too_large")
+
+
+class FormAsJson:
+    """ASGI middleware that reads a POST body sent as ``application/x-www-form-urlencoded``
+    (what ``curl -d`` sends unless told otherwise) or with no Content-Type as the JSON it
+    is: the server takes nothing else, so there is no form to mistake it for."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            sent = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+            if sent in (b"", b"application/x-www-form-urlencoded"):
+                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)
 
 
 async def _answer(send, status: int, message: str, kind: str) -> None:
