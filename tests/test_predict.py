@@ -301,6 +301,7 @@ def test_evaluate_refuses_data_that_changed_since_training(run_cli, tmp_path):
     result = run_cli("evaluate", "r")
     assert result.exit_code == 2
     assert "r: the data no longer matches the run: the test, train, validation splits differ" in result.output
+    assert f"hint: the data changed since training ({csv}); restore it" in " ".join(result.output.split())
     assert not (tmp_path / "r" / "eval-test.json").exists()
 
 

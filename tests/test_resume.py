@@ -590,6 +590,9 @@ def test_a_resume_refuses_a_held_out_split_changed_since_the_run_began(run_cli, 
     assert result.exit_code == 2
     assert "r: the data no longer matches the run: the test split differs from training (its fingerprint in " \
         "meta.json); resumed, it would train or score on other rows" in " ".join(result.output.split())
+    assert f"hint: restore the data as the run trained on it ({tmp_path / 'd.csv'} and {tmp_path / 't.csv'}), then " \
+           "resume" in \
+        " ".join(result.output.split())
     (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows[:20]) + "\n")  # restored: it goes on
     assert run_cli("train", "--resume", "r", "--set", "training.epochs=3", "--quiet").exit_code == 0
 

@@ -78,8 +78,8 @@ def _check_same_data(run: RunDir, experiment) -> None:
     if changed:
         raise UserError(
             f"{run.path}: the data no longer matches the run: {splits_differ(changed)}",
-            hint="the data file changed since training; restore it, train a new run on the new data, "
-            "or score the new file with --data FILE",
+            hint=f"the data changed since training ({experiment.config.data.source.named_files()}); restore it, "
+            "train a new run on the new data, or score the new file with --data FILE",
         )
 
 

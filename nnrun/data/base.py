@@ -37,6 +37,11 @@ class SourceBase(BaseModel):
             return self
         return self.model_copy(update={key: absolute(getattr(self, key), folder) for key in self.path_fields})
 
+    def named_files(self) -> str:
+        """The files the spec reads, for a message ('a.csv and b.csv'); 'the data' for none."""
+        named = [str(getattr(self, key)) for key in self.path_fields if getattr(self, key) is not None]
+        return " and ".join(named) if named else "the data"
+
     def check_files(self) -> None:
         """Every file the spec names that is not there, each at its config key, at once."""
         absent = [(key, Path(getattr(self, key))) for key in self.path_fields

@@ -91,7 +91,8 @@ def check_same_splits(run_path: RunDir, experiment) -> None:
     if changed:
         raise UserError(f"{run_path.path}: the data no longer matches the run: {splits_differ(changed)}; resumed, "
                         "it would train or score on other rows",
-                        hint="restore the data file, then resume; or start a new run on the new data")
+                        hint=f"restore the data as the run trained on it ({experiment.config.data.source.named_files()}"
+                             "), then resume; or start a new run on the new data")
 
 
 def _sweep_of_trial(path: Path) -> Path | None:
