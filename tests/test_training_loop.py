@@ -77,7 +77,17 @@ def test_nan_exits_with_code_1_and_a_remedy(run_cli, write_config):
     )
     result = run_cli("train", path, "--run-dir", "r")
     assert result.exit_code == 1
-    assert "lower optimizer.learning_rate" in result.output
+    # Each remedy the config does not use already, with its rate.
+    assert "hint: lower optimizer.learning_rate (now 10), standardize the inputs (data.preprocess: [standardize]), " \
+           "scale the targets (data.target_scale: standardize) or clip the gradients (optimizer.global_clipnorm: " \
+           "1.0); then train again" in " ".join(result.output.split())
+    standardized = write_config(path.read_text().replace("data: {source: {type: builtin, name: diabetes}}",
+                                                         "data: {source: {type: builtin, name: diabetes}, "
+                                                         "preprocess: [standardize], target_scale: standardize}")
+                                .replace("learning_rate: 10.0", "learning_rate: 1.0e+12, global_clipnorm: 1.0e+30"),
+                                "standardized.yaml")
+    told = " ".join(run_cli("train", standardized, "--run-dir", "s").output.split())
+    assert "hint: lower optimizer.learning_rate (now 1e+12); then train again" in told
     # The run is kept, marked failed: the message names it, for a script to find it ...
     assert re.search(r"error: r: the loss became (nan|inf) in epoch 1, batch \d+; training stopped", result.output)
     # ... and a run again into it is not told to resume what would diverge again.

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from nnrun import interrupts
-from nnrun.errors import FIRST_LOSS_REMEDY, NonFiniteError
+from nnrun.errors import FIRST_LOSS_REMEDY, NON_FINITE_REMEDY, NonFiniteError
 
 
 def check_loss(loss: float, epoch: int, batch: int) -> None:
@@ -43,6 +43,22 @@ def non_finite_gradient(loss: float, epoch: int, batch: int) -> NonFiniteError:
         f"batch {batch}, with a finite loss {loss:.6g}; training stopped",
         epoch, batch, "non-finite gradient", *([FIRST_LOSS_REMEDY] if first else []),
     )
+
+
+def fitted_remedy(error: NonFiniteError, config, regression: bool) -> None:
+    """A diverged run's hint fitted to its settings: only the remedies it does not use
+    already (its inputs standardized, its gradients clipped, ...), with its rate."""
+    if error.hint != NON_FINITE_REMEDY:  # the first batch's own remedy
+        return
+    steps = [f"lower optimizer.learning_rate (now {config.optimizer.learning_rate:g})"]
+    if not any(step.type in ("standardize", "minmax", "scale") for step in config.data.preprocess):
+        steps.append("standardize the inputs (data.preprocess: [standardize])")
+    if regression and config.data.target_scale == "none":
+        steps.append("scale the targets (data.target_scale: standardize)")
+    if getattr(config.optimizer, "global_clipnorm", None) is None and getattr(config.optimizer, "clipvalue", None) \
+            is None:
+        steps.append("clip the gradients (optimizer.global_clipnorm: 1.0)")
+    error.hint = f"{', '.join(steps[:-1])}{' or ' if len(steps) > 1 else ''}{steps[-1]}; then train again"
 
 
 class SignalWatch:

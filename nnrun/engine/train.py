@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.engine.experiment import Experiment, as_loaded, build
-from nnrun.engine.guards import SignalWatch
+from nnrun.engine.guards import SignalWatch, fitted_remedy
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
 from nnrun.engine.loop import fit
 from nnrun.engine.record import RunRecord
 from nnrun.engine.sharding import WholeBatch
 from nnrun.engine.threads import ThreadWatch, blas_threads, run_threads, set_blas_threads, watch_threads
-from nnrun.errors import RunInterrupted, RunWriteFailed, TrainingFailed, resume_command
+from nnrun.errors import NonFiniteError, RunInterrupted, RunWriteFailed, TrainingFailed, resume_command
 from nnrun.store.failures import free_space_hint
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
@@ -104,6 +104,8 @@ def run_experiment(experiment: Experiment, record: RunRecord, hooks: TrainingHoo
             with signals.deferred():
                 record.complete(experiment.graph, final, fitted.best_epoch, fitted.stopped_early, fitted.stopped_by)
         except BaseException as exc:
+            if isinstance(exc, NonFiniteError):
+                fitted_remedy(exc, experiment.config, experiment.splits["train"].task == "regression")
             stopped = _as_told(exc, record, trained=fitted is not None)
             with signals.deferred():  # a further Ctrl-C must not cut meta.json short, nor replace the message
                 record.fail(stopped)
