@@ -118,10 +118,14 @@ FAMILY_WORDS = {"layer": "layers", "loss": "losses", "optimizer": "optimizers", 
 
 
 def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[Entry]]:
-    """All families, one family, or the entries of one type name."""
+    """All families, one family, or the entries of one type name (looked up in any case:
+    ``nnrun layers LSTM`` shows lstm, which a config must write in lower case)."""
     if name is None:
         return entries
     name = FAMILY_WORDS.get(name, name)
+    known = {*entries, *(e.type for items in entries.values() for e in items)}
+    if name not in known and name.lower() in known:
+        name = name.lower()
     if name in entries:
         return {name: entries[name]}
     found = {family: [e for e in items if e.type == name] for family, items in entries.items()}

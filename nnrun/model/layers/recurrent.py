@@ -79,7 +79,7 @@ class Recurrent(Layer):
     """Options shared by simple_rnn, lstm and gru (Keras names and defaults)."""
 
     units: int = Field(gt=0, description="Width of the state and the output.")
-    activation: StepActivation = Field("tanh", description="Activation of the candidate state (and of the cell output for lstm).")
+    activation: StepActivation = Field("tanh", description="Activation of the candidate state (an lstm's cell output too).")
     use_bias: bool = Field(True, description="Add learned biases.")
     return_sequences: bool = Field(False, description="Output every step (T, units) instead of the last state (units,).")
     go_backwards: bool = Field(False, description="Read the sequence from its end; with return_sequences the output is reversed too.")
