@@ -124,14 +124,29 @@ def test_a_resume_takes_a_killed_trial_finished_by_hand_as_its_run_recorded_it(t
     assert previous[2].message == "" and previous[3].message == killed  # the run's own word; none there yet
 
 
-def test_a_sweep_whose_base_moved_says_its_absolute_path_is_gone(tmp_path):
+def test_a_sweep_moved_with_its_project_resumes_there_and_one_whose_base_is_gone_says_so(tmp_path):
+    """A CI job's checkout elsewhere: the base config and its data are found where they
+    stand to the sweep directory, checked against its record, and written into it."""
     (tmp_path / "a").mkdir()
-    write_sweep(tmp_path / "a", SWEEP.replace("samples: 4", "samples: 1"), epochs=1)
+    write_sweep(tmp_path / "a", SWEEP.replace("samples: 4", "samples: 2"), epochs=1)
     assert nnrun("sweep", "sweep.yaml", "--run-dir", "out", "-q", cwd=tmp_path / "a").returncode == 0
+    (tmp_path / "out.csv").write_text((tmp_path / "a" / "out" / "trials.csv").read_text())
+    (tmp_path / "a" / "out" / "trials.csv").write_text(  # as if stopped after its first trial
+        "\n".join((tmp_path / "out.csv").read_text().splitlines()[:2]) + "\n")
+    shutil.rmtree(tmp_path / "a" / "out" / "trials" / "001")
     (tmp_path / "a").rename(tmp_path / "b")
+    for given in ([], ["sweep.yaml"]):  # as recorded, and with its sweep file
+        result = nnrun("sweep", *given, "--resume", "out", "-q", cwd=tmp_path / "b")
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "b" / "out" / "trials.csv").read_text().count("completed") == 2
+    assert yaml.safe_load((tmp_path / "b" / "out" / "sweep.yaml").read_text())["base"] == str(tmp_path / "b" /
+                                                                                            "base.yaml")
+    assert [r["val_accuracy"] for r in trials(tmp_path / "b" / "out")] == \
+        [r["val_accuracy"] for r in csv.DictReader((tmp_path / "out.csv").open())]  # as the unbroken sweep
+    (tmp_path / "b" / "base.yaml").unlink()
     result = nnrun("sweep", "--resume", "out", cwd=tmp_path / "b")
     assert result.returncode == 2
-    assert (f"base: no config file at {tmp_path / 'a' / 'base.yaml'}; the sweep recorded it by its absolute path, so it "
+    assert (f"base: no config file at {tmp_path / 'b' / 'base.yaml'}; the sweep recorded it by its absolute path, so it "
             "was moved or deleted since") in result.stderr, result.stderr
 
 

@@ -30,6 +30,7 @@ from nnrun.config.sweep import LoadedSweep, SweepConfig
 from nnrun.config.sweep_space import written
 from nnrun.config.yaml_reader import dump
 from nnrun.errors import UserError, quoted
+from nnrun.commands.sweep.moved import moved_data, moved_paths
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
 
@@ -101,6 +102,9 @@ class SweepDir:
         random search's trial i draws the same values however many are asked for)."""
         path = Path(path)
         recorded = yaml.safe_load(cls.recorded_sweep_file(path).read_text())
+        moved = moved_paths(path)  # the base and the data, where they stand to the directory now
+        if moved is not None and isinstance(recorded.get("base"), str):
+            recorded["base"] = moved(recorded["base"])
         sweep = SweepConfig.model_validate(recorded)
         # As written now, with the defaults of settings added since: they change no trial.
         recorded = {**sweep.resolved(), "base": recorded.get("base")}
@@ -121,16 +125,20 @@ class SweepDir:
                             f"recorded (nnrun sweep --resume {quoted(path)}), or start a new sweep with "
                             "`nnrun sweep SWEEP.yaml`")
         # With the defaults of settings added since the sweep wrote it: they change no trial.
-        before = with_defaults(yaml.safe_load((path / "base.yaml").read_text()))
+        before = with_defaults(moved_data(yaml.safe_load((path / "base.yaml").read_text()), moved))
         copy = path / SOURCE_COPY if (path / SOURCE_COPY).is_file() else path / "base.yaml"
         # A value the sweep sets in every trial may change in the base: no trial reads it there.
         _refuse_changes(path / "base.yaml", before, yaml.safe_load(dump_yaml(base_config)), sweep.base,
                         hint=f"every trial of a sweep trains on the same base config: put {sweep.base} back as it "
                         f"was (the sweep's copy is {copy}), or start a new sweep with `nnrun sweep SWEEP.yaml`",
                         swept=tuple(_counted_from_the_start(path, before) for path in sweep.parameters))
-        _refuse_other_data(path, base_config, sweep)
+        _refuse_other_data(path, base_config, sweep, moved)
         swept = cls(path, sweep.model_copy(update={"samples": grown.samples}) if grown else sweep, Path(sweep.base))
         files.remove_stale_temporaries(path)
+        if moved is not None and sweep.base != yaml.safe_load((path / "sweep.yaml").read_text()).get("base"):
+            # Its trials read the base where it is now; the data's checked to be the same files.
+            files.atomic_write(path / "sweep.yaml", _dump({**recorded, "base": sweep.base}))
+            files.write_json(path / DATA_HASHES, _data_hashes(base_config, sweep))
         if grown:  # recorded once the directory is locked: the sweep now runs this many trials
             files.atomic_write(path / "sweep.yaml", _dump({**recorded, "samples": grown.samples}))
             swept.grown_from = sweep.samples
@@ -228,7 +236,7 @@ def _data_hashes(config, sweep: SweepConfig) -> dict[str, str]:
     return hashes
 
 
-def _refuse_other_data(path: Path, base_config, sweep: SweepConfig) -> None:
+def _refuse_other_data(path: Path, base_config, sweep: SweepConfig, moved=None) -> None:
     """A data file changed or gone since the sweep started: its finished trials trained
     on the file as it was, and the rest would train on another (an older sweep directory,
     without the record, is taken as it is)."""
@@ -243,6 +251,7 @@ def _refuse_other_data(path: Path, base_config, sweep: SweepConfig) -> None:
                         "each data file its trials read)", hint="put back the file the sweep wrote, or start a new "
                         "sweep with `nnrun sweep SWEEP.yaml`")
     now = _data_hashes(base_config, sweep)
+    recorded = {moved(file) if moved else file: digest for file, digest in recorded.items()}
     changed = [file for file, digest in recorded.items() if now.get(file) != digest]
     if changed:
         gone = [file for file in changed if not Path(file).is_file()]

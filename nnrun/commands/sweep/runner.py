@@ -21,6 +21,7 @@ from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.leftovers import holds_no_run, remove_unstarted
 
 from nnrun.commands.sweep.directory import SweepDir
+from nnrun.commands.sweep.moved import with_moved_base
 from nnrun.commands.sweep.grid_check import combination_problems
 from nnrun.commands.sweep.search import Search
 from nnrun.commands.sweep.stopping import stopped_by_signals
@@ -187,7 +188,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     given = read_sweep_file(sweep_file) if sweep_file is not None else None
     # Resumed without its sweep file, the sweep is checked as recorded: its base config
     # on disk, which the trials still to run will read, must still be the one it saved.
-    located = given or read_sweep_file(recorded)
+    located = given or with_moved_base(read_sweep_file(recorded), resume)
     checked = check_sweep(located)
     base_config = resolve_paths(checked.configs[0][1])
     if resume is not None and run_dir is not None:
