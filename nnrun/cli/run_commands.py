@@ -125,10 +125,10 @@ def validate(
 
 def _validate_one(config: Path, set_: list[str]) -> None:
     def action():
-        from nnrun.commands.sweep.runner import is_sweep_file
+        from nnrun.commands.sweep.checks import is_sweep_file
 
         if is_sweep_file(config):
-            from nnrun.commands.sweep.runner import check_sweep_file
+            from nnrun.commands.sweep.checks import check_sweep_file
             from nnrun.console.output import OutputConsole
             from nnrun.console.sweep_view import print_checked
 

@@ -186,7 +186,7 @@ class LoadedSweep:
 def read_sweep_file(path: str | Path) -> LoadedSweep:
     """Read a sweep file and check it on its own, keeping its problems in ``problems``
     rather than raising them: the checks against the base config still run, and report
-    with them (see :func:`nnrun.commands.sweep.runner.check_sweep`)."""
+    with them (see :func:`nnrun.commands.sweep.checks.check_sweep`)."""
     path = Path(path)
     data, values, keys, lines = read_yaml(path)
     located = LoadedSweep(None, str(path), None, values, keys, lines)

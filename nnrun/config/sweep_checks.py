@@ -222,7 +222,7 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
     """The metric must be a column of the base config's metrics.csv."""
     names = ["loss", *config.metrics]
     # A validation file (or arrays) gives val_ columns too; a split of 0 without one is
-    # told once the data is read (nnrun.commands.sweep.runner.check_sweep).
+    # told once the data is read (nnrun.commands.sweep.checks.check_sweep).
     columns = names + [f"val_{n}" for n in names]
     metric = located.metric
     if metric in ("loss", "val_loss") and "data.target_scale" in located.parameters:

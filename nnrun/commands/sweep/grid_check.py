@@ -1,7 +1,7 @@
 """A small grid's whole combinations, checked before the first trial.
 
 Each parameter's extremes are checked alone against the base config (see
-:func:`nnrun.commands.sweep.runner.check_sweep`); two of them can each fit while
+:func:`nnrun.commands.sweep.checks.check_sweep`); two of them can each fit while
 together they do not: a larger kernel, then another one, on an 8x8 image. For a grid of
 a few combinations, each one's config is validated and its model compiled for the base's
 input shape (no data is read again: parameters of the data are left to the trials), so
