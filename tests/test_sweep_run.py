@@ -799,3 +799,25 @@ def test_a_resume_runs_a_trial_whose_folder_is_gone_again_and_refuses_a_damaged_
         result = nnrun("sweep", "--resume", sweep, cwd=tmp_path)
         assert result.returncode == 2 and said in " ".join(result.stderr.split()), result.stderr
         assert "hint: put back the file the sweep wrote, or start the sweep again" in result.stderr
+
+
+def test_a_sweep_runs_and_resumes_with_other_workers_without_a_changed_result(tmp_path):
+    """--workers in place of executor.workers, and a sweep file that changes only them
+    on a resume: the trials at once change no trial."""
+    write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=1)
+    result = nnrun("sweep", "sweep.yaml", "--run-dir", "out", "-q", "--workers", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    whole = trials(tmp_path / "out")
+    (tmp_path / "out" / "trials.csv").write_text(  # as if stopped after its first trial
+        "\n".join((tmp_path / "out" / "trials.csv").read_text().splitlines()[:2]) + "\n")
+    shutil.rmtree(tmp_path / "out" / "trials" / "001")
+    (tmp_path / "more.yaml").write_text((tmp_path / "sweep.yaml").read_text().replace("workers: 2", "workers: 3"))
+    result = nnrun("sweep", "more.yaml", "--resume", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "local executor (3 workers)" in result.stdout
+    assert without_times(trials(tmp_path / "out")) == without_times(whole)
+    (tmp_path / "ray.yaml").write_text((tmp_path / "sweep.yaml").read_text().replace("{type: local, workers: 2}",
+                                                                                     "{type: ray}"))
+    result = nnrun("sweep", "ray.yaml", "--workers", "2", cwd=tmp_path)
+    assert result.returncode == 2 and "--workers: the sweep runs its trials on Ray (executor: ray), which starts " \
+        "as many at once as executor.max_concurrent_trials says" in " ".join(result.stderr.split())

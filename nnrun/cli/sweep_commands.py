@@ -22,6 +22,10 @@ def sweep(
         None, "--run-dir", help="Write the sweep here instead of runs/<name>-<time>/ (a new or empty folder).",
         show_default=False,
     ),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=1, max=1024, help="Trials at once on this machine, in place of the sweep file's "
+        "executor.workers (a resumed sweep too: no trial's result changes with them).", show_default=False,
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no trial's progress, only failed trials, the leaderboard and the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (sweep directory, best trial, trials "
                                  "by status) on standard output; the progress and leaderboard go to standard error."),
@@ -49,7 +53,7 @@ def sweep(
                             hint="nnrun sweep configs/sweeps/iris.yaml")
         view = make_view(OutputConsole(stderr=True) if as_json else None, quiet=quiet)  # standard output: the JSON
         try:
-            result = run_sweep(sweep_file, resume=resume, view=view, run_dir=run_dir)
+            result = run_sweep(sweep_file, resume=resume, view=view, run_dir=run_dir, workers=workers)
         finally:
             view.close()
         if as_json:

@@ -119,11 +119,14 @@ class SweepDir:
                                     f"digits than the {sweep.trial_count} in {path} have",
                                     hint="start a new sweep with `nnrun sweep SWEEP.yaml` for that many trials")
                 grown = None
+            # The trials at once change no trial's result: taken as given (a smaller machine).
+            workers = ("executor.workers",) if sweep.executor.type == given.sweep.executor.type == "local" else ()
             _refuse_changes(path / "sweep.yaml", {**recorded, "samples": now["samples"]} if grown else recorded, now,
                             str(given.source),
                             hint="a resumed sweep keeps its sweep file: leave out SWEEP.yaml to resume it as "
                             f"recorded (nnrun sweep --resume {quoted(path)}), or start a new sweep with "
-                            "`nnrun sweep SWEEP.yaml`")
+                            "`nnrun sweep SWEEP.yaml`", swept=workers)
+            sweep = sweep.model_copy(update={"executor": given.sweep.executor}) if workers else sweep
         # With the defaults of settings added since the sweep wrote it: they change no trial.
         before = with_defaults(moved_data(yaml.safe_load((path / "base.yaml").read_text()), moved))
         copy = path / SOURCE_COPY if (path / SOURCE_COPY).is_file() else path / "base.yaml"

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnrun.config.sweep import read_sweep_file
+from nnrun.config.sweep import read_sweep_file, with_workers
 from nnrun.engine.threads import usable_cores
 from nnrun.errors import NnrunError, TrainingFailed, UserError, quoted
 from nnrun.store.checkpoints import newest_epoch
@@ -93,10 +93,11 @@ class SweepState:
         return min(done, key=lambda t: (sign * t.best, t.id))
 
 
-def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=None) -> SweepResult:
+def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=None, workers=None) -> SweepResult:
     """Run a new sweep, or finish the one in ``resume``; returns its trials and the best.
     ``run_dir``: the new sweep's directory, in place of ``runs_root/<name>-<time>`` (a new
-    folder, or an empty one made beforehand)."""
+    folder, or an empty one made beforehand); ``workers``: the local executor's trials at
+    once, in place of the sweep file's (``--workers``)."""
     from nnrun.engine.distributed import refuse_launcher
 
     refuse_launcher("nnrun sweep", "run the whole sweep", hint="start it once, without mpiexec: it runs its trials in "
@@ -107,7 +108,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         resume, run_dir = None, resume  # started there, as `nnrun train CONFIG --resume DIR` starts a run
     # A folder that is no sweep is told at once, before the checks against the data.
     recorded = SweepDir.recorded_sweep_file(resume) if resume is not None else None
-    given = read_sweep_file(sweep_file) if sweep_file is not None else None
+    given = with_workers(read_sweep_file(sweep_file), workers) if sweep_file is not None else None
     # Resumed without its sweep file, the sweep is checked as recorded: its base config
     # on disk, which the trials still to run will read, must still be the one it saved.
     located = given or with_moved_base(read_sweep_file(recorded), resume)
@@ -120,6 +121,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
                         hint=f"to finish it: nnrun sweep --resume {quoted(run_dir)}; or give another --run-dir")
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
+        with_workers(swept, workers)  # trials at once: no trial's result changes with them
         require_extras(swept.sweep)
     else:
         require_extras(located.sweep)
