@@ -206,6 +206,15 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
     result = run_cli("evaluate", "c")
     assert result.exit_code == 2 and f"hint: a sweep: its best trial is {Path('c') / 'trials' / '003'}; its " \
         "trials' runs are in" in " ".join(result.output.split())
+    (tmp_path / "c" / "trials.csv").write_text("trial\n")
+    # Resumed as a run, a sweep is told how to finish it; a trial resumed as a sweep, what it is.
+    result = run_cli("train", "--resume", "c")
+    assert result.exit_code == 2 and f"error: c: a sweep directory, not a run\n  hint: finish the sweep with nnrun " \
+        f"sweep --resume c; one of its trials alone with nnrun train --resume {Path('c') / 'trials'}/<id>" in \
+        result.output
+    result = run_cli("sweep", "--resume", Path("c") / "trials" / "003")
+    assert result.exit_code == 2 and f"hint: it is trial 003 of the sweep c: nnrun sweep --resume c finishes the " \
+        f"sweep; nnrun train --resume {Path('c') / 'trials' / '003'} this trial alone" in " ".join(result.output.split())
 
 
 def test_compare_shows_values_as_the_yaml_says_them(run_cli, tmp_path):

@@ -44,6 +44,10 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     hooks = hooks or SilentHooks()
     if (refused := leftover_refusal(run_dir, "run")) is not None:  # killed as it started: no config need be there
         raise refused
+    if (Path(run_dir) / "sweep.yaml").is_file() and (Path(run_dir) / "trials").is_dir():
+        raise UserError(f"{run_dir}: a sweep directory, not a run", hint=f"finish the sweep with nnrun sweep --resume "
+                        f"{quoted(run_dir)}; one of its trials alone with nnrun train --resume "
+                        f"{quoted(Path(run_dir) / 'trials')}/<id>")
     run_path = RunDir.open(run_dir)
     path = run_path.path
     loaded = load_config(run_path.config)

@@ -89,6 +89,10 @@ class SweepDir:
         if (refused := leftover_refusal(path, "sweep")) is not None:
             raise refused
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
+            sweep = path.parent.parent
+            if path.parent.name == "trials" and (sweep / "sweep.yaml").is_file():  # one of its trials' runs
+                hint = (f"it is trial {path.name} of the sweep {sweep}: nnrun sweep --resume {quoted(sweep)} finishes "
+                        f"the sweep; nnrun train --resume {quoted(path)} this trial alone")
             raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)", hint=hint)
         return path / "sweep.yaml"
 
