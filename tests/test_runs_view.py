@@ -62,6 +62,8 @@ def test_sort_by_a_metrics_name_ranks_by_its_best_validation_value(run_cli, thre
     assert "sorted by best loss, best validation value first" in by_name.output
     unknown = run_cli("runs", "--sort", "mae")
     assert unknown.exit_code == 2 and "error: --sort mae: no run listed here records it" in unknown.output
+    unknown = run_cli("runs", "--sort", "val_f1")  # named as given
+    assert unknown.exit_code == 2 and "error: --sort val_f1: no run listed here records it" in unknown.output
     both = run_cli("runs", "--sort", "accuracy", "--metric", "loss")
     assert both.exit_code == 2
     assert "error: --sort accuracy --metric loss: two metrics to rank by" in both.output

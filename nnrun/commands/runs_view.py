@@ -56,8 +56,8 @@ class RunsView:
     def __post_init__(self):
         """The options themselves, before any run is read."""
         if self.metric is not None:
+            self.metric_option = f"--metric {self.metric}"  # as given, for a message
             self.metric = self.metric.removeprefix("val_")  # the validation value of it is what the table shows
-            self.metric_option = f"--metric {self.metric}"
         unknown = [status for status in self.statuses if status not in STATUSES]
         if unknown:
             raise UserError(f"--status {unknown[0]}: not a status{did_you_mean(unknown[0], list(STATUSES))}",
@@ -69,8 +69,8 @@ class RunsView:
                 raise UserError(f"--sort {self.sort} --metric {self.metric}: two metrics to rank by",
                                 hint=f"rank by one: --sort {self.sort}, or --metric {self.metric} --sort best")
             # --sort auc: the best validation auc first, as --metric auc --sort best ranks them
+            self.metric_option = f"--sort {self.sort}"  # as given, for a message
             self.metric, self.sort = self.sort.removeprefix("val_"), "best"
-            self.metric_option = f"--sort {self.metric}"  # what a message about it names
         from nnrun.config.messages import PATTERNS
         from nnrun.config.schema import LONGEST_TAG, TAG_PATTERN
 
