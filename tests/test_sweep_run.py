@@ -811,6 +811,9 @@ def test_a_sweep_runs_and_resumes_with_other_workers_without_a_changed_result(tm
     (tmp_path / "out" / "trials.csv").write_text(  # as if stopped after its first trial
         "\n".join((tmp_path / "out" / "trials.csv").read_text().splitlines()[:2]) + "\n")
     shutil.rmtree(tmp_path / "out" / "trials" / "001")
+    listing = nnrun("runs", ".", cwd=tmp_path)
+    assert re.search(r"out\s+sweep, killed\s+1 of 2 trials", listing.stdout), listing.stdout  # what it plans, said
+    assert json.loads(nnrun("runs", ".", "--json", cwd=tmp_path).stdout)[0]["planned_trials"] == 2
     (tmp_path / "more.yaml").write_text((tmp_path / "sweep.yaml").read_text().replace("workers: 2", "workers: 3"))
     result = nnrun("sweep", "more.yaml", "--resume", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -31,6 +31,7 @@ class RunEntry:
     best_epoch: int | None
     test: float | None
     best_trial: str | None = None  # a sweep's best trial; its row shows trials instead of epochs
+    planned: int | None = None  # a sweep's trials in all (its epochs: those started)
     # A run that died or was stopped (killed, failed, interrupted) after epochs no checkpoint
     # holds: the epoch it resumes from (-1: none, it cannot resume).
     saved_epochs: int | None = None
@@ -137,7 +138,8 @@ def as_records(entries: list[RunEntry], settings: list[str] = ()) -> list[dict]:
             "seconds": None if entry.seconds is None else round(entry.seconds, 3),  # to the millisecond
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
             "best_validation": entry.best_validation,
-            **({"best_trial": entry.best_trial} if sweep else {"best_epoch": entry.best_epoch, "test": entry.test}),
+            **({"best_trial": entry.best_trial, "planned_trials": entry.planned} if sweep else
+               {"best_epoch": entry.best_epoch, "test": entry.test}),
             # The epochs its files hold: all it trained, or for a run killed past its newest
             # checkpoint, that checkpoint's epoch (null: it has none). Every run has the key.
             **({} if sweep else {"saved_epochs": entry.epochs if entry.saved_epochs is None else

@@ -92,7 +92,10 @@ def _cells(run: RunEntry) -> dict[str, str]:
     if run.best_trial is not None:  # a sweep: its best trial instead of an epoch
         best = f"{number(run.best_validation)} trial {run.best_trial}"
     metric = run.metric if run.epochs or run.test is not None or run.best_trial else "-"
-    epochs = f"{run.epochs} trials" if run.best_trial is not None or run.status.startswith("sweep") else str(run.epochs)
+    epochs = str(run.epochs)
+    if run.best_trial is not None or run.status.startswith("sweep"):  # a sweep: its trials, of all it plans
+        epochs = f"{run.epochs} of {run.planned} trials" if run.planned and run.epochs < run.planned else \
+            f"{run.epochs} trials"
     if run.saved_epochs is not None:  # its weights and --resume are those of an earlier epoch
         epochs += f" ({run.saved_epochs} saved)" if run.saved_epochs >= 0 else " (none saved)"
     return {"run": run.path.name, "status": run.status, "epochs": epochs, "metric": metric, "best val": best,

@@ -116,4 +116,5 @@ def sweep_row(path: Path, metric: str | None = None) -> dict:
     ranked = metric in (None, own)
     return dict(status=status, started=started, seconds=(ended - started).total_seconds(), epochs=summary["trials"],
                 metric=own if ranked else metric, best_validation=summary["best"] if ranked else None,
-                best_epoch=None, test=None, best_trial=summary["best_trial"] if ranked else None, recorded=(own,))
+                best_epoch=None, test=None, best_trial=summary["best_trial"] if ranked else None, recorded=(own,),
+                planned=summary["planned"])
