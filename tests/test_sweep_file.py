@@ -503,9 +503,12 @@ def test_a_mapping_among_the_values_is_told_once_to_be_swept_key_by_key(run_cli,
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     assert ('parameters.optimizer.values: {"type": "sgd", "learning_rate": 100} is a mapping; a swept value is a '
-            "number, a word, true, false, null or a list: sweep each key inside it by its own path (optimizer.type, "
-            "optimizer.learning_rate)") in out
+            "number, a word, true, false, null or a list: sweep each key inside it by its own path, this parameter's "
+            "then .type, .learning_rate (as optimizer.learning_rate: [...] sweeps a key of optimizer)") in out
     assert "expected true or false" not in out and out.count("is a mapping") == 1
+    write_sweep(tmp_path, SWEEP.replace("parameters:\n", "parameters:\n  loss.class_weights: [null, {no: 1, yes: 2}]\n"))
+    out = " ".join(run_cli("validate", "sweep.yaml").output.split())  # its own keys named, not optimizer's
+    assert "sweep each key inside it by its own path, this parameter's then .no, .yes" in out
 
 
 def test_a_text_constant_is_told_to_be_a_one_value_list(run_cli, tmp_path):

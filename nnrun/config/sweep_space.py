@@ -120,9 +120,10 @@ class Choice(Section):
         # Checked first: pydantic would reject a mapping once per kind of value it tried.
         for value in values if isinstance(values, list) else ():
             if isinstance(value, dict):
+                keys = ", ".join(f".{key}" for key in list(value)[:3]) or ".<key>"
                 raise ValueError(f"{json.dumps(value)} is a mapping; a swept value is a number, a word, true, false, "
-                                 "null or a list: sweep each key inside it by its own path (optimizer.type, "
-                                 "optimizer.learning_rate)")
+                                 f"null or a list: sweep each key inside it by its own path, this parameter's then "
+                                 f"{keys} (as optimizer.learning_rate: [...] sweeps a key of optimizer)")
         return values
 
     @model_validator(mode="after")
