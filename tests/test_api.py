@@ -742,6 +742,25 @@ def test_a_run_directory_that_cannot_be_made_is_a_clear_error(tmp_path, run_cli)
     assert f"{tmp_path / 'file' / 'run'}: cannot create the run directory (" in " ".join(result.output.split())
 
 
+def test_an_empty_folder_that_cannot_be_written_is_told_so(tmp_path, run_cli, monkeypatch):
+    """Made beforehand (a CI step's volume) but read-only: it exists, so it was not to be made."""
+    import errno
+    import os
+
+    (tmp_path / "given").mkdir()
+    opened = os.open
+
+    def read_only(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path / "given")):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    result = run_cli("train", ROOT / "configs" / "iris.yaml", "--run-dir", tmp_path / "given")
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'given'}: cannot write into this folder (read-only file system)" in result.output
+
+
 def test_a_folder_of_runs_that_cannot_be_made_says_how_to_go_on(tmp_path, run_cli):
     (tmp_path / "runs").write_text("")  # as a read-only working folder would refuse it
     result = run_cli("train", ROOT / "configs" / "iris.yaml")

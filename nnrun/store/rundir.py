@@ -243,7 +243,7 @@ def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
         except FileExistsError:
             raise exists from None
         except OSError as exc:
-            raise _cannot_create(path, exc.strerror or str(exc)) from None
+            raise _cannot_create(path, exc.strerror or str(exc), there=True) from None
     if path.exists():
         meta = RunDir(path).read_meta_or_none() if path.is_dir() else None
         if path.is_dir() and RunDir(path).lock_file.is_file():  # one still training is named by its process
@@ -284,7 +284,9 @@ def _create_explicit(path: Path) -> tuple[Path, bool, RunLock | None]:
     return path, False, RunLock(path)  # locked from the start: data saved into it is the run's alone
 
 
-def _cannot_create(path: Path, reason: str) -> UserError:
-    return UserError(f"{path}: cannot create the run directory ({reason[:1].lower() + reason[1:]})",
+def _cannot_create(path: Path, reason: str, there: bool = False) -> UserError:
+    """``there``: the folder exists (made empty beforehand), but cannot be written into."""
+    what = "write into this folder" if there else "create the run directory"
+    return UserError(f"{path}: cannot {what} ({reason[:1].lower() + reason[1:]})",
                      hint=f"give a folder you can write to ({said('--run-dir', 'run_dir=')}), "
                      "or run from one")
