@@ -400,6 +400,7 @@ def test_a_list_is_swept_whole_by_a_grid_and_by_tpe_and_read_back_on_resume(tmp_
         assert [step["type"] for step in config["data"]["preprocess"]] == _items(row["data.preprocess"])
     best = (directory / "best.yaml").read_text().splitlines()[0]
     assert re.search(r"values: data\.preprocess=\[[^']*\], model\.layers\.0\.units=[48]$", best), best
+    assert re.search(r"\(val_accuracy \d\.\d{4} at epoch", best), best  # as the leaderboard writes it: 1.0000
 
     pytest.importorskip("optuna")  # TPE draws a list as one of its categories, and a resume reads it back
     whole, stopped = _tpe_whole_and_killed(tmp_path, SWEEP.replace("parameters:\n", "parameters:\n" +
