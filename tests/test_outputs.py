@@ -4,6 +4,7 @@ is scored and used with its newest valid checkpoint, saying so."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -257,6 +258,19 @@ def test_a_run_killed_before_its_first_checkpoint_after_an_epoch_says_its_weight
     assert "--resume" not in result.output
     assert (f"fix what failed (meta.json says what), then train it again: nnrun train {interrupted / 'config.yaml'}"
             in " ".join(result.output.split()))
+    # Looked at, they may be; shipped, never: export and serve refuse them.
+    if importlib.util.find_spec("onnx") is not None:
+        result = run_cli("export", interrupted, "-o", tmp_path / "m.onnx")
+        assert result.exit_code == 2 and "nothing to export" in result.output and not (tmp_path / "m.onnx").exists()
+    pytest.importorskip("fastapi")
+    from nnrun.commands.serve import ServedModel
+
+    with pytest.raises(UserError) as refused:
+        ServedModel.load(interrupted)
+    assert refused.value.message == (f"{interrupted}: nothing to serve: the run is one that failed and no epoch of "
+                                     "it trained the weights (it kept only the checkpoint saved as it began)")
+    assert refused.value.hint == f"fix what failed (meta.json says what), then train it again: nnrun train " \
+                                 f"{interrupted / 'config.yaml'}"
 
 
 def test_a_run_without_weights_or_checkpoints_is_a_clear_error(run_cli, interrupted):

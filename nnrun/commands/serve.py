@@ -73,6 +73,7 @@ class ServedModel:
         from nnrun.commands.threshold import checked_threshold
 
         trained = TrainedRun.load(run_dir)
+        trained.require_trained("serve")
         saved = trained.preprocessing
         threshold = checked_threshold(threshold, saved.task, saved.class_names)
         card = model_card(trained)

@@ -57,6 +57,16 @@ class TrainedRun:
         graph.load_state(found.weights, str(found.source))
         return cls(run, config, saved, graph, found.note, found.epoch)
 
+    def require_trained(self, doing: str) -> None:
+        """Refuse to ship weights no epoch trained (``doing``: "export", "serve"): a run
+        killed or failed before its first checkpoint after an epoch holds only those it
+        started from, which evaluate and predict may look at, with a note."""
+        if self.weights_epoch == 0:
+            meta = self.run.read_meta()
+            raise UserError(f"{self.run.path}: nothing to {doing}: the run is {unfinished(self.run, meta)} and no "
+                            "epoch of it trained the weights (it kept only the checkpoint saved as it began)",
+                            hint=_what_next(self.run, meta))
+
     @property
     def output_width(self) -> int:
         return int(np.prod(self.graph.output_shape))

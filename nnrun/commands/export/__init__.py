@@ -68,6 +68,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     from nnrun.version import __version__
 
     trained = TrainedRun.load(run_dir)
+    trained.require_trained("export")
     graph, saved = trained.graph, trained.preprocessing
     with _naming(trained.run.path):  # what the model cannot be exported as, told of this run
         check_exportable(graph)
