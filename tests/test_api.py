@@ -514,6 +514,16 @@ def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_p
         nnrun.train(IMAGES, data=(np.zeros((4, 2, 2, 1)), [0, 1, 0, 1]), runs_root=tmp_path, hooks=object())
     with pytest.raises(UserError, match=re.escape("hooks[1]: Stopping's should_stop is not a method")):
         nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=[SilentHooks(), Stopping()])
+
+    class KerasCallback:  # written for Keras: never called here, so said
+        def on_epoch_end(self, epoch, logs=None): ...
+
+        def should_stop(self):
+            return False
+
+    with pytest.raises(UserError, match=re.escape("hooks: KerasCallback has Keras's callback methods (on_epoch_end), "
+                                                  "which nnrun does not call; its hooks are epoch_end(row)")):
+        nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=KerasCallback())
     assert list(tmp_path.iterdir()) == []
 
 

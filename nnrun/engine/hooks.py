@@ -91,6 +91,9 @@ HOOKS = ("start(experiment, run_dir)", "resumed(epoch, checkpoint, history)", "w
          "epoch_start(epoch, epochs, batches)", "batch(index, loss)", "epoch_end(row)", "should_stop()",
          "finish(result)", "close()")
 HOOK_NAMES = tuple(hook.split("(")[0] for hook in HOOKS)
+# A Keras callback's methods, by the hook that does their work here (other arguments).
+KERAS_CALLBACKS = {"on_train_begin": "start", "on_epoch_begin": "epoch_start", "on_epoch_end": "epoch_end",
+                   "on_train_batch_end": "batch", "on_batch_end": "batch", "on_train_end": "finish"}
 
 
 def as_hooks(hooks, where: str = "hooks") -> TrainingHooks:
@@ -106,6 +109,13 @@ def as_hooks(hooks, where: str = "hooks") -> TrainingHooks:
                            for name in HOOK_NAMES if any(name in own for own in each)})
     own = {name: getattr(hooks, name) for name in HOOK_NAMES if hasattr(hooks, name)}
     given = f"{type(hooks).__name__} {hooks!r}" if isinstance(hooks, (int, float, str)) else type(hooks).__name__
+    keras = [name for name in KERAS_CALLBACKS if hasattr(hooks, name) and KERAS_CALLBACKS[name] not in own]
+    if keras:  # never called here: said, not left to do nothing
+        ours = [next(hook for hook in HOOKS if hook.startswith(f"{KERAS_CALLBACKS[name]}(")) for name in keras]
+        raise UserError(f"{where}: {given} has Keras's callback methods ({', '.join(keras)}), which nnrun does not "
+                        f"call; its hooks are {', '.join(dict.fromkeys(ours))} (row: the epoch's metrics, as "
+                        "metrics.csv has them)", hint=f"rename them, with those arguments; every hook: "
+                        f"{', '.join(HOOKS)}")
     if not own:
         raise UserError(f"{where}: {given} has none of the training hooks; give an object with one or more of "
                         f"these methods: {', '.join(HOOKS)}")
