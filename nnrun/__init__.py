@@ -40,5 +40,6 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    # The lazy names too, so a notebook's tab completion finds train, load and evaluate.
-    return sorted({*globals(), *__all__})
+    # The lazy names too, so a notebook's tab completion finds train, load and evaluate;
+    # the package's own (its modules) but not what this file imported for itself.
+    return sorted({name for name in globals() if name not in ("os", "annotations")} | set(__all__))
