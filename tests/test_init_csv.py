@@ -398,11 +398,17 @@ def test_date_columns_are_dates_also_a_time_in_every_row(run_cli, tmp_path):
     text = init_text(run_cli, tmp_path / "sales.csv", lines, "sales")
     assert re.search(r"\n    dates: \[day, logged\] +# year, place in the year, weekday \(and time of day\)\n", text)
     assert "ignore" not in text and "id:" not in text
-    assert "  # day holds dates: if the rows are in time order, shuffle: false in split tests on the last rows, the " \
-        "days after the ones the model learned from (stratify then has no say)" in text
+    # Its rows run forward in time: a series, tested on its last days.
+    assert "  split: {validation: 0.15, test: 0.15, shuffle: false}  # the rows run forward in time (day): the last " \
+        "ones are held out, the days after those the model learns from" in text
     assert "    categorical: [store] " in text
     result = run_cli("train", "sales.yaml", "--set", "training.epochs=2", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output
+    # Rows in another order: a random split, and a word on the order.
+    text = init_text(run_cli, tmp_path / "mixed.csv", [lines[0], *reversed(lines[1:])], "sales")
+    assert "  split: {validation: 0.15, test: 0.15, stratify: true}  " in text
+    assert "  # day holds dates: if the rows are in time order, shuffle: false in split tests on the last rows, the " \
+        "days after the ones the model learned from (stratify then has no say)" in text
 
 
 def test_a_column_of_one_value_is_left_out_and_said_why(run_cli, tmp_path):

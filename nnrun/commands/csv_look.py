@@ -62,6 +62,7 @@ class Columns:
     missing_values: list[str] = field(default_factory=list)  # '-', 'none': gaps in columns of numbers
     strip_signs: list[str] = field(default_factory=list)  # '$', '%', 'kg': written around numbers, dropped
     dated: list[str] = field(default_factory=list)  # every column of dates, one in every row (an ID) too
+    time_ordered: str | None = None  # a column of dates whose rows looked at are in time order: a series
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
     codes: list[str] = field(default_factory=list)  # many codes with leading zeros (01067): left out, and said
@@ -142,6 +143,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             getattr(found, role).append(name)
         if role in ("dates", "id") and cell_kinds.dates(values):
             found.dated.append(name)
+            if found.time_ordered is None and len(values) == len(cells[name]) and _in_time_order(name, values):
+                found.time_ordered = name
         if role == "categorical" and (alike := written_alike(sorted(set(values)))):
             found.alike[name] = alike
         if role == "text":
@@ -248,6 +251,20 @@ def _gap_marks(present: dict[str, list[str]], found: Columns) -> list[str]:
             for gap in gaps:
                 marks.setdefault(gap.casefold(), gap)
     return list(marks.values())
+
+
+def _in_time_order(name: str, values: list[str]) -> bool:
+    """Whether a column's dates (every row's) run forward, as a series' rows do: at least
+    ten different moments, never one earlier than the row before."""
+    from nnrun.data.dates import infer_format, parse
+    from nnrun.errors import ConfigError
+
+    try:
+        form = infer_format(values, name)
+    except ConfigError:  # day or month first, undecided: no order to read
+        return False
+    moments = [parse(value, form) for value in values]
+    return None not in moments and len(set(moments)) >= 10 and all(a <= b for a, b in zip(moments, moments[1:]))
 
 
 def _date_format(name: str, values: list[str], found: Columns) -> str:

@@ -141,10 +141,15 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         if many:
             lines.append(commented("    missing_category: own", "an empty category cell is a category of its own "
                                    f"(empty in many rows: {', '.join(many[:3])}{', ...' * (len(many) > 3)})"))
-    stratify = "" if classes is None else ", stratify: true"
-    split = f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}{stratify}}}"
-    lines.append(commented(split, "held-out fractions; the rest trains"))
-    if found.dated:  # rows in time order, likely: a random split tests on days between the ones it learned
+    if found.time_ordered:  # a series: tested on its last rows, the days after those it learned from
+        lines.append(commented(f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}, shuffle: false}}",
+                               f"the rows run forward in time ({found.time_ordered}): the last ones are held out, "
+                               "the days after those the model learns from"))
+    else:
+        stratify = "" if classes is None else ", stratify: true"
+        split = f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}{stratify}}}"
+        lines.append(commented(split, "held-out fractions; the rest trains"))
+    if found.dated and not found.time_ordered:  # in time order further on, perhaps: a random split tests on days between
         lines.append(f"  # {found.dated[0]} holds dates: if the rows are in time order, shuffle: false in split tests "
                      "on the last rows, the days after the ones the model learned from (stratify then has no say)")
     if text is None:
