@@ -300,12 +300,12 @@ def test_a_run_grouping_whole_numbers_with_points_reads_new_files_as_it_did(run_
         "model:\n  layers: [{type: dense, units: 2, activation: softmax}]\nloss: categorical_crossentropy\n"
         "training: {epochs: 1}\n")
     run = nnrun.train(tmp_path / "d.yaml", run_dir=tmp_path / "run", quiet=True).run_dir
-    (tmp_path / "new.csv").write_text("amount,size\n30.696,1\n1.234.567,2\n")
+    (tmp_path / "new.csv").write_text("amount,size\n30.696,1\n51.234,2\n")
     plain = run_cli("predict", run, tmp_path / "new.csv", "-o", "-", "--thousands", ".", "--decimal", ".")
     as_trained = run_cli("predict", run, tmp_path / "new.csv", "-o", "-")
     assert as_trained.exit_code == plain.exit_code == 0, as_trained.output
     assert as_trained.output == plain.output and "far outside" not in as_trained.output
-    (tmp_path / "whole.csv").write_text("amount,size\n30696,1\n1234567,2\n")
+    (tmp_path / "whole.csv").write_text("amount,size\n30696,1\n51234,2\n")
     assert run_cli("predict", run, tmp_path / "whole.csv", "-o", "-").output == as_trained.output
 
 
@@ -328,6 +328,12 @@ def test_numbers_read_far_outside_the_training_range_are_noted(run_cli, tmp_path
     (note,) = nnrun.load(run).predict(numbers).notes
     assert note.startswith("2 of 2 values in 'einkommen' lie far outside") and note.endswith("about such rows")
     assert not nnrun.load(run).predict({**numbers, "einkommen": [20731.0, 80000.0]}).notes  # a little past: new data
+    # One row far apart among ordinary ones: no other unit, but that row is told, with its line.
+    (tmp_path / "one.csv").write_text("kunde,alter,einkommen\nK0,5.0,20731\nK1,5.5,21462\nK2,6.0,9000000\n")
+    result = run_cli("predict", run, tmp_path / "one.csv", "-o", "-", "--delimiter", ",", "--decimal", ".")
+    assert (f"note: 1 of 3 values in 'einkommen' lie far outside what training saw ({seen[0]:g} to {seen[1]:g}): "
+            "9e+06 at line 4; the model extrapolates there and says little about such rows") in \
+        " ".join(result.output.split())
 
 
 def test_serving_reads_a_number_sent_as_text_with_the_runs_decimal_comma(tmp_path):

@@ -30,8 +30,8 @@ class RunEntry:
     best_validation: float | None
     best_epoch: int | None
     test: float | None
-    best_trial: str | None = None  # a sweep's best trial; its row shows trials instead of epochs
-    planned: int | None = None  # a sweep's trials in all (its epochs: those started)
+    best_trial: str | None = None  # a sweep's best trial; its row shows trials (epochs: those started, of planned)
+    planned: int | None = None
     # A run that died or was stopped (killed, failed, interrupted) after epochs no checkpoint
     # holds: the epoch it resumes from (-1: none, it cannot resume).
     saved_epochs: int | None = None
@@ -45,10 +45,8 @@ def status_of(path: Path, meta: dict | None, has_meta: bool = True) -> str:
     with no process holding its lock."""
     if not meta:
         return "unreadable" if has_meta else "incomplete"
-    status = str(meta.get("status", "unknown"))
-    if status == "running" and not RunDir(path).is_writing():
-        return "killed"  # no process holds the lock: it died without a word (SIGKILL, power cut)
-    return status
+    status = str(meta.get("status", "unknown"))  # running with no process holding the lock: died without a word
+    return "killed" if status == "running" and not RunDir(path).is_writing() else status
 
 
 def _saved_epochs(path: Path, epochs: int) -> int | None:
@@ -138,12 +136,11 @@ def as_records(entries: list[RunEntry], settings: list[str] = ()) -> list[dict]:
             "seconds": None if entry.seconds is None else round(entry.seconds, 3),  # to the millisecond
             ("trials" if sweep else "epochs"): entry.epochs, "metric": entry.metric,
             "best_validation": entry.best_validation,
+            # A run's saved_epochs: the epochs its files hold, all it trained, or for a run killed
+            # past its newest checkpoint, that checkpoint's epoch (null: it has none).
             **({"best_trial": entry.best_trial, "planned_trials": entry.planned} if sweep else
-               {"best_epoch": entry.best_epoch, "test": entry.test}),
-            # The epochs its files hold: all it trained, or for a run killed past its newest
-            # checkpoint, that checkpoint's epoch (null: it has none). Every run has the key.
-            **({} if sweep else {"saved_epochs": entry.epochs if entry.saved_epochs is None else
-                                 None if entry.saved_epochs < 0 else entry.saved_epochs}),
+               {"best_epoch": entry.best_epoch, "test": entry.test, "saved_epochs": entry.epochs if
+                entry.saved_epochs is None else None if entry.saved_epochs < 0 else entry.saved_epochs}),
             **({"values": entry.values} if entry.values is not None else {}),  # a sweep's trial: what it tried
             # A setting the run's config lacks (a layer the others have, a block it leaves null) is left out.
             **({"config": {path: entry.config[path] for path in settings if path in (entry.config or {})}}

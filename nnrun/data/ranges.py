@@ -6,7 +6,9 @@ far beyond it was most likely written in another unit or number format: '30.696'
 with a decimal point where the file groups thousands with it (30696), grams for
 kilograms. The model still predicts (an extrapolation may be meant), but a prediction
 from such inputs says little, so ``predict`` and ``evaluate --data`` say which column,
-how many values, and one of them with its line.
+how many values, and one of them with its line. A few such values among ordinary ones
+are no other unit but rows apart from the rest: each is named (the first three), with
+its line.
 
 "Far" is more than the range's own width beyond either end (at least 1, so that a
 column that held one value in training is not alarmed by every other), or, for a
@@ -67,14 +69,20 @@ def range_notes(table, state: dict, options: bool = True) -> list[str]:
 def mostly_far(column: np.ndarray, seen: list | None) -> np.ndarray | None:
     """Which values of ``column`` lie far from training's range ``seen`` (see the
     module), where most of its present values do; else None."""
+    far = far_values(column, seen)
+    return far if far is not None and int(far.sum()) * 2 > int((~np.isnan(column)).sum()) else None
+
+
+def far_values(column: np.ndarray, seen: list | None) -> np.ndarray | None:
+    """Which values of ``column`` lie far from training's range ``seen`` (see the
+    module); None where none do, or training kept no range."""
     if not seen:
         return None
-    present = ~np.isnan(column)
     low, high = seen
     margin = max(high - low, 1.0)
-    far = present & ((column < low - margin) | (column > high + margin) | ((low > 0) & (column < low / 10)))
-    count = int(far.sum())
-    return far if count and count * 2 > int(present.sum()) else None
+    with np.errstate(invalid="ignore"):  # NaN, a missing value: never far
+        far = (column < low - margin) | (column > high + margin) | ((low > 0) & (column < low / 10))
+    return far if far.any() else None
 
 
 def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: str, options: bool = False
@@ -84,15 +92,20 @@ def far_notes(values: np.ndarray, names: list[str], ranges: list, lines, place: 
     notes = []
     for j, (name, seen) in enumerate(zip(names, ranges)):
         column = values[:, j]
-        far = mostly_far(column, seen)
+        far = far_values(column, seen)
         if far is None:
             continue
         low, high = seen
-        present, count = ~np.isnan(column), int(far.sum())
-        first = int(np.flatnonzero(far)[0])
+        present, count, at = ~np.isnan(column), int(far.sum()), np.flatnonzero(far)
+        if mostly_far(column, seen) is None:  # a few rows apart from the rest: each told, not the column's unit
+            shown = ", ".join(f"{column[i]:g} at {place} {lines[i]}" for i in at[:3]) + (", ..." if count > 3 else "")
+            notes.append((name, f"{count} of {int(present.sum())} values in '{name}' lie far outside what training "
+                                f"saw ({low:g} to {high:g}): {shown}; the model extrapolates there and says little "
+                                "about such rows"))
+            continue
         reading = "; --decimal and --thousands read a file written otherwise" if options else ""
         notes.append((name, f"{count} of {int(present.sum())} values in '{name}' lie far outside what training saw "
-                            f"({low:g} to {high:g}), e.g. {column[first]:g} at {place} {lines[first]}: another "
+                            f"({low:g} to {high:g}), e.g. {column[at[0]]:g} at {place} {lines[at[0]]}: another "
                             f"unit or number format? The model says little about such rows{reading}"))
     if len(notes) > SHOWN_COLUMNS:  # images scaled otherwise: one line, not one per pixel
         rest = [name for name, _ in notes[SHOWN_COLUMNS:]]
