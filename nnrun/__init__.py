@@ -11,7 +11,7 @@ the CLI start fast.
 
 from __future__ import annotations
 
-import os
+import os as _os
 
 from nnrun.version import __version__
 
@@ -25,7 +25,7 @@ from nnrun.version import __version__
 # It is read once, when numpy loads OpenBLAS, so it counts when nnrun is imported
 # first (the command line always is); the results do not change, and a user's own
 # setting wins.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
 __all__ = ["__version__", "Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load",
            "resume", "train"]
@@ -41,5 +41,6 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     # The lazy names too, so a notebook's tab completion finds train, load and evaluate;
-    # the package's own (its modules) but not what this file imported for itself.
-    return sorted({name for name in globals() if name not in ("os", "annotations")} | set(__all__))
+    # the package's own (its modules) but not what this file took for itself (_os).
+    return sorted({name for name in globals() if not name.startswith("_") or name.startswith("__")}
+                  - {"annotations"} | set(__all__))

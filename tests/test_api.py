@@ -524,6 +524,14 @@ def test_hooks_without_any_hook_are_refused_before_a_run_directory_is_made(tmp_p
     with pytest.raises(UserError, match=re.escape("hooks: KerasCallback has Keras's callback methods (on_epoch_end), "
                                                   "which nnrun does not call; its hooks are epoch_end(row)")):
         nnrun.train(ROOT / "configs" / "iris.yaml", runs_root=tmp_path, hooks=KerasCallback())
+    # keras.callbacks.Callback's own do-nothing methods are none of the user's work: a subclass with nnrun's hooks runs.
+    KerasBase = type("Callback", (), {name: lambda self, *args, **kwargs: None for name in
+                                      ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")})
+    KerasBase.__module__ = "keras.src.callbacks.callback"
+    Both = type("Both", (KerasBase,), {"epoch_end": lambda self, row: None})
+    from nnrun.engine.hooks import as_hooks
+
+    assert as_hooks(Both()) is not None
     assert list(tmp_path.iterdir()) == []
 
 

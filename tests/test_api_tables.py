@@ -186,6 +186,20 @@ def test_a_table_of_categories_with_several_targets_trains_a_column_each(tmp_pat
     clashing = pd.DataFrame({"age": y["spend"], "months": y["months"]})  # 'age' is a feature too
     result = nnrun.train(config, data=(frame, clashing), run_dir=tmp_path / "clash")
     assert nnrun.load(result.run_dir).config.data.source.target == ["age_", "months"]
+    # Unnamed, they are numbered as arrays' are; one column of a DataFrame keeps its name.
+    result = nnrun.train(config, data=(frame, y.to_numpy()), run_dir=tmp_path / "unnamed")
+    assert nnrun.load(result.run_dir).predict(frame[:2]).value_columns == ("prediction_0", "prediction_1")
+    config["model"]["layers"][0]["units"] = 1
+    result = nnrun.train(config, data=(frame, y[["months"]]), run_dir=tmp_path / "one")
+    assert nnrun.load(result.run_dir).config.data.source.target == "months"
+    config["model"]["layers"][0]["units"] = 2
+    # A validation y of other columns, or in another order, would score other targets: refused.
+    for other in (y[["months", "spend"]], y.assign(extra=1.0)):
+        with pytest.raises(UserError, match=re.escape("validation: its y columns are not data's (spend, months), in "
+                                                      "that order")):
+            nnrun.train(config, data=(frame[:100], y[:100]), validation=(frame[100:], other[100:]),
+                        runs_root=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
 
 
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):

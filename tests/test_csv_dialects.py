@@ -471,6 +471,9 @@ def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
                   "line 32: not UTF-8 text", "the file holds UTF-8 text elsewhere: that line was written in another "
                   "encoding; fix its text"),
         "utf16": (rows.encode("utf-16"), "utf-8", "UTF-16 text, which nnrun does not read", "save the file as UTF-8"),
+        # Without a byte order mark its zero bytes are no binary data: every other byte of the text.
+        "utf16le": (rows.encode("utf-16-le"), "utf-8", "UTF-16 text, which nnrun does not read",
+                    "save the file as UTF-8"),
         "bom": (("\ufeff" + rows).encode("utf-8"), "cp1252", "UTF-8 text, read as cp1252",
                 "set data.source.encoding: utf-8"),
         "plain": (rows.encode("utf-8"), "cp1252", "UTF-8 text, read as cp1252", "set data.source.encoding: utf-8"),
@@ -497,8 +500,8 @@ def test_a_numpy_array_given_as_a_table_is_told_how_to_save_it(run_cli, tmp_path
     result = run_cli("init", "--data", tmp_path / "x.npy", "-o", tmp_path / "x.yaml")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "not a CSV file: it holds binary data" in result.output
-    assert "it is a NumPy array (.npy): save it with numpy.savez(path, x=array) as an .npz archive" in \
-        " ".join(result.output.split())
+    assert "it is a NumPy array (.npy): save it as an .npz archive, which nnrun reads: numpy.savez(path, " \
+        "x=samples), with y=targets beside them" in " ".join(result.output.split())
 
 
 def test_a_semicolon_file_given_to_a_comma_run_is_told_its_decimal_comma_too(run_cli, tmp_path):

@@ -404,8 +404,13 @@ def test_date_columns_are_dates_also_a_time_in_every_row(run_cli, tmp_path):
     assert "    categorical: [store] " in text
     result = run_cli("train", "sales.yaml", "--set", "training.epochs=2", "--run-dir", "r", "--quiet")
     assert result.exit_code == 0, result.output
-    # Rows in another order: a random split, and a word on the order.
-    text = init_text(run_cli, tmp_path / "mixed.csv", [lines[0], *reversed(lines[1:])], "sales")
+    # Newest first: held out in that order, the test would be the oldest days; sorted first, it is a series.
+    text = init_text(run_cli, tmp_path / "back.csv", [lines[0], *reversed(lines[1:])], "sales")
+    assert "  split: {validation: 0.15, test: 0.15, stratify: true}  " in text
+    assert "  # day runs backward in time, newest first: sort the rows oldest first, then shuffle: false in split " \
+        "tests on the last rows" in text
+    # Rows in no order: a random split, and a word on the order.
+    text = init_text(run_cli, tmp_path / "mixed.csv", [lines[0], *lines[1::2], *lines[2::2]], "sales")
     assert "  split: {validation: 0.15, test: 0.15, stratify: true}  " in text
     assert "  # day holds dates: if the rows are in time order, shuffle: false in split tests on the last rows, the " \
         "days after the ones the model learned from (stratify then has no say)" in text

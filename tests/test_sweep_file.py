@@ -655,9 +655,10 @@ def test_validate_tells_an_extra_the_sweep_needs_and_this_machine_lacks(run_cli,
     assert ("warning: this sweep needs Optuna (search: tpe, or a scheduler), which is not installed here: pip install "
             "'nnrun[sweep]'; this sweep needs Ray Tune (executor: ray), which is not installed here: pip install "
             "'nnrun[ray]'") in said
-    monkeypatch.setattr(importlib.util, "find_spec", found)
-    if found("optuna") is not None and found("ray") is not None:  # both extras installed here: nothing to say
-        assert "not installed" not in run_cli("validate", "sweep.yaml").output
+    # Both installed (as the machine running them may have): nothing to say.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name in ("optuna", "ray") else
+                        found(name, *a))
+    assert "not installed" not in run_cli("validate", "sweep.yaml").output
 
 
 def test_the_longest_trial_is_the_largest_epoch_count_swept_in_any_order():
@@ -813,3 +814,25 @@ def test_a_block_swept_by_its_types_name_keeps_the_bases_options_in_its_own_type
     assert (adam.type, adam.learning_rate, adam.beta_1) == ("adam", 0.002, 0.8)
     sgd = trial_config(base, "base.yaml", {"optimizer": "sgd"}).config.optimizer
     assert (sgd.type, sgd.learning_rate) == ("sgd", 0.01)
+
+
+def test_a_moved_sweeps_record_finds_every_file_its_source_names_whatever_the_key(tmp_path):
+    """An idx source names its files images and labels: they move as a csv's path does."""
+    from nnrun.commands.sweep.moved import moved_data
+
+    (tmp_path / "new" / "data").mkdir(parents=True)
+    for name in ("img", "lab"):
+        (tmp_path / "new" / "data" / name).write_bytes(b"")
+    old = tmp_path / "old"
+    base = {"data": {"source": {"type": "idx", "images": str(old / "data" / "img"), "labels": str(old / "data" / "lab"),
+                                "test_images": None}}, "model": {"init_weights": None}}
+
+    def moved(value):  # as moved_paths gives it, for a sweep moved from old/ to new/: only a gone absolute path
+        if not Path(value).is_absolute():
+            return value
+        beside = str(tmp_path / "new" / Path(value).relative_to(old))
+        return beside if Path(beside).is_file() else value
+
+    source = moved_data(base, moved)["data"]["source"]
+    assert (source["images"], source["labels"]) == (str(tmp_path / "new" / "data" / "img"),
+                                                    str(tmp_path / "new" / "data" / "lab"))

@@ -808,6 +808,7 @@ def test_a_sweep_runs_and_resumes_with_other_workers_without_a_changed_result(tm
     write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=1)
     result = nnrun("sweep", "sweep.yaml", "--run-dir", "out", "-q", "--workers", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert yaml.safe_load((tmp_path / "out" / "sweep.yaml").read_text())["executor"]["workers"] == 1  # as it ran
     whole = trials(tmp_path / "out")
     (tmp_path / "out" / "trials.csv").write_text(  # as if stopped after its first trial
         "\n".join((tmp_path / "out" / "trials.csv").read_text().splitlines()[:2]) + "\n")

@@ -133,3 +133,17 @@ def test_float32_end_to_end(tmp_path):
     assert experiment.splits["train"].x.dtype == np.float32
     out, _ = graph.forward(experiment.splits["train"].x[:8], True, np.random.default_rng(0))
     assert out.dtype == np.float32
+
+
+def test_a_diverged_text_models_hint_never_says_to_standardize_its_token_indices():
+    """Validate refuses a standardized token index: the remedy leaves it out."""
+    from pathlib import Path
+
+    from nnrun.config import load_config
+    from nnrun.engine.guards import fitted_remedy
+    from nnrun.errors import NonFiniteError
+
+    config = load_config(Path(__file__).parents[1] / "configs" / "text_lstm.yaml").config
+    error = NonFiniteError("the loss became nan", epoch=2, batch=1, reason="loss")
+    fitted_remedy(error, config, regression=False)
+    assert "standardize" not in error.hint and error.hint.startswith("lower optimizer.learning_rate")

@@ -128,6 +128,11 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
             raise UserError(f"{name}: x holds no rows")
     y = tables["data"][1]  # several columns: several regression targets, each a column of the saved table
     targets = target_columns(data[1], table_column_names(data[0]), y.shape[1] if y.ndim == 2 else 1)
+    if validation is not None and (tables["validation"][1].shape[1:] != y.shape[1:] or len(targets) > 1 and
+                                   table_column_names(validation[1]) not in (None, table_column_names(data[1]))):
+        raise UserError(f"validation: its y columns are not data's "
+                        f"({', '.join(map(str, table_column_names(data[1]) or targets))}), in that order",
+                        hint="select them alike: y[columns]")
     filled = filled_settings(tables["data"][0], settings or {}, "data")
     if validation is not None:  # its own text columns and missing values, told as validation's
         filled_settings(tables["validation"][0], settings or {}, "validation")

@@ -29,6 +29,7 @@ from nnrun.commands.starter import HELD_OUT
 from nnrun.data import cell_kinds
 from nnrun.data.labels import ROWS_PER_CATEGORY, written_alike
 from nnrun.data.cells import MISSING, markers, numbers_or_none, signs_pattern  # missing cells
+from nnrun.data.dates import time_order
 from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER, signs_in  # -, n.a.;  $3,545.76  14%
 from nnrun.data.reading import first_lines, python_encoding
 from nnrun.errors import UserError
@@ -63,6 +64,7 @@ class Columns:
     strip_signs: list[str] = field(default_factory=list)  # '$', '%', 'kg': written around numbers, dropped
     dated: list[str] = field(default_factory=list)  # every column of dates, one in every row (an ID) too
     time_ordered: str | None = None  # a column of dates whose rows looked at are in time order: a series
+    newest_first: str | None = None  # one whose rows run backward in time: a series to sort first
     units: list[str] = field(default_factory=list)  # numbers with units (35 kg): left out, and said
     points: list[str] = field(default_factory=list)  # '80.50' in a file of decimal commas: left out, and said
     codes: list[str] = field(default_factory=list)  # many codes with leading zeros (01067): left out, and said
@@ -143,8 +145,11 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
             getattr(found, role).append(name)
         if role in ("dates", "id") and cell_kinds.dates(values):
             found.dated.append(name)
-            if found.time_ordered is None and len(values) == len(cells[name]) and _in_time_order(name, values):
+            order = time_order(values, name) if len(values) == len(cells[name]) else None
+            if order == "forward" and found.time_ordered is None:
                 found.time_ordered = name
+            elif order == "backward" and found.newest_first is None:
+                found.newest_first = name
         if role == "categorical" and (alike := written_alike(sorted(set(values)))):
             found.alike[name] = alike
         if role == "text":
@@ -251,20 +256,6 @@ def _gap_marks(present: dict[str, list[str]], found: Columns) -> list[str]:
             for gap in gaps:
                 marks.setdefault(gap.casefold(), gap)
     return list(marks.values())
-
-
-def _in_time_order(name: str, values: list[str]) -> bool:
-    """Whether a column's dates (every row's) run forward, as a series' rows do: at least
-    ten different moments, never one earlier than the row before."""
-    from nnrun.data.dates import infer_format, parse
-    from nnrun.errors import ConfigError
-
-    try:
-        form = infer_format(values, name)
-    except ConfigError:  # day or month first, undecided: no order to read
-        return False
-    moments = [parse(value, form) for value in values]
-    return None not in moments and len(set(moments)) >= 10 and all(a <= b for a, b in zip(moments, moments[1:]))
 
 
 def _date_format(name: str, values: list[str], found: Columns) -> str:

@@ -19,9 +19,11 @@ from nnrun.errors import UserError
 
 
 def target_column(y, names: list[str]) -> str:
-    """The name of the targets' column: a named Series's name, else ``target``; never
-    one of the features'."""
+    """The name of the targets' column: a named Series's name (a one-column DataFrame's
+    column's), else ``target``; never one of the features'."""
     given = getattr(y, "name", None)
+    columns = list(getattr(y, "columns", ()))
+    given = str(columns[0]) if given is None and len(columns) == 1 else given  # y[["price"]]: price
     label = str(given) if isinstance(given, str) and given else "target"
     while label in names:
         label = f"{label}_"
@@ -31,11 +33,11 @@ def target_column(y, names: list[str]) -> str:
 def target_columns(y, names: list[str], width: int) -> list[str]:
     """The targets' columns in the saved table, never named as a feature is: one
     target's (:func:`target_column`); several regression targets', a DataFrame's column
-    names, else target_0, target_1, ... (in the outputs' order)."""
+    names, else 0, 1, ... (in the outputs' order: prediction_0, ... as for arrays)."""
     if width == 1:
         return [target_column(y, names)]
     given = [str(c) for c in getattr(y, "columns", ())]
-    labels = given if len(set(given)) == width else [f"target_{i}" for i in range(width)]
+    labels = given if len(set(given)) == width else [str(i) for i in range(width)]
     columns = []
     for label in labels:
         while label in names or label in columns:

@@ -182,7 +182,8 @@ def _renames(absent: list[str], extra: list[str]) -> str:
     return f"; the input has: {', '.join(map(repr, extra[:10]))}" if extra else ""
 
 
-def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, source, notes: list[str] | None = None, unknown: str | None = None) -> np.ndarray:
+def table_samples(header: list[str], rows: list[list[str]], saved: SavedPreprocessing, source,
+                  notes: list[str] | None = None, unknown: str | None = None) -> np.ndarray:
     """Float32 samples from table cells as a CSV file holds them (text; empty for a
     missing value), by column name, through the run's saved column encoding. Messages
     number the rows from 0, as a DataFrame's ``iloc`` and the targets' messages do;

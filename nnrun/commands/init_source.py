@@ -149,7 +149,10 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
         stratify = "" if classes is None else ", stratify: true"
         split = f"  split: {{validation: {HELD_OUT}, test: {HELD_OUT}{stratify}}}"
         lines.append(commented(split, "held-out fractions; the rest trains"))
-    if found.dated and not found.time_ordered:  # in time order further on, perhaps: a random split tests on days between
+    if found.newest_first:  # a series written newest first: held out in order, its oldest rows would be the test
+        lines.append(f"  # {found.newest_first} runs backward in time, newest first: sort the rows oldest first, then "
+                     "shuffle: false in split tests on the last rows, the days after the ones the model learned from")
+    elif found.dated and not found.time_ordered:  # in time order further on? A random split tests on days between
         lines.append(f"  # {found.dated[0]} holds dates: if the rows are in time order, shuffle: false in split tests "
                      "on the last rows, the days after the ones the model learned from (stratify then has no say)")
     if text is None:

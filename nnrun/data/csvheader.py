@@ -167,10 +167,12 @@ def binary_data(path: Path) -> UserError | None:
         zero = raw.read(SAMPLE).find(b"\0")
     if zero < 0:
         return None
+    if utf16(path):  # text after all, of two bytes a character
+        return UserError(f"{path}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
     suffix = path.suffix.lower()
     hint = ("save the sheet as a CSV file (UTF-8)" if suffix in (".xlsx", ".xls", ".xlsm", ".ods") else
-            "it is a NumPy array (.npy): save it with numpy.savez(path, x=array) as an .npz archive, which nnrun "
-            "reads" if suffix == ".npy" else
+            "it is a NumPy array (.npy): save it as an .npz archive, which nnrun reads: numpy.savez(path, "
+            "x=samples), with y=targets beside them where they go with the samples" if suffix == ".npy" else
             "give a CSV text file, with a header row and cells separated by commas")
     return UserError(f"{path}: not a CSV file: it holds binary data (a zero byte at offset {zero})", hint=hint)
 
@@ -202,10 +204,15 @@ def likely_utf8(path: Path) -> bool:
 
 
 def utf16(path: Path) -> bool:
-    """A UTF-16 byte order mark, as spreadsheets' 'Unicode text' starts."""
+    """A UTF-16 byte order mark, as spreadsheets' 'Unicode text' starts; or none, but
+    every other byte of the first line zero, as UTF-16 writes plain text."""
     with open(path, "rb") as raw:
-        start = raw.read(2)
-    return start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        start = raw.read(512)
+    if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return True
+    pairs = start[: len(start) // 2 * 2]
+    return len(pairs) >= 8 and any(pairs[i::2].count(0) == len(pairs) // 2 and 0 not in pairs[1 - i::2]
+                                   for i in (0, 1))
 
 
 def reads_as(path: Path, text_encoding: str) -> bool:

@@ -113,6 +113,21 @@ def infer_format(words: list[str], column: str) -> str:
     return "ymd"
 
 
+def time_order(words: list[str], column: str) -> str | None:
+    """"forward" where a column's dates (``words``, every row's) run forward, as a series' rows do:
+    at least ten different moments, never one earlier than the row before; "backward"
+    where they run the other way (newest first); else None."""
+    try:
+        form = infer_format(words, column)
+    except ConfigError:  # day or month first, undecided: no order to read
+        return None
+    moments = [parse(word, form) for word in words]
+    if None in moments or len(set(moments)) < 10:
+        return None
+    pairs = list(zip(moments, moments[1:]))
+    return "forward" if all(a <= b for a, b in pairs) else "backward" if all(a >= b for a, b in pairs) else None
+
+
 def described(form: str) -> str:
     """How a format reads a cell, for a hint: 'day first (15/03/2024, ...)'."""
     return ORDERS.get(form) or f"as {form!r} (like '{example(form)}')"

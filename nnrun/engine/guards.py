@@ -51,7 +51,9 @@ def fitted_remedy(error: NonFiniteError, config, regression: bool) -> None:
     if error.hint != NON_FINITE_REMEDY:  # the first batch's own remedy
         return
     steps = [f"lower optimizer.learning_rate (now {config.optimizer.learning_rate:g})"]
-    if not any(step.type in ("standardize", "minmax", "scale") for step in config.data.preprocess):
+    indices = getattr(config.data.source, "text", None) is not None or \
+        any(getattr(layer, "type", None) == "embedding" for layer in config.model.layers)  # no scale for those
+    if not indices and not any(step.type in ("standardize", "minmax", "scale") for step in config.data.preprocess):
         steps.append("standardize the inputs (data.preprocess: [standardize])")
     if regression and config.data.target_scale == "none":
         steps.append("scale the targets (data.target_scale: standardize)")

@@ -96,6 +96,13 @@ KERAS_CALLBACKS = {"on_train_begin": "start", "on_epoch_begin": "epoch_start", "
                    "on_train_batch_end": "batch", "on_batch_end": "batch", "on_train_end": "finish"}
 
 
+def _written_for(hooks, name: str) -> bool:
+    """Whether ``hooks``' class (or one of its own bases) defines the Keras method
+    ``name``: keras.callbacks.Callback's own do-nothing ones are no work left uncalled."""
+    owner = next((klass for klass in type(hooks).__mro__ if name in vars(klass)), None)
+    return owner is not None and not owner.__module__.split(".")[0] in ("keras", "tf_keras", "tensorflow")
+
+
 def as_hooks(hooks, where: str = "hooks") -> TrainingHooks:
     """``hooks`` with every hook the loop calls: the ones it defines, and
     :class:`SilentHooks`' defaults for the rest (a notebook's object with only
@@ -109,13 +116,14 @@ def as_hooks(hooks, where: str = "hooks") -> TrainingHooks:
                            for name in HOOK_NAMES if any(name in own for own in each)})
     own = {name: getattr(hooks, name) for name in HOOK_NAMES if hasattr(hooks, name)}
     given = f"{type(hooks).__name__} {hooks!r}" if isinstance(hooks, (int, float, str)) else type(hooks).__name__
-    keras = [name for name in KERAS_CALLBACKS if hasattr(hooks, name) and KERAS_CALLBACKS[name] not in own]
+    keras = [name for name in KERAS_CALLBACKS if KERAS_CALLBACKS[name] not in own and _written_for(hooks, name)]
     if keras:  # never called here: said, not left to do nothing
-        ours = [next(hook for hook in HOOKS if hook.startswith(f"{KERAS_CALLBACKS[name]}(")) for name in keras]
+        ours = list(dict.fromkeys(next(hook for hook in HOOKS if hook.startswith(f"{KERAS_CALLBACKS[name]}("))
+                                  for name in keras))
+        row = " (row: the epoch's metrics, as metrics.csv has them)" if "epoch_end(row)" in ours else ""
         raise UserError(f"{where}: {given} has Keras's callback methods ({', '.join(keras)}), which nnrun does not "
-                        f"call; its hooks are {', '.join(dict.fromkeys(ours))} (row: the epoch's metrics, as "
-                        "metrics.csv has them)", hint=f"rename them, with those arguments; every hook: "
-                        f"{', '.join(HOOKS)}")
+                        f"call; its hooks are {', '.join(ours)}{row}", hint=f"rename them, with those arguments; "
+                        f"every hook: {', '.join(HOOKS)}")
     if not own:
         raise UserError(f"{where}: {given} has none of the training hooks; give an object with one or more of "
                         f"these methods: {', '.join(HOOKS)}")

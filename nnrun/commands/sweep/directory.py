@@ -181,7 +181,8 @@ class SweepDir:
         rather than under the base config's name."""
         data = yaml.safe_load((self.trial_dir(trial.id) / "config.yaml").read_text(encoding="utf-8"))
         config = _dump({**data, "name": f"{self.sweep.name[:95]}-best"}).decode()  # a name is 100 characters at most
-        value = f"{trial.best:.4f}" if 1e-3 <= abs(trial.best) < 1e6 else f"{trial.best:.6g}"  # as the screen shows it
+        # As the leaderboard shows it (1.0000, 0.0000), but values too small or large for four places.
+        value = f"{trial.best:.4f}" if trial.best == 0 or 1e-3 <= abs(trial.best) < 1e6 else f"{trial.best:.6g}"
         header = (f"# The best trial of this sweep: {trial.id} ({self.sweep.metric} {value} at epoch "
                   f"{trial.best_epoch}), values: {', '.join(f'{k}={written(v)}' for k, v in trial.values.items())}\n"
                   f"# Retrain it: nnrun train {self.path / 'best.yaml'}\n")

@@ -54,7 +54,8 @@ def moved_data(base: dict, moved) -> dict:
     source = (base.get("data") or {}).get("source") if isinstance(base, dict) else None
     if moved is None or not isinstance(source, dict):
         return base
-    found = {key: moved(value) for key, value in source.items() if key.endswith("path") and isinstance(value, str)}
+    # Every text (only a gone absolute path moves): each source names its files its own way (idx: images).
+    found = {key: moved(value) for key, value in source.items() if isinstance(value, str)}
     model = base.get("model")
     weights = model.get("init_weights") if isinstance(model, dict) else None  # a warm start's file
     model = {**model, "init_weights": moved(weights)} if isinstance(weights, str) else model

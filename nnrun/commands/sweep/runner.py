@@ -111,7 +111,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     given = with_workers(read_sweep_file(sweep_file), workers) if sweep_file is not None else None
     # Resumed without its sweep file, the sweep is checked as recorded: its base config
     # on disk, which the trials still to run will read, must still be the one it saved.
-    located = given or with_moved_base(read_sweep_file(recorded), resume)
+    located = given or with_workers(with_moved_base(read_sweep_file(recorded), resume), workers)
     checked = check_sweep(located)
     base_config = resolve_paths(checked.configs[0][1])
     if resume is not None and run_dir is not None:
