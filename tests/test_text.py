@@ -105,12 +105,26 @@ def test_missing_texts_and_columns_a_text_model_does_not_read_are_warned(run_cli
 
 
 def test_the_length_said_to_keep_95_percent_does():
-    from nnrun.data import cut_text_warnings
+    from nnrun.data import text_warnings
 
-    state = {"tokens": "word", "lowercase": True, "strip_punctuation": True, "length": 5}
+    state = {"tokens": "word", "lowercase": True, "strip_punctuation": True, "length": 5, "max_tokens": 20,
+             "vocabulary": ["", "[UNK]", "w"]}
     texts = ["w " * 10] * 28 + ["w " * 20] * 2  # 95% of 30 is 28.5 texts: the 29th is 20 words long
-    (warning,) = cut_text_warnings("t", texts, state)
+    (warning,) = text_warnings("t", texts, state)
     assert "data.source.text.length: 20 keeps 95% of them whole" in warning
+
+
+def test_a_vocabulary_too_small_for_the_training_words_is_told_the_size_that_keeps_them(run_cli):
+    import re
+    from pathlib import Path
+
+    text_lstm = Path(__file__).parents[1] / "configs" / "text_lstm.yaml"
+    out = " ".join(run_cli("validate", text_lstm, "--set", "data.source.text.max_tokens=10").output.split())
+    found = re.search(r"warning: column 'review': data\.source\.text\.max_tokens: 10 keeps the 8 most frequent of "
+                      r"the training split's (\d+) distinct tokens; the rest, \d+% of its tokens, all read as \[UNK\], "
+                      r"one input for all of them: max_tokens: (\d+) keeps every one", out)
+    assert found and int(found[2]) == int(found[1]) + 2, out
+    assert "read as [UNK]" not in " ".join(run_cli("validate", text_lstm).output.split())  # the bundled size keeps all
 
 
 def test_predict_notes_texts_cut_to_length_and_texts_of_no_known_word(run_cli, tmp_path):

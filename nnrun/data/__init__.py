@@ -171,25 +171,41 @@ def _fingerprints_aside(parts: dict[str, Dataset]) -> Callable[[], dict[str, str
 
 
 CUT_SHARE = 0.1  # of the training texts cut to ``length``, above which it is a warning
+UNKNOWN_SHARE = 0.2  # of the training tokens read as [UNK] for want of room, above which it is a warning
 
 
-def cut_text_warnings(name: str, texts, state: dict) -> list[str]:
+def text_warnings(name: str, texts, state: dict) -> list[str]:
     """Training texts longer than ``length`` tokens lose their ends: said when more than
-    ``CUT_SHARE`` of them do, with the length that would keep 95% whole."""
+    ``CUT_SHARE`` of them do, with the length that would keep 95% whole. A vocabulary
+    too small for the training split's words reads the rest as one token, [UNK]: said
+    when they are more than ``UNKNOWN_SHARE`` of its tokens, with the size that keeps all."""
     import math
+    from collections import Counter
 
     import numpy as np
 
-    from nnrun.data.text import token_counts
+    from nnrun.data.text import OOV, tokenize
 
-    tokens = token_counts(texts, state)
+    words = [tokenize(text, state) for text in texts]
+    tokens = np.array([len(each) for each in words], np.int64)
+    warnings = []
     length, cut = state["length"], int((tokens > state["length"]).sum()) if len(tokens) else 0
-    if cut <= CUT_SHARE * len(tokens):
-        return []
-    keeps = int(np.sort(tokens)[math.ceil(0.95 * len(tokens)) - 1])  # at least 95% of them at most this long
-    return [f"column '{name}': {cut:,} of {len(tokens):,} training texts ({cut / len(tokens):.0%}) have more than "
-            f"length: {length} tokens and are cut to their first {length} (the longest has {tokens.max():,}); "
-            f"data.source.text.length: {keeps} keeps 95% of them whole"]
+    if cut > CUT_SHARE * len(tokens):
+        keeps = int(np.sort(tokens)[math.ceil(0.95 * len(tokens)) - 1])  # at least 95% of them at most this long
+        warnings.append(f"column '{name}': {cut:,} of {len(tokens):,} training texts ({cut / len(tokens):.0%}) have "
+                        f"more than length: {length} tokens and are cut to their first {length} (the longest has "
+                        f"{tokens.max():,}); data.source.text.length: {keeps} keeps 95% of them whole")
+    counts = Counter(token for each in words for token in each)
+    counts.pop(OOV, None)
+    kept = set(state["vocabulary"][2:])
+    unknown = sum(n for token, n in counts.items() if token not in kept)
+    if len(kept) == state["max_tokens"] - 2 and unknown > UNKNOWN_SHARE * max(sum(counts.values()), 1):
+        warnings.append(f"column '{name}': data.source.text.max_tokens: {state['max_tokens']:,} keeps the "
+                        f"{len(kept):,} most frequent of the training split's {len(counts):,} distinct tokens; the "
+                        f"rest, {unknown / sum(counts.values()):.0%} of its tokens, all read as [UNK], one input for "
+                        f"all of them: max_tokens: {len(counts) + 2:,} keeps every one (an embedding's input_dim at least "
+                        "that reads them all)")
+    return warnings
 
 
 def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
@@ -202,8 +218,8 @@ def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
               if any(str(v).strip().casefold() == "none" for v in values)}
     warnings = category_warnings(categories, len(parts["train"]), counts)
     for column in (c for c in columns["columns"] if c["kind"] == "text"):
-        warnings += cut_text_warnings(column["name"], train.strings[:, train.categorical.index(column["name"])],
-                                      column["text"])
+        warnings += text_warnings(column["name"], train.strings[:, train.categorical.index(column["name"])],
+                                  column["text"])
     for name, part in parts.items():
         if name == "train":
             continue
