@@ -488,3 +488,18 @@ def test_an_absurd_size_inside_a_wrapped_layer_is_refused_before_anything_is_all
     result = run_cli("validate", text_lstm, "--set", "model.layers.1.layer.units=99999999999999999999")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "model.layers.1.layer.units: expected at most 16777216, got 99999999999999999999" in result.output
+
+
+def test_weights_that_do_not_fit_in_memory_are_told_at_their_layer_in_float32(run_cli, monkeypatch):
+    """numpy's own message names its float64 draw: the layer, its array and float32's size are said."""
+    from nnrun.model.layers.core import Dense
+
+    def too_large(self, in_shape, rng, dtype):  # as numpy words it
+        raise MemoryError("Unable to allocate 298. GiB for an array with shape (400000, 100000) and data type float64")
+
+    monkeypatch.setattr(Dense, "init", too_large)
+    iris = Path(__file__).parents[1] / "configs" / "iris.yaml"
+    result = run_cli("validate", iris)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "model.layers.0: dense_0: its weights do not fit in memory (a 400000 x 100000 array, 149.0 GiB as " \
+           "float32); use fewer units or filters" in " ".join(result.output.split())

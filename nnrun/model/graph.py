@@ -244,7 +244,12 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
             continue
         node = Node(names[i], i, layer, inputs[i], shapes[names[i]], reads_model_input=INPUT in inputs[i],
                     need_dx=any(learning.get(n, False) for n in inputs[i]))
-        node.params = layer.init(in_shape, rng, dtype)
+        try:
+            node.params = layer.init(in_shape, rng, dtype)
+        except MemoryError as exc:  # told at its own layer, in the run's dtype (initializers draw in float64)
+            problems.append(Problem(f"model.layers.{i}", f"{names[i]}: its weights do not fit in memory "
+                                                         f"({_weights_size(exc, dtype)}); use fewer units or filters"))
+            continue
         learning[names[i]] = node.need_dx or bool(set(node.params) - set(layer.state_params))
         nodes.append(node)
     if problems:
@@ -252,3 +257,15 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
     # The last layer listed is the model's output, wherever the order puts it.
     output = next(node for node in nodes if node.index == len(layers) - 1)
     return Graph(nodes, output, tuple(input_shape), dtype, fuse_output_activation(output, loss))
+
+
+def _weights_size(exc: MemoryError, dtype) -> str:
+    """The array numpy could not allocate (its message names the shape), in ``dtype``."""
+    import re
+
+    shape = re.search(r"shape \(([\d, ]+)\)", str(exc))
+    if shape is None:
+        return str(exc) or "an allocation failed"
+    dims = [int(d) for d in shape[1].split(",") if d.strip()]
+    size = float(np.prod(dims, dtype=np.float64)) * np.dtype(dtype).itemsize
+    return f"a {' x '.join(map(str, dims))} array, {size / 2**30:,.1f} GiB as {np.dtype(dtype).name}"
