@@ -190,8 +190,13 @@ def test_a_blank_line_between_rows_of_a_one_column_file_is_an_empty_text(run_cli
     # Texts without their column's name first: the first text was read as the header, which the hint says.
     Path("bare.csv").write_text("refund please\nlost parcel\n")
     result = run_cli("predict", "run", "bare.csv", "-o", "-")
-    assert result.exit_code == 2 and "hint: the file's first line ('refund please') is read as its header; if it is " \
+    assert result.exit_code == 2 and "the file's first line ('refund please') is read as its header; if it is " \
         "a row of data, add a first line that names the columns: review" in " ".join(result.output.split())
+    # Or under another name: renamed, it is the model's.
+    Path("named.csv").write_text("text\nrefund please\nlost parcel\n")
+    result = run_cli("predict", "run", "named.csv", "-o", "-")
+    assert result.exit_code == 2 and "hint: if its column holds the model's 'review', name it so in the first " \
+        "line;" in " ".join(result.output.split())
     # With several columns a blank line holds no cells; a row of empty cells is written ','.
     assert predicted(run_cli, f"id,review\n1,{first}\n,\n3,{last}\n", "--keep", "id") == [
         {"id": id, **row} for id, row in zip(["1", "", "3"], alone)]

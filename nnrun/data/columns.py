@@ -161,6 +161,8 @@ def accept_columns(available: list[str], features: list[str], origin: str, allow
                 ", but it looks like a row of data: add"
             hint = (f"the file's first line ({first}) is read as its header{looks} a first line that names the "
                     f"columns: {', '.join(features[:30])}")
+            if alone and not _row_of_data(available):  # one column under another name: the model's, renamed?
+                hint = f"if its column holds the model's '{features[0]}', name it so in the first line; {hint}"
         raise UserError("\n".join(lines), hint=hint)
     return extra
 
