@@ -27,8 +27,8 @@ from nnrun.version import __version__
 # setting wins.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
-__all__ = ["__version__", "Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load",
-           "resume", "train"]
+__all__ = ["__version__", "Config", "Evaluation", "Prediction", "SweepResult", "TrainResult", "TrainedModel",
+           "evaluate", "load", "resume", "sweep", "train"]
 
 
 def __getattr__(name: str):

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nnrun.api_calls import from_python
+from nnrun.api_sweep import SweepResult, sweep
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
 from nnrun.commands.loaded import TrainedModel
@@ -33,8 +34,8 @@ from nnrun.engine.hooks import QuietHooks, TrainingHooks, as_hooks
 from nnrun.engine.train import TrainResult, recorded_result
 from nnrun.engine.train import train as _train
 
-__all__ = ["Config", "Evaluation", "Prediction", "TrainResult", "TrainedModel", "evaluate", "load", "resume",
-           "train"]
+__all__ = ["Config", "Evaluation", "Prediction", "SweepResult", "TrainResult", "TrainedModel", "evaluate", "load",
+           "resume", "sweep", "train"]
 
 
 @from_python

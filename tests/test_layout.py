@@ -18,7 +18,7 @@ PACKAGE = Path(nnrun.__file__).parent
 # Top-level modules that form the leaves, then the subpackages, then the entry points.
 LEAVES = ("errors", "interrupts", "seeding", "specs", "version")
 ORDER = ("model", "data", "config", "store", "engine", "commands", "console")
-ENTRY = ("api", "api_calls", "cli", "__main__", "__init__")
+ENTRY = ("api", "api_calls", "api_sweep", "cli", "__main__", "__init__")
 
 
 def rank(module: str) -> int:

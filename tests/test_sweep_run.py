@@ -826,3 +826,24 @@ def test_a_sweep_runs_and_resumes_with_other_workers_without_a_changed_result(tm
     result = nnrun("sweep", "ray.yaml", "--workers", "2", cwd=tmp_path)
     assert result.returncode == 2 and "--workers: the sweep runs its trials on Ray (executor: ray), which starts " \
         "as many at once as executor.max_concurrent_trials says" in " ".join(result.stderr.split())
+
+
+def test_a_sweep_from_python_returns_its_trials_and_best_and_resumes(tmp_path, capsys):
+    """nnrun.sweep, as a Ray Tune user calls tune.run: the sweep directory the command
+    writes, its best trial to load or retrain, and nothing on standard output when quiet."""
+    import nnrun
+    from nnrun.errors import UserError
+
+    sweep_file = write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
+    result = nnrun.sweep(sweep_file, run_dir=tmp_path / "out", workers=1)
+    assert capsys.readouterr().out == ""
+    assert result.path == tmp_path / "out" and [t.id for t in result.trials] == ["000", "001"]
+    assert result.best.status == "completed" and result.best_config == tmp_path / "out" / "best.yaml"
+    assert result.best_run == tmp_path / "out" / "trials" / result.best.id
+    assert nnrun.load(result.best_run).config.optimizer.learning_rate == result.best.values["optimizer.learning_rate"]
+    again = nnrun.sweep(resume=tmp_path / "out")  # finished: as recorded
+    assert [(t.id, t.best) for t in again.trials] == [(t.id, t.best) for t in result.trials]
+    with pytest.raises(UserError, match="workers: expected a whole number from 1 to 1024, got 0"):
+        nnrun.sweep(sweep_file, workers=0)
+    with pytest.raises(UserError, match=re.escape("sweep: give a sweep file, or resume= a sweep directory to finish")):
+        nnrun.sweep()

@@ -1,0 +1,50 @@
+"""``nnrun.sweep``: a hyperparameter search from Python, as ``nnrun sweep`` runs one.
+
+    result = nnrun.sweep("configs/sweeps/iris.yaml", workers=2)
+    result.best.values, result.best.best, result.best_config   # best.yaml retrains it
+    nnrun.train(result.best_config)
+
+    result = nnrun.sweep(resume="runs/iris-search-20260101-120000")   # finish a stopped one
+
+The same sweep file, directory and errors as the command (a bad file is a UserError;
+no trial completed, a TrainingFailed; Ctrl-C, a SweepInterrupted after every running
+trial saved a checkpoint).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from nnrun.api_calls import from_python
+from nnrun.commands.sweep.runner import SweepResult
+
+
+@from_python
+def sweep(sweep_file: str | Path | None = None, *, resume: str | Path | None = None, run_dir: str | Path | None = None,
+          runs_root: str | Path = "runs", workers: int | None = None, quiet: bool = True) -> SweepResult:
+    """Run the sweep file's trials into ``runs_root/<name>-<time>/`` (or ``run_dir``), or
+    finish the sweep directory ``resume``; ``workers``: trials at once on this machine,
+    in place of the file's ``executor.workers``. ``quiet=False`` shows each trial and the
+    leaderboard as the command does; quiet, only warnings reach standard error.
+
+    The result names its fields: ``path`` (the sweep directory), ``trials`` (each with
+    ``id``, ``values``, ``status``, ``best``, ``best_epoch``, ``epochs``), ``best`` (the
+    best completed trial), ``metric``, ``direction``, ``best_run`` (its run directory,
+    for ``nnrun.load``), ``best_config`` (best.yaml) and ``resumable`` (trials stopped
+    from outside, which a resume finishes)."""
+    from nnrun.commands.sweep.runner import run_sweep
+    from nnrun.console.output import OutputConsole
+    from nnrun.console.sweep_view import QuietSweepView, make_view
+    from nnrun.errors import UserError
+
+    if sweep_file is None and resume is None:
+        raise UserError("sweep: give a sweep file, or resume= a sweep directory to finish",
+                        hint="nnrun.sweep(\"configs/sweeps/iris.yaml\")")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
+        raise UserError(f"workers: expected a whole number from 1 to 1024, got {workers!r}")
+    view = make_view() if not quiet else QuietSweepView(OutputConsole(file=io.StringIO()))  # warnings: stderr
+    try:
+        return run_sweep(sweep_file, resume=resume, view=view, runs_root=runs_root, run_dir=run_dir, workers=workers)
+    finally:
+        view.close()
