@@ -202,6 +202,18 @@ def test_a_table_of_categories_with_several_targets_trains_a_column_each(tmp_pat
     assert not (tmp_path / "refused").exists()
 
 
+def test_a_tables_categories_written_in_several_cases_are_one_with_fold_case(tmp_path):
+    frame, churned = churn_table()
+    frame["plan"] = [plan.upper() if i % 3 == 0 and plan else plan for i, plan in enumerate(frame["plan"])]
+    config = copy.deepcopy(CHURN)
+    config["data"]["source"]["fold_case"] = True
+    run = nnrun.train(config, data=(frame, churned), run_dir=tmp_path / "folded").run_dir
+    assert nnrun.load(run).config.data.source.fold_case is True
+    plans = next(c for c in json.loads((run / "preprocess.json").read_text())["columns"]["columns"]
+                 if c["name"] == "plan")["categories"]
+    assert sorted(p.lower() for p in plans) == ["basic", "max", "pro"]  # one category a plan, whatever its case
+
+
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):
     frame, churned = churn_table()
     numbers = frame[["spend", "member"]]

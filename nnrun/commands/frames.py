@@ -40,7 +40,7 @@ from nnrun.errors import UserError
 DATA_CSV, VALIDATION_CSV = "data.csv", "validation.csv"
 # The csv source's settings about columns; type, path and target are the table's own.
 COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "missing_category", "missing_values",
-                   "unknown", "text")
+                   "unknown", "text", "fold_case")
 
 
 class Columns:
