@@ -145,6 +145,9 @@ def print_runs(console: Console, root: str | Path | None = "runs", view: RunsVie
         console.print(f"no runs {among}; start one with: nnrun train CONFIG", highlight=False, markup=False)
         return
     table, left_out = runs_table(runs, Path(root) if root is not None else None, console.width, view)
+    # The title above it, at the console's width: at the table's own, a narrow table broke it mid-phrase.
+    title, table.title = table.title, None
+    console.print(title, soft_wrap=True)
     console.print(table)
     if left_out:
         say_note(f"too narrow for every column ({console.width} characters): left out {', '.join(left_out)}; "
