@@ -116,7 +116,7 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
     ("whole source", "data: given beside the config's own data.source; give either data=(x, y) or data.source, "
                      "not both\n  hint: leave data.source out of the config to train on the arrays (for a table, "
                      "keep only its column settings: features, categorical, dates, id, ignore, missing, "
-                     "missing_category, missing_values, unknown, text)"),
+                     "missing_category, missing_values, unknown, text, fold_case, thousands, decimal, strip_signs)"),
     ("misspelt", "\n  data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
     ("validation gaps", "validation: missing values: column 'spend' in row 0"),
     ("short", "data: x has 120 rows but y has 5; give one target per row"),
@@ -214,6 +214,27 @@ def test_a_tables_categories_written_in_several_cases_are_one_with_fold_case(tmp
     assert sorted(p.lower() for p in plans) == ["basic", "max", "pro"]  # one category a plan, whatever its case
 
 
+def test_numbers_written_with_thousands_separators_read_as_the_settings_say(tmp_path):
+    """'2,961' in a column of text: with thousands: ',' a number column, as the saved file
+    reads it; without, refused with that setting (as categories, a category each)."""
+    frame, churned = churn_table()
+    frame["spend"] = [f"{v * 100:,.0f}" for v in frame["spend"]]  # 5,012
+    config = copy.deepcopy(CHURN)
+    config["data"]["source"]["thousands"] = ","
+    run = nnrun.train(config, data=(frame, churned), run_dir=tmp_path / "grouped").run_dir
+    model = nnrun.load(run)
+    assert "spend" not in model.config.data.source.categorical
+    assert "spend" in json.loads((run / "preprocess.json").read_text())["feature_names"]  # one number, not one a value
+    assert len(model.predict(frame[:3]).predictions) == 3  # a table written alike predicts as it trained
+    del config["data"]["source"]["thousands"]
+    with pytest.raises(UserError) as refused:
+        nnrun.train(config, data=(frame, churned), runs_root=tmp_path / "refused")
+    assert refused.value.message.startswith("data: the column 'spend' holds numbers written with ',' between "
+                                            "thousands ('")
+    assert refused.value.hint.startswith("set data.source.thousands: ',' to read them as numbers, as a file's are")
+    assert not (tmp_path / "refused").exists()
+
+
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):
     frame, churned = churn_table()
     numbers = frame[["spend", "member"]]
@@ -282,9 +303,21 @@ def test_a_missing_target_is_refused_by_row(tmp_path, kind):
     rows = "rows 4, 7" if kind == "floats" else "row 4"
     with pytest.raises(UserError, match=re.escape(f"data: y has {2 if kind == 'floats' else 1} missing target")):
         nnrun.train(SHOP, data=data, runs_root=tmp_path)
-    with pytest.raises(UserError, match=re.escape(rows)):
+    with pytest.raises(UserError, match=re.escape(rows)) as refused:
         nnrun.train(SHOP, data=data, runs_root=tmp_path)
+    assert "keep = y.notna(); x[keep], y[keep]" in refused.value.hint
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_target_among_several_is_told_how_to_drop_its_rows(tmp_path):
+    frame, _ = churn_table()
+    y = pd.DataFrame({"spend": frame["spend"], "age": frame["age"]})  # age: NaN in row 3
+    config = copy.deepcopy(CHURN)
+    config.update(model={"layers": [{"type": "dense", "units": 2}]}, loss="mse", metrics=[])
+    with pytest.raises(UserError) as refused:
+        nnrun.train(config, data=(frame.drop(columns=["spend", "age"]), y), runs_root=tmp_path)
+    assert refused.value.message.startswith("data: y has 1 missing target (row 3)")
+    assert "keep = y.notna().all(axis=1); x[keep], y[keep]" in refused.value.hint  # a row, not a table of cells
 
 
 def test_booleans_are_1_and_0_in_memory_and_in_a_file_pandas_wrote(tmp_path, run_cli):

@@ -118,7 +118,9 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
     if validation is not None and table_column_names(validation[0]) is None:
         raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
                         "as a table with the same columns", hint="select them alike: df[columns]")
-    tables = {name: (Columns(x, name, as_text, missing), given_targets(y, name, task))
+    given = settings or {}
+    written = {"thousands": given.get("thousands"), "decimal": given.get("decimal"), "signs": given.get("strip_signs")}
+    tables = {name: (Columns(x, name, as_text, missing, written), given_targets(y, name, task))
               for name, (x, y) in pairs.items()}
     for name, (columns, y) in tables.items():
         if len(y) != columns.rows:

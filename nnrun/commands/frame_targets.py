@@ -70,10 +70,12 @@ def given_targets(y, name: str, task: str = "classification") -> np.ndarray:
             markers = sorted({repr(v) for v in rows[gaps[:20]].flat if isinstance(v, str)})
             marked = f"; {' and '.join(markers[:3])} {'is a' if len(markers) == 1 else 'are'} missing " \
                      f"value{'' if len(markers) == 1 else 's'} in a file, and so here" if markers else ""
+            # A table of several columns: a row lacks a target where any of its cells does.
+            keep = "y.notna().all(axis=1)" if rows.shape[1] > 1 else "y.notna()"
             raise UserError(f"{name}: y has {len(gaps)} missing target{'s' if len(gaps) > 1 else ''} "
                             f"(row{'s' if len(gaps) > 1 else ''} {listed}){marked}; every sample needs one",
-                            hint="drop those rows from x and y (for a DataFrame: keep = y.notna(); "
-                            "x[keep], y[keep]), or fill them in")
+                            hint=f"drop those rows from x and y (for a DataFrame: keep = {keep}; x[keep], y[keep]; "
+                            "data.source.missing_target: drop does so for a file's rows), or fill them in")
     if task == "regression":
         return _numbers(values, name)
     return values.astype(str) if values.dtype == object else values

@@ -29,18 +29,22 @@ from 0, as ``iloc`` does), never by the saved file's lines.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from nnrun.data.cell_kinds import dates
 from nnrun.data.cells import MISSING
-from nnrun.data.number_patterns import PLAIN
+from nnrun.data.number_patterns import NUMBER_WITH_SEPARATOR, PLAIN
 from nnrun.data.table import is_missing, one_line
 from nnrun.errors import UserError
+
+from nnrun.commands.frame_numbers import column_numbers, written_numbers
 
 DATA_CSV, VALIDATION_CSV = "data.csv", "validation.csv"
 # The csv source's settings about columns; type, path and target are the table's own.
 COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "missing_category", "missing_values",
-                   "unknown", "text", "fold_case")
+                   "unknown", "text", "fold_case", "thousands", "decimal", "strip_signs")
 
 
 class Columns:
@@ -56,7 +60,8 @@ class Columns:
     a file would refuse those cells, and taken as categories they would turn every
     number into a category of its own."""
 
-    def __init__(self, frame, name: str, as_text: set[str] = frozenset(), missing: frozenset[str] = MISSING):
+    def __init__(self, frame, name: str, as_text: set[str] = frozenset(), missing: frozenset[str] = MISSING,
+                 written: dict | None = None):
         self.names = [str(c) for c in frame.columns]
         self.rows = len(frame)
         self.values: dict[str, np.ndarray | list] = {}
@@ -64,7 +69,8 @@ class Columns:
         self.markers: dict[str, dict[str, int]] = {}  # column: {missing marker text: cells}
         self.stray: dict[str, list[tuple[int, str]]] = {}  # column: (row, text) of its cells that are no numbers
         self.dates: list[str] = []  # datetimes, and texts that write dates: date columns (data.source.dates)
-        spans = []
+        spans, grouped = [], []  # durations; numbers written with thousands separators no setting reads
+        written = {key: value for key, value in (written or {}).items() if value}  # thousands, decimal, signs
         for column, label in zip(frame.columns, self.names):
             series = frame[column]
             kind = str(getattr(series, "dtype", ""))
@@ -75,7 +81,7 @@ class Columns:
                 self.values[label] = [cell_text(v) for v in series]
                 self.dates.append(label)
                 continue
-            numbers = None if kind == "category" else _numbers(np.asarray(series))
+            numbers = None if kind == "category" else column_numbers(np.asarray(series))
             if numbers is not None:
                 self.values[label] = numbers
                 continue
@@ -89,14 +95,23 @@ class Columns:
                 self.values[label] = cells
                 self.dates.append(label)
                 continue
-            numbers, stray = (None, []) if kind == "category" or label in as_text else _written_numbers(cells)
+            numbers, stray = (None, []) if kind == "category" or label in as_text else written_numbers(cells, written)
             if numbers is not None:
                 self.values[label] = numbers
                 continue
+            if kind != "category" and label not in as_text and present and "thousands" not in written and \
+                    all(NUMBER_WITH_SEPARATOR.match(cell.strip()) or PLAIN.match(cell.strip()) for cell in present):
+                grouped.append((label, next(c for c in present if not PLAIN.match(c.strip()))))
             if stray:
                 self.stray[label] = stray
             self.values[label] = cells
             self.text.append(label)
+        if grouped:  # as categories, every number would be one of its own
+            (label, cell), mark = grouped[0], re.search(r"\d([,.' ])\d{3}", grouped[0][1].strip())[1]
+            raise UserError(f"{name}: the column {label!r} holds numbers written with {mark!r} between thousands "
+                            f"({cell!r}), which taken as text would be a category each",
+                            hint=f"set data.source.thousands: {mark!r} to read them as numbers, as a file's are; or "
+                                 f"convert them: pd.to_numeric(df[{label!r}].str.replace({mark!r}, ''))")
         if spans:
             many, first = len(spans) > 1, spans[0]
             raise UserError(f"{name}: the column{'s' if many else ''} {', '.join(map(repr, spans))} "
@@ -116,38 +131,6 @@ class Columns:
         texts = list(self.markers.get(label, {}))
         are = "is a missing value" if len(texts) == 1 else "are missing values"
         return f" ({' and '.join(map(repr, texts[:3]))} {are} in a file, and so here)" if texts else ""
-
-
-def _numbers(values: np.ndarray) -> np.ndarray | None:
-    """A column as float64 (booleans as 1 and 0, missing values as NaN), or None when it
-    holds anything else: text, or numbers mixed with text."""
-    if values.dtype == bool or (np.issubdtype(values.dtype, np.number)
-                                and not np.issubdtype(values.dtype, np.complexfloating)):
-        return values.astype(np.float64)
-    if values.dtype != object:
-        return None
-    out = np.empty(len(values), np.float64)
-    for i, value in enumerate(values):
-        if is_missing(value):
-            out[i] = np.nan
-        elif isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
-            out[i] = float(value)
-        else:
-            return None
-    return out
-
-
-def _written_numbers(cells: list[str | None]) -> tuple[np.ndarray | None, list[tuple[int, str]]]:
-    """A text column's cells (None where missing) as the numbers they write, when every
-    present one is a plain number ("1200", "-3.5e2"); else None, with the rows and texts
-    of the cells that are no numbers when they are fewer than half of those present."""
-    present = [(row, cell) for row, cell in enumerate(cells) if cell is not None]
-    stray = [(row, cell) for row, cell in present if not PLAIN.match(cell.strip())]
-    if not present or 2 * len(stray) >= len(present):
-        return None, []
-    if stray:
-        return None, stray
-    return np.array([np.nan if cell is None else float(cell) for cell in cells], np.float64), []
 
 
 def cell_text(value) -> str | None:
