@@ -160,7 +160,7 @@ def test_a_table_is_checked_by_column_and_row_before_any_run_directory(tmp_path,
         data = (frame.fillna({"age": 40.0}).assign(plan=["basic", "NA", ""] + ["pro"] * 117), churned)
     elif case == "bad price":
         config.update(model={"layers": [{"type": "dense", "units": 2}]}, loss="mse", metrics=[])
-        data = (frame, frame["spend"].astype(object).where(frame.index != 9, "$350,000"))
+        data = (frame, frame["spend"].astype(object).where(frame.index != 9, "$350,000").rename("price"))
     with pytest.raises(UserError) as error:
         nnrun.train(config, data=data, validation=validation, runs_root=tmp_path)
     assert message in error.value.render() and "data.csv" not in error.value.render()
@@ -183,9 +183,10 @@ def test_a_table_of_categories_with_several_targets_trains_a_column_each(tmp_pat
     assert model.predict(frame.drop(columns="spend")[:3]).value_columns == ("prediction_spend", "prediction_months")
     report = model.evaluate(frame.drop(columns="spend"), y)
     assert report.details["regression"]["output_names"] == ["spend", "months"]
-    clashing = pd.DataFrame({"age": y["spend"], "months": y["months"]})  # 'age' is a feature too
-    result = nnrun.train(config, data=(frame, clashing), run_dir=tmp_path / "clash")
-    assert nnrun.load(result.run_dir).config.data.source.target == ["age_", "months"]
+    clashing = pd.DataFrame({"age": y["spend"], "months": y["months"]})  # 'age' is a feature too: a leak
+    with pytest.raises(UserError, match=re.escape("data: y's column 'age' is a column of x too, so the model would "
+                                                  "read the values it is to predict among its inputs")):
+        nnrun.train(config, data=(frame, clashing), run_dir=tmp_path / "clash")
     # Unnamed, they are numbered as arrays' are; one column of a DataFrame keeps its name.
     result = nnrun.train(config, data=(frame, y.to_numpy()), run_dir=tmp_path / "unnamed")
     assert nnrun.load(result.run_dir).predict(frame[:2]).value_columns == ("prediction_0", "prediction_1")
@@ -197,8 +198,8 @@ def test_a_table_of_categories_with_several_targets_trains_a_column_each(tmp_pat
     for other in (y[["months", "spend"]], y.assign(extra=1.0)):
         with pytest.raises(UserError, match=re.escape("validation: its y columns are not data's (spend, months), in "
                                                       "that order")):
-            nnrun.train(config, data=(frame[:100], y[:100]), validation=(frame[100:], other[100:]),
-                        runs_root=tmp_path / "refused")
+            nnrun.train(config, data=(frame[:100].drop(columns="spend"), y[:100]),
+                        validation=(frame[100:].drop(columns="spend"), other[100:]), runs_root=tmp_path / "refused")
     assert not (tmp_path / "refused").exists()
 
 
@@ -233,6 +234,18 @@ def test_numbers_written_with_thousands_separators_read_as_the_settings_say(tmp_
                                             "thousands ('")
     assert refused.value.hint.startswith("set data.source.thousands: ',' to read them as numbers, as a file's are")
     assert not (tmp_path / "refused").exists()
+
+
+def test_a_target_that_x_holds_too_is_refused_as_a_leak(tmp_path):
+    frame, _ = churn_table()
+    numbers = frame[["age", "spend"]].fillna(40.0)
+    config = copy.deepcopy(CHURN)
+    config.update(data={"split": {"validation": 0.2}}, model={"layers": [{"type": "dense", "units": 1}]}, loss="mse",
+                  metrics=[])
+    for y in (numbers["spend"], numbers[["spend"]]):  # a table of numbers alone, trained as arrays: the same rule
+        with pytest.raises(UserError, match=re.escape("data: y's column 'spend' is a column of x too")):
+            nnrun.train(config, data=(numbers, y), runs_root=tmp_path)
+    assert not tmp_path.joinpath("runs").exists() and list(tmp_path.iterdir()) == []
 
 
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):

@@ -29,7 +29,7 @@ from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.cells import markers
 from nnrun.data.files import MultiLabel, SoftLabels, class_labels
-from nnrun.commands.frame_targets import given_targets, target_column, target_columns
+from nnrun.commands.frame_targets import given_names, given_targets, refuse_leak, target_column, target_columns
 from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.in_memory import samples_array
 from nnrun.commands.frames import (DATA_CSV, VALIDATION_CSV, Columns, filled_settings, marker_warnings,
@@ -84,6 +84,7 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     arrays = {**_pair(data, "data", "x", "y", task)}
     if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
         arrays["feature_names"] = np.array(names, dtype=str)
+        refuse_leak(given_names(data[1], arrays["y"].shape[1] if arrays["y"].ndim == 2 else 1), names)
     # Several targets, named: predictions are named by them, and evaluate takes y by name.
     if targets := table_column_names(data[1]) if task == "regression" and arrays["y"].ndim == 2 else None:
         arrays["target_names"] = np.array(targets, dtype=str)

@@ -20,30 +20,43 @@ from nnrun.errors import UserError
 
 def target_column(y, names: list[str]) -> str:
     """The name of the targets' column: a named Series's name (a one-column DataFrame's
-    column's), else ``target``; never one of the features'."""
-    given = getattr(y, "name", None)
-    columns = list(getattr(y, "columns", ()))
-    given = str(columns[0]) if given is None and len(columns) == 1 else given  # y[["price"]]: price
-    label = str(given) if isinstance(given, str) and given else "target"
-    while label in names:
-        label = f"{label}_"
-    return label
+    column's), else ``target``; never one of the features' (see :func:`target_columns`)."""
+    return target_columns(y, names, 1)[0]
 
 
 def target_columns(y, names: list[str], width: int) -> list[str]:
-    """The targets' columns in the saved table, never named as a feature is: one
-    target's (:func:`target_column`); several regression targets', a DataFrame's column
-    names, else 0, 1, ... (in the outputs' order: prediction_0, ... as for arrays)."""
-    if width == 1:
-        return [target_column(y, names)]
-    given = [str(c) for c in getattr(y, "columns", ())]
-    labels = given if len(set(given)) == width else [str(i) for i in range(width)]
-    columns = []
+    """The targets' columns in the saved table: one target's, a named Series's name (a
+    one-column DataFrame's column's), else ``target``; several regression targets', a
+    DataFrame's column names, else 0, 1, ... (in the outputs' order: prediction_0, ...
+    as for arrays). A name y gives that x's columns have too is refused: the model would
+    read the very values it is to predict; one of nnrun's own is made another."""
+    given = given_names(y, width)
+    refuse_leak(given, names)
+    labels = given or (["target"] if width == 1 else [str(i) for i in range(width)])
+    made = []
     for label in labels:
-        while label in names or label in columns:
+        while label in names or label in made:
             label = f"{label}_"
-        columns.append(label)
-    return columns
+        made.append(label)
+    return made
+
+
+def given_names(y, width: int) -> list[str]:
+    """The names y gives its targets: a named Series's, a one-column DataFrame's column's,
+    or a DataFrame's columns (``width`` of them); none for arrays and lists."""
+    name, columns = getattr(y, "name", None), [str(c) for c in getattr(y, "columns", ())]
+    if name is None and len(columns) == 1:  # y[["price"]]: price
+        return columns
+    if isinstance(name, str) and name:
+        return [name]
+    return columns if len(set(columns)) == width > 1 else []
+
+
+def refuse_leak(given: list[str], names: list[str] | None) -> None:
+    """A target's column that x holds too: the model would learn to copy it."""
+    if leaked := [label for label in given if label in (names or ())]:
+        raise UserError(f"data: y's column {leaked[0]!r} is a column of x too, so the model would read the values "
+                        "it is to predict among its inputs", hint=f"leave it out of x: x.drop(columns={leaked!r})")
 
 
 def given_targets(y, name: str, task: str = "classification") -> np.ndarray:
