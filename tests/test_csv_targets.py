@@ -89,3 +89,17 @@ def test_a_target_column_named_elsewhere_is_a_clear_error(run_cli, tmp_path, sou
     result = run_cli("train", config(tmp_path, houses(), source), "-q", "--run-dir", tmp_path / "run")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert fragment.format(tmp=tmp_path) in " ".join(result.output.split())
+
+
+def test_the_scale_of_several_targets_is_told_of_each_by_its_name(run_cli, tmp_path):
+    """A price in the 100,000s beside a rent in the 10s: the warning names 'price', and
+    judges its span alone (the two pooled would span far more than a hundredfold)."""
+    rng = np.random.default_rng(1)
+    lines = ["id,x1,x2,city,price,rent"]
+    for i in range(120):
+        x1 = rng.normal()
+        lines.append(f"{i},{x1:.4f},{rng.normal():.4f},{'abc'[i % 3]},{500000 + 100000 * x1:.0f},{80 + 10 * x1:.2f}")
+    result = run_cli("validate", config(tmp_path, lines), "--set", "data.preprocess=[]")
+    out = " ".join(result.output.split())
+    assert "warning: the target 'price' has mean" in out, out
+    assert "log1p" not in out  # price alone spans under a hundredfold

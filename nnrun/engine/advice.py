@@ -224,14 +224,20 @@ def _target_scale_warning(data: Dataset) -> list[str]:
     if scales[far] <= TARGET_SCALE_WARNING:
         return []
     above = int(np.count_nonzero(scales > TARGET_SCALE_WARNING))
-    name = "the target" if values.shape[1] == 1 else f"output {far} of the targets" if above == 1 else \
+    output = _output_name(data, far)
+    name = "the target" if values.shape[1] == 1 else f"the target {output}" if above == 1 else \
         f"{'all' if above == values.shape[1] else above} of the {values.shape[1]} targets are far from unit scale; " \
-        f"the farthest, output {far},"
-    low, high = values.min(), values.max()
+        f"the farthest, {output},"
+    low, high = values[:, far].min(), values[:, far].max()  # its own span: another target's may be in other units
     spans = f", or log1p, as its values span {amount(low)} to {amount(high)}" if low > 0 and high >= 100 * low else ""
     return [f"{name} has mean {amount(mean[far])} and standard deviation {amount(std[far])} in the training split, "
             f"while the model starts with outputs near 0 and moves them slowly; set data.target_scale: standardize"
             f"{spans} (the predictions and metrics stay in the target's units)"]
+
+
+def _output_name(data: Dataset, output: int) -> str:
+    """One of several targets, as the data names it ('price') or by number (output 0)."""
+    return f"'{data.target_names[output]}'" if data.target_names else f"output {output}"
 
 
 def _target_outliers(data: Dataset) -> list[str]:
@@ -247,7 +253,7 @@ def _target_outliers(data: Dataset) -> list[str]:
         found = far_from_the_rest(values[:, output])
         if found is not None:
             count, extreme, median = found
-            name = f"the target{f' (output {output})' if values.shape[1] > 1 else ''}"
+            name = f"the target{f' {_output_name(data, output)}' if values.shape[1] > 1 else ''}"
             return [f"{name} has {count} value{'s' if count > 1 else ''} far from the rest of the training split "
                     f"(as far as {amount(extreme)}, against a median of {amount(median)}): with loss: mse they "
                     "steer the model and the loss, rmse and r2 it reports; loss: huber (or mae) fits the other "
