@@ -236,6 +236,16 @@ def test_numbers_written_with_thousands_separators_read_as_the_settings_say(tmp_
     assert not (tmp_path / "refused").exists()
 
 
+def test_several_targets_with_a_classification_loss_are_pointed_to_a_regression_loss(tmp_path):
+    frame, _ = churn_table()
+    y = pd.DataFrame({"spend": frame["spend"], "months": frame["age"].fillna(40)})
+    config = copy.deepcopy(CHURN)
+    with pytest.raises(UserError) as refused:  # CHURN's loss: categorical_crossentropy
+        nnrun.train(config, data=(frame.drop(columns=["spend", "age"]), y), runs_root=tmp_path)
+    assert "are not one-hot rows" in refused.value.message
+    assert refused.value.hint.startswith("for several values to predict, use a regression loss (mse, mae or huber)")
+
+
 def test_a_target_that_x_holds_too_is_refused_as_a_leak(tmp_path):
     frame, _ = churn_table()
     numbers = frame[["age", "spend"]].fillna(40.0)

@@ -103,3 +103,12 @@ def test_the_scale_of_several_targets_is_told_of_each_by_its_name(run_cli, tmp_p
     out = " ".join(result.output.split())
     assert "warning: the target 'price' has mean" in out, out
     assert "log1p" not in out  # price alone spans under a hundredfold
+
+
+def test_a_target_of_words_among_several_is_told_to_be_predicted_apart(run_cli, tmp_path):
+    """Not 'use a classification loss', which several targets would then refuse."""
+    path = config(tmp_path, houses())
+    result = run_cli("validate", path, "--set", "data.source.target=[price, city]", "--set", "data.source.categorical=[]")
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2 and "hint: 'city', one of the targets, holds words like" in out
+    assert "leave it out of data.source.target, and predict it with a model of its own (a classification loss)" in out

@@ -22,7 +22,8 @@ from nnrun.data.number_patterns import (AROUND, COMMA_GROUPS, GAP_LIKE, NUMBER_W
 
 
 def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | None = None,
-                target: bool = False, decimal: str = ".", commas_are_decimal: bool = False) -> str:
+                target: bool = False, decimal: str = ".", commas_are_decimal: bool = False,
+                several: bool = False) -> str:
     """What to do about a number column with text in it, by what the text (``wrong``,
     the bad cells) looks like: numbers the declared separator does not fit, numbers
     with separators (``thousands``), numbers with the other decimal mark (``decimal``),
@@ -32,7 +33,8 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     regression's ``target`` is never to be made a feature or left out: words in it are
     class labels (a classification loss), anything else is fixed. ``commas_are_decimal``:
     other columns of the file hold numbers such as '8,07', so '4,295' here has a
-    decimal comma too, not a thousands one."""
+    decimal comma too, not a thousands one. ``several``: the target is one of several,
+    each a number to regress, where class labels have no place."""
     sample = [str(c) for c in wrong[:1000]]
     # Cells that hold the separator: '1.00' in a file of decimal commas is the decimal mark's, not its.
     misfits = [c for c in sample if thousands and thousands in c and PLAIN.match(c.replace(thousands, ""))]
@@ -80,6 +82,10 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     distinct = len(set(wrong.tolist()))
     mostly = len(wrong) > present / 2
     if target:
+        if mostly and distinct <= _category_limit(present) and several:
+            return (f"'{column}', one of the targets, holds words like '{sample[0]}' ({distinct} distinct): class "
+                    "labels, which a regression of several targets cannot predict; leave it out of "
+                    "data.source.target, and predict it with a model of its own (a classification loss)")
         if mostly and distinct <= _category_limit(present):
             return (f"'{column}', the target, holds words like '{sample[0]}' ({distinct} distinct): class labels, not "
                     "numbers to regress; for a classification use a loss such as categorical_crossentropy")

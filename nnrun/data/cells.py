@@ -112,7 +112,7 @@ class TextNumbers:
         bad = ~infinite
         if bad.any():
             hint = number_hint(column, texts[bad], self.present, self.thousands, column in problems.targets,
-                               self.decimal, commas_are_decimal) \
+                               self.decimal, commas_are_decimal, several=len(problems.targets) > 1) \
                 if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal,
                                                           problems.options, column in problems.targets)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
