@@ -585,8 +585,9 @@ def test_a_second_target_is_refused_not_taken_in_place_of_the_first(run_cli, tmp
     (tmp_path / "d.csv").write_text("a,b,c\n1,x,2\n2,y,3\n")
     result = run_cli("init", "--data", tmp_path / "d.csv", "--target", "b", "--target", "c", "-o", tmp_path / "d.yaml")
     assert result.exit_code == 2
-    assert result.output.startswith("error: --target given 2 times (b, c): a config predicts one column of labels "
-                                    "or values\n  hint: name one;")
+    assert result.output.startswith("error: --target given 2 times (b, c): init writes a config for one target "
+                                    "column\n  hint: name one.")
+    assert "list them all in the config: data.source.target: [b, c]" in " ".join(result.output.split())
     assert not (tmp_path / "d.yaml").exists()
 
 

@@ -193,9 +193,11 @@ def init(
             else:
                 dataset = given
         if target and len(target) > 1:
-            raise UserError(f"--target given {len(target)} times ({', '.join(target)}): a config predicts one column "
-                            "of labels or values", hint="name one; for one-hot columns, write the class names into "
-                            "one column and name that")
+            raise UserError(f"--target given {len(target)} times ({', '.join(target)}): init writes a config for one "
+                            "target column", hint="name one. For one-hot columns, write the class names into one "
+                            "column and name that; for several values to predict (a regression of several "
+                            "targets), write it for one of them, then list them all in the config: "
+                            f"data.source.target: [{', '.join(target)}]")
         notes: list[str] = []
         written = write_starter(dataset, output, data, target[0] if target else None, notes, stdout=sys.stdout)
         if written is not None:
