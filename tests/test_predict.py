@@ -527,3 +527,16 @@ def test_predict_to_dev_stdout_sent_to_a_file_or_a_pipe_holds_the_csv_alone(tmp_
         assert len((tmp_path / "out.csv").read_text().splitlines()) == 4  # the header and 3 rows, nothing else
         assert "wrote 3 predictions to /dev/stdout" in done.stderr
     assert Path("/dev/stdout").is_symlink() or Path("/dev/stdout").is_char_device()
+
+
+def test_large_predictions_are_written_out_as_a_spreadsheet_shows_them():
+    """A price of 1,112,633.5 is 1112633.5 in predictions.csv, not 1.1126335e+06; each cell
+    still reads back as the float32 predicted."""
+    import numpy as np
+
+    from nnrun.commands.predict import _positional
+
+    values = np.array([1112633.5, 3.25, 4.4e12, 1e-7, -2.5e7], np.float32)
+    cells = _positional(values.astype(str).tolist(), values)
+    assert cells == ["1112633.5", "3.25", "4400000000000", "1e-07", "-25000000"]
+    assert np.array_equal(np.array(cells, dtype=np.float32), values)

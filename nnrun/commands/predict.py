@@ -139,7 +139,7 @@ def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool,
     if saved.task != "classification":
         flat = outputs.reshape(len(outputs), -1)
         if flat.dtype == np.float32:  # the shortest text that reads back as the same float32: 3.6332452, not
-            return [column.astype(str).tolist() for column in flat.T]  # the float64 3.6332452297210693
+            return [_positional(column.astype(str).tolist(), column) for column in flat.T]  # 3.6332452297210693
         return [list(map(repr, column)) for column in flat.T.astype(np.float64).tolist()]
     classes = saved.class_names
     columns = [[classes[i] for i in predicted_labels(outputs, threshold).tolist()]]
@@ -147,6 +147,16 @@ def _columns(outputs: np.ndarray, saved: SavedPreprocessing, proba: bool,
         probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[-1] == 1 else outputs
         columns += [[f"{p:.6f}" for p in column] for column in probs.T.tolist()]
     return columns
+
+
+def _positional(cells: list[str], values: np.ndarray) -> list[str]:
+    """``cells`` with the large numbers NumPy writes with an exponent (1.1126335e+06, a
+    price) written out (1112633.5), as a spreadsheet shows them; still the shortest text
+    that reads back as the same float32."""
+    for i, cell in enumerate(cells):
+        if "e+" in cell:
+            cells[i] = np.format_float_positional(values[i], unique=True, trim="-")
+    return cells
 
 
 def _csv_text(header: list[str], columns: list[list[str]]) -> str:
