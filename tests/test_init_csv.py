@@ -409,6 +409,10 @@ def test_date_columns_are_dates_also_a_time_in_every_row(run_cli, tmp_path):
     assert "  split: {validation: 0.15, test: 0.15, stratify: true}  " in text
     assert "  # day runs backward in time, newest first: sort the rows oldest first, then shuffle: false in split " \
         "tests on the last rows" in text
+    # Split in that order all the same, the held-out rows would be the oldest days: validate says so.
+    result = run_cli("validate", "back.yaml", "--set", "data.split.shuffle=false", "--set", "data.split.stratify=false")
+    assert "warning: data.split: shuffle: false holds out the last rows, but 'day' runs backward in time (newest " \
+        "first), so the held-out rows are the oldest days" in " ".join(result.output.split())
     # Rows in no order: a random split, and a word on the order.
     text = init_text(run_cli, tmp_path / "mixed.csv", [lines[0], *lines[1::2], *lines[2::2]], "sales")
     assert "  split: {validation: 0.15, test: 0.15, stratify: true}  " in text

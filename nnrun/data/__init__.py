@@ -50,6 +50,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     given = {name for code, name in ((VALIDATION, "validation"), (TEST, "test"))
              if full.assigned is not None and (full.assigned == code).any()}
     warnings += held_out_class_warnings(full, indices, given, ordered=not data_config.split.shuffle)
+    if not data_config.split.shuffle and table:
+        warnings += _newest_first(full, getattr(data_config.source, "dates", None) or {})
     parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
     if data_config.classes is not None:  # after the split: its stratified rows are those of the classes sorted
@@ -206,6 +208,21 @@ def text_warnings(name: str, texts, state: dict) -> list[str]:
                         f"all of them: max_tokens: {len(counts) + 2:,} keeps every one (an embedding's input_dim at least "
                         "that reads them all)")
     return warnings
+
+
+def _newest_first(full: Dataset, dates: dict[str, str]) -> list[str]:
+    """A split in the rows' order holds out the last rows: the days after the ones the
+    model learns from, unless the file runs newest first, where they are the oldest."""
+    from nnrun.data.dates import time_order
+
+    for name in dates:
+        codes, words = full.table.codes(name)
+        sample = [words[code] for code in codes[np.linspace(0, len(codes) - 1, min(len(codes), 500)).astype(int)]]
+        if time_order(sample, name) == "backward":
+            return [f"data.split: shuffle: false holds out the last rows, but '{name}' runs backward in time (newest "
+                    "first), so the held-out rows are the oldest days, before every day the model learns from; "
+                    "sort the rows oldest first"]
+    return []
 
 
 def _column_warnings(parts: dict[str, Dataset], columns: dict) -> list[str]:
