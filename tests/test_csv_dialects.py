@@ -557,3 +557,18 @@ def test_a_decimal_point_under_decimal_commas_is_told_so_with_a_no_break_space_f
     said = " ".join(run_cli("validate", "fr.yaml").output.split())
     assert "line 41, column 't': '1.00'" in said and "holds numbers with a decimal point (like '1.00')" in said
     assert "thousands" not in said
+
+
+def test_a_reading_hint_names_the_keyword_where_python_called():
+    """nnrun.evaluate(run, data=..., thousands=','), not the command line's --thousands ','."""
+    from nnrun.data.cell_hints import as_called
+    from nnrun.errors import FROM_PYTHON
+
+    hint = "read the file with --decimal '.' --thousands ','; or --thousands space, --thousands none, --encoding cp1252"
+    assert as_called(hint) == hint
+    token = FROM_PYTHON.set(True)
+    try:
+        assert as_called(hint) == ("read the file with decimal='.' thousands=','; or thousands=' ', thousands='', "
+                                   "encoding='cp1252'")
+    finally:
+        FROM_PYTHON.reset(token)
