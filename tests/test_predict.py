@@ -361,8 +361,11 @@ def test_evaluate_data_refuses_mismatched_or_empty_targets(run_cli, tmp_path):
     (tmp_path / "other.csv").write_text("x1,x2,y\n1,2,3\n")  # another data set's file
     result = run_cli("evaluate", "r", "--data", "other.csv")
     assert result.exit_code == 2
-    assert "other.csv: 4 of the run's 4 feature columns are missing: " in result.output
+    assert "other.csv: 4 of the model's columns are missing" in result.output
     assert "cannot tell which column" not in result.output
+    (tmp_path / "renamed.csv").write_text("Sepal_Length,sepal_width,petal_length,petal_width,species\n1,2,3,4,setosa\n")
+    result = run_cli("evaluate", "r", "--data", "renamed.csv")  # told as predict tells it: a misspelt column named
+    assert "missing: 'sepal_length'; the input has 'Sepal_Length': misspelled?" in result.output
 
     meta = tmp_path / "r" / "meta.json"
     saved = json.loads(meta.read_text())

@@ -14,6 +14,7 @@ import numpy as np
 from nnrun.commands.file_format import check_written
 from nnrun.data.base import check_regression_target
 from nnrun.data.cells import class_index, is_boolean, tidy_label
+from nnrun.data.columns import accept_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import npz_keys, read_npz
 from nnrun.data.inputs import InputRows, read_input
@@ -95,11 +96,8 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path, o
     features is another data set's)."""
     names = saved.column_names()
     others = [h for h in header if h not in names]
-    absent = [n for n in names if n not in header]
-    if absent:  # the features first: without them the file cannot be scored anyway
-        raise UserError(f"{source}: {len(absent)} of the run's {len(names)} feature columns are missing: "
-                        f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}",
-                        hint="score a file with the columns the run trained on, and the target column beside them")
+    # The features first, told as predict tells them (a misspelt one named): without them nothing is scored.
+    accept_columns(header, names, str(source))
     if saved.target_names:
         return list(saved.target_names)
     if saved.target:
