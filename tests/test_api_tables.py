@@ -116,7 +116,7 @@ def test_a_regressor_from_a_table_with_a_named_series(tmp_path):
     ("whole source", "data: given beside the config's own data.source; give either data=(x, y) or data.source, "
                      "not both\n  hint: leave data.source out of the config to train on the arrays (for a table, "
                      "keep only its column settings: features, categorical, dates, id, ignore, missing, "
-                     "missing_category, missing_values, unknown, text, fold_case, thousands, decimal, strip_signs)"),
+                     "missing_category, missing_values, unknown, text, fold_case, thousands, strip_signs)"),
     ("misspelt", "\n  data.source.misssing: unknown key 'misssing'; did you mean 'missing'?"),
     ("validation gaps", "validation: missing values: column 'spend' in row 0"),
     ("short", "data: x has 120 rows but y has 5; give one target per row"),
@@ -234,6 +234,26 @@ def test_numbers_written_with_thousands_separators_read_as_the_settings_say(tmp_
                                             "thousands ('")
     assert refused.value.hint.startswith("set data.source.thousands: ',' to read them as numbers, as a file's are")
     assert not (tmp_path / "refused").exists()
+    # Left out of the features, such a column is no one's business; a few words among them, still grouped numbers.
+    config["data"]["source"]["features"] = ["customer_id", "age", "plan", "city", "member"]
+    config["data"]["source"]["id"] = []
+    assert nnrun.train(config, data=(frame, churned), run_dir=tmp_path / "left_out").run_dir.is_dir()
+    del config["data"]["source"]["features"]
+    config["data"]["source"]["id"] = "customer_id"
+    worded = frame.assign(spend=[*frame["spend"][:-2], "unknown", "n/a"])
+    with pytest.raises(UserError, match="holds numbers written with ',' between thousands"):
+        nnrun.train(config, data=(worded, churned), runs_root=tmp_path / "refused")
+    # Grouped numbers only after the first thousand rows, and a non-breaking space: told, never a traceback.
+    late = churn_table(1200)[0].assign(spend=["5"] * 500 + ["1\u00a0234"] * 700)
+    with pytest.raises(UserError, match="holds numbers written with a non-breaking space between thousands"):
+        nnrun.train(config, data=(late, churn_table(1200)[1]), runs_root=tmp_path / "refused")
+    # A decimal comma would misread the plain numbers the table is saved with: refused, with what to do.
+    for setting in ({"decimal": ","}, {"thousands": "."}):
+        with pytest.raises(UserError, match="reads numbers written with a decimal comma") as refused:
+            nnrun.train({**config, "data": {**config["data"], "source": {"id": "customer_id", **setting}}},
+                        data=(frame, churned), runs_root=tmp_path / "refused")
+        assert refused.value.hint.startswith("convert such a column first")
+    assert not (tmp_path / "refused").exists()
 
 
 def test_several_targets_with_a_classification_loss_are_pointed_to_a_regression_loss(tmp_path):
@@ -256,6 +276,12 @@ def test_a_target_that_x_holds_too_is_refused_as_a_leak(tmp_path):
         with pytest.raises(UserError, match=re.escape("data: y's column 'spend' is a column of x too")):
             nnrun.train(config, data=(numbers, y), runs_root=tmp_path)
     assert not tmp_path.joinpath("runs").exists() and list(tmp_path.iterdir()) == []
+    # pandas' own labels of unnamed tables (0, 1, ...) in both are positions, not names: no leak.
+    plain = numbers.to_numpy()
+    config["model"]["layers"][0]["units"] = 2
+    result = nnrun.train(config, data=(pd.DataFrame(plain), pd.DataFrame(plain * 2)), run_dir=tmp_path / "unnamed")
+    assert nnrun.load(result.run_dir).predict(pd.DataFrame(plain[:1])).value_columns == ("prediction_0",
+                                                                                         "prediction_1")
 
 
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):

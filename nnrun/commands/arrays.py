@@ -29,6 +29,7 @@ from nnrun.config.overrides import Setting
 from nnrun.data.base import check_regression_target, label_classes
 from nnrun.data.cells import markers
 from nnrun.data.files import MultiLabel, SoftLabels, class_labels
+from nnrun.commands.frame_numbers import number_format
 from nnrun.commands.frame_targets import given_names, given_targets, refuse_leak, target_column, target_columns
 from nnrun.commands.frame_file import table_bytes, table_source_overrides
 from nnrun.commands.in_memory import samples_array
@@ -119,8 +120,7 @@ def _train_on_table(config, data, validation, settings: dict | None, task_given:
     if validation is not None and table_column_names(validation[0]) is None:
         raise UserError("validation: x is an array, but data's is a table with named columns; give validation "
                         "as a table with the same columns", hint="select them alike: df[columns]")
-    given = settings or {}
-    written = {"thousands": given.get("thousands"), "decimal": given.get("decimal"), "signs": given.get("strip_signs")}
+    written = number_format(settings or {})  # thousands and signs; a decimal comma refused
     tables = {name: (Columns(x, name, as_text, missing, written), given_targets(y, name, task))
               for name, (x, y) in pairs.items()}
     for name, (columns, y) in tables.items():

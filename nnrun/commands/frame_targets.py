@@ -43,8 +43,11 @@ def target_columns(y, names: list[str], width: int) -> list[str]:
 
 def given_names(y, width: int) -> list[str]:
     """The names y gives its targets: a named Series's, a one-column DataFrame's column's,
-    or a DataFrame's columns (``width`` of them); none for arrays and lists."""
-    name, columns = getattr(y, "name", None), [str(c) for c in getattr(y, "columns", ())]
+    or a DataFrame's columns (``width`` of them); none for arrays and lists, nor for the
+    positions pandas labels an unnamed table's columns with (``pd.DataFrame(y)``: 0, 1)."""
+    name, columns = getattr(y, "name", None), list(getattr(y, "columns", ()))
+    if not all(isinstance(column, str) and column for column in columns):
+        return []
     if name is None and len(columns) == 1:  # y[["price"]]: price
         return columns
     if isinstance(name, str) and name:

@@ -29,22 +29,19 @@ from 0, as ``iloc`` does), never by the saved file's lines.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from nnrun.data.cell_kinds import dates
 from nnrun.data.cells import MISSING
-from nnrun.data.number_patterns import NUMBER_WITH_SEPARATOR, PLAIN
 from nnrun.data.table import is_missing, one_line
 from nnrun.errors import UserError
 
-from nnrun.commands.frame_numbers import column_numbers, written_numbers
+from nnrun.commands.frame_numbers import SEPARATOR_NAMES, column_numbers, separator_written, written_numbers
 
 DATA_CSV, VALIDATION_CSV = "data.csv", "validation.csv"
 # The csv source's settings about columns; type, path and target are the table's own.
 COLUMN_SETTINGS = ("features", "categorical", "dates", "id", "ignore", "missing", "missing_category", "missing_values",
-                   "unknown", "text", "fold_case", "thousands", "decimal", "strip_signs")
+                   "unknown", "text", "fold_case", "thousands", "strip_signs")
 
 
 class Columns:
@@ -58,7 +55,8 @@ class Columns:
     is a number column unless ``as_text`` names it (a listed category, an id). A column
     of numbers with a few texts among them ("unknown" in a price) is told in ``stray``:
     a file would refuse those cells, and taken as categories they would turn every
-    number into a category of its own."""
+    number into a category of its own; so are numbers written with a thousands separator
+    that ``written`` (the source's thousands and signs) does not name, in ``grouped``."""
 
     def __init__(self, frame, name: str, as_text: set[str] = frozenset(), missing: frozenset[str] = MISSING,
                  written: dict | None = None):
@@ -69,8 +67,9 @@ class Columns:
         self.markers: dict[str, dict[str, int]] = {}  # column: {missing marker text: cells}
         self.stray: dict[str, list[tuple[int, str]]] = {}  # column: (row, text) of its cells that are no numbers
         self.dates: list[str] = []  # datetimes, and texts that write dates: date columns (data.source.dates)
-        spans, grouped = [], []  # durations; numbers written with thousands separators no setting reads
-        written = {key: value for key, value in (written or {}).items() if value}  # thousands, decimal, signs
+        self.grouped: dict[str, tuple[str, str]] = {}  # column: (cell, separator) of numbers no setting reads
+        spans, written = [], written or {}
+        self.thousands = written.get("thousands")  # the separator the source reads its numbers with
         for column, label in zip(frame.columns, self.names):
             series = frame[column]
             kind = str(getattr(series, "dtype", ""))
@@ -99,19 +98,13 @@ class Columns:
             if numbers is not None:
                 self.values[label] = numbers
                 continue
-            if kind != "category" and label not in as_text and present and "thousands" not in written and \
-                    all(NUMBER_WITH_SEPARATOR.match(cell.strip()) or PLAIN.match(cell.strip()) for cell in present):
-                grouped.append((label, next(c for c in present if not PLAIN.match(c.strip()))))
+            if kind != "category" and label not in as_text and not written.get("thousands") and \
+                    (found := separator_written([cell for cell in cells if cell is not None])):
+                self.grouped[label] = found  # refused if it is a feature (see _refuse_stray)
             if stray:
                 self.stray[label] = stray
             self.values[label] = cells
             self.text.append(label)
-        if grouped:  # as categories, every number would be one of its own
-            (label, cell), mark = grouped[0], re.search(r"\d([,.' ])\d{3}", grouped[0][1].strip())[1]
-            raise UserError(f"{name}: the column {label!r} holds numbers written with {mark!r} between thousands "
-                            f"({cell!r}), which taken as text would be a category each",
-                            hint=f"set data.source.thousands: {mark!r} to read them as numbers, as a file's are; or "
-                                 f"convert them: pd.to_numeric(df[{label!r}].str.replace({mark!r}, ''))")
         if spans:
             many, first = len(spans) > 1, spans[0]
             raise UserError(f"{name}: the column{'s' if many else ''} {', '.join(map(repr, spans))} "
@@ -225,15 +218,27 @@ def _names(value) -> list[str]:
 
 
 def _refuse_stray(columns: Columns, features: list[str], name: str) -> None:
-    """Texts among a feature column's numbers: refused by row, as a file's bad cells are."""
+    """Texts among a feature column's numbers: refused by row, as a file's bad cells are;
+    and numbers written with a thousands separator no setting names, which as text
+    would be a category each."""
+    grouped = [(n, *columns.grouped[n]) for n in features if n in columns.grouped]
+    if grouped:
+        label, cell, mark = grouped[0]
+        shown = SEPARATOR_NAMES.get(mark, repr(mark))
+        raise UserError(f"{name}: the column {label!r} holds numbers written with {shown} between thousands "
+                        f"({cell!r}), which taken as text would be a category each",
+                        hint=f"set data.source.thousands: {mark!r} to read them as numbers, as a file's are; or "
+                             f"convert them: pd.to_numeric(df[{label!r}].str.replace({mark!r}, ''))")
     mixed = [(n, columns.stray[n]) for n in features if n in columns.stray]
     if not mixed:
         return
     told = "; ".join(f"column '{n}', {_rows_of(cells)}" for n, cells in mixed[:5])
     first = mixed[0][0]
+    mark = columns.thousands  # the separator goes first, or coerce would make every grouped number missing
+    clean = f".str.replace({mark!r}, '')" if mark else ""
     raise UserError(f"{name}: text among numbers: {told}; a number column holds numbers only",
                     hint=f"fix or drop those rows, or make them missing values with df[{first!r}] = "
-                    f"pd.to_numeric(df[{first!r}], errors='coerce') and set data.source.missing: mean; to take each "
+                    f"pd.to_numeric(df[{first!r}]{clean}, errors='coerce') and set data.source.missing: mean; to take each "
                     f"value as a category instead, list {first!r} in data.source.categorical")
 
 
