@@ -413,6 +413,11 @@ def test_date_columns_are_dates_also_a_time_in_every_row(run_cli, tmp_path):
     result = run_cli("validate", "back.yaml", "--set", "data.split.shuffle=false", "--set", "data.split.stratify=false")
     assert "warning: data.split: shuffle: false holds out the last rows, but 'day' runs backward in time (newest " \
         "first), so the held-out rows are the oldest days" in " ".join(result.output.split())
+    for also in (["data.split.validation=0", "data.split.test=0"],  # nothing held out: nothing to say
+                 ["data.source.dates={day: '%Y-%m-%d', logged: auto}"]):  # a format given: read with it
+        result = run_cli("validate", "back.yaml", "--set", "data.split.shuffle=false", "--set",
+                         "data.split.stratify=false", *[item for setting in also for item in ("--set", setting)])
+        assert ("runs backward in time" in result.output) == ("data.split.test=0" not in also), result.output
     # Rows in no order: a random split, and a word on the order.
     text = init_text(run_cli, tmp_path / "mixed.csv", [lines[0], *lines[1::2], *lines[2::2]], "sales")
     assert "  split: {validation: 0.15, test: 0.15, stratify: true}  " in text

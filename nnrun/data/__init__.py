@@ -50,7 +50,8 @@ def load_splits(data_config, seed: int, columns: dict | None = None) -> Splits:
     given = {name for code, name in ((VALIDATION, "validation"), (TEST, "test"))
              if full.assigned is not None and (full.assigned == code).any()}
     warnings += held_out_class_warnings(full, indices, given, ordered=not data_config.split.shuffle)
-    if not data_config.split.shuffle and table:
+    drawn = [name for name in ("validation", "test") if len(indices.get(name, ())) and name not in given]
+    if not data_config.split.shuffle and table and drawn:  # held out from the rows, in their order
         warnings += _newest_first(full, getattr(data_config.source, "dates", None) or {})
     parts = full.split(indices, keep="train")
     del full  # the unsplit set is dropped before encoding: it would double the peak memory
@@ -215,10 +216,11 @@ def _newest_first(full: Dataset, dates: dict[str, str]) -> list[str]:
     model learns from, unless the file runs newest first, where they are the oldest."""
     from nnrun.data.dates import time_order
 
-    for name in dates:
+    for name, form in dates.items():
         codes, words = full.table.codes(name)
         sample = [words[code] for code in codes[np.linspace(0, len(codes) - 1, min(len(codes), 500)).astype(int)]]
-        if time_order(sample, name) == "backward":
+        sample = [word for word in sample if word]  # an empty cell has no time
+        if time_order(sample, name, None if form == "auto" else form) == "backward":
             return [f"data.split: shuffle: false holds out the last rows, but '{name}' runs backward in time (newest "
                     "first), so the held-out rows are the oldest days, before every day the model learns from; "
                     "sort the rows oldest first"]

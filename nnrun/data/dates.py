@@ -113,12 +113,12 @@ def infer_format(words: list[str], column: str) -> str:
     return "ymd"
 
 
-def time_order(words: list[str], column: str) -> str | None:
+def time_order(words: list[str], column: str, form: str | None = None) -> str | None:
     """"forward" where a column's dates (``words``, every row's) run forward, as a series' rows do:
     at least ten different moments, never one earlier than the row before; "backward"
     where they run the other way (newest first); else None."""
     try:
-        form = infer_format(words, column)
+        form = form or infer_format(words, column)  # the column's own format where the config gives one
     except ConfigError:  # day or month first, undecided: no order to read
         return None
     moments = [parse(word, form) for word in words]
