@@ -7,8 +7,9 @@
     result = nnrun.sweep(resume="runs/iris-search-20260101-120000")   # finish a stopped one
 
 The same sweep file, directory and errors as the command (a bad file is a UserError;
-no trial completed, a TrainingFailed; Ctrl-C, a SweepInterrupted after every running
-trial saved a checkpoint).
+no trial completed, a TrainingFailed), but for Ctrl-C or SIGTERM: once the running
+trials saved their checkpoints, a KeyboardInterrupt (:class:`nnrun.errors.Interrupted`)
+as ``nnrun.train`` raises, so that a loop of sweeps stops too.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ def sweep(sweep_file: str | Path | None = None, *, resume: str | Path | None = N
     best completed trial), ``metric``, ``direction``, ``best_run`` (its run directory,
     for ``nnrun.load``), ``best_config`` (best.yaml) and ``resumable`` (trials stopped
     from outside, which a resume finishes)."""
-    from nnrun.commands.sweep.runner import run_sweep
+    from nnrun.commands.sweep.runner import SweepInterrupted, run_sweep
     from nnrun.console.output import OutputConsole
     from nnrun.console.sweep_view import QuietSweepView, make_view
-    from nnrun.errors import UserError
+    from nnrun.errors import Interrupted, UserError
 
+    if not isinstance(quiet, bool):  # "no" is no False
+        raise UserError(f"quiet: expected True or False, got {quiet!r}")
     if sweep_file is None and resume is None:
         raise UserError("sweep: give a sweep file, or resume= a sweep directory to finish",
                         hint="nnrun.sweep(\"configs/sweeps/iris.yaml\")")
@@ -46,5 +49,7 @@ def sweep(sweep_file: str | Path | None = None, *, resume: str | Path | None = N
     view = make_view() if not quiet else QuietSweepView(OutputConsole(file=io.StringIO()))  # warnings: stderr
     try:
         return run_sweep(sweep_file, resume=resume, view=view, runs_root=runs_root, run_dir=run_dir, workers=workers)
+    except SweepInterrupted as stopped:
+        raise Interrupted(stopped) from None
     finally:
         view.close()

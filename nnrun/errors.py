@@ -155,10 +155,10 @@ class Interrupted(KeyboardInterrupt):
 
     exit_code = 130
 
-    def __init__(self, interrupted: RunInterrupted):
+    def __init__(self, interrupted: NnrunError):  # a run's, or a sweep's (nnrun.sweep)
         super().__init__(interrupted.render())
         self.message, self.hint, self.details = interrupted.message, interrupted.hint, interrupted.details
-        self.run_dir = interrupted.run_dir
+        self.run_dir = getattr(interrupted, "run_dir", None)
 
 
 class ConfigChanged(UserError):

@@ -828,7 +828,7 @@ def test_a_sweep_runs_and_resumes_with_other_workers_without_a_changed_result(tm
         "as many at once as executor.max_concurrent_trials says" in " ".join(result.stderr.split())
 
 
-def test_a_sweep_from_python_returns_its_trials_and_best_and_resumes(tmp_path, capsys):
+def test_a_sweep_from_python_returns_its_trials_and_best_and_resumes(tmp_path, capfd):
     """nnrun.sweep, as a Ray Tune user calls tune.run: the sweep directory the command
     writes, its best trial to load or retrain, and nothing on standard output when quiet."""
     import nnrun
@@ -836,7 +836,7 @@ def test_a_sweep_from_python_returns_its_trials_and_best_and_resumes(tmp_path, c
 
     sweep_file = write_sweep(tmp_path, SWEEP.replace("samples: 4", "samples: 2"), epochs=2)
     result = nnrun.sweep(sweep_file, run_dir=tmp_path / "out", workers=1)
-    assert capsys.readouterr().out == ""
+    assert capfd.readouterr().out == ""  # the trial processes' too
     assert result.path == tmp_path / "out" and [t.id for t in result.trials] == ["000", "001"]
     assert result.best.status == "completed" and result.best_config == tmp_path / "out" / "best.yaml"
     assert result.best_run == tmp_path / "out" / "trials" / result.best.id
@@ -847,3 +847,24 @@ def test_a_sweep_from_python_returns_its_trials_and_best_and_resumes(tmp_path, c
         nnrun.sweep(sweep_file, workers=0)
     with pytest.raises(UserError, match=re.escape("sweep: give a sweep file, or resume= a sweep directory to finish")):
         nnrun.sweep()
+    with pytest.raises(UserError, match=re.escape("quiet: expected True or False, got 'no'")):
+        nnrun.sweep(sweep_file, quiet="no")
+    with pytest.raises(UserError, match=re.escape("run_dir: not with resume; a resumed sweep goes on in its own")):
+        nnrun.sweep(resume=tmp_path / "out", run_dir=tmp_path / "elsewhere")  # told in Python's words
+
+
+def test_a_sweep_stopped_from_python_is_a_keyboard_interrupt_as_a_runs_is(tmp_path, monkeypatch):
+    """A loop of sweeps with ``except Exception`` around each stops at Ctrl-C; the hint
+    says how to finish it in Python's words."""
+    import nnrun
+    from nnrun.commands.sweep import runner
+    from nnrun.errors import Interrupted
+
+    def stopped(*args, **kwargs):
+        raise runner.SweepInterrupted("the sweep stopped", hint=f"resume it with: {runner.sweep_resume('out')}")
+
+    monkeypatch.setattr(runner, "run_sweep", stopped)
+    with pytest.raises(Interrupted) as caught:
+        nnrun.sweep(write_sweep(tmp_path))
+    assert isinstance(caught.value, KeyboardInterrupt) and caught.value.message == "the sweep stopped"
+    assert caught.value.hint == "resume it with: nnrun.sweep(resume='out')"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nnrun.config.sweep import read_sweep_file, with_workers
 from nnrun.engine.threads import usable_cores
-from nnrun.errors import NnrunError, TrainingFailed, UserError, quoted
+from nnrun.errors import NnrunError, TrainingFailed, UserError, quoted, said
 from nnrun.store.checkpoints import newest_epoch
 from nnrun.store.leftovers import holds_no_run, remove_unstarted
 
@@ -115,10 +115,11 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     checked = check_sweep(located)
     base_config = resolve_paths(checked.configs[0][1])
     if resume is not None and run_dir is not None:
-        raise UserError("--run-dir: not with --resume; a resumed sweep goes on in its own directory")
+        raise UserError(f"{said('--run-dir', 'run_dir')}: not with {said('--resume', 'resume')}; a resumed sweep "
+                        "goes on in its own directory")
     if run_dir is not None and (Path(run_dir) / "sweep.yaml").is_file() and not holds_no_run(run_dir, "sweep"):
         raise UserError(f"{run_dir}: already holds a sweep; nnrun never writes into one again",
-                        hint=f"to finish it: nnrun sweep --resume {quoted(run_dir)}; or give another --run-dir")
+                        hint=f"to finish it: {sweep_resume(run_dir)}; or give another {said('--run-dir', 'run_dir')}")
     if resume is not None:
         swept = SweepDir.reopen(resume, given, base_config)
         with_workers(swept, workers)  # trials at once: no trial's result changes with them
@@ -208,8 +209,13 @@ def _execute(swept: SweepDir, search: Search, state: SweepState) -> None:
             "Ray ended the running trials, which resume from their newest checkpoints"
         raise SweepInterrupted(
             f"the sweep stopped; {saved}",
-            hint=f"resume it with: nnrun sweep --resume {quoted(swept.path)}",
+            hint=f"resume it with: {sweep_resume(swept.path)}",
         ) from None
+
+
+def sweep_resume(path) -> str:
+    """How to finish the sweep in ``path``, as the caller calls nnrun."""
+    return said(f"nnrun sweep --resume {quoted(path)}", f"nnrun.sweep(resume={str(path)!r})")
 
 
 def _curve(swept: SweepDir, trial_id: str) -> dict[int, float]:
