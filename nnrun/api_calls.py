@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
+
+from nnrun.errors import NnrunError
 
 # Keras's fit() arguments, and where each goes in nnrun: a setting of the config (given
 # here as overrides) or another argument.
@@ -37,9 +40,26 @@ def from_python(function):
         token = FROM_PYTHON.set(True)
         try:
             return function(*args, **kwargs)
+        except NnrunError as error:  # a file-reading hint, in the keywords evaluate takes
+            error.message = as_called(error.message)
+            error.hint = as_called(error.hint) if error.hint else error.hint
+            raise
         finally:
             FROM_PYTHON.reset(token)
     return called
+
+
+# A file-reading option of evaluate, as a message written for the command line names it.
+READING_OPTION = re.compile(r"--(decimal|thousands|delimiter|encoding) ('[^']*'|[\w-]+)")
+
+
+def as_called(text: str) -> str:
+    """``text``'s file-reading options as a Python caller gives them, to
+    ``nnrun.evaluate(run, data=FILE, ...)``: ``--thousands ','`` is ``thousands=','``,
+    ``--thousands none`` ``thousands=''``, ``--thousands space`` ``thousands=' '``."""
+    words = {"space": "' '", "none": "''"}
+    value = lambda given: words.get(given, given if given.startswith("'") else repr(given))  # noqa: E731
+    return READING_OPTION.sub(lambda found: f"{found[1]}={value(found[2])}", text)
 
 
 def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> None:

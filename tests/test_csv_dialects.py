@@ -559,16 +559,18 @@ def test_a_decimal_point_under_decimal_commas_is_told_so_with_a_no_break_space_f
     assert "thousands" not in said
 
 
-def test_a_reading_hint_names_the_keyword_where_python_called():
+def test_a_reading_hint_names_the_keyword_where_python_called(run_cli, tmp_path):
     """nnrun.evaluate(run, data=..., thousands=','), not the command line's --thousands ','."""
-    from nnrun.data.cell_hints import as_called
-    from nnrun.errors import FROM_PYTHON
+    from nnrun.api_calls import as_called
 
     hint = "read the file with --decimal '.' --thousands ','; or --thousands space, --thousands none, --encoding cp1252"
-    assert as_called(hint) == hint
-    token = FROM_PYTHON.set(True)
-    try:
-        assert as_called(hint) == ("read the file with decimal='.' thousands=','; or thousands=' ', thousands='', "
-                                   "encoding='cp1252'")
-    finally:
-        FROM_PYTHON.reset(token)
+    assert as_called(hint) == ("read the file with decimal='.' thousands=','; or thousands=' ', thousands='', "
+                               "encoding='cp1252'")
+    run = tmp_path / "run"
+    config = _config(tmp_path, _european(separator=",", decimal="."), "")
+    assert run_cli("train", config, "--quiet", "--run-dir", run).exit_code == 0
+    (tmp_path / "new.csv").write_text("kunde;alter;einkommen\nK0;5,0;20000,25\nK1;6,5;30000,5\n")
+    with pytest.raises(UserError) as told:
+        nnrun.evaluate(run, data=tmp_path / "new.csv")
+    assert "read it as it is with delimiter=';' decimal=','" in told.value.hint
+    assert "--" not in told.value.hint

@@ -222,22 +222,6 @@ def _reading_hint(column: str, sample: list[str], marked: list[str], separated: 
     return f"{reads}; fix these cells"
 
 
-OPTION = re.compile(r"--(decimal|thousands|delimiter|encoding) ('[^']*'|[\w-]+)")
-
-
-def as_called(hint: str) -> str:
-    """A hint's command-line options as the caller gives them: from Python, the
-    keywords of ``nnrun.evaluate`` and ``predict`` (``--thousands ','`` is
-    ``thousands=','``, ``--thousands none`` ``thousands=''``)."""
-    from nnrun.errors import FROM_PYTHON
-
-    if not FROM_PYTHON.get():
-        return hint
-    words = {"space": "' '", "none": "''"}
-    value = lambda given: words.get(given, given if given.startswith("'") else repr(given))  # noqa: E731
-    return OPTION.sub(lambda found: f"{found[1]}={value(found[2])}", hint)
-
-
 def _category_limit(rows: int) -> int:
     """The most distinct values a column of ``rows`` may have to look like categories:
     each value repeated (a tenth of the rows at most), and below the count that makes a

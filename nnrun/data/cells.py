@@ -30,7 +30,7 @@ from functools import cache
 import numpy as np
 
 from nnrun.data.arrays import floats_into, indices, mask, null_string, strings
-from nnrun.data.cell_hints import as_called, number_hint, scoring_hint
+from nnrun.data.cell_hints import number_hint, scoring_hint
 from nnrun.data.number_patterns import NUMBER, NUMBER_WITH_DECIMAL_COMMA, NUMBER_WITH_SEPARATOR
 from nnrun.data.problems import DataProblems
 
@@ -113,8 +113,8 @@ class TextNumbers:
         if bad.any():
             hint = number_hint(column, texts[bad], self.present, self.thousands, column in problems.targets,
                                self.decimal, commas_are_decimal, several=len(problems.targets) > 1) \
-                if not problems.scoring else as_called(scoring_hint(column, texts[bad], self.thousands, self.decimal,
-                                                                    problems.options, column in problems.targets))
+                if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal,
+                                                          problems.options, column in problems.targets)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
 
