@@ -263,7 +263,8 @@ def test_several_targets_with_a_classification_loss_are_pointed_to_a_regression_
     with pytest.raises(UserError) as refused:  # CHURN's loss: categorical_crossentropy
         nnrun.train(config, data=(frame.drop(columns=["spend", "age"]), y), runs_root=tmp_path)
     assert "are not one-hot rows" in refused.value.message
-    assert refused.value.hint.startswith("for several values to predict, use a regression loss (mse, mae or huber)")
+    assert refused.value.hint.startswith("for several values to predict, use a regression loss (mse, mae or huber), "
+                                         "with data.source.task: regression where the source sets the task")
 
 
 def test_a_target_that_x_holds_too_is_refused_as_a_leak(tmp_path):

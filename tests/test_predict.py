@@ -366,6 +366,7 @@ def test_evaluate_data_refuses_mismatched_or_empty_targets(run_cli, tmp_path):
     (tmp_path / "renamed.csv").write_text("Sepal_Length,sepal_width,petal_length,petal_width,species\n1,2,3,4,setosa\n")
     result = run_cli("evaluate", "r", "--data", "renamed.csv")  # told as predict tells it: a misspelt column named
     assert "missing: 'sepal_length'; the input has 'Sepal_Length': misspelled?" in result.output
+    assert "; and the target beside them (species)" in " ".join(result.output.split())  # scoring needs it too
 
     meta = tmp_path / "r" / "meta.json"
     saved = json.loads(meta.read_text())

@@ -97,7 +97,13 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path, o
     names = saved.column_names()
     others = [h for h in header if h not in names]
     # The features first, told as predict tells them (a misspelt one named): without them nothing is scored.
-    accept_columns(header, names, str(source))
+    try:
+        accept_columns(header, names, str(source))
+    except UserError as missing:  # scoring needs the true values too
+        targets = saved.target_columns
+        missing.hint = f"{missing.hint}; and the target{'s' * (len(targets) != 1)} beside them" + \
+            (f" ({', '.join(targets)})" if targets else "")
+        raise
     if saved.target_names:
         return list(saved.target_names)
     if saved.target:

@@ -232,8 +232,8 @@ def class_labels(y: np.ndarray, origin: str) -> np.ndarray:
                            "(soft or smoothed labels)" if soft else ""),
                         hint="give each sample its class (y.argmax(axis=1) of such rows), and loss.label_smoothing "
                         "(0.1, say) to smooth them in training" if soft else "for several values to predict, use a "
-                        "regression loss (mse, mae or huber); a class per step of a sequence is not supported: give "
-                        "one class per sample")
+                        "regression loss (mse, mae or huber), with data.source.task: regression where the source "
+                        "sets the task; a class per step of a sequence is not supported: give one class per sample")
         return y.argmax(axis=1)
     if y.ndim != 1:
         raise UserError(f"{origin}: class labels must be one per sample (N,), (N, 1) or one-hot (N, K), "
