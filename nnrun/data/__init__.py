@@ -187,10 +187,14 @@ def text_warnings(name: str, texts, state: dict) -> list[str]:
 
     import numpy as np
 
-    from nnrun.data.text import OOV, tokenize
+    from nnrun.data.text import MAX_TOKENS, OOV, tokenize
 
-    words = [tokenize(text, state) for text in texts]
-    tokens = np.array([len(each) for each in words], np.int64)
+    counts: Counter = Counter()
+    tokens = np.empty(len(texts), np.int64)
+    for i, text in enumerate(texts):  # one pass, no text's tokens kept: a large corpus fits as it did
+        words = tokenize(text, state)
+        tokens[i] = len(words)
+        counts.update(words)
     warnings = []
     length, cut = state["length"], int((tokens > state["length"]).sum()) if len(tokens) else 0
     if cut > CUT_SHARE * len(tokens):
@@ -198,7 +202,6 @@ def text_warnings(name: str, texts, state: dict) -> list[str]:
         warnings.append(f"column '{name}': {cut:,} of {len(tokens):,} training texts ({cut / len(tokens):.0%}) have "
                         f"more than length: {length} tokens and are cut to their first {length} (the longest has "
                         f"{tokens.max():,}); data.source.text.length: {keeps} keeps 95% of them whole")
-    counts = Counter(token for each in words for token in each)
     counts.pop(OOV, None)
     kept = set(state["vocabulary"][2:])
     unknown = sum(n for token, n in counts.items() if token not in kept)
@@ -206,8 +209,9 @@ def text_warnings(name: str, texts, state: dict) -> list[str]:
         warnings.append(f"column '{name}': data.source.text.max_tokens: {state['max_tokens']:,} keeps the "
                         f"{len(kept):,} most frequent of the training split's {len(counts):,} distinct tokens; the "
                         f"rest, {unknown / sum(counts.values()):.0%} of its tokens, all read as [UNK], one input for "
-                        f"all of them: max_tokens: {len(counts) + 2:,} keeps every one (an embedding's input_dim at least "
-                        "that reads them all)")
+                        f"all of them: max_tokens: {min(len(counts) + 2, MAX_TOKENS):,} keeps "
+                        f"{'every one' if len(counts) + 2 <= MAX_TOKENS else 'the most it may'} (an embedding's "
+                        "input_dim at least that reads them all)")
     return warnings
 
 

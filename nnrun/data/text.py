@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from nnrun.specs import SPEC
 
 PADDING, OOV = "", "[UNK]"
+MAX_TOKENS = 10_000_000  # the largest vocabulary a text column may have
 _PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
 
 
@@ -39,7 +40,7 @@ class TextSpec(BaseModel):
 
     column: str = Field(description="The column holding the text.")
     tokens: Literal["word", "char"] = Field("word", description="Split into words (on white space) or characters.")
-    max_tokens: int = Field(20_000, ge=3, le=10_000_000,
+    max_tokens: int = Field(20_000, ge=3, le=MAX_TOKENS,
                             description="Vocabulary size, padding (0) and [UNK] (1) included; the embedding's input_dim.")
     length: int = Field(64, gt=0, le=100_000, description="Tokens per text: longer texts are cut, shorter ones padded with 0.")
     lowercase: bool = Field(True, description="Lower-case the text first.")
