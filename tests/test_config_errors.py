@@ -502,4 +502,4 @@ def test_weights_that_do_not_fit_in_memory_are_told_at_their_layer_in_float32(ru
     result = run_cli("validate", iris)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "model.layers.0: dense_0: its weights do not fit in memory (a 400000 x 100000 array, 149.0 GiB as " \
-           "float32); use fewer units or filters" in " ".join(result.output.split())
+           "float32); make it smaller (fewer units or filters" in " ".join(result.output.split())

@@ -597,6 +597,8 @@ def test_a_second_target_is_refused_not_taken_in_place_of_the_first(run_cli, tmp
     assert result.output.startswith("error: --target given 2 times (b, c): init writes a config for one target "
                                     "column\n  hint: name one.")
     assert "list them all in the config: data.source.target: [b, c]" in " ".join(result.output.split())
+    result = run_cli("init", "--data", tmp_path / "d.csv", "--target", "c", "--target", "c", "-o", "-")
+    assert "given 2 times" not in result.output  # one column named twice is that column
     assert not (tmp_path / "d.yaml").exists()
 
 

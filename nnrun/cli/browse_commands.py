@@ -192,14 +192,15 @@ def init(
                 data = Path(given)
             else:
                 dataset = given
-        if target and len(target) > 1:
-            raise UserError(f"--target given {len(target)} times ({', '.join(target)}): init writes a config for one "
-                            "target column", hint="name one. For one-hot columns, write the class names into one "
+        targets = list(dict.fromkeys(target or ()))  # one column named twice is that column
+        if len(targets) > 1:
+            raise UserError(f"--target given {len(targets)} times ({', '.join(targets)}): init writes a config for "
+                            "one target column", hint="name one. For one-hot columns, write the class names into one "
                             "column and name that; for several values to predict (a regression of several "
                             "targets), write it for one of them, then list them all in the config: "
-                            f"data.source.target: [{', '.join(target)}]")
+                            f"data.source.target: [{', '.join(targets)}]")
         notes: list[str] = []
-        written = write_starter(dataset, output, data, target[0] if target else None, notes, stdout=sys.stdout)
+        written = write_starter(dataset, output, data, targets[0] if targets else None, notes, stdout=sys.stdout)
         if written is not None:
             then = f"check it against the data with: nnrun validate {quoted(written)}" if data is not None else \
                 f"train it with: nnrun train {quoted(written)}"

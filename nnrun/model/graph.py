@@ -248,7 +248,8 @@ def compile_graph(layers: list[Layer], input_shape: Shape, loss=None, rng=None, 
             node.params = layer.init(in_shape, rng, dtype)
         except MemoryError as exc:  # told at its own layer, in the run's dtype (initializers draw in float64)
             problems.append(Problem(f"model.layers.{i}", f"{names[i]}: its weights do not fit in memory "
-                                                         f"({_weights_size(exc, dtype)}); use fewer units or filters"))
+                                                         f"({_weights_size(exc, dtype)}); make it smaller (fewer units or "
+                                                         "filters, an embedding's smaller input_dim)"))
             continue
         learning[names[i]] = node.need_dx or bool(set(node.params) - set(layer.state_params))
         nodes.append(node)
