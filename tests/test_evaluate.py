@@ -167,6 +167,13 @@ def test_tags_and_notes_may_be_edited_after_training(run_cli, tmp_path):
     resumed = run_cli("train", "--resume", run, "--set", "training.epochs=3", "-q")
     assert resumed.exit_code == 0, resumed.output
     assert len((run / "metrics.csv").read_text().splitlines()) == 4  # a header and three epochs
+    # With the config it was started from (no tags): the same run, its labels kept; a CI step retried is no error.
+    from trained import CONFIGS
+
+    again = run_cli("train", CONFIGS / "iris.yaml", "--resume", run, "--set", "training.epochs=4", "--set",
+                    "training.checkpoint.every_epochs=1", "-q")
+    assert again.exit_code == 0, again.output
+    assert "- promoted" in config.read_text() and "the baseline we ship" in config.read_text()
     config.write_text(config.read_text().replace("seed: 42", "seed: 43"))
     result = run_cli("evaluate", run)
     assert result.exit_code == 2 and "seed (42 -> 43)" in result.output, result.output

@@ -222,9 +222,15 @@ def test_resume_after_the_data_file_moved_says_to_put_it_back(run_cli, tmp_path)
     result = run_cli("train", "--resume", "run", "--set", "training.epochs=4")
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and f"data.source.path: {data}: no such file" in said
-    assert "hint: put the file back where it was, then resume; to train on the data where it is now, start a new " \
-           "run from the config with data.source.path set there (run/config.yaml)" in said
+    assert "hint: put the file back where it was, then resume; or resume with the path it has now, checked to be " \
+           "the same data: --set data.source.path=NEW" in said
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["epochs_completed"] == 2
+    # As the hint says: resumed where the data is now, and its config.yaml names it there, for evaluate after.
+    result = run_cli("train", "--resume", "run", "--set", "training.epochs=4", "--set",
+                     f"data.source.path={tmp_path / 'moved.csv'}")
+    assert result.exit_code == 0, result.output
+    assert str(tmp_path / "moved.csv") in (tmp_path / "run" / "config.yaml").read_text()
+    assert run_cli("evaluate", "run").exit_code == 0
 
 
 def test_resume_without_a_valid_checkpoint_is_an_error(run_cli, tmp_path):
@@ -643,3 +649,29 @@ def test_a_run_moved_with_its_project_evaluates_and_resumes_on_its_data_there(ru
     result = run_cli("evaluate", moved / "runs" / "x", "--force")
     assert result.exit_code == 2 and "the data no longer matches the run" in result.output, result.output
 
+
+
+def test_a_run_resumed_where_its_data_is_now_names_it_there_for_evaluate(tmp_path):
+    """Not only with more epochs: any resume told where the data is now writes it into
+    config.yaml (checked first to be the data it trained on), so evaluate finds it too."""
+    import shutil
+
+    import nnrun
+
+    shutil.copy(ROOT / "configs" / "data" / "fruit.csv", tmp_path / "fruit.csv")
+
+    class StopAtTwo:
+        def epoch_end(self, row):
+            self.epoch = row["epoch"]
+
+        def should_stop(self):
+            return getattr(self, "epoch", 0) >= 2
+
+    config = yaml.safe_load((ROOT / "configs" / "fruit.yaml").read_text())
+    config["data"]["source"]["path"] = str(tmp_path / "fruit.csv")
+    config["training"].update(epochs=4, early_stopping=None)
+    nnrun.train(config, run_dir=tmp_path / "run", hooks=StopAtTwo())
+    (tmp_path / "fruit.csv").rename(tmp_path / "moved.csv")
+    nnrun.resume(tmp_path / "run", overrides={"data.source.path": str(tmp_path / "moved.csv")})
+    assert str(tmp_path / "moved.csv") in (tmp_path / "run" / "config.yaml").read_text()
+    assert nnrun.evaluate(tmp_path / "run")["samples"] > 0

@@ -40,6 +40,7 @@ class RunRecord:
         self.training_threads: int | None = None  # BLAS threads of this process's training, once chosen
         self.active = True  # False while a reopened run has not yet restored a checkpoint
         self.extension: dict | None = None  # {"from", "to", "config"}: a resume that changes training.epochs
+        self.relocated = None  # the config with its data where a resume was told it is now: config.yaml says so
         self.command: str | None = None  # a resume's command line, where not this process's (a sweep's trial)
         # A resume's warnings (stale exports, another machine), told by fit once a checkpoint
         # is restored: a resume refused there has changed nothing to warn of.
@@ -188,12 +189,13 @@ class RunRecord:
             RunRecord.write_preprocessing(self.run, self.lost_preprocessing)
             self.resume_notes.append(f"{self.run.preprocess} was {what}; it is written again from the run's data, "
                                      "as the run first wrote it")
-        if self.extension:
-            config = self.extension["config"]
+        if self.extension or self.relocated is not None:
+            config = self.extension["config"] if self.extension else self.relocated
             files.atomic_write(self.run.config, dump_yaml(config, self.run.path).encode())
             self.meta["config_hash"] = run_config_hash(config, self.run.path)
             self.meta["trained_config_hash"] = trained_config_hash(config, self.run.path)
             self.meta["run_dir"] = str(self.run.path.resolve())  # where config.yaml's paths were written
+        if self.extension:
             entry["epochs"] = {"from": self.extension["from"], "to": self.extension["to"]}
         if self.extension or self.meta.get("stopped_by") == "hook":  # an end it trains on past: no longer the run's
             for key in ("final", "best_epoch", "stopped_early", "stopped_by"):

@@ -4,7 +4,9 @@
 
 The run directory is locked, stale temporary files are removed, and the config is the
 run's own ``config.yaml``; a CONFIG or ``--set`` given as well must not change it (the
-refusal names the changed keys), except ``training.epochs``: a new epoch count extends
+refusal names the changed keys), except where its data is now (checked by the data's
+fingerprints, then written into ``config.yaml``), its tags and notes (the run's kept),
+and ``training.epochs``: a new epoch count extends
 (or shortens) the run, completed or not, and is written to its ``config.yaml`` once a
 checkpoint has been restored; a run that early stopping ended stays ended, and extending
 it is refused before anything is written. Training then restores the newest valid checkpoint,
@@ -19,7 +21,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from nnrun.config import load_config, resolved
+from nnrun.config import LABELS, load_config, resolved
 from nnrun.config.diff import config_differences, describe_changes, listed
 from nnrun.engine.experiment import as_loaded, build, changed_splits, given_splits_unset, resolve_paths, splits_differ
 from nnrun.engine.hooks import SilentHooks, TrainingHooks
@@ -27,7 +29,7 @@ from nnrun.engine.environment import environment
 from nnrun.engine.record import RunRecord
 from nnrun.engine.settled import unicode_unset_as
 from nnrun.engine.train import run_experiment
-from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, train_command
+from nnrun.errors import ConfigError, UserError, quoted, resume_command, said, setting, train_command
 from nnrun.store import checkpoints
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.leftovers import leftover_refusal
@@ -63,13 +65,15 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         if epochs is not None:
             record.extension = {"from": epochs[0], "to": epochs[1],  # told by fit
                                 "config": read_there(loaded.config, read_paths)}
+        elif config is not None or overrides:  # given where its data is now: its config.yaml names it there after
+            record.relocated = read_there(loaded.config, read_paths) if read_paths else None
         try:
             experiment = build(loaded, warm_start=False, read_paths=read_paths)  # the checkpoint brings the weights
         except ConfigError as error:
             if error.data_gone():
                 # Moved or gone: a run resumes on the very data it trained on (and checks it is).
-                error.hint = (f"put the file back where it was, then resume; to train on the data where it is now, "
-                              f"start a new run from the config with data.source.path set there ({path}/config.yaml)")
+                error.hint = (f"put the file back where it was, then resume; or resume with the path it has now, "
+                              f"checked to be the same data: {setting('data.source.path', 'NEW')}")
             raise
         check_same_splits(run_path, experiment)
         record.resume_notes = [*moved_notes, *resume_warnings(record, run_path, experiment.config.training.threads, 1)]
@@ -117,7 +121,9 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     split_files = now.data.source.given_splits() - now.data.split.model_fields_set
     before, after = resolved(resolve_paths(loaded)), resolved(given_splits_unset(now, split_files))
     after = _unicode_as_trained(_weights_as_trained(after, before, RunDir(path)), before)
-    changed = {key for key, _, _ in config_differences(before, after)}
+    # Tags and notes change nothing trained, and may be edited in the run afterwards: the run's are kept.
+    labels = {key for key, _, _ in config_differences(before, after) if key.split(".")[0] in LABELS}
+    changed = {key for key, _, _ in config_differences(before, after)} - labels
     files = {f"data.source.{key}" for key in now.data.source.path_fields} & changed if \
         type(now.data.source) is type(loaded.config.data.source) else set()
     paths = {key.removeprefix("data.source."): getattr(now.data.source, key.removeprefix("data.source."))
@@ -127,16 +133,18 @@ def _allowed_changes(path: Path, loaded, config, overrides):
     if changed - files == {"training.epochs"}:
         recorded = getattr(loaded.config.data.source, "text", None)  # what an unset unicode became in the run
         unicode_unset_as(given, getattr(recorded, "unicode", None))
+        given.config = given.config.model_copy(update={label: getattr(loaded.config, label) for label in LABELS})
         return given, (before["training"]["epochs"], after["training"]["epochs"]), paths
-    allowed = ("training.epochs ", *(f"{key} " for key in files))  # where the data is: checked by its fingerprint
+    # Where the data is: checked by its fingerprint.
+    allowed = ("training.epochs ", *(f"{key} " for key in [*files, *LABELS]))
     changes = [c for c in describe_changes(before, after) if not c.startswith(allowed)]
     source = said("--set", "overrides") if config is None else f"{config} with {said('--set', 'overrides')}" \
         if overrides else str(config)
     raise UserError(
         f"{source}: differs from the config of the run {path} in {len(changes)} "
         f"place{'s' if len(changes) != 1 else ''}:{listed(changes)}",
-        hint="a resumed run keeps its config, except training.epochs (to train it longer): leave out the "
-        f"other changes, or start a new run with `{train_command('CONFIG')}`",
+        hint="a resumed run keeps its config, except training.epochs (to train it longer) and where its data "
+        f"is now: leave out the other changes, or start a new run with `{train_command('CONFIG')}`",
     )
 
 
