@@ -141,8 +141,13 @@ def test_a_loss_cannot_rank_trials_that_scale_the_target_differently(run_cli, tm
     (tmp_path / "base.yaml").write_text(regression.replace("EPOCHS", "2"))
     result = run_cli("validate", "sweep.yaml")
     assert result.exit_code == 2
-    assert ("metric: 'val_loss' is in other units in trials with and without data.target_scale, so it cannot rank "
-            "them; use val_mae") in " ".join(result.output.split())
+    assert ("metric: 'val_loss' is in other units in trials of another data.target_scale (none, standardize), so it "
+            "cannot rank them; use val_mae") in " ".join(result.output.split())
+    # One scale in every trial is one unit: a constant log1p ranks by the loss as well as any other setting.
+    (tmp_path / "sweep.yaml").write_text((tmp_path / "sweep.yaml").read_text().replace(
+        "{type: choice, values: [none, standardize]}", "[log1p]"))
+    result = run_cli("validate", "sweep.yaml")
+    assert "cannot rank them" not in result.output, result.output
 
 
 def test_grid_search_needs_values_for_every_parameter(run_cli, tmp_path):

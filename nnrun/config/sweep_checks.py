@@ -225,13 +225,15 @@ def check_metric(located: LoadedSweep, config) -> list[Problem]:
     # told once the data is read (nnrun.commands.sweep.checks.check_sweep).
     columns = names + [f"val_{n}" for n in names]
     metric = located.metric
-    if metric in ("loss", "val_loss") and "data.target_scale" in located.parameters:
-        # With the target standardized the loss is in standardized units, without it in the
-        # target's own: one ranking would compare 0.01 with 800,000.
+    spec = located.parameters.get("data.target_scale")
+    scales = sorted({str(value) for value in spec.extremes()}) if spec is not None else []
+    if metric in ("loss", "val_loss") and len(scales) > 1:
+        # Each scale's loss is in its own units (the target's, standardized, of its log1p):
+        # one ranking would compare 0.01 with 800,000. One scale in every trial is one unit.
         in_units = [m for m in config.metrics if m in ("mae", "rmse", "mape", "r2")]
         use = f"val_{in_units[0]}" if in_units else "val_mae (add mae to the base config's metrics)"
-        return [located.problem("metric", f"'{metric}' is in other units in trials with and without "
-                                          f"data.target_scale, so it cannot rank them; use {use}")]
+        return [located.problem("metric", f"'{metric}' is in other units in trials of another data.target_scale "
+                                          f"({', '.join(scales)}), so it cannot rank them; use {use}")]
     if metric not in columns:
         return [_not_a_column(located, names, columns, getattr(config.loss, "task", None))]
     return _mode_against_metric(located)
