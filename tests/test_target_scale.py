@@ -221,6 +221,15 @@ def test_log1p_refuses_targets_at_or_below_minus_one_and_a_saved_scale_of_the_ot
     run = nnrun.train(_config(target_scale="log1p"), data=(x, y), run_dir=tmp_path / "r", quiet=True).run_dir
     with pytest.raises(UserError, match="1 target at -1 or below, which a model that learned log"):
         nnrun.load(run).evaluate(x[:20], below)
+    # A labelled file: told with its name and the lines that hold them.
+    import pandas as pd
+
+    pd.DataFrame(x[:20], columns=[f"x{i}" for i in range(4)]).assign(target=below).to_csv(tmp_path / "below.csv",
+                                                                                           index=False)
+    with pytest.raises(UserError) as caught:
+        nnrun.evaluate(run, data=tmp_path / "below.csv")
+    assert str(caught.value).startswith(f"{tmp_path / 'below.csv'}: 1 row with a target at -1 or below (line 5), "
+                                        "which a model that learned log(1 + target)")
     path = Path(run) / "preprocess.json"
     saved = json.loads(path.read_text())
     path.write_text(json.dumps({**saved, "target_scale": {**saved["target_scale"], "log1p": False}}))

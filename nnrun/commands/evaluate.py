@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from nnrun.commands.inputs import archive_names, check_unknown, read_labelled
 from nnrun.config import anchored, load_config
 from nnrun.data import Dataset
@@ -129,6 +131,14 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
     check_unknown(unknown, saved, named, run_dir)
     x, y, notes, lines = read_labelled(source, saved, trained.output_width, written, unknown,
                                        archive_names(config))
+    if saved.target_scale is not None and saved.target_scale.log1p and len(y) and (low := np.asarray(y) <= -1).any():
+        at = np.flatnonzero(low.reshape(len(y), -1).any(axis=1))  # a target at -1 or below has no log1p
+        where = ", ".join(str(lines[i]) if lines is not None else str(i) for i in at[:5]) + (", ..." if len(at) > 5
+                                                                                             else "")
+        raise UserError(f"{source}: {len(at)} row{'s' * (len(at) != 1)} with a target at -1 or below "
+                        f"({'line' if lines is not None else 'row'}{'s' * (len(at) != 1)} {where}), which a model "
+                        "that learned log(1 + target) (data.target_scale: log1p) cannot score",
+                        hint="leave those rows out, and score the others")
     data = Dataset(trained.prepare(x, source=str(source), lines=lines), y, saved.task, saved.feature_names,
                    saved.class_names, target_names=tuple(saved.target_names or ()) or None)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y, threshold=threshold)
