@@ -51,7 +51,8 @@ LABELS = ("tags", "notes")  # they change nothing trained: a run's may be edited
 def trained_config_hash(config: Config, folder: Path) -> str:
     """:func:`run_config_hash` of the settings that train, the labels left out (meta.json's
     ``trained_config_hash``): a run tagged ``promoted`` afterwards still describes its weights."""
-    return run_config_hash(config.model_copy(update={"tags": [], "notes": None}), folder)
+    unlabelled = {label: Config.model_fields[label].get_default(call_default_factory=True) for label in LABELS}
+    return run_config_hash(config.model_copy(update=unlabelled), folder)
 
 
 def portable(config: Config, folder: Path) -> Config:

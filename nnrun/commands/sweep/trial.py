@@ -130,10 +130,10 @@ def resume_where_killed(swept, previous: list) -> list[str]:
     failed, with its time. Their ids (the killed ones)."""
     killed = []
     for trial in (t for t in previous if t.status == "failed"):
-        if not (swept.trial_dir(trial.id) / "meta.json").is_file():
+        recorded = _recorded(swept, trial)
+        if recorded is None:
             continue  # failed before its run began: nothing to resume
-        recorded = read_outcome(swept.trial_dir(trial.id), swept.sweep)
-        if recorded["status"] in ("running", "interrupted"):
+        if recorded["status"] in KILLED:
             trial.status, trial.message = "interrupted", ""
             killed.append(trial.id)
         else:  # finished by hand since: completed, or failed of its own (a NaN), as its run says
@@ -147,9 +147,18 @@ def stopped_from_outside(swept, trial) -> bool:
     """Whether ``trial`` stopped short for no reason of its run's own: its process
     interrupted, or killed as it trained (see :func:`resume_where_killed`); a resumed
     sweep finishes it."""
-    if trial.status != "failed" or not (swept.trial_dir(trial.id) / "meta.json").is_file():
-        return trial.status == "interrupted"
-    return read_outcome(swept.trial_dir(trial.id), swept.sweep)["status"] in ("running", "interrupted")
+    recorded = _recorded(swept, trial) if trial.status == "failed" else None
+    return trial.status == "interrupted" if recorded is None else recorded["status"] in KILLED
+
+
+KILLED = ("running", "interrupted")  # what a failed trial's own run says where its process was killed as it trained
+
+
+def _recorded(swept, trial) -> dict | None:
+    """What a trial's own run recorded (see :func:`read_outcome`); None before it began."""
+    if not (swept.trial_dir(trial.id) / "meta.json").is_file():
+        return None
+    return read_outcome(swept.trial_dir(trial.id), swept.sweep)
 
 
 def _previous_state(path: Path) -> str | None:
