@@ -283,6 +283,11 @@ def test_a_target_that_x_holds_too_is_refused_as_a_leak(tmp_path):
     result = nnrun.train(config, data=(pd.DataFrame(plain), pd.DataFrame(plain * 2)), run_dir=tmp_path / "unnamed")
     assert nnrun.load(result.run_dir).predict(pd.DataFrame(plain[:1])).value_columns == ("prediction_0",
                                                                                          "prediction_1")
+    # Unnamed, so a file's columns cannot say which target is which: never features '0' and '1' taken for them.
+    assert json.loads((result.run_dir / "preprocess.json").read_text())["target_names"] is None
+    pd.DataFrame(plain).to_csv(tmp_path / "features.csv", index=False)
+    with pytest.raises(UserError, match="which its training data did not name"):
+        nnrun.evaluate(result.run_dir, data=tmp_path / "features.csv")
 
 
 def test_a_table_of_numbers_alone_still_trains_from_exact_arrays(tmp_path):

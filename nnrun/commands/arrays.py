@@ -83,14 +83,15 @@ def train_on_arrays(config, data, validation=None, *, overrides=(), run_dir=None
     probe = as_loaded(config, overrides + source_overrides(Path(DATA_FILE), "classification", validation is not None))
     task = _task(probe, task_given)
     arrays = {**_pair(data, "data", "x", "y", task)}
+    width = arrays["y"].shape[1] if arrays["y"].ndim == 2 else 1
     if names is not None:  # a DataFrame's: predict then takes columns by name, in any order
         arrays["feature_names"] = np.array(names, dtype=str)
-        refuse_leak(given_names(data[1], arrays["y"].shape[1] if arrays["y"].ndim == 2 else 1), names)
-    # Several targets, named: predictions are named by them, and evaluate takes y by name.
-    if targets := table_column_names(data[1]) if task == "regression" and arrays["y"].ndim == 2 else None:
+        refuse_leak(given_names(data[1], width, names), names)
+    # Several targets, named (not by pandas' positions): predictions are named by them, evaluate takes y by name.
+    if targets := given_names(data[1], width, names or ()) if task == "regression" and width > 1 else None:
         arrays["target_names"] = np.array(targets, dtype=str)
     if validation is not None:
-        if targets and table_column_names(validation[1]) not in (None, targets):
+        if targets and given_names(validation[1], width, names or ()) not in ([], targets):
             raise UserError(f"validation: its y columns are not data's ({', '.join(targets)}), in that order",
                             hint="select them alike: y[columns]")
         arrays.update(_pair(validation, "validation", "x_validation", "y_validation", task))

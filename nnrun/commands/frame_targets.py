@@ -30,7 +30,7 @@ def target_columns(y, names: list[str], width: int) -> list[str]:
     DataFrame's column names, else 0, 1, ... (in the outputs' order: prediction_0, ...
     as for arrays). A name y gives that x's columns have too is refused: the model would
     read the very values it is to predict; one of nnrun's own is made another."""
-    given = given_names(y, width)
+    given = given_names(y, width, names)
     refuse_leak(given, names)
     labels = given or (["target"] if width == 1 else [str(i) for i in range(width)])
     made = []
@@ -41,13 +41,16 @@ def target_columns(y, names: list[str], width: int) -> list[str]:
     return made
 
 
-def given_names(y, width: int) -> list[str]:
+def given_names(y, width: int, features=()) -> list[str]:
     """The names y gives its targets: a named Series's, a one-column DataFrame's column's,
-    or a DataFrame's columns (``width`` of them); none for arrays and lists, nor for the
-    positions pandas labels an unnamed table's columns with (``pd.DataFrame(y)``: 0, 1)."""
+    or a DataFrame's columns (``width`` of them); none for arrays and lists. Labels that
+    are no text (``pd.DataFrame(y)``'s 0, 1) name the targets as text ('0', '1'), unless
+    x's ``features`` carry the same ones: then both are pandas' positions, not names."""
     name, columns = getattr(y, "name", None), list(getattr(y, "columns", ()))
     if not all(isinstance(column, str) and column for column in columns):
-        return []
+        columns = [str(column) for column in columns]
+        if set(columns) & {str(feature) for feature in features}:
+            return []
     if name is None and len(columns) == 1:  # y[["price"]]: price
         return columns
     if isinstance(name, str) and name:
