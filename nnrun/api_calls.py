@@ -51,6 +51,7 @@ def from_python(function):
 
 # A file-reading option of evaluate, as a message written for the command line names it.
 READING_OPTION = re.compile(r"--(decimal|thousands|delimiter|encoding) ('[^']*'|[\w-]+)")
+KEYWORD_OPTION = re.compile(r"--(decimal|thousands|delimiter|encoding|unknown|threshold|workers)\b(?!-)")
 
 
 def as_called(text: str) -> str:
@@ -59,7 +60,8 @@ def as_called(text: str) -> str:
     ``--thousands none`` ``thousands=''``, ``--thousands space`` ``thousands=' '``."""
     words = {"space": "' '", "none": "''"}
     value = lambda given: words.get(given, given if given.startswith("'") else repr(given))  # noqa: E731
-    return READING_OPTION.sub(lambda found: f"{found[1]}={value(found[2])}", text)
+    given = READING_OPTION.sub(lambda found: f"{found[1]}={value(found[2])}", text)
+    return KEYWORD_OPTION.sub(lambda found: found[1], given)  # '--thousands: ...', as the keyword
 
 
 def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> None:
