@@ -112,3 +112,13 @@ def test_a_target_of_words_among_several_is_told_to_be_predicted_apart(run_cli, 
     out = " ".join(result.output.split())
     assert result.exit_code == 2 and "hint: 'city', one of the targets, holds words like" in out
     assert "leave it out of data.source.target, and predict it with a model of its own (a classification loss)" in out
+
+
+def test_a_file_of_targets_alone_and_an_empty_file_of_several_targets_are_told(run_cli, tmp_path):
+    result = run_cli("train", config(tmp_path, ["price,rent", "1,2", "3,4"]), "-q", "--run-dir", tmp_path / "run",
+                     "--set", "data.source.id=[]", "--set", "data.source.categorical=[]")
+    assert result.exit_code == 2 and "no feature columns besides the targets 'price', 'rent'" in result.output
+    lines = [HEADER, *[row.rsplit(",", 2)[0] + ",," for row in houses()[1:]]]  # no target anywhere
+    result = run_cli("train", config(tmp_path, lines, ", missing_target: drop"), "-q", "--run-dir", tmp_path / "r2")
+    assert result.exit_code == 2 and "has an empty 'price' or 'rent', and missing_target: drop left none" in \
+        " ".join(result.output.split())

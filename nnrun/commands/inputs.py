@@ -98,7 +98,8 @@ def _target_column(header: list[str], saved: SavedPreprocessing, source: Path, o
     others = [h for h in header if h not in names]
     # The features first, told as predict tells them (a misspelt one named): without them nothing is scored.
     try:
-        accept_columns(header, names, str(source))
+        unnamed = not saved.columns and names == [f"x{i}" for i in range(len(names))]  # arrays without names
+        accept_columns(header, names, str(source), unnamed=unnamed, shape=tuple(saved.input_shape))
     except UserError as missing:  # scoring needs the true values too
         targets = saved.target_columns
         missing.hint = f"{missing.hint}; and the target{'s' * (len(targets) != 1)} beside them" + \
