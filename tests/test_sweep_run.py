@@ -868,3 +868,24 @@ def test_a_sweep_stopped_from_python_is_a_keyboard_interrupt_as_a_runs_is(tmp_pa
         nnrun.sweep(write_sweep(tmp_path))
     assert isinstance(caught.value, KeyboardInterrupt) and caught.value.message == "the sweep stopped"
     assert caught.value.hint == "resume it with: nnrun.sweep(resume='out')"
+
+
+def test_a_trial_whose_sweep_died_exits_as_killed_not_as_failed(monkeypatch):
+    """Between the sweep's SIGKILL and the death signal it sends its trials, a trial that
+    writes its epoch to the closed pipe leaves as that signal would take it: no failure
+    of its own recorded, so --resume resumes it (it was once recorded '[Errno 32] Broken pipe')."""
+    from nnrun.commands.sweep import worker
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    exits = []
+    monkeypatch.setattr(worker.sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(worker.os, "_exit", lambda code: exits.append(code) or (_ for _ in ()).throw(SystemExit(code)))
+    with pytest.raises(SystemExit):
+        worker.send({"epoch": 3, "row": {}})
+    assert exits == [1]

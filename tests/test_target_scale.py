@@ -222,10 +222,8 @@ def test_log1p_refuses_targets_at_or_below_minus_one_and_a_saved_scale_of_the_ot
     with pytest.raises(UserError, match="1 target at -1 or below, which a model that learned log"):
         nnrun.load(run).evaluate(x[:20], below)
     # A labelled file: told with its name and the lines that hold them.
-    import pandas as pd
-
-    pd.DataFrame(x[:20], columns=[f"x{i}" for i in range(4)]).assign(target=below).to_csv(tmp_path / "below.csv",
-                                                                                           index=False)
+    rows = [",".join(f"{v:.6f}" for v in (*sample, target)) for sample, target in zip(x[:20], below)]
+    (tmp_path / "below.csv").write_text("x0,x1,x2,x3,target\n" + "\n".join(rows) + "\n")
     with pytest.raises(UserError) as caught:
         nnrun.evaluate(run, data=tmp_path / "below.csv")
     assert str(caught.value).startswith(f"{tmp_path / 'below.csv'}: 1 row with a target at -1 or below (line 5), "

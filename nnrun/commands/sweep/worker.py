@@ -35,8 +35,11 @@ def _die_with_parent() -> None:
 
 
 def send(message: dict) -> None:
-    sys.stdout.write(MARK + json.dumps(message, default=float) + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(MARK + json.dumps(message, default=float) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the sweep died (SIGKILL), and its death's SIGKILL has not reached us yet:
+        os._exit(1)  # gone as that signal would take us, not as a trial that failed of its own (--resume resumes it)
 
 
 def main(argv: list[str]) -> int:
