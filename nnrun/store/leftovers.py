@@ -78,13 +78,15 @@ def leftover_of(path: str | Path, locked: bool = False, prefer: str = "run") -> 
     for folder in ("checkpoints", "trials"):  # a checkpoint, a trial's folder: something was learned
         inside = path / folder
         if inside.exists() and (inside.is_symlink() or not inside.is_dir() or
-                                any(not _cut_write(entry, CHECKPOINT_NAMES) for entry in inside.iterdir())):
+                                any(not _cut_write(entry, CHECKPOINT_FILE) for entry in inside.iterdir())):
             return None
     empty = _no_row(path / "metrics.csv") and _no_row(path / "trials.csv") and _not_completed(path / "meta.json")
     return kind if empty else None
 
 
-CHECKPOINT_NAMES = re.compile(r"epoch-\d+\.safetensors")
+# A checkpoint's file name (checkpoints/epoch-000012.safetensors): here, where a start cut short is told
+# from a run that learned something, and through RunDir (which imports it) everywhere else.
+CHECKPOINT_FILE = re.compile(r"epoch-(\d{6,})\.safetensors")
 
 
 def _head(file: Path) -> str:

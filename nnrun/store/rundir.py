@@ -25,12 +25,11 @@ from pathlib import Path
 from nnrun.errors import UserError, resume_command, said
 from nnrun.store import files
 from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
-from nnrun.store.leftovers import remove_unstarted, started_nothing
+from nnrun.store.leftovers import CHECKPOINT_FILE, remove_unstarted, started_nothing
 from nnrun.store.lock import LOCK_FILE, RunLock, held_by, is_held
 from nnrun.store.run_hints import runs_hint, sweep_hint
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-CHECKPOINT_FILE = re.compile(r"epoch-(\d{6,})\.safetensors")  # checkpoints/epoch-000012.safetensors
 
 
 def checkpoint_name(epoch: int) -> str:
