@@ -23,7 +23,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from nnrun.api_calls import from_python
+from nnrun.api_calls import from_python, run_path
 from nnrun.api_sweep import SweepResult, sweep
 from nnrun.commands.arrays import train_on_arrays
 from nnrun.commands.evaluate import evaluate as _evaluate
@@ -85,7 +85,7 @@ def resume(run_dir: str | Path, *, overrides=(), quiet: bool = True, hooks: Trai
     _one_process("nnrun.resume")
     _check_options(quiet=quiet)
     settings = as_settings(overrides)
-    path = _run_path(run_dir, "run_dir")
+    path = run_path(run_dir, "run_dir")
     with _progress(quiet, hooks) as hooks, _interrupts():
         try:
             return resume_training(path, overrides=settings, hooks=hooks, command=command)
@@ -163,19 +163,7 @@ def load(run_dir: str | Path) -> TrainedModel:
     """A trained run, ready to ``predict`` and ``evaluate`` (see :class:`TrainedModel`).
     An interrupted or killed run loads the weights of its newest valid checkpoint and
     says so in ``weights_note``."""
-    return TrainedModel.load(_run_path(run_dir, "run_dir"))
-
-
-def _run_path(value, name: str):
-    """A run directory given as a path (any ``os.PathLike``) or its text; anything else is
-    a clear error."""
-    if not isinstance(value, (str, os.PathLike)):
-        from nnrun.errors import UserError
-
-        raise UserError(f"{name}: expected the path of a run directory, got {type(value).__name__}",
-                        hint="a folder such as \"runs/iris-20260101-120000\" (what nnrun.train returns as "
-                             "result.run_dir)")
-    return Path(value)
+    return TrainedModel.load(run_path(run_dir, "run_dir"))
 
 
 @from_python
@@ -191,7 +179,7 @@ def evaluate(run_dir: str | Path, split: str = "test", data: str | Path | None =
     "error") treats its categories training never saw, as ``nnrun evaluate --data`` takes
     them. Arrays in memory are scored by ``nnrun.load(run_dir).evaluate(x, y)``, which
     has no file to name a report after."""
-    run_dir = _run_path(run_dir, "run_dir")
+    run_dir = run_path(run_dir, "run_dir")
     if not isinstance(split, str):
         from nnrun.errors import UserError
 

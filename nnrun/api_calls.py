@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import re
+from pathlib import Path
 
 from nnrun.errors import NnrunError
 
@@ -89,3 +91,15 @@ def _check_arguments(name: str, signature: inspect.Signature, args: tuple, kwarg
         raise UserError(f"nnrun.{name}(): {what}; it takes {', '.join(taken)}",
                         hint=f"give {'; '.join(dict.fromkeys(places))}" if places else
                         f"help(nnrun.{name}) says what each argument is") from None
+
+
+def run_path(value, name: str, what: str = "a run directory"):
+    """A folder or file (``what``) given as a path (any ``os.PathLike``) or its text;
+    anything else is a clear error."""
+    if not isinstance(value, (str, os.PathLike)):
+        from nnrun.errors import UserError
+
+        raise UserError(f"{name}: expected the path of {what}, got {type(value).__name__}",
+                        hint="a folder such as \"runs/iris-20260101-120000\" (what nnrun.train returns as "
+                             "result.run_dir)" if what == "a run directory" else None)
+    return Path(value)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from nnrun.api_calls import from_python
+from nnrun.api_calls import from_python, run_path
 from nnrun.commands.sweep.runner import SweepResult
 
 
@@ -41,6 +41,10 @@ def sweep(sweep_file: str | Path | None = None, *, resume: str | Path | None = N
 
     if not isinstance(quiet, bool):  # "no" is no False
         raise UserError(f"quiet: expected True or False, got {quiet!r}")
+    sweep_file = run_path(sweep_file, "sweep_file", "a sweep file") if sweep_file is not None else None
+    resume = run_path(resume, "resume", "a sweep directory") if resume is not None else None
+    run_dir = run_path(run_dir, "run_dir", "a folder") if run_dir is not None else None
+    runs_root = run_path(runs_root, "runs_root", "a folder")
     if sweep_file is None and resume is None:
         raise UserError("sweep: give a sweep file, or resume= a sweep directory to finish",
                         hint="nnrun.sweep(\"configs/sweeps/iris.yaml\")")

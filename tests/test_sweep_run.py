@@ -847,6 +847,8 @@ def test_a_sweep_from_python_returns_its_trials_and_best_and_resumes(tmp_path, c
         nnrun.sweep(sweep_file, workers=0)
     with pytest.raises(UserError, match=re.escape("sweep: give a sweep file, or resume= a sweep directory to finish")):
         nnrun.sweep()
+    with pytest.raises(UserError, match=re.escape("resume: expected the path of a sweep directory, got int")):
+        nnrun.sweep(resume=123)
     with pytest.raises(UserError, match=re.escape("quiet: expected True or False, got 'no'")):
         nnrun.sweep(sweep_file, quiet="no")
     with pytest.raises(UserError, match=re.escape("run_dir: not with resume; a resumed sweep goes on in its own")):
