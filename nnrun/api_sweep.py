@@ -48,8 +48,6 @@ def sweep(sweep_file: str | Path | None = None, *, resume: str | Path | None = N
     if sweep_file is None and resume is None:
         raise UserError("sweep: give a sweep file, or resume= a sweep directory to finish",
                         hint="nnrun.sweep(\"configs/sweeps/iris.yaml\")")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 1024):
-        raise UserError(f"workers: expected a whole number from 1 to 1024, got {workers!r}")
     view = make_view() if not quiet else QuietSweepView(OutputConsole(file=io.StringIO()))  # warnings: stderr
     try:
         return run_sweep(sweep_file, resume=resume, view=view, runs_root=runs_root, run_dir=run_dir, workers=workers)

@@ -339,6 +339,24 @@ def test_more_workers_than_cpus_is_warned_of(run_cli, tmp_path, monkeypatch):
     assert "warning" not in run_cli("validate", "sweep.yaml").output  # two trials: never more than two at once
     write_sweep(tmp_path)
     assert "warning" not in run_cli("validate", "sweep.yaml").output
+    from nnrun.commands.sweep.local import crowded_workers
+    from nnrun.config.sweep import LocalExecutor
+
+    # Given with --workers, the warning names the option, not the file's key.
+    assert crowded_workers(LocalExecutor(workers=8), 4, given=8).startswith(
+        "--workers: 4 trials at once on 2 CPUs")
+    assert crowded_workers(LocalExecutor(workers=8), 4, given=8).endswith(
+        "give --workers 2 or leave it out to run one trial per CPU")
+
+
+@pytest.mark.parametrize("workers", ["0", "2000", "two"])
+def test_a_workers_option_out_of_bounds_is_one_clear_error(run_cli, tmp_path, workers):
+    write_sweep(tmp_path)
+    result = run_cli("sweep", "sweep.yaml", "--workers", workers)
+    assert result.exit_code == 2, result.output
+    if workers != "two":  # typer's own: not a whole number
+        assert f"--workers: expected a whole number from 1 to 1024, got {workers}" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
 
 
 def test_trials_scored_on_different_validation_rows_or_on_their_training_rows_are_warned_of(run_cli, tmp_path):

@@ -23,7 +23,7 @@ def sweep(
         show_default=False,
     ),
     workers: Optional[int] = typer.Option(
-        None, "--workers", min=1, max=1024, help="Trials at once on this machine, in place of the sweep file's "
+        None, "--workers", help="Trials at once on this machine, in place of the sweep file's "
         "executor.workers (a resumed sweep too: no trial's result changes with them).", show_default=False,
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print no trial's progress, only failed trials, the leaderboard and the summary."),

@@ -38,7 +38,7 @@ from nnrun.config.schema import Section
 from nnrun.config.sweep_space import (PARAMETER_PATH, Grid, ParameterSpec, Search, plan_as_written,
                                       plan_problems)
 from nnrun.config.yaml_reader import read_yaml
-from nnrun.errors import Problem, UserError, quoted
+from nnrun.errors import Problem, UserError, quoted, said
 from nnrun.specs import tagged_union
 
 PLAN_CHECKED = "plan_checked"  # validation context: read_sweep_file checks the plan on the file itself
@@ -64,11 +64,15 @@ class Median(Section):
 SchedulerSpec = tagged_union((Asha, Median))
 
 
+# Trial processes at once on one machine; a larger count is a typo (each trial is a process).
+MAX_WORKERS = 1024
+
+
 class LocalExecutor(Section):
     """Trial processes on this machine, each with one BLAS thread."""
 
     type: Literal["local"] = "local"
-    workers: int | None = Field(None, ge=1, le=1024, description="Trials at once. Default: the number of CPUs.")
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS, description="Trials at once. Default: the number of CPUs.")
 
 
 class RayExecutor(Section):
@@ -164,6 +168,7 @@ class LoadedSweep:
     parameters: dict = field(default_factory=dict)
     metric: str | None = None
     base_written: str | None = None  # base: as the file writes it (absolute in a sweep directory's sweep.yaml)
+    workers_given: int | None = None  # --workers, in place of executor.workers (see with_workers)
 
     def locator(self) -> LoadedConfig:
         return LoadedConfig(None, self.source, self.values, self.keys, {}, self.lines)  # type: ignore[arg-type]
@@ -276,14 +281,21 @@ def json_schema() -> dict:
 
 
 def with_workers(located, workers: int | None):
-    """``located`` (a LoadedSweep, or anything holding a valid ``sweep``) with ``workers``
-    trials at once on its local executor (``nnrun sweep --workers``); Ray's are its own."""
-    if workers is None or located.sweep is None:
+    """``located`` (a LoadedSweep, or a SweepDir: anything holding a valid ``sweep``) with
+    ``workers`` trials at once on its local executor (``nnrun sweep --workers``, or
+    ``workers=`` from Python), checked as the sweep file's are; Ray's are its own."""
+    if workers is None:
+        return located
+    option = said("--workers", "workers")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise UserError(f"{option}: expected a whole number from 1 to {MAX_WORKERS}, got {workers!r}")
+    if located.sweep is None:  # the file's own problems are told first
         return located
     if located.sweep.executor.type != "local":
-        raise UserError(f"--workers: the sweep runs its trials on Ray (executor: {located.sweep.executor.type}), "
+        raise UserError(f"{option}: the sweep runs its trials on Ray (executor: {located.sweep.executor.type}), "
                         "which starts as many at once as executor.max_concurrent_trials says",
                         hint="set max_concurrent_trials in the sweep file's executor")
     located.sweep = located.sweep.model_copy(update={"executor": located.sweep.executor.model_copy(
         update={"workers": workers})})
+    located.workers_given = workers
     return located

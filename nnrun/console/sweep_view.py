@@ -130,7 +130,7 @@ class SweepView:
         for trial in swept.killed:
             self.say(f"  trial {trial}: its process was killed as it trained; resumed from its last checkpoint, or "
                      "started again where it kept none")
-        _warn_of_waste(sweep, swept.data_warnings)
+        _warn_of_waste(sweep, swept.data_warnings, swept.workers_given)
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -248,7 +248,7 @@ class QuietSweepView(SweepView):
 
     def begin(self, swept, state) -> None:
         self.swept, self.state = swept, state
-        _warn_of_waste(swept.sweep, swept.data_warnings)
+        _warn_of_waste(swept.sweep, swept.data_warnings, swept.workers_given)
 
     def started(self, trial) -> None: ...
 
@@ -284,12 +284,12 @@ def print_checked(console: Console, path, checked: dict) -> None:
     _warn_of_waste(sweep, checked["warnings"])
 
 
-def _warn_of_waste(sweep, data_warnings=()) -> None:
+def _warn_of_waste(sweep, data_warnings=(), workers_given: int | None = None) -> None:
     """What makes a sweep waste its time or rank misleadingly, said before it starts
     (see :mod:`nnrun.commands.sweep.advice`), and what its base config's data needs said
     (rows skipped, ...), which every trial would say again in its own run."""
     from nnrun.commands.sweep.advice import sweep_warnings
     from nnrun.console.output import say_note
 
-    for warning in (*data_warnings, *sweep_warnings(sweep)):
+    for warning in (*data_warnings, *sweep_warnings(sweep, workers_given)):
         say_note(warning, "warning")

@@ -25,8 +25,10 @@ ENCODING_PATHS = tuple(f"data.source.{key}" for key in ("text", "categorical", "
                                                        "thousands", "strip_signs"))
 
 
-def sweep_warnings(sweep: SweepConfig) -> list[str]:
-    warnings = [repeated_draws(sweep), crowded_workers(sweep.executor, sweep.trial_count), _moving_yardstick(sweep),
+def sweep_warnings(sweep: SweepConfig, workers_given: int | None = None) -> list[str]:
+    """``workers_given``: the trials at once came from ``--workers``, not the file."""
+    warnings = [repeated_draws(sweep), crowded_workers(sweep.executor, sweep.trial_count, workers_given),
+                _moving_yardstick(sweep),
                 _loss_of_other_units(sweep), _training_metric(sweep), _missing_extra(sweep)]
     return [warning for warning in warnings if warning]
 

@@ -59,6 +59,7 @@ class SweepDir:
         self.lost: list[str] = []  # finished trials whose folders were gone on resume: they run again
         self.killed: list[str] = []  # trials whose process was killed: resumed from their checkpoints
         self.data_warnings: tuple[str, ...] = ()  # the base config's, about its data: each trial's too
+        self.workers_given: int | None = None  # --workers, in place of executor.workers (see with_workers)
         self.premade = False  # an empty folder given with --run-dir: emptied, not removed, if no trial ran
         self.lock = lock or RunLock(path, "sweep")  # (a folder claimed as the sweep began hands its own over)
         (path / "trials").mkdir(exist_ok=True)
@@ -70,7 +71,7 @@ class SweepDir:
         made = RunDir.create(located.sweep.name, explicit, root=root)
         path = made.path
         swept = cls(path, located.sweep, located.base_path.resolve(), made.lock("sweep"))
-        swept.premade = made.premade
+        swept.premade, swept.workers_given = made.premade, located.workers_given
         files.atomic_write(path / "sweep.yaml", _dump(swept.resolved_sweep()))
         files.atomic_write(path / "base.yaml", dump_yaml(base_config).encode())
         files.atomic_write(path / SOURCE_COPY, _dump(base_as_read))

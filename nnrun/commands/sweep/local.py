@@ -26,6 +26,7 @@ from pathlib import Path
 from nnrun.commands.sweep.stopping import raise_if_received, stopped_by
 from nnrun.commands.sweep.trials import Trial
 from nnrun.commands.sweep.worker import MARK
+from nnrun.errors import said
 
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -81,10 +82,11 @@ def died(returncode: int, tail: str) -> str:
     return f"the trial process exited with code {returncode}" + (f": {tail}" if tail else "")
 
 
-def crowded_workers(executor, trials: int | None) -> str | None:
+def crowded_workers(executor, trials: int | None, given: int | None = None) -> str | None:
     """A warning when ``executor.workers`` runs more trials at once than there are CPUs
     (and the sweep has that many ``trials``): each trial has one thread, so they take
-    turns on the cores and no trial is done sooner."""
+    turns on the cores and no trial is done sooner. ``given``: the count came from
+    ``--workers`` (``workers=``), and the warning names that."""
     from nnrun.engine.threads import usable_cores
 
     if executor.type != "local" or not executor.workers:  # Ray sizes its own; none given: one per CPU
@@ -93,9 +95,12 @@ def crowded_workers(executor, trials: int | None) -> str | None:
     at_once = min(executor.workers, trials or executor.workers)
     if at_once <= cores:
         return None
-    return (f"executor.workers: {at_once} trials at once on {cores} CPU{'s' if cores != 1 else ''}: they take turns "
+    option = said("--workers", "workers") if given is not None else "executor.workers"
+    remedy = f"give {said(f'--workers {cores}', f'workers={cores}')} or leave it out" if given is not None \
+        else "leave workers out"
+    return (f"{option}: {at_once} trials at once on {cores} CPU{'s' if cores != 1 else ''}: they take turns "
             f"on the cores, so each trial takes about {at_once / cores:.2g} times as long and the sweep ends no "
-            "sooner; leave workers out to run one trial per CPU")
+            f"sooner; {remedy} to run one trial per CPU")
 
 
 def run_local(sweep_dir: Path, search, state, workers: int) -> None:
