@@ -69,17 +69,26 @@ class SourceBase(BaseModel):
         found = []
         for key in self.path_fields:
             value = getattr(self, key)
-            if value is None or not Path(value).is_absolute() or Path(value).exists():
-                continue
-            beside = Path(os.path.normpath(now_at / os.path.relpath(value, written_at)))
-            if beside.is_file():
-                found.append((key, value, str(beside)))
+            beside = found_beside(value, written_at, now_at) if value is not None else None
+            if beside is not None:
+                found.append((key, value, beside))
         return found
 
     def given_splits(self) -> frozenset[str]:
         """"validation", "test": the splits this (resolved) source gives as files or
         arrays of their own, which no fraction of the data is cut for."""
         return frozenset()
+
+
+def found_beside(path: str, written_at: Path, now_at: Path) -> str | None:
+    """An absolute file ``path`` that is gone, found at the same place relative to a folder
+    that moved from ``written_at`` to ``now_at`` (``/old/proj/clf.csv`` of a folder
+    ``/old/proj/runs/x`` now in ``/new/proj/runs/x``: ``/new/proj/clf.csv``); None where
+    the path is relative, still there, or nothing is there either."""
+    if not Path(path).is_absolute() or Path(path).exists():
+        return None
+    beside = os.path.normpath(Path(now_at) / os.path.relpath(path, written_at))
+    return beside if Path(beside).is_file() else None
 
 
 def absolute(path: str | None, folder: Path) -> str | None:

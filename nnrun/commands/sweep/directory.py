@@ -30,7 +30,7 @@ from nnrun.config.sweep import LoadedSweep, SweepConfig
 from nnrun.config.sweep_space import written
 from nnrun.config.yaml_reader import dump
 from nnrun.errors import UserError, quoted
-from nnrun.commands.sweep.moved import moved_data, moved_paths
+from nnrun.commands.sweep.moved import moved_data
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
 
 
@@ -98,16 +98,17 @@ class SweepDir:
         return path / "sweep.yaml"
 
     @classmethod
-    def reopen(cls, path: str | Path, given: LoadedSweep | None, base_config) -> "SweepDir":
+    def reopen(cls, path: str | Path, given: LoadedSweep | None, base_config, moved=None) -> "SweepDir":
         """An existing sweep directory, to resume. A sweep file given again must resolve
         to the recorded one, and the base config (``base_config``, as resolved now) to
         the recorded base.yaml, so that no trial trains on another model; a difference
         is refused. One change is taken: more ``samples`` for a random or TPE search,
         which adds trials after the recorded ones, as a study grows by more trials (a
-        random search's trial i draws the same values however many are asked for)."""
+        random search's trial i draws the same values however many are asked for).
+        ``moved``: the base and the data where they stand to a moved directory now (see
+        :func:`~nnrun.commands.sweep.moved.moved_paths`; None where it did not move)."""
         path = Path(path)
         recorded = yaml.safe_load(cls.recorded_sweep_file(path).read_text())
-        moved = moved_paths(path)  # the base and the data, where they stand to the directory now
         if moved is not None and isinstance(recorded.get("base"), str):
             recorded["base"] = moved(recorded["base"])
         sweep = SweepConfig.model_validate(recorded)

@@ -7,10 +7,10 @@ base config's text, each data file's hash) as it would at their old place.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from nnrun.config.sweep import LoadedSweep
+from nnrun.data.base import found_beside
 
 
 def moved_paths(sweep_dir: Path):
@@ -31,17 +31,14 @@ def moved_paths(sweep_dir: Path):
         return None
 
     def now(value: str) -> str:
-        if not Path(value).is_absolute() or Path(value).exists():
-            return value
-        found = (os.path.normpath(here / os.path.relpath(value, was)) for was in places)
-        return next((beside for beside in found if Path(beside).is_file()), value)
+        found = (found_beside(value, was, here) for was in places)
+        return next((beside for beside in found if beside is not None), value)
     return now
 
 
-def with_moved_base(located: LoadedSweep, sweep_dir: Path) -> LoadedSweep:
-    """A moved sweep directory's recorded sweep file (see :func:`moved_paths`), its base
-    config found where it stands to the directory now."""
-    now = moved_paths(sweep_dir)
+def with_moved_base(located: LoadedSweep, now) -> LoadedSweep:
+    """A moved sweep directory's recorded sweep file, its base config found where it
+    stands to the directory now (``now``: what :func:`moved_paths` gave, or None)."""
     if now is None or located.sweep is None or now(located.sweep.base) == located.sweep.base:
         return located
     located.sweep = located.sweep.model_copy(update={"base": now(located.sweep.base)})

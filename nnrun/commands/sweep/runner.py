@@ -20,7 +20,7 @@ from nnrun.store.leftovers import holds_no_run, remove_unstarted
 
 from nnrun.commands.sweep.checks import check_sweep
 from nnrun.commands.sweep.directory import SweepDir
-from nnrun.commands.sweep.moved import with_moved_base
+from nnrun.commands.sweep.moved import moved_paths, with_moved_base
 from nnrun.commands.sweep.search import Search
 from nnrun.commands.sweep.stopping import stopped_by_signals
 from nnrun.commands.sweep.trial import resume_where_killed, stopped_from_outside, trained_seconds
@@ -111,7 +111,8 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
     given = with_workers(read_sweep_file(sweep_file), workers) if sweep_file is not None else None
     # Resumed without its sweep file, the sweep is checked as recorded: its base config
     # on disk, which the trials still to run will read, must still be the one it saved.
-    located = given or with_workers(with_moved_base(read_sweep_file(recorded), resume), workers)
+    moved = moved_paths(resume) if resume is not None else None  # read once: each trial's meta.json
+    located = given or with_workers(with_moved_base(read_sweep_file(recorded), moved), workers)
     checked = check_sweep(located)
     base_config = resolve_paths(checked.configs[0][1])
     if resume is not None and run_dir is not None:
@@ -121,7 +122,7 @@ def run_sweep(sweep_file=None, *, resume=None, view, runs_root="runs", run_dir=N
         raise UserError(f"{run_dir}: already holds a sweep; nnrun never writes into one again",
                         hint=f"to finish it: {sweep_resume(run_dir)}; or give another {said('--run-dir', 'run_dir')}")
     if resume is not None:
-        swept = SweepDir.reopen(resume, given, base_config)
+        swept = SweepDir.reopen(resume, given, base_config, moved)
         with_workers(swept, workers)  # trials at once: no trial's result changes with them
         require_extras(swept.sweep)
     else:
