@@ -359,6 +359,29 @@ def test_a_resume_over_processes_refuses_a_held_out_split_changed_since(tmp_path
     assert "the data no longer matches the run: the test split differs from training" in resumed.stderr
 
 
+@needs_mpi
+def test_a_resume_over_processes_told_where_the_data_is_now_names_it_there_for_evaluate(tmp_path):
+    """As a resume in one process: the path given writes into config.yaml, so evaluate finds it."""
+    rows = [f"{i % 7},{i % 5},{'xy'[i % 2]}" for i in range(80)]
+    (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    stop_at_one = ("import sys, nnrun\nclass Stop:\n    def should_stop(self): return True\n"
+                   "nnrun.train(sys.argv[1], run_dir=sys.argv[2], hooks=Stop())\n")
+    config = write_config(tmp_path, {
+        "data": {"source": {"type": "csv", "path": str(tmp_path / "d.csv"), "target": "label"}},
+        "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}]},
+        "loss": "categorical_crossentropy", "training": {"epochs": 3, "batch_size": 8}})
+    stopped = subprocess.run([sys.executable, "-c", stop_at_one, str(config), str(tmp_path / "r")],
+                             capture_output=True, text=True, timeout=120, env=environment())
+    assert stopped.returncode == 0, stopped.stderr
+    (tmp_path / "d.csv").rename(tmp_path / "moved.csv")
+    resumed = mpiexec(2, "train", "--resume", tmp_path / "r", "--set", f"data.source.path={tmp_path / 'moved.csv'}",
+                      "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert str(tmp_path / "moved.csv") in (tmp_path / "r" / "config.yaml").read_text()
+    evaluated = plain("evaluate", tmp_path / "r")
+    assert evaluated.returncode == 0, evaluated.stderr
+
+
 def test_an_error_one_process_met_is_raised_again_after_the_abort():
     """MPI's Abort ends the process; until it has, the code after the block must not run
     on (it once met an unset result and said that instead of the error)."""

@@ -40,6 +40,16 @@ from nnrun.store.rundir import RunDir
 ENVIRONMENT_KEYS = ("numpy", "blas", "blas_threads", "platform")
 
 
+def record_config_change(record: RunRecord, config, epochs, read_paths: dict[str, str], given: bool) -> None:
+    """What a resume changes in the run's config.yaml, for the record to write: more
+    ``epochs`` (from, to), or the data where a CONFIG or ``--set`` given to the resume
+    said it is now (``given``), so that ``evaluate`` finds it afterwards."""
+    if epochs is not None:
+        record.extension = {"from": epochs[0], "to": epochs[1], "config": read_there(config, read_paths)}  # told by fit
+    elif given and read_paths:
+        record.relocated = read_there(config, read_paths)
+
+
 def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | None = None, command=None):
     """Continue ``run_dir`` from its newest valid checkpoint; returns a TrainResult."""
     started = time.perf_counter()
@@ -62,11 +72,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
     record = RunRecord.reopen(run_path, extending=epochs is not None)
     record.command = command
     try:
-        if epochs is not None:
-            record.extension = {"from": epochs[0], "to": epochs[1],  # told by fit
-                                "config": read_there(loaded.config, read_paths)}
-        elif config is not None or overrides:  # given where its data is now: its config.yaml names it there after
-            record.relocated = read_there(loaded.config, read_paths) if read_paths else None
+        record_config_change(record, loaded.config, epochs, read_paths, given=config is not None or bool(overrides))
         try:
             experiment = build(loaded, warm_start=False, read_paths=read_paths)  # the checkpoint brings the weights
         except ConfigError as error:

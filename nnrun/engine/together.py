@@ -69,9 +69,10 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
     config.yaml (the run directory is on storage they share), the writer alone locks it."""
     from nnrun.config import load_config
     from nnrun.engine.experiment import build
-    from nnrun.engine.resume import _given_to_resume, check_same_splits, refuse_diverged, resume_warnings
+    from nnrun.engine.resume import (_given_to_resume, check_same_splits, record_config_change, refuse_diverged,
+                                     resume_warnings)
     from nnrun.engine.train import run_experiment
-    from nnrun.store.moved import moved_data, read_there
+    from nnrun.store.moved import moved_data
 
     hooks = _hooks(world, hooks)
     with stopping_together(world):
@@ -95,9 +96,7 @@ def resume_together(world: World, run_dir, config, overrides, hooks, started):
             candidates = None
             if world.writes:
                 record.world_size = world.size
-                if epochs is not None:
-                    record.extension = {"from": epochs[0], "to": epochs[1],  # told by fit
-                                        "config": read_there(loaded.config, paths)}
+                record_config_change(record, loaded.config, epochs, paths, given=config is not None or bool(overrides))
                 record.resume_notes = [*notes, *resume_warnings(record, run_path, loaded.config.training.threads,
                                                                 world.size)]
                 candidates = checkpoints.candidates(run_path.path)
