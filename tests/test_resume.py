@@ -675,3 +675,19 @@ def test_a_run_resumed_where_its_data_is_now_names_it_there_for_evaluate(tmp_pat
     nnrun.resume(tmp_path / "run", overrides={"data.source.path": str(tmp_path / "moved.csv")})
     assert str(tmp_path / "moved.csv") in (tmp_path / "run" / "config.yaml").read_text()
     assert nnrun.evaluate(tmp_path / "run")["samples"] > 0
+
+
+def test_a_resume_does_not_repeat_the_data_warnings_said_as_the_run_began(run_cli, tmp_path):
+    """The data is checked to be the same, and advice such as fold_case (a setting the
+    resumed run keeps) could not be followed: said once, when the run began."""
+    rows = [f"{['North', 'north', 'South'][i % 3]},{i % 7},{'ab'[i % 2]}" for i in range(60)]
+    (tmp_path / "d.csv").write_text("city,x,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "c.yaml").write_text(
+        "data: {source: {type: csv, path: d.csv, target: label, categorical: [city]}}\n"
+        "model: {layers: [{type: dense, units: 2, activation: softmax}]}\n"
+        "loss: categorical_crossentropy\ntraining: {epochs: 2, batch_size: 16}\n")
+    trained = run_cli("train", "c.yaml", "--run-dir", "r", "-q")
+    assert trained.exit_code == 0 and "differ only in case or spaces" in trained.output, trained.output
+    resumed = run_cli("train", "--resume", "r", "--set", "training.epochs=3", "-q")
+    assert resumed.exit_code == 0, resumed.output
+    assert "differ only in case" not in resumed.output and "fold_case" not in resumed.output

@@ -149,9 +149,10 @@ def build(
     fingerprints = splits.fingerprints
     return Experiment(loaded, parts, fingerprints["train"], preprocess_states, graph, splits.columns,
                       target_scale if config.data.target_scale != "none" else None, ranges, fingerprints,
-                      # A saved run's settings (warm_start False: resumed, evaluated) were advised as it began,
-                      # and its config.yaml sets every field, the defaults too.
-                      (*splits.warnings,
+                      # A resumed run's (warm_start False) data and settings were warned of as it began: the
+                      # data is checked to be the same, and advice to change a setting it keeps cannot be
+                      # followed (its config.yaml sets every field, the defaults too).
+                      (*(splits.warnings if warm_start else ()),
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph), *padded_numbers(graph, padding),
