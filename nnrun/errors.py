@@ -68,11 +68,15 @@ NON_FINITE_REMEDY = (
 
 
 class NonFiniteError(TrainingFailed):
-    """The loss, a gradient or a weight became NaN or infinite (exit code 1)."""
+    """The loss, a gradient or a weight became NaN or infinite (exit code 1).
+    ``before_update``: found at the first batch, from the initial weights, where the
+    learning rate is not the cause (the hint says so)."""
 
-    def __init__(self, message: str, epoch: int, batch: int, reason: str, hint: str = NON_FINITE_REMEDY):
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, epoch: int, batch: int, reason: str, hint: str | None = None,
+                 before_update: bool = False):
+        super().__init__(message, hint=hint or (FIRST_LOSS_REMEDY if before_update else NON_FINITE_REMEDY))
         self.details = {"epoch": epoch, "batch": batch, "reason": reason}
+        self.before_update = before_update
 
 
 class RunWriteFailed(TrainingFailed):

@@ -38,7 +38,8 @@ def train_or_resume(config, resume, run_dir, overrides, hooks: TrainingHooks, co
     except NonFiniteError as exc:  # the run is kept, marked failed: named, for a script to find it
         if exc.run_dir is None:
             raise
-        named = NonFiniteError(f"{exc.run_dir}: {exc.message}", hint=exc.hint, **exc.details)
+        named = NonFiniteError(f"{exc.run_dir}: {exc.message}", hint=exc.hint, before_update=exc.before_update,
+                               **exc.details)
         named.run_dir = exc.run_dir
         raise named from exc
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from nnrun import interrupts
-from nnrun.errors import FIRST_LOSS_REMEDY, NON_FINITE_REMEDY, NonFiniteError
+from nnrun.errors import NonFiniteError
 
 
 def check_loss(loss: float, epoch: int, batch: int) -> None:
@@ -31,7 +31,7 @@ def check_loss(loss: float, epoch: int, batch: int) -> None:
         raise NonFiniteError(
             f"the loss {'of the first batch was' if first else 'became'} {loss} in epoch {epoch}, batch {batch}; "
             "training stopped",
-            epoch, batch, "non-finite loss", *([FIRST_LOSS_REMEDY] if first else []),
+            epoch, batch, "non-finite loss", before_update=first,
         )
 
 
@@ -41,14 +41,14 @@ def non_finite_gradient(loss: float, epoch: int, batch: int) -> NonFiniteError:
     return NonFiniteError(
         f"a gradient {'of the first batch was' if first else 'became'} non-finite (NaN or inf) in epoch {epoch}, "
         f"batch {batch}, with a finite loss {loss:.6g}; training stopped",
-        epoch, batch, "non-finite gradient", *([FIRST_LOSS_REMEDY] if first else []),
+        epoch, batch, "non-finite gradient", before_update=first,
     )
 
 
 def fitted_remedy(error: NonFiniteError, config, regression: bool) -> None:
     """A diverged run's hint fitted to its settings: only the remedies it does not use
     already (its inputs standardized, its gradients clipped, ...), with its rate."""
-    if error.hint != NON_FINITE_REMEDY:  # the first batch's own remedy
+    if error.before_update:  # the first batch's own remedy: no rate made it
         return
     steps = [f"lower optimizer.learning_rate (now {config.optimizer.learning_rate:g})"]
     indices = getattr(config.data.source, "text", None) is not None or \
