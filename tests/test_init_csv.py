@@ -351,6 +351,24 @@ def test_numbers_grouped_by_spaces_are_numbers(run_cli, tmp_path, space):
     assert run_cli("validate", "fr.yaml").exit_code == 0
 
 
+@pytest.mark.parametrize("mark", ["'", "\u2019"])
+def test_numbers_grouped_by_apostrophes_are_numbers_not_ids(run_cli, tmp_path, mark):
+    # Swiss exports write 9'654.90; the amount, every cell distinct, was taken for an ID.
+    rng = np.random.default_rng(4)
+    lines = ["Filiale;Betrag;Problem"]
+    for i in range(300):
+        amount = rng.normal(3000, 4000)
+        lines.append(f"{'ZBG'[i % 3]};{amount:,.2f};{'ja' if amount < 0 else 'nein'}".replace(",", mark))
+    (tmp_path / "ch.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("init", "--data", "ch.csv", "--target", "Problem")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "ch.yaml").read_text(encoding="utf-8")
+    assert "id:" not in text and "# the other columns are number features: Betrag" in text
+    assert ("    thousands: \"'\"" if mark == "'" else '    thousands: "\\u2019"') in text
+    assert "group thousands with apostrophes" in text
+    assert run_cli("validate", "ch.yaml").exit_code == 0
+
+
 def test_the_target_comment_says_what_a_count_could_be(run_cli, tmp_path):
     rng = np.random.default_rng(4)
     lines = ["x,visits"] + [f"{v + rng.normal():.3f},{v}" for v in rng.poisson(4, 200)]

@@ -60,8 +60,10 @@ def source_lines(data: Path, path: Path, target: str, found: Columns, classes: l
     if found.decimal != ".":
         lines.append(commented('    decimal: ","', "the file's numbers have a decimal comma: 3,25 is 3.25"))
     if found.thousands:
-        shown = {".": '"."', ",": '","', " ": '" "', "\u00a0": '"\\u00a0"', "\u202f": '"\\u202f"'}
-        example = {".": "points: 1.234.567,5", ",": "commas: 1,234,567"}.get(found.thousands, "spaces: 1 234 567")
+        shown = {".": '"."', ",": '","', " ": '" "', "\u00a0": '"\\u00a0"', "\u202f": '"\\u202f"',
+                 "'": '"\'"', "\u2019": '"\\u2019"'}
+        example = {".": "points: 1.234.567,5", ",": "commas: 1,234,567", "'": "apostrophes: 1'234'567.5",
+                   "\u2019": "apostrophes: 1\u2019234\u2019567.5"}.get(found.thousands, "spaces: 1 234 567")
         lines.append(commented(f"    thousands: {shown.get(found.thousands, repr(found.thousands))}",
                                f"the file's numbers group thousands with {example}"))
     if found.strip_signs:

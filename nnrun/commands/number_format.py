@@ -15,6 +15,7 @@ POINT_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234,5
 ONE_POINT = re.compile(r"^[+-]?(\d*\.\d+|\d+\.)$")  # 3.25  159.176; not a date such as 01.02.2023
 WHOLE = re.compile(r"^[+-]?\d+$")  # 766: a whole number without a separator
 SPACE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}([ \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")  # 17 636  1 234,5
+APOSTROPHE_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(['\u2019])\d{3}(\1\d{3})*(\.\d+)?$")  # 9'654.90: Swiss
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ def number_format(columns: dict[str, list[str]], delimiter: str) -> NumberFormat
     thousands. Points group thousands only where a column shows it, though: '159.176'
     beside '766' (decimals of three places write 766.000), or '1.234.567'. A column of
     '2.888' and '10.957' alone is read as decimals, and ``either_way`` says so.
-    A space (also the no-break spaces spreadsheets write) groups thousands in any file.
+    A space (also the no-break spaces spreadsheets write) groups thousands in any file,
+    and so does an apostrophe beside a decimal point (Switzerland: 9'654.90).
     Whatever is chosen, the reader refuses, by line, the cells that do not fit it."""
     cells = [c for column in columns.values() for c in column]
     spaced = [SPACE_GROUPS.match(c) for c in cells]
@@ -66,4 +68,7 @@ def number_format(columns: dict[str, list[str]], delimiter: str) -> NumberFormat
                 either_way = pointed[0]
     if spaces:
         thousands = max(set(spaces), key=spaces.count)
+    apostrophes = [m.group(1) for m in map(APOSTROPHE_GROUPS.match, cells) if m]
+    if apostrophes and decimal == ".":
+        thousands = max(set(apostrophes), key=apostrophes.count)
     return NumberFormat(decimal, thousands, either_way)
