@@ -450,6 +450,14 @@ def test_a_file_saved_by_excel_on_windows_reads_with_its_encoding(run_cli, tmp_p
     (tmp_path / "new.csv").write_bytes("kunde;stadt;alter\nN1;Köln;33,5\n".encode("cp1252"))
     result = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", "-")
     assert result.exit_code == 0, result.output
+    # Saved again by newer Excel as "CSV UTF-8": its byte order mark settles the encoding.
+    (tmp_path / "new-utf8.csv").write_bytes("\ufeffkunde;stadt;alter\nN1;Köln;33,5\n".encode("utf-8"))
+    result = run_cli("predict", tmp_path / "run", tmp_path / "new-utf8.csv", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.output == run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", "-").output
+    labelled = "\ufeff" + "\n".join(lines) + "\n"
+    (tmp_path / "labelled-utf8.csv").write_bytes(labelled.encode("utf-8"))
+    assert run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "labelled-utf8.csv").exit_code == 0
     # A run that reads UTF-8 is not told to change a setting it cannot: the file is to be saved so.
     ascii_lines = [line.replace("ö", "oe").replace("ü", "ue") for line in lines]
     utf = _config(tmp_path, ascii_lines, source, name="utf.csv")

@@ -17,7 +17,7 @@ from nnrun.data.cells import class_index, is_boolean, tidy_label
 from nnrun.data.columns import accept_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.formats import npz_keys, read_npz
-from nnrun.data.inputs import InputRows, read_input
+from nnrun.data.inputs import InputRows, read_input, reading_encoding
 from nnrun.data.labels import written_as
 from nnrun.data.ranges import sample_notes
 from nnrun.data.files import not_one_hot
@@ -57,8 +57,9 @@ def read_labelled(source: Path, saved: SavedPreprocessing, outputs: int, written
             raise UserError(f"{source}: x has {len(x)} samples but y has {len(y)}; give one target per sample")
         return x, target_values(y, saved, source, None, outputs), array_notes(x, saved), None
     file = {**(saved.encoding() or {}), **(written or {})}  # the run's training files', where not given
-    header = read_header(source, delimiter=file.get("delimiter", ","), setting=None,
-                         decimal=file.get("decimal", "."), text_encoding=file.get("text_encoding", "utf-8"))
+    trained = (saved.encoding() or {}).get("text_encoding", "utf-8")
+    header = read_header(source, delimiter=file.get("delimiter", ","), setting=None, decimal=file.get("decimal", "."),
+                         text_encoding=reading_encoding(source, trained, (written or {}).get("text_encoding")))
     target = _target_column(header, saved, source, outputs)
     rows = read_rows(source, saved, target=target, written=written, unknown=unknown)
     if len(rows.target) == 0:

@@ -182,6 +182,16 @@ UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[
 SAMPLE = 1 << 20  # bytes looked at to tell an encoding
 
 
+def starts_utf8_bom(path: Path) -> bool:
+    """Whether the file begins with a UTF-8 byte order mark (false where it cannot be read:
+    the header's reading says why)."""
+    try:
+        with open(path, "rb") as raw:
+            return raw.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    except OSError:
+        return False
+
+
 def has_utf8_text(path: Path) -> bool:
     """Whether the first ``SAMPLE`` bytes hold a UTF-8 byte order mark or character of
     several bytes."""

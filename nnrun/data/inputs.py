@@ -19,7 +19,7 @@ from nnrun.data.cells import class_index, markers, tidy_label
 from nnrun.data.coded import coded_cells, coded_matches
 from nnrun.data.columns import accept_columns, extra_note
 from nnrun.data.csvfile import read_columns
-from nnrun.data.csvheader import read_header
+from nnrun.data.csvheader import read_header, starts_utf8_bom
 from nnrun.data.reading import current_progress
 from nnrun.data.problems import DataProblems
 from nnrun.data.encoding import encode_columns, unseen_categories
@@ -40,6 +40,15 @@ class InputRows:
     target: np.ndarray | None = None
     lines: np.ndarray | None = None  # (N,) the file line of each row
     notes: list[str] = field(default_factory=list)
+
+
+def reading_encoding(path: Path, trained: str, given: str | None = None) -> str:
+    """The text encoding a run's new file is read in: ``given`` (``--encoding``), else
+    the run's training files' (``trained``), unless the file starts with a UTF-8 byte
+    order mark, which settles it (newer Excel's "CSV UTF-8" of a file trained as cp1252)."""
+    if given is not None:
+        return given
+    return "utf-8" if trained != "utf-8" and starts_utf8_bom(path) else trained
 
 
 def read_input(path: Path, encoding: dict | None, features: list[str], target_columns: list[str] = (),
@@ -65,7 +74,7 @@ def read_input(path: Path, encoding: dict | None, features: list[str], target_co
     strings = [c["name"] for c in state.get("columns", []) if c["kind"] != "numeric"]
     given, written = written or {}, {**state, **(written or {})}
     delimiter, decimal = written.get("delimiter", ","), written.get("decimal", ".")
-    text_encoding = written.get("text_encoding", "utf-8")
+    text_encoding = reading_encoding(path, state.get("text_encoding", "utf-8"), given.get("text_encoding"))
     if given.get("thousands") == decimal == ",":  # a point may group thousands of whole numbers; a comma not
         raise UserError("--thousands ',': the file is read with ',' as its decimal mark, as the run's training files "
                         "were", hint="give the file's decimal mark as well: --decimal '.'")
