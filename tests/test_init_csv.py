@@ -823,3 +823,16 @@ def test_a_column_named_like_a_number_is_quoted_where_nnrun_would_read_a_number(
     text = init_text(run_cli, tmp_path / "d.csv", lines, "y")
     assert 'categorical: ["1e3"]' in text, text
     assert run_cli("validate", "d.yaml").exit_code == 0
+
+
+def test_lines_of_bare_separators_below_the_table_are_no_rows(run_cli, tmp_path):
+    # Excel writes ';;;;' below a sheet's last row: no rows of missing cells to fill or drop.
+    lines = ["stadt;umsatz;klasse"] + [f"{'KMB'[i % 3]};{i % 17},5;{'ab'[i % 2]}" for i in range(90)]
+    (tmp_path / "x.csv").write_text("\r\n".join(lines) + "\r\n" + ";;\r\n" * 4, encoding="utf-8")
+    result = run_cli("init", "--data", "x.csv", "--target", "klasse")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "x.yaml").read_text()
+    assert "missing:" not in text and "missing_target" not in text
+    trained = run_cli("train", "x.yaml", "--run-dir", "r", "-q", "--set", "training.epochs=1")
+    assert trained.exit_code == 0, trained.output
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["samples"] == {"train": 62, "validation": 14, "test": 14}

@@ -155,6 +155,17 @@ def test_blank_lines_between_rows_are_refused_with_the_other_bad_rows(run_cli, t
     assert result.exit_code == 2 and "write its 4 empty cells (';;;')" in " ".join(result.output.split())
 
 
+def test_lines_of_bare_separators_after_the_last_row_are_no_rows(run_cli, tmp_path, fruit_run):
+    """What a spreadsheet writes below a table: no predictions made up for them. Between
+    rows, ',,,' is still a row of missing values (see above)."""
+    (tmp_path / "new.csv").write_text(FRUIT_ROWS + "\n,,,\r\n , , ,\n\n,,,\n")
+    result = run_cli("predict", fruit_run, "new.csv", "-o", "out.csv")
+    assert result.exit_code == 0 and "wrote 3 predictions to out.csv" in result.output, result.output
+    (tmp_path / "gap.csv").write_text(FRUIT_ROWS.replace("\n", "\n,,,\n", 1) + "\n,,,\n")
+    result = run_cli("predict", fruit_run, "gap.csv", "-o", "gap-out.csv")
+    assert result.exit_code == 0 and "wrote 4 predictions to gap-out.csv" in result.output, result.output
+
+
 def one_column_run(run_cli, tmp_path, missing: str) -> str:
     """A regressor trained on one number column ``x`` (``data.source.missing``: ``missing``)."""
     rows = "\n".join(f"{i / 10},{i / 5}" for i in range(40))

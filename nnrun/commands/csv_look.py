@@ -117,6 +117,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         rows = [pair for _, pair in zip(range(SAMPLE_ROWS), first_lines(reader))]
+    while len(rows) < SAMPLE_ROWS and rows and not any(c.strip() for c in rows[-1][1]):
+        rows.pop()  # ';;;;' below the last row, as spreadsheets write: no row, as the reader reads it
     sample = [row for _, row in rows if len(row) == len(header)]
     lines = [line for line, row in rows if len(row) == len(header)]
     found.rows = len(sample)

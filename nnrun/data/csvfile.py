@@ -95,8 +95,12 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     matrix, coded, found, infinite = _convert(batches, numbers, texts, as_text, thousands, decimal, missing, parsing,
                                               tuple(signs))
     _pool().release_unused()  # the parser's last buffers
-    if len(header) == 1:  # blank lines after the last row are no rows, as in a file of several columns
-        keep = max(len(matrix) - _trailing_blank_lines(path), 0)
+    # Blank lines after the last row are no rows, in a file of one column as in a file of
+    # several; nor are lines of bare separators there (';;;;', what spreadsheets write
+    # below a table's last row), which would be rows of missing values.
+    trailing = _trailing_empty_lines(path, delimiter if len(header) > 1 else None)
+    if trailing:
+        keep = max(len(matrix) - trailing, 0)
         matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}
     lines, blank = row_lines(path, len(matrix), len(header), problems, counted, delimiter, text_encoding)
     if len(matrix) == 0 and problems.skipped:  # bad_rows: skip left none
@@ -140,16 +144,21 @@ def _file_cells(path: Path, lines: np.ndarray, column: int, delimiter: str, text
     return shown
 
 
-def _trailing_blank_lines(path: Path, tail: int = 1 << 16) -> int:
-    """How many blank (or all-space) lines end the file, after its last line with text."""
+def _trailing_empty_lines(path: Path, delimiter: str | None, tail: int = 1 << 16) -> int:
+    """How many rows the lines after the file's last line with a value hold: blank (or
+    all-space) lines, in a file of one column (``delimiter`` None: the reader reads each
+    as a row), and lines of bare separators, in a file of several (the reader skips
+    its blank lines)."""
     with open(path, "rb") as handle:
         handle.seek(max(handle.seek(0, 2) - tail, 0))
         lines = handle.read().splitlines()
+    separator = delimiter.encode() if delimiter is not None and delimiter.isascii() else None
     count = 0
     for line in reversed(lines):
-        if line.strip():
+        bare = line.replace(separator, b"").strip() if separator else line.strip()
+        if bare:
             break
-        count += 1
+        count += separator is None or separator in line
     return count
 
 
