@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nnrun
-from nnrun.data.cells import markers
+from nnrun.data.cells import markers, numbers_or_none
 from nnrun.data.csvfile import read_columns
 from nnrun.data.csvheader import read_header
 from nnrun.data.problems import DataProblems
@@ -176,6 +176,17 @@ def test_thousands_separators_and_spaces_read_as_numbers(tmp_path):
     np.testing.assert_array_equal(columns.number("a")[:2], np.float32([53697, 1204000.5]))
     assert np.isnan(columns.number("a")[2]) and columns.numbers.dtype == np.float32
     np.testing.assert_array_equal(columns.lines, [2, 3, 4])
+
+
+def test_negatives_in_parentheses_or_with_a_trailing_minus_read_as_negatives(tmp_path):
+    # Excel's accounting format and SAP's exports; a cell that is no number then is still a bad one.
+    (tmp_path / "t.csv").write_text('a,b\n"(1,234.50)",(5)\n"1,234.50-",5-\n" ( 7 ) ",-\n"(x)",3\n')
+    problems = DataProblems("t.csv")
+    columns = read_columns(tmp_path / "t.csv", ["a", "b"], ["a", "b"], [], problems, thousands=",")
+    np.testing.assert_array_equal(columns.number("a")[:3], np.float32([-1234.5, -1234.5, -7]))
+    np.testing.assert_array_equal(columns.number("b")[[0, 1, 3]], np.float32([-5, -5, 3]))
+    assert "line 5, column 'a': '(x)'" in problems.render()  # shown as written
+    assert numbers_or_none(["($2,066.93)", "$5"], thousands=",", signs=("$",)) == [pytest.approx(-2066.93), 5.0]
 
 
 def _read(tmp_path: Path, text: str, thousands: str | None = None):

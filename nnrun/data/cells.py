@@ -194,6 +194,9 @@ def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[
     # boolean column handed over in memory is.
     for word, value in (("true", "1"), ("false", "0")):
         text = pc.replace_substring_regex(text, pattern=f"(?i)^{word}$", replacement=value)
+    # Negatives as accounting writes them, '(1,234.50)' and '($ 5)', and as SAP exports
+    # do, '3.565,59-': the minus in front (a cell that is no number then is still a bad one).
+    text = pc.replace_substring_regex(text, pattern=ACCOUNTING_NEGATIVE, replacement=r"-\1\2")
     if signs:  # '$1,234.50', '-€ 5', '12.5 %', 'USD 69.37': the number alone, its sign kept
         text = pc.replace_substring_regex(text, pattern=signs_pattern(signs), replacement=r"\1")
     if thousands:
@@ -220,6 +223,10 @@ def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[
     odd = np.flatnonzero(bad | infinite)
     texts = pc.take(cells, indices(odd)).to_pylist() if len(odd) else []
     return parsed, odd, texts, len(array) - int(pc.sum(absent).as_py() or 0)
+
+
+# '(1,234.50)' or '3.565,59-': the number without its parentheses (\1) or trailing minus (\2).
+ACCOUNTING_NEGATIVE = r"^\(\s*([^()+-][^()]*?)\s*\)$|^([^+-][^-]*?)\s*-$"
 
 
 def _definite(booleans):
