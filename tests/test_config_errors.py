@@ -336,6 +336,19 @@ def test_a_set_value_that_starts_a_yaml_block_is_told_to_be_quoted(run_cli, writ
     assert f"""hint: quote a value meant as text, quotes and all: --set 'name="{value}"'""" in result.output
 
 
+@pytest.mark.parametrize(("value", "comment"), [("fix #12 and retrain", "#12 and retrain"), ("#12", "#12"),
+                                               ('"x" # why', "# why")])
+def test_a_set_value_with_a_yaml_comment_is_refused_not_cut(run_cli, write_config, value, comment):
+    # A shell variable's text after ' #' was read as a comment: notes became 'fix', silently.
+    result = run_cli("validate", write_config(VALID), "--set", f"notes={value}")
+    assert result.exit_code == 2
+    assert f"--set notes={value}: '{comment}' starts a YAML comment, which would drop it from the value" \
+        in result.output
+    assert "hint: quote a value meant as text, quotes and all: --set 'notes=" in result.output
+    assert run_cli("validate", write_config(VALID), "--set", "notes='fix #12'").exit_code == 0
+    assert run_cli("validate", write_config(VALID), "--set", "notes=a#b").exit_code == 0  # no comment: text
+
+
 def test_every_problem_is_reported_at_once_in_file_order(run_cli, write_config):
     text = VALID.replace("units: 8", "unit: 8").replace("epochs: 2", "epochs: two").replace("seed: 1", "seed: -1")
     path = write_config(text)

@@ -193,6 +193,10 @@ def parse_value(text: str, origin: str) -> Any:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}", hint=hint) from None
+    dropped = text[node.end_mark.index:] if node is not None else text
+    if dropped.strip().startswith("#"):  # notes=fix #12: YAML reads ' #12' as a comment, and the value as 'fix'
+        raise UserError(f"{origin}: '{dropped.strip()}' starts a YAML comment, which would drop it from the value",
+                        hint=hint)
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):  # delimiter=| would be an empty text
         raise UserError(f"{origin}: the value '{text}' starts a block of text in YAML, which a value on one line "
                         "cannot hold", hint=hint)
