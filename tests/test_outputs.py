@@ -111,6 +111,14 @@ def test_a_report_of_another_file_of_the_same_name_is_kept_aside_and_the_scores_
     monkeypatch.chdir(tmp_path / "b")
     result = run_cli("evaluate", run, "--data", "labelled.csv")
     assert result.exit_code == 0 and "another file" not in result.output, result.output
+    # The same file with its rows changed since (a nightly latest.csv): its report kept aside too.
+    before = (run / "eval-labelled.json").read_text()
+    (tmp_path / "b" / "labelled.csv").write_text("".join(rows[:1] + rows[100:]))
+    result = run_cli("evaluate", run, "--data", "labelled.csv")
+    assert result.exit_code == 0, result.output
+    earlier = run / "eval-labelled.earlier-data.json"
+    assert f"kept:    {earlier} (the report of the file as it was then)" in result.output
+    assert earlier.read_text() == before and json.loads((run / "eval-labelled.json").read_text())["samples"] == 51
     # A report edited into no report of a file: replaced only with --force, and no traceback.
     report = json.loads((run / "eval-labelled.json").read_text())
     (run / "eval-labelled.json").write_text(json.dumps({**report, "data": 5}))

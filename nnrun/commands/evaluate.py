@@ -143,7 +143,9 @@ def _evaluate_file(run_dir, source: Path, force: bool, written: dict | None = No
                    saved.class_names, target_names=tuple(saved.target_names or ()) or None)
     scores = score_split(trained.graph, config.loss, config.metrics, data.x, data.y, threshold=threshold)
     # Absolute: a report read again from another folder still tells its file from another of that name.
-    report = {"data": data_name or str(source.resolve()), "samples": len(data), **_at(threshold), "metrics": scores}
+    # Its bytes' hash: the same path scored again after its rows changed is another file too.
+    report = {"data": data_name or str(source.resolve()), "data_sha256": files.file_hash(source),
+              "samples": len(data), **_at(threshold), "metrics": scores}
     notes = [*_trained_on(trained, source, len(data)), *notes]
     if notes:  # columns left out, categories training never saw: as predict says them
         report["notes"] = notes
@@ -198,8 +200,10 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
     fingerprint of those weights). A report of other weights under that name (written
     before a resumed run trained on) is kept under a name of its own, not replaced and
     not in the way; so is a report from before fingerprints that differs from this one
-    (one that says the same is replaced: nothing is lost). A different report of the
-    same weights is replaced only if ``force``."""
+    (one that says the same is replaced: nothing is lost), and one of another file of the
+    data's name, or of the same file whose bytes changed since (a nightly ``--data
+    latest.csv``). A different report of the same weights and data is replaced only if
+    ``force``."""
     if weights_note:
         report["weights_note"] = weights_note
     plain = files.json_text(report).encode()  # as reports were written before fingerprints
@@ -223,6 +227,9 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
                     Path(scored).resolve() != Path(report["data"]).resolve():  # another file
                 kept = files.keep_aside(target, f"{target.stem}.other-data{target.suffix}")
                 why = "another file of that name"
+            elif isinstance(recorded.get("data_sha256"), str) and recorded["data_sha256"] != report.get("data_sha256"):
+                kept = files.keep_aside(target, f"{target.stem}.earlier-data{target.suffix}")  # rows changed since
+                why = "the file as it was then"
         files.write_output(target, data, force, other="")
     except OSError as exc:  # a run kept on a read-only disk (an archive), or a full one: the scores still stand
         where = exc.filename or target
