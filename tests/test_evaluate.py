@@ -397,3 +397,10 @@ def test_evaluate_json_prints_the_report_it_writes(run_cli, tmp_path):
     assert printed["written"] == str(run / "eval-test.json")
     assert {k: v for k, v in printed.items() if k != "written"} == written
     assert printed["metrics"].keys() == {"loss", "accuracy"} and printed["samples"] == 30
+    # Its notes on standard error too, as train --json's warnings: a script's log shows them.
+    (tmp_path / "d.csv").write_text("sepal_length,sepal_width,petal_length,petal_width,species,extra\n"
+                                    "5.1,3.5,1.4,0.2,setosa,1\n6.7,3.0,5.2,2.3,virginica,2\n")
+    result = run_cli("evaluate", run, "--data", tmp_path / "d.csv", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["notes"] == [
+        "ignored 1 column the model was not trained on: 'extra'"]
+    assert "note: ignored 1 column the model was not trained on: 'extra'" in result.stderr

@@ -212,9 +212,11 @@ def evaluate(
             copied = data is not None and path != data  # standard input or a pipe: the report names it, not the copy
             report = run_evaluation(run_dir, split or "test", path, force, written, unknown, threshold=threshold,
                                     data_name=str(data) if copied else None)
-        if as_json:
+        if as_json:  # the notes on standard error, as train --json's warnings: a script's log shows them
+            from nnrun.console.evaluation import say_report_notes
             from nnrun.store.files import json_text
 
+            say_report_notes(report)
             OutputConsole().print(json_text(report), markup=False, highlight=False, soft_wrap=True)
         else:
             print_evaluation(OutputConsole(), report, run_dir)

@@ -23,6 +23,16 @@ RESIDUAL_LABELS = {
 }
 
 
+def say_report_notes(report: dict, unsaved: bool = True) -> None:
+    """The report's notes on standard error (where its weights came from, columns left
+    out, ...), as ``--json`` prints them beside the JSON too; ``unsaved``: and a report
+    that could not be saved (the tables say that after them)."""
+    for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):
+        say_note(note)
+    if unsaved and report.get("not_written"):
+        say_note(f"the report was not saved ({report['not_written']})", label="warning")
+
+
 def print_evaluation(console: Console, report: dict, run_dir) -> None:
     scored = f"{report['split']} split" if "split" in report else \
         "standard input" if report["data"] == "-" else report["data"]
@@ -32,8 +42,7 @@ def print_evaluation(console: Console, report: dict, run_dir) -> None:
         f", at threshold {report['threshold']!r}"
     console.print(f"{run_dir}: {scored}, {report['samples']} samples{at}",
                   highlight=False, markup=False, soft_wrap=True)
-    for note in ([report["weights_note"]] if report.get("weights_note") else []) + report.get("notes", []):
-        say_note(note)
+    say_report_notes(report, unsaved=False)
     table = FoldingTable(title="Metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
