@@ -330,6 +330,7 @@ def test_train_json_prints_only_the_result_as_json_for_a_script_and_the_progress
     assert again.returncode == 0 and "nothing to resume" in again.stderr
     recorded = json.loads(again.stdout)
     assert recorded["final"] == report["final"] and recorded["epochs"] == 2 and recorded["seconds"] == 0
+    assert recorded["note"].endswith("the run has completed; there is nothing to resume") and "note" not in report
 
 
 def test_train_json_of_a_failed_or_interrupted_run_says_where_it_is_and_what_next(tmp_path):

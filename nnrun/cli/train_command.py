@@ -52,12 +52,12 @@ def run_train(config: Path | None, set_: list[str], run_dir: Path | None, quiet:
             display = make_display(quiet=False, console=OutputConsole(stderr=True) if as_json else None)
         try:
             result = train_or_resume(config, resume, run_dir, set_, display, command=shlex.join(sys.argv))
-        except AlreadyDone:  # a completed run resumed: its result as recorded, then the note
-            if as_json:
+        except AlreadyDone as done:  # a completed run resumed: its result as recorded, then the note
+            if as_json:  # the note in the JSON too: a script tells "trained now" from "done before"
                 from nnrun.console.results import print_result_json
                 from nnrun.engine.train import recorded_result
 
-                print_result_json(recorded_result(resume))
+                print_result_json(recorded_result(resume), note=done.message)
             raise
         except (TrainingFailed, RunInterrupted) as stopped:  # a script still learns where the run is, and why
             if as_json and stopped.run_dir is not None:

@@ -203,16 +203,18 @@ def _early_stop_note(result, experiment) -> str:
     return f"stopped after epoch {last} of {experiment.config.training.epochs}: {did_not_improve(stopping)}{restored}"
 
 
-def print_result_json(result) -> None:
+def print_result_json(result, note: str | None = None) -> None:
     """``nnrun train --json``: the result as one JSON object on standard output, for a
-    script to read (process 0 alone, when several train one run)."""
+    script to read (process 0 alone, when several train one run); ``note``: why nothing
+    trained (a completed run resumed: its recorded result)."""
     from nnrun.engine.distributed import launched_rank
 
     if launched_rank() > 0:
         return
     _print_json({"run_dir": str(result.run_dir), "epochs": result.epochs, "best_epoch": result.best_epoch,
                  "stopped_early": result.stopped_early, "stopped_by": result.stopped_by,
-                 "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final})
+                 "seconds": round(result.seconds, 3), "parameters": result.parameters, "final": result.final,
+                 **({"note": note} if note else {})})
 
 
 def print_stopped_json(stopped) -> None:
