@@ -196,6 +196,7 @@ def test_compare_needs_two_run_directories(run_cli, tmp_path):
     (tmp_path / "c").mkdir()
     result = run_cli("compare", a, "c")
     assert result.exit_code == 2 and "not an nnrun run directory" in result.output
+    assert "hint: `nnrun runs` lists the runs in runs/" in result.output  # where runs are, as for a missing one
     (tmp_path / "c" / "sweep.yaml").write_text("base: x.yaml\n")  # a sweep's folder: its runs are its trials
     (tmp_path / "c" / "trials").mkdir()
     result = run_cli("compare", a, "c")

@@ -206,7 +206,7 @@ class RunDir:
         if not run.config.is_file():
             sweep = (path / "sweep.yaml").is_file() and (path / "trials").is_dir()
             hint = sweep_hint(path) if sweep else \
-                runs_hint(path / "run") if any(path.glob("*/config.yaml")) else None
+                runs_hint(path / "run") if any(path.glob("*/config.yaml")) else runs_hint(path)
             raise UserError(f"{path}: not an nnrun run directory (no config.yaml)", hint=hint)
         return run
 
