@@ -441,3 +441,15 @@ def test_a_checkpoint_warm_starts_as_its_runs_weights_do(run_cli, tmp_path):
         assert result.exit_code == 0, result.output
     assert (tmp_path / "from_weights" / "model.safetensors").read_bytes() == \
         (tmp_path / "from_checkpoint" / "model.safetensors").read_bytes()
+
+
+def test_a_sequence_output_before_a_sigmoid_says_how_to_end_the_model_not_to_change_units(run_cli):
+    # Its 40 steps were told as 40 units, and units: 1 (which it had) was the fix offered.
+    from conftest import ROOT
+
+    result = run_cli("validate", ROOT / "configs" / "text_lstm.yaml", "--set", "model.layers.1.layer.return_sequences=true",
+                     "--set", "model.layers.-1={type: dense, units: 1, activation: sigmoid}",
+                     "--set", "loss=binary_crossentropy")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "the output is a sequence of shape" in said, said
+    assert "return_sequences: false on the last recurrent layer" in said and "give the output layer" not in said

@@ -143,7 +143,15 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
         return [Problem("loss", f"'{loss}' compares numbers, but the data has {classes}; "
                                 "use categorical_crossentropy with a softmax output")]
     units = f"{width} unit{'s' if width != 1 else ''}"
-    if loss == "binary_crossentropy":  # one unit, the probability of the second class
+    binary = loss == "binary_crossentropy"
+    if len(shape) > 1 and width != (1 if binary and data.num_classes == 2 else data.target_width):
+        # A sequence or an image per sample, where the data has one target vector (a
+        # sigmoid's 40 "units" would be its 40 steps): the shape is the fix, not the units.
+        what = classes if data.task == "classification" else \
+            f"{data.target_width} target{'s' if data.target_width != 1 else ''}"
+        return [Problem(last, f"the output is {_per_sample(shape)} per sample, but the data has one target "
+                              f"per sample ({what}); {_one_vector_fix(shape)}")]
+    if binary:  # one unit, the probability of the second class
         if data.num_classes == 2 and width == 1:
             return []
         # Two classes: the one unit is the fix; more: a softmax over them.
@@ -155,9 +163,6 @@ def _check_loss_and_width(config: Config, data: Dataset, width: int, shape: tupl
     if width != data.target_width:
         what = classes if data.task == "classification" else \
             f"{data.target_width} target{'s' if data.target_width != 1 else ''}"
-        if len(shape) > 1:  # a sequence or an image per sample, where the data has one target vector
-            return [Problem(last, f"the output is {_per_sample(shape)} per sample, but the data has one target "
-                                  f"per sample ({what}); {_one_vector_fix(shape)}")]
         fix = _units_fix(config, data, width)
         if data.task == "classification" and fix and classes_written_once(data.class_names) == width:
             fix = None  # the labels written one way make the classes the units: that is the fix
