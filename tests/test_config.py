@@ -188,6 +188,7 @@ def test_scalars_follow_yaml_1_2(write_config):
         ("activation: softmax", "activation: null", "got nothing (an empty value or null); linear is no activation "
          "(Keras's None)"),
         ("units: 3", "units: 1.0e+30", "expected a whole number, got 1e+30"),
+        ("activation: softmax", "activation: None", "got 'None'; linear is no activation (Keras's None)"),
     ],
 )
 def test_validation_is_strict_and_echoes_the_value(write_config, old, new, fragment):
@@ -254,3 +255,19 @@ def test_what_nnrun_writes_in_yaml_it_reads_back_the_same():
     assert parse_value(dump(odd, default_flow_style=True), "x") == odd
     assert yaml.safe_load(dump({"features": odd})) == {"features": odd}
     assert "température" in written(odd)  # as written, not as an escape
+
+
+def test_a_python_tuple_is_told_to_be_written_as_a_list(run_cli, tmp_path):
+    # Keras's kernel_size=(3, 3): as text in block style, split at its comma in braces.
+    (tmp_path / "t.yaml").write_text(
+        "data: {source: {type: builtin, name: digits}}\nmodel:\n  layers:\n"
+        "    - {type: conv2d, filters: 8, kernel_size: (3, 3)}\n"
+        "    - type: conv2d\n      filters: 8\n      kernel_size: (3,3)\n"
+        "    - {type: flatten}\n    - {type: dense, units: 10, activation: softmax}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", "t.yaml")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "Traceback" not in said
+    assert "kernel_size: expected a whole number or a list, got '(3'; in braces YAML split the tuple at its comma: " \
+           "write it as a list, [3, 3]" in said
+    assert "unknown key '3)': the end of a tuple, which YAML split at its comma; write it as a list: [3, 3]" in said
+    assert "got '(3,3)'; YAML writes a tuple as a list: [3, 3]" in said

@@ -72,6 +72,8 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         if glued and glued.group(1) in fields:  # {units:64}: YAML needs a space after the ':'
             return (f"unknown key '{key}': a key and its value need a space after the ':'; write "
                     f"'{glued.group(1)}: {glued.group(2)}'")
+        if re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*\)", key):  # kernel_size: (3, 3) in braces, split at its comma
+            return f"unknown key '{key}': the end of a tuple, which YAML split at its comma; write it as a list: [3, 3]"
         return f"unknown key '{key}'" + (keras_key_hint(key, fields, received) or place_hint(key, where) or wrapped
                                          or did_you_mean(key, fields, "expected one of"))
     if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short
@@ -88,7 +90,7 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         shown = ", ".join(o if o.replace("_", "").replace("-", "").isalnum() else repr(o) for o in options)
         if received is None and "none" in options:  # YAML's null is no value; the option is the word none
             return f"expected one of {shown}, got {show(received)}; the word none turns it off (null is no value)"
-        if received is None and "linear" in options and str(path[-1]).endswith("activation"):  # Keras's None
+        if received in (None, "None") and "linear" in options and str(path[-1]).endswith("activation"):  # Keras's
             return f"expected one of {shown}, got {show(received)}; linear is no activation (Keras's None)"
         if path and str(path[-1]).endswith("activation") and isinstance(received, str) and received in ACTIVATIONS:
             # A real activation this layer does not offer (gelu on an lstm): no spelling to suggest.
@@ -172,7 +174,13 @@ def is_number(text: str) -> bool:
 
 
 def _shape_hint(kind: str, path: tuple, received: Any) -> str:
-    """A list of layers given as the model, or one name where a list goes: the fix."""
+    """A list of layers given as the model, or one name where a list goes, or Python's
+    tuple where YAML's list goes: the fix."""
+    if isinstance(received, str) and (pair := re.fullmatch(r"\(\s*(\d+(?:\s*,\s*\d+)*)\s*,?\s*\)", received)):
+        items = ", ".join(re.split(r"\s*,\s*", pair.group(1)))
+        return f"; YAML writes a tuple as a list: [{items}]"
+    if isinstance(received, str) and re.fullmatch(r"\(\s*\d+", received):  # {kernel_size: (3, 3)}: split at ','
+        return "; in braces YAML split the tuple at its comma: write it as a list, [3, 3]"
     if kind in ("dict_type", "model_type") and path == ("model",) and isinstance(received, list):
         return "; the layers go under layers: model: {layers: [...]}"
     if kind == "list_type" and isinstance(received, str):
