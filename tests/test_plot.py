@@ -204,3 +204,19 @@ def test_a_plot_that_cannot_be_written_names_the_file_asked_for(run_cli, tmp_pat
     assert f"error: {run / 'curves.png'}: cannot write the plot (Read-only file system)\n" \
            "  hint: write it elsewhere with -o FILE.png" in result.output
     assert not list(run.glob(".curves*"))
+
+
+def test_a_long_panel_title_is_wrapped_to_its_panel(run_cli, tmp_path, monkeypatch):
+    # A weighted loss's title ran past the figure's left edge, "loss" cut off.
+    pytest.importorskip("matplotlib")
+    from matplotlib.axes import Axes
+
+    run = train_iris(tmp_path / "r", "loss.class_weights=[1, 2, 3]", epochs=2)
+    titles: list[str] = []
+    original = Axes.set_title
+    monkeypatch.setattr(Axes, "set_title", lambda self, text, *a, **k: titles.append(text) or original(self, text,
+                                                                                                          *a, **k))
+    assert run_cli("plot", run).exit_code == 0
+    loss = next(t for t in titles if t.startswith("loss ("))
+    assert "\n" in loss and loss.replace("\n", " ").startswith("loss (categorical_crossentropy weighted by class")
+    assert max(len(line) for line in loss.splitlines()) <= 45

@@ -17,6 +17,7 @@ from nnrun.store.history import metric_columns, read_metrics, run_best_row
 from nnrun.store.rundir import RunDir
 
 INSTALL_HINT = "install it with: pip install 'nnrun[plot]'  (or: pip install matplotlib)"
+TITLE_CHARACTERS_PER_INCH = 9  # of a panel's title at matplotlib's default size, about
 PANEL_INCHES = (5.0, 3.6)
 PANELS_PER_ROW = 3
 
@@ -133,9 +134,13 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
             _draw(axis, rows, name, colours[index % len(colours)], bests[index])
     from matplotlib.ticker import MaxNLocator
 
+    import textwrap
+
     for axis, name in zip(axes, panels):
-        axis.set_title(f"loss ({losses[0]})" if name == "loss" and len(set(losses)) == 1 else
-                       "learning rate" if name == "lr" else name)
+        title = f"loss ({losses[0]})" if name == "loss" and len(set(losses)) == 1 else \
+            "learning rate" if name == "lr" else name
+        # Wrapped to the panel: a weighted loss's title ran past the figure's edge, its start cut off.
+        axis.set_title("\n".join(textwrap.wrap(title, int(PANEL_INCHES[0] * TITLE_CHARACTERS_PER_INCH))))
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
         axis.grid(alpha=0.3)
