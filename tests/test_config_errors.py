@@ -125,7 +125,7 @@ CASES = [
     ("Keras's callbacks", "  epochs: 2", "  epochs: 2\n  callbacks: []", "16:3",
      "training.callbacks: unknown key 'callbacks'; Keras's callbacks are settings: training.early_stopping"),
     ("Keras's class_weight dict under training", "  epochs: 2", "  epochs: 2\n  class_weight: {0: 1.0, 1: 2.0, 2: 1.0}",
-     "16:18", "training.class_weight: keys must be words, got 0"),
+     "16:3", "training.class_weight: unknown key 'class_weight'; it goes under loss: loss.class_weights"),
     # Broken or unsafe YAML.
     ("duplicate key", "seed: 1", "seed: 1\nseed: 2", "3:1",
      "duplicate key 'seed' (first at line 2); keep one\n     3 | seed: 2\n       | ^"),
@@ -217,9 +217,8 @@ SET_CASES = [
      "virginica; Keras's class_weight counts them from 0, which by name is class_weights: {setosa: 1, versicolor: 10, "
      "virginica: 1} (from --set loss="),
     ("loss.class_weights={0: 1.0, 1: 10.5}", "which by name is class_weights: {setosa: 1, versicolor: 10.5}"),
-    ("training.class_weight={0: 1.0, 1: 10.0, 2: 1}",
-     "training.class_weight: keys must be words, got 0\n  hint: write the weights as a list, under loss "
-     "(loss.class_weights), one per class in the data's class order: class_weights: [1.0, 10.0, 1]"),
+    ("training.class_weight={0: 1.0, 1: 10.0, 2: 1}",  # read on, not stopped at its keys: told with the others
+     "training.class_weight: unknown key 'class_weight'; it goes under loss: loss.class_weights (from --set "),
 
     ("model.layers.0.activation=rellu", "did you mean 'relu'? (from --set model.layers.0.activation=rellu)"),
     ("data.source={type: csv, path: configs/data/reviews.csv, target: label, text: review}",

@@ -256,20 +256,11 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
         # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...; a
         # boolean target's "False" and "True"
-        named = class_name_of(key) if _weighs_classes(path) else key
+        # Keras's class_weight={0: 1.0, 1: 10.0} elsewhere (top level, training): read on, so
+        # that the schema tells where it goes beside the file's other problems.
+        misplaced = path[-1:] in (("class_weights",), ("class_weight",)) and isinstance(key, int)
+        named = class_name_of(key) if _weighs_classes(path) or misplaced else key
         if not isinstance(named, str):
-            keys = [_plain(k, (), {}, {}, source) for k, _ in node.value]
-            if path[-1:] in (("class_weights",), ("class_weight",)) and all(isinstance(k, int) for k in keys):
-                # Keras's class_weight={0: 1.0, 1: 10.0}
-                weights = dict(zip(keys, (_plain(v, (), {}, {}, source) for _, v in node.value)))
-                listed = f": class_weights: {one_line([weights[i] for i in range(len(weights))])}" \
-                    if set(weights) == set(range(len(weights))) else ""  # the classes' positions 0 to K-1
-                # Keras's fit(class_weight=...) is no loss option: said where it goes (a --set's path is in its value)
-                place = ", under loss (loss.class_weights)" if path[-1] == "class_weight" or \
-                    len(path) > 1 and path[-2] != "loss" else ""
-                raise UserError(f"{source}:{line}:{column}: {'.'.join(map(str, path))}: keys must be words, got {key!r}",
-                                hint=f"write the weights as a list{place}, one per class in the data's class "
-                                f"order{listed}")
             raise UserError(f"{source}:{line}:{column}: keys must be words, got {key!r}")
         if named in result:
             raise UserError(f"{source}:{line}:{column}: duplicate key '{key}' (first at line {lines[named]}); keep one")
