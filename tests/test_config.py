@@ -271,3 +271,21 @@ def test_a_python_tuple_is_told_to_be_written_as_a_list(run_cli, tmp_path):
            "write it as a list, [3, 3]" in said
     assert "unknown key '3)': the end of a tuple, which YAML split at its comma; write it as a list: [3, 3]" in said
     assert "got '(3,3)'; YAML writes a tuple as a list: [3, 3]" in said
+
+
+def test_keras_rescaling_is_told_as_the_scale_step_with_its_own_factor(run_cli, tmp_path):
+    (tmp_path / "sc.yaml").write_text(
+        "data: {source: {type: builtin, name: digits}, preprocess: [{type: scale, scale: 0.0625}, "
+        "{type: Rescaling, scale: 0.1}]}\n"
+        "model: {layers: [{type: Rescaling, scale: 0.0625}, {type: flatten}, "
+        "{type: dense, units: 10, activation: softmax}]}\nloss: categorical_crossentropy\n")
+    result = run_cli("validate", "sc.yaml")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2
+    # At the key itself (the block's type, scale, is no key of the path), with Keras's word for it.
+    assert "sc.yaml:1:74: data.preprocess.0.scale: unknown key 'scale'; did you mean 'factor: 0.0625'? (Keras's " \
+           "Rescaling(scale) is the scale step's factor here)" in said
+    assert "data.preprocess.1.type: unknown type 'Rescaling'; Keras's Rescaling(scale) is {type: scale, factor: " \
+           "0.1} here" in said
+    assert "model.layers.0.type: unknown type 'Rescaling'; scaling is preprocessing here: data.preprocess: " \
+           "[{type: scale, factor: 0.0625}]" in said

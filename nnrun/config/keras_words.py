@@ -181,6 +181,9 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
     are the keys allowed at its place; "" when ``key`` is no Keras word."""
     if key == "validation_split" and isinstance(value, float) and 0 < value < 1:
         return f"; the validation fraction is set in the data block: data: {{split: {{validation: {value}}}}}"
+    if key == "scale" and "factor" in fields:  # Keras's Rescaling(scale=1/255)
+        shown = f"factor: {value}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "factor"
+        return f"; did you mean '{shown}'? (Keras's Rescaling(scale) is the scale step's factor here)"
     if key in RENAMED_KEYS and RENAMED_KEYS[key] in fields:
         return f"; did you mean '{RENAMED_KEYS[key]}'? (Keras's '{key}' is '{RENAMED_KEYS[key]}' in nnrun)"
     if key in TEXT_WORDS and "tokens" in fields:
@@ -199,12 +202,16 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
     return ""
 
 
-def keras_layer_hint(word: str) -> str:
+def keras_layer_hint(word: str, given: dict | None = None) -> str:
     """What to write for a Keras layer nnrun has no type of (``ReLU``, ``Input``,
-    ``Rescaling``); "" for any other word."""
+    ``Rescaling``); "" for any other word. ``given``: the block's other keys, which
+    some hints use (Rescaling's scale is the factor)."""
     from nnrun.model.activations import ACTIVATIONS  # on an error's way only
 
     squashed = _squash(word)
+    scale = (given or {}).get("scale")
+    if squashed == "rescaling" and isinstance(scale, (int, float)) and not isinstance(scale, bool):
+        return f"; scaling is preprocessing here: data.preprocess: [{{type: scale, factor: {scale}}}]"
     name = next((name for name in ACTIVATIONS if _squash(name) == squashed), None)
     if name is not None:  # Keras's ReLU, LeakyReLU, Softmax layers
         return (f"; an activation is a layer's option here (activation: {name} on the layer before), or a layer of "

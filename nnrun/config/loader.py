@@ -238,6 +238,8 @@ def user_path(loc: tuple, data: Any) -> tuple[tuple, Any]:
     path: list = []
     node = data
     for depth, part in enumerate(loc):
+        if depth < len(loc) - 1 and isinstance(node, dict) and node.get("type") == part:
+            continue  # the block's type, as the union's tag, before a key of that name ({type: scale, scale: 2})
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):

@@ -138,7 +138,11 @@ def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> st
 
         if tag in BUILTIN:  # data: {source: iris}: the name of a bundled data set where its type goes
             return f"unknown type '{tag}'; the bundled data set is {{type: builtin, name: {tag}}}"
-    layer = keras_layer_hint(tag) if "dense" in expected else ""  # Keras's ReLU, Input, Normalization
+    given = received if isinstance(received, dict) else None
+    layer = keras_layer_hint(tag, given) if "dense" in expected else ""  # Keras's ReLU, Input, Normalization
+    if "scale" in expected and tag.lower() == "rescaling":  # a preprocessing step already
+        factor = given.get("scale") if given and isinstance(given.get("scale"), (int, float)) else "..."
+        layer = f"; Keras's Rescaling(scale) is {{type: scale, factor: {factor}}} here"
     return f"unknown type '{tag}'" + (layer or _suggest(tag, expected, "expected one of"))
 
 
