@@ -159,6 +159,18 @@ def test_layers_filter(run_cli):
     assert result.exit_code == 2 and "'lsmt' is not a family or type; did you mean 'lstm'? Choose one of: " \
         in result.output
     assert result.output.count(" mae,") == 1  # a loss and a metric: one name in the choices
+    # Keras's callbacks are settings: found by their block's key, and by the callback's name.
+    early = run_cli("layers", "early_stopping")
+    assert early.exit_code == 0 and "early_stopping (training.early_stopping)" in early.output
+    assert "patience (integer, >= 0; default 10)" in early.output and "restore_best" in early.output
+    assert run_cli("layers", "EarlyStopping").output == early.output
+    assert run_cli("layers", "training.early_stopping").output == early.output
+    assert "every_seconds" in run_cli("layers", "ModelCheckpoint").output
+    result = run_cli("layers", "callbacks")
+    assert result.exit_code == 2 and "'callbacks': Keras's callbacks are settings here" in result.output
+    result = run_cli("layers", "Sequential")
+    assert result.exit_code == 2 and "a model is its list of layers: model: {layers: [...]}" in result.output
+    assert "exponential" not in result.output.split("choose one of")[0]
     result = run_cli("layers", "ReLU")  # an activation is an option, with the two ways to write it
     assert result.exit_code == 2 and "'ReLU' is an activation, an option of a layer, not a type of its own" in \
         result.output and "hint: write activation: relu on a layer" in result.output

@@ -80,6 +80,7 @@ def describe(cls, skip=(), name: str | None = None) -> Entry:
 
 def catalog() -> dict[str, list[Entry]]:
     """Family -> entries, straight from the registries."""
+    from nnrun.config.schema import CheckpointConfig, EarlyStopping
     from nnrun.data.preprocess import STEPS
     from nnrun.data.sources import SOURCE_FAMILY
     from nnrun.data.text import TextSpec
@@ -103,17 +104,24 @@ def catalog() -> dict[str, list[Entry]]:
         "sources": [describe(cls) for cls in SOURCE_FAMILY.members()],
         "preprocessing": [describe(cls) for cls in STEPS],
         "text": [describe(TextSpec, name="text")],
+        # Keras's callbacks are settings here: found by those names too (see FAMILY_WORDS).
+        "early_stopping": [describe(EarlyStopping, name="early_stopping")],
+        "checkpoint": [describe(CheckpointConfig, name="checkpoint")],
     }
 
 
 WHERE = {"layers": "model.layers", "losses": "loss", "optimizers": "optimizer", "metrics": "metrics",
          "schedules": "training.schedule", "sources": "data.source", "preprocessing": "data.preprocess",
-         "text": "data.source.text"}
+         "text": "data.source.text", "early_stopping": "training.early_stopping",
+         "checkpoint": "training.checkpoint"}
 
 
-# A family asked for by one of its members, or by the config key that holds it (whole or its last part).
+# A family asked for by one of its members, or by the config key that holds it (whole or its last part),
+# or by Keras's callback that does its work.
 FAMILY_WORDS = {"layer": "layers", "loss": "losses", "optimizer": "optimizers", "metric": "metrics",
                 "schedule": "schedules", "source": "sources", "preprocess": "preprocessing",
+                "EarlyStopping": "early_stopping", "ModelCheckpoint": "checkpoint", "BackupAndRestore": "checkpoint",
+                "LearningRateScheduler": "schedules", "checkpoints": "checkpoint",
                 **{key: family for family, path in WHERE.items() for key in (path, path.rpartition(".")[2])}}
 
 
@@ -122,7 +130,8 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
     ``nnrun layers LSTM`` shows lstm, which a config must write in lower case)."""
     if name is None:
         return entries
-    name = FAMILY_WORDS.get(name, name)
+    name = FAMILY_WORDS.get(name) or {word.lower(): family for word, family in FAMILY_WORDS.items()}.get(
+        name.lower(), name)
     known = {*entries, *(e.type for items in entries.values() for e in items)}
     if name not in known and name.lower() in known:
         name = name.lower()
@@ -140,6 +149,10 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
                             hint=f"write activation: {name.lower()} on a layer (dense, conv2d, ...), or add "
                             f"{{type: activation, activation: {name.lower()}}}; every activation: "
                             f"{', '.join(ACTIVATIONS)}")
+        if name.lower() in ("callbacks", "callback"):
+            raise UserError(f"'{name}': Keras's callbacks are settings here", hint="nnrun layers early_stopping, "
+                            "nnrun layers checkpoint and nnrun layers schedules show them; hooks= of nnrun.train "
+                            "run code of one's own")
         names = list(dict.fromkeys([*entries, *(e.type for items in entries.values() for e in items)]))
         # Keras's Dense, then a Keras layer nnrun does otherwise (TextVectorization), then spelling
         hint = keras_value_hint(name, names) or keras_layer_hint(name) or did_you_mean(name, names)

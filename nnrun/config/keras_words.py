@@ -70,6 +70,8 @@ KEYS = {
 # squashed name, see _squash). Spelling alone would point Normalization at
 # layer_normalization and SpatialDropout1D at dropout, which do other things.
 LAYERS = {
+    "sequential": "a model is its list of layers: model: {layers: [...]}, run in order (a layer's inputs: names "
+                  "others for branches)",
     "input": "the input needs no layer: nnrun takes its shape from the data, and the first layer reads it (in a "
              "graph, inputs: [input] names it); for branches that read different columns, as a model of several "
              "inputs does, {type: select, features: [age, income]} picks them",

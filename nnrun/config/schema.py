@@ -100,6 +100,9 @@ class ModelConfig(Section):
 
 
 class EarlyStopping(Section):
+    """Stop when the monitored quantity stops improving, and end with the best epoch's
+    weights (Keras's EarlyStopping callback with restore_best_weights)."""
+
     monitor: str = Field("val_loss", description="Quantity watched: 'loss', a metric, or either with 'val_'.")
     patience: int = Field(10, ge=0, description="Epochs without improvement before stopping.")
     min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
@@ -107,6 +110,9 @@ class EarlyStopping(Section):
 
 
 class CheckpointConfig(Section):
+    """Resumable checkpoints of the whole training state, by time or by epochs (Keras's
+    ModelCheckpoint and BackupAndRestore callbacks in one)."""
+
     every_seconds: float = Field(
         5.0, gt=0, description="Save at the end of the first epoch that ends this many seconds after the last "
         "save (and always after the last epoch and on SIGINT/SIGTERM): a kill loses at most about this much "
