@@ -289,3 +289,23 @@ def test_keras_rescaling_is_told_as_the_scale_step_with_its_own_factor(run_cli, 
            "0.1} here" in said
     assert "model.layers.0.type: unknown type 'Rescaling'; scaling is preprocessing here: data.preprocess: " \
            "[{type: scale, factor: 0.0625}]" in said
+
+
+@pytest.mark.parametrize(("metric", "said"), [
+    ("{type: auc, curve: PR}", "got a mapping; a metric is named, not configured: pr_auc"),
+    ("\"AUC(curve='PR')\"", "did you mean 'pr_auc'? (Keras's AUC(curve='PR') is the metric pr_auc here)"),
+    ("\"AUC()\"", "did you mean 'auc'? (Keras's AUC() is the metric auc here)"),
+])
+def test_keras_metric_objects_are_told_by_the_metric_they_name(run_cli, metric, said):
+    from conftest import ROOT
+
+    result = run_cli("validate", ROOT / "configs" / "breast_cancer.yaml", "--set", f"metrics=[{metric}]")
+    assert result.exit_code == 2 and said in " ".join(result.output.split())
+
+
+def test_a_leaky_relu_slope_that_cannot_be_kept_is_said(run_cli):
+    from conftest import ROOT
+
+    result = run_cli("validate", ROOT / "configs" / "iris.yaml", "--set", "model.layers.1={type: LeakyReLU, alpha: 0.1}")
+    assert result.exit_code == 2 and "(its slope is 0.2, Keras's default; 0.1 is not offered)" in \
+        " ".join(result.output.split())

@@ -216,8 +216,12 @@ def keras_layer_hint(word: str, given: dict | None = None) -> str:
         return f"; scaling is preprocessing here: data.preprocess: [{{type: scale, factor: {scale}}}]"
     name = next((name for name in ACTIVATIONS if _squash(name) == squashed), None)
     if name is not None:  # Keras's ReLU, LeakyReLU, Softmax layers
+        slope = next((given[key] for key in ("alpha", "negative_slope") if key in (given or {})), None)
+        # LeakyReLU(alpha=0.1): the slope is Keras's default here, said so rather than lost unsaid.
+        fixed = f" (its slope is 0.2, Keras's default; {slope} is not offered)" \
+            if name == "leaky_relu" and slope is not None and slope != 0.2 else ""
         return (f"; an activation is a layer's option here (activation: {name} on the layer before), or a layer of "
-                f"its own: {{type: activation, activation: {name}}}")
+                f"its own: {{type: activation, activation: {name}}}{fixed}")
     # SpatialDropout1D/2D/3D by their stem
     known = next((LAYERS[key] for key in (squashed, squashed.rstrip("123d")) if key in LAYERS), None)
     return f"; {known}" if known else ""
@@ -261,6 +265,9 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
         name, arguments = call.group(1).lower(), [a.strip() for a in call.group(2).split(",") if a.strip()]
         factors = [a.replace("=", ": ") if "=" in a else f"{name}: {a}" for a in arguments]
         return "{" + ", ".join(factors) + "}", f"Keras's call {word.strip()} is written by its factors"
+    if call and "pr_auc" in options and call.group(1).lower() == "auc":  # metrics=[AUC(curve='PR')]
+        meant = "pr_auc" if re.search(r"curve\s*=\s*['\"]pr['\"]", call.group(2), re.IGNORECASE) else "auc"
+        return meant, f"Keras's {word.strip()} is the metric {meant} here"
     renamed = RENAMED_VALUES.get(_squash(word))
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"

@@ -98,6 +98,11 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
                    "(dense, conv), not one this layer takes"
         if path and path[-1] == "missing" and str(received).lower() in MISSING_ASKED:
             return f"expected one of {shown}, got {show(received)}; {MISSING_ASKED[str(received).lower()]}"
+        if isinstance(received, dict) and "pr_auc" in options and str(received.get("type", "")).lower() in options:
+            # metrics: [{type: auc, curve: PR}], as Keras's AUC object: a metric is a name
+            named = str(received["type"]).lower()
+            named = "pr_auc" if named == "auc" and str(received.get("curve", "")).lower() == "pr" else named
+            return f"expected one of {shown}, got a mapping; a metric is named, not configured: {named}"
         return f"expected one of {shown}, got {show(received)}" + _suggest(str(received), options)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
