@@ -582,3 +582,14 @@ def test_a_reading_hint_names_the_keyword_where_python_called(run_cli, tmp_path)
         nnrun.evaluate(run, data=tmp_path / "new.csv")
     assert "read it as it is with delimiter=';' decimal=','" in told.value.hint
     assert "--" not in told.value.hint
+
+
+@pytest.mark.parametrize(("first", "named"), [("sep=;", "semicolons"), ("SEP=,", "commas")])
+def test_excels_separator_line_is_told_to_be_deleted(run_cli, tmp_path, first, named):
+    separator = first[-1]
+    (tmp_path / "x.csv").write_text(f"{first}\r\na{separator}b{separator}c\r\n1{separator}2{separator}x\r\n")
+    for args in (("init", "--data", "x.csv", "--target", "c"),):
+        result = run_cli(*args)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert f"x.csv: line 1 is Excel's '{first}' line, not the header" in result.output
+        assert f"hint: delete that line; the header is on line 2 (the file is separated by {named})" in result.output

@@ -44,6 +44,12 @@ def read_header(path: Path, delimiter: str = ",",
         raise UserError(f"{path}: not a valid CSV file ({exc})") from None
     if not header:
         raise UserError(f"{path}: the file is empty; a CSV file needs a header row and data rows")
+    if (excel := re.fullmatch(r"sep=(.)?", delimiter.join(header), re.IGNORECASE)) is not None:
+        # Excel's own first line, 'sep=;', names the separator for Excel alone
+        named = excel.group(1) or delimiter
+        raise UserError(f"{path}: line 1 is Excel's '{delimiter.join(header)}' line, not the header",
+                        hint=f"delete that line; the header is on line 2 (the file is separated by "
+                             f"{_separator_name(named)})")
     if any("\0" in name for name in header) and (binary := binary_data(path)) is not None:
         raise binary  # control bytes that happen to decode: binary data, never a header to print
     if text_encoding != "utf-8" and likely_utf8(path):  # its accents would be read as two characters each
