@@ -593,3 +593,19 @@ def test_excels_separator_line_is_told_to_be_deleted(run_cli, tmp_path, first, n
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert f"x.csv: line 1 is Excel's '{first}' line, not the header" in result.output
         assert f"hint: delete that line; the header is on line 2 (the file is separated by {named})" in result.output
+
+
+def test_a_cell_with_a_sign_and_another_thousands_separator_gets_the_separator_hint(run_cli, tmp_path):
+    # '5 347,51 €' with a plain space, for a run of no-break spaces and strip_signs: the sign hid the hint.
+    rows = [f"{1000 + 37 * i:,}".replace(",", "\u00a0") + f",{i % 7} €;{'ab'[i % 2]}" for i in range(60)]
+    (tmp_path / "fr.csv").write_text("ca;y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "fr.yaml").write_text(
+        'data: {source: {type: csv, path: fr.csv, target: y, delimiter: ";", decimal: ",", thousands: "\\u00a0", '
+        'strip_signs: ["€"]}}\nmodel: {layers: [{type: dense, units: 2, activation: softmax}]}\n'
+        "loss: categorical_crossentropy\ntraining: {epochs: 1}\n")
+    assert run_cli("train", "fr.yaml", "--run-dir", "r", "-q").exit_code == 0
+    (tmp_path / "new.csv").write_text("ca\n5 347,51 €\n1 117,80 €\n", encoding="utf-8")
+    result = run_cli("predict", "r", "new.csv", "-o", "-")
+    assert result.exit_code == 2 and "line 2, column 'ca': '5 347,51 €'" in result.output
+    assert "and '5 347,51' in 'ca' groups them with ' ': read the file with --thousands space" in \
+        " ".join(result.output.split())

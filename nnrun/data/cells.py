@@ -111,9 +111,14 @@ class TextNumbers:
             problems.add_cells("not a finite number", column, lines[rows[infinite]], texts[infinite])
         bad = ~infinite
         if bad.any():
-            hint = number_hint(column, texts[bad], self.present, self.thousands, column in problems.targets,
+            # Told by the number inside its signs ('6 132,06 €': grouped with a space), as it is read.
+            bare = texts[bad]
+            if self.signs:
+                signs = re.compile(signs_pattern(self.signs))
+                bare = np.array([signs.sub(r"\1", text) for text in bare], dtype=object)
+            hint = number_hint(column, bare, self.present, self.thousands, column in problems.targets,
                                self.decimal, commas_are_decimal, several=len(problems.targets) > 1) \
-                if not problems.scoring else scoring_hint(column, texts[bad], self.thousands, self.decimal,
+                if not problems.scoring else scoring_hint(column, bare, self.thousands, self.decimal,
                                                           problems.options, column in problems.targets)
             problems.add_cells("not a number", column, lines[rows[bad]], texts[bad], hint)
         values[rows] = 0
