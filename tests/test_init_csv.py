@@ -836,3 +836,16 @@ def test_lines_of_bare_separators_below_the_table_are_no_rows(run_cli, tmp_path)
     trained = run_cli("train", "x.yaml", "--run-dir", "r", "-q", "--set", "training.epochs=1")
     assert trained.exit_code == 0, trained.output
     assert json.loads((tmp_path / "r" / "meta.json").read_text())["samples"] == {"train": 62, "validation": 14, "test": 14}
+
+
+@pytest.mark.parametrize(("yes", "no"), [("ja", "nein"), ("Evet", "Hayır"), ("ja", "nej")])
+def test_a_yes_that_sorts_before_its_no_is_made_the_positive_class(run_cli, tmp_path, yes, no):
+    # 'ja' before 'nein': the sigmoid gave the probability of nein, and --threshold worked backwards.
+    lines = ["x,antwort"] + [f"{i % 13},{yes if i % 3 else no}" for i in range(90)]
+    (tmp_path / "yn.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("init", "--data", "yn.csv", "--target", "antwort")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "yn.yaml").read_text(encoding="utf-8")
+    assert f"classes: [{no}, {yes}]" in text and f"# '{yes}', the yes, last: the positive class" in text
+    assert f"the probability of '{yes}' (not '{no}')" in text
+    assert run_cli("validate", "yn.yaml").exit_code == 0

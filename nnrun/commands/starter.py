@@ -56,11 +56,28 @@ def class_order(labels: list[str]) -> list[str]:
         return sorted(labels)
 
 
+# Yes and no in the languages spreadsheets are written in: where the yes sorts first
+# ('ja' before 'nein', 'evet' before 'hayir'), the sorted order would make no the positive class.
+YES_WORDS = frozenset({"yes", "y", "ja", "j", "oui", "si", "sí", "sim", "tak", "da", "evet", "kyllä", "igen", "ano",
+                       "taip", "jah", "ya"})
+NO_WORDS = frozenset({"no", "n", "nein", "non", "não", "nao", "nie", "nu", "hayir", "hayır", "ei", "nem", "ne", "nee",
+                      "nej", "nei", "tidak"})
+
+
+def yes_no(classes: list[str]) -> bool:
+    """Whether two classes are a yes and a no, in that order (see ``YES_WORDS``)."""
+    return len(classes) == 2 and classes[0].strip().casefold() in YES_WORDS and \
+        classes[1].strip().casefold() in NO_WORDS
+
+
 def positive_last(classes: list[str], counts: list[int]) -> list[str]:
     """Two classes in the order that makes a rare one (under ``RARE_SHARE`` of the rows)
     the second, the positive one, where its name sorts first ('fraud' before 'legit');
-    otherwise as they are."""
+    else a yes the second where it sorts first ('ja' before 'nein'); otherwise as
+    they are."""
     if len(classes) == 2 and counts[0] < RARE_SHARE * sum(counts):
+        return [classes[1], classes[0]]
+    if yes_no(classes) and not counts[1] < RARE_SHARE * sum(counts):
         return [classes[1], classes[0]]
     return classes
 
@@ -150,7 +167,8 @@ def target_lines(classes: list[str] | None) -> list[str]:
         return [commented("  target_scale: standardize", "learn the target standardized; predictions stay in its "
                                                          "units")]
     if classes != class_order(classes):
-        return [commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', the rarer, last: the positive class")]
+        why = "the yes" if yes_no(classes[::-1]) else "the rarer"
+        return [commented(f"  classes: {name_list(classes)}", f"'{classes[1]}', {why}, last: the positive class")]
     return []
 
 
