@@ -849,3 +849,19 @@ def test_a_yes_that_sorts_before_its_no_is_made_the_positive_class(run_cli, tmp_
     assert f"classes: [{no}, {yes}]" in text and f"# '{yes}', the yes, last: the positive class" in text
     assert f"the probability of '{yes}' (not '{no}')" in text
     assert run_cli("validate", "yn.yaml").exit_code == 0
+
+
+def test_a_class_of_a_handful_of_rows_is_told_and_not_weighed_up_a_hundredfold(run_cli, tmp_path):
+    # 2 rows of 'Enterprise' among 600: init wrote class_weights: balanced (a weight of about 100 for
+    # them) and said nothing; the held-out splits' warning said to raise their fractions.
+    lines = ["usage,tier"] + [f"{i % 50},{'Enterprise' if i in (10, 500) else ('Basic', 'Plus')[i % 2]}"
+                              for i in range(600)]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    result = run_cli("init", "--data", "t.csv", "--target", "tier")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "note: 'tier': 'Enterprise' (2 rows) of 600 rows: too few to learn from or to " \
+        "score; merge it into another class, or remove its rows" in said
+    assert "class_weights" not in (tmp_path / "t.yaml").read_text()
+    said = " ".join(run_cli("validate", "t.yaml").output.split())
+    assert "has no sample of class 'Enterprise' (2 in all)" in said and "a class of so few rows cannot be in every " \
+        "split: merge it into another class, or remove its rows" in said and "raise data.split" not in said

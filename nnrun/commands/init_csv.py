@@ -137,6 +137,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         notes += [strays_note(name, found, target=name == target) for name in sorted(found.strays, key=target.__ne__)]
     # Said where the target is, as validate says it: a class of one row, one written two ways.
     found.target_notes = class_warnings(classes, [labels[c] for c in classes], f"'{target}'") if classes else []
+    if notes is not None:  # on the terminal too: a label to fix in the file before training
+        notes += found.target_notes
     # A rare class of two is made the positive one (the sigmoid's probability; what precision and pr_auc score).
     classes = positive_last(classes, [labels[c] for c in classes]) if classes else None
     # A few targets far from the rest (three mansions among houses): huber, which mse would chase.

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nnrun.data.labels import FEW_CLASS_ROWS
+
 COMMENT_COLUMN = 42
 
 
@@ -120,7 +122,9 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                         loss, OPTIMIZER,
                         commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
                                                         "perfect)")]
-    if len(classes) == 2 and counts and min(counts) < RARE_SHARE * sum(counts):
+    # A class of a handful of rows is no rare class to weigh up a hundredfold, but one to merge (as init says).
+    weighable = bool(counts) and min(counts) >= FEW_CLASS_ROWS
+    if len(classes) == 2 and weighable and min(counts) < RARE_SHARE * sum(counts):
         rare = min(counts) / sum(counts)
         return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
                                   f"the probability of '{classes[1]}' (not '{classes[0]}')"),
@@ -137,7 +141,7 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                         commented("metrics: [accuracy, auc]", "auc: how well the probabilities rank (1 is perfect)")]
     output = commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
                        f"one probability per class ({len(classes)})")
-    if counts and min(counts) < RARE_AMONG_MANY * max(counts):
+    if weighable and min(counts) < RARE_AMONG_MANY * max(counts):
         rare, common = classes[counts.index(min(counts))], classes[counts.index(max(counts))]
         share = {name: count / sum(counts) for name, count in zip(classes, counts)}
         return lines + [output,

@@ -36,6 +36,9 @@ def quoted_names(names: list[str], shown: int = 10) -> str:
     return ", ".join(f"'{name}'" for name in names[:shown]) + (" ..." if len(names) > shown else "")
 
 
+FEW_CLASS_ROWS = 5  # a class of fewer rows, among classes of many, is warned of (see class_warnings)
+
+
 def class_warnings(names: list[str], counts, origin: str) -> list[str]:
     """A class of a single row is usually a typo in a label; it cannot be learned either
     way. Classes whose names differ only in case or spaces ('Basic', 'basic ') are
@@ -46,6 +49,14 @@ def class_warnings(names: list[str], counts, origin: str) -> list[str]:
         listing = quoted_names(single)
         warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
                         f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
+    # A handful of rows among hundreds: too few to learn or to score (a split may hold none),
+    # and balanced class weights would weigh each of them a hundredfold.
+    few = [f"'{n}' ({c} rows)" for n, c in zip(names, counts) if 1 < c < FEW_CLASS_ROWS and c * 20 <= max(counts)]
+    if few:
+        them = "it" if len(few) == 1 else "them"
+        warnings.append(f"{origin}: {', '.join(few[:10])}{' ...' if len(few) > 10 else ''} of "
+                        f"{sum(int(c) for c in counts):,} rows: too few to learn from or to score; merge {them} into "
+                        f"another class, or remove {'its' if len(few) == 1 else 'their'} rows")
     for group in written_alike(names)[:3]:
         ways = "two ways" if len(group) == 2 else f"{len(group)} ways"
         warnings.append(f"{origin}: the classes {_listed(group)} differ only in case or spaces: one class written "

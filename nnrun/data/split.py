@@ -182,6 +182,9 @@ def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given
         listed = ", ".join(f"'{data.class_names[c]}' ({totals[c]} in all)" for c in absent[:MISSING_CLASSES_TOLD])
         more = f" and {len(absent) - MISSING_CLASSES_TOLD} more" if len(absent) > MISSING_CLASSES_TOLD else ""
         fix = (f"add samples of {'it' if len(absent) == 1 else 'them'} to the {name} file" if name in given
+               else f"{'a class' if len(absent) == 1 else 'classes'} of so few rows cannot be in every split: merge "
+                    f"{'it' if len(absent) == 1 else 'them'} into another class, or remove "
+                    f"{'its' if len(absent) == 1 else 'their'} rows" if all(totals[absent] < len(SPLITS))
                else "the split keeps the rows' order (shuffle: false): if the rows are sorted by class, shuffle: "
                     "true draws every split from all of them" if ordered
                else f"raise data.split.{name}, or use more data")
