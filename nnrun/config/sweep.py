@@ -281,9 +281,8 @@ def json_schema() -> dict:
 
 
 def with_workers(located, workers: int | None):
-    """``located`` (a LoadedSweep, or a SweepDir: anything holding a valid ``sweep``) with
-    ``workers`` trials at once on its local executor (``nnrun sweep --workers``, or
-    ``workers=`` from Python), checked as the sweep file's are; Ray's are its own."""
+    """``located`` (a LoadedSweep or SweepDir) with ``workers`` trials at once on its local
+    executor (``--workers``, Python's ``workers=``), checked as the file's are; Ray's are its own."""
     if workers is None:
         return located
     option = said("--workers", "workers")
