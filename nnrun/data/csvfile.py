@@ -35,7 +35,7 @@ from nnrun.data.coded import Coded, cells_of, codes_into
 from nnrun.data.csvheader import not_utf8
 from nnrun.data.problems import SHOWN, DataProblems
 from nnrun.data.reading import (CountingFile, Progress, current_progress, first_lines, let_go, python_encoding,
-                                row_lines)
+                                row_lines, trailing_empty_lines)
 
 def nulls(missing: frozenset[str]) -> list[str]:
     """The texts the typed read takes as missing: each marker as files write it (NA, na,
@@ -98,7 +98,7 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     # Blank lines after the last row are no rows, in a file of one column as in a file of
     # several; nor are lines of bare separators there (';;;;', what spreadsheets write
     # below a table's last row), which would be rows of missing values.
-    trailing = _trailing_empty_lines(path, delimiter if len(header) > 1 else None)
+    trailing = trailing_empty_lines(path, delimiter if len(header) > 1 else None)
     if trailing:
         keep = max(len(matrix) - trailing, 0)
         matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}
@@ -142,24 +142,6 @@ def _file_cells(path: Path, lines: np.ndarray, column: int, delimiter: str, text
     except (OSError, ValueError, csv.Error):  # the message shows what was read instead
         pass
     return shown
-
-
-def _trailing_empty_lines(path: Path, delimiter: str | None, tail: int = 1 << 16) -> int:
-    """How many rows the lines after the file's last line with a value hold: blank (or
-    all-space) lines, in a file of one column (``delimiter`` None: the reader reads each
-    as a row), and lines of bare separators, in a file of several (the reader skips
-    its blank lines)."""
-    with open(path, "rb") as handle:
-        handle.seek(max(handle.seek(0, 2) - tail, 0))
-        lines = handle.read().splitlines()
-    separator = delimiter.encode() if delimiter is not None and delimiter.isascii() else None
-    count = 0
-    for line in reversed(lines):
-        bare = line.replace(separator, b"").strip() if separator else line.strip()
-        if bare:
-            break
-        count += separator is None or separator in line
-    return count
 
 
 def _batches(path: Path, header: list[str], numbers: list[str], texts: list[str], as_text: bool,

@@ -152,3 +152,21 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
                 lines.append(line)
     return (np.asarray(lines[:rows] + [0] * max(0, rows - len(lines)), dtype=np.int64),
             np.asarray(blank, dtype=np.int64))
+
+
+def trailing_empty_lines(path: Path, delimiter: str | None, tail: int = 1 << 16) -> int:
+    """How many rows the lines after the file's last line with a value hold: blank (or
+    all-space) lines, in a file of one column (``delimiter`` None: the reader reads each
+    as a row), and lines of bare separators, in a file of several (the reader skips
+    its blank lines)."""
+    with open(path, "rb") as handle:
+        handle.seek(max(handle.seek(0, 2) - tail, 0))
+        lines = handle.read().splitlines()
+    separator = delimiter.encode() if delimiter is not None and delimiter.isascii() else None
+    count = 0
+    for line in reversed(lines):
+        bare = line.replace(separator, b"").strip() if separator else line.strip()
+        if bare:
+            break
+        count += separator is None or separator in line
+    return count
