@@ -61,16 +61,13 @@ FIRST_LOSS_REMEDY = (
     "(data.preprocess), or use smaller initial weights or a bounded activation (tanh) where values grow "
     "layer to layer or step to step"
 )
-NON_FINITE_REMEDY = (
-    "lower optimizer.learning_rate, standardize the inputs (data.preprocess), "
-    "or clip the gradients where the optimizer offers it; then train again"
-)
+NON_FINITE_REMEDY = ("lower optimizer.learning_rate, standardize the inputs (data.preprocess), or clip the gradients "
+                     "where the optimizer offers it; then train again")
 
 
 class NonFiniteError(TrainingFailed):
-    """The loss, a gradient or a weight became NaN or infinite (exit code 1).
-    ``before_update``: found at the first batch, from the initial weights, where the
-    learning rate is not the cause (the hint says so)."""
+    """The loss, a gradient or a weight became NaN or infinite (exit code 1); ``before_update``:
+    at the first batch, from the initial weights, where the learning rate is not the cause."""
 
     def __init__(self, message: str, epoch: int, batch: int, reason: str, hint: str | None = None,
                  before_update: bool = False):
