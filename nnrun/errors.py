@@ -55,8 +55,7 @@ class TrainingFailed(NnrunError):
     exit_code = 1
 
 
-# The first batch's loss comes before any update: no learning rate made it.
-FIRST_LOSS_REMEDY = (
+FIRST_LOSS_REMEDY = (  # the first batch's loss comes before any update: no learning rate made it
     "the weights have not been updated yet, so the learning rate is not the cause: standardize the inputs "
     "(data.preprocess), or use smaller initial weights or a bounded activation (tanh) where values grow "
     "layer to layer or step to step"
