@@ -165,8 +165,9 @@ def test_a_tab_is_written_as_yaml_allows(run_cli, tmp_path, written):
 
 
 @pytest.mark.parametrize("source, message", [
-    (', delimiter: ";;"', "data.source.delimiter: expected one character that is not a quote or a line break, got ';;'"),
-    (", delimiter: '\"'", "data.source.delimiter: expected one character that is not a quote or a line break"),
+    (', delimiter: ";;"', "data.source.delimiter: expected one ASCII character that is not a quote or a line break, got ';;'"),
+    (', delimiter: "§"', "data.source.delimiter: expected one ASCII character that is not a quote or a line break, got '§'"),
+    (", delimiter: '\"'", "data.source.delimiter: expected one ASCII character that is not a quote or a line break"),
     (', decimal: ";"', "data.source.decimal: expected one of '.', ',', got ';'"),
     (', decimal: ",", thousands: ","', "thousands and decimal are both \",\"; a decimal comma goes with thousands: \".\" or \" \""),
 ])
@@ -240,7 +241,7 @@ def test_a_run_reads_new_files_as_it_read_its_own(run_cli, tmp_path):
                                         "as data is read"):
         nnrun.evaluate(run, delimiter=",")
     for args, message in [(["--decimal", ";"], "--decimal: expected '.' or ',', got ';'"),
-                          (["--delimiter", ";;"], "--delimiter: expected one character"),
+                          (["--delimiter", ";;"], "--delimiter: expected one ASCII character"),
                           (["--encoding", "utf-16"], "--encoding: expected one of utf-8, cp1252, latin-1")]:
         result = run_cli("predict", run, tmp_path / "us.csv", *args)
         assert result.exit_code == 2 and message in result.output, result.output

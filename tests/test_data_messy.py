@@ -1025,3 +1025,21 @@ def test_bad_rows_skip_that_leaves_no_row_says_so(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "d.csv: every row has more or fewer cells than the header's 3 (lines 2, 3, 4, 5, 6, ...), and " \
         "data.source.bad_rows: skip left none to train on" in " ".join(result.output.split())
+
+
+def test_the_readme_clients_negatives_read_as_the_reader_reads_them():
+    """The README's ONNX client copies the rule: the same cells become the same negatives."""
+    import re
+
+    from conftest import ROOT
+    from nnrun.data.cells import ACCOUNTING_NEGATIVE
+
+    line = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("NEGATIVE = r\""))
+    readme = eval(line.split("=", 1)[1])  # a raw string literal
+    cells = ["(5)", "5-", "1.234,50-", "(1,234.50)", "( 7 )", "(nan)", "nan-", "-", "(-5)", "1\u00a0234,50\u00a0-",
+             "(1\u00a0234,50)", "a-", "5", "-5", "2020-01-01"]
+    assert [re.sub(readme, r"-\1\2", c) for c in cells] == [re.sub(ACCOUNTING_NEGATIVE, r"-\1\2", c) for c in cells]
+    assert numbers_or_none(["(5)", "5-", "(nan)", "1\u00a0234,50\u00a0-"], thousands="\u00a0", decimal=",")[:2] == \
+        [-5.0, -5.0]
+    assert numbers_or_none(["(nan)", "nan-"]) == [None, None]  # no digit: still bad cells, not missing ones
+    assert numbers_or_none(["$ (5.00)", "$(5)"], signs=("$",)) == [-5.0, -5.0]  # Excel's Accounting format

@@ -367,6 +367,11 @@ def test_numbers_grouped_by_apostrophes_are_numbers_not_ids(run_cli, tmp_path, m
     assert ("    thousands: \"'\"" if mark == "'" else '    thousands: "\\u2019"') in text
     assert "group thousands with apostrophes" in text
     assert run_cli("validate", "ch.yaml").exit_code == 0
+    # Only where nothing else groups the file's thousands: a height of 1'000 beside amounts of 1,234.50.
+    from nnrun.commands.number_format import number_format
+
+    assert number_format({"amount": ["1,234.50", "2,345.00", "12,000.10"], "height": ["1'000", "950"]},
+                         ",").thousands == ","
 
 
 def test_the_target_comment_says_what_a_count_could_be(run_cli, tmp_path):

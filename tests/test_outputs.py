@@ -119,6 +119,12 @@ def test_a_report_of_another_file_of_the_same_name_is_kept_aside_and_the_scores_
     earlier = run / "eval-labelled.earlier-data.json"
     assert f"kept:    {earlier} (the report of the file as it was then)" in result.output
     assert earlier.read_text() == before and json.loads((run / "eval-labelled.json").read_text())["samples"] == 51
+    # An older nnrun's report of the same file, without the hash: the same report, replaced unasked.
+    older = json.loads((run / "eval-labelled.json").read_text())
+    del older["data_sha256"]
+    (run / "eval-labelled.json").write_text(json.dumps(older))
+    result = run_cli("evaluate", run, "--data", "labelled.csv")
+    assert result.exit_code == 0 and "kept:" not in result.output, result.output
     # A report edited into no report of a file: replaced only with --force, and no traceback.
     report = json.loads((run / "eval-labelled.json").read_text())
     (run / "eval-labelled.json").write_text(json.dumps({**report, "data": 5}))

@@ -218,8 +218,9 @@ def _write(report: dict, target: Path, weights_note: str | None, graph: Graph, f
             earlier = recorded.get("weights_fingerprint")
             earlier = earlier if isinstance(earlier, str) and len(earlier) == 64 else None
             scored = recorded.get("data")
-            if earlier is None and existing == plain:
-                force = True  # the same report, less the fingerprint
+            unhashed = files.json_text({k: v for k, v in report.items() if k != "data_sha256"}).encode()
+            if earlier is None and existing == plain or "data_sha256" not in recorded and existing == unhashed:
+                force = True  # the same report, less the fingerprint or the data's hash (an older nnrun's)
             elif earlier != report["weights_fingerprint"]:
                 kept = files.keep_aside(target, f"{target.stem}.{'weights-' + earlier[:8] if earlier else 'earlier'}"
                                                 f"{target.suffix}")

@@ -69,6 +69,6 @@ def number_format(columns: dict[str, list[str]], delimiter: str) -> NumberFormat
     if spaces:
         thousands = max(set(spaces), key=spaces.count)
     apostrophes = [m.group(1) for m in map(APOSTROPHE_GROUPS.match, cells) if m]
-    if apostrophes and decimal == ".":
+    if apostrophes and decimal == "." and thousands is None:  # where no comma or space groups them
         thousands = max(set(apostrophes), key=apostrophes.count)
     return NumberFormat(decimal, thousands, either_way)

@@ -204,6 +204,8 @@ def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[
     text = pc.replace_substring_regex(text, pattern=ACCOUNTING_NEGATIVE, replacement=r"-\1\2")
     if signs:  # '$1,234.50', '-€ 5', '12.5 %', 'USD 69.37': the number alone, its sign kept
         text = pc.replace_substring_regex(text, pattern=signs_pattern(signs), replacement=r"\1")
+        # Excel's Accounting format writes the sign outside the parentheses: '$ (5.00)'
+        text = pc.replace_substring_regex(text, pattern=ACCOUNTING_NEGATIVE, replacement=r"-\1\2")
     if thousands:
         separated = _definite(pc.match_substring(text, thousands))
         grouped = _definite(pc.match_substring_regex(text, _grouped(thousands, decimal)))
@@ -230,8 +232,12 @@ def _parse(array, thousands: str | None, decimal: str = ".", missing: frozenset[
     return parsed, odd, texts, len(array) - int(pc.sum(absent).as_py() or 0)
 
 
-# '(1,234.50)' or '3.565,59-': the number without its parentheses (\1) or trailing minus (\2).
-ACCOUNTING_NEGATIVE = r"^\(\s*([^()+-][^()]*?)\s*\)$|^([^+-][^-]*?)\s*-$"
+# '(1,234.50)' or '3.565,59-': the number without its parentheses (\1) or trailing minus (\2);
+# a digit in it ('(nan)' stays a bad cell). Its spaces written out, no-break ones too, as
+# arrow's \s (RE2's) holds ASCII ones alone and Python's (the README's client) all.
+_SPACE = "[ \t\u00a0\u202f]"
+ACCOUNTING_NEGATIVE = (rf"^\({_SPACE}*(\d[^()]*?|[^()+-][^()]*?\d[^()]*?){_SPACE}*\)$"
+                       rf"|^(\d|[^+-][^-]*?\d){_SPACE}*-$")
 
 
 def _definite(booleans):

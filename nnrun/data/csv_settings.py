@@ -38,8 +38,9 @@ def csv_delimiter(value):
     and the word ``tab`` are a tab."""
     if isinstance(value, str) and value.lower() in ("\\t", "tab"):
         return "\t"
-    if isinstance(value, str) and (len(value) != 1 or value in '"\r\n'):
-        raise ValueError(f"expected one character that is not a quote or a line break, got {value!r}; "
+    if isinstance(value, str) and (len(value) != 1 or value in '"\r\n' or not value.isascii()):
+        # The reader (pyarrow's) splits cells at one ASCII character: '§' stopped it with a traceback.
+        raise ValueError(f"expected one ASCII character that is not a quote or a line break, got {value!r}; "
                          'for example ";" or "|", and for tabs "\\t" (in double quotes) or tab')
     return value
 

@@ -98,7 +98,7 @@ def read_columns(path: Path, header: list[str], numbers: list[str], texts: list[
     # Blank lines after the last row are no rows, in a file of one column as in a file of
     # several; nor are lines of bare separators there (';;;;', what spreadsheets write
     # below a table's last row), which would be rows of missing values.
-    trailing = trailing_empty_lines(path, delimiter if len(header) > 1 else None)
+    trailing = trailing_empty_lines(path, delimiter, len(header))
     if trailing:
         keep = max(len(matrix) - trailing, 0)
         matrix, coded = matrix[:keep], {name: (codes[:keep], words) for name, (codes, words) in coded.items()}

@@ -154,19 +154,25 @@ def row_lines(path: Path, rows: int, width: int, problems: DataProblems, counted
             np.asarray(blank, dtype=np.int64))
 
 
-def trailing_empty_lines(path: Path, delimiter: str | None, tail: int = 1 << 16) -> int:
-    """How many rows the lines after the file's last line with a value hold: blank (or
-    all-space) lines, in a file of one column (``delimiter`` None: the reader reads each
-    as a row), and lines of bare separators, in a file of several (the reader skips
-    its blank lines)."""
+def trailing_empty_lines(path: Path, delimiter: str, width: int, tail: int = 1 << 16) -> int:
+    """How many of the rows read are lines after the file's last line with a value: blank
+    (or all-space) lines in a file of one column (``width`` 1: the reader reads each as
+    a row); lines of the header's width in bare separators (';;;' under four columns) in
+    a file of several, where the reader skips blank lines. A line of bare separators of
+    another width is a row of the wrong width, which the reader tells (or skips) itself:
+    nothing before it is counted."""
     with open(path, "rb") as handle:
         handle.seek(max(handle.seek(0, 2) - tail, 0))
         lines = handle.read().splitlines()
-    separator = delimiter.encode() if delimiter is not None and delimiter.isascii() else None
+    separator = delimiter.encode()
     count = 0
     for line in reversed(lines):
-        bare = line.replace(separator, b"").strip() if separator else line.strip()
-        if bare:
-            break
-        count += separator is None or separator in line
+        if width == 1:
+            if line.strip():
+                break
+            count += 1
+        elif line.strip():  # blank lines are no rows of a file of several columns
+            if line.replace(separator, b"").strip() or line.count(separator) != width - 1:
+                break
+            count += 1
     return count
