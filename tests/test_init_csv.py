@@ -870,3 +870,10 @@ def test_a_class_of_a_handful_of_rows_is_told_and_not_weighed_up_a_hundredfold(r
     said = " ".join(run_cli("validate", "t.yaml").output.split())
     assert "has no sample of class 'Enterprise' (2 in all)" in said and "a class of so few rows cannot be in every " \
         "split: merge it into another class, or remove its rows" in said and "raise data.split" not in said
+
+
+def test_a_rare_class_of_a_few_rows_among_few_is_still_weighed_up(run_cli, tmp_path):
+    # 4 fraud among 60: rare (weighed about 8-fold), not a handful among hundreds; said alike by init and validate.
+    lines = ["x,label"] + [f"{i % 9},{'fraud' if i < 4 else 'ok'}" for i in range(64)]
+    text = init_text(run_cli, tmp_path / "f.csv", lines, "label")
+    assert "class_weights: balanced" in text and "too few" not in text

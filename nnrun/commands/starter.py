@@ -6,7 +6,7 @@ for the task with its loss, optimizer and metrics, and the training section.
     model_lines(["no", "yes"])      # one sigmoid unit, binary cross-entropy, accuracy and auc
     model_lines(None)               # one linear output, mse, mae and r2 (with the target standardized)
 
-May import: nothing of nnrun's.
+May import: nnrun.data.labels (what a class too small to weigh up is).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from nnrun.data.labels import FEW_CLASS_ROWS
+from nnrun.data.labels import too_few_rows
 
 COMMENT_COLUMN = 42
 
@@ -123,7 +123,7 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                         commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
                                                         "perfect)")]
     # A class of a handful of rows is no rare class to weigh up a hundredfold, but one to merge (as init says).
-    weighable = bool(counts) and min(counts) >= FEW_CLASS_ROWS
+    weighable = bool(counts) and not any(too_few_rows(count, counts) for count in counts)
     if len(classes) == 2 and weighable and min(counts) < RARE_SHARE * sum(counts):
         rare = min(counts) / sum(counts)
         return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",

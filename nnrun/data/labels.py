@@ -39,6 +39,13 @@ def quoted_names(names: list[str], shown: int = 10) -> str:
 FEW_CLASS_ROWS = 5  # a class of fewer rows, among classes of many, is warned of (see class_warnings)
 
 
+def too_few_rows(count: int, counts) -> bool:
+    """Whether a class of ``count`` rows is a handful among classes of many (``counts``):
+    too few to learn from or to score, and to weigh up (balanced class weights would
+    count each of its rows a hundredfold)."""
+    return count < FEW_CLASS_ROWS and count * 20 <= max(counts)
+
+
 def class_warnings(names: list[str], counts, origin: str) -> list[str]:
     """A class of a single row is usually a typo in a label; it cannot be learned either
     way. Classes whose names differ only in case or spaces ('Basic', 'basic ') are
@@ -49,9 +56,8 @@ def class_warnings(names: list[str], counts, origin: str) -> list[str]:
         listing = quoted_names(single)
         warnings.append(f"{origin}: {len(single)} class{'es have' if len(single) != 1 else ' has'} a single row: "
                         f"{listing} ({describe_classes(names, counts)}); a typo in a label?")
-    # A handful of rows among hundreds: too few to learn or to score (a split may hold none),
-    # and balanced class weights would weigh each of them a hundredfold.
-    few = [f"'{n}' ({c} rows)" for n, c in zip(names, counts) if 1 < c < FEW_CLASS_ROWS and c * 20 <= max(counts)]
+    # A handful of rows among hundreds (see too_few_rows): a split may hold none of them.
+    few = [f"'{n}' ({c} rows)" for n, c in zip(names, counts) if c > 1 and too_few_rows(c, counts)]
     if few:
         them = "it" if len(few) == 1 else "them"
         warnings.append(f"{origin}: {', '.join(few[:10])}{' ...' if len(few) > 10 else ''} of "
