@@ -261,15 +261,16 @@ def test_a_python_tuple_is_told_to_be_written_as_a_list(run_cli, tmp_path):
     # Keras's kernel_size=(3, 3): as text in block style, split at its comma in braces.
     (tmp_path / "t.yaml").write_text(
         "data: {source: {type: builtin, name: digits}}\nmodel:\n  layers:\n"
-        "    - {type: conv2d, filters: 8, kernel_size: (3, 3)}\n"
+        "    - {type: conv2d, filters: 8, kernel_size: (5, 7)}\n"
         "    - type: conv2d\n      filters: 8\n      kernel_size: (3,3)\n"
         "    - {type: flatten}\n    - {type: dense, units: 10, activation: softmax}\nloss: categorical_crossentropy\n")
     result = run_cli("validate", "t.yaml")
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "Traceback" not in said
-    assert "kernel_size: expected a whole number or a list, got '(3'; in braces YAML split the tuple at its comma: " \
-           "write it as a list, [3, 3]" in said
-    assert "unknown key '3)': the end of a tuple, which YAML split at its comma; write it as a list: [3, 3]" in said
+    assert "kernel_size: expected a whole number or a list, got '(5'; in braces YAML split the tuple at its comma: " \
+           "write it as a list, [5, ...]" in said
+    assert "unknown key '7)': the end of a tuple, which YAML split at its comma; write the tuple as a list: [..., 7]" \
+        in said
     assert "got '(3,3)'; YAML writes a tuple as a list: [3, 3]" in said
 
 
@@ -307,5 +308,8 @@ def test_a_leaky_relu_slope_that_cannot_be_kept_is_said(run_cli):
     from conftest import ROOT
 
     result = run_cli("validate", ROOT / "configs" / "iris.yaml", "--set", "model.layers.1={type: LeakyReLU, alpha: 0.1}")
-    assert result.exit_code == 2 and "(its slope is 0.2, Keras's default; 0.1 is not offered)" in \
-        " ".join(result.output.split())
+    assert result.exit_code == 2 and "(with a slope of 0.2, as Keras's leaky_relu function; 0.1, as the layer had " \
+        "it, is not offered)" in " ".join(result.output.split())
+    # The layer's own default, 0.3, is not nnrun's either: said too.
+    result = run_cli("validate", ROOT / "configs" / "iris.yaml", "--set", "model.layers.1={type: LeakyReLU}")
+    assert "0.3, as the layer had it, is not offered" in " ".join(result.output.split())

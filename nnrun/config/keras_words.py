@@ -208,7 +208,7 @@ def keras_layer_hint(word: str, given: dict | None = None) -> str:
     """What to write for a Keras layer nnrun has no type of (``ReLU``, ``Input``,
     ``Rescaling``); "" for any other word. ``given``: the block's other keys, which
     some hints use (Rescaling's scale is the factor)."""
-    from nnrun.model.activations import ACTIVATIONS  # on an error's way only
+    from nnrun.model.activations import ACTIVATIONS, LEAKY_SLOPE  # on an error's way only
 
     squashed = _squash(word)
     scale = (given or {}).get("scale")
@@ -216,10 +216,10 @@ def keras_layer_hint(word: str, given: dict | None = None) -> str:
         return f"; scaling is preprocessing here: data.preprocess: [{{type: scale, factor: {scale}}}]"
     name = next((name for name in ACTIVATIONS if _squash(name) == squashed), None)
     if name is not None:  # Keras's ReLU, LeakyReLU, Softmax layers
-        slope = next((given[key] for key in ("alpha", "negative_slope") if key in (given or {})), None)
-        # LeakyReLU(alpha=0.1): the slope is Keras's default here, said so rather than lost unsaid.
-        fixed = f" (its slope is 0.2, Keras's default; {slope} is not offered)" \
-            if name == "leaky_relu" and slope is not None and slope != 0.2 else ""
+        slope = next((given[key] for key in ("alpha", "negative_slope") if key in (given or {})), 0.3)
+        # The activation function's slope, not the LeakyReLU layer's (0.3 by default): said, not lost unsaid.
+        fixed = f" (with a slope of {LEAKY_SLOPE}, as Keras's leaky_relu function; {slope}, as the layer had it, is " \
+            "not offered)" if name == "leaky_relu" and slope != LEAKY_SLOPE else ""
         return (f"; an activation is a layer's option here (activation: {name} on the layer before), or a layer of "
                 f"its own: {{type: activation, activation: {name}}}{fixed}")
     # SpatialDropout1D/2D/3D by their stem

@@ -72,8 +72,9 @@ def describe(error: dict, path: tuple, root: Any = None) -> str:
         if glued and glued.group(1) in fields:  # {units:64}: YAML needs a space after the ':'
             return (f"unknown key '{key}': a key and its value need a space after the ':'; write "
                     f"'{glued.group(1)}: {glued.group(2)}'")
-        if re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*\)", key):  # kernel_size: (3, 3) in braces, split at its comma
-            return f"unknown key '{key}': the end of a tuple, which YAML split at its comma; write it as a list: [3, 3]"
+        if re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*\)", key):  # kernel_size: (3, 5) in braces, split at its comma
+            return (f"unknown key '{key}': the end of a tuple, which YAML split at its comma; write the tuple as a "
+                    f"list: [..., {key.rstrip(') ')}]")
         return f"unknown key '{key}'" + (keras_key_hint(key, fields, received) or place_hint(key, where) or wrapped
                                          or did_you_mean(key, fields, "expected one of"))
     if kind == "missing" and isinstance(error["loc"][-1], int) and isinstance(received, list):  # a list too short
@@ -188,8 +189,8 @@ def _shape_hint(kind: str, path: tuple, received: Any) -> str:
     if isinstance(received, str) and (pair := re.fullmatch(r"\(\s*(\d+(?:\s*,\s*\d+)*)\s*,?\s*\)", received)):
         items = ", ".join(re.split(r"\s*,\s*", pair.group(1)))
         return f"; YAML writes a tuple as a list: [{items}]"
-    if isinstance(received, str) and re.fullmatch(r"\(\s*\d+", received):  # {kernel_size: (3, 3)}: split at ','
-        return "; in braces YAML split the tuple at its comma: write it as a list, [3, 3]"
+    if isinstance(received, str) and re.fullmatch(r"\(\s*\d+", received):  # {kernel_size: (3, 5)}: split at ','
+        return f"; in braces YAML split the tuple at its comma: write it as a list, [{received.lstrip('( ')}, ...]"
     if kind in ("dict_type", "model_type") and path == ("model",) and isinstance(received, list):
         return "; the layers go under layers: model: {layers: [...]}"
     if kind == "list_type" and isinstance(received, str):
