@@ -348,6 +348,13 @@ def test_a_set_value_with_a_yaml_comment_is_refused_not_cut(run_cli, write_confi
     assert run_cli("validate", write_config(VALID), "--set", "notes=a#b").exit_code == 0  # no comment: text
 
 
+@pytest.mark.parametrize("setting", ["training=epochs: 3 # three", "tags=- a # b", "tags=[a, b] # c"])
+def test_a_comment_after_a_set_blocks_value_is_refused_with_its_own_hint(run_cli, write_config, setting):
+    result = run_cli("validate", write_config(VALID), "--set", setting)
+    assert result.exit_code == 2 and "starts a YAML comment, which would drop it from the value" in result.output
+    assert "hint: remove the comment: a value set this way holds none" in result.output  # quoting would make it text
+
+
 def test_every_problem_is_reported_at_once_in_file_order(run_cli, write_config):
     text = VALID.replace("units: 8", "unit: 8").replace("epochs: 2", "epochs: two").replace("seed: 1", "seed: -1")
     path = write_config(text)

@@ -193,16 +193,33 @@ def parse_value(text: str, origin: str) -> Any:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise UserError(f"{origin}: the value '{text}' is not valid YAML: {problem}", hint=hint) from None
-    dropped = text[node.end_mark.index:] if node is not None else text
-    if dropped.strip().startswith("#"):  # notes=fix #12: YAML reads ' #12' as a comment, and the value as 'fix'
-        raise UserError(f"{origin}: '{dropped.strip()}' starts a YAML comment, which would drop it from the value",
-                        hint=hint)
+    if (dropped := _comment_in(text, node)) is not None:  # notes=fix #12: read as 'fix', a comment after it
+        scalar = node is None or isinstance(node, yaml.ScalarNode)
+        raise UserError(f"{origin}: '{dropped}' starts a YAML comment, which would drop it from the value",
+                        hint=hint if scalar else "remove the comment: a value set this way holds none")
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):  # delimiter=| would be an empty text
         raise UserError(f"{origin}: the value '{text}' starts a block of text in YAML, which a value on one line "
                         "cannot hold", hint=hint)
     # At the path it is set to: a value read there as it would be in a file (loss.class_weights' numbered classes)
     at = tuple(key.split(".")) if origin.startswith("--set ") else ()
     return None if node is None else _plain(node, at, {}, {}, origin)  # None: only a comment
+
+
+def _comment_in(text: str, node) -> str | None:
+    """The comment YAML would drop from a one-line value (after any of its values, or
+    alone), or None: a ' #' that a text meant to keep ('fix #12')."""
+    if node is None:
+        return text.strip() if text.strip().startswith("#") else None
+    ends = [node.end_mark.index]
+    stack = [node]
+    while stack:  # every value's end: 'x: 1 # c' ends its block with the text, its value '1' before the comment
+        item = stack.pop()
+        if isinstance(item, yaml.ScalarNode):
+            ends.append(item.end_mark.index)
+        else:
+            stack += [part for pair in item.value for part in (pair if isinstance(pair, tuple) else (pair,))]
+    after = (text[end:].split("\n", 1)[0].strip() for end in ends)
+    return next((rest for rest in after if rest.startswith("#")), None)
 
 
 def _refuse_tabs(text: str, source: str) -> None:
