@@ -172,6 +172,7 @@ def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given
         return []
     warnings = []
     totals = np.bincount(data.y, minlength=data.num_classes)
+    in_use = 1 + sum(rows is not None and len(rows) > 0 for name, rows in indices.items() if name != "train")
     for name in ("validation", "test"):
         rows = indices.get(name)
         if rows is None or not len(rows):
@@ -184,7 +185,7 @@ def held_out_class_warnings(data: Dataset, indices: dict[str, np.ndarray], given
         fix = (f"add samples of {'it' if len(absent) == 1 else 'them'} to the {name} file" if name in given
                else f"{'a class' if len(absent) == 1 else 'classes'} of so few rows cannot be in every split: merge "
                     f"{'it' if len(absent) == 1 else 'them'} into another class, or remove "
-                    f"{'its' if len(absent) == 1 else 'their'} rows" if all(totals[absent] < len(SPLITS))
+                    f"{'its' if len(absent) == 1 else 'their'} rows" if all(totals[absent] < in_use)
                else "the split keeps the rows' order (shuffle: false): if the rows are sorted by class, shuffle: "
                     "true draws every split from all of them" if ordered
                else f"raise data.split.{name}, or use more data")
