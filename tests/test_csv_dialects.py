@@ -589,7 +589,10 @@ def test_a_reading_hint_names_the_keyword_where_python_called(run_cli, tmp_path)
 def test_excels_separator_line_is_told_to_be_deleted(run_cli, tmp_path, first, named):
     separator = first[-1]
     (tmp_path / "x.csv").write_text(f"{first}\r\na{separator}b{separator}c\r\n1{separator}2{separator}x\r\n")
-    for args in (("init", "--data", "x.csv", "--target", "c"),):
+    (tmp_path / "x.yaml").write_text("data: {source: {type: csv, path: x.csv, target: c}}\n"
+                                     "model: {layers: [{type: dense, units: 2, activation: softmax}]}\n"
+                                     "loss: categorical_crossentropy\n")
+    for args in (("init", "--data", "x.csv", "--target", "c"), ("validate", "x.yaml")):
         result = run_cli(*args)
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert f"x.csv: line 1 is Excel's '{first}' line, not the header" in result.output

@@ -140,7 +140,8 @@ def select(entries: dict[str, list[Entry]], name: str | None) -> dict[str, list[
     found = {family: [e for e in items if e.type == name] for family, items in entries.items()}
     found = {family: items for family, items in found.items() if items}
     if not found:
-        from nnrun.config.keras_words import keras_layer_hint, keras_value_hint
+        from nnrun.config.keras_layers import keras_layer_hint
+        from nnrun.config.keras_words import keras_value_hint
         from nnrun.errors import did_you_mean, hint_then_choices
         from nnrun.model.activations import ACTIVATIONS
 

@@ -66,47 +66,6 @@ KEYS = {
     "start_from_epoch": "early stopping counts from the first epoch; a longer patience waits longer; remove this key",
 }
 
-# Keras layers with no layer type of that name in nnrun: what to write instead (by
-# squashed name, see _squash). Spelling alone would point Normalization at
-# layer_normalization and SpatialDropout1D at dropout, which do other things.
-LAYERS = {
-    "sequential": "a model is its list of layers: model: {layers: [...]}, run in order (a layer's inputs: names "
-                  "others for branches)",
-    "input": "the input needs no layer: nnrun takes its shape from the data, and the first layer reads it (in a "
-             "graph, inputs: [input] names it); for branches that read different columns, as a model of several "
-             "inputs does, {type: select, features: [age, income]} picks them",
-    "rescaling": "scaling is preprocessing here: data.preprocess: [{type: scale, factor: 0.00392156862745098}] "
-                 "(1/255)",
-    "normalization": "standardizing the features is preprocessing here: data.preprocess: [standardize], fitted on "
-                     "the training split",
-    "textvectorization": "text is read by the data source: data.source.text: {column: ..., max_tokens: ..., "
-                         "length: ...}",
-    "spatialdropout": "dropping whole channels is not offered; dropout drops single values",
-    "gaussiannoise": "adding noise in training is not offered",
-    "gaussiandropout": "multiplying by noise in training is not offered; dropout drops single values",
-    "alphadropout": "alpha dropout (for selu networks) is not offered; dropout drops single values",
-    "conv2dtranspose": "transposed convolutions (learned upsampling) are not offered",
-    "separableconv": "separable and depthwise convolutions are not offered; conv2d (conv1d) convolves every channel "
-                     "with each filter",
-    "zeropadding": "padding: same on a convolution or pooling layer pads its input with zeros",
-    "upsampling": "upsampling is not offered",
-    "cropping": "cropping is not offered; crop the images in the data",
-    "timedistributed": "dense (and every layer that reads the last axis) already works on each step of a sequence: "
-                       "write the wrapped layer itself",
-    "lambda": "a layer of one's own code is not offered: every layer is a type of the catalog (nnrun layers); "
-              "x[:, :6] is {type: select, features: [0, 1, 2, 3, 4, 5]} (or the columns' names), and branches of a "
-              "graph are named by inputs: [...] and merged by add, multiply or concatenate",
-}
-for _kind in ("flip", "rotation", "zoom", "crop", "translation", "contrast", "brightness", "height", "width"):
-    LAYERS[f"random{_kind}"] = ("augmentation layers are not offered: nnrun trains on the samples as given; add "
-                                "flipped or shifted copies to the data to augment it")
-LAYERS["conv1dtranspose"] = LAYERS["conv3dtranspose"] = LAYERS["conv2dtranspose"]
-LAYERS["depthwiseconv"] = LAYERS["separableconv"]
-LAYERS["inputlayer"] = LAYERS["input"]
-
-# Keras's losses that nnrun does not offer (by squashed name): what to use instead, said
-# where a loss is asked for. Spelling alone would point binary_focal_crossentropy at binary_crossentropy
-# as if it were a typo of it.
 _FOCAL = "focal loss is not offered; binary_crossentropy or categorical_crossentropy with class_weights: balanced " \
     "weighs a rare class up"
 NOT_OFFERED = {
@@ -154,7 +113,7 @@ PLACES = {
 
 # Values (metric, loss, activation names) that Keras spells otherwise, as its functions
 # (mean_squared_error) and its classes (keras.metrics.RootMeanSquaredError) name them: by
-# their squashed names (see _squash), where squashing alone does not find nnrun's word.
+# their squashed names (see squash), where squashing alone does not find nnrun's word.
 RENAMED_VALUES = {
     "acc": "accuracy", "categoricalaccuracy": "accuracy", "sparsecategoricalaccuracy": "accuracy",
     "binaryaccuracy": "accuracy", "meansquarederror": "mse", "meanabsoluteerror": "mae",
@@ -204,29 +163,6 @@ def keras_key_hint(key: str, fields: list[str], value=None) -> str:
     return ""
 
 
-def keras_layer_hint(word: str, given: dict | None = None) -> str:
-    """What to write for a Keras layer nnrun has no type of (``ReLU``, ``Input``,
-    ``Rescaling``); "" for any other word. ``given``: the block's other keys, which
-    some hints use (Rescaling's scale is the factor)."""
-    from nnrun.model.activations import ACTIVATIONS, LEAKY_SLOPE  # on an error's way only
-
-    squashed = _squash(word)
-    scale = (given or {}).get("scale")
-    if squashed == "rescaling" and isinstance(scale, (int, float)) and not isinstance(scale, bool):
-        return f"; scaling is preprocessing here: data.preprocess: [{{type: scale, factor: {scale}}}]"
-    name = next((name for name in ACTIVATIONS if _squash(name) == squashed), None)
-    if name is not None:  # Keras's ReLU, LeakyReLU, Softmax layers
-        slope = next((given[key] for key in ("alpha", "negative_slope") if key in (given or {})), 0.3)
-        # The activation function's slope, not the LeakyReLU layer's (0.3 by default): said, not lost unsaid.
-        fixed = f" (with a slope of {LEAKY_SLOPE}, as Keras's leaky_relu function; {slope}, as the layer had it, is " \
-            "not offered)" if name == "leaky_relu" and slope != LEAKY_SLOPE else ""
-        return (f"; an activation is a layer's option here (activation: {name} on the layer before), or a layer of "
-                f"its own: {{type: activation, activation: {name}}}{fixed}")
-    # SpatialDropout1D/2D/3D by their stem
-    known = next((LAYERS[key] for key in (squashed, squashed.rstrip("123d")) if key in LAYERS), None)
-    return f"; {known}" if known else ""
-
-
 def place_hint(key: str, where: str) -> str:
     """Where ``key``, unknown under ``where`` (a dotted path; "" for the top level),
     belongs in an nnrun config; "" when it belongs nowhere else."""
@@ -247,8 +183,8 @@ def keras_value_hint(word: str, options: list[str], prefix: str = "") -> str:
     meant = _keras_value_meant(word, options)
     if meant:
         return f"; did you mean '{prefix}{meant[0]}'? ({meant[1]})"
-    absent = NOT_OFFERED.get(_squash(word)) if "binary_crossentropy" in options else None  # a loss, not a metric
-    return f"; {absent}" if absent and not any(_squash(option) == _squash(word) for option in options) else ""
+    absent = NOT_OFFERED.get(squash(word)) if "binary_crossentropy" in options else None  # a loss, not a metric
+    return f"; {absent}" if absent and not any(squash(option) == squash(word) for option in options) else ""
 
 
 def keras_meaning(word: str, options: list[str]) -> str | None:
@@ -268,14 +204,14 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     if call and "pr_auc" in options and call.group(1).lower() == "auc":  # metrics=[AUC(curve='PR')]
         meant = "pr_auc" if re.search(r"curve\s*=\s*['\"]pr['\"]", call.group(2), re.IGNORECASE) else "auc"
         return meant, f"Keras's {word.strip()} is the metric {meant} here"
-    renamed = RENAMED_VALUES.get(_squash(word))
+    renamed = RENAMED_VALUES.get(squash(word))
     if renamed in options:
         return renamed, f"Keras's '{word}' is '{renamed}' in nnrun"
-    if OTHER_NAMES.get(_squash(word)) in options:
-        return OTHER_NAMES[_squash(word)], f"'{word}' is '{OTHER_NAMES[_squash(word)]}' in nnrun"
-    if renamed in ("mse", None) and _squash(word) in ("mse", "meansquarederror") and "rmse" in options:
+    if OTHER_NAMES.get(squash(word)) in options:
+        return OTHER_NAMES[squash(word)], f"'{word}' is '{OTHER_NAMES[squash(word)]}' in nnrun"
+    if renamed in ("mse", None) and squash(word) in ("mse", "meansquarederror") and "rmse" in options:
         return "rmse", "mse is a loss; as a metric nnrun offers rmse, its square root"
-    if _squash(word) in ("mape", "meanabsolutepercentageerror") and "mape" not in options and "mae" in options:
+    if squash(word) in ("mape", "meanabsolutepercentageerror") and "mape" not in options and "mae" in options:
         return "mae", "mape is a metric here (metrics: [mape]), not a loss; mae is the loss nearest it"
     if TORCH_VALUES.get(word) in options:
         logits = "; with no activation on the last layer, add from_logits: true" if "Logits" in word else ""
@@ -283,8 +219,8 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     if word.lower() in CROSS_ENTROPY and "categorical_crossentropy" in options:
         return "categorical_crossentropy", ("a cross-entropy over classes; binary_crossentropy is for one sigmoid "
                                             "output")
-    squashed = _squash(word)
-    same = [option for option in options if _squash(option) == squashed]
+    squashed = squash(word)
+    same = [option for option in options if squash(option) == squashed]
     if len(same) == 1 and same[0] != word:
         if word == word.lower():  # categorical_cross_entropy: only the '_' differ
             return same[0], "nnrun joins its words otherwise"
@@ -294,6 +230,6 @@ def _keras_value_meant(word: str, options: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _squash(name: str) -> str:
+def squash(name: str) -> str:
     """``GlorotUniform``, ``glorot_uniform`` and ``glorot-uniform`` all squash to ``glorotuniform``."""
     return name.lower().replace("_", "").replace("-", "")

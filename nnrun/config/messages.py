@@ -11,7 +11,8 @@ import re
 import typing
 from typing import Any
 
-from nnrun.config.keras_words import keras_key_hint, keras_layer_hint, keras_value_hint, place_hint
+from nnrun.config.keras_layers import keras_layer_hint
+from nnrun.config.keras_words import keras_key_hint, keras_value_hint, place_hint
 from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
 from nnrun.errors import closest, did_you_mean
 from nnrun.model.activations import ACTIVATIONS

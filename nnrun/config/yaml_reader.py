@@ -271,10 +271,9 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
     for key_node, value_node in node.value:
         line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
         key = _plain(key_node, path + ("<key>",), {}, {}, source)
-        # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...; a
-        # boolean target's "False" and "True"
-        # Keras's class_weight={0: 1.0, 1: 10.0} elsewhere (top level, training): read on, so
-        # that the schema tells where it goes beside the file's other problems.
+        # Keras's class_weight={0: 1.0, 1: 10.0}: integer labels' classes are named "0", "1", ...,
+        # a boolean target's "False" and "True". Written elsewhere (top level, training), it is
+        # read on too, so that the schema tells where it goes beside the file's other problems.
         misplaced = path[-1:] in (("class_weights",), ("class_weight",)) and isinstance(key, int)
         named = class_name_of(key) if _weighs_classes(path) or misplaced else key
         if not isinstance(named, str):

@@ -10,6 +10,7 @@ command works without a display.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from nnrun.errors import UserError
@@ -133,8 +134,6 @@ def plot_runs(run_dirs, output: str | Path | None = None, force: bool = False,
         for axis, name in zip(axes, panels):
             _draw(axis, rows, name, colours[index % len(colours)], bests[index])
     from matplotlib.ticker import MaxNLocator
-
-    import textwrap
 
     for axis, name in zip(axes, panels):
         title = f"loss ({losses[0]})" if name == "loss" and len(set(losses)) == 1 else \
