@@ -262,9 +262,9 @@ def test_a_few_cells_that_are_not_numbers_keep_a_column_of_numbers_and_are_liste
 
 def test_numbers_with_currency_or_percent_signs_are_read_without_them(run_cli, tmp_path):
     lines = ["customer_id,age,plan_price,discount,plan,churned"]
-    for i in range(60):
-        lines.append(f'C{i:03d},{20 + i % 50},"${(i * 37) % 4000 + 10:,}.50",{i % 30}%,{("basic", "pro")[i % 2]},'
-                     f'{("yes", "no")[i % 3 == 0]}')
+    for i in range(60):  # IDs such as ORD-2023000 hold no currency code: ORD is no sign to strip
+        lines.append(f'ORD-{2023000 + i},{20 + i % 50},"${(i * 37) % 4000 + 10:,}.50",{i % 30}%,'
+                     f'{("basic", "pro")[i % 2]},{("yes", "no")[i % 3 == 0]}')
     (tmp_path / "churn.csv").write_text("\n".join(lines) + "\n")
     result = run_cli("init", "--data", "churn.csv", "--target", "churned")
     assert result.exit_code == 0, result.output
