@@ -493,6 +493,9 @@ def test_each_encoding_mistake_is_told_what_it_is(tmp_path):
         # Control bytes that decode as text: binary all the same, never a header to print.
         "controls": (b"\x00\x01\x02PK\x03\x04" * 100, "utf-8", "not a CSV file: it holds binary data (a zero byte "
                      "at offset 0)", "give a CSV text file"),
+        # An Excel workbook renamed .csv, by its first bytes: a zip archive of xl/ parts.
+        "workbook": (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml" + b"\x00" * 40 + b"xl/",
+                     "utf-8", "not a CSV file: it holds a spreadsheet workbook", "save the sheet as a CSV file"),
     }
     for name, (data, text_encoding, message, hint) in cases.items():
         (tmp_path / f"{name}.csv").write_bytes(data)

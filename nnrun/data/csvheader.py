@@ -170,17 +170,22 @@ def binary_data(path: Path) -> UserError | None:
     a NumPy array, weights, an archive), saying what to give instead; None for text.
     Bytes of control characters may still decode as text: told so, never printed."""
     with open(path, "rb") as raw:
-        zero = raw.read(SAMPLE).find(b"\0")
+        sample = raw.read(SAMPLE)
+    zero = sample.find(b"\0")
     if zero < 0:
         return None
     if utf16(path):  # text after all, of two bytes a character
         return UserError(f"{path}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
     suffix = path.suffix.lower()
-    hint = ("save the sheet as a CSV file (UTF-8)" if suffix in (".xlsx", ".xls", ".xlsm", ".ods") else
+    # A workbook by its first bytes (a zip archive, or the old binary format), whatever its name says.
+    workbook = suffix in (".xlsx", ".xls", ".xlsm", ".ods") or sample.startswith(b"\xd0\xcf\x11\xe0") or \
+        sample.startswith(b"PK\x03\x04") and any(part in sample for part in (b"xl/", b"[Content_Types].xml"))
+    hint = ("save the sheet as a CSV file (UTF-8)" if workbook else
             "it is a NumPy array (.npy): save it as an .npz archive, which nnrun reads: numpy.savez(path, "
             "x=samples), with y=targets beside them where they go with the samples" if suffix == ".npy" else
             "give a CSV text file, with a header row and cells separated by commas")
-    return UserError(f"{path}: not a CSV file: it holds binary data (a zero byte at offset {zero})", hint=hint)
+    what = "a spreadsheet workbook" if workbook else f"binary data (a zero byte at offset {zero})"
+    return UserError(f"{path}: not a CSV file: it holds {what}", hint=hint)
 
 
 # A character UTF-8 writes in two to four bytes: proof the file holds UTF-8 text.
