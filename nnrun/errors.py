@@ -280,7 +280,7 @@ def did_you_mean(word: str, options: list[str], listing: str | None = None) -> s
     if 0 < len(started) <= 3:
         return f"; did you mean {' or '.join(map(repr, started))}?"
     if listing and 0 < len(options) <= 20:
-        return f"; {listing}: {', '.join(options)}"
+        return f"; {listing}: {', '.join(str(o) or repr(o) for o in options)}"  # an empty name shown as ''
     return ""
 
 

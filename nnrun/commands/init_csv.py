@@ -60,7 +60,8 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
     header = read_header(data, delimiter=delimiter, text_encoding=text_encoding)
     if target is None or target not in header:
         raise UserError(f"--target: {_unknown(target, header, data)}",
-                        hint=f"the columns are: {', '.join(header[:30])}{' ...' if len(header) > 30 else ''}")
+                        hint=f"the columns are: {', '.join(name or repr(name) for name in header[:30])}"
+                             f"{' ...' if len(header) > 30 else ''}")  # an empty name (a trailing column) as ''
     found = look(data, header, target, delimiter, text_encoding)
     if not found.widths:
         raise UserError(f"{data}: no data rows under the header",
