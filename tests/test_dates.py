@@ -239,4 +239,7 @@ def test_init_writes_dates_and_says_when_the_order_is_a_guess(run_cli, tmp_path)
     assert "    dates: {when: mdy} " in text
     assert "    # when: mdy is a guess: 'when' writes dates such as '01/01/2024', which read day first or month " \
            "first alike, and no training cell tells which (no day over 12); check it" in text
+    # On the terminal too, where a user who reads only what init prints sees it.
+    assert "note: the dates in 'when' read day first or month first alike (no day above 12): they are read month " \
+           "first (mdy), a guess; check data.source.dates in amb.yaml" in " ".join(result.output.split())
     assert run_cli("validate", "amb.yaml").exit_code == 0

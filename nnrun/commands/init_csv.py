@@ -134,6 +134,10 @@ def csv_starter_text(data: Path, target: str | None, path: Path, notes: list[str
         notes.append(f"numbers such as {found.points_either_way} are read as decimals; if their point groups "
                      f"thousands ({found.points_either_way.replace('.', '')}), add thousands: \".\" to "
                      f"data.source in {path.name}")
+    for name in found.mixed_dates if notes is not None else ():  # a guess the terminal says, not only the file
+        first = "day" if found.dates[name] == "dmy" else "month"
+        notes.append(f"the dates in '{name}' read day first or month first alike (no day above 12): they are read "
+                     f"{first} first ({found.dates[name]}), a guess; check data.source.dates in {path.name}")
     if notes is not None:  # the target first: the model learns it
         notes += [strays_note(name, found, target=name == target) for name in sorted(found.strays, key=target.__ne__)]
     # Said where the target is, as validate says it: a class of one row, one written two ways.
