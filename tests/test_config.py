@@ -171,6 +171,13 @@ def test_scalars_follow_yaml_1_2(write_config):
     with pytest.raises(ConfigError) as info:
         load_config(write_config(MINIMAL + "training: {shuffle: no}\n"))
     assert "training.shuffle: expected true or false, got 'no'" in info.value.render()
+    # Numbers as 1.2 writes them: 0o12 is octal, 010 is ten (1.1: eight), 1_000 is text (1.1: a thousand).
+    assert load_config(write_config(MINIMAL + "training: {epochs: 0o12, batch_size: 010}\n")).config.training \
+        .model_dump(include={"epochs", "batch_size"}) == {"epochs": 10, "batch_size": 10}
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(MINIMAL + "training: {epochs: 1_000}\n"))
+    assert "training.epochs: expected a whole number, got '1_000'; YAML 1.2 reads digits grouped with '_' as " \
+           "text: write 1000" in info.value.render()
 
 
 @pytest.mark.parametrize(
@@ -250,7 +257,7 @@ def test_what_nnrun_writes_in_yaml_it_reads_back_the_same():
     from nnrun.config.yaml_reader import dump, parse_value
 
     odd = ["1e3", "2E-5", "-4e2", "yes", "No", "2024-01-01", "null", "~", "1.5", "0x1F", "+3", "température",
-           "a: b", "#x", "", "[a]"]
+           "a: b", "#x", "", "[a]", "0o17", "010", "1_000", ".5", ".inf"]
     assert parse_value(written(odd), "x") == odd
     assert parse_value(dump(odd, default_flow_style=True), "x") == odd
     assert yaml.safe_load(dump({"features": odd})) == {"features": odd}

@@ -216,6 +216,8 @@ def _quote_hint(kind: str, received: Any) -> str:
             return "; write true or false without quotes"
         return "; only true and false are booleans (YAML 1.2: yes, no, on and off are text)"
     if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(received, str):
+        if "_" in received and is_number(received.replace("_", "")):  # YAML 1.1's 1_000 is text in 1.2
+            return f"; YAML 1.2 reads digits grouped with '_' as text: write {received.replace('_', '')}"
         if is_number(received):
             return "; write the number without quotes"
         quotient = _quotient(received)  # Rescaling(1./255): a config holds no arithmetic

@@ -31,7 +31,6 @@ PathKey = tuple[Any, ...]
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 _BOOL_1_2 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_FLOAT_EXPONENT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -57,16 +56,27 @@ class _StrictLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
+# YAML 1.2's core schema: no '1_000' (text in 1.2), no '0755' as octal (it is 755), '0o755' is.
+_INT_1_2 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_1_2 = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                        r"|\.(?:nan|NaN|NAN))$")
+INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
 def _yaml_1_2_resolvers() -> dict:
-    """SafeLoader's implicit types, with YAML 1.1's word booleans and dates removed and
-    exponent floats without a dot (``1e-3``) added."""
-    bool_tag, float_tag = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
+    """SafeLoader's implicit types as YAML 1.2's core schema has them: its word booleans
+    and dates removed, its numbers read by 1.2's patterns (exponent floats without a dot,
+    ``1e-3``, too; no underscores or sexagesimals)."""
+    bool_tag = "tag:yaml.org,2002:bool"
     resolvers = {}
     for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
-        kept = [(tag, regexp) for tag, regexp in entries if tag != "tag:yaml.org,2002:timestamp"]
+        kept = [(tag, regexp) for tag, regexp in entries if tag not in ("tag:yaml.org,2002:timestamp", INT_TAG,
+                                                                           FLOAT_TAG)]
         kept = [(tag, _BOOL_1_2 if tag == bool_tag else regexp) for tag, regexp in kept]
         if first in "-+0123456789":
-            kept.append((float_tag, _FLOAT_EXPONENT))
+            kept.append((INT_TAG, _INT_1_2))
+        if first in "-+0123456789.":
+            kept.append((FLOAT_TAG, _FLOAT_1_2))
         resolvers[first] = kept
     return resolvers
 
@@ -76,12 +86,13 @@ _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
 
 class QuotingDumper(yaml.SafeDumper):
     """SafeDumper that quotes every text a reader would take for another type: YAML 1.1's
-    (yaml.safe_load's: 'yes', '2024-01-01') and this reader's exponent floats ('1e3', a
-    feature's name), which PyYAML would write bare, to be read back as 1000.0."""
+    (yaml.safe_load's: 'yes', '2024-01-01') and this reader's 1.2 numbers ('1e3', '0o7':
+    a feature's name), which PyYAML would write bare, to be read back as 1000.0 and 7."""
 
 
-for _first in "-+0123456789":
-    QuotingDumper.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_EXPONENT, [_first])
+for _first in "-+0123456789.":
+    QuotingDumper.add_implicit_resolver(INT_TAG, _INT_1_2, [_first])
+    QuotingDumper.add_implicit_resolver(FLOAT_TAG, _FLOAT_1_2, [_first])
 
 
 def dump(value, **options) -> str:
@@ -241,6 +252,8 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
         return _mapping(node, path, values, keys, source)
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, path + (i,), values, keys, source) for i, item in enumerate(node.value)]
+    if node.tag == INT_TAG:  # as 1.2 reads it: PyYAML's constructor reads '010' as octal 8
+        return int(node.value, 0) if re.match(r"[-+]?0[ox]", node.value) else int(node.value, 10)
     # A constructor of its own for each value: PyYAML's keeps every node it built (and its
     # text), so one shared by every read grew with each config a process read.
     return yaml.constructor.SafeConstructor().construct_object(node)
