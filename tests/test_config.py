@@ -254,7 +254,8 @@ def test_what_nnrun_writes_in_yaml_it_reads_back_the_same():
     import yaml
 
     from nnrun.config.sweep_space import written
-    from nnrun.config.yaml_reader import dump, parse_value
+    from nnrun.config.yaml_reader import parse_value
+    from nnrun.config.yaml_writer import dump
 
     odd = ["1e3", "2E-5", "-4e2", "yes", "No", "2024-01-01", "null", "~", "1.5", "0x1F", "+3", "température",
            "a: b", "#x", "", "[a]", "0o17", "010", "1_000", ".5", ".inf"]

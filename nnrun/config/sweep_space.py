@@ -39,7 +39,7 @@ def written(value) -> str:
         return value
     if not isinstance(value, list):
         return json.dumps(value)
-    from nnrun.config.yaml_reader import one_line
+    from nnrun.config.yaml_writer import one_line
 
     return one_line(value)
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from nnrun.config.schema import Config
-from nnrun.config.yaml_reader import dump
+from nnrun.config.yaml_writer import dump
 
 
 def resolved(config: Config) -> dict:

@@ -8,8 +8,8 @@ duplicate keys, tabs in indentation, non-UTF-8 bytes, files over ``MAX_BYTES`` a
 nesting deeper than ``MAX_DEPTH``.
 
 Scalars follow YAML 1.2, as editors and the JSON Schema do: only ``true``/``false``
-are booleans (``yes``, ``no``, ``on``, ``off`` stay text), ``1e-3`` is a number, and
-dates stay text.
+are booleans (``yes``, ``no``, ``on``, ``off`` stay text), ``1e-3`` and ``0o17`` are
+numbers, ``1_000`` and dates stay text. What nnrun writes, :mod:`.yaml_writer` writes.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 # YAML 1.2's core schema: no '1_000' (text in 1.2), no '0755' as octal (it is 755), '0o755' is.
-_INT_1_2 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT_1_2 = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+INT_1_2 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+FLOAT_1_2 = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
                         r"|\.(?:nan|NaN|NAN))$")
 INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
@@ -74,30 +74,14 @@ def _yaml_1_2_resolvers() -> dict:
                                                                            FLOAT_TAG)]
         kept = [(tag, _BOOL_1_2 if tag == bool_tag else regexp) for tag, regexp in kept]
         if first in "-+0123456789":
-            kept.append((INT_TAG, _INT_1_2))
+            kept.append((INT_TAG, INT_1_2))
         if first in "-+0123456789.":
-            kept.append((FLOAT_TAG, _FLOAT_1_2))
+            kept.append((FLOAT_TAG, FLOAT_1_2))
         resolvers[first] = kept
     return resolvers
 
 
 _StrictLoader.yaml_implicit_resolvers = _yaml_1_2_resolvers()
-
-
-class QuotingDumper(yaml.SafeDumper):
-    """SafeDumper that quotes every text a reader would take for another type: YAML 1.1's
-    (yaml.safe_load's: 'yes', '2024-01-01') and this reader's 1.2 numbers ('1e3', '0o7':
-    a feature's name), which PyYAML would write bare, to be read back as 1000.0 and 7."""
-
-
-for _first in "-+0123456789.":
-    QuotingDumper.add_implicit_resolver(INT_TAG, _INT_1_2, [_first])
-    QuotingDumper.add_implicit_resolver(FLOAT_TAG, _FLOAT_1_2, [_first])
-
-
-def dump(value, **options) -> str:
-    """``yaml.safe_dump`` by :class:`QuotingDumper`: what nnrun writes, it reads back the same."""
-    return yaml.dump(value, Dumper=QuotingDumper, **options)
 
 
 # Data files given where a config belongs, by suffix: the source type that reads them.
@@ -297,10 +281,3 @@ def _mapping(node, path: PathKey, values: dict, keys: dict, source: str) -> dict
         keys[path + (key,)] = (line, column)  # by the key as a dotted path reads it: loss.class_weights.0
         result[named] = _plain(value_node, path + (key,), values, keys, source)
     return result
-
-
-def one_line(value) -> str:
-    """A value as YAML writes it on one line however long ([1.0, 10.0], [{type: minmax}]),
-    keys in their order and letters beyond ASCII as they are: every one-line value nnrun
-    shows or records (a swept list, a compared setting) reads the same."""
-    return dump(value, default_flow_style=True, width=float("inf"), sort_keys=False, allow_unicode=True).strip()

@@ -25,7 +25,7 @@ def config_text(value, markup: bool = True) -> str:
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, (dict, list)):  # a whole block one run turned off, or a list: as the config writes it
-        from nnrun.config.yaml_reader import one_line
+        from nnrun.config.yaml_writer import one_line
 
         text = one_line(value)  # however long: YAML's own wrap at 80 characters would break a table's cell
     else:

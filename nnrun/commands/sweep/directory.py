@@ -28,7 +28,7 @@ from nnrun.config import dump_yaml, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig
 from nnrun.config.sweep_space import written
-from nnrun.config.yaml_reader import dump
+from nnrun.config.yaml_writer import dump
 from nnrun.errors import UserError, quoted
 from nnrun.commands.sweep.moved import moved_data
 from nnrun.commands.sweep.trials import Trial, read_trials, write_trials
