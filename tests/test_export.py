@@ -386,6 +386,21 @@ def test_force_keeps_an_export_of_other_weights_and_a_pair_stays_together(run_cl
     assert (tmp_path / "m.weights-01234567.json").read_text() == "taken"
 
 
+def test_an_export_of_another_run_at_the_path_is_replaced_only_with_force(run_cli, trained_runs, tmp_path):
+    """A deployment's model.onnx switched to another run's model, other columns and
+    classes and all, with no --force: refused now; with --force, the first is kept aside."""
+    target = tmp_path / "m.onnx"
+    assert run_cli("export", trained_runs["iris"], "-o", target).exit_code == 0
+    first = target.read_bytes()
+    result = run_cli("export", trained_runs["fruit"], "-o", target)
+    assert result.exit_code == 2 and target.read_bytes() == first
+    assert f"{target}: holds the export of another run (" in result.output
+    assert "hint: add --force to replace it (it is kept aside, not lost)" in " ".join(result.output.split())
+    result = run_cli("export", trained_runs["fruit"], "-o", target, "--force")
+    assert result.exit_code == 0 and "kept the earlier export of other weights as" in result.output
+    assert [p.read_bytes() for p in tmp_path.glob("m.weights-*.onnx")] == [first]
+
+
 def test_the_readme_text_client_gives_nnruns_predictions(trained_runs):
     """A masked text model (text_lstm: mask_zero, a bidirectional LSTM) exports, and the
     README's tokenizer, run as written, gives nnrun's predictions on raw texts: short and

@@ -9,7 +9,8 @@ with ``--float16``) and ``FILE.json`` beside it: the model card of
 Neither file is ever overwritten: an export of the same weights is refused (unless
 ``--force``), and one of other weights (made before a resumed run trained on) is kept
 aside as ``FILE.weights-<fingerprint>.onnx`` and ``.json``, so that the export beside
-the run's weights is always of those weights. The ``onnx`` package (``nnrun[onnx]``) is
+the run's weights is always of those weights. One of another run (``-o`` a deployment's
+path) is refused unless ``--force``, which keeps it aside the same way. The ``onnx`` package (``nnrun[onnx]``) is
 imported only here; onnxruntime, when installed, checks the result.
 
 Modules: ``builder`` (names, nodes, weights, layouts), ``activations``, ``layers`` and
@@ -77,6 +78,10 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     card = model_card(trained) | _io_description(graph, saved.task, opset, float16)
     fingerprint = card["weights_fingerprint"]  # hashed once, for the card and the check of an earlier export
     target = _target(trained.run, output, float16)
+    if not force and (other := _other_run(target, card)) is not None:  # a deployment's path switching models
+        raise UserError(f"{target}: holds the export of another run ({other}); nnrun export does not replace it",
+                        hint="add --force to replace it (it is kept aside, not lost), or choose another name with "
+                             "-o FILE.onnx")
     earlier = _other_weights(target, fingerprint)  # kept aside even with --force: nothing of it is lost
     _check_free(target, force or earlier is not None, files.json_text(card))
     with _naming(trained.run.path):
@@ -158,6 +163,20 @@ def _other_weights(target: Path, fingerprint: str) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return earlier if isinstance(earlier, str) and earlier != fingerprint else None
+
+
+def _other_run(target: Path, card: dict) -> str | None:
+    """The run an earlier export at ``target`` came from (its name and start, as its model
+    card records them), when that is not the run of ``card``; None when it is the same
+    run (its weights may have moved on since: a resume), or there is no nnrun export."""
+    try:
+        earlier = json.loads(target.with_suffix(".json").read_text()).get("run")
+    except (OSError, ValueError, AttributeError):
+        return None
+    same = ("name", "created")  # what a resumed run keeps: its export of earlier weights is no other run's
+    if not isinstance(earlier, dict) or all(earlier.get(key) == card["run"][key] for key in same):
+        return None
+    return f"{earlier.get('name') or 'unnamed'}, started {earlier.get('created')}"
 
 
 def _keep_aside(target: Path, earlier: str) -> tuple[Path, ...]:
