@@ -603,6 +603,28 @@ def test_a_resume_refuses_a_held_out_split_changed_since_the_run_began(run_cli, 
     assert run_cli("train", "--resume", "r", "--set", "training.epochs=3", "--quiet").exit_code == 0
 
 
+def test_a_moved_runs_config_retrains_on_its_data_there_to_the_same_weights(run_cli, tmp_path):
+    """nnrun train RUN/config.yaml, the README's way to reproduce a run, once the project
+    moved: the data is read where it stands to the run now (it was refused, with the
+    unlabelled *_new.csv beside it offered), and the new run's config.yaml names it there."""
+    import shutil
+
+    old = tmp_path / "old"
+    (old / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "configs" / "data" / "fruit.csv", old / "data" / "fruit.csv")
+    (old / "f.yaml").write_text((ROOT / "configs" / "fruit.yaml").read_text())
+    nnrun.train(old / "f.yaml", overrides=["training.epochs=2"], run_dir=old / "runs" / "x", quiet=True)
+    new = tmp_path / "new"
+    old.rename(new)
+    result = run_cli("train", new / "runs" / "x" / "config.yaml", "--run-dir", new / "runs" / "y")
+    assert result.exit_code == 0, result.output
+    assert f"data.source.path: {old / 'data' / 'fruit.csv'} is gone, and the run {new / 'runs' / 'x'} whose config " \
+           f"this is moved since it was written; reading {new / 'data' / 'fruit.csv'}" in " ".join(result.output.split())
+    assert f"path: {new / 'data' / 'fruit.csv'}" in (new / "runs" / "y" / "config.yaml").read_text()
+    assert (new / "runs" / "y" / "model.safetensors").read_bytes() == (new / "runs" / "x" / "model.safetensors") \
+        .read_bytes()
+
+
 def test_a_run_moved_with_its_project_evaluates_and_resumes_on_its_data_there(run_cli, tmp_path):
     """A CI job checks the project out at another path: the data file config.yaml names
     by its absolute path is gone, and is read where it stands to the moved run, checked

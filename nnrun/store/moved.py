@@ -3,6 +3,7 @@ renamed or copied elsewhere): the data files its config.yaml names by absolute p
 found again where they stand to the run.
 
     read_paths, notes = moved_data(config, run)   # {"path": "/new/proj/clf.csv"}; {} where nothing moved
+    read_paths, notes = from_a_moved_run(config, "runs/x/config.yaml")   # a new run from a moved run's config
 
 meta.json keeps where the run directory was when its config.yaml was written
 (``run_dir``); a data file that is gone from its absolute path is looked for at the
@@ -36,6 +37,21 @@ def moved_data(config: Config, run: RunDir) -> tuple[dict[str, str], list[str]]:
     notes = [f"data.source.{key}: {was} is gone, and the run moved from {written_at}; reading {now} instead, at "
              "the same place beside the run (checked to be the data it trained on)" for key, was, now in found]
     return {key: now for key, _, now in found}, notes
+
+
+def from_a_moved_run(config: Config, source: str) -> tuple[dict[str, str], list[str]]:
+    """For a new run trained from a run's own config.yaml (``source``; ``nnrun train
+    RUN/config.yaml``, the README's way to reproduce a run) whose run moved with its
+    project: the data files gone from their absolute paths, where they stand beside the
+    run now (by key), and a note for each; ({}, []) for any other config."""
+    folder = Path(source).parent
+    if Path(source).name != "config.yaml" or not (folder / "meta.json").is_file():
+        return {}, []
+    paths, _ = moved_data(config, RunDir(folder))
+    notes = [f"data.source.{key}: {getattr(config.data.source, key)} is gone, and the run {folder} whose "
+             f"config this is moved since it was written; reading {now}, at the same place beside the run"
+             for key, now in paths.items()]
+    return paths, notes
 
 
 def read_there(config: Config, read_paths: dict[str, str]) -> Config:
