@@ -134,6 +134,9 @@ def test_the_readme_client_gives_nnruns_predictions_with_empty_cells_and_unseen_
     namespace["card"]["columns"][3]["unknown"] = "error"  # as a run trained with the default reads
     with pytest.raises(ValueError, match="color: 'purple' is a category the run never saw"):
         namespace["features"](rows[-1])
+    misspelt = {"weight_g": 118, "length_cm": 19.5, "sweetnes": 7.2, "color": "yellow"}  # filled silently once
+    with pytest.raises(KeyError, match="sweetness: missing; every row needs this column"):
+        namespace["features"](misspelt)
     # A category that is a number, given as a float column holds it (94105.0), is the text "94105";
     # one written with leading zeros is matched by the number a number reader makes of it, as
     # nnrun predict matches it.
