@@ -190,6 +190,10 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     refused = fruit.get("/predict")
     assert refused.json() == {"detail": f"GET /predict is not answered; {answered}"}
     assert refused.headers["allow"] == "POST"
+    # A trailing slash: a JSON 404 naming the endpoints, not an empty redirect a POST body does not follow.
+    slashed = fruit.post("/predict/", json=GOOD, follow_redirects=False)
+    assert slashed.status_code == 404 and slashed.json() == {"detail": f"no endpoint /predict/; {answered}"}
+    assert fruit.head("/metadata").status_code == 200 and fruit.head("/health").status_code == 200
     deep = fruit.post("/predict", content=b'{"instances": ' + b"[" * 5000 + b"]" * 5000 + b"}",
                       headers={"content-type": "application/json"})
     assert deep.status_code == 422 and deep.json()["detail"][0]["msg"] == (  # not called a decoding problem

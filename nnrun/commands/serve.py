@@ -179,8 +179,9 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
                         hint=f"give a limit that leaves room for the requests you expect, or leave it out (room for "
                              f"--max-instances instances: {default_max_body_bytes(columns, passed, max_instances)} "
                              "bytes here)")
+    # No redirect of /predict/ to /predict: an empty 307 that clients do not follow with a POST body; a JSON 404.
     app = fastapi.FastAPI(title=f"nnrun: {model.card['run']['name']}", version=str(model.card["run"]["config_hash"]),
-                          description=_description(model.card))
+                          description=_description(model.card), redirect_slashes=False)
     app.add_middleware(FormAsJson)
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
 
@@ -217,6 +218,8 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
     @app.get("/metadata")
     def metadata() -> dict:
         return model.card | {"max_instances": max_instances, "max_body_bytes": max_body_bytes}
+
+    app.head("/metadata", include_in_schema=False)(metadata)  # HEAD wherever GET is answered
 
     @app.post("/predict")
     def predict(body: request_model) -> dict:  # type: ignore[valid-type]
