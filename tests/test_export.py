@@ -404,6 +404,19 @@ def test_an_export_of_another_run_at_the_path_is_replaced_only_with_force(run_cl
     assert [p.read_bytes() for p in tmp_path.glob("m.weights-*.onnx")] == [first]
 
 
+def test_predictions_never_replace_an_exported_model_outside_its_run(run_cli, trained_runs, tmp_path):
+    """-o model.json --force wrote CSV over a deployment's model card: refused, as in a run."""
+    target = tmp_path / "ship" / "m.onnx"
+    target.parent.mkdir()
+    assert run_cli("export", trained_runs["fruit"], "-o", target).exit_code == 0
+    card = target.with_suffix(".json").read_bytes()
+    for written in (target.with_suffix(".json"), target):
+        result = run_cli("predict", trained_runs["fruit"], CONFIGS / "data" / "fruit_new.csv", "-o", written, "--force")
+        assert result.exit_code == 2 and "that nnrun export wrote; nnrun never writes predictions over it" in \
+            " ".join(result.output.split())
+    assert target.with_suffix(".json").read_bytes() == card
+
+
 def test_the_readme_text_client_gives_nnruns_predictions(trained_runs):
     """A masked text model (text_lstm: mask_zero, a bidirectional LSTM) exports, and the
     README's tokenizer, run as written, gives nnrun's predictions on raw texts: short and

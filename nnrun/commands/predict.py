@@ -26,7 +26,7 @@ from nnrun.commands.threshold import checked_threshold
 from nnrun.model.metrics import predicted_labels
 from nnrun.store import files
 from nnrun.store.preprocessing import SavedPreprocessing
-from nnrun.store.outputs import output_of, record_of
+from nnrun.store.outputs import exported_model, output_of, record_of
 from nnrun.store.trained import TrainedRun
 
 
@@ -117,6 +117,10 @@ def _check_not_kept(target: Path, source: Path) -> None:
         raise UserError(f"{target}: is part of the run {run} (its weights, config or records); nnrun never "
                         "writes predictions over it, --force or not", hint="choose another file with -o, e.g. "
                         f"-o {run / 'predictions.csv'}")
+    if (model := exported_model(target)) is not None:
+        raise UserError(f"{target}: is {'the model card of ' if target.suffix.lower() == '.json' else ''}the ONNX "
+                        f"model {model} that nnrun export wrote; nnrun never writes predictions over it, --force or "
+                        "not", hint="choose another file with -o, e.g. -o predictions.csv")
     output = output_of(target)
     if output is not None and output[1] != "predict":
         raise UserError(f"{target}: is where nnrun {output[1]} writes for the run {output[0]}; nnrun never writes "

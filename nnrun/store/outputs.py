@@ -6,6 +6,7 @@ them ever replaces another's (see :func:`output_of`), nor the run's own record
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -28,6 +29,20 @@ def output_of(path: Path) -> tuple[Path, str] | None:
     if path == run.evaluation(path.stem.removeprefix("eval-")) and path.name.startswith("eval-"):
         return run.path, "evaluate"
     return {run.predictions: (run.path, "predict"), run.curves: (run.path, "plot")}.get(path)
+
+
+def exported_model(path: Path) -> Path | None:
+    """The ONNX model ``path`` is, or is the model card of, where nnrun exported it (its
+    card beside it, as nnrun writes one): a deployment's ``model.onnx`` outside any run,
+    which predictions written there (CSV into model.json) would break; else None."""
+    model = Path(path).with_suffix(".onnx")
+    if Path(path).suffix.lower() not in (".onnx", ".json") or not model.is_file():
+        return None
+    try:
+        card = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return model if isinstance(card, dict) and {"weights_fingerprint", "onnx"} <= card.keys() else None
 
 
 def record_of(path: Path) -> Path | None:
