@@ -486,3 +486,13 @@ def test_the_readme_text_client_reads_the_runs_own_missing_values_as_empty(tmp_p
     assert (ids[:2] == 0).all()
     got = namespace["session"].run(None, {"features": ids})[0]
     assert np.abs(got - nnrun.load(run).predict({"review": texts}).probabilities).max() < TOLERANCE
+
+
+def test_a_sweep_trials_model_card_names_its_sweep_and_trial(tmp_path):
+    # Every trial's config is named as the base config: the card alone could not trace a shipped model back.
+    from nnrun.commands.model_card import _trial_of
+
+    (tmp_path / "iris-search" / "trials" / "003").mkdir(parents=True)
+    (tmp_path / "iris-search" / "sweep.yaml").write_text("base: iris.yaml\n")
+    assert _trial_of(tmp_path / "iris-search" / "trials" / "003") == {"sweep": "iris-search", "trial": "003"}
+    assert _trial_of(tmp_path / "runs" / "iris-1") == {}

@@ -44,7 +44,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     one that died), and for a run without final weights the epoch of
                     the checkpoint used (``weights_epoch``, 0: untrained) and a note;
                     ``scores``: the final weights' loss and metrics on each split, as
-                    training recorded them (None for a run that did not complete)
+                    training recorded them (None for a run that did not complete);
+                    a sweep's trial also ``sweep`` (its folder's name) and ``trial``
     weights_fingerprint  SHA-256 of the weights, as ``nnrun evaluate`` reports record it:
                     the same fingerprint, the same weights
 """
@@ -126,9 +127,20 @@ def model_card(trained: TrainedRun) -> dict:
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
                 "weights_epoch": trained.weights_epoch, "weights_note": trained.weights_note,
-                "scores": meta.get("final") if meta.get("status") == "completed" else None},
+                "scores": meta.get("final") if meta.get("status") == "completed" else None,
+                **_trial_of(trained.run.path)},
         "weights_fingerprint": weights_fingerprint(trained.graph),
     }
+
+
+def _trial_of(path) -> dict:
+    """A sweep's trial names its sweep and trial ({"sweep": "iris-search-...", "trial":
+    "003"}): its config's name is the base config's, which every trial shares, and a
+    shipped model is traced back to the trial that made it."""
+    sweep = path.parent.parent
+    if path.parent.name != "trials" or not (sweep / "sweep.yaml").is_file():
+        return {}
+    return {"sweep": sweep.name, "trial": path.name}
 
 
 def input_rules(graph, preprocess: list[str] = (), names: list[str] | None = None) -> dict:
