@@ -11,7 +11,6 @@ import re
 import typing
 from typing import Any
 
-from nnrun.config.keras_layers import keras_layer_hint
 from nnrun.config.keras_words import keras_key_hint, keras_value_hint, place_hint
 from nnrun.config.locations import annotation_at, bare_annotation, description_at, fields_at, tags_at
 from nnrun.errors import closest, did_you_mean
@@ -145,6 +144,8 @@ def _describe_tag(kind: str, error: dict, received: Any, root: Any = None) -> st
 
         if tag in BUILTIN:  # data: {source: iris}: the name of a bundled data set where its type goes
             return f"unknown type '{tag}'; the bundled data set is {{type: builtin, name: {tag}}}"
+    from nnrun.config.keras_layers import keras_layer_hint  # on an error's way only
+
     given = received if isinstance(received, dict) else None
     layer = keras_layer_hint(tag, given) if "dense" in expected else ""  # Keras's ReLU, Input, Normalization
     if "scale" in expected and tag.lower() == "rescaling":  # a preprocessing step already
