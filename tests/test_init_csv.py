@@ -278,6 +278,11 @@ def test_numbers_with_currency_or_percent_signs_are_read_without_them(run_cli, t
     saved = json.loads((tmp_path / "r" / "preprocess.json").read_text())["columns"]
     low, high = saved["columns"][1]["range"]  # plan_price, read as the dollars it writes
     assert saved["strip_signs"] == ["$", "%"] and low >= 10.5 and high > 1000 and high % 1 == 0.5
+    # Currency codes are ISO's: ORD in IDs, with a minus or without, is none; USD before a minus is one.
+    from nnrun.data.number_patterns import signs_in
+
+    assert signs_in(["ORD2023000", "ORD2023001"]) == signs_in(["ORD-2023000", "ORD-2023001"]) == []
+    assert signs_in(["USD-123", "USD 45", "12 EUR"]) == ["USD", "EUR"]
 
 
 def test_one_hot_columns_beside_a_one_hot_target_are_left_out_and_said_to_be(run_cli, tmp_path):

@@ -22,10 +22,14 @@ COMMA_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # 20,731.00 
 ONE_COMMA_GROUP = re.compile(r"^[+-]?\d{1,3},\d{3}$")  # '4,295': a decimal comma, or a thousands one
 NUMBER_WITH_SYMBOLS = re.compile(SIGNED_NUMBER.pattern + r"|^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d{1,2}$")
 # A number with a currency or percent sign, or a currency's code, before or after it:
-# '$1,234.50', '-€ 5', '12.5 %', 'USD 69.37', '69.37 EUR' (what data.source.strip_signs drops);
-# not an ID's prefix, 'ORD-2023000', whose code a minus follows.
-AROUND = re.compile(r"^[+-]?\(?\s*(?P<before>[$€£¥₹]|[A-Z]{3}(?![+-]))?\s*[+-]?\d[\d.,' \u00a0\u202f]*?\s*"
-                    r"(?P<after>%|[$€£¥₹]|[A-Z]{3})?\s*[)-]?$")  # (accounting's '($5)', SAP's '5-')
+# '$1,234.50', '-€ 5', '12.5 %', 'USD 69.37', 'USD-123', '69.37 EUR' (what data.source.strip_signs drops)
+# Currency codes as ISO 4217 writes the ones in wide use: three capitals of any other kind
+# (ORD in an ID such as ORD-2023000) are no sign around a number.
+CURRENCY_CODES = ("USD|EUR|GBP|JPY|CHF|CNY|RMB|INR|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|RON|BGN|TRY|RUB|UAH|BRL|MXN|"
+                  "ARS|CLP|COP|PEN|ZAR|NGN|KES|EGP|MAD|ILS|AED|SAR|QAR|KWD|HKD|SGD|TWD|KRW|THB|MYR|IDR|PHP|VND|PKR|"
+                  "BDT|LKR|ISK")
+AROUND = re.compile(rf"^[+-]?\(?\s*(?P<before>[$€£¥₹]|{CURRENCY_CODES})?\s*[+-]?\d[\d.,' \u00a0\u202f]*?\s*"
+                    rf"(?P<after>%|[$€£¥₹]|{CURRENCY_CODES})?\s*[)-]?$")  # (accounting's '($5)', SAP's '5-')
 
 
 def signs_in(cells) -> list[str]:
