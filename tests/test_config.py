@@ -178,6 +178,9 @@ def test_scalars_follow_yaml_1_2(write_config):
         load_config(write_config(MINIMAL + "training: {epochs: 1_000}\n"))
     assert "training.epochs: expected a whole number, got '1_000'; YAML 1.2 reads digits grouped with '_' as " \
            "text: write 1000" in info.value.render()
+    for tagged, said in (("!!int 0b11", "'0b11' is not a whole number"), ("!!float abc", "'abc' is not a number")):
+        with pytest.raises(UserError, match=f"{said} as YAML 1.2 writes one"):  # a traceback before
+            load_config(write_config(MINIMAL + f"training: {{epochs: {tagged}}}\n"))
 
 
 @pytest.mark.parametrize(

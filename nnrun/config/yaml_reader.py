@@ -236,11 +236,15 @@ def _plain(node, path: PathKey, values: dict, keys: dict, source: str):
         return _mapping(node, path, values, keys, source)
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, path + (i,), values, keys, source) for i, item in enumerate(node.value)]
-    if node.tag == INT_TAG:  # as 1.2 reads it: PyYAML's constructor reads '010' as octal 8
-        return int(node.value, 0) if re.match(r"[-+]?0[ox]", node.value) else int(node.value, 10)
-    # A constructor of its own for each value: PyYAML's keeps every node it built (and its
-    # text), so one shared by every read grew with each config a process read.
-    return yaml.constructor.SafeConstructor().construct_object(node)
+    try:
+        if node.tag == INT_TAG:  # as 1.2 reads it: PyYAML's constructor reads '010' as octal 8
+            return int(node.value, 0) if re.match(r"[-+]?0[ox]", node.value) else int(node.value, 10)
+        # A constructor of its own for each value: PyYAML's keeps every node it built (and its
+        # text), so one shared by every read grew with each config a process read.
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except ValueError:  # a value tagged !!int or !!float that is none ('!!int 0b11', '!!float abc')
+        raise UserError(f"{where}: '{node.value}' is not a {'whole number' if node.tag == INT_TAG else 'number'} "
+                        "as YAML 1.2 writes one", hint="write the number without its tag: 3, 0.5, 1e-3") from None
 
 
 # The one mapping of the config whose keys are names the data gives (classes), not
