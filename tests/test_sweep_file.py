@@ -859,3 +859,12 @@ def test_a_moved_sweeps_record_finds_every_file_its_source_names_whatever_the_ke
     source = moved_data(base, moved)["data"]["source"]
     assert (source["images"], source["labels"]) == (str(tmp_path / "new" / "data" / "img"),
                                                     str(tmp_path / "new" / "data" / "lab"))
+
+
+def test_trials_csv_reads_back_every_swept_text_as_written():
+    # Texts written bare were read back as numbers by YAML 1.2's rules: '0o7' as 7, '+.5' as 0.5.
+    from nnrun.commands.sweep.trials import _cell
+    from nnrun.config.yaml_reader import parse_value
+
+    for value in ["adam", "0o7", "+.5", "null", "true", "010", "1e3", "a: b", 5, 0.5, [1, 2]]:
+        assert parse_value(_cell(value), "trials.csv") == value

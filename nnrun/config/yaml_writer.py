@@ -30,4 +30,5 @@ def one_line(value) -> str:
     """A value as YAML writes it on one line however long ([1.0, 10.0], [{type: minmax}]),
     keys in their order and letters beyond ASCII as they are: every one-line value nnrun
     shows or records (a swept list, a compared setting) reads the same."""
-    return dump(value, default_flow_style=True, width=float("inf"), sort_keys=False, allow_unicode=True).strip()
+    text = dump(value, default_flow_style=True, width=float("inf"), sort_keys=False, allow_unicode=True).strip()
+    return text.removesuffix("\n...")  # the end marker PyYAML writes after a plain scalar alone

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnrun.config.sweep_space import written
+from nnrun.config.yaml_writer import one_line
 from nnrun.errors import UserError
 from nnrun.store import files
 
@@ -127,6 +128,8 @@ def _cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return written(value)
+    if isinstance(value, str):  # quoted where YAML would read another type ('0o7', 'null'): read back as written
+        return one_line(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
