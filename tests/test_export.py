@@ -404,6 +404,25 @@ def test_an_export_of_another_run_at_the_path_is_replaced_only_with_force(run_cl
     assert [p.read_bytes() for p in tmp_path.glob("m.weights-*.onnx")] == [first]
 
 
+def test_another_run_of_the_same_name_and_second_is_another_run(run_cli, trained_runs, tmp_path):
+    """Runs of one config started in the same second (a seed loop, parallel jobs) share a
+    name and a start: the run's folder tells them apart; --force keeps the first aside
+    even where the weights are the same."""
+    import shutil
+
+    copy = tmp_path / "copy-of-iris"
+    shutil.copytree(trained_runs["iris"], copy)  # the same name, start and weights: only the folder differs
+    target = tmp_path / "m.onnx"
+    assert run_cli("export", trained_runs["iris"], "-o", target).exit_code == 0
+    first = target.with_suffix(".json").read_text()
+    result = run_cli("export", copy, "-o", target)
+    assert result.exit_code == 2 and "holds the export of another run" in result.output
+    assert run_cli("export", copy, "-o", target, "--force").exit_code == 0
+    kept = list(tmp_path.glob("m.weights-*.json"))
+    assert len(kept) == 1 and kept[0].read_text() == first
+    assert json.loads(target.with_suffix(".json").read_text())["run"]["folder"] == "copy-of-iris"
+
+
 def test_predictions_never_replace_an_exported_model_outside_its_run(run_cli, trained_runs, tmp_path):
     """-o model.json --force wrote CSV over a deployment's model card: refused, as in a run."""
     target = tmp_path / "ship" / "m.onnx"

@@ -40,7 +40,7 @@ from the same columns. It is read from the run's ``preprocess.json`` and
                     padding: {"value": 0, "means": "..."} (an embedding's mask_zero:
                     index 0; a masking layer: a step whose every feature is
                     mask_value, after the preprocessing); else None
-    run             name, config hash, creation time and status of the run (killed for
+    run             name, folder's name, config hash, creation time and status of the run (killed for
                     one that died), and for a run without final weights the epoch of
                     the checkpoint used (``weights_epoch``, 0: untrained) and a note;
                     ``scores``: the final weights' loss and metrics on each split, as
@@ -123,7 +123,8 @@ def model_card(trained: TrainedRun) -> dict:
         "preprocessing": [step.model_dump(mode="json") for step in config.data.preprocess],
         **input_rules(trained.graph, [step.type for step in config.data.preprocess], encoded_names(encoding) if
                       encoding else list(saved.feature_names)),
-        "run": {"name": config.name, "config_hash": meta.get("config_hash"), "created": meta.get("started"),
+        "run": {"name": config.name, "folder": trained.run.path.resolve().name, "config_hash": meta.get("config_hash"),
+                "created": meta.get("started"),
                 "status": status_of(trained.run.path, meta) if meta else None,
                 # Set when the run has no final weights: the checkpoint's epoch (0: untrained), and why.
                 "weights_epoch": trained.weights_epoch, "weights_note": trained.weights_note,

@@ -78,11 +78,13 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, opset: int
     card = model_card(trained) | _io_description(graph, saved.task, opset, float16)
     fingerprint = card["weights_fingerprint"]  # hashed once, for the card and the check of an earlier export
     target = _target(trained.run, output, float16)
-    if not force and (other := _other_run(target, card)) is not None:  # a deployment's path switching models
+    other = _other_run(target, card)
+    if not force and other is not None:  # a deployment's path switching models
         raise UserError(f"{target}: holds the export of another run ({other}); nnrun export does not replace it",
                         hint="add --force to replace it (it is kept aside, not lost), or choose another name with "
                              "-o FILE.onnx")
-    earlier = _other_weights(target, fingerprint)  # kept aside even with --force: nothing of it is lost
+    # Kept aside even with --force: nothing of it is lost (another run's, though its weights be the same).
+    earlier = _other_weights(target, fingerprint) or (_recorded_weights(target) if other else None)
     _check_free(target, force or earlier is not None, files.json_text(card))
     with _naming(trained.run.path):
         model = to_onnx(onnx, graph, trained.config.data.preprocess, saved.states, saved.task, opset, float16,
@@ -154,15 +156,21 @@ def _target(run, output: str | Path | None, float16: bool) -> Path:
     return target
 
 
-def _other_weights(target: Path, fingerprint: str) -> str | None:
-    """The weights fingerprint an earlier export at ``target`` records in its model card
-    when it differs from ``fingerprint`` (the run was resumed since, say); None when
-    there is no such export, or its card is not one nnrun wrote."""
+def _recorded_weights(target: Path) -> str | None:
+    """The weights fingerprint an earlier export at ``target`` records in its model card;
+    None when there is no such export, or its card is not one nnrun wrote."""
     try:
-        earlier = json.loads(target.with_suffix(".json").read_text()).get("weights_fingerprint")
+        earlier = json.loads(target.with_suffix(".json").read_text(encoding="utf-8")).get("weights_fingerprint")
     except (OSError, ValueError, AttributeError):
         return None
-    return earlier if isinstance(earlier, str) and earlier != fingerprint else None
+    return earlier if isinstance(earlier, str) else None
+
+
+def _other_weights(target: Path, fingerprint: str) -> str | None:
+    """The earlier export's weights fingerprint when it differs from ``fingerprint`` (the
+    run was resumed since, say)."""
+    earlier = _recorded_weights(target)
+    return earlier if earlier != fingerprint else None
 
 
 def _other_run(target: Path, card: dict) -> str | None:
@@ -170,11 +178,14 @@ def _other_run(target: Path, card: dict) -> str | None:
     card records them), when that is not the run of ``card``; None when it is the same
     run (its weights may have moved on since: a resume), or there is no nnrun export."""
     try:
-        earlier = json.loads(target.with_suffix(".json").read_text()).get("run")
+        earlier = json.loads(target.with_suffix(".json").read_text(encoding="utf-8")).get("run")
     except (OSError, ValueError, AttributeError):
         return None
-    same = ("name", "created")  # what a resumed run keeps: its export of earlier weights is no other run's
-    if not isinstance(earlier, dict) or all(earlier.get(key) == card["run"][key] for key in same):
+    # What a resumed run keeps (its export of earlier weights is no other run's); a card of an
+    # older nnrun has no folder, and is judged by the rest.
+    same = [key for key in ("name", "created", "folder", "sweep", "trial") if key in earlier or key == "name"] \
+        if isinstance(earlier, dict) else []
+    if not isinstance(earlier, dict) or all(earlier.get(key) == card["run"].get(key) for key in same):
         return None
     return f"{earlier.get('name') or 'unnamed'}, started {earlier.get('created')}"
 
