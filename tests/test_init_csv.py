@@ -882,3 +882,10 @@ def test_a_rare_class_of_a_few_rows_among_few_is_still_weighed_up(run_cli, tmp_p
     lines = ["x,label"] + [f"{i % 9},{'fraud' if i < 4 else 'ok'}" for i in range(64)]
     text = init_text(run_cli, tmp_path / "f.csv", lines, "label")
     assert "class_weights: balanced" in text and "too few" not in text
+
+
+def test_a_handful_class_leaves_the_weights_out_but_keeps_the_metrics_of_imbalance(run_cli, tmp_path):
+    lines = ["x,label"] + [f"{i % 9},{'c' if i < 3 else 'b' if i < 103 else 'a'}" for i in range(1103)]
+    text = init_text(run_cli, tmp_path / "m.csv", lines, "label")
+    assert "loss: categorical_crossentropy" in text and "class_weights" not in text
+    assert "metrics: [accuracy, f1_macro, balanced_accuracy]" in text

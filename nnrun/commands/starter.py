@@ -122,15 +122,18 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                         loss, OPTIMIZER,
                         commented("metrics: [mae, r2]", "mean absolute error (the target's units); R^2 (1 is "
                                                         "perfect)")]
-    # A class of a handful of rows is no rare class to weigh up a hundredfold, but one to merge (as init says).
+    # A class of a handful of rows is no rare class to weigh up a hundredfold, but one to merge (as
+    # init says): its rarity still chooses the metrics, the weights are left out.
     weighable = bool(counts) and not any(too_few_rows(count, counts) for count in counts)
-    if len(classes) == 2 and weighable and min(counts) < RARE_SHARE * sum(counts):
+    unweighed = "class weights left out: a class of a handful of rows would count a hundredfold"
+    if len(classes) == 2 and counts and min(counts) < RARE_SHARE * sum(counts):
         rare = min(counts) / sum(counts)
         return lines + [commented("    - {type: dense, units: 1, activation: sigmoid}",
                                   f"the probability of '{classes[1]}' (not '{classes[0]}')"),
                         commented("loss: {type: binary_crossentropy, class_weights: balanced}",
                                   f"{rare:.1%} of the rows are '{classes[1]}': weighed up to count as much as "
-                                  f"'{classes[0]}'"), OPTIMIZER,
+                                  f"'{classes[0]}'") if weighable else
+                        commented("loss: binary_crossentropy", unweighed), OPTIMIZER,
                         commented("metrics: [accuracy, auc, pr_auc, balanced_accuracy]",
                                   f"accuracy alone reads {1 - rare:.2f} for a model that never says '{classes[1]}'; "
                                   "pr_auc: how well it ranks the rare class first")]
@@ -141,13 +144,14 @@ def model_lines(classes: list[str] | None, *, flatten: bool = False, text_tokens
                         commented("metrics: [accuracy, auc]", "auc: how well the probabilities rank (1 is perfect)")]
     output = commented(f"    - {{type: dense, units: {len(classes)}, activation: softmax}}",
                        f"one probability per class ({len(classes)})")
-    if weighable and min(counts) < RARE_AMONG_MANY * max(counts):
+    if counts and min(counts) < RARE_AMONG_MANY * max(counts):
         rare, common = classes[counts.index(min(counts))], classes[counts.index(max(counts))]
         share = {name: count / sum(counts) for name, count in zip(classes, counts)}
         return lines + [output,
                         commented("loss: {type: categorical_crossentropy, class_weights: balanced}",
                                   f"'{rare}' is {share[rare]:.1%} of the rows, '{common}' {share[common]:.1%}: each "
-                                  "class weighed to count alike"), OPTIMIZER,
+                                  "class weighed to count alike") if weighable else
+                        commented("loss: categorical_crossentropy", unweighed), OPTIMIZER,
                         commented("metrics: [accuracy, f1_macro, balanced_accuracy]",
                                   f"accuracy alone reads well for a model that seldom says '{rare}'; f1_macro and "
                                   "balanced_accuracy score each class alike")]
