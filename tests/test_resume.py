@@ -621,6 +621,7 @@ def test_a_moved_runs_config_retrains_on_its_data_there_to_the_same_weights(run_
     assert f"data.source.path: {old / 'data' / 'fruit.csv'} is gone, and the run {new / 'runs' / 'x'} whose config " \
            f"this is moved since it was written; reading {new / 'data' / 'fruit.csv'}" in " ".join(result.output.split())
     assert f"path: {new / 'data' / 'fruit.csv'}" in (new / "runs" / "y" / "config.yaml").read_text()
+    assert run_cli("validate", new / "runs" / "x" / "config.yaml").exit_code == 0  # validate agrees with train
     assert (new / "runs" / "y" / "model.safetensors").read_bytes() == (new / "runs" / "x" / "model.safetensors") \
         .read_bytes()
 

@@ -34,7 +34,7 @@ from nnrun.model.layers.base import channels_first
 from nnrun.model.target_scale import TargetScale, fit_target_scale
 from nnrun.model.scoring import score_split
 from nnrun.seeding import stream
-from nnrun.store.moved import read_there
+from nnrun.store.moved import from_a_moved_run, read_there
 
 
 @dataclass
@@ -99,6 +99,10 @@ def build(
     ``warm_start`` is False: a saved run brings its own weights). ``read_paths``: the data
     source's files to read a saved run's data from, where they moved (see nnrun.store.moved)."""
     resolve_paths(loaded)
+    moved = []
+    if warm_start and read_paths is None:  # a moved run's config.yaml, trained or checked anew: its data beside it
+        paths, moved = from_a_moved_run(loaded.config, loaded.source)
+        loaded.config = read_there(loaded.config, paths)  # and the new run's config.yaml says so
     config = unicode_resolved(loaded, new_run=warm_start)
     data = read_there(config, read_paths or {}).data
     try:
@@ -152,7 +156,7 @@ def build(
                       # A resumed run's (warm_start False) data and settings were warned of as it began: the
                       # data is checked to be the same, and advice to change a setting it keeps cannot be
                       # followed (its config.yaml sets every field, the defaults too).
-                      (*(splits.warnings if warm_start else ()),
+                      (*moved, *(splits.warnings if warm_start else ()),
                        *(idle_settings(config, raw_train, "validation" in parts) if warm_start else ()),
                        *text_without_embedding(config, graph), *unmasked_padding(config, graph),
                        *unread_masks(graph), *padded_numbers(graph, padding),

@@ -27,7 +27,6 @@ from nnrun.store.failures import free_space_hint
 from nnrun.model.rows import row_threads, set_row_threads
 from nnrun.store import checkpoints
 from nnrun.store.history import History, read_metrics
-from nnrun.store.moved import from_a_moved_run, read_there
 from nnrun.store.rundir import RunDir
 
 
@@ -73,11 +72,7 @@ def train(config, *, overrides=(), run_dir=None, runs_root="runs", hooks: Traini
     """
     started = time.perf_counter()
     loaded = as_loaded(config, overrides)
-    # A moved run's config.yaml trains on the data beside the run now, and the new run's config says so.
-    moved, notes = from_a_moved_run(loaded.config, loaded.source)
-    loaded.config = read_there(loaded.config, moved)
     experiment = build(loaded)
-    experiment.warnings = (*notes, *experiment.warnings)
     record = RunRecord.create(experiment, run_dir=run_dir, runs_root=runs_root, command=command, run=run)
     return run_experiment(experiment, record, hooks or SilentHooks(), started)
 

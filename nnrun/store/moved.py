@@ -48,8 +48,8 @@ def from_a_moved_run(config: Config, source: str) -> tuple[dict[str, str], list[
     if Path(source).name != "config.yaml" or not (folder / "meta.json").is_file():
         return {}, []
     paths, _ = moved_data(config, RunDir(folder))
-    notes = [f"data.source.{key}: {getattr(config.data.source, key)} is gone, and the run {folder} whose "
-             f"config this is moved since it was written; reading {now}, at the same place beside the run"
+    notes = [f"data.source.{key}: {getattr(config.data.source, key)} is gone, and the run {folder.resolve()} "
+             f"whose config this is moved since it was written; reading {now}, at the same place beside the run"
              for key, now in paths.items()]
     return paths, notes
 
