@@ -232,8 +232,12 @@ def test_numbers_written_with_thousands_separators_read_as_the_settings_say(tmp_
         nnrun.train(config, data=(frame, churned), runs_root=tmp_path / "refused")
     assert refused.value.message.startswith("data: the column 'spend' holds numbers written with ',' between "
                                             "thousands ('")
-    assert refused.value.hint.startswith("set data.source.thousands: ',' to read them as numbers, as a file's are")
+    assert refused.value.hint.startswith("set data.source.thousands: \",\" to read them as numbers, as a file's are")
     assert not (tmp_path / "refused").exists()
+    spaced = frame.assign(spend=[v.replace(",", "\u00a0") for v in frame["spend"]])  # '5\xa0012', as YAML can say it
+    with pytest.raises(UserError) as refused:
+        nnrun.train(config, data=(spaced, churned), runs_root=tmp_path / "refused")
+    assert refused.value.hint.startswith('set data.source.thousands: "\\u00a0" to read them')
     # Left out of the features, such a column is no one's business; a few words among them, still grouped numbers.
     config["data"]["source"]["features"] = ["customer_id", "age", "plan", "city", "member"]
     config["data"]["source"]["id"] = []

@@ -10,16 +10,15 @@ with one) would misread every plain number, so a table takes neither.
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
+from nnrun.data.cell_hints import separator_of
 from nnrun.data.cells import numbers_or_none
 from nnrun.data.number_patterns import NUMBER_WITH_SEPARATOR, PLAIN
 from nnrun.data.table import is_missing
 from nnrun.errors import UserError
 
-SEPARATOR = re.compile(r"\d([,.' \u00a0\u202f])\d{3}")  # the character between a grouped number's thousands
 SEPARATOR_NAMES = {" ": "a space", "\u00a0": "a non-breaking space", "\u202f": "a narrow non-breaking space"}
 
 
@@ -43,7 +42,7 @@ def separator_written(cells: list[str]) -> tuple[str, str] | None:
     grouped = [cell for cell in cells if NUMBER_WITH_SEPARATOR.match(cell.strip()) and not PLAIN.match(cell.strip())]
     if 2 * len(grouped) <= len(cells):
         return None
-    return grouped[0], SEPARATOR.search(grouped[0].strip())[1]
+    return grouped[0], separator_of(grouped[0].strip())
 
 
 def column_numbers(values: np.ndarray) -> np.ndarray | None:

@@ -29,6 +29,8 @@ from 0, as ``iloc`` does), never by the saved file's lines.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from nnrun.data.cell_kinds import dates
@@ -227,7 +229,8 @@ def _refuse_stray(columns: Columns, features: list[str], name: str) -> None:
         shown = SEPARATOR_NAMES.get(mark, repr(mark))
         raise UserError(f"{name}: the column {label!r} holds numbers written with {shown} between thousands "
                         f"({cell!r}), which taken as text would be a category each",
-                        hint=f"set data.source.thousands: {mark!r} to read them as numbers, as a file's are; or "
+                        hint=f"set data.source.thousands: {json.dumps(mark)} to read them as numbers, as a file's "
+                             "are; or "
                              f"convert them: pd.to_numeric(df[{label!r}].str.replace({mark!r}, ''))")
     mixed = [(n, columns.stray[n]) for n in features if n in columns.stray]
     if not mixed:

@@ -52,7 +52,7 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
     comma_grouped = bool(separated) and all(ONE_COMMA_GROUP.match(c) for c in separated)
     if separated and not (marked and any(not grouped.match(c) for c in marked)) \
             and not (commas_are_decimal and comma_grouped):
-        separator = _separator(separated[0])
+        separator = separator_of(separated[0])
         instead = f' instead of "{thousands}"' if thousands and thousands != separator else ""
         rest = "" if len(separated) == len(sample) else " (and fix the cells that are not numbers)"
         written = {"\u00a0": "\\u00a0", "\u202f": "\\u202f"}.get(separator, separator)  # no-break spaces, escaped
@@ -72,7 +72,7 @@ def number_hint(column: str, wrong: np.ndarray, present: int, thousands: str | N
         bare = [AROUND.match(c.strip()) for c in sample]
         bare = [re.sub(r"^[+-]?\s*(\S*?)\s*[+-]?(?=\d)|\s*\D*$", "", m.group(0)) for m in bare if m]
         grouped = [c for c in bare if NUMBER_WITH_SEPARATOR.match(c)] if not thousands else []
-        separator = f', and data.source.thousands: "{_separator(grouped[0])}"' if len(grouped) > len(bare) / 2 else ""
+        separator = f', and data.source.thousands: "{separator_of(grouped[0])}"' if len(grouped) > len(bare) / 2 else ""
         return (f"'{column}' holds numbers written with signs (like '{sample[0]}'); set data.source.strip_signs: "
                 f"[{listed}]{separator} to read them as numbers"
                 + ("" if target else ", or leave the column out with data.source.ignore"))
@@ -143,7 +143,7 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     marked = _other_decimal_mark(sample, decimal)  # first: under a decimal comma, '1.257' is no thousands
     grouped = NUMBER_WITH_SEPARATOR_AND_COMMA if decimal == "," else NUMBER_WITH_SEPARATOR
     # Grouped by another separator than the one read with ('46 552.1' for a run of '46,552.1').
-    separated = [c for c in sample if grouped.match(c) and _separator(c) != thousands] if not marked else []
+    separated = [c for c in sample if grouped.match(c) and separator_of(c) != thousands] if not marked else []
     separated = separated if len(separated) > len(sample) / 2 else []
     # '50,000' under a decimal point: a comma between groups of three digits, which groups
     # thousands as often as it marks decimals; both readings are told, thousands first.
@@ -171,7 +171,7 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     if separated and thousands:
         cell = separated[0]
         return (f"{reads} with {thousands!r} between thousands, as training read them: "
-                f"write '{cell}' as '{cell.replace(_separator(cell), thousands)}'")
+                f"write '{cell}' as '{cell.replace(separator_of(cell), thousands)}'")
     if separated:
         return (f"the model reads plain numbers in '{column}' (it was trained without data.source.thousands); "
                 "write them without the separator")
@@ -184,8 +184,8 @@ def scoring_hint(column: str, wrong: np.ndarray, thousands: str | None, decimal:
     return f"{reads}; fix these cells"
 
 
-def _separator(cell: str) -> str:
-    """The character between a grouped number's thousands: '1 234' -> ' '."""
+def separator_of(cell: str) -> str:
+    """The character between a grouped number's thousands: '1 234' -> ' ' (a file's cell, or a table's)."""
     return re.search(r"\d([,.' \u00a0\u202f])\d{3}", cell).group(1)
 
 
@@ -209,7 +209,7 @@ def _reading_hint(column: str, sample: list[str], marked: list[str], separated: 
         return (f"the file is read with a decimal point, and '{cell}' in '{column}' has a decimal comma: read the "
                 f"file with --decimal ','{points}")
     if separated:
-        separator = _separator(separated[0])
+        separator = separator_of(separated[0])
         option = "space" if separator == " " else repr(separator)
         now = f"with {thousands!r} between thousands" if thousands else "without a thousands separator"
         return (f"the file is read {now}, and '{separated[0]}' in '{column}' groups them with {separator!r}: read "
