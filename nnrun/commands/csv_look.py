@@ -31,7 +31,7 @@ from nnrun.data.labels import ROWS_PER_CATEGORY, written_alike
 from nnrun.data.cells import MISSING, markers, numbers_or_none, signs_pattern  # missing cells
 from nnrun.data.dates import time_order
 from nnrun.data.number_patterns import GAP_LIKE, SIGNED_NUMBER, signs_in  # -, n.a.;  $3,545.76  14%
-from nnrun.data.reading import first_lines, python_encoding
+from nnrun.data.reading import first_lines, python_encoding, trailing_empty_lines
 from nnrun.errors import UserError
 
 SAMPLE_ROWS = 10_000
@@ -117,8 +117,8 @@ def look(data: Path, header: list[str], target: str, delimiter: str, text_encodi
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         rows = [pair for _, pair in zip(range(SAMPLE_ROWS), first_lines(reader))]
-    while len(rows) < SAMPLE_ROWS and rows and not any(c.strip() for c in rows[-1][1]):
-        rows.pop()  # ';;;;' below the last row, as spreadsheets write: no row, as the reader reads it
+    if len(rows) < SAMPLE_ROWS:  # ';;;;' below the last row, as spreadsheets write: no rows, as the reader reads them
+        rows = rows[:len(rows) - trailing_empty_lines(data, delimiter, len(header))] if len(header) > 1 else rows
     sample = [row for _, row in rows if len(row) == len(header)]
     lines = [line for line, row in rows if len(row) == len(header)]
     found.rows = len(sample)
