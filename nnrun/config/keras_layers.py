@@ -46,10 +46,6 @@ LAYERS["conv1dtranspose"] = LAYERS["conv3dtranspose"] = LAYERS["conv2dtranspose"
 LAYERS["depthwiseconv"] = LAYERS["separableconv"]
 LAYERS["inputlayer"] = LAYERS["input"]
 
-# Keras's losses that nnrun does not offer (by squashed name): what to use instead, said
-# where a loss is asked for. Spelling alone would point binary_focal_crossentropy at binary_crossentropy
-# as if it were a typo of it.
-
 
 def keras_layer_hint(word: str, given: dict | None = None) -> str:
     """What to write for a Keras layer nnrun has no type of (``ReLU``, ``Input``,

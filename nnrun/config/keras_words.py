@@ -66,6 +66,9 @@ KEYS = {
     "start_from_epoch": "early stopping counts from the first epoch; a longer patience waits longer; remove this key",
 }
 
+# Keras's losses that nnrun does not offer (by squashed name): what to use instead, said
+# where a loss is asked for. Spelling alone would point binary_focal_crossentropy at binary_crossentropy
+# as if it were a typo of it.
 _FOCAL = "focal loss is not offered; binary_crossentropy or categorical_crossentropy with class_weights: balanced " \
     "weighs a rare class up"
 NOT_OFFERED = {

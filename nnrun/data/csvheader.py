@@ -178,8 +178,8 @@ def binary_data(path: Path) -> UserError | None:
         return UserError(f"{path}: UTF-16 text, which nnrun does not read", hint=UTF8_HINT)
     suffix = path.suffix.lower()
     # A workbook by its first bytes (a zip archive, or the old binary format), whatever its name says.
-    workbook = suffix in (".xlsx", ".xls", ".xlsm", ".ods") or sample.startswith(b"\xd0\xcf\x11\xe0") or \
-        sample.startswith(b"PK\x03\x04") and any(part in sample for part in (b"xl/", b"[Content_Types].xml"))
+    workbook = suffix in (".xlsx", ".xls", ".xlsm", ".ods") or sample.startswith(b"PK\x03\x04") and any(
+        part in sample for part in (b"xl/", b"opendocument.spreadsheet"))  # Excel's parts, or an OpenDocument sheet
     hint = ("save the sheet as a CSV file (UTF-8)" if workbook else
             "it is a NumPy array (.npy): save it as an .npz archive, which nnrun reads: numpy.savez(path, "
             "x=samples), with y=targets beside them where they go with the samples" if suffix == ".npy" else
