@@ -507,7 +507,7 @@ def test_the_readme_text_client_reads_the_runs_own_missing_values_as_empty(tmp_p
     assert np.abs(got - nnrun.load(run).predict({"review": texts}).probabilities).max() < TOLERANCE
 
 
-def test_a_sweep_trials_model_card_names_its_sweep_and_trial(tmp_path):
+def test_a_sweep_trials_model_card_names_its_sweep_and_trial(tmp_path, monkeypatch):
     # Every trial's config is named as the base config: the card alone could not trace a shipped model back.
     from nnrun.commands.model_card import _trial_of
 
@@ -515,3 +515,5 @@ def test_a_sweep_trials_model_card_names_its_sweep_and_trial(tmp_path):
     (tmp_path / "iris-search" / "sweep.yaml").write_text("base: iris.yaml\n")
     assert _trial_of(tmp_path / "iris-search" / "trials" / "003") == {"sweep": "iris-search", "trial": "003"}
     assert _trial_of(tmp_path / "runs" / "iris-1") == {}
+    monkeypatch.chdir(tmp_path / "iris-search" / "trials" / "003")  # nnrun export . from inside the trial
+    assert _trial_of(Path(".")) == {"sweep": "iris-search", "trial": "003"}

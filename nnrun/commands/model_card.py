@@ -52,6 +52,8 @@ from the same columns. It is read from the run's ``preprocess.json`` and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from nnrun.commands.runs import status_of
@@ -59,6 +61,7 @@ from nnrun.data.features import encoded_names
 from nnrun.data.labels import quoted_names
 from nnrun.model.inputs import input_readers, positions_read
 from nnrun.store.preprocessing import SavedPreprocessing
+from nnrun.store.run_hints import sweep_of_trial
 from nnrun.store.trained import TrainedRun, weights_fingerprint
 
 
@@ -138,10 +141,8 @@ def _trial_of(path) -> dict:
     """A sweep's trial names its sweep and trial ({"sweep": "iris-search-...", "trial":
     "003"}): its config's name is the base config's, which every trial shares, and a
     shipped model is traced back to the trial that made it."""
-    sweep = path.parent.parent
-    if path.parent.name != "trials" or not (sweep / "sweep.yaml").is_file():
-        return {}
-    return {"sweep": sweep.name, "trial": path.name}
+    sweep = sweep_of_trial(path)
+    return {"sweep": sweep.resolve().name, "trial": Path(path).resolve().name} if sweep is not None else {}
 
 
 def input_rules(graph, preprocess: list[str] = (), names: list[str] | None = None) -> dict:

@@ -35,6 +35,7 @@ from nnrun.store.failures import DIVERGED_REMEDY, diverged_in
 from nnrun.store.leftovers import leftover_refusal
 from nnrun.store.moved import moved_data, read_there
 from nnrun.store.rundir import RunDir
+from nnrun.store.run_hints import sweep_of_trial
 
 # What bit-identical arithmetic depends on, beyond the config and the data.
 ENVIRONMENT_KEYS = ("numpy", "blas", "blas_threads", "platform")
@@ -85,7 +86,7 @@ def resume_training(run_dir, config=None, overrides=(), hooks: TrainingHooks | N
         record.resume_notes = [*moved_notes, *resume_warnings(record, run_path, experiment.config.training.threads, 1)]
         if not run_path.preprocess.is_file() or run_path.preprocess_edited(record.meta):
             record.lost_preprocessing = experiment  # deleted or edited: written again once a checkpoint is restored
-        if epochs is not None and (sweep := _sweep_of_trial(path)) is not None:
+        if epochs is not None and (sweep := sweep_of_trial(path)) is not None:
             record.resume_notes.append(
                 f"{path} is trial {path.name} of the sweep {sweep}: trained on to epoch {epochs[1]}, it no longer "
                 "matches the sweep's trials.csv and best.yaml, which keep what the sweep trained; to compare trials "
@@ -107,12 +108,6 @@ def check_same_splits(run_path: RunDir, experiment) -> None:
                         "it would train or score on other rows",
                         hint=f"restore the data as the run trained on it ({experiment.config.data.source.named_files()}"
                              "), then resume; or start a new run on the new data")
-
-
-def _sweep_of_trial(path: Path) -> Path | None:
-    """The sweep directory a run is a trial of (SWEEP/trials/<id>), or None."""
-    sweep = path.parent.parent
-    return sweep if path.parent.name == "trials" and (sweep / "sweep.yaml").is_file() else None
 
 
 def _allowed_changes(path: Path, loaded, config, overrides):

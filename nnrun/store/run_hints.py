@@ -19,6 +19,16 @@ def runs_hint(path: Path) -> str:
     return f"`{command}` lists the runs in {str(folder).rstrip('/')}/"
 
 
+def sweep_of_trial(path: Path) -> Path | None:
+    """The sweep directory a run is a trial of (SWEEP/trials/<id>, as given or resolved:
+    ``nnrun export .`` from inside a trial), or None."""
+    for run in (Path(path), Path(path).resolve()):
+        sweep = run.parent.parent
+        if run.parent.name == "trials" and (sweep / "sweep.yaml").is_file():
+            return sweep
+    return None
+
+
 def sweep_hint(path: Path) -> str:
     """Where a sweep's runs are, its best trial first (named in best.yaml's first line)."""
     every = f"its trials' runs are in {path / 'trials'}/ (nnrun runs {path})"

@@ -24,6 +24,7 @@ from nnrun.store import files
 from nnrun.store.leftovers import leftover_refusal
 from nnrun.store.lock import RunLock
 from nnrun.store.rundir import RunDir
+from nnrun.store.run_hints import sweep_of_trial
 from nnrun.config import dump_yaml, with_defaults
 from nnrun.config.diff import describe_changes
 from nnrun.config.sweep import LoadedSweep, SweepConfig
@@ -90,8 +91,7 @@ class SweepDir:
         if (refused := leftover_refusal(path, "sweep")) is not None:
             raise refused
         if path.is_symlink() or not (path / "sweep.yaml").is_file() or not (path / "trials.csv").is_file():
-            sweep = path.parent.parent
-            if path.parent.name == "trials" and (sweep / "sweep.yaml").is_file():  # one of its trials' runs
+            if (sweep := sweep_of_trial(path)) is not None:  # one of its trials' runs
                 hint = (f"it is trial {path.name} of the sweep {sweep}: nnrun sweep --resume {quoted(sweep)} finishes "
                         f"the sweep; nnrun train --resume {quoted(path)} this trial alone")
             raise UserError(f"{path}: not a sweep directory (no sweep.yaml and trials.csv)", hint=hint)
