@@ -487,6 +487,14 @@ def test_unseen_categories_at_predict_time(run_cli, tmp_path, unknown):
         assert "train with data.source.unknown: ignore (nnrun predict and evaluate --data also take --unknown ignore " \
             "for one file, and a loaded model's predict and evaluate unknown=\"ignore\")" \
             in " ".join(result.output.split())
+        # From Python, the hint names Python's keyword, not a command-line option reworded into neither.
+        labelled = people()[0] + "\n" + people()[1].replace("Paris", "Rome") + "\n"
+        (tmp_path / "labelled.csv").write_text(labelled)
+        with pytest.raises(UserError) as told:
+            nnrun.evaluate(tmp_path / "run", data=tmp_path / "labelled.csv")
+        said = " ".join(told.value.render().split())
+        assert "nnrun.evaluate and a loaded model's predict and evaluate also take unknown=\"ignore\" for one " \
+            "call" in said and "unknown ignore" not in said
         # Asked for at predict time: all zeros for this file, said as a run with ignore says it.
         result = run_cli("predict", "run", "new.csv", "-o", "out.csv", "--unknown", "ignore")
         assert result.exit_code == 0, result.output

@@ -26,7 +26,7 @@ from nnrun.data.problems import DataProblems
 from nnrun.data.ranges import feature_ranges
 from nnrun.data.table import Table, columns_with_gaps
 from nnrun.data.text import TextSpec, fit_vocabulary, vectorize
-from nnrun.errors import UserError
+from nnrun.errors import UserError, said
 
 
 def _most_frequent(values: np.ndarray):
@@ -234,14 +234,17 @@ def _one_hot(coded: Coded, column: dict, table: Table, unseen: str, problems: Da
         # 'Yes' for 'yes': the likeliest unseen category, and the one fix in the cells most want.
         folded = {written_key(c): c for c in categories}
         alike = {w: folded[written_key(w)] for k, w in zip(known, words) if k < 0 and w and written_key(w) in folded}
-        said = "; ".join(f"'{w}' is '{c}' written otherwise" for w, c in list(alike.items())[:3])
+        written = "; ".join(f"'{w}' is '{c}' written otherwise" for w, c in list(alike.items())[:3])
+        # For one file or call, in the caller's words (a Python caller's hint was reworded into neither).
+        once = said("nnrun predict and evaluate --data also take --unknown ignore for one file, and a loaded "
+                    "model's predict and evaluate unknown=\"ignore\"",
+                    "nnrun.evaluate and a loaded model's predict and evaluate also take unknown=\"ignore\" for one "
+                    "call")
         problems.add_cells("unknown category", column["name"], table.lines[unknown],
                            np.array(words, dtype=object)[codes[unknown]],
-                           hint=f"'{column['name']}' was trained on {trained_on}{f' ({said})' if said else ''}; fix the "
-                                "cells, or encode unseen "
-                                "categories as all zeros: train with data.source.unknown: ignore (nnrun predict "
-                                "and evaluate --data also take --unknown ignore for one file, and a loaded "
-                                "model's predict and evaluate unknown=\"ignore\")")
+                           hint=f"'{column['name']}' was trained on {trained_on}{f' ({written})' if written else ''}; "
+                                "fix the cells, or encode unseen categories as all zeros: train with "
+                                f"data.source.unknown: ignore ({once})")
     rows = np.flatnonzero(~absent)
     out[rows, category[rows]] = 1.0
 
