@@ -194,6 +194,7 @@ def test_a_body_that_is_not_json_is_a_422(fruit):
     slashed = fruit.post("/predict/", json=GOOD, follow_redirects=False)
     assert slashed.status_code == 404 and slashed.json() == {"detail": f"no endpoint /predict/; {answered}"}
     assert fruit.head("/metadata").status_code == 200 and fruit.head("/health").status_code == 200
+    assert fruit.post("/metadata").headers["allow"] == "GET, HEAD"
     deep = fruit.post("/predict", content=b'{"instances": ' + b"[" * 5000 + b"]" * 5000 + b"}",
                       headers={"content-type": "application/json"})
     assert deep.status_code == 422 and deep.json()["detail"][0]["msg"] == (  # not called a decoding problem

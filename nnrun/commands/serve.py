@@ -201,7 +201,11 @@ def create_app(model: ServedModel, max_instances: int = DEFAULT_MAX_INSTANCES, m
         detail = {404: f"no endpoint {request.url.path}; {ENDPOINTS}",
                   405: f"{request.method} {request.url.path} is not answered; {ENDPOINTS}"}.get(exc.status_code,
                                                                                              exc.detail)
-        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+        headers = {key: value for key, value in (exc.headers or {}).items() if key.lower() != "allow"}
+        allowed = next((value for key, value in (exc.headers or {}).items() if key.lower() == "allow"), None)
+        if allowed is not None:  # HEAD is answered wherever GET is (a route of its own, left out of /docs)
+            headers["Allow"] = "GET, HEAD" if allowed == "GET" else allowed
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc):  # 422, naming the instance and the field
